@@ -1,0 +1,1 @@
+"""The CDC opioid checks, one module per check."""

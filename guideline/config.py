@@ -1,0 +1,382 @@
+"""Clinical configuration (guideline.md section 12): defaults, TOML-shaped overrides, validation."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+CHECK_IDS: tuple[str, ...] = (
+    "high-mme",
+    "opioid-benzodiazepine",
+    "urine-drug-test",
+    "unexpected-uds-result",
+    "naloxone",
+    "er-la-opioid-naive",
+    "acute-duration",
+    "reassessment-due",
+    "pdmp-review",
+    "oud-treatment",
+    "nonopioid-first",
+    "treatment-plan",
+)
+
+HOOKS: tuple[str, ...] = ("order-select", "order-sign", "patient-view")
+
+EXCLUSION_NAMES: tuple[str, ...] = (
+    "age_under_18",
+    "sickle_cell",
+    "active_cancer",
+    "terminal_condition",
+    "hospice_palliative",
+)
+
+CDC_2022 = "https://www.cdc.gov/mmwr/volumes/71/rr/rr7103a1.htm"
+
+# The defaults, in the same nested shape as the TOML file's [guideline] table. Every key a user may set is here;
+# an override naming a key that is not here is a configuration error, so typos never pass silently.
+DEFAULTS: dict[str, Any] = {
+    "timezone": "America/New_York",
+    "canonical_base": "http://painplan.example/fhir",
+    "source_label": "PainPlan (CDC 2022 opioid guideline)",
+    "source_url": CDC_2022,
+    "topic_code_style": "id",
+    "ambulatory_categories": ["community", "outpatient", "discharge"],
+    "count_refills_in_supply": True,
+    "current_order_default_days": 90,
+    "moud_orders_exempt_from": ["nonopioid-first", "treatment-plan", "acute-duration", "reassessment-due"],
+    "mme": {
+        "profile": "cdc2022",
+        "cdc2022_use_datafile_factors": True,
+        "cdc2016_use_datafile_factors": False,
+        "methadone_tier_basis": "total",
+        "apply_max_dose_per_period": True,
+        "parse_timing_text": True,
+        "ingredient_code_aliases": {},
+    },
+    "opioid_set": {"include_legacy_codes": True},
+    "cns": {"include_barbiturates": True, "extra_codes": []},
+    "naloxone": {"extra_rescue_codes": []},
+    "oud": {
+        "extra_moud_codes": [],
+        "count_poisoning_as_oud": False,
+        "referral_resources": [
+            {"label": "FindTreatment.gov", "url": "https://findtreatment.gov/"},
+            {"label": "CT Behavioral Health Partnership (HUSKY)", "url": "https://www.ctbhp.com/"},
+        ],
+    },
+    "condition": {"extra_categories": []},
+    "exclusions": {
+        "age_under_18": {"enabled": True},
+        "sickle_cell": {"enabled": True, "require_active": False},
+        "active_cancer": {"enabled": True},
+        "terminal_condition": {"enabled": True},
+        "hospice_palliative": {
+            "enabled": True,
+            "encounter_months": 12,
+            "procedure_days": 90,
+            "servicerequest_days": 90,
+            "include_z51_5": True,
+            "include_hospice_finding": False,
+        },
+    },
+    "checks": {
+        "high-mme": {
+            "hooks": ["order-select", "order-sign"],
+            "warning_mme": 50,
+            "critical_mme": 90,
+            "include_acute": True,
+            "unknown_card": True,
+        },
+        "opioid-benzodiazepine": {
+            "hooks": ["order-select", "order-sign", "patient-view"],
+            "indicator": "warning",
+            "cns_enabled": True,
+            "cns_indicator": "warning",
+            "moud_variant": True,
+            "patient_view_apply_general_exclusions": False,
+        },
+        "urine-drug-test": {
+            "hooks": ["order-sign", "patient-view"],
+            "indicator": "info",
+            "lookback_months": 12,
+            "pending_order_days": 30,
+        },
+        "unexpected-uds-result": {
+            "hooks": ["order-sign", "patient-view"],
+            "indicator": "warning",
+            "cannabinoid": False,
+            "unexpected_negative_substances": ["buprenorphine", "fentanyl", "methadone", "opiate", "oxycodone"],
+            "max_dates": 6,
+            "suggest_repeat": False,
+        },
+        "naloxone": {
+            "hooks": ["order-sign"],
+            "indicator": "warning",
+            "mme_threshold": 50,
+            "possession_months": 12,
+        },
+        "er-la-opioid-naive": {"hooks": ["order-sign"], "indicator": "warning"},
+        "acute-duration": {
+            "hooks": ["order-sign"],
+            "info_days": 3,
+            "warning_days": 7,
+            "skip_if_ltot": True,
+        },
+        "reassessment-due": {
+            "hooks": ["order-sign"],
+            "indicator": "warning",
+            "lookback_days": 91,
+            "pending_order_days": 30,
+        },
+        "pdmp-review": {
+            "hooks": ["order-sign"],
+            "indicator": "warning",
+            "lookback_days": 90,
+            "include_benzodiazepines": False,
+            "suggest_documentation": False,
+        },
+        "oud-treatment": {
+            "hooks": ["order-sign", "patient-view"],
+            "indicator": "warning",
+            "apply_general_exclusions": False,
+            "lookback_days": 90,
+            "order_sign_trigger": "opioid",
+            "suggestions": [],
+        },
+        "nonopioid-first": {
+            "hooks": ["order-sign"],
+            "indicator": "info",
+            "options": [
+                "NSAIDs (for example ibuprofen or naproxen) unless contraindicated",
+                "Acetaminophen",
+                "Topical NSAIDs for musculoskeletal injuries",
+                "Dental pain: an NSAID combined with acetaminophen",
+                "Kidney stones: an NSAID",
+                "Low back pain: heat, staying active and an NSAID",
+                "Migraine: a triptan, an NSAID or an antiemetic",
+                "Non-drug options: ice or heat, physical therapy, activity modification",
+            ],
+        },
+        "treatment-plan": {
+            "hooks": ["order-sign"],
+            "indicator": "info",
+            "lookback_days": 90,
+            "accept_document_reference": True,
+        },
+    },
+    "suggestions": {
+        "order_intent": "proposal",
+        "uds_code": {
+            "system": "http://snomed.info/sct",
+            "code": "310627008",
+            "display": "Urine drug screening (procedure)",
+        },
+        "naloxone_medication": {
+            "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+            "code": "1725059",
+            "display": "naloxone hydrochloride 40 MG/ML Nasal Spray",
+        },
+    },
+    "pdmp": {
+        "label": "Connecticut CPMRS (PDMP)",
+        "url": "https://www.ctpmp.com/",
+        "smart_url": "",
+        "rule": "Connecticut law requires a CPMRS review before prescribing more than a 72-hour supply of a "
+        "controlled substance, and at least every 90 days during continuous treatment.",
+    },
+    "smart_app": {"launch_url": "", "send_app_context": True},
+    "links": {
+        "rec1": CDC_2022 + "#Recommendation1",
+        "rec2": CDC_2022 + "#Recommendation2",
+        "rec3": CDC_2022 + "#Recommendation3",
+        "rec4": CDC_2022 + "#Recommendation4",
+        "rec5": CDC_2022 + "#Recommendation5",
+        "rec6": CDC_2022 + "#Recommendation6",
+        "rec7": CDC_2022 + "#Recommendation7",
+        "rec8": CDC_2022 + "#Recommendation8",
+        "rec9": CDC_2022 + "#Recommendation9",
+        "rec10": CDC_2022 + "#Recommendation10",
+        "rec11": CDC_2022 + "#Recommendation11",
+        "rec12": CDC_2022 + "#Recommendation12",
+        "taper_calculator": "https://www.agencymeddirectors.wa.gov/Calculator/TaperDoseCalculator.html",
+        "naloxone_local": "",
+    },
+    "snooze": {
+        "durations": {
+            "benefits-outweigh-risks": "3 months",
+            "short-term-benefit": "1 month",
+            "taper-in-progress": "1 month",
+            "opioid-tolerant-elsewhere": "3 months",
+            "naloxone-already-available": "12 months",
+            "naloxone-declined": "3 months",
+            "pdmp-reviewed": "90 days",
+            "pdmp-unavailable": "1 day",
+            "uds-done-elsewhere": "3 months",
+            "uds-not-indicated": "12 months",
+            "patient-declined": "3 months",
+            "results-expected": "3 months",
+            "results-discussed": "3 months",
+            "assessment-done": "3 months",
+            "moud-elsewhere": "3 months",
+            "moud-declined": "3 months",
+            "referred": "3 months",
+            "nonopioid-tried": "3 months",
+            "nonopioid-contraindicated": "12 months",
+            "plan-documented": "3 months",
+            "excluded-condition": "12 months",
+            "data-incorrect": "1 month",
+            "wrong-clinician": "12 months",
+            "snooze-1-month": "1 month",
+            "snooze-3-months": "3 months",
+            "snooze-6-months": "6 months",
+            "snooze-1-year": "12 months",
+            "snooze-1-month-with-comment": "1 month",
+            "snooze-3-months-with-comment": "3 months",
+            "snooze-6-months-with-comment": "6 months",
+            "snooze-1-year-with-comment": "12 months",
+        }
+    },
+    "prefetch": {"dated": False, "uds_query": "", "page_cap": 10},
+    # Connecticut defaults (HUSKY Health toolkit). Every entry is configuration: a site replaces the list.
+    "resources": [
+        {
+            "name": "CT Behavioral Health Partnership",
+            "phone": "1-877-552-8247",
+            "url": "https://www.ctbhp.com/",
+            "description": "Behavioral health and substance use treatment access for HUSKY Health members.",
+        },
+        {
+            "name": "HUSKY Health Intensive Care Management",
+            "phone": "1-800-440-5071",
+            "url": "https://www.huskyhealthct.org/",
+            "description": "Nurse care managers for members with complex needs, including chronic pain.",
+        },
+        {
+            "name": "CT Dental Health Partnership",
+            "phone": "1-855-283-3682",
+            "url": "https://www.ctdhp.org/",
+            "description": "Dental care referrals for HUSKY Health members (dental pain without opioids).",
+        },
+        {
+            "name": "Connecticut Prescription Monitoring and Reporting System (CPMRS)",
+            "url": "https://www.ctpmp.com/",
+            "description": "The state PDMP: review controlled-substance history before prescribing.",
+        },
+        {
+            "name": "CDC Clinical Practice Guideline for Prescribing Opioids for Pain (2022)",
+            "url": CDC_2022,
+            "description": "The guideline these checks implement.",
+        },
+        {
+            "name": "VA/DoD Clinical Practice Guideline: Use of Opioids in the Management of Chronic Pain",
+            "url": "https://www.healthquality.va.gov/guidelines/Pain/cot/",
+            "description": "Federal guidance on opioid therapy, tapering and opioid use disorder.",
+        },
+        {
+            "name": "CT Workers' Compensation Commission: opioid guidelines",
+            "url": "https://portal.ct.gov/wcc",
+            "description": "Medical protocols for opioid prescribing in Connecticut workers' compensation cases.",
+        },
+    ],
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value or key is invalid; the message names the key."""
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any], path: str) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        where = f"{path}.{key}" if path else key
+        if key not in base:
+            # Per-check and per-code tables accept only known keys; open maps (aliases, durations) accept any.
+            if path in ("mme.ingredient_code_aliases", "snooze.durations"):
+                merged[key] = value
+                continue
+            raise ConfigError(f"unknown configuration key: {where}")
+        if isinstance(base[key], dict) and base[key] and not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a table")
+        if isinstance(base[key], dict) and isinstance(value, Mapping) and base[key]:
+            merged[key] = _merge(base[key], value, where)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """One check's switches and options (enabled, hooks, indicator, exclusions, thresholds)."""
+
+    check_id: str
+    enabled: bool
+    hooks: frozenset[str]
+    apply_general_exclusions: bool
+    options: Mapping[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.options[key]
+
+
+@dataclass(frozen=True)
+class GuidelineConfig:
+    """The validated clinical configuration; `raw` keeps the merged nested table."""
+
+    raw: Mapping[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
+
+    @classmethod
+    def from_mapping(cls, override: Mapping[str, Any] | None = None) -> GuidelineConfig:
+        merged = _merge(DEFAULTS, override or {}, "")
+        _validate(merged)
+        return cls(raw=merged)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    @property
+    def profile(self) -> str:
+        return self.raw["mme"]["profile"]
+
+    def check(self, check_id: str) -> CheckSettings:
+        table = dict(self.raw["checks"][check_id])
+        return CheckSettings(
+            check_id=check_id,
+            enabled=bool(table.pop("enabled", True)),
+            hooks=frozenset(table.pop("hooks")),
+            apply_general_exclusions=bool(table.pop("apply_general_exclusions", True)),
+            options=table,
+        )
+
+    def exclusion_enabled(self, name: str) -> bool:
+        return bool(self.raw["exclusions"][name]["enabled"])
+
+
+def _validate(merged: Mapping[str, Any]) -> None:
+    if merged["mme"]["profile"] not in ("cdc2022", "cdc2016"):
+        raise ConfigError("mme.profile must be cdc2022 or cdc2016")
+    if merged["mme"]["methadone_tier_basis"] not in ("total", "per-order"):
+        raise ConfigError("mme.methadone_tier_basis must be total or per-order")
+    if merged["topic_code_style"] not in ("id", "alnum"):
+        raise ConfigError("topic_code_style must be id or alnum")
+    if merged["suggestions"]["order_intent"] not in ("proposal", "order"):
+        raise ConfigError("suggestions.order_intent must be proposal or order")
+    for check_id, table in merged["checks"].items():
+        if check_id not in CHECK_IDS:
+            raise ConfigError(f"unknown check: {check_id}")
+        unknown_hooks = set(table["hooks"]) - set(HOOKS)
+        if unknown_hooks:
+            raise ConfigError(f"checks.{check_id}.hooks has unknown hooks: {sorted(unknown_hooks)}")
+        if "indicator" in table and table["indicator"] not in ("info", "warning", "critical"):
+            raise ConfigError(f"checks.{check_id}.indicator must be info, warning or critical")
+    for entry in merged["resources"]:
+        if not isinstance(entry, Mapping) or not entry.get("name"):
+            raise ConfigError("every resources entry needs a name")
+
+
+# Checks may carry `enabled` and `apply_general_exclusions` in their tables without listing them in DEFAULTS.
+for _table in DEFAULTS["checks"].values():
+    _table.setdefault("enabled", True)
+    _table.setdefault("apply_general_exclusions", _table is not DEFAULTS["checks"]["oud-treatment"])
+DEFAULTS["checks"]["oud-treatment"]["apply_general_exclusions"] = False

@@ -1,0 +1,199 @@
+"""Lenient readers for FHIR JSON fields: never raise on a wrong shape, return None or empty instead."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+UCUM = "http://unitsofmeasure.org"
+MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+US_CORE_CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VER_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+GTS_ABBREVIATION = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+ORDERABLE_DRUG_FORM = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
+OBS_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+DISCHARGE_DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
+EPIC_DOSE_RATE_TYPE = "http://epic.com/CodeSystem/dose-rate-type"
+CDC_OVERRIDE_REASONS = "http://fhir.org/guides/cdc/opioid-cds/CodeSystem/opioidcds-overrideReasons"
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    """One coding: system, code, display, and whether the user selected it."""
+
+    system: str | None
+    code: str | None
+    display: str | None = None
+    user_selected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """A CodeableConcept: codings plus free text."""
+
+    codings: tuple[Coding, ...] = ()
+    text: str | None = None
+
+    def has(self, system: str, code: str) -> bool:
+        return any(c.system == system and c.code == code for c in self.codings)
+
+    def codes(self, system: str) -> tuple[str, ...]:
+        return tuple(c.code for c in self.codings if c.system == system and c.code)
+
+    def display(self) -> str | None:
+        """The concept's text, else the first coding display."""
+        if self.text:
+            return self.text
+        return next((c.display for c in self.codings if c.display), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A Quantity with an exact decimal value."""
+
+    value: Decimal | None
+    unit: str | None = None
+    system: str | None = None
+    code: str | None = None
+
+
+def as_list(value: Any) -> list[Any]:
+    """A FHIR array that some senders write as a single object (the sandbox does)."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def as_dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def text(value: Any) -> str | None:
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    return None
+
+
+def decimal(value: Any) -> Decimal | None:
+    """An exact decimal from a JSON number or numeric string (floats go through str, never binary)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, str)):
+        try:
+            result = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            return None
+        return result if result.is_finite() else None
+    return None
+
+
+def integer(value: Any) -> int | None:
+    number = decimal(value)
+    if number is None or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def coding(value: Any) -> Coding | None:
+    data = as_dict(value)
+    if not data:
+        return None
+    return Coding(
+        system=text(data.get("system")),
+        code=text(data.get("code")) if not isinstance(data.get("code"), (int, float)) else str(data.get("code")),
+        display=text(data.get("display")),
+        user_selected=data.get("userSelected") is True,
+    )
+
+
+def concept(value: Any) -> Concept | None:
+    """A CodeableConcept; a bare Coding object is accepted as a concept with one coding."""
+    data = as_dict(value)
+    if not data:
+        return None
+    if "coding" not in data and ("code" in data or "system" in data):
+        single = coding(data)
+        return Concept((single,) if single else (), text(data.get("display")))
+    codings = tuple(c for c in (coding(item) for item in as_list(data.get("coding"))) if c is not None)
+    return Concept(codings, text(data.get("text")))
+
+
+def concepts(value: Any) -> tuple[Concept, ...]:
+    return tuple(c for c in (concept(item) for item in as_list(value)) if c is not None)
+
+
+def quantity(value: Any) -> Quantity | None:
+    data = as_dict(value)
+    if not data:
+        return None
+    return Quantity(
+        value=decimal(data.get("value")),
+        unit=text(data.get("unit")),
+        system=text(data.get("system")),
+        code=text(data.get("code")),
+    )
+
+
+def reference(value: Any) -> str | None:
+    """The `reference` string of a Reference, or None."""
+    return text(as_dict(value).get("reference"))
+
+
+_DATE_PARTS = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
+    """A FHIR date, dateTime or instant as an aware datetime in `tz`; partial dates start their period.
+
+    A date without a time means 00:00 local time (guideline 1.1); an offset-less time is read as local time.
+    """
+    raw = text(value)
+    if raw is None:
+        return None
+    match = _DATE_PARTS.match(raw)
+    if match:
+        year, month, day = match.groups()
+        try:
+            day_value = date(int(year), int(month or 1), int(day or 1))
+        except ValueError:
+            return None
+        return datetime.combine(day_value, time(0), tzinfo=tz)
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=tz)
+    return parsed.astimezone(tz)
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> date | None:
+    parsed = parse_datetime(value, tz)
+    return parsed.date() if parsed else None
+
+
+def first(values: Iterable[Any]) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def extension_value(element: Any, url: str, value_key: str) -> Any:
+    """The `value[x]` of the first extension with this url on an element."""
+    for extension in as_list(as_dict(element).get("extension")):
+        data = as_dict(extension)
+        if data.get("url") == url:
+            return data.get(value_key)
+    return None

@@ -1,0 +1,1 @@
+"""Static CSS, JavaScript and images for the plan view (a package so that wheels ship them)."""
