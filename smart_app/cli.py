@@ -1,0 +1,67 @@
+"""The `painplan` command: demo, serve, check, mme, feedback-report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="painplan", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the whole app with an EHR simulator on embedded demo data")
+    demo.add_argument("--host", default=None)
+    demo.add_argument("--port", type=int, default=None)
+    demo.add_argument("--today", default=None, help="evaluation date YYYY-MM-DD (default: today)")
+
+    serve = commands.add_parser("serve", help="run the service under gunicorn")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=None)
+    serve.add_argument("--config", default=None, help="TOML configuration file")
+
+    check = commands.add_parser("check", help="evaluate a CDS Hooks request offline and print the response")
+    check.add_argument("input", nargs="?", default="-", help="path or - for stdin")
+    check.add_argument("--today", default=None)
+    check.add_argument("--config", default=None)
+
+    mme = commands.add_parser("mme", help="compute MME for MedicationRequests, a Bundle or a CDS Hooks request")
+    mme.add_argument("input", nargs="?", default="-", help="path or - for stdin")
+    mme.add_argument("--profile", choices=["cdc2022", "cdc2016"], default="cdc2022")
+    mme.add_argument("--today", default=None)
+
+    report = commands.add_parser("feedback-report", help="print card override rates per check")
+    report.add_argument("--config", default=None)
+    report.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "mme":
+        from smart_app.mme_command import run_mme
+
+        return run_mme(args)
+    if args.command == "check":
+        from cds_hooks.offline import run_check
+
+        return run_check(args)
+    if args.command == "serve":
+        from smart_app.server import run_serve
+
+        return run_serve(args)
+    if args.command == "demo":
+        from smart_app.demo import run_demo
+
+        return run_demo(args)
+    if args.command == "feedback-report":
+        from cds_hooks.report import run_feedback_report
+
+        return run_feedback_report(args)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

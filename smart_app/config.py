@@ -1,0 +1,123 @@
+"""Service settings from PAINPLAN_* environment variables and an optional TOML file (docs/configuration.md)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from guideline.config import ConfigError, GuidelineConfig
+
+ENV_PREFIX = "PAINPLAN_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app factory needs; clinical settings live in `guideline`."""
+
+    public_url: str = "http://127.0.0.1:8765"
+    auth: str = "required"
+    trusted_clients: str = ""
+    cors_origins: tuple[str, ...] = ()
+    database_url: str = ""
+    fhir_timeout: float = 2.5
+    today: date | None = None
+    allow_http: bool = False
+    secret_key: str = ""
+    smart_clients: str = ""
+    smart_default_iss: str = ""
+    frame_ancestors: tuple[str, ...] = ("'self'",)
+    max_body_bytes: int = 5 * 1024 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8765
+    workers: int = 4
+    demo: bool = False
+    instance_path: str = ""
+    log_level: str = "INFO"
+    guideline: GuidelineConfig = field(default_factory=GuidelineConfig.from_mapping)
+
+    @property
+    def auth_required(self) -> bool:
+        return self.auth != "off"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    """Turn an environment string or TOML value into the field's type, with a clear error."""
+    try:
+        if kind in (bool, "bool"):
+            if isinstance(value, bool):
+                return value
+            lowered = str(value).strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        if kind in (int, "int"):
+            return int(value)
+        if kind in (float, "float"):
+            return float(value)
+        if kind in ("tuple[str, ...]",):
+            if isinstance(value, (list, tuple)):
+                return tuple(str(v).strip() for v in value if str(v).strip())
+            return tuple(part.strip() for part in str(value).split(",") if part.strip())
+        if kind in ("date | None",):
+            if value in (None, ""):
+                return None
+            return value if isinstance(value, date) else date.fromisoformat(str(value))
+        return str(value)
+    except ValueError as error:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()}: cannot read {value!r} ({error})") from error
+
+
+_FIELD_TYPES = {
+    f.name: f.type for f in fields(Settings) if f.name not in ("guideline",)
+}
+_TYPE_NAMES = {"bool": bool, "int": int, "float": float}
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Defaults, then the TOML file, then PAINPLAN_* variables, then keyword overrides (tests and the CLI)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    guideline_table: Mapping[str, Any] = {}
+    path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        try:
+            table = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"cannot read configuration file {path}: {error.strerror}") from error
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"configuration file {path} is not valid TOML: {error}") from error
+        guideline_table = table.pop("guideline", {})
+        for key, value in table.items():
+            if key not in _FIELD_TYPES:
+                raise ConfigError(f"unknown setting in {path}: {key}")
+            values[key] = value
+    for name in _FIELD_TYPES:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = raw
+    values.update({k: v for k, v in overrides.items() if k != "guideline"})
+    coerced = {
+        name: _coerce(name, _TYPE_NAMES.get(str(_FIELD_TYPES[name]), str(_FIELD_TYPES[name])), value)
+        for name, value in values.items()
+    }
+    guideline = overrides.get("guideline")
+    if not isinstance(guideline, GuidelineConfig):
+        guideline = GuidelineConfig.from_mapping({**guideline_table, **(guideline or {})})
+    settings = Settings(**coerced, guideline=guideline)
+    if settings.auth not in ("required", "off"):
+        raise ConfigError(f"{ENV_PREFIX}AUTH must be required or off, not {settings.auth!r}")
+    return settings
