@@ -73,3 +73,4 @@ class Snooze:
     indicator: Indicator
     user_id: str | None = None
     reason: str | None = None
+    set_at: datetime | None = None
