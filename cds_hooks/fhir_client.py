@@ -1,0 +1,212 @@
+"""A small FHIR REST reader: parallel queries under one time budget, paging, bearer token, never raises."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from guideline.record import iter_resources
+
+log = logging.getLogger(__name__)
+
+FHIR_JSON = "application/fhir+json"
+# Parallel queries per call; more would only queue at the EHR, which throttles per client anyway.
+MAX_WORKERS = 12
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one query returned; `error` is plain words and never contains the token."""
+
+    key: str
+    query: str
+    resources: tuple[dict, ...]
+    ok: bool
+    error: str | None
+    truncated: bool = False  # stopped at the page cap with more pages left
+    pages: int = 0
+
+
+@dataclass
+class _Progress:
+    """A worker's running state, readable by the caller when the budget ends before the worker does."""
+
+    resources: list[dict] = field(default_factory=list)
+    pages: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_shared_session: requests.Session | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_session() -> requests.Session:
+    """One pooled session per process: calls to the same EHR reuse connections (TLS handshakes are slow)."""
+    global _shared_session
+    with _shared_lock:
+        if _shared_session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=MAX_WORKERS * 2, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            _shared_session = session
+        return _shared_session
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class FhirClient:
+    """Reads from one FHIR server with an optional bearer token (kept out of every log line and error)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str | None = None,
+        *,
+        page_cap: int = 10,
+        session: requests.Session | None = None,
+        allow_http: bool = False,
+    ) -> None:
+        self.base_url = (base_url or "").rstrip("/") + "/"
+        self._token = access_token or None
+        self.page_cap = max(1, int(page_cap))
+        self._session = session or shared_session()
+        scheme, host = _origin(self.base_url)
+        self.config_error: str | None = None
+        if scheme not in ("http", "https") or not host:
+            self.config_error = "the FHIR server address is not a web address"
+        elif scheme == "http" and not allow_http:
+            self.config_error = "the FHIR server address is not https"
+
+    def __repr__(self) -> str:  # the token must never appear in a repr that ends up in a log
+        return f"FhirClient({self.base_url!r}, token={'yes' if self._token else 'no'})"
+
+    def url_for(self, query: str) -> str:
+        return urljoin(self.base_url, query.lstrip("/")) if "://" not in query else query
+
+    def fetch_all(self, queries: Mapping[str, str], budget_seconds: float) -> dict[str, FetchResult]:
+        """Run every query in parallel; whatever is unfinished at the budget is reported as "timed out"."""
+        if not queries:
+            return {}
+        if self.config_error:
+            return {k: FetchResult(k, q, (), False, self.config_error) for k, q in queries.items()}
+        deadline = time.monotonic() + max(0.0, budget_seconds)
+        progress = {key: _Progress() for key in queries}
+        executor = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(queries)), thread_name_prefix="fhir")
+        futures = {
+            executor.submit(self._fetch_one, key, query, deadline, progress[key]): key
+            for key, query in queries.items()
+        }
+        done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+        # Never wait for stragglers: each carries its own socket timeout and ends by itself.
+        executor.shutdown(wait=False, cancel_futures=True)
+        results: dict[str, FetchResult] = {}
+        for future, key in futures.items():
+            query = queries[key]
+            if future in done and future.exception() is None:
+                results[key] = future.result()
+                continue
+            state = progress[key]
+            with state.lock:
+                partial = tuple(state.resources)
+                pages = state.pages
+            if future in done:
+                log.warning(
+                    "fhir query failed", extra={"fhir_key": key, "error": type(future.exception()).__name__}
+                )
+                results[key] = FetchResult(
+                    key, query, partial, False, "unexpected error while reading", False, pages
+                )
+            else:
+                results[key] = FetchResult(key, query, partial, False, "timed out", False, pages)
+        return results
+
+    def _fetch_one(self, key: str, query: str, deadline: float, progress: _Progress) -> FetchResult:
+        url: str | None = self.url_for(query)
+        if _origin(url) != _origin(self.base_url):
+            return FetchResult(key, query, (), False, "the query points outside the FHIR server")
+        headers = {"Accept": FHIR_JSON}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        error: str | None = None
+        truncated = False
+        while url is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                error = "timed out"
+                break
+            if progress.pages >= self.page_cap:
+                truncated = True
+                break
+            payload, error = self._get(url, headers, remaining)
+            if error is not None:
+                break
+            found, outcome_error = resources_of(payload)
+            with progress.lock:
+                progress.resources.extend(found)
+                progress.pages += 1
+            if outcome_error:
+                error = outcome_error
+                break
+            url = _next_link(payload, url)
+            if url is not None and _origin(url) != _origin(self.base_url):
+                error = "a next-page link pointed outside the FHIR server"
+                break
+        with progress.lock:
+            resources = tuple(progress.resources)
+            pages = progress.pages
+        return FetchResult(key, query, resources, error is None, error, truncated, pages)
+
+    def _get(self, url: str, headers: Mapping[str, str], timeout: float) -> tuple[Any, str | None]:
+        try:
+            response = self._session.get(url, headers=headers, timeout=(min(timeout, 5.0), timeout))
+        except requests.Timeout:
+            return None, "timed out"
+        except requests.RequestException:
+            return None, "could not connect to the FHIR server"
+        if response.status_code != 200:
+            return None, f"the FHIR server answered HTTP {response.status_code}"
+        try:
+            return response.json(), None
+        except ValueError:
+            return None, "the FHIR server's answer was not JSON"
+
+
+def resources_of(payload: Any) -> tuple[list[dict], str | None]:
+    """Resources of a Bundle or a single resource; an OperationOutcome with an error means the read failed."""
+    found: list[dict] = []
+    failed = False
+    for resource, _ in iter_resources(payload):
+        if resource.get("resourceType") == "OperationOutcome":
+            severities = {
+                issue.get("severity") for issue in resource.get("issue") or [] if isinstance(issue, dict)
+            }
+            # Searches may carry an informational OperationOutcome (HAPI does); only errors spoil the data.
+            if not severities or severities & {"error", "fatal"}:
+                failed = True
+            continue
+        found.append(dict(resource))
+    if not isinstance(payload, dict) or not isinstance(payload.get("resourceType"), str):
+        return found, "the FHIR server's answer was not a FHIR resource"
+    return found, ("the FHIR server reported an error (OperationOutcome)" if failed else None)
+
+
+def _next_link(payload: Any, current: str) -> str | None:
+    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
+        return None
+    for link in payload.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+            return urljoin(current, link["url"])
+    return None
