@@ -1,0 +1,187 @@
+"""Pieces every check's card uses: override reasons, links, suggestions and the suggested resources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from guideline.cards import Link, OverrideReason, Suggestion
+from guideline.config import GuidelineConfig
+from guideline.fhirdata import CDC_OVERRIDE_REASONS
+from guideline.record import MedOrder
+
+# Our wording for PainPlan's override reasons (guideline 11.1).
+OVERRIDE_DISPLAYS: dict[str, str] = {
+    "benefits-outweigh-risks": "Expected benefit justifies the risk for this patient",
+    "short-term-benefit": "Short-term need; will reassess soon",
+    "taper-in-progress": "Dose reduction or taper already planned or under way",
+    "opioid-tolerant-elsewhere": "Patient is opioid-tolerant (prescriptions not in this record)",
+    "naloxone-already-available": "Patient already has naloxone",
+    "naloxone-declined": "Naloxone offered; patient declined",
+    "pdmp-reviewed": "PDMP reviewed for this prescription",
+    "pdmp-unavailable": "PDMP unavailable now; will review",
+    "uds-done-elsewhere": "Urine drug test done elsewhere",
+    "uds-not-indicated": "Testing not indicated after weighing benefits and risks",
+    "patient-declined": "Patient declined",
+    "results-expected": "Results are explained (e.g. medication from another prescriber)",
+    "results-discussed": "Results reviewed with patient; follow-up planned",
+    "assessment-done": "Benefit/risk evaluation done and documented elsewhere",
+    "moud-elsewhere": "Patient receives OUD medication elsewhere",
+    "moud-declined": "Patient chose not to start OUD medication",
+    "referred": "Referred for OUD treatment",
+    "nonopioid-tried": "Non-opioid options tried or in use",
+    "nonopioid-contraindicated": "Non-opioid options contraindicated",
+    "plan-documented": "Treatment plan documented elsewhere",
+    "excluded-condition": "Cancer, sickle cell, palliative or end-of-life care not in coded data",
+    "data-incorrect": "Alert based on incorrect or outdated data",
+    "wrong-clinician": "Not responsible for this aspect of care",
+}
+
+CDC_SNOOZE_WITH_COMMENT = OverrideReason(
+    CDC_OVERRIDE_REASONS, "snooze-3-months-with-comment", "Snooze Alert for 3 Months with a Comment"
+)
+
+PRACTITIONER_PREFIXES = ("Practitioner/", "PractitionerRole/")
+
+
+def override_system(config: GuidelineConfig) -> str:
+    return f"{config['canonical_base']}/CodeSystem/painplan-override-reason"
+
+
+def override_reasons(config: GuidelineConfig, *codes: str) -> tuple[OverrideReason, ...]:
+    """Our coded reasons for a check, then the CDC "other, see comment" snooze offered on every card."""
+    system = override_system(config)
+    return (
+        *(OverrideReason(system, code, OVERRIDE_DISPLAYS[code]) for code in codes),
+        CDC_SNOOZE_WITH_COMMENT,
+    )
+
+
+def guideline_link(config: GuidelineConfig, key: str, label: str) -> Link:
+    """A link to a CDC 2022 recommendation (or another configured link) by its `links.*` key."""
+    return Link(label=label, url=config["links"][key])
+
+
+def plan_link(view: str, label: str = "Open PainPlan") -> Link:
+    """The SMART link to the plan view; the face fills in the launch URL and appContext."""
+    return Link(label=label, type="smart", view=view)
+
+
+def remove_draft(order: MedOrder, name: str) -> Suggestion | None:
+    """ "Remove the new <name> order" (never recommended); omitted when the draft has no id (10.0.2)."""
+    if not order.ref:
+        return None
+    return Suggestion(
+        label=f"Remove the new {name} order",
+        action="delete",
+        description=f"Remove the draft order for {name}.",
+        is_recommended=False,
+        resource_id=order.ref,
+    )
+
+
+def present(items: Iterable[Suggestion | None]) -> tuple[Suggestion, ...]:
+    return tuple(s for s in items if s is not None)
+
+
+def based_on(text: str) -> str:
+    return f"*Based on: {text}*"
+
+
+def _context_references(
+    patient_id: str | None, encounter_id: str | None, user_id: str | None
+) -> dict[str, Any]:
+    references: dict[str, Any] = {}
+    if patient_id:
+        references["subject"] = {"reference": f"Patient/{patient_id}"}
+    if encounter_id:
+        references["encounter"] = {"reference": f"Encounter/{encounter_id}"}
+    if user_id and user_id.startswith(PRACTITIONER_PREFIXES):
+        references["requester"] = {"reference": user_id}
+    return references
+
+
+def service_request(
+    coding: Mapping[str, str],
+    text: str,
+    config: GuidelineConfig,
+    patient_id: str | None,
+    encounter_id: str | None,
+    user_id: str | None,
+    authored_on: str,
+) -> dict[str, Any]:
+    """A draft ServiceRequest for the EHR to create (urine drug screen, benefit/harm assessment)."""
+    return {
+        "resourceType": "ServiceRequest",
+        "status": "draft",
+        "intent": config["suggestions"]["order_intent"],
+        "code": {"coding": [dict(coding)], "text": text},
+        **_context_references(patient_id, encounter_id, user_id),
+        "authoredOn": authored_on,
+    }
+
+
+def naloxone_request(
+    config: GuidelineConfig,
+    patient_id: str | None,
+    encounter_id: str | None,
+    user_id: str | None,
+    authored_on: str,
+) -> dict[str, Any]:
+    """A draft naloxone nasal spray order (a rescue product, never a buprenorphine combination)."""
+    return {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": config["suggestions"]["order_intent"],
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+                        "code": "community",
+                    }
+                ]
+            }
+        ],
+        "medicationCodeableConcept": {
+            "coding": [dict(config["suggestions"]["naloxone_medication"])],
+            "text": "naloxone 4 mg/0.1 mL nasal spray",
+        },
+        **_context_references(patient_id, encounter_id, user_id),
+        "authoredOn": authored_on,
+        "dosageInstruction": [
+            {
+                "text": "For a suspected opioid overdose: spray the whole device (4 mg) into one nostril and "
+                "call 911. If there is no response after 2 to 3 minutes, give a new device in the other "
+                "nostril.",
+                "asNeededBoolean": True,
+                "route": {
+                    "coding": [
+                        {"system": "http://snomed.info/sct", "code": "46713006", "display": "Nasal route"}
+                    ]
+                },
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": 1,
+                            "unit": "spray",
+                            "system": "http://unitsofmeasure.org",
+                            "code": "{spray}",
+                        }
+                    }
+                ],
+            }
+        ],
+        "dispenseRequest": {
+            "quantity": {"value": 2, "unit": "each", "system": "http://unitsofmeasure.org", "code": "{each}"},
+            "numberOfRepeatsAllowed": 0,
+        },
+    }
+
+
+def draft_or_active(order: MedOrder) -> str:
+    return "new order" if order.is_draft else "active"
+
+
+def bullet_list(lines: Iterable[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines)

@@ -1,0 +1,153 @@
+"""`high-mme` (guideline 10.1, CDC 2022 Recommendations 4 and 5): high total daily opioid dose."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from guideline.cards import Card
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    guideline_link,
+    override_reasons,
+    plan_link,
+    present,
+    remove_draft,
+)
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.mme import MmeSummary, OrderMme, format_mme
+
+CHECK_ID = "high-mme"
+TITLE = "High daily opioid dose"
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires when a new opioid order brings the total daily MME to 50 (warning) or 90 (critical); on
+    order-sign an info card says when the dose could not be fully calculated."""
+    triggers = facts.trigger_orders
+    if not settings["include_acute"]:
+        triggers = tuple(o for o in triggers if facts.duration(o) == "subacute-chronic")
+    if not triggers:
+        return None
+
+    mme = facts.mme
+    total = mme.total
+    if total >= Decimal(str(settings["critical_mme"])):
+        indicator = "critical"
+    elif total >= Decimal(str(settings["warning_mme"])):
+        indicator = "warning"
+    elif mme.unknown_orders and settings["unknown_card"] and facts.context.hook == "order-sign":
+        return _unknown_card(facts, mme)
+    else:
+        return None
+
+    at_least = "at least " if mme.state == "partial" else ""
+    summary = f"Total opioid dose {at_least}{format_mme(total)} MME/day with this order"
+    summary += " — high overdose risk" if indicator == "critical" else " — overdose risk rises with dose"
+    if indicator == "critical":
+        why = (
+            f"Doses of {settings['critical_mme']} MME/day or more carry a substantially higher risk of overdose; "
+            "avoid them or carefully justify them."
+        )
+    else:
+        why = (
+            f"At {settings['warning_mme']} MME/day or more the risk of overdose rises with dose, "
+            "while the benefit often does not."
+        )
+    detail = "\n\n".join(
+        part
+        for part in (
+            f"**Total: {mme.display()}.**",
+            _order_table(mme),
+            _excluded_list(mme),
+            _unknown_list(mme),
+            why,
+            "**Options:** reconsider the new dose; use the lowest effective dose; for a patient already on "
+            "long-term opioids, consider a gradual taper if benefits no longer outweigh risks — never stop "
+            "opioids abruptly.",
+            "MME is a risk indicator, not a table for converting one opioid to another.",
+            "Naloxone is recommended at this dose (PainPlan offers it in its own card).",
+            based_on(
+                "current outpatient opioid orders and today's draft orders, with the "
+                f"{_profile_label(mme.profile)} conversion factors."
+            ),
+        )
+        if part
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=indicator,
+        summary=summary,
+        detail=detail,
+        suggestions=present(remove_draft(o, facts.name(o)) for o in triggers),
+        links=(
+            guideline_link(facts.config, "rec4", "CDC 2022 Recommendation 4"),
+            guideline_link(facts.config, "rec5", "CDC 2022 Recommendation 5"),
+            guideline_link(facts.config, "taper_calculator", "Opioid taper calculator"),
+            plan_link("mme"),
+        ),
+        override_reasons=override_reasons(
+            facts.config,
+            "benefits-outweigh-risks",
+            "short-term-benefit",
+            "taper-in-progress",
+            "excluded-condition",
+            "data-incorrect",
+            "wrong-clinician",
+        ),
+        view="mme",
+        orders=tuple(o.id for o in triggers if o.id),
+        facts={"total_mme": str(total), "state": mme.state},
+    )
+
+
+def _unknown_card(facts: Facts, mme: MmeSummary) -> Card:
+    known = f"{format_mme(mme.total)} MME/day" if mme.ok_orders else "no convertible dose"
+    return Card(
+        check_id=CHECK_ID,
+        indicator="info",
+        summary="Daily opioid dose (MME) could not be fully calculated for this order",
+        detail="\n\n".join(
+            part
+            for part in (
+                f"PainPlan could not convert every current opioid order to morphine milligram equivalents; "
+                f"the known part is {known}.",
+                _unknown_list(mme),
+                _order_table(mme),
+                "Check the dose and frequency of the order, or calculate the total by hand before signing: "
+                "the risk of overdose rises with the total daily dose.",
+                based_on("current outpatient opioid orders and today's draft orders."),
+            )
+            if part
+        ),
+        links=(guideline_link(facts.config, "rec4", "CDC 2022 Recommendation 4"), plan_link("mme")),
+        override_reasons=override_reasons(facts.config, "data-incorrect", "wrong-clinician"),
+        view="mme",
+        orders=tuple(o.id for o in facts.trigger_orders if o.id),
+        facts={"total_mme": str(mme.total), "state": mme.state},
+    )
+
+
+def _profile_label(profile: str) -> str:
+    return "CDC 2022" if profile == "cdc2022" else "CDC 2016"
+
+
+def _order_line(order: OrderMme) -> str:
+    status = "new order" if order.is_draft else "active"
+    return f"{order.display_name} ({status}): {order.explanation}"
+
+
+def _order_table(mme: MmeSummary) -> str:
+    lines = [_order_line(o) for o in mme.ok_orders]
+    return "**Orders counted:**\n" + bullet_list(lines) if lines else ""
+
+
+def _excluded_list(mme: MmeSummary) -> str:
+    lines = [f"{o.display_name}: {o.daily_dose_text or 'dose not computed'}" for o in mme.excluded_orders]
+    return "**Buprenorphine (not included in MME):**\n" + bullet_list(lines) if lines else ""
+
+
+def _unknown_list(mme: MmeSummary) -> str:
+    lines = [f"{o.display_name}: {o.reason_text or 'could not be converted'}" for o in mme.unknown_orders]
+    return "**Could not be converted:**\n" + bullet_list(lines) if lines else ""

@@ -1,0 +1,68 @@
+"""Reading Conditions and Procedures (guideline 6.1–6.3): visible, active, performed in a window."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from guideline.config import GuidelineConfig
+from guideline.fhirdata import CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY
+from guideline.record import Condition, Procedure
+from guideline.timeutil import in_last_days
+
+HIDING_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+VISIBLE_CATEGORIES = frozenset({"problem-list-item", "encounter-diagnosis", "health-concern"})
+CATEGORY_SYSTEMS = frozenset({CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY})
+ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
+PROCEDURE_DONE = frozenset({"completed", "in-progress"})
+
+
+def is_visible(condition: Condition, config: GuidelineConfig) -> bool:
+    """Not refuted or in error; uncategorised, or at least one problem/encounter/concern category (6.1)."""
+    if condition.verification_status in HIDING_VERIFICATION:
+        return False
+    codings = [c for concept in condition.categories for c in concept.codings]
+    if not codings:
+        return True
+    allowed = VISIBLE_CATEGORIES | set(config["condition"]["extra_categories"])
+    return any(c.system in CATEGORY_SYSTEMS and c.code in allowed for c in codings)
+
+
+def is_active(condition: Condition) -> bool:
+    """clinicalStatus active/recurrence/relapse, or no clinicalStatus and no abatement (6.2)."""
+    if condition.clinical_status is not None:
+        return condition.clinical_status in ACTIVE_CLINICAL
+    return not condition.abatement_present
+
+
+def is_encounter_diagnosis_only(condition: Condition) -> bool:
+    """Categorised only as an encounter diagnosis (G3a ignores those; a problem-list entry counts)."""
+    codes = {
+        c.code for concept in condition.categories for c in concept.codings if c.system in CATEGORY_SYSTEMS
+    }
+    return codes == {"encounter-diagnosis"}
+
+
+def condition_date(condition: Condition) -> date | None:
+    moment = condition.recorded_date or condition.onset
+    return moment.date() if moment else None
+
+
+def procedure_counts(procedure: Procedure, completed_only: bool = False) -> bool:
+    """completed or in-progress; completed only where a rule says so (PDMP review) (6.3)."""
+    if completed_only:
+        return procedure.status == "completed"
+    return procedure.status in PROCEDURE_DONE
+
+
+def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:
+    """performedDateTime and performedPeriod start and end are all read (6.3)."""
+    return procedure.performed, procedure.performed_start, procedure.performed_end
+
+
+def performed_within(procedure: Procedure, days: int, today: date) -> bool:
+    return any(in_last_days(moment, days, today) for moment in procedure_dates(procedure))
+
+
+def last_performed(procedure: Procedure) -> date | None:
+    dates = [m.date() for m in procedure_dates(procedure) if m is not None]
+    return max(dates) if dates else None

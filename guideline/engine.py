@@ -1,0 +1,82 @@
+"""The engine: run the enabled checks for a hook over one record and return ordered, snooze-aware cards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from guideline.cards import INDICATOR_RANK, Card, Snooze
+from guideline.checks import CHECKS
+from guideline.config import CHECK_IDS, GuidelineConfig
+from guideline.context import HookContext
+from guideline.facts import Facts
+from guideline.record import PatientRecord
+from guideline.terminology import Terminology
+
+__all__ = ["CheckFailure", "Evaluation", "HookContext", "evaluate"]
+
+# Reasons whose snooze applies to one user only (guideline 11.1 "patient + user").
+USER_SCOPED_REASONS = frozenset({"pdmp-unavailable", "wrong-clinician"})
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """A check that raised: the other checks still answer; the face logs this (no patient data in it)."""
+
+    check_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    cards: tuple[Card, ...]
+    snoozed: tuple[Card, ...]
+    facts: Facts
+    failures: tuple[CheckFailure, ...] = ()
+
+
+def _silencing_snooze(
+    card: Card, context: HookContext, snoozes: Sequence[Snooze], now: datetime
+) -> Snooze | None:
+    """An unexpired snooze for this patient and check (and user, when user-scoped) that the card does not
+    outrank: a more severe finding breaks the snooze (10.0.4)."""
+    for snooze in snoozes:
+        if snooze.check_id != card.check_id or snooze.patient_id != context.patient_id or snooze.until <= now:
+            continue
+        if snooze.user_id is not None and snooze.user_id != context.user_id:
+            continue
+        if INDICATOR_RANK[card.indicator] > INDICATOR_RANK[snooze.indicator]:
+            continue
+        return snooze
+    return None
+
+
+def evaluate(
+    record: PatientRecord,
+    context: HookContext,
+    config: GuidelineConfig,
+    now: datetime,
+    snoozes: Sequence[Snooze] = (),
+    terms: Terminology | None = None,
+) -> Evaluation:
+    """Run every check enabled for `context.hook`, at most one card each, sorted critical → warning → info."""
+    facts = Facts(record, context, config, now, snoozes, terms)
+    cards: list[Card] = []
+    failures: list[CheckFailure] = []
+    for check_id in (c for c in CHECK_IDS if c in CHECKS):
+        settings = config.check(check_id)
+        if not settings.enabled or context.hook not in settings.hooks or facts.excluded(settings):
+            continue
+        try:
+            card = CHECKS[check_id].evaluate(facts, settings)
+        except Exception as error:  # noqa: BLE001 - one failing check must not take the others down
+            failures.append(CheckFailure(check_id, type(error).__name__))
+            continue
+        if card is not None:
+            cards.append(card)
+    shown = [c for c in cards if _silencing_snooze(c, context, snoozes, now) is None]
+    snoozed = [c for c in cards if c not in shown]
+    order = {check_id: index for index, check_id in enumerate(CHECK_IDS)}
+    shown.sort(key=lambda c: (-INDICATOR_RANK[c.indicator], order[c.check_id]))
+    return Evaluation(tuple(shown), tuple(snoozed), facts, tuple(failures))

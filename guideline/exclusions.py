@@ -1,0 +1,199 @@
+"""General exclusions G1–G5 (guideline 7): under 18, sickle cell, active cancer, terminal illness, hospice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from guideline.clinical import (
+    is_active,
+    is_encounter_diagnosis_only,
+    is_visible,
+    performed_within,
+    procedure_counts,
+)
+from guideline.config import GuidelineConfig
+from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept
+from guideline.record import Condition, Encounter, PatientRecord
+from guideline.terminology import (
+    HOSPICE_DISPOSITION,
+    HOSPICE_FINDING,
+    HOSPICE_PROCEDURE,
+    MALIGNANT_CANCER,
+    SICKLE_CELL,
+    TERMINAL,
+    Terminology,
+)
+from guideline.timeutil import in_last_days, in_last_months
+
+CLOSED_ENCOUNTER = frozenset({"planned", "cancelled", "entered-in-error"})
+VOID_ENCOUNTER = frozenset({"cancelled", "entered-in-error"})
+PALLIATIVE_Z515 = ("Z51.5", "Z515")
+
+
+@dataclass(frozen=True)
+class ExclusionFinding:
+    """One general exclusion that applies, with the evidence a clinician can check."""
+
+    name: str
+    label: str
+    evidence: str
+
+
+def _condition_name(condition: Condition) -> str:
+    return (condition.code.display() if condition.code else None) or "a coded condition"
+
+
+def age_in_years(birth_date: date, today: date) -> int:
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def _under_18(record: PatientRecord, today: date) -> str | None:
+    birth = record.patient.birth_date if record.patient else None
+    if birth is None:
+        return None  # unknown age never excludes; the plan view says "age unknown"
+    age = age_in_years(birth, today)
+    return f"age {age}" if age < 18 else None
+
+
+def _sickle_cell(conditions: list[Condition], terms: Terminology, config: GuidelineConfig) -> str | None:
+    require_active = config["exclusions"]["sickle_cell"]["require_active"]
+    for condition in conditions:
+        if terms.contains(SICKLE_CELL, condition.code) and (not require_active or is_active(condition)):
+            return _condition_name(condition)
+    return None
+
+
+def _encounter_cancer_links(
+    encounter: Encounter, cancer_refs: set[str], cancer_by_encounter: set[str], terms: Terminology
+) -> bool:
+    if any(ref in cancer_refs for ref in encounter.diagnosis_conditions):
+        return True
+    if encounter.ref and encounter.ref in cancer_by_encounter:
+        return True
+    return any(terms.contains(MALIGNANT_CANCER, reason) for reason in encounter.reason_codes)
+
+
+def _active_cancer(
+    record: PatientRecord, conditions: list[Condition], terms: Terminology, today: date
+) -> str | None:
+    cancers = [c for c in conditions if terms.contains(MALIGNANT_CANCER, c.code)]
+    for condition in cancers:
+        if is_active(condition) and not is_encounter_diagnosis_only(condition):
+            return f"active {_condition_name(condition)}"
+    cancer_refs = {c.ref for c in cancers if c.ref}
+    cancer_by_encounter = {c.encounter for c in cancers if c.encounter}
+    linked = {
+        e.id or str(index)
+        for index, e in enumerate(record.encounters)
+        if e.status not in CLOSED_ENCOUNTER
+        and in_last_months(e.period_start, 12, today)
+        and _encounter_cancer_links(e, cancer_refs, cancer_by_encounter, terms)
+    }
+    if len(linked) >= 2:
+        return f"{len(linked)} cancer-related visits in the last 12 months"
+    return None
+
+
+def _terminal(conditions: list[Condition], terms: Terminology) -> str | None:
+    for condition in conditions:
+        if is_active(condition) and terms.contains(TERMINAL, condition.code):
+            return _condition_name(condition)
+    return None
+
+
+def _is_z515(concept: Concept | None) -> bool:
+    return concept is not None and any(
+        c.system == ICD10CM and c.code in PALLIATIVE_Z515 for c in concept.codings
+    )
+
+
+def _hospice(
+    record: PatientRecord,
+    conditions: list[Condition],
+    terms: Terminology,
+    config: GuidelineConfig,
+    today: date,
+) -> str | None:
+    rules = config["exclusions"]["hospice_palliative"]
+    for encounter in record.encounters:
+        disposition = encounter.discharge_disposition
+        to_hospice = terms.contains(HOSPICE_DISPOSITION, disposition) or (
+            disposition is not None and disposition.has(DISCHARGE_DISPOSITION, "hosp")
+        )
+        if (
+            to_hospice
+            and encounter.status not in VOID_ENCOUNTER
+            and (
+                in_last_months(encounter.period_start, rules["encounter_months"], today)
+                or in_last_months(encounter.period_end, rules["encounter_months"], today)
+            )
+        ):
+            return "discharged to hospice care"
+    for procedure in record.procedures:
+        if (
+            procedure_counts(procedure)
+            and terms.contains(HOSPICE_PROCEDURE, procedure.code)
+            and performed_within(procedure, rules["procedure_days"], today)
+        ):
+            return (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
+    for request in record.service_requests:
+        if (
+            request.status in ("active", "completed")
+            and request.intent != "option"
+            and terms.contains(HOSPICE_PROCEDURE, request.code)
+            and any(
+                in_last_days(m, rules["servicerequest_days"], today)
+                for m in (
+                    request.authored_on,
+                    request.occurrence,
+                    request.occurrence_start,
+                    request.occurrence_end,
+                )
+            )
+        ):
+            return "hospice or end-of-life care ordered"
+    if rules["include_z51_5"]:
+        for condition in conditions:
+            if _is_z515(condition.code) and (
+                is_active(condition) or in_last_days(condition.recorded_date, 90, today)
+            ):
+                return "palliative care encounter (Z51.5)"
+    if rules["include_hospice_finding"]:
+        for observation in record.observations:
+            if terms.contains(HOSPICE_FINDING, observation.code) and in_last_months(
+                observation.result_time, 12, today
+            ):
+                return "hospice care finding"
+    return None
+
+
+def general_exclusions(
+    record: PatientRecord, terms: Terminology, config: GuidelineConfig, today: date
+) -> tuple[ExclusionFinding, ...]:
+    """Every enabled general exclusion that applies to this patient, with its evidence."""
+    visible = [c for c in record.conditions if is_visible(c, config)]
+    rules: tuple[tuple[str, str, Callable[[], str | None]], ...] = (
+        ("age_under_18", "Under 18", lambda: _under_18(record, today)),
+        ("sickle_cell", "Sickle cell disease", lambda: _sickle_cell(visible, terms, config)),
+        ("active_cancer", "Active cancer treatment", lambda: _active_cancer(record, visible, terms, today)),
+        (
+            "terminal_condition",
+            "Terminal or limited-life-expectancy condition",
+            lambda: _terminal(visible, terms),
+        ),
+        (
+            "hospice_palliative",
+            "Hospice or palliative care",
+            lambda: _hospice(record, visible, terms, config, today),
+        ),
+    )
+    findings = []
+    for name, label, rule in rules:
+        if not config.exclusion_enabled(name):
+            continue
+        evidence = rule()
+        if evidence:
+            findings.append(ExclusionFinding(name, label, evidence))
+    return tuple(findings)

@@ -1,0 +1,169 @@
+"""Facts: everything derived from one record, computed once per evaluation and shared by every check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import cached_property
+
+from guideline import orders as order_rules
+from guideline.cards import Snooze
+from guideline.clinical import is_active, is_visible, performed_within, procedure_counts
+from guideline.config import CheckSettings, GuidelineConfig
+from guideline.context import HookContext
+from guideline.exclusions import ExclusionFinding, general_exclusions
+from guideline.history import Exposure, exposure
+from guideline.mme import MmeSummary, compute_mme
+from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure
+from guideline.supply import Supply, duration_class, order_supply
+from guideline.terminology import (
+    BENZO,
+    CNS_DEPRESSANT,
+    MOUD,
+    OPIOID,
+    Terminology,
+    load_terminology,
+)
+from guideline.timeutil import in_last_days, in_last_months
+from guideline.uds import UdsResult, uds_results
+
+
+class Facts:
+    """The guideline's derived sets (sections 3–8) for one patient, one hook call and one moment."""
+
+    def __init__(
+        self,
+        record: PatientRecord,
+        context: HookContext,
+        config: GuidelineConfig,
+        now: datetime,
+        snoozes: Sequence[Snooze] = (),
+        terms: Terminology | None = None,
+    ) -> None:
+        self.record = record
+        self.context = context
+        self.config = config
+        self.now = now
+        self.today: date = now.date()
+        self.snoozes = tuple(snoozes)
+        self.terms = terms or load_terminology(config)
+        self._supply: dict[int, Supply] = {}
+
+    # -- medication sets and names -----------------------------------------------------------------------------
+
+    def is_in(self, set_name: str, item: MedOrder | Dispense) -> bool:
+        return self.terms.medication_in(set_name, item.medication)
+
+    def name(self, item: MedOrder | Dispense) -> str:
+        return self.terms.medication_name(item.medication)
+
+    def supply(self, order: MedOrder) -> Supply:
+        key = id(order)
+        if key not in self._supply:
+            self._supply[key] = order_supply(order, self.terms, self.config)
+        return self._supply[key]
+
+    def duration(self, order: MedOrder) -> str:
+        return duration_class(order, self.terms, self.config)
+
+    # -- orders (guideline 3) ----------------------------------------------------------------------------------
+
+    @cached_property
+    def drafts(self) -> tuple[MedOrder, ...]:
+        return order_rules.draft_orders(self.record.orders, self.config)
+
+    @cached_property
+    def new_drafts(self) -> tuple[MedOrder, ...]:
+        return order_rules.new_drafts(self.drafts, self.context.hook, self.context.selections)
+
+    @cached_property
+    def trigger_orders(self) -> tuple[MedOrder, ...]:
+        """The new draft opioid orders (3.1)."""
+        return tuple(o for o in self.new_drafts if self.is_in(OPIOID, o))
+
+    @cached_property
+    def active_orders(self) -> tuple[MedOrder, ...]:
+        return order_rules.active_orders(self.record.orders, self.supply, self.today, self.config)
+
+    def current_in(self, set_name: str) -> tuple[MedOrder, ...]:
+        """Drafts and current active orders whose medication is in a set (3.4); deduplicated by the record."""
+        return tuple(o for o in (*self.drafts, *self.active_orders) if self.is_in(set_name, o))
+
+    @cached_property
+    def current_opioids(self) -> tuple[MedOrder, ...]:
+        return self.current_in(OPIOID)
+
+    @cached_property
+    def current_benzos(self) -> tuple[MedOrder, ...]:
+        return self.current_in(BENZO)
+
+    @cached_property
+    def current_cns(self) -> tuple[MedOrder, ...]:
+        return self.current_in(CNS_DEPRESSANT)
+
+    # -- MME (guideline 8) -------------------------------------------------------------------------------------
+
+    @cached_property
+    def mme(self) -> MmeSummary:
+        return compute_mme(self.current_opioids, self.terms, self.config)
+
+    # -- history (guideline 5) ---------------------------------------------------------------------------------
+
+    @cached_property
+    def exposure(self) -> Exposure:
+        return exposure(
+            self.record,
+            is_opioid=lambda item: self.is_in(OPIOID, item),
+            counts_for_naive=lambda item: self.is_in(OPIOID, item) or self.is_in(MOUD, item),
+            supply_of=self.supply,
+            now=self.now,
+            config=self.config,
+        )
+
+    # -- clinical reading (guideline 6) ------------------------------------------------------------------------
+
+    @cached_property
+    def visible_conditions(self) -> tuple[Condition, ...]:
+        return tuple(c for c in self.record.conditions if is_visible(c, self.config))
+
+    @cached_property
+    def active_conditions(self) -> tuple[Condition, ...]:
+        return tuple(c for c in self.visible_conditions if is_active(c))
+
+    def conditions_in(self, set_name: str, active_only: bool = False) -> tuple[Condition, ...]:
+        pool = self.active_conditions if active_only else self.visible_conditions
+        return tuple(c for c in pool if self.terms.contains(set_name, c.code))
+
+    def procedures_in(
+        self, set_name: str, days: int | None = None, completed_only: bool = False
+    ) -> tuple[Procedure, ...]:
+        return tuple(
+            p
+            for p in self.record.procedures
+            if procedure_counts(p, completed_only)
+            and self.terms.contains(set_name, p.code)
+            and (days is None or performed_within(p, days, self.today))
+        )
+
+    def within_days(self, moment: datetime | date | None, days: int) -> bool:
+        return in_last_days(moment, days, self.today)
+
+    def within_months(self, moment: datetime | date | None, months: int) -> bool:
+        return in_last_months(moment, months, self.today)
+
+    @cached_property
+    def uds_results(self) -> tuple[UdsResult, ...]:
+        return uds_results(self.record, self.terms, self.supply, self.config)
+
+    # -- exclusions (guideline 7) ------------------------------------------------------------------------------
+
+    @cached_property
+    def exclusions(self) -> tuple[ExclusionFinding, ...]:
+        return general_exclusions(self.record, self.terms, self.config, self.today)
+
+    def excluded(self, settings: CheckSettings) -> bool:
+        """Whether the general exclusions silence this check on this hook."""
+        applies = settings.apply_general_exclusions
+        if settings.check_id == "opioid-benzodiazepine" and self.context.hook == "patient-view":
+            applies = bool(settings.options["patient_view_apply_general_exclusions"])
+        return applies and bool(self.exclusions)

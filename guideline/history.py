@@ -1,0 +1,150 @@
+"""Opioid exposure history (guideline 5): supply intervals, long-term therapy, recent start, opioid-naive."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from guideline.config import GuidelineConfig
+from guideline.orders import is_ambulatory, order_start
+from guideline.record import Dispense, MedOrder, PatientRecord
+from guideline.supply import Supply
+from guideline.timeutil import local_date
+
+Interval = tuple[date, date]
+
+EXPOSURE_ORDER_STATUSES = frozenset({"active", "completed", "stopped"})
+EXPOSURE_DISPENSE_STATUSES = frozenset({"completed", "in-progress"})
+UNKNOWN_SUPPLY_DAYS = 30  # guideline 5.1: an unknown supply counts as [start, start + 29]
+LTOT_MIN_DAYS = 21
+RECENT_START_MIN_DAYS = 7
+
+
+def order_interval(order: MedOrder, supply: Supply) -> Interval | None:
+    """[start, start + total supply days − 1], or 30 days when the supply is unknown."""
+    start = local_date(order_start(order))
+    if start is None:
+        return None
+    days = math.ceil(supply.total_days) if supply.total_days is not None else UNKNOWN_SUPPLY_DAYS
+    return start, start + timedelta(days=max(days, 1) - 1)
+
+
+def dispense_time(dispense: Dispense) -> datetime | None:
+    return dispense.when_handed_over or dispense.when_prepared
+
+
+def dispense_interval(dispense: Dispense) -> Interval | None:
+    """[whenHandedOver (else whenPrepared), + daysSupply − 1], or 30 days when daysSupply is missing."""
+    start = local_date(dispense_time(dispense))
+    if start is None:
+        return None
+    days = math.ceil(dispense.days_supply) if dispense.days_supply is not None else UNKNOWN_SUPPLY_DAYS
+    return start, start + timedelta(days=max(days, 1) - 1)
+
+
+def counts_as_exposure_order(order: MedOrder, config: GuidelineConfig) -> bool:
+    """A real (not draft) order with status active, completed or stopped, ambulatory or uncategorised."""
+    return not order.is_draft and order.status in EXPOSURE_ORDER_STATUSES and is_ambulatory(order, config)
+
+
+def counts_as_exposure_dispense(dispense: Dispense) -> bool:
+    return dispense.status in EXPOSURE_DISPENSE_STATUSES
+
+
+def merge(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
+    """Merge overlapping and adjacent intervals."""
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def covered_days(intervals: Sequence[Interval], start: date, end: date) -> int:
+    """Calendar days in [start, end] inside any (merged) interval."""
+    total = 0
+    for low, high in intervals:
+        overlap_start, overlap_end = max(low, start), min(high, end)
+        if overlap_start <= overlap_end:
+            total += (overlap_end - overlap_start).days + 1
+    return total
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What the record says about the patient's opioid supply over the last 90 days."""
+
+    intervals: tuple[Interval, ...]
+    windows: tuple[Interval, Interval, Interval]
+    window_days: tuple[int, int, int]
+    recent_days: int
+    ltot: bool
+    recent_start: bool
+    naive: bool
+
+    def covered_days(self, start: date, end: date) -> int:
+        return covered_days(self.intervals, start, end)
+
+
+def exposure(
+    record: PatientRecord,
+    is_opioid: Callable[[MedOrder | Dispense], bool],
+    counts_for_naive: Callable[[MedOrder | Dispense], bool],
+    supply_of: Callable[[MedOrder], Supply],
+    now: datetime,
+    config: GuidelineConfig,
+) -> Exposure:
+    """Long-term therapy, recent start and opioid-naive status from orders and dispenses (5.1–5.3)."""
+    today = now.date()
+    opioid_intervals: list[Interval] = []
+    naive_window = (now - timedelta(days=90), now - timedelta(hours=24))
+    exposed_in_naive_window = False
+    for order in record.orders:
+        if not counts_as_exposure_order(order, config):
+            continue
+        interval = order_interval(order, supply_of(order))
+        if is_opioid(order) and interval:
+            opioid_intervals.append(interval)
+        if counts_for_naive(order) and _exposed(order.authored_on, interval, naive_window):
+            exposed_in_naive_window = True
+    for dispense in record.dispenses:
+        if not counts_as_exposure_dispense(dispense):
+            continue
+        interval = dispense_interval(dispense)
+        if is_opioid(dispense) and interval:
+            opioid_intervals.append(interval)
+        if counts_for_naive(dispense) and _exposed(dispense_time(dispense), interval, naive_window):
+            exposed_in_naive_window = True
+
+    intervals = merge(opioid_intervals)
+    windows = (
+        (today - timedelta(days=89), today - timedelta(days=60)),
+        (today - timedelta(days=59), today - timedelta(days=30)),
+        (today - timedelta(days=29), today),
+    )
+    window_days = tuple(covered_days(intervals, low, high) for low, high in windows)
+    ltot = all(days >= LTOT_MIN_DAYS for days in window_days)
+    recent_days = covered_days(intervals, today - timedelta(days=9), today)
+    return Exposure(
+        intervals=intervals,
+        windows=windows,
+        window_days=window_days,  # type: ignore[arg-type]
+        recent_days=recent_days,
+        ltot=ltot,
+        recent_start=recent_days >= RECENT_START_MIN_DAYS and not ltot,
+        naive=not exposed_in_naive_window,
+    )
+
+
+def _exposed(moment: datetime | None, interval: Interval | None, window: tuple[datetime, datetime]) -> bool:
+    """Written or handed over inside the naive window, or supply overlapping it (5.3)."""
+    low, high = window
+    if moment is not None and low <= moment <= high:
+        return True
+    if interval is None:
+        return False
+    return interval[0] <= high.date() and interval[1] >= low.date()

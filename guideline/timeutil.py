@@ -1,0 +1,41 @@
+"""Calendar windows of guideline 1.1: closed day ranges, calendar months, local dates."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day of the month `months` earlier, clamped to the month's end (Mar 31 − 1 month = Feb 28/29)."""
+    total = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(total, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last_day))
+
+
+def months_after(day: date, months: int) -> date:
+    return months_before(day, -months)
+
+
+def local_date(moment: datetime | date | None) -> date | None:
+    """A record's datetimes are already in the configured zone; the date is its calendar day."""
+    if moment is None:
+        return None
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def in_last_days(moment: datetime | date | None, days: int, today: date) -> bool:
+    """True when the date lies in [today − days, today], both ends included."""
+    day = local_date(moment)
+    return day is not None and today - timedelta(days=days) <= day <= today
+
+
+def in_last_months(moment: datetime | date | None, months: int, today: date) -> bool:
+    """True when the date lies in [today − months calendar months, today]."""
+    day = local_date(moment)
+    return day is not None and months_before(today, months) <= day <= today
+
+
+def any_in_last_days(moments: tuple[datetime | date | None, ...], days: int, today: date) -> bool:
+    return any(in_last_days(m, days, today) for m in moments)

@@ -1,0 +1,243 @@
+"""Urine drug test results (guideline 6.4) and whether each substance result was expected (10.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from guideline.config import GuidelineConfig
+from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
+from guideline.history import (
+    counts_as_exposure_order,
+    dispense_interval,
+    order_interval,
+)
+from guideline.orders import NON_ORDER_INTENTS
+from guideline.record import MedOrder, Observation, PatientRecord
+from guideline.supply import Supply
+from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
+
+Value = Literal["positive", "negative", "indeterminate", "none"]
+
+RESULT_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
+POSITIVE_SNOMED = frozenset({"10828004", "260373001"})
+NEGATIVE_SNOMED = frozenset({"260385009", "260415000"})
+POSITIVE_INTERPRETATION = frozenset({"POS", "DET"})
+NEGATIVE_INTERPRETATION = frozenset({"NEG", "ND"})
+NEGATIVE_PREFIXES = ("neg", "not detected", "none detected", "undetected", "nd")
+POSITIVE_PREFIXES = ("pos", "detected", "presumptive pos")
+EXPECTATION_WINDOW_DAYS = 30
+
+SUBSTANCE_LABELS = {
+    "amphetamine": "amphetamine",
+    "barbiturate": "barbiturates",
+    "benzodiazepine": "benzodiazepines",
+    "buprenorphine": "buprenorphine",
+    "fentanyl": "fentanyl",
+    "methadone": "methadone",
+    "opiate": "opiates",
+    "oxycodone": "oxycodone",
+    "cocaine": "cocaine",
+    "heroin": "heroin (6-MAM)",
+    "pcp": "phencyclidine (PCP)",
+    "xylazine": "xylazine",
+    "cannabinoid": "cannabinoids",
+}
+
+
+def value_from_text(raw: str | None) -> Value | None:
+    """Negative prefixes are tested before positive ones, so "not detected" never reads as detected."""
+    if not raw:
+        return None
+    lowered = raw.strip().lower()
+    if lowered.startswith(NEGATIVE_PREFIXES):
+        return "negative"
+    if lowered.startswith(POSITIVE_PREFIXES):
+        return "positive"
+    return None
+
+
+def _value_from_codes(concept: Concept) -> Value | None:
+    for coding in concept.codings:
+        if coding.system == SNOMED and coding.code in POSITIVE_SNOMED:
+            return "positive"
+        if coding.system == SNOMED and coding.code in NEGATIVE_SNOMED:
+            return "negative"
+        if coding.system == OBS_INTERPRETATION and coding.code in POSITIVE_INTERPRETATION:
+            return "positive"
+        if coding.system == OBS_INTERPRETATION and coding.code in NEGATIVE_INTERPRETATION:
+            return "negative"
+    return None
+
+
+def result_value(observation: Observation) -> Value:
+    """Combine valueCodeableConcept, valueString and interpretation: agreement wins, disagreement is
+    indeterminate, silence is "none" (a test was still done)."""
+    answers: list[Value] = []
+    if observation.value_concept is not None:
+        coded = _value_from_codes(observation.value_concept) or value_from_text(
+            observation.value_concept.text
+        )
+        if coded:
+            answers.append(coded)
+    from_string = value_from_text(observation.value_string)
+    if from_string:
+        answers.append(from_string)
+    for concept in observation.interpretation:
+        for coding in concept.codings:
+            if coding.system != OBS_INTERPRETATION:
+                continue
+            if coding.code in POSITIVE_INTERPRETATION:
+                answers.append("positive")
+            elif coding.code in NEGATIVE_INTERPRETATION:
+                answers.append("negative")
+    if not answers:
+        return "none"
+    return answers[0] if len(set(answers)) == 1 else "indeterminate"
+
+
+@dataclass(frozen=True)
+class SubstanceResult:
+    """One substance read from one test, and whether the prescriptions explain it."""
+
+    substance: str
+    label: str
+    value: Value
+    unexpected: bool
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class UdsResult:
+    observation: Observation
+    day: date | None
+    name: str
+    value: Value
+    substances: tuple[SubstanceResult, ...]
+
+    @property
+    def unexpected(self) -> tuple[SubstanceResult, ...]:
+        return tuple(s for s in self.substances if s.unexpected)
+
+
+def is_uds(observation: Observation, terms: Terminology) -> bool:
+    return observation.status in RESULT_STATUSES and terms.contains(UDS_TEST, observation.code)
+
+
+@dataclass(frozen=True)
+class Prescription:
+    """An order or dispense in effect in the 30 days before a result, for the explanation."""
+
+    name: str
+    day: date
+
+
+def prescription_in_effect(
+    set_name: str,
+    result_day: date,
+    record: PatientRecord,
+    terms: Terminology,
+    supply_of: Callable[[MedOrder], Supply],
+    config: GuidelineConfig,
+) -> Prescription | None:
+    """A real order or completed dispense in `set_name` whose supply overlaps [L − 30 days, L] (10.4)."""
+    low, high = result_day - timedelta(days=EXPECTATION_WINDOW_DAYS), result_day
+    for order in record.orders:
+        if order.intent in NON_ORDER_INTENTS or not counts_as_exposure_order(order, config):
+            continue
+        if not terms.medication_in(set_name, order.medication):
+            continue
+        interval = order_interval(order, supply_of(order))
+        if interval and interval[0] <= high and interval[1] >= low:
+            return Prescription(terms.medication_name(order.medication), interval[0])
+    for dispense in record.dispenses:
+        if dispense.status != "completed" or not terms.medication_in(set_name, dispense.medication):
+            continue
+        interval = dispense_interval(dispense)
+        if interval and interval[0] <= high and interval[1] >= low:
+            return Prescription(terms.medication_name(dispense.medication), interval[0])
+    return None
+
+
+def _substance_result(
+    substance: UdsSubstance,
+    value: Value,
+    day: date | None,
+    in_effect: Callable[[str, date], Prescription | None],
+    negative_substances: frozenset[str],
+) -> SubstanceResult:
+    label = SUBSTANCE_LABELS.get(substance.name, substance.name)
+    if day is None or value not in ("positive", "negative"):
+        return SubstanceResult(substance.name, label, value, False, None)
+    if value == "positive":
+        explained = in_effect(substance.expected_by, day) if substance.expected_by else None
+        if explained:
+            return SubstanceResult(
+                substance.name,
+                label,
+                value,
+                False,
+                f"expected: {explained.name} ({explained.day.isoformat()})",
+            )
+        return SubstanceResult(
+            substance.name, label, value, True, f"positive for {label}, not prescribed in the 30 days before"
+        )
+    if substance.name in negative_substances and substance.negative_unexpected_by:
+        prescribed = in_effect(substance.negative_unexpected_by, day)
+        if prescribed:
+            return SubstanceResult(
+                substance.name,
+                label,
+                value,
+                True,
+                f"negative for {label} although {prescribed.name} was prescribed ({prescribed.day.isoformat()})",
+            )
+    return SubstanceResult(substance.name, label, value, False, None)
+
+
+def uds_results(
+    record: PatientRecord,
+    terms: Terminology,
+    supply_of: Callable[[MedOrder], Supply],
+    config: GuidelineConfig,
+) -> tuple[UdsResult, ...]:
+    """Every urine drug test result on record, newest first, with each substance judged (6.4, 10.4)."""
+    options = config.check("unexpected-uds-result").options
+    negative_substances = frozenset(options["unexpected_negative_substances"])
+    include_cannabinoid = bool(options["cannabinoid"])
+    cache: dict[tuple[str, date], Prescription | None] = {}
+
+    def in_effect(set_name: str, day: date) -> Prescription | None:
+        key = (set_name, day)
+        if key not in cache:
+            cache[key] = prescription_in_effect(set_name, day, record, terms, supply_of, config)
+        return cache[key]
+
+    results = []
+    for observation in record.observations:
+        if not is_uds(observation, terms):
+            continue
+        moment = observation.result_time
+        day = moment.date() if moment else None
+        value = result_value(observation)
+        substances = tuple(
+            _substance_result(s, value, day, in_effect, negative_substances)
+            for s in terms.substances_for_test(observation.code)
+            if include_cannabinoid or s.name != "cannabinoid"
+        )
+        name = (observation.code.display() if observation.code else None) or "urine drug test"
+        results.append(UdsResult(observation, day, name, value, substances))
+    return tuple(sorted(results, key=lambda r: r.day or date.min, reverse=True))
+
+
+def later_negatives(results: Iterable[UdsResult], substance: str, after: date) -> int:
+    """How many negative results for `substance` came after a given positive (the card reports it)."""
+    return sum(
+        1
+        for r in results
+        if r.day is not None
+        and r.day > after
+        and any(s.substance == substance and s.value == "negative" for s in r.substances)
+    )
