@@ -1,0 +1,50 @@
+"""Per-launch browser cookies and the frame-ancestors header for pages an EHR frames."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Request, Response
+
+from smart_app.config import Settings
+
+SESSION_COOKIE_PREFIX = "pp_launch_"
+STATE_COOKIE_PREFIX = "pp_auth_"
+STATE_COOKIE_SECONDS = 600
+SESSION_COOKIE_SECONDS = 12 * 3600
+
+
+def session_cookie_name(handle: str) -> str:
+    # One cookie per launch: two tabs (two patients) each carry their own, so they can never mix.
+    return SESSION_COOKIE_PREFIX + handle
+
+
+def state_cookie_name(state: str) -> str:
+    # Named after the state (hashed, so the cookie name does not reveal it) to allow parallel authorizations.
+    return STATE_COOKIE_PREFIX + hashlib.sha256(state.encode("utf-8")).hexdigest()[:24]
+
+
+def set_launch_cookie(
+    response: Response, request: Request, settings: Settings, name: str, value: str, max_age: int, path: str
+) -> None:
+    """HttpOnly, Secure, SameSite=None so it works inside an EHR iframe.
+
+    A plain-http request is only served when allow_http is set (local demo); browsers refuse SameSite=None
+    without Secure there, so that one case falls back to Lax, which suffices for a top-level demo page.
+    """
+    secure = request.is_secure or not settings.allow_http or settings.public_url.startswith("https://")
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=path,
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+    )
+
+
+def frame_ancestors_header(settings: Settings) -> str:
+    """The Content-Security-Policy value that lets only the configured EHR origins frame our pages."""
+    sources = " ".join(settings.frame_ancestors) or "'self'"
+    return f"frame-ancestors {sources}"

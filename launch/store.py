@@ -1,0 +1,136 @@
+"""Launch tables (pending authorizations and launch sessions) and the few queries the launch flow needs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+metadata = MetaData()
+
+# One row per authorization request in flight; deleted when its callback arrives (state is single use).
+pending = Table(
+    "launch_pending",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("browser_hash", String(64), nullable=False),
+    Column("iss", Text, nullable=False),
+    Column("launch", Text),
+    Column("code_verifier", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column(
+        "server", Text, nullable=False
+    ),  # JSON: the discovered endpoints, so the callback needs no discovery
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+# One row per completed launch; the browser only knows `handle` (public) and a secret whose hash is kept here.
+sessions = Table(
+    "launch_session",
+    metadata,
+    Column("handle", String(64), primary_key=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("iss", Text, nullable=False),
+    Column("client_iss", Text),  # key into the client allowlist; NULL for trusted (demo) launches
+    Column("token_endpoint", Text),
+    Column("access_token", Text),  # encrypted at rest
+    Column("refresh_token", Text),  # encrypted at rest
+    Column("token_expires_at", BigInteger),
+    Column("patient_id", Text, nullable=False),
+    Column("encounter_id", Text),
+    Column("fhir_user", Text),
+    Column("scope", Text, nullable=False, default=""),
+    Column("app_context", Text),  # JSON
+    Column("need_patient_banner", Boolean, nullable=False, default=True),
+    Column("tenant", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("refresh_lock_until", BigInteger),
+)
+
+
+def create_tables(engine: Engine) -> None:
+    metadata.create_all(engine)
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def save_pending(engine: Engine, row: Mapping[str, Any]) -> None:
+    with engine.begin() as connection:
+        # Abandoned authorizations are swept here so the table never grows without bound.
+        connection.execute(delete(pending).where(pending.c.expires_at < now()))
+        connection.execute(insert(pending).values(**row))
+
+
+def take_pending(engine: Engine, state_hash: str) -> dict[str, Any] | None:
+    """Return and delete the pending row; None if unknown, expired or taken by a concurrent callback."""
+    with engine.begin() as connection:
+        row = connection.execute(select(pending).where(pending.c.state_hash == state_hash)).mappings().first()
+        if row is None:
+            return None
+        removed = connection.execute(delete(pending).where(pending.c.state_hash == state_hash)).rowcount
+        if removed != 1 or row["expires_at"] < now():
+            return None
+        return dict(row)
+
+
+def save_session(engine: Engine, row: Mapping[str, Any]) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(sessions).where(sessions.c.expires_at < now()))
+        connection.execute(insert(sessions).values(**row))
+
+
+def load_session(engine: Engine, handle: str) -> dict[str, Any] | None:
+    with engine.connect() as connection:
+        row = connection.execute(select(sessions).where(sessions.c.handle == handle)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def claim_refresh(engine: Engine, handle: str, seconds: int) -> bool:
+    """Take the per-session refresh lock, so two requests never spend the same (rotating) refresh token."""
+    moment = now()
+    with engine.begin() as connection:
+        claimed = connection.execute(
+            update(sessions)
+            .where(sessions.c.handle == handle)
+            .where(or_(sessions.c.refresh_lock_until.is_(None), sessions.c.refresh_lock_until < moment))
+            .values(refresh_lock_until=moment + seconds)
+        ).rowcount
+    return claimed == 1
+
+
+def store_refreshed(engine: Engine, handle: str, values: Mapping[str, Any]) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(sessions).where(sessions.c.handle == handle).values(**values, refresh_lock_until=None)
+        )
+
+
+def release_refresh(engine: Engine, handle: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(sessions).where(sessions.c.handle == handle).values(refresh_lock_until=None)
+        )
+
+
+def end_session(engine: Engine, handle: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(sessions).where(sessions.c.handle == handle))
