@@ -1,0 +1,583 @@
+"""Value sets, the derived medication and condition sets of guideline 2.2/2.3, and the RxNorm drug table."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+
+from guideline.config import ConfigError, GuidelineConfig
+from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, RXNORM, SNOMED, Concept
+from guideline.record import ResolvedMedication
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+Code = tuple[str, str]  # (system, code)
+
+# ---- set names: derived sets (guideline 2.2, 2.3 and the sets the checks read) ----
+OPIOID = "OPIOID"
+ER_LA = "ER_LA"
+BENZO = "BENZO"
+CNS_DEPRESSANT = "CNS_DEPRESSANT"
+NALOXONE_RESCUE = "NALOXONE_RESCUE"
+MOUD_BUP = "MOUD_BUP"
+MOUD = "MOUD"
+NALTREXONE = "NALTREXONE"
+BUPRENORPHINE = "BUPRENORPHINE"
+OUD = "OUD"
+OPIOID_POISONING = "OPIOID_POISONING"
+SUD_HISTORY = "SUD_HISTORY"
+SLEEP_BREATHING = "SLEEP_BREATHING"
+SICKLE_CELL = "SICKLE_CELL"
+MALIGNANT_CANCER = "MALIGNANT_CANCER"
+TERMINAL = "TERMINAL"
+UDS_TEST = "UDS_TEST"
+HOSPICE_DISPOSITION = "HOSPICE_DISPOSITION"
+HOSPICE_PROCEDURE = "HOSPICE_PROCEDURE"
+HOSPICE_FINDING = "HOSPICE_FINDING"
+OPIOID_TREATMENT_ASSESSMENT = "OPIOID_TREATMENT_ASSESSMENT"
+PDMP_REVIEW = "PDMP_REVIEW"
+PAIN_MANAGEMENT_PROCEDURE = "PAIN_MANAGEMENT_PROCEDURE"
+PAIN_TREATMENT_PLAN = "PAIN_TREATMENT_PLAN"
+OPIATE_EXPECTED = "OPIATE_EXPECTED"
+
+# ---- set names: 2022 value sets used as they are (the name is the value set id) ----
+AMPHETAMINE_MEDS = "amphetamines-class-medications"
+BARBITURATE_MEDS = "barbiturate-medications"
+BENZODIAZEPINE_MEDS = "benzodiazepine-medications"
+BUPRENORPHINE_MEDS = "buprenorphine-medications"
+FENTANYL_MEDS = "fentanyl-type-medications"
+METHADONE_MEDS = "methadone-medications"
+OXYCODONE_MEDS = "oxycodone-medications"
+NON_SYNTHETIC_OPIOID_MEDS = "non-synthetic-opioid-medications"
+BUPRENORPHINE_AND_METHADONE_MEDS = "buprenorphine-and-methadone-medications"
+
+ALL_UDS_TESTS = "all-urine-drug-screening-tests"
+AMPHETAMINE_TESTS = "amphetamine-urine-drug-screening-tests"
+BARBITURATE_TESTS = "barbiturate-urine-drug-screening-tests"
+BENZODIAZEPINE_TESTS = "benzodiazepine-urine-drug-screening-tests"
+BUPRENORPHINE_TESTS = "buprenorphine-urine-drug-screening-tests"
+CANNABINOID_TESTS = "cannabinoid-urine-drug-screening-tests"
+COCAINE_TESTS = "cocaine-urine-drug-screening-tests"
+FENTANYL_TESTS = "fentanyl-type-urine-drug-screening-tests"
+OPIATE_TESTS = "general-opiate-urine-drug-screening-tests"
+HEROIN_TESTS = "heroin-urine-drug-screening-tests"
+METHADONE_TESTS = "methadone-urine-drug-screening-tests"
+OXYCODONE_TESTS = "oxycodone-urine-drug-screening-tests"
+PCP_TESTS = "phencyclidine-urine-drug-screening-tests"
+XYLAZINE_TESTS = "xylazine-urine-drug-screening-tests"
+OPIATE_SPECIFIC_TESTS = "opiate-specific-urine-drug-screening-tests"
+SYNTHETIC_OPIOID_TESTS = "synthetic-opioid-urine-drug-screening-tests"
+
+# ---- exact code lists of Appendix A (RxNorm) ----
+
+
+def _code_list(codes: str) -> frozenset[str]:
+    """A whitespace-separated list of codes, so long code lists stay readable as written in Appendix A."""
+    return frozenset(codes.split())
+
+
+# A.2: stimulants/anorectics and inhaled anaesthetics in the CNS set that carry no added overdose risk with opioids.
+CNS_REMOVED_STIMULANTS = _code_list(
+    """
+    904368 904372 979543 979549 994071 978654 978662 978668 978686 977860 977861
+    803348 803350 803353 803354 826131 826586 826600 826832 826910 826919 900038 968766 1112982 1112987 1249083
+    1810304 1302827 1302833 1302839 1302845 1302850 1302856 1313059 1313061
+    """
+)
+CNS_REMOVED_ANAESTHETICS = _code_list(
+    "200243 541963 997618 997625 1245044 2697457 542347 542355 542358 1540984 1549863 2628931 208919 562366"
+)
+# A.3: naloxone/pentazocine tablets are an abuse-deterrent opioid, not a rescue product.
+NALOXONE_NOT_RESCUE = "312289"
+# A.4: buprenorphine products used to treat OUD (sublingual tablets/films, buprenorphine/naloxone, implant).
+MOUD_BUP_CODES = _code_list(
+    """
+    246474 250426 351264 351265
+    351266 351267 1431076 1431083 1431102 1431104 1597568 1597570 1597573 1597575 1666338 1666385 1864412 1864414
+    1010600 1010603 1010604 1010606 1307056 1307058 1307061 1307063
+    1542390 1542396 1544851 1544853 1544854 1544856
+    1797650 1797655
+    """
+)
+# A.5: oral naltrexone 50 mg, extended-release injectable 380 mg, and the ingredient itself.
+NALTREXONE_INGREDIENT = "7243"
+NALTREXONE_CODES: frozenset[str] = frozenset({"1483744", "637213", NALTREXONE_INGREDIENT})
+BUPROPION_NALTREXONE = "1551468"
+
+BUPRENORPHINE_INGREDIENT = "1819"
+METHADONE_INGREDIENT = "6813"
+HYDROCODONE_INGREDIENT = "5489"
+HYDROMORPHONE_INGREDIENT = "3423"
+
+# Counts stated by the guideline. If the packaged data ever disagrees, loading fails loudly rather than silently
+# changing which patients get alerts.
+EXPECTED_SIZES: Mapping[str, int] = {
+    "2022/opioid-analgesics-with-ambulatory-misuse-potential": 557,
+    "2022/extended-release-opioid-with-ambulatory-misuse-potential": 183,
+    "2022/benzodiazepine-medications": 207,
+    "2022/cns-depressant-medications": 116,
+    "2022/barbiturate-medications": 119,
+    "2022/naloxone-medications": 50,
+    "2022/buprenorphine-and-methadone-medications": 85,
+    "2022/opioid-misuse-disorders": 212,
+    "2016/opioid-misuse-disorders": 83,
+    "2022/conditions-documenting-substance-misuse": 936,
+    "2022/conditions-documenting-sleep-disordered-breathing": 61,
+    "2022/sickle-cell-diseases": 81,
+    "2022/cdc-malignant-cancer-conditions": 1668,
+    "2022/conditions-likely-terminal-for-opioid-prescribing": 991,
+    "2022/limited-life-expectancy-conditions": 6,
+    "2022/all-urine-drug-screening-tests": 1669,
+    "2022/xylazine-urine-drug-screening-tests": 3,
+    "2022/hospice-procedure": 6,
+    "2022/therapies-indicating-end-of-life-care": 9,
+    "2022/opioid-treatment-assessment-procedure": 7,
+}
+LEGACY_OPIOID_COUNT = 50
+CNS_REMOVED_COUNT = 49
+CNS_LEFT_COUNT = 67
+NALOXONE_RESCUE_COUNT = 21
+MOUD_BUP_COUNT = 34
+POISONING_SNOMED_COUNT = 122
+
+_POISONING_DISPLAY = re.compile(r"poisoning|overdose|toxic effect", re.IGNORECASE)
+# A.6: opium, heroin, other opioids, methadone, synthetic narcotics, other/unspecified narcotics.
+_ICD_POISONING_PREFIXES = ("T400", "T401", "T402", "T403", "T404", "T406")
+_ICD_POISONING_INTENTS = frozenset("1234")  # accidental, self-harm, assault, undetermined; not 5/6
+
+
+class TerminologyError(RuntimeError):
+    """The packaged terminology data is missing or no longer matches the counts the guideline states."""
+
+
+@dataclass(frozen=True)
+class DrugIngredient:
+    """One opioid-ingredient row of the drug table (a combination drug has one row per opioid ingredient)."""
+
+    rxcui: str
+    drug_name: str
+    dose_form_rxcui: str
+    dose_form: str
+    route: str
+    ingredient_rxcui: str
+    ingredient: str
+    strength_value: Decimal
+    strength_unit: str
+
+
+@dataclass(frozen=True)
+class UdsSubstance:
+    """One row of the 10.4 substance table: which tests detect it and which prescriptions explain a result."""
+
+    name: str
+    test_set: str
+    expected_by: str | None
+    negative_unexpected_by: str | None
+
+
+UDS_SUBSTANCES: tuple[UdsSubstance, ...] = (
+    UdsSubstance("amphetamine", AMPHETAMINE_TESTS, AMPHETAMINE_MEDS, AMPHETAMINE_MEDS),
+    UdsSubstance("barbiturate", BARBITURATE_TESTS, BARBITURATE_MEDS, BARBITURATE_MEDS),
+    UdsSubstance("benzodiazepine", BENZODIAZEPINE_TESTS, BENZODIAZEPINE_MEDS, BENZODIAZEPINE_MEDS),
+    UdsSubstance("buprenorphine", BUPRENORPHINE_TESTS, BUPRENORPHINE_MEDS, BUPRENORPHINE_MEDS),
+    UdsSubstance("fentanyl", FENTANYL_TESTS, FENTANYL_MEDS, FENTANYL_MEDS),
+    UdsSubstance("methadone", METHADONE_TESTS, METHADONE_MEDS, METHADONE_MEDS),
+    # Hydrocodone and hydromorphone show up on opiate immunoassays, so they explain a positive but their absence
+    # says nothing about an opiate screen (guideline 10.4).
+    UdsSubstance("opiate", OPIATE_TESTS, OPIATE_EXPECTED, NON_SYNTHETIC_OPIOID_MEDS),
+    UdsSubstance("oxycodone", OXYCODONE_TESTS, OXYCODONE_MEDS, OXYCODONE_MEDS),
+    UdsSubstance("cocaine", COCAINE_TESTS, None, None),
+    UdsSubstance("heroin", HEROIN_TESTS, None, None),
+    UdsSubstance("pcp", PCP_TESTS, None, None),
+    UdsSubstance("xylazine", XYLAZINE_TESTS, None, None),
+    UdsSubstance("cannabinoid", CANNABINOID_TESTS, None, None),
+)
+
+
+def is_icd10_opioid_poisoning(code: str) -> bool:
+    """The A.6 rule on a bare ICD-10-CM code: T40.0–T40.4 or T40.6 with intent 1–4 as the 6th character."""
+    compact = code.replace(".", "")
+    return len(compact) >= 6 and compact.startswith(_ICD_POISONING_PREFIXES) and compact[5] in _ICD_POISONING_INTENTS
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Heavy data: read once per process.
+
+
+@dataclass(frozen=True)
+class _Data:
+    valuesets: Mapping[str, frozenset[Code]]  # "2022/<id>" / "2016/<id>"
+    displays: Mapping[Code, str]
+    drugs: Mapping[str, tuple[DrugIngredient, ...]]
+    legacy_opioids: frozenset[str]  # A.1, before the config decides whether to use them
+
+
+def _read_valuesets(path: Path) -> tuple[dict[str, frozenset[Code]], dict[Code, str]]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    systems: list[str] = document["systems"]
+    valuesets: dict[str, frozenset[Code]] = {}
+    displays: dict[Code, str] = {}
+    for key, rows in document["sets"].items():
+        members: set[Code] = set()
+        for system_index, code, display in rows:
+            member = (systems[system_index], code)
+            members.add(member)
+            if display:
+                displays.setdefault(member, display)
+        valuesets[key] = frozenset(members)
+    return valuesets, displays
+
+
+def _strength(raw: str, rxcui: str) -> tuple[Decimal, str]:
+    # Parse the source text ("0.075 MG/HR"), not the float-formatted strength_value column, so the value is exact.
+    parts = raw.split()
+    if len(parts) != 2:
+        raise TerminologyError(f"drug table row {rxcui}: unreadable strength {raw!r}")
+    try:
+        value = Decimal(parts[0])
+    except InvalidOperation as error:
+        raise TerminologyError(f"drug table row {rxcui}: unreadable strength {raw!r}") from error
+    return value, parts[1]
+
+
+def _read_drug_table(path: Path) -> tuple[dict[str, tuple[DrugIngredient, ...]], frozenset[str]]:
+    rows: dict[str, list[DrugIngredient]] = {}
+    legacy: set[str] = set()
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            value, unit = _strength(row["strength"], row["rxcui"])
+            rows.setdefault(row["rxcui"], []).append(
+                DrugIngredient(
+                    rxcui=row["rxcui"],
+                    drug_name=row["drug_name"],
+                    dose_form_rxcui=row["dose_form_rxcui"],
+                    dose_form=row["dose_form"],
+                    route=row["route_derived"],
+                    ingredient_rxcui=row["ingredient_rxcui"],
+                    ingredient=row["ingredient"],
+                    strength_value=value,
+                    strength_unit=unit,
+                )
+            )
+            # A.1: in the 2016 opioid set, dropped from 2022, and not injectable (injectables are not ambulatory).
+            if (
+                row["in_vs_opioid_analgesics_2016"] == "Y"
+                and row["in_vs_opioid_analgesics_2022"] == "N"
+                and row["route_derived"] != "injection"
+            ):
+                legacy.add(row["rxcui"])
+    return {rxcui: tuple(items) for rxcui, items in rows.items()}, frozenset(legacy)
+
+
+@cache
+def _data() -> _Data:
+    try:
+        valuesets, displays = _read_valuesets(DATA_DIR / "valuesets.json")
+        drugs, legacy = _read_drug_table(DATA_DIR / "opioid-drug-data.csv")
+    except (OSError, KeyError, ValueError) as error:
+        raise TerminologyError(f"cannot read the packaged terminology data in {DATA_DIR}: {error}") from error
+    for key, size in EXPECTED_SIZES.items():
+        _expect(len(valuesets.get(key, ())), size, f"value set {key}")
+    _expect(len(legacy), LEGACY_OPIOID_COUNT, "legacy opioid codes (A.1)")
+    for rxcui, drug_rows in drugs.items():
+        if (RXNORM, rxcui) not in displays:
+            displays[(RXNORM, rxcui)] = drug_rows[0].drug_name
+    return _Data(valuesets=valuesets, displays=displays, drugs=drugs, legacy_opioids=legacy)
+
+
+def _expect(actual: int, expected: int, what: str) -> None:
+    if actual != expected:
+        raise TerminologyError(
+            f"{what}: found {actual} codes, the guideline states {expected}; the terminology data changed, "
+            "review guideline Appendix A before using it"
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Derived sets for one configuration.
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The configuration values that change a derived set (and so the cache key)."""
+
+    include_legacy_codes: bool
+    include_barbiturates: bool
+    cns_extra: tuple[str, ...]
+    naloxone_extra: tuple[str, ...]
+    moud_extra: tuple[str, ...]
+    count_poisoning_as_oud: bool
+
+
+def _rxnorm_codes(values: object, key: str) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ConfigError(f"{key} must be a list of RxNorm codes")
+    codes: set[str] = set()
+    for value in values:
+        code = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        if not code.isdigit():
+            raise ConfigError(f"{key}: {value!r} is not an RxNorm code (digits only)")
+        codes.add(code)
+    return tuple(sorted(codes))
+
+
+def _options(config: GuidelineConfig) -> _Options:
+    return _Options(
+        include_legacy_codes=bool(config["opioid_set"]["include_legacy_codes"]),
+        include_barbiturates=bool(config["cns"]["include_barbiturates"]),
+        cns_extra=_rxnorm_codes(config["cns"]["extra_codes"], "cns.extra_codes"),
+        naloxone_extra=_rxnorm_codes(config["naloxone"]["extra_rescue_codes"], "naloxone.extra_rescue_codes"),
+        moud_extra=_rxnorm_codes(config["oud"]["extra_moud_codes"], "oud.extra_moud_codes"),
+        count_poisoning_as_oud=bool(config["oud"]["count_poisoning_as_oud"]),
+    )
+
+
+def _rx(codes: Iterable[str]) -> frozenset[Code]:
+    return frozenset((RXNORM, code) for code in codes)
+
+
+def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
+    vs = data.valuesets
+
+    def v22(set_id: str) -> frozenset[Code]:
+        return vs[f"2022/{set_id}"]
+
+    def rows_of(member: Code) -> tuple[DrugIngredient, ...]:
+        return data.drugs.get(member[1], ()) if member[0] == RXNORM else ()
+
+    def display_has(member: Code, word: str) -> bool:
+        return word in data.displays.get(member, "").lower()
+
+    opioid = v22("opioid-analgesics-with-ambulatory-misuse-potential")
+    if options.include_legacy_codes:
+        opioid = opioid | _rx(data.legacy_opioids)
+
+    er_la = v22("extended-release-opioid-with-ambulatory-misuse-potential") | frozenset(
+        member
+        for member in opioid
+        if any(
+            "Extended Release" in row.dose_form
+            or row.dose_form == "Transdermal System"
+            or row.ingredient_rxcui == METHADONE_INGREDIENT
+            for row in rows_of(member)
+        )
+    )
+
+    cns_base = v22("cns-depressant-medications")
+    removed = _rx(CNS_REMOVED_STIMULANTS | CNS_REMOVED_ANAESTHETICS)
+    _expect(len(cns_base & removed), CNS_REMOVED_COUNT, "CNS depressant codes removed (A.2)")
+    cns = cns_base - removed
+    _expect(len(cns), CNS_LEFT_COUNT, "CNS depressant codes left after A.2")
+    if options.include_barbiturates:
+        cns = cns | v22("barbiturate-medications")
+    cns = cns | _rx(options.cns_extra)
+
+    naloxone = frozenset(
+        member
+        for member in v22("naloxone-medications")
+        if not display_has(member, "buprenorphine") and member != (RXNORM, NALOXONE_NOT_RESCUE)
+    )
+    _expect(len(naloxone), NALOXONE_RESCUE_COUNT, "naloxone rescue codes (A.3)")
+    naloxone = naloxone | _rx(options.naloxone_extra)
+
+    moud_bup = _rx(MOUD_BUP_CODES)
+    _expect(len(moud_bup), MOUD_BUP_COUNT, "MOUD buprenorphine codes (A.4)")
+    naltrexone = _rx(NALTREXONE_CODES)
+    moud = v22("buprenorphine-and-methadone-medications") | moud_bup | naltrexone | _rx(options.moud_extra)
+
+    buprenorphine = frozenset(
+        member
+        for member in opioid
+        if display_has(member, "buprenorphine")
+        or any(row.ingredient_rxcui == BUPRENORPHINE_INGREDIENT for row in rows_of(member))
+    )
+
+    misuse_2022 = v22("opioid-misuse-disorders")
+    poisoning = frozenset(
+        member
+        for member in misuse_2022
+        if member[0] == SNOMED and _POISONING_DISPLAY.search(data.displays.get(member, ""))
+    )
+    _expect(len(poisoning), POISONING_SNOMED_COUNT, "opioid poisoning SNOMED codes (A.7)")
+    oud = misuse_2022 | vs["2016/opioid-misuse-disorders"]
+    if not options.count_poisoning_as_oud:
+        oud = oud - poisoning
+
+    opiate_expected = v22(NON_SYNTHETIC_OPIOID_MEDS) | frozenset(
+        member
+        for member in opioid
+        if any(row.ingredient_rxcui in (HYDROCODONE_INGREDIENT, HYDROMORPHONE_INGREDIENT) for row in rows_of(member))
+    )
+
+    derived: dict[str, frozenset[Code]] = {
+        OPIOID: opioid,
+        ER_LA: er_la,
+        BENZO: v22("benzodiazepine-medications"),
+        CNS_DEPRESSANT: cns,
+        NALOXONE_RESCUE: naloxone,
+        MOUD_BUP: moud_bup,
+        MOUD: moud,
+        NALTREXONE: naltrexone,
+        BUPRENORPHINE: buprenorphine,
+        OUD: oud,
+        OPIOID_POISONING: poisoning,
+        SUD_HISTORY: v22("conditions-documenting-substance-misuse"),
+        SLEEP_BREATHING: v22("conditions-documenting-sleep-disordered-breathing"),
+        SICKLE_CELL: v22("sickle-cell-diseases"),
+        MALIGNANT_CANCER: v22("cdc-malignant-cancer-conditions"),
+        TERMINAL: v22("conditions-likely-terminal-for-opioid-prescribing") | v22("limited-life-expectancy-conditions"),
+        UDS_TEST: v22(ALL_UDS_TESTS) | v22(XYLAZINE_TESTS),
+        # G5a also accepts the HL7 discharge-disposition code for hospice.
+        HOSPICE_DISPOSITION: v22("hospice-disposition") | {(DISCHARGE_DISPOSITION, "hosp")},
+        HOSPICE_PROCEDURE: v22("hospice-procedure") | v22("therapies-indicating-end-of-life-care"),
+        HOSPICE_FINDING: v22("hospice-finding"),
+        OPIOID_TREATMENT_ASSESSMENT: v22("opioid-treatment-assessment-procedure"),
+        # Real data and the CDC test data mix the procedure and finding codes, so either counts (10.9).
+        PDMP_REVIEW: v22("pdmp-review-procedure") | v22("pdmp-data-reviewed-finding"),
+        PAIN_MANAGEMENT_PROCEDURE: v22("pain-management-procedure"),
+        PAIN_TREATMENT_PLAN: v22("pain-treatment-plan"),
+        OPIATE_EXPECTED: opiate_expected,
+    }
+    for key, members in vs.items():
+        year, set_id = key.split("/", 1)
+        derived[key] = members
+        if year == "2022":
+            derived[set_id] = members  # a bare id means the 2022 expansion (guideline 1.3)
+    return derived
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The public lookup object.
+
+
+class Terminology:
+    """Code-set membership, drug-table rows and display names for one configuration (immutable, shareable)."""
+
+    __slots__ = ("_data", "_sets", "_substances_by_test", "uds_substances")
+
+    def __init__(self, data: _Data, sets: Mapping[str, frozenset[Code]]) -> None:
+        self._data = data
+        self._sets = dict(sets)
+        self.uds_substances: tuple[UdsSubstance, ...] = UDS_SUBSTANCES
+        by_test: dict[Code, list[UdsSubstance]] = {}
+        for substance in UDS_SUBSTANCES:
+            for member in sorted(self._sets[substance.test_set]):
+                by_test.setdefault(member, []).append(substance)
+        self._substances_by_test = {member: tuple(items) for member, items in by_test.items()}
+
+    def _members(self, set_name: str) -> frozenset[Code]:
+        try:
+            return self._sets[set_name]
+        except KeyError:
+            raise KeyError(f"unknown code set: {set_name!r}") from None
+
+    def contains(self, set_name: str, concept: Concept | None) -> bool:
+        """True when any coding has the same system and code as a member; a coding without system never matches."""
+        members = self._members(set_name)
+        if concept is None:
+            return False
+        for coding in concept.codings:
+            if not coding.system or not coding.code:
+                continue
+            if (coding.system, coding.code) in members:
+                # A.5: a naltrexone coding next to a combination-product coding is that combination, not MOUD.
+                return not (set_name == NALTREXONE and self._naltrexone_combination(concept))
+            if set_name == OPIOID_POISONING and coding.system == ICD10CM and is_icd10_opioid_poisoning(coding.code):
+                return True
+        return False
+
+    def _naltrexone_combination(self, concept: Concept) -> bool:
+        # A.5: bupropion/naltrexone and opioid/naltrexone products carry the naltrexone ingredient but are not MOUD.
+        return concept.has(RXNORM, BUPROPION_NALTREXONE) or any(
+            coding.system and coding.code and (coding.system, coding.code) in self._sets[OPIOID]
+            for coding in concept.codings
+        )
+
+    def medication_in(self, set_name: str, medication: ResolvedMedication) -> bool:
+        """Membership of a resolved medication; NALTREXONE (and so MOUD) also reads Medication.ingredient."""
+        self._members(set_name)
+        if medication.unresolved:
+            return False
+        if self.contains(set_name, medication.concept):
+            return True
+        if set_name in (NALTREXONE, MOUD):
+            return self._naltrexone_by_ingredient(medication)
+        return False
+
+    def _naltrexone_by_ingredient(self, medication: ResolvedMedication) -> bool:
+        resource = medication.resource
+        if resource is None or (medication.concept and self._naltrexone_combination(medication.concept)):
+            return False
+        rxnorm_ingredients = {
+            code for ingredient in resource.ingredients if ingredient.item for code in ingredient.item.codes(RXNORM)
+        }
+        # Only a naltrexone-only product: a second coded ingredient means a combination (A.5 exclusions).
+        return rxnorm_ingredients == {NALTREXONE_INGREDIENT}
+
+    def codes(self, set_name: str) -> frozenset[Code]:
+        """The enumerable members. OPIOID_POISONING also matches the ICD-10-CM rule, which is not listed here."""
+        return self._members(set_name)
+
+    def drug_rows(self, rxcui: str) -> tuple[DrugIngredient, ...]:
+        """The drug table's opioid-ingredient rows for an RxCUI; empty when the drug is not in the table."""
+        return self._data.drugs.get(rxcui, ())
+
+    def display(self, system: str, code: str) -> str | None:
+        return self._data.displays.get((system, code))
+
+    def medication_name(self, medication: ResolvedMedication) -> str:
+        """The display name of guideline 2.1: text, drug-table coding, any RxNorm coding, reference display."""
+        concept = medication.concept
+        if concept is not None:
+            if concept.text:
+                return concept.text
+            rxnorm = [c for c in concept.codings if c.system == RXNORM and c.code]
+            for coding in rxnorm:
+                rows = self.drug_rows(coding.code or "")
+                if rows:
+                    return coding.display or rows[0].drug_name
+            for coding in rxnorm:
+                name = coding.display or self.display(RXNORM, coding.code or "")
+                if name:
+                    return name
+        if medication.reference_display:
+            return medication.reference_display
+        return "unnamed medication"
+
+    def substances_for_test(self, concept: Concept | None) -> tuple[UdsSubstance, ...]:
+        """The 10.4 substances a test code reports on, in table order; empty for tests not mapped to one."""
+        if concept is None:
+            return ()
+        found: list[UdsSubstance] = []
+        for coding in concept.codings:
+            if coding.system and coding.code:
+                for substance in self._substances_by_test.get((coding.system, coding.code), ()):
+                    if substance not in found:
+                        found.append(substance)
+        order = {substance.name: index for index, substance in enumerate(UDS_SUBSTANCES)}
+        return tuple(sorted(found, key=lambda s: order[s.name]))
+
+
+_CACHE: dict[_Options, Terminology] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_terminology(config: GuidelineConfig) -> Terminology:
+    """The Terminology for this configuration; equal relevant settings give the very same object."""
+    options = _options(config)
+    with _CACHE_LOCK:
+        terminology = _CACHE.get(options)
+        if terminology is None:
+            data = _data()
+            terminology = Terminology(data, _derive(data, options))
+            _CACHE[options] = terminology
+        return terminology
