@@ -1,0 +1,316 @@
+"""Reading one dosage instruction: doses per day, the dose entry, its unit class, the daily cap (guideline 8.4, 8.5)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
+from guideline.record import Dosage, DoseAndRate, TimingRepeat
+
+UnitClass = Literal["mass", "volume", "patch-rate", "per-other", "count"]
+
+# Canonical units: mass in mg, volume in mL, patch rate in mcg/h, counts as they are.
+CANONICAL_UNIT: dict[str, str] = {"mass": "mg", "volume": "mL", "patch-rate": "mcg/h", "count": "unit"}
+
+_MASS: dict[str, tuple[Decimal, Decimal]] = {
+    # unit → (multiply, divide) into mg; multiply first so nothing is rounded on the way
+    **dict.fromkeys(("mg", "milligram", "milligrams"), (Decimal(1), Decimal(1))),
+    **dict.fromkeys(("ug", "mcg", "µg", "μg", "microgram", "micrograms"), (Decimal(1), Decimal(1000))),
+    **dict.fromkeys(("g", "gram", "grams"), (Decimal(1000), Decimal(1))),
+}
+_VOLUME: dict[str, tuple[Decimal, Decimal]] = {
+    **dict.fromkeys(("ml", "milliliter", "milliliters", "millilitre", "millilitres"), (Decimal(1), Decimal(1))),
+    **dict.fromkeys(("l", "liter", "liters", "litre", "litres"), (Decimal(1000), Decimal(1))),
+}
+_PATCH_RATE: dict[str, tuple[Decimal, Decimal]] = {
+    **dict.fromkeys(
+        ("ug/h", "mcg/h", "mcg/hr", "ug/hr", "µg/h", "μg/h", "mcg/hour", "microgram/hour", "micrograms/hour"),
+        (Decimal(1), Decimal(1)),
+    ),
+    **dict.fromkeys(("mg/h", "mg/hr"), (Decimal(1000), Decimal(1))),
+}
+
+# Guideline 4.1 unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
+_DAYS: dict[str, tuple[Decimal, Decimal]] = {
+    **dict.fromkeys(("d", "day", "days"), (Decimal(1), Decimal(1))),
+    **dict.fromkeys(("wk", "week", "weeks"), (Decimal(7), Decimal(1))),
+    **dict.fromkeys(("mo", "month", "months"), (Decimal(30), Decimal(1))),
+    **dict.fromkeys(("a", "year", "years"), (Decimal(365), Decimal(1))),
+    **dict.fromkeys(("h", "hour", "hours"), (Decimal(1), Decimal(24))),
+    **dict.fromkeys(("min",), (Decimal(1), Decimal(1440))),
+    **dict.fromkeys(("s",), (Decimal(1), Decimal(86400))),
+}
+
+# timing.repeat.periodUnit → (A, B) with doses/day = f × A ÷ (p × B) (guideline 8.4 rule 1, multiply first).
+_PERIOD: dict[str, tuple[Decimal, Decimal]] = {
+    "s": (Decimal(86400), Decimal(1)),
+    "min": (Decimal(1440), Decimal(1)),
+    "h": (Decimal(24), Decimal(1)),
+    "d": (Decimal(1), Decimal(1)),
+    "wk": (Decimal(1), Decimal(7)),
+    "mo": (Decimal(1), Decimal(30)),
+    "a": (Decimal(1), Decimal(365)),
+}
+
+# Meal-generic `when` codes stand for three meals a day; every other code is one event (rule 3).
+_MEAL_GENERIC = frozenset({"C", "AC", "PC"})
+
+_TIMING_CODES: dict[str, Decimal] = {
+    "QD": Decimal(1),
+    "BID": Decimal(2),
+    "TID": Decimal(3),
+    "QID": Decimal(4),
+    "AM": Decimal(1),
+    "PM": Decimal(1),
+    "BED": Decimal(1),
+    "HS": Decimal(1),
+    "QHS": Decimal(1),
+    "QOD": Decimal("0.5"),
+    "WK": Decimal(1) / Decimal(7),
+    "MO": Decimal(1) / Decimal(30),
+}
+_QNH = re.compile(r"^Q(\d+(?:\.\d+)?)H$")
+_QND = re.compile(r"^Q(\d+(?:\.\d+)?)D$")
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+# Epic writes "every 4 (four) hours"; the spelled-out number in brackets is skipped.
+_SPELLED = r"\s*(?:\([a-z -]+\)\s*)?"
+_TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}(?:hours|hour|hrs|hr|h)\b"), "hours"),
+    (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}(?:days|day|d)\b"), "days"),
+    (re.compile(r"\bevery other day\b"), "0.5"),
+    (re.compile(r"\b(?:(?:once|one time|1 time) (?:a|per) day|daily|nightly)\b"), "1"),
+    (re.compile(r"\b(?:twice|two times|2 times) (?:a|per) day\b"), "2"),
+    (re.compile(r"\b(?:three|3) times (?:a|per) day\b"), "3"),
+    (re.compile(r"\b(?:four|4) times (?:a|per) day\b"), "4"),
+)
+
+# Preference among typed doseAndRate entries (guideline 8.5): lower is better.
+_CONVERTIBLE_PREFERENCE = {"calculated": 0, "ordered": 1, None: 2, "admin-amount": 3}
+_FALLBACK_PREFERENCE = {"ordered": 0, None: 1, "admin-amount": 2}
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A dose in its unit class; `value` is canonical (mg, mL, mcg/h or a count), `shown` is the original text."""
+
+    value: Decimal
+    unit_class: UnitClass
+    shown: str
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """Doses per day and the words that explain where the number came from."""
+
+    per_day: Decimal
+    text: str
+
+
+def number_text(value: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros, for explanations: 60.000 → "60", 0.6 → "0.6"."""
+    if value == value.to_integral_value():
+        return format(value.quantize(Decimal(1)), "f")
+    rounded = value.quantize(Decimal("0.0001")).normalize() if abs(value.as_tuple().exponent) > 4 else value
+    return format(rounded.normalize(), "f")
+
+
+def _unit_key(q: Quantity) -> str | None:
+    raw = q.code if q.code and q.system in (None, UCUM, ORDERABLE_DRUG_FORM) else q.unit
+    if raw is None:
+        return None
+    return raw.strip().lower().replace("{", "").replace("}", "").strip() or None
+
+
+def classify_unit(q: Quantity) -> tuple[UnitClass, Decimal, Decimal]:
+    """Unit class in guideline 8.5 table order, with (multiply, divide) into the canonical unit."""
+    key = _unit_key(q)
+    if key is None:
+        return "count", Decimal(1), Decimal(1)
+    for table, unit_class in ((_MASS, "mass"), (_VOLUME, "volume"), (_PATCH_RATE, "patch-rate")):
+        if key in table:
+            multiply, divide = table[key]
+            return unit_class, multiply, divide  # type: ignore[return-value]
+    if "/" in key:
+        return "per-other", Decimal(1), Decimal(1)
+    return "count", Decimal(1), Decimal(1)
+
+
+def to_amount(q: Quantity | None) -> Amount | None:
+    """The quantity as an Amount, or None when it has no positive value."""
+    if q is None or q.value is None or q.value <= 0:
+        return None
+    unit_class, multiply, divide = classify_unit(q)
+    shown_unit = q.unit or q.code or ""
+    shown = f"{number_text(q.value)} {shown_unit}".strip()
+    return Amount(q.value * multiply / divide, unit_class, shown)
+
+
+def quantity_days(q: Quantity | None) -> Decimal | None:
+    """A duration in days (guideline 4.1 table): UCUM code first, then the unit text; unknown units give None."""
+    if q is None or q.value is None or q.value <= 0:
+        return None
+    for raw in (q.code, q.unit):
+        key = raw.strip().lower() if raw else None
+        if key in _DAYS:
+            multiply, divide = _DAYS[key]
+            return q.value * multiply / divide
+    return None
+
+
+def _period_text(value: Decimal, unit: str) -> str:
+    return f"every {number_text(value)} {unit}" if value != 1 else f"every {unit}"
+
+
+def _from_repeat(repeat: TimingRepeat) -> tuple[Decimal, str] | None:
+    """Rule 1: frequency over period, at the maximum-frequency reading; None when it does not apply."""
+    if repeat.period is None and repeat.frequency is None and repeat.frequency_max is None:
+        return None
+    unit = (repeat.period_unit or "").strip().lower()
+    if unit not in _PERIOD:
+        return None
+    frequency = repeat.frequency_max if repeat.frequency_max is not None else repeat.frequency
+    if frequency is None:
+        frequency = Decimal(1)  # FHIR's implicit frequency
+    period = repeat.period if repeat.period is not None else Decimal(1)
+    if repeat.period_max is not None and 0 < repeat.period_max < period:
+        period = repeat.period_max
+    if frequency <= 0 or period <= 0:
+        return None
+    multiply, divide = _PERIOD[unit]
+    per_day = frequency * multiply / (period * divide)
+    text = _period_text(period, unit)
+    if frequency != 1:
+        text = f"{number_text(frequency)} times {text}"
+    return per_day, text
+
+
+def _when_count(when: tuple[str, ...]) -> int:
+    return sum(3 if code.strip().upper() in _MEAL_GENERIC else 1 for code in when)
+
+
+def _from_code(code: str) -> Decimal | None:
+    key = code.strip().upper()
+    if key in _TIMING_CODES:
+        return _TIMING_CODES[key]
+    hours = _QNH.match(key)
+    if hours and Decimal(hours.group(1)) > 0:
+        return Decimal(24) / Decimal(hours.group(1))
+    days = _QND.match(key)
+    if days and Decimal(days.group(1)) > 0:
+        return Decimal(1) / Decimal(days.group(1))
+    return None
+
+
+def _from_text(raw: str) -> Decimal | None:
+    """Rule 5: the small timing-text grammar; first match wins."""
+    lowered = raw.lower()
+    for pattern, meaning in _TEXT_RULES:
+        match = pattern.search(lowered)
+        if not match:
+            continue
+        if meaning in ("hours", "days"):
+            n = Decimal(match.group(1))
+            if n <= 0:
+                return None
+            return (Decimal(24) if meaning == "hours" else Decimal(1)) / n
+        return Decimal(meaning)
+    return None
+
+
+def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency | None:
+    """Doses per day N (guideline 8.4 rules 1, 1b, 2, 3, 4, 5), or None when no rule yields a value."""
+    repeat = dosage.repeat
+    if repeat is not None:
+        rule1 = _from_repeat(repeat)
+        if rule1 is not None:
+            per_day, text = rule1
+            unit = (repeat.period_unit or "").strip().lower()
+            period = repeat.period if repeat.period is not None else Decimal(1)
+            one_day = (unit == "d" and period == 1) or (unit == "h" and period == 24)
+            if one_day:
+                listed = max(len(repeat.time_of_day), _when_count(repeat.when))
+                if listed > per_day:
+                    return Frequency(Decimal(listed), f"{listed} times a day")
+            return Frequency(per_day, text)
+        if repeat.time_of_day:
+            count = len(repeat.time_of_day)
+            return Frequency(Decimal(count), f"at {', '.join(repeat.time_of_day)}")
+        if repeat.when:
+            return Frequency(Decimal(_when_count(repeat.when)), f"at {', '.join(repeat.when)}")
+    if dosage.timing_code is not None:
+        for coding in dosage.timing_code.codings:
+            if coding.code:
+                value = _from_code(coding.code)
+                if value is not None:
+                    return Frequency(value, coding.code.strip().upper())
+        if parse_timing_text and dosage.timing_code.text:
+            value = _from_text(dosage.timing_code.text)
+            if value is not None:
+                return Frequency(value, f'"{dosage.timing_code.text}"')
+    return None
+
+
+def _entry_amount(entry: DoseAndRate) -> Amount | None:
+    """The dose of one entry: doseQuantity, else the range's high (or low when high is absent)."""
+    for q in (entry.dose, entry.dose_high, entry.dose_low):
+        amount = to_amount(q)
+        if amount is not None:
+            return amount
+    return None
+
+
+def _rate_amount(entry: DoseAndRate) -> Amount | None:
+    amount = to_amount(entry.rate)
+    return amount if amount is not None and amount.unit_class == "patch-rate" else None
+
+
+def pick_dose(dosage: Dosage, transdermal: bool = False) -> Amount | None:
+    """The dose per administration (guideline 8.5): a directly convertible entry first, Epic's choice order next.
+
+    For a patch the convertible entry is a per-hour rate; a mass there could never be converted (8.5 table), so
+    a mass-typed entry does not win over the patch count.
+    """
+    candidates: list[tuple[str | None, Amount]] = []
+    for entry in dosage.dose_and_rate:
+        amount = _entry_amount(entry)
+        if transdermal:
+            amount = _rate_amount(entry) or amount
+        if amount is not None:
+            candidates.append((entry.kind, amount))
+    wanted = "patch-rate" if transdermal else "mass"
+    direct = [(k, a) for k, a in candidates if a.unit_class == wanted]
+    if direct:
+        return min(direct, key=lambda c: _CONVERTIBLE_PREFERENCE.get(c[0], 2))[1]
+    if candidates:
+        ranked = sorted(enumerate(candidates), key=lambda ic: (_FALLBACK_PREFERENCE.get(ic[1][0], 3), ic[0]))
+        return ranked[0][1][1]
+    for extension in (dosage.epic_ordered_dose, dosage.epic_admin_amount):
+        amount = to_amount(extension)
+        if amount is not None:
+            return amount
+    return None
+
+
+def daily_cap(dosage: Dosage) -> Amount | None:
+    """maxDosePerPeriod as a per-day Amount, or None when absent or its period unit is unknown."""
+    numerator = to_amount(dosage.max_dose_numerator)
+    if numerator is None:
+        return None
+    denominator = dosage.max_dose_denominator
+    days = quantity_days(denominator) if denominator is not None else None
+    if days is None:
+        return None
+    return Amount(
+        numerator.value / days, numerator.unit_class, f"{numerator.shown} per {_denominator_text(denominator)}"
+    )
+
+
+def _denominator_text(q: Quantity | None) -> str:
+    if q is None or q.value is None:
+        return "period"
+    unit = q.unit or q.code or ""
+    return f"{number_text(q.value)} {unit}".strip() if q.value != 1 else unit

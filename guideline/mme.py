@@ -1,0 +1,640 @@
+"""Morphine milligram equivalents per order and in total (guideline 8 and 9; result structure 8.9)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import TYPE_CHECKING, Any, Literal
+
+from guideline import mme_factors as mf
+from guideline.dosage import (
+    Amount,
+    classify_unit,
+    daily_cap,
+    doses_per_day,
+    number_text,
+    pick_dose,
+    quantity_days,
+    to_amount,
+)
+from guideline.fhirdata import RXNORM, Coding, Quantity
+from guideline.record import Dosage, MedOrder, ResolvedMedication
+
+if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
+    from guideline.terminology import Terminology
+
+# Precision ≥ 28 and banker's rounding for the 6-dp comparison quantum, whatever the caller's context (1.4).
+DECIMAL_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
+SIX_DP = Decimal("0.000001")
+
+REASON_TEXT: dict[str, str] = {
+    "medication-unresolved": "the medication reference could not be resolved",
+    "not-in-drug-table": "no RxNorm code of this medication is in the drug table and no usable ingredient strength "
+    "is given",
+    "conflicting-codes": "the RxNorm codes on the order describe different strengths or products",
+    "no-frequency": "the dosage has no frequency and there is no dispense quantity and days' supply to estimate from",
+    "no-dose": "the dosage has no dose and there is no dispense quantity and days' supply to estimate from",
+    "unit-not-convertible": "the dose unit cannot be combined with the product strength",
+    "ambiguous-mass-dose": "a mass dose was given for a product with several opioid ingredients",
+    "no-factor": "the selected profile has no conversion factor for this ingredient or dose form",
+    "no-strength": "the product strength is missing or unusable",
+    "buprenorphine": "buprenorphine (not included in MME)",
+}
+
+FALLBACK_NOTE = "estimated from dispense quantity and days' supply"
+ONE_PATCH_NOTE = "assumed 1 patch at a time"
+PRN_NOTE = "PRN counted at max frequency"
+
+Strength = Literal["unit", "ml", "hour", "actuation"]
+
+
+def quantize6(value: Decimal) -> Decimal:
+    """Removes division noise before a comparison (guideline 1.4); not display rounding."""
+    with localcontext(DECIMAL_CONTEXT):
+        return value.quantize(SIX_DP, rounding=ROUND_HALF_EVEN)
+
+
+def format_mme(value: Decimal) -> str:
+    """Display rounding: one decimal place, half up (6.75 → "6.8")."""
+    return format(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), "f")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Step 1: which drug, which opioid ingredient strengths (8.2)
+
+
+@dataclass(frozen=True)
+class IngredientStrength:
+    """One opioid ingredient of the product: strength in mg per unit, per mL, per hour or per actuation."""
+
+    ingredient: str
+    name: str
+    mg: Decimal
+    per: Strength
+
+
+@dataclass(frozen=True)
+class Drug:
+    """The identified product: matched code, dose form (packs resolved to their inner form) and strengths."""
+
+    rxcui: str | None
+    display: str | None
+    dose_form: str | None
+    strengths: tuple[IngredientStrength, ...]
+    transdermal: bool
+    from_ingredients: bool = False
+
+    @property
+    def ingredients(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.ingredient for s in self.strengths))
+
+
+_PER_BY_UNIT: dict[str, Strength] = {"MG": "unit", "MG/ML": "ml", "MG/HR": "hour", "MG/ACTUAT": "actuation"}
+
+
+def _pack_form(drug_name: str) -> str | None:
+    """A pack's dose form is the one named inside its drug name (longest name first: "Metered Dose Nasal Spray")."""
+    lowered = drug_name.lower()
+    for form_code, form_name in sorted(mf.DOSE_FORM_NAMES.items(), key=lambda item: -len(item[1])):
+        if form_name.lower() in lowered:
+            return form_code
+    return None
+
+
+def _drug_from_rows(coding: Coding, rows: Sequence[Any]) -> Drug | str:
+    strengths: list[IngredientStrength] = []
+    dose_form = rows[0].dose_form_rxcui
+    if dose_form == mf.PACK:
+        dose_form = _pack_form(rows[0].drug_name) or dose_form
+    for row in rows:
+        per = _PER_BY_UNIT.get(str(row.strength_unit).upper())
+        value = row.strength_value
+        if per is None or value is None or value <= 0:
+            return "no-strength"
+        name = mf.INGREDIENT_NAMES.get(row.ingredient_rxcui) or str(row.ingredient).lower()
+        strengths.append(IngredientStrength(row.ingredient_rxcui, name, Decimal(value), per))
+    transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
+    return Drug(coding.code, coding.display or rows[0].drug_name, dose_form, tuple(strengths), transdermal)
+
+
+def _row_content(rows: Sequence[Any]) -> frozenset[tuple[Any, ...]]:
+    return frozenset((r.ingredient_rxcui, Decimal(r.strength_value), r.strength_unit, r.dose_form_rxcui) for r in rows)
+
+
+def _rxnorm_codings(medication: ResolvedMedication) -> list[Coding]:
+    concept = medication.concept
+    return [c for c in (concept.codings if concept else ()) if c.system == RXNORM and c.code]
+
+
+def _denominator_basis(q: Quantity | None) -> tuple[Strength, Decimal] | None:
+    """Per what a Ratio strength is: (basis, amount of that basis); None when the denominator is unusable."""
+    if q is None:
+        return "unit", Decimal(1)
+    value = q.value if q.value is not None else Decimal(1)
+    if value <= 0:
+        return None
+    key = (q.code or q.unit or "").strip().lower().replace("{", "").replace("}", "")
+    if key in ("h", "hr", "hour", "hours"):
+        return "hour", value
+    if any(word in key for word in ("actuat", "spray", "puff")):
+        return "actuation", value
+    unit_class, multiply, divide = classify_unit(q)
+    if unit_class == "volume":
+        return "ml", value * multiply / divide
+    if unit_class == "count":
+        return "unit", value
+    return None
+
+
+def _form_from_medication(medication: ResolvedMedication) -> str | None:
+    form = medication.resource.form if medication.resource else None
+    if form is None:
+        return None
+    for coding in form.codings:
+        if coding.system == RXNORM and coding.code:
+            return coding.code
+    words = " ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower()
+    for keyword, form_code in mf.FORM_KEYWORDS:
+        if keyword in words:
+            return form_code
+    return None
+
+
+def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConfig) -> Drug | str:
+    """Guideline 8.2 step 3: Medication.ingredient with RxNorm ingredient codes and Ratio strengths."""
+    resource = medication.resource
+    if resource is None or not resource.ingredients:
+        return "not-in-drug-table"
+    aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
+    strengths: list[IngredientStrength] = []
+    for item in resource.ingredients:
+        codes = item.item.codes(RXNORM) if item.item else ()
+        ingredient = next((aliases.get(c, c) for c in codes if aliases.get(c, c) in mf.OPIOID_INGREDIENTS), None)
+        if ingredient is None:
+            continue  # a non-opioid ingredient such as acetaminophen
+        numerator = to_amount(item.strength_numerator)
+        basis = _denominator_basis(item.strength_denominator)
+        if numerator is None or numerator.unit_class != "mass" or basis is None:
+            return "no-strength"
+        per, amount = basis
+        strengths.append(IngredientStrength(ingredient, mf.INGREDIENT_NAMES[ingredient], numerator.value / amount, per))
+    if not strengths:
+        return "not-in-drug-table"
+    dose_form = _form_from_medication(medication)
+    transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
+    codes = _rxnorm_codings(medication)
+    rxcui = codes[0].code if codes else None
+    return Drug(rxcui, None, dose_form, tuple(strengths), transdermal, from_ingredients=True)
+
+
+def identify_drug(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> Drug | str:
+    """The drug and its opioid strengths, or an 8.9 reason code (all codings, userSelected breaks conflicts)."""
+    if medication.unresolved:
+        return "medication-unresolved"
+    matches = [(c, terms.drug_rows(c.code)) for c in _rxnorm_codings(medication)]
+    matches = [(c, rows) for c, rows in matches if rows]
+    if not matches:
+        return _drug_from_ingredients(medication, config)
+    contents = {_row_content(rows) for _, rows in matches}
+    if len(contents) > 1:
+        selected = [(c, rows) for c, rows in matches if c.user_selected]
+        if not selected or len({_row_content(rows) for _, rows in selected}) > 1:
+            return "conflicting-codes"
+        matches = selected
+    coding, rows = matches[0]
+    return _drug_from_rows(coding, rows)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Steps 2–5: instructions, doses per day, dose, daily amount per ingredient (8.3–8.6)
+
+
+@dataclass(frozen=True)
+class _Daily:
+    """Daily amounts of one instruction (or of the fallback): ingredient → mg/day, or mcg/h worn for a patch."""
+
+    amounts: tuple[tuple[str, Decimal], ...]
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+def _per_ingredient(drug: Drug, daily: Amount) -> tuple[tuple[str, Decimal], ...] | str:
+    """Daily dose (in its unit class) → mg/day per ingredient (8.6 table), or a reason code."""
+    if daily.unit_class == "mass":
+        if len(drug.ingredients) > 1:
+            return "ambiguous-mass-dose"
+        return ((drug.ingredients[0], daily.value),)
+    if daily.unit_class == "volume":
+        if any(s.per != "ml" for s in drug.strengths):
+            return "unit-not-convertible"
+    elif daily.unit_class == "count":
+        if any(s.per not in ("unit", "actuation") for s in drug.strengths):
+            return "unit-not-convertible"
+    else:
+        return "unit-not-convertible"
+    totals: dict[str, Decimal] = {}
+    for strength in drug.strengths:
+        totals[strength.ingredient] = totals.get(strength.ingredient, Decimal(0)) + daily.value * strength.mg
+    return tuple(totals.items())
+
+
+def _patch_worn(drug: Drug, dose: Amount) -> tuple[tuple[str, Decimal], ...] | str:
+    """Patch strength worn, in mcg/h per ingredient: a count of patches × strength, or an explicit rate (8.7.1)."""
+    if dose.unit_class == "patch-rate":
+        if len(drug.ingredients) > 1:
+            return "ambiguous-mass-dose"
+        return ((drug.ingredients[0], dose.value),)
+    if dose.unit_class != "count":
+        return "unit-not-convertible"
+    if any(s.per != "hour" for s in drug.strengths):
+        return "no-strength"
+    totals: dict[str, Decimal] = {}
+    for strength in drug.strengths:
+        totals[strength.ingredient] = totals.get(strength.ingredient, Decimal(0)) + dose.value * strength.mg * 1000
+    return tuple(totals.items())
+
+
+def _instruction(dosage: Dosage, drug: Drug, config: GuidelineConfig) -> _Daily | str:
+    settings = config["mme"]
+    frequency = doses_per_day(dosage, bool(settings.get("parse_timing_text", True)))
+    dose = pick_dose(dosage, drug.transdermal)
+    notes: list[str] = [PRN_NOTE] if dosage.as_needed else []
+    if drug.transdermal:
+        # Only the number of patches worn matters; the change interval does not (8.7.1).
+        if dose is None:
+            return "no-frequency" if frequency is None else "no-dose"
+        worn = _patch_worn(drug, dose)
+        if isinstance(worn, str):
+            return worn
+        return _Daily(worn, f"{dose.shown} worn", ())
+    if frequency is None:
+        return "no-frequency"
+    if dose is None:
+        return "no-dose"
+    daily = Amount(frequency.per_day * dose.value, dose.unit_class, "")
+    text = f"{dose.shown} {frequency.text}"
+    if dosage.max_dose_numerator is not None and settings.get("apply_max_dose_per_period", True):
+        cap = daily_cap(dosage)
+        if cap is None:
+            notes.append("maxDosePerPeriod ignored: its period unit is not recognised")
+        elif cap.unit_class != daily.unit_class:
+            notes.append("maxDosePerPeriod ignored: its unit is a different kind from the dose")
+        elif cap.value < daily.value:
+            daily = Amount(cap.value, daily.unit_class, "")
+            text += f", capped at {cap.shown}"
+            notes.append("cap from maxDosePerPeriod")
+    amounts = _per_ingredient(drug, daily)
+    if isinstance(amounts, str):
+        return amounts
+    return _Daily(amounts, text, tuple(notes))
+
+
+def _fallback(order: MedOrder, drug: Drug) -> _Daily | None:
+    """Guideline 8.6 fallback: dispense quantity ÷ expected supply days (no refills); one patch at a time."""
+    quantity = to_amount(order.dispense.quantity)
+    days = quantity_days(order.dispense.expected_supply)
+    if quantity is None or days is None:
+        return None
+    text = f"{quantity.shown} over {number_text(days)} days"
+    if drug.transdermal:
+        if any(s.per != "hour" for s in drug.strengths):
+            return None
+        worn = tuple((s.ingredient, s.mg * 1000) for s in drug.strengths)
+        return _Daily(worn, f"{text}, 1 patch worn", (FALLBACK_NOTE, ONE_PATCH_NOTE))
+    per_day = Amount(quantity.value / days, quantity.unit_class, "")
+    amounts = _per_ingredient(drug, per_day)
+    if isinstance(amounts, str):
+        return None
+    return _Daily(amounts, f"{text} = {number_text(per_day.value)} per day", (FALLBACK_NOTE,))
+
+
+def _add(items: Sequence[_Daily]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for item in items:
+        for ingredient, amount in item.amounts:
+            totals[ingredient] = totals.get(ingredient, Decimal(0)) + amount
+    return totals
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """Per sequential group, the summed daily amounts of its concurrent instructions."""
+
+    groups: tuple[dict[str, Decimal], ...]
+    texts: tuple[str, ...]
+    notes: tuple[str, ...]
+    estimated_by: Literal["dosage", "fallback"]
+
+
+def daily_groups(order: MedOrder, drug: Drug, config: GuidelineConfig) -> _Groups | str:
+    """Group instructions by sequence (8.3): concurrent ones add up; fall back to quantity ÷ days when allowed."""
+    by_sequence: dict[int | None, list[Dosage]] = {}
+    for dosage in order.dosages:
+        by_sequence.setdefault(dosage.sequence, []).append(dosage)
+    results: list[tuple[int | None, _Daily]] = []
+    failure: str | None = None if order.dosages else "no-frequency"
+    for sequence, dosages in by_sequence.items():
+        for dosage in dosages:
+            outcome = _instruction(dosage, drug, config)
+            if isinstance(outcome, str):
+                failure = failure or outcome
+            else:
+                results.append((sequence, outcome))
+    if failure is None:
+        groups = tuple(_add([d for s, d in results if s == key]) for key in by_sequence)
+        notes = tuple(dict.fromkeys(n for _, d in results for n in d.notes))
+        texts = tuple(d.text for _, d in results)
+        return _Groups(groups, texts, notes, "dosage")
+    if failure in ("no-frequency", "no-dose") and len(order.dosages) <= 1:
+        estimate = _fallback(order, drug)
+        if estimate is not None:
+            return _Groups((_add([estimate]),), (estimate.text,), estimate.notes, "fallback")
+    return failure
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Steps 6–7: conversion, order MME, total (8.7, 8.8)
+
+
+@dataclass(frozen=True)
+class IngredientMme:
+    name: str
+    rxcui: str
+    daily_amount: Decimal | None
+    daily_unit: str  # "mg" | "mcg" | "mcg/h"
+    factor: Decimal | None
+    factor_source: str | None  # "cdc2022" | "cdc2016" | "datafile"
+    mme: Decimal | None
+
+
+@dataclass(frozen=True)
+class OrderMme:
+    order: MedOrder
+    order_ref: str | None
+    is_draft: bool
+    display_name: str
+    rxnorm_code: str | None
+    state: Literal["ok", "excluded", "unknown"]
+    reason: str | None
+    reason_text: str | None
+    estimated_by: Literal["dosage", "fallback"] | None
+    ingredients: tuple[IngredientMme, ...]
+    mme: Decimal | None
+    notes: tuple[str, ...]
+    explanation: str
+    daily_dose_text: str | None
+
+
+@dataclass(frozen=True)
+class MmeSummary:
+    profile: str
+    total: Decimal
+    state: Literal["complete", "partial", "none"]
+    orders: tuple[OrderMme, ...] = field(default_factory=tuple)
+
+    @property
+    def ok_orders(self) -> tuple[OrderMme, ...]:
+        return tuple(o for o in self.orders if o.state == "ok")
+
+    @property
+    def unknown_orders(self) -> tuple[OrderMme, ...]:
+        return tuple(o for o in self.orders if o.state == "unknown")
+
+    @property
+    def excluded_orders(self) -> tuple[OrderMme, ...]:
+        return tuple(o for o in self.orders if o.state == "excluded")
+
+    @property
+    def label(self) -> str:
+        return mf.PROFILE_LABELS.get(self.profile, self.profile)
+
+    def display(self) -> str:
+        if self.state == "none":
+            return "not available"
+        shown = f"{format_mme(self.total)} MME/day ({self.label})"
+        return shown if self.state == "complete" else f"at least {shown}"
+
+
+def _unit_for(ingredient: str, drug: Drug) -> str:
+    if drug.transdermal:
+        return "mcg/h"
+    if ingredient == mf.FENTANYL:
+        return "mcg"
+    return "mg"
+
+
+def _shown_amount(ingredient: str, amount: Decimal, drug: Drug) -> Decimal:
+    """mg/day for most opioids, mcg/day for transmucosal fentanyl, mcg/h worn for patches."""
+    if not drug.transdermal and ingredient == mf.FENTANYL:
+        return amount * 1000
+    return amount
+
+
+def _factor(
+    rule: mf.FactorRule | None, ingredient: str, profile: str, methadone_basis: Decimal | None
+) -> tuple[Decimal | None, str | None]:
+    if profile == "cdc2016" and ingredient == mf.METHADONE:
+        tier = mf.methadone_tier(methadone_basis) if methadone_basis is not None else None
+        return tier, ("cdc2016" if tier is not None else None)
+    if rule is None:
+        return None, None
+    return rule.factor, rule.source
+
+
+def _convert(
+    group: Mapping[str, Decimal],
+    drug: Drug,
+    rules: tuple[mf.FactorRule, ...],
+    profile: str,
+    methadone_basis: Decimal | None,
+) -> tuple[IngredientMme, ...]:
+    converted: list[IngredientMme] = []
+    for ingredient, amount in group.items():
+        name = mf.INGREDIENT_NAMES.get(ingredient, ingredient)
+        shown = _shown_amount(ingredient, amount, drug)
+        unit = _unit_for(ingredient, drug)
+        if ingredient == mf.BUPRENORPHINE:
+            converted.append(IngredientMme(name, ingredient, shown, unit, None, None, None))
+            continue
+        form = mf.TRANSDERMAL_SYSTEM if drug.transdermal else drug.dose_form
+        rule = mf.find_rule(rules, ingredient, form)
+        factor, source = _factor(rule, ingredient, profile, methadone_basis)
+        mme = shown * factor if factor is not None else None
+        converted.append(IngredientMme(name, ingredient, shown, unit, factor, source, mme))
+    return tuple(converted)
+
+
+def _group_mme(ingredients: Sequence[IngredientMme]) -> Decimal | None:
+    relevant = [i for i in ingredients if i.rxcui != mf.BUPRENORPHINE]
+    if any(i.mme is None for i in relevant):
+        return None
+    return sum((i.mme for i in relevant if i.mme is not None), Decimal(0))
+
+
+def _dose_text(ingredients: Sequence[IngredientMme]) -> str | None:
+    parts = []
+    for item in ingredients:
+        if item.daily_amount is None:
+            continue
+        if item.daily_unit == "mcg/h":
+            parts.append(f"{number_text(item.daily_amount)} mcg/h {item.name} patch")
+        else:
+            parts.append(f"{number_text(item.daily_amount)} {item.daily_unit} {item.name}/day")
+    return ", ".join(parts) or None
+
+
+def _factor_text(item: IngredientMme, profile: str) -> str:
+    factor = number_text(item.factor or Decimal(0))
+    if item.factor_source == "datafile":
+        table = "2022" if profile == "cdc2022" else "2016"
+        return f"× {factor} (factor {factor} from the CDC data file, not in the {table} clinical table)"
+    return f"× {factor}"
+
+
+@dataclass(frozen=True)
+class _Work:
+    """Pass-1 result for one order: identification and daily amounts, before factors are applied."""
+
+    order: MedOrder
+    display_name: str
+    drug: Drug | None
+    groups: _Groups | None
+    reason: str | None
+    buprenorphine: bool
+
+
+def _display_name(order: MedOrder, drug: Drug | None, terms: Terminology) -> str:
+    medication = order.medication
+    if medication.unresolved:
+        return medication.reference_display or "medication could not be identified"
+    name = terms.medication_name(medication)
+    if name and name != "unnamed medication":
+        return name
+    return (drug.display if drug and drug.display else None) or name or "unnamed medication"
+
+
+def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> _Work:
+    identified = identify_drug(order.medication, terms, config)
+    drug = identified if isinstance(identified, Drug) else None
+    name = _display_name(order, drug, terms)
+    is_bup = bool(drug and all(i == mf.BUPRENORPHINE for i in drug.ingredients))
+    if drug is None:
+        if not order.medication.unresolved and terms.medication_in("BUPRENORPHINE", order.medication):
+            return _Work(order, name, None, None, "buprenorphine", True)
+        return _Work(order, name, None, None, str(identified), False)
+    groups = daily_groups(order, drug, config)
+    if isinstance(groups, str):
+        return _Work(order, name, drug, None, "buprenorphine" if is_bup else groups, is_bup)
+    return _Work(order, name, drug, groups, "buprenorphine" if is_bup else None, is_bup)
+
+
+def _methadone_mg(work: _Work) -> Decimal | None:
+    """The order's methadone mg/day for tiering: the group with the most methadone (8.3)."""
+    if work.groups is None or work.drug is None or mf.METHADONE not in work.drug.ingredients:
+        return None
+    return max(g.get(mf.METHADONE, Decimal(0)) for g in work.groups.groups)
+
+
+def _rxnorm_code(work: _Work) -> str | None:
+    if work.drug and work.drug.rxcui:
+        return work.drug.rxcui
+    codes = _rxnorm_codings(work.order.medication)
+    return codes[0].code if codes else None
+
+
+def _result(
+    work: _Work,
+    state: Literal["ok", "excluded", "unknown"],
+    reason: str | None,
+    ingredients: tuple[IngredientMme, ...],
+    mme: Decimal | None,
+    notes: Sequence[str],
+    explanation: str,
+) -> OrderMme:
+    return OrderMme(
+        order=work.order,
+        order_ref=work.order.ref,
+        is_draft=work.order.is_draft,
+        display_name=work.display_name,
+        rxnorm_code=_rxnorm_code(work),
+        state=state,
+        reason=reason,
+        reason_text=REASON_TEXT.get(reason) if reason else None,
+        estimated_by=work.groups.estimated_by if work.groups else None,
+        ingredients=ingredients,
+        mme=mme,
+        notes=tuple(dict.fromkeys(notes)),
+        explanation=explanation,
+        daily_dose_text=_dose_text(ingredients),
+    )
+
+
+def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal) -> OrderMme:
+    profile = config.profile
+    settings = config["mme"]
+    use_datafile = bool(settings.get(f"{profile}_use_datafile_factors", profile == "cdc2022"))
+    rules = mf.rules_for(profile, use_datafile)
+    if work.drug is None or work.groups is None:
+        reason = work.reason or "no-frequency"
+        state: Literal["excluded", "unknown"] = "excluded" if work.buprenorphine else "unknown"
+        return _result(work, state, reason, (), None, [], f"{work.display_name}: {REASON_TEXT[reason]}")
+    basis = methadone_total if settings.get("methadone_tier_basis", "total") == "total" else _methadone_mg(work)
+    converted = [_convert(g, work.drug, rules, profile, basis) for g in work.groups.groups]
+    totals = [_group_mme(c) for c in converted]
+    if all(t is not None for t in totals):
+        best = max(range(len(converted)), key=lambda i: totals[i] or Decimal(0))
+    else:
+        best = max(range(len(converted)), key=lambda i: sum(work.groups.groups[i].values(), Decimal(0)))
+    ingredients = converted[best]
+    notes = list(work.groups.notes)
+    if len(converted) > 1:
+        notes.append(f"highest of {len(converted)} sequential dosing steps")
+    notes.extend(f"{i.name}: {_factor_text(i, profile)}" for i in ingredients if i.factor_source == "datafile")
+    if profile == "cdc2016" and basis is not None and any(i.rxcui == mf.METHADONE for i in ingredients):
+        notes.append(f"methadone factor tiered on {number_text(basis)} mg/day methadone")
+    doses = " + ".join(work.groups.texts)
+    daily = _dose_text(ingredients) or "daily dose unknown"
+    if work.buprenorphine:
+        return _result(
+            work,
+            "excluded",
+            "buprenorphine",
+            ingredients,
+            None,
+            notes,
+            f"{work.display_name}: {doses} = {daily}; buprenorphine is not included in MME",
+        )
+    mme = totals[best]
+    if mme is None:
+        missing = ", ".join(i.name for i in ingredients if i.mme is None and i.rxcui != mf.BUPRENORPHINE)
+        return _result(
+            work,
+            "unknown",
+            "no-factor",
+            ingredients,
+            None,
+            notes,
+            f"{work.display_name}: {doses} = {daily}; no {mf.PROFILE_LABELS[profile]} factor for {missing}",
+        )
+    steps = " + ".join(
+        f"{number_text(i.daily_amount or Decimal(0))} {i.daily_unit} {i.name} {_factor_text(i, profile)}"
+        for i in ingredients
+        if i.mme is not None
+    )
+    explanation = f"{work.display_name}: {doses} = {steps} = {format_mme(mme)} MME/day"
+    return _result(work, "ok", None, ingredients, mme, notes, explanation)
+
+
+def compute_mme(orders: Sequence[MedOrder], terms: Terminology, config: GuidelineConfig) -> MmeSummary:
+    """MME of each order and the total (8.8). Unknown orders are listed and never count as 0."""
+    with localcontext(DECIMAL_CONTEXT):
+        works = [_first_pass(order, terms, config) for order in orders]
+        methadone_total = sum((m for m in (_methadone_mg(w) for w in works) if m is not None), Decimal(0))
+        results = tuple(_second_pass(w, config, methadone_total) for w in works)
+        total = sum((r.mme for r in results if r.state == "ok" and r.mme is not None), Decimal(0))
+    ok = any(r.state == "ok" for r in results)
+    unknown = any(r.state == "unknown" for r in results)
+    state: Literal["complete", "partial", "none"] = "none" if not ok else ("partial" if unknown else "complete")
+    return MmeSummary(profile=config.profile, total=quantize6(total), state=state, orders=results)

@@ -1,0 +1,183 @@
+"""MME conversion factors of guideline 8.1 as data: both profiles, data-file factors, fentanyl forms, tiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+Basis = Literal["mg", "mcg", "mcg/h"]
+Source = Literal["cdc2022", "cdc2016", "datafile"]
+
+# RxNorm ingredient (IN) codes named in guideline 8.1.
+CODEINE = "2670"
+FENTANYL = "4337"
+HYDROCODONE = "5489"
+HYDROMORPHONE = "3423"
+METHADONE = "6813"
+MORPHINE = "7052"
+OXYCODONE = "7804"
+OXYMORPHONE = "7814"
+TAPENTADOL = "787390"
+TRAMADOL = "10689"
+LEVORPHANOL = "6378"
+MEPERIDINE = "6754"
+PENTAZOCINE = "8001"
+BUTORPHANOL = "1841"
+DIHYDROCODEINE = "23088"
+OPIUM = "7676"
+LEVOMETHADYL = "237005"
+BUPRENORPHINE = "1819"
+NALBUPHINE = "7238"
+PROPOXYPHENE = "8785"
+
+# Ingredient names as shown to clinicians (lowercase, the drug table spells some in capitals).
+INGREDIENT_NAMES: dict[str, str] = {
+    CODEINE: "codeine",
+    FENTANYL: "fentanyl",
+    HYDROCODONE: "hydrocodone",
+    HYDROMORPHONE: "hydromorphone",
+    METHADONE: "methadone",
+    MORPHINE: "morphine",
+    OXYCODONE: "oxycodone",
+    OXYMORPHONE: "oxymorphone",
+    TAPENTADOL: "tapentadol",
+    TRAMADOL: "tramadol",
+    LEVORPHANOL: "levorphanol",
+    MEPERIDINE: "meperidine",
+    PENTAZOCINE: "pentazocine",
+    BUTORPHANOL: "butorphanol",
+    DIHYDROCODEINE: "dihydrocodeine",
+    OPIUM: "opium",
+    LEVOMETHADYL: "levomethadyl",
+    BUPRENORPHINE: "buprenorphine",
+    NALBUPHINE: "nalbuphine",
+    PROPOXYPHENE: "propoxyphene",
+}
+
+# RxNorm dose forms that decide fentanyl's factor.
+TRANSDERMAL_SYSTEM = "316987"
+BUCCAL_TABLET = "970789"
+SUBLINGUAL_TABLET = "317007"
+ORAL_LOZENGE = "316992"
+BUCCAL_FILM = "858080"
+NASAL_SPRAY = "126542"
+MUCOSAL_SPRAY = "346163"
+METERED_NASAL_SPRAY = "1797831"
+PACK = "746839"
+
+DOSE_FORM_NAMES: dict[str, str] = {
+    TRANSDERMAL_SYSTEM: "Transdermal System",
+    BUCCAL_TABLET: "Buccal Tablet",
+    SUBLINGUAL_TABLET: "Sublingual Tablet",
+    ORAL_LOZENGE: "Oral Lozenge",
+    BUCCAL_FILM: "Buccal Film",
+    NASAL_SPRAY: "Nasal Spray",
+    MUCOSAL_SPRAY: "Mucosal Spray",
+    METERED_NASAL_SPRAY: "Metered Dose Nasal Spray",
+}
+
+# Medication.form text keywords → dose form (guideline 8.2 step 3); checked in this order, so "buccal tablet"
+# is tried before the bare words of other forms.
+FORM_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("buccal tablet", BUCCAL_TABLET),
+    ("sublingual", SUBLINGUAL_TABLET),
+    ("lozenge", ORAL_LOZENGE),
+    ("buccal film", BUCCAL_FILM),
+    ("nasal", NASAL_SPRAY),
+    ("mucosal", MUCOSAL_SPRAY),
+    ("transdermal", TRANSDERMAL_SYSTEM),
+    ("patch", TRANSDERMAL_SYSTEM),
+)
+
+
+@dataclass(frozen=True)
+class FactorRule:
+    """One row of a factor table: ingredient, optional dose forms, factor (exact), basis and source label."""
+
+    ingredient: str
+    factor: Decimal
+    basis: Basis
+    source: Source
+    dose_forms: frozenset[str] | None = None  # None: any dose form
+
+
+def _rule(ingredient: str, factor: str, source: Source, basis: Basis = "mg", forms: tuple[str, ...] = ()) -> FactorRule:
+    return FactorRule(ingredient, Decimal(factor), basis, source, frozenset(forms) if forms else None)
+
+
+_TRANSMUCOSAL_FENTANYL: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("0.13", (BUCCAL_TABLET, SUBLINGUAL_TABLET, ORAL_LOZENGE)),
+    ("0.18", (BUCCAL_FILM,)),
+    ("0.16", (NASAL_SPRAY, MUCOSAL_SPRAY, METERED_NASAL_SPRAY)),
+)
+
+# Data-file factors: used by cdc2022 unless turned off, and by cdc2016 only when turned on.
+DATAFILE_RULES: tuple[FactorRule, ...] = (
+    *(_rule(FENTANYL, factor, "datafile", "mcg", forms) for factor, forms in _TRANSMUCOSAL_FENTANYL),
+    _rule(LEVORPHANOL, "11", "datafile"),
+    _rule(MEPERIDINE, "0.1", "datafile"),
+    _rule(PENTAZOCINE, "0.37", "datafile"),
+    _rule(BUTORPHANOL, "7", "datafile"),
+    _rule(DIHYDROCODEINE, "0.25", "datafile"),
+    _rule(OPIUM, "1", "datafile"),
+    _rule(LEVOMETHADYL, "8", "datafile"),
+)
+
+CLINICAL_RULES: dict[str, tuple[FactorRule, ...]] = {
+    "cdc2022": (
+        _rule(CODEINE, "0.15", "cdc2022"),
+        _rule(FENTANYL, "2.4", "cdc2022", "mcg/h", (TRANSDERMAL_SYSTEM,)),
+        _rule(HYDROCODONE, "1", "cdc2022"),
+        _rule(HYDROMORPHONE, "5", "cdc2022"),
+        _rule(METHADONE, "4.7", "cdc2022"),
+        _rule(MORPHINE, "1", "cdc2022"),
+        _rule(OXYCODONE, "1.5", "cdc2022"),
+        _rule(OXYMORPHONE, "3", "cdc2022"),
+        _rule(TAPENTADOL, "0.4", "cdc2022"),
+        _rule(TRAMADOL, "0.2", "cdc2022"),
+    ),
+    "cdc2016": (
+        _rule(CODEINE, "0.15", "cdc2016"),
+        _rule(FENTANYL, "2.4", "cdc2016", "mcg/h", (TRANSDERMAL_SYSTEM,)),
+        _rule(HYDROCODONE, "1", "cdc2016"),
+        _rule(HYDROMORPHONE, "4", "cdc2016"),
+        _rule(MORPHINE, "1", "cdc2016"),
+        _rule(OXYCODONE, "1.5", "cdc2016"),
+        _rule(OXYMORPHONE, "3", "cdc2016"),
+        # methadone: tiered, see METHADONE_TIERS_2016
+    ),
+}
+
+# cdc2016 methadone tiers on total daily methadone mg D, half-open: (low, high] → factor; high None = no limit.
+METHADONE_TIERS_2016: tuple[tuple[Decimal, Decimal | None, Decimal], ...] = (
+    (Decimal(0), Decimal(20), Decimal(4)),
+    (Decimal(20), Decimal(40), Decimal(8)),
+    (Decimal(40), Decimal(60), Decimal(10)),
+    (Decimal(60), None, Decimal(12)),
+)
+
+# Every ingredient code 8.2 step 3 recognises in Medication.ingredient (opioids of 8.1, convertible or not).
+OPIOID_INGREDIENTS = frozenset(INGREDIENT_NAMES)
+
+PROFILE_LABELS = {"cdc2022": "CDC 2022 factors", "cdc2016": "CDC 2016 factors"}
+
+
+def rules_for(profile: str, use_datafile: bool) -> tuple[FactorRule, ...]:
+    """The factor rules in force for a profile, data-file rules last so clinical rows win."""
+    return CLINICAL_RULES[profile] + (DATAFILE_RULES if use_datafile else ())
+
+
+def find_rule(rules: tuple[FactorRule, ...], ingredient: str, dose_form: str | None) -> FactorRule | None:
+    for rule in rules:
+        if rule.ingredient == ingredient and (rule.dose_forms is None or dose_form in rule.dose_forms):
+            return rule
+    return None
+
+
+def methadone_tier(daily_mg: Decimal) -> Decimal | None:
+    """cdc2016 factor for daily methadone D; None for D ≤ 0."""
+    for low, high, factor in METHADONE_TIERS_2016:
+        if daily_mg > low and (high is None or daily_mg <= high):
+            return factor
+    return None

@@ -1,0 +1,140 @@
+"""Supply days of one order and its pain-duration class (guideline 4.1 and 4.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from typing import TYPE_CHECKING, Literal
+
+from guideline.dosage import Amount, doses_per_day, pick_dose, quantity_days, to_amount
+from guideline.mme import DECIMAL_CONTEXT, Drug, identify_drug, quantize6
+from guideline.record import Dosage, MedOrder
+
+if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
+    from guideline.terminology import Terminology
+
+DurationClass = Literal["acute", "subacute-chronic", "unclassified"]
+DispenseUnit = Literal["count", "volume"]
+
+ACUTE_LIMIT_DAYS = Decimal(28)  # guideline 4.2: < 28 days is acute, ≥ 28 is subacute/chronic
+
+
+@dataclass(frozen=True)
+class Supply:
+    per_fill_days: Decimal | None
+    total_days: Decimal | None  # per-fill × (1 + refills) when config count_refills_in_supply
+    refills: int
+    source: str | None  # "expected supply duration", "quantity ÷ daily dose", "timing bounds"
+
+
+def _dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
+    """A dose in the units a pharmacy counts (tablets or mL); a mass dose is turned into units by the strength."""
+    if dose.unit_class in ("count", "volume"):
+        return dose.value, dose.unit_class  # type: ignore[return-value]
+    if dose.unit_class != "mass" or drug is None or len(drug.strengths) != 1 or drug.transdermal:
+        return None
+    strength = drug.strengths[0]
+    return dose.value / strength.mg, ("volume" if strength.per == "ml" else "count")
+
+
+def _instruction_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tuple[Decimal, DispenseUnit] | None:
+    frequency = doses_per_day(dosage, parse_text)
+    if frequency is None:
+        return None
+    # Prefer a count or volume entry (Epic's admin amount is in tablets): that is what the quantity counts.
+    dispensable = [
+        a
+        for a in (to_amount(e.dose or e.dose_high or e.dose_low) for e in dosage.dose_and_rate)
+        if a is not None and a.unit_class in ("count", "volume")
+    ]
+    dose = dispensable[0] if dispensable else pick_dose(dosage, drug.transdermal if drug else False)
+    if dose is None:
+        return None
+    units = _dispensed_units(dose, drug)
+    if units is None:
+        return None
+    value, unit = units
+    return frequency.per_day * value, unit
+
+
+def daily_units(
+    order: MedOrder, terms: Terminology, config: GuidelineConfig
+) -> tuple[Decimal | None, DispenseUnit | None]:
+    """Units used per day (tablets, patches, sprays… or mL) for guideline 4.1 step 2; (None, None) if unknown.
+
+    Concurrent instructions add up; of sequential steps the largest daily use counts, as in guideline 8.3.
+    """
+    identified = identify_drug(order.medication, terms, config)
+    drug = identified if isinstance(identified, Drug) else None
+    parse_text = bool(config["mme"].get("parse_timing_text", True))
+    groups: dict[int | None, list[tuple[Decimal, DispenseUnit]]] = {}
+    with localcontext(DECIMAL_CONTEXT):
+        for dosage in order.dosages:
+            units = _instruction_units(dosage, drug, parse_text)
+            if units is None:
+                return None, None
+            groups.setdefault(dosage.sequence, []).append(units)
+        if not groups:
+            return None, None
+        kinds = {unit for items in groups.values() for _, unit in items}
+        if len(kinds) != 1:
+            return None, None
+        best = max(sum((value for value, _ in items), Decimal(0)) for items in groups.values())
+    return (best, kinds.pop()) if best > 0 else (None, None)
+
+
+def _bounds_days(order: MedOrder) -> Decimal | None:
+    """timing.repeat.boundsDuration, or the length of a closed boundsPeriod; sequential steps add up."""
+    by_sequence: dict[int | None, list[Decimal]] = {}
+    for dosage in order.dosages:
+        repeat = dosage.repeat
+        if repeat is None:
+            continue
+        days = quantity_days(repeat.bounds_duration)
+        if days is None and repeat.bounds_start and repeat.bounds_end and repeat.bounds_end > repeat.bounds_start:
+            seconds = Decimal(int((repeat.bounds_end - repeat.bounds_start).total_seconds()))
+            days = seconds / Decimal(86400)
+        if days is not None:
+            by_sequence.setdefault(dosage.sequence, []).append(days)
+    if not by_sequence:
+        return None
+    sequences = {d.sequence for d in order.dosages}
+    if len(sequences) > 1 and set(by_sequence) != sequences:
+        return None  # a taper with a step of unknown length: its total length is unknown
+    return sum((max(values) for values in by_sequence.values()), Decimal(0))
+
+
+def order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Supply:
+    """Per-fill and total supply days from the first source that yields a value (4.1); never raises on bad data."""
+    refills = max(order.dispense.repeats_allowed or 0, 0)
+    with localcontext(DECIMAL_CONTEXT):
+        per_fill = quantity_days(order.dispense.expected_supply)
+        source: str | None = "expected supply duration" if per_fill is not None else None
+        if per_fill is None:
+            quantity = to_amount(order.dispense.quantity)
+            if quantity is not None and quantity.unit_class in ("count", "volume"):
+                units, kind = daily_units(order, terms, config)
+                if units is not None and kind == quantity.unit_class:
+                    per_fill = quantity.value / units
+                    source = "quantity ÷ daily dose"
+        if per_fill is None:
+            per_fill = _bounds_days(order)
+            source = "timing bounds" if per_fill is not None else None
+        total = per_fill
+        if per_fill is not None and config["count_refills_in_supply"]:
+            total = per_fill * (1 + refills)
+    return Supply(per_fill_days=per_fill, total_days=total, refills=refills, source=source)
+
+
+def duration_class(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> DurationClass:
+    """Exactly one class per order (4.2): courseOfTherapyType first, then total supply days against 28."""
+    course = (order.course_of_therapy or "").strip().lower()
+    if course == "acute":
+        return "acute"
+    if course == "continuous":
+        return "subacute-chronic"
+    total = order_supply(order, terms, config).total_days
+    if total is None:
+        return "unclassified"
+    return "acute" if quantize6(total) < ACUTE_LIMIT_DAYS else "subacute-chronic"
