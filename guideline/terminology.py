@@ -110,6 +110,12 @@ MOUD_BUP_CODES = _code_list(
 NALTREXONE_INGREDIENT = "7243"
 NALTREXONE_CODES: frozenset[str] = frozenset({"1483744", "637213", NALTREXONE_INGREDIENT})
 BUPROPION_NALTREXONE = "1551468"
+# Names for the A.5 codes, which no packaged value set or drug-table row describes.
+NALTREXONE_DISPLAYS: Mapping[str, str] = {
+    "1483744": "naltrexone hydrochloride 50 MG Oral Tablet",
+    "637213": "naltrexone 380 MG Injection",
+    NALTREXONE_INGREDIENT: "naltrexone",
+}
 
 BUPRENORPHINE_INGREDIENT = "1819"
 METHADONE_INGREDIENT = "6813"
@@ -283,13 +289,20 @@ def _data() -> _Data:
         drugs, legacy = _read_drug_table(DATA_DIR / "opioid-drug-data.csv")
     except (OSError, KeyError, ValueError) as error:
         raise TerminologyError(f"cannot read the packaged terminology data in {DATA_DIR}: {error}") from error
-    for key, size in EXPECTED_SIZES.items():
-        _expect(len(valuesets.get(key, ())), size, f"value set {key}")
-    _expect(len(legacy), LEGACY_OPIOID_COUNT, "legacy opioid codes (A.1)")
     for rxcui, drug_rows in drugs.items():
-        if (RXNORM, rxcui) not in displays:
-            displays[(RXNORM, rxcui)] = drug_rows[0].drug_name
-    return _Data(valuesets=valuesets, displays=displays, drugs=drugs, legacy_opioids=legacy)
+        displays.setdefault((RXNORM, rxcui), drug_rows[0].drug_name)
+    for rxcui, name in NALTREXONE_DISPLAYS.items():
+        displays.setdefault((RXNORM, rxcui), name)
+    data = _Data(valuesets=valuesets, displays=displays, drugs=drugs, legacy_opioids=legacy)
+    _check_counts(data)
+    return data
+
+
+def _check_counts(data: _Data) -> None:
+    """The counts the guideline states for the source sets (the derived sets are checked in `_derive`)."""
+    for key, size in EXPECTED_SIZES.items():
+        _expect(len(data.valuesets.get(key, ())), size, f"value set {key}")
+    _expect(len(data.legacy_opioids), LEGACY_OPIOID_COUNT, "legacy opioid codes (A.1)")
 
 
 def _expect(actual: int, expected: int, what: str) -> None:
