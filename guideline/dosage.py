@@ -144,7 +144,7 @@ def to_amount(q: Quantity | None) -> Amount | None:
     if q is None or q.value is None or q.value <= 0:
         return None
     unit_class, multiply, divide = classify_unit(q)
-    shown_unit = q.unit or q.code or ""
+    shown_unit = (q.unit or q.code or "").replace("{", "").replace("}", "")
     shown = f"{number_text(q.value)} {shown_unit}".strip()
     return Amount(q.value * multiply / divide, unit_class, shown)
 

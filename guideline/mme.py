@@ -274,7 +274,7 @@ def _instruction(dosage: Dosage, drug: Drug, config: GuidelineConfig) -> _Daily 
     if dose is None:
         return "no-dose"
     daily = Amount(frequency.per_day * dose.value, dose.unit_class, "")
-    text = f"{dose.shown} {frequency.text}"
+    text = f"{dose.shown} {frequency.text} ({number_text(frequency.per_day)}/day)"
     if dosage.max_dose_numerator is not None and settings.get("apply_max_dose_per_period", True):
         cap = daily_cap(dosage)
         if cap is None:
@@ -473,6 +473,10 @@ def _group_mme(ingredients: Sequence[IngredientMme]) -> Decimal | None:
     return sum((i.mme for i in relevant if i.mme is not None), Decimal(0))
 
 
+def _per_day(unit: str) -> str:
+    return unit if unit == "mcg/h" else f"{unit}/day"
+
+
 def _dose_text(ingredients: Sequence[IngredientMme]) -> str | None:
     parts = []
     for item in ingredients:
@@ -619,7 +623,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
             f"{work.display_name}: {doses} = {daily}; no {mf.PROFILE_LABELS[profile]} factor for {missing}",
         )
     steps = " + ".join(
-        f"{number_text(i.daily_amount or Decimal(0))} {i.daily_unit} {i.name} {_factor_text(i, profile)}"
+        f"{number_text(i.daily_amount or Decimal(0))} {_per_day(i.daily_unit)} {i.name} {_factor_text(i, profile)}"
         for i in ingredients
         if i.mme is not None
     )
