@@ -39,9 +39,7 @@ class SmartClient:
     def signing_alg(self) -> str:
         """RS384 for RSA keys, ES384 for P-384 keys (SMART allows only these two)."""
         assert self.private_jwk is not None
-        return str(
-            self.private_jwk.get("alg") or ("ES384" if self.private_jwk.get("kty") == "EC" else "RS384")
-        )
+        return str(self.private_jwk.get("alg") or ("ES384" if self.private_jwk.get("kty") == "EC" else "RS384"))
 
     def __repr__(self) -> str:  # never print secrets in logs or tracebacks
         return f"SmartClient(iss={self.iss!r}, client_id={self.client_id!r}, auth={self.auth_method})"

@@ -45,9 +45,7 @@ class SmartPrivateKeyJWT(PrivateKeyJWT):
         )
 
 
-def oauth_session(
-    client: SmartClient, *, token_endpoint: str, redirect_uri: str | None = None
-) -> OAuth2Session:
+def oauth_session(client: SmartClient, *, token_endpoint: str, redirect_uri: str | None = None) -> OAuth2Session:
     session = OAuth2Session(
         client_id=client.client_id,
         client_secret=client.client_secret,
@@ -72,10 +70,13 @@ def authorization_url(
     code_verifier: str,
     aud: str,
     launch: str | None,
+    nonce: str | None = None,
 ) -> str:
     extra = {"aud": aud}
     if launch:
         extra["launch"] = launch
+    if nonce:
+        extra["nonce"] = nonce
     with oauth_session(client, token_endpoint="", redirect_uri=redirect_uri) as session:
         url, _ = session.create_authorization_url(
             authorization_endpoint, state=state, code_verifier=code_verifier, scope=scope, **extra

@@ -135,15 +135,15 @@ def _refresh(service: LaunchService, row: dict[str, Any]) -> dict[str, Any]:
     values = {
         "access_token": service.cipher.seal(str(token["access_token"])),
         "refresh_token": service.cipher.seal(str(token.get("refresh_token") or refresh_token)),
-        "token_expires_at": _expiry(token),
+        "token_expires_at": token_expiry(token.get("expires_in")),
         "scope": str(token.get("scope") or row["scope"]),
     }
     store.store_refreshed(service.engine, handle, values)
     return {**row, **values, "refresh_lock_until": None}
 
 
-def _expiry(token: Mapping[str, Any]) -> int | None:
-    expires_in = token.get("expires_in")
+def token_expiry(expires_in: Any) -> int | None:
+    """Epoch seconds from a token response's `expires_in`; None (never refreshed) when absent or garbled."""
     try:
         return store.now() + int(expires_in) if expires_in is not None else None
     except (TypeError, ValueError):

@@ -32,11 +32,10 @@ pending = Table(
     Column("browser_hash", String(64), nullable=False),
     Column("iss", Text, nullable=False),
     Column("launch", Text),
-    Column("code_verifier", Text, nullable=False),
+    Column("code_verifier", Text, nullable=False),  # encrypted at rest
+    Column("nonce", Text),
     Column("scope", Text, nullable=False),
-    Column(
-        "server", Text, nullable=False
-    ),  # JSON: the discovered endpoints, so the callback needs no discovery
+    Column("server", Text, nullable=False),  # JSON: the discovered endpoints, so the callback needs no discovery
     Column("expires_at", BigInteger, nullable=False),
 )
 
@@ -126,9 +125,7 @@ def store_refreshed(engine: Engine, handle: str, values: Mapping[str, Any]) -> N
 
 def release_refresh(engine: Engine, handle: str) -> None:
     with engine.begin() as connection:
-        connection.execute(
-            update(sessions).where(sessions.c.handle == handle).values(refresh_lock_until=None)
-        )
+        connection.execute(update(sessions).where(sessions.c.handle == handle).values(refresh_lock_until=None))
 
 
 def end_session(engine: Engine, handle: str) -> None:

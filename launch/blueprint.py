@@ -1,0 +1,67 @@
+"""`/launch` (EHR and standalone launch) and `/launch/callback` (the registered redirect URI)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, request
+from flask.blueprints import BlueprintSetupState
+from sqlalchemy import Engine
+
+from launch import flow
+from launch.cookies import STATE_COOKIE_SECONDS, set_launch_cookie, state_cookie_name
+from launch.pages import problem_page, secure_headers
+from launch.service import EXTENSION_KEY, build_service, current_service
+from launch.session import LaunchError, redirect_to_plan
+from smart_app.config import Settings
+
+STATE_COOKIE_PATH = "/launch"
+
+
+def create_launch_blueprint(settings: Settings, engine: Engine) -> Blueprint:
+    blueprint = Blueprint("launch", __name__)
+
+    @blueprint.record_once
+    def _install(state: BlueprintSetupState) -> None:
+        # Built at registration so a broken clients file stops the app at start-up, not at the first launch.
+        state.app.extensions[EXTENSION_KEY] = build_service(settings, engine, str(state.app.secret_key))
+
+    @blueprint.errorhandler(LaunchError)
+    def _launch_error(error: LaunchError) -> Response:
+        return problem_page(settings, error.message, error.status)
+
+    @blueprint.after_request
+    def _headers(response: Response) -> Response:
+        return secure_headers(response, settings)
+
+    @blueprint.get("/launch")
+    def launch() -> Response:
+        service = current_service()
+        authorization = flow.begin(service, request.args.get("iss"), request.args.get("launch"))
+        response = redirect(authorization.url, code=302)
+        set_launch_cookie(
+            response,
+            request,
+            settings,
+            state_cookie_name(authorization.state),
+            authorization.browser_nonce,
+            STATE_COOKIE_SECONDS,
+            STATE_COOKIE_PATH,
+        )
+        return response
+
+    @blueprint.get("/launch/callback")
+    def callback() -> Response:
+        service = current_service()
+        state = request.args.get("state", "")
+        cookie = state_cookie_name(state) if state else None
+        try:
+            handle, secret = flow.complete(service, request.args, request.cookies.get(cookie) if cookie else None)
+        except LaunchError as error:
+            response = problem_page(settings, error.message, error.status)
+        else:
+            response = redirect_to_plan(service, handle, secret)
+        if cookie:
+            # Same attributes as when it was set, so the browser accepts the removal in every setting.
+            set_launch_cookie(response, request, settings, cookie, "", 0, STATE_COOKIE_PATH)
+        return response
+
+    return blueprint
