@@ -110,6 +110,7 @@ MOUD_BUP_CODES = _code_list(
 NALTREXONE_INGREDIENT = "7243"
 NALTREXONE_CODES: frozenset[str] = frozenset({"1483744", "637213", NALTREXONE_INGREDIENT})
 BUPROPION_NALTREXONE = "1551468"
+_NALTREXONE_MEMBERS = frozenset((RXNORM, code) for code in NALTREXONE_CODES)
 # Names for the A.5 codes, which no packaged value set or drug-table row describes.
 NALTREXONE_DISPLAYS: Mapping[str, str] = {
     "1483744": "naltrexone hydrochloride 50 MG Oral Tablet",
@@ -501,9 +502,14 @@ class Terminology:
         for coding in concept.codings:
             if not coding.system or not coding.code:
                 continue
-            if (coding.system, coding.code) in members:
-                # A.5: a naltrexone coding next to a combination-product coding is that combination, not MOUD.
-                return not (set_name == NALTREXONE and self._naltrexone_combination(concept))
+            member = (coding.system, coding.code)
+            if member in members:
+                # A.5: EHRs often list ingredient-level codings too, so a naltrexone coding next to an opioid or
+                # bupropion product coding describes that combination, which is not medication for OUD.
+                naltrexone = member in _NALTREXONE_MEMBERS and set_name in (NALTREXONE, MOUD)
+                if naltrexone and self._naltrexone_combination(concept):
+                    continue
+                return True
             if set_name == OPIOID_POISONING and coding.system == ICD10CM and is_icd10_opioid_poisoning(coding.code):
                 return True
         return False
@@ -570,14 +576,11 @@ class Terminology:
         """The 10.4 substances a test code reports on, in table order; empty for tests not mapped to one."""
         if concept is None:
             return ()
-        found: list[UdsSubstance] = []
+        found: set[str] = set()
         for coding in concept.codings:
             if coding.system and coding.code:
-                for substance in self._substances_by_test.get((coding.system, coding.code), ()):
-                    if substance not in found:
-                        found.append(substance)
-        order = {substance.name: index for index, substance in enumerate(UDS_SUBSTANCES)}
-        return tuple(sorted(found, key=lambda s: order[s.name]))
+                found.update(s.name for s in self._substances_by_test.get((coding.system, coding.code), ()))
+        return tuple(s for s in self.uds_substances if s.name in found) if found else ()
 
 
 _CACHE: dict[_Options, Terminology] = {}

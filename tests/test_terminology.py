@@ -169,6 +169,8 @@ def test_naltrexone_combinations_are_excluded(term: t.Terminology) -> None:
     assert not term.medication_in(t.NALTREXONE, med(contrave_partial.code, resource=contrave_partial))
     embeda_code = sorted(codes_of(term, t.OPIOID) & EMBEDA_RANGE)[0]
     assert not term.contains(t.NALTREXONE, rx(embeda_code, "7243"))
+    assert not term.contains(t.MOUD, rx(embeda_code, "7052", "7243"))  # ingredient-level codings, as Epic sends
+    assert term.contains(t.MOUD, rx("1010604", "7243"))  # a MOUD product coding still counts
     embeda = naltrexone_medication(rx(embeda_code), "7243")
     assert not term.medication_in(t.NALTREXONE, med(embeda.code, resource=embeda))
 
