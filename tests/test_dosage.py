@@ -1,0 +1,305 @@
+"""Guideline 8.4 and 8.5 on parsed dosages: doses per day for every timing form, dose choice, unit classes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from fixtures.mme.helpers import DRUG_FORM, EPIC_TYPE, code_timing, dosage, every, med_request, orders, qty
+
+from guideline.dosage import classify_unit, daily_cap, doses_per_day, pick_dose, quantity_days, to_amount
+from guideline.fhirdata import Quantity
+from guideline.mme import quantize6
+from guideline.record import Dosage
+
+
+def read(data: dict) -> Dosage:
+    """The dosage exactly as the lenient record reader parses it."""
+    return orders(med_request("1049621", [data]))[0].dosages[0]
+
+
+def per_day(timing: dict, **extra: object) -> Decimal | None:
+    frequency = doses_per_day(read(dosage(1, timing, **extra)))
+    return frequency.per_day if frequency else None
+
+
+# --- rule 1: frequency over period ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("timing", "expected"),
+    [
+        (every(4), Decimal(6)),  # multiplied first: exactly 6, never 5.999…
+        (every(6), Decimal(4)),
+        (every(8), Decimal(3)),
+        (every(12), Decimal(2)),
+        (every(1, "d", 3), Decimal(3)),
+        (every(30, "min"), Decimal(48)),
+        (every(3600, "s"), Decimal(24)),
+        (every(2, "d"), Decimal("0.5")),
+        (every(1, "d", 1), Decimal(1)),
+    ],
+)
+def test_frequency_over_period(timing: dict, expected: Decimal) -> None:
+    assert per_day(timing) == expected
+
+
+def test_q4h_is_exactly_six() -> None:
+    value = per_day(every(4))
+    assert value == 6 and str(value) == "6"
+
+
+def test_twice_a_week_and_every_72_hours() -> None:
+    assert quantize6(per_day(every(1, "wk", 2))) == Decimal("0.285714")
+    assert quantize6(per_day(every(72))) == Decimal("0.333333")
+    assert quantize6(per_day(every(1, "mo"))) == Decimal("0.033333")
+    assert quantize6(per_day(every(1, "a", 2))) == Decimal("0.005479")
+
+
+def test_prn_reading_uses_frequency_max_and_shorter_period() -> None:
+    timing = {"repeat": {"frequency": 1, "frequencyMax": 2, "period": 6, "periodMax": 4, "periodUnit": "h"}}
+    assert per_day(timing) == Decimal(12)
+    # periodMax that is longer than period is not the maximum-frequency reading
+    assert per_day({"repeat": {"frequency": 1, "period": 4, "periodMax": 6, "periodUnit": "h"}}) == Decimal(6)
+
+
+def test_implicit_frequency_and_implicit_period() -> None:
+    assert per_day(every(8, frequency=None)) == Decimal(3)
+    assert per_day({"repeat": {"frequency": 3, "periodUnit": "d"}}) == Decimal(3)
+
+
+def test_missing_or_unknown_period_unit_means_rule_1_does_not_apply() -> None:
+    assert per_day({"repeat": {"frequency": 2, "period": 1}}) is None
+    assert per_day({"repeat": {"frequency": 2, "period": 1, "periodUnit": "x"}}) is None
+    # …so a later rule may still answer
+    assert per_day({"repeat": {"frequency": 2, "period": 1, "periodUnit": "x"}, **code_timing("TID")}) == 3
+
+
+def test_zero_or_negative_period_never_divides() -> None:
+    assert per_day(every(0)) is None
+    assert per_day(every(-4)) is None
+    assert per_day(every(4, frequency=0)) is None
+
+
+# --- rules 1b, 2, 3 ----------------------------------------------------------------------------------------------
+
+
+def test_once_a_day_with_listed_times_counts_the_times() -> None:
+    assert per_day(every(1, "d", timeOfDay=["08:00:00", "14:00:00", "20:00:00"])) == Decimal(3)
+    assert per_day(every(24, "h", when=["C"])) == Decimal(3)
+    # not a one-day period: rule 1 stands
+    assert per_day(every(12, "h", timeOfDay=["08:00:00", "14:00:00", "20:00:00"])) == Decimal(2)
+
+
+def test_time_of_day_and_when() -> None:
+    assert per_day({"repeat": {"timeOfDay": ["08:00:00", "20:00:00"]}}) == Decimal(2)
+    assert per_day({"repeat": {"when": ["MORN", "HS"]}}) == Decimal(2)
+    assert per_day({"repeat": {"when": ["AC", "HS"]}}) == Decimal(4)
+    assert per_day({"repeat": {"when": ["PC"]}}) == Decimal(3)
+
+
+# --- rules 4 and 5 -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("QD", "1"),
+        ("BID", "2"),
+        ("tid", "3"),
+        ("QID", "4"),
+        ("AM", "1"),
+        ("PM", "1"),
+        ("QHS", "1"),
+        ("HS", "1"),
+        ("BED", "1"),
+        ("QOD", "0.5"),
+        ("Q1H", "24"),
+        ("Q4H", "6"),
+        ("q12h", "2"),
+        ("Q5H", "4.8"),
+        ("Q24H", "1"),
+        ("Q2D", "0.5"),
+    ],
+)
+def test_timing_codes(code: str, expected: str) -> None:
+    assert per_day(code_timing(code)) == Decimal(expected)
+
+
+def test_weekly_and_monthly_codes() -> None:
+    assert quantize6(per_day(code_timing("WK"))) == Decimal("0.142857")
+    assert quantize6(per_day(code_timing("MO"))) == Decimal("0.033333")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1000 every 24h scheduled", "1"),
+        ("Every 4 (four) hours as needed", "6"),
+        ("every 6 hrs prn pain", "4"),
+        ("every 2 days", "0.5"),
+        ("Every other day", "0.5"),
+        ("once a day", "1"),
+        ("nightly", "1"),
+        ("Daily", "1"),
+        ("twice per day", "2"),
+        ("2 times a day", "2"),
+        ("three times a day", "3"),
+        ("4 times per day", "4"),
+    ],
+)
+def test_timing_text_grammar(text: str, expected: str) -> None:
+    assert per_day({"code": {"text": text}}) == Decimal(expected)
+
+
+def test_timing_text_can_be_switched_off_and_dosage_text_is_never_parsed() -> None:
+    parsed = read(dosage(1, {"code": {"text": "twice a day"}}))
+    assert doses_per_day(parsed, parse_timing_text=False) is None
+    assert per_day(None, text="take twice a day") is None
+    assert per_day({"code": {"text": "as directed"}}) is None
+
+
+# --- dose choice (8.5) -------------------------------------------------------------------------------------------
+
+
+def _typed(kind: str | None, dose: dict) -> dict:
+    entry: dict = {"doseQuantity": dose}
+    if kind:
+        entry["type"] = {"coding": [{"system": EPIC_TYPE, "code": kind}]}
+    return entry
+
+
+def test_mass_entry_preference_calculated_then_ordered() -> None:
+    entries = [_typed("ordered", qty(15, "mg")), _typed("calculated", qty(10, "mg")), _typed(None, qty(2))]
+    assert pick_dose(read(dosage(entries, every(6)))).value == Decimal(10)
+    entries = [_typed("admin-amount", qty(20, "mg")), _typed(None, qty(5, "mg"))]
+    assert pick_dose(read(dosage(entries, every(6)))).value == Decimal(5)
+
+
+def test_without_mass_ordered_then_untyped_then_admin_amount() -> None:
+    entries = [_typed("admin-amount", qty(3)), _typed(None, qty(2)), _typed("ordered", qty(1))]
+    assert pick_dose(read(dosage(entries, every(6)))).value == Decimal(1)
+    entries = [_typed("admin-amount", qty(3)), _typed(None, qty(2))]
+    assert pick_dose(read(dosage(entries, every(6)))).value == Decimal(2)
+
+
+def test_type_text_is_read_when_there_is_no_coding() -> None:
+    entries = [
+        {"type": {"text": "admin-amount"}, "doseQuantity": qty(3)},
+        {"type": {"text": "Ordered"}, "doseQuantity": qty(1)},
+    ]
+    assert pick_dose(read(dosage(entries, every(6)))).value == Decimal(1)
+
+
+def test_dose_range_uses_high_or_low() -> None:
+    both = dosage([{"doseRange": {"low": qty(1), "high": qty(2)}}], every(6))
+    assert pick_dose(read(both)).value == Decimal(2)
+    low_only = dosage([{"doseRange": {"low": qty(1)}}], every(6))
+    assert pick_dose(read(low_only)).value == Decimal(1)
+
+
+def test_stu3_dose_shape_is_accepted() -> None:
+    stu3 = {"timing": every(6), "doseQuantity": qty(2)}
+    assert pick_dose(read(stu3)).value == Decimal(2)
+    stu3_range = {"timing": every(6), "doseRange": {"low": qty(1), "high": qty(3)}}
+    assert pick_dose(read(stu3_range)).value == Decimal(3)
+
+
+def test_epic_dose_extensions_when_there_is_no_dose_and_rate() -> None:
+    ordered = {"url": "https://open.epic.com/fhir/extensions/ordered-dose", "valueQuantity": qty(7.5, "mg")}
+    admin = {"url": "https://open.epic.com/fhir/extensions/admin-amount", "valueQuantity": qty(1)}
+    chosen = pick_dose(read({"timing": every(6), "extension": [admin, ordered]}))
+    assert chosen.value == Decimal("7.5") and chosen.unit_class == "mass"
+    chosen = pick_dose(read({"timing": every(6), "extension": [admin]}))
+    assert chosen.value == Decimal(1) and chosen.unit_class == "count"
+
+
+def test_patch_prefers_a_rate_entry() -> None:
+    entries = [_typed("calculated", qty(0.05, "mg")), {"rateQuantity": qty(50, "ug/h")}, _typed("ordered", qty(1))]
+    chosen = pick_dose(read(dosage(entries, every(72))), transdermal=True)
+    assert chosen.unit_class == "patch-rate" and chosen.value == Decimal(50)
+
+
+# --- unit classification -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit", "code", "system", "expected"),
+    [
+        ("mg", "mg", "http://unitsofmeasure.org", "mass"),
+        ("milligrams", None, None, "mass"),
+        ("mcg", None, None, "mass"),
+        ("ug", "ug", "http://unitsofmeasure.org", "mass"),
+        ("µg", None, None, "mass"),
+        ("g", "g", "http://unitsofmeasure.org", "mass"),
+        ("mL", "mL", "http://unitsofmeasure.org", "volume"),
+        ("mL", "{mL}", "http://unitsofmeasure.org", "volume"),
+        ("L", "L", "http://unitsofmeasure.org", "volume"),
+        ("mcg/hr", None, None, "patch-rate"),
+        ("ug/h", "ug/h", "http://unitsofmeasure.org", "patch-rate"),
+        ("mg/h", "mg/h", "http://unitsofmeasure.org", "patch-rate"),
+        ("mg/kg", "mg/kg", "http://unitsofmeasure.org", "per-other"),
+        ("mg/m2", "mg/m2", "http://unitsofmeasure.org", "per-other"),
+        ("mg/mL", "mg/mL", "http://unitsofmeasure.org", "per-other"),
+        ("tablet", "{tbl}", "http://unitsofmeasure.org", "count"),
+        ("TAB", "TAB", DRUG_FORM, "count"),
+        ("patch", None, None, "count"),
+        ("spray", None, None, "count"),
+        (None, "{pill}", None, "count"),
+        (None, None, None, "count"),
+        # a foreign system: the unit text is read, not the code
+        ("mg", "3", "urn:oid:1.2.840.114350", "mass"),
+    ],
+)
+def test_unit_classes(unit: str | None, code: str | None, system: str | None, expected: str) -> None:
+    assert classify_unit(Quantity(Decimal(1), unit, system, code))[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "canonical"),
+    [("500", "mcg", "0.5"), ("2", "g", "2000"), ("0.075", "mg/h", "75"), ("1", "L", "1000"), ("25", "ug/h", "25")],
+)
+def test_canonical_amounts(value: str, unit: str, canonical: str) -> None:
+    amount = to_amount(Quantity(Decimal(value), unit))
+    assert amount.value == Decimal(canonical)
+
+
+def test_no_value_or_non_positive_value_is_no_amount() -> None:
+    assert to_amount(Quantity(None, "mg")) is None
+    assert to_amount(Quantity(Decimal(0), "mg")) is None
+    assert to_amount(None) is None
+
+
+# --- durations and caps ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quantity", "days"),
+    [
+        (Quantity(Decimal(30), "days"), "30"),
+        (Quantity(Decimal(30), None, "http://unitsofmeasure.org", "d"), "30"),
+        (Quantity(Decimal(2), "Weeks"), "14"),
+        (Quantity(Decimal(1), "mo"), "30"),
+        (Quantity(Decimal(1), "year"), "365"),
+        (Quantity(Decimal(36), "h"), "1.5"),
+        (Quantity(Decimal(2880), "min"), "2"),
+        (Quantity(Decimal(86400), "s"), "1"),
+    ],
+)
+def test_duration_units(quantity: Quantity, days: str) -> None:
+    assert quantity_days(quantity) == Decimal(days)
+
+
+def test_unknown_duration_unit_is_unknown_not_an_error() -> None:
+    assert quantity_days(Quantity(Decimal(30), "fortnights", "http://unitsofmeasure.org", "x")) is None
+    assert quantity_days(Quantity(None, "d")) is None
+
+
+def test_daily_cap_from_max_dose_per_period() -> None:
+    three_days = read(dosage(1, every(4), maxDosePerPeriod={"numerator": qty(24), "denominator": qty(3, "d")}))
+    assert daily_cap(three_days).value == Decimal(8)
+    half_day = read(dosage(1, every(4), maxDosePerPeriod={"numerator": qty(30, "mg"), "denominator": qty(12, "h")}))
+    cap = daily_cap(half_day)
+    assert cap.value == Decimal(60) and cap.unit_class == "mass"
+    odd = read(dosage(1, every(4), maxDosePerPeriod={"numerator": qty(8), "denominator": qty(1, "x")}))
+    assert daily_cap(odd) is None
