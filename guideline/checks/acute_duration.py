@@ -1,0 +1,124 @@
+"""`acute-duration` (guideline 10.7, CDC 2022 Recommendation 6): acute opioid prescription longer than needed."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from guideline.cards import SUMMARY_LIMIT, Card
+from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.mme import quantize6
+from guideline.record import MedOrder
+from guideline.supply import Supply
+from guideline.terminology import MOUD_BUP
+
+CHECK_ID = "acute-duration"
+TITLE = "Acute opioid prescription longer than needed"
+
+# How `guideline.supply` derived the days (4.1), in words a prescriber recognises on the order form.
+SOURCE_WORDS = {
+    "expected supply duration": "from the order's days' supply",
+    "quantity ÷ daily dose": "estimated as quantity ÷ daily dose",
+    "timing bounds": "from the dosage duration",
+}
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires when a new acute opioid order supplies more than 3 days (info) or more than 7 days (warning); patients
+    on long-term therapy are left to `reassessment-due`."""
+    info_days = Decimal(str(settings["info_days"]))
+    warning_days = Decimal(str(settings["warning_days"]))
+    if settings["skip_if_ltot"] and facts.exposure.ltot:
+        return None
+    qualifying = [
+        (order, supply)
+        for order, supply in ((o, facts.supply(o)) for o in _pain_triggers(facts))
+        if facts.duration(order) == "acute"
+        and supply.total_days is not None
+        and quantize6(supply.total_days) > info_days
+    ]
+    if not qualifying:
+        return None
+
+    qualifying.sort(key=lambda pair: pair[1].total_days or Decimal(0), reverse=True)
+    longest_order, longest = qualifying[0]
+    longest_days = quantize6(longest.total_days or Decimal(0))
+    indicator = "warning" if longest_days > warning_days else "info"
+    name = facts.name(longest_order)
+    detail = "\n\n".join(
+        (
+            "**New acute opioid prescription"
+            + ("s" if len(qualifying) > 1 else "")
+            + ":**\n"
+            + bullet_list(f"{facts.name(o)}: {_supply_text(s)}" for o, s in qualifying),
+            f"Acute pain often needs opioids for {_days(info_days)} days or less and rarely for more than "
+            f"{_days(warning_days)} days; unused opioids left at home add risk for the patient and household.",
+            "**Options:** prescribe no more than the expected duration of pain severe enough to need an opioid, "
+            "and re-evaluate the patient if pain continues longer than expected.",
+            based_on(
+                "today's draft outpatient opioid orders (days' supply including refills); opioid prescriptions and "
+                "dispenses from the last 90 days to tell a new course from long-term therapy."
+            ),
+        )
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=indicator,
+        summary=_summary(name, longest, len(qualifying), info_days, warning_days),
+        detail=detail,
+        links=(guideline_link(facts.config, "rec6", "CDC 2022 Recommendation 6"),),
+        override_reasons=override_reasons(
+            facts.config,
+            "benefits-outweigh-risks",
+            "short-term-benefit",
+            "excluded-condition",
+            "wrong-clinician",
+        ),
+        view="medications",
+        orders=tuple(o.id for o, _ in qualifying if o.id),
+        facts={
+            "longest_days": _days(longest_days),
+            "orders": {facts.name(o): str(s.total_days) for o, s in qualifying},
+        },
+    )
+
+
+def _pain_triggers(facts: Facts) -> tuple[MedOrder, ...]:
+    """The trigger orders, without buprenorphine treatment for opioid use disorder when exempt (10.0.6)."""
+    if CHECK_ID not in facts.config["moud_orders_exempt_from"]:
+        return facts.trigger_orders
+    return tuple(o for o in facts.trigger_orders if not facts.is_in(MOUD_BUP, o))
+
+
+def _days(value: Decimal) -> str:
+    """Whole days without decimals; a fraction to one place (an estimate from quantity ÷ dose)."""
+    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return str(rounded.to_integral_value()) if rounded == rounded.to_integral_value() else str(rounded)
+
+
+def _supply_text(supply: Supply) -> str:
+    """The days' supply and how it was derived, so the prescriber can see what to change."""
+    total = f"{_days(supply.total_days or Decimal(0))} days' supply"
+    source = SOURCE_WORDS.get(supply.source or "", "derived from the order")
+    if supply.refills and supply.per_fill_days is not None:
+        fills = supply.refills + 1
+        refill_word = "refill" if supply.refills == 1 else "refills"
+        return (
+            f"{total} ({_days(supply.per_fill_days)} days per fill {source}, × {fills} fills including "
+            f"{supply.refills} {refill_word})"
+        )
+    return f"{total} ({source})"
+
+
+def _summary(name: str, longest: Supply, count: int, info_days: Decimal, warning_days: Decimal) -> str:
+    total = quantize6(longest.total_days or Decimal(0))
+    if total > warning_days:
+        advice = f"more than {_days(warning_days)} days is rarely needed"
+    else:
+        advice = f"{_days(info_days)} days or less is often enough"
+    others = f" and {count - 1} more" if count > 1 else ""
+    named = f"{_days(total)}-day opioid supply for acute pain ({name}{others}): {advice}"
+    if len(named) <= SUMMARY_LIMIT:
+        return named
+    return f"{_days(total)}-day opioid supply for acute pain: {advice}"
