@@ -1,0 +1,160 @@
+"""Guideline 4.1 supply days and 4.2 pain-duration class on hand-written MedicationRequests."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from fixtures.mme.helpers import config, dosage, every, med_request, orders, qty, terms
+
+from guideline.config import GuidelineConfig
+from guideline.supply import daily_units, duration_class, order_supply
+
+
+def supply(resource: dict, settings: GuidelineConfig | None = None):
+    return order_supply(orders(resource)[0], terms(), settings or config())
+
+
+def klass(resource: dict, settings: GuidelineConfig | None = None) -> str:
+    return duration_class(orders(resource)[0], terms(), settings or config())
+
+
+def oxy(dispense: dict | None = None, dosages: list | None = None, **extra: object) -> dict:
+    return med_request("1049621", dosages if dosages is not None else [dosage(2, every(6))], dispense=dispense, **extra)
+
+
+def test_expected_supply_duration_wins_and_refills_multiply() -> None:
+    result = supply(oxy({"expectedSupplyDuration": qty(10, "d"), "quantity": qty(80), "numberOfRepeatsAllowed": 2}))
+    assert result.per_fill_days == Decimal(10)
+    assert result.total_days == Decimal(30)
+    assert result.refills == 2
+    assert result.source == "expected supply duration"
+
+
+def test_refills_can_be_left_out_of_the_total() -> None:
+    settings = GuidelineConfig.from_mapping({"count_refills_in_supply": False})
+    result = supply(oxy({"expectedSupplyDuration": qty(10, "d"), "numberOfRepeatsAllowed": 2}), settings)
+    assert result.total_days == Decimal(10)
+
+
+def test_days_unit_without_code_parses_as_days() -> None:
+    result = supply(oxy({"expectedSupplyDuration": {"value": 14, "unit": "days"}}))
+    assert result.per_fill_days == Decimal(14)
+
+
+@pytest.mark.parametrize(("value", "unit", "days"), [(2, "wk", "14"), (1, "mo", "30"), (48, "h", "2")])
+def test_supply_duration_units(value: int, unit: str, days: str) -> None:
+    assert supply(oxy({"expectedSupplyDuration": qty(value, unit)})).per_fill_days == Decimal(days)
+
+
+def test_unknown_supply_unit_falls_through_and_never_raises() -> None:
+    odd = {
+        "expectedSupplyDuration": {"value": 30, "unit": "fortnight", "system": "http://unitsofmeasure.org", "code": "x"}
+    }
+    assert supply(oxy(odd)).per_fill_days is None
+    # with a quantity the next source answers: 2 tablets 4 times a day = 8/day, 56 tablets = 7 days
+    result = supply(oxy({**odd, "quantity": qty(56)}))
+    assert result.per_fill_days == Decimal(7)
+    assert result.source == "quantity ÷ daily dose"
+
+
+def test_quantity_over_daily_units_needs_the_same_kind_of_unit() -> None:
+    assert supply(oxy({"quantity": qty(56, "mL")})).per_fill_days is None
+    solution = med_request("1049604", [dosage(qty(10, "mL"), every(6))], dispense={"quantity": qty(0.4, "L")})
+    assert supply(solution).per_fill_days == Decimal(10)
+
+
+def test_patch_quantity_over_daily_patches() -> None:
+    patch = med_request("197696", [dosage(qty(1, "{patch}"), every(72))], dispense={"quantity": qty(10, "{patch}")})
+    assert supply(patch).per_fill_days == Decimal(30)
+
+
+def test_epic_mass_dose_is_converted_to_tablets_with_the_strength() -> None:
+    calculated = [{"type": {"text": "calculated"}, "doseQuantity": qty(10, "mg")}]
+    order = orders(med_request("1049621", [dosage(calculated, every(6))], dispense={"quantity": qty(40)}))[0]
+    assert daily_units(order, terms(), config()) == (Decimal(8), "count")
+    assert order_supply(order, terms(), config()).per_fill_days == Decimal(5)
+
+
+def test_concurrent_instructions_add_up_for_supply() -> None:
+    morning = dosage(1, {"repeat": {"when": ["MORN"]}})
+    evening = dosage(2, {"repeat": {"when": ["EVE"]}})
+    resource = med_request("891881", [morning, evening], dispense={"quantity": qty(90)})
+    assert supply(resource).per_fill_days == Decimal(30)
+
+
+def test_timing_bounds_are_the_last_source() -> None:
+    bounded = [dosage(1, {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h", "boundsDuration": qty(5, "d")}})]
+    result = supply(oxy(None, bounded))
+    assert (result.per_fill_days, result.source) == (Decimal(5), "timing bounds")
+    period = [
+        dosage(
+            1,
+            {
+                "repeat": {
+                    "frequency": 1,
+                    "period": 6,
+                    "periodUnit": "h",
+                    "boundsPeriod": {"start": "2026-06-01", "end": "2026-06-11"},
+                }
+            },
+        )
+    ]
+    assert supply(oxy(None, period)).per_fill_days == Decimal(10)
+    open_period = [
+        dosage(1, {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h", "boundsPeriod": {"start": "2026-06-01"}}})
+    ]
+    assert supply(oxy(None, open_period)).per_fill_days is None
+
+
+def test_taper_steps_add_their_bounds() -> None:
+    steps = [
+        dosage(
+            2, {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h", "boundsDuration": qty(3, "d")}}, sequence=1
+        ),
+        dosage(
+            1, {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h", "boundsDuration": qty(4, "d")}}, sequence=2
+        ),
+    ]
+    assert supply(oxy(None, steps)).per_fill_days == Decimal(7)
+
+
+def test_validity_period_is_never_a_duration() -> None:
+    result = supply(oxy({"validityPeriod": {"start": "2026-01-01", "end": "2026-12-31"}}))
+    assert result.per_fill_days is None and result.total_days is None and result.source is None
+
+
+def test_no_information_is_unknown() -> None:
+    assert supply(med_request("1049621", [])).total_days is None
+
+
+# --- 4.2 --------------------------------------------------------------------------------------------------------
+
+
+def _course(code: str) -> dict:
+    return {
+        "coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy", "code": code}
+        ]
+    }
+
+
+def test_course_of_therapy_decides_first() -> None:
+    long = {"expectedSupplyDuration": qty(90, "d")}
+    assert klass(oxy(long, courseOfTherapyType=_course("acute"))) == "acute"
+    assert klass(oxy({"expectedSupplyDuration": qty(3, "d")}, courseOfTherapyType=_course("continuous"))) == (
+        "subacute-chronic"
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "refills", "expected"),
+    [(7, 0, "acute"), (27, 0, "acute"), (28, 0, "subacute-chronic"), (10, 2, "subacute-chronic"), (9, 2, "acute")],
+)
+def test_supply_days_against_28(days: int, refills: int, expected: str) -> None:
+    resource = oxy({"expectedSupplyDuration": qty(days, "d"), "numberOfRepeatsAllowed": refills})
+    assert klass(resource) == expected
+
+
+def test_unknown_supply_is_unclassified() -> None:
+    assert klass(med_request("1049621", [dosage(1)])) == "unclassified"
