@@ -1,0 +1,230 @@
+"""`opioid-benzodiazepine` (guideline 10.2, CDC 2022 Recommendation 11): an opioid with a benzodiazepine or
+other CNS depressant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from guideline.cards import SUMMARY_LIMIT, Card, Indicator
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    guideline_link,
+    override_reasons,
+    plan_link,
+    present,
+    remove_draft,
+)
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.record import MedOrder
+from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID
+
+CHECK_ID = "opioid-benzodiazepine"
+TITLE = "Opioid with a sedative"
+
+Variant = Literal["benzo", "cns", "moud"]
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """The opioid and sedative orders that overlap, and which of them are new in this hook call."""
+
+    opioids: tuple[MedOrder, ...]
+    sedatives: tuple[MedOrder, ...]
+    new: tuple[MedOrder, ...]
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Order hooks: a new opioid with a current sedative, or a new sedative with a current opioid. Patient-view:
+    an active opioid order together with an active benzodiazepine or CNS-depressant order."""
+    if facts.context.hook == "patient-view":
+        overlap = _patient_view_overlap(facts, settings)
+    else:
+        overlap = _order_overlap(facts, settings)
+    if overlap is None:
+        return None
+
+    variant = _variant(facts, overlap)
+    if variant == "moud" and not settings["moud_variant"]:
+        return None
+    return _card(facts, settings, overlap, variant)
+
+
+# -- applicability ---------------------------------------------------------------------------------------------
+
+
+def _is_sedative(facts: Facts, settings: CheckSettings, order: MedOrder) -> bool:
+    return facts.is_in(BENZO, order) or (bool(settings["cns_enabled"]) and facts.is_in(CNS_DEPRESSANT, order))
+
+
+def _unique(orders: Sequence[MedOrder]) -> tuple[MedOrder, ...]:
+    seen: list[MedOrder] = []
+    for order in orders:
+        if not any(order is s for s in seen):
+            seen.append(order)
+    return tuple(seen)
+
+
+def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
+    """(a) a new opioid and any current sedative; (b) a new sedative and any current opioid; (c) the same with
+    CNS depressants when enabled. Current means active or another draft (3.4)."""
+    sedatives = _unique((*facts.current_benzos, *(facts.current_cns if settings["cns_enabled"] else ())))
+    new_opioids = facts.trigger_orders
+    new_sedatives = tuple(o for o in facts.new_drafts if _is_sedative(facts, settings, o))
+    opioids: list[MedOrder] = []
+    paired_sedatives: list[MedOrder] = []
+    if new_opioids and sedatives:
+        opioids += new_opioids
+        paired_sedatives += sedatives
+    if new_sedatives and facts.current_opioids:
+        opioids += facts.current_opioids
+        paired_sedatives += new_sedatives
+    if not opioids:
+        return None
+    involved = _unique([*opioids, *paired_sedatives])
+    new = tuple(o for o in involved if any(o is n for n in (*new_opioids, *new_sedatives)))
+    return Overlap(_unique(opioids), _unique(paired_sedatives), new)
+
+
+def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
+    """Active EHR orders only: drafts do not exist when a chart is opened."""
+    opioids = tuple(o for o in facts.active_orders if facts.is_in(OPIOID, o))
+    sedatives = tuple(o for o in facts.active_orders if _is_sedative(facts, settings, o))
+    if not opioids or not sedatives:
+        return None
+    return Overlap(opioids, sedatives, ())
+
+
+def _variant(facts: Facts, overlap: Overlap) -> Variant:
+    if all(facts.is_in(MOUD_BUP, o) for o in overlap.opioids):
+        return "moud"
+    if any(facts.is_in(BENZO, o) for o in overlap.sedatives):
+        return "benzo"
+    return "cns"
+
+
+# -- the card --------------------------------------------------------------------------------------------------
+
+
+def _name_options(facts: Facts, orders: Sequence[MedOrder]) -> tuple[str, ...]:
+    """ "a (new), b (active)", then the shorter "a (new) and 1 more"."""
+    labels = [f"{facts.name(o)} ({'new' if o.is_draft else 'active'})" for o in orders]
+    options = [", ".join(labels)]
+    if len(labels) > 1:
+        options.append(f"{labels[0]} and {len(labels) - 1} more")
+    return tuple(options)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
+
+
+def _summary(facts: Facts, overlap: Overlap, variant: Variant) -> str:
+    """The drug pair by name: full names first, then shorter forms, until it fits in 139 characters."""
+    if variant == "moud":
+        lead, tail = "Coordinate care: ", " — keep OUD treatment going"
+    elif variant == "benzo":
+        lead, tail = "Opioid with benzodiazepine: ", " — higher risk of fatal overdose"
+    else:
+        lead, tail = "Opioid with a sedating medicine: ", " — higher risk of fatal overdose"
+    opioid_options = _name_options(facts, overlap.opioids)
+    sedative_options = _name_options(facts, overlap.sedatives)
+    for opioid_part in opioid_options:
+        for sedative_part in sedative_options:
+            for ending in (tail, ""):
+                summary = f"{lead}{opioid_part} + {sedative_part}{ending}"
+                if len(summary) <= SUMMARY_LIMIT:
+                    return summary
+    half = (SUMMARY_LIMIT - len(lead) - 3) // 2
+    return f"{lead}{_clip(opioid_options[-1], half)} + {_clip(sedative_options[-1], half)}"
+
+
+def _order_line(facts: Facts, order: MedOrder) -> str:
+    if order.is_draft:
+        return f"{facts.name(order)} (new order)"
+    written = f", written {order.authored_on.date().isoformat()}" if order.authored_on else ""
+    return f"{facts.name(order)} (active{written})"
+
+
+def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
+    sedative_class = "benzodiazepine" if variant == "benzo" else "sedating medicine (CNS depressant)"
+    opioid_heading = "Buprenorphine for opioid use disorder" if variant == "moud" else "Opioids"
+    sedative_heading = "Benzodiazepines and other sedating medicines" if variant == "benzo" else "Sedating medicines"
+    finding = "\n\n".join(
+        (
+            f"**{opioid_heading}:**\n" + bullet_list(_order_line(facts, o) for o in overlap.opioids),
+            f"**{sedative_heading}:**\n" + bullet_list(_order_line(facts, o) for o in overlap.sedatives),
+        )
+    )
+    if variant == "moud":
+        why = (
+            "Buprenorphine taken with a benzodiazepine or another sedating medicine raises the risk of slowed "
+            "breathing and overdose. Stopping treatment for opioid use disorder raises that risk far more."
+        )
+        options = (
+            "**Options:** coordinate care with the other prescriber; review whether the sedating medicine is "
+            "still needed and at what dose; if it is to be stopped, taper it gradually. Do not withhold or stop "
+            "buprenorphine treatment because of benzodiazepine use. Offer naloxone."
+        )
+    else:
+        why = (
+            f"Taking an opioid with a {sedative_class} raises the risk of slowed breathing (respiratory "
+            "depression) and fatal overdose."
+        )
+        options = (
+            "**Options:** consider whether both medicines are needed, or a lower dose of one; check the PDMP for "
+            "prescriptions from other clinicians. If a benzodiazepine is to be stopped, taper it gradually — "
+            "never abruptly. Offer naloxone if both continue."
+        )
+    hook_note = (
+        "active outpatient orders"
+        if facts.context.hook == "patient-view"
+        else "active outpatient orders and today's draft orders"
+    )
+    return "\n\n".join(
+        (
+            finding,
+            why,
+            options,
+            based_on(f"{hook_note} for opioids, benzodiazepines and other CNS depressants (current supply only)."),
+        )
+    )
+
+
+def _indicator(settings: CheckSettings, variant: Variant, overlap: Overlap, facts: Facts) -> Indicator:
+    if variant == "cns" or (variant == "moud" and not any(facts.is_in(BENZO, o) for o in overlap.sedatives)):
+        return settings["cns_indicator"]
+    return settings["indicator"]
+
+
+def _card(facts: Facts, settings: CheckSettings, overlap: Overlap, variant: Variant) -> Card:
+    suggestions = () if variant == "moud" else present(remove_draft(o, facts.name(o)) for o in overlap.new)
+    return Card(
+        check_id=CHECK_ID,
+        indicator=_indicator(settings, variant, overlap, facts),
+        summary=_summary(facts, overlap, variant),
+        detail=_detail(facts, overlap, variant),
+        suggestions=suggestions,
+        links=(
+            guideline_link(facts.config, "rec11", "CDC 2022 Recommendation 11"),
+            plan_link("medications"),
+        ),
+        override_reasons=override_reasons(
+            facts.config,
+            "benefits-outweigh-risks",
+            "taper-in-progress",
+            "excluded-condition",
+            "data-incorrect",
+            "wrong-clinician",
+        ),
+        view="medications",
+        orders=tuple(o.id for o in (*overlap.opioids, *overlap.sedatives) if o.id),
+        facts={
+            "variant": variant,
+            "opioids": [facts.name(o) for o in overlap.opioids],
+            "sedatives": [facts.name(o) for o in overlap.sedatives],
+        },
+    )
