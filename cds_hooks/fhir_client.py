@@ -106,8 +106,7 @@ class FhirClient:
         progress = {key: _Progress() for key in queries}
         executor = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(queries)), thread_name_prefix="fhir")
         futures = {
-            executor.submit(self._fetch_one, key, query, deadline, progress[key]): key
-            for key, query in queries.items()
+            executor.submit(self._fetch_one, key, query, deadline, progress[key]): key for key, query in queries.items()
         }
         done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
         # Never wait for stragglers: each carries its own socket timeout and ends by itself.
@@ -123,12 +122,8 @@ class FhirClient:
                 partial = tuple(state.resources)
                 pages = state.pages
             if future in done:
-                log.warning(
-                    "fhir query failed", extra={"fhir_key": key, "error": type(future.exception()).__name__}
-                )
-                results[key] = FetchResult(
-                    key, query, partial, False, "unexpected error while reading", False, pages
-                )
+                log.warning("fhir query failed", extra={"fhir_key": key, "error": type(future.exception()).__name__})
+                results[key] = FetchResult(key, query, partial, False, "unexpected error while reading", False, pages)
             else:
                 results[key] = FetchResult(key, query, partial, False, "timed out", False, pages)
         return results
@@ -190,9 +185,7 @@ def resources_of(payload: Any) -> tuple[list[dict], str | None]:
     failed = False
     for resource, _ in iter_resources(payload):
         if resource.get("resourceType") == "OperationOutcome":
-            severities = {
-                issue.get("severity") for issue in resource.get("issue") or [] if isinstance(issue, dict)
-            }
+            severities = {issue.get("severity") for issue in resource.get("issue") or [] if isinstance(issue, dict)}
             # Searches may carry an informational OperationOutcome (HAPI does); only errors spoil the data.
             if not severities or severities & {"error", "fatal"}:
                 failed = True

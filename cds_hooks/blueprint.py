@@ -1,0 +1,225 @@
+"""The CDS Hooks HTTP face: discovery, service calls, feedback, JWT auth, CORS, OperationOutcome errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
+
+from cds_hooks import store
+from cds_hooks.auth import AuthError, JwksCache, Verifier, load_trusted_clients
+from cds_hooks.errors import FHIR_JSON, RequestError, operation_outcome
+from cds_hooks.feedback import apply_feedback, parse_feedback
+from cds_hooks.fhir_client import shared_session
+from cds_hooks.service import error_result, evaluation_now, run_hook
+from cds_hooks.services import SERVICES, discovery
+from guideline.config import ConfigError
+from smart_app.config import Settings
+
+log = logging.getLogger("painplan.cds")
+
+PREFIX = "/cds-services"
+JSON_TYPES = ("application/json", "application/fhir+json")
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _is_cds_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status=status, mimetype=mimetype)
+
+
+def _outcome(status: int, message: str, code: str = "invalid") -> Response:
+    return _json(operation_outcome(message, code), status, FHIR_JSON)
+
+
+def _unauthorized() -> Response:
+    # No detail on purpose (CDS Hooks best practice): the reason is in our log only.
+    response = _json(
+        {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]}, 401, FHIR_JSON
+    )
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _log(event: dict[str, Any]) -> None:
+    log.info(json.dumps(event, separators=(",", ":"), default=str))
+
+
+def build_verifier(settings: Settings, engine: Engine) -> Verifier:
+    try:
+        clients = load_trusted_clients(settings.trusted_clients)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+    if not clients:
+        log.warning("auth is required but no trusted CDS clients are configured: every call will get 401")
+
+    def remember(iss: str, jti: str, expires_at: datetime) -> bool:
+        return store.remember_jti(engine, iss, jti, expires_at, datetime.now(UTC))
+
+    return Verifier(clients, remember, JwksCache(shared_session()))
+
+
+def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier | None = None) -> Blueprint:
+    bp = Blueprint("cds_hooks", __name__)
+    if settings.auth_required and verifier is None:
+        verifier = build_verifier(settings, engine)
+    origins = set(settings.cors_origins)
+    public = settings.public_url.rstrip("/")
+
+    def authenticate() -> Response | None:
+        if not settings.auth_required or verifier is None:
+            return None
+        try:
+            token = verifier.verify(request.headers.get("Authorization"), public + request.path)
+        except AuthError as error:
+            claims = _peek_claims(request.headers.get("Authorization"))
+            _log({"event": "auth-refused", "path": request.path, "reason": str(error), **claims})
+            return _unauthorized()
+        g.cds_client = {"iss": token.iss, "tenant": token.tenant}
+        return None
+
+    def read_json() -> Any:
+        if request.content_length is not None and request.content_length > settings.max_body_bytes:
+            raise RequestError(413, "the request body is too large", "too-costly")
+        mimetype = (request.mimetype or "").lower()
+        if mimetype and mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
+            raise RequestError(415, "send the request as application/json", "not-supported")
+        raw = request.get_data(cache=False)
+        if len(raw) > settings.max_body_bytes:
+            raise RequestError(413, "the request body is too large", "too-costly")
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError) as error:
+            raise RequestError(400, "the request body is not valid JSON", "structure") from error
+
+    @bp.before_app_request
+    def _preflight() -> Response | None:
+        g.cds_started = time.perf_counter()
+        if request.method != "OPTIONS" or not _is_cds_path(request.path):
+            return None
+        response = Response(status=204)
+        response.headers["Allow"] = "GET, POST, OPTIONS"
+        return response  # CORS headers are added below; a preflight never needs a JWT
+
+    @bp.after_app_request
+    def _cors(response: Response) -> Response:
+        if not _is_cds_path(request.path):
+            return response
+        origin = request.headers.get("Origin")
+        if origin and ("*" in origins or origin in origins):
+            # Never "*" with credentials: we echo the origin only when it is listed, and never allow credentials.
+            response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+            response.vary.add("Origin")
+        return response
+
+    @bp.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        code = error.code or 400
+        words = {404: "not found", 405: "method not allowed", 413: "the request body is too large"}
+        return _outcome(code, words.get(code, error.name.lower()), "not-found" if code == 404 else "invalid")
+
+    @bp.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        current_app.logger.exception("unexpected error under /cds-services")
+        if request.method == "POST" and request.endpoint == "cds_hooks.call":
+            return _json({"cards": []})  # a card-free answer beats an error in the clinician's workflow
+        return _outcome(400, "the request could not be processed", "exception")
+
+    def not_allowed(allowed: str) -> Response:
+        response = _outcome(405, "method not allowed")
+        response.headers["Allow"] = allowed
+        return response
+
+    @bp.route(PREFIX, methods=ALL_METHODS)
+    def services() -> Response:
+        if request.method != "GET":
+            return not_allowed("GET, OPTIONS")
+        refused = authenticate()
+        if refused is not None:
+            return refused
+        return _json(discovery(settings.guideline))
+
+    @bp.route(PREFIX + "/<service_id>", methods=ALL_METHODS)
+    def call(service_id: str) -> Response:
+        if request.method != "POST":
+            return not_allowed("POST, OPTIONS")
+        refused = authenticate()
+        if refused is not None:
+            return refused
+        started = g.get("cds_started", time.perf_counter())
+        if service_id not in SERVICES:
+            return _outcome(404, "no CDS service with this id", "not-found")
+        try:
+            body = read_json()
+            result = run_hook(service_id, body, settings, engine=engine, session=shared_session())
+        except RequestError as error:
+            result = error_result(error)
+        except Exception:  # noqa: BLE001 - the guard of last resort: log it, answer with no cards
+            current_app.logger.exception("hook call failed")
+            result = None
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        if result is None:
+            _log({"event": "hook", "service": service_id, "status": 200, "ms": elapsed, "error": "unexpected"})
+            return _json({"cards": []})
+        _log(
+            {
+                "event": "hook",
+                "service": service_id,
+                "hookInstance": result.hook_instance,
+                "status": result.status,
+                "ms": elapsed,
+                "cards": list(result.topics),
+                "gaps": list(result.gaps),
+                "failures": list(result.failures),
+                **g.get("cds_client", {}),
+            }
+        )
+        mimetype = "application/json" if result.status == 200 else FHIR_JSON
+        return _json(result.body, result.status, mimetype)
+
+    @bp.route(PREFIX + "/<path:rest>", methods=ALL_METHODS)
+    def unknown(rest: str) -> Response:
+        return _outcome(404, "not found", "not-found")
+
+    @bp.route(PREFIX + "/<service_id>/feedback", methods=ALL_METHODS)
+    def feedback(service_id: str) -> Response:
+        if request.method != "POST":
+            return not_allowed("POST, OPTIONS")
+        refused = authenticate()
+        if refused is not None:
+            return refused
+        if service_id not in SERVICES:
+            return _outcome(404, "no CDS service with this id", "not-found")
+        try:
+            items = parse_feedback(read_json())
+        except RequestError as error:
+            return _outcome(error.status, error.message, error.code)
+        counts = apply_feedback(engine, service_id, items, settings.guideline, evaluation_now(settings))
+        _log({"event": "feedback", "service": service_id, **counts})
+        return _json({})
+
+    return bp
+
+
+def _peek_claims(authorization: str | None) -> dict[str, Any]:
+    """iss, tenant and jti of a refused token for the log (unverified; the token itself is never logged)."""
+    try:
+        from joserfc import jws
+
+        token = (authorization or "").split(" ", 1)[1].strip()
+        claims = json.loads(jws.extract_compact(token.encode("ascii")).payload)
+        return {k: str(claims[k])[:200] for k in ("iss", "tenant", "jti") if isinstance(claims, dict) and k in claims}
+    except Exception:  # noqa: BLE001 - a garbage token simply has nothing to log
+        return {}

@@ -1,0 +1,187 @@
+"""Card feedback (CDS Hooks 1.9, guideline 11.2): validate, store idempotently, turn overrides into snoozes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cds_hooks import store
+from cds_hooks.errors import RequestError
+from guideline.cards import Snooze
+from guideline.config import GuidelineConfig
+from guideline.fhirdata import CDC_OVERRIDE_REASONS
+
+log = logging.getLogger(__name__)
+
+# Guideline 11.1: these reasons silence the check for the clinician who gave them, not for everyone.
+USER_SCOPED_REASONS = frozenset({"pdmp-unavailable", "wrong-clinician"})
+load_snoozes = store.load_snoozes  # the service's entry point: load_snoozes(engine, patient_id, user_id, now)
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    card: str
+    outcome: str
+    outcome_timestamp: datetime
+    accepted_suggestions: tuple[str, ...] = ()
+    reason_system: str | None = None
+    reason_code: str | None = None
+    comment: str | None = None
+
+
+def _timestamp(value: Any) -> datetime:
+    if not isinstance(value, str) or not value.strip():
+        raise RequestError(400, "outcomeTimestamp is required", "required")
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise RequestError(400, "outcomeTimestamp must be an RFC 3339 date-time") from error
+    if parsed.tzinfo is None:
+        raise RequestError(400, "outcomeTimestamp needs a time zone (UTC)")
+    return parsed
+
+
+def parse_feedback(body: Any) -> list[FeedbackItem]:
+    """Validate every item before storing any, so a bad batch changes nothing."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("feedback"), list) or not body["feedback"]:
+        raise RequestError(400, 'the body must be {"feedback": [...]} with at least one item', "required")
+    items = []
+    for raw in body["feedback"]:
+        if not isinstance(raw, Mapping):
+            raise RequestError(400, "each feedback item must be an object")
+        card = raw.get("card")
+        if not isinstance(card, str) or not card.strip():
+            raise RequestError(400, "feedback card (the card uuid) is required", "required")
+        outcome = raw.get("outcome")
+        if outcome not in ("accepted", "overridden"):
+            raise RequestError(400, "feedback outcome must be accepted or overridden")
+        timestamp = _timestamp(raw.get("outcomeTimestamp"))
+        accepted: tuple[str, ...] = ()
+        if outcome == "accepted":
+            suggestions = raw.get("acceptedSuggestions")
+            if not isinstance(suggestions, list) or not suggestions:
+                raise RequestError(400, "accepted feedback needs acceptedSuggestions", "required")
+            ids = [s.get("id") for s in suggestions if isinstance(s, Mapping)]
+            if len(ids) != len(suggestions) or not all(isinstance(i, str) and i for i in ids):
+                raise RequestError(400, "each accepted suggestion needs an id")
+            accepted = tuple(ids)
+        system = code = comment = None
+        override = raw.get("overrideReason")
+        if outcome == "overridden" and override is not None:
+            if not isinstance(override, Mapping):
+                raise RequestError(400, "overrideReason must be an object")
+            reason = override.get("reason")
+            if reason is not None:
+                if not isinstance(reason, Mapping) or not isinstance(reason.get("code"), str):
+                    raise RequestError(400, "overrideReason.reason must be a Coding with a code")
+                code = reason["code"][:128]
+                system = reason.get("system") if isinstance(reason.get("system"), str) else None
+            user_comment = override.get("userComment")
+            comment = user_comment[:2000] if isinstance(user_comment, str) and user_comment else None
+        items.append(FeedbackItem(card.strip()[:128], outcome, timestamp, accepted, system, code, comment))
+    return items
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months|year|years)\s*$", re.IGNORECASE)
+
+
+def add_duration(start: datetime, duration: str) -> datetime:
+    """ "3 months", "90 days", "1 day", "12 months": calendar months keep the day (clamped to month end)."""
+    match = _DURATION.match(duration or "")
+    if not match:
+        raise ValueError(f"not a duration: {duration!r}")
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    if unit.startswith("day"):
+        return start + timedelta(days=amount)
+    if unit.startswith("week"):
+        return start + timedelta(weeks=amount)
+    months = amount * 12 if unit.startswith("year") else amount
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    day = start.day
+    while True:
+        try:
+            return start.replace(year=year, month=month + 1, day=day)
+        except ValueError:
+            day -= 1
+
+
+def _known_systems(config: GuidelineConfig) -> set[str]:
+    return {CDC_OVERRIDE_REASONS, f"{config['canonical_base']}/CodeSystem/painplan-override-reason"}
+
+
+def fingerprint(service_id: str, item: FeedbackItem) -> str:
+    canonical = json.dumps(
+        [
+            service_id,
+            item.card,
+            item.outcome,
+            item.outcome_timestamp.isoformat(),
+            sorted(item.accepted_suggestions),
+            item.reason_system,
+            item.reason_code,
+            item.comment,
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def apply_feedback(
+    engine: Engine, service_id: str, items: list[FeedbackItem], config: GuidelineConfig, received_at: datetime
+) -> dict[str, int]:
+    """Store each item once; an override with a known reason creates or refreshes a snooze."""
+    counts = {"stored": 0, "duplicates": 0, "unknown_cards": 0, "snoozes": 0}
+    durations: Mapping[str, str] = config["snooze"]["durations"]
+    for item in items:
+        issued = store.find_issued(engine, item.card)
+        row = store.FeedbackRow(
+            fingerprint=fingerprint(service_id, item),
+            card_uuid=item.card,
+            service=service_id,
+            hook_instance=issued.hook_instance if issued else None,
+            outcome=item.outcome,
+            reason_system=item.reason_system,
+            reason_code=item.reason_code,
+            comment=item.comment,
+            accepted_suggestions=item.accepted_suggestions,
+            outcome_timestamp=item.outcome_timestamp,
+        )
+        counts["stored" if store.record_feedback(engine, row, received_at) else "duplicates"] += 1
+        if issued is None or issued.service != service_id:
+            counts["unknown_cards"] += 1
+            log.info(json.dumps({"event": "feedback-unknown-card", "service": service_id, "card": item.card[:64]}))
+            continue
+        if item.outcome != "overridden" or not item.reason_code or not issued.patient_id:
+            continue
+        if item.reason_code not in durations or (
+            item.reason_system is not None and item.reason_system not in _known_systems(config)
+        ):
+            log.info(json.dumps({"event": "feedback-reason-without-snooze", "code": item.reason_code}))
+            continue
+        try:
+            until = add_duration(item.outcome_timestamp, durations[item.reason_code])
+        except ValueError:
+            log.warning(json.dumps({"event": "bad-snooze-duration", "code": item.reason_code}))
+            continue
+        snooze = Snooze(
+            check_id=issued.check_id,
+            patient_id=issued.patient_id,
+            until=until,
+            indicator=issued.indicator,  # type: ignore[arg-type]
+            user_id=issued.user_id if item.reason_code in USER_SCOPED_REASONS else None,
+            reason=item.reason_code,
+            set_at=item.outcome_timestamp,
+        )
+        store.save_snooze(engine, snooze, item.comment)
+        counts["snoozes"] += 1
+    return counts

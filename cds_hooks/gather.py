@@ -1,0 +1,129 @@
+"""Collect a hook's patient data: prefetch first, then the FHIR server for what is missing, within one budget."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import requests
+
+from cds_hooks.fhir_client import FetchResult, FhirClient, resources_of
+from cds_hooks.request import HookRequest
+from cds_hooks.services import PREFETCH_LABELS, render
+from guideline.record import iter_resources, medication_references
+
+MEDICATIONS = "medication details for orders that name a Medication resource"
+
+
+@dataclass(frozen=True)
+class Gathered:
+    resources: tuple[Any, ...]  # every resource found, whatever prefetch key it came under
+    medications: tuple[dict, ...]  # Medication resources read separately for medicationReference
+    gaps: Mapping[str, str]  # plain-words label of missing data → why
+    obtained: bool  # at least one data source answered (a prefetch `null` counts: "no data")
+    fetched_keys: tuple[str, ...] = ()
+
+
+def _next_url(payload: Any) -> str | None:
+    if isinstance(payload, Mapping) and payload.get("resourceType") == "Bundle":
+        for link in payload.get("link") or []:
+            if isinstance(link, Mapping) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+                return link["url"]
+    return None
+
+
+def gather(
+    request: HookRequest,
+    templates: Mapping[str, str],
+    *,
+    today: date,
+    budget_seconds: float,
+    page_cap: int = 10,
+    allow_http: bool = False,
+    network: bool = True,
+    session: requests.Session | None = None,
+) -> Gathered:
+    """Pool prefetch values; fetch absent or failed keys and unknown Medication references in parallel."""
+    deadline = time.monotonic() + budget_seconds
+    pooled: list[Any] = []
+    gaps: dict[str, str] = {}
+    obtained = False
+    queries: dict[str, str] = {}
+
+    for key, value in request.prefetch.items():
+        if key not in templates and value is not None:
+            pooled.extend(resource for resource, _ in iter_resources(value))
+    for key, template in templates.items():
+        if key in request.prefetch:
+            value = request.prefetch[key]
+            if value is None:  # the client says: no data
+                obtained = True
+                continue
+            found, error = resources_of(value)
+            if error is None:
+                pooled.extend(found)
+                obtained = True
+                more = _next_url(value)
+                if more:
+                    queries[key] = more  # the client sent page one only: read the rest ourselves
+                continue
+        query = render(template, request.context, today)
+        if query is None:
+            gaps[PREFETCH_LABELS.get(key, key)] = "the request lacks the context needed to look it up"
+            continue
+        queries[key] = query
+
+    draft_items = [resource for resource, _ in iter_resources(request.draft_orders)]
+    medication_refs = sorted(medication_references([pooled, draft_items]))
+    for ref in medication_refs:
+        queries[f"med:{ref}"] = ref
+
+    medications: list[dict] = []
+    fetched: list[str] = []
+    if queries and not (network and request.fhir_server):
+        why = (
+            "not in the request's prefetch (the offline check reads nothing from the network)"
+            if not network
+            else "not in the prefetch, and the request names no FHIR server to read it from"
+        )
+        for key in queries:
+            gaps[MEDICATIONS if key.startswith("med:") else PREFETCH_LABELS.get(key, key)] = why
+        return Gathered(tuple(pooled), (), gaps, obtained)
+
+    client = FhirClient(
+        request.fhir_server or "", request.access_token, page_cap=page_cap, session=session, allow_http=allow_http
+    )
+    attempted = set(medication_refs)
+    while queries:
+        results = client.fetch_all(queries, deadline - time.monotonic())
+        new_resources: list[dict] = []
+        for key, result in results.items():
+            fetched.append(key)
+            if key.startswith("med:"):
+                medications.extend(r for r in result.resources if r.get("resourceType") == "Medication")
+                if not result.ok:
+                    gaps[MEDICATIONS] = result.error or "could not be read"
+                continue
+            new_resources.extend(result.resources)
+            _note(result, gaps, page_cap)
+            obtained = obtained or result.ok or bool(result.resources)
+        pooled.extend(new_resources)
+        # Orders fetched just now may name Medications nobody has read yet: one more round, same budget.
+        refs = medication_references([pooled, medications]) - attempted
+        attempted |= refs
+        queries = {f"med:{ref}": ref for ref in sorted(refs)}
+        if queries and deadline - time.monotonic() <= 0:
+            gaps[MEDICATIONS] = "timed out"
+            break
+    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched))
+
+
+def _note(result: FetchResult, gaps: dict[str, str], page_cap: int) -> None:
+    label = PREFETCH_LABELS.get(result.key, result.key)
+    if not result.ok:
+        gaps[label] = result.error or "could not be read"
+    elif result.truncated:
+        gaps[label] = f"only the first {page_cap} pages were read"

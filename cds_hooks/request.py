@@ -1,0 +1,91 @@
+"""Lenient reading of a CDS Hooks request: check the few required fields, never reject vendor extras."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from cds_hooks.errors import RequestError
+
+
+@dataclass(frozen=True)
+class HookRequest:
+    hook: str
+    hook_instance: str
+    context: Mapping[str, Any]
+    fhir_server: str | None = None
+    access_token: str | None = field(default=None, repr=False)  # never in a repr, never logged
+    prefetch: Mapping[str, Any] = field(default_factory=dict)
+    patient_id: str | None = None
+    user_id: str | None = None
+    encounter_id: str | None = None
+    draft_orders: Any = None
+    selections: tuple[str, ...] = ()
+
+
+def _identifier(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (str, int)):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _patient_id(value: Any) -> str | None:
+    text = _identifier(value)
+    # Some clients send "Patient/123" although the hook defines a bare id.
+    return text.split("/", 1)[1] if text and text.startswith("Patient/") else text
+
+
+def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = False) -> HookRequest:
+    """Validate what CDS Hooks requires and read the rest tolerantly; raise RequestError(400) otherwise."""
+    if not isinstance(body, Mapping):
+        raise RequestError(400, "the request body must be a JSON object")
+    hook = body.get("hook")
+    if not isinstance(hook, str) or not hook.strip():
+        raise RequestError(400, "hook is required", "required")
+    instance = _identifier(body.get("hookInstance"))
+    if instance is None:
+        raise RequestError(400, "hookInstance is required", "required")
+    context = body.get("context")
+    if not isinstance(context, Mapping):
+        raise RequestError(400, "context is required and must be an object", "required")
+    if hook.strip() != expected_hook:
+        raise RequestError(400, f"this service answers the {expected_hook} hook, not {hook.strip()[:40]}")
+
+    server = body.get("fhirServer")
+    server = server.strip() if isinstance(server, str) and server.strip() else None
+    authorization = body.get("fhirAuthorization")
+    token = None
+    if authorization is not None:
+        if not isinstance(authorization, Mapping):
+            raise RequestError(400, "fhirAuthorization must be an object")
+        if server is None:
+            raise RequestError(400, "fhirAuthorization requires fhirServer", "required")
+        raw_token = authorization.get("access_token")
+        token = raw_token if isinstance(raw_token, str) and raw_token else None
+    if server is not None:
+        parts = urlsplit(server)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise RequestError(400, "fhirServer must be an absolute https URL")
+        if parts.scheme == "http" and not allow_http:
+            raise RequestError(400, "fhirServer must use https")
+
+    prefetch = body.get("prefetch")
+    selections = context.get("selections")
+    return HookRequest(
+        hook=hook.strip(),
+        hook_instance=instance[:128],
+        context=context,
+        fhir_server=server,
+        access_token=token,
+        prefetch=prefetch if isinstance(prefetch, Mapping) else {},
+        patient_id=_patient_id(context.get("patientId")),
+        user_id=_identifier(context.get("userId")),
+        encounter_id=_identifier(context.get("encounterId")),
+        draft_orders=context.get("draftOrders"),
+        selections=tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else (),
+    )

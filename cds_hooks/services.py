@@ -1,0 +1,246 @@
+"""The three CDS services, their prefetch templates (guideline 14.2) and the discovery document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from guideline.config import GuidelineConfig
+
+ALL = ("order-select", "order-sign", "patient-view")
+SIGN_VIEW = ("order-sign", "patient-view")
+SIGN = ("order-sign",)
+PDMP_CODES = "http://snomed.info/sct|461651000124104,http://snomed.info/sct|461621000124108"
+PLAN_CODE = "http://loinc.org|80764-4"
+
+
+@dataclass(frozen=True)
+class PrefetchKey:
+    key: str
+    portable: str
+    dated: str
+    hooks: tuple[str, ...]
+    label: str  # plain words for the data-incomplete card
+
+
+_P = "{{context.patientId}}"
+PREFETCH: tuple[PrefetchKey, ...] = (
+    PrefetchKey("patient", f"Patient/{_P}", f"Patient/{_P}", ALL, "the patient's demographics"),
+    PrefetchKey(
+        "medsActive",
+        f"MedicationRequest?patient={_P}&status=active",
+        f"MedicationRequest?patient={_P}&status=active",
+        ALL,
+        "active medication orders",
+    ),
+    PrefetchKey(
+        "medsRecent",
+        f"MedicationRequest?patient={_P}&_sort=-authoredon&_count=200",
+        f"MedicationRequest?patient={_P}&authoredon=ge{{{{today() - 395 days}}}}",
+        SIGN_VIEW,
+        "medication orders of the last 13 months",
+    ),
+    PrefetchKey(
+        "dispenses",
+        f"MedicationDispense?patient={_P}&_count=200",
+        f"MedicationDispense?patient={_P}&whenhandedover=ge{{{{today() - 395 days}}}}",
+        SIGN_VIEW,
+        "pharmacy dispensing records",
+    ),
+    PrefetchKey(
+        "udsLabs",
+        f"Observation?patient={_P}&category=laboratory&_sort=-date&_count=200",
+        f"Observation?patient={_P}&category=laboratory&date=ge{{{{today() - 1 year}}}}",
+        SIGN_VIEW,
+        "laboratory results (urine drug tests)",
+    ),
+    PrefetchKey(
+        "pdmpObs",
+        f"Observation?patient={_P}&code={PDMP_CODES}",
+        f"Observation?patient={_P}&code={PDMP_CODES}&date=ge{{{{today() - 90 days}}}}",
+        SIGN,
+        "documented PDMP reviews",
+    ),
+    PrefetchKey("conditions", f"Condition?patient={_P}", f"Condition?patient={_P}", ALL, "conditions"),
+    PrefetchKey(
+        "procedures",
+        f"Procedure?patient={_P}&_sort=-date&_count=200",
+        f"Procedure?patient={_P}&date=ge{{{{today() - 1 year}}}}",
+        SIGN_VIEW,
+        "procedures",
+    ),
+    PrefetchKey(
+        "encounters",
+        f"Encounter?patient={_P}&_sort=-date&_count=100",
+        f"Encounter?patient={_P}&date=ge{{{{today() - 1 year}}}}",
+        ALL,
+        "encounters",
+    ),
+    PrefetchKey(
+        "serviceRequests",
+        f"ServiceRequest?patient={_P}&_sort=-authored&_count=100",
+        f"ServiceRequest?patient={_P}&authored=ge{{{{today() - 90 days}}}}",
+        SIGN_VIEW,
+        "service requests (pending tests and referrals)",
+    ),
+    PrefetchKey(
+        "carePlans",
+        f"CarePlan?patient={_P}&category={PLAN_CODE}",
+        f"CarePlan?patient={_P}&category={PLAN_CODE}",
+        SIGN,
+        "pain treatment plans",
+    ),
+    PrefetchKey(
+        "planNotes",
+        f"DocumentReference?patient={_P}&type={PLAN_CODE}",
+        f"DocumentReference?patient={_P}&type={PLAN_CODE}&date=ge{{{{today() - 90 days}}}}",
+        SIGN,
+        "treatment plan notes",
+    ),
+)
+PREFETCH_LABELS = {p.key: p.label for p in PREFETCH}
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    id: str
+    hook: str
+    title: str
+    description: str
+    resources: tuple[str, ...]
+
+
+_COMMON = ("Patient", "MedicationRequest", "Medication", "Condition", "Encounter")
+SERVICES: dict[str, ServiceDefinition] = {
+    "order-sign": ServiceDefinition(
+        "order-sign",
+        "order-sign",
+        "PainPlan opioid safety checks at signing",
+        "Checks the opioid and sedative orders being signed against the CDC 2022 opioid prescribing guideline: "
+        "total daily MME, opioid with benzodiazepine, naloxone, urine drug testing, PDMP review, "
+        "long-acting opioids for opioid-naive patients, acute supply length, reassessment, OUD treatment, "
+        "non-opioid options and treatment plans.",
+        (
+            *_COMMON,
+            "MedicationDispense",
+            "Observation",
+            "Procedure",
+            "ServiceRequest",
+            "CarePlan",
+            "DocumentReference",
+        ),
+    ),
+    "order-select": ServiceDefinition(
+        "order-select",
+        "order-select",
+        "PainPlan opioid dose and sedative check at order selection",
+        "As an opioid or sedative is selected, shows the patient's total daily opioid dose (MME) including "
+        "the new order, and warns about an opioid combined with a benzodiazepine or other CNS depressant.",
+        _COMMON,
+    ),
+    "patient-view": ServiceDefinition(
+        "patient-view",
+        "patient-view",
+        "PainPlan opioid safety summary",
+        "When a chart is opened, flags opioid safety gaps from the CDC 2022 guideline: opioid with "
+        "benzodiazepine, missing or unexpected urine drug tests, and opioid use disorder without treatment.",
+        (*_COMMON, "MedicationDispense", "Observation", "Procedure", "ServiceRequest"),
+    ),
+}
+
+
+def prefetch_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
+    keys = [p for p in PREFETCH if hook in p.hooks]
+    if not config["checks"]["treatment-plan"].get("accept_document_reference", True):
+        keys = [p for p in keys if p.key != "planNotes"]
+    return keys
+
+
+def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
+    """Key → template for one hook: portable by default, the dated variants with `prefetch.dated`."""
+    dated = bool(config["prefetch"].get("dated"))
+    result = {p.key: (p.dated if dated else p.portable) for p in prefetch_keys(hook, config)}
+    uds_query = config["prefetch"].get("uds_query")
+    if uds_query and "udsLabs" in result:
+        result["udsLabs"] = uds_query
+    return result
+
+
+def usage_requirements(service: ServiceDefinition) -> str:
+    reads = ", ".join(service.resources)
+    return (
+        "Send the prefetch below, or fhirServer with fhirAuthorization granting read access (patient/ or user/ "
+        f"scopes) to: {reads}. Medication resources named by medicationReference are read from fhirServer. "
+        "Requests must carry a signed JWT from a trusted CDS client."
+    )
+
+
+def discovery(config: GuidelineConfig) -> dict[str, Any]:
+    return {
+        "services": [
+            {
+                "hook": service.hook,
+                "id": service.id,
+                "title": service.title,
+                "description": service.description,
+                "prefetch": templates(service.hook, config),
+                "usageRequirements": usage_requirements(service),
+            }
+            for service in SERVICES.values()
+        ]
+    }
+
+
+_TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+_TODAY = re.compile(r"^today\(\)\s*(?:-\s*(\d+)\s*(day|days|year|years|month|months))?$")
+USER_TOKENS = {
+    "userPractitionerId": "Practitioner/",
+    "userPractitionerRoleId": "PractitionerRole/",
+    "userPatientId": "Patient/",
+    "userRelatedPersonId": "RelatedPerson/",
+}
+
+
+def _months_back(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    for candidate in range(day.day, 0, -1):  # clamp 31 March − 1 month to 28/29 February
+        try:
+            return date(year, month + 1, candidate)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def render(template: str, context: Mapping[str, Any], today: date) -> str | None:
+    """Fill a template's tokens with concrete values; None when a token cannot be filled (skip the key)."""
+    missing = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal missing
+        token = match.group(1)
+        if token.startswith("context."):
+            value = context.get(token[len("context.") :])
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+                return quote(str(value).strip(), safe="-._~")
+        elif token in USER_TOKENS:
+            user = context.get("userId")
+            if isinstance(user, str) and user.startswith(USER_TOKENS[token]):
+                return quote(user[len(USER_TOKENS[token]) :], safe="-._~")
+        else:
+            dated = _TODAY.match(token)
+            if dated:
+                amount, unit = int(dated.group(1) or 0), dated.group(2) or "days"
+                if unit.startswith("day"):
+                    return (today - timedelta(days=amount)).isoformat()
+                months = amount * 12 if unit.startswith("year") else amount
+                return _months_back(today, months).isoformat()
+        missing = True
+        return ""
+
+    rendered = _TOKEN.sub(fill, template)
+    return None if missing else rendered

@@ -1,0 +1,276 @@
+"""Durable CDS state (SQLAlchemy Core): issued cards, feedback, snoozes and the JWT replay cache."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from guideline.cards import Snooze
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+ID = 512  # Epic ids run to ~200 characters; leave room
+
+issued_cards = Table(
+    "cds_issued_cards",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("check_id", String(64), nullable=False),
+    Column("patient_id", String(ID)),
+    Column("user_id", String(ID)),
+    Column("indicator", String(16), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("service", String(64), nullable=False),
+    Column("hook_instance", String(128)),
+    Index("ix_cds_issued_cards_issued_at", "issued_at"),
+)
+
+# No patient data here: the card uuid links to issued_cards, which is pruned after the retention period.
+feedback = Table(
+    "cds_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("card_uuid", String(128), nullable=False, index=True),
+    Column("service", String(64), nullable=False),
+    Column("hook_instance", String(128)),
+    Column("outcome", String(16), nullable=False),
+    Column("reason_system", String(256)),
+    Column("reason_code", String(128)),
+    Column("comment", Text),
+    Column("accepted_suggestions", Text),
+    Column("outcome_timestamp", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+snoozes = Table(
+    "cds_snoozes",
+    metadata,
+    Column("patient_id", String(ID), primary_key=True),
+    Column("check_id", String(64), primary_key=True),
+    Column("user_id", String(ID), primary_key=True),  # "" = every user
+    Column("reason", String(128)),
+    Column("until", DateTime(timezone=True), nullable=False),
+    Column("indicator", String(16), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    Column("comment", Text),
+)
+
+seen_jti = Table(
+    "cds_seen_jti",
+    metadata,
+    Column("iss", String(512), primary_key=True),
+    Column("jti", String(256), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+RETENTION = timedelta(days=90)
+
+
+def create_tables(engine: Engine) -> None:
+    metadata.create_all(engine, checkfirst=True)
+
+
+def utc(value: datetime) -> datetime:
+    """Aware UTC for storage; SQLite hands back naive datetimes, which we stored as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    uuid: str
+    check_id: str
+    patient_id: str | None
+    user_id: str | None
+    indicator: str
+    issued_at: datetime
+    service: str
+    hook_instance: str | None
+
+
+def record_issued(engine: Engine, cards: Sequence[IssuedCard]) -> None:
+    if not cards:
+        return
+    rows = [{**card.__dict__, "issued_at": utc(card.issued_at)} for card in cards]
+    with engine.begin() as connection:
+        connection.execute(insert(issued_cards), rows)
+
+
+def find_issued(engine: Engine, card_uuid: str) -> IssuedCard | None:
+    with engine.connect() as connection:
+        row = connection.execute(select(issued_cards).where(issued_cards.c.uuid == card_uuid)).mappings().first()
+    if row is None:
+        return None
+    return IssuedCard(**{**row, "issued_at": utc(row["issued_at"])})
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    fingerprint: str
+    card_uuid: str
+    service: str
+    hook_instance: str | None
+    outcome: str
+    reason_system: str | None
+    reason_code: str | None
+    comment: str | None
+    accepted_suggestions: tuple[str, ...]
+    outcome_timestamp: datetime
+
+
+def record_feedback(engine: Engine, row: FeedbackRow, received_at: datetime) -> bool:
+    """Store one feedback item; False when the identical item was already stored (the endpoint is idempotent)."""
+    values = {
+        **row.__dict__,
+        "accepted_suggestions": json.dumps(list(row.accepted_suggestions)) if row.accepted_suggestions else None,
+        "outcome_timestamp": utc(row.outcome_timestamp),
+        "received_at": utc(received_at),
+    }
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(feedback), [values])
+    except IntegrityError:
+        return False
+    return True
+
+
+def save_snooze(engine: Engine, snooze: Snooze, comment: str | None = None) -> None:
+    """Create or refresh the snooze for (patient, check, user)."""
+    key = {"patient_id": snooze.patient_id, "check_id": snooze.check_id, "user_id": snooze.user_id or ""}
+    values = {
+        "reason": snooze.reason,
+        "until": utc(snooze.until),
+        "indicator": snooze.indicator,
+        "set_at": utc(snooze.set_at or datetime.now(UTC)),
+        "comment": comment,
+    }
+    where = and_(*(getattr(snoozes.c, name) == value for name, value in key.items()))
+    for _ in range(2):  # two workers may race on the same key: insert, else update
+        with engine.begin() as connection:
+            if connection.execute(update(snoozes).where(where).values(**values)).rowcount:
+                return
+            try:
+                connection.execute(insert(snoozes), [{**key, **values}])
+                return
+            except IntegrityError:
+                connection.rollback()
+
+
+def load_snoozes(engine: Engine, patient_id: str | None, user_id: str | None, now: datetime) -> list[Snooze]:
+    """Unexpired snoozes for this patient: patient-wide ones and those set by this user."""
+    if not patient_id:
+        return []
+    users = [""] + ([user_id] if user_id else [])
+    query = select(snoozes).where(
+        snoozes.c.patient_id == patient_id, snoozes.c.until > utc(now), snoozes.c.user_id.in_(users)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [
+        Snooze(
+            check_id=row["check_id"],
+            patient_id=row["patient_id"],
+            until=utc(row["until"]),
+            indicator=row["indicator"],
+            user_id=row["user_id"] or None,
+            reason=row["reason"],
+            set_at=utc(row["set_at"]),
+        )
+        for row in rows
+    ]
+
+
+def remember_jti(engine: Engine, iss: str, jti: str, expires_at: datetime, now: datetime) -> bool:
+    """Record a token id; False if it was already seen and has not expired (a replay). Shared by all workers."""
+    with engine.begin() as connection:
+        connection.execute(delete(seen_jti).where(seen_jti.c.expires_at < utc(now)))
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(seen_jti), [{"iss": iss, "jti": jti, "expires_at": utc(expires_at)}])
+    except IntegrityError:
+        return False
+    return True
+
+
+def prune(engine: Engine, now: datetime, retention: timedelta = RETENTION) -> None:
+    """Drop issued cards past the retention period (30 days is the minimum the guideline asks for)."""
+    with engine.begin() as connection:
+        connection.execute(delete(issued_cards).where(issued_cards.c.issued_at < utc(now - retention)))
+        connection.execute(delete(snoozes).where(snoozes.c.until < utc(now - retention)))
+
+
+@dataclass(frozen=True)
+class CheckStats:
+    check_id: str
+    issued: int
+    overridden: int
+    accepted: int
+    top_reasons: tuple[tuple[str, int], ...]
+
+    @property
+    def override_rate(self) -> float:
+        return self.overridden / self.issued if self.issued else 0.0
+
+
+def feedback_stats(engine: Engine) -> list[CheckStats]:
+    """Per check: cards issued, distinct cards overridden and accepted, and the commonest override reasons."""
+    with engine.connect() as connection:
+        issued = dict(
+            connection.execute(select(issued_cards.c.check_id, func.count()).group_by(issued_cards.c.check_id)).all()
+        )
+        joined = feedback.join(issued_cards, feedback.c.card_uuid == issued_cards.c.uuid)
+        outcomes = connection.execute(
+            select(issued_cards.c.check_id, feedback.c.outcome, func.count(func.distinct(feedback.c.card_uuid)))
+            .select_from(joined)
+            .group_by(issued_cards.c.check_id, feedback.c.outcome)
+        ).all()
+        reasons = connection.execute(
+            select(issued_cards.c.check_id, feedback.c.reason_code, func.count())
+            .select_from(joined)
+            .where(and_(feedback.c.outcome == "overridden", or_(feedback.c.reason_code.is_not(None))))
+            .group_by(issued_cards.c.check_id, feedback.c.reason_code)
+        ).all()
+    counts: dict[tuple[str, str], int] = {(check, outcome): n for check, outcome, n in outcomes}
+    by_check: dict[str, list[tuple[str, int]]] = {}
+    for check, code, n in reasons:
+        by_check.setdefault(check, []).append((code, n))
+    return [
+        CheckStats(
+            check_id=check,
+            issued=issued.get(check, 0),
+            overridden=counts.get((check, "overridden"), 0),
+            accepted=counts.get((check, "accepted"), 0),
+            top_reasons=tuple(sorted(by_check.get(check, []), key=lambda item: (-item[1], item[0]))[:3]),
+        )
+        for check in sorted(set(issued) | {check for check, _ in counts})
+    ]
+
+
+def all_rows(engine: Engine, table: Table) -> Iterable[dict]:
+    """Every row of a table as dicts (tests and the report)."""
+    with engine.connect() as connection:
+        return [dict(row) for row in connection.execute(select(table)).mappings().all()]
