@@ -1,0 +1,166 @@
+"""`reassessment-due` (guideline 10.8, CDC 2022 Recommendation 7): benefit/harm evaluation overdue for a patient on
+or starting longer-term opioids."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from guideline.cards import Card, Suggestion
+from guideline.checks.common import based_on, guideline_link, override_reasons, plan_link, service_request
+from guideline.clinical import last_performed
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.record import MedOrder, ServiceRequest
+from guideline.terminology import MOUD_BUP, OPIOID_TREATMENT_ASSESSMENT
+
+CHECK_ID = "reassessment-due"
+TITLE = "Opioid benefit/harm review overdue"
+
+ASSESSMENT_CODING = {
+    "system": "http://snomed.info/sct",
+    "code": "454281000124100",
+    "display": "Assessment of risk for opioid abuse (procedure)",
+}
+ASSESSMENT_TEXT = "Opioid therapy benefit and risk assessment"
+PENDING_STATUSES = frozenset({"active", "draft"})
+VOID_DRAFT_STATUSES = frozenset({"cancelled", "entered-in-error", "revoked"})
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires on a new opioid order when the patient is on long-term opioids (branch A) or started recently with a
+    subacute/chronic order (branch B), and no benefit/harm evaluation is documented or ordered."""
+    triggers = _pain_triggers(facts)
+    if not triggers:
+        return None
+    exposure = facts.exposure
+    if exposure.ltot:
+        branch = "A"
+    elif exposure.recent_start and any(facts.duration(o) == "subacute-chronic" for o in triggers):
+        branch = "B"
+    else:
+        return None
+
+    lookback = int(settings["lookback_days"])
+    if facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT, days=lookback):
+        return None
+    if _pending_assessment(facts, int(settings["pending_order_days"])):
+        return None
+
+    last = _last_assessment(facts)
+    last_text = f"The last documented evaluation was on {last}." if last else "No evaluation is on record."
+    if branch == "A":
+        summary = (
+            f"Opioids on {sum(exposure.window_days)} of the last 90 days; no benefit/harm review documented in the "
+            f"last {lookback} days"
+        )
+        finding = (
+            "The patient has had opioid supply on most days in each of the last three 30-day periods "
+            f"(long-term therapy), with no documented benefit/harm evaluation in the last {lookback} days. " + last_text
+        )
+    else:
+        summary = (
+            f"Opioids started recently ({exposure.recent_days} of the last 10 days) and a longer-term order; "
+            "no benefit/harm review documented yet"
+        )
+        finding = (
+            f"Opioid supply covers {exposure.recent_days} of the last 10 days and a new order is for "
+            f"subacute/chronic use, but no benefit/harm evaluation is documented in the last {lookback} days. "
+            + last_text
+        )
+    detail = "\n\n".join(
+        (
+            finding,
+            _window_table(facts),
+            "Reviewing benefits (pain, function, the patient's goals) and harms (side effects, signs of opioid use "
+            "disorder, overdose risk) within 1–4 weeks of starting longer-term therapy and at least every "
+            "3 months after that keeps the plan safe and effective.",
+            "**Options:** review benefits and harms with the patient now or order the evaluation below, then "
+            "decide together whether to continue, adjust or gradually taper.",
+            based_on(
+                "opioid prescriptions and dispenses in this record over the last 90 days (today's drafts are not "
+                f"counted); benefit/harm evaluation procedures in the last {lookback} days and evaluations "
+                f"ordered in the last {settings['pending_order_days']} days."
+            ),
+        )
+    )
+    resource = service_request(
+        ASSESSMENT_CODING,
+        ASSESSMENT_TEXT,
+        facts.config,
+        facts.context.patient_id,
+        facts.context.encounter_id,
+        facts.context.user_id,
+        facts.now.isoformat(),
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=summary,
+        detail=detail,
+        suggestions=(
+            Suggestion(
+                label="Order an opioid benefit/risk assessment",
+                action="create",
+                description="Create an order for an opioid therapy benefit and risk assessment.",
+                is_recommended=True,
+                resource=resource,
+            ),
+        ),
+        links=(
+            guideline_link(facts.config, "rec7", "CDC 2022 Recommendation 7"),
+            plan_link("history"),
+        ),
+        override_reasons=override_reasons(
+            facts.config,
+            "assessment-done",
+            "benefits-outweigh-risks",
+            "excluded-condition",
+            "wrong-clinician",
+        ),
+        view="history",
+        orders=tuple(o.id for o in triggers if o.id),
+        facts={
+            "branch": branch,
+            "window_days": list(exposure.window_days),
+            "recent_days": exposure.recent_days,
+            "last_assessment": last.isoformat() if last else None,
+        },
+    )
+
+
+def _pain_triggers(facts: Facts) -> tuple[MedOrder, ...]:
+    """The trigger orders, without buprenorphine treatment for opioid use disorder when exempt (10.0.6)."""
+    if CHECK_ID not in facts.config["moud_orders_exempt_from"]:
+        return facts.trigger_orders
+    return tuple(o for o in facts.trigger_orders if not facts.is_in(MOUD_BUP, o))
+
+
+def _is_pending(request: ServiceRequest, facts: Facts, days: int) -> bool:
+    """A draft in this order session, or an active/draft order authored in the last `days` days."""
+    if request.is_draft:
+        return request.status not in VOID_DRAFT_STATUSES
+    return request.status in PENDING_STATUSES and facts.within_days(request.authored_on, days)
+
+
+def _pending_assessment(facts: Facts, days: int) -> bool:
+    return any(
+        facts.terms.contains(OPIOID_TREATMENT_ASSESSMENT, request.code) and _is_pending(request, facts, days)
+        for request in facts.record.service_requests
+    )
+
+
+def _last_assessment(facts: Facts) -> date | None:
+    dates = [d for d in map(last_performed, facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT)) if d is not None]
+    return max(dates) if dates else None
+
+
+def _window_table(facts: Facts) -> str:
+    """Covered days per 30-day window (5.2), oldest first, plus the last 10 days."""
+    exposure = facts.exposure
+    rows = [
+        f"| {start} to {end} | {days} of {(end - start).days + 1} |"
+        for (start, end), days in zip(exposure.windows, exposure.window_days, strict=True)
+    ]
+    recent_start = facts.today - timedelta(days=9)
+    rows.append(f"| last 10 days, {recent_start} to {facts.today} | {exposure.recent_days} of 10 |")
+    return "| Period | Days with opioid supply |\n|---|---|\n" + "\n".join(rows)

@@ -1,0 +1,189 @@
+"""`reassessment-due` (guideline 10.8): long-term or recently started opioids without a benefit/harm evaluation."""
+
+from __future__ import annotations
+
+import pytest
+from builders import (
+    ICD10,
+    SNOMED,
+    all_text,
+    card,
+    condition,
+    days_ago,
+    dispense,
+    med_request,
+    procedure,
+    run,
+    service_request,
+)
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from guideline.cards import SUMMARY_LIMIT
+from guideline.checks import CHECKS, reassessment_due
+
+CHECK = reassessment_due.CHECK_ID
+OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+BUP_NALOXONE = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film (MOUD_BUP)
+RISK_ASSESSMENT = "454281000124100"  # Assessment of risk for opioid abuse (procedure)
+OVERDOSE_RISK_ASSESSMENT = "866024000"  # Assessment of risk for accidental opioid overdose (procedure)
+STIGMA = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, CHECK, reassessment_due)
+
+
+def ltot() -> list[dict]:
+    """Opioid supply on every day of the three 30-day windows (guideline 5.2)."""
+    return [dispense(OXYCODONE, days_ago(ago), days_supply=30) for ago in (89, 59, 29)]
+
+
+def recent_start() -> list[dict]:
+    """Supply on the last 10 days only: a recent start, not long-term therapy."""
+    return [dispense(OXYCODONE, days_ago(9), days_supply=30)]
+
+
+def draft(days: int = 5, rxcui: str = OXYCODONE, id: str = "ox1") -> dict:
+    return med_request(rxcui, draft=True, id=id, supply_days=days)
+
+
+def sign(*drafts: dict, resources: list[dict], config: dict | None = None):
+    return card(run("order-sign", drafts=list(drafts), resources=resources, config=config), CHECK)
+
+
+def test_long_term_patient_without_evaluation_gets_a_warning_with_the_windows() -> None:
+    result = sign(draft(5), resources=ltot())
+    assert result is not None
+    assert result.indicator == "warning"
+    assert result.facts["branch"] == "A"
+    assert result.summary.startswith("Opioids on 90 of the last 90 days") and "91 days" in result.summary
+    assert len(result.summary) <= SUMMARY_LIMIT
+    assert "| 2026-03-18 to 2026-04-16 | 30 of 30 |" in result.detail
+    assert "| 2026-04-17 to 2026-05-16 | 30 of 30 |" in result.detail
+    assert "| 2026-05-17 to 2026-06-15 | 30 of 30 |" in result.detail
+    assert "No evaluation is on record." in result.detail
+    assert "every 3 months" in result.detail and "*Based on:" in result.detail
+    assert [r.code for r in result.override_reasons] == [
+        "assessment-done",
+        "benefits-outweigh-risks",
+        "excluded-condition",
+        "wrong-clinician",
+        "snooze-3-months-with-comment",
+    ]
+    assert any(link.url.endswith("#Recommendation7") for link in result.links)
+    assert not any(word in all_text(result).lower() for word in STIGMA)
+
+
+def test_suggestion_creates_a_valid_assessment_service_request() -> None:
+    result = sign(draft(5), resources=ltot())
+    assert result is not None
+    (suggestion,) = result.suggestions
+    assert suggestion.label == "Order an opioid benefit/risk assessment"
+    assert suggestion.action == "create" and suggestion.is_recommended is True
+    resource = dict(suggestion.resource or {})
+    assert resource["code"]["coding"] == [
+        {"system": SNOMED, "code": RISK_ASSESSMENT, "display": "Assessment of risk for opioid abuse (procedure)"}
+    ]
+    assert resource["code"]["text"] == "Opioid therapy benefit and risk assessment"
+    assert resource["status"] == "draft" and resource["intent"] == "proposal"
+    assert resource["subject"] == {"reference": "Patient/p1"}
+    assert resource["encounter"] == {"reference": "Encounter/enc1"}
+    assert resource["requester"] == {"reference": "Practitioner/dr1"}
+    assert resource["authoredOn"].startswith("2026-06-15T12:00")
+    ServiceRequest.model_validate(resource)
+
+
+def test_order_intent_follows_configuration() -> None:
+    result = sign(draft(5), resources=ltot(), config={"suggestions": {"order_intent": "order"}})
+    assert result is not None and result.suggestions[0].resource["intent"] == "order"  # type: ignore[index]
+
+
+def test_recent_start_with_a_longer_term_order_is_branch_b() -> None:
+    """Reference differs: its recent-start branch also needs an office visit; no Encounter is needed here."""
+    result = sign(draft(30), resources=recent_start())
+    assert result is not None and result.facts["branch"] == "B"
+    assert result.summary.startswith("Opioids started recently (10 of the last 10 days)")
+    assert "10 of the last 10 days" in result.detail
+    assert "| last 10 days, 2026-06-06 to 2026-06-15 | 10 of 10 |" in result.detail
+
+
+def test_recent_start_with_an_acute_order_does_not_fire() -> None:
+    assert sign(draft(5), resources=recent_start()) is None
+
+
+def test_naive_patient_does_not_fire() -> None:
+    assert sign(draft(30), resources=[]) is None
+
+
+def test_drafts_do_not_count_toward_the_days() -> None:
+    """Three draft 30-day orders do not make a patient long-term: only real prescriptions and dispenses count."""
+    drafts = [draft(30, id=f"d{i}") for i in range(3)]
+    assert sign(*drafts, resources=[]) is None
+
+
+def test_evaluation_within_91_days_suppresses() -> None:
+    resources = [*ltot(), procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(91))]
+    assert sign(draft(), resources=resources) is None
+
+
+def test_evaluation_older_than_the_window_is_named() -> None:
+    resources = [*ltot(), procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(92))]
+    result = sign(draft(), resources=resources)
+    assert result is not None
+    assert "The last documented evaluation was on 2026-03-15." in result.detail
+
+
+def test_any_code_of_the_seven_code_set_counts_and_period_end_is_read() -> None:
+    """Reference differs: a 1-code set and performedPeriod.start only."""
+    assessment = procedure(SNOMED, OVERDOSE_RISK_ASSESSMENT)
+    del assessment["performedDateTime"]
+    assessment["performedPeriod"] = {"start": days_ago(120), "end": days_ago(10)}
+    assert sign(draft(), resources=[*ltot(), assessment]) is None
+
+
+def test_in_progress_counts_but_not_done_does_not() -> None:
+    in_progress = procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(5), status="in-progress")
+    assert sign(draft(), resources=[*ltot(), in_progress]) is None
+    not_done = procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(5), status="not-done")
+    assert sign(draft(), resources=[*ltot(), not_done]) is not None
+
+
+def test_lookback_is_configurable() -> None:
+    resources = [*ltot(), procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(70))]
+    result = sign(draft(), resources=resources, config={"checks": {CHECK: {"lookback_days": 60}}})
+    assert result is not None and "60 days" in result.summary
+
+
+def test_pending_assessment_order_suppresses() -> None:
+    pending = service_request(SNOMED, RISK_ASSESSMENT, authored=days_ago(10))
+    assert sign(draft(), resources=[*ltot(), pending]) is None
+
+
+def test_old_or_completed_assessment_order_does_not_suppress() -> None:
+    old = service_request(SNOMED, RISK_ASSESSMENT, authored=days_ago(40))
+    assert sign(draft(), resources=[*ltot(), old]) is not None
+    revoked = service_request(SNOMED, RISK_ASSESSMENT, authored=days_ago(2), status="revoked")
+    assert sign(draft(), resources=[*ltot(), revoked]) is not None
+
+
+def test_assessment_order_drafted_in_this_session_suppresses() -> None:
+    """An accepted suggestion comes back as a draft ServiceRequest on the next call."""
+    drafted = service_request(SNOMED, RISK_ASSESSMENT, status="draft", intent="proposal")
+    assert sign(draft(), drafted, resources=ltot()) is None
+
+
+def test_buprenorphine_for_oud_is_exempt_by_default() -> None:
+    moud = draft(30, rxcui=BUP_NALOXONE, id="bup1")
+    assert sign(moud, resources=ltot()) is None
+    result = sign(moud, resources=ltot(), config={"moud_orders_exempt_from": []})
+    assert result is not None and result.orders == ("bup1",)
+
+
+def test_disabled_check_is_silent() -> None:
+    assert sign(draft(), resources=ltot(), config={"checks": {CHECK: {"enabled": False}}}) is None
+
+
+def test_active_cancer_excludes() -> None:
+    cancer = condition(ICD10, "C50.011", display="Malignant neoplasm of nipple and areola, right female breast")
+    assert sign(draft(), resources=[*ltot(), cancer]) is None
