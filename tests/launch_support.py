@@ -88,6 +88,7 @@ class FakeEhr:
     refresh_patient: str | None = None  # a (misbehaving) server that changes the patient on refresh
     id_token_key: ECKey = field(default_factory=lambda: ECKey.generate_key("P-256", parameters={"kid": "ehr-1"}))
     fhir_user: str | None = "Practitioner/prac-9"
+    id_token_overrides: Mapping[str, Any] = field(default_factory=dict)  # e.g. a wrong aud or nonce
     # What the fake saw:
     grants: dict[str, Grant] = field(default_factory=dict)
     token_requests: list[dict[str, Any]] = field(default_factory=list)
@@ -259,6 +260,7 @@ class FakeEhr:
         }
         if nonce:
             claims["nonce"] = nonce
+        claims.update(self.id_token_overrides)
         signer = key or self.id_token_key
         return jwt.encode({"alg": "ES256", "kid": signer.kid}, claims, signer, algorithms=["ES256"])
 

@@ -459,6 +459,19 @@ def test_id_token_with_a_bad_signature_yields_no_user(tmp_path, rsps):
     assert shown["patient"] == "pat-0001"
 
 
+@pytest.mark.parametrize(
+    "override",
+    [{"aud": "someone-else"}, {"nonce": "replayed-nonce"}, {"iss": "https://other-issuer.example"}, {"exp": 1000}],
+)
+def test_id_token_with_wrong_claims_yields_no_user(tmp_path, rsps, override):
+    ehr = FakeEhr(rsps, id_token_overrides=override)
+    app = make_app(tmp_path, [ehr.client_entry()])
+    add_probe(app)
+    client = app.test_client()
+    handle = handle_of(run_launch(client, ehr)[2])
+    assert get(client, "/_probe", query_string={"s": handle}).get_json()["user"] is None
+
+
 def test_token_response_without_patient_is_refused(tmp_path, rsps):
     ehr = FakeEhr(rsps)
     ehr.patient = ""
