@@ -1,0 +1,180 @@
+"""`urine-drug-test` (guideline 10.3, CDC 2022 Recommendation 10): no urine drug test in 12 months for a patient
+starting or on longer-term opioid therapy."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from guideline.cards import Card, Suggestion
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    guideline_link,
+    override_reasons,
+    plan_link,
+    service_request,
+)
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.fhirdata import SNOMED, Concept
+from guideline.record import MedOrder, ServiceRequest
+from guideline.terminology import OPIOID, UDS_TEST
+
+CHECK_ID = "urine-drug-test"
+TITLE = "Urine drug test due"
+
+UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"
+PENDING_STATUSES = frozenset({"active", "draft"})
+VOID_STATUSES = frozenset({"cancelled", "entered-in-error", "revoked"})
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires when the patient starts or continues longer-term opioids and no urine drug test result is on
+    record for the lookback window, unless a urine drug screen is already ordered."""
+    reasons = _longer_term_reasons(facts)
+    if not reasons:
+        return None
+    months = int(settings["lookback_months"])
+    if any(facts.within_months(r.day, months) for r in facts.uds_results):
+        return None
+    if _pending_order(facts, int(settings["pending_order_days"])):
+        return None
+    return _card(facts, settings, reasons, months)
+
+
+# -- applicability ---------------------------------------------------------------------------------------------
+
+
+def _active_longer_term(facts: Facts) -> tuple[MedOrder, ...]:
+    return tuple(o for o in facts.active_orders if facts.is_in(OPIOID, o) and facts.duration(o) == "subacute-chronic")
+
+
+def _longer_term_reasons(facts: Facts) -> tuple[str, ...]:
+    """Why the patient counts as starting or on longer-term therapy; empty when the check does not apply.
+    Order hooks also need a new opioid order; patient-view looks at the record alone."""
+    if facts.context.hook != "patient-view" and not facts.trigger_orders:
+        return ()
+    reasons: list[str] = []
+    if facts.context.hook != "patient-view":
+        reasons += [
+            f"New order for {facts.name(o)} is for longer-term use ({_supply_text(facts, o)})"
+            for o in facts.trigger_orders
+            if facts.duration(o) == "subacute-chronic"
+        ]
+    if facts.exposure.ltot:
+        days = ", ".join(f"{d}/30" for d in facts.exposure.window_days)
+        reasons.append(
+            f"Long-term opioid therapy: days with opioid supply in each of the last three 30-day periods: {days}"
+        )
+    reasons += [
+        f"Active longer-term order for {facts.name(o)} ({_supply_text(facts, o)})" for o in _active_longer_term(facts)
+    ]
+    return tuple(reasons)
+
+
+def _supply_text(facts: Facts, order: MedOrder) -> str:
+    if order.course_of_therapy == "continuous":
+        return "marked as continuous therapy"
+    total = facts.supply(order).total_days
+    return f"{total.normalize():f} days' supply" if total is not None else "longer-term"
+
+
+# -- suppression -----------------------------------------------------------------------------------------------
+
+
+def _is_uds_order(facts: Facts, code: Concept | None) -> bool:
+    if code is None:
+        return False
+    site = facts.config["suggestions"]["uds_code"]
+    return (
+        code.has(SNOMED, UDS_PROCEDURE)
+        or facts.terms.contains(UDS_TEST, code)
+        or code.has(site.get("system", ""), site.get("code", ""))
+    )
+
+
+def _pending_order(facts: Facts, days: int) -> ServiceRequest | None:
+    """A urine drug screen ordered recently and not yet resulted, or one drafted in this very order session
+    (an accepted suggestion comes back as such a draft)."""
+    for request in facts.record.service_requests:
+        if not _is_uds_order(facts, request.code):
+            continue
+        if request.is_draft and request.status not in VOID_STATUSES:
+            return request
+        if request.status in PENDING_STATUSES and facts.within_days(request.authored_on, days):
+            return request
+    return None
+
+
+# -- the card --------------------------------------------------------------------------------------------------
+
+
+def _last_test(facts: Facts) -> date | None:
+    return next((r.day for r in facts.uds_results if r.day is not None), None)
+
+
+def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:
+    last = _last_test(facts)
+    if last is not None:
+        summary = (
+            f"No urine drug test in {months} months (last {last.isoformat()}) for a patient on longer-term opioids"
+        )
+        finding = f"The last urine drug test result on record is from **{last.isoformat()}**, over {months} months ago."
+    else:
+        summary = "No urine drug test on record for a patient starting or on longer-term opioids"
+        finding = "There is **no urine drug test result on record** for this patient."
+    context = {
+        "patient_id": facts.context.patient_id,
+        "encounter_id": facts.context.encounter_id,
+        "user_id": facts.context.user_id,
+    }
+    resource = service_request(
+        facts.config["suggestions"]["uds_code"],
+        "Urine drug screen",
+        facts.config,
+        authored_on=facts.now.isoformat(),
+        **context,
+    )
+    detail = "\n\n".join(
+        (
+            finding,
+            "**Why this applies:**\n" + bullet_list(reasons),
+            "Testing before starting and periodically during longer-term opioid therapy can show substances the "
+            "patient has not mentioned and supports safer prescribing.",
+            "**Options:** discuss a urine drug test with the patient and explain it as a routine safety check, "
+            "not a punishment; agree on what will happen with the results. A result should lead to a "
+            "conversation, never to dismissing the patient from care.",
+            based_on(
+                f"urine drug test results in the last {months} months, urine drug screen orders from the last "
+                f"{settings['pending_order_days']} days, current opioid orders and the last 90 days of opioid "
+                "prescriptions and dispenses."
+            ),
+        )
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=summary,
+        detail=detail,
+        suggestions=(
+            Suggestion(
+                label="Order a urine drug screen",
+                action="create",
+                description="Create a draft order for a urine drug screen.",
+                is_recommended=True,
+                resource=resource,
+            ),
+        ),
+        links=(guideline_link(facts.config, "rec10", "CDC 2022 Recommendation 10"), plan_link("uds")),
+        override_reasons=override_reasons(
+            facts.config,
+            "uds-done-elsewhere",
+            "uds-not-indicated",
+            "patient-declined",
+            "excluded-condition",
+            "wrong-clinician",
+        ),
+        view="uds",
+        orders=tuple(o.id for o in facts.trigger_orders if o.id),
+        facts={"last_test": last.isoformat() if last else None},
+    )

@@ -1,0 +1,268 @@
+"""`urine-drug-test` (guideline 10.3): no urine drug test in 12 months for longer-term opioid therapy."""
+
+from __future__ import annotations
+
+import pytest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from guideline.checks import CHECKS, urine_drug_test
+from guideline.checks.urine_drug_test import CHECK_ID
+from tests.builders import (
+    LOINC,
+    NOW,
+    SNOMED,
+    all_text,
+    card,
+    days_ago,
+    dispense,
+    encounter,
+    med_request,
+    observation,
+    patient,
+    run,
+    service_request,
+)
+
+OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+SUBOXONE_FILM = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film (MOUD_BUP, still triggers)
+OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone Ur Ql Scn
+COCAINE_SCREEN = "70146-6"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, CHECK_ID, urine_drug_test)
+
+
+def chronic_draft(**kwargs: object) -> dict:
+    return med_request(OXYCODONE, draft=True, id="ox1", supply_days=30, **kwargs)
+
+
+def acute_draft() -> dict:
+    return med_request(OXYCODONE, draft=True, id="ox2", supply_days=5)
+
+
+def ltot_dispenses() -> list[dict]:
+    """Opioid supply on every day of the last 90: long-term therapy (5.2)."""
+    return [dispense(OXYCODONE, days_ago(d), days_supply=30) for d in (89, 59, 29)]
+
+
+def uds(days: int, value: str | None = "negative", code: str = OXYCODONE_SCREEN, **kwargs: object) -> dict:
+    return observation(code, when=days_ago(days), value_string=value, **kwargs)
+
+
+# -- fires -----------------------------------------------------------------------------------------------------
+
+
+def test_new_chronic_order_without_any_test_on_record() -> None:
+    found = card(run("order-sign", drafts=[chronic_draft()]), CHECK_ID)
+    assert found is not None
+    assert found.indicator == "info"
+    assert found.summary == "No urine drug test on record for a patient starting or on longer-term opioids"
+    assert "no urine drug test result on record" in found.detail
+    assert "oxycodone hydrochloride 5 MG Oral Tablet is for longer-term use (30 days' supply)" in found.detail
+    assert "not a punishment" in found.detail and "never to dismissing the patient" in found.detail
+    assert "*Based on: urine drug test results in the last 12 months" in found.detail
+    assert found.view == "uds"
+    assert any(link.url.endswith("#Recommendation10") for link in found.links)
+    assert any(link.type == "smart" and link.view == "uds" for link in found.links)
+    assert [r.code for r in found.override_reasons] == [
+        "uds-done-elsewhere",
+        "uds-not-indicated",
+        "patient-declined",
+        "excluded-condition",
+        "wrong-clinician",
+        "snooze-3-months-with-comment",
+    ]
+    lowered = all_text(found).lower()
+    for word in ("clean", "dirty", "abuse", "addict", "drug-seeking"):
+        assert word not in lowered
+
+
+def test_suggestion_creates_a_valid_draft_urine_drug_screen_order() -> None:
+    found = card(run("order-sign", drafts=[chronic_draft()]), CHECK_ID)
+    assert found is not None
+    [suggestion] = found.suggestions
+    assert suggestion.label == "Order a urine drug screen"
+    assert suggestion.action == "create" and suggestion.is_recommended
+    resource = dict(suggestion.resource)
+    ServiceRequest.model_validate(resource)
+    assert resource["status"] == "draft" and resource["intent"] == "proposal"
+    assert resource["code"]["coding"] == [
+        {"system": SNOMED, "code": "310627008", "display": "Urine drug screening (procedure)"}
+    ]
+    assert resource["code"]["text"] == "Urine drug screen"
+    assert resource["subject"] == {"reference": "Patient/p1"}
+    assert resource["encounter"] == {"reference": "Encounter/enc1"}
+    assert resource["requester"] == {"reference": "Practitioner/dr1"}
+    assert resource["authoredOn"] == NOW.isoformat()
+
+
+def test_requester_omitted_for_a_non_practitioner_user() -> None:
+    found = card(run("order-sign", drafts=[chronic_draft()], user_id="Patient/p1"), CHECK_ID)
+    assert found is not None
+    assert "requester" not in found.suggestions[0].resource
+
+
+def test_last_test_older_than_twelve_months_is_named() -> None:
+    found = card(run("order-sign", drafts=[chronic_draft()], resources=[uds(400)]), CHECK_ID)
+    assert found is not None
+    assert "(last 2025-05-11)" in found.summary
+    assert "**2025-05-11**" in found.detail
+    assert len(found.summary) <= 139
+    assert found.facts["last_test"] == "2025-05-11"
+
+
+def test_acute_order_for_a_long_term_patient_fires() -> None:
+    found = card(run("order-sign", drafts=[acute_draft()], resources=ltot_dispenses()), CHECK_ID)
+    assert found is not None
+    assert "Long-term opioid therapy" in found.detail
+    assert "30/30" in found.detail
+
+
+def test_acute_order_with_an_active_longer_term_order_fires() -> None:
+    active_chronic = med_request(OXYCODONE, authored=days_ago(10), supply_days=60)
+    found = card(run("order-sign", drafts=[acute_draft()], resources=[active_chronic]), CHECK_ID)
+    assert found is not None
+    assert "Active longer-term order for oxycodone hydrochloride 5 MG Oral Tablet (60 days' supply)" in found.detail
+
+
+def test_continuous_course_of_therapy_counts_as_longer_term() -> None:
+    draft = med_request(OXYCODONE, draft=True, supply_days=5, course="continuous")
+    found = card(run("order-sign", drafts=[draft]), CHECK_ID)
+    assert found is not None
+    assert "marked as continuous therapy" in found.detail
+
+
+def test_moud_buprenorphine_draft_still_triggers() -> None:
+    draft = med_request(SUBOXONE_FILM, draft=True, supply_days=30)
+    assert card(run("order-sign", drafts=[draft]), CHECK_ID) is not None
+
+
+def test_patient_view_long_term_patient_without_test() -> None:
+    found = card(run("patient-view", resources=ltot_dispenses()), CHECK_ID)
+    assert found is not None
+    assert found.orders == ()
+
+
+def test_patient_view_active_longer_term_order() -> None:
+    active_chronic = med_request(OXYCODONE, authored=days_ago(10), supply_days=60)
+    assert card(run("patient-view", resources=[active_chronic]), CHECK_ID) is not None
+
+
+def test_lookback_window_is_configurable() -> None:
+    config = {"checks": {CHECK_ID: {"lookback_months": 3}}}
+    evaluation = run("order-sign", drafts=[chronic_draft()], resources=[uds(100)], config=config)
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and "No urine drug test in 3 months" in found.summary
+
+
+def test_indicator_is_configurable() -> None:
+    config = {"checks": {CHECK_ID: {"indicator": "warning"}}}
+    assert card(run("order-sign", drafts=[chronic_draft()], config=config), CHECK_ID).indicator == "warning"
+
+
+def test_site_orderable_replaces_the_suggested_code_and_suppresses_when_pending() -> None:
+    site = {
+        "system": "urn:com.epic.cdshooks.action.code.system.preference-list-item",
+        "code": "UDS123",
+        "display": "Drug screen, urine",
+    }
+    config = {"suggestions": {"uds_code": site}}
+    found = card(run("order-sign", drafts=[chronic_draft()], config=config), CHECK_ID)
+    assert found is not None
+    assert found.suggestions[0].resource["code"]["coding"] == [site]
+    pending = service_request(site["system"], "UDS123", authored=days_ago(3))
+    assert card(run("order-sign", drafts=[chronic_draft()], resources=[pending], config=config), CHECK_ID) is None
+
+
+# -- does not fire ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        pytest.param({"value": "negative"}, id="negative"),
+        pytest.param({"value": None}, id="no interpretable value"),
+        pytest.param({"value": None, "interpretation": "POS", "value_code": (SNOMED, "260385009")}, id="indeterminate"),
+        pytest.param({"value": None, "status": "preliminary"}, id="preliminary"),
+        pytest.param({"value": "positive", "code": COCAINE_SCREEN}, id="other substance"),
+        pytest.param({"value": None, "category": None}, id="no category"),
+    ],
+)
+def test_any_test_result_in_twelve_months_satisfies(result: dict) -> None:
+    evaluation = run("order-sign", drafts=[chronic_draft()], resources=[uds(300, **result)])
+    assert card(evaluation, CHECK_ID) is None
+
+
+def test_test_exactly_twelve_months_ago_still_counts() -> None:
+    assert card(run("order-sign", drafts=[chronic_draft()], resources=[uds(365)]), CHECK_ID) is None
+    assert card(run("order-sign", drafts=[chronic_draft()], resources=[uds(366)]), CHECK_ID) is not None
+
+
+def test_cancelled_observation_does_not_count_as_a_test() -> None:
+    evaluation = run("order-sign", drafts=[chronic_draft()], resources=[uds(30, status="cancelled")])
+    assert card(evaluation, CHECK_ID) is not None
+
+
+def test_acute_order_for_an_opioid_naive_patient_does_not_fire() -> None:
+    assert card(run("order-sign", drafts=[acute_draft()]), CHECK_ID) is None
+
+
+def test_order_sign_without_an_opioid_order_does_not_fire() -> None:
+    lorazepam = med_request("197901", draft=True, supply_days=30)
+    assert card(run("order-sign", drafts=[lorazepam], resources=ltot_dispenses()), CHECK_ID) is None
+
+
+def test_patient_view_without_longer_term_therapy_does_not_fire() -> None:
+    short = med_request(OXYCODONE, authored=days_ago(2), supply_days=5)
+    assert card(run("patient-view", resources=[short]), CHECK_ID) is None
+
+
+@pytest.mark.parametrize(
+    ("request_", "suppressed"),
+    [
+        pytest.param(service_request(SNOMED, "310627008", authored=days_ago(10)), True, id="active SNOMED, 10 days"),
+        pytest.param(service_request(SNOMED, "310627008", authored=days_ago(30)), True, id="active, 30 days"),
+        pytest.param(service_request(SNOMED, "310627008", authored=days_ago(31)), False, id="active, 31 days"),
+        pytest.param(
+            service_request(SNOMED, "310627008", authored=days_ago(5), status="draft"), True, id="draft status"
+        ),
+        pytest.param(service_request(LOINC, "42235-2", authored=days_ago(5)), True, id="UDS LOINC"),
+        pytest.param(
+            service_request(SNOMED, "310627008", authored=days_ago(5), status="completed"), False, id="completed"
+        ),
+        pytest.param(service_request(SNOMED, "183519002", authored=days_ago(5)), False, id="other service"),
+    ],
+)
+def test_pending_urine_drug_screen_order_suppresses(request_: dict, suppressed: bool) -> None:
+    evaluation = run("order-sign", drafts=[chronic_draft()], resources=[request_])
+    assert (card(evaluation, CHECK_ID) is None) is suppressed
+
+
+def test_pending_order_window_is_configurable() -> None:
+    config = {"checks": {CHECK_ID: {"pending_order_days": 60}}}
+    older = service_request(SNOMED, "310627008", authored=days_ago(45))
+    assert card(run("order-sign", drafts=[chronic_draft()], resources=[older], config=config), CHECK_ID) is None
+
+
+def test_draft_screen_in_the_same_order_session_suppresses() -> None:
+    drafted = service_request(SNOMED, "310627008", authored=days_ago(200), status="draft")
+    assert card(run("order-sign", drafts=[chronic_draft(), drafted]), CHECK_ID) is None
+    cancelled = service_request(SNOMED, "310627008", status="cancelled")
+    assert card(run("order-sign", drafts=[chronic_draft(), cancelled]), CHECK_ID) is not None
+
+
+def test_general_exclusions_stop_the_card() -> None:
+    teen = patient(birth_date="2010-01-01")
+    assert card(run("order-sign", drafts=[chronic_draft()], resources=[teen]), CHECK_ID) is None
+    hospice = encounter(start=days_ago(40), discharge=(SNOMED, "385763009"))
+    assert card(run("patient-view", resources=[*ltot_dispenses(), hospice]), CHECK_ID) is None
+
+
+def test_disabled_check_and_hooks() -> None:
+    off = {"checks": {CHECK_ID: {"enabled": False}}}
+    assert card(run("order-sign", drafts=[chronic_draft()], config=off), CHECK_ID) is None
+    # order-select is not one of this check's hooks by default.
+    evaluation = run("order-select", drafts=[chronic_draft()], selections=["MedicationRequest/ox1"])
+    assert card(evaluation, CHECK_ID) is None
