@@ -1,0 +1,158 @@
+"""`painplan mme`: MME of every MedicationRequest in a resource, Bundle or CDS Hooks request, printed as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from collections.abc import Mapping
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from guideline.config import ConfigError, GuidelineConfig
+from guideline.mme import OrderMme, compute_mme
+from guideline.record import MedOrder, PatientRecord, build_record
+from guideline.terminology import OPIOID, Terminology, load_terminology
+
+STATUS = {"ok": "converted", "excluded": "excluded", "unknown": "not-convertible"}
+
+
+class InputError(ValueError):
+    """The input cannot be read as a MedicationRequest, a Bundle or a CDS Hooks request."""
+
+
+def _read(source: str, stdin: TextIO) -> Any:
+    try:
+        if source == "-":
+            raw = stdin.read()
+        else:
+            with open(source, encoding="utf-8") as handle:
+                raw = handle.read()
+    except OSError as error:
+        raise InputError(f"cannot read {source}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"{source} is not UTF-8 text") from error
+    if not raw.strip():
+        raise InputError("the input is empty")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"the input is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from error
+
+
+def _record(data: Any, tz: ZoneInfo) -> PatientRecord:
+    """Drafts first, so a draft beats its prefetch copy with the same id (guideline 3.3)."""
+    if not isinstance(data, Mapping):
+        raise InputError("the input must be a JSON object: a MedicationRequest, a Bundle or a CDS Hooks request")
+    kind = data.get("resourceType")
+    if kind is None and ("hook" in data or "context" in data):
+        context = data.get("context")
+        if not isinstance(context, Mapping):
+            raise InputError("the CDS Hooks request has no context object")
+        prefetch = data.get("prefetch")
+        prefetched = [v for v in prefetch.values() if v is not None] if isinstance(prefetch, Mapping) else []
+        return build_record(prefetched, tz, draft_orders=context.get("draftOrders"))
+    if kind in ("MedicationRequest", "MedicationOrder", "Bundle"):
+        return build_record([data], tz)
+    shown = f"a {kind} resource" if isinstance(kind, str) else "an object without resourceType"
+    raise InputError(f"the input is {shown}; expected a MedicationRequest, a Bundle or a CDS Hooks request")
+
+
+def _number(value: Decimal | None) -> float | None:
+    """Rounded to 0.1 (half up) only here, when printed; a 1-dp decimal survives the trip through float."""
+    if value is None:
+        return None
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _order_json(order_id: str, result: OrderMme) -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "medication": result.display_name,
+        "rxcui": result.rxnorm_code,
+        "status": STATUS[result.state],
+        "mme_per_day": _number(result.mme) if result.state == "ok" else None,
+        "explanation": result.explanation,
+    }
+
+
+def _not_opioid(order_id: str, result: OrderMme) -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "medication": result.display_name,
+        "rxcui": result.rxnorm_code,
+        "status": "not-opioid",
+        "mme_per_day": None,
+        "explanation": f"{result.display_name}: not an opioid, so not part of the MME total",
+    }
+
+
+def _is_opioid(order: MedOrder, result: OrderMme, terms: Terminology) -> bool:
+    """In the OPIOID set, or identified as an opioid product from the drug table or Medication.ingredient."""
+    if order.medication.unresolved:
+        return True  # unknown medication: cannot be ruled out, so it is reported as not convertible
+    if terms.medication_in(OPIOID, order.medication):
+        return True
+    return result.reason != "not-in-drug-table"
+
+
+def mme_report(data: Any, config: GuidelineConfig, terms: Terminology) -> dict[str, Any]:
+    """The JSON document of the `painplan mme` contract."""
+    try:
+        tz = ZoneInfo(str(config["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(f"timezone: unknown time zone {config['timezone']!r}") from error
+    record = _record(data, tz)
+    ids = [order.id or f"(order {index})" for index, order in enumerate(record.orders, start=1)]
+    probe = compute_mme(record.orders, terms, config)
+    opioid = [_is_opioid(o, r, terms) for o, r in zip(record.orders, probe.orders, strict=True)]
+    # Recomputed over the opioid orders alone: the cdc2016 methadone tier is based on their total.
+    summary = compute_mme([o for o, keep in zip(record.orders, opioid, strict=True) if keep], terms, config)
+    results = iter(summary.orders)
+    lines = []
+    for order_id, keep, first in zip(ids, opioid, probe.orders, strict=True):
+        lines.append(_order_json(order_id, next(results)) if keep else _not_opioid(order_id, first))
+    return {
+        "profile": config.profile,
+        "total_mme": _number(summary.total),
+        "complete": not summary.unknown_orders,
+        "orders": lines,
+    }
+
+
+def _guideline_config(profile: str | None) -> GuidelineConfig:
+    from smart_app.config import load_settings
+
+    base = load_settings().guideline
+    if profile is None:
+        return base
+    raw = copy.deepcopy(dict(base.raw))
+    raw["mme"]["profile"] = profile
+    return GuidelineConfig.from_mapping(raw)
+
+
+def run_mme(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    today = getattr(args, "today", None)
+    if today:
+        try:
+            date.fromisoformat(today)  # accepted for symmetry with `check`; every order is considered anyway
+        except ValueError:
+            print(f"painplan mme: --today must be a date as YYYY-MM-DD, not {today!r}", file=sys.stderr)
+            return 2
+    try:
+        config = _guideline_config(getattr(args, "profile", None))
+        data = _read(getattr(args, "input", "-") or "-", stdin)
+        report = mme_report(data, config, load_terminology(config))
+    except (InputError, ConfigError) as error:
+        print(f"painplan mme: {error}", file=sys.stderr)
+        return 2
+    json.dump(report, stdout, indent=2, ensure_ascii=False)
+    stdout.write("\n")
+    return 0
