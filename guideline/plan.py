@@ -1009,7 +1009,7 @@ def build_tasks(facts: Any, history: MmeHistory | None) -> tuple[Task, ...]:
             "Naloxone on hand",
             naloxone_last,
             months_after(naloxone_last, 12) if naloxone_last else None,
-            "done" if on_hand else ("overdue" if on_opioids else "not-applicable"),
+            "done" if on_hand else ("never" if on_opioids else "not-applicable"),
             "An active naloxone rescue order, or one ordered or dispensed in the last 12 months (Rec 8)."
             if on_hand
             else "No naloxone rescue product ordered or dispensed in the last 12 months (Rec 8).",
