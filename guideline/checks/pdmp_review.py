@@ -1,0 +1,154 @@
+"""`pdmp-review` (guideline 10.9, CDC 2022 Recommendation 9): prescription monitoring data not reviewed recently."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
+from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons
+from guideline.clinical import last_performed
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.record import MedOrder, Observation
+from guideline.terminology import BENZO, PDMP_REVIEW
+from guideline.timeutil import local_date
+
+CHECK_ID = "pdmp-review"
+TITLE = "PDMP not reviewed recently"
+
+REVIEWED_OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected"})
+REVIEW_CODING = {
+    "system": "http://snomed.info/sct",
+    "code": "461621000124108",
+    "display": "Review of prescription drug monitoring program record (procedure)",
+}
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires on any new opioid order (optionally a benzodiazepine too) when no PDMP review is documented in the
+    last 90 days: a review Procedure or Observation (either code on either resource) or a "PDMP reviewed" override."""
+    triggers = _triggers(facts, bool(settings["include_benzodiazepines"]))
+    if not triggers:
+        return None
+    lookback = int(settings["lookback_days"])
+    last = _last_review(facts)
+    if last is not None and facts.within_days(last, lookback):
+        return None
+
+    pdmp = facts.config["pdmp"]
+    names = [facts.name(o) for o in triggers]
+    summary = _summary(last, lookback, pdmp["label"])
+    finding = (
+        f"The last documented PDMP review was on {last}, more than {lookback} days ago."
+        if last
+        else f"No PDMP review is documented in this record (none in the last {lookback} days)."
+    )
+    detail = "\n\n".join(
+        part
+        for part in (
+            finding,
+            "**New order" + ("s" if len(names) > 1 else "") + ":**\n" + bullet_list(names),
+            "The state prescription monitoring data show controlled-substance prescriptions from other "
+            "prescribers and pharmacies, a high combined opioid dose, and dangerous combinations such as "
+            "opioids with benzodiazepines, which this record may not contain.",
+            f"**Options:** review {pdmp['label']} before signing, discuss anything unexpected with the patient, "
+            "and document the review.",
+            pdmp.get("rule") or "",
+            based_on(
+                f"PDMP review procedures and findings in this record and PDMP reviews recorded in PainPlan "
+                f"in the last {lookback} days."
+            ),
+        )
+        if part
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=summary,
+        detail=detail,
+        suggestions=_documentation(facts) if settings["suggest_documentation"] else (),
+        links=_links(facts),
+        override_reasons=override_reasons(
+            facts.config, "pdmp-reviewed", "pdmp-unavailable", "excluded-condition", "wrong-clinician"
+        ),
+        view="plan",
+        orders=tuple(o.id for o in triggers if o.id),
+        facts={"last_review": last.isoformat() if last else None, "lookback_days": lookback},
+    )
+
+
+def _summary(last: date | None, lookback: int, label: str) -> str:
+    gap = f"No PDMP review in the last {lookback} days (last: {last})" if last else "No PDMP review on record"
+    named = f"{gap}; check {label} before prescribing"
+    return named if len(named) <= SUMMARY_LIMIT else f"{gap}; check the PDMP before prescribing"
+
+
+def _triggers(facts: Facts, include_benzodiazepines: bool) -> tuple[MedOrder, ...]:
+    """Every new opioid order, of any duration and including buprenorphine treatment; benzodiazepines if asked."""
+    if not include_benzodiazepines:
+        return facts.trigger_orders
+    benzos = tuple(o for o in facts.new_drafts if facts.is_in(BENZO, o) and o not in facts.trigger_orders)
+    return (*facts.trigger_orders, *benzos)
+
+
+def _observation_date(observation: Observation) -> date | None:
+    moment = observation.effective or observation.effective_period_start or observation.effective_instant
+    return local_date(moment)
+
+
+def _last_review(facts: Facts) -> date | None:
+    """The latest documented review: either code on a Procedure or an Observation (real data mixes them), or a
+    clinician's "PDMP reviewed" override recorded by PainPlan."""
+    dates: list[date] = []
+    for procedure in facts.procedures_in(PDMP_REVIEW, completed_only=True):
+        performed = last_performed(procedure)
+        if performed is not None and performed <= facts.today:
+            dates.append(performed)
+    for observation in facts.record.observations:
+        if observation.status in REVIEWED_OBSERVATION_STATUSES and facts.terms.contains(PDMP_REVIEW, observation.code):
+            effective = _observation_date(observation)
+            if effective is not None and effective <= facts.today:
+                dates.append(effective)
+    for snooze in facts.snoozes:
+        if (
+            snooze.check_id == CHECK_ID
+            and snooze.reason == "pdmp-reviewed"
+            and snooze.patient_id == facts.context.patient_id
+            and snooze.set_at is not None
+            and snooze.set_at.date() <= facts.today
+        ):
+            dates.append(snooze.set_at.date())
+    return max(dates) if dates else None
+
+
+def _links(facts: Facts) -> tuple[Link, ...]:
+    pdmp = facts.config["pdmp"]
+    links = [Link(label=pdmp["label"], url=pdmp["url"])]
+    if pdmp.get("smart_url"):
+        links.append(Link(label=f"Open {pdmp['label']} in the EHR", url=pdmp["smart_url"], type="smart"))
+    links.append(guideline_link(facts.config, "rec9", "CDC 2022 Recommendation 9"))
+    return tuple(links)
+
+
+def _documentation(facts: Facts) -> tuple[Suggestion, ...]:
+    """An optional "Document PDMP review" that records a completed review Procedure (off by default)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "status": "completed",
+        "code": {"coding": [dict(REVIEW_CODING)], "text": "PDMP review"},
+        "performedDateTime": facts.now.isoformat(),
+    }
+    if facts.context.patient_id:
+        resource["subject"] = {"reference": f"Patient/{facts.context.patient_id}"}
+    if facts.context.encounter_id:
+        resource["encounter"] = {"reference": f"Encounter/{facts.context.encounter_id}"}
+    return (
+        Suggestion(
+            label="Document PDMP review",
+            action="create",
+            description="Record that the PDMP was reviewed for this prescription.",
+            is_recommended=False,
+            resource=resource,
+        ),
+    )
