@@ -1,0 +1,195 @@
+"""The `painplan mme` contract: inputs (file, stdin, Bundle, CDS Hooks request), JSON output, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fixtures.mme.helpers import RXNORM, code_timing, dosage, every, med_request, qty
+
+from smart_app.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def e1(id: str | None = "rx1", status: str = "active") -> dict:
+    return med_request("1049621", [dosage(2, every(4))], id=id, status=status)
+
+
+def run(
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, dict | None, str]:
+    if stdin is not None and monkeypatch is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(["mme", *argv])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if code == 0 else None), err
+
+
+def write(tmp_path: Path, data: object, name: str = "input.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_single_medication_request_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report, err = run([write(tmp_path, e1())], capsys)
+    assert code == 0 and err == ""
+    assert report == {
+        "profile": "cdc2022",
+        "total_mme": 90.0,
+        "complete": True,
+        "orders": [
+            {
+                "id": "rx1",
+                "medication": "oxycodone hydrochloride 5 MG Oral Tablet",
+                "rxcui": "1049621",
+                "status": "converted",
+                "mme_per_day": 90.0,
+                "explanation": report["orders"][0]["explanation"],
+            }
+        ],
+    }
+    assert "× 1.5" in report["orders"][0]["explanation"]
+
+
+def test_stdin_and_profile(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    tramadol = med_request("836397", [dosage(2, every(4))], id="t1")
+    code, report, _ = run(["-", "--profile", "cdc2016"], capsys, json.dumps(tramadol), monkeypatch)
+    assert code == 0
+    assert report["profile"] == "cdc2016"
+    assert report["complete"] is False
+    assert report["total_mme"] == 0.0
+    assert report["orders"][0]["status"] == "not-convertible"
+    assert report["orders"][0]["mme_per_day"] is None
+
+
+def test_bundle_of_any_type_with_medication_resources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    medication = {"resourceType": "Medication", "id": "m1", "code": {"coding": [{"system": RXNORM, "code": "864706"}]}}
+    methadone = med_request(None, [dosage(1, code_timing("TID"))], id="meth")
+    methadone["medicationReference"] = {"reference": "Medication/m1"}
+    small = med_request("864718", [dosage(1, code_timing("TID"))], id="meth5", status="stopped")
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": methadone}, {"resource": medication}, {"resource": small}],
+    }
+    code, report, _ = run([write(tmp_path, bundle), "--profile", "cdc2016"], capsys)
+    assert code == 0
+    # whatever the status: both orders count, and the methadone tier is taken on their 45 mg total
+    assert [o["mme_per_day"] for o in report["orders"]] == [300.0, 150.0]
+    assert report["total_mme"] == 450.0
+    code, report, _ = run([write(tmp_path, bundle, "again.json")], capsys)
+    assert report["total_mme"] == 211.5
+
+
+def test_cds_hooks_request_deduplicates_draft_and_prefetch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    request = {
+        "hookInstance": "d1f5b0b8",
+        "hook": "order-sign",
+        "context": {
+            "patientId": "p1",
+            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": e1(status="draft")}]},
+        },
+        "prefetch": {
+            "medsActive": {"resourceType": "Bundle", "entry": [{"resource": e1()}]},
+            "patient": None,
+        },
+    }
+    code, report, _ = run([write(tmp_path, request)], capsys)
+    assert code == 0
+    assert report["total_mme"] == 90.0  # E19: once, not 180
+    assert [o["id"] for o in report["orders"]] == ["rx1"]
+
+
+def test_orders_without_id_get_stable_ids_and_non_opioids_are_labelled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ibuprofen = med_request("310965", [dosage(1, every(8))], id=None)
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": e1(id=None)}, {"resource": ibuprofen}]}
+    code, report, _ = run([write(tmp_path, bundle)], capsys)
+    assert code == 0
+    assert [o["id"] for o in report["orders"]] == ["(order 1)", "(order 2)"]
+    assert [o["status"] for o in report["orders"]] == ["converted", "not-opioid"]
+    assert report["complete"] is True  # a non-opioid never makes the total incomplete
+
+
+def test_excluded_and_unresolved_orders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    buprenorphine = med_request("1716065", [dosage(qty(1, "{film}"), every(12))], id="bup")
+    unresolved = med_request(None, [dosage(1, every(6))], id="ref")
+    unresolved["medicationReference"] = {"reference": "Medication/not-here", "display": "Oxycodone 5 mg tab"}
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": buprenorphine}, {"resource": unresolved}]}
+    code, report, _ = run([write(tmp_path, bundle)], capsys)
+    assert code == 0
+    assert [o["status"] for o in report["orders"]] == ["excluded", "not-convertible"]
+    assert report["orders"][1]["medication"] == "Oxycodone 5 mg tab"
+    assert report["orders"][1]["rxcui"] is None
+    assert report["complete"] is False
+
+
+def test_rounding_only_when_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    codeine = med_request("994043", [dosage(1, code_timing("TID"))], id="c")
+    code, report, _ = run([write(tmp_path, codeine)], capsys)
+    assert report["total_mme"] == 6.8
+    assert report["orders"][0]["mme_per_day"] == 6.8
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("", "empty"),
+        ("[1, 2]", "JSON object"),
+        ('{"resourceType": "Patient", "id": "p"}', "Patient"),
+        ('{"hook": "order-sign", "context": "none"}', "context"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    code, _, err = run([str(path)], capsys)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_missing_file_and_bad_date_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([str(tmp_path / "missing.json")], capsys)
+    assert code == 2 and "cannot read" in err
+    code, _, err = run([write(tmp_path, e1()), "--today", "15/06/2026"], capsys)
+    assert code == 2 and "YYYY-MM-DD" in err
+    code, report, _ = run([write(tmp_path, e1()), "--today", "2026-06-15"], capsys)
+    assert code == 0 and report["total_mme"] == 90.0
+
+
+def test_the_installed_command_reads_stdin() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "smart_app.cli", "mme", "-"],
+        input=json.dumps(e1()),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total_mme"] == 90.0
+    bad = subprocess.run(
+        [sys.executable, "-m", "smart_app.cli", "mme", "-"],
+        input="nonsense",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and bad.stdout == "" and "not valid JSON" in bad.stderr
