@@ -94,7 +94,9 @@ class FhirClient:
         return f"FhirClient({self.base_url!r}, token={'yes' if self._token else 'no'})"
 
     def url_for(self, query: str) -> str:
-        return urljoin(self.base_url, query.lstrip("/")) if "://" not in query else query
+        if query.lower().startswith(("https://", "http://")):
+            return query  # a next-page link; fetched only if it is on the same server
+        return urljoin(self.base_url, query.lstrip("/"))
 
     def fetch_all(self, queries: Mapping[str, str], budget_seconds: float) -> dict[str, FetchResult]:
         """Run every query in parallel; whatever is unfinished at the budget is reported as "timed out"."""

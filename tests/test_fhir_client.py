@@ -50,13 +50,9 @@ def test_follows_next_links_up_to_the_page_cap():
     responses.get(f"{BASE}/MedicationRequest", json=bundle(med(1), next_url=f"{BASE}/page2"))
     responses.get(f"{BASE}/page2", json=bundle(med(2), next_url=f"{BASE}/page3"))
     responses.get(f"{BASE}/page3", json=bundle(med(3)))
-    full = FhirClient(BASE, "t", session=requests.Session()).fetch_all({"m": "MedicationRequest?x=1"}, 2.0)[
-        "m"
-    ]
+    full = FhirClient(BASE, "t", session=requests.Session()).fetch_all({"m": "MedicationRequest?x=1"}, 2.0)["m"]
     assert [r["id"] for r in full.resources] == ["m1", "m2", "m3"] and full.pages == 3 and not full.truncated
-    capped = FhirClient(BASE, "t", page_cap=2, session=requests.Session()).fetch_all(
-        {"m": "MedicationRequest"}, 2
-    )
+    capped = FhirClient(BASE, "t", page_cap=2, session=requests.Session()).fetch_all({"m": "MedicationRequest"}, 2)
     assert capped["m"].ok and capped["m"].truncated and capped["m"].pages == 2
     assert [r["id"] for r in capped["m"].resources] == ["m1", "m2"]
 
@@ -128,3 +124,11 @@ def test_plain_http_is_refused_unless_allowed_and_nothing_is_sent():
 
 def test_repr_never_shows_the_token():
     assert "tok-123" not in repr(FhirClient(BASE, "tok-123"))
+
+
+@responses.activate
+def test_queries_with_system_urls_in_parameters_stay_relative_to_the_server():
+    responses.get(f"{BASE}/Observation", json=bundle())
+    query = "Observation?patient=p1&code=http://snomed.info/sct|461651000124104"
+    result = FhirClient(BASE, "t", session=requests.Session()).fetch_all({"o": query}, 2.0)["o"]
+    assert result.ok and responses.calls[0].request.url.startswith(f"{BASE}/Observation?patient=p1&code=http")

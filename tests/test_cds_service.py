@@ -1,0 +1,298 @@
+"""Service calls end to end (standards 5 #5, #6, #14–#25): cards, prefetch semantics, FHIR fallback, budget."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+from builders import PATIENT_ID, med_request, patient
+from cds_support import (
+    AMOXICILLIN,
+    FHIR,
+    OXYCODONE_5,
+    bundle,
+    db,
+    full_prefetch,
+    hook_request,
+    make_app,
+    oxycodone_draft,
+    topics,
+)
+
+from cds_hooks import store
+from cds_hooks.cards import empty_paths
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path)
+
+
+def post(app, body, service="order-sign"):
+    return app.test_client().post(f"/cds-services/{service}", json=body)
+
+
+def fhir_mock(resources_by_type: dict | None = None, status: int = 200):
+    """A mock FHIR server answering every search and read; returns nothing unless told."""
+    resources_by_type = resources_by_type or {}
+
+    def answer(request):
+        path = urlsplit(request.url).path[len("/fhir/") :]
+        kind = path.split("/")[0]
+        if status != 200:
+            return status, {}, json.dumps({"resourceType": "OperationOutcome", "issue": [{"severity": "error"}]})
+        if "/" in path:
+            found = resources_by_type.get(path)
+            return (200, {}, json.dumps(found)) if found else (404, {}, "{}")
+        return 200, {}, json.dumps(bundle(*resources_by_type.get(kind, [])))
+
+    responses.add_callback(responses.GET, __import__("re").compile(FHIR + "/.*"), callback=answer)
+
+
+def test_high_mme_order_sign_gives_a_high_mme_card(app):
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "high-mme" in topics(response.json)
+    high = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert high["indicator"] == "critical" and "90" in high["summary"]
+    assert empty_paths(response.json) == []
+
+
+def test_active_orders_from_prefetch_add_to_the_draft(app):
+    active = med_request(OXYCODONE_5, id="act1", dose=1, period=6)  # 4 tablets = 30 MME
+    draft = oxycodone_draft(dose=1, every_hours=4)  # 6 tablets = 45 MME → 75 total: a warning
+    body = hook_request(drafts=[draft], prefetch=full_prefetch("order-sign", medsActive=bundle(active)))
+    high = next(c for c in post(app, body).json["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert high["indicator"] == "warning" and "75" in high["summary"]
+
+
+def test_non_opioid_order_gives_exactly_empty_cards(app):
+    draft = med_request(AMOXICILLIN, draft=True, id="amox")
+    response = post(app, hook_request(drafts=[draft]))
+    assert response.status_code == 200 and response.json == {"cards": []}
+
+
+def test_stu3_dose_shape_gives_the_same_cards(app):
+    r4 = oxycodone_draft()
+    stu3 = json.loads(json.dumps(r4))
+    dosage = stu3["dosageInstruction"][0]
+    dosage["doseQuantity"] = dosage.pop("doseAndRate")[0]["doseQuantity"]
+    first = post(app, hook_request(drafts=[r4])).json
+    second = post(app, hook_request(drafts=[stu3])).json
+    assert [c["summary"] for c in first["cards"]] == [c["summary"] for c in second["cards"]]
+
+
+def test_sandbox_shaped_draft_degrades_gracefully(app):
+    draft = oxycodone_draft()
+    draft["category"] = draft["category"][0]  # an object, not a list
+    draft.pop("intent")
+    draft["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] = {"value": 2, "code": "{pill}"}
+    body = hook_request(drafts=[draft])
+    body["context"]["draftOrders"].pop("type", None)
+    assert post(app, body).status_code == 200
+
+
+def test_order_select_and_patient_view_answer(app):
+    select = post(app, hook_request("order-select", drafts=[oxycodone_draft()]), "order-select")
+    assert select.status_code == 200 and "high-mme" in topics(select.json)
+    view = post(app, hook_request("patient-view"), "patient-view")
+    assert view.status_code == 200 and "high-mme" not in topics(view.json)
+
+
+@responses.activate
+def test_absent_prefetch_is_fetched_with_the_bearer_token(app):
+    active = med_request(OXYCODONE_5, id="act1", dose=1, period=6)
+    fhir_mock({"Patient/p1": patient(), "MedicationRequest": [active]})
+    body = hook_request(drafts=[oxycodone_draft(dose=1, every_hours=4)], prefetch={}, fhir=True)
+    response = post(app, body)
+    assert response.status_code == 200
+    assert responses.calls and all(c.request.headers["Authorization"] == "Bearer tok-123" for c in responses.calls)
+    paths = {urlsplit(c.request.url).path for c in responses.calls}
+    assert "/fhir/Patient/p1" in paths and "/fhir/MedicationRequest" in paths and "/fhir/Condition" in paths
+    query = next(parse_qs(urlsplit(c.request.url).query) for c in responses.calls if "status=active" in c.request.url)
+    assert query["patient"] == [PATIENT_ID]
+    high = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert "75" in high["summary"]
+    assert "data-incomplete" not in topics(response.json)
+
+
+@responses.activate
+def test_null_prefetch_is_not_refetched_and_partial_prefetch_fetches_only_the_rest(app):
+    fhir_mock()
+    prefetch = full_prefetch("order-sign", medsActive=None)
+    del prefetch["conditions"]
+    post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True))
+    assert [urlsplit(c.request.url).path for c in responses.calls] == ["/fhir/Condition"]
+
+
+@responses.activate
+def test_operation_outcome_prefetch_is_fetched_again(app):
+    fhir_mock()
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}
+    in_bundle = bundle({"resourceType": "Observation", "id": "o1"}, outcome)
+    prefetch = full_prefetch("order-sign", udsLabs=outcome, pdmpObs=in_bundle)
+    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True))
+    assert response.status_code == 200
+    assert sorted(parse_qs(urlsplit(c.request.url).query).get("category", ["pdmp"])[0] for c in responses.calls) == [
+        "laboratory",
+        "pdmp",
+    ]
+
+
+@responses.activate
+def test_prefetched_bundle_with_next_link_is_followed_with_the_token(app):
+    fhir_mock({"MedicationRequest": [med_request(OXYCODONE_5, id="act2", dose=1, period=6)]})
+    page_one = bundle(med_request(OXYCODONE_5, id="act1", dose=1, period=6))
+    page_one["link"] = [{"relation": "next", "url": f"{FHIR}/MedicationRequest?page=2"}]
+    body = hook_request(
+        drafts=[oxycodone_draft(dose=1, every_hours=4)],
+        prefetch=full_prefetch("order-sign", medsActive=page_one),
+        fhir=True,
+    )
+    response = post(app, body)
+    assert [c.request.url for c in responses.calls] == [f"{FHIR}/MedicationRequest?page=2"]
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer tok-123"
+    high = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert "105" in high["summary"]  # 30 + 30 + 45
+
+
+@responses.activate
+def test_epic_shaped_draft_reads_the_medication_and_uses_the_calculated_mg_dose(app):
+    long_id = "e" + "Ab3.x-" * 32 + "z"  # 194 characters
+    assert len(long_id) == 194
+    medication = {
+        "resourceType": "Medication",
+        "id": "med-epic-1",
+        "code": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": OXYCODONE_5}],
+            "text": "OXYCODONE HCL 5 MG PO TABS",
+        },
+    }
+    fhir_mock({"Medication/med-epic-1": medication})
+    epic_type = "http://epic.com/CodeSystem/dose-rate-type"
+    draft = {
+        "resourceType": "MedicationRequest",
+        "id": long_id,
+        "status": "draft",
+        "intent": "order",
+        "category": [{"coding": [{"code": "outpatient"}]}],
+        "subject": {"reference": f"Patient/{PATIENT_ID}", "display": "Alex"},
+        "requester": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason"}]},
+        "medicationReference": {"reference": "Medication/med-epic-1", "display": "OXYCODONE HCL 5 MG PO TABS"},
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 4, "periodUnit": "h"}},
+                "doseAndRate": [
+                    {
+                        "type": {"coding": [{"system": epic_type, "code": "calculated"}]},
+                        "doseQuantity": {"value": 10, "unit": "mg", "code": "mg"},
+                    },
+                    {
+                        "type": {"coding": [{"system": epic_type, "code": "admin-amount"}]},
+                        "doseQuantity": {"value": 2, "unit": "tablet", "code": "{tbl}"},
+                    },
+                    {
+                        "type": {"coding": [{"system": epic_type, "code": "ordered"}]},
+                        "doseQuantity": {"value": 10, "unit": "mg", "code": "mg"},
+                    },
+                ],
+            }
+        ],
+        "dispenseRequest": {"expectedSupplyDuration": {"value": 30, "unit": "days", "code": "d"}},
+    }
+    body = hook_request(drafts=[draft], prefetch={}, fhir=True)
+    body["context"]["draftOrders"]["type"] = "collection"
+    response = post(app, body)
+    assert response.status_code == 200
+    assert any(urlsplit(c.request.url).path == "/fhir/Medication/med-epic-1" for c in responses.calls)
+    high = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert "90" in high["summary"]  # 10 mg × 6/day × 1.5
+    delete = high["suggestions"][0]["actions"][0]
+    assert delete["resourceId"] == f"MedicationRequest/{long_id}"
+
+
+def test_no_prefetch_and_no_fhir_server_is_412_when_nothing_can_be_read(app):
+    response = post(app, hook_request("patient-view", prefetch={}), "patient-view")
+    assert response.status_code == 412
+    assert response.json["resourceType"] == "OperationOutcome"
+    assert "active medication orders" in response.json["issue"][0]["diagnostics"]
+
+
+@responses.activate
+def test_all_callbacks_401_is_412_in_time(app):
+    fhir_mock(status=401)
+    started = time.monotonic()
+    response = post(app, hook_request("patient-view", prefetch={}, fhir=True), "patient-view")
+    assert response.status_code == 412 and time.monotonic() - started < 3
+
+
+def test_draft_orders_alone_still_get_cards_and_a_data_incomplete_card(app):
+    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch={}))
+    assert response.status_code == 200
+    assert topics(response.json)[0] == "high-mme" and topics(response.json)[-1] == "data-incomplete"
+    incomplete = response.json["cards"][-1]
+    assert incomplete["indicator"] == "info" and "active medication orders" in incomplete["detail"]
+
+
+@responses.activate
+def test_slow_fhir_server_is_cut_off_by_the_budget_and_named_in_a_data_incomplete_card(tmp_path):
+    app = make_app(tmp_path, fhir_timeout=0.5)
+
+    def slow(_request):
+        time.sleep(2)
+        return 200, {}, json.dumps(bundle())
+
+    responses.add_callback(responses.GET, __import__("re").compile(FHIR + "/.*"), callback=slow)
+    prefetch = full_prefetch("order-sign")
+    del prefetch["medsActive"]
+    started = time.monotonic()
+    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True))
+    assert time.monotonic() - started < 1.5
+    assert response.status_code == 200
+    assert topics(response.json) == ["high-mme", "data-incomplete"]
+    assert "active medication orders: timed out" in response.json["cards"][-1]["detail"]
+
+
+@responses.activate
+def test_no_token_from_the_sandbox_means_unauthenticated_reads(app):
+    fhir_mock()
+    post(app, hook_request(drafts=[oxycodone_draft()], prefetch={}, fhir=True, token=None))
+    assert responses.calls and all("Authorization" not in c.request.headers for c in responses.calls)
+
+
+def test_issued_cards_are_remembered_for_feedback(app):
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    card = response.json["cards"][0]
+    issued = store.find_issued(db(app), card["uuid"])
+    assert issued.check_id == "high-mme" and issued.patient_id == PATIENT_ID
+    assert issued.user_id == "Practitioner/dr1" and issued.service == "order-sign" and issued.indicator == "critical"
+
+
+def test_engine_failure_costs_cards_not_the_call(app, monkeypatch):
+    import guideline.engine
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(guideline.engine, "evaluate", broken)
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200 and topics(response.json) == ["data-incomplete"]
+
+
+def test_concurrent_calls_do_not_mix_patients(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def call(n: int):
+        body = hook_request(drafts=[oxycodone_draft(dose=2 + n % 2)])
+        body["context"]["patientId"] = f"p{n}"
+        response = app.test_client().post("/cds-services/order-sign", json=body)
+        card = response.json["cards"][0]
+        return n, store.find_issued(db(app), card["uuid"]).patient_id, card["summary"]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(call, range(24)))
+    assert all(patient_id == f"p{n}" for n, patient_id, _ in results)
+    assert all(("90" in s) == (n % 2 == 0) for n, _, s in results)
