@@ -1,0 +1,284 @@
+"""The plan page blueprint: bounded parallel FHIR reads on the server, the engine, then one rendered page."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as clock
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from guideline.config import GuidelineConfig
+from guideline.engine import HookContext, evaluate
+from guideline.plan import PlanView, QueryStatus, TaperRequest, build_plan
+from guideline.record import build_record, medication_references
+from guideline.timeutil import months_before
+from smart_app import svg_charts
+from smart_app.config import Settings
+
+log = logging.getLogger(__name__)
+
+MEDICATION_READ_CAP = 40  # Medication/<id> reads per page; more than this would only slow the page down
+
+# (key, label shown to the clinician)
+QUERY_LABELS: dict[str, str] = {
+    "patient": "Patient demographics",
+    "orders": "Medication orders (2 years)",
+    "active_orders": "Active medication orders",
+    "dispenses": "Pharmacy dispenses (2 years)",
+    "labs": "Laboratory results (13 months)",
+    "surveys": "Questionnaire scores (2 years)",
+    "coded_scores": "Pain scores and PDMP findings (2 years)",
+    "conditions": "Conditions",
+    "procedures": "Procedures (2 years)",
+    "encounters": "Encounters (13 months)",
+    "service_requests": "Referrals and service orders (2 years)",
+    "care_plans": "Care plans",
+    "documents": "Documents (2 years)",
+    "consents": "Consents",
+    "medications": "Medication details",
+}
+
+
+def plan_queries(patient_id: str, today: date) -> dict[str, str]:
+    """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters."""
+    two_years = months_before(today, 24).isoformat()
+    thirteen_months = months_before(today, 13).isoformat()
+    p = patient_id
+    return {
+        "patient": f"Patient/{p}",
+        "orders": f"MedicationRequest?patient={p}&authoredon=ge{two_years}&_count=100",
+        "active_orders": f"MedicationRequest?patient={p}&status=active&_count=100",
+        "dispenses": f"MedicationDispense?patient={p}&whenhandedover=ge{two_years}&_count=100",
+        "labs": f"Observation?patient={p}&category=laboratory&date=ge{thirteen_months}&_count=100",
+        "surveys": f"Observation?patient={p}&category=survey&date=ge{two_years}&_count=100",
+        "coded_scores": (
+            f"Observation?patient={p}&code=http://loinc.org|72514-3,http://snomed.info/sct|461651000124104"
+            f"&date=ge{two_years}&_count=100"
+        ),
+        "conditions": f"Condition?patient={p}&_count=100",
+        "procedures": f"Procedure?patient={p}&date=ge{two_years}&_count=100",
+        "encounters": f"Encounter?patient={p}&date=ge{thirteen_months}&_count=100",
+        "service_requests": f"ServiceRequest?patient={p}&authored=ge{two_years}&_count=100",
+        "care_plans": f"CarePlan?patient={p}&_count=50",
+        "documents": f"DocumentReference?patient={p}&date=ge{two_years}&_count=50",
+        "consents": f"Consent?patient={p}&_count=50",
+    }
+
+
+def evaluation_time(settings: Settings, tz: ZoneInfo) -> datetime:
+    """PAINPLAN_TODAY at noon local time (tests, demos), else now."""
+    if settings.today is not None:
+        return datetime.combine(settings.today, clock(12), tzinfo=tz)
+    return datetime.now(tz)
+
+
+def _decimal(raw: str | None, default: Decimal | None) -> Decimal | None:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        return default
+    return value if value.is_finite() else default
+
+
+def taper_request(args: Mapping[str, str]) -> TaperRequest:
+    """The taper form (GET), read leniently: anything unreadable falls back to the default choice."""
+    interval = args.get("interval", "month")
+    basis = args.get("basis", "original")
+    try:
+        pause_intervals = max(0, min(12, int(args.get("pause_intervals", "0") or 0)))
+    except ValueError:
+        pause_intervals = 0
+    return TaperRequest(
+        rate_percent=_decimal(args.get("rate"), Decimal("10")) or Decimal("10"),
+        interval=interval if interval in ("week", "month") else "month",
+        basis=basis if basis in ("original", "current") else "original",
+        target_mme=_decimal(args.get("target"), Decimal("0")) or Decimal("0"),
+        pause_at_percent=_decimal(args.get("pause_at"), None),
+        pause_intervals=pause_intervals,
+    )
+
+
+@dataclass(frozen=True)
+class PageInput:
+    """Everything the page needs besides the network: resources by query and the fetch outcome."""
+
+    resources: tuple[dict, ...]
+    medications: tuple[dict, ...]
+    statuses: tuple[QueryStatus, ...]
+
+
+def assemble(
+    page_input: PageInput,
+    config: GuidelineConfig,
+    patient_id: str,
+    now: datetime,
+    args: Mapping[str, str],
+    user_id: str | None = None,
+    encounter_id: str | None = None,
+    snoozes: Sequence[Any] = (),
+) -> PlanView:
+    """Record, engine and plan: the server-side build, without network (the benchmark times this)."""
+    tz = ZoneInfo(config["timezone"])
+    record = build_record(page_input.resources, tz, extra_medications=page_input.medications)
+    context = HookContext(hook="patient-view", patient_id=patient_id, user_id=user_id, encounter_id=encounter_id)
+    evaluation = evaluate(record, context, config, now, snoozes)
+    checked = args.getlist("oud") if hasattr(args, "getlist") else ()
+    return build_plan(evaluation, page_input.statuses, config, now, taper_request(args), checked)
+
+
+def charts(view: PlanView) -> dict[str, Any]:
+    """The inline SVGs for the two chart sections (None when the section failed or has nothing to draw)."""
+    drawn: dict[str, Any] = {"mme": None, "scores": None}
+    history = view.by_key["mme_history"].content
+    if history is not None:
+        drawn["mme"] = svg_charts.line_chart(
+            "mme-chart",
+            "Daily MME over the past 12 months",
+            f"Daily morphine milligram equivalents from {history.start} to {history.end}; "
+            f"peak {history.peak.quantize(Decimal('0.1'))}, reference lines at 50 and 90 MME/day.",
+            history.start,
+            history.end,
+            [svg_charts.Series("Opioids (MME/day)", tuple((p.day, p.value) for p in history.opioid), "series-a", True)],
+            [svg_charts.ReferenceLine(50, "50 MME/day"), svg_charts.ReferenceLine(90, "90 MME/day", "ref-critical")],
+            "MME/day",
+        )
+    scores = view.by_key["scores"].content
+    if scores is not None and (scores.peg or scores.pain):
+        drawn["scores"] = svg_charts.line_chart(
+            "scores-chart",
+            "Pain and function scores over 2 years",
+            "PEG scores (mean of pain, enjoyment of life and general activity, 0–10) and pain intensity (0–10).",
+            scores.start,
+            scores.end,
+            [
+                svg_charts.Series("PEG", tuple((p.day, p.value) for p in scores.peg), "series-a"),
+                svg_charts.Series("Pain intensity", tuple((p.day, p.value) for p in scores.pain), "series-b"),
+            ],
+            (),
+            "score (0–10)",
+            y_max=10,
+        )
+    return drawn
+
+
+def render_page(view: PlanView, args: Mapping[str, str], link: Any, focus: str = "", handle: str = "") -> str:
+    """The page's HTML (needs a Flask request context for url_for)."""
+    return render_template(
+        "plan.html", view=view, charts=charts(view), link=link, args=args, focus=focus, handle=handle
+    )
+
+
+def _to_status(key: str, result: Any) -> QueryStatus:
+    return QueryStatus(
+        key=key,
+        label=QUERY_LABELS.get(key, key),
+        query=result.query.split("?", 1)[0] + ("?…" if "?" in result.query else ""),
+        items=len(result.resources),
+        ok=bool(result.ok),
+        error=result.error,
+        truncated=bool(result.truncated),
+    )
+
+
+def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput:
+    """All FHIR reads in parallel under one budget, then the Medication reads that orders reference."""
+    from cds_hooks.fhir_client import FhirClient
+
+    config = settings.guideline
+    client = FhirClient(
+        session.iss,
+        session.access_token,
+        page_cap=int(config["prefetch"]["page_cap"]),
+        allow_http=settings.allow_http,
+    )
+    budget = settings.fhir_timeout * 2
+    started = time.monotonic()
+    results = client.fetch_all(plan_queries(session.patient_id, today), budget)
+    statuses = [_to_status(key, result) for key, result in results.items()]
+    resources: list[dict] = [r for result in results.values() for r in result.resources]
+    wanted = sorted(medication_references(resources))
+    medications: list[dict] = []
+    if wanted:
+        remaining = max(0.5, budget - (time.monotonic() - started))
+        reads = {f"med{i}": ref for i, ref in enumerate(wanted[:MEDICATION_READ_CAP])}
+        med_results = client.fetch_all(reads, remaining)
+        medications = [r for result in med_results.values() for r in result.resources]
+        failed = [r for r in med_results.values() if not r.ok]
+        statuses.append(
+            QueryStatus(
+                "medications",
+                QUERY_LABELS["medications"],
+                "Medication/<id>",
+                len(medications),
+                not failed,
+                f"{len(failed)} of {len(reads)} could not be read" if failed else None,
+                len(wanted) > MEDICATION_READ_CAP,
+            )
+        )
+    return PageInput(tuple(resources), tuple(medications), tuple(statuses))
+
+
+def _load_snoozes(patient_id: str, user_id: str | None, now: datetime) -> list[Any]:
+    engine = current_app.extensions.get("painplan.db")
+    if engine is None:
+        return []
+    try:
+        from cds_hooks.store import load_snoozes
+
+        return load_snoozes(engine, patient_id, user_id, now)
+    except Exception as error:  # noqa: BLE001 - without snoozes the page still shows every card
+        log.warning("snoozes unavailable for the plan view", extra={"error": type(error).__name__})
+        return []
+
+
+def _secure(response: Response, settings: Settings) -> Response:
+    from launch.session import frame_ancestors_header
+
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"object-src 'none'; base-uri 'none'; form-action 'self'; {frame_ancestors_header(settings)}"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def create_plan_blueprint(settings: Settings) -> Blueprint:
+    blueprint = Blueprint("plan", __name__, template_folder="templates")
+
+    @blueprint.get("/plan")
+    def plan_page() -> Response:
+        from launch.session import LaunchError, current_launch, plan_url
+
+        try:
+            session = current_launch()
+        except LaunchError as error:
+            body = render_template("plan_error.html", message=error.message)
+            return _secure(Response(body, status=401, mimetype="text/html"), settings)
+        config = settings.guideline
+        now = evaluation_time(settings, ZoneInfo(config["timezone"]))
+        page_input = fetch_page_input(session, settings, now.date())
+        snoozes = _load_snoozes(session.patient_id, session.user, now)
+        view = assemble(
+            page_input, config, session.patient_id, now, request.args, session.user, session.encounter_id, snoozes
+        )
+
+        def link(**params: Any) -> str:
+            return plan_url(session, **params)
+
+        hints = session.app_context or {}
+        focus = str(hints.get("view", "")) if isinstance(hints, Mapping) else ""
+        body = render_page(view, request.args, link, focus, session.handle)
+        return _secure(Response(body, mimetype="text/html"), settings)
+
+    return blueprint

@@ -1,0 +1,72 @@
+/* PainPlan plan view enhancements: the page works without this script; it only scores the OUD checklist live,
+   recalculates the taper schedule in place, and copies the note. No network calls, no storage. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function oudSeverity(count) {
+    if (count >= 6) return "severe";
+    if (count >= 4) return "moderate";
+    if (count >= 2) return "mild";
+    return "none";
+  }
+
+  var oudForm = document.querySelector("[data-oud-form]");
+  if (oudForm) {
+    var score = document.getElementById("oud-score");
+    var update = function () {
+      var counted = 0;
+      oudForm.querySelectorAll("input[name=oud]").forEach(function (box) {
+        // Tolerance and withdrawal do not count under medical supervision (DSM-5), as on the server.
+        if (box.checked && box.getAttribute("data-exempt") !== "yes") counted += 1;
+      });
+      var severity = oudSeverity(counted);
+      score.textContent = severity === "none"
+        ? counted + " of 11 criteria: below the threshold for opioid use disorder"
+        : counted + " of 11 criteria: " + severity + " opioid use disorder criteria met";
+    };
+    oudForm.addEventListener("change", update);
+  }
+
+  // Recompute by asking our own server for the same page with the new choices: the schedule logic stays in one
+  // place (guideline/taper.py), so the printed and the interactive schedule can never disagree. Listening on the
+  // document keeps working after the section is replaced.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest ? event.target.closest("[data-taper-form]") : null;
+    if (!form) return;
+    var params = new URLSearchParams(new FormData(form));
+    new URLSearchParams(window.location.search).getAll("oud").forEach(function (v) { params.append("oud", v); });
+    var url = window.location.pathname + "?" + params.toString();
+    var here = document.getElementById("taper");
+    if (here) here.setAttribute("aria-busy", "true");
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("taper");
+        if (fresh && here) {
+          var focused = document.activeElement && document.activeElement.id;
+          here.innerHTML = fresh.innerHTML;
+          window.history.replaceState(null, "", url + "#taper");
+          if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+        }
+      })
+      .catch(function () { /* the Calculate button still works without the live update */ })
+      .then(function () { if (here) here.removeAttribute("aria-busy"); });
+  });
+
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.getElementById("copy-status");
+      var text = source ? source.value : "";
+      var done = function () { if (status) status.textContent = "Copied."; };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(done, function () {
+          source.select(); document.execCommand("copy"); done();
+        });
+      } else if (source) {
+        source.select(); document.execCommand("copy"); done();
+      }
+    });
+  });
+})();
