@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -26,6 +26,8 @@ class SmartClient:
     client_secret: str | None = None
     private_jwk: Mapping[str, Any] | None = None
     scope: str | None = None
+    # Imported once at start-up: loading an RSA private key runs a costly consistency check (~50 ms).
+    signing_key: RSAKey | ECKey | None = field(default=None, compare=False)
 
     @property
     def auth_method(self) -> str:
@@ -50,7 +52,7 @@ def normalize_iss(iss: str) -> str:
     return iss.strip().rstrip("/")
 
 
-def _check_private_jwk(where: str, jwk: Any) -> Mapping[str, Any]:
+def _check_private_jwk(where: str, jwk: Any) -> tuple[Mapping[str, Any], RSAKey | ECKey]:
     if not isinstance(jwk, Mapping):
         raise ConfigError(f"{where}: private_jwk must be a JSON object (a JWK)")
     if not jwk.get("kid"):
@@ -68,7 +70,7 @@ def _check_private_jwk(where: str, jwk: Any) -> Mapping[str, Any]:
         raise ConfigError(f"{where}: ES384 needs a P-384 key")
     if alg == "RS384" and not isinstance(key, RSAKey):
         raise ConfigError(f"{where}: RS384 needs an RSA key")
-    return MappingProxyType(dict(jwk))
+    return MappingProxyType(dict(jwk)), key
 
 
 def parse_clients(entries: Any, source: str = "smart clients") -> Mapping[str, SmartClient]:
@@ -91,15 +93,17 @@ def parse_clients(entries: Any, source: str = "smart clients") -> Mapping[str, S
         if scope is not None and not isinstance(scope, str):
             raise ConfigError(f"{where}: scope must be a space-separated string")
         jwk = entry.get("private_jwk")
-        key = normalize_iss(iss)
-        if key in clients:
-            raise ConfigError(f"{where}: iss {key} is listed twice")
-        clients[key] = SmartClient(
-            iss=key,
+        base = normalize_iss(iss)
+        if base in clients:
+            raise ConfigError(f"{where}: iss {base} is listed twice")
+        private_jwk, signing_key = _check_private_jwk(where, jwk) if jwk is not None else (None, None)
+        clients[base] = SmartClient(
+            iss=base,
             client_id=client_id,
             client_secret=secret or None,
-            private_jwk=_check_private_jwk(where, jwk) if jwk is not None else None,
+            private_jwk=private_jwk,
             scope=scope.strip() if scope else None,
+            signing_key=signing_key,
         )
     return MappingProxyType(clients)
 

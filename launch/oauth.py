@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
-from joserfc.jwk import import_key
+from joserfc.jwk import ECKey, RSAKey
 
 from launch.clients import SmartClient
 
@@ -25,10 +24,10 @@ class SmartPrivateKeyJWT(PrivateKeyJWT):
     a reused dict would replay the first jti and be refused on the next token request.
     """
 
-    def __init__(self, jwk: Mapping[str, Any], alg: str, lifetime: int = ASSERTION_SECONDS) -> None:
+    def __init__(self, key: RSAKey | ECKey, alg: str, lifetime: int = ASSERTION_SECONDS) -> None:
         super().__init__(token_endpoint=None, alg=alg)
-        self._key = import_key(dict(jwk))
-        self._kid = str(jwk["kid"])
+        self._key = key
+        self._kid = str(key.kid)
         self._lifetime = min(lifetime, ASSERTION_SECONDS)
 
     def sign(self, auth: Any, token_endpoint: str) -> str:
@@ -55,8 +54,8 @@ def oauth_session(client: SmartClient, *, token_endpoint: str, redirect_uri: str
         token_endpoint=token_endpoint,
         default_timeout=TOKEN_TIMEOUT,
     )
-    if client.private_jwk is not None:
-        session.register_client_auth_method(SmartPrivateKeyJWT(client.private_jwk, client.signing_alg))
+    if client.signing_key is not None:
+        session.register_client_auth_method(SmartPrivateKeyJWT(client.signing_key, client.signing_alg))
     return session
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -479,3 +480,48 @@ def test_token_response_without_patient_is_refused(tmp_path, rsps):
     _, _, finished = run_launch(app.test_client(), ehr)
     assert finished.status_code == 400
     assert "which patient" in finished.get_data(as_text=True)
+
+
+def test_concurrent_request_waits_for_the_refresh_in_progress(tmp_path, rsps):
+    import threading
+
+    from launch import store
+    from launch.service import service_for
+
+    ehr = FakeEhr(rsps, expires_in=10)
+    app = make_app(tmp_path, [ehr.client_entry()])
+    add_probe(app)
+    client = app.test_client()
+    handle = handle_of(run_launch(client, ehr)[2])
+    service = service_for(app)
+    # Another worker holds the refresh lock and finishes its refresh shortly.
+    assert store.claim_refresh(service.engine, handle, 15)
+
+    def other_worker() -> None:
+        time.sleep(0.3)
+        values = {"access_token": service.cipher.seal("AT-from-other-worker"), "token_expires_at": store.now() + 3600}
+        store.store_refreshed(service.engine, handle, values)
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    shown = get(client, "/_probe", query_string={"s": handle}).get_json()
+    worker.join()
+    assert shown["token_sha"] == hashlib.sha256(b"AT-from-other-worker").hexdigest()
+    assert [r for r in ehr.token_requests if r["form"]["grant_type"] == "refresh_token"] == []
+
+
+def test_refresh_stuck_elsewhere_gives_a_retry_message(tmp_path, rsps, monkeypatch):
+    from launch import session as launch_session
+    from launch import store
+    from launch.service import service_for
+
+    monkeypatch.setattr(launch_session, "REFRESH_WAIT_SECONDS", 0.3)
+    ehr = FakeEhr(rsps, expires_in=10)
+    app = make_app(tmp_path, [ehr.client_entry()])
+    add_probe(app)
+    client = app.test_client()
+    handle = handle_of(run_launch(client, ehr)[2])
+    assert store.claim_refresh(service_for(app).engine, handle, 15)
+    response = get(client, "/_probe", query_string={"s": handle})
+    assert response.status_code == 503
+    assert "Reload" in response.get_json()["error"]

@@ -167,7 +167,7 @@ def test_scope_dialects_never_mix_and_override_replaces_resources():
 
 def test_private_key_jwt_assertions_are_short_lived_and_never_replayed():
     key = ec_client_key()
-    auth = SmartPrivateKeyJWT(key.as_dict(private=True), "ES384", lifetime=3600)
+    auth = SmartPrivateKeyJWT(key, "ES384", lifetime=3600)
 
     class Client:
         client_id = "painplan"
