@@ -1,0 +1,196 @@
+"""A tiny read-only FHIR R4 server over the demo bundles (`/demo/fhir`), so the services can call back to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, json, request
+
+from smart_app.config import Settings
+from smart_app.demo_data import DemoPatient, load_demo_patients
+
+FHIR_JSON = "application/fhir+json"
+DEFAULT_COUNT = 50
+MAX_COUNT = 200
+# Types that the facade lists in its CapabilityStatement; reads and searches work for any type in the bundles.
+SEARCHABLE = (
+    "Patient",
+    "MedicationRequest",
+    "MedicationDispense",
+    "Medication",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "Encounter",
+    "ServiceRequest",
+    "CarePlan",
+    "DocumentReference",
+    "Consent",
+)
+
+
+@dataclass(frozen=True)
+class DemoIndex:
+    """The shifted demo data, indexed for reads (type, id) and patient searches (patient, type)."""
+
+    patients: Mapping[str, DemoPatient]
+    by_id: Mapping[tuple[str, str], dict[str, Any]]
+    by_patient: Mapping[tuple[str, str], tuple[dict[str, Any], ...]]
+
+
+@lru_cache(maxsize=4)
+def demo_index(today: date) -> DemoIndex:
+    patients = load_demo_patients(today)
+    by_id: dict[tuple[str, str], dict[str, Any]] = {}
+    by_patient: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for patient in patients.values():
+        for resource in patient.resources():
+            kind, resource_id = resource["resourceType"], resource["id"]
+            by_id[(kind, resource_id)] = resource
+            by_patient.setdefault((patient.id, kind), []).append(resource)
+    return DemoIndex(patients, by_id, {key: tuple(value) for key, value in by_patient.items()})
+
+
+def evaluation_date(settings: Settings) -> date:
+    """The demo's "today": the configured date, else the current date in the guideline's time zone."""
+    if settings.today:
+        return settings.today
+    return datetime.now(ZoneInfo(settings.guideline["timezone"])).date()
+
+
+def operation_outcome(status: int, code: str, message: str) -> Response:
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": message}],
+    }
+    return Response(json.dumps(body), status=status, mimetype=FHIR_JSON)
+
+
+def _fhir(body: Mapping[str, Any]) -> Response:
+    return Response(json.dumps(body), mimetype=FHIR_JSON)
+
+
+def _patient_of(params: Mapping[str, str]) -> str | None:
+    """The patient a search is for: `patient`, `subject` or (for Patient) `_id`; references are trimmed."""
+    for key in ("patient", "subject", "_id", "subject:Patient"):
+        value = params.get(key)
+        if value:
+            return value.rsplit("/", 1)[-1]
+    return None
+
+
+def _int_param(params: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(params.get(key, default))
+    except ValueError:
+        return default
+    return max(low, min(high, value))
+
+
+def search_bundle(
+    index: DemoIndex, resource_type: str, params: Mapping[str, str], base_url: str
+) -> dict[str, Any] | None:
+    """A searchset Bundle for `resource_type` restricted to one patient (other parameters are ignored, as
+    the services must apply their windows in code anyway). None means the search has no patient."""
+    patient_id = _patient_of(params)
+    if resource_type == "Patient":
+        found = [index.by_id[("Patient", pid)] for pid in index.patients if patient_id is None or pid == patient_id]
+    elif patient_id is None:
+        return None
+    else:
+        found = list(index.by_patient.get((patient_id, resource_type), ()))
+    count = _int_param(params, "_count", DEFAULT_COUNT, 1, MAX_COUNT)
+    offset = _int_param(params, "_offset", 0, 0, len(found))
+    page = found[offset : offset + count]
+    kept = {k: v for k, v in params.items() if k not in ("_count", "_offset")}
+
+    def page_url(start: int) -> str:
+        return f"{base_url}/{resource_type}?" + urlencode({**kept, "_count": count, "_offset": start})
+
+    links = [{"relation": "self", "url": page_url(offset)}]
+    if offset + count < len(found):
+        links.append({"relation": "next", "url": page_url(offset + count)})
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(found),
+        "link": links,
+        "entry": [
+            {
+                "fullUrl": f"{base_url}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in page
+        ],
+    }
+
+
+def capability_statement(settings: Settings, base_url: str) -> dict[str, Any]:
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": evaluation_date(settings).isoformat(),
+        "kind": "instance",
+        "software": {"name": "PainPlan demo FHIR facade"},
+        "implementation": {"description": "Read-only demo patients (no authentication)", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [
+            {
+                "mode": "server",
+                "resource": [
+                    {
+                        "type": kind,
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "_count", "type": "number"},
+                        ],
+                    }
+                    for kind in SEARCHABLE
+                ],
+            }
+        ],
+    }
+
+
+def create_demo_fhir_blueprint(settings: Settings) -> Blueprint:
+    """Routes under /demo/fhir: metadata, read, and patient-scoped search (GET, or POST _search)."""
+    blueprint = Blueprint("demo_fhir", __name__, url_prefix="/demo/fhir")
+    base_url = settings.public_url.rstrip("/") + "/demo/fhir"
+
+    @blueprint.get("/metadata")
+    def metadata() -> Response:
+        return _fhir(capability_statement(settings, base_url))
+
+    @blueprint.get("/<resource_type>/<path:resource_id>")
+    def read(resource_type: str, resource_id: str) -> Response:
+        resource = demo_index(evaluation_date(settings)).by_id.get((resource_type, resource_id))
+        if resource is None:
+            return operation_outcome(404, "not-found", f"{resource_type}/{resource_id} is not in the demo data")
+        return _fhir(resource)
+
+    def _search(resource_type: str, params: Mapping[str, str]) -> Response:
+        if not resource_type[:1].isupper() or not resource_type.isalpha():
+            return operation_outcome(404, "not-supported", "unknown resource type")
+        bundle = search_bundle(demo_index(evaluation_date(settings)), resource_type, params, base_url)
+        if bundle is None:
+            return operation_outcome(400, "required", "the demo server only answers searches for one patient")
+        return _fhir(bundle)
+
+    @blueprint.get("/<resource_type>")
+    def search(resource_type: str) -> Response:
+        return _search(resource_type, request.args.to_dict())
+
+    @blueprint.post("/<resource_type>/_search")
+    def search_post(resource_type: str) -> Response:
+        return _search(resource_type, {**request.args.to_dict(), **request.form.to_dict()})
+
+    return blueprint
