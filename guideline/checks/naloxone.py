@@ -1,0 +1,205 @@
+"""`naloxone` (guideline 10.5, CDC 2022 Recommendation 8): offer naloxone when overdose risk is elevated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    guideline_link,
+    naloxone_request,
+    override_reasons,
+    plan_link,
+)
+from guideline.clinical import condition_date
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.history import dispense_time
+from guideline.mme import format_mme
+from guideline.orders import IGNORED_DRAFT_STATUSES
+from guideline.record import Condition, MedOrder
+from guideline.terminology import (
+    NALOXONE_RESCUE,
+    OPIOID_POISONING,
+    OUD,
+    SLEEP_BREATHING,
+    SUD_HISTORY,
+)
+
+CHECK_ID = "naloxone"
+TITLE = "Offer naloxone"
+
+
+@dataclass(frozen=True)
+class RiskFactor:
+    """One of R1–R5 with the evidence the clinician can check."""
+
+    key: str
+    label: str
+    short: str  # for the summary
+    evidence: tuple[str, ...]
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires on a new opioid order (any duration, buprenorphine for OUD included) when at least one overdose
+    risk factor is present and the patient has no naloxone rescue product."""
+    if not facts.trigger_orders:
+        return None
+    risks = _risk_factors(facts, settings)
+    if not risks:
+        return None
+    if _has_naloxone(facts, int(settings["possession_months"])):
+        return None
+    return _card(facts, settings, risks)
+
+
+# -- risk factors (R1–R5) --------------------------------------------------------------------------------------
+
+
+def _condition_evidence(facts: Facts, condition: Condition) -> str:
+    name = condition.code.display() if condition.code else None
+    if not name and condition.code:
+        name = next(
+            (facts.terms.display(c.system, c.code) for c in condition.code.codings if c.system and c.code), None
+        )
+    day = condition_date(condition)
+    notes = [n for n in (condition.clinical_status, f"recorded {day.isoformat()}" if day else None) if n]
+    return f"{name or 'coded diagnosis'} ({', '.join(notes)})" if notes else name or "coded diagnosis"
+
+
+def _order_evidence(facts: Facts, order: MedOrder) -> str:
+    return f"{facts.name(order)} ({'new order' if order.is_draft else 'active'})"
+
+
+def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ...]:
+    """Every risk factor present, in R1–R5 order: the card lists them all."""
+    risks: list[RiskFactor] = []
+    mme = facts.mme
+    if mme.state != "none" and mme.total >= Decimal(str(settings["mme_threshold"])):
+        dose = f"{'at least ' if mme.state == 'partial' else ''}{format_mme(mme.total)} MME/day"
+        risks.append(RiskFactor("R1", "Higher opioid dose", dose, (f"total {dose}",)))
+    benzo_ids = {id(o) for o in facts.current_benzos}
+    sedatives = [*facts.current_benzos, *(o for o in facts.current_cns if id(o) not in benzo_ids)]
+    if sedatives:
+        evidence = tuple(_order_evidence(facts, o) for o in sedatives)
+        risks.append(RiskFactor("R2", "Benzodiazepine or other sedating medicine", facts.name(sedatives[0]), evidence))
+    conditions = (
+        ("R3", "History of opioid overdose", "past opioid overdose", facts.conditions_in(OPIOID_POISONING)),
+        (
+            "R4",
+            "Substance use disorder or opioid use disorder",
+            "substance use disorder",
+            tuple(
+                c
+                for c in facts.visible_conditions
+                if facts.terms.contains(SUD_HISTORY, c.code) or facts.terms.contains(OUD, c.code)
+            ),
+        ),
+        (
+            "R5",
+            "Sleep-disordered breathing",
+            "sleep-disordered breathing",
+            facts.conditions_in(SLEEP_BREATHING, active_only=True),
+        ),
+    )
+    for key, label, short, found in conditions:
+        if found:
+            risks.append(RiskFactor(key, label, short, tuple(_condition_evidence(facts, c) for c in found)))
+    return tuple(risks)
+
+
+# -- already has naloxone --------------------------------------------------------------------------------------
+
+
+def _has_naloxone(facts: Facts, months: int) -> bool:
+    """A rescue product (never buprenorphine/naloxone) ordered or dispensed recently, or drafted now; any
+    category counts."""
+    for order in facts.record.orders:
+        if not facts.is_in(NALOXONE_RESCUE, order):
+            continue
+        if order.is_draft and order.status not in IGNORED_DRAFT_STATUSES:
+            return True
+        if order.is_draft:
+            continue
+        if order.status == "active":
+            return True
+        if order.status == "completed" and facts.within_months(order.authored_on, months):
+            return True
+    return any(
+        d.status == "completed" and facts.is_in(NALOXONE_RESCUE, d) and facts.within_months(dispense_time(d), months)
+        for d in facts.record.dispenses
+    )
+
+
+# -- the card --------------------------------------------------------------------------------------------------
+
+
+def _summary(risks: tuple[RiskFactor, ...]) -> str:
+    """Names every risk factor when it fits, else the first ones and a count of the rest."""
+    for shown in range(len(risks), 0, -1):
+        rest = len(risks) - shown
+        named = ", ".join(r.short for r in risks[:shown]) + (f" and {rest} more" if rest else "")
+        summary = f"Higher overdose risk ({named}): offer naloxone"
+        if len(summary) <= SUMMARY_LIMIT:
+            return summary
+    return f"Higher overdose risk ({len(risks)} risk factors): offer naloxone"
+
+
+def _card(facts: Facts, settings: CheckSettings, risks: tuple[RiskFactor, ...]) -> Card:
+    lines = [f"**{r.label}:** {'; '.join(r.evidence)}" for r in risks]
+    months = settings["possession_months"]
+    detail = "\n\n".join(
+        (
+            "This patient's risk of opioid overdose is elevated:\n" + bullet_list(lines),
+            "Naloxone reverses an opioid overdose and can be given by family or friends before help arrives.",
+            "**Options:** prescribe naloxone and show the patient and the people they live with when and how to "
+            "use it. Buprenorphine/naloxone tablets or films (for example Suboxone or Zubsolv) are not a rescue "
+            "kit and do not count as having naloxone.",
+            based_on(
+                "current opioid and sedative orders including today's drafts, the total daily dose (MME), "
+                "diagnoses on record, and naloxone orders or dispenses in the last "
+                f"{months} months (none found)."
+            ),
+        )
+    )
+    resource = naloxone_request(
+        facts.config,
+        facts.context.patient_id,
+        facts.context.encounter_id,
+        facts.context.user_id,
+        authored_on=facts.now.isoformat(),
+    )
+    links: list[Link] = [guideline_link(facts.config, "rec8", "CDC 2022 Recommendation 8")]
+    if facts.config["links"]["naloxone_local"]:
+        links.append(guideline_link(facts.config, "naloxone_local", "Local naloxone resources"))
+    links.append(plan_link("risk"))
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=_summary(risks),
+        detail=detail,
+        suggestions=(
+            Suggestion(
+                label="Prescribe naloxone 4 mg nasal spray",
+                action="create",
+                description="Create a draft order for naloxone 4 mg nasal spray, 2 devices.",
+                is_recommended=True,
+                resource=resource,
+            ),
+        ),
+        links=tuple(links),
+        override_reasons=override_reasons(
+            facts.config,
+            "naloxone-already-available",
+            "naloxone-declined",
+            "excluded-condition",
+            "data-incorrect",
+            "wrong-clinician",
+        ),
+        view="risk",
+        orders=tuple(o.id for o in facts.trigger_orders if o.id),
+        facts={"risk_factors": [r.key for r in risks]},
+    )

@@ -1,0 +1,305 @@
+"""`naloxone` (guideline 10.5): offer naloxone when overdose risk is elevated (R1–R5), rescue products only."""
+
+from __future__ import annotations
+
+import pytest
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+
+from guideline.checks import CHECKS, naloxone
+from guideline.checks.naloxone import CHECK_ID
+from tests.builders import (
+    ICD10,
+    NOW,
+    RXNORM,
+    SNOMED,
+    all_text,
+    card,
+    condition,
+    days_ago,
+    dispense,
+    encounter,
+    med_request,
+    patient,
+    run,
+)
+
+FENTANYL_PATCH = "197696"  # 72 HR fentanyl 0.075 MG/HR Transdermal System: 180 MME/day
+OXYCODONE = "1049621"  # 5 mg tablets; 1 tablet q6h = 30 MME/day
+TEMAZEPAM = "198241"
+ZOLPIDEM = "854873"
+SUBOXONE_FILM = "1010604"
+NALOXONE_INJECTION = "1191212"  # the reference's "on-naloxone" example
+NALOXONE_SPRAY = "1725059"
+PENTAZOCINE_NALOXONE = "312289"
+OSA = "78275009"  # Obstructive sleep apnea syndrome
+ALCOHOL_DEPENDENCE = "66590003"
+OPIOID_DEPENDENCE = "F11.20"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, CHECK_ID, naloxone)
+
+
+def fentanyl_draft() -> dict:
+    return med_request(
+        FENTANYL_PATCH, draft=True, id="fe1", dose=1, unit="{patch}", frequency=1, period=72, supply_days=30
+    )
+
+
+def oxycodone_draft(**kwargs: object) -> dict:
+    return med_request(OXYCODONE, draft=True, id="ox1", supply_days=5, **kwargs)
+
+
+def active(rxcui: str, **kwargs: object) -> dict:
+    return med_request(rxcui, authored=days_ago(5), **kwargs)
+
+
+def sleep_apnea(clinical: str = "active") -> dict:
+    return condition(SNOMED, OSA, display="Obstructive sleep apnea syndrome", clinical=clinical, recorded="2024-03-01")
+
+
+# -- fires, with every risk factor named ------------------------------------------------------------------------
+
+
+def test_reference_fentanyl_patch_180_mme_gives_naloxone_and_critical_high_mme() -> None:
+    evaluation = run("order-sign", drafts=[fentanyl_draft()])
+    found = card(evaluation, CHECK_ID)
+    assert found is not None
+    assert found.indicator == "warning"
+    assert found.summary == "Higher overdose risk (180.0 MME/day): offer naloxone"
+    assert "**Higher opioid dose:** total 180.0 MME/day" in found.detail
+    assert found.facts["risk_factors"] == ["R1"]
+    high = card(evaluation, "high-mme")
+    assert high is not None and high.indicator == "critical"
+
+
+def test_suggestion_is_a_valid_naloxone_nasal_spray_order() -> None:
+    found = card(run("order-sign", drafts=[fentanyl_draft()]), CHECK_ID)
+    assert found is not None
+    [suggestion] = found.suggestions
+    assert suggestion.label == "Prescribe naloxone 4 mg nasal spray"
+    assert suggestion.action == "create" and suggestion.is_recommended
+    resource = dict(suggestion.resource)
+    MedicationRequest.model_validate(resource)
+    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == NALOXONE_SPRAY
+    assert resource["authoredOn"] == NOW.isoformat()
+    assert resource["subject"] == {"reference": "Patient/p1"}
+    assert resource["encounter"] == {"reference": "Encounter/enc1"}
+    assert resource["requester"] == {"reference": "Practitioner/dr1"}
+    assert resource["intent"] == "proposal"
+
+
+def test_card_links_reasons_and_language() -> None:
+    found = card(run("order-sign", drafts=[fentanyl_draft()]), CHECK_ID)
+    assert found is not None
+    assert [link.url for link in found.links if link.type == "absolute"] == [
+        "https://www.cdc.gov/mmwr/volumes/71/rr/rr7103a1.htm#Recommendation8"
+    ]
+    assert any(link.type == "smart" and link.view == "risk" for link in found.links)
+    assert found.view == "risk"
+    assert [r.code for r in found.override_reasons] == [
+        "naloxone-already-available",
+        "naloxone-declined",
+        "excluded-condition",
+        "data-incorrect",
+        "wrong-clinician",
+        "snooze-3-months-with-comment",
+    ]
+    assert "not a rescue kit" in found.detail
+    assert "*Based on:" in found.detail and "last 12 months" in found.detail
+    lowered = all_text(found).lower()
+    for word in ("abuser", "addict", "drug-seeking", "substance abuse"):
+        assert word not in lowered
+
+
+def test_local_naloxone_link_when_configured() -> None:
+    config = {"links": {"naloxone_local": "https://portal.ct.gov/naloxone"}}
+    found = card(run("order-sign", drafts=[fentanyl_draft()], config=config), CHECK_ID)
+    assert found is not None
+    assert any(link.url == "https://portal.ct.gov/naloxone" for link in found.links)
+
+
+def test_r2_concurrent_benzodiazepine_at_low_dose() -> None:
+    found = card(run("order-sign", drafts=[oxycodone_draft()], resources=[active(TEMAZEPAM)]), CHECK_ID)
+    assert found is not None
+    assert found.facts["risk_factors"] == ["R2"]
+    assert "temazepam 15 MG Oral Capsule (active)" in found.detail
+    assert "temazepam" in found.summary
+
+
+def test_r2_other_sedative_draft_counts() -> None:
+    drafts = [oxycodone_draft(), med_request(ZOLPIDEM, draft=True)]
+    found = card(run("order-sign", drafts=drafts), CHECK_ID)
+    assert found is not None
+    assert "zolpidem tartrate 10 MG Oral Tablet (new order)" in found.detail
+
+
+def test_r3_past_overdose_any_status_and_not_counted_as_oud() -> None:
+    overdose = condition(
+        ICD10, "T40.2X1A", display="Poisoning by other opioids, accidental", clinical="resolved", recorded="2023-06-02"
+    )
+    found = card(run("order-sign", drafts=[oxycodone_draft()], resources=[overdose]), CHECK_ID)
+    assert found is not None
+    assert found.facts["risk_factors"] == ["R3"]
+    assert "Poisoning by other opioids, accidental (resolved, recorded 2023-06-02)" in found.detail
+    assert "past opioid overdose" in found.summary
+
+
+def test_r4_resolved_alcohol_dependence_counts() -> None:
+    """Guideline 16: the reference "substance-abuse" example (alcohol dependence, even if resolved)."""
+    resolved = condition(SNOMED, ALCOHOL_DEPENDENCE, display="Alcohol dependence", clinical="resolved")
+    found = card(run("order-sign", drafts=[oxycodone_draft()], resources=[resolved]), CHECK_ID)
+    assert found is not None
+    assert found.facts["risk_factors"] == ["R4"]
+    assert "substance use disorder" in found.summary
+
+
+def test_r4_opioid_use_disorder_counts() -> None:
+    oud = condition(ICD10, OPIOID_DEPENDENCE, display="Opioid dependence, uncomplicated")
+    found = card(run("order-sign", drafts=[oxycodone_draft()], resources=[oud]), CHECK_ID)
+    assert found is not None and "R4" in found.facts["risk_factors"]
+
+
+def test_r5_needs_active_sleep_disordered_breathing() -> None:
+    found = card(run("order-sign", drafts=[oxycodone_draft()], resources=[sleep_apnea()]), CHECK_ID)
+    assert found is not None and found.facts["risk_factors"] == ["R5"]
+    assert "Obstructive sleep apnea syndrome (active, recorded 2024-03-01)" in found.detail
+    assert card(run("order-sign", drafts=[oxycodone_draft()], resources=[sleep_apnea("resolved")]), CHECK_ID) is None
+
+
+def test_refuted_diagnosis_is_not_a_risk_factor() -> None:
+    refuted = condition(SNOMED, ALCOHOL_DEPENDENCE)
+    refuted["verificationStatus"] = {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "refuted"}]
+    }
+    assert card(run("order-sign", drafts=[oxycodone_draft()], resources=[refuted]), CHECK_ID) is None
+
+
+def test_every_risk_factor_is_listed_and_summary_fits() -> None:
+    resources = [
+        active(TEMAZEPAM),
+        condition(ICD10, "T40.2X1A", display="Poisoning by other opioids, accidental"),
+        condition(SNOMED, ALCOHOL_DEPENDENCE, display="Alcohol dependence"),
+        sleep_apnea(),
+    ]
+    found = card(run("order-sign", drafts=[fentanyl_draft()], resources=resources), CHECK_ID)
+    assert found is not None
+    assert found.facts["risk_factors"] == ["R1", "R2", "R3", "R4", "R5"]
+    assert len(found.summary) <= 139
+    assert found.summary.startswith("Higher overdose risk (180.0 MME/day, temazepam")
+    assert "and 1 more" in found.summary
+    for label in ("Higher opioid dose", "sedating medicine", "opioid overdose", "use disorder", "Sleep-disordered"):
+        assert label in found.detail
+
+
+def test_mme_threshold_is_configurable() -> None:
+    draft = med_request(OXYCODONE, draft=True, supply_days=5)  # 30 MME/day
+    assert card(run("order-sign", drafts=[draft]), CHECK_ID) is None
+    config = {"checks": {CHECK_ID: {"mme_threshold": 30}}}
+    found = card(run("order-sign", drafts=[draft], config=config), CHECK_ID)
+    assert found is not None and "30.0 MME/day" in found.summary
+
+
+def test_moud_buprenorphine_draft_triggers_with_a_risk_factor() -> None:
+    draft = med_request(SUBOXONE_FILM, draft=True, supply_days=30)
+    found = card(run("order-sign", drafts=[draft], resources=[active(TEMAZEPAM)]), CHECK_ID)
+    assert found is not None
+
+
+# -- already has naloxone --------------------------------------------------------------------------------------
+
+
+def test_reference_on_naloxone_active_order_suppresses() -> None:
+    evaluation = run("order-sign", drafts=[fentanyl_draft()], resources=[med_request(NALOXONE_INJECTION)])
+    assert card(evaluation, CHECK_ID) is None
+
+
+@pytest.mark.parametrize(
+    "rescue",
+    [
+        pytest.param(med_request(NALOXONE_SPRAY, authored="2020-01-01"), id="active, any date"),
+        pytest.param(med_request(NALOXONE_SPRAY, status="completed", authored=days_ago(300)), id="completed 300 days"),
+        pytest.param(med_request(NALOXONE_SPRAY, category=None), id="no category"),
+        pytest.param(med_request(NALOXONE_SPRAY, category="inpatient"), id="inpatient category"),
+        pytest.param(dispense(NALOXONE_SPRAY, days_ago(200)), id="dispensed 200 days ago"),
+    ],
+)
+def test_rescue_product_on_record_suppresses(rescue: dict) -> None:
+    assert card(run("order-sign", drafts=[fentanyl_draft()], resources=[rescue]), CHECK_ID) is None
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        pytest.param(med_request(NALOXONE_SPRAY, status="completed", authored=days_ago(400)), id="completed 400 days"),
+        pytest.param(med_request(NALOXONE_SPRAY, status="stopped", authored=days_ago(20)), id="stopped"),
+        pytest.param(med_request(NALOXONE_SPRAY, status="entered-in-error"), id="entered in error"),
+        pytest.param(dispense(NALOXONE_SPRAY, days_ago(400)), id="dispensed 400 days ago"),
+        pytest.param(dispense(NALOXONE_SPRAY, days_ago(20), status="cancelled"), id="dispense cancelled"),
+    ],
+)
+def test_old_or_void_naloxone_does_not_suppress(stale: dict) -> None:
+    assert card(run("order-sign", drafts=[fentanyl_draft()], resources=[stale]), CHECK_ID) is not None
+
+
+def test_possession_window_is_configurable() -> None:
+    completed = med_request(NALOXONE_SPRAY, status="completed", authored=days_ago(200))
+    config = {"checks": {CHECK_ID: {"possession_months": 6}}}
+    assert card(run("order-sign", drafts=[fentanyl_draft()], resources=[completed], config=config), CHECK_ID)
+
+
+def test_draft_naloxone_in_the_same_session_suppresses() -> None:
+    rescue = med_request(NALOXONE_SPRAY, draft=True)
+    assert card(run("order-sign", drafts=[fentanyl_draft(), rescue]), CHECK_ID) is None
+
+
+@pytest.mark.parametrize("not_rescue", [SUBOXONE_FILM, PENTAZOCINE_NALOXONE])
+def test_buprenorphine_or_pentazocine_with_naloxone_is_not_a_rescue_kit(not_rescue: str) -> None:
+    resources = [active(not_rescue), dispense(not_rescue, days_ago(10))]
+    assert card(run("order-sign", drafts=[fentanyl_draft()], resources=resources), CHECK_ID) is not None
+
+
+def test_extra_rescue_codes_from_config_suppress() -> None:
+    nalmefene = "2686863"
+    config = {"naloxone": {"extra_rescue_codes": [nalmefene]}}
+    resources = [med_request(nalmefene)]
+    assert card(run("order-sign", drafts=[fentanyl_draft()], resources=resources, config=config), CHECK_ID) is None
+    assert card(run("order-sign", drafts=[fentanyl_draft()], resources=resources), CHECK_ID) is not None
+
+
+# -- does not apply --------------------------------------------------------------------------------------------
+
+
+def test_no_risk_factor_no_card() -> None:
+    assert card(run("order-sign", drafts=[oxycodone_draft()]), CHECK_ID) is None
+
+
+def test_no_new_opioid_order_no_card() -> None:
+    evaluation = run("order-sign", drafts=[med_request(TEMAZEPAM, draft=True)], resources=[active(OXYCODONE)])
+    assert card(evaluation, CHECK_ID) is None
+
+
+def test_not_on_patient_view_or_order_select() -> None:
+    resources = [active(FENTANYL_PATCH, dose=1, unit="{patch}", frequency=1, period=72)]
+    assert card(run("patient-view", resources=resources), CHECK_ID) is None
+    evaluation = run("order-select", drafts=[fentanyl_draft()], selections=["MedicationRequest/fe1"])
+    assert card(evaluation, CHECK_ID) is None
+
+
+def test_general_exclusions_stop_the_card() -> None:
+    assert card(run("order-sign", drafts=[fentanyl_draft()], resources=[patient("2010-01-01")]), CHECK_ID) is None
+    hospice = encounter(start=days_ago(40), discharge=(SNOMED, "385763009"))
+    assert card(run("order-sign", drafts=[fentanyl_draft()], resources=[hospice]), CHECK_ID) is None
+
+
+def test_disabled() -> None:
+    config = {"checks": {CHECK_ID: {"enabled": False}}}
+    assert card(run("order-sign", drafts=[fentanyl_draft()], config=config), CHECK_ID) is None
+
+
+def test_rxnorm_constant_is_the_builder_system() -> None:
+    # The suggested coding uses the same RxNorm system URI the record reader matches on.
+    found = card(run("order-sign", drafts=[fentanyl_draft()]), CHECK_ID)
+    assert found is not None
+    assert found.suggestions[0].resource["medicationCodeableConcept"]["coding"][0]["system"] == RXNORM
