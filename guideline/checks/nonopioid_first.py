@@ -1,0 +1,88 @@
+"""`nonopioid-first` (guideline 10.11, CDC 2022 Recommendation 1): acute opioid for an opioid-naive patient."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from guideline.cards import SUMMARY_LIMIT, Card
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    guideline_link,
+    override_reasons,
+    present,
+    remove_draft,
+)
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.record import MedOrder
+from guideline.terminology import MOUD_BUP
+
+CHECK_ID = "nonopioid-first"
+TITLE = "Consider non-opioid options first"
+
+NAIVE_WINDOW_DAYS = 90  # guideline 5.3
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires when a new acute opioid order (not an unclassified one) is for a patient with no opioid in 90 days:
+    a reminder that non-opioid options often work as well for acute pain."""
+    acute = tuple(o for o in _pain_triggers(facts) if facts.duration(o) == "acute")
+    if not acute or not facts.exposure.naive:
+        return None
+
+    names = [facts.name(o) for o in acute]
+    window_start = (facts.now - timedelta(days=NAIVE_WINDOW_DAYS)).date()
+    window_end = (facts.now - timedelta(hours=24)).date()
+    options = list(settings["options"])
+    detail = "\n\n".join(
+        part
+        for part in (
+            "**New opioid order" + ("s" if len(names) > 1 else "") + " for acute pain:**\n" + bullet_list(names),
+            f"No opioid prescription or dispense was found from {window_start} to {window_end}.",
+            "For many acute pain conditions, non-opioid treatments relieve pain as well as or better than "
+            "opioids and avoid the risks that come with opioids.",
+            "**Options to consider first:**\n" + bullet_list(options) if options else "",
+            "If an opioid is still needed, talk with the patient about what it can realistically do for the pain "
+            "and about its risks, and prescribe an immediate-release opioid at the lowest effective dose for "
+            "the shortest time.",
+            based_on(
+                "today's draft outpatient opioid orders (acute: under 28 days' supply, or marked acute); opioid "
+                f"prescriptions and dispenses in this record from {window_start} to {window_end}."
+            ),
+        )
+        if part
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=_summary(names),
+        detail=detail,
+        suggestions=present(remove_draft(o, name) for o, name in zip(acute, names, strict=True)),
+        links=(guideline_link(facts.config, "rec1", "CDC 2022 Recommendation 1"),),
+        override_reasons=override_reasons(
+            facts.config,
+            "nonopioid-tried",
+            "nonopioid-contraindicated",
+            "excluded-condition",
+            "wrong-clinician",
+        ),
+        view="plan",
+        orders=tuple(o.id for o in acute if o.id),
+        facts={"naive": True, "acute_orders": names},
+    )
+
+
+def _pain_triggers(facts: Facts) -> tuple[MedOrder, ...]:
+    """The trigger orders, without buprenorphine treatment for opioid use disorder when exempt (10.0.6)."""
+    if CHECK_ID not in facts.config["moud_orders_exempt_from"]:
+        return facts.trigger_orders
+    return tuple(o for o in facts.trigger_orders if not facts.is_in(MOUD_BUP, o))
+
+
+def _summary(names: list[str]) -> str:
+    others = f" and {len(names) - 1} more" if len(names) > 1 else ""
+    named = f"No recent opioid use: consider non-opioid options before {names[0]}{others} for acute pain"
+    if len(named) <= SUMMARY_LIMIT:
+        return named
+    return "No recent opioid use: consider non-opioid options before this opioid for acute pain"
