@@ -297,12 +297,12 @@ def _fallback(order: MedOrder, drug: Drug) -> _Daily | None:
     days = quantity_days(order.dispense.expected_supply)
     if quantity is None or days is None:
         return None
-    text = f"{quantity.shown} over {number_text(days)} days"
+    text = f"{FALLBACK_NOTE}: {quantity.shown} over {number_text(days)} days"
     if drug.transdermal:
         if any(s.per != "hour" for s in drug.strengths):
             return None
         worn = tuple((s.ingredient, s.mg * 1000) for s in drug.strengths)
-        return _Daily(worn, f"{text}, 1 patch worn", (FALLBACK_NOTE, ONE_PATCH_NOTE))
+        return _Daily(worn, f"{text}, {ONE_PATCH_NOTE}", (FALLBACK_NOTE, ONE_PATCH_NOTE))
     per_day = Amount(quantity.value / days, quantity.unit_class, "")
     amounts = _per_ingredient(drug, per_day)
     if isinstance(amounts, str):
@@ -612,6 +612,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
         )
     mme = totals[best]
     if mme is None:
+        profile_name = mf.PROFILE_LABELS[profile].removesuffix(" factors")
         missing = ", ".join(i.name for i in ingredients if i.mme is None and i.rxcui != mf.BUPRENORPHINE)
         return _result(
             work,
@@ -620,7 +621,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
             ingredients,
             None,
             notes,
-            f"{work.display_name}: {doses} = {daily}; no {mf.PROFILE_LABELS[profile]} factor for {missing}",
+            f"{work.display_name}: {doses} = {daily}; no {profile_name} conversion factor for {missing}",
         )
     steps = " + ".join(
         f"{number_text(i.daily_amount or Decimal(0))} {_per_day(i.daily_unit)} {i.name} {_factor_text(i, profile)}"

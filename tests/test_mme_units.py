@@ -256,6 +256,8 @@ def test_fallback_for_a_patch_assumes_one_patch() -> None:
     assert order.mme == Decimal(180)
     assert "assumed 1 patch at a time" in order.notes
     assert "estimated from dispense quantity and days' supply" in order.notes
+    assert "assumed 1 patch at a time" in order.explanation
+    assert "estimated from dispense quantity and days' supply" in order.explanation
 
 
 def test_fallback_ignores_refills_and_needs_expected_supply() -> None:
