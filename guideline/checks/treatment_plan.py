@@ -1,0 +1,128 @@
+"""`treatment-plan` (guideline 10.12, CDC 2022 Recommendation 2): no pain treatment plan documented when longer-term
+opioid therapy starts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from guideline.cards import SUMMARY_LIMIT, Card
+from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons, plan_link
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.record import CarePlan, DocumentReference, MedOrder
+from guideline.terminology import MOUD_BUP, PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
+
+CHECK_ID = "treatment-plan"
+TITLE = "Pain treatment plan"
+
+PLAN_STATUSES = frozenset({"active", "completed"})
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires when an opioid-naive patient gets a new subacute/chronic opioid order and no pain treatment plan
+    (CarePlan, pain-management Procedure or plan note) is documented in the last 90 days."""
+    longer_term = tuple(o for o in _pain_triggers(facts) if facts.duration(o) == "subacute-chronic")
+    if not longer_term or not facts.exposure.naive:
+        return None
+    lookback = int(settings["lookback_days"])
+    if _plan_documented(facts, lookback, bool(settings["accept_document_reference"])):
+        return None
+
+    names = [facts.name(o) for o in longer_term]
+    days = [_days_text(facts, o) for o in longer_term]
+    sources = "care plans, pain management procedures" + (
+        " and pain plan notes" if settings["accept_document_reference"] else ""
+    )
+    detail = "\n\n".join(
+        (
+            "**Longer-term opioid order"
+            + ("s" if len(names) > 1 else "")
+            + ":**\n"
+            + bullet_list(f"{name}{day}" for name, day in zip(names, days, strict=True)),
+            f"The patient has had no opioids in the last 90 days, and no pain treatment plan is documented in the "
+            f"last {lookback} days.",
+            "Agreeing on a plan before longer-term opioid therapy starts sets shared expectations and makes it "
+            "easier to judge later whether the opioid is helping.",
+            "**With the patient, agree on:** realistic goals for pain and function; how benefit will be judged "
+            "and when; the non-opioid therapies to continue; and how opioids will be tapered and stopped if "
+            "benefits do not outweigh risks.",
+            based_on(
+                f"{sources} in this record from the last {lookback} days; opioid prescriptions and dispenses "
+                "from the last 90 days; today's draft outpatient opioid orders (28 days' supply or more, or "
+                "marked continuous)."
+            ),
+        )
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=_summary(names, lookback),
+        detail=detail,
+        links=(
+            plan_link("plan", "Create or review pain treatment plan"),
+            guideline_link(facts.config, "rec2", "CDC 2022 Recommendation 2"),
+        ),
+        override_reasons=override_reasons(
+            facts.config,
+            "plan-documented",
+            "benefits-outweigh-risks",
+            "excluded-condition",
+            "wrong-clinician",
+        ),
+        view="plan",
+        orders=tuple(o.id for o in longer_term if o.id),
+        facts={"naive": True, "orders": names, "lookback_days": lookback},
+    )
+
+
+def _pain_triggers(facts: Facts) -> tuple[MedOrder, ...]:
+    """The trigger orders, without buprenorphine treatment for opioid use disorder when exempt (10.0.6)."""
+    if CHECK_ID not in facts.config["moud_orders_exempt_from"]:
+        return facts.trigger_orders
+    return tuple(o for o in facts.trigger_orders if not facts.is_in(MOUD_BUP, o))
+
+
+def _in_window(facts: Facts, moments: tuple[datetime | None, ...], lookback: int) -> bool:
+    return any(facts.within_days(moment, lookback) for moment in moments)
+
+
+def _care_plan_counts(plan: CarePlan, facts: Facts, lookback: int) -> bool:
+    return (
+        plan.status in PLAN_STATUSES
+        and any(facts.terms.contains(PAIN_TREATMENT_PLAN, category) for category in plan.categories)
+        and _in_window(facts, (plan.created, plan.period_start, plan.last_updated), lookback)
+    )
+
+
+def _note_counts(document: DocumentReference, facts: Facts, lookback: int) -> bool:
+    return (
+        document.status == "current"
+        and facts.terms.contains(PAIN_TREATMENT_PLAN, document.type)
+        and facts.within_days(document.date, lookback)
+    )
+
+
+def _plan_documented(facts: Facts, lookback: int, accept_notes: bool) -> bool:
+    """Any author's plan counts: a care plan, a pain-management procedure or (if accepted) a plan note."""
+    if any(_care_plan_counts(p, facts, lookback) for p in facts.record.care_plans):
+        return True
+    if facts.procedures_in(PAIN_MANAGEMENT_PROCEDURE, days=lookback):
+        return True
+    return accept_notes and any(_note_counts(d, facts, lookback) for d in facts.record.documents)
+
+
+def _days_text(facts: Facts, order: MedOrder) -> str:
+    total = facts.supply(order).total_days
+    if total is None:
+        return " (marked for continuous use)"
+    rounded = total.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f" ({f'{rounded:f}'.removesuffix('.0')} days' supply)"
+
+
+def _summary(names: list[str], lookback: int) -> str:
+    others = f" and {len(names) - 1} more" if len(names) > 1 else ""
+    named = f"Longer-term opioid ({names[0]}{others}) starting with no pain treatment plan documented"
+    if len(named) <= SUMMARY_LIMIT:
+        return named
+    return f"Longer-term opioid starting with no pain treatment plan documented in {lookback} days"
