@@ -27,7 +27,10 @@ def state_cookie_name(state: str) -> str:
 def set_launch_cookie(
     response: Response, request: Request, settings: Settings, name: str, value: str, max_age: int, path: str
 ) -> None:
-    """HttpOnly, Secure, SameSite=None so it works inside an EHR iframe.
+    """HttpOnly, Secure, SameSite=None and Partitioned, so it works inside an EHR iframe.
+
+    Partitioned (CHIPS) keeps the cookie usable where browsers block third-party cookies; it is keyed by
+    the EHR's top-level site, which is where the whole launch (redirects included) happens.
 
     A plain-http request is only served when allow_http is set (local demo); browsers refuse SameSite=None
     without Secure there, so that one case falls back to Lax, which suffices for a top-level demo page.
@@ -41,6 +44,7 @@ def set_launch_cookie(
         secure=secure,
         httponly=True,
         samesite="None" if secure else "Lax",
+        partitioned=secure,
     )
 
 

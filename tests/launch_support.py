@@ -321,33 +321,6 @@ def make_app(tmp_path: Path, entries: Sequence[Mapping[str, Any]], **overrides: 
         "database_url": f"sqlite:///{tmp_path / 'launch.db'}",
         **overrides,
     }
-    try:
-        app = create_app(settings)
-    except ModuleNotFoundError as missing:
-        # Other faces are built in parallel; until they land, assemble the same launch wiring by hand.
-        if missing.name not in PEER_MODULES:
-            raise
-        app = _launch_only_app(settings)
+    app = create_app(settings)
     app.testing = True
-    return app
-
-
-PEER_MODULES = ("cds_hooks.blueprint", "cds_hooks.store", "smart_app.plan_view", "smart_app.demo")
-
-
-def _launch_only_app(overrides: Mapping[str, Any]) -> Flask:
-    from sqlalchemy import create_engine
-
-    from launch.blueprint import create_launch_blueprint
-    from launch.store import create_tables
-    from smart_app.config import load_settings
-
-    settings = load_settings(env={}, **overrides)
-    app = Flask("painplan_launch_tests", instance_path=settings.instance_path)
-    app.config["PAINPLAN"] = settings
-    app.secret_key = settings.secret_key
-    engine = create_engine(settings.database_url)
-    create_tables(engine)
-    app.extensions["painplan.db"] = engine
-    app.register_blueprint(create_launch_blueprint(settings, engine))
     return app

@@ -328,10 +328,10 @@ def test_launch_cookie_attributes(tmp_path, rsps):
     started, _, finished = run_launch(app.test_client(), ehr)
     (state_cookie,) = set_cookies(started)
     assert state_cookie.startswith("pp_auth_")
-    for attribute in ("HttpOnly", "Secure", "SameSite=None", "Path=/launch", "Max-Age=600"):
+    for attribute in ("HttpOnly", "Secure", "SameSite=None", "Partitioned", "Path=/launch", "Max-Age=600"):
         assert attribute in state_cookie
     launch_cookie = next(c for c in set_cookies(finished) if c.startswith("pp_launch_"))
-    for attribute in ("HttpOnly", "Secure", "SameSite=None", "Path=/"):
+    for attribute in ("HttpOnly", "Secure", "SameSite=None", "Partitioned", "Path=/"):
         assert attribute in launch_cookie
     assert launch_cookie.startswith(f"pp_launch_{handle_of(finished)}=")
     cleared = next(c for c in set_cookies(finished) if c.startswith("pp_auth_"))
