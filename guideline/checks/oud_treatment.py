@@ -1,0 +1,171 @@
+"""`oud-treatment` (guideline 10.10, CDC 2022 Recommendation 12): opioid use disorder without medication
+treatment."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
+from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons, plan_link
+from guideline.clinical import condition_date
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.history import dispense_interval, dispense_time, order_interval
+from guideline.orders import IGNORED_DRAFT_STATUSES
+from guideline.record import Condition
+from guideline.terminology import MOUD, OUD
+
+CHECK_ID = "oud-treatment"
+TITLE = "Treatment for opioid use disorder"
+
+PAST_ORDER_STATUSES = frozenset({"completed", "stopped", "on-hold"})
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires for an active opioid use disorder diagnosis when no buprenorphine, methadone or naltrexone
+    treatment is found in the lookback window. On order hooks only with a new opioid order, unless configured
+    to run on every order-sign."""
+    if facts.context.hook != "patient-view" and settings["order_sign_trigger"] != "any" and not facts.trigger_orders:
+        return None
+    diagnoses = facts.conditions_in(OUD, active_only=True)
+    if not diagnoses:
+        return None
+    days = int(settings["lookback_days"])
+    if _moud_in_window(facts, days):
+        return None
+    return _card(facts, settings, diagnoses, days)
+
+
+def _overlaps(interval: tuple[date, date] | None, low: date, high: date) -> bool:
+    return interval is not None and interval[0] <= high and interval[1] >= low
+
+
+def _moud_in_window(facts: Facts, days: int) -> bool:
+    """Any MOUD order (any category), dispense or draft that shows treatment in the window."""
+    low, high = facts.today - timedelta(days=days), facts.today
+    for order in facts.record.orders:
+        if not facts.is_in(MOUD, order):
+            continue
+        if order.is_draft:
+            if order.status not in IGNORED_DRAFT_STATUSES:
+                return True
+            continue
+        if order.status == "active":
+            return True
+        if order.status in PAST_ORDER_STATUSES and (
+            facts.within_days(order.authored_on, days)
+            or _overlaps(order_interval(order, facts.supply(order)), low, high)
+        ):
+            return True
+    return any(
+        d.status == "completed"
+        and facts.is_in(MOUD, d)
+        and (facts.within_days(dispense_time(d), days) or _overlaps(dispense_interval(d), low, high))
+        for d in facts.record.dispenses
+    )
+
+
+# -- the card --------------------------------------------------------------------------------------------------
+
+
+def _diagnosis_name(facts: Facts, condition: Condition) -> str:
+    if condition.code is None:
+        return "opioid use disorder"
+    shown = condition.code.display()
+    if shown:
+        return shown
+    for coding in condition.code.codings:
+        if coding.system and coding.code:
+            known = facts.terms.display(coding.system, coding.code)
+            if known:
+                return known
+    return next((c.code for c in condition.code.codings if c.code), None) or "opioid use disorder"
+
+
+def _diagnosis_line(facts: Facts, condition: Condition) -> str:
+    day = condition_date(condition)
+    return f"{_diagnosis_name(facts, condition)}" + (f" (recorded {day.isoformat()})" if day else "")
+
+
+def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int) -> str:
+    tail = f" with no OUD medication in {days} days: offer treatment"
+    name = _diagnosis_name(facts, diagnoses[0])
+    room = SUMMARY_LIMIT - len(tail)
+    if len(name) > room:
+        name = name[: room - 1].rstrip() + "…"
+    return name + tail
+
+
+def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestion:
+    """A site's complete order template, addressed to this patient and visit."""
+    resource = copy.deepcopy(dict(template))
+    if facts.context.patient_id:
+        resource["subject"] = {"reference": f"Patient/{facts.context.patient_id}"}
+    if facts.context.encounter_id and "encounter" not in resource:
+        resource["encounter"] = {"reference": f"Encounter/{facts.context.encounter_id}"}
+    resource.setdefault("authoredOn", facts.now.isoformat())
+    medication = resource.get("medicationCodeableConcept") or {}
+    name = medication.get("text") or next(
+        (c.get("display") for c in medication.get("coding", []) if c.get("display")), None
+    )
+    return Suggestion(
+        label=f"Order {name}" if name else "Start medication for opioid use disorder",
+        action="create",
+        description="Create a draft order from the site's opioid use disorder treatment template.",
+        is_recommended=False,
+        resource=resource,
+    )
+
+
+def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...], days: int) -> Card:
+    referrals = tuple(
+        Link(label=str(r["label"]), url=str(r["url"]))
+        for r in facts.config["oud"]["referral_resources"]
+        if r.get("label") and r.get("url")
+    )
+    referral_text = ", ".join(link.label for link in referrals)
+    detail = "\n\n".join(
+        part
+        for part in (
+            "**Opioid use disorder diagnosis:**\n" + bullet_list(_diagnosis_line(facts, c) for c in diagnoses),
+            f"No buprenorphine, methadone or naltrexone order, dispense or draft was found in the last {days} days.",
+            "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
+            "**Options:**\n"
+            + bullet_list(
+                (
+                    "Buprenorphine: can be started in primary care; no special DEA waiver has been needed since 2023.",
+                    "Methadone: through an opioid treatment program.",
+                    "Extended-release naltrexone injection.",
+                    f"Referral for treatment{': ' + referral_text if referral_text else ''}.",
+                    "Offer naloxone as well.",
+                )
+            ),
+            "Keep the patient in care: opioid use disorder is never a reason to dismiss a patient. If the "
+            "diagnosis names remission, judge whether treatment is still needed.",
+            based_on(
+                f"active diagnoses on record (any date) and medication orders, dispenses and today's drafts for "
+                f"buprenorphine, methadone and naltrexone in the last {days} days."
+            ),
+        )
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=_summary(facts, diagnoses, days),
+        detail=detail,
+        suggestions=tuple(_template_suggestion(facts, t) for t in settings["suggestions"]),
+        links=(
+            guideline_link(facts.config, "rec12", "CDC 2022 Recommendation 12"),
+            *referrals,
+            plan_link("oud"),
+        ),
+        override_reasons=override_reasons(
+            facts.config, "moud-elsewhere", "moud-declined", "referred", "data-incorrect", "wrong-clinician"
+        ),
+        view="oud",
+        orders=tuple(o.id for o in facts.trigger_orders if o.id),
+        facts={"diagnoses": [_diagnosis_name(facts, c) for c in diagnoses]},
+    )
