@@ -19,7 +19,7 @@ from authlib.integrations.base_client import OAuthError
 from flask import redirect, request
 
 from launch import store
-from launch.cookies import SESSION_COOKIE_SECONDS, session_cookie_name, set_launch_cookie
+from launch.cookies import SESSION_COOKIE_PREFIX, SESSION_COOKIE_SECONDS, session_cookie_name, set_launch_cookie
 from launch.cookies import frame_ancestors_header as _frame_ancestors_header
 from launch.crypto import digest, random_secret, same_digest
 from launch.oauth import refresh
@@ -33,6 +33,9 @@ REFRESH_LEEWAY = 60  # refresh a minute early so a FHIR call never starts with a
 REFRESH_LOCK_SECONDS = 15
 REFRESH_WAIT_SECONDS = 5.0
 RELAUNCH = "Open the pain treatment plan again from the patient's chart."
+# One cookie per launch; without a cap a busy day of launches would outgrow servers' request-header limits
+# (gunicorn refuses header fields over 8190 bytes), so only the newest launches keep theirs.
+MAX_LAUNCH_COOKIES = 12
 
 
 @dataclass(frozen=True)
@@ -211,9 +214,22 @@ def create_session(service: LaunchService, values: Mapping[str, Any]) -> tuple[s
     return handle, secret
 
 
+def _drop_old_launch_cookies(service: LaunchService, response: flask.Response, keep: str) -> None:
+    """Clear cookies of ended launches, and of the oldest live ones beyond MAX_LAUNCH_COOKIES."""
+    names = [name for name in request.cookies if name.startswith(SESSION_COOKIE_PREFIX)][:200]
+    handles = [name[len(SESSION_COOKIE_PREFIX) :] for name in names]
+    handles = [handle for handle in handles if handle != keep and HANDLE_PATTERN.match(handle)]
+    ages = store.live_session_ages(service.engine, handles)
+    newest_first = sorted((h for h in handles if h in ages), key=lambda h: ages[h], reverse=True)
+    dropped = [h for h in handles if h not in ages] + newest_first[MAX_LAUNCH_COOKIES - 1 :]
+    for handle in dropped:
+        set_launch_cookie(response, request, service.settings, session_cookie_name(handle), "", 0, "/")
+
+
 def redirect_to_plan(service: LaunchService, handle: str, secret: str) -> flask.Response:
     stub = LaunchSession(handle, "", "", None, None, None, "", None, True, None, None)
     response = redirect(plan_url(stub), code=303)
+    _drop_old_launch_cookies(service, response, handle)
     set_launch_cookie(
         response, request, service.settings, session_cookie_name(handle), secret, SESSION_COOKIE_SECONDS, "/"
     )

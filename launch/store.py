@@ -103,6 +103,17 @@ def load_session(engine: Engine, handle: str) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
+def live_session_ages(engine: Engine, handles: list[str]) -> dict[str, int]:
+    """created_at of those handles whose session still exists and has not ended."""
+    if not handles:
+        return {}
+    query = select(sessions.c.handle, sessions.c.created_at).where(
+        sessions.c.handle.in_(handles), sessions.c.expires_at >= now()
+    )
+    with engine.connect() as connection:
+        return {row.handle: row.created_at for row in connection.execute(query)}
+
+
 def claim_refresh(engine: Engine, handle: str, seconds: int) -> bool:
     """Take the per-session refresh lock, so two requests never spend the same (rotating) refresh token."""
     moment = now()

@@ -327,3 +327,21 @@ def test_plain_http_demo_gets_lax_cookies_without_secure(tmp_path):
     handle = query(response.headers["Location"])["s"]
     probe = client.get("/_probe", query_string={"s": handle}, base_url="http://127.0.0.1:8765")
     assert probe.get_json()["patient"] == "demo-1"
+
+
+def test_old_launch_cookies_are_dropped_so_headers_stay_small(tmp_path, monkeypatch):
+    app = _trusted_app(tmp_path)
+    client = app.test_client()
+    clock = [int(time.time())]
+    monkeypatch.setattr(store, "now", lambda: clock[0])
+    handles = []
+    for index in range(15):
+        clock[0] += 1  # launches a second apart, so "oldest" is well defined
+        response = client.get("/_ehr_opens_plan", query_string={"patient": f"p{index}"}, base_url=PUBLIC_URL)
+        handles.append(query(response.headers["Location"])["s"])
+    names = [cookie.key for cookie in client._cookies.values() if cookie.key.startswith("pp_launch_")]
+    assert len(names) == 12
+    assert set(names) == {f"pp_launch_{handle}" for handle in handles[-12:]}
+    newest = client.get("/_probe", query_string={"s": handles[-1]}, base_url=PUBLIC_URL)
+    assert newest.get_json()["patient"] == "p14"
+    assert client.get("/_probe", query_string={"s": handles[0]}, base_url=PUBLIC_URL).status_code == 401
