@@ -7,6 +7,7 @@ from datetime import date, datetime
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY
 from guideline.record import Condition, Procedure
+from guideline.terminology import Terminology
 from guideline.timeutil import in_last_days
 
 HIDING_VERIFICATION = frozenset({"refuted", "entered-in-error"})
@@ -36,9 +37,7 @@ def is_active(condition: Condition) -> bool:
 
 def is_encounter_diagnosis_only(condition: Condition) -> bool:
     """Categorised only as an encounter diagnosis (G3a ignores those; a problem-list entry counts)."""
-    codes = {
-        c.code for concept in condition.categories for c in concept.codings if c.system in CATEGORY_SYSTEMS
-    }
+    codes = {c.code for concept in condition.categories for c in concept.codings if c.system in CATEGORY_SYSTEMS}
     return codes == {"encounter-diagnosis"}
 
 
@@ -66,3 +65,16 @@ def performed_within(procedure: Procedure, days: int, today: date) -> bool:
 def last_performed(procedure: Procedure) -> date | None:
     dates = [m.date() for m in procedure_dates(procedure) if m is not None]
     return max(dates) if dates else None
+
+
+def condition_name(condition: Condition, terms: Terminology) -> str:
+    """The condition's own text, else the code's display from our value sets, else the code itself."""
+    if condition.code is None:
+        return "a condition without a code"
+    named = condition.code.display()
+    if named:
+        return named
+    for coding in condition.code.codings:
+        if coding.system and coding.code:
+            return terms.display(coding.system, coding.code) or coding.code
+    return "a coded condition"

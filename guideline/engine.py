@@ -36,9 +36,7 @@ class Evaluation:
     failures: tuple[CheckFailure, ...] = ()
 
 
-def _silencing_snooze(
-    card: Card, context: HookContext, snoozes: Sequence[Snooze], now: datetime
-) -> Snooze | None:
+def _silencing_snooze(card: Card, context: HookContext, snoozes: Sequence[Snooze], now: datetime) -> Snooze | None:
     """An unexpired snooze for this patient and check (and user, when user-scoped) that the card does not
     outrank: a more severe finding breaks the snooze (10.0.4)."""
     for snooze in snoozes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from guideline.clinical import (
+    condition_name,
     is_active,
     is_encounter_diagnosis_only,
     is_visible,
@@ -41,10 +42,6 @@ class ExclusionFinding:
     evidence: str
 
 
-def _condition_name(condition: Condition) -> str:
-    return (condition.code.display() if condition.code else None) or "a coded condition"
-
-
 def age_in_years(birth_date: date, today: date) -> int:
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
@@ -61,7 +58,7 @@ def _sickle_cell(conditions: list[Condition], terms: Terminology, config: Guidel
     require_active = config["exclusions"]["sickle_cell"]["require_active"]
     for condition in conditions:
         if terms.contains(SICKLE_CELL, condition.code) and (not require_active or is_active(condition)):
-            return _condition_name(condition)
+            return condition_name(condition, terms)
     return None
 
 
@@ -75,13 +72,11 @@ def _encounter_cancer_links(
     return any(terms.contains(MALIGNANT_CANCER, reason) for reason in encounter.reason_codes)
 
 
-def _active_cancer(
-    record: PatientRecord, conditions: list[Condition], terms: Terminology, today: date
-) -> str | None:
+def _active_cancer(record: PatientRecord, conditions: list[Condition], terms: Terminology, today: date) -> str | None:
     cancers = [c for c in conditions if terms.contains(MALIGNANT_CANCER, c.code)]
     for condition in cancers:
         if is_active(condition) and not is_encounter_diagnosis_only(condition):
-            return f"active {_condition_name(condition)}"
+            return f"active {condition_name(condition, terms)}"
     cancer_refs = {c.ref for c in cancers if c.ref}
     cancer_by_encounter = {c.encounter for c in cancers if c.encounter}
     linked = {
@@ -99,14 +94,12 @@ def _active_cancer(
 def _terminal(conditions: list[Condition], terms: Terminology) -> str | None:
     for condition in conditions:
         if is_active(condition) and terms.contains(TERMINAL, condition.code):
-            return _condition_name(condition)
+            return condition_name(condition, terms)
     return None
 
 
 def _is_z515(concept: Concept | None) -> bool:
-    return concept is not None and any(
-        c.system == ICD10CM and c.code in PALLIATIVE_Z515 for c in concept.codings
-    )
+    return concept is not None and any(c.system == ICD10CM and c.code in PALLIATIVE_Z515 for c in concept.codings)
 
 
 def _hospice(
@@ -156,15 +149,11 @@ def _hospice(
             return "hospice or end-of-life care ordered"
     if rules["include_z51_5"]:
         for condition in conditions:
-            if _is_z515(condition.code) and (
-                is_active(condition) or in_last_days(condition.recorded_date, 90, today)
-            ):
+            if _is_z515(condition.code) and (is_active(condition) or in_last_days(condition.recorded_date, 90, today)):
                 return "palliative care encounter (Z51.5)"
     if rules["include_hospice_finding"]:
         for observation in record.observations:
-            if terms.contains(HOSPICE_FINDING, observation.code) and in_last_months(
-                observation.result_time, 12, today
-            ):
+            if terms.contains(HOSPICE_FINDING, observation.code) and in_last_months(observation.result_time, 12, today):
                 return "hospice care finding"
     return None
 

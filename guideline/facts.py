@@ -8,7 +8,7 @@ from functools import cached_property
 
 from guideline import orders as order_rules
 from guideline.cards import Snooze
-from guideline.clinical import is_active, is_visible, performed_within, procedure_counts
+from guideline.clinical import condition_name, is_active, is_visible, performed_within, procedure_counts
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.context import HookContext
 from guideline.exclusions import ExclusionFinding, general_exclusions
@@ -144,6 +144,9 @@ class Facts:
             and self.terms.contains(set_name, p.code)
             and (days is None or performed_within(p, days, self.today))
         )
+
+    def condition_name(self, condition: Condition) -> str:
+        return condition_name(condition, self.terms)
 
     def within_days(self, moment: datetime | date | None, days: int) -> bool:
         return in_last_days(moment, days, self.today)

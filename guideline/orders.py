@@ -29,9 +29,7 @@ def is_ambulatory(order: MedOrder, config: GuidelineConfig) -> bool:
 def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:
     """Ambulatory drafts from `context.draftOrders`, whatever their status, except cancelled or in error (3.1)."""
     return tuple(
-        o
-        for o in orders
-        if o.is_draft and o.status not in IGNORED_DRAFT_STATUSES and is_ambulatory(o, config)
+        o for o in orders if o.is_draft and o.status not in IGNORED_DRAFT_STATUSES and is_ambulatory(o, config)
     )
 
 
@@ -39,9 +37,7 @@ def selected(order: MedOrder, selections: tuple[str, ...]) -> bool:
     """Whether an order-select `selections` entry names this draft (`MedicationRequest/<id>` or a bare id)."""
     if not order.id:
         return False
-    return any(
-        s == order.ref or s == order.id or s.endswith("/MedicationRequest/" + order.id) for s in selections
-    )
+    return any(s == order.ref or s == order.id or s.endswith("/MedicationRequest/" + order.id) for s in selections)
 
 
 def new_drafts(drafts: tuple[MedOrder, ...], hook: str, selections: tuple[str, ...]) -> tuple[MedOrder, ...]:

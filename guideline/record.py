@@ -462,9 +462,7 @@ def _course_of_therapy(data: Mapping[str, Any]) -> str | None:
     return next((c.code for c in course.codings if c.code), None)
 
 
-def read_med_order(
-    data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo, pool: _Pool | None = None
-) -> MedOrder:
+def read_med_order(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo, pool: _Pool | None = None) -> MedOrder:
     dispense = as_dict(data.get("dispenseRequest"))
     validity = as_dict(dispense.get("validityPeriod"))
     return MedOrder(
@@ -630,9 +628,16 @@ def _patient(data: Mapping[str, Any], tz: ZoneInfo) -> Patient:
     name = None
     if names:
         first_name = names[0]
-        name = text(first_name.get("text")) or " ".join(
-            [*(g for g in as_list(first_name.get("given")) if isinstance(g, str)), text(first_name.get("family")) or ""]
-        ).strip() or None
+        name = (
+            text(first_name.get("text"))
+            or " ".join(
+                [
+                    *(g for g in as_list(first_name.get("given")) if isinstance(g, str)),
+                    text(first_name.get("family")) or "",
+                ]
+            ).strip()
+            or None
+        )
     mrn = None
     for identifier in as_list(data.get("identifier")):
         ident = as_dict(identifier)
@@ -733,13 +738,7 @@ def build_record(
             problems.append(ReadProblem(str(kind), resource_id, f"unreadable: {type(error).__name__}"))
 
     unresolved = tuple(
-        sorted(
-            {
-                o.medication.reference
-                for o in orders
-                if o.medication.unresolved and o.medication.reference
-            }
-        )
+        sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
     )
     return PatientRecord(
         patient=patient,
@@ -749,4 +748,3 @@ def build_record(
         unresolved_medication_refs=unresolved,
         **{name: tuple(values) for name, values in collected.items()},
     )
-

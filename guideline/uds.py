@@ -77,9 +77,7 @@ def result_value(observation: Observation) -> Value:
     indeterminate, silence is "none" (a test was still done)."""
     answers: list[Value] = []
     if observation.value_concept is not None:
-        coded = _value_from_codes(observation.value_concept) or value_from_text(
-            observation.value_concept.text
-        )
+        coded = _value_from_codes(observation.value_concept) or value_from_text(observation.value_concept.text)
         if coded:
             answers.append(coded)
     from_string = value_from_text(observation.value_string)

@@ -88,9 +88,7 @@ def based_on(text: str) -> str:
     return f"*Based on: {text}*"
 
 
-def _context_references(
-    patient_id: str | None, encounter_id: str | None, user_id: str | None
-) -> dict[str, Any]:
+def _context_references(patient_id: str | None, encounter_id: str | None, user_id: str | None) -> dict[str, Any]:
     references: dict[str, Any] = {}
     if patient_id:
         references["subject"] = {"reference": f"Patient/{patient_id}"}
@@ -156,9 +154,7 @@ def naloxone_request(
                 "nostril.",
                 "asNeededBoolean": True,
                 "route": {
-                    "coding": [
-                        {"system": "http://snomed.info/sct", "code": "46713006", "display": "Nasal route"}
-                    ]
+                    "coding": [{"system": "http://snomed.info/sct", "code": "46713006", "display": "Nasal route"}]
                 },
                 "doseAndRate": [
                     {

@@ -135,7 +135,7 @@ def _profile_label(profile: str) -> str:
 
 def _order_line(order: OrderMme) -> str:
     status = "new order" if order.is_draft else "active"
-    return f"{order.display_name} ({status}): {order.explanation}"
+    return f"{order.explanation} ({status})"
 
 
 def _order_table(mme: MmeSummary) -> str:
