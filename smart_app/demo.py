@@ -34,6 +34,10 @@ def _concept_text(concept: Mapping[str, Any] | None) -> str:
     return next((str(c["display"]) for c in concept.get("coding", []) if c.get("display")), "unnamed")
 
 
+def _status_code(concept: Mapping[str, Any] | None) -> str:
+    return next((str(c["code"]) for c in (concept or {}).get("coding", []) if c.get("code")), "")
+
+
 def _medication_text(order: Mapping[str, Any], medications: Mapping[str, Mapping[str, Any]]) -> str:
     if "medicationCodeableConcept" in order:
         return _concept_text(order["medicationCodeableConcept"])
@@ -59,7 +63,7 @@ def chart_summary(patient: DemoPatient, today: date) -> dict[str, Any]:
     problems = [
         {
             "text": _concept_text(condition.get("code")),
-            "status": _concept_text(condition.get("clinicalStatus")) if condition.get("clinicalStatus") else "",
+            "status": _status_code(condition.get("clinicalStatus")),
         }
         for condition in patient.resources("Condition")
     ]
