@@ -1,0 +1,48 @@
+"""`painplan check`: answer one CDS Hooks request from a file, exactly as the service would, with no network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from cds_hooks.service import run_hook
+from cds_hooks.services import SERVICES
+from guideline.config import ConfigError
+from smart_app.config import load_settings
+
+
+def _read(source: str) -> str:
+    if source in ("-", ""):
+        return sys.stdin.read()
+    with open(source, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Print the response JSON; exit 0 on 200, 1 on 412 (nothing readable), 2 on bad input."""
+    try:
+        overrides = {"today": date.fromisoformat(args.today)} if getattr(args, "today", None) else {}
+        settings = load_settings(config_file=getattr(args, "config", None), **overrides)
+    except (ConfigError, ValueError) as error:
+        print(f"painplan check: {error}", file=sys.stderr)
+        return 2
+    try:
+        body = json.loads(_read(getattr(args, "input", "-") or "-"))
+    except OSError as error:
+        print(f"painplan check: cannot read {args.input}: {error.strerror}", file=sys.stderr)
+        return 2
+    except (ValueError, RecursionError):
+        print("painplan check: the input is not valid JSON", file=sys.stderr)
+        return 2
+    hook = body.get("hook") if isinstance(body, dict) else None
+    if hook not in SERVICES:
+        print(f"painplan check: hook must be one of {', '.join(SERVICES)}", file=sys.stderr)
+        return 2
+    result = run_hook(hook, body, settings, engine=None, network=False)
+    if result.status == 400:
+        print(f"painplan check: {result.body['issue'][0]['diagnostics']}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.body, indent=2, ensure_ascii=False))
+    return 0 if result.status == 200 else 1

@@ -1,0 +1,145 @@
+"""Card JSON (standards 1.7, 5 #27–#29; guideline 10.0.2): uuids, topic, suggestions, links, no empty values."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+from builders import PATIENT_ID
+from cds_support import hook_request, make_app, oxycodone_draft
+
+from cds_hooks.cards import CardOptions, card_json, empty_paths, options_for, prune, topic_code
+from guideline.cards import Card, Link, OverrideReason, Suggestion
+from guideline.config import GuidelineConfig
+
+CONFIG = GuidelineConfig.from_mapping()
+NALOXONE = {
+    "resourceType": "MedicationRequest",
+    "status": "draft",
+    "intent": "proposal",
+    "medicationCodeableConcept": {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1725059"}]
+    },
+    "subject": {"reference": "Patient/someone-else"},
+    "note": [],
+    "dosageInstruction": [{"text": ""}],
+}
+
+
+def sample_card(**changes) -> Card:
+    values = {
+        "check_id": "naloxone",
+        "indicator": "warning",
+        "summary": "Offer naloxone: overdose risk is elevated",
+        "detail": "**Finding.**",
+        "suggestions": (
+            Suggestion("Order naloxone", "create", "Order naloxone nasal spray.", True, resource=NALOXONE),
+            Suggestion("Remove the new order", "delete", "Remove the draft.", resource_id="MedicationRequest/d1"),
+        ),
+        "links": (Link("CDC Recommendation 8", "https://www.cdc.gov/x#8"), Link("Relative", "/oops")),
+        "override_reasons": (OverrideReason("http://s", "naloxone-declined", "Naloxone offered; patient declined"),),
+        "orders": ("MedicationRequest/d1",),
+        "view": "risk",
+    }
+    values.update(changes)
+    return Card(**values)
+
+
+def test_card_shape_uuids_topic_suggestions_and_links():
+    options = options_for(CONFIG, "https://cds.example.org/", PATIENT_ID)
+    first, second = card_json(sample_card(), options), card_json(sample_card(), options)
+    assert uuid.UUID(first["uuid"]).version == 4 and first["uuid"] != second["uuid"]
+    assert first["summary"] and len(first["summary"]) < 140 and isinstance(first["detail"], str)
+    assert first["source"]["label"] == CONFIG["source_label"]
+    assert first["source"]["topic"] == {
+        "system": "http://painplan.example/fhir/CodeSystem/painplan-check",
+        "code": "naloxone",
+        "display": "Offer naloxone",
+    }
+    assert first["selectionBehavior"] == "any"
+    create, delete = first["suggestions"]
+    assert create["isRecommended"] is True and "isRecommended" not in delete
+    assert all(len(s["actions"]) == 1 and uuid.UUID(s["uuid"]) for s in first["suggestions"])
+    assert create["actions"][0]["resource"]["subject"] == {"reference": f"Patient/{PATIENT_ID}"}
+    assert delete["actions"][0] == {
+        "type": "delete",
+        "description": "Remove the draft.",
+        "resourceId": "MedicationRequest/d1",
+    }
+    assert all(r["display"] for r in first["overrideReasons"])
+    labels = [link["label"] for link in first["links"]]
+    assert "Relative" not in labels  # relative links are never sent
+    smart = next(link for link in first["links"] if link["type"] == "smart")
+    assert smart["url"] == "https://cds.example.org/launch"
+    assert json.loads(smart["appContext"]) == {"view": "risk", "check": "naloxone", "orders": ["MedicationRequest/d1"]}
+    assert all(link["url"].startswith("https://") for link in first["links"])
+    assert empty_paths(first) == []
+
+
+def test_app_context_can_be_switched_off_and_launch_url_configured():
+    config = GuidelineConfig.from_mapping(
+        {"smart_app": {"launch_url": "https://plan.example.org/smart/launch", "send_app_context": False}}
+    )
+    card = card_json(sample_card(), options_for(config, "https://cds.example.org", PATIENT_ID))
+    smart = next(link for link in card["links"] if link["type"] == "smart")
+    assert smart == {"label": "Open PainPlan", "url": "https://plan.example.org/smart/launch", "type": "smart"}
+
+
+def test_alnum_topic_codes_for_epic():
+    config = GuidelineConfig.from_mapping({"topic_code_style": "alnum"})
+    assert topic_code("opioid-benzodiazepine", config) == "opioidbenzodiazepine"
+    card = card_json(sample_card(), options_for(config, "https://x.test", PATIENT_ID))
+    assert re.fullmatch(r"[A-Za-z0-9]{1,100}", card["source"]["topic"]["code"])
+
+
+def test_invalid_suggested_resource_is_dropped_never_sent():
+    broken = dict(NALOXONE, authoredOn="yesterday")
+    card = card_json(
+        sample_card(suggestions=(Suggestion("Order", "create", "Order it.", resource=broken),)),
+        options_for(CONFIG, "https://x.test", PATIENT_ID),
+    )
+    assert "suggestions" not in card and "selectionBehavior" not in card
+
+
+def test_card_without_suggestions_has_no_selection_behavior_and_no_empty_lists():
+    card = card_json(
+        sample_card(suggestions=(), override_reasons=(), links=()), CardOptions(CONFIG, "https://x.test/launch")
+    )
+    assert "suggestions" not in card and "selectionBehavior" not in card and "overrideReasons" not in card
+    assert [link["type"] for link in card["links"]] == ["smart"]
+    assert empty_paths(card) == []
+
+
+def test_prune_removes_every_kind_of_empty_value_at_any_depth():
+    messy = {
+        "a": None,
+        "b": "",
+        "c": [],
+        "d": {},
+        "e": [{"f": None}, {}, "", 0, False],
+        "g": {"h": {"i": []}},
+        "j": "x",
+    }
+    assert prune(messy) == {"e": [0, False], "j": "x"}
+    assert empty_paths({"cards": [{"x": []}]}) == ["$.cards[0].x"]
+
+
+@pytest.mark.parametrize("service", ["order-sign", "order-select"])
+def test_every_card_from_the_service_is_clean(tmp_path, service):
+    app = make_app(tmp_path)
+    body = hook_request(service, drafts=[oxycodone_draft(dose=3)], prefetch={})
+    response = app.test_client().post(f"/cds-services/{service}", json=body)
+    cards = response.json["cards"]
+    assert cards and empty_paths(response.json) == []
+    for card in cards:
+        assert card["indicator"] in ("info", "warning", "critical") and len(card["summary"]) < 140
+        assert "appContext" not in json.dumps([link for link in card.get("links", []) if link["type"] != "smart"])
+        assert all(isinstance(link.get("appContext", ""), str) for link in card.get("links", []))
+        for suggestion in card.get("suggestions", []):
+            assert card["selectionBehavior"] == "any" and suggestion["label"]
+            for action in suggestion["actions"]:
+                assert action["type"] in ("create", "update", "delete") and action["description"]
+                if action["type"] == "delete":
+                    assert re.fullmatch(r"[A-Za-z]+/.+", action["resourceId"])
