@@ -1,0 +1,195 @@
+"""General exclusions G1–G5 (guideline 7) through the engine, shown on the `high-mme` check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from builders import (
+    ICD10,
+    SNOMED,
+    card,
+    condition,
+    days_ago,
+    encounter,
+    med_request,
+    patient,
+    procedure,
+    run,
+    service_request,
+)
+
+from guideline.engine import Evaluation
+
+CHECK = "high-mme"
+OXYCODONE = "1049621"  # 2 tablets of 5 mg every 4 hours = 60 mg = 90 MME/day: a critical high-mme card
+SICKLE_CELL = "417357006"
+BREAST_CANCER = "C50.011"
+ACUTE_LIVER_FAILURE = "197270009"  # conditions-likely-terminal-for-opioid-prescribing
+HOSPICE_CARE = "385763009"  # Hospice care (regime/therapy); also a hospice discharge disposition
+HOSPICE_REFERRAL = "306205009"  # Referral to hospice (procedure)
+DISCHARGE_DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
+
+
+def evaluate(*resources: dict[str, Any], config: dict | None = None) -> Evaluation:
+    draft = med_request(OXYCODONE, draft=True, id="ox1", dose=2, period=4)
+    return run("order-sign", drafts=[draft], resources=list(resources), config=config)
+
+
+def excluded(*resources: dict[str, Any], config: dict | None = None) -> bool:
+    """True when the exclusions silence high-mme (the same order always fires without them)."""
+    return card(evaluate(*resources, config=config), CHECK) is None
+
+
+def exclusion_names(*resources: dict[str, Any], config: dict | None = None) -> list[str]:
+    return [f.name for f in evaluate(*resources, config=config).facts.exclusions]
+
+
+def test_the_baseline_order_fires() -> None:
+    assert not excluded()
+
+
+# -- G1 age under 18 -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "is_excluded"),
+    [("2010-01-01", True), ("2008-06-16", True), ("2008-06-15", False), ("1970-04-01", False), (None, False)],
+    ids=["age-16", "turns-18-tomorrow", "turns-18-today", "adult", "birth-date-missing"],
+)
+def test_g1_age(birth_date: str | None, is_excluded: bool) -> None:
+    assert excluded(patient(birth_date=birth_date)) is is_excluded
+
+
+def test_g1_evidence_and_toggle() -> None:
+    (finding,) = evaluate(patient(birth_date="2010-01-01")).facts.exclusions
+    assert (finding.name, finding.evidence) == ("age_under_18", "age 16")
+    assert not excluded(patient(birth_date="2010-01-01"), config={"exclusions": {"age_under_18": {"enabled": False}}})
+
+
+# -- G2 sickle cell --------------------------------------------------------------------------------------------
+
+
+def test_g2_sickle_cell_of_any_status() -> None:
+    assert excluded(condition(SNOMED, SICKLE_CELL, clinical="resolved"))
+    assert excluded(condition(SNOMED, SICKLE_CELL, clinical=None, category=None))
+
+
+def test_g2_require_active_option() -> None:
+    config = {"exclusions": {"sickle_cell": {"require_active": True}}}
+    assert not excluded(condition(SNOMED, SICKLE_CELL, clinical="resolved"), config=config)
+    assert excluded(condition(SNOMED, SICKLE_CELL), config=config)
+
+
+def test_g2_refuted_or_non_clinical_category_is_invisible() -> None:
+    refuted = condition(SNOMED, SICKLE_CELL)
+    refuted["verificationStatus"] = {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "refuted"}]
+    }
+    assert not excluded(refuted)
+    assert not excluded(condition(SNOMED, SICKLE_CELL, category="billing-only"))
+
+
+# -- G3 active cancer ------------------------------------------------------------------------------------------
+
+
+def test_g3a_active_cancer_on_the_problem_list_or_uncategorised() -> None:
+    assert excluded(condition(ICD10, BREAST_CANCER))
+    assert excluded(condition(ICD10, BREAST_CANCER, category=None))
+    assert exclusion_names(condition(ICD10, BREAST_CANCER)) == ["active_cancer"]
+
+
+def test_g3a_resolved_or_encounter_diagnosis_only_does_not_exclude() -> None:
+    assert not excluded(condition(ICD10, BREAST_CANCER, clinical="resolved"))
+    assert not excluded(condition(ICD10, BREAST_CANCER, category="encounter-diagnosis"))
+
+
+def test_g3b_two_cancer_visits_in_12_months() -> None:
+    cancer = condition(ICD10, BREAST_CANCER, clinical="resolved", category="encounter-diagnosis", id="ca1")
+    visits = [encounter(start=days_ago(ago), diagnoses=["Condition/ca1"]) for ago in (30, 200)]
+    assert excluded(cancer, *visits)
+    assert not excluded(cancer, visits[0])
+
+
+def test_g3b_old_or_cancelled_visits_do_not_count() -> None:
+    cancer = condition(ICD10, BREAST_CANCER, clinical="resolved", category="encounter-diagnosis", id="ca1")
+    recent = encounter(start=days_ago(30), diagnoses=["Condition/ca1"])
+    old = encounter(start=days_ago(400), diagnoses=["Condition/ca1"])
+    cancelled = encounter(start=days_ago(60), status="cancelled", diagnoses=["Condition/ca1"])
+    assert not excluded(cancer, recent, old)
+    assert not excluded(cancer, recent, cancelled)
+
+
+def test_g3b_link_through_condition_encounter() -> None:
+    first, second = encounter(start=days_ago(30)), encounter(start=days_ago(90))
+    conditions = [
+        condition(ICD10, BREAST_CANCER, clinical="resolved", category="encounter-diagnosis", encounter=ref)
+        for ref in (f"Encounter/{first['id']}", f"Encounter/{second['id']}")
+    ]
+    assert excluded(first, second, *conditions)
+
+
+# -- G4 terminal condition -------------------------------------------------------------------------------------
+
+
+def test_g4_active_terminal_condition_only() -> None:
+    assert excluded(condition(SNOMED, ACUTE_LIVER_FAILURE))
+    assert not excluded(condition(SNOMED, ACUTE_LIVER_FAILURE, clinical="resolved"))
+    config = {"exclusions": {"terminal_condition": {"enabled": False}}}
+    assert not excluded(condition(SNOMED, ACUTE_LIVER_FAILURE), config=config)
+
+
+# -- G5 hospice and palliative care ----------------------------------------------------------------------------
+
+
+def test_g5a_hospice_discharge_within_12_months() -> None:
+    assert excluded(encounter(start=days_ago(200), discharge=(SNOMED, HOSPICE_CARE)))
+    assert excluded(encounter(start=days_ago(20), discharge=(DISCHARGE_DISPOSITION, "hosp")))
+    assert not excluded(encounter(start=days_ago(400), discharge=(SNOMED, HOSPICE_CARE)))
+    assert not excluded(encounter(start=days_ago(20), status="cancelled", discharge=(SNOMED, HOSPICE_CARE)))
+
+
+def test_g5b_hospice_procedure_within_90_days() -> None:
+    assert excluded(procedure(SNOMED, HOSPICE_CARE, performed=days_ago(90)))
+    assert not excluded(procedure(SNOMED, HOSPICE_CARE, performed=days_ago(91)))
+    config = {"exclusions": {"hospice_palliative": {"procedure_days": 120}}}
+    assert excluded(procedure(SNOMED, HOSPICE_CARE, performed=days_ago(100)), config=config)
+
+
+def test_g5c_hospice_order_within_90_days() -> None:
+    """Reference differs: the 2022 logic dropped the hospice ServiceRequest branch."""
+    assert excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10)))
+    assert excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10), intent="plan"))
+    assert not excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10), intent="option"))
+    assert not excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10), status="revoked"))
+    assert not excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(120)))
+
+
+def test_g5d_palliative_care_z51_5() -> None:
+    assert excluded(condition(ICD10, "Z51.5"))
+    assert excluded(condition(ICD10, "Z51.5", clinical="resolved", recorded=days_ago(30)))
+    assert not excluded(condition(ICD10, "Z51.5", clinical="resolved", recorded=days_ago(100)))
+    # Z51.5 is also in the limited-life-expectancy set, so an active one stays excluded by G4 when the G5d row is
+    # off; a resolved recent one is G5d's alone.
+    config = {"exclusions": {"hospice_palliative": {"include_z51_5": False}}}
+    assert exclusion_names(condition(ICD10, "Z51.5"), config=config) == ["terminal_condition"]
+    assert not excluded(condition(ICD10, "Z51.5", clinical="resolved", recorded=days_ago(30)), config=config)
+
+
+def test_g5_toggle() -> None:
+    config = {"exclusions": {"hospice_palliative": {"enabled": False}}}
+    assert not excluded(procedure(SNOMED, HOSPICE_CARE, performed=days_ago(5)), config=config)
+
+
+# -- per-check switch ------------------------------------------------------------------------------------------
+
+
+def test_a_check_can_ignore_the_general_exclusions() -> None:
+    config = {"checks": {CHECK: {"apply_general_exclusions": False}}}
+    assert not excluded(patient(birth_date="2010-01-01"), config=config)
+
+
+def test_every_applying_exclusion_is_reported_with_evidence() -> None:
+    findings = evaluate(patient(birth_date="2010-01-01"), condition(SNOMED, SICKLE_CELL)).facts.exclusions
+    assert [f.name for f in findings] == ["age_under_18", "sickle_cell"]
+    assert all(f.label and f.evidence for f in findings)
