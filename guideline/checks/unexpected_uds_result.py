@@ -1,0 +1,184 @@
+"""`unexpected-uds-result` (guideline 10.4, CDC 2022 Recommendation 10, and 12 when results suggest a substance
+use disorder): unexpected urine drug test results in the last 12 months."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from guideline.cards import SUMMARY_LIMIT, Card, Suggestion
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    guideline_link,
+    override_reasons,
+    plan_link,
+    service_request,
+)
+from guideline.config import CheckSettings
+from guideline.facts import Facts
+from guideline.terminology import OPIOID
+from guideline.uds import SubstanceResult, UdsResult, later_negatives
+
+CHECK_ID = "unexpected-uds-result"
+TITLE = "Unexpected urine drug test result"
+
+RESULT_MONTHS = 12  # guideline 10.4: results considered
+CELL_TEXT = {"positive": "positive", "negative": "negative", "indeterminate": "indeterminate", "none": "no value"}
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires when a positive or negative result in the last 12 months is not what the prescriptions in effect
+    explain. Order hooks need a new opioid order (any duration); patient-view an active opioid order."""
+    if facts.context.hook == "patient-view":
+        if not any(facts.is_in(OPIOID, o) for o in facts.active_orders):
+            return None
+    elif not facts.trigger_orders:
+        return None
+    recent = tuple(r for r in facts.uds_results if facts.within_months(r.day, RESULT_MONTHS))
+    findings = _distinct((r, s) for r in recent for s in r.unexpected if s.value in ("positive", "negative"))
+    if not findings:
+        return None
+    return _card(facts, settings, recent, findings)
+
+
+def _distinct(
+    findings: Iterable[tuple[UdsResult, SubstanceResult]],
+) -> tuple[tuple[UdsResult, SubstanceResult], ...]:
+    """A screen and its confirmation on the same day report one finding, not two."""
+    seen: set[tuple[date | None, str, str]] = set()
+    kept = []
+    for result, item in findings:
+        key = (result.day, item.substance, item.value)
+        if key not in seen:
+            seen.add(key)
+            kept.append((result, item))
+    return tuple(kept)
+
+
+# -- the table -------------------------------------------------------------------------------------------------
+
+
+def _cell(results: Sequence[UdsResult], substance: str, day: date) -> str:
+    """One substance on one date: several tests that day (screen and confirmation) share a cell."""
+    found: list[SubstanceResult] = [
+        s for r in results if r.day == day for s in r.substances if s.substance == substance
+    ]
+    if not found:
+        return "not tested"
+    values = sorted({s.value for s in found}, key=list(CELL_TEXT).index)
+    text = " / ".join(CELL_TEXT[v] for v in values)
+    return f"**{text} (unexpected)**" if any(s.unexpected for s in found) else text
+
+
+def _table(
+    results: Sequence[UdsResult], findings: Sequence[tuple[UdsResult, SubstanceResult]], max_dates: int
+) -> tuple[str, int]:
+    """Rows: the substances with an unexpected result; columns: the newest dates that tested any of them."""
+    substances: dict[str, str] = {}
+    for _, item in findings:
+        substances.setdefault(item.substance, item.label)
+    days = sorted(
+        {r.day for r in results if r.day and any(s.substance in substances for s in r.substances)}, reverse=True
+    )
+    shown = days[:max_dates]
+    lines = [
+        "| Substance | " + " | ".join(d.isoformat() for d in shown) + " |",
+        "|---|" + "---|" * len(shown),
+    ]
+    lines += [
+        f"| {label} | " + " | ".join(_cell(results, substance, d) for d in shown) + " |"
+        for substance, label in substances.items()
+    ]
+    return "\n".join(lines), len(days) - len(shown)
+
+
+def _explanation(results: Sequence[UdsResult], result: UdsResult, item: SubstanceResult) -> str:
+    line = f"{result.day.isoformat() if result.day else 'undated'}: {item.explanation}"
+    if item.value == "positive" and result.day is not None:
+        count = later_negatives(results, item.substance, result.day)
+        if count:
+            line += f" ({count} negative result{'s' if count > 1 else ''} since)"
+    return line
+
+
+# -- the card --------------------------------------------------------------------------------------------------
+
+
+def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
+    """Names each unexpected finding (newest first) while it fits, then counts the rest."""
+    parts = [
+        f"{item.value} for {item.label} ({result.day.isoformat() if result.day else 'undated'})"
+        for result, item in findings
+    ]
+    lead = "Unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + ": "
+    for shown in range(len(parts), 0, -1):
+        rest = len(parts) - shown
+        summary = lead + "; ".join(parts[:shown]) + (f"; {rest} more" if rest else "")
+        if len(summary) <= SUMMARY_LIMIT:
+            return summary
+    return f"{len(parts)} unexpected urine drug test results in the last 12 months"
+
+
+def _card(
+    facts: Facts,
+    settings: CheckSettings,
+    results: tuple[UdsResult, ...],
+    findings: tuple[tuple[UdsResult, SubstanceResult], ...],
+) -> Card:
+    table, hidden = _table(results, findings, int(settings["max_dates"]))
+    older = f"\n\n{hidden} older test date{'s' if hidden > 1 else ''} not shown." if hidden else ""
+    detail = "\n\n".join(
+        (
+            "**Results in the last 12 months:**\n\n" + table + older,
+            "**Unexpected:**\n" + bullet_list(_explanation(results, r, s) for r, s in findings),
+            "Screening immunoassays give false positives and false negatives: talk with the patient and consider "
+            "confirmatory testing (for example by mass spectrometry) before making decisions.",
+            "An unexpected result is a reason for closer follow-up and a conversation, not for dismissing the "
+            "patient or stopping opioids abruptly. Repeated unexpected results may warrant an assessment for "
+            "substance use disorder.",
+            based_on(
+                "urine drug test results of the last 12 months, judged against opioid and other prescriptions and "
+                "dispenses in effect in the 30 days before each test."
+            ),
+        )
+    )
+    suggestions: tuple[Suggestion, ...] = ()
+    if settings["suggest_repeat"]:
+        resource = service_request(
+            facts.config["suggestions"]["uds_code"],
+            "Urine drug screen",
+            facts.config,
+            facts.context.patient_id,
+            facts.context.encounter_id,
+            facts.context.user_id,
+            authored_on=facts.now.isoformat(),
+        )
+        suggestions = (
+            Suggestion(
+                label="Order a repeat urine drug screen",
+                action="create",
+                description="Create a draft order for a repeat urine drug screen.",
+                is_recommended=False,
+                resource=resource,
+            ),
+        )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=_summary(findings),
+        detail=detail,
+        suggestions=suggestions,
+        links=(guideline_link(facts.config, "rec10", "CDC 2022 Recommendation 10"), plan_link("uds")),
+        override_reasons=override_reasons(
+            facts.config, "results-expected", "results-discussed", "data-incorrect", "wrong-clinician"
+        ),
+        view="uds",
+        orders=tuple(o.id for o in facts.trigger_orders if o.id),
+        facts={
+            "unexpected": [
+                {"substance": s.substance, "value": s.value, "date": r.day.isoformat() if r.day else None}
+                for r, s in findings
+            ]
+        },
+    )
