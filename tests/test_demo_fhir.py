@@ -1,0 +1,98 @@
+"""The demo FHIR facade: reads, patient searches with paging, metadata, errors, and demo-mode only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from smart_app import create_app
+
+TODAY = date(2026, 3, 15)
+BASE = "http://demo.test:9000"
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app(
+        {"demo": True, "auth": "off", "allow_http": True, "today": TODAY, "public_url": BASE, "instance_path": tmp_path}
+    )
+    return app.test_client()
+
+
+def test_read_returns_the_shifted_resource(client):
+    response = client.get("/demo/fhir/MedicationRequest/marcus-webb-oxycodone")
+    assert response.status_code == 200
+    assert response.mimetype == "application/fhir+json"
+    body = response.get_json()
+    assert body["status"] == "active"
+    assert body["authoredOn"].startswith("2026-02-23"), "written 20 days before the anchor, so 20 days before today"
+
+
+def test_read_accepts_long_epic_ids(client):
+    medications = client.get("/demo/fhir/Medication?patient=gloria-simmons").get_json()
+    long_id = next(e["resource"]["id"] for e in medications["entry"] if len(e["resource"]["id"]) > 64)
+    response = client.get(f"/demo/fhir/Medication/{long_id}")
+    assert response.status_code == 200
+    assert response.get_json()["code"]["coding"][1]["system"] == "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def test_unknown_resource_is_a_404_operation_outcome(client):
+    response = client.get("/demo/fhir/Patient/nobody")
+    assert response.status_code == 404
+    assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_search_is_scoped_to_the_patient_and_ignores_other_parameters(client):
+    body = client.get("/demo/fhir/Condition?patient=Patient/harold-jensen&clinical-status=active").get_json()
+    Bundle.model_validate(body)
+    assert body["type"] == "searchset"
+    assert body["total"] == 3
+    assert all(e["resource"]["subject"]["reference"] == "Patient/harold-jensen" for e in body["entry"])
+    assert all(e["fullUrl"].startswith(BASE + "/demo/fhir/Condition/") for e in body["entry"])
+
+
+def test_paging_follows_next_links_to_every_resource(client):
+    first = client.get("/demo/fhir/MedicationRequest?patient=walter-brooks&_count=5").get_json()
+    seen, page, pages = [], first, 0
+    while True:
+        pages += 1
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        following = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        if not following:
+            break
+        assert following[0].startswith(BASE + "/demo/fhir/MedicationRequest?")
+        page = client.get(following[0].removeprefix(BASE)).get_json()
+    assert len(seen) == first["total"] == len(set(seen))
+    assert pages == -(-first["total"] // 5)
+
+
+def test_post_search_and_patient_listing(client):
+    body = client.post("/demo/fhir/Observation/_search", data={"patient": "tanya-greene"}).get_json()
+    assert body["total"] == 5  # four urine drug tests and one PDMP review
+    patients = client.get("/demo/fhir/Patient").get_json()
+    assert patients["total"] >= 10
+    one = client.get("/demo/fhir/Patient?_id=kevin-obrien").get_json()
+    assert [e["resource"]["id"] for e in one["entry"]] == ["kevin-obrien"]
+
+
+def test_search_without_a_patient_is_refused(client):
+    response = client.get("/demo/fhir/Observation?code=19295-5")
+    assert response.status_code == 400
+    assert response.get_json()["issue"][0]["code"] == "required"
+
+
+def test_metadata_is_an_r4_capability_statement(client):
+    body = client.get("/demo/fhir/metadata").get_json()
+    assert body["resourceType"] == "CapabilityStatement"
+    assert body["fhirVersion"] == "4.0.1"
+    types = {r["type"] for r in body["rest"][0]["resource"]}
+    assert {"MedicationRequest", "Observation", "Condition", "Medication"} <= types
+
+
+def test_facade_and_simulator_exist_only_in_demo_mode(tmp_path):
+    app = create_app({"auth": "off", "today": TODAY, "instance_path": tmp_path})
+    client = app.test_client()
+    assert client.get("/demo/fhir/metadata").status_code == 404
+    assert client.get("/demo").status_code == 404
