@@ -38,6 +38,7 @@ PEG_MEAN = "91147-9"
 PEG_PANEL = "91148-7"
 PEG_ITEMS = ("75893-8", "91145-3", "91146-1")  # average pain, enjoyment of life, general activity
 PAIN_SEVERITY = "72514-3"
+SCORE_CODES = frozenset({PEG_MEAN, PEG_PANEL, *PEG_ITEMS, PAIN_SEVERITY})
 AGREEMENT_LOINC = "94136-9"
 PDMP_FINDING = "461651000124104"
 PDMP_PROCEDURE = "461621000124108"
@@ -481,10 +482,16 @@ def daily_mme_series(
 
 
 def _order_mme_function(facts: Any, compute: Callable[..., Any]) -> Callable[[MedOrder], tuple[str, Decimal | None]]:
-    cache: dict[int, tuple[str, Decimal | None]] = {}
+    # Refills of the same prescription repeat the same drug, dosage and dispense request; the MME depends on
+    # nothing else, so each shape is computed once (a 2-year history has hundreds of such repeats).
+    cache: dict[Any, tuple[str, Decimal | None]] = {}
 
     def order_mme(order: MedOrder) -> tuple[str, Decimal | None]:
-        key = id(order)
+        try:
+            key: Any = (order.medication, order.dosages, order.dispense, order.course_of_therapy)
+            hash(key)
+        except TypeError:
+            key = id(order)
         if key not in cache:
             summary = compute((order,), facts.terms, facts.config)
             result = summary.orders[0] if summary.orders else None
@@ -543,6 +550,9 @@ def build_scores(facts: Any) -> Scores:
     pain: dict[date, Decimal] = {}
     for observation in facts.record.observations:
         if observation.status in ("entered-in-error", "cancelled"):
+            continue
+        loinc = set(_codes(observation.code, LOINC))
+        if not loinc & SCORE_CODES:
             continue
         day = local_date(observation.result_time)
         if day is None or not start <= day <= end:
@@ -730,66 +740,64 @@ MEDICINES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
 TEXT_ONLY_KEYS = frozenset({"topical"})  # a topical is recognised by form words, never by the oral ingredient alone
 
 
+def _topical(text: str) -> bool:
+    """A topical product: form words in the name; a patch counts only when it is lidocaine or capsaicin."""
+    return any(w in text for w in ("gel", "topical", "cream", "lidocaine", "capsaicin")) and (
+        "patch" not in text or "lidocaine" in text or "capsaicin" in text
+    )
+
+
 def _therapy_match(
     concept: Concept | None, system: str, codes: tuple[str, ...], words: tuple[str, ...], key: str
 ) -> bool:
     text = _text_of(concept)
     if key == "topical":
-        return any(w in text for w in ("gel", "topical", "cream", "lidocaine", "capsaicin")) and (
-            "patch" not in text or "lidocaine" in text or "capsaicin" in text
-        )
+        return _topical(text)
     if key == "tens":
         return _has_code(concept, system, codes) or "transcutaneous electrical" in text or " tens" in f" {text}"
     return _has_code(concept, system, codes) or any(w in text for w in words)
 
 
-def _ingredient_match(order: MedOrder, codes: tuple[str, ...]) -> bool:
-    medication = order.medication
-    if medication.concept and _has_code(medication.concept, RXNORM, codes):
-        return True
-    resource = medication.resource
-    return bool(resource) and any(_has_code(i.item, RXNORM, codes) for i in resource.ingredients)
-
-
 def build_nonopioid(facts: Any) -> NonOpioid:
     since = months_before(facts.today, 24)
+    # Filter the record once (date, status, not an opioid); only the survivors are matched against each therapy.
+    done: list[tuple[Concept | None, str]] = []
+    for procedure in facts.record.procedures:
+        day = local_date(procedure.performed or procedure.performed_start or procedure.performed_end)
+        if procedure.status in ("completed", "in-progress") and (day is None or day >= since):
+            done.append((procedure.code, f"done {day.isoformat() if day else '(date not recorded)'}"))
+    for request in facts.record.service_requests:
+        day = local_date(request.authored_on)
+        if request.status in ("active", "completed") and (day is None or day >= since):
+            done.append((request.code, f"referred {day.isoformat() if day else ''}".strip()))
     services = []
     for key, label, codes, words in SERVICES:
-        evidence = []
-        for procedure in facts.record.procedures:
-            day = local_date(procedure.performed or procedure.performed_start or procedure.performed_end)
-            if (
-                procedure.status in ("completed", "in-progress")
-                and (day is None or day >= since)
-                and _therapy_match(procedure.code, SNOMED, codes, words, key)
-            ):
-                evidence.append(f"done {day.isoformat() if day else '(date not recorded)'}")
-        for request in facts.record.service_requests:
-            day = local_date(request.authored_on)
-            if (
-                request.status in ("active", "completed")
-                and (day is None or day >= since)
-                and _therapy_match(request.code, SNOMED, codes, words, key)
-            ):
-                evidence.append(f"referred {day.isoformat() if day else ''}".strip())
+        evidence = [text for code, text in done if _therapy_match(code, SNOMED, codes, words, key)]
         services.append(Therapy(key, label, "service", tuple(dict.fromkeys(evidence))))
+    # Per order once: its RxNorm codes (product and ingredients) and its lowercase words; then cheap lookups.
+    candidates: list[tuple[frozenset[str], str, str]] = []
+    for order in facts.record.orders:
+        if order.is_draft or order.status not in ("active", "completed"):
+            continue
+        day = local_date(order.authored_on)
+        if (day is not None and day < since) or facts.is_in(OPIOID, order):
+            continue
+        name = facts.name(order)
+        medication = order.medication
+        codes = set(_codes(medication.concept, RXNORM))
+        if medication.resource:
+            codes.update(code for i in medication.resource.ingredients for code in _codes(i.item, RXNORM))
+        words = f"{_text_of(medication.concept)} {name.lower()}"
+        shown = f"{name} ({order.status}{', ' + day.isoformat() if day else ''})"
+        candidates.append((frozenset(codes), words, shown))
     medicines = []
     for key, label, codes, words in MEDICINES:
-        evidence = []
-        for order in facts.record.orders:
-            if order.is_draft or order.status not in ("active", "completed") or facts.is_in(OPIOID, order):
-                continue
-            day = local_date(order.authored_on)
-            if day is not None and day < since:
-                continue
-            name = facts.name(order)
-            by_code = key not in TEXT_ONLY_KEYS and _ingredient_match(order, codes)
-            if (
-                by_code
-                or _therapy_match(order.medication.concept, RXNORM, (), words, key)
-                or (key not in TEXT_ONLY_KEYS and any(w in name.lower() for w in words))
-            ):
-                evidence.append(f"{name} ({order.status}{', ' + day.isoformat() if day else ''})")
+        wanted = frozenset(codes)
+        evidence = [
+            shown
+            for order_codes, text, shown in candidates
+            if (_topical(text) if key in TEXT_ONLY_KEYS else (order_codes & wanted or any(w in text for w in words)))
+        ]
         medicines.append(Therapy(key, label, "medicine", tuple(dict.fromkeys(evidence))))
     return NonOpioid(tuple(services), tuple(medicines))
 
