@@ -20,6 +20,7 @@ from cds_hooks.fhir_client import shared_session
 from cds_hooks.service import error_result, evaluation_now, run_hook
 from cds_hooks.services import SERVICES, discovery
 from guideline.config import ConfigError
+from guideline.terminology import load_terminology
 from smart_app.config import Settings
 
 log = logging.getLogger("painplan.cds")
@@ -70,6 +71,8 @@ def build_verifier(settings: Settings, engine: Engine) -> Verifier:
 
 def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier | None = None) -> Blueprint:
     bp = Blueprint("cds_hooks", __name__)
+    # Load the value sets now (before gunicorn forks) rather than inside the first clinician's hook call.
+    load_terminology(settings.guideline)
     if settings.auth_required and verifier is None:
         verifier = build_verifier(settings, engine)
     origins = set(settings.cors_origins)

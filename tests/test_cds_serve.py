@@ -1,0 +1,77 @@
+"""`painplan serve` really serves: gunicorn with two workers on a free local port, stopped by the test."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from cds_support import hook_request, oxycodone_draft
+
+from smart_app.config import load_settings
+from smart_app.server import gunicorn_options
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_gunicorn_options_follow_settings():
+    options = gunicorn_options(load_settings(env={}, host="0.0.0.0", port=9000, workers=3))
+    assert options["bind"] == "0.0.0.0:9000" and options["workers"] == 3 and options["preload_app"] is True
+
+
+def test_serve_answers_hooks_under_gunicorn(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PAINPLAN_AUTH": "off",
+        "PAINPLAN_INSTANCE_PATH": str(tmp_path),
+        "PAINPLAN_TODAY": "2026-06-15",
+    }
+    command = [sys.executable, "-m", "smart_app.cli", "serve", "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        body = json.dumps(hook_request(drafts=[oxycodone_draft()])).encode()
+        request = urllib.request.Request(
+            base + "/cds-services/order-sign", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            cards = json.loads(response.read())["cards"]
+        assert cards[0]["source"]["topic"]["code"] == "high-mme"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+def test_serve_with_a_bad_config_exits_2(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("not_a_setting = 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "smart_app.cli", "serve", "--config", str(config)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "unknown setting" in result.stderr
