@@ -142,10 +142,6 @@ class DiscoveryCache:
         self._entries: dict[str, tuple[float, SmartConfiguration]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def timeout(self) -> float:
-        return self._timeout
-
     def get(self, iss: str) -> SmartConfiguration:
         with self._lock:
             cached = self._entries.get(iss)

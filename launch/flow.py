@@ -20,7 +20,7 @@ from launch.identity import fhir_user
 from launch.oauth import authorization_url, exchange_code
 from launch.scopes import requested_scope
 from launch.service import LaunchService
-from launch.session import LaunchError, app_context_hints, create_session, token_expiry
+from launch.session import FHIR_ID, LaunchError, app_context_hints, create_session, token_expiry
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,14 @@ def _banner(value: Any) -> bool:
     return value is not False
 
 
-def _optional_id(value: Any) -> str | None:
-    return str(value) if isinstance(value, (str, int)) and str(value) else None
+def _optional_text(value: Any) -> str | None:
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) else None
+
+
+def _resource_id(value: Any) -> str | None:
+    """A FHIR id as the plan view puts it into request paths: no slashes, queries or spaces (Epic's are long)."""
+    text = _optional_text(value)
+    return text if text is not None and FHIR_ID.match(text) else None
 
 
 def complete(service: LaunchService, params: Mapping[str, str], browser_nonce: str | None) -> tuple[str, str]:
@@ -158,7 +164,7 @@ def complete(service: LaunchService, params: Mapping[str, str], browser_nonce: s
     token_type = str(token.get("token_type") or "bearer").lower()
     if not isinstance(access_token, str) or not access_token or token_type != "bearer":
         raise LaunchError("The EHR's answer did not include usable access. " + RELAUNCH, status=502)
-    patient = _optional_id(token.get("patient"))
+    patient = _resource_id(token.get("patient"))
     if patient is None:
         raise LaunchError("The EHR did not say which patient to show. " + RELAUNCH, status=400)
     granted = token.get("scope")
@@ -170,7 +176,7 @@ def complete(service: LaunchService, params: Mapping[str, str], browser_nonce: s
         config=server,
         client_id=client.client_id,
         nonce=pending["nonce"],
-        timeout=service.discovery.timeout,
+        jwks=service.jwks,
     )
     refresh_token = token.get("refresh_token")
     return create_session(
@@ -183,11 +189,11 @@ def complete(service: LaunchService, params: Mapping[str, str], browser_nonce: s
             "refresh_token": refresh_token if isinstance(refresh_token, str) and refresh_token else None,
             "token_expires_at": token_expiry(token.get("expires_in")),
             "patient_id": patient,
-            "encounter_id": _optional_id(token.get("encounter")),
+            "encounter_id": _resource_id(token.get("encounter")),
             "fhir_user": user,
             "scope": " ".join(granted.split()),
             "app_context": app_context_hints(token.get("appContext")),
             "need_patient_banner": _banner(token.get("need_patient_banner")),
-            "tenant": _optional_id(token.get("tenant")),
+            "tenant": _optional_text(token.get("tenant")),
         },
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import threading
+import time
 from typing import Any
 
 import requests
@@ -16,9 +20,11 @@ from launch.discovery import SmartConfiguration
 log = logging.getLogger(__name__)
 
 ID_TOKEN_ALGS = ("RS256", "RS384", "ES256", "ES384")
+JWKS_SECONDS = 300
+REFETCH_PAUSE = 10.0  # an unknown kid triggers a refetch at most this often, so bad tokens cannot hammer the EHR
 
 
-def _jwks(url: str, timeout: float) -> KeySet | None:
+def _fetch(url: str, timeout: float) -> KeySet | None:
     try:
         response = requests.get(url, timeout=timeout, allow_redirects=False)
         response.raise_for_status()
@@ -28,8 +34,43 @@ def _jwks(url: str, timeout: float) -> KeySet | None:
         return None
 
 
+def _kid(compact: str) -> str | None:
+    try:
+        segment = compact.split(".", 1)[0]
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except ValueError:
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+class JwksCache:
+    """The EHR's signing keys per jwks_uri: one fetch serves many launches; a new kid causes one refetch."""
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._entries: dict[str, tuple[float, float, KeySet]] = {}  # url -> (fresh until, fetched at, keys)
+        self._lock = threading.Lock()
+
+    def keys(self, url: str, kid: str | None) -> KeySet | None:
+        moment = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(url)
+        if entry is not None:
+            fresh_until, fetched_at, keys = entry
+            known = kid is None or any(key.kid == kid for key in keys.keys)
+            if (fresh_until > moment and known) or moment - fetched_at < REFETCH_PAUSE:
+                return keys
+        keys = _fetch(url, self._timeout)
+        if keys is None:
+            return entry[2] if entry is not None else None
+        with self._lock:
+            self._entries[url] = (moment + JWKS_SECONDS, moment, keys)
+        return keys
+
+
 def fhir_user(
-    id_token: Any, *, config: SmartConfiguration, client_id: str, nonce: str | None, timeout: float
+    id_token: Any, *, config: SmartConfiguration, client_id: str, nonce: str | None, jwks: JwksCache
 ) -> str | None:
     """`fhirUser` (or `profile`, its SMART 1.0 name) from a verified id_token; None when it cannot be trusted.
 
@@ -38,7 +79,7 @@ def fhir_user(
     """
     if not isinstance(id_token, str) or not config.jwks_uri:
         return None
-    keys = _jwks(config.jwks_uri, timeout)
+    keys = jwks.keys(config.jwks_uri, _kid(id_token))
     if keys is None:
         return None
     try:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from launch.clients import SmartClient, load_clients
 from launch.crypto import TokenCipher
 from launch.discovery import DiscoveryCache
+from launch.identity import JwksCache
 from smart_app.config import Settings
 
 EXTENSION_KEY = "painplan.launch"
@@ -23,6 +24,7 @@ class LaunchService:
     engine: Engine
     clients: Mapping[str, SmartClient]
     discovery: DiscoveryCache
+    jwks: JwksCache
     cipher: TokenCipher
 
     @property
@@ -31,11 +33,13 @@ class LaunchService:
 
 
 def build_service(settings: Settings, engine: Engine, app_secret: str) -> LaunchService:
+    timeout = min(settings.fhir_timeout, DISCOVERY_TIMEOUT_CAP)
     return LaunchService(
         settings=settings,
         engine=engine,
         clients=load_clients(settings.smart_clients),
-        discovery=DiscoveryCache(min(settings.fhir_timeout, DISCOVERY_TIMEOUT_CAP), settings.allow_http),
+        discovery=DiscoveryCache(timeout, settings.allow_http),
+        jwks=JwksCache(timeout),
         cipher=TokenCipher(app_secret),
     )
 

@@ -29,6 +29,7 @@ from smart_app.config import Settings
 log = logging.getLogger(__name__)
 
 HANDLE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+FHIR_ID = re.compile(r"^[A-Za-z0-9.-]{1,256}$")
 REFRESH_LEEWAY = 60  # refresh a minute early so a FHIR call never starts with a token about to lapse
 REFRESH_LOCK_SECONDS = 15
 REFRESH_WAIT_SECONDS = 5.0
@@ -247,8 +248,8 @@ def begin_trusted_launch(
     encounter_id: str | None = None,
 ) -> flask.Response:
     """A launch without OAuth, for callers that already hold the context (the demo's built-in EHR)."""
-    if not patient_id or not iss:
-        raise LaunchError("A launch needs a FHIR server and a patient.", status=400)
+    if not iss or not FHIR_ID.match(patient_id or "") or (encounter_id and not FHIR_ID.match(encounter_id)):
+        raise LaunchError("A launch needs a FHIR server and a valid patient id.", status=400)
     service = current_service()
     handle, secret = create_session(
         service,

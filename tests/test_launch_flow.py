@@ -473,9 +473,21 @@ def test_id_token_with_wrong_claims_yields_no_user(tmp_path, rsps, override):
     assert get(client, "/_probe", query_string={"s": handle}).get_json()["user"] is None
 
 
-def test_token_response_without_patient_is_refused(tmp_path, rsps):
+def test_jwks_is_fetched_once_for_many_launches(tmp_path, rsps):
     ehr = FakeEhr(rsps)
-    ehr.patient = ""
+    app = make_app(tmp_path, [ehr.client_entry()])
+    add_probe(app)
+    client = app.test_client()
+    for _ in range(3):
+        handle = handle_of(run_launch(client, ehr)[2])
+        assert get(client, "/_probe", query_string={"s": handle}).get_json()["user"] == "Practitioner/prac-9"
+    assert [call.request.url for call in rsps.calls].count("https://auth.example.org/oauth2/jwks") == 1
+
+
+@pytest.mark.parametrize("patient", ["", "../Observation?code=x", "pat 1", "a/b"])
+def test_token_response_without_a_usable_patient_is_refused(tmp_path, rsps, patient):
+    ehr = FakeEhr(rsps)
+    ehr.patient = patient
     app = make_app(tmp_path, [ehr.client_entry()])
     _, _, finished = run_launch(app.test_client(), ehr)
     assert finished.status_code == 400

@@ -308,6 +308,12 @@ def test_trusted_launch_redirects_to_the_plan_with_its_own_cookie(tmp_path):
     }
 
 
+def test_trusted_launch_refuses_an_id_that_is_not_a_fhir_id(tmp_path):
+    app = _trusted_app(tmp_path)
+    with app.test_request_context("/", base_url=PUBLIC_URL), pytest.raises(LaunchError):
+        begin_trusted_launch(iss="https://fhir.example", patient_id="x/../y")
+
+
 def test_launch_session_ends_after_its_lifetime(tmp_path, monkeypatch):
     app = _trusted_app(tmp_path)
     client = app.test_client()
