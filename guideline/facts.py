@@ -20,6 +20,8 @@ from guideline.terminology import (
     BENZO,
     CNS_DEPRESSANT,
     MOUD,
+    MOUD_BUP,
+    NALTREXONE,
     OPIOID,
     Terminology,
     load_terminology,
@@ -81,6 +83,13 @@ class Facts:
         """The new draft opioid orders (3.1)."""
         return tuple(o for o in self.new_drafts if self.is_in(OPIOID, o))
 
+    def pain_triggers(self, check_id: str) -> tuple[MedOrder, ...]:
+        """The trigger orders, less buprenorphine treatment for opioid use disorder where a check exempts it
+        (10.0.6: MOUD orders are not pain prescriptions)."""
+        if check_id not in self.config["moud_orders_exempt_from"]:
+            return self.trigger_orders
+        return tuple(o for o in self.trigger_orders if not self.is_in(MOUD_BUP, o))
+
     @cached_property
     def active_orders(self) -> tuple[MedOrder, ...]:
         return order_rules.active_orders(self.record.orders, self.supply, self.today, self.config)
@@ -114,7 +123,10 @@ class Facts:
         return exposure(
             self.record,
             is_opioid=lambda item: self.is_in(OPIOID, item),
-            counts_for_naive=lambda item: self.is_in(OPIOID, item) or self.is_in(MOUD, item),
+            # Buprenorphine and methadone build tolerance, naltrexone does not (5.3).
+            counts_for_naive=lambda item: (
+                self.is_in(OPIOID, item) or (self.is_in(MOUD, item) and not self.is_in(NALTREXONE, item))
+            ),
             supply_of=self.supply,
             now=self.now,
             config=self.config,

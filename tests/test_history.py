@@ -140,9 +140,6 @@ def test_moud_counts_as_exposure_for_naive() -> None:
     assert not history(med_request(METHADONE, authored=days_ago(50), supply_days=30)).naive
 
 
-@pytest.mark.xfail(
-    strict=True, reason="guideline/facts.py counts NALTREXONE (part of MOUD) as exposure; reported to the lead"
-)
 def test_naltrexone_is_not_opioid_exposure() -> None:
     """5.3 counts buprenorphine and methadone only: an antagonist lowers tolerance, it never builds it."""
     exposure = history(dispense(NALTREXONE, days_ago(20), days_supply=30))

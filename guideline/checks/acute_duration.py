@@ -9,9 +9,7 @@ from guideline.checks.common import based_on, bullet_list, guideline_link, overr
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.mme import quantize6
-from guideline.record import MedOrder
 from guideline.supply import Supply
-from guideline.terminology import MOUD_BUP
 
 CHECK_ID = "acute-duration"
 TITLE = "Acute opioid prescription longer than needed"
@@ -33,7 +31,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         return None
     qualifying = [
         (order, supply)
-        for order, supply in ((o, facts.supply(o)) for o in _pain_triggers(facts))
+        for order, supply in ((o, facts.supply(o)) for o in facts.pain_triggers(CHECK_ID))
         if facts.duration(order) == "acute"
         and supply.total_days is not None
         and quantize6(supply.total_days) > info_days
@@ -82,13 +80,6 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "orders": {facts.name(o): str(s.total_days) for o, s in qualifying},
         },
     )
-
-
-def _pain_triggers(facts: Facts) -> tuple[MedOrder, ...]:
-    """The trigger orders, without buprenorphine treatment for opioid use disorder when exempt (10.0.6)."""
-    if CHECK_ID not in facts.config["moud_orders_exempt_from"]:
-        return facts.trigger_orders
-    return tuple(o for o in facts.trigger_orders if not facts.is_in(MOUD_BUP, o))
 
 
 def _days(value: Decimal) -> str:

@@ -15,8 +15,6 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.record import MedOrder
-from guideline.terminology import MOUD_BUP
 
 CHECK_ID = "nonopioid-first"
 TITLE = "Consider non-opioid options first"
@@ -27,7 +25,7 @@ NAIVE_WINDOW_DAYS = 90  # guideline 5.3
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires when a new acute opioid order (not an unclassified one) is for a patient with no opioid in 90 days:
     a reminder that non-opioid options often work as well for acute pain."""
-    acute = tuple(o for o in _pain_triggers(facts) if facts.duration(o) == "acute")
+    acute = tuple(o for o in facts.pain_triggers(CHECK_ID) if facts.duration(o) == "acute")
     if not acute or not facts.exposure.naive:
         return None
 
@@ -71,13 +69,6 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         orders=tuple(o.id for o in acute if o.id),
         facts={"naive": True, "acute_orders": names},
     )
-
-
-def _pain_triggers(facts: Facts) -> tuple[MedOrder, ...]:
-    """The trigger orders, without buprenorphine treatment for opioid use disorder when exempt (10.0.6)."""
-    if CHECK_ID not in facts.config["moud_orders_exempt_from"]:
-        return facts.trigger_orders
-    return tuple(o for o in facts.trigger_orders if not facts.is_in(MOUD_BUP, o))
 
 
 def _summary(names: list[str]) -> str:

@@ -10,8 +10,8 @@ from guideline.checks.common import based_on, guideline_link, override_reasons, 
 from guideline.clinical import last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.record import MedOrder, ServiceRequest
-from guideline.terminology import MOUD_BUP, OPIOID_TREATMENT_ASSESSMENT
+from guideline.record import ServiceRequest
+from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 
 CHECK_ID = "reassessment-due"
 TITLE = "Opioid benefit/harm review overdue"
@@ -29,7 +29,7 @@ VOID_DRAFT_STATUSES = frozenset({"cancelled", "entered-in-error", "revoked"})
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires on a new opioid order when the patient is on long-term opioids (branch A) or started recently with a
     subacute/chronic order (branch B), and no benefit/harm evaluation is documented or ordered."""
-    triggers = _pain_triggers(facts)
+    triggers = facts.pain_triggers(CHECK_ID)
     if not triggers:
         return None
     exposure = facts.exposure
@@ -126,13 +126,6 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "last_assessment": last.isoformat() if last else None,
         },
     )
-
-
-def _pain_triggers(facts: Facts) -> tuple[MedOrder, ...]:
-    """The trigger orders, without buprenorphine treatment for opioid use disorder when exempt (10.0.6)."""
-    if CHECK_ID not in facts.config["moud_orders_exempt_from"]:
-        return facts.trigger_orders
-    return tuple(o for o in facts.trigger_orders if not facts.is_in(MOUD_BUP, o))
 
 
 def _is_pending(request: ServiceRequest, facts: Facts, days: int) -> bool:

@@ -11,7 +11,7 @@ from guideline.checks.common import based_on, bullet_list, guideline_link, overr
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.record import CarePlan, DocumentReference, MedOrder
-from guideline.terminology import MOUD_BUP, PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
+from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 
 CHECK_ID = "treatment-plan"
 TITLE = "Pain treatment plan"
@@ -22,7 +22,7 @@ PLAN_STATUSES = frozenset({"active", "completed"})
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires when an opioid-naive patient gets a new subacute/chronic opioid order and no pain treatment plan
     (CarePlan, pain-management Procedure or plan note) is documented in the last 90 days."""
-    longer_term = tuple(o for o in _pain_triggers(facts) if facts.duration(o) == "subacute-chronic")
+    longer_term = tuple(o for o in facts.pain_triggers(CHECK_ID) if facts.duration(o) == "subacute-chronic")
     if not longer_term or not facts.exposure.naive:
         return None
     lookback = int(settings["lookback_days"])
@@ -74,13 +74,6 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         orders=tuple(o.id for o in longer_term if o.id),
         facts={"naive": True, "orders": names, "lookback_days": lookback},
     )
-
-
-def _pain_triggers(facts: Facts) -> tuple[MedOrder, ...]:
-    """The trigger orders, without buprenorphine treatment for opioid use disorder when exempt (10.0.6)."""
-    if CHECK_ID not in facts.config["moud_orders_exempt_from"]:
-        return facts.trigger_orders
-    return tuple(o for o in facts.trigger_orders if not facts.is_in(MOUD_BUP, o))
 
 
 def _in_window(facts: Facts, moments: tuple[datetime | None, ...], lookback: int) -> bool:
