@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,21 +97,22 @@ def _absolute(url: str) -> bool:
     return parts.scheme in ("https", "http") and bool(parts.netloc)
 
 
-def _valid_resource(resource: Mapping[str, Any], check_id: str) -> bool:
-    kind = resource.get("resourceType")
+@lru_cache(maxsize=512)
+def _validation_error(canonical: str) -> str | None:
+    """The R4B validation error of a resource (by its canonical JSON), cached: suggestions repeat call after call."""
+    resource = json.loads(canonical)
     try:
-        get_fhir_model_class(str(kind)).model_validate(dict(resource))
+        get_fhir_model_class(str(resource.get("resourceType"))).model_validate(resource)
     except Exception as error:  # noqa: BLE001 - pydantic, KeyError for unknown types: all mean "do not send"
-        log.error(
-            json.dumps(
-                {
-                    "event": "suggestion-dropped",
-                    "check": check_id,
-                    "resourceType": str(kind)[:40],
-                    "error": type(error).__name__,
-                }
-            )
-        )
+        return type(error).__name__
+    return None
+
+
+def _valid_resource(resource: Mapping[str, Any], check_id: str) -> bool:
+    error = _validation_error(json.dumps(resource, sort_keys=True, separators=(",", ":")))
+    if error is not None:
+        kind = str(resource.get("resourceType"))[:40]
+        log.error(json.dumps({"event": "suggestion-dropped", "check": check_id, "resourceType": kind, "error": error}))
         return False
     return True
 

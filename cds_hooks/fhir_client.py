@@ -192,7 +192,7 @@ def resources_of(payload: Any) -> tuple[list[dict], str | None]:
             if not severities or severities & {"error", "fatal"}:
                 failed = True
             continue
-        found.append(dict(resource))
+        found.append(resource)  # type: ignore[arg-type] - read-only use; no copy on the hot path
     if not isinstance(payload, dict) or not isinstance(payload.get("resourceType"), str):
         return found, "the FHIR server's answer was not a FHIR resource"
     return found, ("the FHIR server reported an error (OperationOutcome)" if failed else None)
