@@ -24,6 +24,17 @@ from smart_app.config import Settings
 
 log = logging.getLogger(__name__)
 
+# A card's SMART link names a view in appContext (guideline 10.x); it only chooses which section opens in focus.
+VIEW_SECTIONS: dict[str, str] = {
+    "plan": "tasks",
+    "mme": "medications",
+    "medications": "medications",
+    "history": "mme_history",
+    "risk": "risks",
+    "uds": "uds",
+    "oud": "oud",
+    "taper": "taper",
+}
 MEDICATION_READ_CAP = 40  # Medication/<id> reads per page; more than this would only slow the page down
 
 # (key, label shown to the clinician)
@@ -277,7 +288,8 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
             return plan_url(session, **params)
 
         hints = session.app_context or {}
-        focus = str(hints.get("view", "")) if isinstance(hints, Mapping) else ""
+        view_hint = hints.get("view") if isinstance(hints, Mapping) else None
+        focus = VIEW_SECTIONS.get(view_hint, "") if isinstance(view_hint, str) else ""
         body = render_page(view, request.args, link, focus, session.handle)
         return _secure(Response(body, mimetype="text/html"), settings)
 

@@ -68,3 +68,5 @@ def test_plan_fits_a_narrow_ehr_frame(tmp_path: Any) -> None:
         assert width <= 420  # nothing forces sideways scrolling of the whole page
         assert page.locator("#total-mme").is_visible()
         save_screenshot(page, "plan-narrow")
+        # The first screen is what a clinician sees in a side panel without scrolling.
+        page.screenshot(path=str(save_screenshot(page, "plan-narrow").with_name("plan-narrow-top.png")))

@@ -190,3 +190,12 @@ def test_medication_references_are_read_so_the_order_counts(tmp_path: Any) -> No
         html = _open_plan(_app(tmp_path)).get_data(as_text=True)
     assert any(url.endswith("/Medication/m-oxy") for url, _ in fake.requests)
     assert '<strong id="total-mme">30.0 MME/day</strong>' in html
+
+
+def test_a_card_link_view_brings_its_section_into_focus(tmp_path: Any, fhir: FakeFhir) -> None:
+    client = _app(tmp_path).test_client()
+    launched = client.get("/_ehr_opens_plan", query_string={"view": "uds"}, base_url=PUBLIC_URL)
+    handle = parse_qs(urlsplit(launched.headers["Location"]).query)["s"][0]
+    html = client.get("/plan", query_string={"s": handle}, base_url=PUBLIC_URL).get_data(as_text=True)
+    assert '<section id="uds" class="section focused"' in html
+    assert html.count("section focused") == 1

@@ -4,6 +4,14 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // A card link opened the page for one topic: bring that section into view (the server marked it).
+  var focused = document.querySelector(".section.focused");
+  if (focused && !window.location.hash) {
+    focused.setAttribute("tabindex", "-1");
+    focused.scrollIntoView();
+    focused.focus({ preventScroll: true });
+  }
+
   function oudSeverity(count) {
     if (count >= 6) return "severe";
     if (count >= 4) return "moderate";
