@@ -853,7 +853,10 @@ def build_taper(facts: Any, request: TaperRequest) -> Taper:
         )
     except TaperError as error:
         return Taper(request, None, str(error), per_order)
-    return Taper(request, plan, None, per_order)
+    partial = None
+    if summary.state == "partial":
+        partial = "Some opioid orders could not be converted to MME, so this schedule starts from a lower bound."
+    return Taper(request, plan, partial, per_order)
 
 
 LINK_LABELS: tuple[tuple[str, str], ...] = (

@@ -281,3 +281,15 @@ def test_copy_as_note_is_plain_text_with_the_essentials() -> None:
     assert "Total opioid dose: 60.0 MME/day" in note
     assert f"- PDMP review: last {days_ago(100)}, next due {days_ago(10)} [overdue]" in note
     assert "<" not in note
+
+
+def test_an_unconvertible_order_makes_the_total_a_lower_bound_everywhere() -> None:
+    unknown = med_request("1049621", id="no-sig", authored=days_ago(3), supply_days=None)
+    del unknown["dosageInstruction"]
+    view = plan_for([patient(), med_request(OXYCODONE_5, id="oxy", authored=days_ago(5)), unknown])
+    meds = view.section("medications").content
+    assert meds.total == "at least 30.0 MME/day" and meds.total_state == "partial"
+    assert len(meds.unknown) == 1 and meds.unknown[0].startswith("oxycodone hydrochloride 5 MG Oral Tablet")
+    assert [r.mme for r in meds.opioids] == ["30.0", "unknown"]
+    assert "lower bound" in view.section("taper").content.message
+    assert "Total opioid dose: at least 30.0 MME/day" in view.note

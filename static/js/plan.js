@@ -19,6 +19,11 @@
     return "none";
   }
 
+  // Card details print expanded; the chart data tables and query lists stay folded (they are for the screen).
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll(".card details").forEach(function (d) { d.setAttribute("open", ""); });
+  });
+
   var oudForm = document.querySelector("[data-oud-form]");
   if (oudForm) {
     var score = document.getElementById("oud-score");
