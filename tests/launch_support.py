@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
@@ -97,13 +98,16 @@ class FakeEhr:
     access_tokens: list[str] = field(default_factory=list)
     refresh_tokens: dict[str, bool] = field(default_factory=dict)  # token -> spent
     fhir_reads: list[str] = field(default_factory=list)
+    token_patients: dict[str, str] = field(default_factory=dict)  # access token -> the patient it was issued for
+    cross_patient_reads: list[str] = field(default_factory=list)  # reads whose patient is not the token's
+    patient_names: dict[str, str] = field(default_factory=dict)
+    authorize_url: str = AUTHORIZE_URL  # browser tests point it at a page the browser can reach
 
     def __post_init__(self) -> None:
         self.rsps.add_callback(responses.GET, f"{self.iss}/.well-known/smart-configuration", self._well_known)
         self.rsps.add_callback(responses.GET, f"{self.iss}/metadata", self._metadata)
         self.rsps.add_callback(responses.POST, TOKEN_URL, self._token)
         self.rsps.add_callback(responses.GET, JWKS_URL, self._jwks)
-        self.rsps.add_callback(responses.GET, f"{self.iss}/Patient/{self.patient}", self._patient)
 
     # ----- what the app's configuration file says about this EHR
     def client_entry(self, **extra: Any) -> dict[str, Any]:
@@ -136,7 +140,7 @@ class FakeEhr:
         document = {
             "issuer": AUTH_BASE,
             "jwks_uri": JWKS_URL,
-            "authorization_endpoint": AUTHORIZE_URL,
+            "authorization_endpoint": self.authorize_url,
             "token_endpoint": TOKEN_URL,
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
@@ -152,7 +156,7 @@ class FakeEhr:
         oauth = {
             "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
             "extension": [
-                {"url": "authorize", "valueUri": AUTHORIZE_URL},
+                {"url": "authorize", "valueUri": self.authorize_url},
                 {"url": "token", "valueUri": TOKEN_URL},
             ],
         }
@@ -174,7 +178,7 @@ class FakeEhr:
     # ----- the user's browser at the authorization endpoint
     def authorize(self, url: str, *, approve: bool = True) -> dict[str, str]:
         """Check the authorization request like a server would; return the callback's query parameters."""
-        assert url.startswith(AUTHORIZE_URL + "?"), url
+        assert url.startswith(self.authorize_url + "?"), url
         params = query(url)
         assert params["response_type"] == "code"
         assert params["client_id"] == self.client_id
@@ -229,6 +233,7 @@ class FakeEhr:
     def _issue(self, scope: str, patient: str, expires_in: int, grant: Grant | None) -> dict[str, Any]:
         access = "AT-" + secrets.token_urlsafe(24)
         self.access_tokens.append(access)
+        self.token_patients[access] = patient
         body: dict[str, Any] = {
             "access_token": access,
             "token_type": "Bearer",
@@ -292,14 +297,35 @@ class FakeEhr:
         headers = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
         return 200, headers, json.dumps(body)
 
-    # ----- a FHIR read that needs a live token
-    def _patient(self, request: Any) -> tuple[int, dict[str, str], str]:
+    # ----- a whole (empty) FHIR server that checks every read belongs to the token's patient
+    def serve_fhir(self) -> None:
+        """Answer every FHIR read under iss: Patient reads by id, every search with an empty searchset."""
+        self.rsps.add_callback(
+            responses.GET, re.compile(re.escape(self.iss) + r"/(?!\.well-known|metadata).+"), self._any_fhir
+        )
+
+    def _any_fhir(self, request: Any) -> tuple[int, dict[str, str], str]:
         header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer ") or header[7:] != (self.access_tokens[-1] if self.access_tokens else None):
+        patient = self.token_patients.get(header[7:]) if header.startswith("Bearer ") else None
+        if patient is None:
             return 401, {}, ""
+        path = urlsplit(request.url).path[len(urlsplit(self.iss).path) :].strip("/")
+        asked = path.split("/")[1] if path.startswith("Patient/") else query(request.url).get("patient", "")
         self.fhir_reads.append(request.url)
-        patient = {"resourceType": "Patient", "id": self.patient, "birthDate": "1970-04-01"}
-        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(patient)
+        if asked != patient:
+            self.cross_patient_reads.append(request.url)
+            return 403, {}, ""
+        headers = {"Content-Type": "application/fhir+json"}
+        if path.startswith("Patient/"):
+            name = self.patient_names.get(patient, "Test Patient").split()
+            resource = {
+                "resourceType": "Patient",
+                "id": patient,
+                "birthDate": "1970-04-01",
+                "name": [{"given": name[:-1], "family": name[-1]}],
+            }
+            return 200, headers, json.dumps(resource)
+        return 200, headers, json.dumps({"resourceType": "Bundle", "type": "searchset", "total": 0, "entry": []})
 
 
 def write_clients(tmp_path: Path, entries: Sequence[Mapping[str, Any]]) -> str:
