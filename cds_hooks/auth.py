@@ -81,11 +81,16 @@ class JwksCache:
         self._session = session or requests.Session()
         self._clock = clock
         self._entries: dict[str, _CachedKeys] = {}
+        self._pinned: dict[str, KeySet] = {}
         self._lock = threading.Lock()
 
     def key_set(self, client: TrustedClient, kid: str) -> KeySet:
         if client.jwks is not None:
-            return KeySet.import_key_set(dict(client.jwks))
+            with self._lock:
+                pinned = self._pinned.get(client.iss)
+                if pinned is None:
+                    pinned = self._pinned[client.iss] = KeySet.import_key_set(dict(client.jwks))
+            return pinned
         with self._lock:
             entry = self._entries.setdefault(client.iss, _CachedKeys())
         with entry.lock:

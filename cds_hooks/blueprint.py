@@ -76,6 +76,7 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
     if settings.auth_required and verifier is None:
         verifier = build_verifier(settings, engine)
     origins = set(settings.cors_origins)
+    _prune(engine, evaluation_now(settings))
     public = settings.public_url.rstrip("/")
 
     def authenticate() -> Response | None:
@@ -86,6 +87,9 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
         except AuthError as error:
             claims = _peek_claims(request.headers.get("Authorization"))
             _log({"event": "auth-refused", "path": request.path, "reason": str(error), **claims})
+            return _unauthorized()
+        except Exception as error:  # noqa: BLE001 - e.g. the replay cache is unreachable: fail closed, never open
+            _log({"event": "auth-refused", "path": request.path, "reason": f"verifier error {type(error).__name__}"})
             return _unauthorized()
         g.cds_client = {"iss": token.iss, "tenant": token.tenant}
         return None
@@ -210,10 +214,19 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
         except RequestError as error:
             return _outcome(error.status, error.message, error.code)
         counts = apply_feedback(engine, service_id, items, settings.guideline, evaluation_now(settings))
+        _prune(engine, evaluation_now(settings))
         _log({"event": "feedback", "service": service_id, **counts})
         return _json({})
 
     return bp
+
+
+def _prune(engine: Engine, now: datetime) -> None:
+    """Drop cards past their retention; done at start-up and on feedback, both rare next to hook calls."""
+    try:
+        store.prune(engine, now)  # the service's clock: PAINPLAN_TODAY pins issue dates too
+    except Exception:  # noqa: BLE001 - housekeeping must never fail a request or the start-up
+        log.warning("pruning old CDS records failed", exc_info=True)
 
 
 def _peek_claims(authorization: str | None) -> dict[str, Any]:

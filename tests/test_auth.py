@@ -184,3 +184,13 @@ def test_new_kid_refreshes_the_jwks_once_and_refreshes_are_rate_limited(harness)
 def test_auth_off_skips_tokens(tmp_path):
     app = make_app(tmp_path, auth="off")
     assert call(app, None).status_code == 200
+
+
+def test_a_broken_replay_cache_fails_closed(app, harness, jwks, monkeypatch):
+    from cds_hooks import store
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(store, "remember_jti", broken)
+    assert refused(call(app, harness.token(PUBLIC + SIGN)))

@@ -179,3 +179,9 @@ def test_feedback_report_counts_overrides_per_check(app, tmp_path, capsys):
     assert printed["checks"][0]["check"] == "high-mme"
     assert run_feedback_report(argparse.Namespace(config=str(config), json=False)) == 0
     assert "high-mme" in capsys.readouterr().out
+
+
+def test_old_cards_are_pruned_after_the_retention_period(app):
+    card = issue_card(app)
+    store.prune(db(app), datetime(2026, 6, 15, tzinfo=UTC) + store.RETENTION + store.RETENTION)
+    assert store.find_issued(db(app), card["uuid"]) is None
