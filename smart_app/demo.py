@@ -159,6 +159,18 @@ def demo_settings(args: argparse.Namespace, env: Mapping[str, str] | None = None
     )
 
 
+def _quiet_handler() -> type:
+    from werkzeug.serving import WSGIRequestHandler
+
+    class QuietHandler(WSGIRequestHandler):
+        """No access log: request lines name patients (even made-up ones) and would bury the printed URL."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return None
+
+    return QuietHandler
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """Serve the whole app with the simulator until interrupted; print where to open it."""
     from werkzeug.serving import make_server
@@ -167,7 +179,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     settings = demo_settings(args)
     app = create_app(settings)
-    server = make_server(settings.host, settings.port, app, threaded=True)
+    server = make_server(settings.host, settings.port, app, threaded=True, request_handler=_quiet_handler())
     print(f"PainPlan demo: open {settings.public_url.rstrip('/')}/demo  (Ctrl+C to stop)", flush=True)
     if settings.today:
         print(f"Evaluation date: {settings.today.isoformat()}", flush=True)

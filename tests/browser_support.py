@@ -55,10 +55,14 @@ def chromium_missing_reason() -> str | None:
 @contextmanager
 def live_server(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve `app` with werkzeug's threaded server on a free port; yield its base URL, e.g. http://127.0.0.1:51234."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return None  # request lines would flood test output
 
     # Port 0: the OS picks a free port, so parallel test runs never collide.
-    server = make_server(host, 0, app, threaded=True)
+    server = make_server(host, 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
