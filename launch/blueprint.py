@@ -1,8 +1,8 @@
-"""`/launch` (EHR and standalone launch) and `/launch/callback` (the registered redirect URI)."""
+"""`/launch` (EHR and standalone launch), `/launch/callback` (the redirect URI) and `/launch/jwks.json`."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy import Engine
 
@@ -30,6 +30,8 @@ def create_launch_blueprint(settings: Settings, engine: Engine) -> Blueprint:
 
     @blueprint.after_request
     def _headers(response: Response) -> Response:
+        if request.path == "/launch/jwks.json":
+            return response
         return secure_headers(response, settings)
 
     @blueprint.get("/launch")
@@ -46,6 +48,18 @@ def create_launch_blueprint(settings: Settings, engine: Engine) -> Blueprint:
             STATE_COOKIE_SECONDS,
             STATE_COOKIE_PATH,
         )
+        return response
+
+    @blueprint.get("/launch/jwks.json")
+    def jwks() -> Response:
+        # The JWKS URL to register with EHRs for private_key_jwt: public halves only, newest config wins per kid.
+        keys = {
+            client.signing_key.kid: client.signing_key.as_dict(private=False)
+            for client in current_service().clients.values()
+            if client.signing_key is not None
+        }
+        response = jsonify(keys=[{**key, "use": "sig"} for key in keys.values()])
+        response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 
     @blueprint.get("/launch/callback")

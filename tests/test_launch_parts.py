@@ -351,3 +351,21 @@ def test_old_launch_cookies_are_dropped_so_headers_stay_small(tmp_path, monkeypa
     newest = client.get("/_probe", query_string={"s": handles[-1]}, base_url=PUBLIC_URL)
     assert newest.get_json()["patient"] == "p14"
     assert client.get("/_probe", query_string={"s": handles[0]}, base_url=PUBLIC_URL).status_code == 401
+
+
+def test_jwks_url_publishes_only_public_keys(tmp_path):
+    es, rs = ec_client_key(), RSAKey.generate_key(2048, parameters={"kid": "rs-1", "alg": "RS384"}, private=True)
+    entries = [
+        {"iss": "https://a.example/fhir", "client_id": "a", "private_jwk": es.as_dict(private=True)},
+        {"iss": "https://b.example/fhir", "client_id": "b", "private_jwk": rs.as_dict(private=True)},
+        {"iss": "https://c.example/fhir", "client_id": "c", "client_secret": "not-published"},
+    ]
+    app = make_app(tmp_path, entries)
+    response = app.test_client().get("/launch/jwks.json", base_url=PUBLIC_URL)
+    assert response.status_code == 200
+    assert "max-age" in response.headers["Cache-Control"]
+    keys = response.get_json()["keys"]
+    assert sorted(key["kid"] for key in keys) == ["painplan-es384", "rs-1"]
+    for key in keys:
+        assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
+    assert "not-published" not in response.get_data(as_text=True)
