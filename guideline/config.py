@@ -283,6 +283,12 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# Tables whose keys are the user's (code → value maps) rather than ours.
+OPEN_TABLES = frozenset({"mme.ingredient_code_aliases", "snooze.durations"})
+# Codings a site replaces whole (an Epic preference-list code has its own display, or none).
+WHOLE_TABLES = frozenset({"suggestions.uds_code", "suggestions.naloxone_medication"})
+
+
 class ConfigError(ValueError):
     """A configuration value or key is invalid; the message names the key."""
 
@@ -293,10 +299,15 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any], path: str) -> dict
         where = f"{path}.{key}" if path else key
         if key not in base:
             # Per-check and per-code tables accept only known keys; open maps (aliases, durations) accept any.
-            if path in ("mme.ingredient_code_aliases", "snooze.durations"):
+            if path in OPEN_TABLES:
                 merged[key] = value
                 continue
             raise ConfigError(f"unknown configuration key: {where}")
+        if where in WHOLE_TABLES:
+            if not isinstance(value, Mapping) or not value.get("system") or not value.get("code"):
+                raise ConfigError(f"{where} must be a coding with system and code")
+            merged[key] = dict(value)  # a site coding replaces ours whole: our display must not leak onto it
+            continue
         if isinstance(base[key], dict) and base[key] and not isinstance(value, Mapping):
             raise ConfigError(f"{where} must be a table")
         if isinstance(base[key], dict) and isinstance(value, Mapping) and base[key]:

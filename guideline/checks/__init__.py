@@ -8,20 +8,30 @@ from guideline.checks import (
     acute_duration,
     er_la_opioid_naive,
     high_mme,
+    naloxone,
     nonopioid_first,
+    opioid_benzodiazepine,
+    oud_treatment,
     pdmp_review,
     reassessment_due,
     treatment_plan,
+    unexpected_uds_result,
+    urine_drug_test,
 )
 
 CHECKS: dict[str, ModuleType] = {
     module.CHECK_ID: module
     for module in (
         high_mme,
+        opioid_benzodiazepine,
+        urine_drug_test,
+        unexpected_uds_result,
+        naloxone,
         er_la_opioid_naive,
         acute_duration,
         reassessment_due,
         pdmp_review,
+        oud_treatment,
         nonopioid_first,
         treatment_plan,
     )
