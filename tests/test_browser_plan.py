@@ -50,7 +50,8 @@ def test_clinician_sees_the_plan_and_can_use_it(tmp_path: Any) -> None:
         assert not page.locator("nav.jump").is_visible()
         assert not page.locator(".taper-form").is_visible()
         assert page.locator("#mme-chart").is_visible() and page.locator("#taper-table").is_visible()
-        save_screenshot(page, "plan-print")
+        printed = save_screenshot(page, "plan-print")
+        page.screenshot(path=str(printed.with_name("plan-print-top.png")))
         page.emulate_media(media="screen")
 
 
