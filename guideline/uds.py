@@ -9,13 +9,9 @@ from typing import Literal
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
-from guideline.history import (
-    counts_as_exposure_order,
-    dispense_interval,
-    order_interval,
-)
+from guideline.history import Interval, counts_as_exposure_order, dispense_interval, order_interval
 from guideline.orders import NON_ORDER_INTENTS
-from guideline.record import MedOrder, Observation, PatientRecord
+from guideline.record import MedOrder, Observation, PatientRecord, ResolvedMedication
 from guideline.supply import Supply
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
 
@@ -132,31 +128,43 @@ class Prescription:
     day: date
 
 
-def prescription_in_effect(
-    set_name: str,
-    result_day: date,
-    record: PatientRecord,
-    terms: Terminology,
-    supply_of: Callable[[MedOrder], Supply],
-    config: GuidelineConfig,
-) -> Prescription | None:
-    """A real order or completed dispense in `set_name` whose supply overlaps [L − 30 days, L] (10.4)."""
-    low, high = result_day - timedelta(days=EXPECTATION_WINDOW_DAYS), result_day
-    for order in record.orders:
-        if order.intent in NON_ORDER_INTENTS or not counts_as_exposure_order(order, config):
-            continue
-        if not terms.medication_in(set_name, order.medication):
-            continue
-        interval = order_interval(order, supply_of(order))
-        if interval and interval[0] <= high and interval[1] >= low:
-            return Prescription(terms.medication_name(order.medication), interval[0])
-    for dispense in record.dispenses:
-        if dispense.status != "completed" or not terms.medication_in(set_name, dispense.medication):
-            continue
-        interval = dispense_interval(dispense)
-        if interval and interval[0] <= high and interval[1] >= low:
-            return Prescription(terms.medication_name(dispense.medication), interval[0])
-    return None
+class PrescriptionHistory:
+    """Real orders and completed dispenses with their supply intervals (5.1), filtered per medication set once:
+    "was X prescribed in the 30 days before this result" is asked for every substance of every result."""
+
+    def __init__(
+        self,
+        record: PatientRecord,
+        terms: Terminology,
+        supply_of: Callable[[MedOrder], Supply],
+        config: GuidelineConfig,
+    ) -> None:
+        self._terms = terms
+        supplied: list[tuple[ResolvedMedication, Interval]] = []
+        for order in record.orders:
+            if order.intent in NON_ORDER_INTENTS or not counts_as_exposure_order(order, config):
+                continue
+            interval = order_interval(order, supply_of(order))
+            if interval:
+                supplied.append((order.medication, interval))
+        for dispense in record.dispenses:
+            interval = dispense_interval(dispense) if dispense.status == "completed" else None
+            if interval:
+                supplied.append((dispense.medication, interval))
+        self._supplied = tuple(supplied)
+        self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
+
+    def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
+        """An order or dispense in `set_name` whose supply overlaps [L − 30 days, L] (10.4)."""
+        if set_name not in self._by_set:
+            self._by_set[set_name] = tuple(
+                item for item in self._supplied if self._terms.medication_in(set_name, item[0])
+            )
+        low, high = result_day - timedelta(days=EXPECTATION_WINDOW_DAYS), result_day
+        for medication, (start, end) in self._by_set[set_name]:
+            if start <= high and end >= low:
+                return Prescription(self._terms.medication_name(medication), start)
+        return None
 
 
 def _substance_result(
@@ -205,14 +213,7 @@ def uds_results(
     options = config.check("unexpected-uds-result").options
     negative_substances = frozenset(options["unexpected_negative_substances"])
     include_cannabinoid = bool(options["cannabinoid"])
-    cache: dict[tuple[str, date], Prescription | None] = {}
-
-    def in_effect(set_name: str, day: date) -> Prescription | None:
-        key = (set_name, day)
-        if key not in cache:
-            cache[key] = prescription_in_effect(set_name, day, record, terms, supply_of, config)
-        return cache[key]
-
+    in_effect = PrescriptionHistory(record, terms, supply_of, config).in_effect
     results = []
     for observation in record.observations:
         if not is_uds(observation, terms):
