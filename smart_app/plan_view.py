@@ -275,7 +275,7 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
             session = current_launch()
         except LaunchError as error:
             body = render_template("plan_error.html", message=error.message)
-            return _secure(Response(body, status=401, mimetype="text/html"), settings)
+            return _secure(Response(body, status=error.status, mimetype="text/html"), settings)
         config = settings.guideline
         now = evaluation_time(settings, ZoneInfo(config["timezone"]))
         page_input = fetch_page_input(session, settings, now.date())
