@@ -135,6 +135,9 @@ def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict
 
 
 def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None:
+    if link.type == "smart" and link.url:
+        # Another SMART app (a state PDMP app): its own launch URL, and our appContext means nothing to it.
+        return {"label": link.label, "url": link.url, "type": "smart"} if _absolute(link.url) else None
     if link.type == "smart":
         result: dict[str, Any] = {"label": link.label, "url": options.launch_url, "type": "smart"}
         if options.send_app_context:

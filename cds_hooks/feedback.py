@@ -17,12 +17,12 @@ from cds_hooks import store
 from cds_hooks.errors import RequestError
 from guideline.cards import Snooze
 from guideline.config import GuidelineConfig
+from guideline.engine import USER_SCOPED_REASONS
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
 
 log = logging.getLogger(__name__)
 
 # Guideline 11.1: these reasons silence the check for the clinician who gave them, not for everyone.
-USER_SCOPED_REASONS = frozenset({"pdmp-unavailable", "wrong-clinician"})
 load_snoozes = store.load_snoozes  # the service's entry point: load_snoozes(engine, patient_id, user_id, now)
 
 

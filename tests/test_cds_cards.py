@@ -143,3 +143,20 @@ def test_every_card_from_the_service_is_clean(tmp_path, service):
                 assert action["type"] in ("create", "update", "delete") and action["description"]
                 if action["type"] == "delete":
                     assert re.fullmatch(r"[A-Za-z]+/.+", action["resourceId"])
+
+
+def test_a_smart_link_to_another_app_keeps_its_own_url_and_no_app_context():
+    card = Card(
+        check_id="pdmp-review",
+        indicator="warning",
+        summary="No PDMP review on record in the last 90 days",
+        detail="Check the PDMP.",
+        links=(
+            Link("Open the PDMP app", "https://pdmp.example.org/smart/launch", "smart"),
+            Link("PainPlan", type="smart"),
+        ),
+    )
+    links = card_json(card, options_for(CONFIG, "https://cds.example.org", PATIENT_ID))["links"]
+    assert links[0] == {"label": "Open the PDMP app", "url": "https://pdmp.example.org/smart/launch", "type": "smart"}
+    assert links[1]["url"] == "https://cds.example.org/launch"
+    assert json.loads(links[1]["appContext"])["check"] == "pdmp-review"
