@@ -85,7 +85,9 @@ def line_chart(
             f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}"/>'
             f'<text class="tick" x="{LEFT - 4}" y="{y(value) + 4:.1f}" text-anchor="end">{_fmt(value)}</text>'
         )
-    for months_back in range(0, 13, 3):
+    span_months = (end.year - start.year) * 12 + end.month - start.month
+    step = 3 if span_months <= 12 else 6 if span_months <= 36 else 12  # about five labels, whatever the span
+    for months_back in range(0, span_months + 1, step):
         tick = _months_before(end, months_back)
         if tick < start:
             continue
