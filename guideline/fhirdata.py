@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,8 +79,13 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
 def as_dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    if type(value) is dict:  # parsed JSON: skip the slower abstract-class check
+        return value
+    return value if isinstance(value, Mapping) else _EMPTY
 
 
 def text(value: Any) -> str | None:
@@ -93,12 +100,18 @@ def decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float, str)):
-        try:
-            result = Decimal(str(value).strip())
-        except (InvalidOperation, ValueError):
-            return None
-        return result if result.is_finite() else None
+        return _decimal_from_text(str(value))
     return None
+
+
+@lru_cache(maxsize=4096)
+def _decimal_from_text(raw: str) -> Decimal | None:
+    # Charts repeat the same few numbers (1 tablet, 30 days), so parsing each spelling once pays.
+    try:
+        result = Decimal(raw.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return result if result.is_finite() else None
 
 
 def integer(value: Any) -> int | None:
@@ -108,16 +121,35 @@ def integer(value: Any) -> int | None:
     return int(number)
 
 
+# Well-formed JSON puts a string or nothing where FHIR wants a string; those values can be cache keys as they are.
+_PLAIN = (str, type(None))
+
+
 def coding(value: Any) -> Coding | None:
     data = as_dict(value)
     if not data:
         return None
+    system, code, display = data.get("system"), data.get("code"), data.get("display")
+    selected = data.get("userSelected") is True
+    if type(system) in _PLAIN and type(code) in _PLAIN and type(display) in _PLAIN:
+        return _plain_coding(system, code, display, selected)
+    return _read_coding(system, code, display, selected)
+
+
+def _read_coding(system: Any, code: Any, display: Any, selected: bool) -> Coding:
+    """The lenient reader: a numeric code (some EHRs send one) becomes its string form."""
     return Coding(
-        system=text(data.get("system")),
-        code=text(data.get("code")) if not isinstance(data.get("code"), (int, float)) else str(data.get("code")),
-        display=text(data.get("display")),
-        user_selected=data.get("userSelected") is True,
+        system=text(system),
+        code=text(code) if not isinstance(code, (int, float)) else str(code),
+        display=text(display),
+        user_selected=selected,
     )
+
+
+@lru_cache(maxsize=16384)
+def _plain_coding(system: str | None, code: str | None, display: str | None, selected: bool) -> Coding:
+    # Codings repeat across a chart and across calls; Coding is immutable, so one shared object serves them all.
+    return _read_coding(system, code, display, selected)
 
 
 def concept(value: Any) -> Concept | None:
@@ -125,6 +157,14 @@ def concept(value: Any) -> Concept | None:
     data = as_dict(value)
     if not data:
         return None
+    key = _concept_key(data)
+    if key is not None:
+        return _plain_concept(*key)
+    return _read_concept(data)
+
+
+def _read_concept(data: Mapping[str, Any]) -> Concept:
+    """The lenient reader for any shape: single objects for arrays, numbers for strings, bare codings."""
     if "coding" not in data and ("code" in data or "system" in data):
         single = coding(data)
         return Concept((single,) if single else (), text(data.get("display")))
@@ -132,7 +172,42 @@ def concept(value: Any) -> Concept | None:
     return Concept(codings, text(data.get("text")))
 
 
+CodingKey = tuple[str | None, str | None, str | None, bool]
+
+
+def _concept_key(data: Mapping[str, Any]) -> tuple[tuple[CodingKey, ...], str | None] | None:
+    """The raw fields of a well-formed CodeableConcept (a list of coding objects of strings, text a string), or
+    None when the shape needs the lenient reader."""
+    items = data.get("coding")
+    label = data.get("text")
+    if type(label) not in _PLAIN:
+        return None
+    if items is None:
+        return None if ("code" in data or "system" in data) else ((), label)
+    if type(items) is not list:
+        return None
+    keys: list[CodingKey] = []
+    for item in items:
+        if type(item) is not dict:
+            return None
+        if not item:
+            continue  # an empty coding object reads as no coding
+        system, code, display = item.get("system"), item.get("code"), item.get("display")
+        if type(system) not in _PLAIN or type(code) not in _PLAIN or type(display) not in _PLAIN:
+            return None
+        keys.append((system, code, display, item.get("userSelected") is True))
+    return tuple(keys), label
+
+
+@lru_cache(maxsize=16384)
+def _plain_concept(keys: tuple[CodingKey, ...], label: str | None) -> Concept:
+    return Concept(tuple(_plain_coding(*key) for key in keys), text(label))
+
+
 def concepts(value: Any) -> tuple[Concept, ...]:
+    if type(value) is list:
+        found = [concept(item) for item in value]
+        return tuple(c for c in found if c is not None)
     return tuple(c for c in (concept(item) for item in as_list(value)) if c is not None)
 
 
@@ -140,12 +215,20 @@ def quantity(value: Any) -> Quantity | None:
     data = as_dict(value)
     if not data:
         return None
-    return Quantity(
-        value=decimal(data.get("value")),
-        unit=text(data.get("unit")),
-        system=text(data.get("system")),
-        code=text(data.get("code")),
-    )
+    number, unit, system, code = data.get("value"), data.get("unit"), data.get("system"), data.get("code")
+    if type(number) in _NUMBER_TYPES and type(unit) in _PLAIN and type(system) in _PLAIN and type(code) in _PLAIN:
+        # decimal() reads a number through str(), so the string form is a complete cache key for the value.
+        return _plain_quantity(str(number) if number is not None else None, unit, system, code)
+    return Quantity(value=decimal(number), unit=text(unit), system=text(system), code=text(code))
+
+
+_NUMBER_TYPES = (int, float, str, type(None))
+
+
+@lru_cache(maxsize=8192)
+def _plain_quantity(number: str | None, unit: str | None, system: str | None, code: str | None) -> Quantity:
+    value = _decimal_from_text(number) if number is not None else None
+    return Quantity(value=value, unit=text(unit), system=text(system), code=text(code))
 
 
 def reference(value: Any) -> str | None:
@@ -161,8 +244,16 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
 
     A date without a time means 00:00 local time (guideline 1.1); an offset-less time is read as local time.
     """
-    raw = text(value)
-    if raw is None:
+    if not isinstance(value, str):
+        return None
+    return _parse_datetime_text(value, tz)
+
+
+@lru_cache(maxsize=16384)
+def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
+    # A chart repeats its dates (same-day orders, labs and visits) and every hook call re-reads the same chart.
+    raw = value.strip()
+    if not raw:
         return None
     match = _DATE_PARTS.match(raw)
     if match:

@@ -5,7 +5,7 @@ A resource that cannot be read is skipped and reported in `PatientRecord.problem
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -311,6 +311,9 @@ class _Pool:
     """Resources by type/id (for medicationReference resolution) with the first-seen order kept."""
 
     medications: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # One ResolvedMedication per inline concept: orders of the same drug share it, and so share the terminology's
+    # membership answers. Keyed by identity; the value holds the concept, so the id cannot be reused meanwhile.
+    inline: dict[int, ResolvedMedication] = field(default_factory=dict)
 
     def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
         resource_id = text(resource.get("id"))
@@ -319,12 +322,25 @@ class _Pool:
         if full_url:
             self.medications.setdefault(full_url, resource)
 
+    def inline_medication(self, code: Concept) -> ResolvedMedication:
+        found = self.inline.get(id(code))
+        if found is None or found.concept is not code:
+            found = self.inline[id(code)] = ResolvedMedication(concept=code)
+        return found
+
 
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
     """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any."""
+    found: list[tuple[Mapping[str, Any], str | None]] = []
+    _collect(payload, found)
+    return iter(found)
+
+
+def _collect(payload: Any, found: list[tuple[Mapping[str, Any], str | None]]) -> None:
+    """Appends what iter_resources yields (a list, not nested generators: charts have thousands of entries)."""
     if isinstance(payload, list):
         for item in payload:
-            yield from iter_resources(item)
+            _collect(item, found)
         return
     data = as_dict(payload)
     if not data:
@@ -334,12 +350,12 @@ def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None
             entry_data = as_dict(entry)
             resource = as_dict(entry_data.get("resource"))
             if resource.get("resourceType") == "Bundle":
-                yield from iter_resources(resource)
+                _collect(resource, found)
             elif resource:
-                yield resource, text(entry_data.get("fullUrl"))
+                found.append((resource, text(entry_data.get("fullUrl"))))
         return
     if isinstance(data.get("resourceType"), str):
-        yield data, None
+        found.append((data, None))
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
@@ -365,7 +381,7 @@ def _medication(data: Mapping[str, Any]) -> Medication:
 def _resolve_medication(data: Mapping[str, Any], pool: _Pool) -> ResolvedMedication:
     inline = concept(data.get("medicationCodeableConcept"))
     if inline is not None:
-        return ResolvedMedication(concept=inline)
+        return pool.inline_medication(inline)
     ref_data = as_dict(data.get("medicationReference"))
     ref = text(ref_data.get("reference"))
     display = text(ref_data.get("display"))
@@ -396,21 +412,29 @@ def _relative(ref: str) -> str:
     return "/".join(parts[-2:]) if len(parts) >= 2 else ref
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    """The string items of a FHIR string array (timeOfDay, when); anything else is dropped."""
+    if value is None:
+        return ()
+    return tuple(item for item in as_list(value) if isinstance(item, str))
+
+
 def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
     if not data:
         return None
-    bounds = as_dict(data.get("boundsPeriod"))
+    get = data.get
+    bounds = as_dict(get("boundsPeriod"))
     return TimingRepeat(
-        frequency=decimal(data.get("frequency")),
-        frequency_max=decimal(data.get("frequencyMax")),
-        period=decimal(data.get("period")),
-        period_max=decimal(data.get("periodMax")),
-        period_unit=text(data.get("periodUnit")),
-        time_of_day=tuple(t for t in as_list(data.get("timeOfDay")) if isinstance(t, str)),
-        when=tuple(w for w in as_list(data.get("when")) if isinstance(w, str)),
-        bounds_duration=quantity(data.get("boundsDuration")),
-        bounds_start=parse_datetime(bounds.get("start"), tz),
-        bounds_end=parse_datetime(bounds.get("end"), tz),
+        frequency=decimal(get("frequency")),
+        frequency_max=decimal(get("frequencyMax")),
+        period=decimal(get("period")),
+        period_max=decimal(get("periodMax")),
+        period_unit=text(get("periodUnit")),
+        time_of_day=_strings(get("timeOfDay")),
+        when=_strings(get("when")),
+        bounds_duration=quantity(get("boundsDuration")),
+        bounds_start=parse_datetime(bounds.get("start"), tz) if bounds else None,
+        bounds_end=parse_datetime(bounds.get("end"), tz) if bounds else None,
     )
 
 
@@ -424,102 +448,138 @@ def _dose_kind(entry: Mapping[str, Any]) -> str | None:
 
 
 def _dose_entry(entry: Mapping[str, Any]) -> DoseAndRate:
-    dose_range = as_dict(entry.get("doseRange"))
+    get = entry.get
+    dose_range = as_dict(get("doseRange"))
     return DoseAndRate(
         kind=_dose_kind(entry),
-        dose=quantity(entry.get("doseQuantity")),
-        dose_low=quantity(dose_range.get("low")),
-        dose_high=quantity(dose_range.get("high")),
-        rate=quantity(entry.get("rateQuantity")),
+        dose=quantity(get("doseQuantity")),
+        dose_low=quantity(dose_range.get("low")) if dose_range else None,
+        dose_high=quantity(dose_range.get("high")) if dose_range else None,
+        rate=quantity(get("rateQuantity")),
     )
 
 
 def _dosage(data: Mapping[str, Any], tz: ZoneInfo) -> Dosage:
-    timing = as_dict(data.get("timing"))
-    entries = [_dose_entry(as_dict(e)) for e in as_list(data.get("doseAndRate")) if as_dict(e)]
+    get = data.get
+    timing = as_dict(get("timing"))
+    entries = [_dose_entry(entry) for entry in map(as_dict, as_list(get("doseAndRate"))) if entry]
     if not entries and ("doseQuantity" in data or "doseRange" in data):
         entries = [_dose_entry(data)]  # STU3 shape: the dose sits on the dosage itself
-    max_dose = as_dict(as_list(data.get("maxDosePerPeriod"))[0]) if data.get("maxDosePerPeriod") else {}
-    as_needed = data.get("asNeededBoolean") is True or bool(as_dict(data.get("asNeededCodeableConcept")))
+    max_dose = as_dict(as_list(get("maxDosePerPeriod"))[0]) if get("maxDosePerPeriod") else as_dict(None)
+    as_needed = get("asNeededBoolean") is True or bool(as_dict(get("asNeededCodeableConcept")))
+    has_extensions = "extension" in data
     return Dosage(
-        sequence=integer(data.get("sequence")),
-        text=text(data.get("text")),
+        sequence=integer(get("sequence")),
+        text=text(get("text")),
         repeat=_repeat(as_dict(timing.get("repeat")), tz),
         timing_code=concept(timing.get("code")),
         as_needed=as_needed,
         dose_and_rate=tuple(entries),
         max_dose_numerator=quantity(max_dose.get("numerator")),
         max_dose_denominator=quantity(max_dose.get("denominator")),
-        epic_ordered_dose=quantity(extension_value(data, EPIC_ORDERED_DOSE, "valueQuantity")),
-        epic_admin_amount=quantity(extension_value(data, EPIC_ADMIN_AMOUNT, "valueQuantity")),
+        epic_ordered_dose=quantity(extension_value(data, EPIC_ORDERED_DOSE, "valueQuantity"))
+        if has_extensions
+        else None,
+        epic_admin_amount=quantity(extension_value(data, EPIC_ADMIN_AMOUNT, "valueQuantity"))
+        if has_extensions
+        else None,
     )
 
 
-def _course_of_therapy(data: Mapping[str, Any]) -> str | None:
-    course = concept(data.get("courseOfTherapyType"))
-    if course is None:
+def _first_code(value: Any) -> str | None:
+    """The first coded value of a CodeableConcept (courseOfTherapyType, an R4 status)."""
+    found = concept(value)
+    if found is None:
         return None
-    return next((c.code for c in course.codings if c.code), None)
+    return next((c.code for c in found.codings if c.code), None)
+
+
+def _course_of_therapy(data: Mapping[str, Any]) -> str | None:
+    return _first_code(data.get("courseOfTherapyType"))
+
+
+def _dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
+    dispense = as_dict(data)
+    if not dispense:
+        return _NO_DISPENSE_REQUEST
+    validity = as_dict(dispense.get("validityPeriod"))
+    return DispenseRequest(
+        validity_start=parse_datetime(validity.get("start"), tz),
+        validity_end=parse_datetime(validity.get("end"), tz),
+        repeats_allowed=integer(dispense.get("numberOfRepeatsAllowed")),
+        quantity=quantity(dispense.get("quantity")),
+        expected_supply=quantity(dispense.get("expectedSupplyDuration")),
+    )
+
+
+_NO_DISPENSE_REQUEST = DispenseRequest()
 
 
 def read_med_order(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo, pool: _Pool | None = None) -> MedOrder:
-    dispense = as_dict(data.get("dispenseRequest"))
-    validity = as_dict(dispense.get("validityPeriod"))
+    get = data.get
     return MedOrder(
-        id=text(data.get("id")),
+        id=text(get("id")),
         is_draft=is_draft,
-        status=text(data.get("status")),
-        intent=text(data.get("intent")),
-        categories=concepts(data.get("category")),
+        status=text(get("status")),
+        intent=text(get("intent")),
+        categories=concepts(get("category")),
         medication=_resolve_medication(data, pool or _Pool()),
-        authored_on=parse_datetime(data.get("authoredOn"), tz),
-        prior_prescription=reference(data.get("priorPrescription")),
+        authored_on=parse_datetime(get("authoredOn"), tz),
+        prior_prescription=reference(get("priorPrescription")),
         course_of_therapy=_course_of_therapy(data),
-        dosages=tuple(_dosage(as_dict(d), tz) for d in as_list(data.get("dosageInstruction")) if as_dict(d)),
-        dispense=DispenseRequest(
-            validity_start=parse_datetime(validity.get("start"), tz),
-            validity_end=parse_datetime(validity.get("end"), tz),
-            repeats_allowed=integer(dispense.get("numberOfRepeatsAllowed")),
-            quantity=quantity(dispense.get("quantity")),
-            expected_supply=quantity(dispense.get("expectedSupplyDuration")),
-        ),
+        dosages=tuple(_dosage(d, tz) for d in map(as_dict, as_list(get("dosageInstruction"))) if d),
+        dispense=_dispense_request(get("dispenseRequest"), tz),
     )
 
 
 def _dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: _Pool) -> Dispense:
-    days = as_dict(data.get("daysSupply"))
+    get = data.get
     return Dispense(
-        id=text(data.get("id")),
-        status=text(data.get("status")),
+        id=text(get("id")),
+        status=text(get("status")),
         medication=_resolve_medication(data, pool),
-        when_handed_over=parse_datetime(data.get("whenHandedOver"), tz),
-        when_prepared=parse_datetime(data.get("whenPrepared"), tz),
-        days_supply=decimal(days.get("value")),
-        quantity=quantity(data.get("quantity")),
+        when_handed_over=parse_datetime(get("whenHandedOver"), tz),
+        when_prepared=parse_datetime(get("whenPrepared"), tz),
+        days_supply=decimal(as_dict(get("daysSupply")).get("value")),
+        quantity=quantity(get("quantity")),
     )
+
+
+def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
+    """valueQuantity, else a bare valueInteger/valueDecimal as a unitless quantity (pain scores often come so)."""
+    found = quantity(data.get("valueQuantity"))
+    if found is not None:
+        return found
+    for key in ("valueInteger", "valueDecimal"):
+        if key in data:
+            number = decimal(data[key])
+            if number is not None:
+                return Quantity(value=number)
+    return None
+
+
+def _component(data: Mapping[str, Any]) -> Component:
+    return Component(code=concept(data.get("code")), value_quantity=_value_quantity(data))
 
 
 def _observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
-    period = as_dict(data.get("effectivePeriod"))
-    components = tuple(
-        Component(code=concept(as_dict(c).get("code")), value_quantity=quantity(as_dict(c).get("valueQuantity")))
-        for c in as_list(data.get("component"))
-        if as_dict(c)
-    )
+    get = data.get
+    period = as_dict(get("effectivePeriod"))
+    parts = get("component")
     return Observation(
-        id=text(data.get("id")),
-        status=text(data.get("status")),
-        code=concept(data.get("code")),
-        categories=concepts(data.get("category")),
-        effective=parse_datetime(data.get("effectiveDateTime"), tz),
-        effective_period_start=parse_datetime(period.get("start"), tz),
-        effective_instant=parse_datetime(data.get("effectiveInstant"), tz),
-        issued=parse_datetime(data.get("issued"), tz),
-        value_concept=concept(data.get("valueCodeableConcept")),
-        value_string=text(data.get("valueString")),
-        value_quantity=quantity(data.get("valueQuantity")),
-        interpretation=concepts(data.get("interpretation")),
-        components=components,
+        id=text(get("id")),
+        status=text(get("status")),
+        code=concept(get("code")),
+        categories=concepts(get("category")),
+        effective=parse_datetime(get("effectiveDateTime"), tz),
+        effective_period_start=parse_datetime(period.get("start"), tz) if period else None,
+        effective_instant=parse_datetime(get("effectiveInstant"), tz),
+        issued=parse_datetime(get("issued"), tz),
+        value_concept=concept(get("valueCodeableConcept")),
+        value_string=text(get("valueString")),
+        value_quantity=_value_quantity(data),
+        interpretation=concepts(get("interpretation")),
+        components=tuple(_component(c) for c in map(as_dict, as_list(parts)) if c) if parts else (),
     )
 
 
@@ -527,52 +587,52 @@ def _status_code(value: Any) -> str | None:
     """clinicalStatus/verificationStatus: a CodeableConcept in R4, a plain code string in STU3."""
     if isinstance(value, str):
         return value.strip() or None
-    status = concept(value)
-    if status is None:
-        return None
-    return next((c.code for c in status.codings if c.code), None)
+    return _first_code(value)
 
 
 def _condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
+    get = data.get
     abatement_keys = [k for k in data if k.startswith("abatement")]
     return Condition(
-        id=text(data.get("id")),
-        code=concept(data.get("code")),
-        categories=concepts(data.get("category")),
-        clinical_status=_status_code(data.get("clinicalStatus")),
-        verification_status=_status_code(data.get("verificationStatus")),
+        id=text(get("id")),
+        code=concept(get("code")),
+        categories=concepts(get("category")),
+        clinical_status=_status_code(get("clinicalStatus")),
+        verification_status=_status_code(get("verificationStatus")),
         abatement_present=any(data.get(k) not in (None, False, "", {}) for k in abatement_keys),
-        recorded_date=parse_datetime(data.get("recordedDate") or data.get("assertedDate"), tz),
-        onset=parse_datetime(data.get("onsetDateTime") or as_dict(data.get("onsetPeriod")).get("start"), tz),
-        encounter=reference(data.get("encounter") or data.get("context")),
+        recorded_date=parse_datetime(get("recordedDate") or get("assertedDate"), tz),
+        onset=parse_datetime(get("onsetDateTime") or as_dict(get("onsetPeriod")).get("start"), tz),
+        encounter=reference(get("encounter") or get("context")),
     )
 
 
 def _procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
-    period = as_dict(data.get("performedPeriod"))
+    get = data.get
+    period = as_dict(get("performedPeriod"))
     return Procedure(
-        id=text(data.get("id")),
-        status=text(data.get("status")),
-        code=concept(data.get("code")),
-        performed=parse_datetime(data.get("performedDateTime"), tz),
-        performed_start=parse_datetime(period.get("start"), tz),
-        performed_end=parse_datetime(period.get("end"), tz),
+        id=text(get("id")),
+        status=text(get("status")),
+        code=concept(get("code")),
+        performed=parse_datetime(get("performedDateTime"), tz),
+        performed_start=parse_datetime(period.get("start"), tz) if period else None,
+        performed_end=parse_datetime(period.get("end"), tz) if period else None,
     )
 
 
 def _encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
-    period = as_dict(data.get("period"))
-    hospitalization = as_dict(data.get("hospitalization"))
+    get = data.get
+    period = as_dict(get("period"))
+    diagnoses = get("diagnosis")
     return Encounter(
-        id=text(data.get("id")),
-        status=text(data.get("status")),
+        id=text(get("id")),
+        status=text(get("status")),
         period_start=parse_datetime(period.get("start"), tz),
         period_end=parse_datetime(period.get("end"), tz),
-        discharge_disposition=concept(hospitalization.get("dischargeDisposition")),
-        diagnosis_conditions=tuple(
-            r for r in (reference(as_dict(d).get("condition")) for d in as_list(data.get("diagnosis"))) if r
-        ),
-        reason_codes=concepts(data.get("reasonCode")),
+        discharge_disposition=concept(as_dict(get("hospitalization")).get("dischargeDisposition")),
+        diagnosis_conditions=tuple(r for r in (reference(as_dict(d).get("condition")) for d in as_list(diagnoses)) if r)
+        if diagnoses
+        else (),
+        reason_codes=concepts(get("reasonCode")),
     )
 
 
@@ -658,10 +718,11 @@ def medication_references(payloads: Iterable[Any]) -> set[str]:
     """References to Medication resources that no given payload contains (they must be fetched, 2.1 c)."""
     pool = _Pool()
     wanted: set[str] = set()
-    for resource, full_url in iter_resources(list(payloads)):
+    found = list(iter_resources(list(payloads)))
+    for resource, full_url in found:
         if resource.get("resourceType") == "Medication":
             pool.add_medication(resource, full_url)
-    for resource, _ in iter_resources(list(payloads)):
+    for resource, _ in found:
         if resource.get("resourceType") not in ("MedicationRequest", "MedicationDispense"):
             continue
         if resource.get("medicationCodeableConcept"):
@@ -672,17 +733,28 @@ def medication_references(payloads: Iterable[Any]) -> set[str]:
     return wanted
 
 
-# resourceType → (PatientRecord field, reader). MedicationDispense also needs the Medication pool.
-_READERS: dict[str, tuple[str, Any]] = {
-    "MedicationDispense": ("dispenses", _dispense),
-    "Observation": ("observations", _observation),
-    "Condition": ("conditions", _condition),
-    "Procedure": ("procedures", _procedure),
-    "Encounter": ("encounters", _encounter),
-    "CarePlan": ("care_plans", _care_plan),
-    "DocumentReference": ("documents", _document),
-    "Consent": ("consents", _consent),
+Reader = Callable[[Mapping[str, Any], bool, ZoneInfo, _Pool], Any]
+
+# resourceType → (PatientRecord field, reader(resource, is_draft, tz, pool)).
+_READERS: dict[str, tuple[str, Reader]] = {
+    "MedicationRequest": ("orders", read_med_order),
+    "MedicationOrder": ("orders", read_med_order),  # STU3's name
+    "ServiceRequest": ("service_requests", lambda data, draft, tz, _: read_service_request(data, draft, tz)),
+    "ProcedureRequest": ("service_requests", lambda data, draft, tz, _: read_service_request(data, draft, tz)),
+    "MedicationDispense": ("dispenses", lambda data, _, tz, pool: _dispense(data, tz, pool)),
+    "Observation": ("observations", lambda data, _, tz, __: _observation(data, tz)),
+    "Condition": ("conditions", lambda data, _, tz, __: _condition(data, tz)),
+    "Procedure": ("procedures", lambda data, _, tz, __: _procedure(data, tz)),
+    "Encounter": ("encounters", lambda data, _, tz, __: _encounter(data, tz)),
+    "CarePlan": ("care_plans", lambda data, _, tz, __: _care_plan(data, tz)),
+    "DocumentReference": ("documents", lambda data, _, tz, __: _document(data, tz)),
+    "Consent": ("consents", lambda data, _, tz, __: _consent(data, tz)),
 }
+
+
+def _resource_id(resource: Mapping[str, Any]) -> str | None:
+    raw = resource.get("id")
+    return str(raw) if isinstance(raw, int) else text(raw)
 
 
 def build_record(
@@ -696,10 +768,12 @@ def build_record(
     `draft_orders` is the hook's `context.draftOrders` (a Bundle, list or resource); drafts win over an EHR copy
     with the same id. `extra_medications` are Medication resources fetched separately for references.
     """
-    draft_items = list(iter_resources(draft_orders))
-    items = list(iter_resources(list(resources)))
+    found: list[tuple[Mapping[str, Any], str | None]] = []
+    _collect(draft_orders, found)
+    draft_count = len(found)
+    _collect(list(resources), found)
     pool = _Pool()
-    for resource, full_url in [*draft_items, *items]:
+    for resource, full_url in found:
         if resource.get("resourceType") == "Medication":
             pool.add_medication(resource, full_url)
     for medication in extra_medications:
@@ -707,43 +781,35 @@ def build_record(
 
     seen: set[tuple[str, str]] = set()
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
-    orders: list[MedOrder] = []
-    service_requests: list[ServiceRequest] = []
     problems: list[ReadProblem] = []
     patient: Patient | None = None
 
-    for index, (resource, _) in enumerate([*draft_items, *items]):
-        is_draft = index < len(draft_items)
+    for index, (resource, _) in enumerate(found):
         kind = resource.get("resourceType")
-        resource_id = text(resource.get("id")) if not isinstance(resource.get("id"), int) else str(resource["id"])
+        resource_id = _resource_id(resource)
         if resource_id:
             key = (kind, resource_id)
             if key in seen:
                 continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
             seen.add(key)
         try:
-            if kind in ("MedicationRequest", "MedicationOrder"):
-                orders.append(read_med_order(resource, is_draft, tz, pool))
-            elif kind in ("ServiceRequest", "ProcedureRequest"):
-                service_requests.append(read_service_request(resource, is_draft, tz))
+            if kind in _READERS:
+                name, reader = _READERS[kind]
+                collected[name].append(reader(resource, index < draft_count, tz, pool))
             elif kind == "Patient":
                 patient = patient or _patient(resource, tz)
-            elif kind in _READERS:
-                name, reader = _READERS[kind]
-                args = (resource, tz, pool) if kind == "MedicationDispense" else (resource, tz)
-                collected[name].append(reader(*args))
             elif kind == "OperationOutcome":
                 problems.append(ReadProblem(kind, resource_id, "the EHR reported an error instead of data"))
         except Exception as error:  # noqa: BLE001 - one unreadable resource must never fail the call
             problems.append(ReadProblem(str(kind), resource_id, f"unreadable: {type(error).__name__}"))
 
+    orders: list[MedOrder] = collected.pop("orders")
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
     )
     return PatientRecord(
         patient=patient,
         orders=tuple(orders),
-        service_requests=tuple(service_requests),
         problems=tuple(problems),
         unresolved_medication_refs=unresolved,
         **{name: tuple(values) for name, values in collected.items()},

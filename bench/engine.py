@@ -1,0 +1,238 @@
+"""Benchmark: record build, engine evaluation and card serialisation by chart size, against json.loads.
+
+Prints, for patients of 10, 100, 1,000 and 10,000 resources, the median and p95 of `build_record` and of
+`guideline.engine.evaluate` (order-sign), µs per resource, and each stage's ratio to `json.loads` of the same
+JSON. Then the order-sign call of a 200-resource patient (record + evaluate + card JSON; target p50 ≤ 2 ms).
+Run: .venv/bin/python bench/engine.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cds_hooks.cards import card_json, options_for  # noqa: E402
+from guideline.config import GuidelineConfig  # noqa: E402
+from guideline.engine import HookContext, evaluate  # noqa: E402
+from guideline.record import build_record  # noqa: E402
+from guideline.terminology import load_terminology  # noqa: E402
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+UCUM = "http://unitsofmeasure.org"
+MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+TZ = ZoneInfo("America/New_York")
+TODAY = date(2026, 6, 15)
+NOW = datetime(2026, 6, 15, 12, tzinfo=TZ)
+PATIENT = "bench-patient"
+SIZES = (10, 100, 1000, 10000)
+ORDER_SIGN_SIZE = 200
+ORDER_SIGN_TARGET_MS = 2.0
+
+# oxycodone 5 mg, hydrocodone/APAP, morphine ER, lorazepam, gabapentin, ibuprofen
+RXCUIS = ("1049621", "856999", "891874", "197901", "310431", "197806")
+UDS_CODES = ("14314-9", "10998-3", "19295-5", "3397-7")
+
+
+def _day(days_ago: int) -> str:
+    return (TODAY - timedelta(days=days_ago % 730)).isoformat()
+
+
+def _order(n: int, rxcui: str, status: str, draft: bool = False) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": f"{'draft' if draft else 'mr'}-{n}",
+        "status": "draft" if draft else status,
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "authoredOn": TODAY.isoformat() if draft else f"{_day(n * 7)}T09:30:00-05:00",
+        "category": [{"coding": [{"system": MEDREQ_CATEGORY, "code": "community"}]}],
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": rxcui}], "text": f"drug {rxcui}"},
+        "dosageInstruction": [
+            {
+                "text": "1 tablet every 6 hours as needed",
+                "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
+                "asNeededBoolean": True,
+                "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet", "system": UCUM, "code": "{tbl}"}}],
+            }
+        ],
+        "dispenseRequest": {
+            "numberOfRepeatsAllowed": 0,
+            "quantity": {"value": 120, "unit": "tablet"},
+            "expectedSupplyDuration": {"value": 30, "unit": "days", "system": UCUM, "code": "d"},
+        },
+    }
+
+
+def _observation(n: int) -> dict[str, Any]:
+    kind = n % 3
+    if kind == 0:
+        code, category = UDS_CODES[n % len(UDS_CODES)], "laboratory"
+        value: dict[str, Any] = {"valueString": "Negative"}
+    elif kind == 1:
+        code, category = "72514-3", "survey"
+        value = {"valueInteger": n % 11}
+    else:
+        code, category = "2345-7", "laboratory"
+        value = {"valueQuantity": {"value": 99, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}}
+    return {
+        "resourceType": "Observation",
+        "id": f"obs-{n}",
+        "status": "final",
+        "category": [{"coding": [{"system": OBS_CATEGORY, "code": category}]}],
+        "code": {"coding": [{"system": LOINC, "code": code, "display": f"test {code}"}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectiveDateTime": f"{_day(n * 2)}T08:00:00Z",
+        "issued": f"{_day(n * 2)}T10:00:00.000Z",
+        **value,
+    }
+
+
+def _filler(n: int) -> dict[str, Any]:
+    """A realistic chart mix: old orders, dispenses, labs and scores, conditions, encounters, procedures."""
+    kind = n % 8
+    if kind in (0, 1):
+        return _order(n, RXCUIS[n % len(RXCUIS)], "active" if n % 40 == 0 else "completed")
+    if kind == 2:
+        return {
+            "resourceType": "MedicationDispense",
+            "id": f"md-{n}",
+            "status": "completed",
+            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": RXCUIS[n % 3]}]},
+            "whenHandedOver": _day(n * 3),
+            "daysSupply": {"value": 30, "unit": "d", "system": UCUM, "code": "d"},
+            "quantity": {"value": 120, "unit": "tablet"},
+        }
+    if kind in (3, 4):
+        return _observation(n)
+    if kind == 5:
+        return {
+            "resourceType": "Condition",
+            "id": f"cond-{n}",
+            "clinicalStatus": {"coding": [{"code": "active"}]},
+            "verificationStatus": {"coding": [{"code": "confirmed"}]},
+            "category": [{"coding": [{"code": "problem-list-item"}]}],
+            "code": {"coding": [{"system": ICD, "code": ("M54.50", "G47.33", "F32.9", "E11.9")[n % 4]}]},
+            "recordedDate": _day(n * 3),
+        }
+    if kind == 6:
+        return {
+            "resourceType": "Encounter",
+            "id": f"enc-{n}",
+            "status": "finished",
+            "period": {"start": f"{_day(n * 7)}T09:00:00-05:00", "end": f"{_day(n * 7)}T09:30:00-05:00"},
+        }
+    return {
+        "resourceType": "Procedure",
+        "id": f"proc-{n}",
+        "status": "completed",
+        "code": {"coding": [{"system": SNOMED, "code": "80146002"}]},
+        "performedDateTime": _day(n * 5),
+    }
+
+
+def chart(resources: int) -> list[dict[str, Any]]:
+    """The patient, one active opioid order, and fillers up to `resources` in total."""
+    patient = {"resourceType": "Patient", "id": PATIENT, "birthDate": "1970-01-01", "gender": "female"}
+    items = [patient, _order(0, RXCUIS[0], "active")]
+    return items + [_filler(n) for n in range(1, resources - 1)]
+
+
+def drafts() -> dict[str, Any]:
+    return {"resourceType": "Bundle", "entry": [{"resource": _order(1, RXCUIS[0], "draft", draft=True)}]}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def timed(call: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    """Milliseconds of each run (after one warm-up call) and the last result."""
+    result = call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, result
+
+
+def _runs(size: int, quick: bool) -> int:
+    budget = 60 if quick else 400
+    return max(5, budget // max(1, size // 50))
+
+
+def by_size(size: int, config: GuidelineConfig, quick: bool) -> dict[str, Any]:
+    resources = chart(size)
+    raw = json.dumps(resources)
+    draft_bundle = drafts()
+    context = HookContext("order-sign", PATIENT, "Practitioner/bench")
+    runs = _runs(size, quick)
+    parse, _ = timed(lambda: json.loads(raw), runs)
+    build, record = timed(lambda: build_record(resources, TZ, draft_orders=draft_bundle), runs)
+    engine, evaluation = timed(lambda: evaluate(record, context, config, NOW), runs)
+    loads = statistics.median(parse)
+    row: dict[str, Any] = {"resources": size, "runs": runs, "json_loads_ms": round(loads, 3)}
+    for name, times in (("build", build), ("evaluate", engine)):
+        median = statistics.median(times)
+        row[f"{name}_p50_ms"] = round(median, 3)
+        row[f"{name}_p95_ms"] = round(percentile(times, 0.95), 3)
+        row[f"{name}_us_per_resource"] = round(median * 1000 / size, 2)
+        row[f"{name}_ratio_to_json_loads"] = round(median / loads, 1)
+    row["cards"] = [card.check_id for card in evaluation.cards]
+    return row
+
+
+def order_sign(config: GuidelineConfig, quick: bool) -> dict[str, Any]:
+    """The engine's share of an order-sign call: record build, evaluate, card JSON (no HTTP, no database)."""
+    resources = chart(ORDER_SIGN_SIZE)
+    draft_bundle = drafts()
+    context = HookContext("order-sign", PATIENT, "Practitioner/bench")
+    options = options_for(config, "https://painplan.example.org", PATIENT)
+
+    def call() -> list[dict[str, Any]]:
+        record = build_record(resources, TZ, draft_orders=draft_bundle)
+        return [card_json(card, options) for card in evaluate(record, context, config, NOW).cards]
+
+    times, cards = timed(call, 100 if quick else 1000)
+    median = statistics.median(times)
+    return {
+        "resources": ORDER_SIGN_SIZE,
+        "p50_ms": round(median, 3),
+        "p95_ms": round(percentile(times, 0.95), 3),
+        "target_ms": ORDER_SIGN_TARGET_MS,
+        "cards": len(cards),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    args = parser.parse_args()
+    config = GuidelineConfig.from_mapping()
+    load_terminology(config)  # loaded once per process in production too
+    print("Record build and evaluate (order-sign) by chart size:")
+    for size in SIZES:
+        print(json.dumps(by_size(size, config, args.quick)))
+    result = order_sign(config, args.quick)
+    print("Order-sign engine call (record + evaluate + card JSON):")
+    print(json.dumps(result))
+    return 0 if result["p50_ms"] <= ORDER_SIGN_TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
