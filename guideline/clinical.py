@@ -1,4 +1,4 @@
-"""Reading Conditions and Procedures (guideline 6.1–6.3): visible, active, performed in a window."""
+"""Reading Conditions and Procedures (guideline 6.1–6.3): visible, active, performed in a window, references."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY
 from guideline.record import Condition, Procedure
 from guideline.terminology import Terminology
-from guideline.timeutil import in_last_days
+from guideline.timeutil import in_last_days, period_in_last_days
 
 HIDING_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 VISIBLE_CATEGORIES = frozenset({"problem-list-item", "encounter-diagnosis", "health-concern"})
 CATEGORY_SYSTEMS = frozenset({CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY})
 ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
 PROCEDURE_DONE = frozenset({"completed", "in-progress"})
+
+
+def local_reference(reference: str | None) -> str | None:
+    """`Type/id` of a relative, absolute or versioned reference (`https://ehr/fhir/Condition/1/_history/2`):
+    EHRs send all three forms for the same resource."""
+    if not reference:
+        return None
+    parts = [p for p in reference.split("?", 1)[0].split("/") if p]
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return "/".join(parts[-2:]) if len(parts) >= 2 else reference
 
 
 def is_visible(condition: Condition, config: GuidelineConfig) -> bool:
@@ -59,11 +70,18 @@ def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:
 
 
 def performed_within(procedure: Procedure, days: int, today: date) -> bool:
-    return any(in_last_days(moment, days, today) for moment in procedure_dates(procedure))
+    """performedDateTime in the window, or performedPeriod starting, ending in or spanning it (1.1, 6.3)."""
+    return in_last_days(procedure.performed, days, today) or period_in_last_days(
+        procedure.performed_start, procedure.performed_end, days, today
+    )
 
 
-def last_performed(procedure: Procedure) -> date | None:
+def last_performed(procedure: Procedure, today: date | None = None) -> date | None:
+    """The latest performed date; with `today`, the latest that is not in the future (a Period still open ends
+    later, but it started, or was done, on its earlier date)."""
     dates = [m.date() for m in procedure_dates(procedure) if m is not None]
+    if today is not None:
+        dates = [d for d in dates if d <= today]
     return max(dates) if dates else None
 
 

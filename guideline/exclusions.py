@@ -11,6 +11,7 @@ from guideline.clinical import (
     is_active,
     is_encounter_diagnosis_only,
     is_visible,
+    local_reference,
     performed_within,
     procedure_counts,
 )
@@ -26,7 +27,7 @@ from guideline.terminology import (
     TERMINAL,
     Terminology,
 )
-from guideline.timeutil import in_last_days, in_last_months
+from guideline.timeutil import in_last_days, in_last_months, period_in_last_days
 
 CLOSED_ENCOUNTER = frozenset({"planned", "cancelled", "entered-in-error"})
 VOID_ENCOUNTER = frozenset({"cancelled", "entered-in-error"})
@@ -65,7 +66,7 @@ def _sickle_cell(conditions: list[Condition], terms: Terminology, config: Guidel
 def _encounter_cancer_links(
     encounter: Encounter, cancer_refs: set[str], cancer_by_encounter: set[str], terms: Terminology
 ) -> bool:
-    if any(ref in cancer_refs for ref in encounter.diagnosis_conditions):
+    if any(local_reference(ref) in cancer_refs for ref in encounter.diagnosis_conditions):
         return True
     if encounter.ref and encounter.ref in cancer_by_encounter:
         return True
@@ -78,7 +79,7 @@ def _active_cancer(record: PatientRecord, conditions: list[Condition], terms: Te
         if is_active(condition) and not is_encounter_diagnosis_only(condition):
             return f"active {condition_name(condition, terms)}"
     cancer_refs = {c.ref for c in cancers if c.ref}
-    cancer_by_encounter = {c.encounter for c in cancers if c.encounter}
+    cancer_by_encounter = {r for r in (local_reference(c.encounter) for c in cancers) if r}
     linked = {
         e.id or str(index)
         for index, e in enumerate(record.encounters)
@@ -136,13 +137,11 @@ def _hospice(
             request.status in ("active", "completed")
             and request.intent != "option"
             and terms.contains(HOSPICE_PROCEDURE, request.code)
-            and any(
-                in_last_days(m, rules["servicerequest_days"], today)
-                for m in (
-                    request.authored_on,
-                    request.occurrence,
-                    request.occurrence_start,
-                    request.occurrence_end,
+            and (
+                in_last_days(request.authored_on, rules["servicerequest_days"], today)
+                or in_last_days(request.occurrence, rules["servicerequest_days"], today)
+                or period_in_last_days(
+                    request.occurrence_start, request.occurrence_end, rules["servicerequest_days"], today
                 )
             )
         ):

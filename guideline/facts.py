@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from guideline import orders as order_rules
 from guideline.cards import Snooze
@@ -45,8 +46,10 @@ class Facts:
         self.record = record
         self.context = context
         self.config = config
-        self.now = now
-        self.today: date = now.date()
+        # "today" is the calendar date of now in the configured zone (1.1), whatever zone the caller used.
+        zone = ZoneInfo(config["timezone"])
+        self.now = now.astimezone(zone) if now.tzinfo is not None else now.replace(tzinfo=zone)
+        self.today: date = self.now.date()
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
         self._supply: dict[int, Supply] = {}
@@ -165,6 +168,12 @@ class Facts:
 
     def within_months(self, moment: datetime | date | None, months: int) -> bool:
         return in_last_months(moment, months, self.today)
+
+    def local_day(self, moment: datetime | None) -> date | None:
+        """The calendar date in the configured zone of a moment that may come from elsewhere (a UTC store)."""
+        if moment is None:
+            return None
+        return moment.astimezone(self.now.tzinfo).date() if moment.tzinfo is not None else moment.date()
 
     @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:

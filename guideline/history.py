@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from guideline.config import GuidelineConfig
 from guideline.orders import is_ambulatory, order_start
@@ -109,7 +109,7 @@ def exposure(
         interval = order_interval(order, supply_of(order))
         if is_opioid(order) and interval:
             opioid_intervals.append(interval)
-        if counts_for_naive(order) and _exposed(order.authored_on, interval, naive_window):
+        if counts_for_naive(order) and _exposed(order.authored_on, order_start(order), interval, naive_window):
             exposed_in_naive_window = True
     for dispense in record.dispenses:
         if not counts_as_exposure_dispense(dispense):
@@ -117,7 +117,9 @@ def exposure(
         interval = dispense_interval(dispense)
         if is_opioid(dispense) and interval:
             opioid_intervals.append(interval)
-        if counts_for_naive(dispense) and _exposed(dispense_time(dispense), interval, naive_window):
+        if counts_for_naive(dispense) and _exposed(
+            dispense_time(dispense), dispense_time(dispense), interval, naive_window
+        ):
             exposed_in_naive_window = True
 
     intervals = merge(opioid_intervals)
@@ -140,11 +142,22 @@ def exposure(
     )
 
 
-def _exposed(moment: datetime | None, interval: Interval | None, window: tuple[datetime, datetime]) -> bool:
-    """Written or handed over inside the naive window, or supply overlapping it (5.3)."""
+def _exposed(
+    moment: datetime | None,
+    start: datetime | None,
+    interval: Interval | None,
+    window: tuple[datetime, datetime],
+) -> bool:
+    """Written or handed over inside the naive window, or supply overlapping it (5.3).
+
+    The window is compared in full datetimes (it ends 24 hours before now): supply begins at its start moment,
+    not at midnight of that day, and lasts to the end of its last day. A prescription written yesterday evening
+    is therefore not yet tolerance.
+    """
     low, high = window
     if moment is not None and low <= moment <= high:
         return True
-    if interval is None:
+    if interval is None or start is None:
         return False
-    return interval[0] <= high.date() and interval[1] >= low.date()
+    supply_ends = datetime.combine(interval[1] + timedelta(days=1), time(0), tzinfo=start.tzinfo or low.tzinfo)
+    return start <= high and supply_ends > low

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
+from guideline.clinical import local_reference
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import MEDREQ_CATEGORY
 from guideline.record import MedOrder
@@ -96,8 +97,14 @@ def active_orders(
 ) -> tuple[MedOrder, ...]:
     """Active, real, ambulatory, current EHR orders that no draft replaces (3.2, 3.3)."""
     orders = tuple(orders)
-    replaced = {o.prior_prescription for o in orders if o.is_draft and o.prior_prescription}
-    replaced |= {r.split("/", 1)[1] for r in replaced if "/" in r}
+    # Only a real draft replaces its original: a cancelled or erroneous one is not a draft order (3.1). The
+    # reference may be relative, absolute or versioned, or (sandbox) a bare id.
+    replaced = {
+        local_reference(o.prior_prescription)
+        for o in orders
+        if o.is_draft and o.prior_prescription and o.status not in IGNORED_DRAFT_STATUSES
+    }
+    replaced |= {f"MedicationRequest/{r}" for r in replaced if r and "/" not in r}
     return tuple(
         o
         for o in orders
@@ -105,6 +112,6 @@ def active_orders(
         and o.status == "active"
         and o.intent not in NON_ORDER_INTENTS
         and is_ambulatory(o, config)
-        and not (o.ref in replaced or o.id in replaced)
+        and o.ref not in replaced
         and is_current(o, supply_of(o), today, config)
     )

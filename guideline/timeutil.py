@@ -37,5 +37,14 @@ def in_last_months(moment: datetime | date | None, months: int, today: date) -> 
     return day is not None and months_before(today, months) <= day <= today
 
 
+def period_in_last_days(start: datetime | date | None, end: datetime | date | None, days: int, today: date) -> bool:
+    """A Period is within [today − days, today] when its start or end falls in it, or it spans the whole window
+    (1.1); an open end is not read as "still going", because a completed record often omits it."""
+    if in_last_days(start, days, today) or in_last_days(end, days, today):
+        return True
+    first, last = local_date(start), local_date(end)
+    return first is not None and last is not None and first < today - timedelta(days=days) and last > today
+
+
 def any_in_last_days(moments: tuple[datetime | date | None, ...], days: int, today: date) -> bool:
     return any(in_last_days(m, days, today) for m in moments)

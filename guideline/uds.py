@@ -154,15 +154,31 @@ class PrescriptionHistory:
         self._supplied = tuple(supplied)
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
 
-    def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
-        """An order or dispense in `set_name` whose supply overlaps [L − 30 days, L] (10.4)."""
+    def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         if set_name not in self._by_set:
             self._by_set[set_name] = tuple(
                 item for item in self._supplied if self._terms.medication_in(set_name, item[0])
             )
+        return self._by_set[set_name]
+
+    def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
+        """An order or dispense in `set_name` whose supply overlaps [L − 30 days, L]: explains a positive (10.4)."""
         low, high = result_day - timedelta(days=EXPECTATION_WINDOW_DAYS), result_day
-        for medication, (start, end) in self._by_set[set_name]:
+        for medication, (start, end) in self._in_set(set_name):
             if start <= high and end >= low:
+                return Prescription(self._terms.medication_name(medication), start)
+        return None
+
+    def taking_on(self, set_name: str, result_day: date) -> Prescription | None:
+        """An order or dispense in `set_name` that started before the test day and supplies through it: only
+        then is a negative unexpected.
+
+        Deliberate difference from 10.4, which uses the same [L − 30, L] window for negatives: opioids leave the
+        urine within days, so a supply that ended weeks before the test, or one written at the visit where the
+        sample was taken, explains a negative, and calling it unexpected would wrongly suggest non-adherence.
+        """
+        for medication, (start, end) in self._in_set(set_name):
+            if start < result_day <= end:
                 return Prescription(self._terms.medication_name(medication), start)
         return None
 
@@ -172,6 +188,7 @@ def _substance_result(
     value: Value,
     day: date | None,
     in_effect: Callable[[str, date], Prescription | None],
+    taking_on: Callable[[str, date], Prescription | None],
     negative_substances: frozenset[str],
 ) -> SubstanceResult:
     label = SUBSTANCE_LABELS.get(substance.name, substance.name)
@@ -191,7 +208,7 @@ def _substance_result(
             substance.name, label, value, True, f"positive for {label}, not prescribed in the 30 days before"
         )
     if substance.name in negative_substances and substance.negative_unexpected_by:
-        prescribed = in_effect(substance.negative_unexpected_by, day)
+        prescribed = taking_on(substance.negative_unexpected_by, day)
         if prescribed:
             return SubstanceResult(
                 substance.name,
@@ -213,7 +230,7 @@ def uds_results(
     options = config.check("unexpected-uds-result").options
     negative_substances = frozenset(options["unexpected_negative_substances"])
     include_cannabinoid = bool(options["cannabinoid"])
-    in_effect = PrescriptionHistory(record, terms, supply_of, config).in_effect
+    history = PrescriptionHistory(record, terms, supply_of, config)
     results = []
     for observation in record.observations:
         if not is_uds(observation, terms):
@@ -222,7 +239,7 @@ def uds_results(
         day = moment.date() if moment else None
         value = result_value(observation)
         substances = tuple(
-            _substance_result(s, value, day, in_effect, negative_substances)
+            _substance_result(s, value, day, history.in_effect, history.taking_on, negative_substances)
             for s in terms.substances_for_test(observation.code)
             if include_cannabinoid or s.name != "cannabinoid"
         )

@@ -58,6 +58,7 @@ def test_unexpected_positive_is_named_tabled_and_explained() -> None:
     assert [r.code for r in found.override_reasons] == [
         "results-expected",
         "results-discussed",
+        "excluded-condition",  # 11.1: every check but oud-treatment (10.4's own list omits it)
         "data-incorrect",
         "wrong-clinician",
         "snooze-3-months-with-comment",

@@ -102,8 +102,9 @@ def _last_review(facts: Facts) -> date | None:
     clinician's "PDMP reviewed" override recorded by PainPlan."""
     dates: list[date] = []
     for procedure in facts.procedures_in(PDMP_REVIEW, completed_only=True):
-        performed = last_performed(procedure)
-        if performed is not None and performed <= facts.today:
+        # A Period still open today was started on its earlier date: that date is the review.
+        performed = last_performed(procedure, facts.today)
+        if performed is not None:
             dates.append(performed)
     for observation in facts.record.observations:
         if observation.status in REVIEWED_OBSERVATION_STATUSES and facts.terms.contains(PDMP_REVIEW, observation.code):
@@ -111,14 +112,16 @@ def _last_review(facts: Facts) -> date | None:
             if effective is not None and effective <= facts.today:
                 dates.append(effective)
     for snooze in facts.snoozes:
+        # Feedback stores its timestamps in UTC: the review happened on the local calendar day.
+        set_on = facts.local_day(snooze.set_at)
         if (
             snooze.check_id == CHECK_ID
             and snooze.reason == "pdmp-reviewed"
             and snooze.patient_id == facts.context.patient_id
-            and snooze.set_at is not None
-            and snooze.set_at.date() <= facts.today
+            and set_on is not None
+            and set_on <= facts.today
         ):
-            dates.append(snooze.set_at.date())
+            dates.append(set_on)
     return max(dates) if dates else None
 
 

@@ -171,7 +171,14 @@ def _card(
         suggestions=suggestions,
         links=(guideline_link(facts.config, "rec10", "CDC 2022 Recommendation 10"), plan_link("uds")),
         override_reasons=override_reasons(
-            facts.config, "results-expected", "results-discussed", "data-incorrect", "wrong-clinician"
+            # 11.1 offers excluded-condition on every check but oud-treatment (10.4's list omits it; the general
+            # exclusions do apply here, so an uncoded exclusion must be answerable).
+            facts.config,
+            "results-expected",
+            "results-discussed",
+            "excluded-condition",
+            "data-incorrect",
+            "wrong-clinician",
         ),
         view="uds",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
