@@ -64,10 +64,11 @@ def evaluate(
     failures: list[CheckFailure] = []
     for check_id in (c for c in CHECK_IDS if c in CHECKS):
         settings = config.check(check_id)
-        if not settings.enabled or context.hook not in settings.hooks or facts.excluded(settings):
+        if not settings.enabled or context.hook not in settings.hooks:
             continue
         try:
-            card = CHECKS[check_id].evaluate(facts, settings)
+            # Exclusions read data too: if that fails, only the checks that apply them are lost (10.0.5).
+            card = None if facts.excluded(settings) else CHECKS[check_id].evaluate(facts, settings)
         except Exception as error:  # noqa: BLE001 - one failing check must not take the others down
             failures.append(CheckFailure(check_id, type(error).__name__))
             continue

@@ -375,3 +375,63 @@ def test_rec11_benzodiazepine_trigger_with_active_opioid_offers_one_removal() ->
     )
     assert found is not None
     assert [s.resource_id for s in found.suggestions] == ["MedicationRequest/fz1"]
+
+
+# -- section 16 robustness ------------------------------------------------------------------------------------------
+
+
+def test_unknown_supply_unit_is_unclassified_and_never_fails_the_call() -> None:
+    draft = med_request(OXYCODONE, draft=True, id="ox1", dose=2, period=4)
+    draft["dispenseRequest"]["expectedSupplyDuration"] = {"value": 10, "unit": "fortnights"}
+    evaluation = run("order-sign", drafts=[draft])
+    assert evaluation.failures == ()
+    assert evaluation.facts.duration(evaluation.facts.trigger_orders[0]) == "unclassified"
+    assert card(evaluation, "acute-duration") is None and card(evaluation, "nonopioid-first") is None
+    assert card(evaluation, "high-mme").indicator == "critical"  # type: ignore[union-attr]
+
+
+def test_unresolvable_medication_reference_is_no_trigger_and_no_failure() -> None:
+    draft = med_request(OXYCODONE, draft=True, id="ox1")
+    del draft["medicationCodeableConcept"]
+    draft["medicationReference"] = {"reference": "Medication/missing", "display": "oxycodone 5 mg tablet"}
+    evaluation = run("order-sign", drafts=[draft])
+    assert evaluation.failures == () and evaluation.facts.trigger_orders == ()
+    assert evaluation.cards == ()
+
+
+def test_re_signed_active_draft_with_prior_prescription_counts_once() -> None:
+    """order-sign 1.1 re-signs an order as status active: it is still the draft, and it replaces the original."""
+    original = oxycodone_90_mme(id="old1", authored=days_ago(20))
+    re_signed = oxycodone_90_mme(draft=True, id="new1", status="active")
+    re_signed["priorPrescription"] = {"reference": "MedicationRequest/old1"}
+    evaluation = run("order-sign", drafts=[re_signed], resources=[original])
+    assert [o.id for o in evaluation.facts.trigger_orders] == ["new1"]
+    assert str(evaluation.facts.mme.total) == "90.000000"
+
+
+def test_draft_duplicated_in_prefetch_counts_once_as_the_draft() -> None:
+    draft = oxycodone_90_mme(draft=True, id="rx1")
+    prefetch_copy = oxycodone_90_mme(id="rx1", authored=days_ago(0))
+    evaluation = run("order-sign", drafts=[draft], resources=[prefetch_copy])
+    assert str(evaluation.facts.mme.total) == "90.000000"
+    assert card(evaluation, "high-mme").indicator == "critical"  # type: ignore[union-attr]
+
+
+def test_uncategorised_condition_is_visible() -> None:
+    oud = condition(ICD10, "F11.20", category=None)
+    assert card(run("patient-view", resources=[oud]), "oud-treatment") is not None
+
+
+# -- 10.0.5: a failure while reading exclusions costs only the checks that need them --------------------------------
+
+
+def test_exclusion_failure_does_not_take_down_checks_that_ignore_exclusions(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> tuple[()]:
+        raise ValueError("malformed exclusion data")
+
+    monkeypatch.setattr("guideline.facts.general_exclusions", broken)
+    fills = [med_request(OXYCODONE, authored=days_ago(3), supply_days=30), med_request(TEMAZEPAM, authored=days_ago(3))]
+    evaluation = run("patient-view", resources=[condition(ICD10, "F11.20"), *fills])
+    assert card(evaluation, "oud-treatment") is not None
+    assert card(evaluation, "opioid-benzodiazepine") is not None  # patient-view applies no exclusions
+    assert {f.check_id for f in evaluation.failures} == {"urine-drug-test", "unexpected-uds-result"}
