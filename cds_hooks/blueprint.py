@@ -101,7 +101,10 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
         if mimetype and mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
             raise RequestError(415, "send the request as application/json", "not-supported")
         raw = request.get_data(cache=False)
-        if len(raw) > settings.max_body_bytes:
+        # A chunked body has no Content-Length: Werkzeug stops reading at the limit without saying so, so a
+        # body that reaches the limit is treated as too large rather than parsed (cut short) as bad JSON.
+        limit_reached = len(raw) >= settings.max_body_bytes and request.content_length != len(raw)
+        if limit_reached or len(raw) > settings.max_body_bytes:
             raise RequestError(413, "the request body is too large", "too-costly")
         try:
             return json.loads(raw)
@@ -210,7 +213,7 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
         if service_id not in SERVICES:
             return _outcome(404, "no CDS service with this id", "not-found")
         try:
-            items = parse_feedback(read_json())
+            items = parse_feedback(read_json(), evaluation_now(settings))
         except RequestError as error:
             return _outcome(error.status, error.message, error.code)
         counts = apply_feedback(engine, service_id, items, settings.guideline, evaluation_now(settings))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -21,6 +22,13 @@ from guideline.engine import USER_SCOPED_REASONS
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
 
 log = logging.getLogger(__name__)
+
+# An outcome "in the future" is a clock error; since until = outcomeTimestamp + duration, a far-future one would
+# silence a check for years. NTP-synced EHR clocks are seconds apart, so an hour is generous.
+MAX_CLOCK_SKEW = timedelta(hours=1)
+# Feedback arrives one or a few cards at a time; each item costs database round trips, so a 5 MB batch of tiny
+# items would keep a worker busy past gunicorn's timeout.
+MAX_ITEMS = 1000
 
 # Guideline 11.1: these reasons silence the check for the clinician who gave them, not for everyone.
 load_snoozes = store.load_snoozes  # the service's entry point: load_snoozes(engine, patient_id, user_id, now)
@@ -37,7 +45,7 @@ class FeedbackItem:
     comment: str | None = None
 
 
-def _timestamp(value: Any) -> datetime:
+def _timestamp(value: Any, now: datetime | None = None) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise RequestError(400, "outcomeTimestamp is required", "required")
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
@@ -47,13 +55,21 @@ def _timestamp(value: Any) -> datetime:
         raise RequestError(400, "outcomeTimestamp must be an RFC 3339 date-time") from error
     if parsed.tzinfo is None:
         raise RequestError(400, "outcomeTimestamp needs a time zone (UTC)")
+    try:
+        parsed.astimezone(UTC)  # "0001-01-01T00:00:00+14:00" parses but has no UTC instant
+    except OverflowError as error:
+        raise RequestError(400, "outcomeTimestamp is out of range") from error
+    if now is not None and parsed > now + MAX_CLOCK_SKEW:
+        raise RequestError(400, "outcomeTimestamp is in the future")
     return parsed
 
 
-def parse_feedback(body: Any) -> list[FeedbackItem]:
-    """Validate every item before storing any, so a bad batch changes nothing."""
+def parse_feedback(body: Any, now: datetime | None = None) -> list[FeedbackItem]:
+    """Validate every item before storing any, so a bad batch changes nothing; `now` is the service clock."""
     if not isinstance(body, Mapping) or not isinstance(body.get("feedback"), list) or not body["feedback"]:
         raise RequestError(400, 'the body must be {"feedback": [...]} with at least one item', "required")
+    if len(body["feedback"]) > MAX_ITEMS:
+        raise RequestError(413, f"send at most {MAX_ITEMS} feedback items per request", "too-costly")
     items = []
     for raw in body["feedback"]:
         if not isinstance(raw, Mapping):
@@ -64,7 +80,7 @@ def parse_feedback(body: Any) -> list[FeedbackItem]:
         outcome = raw.get("outcome")
         if outcome not in ("accepted", "overridden"):
             raise RequestError(400, "feedback outcome must be accepted or overridden")
-        timestamp = _timestamp(raw.get("outcomeTimestamp"))
+        timestamp = _timestamp(raw.get("outcomeTimestamp"), now)
         accepted: tuple[str, ...] = ()
         if outcome == "accepted":
             suggestions = raw.get("acceptedSuggestions")
@@ -95,24 +111,27 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months|year|year
 
 
 def add_duration(start: datetime, duration: str) -> datetime:
-    """ "3 months", "90 days", "1 day", "12 months": calendar months keep the day (clamped to month end)."""
+    """ "3 months", "90 days", "1 day", "12 months": calendar months keep the day (clamped to month end).
+
+    Raises ValueError for an unreadable duration or an end past the calendar (after 9999-12-31).
+    """
     match = _DURATION.match(duration or "")
     if not match:
         raise ValueError(f"not a duration: {duration!r}")
     amount, unit = int(match.group(1)), match.group(2).lower()
-    if unit.startswith("day"):
-        return start + timedelta(days=amount)
-    if unit.startswith("week"):
-        return start + timedelta(weeks=amount)
+    try:
+        if unit.startswith("day"):
+            return start + timedelta(days=amount)
+        if unit.startswith("week"):
+            return start + timedelta(weeks=amount)
+    except OverflowError as error:
+        raise ValueError(f"{duration!r} after {start.isoformat()} is past the calendar") from error
     months = amount * 12 if unit.startswith("year") else amount
-    index = start.year * 12 + start.month - 1 + months
-    year, month = divmod(index, 12)
-    day = start.day
-    while True:
-        try:
-            return start.replace(year=year, month=month + 1, day=day)
-        except ValueError:
-            day -= 1
+    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
+    if not 1 <= year <= 9999:
+        raise ValueError(f"{duration!r} after {start.isoformat()} is past the calendar")
+    day = min(start.day, calendar.monthrange(year, month + 1)[1])
+    return start.replace(year=year, month=month + 1, day=day)
 
 
 def _known_systems(config: GuidelineConfig) -> set[str]:

@@ -139,3 +139,27 @@ def test_garbage_bytes_never_produce_a_5xx(client, raw):
     for path in ("/cds-services/order-sign", "/cds-services/order-sign/feedback"):
         response = client.post(path, data=raw, content_type="application/json")
         assert 400 <= response.status_code < 500
+
+
+def test_an_oversized_chunked_body_is_413_not_a_json_error(client):
+    # Found live under gunicorn: a chunked body has no Content-Length, and Werkzeug silently cut it at the limit,
+    # so a too-large chart was answered "not valid JSON".
+    import io
+
+    def chunked(data: bytes) -> dict:  # a stream of unknown length, as a chunked upload reaches the app
+        return {"wsgi.input": io.BytesIO(data), "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"}
+
+    body = json.dumps({**hook_request(drafts=[oxycodone_draft()]), "pad": "a" * 300_000}).encode()
+    response = client.post(
+        "/cds-services/order-sign",
+        content_type="application/json",
+        environ_overrides=chunked(body),
+    )
+    assert response.status_code == 413 and "too large" in outcome(response)
+    small = json.dumps(hook_request(drafts=[oxycodone_draft()])).encode()
+    streamed = client.post(
+        "/cds-services/order-sign",
+        content_type="application/json",
+        environ_overrides=chunked(small),
+    )
+    assert streamed.status_code == 200

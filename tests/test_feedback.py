@@ -185,3 +185,49 @@ def test_old_cards_are_pruned_after_the_retention_period(app):
     card = issue_card(app)
     store.prune(db(app), datetime(2026, 6, 15, tzinfo=UTC) + store.RETENTION + store.RETENTION)
     assert store.find_issued(db(app), card["uuid"]) is None
+
+
+def test_a_snooze_that_would_end_after_year_9999_never_hangs():
+    # Found by the live black-box probe: the month loop never ended, spinning a worker thread forever.
+    import threading
+
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        for start, duration in ((datetime(9999, 12, 15, tzinfo=UTC), "3 months"), (datetime(9999, 12, 31), "1 day")):
+            try:
+                add_duration(start, duration)
+            except (ValueError, OverflowError) as error:
+                errors.append(error)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout=2)
+    assert not worker.is_alive() and len(errors) == 2 and all(isinstance(e, ValueError) for e in errors)
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["9999-12-15T00:00:00Z", "3000-01-01T00:00:00Z", "2026-06-17T16:00:00Z", "0001-01-01T00:00:00+14:00"],
+)
+def test_outcome_timestamps_far_off_the_service_clock_are_400_and_snooze_nothing(app, timestamp):
+    # A future timestamp would silence the check for that long (until = outcomeTimestamp + duration).
+    card = issue_card(app)
+    item = {**overridden(card, "benefits-outweigh-risks"), "outcomeTimestamp": timestamp}
+    response = send(app, item)
+    assert response.status_code == 400 and "outcomeTimestamp" in response.json["issue"][0]["diagnostics"]
+    assert store.all_rows(db(app), store.snoozes) == []
+
+
+def test_a_little_clock_skew_is_accepted(app):
+    card = issue_card(app)
+    skewed = {**overridden(card, "benefits-outweigh-risks"), "outcomeTimestamp": "2026-06-15T16:10:00Z"}
+    assert send(app, skewed).status_code == 200
+    assert len(store.all_rows(db(app), store.snoozes)) == 1
+
+
+def test_a_feedback_batch_is_capped(app):
+    card = issue_card(app)
+    items = [overridden(card, None)] * 1001
+    response = send(app, *items)
+    assert response.status_code == 413 and store.all_rows(db(app), store.feedback) == []
