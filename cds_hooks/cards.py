@@ -92,6 +92,26 @@ def empty_paths(value: Any, path: str = "$") -> list[str]:
     return found
 
 
+# Card details quote EHR text (medication names, free-text sigs), and GFM renders raw HTML and any link scheme.
+# Our own markdown uses neither, so a tag opener becomes the entity &lt; (shown as "<", and unlike a backslash
+# escape it cannot be undone by a backslash in the quoted text) and a script link target is defused;
+# "< 50 MME" and https links are left alone.
+_TAG_OPENER = re.compile(r"<(?=\s*[A-Za-z/!?])")
+_SCRIPT_TARGET = re.compile(
+    r"(\]\(\s*|^\s*\[[^\]\n]*\]:\s*)(?:javascript|vbscript|data|file):", re.IGNORECASE | re.MULTILINE
+)
+
+
+# CommonMark decodes entities inside link targets, so "java&#115;cript&colon;" would spell a script link.
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
+def safe_markdown(text: str) -> str:
+    """Card markdown with raw HTML tags and script/data link targets from quoted EHR text made harmless."""
+    plain = _TAG_OPENER.sub("&lt;", _ENTITY.sub("&amp;", text))
+    return _SCRIPT_TARGET.sub(r"\1#blocked:", plain)
+
+
 def _absolute(url: str) -> bool:
     parts = urlsplit(url or "")
     return parts.scheme in ("https", "http") and bool(parts.netloc)
@@ -172,7 +192,7 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
         "uuid": str(uuid.uuid4()),
         "summary": card.summary[:SUMMARY_LIMIT],
         "indicator": card.indicator,
-        "detail": card.detail,
+        "detail": safe_markdown(card.detail) if card.detail else None,
         "source": {
             "label": config["source_label"],
             "url": config["source_url"] if _absolute(config["source_url"]) else None,

@@ -160,3 +160,31 @@ def test_a_smart_link_to_another_app_keeps_its_own_url_and_no_app_context():
     assert links[0] == {"label": "Open the PDMP app", "url": "https://pdmp.example.org/smart/launch", "type": "smart"}
     assert links[1]["url"] == "https://cds.example.org/launch"
     assert json.loads(links[1]["appContext"])["check"] == "pdmp-review"
+
+
+def test_raw_html_and_script_links_from_ehr_text_never_reach_card_markdown(tmp_path):
+    # Found live: a medication's display text is quoted into card details, and GFM renders raw HTML and links.
+    app = make_app(tmp_path)
+    draft = oxycodone_draft()
+    hostile = "Oxy <img src=x onerror=alert(1)> [see](javascript:alert(1)) [more]( JavaScript:x) <script>x</script>"
+    draft["medicationCodeableConcept"]["text"] = hostile
+    draft["medicationCodeableConcept"]["coding"][0]["display"] = hostile
+    cards = app.test_client().post("/cds-services/order-sign", json=hook_request(drafts=[draft])).json["cards"]
+    details = [card["detail"] for card in cards if "Oxy" in card.get("detail", "")]
+    assert details, "the probe text should be quoted somewhere"
+    for detail in details:
+        assert not re.search(r"<\s*[A-Za-z/!?]", detail)
+        assert not re.search(r"\]\(\s*(javascript|vbscript|data):", detail, re.IGNORECASE)
+    plain = next(card for card in cards if card["source"]["topic"]["code"] == "high-mme")["detail"]
+    assert "Total" in plain and "90" in plain  # our own markdown is untouched
+
+
+def test_markdown_sanitiser_keeps_comparisons_and_safe_links():
+    from cds_hooks.cards import safe_markdown
+
+    text = "Dose < 50 MME and 3<4; see [CDC](https://www.cdc.gov/x) and <https://example.org>."
+    assert safe_markdown(text) == text.replace("<https", "&lt;https")
+    assert safe_markdown("\\<img src=x>") == "\\&lt;img src=x>"  # a quoted backslash cannot re-arm the tag
+    assert safe_markdown("[a](javascript:alert(1))") == "[a](#blocked:alert(1))"
+    assert safe_markdown("[r]: data:text/html;base64,xx") == "[r]: #blocked:text/html;base64,xx"
+    assert safe_markdown("[a](java&#115;cript&colon;x)") == "[a](java&amp;#115;cript&amp;colon;x)"
