@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from cds_hooks.services import PREFETCH_LABELS, render
 from guideline.record import iter_resources, medication_references
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
+# Only plain reads of a Medication by FHIR id (Epic's run past 64 characters): a reference is EHR data, and
+# "Medication/../../x" or "Patient/1" would otherwise send the bearer token somewhere other than a Medication.
+MEDICATION_READ = re.compile(r"Medication/[A-Za-z0-9.\-]{1,256}")
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,10 @@ def gather(
         queries[key] = query
 
     draft_items = [resource for resource, _ in iter_resources(request.draft_orders)]
-    medication_refs = sorted(medication_references([pooled, draft_items]))
+    wanted = medication_references([pooled, draft_items])
+    medication_refs = _readable(wanted)
+    if len(medication_refs) < len(wanted):
+        gaps[MEDICATIONS] = "an order names its medication by a reference that is not a Medication id"
     for ref in medication_refs:
         queries[f"med:{ref}"] = ref
 
@@ -112,13 +119,18 @@ def gather(
             obtained = obtained or result.ok or bool(result.resources)
         pooled.extend(new_resources)
         # Orders fetched just now may name Medications nobody has read yet: one more round, same budget.
-        refs = medication_references([pooled, medications]) - attempted
+        refs = set(_readable(medication_references([pooled, medications]))) - attempted
         attempted |= refs
         queries = {f"med:{ref}": ref for ref in sorted(refs)}
         if queries and deadline - time.monotonic() <= 0:
             gaps[MEDICATIONS] = "timed out"
             break
     return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched))
+
+
+def _readable(refs: set[str]) -> list[str]:
+    """The references we may read, sorted; "." and ".." are ids by the pattern but path steps to a URL."""
+    return sorted(r for r in refs if MEDICATION_READ.fullmatch(r) and r.split("/", 1)[1] not in (".", ".."))
 
 
 def _note(result: FetchResult, gaps: dict[str, str], page_cap: int) -> None:

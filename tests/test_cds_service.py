@@ -296,3 +296,26 @@ def test_concurrent_calls_do_not_mix_patients(app):
         results = list(pool.map(call, range(24)))
     assert all(patient_id == f"p{n}" for n, patient_id, _ in results)
     assert all(("90" in s) == (n % 2 == 0) for n, _, s in results)
+
+
+@responses.activate
+def test_medication_references_never_steer_the_token_outside_the_fhir_base(app):
+    # Found in review: "Medication/../../x" kept its last two segments ("../x") and was joined onto the FHIR
+    # base, so the bearer token went to another path of the same host; only Medication/<id> reads are made now.
+    import re
+
+    fhir_mock()
+    responses.add(responses.GET, re.compile(r"https://ehr\.test/(?!fhir/).*"), json={})
+    drafts = []
+    for n, ref in enumerate(["Medication/../../oauth/x", "../../admin", "Medication/ok-1?_format=xml", "Patient/p2"]):
+        draft = {**oxycodone_draft(), "id": f"d{n}"}
+        draft.pop("medicationCodeableConcept")
+        draft["medicationReference"] = {"reference": ref}
+        drafts.append(draft)
+    response = post(app, hook_request(drafts=drafts, fhir=True))
+    assert response.status_code == 200
+    paths = [urlsplit(c.request.url).path for c in responses.calls]
+    assert all(path.startswith("/fhir/") for path in paths), paths
+    assert not any("Patient/p2" in c.request.url for c in responses.calls)
+    assert "not a Medication id" in response.json["cards"][-1]["detail"]  # named, never silently dropped
+    assert not any(urlsplit(c.request.url).query for c in responses.calls if "/Medication/" in c.request.url)
