@@ -100,7 +100,7 @@ def parse_feedback(body: Any, now: datetime | None = None) -> list[FeedbackItem]
                 if not isinstance(reason, Mapping) or not isinstance(reason.get("code"), str):
                     raise RequestError(400, "overrideReason.reason must be a Coding with a code")
                 code = reason["code"][:128]
-                system = reason.get("system") if isinstance(reason.get("system"), str) else None
+                system = reason["system"][:256] if isinstance(reason.get("system"), str) else None
             user_comment = override.get("userComment")
             comment = user_comment[:2000] if isinstance(user_comment, str) and user_comment else None
         items.append(FeedbackItem(card.strip()[:128], outcome, timestamp, accepted, system, code, comment))

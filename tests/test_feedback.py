@@ -231,3 +231,12 @@ def test_a_feedback_batch_is_capped(app):
     items = [overridden(card, None)] * 1001
     response = send(app, *items)
     assert response.status_code == 413 and store.all_rows(db(app), store.feedback) == []
+
+
+def test_over_long_feedback_fields_fit_their_columns(app):
+    # The columns are sized (PostgreSQL enforces it; a too-long value failed the whole batch there).
+    card = issue_card(app)
+    item = overridden(card, "x" * 300, system="https://example.org/" + "s" * 400)
+    assert send(app, item).status_code == 200
+    [row] = store.all_rows(db(app), store.feedback)
+    assert len(row["reason_system"]) <= 256 and len(row["reason_code"]) <= 128
