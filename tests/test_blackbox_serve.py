@@ -793,6 +793,23 @@ def test_thousands_of_resources_are_read_in_time(live):
     assert response.status_code == 200 and time.monotonic() - started < 10
 
 
+def test_crafted_medication_references_and_names_are_defused(live):
+    draft = oxy_draft()
+    hostile = "Oxy <img src=x onerror=alert(1)> [x](javascript:alert(1))"
+    draft["medicationCodeableConcept"]["text"] = hostile
+    draft["medicationCodeableConcept"]["coding"][0]["display"] = hostile
+    steer = oxy_draft("draft-steer")
+    steer.pop("medicationCodeableConcept")
+    steer["medicationReference"] = {"reference": "Medication/../../../evil-jwks/x"}
+    before = len(live.fake.seen)
+    response = live.sign(sign_body([draft, steer], fhir=live.fhir("ok")))
+    assert response.status_code == 200
+    assert all(s.path.startswith("/ok/fhir/") for s in live.fake.seen[before:])
+    for card in response.json()["cards"]:
+        assert not re.search(r"<\s*[A-Za-z/!?]|\]\(\s*javascript:", card.get("detail", ""), re.IGNORECASE)
+    assert_cards_conform(response.json()["cards"])
+
+
 # --- SMART launch ----------------------------------------------------------------------------------------------
 
 
@@ -827,6 +844,14 @@ def test_launch_redirect_carries_pkce_state_and_aud_and_a_tampered_state_is_refu
         live.base + "/launch/callback", params={"state": query["state"], "code": "c"}, allow_redirects=False, timeout=10
     )
     assert stolen.status_code == 400 and live.fake.seen[before:] == []
+    for error in ("access_denied", "<script>x</script>"):
+        page = live.http.get(
+            live.base + "/launch/callback",
+            params={"state": "s", "error": error, "error_description": "<b>evil</b> token=abc"},
+            allow_redirects=False,
+        )
+        assert page.status_code == 400 and "<b>evil" not in page.text and "<script>x" not in page.text
+        assert "token=abc" not in page.text and page.headers["Cache-Control"] == "no-store"
     for target in ("https://evil.example/", "//evil.example"):
         bounce = live.http.get(
             live.base + "/launch/callback",
