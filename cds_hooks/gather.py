@@ -57,6 +57,8 @@ def gather(
     obtained = False
     queries: dict[str, str] = {}
 
+    # Queries use the patient id as the request parser read it ("Patient/123" from some clients means "123").
+    context = {**request.context, "patientId": request.patient_id} if request.patient_id else request.context
     for key, value in request.prefetch.items():
         if key not in templates and value is not None:
             pooled.extend(resource for resource, _ in iter_resources(value))
@@ -74,7 +76,7 @@ def gather(
                 if more:
                     queries[key] = more  # the client sent page one only: read the rest ourselves
                 continue
-        query = render(template, request.context, today)
+        query = render(template, context, today)
         if query is None:
             gaps[PREFETCH_LABELS.get(key, key)] = "the request lacks the context needed to look it up"
             continue

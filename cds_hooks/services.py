@@ -216,6 +216,12 @@ def _months_back(day: date, months: int) -> date:
     raise ValueError(day)
 
 
+def _segment(value: str) -> str | None:
+    """A value as one URL path segment; "." and ".." would be path steps ("Patient/." is a search of all)."""
+    text = quote(value.strip(), safe="-._~")
+    return text if text and text not in (".", "..") else None
+
+
 def render(template: str, context: Mapping[str, Any], today: date) -> str | None:
     """Fill a template's tokens with concrete values; None when a token cannot be filled (skip the key)."""
     missing = False
@@ -225,12 +231,16 @@ def render(template: str, context: Mapping[str, Any], today: date) -> str | None
         token = match.group(1)
         if token.startswith("context."):
             value = context.get(token[len("context.") :])
-            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-                return quote(str(value).strip(), safe="-._~")
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                segment = _segment(str(value))
+                if segment is not None:
+                    return segment
         elif token in USER_TOKENS:
             user = context.get("userId")
             if isinstance(user, str) and user.startswith(USER_TOKENS[token]):
-                return quote(user[len(USER_TOKENS[token]) :], safe="-._~")
+                segment = _segment(user[len(USER_TOKENS[token]) :])
+                if segment is not None:
+                    return segment
         else:
             dated = _TODAY.match(token)
             if dated:

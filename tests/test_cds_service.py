@@ -319,3 +319,28 @@ def test_medication_references_never_steer_the_token_outside_the_fhir_base(app):
     assert not any("Patient/p2" in c.request.url for c in responses.calls)
     assert "not a Medication id" in response.json["cards"][-1]["detail"]  # named, never silently dropped
     assert not any(urlsplit(c.request.url).query for c in responses.calls if "/Medication/" in c.request.url)
+
+
+@pytest.mark.parametrize("patient_id", [".", "..", "Patient/.."])
+@responses.activate
+def test_dot_segment_patient_ids_never_turn_a_read_into_a_search_of_all_patients(app, patient_id):
+    # "Patient/." resolves to "<base>/Patient/", a search that many servers answer with other patients' records.
+    fhir_mock({"Patient": [patient(patient_id="someone-else")]})
+    body = hook_request(drafts=[oxycodone_draft()], prefetch={}, fhir=True)
+    body["context"]["patientId"] = patient_id
+    response = post(app, body)
+    assert response.status_code in (200, 400, 412)
+    paths = [urlsplit(c.request.url).path.rstrip("/") for c in responses.calls]
+    assert not any(path in ("/fhir/Patient", "/fhir", "") for path in paths), paths
+
+
+@responses.activate
+def test_a_patient_reference_in_context_is_read_as_the_bare_id(app):
+    # The request parser accepts "Patient/p1" for patientId; the FHIR reads must then use "p1" as well.
+    fhir_mock({f"Patient/{PATIENT_ID}": patient()})
+    body = hook_request(drafts=[oxycodone_draft()], prefetch={}, fhir=True)
+    body["context"]["patientId"] = f"Patient/{PATIENT_ID}"
+    assert post(app, body).status_code == 200
+    urls = [c.request.url for c in responses.calls]
+    assert f"{FHIR}/Patient/{PATIENT_ID}" in urls
+    assert not any("%2F" in url for url in urls), urls
