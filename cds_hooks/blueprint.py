@@ -213,7 +213,9 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
         if service_id not in SERVICES:
             return _outcome(404, "no CDS service with this id", "not-found")
         try:
-            items = parse_feedback(read_json(), evaluation_now(settings))
+            # "In the future" is judged against the later of the real and the pinned clock: EHRs (the demo's
+            # too) stamp outcomes with the real time even when PAINPLAN_TODAY pins the evaluation date.
+            items = parse_feedback(read_json(), max(evaluation_now(settings), datetime.now(UTC)))
         except RequestError as error:
             return _outcome(error.status, error.message, error.code)
         counts = apply_feedback(engine, service_id, items, settings.guideline, evaluation_now(settings))
