@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 # Parallel queries per call; more would only queue at the EHR, which throttles per client anyway.
 MAX_WORKERS = 12
+# One page of FHIR JSON: 200 big resources are a few MB; far beyond that is a broken or hostile server.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+READ_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -167,16 +171,31 @@ class FhirClient:
         return FetchResult(key, query, resources, error is None, error, truncated, pages)
 
     def _get(self, url: str, headers: Mapping[str, str], timeout: float) -> tuple[Any, str | None]:
+        # requests' read timeout is per socket read: a body trickling in a byte at a time never trips it. So the
+        # body is read in chunks against the call's own deadline and a size cap, and the connection is dropped
+        # when either ends the read (otherwise the leftover thread reads on long after the hook has answered).
+        deadline = time.monotonic() + timeout
         try:
-            response = self._session.get(url, headers=headers, timeout=(min(timeout, 5.0), timeout))
+            response = self._session.get(url, headers=headers, timeout=(min(timeout, 5.0), timeout), stream=True)
         except requests.Timeout:
             return None, "timed out"
         except requests.RequestException:
             return None, "could not connect to the FHIR server"
-        if response.status_code != 200:
-            return None, f"the FHIR server answered HTTP {response.status_code}"
+        with response:
+            if response.status_code != 200:
+                return None, f"the FHIR server answered HTTP {response.status_code}"
+            body = bytearray()
+            try:
+                for chunk in response.iter_content(READ_CHUNK):
+                    body += chunk
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        return None, "the FHIR server's answer was too large"
+                    if time.monotonic() > deadline:
+                        return None, "timed out"
+            except requests.RequestException:
+                return None, "timed out" if time.monotonic() > deadline else "the FHIR server's answer was cut short"
         try:
-            return response.json(), None
+            return json.loads(bytes(body)), None
         except ValueError:
             return None, "the FHIR server's answer was not JSON"
 

@@ -81,6 +81,9 @@ class FakeFhir:
     stop: threading.Event = field(default_factory=threading.Event)
     base: str = ""
 
+    def _trickle(self) -> Iterator[bytes]:
+        return _trickle_body(self.stop)
+
     def requests_to(self, mode: str, predicate: Callable[[Seen], bool] = lambda s: True) -> list[Seen]:
         with self.lock:
             return [s for s in self.seen if s.mode == mode and predicate(s)]
@@ -101,6 +104,8 @@ class FakeFhir:
             return _json(_bundle([]))
         if mode == "deny":
             return Response("", status=401)
+        if mode == "trickle":  # a body that never ends, a byte at a time: no read ever times out
+            return Response(self._trickle(), mimetype="application/fhir+json")
         if mode == "oo":
             return _json({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden"}]})
         if rest == "fhir/.well-known/smart-configuration":
@@ -123,6 +128,14 @@ class FakeFhir:
             return _json({**_bundle([]), "link": [{"relation": "next", "url": following}]})
         wanted = f"Patient/{request.args.get('patient', '')}"
         return _json(_bundle([r for r in stored if (r.get("subject") or {}).get("reference") == wanted]))
+
+
+def _trickle_body(stop: threading.Event) -> Iterator[bytes]:
+    yield b'{"resourceType":"Bundle","entry":['
+    for _ in range(200):  # bounded: 200 × 0.1 s, or until the fixture stops
+        if stop.wait(0.1):
+            return
+        yield b" "
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -570,6 +583,13 @@ def test_slow_fhir_server_is_cut_off_within_the_deadline(live):
     elapsed = time.monotonic() - started
     assert response.status_code == 200 and elapsed < 3.0, elapsed
     assert topics(response)[0] == "high-mme" and topics(response)[-1] == "data-incomplete"
+
+
+def test_a_never_ending_fhir_answer_is_cut_off_within_the_deadline(live):
+    started = time.monotonic()
+    response = live.sign(sign_body(prefetch={}, fhir=live.fhir("trickle")))
+    assert response.status_code == 200 and time.monotonic() - started < 3.0
+    assert topics(response)[-1] == "data-incomplete"
 
 
 def test_fifty_concurrent_calls_never_mix_patients(live):

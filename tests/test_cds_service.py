@@ -7,6 +7,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import responses
 from builders import PATIENT_ID, med_request, patient
 from cds_support import (
@@ -344,3 +345,63 @@ def test_a_patient_reference_in_context_is_read_as_the_bare_id(app):
     urls = [c.request.url for c in responses.calls]
     assert f"{FHIR}/Patient/{PATIENT_ID}" in urls
     assert not any("%2F" in url for url in urls), urls
+
+
+def _loopback_server(app_callable):
+    """A werkzeug server on a free loopback port in a thread; returns (base URL, stop function) or skips."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    try:
+        server = make_server("127.0.0.1", 0, app_callable, threaded=True)
+    except OSError:
+        pytest.skip("cannot bind a loopback port here")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return f"http://127.0.0.1:{server.server_port}/fhir", stop
+
+
+def test_a_trickling_or_huge_fhir_answer_ends_its_reader_at_the_deadline():
+    # Found live: a read timeout is per socket read, so a body trickling a byte at a time was read past the
+    # budget by a leftover thread (one per query per hook call) and a huge body was loaded whole into memory.
+    import threading
+
+    from werkzeug.wrappers import Request, Response
+
+    from cds_hooks import fhir_client
+
+    stop = threading.Event()
+
+    def trickle():
+        yield b'{"resourceType":"Bundle","entry":['
+        for _ in range(100):
+            if stop.wait(0.05):
+                return
+            yield b" "
+
+    def answer(environ, start_response):
+        path = Request(environ).path
+        if path.endswith("/Huge"):
+            body = b'{"resourceType":"Bundle","x":"' + b"a" * (fhir_client.MAX_RESPONSE_BYTES + 10) + b'"}'
+            return Response(body, mimetype="application/fhir+json")(environ, start_response)
+        return Response(trickle(), mimetype="application/fhir+json")(environ, start_response)
+
+    base, stop_server = _loopback_server(answer)
+    try:
+        client = fhir_client.FhirClient(base, "tok", allow_http=True, session=requests.Session())
+        started = time.monotonic()
+        results = client.fetch_all({"slow": "Slow", "huge": "Huge"}, 1.0)
+        assert time.monotonic() - started < 1.5
+        assert results["slow"].error == "timed out"
+        assert "too large" in (results["huge"].error or "")
+        time.sleep(0.5)  # the readers notice the deadline at their next chunk
+        assert not [t for t in threading.enumerate() if t.name.startswith("fhir") and t.is_alive()]
+    finally:
+        stop.set()
+        stop_server()
