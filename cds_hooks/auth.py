@@ -97,12 +97,26 @@ class JwksCache:
             now = self._clock()
             stale = entry.keys is None or now >= entry.expires
             unknown = entry.keys is not None and not _has_kid(entry.keys, kid)
-            if (stale or unknown) and now - entry.last_fetch >= REFRESH_INTERVAL:
+            due = (stale or unknown) and now - entry.last_fetch >= REFRESH_INTERVAL
+            if due and entry.keys is not None and not unknown:
+                # Merely expired, and the token's kid is known: answer with these keys and refresh behind the
+                # request, so a slow JWKS host never stalls the EHR's hook calls.
+                entry.last_fetch = now
+                threading.Thread(target=self._refresh, args=(client, entry), daemon=True, name="jwks").start()
+                return entry.keys
+            if due:
                 entry.last_fetch = now
                 self._fetch(client, entry, now)
             if entry.keys is None:
                 raise AuthError("no keys available for issuer")
             return entry.keys
+
+    def _refresh(self, client: TrustedClient, entry: _CachedKeys) -> None:
+        fresh = _CachedKeys()
+        self._fetch(client, fresh, self._clock())
+        if fresh.keys is not None:
+            with entry.lock:
+                entry.keys, entry.expires = fresh.keys, fresh.expires
 
     def _fetch(self, client: TrustedClient, entry: _CachedKeys, now: float) -> None:
         try:

@@ -194,3 +194,43 @@ def test_a_broken_replay_cache_fails_closed(app, harness, jwks, monkeypatch):
 
     monkeypatch.setattr(store, "remember_jti", broken)
     assert refused(call(app, harness.token(PUBLIC + SIGN)))
+
+
+def test_expired_jwks_cache_with_a_known_kid_answers_at_once_and_refreshes_behind(harness):
+    # Found in review: the hourly refresh ran inside the request, under the issuer's lock, so a slow JWKS host
+    # stalled every hook call of that EHR for up to the fetch timeout before any FHIR work began.
+    import threading
+
+    release = threading.Event()
+    fetches: list[float] = []
+
+    class SlowSession:
+        def get(self, url, **kwargs):
+            fetches.append(time.monotonic())
+            if len(fetches) > 1:
+                release.wait(5)
+
+            class Answer:
+                headers = {"Cache-Control": "max-age=60"}
+
+                def raise_for_status(self):
+                    return None
+
+                def json(self):
+                    return harness.jwks()
+
+            return Answer()
+
+    clock = {"t": 1000.0}
+    cache = JwksCache(SlowSession(), clock=lambda: clock["t"])
+    client = TrustedClient(HARNESS_ISS, HARNESS_JWKS)
+    assert cache.key_set(client, "ec-1") is not None and len(fetches) == 1
+    clock["t"] += 3600  # long expired; the kid is still known
+    started = time.monotonic()
+    keys = cache.key_set(client, "ec-1")
+    assert time.monotonic() - started < 0.5 and any(k.kid == "ec-1" for k in keys.keys)
+    deadline = time.monotonic() + 2
+    while len(fetches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(fetches) == 2  # the refresh did happen, behind the request
+    release.set()
