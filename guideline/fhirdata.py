@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -51,7 +51,7 @@ class Concept:
         return any(c.system == system and c.code == code for c in self.codings)
 
     def codes(self, system: str) -> tuple[str, ...]:
-        return tuple(c.code for c in self.codings if c.system == system and c.code)
+        return tuple([c.code for c in self.codings if c.system == system and c.code])
 
     def display(self) -> str | None:
         """The concept's text, else the first coding display."""
@@ -85,6 +85,8 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 def as_dict(value: Any) -> Mapping[str, Any]:
     if type(value) is dict:  # parsed JSON: skip the slower abstract-class check
         return value
+    if value is None:
+        return _EMPTY
     return value if isinstance(value, Mapping) else _EMPTY
 
 
@@ -205,10 +207,10 @@ def _plain_concept(keys: tuple[CodingKey, ...], label: str | None) -> Concept:
 
 
 def concepts(value: Any) -> tuple[Concept, ...]:
-    if type(value) is list:
-        found = [concept(item) for item in value]
-        return tuple(c for c in found if c is not None)
-    return tuple(c for c in (concept(item) for item in as_list(value)) if c is not None)
+    if value is None:
+        return ()
+    found = [concept(item) for item in (value if type(value) is list else as_list(value))]
+    return tuple([c for c in found if c is not None])
 
 
 def quantity(value: Any) -> Quantity | None:
@@ -288,3 +290,39 @@ def extension_value(element: Any, url: str, value_key: str) -> Any:
         if data.get("url") == url:
             return data.get(value_key)
     return None
+
+
+# A hashable image of a JSON value, so whatever was read from it can be cached by content. Every scalar carries
+# its type (1, 1.0 and true are different JSON and read differently); floats go through repr so -0.0 stays
+# distinct from 0.0. Objects keep their key order: two orders of the same keys just make two cache entries.
+Image = Hashable
+
+
+def json_image(value: Any) -> Image:
+    """The image of a parsed-JSON value; raises TypeError for anything json.loads cannot produce."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is dict:
+        return (dict, tuple([(key, json_image(item)) for key, item in value.items()]))
+    if kind is list:
+        return (list, tuple([json_image(item) for item in value]))
+    if kind is float:
+        return (float, repr(value))
+    if kind is int or kind is bool or value is None:
+        return (kind, value)
+    raise TypeError(f"not a JSON value: {kind.__name__}")
+
+
+def from_image(image: Image) -> Any:
+    """The JSON value back from its image (only on a cache miss)."""
+    if type(image) is str:
+        return image
+    kind, content = image  # type: ignore[misc]
+    if kind is dict:
+        return {key: from_image(item) for key, item in content}
+    if kind is list:
+        return [from_image(item) for item in content]
+    if kind is float:
+        return float(content)
+    return content

@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from guideline.fhirdata import (
     Concept,
+    Image,
     Quantity,
     as_dict,
     as_list,
@@ -21,7 +23,9 @@ from guideline.fhirdata import (
     concepts,
     decimal,
     extension_value,
+    from_image,
     integer,
+    json_image,
     parse_date,
     parse_datetime,
     quantity,
@@ -489,16 +493,55 @@ def _dosage(data: Mapping[str, Any], tz: ZoneInfo) -> Dosage:
 def _first_code(value: Any) -> str | None:
     """The first coded value of a CodeableConcept (courseOfTherapyType, an R4 status)."""
     found = concept(value)
-    if found is None:
-        return None
-    return next((c.code for c in found.codings if c.code), None)
+    if found is not None:
+        for coding in found.codings:
+            if coding.code:
+                return coding.code
+    return None
 
 
 def _course_of_therapy(data: Mapping[str, Any]) -> str | None:
     return _first_code(data.get("courseOfTherapyType"))
 
 
-def _dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
+def _dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
+    """dosageInstruction. A chart repeats a few instructions many times, so each distinct one is read once and
+    shared (Dosage is immutable), which also lets MME and supply remember their answers per instruction."""
+    if value is None:
+        return ()
+    try:
+        image = json_image(value)
+    except TypeError:  # not plain parsed JSON (a caller's own Mapping): read it as it is
+        return _read_dosages(value, tz)
+    return _dosages_from_image(image, tz)
+
+
+@lru_cache(maxsize=4096)
+def _dosages_from_image(image: Image, tz: ZoneInfo) -> tuple[Dosage, ...]:
+    return _read_dosages(from_image(image), tz)
+
+
+def _read_dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
+    return tuple(_dosage(d, tz) for d in map(as_dict, as_list(value)) if d)
+
+
+def _dispense_request(value: Any, tz: ZoneInfo) -> DispenseRequest:
+    """dispenseRequest, read once per distinct content like the dosages."""
+    if value is None:
+        return _NO_DISPENSE_REQUEST
+    try:
+        image = json_image(value)
+    except TypeError:
+        return _read_dispense_request(value, tz)
+    return _dispense_request_from_image(image, tz)
+
+
+@lru_cache(maxsize=4096)
+def _dispense_request_from_image(image: Image, tz: ZoneInfo) -> DispenseRequest:
+    return _read_dispense_request(from_image(image), tz)
+
+
+def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
     dispense = as_dict(data)
     if not dispense:
         return _NO_DISPENSE_REQUEST
@@ -527,7 +570,7 @@ def read_med_order(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo, pool: 
         authored_on=parse_datetime(get("authoredOn"), tz),
         prior_prescription=reference(get("priorPrescription")),
         course_of_therapy=_course_of_therapy(data),
-        dosages=tuple(_dosage(d, tz) for d in map(as_dict, as_list(get("dosageInstruction"))) if d),
+        dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
     )
 

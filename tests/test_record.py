@@ -1,0 +1,299 @@
+"""The lenient record reader: numeric observation values, broken resources, STU3 shapes and medication references."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from builders import LOINC, RXNORM, TZ, condition, med_request, observation, patient
+
+from guideline import record as record_module
+from guideline.fhirdata import Coding, Concept, Quantity, concept, json_image, parse_datetime, quantity
+from guideline.record import Dosage, build_record, iter_resources, medication_references
+
+PAIN_SCORE = "72514-3"
+OXYCODONE_5MG = "1049621"
+
+
+def pain_score(value_key: str, value: Any) -> dict[str, Any]:
+    resource = observation(PAIN_SCORE, category="survey")
+    resource[value_key] = value
+    return resource
+
+
+# ---- numeric observation values ----------------------------------------------------------------------------------
+
+
+def test_value_integer_is_read_as_a_unitless_quantity() -> None:
+    record = build_record([pain_score("valueInteger", 7)], TZ)
+    assert record.observations[0].value_quantity == Quantity(value=Decimal(7))
+
+
+def test_value_decimal_is_read_exactly() -> None:
+    record = build_record([pain_score("valueDecimal", 6.5)], TZ)
+    assert record.observations[0].value_quantity == Quantity(value=Decimal("6.5"))
+
+
+def test_value_quantity_wins_over_value_integer() -> None:
+    resource = pain_score("valueInteger", 3)
+    resource["valueQuantity"] = {"value": 4, "unit": "{score}"}
+    record = build_record([resource], TZ)
+    assert record.observations[0].value_quantity == Quantity(value=Decimal(4), unit="{score}")
+
+
+@pytest.mark.parametrize("bad", [True, "seven", None, [], {}])
+def test_a_value_integer_that_is_not_a_number_gives_no_quantity(bad: Any) -> None:
+    record = build_record([pain_score("valueInteger", bad)], TZ)
+    assert record.observations[0].value_quantity is None
+    assert record.problems == ()
+
+
+def test_component_value_integer_is_read_too() -> None:
+    resource = observation("91148-7", category="survey")
+    resource["component"] = [{"code": {"coding": [{"system": LOINC, "code": "91146-1"}]}, "valueInteger": 5}]
+    component = build_record([resource], TZ).observations[0].components[0]
+    assert component.code is not None and component.code.has(LOINC, "91146-1")
+    assert component.value_quantity == Quantity(value=Decimal(5))
+
+
+# ---- broken resources are read leniently ------------------------------------------------------------------------
+
+
+def test_category_written_as_a_single_object_is_read_as_a_list() -> None:
+    resource = condition("http://hl7.org/fhir/sid/icd-10-cm", "M54.50")
+    resource["category"] = {"coding": [{"code": "problem-list-item"}]}
+    found = build_record([resource], TZ).conditions[0]
+    assert [c.codings[0].code for c in found.categories] == ["problem-list-item"]
+
+
+def test_strings_where_numbers_belong_are_read_as_exact_decimals() -> None:
+    order = med_request(OXYCODONE_5MG, dose=1, supply_days=30)
+    order["dosageInstruction"][0]["timing"]["repeat"] = {"frequency": "2", "period": " 12 ", "periodUnit": "h"}
+    order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] = "1.5"
+    order["dispenseRequest"]["numberOfRepeatsAllowed"] = "2"
+    read = build_record([order], TZ).orders[0]
+    repeat = read.dosages[0].repeat
+    assert repeat is not None and (repeat.frequency, repeat.period) == (Decimal(2), Decimal(12))
+    assert read.dosages[0].dose_and_rate[0].dose == Quantity(
+        Decimal("1.5"), "{tbl}", "http://unitsofmeasure.org", "{tbl}"
+    )
+    assert read.dispense.repeats_allowed == 2
+
+
+def test_numbers_keep_their_written_precision_and_types_are_not_confused() -> None:
+    # 1, 1.0 and true are different JSON: caching by content must never hand one the other's reading.
+    assert quantity({"value": 1}) == Quantity(Decimal("1"))
+    assert str(quantity({"value": 1.0}).value) == "1.0"  # type: ignore[union-attr]
+    assert quantity({"value": True}) == Quantity(None)
+    assert str(quantity({"value": -0.0}).value) == "-0.0"  # type: ignore[union-attr]
+    assert json_image({"a": 1}) != json_image({"a": 1.0}) != json_image({"a": True})
+
+
+def test_a_194_character_id_is_kept_whole() -> None:
+    long_id = "e" + "x" * 193
+    resource = condition("http://hl7.org/fhir/sid/icd-10-cm", "M54.50", id=long_id)
+    found = build_record([resource], TZ).conditions[0]
+    assert found.id == long_id and len(found.id) == 194
+    assert found.ref == f"Condition/{long_id}"
+
+
+def test_an_operation_outcome_in_a_bundle_is_reported_and_the_rest_is_read() -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": {"resourceType": "OperationOutcome", "id": "oo1", "issue": [{"severity": "error"}]}},
+            {"resource": observation(PAIN_SCORE, value_quantity=4)},
+        ],
+    }
+    record = build_record([bundle], TZ)
+    assert len(record.observations) == 1
+    assert [(p.resource_type, p.resource_id) for p in record.problems] == [("OperationOutcome", "oo1")]
+    assert "error" in record.problems[0].reason
+
+
+def test_a_resource_whose_reader_raises_is_skipped_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = condition("http://hl7.org/fhir/sid/icd-10-cm", "M54.50", id="c-broken")
+    fine = condition("http://hl7.org/fhir/sid/icd-10-cm", "G47.33", id="c-fine")
+
+    def reader(data: Any, draft: bool, tz: Any, pool: Any) -> Any:
+        if data.get("id") == "c-broken":
+            raise ValueError("a field this reader cannot handle")
+        return record_module._condition(data, tz)
+
+    monkeypatch.setitem(record_module._READERS, "Condition", ("conditions", reader))
+    record = build_record([broken, fine, patient()], TZ)
+    assert [c.id for c in record.conditions] == ["c-fine"]
+    assert [(p.resource_type, p.resource_id, p.reason) for p in record.problems] == [
+        ("Condition", "c-broken", "unreadable: ValueError")
+    ]
+    assert record.patient is not None  # the rest of the chart is still read
+
+
+def test_the_reason_for_a_problem_never_carries_patient_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    def reader(data: Any, draft: bool, tz: Any, pool: Any) -> Any:
+        raise KeyError("Rivera, Alex: oxycodone")
+
+    monkeypatch.setitem(record_module._READERS, "Observation", ("observations", reader))
+    problem = build_record([observation(PAIN_SCORE)], TZ).problems[0]
+    assert "Rivera" not in problem.reason and problem.reason == "unreadable: KeyError"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {"resourceType": "Observation", "id": 12, "code": "not a concept", "category": [None, 3, "x"]},
+        {
+            "resourceType": "Condition",
+            "code": {"coding": {"code": 123}},
+            "clinicalStatus": "active",
+            "onsetDateTime": 5,
+        },
+        {"resourceType": "MedicationRequest", "dosageInstruction": "one a day", "dispenseRequest": [1, 2]},
+        {"resourceType": "Encounter", "period": "yesterday", "diagnosis": {"condition": "Condition/1"}},
+    ],
+)
+def test_wrong_shapes_give_empty_fields_never_an_exception(garbage: dict[str, Any]) -> None:
+    record = build_record([garbage], TZ)
+    assert record.problems == ()
+    assert sum(len(getattr(record, f)) for f in ("observations", "conditions", "orders", "encounters")) == 1
+
+
+def test_a_numeric_code_becomes_a_string_and_a_numeric_id_still_deduplicates() -> None:
+    resource = {"resourceType": "Condition", "id": 12, "code": {"coding": [{"system": "urn:local", "code": 123}]}}
+    record = build_record([resource, copy.deepcopy(resource)], TZ)
+    assert len(record.conditions) == 1
+    assert record.conditions[0].code == Concept((Coding("urn:local", "123"),))
+
+
+# ---- STU3 shapes --------------------------------------------------------------------------------------------------
+
+
+def test_stu3_dose_on_the_dosage_itself_is_read_as_one_dose_entry() -> None:
+    order = med_request(OXYCODONE_5MG)
+    order["resourceType"] = "MedicationOrder"
+    dosage = order["dosageInstruction"][0]
+    del dosage["doseAndRate"]
+    dosage["doseQuantity"] = {"value": 2, "unit": "tablet"}
+    read = build_record([order], TZ).orders[0]
+    assert read.dosages[0].dose_and_rate[0].dose == Quantity(Decimal(2), "tablet")
+
+
+def test_stu3_status_strings_and_asserted_date() -> None:
+    resource = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "38341003"}]},
+        "clinicalStatus": " active ",
+        "verificationStatus": "confirmed",
+        "assertedDate": "2025-04-01",
+        "context": {"reference": "Encounter/e1"},
+    }
+    found = build_record([resource], TZ).conditions[0]
+    assert (found.clinical_status, found.verification_status) == ("active", "confirmed")
+    assert found.recorded_date == parse_datetime("2025-04-01", TZ)
+    assert found.encounter == "Encounter/e1"
+
+
+# ---- medications by reference -------------------------------------------------------------------------------------
+
+
+def _by_reference(reference: str) -> dict[str, Any]:
+    order = med_request(OXYCODONE_5MG)
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": reference, "display": "oxycodone 5 mg tablet"}
+    return order
+
+
+def _medication(medication_id: str, rxcui: str = OXYCODONE_5MG) -> dict[str, Any]:
+    return {"resourceType": "Medication", "id": medication_id, "code": {"coding": [{"system": RXNORM, "code": rxcui}]}}
+
+
+def test_a_contained_medication_is_resolved() -> None:
+    order = _by_reference("#med1")
+    order["contained"] = [_medication("med1")]
+    medication = build_record([order], TZ).orders[0].medication
+    assert not medication.unresolved
+    assert medication.concept is not None and medication.concept.has(RXNORM, OXYCODONE_5MG)
+    assert medication.resource is not None and medication.resource.id == "med1"
+
+
+def test_a_medication_elsewhere_in_the_bundle_is_resolved_by_full_url() -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [
+            {"fullUrl": "urn:uuid:4f1c", "resource": {k: v for k, v in _medication("x").items() if k != "id"}},
+            {"resource": _by_reference("urn:uuid:4f1c")},
+        ],
+    }
+    medication = build_record([bundle], TZ).orders[0].medication
+    assert medication.concept is not None and medication.concept.has(RXNORM, OXYCODONE_5MG)
+
+
+@pytest.mark.parametrize("reference", ["Medication/m7", "https://ehr.example.org/fhir/Medication/m7"])
+def test_a_medication_elsewhere_in_the_bundle_is_resolved_by_type_and_id(reference: str) -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": _medication("m7")}, {"resource": _by_reference(reference)}],
+    }
+    record = build_record([bundle], TZ)
+    assert record.orders[0].medication.concept is not None
+    assert record.orders[0].medication.concept.has(RXNORM, OXYCODONE_5MG)
+    assert record.unresolved_medication_refs == ()
+    assert medication_references([bundle]) == set()
+
+
+def test_an_unresolved_reference_is_listed_and_keeps_its_display() -> None:
+    record = build_record([_by_reference("Medication/missing"), _by_reference("#not-contained")], TZ)
+    assert all(o.medication.unresolved for o in record.orders)
+    assert record.orders[0].medication.reference_display == "oxycodone 5 mg tablet"
+    assert record.unresolved_medication_refs == ("#not-contained", "Medication/missing")
+    assert medication_references([_by_reference("Medication/missing")]) == {"Medication/missing"}
+
+
+def test_a_fetched_medication_resolves_the_reference() -> None:
+    record = build_record([_by_reference("Medication/m9")], TZ, extra_medications=[_medication("m9")])
+    assert not record.orders[0].medication.unresolved
+
+
+# ---- drafts, deduplication and caching ----------------------------------------------------------------------------
+
+
+def test_a_draft_beats_its_ehr_copy_and_duplicates_are_read_once() -> None:
+    ehr_copy = med_request(OXYCODONE_5MG, id="same", status="active")
+    draft = med_request(OXYCODONE_5MG, id="same", draft=True)
+    record = build_record(
+        [ehr_copy, copy.deepcopy(ehr_copy)], TZ, draft_orders={"resourceType": "Bundle", "entry": [{"resource": draft}]}
+    )
+    assert [(o.id, o.is_draft) for o in record.orders] == [("same", True)]
+
+
+def test_nested_bundles_and_lists_are_walked_in_order() -> None:
+    inner = {"resourceType": "Bundle", "entry": [{"resource": observation(PAIN_SCORE)}]}
+    outer = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": inner}, {"resource": patient()}, "junk", {"resource": {}}],
+    }
+    kinds = [r["resourceType"] for r, _ in iter_resources([outer, None, 5])]
+    assert kinds == ["Observation", "Patient"]
+
+
+def test_identical_instructions_are_shared_and_different_ones_are_not() -> None:
+    first, second = med_request(OXYCODONE_5MG), med_request(OXYCODONE_5MG)
+    other = med_request(OXYCODONE_5MG, dose=2)
+    record = build_record([first, second, other], TZ)
+    a, b, c = (o.dosages[0] for o in record.orders)
+    assert a is b and a == b
+    assert a != c and isinstance(c, Dosage)
+    assert a.dose_and_rate[0].dose is not None and a.dose_and_rate[0].dose.value == 1
+    assert c.dose_and_rate[0].dose is not None and c.dose_and_rate[0].dose.value == 2
+
+
+def test_a_cached_reading_matches_a_fresh_one_for_odd_but_valid_json() -> None:
+    odd = {"coding": [{}, {"system": "urn:a", "code": " x ", "display": "", "userSelected": True}], "text": "  "}
+    assert concept(odd) == Concept((Coding("urn:a", "x", None, True),), None)
+    assert concept(copy.deepcopy(odd)) is concept(odd)  # one shared immutable object per distinct content
+    bare = {"system": "urn:a", "code": "y", "display": "Y"}
+    assert concept(bare) == Concept((Coding("urn:a", "y", "Y"),), "Y")
