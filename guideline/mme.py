@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from guideline import mme_factors as mf
@@ -18,8 +19,8 @@ from guideline.dosage import (
     quantity_days,
     to_amount,
 )
-from guideline.fhirdata import RXNORM, Coding, Quantity
-from guideline.record import Dosage, MedOrder, ResolvedMedication
+from guideline.fhirdata import RXNORM, Coding, Concept, Quantity
+from guideline.record import MISSING, Dosage, IdentityMemo, MedOrder, ResolvedMedication
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -193,9 +194,23 @@ def identify_drug(medication: ResolvedMedication, terms: Terminology, config: Gu
     """The drug and its opioid strengths, or an 8.9 reason code (all codings, userSelected breaks conflicts)."""
     if medication.unresolved:
         return "medication-unresolved"
+    if medication.resource is None and medication.concept is not None:
+        # Without a Medication resource only the codings decide, and charts repeat a few drugs many times.
+        return _identify_by_codes(medication.concept, terms)
+    return _identify(medication, terms, config)
+
+
+@lru_cache(maxsize=4096)
+def _identify_by_codes(concept: Concept, terms: Terminology) -> Drug | str:
+    return _identify(ResolvedMedication(concept=concept), terms, None)
+
+
+def _identify(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig | None) -> Drug | str:
     matches = [(c, terms.drug_rows(c.code)) for c in _rxnorm_codings(medication)]
     matches = [(c, rows) for c, rows in matches if rows]
     if not matches:
+        if config is None:
+            return "not-in-drug-table"  # no Medication resource, so no ingredients to read (8.2 step 3)
         return _drug_from_ingredients(medication, config)
     contents = {_row_content(rows) for _, rows in matches}
     if len(contents) > 1:
@@ -256,9 +271,23 @@ def _patch_worn(drug: Drug, dose: Amount) -> tuple[tuple[str, Decimal], ...] | s
     return tuple(totals.items())
 
 
+# Daily amounts per (dosage, drug) object pair and the two settings that change them. The record reader shares one
+# Dosage object per distinct instruction and identify_drug one Drug per coded drug, so refills hit.
+_INSTRUCTIONS = IdentityMemo()
+
+
 def _instruction(dosage: Dosage, drug: Drug, config: GuidelineConfig) -> _Daily | str:
     settings = config["mme"]
-    frequency = doses_per_day(dosage, bool(settings.get("parse_timing_text", True)))
+    options = (bool(settings.get("parse_timing_text", True)), bool(settings.get("apply_max_dose_per_period", True)))
+    daily = _INSTRUCTIONS.get(options, dosage, drug)
+    if daily is MISSING:
+        daily = _read_instruction(dosage, drug, *options)
+        _INSTRUCTIONS.put(options, dosage, drug, answer=daily)
+    return daily  # type: ignore[return-value]
+
+
+def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply_cap: bool) -> _Daily | str:
+    frequency = doses_per_day(dosage, parse_timing_text)
     dose = pick_dose(dosage, drug.transdermal)
     notes: list[str] = [PRN_NOTE] if dosage.as_needed else []
     if drug.transdermal:
@@ -275,7 +304,7 @@ def _instruction(dosage: Dosage, drug: Drug, config: GuidelineConfig) -> _Daily 
         return "no-dose"
     daily = Amount(frequency.per_day * dose.value, dose.unit_class, "")
     text = f"{dose.shown} {frequency.text} ({number_text(frequency.per_day)}/day)"
-    if dosage.max_dose_numerator is not None and settings.get("apply_max_dose_per_period", True):
+    if dosage.max_dose_numerator is not None and apply_cap:
         cap = daily_cap(dosage)
         if cap is None:
             notes.append("maxDosePerPeriod ignored: its period unit is not recognised")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, RXNORM, SNOMED, Concept
-from guideline.record import ResolvedMedication
+from guideline.record import IdentityMemo, ResolvedMedication
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -473,32 +473,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
 # The public lookup object.
 
 
-class _IdentityMemo:
-    """Answers remembered per (question, object): the engine asks the same membership questions of the same
-    concept and medication objects many times per evaluation, and equal-content hashing would cost more than
-    the answer. The entry holds the object, so its id cannot be reused while the entry exists. Bounded: when
-    full it is emptied and answers are simply recomputed."""
-
-    __slots__ = ("entries", "_limit")
-
-    def __init__(self, limit: int = 1 << 16) -> None:
-        self.entries: dict[tuple[str, int], tuple[object, object]] = {}
-        self._limit = limit
-
-    def get(self, question: str, item: object) -> object:
-        """The remembered answer, or _MISSING. Hot callers read `entries` inline, the same way, to save a call."""
-        entry = self.entries.get((question, id(item)))
-        return entry[1] if entry is not None and entry[0] is item else _MISSING
-
-    def put(self, question: str, item: object, answer: object) -> None:
-        if len(self.entries) >= self._limit:
-            self.entries.clear()
-        self.entries[(question, id(item))] = (item, answer)
-
-
-_MISSING = object()
-# Memo questions besides set names; set names never contain a space, so these cannot collide with one.
-_NAME = "medication name"
+# A memo question besides set names; set names never contain a space, so it cannot collide with one.
 _SUBSTANCES = "substances for test"
 
 
@@ -516,8 +491,8 @@ class Terminology:
             for member in sorted(self._sets[substance.test_set]):
                 by_test.setdefault(member, []).append(substance)
         self._substances_by_test = {member: tuple(items) for member, items in by_test.items()}
-        self._memo = _IdentityMemo()  # keyed by Concept: the record reader shares one object per distinct concept
-        self._medication_memo = _IdentityMemo()  # keyed by ResolvedMedication
+        self._memo = IdentityMemo()  # keyed by Concept: the record reader shares one object per distinct concept
+        self._medication_memo = IdentityMemo()  # keyed by ResolvedMedication
 
     def _members(self, set_name: str) -> frozenset[Code]:
         try:
@@ -527,14 +502,14 @@ class Terminology:
 
     def contains(self, set_name: str, concept: Concept | None) -> bool:
         """True when any coding has the same system and code as a member; a coding without system never matches."""
-        entry = self._memo.entries.get((set_name, id(concept)))
-        if entry is not None and entry[0] is concept:
+        entry = self._memo.entries.get((set_name, id(concept)))  # IdentityMemo.get, inlined: the hottest call
+        if entry is not None and entry[0][0] is concept:
             return entry[1] is True
         if concept is None:
             self._members(set_name)
             return False
         answer = self._contains(set_name, concept)
-        self._memo.put(set_name, concept, answer)
+        self._memo.put(set_name, concept, answer=answer)
         return answer
 
     def _contains(self, set_name: str, concept: Concept) -> bool:
@@ -564,10 +539,10 @@ class Terminology:
     def medication_in(self, set_name: str, medication: ResolvedMedication) -> bool:
         """Membership of a resolved medication; NALTREXONE (and so MOUD) also reads Medication.ingredient."""
         entry = self._medication_memo.entries.get((set_name, id(medication)))
-        if entry is not None and entry[0] is medication:
+        if entry is not None and entry[0][0] is medication:
             return entry[1] is True
         answer = self._medication_in(set_name, medication)
-        self._medication_memo.put(set_name, medication, answer)
+        self._medication_memo.put(set_name, medication, answer=answer)
         return answer
 
     def _medication_in(self, set_name: str, medication: ResolvedMedication) -> bool:
@@ -603,13 +578,6 @@ class Terminology:
 
     def medication_name(self, medication: ResolvedMedication) -> str:
         """The display name of guideline 2.1: text, drug-table coding, any RxNorm coding, reference display."""
-        name = self._medication_memo.get(_NAME, medication)
-        if name is _MISSING:
-            name = self._medication_name(medication)
-            self._medication_memo.put(_NAME, medication, name)
-        return name  # type: ignore[return-value]
-
-    def _medication_name(self, medication: ResolvedMedication) -> str:
         concept = medication.concept
         if concept is not None:
             if concept.text:
@@ -631,11 +599,12 @@ class Terminology:
         """The 10.4 substances a test code reports on, in table order; empty for tests not mapped to one."""
         if concept is None:
             return ()
-        substances = self._memo.get(_SUBSTANCES, concept)
-        if substances is _MISSING:
-            substances = self._substances_for_test(concept)
-            self._memo.put(_SUBSTANCES, concept, substances)
-        return substances  # type: ignore[return-value]
+        entry = self._memo.entries.get((_SUBSTANCES, id(concept)))
+        if entry is not None and entry[0][0] is concept:
+            return entry[1]  # type: ignore[return-value]
+        substances = self._substances_for_test(concept)
+        self._memo.put(_SUBSTANCES, concept, answer=substances)
+        return substances
 
     def _substances_for_test(self, concept: Concept) -> tuple[UdsSubstance, ...]:
         found: set[str] = set()
