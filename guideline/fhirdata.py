@@ -51,6 +51,9 @@ class Concept:
         return any(c.system == system and c.code == code for c in self.codings)
 
     def codes(self, system: str) -> tuple[str, ...]:
+        if len(self.codings) == 1:  # most concepts carry one coding; plan views ask this for every record item
+            only = self.codings[0]
+            return (only.code,) if only.system == system and only.code else ()
         return tuple([c.code for c in self.codings if c.system == system and c.code])
 
     def display(self) -> str | None:

@@ -380,6 +380,11 @@ def _collect(payload: Any, found: list[tuple[Mapping[str, Any], str | None]]) ->
     """Appends what iter_resources yields (a list, not nested generators: charts have thousands of entries)."""
     if isinstance(payload, list):
         for item in payload:
+            if type(item) is dict and item.get("resourceType") != "Bundle":
+                # The common case, a plain resource, without a call per item (the same test as below).
+                if isinstance(item.get("resourceType"), str):
+                    found.append((item, None))
+                continue
             _collect(item, found)
         return
     data = as_dict(payload)

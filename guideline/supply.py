@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from guideline.dosage import Amount, doses_per_day, pick_dose, quantity_days, to_amount
 from guideline.mme import DECIMAL_CONTEXT, Drug, identify_drug, quantize6
-from guideline.record import Dosage, MedOrder
+from guideline.record import MISSING, Dosage, IdentityMemo, MedOrder
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -105,8 +105,22 @@ def _bounds_days(order: MedOrder) -> Decimal | None:
     return sum((max(values) for values in by_sequence.values()), Decimal(0))
 
 
+# Supply per (dispense request, dosages, medication, terms, config) objects: the record reader shares these between
+# orders with the same content, so a chart's refills and repeats are computed once.
+_SUPPLIES = IdentityMemo()
+
+
 def order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Supply:
     """Per-fill and total supply days from the first source that yields a value (4.1); never raises on bad data."""
+    parts = (order.dispense, order.dosages, order.medication, terms, config)
+    supply = _SUPPLIES.get("supply", *parts)
+    if supply is MISSING:
+        supply = _order_supply(order, terms, config)
+        _SUPPLIES.put("supply", *parts, answer=supply)
+    return supply  # type: ignore[return-value]
+
+
+def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Supply:
     refills = max(order.dispense.repeats_allowed or 0, 0)
     with localcontext(DECIMAL_CONTEXT):
         per_fill = quantity_days(order.dispense.expected_supply)
