@@ -473,7 +473,8 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
 # The public lookup object.
 
 
-# A memo question besides set names; set names never contain a space, so it cannot collide with one.
+# Memo questions besides set names; set names never contain a space, so these cannot collide with one.
+_NAME = "medication name"
 _SUBSTANCES = "substances for test"
 
 
@@ -578,6 +579,14 @@ class Terminology:
 
     def medication_name(self, medication: ResolvedMedication) -> str:
         """The display name of guideline 2.1: text, drug-table coding, any RxNorm coding, reference display."""
+        entry = self._medication_memo.entries.get((_NAME, id(medication)))
+        if entry is not None and entry[0][0] is medication:
+            return entry[1]  # type: ignore[return-value]
+        name = self._medication_name(medication)
+        self._medication_memo.put(_NAME, medication, answer=name)
+        return name
+
+    def _medication_name(self, medication: ResolvedMedication) -> str:
         concept = medication.concept
         if concept is not None:
             if concept.text:
