@@ -73,7 +73,8 @@ snoozes = Table(
     Column("patient_id", String(ID), primary_key=True),
     Column("check_id", String(64), primary_key=True),
     Column("user_id", String(ID), primary_key=True),  # "" = every user
-    Column("reason", String(128)),
+    # One row per reason: a later override must not erase a "pdmp-reviewed" row, which counts as a PDMP review.
+    Column("reason", String(128), primary_key=True),
     Column("until", DateTime(timezone=True), nullable=False),
     Column("indicator", String(16), nullable=False),
     Column("set_at", DateTime(timezone=True), nullable=False),
@@ -159,10 +160,14 @@ def record_feedback(engine: Engine, row: FeedbackRow, received_at: datetime) -> 
 
 
 def save_snooze(engine: Engine, snooze: Snooze, comment: str | None = None) -> None:
-    """Create or refresh the snooze for (patient, check, user)."""
-    key = {"patient_id": snooze.patient_id, "check_id": snooze.check_id, "user_id": snooze.user_id or ""}
+    """Create or refresh the snooze for (patient, check, user, reason)."""
+    key = {
+        "patient_id": snooze.patient_id,
+        "check_id": snooze.check_id,
+        "user_id": snooze.user_id or "",
+        "reason": snooze.reason or "",
+    }
     values = {
-        "reason": snooze.reason,
         "until": utc(snooze.until),
         "indicator": snooze.indicator,
         "set_at": utc(snooze.set_at or datetime.now(UTC)),
@@ -197,7 +202,7 @@ def load_snoozes(engine: Engine, patient_id: str | None, user_id: str | None, no
             until=utc(row["until"]),
             indicator=row["indicator"],
             user_id=row["user_id"] or None,
-            reason=row["reason"],
+            reason=row["reason"] or None,
             set_at=utc(row["set_at"]),
         )
         for row in rows

@@ -242,3 +242,25 @@ def test_over_long_feedback_fields_fit_their_columns(app):
     assert send(app, item).status_code == 200
     [row] = store.all_rows(db(app), store.feedback)
     assert len(row["reason_system"]) <= 256 and len(row["reason_code"]) <= 128
+
+
+def test_a_later_override_keeps_the_pdmp_review_record(tmp_path):
+    """A "pdmp-reviewed" override counts as a PDMP review (10.9); another reason must not erase it."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine
+
+    from cds_hooks.store import create_tables, load_snoozes, save_snooze
+    from guideline.cards import Snooze
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    create_tables(engine)
+    now = datetime(2026, 6, 15, 16, tzinfo=UTC)
+    reviewed = Snooze("pdmp-review", "p1", now + timedelta(days=90), "warning", reason="pdmp-reviewed", set_at=now)
+    save_snooze(engine, reviewed)
+    later = Snooze("pdmp-review", "p1", now + timedelta(days=30), "warning", reason="data-incorrect", set_at=now)
+    save_snooze(engine, later)
+    reasons = sorted(s.reason for s in load_snoozes(engine, "p1", None, now))
+    assert reasons == ["data-incorrect", "pdmp-reviewed"]
+    save_snooze(engine, Snooze("pdmp-review", "p1", now + timedelta(days=95), "warning", reason="pdmp-reviewed"))
+    assert len(load_snoozes(engine, "p1", None, now)) == 2  # refreshing a reason updates its own row
