@@ -42,6 +42,9 @@ CHECK_TITLES: dict[str, str] = {
 # Resource types whose `subject` must name the context patient when we suggest creating one.
 _SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "CommunicationRequest", "CarePlan"})
 
+# appContext travels in the launch URL or token response at some EHRs: keep it short.
+APP_CONTEXT_ORDERS = 20
+
 
 @dataclass(frozen=True)
 class CardOptions:
@@ -163,7 +166,7 @@ def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None
         if options.send_app_context:
             context: dict[str, Any] = {"view": link.view or card.view, "check": card.check_id}
             if card.orders:
-                context["orders"] = list(card.orders)
+                context["orders"] = list(card.orders[:APP_CONTEXT_ORDERS])
             result["appContext"] = json.dumps(context, separators=(",", ":"))
         return result if _absolute(options.launch_url) else None
     if not _absolute(link.url):

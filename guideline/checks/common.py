@@ -80,8 +80,14 @@ def remove_draft(order: MedOrder, name: str) -> Suggestion | None:
     )
 
 
+# A card is read in a narrow EHR panel: past these counts it lists the rest as "and N more".
+MAX_SUGGESTIONS = 10
+MAX_LIST_LINES = 20
+
+
 def present(items: Iterable[Suggestion | None]) -> tuple[Suggestion, ...]:
-    return tuple(s for s in items if s is not None)
+    """The suggestions that exist, at most MAX_SUGGESTIONS (a huge draft list must not flood the card)."""
+    return tuple(s for s in items if s is not None)[:MAX_SUGGESTIONS]
 
 
 def based_on(text: str) -> str:
@@ -180,4 +186,9 @@ def draft_or_active(order: MedOrder) -> str:
 
 
 def bullet_list(lines: Iterable[str]) -> str:
-    return "\n".join(f"- {line}" for line in lines)
+    """A markdown list of at most MAX_LIST_LINES lines, then how many more there were."""
+    items = list(lines)
+    shown = [f"- {line}" for line in items[:MAX_LIST_LINES]]
+    if len(items) > MAX_LIST_LINES:
+        shown.append(f"- … and {len(items) - MAX_LIST_LINES} more")
+    return "\n".join(shown)
