@@ -17,7 +17,7 @@ from cds_hooks.auth import AuthError, JwksCache, Verifier, load_trusted_clients
 from cds_hooks.errors import FHIR_JSON, RequestError, operation_outcome
 from cds_hooks.feedback import apply_feedback, parse_feedback
 from cds_hooks.fhir_client import shared_session
-from cds_hooks.service import error_result, evaluation_now, run_hook
+from cds_hooks.service import error_result, run_hook
 from cds_hooks.services import SERVICES, discovery
 from guideline.config import ConfigError
 from guideline.terminology import load_terminology
@@ -76,7 +76,7 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
     if settings.auth_required and verifier is None:
         verifier = build_verifier(settings, engine)
     origins = set(settings.cors_origins)
-    _prune(engine, evaluation_now(settings))
+    _prune(engine, settings.evaluation_now())
     public = settings.public_url.rstrip("/")
 
     def authenticate() -> Response | None:
@@ -215,11 +215,11 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
         try:
             # "In the future" is judged against the later of the real and the pinned clock: EHRs (the demo's
             # too) stamp outcomes with the real time even when PAINPLAN_TODAY pins the evaluation date.
-            items = parse_feedback(read_json(), max(evaluation_now(settings), datetime.now(UTC)))
+            items = parse_feedback(read_json(), max(settings.evaluation_now(), datetime.now(UTC)))
         except RequestError as error:
             return _outcome(error.status, error.message, error.code)
-        counts = apply_feedback(engine, service_id, items, settings.guideline, evaluation_now(settings))
-        _prune(engine, evaluation_now(settings))
+        counts = apply_feedback(engine, service_id, items, settings.guideline, settings.evaluation_now())
+        _prune(engine, settings.evaluation_now())
         _log({"event": "feedback", "service": service_id, **counts})
         return _json({})
 

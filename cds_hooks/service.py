@@ -7,7 +7,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from datetime import time as clock
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,14 +39,6 @@ class HookResult:
     failures: tuple[str, ...] = field(default_factory=tuple)
 
 
-def evaluation_now(settings: Settings) -> datetime:
-    """PAINPLAN_TODAY pins the date (tests, demos): noon local time that day; otherwise the real time."""
-    tz = ZoneInfo(settings.guideline["timezone"])
-    if settings.today is not None:
-        return datetime.combine(settings.today, clock(12, 0), tzinfo=tz)
-    return datetime.now(tz)
-
-
 def error_result(error: RequestError, hook_instance: str | None = None) -> HookResult:
     return HookResult(error.status, operation_outcome(error.message, error.code), hook_instance)
 
@@ -71,7 +62,7 @@ def run_hook(
     except RequestError as error:
         return error_result(error)
     config = settings.guideline
-    now = now or evaluation_now(settings)
+    now = now or settings.evaluation_now()
     tz = ZoneInfo(config["timezone"])
     data = gather(
         request,

@@ -6,9 +6,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from guideline.config import ConfigError, GuidelineConfig
 
@@ -39,6 +40,13 @@ class Settings:
     instance_path: str = ""
     log_level: str = "INFO"
     guideline: GuidelineConfig = field(default_factory=GuidelineConfig.from_mapping)
+
+    def evaluation_now(self) -> datetime:
+        """The moment checks are evaluated at: noon local time on PAINPLAN_TODAY (tests, demos), else now."""
+        tz = ZoneInfo(self.guideline["timezone"])
+        if self.today is not None:
+            return datetime.combine(self.today, time(12, 0), tzinfo=tz)
+        return datetime.now(tz)
 
     @property
     def auth_required(self) -> bool:
@@ -77,9 +85,7 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}: cannot read {value!r} ({error})") from error
 
 
-_FIELD_TYPES = {
-    f.name: f.type for f in fields(Settings) if f.name not in ("guideline",)
-}
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings) if f.name not in ("guideline",)}
 _TYPE_NAMES = {"bool": bool, "int": int, "float": float}
 
 

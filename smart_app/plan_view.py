@@ -7,7 +7,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from datetime import time as clock
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,13 +80,6 @@ def plan_queries(patient_id: str, today: date) -> dict[str, str]:
         "documents": f"DocumentReference?patient={p}&date=ge{two_years}&_count=50",
         "consents": f"Consent?patient={p}&_count=50",
     }
-
-
-def evaluation_time(settings: Settings, tz: ZoneInfo) -> datetime:
-    """PAINPLAN_TODAY at noon local time (tests, demos), else now."""
-    if settings.today is not None:
-        return datetime.combine(settings.today, clock(12), tzinfo=tz)
-    return datetime.now(tz)
 
 
 def _decimal(raw: str | None, default: Decimal | None) -> Decimal | None:
@@ -277,7 +269,7 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
             body = render_template("plan_error.html", message=error.message)
             return _secure(Response(body, status=error.status, mimetype="text/html"), settings)
         config = settings.guideline
-        now = evaluation_time(settings, ZoneInfo(config["timezone"]))
+        now = settings.evaluation_now()
         page_input = fetch_page_input(session, settings, now.date())
         snoozes = _load_snoozes(session.patient_id, session.user, now)
         view = assemble(
