@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cds_hooks.cards import card_json, options_for  # noqa: E402
 from guideline.config import GuidelineConfig  # noqa: E402
 from guideline.engine import HookContext, evaluate  # noqa: E402
-from guideline.record import build_record  # noqa: E402
+from guideline.record import build_record, clear_read_caches  # noqa: E402
 from guideline.terminology import load_terminology  # noqa: E402
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -197,26 +197,50 @@ def by_size(size: int, config: GuidelineConfig, quick: bool) -> dict[str, Any]:
     return row
 
 
-def order_sign(config: GuidelineConfig, quick: bool) -> dict[str, Any]:
-    """The engine's share of an order-sign call: record build, evaluate, card JSON (no HTTP, no database)."""
-    resources = chart(ORDER_SIGN_SIZE)
-    draft_bundle = drafts()
+def hooks_chart(resources: int) -> tuple[list[Any], Any]:
+    """The prefetch and draft of bench/hooks.py's order-sign request, so both benchmarks time the same patient."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from hooks import request_body
+
+    body = request_body(resources)
+    prefetch = body["prefetch"]
+    return [prefetch["patient"], prefetch["medsActive"]], body["context"]["draftOrders"]
+
+
+def order_sign(
+    config: GuidelineConfig, quick: bool, label: str, resources: list[Any], draft: Any, cold: bool = False
+) -> dict[str, Any]:
+    """The engine's share of an order-sign call: record build, evaluate, card JSON (no HTTP, no database).
+
+    `cold` forgets the record reader's caches before each call: the cost for a chart whose dates, codings and
+    instructions this worker has never seen (the terminology's and MME's per-object memos stay warm).
+    """
     context = HookContext("order-sign", PATIENT, "Practitioner/bench")
     options = options_for(config, "https://painplan.example.org", PATIENT)
-
-    def call() -> list[dict[str, Any]]:
-        record = build_record(resources, TZ, draft_orders=draft_bundle)
-        return [card_json(card, options) for card in evaluate(record, context, config, NOW).cards]
-
-    times, cards = timed(call, 100 if quick else 1000)
-    median = statistics.median(times)
-    return {
-        "resources": ORDER_SIGN_SIZE,
-        "p50_ms": round(median, 3),
-        "p95_ms": round(percentile(times, 0.95), 3),
-        "target_ms": ORDER_SIGN_TARGET_MS,
-        "cards": len(cards),
-    }
+    stages: dict[str, list[float]] = {"build": [], "evaluate": [], "cards": [], "total": []}
+    cards: list[dict[str, Any]] = []
+    for run in range(1 + (100 if quick else 1000)):
+        if cold:
+            clear_read_caches()
+        started = time.perf_counter()
+        record = build_record(resources, TZ, draft_orders=draft)
+        built = time.perf_counter()
+        evaluation = evaluate(record, context, config, NOW)
+        evaluated = time.perf_counter()
+        cards = [card_json(card, options) for card in evaluation.cards]
+        done = time.perf_counter()
+        if run:  # the first call warms the caches, as the first request of a worker does
+            for name, value in zip(
+                stages, (built - started, evaluated - built, done - evaluated, done - started), strict=True
+            ):
+                stages[name].append(value * 1000)
+    result: dict[str, Any] = {"chart": label, "caches": "cold" if cold else "warm", "resources": ORDER_SIGN_SIZE}
+    for name, times in stages.items():
+        result[f"{name}_p50_ms"] = round(statistics.median(times), 3)
+    result["p95_ms"] = round(percentile(stages["total"], 0.95), 3)
+    result["target_ms"] = ORDER_SIGN_TARGET_MS
+    result["cards"] = len(cards)
+    return result
 
 
 def main() -> int:
@@ -228,10 +252,15 @@ def main() -> int:
     print("Record build and evaluate (order-sign) by chart size:")
     for size in SIZES:
         print(json.dumps(by_size(size, config, args.quick)))
-    result = order_sign(config, args.quick)
     print("Order-sign engine call (record + evaluate + card JSON):")
-    print(json.dumps(result))
-    return 0 if result["p50_ms"] <= ORDER_SIGN_TARGET_MS else 1
+    results = [
+        order_sign(config, args.quick, "bench/engine.py mix", chart(ORDER_SIGN_SIZE), drafts()),
+        order_sign(config, args.quick, "bench/hooks.py request", *hooks_chart(ORDER_SIGN_SIZE)),
+        order_sign(config, args.quick, "bench/hooks.py request", *hooks_chart(ORDER_SIGN_SIZE), cold=True),
+    ]
+    for result in results:
+        print(json.dumps(result))
+    return 0 if all(r["total_p50_ms"] <= ORDER_SIGN_TARGET_MS for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from guideline.fhirdata import (
     Quantity,
     as_dict,
     as_list,
+    clear_caches,
     concept,
     concepts,
     decimal,
@@ -796,6 +797,13 @@ def _patient(data: Mapping[str, Any], tz: ZoneInfo) -> Patient:
         gender=text(data.get("gender")),
         mrn=mrn,
     )
+
+
+def clear_read_caches() -> None:
+    """Forget every cached reading of FHIR content (for cold-cost benchmarks; results never depend on it)."""
+    clear_caches()
+    _dosages_from_image.cache_clear()
+    _dispense_request_from_image.cache_clear()
 
 
 def medication_references(payloads: Iterable[Any]) -> set[str]:
