@@ -11,7 +11,15 @@ from builders import LOINC, RXNORM, TZ, condition, med_request, observation, pat
 
 from guideline import record as record_module
 from guideline.fhirdata import Coding, Concept, Quantity, concept, json_image, parse_datetime, quantity
-from guideline.record import Dosage, build_record, iter_resources, medication_references
+from guideline.record import (
+    MISSING,
+    Dosage,
+    IdentityMemo,
+    build_record,
+    clear_read_caches,
+    iter_resources,
+    medication_references,
+)
 
 PAIN_SCORE = "72514-3"
 OXYCODONE_5MG = "1049621"
@@ -297,3 +305,23 @@ def test_a_cached_reading_matches_a_fresh_one_for_odd_but_valid_json() -> None:
     assert concept(copy.deepcopy(odd)) is concept(odd)  # one shared immutable object per distinct content
     bare = {"system": "urn:a", "code": "y", "display": "Y"}
     assert concept(bare) == Concept((Coding("urn:a", "y", "Y"),), "Y")
+
+
+def test_clearing_the_read_caches_changes_no_reading() -> None:
+    chart = [med_request(OXYCODONE_5MG, id="a"), pain_score("valueInteger", 4), condition(RXNORM, "x", id="c")]
+    before = build_record(chart, TZ)
+    clear_read_caches()
+    assert build_record(copy.deepcopy(chart), TZ) == before
+
+
+def test_identity_memo_answers_only_for_the_very_same_objects_and_stays_bounded() -> None:
+    memo = IdentityMemo(limit=2)
+    first, equal_copy = Concept((Coding(RXNORM, "1"),)), Concept((Coding(RXNORM, "1"),))
+    memo.put("q", first, answer=True)
+    assert memo.get("q", first) is True
+    assert memo.get("q", equal_copy) is MISSING  # equal content, another object: asked again, never guessed
+    assert memo.get("other question", first) is MISSING
+    memo.put("q", equal_copy, first, answer=False)
+    assert memo.get("q", equal_copy, first) is False and memo.get("q", first, equal_copy) is MISSING
+    memo.put("q", Concept(), answer=1)  # a third entry empties the full memo first
+    assert memo.get("q", first) is MISSING and len(memo.entries) == 1
