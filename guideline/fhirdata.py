@@ -212,6 +212,9 @@ def _plain_concept(keys: tuple[CodingKey, ...], label: str | None) -> Concept:
 def concepts(value: Any) -> tuple[Concept, ...]:
     if value is None:
         return ()
+    if type(value) is list and len(value) == 1:  # the usual single category: no comprehension frames
+        only = concept(value[0])
+        return (only,) if only is not None else ()
     found = [concept(item) for item in (value if type(value) is list else as_list(value))]
     return tuple([c for c in found if c is not None])
 

@@ -825,23 +825,21 @@ def medication_references(payloads: Iterable[Any]) -> set[str]:
     return wanted
 
 
-Reader = Callable[[Mapping[str, Any], bool, ZoneInfo, _Pool], Any]
+Reader = Callable[[Mapping[str, Any], ZoneInfo], Any]
 
-# resourceType → (PatientRecord field, reader(resource, is_draft, tz, pool)).
+# resourceType → (PatientRecord field, reader). Orders, service requests and dispenses need more than the resource
+# and the zone (draft flag, Medication pool), so build_record reads those itself.
 _READERS: dict[str, tuple[str, Reader]] = {
-    "MedicationRequest": ("orders", read_med_order),
-    "MedicationOrder": ("orders", read_med_order),  # STU3's name
-    "ServiceRequest": ("service_requests", lambda data, draft, tz, _: read_service_request(data, draft, tz)),
-    "ProcedureRequest": ("service_requests", lambda data, draft, tz, _: read_service_request(data, draft, tz)),
-    "MedicationDispense": ("dispenses", lambda data, _, tz, pool: _dispense(data, tz, pool)),
-    "Observation": ("observations", lambda data, _, tz, __: _observation(data, tz)),
-    "Condition": ("conditions", lambda data, _, tz, __: _condition(data, tz)),
-    "Procedure": ("procedures", lambda data, _, tz, __: _procedure(data, tz)),
-    "Encounter": ("encounters", lambda data, _, tz, __: _encounter(data, tz)),
-    "CarePlan": ("care_plans", lambda data, _, tz, __: _care_plan(data, tz)),
-    "DocumentReference": ("documents", lambda data, _, tz, __: _document(data, tz)),
-    "Consent": ("consents", lambda data, _, tz, __: _consent(data, tz)),
+    "Observation": ("observations", _observation),
+    "Condition": ("conditions", _condition),
+    "Procedure": ("procedures", _procedure),
+    "Encounter": ("encounters", _encounter),
+    "CarePlan": ("care_plans", _care_plan),
+    "DocumentReference": ("documents", _document),
+    "Consent": ("consents", _consent),
 }
+_ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: STU3's name
+_SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest")
 
 
 def _resource_id(resource: Mapping[str, Any]) -> str | None:
@@ -873,6 +871,9 @@ def build_record(
 
     seen: set[tuple[str, str]] = set()
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
+    orders: list[MedOrder] = []
+    service_requests: list[ServiceRequest] = []
+    dispenses: list[Dispense] = []
     problems: list[ReadProblem] = []
     patient: Patient | None = None
 
@@ -885,9 +886,15 @@ def build_record(
                 continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
             seen.add(key)
         try:
-            if kind in _READERS:
-                name, reader = _READERS[kind]
-                collected[name].append(reader(resource, index < draft_count, tz, pool))
+            reading = _READERS.get(kind)
+            if reading is not None:
+                collected[reading[0]].append(reading[1](resource, tz))
+            elif kind in _ORDER_TYPES:
+                orders.append(read_med_order(resource, index < draft_count, tz, pool))
+            elif kind in _SERVICE_REQUEST_TYPES:
+                service_requests.append(read_service_request(resource, index < draft_count, tz))
+            elif kind == "MedicationDispense":
+                dispenses.append(_dispense(resource, tz, pool))
             elif kind == "Patient":
                 patient = patient or _patient(resource, tz)
             elif kind == "OperationOutcome":
@@ -895,13 +902,14 @@ def build_record(
         except Exception as error:  # noqa: BLE001 - one unreadable resource must never fail the call
             problems.append(ReadProblem(str(kind), resource_id, f"unreadable: {type(error).__name__}"))
 
-    orders: list[MedOrder] = collected.pop("orders")
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
     )
     return PatientRecord(
         patient=patient,
         orders=tuple(orders),
+        dispenses=tuple(dispenses),
+        service_requests=tuple(service_requests),
         problems=tuple(problems),
         unresolved_medication_refs=unresolved,
         **{name: tuple(values) for name, values in collected.items()},

@@ -126,7 +126,7 @@ def test_a_resource_whose_reader_raises_is_skipped_and_reported(monkeypatch: pyt
     broken = condition("http://hl7.org/fhir/sid/icd-10-cm", "M54.50", id="c-broken")
     fine = condition("http://hl7.org/fhir/sid/icd-10-cm", "G47.33", id="c-fine")
 
-    def reader(data: Any, draft: bool, tz: Any, pool: Any) -> Any:
+    def reader(data: Any, tz: Any) -> Any:
         if data.get("id") == "c-broken":
             raise ValueError("a field this reader cannot handle")
         return record_module._condition(data, tz)
@@ -141,7 +141,7 @@ def test_a_resource_whose_reader_raises_is_skipped_and_reported(monkeypatch: pyt
 
 
 def test_the_reason_for_a_problem_never_carries_patient_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    def reader(data: Any, draft: bool, tz: Any, pool: Any) -> Any:
+    def reader(data: Any, tz: Any) -> Any:
         raise KeyError("Rivera, Alex: oxycodone")
 
     monkeypatch.setitem(record_module._READERS, "Observation", ("observations", reader))
