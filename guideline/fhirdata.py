@@ -105,8 +105,16 @@ def decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float, str)):
-        return _decimal_from_text(str(value))
+        try:
+            return _decimal_from_text(str(value))
+        except ValueError:  # an int too long to print (Python's digit limit): not a dose anyone wrote
+            return None
     return None
+
+
+# No dose, count, duration or strength in a chart reaches 10^12; larger values are corrupt data, and letting them
+# through would overflow decimal arithmetic downstream instead of reading as "unknown".
+MAX_MAGNITUDE_EXPONENT = 12
 
 
 @lru_cache(maxsize=4096)
@@ -116,7 +124,9 @@ def _decimal_from_text(raw: str) -> Decimal | None:
         result = Decimal(raw.strip())
     except (InvalidOperation, ValueError):
         return None
-    return result if result.is_finite() else None
+    if not result.is_finite() or (result and result.adjusted() > MAX_MAGNITUDE_EXPONENT):
+        return None
+    return result
 
 
 def integer(value: Any) -> int | None:

@@ -6,6 +6,7 @@ A resource that cannot be read is skipped and reported in `PatientRecord.problem
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -452,10 +453,17 @@ def _resolve_medication(data: Mapping[str, Any], pool: _Pool) -> ResolvedMedicat
     )
 
 
+_TYPE_AND_ID = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,256}$")
+
+
 def _relative(ref: str) -> str:
-    """`https://ehr/fhir/Medication/1` → `Medication/1` (absolute references in Epic payloads)."""
+    """`https://ehr/fhir/Medication/1` → `Medication/1` (absolute references in Epic payloads); anything that does
+    not end in a plain `Type/id` (dot segments, history paths) is returned unchanged and so never resolves."""
     parts = ref.rstrip("/").split("/")
-    return "/".join(parts[-2:]) if len(parts) >= 2 else ref
+    tail = "/".join(parts[-2:]) if len(parts) >= 2 else ref
+    if not _TYPE_AND_ID.match(tail) or parts[-1] in (".", ".."):
+        return ref
+    return tail
 
 
 def _strings(value: Any) -> tuple[str, ...]:

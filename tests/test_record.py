@@ -325,3 +325,28 @@ def test_identity_memo_answers_only_for_the_very_same_objects_and_stays_bounded(
     assert memo.get("q", equal_copy, first) is False and memo.get("q", first, equal_copy) is MISSING
     memo.put("q", Concept(), answer=1)  # a third entry empties the full memo first
     assert memo.get("q", first) is MISSING and len(memo.entries) == 1
+
+
+def test_absurd_numbers_read_as_missing_and_the_checks_still_answer() -> None:
+    from builders import card, med_request, run
+
+    from guideline.fhirdata import decimal
+
+    assert decimal("1e308") is None and decimal(10**400) is None and decimal(1e300) is None
+    assert decimal("2.5") == Decimal("2.5") and decimal(0) == Decimal(0)
+    evaluation = run("order-sign", drafts=[med_request("1049621", draft=True, dose=1e300)])
+    assert evaluation.failures == ()
+    assert card(evaluation, "high-mme").indicator == "info"  # the dose is unknown, never a crash or a huge MME
+
+
+def test_crafted_medication_references_never_resolve_to_another_resource() -> None:
+    from guideline.record import medication_references
+
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "x",
+        "medicationReference": {"reference": "Medication/../../admin"},
+    }
+    assert medication_references([order]) == {"Medication/../../admin"}
+    absolute = dict(order, medicationReference={"reference": "https://ehr.example/fhir/Medication/abc-1"})
+    assert medication_references([absolute]) == {"Medication/abc-1"}
