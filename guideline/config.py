@@ -337,6 +337,10 @@ class GuidelineConfig:
 
     raw: Mapping[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
 
+    def __post_init__(self) -> None:
+        # Every hook call asks for every check's settings; build each once per configuration.
+        object.__setattr__(self, "_checks", {})
+
     @classmethod
     def from_mapping(cls, override: Mapping[str, Any] | None = None) -> GuidelineConfig:
         merged = _merge(DEFAULTS, override or {}, "")
@@ -351,6 +355,12 @@ class GuidelineConfig:
         return self.raw["mme"]["profile"]
 
     def check(self, check_id: str) -> CheckSettings:
+        cached: dict[str, CheckSettings] = self._checks  # type: ignore[attr-defined]
+        if check_id not in cached:
+            cached[check_id] = self._build_check(check_id)
+        return cached[check_id]
+
+    def _build_check(self, check_id: str) -> CheckSettings:
         table = dict(self.raw["checks"][check_id])
         return CheckSettings(
             check_id=check_id,

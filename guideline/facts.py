@@ -27,7 +27,7 @@ from guideline.terminology import (
     Terminology,
     load_terminology,
 )
-from guideline.timeutil import in_last_days, in_last_months
+from guideline.timeutil import in_last_days, in_last_months, months_before
 from guideline.uds import UdsResult, uds_results
 
 
@@ -53,6 +53,8 @@ class Facts:
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
         self._supply: dict[int, Supply] = {}
+        self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
+        self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
 
     # -- medication sets and names -----------------------------------------------------------------------------
 
@@ -146,8 +148,11 @@ class Facts:
         return tuple(c for c in self.visible_conditions if is_active(c))
 
     def conditions_in(self, set_name: str, active_only: bool = False) -> tuple[Condition, ...]:
-        pool = self.active_conditions if active_only else self.visible_conditions
-        return tuple(c for c in pool if self.terms.contains(set_name, c.code))
+        key = (set_name, active_only)
+        if key not in self._conditions:
+            pool = self.active_conditions if active_only else self.visible_conditions
+            self._conditions[key] = tuple(c for c in pool if self.terms.contains(set_name, c.code))
+        return self._conditions[key]
 
     def procedures_in(
         self, set_name: str, days: int | None = None, completed_only: bool = False
@@ -178,6 +183,13 @@ class Facts:
     @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:
         return uds_results(self.record, self.terms, self.supply, self.config)
+
+    def uds_results_since(self, months: int) -> tuple[UdsResult, ...]:
+        """The results dated within the last `months` calendar months (the window a check reads)."""
+        if months not in self._uds_since:
+            since = months_before(self.today, months)
+            self._uds_since[months] = uds_results(self.record, self.terms, self.supply, self.config, since)
+        return self._uds_since[months]
 
     # -- exclusions (guideline 7) ------------------------------------------------------------------------------
 

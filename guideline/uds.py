@@ -225,8 +225,10 @@ def uds_results(
     terms: Terminology,
     supply_of: Callable[[MedOrder], Supply],
     config: GuidelineConfig,
+    since: date | None = None,
 ) -> tuple[UdsResult, ...]:
-    """Every urine drug test result on record, newest first, with each substance judged (6.4, 10.4)."""
+    """Every urine drug test result on record (or dated `since` onwards), newest first, with each substance
+    judged (6.4, 10.4). Judging is the costly part, so the checks ask only for the window they read."""
     options = config.check("unexpected-uds-result").options
     negative_substances = frozenset(options["unexpected_negative_substances"])
     include_cannabinoid = bool(options["cannabinoid"])
@@ -237,6 +239,8 @@ def uds_results(
             continue
         moment = observation.result_time
         day = moment.date() if moment else None
+        if since is not None and (day is None or day < since):
+            continue
         value = result_value(observation)
         substances = tuple(
             _substance_result(s, value, day, history.in_effect, history.taking_on, negative_substances)
