@@ -39,6 +39,22 @@ from guideline.fhirdata import (
 EPIC_ORDERED_DOSE = "https://open.epic.com/fhir/extensions/ordered-dose"
 EPIC_ADMIN_AMOUNT = "https://open.epic.com/fhir/extensions/admin-amount"
 
+# The FHIR resource types a record is built from (guideline 14.1): what the plan view asks the EHR to read.
+READ_RESOURCE_TYPES: tuple[str, ...] = (
+    "Patient",
+    "MedicationRequest",
+    "MedicationDispense",
+    "Medication",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "Encounter",
+    "ServiceRequest",
+    "CarePlan",
+    "DocumentReference",
+    "Consent",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ReadProblem:

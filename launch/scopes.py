@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
+from guideline.record import READ_RESOURCE_TYPES
 from launch.discovery import SmartConfiguration
 
 # Everything the plan view reads (read + search only; we never write to the EHR).
-PLAN_RESOURCES: tuple[str, ...] = (
-    "Patient",
-    "MedicationRequest",
-    "MedicationDispense",
-    "Medication",
-    "Observation",
-    "Condition",
-    "Procedure",
-    "Encounter",
-    "ServiceRequest",
-    "CarePlan",
-    "DocumentReference",
-    "Consent",
-)
+PLAN_RESOURCES: tuple[str, ...] = READ_RESOURCE_TYPES
 # online_access: a refresh token for the length of the user's session; we never ask for offline_access.
 IDENTITY_SCOPES: tuple[str, ...] = ("openid", "fhirUser", "online_access")
 

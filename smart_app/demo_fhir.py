@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, json, request
 
+from guideline.record import READ_RESOURCE_TYPES
 from smart_app.config import Settings
 from smart_app.demo_data import DemoPatient, load_demo_patients
 
@@ -19,20 +20,7 @@ FHIR_JSON = "application/fhir+json"
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
 # Types that the facade lists in its CapabilityStatement; reads and searches work for any type in the bundles.
-SEARCHABLE = (
-    "Patient",
-    "MedicationRequest",
-    "MedicationDispense",
-    "Medication",
-    "Observation",
-    "Condition",
-    "Procedure",
-    "Encounter",
-    "ServiceRequest",
-    "CarePlan",
-    "DocumentReference",
-    "Consent",
-)
+SEARCHABLE = READ_RESOURCE_TYPES
 
 
 @dataclass(frozen=True)
