@@ -7,6 +7,7 @@ from typing import Any
 
 from guideline.cards import Link, OverrideReason, Suggestion
 from guideline.config import GuidelineConfig
+from guideline.facts import Facts
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
 from guideline.record import MedOrder
 
@@ -94,49 +95,48 @@ def based_on(text: str) -> str:
     return f"*Based on: {text}*"
 
 
-def _context_references(patient_id: str | None, encounter_id: str | None, user_id: str | None) -> dict[str, Any]:
+def _context_references(facts: Facts) -> dict[str, Any]:
+    """Subject, encounter and (only for a practitioner user) requester of a suggested order (10.3)."""
+    context = facts.context
     references: dict[str, Any] = {}
-    if patient_id:
-        references["subject"] = {"reference": f"Patient/{patient_id}"}
-    if encounter_id:
-        references["encounter"] = {"reference": f"Encounter/{encounter_id}"}
-    if user_id and user_id.startswith(PRACTITIONER_PREFIXES):
-        references["requester"] = {"reference": user_id}
+    if context.patient_id:
+        references["subject"] = {"reference": f"Patient/{context.patient_id}"}
+    if context.encounter_id:
+        references["encounter"] = {"reference": f"Encounter/{context.encounter_id}"}
+    if context.user_id and context.user_id.startswith(PRACTITIONER_PREFIXES):
+        references["requester"] = {"reference": context.user_id}
     return references
 
 
-def service_request(
-    coding: Mapping[str, str],
-    text: str,
-    config: GuidelineConfig,
-    patient_id: str | None,
-    encounter_id: str | None,
-    user_id: str | None,
-    authored_on: str,
-) -> dict[str, Any]:
+def service_request(facts: Facts, coding: Mapping[str, str], text: str) -> dict[str, Any]:
     """A draft ServiceRequest for the EHR to create (urine drug screen, benefit/harm assessment)."""
     return {
         "resourceType": "ServiceRequest",
         "status": "draft",
-        "intent": config["suggestions"]["order_intent"],
+        "intent": facts.config["suggestions"]["order_intent"],
         "code": {"coding": [dict(coding)], "text": text},
-        **_context_references(patient_id, encounter_id, user_id),
-        "authoredOn": authored_on,
+        **_context_references(facts),
+        "authoredOn": facts.now.isoformat(),
     }
 
 
-def naloxone_request(
-    config: GuidelineConfig,
-    patient_id: str | None,
-    encounter_id: str | None,
-    user_id: str | None,
-    authored_on: str,
-) -> dict[str, Any]:
+def order_suggestion(label: str, description: str, resource: Mapping[str, Any], recommended: bool) -> Suggestion:
+    """A suggestion whose one action creates `resource`."""
+    return Suggestion(label, "create", description, is_recommended=recommended, resource=resource)
+
+
+def urine_screen(facts: Facts, label: str, recommended: bool) -> Suggestion:
+    """ "Order a urine drug screen": the site's orderable (suggestions.uds_code) as a draft ServiceRequest."""
+    resource = service_request(facts, facts.config["suggestions"]["uds_code"], "Urine drug screen")
+    return order_suggestion(label, f"Create a draft order: {label[0].lower()}{label[1:]}.", resource, recommended)
+
+
+def naloxone_request(facts: Facts) -> dict[str, Any]:
     """A draft naloxone nasal spray order (a rescue product, never a buprenorphine combination)."""
     return {
         "resourceType": "MedicationRequest",
         "status": "draft",
-        "intent": config["suggestions"]["order_intent"],
+        "intent": facts.config["suggestions"]["order_intent"],
         "category": [
             {
                 "coding": [
@@ -148,11 +148,11 @@ def naloxone_request(
             }
         ],
         "medicationCodeableConcept": {
-            "coding": [dict(config["suggestions"]["naloxone_medication"])],
+            "coding": [dict(facts.config["suggestions"]["naloxone_medication"])],
             "text": "naloxone 4 mg/0.1 mL nasal spray",
         },
-        **_context_references(patient_id, encounter_id, user_id),
-        "authoredOn": authored_on,
+        **_context_references(facts),
+        "authoredOn": facts.now.isoformat(),
         "dosageInstruction": [
             {
                 "text": "For a suspected opioid overdose: spray the whole device (4 mg) into one nostril and "

@@ -165,13 +165,7 @@ def _card(facts: Facts, settings: CheckSettings, risks: tuple[RiskFactor, ...]) 
             ),
         )
     )
-    resource = naloxone_request(
-        facts.config,
-        facts.context.patient_id,
-        facts.context.encounter_id,
-        facts.context.user_id,
-        authored_on=facts.now.isoformat(),
-    )
+    resource = naloxone_request(facts)
     links: list[Link] = [guideline_link(facts.config, "rec8", "CDC 2022 Recommendation 8")]
     if facts.config["links"]["naloxone_local"]:
         links.append(guideline_link(facts.config, "naloxone_local", "Local naloxone resources"))

@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from guideline.cards import Card, Suggestion
-from guideline.checks.common import based_on, guideline_link, override_reasons, plan_link, service_request
+from guideline.cards import Card
+from guideline.checks.common import (
+    based_on,
+    guideline_link,
+    order_suggestion,
+    override_reasons,
+    plan_link,
+    service_request,
+)
 from guideline.clinical import last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -83,27 +90,18 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             ),
         )
     )
-    resource = service_request(
-        ASSESSMENT_CODING,
-        ASSESSMENT_TEXT,
-        facts.config,
-        facts.context.patient_id,
-        facts.context.encounter_id,
-        facts.context.user_id,
-        facts.now.isoformat(),
-    )
+    resource = service_request(facts, ASSESSMENT_CODING, ASSESSMENT_TEXT)
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
         summary=summary,
         detail=detail,
         suggestions=(
-            Suggestion(
-                label="Order an opioid benefit/risk assessment",
-                action="create",
-                description="Create an order for an opioid therapy benefit and risk assessment.",
-                is_recommended=True,
-                resource=resource,
+            order_suggestion(
+                "Order an opioid benefit/risk assessment",
+                "Create an order for an opioid therapy benefit and risk assessment.",
+                resource,
+                recommended=True,
             ),
         ),
         links=(

@@ -13,7 +13,7 @@ from guideline.checks.common import (
     guideline_link,
     override_reasons,
     plan_link,
-    service_request,
+    urine_screen,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -145,24 +145,7 @@ def _card(
     )
     suggestions: tuple[Suggestion, ...] = ()
     if settings["suggest_repeat"]:
-        resource = service_request(
-            facts.config["suggestions"]["uds_code"],
-            "Urine drug screen",
-            facts.config,
-            facts.context.patient_id,
-            facts.context.encounter_id,
-            facts.context.user_id,
-            authored_on=facts.now.isoformat(),
-        )
-        suggestions = (
-            Suggestion(
-                label="Order a repeat urine drug screen",
-                action="create",
-                description="Create a draft order for a repeat urine drug screen.",
-                is_recommended=False,
-                resource=resource,
-            ),
-        )
+        suggestions = (urine_screen(facts, "repeat urine drug screen", recommended=False),)
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],

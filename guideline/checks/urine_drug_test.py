@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from guideline.cards import Card, Suggestion
+from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
     bullet_list,
     guideline_link,
     override_reasons,
     plan_link,
-    service_request,
+    urine_screen,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -123,18 +123,6 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
     else:
         summary = "No urine drug test on record for a patient starting or on longer-term opioids"
         finding = "There is **no urine drug test result on record** for this patient."
-    context = {
-        "patient_id": facts.context.patient_id,
-        "encounter_id": facts.context.encounter_id,
-        "user_id": facts.context.user_id,
-    }
-    resource = service_request(
-        facts.config["suggestions"]["uds_code"],
-        "Urine drug screen",
-        facts.config,
-        authored_on=facts.now.isoformat(),
-        **context,
-    )
     detail = "\n\n".join(
         (
             finding,
@@ -156,15 +144,7 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
         indicator=settings["indicator"],
         summary=summary,
         detail=detail,
-        suggestions=(
-            Suggestion(
-                label="Order a urine drug screen",
-                action="create",
-                description="Create a draft order for a urine drug screen.",
-                is_recommended=True,
-                resource=resource,
-            ),
-        ),
+        suggestions=(urine_screen(facts, "urine drug screen", recommended=True),),
         links=(guideline_link(facts.config, "rec10", "CDC 2022 Recommendation 10"), plan_link("uds")),
         override_reasons=override_reasons(
             facts.config,
