@@ -125,10 +125,10 @@ def order_suggestion(label: str, description: str, resource: Mapping[str, Any], 
     return Suggestion(label, "create", description, is_recommended=recommended, resource=resource)
 
 
-def urine_screen(facts: Facts, label: str, recommended: bool) -> Suggestion:
-    """ "Order a urine drug screen": the site's orderable (suggestions.uds_code) as a draft ServiceRequest."""
+def urine_screen(facts: Facts, what: str, recommended: bool) -> Suggestion:
+    """Order a <what>: the site's urine screen orderable (suggestions.uds_code) as a draft ServiceRequest."""
     resource = service_request(facts, facts.config["suggestions"]["uds_code"], "Urine drug screen")
-    return order_suggestion(label, f"Create a draft order: {label[0].lower()}{label[1:]}.", resource, recommended)
+    return order_suggestion(f"Order a {what}", f"Create a draft order for a {what}.", resource, recommended)
 
 
 def naloxone_request(facts: Facts) -> dict[str, Any]:
