@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     mme = commands.add_parser("mme", help="compute MME for MedicationRequests, a Bundle or a CDS Hooks request")
     mme.add_argument("input", nargs="?", default="-", help="path or - for stdin")
-    mme.add_argument("--profile", choices=["cdc2022", "cdc2016"], default=None, help="default: the configured mme.profile")
+    mme.add_argument(
+        "--profile", choices=["cdc2022", "cdc2016"], default=None, help="default: the configured mme.profile"
+    )
     mme.add_argument("--today", default=None)
 
     report = commands.add_parser("feedback-report", help="print card override rates per check")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from builders import NOW, TODAY, days_ago, dispense, med_request, run
 
 from guideline.history import Exposure, covered_days, merge
