@@ -60,14 +60,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
 
 def _condition_evidence(facts: Facts, condition: Condition) -> str:
-    name = condition.code.display() if condition.code else None
-    if not name and condition.code:
-        name = next(
-            (facts.terms.display(c.system, c.code) for c in condition.code.codings if c.system and c.code), None
-        )
+    name = facts.condition_name(condition)
     day = condition_date(condition)
     notes = [n for n in (condition.clinical_status, f"recorded {day.isoformat()}" if day else None) if n]
-    return f"{name or 'coded diagnosis'} ({', '.join(notes)})" if notes else name or "coded diagnosis"
+    return f"{name} ({', '.join(notes)})" if notes else name
 
 
 def _order_evidence(facts: Facts, order: MedOrder) -> str:
