@@ -72,17 +72,7 @@ def _moud_in_window(facts: Facts, days: int) -> bool:
 
 
 def _diagnosis_name(facts: Facts, condition: Condition) -> str:
-    if condition.code is None:
-        return "opioid use disorder"
-    shown = condition.code.display()
-    if shown:
-        return shown
-    for coding in condition.code.codings:
-        if coding.system and coding.code:
-            known = facts.terms.display(coding.system, coding.code)
-            if known:
-                return known
-    return next((c.code for c in condition.code.codings if c.code), None) or "opioid use disorder"
+    return facts.condition_name(condition) if condition.code is not None else "opioid use disorder"
 
 
 def _diagnosis_line(facts: Facts, condition: Condition) -> str:
