@@ -1,0 +1,138 @@
+"""The whole plan from one engine evaluation: each section built in isolation, its failure shown in it alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from guideline.config import GuidelineConfig
+from guideline.plan.alerts import build_alerts
+from guideline.plan.banner import build_banner
+from guideline.plan.medications import build_medications
+from guideline.plan.mme_history import MmeHistory, build_mme_history
+from guideline.plan.model import PlanView, QueryStatus, Section
+from guideline.plan.nonopioid import build_nonopioid
+from guideline.plan.note import note_text
+from guideline.plan.oud import build_oud
+from guideline.plan.resources import build_resources
+from guideline.plan.risks import build_risks
+from guideline.plan.scores import build_scores
+from guideline.plan.tapering import TaperRequest, build_taper
+from guideline.plan.tasks import build_tasks
+from guideline.plan.uds_history import build_uds
+
+if TYPE_CHECKING:
+    from guideline.engine import Evaluation
+
+# The searches each section reads, so a failed or truncated one is noted in the sections it affects.
+SECTION_QUERIES: dict[str, tuple[str, ...]] = {
+    "banner": ("patient",),
+    "tasks": ("labs", "procedures", "surveys", "orders", "dispenses", "documents", "consents"),
+    "alerts": ("orders", "conditions", "encounters", "procedures", "labs"),
+    "medications": ("orders", "medications"),
+    "mme_history": ("orders", "medications"),
+    "scores": ("surveys", "vitals"),
+    "risks": ("orders", "conditions", "patient"),
+    "uds": ("labs", "service_requests", "orders", "dispenses"),
+    "nonopioid": ("procedures", "service_requests", "orders"),
+    "oud": ("conditions", "orders", "dispenses"),
+    "taper": ("orders", "medications"),
+    "resources": (),
+}
+
+TITLES: dict[str, str] = {
+    "tasks": "Plan status",
+    "alerts": "Alerts from the guideline checks",
+    "medications": "Current opioids and MME",
+    "mme_history": "MME over the past 12 months",
+    "scores": "Pain and function scores",
+    "risks": "Overdose risk factors",
+    "uds": "Urine drug tests",
+    "nonopioid": "Non-opioid therapies",
+    "oud": "Opioid use disorder",
+    "taper": "Tapering calculator",
+    "resources": "Resources",
+}
+
+# Page order; the status strip comes first but needs the MME history, so those two are built before it.
+SECTION_ORDER = (
+    "tasks",
+    "alerts",
+    "medications",
+    "mme_history",
+    "scores",
+    "risks",
+    "uds",
+    "nonopioid",
+    "oud",
+    "taper",
+    "resources",
+)
+BUILT_FIRST = ("medications", "mme_history")
+
+
+def _guard(key: str, builder: Callable[[], Any], statuses: Mapping[str, QueryStatus]) -> Section:
+    queried = tuple(statuses[k] for k in SECTION_QUERIES.get(key, ()) if k in statuses)
+    title = TITLES.get(key, "Patient")
+    try:
+        return Section(key, title, builder(), None, queried)
+    except Exception as error:  # noqa: BLE001 - one section's failure is shown in that section only
+        message = str(error) if isinstance(error, LookupError) else ""
+        return Section(
+            key, title, None, message or f"This section could not be built ({type(error).__name__}).", queried
+        )
+
+
+def build_plan(
+    evaluation: Evaluation,
+    fetch_status: Sequence[QueryStatus],
+    config: GuidelineConfig,
+    now: datetime,
+    taper_request: TaperRequest | None = None,
+    oud_checked: Iterable[str] = (),
+    compute_mme: Callable[..., Any] | None = None,
+    builders: Mapping[str, Callable[[], Any]] | None = None,
+) -> PlanView:
+    """The whole plan from one engine evaluation; `builders` lets a caller replace a section (tests)."""
+    facts = evaluation.facts
+    if compute_mme is None:
+        from guideline.mme import compute_mme as default_compute
+
+        compute_mme = default_compute
+    statuses = {s.key: s for s in fetch_status}
+    history_holder: dict[str, MmeHistory] = {}
+
+    def history() -> MmeHistory:
+        history_holder["value"] = build_mme_history(facts, compute_mme)
+        return history_holder["value"]
+
+    plan_builders: dict[str, Callable[[], Any]] = {
+        "alerts": lambda: build_alerts(evaluation),
+        "medications": lambda: build_medications(facts),
+        "mme_history": history,
+        "tasks": lambda: build_tasks(facts, history_holder.get("value")),
+        "scores": lambda: build_scores(facts),
+        "risks": lambda: build_risks(facts),
+        "uds": lambda: build_uds(facts),
+        "nonopioid": lambda: build_nonopioid(facts),
+        "oud": lambda: build_oud(facts, oud_checked),
+        "taper": lambda: build_taper(facts, taper_request or TaperRequest()),
+        "resources": lambda: build_resources(config),
+    }
+    plan_builders.update(builders or {})
+    banner = _guard("banner", (builders or {}).get("banner") or (lambda: build_banner(facts)), statuses)
+    built = {key: _guard(key, plan_builders[key], statuses) for key in BUILT_FIRST}
+    sections = tuple(built.get(key) or _guard(key, plan_builders[key], statuses) for key in SECTION_ORDER)
+    by_key = {s.key: s for s in sections}
+    by_key["banner"] = banner
+    view = PlanView(
+        banner=banner,
+        sections=sections,
+        completeness=tuple(fetch_status),
+        now=now,
+        profile=config.profile,
+        problems=len(facts.record.problems),
+        by_key=by_key,
+    )
+    return PlanView(**{**view.__dict__, "note": note_text(view)})

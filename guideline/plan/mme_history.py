@@ -1,0 +1,122 @@
+"""Daily MME over the past 12 months as a step line (guideline 5.1 exposure intervals), peak and 90-day mean."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from guideline.history import counts_as_exposure_order, order_interval
+from guideline.plan.model import Point
+from guideline.record import MedOrder
+from guideline.terminology import OPIOID
+from guideline.timeutil import local_date, months_before
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+HISTORY_MONTHS = 12
+
+OrderMme = Callable[[MedOrder], tuple[str, Decimal | None]]
+
+
+@dataclass(frozen=True)
+class MmeHistory:
+    start: date
+    end: date
+    opioid: tuple[Point, ...]  # one point per change of daily MME (a step line)
+    buprenorphine_days: int
+    peak: Decimal
+    average_90: Decimal
+    unknown_orders: tuple[str, ...]
+
+
+def _history_orders(facts: Facts) -> list[MedOrder]:
+    return [o for o in facts.record.orders if counts_as_exposure_order(o, facts.config) and facts.is_in(OPIOID, o)]
+
+
+def daily_mme_series(
+    facts: Facts, start: date, end: date, order_mme: OrderMme
+) -> tuple[dict[date, Decimal], int, tuple[str, ...]]:
+    """Daily MME from each opioid order's exposure interval (guideline 5.1); buprenorphine days counted apart.
+
+    `order_mme(order)` gives ("ok"|"excluded"|"unknown", MME). Returns (change points, buprenorphine days,
+    names of orders whose MME is unknown and so missing from the line).
+    """
+    span = (end - start).days + 1
+    daily = [Decimal(0)] * span
+    bup_days = [False] * span
+    unknown: list[str] = []
+    for order in _history_orders(facts):
+        interval = order_interval(order, facts.supply(order))
+        if interval is None:
+            continue
+        low, high = max(interval[0], start), min(interval[1], end)
+        if low > high:
+            continue
+        state, value = order_mme(order)
+        first, last = (low - start).days, (high - start).days
+        if state == "excluded":
+            for index in range(first, last + 1):
+                bup_days[index] = True
+        elif state == "ok" and value is not None:
+            for index in range(first, last + 1):
+                daily[index] += value
+        else:
+            unknown.append(f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})")
+    changes: dict[date, Decimal] = {}
+    previous: Decimal | None = None
+    for index, value in enumerate(daily):
+        if value != previous:
+            changes[start + timedelta(days=index)] = value
+            previous = value
+    changes[end] = daily[-1]
+    return changes, sum(bup_days), tuple(dict.fromkeys(unknown))
+
+
+def _order_mme_function(facts: Facts, compute: Callable[..., Any]) -> OrderMme:
+    # Refills of the same prescription repeat the same drug, dosage and dispense request; the MME depends on
+    # nothing else, so each shape is computed once (a 2-year history has hundreds of such repeats).
+    cache: dict[Any, tuple[str, Decimal | None]] = {}
+
+    def order_mme(order: MedOrder) -> tuple[str, Decimal | None]:
+        try:
+            key: Any = (order.medication, order.dosages, order.dispense, order.course_of_therapy)
+            hash(key)
+        except TypeError:
+            key = id(order)
+        if key not in cache:
+            summary = compute((order,), facts.terms, facts.config)
+            result = summary.orders[0] if summary.orders else None
+            cache[key] = ("unknown", None) if result is None else (result.state, result.mme)
+        return cache[key]
+
+    return order_mme
+
+
+def _expand(points: Sequence[Point], start: date, end: date) -> list[Decimal]:
+    """The step line back to one value per day."""
+    values: list[Decimal] = []
+    index = 0
+    current = Decimal(0)
+    day = start
+    while day <= end:
+        while index < len(points) and points[index].day <= day:
+            current = points[index].value
+            index += 1
+        values.append(current)
+        day += timedelta(days=1)
+    return values
+
+
+def build_mme_history(facts: Facts, compute: Callable[..., Any]) -> MmeHistory:
+    end = facts.today
+    start = months_before(end, HISTORY_MONTHS)
+    changes, bup_days, unknown = daily_mme_series(facts, start, end, _order_mme_function(facts, compute))
+    points = tuple(Point(d, v) for d, v in sorted(changes.items()))
+    values = _expand(points, start, end)
+    last_90 = values[-90:]
+    average = sum(last_90, Decimal(0)) / len(last_90) if last_90 else Decimal(0)
+    return MmeHistory(start, end, points, bup_days, max(values, default=Decimal(0)), average, unknown)

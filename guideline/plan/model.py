@@ -1,0 +1,70 @@
+"""The plan view's frame: what each FHIR search returned, a section (content or error), and the whole page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class QueryStatus:
+    """What one FHIR search returned (the face converts its fetch results into these; no patient data)."""
+
+    key: str
+    label: str
+    query: str
+    items: int
+    ok: bool
+    error: str | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Point:
+    """One day's value on a chart line."""
+
+    day: date
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section's content, or the message that says why it could not be built; `queried` names its data."""
+
+    key: str
+    title: str
+    content: Any = None
+    error: str | None = None
+    queried: tuple[QueryStatus, ...] = ()
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        notes = []
+        for status in self.queried:
+            if not status.ok:
+                notes.append(
+                    f"{status.label} could not be read ({status.error or 'error'}); this section may be incomplete."
+                )
+            elif status.truncated:
+                notes.append(
+                    f"{status.label}: more results exist than were read ({status.items} read); older data is missing."
+                )
+        return tuple(notes)
+
+
+@dataclass(frozen=True)
+class PlanView:
+    banner: Section
+    sections: tuple[Section, ...]
+    completeness: tuple[QueryStatus, ...]
+    now: datetime
+    profile: str
+    note: str = ""
+    problems: int = 0
+    by_key: Mapping[str, Section] = field(default_factory=dict)
+
+    def section(self, key: str) -> Section:
+        return self.by_key[key]

@@ -1,0 +1,42 @@
+"""The plan as plain text for the progress note (EHR note editors rarely accept images or HTML)."""
+
+from __future__ import annotations
+
+from guideline.plan.alerts import Alerts
+from guideline.plan.banner import Banner
+from guideline.plan.medications import Medications
+from guideline.plan.model import PlanView
+from guideline.plan.risks import Risks
+
+
+def note_text(view: PlanView) -> str:
+    """Patient, total dose and orders, task status, risk factors, exclusions, and what data was missing."""
+    lines = [f"Pain treatment plan summary ({view.now.date().isoformat()}, PainPlan, CDC 2022 guideline)"]
+    banner = view.banner.content
+    if isinstance(banner, Banner):
+        lines.append(f"Patient: {banner.name}, DOB {banner.birth_date or 'unknown'}, MRN {banner.mrn or 'unknown'}")
+    meds = view.by_key.get("medications")
+    if meds and isinstance(meds.content, Medications):
+        lines.append(f"Total opioid dose: {meds.content.total}")
+        lines.extend(f"- {r.name} ({r.status}): {r.mme} MME/day" for r in meds.content.opioids)
+        lines.extend(f"- {r.name} ({r.status}): buprenorphine, not included in MME" for r in meds.content.buprenorphine)
+    tasks = view.by_key.get("tasks")
+    if tasks and tasks.content:
+        lines.append("Plan status:")
+        for task in tasks.content:
+            last = task.last_done.isoformat() if task.last_done else "none on record"
+            due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
+            lines.append(f"- {task.label}: last {last}{due} [{task.state}]")
+    risks = view.by_key.get("risks")
+    if risks and isinstance(risks.content, Risks) and risks.content.present:
+        lines.append("Risk factors: " + "; ".join(f"{r.label} ({r.evidence})" for r in risks.content.present))
+    alerts = view.by_key.get("alerts")
+    if alerts and isinstance(alerts.content, Alerts) and alerts.content.exclusions:
+        lines.append("Guideline exclusions: " + "; ".join(label for label, _ in alerts.content.exclusions))
+    missing = [s.label for s in view.completeness if not s.ok]
+    if missing:
+        lines.append("Data not available when this was generated: " + ", ".join(missing))
+    failed = [s.title for s in view.sections if s.error]
+    if failed:
+        lines.append("Sections that could not be built: " + ", ".join(failed))
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Small readers the section builders share: numbers and dates as shown, concept names and words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from guideline.exclusions import age_in_years
+from guideline.fhirdata import Concept
+from guideline.record import MedOrder, Observation
+from guideline.timeutil import local_date
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+TENTH = Decimal("0.1")
+
+
+def one_decimal(value: Decimal | None) -> str:
+    return "not available" if value is None else f"{value.quantize(TENTH, rounding=ROUND_HALF_UP)}"
+
+
+def concept_name(concept: Concept | None, fallback: str = "unnamed") -> str:
+    return (concept.display() if concept else None) or fallback
+
+
+def words_of(concept: Concept | None) -> str:
+    """The concept's text and coding displays in lower case, for the keyword matches local codes need."""
+    if concept is None:
+        return ""
+    return " ".join([concept.text or "", *(c.display or "" for c in concept.codings)]).lower()
+
+
+def dated(moment: datetime | None) -> str:
+    day = local_date(moment)
+    return f", {day.isoformat()}" if day else ""
+
+
+def latest(days: Iterable[date | None]) -> date | None:
+    found = [d for d in days if d is not None]
+    return max(found) if found else None
+
+
+def observation_number(observation: Observation) -> Decimal | None:
+    """valueQuantity, or a valueString that holds a number (some EHRs send scores as text)."""
+    if observation.value_quantity and observation.value_quantity.value is not None:
+        return observation.value_quantity.value
+    if observation.value_string:
+        try:
+            return Decimal(observation.value_string.strip())
+        except ArithmeticError:
+            return None
+    return None
+
+
+def order_status(order: MedOrder) -> str:
+    return "draft" if order.is_draft else (order.status or "unknown status")
+
+
+def patient_age(facts: Facts) -> int | None:
+    patient = facts.record.patient
+    return age_in_years(patient.birth_date, facts.today) if patient and patient.birth_date else None

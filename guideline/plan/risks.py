@@ -1,0 +1,127 @@
+"""Overdose risk factors (guideline Rec 8): each shown with its evidence, or listed as not found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from guideline.plan.reading import concept_name, one_decimal, patient_age, words_of
+from guideline.record import Condition
+from guideline.terminology import OPIOID_POISONING, OUD, SLEEP_BREATHING, SUD_HISTORY
+from guideline.timeutil import local_date
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+OLDER_AGE = 65
+EVIDENCE_SHOWN = 4
+MENTAL_HEALTH_ICD = (
+    "F20",
+    "F21",
+    "F22",
+    "F23",
+    "F24",
+    "F25",
+    "F28",
+    "F29",
+    "F31",
+    "F32",
+    "F33",
+    "F34",
+    "F40",
+    "F41",
+    "F43.1",
+    "F431",
+    "F60",
+)
+MENTAL_HEALTH_WORDS = (
+    "depress",
+    "anxiety",
+    "bipolar",
+    "post-traumatic",
+    "ptsd",
+    "schizo",
+    "panic disorder",
+    "personality disorder",
+)
+
+
+@dataclass(frozen=True)
+class Risk:
+    label: str
+    evidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Risks:
+    present: tuple[Risk, ...]
+    absent: tuple[str, ...]
+
+
+def _is_mental_health(condition: Condition) -> bool:
+    icd = [
+        c.code.upper()
+        for c in (condition.code.codings if condition.code else ())
+        if c.code and c.system and "icd-10" in c.system
+    ]
+    if any(code.startswith(MENTAL_HEALTH_ICD) for code in icd):
+        return True
+    return any(word in words_of(condition.code) for word in MENTAL_HEALTH_WORDS)
+
+
+def _condition_evidence(conditions: Sequence[Condition]) -> str | None:
+    """The first few conditions with status and date; None when there are none (the risk is absent)."""
+    if not conditions:
+        return None
+    described = []
+    for condition in conditions[:EVIDENCE_SHOWN]:
+        day = local_date(condition.recorded_date or condition.onset)
+        status = condition.clinical_status or "status not recorded"
+        described.append(
+            f"{concept_name(condition.code, 'a coded condition')} ({status}{', ' + day.isoformat() if day else ''})"
+        )
+    more = f" and {len(conditions) - EVIDENCE_SHOWN} more" if len(conditions) > EVIDENCE_SHOWN else ""
+    return "; ".join(described) + more
+
+
+def _names(facts: Facts, orders: Sequence) -> str | None:
+    return ", ".join(dict.fromkeys(facts.name(o) for o in orders)) or None
+
+
+def build_risks(facts: Facts) -> Risks:
+    present: list[Risk] = []
+    absent: list[str] = []
+
+    def add(label: str, evidence: str | None, source: str) -> None:
+        if evidence:
+            present.append(Risk(label, evidence, source))
+        else:
+            absent.append(label)
+
+    summary = facts.mme
+    threshold = Decimal(str(facts.config["checks"]["naloxone"]["mme_threshold"]))
+    higher_dose = summary.state != "none" and summary.total >= threshold
+    add(
+        "Higher opioid dose",
+        f"total {one_decimal(summary.total)} MME/day" if higher_dose else None,
+        "current opioid orders",
+    )
+    add("Benzodiazepine", _names(facts, facts.current_benzos), "current medication orders")
+    others = [o for o in facts.current_cns if o not in facts.current_benzos]
+    add("Other CNS depressant", _names(facts, others), "current medication orders")
+    sud = tuple(dict.fromkeys((*facts.conditions_in(OUD), *facts.conditions_in(SUD_HISTORY))))
+    add("Substance use disorder or OUD", _condition_evidence(sud), "conditions, any status")
+    add("Opioid overdose history", _condition_evidence(facts.conditions_in(OPIOID_POISONING)), "conditions, any status")
+    apnea = facts.conditions_in(SLEEP_BREATHING, active_only=True)
+    add("Sleep-disordered breathing", _condition_evidence(apnea), "active conditions")
+    mental = tuple(c for c in facts.active_conditions if _is_mental_health(c))
+    add("Mental health condition", _condition_evidence(mental), "active conditions")
+    age = patient_age(facts)
+    if age is None:
+        present.append(Risk("Age unknown", "no birth date on record", "patient"))
+    else:
+        add("Age 65 or older", f"{age} years" if age >= OLDER_AGE else None, "patient birth date")
+    return Risks(tuple(present), tuple(absent))

@@ -1,0 +1,111 @@
+"""Pain and function scores over 2 years: PEG (the mean of its three items) and pain intensity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from guideline.fhirdata import LOINC
+from guideline.plan.model import Point
+from guideline.plan.reading import TENTH, observation_number
+from guideline.record import Observation
+from guideline.timeutil import local_date, months_before
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+SCORE_MONTHS = 24
+PEG_MEAN = "91147-9"
+PEG_PANEL = "91148-7"
+PEG_WHOLE = frozenset({PEG_MEAN, PEG_PANEL})
+PEG_ITEMS = ("75893-8", "91145-3", "91146-1")  # average pain, enjoyment of life, general activity
+PEG_ITEM_CODES = frozenset(PEG_ITEMS)
+PAIN_SEVERITY = "72514-3"
+SCORE_CODES = frozenset({*PEG_WHOLE, *PEG_ITEMS, PAIN_SEVERITY})
+VOID_STATUSES = frozenset({"entered-in-error", "cancelled"})
+MEANINGFUL_PERCENT = 30
+
+
+@dataclass(frozen=True)
+class Scores:
+    start: date
+    end: date
+    peg: tuple[Point, ...]
+    pain: tuple[Point, ...]
+    latest_peg: Point | None
+    latest_pain: Point | None
+    peg_change: str | None
+
+
+def _peg_value(observation: Observation, loinc: frozenset[str]) -> Decimal | None:
+    """A whole PEG: its own value, else the mean of its three item components when all three are there."""
+    if not loinc & PEG_WHOLE:
+        return None
+    value = observation_number(observation)
+    if value is not None:
+        return value
+    items = [
+        c.value_quantity.value
+        for c in observation.components
+        if c.value_quantity
+        and c.value_quantity.value is not None
+        and c.code is not None
+        and not PEG_ITEM_CODES.isdisjoint(c.code.codes(LOINC))
+    ]
+    return sum(items, Decimal(0)) / len(items) if len(items) == len(PEG_ITEMS) else None
+
+
+def _peg_change(peg: tuple[Point, ...]) -> str | None:
+    if len(peg) < 2 or peg[0].value <= 0:
+        return None
+    first, last = peg[0].value, peg[-1].value
+    percent = ((first - last) / first * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    direction = "improved" if percent > 0 else ("worsened" if percent < 0 else "unchanged")
+    meaningful = " (a 30 % improvement is usually called meaningful)" if 0 < percent < MEANINGFUL_PERCENT else ""
+    return f"PEG {direction} by {abs(percent)} % since {peg[0].day.isoformat()}{meaningful}"
+
+
+def build_scores(facts: Facts) -> Scores:
+    """A PEG is read whole, or from its three items recorded on the same day; pain intensity (0–10) apart."""
+    end = facts.today
+    start = months_before(end, SCORE_MONTHS)
+    peg: dict[date, Decimal] = {}
+    items: dict[date, dict[str, Decimal]] = {}
+    pain: dict[date, Decimal] = {}
+    for observation in facts.record.observations:
+        if observation.status in VOID_STATUSES or observation.code is None:
+            continue
+        loinc = SCORE_CODES.intersection(observation.code.codes(LOINC))
+        if not loinc:
+            continue
+        day = local_date(observation.result_time)
+        if day is None or not start <= day <= end:
+            continue
+        value = _peg_value(observation, loinc)
+        if value is not None:
+            peg[day] = value
+            continue
+        number = observation_number(observation)
+        if number is None:
+            continue
+        for code in PEG_ITEMS:
+            if code in loinc:
+                items.setdefault(day, {})[code] = number
+        if PAIN_SEVERITY in loinc:
+            pain[day] = number
+    for day, found in items.items():
+        if day not in peg and len(found) == len(PEG_ITEMS):
+            peg[day] = sum(found.values(), Decimal(0)) / len(found)
+    peg_points = tuple(Point(d, v.quantize(TENTH, rounding=ROUND_HALF_UP)) for d, v in sorted(peg.items()))
+    pain_points = tuple(Point(d, v) for d, v in sorted(pain.items()))
+    return Scores(
+        start,
+        end,
+        peg_points,
+        pain_points,
+        peg_points[-1] if peg_points else None,
+        pain_points[-1] if pain_points else None,
+        _peg_change(peg_points),
+    )

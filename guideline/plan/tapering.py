@@ -1,0 +1,63 @@
+"""The tapering calculator: the form's choices and the schedule from today's total MME (guideline Rec 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from guideline.taper import TaperError, TaperPlan, taper_schedule
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+
+@dataclass(frozen=True)
+class TaperRequest:
+    """The taper form's choices (GET parameters), already parsed by the face."""
+
+    rate_percent: Decimal = Decimal("10")
+    interval: str = "month"
+    basis: str = "original"
+    target_mme: Decimal = Decimal("0")
+    pause_at_percent: Decimal | None = None
+    pause_intervals: int = 0
+    start: date | None = None
+
+
+@dataclass(frozen=True)
+class Taper:
+    request: TaperRequest
+    plan: TaperPlan | None
+    message: str | None
+    per_order: tuple[tuple[str, Decimal], ...]
+
+
+def _per_order_mme(facts: Facts) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((facts.name(r.order), r.mme) for r in facts.mme.orders if r.state == "ok" and r.mme is not None)
+
+
+def build_taper(facts: Facts, request: TaperRequest) -> Taper:
+    """No dose, no schedule; a partial total gives a schedule that says it starts from a lower bound."""
+    summary = facts.mme
+    per_order = _per_order_mme(facts)
+    if summary.state == "none" or not summary.total:
+        return Taper(request, None, "There is no current opioid dose with a known MME to taper from.", per_order)
+    try:
+        plan = taper_schedule(
+            Decimal(summary.total),
+            request.start or facts.today,
+            request.rate_percent,
+            request.interval,  # type: ignore[arg-type]
+            request.basis,  # type: ignore[arg-type]
+            request.target_mme,
+            request.pause_at_percent,
+            request.pause_intervals,
+        )
+    except TaperError as error:
+        return Taper(request, None, str(error), per_order)
+    partial = None
+    if summary.state == "partial":
+        partial = "Some opioid orders could not be converted to MME, so this schedule starts from a lower bound."
+    return Taper(request, plan, partial, per_order)

@@ -1,0 +1,228 @@
+"""The status strip: when each recurring guideline task was last done, when it is next due, and its state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from guideline.fhirdata import LOINC
+from guideline.history import dispense_interval
+from guideline.plan.mme_history import MmeHistory
+from guideline.plan.reading import latest, words_of
+from guideline.record import Procedure
+from guideline.terminology import NALOXONE_RESCUE, OPIOID_TREATMENT_ASSESSMENT, PDMP_REVIEW
+from guideline.timeutil import local_date, months_after
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+DUE_SOON_DAYS = 30
+PDMP_EVERY_DAYS = 90
+DOSE_CHANGE_DAYS = 28
+AGREEMENT_LOINC = "94136-9"
+DONE_OBSERVATION = frozenset({"final", "amended", "corrected"})
+
+
+@dataclass(frozen=True)
+class Task:
+    """One guideline task of the status strip: state is done, due-soon, overdue, never or not-applicable."""
+
+    key: str
+    label: str
+    last_done: date | None
+    next_due: date | None
+    state: str
+    detail: str
+
+
+def _task_state(last: date | None, due: date | None, today: date) -> str:
+    if last is None:
+        return "never"
+    if due is None:
+        return "done"
+    if due < today:
+        return "overdue"
+    if due <= today + timedelta(days=DUE_SOON_DAYS):
+        return "due-soon"
+    return "done"
+
+
+def _on_opioids(facts: Facts) -> bool:
+    return bool(facts.current_opioids) or facts.exposure.ltot
+
+
+def _recurring(facts: Facts, key: str, label: str, last: date | None, due: date | None, detail: str) -> Task:
+    """A task that only applies to a patient on opioids, unless it was done anyway."""
+    applies = _on_opioids(facts) or last is not None
+    return Task(key, label, last, due, _task_state(last, due, facts.today) if applies else "not-applicable", detail)
+
+
+def _due_now_if_on_opioids(facts: Facts) -> date | None:
+    """Never done: due today for a patient on opioids, not due at all otherwise."""
+    return facts.today if _on_opioids(facts) else None
+
+
+def _performed_day(procedure: Procedure) -> date | None:
+    return local_date(procedure.performed or procedure.performed_end or procedure.performed_start)
+
+
+# -- urine drug test (Rec 10) ----------------------------------------------------------------------------------
+
+
+def uds_task(facts: Facts) -> Task:
+    last = latest(r.day for r in facts.uds_results)
+    due = months_after(last, 12) if last else _due_now_if_on_opioids(facts)
+    return _recurring(
+        facts, "uds", "Urine drug test", last, due, "At least yearly during longer-term opioid therapy (Rec 10)."
+    )
+
+
+# -- PDMP review (Rec 9) ---------------------------------------------------------------------------------------
+
+
+def _pdmp_last(facts: Facts) -> date | None:
+    """A completed PDMP review procedure, or a final "PDMP data reviewed" finding; never a future date."""
+    days = [
+        _performed_day(p)
+        for p in facts.record.procedures
+        if p.status == "completed" and facts.terms.contains(PDMP_REVIEW, p.code)
+    ]
+    days += [
+        local_date(o.result_time)
+        for o in facts.record.observations
+        if o.status in DONE_OBSERVATION and facts.terms.contains(PDMP_REVIEW, o.code)
+    ]
+    return latest(d for d in days if d is None or d <= facts.today)
+
+
+def pdmp_task(facts: Facts) -> Task:
+    last = _pdmp_last(facts)
+    due = last + timedelta(days=PDMP_EVERY_DAYS) if last else _due_now_if_on_opioids(facts)
+    detail = f"Before each controlled prescription and at least every 90 days (Rec 9). {facts.config['pdmp']['label']}."
+    return _recurring(facts, "pdmp", "PDMP review", last, due, detail)
+
+
+# -- benefit/harm reassessment (Rec 7) -------------------------------------------------------------------------
+
+
+def _dose_increase(history: MmeHistory | None, today: date) -> date | None:
+    """The latest day in the last 4 weeks when the daily MME rose (a start or a dose increase)."""
+    if history is None:
+        return None
+    previous = Decimal(0)
+    found = None
+    for point in history.opioid:
+        if (
+            point.value > previous
+            and point.day >= today - timedelta(days=DOSE_CHANGE_DAYS)
+            and point.day != history.start
+        ):
+            found = point.day
+        previous = point.value
+    return found
+
+
+def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
+    """Every 3 months; after a start or a dose increase, 1–4 weeks after it unless reassessed since."""
+    last = latest(_performed_day(p) for p in facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT))
+    increase = _dose_increase(history, facts.today)
+    detail = "Every 3 months during longer-term therapy (Rec 7)."
+    if increase and (last is None or last < increase):
+        due = increase + timedelta(weeks=4)
+        detail = (
+            f"Opioids were started or the dose increased on {increase.isoformat()}: reassess 1–4 weeks "
+            f"after ({(increase + timedelta(weeks=1)).isoformat()} to {due.isoformat()})."
+        )
+    elif last:
+        due = months_after(last, 3)
+    else:
+        due = _due_now_if_on_opioids(facts)
+    return _recurring(facts, "reassessment", "Benefit/harm reassessment", last, due, detail)
+
+
+# -- naloxone on hand (Rec 8) ----------------------------------------------------------------------------------
+
+
+def _naloxone_last(facts: Facts) -> tuple[date | None, bool]:
+    """Latest naloxone order/dispense and whether an active rescue order makes it "on hand" today."""
+    active = False
+    days: list[date | None] = []
+    for order in facts.record.orders:
+        if order.is_draft or not facts.is_in(NALOXONE_RESCUE, order):
+            continue
+        if order.status == "active":
+            active = True
+            days.append(local_date(order.authored_on))
+        elif order.status == "completed":
+            days.append(local_date(order.authored_on))
+    for dispense in facts.record.dispenses:
+        if dispense.status == "completed" and facts.is_in(NALOXONE_RESCUE, dispense):
+            interval = dispense_interval(dispense)
+            days.append(interval[0] if interval else None)
+    return latest(days), active
+
+
+def naloxone_task(facts: Facts) -> Task:
+    last, active = _naloxone_last(facts)
+    on_hand = active or (last is not None and facts.within_months(last, 12))
+    return Task(
+        "naloxone",
+        "Naloxone on hand",
+        last,
+        months_after(last, 12) if last else None,
+        "done" if on_hand else ("never" if _on_opioids(facts) else "not-applicable"),
+        "An active naloxone rescue order, or one ordered or dispensed in the last 12 months (Rec 8)."
+        if on_hand
+        else "No naloxone rescue product ordered or dispensed in the last 12 months (Rec 8).",
+    )
+
+
+# -- treatment agreement and informed consent (Rec 2) ----------------------------------------------------------
+
+
+def _document_days(facts: Facts) -> tuple[date | None, date | None]:
+    """Last treatment agreement and last informed consent (DocumentReference or Consent)."""
+    agreements: list[date | None] = []
+    consents: list[date | None] = []
+    for document in facts.record.documents:
+        if document.status not in (None, "current"):
+            continue
+        words = f"{words_of(document.type)} {(document.description or '').lower()}"
+        day = local_date(document.date)
+        if (document.type is not None and document.type.has(LOINC, AGREEMENT_LOINC)) or "agreement" in words:
+            agreements.append(day)
+        elif "consent" in words and ("opioid" in words or "informed" in words):
+            consents.append(day)
+    for consent in facts.record.consents:
+        if consent.status not in (None, "active"):
+            continue
+        words = " ".join(words_of(c) for c in consent.categories)
+        day = local_date(consent.date_time)
+        if any(c.has(LOINC, AGREEMENT_LOINC) for c in consent.categories) or "agreement" in words:
+            agreements.append(day)
+        else:
+            consents.append(day)
+    return latest(agreements), latest(consents)
+
+
+def document_tasks(facts: Facts) -> tuple[Task, Task]:
+    agreement, consent = _document_days(facts)
+    detail = "Reviewed and signed with the patient, renewed yearly (Rec 2, HUSKY toolkit)."
+
+    def yearly(key: str, label: str, last: date | None) -> Task:
+        due = months_after(last, 12) if last else _due_now_if_on_opioids(facts)
+        return _recurring(facts, key, label, last, due, detail)
+
+    return yearly("agreement", "Treatment agreement", agreement), yearly("consent", "Informed consent", consent)
+
+
+def build_tasks(facts: Facts, history: MmeHistory | None) -> tuple[Task, ...]:
+    return (
+        uds_task(facts),
+        pdmp_task(facts),
+        reassessment_task(facts, history),
+        naloxone_task(facts),
+        *document_tasks(facts),
+    )

@@ -1,0 +1,49 @@
+"""Urine drug test results, newest first, with unexpected findings, and urine drug screens still pending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from guideline.checks.urine_drug_test import UDS_PROCEDURE
+from guideline.fhirdata import SNOMED
+from guideline.plan.reading import concept_name
+from guideline.terminology import UDS_TEST
+from guideline.timeutil import local_date
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+PENDING_STATUSES = frozenset({"active", "draft"})
+
+
+@dataclass(frozen=True)
+class UdsRow:
+    day: date | None
+    test: str
+    value: str
+    substances: tuple[str, ...]
+    unexpected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UdsHistory:
+    rows: tuple[UdsRow, ...]
+    pending: tuple[str, ...]
+
+
+def build_uds(facts: Facts) -> UdsHistory:
+    rows = []
+    for result in sorted(facts.uds_results, key=lambda r: r.day or date.min, reverse=True):
+        substances = tuple(f"{s.label}: {s.value}" for s in result.substances)
+        unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
+        rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected))
+    pending = tuple(
+        f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
+        for s in facts.record.service_requests
+        if s.status in PENDING_STATUSES
+        and s.code is not None
+        and (s.code.has(SNOMED, UDS_PROCEDURE) or facts.terms.contains(UDS_TEST, s.code))
+    )
+    return UdsHistory(tuple(rows), pending)
