@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import re
@@ -14,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fhir.resources.R4B import get_fhir_model_class
+from pydantic import TypeAdapter
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.config import GuidelineConfig
@@ -105,14 +105,23 @@ _SCRIPT_TARGET = re.compile(
 )
 
 
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
+# The letters that re.IGNORECASE also matches for the i and s of those schemes ("javaſcript:" matches too).
+_IGNORECASE_TWINS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "i"})
+
+
 # CommonMark decodes entities inside link targets, so "java&#115;cript&colon;" would spell a script link.
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 
 
 def safe_markdown(text: str) -> str:
     """Card markdown with raw HTML tags and script/data link targets from quoted EHR text made harmless."""
-    plain = _TAG_OPENER.sub("&lt;", _ENTITY.sub("&amp;", text))
-    return _SCRIPT_TARGET.sub(r"\1#blocked:", plain)
+    # The patterns only match around these characters and words: most details have none, and skip the scans.
+    plain = _TAG_OPENER.sub("&lt;", _ENTITY.sub("&amp;", text)) if "<" in text or "&" in text else text
+    folded = (plain if plain.isascii() else plain.translate(_IGNORECASE_TWINS)).lower()
+    if any(scheme in folded for scheme in _SCRIPT_SCHEMES):
+        return _SCRIPT_TARGET.sub(r"\1#blocked:", plain)
+    return plain
 
 
 def _absolute(url: str) -> bool:
@@ -131,13 +140,99 @@ def _validation_error(canonical: str) -> str | None:
     return None
 
 
-def _valid_resource(resource: Mapping[str, Any], check_id: str) -> bool:
-    error = _validation_error(json.dumps(resource, sort_keys=True, separators=(",", ":")))
-    if error is not None:
-        kind = str(resource.get("resourceType"))[:40]
-        log.error(json.dumps({"event": "suggestion-dropped", "check": check_id, "resourceType": kind, "error": error}))
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+# Top-level elements that differ call after call (patient, visit, user, clock) while the rest of a suggested
+# resource stays the same. The shape is validated once with placeholders in these places, and each value on its
+# own against the element's R4B type: R4B's model checks look at one element at a time (only whether a choice
+# or required element is present spans elements, and a placeholder keeps the element present).
+_SLOTS = ("subject", "encounter", "requester", "authoredOn", "performedDateTime", "occurrenceDateTime")
+_REFERENCE_SLOT = {"reference": "Placeholder/slot"}
+_DATETIME_SLOT = "2000-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What one resource shape needs: whether placeholder validation passed, and whether it holds empties."""
+
+    valid: bool
+    has_empty: bool
+
+
+@lru_cache(maxsize=256)
+def _shape(canonical: str) -> _Shape:
+    resource = json.loads(canonical)
+    has_empty = bool(empty_paths(resource))
+    return _Shape(_validation_error(_canonical(prune(resource)) if has_empty else canonical) is None, has_empty)
+
+
+@lru_cache(maxsize=64)
+def _slot_adapter(resource_type: str, name: str) -> TypeAdapter | None:
+    try:
+        field = get_fhir_model_class(resource_type).model_fields.get(name)
+    except Exception:  # noqa: BLE001 - an unknown type: KeyError, or an import error for an odd name
+        return None
+    return TypeAdapter(field.annotation) if field is not None else None
+
+
+def _slot_valid(resource_type: str, name: str, value: str, is_reference: bool) -> bool:
+    # Ids and timestamps are short; a long value is checked each time rather than kept in the cache.
+    check = _slot_value_valid if len(value) <= _SLOT_CACHE_CHARS else _slot_value_valid.__wrapped__
+    return check(resource_type, name, value, is_reference)
+
+
+_SLOT_CACHE_CHARS = 512
+
+
+@lru_cache(maxsize=4096)
+def _slot_value_valid(resource_type: str, name: str, value: str, is_reference: bool) -> bool:
+    adapter = _slot_adapter(resource_type, name)
+    if adapter is None:
+        return False
+    try:
+        adapter.validate_python({"reference": value} if is_reference else value)
+    except Exception:  # noqa: BLE001 - any failure sends the resource to the full validation
         return False
     return True
+
+
+def _split_slots(resource: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str, bool]]]:
+    """The resource with placeholders in its plain, non-empty slot values, and those values."""
+    shape = dict(resource)
+    values: list[tuple[str, str, bool]] = []
+    for name in _SLOTS:
+        value = shape.get(name)
+        if type(value) is dict and len(value) == 1 and type(value.get("reference")) is str and value["reference"]:
+            shape[name] = _REFERENCE_SLOT
+            values.append((name, value["reference"], True))
+        elif type(value) is str and value:
+            shape[name] = _DATETIME_SLOT
+            values.append((name, value, False))
+    return shape, values
+
+
+def _checked_resource(resource: Mapping[str, Any], check_id: str) -> Mapping[str, Any] | None:
+    """The resource without empty values if it is valid R4, else None (logged): validation runs once per shape."""
+    shape, slots = _split_slots(resource)
+    try:
+        key = _canonical(shape)
+    except TypeError:  # a Mapping that is not a dict: work on a plain copy (prune makes one)
+        resource = prune(resource)
+        shape, slots = _split_slots(resource)
+        key = _canonical(shape)
+    known = _shape(key)
+    kind = str(resource.get("resourceType"))
+    cleaned = prune(resource) if known.has_empty else resource
+    if known.valid and all(_slot_valid(kind, name, value, ref) for name, value, ref in slots):
+        return cleaned
+    # Placeholders or a value refused: judge the resource itself, exactly as sent.
+    error = _validation_error(_canonical(cleaned))
+    if error is None:
+        return cleaned
+    log.error(json.dumps({"event": "suggestion-dropped", "check": check_id, "resourceType": kind[:40], "error": error}))
+    return None
 
 
 def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict[str, Any] | None:
@@ -145,44 +240,69 @@ def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict
         target = suggestion.resource_id or ""
         if "/" not in target:
             return None
-        return {"type": "delete", "description": suggestion.description, "resourceId": target}
+        return _compact({"type": "delete", "description": suggestion.description, "resourceId": target})
     if suggestion.resource is None:
         return None
-    resource = copy.deepcopy(dict(suggestion.resource))
+    # A new top-level object: the nested values are only read and serialised, so they need no copy.
+    resource = dict(suggestion.resource)
     if options.patient_id and resource.get("resourceType") in _SUBJECT_TYPES:
         resource["subject"] = {"reference": f"Patient/{options.patient_id}"}
-    resource = prune(resource)
-    if not _valid_resource(resource, check_id):
+    checked = _checked_resource(resource, check_id)
+    if checked is None:
         return None
-    return {"type": "create", "description": suggestion.description, "resource": resource}
+    return _compact({"type": "create", "description": suggestion.description, "resource": checked})
+
+
+def _compact(values: dict[str, Any]) -> dict[str, Any]:
+    """The object without its null or empty members (the members here are flat or already compact)."""
+    # Truthy values first: the common case costs one test, and False or 0 are still kept.
+    return {key: value for key, value in values.items() if value or not _empty(value)}
 
 
 def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None:
     if link.type == "smart" and link.url:
         # Another SMART app (a state PDMP app): its own launch URL, and our appContext means nothing to it.
-        return {"label": link.label, "url": link.url, "type": "smart"} if _absolute(link.url) else None
+        return _compact({"label": link.label, "url": link.url, "type": "smart"}) if _absolute(link.url) else None
     if link.type == "smart":
-        result: dict[str, Any] = {"label": link.label, "url": options.launch_url, "type": "smart"}
+        if not _absolute(options.launch_url):
+            return None
+        result: dict[str, Any] = _compact({"label": link.label, "url": options.launch_url, "type": "smart"})
         if options.send_app_context:
             context: dict[str, Any] = {"view": link.view or card.view, "check": card.check_id}
             if card.orders:
                 context["orders"] = list(card.orders[:APP_CONTEXT_ORDERS])
             result["appContext"] = json.dumps(context, separators=(",", ":"))
-        return result if _absolute(options.launch_url) else None
+        return result
     if not _absolute(link.url):
         return None  # EHRs drop or break on relative links; never send one
-    return {"label": link.label, "url": link.url, "type": "absolute"}
+    return _compact({"label": link.label, "url": link.url, "type": "absolute"})
+
+
+def _source(check_id: str, config: GuidelineConfig) -> dict[str, Any]:
+    topic = _compact(
+        {
+            "system": f"{config['canonical_base']}/CodeSystem/painplan-check",
+            "code": topic_code(check_id, config),
+            "display": CHECK_TITLES.get(check_id, check_id),
+        }
+    )
+    url = config["source_url"]
+    return _compact({"label": config["source_label"], "url": url if _absolute(url) else None, "topic": topic})
 
 
 def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
-    """One CDS Hooks card with fresh uuids; invalid suggested resources are left out, never sent."""
-    config = options.config
+    """One CDS Hooks card with fresh uuids; invalid suggested resources are left out, never sent.
+
+    Built without null or empty members rather than pruned afterwards (CDS Hooks forbids them); with debug
+    logging on, the result is checked for them as well.
+    """
     suggestions = []
     for suggestion in card.suggestions:
         action = _action(suggestion, options, card.check_id)
         if action is None:
             continue
-        entry: dict[str, Any] = {"label": suggestion.label, "uuid": str(uuid.uuid4()), "actions": [action]}
+        entry = _compact({"label": suggestion.label, "uuid": str(uuid.uuid4())})
+        entry["actions"] = [action]
         if suggestion.is_recommended:
             entry["isRecommended"] = True
         suggestions.append(entry)
@@ -191,28 +311,34 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
         plan = _link(Link(label="Open PainPlan", type="smart", view=card.view), card, options)
         if plan:
             links.append(plan)
-    result: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
-        "summary": card.summary[:SUMMARY_LIMIT],
-        "indicator": card.indicator,
-        "detail": safe_markdown(card.detail) if card.detail else None,
-        "source": {
-            "label": config["source_label"],
-            "url": config["source_url"] if _absolute(config["source_url"]) else None,
-            "topic": {
-                "system": f"{config['canonical_base']}/CodeSystem/painplan-check",
-                "code": topic_code(card.check_id, config),
-                "display": CHECK_TITLES.get(card.check_id, card.check_id),
-            },
-        },
-        "suggestions": suggestions,
-        "selectionBehavior": "any" if suggestions else None,
-        "overrideReasons": [
-            {"system": r.system, "code": r.code, "display": r.display} for r in card.override_reasons if r.display
-        ],
-        "links": links,
-    }
-    return prune(result)
+    reasons = [
+        reason
+        for reason in (
+            _compact({"system": r.system, "code": r.code, "display": r.display})
+            for r in card.override_reasons
+            if r.display
+        )
+        if reason
+    ]
+    result = _compact(
+        {
+            "uuid": str(uuid.uuid4()),
+            "summary": card.summary[:SUMMARY_LIMIT],
+            "indicator": card.indicator,
+            "detail": safe_markdown(card.detail) if card.detail else None,
+            "source": _source(card.check_id, options.config),
+            "suggestions": suggestions,
+            "selectionBehavior": "any" if suggestions else None,
+            "overrideReasons": reasons,
+            "links": links,
+        }
+    )
+    if log.isEnabledFor(logging.DEBUG):
+        found = empty_paths(result)
+        if found:  # a builder above let an empty member through: send the pruned card and say where
+            log.error(json.dumps({"event": "card-empty-members", "check": card.check_id, "paths": found[:10]}))
+            return prune(result)
+    return result
 
 
 def data_incomplete_card(gaps: Mapping[str, str]) -> Card:
