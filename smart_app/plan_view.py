@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from guideline.config import GuidelineConfig
 from guideline.engine import HookContext, evaluate
-from guideline.plan import PlanView, QueryStatus, TaperRequest, build_plan
+from guideline.plan import OrderFocus, PlanView, QueryStatus, TaperRequest, build_plan, named_orders, order_focus
 from guideline.record import build_record, medication_references
 from guideline.timeutil import months_before
 from smart_app import svg_charts
@@ -173,11 +173,30 @@ def charts(view: PlanView) -> dict[str, Any]:
     return drawn
 
 
-def render_page(view: PlanView, args: Mapping[str, str], link: Any, focus: str = "", handle: str = "") -> str:
-    """The page's HTML (needs a Flask request context for url_for)."""
+def render_page(
+    view: PlanView,
+    args: Mapping[str, str],
+    link: Any,
+    focus: str = "",
+    handle: str = "",
+    orders: OrderFocus | None = None,
+) -> str:
+    """The page's HTML (needs a Flask request context for url_for); `orders` are the ones a card's link named."""
     return render_template(
-        "plan.html", view=view, charts=charts(view), link=link, args=args, focus=focus, handle=handle
+        "plan.html",
+        view=view,
+        charts=charts(view),
+        link=link,
+        args=args,
+        focus=focus,
+        handle=handle,
+        named=orders or OrderFocus(),
     )
+
+
+def named_order_focus(view: PlanView, app_context: Any) -> OrderFocus:
+    """The orders a card's SMART link names (the drafts being signed), matched to the current-opioid rows."""
+    return order_focus(view.by_key["medications"].content, named_orders(app_context))
 
 
 def _to_status(key: str, result: Any) -> QueryStatus:
@@ -282,7 +301,8 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
         hints = session.app_context or {}
         view_hint = hints.get("view") if isinstance(hints, Mapping) else None
         focus = VIEW_SECTIONS.get(view_hint, "") if isinstance(view_hint, str) else ""
-        body = render_page(view, request.args, link, focus, session.handle)
+        orders = named_order_focus(view, hints)
+        body = render_page(view, request.args, link, focus or ("medications" if orders else ""), session.handle, orders)
         return _secure(Response(body, mimetype="text/html"), settings)
 
     return blueprint

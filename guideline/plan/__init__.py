@@ -15,6 +15,7 @@ from guideline.plan.scores import Scores, build_scores
 from guideline.plan.tapering import Taper, TaperRequest, build_taper
 from guideline.plan.tasks import Task, build_tasks
 from guideline.plan.uds_history import UdsHistory, UdsRow, build_uds
+from guideline.plan.what_if import OrderFocus, named_orders, order_focus
 
 __all__ = [
     "HISTORY_MONTHS",
@@ -30,6 +31,7 @@ __all__ = [
     "MmeHistory",
     "NonOpioid",
     "OpioidRow",
+    "OrderFocus",
     "OudBlock",
     "PlanView",
     "Point",
@@ -60,5 +62,7 @@ __all__ = [
     "build_tasks",
     "build_uds",
     "daily_mme_series",
+    "named_orders",
     "note_text",
+    "order_focus",
 ]

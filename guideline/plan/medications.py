@@ -23,6 +23,7 @@ class OpioidRow:
     explanation: str
     state: str
     duration: str
+    order_id: str | None = None  # matches the orders a card's link names (what_if)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
         explanation=_explain(result),
         state=state,
         duration=facts.duration(order),
+        order_id=order.id,
     )
 
 
