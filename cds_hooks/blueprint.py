@@ -34,8 +34,12 @@ def _is_cds_path(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
+# Bodies are our own trees, never cyclic: skip the encoder's cycle bookkeeping on every card response.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
 def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status=status, mimetype=mimetype)
+    return Response(_ENCODER.encode(body), status=status, mimetype=mimetype)
 
 
 def _outcome(status: int, message: str, code: str = "invalid") -> Response:
@@ -52,7 +56,8 @@ def _unauthorized() -> Response:
 
 
 def _log(event: dict[str, Any]) -> None:
-    log.info(json.dumps(event, separators=(",", ":"), default=str))
+    if log.isEnabledFor(logging.INFO):  # the JSON line is built only when someone reads it
+        log.info(json.dumps(event, separators=(",", ":"), default=str))
 
 
 def build_verifier(settings: Settings, engine: Engine) -> Verifier:

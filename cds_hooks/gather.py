@@ -83,7 +83,11 @@ def gather(
         queries[key] = query
 
     draft_items = [resource for resource, _ in iter_resources(request.draft_orders)]
-    wanted = medication_references([pooled, draft_items])
+    # Most EHRs send coded medications: only an order or dispense that names a Medication needs the full walk.
+    names_medication = any("medicationReference" in r for r in pooled) or any(
+        "medicationReference" in r for r in draft_items
+    )
+    wanted = medication_references([pooled, draft_items]) if names_medication else set()
     medication_refs = _readable(wanted)
     if len(medication_refs) < len(wanted):
         gaps[MEDICATIONS] = "an order names its medication by a reference that is not a Medication id"

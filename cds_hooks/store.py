@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -113,12 +114,32 @@ class IssuedCard:
     hook_instance: str | None
 
 
+# The hook path's statements, built once: building and caching a statement object costs more than SQLite's work.
+_INSERT_ISSUED = insert(issued_cards)
+_SNOOZES_FOR = select(
+    snoozes.c.check_id,
+    snoozes.c.patient_id,
+    snoozes.c.until,
+    snoozes.c.indicator,
+    snoozes.c.user_id,
+    snoozes.c.reason,
+    snoozes.c.set_at,
+).where(
+    snoozes.c.patient_id == bindparam("patient"),
+    snoozes.c.until > bindparam("now"),
+    snoozes.c.user_id.in_([bindparam("everyone"), bindparam("user")]),
+)
+_DELETE_EXPIRED_JTI = delete(seen_jti).where(seen_jti.c.expires_at < bindparam("now"))
+_INSERT_JTI = insert(seen_jti)
+
+
 def record_issued(engine: Engine, cards: Sequence[IssuedCard]) -> None:
+    """Every card of one call in one transaction and one executemany."""
     if not cards:
         return
     rows = [{**card.__dict__, "issued_at": utc(card.issued_at)} for card in cards]
     with engine.begin() as connection:
-        connection.execute(insert(issued_cards), rows)
+        connection.execute(_INSERT_ISSUED, rows)
 
 
 def find_issued(engine: Engine, card_uuid: str) -> IssuedCard | None:
@@ -189,33 +210,31 @@ def load_snoozes(engine: Engine, patient_id: str | None, user_id: str | None, no
     """Unexpired snoozes for this patient: patient-wide ones and those set by this user."""
     if not patient_id:
         return []
-    users = [""] + ([user_id] if user_id else [])
-    query = select(snoozes).where(
-        snoozes.c.patient_id == patient_id, snoozes.c.until > utc(now), snoozes.c.user_id.in_(users)
-    )
+    # "" stands for every user; without a user id the query asks for "" twice.
+    values = {"patient": patient_id, "now": utc(now), "everyone": "", "user": user_id or ""}
     with engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
+        rows = connection.execute(_SNOOZES_FOR, values).all()
     return [
         Snooze(
-            check_id=row["check_id"],
-            patient_id=row["patient_id"],
-            until=utc(row["until"]),
-            indicator=row["indicator"],
-            user_id=row["user_id"] or None,
-            reason=row["reason"] or None,
-            set_at=utc(row["set_at"]),
+            check_id=check_id,
+            patient_id=patient,
+            until=utc(until),
+            indicator=indicator,
+            user_id=user or None,
+            reason=reason or None,
+            set_at=utc(set_at),
         )
-        for row in rows
+        for check_id, patient, until, indicator, user, reason, set_at in rows
     ]
 
 
 def remember_jti(engine: Engine, iss: str, jti: str, expires_at: datetime, now: datetime) -> bool:
     """Record a token id; False if it was already seen and has not expired (a replay). Shared by all workers."""
-    with engine.begin() as connection:
-        connection.execute(delete(seen_jti).where(seen_jti.c.expires_at < utc(now)))
     try:
+        # One transaction: expired ids go first, so an id seen before and since expired is accepted again.
         with engine.begin() as connection:
-            connection.execute(insert(seen_jti), [{"iss": iss, "jti": jti, "expires_at": utc(expires_at)}])
+            connection.execute(_DELETE_EXPIRED_JTI, {"now": utc(now)})
+            connection.execute(_INSERT_JTI, [{"iss": iss, "jti": jti, "expires_at": utc(expires_at)}])
     except IntegrityError:
         return False
     return True
