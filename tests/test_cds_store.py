@@ -1,0 +1,106 @@
+"""The hook path's database work: snoozes seen by every worker, cards of a call stored together, JWT replays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine
+
+from cds_hooks import store
+from guideline.cards import Snooze
+
+NOW = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
+
+
+@pytest.fixture()
+def workers(tmp_path):
+    """Two engines on one SQLite file, as two gunicorn workers have."""
+    url = f"sqlite:///{tmp_path / 'painplan.db'}"
+    first, second = create_engine(url), create_engine(url)
+    store.create_tables(first)
+    yield first, second
+    first.dispose()
+    second.dispose()
+
+
+def snooze(check: str, user: str | None = None, reason: str | None = "benefits-outweigh-risks", days: int = 30):
+    return Snooze(
+        check_id=check,
+        patient_id="p1",
+        until=NOW + timedelta(days=days),
+        indicator="warning",
+        user_id=user,
+        reason=reason,
+        set_at=NOW - timedelta(hours=1),
+    )
+
+
+def test_a_snooze_saved_by_one_worker_is_seen_by_the_other_at_once(workers):
+    first, second = workers
+    assert store.load_snoozes(second, "p1", "Practitioner/a", NOW) == []  # the reader has run its query before
+    store.save_snooze(first, snooze("high-mme"))
+    [seen] = store.load_snoozes(second, "p1", "Practitioner/a", NOW)
+    assert (seen.check_id, seen.patient_id, seen.user_id, seen.reason) == (
+        "high-mme",
+        "p1",
+        None,
+        "benefits-outweigh-risks",
+    )
+    assert seen.until == NOW + timedelta(days=30) and seen.until.tzinfo is not None
+    assert seen.set_at == NOW - timedelta(hours=1) and seen.indicator == "warning"
+
+
+def test_snoozes_are_scoped_to_patient_user_and_time(workers):
+    first, second = workers
+    store.save_snooze(first, snooze("high-mme"))  # every user
+    store.save_snooze(first, snooze("naloxone", user="Practitioner/a", reason=None))
+    store.save_snooze(first, snooze("pdmp-review", days=-1))  # already over
+    other_patient = Snooze("urine-drug-test", "p2", NOW + timedelta(days=9), "warning")
+    store.save_snooze(first, other_patient)
+
+    def checks(user: str | None, patient: str | None = "p1") -> list[str]:
+        return sorted(s.check_id for s in store.load_snoozes(second, patient, user, NOW))
+
+    assert checks("Practitioner/a") == ["high-mme", "naloxone"]
+    assert checks("Practitioner/b") == ["high-mme"]
+    assert checks(None) == ["high-mme"]  # no user id: only the patient-wide snoozes
+    assert checks("Practitioner/a", "p2") == ["urine-drug-test"]
+    assert checks("Practitioner/a", None) == []
+    [mine] = [s for s in store.load_snoozes(second, "p1", "Practitioner/a", NOW) if s.check_id == "naloxone"]
+    assert mine.user_id == "Practitioner/a" and mine.reason is None
+
+
+def test_a_snooze_ends_exactly_at_its_until(workers):
+    first, _ = workers
+    store.save_snooze(first, snooze("high-mme", days=1))
+    assert store.load_snoozes(first, "p1", None, NOW + timedelta(days=1) - timedelta(seconds=1))
+    assert store.load_snoozes(first, "p1", None, NOW + timedelta(days=1)) == []
+
+
+def test_the_cards_of_one_call_are_stored_together_and_found_by_uuid(workers):
+    first, second = workers
+    cards = [
+        store.IssuedCard(f"00000000-0000-4000-8000-00000000000{n}", f"check-{n}", "p1", "u", "info", NOW, "s", "h")
+        for n in range(3)
+    ]
+    store.record_issued(first, cards)
+    store.record_issued(first, [])  # nothing to store is not an error
+    assert store.find_issued(second, cards[2].uuid) == cards[2]
+    assert len(store.all_rows(second, store.issued_cards)) == 3
+    with pytest.raises(Exception):  # noqa: B017 - a duplicate uuid fails the whole call's write
+        store.record_issued(first, [cards[0], store.IssuedCard("new", "c", None, None, "info", NOW, "s", None)])
+    assert store.find_issued(second, "new") is None
+
+
+def test_a_token_id_is_refused_while_unexpired_and_accepted_again_after_expiry(workers):
+    first, second = workers
+    expires = NOW + timedelta(minutes=5)
+    assert store.remember_jti(first, "https://ehr", "jti-1", expires, NOW)
+    assert not store.remember_jti(second, "https://ehr", "jti-1", expires, NOW + timedelta(minutes=1))
+    assert store.remember_jti(second, "https://other-ehr", "jti-1", expires, NOW)  # ids are per issuer
+    later = NOW + timedelta(minutes=6)
+    assert store.remember_jti(second, "https://ehr", "jti-1", later + timedelta(minutes=5), later)
+    assert not store.remember_jti(first, "https://ehr", "jti-1", later + timedelta(minutes=5), later)
+    rows = store.all_rows(first, store.seen_jti)
+    assert sorted(row["iss"] for row in rows) == ["https://ehr"]  # the expired rows went with the last insert
