@@ -116,6 +116,22 @@ class UdsResult:
         return tuple(s for s in self.substances if s.unexpected)
 
 
+UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"
+
+
+def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConfig) -> bool:
+    """An order for a urine drug screen: SNOMED 310627008, a UDS LOINC test, or the site's own orderable
+    (suggestions.uds_code), so an accepted PainPlan suggestion is recognised as one (10.3)."""
+    if code is None:
+        return False
+    site = config["suggestions"]["uds_code"]
+    return (
+        code.has(SNOMED, UDS_PROCEDURE)
+        or terms.contains(UDS_TEST, code)
+        or code.has(site.get("system", ""), site.get("code", ""))
+    )
+
+
 def is_uds(observation: Observation, terms: Terminology) -> bool:
     return observation.status in RESULT_STATUSES and terms.contains(UDS_TEST, observation.code)
 

@@ -16,14 +16,13 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.fhirdata import SNOMED, Concept
 from guideline.record import MedOrder, ServiceRequest
-from guideline.terminology import OPIOID, UDS_TEST
+from guideline.terminology import OPIOID
+from guideline.uds import is_uds_order
 
 CHECK_ID = "urine-drug-test"
 TITLE = "Urine drug test due"
 
-UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"
 PENDING_STATUSES = frozenset({"active", "draft"})
 VOID_STATUSES = frozenset({"cancelled", "entered-in-error", "revoked"})
 
@@ -82,22 +81,11 @@ def _supply_text(facts: Facts, order: MedOrder) -> str:
 # -- suppression -----------------------------------------------------------------------------------------------
 
 
-def _is_uds_order(facts: Facts, code: Concept | None) -> bool:
-    if code is None:
-        return False
-    site = facts.config["suggestions"]["uds_code"]
-    return (
-        code.has(SNOMED, UDS_PROCEDURE)
-        or facts.terms.contains(UDS_TEST, code)
-        or code.has(site.get("system", ""), site.get("code", ""))
-    )
-
-
 def _pending_order(facts: Facts, days: int) -> ServiceRequest | None:
     """A urine drug screen ordered recently and not yet resulted, or one drafted in this very order session
     (an accepted suggestion comes back as such a draft)."""
     for request in facts.record.service_requests:
-        if not _is_uds_order(facts, request.code):
+        if not is_uds_order(request.code, facts.terms, facts.config):
             continue
         if request.is_draft and request.status not in VOID_STATUSES:
             return request

@@ -6,14 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from guideline.checks.urine_drug_test import UDS_PROCEDURE
-from guideline.fhirdata import SNOMED
 from guideline.plan.reading import concept_name
-from guideline.terminology import UDS_TEST
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
+from guideline.uds import is_uds_order
 
 PENDING_STATUSES = frozenset({"active", "draft"})
 
@@ -42,8 +40,6 @@ def build_uds(facts: Facts) -> UdsHistory:
     pending = tuple(
         f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
         for s in facts.record.service_requests
-        if s.status in PENDING_STATUSES
-        and s.code is not None
-        and (s.code.has(SNOMED, UDS_PROCEDURE) or facts.terms.contains(UDS_TEST, s.code))
+        if s.status in PENDING_STATUSES and is_uds_order(s.code, facts.terms, facts.config)
     )
     return UdsHistory(tuple(rows), pending)
