@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from guideline.plan.reading import concept_name
 from guideline.timeutil import local_date
+from guideline.uds import is_uds_order
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
-from guideline.uds import is_uds_order
 
 PENDING_STATUSES = frozenset({"active", "draft"})
 
