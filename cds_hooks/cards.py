@@ -108,6 +108,7 @@ _SCRIPT_TARGET = re.compile(
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
 # The letters that re.IGNORECASE also matches for the i and s of those schemes ("javaſcript:" matches too).
 _IGNORECASE_TWINS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "i"})
+_TWIN_LETTERS = ("\u017f", "\u0131", "\u0130")
 
 
 # CommonMark decodes entities inside link targets, so "java&#115;cript&colon;" would spell a script link.
@@ -118,13 +119,16 @@ def safe_markdown(text: str) -> str:
     """Card markdown with raw HTML tags and script/data link targets from quoted EHR text made harmless."""
     # The patterns only match around these characters and words: most details have none, and skip the scans.
     plain = _TAG_OPENER.sub("&lt;", _ENTITY.sub("&amp;", text)) if "<" in text or "&" in text else text
-    folded = (plain if plain.isascii() else plain.translate(_IGNORECASE_TWINS)).lower()
+    twins = not plain.isascii() and any(twin in plain for twin in _TWIN_LETTERS)
+    folded = (plain.translate(_IGNORECASE_TWINS) if twins else plain).lower()
     if any(scheme in folded for scheme in _SCRIPT_SCHEMES):
         return _SCRIPT_TARGET.sub(r"\1#blocked:", plain)
     return plain
 
 
+@lru_cache(maxsize=256)
 def _absolute(url: str) -> bool:
+    # Link targets come from the configuration and the checks' own constants: a few distinct ones, asked often.
     parts = urlsplit(url or "")
     return parts.scheme in ("https", "http") and bool(parts.netloc)
 
@@ -140,8 +144,13 @@ def _validation_error(canonical: str) -> str | None:
     return None
 
 
+# A cache key, not a signature: members stay in the order the checks build them (the same order each call,
+# and another order only costs a second entry), and our own trees hold no cycles to look for.
+_KEY_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return _KEY_ENCODER.encode(value)
 
 
 # Top-level elements that differ call after call (patient, visit, user, clock) while the rest of a suggested

@@ -199,3 +199,4 @@ def test_markdown_scan_shortcuts_change_nothing():
     assert safe_markdown("[a](vbscrİpt:x)") == "[a](#blocked:x)"
     assert safe_markdown("[a](FİLE:x) and [b](DATA:y)") == "[a](#blocked:x) and [b](#blocked:y)"
     assert safe_markdown("see data: 3 values") == "see data: 3 values"
+    assert safe_markdown("20 mg × 1.5 — [a](JavaScript:x)") == "20 mg × 1.5 — [a](#blocked:x)"  # other non-ASCII
