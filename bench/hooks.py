@@ -1,6 +1,6 @@
 """Order-sign latency in process (10 to 10,000 resources) and requests/second of `painplan serve` on loopback.
 
-Run: .venv/bin/python bench/hooks.py [--quick]
+Run: .venv/bin/python bench/hooks.py [--quick] [--no-serve]
 """
 
 from __future__ import annotations
@@ -161,6 +161,21 @@ def in_process(sizes: list[int], quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
+def client_floor(runs: int) -> dict[str, Any]:
+    """What the Flask test client and app cost with no hook work at all: GET /healthz, same app settings."""
+    instance = tempfile.mkdtemp(prefix="painplan-bench-")
+    app = create_app({"instance_path": instance, "auth": "off", "today": "2026-06-15", "secret_key": "bench"})
+    client = app.test_client()
+    for _ in range(10):
+        client.get("/healthz")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get("/healthz")
+        times.append((time.perf_counter() - started) * 1000)
+    return {"request": "GET /healthz", "runs": runs, "p50_ms": round(statistics.median(times), 3)}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -225,10 +240,15 @@ def served(requests_total: int, concurrency: int, size: int, workers: int) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs (for a smoke test)")
+    parser.add_argument("--no-serve", action="store_true", help="in-process figures only (no gunicorn)")
     args = parser.parse_args()
     print("In-process order-sign (Flask test client, auth off, full prefetch):")
     for row in in_process([10, 100, 200, 1000, 10000], args.quick):
         print(json.dumps(row))
+    print("Floor of the same test client and app with no hook work:")
+    print(json.dumps(client_floor(100 if args.quick else 1000)))
+    if args.no_serve:
+        return
     print("painplan serve on 127.0.0.1 (gunicorn gthread):")
     print(json.dumps(served(100 if args.quick else 1000, 16, 100, 2)))
 
