@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -286,3 +287,22 @@ def all_text(card_: Card) -> str:
     parts += [s.label for s in card_.suggestions] + [s.description for s in card_.suggestions]
     parts += [link.label for link in card_.links] + [r.display for r in card_.override_reasons]
     return "\n".join(parts)
+
+
+# Words the Connecticut stigma-free care training (and the CDC) ask clinicians not to use about people.
+STIGMATISING = re.compile(
+    r"\b(abusers?|addicts?|drug[- ]seek(ing|ers?)|junkies?|substance abuse|"
+    r"(clean|dirty) (urine|tests?|screens?|results?)|urine (was|is) (clean|dirty))\b",
+    re.IGNORECASE,
+)
+# Fragments no card of ours may contain, whatever follows them ("addict" also rules out "addicted").
+STIGMATISING_FRAGMENTS = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
+
+
+def assert_person_centred(card_: Card, extra: tuple[str, ...] = ()) -> None:
+    """No stigmatising word anywhere a clinician reads on the card."""
+    text = all_text(card_)
+    lowered = text.lower()
+    found = [word for word in (*STIGMATISING_FRAGMENTS, *extra) if word in lowered]
+    match = STIGMATISING.search(text)
+    assert not found and match is None, found or match.group(0)

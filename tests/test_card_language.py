@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import all_text, days_ago, med_request, run
+from builders import STIGMATISING, all_text, days_ago, med_request, run
 
 from guideline.cards import SUMMARY_LIMIT, Card
 from guideline.config import CHECK_IDS, GuidelineConfig
@@ -16,13 +15,6 @@ from guideline.engine import evaluate
 from guideline.record import build_record
 from smart_app.demo_data import load_demo_patients
 from smart_app.demo_data.orders import story_draft
-
-# Words the Connecticut stigma-free care training (and the CDC) ask clinicians not to use about people.
-STIGMATISING = re.compile(
-    r"\b(abusers?|addicts?|drug[- ]seek(ing|ers?)|junkies?|substance abuse|"
-    r"(clean|dirty) (urine|tests?|screens?|results?)|urine (was|is) (clean|dirty))\b",
-    re.IGNORECASE,
-)
 
 TZ = ZoneInfo("America/New_York")
 TODAY = date(2026, 11, 22)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from builders import SNOMED, all_text, card, condition, days_ago, dispense, med_request, patient, run
+from builders import (
+    SNOMED,
+    assert_person_centred,
+    card,
+    condition,
+    days_ago,
+    dispense,
+    med_request,
+    patient,
+    run,
+)
 
 from guideline.cards import SUMMARY_LIMIT
 from guideline.checks import CHECKS, acute_duration
@@ -13,7 +23,6 @@ OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 OXY_APAP = "1049221"  # acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet
 BUP_NALOXONE = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film (MOUD_BUP)
 SICKLE_CELL = "417357006"  # Sickling disorder due to hemoglobin S
-STIGMA = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +61,7 @@ def test_ten_day_acute_order_is_a_warning_with_days_and_source() -> None:
     ]
     assert any(link.url.endswith("#Recommendation6") for link in result.links)
     assert result.orders == ("ox1",)
-    assert not any(word in all_text(result).lower() for word in STIGMA)
+    assert_person_centred(result)
 
 
 def test_five_days_is_info() -> None:

@@ -6,7 +6,7 @@ import pytest
 from builders import (
     ICD10,
     SNOMED,
-    all_text,
+    assert_person_centred,
     card,
     condition,
     days_ago,
@@ -25,7 +25,6 @@ MORPHINE_ER = "891888"  # morphine sulfate 30 MG Extended Release Oral Tablet (E
 FENTANYL_PATCH = "197696"  # 72 HR fentanyl 0.075 MG/HR Transdermal System
 OXYCODONE_IR = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet (immediate release)
 BUP_NALOXONE = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film (MOUD)
-STIGMA = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +63,7 @@ def test_new_er_order_for_naive_patient_is_a_warning_naming_the_drug_and_window(
     assert all(r.display for r in result.override_reasons)
     assert any(link.url.endswith("#Recommendation3") for link in result.links)
     assert result.orders == ("er1",)
-    lowered = all_text(result).lower()
-    assert not any(word in lowered for word in STIGMA)
+    assert_person_centred(result)
 
 
 def test_fentanyl_patch_counts_as_long_acting() -> None:

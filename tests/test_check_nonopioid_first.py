@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from builders import SNOMED, all_text, card, condition, days_ago, dispense, med_request, run
+from builders import SNOMED, assert_person_centred, card, condition, days_ago, dispense, med_request, run
 
 from guideline.cards import SUMMARY_LIMIT
 from guideline.checks import CHECKS, nonopioid_first
@@ -14,7 +14,6 @@ OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 HYDROCODONE_APAP = "856999"  # acetaminophen 325 MG / hydrocodone bitartrate 10 MG Oral Tablet
 BUP_NALOXONE = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film (MOUD_BUP)
 ACUTE_LIVER_FAILURE = "197270009"  # SNOMED, in conditions-likely-terminal-for-opioid-prescribing
-STIGMA = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +55,7 @@ def test_acute_order_for_naive_patient_lists_the_options() -> None:
     assert [link.url for link in result.links] == [
         "https://www.cdc.gov/mmwr/volumes/71/rr/rr7103a1.htm#Recommendation1"
     ]
-    assert not any(word in all_text(result).lower() for word in STIGMA)
+    assert_person_centred(result)
 
 
 def test_every_acute_order_is_listed_and_removable() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from guideline.checks import CHECKS, opioid_benzodiazepine
 from guideline.checks.opioid_benzodiazepine import CHECK_ID
-from tests.builders import SNOMED, all_text, card, days_ago, encounter, med_request, patient, run
+from tests.builders import SNOMED, assert_person_centred, card, days_ago, encounter, med_request, patient, run
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 HYDROCODONE_APAP = "856999"  # opioid combination with a long name
@@ -16,7 +16,6 @@ ALPRAZOLAM = "308048"
 ZOLPIDEM = "854873"  # zolpidem tartrate 10 MG Oral Tablet (CNS depressant, not a benzodiazepine)
 BUTALBITAL = "197426"  # acetaminophen 325 MG / butalbital 50 MG Oral Tablet (barbiturate)
 SUBOXONE_FILM = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film (MOUD_BUP)
-BANNED = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
 
 
 @pytest.fixture(autouse=True)
@@ -30,12 +29,6 @@ def active(rxcui: str, **kwargs: object) -> dict:
 
 def draft(rxcui: str, **kwargs: object) -> dict:
     return med_request(rxcui, draft=True, **kwargs)
-
-
-def assert_clean(text: str) -> None:
-    lowered = text.lower()
-    for word in BANNED:
-        assert word not in lowered
 
 
 # -- fires -----------------------------------------------------------------------------------------------------
@@ -78,7 +71,7 @@ def test_new_opioid_with_active_benzodiazepine_warns_and_offers_to_remove_the_op
         "snooze-3-months-with-comment",
     ]
     assert all(r.display for r in found.override_reasons)
-    assert_clean(all_text(found))
+    assert_person_centred(found)
 
 
 def test_reference_benzo_trigger_with_opioid_on_order_select_gives_one_delete_for_the_benzodiazepine() -> None:

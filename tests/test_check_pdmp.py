@@ -8,7 +8,7 @@ import pytest
 from builders import (
     NOW,
     SNOMED,
-    all_text,
+    assert_person_centred,
     card,
     days_ago,
     encounter,
@@ -28,7 +28,6 @@ BUP_NALOXONE = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film
 LORAZEPAM = "104719"  # lorazepam 1 MG Oral Tablet [Ativan]
 REVIEW_PROCEDURE = "461621000124108"  # Review of prescription drug monitoring program record (procedure)
 REVIEW_FINDING = "461651000124104"  # Review of prescription drug monitoring program record done (situation)
-STIGMA = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +63,7 @@ def test_short_acute_order_without_any_review_is_a_warning() -> None:
         "wrong-clinician",
         "snooze-3-months-with-comment",
     ]
-    assert not any(word in all_text(result).lower() for word in STIGMA)
+    assert_person_centred(result)
 
 
 def test_review_within_90_days_suppresses_and_the_window_is_closed() -> None:

@@ -6,7 +6,7 @@ import pytest
 from builders import (
     ICD10,
     SNOMED,
-    all_text,
+    assert_person_centred,
     card,
     condition,
     days_ago,
@@ -26,7 +26,6 @@ OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 BUP_NALOXONE = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film (MOUD_BUP)
 RISK_ASSESSMENT = "454281000124100"  # Assessment of risk for opioid abuse (procedure)
 OVERDOSE_RISK_ASSESSMENT = "866024000"  # Assessment of risk for accidental opioid overdose (procedure)
-STIGMA = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +71,7 @@ def test_long_term_patient_without_evaluation_gets_a_warning_with_the_windows() 
         "snooze-3-months-with-comment",
     ]
     assert any(link.url.endswith("#Recommendation7") for link in result.links)
-    assert not any(word in all_text(result).lower() for word in STIGMA)
+    assert_person_centred(result)
 
 
 def test_suggestion_creates_a_valid_assessment_service_request() -> None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import LOINC, SNOMED, all_text, card, days_ago, dispense, med_request, patient, procedure, run
+from builders import (
+    LOINC,
+    SNOMED,
+    assert_person_centred,
+    card,
+    days_ago,
+    dispense,
+    med_request,
+    patient,
+    procedure,
+    run,
+)
 
 from guideline.cards import SUMMARY_LIMIT
 from guideline.checks import CHECKS, treatment_plan
@@ -15,7 +26,6 @@ OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 BUP_NALOXONE = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film (MOUD_BUP)
 PLAN_NOTE = "80764-4"  # LOINC Pain medicine Plan of care note
 PAIN_MANAGEMENT = "408957008"  # SNOMED Chronic pain control management (procedure)
-STIGMA = ("abuser", "addict", "drug-seeking", "clean urine", "dirty urine", "substance abuse")
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +89,7 @@ def test_longer_term_start_without_plan_is_info_with_a_plan_link() -> None:
         "wrong-clinician",
         "snooze-3-months-with-comment",
     ]
-    assert not any(word in all_text(result).lower() for word in STIGMA)
+    assert_person_centred(result)
 
 
 def test_acute_order_does_not_fire() -> None:

@@ -7,7 +7,17 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.checks.unexpected_uds_result import CHECK_ID
-from tests.builders import SNOMED, all_text, card, days_ago, dispense, med_request, observation, patient, run
+from tests.builders import (
+    SNOMED,
+    assert_person_centred,
+    card,
+    days_ago,
+    dispense,
+    med_request,
+    observation,
+    patient,
+    run,
+)
 
 OXYCODONE = "1049621"
 HYDROCODONE_APAP = "856999"
@@ -64,9 +74,7 @@ def test_unexpected_positive_is_named_tabled_and_explained() -> None:
         "snooze-3-months-with-comment",
     ]
     assert found.facts["unexpected"] == [{"substance": "cocaine", "value": "positive", "date": "2026-05-26"}]
-    lowered = all_text(found).lower()
-    for word in ("clean", "dirty", "abuser", "addict", "drug-seeking", "substance abuse"):
-        assert word not in lowered
+    assert_person_centred(found, extra=("clean", "dirty"))
 
 
 def test_later_negatives_are_counted_and_all_dates_shown_newest_first() -> None:
