@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from guideline.cards import SUMMARY_LIMIT, Card
-from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons
+from guideline.cards import Card
+from guideline.checks.common import based_on, bullet_list, first_fitting, guideline_link, override_reasons
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.mme import quantize6
@@ -109,7 +109,7 @@ def _summary(name: str, longest: Supply, count: int, info_days: Decimal, warning
     else:
         advice = f"{_days(info_days)} days or less is often enough"
     others = f" and {count - 1} more" if count > 1 else ""
-    named = f"{_days(total)}-day opioid supply for acute pain ({name}{others}): {advice}"
-    if len(named) <= SUMMARY_LIMIT:
-        return named
-    return f"{_days(total)}-day opioid supply for acute pain: {advice}"
+    return first_fitting(
+        f"{_days(total)}-day opioid supply for acute pain ({name}{others}): {advice}",
+        f"{_days(total)}-day opioid supply for acute pain: {advice}",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from guideline.cards import Link, OverrideReason, Suggestion
+from guideline.cards import SUMMARY_LIMIT, Link, OverrideReason, Suggestion
 from guideline.config import GuidelineConfig
 from guideline.facts import Facts
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
@@ -192,3 +192,18 @@ def bullet_list(lines: Iterable[str]) -> str:
     if len(items) > MAX_LIST_LINES:
         shown.append(f"- … and {len(items) - MAX_LIST_LINES} more")
     return "\n".join(shown)
+
+
+def clip(text: str, limit: int) -> str:
+    """The text cut to `limit` characters with an ellipsis when it is longer."""
+    return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
+
+
+def first_fitting(*summaries: str) -> str:
+    """The first (most specific) summary that fits an EHR card; the last one, clipped, if none does."""
+    return next((s for s in summaries if len(s) <= SUMMARY_LIMIT), clip(summaries[-1], SUMMARY_LIMIT))
+
+
+def and_more(names: list[str]) -> str:
+    """ "oxycodone 5 mg" or "oxycodone 5 mg and 2 more": the first name and how many others."""
+    return names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")

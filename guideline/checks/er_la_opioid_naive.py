@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from guideline.cards import SUMMARY_LIMIT, Card
+from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
     bullet_list,
+    first_fitting,
     guideline_link,
     override_reasons,
     plan_link,
@@ -81,11 +82,11 @@ def _summary(names: list[str]) -> str:
     """Name the drugs when they fit in a summary; otherwise count the orders."""
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     verb = "is" if len(names) == 1 else "are"
-    named = f"{joined} {verb} extended-release/long-acting; no opioid use found in the past 90 days"
-    if len(named) <= SUMMARY_LIMIT:
-        return named
     orders = "order" if len(names) == 1 else f"orders ({len(names)})"
-    return f"New extended-release/long-acting opioid {orders}; no opioid use found in the past 90 days"
+    return first_fitting(
+        f"{joined} {verb} extended-release/long-acting; no opioid use found in the past 90 days",
+        f"New extended-release/long-acting opioid {orders}; no opioid use found in the past 90 days",
+    )
 
 
 def _heading(names: list[str]) -> str:

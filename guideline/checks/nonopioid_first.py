@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from guideline.cards import SUMMARY_LIMIT, Card
+from guideline.cards import Card
 from guideline.checks.common import (
+    and_more,
     based_on,
     bullet_list,
+    first_fitting,
     guideline_link,
     override_reasons,
     present,
@@ -72,8 +74,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
 
 def _summary(names: list[str]) -> str:
-    others = f" and {len(names) - 1} more" if len(names) > 1 else ""
-    named = f"No recent opioid use: consider non-opioid options before {names[0]}{others} for acute pain"
-    if len(named) <= SUMMARY_LIMIT:
-        return named
-    return "No recent opioid use: consider non-opioid options before this opioid for acute pain"
+    return first_fitting(
+        f"No recent opioid use: consider non-opioid options before {and_more(names)} for acute pain",
+        "No recent opioid use: consider non-opioid options before this opioid for acute pain",
+    )

@@ -11,6 +11,7 @@ from guideline.cards import SUMMARY_LIMIT, Card, Indicator
 from guideline.checks.common import (
     based_on,
     bullet_list,
+    clip,
     guideline_link,
     override_reasons,
     plan_link,
@@ -118,10 +119,6 @@ def _name_options(facts: Facts, orders: Sequence[MedOrder]) -> tuple[str, ...]:
     return tuple(options)
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
-
-
 def _summary(facts: Facts, overlap: Overlap, variant: Variant) -> str:
     """The drug pair by name: full names first, then shorter forms, until it fits in 139 characters."""
     if variant == "moud":
@@ -139,7 +136,7 @@ def _summary(facts: Facts, overlap: Overlap, variant: Variant) -> str:
                 if len(summary) <= SUMMARY_LIMIT:
                     return summary
     half = (SUMMARY_LIMIT - len(lead) - 3) // 2
-    return f"{lead}{_clip(opioid_options[-1], half)} + {_clip(sedative_options[-1], half)}"
+    return f"{lead}{clip(opioid_options[-1], half)} + {clip(sedative_options[-1], half)}"
 
 
 def _order_line(facts: Facts, order: MedOrder) -> str:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
-from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons, plan_link
+from guideline.checks.common import based_on, bullet_list, clip, guideline_link, override_reasons, plan_link
 from guideline.clinical import condition_date
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -82,11 +82,7 @@ def _diagnosis_line(facts: Facts, condition: Condition) -> str:
 
 def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int) -> str:
     tail = f" with no OUD medication in {days} days: offer treatment"
-    name = _diagnosis_name(facts, diagnoses[0])
-    room = SUMMARY_LIMIT - len(tail)
-    if len(name) > room:
-        name = name[: room - 1].rstrip() + "…"
-    return name + tail
+    return clip(_diagnosis_name(facts, diagnoses[0]), SUMMARY_LIMIT - len(tail)) + tail
 
 
 def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestion:

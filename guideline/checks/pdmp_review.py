@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
-from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons
+from guideline.cards import Card, Link, Suggestion
+from guideline.checks.common import based_on, bullet_list, first_fitting, guideline_link, override_reasons
 from guideline.clinical import last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -80,8 +80,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
 def _summary(last: date | None, lookback: int, label: str) -> str:
     gap = f"No PDMP review in the last {lookback} days (last: {last})" if last else "No PDMP review on record"
-    named = f"{gap}; check {label} before prescribing"
-    return named if len(named) <= SUMMARY_LIMIT else f"{gap}; check the PDMP before prescribing"
+    return first_fitting(f"{gap}; check {label} before prescribing", f"{gap}; check the PDMP before prescribing")
 
 
 def _triggers(facts: Facts, include_benzodiazepines: bool) -> tuple[MedOrder, ...]:

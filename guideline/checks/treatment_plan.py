@@ -6,8 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from guideline.cards import SUMMARY_LIMIT, Card
-from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons, plan_link
+from guideline.cards import Card
+from guideline.checks.common import (
+    and_more,
+    based_on,
+    bullet_list,
+    first_fitting,
+    guideline_link,
+    override_reasons,
+    plan_link,
+)
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.record import CarePlan, DocumentReference, MedOrder
@@ -114,8 +122,7 @@ def _days_text(facts: Facts, order: MedOrder) -> str:
 
 
 def _summary(names: list[str], lookback: int) -> str:
-    others = f" and {len(names) - 1} more" if len(names) > 1 else ""
-    named = f"Longer-term opioid ({names[0]}{others}) starting with no pain treatment plan documented"
-    if len(named) <= SUMMARY_LIMIT:
-        return named
-    return f"Longer-term opioid starting with no pain treatment plan documented in {lookback} days"
+    return first_fitting(
+        f"Longer-term opioid ({and_more(names)}) starting with no pain treatment plan documented",
+        f"Longer-term opioid starting with no pain treatment plan documented in {lookback} days",
+    )
