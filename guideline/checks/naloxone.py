@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
+from guideline.cards import Card, Link, Suggestion
 from guideline.checks.common import (
     based_on,
     bullet_list,
+    first_fitting,
     guideline_link,
     naloxone_request,
     override_reasons,
@@ -135,13 +136,14 @@ def _has_naloxone(facts: Facts, months: int) -> bool:
 
 def _summary(risks: tuple[RiskFactor, ...]) -> str:
     """Names every risk factor when it fits, else the first ones and a count of the rest."""
-    for shown in range(len(risks), 0, -1):
-        rest = len(risks) - shown
-        named = ", ".join(r.short for r in risks[:shown]) + (f" and {rest} more" if rest else "")
-        summary = f"Higher overdose risk ({named}): offer naloxone"
-        if len(summary) <= SUMMARY_LIMIT:
-            return summary
-    return f"Higher overdose risk ({len(risks)} risk factors): offer naloxone"
+    named = (
+        ", ".join(r.short for r in risks[:shown]) + (f" and {len(risks) - shown} more" if shown < len(risks) else "")
+        for shown in range(len(risks), 0, -1)
+    )
+    return first_fitting(
+        *(f"Higher overdose risk ({n}): offer naloxone" for n in named),
+        f"Higher overdose risk ({len(risks)} risk factors): offer naloxone",
+    )
 
 
 def _card(facts: Facts, settings: CheckSettings, risks: tuple[RiskFactor, ...]) -> Card:

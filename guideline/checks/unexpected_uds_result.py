@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from guideline.cards import SUMMARY_LIMIT, Card, Suggestion
+from guideline.cards import Card, Suggestion
 from guideline.checks.common import (
     based_on,
     bullet_list,
+    first_fitting,
     guideline_link,
     override_reasons,
     plan_link,
@@ -112,12 +113,13 @@ def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
         for result, item in findings
     ]
     lead = "Unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + ": "
-    for shown in range(len(parts), 0, -1):
-        rest = len(parts) - shown
-        summary = lead + "; ".join(parts[:shown]) + (f"; {rest} more" if rest else "")
-        if len(summary) <= SUMMARY_LIMIT:
-            return summary
-    return f"{len(parts)} unexpected urine drug test results in the last 12 months"
+    return first_fitting(
+        *(
+            lead + "; ".join(parts[:shown]) + (f"; {len(parts) - shown} more" if shown < len(parts) else "")
+            for shown in range(len(parts), 0, -1)
+        ),
+        f"{len(parts)} unexpected urine drug test results in the last 12 months",
+    )
 
 
 def _card(
