@@ -29,8 +29,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     from smart_app.db import init_db
     from smart_app.secrets import secret_key
+    from smart_app.sessions import NoCookieSession
 
     app.secret_key = secret_key(settings, Path(app.instance_path))
+    app.session_interface = NoCookieSession()
     engine = init_db(app, settings)
 
     from cds_hooks.blueprint import create_cds_blueprint

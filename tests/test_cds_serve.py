@@ -75,3 +75,19 @@ def test_serve_with_a_bad_config_exits_2(tmp_path):
         timeout=60,
     )
     assert result.returncode == 2 and "unknown setting" in result.stderr
+
+
+def test_flask_cookie_session_is_switched_off(tmp_path):
+    """All state is server-side: the cookie session is a read-only null session that refuses writes."""
+    import flask
+    import pytest
+
+    from smart_app import create_app
+
+    app = create_app({"instance_path": str(tmp_path), "auth": "off"})
+    with app.test_request_context("/healthz"):
+        assert not flask.session
+        with pytest.raises(RuntimeError):
+            flask.session["token"] = "never"
+    response = app.test_client().get("/healthz")
+    assert "Set-Cookie" not in response.headers
