@@ -20,7 +20,8 @@ from guideline.dosage import (
     to_amount,
 )
 from guideline.fhirdata import RXNORM, Coding, Concept, Quantity
-from guideline.record import MISSING, Dosage, IdentityMemo, MedOrder, ResolvedMedication
+from guideline.memo import MISSING, IdentityMemo
+from guideline.record import Dosage, MedOrder, ResolvedMedication
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig

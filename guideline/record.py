@@ -5,14 +5,13 @@ A resource that cannot be read is skipped and reported in `PatientRecord.problem
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from guideline.fhirdata import (
@@ -327,38 +326,6 @@ class PatientRecord:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Remembering answers about record objects
-
-MISSING: Final = object()
-
-
-class IdentityMemo:
-    """Answers remembered per (question, record objects).
-
-    Record objects are immutable, and the reader shares one object per distinct concept, dosage list and dispense
-    request, so identity is an exact and cheap key where hashing by content would cost more than the answer.
-    Each entry holds its objects, so their ids cannot be reused while the entry exists. Bounded: emptied when full,
-    after which answers are simply computed again. Safe to share between threads (single dict operations).
-    """
-
-    __slots__ = ("_limit", "entries")
-
-    def __init__(self, limit: int = 1 << 16) -> None:
-        # (question, id(item), ...) -> ((item, ...), answer)
-        self.entries: dict[tuple[Hashable, ...], tuple[tuple[object, ...], object]] = {}
-        self._limit = limit
-
-    def get(self, question: Hashable, *items: object) -> object:
-        """The remembered answer, or MISSING."""
-        entry = self.entries.get((question, *map(id, items)))
-        if entry is not None and all(map(operator.is_, entry[0], items)):
-            return entry[1]
-        return MISSING
-
-    def put(self, question: Hashable, *items: object, answer: object) -> None:
-        if len(self.entries) >= self._limit:
-            self.entries.clear()
-        self.entries[(question, *map(id, items))] = (items, answer)
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reading resources

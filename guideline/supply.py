@@ -7,8 +7,9 @@ from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from guideline.dosage import Amount, doses_per_day, pick_dose, quantity_days, to_amount
+from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import DECIMAL_CONTEXT, Drug, identify_drug, quantize6
-from guideline.record import MISSING, Dosage, IdentityMemo, MedOrder
+from guideline.record import Dosage, MedOrder
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, RXNORM, SNOMED, Concept
-from guideline.record import IdentityMemo, ResolvedMedication
+from guideline.memo import IdentityMemo
+from guideline.record import ResolvedMedication
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

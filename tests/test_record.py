@@ -11,10 +11,9 @@ from builders import LOINC, RXNORM, TZ, condition, med_request, observation, pat
 
 from guideline import record as record_module
 from guideline.fhirdata import Coding, Concept, Quantity, concept, json_image, parse_datetime, quantity
+from guideline.memo import MISSING, IdentityMemo
 from guideline.record import (
-    MISSING,
     Dosage,
-    IdentityMemo,
     build_record,
     clear_read_caches,
     iter_resources,
