@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY
-from guideline.record import Condition, Procedure
+from guideline.record import Condition, Procedure, ServiceRequest
 from guideline.terminology import Terminology
 from guideline.timeutil import in_last_days, period_in_last_days
 
@@ -96,3 +96,15 @@ def condition_name(condition: Condition, terms: Terminology) -> str:
         if coding.system and coding.code:
             return terms.display(coding.system, coding.code) or coding.code
     return "a coded condition"
+
+
+PENDING_REQUEST_STATUSES = frozenset({"active", "draft"})
+VOID_REQUEST_STATUSES = frozenset({"cancelled", "entered-in-error", "revoked"})
+
+
+def is_pending_request(request: ServiceRequest, days: int, today: date) -> bool:
+    """An order that suppresses a "not done" card (10.3, 10.8): drafted in this very order session (an accepted
+    suggestion comes back as such a draft), or active/draft and authored in the last `days` days."""
+    if request.is_draft:
+        return request.status not in VOID_REQUEST_STATUSES
+    return request.status in PENDING_REQUEST_STATUSES and in_last_days(request.authored_on, days, today)

@@ -14,10 +14,9 @@ from guideline.checks.common import (
     plan_link,
     service_request,
 )
-from guideline.clinical import last_performed
+from guideline.clinical import is_pending_request, last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.record import ServiceRequest
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 
 CHECK_ID = "reassessment-due"
@@ -29,8 +28,6 @@ ASSESSMENT_CODING = {
     "display": "Assessment of risk for opioid abuse (procedure)",
 }
 ASSESSMENT_TEXT = "Opioid therapy benefit and risk assessment"
-PENDING_STATUSES = frozenset({"active", "draft"})
-VOID_DRAFT_STATUSES = frozenset({"cancelled", "entered-in-error", "revoked"})
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
@@ -126,16 +123,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     )
 
 
-def _is_pending(request: ServiceRequest, facts: Facts, days: int) -> bool:
-    """A draft in this order session, or an active/draft order authored in the last `days` days."""
-    if request.is_draft:
-        return request.status not in VOID_DRAFT_STATUSES
-    return request.status in PENDING_STATUSES and facts.within_days(request.authored_on, days)
-
-
 def _pending_assessment(facts: Facts, days: int) -> bool:
     return any(
-        facts.terms.contains(OPIOID_TREATMENT_ASSESSMENT, request.code) and _is_pending(request, facts, days)
+        facts.terms.contains(OPIOID_TREATMENT_ASSESSMENT, request.code)
+        and is_pending_request(request, days, facts.today)
         for request in facts.record.service_requests
     )
 

@@ -14,6 +14,7 @@ from guideline.checks.common import (
     plan_link,
     urine_screen,
 )
+from guideline.clinical import is_pending_request
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
@@ -22,9 +23,6 @@ from guideline.uds import is_uds_order
 
 CHECK_ID = "urine-drug-test"
 TITLE = "Urine drug test due"
-
-PENDING_STATUSES = frozenset({"active", "draft"})
-VOID_STATUSES = frozenset({"cancelled", "entered-in-error", "revoked"})
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
@@ -84,14 +82,14 @@ def _supply_text(facts: Facts, order: MedOrder) -> str:
 def _pending_order(facts: Facts, days: int) -> ServiceRequest | None:
     """A urine drug screen ordered recently and not yet resulted, or one drafted in this very order session
     (an accepted suggestion comes back as such a draft)."""
-    for request in facts.record.service_requests:
-        if not is_uds_order(request.code, facts.terms, facts.config):
-            continue
-        if request.is_draft and request.status not in VOID_STATUSES:
-            return request
-        if request.status in PENDING_STATUSES and facts.within_days(request.authored_on, days):
-            return request
-    return None
+    return next(
+        (
+            request
+            for request in facts.record.service_requests
+            if is_uds_order(request.code, facts.terms, facts.config) and is_pending_request(request, days, facts.today)
+        ),
+        None,
+    )
 
 
 # -- the card --------------------------------------------------------------------------------------------------
