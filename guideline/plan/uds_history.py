@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from guideline.clinical import PENDING_REQUEST_STATUSES
 from guideline.plan.reading import concept_name
 from guideline.timeutil import local_date
 from guideline.uds import is_uds_order
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
-
-PENDING_STATUSES = frozenset({"active", "draft"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,6 @@ def build_uds(facts: Facts) -> UdsHistory:
     pending = tuple(
         f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
         for s in facts.record.service_requests
-        if s.status in PENDING_STATUSES and is_uds_order(s.code, facts.terms, facts.config)
+        if s.status in PENDING_REQUEST_STATUSES and is_uds_order(s.code, facts.terms, facts.config)
     )
     return UdsHistory(tuple(rows), pending)
