@@ -24,15 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cds_hooks.cards import card_json, options_for  # noqa: E402
 from guideline.config import GuidelineConfig  # noqa: E402
 from guideline.engine import HookContext, evaluate  # noqa: E402
+from guideline.fhirdata import ICD10CM as ICD  # noqa: E402
+from guideline.fhirdata import LOINC, MEDREQ_CATEGORY, RXNORM, SNOMED, UCUM
 from guideline.record import build_record, clear_read_caches  # noqa: E402
 from guideline.terminology import load_terminology  # noqa: E402
 
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-LOINC = "http://loinc.org"
-SNOMED = "http://snomed.info/sct"
-ICD = "http://hl7.org/fhir/sid/icd-10-cm"
-UCUM = "http://unitsofmeasure.org"
-MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 TZ = ZoneInfo("America/New_York")
 TODAY = date(2026, 6, 15)

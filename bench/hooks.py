@@ -24,9 +24,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from guideline.fhirdata import RXNORM  # noqa: E402
 from smart_app import create_app  # noqa: E402
 
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 PATIENT = "bench-patient"
 
 

@@ -12,13 +12,12 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from guideline.config import GuidelineConfig  # noqa: E402
+from guideline.fhirdata import RXNORM, UCUM  # noqa: E402
 from guideline.mme import compute_mme  # noqa: E402
 from guideline.record import build_record  # noqa: E402
 from guideline.supply import order_supply  # noqa: E402
 from guideline.terminology import load_terminology  # noqa: E402
 
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-UCUM = "http://unitsofmeasure.org"
 RUNS = 7
 
 

@@ -20,15 +20,12 @@ from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from guideline.config import GuidelineConfig  # noqa: E402
 from guideline.engine import HookContext, evaluate  # noqa: E402
+from guideline.fhirdata import ICD10CM as ICD  # noqa: E402
+from guideline.fhirdata import LOINC, RXNORM, SNOMED, UCUM
 from guideline.plan import QueryStatus, build_plan  # noqa: E402
 from guideline.record import build_record  # noqa: E402
 from smart_app.plan_view import QUERY_LABELS, render_page, taper_request  # noqa: E402
 
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-LOINC = "http://loinc.org"
-SNOMED = "http://snomed.info/sct"
-ICD = "http://hl7.org/fhir/sid/icd-10-cm"
-UCUM = "http://unitsofmeasure.org"
 TODAY = date(2026, 6, 15)
 NOW = datetime(2026, 6, 15, 12, tzinfo=ZoneInfo("America/New_York"))
 RUNS = 15

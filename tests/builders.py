@@ -12,13 +12,13 @@ from guideline.cards import Card, Snooze
 from guideline.config import GuidelineConfig
 from guideline.context import HookContext
 from guideline.engine import Evaluation, evaluate
+from guideline.fhirdata import ICD10CM, UCUM
+from guideline.fhirdata import LOINC as LOINC  # re-exported: tests name code systems from the builders
+from guideline.fhirdata import RXNORM as RXNORM
+from guideline.fhirdata import SNOMED as SNOMED
 from guideline.record import build_record
 
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-SNOMED = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
-ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-UCUM = "http://unitsofmeasure.org"
+ICD10 = ICD10CM
 TZ = ZoneInfo("America/New_York")
 TODAY = date(2026, 6, 15)
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=TZ)

@@ -11,11 +11,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from guideline.fhirdata import MEDREQ_CATEGORY, RXNORM, UCUM
 from smart_app.demo_data import DATA_DIR
-
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-UCUM = "http://unitsofmeasure.org"
-MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
 
 # Administrations per day for one unit of timing period; PRN sigs count at their maximum, as prescribers do.
 _PER_DAY = {"min": Decimal(1440), "h": Decimal(24), "d": Decimal(1), "wk": Decimal(1) / 7}
