@@ -176,8 +176,9 @@ class FakeEhr:
         )
 
     # ----- the user's browser at the authorization endpoint
-    def authorize(self, url: str, *, approve: bool = True) -> dict[str, str]:
-        """Check the authorization request like a server would; return the callback's query parameters."""
+    def authorize(self, url: str, *, approve: bool = True, patient: str | None = None) -> dict[str, str]:
+        """Check the authorization request like a server would; return the callback's query parameters.
+        `patient` picks the patient for this grant alone (concurrent launches must not share `self.patient`)."""
         assert url.startswith(self.authorize_url + "?"), url
         params = query(url)
         assert params["response_type"] == "code"
@@ -196,7 +197,7 @@ class FakeEhr:
             scope=params["scope"],
             launch=params.get("launch"),
             nonce=params.get("nonce"),
-            patient=self.patient,
+            patient=patient or self.patient,
         )
         return {"code": code, "state": params["state"]}
 

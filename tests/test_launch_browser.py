@@ -38,8 +38,8 @@ def test_two_framed_launches_in_one_browser_stay_separate(tmp_path):
         def _authorize() -> Any:
             # Stands in for the EHR's login page (on the EHR's own site): approve, go to the redirect URI.
             params = query(request.url)
-            ehr.patient = PATIENTS[params["launch"]][0]
-            answer = ehr.authorize(request.url)
+            # Two frames authorize at once on a threaded server: bind each grant to its own launch's patient.
+            answer = ehr.authorize(request.url, patient=PATIENTS[params["launch"]][0])
             base = "http://127.0.0.1:" + str(app.config["LIVE_PORT"])
             return redirect(f"{base}/launch/callback?{urlencode(answer)}")
 
