@@ -1,0 +1,67 @@
+"""The typed, lenient patient record built from FHIR JSON (R4, STU3 dose shape, sandbox payloads).
+
+`model` holds the types, `readers` one reader per resource type, `pool` the payload walk and Medication pool,
+`build` the record itself. A resource that cannot be read is skipped and reported in `PatientRecord.problems`;
+it never fails the call.
+"""
+
+from guideline.record.build import build_record
+from guideline.record.model import (
+    EPIC_ADMIN_AMOUNT,
+    EPIC_ORDERED_DOSE,
+    CarePlan,
+    Component,
+    Condition,
+    Consent,
+    Dispense,
+    DispenseRequest,
+    DocumentReference,
+    Dosage,
+    DoseAndRate,
+    Encounter,
+    Medication,
+    MedicationIngredient,
+    MedOrder,
+    Observation,
+    Patient,
+    PatientRecord,
+    Procedure,
+    ReadProblem,
+    ResolvedMedication,
+    ServiceRequest,
+    TimingRepeat,
+)
+from guideline.record.pool import iter_resources, medication_references
+from guideline.record.readers import clear_read_caches, read_med_order, read_service_request
+
+__all__ = [
+    "build_record",
+    "clear_read_caches",
+    "iter_resources",
+    "medication_references",
+    "read_med_order",
+    "read_service_request",
+    "EPIC_ORDERED_DOSE",
+    "EPIC_ADMIN_AMOUNT",
+    "ReadProblem",
+    "Patient",
+    "MedicationIngredient",
+    "Medication",
+    "TimingRepeat",
+    "DoseAndRate",
+    "Dosage",
+    "DispenseRequest",
+    "ResolvedMedication",
+    "MedOrder",
+    "Dispense",
+    "Component",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "Encounter",
+    "ServiceRequest",
+    "CarePlan",
+    "DocumentReference",
+    "Consent",
+    "PatientRecord",
+]

@@ -1,0 +1,300 @@
+"""The typed patient record: frozen dataclasses the checks and the plan view read (no parsing here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from guideline.fhirdata import (
+    Concept,
+    Quantity,
+)
+
+EPIC_ORDERED_DOSE = "https://open.epic.com/fhir/extensions/ordered-dose"
+EPIC_ADMIN_AMOUNT = "https://open.epic.com/fhir/extensions/admin-amount"
+
+# The FHIR resource types a record is built from (guideline 14.1): what the plan view asks the EHR to read.
+READ_RESOURCE_TYPES: tuple[str, ...] = (
+    "Patient",
+    "MedicationRequest",
+    "MedicationDispense",
+    "Medication",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "Encounter",
+    "ServiceRequest",
+    "CarePlan",
+    "DocumentReference",
+    "Consent",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    """A resource (or part of one) that could not be read, and why. Carries no patient data."""
+
+    resource_type: str
+    resource_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    id: str | None
+    birth_date: date | None
+    name: str | None = None
+    gender: str | None = None
+    mrn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationIngredient:
+    item: Concept | None
+    strength_numerator: Quantity | None
+    strength_denominator: Quantity | None
+
+
+@dataclass(frozen=True, slots=True)
+class Medication:
+    id: str | None
+    code: Concept | None
+    form: Concept | None
+    ingredients: tuple[MedicationIngredient, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimingRepeat:
+    frequency: Decimal | None = None
+    frequency_max: Decimal | None = None
+    period: Decimal | None = None
+    period_max: Decimal | None = None
+    period_unit: str | None = None
+    time_of_day: tuple[str, ...] = ()
+    when: tuple[str, ...] = ()
+    bounds_duration: Quantity | None = None
+    bounds_start: datetime | None = None
+    bounds_end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DoseAndRate:
+    """One dose entry; `kind` is the Epic/HL7 type code or text, lowercased (calculated, ordered, ...)."""
+
+    kind: str | None
+    dose: Quantity | None = None
+    dose_low: Quantity | None = None
+    dose_high: Quantity | None = None
+    rate: Quantity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dosage:
+    sequence: int | None = None
+    text: str | None = None
+    repeat: TimingRepeat | None = None
+    timing_code: Concept | None = None
+    as_needed: bool = False
+    dose_and_rate: tuple[DoseAndRate, ...] = ()
+    max_dose_numerator: Quantity | None = None
+    max_dose_denominator: Quantity | None = None
+    epic_ordered_dose: Quantity | None = None
+    epic_admin_amount: Quantity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DispenseRequest:
+    validity_start: datetime | None = None
+    validity_end: datetime | None = None
+    repeats_allowed: int | None = None
+    quantity: Quantity | None = None
+    expected_supply: Quantity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedMedication:
+    """What a medication[x] resolved to (guideline 2.1); `concept` is None when unresolved."""
+
+    concept: Concept | None
+    resource: Medication | None = None
+    reference: str | None = None
+    reference_display: str | None = None
+
+    @property
+    def unresolved(self) -> bool:
+        return self.concept is None
+
+
+@dataclass(frozen=True, slots=True)
+class MedOrder:
+    """A MedicationRequest (draft from the hook context, or from the EHR)."""
+
+    id: str | None
+    is_draft: bool
+    status: str | None
+    intent: str | None
+    categories: tuple[Concept, ...]
+    medication: ResolvedMedication
+    authored_on: datetime | None
+    prior_prescription: str | None
+    course_of_therapy: str | None
+    dosages: tuple[Dosage, ...]
+    dispense: DispenseRequest
+
+    @property
+    def ref(self) -> str | None:
+        return f"MedicationRequest/{self.id}" if self.id else None
+
+
+@dataclass(frozen=True, slots=True)
+class Dispense:
+    id: str | None
+    status: str | None
+    medication: ResolvedMedication
+    when_handed_over: datetime | None
+    when_prepared: datetime | None
+    days_supply: Decimal | None
+    quantity: Quantity | None
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    code: Concept | None
+    value_quantity: Quantity | None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    id: str | None
+    status: str | None
+    code: Concept | None
+    categories: tuple[Concept, ...]
+    effective: datetime | None
+    effective_period_start: datetime | None
+    effective_instant: datetime | None
+    issued: datetime | None
+    value_concept: Concept | None = None
+    value_string: str | None = None
+    value_quantity: Quantity | None = None
+    interpretation: tuple[Concept, ...] = ()
+    components: tuple[Component, ...] = ()
+
+    @property
+    def result_time(self) -> datetime | None:
+        """effectiveDateTime, else effectivePeriod.start, else effectiveInstant, else issued (guideline 6.4)."""
+        for value in (self.effective, self.effective_period_start, self.effective_instant, self.issued):
+            if value is not None:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    id: str | None
+    code: Concept | None
+    categories: tuple[Concept, ...]
+    clinical_status: str | None
+    verification_status: str | None
+    abatement_present: bool
+    recorded_date: datetime | None
+    onset: datetime | None
+    encounter: str | None
+
+    @property
+    def ref(self) -> str | None:
+        return f"Condition/{self.id}" if self.id else None
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    id: str | None
+    status: str | None
+    code: Concept | None
+    performed: datetime | None
+    performed_start: datetime | None
+    performed_end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Encounter:
+    id: str | None
+    status: str | None
+    period_start: datetime | None
+    period_end: datetime | None
+    discharge_disposition: Concept | None
+    diagnosis_conditions: tuple[str, ...]
+    reason_codes: tuple[Concept, ...]
+
+    @property
+    def ref(self) -> str | None:
+        return f"Encounter/{self.id}" if self.id else None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRequest:
+    id: str | None
+    is_draft: bool
+    status: str | None
+    intent: str | None
+    code: Concept | None
+    authored_on: datetime | None
+    occurrence: datetime | None
+    occurrence_start: datetime | None
+    occurrence_end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CarePlan:
+    id: str | None
+    status: str | None
+    categories: tuple[Concept, ...]
+    created: datetime | None
+    period_start: datetime | None
+    last_updated: datetime | None
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentReference:
+    id: str | None
+    status: str | None
+    type: Concept | None
+    categories: tuple[Concept, ...]
+    date: datetime | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    id: str | None
+    status: str | None
+    categories: tuple[Concept, ...]
+    date_time: datetime | None
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """Everything the checks and the plan view read about one patient."""
+
+    patient: Patient | None = None
+    orders: tuple[MedOrder, ...] = ()
+    dispenses: tuple[Dispense, ...] = ()
+    observations: tuple[Observation, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    procedures: tuple[Procedure, ...] = ()
+    encounters: tuple[Encounter, ...] = ()
+    service_requests: tuple[ServiceRequest, ...] = ()
+    care_plans: tuple[CarePlan, ...] = ()
+    documents: tuple[DocumentReference, ...] = ()
+    consents: tuple[Consent, ...] = ()
+    problems: tuple[ReadProblem, ...] = ()
+    unresolved_medication_refs: tuple[str, ...] = ()
+
+    @property
+    def drafts(self) -> tuple[MedOrder, ...]:
+        return tuple(o for o in self.orders if o.is_draft)
+
+    @property
+    def draft_service_requests(self) -> tuple[ServiceRequest, ...]:
+        return tuple(s for s in self.service_requests if s.is_draft)

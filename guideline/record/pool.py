@@ -1,0 +1,107 @@
+"""Walking payloads (resources, Bundles, lists) and pooling Medication resources for reference resolution."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from guideline.fhirdata import (
+    Concept,
+    as_dict,
+    as_list,
+    reference,
+    text,
+)
+from guideline.record.model import (
+    ResolvedMedication,
+)
+
+_TYPE_AND_ID = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,256}$")
+
+
+def _relative(ref: str) -> str:
+    """`https://ehr/fhir/Medication/1` → `Medication/1` (absolute references in Epic payloads); anything that does
+    not end in a plain `Type/id` (dot segments, history paths) is returned unchanged and so never resolves."""
+    parts = ref.rstrip("/").split("/")
+    tail = "/".join(parts[-2:]) if len(parts) >= 2 else ref
+    if not _TYPE_AND_ID.match(tail) or parts[-1] in (".", ".."):
+        return ref
+    return tail
+
+
+@dataclass
+class MedicationPool:
+    """Resources by type/id (for medicationReference resolution) with the first-seen order kept."""
+
+    medications: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # One ResolvedMedication per inline concept: orders of the same drug share it, and so share the terminology's
+    # membership answers. Keyed by identity; the value holds the concept, so the id cannot be reused meanwhile.
+    inline: dict[int, ResolvedMedication] = field(default_factory=dict)
+
+    def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
+        resource_id = text(resource.get("id"))
+        if resource_id:
+            self.medications.setdefault(f"Medication/{resource_id}", resource)
+        if full_url:
+            self.medications.setdefault(full_url, resource)
+
+    def inline_medication(self, code: Concept) -> ResolvedMedication:
+        found = self.inline.get(id(code))
+        if found is None or found.concept is not code:
+            found = self.inline[id(code)] = ResolvedMedication(concept=code)
+        return found
+
+
+def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
+    """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any."""
+    found: list[tuple[Mapping[str, Any], str | None]] = []
+    collect_resources(payload, found)
+    return iter(found)
+
+
+def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | None]]) -> None:
+    """Appends what iter_resources yields (a list, not nested generators: charts have thousands of entries)."""
+    if isinstance(payload, list):
+        for item in payload:
+            if type(item) is dict and item.get("resourceType") != "Bundle":
+                # The common case, a plain resource, without a call per item (the same test as below).
+                if isinstance(item.get("resourceType"), str):
+                    found.append((item, None))
+                continue
+            collect_resources(item, found)
+        return
+    data = as_dict(payload)
+    if not data:
+        return
+    if data.get("resourceType") == "Bundle":
+        for entry in as_list(data.get("entry")):
+            entry_data = as_dict(entry)
+            resource = as_dict(entry_data.get("resource"))
+            if resource.get("resourceType") == "Bundle":
+                collect_resources(resource, found)
+            elif resource:
+                found.append((resource, text(entry_data.get("fullUrl"))))
+        return
+    if isinstance(data.get("resourceType"), str):
+        found.append((data, None))
+
+
+def medication_references(payloads: Iterable[Any]) -> set[str]:
+    """References to Medication resources that no given payload contains (they must be fetched, 2.1 c)."""
+    pool = MedicationPool()
+    wanted: set[str] = set()
+    found = list(iter_resources(list(payloads)))
+    for resource, full_url in found:
+        if resource.get("resourceType") == "Medication":
+            pool.add_medication(resource, full_url)
+    for resource, _ in found:
+        if resource.get("resourceType") not in ("MedicationRequest", "MedicationDispense"):
+            continue
+        if resource.get("medicationCodeableConcept"):
+            continue
+        ref = reference(resource.get("medicationReference"))
+        if ref and not ref.startswith("#") and ref not in pool.medications and _relative(ref) not in pool.medications:
+            wanted.add(_relative(ref))
+    return wanted

@@ -1,0 +1,451 @@
+"""Readers: one lenient function per FHIR resource type, from JSON to the typed model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from guideline.fhirdata import (
+    Concept,
+    Image,
+    Quantity,
+    as_dict,
+    as_list,
+    clear_caches,
+    concept,
+    concepts,
+    decimal,
+    extension_value,
+    from_image,
+    integer,
+    json_image,
+    parse_date,
+    parse_datetime,
+    quantity,
+    reference,
+    text,
+)
+from guideline.record.model import (
+    EPIC_ADMIN_AMOUNT,
+    EPIC_ORDERED_DOSE,
+    CarePlan,
+    Component,
+    Condition,
+    Consent,
+    Dispense,
+    DispenseRequest,
+    DocumentReference,
+    Dosage,
+    DoseAndRate,
+    Encounter,
+    Medication,
+    MedicationIngredient,
+    MedOrder,
+    Observation,
+    Patient,
+    Procedure,
+    ResolvedMedication,
+    ServiceRequest,
+    TimingRepeat,
+)
+from guideline.record.pool import MedicationPool, _relative
+
+
+def _medication(data: Mapping[str, Any]) -> Medication:
+    ingredients = []
+    for item in as_list(data.get("ingredient")):
+        ingredient = as_dict(item)
+        strength = as_dict(ingredient.get("strength"))
+        ingredients.append(
+            MedicationIngredient(
+                item=concept(ingredient.get("itemCodeableConcept")),
+                strength_numerator=quantity(strength.get("numerator")),
+                strength_denominator=quantity(strength.get("denominator")),
+            )
+        )
+    return Medication(
+        id=text(data.get("id")),
+        code=concept(data.get("code")),
+        form=concept(data.get("form")),
+        ingredients=tuple(ingredients),
+    )
+
+
+def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> ResolvedMedication:
+    inline = concept(data.get("medicationCodeableConcept"))
+    if inline is not None:
+        return pool.inline_medication(inline)
+    ref_data = as_dict(data.get("medicationReference"))
+    ref = text(ref_data.get("reference"))
+    display = text(ref_data.get("display"))
+    target: Mapping[str, Any] | None = None
+    if ref and ref.startswith("#"):
+        wanted = ref[1:]
+        target = next(
+            (
+                as_dict(c)
+                for c in as_list(data.get("contained"))
+                if as_dict(c).get("resourceType") == "Medication" and as_dict(c).get("id") == wanted
+            ),
+            None,
+        )
+    elif ref:
+        target = pool.medications.get(ref) or pool.medications.get(_relative(ref))
+    if target is None:
+        return ResolvedMedication(concept=None, reference=ref, reference_display=display)
+    medication = _medication(target)
+    return ResolvedMedication(
+        concept=medication.code or Concept(), resource=medication, reference=ref, reference_display=display
+    )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """The string items of a FHIR string array (timeOfDay, when); anything else is dropped."""
+    if value is None:
+        return ()
+    return tuple(item for item in as_list(value) if isinstance(item, str))
+
+
+def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
+    if not data:
+        return None
+    get = data.get
+    bounds = as_dict(get("boundsPeriod"))
+    return TimingRepeat(
+        frequency=decimal(get("frequency")),
+        frequency_max=decimal(get("frequencyMax")),
+        period=decimal(get("period")),
+        period_max=decimal(get("periodMax")),
+        period_unit=text(get("periodUnit")),
+        time_of_day=_strings(get("timeOfDay")),
+        when=_strings(get("when")),
+        bounds_duration=quantity(get("boundsDuration")),
+        bounds_start=parse_datetime(bounds.get("start"), tz) if bounds else None,
+        bounds_end=parse_datetime(bounds.get("end"), tz) if bounds else None,
+    )
+
+
+def _dose_kind(entry: Mapping[str, Any]) -> str | None:
+    kind = concept(entry.get("type"))
+    if kind is None:
+        return None
+    code = next((c.code for c in kind.codings if c.code), None)
+    value = code or kind.text
+    return value.strip().lower() if value else None
+
+
+def _dose_entry(entry: Mapping[str, Any]) -> DoseAndRate:
+    get = entry.get
+    dose_range = as_dict(get("doseRange"))
+    return DoseAndRate(
+        kind=_dose_kind(entry),
+        dose=quantity(get("doseQuantity")),
+        dose_low=quantity(dose_range.get("low")) if dose_range else None,
+        dose_high=quantity(dose_range.get("high")) if dose_range else None,
+        rate=quantity(get("rateQuantity")),
+    )
+
+
+def _dosage(data: Mapping[str, Any], tz: ZoneInfo) -> Dosage:
+    get = data.get
+    timing = as_dict(get("timing"))
+    entries = [_dose_entry(entry) for entry in map(as_dict, as_list(get("doseAndRate"))) if entry]
+    if not entries and ("doseQuantity" in data or "doseRange" in data):
+        entries = [_dose_entry(data)]  # STU3 shape: the dose sits on the dosage itself
+    max_dose = as_dict(as_list(get("maxDosePerPeriod"))[0]) if get("maxDosePerPeriod") else as_dict(None)
+    as_needed = get("asNeededBoolean") is True or bool(as_dict(get("asNeededCodeableConcept")))
+    has_extensions = "extension" in data
+    return Dosage(
+        sequence=integer(get("sequence")),
+        text=text(get("text")),
+        repeat=_repeat(as_dict(timing.get("repeat")), tz),
+        timing_code=concept(timing.get("code")),
+        as_needed=as_needed,
+        dose_and_rate=tuple(entries),
+        max_dose_numerator=quantity(max_dose.get("numerator")),
+        max_dose_denominator=quantity(max_dose.get("denominator")),
+        epic_ordered_dose=quantity(extension_value(data, EPIC_ORDERED_DOSE, "valueQuantity"))
+        if has_extensions
+        else None,
+        epic_admin_amount=quantity(extension_value(data, EPIC_ADMIN_AMOUNT, "valueQuantity"))
+        if has_extensions
+        else None,
+    )
+
+
+def _first_code(value: Any) -> str | None:
+    """The first coded value of a CodeableConcept (courseOfTherapyType, an R4 status)."""
+    found = concept(value)
+    if found is not None:
+        for coding in found.codings:
+            if coding.code:
+                return coding.code
+    return None
+
+
+def _course_of_therapy(data: Mapping[str, Any]) -> str | None:
+    return _first_code(data.get("courseOfTherapyType"))
+
+
+def _dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
+    """dosageInstruction. A chart repeats a few instructions many times, so each distinct one is read once and
+    shared (Dosage is immutable), which also lets MME and supply remember their answers per instruction."""
+    if value is None:
+        return ()
+    try:
+        image = json_image(value)
+    except TypeError:  # not plain parsed JSON (a caller's own Mapping): read it as it is
+        return _read_dosages(value, tz)
+    return _dosages_from_image(image, tz)
+
+
+@lru_cache(maxsize=4096)
+def _dosages_from_image(image: Image, tz: ZoneInfo) -> tuple[Dosage, ...]:
+    return _read_dosages(from_image(image), tz)
+
+
+def _read_dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
+    return tuple(_dosage(d, tz) for d in map(as_dict, as_list(value)) if d)
+
+
+def _dispense_request(value: Any, tz: ZoneInfo) -> DispenseRequest:
+    """dispenseRequest, read once per distinct content like the dosages."""
+    if value is None:
+        return _NO_DISPENSE_REQUEST
+    try:
+        image = json_image(value)
+    except TypeError:
+        return _read_dispense_request(value, tz)
+    return _dispense_request_from_image(image, tz)
+
+
+@lru_cache(maxsize=4096)
+def _dispense_request_from_image(image: Image, tz: ZoneInfo) -> DispenseRequest:
+    return _read_dispense_request(from_image(image), tz)
+
+
+def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
+    dispense = as_dict(data)
+    if not dispense:
+        return _NO_DISPENSE_REQUEST
+    validity = as_dict(dispense.get("validityPeriod"))
+    return DispenseRequest(
+        validity_start=parse_datetime(validity.get("start"), tz),
+        validity_end=parse_datetime(validity.get("end"), tz),
+        repeats_allowed=integer(dispense.get("numberOfRepeatsAllowed")),
+        quantity=quantity(dispense.get("quantity")),
+        expected_supply=quantity(dispense.get("expectedSupplyDuration")),
+    )
+
+
+_NO_DISPENSE_REQUEST = DispenseRequest()
+
+
+def read_med_order(
+    data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo, pool: MedicationPool | None = None
+) -> MedOrder:
+    get = data.get
+    return MedOrder(
+        id=text(get("id")),
+        is_draft=is_draft,
+        status=text(get("status")),
+        intent=text(get("intent")),
+        categories=concepts(get("category")),
+        medication=_resolve_medication(data, pool or MedicationPool()),
+        authored_on=parse_datetime(get("authoredOn"), tz),
+        prior_prescription=reference(get("priorPrescription")),
+        course_of_therapy=_course_of_therapy(data),
+        dosages=_dosages(get("dosageInstruction"), tz),
+        dispense=_dispense_request(get("dispenseRequest"), tz),
+    )
+
+
+def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> Dispense:
+    get = data.get
+    return Dispense(
+        id=text(get("id")),
+        status=text(get("status")),
+        medication=_resolve_medication(data, pool),
+        when_handed_over=parse_datetime(get("whenHandedOver"), tz),
+        when_prepared=parse_datetime(get("whenPrepared"), tz),
+        days_supply=decimal(as_dict(get("daysSupply")).get("value")),
+        quantity=quantity(get("quantity")),
+    )
+
+
+def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
+    """valueQuantity, else a bare valueInteger/valueDecimal as a unitless quantity (pain scores often come so)."""
+    found = quantity(data.get("valueQuantity"))
+    if found is not None:
+        return found
+    for key in ("valueInteger", "valueDecimal"):
+        if key in data:
+            number = decimal(data[key])
+            if number is not None:
+                return Quantity(value=number)
+    return None
+
+
+def _component(data: Mapping[str, Any]) -> Component:
+    return Component(code=concept(data.get("code")), value_quantity=_value_quantity(data))
+
+
+def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
+    get = data.get
+    period = as_dict(get("effectivePeriod"))
+    parts = get("component")
+    return Observation(
+        id=text(get("id")),
+        status=text(get("status")),
+        code=concept(get("code")),
+        categories=concepts(get("category")),
+        effective=parse_datetime(get("effectiveDateTime"), tz),
+        effective_period_start=parse_datetime(period.get("start"), tz) if period else None,
+        effective_instant=parse_datetime(get("effectiveInstant"), tz),
+        issued=parse_datetime(get("issued"), tz),
+        value_concept=concept(get("valueCodeableConcept")),
+        value_string=text(get("valueString")),
+        value_quantity=_value_quantity(data),
+        interpretation=concepts(get("interpretation")),
+        components=tuple(_component(c) for c in map(as_dict, as_list(parts)) if c) if parts else (),
+    )
+
+
+def _status_code(value: Any) -> str | None:
+    """clinicalStatus/verificationStatus: a CodeableConcept in R4, a plain code string in STU3."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return _first_code(value)
+
+
+def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
+    get = data.get
+    abatement_keys = [k for k in data if k.startswith("abatement")]
+    return Condition(
+        id=text(get("id")),
+        code=concept(get("code")),
+        categories=concepts(get("category")),
+        clinical_status=_status_code(get("clinicalStatus")),
+        verification_status=_status_code(get("verificationStatus")),
+        abatement_present=any(data.get(k) not in (None, False, "", {}) for k in abatement_keys),
+        recorded_date=parse_datetime(get("recordedDate") or get("assertedDate"), tz),
+        onset=parse_datetime(get("onsetDateTime") or as_dict(get("onsetPeriod")).get("start"), tz),
+        encounter=reference(get("encounter") or get("context")),
+    )
+
+
+def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
+    get = data.get
+    period = as_dict(get("performedPeriod"))
+    return Procedure(
+        id=text(get("id")),
+        status=text(get("status")),
+        code=concept(get("code")),
+        performed=parse_datetime(get("performedDateTime"), tz),
+        performed_start=parse_datetime(period.get("start"), tz) if period else None,
+        performed_end=parse_datetime(period.get("end"), tz) if period else None,
+    )
+
+
+def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
+    get = data.get
+    period = as_dict(get("period"))
+    diagnoses = get("diagnosis")
+    return Encounter(
+        id=text(get("id")),
+        status=text(get("status")),
+        period_start=parse_datetime(period.get("start"), tz),
+        period_end=parse_datetime(period.get("end"), tz),
+        discharge_disposition=concept(as_dict(get("hospitalization")).get("dischargeDisposition")),
+        diagnosis_conditions=tuple(r for r in (reference(as_dict(d).get("condition")) for d in as_list(diagnoses)) if r)
+        if diagnoses
+        else (),
+        reason_codes=concepts(get("reasonCode")),
+    )
+
+
+def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) -> ServiceRequest:
+    occurrence = as_dict(data.get("occurrencePeriod"))
+    return ServiceRequest(
+        id=text(data.get("id")),
+        is_draft=is_draft,
+        status=text(data.get("status")),
+        intent=text(data.get("intent")),
+        code=concept(data.get("code")),
+        authored_on=parse_datetime(data.get("authoredOn"), tz),
+        occurrence=parse_datetime(data.get("occurrenceDateTime"), tz),
+        occurrence_start=parse_datetime(occurrence.get("start"), tz),
+        occurrence_end=parse_datetime(occurrence.get("end"), tz),
+    )
+
+
+def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
+    return CarePlan(
+        id=text(data.get("id")),
+        status=text(data.get("status")),
+        categories=concepts(data.get("category")),
+        created=parse_datetime(data.get("created"), tz),
+        period_start=parse_datetime(as_dict(data.get("period")).get("start"), tz),
+        last_updated=parse_datetime(as_dict(data.get("meta")).get("lastUpdated"), tz),
+        title=text(data.get("title")) or text(data.get("description")),
+    )
+
+
+def read_document(data: Mapping[str, Any], tz: ZoneInfo) -> DocumentReference:
+    return DocumentReference(
+        id=text(data.get("id")),
+        status=text(data.get("status")),
+        type=concept(data.get("type")),
+        categories=concepts(data.get("category")),
+        date=parse_datetime(data.get("date") or data.get("indexed"), tz),
+        description=text(data.get("description")),
+    )
+
+
+def read_consent(data: Mapping[str, Any], tz: ZoneInfo) -> Consent:
+    return Consent(
+        id=text(data.get("id")),
+        status=text(data.get("status")),
+        categories=concepts(data.get("category")),
+        date_time=parse_datetime(data.get("dateTime"), tz),
+    )
+
+
+def read_patient(data: Mapping[str, Any], tz: ZoneInfo) -> Patient:
+    names = [as_dict(n) for n in as_list(data.get("name"))]
+    name = None
+    if names:
+        first_name = names[0]
+        name = (
+            text(first_name.get("text"))
+            or " ".join(
+                [
+                    *(g for g in as_list(first_name.get("given")) if isinstance(g, str)),
+                    text(first_name.get("family")) or "",
+                ]
+            ).strip()
+            or None
+        )
+    mrn = None
+    for identifier in as_list(data.get("identifier")):
+        ident = as_dict(identifier)
+        type_concept = concept(ident.get("type"))
+        if type_concept and any(c.code == "MR" for c in type_concept.codings):
+            mrn = text(ident.get("value"))
+            break
+    return Patient(
+        id=text(data.get("id")),
+        birth_date=parse_date(data.get("birthDate"), tz),
+        name=name,
+        gender=text(data.get("gender")),
+        mrn=mrn,
+    )
+
+
+def clear_read_caches() -> None:
+    """Forget every cached reading of FHIR content (for cold-cost benchmarks; results never depend on it)."""
+    clear_caches()
+    _dosages_from_image.cache_clear()
+    _dispense_request_from_image.cache_clear()
