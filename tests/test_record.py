@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from builders import LOINC, RXNORM, TZ, condition, med_request, observation, patient
 
-from guideline import record as record_module
 from guideline.fhirdata import Coding, Concept, Quantity, concept, json_image, parse_datetime, quantity
 from guideline.memo import MISSING, IdentityMemo
 from guideline.record import (
@@ -19,6 +18,8 @@ from guideline.record import (
     iter_resources,
     medication_references,
 )
+from guideline.record import build as record_module
+from guideline.record.readers import read_condition
 
 PAIN_SCORE = "72514-3"
 OXYCODONE_5MG = "1049621"
@@ -128,7 +129,7 @@ def test_a_resource_whose_reader_raises_is_skipped_and_reported(monkeypatch: pyt
     def reader(data: Any, tz: Any) -> Any:
         if data.get("id") == "c-broken":
             raise ValueError("a field this reader cannot handle")
-        return record_module._condition(data, tz)
+        return read_condition(data, tz)
 
     monkeypatch.setitem(record_module._READERS, "Condition", ("conditions", reader))
     record = build_record([broken, fine, patient()], TZ)

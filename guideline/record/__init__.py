@@ -9,6 +9,7 @@ from guideline.record.build import build_record
 from guideline.record.model import (
     EPIC_ADMIN_AMOUNT,
     EPIC_ORDERED_DOSE,
+    READ_RESOURCE_TYPES,
     CarePlan,
     Component,
     Condition,
@@ -35,6 +36,7 @@ from guideline.record.pool import iter_resources, medication_references
 from guideline.record.readers import clear_read_caches, read_med_order, read_service_request
 
 __all__ = [
+    "READ_RESOURCE_TYPES",
     "build_record",
     "clear_read_caches",
     "iter_resources",
