@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
@@ -17,7 +17,7 @@ from cds_hooks.auth import AuthError, JwksCache, Verifier, load_trusted_clients
 from cds_hooks.errors import FHIR_JSON, RequestError, operation_outcome
 from cds_hooks.feedback import apply_feedback, parse_feedback
 from cds_hooks.fhir_client import shared_session
-from cds_hooks.service import error_result, run_hook
+from cds_hooks.service import error_result, failed_call_body, log_failure, run_hook
 from cds_hooks.services import SERVICES, discovery
 from guideline.config import ConfigError
 from guideline.terminology import load_terminology
@@ -147,9 +147,11 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
 
     @bp.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        current_app.logger.exception("unexpected error under /cds-services")
+        log_failure("cds-unexpected-error", None, error, endpoint=str(request.endpoint))
         if request.method == "POST" and request.endpoint == "cds_hooks.call":
-            return _json({"cards": []})  # a card-free answer beats an error in the clinician's workflow
+            # Cards saying which checks did not run beat an error in the clinician's workflow (and an empty list,
+            # which would read as "all clear").
+            return _json(failed_call_body(request.view_args.get("service_id", ""), settings))
         return _outcome(400, "the request could not be processed", "exception")
 
     def not_allowed(allowed: str) -> Response:
@@ -181,13 +183,13 @@ def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier 
             result = run_hook(service_id, body, settings, engine=engine, session=shared_session())
         except RequestError as error:
             result = error_result(error)
-        except Exception:  # noqa: BLE001 - the guard of last resort: log it, answer with no cards
-            current_app.logger.exception("hook call failed")
+        except Exception as error:  # noqa: BLE001 - the guard of last resort: log it, name what did not run
+            log_failure("hook-call-failed", None, error, service=service_id[:60])
             result = None
         elapsed = round((time.perf_counter() - started) * 1000, 2)
         if result is None:
             _log({"event": "hook", "service": service_id, "status": 200, "ms": elapsed, "error": "unexpected"})
-            return _json({"cards": []})
+            return _json(failed_call_body(service_id, settings))
         _log(
             {
                 "event": "hook",

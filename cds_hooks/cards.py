@@ -21,6 +21,7 @@ from guideline.config import GuidelineConfig
 log = logging.getLogger(__name__)
 
 DATA_INCOMPLETE = "data-incomplete"
+CHECKS_NOT_RUN = "checks-not-run"
 
 # The check's short name, sent as source.topic.display (guideline 10.0.1 and the section titles of 10).
 CHECK_TITLES: dict[str, str] = {
@@ -37,6 +38,7 @@ CHECK_TITLES: dict[str, str] = {
     "nonopioid-first": "Non-opioid options first",
     "treatment-plan": "No pain treatment plan",
     DATA_INCOMPLETE: "Patient data incomplete",
+    CHECKS_NOT_RUN: "Some checks did not run",
 }
 
 # Resource types whose `subject` must name the context patient when we suggest creating one.
@@ -363,5 +365,25 @@ def data_incomplete_card(gaps: Mapping[str, str]) -> Card:
         check_id=DATA_INCOMPLETE,
         indicator="info",
         summary="Some patient data could not be read; opioid safety checks may be incomplete",
+        detail=detail,
+    )
+
+
+def checks_not_run_card(not_run: Mapping[str, str]) -> Card:
+    """The card that names the checks an internal failure stopped, so their silence never reads as "all clear"."""
+    lines = "\n".join(f"- {CHECK_TITLES.get(check, check)}: {why}" for check, why in not_run.items())
+    count = len(not_run)
+    detail = (
+        "An internal error in PainPlan stopped these checks, so they gave no card for this order whether or not "
+        "there was something to flag:\n\n"
+        f"{lines}\n\n"
+        "Every other check ran and its cards are shown. Review these points directly, or open PainPlan for the "
+        "full plan. The error has been logged for the PainPlan team (without patient data)."
+    )
+    noun = "check" if count == 1 else "checks"
+    return Card(
+        check_id=CHECKS_NOT_RUN,
+        indicator="warning",
+        summary=f"{count} opioid safety {noun} did not run because of an internal error; review them directly",
         detail=detail,
     )

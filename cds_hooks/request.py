@@ -40,6 +40,26 @@ def _patient_id(value: Any) -> str | None:
     return text.split("/", 1)[1] if text and text.startswith("Patient/") else text
 
 
+def fhir_server_problem(server: str, *, allow_http: bool = False) -> str | None:
+    """What is wrong with a fhirServer value, in words safe to show (the service and `painplan check` both
+    answer with it), or None when it is a usable absolute http(s) base URL."""
+    shown = server[:80]
+    try:
+        parts = urlsplit(server)
+        port = parts.port  # raises for a port that is not a number or out of range
+        host = parts.hostname
+    except ValueError as error:
+        return f"fhirServer is not a valid URL ({error}): {shown!r}"
+    del port
+    if any(ch.isspace() for ch in server) or parts.scheme not in ("https", "http"):
+        return f"fhirServer must be an absolute https URL, got {shown!r}"
+    if not host:
+        return f"fhirServer names no host: {shown!r}"
+    if parts.scheme == "http" and not allow_http:
+        return "fhirServer must use https"
+    return None
+
+
 def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = False) -> HookRequest:
     """Validate what CDS Hooks requires and read the rest tolerantly; raise RequestError(400) otherwise."""
     if not isinstance(body, Mapping):
@@ -68,11 +88,9 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         raw_token = authorization.get("access_token")
         token = raw_token if isinstance(raw_token, str) and raw_token else None
     if server is not None:
-        parts = urlsplit(server)
-        if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise RequestError(400, "fhirServer must be an absolute https URL")
-        if parts.scheme == "http" and not allow_http:
-            raise RequestError(400, "fhirServer must use https")
+        problem = fhir_server_problem(server, allow_http=allow_http)
+        if problem is not None:
+            raise RequestError(400, problem)
 
     prefetch = body.get("prefetch")
     selections = context.get("selections")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import traceback
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,17 +16,22 @@ import requests
 from sqlalchemy import Engine
 
 from cds_hooks import store
-from cds_hooks.cards import DATA_INCOMPLETE, card_json, data_incomplete_card, options_for
+from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, data_incomplete_card, options_for
 from cds_hooks.errors import RequestError, operation_outcome
 from cds_hooks.gather import gather
 from cds_hooks.request import parse_hook_request
 from cds_hooks.services import SERVICES, templates
 from guideline.cards import Card
+from guideline.checks import CHECKS
+from guideline.config import CHECK_IDS
 from guideline.context import HookContext
-from guideline.record import build_record, iter_resources
+from guideline.engine import evaluate
+from guideline.record import ReadProblem, build_record, iter_resources
 from smart_app.config import Settings
 
 log = logging.getLogger(__name__)
+
+UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
 
 
 @dataclass(frozen=True)
@@ -81,39 +88,62 @@ def run_hook(
         return HookResult(412, outcome, request.hook_instance, gaps=tuple(data.gaps))
 
     gaps = dict(data.gaps)
-    record = build_record(data.resources, tz, draft_orders=request.draft_orders, extra_medications=data.medications)
-    snoozes = []
-    if engine is not None:
-        try:
-            snoozes = store.load_snoozes(engine, request.patient_id, request.user_id, now)
-        except Exception:  # noqa: BLE001 - without the database we still answer, just without snoozes
-            log.exception(json.dumps({"event": "snooze-load-failed", "hookInstance": request.hook_instance}))
-    context = HookContext(
-        hook=service.hook,
-        patient_id=request.patient_id,
-        user_id=request.user_id,
-        encounter_id=request.encounter_id,
-        selections=request.selections,
-    )
+    hook_checks = enabled_checks(config, service.hook)
+    not_run: dict[str, str] = {}  # check id → the stage that failed for it
     cards: list[Card] = []
-    failures: tuple[str, ...] = ()
+    failures: list[str] = []
+    record = None
     try:
-        from guideline.engine import evaluate
-
-        evaluation = evaluate(record, context, config, now, snoozes)
-        cards = list(evaluation.cards)
-        failures = tuple(f"{f.check_id}:{f.error}" for f in getattr(evaluation, "failures", ()))
-    except Exception as error:  # noqa: BLE001 - an engine bug must cost cards, never the call
-        log.exception(json.dumps({"event": "engine-failed", "hookInstance": request.hook_instance}))
-        failures = (f"engine:{type(error).__name__}",)
-        gaps["PainPlan's checks"] = "an internal error stopped the evaluation"
-    if failures and "PainPlan's checks" not in gaps:
-        gaps["some of PainPlan's checks"] = "an internal error stopped them; other cards are unaffected"
+        record = build_record(data.resources, tz, draft_orders=request.draft_orders, extra_medications=data.medications)
+    except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
+        log_failure("record-build-failed", request.hook_instance, error)
+        failures.append(f"record:{type(error).__name__}")
+        not_run.update(dict.fromkeys(hook_checks, "the patient record could not be built"))
+    if record is not None:
+        _name_unreadable(record.problems, gaps)
+        snoozes = []
+        if engine is not None:
+            try:
+                snoozes = store.load_snoozes(engine, request.patient_id, request.user_id, now)
+            except Exception:  # noqa: BLE001 - without the database we still answer, just without snoozes
+                log.exception(json.dumps({"event": "snooze-load-failed", "hookInstance": request.hook_instance}))
+                gaps["earlier overrides (snoozes)"] = "could not be read, so a card may repeat one already overridden"
+        context = HookContext(
+            hook=service.hook,
+            patient_id=request.patient_id,
+            user_id=request.user_id,
+            encounter_id=request.encounter_id,
+            selections=request.selections,
+        )
+        try:
+            evaluation = evaluate(record, context, config, now, snoozes)
+            cards = list(evaluation.cards)
+            for failure in evaluation.failures:
+                failures.append(f"{failure.check_id}:{failure.error}")
+                not_run[failure.check_id] = "an internal error stopped it"
+        except Exception as error:  # noqa: BLE001 - an engine bug must cost cards, never the call
+            log_failure("engine-failed", request.hook_instance, error)
+            failures.append(f"engine:{type(error).__name__}")
+            not_run.update(dict.fromkeys(hook_checks, "an internal error stopped the evaluation"))
     if gaps:
         cards.append(data_incomplete_card(gaps))
 
     options = options_for(config, settings.public_url, request.patient_id)
-    rendered = [card_json(card, options) for card in cards]
+    rendered: list[dict[str, Any]] = []
+    sources: list[Card] = []
+    for card in cards:
+        try:
+            rendered.append(card_json(card, options))
+            sources.append(card)
+        except Exception as error:  # noqa: BLE001 - one card that cannot be built must not take the others
+            log_failure("card-build-failed", request.hook_instance, error, check=card.check_id)
+            failures.append(f"card:{card.check_id}:{type(error).__name__}")
+            not_run[card.check_id] = "its card could not be built"
+    if not_run:
+        closing = checks_not_run_card(not_run)
+        rendered.append(card_json(closing, options))
+        sources.append(closing)
+    cards = sources
     if engine is not None and rendered:
         issued = [
             store.IssuedCard(
@@ -138,8 +168,43 @@ def run_hook(
         request.hook_instance,
         topics=tuple(c.check_id for c in cards),
         gaps=tuple(gaps),
-        failures=failures,
+        failures=tuple(failures),
     )
+
+
+def failed_call_body(service_id: str, settings: Settings) -> dict[str, Any]:
+    """The answer when the call itself failed unexpectedly: one card naming every check of the hook as not run
+    (a bare empty list would read as "all clear"). Built from constants only, so it cannot fail the same way."""
+    service = SERVICES.get(service_id)
+    config = settings.guideline
+    try:
+        checks = enabled_checks(config, service.hook) if service is not None else CHECK_IDS
+    except Exception:  # noqa: BLE001 - the configuration is validated at start-up; name every check if not
+        checks = CHECK_IDS
+    card = checks_not_run_card(dict.fromkeys(checks or CHECK_IDS, "an internal error stopped the whole call"))
+    options = options_for(config, settings.public_url, None)
+    return {"cards": [card_json(card, options)]}
+
+
+def enabled_checks(config: Any, hook: str) -> tuple[str, ...]:
+    """The checks this hook runs under the configuration (what a failed stage leaves unevaluated)."""
+    return tuple(c for c in CHECK_IDS if c in CHECKS and config.check(c).enabled and hook in config.check(c).hooks)
+
+
+def log_failure(event: str, hook_instance: str | None, error: Exception, **extra: str) -> None:
+    """The failure's type and where it happened: never its message, which may quote patient data."""
+    trace = traceback.extract_tb(error.__traceback__)
+    where = [f"{Path(frame.filename).name}:{frame.lineno}" for frame in trace[-3:]]
+    entry = {"event": event, "hookInstance": hook_instance, "error": type(error).__name__, "at": where, **extra}
+    log.error(json.dumps(entry))
+
+
+def _name_unreadable(problems: Sequence[ReadProblem], gaps: dict[str, str]) -> None:
+    """One line per resource the record could not read (type, id, position and why; never its contents)."""
+    for problem in problems[:UNREADABLE_LISTED]:
+        gaps[f"{problem.describe()}"] = f"skipped: {problem.reason}"
+    if len(problems) > UNREADABLE_LISTED:
+        gaps["other resources"] = f"{len(problems) - UNREADABLE_LISTED} more could not be read and were skipped"
 
 
 def is_data_incomplete(card: Mapping[str, Any]) -> bool:

@@ -273,14 +273,15 @@ def test_issued_cards_are_remembered_for_feedback(app):
 
 
 def test_engine_failure_costs_cards_not_the_call(app, monkeypatch):
-    import guideline.engine
+    import cds_hooks.service
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(guideline.engine, "evaluate", broken)
+    monkeypatch.setattr(cds_hooks.service, "evaluate", broken)
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
-    assert response.status_code == 200 and topics(response.json) == ["data-incomplete"]
+    assert response.status_code == 200 and topics(response.json) == ["checks-not-run"]
+    assert "High total daily opioid dose" in response.json["cards"][0]["detail"]
 
 
 def test_concurrent_calls_do_not_mix_patients(app):

@@ -6,9 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from guideline.fhirdata import (
-    text,
-)
+from guideline.fhirdata import as_dict, as_list, text
 from guideline.record.model import (
     Dispense,
     MedOrder,
@@ -54,6 +52,46 @@ def _resource_id(resource: Mapping[str, Any]) -> str | None:
     return str(raw) if isinstance(raw, int) else text(raw)
 
 
+# The elements that say what a resource is about: two resources with one id are the same resource only when
+# these agree (an EHR's prefetch order can share an id with a draft of another drug).
+_IDENTITY_ELEMENTS = ("medicationCodeableConcept", "medicationReference", "code")
+
+
+def _content_identity(kind: str, resource: Mapping[str, Any]) -> frozenset[tuple[str, ...]]:
+    """The codes, texts and references naming what the resource is about; empty when it names nothing."""
+    tokens: set[tuple[str, ...]] = set()
+    for element in _IDENTITY_ELEMENTS:
+        value = as_dict(resource.get(element))
+        if not value:
+            continue
+        ref = text(value.get("reference"))
+        if ref:
+            tokens.add(("reference", ref))
+        label = text(value.get("text")) or text(value.get("display"))
+        if label:
+            tokens.add(("text", label.casefold()))
+        for coding in map(as_dict, as_list(value.get("coding"))):
+            code = text(coding.get("code"))
+            if code:
+                tokens.add(("code", text(coding.get("system")) or "", code))
+    return frozenset(tokens)
+
+
+def _is_copy(
+    seen: dict[tuple[str, str], list[frozenset[tuple[str, ...]]]],
+    kind: str,
+    resource_id: str,
+    identity: frozenset[tuple[str, ...]],
+) -> bool:
+    """Whether an earlier resource of this type and id is the same resource: its content names a code, text or
+    reference in common with this one (or either names nothing to compare). Otherwise both are kept."""
+    earlier = seen.setdefault((kind, resource_id), [])
+    if any(not identity or not known or identity & known for known in earlier):
+        return True
+    earlier.append(identity)
+    return False
+
+
 def build_record(
     resources: Iterable[Any],
     tz: ZoneInfo,
@@ -76,7 +114,7 @@ def build_record(
     for medication in extra_medications:
         pool.add_medication(medication, None)
 
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], list[frozenset[tuple[str, ...]]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
     orders: list[MedOrder] = []
     service_requests: list[ServiceRequest] = []
@@ -85,29 +123,32 @@ def build_record(
     patient: Patient | None = None
 
     for index, (resource, _) in enumerate(found):
-        kind = resource.get("resourceType")
+        is_draft = index < draft_count
+        position = f"draft order {index + 1}" if is_draft else f"patient data item {index - draft_count + 1}"
+        raw_kind = resource.get("resourceType")
+        kind = raw_kind if isinstance(raw_kind, str) else None
         resource_id = _resource_id(resource)
-        if resource_id:
-            key = (kind, resource_id)
-            if key in seen:
-                continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
-            seen.add(key)
+        if kind is None:
+            problems.append(ReadProblem("resource", resource_id, "its resourceType is not a text value", position))
+            continue
         try:
+            if resource_id and _is_copy(seen, kind, resource_id, _content_identity(kind, resource)):
+                continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
             reading = _READERS.get(kind)
             if reading is not None:
                 collected[reading[0]].append(reading[1](resource, tz))
             elif kind in _ORDER_TYPES:
-                orders.append(read_med_order(resource, index < draft_count, tz, pool))
+                orders.append(read_med_order(resource, is_draft, tz, pool))
             elif kind in _SERVICE_REQUEST_TYPES:
-                service_requests.append(read_service_request(resource, index < draft_count, tz))
+                service_requests.append(read_service_request(resource, is_draft, tz))
             elif kind == "MedicationDispense":
                 dispenses.append(read_dispense(resource, tz, pool))
             elif kind == "Patient":
                 patient = patient or read_patient(resource, tz)
             elif kind == "OperationOutcome":
-                problems.append(ReadProblem(kind, resource_id, "the EHR reported an error instead of data"))
+                problems.append(ReadProblem(kind, resource_id, "the EHR reported an error instead of data", position))
         except Exception as error:  # noqa: BLE001 - one unreadable resource must never fail the call
-            problems.append(ReadProblem(str(kind), resource_id, f"unreadable: {type(error).__name__}"))
+            problems.append(ReadProblem(kind[:40], resource_id, f"unreadable: {type(error).__name__}", position))
 
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})

@@ -38,6 +38,12 @@ class ReadProblem:
     resource_type: str
     resource_id: str | None
     reason: str
+    position: str | None = None  # where it sat in the request ("draft order 2", "patient data item 14")
+
+    def describe(self) -> str:
+        """A plain-words name for the resource that could not be read: type, id and position, no contents."""
+        named = f"{self.resource_type}/{self.resource_id}" if self.resource_id else self.resource_type
+        return f"{named} ({self.position})" if self.position else named
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,10 @@ class MedicationPool:
 
 
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
-    """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any."""
+    """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any.
+
+    An object that claims to be a resource (has a resourceType) is yielded even when it is malformed, so the
+    record can name it instead of dropping it unseen."""
     found: list[tuple[Mapping[str, Any], str | None]] = []
     collect_resources(payload, found)
     return iter(found)
@@ -67,7 +70,7 @@ def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | N
         for item in payload:
             if type(item) is dict and item.get("resourceType") != "Bundle":
                 # The common case, a plain resource, without a call per item (the same test as below).
-                if isinstance(item.get("resourceType"), str):
+                if "resourceType" in item:
                     found.append((item, None))
                 continue
             collect_resources(item, found)
@@ -84,7 +87,8 @@ def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | N
             elif resource:
                 found.append((resource, text(entry_data.get("fullUrl"))))
         return
-    if isinstance(data.get("resourceType"), str):
+    if "resourceType" in data:
+        # Kept even when resourceType is not a text value: build_record names such a resource as unreadable.
         found.append((data, None))
 
 

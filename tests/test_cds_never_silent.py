@@ -1,0 +1,165 @@
+"""Never silent: unreadable resources are named, failed stages name the checks that did not run, a malformed
+fhirServer is a 400 (and `painplan check` exit 2) that says what is wrong."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from builders import condition
+from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
+
+from smart_app.cli import main
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path)
+
+
+def post(app, body, service="order-sign"):
+    return app.test_client().post(f"/cds-services/{service}", json=body)
+
+
+def card(response, topic):
+    return next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == topic)
+
+
+def test_a_draft_whose_resource_type_is_a_list_is_named_and_the_other_draft_still_gets_its_cards(app):
+    broken = {"resourceType": ["MedicationRequest"], "id": "odd-1", "status": "draft"}
+    response = post(app, hook_request(drafts=[oxycodone_draft(), broken]))
+    assert response.status_code == 200
+    assert "high-mme" in topics(response.json) and "naloxone" in topics(response.json)
+    detail = card(response, "data-incomplete")["detail"]
+    assert "resource/odd-1 (draft order 2)" in detail and "resourceType is not a text value" in detail
+
+
+def test_a_prefetch_resource_whose_resource_type_is_a_list_is_named_not_dropped_unseen(app):
+    prefetch = full_prefetch("order-sign", conditions=bundle({"resourceType": ["Condition"], "id": "c-odd"}))
+    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    assert "high-mme" in topics(response.json)
+    assert "resource/c-odd (patient data item" in card(response, "data-incomplete")["detail"]
+
+
+def test_a_dict_where_text_is_expected_never_costs_the_other_cards(app):
+    odd = condition("http://hl7.org/fhir/sid/icd-10-cm", "M54.50", id="c-1")
+    odd["id"] = {"value": "c-1"}
+    odd["clinicalStatus"] = {"coding": {"code": {"nested": True}}}
+    odd["code"] = {"coding": [{"system": {"a": 1}, "code": ["M54.50"]}]}
+    prefetch = full_prefetch("order-sign", conditions=bundle(odd))
+    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    assert response.status_code == 200 and "high-mme" in topics(response.json)
+
+
+def test_a_failing_check_is_named_and_every_other_check_still_answers(app, monkeypatch, caplog):
+    from guideline.checks import CHECKS
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("Rivera, Alex")
+
+    monkeypatch.setattr(CHECKS["naloxone"], "evaluate", broken)
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200
+    assert "high-mme" in topics(response.json) and "naloxone" not in topics(response.json)
+    not_run = card(response, "checks-not-run")
+    assert not_run["indicator"] == "warning" and "Offer naloxone" in not_run["detail"]
+    assert "High total daily opioid dose" not in not_run["detail"]
+    assert "Rivera" not in caplog.text
+
+
+def test_a_record_that_cannot_be_built_names_every_check_of_the_hook(app, monkeypatch, caplog):
+    import cds_hooks.service
+
+    def broken(*_args, **_kwargs):
+        raise KeyError("Rivera, Alex: oxycodone")
+
+    monkeypatch.setattr(cds_hooks.service, "build_record", broken)
+    with caplog.at_level(logging.ERROR):
+        response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200 and topics(response.json) == ["checks-not-run"]
+    detail = response.json["cards"][0]["detail"]
+    assert "High total daily opioid dose" in detail and "Offer naloxone" in detail
+    assert "record-build-failed" in caplog.text and "Rivera" not in caplog.text
+
+
+def test_a_card_that_cannot_be_built_costs_only_that_card(app, monkeypatch):
+    import cds_hooks.service
+
+    real = cds_hooks.service.card_json
+
+    def flaky(source, options):
+        if source.check_id == "pdmp-review":
+            raise ValueError("bad link")
+        return real(source, options)
+
+    monkeypatch.setattr(cds_hooks.service, "card_json", flaky)
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert "high-mme" in topics(response.json) and "pdmp-review" not in topics(response.json)
+    assert "PDMP not reviewed recently: its card could not be built" in card(response, "checks-not-run")["detail"]
+
+
+def test_snoozes_that_cannot_be_read_are_named(app, monkeypatch):
+    import cds_hooks.service
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(cds_hooks.service.store, "load_snoozes", broken)
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert "high-mme" in topics(response.json)
+    assert "earlier overrides (snoozes)" in card(response, "data-incomplete")["detail"]
+
+
+def test_cards_still_go_out_when_they_cannot_be_remembered(app, monkeypatch):
+    import cds_hooks.service
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(cds_hooks.service.store, "record_issued", broken)
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200 and "high-mme" in topics(response.json)
+
+
+def test_an_unexpected_failure_of_the_whole_call_is_never_an_empty_card_list(app, monkeypatch):
+    import cds_hooks.blueprint
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(cds_hooks.blueprint, "run_hook", broken)
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200 and topics(response.json) == ["checks-not-run"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert "High total daily opioid dose" in response.json["cards"][0]["detail"]
+
+
+MALFORMED_SERVERS = [
+    ("not a url", "must be an absolute https URL"),
+    ("ftp://x", "must be an absolute https URL"),
+    ("http://[::1", "not a valid URL"),
+    ("https://", "names no host"),
+    ("https:///fhir", "names no host"),
+    ("https://ehr.test:99999/fhir", "not a valid URL"),
+]
+
+
+@pytest.mark.parametrize(("server", "words"), MALFORMED_SERVERS)
+def test_a_malformed_fhir_server_is_a_400_operation_outcome_saying_what_is_wrong(app, server, words):
+    response = post(app, hook_request(drafts=[oxycodone_draft()], fhirServer=server))
+    assert response.status_code == 400
+    assert response.json["resourceType"] == "OperationOutcome"
+    assert words in response.json["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize(("server", "words"), MALFORMED_SERVERS)
+def test_painplan_check_exits_2_with_the_same_message_for_a_malformed_fhir_server(tmp_path, capsys, app, server, words):
+    body = hook_request(drafts=[oxycodone_draft()], fhirServer=server)
+    served = post(app, body).json["issue"][0]["diagnostics"]
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(body))
+    assert main(["check", str(path), "--today", "2026-06-15"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"painplan check: {served}" and words in captured.err
+    assert captured.out == ""
