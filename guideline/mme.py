@@ -673,3 +673,35 @@ def compute_mme(orders: Sequence[MedOrder], terms: Terminology, config: Guidelin
     unknown = any(r.state == "unknown" for r in results)
     state: Literal["complete", "partial", "none"] = "none" if not ok else ("partial" if unknown else "complete")
     return MmeSummary(profile=config.profile, total=quantize6(total), state=state, orders=results)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The same conversion for a daily amount known some other way (a pharmacy fill: quantity ÷ days' supply)
+
+
+def ingredient_amounts(drug: Drug, per_day: Amount) -> tuple[tuple[str, Decimal], ...] | str:
+    """A daily amount in units, mL or mg → mg/day per opioid ingredient (8.6 table), or a reason code."""
+    with localcontext(DECIMAL_CONTEXT):
+        return _per_ingredient(drug, per_day)
+
+
+def convert_amounts(
+    amounts: Mapping[str, Decimal], drug: Drug, config: GuidelineConfig, methadone_basis: Decimal | None
+) -> tuple[tuple[IngredientMme, ...], Decimal | None]:
+    """Daily amounts per ingredient (mg/day, or mcg/h worn for a patch) → per-ingredient MME and their sum, with the
+    active profile's factors (methadone tiered on `methadone_basis` under cdc2016); the sum is None when a factor
+    is missing. Buprenorphine is listed but never converted (8.7)."""
+    profile = config.profile
+    use_datafile = bool(config["mme"].get(f"{profile}_use_datafile_factors", profile == "cdc2022"))
+    with localcontext(DECIMAL_CONTEXT):
+        ingredients = _convert(amounts, drug, mf.rules_for(profile, use_datafile), profile, methadone_basis)
+        return ingredients, _group_mme(ingredients)
+
+
+def factor_text(item: IngredientMme, profile: str) -> str:
+    """ "× 1.5", or the data-file wording, as in the order explanations."""
+    return _factor_text(item, profile)
+
+
+def per_day_unit(unit: str) -> str:
+    return _per_day(unit)

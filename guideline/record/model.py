@@ -147,6 +147,7 @@ class MedOrder:
     course_of_therapy: str | None
     dosages: tuple[Dosage, ...]
     dispense: DispenseRequest
+    requester: str | None = None  # the prescriber's reference, to tie a fill without authorizingPrescription to it
 
     @property
     def ref(self) -> str | None:
@@ -162,6 +163,8 @@ class Dispense:
     when_prepared: datetime | None
     days_supply: Decimal | None
     quantity: Quantity | None
+    authorizing_prescriptions: tuple[str, ...] = ()  # MedicationRequest references the fill was made from
+    performers: tuple[str, ...] = ()  # performer.actor references (pharmacy, pharmacist or, in claims, prescriber)
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,6 +259,7 @@ def read_med_order(
         course_of_therapy=_course_of_therapy(data),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
+        requester=reference(get("requester")),
     )
 
 
@@ -272,7 +273,13 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         when_prepared=parse_datetime(get("whenPrepared"), tz),
         days_supply=decimal(as_dict(get("daysSupply")).get("value")),
         quantity=quantity(get("quantity")),
+        authorizing_prescriptions=_references(get("authorizingPrescription")),
+        performers=_references([as_dict(p).get("actor") for p in as_list(get("performer"))]),
     )
+
+
+def _references(values: Any) -> tuple[str, ...]:
+    return tuple(r for r in (reference(v) for v in as_list(values)) if r)
 
 
 def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:

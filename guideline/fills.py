@@ -1,0 +1,303 @@
+"""Pharmacy fills (MedicationDispense): fill date, days' supply, MME per day and supply intervals (CDC data file)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, localcontext
+from typing import TYPE_CHECKING, Literal
+
+from guideline import mme_factors as mf
+from guideline.clinical import local_reference
+from guideline.dosage import Amount, number_text, to_amount
+from guideline.mme import (
+    DECIMAL_CONTEXT,
+    REASON_TEXT,
+    Drug,
+    IngredientMme,
+    convert_amounts,
+    factor_text,
+    format_mme,
+    identify_drug,
+    ingredient_amounts,
+    per_day_unit,
+    quantize6,
+)
+from guideline.record import Dispense, MedOrder
+from guideline.timeutil import local_date
+
+if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
+    from guideline.terminology import Terminology
+
+FillState = Literal["ok", "excluded", "unknown"]
+
+# Statuses of a dispense that put medicine in the patient's hands (guideline 5.1).
+FILL_STATUSES = frozenset({"completed", "in-progress"})
+
+# The CDC data file counts a fentanyl patch as 72 hours of wear: its patch factor 7.2 per mcg/h is the clinical 2.4
+# for a patch worn all day, times three days. Patches dispensed ÷ days' supply × 3 is the number worn at once.
+PATCH_WEAR_DAYS = Decimal(3)
+
+FILL_REASON_TEXT: dict[str, str] = {
+    **REASON_TEXT,
+    "no-days-supply": "the fill has no days' supply",
+    "no-quantity": "the fill has no quantity dispensed",
+    "patch-not-convertible": "the patches dispensed cannot be read as a count of patches of a per-hour strength",
+}
+
+
+def fill_moment(dispense: Dispense) -> datetime | None:
+    """When the medicine was handed over, else when it was prepared."""
+    return dispense.when_handed_over or dispense.when_prepared
+
+
+def fill_date(dispense: Dispense) -> date | None:
+    return local_date(fill_moment(dispense))
+
+
+def days_supply(dispense: Dispense) -> Decimal | None:
+    """The fill's days' supply; None when missing, zero or negative (an unknown supply is never a number)."""
+    days = dispense.days_supply
+    return days if days is not None and days > 0 else None
+
+
+def counts_as_fill(dispense: Dispense) -> bool:
+    """A completed (or in-progress) dispense; cancelled, declined, stopped or erroneous ones handed nothing over."""
+    return dispense.status in FILL_STATUSES
+
+
+@dataclass(frozen=True)
+class FillMme:
+    """MME per day of one fill (quantity × strength × factor ÷ days' supply), or why it has none."""
+
+    dispense: Dispense
+    display_name: str
+    rxnorm_code: str | None
+    state: FillState
+    reason: str | None
+    ingredients: tuple[IngredientMme, ...]
+    mme: Decimal | None
+    explanation: str
+    daily_dose_text: str | None
+
+    @property
+    def ref(self) -> str | None:
+        return f"MedicationDispense/{self.dispense.id}" if self.dispense.id else None
+
+    @property
+    def reason_text(self) -> str | None:
+        return FILL_REASON_TEXT.get(self.reason) if self.reason else None
+
+
+def _name(dispense: Dispense, drug: Drug | None, terms: Terminology) -> str:
+    medication = dispense.medication
+    if medication.unresolved:
+        return medication.reference_display or "medication could not be identified"
+    name = terms.medication_name(medication)
+    if name and name != "unnamed medication":
+        return name
+    return (drug.display if drug and drug.display else None) or name or "unnamed medication"
+
+
+def _dose_text(ingredients: Sequence[IngredientMme]) -> str | None:
+    parts = []
+    for item in ingredients:
+        if item.daily_amount is None:
+            continue
+        if item.daily_unit == "mcg/h":
+            parts.append(f"{number_text(item.daily_amount)} mcg/h {item.name} patch")
+        else:
+            parts.append(f"{number_text(item.daily_amount)} {item.daily_unit} {item.name}/day")
+    return ", ".join(parts) or None
+
+
+def _patch_worn(drug: Drug, per_day: Amount) -> dict[str, Decimal] | None:
+    """mcg/h worn per ingredient: patches per day × 3 days of wear × strength (mg/h → mcg/h)."""
+    if per_day.unit_class != "count" or any(s.per != "hour" for s in drug.strengths):
+        return None
+    worn: dict[str, Decimal] = {}
+    for strength in drug.strengths:
+        worn[strength.ingredient] = worn.get(strength.ingredient, Decimal(0)) + (
+            per_day.value * PATCH_WEAR_DAYS * strength.mg * 1000
+        )
+    return worn
+
+
+def _methadone_mg(amounts: dict[str, Decimal]) -> Decimal | None:
+    return amounts.get(mf.METHADONE)
+
+
+def fill_mme(
+    dispense: Dispense,
+    terms: Terminology,
+    config: GuidelineConfig,
+    methadone_basis: Decimal | None = None,
+) -> FillMme:
+    """MME per day of one fill by the CDC data-file formula: quantity × strength per unit × factor ÷ days' supply.
+
+    Tablets and other units count by the unit strength, liquids by mL, patches by the per-hour strength worn
+    (72 hours a patch); methadone follows the profile (cdc2016 tiers on `methadone_basis`, else on this fill's own
+    mg/day); buprenorphine is listed and never converted, as for orders. Never raises on bad data.
+    """
+    identified = identify_drug(dispense.medication, terms, config)
+    drug = identified if isinstance(identified, Drug) else None
+    name = _name(dispense, drug, terms)
+    when = fill_date(dispense)
+    label = f"{name} (filled {when.isoformat()})" if when else f"{name} (fill undated)"
+    rxnorm = drug.rxcui if drug else None
+
+    def result(state: FillState, reason: str | None, explanation: str, ingredients=(), mme=None) -> FillMme:  # noqa: ANN001
+        return FillMme(
+            dispense, name, rxnorm, state, reason, tuple(ingredients), mme, explanation, _dose_text(ingredients)
+        )
+
+    if drug is None:
+        if not dispense.medication.unresolved and terms.medication_in("BUPRENORPHINE", dispense.medication):
+            return result("excluded", "buprenorphine", f"{label}: buprenorphine is not included in MME")
+        reason = str(identified)
+        return result("unknown", reason, f"{label}: {FILL_REASON_TEXT.get(reason, reason)}")
+    if all(i == mf.BUPRENORPHINE for i in drug.ingredients):
+        return result("excluded", "buprenorphine", f"{label}: buprenorphine is not included in MME")
+    days = days_supply(dispense)
+    if days is None:
+        return result("unknown", "no-days-supply", f"{label}: {FILL_REASON_TEXT['no-days-supply']}")
+    quantity = to_amount(dispense.quantity)
+    if quantity is None:
+        return result("unknown", "no-quantity", f"{label}: {FILL_REASON_TEXT['no-quantity']}")
+    with localcontext(DECIMAL_CONTEXT):
+        per_day = Amount(quantity.value / days, quantity.unit_class, "")
+        if drug.transdermal:
+            amounts = _patch_worn(drug, per_day)
+            if amounts is None:
+                return result(
+                    "unknown", "patch-not-convertible", f"{label}: {FILL_REASON_TEXT['patch-not-convertible']}"
+                )
+            daily = f"{number_text(quantity_per_day(per_day))} patches/day × 3 days' wear"
+        else:
+            found = ingredient_amounts(drug, per_day)
+            if isinstance(found, str):
+                return result("unknown", found, f"{label}: {FILL_REASON_TEXT.get(found, found)}")
+            amounts = dict(found)
+            daily = f"{number_text(quantity_per_day(per_day))} per day"
+        basis = methadone_basis if methadone_basis is not None else _methadone_mg(amounts)
+        ingredients, mme = convert_amounts(amounts, drug, config, basis)
+    head = f"{label}: {quantity.shown} ÷ {number_text(days)} days' supply = {daily}"
+    if mme is None:
+        missing = ", ".join(i.name for i in ingredients if i.mme is None and i.rxcui != mf.BUPRENORPHINE)
+        return result("unknown", "no-factor", f"{head}; no conversion factor for {missing}", ingredients)
+    mme = quantize6(mme)
+    steps = " + ".join(
+        f"{number_text(i.daily_amount or Decimal(0))} {per_day_unit(i.daily_unit)} {i.name} "
+        f"{factor_text(i, config.profile)}"
+        for i in ingredients
+        if i.mme is not None
+    )
+    return result("ok", None, f"{head} = {steps} = {format_mme(mme)} MME/day", ingredients, mme)
+
+
+def quantity_per_day(per_day: Amount) -> Decimal:
+    """Units per day shown to 2 decimal places at most (2 ÷ 3 reads 0.67, not 0.666…)."""
+    rounded = per_day.value.quantize(Decimal("0.01"))
+    return rounded if rounded != per_day.value else per_day.value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Supply intervals
+
+
+@dataclass(frozen=True)
+class FillSupply:
+    """The days one fill supplies: [start, end]; an early refill of the same drug starts after the earlier ends."""
+
+    dispense: Dispense
+    drug: str  # the same-drug key
+    filled: date
+    start: date
+    end: date | None  # None when the days' supply is unknown
+
+    @property
+    def shifted_days(self) -> int:
+        return (self.start - self.filled).days
+
+    def covers(self, day: date) -> bool:
+        return self.end is not None and self.start <= day <= self.end
+
+
+def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: GuidelineConfig) -> str:
+    """What "the same drug" means for refills: the identified product (RxNorm code, or its opioid ingredient
+    strengths and form), else the medication's codes, else its name."""
+    identified = identify_drug(dispense.medication, terms, config)
+    if isinstance(identified, Drug):
+        if identified.rxcui and not identified.from_ingredients:
+            return f"rxnorm:{identified.rxcui}"
+        parts = sorted(f"{s.ingredient}:{s.mg}/{s.per}" for s in identified.strengths)
+        return f"strengths:{identified.dose_form}:{','.join(parts)}"
+    concept = dispense.medication.concept
+    if concept is not None:
+        codes = sorted(f"{c.system}|{c.code}" for c in concept.codings if c.code)
+        if codes:
+            return "codes:" + ",".join(codes)
+    return "name:" + terms.medication_name(dispense.medication).strip().lower()
+
+
+def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense], str]) -> tuple[FillSupply, ...]:
+    """Each dated fill's supply, in fill order. Fills of one drug queue: a fill made before the earlier supply of
+    that drug ran out starts the day after it ends. Fills of different drugs overlap (and their doses add)."""
+    dated = sorted(
+        ((fill_date(d), d.id or "", index, d) for index, d in enumerate(dispenses) if fill_date(d) is not None),
+        key=lambda item: item[:3],
+    )
+    next_free: dict[str, date] = {}
+    supplies: list[FillSupply] = []
+    for filled, _, _, dispense in dated:
+        assert filled is not None
+        drug = drug_of(dispense)
+        start = max(filled, next_free.get(drug, filled))
+        days = days_supply(dispense)
+        end = start + timedelta(days=max(math.ceil(days), 1) - 1) if days is not None else None
+        if end is not None:
+            next_free[drug] = end + timedelta(days=1)
+        supplies.append(FillSupply(dispense, drug, filled, start, end))
+    return tuple(supplies)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A fill and the order it came from are one supply
+
+
+def _same_prescriber(dispense: Dispense, order: MedOrder) -> bool:
+    """Unknown on either side is no evidence of a different prescriber."""
+    if not order.requester or not dispense.performers:
+        return True
+    wanted = local_reference(order.requester)
+    return any(local_reference(p) == wanted for p in dispense.performers)
+
+
+def source_order(
+    dispense: Dispense,
+    orders: Sequence[MedOrder],
+    drug_of: Callable[[Dispense | MedOrder], str],
+    interval_of: Callable[[MedOrder], tuple[date, date] | None],
+) -> MedOrder | None:
+    """The order a fill came from: the one its authorizingPrescription names; without that reference, an order of
+    the same drug (and prescriber, when both are known) whose supply interval contains the fill date."""
+    real = [o for o in orders if not o.is_draft]
+    if dispense.authorizing_prescriptions:
+        wanted = {local_reference(r) for r in dispense.authorizing_prescriptions}
+        wanted |= {f"MedicationRequest/{r}" for r in dispense.authorizing_prescriptions if "/" not in r}
+        return next((o for o in real if o.ref in wanted), None)
+    filled = fill_date(dispense)
+    if filled is None:
+        return None
+    drug = drug_of(dispense)
+    candidates = []
+    for order in real:
+        interval = interval_of(order)
+        if interval is None or not interval[0] <= filled <= interval[1]:
+            continue
+        if drug_of(order) == drug and _same_prescriber(dispense, order):
+            candidates.append((interval[0], order))
+    return max(candidates, key=lambda item: item[0])[1] if candidates else None

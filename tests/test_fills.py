@@ -1,0 +1,214 @@
+"""guideline.fills: per-fill MME by the CDC data-file formula, supply intervals and the fill ↔ order link."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from guideline.config import GuidelineConfig
+from guideline.fills import (
+    days_supply,
+    fill_date,
+    fill_mme,
+    same_drug_key,
+    source_order,
+    supply_intervals,
+)
+from guideline.history import order_interval
+from guideline.record import build_record
+from guideline.supply import order_supply
+from guideline.terminology import load_terminology
+from tests.builders import RXNORM, TZ, UCUM, med_request
+
+CONFIG = GuidelineConfig.from_mapping({})
+TERMS = load_terminology(CONFIG)
+
+MORPHINE_ER_30 = "891888"
+OXYCODONE_5 = "1049621"
+FENTANYL_25_PATCH = "245134"
+OXYCODONE_APAP_SOLUTION = "1049580"  # oxycodone 1 mg/mL with acetaminophen
+METHADONE_10 = "864706"
+BUPRENORPHINE_FILM = "1716065"
+
+
+def fill(
+    rxcui: str,
+    handed_over: str | None = "2026-06-01",
+    *,
+    quantity: float | None = 60,
+    unit: str = "{tbl}",
+    days: float | None = 30,
+    id: str = "f1",
+    prepared: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationDispense",
+        "id": id,
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": rxcui}]},
+        **extra,
+    }
+    if handed_over:
+        resource["whenHandedOver"] = handed_over
+    if prepared:
+        resource["whenPrepared"] = prepared
+    if quantity is not None:
+        resource["quantity"] = {"value": quantity, "unit": unit.strip("{}"), "system": UCUM, "code": unit}
+    if days is not None:
+        resource["daysSupply"] = {"value": days, "unit": "d", "system": UCUM, "code": "d"}
+    return resource
+
+
+def read(*resources: dict[str, Any]):
+    return build_record(list(resources), TZ)
+
+
+def one(resource: dict[str, Any]):
+    return read(resource).dispenses[0]
+
+
+def test_fill_date_prefers_hand_over_then_preparation():
+    assert fill_date(one(fill(OXYCODONE_5, "2026-06-03T15:00:00-04:00", prepared="2026-06-01"))) == date(2026, 6, 3)
+    assert fill_date(one(fill(OXYCODONE_5, None, prepared="2026-06-01"))) == date(2026, 6, 1)
+    assert fill_date(one(fill(OXYCODONE_5, None))) is None
+
+
+def test_days_supply_missing_or_zero_is_unknown():
+    assert days_supply(one(fill(OXYCODONE_5, days=14))) == Decimal(14)
+    assert days_supply(one(fill(OXYCODONE_5, days=None))) is None
+    assert days_supply(one(fill(OXYCODONE_5, days=0))) is None
+
+
+@pytest.mark.parametrize(
+    ("rxcui", "quantity", "unit", "days", "expected"),
+    [
+        # 60 tablets ÷ 30 days = 2/day × 30 mg = 60 mg morphine × 1
+        (MORPHINE_ER_30, 60, "{tbl}", 30, Decimal(60)),
+        # 120 tablets ÷ 30 days = 4/day × 5 mg = 20 mg oxycodone × 1.5
+        (OXYCODONE_5, 120, "{tbl}", 30, Decimal(30)),
+        # an early-stopped supply: 45 tablets ÷ 10 days = 4.5/day × 5 mg = 22.5 mg × 1.5
+        (OXYCODONE_5, 45, "{tbl}", 10, Decimal("33.75")),
+        # 10 patches ÷ 30 days × 3 days' wear = 1 patch worn × 25 mcg/h × 2.4
+        (FENTANYL_25_PATCH, 10, "{patch}", 30, Decimal(60)),
+        # 20 patches in 30 days: 2 patches worn at once × 25 × 2.4
+        (FENTANYL_25_PATCH, 20, "{patch}", 30, Decimal(120)),
+        # 300 mL ÷ 10 days = 30 mL/day × 1 mg/mL = 30 mg oxycodone × 1.5
+        (OXYCODONE_APAP_SOLUTION, 300, "mL", 10, Decimal(45)),
+        # 90 tablets ÷ 30 days = 3/day × 10 mg = 30 mg methadone × 4.7 (CDC 2022: one factor)
+        (METHADONE_10, 90, "{tbl}", 30, Decimal("141")),
+    ],
+)
+def test_mme_per_day_is_quantity_times_strength_times_factor_over_days(rxcui, quantity, unit, days, expected):
+    result = fill_mme(one(fill(rxcui, quantity=quantity, unit=unit, days=days)), TERMS, CONFIG)
+    assert result.state == "ok"
+    assert result.mme == expected
+    assert "MME/day" in result.explanation and "days' supply" in result.explanation
+
+
+def test_explanation_shows_the_arithmetic():
+    result = fill_mme(one(fill(MORPHINE_ER_30, quantity=60, days=30)), TERMS, CONFIG)
+    assert "(filled 2026-06-01)" in result.explanation
+    assert "60 tbl ÷ 30 days' supply = 2 per day = 60 mg/day morphine × 1 = 60.0 MME/day" in result.explanation
+
+
+def test_methadone_follows_the_2016_tiers_on_the_fills_own_dose():
+    config = GuidelineConfig.from_mapping({"mme": {"profile": "cdc2016"}})
+    # 30 mg/day methadone is in the 21–40 mg tier: factor 8
+    result = fill_mme(one(fill(METHADONE_10, quantity=90, days=30)), load_terminology(config), config)
+    assert result.mme == Decimal(240)
+
+
+def test_buprenorphine_fill_has_no_mme_as_for_orders():
+    result = fill_mme(one(fill(BUPRENORPHINE_FILM, quantity=60, unit="{film}", days=30)), TERMS, CONFIG)
+    assert result.state == "excluded" and result.mme is None
+    assert "buprenorphine is not included in MME" in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [({"days": None}, "no-days-supply"), ({"quantity": None}, "no-quantity"), ({"quantity": 0}, "no-quantity")],
+)
+def test_fill_without_quantity_or_days_is_unknown_never_zero(kwargs, reason):
+    result = fill_mme(one(fill(OXYCODONE_5, **kwargs)), TERMS, CONFIG)
+    assert (result.state, result.reason, result.mme) == ("unknown", reason, None)
+    assert result.reason_text and result.reason_text in result.explanation
+
+
+def test_unknown_drug_is_named_unknown():
+    result = fill_mme(one(fill("999999999")), TERMS, CONFIG)
+    assert result.state == "unknown" and result.reason == "not-in-drug-table"
+
+
+def drug_of(item):
+    return same_drug_key(item, TERMS, CONFIG)
+
+
+def test_early_refill_of_the_same_drug_starts_after_the_earlier_supply_ends():
+    record = read(
+        fill(OXYCODONE_5, "2026-05-01", days=30, id="a"),
+        fill(OXYCODONE_5, "2026-05-21", days=30, id="b"),  # 10 days early
+        fill(MORPHINE_ER_30, "2026-05-21", days=30, id="c"),  # a different drug: overlaps
+    )
+    supplies = {s.dispense.id: s for s in supply_intervals(record.dispenses, drug_of)}
+    assert (supplies["a"].start, supplies["a"].end) == (date(2026, 5, 1), date(2026, 5, 30))
+    assert (supplies["b"].start, supplies["b"].end) == (date(2026, 5, 31), date(2026, 6, 29))
+    assert supplies["b"].shifted_days == 10
+    assert (supplies["c"].start, supplies["c"].end) == (date(2026, 5, 21), date(2026, 6, 19))
+    assert supplies["a"].covers(date(2026, 5, 25)) and supplies["c"].covers(date(2026, 5, 25))
+    assert not supplies["b"].covers(date(2026, 5, 25))
+
+
+def test_fill_with_unknown_days_has_no_interval_and_does_not_push_later_fills():
+    record = read(
+        fill(OXYCODONE_5, "2026-05-01", days=None, id="a"),
+        fill(OXYCODONE_5, "2026-05-05", days=7, id="b"),
+    )
+    supplies = {s.dispense.id: s for s in supply_intervals(record.dispenses, drug_of)}
+    assert supplies["a"].end is None and not supplies["a"].covers(date(2026, 5, 1))
+    assert (supplies["b"].start, supplies["b"].end) == (date(2026, 5, 5), date(2026, 5, 11))
+
+
+def interval_of(order):
+    return order_interval(order, order_supply(order, TERMS, CONFIG))
+
+
+def test_fill_is_one_supply_with_its_authorizing_prescription():
+    order = med_request(OXYCODONE_5, id="rx1", authored="2026-01-02")
+    dispensed = fill(OXYCODONE_5, "2026-06-01", authorizingPrescription=[{"reference": "MedicationRequest/rx1"}])
+    record = read(order, dispensed)
+    assert record.dispenses[0].authorizing_prescriptions == ("MedicationRequest/rx1",)
+    # The reference decides even though the dates do not overlap.
+    assert source_order(record.dispenses[0], record.orders, drug_of, interval_of) is record.orders[0]
+
+
+def test_fill_naming_an_order_not_in_the_record_stands_alone():
+    order = med_request(OXYCODONE_5, id="rx1", authored="2026-05-25")
+    dispensed = fill(OXYCODONE_5, "2026-06-01", authorizingPrescription=[{"reference": "MedicationRequest/other"}])
+    record = read(order, dispensed)
+    assert source_order(record.dispenses[0], record.orders, drug_of, interval_of) is None
+
+
+def test_fill_without_reference_joins_same_drug_order_overlapping_in_time():
+    same = med_request(OXYCODONE_5, id="rx1", authored="2026-05-25")
+    other_drug = med_request(MORPHINE_ER_30, id="rx2", authored="2026-05-25")
+    record = read(same, other_drug, fill(OXYCODONE_5, "2026-06-01"))
+    assert source_order(record.dispenses[0], record.orders, drug_of, interval_of).id == "rx1"
+    # a fill long after the order's supply is a supply of its own
+    late = read(same, fill(OXYCODONE_5, "2026-09-01"))
+    assert source_order(late.dispenses[0], late.orders, drug_of, interval_of) is None
+
+
+def test_fill_from_another_prescriber_is_not_the_same_supply():
+    order = med_request(OXYCODONE_5, id="rx1", authored="2026-05-25")
+    order["requester"] = {"reference": "Practitioner/dr1"}
+    elsewhere = fill(OXYCODONE_5, "2026-06-01", performer=[{"actor": {"reference": "Practitioner/dr9"}}])
+    record = read(order, elsewhere)
+    assert record.orders[0].requester == "Practitioner/dr1"
+    assert record.dispenses[0].performers == ("Practitioner/dr9",)
+    assert source_order(record.dispenses[0], record.orders, drug_of, interval_of) is None
+    same = read(order, fill(OXYCODONE_5, "2026-06-01", performer=[{"actor": {"reference": "Practitioner/dr1"}}]))
+    assert source_order(same.dispenses[0], same.orders, drug_of, interval_of).id == "rx1"
