@@ -1,124 +1,42 @@
-"""Order-sign latency in process (10 to 10,000 resources) and requests/second of `painplan serve` on loopback.
+"""Server CPU per order-sign call, and its ratio to `json.loads` of the same bodies (the headline figures).
 
-Run: .venv/bin/python bench/hooks.py [--quick] [--no-serve]
+Bodies: ~165 kB, 200 resources (bench/bodies.py), different on every call (ids, dates, doses, results), so caches
+are as cold as a real call's. Two modes:
+- in process: the Flask app through its test client; CPU is `time.process_time()` of this process over the calls.
+- `painplan serve` (gunicorn, 2 workers): a load generator in a separate process sends calls at a fixed rate
+  (open loop; latency counted from each call's scheduled start); CPU is the server processes' utime+stime from
+  /proc before and after, divided by the calls answered.
+
+Run: .venv/bin/python bench/hooks.py [--quick] [--no-serve] [--rate 200] [--seconds 15]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import http.client
 import json
 import os
+import queue
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from guideline.fhirdata import RXNORM  # noqa: E402
-from smart_app import create_app  # noqa: E402
+from bench.bodies import encoded_bodies, unique_call  # noqa: E402
 
-PATIENT = "bench-patient"
-
-
-def _order(n: int, rxcui: str, status: str = "active", draft: bool = False) -> dict[str, Any]:
-    return {
-        "resourceType": "MedicationRequest",
-        "id": f"{'draft' if draft else 'mr'}-{n}",
-        "status": "draft" if draft else status,
-        "intent": "order",
-        "subject": {"reference": f"Patient/{PATIENT}"},
-        "authoredOn": "2026-05-20",
-        "category": [{"coding": [{"code": "community"}]}],
-        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": rxcui}]},
-        "dosageInstruction": [
-            {
-                "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
-                "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet", "code": "{tbl}"}}],
-            }
-        ],
-        "dispenseRequest": {"expectedSupplyDuration": {"value": 30, "unit": "days", "code": "d"}},
-    }
-
-
-def _filler(n: int) -> dict[str, Any]:
-    """A realistic chart mix: labs, conditions, encounters, procedures, old orders."""
-    kind = n % 5
-    if kind == 0:
-        return {
-            "resourceType": "Observation",
-            "id": f"obs-{n}",
-            "status": "final",
-            "category": [{"coding": [{"code": "laboratory"}]}],
-            "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
-            "effectiveDateTime": "2026-03-01",
-            "valueQuantity": {"value": 99, "unit": "mg/dL"},
-        }
-    if kind == 1:
-        return {
-            "resourceType": "Condition",
-            "id": f"cond-{n}",
-            "clinicalStatus": {"coding": [{"code": "active"}]},
-            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M54.50"}]},
-            "recordedDate": "2025-01-01",
-        }
-    if kind == 2:
-        return {
-            "resourceType": "Encounter",
-            "id": f"enc-{n}",
-            "status": "finished",
-            "period": {"start": "2026-01-02", "end": "2026-01-02"},
-        }
-    if kind == 3:
-        return {
-            "resourceType": "Procedure",
-            "id": f"proc-{n}",
-            "status": "completed",
-            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "80146002"}]},
-            "performedDateTime": "2025-08-01",
-        }
-    return _order(n, "308191", status="completed")
-
-
-def request_body(resources: int) -> dict[str, Any]:
-    chart = [_order(0, "1049621")] + [_filler(n) for n in range(1, resources)]
-    return {
-        "hook": "order-sign",
-        "hookInstance": str(uuid.uuid4()),
-        "context": {
-            "userId": "Practitioner/bench",
-            "patientId": PATIENT,
-            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": _order(1, "1049621", draft=True)}]},
-        },
-        "prefetch": {
-            "patient": {"resourceType": "Patient", "id": PATIENT, "birthDate": "1970-01-01"},
-            "medsActive": {"resourceType": "Bundle", "entry": [{"resource": r} for r in chart]},
-            **{
-                key: None
-                for key in (
-                    "medsRecent",
-                    "dispenses",
-                    "udsLabs",
-                    "pdmpObs",
-                    "conditions",
-                    "procedures",
-                    "encounters",
-                    "serviceRequests",
-                    "carePlans",
-                    "planNotes",
-                )
-            },
-        },
-    }
+TODAY = "2026-06-15"
+PATH = "/cds-services/order-sign"
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -126,54 +44,56 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def in_process(sizes: list[int], quick: bool) -> list[dict[str, Any]]:
-    instance = tempfile.mkdtemp(prefix="painplan-bench-")
-    app = create_app({"instance_path": instance, "auth": "off", "today": "2026-06-15", "secret_key": "bench"})
-    client = app.test_client()
-    rows = []
-    for size in sizes:
-        raw = json.dumps(request_body(size)).encode()
-        runs = max(5, (40 if quick else 400) // max(1, size // 100))
-        for _ in range(3):  # warm-up
-            client.post("/cds-services/order-sign", data=raw, content_type="application/json")
-        times, parse = [], []
-        for _ in range(runs):
-            started = time.perf_counter()
-            response = client.post("/cds-services/order-sign", data=raw, content_type="application/json")
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, response.status_code
-            started = time.perf_counter()
-            json.loads(raw)
-            parse.append((time.perf_counter() - started) * 1000)
-        p50 = statistics.median(times)
-        rows.append(
-            {
-                "resources": size,
-                "bytes": len(raw),
-                "runs": runs,
-                "p50_ms": round(p50, 2),
-                "p95_ms": round(percentile(times, 0.95), 2),
-                "p99_ms": round(percentile(times, 0.99), 2),
-                "json_loads_ms": round(statistics.median(parse), 3),
-                "ratio_to_json_loads": round(p50 / statistics.median(parse), 1),
-            }
-        )
-    return rows
+def json_loads_cpu_ms(bodies: list[bytes]) -> float:
+    """CPU milliseconds of `json.loads` per body, over the same bodies the service gets."""
+    gc.collect()
+    started = time.process_time()
+    for raw in bodies:
+        json.loads(raw)
+    return (time.process_time() - started) * 1000 / len(bodies)
 
 
-def client_floor(runs: int) -> dict[str, Any]:
-    """What the Flask test client and app cost with no hook work at all: GET /healthz, same app settings."""
+def baseline_json_loads_ms() -> float:
+    """json.loads of 200 fresh bodies in this process before any app exists: the yardstick for both modes."""
+    pool = encoded_bodies(200, first_seed=90_000)
+    json_loads_cpu_ms(pool)  # once to warm the allocator
+    return json_loads_cpu_ms([unique_call(raw, n) for n, raw in enumerate(pool)])
+
+
+def in_process(calls: int, loads_ms: float) -> dict[str, Any]:
+    pool = encoded_bodies(min(calls, 200), first_seed=10_000)
+    bodies = [unique_call(pool[n % len(pool)], n) for n in range(calls)]
+
+    from smart_app import create_app
+
     instance = tempfile.mkdtemp(prefix="painplan-bench-")
-    app = create_app({"instance_path": instance, "auth": "off", "today": "2026-06-15", "secret_key": "bench"})
+    app = create_app({"instance_path": instance, "auth": "off", "today": TODAY, "secret_key": "bench"})
     client = app.test_client()
-    for _ in range(10):
-        client.get("/healthz")
-    times = []
-    for _ in range(runs):
+    for n in range(5):  # warm-up: imports, first-call set-up (never the bodies measured below)
+        client.post(PATH, data=unique_call(pool[n], 10**9 + n), content_type="application/json")
+    wall: list[float] = []
+    gc.collect()
+    cpu_started = time.process_time()
+    for raw in bodies:
         started = time.perf_counter()
-        client.get("/healthz")
-        times.append((time.perf_counter() - started) * 1000)
-    return {"request": "GET /healthz", "runs": runs, "p50_ms": round(statistics.median(times), 3)}
+        response = client.post(PATH, data=raw, content_type="application/json")
+        wall.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / calls
+    return {
+        "mode": "in-process (Flask test client)",
+        "calls": calls,
+        "body_kb": round(statistics.mean(len(b) for b in bodies) / 1000, 1),
+        "cpu_ms_per_call": round(cpu_ms, 3),
+        "json_loads_ms": round(loads_ms, 3),
+        "ratio_to_json_loads": round(cpu_ms / loads_ms, 1),
+        "p50_ms": round(statistics.median(wall), 2),
+        "p99_ms": round(percentile(wall, 0.99), 2),
+        "max_ms": round(max(wall), 2),
+    }
+
+
+# -- the served mode ---------------------------------------------------------------------------------------------
 
 
 def _free_port() -> int:
@@ -182,8 +102,107 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def served(requests_total: int, concurrency: int, size: int, workers: int) -> dict[str, Any]:
-    """Start `painplan serve` on loopback, send a bounded number of calls, stop it."""
+def _tree(root: int) -> list[int]:
+    """The process and its children (gunicorn master and workers)."""
+    found = [root]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == root:
+                found.append(int(entry))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of the given processes, in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def load_generator(args: argparse.Namespace) -> None:
+    """Runs in its own process: open-loop calls at `rate` per second, one JSON line of results on stdout."""
+    pool = encoded_bodies(args.pool, first_seed=args.seed)
+    total = int(args.rate * args.seconds)
+    jobs: queue.Queue[tuple[int, float] | None] = queue.Queue()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        while (job := jobs.get()) is not None:
+            call, scheduled = job
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            raw = unique_call(pool[call % len(pool)], args.first_call + call)
+            try:
+                connection.request("POST", PATH, body=raw, headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+                status = 0
+            elapsed = (time.perf_counter() - scheduled) * 1000  # from the scheduled start: queueing counts
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(args.connections)]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter() + 0.2
+    for call in range(total):
+        jobs.put((call, started + call / args.rate))
+    for _ in threads:
+        jobs.put(None)
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "calls": total,
+                "statuses": statuses,
+                "achieved_per_second": round(total / elapsed, 1),
+                "p50_ms": round(statistics.median(latencies), 1),
+                "p99_ms": round(percentile(latencies, 0.99), 1),
+                "max_ms": round(max(latencies), 1),
+            }
+        )
+    )
+
+
+def _generate(port: int, rate: float, seconds: float, seed: int, first_call: int, pool: int) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--load-generator",
+        f"--port={port}",
+        f"--rate={rate}",
+        f"--seconds={seconds}",
+        f"--seed={seed}",
+        f"--first-call={first_call}",
+        f"--pool={pool}",
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def served(rate: float, seconds: float, workers: int, loads_ms: float) -> dict[str, Any]:
+    """Start `painplan serve` on loopback, warm it, then a fixed-rate run from a separate process."""
     port = _free_port()
     instance = tempfile.mkdtemp(prefix="painplan-serve-")
     env = {
@@ -191,66 +210,62 @@ def served(requests_total: int, concurrency: int, size: int, workers: int) -> di
         "PYTHONPATH": str(ROOT),
         "PAINPLAN_AUTH": "off",
         "PAINPLAN_INSTANCE_PATH": instance,
-        "PAINPLAN_TODAY": "2026-06-15",
+        "PAINPLAN_TODAY": TODAY,
         "PAINPLAN_LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "-m", "smart_app.cli", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
                 break
             except OSError:
-                time.sleep(0.1)
-        raw = json.dumps(request_body(size)).encode()
-
-        def one(_: int) -> tuple[int, float]:
-            started = time.perf_counter()
-            request = urllib.request.Request(
-                base + "/cds-services/order-sign", data=raw, headers={"Content-Type": "application/json"}
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                response.read()
-                return response.status, (time.perf_counter() - started) * 1000
-
-        with ThreadPoolExecutor(concurrency) as pool:
-            list(pool.map(one, range(concurrency)))  # warm every worker
-            started = time.perf_counter()
-            results = list(pool.map(one, range(requests_total)))
-            elapsed = time.perf_counter() - started
-        latencies = [ms for _, ms in results]
+                time.sleep(0.2)
+        # Warm every worker with bodies the measured run never sends.
+        _generate(port, 20, 2, seed=50_000, first_call=10**9, pool=10)
+        pids = _tree(process.pid)
+        before = _cpu_seconds(pids)
+        result = _generate(port, rate, seconds, seed=20_000, first_call=0, pool=200)
+        cpu_ms = (_cpu_seconds(pids) - before) * 1000 / result["calls"]
         return {
-            "workers": workers,
-            "concurrency": concurrency,
-            "requests": requests_total,
-            "resources": size,
-            "ok": sum(1 for status, _ in results if status == 200),
-            "requests_per_second": round(requests_total / elapsed, 1),
-            "p50_ms": round(statistics.median(latencies), 1),
-            "p95_ms": round(percentile(latencies, 0.95), 1),
+            "mode": f"painplan serve ({workers} workers), load generator in its own process",
+            "offered_per_second": rate,
+            **result,
+            "server_cpu_ms_per_call": round(cpu_ms, 3),
+            "json_loads_ms": round(loads_ms, 3),
+            "ratio_to_json_loads": round(cpu_ms / loads_ms, 1),
         }
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+        process.wait(timeout=30)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer runs (for a smoke test)")
-    parser.add_argument("--no-serve", action="store_true", help="in-process figures only (no gunicorn)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer calls (a smoke test, not a figure)")
+    parser.add_argument("--no-serve", action="store_true", help="in-process figures only")
+    parser.add_argument("--rate", type=float, default=200.0, help="calls per second offered to painplan serve")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of the fixed-rate run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--load-generator", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--first-call", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--pool", type=int, default=200, help=argparse.SUPPRESS)
+    parser.add_argument("--connections", type=int, default=32, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print("In-process order-sign (Flask test client, auth off, full prefetch):")
-    for row in in_process([10, 100, 200, 1000, 10000], args.quick):
-        print(json.dumps(row))
-    print("Floor of the same test client and app with no hook work:")
-    print(json.dumps(client_floor(100 if args.quick else 1000)))
+    if args.load_generator:
+        load_generator(args)
+        return
+    print("Order-sign, 200 resources, a different body every call; server CPU per call vs json.loads of the body:")
+    loads_ms = baseline_json_loads_ms()
+    print(json.dumps(in_process(60 if args.quick else 600, loads_ms)))
     if args.no_serve:
         return
-    print("painplan serve on 127.0.0.1 (gunicorn gthread):")
-    print(json.dumps(served(100 if args.quick else 1000, 16, 100, 2)))
+    seconds = 3.0 if args.quick else args.seconds
+    print(json.dumps(served(args.rate, seconds, args.workers, loads_ms)))
 
 
 if __name__ == "__main__":
