@@ -19,9 +19,9 @@ from cds_hooks.feedback import apply_feedback, parse_feedback
 from cds_hooks.fhir_client import shared_session
 from cds_hooks.service import error_result, failed_call_body, log_failure, run_hook
 from cds_hooks.services import SERVICES, discovery
+from cds_hooks.settings import CdsSettings
 from guideline.config import ConfigError
 from guideline.terminology import load_terminology
-from smart_app.config import Settings
 
 log = logging.getLogger("painplan.cds")
 
@@ -60,7 +60,7 @@ def _log(event: dict[str, Any]) -> None:
         log.info(json.dumps(event, separators=(",", ":"), default=str))
 
 
-def build_verifier(settings: Settings, engine: Engine) -> Verifier:
+def build_verifier(settings: CdsSettings, engine: Engine) -> Verifier:
     try:
         clients = load_trusted_clients(settings.trusted_clients)
     except ValueError as error:
@@ -74,7 +74,7 @@ def build_verifier(settings: Settings, engine: Engine) -> Verifier:
     return Verifier(clients, remember, JwksCache(shared_session()))
 
 
-def create_cds_blueprint(settings: Settings, engine: Engine, verifier: Verifier | None = None) -> Blueprint:
+def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifier | None = None) -> Blueprint:
     bp = Blueprint("cds_hooks", __name__)
     # Load the value sets now (before gunicorn forks) rather than inside the first clinician's hook call.
     load_terminology(settings.guideline)

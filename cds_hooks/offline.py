@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 
 from cds_hooks.service import run_hook
 from cds_hooks.services import SERVICES
-from guideline.config import ConfigError
-from smart_app.config import load_settings
+from cds_hooks.settings import CdsSettings
 
 
 def _read(source: str) -> str:
@@ -20,14 +18,8 @@ def _read(source: str) -> str:
         return handle.read()
 
 
-def run_check(args: argparse.Namespace) -> int:
+def run_check(args: argparse.Namespace, settings: CdsSettings) -> int:
     """Print the response JSON; exit 0 on 200, 1 on 412 (nothing readable), 2 on bad input."""
-    try:
-        overrides = {"today": date.fromisoformat(args.today)} if getattr(args, "today", None) else {}
-        settings = load_settings(config_file=getattr(args, "config", None), **overrides)
-    except (ConfigError, ValueError) as error:
-        print(f"painplan check: {error}", file=sys.stderr)
-        return 2
     try:
         body = json.loads(_read(getattr(args, "input", "-") or "-"))
     except OSError as error:

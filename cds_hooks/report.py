@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from pathlib import Path
-
-from flask import Flask
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from cds_hooks import store
-from guideline.config import ConfigError
-from smart_app.config import load_settings
-from smart_app.db import database_url
 
 
 def report_rows(engine: Engine) -> list[dict]:
@@ -42,18 +33,3 @@ def format_table(rows: list[dict]) -> str:
     if not rows:
         lines.append("no cards issued yet")
     return "\n".join(lines)
-
-
-def run_feedback_report(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(config_file=getattr(args, "config", None))
-    except ConfigError as error:
-        print(f"painplan feedback-report: {error}", file=sys.stderr)
-        return 2
-    # The same database the app uses: Flask's instance folder for the app package unless configured.
-    instance = Path(Flask("smart_app", instance_path=settings.instance_path or None).instance_path)
-    engine = create_engine(database_url(settings, instance))
-    store.create_tables(engine)
-    rows = report_rows(engine)
-    print(json.dumps({"checks": rows}, indent=2) if getattr(args, "json", False) else format_table(rows))
-    return 0

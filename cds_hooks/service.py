@@ -21,13 +21,13 @@ from cds_hooks.errors import RequestError, operation_outcome
 from cds_hooks.gather import gather
 from cds_hooks.request import parse_hook_request
 from cds_hooks.services import SERVICES, templates
+from cds_hooks.settings import CdsSettings
 from guideline.cards import Card
 from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
 from guideline.record import ReadProblem, build_record, iter_resources
-from smart_app.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def error_result(error: RequestError, hook_instance: str | None = None) -> HookR
 def run_hook(
     service_id: str,
     body: Any,
-    settings: Settings,
+    settings: CdsSettings,
     *,
     engine: Engine | None = None,
     network: bool = True,
@@ -172,7 +172,7 @@ def run_hook(
     )
 
 
-def failed_call_body(service_id: str, settings: Settings) -> dict[str, Any]:
+def failed_call_body(service_id: str, settings: CdsSettings) -> dict[str, Any]:
     """The answer when the call itself failed unexpectedly: one card naming every check of the hook as not run
     (a bare empty list would read as "all clear"). Built from constants only, so it cannot fail the same way."""
     service = SERVICES.get(service_id)

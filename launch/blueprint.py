@@ -11,12 +11,12 @@ from launch.cookies import STATE_COOKIE_SECONDS, set_launch_cookie, state_cookie
 from launch.pages import problem_page, secure_headers
 from launch.service import EXTENSION_KEY, build_service, current_service
 from launch.session import LaunchError, redirect_to_plan
-from smart_app.config import Settings
+from launch.settings import LaunchSettings
 
 STATE_COOKIE_PATH = "/launch"
 
 
-def create_launch_blueprint(settings: Settings, engine: Engine) -> Blueprint:
+def create_launch_blueprint(settings: LaunchSettings, engine: Engine) -> Blueprint:
     blueprint = Blueprint("launch", __name__)
 
     @blueprint.record_once

@@ -6,7 +6,7 @@ import hashlib
 
 from flask import Request, Response
 
-from smart_app.config import Settings
+from launch.settings import LaunchSettings
 
 SESSION_COOKIE_PREFIX = "pp_launch_"
 STATE_COOKIE_PREFIX = "pp_auth_"
@@ -25,7 +25,7 @@ def state_cookie_name(state: str) -> str:
 
 
 def set_launch_cookie(
-    response: Response, request: Request, settings: Settings, name: str, value: str, max_age: int, path: str
+    response: Response, request: Request, settings: LaunchSettings, name: str, value: str, max_age: int, path: str
 ) -> None:
     """HttpOnly, Secure, SameSite=None and Partitioned, so it works inside an EHR iframe.
 
@@ -48,7 +48,7 @@ def set_launch_cookie(
     )
 
 
-def frame_ancestors_header(settings: Settings) -> str:
+def frame_ancestors_header(settings: LaunchSettings) -> str:
     """The Content-Security-Policy value that lets only the configured EHR origins frame our pages."""
     sources = " ".join(settings.frame_ancestors) or "'self'"
     return f"frame-ancestors {sources}"

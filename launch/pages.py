@@ -6,7 +6,7 @@ from flask import Response
 from markupsafe import escape
 
 from launch.cookies import frame_ancestors_header
-from smart_app.config import Settings
+from launch.settings import LaunchSettings
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -31,7 +31,7 @@ p.note {{ color: #5a6472; font-size: 0.9rem; }}
 """
 
 
-def secure_headers(response: Response, settings: Settings) -> Response:
+def secure_headers(response: Response, settings: LaunchSettings) -> Response:
     """Headers every launch page carries: framable by the EHR only, never cached, no Referer leaks."""
     response.headers["Content-Security-Policy"] = frame_ancestors_header(settings)
     response.headers["Cache-Control"] = "no-store"
@@ -41,7 +41,9 @@ def secure_headers(response: Response, settings: Settings) -> Response:
     return response
 
 
-def problem_page(settings: Settings, message: str, status: int, title: str = "The plan could not open") -> Response:
+def problem_page(
+    settings: LaunchSettings, message: str, status: int, title: str = "The plan could not open"
+) -> Response:
     body = _PAGE.format(title=escape(title), message=escape(message))
     response = Response(body, status=status, mimetype="text/html")
     return secure_headers(response, settings)

@@ -12,7 +12,7 @@ from launch.clients import SmartClient, load_clients
 from launch.crypto import TokenCipher
 from launch.discovery import DiscoveryCache
 from launch.identity import JwksCache
-from smart_app.config import Settings
+from launch.settings import LaunchSettings
 
 EXTENSION_KEY = "painplan.launch"
 DISCOVERY_TIMEOUT_CAP = 3.0  # some servers take seconds to 404 on .well-known; never let a launch hang on it
@@ -20,7 +20,7 @@ DISCOVERY_TIMEOUT_CAP = 3.0  # some servers take seconds to 404 on .well-known; 
 
 @dataclass(frozen=True)
 class LaunchService:
-    settings: Settings
+    settings: LaunchSettings
     engine: Engine
     clients: Mapping[str, SmartClient]
     discovery: DiscoveryCache
@@ -32,7 +32,7 @@ class LaunchService:
         return self.settings.public_url.rstrip("/") + "/launch/callback"
 
 
-def build_service(settings: Settings, engine: Engine, app_secret: str) -> LaunchService:
+def build_service(settings: LaunchSettings, engine: Engine, app_secret: str) -> LaunchService:
     timeout = min(settings.fhir_timeout, DISCOVERY_TIMEOUT_CAP)
     return LaunchService(
         settings=settings,
@@ -48,7 +48,7 @@ def service_for(app: Flask) -> LaunchService:
     """The app's service; built on first use when the launch blueprint was not registered (tests, tools)."""
     service = app.extensions.get(EXTENSION_KEY)
     if service is None:
-        service = build_service(app.config["PAINPLAN"], app.extensions["painplan.db"], str(app.secret_key))
+        service = build_service(app.config["PAINPLAN_LAUNCH"], app.extensions["painplan.db"], str(app.secret_key))
         app.extensions[EXTENSION_KEY] = service
     return service
 

@@ -24,7 +24,7 @@ from launch.cookies import frame_ancestors_header as _frame_ancestors_header
 from launch.crypto import digest, random_secret, same_digest
 from launch.oauth import refresh
 from launch.service import LaunchService, current_service
-from smart_app.config import Settings
+from launch.settings import LaunchSettings
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class LaunchError(Exception):
         self.status = status
 
 
-def frame_ancestors_header(settings: Settings) -> str:
+def frame_ancestors_header(settings: LaunchSettings) -> str:
     return _frame_ancestors_header(settings)
 
 

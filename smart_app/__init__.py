@@ -25,6 +25,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["PAINPLAN"] = settings
+    app.config["PAINPLAN_LAUNCH"] = settings.launch
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
 
     from smart_app.db import init_db
@@ -41,8 +42,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from smart_app.plan_view import create_plan_blueprint
 
     app.register_blueprint(health_bp)
-    app.register_blueprint(create_cds_blueprint(settings, engine))
-    app.register_blueprint(create_launch_blueprint(settings, engine))
+    app.register_blueprint(create_cds_blueprint(settings.cds, engine))
+    app.register_blueprint(create_launch_blueprint(settings.launch, engine))
     app.register_blueprint(create_plan_blueprint(settings))
     if settings.demo:
         from smart_app.demo import create_demo_blueprint

@@ -47,9 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_mme(args)
     if args.command == "check":
-        from cds_hooks.offline import run_check
+        from smart_app.commands import run_check_command
 
-        return run_check(args)
+        return run_check_command(args)
     if args.command == "serve":
         from smart_app.server import run_serve
 
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(args)
     if args.command == "feedback-report":
-        from cds_hooks.report import run_feedback_report
+        from smart_app.commands import run_feedback_report
 
         return run_feedback_report(args)
     return 2

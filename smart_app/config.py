@@ -6,19 +6,21 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, time
+from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES, CdsSettings
 from guideline.config import ConfigError, GuidelineConfig
+from launch.settings import LaunchSettings
 
 ENV_PREFIX = "PAINPLAN_"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the app factory needs; clinical settings live in `guideline`."""
+    """Everything the app needs; each face reads its own part (`cds`, `launch`), clinical settings are `guideline`."""
 
     public_url: str = "http://127.0.0.1:8765"
     auth: str = "required"
@@ -26,6 +28,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     database_url: str = ""
     fhir_timeout: float = 2.5
+    fhir_budget_bytes: int = DEFAULT_FHIR_BUDGET_BYTES
     today: date | None = None
     allow_http: bool = False
     secret_key: str = ""
@@ -41,12 +44,19 @@ class Settings:
     log_level: str = "INFO"
     guideline: GuidelineConfig = field(default_factory=GuidelineConfig.from_mapping)
 
+    @cached_property
+    def cds(self) -> CdsSettings:
+        """What the CDS Hooks face reads."""
+        return CdsSettings(**{name: getattr(self, name) for name in _CDS_FIELDS})
+
+    @cached_property
+    def launch(self) -> LaunchSettings:
+        """What the SMART launch face reads."""
+        return LaunchSettings(**{name: getattr(self, name) for name in _LAUNCH_FIELDS})
+
     def evaluation_now(self) -> datetime:
         """The moment checks are evaluated at: noon local time on PAINPLAN_TODAY (tests, demos), else now."""
-        tz = ZoneInfo(self.guideline["timezone"])
-        if self.today is not None:
-            return datetime.combine(self.today, time(12, 0), tzinfo=tz)
-        return datetime.now(tz)
+        return self.cds.evaluation_now()
 
     @property
     def auth_required(self) -> bool:
@@ -54,6 +64,10 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+_CDS_FIELDS = tuple(f.name for f in fields(CdsSettings))
+_LAUNCH_FIELDS = tuple(f.name for f in fields(LaunchSettings))
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:

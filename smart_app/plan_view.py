@@ -267,7 +267,7 @@ def _secure(response: Response, settings: Settings) -> Response:
 
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"object-src 'none'; base-uri 'none'; form-action 'self'; {frame_ancestors_header(settings)}"
+        f"object-src 'none'; base-uri 'none'; form-action 'self'; {frame_ancestors_header(settings.launch)}"
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -12,7 +12,8 @@ from cds_support import db, hook_request, make_app, oxycodone_draft, topics
 
 from cds_hooks import store
 from cds_hooks.feedback import add_duration, load_snoozes
-from cds_hooks.report import report_rows, run_feedback_report
+from cds_hooks.report import report_rows
+from smart_app.commands import run_feedback_report
 
 PAINPLAN_REASONS = "http://painplan.example/fhir/CodeSystem/painplan-override-reason"
 CDC_REASONS = "http://fhir.org/guides/cdc/opioid-cds/CodeSystem/opioidcds-overrideReasons"

@@ -1,0 +1,38 @@
+"""The settings the CDS Hooks face reads; the app's loader builds them from PAINPLAN_* variables and TOML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from guideline.config import GuidelineConfig
+
+DEFAULT_FHIR_BUDGET_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CdsSettings:
+    """Authentication, limits and the clinical configuration of the hook services."""
+
+    public_url: str = "http://127.0.0.1:8765"
+    auth: str = "required"
+    trusted_clients: str = ""
+    cors_origins: tuple[str, ...] = ()
+    fhir_timeout: float = 2.5
+    fhir_budget_bytes: int = DEFAULT_FHIR_BUDGET_BYTES
+    today: date | None = None
+    allow_http: bool = False
+    max_body_bytes: int = 5 * 1024 * 1024
+    guideline: GuidelineConfig = field(default_factory=GuidelineConfig.from_mapping)
+
+    @property
+    def auth_required(self) -> bool:
+        return self.auth != "off"
+
+    def evaluation_now(self) -> datetime:
+        """The moment checks are evaluated at: noon local time on the pinned date (tests, demos), else now."""
+        tz = ZoneInfo(self.guideline["timezone"])
+        if self.today is not None:
+            return datetime.combine(self.today, time(12, 0), tzinfo=tz)
+        return datetime.now(tz)

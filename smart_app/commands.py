@@ -1,0 +1,74 @@
+"""`painplan check` and `painplan feedback-report`: load the settings, then hand the face its part."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from guideline.config import ConfigError
+from smart_app.config import Settings, load_settings
+
+
+def parse_today(value: str | None) -> date | None:
+    """A --today value as a date, or a ConfigError that says what is wrong with it."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise ConfigError(f"--today: {value!r} is not a date YYYY-MM-DD ({error})") from error
+
+
+def settings_for(command: str, args: argparse.Namespace, **overrides: object) -> Settings | None:
+    """The validated settings, or None after printing one line naming the bad key (the caller exits 2)."""
+    try:
+        today = parse_today(getattr(args, "today", None))
+        if today is not None:
+            overrides["today"] = today
+        return load_settings(config_file=getattr(args, "config", None), **overrides)
+    except ConfigError as error:
+        print(f"painplan {command}: {error}", file=sys.stderr)
+        return None
+
+
+def run_check_command(args: argparse.Namespace) -> int:
+    from cds_hooks.offline import run_check
+
+    settings = settings_for("check", args)
+    return 2 if settings is None else run_check(args, settings.cds)
+
+
+def run_feedback_report(args: argparse.Namespace) -> int:
+    """Print override rates from the service's database; exit 2 with one line when it cannot be opened."""
+    from cds_hooks import store
+    from cds_hooks.report import format_table, report_rows
+    from smart_app.db import database_url, instance_folder, make_engine
+
+    settings = settings_for("feedback-report", args)
+    if settings is None:
+        return 2
+    instance = instance_folder(settings)
+    url = database_url(settings, instance)
+    if url.startswith("sqlite") and not instance.is_dir():
+        print(
+            f"painplan feedback-report: the instance folder {instance} does not exist "
+            "(set PAINPLAN_INSTANCE_PATH to the folder `painplan serve` uses)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        engine = make_engine(url)
+        store.create_tables(engine)
+        rows = report_rows(engine)
+    except ConfigError as error:
+        print(f"painplan feedback-report: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"painplan feedback-report: cannot read the database ({type(error).__name__})", file=sys.stderr)
+        return 2
+    print(json.dumps({"checks": rows}, indent=2) if getattr(args, "json", False) else format_table(rows))
+    return 0

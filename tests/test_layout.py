@@ -1,0 +1,68 @@
+"""Imports point one way, read from the source: faces never import the app they are mounted in, the domain no face."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from cds_hooks.settings import CdsSettings
+from launch.settings import LaunchSettings
+from smart_app.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (inside functions too), as dotted names."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for module in imported_modules(path):
+            if any(module == name or module.startswith(name + ".") for name in forbidden):
+                found.append(f"{path.relative_to(ROOT)} imports {module}")
+    return found
+
+
+@pytest.mark.parametrize("face", ["cds_hooks", "launch"])
+def test_faces_do_not_import_the_app_package(face):
+    assert offenders(face, ("smart_app",)) == []
+
+
+def test_the_domain_imports_no_face_and_no_web_library():
+    assert offenders("guideline", ("cds_hooks", "launch", "smart_app", "flask", "werkzeug", "requests")) == []
+
+
+def test_the_analysis_sees_imports_inside_functions(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from smart_app.db import make_engine\n    import flask.json\n")
+    assert imported_modules(module) == {"smart_app.db", "flask.json"}
+
+
+def test_the_app_settings_carry_every_face_setting():
+    app_fields = {f.name for f in fields(Settings)}
+    assert {f.name for f in fields(CdsSettings)} <= app_fields
+    assert {f.name for f in fields(LaunchSettings)} <= app_fields
+
+
+def test_each_face_gets_the_loaded_values():
+    settings = load_settings(
+        env={"PAINPLAN_PUBLIC_URL": "https://pp.example", "PAINPLAN_SMART_DEFAULT_ISS": "https://ehr.example/fhir"},
+        today="2026-06-15",
+    )
+    assert settings.cds.public_url == settings.launch.public_url == "https://pp.example"
+    assert settings.cds.today.isoformat() == "2026-06-15"
+    assert settings.launch.smart_default_iss == "https://ehr.example/fhir"
+    assert settings.cds.guideline is settings.guideline
