@@ -69,9 +69,9 @@ DEFAULTS: dict[str, Any] = {
     "condition": {"extra_categories": []},
     "exclusions": {
         "age_under_18": {"enabled": True},
-        "sickle_cell": {"enabled": True, "require_active": False},
-        "active_cancer": {"enabled": True},
-        "terminal_condition": {"enabled": True},
+        "sickle_cell": {"enabled": True, "require_active": False, "add_codes": [], "remove_codes": []},
+        "active_cancer": {"enabled": True, "add_codes": [], "remove_codes": []},
+        "terminal_condition": {"enabled": True, "add_codes": [], "remove_codes": []},
         "hospice_palliative": {
             "enabled": True,
             "encounter_months": 12,

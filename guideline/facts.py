@@ -13,7 +13,7 @@ from guideline.clinical import condition_name, is_active, is_visible, performed_
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.context import HookContext
 from guideline.exclusions import ExclusionFinding, general_exclusions
-from guideline.history import Exposure, exposure
+from guideline.history import Exposure, dispense_time, exposure
 from guideline.mme import MmeSummary, compute_mme
 from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure
 from guideline.supply import Supply, duration_class, order_supply
@@ -22,13 +22,18 @@ from guideline.terminology import (
     CNS_DEPRESSANT,
     MOUD,
     MOUD_BUP,
+    NALOXONE_RESCUE,
     NALTREXONE,
     OPIOID,
+    OUD_TREATMENT_OPIOID,
     Terminology,
     load_terminology,
 )
 from guideline.timeutil import in_last_days, in_last_months, months_before
 from guideline.uds import UdsResult, uds_results
+
+# A fill in hand or being handed over: the patient has (or is getting) the kit.
+NALOXONE_FILL_STATUSES = frozenset({"completed", "in-progress"})
 
 
 class Facts:
@@ -127,7 +132,9 @@ class Facts:
     def exposure(self) -> Exposure:
         return exposure(
             self.record,
-            is_opioid=lambda item: self.is_in(OPIOID, item),
+            # Buprenorphine or methadone for opioid use disorder is treatment, not pain therapy: months of it are not
+            # long-term opioid therapy for pain (Recommendations 6 and 7).
+            is_opioid=lambda item: self.is_in(OPIOID, item) and not self.is_in(OUD_TREATMENT_OPIOID, item),
             # Buprenorphine and methadone build tolerance, naltrexone does not (5.3).
             counts_for_naive=lambda item: (
                 self.is_in(OPIOID, item) or (self.is_in(MOUD, item) and not self.is_in(NALTREXONE, item))
@@ -135,6 +142,34 @@ class Facts:
             supply_of=self.supply,
             now=self.now,
             config=self.config,
+        )
+
+    # -- naloxone on hand (guideline 10.5) ---------------------------------------------------------------------
+
+    @cached_property
+    def has_naloxone(self) -> bool:
+        """A rescue product (never buprenorphine/naloxone) drafted now, on an active order, or ordered or filled
+        within the naloxone check's possession window; any category counts. Every card that would otherwise
+        say "offer naloxone" reads this, so none asks to offer it to a patient who has it."""
+        months = int(self.config.check("naloxone").options["possession_months"])
+        for order in self.record.orders:
+            if not self.is_in(NALOXONE_RESCUE, order):
+                continue
+            if order.is_draft:
+                if order.status not in order_rules.IGNORED_DRAFT_STATUSES:
+                    return True
+                continue
+            if order.status in ("active", "on-hold"):
+                return True
+            if order.status == "completed" and self.within_months(
+                order.authored_on or order_rules.order_start(order), months
+            ):
+                return True
+        return any(
+            d.status in NALOXONE_FILL_STATUSES
+            and self.is_in(NALOXONE_RESCUE, d)
+            and self.within_months(dispense_time(d), months)
+            for d in self.record.dispenses
         )
 
     # -- clinical reading (guideline 6) ------------------------------------------------------------------------

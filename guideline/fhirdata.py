@@ -18,6 +18,9 @@ LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 UCUM = "http://unitsofmeasure.org"
 MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
+# STU3's code system for the same codes (inpatient, outpatient, community, discharge).
+MEDREQ_CATEGORY_STU3 = "http://hl7.org/fhir/medication-request-category"
+MEDREQ_CATEGORY_SYSTEMS = frozenset({MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3})
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 US_CORE_CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"

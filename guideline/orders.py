@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from guideline.clinical import local_reference
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import MEDREQ_CATEGORY
+from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS
 from guideline.record import MedOrder
 from guideline.supply import Supply
 from guideline.timeutil import local_date
@@ -23,8 +23,9 @@ def is_ambulatory(order: MedOrder, config: GuidelineConfig) -> bool:
     if not codings and not any(concept.text for concept in order.categories):
         return True
     wanted = set(config["ambulatory_categories"])
-    # The sandbox sends the category without a system; a bare code from the HL7 list is still that code.
-    return any(c.code in wanted and c.system in (MEDREQ_CATEGORY, None) for c in codings)
+    # R4 and STU3 name the same codes in two code systems; the sandbox sends the category without a system, and a
+    # bare code from the HL7 list is still that code.
+    return any(c.code in wanted and (c.system is None or c.system in MEDREQ_CATEGORY_SYSTEMS) for c in codings)
 
 
 def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, RXNORM, SNOMED, Concept
@@ -28,6 +29,10 @@ BENZO = "BENZO"
 CNS_DEPRESSANT = "CNS_DEPRESSANT"
 NALOXONE_RESCUE = "NALOXONE_RESCUE"
 MOUD_BUP = "MOUD_BUP"
+# Opioids whose form marks them as treatment for opioid use disorder, never pain therapy: the A.4 buprenorphine
+# products and the methadone forms only opioid treatment programs dispense (dispersible 40 mg tablets, 10 mg/mL
+# concentrate). Their supply is not pain exposure (long-term therapy, recent start) for Recommendations 6 and 7.
+OUD_TREATMENT_OPIOID = "OUD_TREATMENT_OPIOID"
 MOUD = "MOUD"
 NALTREXONE = "NALTREXONE"
 BUPRENORPHINE = "BUPRENORPHINE"
@@ -107,6 +112,9 @@ MOUD_BUP_CODES = _code_list(
     1797650 1797655
     """
 )
+# Methadone forms dispensed only by opioid treatment programs: 40 mg tablets for oral suspension (generic, Diskets,
+# Methadose) and the 10 mg/mL oral concentrate (generic, Methadose).
+METHADONE_OUD_CODES = _code_list("1990745 864978 864980 991147 991149")
 # A.5: oral naltrexone 50 mg, extended-release injectable 380 mg, and the ingredient itself.
 NALTREXONE_INGREDIENT = "7243"
 NALTREXONE_CODES: frozenset[str] = frozenset({"1483744", "637213", NALTREXONE_INGREDIENT})
@@ -296,8 +304,31 @@ def _data() -> _Data:
     for rxcui, name in NALTREXONE_DISPLAYS.items():
         displays.setdefault((RXNORM, rxcui), name)
     data = _Data(valuesets=valuesets, displays=displays, drugs=drugs, legacy_opioids=legacy)
-    _check_counts(data)
-    return data
+    _check_counts(data)  # the counts describe the upstream expansions, before the project's corrections
+    try:
+        corrections = json.loads((DATA_DIR / CORRECTIONS_FILE).read_text(encoding="utf-8"))["corrections"]
+    except (OSError, KeyError, ValueError) as error:
+        raise TerminologyError(f"cannot read {CORRECTIONS_FILE} in {DATA_DIR}: {error}") from error
+    return _corrected(data, corrections)
+
+
+CORRECTIONS_FILE = "valueset-corrections.json"
+
+
+def _corrected(data: _Data, corrections: Mapping[str, Mapping[str, Any]]) -> _Data:
+    """The value sets with the project's corrections (codes added and removed, each set with its reason)."""
+    valuesets = dict(data.valuesets)
+    displays = dict(data.displays)
+    for key, change in corrections.items():
+        if key not in valuesets:
+            raise TerminologyError(f"{CORRECTIONS_FILE} corrects {key}, which is not a packaged value set")
+        added = {(system, code) for system, code, *_ in change.get("add", ())}
+        removed = {(system, code) for system, code, *_ in change.get("remove", ())}
+        for system, code, *display in change.get("add", ()):
+            if display:
+                displays.setdefault((system, code), display[0])
+        valuesets[key] = (valuesets[key] | added) - removed
+    return _Data(valuesets=valuesets, displays=displays, drugs=data.drugs, legacy_opioids=data.legacy_opioids)
 
 
 def _check_counts(data: _Data) -> None:
@@ -329,6 +360,42 @@ class _Options:
     naloxone_extra: tuple[str, ...]
     moud_extra: tuple[str, ...]
     count_poisoning_as_oud: bool
+    # Site changes to the condition sets of the general exclusions: set name → (codes added, codes removed).
+    exclusion_codes: tuple[tuple[str, frozenset[Code], frozenset[Code]], ...] = ()
+
+
+# The general exclusions whose condition codes a site may add to or remove from, and the set each one reads.
+EXCLUSION_CODE_SETS: dict[str, str] = {
+    "sickle_cell": SICKLE_CELL,
+    "active_cancer": MALIGNANT_CANCER,
+    "terminal_condition": TERMINAL,
+}
+
+
+def _coded(values: object, key: str) -> frozenset[Code]:
+    """Codes written "system|code" (an ICD-10-CM or SNOMED CT condition code with its system URL)."""
+    if values is None:
+        return frozenset()
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ConfigError(f'{key} must be a list of "system|code" strings')
+    codes: set[Code] = set()
+    for value in values:
+        system, _, code = value.partition("|") if isinstance(value, str) else ("", "", "")
+        if not system.strip().startswith(("http://", "https://", "urn:")) or not code.strip():
+            raise ConfigError(f'{key}: {value!r} is not a "system|code" string such as "{ICD10CM}|D57.1"')
+        codes.add((system.strip(), code.strip()))
+    return frozenset(codes)
+
+
+def _exclusion_codes(config: GuidelineConfig) -> tuple[tuple[str, frozenset[Code], frozenset[Code]], ...]:
+    changes = []
+    for name, set_name in EXCLUSION_CODE_SETS.items():
+        settings = config["exclusions"][name]
+        added = _coded(settings.get("add_codes"), f"exclusions.{name}.add_codes")
+        removed = _coded(settings.get("remove_codes"), f"exclusions.{name}.remove_codes")
+        if added or removed:
+            changes.append((set_name, added, removed))
+    return tuple(changes)
 
 
 def _rxnorm_codes(values: object, key: str) -> tuple[str, ...]:
@@ -353,6 +420,7 @@ def _options(config: GuidelineConfig) -> _Options:
         naloxone_extra=_rxnorm_codes(config["naloxone"]["extra_rescue_codes"], "naloxone.extra_rescue_codes"),
         moud_extra=_rxnorm_codes(config["oud"]["extra_moud_codes"], "oud.extra_moud_codes"),
         count_poisoning_as_oud=bool(config["oud"]["count_poisoning_as_oud"]),
+        exclusion_codes=_exclusion_codes(config),
     )
 
 
@@ -440,6 +508,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         CNS_DEPRESSANT: cns,
         NALOXONE_RESCUE: naloxone,
         MOUD_BUP: moud_bup,
+        OUD_TREATMENT_OPIOID: moud_bup | (_rx(METHADONE_OUD_CODES) & moud),
         MOUD: moud,
         NALTREXONE: naltrexone,
         BUPRENORPHINE: buprenorphine,
@@ -462,6 +531,8 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         PAIN_TREATMENT_PLAN: v22("pain-treatment-plan"),
         OPIATE_EXPECTED: opiate_expected,
     }
+    for set_name, added, removed in options.exclusion_codes:
+        derived[set_name] = (derived[set_name] | added) - removed
     for key, members in vs.items():
         year, set_id = key.split("/", 1)
         derived[key] = members

@@ -90,6 +90,48 @@ def test_g2_refuted_or_non_clinical_category_is_invisible() -> None:
     assert not excluded(condition(SNOMED, SICKLE_CELL, category="billing-only"))
 
 
+@pytest.mark.parametrize(
+    ("system", "code", "is_excluded"),
+    [
+        (ICD10, "D57.1", True),  # sickle-cell disease without crisis: the commonest outpatient code
+        (ICD10, "D57.00", True),
+        (ICD10, "D57.20", True),
+        (ICD10, "D57.40", True),
+        (ICD10, "D57.80", True),
+        (SNOMED, "417357006", True),
+        (SNOMED, "127040003", True),  # sickle cell anemia, a descendant of 417357006
+        (ICD10, "D57.3", False),  # sickle-cell trait: a carrier state, not the disease
+        (SNOMED, "16402000", False),  # sickle cell trait
+    ],
+)
+def test_g2_sickle_cell_disease_excludes_and_the_trait_does_not(system: str, code: str, is_excluded: bool) -> None:
+    assert excluded(condition(system, code)) is is_excluded
+
+
+def test_g2_a_site_can_add_and_remove_exclusion_codes() -> None:
+    local = "http://example.org/local-problems"
+    config = {
+        "exclusions": {
+            "sickle_cell": {"add_codes": [f"{local}|SCD-9"], "remove_codes": [f"{ICD10}|D57.1"]},
+            "active_cancer": {"remove_codes": [f"{ICD10}|{BREAST_CANCER}"]},
+        }
+    }
+    assert excluded(condition(local, "SCD-9"), config=config)
+    assert not excluded(condition(ICD10, "D57.1"), config=config)
+    assert not excluded(condition(ICD10, BREAST_CANCER), config=config)
+    assert excluded(condition(ICD10, "D57.00"), config=config)  # the rest of the set is untouched
+
+
+@pytest.mark.parametrize("bad", [["D57.1"], "http://hl7.org/fhir/sid/icd-10-cm|D57.1", [f"{ICD10}|"], [42]])
+def test_g2_a_malformed_site_code_is_a_config_error_naming_the_key(bad: Any) -> None:
+    from guideline.config import ConfigError, GuidelineConfig
+    from guideline.terminology import load_terminology
+
+    config = GuidelineConfig.from_mapping({"exclusions": {"sickle_cell": {"add_codes": bad}}})
+    with pytest.raises(ConfigError, match="exclusions.sickle_cell.add_codes"):
+        load_terminology(config)
+
+
 # -- G3 active cancer ------------------------------------------------------------------------------------------
 
 

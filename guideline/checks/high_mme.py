@@ -67,7 +67,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "long-term opioids, consider a gradual taper if benefits no longer outweigh risks — never stop "
             "opioids abruptly.",
             "MME is a risk indicator, not a table for converting one opioid to another.",
-            "Naloxone is recommended at this dose (PainPlan offers it in its own card).",
+            "The patient has naloxone on record; check that it is still at hand and not expired."
+            if facts.has_naloxone
+            else "Naloxone is recommended at this dose (PainPlan offers it in its own card).",
             based_on(
                 "current outpatient opioid orders and today's draft orders, with the "
                 f"{_profile_label(mme.profile)} conversion factors."

@@ -18,12 +18,9 @@ from guideline.checks.common import (
 from guideline.clinical import condition_date
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.history import dispense_time
 from guideline.mme import format_mme
-from guideline.orders import IGNORED_DRAFT_STATUSES
 from guideline.record import Condition, MedOrder
 from guideline.terminology import (
-    NALOXONE_RESCUE,
     OPIOID_POISONING,
     OUD,
     SLEEP_BREATHING,
@@ -52,7 +49,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     risks = _risk_factors(facts, settings)
     if not risks:
         return None
-    if _has_naloxone(facts, int(settings["possession_months"])):
+    if facts.has_naloxone:
         return None
     return _card(facts, settings, risks)
 
@@ -105,30 +102,37 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
     for key, label, short, found in conditions:
         if found:
             risks.append(RiskFactor(key, label, short, tuple(_condition_evidence(facts, c) for c in found)))
+    unprescribed = _unprescribed_fentanyl_or_heroin(facts)
+    if unprescribed:
+        risks.append(
+            RiskFactor(
+                "R6",
+                "Fentanyl or heroin found in a urine drug test, not prescribed",
+                "fentanyl or heroin in a urine test",
+                unprescribed,
+            )
+        )
     return tuple(risks)
 
 
-# -- already has naloxone --------------------------------------------------------------------------------------
+# Illicit fentanyl and heroin carry the highest overdose risk of any exposure a urine test can show.
+OVERDOSE_RISK_SUBSTANCES = ("fentanyl", "heroin")
+UDS_RISK_MONTHS = 12
 
 
-def _has_naloxone(facts: Facts, months: int) -> bool:
-    """A rescue product (never buprenorphine/naloxone) ordered or dispensed recently, or drafted now; any
-    category counts."""
-    for order in facts.record.orders:
-        if not facts.is_in(NALOXONE_RESCUE, order):
-            continue
-        if order.is_draft and order.status not in IGNORED_DRAFT_STATUSES:
-            return True
-        if order.is_draft:
-            continue
-        if order.status == "active":
-            return True
-        if order.status == "completed" and facts.within_months(order.authored_on, months):
-            return True
-    return any(
-        d.status == "completed" and facts.is_in(NALOXONE_RESCUE, d) and facts.within_months(dispense_time(d), months)
-        for d in facts.record.dispenses
-    )
+def _unprescribed_fentanyl_or_heroin(facts: Facts) -> tuple[str, ...]:
+    """Positive results for fentanyl or heroin (6-MAM) in the last 12 months that no prescription explains."""
+    found = []
+    for result in facts.uds_results_since(UDS_RISK_MONTHS):
+        for substance in result.substances:
+            if (
+                substance.substance in OVERDOSE_RISK_SUBSTANCES
+                and substance.unexpected
+                and substance.value == "positive"
+            ):
+                day = result.day.isoformat() if result.day else "date unknown"
+                found.append(f"{result.name} ({day}): positive for {substance.label}, not prescribed")
+    return tuple(found)
 
 
 # -- the card --------------------------------------------------------------------------------------------------
@@ -158,7 +162,8 @@ def _card(facts: Facts, settings: CheckSettings, risks: tuple[RiskFactor, ...]) 
             "kit and do not count as having naloxone.",
             based_on(
                 "current opioid and sedative orders including today's drafts, the total daily dose (MME), "
-                "diagnoses on record, and naloxone orders or dispenses in the last "
+                "diagnoses on record, urine drug tests of the last 12 months, and naloxone orders or dispenses in "
+                "the last "
                 f"{months} months (none found)."
             ),
         )

@@ -123,8 +123,10 @@ def _summary(facts: Facts, overlap: Overlap, variant: Variant) -> str:
     """The drug pair by name: full names first, then shorter forms, until it fits in 139 characters."""
     if variant == "moud":
         lead, tail = "Coordinate care: ", " — keep OUD treatment going"
-    elif variant == "benzo":
+    elif variant == "benzo" and _sedative_word(facts, overlap) == "benzodiazepine":
         lead, tail = "Opioid with benzodiazepine: ", " — higher risk of fatal overdose"
+    elif variant == "benzo":  # a benzodiazepine and another sedative: neither is called the other
+        lead, tail = "Opioid with benzodiazepine and sedative: ", " — higher risk of fatal overdose"
     else:
         lead, tail = "Opioid with a sedating medicine: ", " — higher risk of fatal overdose"
     opioid_options = _name_options(facts, overlap.opioids)
@@ -164,7 +166,7 @@ def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
         options = (
             "**Options:** coordinate care with the other prescriber; review whether the sedating medicine is "
             "still needed and at what dose; if it is to be stopped, taper it gradually. Do not withhold or stop "
-            "buprenorphine treatment because of benzodiazepine use. Offer naloxone."
+            f"buprenorphine treatment because of {_sedative_word(facts, overlap)} use. " + _naloxone_advice(facts, "")
         )
     else:
         why = (
@@ -173,8 +175,8 @@ def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
         )
         options = (
             "**Options:** consider whether both medicines are needed, or a lower dose of one; check the PDMP for "
-            "prescriptions from other clinicians. If a benzodiazepine is to be stopped, taper it gradually — "
-            "never abruptly. Offer naloxone if both continue."
+            f"prescriptions from other clinicians. If the {_sedative_word(facts, overlap)} is to be stopped, taper "
+            "it gradually — never abruptly. " + _naloxone_advice(facts, " if both continue")
         )
     hook_note = (
         "active outpatient orders"
@@ -225,3 +227,19 @@ def _card(facts: Facts, settings: CheckSettings, overlap: Overlap, variant: Vari
             "sedatives": [facts.name(o) for o in overlap.sedatives],
         },
     )
+
+
+def _naloxone_advice(facts: Facts, condition: str) -> str:
+    """Offer naloxone, unless the patient already has it (then a reminder that it should be at hand)."""
+    if facts.has_naloxone:
+        return "The patient has naloxone on record; make sure it is at hand."
+    return f"Offer naloxone{condition}."
+
+
+def _sedative_word(facts: Facts, overlap: Overlap) -> str:
+    """What to call the sedatives: "benzodiazepine" only when every one is; a z-drug, barbiturate or other
+    CNS depressant is never called a benzodiazepine."""
+    benzos = sum(1 for o in overlap.sedatives if facts.is_in(BENZO, o))
+    if benzos == len(overlap.sedatives):
+        return "benzodiazepine"
+    return "benzodiazepine or other sedating medicine" if benzos else "sedating medicine"

@@ -126,7 +126,9 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
                     "Methadone: through an opioid treatment program.",
                     "Extended-release naltrexone injection.",
                     f"Referral for treatment{': ' + referral_text if referral_text else ''}.",
-                    "Offer naloxone as well.",
+                    "Naloxone is on record; make sure it is at hand."
+                    if facts.has_naloxone
+                    else "Offer naloxone as well.",
                 )
             ),
             "Keep the patient in care: opioid use disorder is never a reason to dismiss a patient. If the "

@@ -1,0 +1,172 @@
+"""Issue 9's clinical corrections, one test per example: STU3 category, de-duplication by content, MOUD is not
+pain exposure, unprescribed fentanyl or heroin as a naloxone risk factor, and card wording."""
+
+from __future__ import annotations
+
+from builders import card, days_ago, dispense, med_request, observation, run
+
+from guideline.record import build_record
+
+OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+LORAZEPAM = "197901"  # lorazepam 1 MG Oral Tablet
+ALPRAZOLAM = "308048"
+ZOLPIDEM = "854873"  # zolpidem tartrate 10 MG Oral Tablet: a sedative, not a benzodiazepine
+NALOXONE_SPRAY = "1725059"
+SUBOXONE_FILM = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film: treatment for OUD
+BUTRANS = "1432969"  # 168 HR buprenorphine 0.015 MG/HR Transdermal System: a pain patch
+METHADONE_CONCENTRATE = "991147"  # methadone 10 MG/ML oral concentrate: opioid treatment programs only
+FENTANYL_SCREEN = "100437-3"  # a fentanyl-type urine drug screening test
+HEROIN_SCREEN = "10975-1"  # a heroin (6-MAM) urine drug screening test
+STU3_CATEGORY = "http://hl7.org/fhir/medication-request-category"
+
+
+def high_dose_draft(id: str = "ox1") -> dict:
+    """2 tablets of 5 mg every 4 hours: 90 MME/day, a naloxone risk factor on its own."""
+    return med_request(OXYCODONE, draft=True, id=id, dose=2, period=4)
+
+
+def low_dose_draft() -> dict:
+    """1 tablet of 5 mg every 6 hours for 5 days: 30 MME/day, no risk factor by dose."""
+    return med_request(OXYCODONE, draft=True, id="ox1", dose=1, period=6, supply_days=5)
+
+
+# -- STU3 category ---------------------------------------------------------------------------------------------
+
+
+def test_an_order_with_the_stu3_outpatient_category_is_checked_like_r4() -> None:
+    draft = high_dose_draft()
+    draft["category"] = [{"coding": [{"system": STU3_CATEGORY, "code": "outpatient"}]}]
+    assert card(run("order-sign", drafts=[draft]), "high-mme") is not None
+    draft["category"] = [{"coding": [{"system": STU3_CATEGORY, "code": "community"}]}]
+    assert card(run("order-sign", drafts=[draft]), "high-mme") is not None
+
+
+def test_an_inpatient_order_is_still_skipped_in_either_code_system() -> None:
+    draft = high_dose_draft()
+    draft["category"] = [{"coding": [{"system": STU3_CATEGORY, "code": "inpatient"}]}]
+    assert run("order-sign", drafts=[draft]).cards == ()
+
+
+# -- de-duplication --------------------------------------------------------------------------------------------
+
+
+def test_rec08_on_benzodiazepine_a_prefetch_order_sharing_the_draft_id_but_another_drug_is_kept() -> None:
+    lorazepam = med_request(LORAZEPAM, id="ox1", period=8)  # the CDC example reuses the draft's id
+    evaluation = run("order-sign", drafts=[high_dose_draft("ox1")], resources=[lorazepam])
+    both = card(evaluation, "opioid-benzodiazepine")
+    assert both is not None and both.facts["sedatives"] == ["lorazepam 1 MG Oral Tablet"]
+
+
+def test_rec08_on_naloxone_a_prefetch_naloxone_sharing_the_draft_id_counts_as_naloxone_on_hand() -> None:
+    naloxone = med_request(NALOXONE_SPRAY, id="ox1")
+    evaluation = run("order-sign", drafts=[high_dose_draft("ox1")], resources=[naloxone])
+    assert card(evaluation, "naloxone") is None
+    assert card(run("order-sign", drafts=[high_dose_draft("ox1")]), "naloxone") is not None
+
+
+def test_the_ehr_copy_of_a_draft_is_still_one_order() -> None:
+    from zoneinfo import ZoneInfo
+
+    draft = high_dose_draft("ox1")
+    copy = dict(draft, status="active")
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": draft}]}
+    record = build_record([copy], ZoneInfo("America/New_York"), draft_orders=bundle)
+    assert [(o.id, o.is_draft) for o in record.orders] == [("ox1", True)]
+
+
+# -- MOUD is not pain exposure ---------------------------------------------------------------------------------
+
+
+def months_of(rxcui: str) -> list[dict]:
+    """Supply on every day of the last 90 days (three 30-day fills)."""
+    return [dispense(rxcui, days_ago(ago), days_supply=30) for ago in (89, 59, 29)]
+
+
+def test_months_of_buprenorphine_for_oud_then_post_operative_oxycodone_is_not_long_term_pain_therapy() -> None:
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=months_of(SUBOXONE_FILM))
+    assert card(evaluation, "reassessment-due") is None
+    assert not evaluation.facts.exposure.ltot
+    assert evaluation.facts.exposure.window_days == (0, 0, 0)
+
+
+def test_oud_only_methadone_is_not_pain_exposure_either() -> None:
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=months_of(METHADONE_CONCENTRATE))
+    assert card(evaluation, "reassessment-due") is None and not evaluation.facts.exposure.ltot
+
+
+def test_buprenorphine_for_pain_still_counts_as_long_term_opioid_therapy() -> None:
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=months_of(BUTRANS))
+    assert evaluation.facts.exposure.ltot
+    assert card(evaluation, "reassessment-due") is not None
+
+
+def test_buprenorphine_for_oud_still_means_the_patient_is_not_opioid_naive() -> None:
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=months_of(SUBOXONE_FILM))
+    assert not evaluation.facts.exposure.naive  # tolerance is real, whatever the reason for the supply
+
+
+# -- unprescribed fentanyl or heroin is a naloxone risk factor -------------------------------------------------
+
+
+def uds(code: str, days: int, value: str = "Positive") -> dict:
+    return observation(code, when=days_ago(days), value_string=value)
+
+
+def test_unprescribed_fentanyl_in_a_urine_test_within_12_months_calls_for_naloxone() -> None:
+    found = card(run("order-sign", drafts=[low_dose_draft()], resources=[uds(FENTANYL_SCREEN, 60)]), "naloxone")
+    assert found is not None and found.facts["risk_factors"] == ["R6"]
+    assert "fentanyl" in found.summary and "not prescribed" in found.detail
+
+
+def test_heroin_in_a_urine_test_within_12_months_calls_for_naloxone() -> None:
+    found = card(run("order-sign", drafts=[low_dose_draft()], resources=[uds(HEROIN_SCREEN, 200)]), "naloxone")
+    assert found is not None and found.facts["risk_factors"] == ["R6"]
+
+
+def test_an_old_or_negative_fentanyl_result_is_no_risk_factor() -> None:
+    assert card(run("order-sign", drafts=[low_dose_draft()]), "naloxone") is None
+    old = [uds(FENTANYL_SCREEN, 400)]
+    assert card(run("order-sign", drafts=[low_dose_draft()], resources=old), "naloxone") is None
+    negative = [uds(FENTANYL_SCREEN, 30, "Negative")]
+    assert card(run("order-sign", drafts=[low_dose_draft()], resources=negative), "naloxone") is None
+
+
+# -- naloxone never offered to a patient who has it ------------------------------------------------------------
+
+
+def test_a_naloxone_fill_being_handed_over_counts_as_having_naloxone() -> None:
+    fill = dispense(NALOXONE_SPRAY, days_ago(3), status="in-progress")
+    evaluation = run("order-sign", drafts=[high_dose_draft()], resources=[fill])
+    assert card(evaluation, "naloxone") is None
+    high = card(evaluation, "high-mme")
+    assert high is not None and "offers it in its own card" not in high.detail
+    assert "naloxone on record" in high.detail
+
+
+def test_no_card_asks_to_offer_naloxone_when_an_active_order_exists() -> None:
+    resources = [med_request(NALOXONE_SPRAY, id="nal1"), med_request(LORAZEPAM, id="lz1", period=8)]
+    evaluation = run("order-sign", drafts=[high_dose_draft()], resources=resources)
+    assert card(evaluation, "naloxone") is None
+    for found in evaluation.cards:
+        assert "offer naloxone" not in (found.summary + found.detail).lower(), found.check_id
+
+
+# -- a sedative that is not a benzodiazepine is not called one -------------------------------------------------
+
+
+def readable_text(found) -> str:
+    """The summary and the detail without its closing "based on" line (which names the classes searched)."""
+    return found.summary + "\n" + "\n\n".join(found.detail.split("\n\n")[:-1])
+
+
+def test_a_z_drug_is_never_called_a_benzodiazepine() -> None:
+    evaluation = run("order-sign", drafts=[high_dose_draft()], resources=[med_request(ZOLPIDEM, id="z1")])
+    found = card(evaluation, "opioid-benzodiazepine")
+    assert found is not None and "benzodiazepine" not in readable_text(found).lower()
+    assert "sedating medicine" in found.summary
+
+
+def test_a_benzodiazepine_with_a_z_drug_names_both_classes() -> None:
+    resources = [med_request(ALPRAZOLAM, id="a1"), med_request(ZOLPIDEM, id="z1")]
+    found = card(run("order-sign", drafts=[high_dose_draft()], resources=resources), "opioid-benzodiazepine")
+    assert found is not None and found.summary.startswith("Opioid with benzodiazepine and sedative: ")
