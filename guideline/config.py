@@ -383,17 +383,20 @@ def _validate(merged: Mapping[str, Any]) -> None:
         raise ConfigError("topic_code_style must be id or alnum")
     if merged["suggestions"]["order_intent"] not in ("proposal", "order"):
         raise ConfigError("suggestions.order_intent must be proposal or order")
+    from guideline.config_rules import consistency_errors, type_and_range_errors
+
     for check_id, table in merged["checks"].items():
         if check_id not in CHECK_IDS:
             raise ConfigError(f"unknown check: {check_id}")
-        unknown_hooks = set(table["hooks"]) - set(HOOKS)
-        if unknown_hooks:
-            raise ConfigError(f"checks.{check_id}.hooks has unknown hooks: {sorted(unknown_hooks)}")
         if "indicator" in table and table["indicator"] not in ("info", "warning", "critical"):
             raise ConfigError(f"checks.{check_id}.indicator must be info, warning or critical")
     for entry in merged["resources"]:
         if not isinstance(entry, Mapping) or not entry.get("name"):
             raise ConfigError("every resources entry needs a name")
+    # Type and range first: a consistency rule comparing "fifty" with 90 would only confuse the message.
+    errors = type_and_range_errors(DEFAULTS, merged, WHOLE_TABLES) or consistency_errors(merged, HOOKS)
+    if errors:
+        raise ConfigError(errors[0] if len(errors) == 1 else f"{errors[0]} (and {len(errors) - 1} more problems)")
 
 
 # Checks may carry `enabled` and `apply_general_exclusions` in their tables without listing them in DEFAULTS.

@@ -15,12 +15,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default=None)
     demo.add_argument("--port", type=int, default=None)
     demo.add_argument("--today", default=None, help="evaluation date YYYY-MM-DD (default: today)")
+    demo.add_argument("--reset", action="store_true", help="forget dismissed cards and feedback from earlier demos")
 
     serve = commands.add_parser("serve", help="run the service under gunicorn")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=None)
     serve.add_argument("--config", default=None, help="TOML configuration file")
+    serve.add_argument("--today", default=None, help="pin the evaluation date YYYY-MM-DD (tests, training)")
 
     check = commands.add_parser("check", help="evaluate a CDS Hooks request offline and print the response")
     check.add_argument("input", nargs="?", default="-", help="path or - for stdin")
@@ -41,7 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a bad setting anywhere ends it with one line naming the key, and exit status 2."""
+    from guideline.config import ConfigError
+
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as error:
+        print(f"painplan {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "mme":
         from smart_app.mme_command import run_mme
 

@@ -39,6 +39,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8765
     workers: int = 4
+    threads: int = 4
+    read_timeout: float = 10.0
+    queue_patience: float = 1.0
+    metrics_token: str = ""
     demo: bool = False
     instance_path: str = ""
     log_level: str = "INFO"
@@ -138,6 +142,7 @@ def load_settings(
     if not isinstance(guideline, GuidelineConfig):
         guideline = GuidelineConfig.from_mapping({**guideline_table, **(guideline or {})})
     settings = Settings(**coerced, guideline=guideline)
-    if settings.auth not in ("required", "off"):
-        raise ConfigError(f"{ENV_PREFIX}AUTH must be required or off, not {settings.auth!r}")
+    from smart_app.settings_rules import validate
+
+    validate(settings)
     return settings

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from smart_app.commands import parse_today
 from smart_app.config import Settings, load_settings
 from smart_app.demo_data import DemoPatient
 from smart_app.demo_data.orders import catalog_json
@@ -151,12 +152,26 @@ def demo_settings(args: argparse.Namespace, env: Mapping[str, str] | None = None
     base = load_settings(env)
     port = args.port or base.port
     host = args.host or base.host
-    today = date.fromisoformat(args.today) if args.today else base.today
+    today = parse_today(args.today) or base.today
     # The service calls the facade at public_url, so it must be an address this process answers on.
     public_url = env.get("PAINPLAN_PUBLIC_URL") or f"http://127.0.0.1:{port}"
     return base.with_overrides(
         auth="off", demo=True, allow_http=True, host=host, port=port, today=today, public_url=public_url
     )
+
+
+def reset_demo_database(settings: Settings) -> int:
+    """Delete the demo's own SQLite file (and its WAL companions); the service's database is never touched."""
+    from smart_app.db import DEMO_DATABASE, instance_folder
+
+    folder = instance_folder(settings)
+    removed = 0
+    for suffix in ("", "-wal", "-shm"):
+        path = folder / (DEMO_DATABASE + suffix)
+        if path.exists():
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def _quiet_handler() -> type:
@@ -178,6 +193,9 @@ def run_demo(args: argparse.Namespace) -> int:
     from smart_app import create_app
 
     settings = demo_settings(args)
+    if getattr(args, "reset", False):
+        removed = reset_demo_database(settings)
+        print(f"Demo database reset ({removed} file{'s' if removed != 1 else ''} removed).", flush=True)
     app = create_app(settings)
     server = make_server(settings.host, settings.port, app, threaded=True, request_handler=_quiet_handler())
     print(f"PainPlan demo: open {settings.public_url.rstrip('/')}/demo  (Ctrl+C to stop)", flush=True)

@@ -10,7 +10,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from guideline.config import ConfigError
-from smart_app.config import Settings, load_settings
+from smart_app.config import Settings
 
 
 class PainPlanServer(BaseApplication):
@@ -59,13 +59,13 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from smart_app.commands import settings_for
+
     overrides = {
         name: getattr(args, name) for name in ("host", "port", "workers") if getattr(args, name, None) is not None
     }
-    try:
-        settings = load_settings(config_file=getattr(args, "config", None), **overrides)
-    except ConfigError as error:
-        print(f"painplan serve: {error}", file=sys.stderr)
+    settings = settings_for("serve", args, **overrides)
+    if settings is None:
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s", stream=sys.stderr)
     try:

@@ -1,0 +1,141 @@
+"""Type, range and consistency rules for the clinical configuration; every error names the key and the reason."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+# A window (…_days, …_months) must be a positive whole number: a zero or negative window silently empties a check.
+_WINDOW = re.compile(r"(_days|_months)$")
+# Durations a snooze may last, the same words the feedback endpoint reads ("3 months", "90 days", "1 year").
+SNOOZE_DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months|year|years)\s*$", re.IGNORECASE)
+POSITIVE_COUNTS = frozenset({"prefetch.page_cap", "checks.unexpected-uds-result.max_dates"})
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a table"
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        return isinstance(value, list)
+    if isinstance(default, Mapping):
+        return isinstance(value, Mapping)
+    return True
+
+
+def _leaves(defaults: Mapping[str, Any], merged: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any, Any]]:
+    """(key, default, value) for every key the defaults define, walking nested tables."""
+    for key, default in defaults.items():
+        where = f"{path}.{key}" if path else key
+        value = merged.get(key, default)
+        if isinstance(default, Mapping) and default and isinstance(value, Mapping):
+            yield from _leaves(default, value, where)
+        else:
+            yield where, default, value
+
+
+def type_and_range_errors(defaults: Mapping[str, Any], merged: Mapping[str, Any], whole: frozenset[str]) -> list[str]:
+    """Each value has its default's type; numbers are finite and not negative; windows are positive."""
+    errors = []
+    for where, default, value in _leaves(defaults, merged, ""):
+        if where in whole:
+            continue
+        if not _same_kind(default, value):
+            errors.append(f"{where} must be {_type_name(default)}, not {_describe(value)}")
+            continue
+        if isinstance(default, list) and default and all(isinstance(item, str) for item in default):
+            if not all(isinstance(item, str) for item in value):
+                errors.append(f"{where} must be a list of text")
+            continue
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        if not math.isfinite(value):
+            errors.append(f"{where} must be a finite number, not {_describe(value)}")
+        elif value < 0:
+            errors.append(f"{where} must not be negative, not {_describe(value)}")
+        elif (_WINDOW.search(where) or where in POSITIVE_COUNTS) and (value <= 0 or value != int(value)):
+            errors.append(f"{where} must be a positive whole number, not {_describe(value)}")
+    return errors
+
+
+def consistency_errors(merged: Mapping[str, Any], hooks: tuple[str, ...]) -> list[str]:
+    """Settings that are each valid but contradict one another, and open tables with values we must read."""
+    errors = []
+    checks = merged["checks"]
+    high = checks["high-mme"]
+    if _numbers(high["warning_mme"], high["critical_mme"]) and high["warning_mme"] >= high["critical_mme"]:
+        errors.append(
+            f"checks.high-mme.warning_mme ({high['warning_mme']}) must be below "
+            f"checks.high-mme.critical_mme ({high['critical_mme']})"
+        )
+    acute = checks["acute-duration"]
+    if _numbers(acute["info_days"], acute["warning_days"]) and acute["info_days"] > acute["warning_days"]:
+        errors.append(
+            f"checks.acute-duration.info_days ({acute['info_days']}) must not be above "
+            f"checks.acute-duration.warning_days ({acute['warning_days']})"
+        )
+    for reason, duration in merged["snooze"]["durations"].items():
+        if not isinstance(duration, str) or not SNOOZE_DURATION.match(duration):
+            errors.append(
+                f"snooze.durations.{reason} must read like '3 months' or '90 days', not {_describe(duration)}"
+            )
+    for code, alias in merged["mme"]["ingredient_code_aliases"].items():
+        if not isinstance(alias, str) or not alias.strip():
+            errors.append(f"mme.ingredient_code_aliases.{code} must be an RxNorm code as text")
+    for check_id, table in checks.items():
+        errors.extend(_hook_errors(check_id, table.get("hooks"), hooks))
+    return errors
+
+
+def _hook_errors(check_id: str, configured: Any, hooks: tuple[str, ...]) -> list[str]:
+    where = f"checks.{check_id}.hooks"
+    if not isinstance(configured, list) or not all(isinstance(hook, str) for hook in configured):
+        return [f"{where} must be a list of hook names"]
+    unknown = sorted(set(configured) - set(hooks))
+    if unknown:
+        return [f"{where} has unknown hooks: {', '.join(unknown)} (known: {', '.join(hooks)})"]
+    evaluable = evaluable_hooks(check_id)
+    unsupported = sorted(set(configured) - evaluable)
+    if unsupported:
+        return [
+            f"{where}: {check_id} cannot evaluate {', '.join(unsupported)} (it can: {', '.join(sorted(evaluable))})"
+        ]
+    return []
+
+
+def evaluable_hooks(check_id: str) -> frozenset[str]:
+    """The hooks a check declares it can evaluate (its module's EVALUABLE_HOOKS); every hook when it declares none."""
+    from guideline.config import HOOKS
+
+    try:
+        from guideline.checks import CHECKS
+    except ImportError:  # configuration built while the checks themselves are still being imported
+        return frozenset(HOOKS)
+    module = CHECKS.get(check_id)
+    return frozenset(getattr(module, "EVALUABLE_HOOKS", HOOKS))
+
+
+def _numbers(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)

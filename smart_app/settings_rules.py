@@ -1,0 +1,114 @@
+"""Range and consistency rules for the service settings; each error names the PAINPLAN_* key and the reason."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from guideline.config import ConfigError
+from smart_app.config import ENV_PREFIX, Settings
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+FRAME_KEYWORDS = ("'self'", "'none'")
+# A CSP host-source (scheme, wildcard subdomain and wildcard port allowed); no spaces, quotes or semicolons, which
+# would let a setting add directives to the header.
+FRAME_SOURCE = re.compile(r"^(?:https?:|(?:https?://)?(?:\*\.)?[A-Za-z0-9.-]+(?::(?:\d{1,5}|\*))?(?:/[^\s;,']*)?)$")
+
+
+def _key(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def _url_problem(value: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as error:
+        return f"is not a URL ({error})"
+    if parts.scheme not in schemes or not parts.hostname:
+        return f"must be an {' or '.join(schemes)} URL with a host, not {value!r:.60}"
+    return None
+
+
+def _range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ConfigError(f"{_key(name)} must be between {low:g} and {high:g}, not {value:g}")
+
+
+def _existing_file(name: str, value: str) -> None:
+    if value and not Path(value).is_file():
+        raise ConfigError(f"{_key(name)}: no such file {value}")
+
+
+def validate(settings: Settings) -> None:
+    """Raise ConfigError for the first setting that is out of range, unreadable or contradicts another."""
+    if settings.auth not in ("required", "off"):
+        raise ConfigError(f"{_key('auth')} must be required or off, not {settings.auth!r}")
+    problem = _url_problem(settings.public_url)
+    if problem:
+        raise ConfigError(f"{_key('public_url')} {problem}")
+    if settings.public_url.startswith("http://") and not settings.allow_http and not _is_local(settings.public_url):
+        logging.getLogger(__name__).warning("%s is plain http on a non-local host", _key("public_url"))
+    if settings.smart_default_iss:
+        problem = _url_problem(settings.smart_default_iss)
+        if problem:
+            raise ConfigError(f"{_key('smart_default_iss')} {problem}")
+    for origin in settings.cors_origins:
+        if origin != "*" and _url_problem(origin):
+            raise ConfigError(f"{_key('cors_origins')}: {origin!r:.60} is not * or an http(s) origin")
+    for source in settings.frame_ancestors:
+        if source not in FRAME_KEYWORDS and not FRAME_SOURCE.match(source):
+            raise ConfigError(f"{_key('frame_ancestors')}: {source!r:.60} is not 'self', 'none' or a CSP source")
+    _range("port", settings.port, 1, 65535)
+    _range("workers", settings.workers, 1, 64)
+    _range("threads", settings.threads, 1, 64)
+    _range("fhir_timeout", settings.fhir_timeout, 0.1, 60)
+    _range("read_timeout", settings.read_timeout, 0.5, 300)
+    _range("queue_patience", settings.queue_patience, 0.05, 60)
+    _range("max_body_bytes", settings.max_body_bytes, 1024, 1024**3)
+    _range("fhir_budget_bytes", settings.fhir_budget_bytes, 64 * 1024, 4 * 1024**3)
+    if not settings.host.strip():
+        raise ConfigError(f"{_key('host')} must not be empty")
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"{_key('log_level')} must be one of {', '.join(LOG_LEVELS)}, not {settings.log_level!r}")
+    if settings.metrics_token and len(settings.metrics_token) < 16:
+        raise ConfigError(f"{_key('metrics_token')} must be at least 16 characters")
+    if settings.instance_path and Path(settings.instance_path).exists() and not Path(settings.instance_path).is_dir():
+        raise ConfigError(f"{_key('instance_path')}: {settings.instance_path} is not a folder")
+    _database_url(settings.database_url)
+    _existing_file("trusted_clients", settings.trusted_clients)
+    _existing_file("smart_clients", settings.smart_clients)
+    _client_files(settings)
+
+
+def _database_url(value: str) -> None:
+    if not value:
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except (ArgumentError, ValueError) as error:
+        raise ConfigError(f"{_key('database_url')} is not a database URL ({type(error).__name__})") from error
+
+
+def _client_files(settings: Settings) -> None:
+    """Both client files are read now, so a broken one stops every command, not the first call or launch."""
+    from cds_hooks.auth import load_trusted_clients
+    from launch.clients import load_clients
+
+    try:
+        load_trusted_clients(settings.trusted_clients)
+    except ValueError as error:
+        raise ConfigError(f"{_key('trusted_clients')}: {error}") from error
+    try:
+        load_clients(settings.smart_clients)
+    except ConfigError as error:
+        raise ConfigError(f"{_key('smart_clients')}: {error}") from error
+
+
+def _is_local(url: str) -> bool:
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
