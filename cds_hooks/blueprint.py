@@ -17,6 +17,7 @@ from cds_hooks.auth import AuthError, JwksCache, Verifier, load_trusted_clients
 from cds_hooks.errors import FHIR_JSON, RequestError, operation_outcome
 from cds_hooks.feedback import apply_feedback, parse_feedback
 from cds_hooks.fhir_client import shared_session
+from cds_hooks.json_body import parse_json
 from cds_hooks.service import error_result, failed_call_body, log_failure, run_hook
 from cds_hooks.services import SERVICES, discovery
 from cds_hooks.settings import CdsSettings
@@ -112,7 +113,7 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
         if limit_reached or len(raw) > settings.max_body_bytes:
             raise RequestError(413, "the request body is too large", "too-costly")
         try:
-            return json.loads(raw)
+            return parse_json(raw)
         except (ValueError, RecursionError) as error:
             raise RequestError(400, "the request body is not valid JSON", "structure") from error
 
