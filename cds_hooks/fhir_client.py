@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -66,6 +66,28 @@ def shared_session() -> requests.Session:
         return _shared_session
 
 
+# What stays literal in a search value: unreserved characters, and the comma that separates OR-ed values in FHIR.
+_VALUE_SAFE = "-._~,"
+_NAME_SAFE = "-._~:"  # parameter names carry modifiers and chains ("code:text", "subject:Patient.name")
+
+
+def encode_query(query: str) -> str:
+    """A relative FHIR query with every search value percent-encoded (`code=http://snomed.info/sct|1` goes out
+    as `code=http%3A%2F%2Fsnomed.info%2Fsct%7C1`): SMART sandbox proxies and some EHR gateways answer nothing for
+    a raw `:`, `/` or `|` in a value. Values already encoded are decoded first, so nothing is encoded twice."""
+    path, mark, search = query.partition("?")
+    if not mark:
+        return query
+    pairs = []
+    for item in search.split("&"):
+        if not item:
+            continue
+        name, equals, value = item.partition("=")
+        encoded_name = quote(unquote(name), safe=_NAME_SAFE)
+        pairs.append(f"{encoded_name}={quote(unquote(value), safe=_VALUE_SAFE)}" if equals else encoded_name)
+    return f"{path}?{'&'.join(pairs)}"
+
+
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
@@ -99,8 +121,8 @@ class FhirClient:
 
     def url_for(self, query: str) -> str:
         if query.lower().startswith(("https://", "http://")):
-            return query  # a next-page link; fetched only if it is on the same server
-        return urljoin(self.base_url, query.lstrip("/"))
+            return query  # a next-page link, the server's own URL; fetched only if it is on the same server
+        return urljoin(self.base_url, encode_query(query.lstrip("/")))
 
     def fetch_all(self, queries: Mapping[str, str], budget_seconds: float) -> dict[str, FetchResult]:
         """Run every query in parallel; whatever is unfinished at the budget is reported as "timed out"."""
@@ -155,6 +177,8 @@ class FhirClient:
             if error is not None:
                 break
             found, outcome_error = resources_of(payload)
+            if outcome_error is None and "?" in query and progress.pages == 0:
+                outcome_error = _empty_search_problem(payload, found)
             with progress.lock:
                 progress.resources.extend(found)
                 progress.pages += 1
@@ -215,6 +239,25 @@ def resources_of(payload: Any) -> tuple[list[dict], str | None]:
     if not isinstance(payload, dict) or not isinstance(payload.get("resourceType"), str):
         return found, "the FHIR server's answer was not a FHIR resource"
     return found, ("the FHIR server reported an error (OperationOutcome)" if failed else None)
+
+
+def _empty_search_problem(payload: Any, found: list[dict]) -> str | None:
+    """Why a search's first page is not a trustworthy "nothing on record": the answer is not a Bundle, or it
+    holds no matches and a warning (proxies say so when they could not run the search). None when it is fine."""
+    if not isinstance(payload, dict):
+        return None
+    kind = payload.get("resourceType")
+    if kind != "Bundle":
+        return f"the FHIR server answered a search with {str(kind)[:40]}, not a Bundle"
+    if any(r.get("resourceType") != "OperationOutcome" for r in found):
+        return None
+    for entry in payload.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+            issues = [i for i in resource.get("issue") or [] if isinstance(i, dict)]
+            if any(i.get("severity") == "warning" for i in issues):
+                return "the FHIR server returned no results with a warning (the search may not have run)"
+    return None
 
 
 def _next_link(payload: Any, current: str) -> str | None:
