@@ -77,17 +77,30 @@ def _content_identity(kind: str, resource: Mapping[str, Any]) -> frozenset[tuple
     return frozenset(tokens)
 
 
+Identity = frozenset[tuple[str, ...]]
+
+
 def _is_copy(
-    seen: dict[tuple[str, str], list[frozenset[tuple[str, ...]]]],
+    seen: dict[tuple[str, str], list[Identity | Mapping[str, Any]]],
     kind: str,
     resource_id: str,
-    identity: frozenset[tuple[str, ...]],
+    resource: Mapping[str, Any],
 ) -> bool:
     """Whether an earlier resource of this type and id is the same resource: its content names a code, text or
-    reference in common with this one (or either names nothing to compare). Otherwise both are kept."""
-    earlier = seen.setdefault((kind, resource_id), [])
-    if any(not identity or not known or identity & known for known in earlier):
-        return True
+    reference in common with this one (or either names nothing to compare). Otherwise both are kept.
+
+    Most ids occur once, so the first resource with an id is kept as it is and its identity worked out only if
+    the id comes back."""
+    earlier = seen.get((kind, resource_id))
+    if earlier is None:
+        seen[(kind, resource_id)] = [resource]
+        return False
+    identity = _content_identity(kind, resource)
+    for index, item in enumerate(earlier):
+        known = item if isinstance(item, frozenset) else _content_identity(kind, item)
+        earlier[index] = known
+        if not identity or not known or identity & known:
+            return True
     earlier.append(identity)
     return False
 
@@ -114,7 +127,7 @@ def build_record(
     for medication in extra_medications:
         pool.add_medication(medication, None)
 
-    seen: dict[tuple[str, str], list[frozenset[tuple[str, ...]]]] = {}
+    seen: dict[tuple[str, str], list[Identity | Mapping[str, Any]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
     orders: list[MedOrder] = []
     service_requests: list[ServiceRequest] = []
@@ -132,7 +145,7 @@ def build_record(
             problems.append(ReadProblem("resource", resource_id, "its resourceType is not a text value", position))
             continue
         try:
-            if resource_id and _is_copy(seen, kind, resource_id, _content_identity(kind, resource)):
+            if resource_id and _is_copy(seen, kind, resource_id, resource):
                 continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
             reading = _READERS.get(kind)
             if reading is not None:
