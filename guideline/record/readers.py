@@ -7,6 +7,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from guideline.fhirdata import (
     Concept,
     Image,
@@ -21,6 +23,7 @@ from guideline.fhirdata import (
     from_image,
     integer,
     json_image,
+    json_key,
     parse_date,
     parse_datetime,
     quantity,
@@ -194,11 +197,19 @@ def _dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
     shared (Dosage is immutable), which also lets MME and supply remember their answers per instruction."""
     if value is None:
         return ()
+    key = json_key(value)
+    if key is not None:
+        return _dosages_from_key(key, tz)
     try:
-        image = json_image(value)
+        image = json_image(value)  # NaN, huge integers: the slower image still tells them apart
     except TypeError:  # not plain parsed JSON (a caller's own Mapping): read it as it is
         return _read_dosages(value, tz)
     return _dosages_from_image(image, tz)
+
+
+@lru_cache(maxsize=4096)
+def _dosages_from_key(key: bytes, tz: ZoneInfo) -> tuple[Dosage, ...]:
+    return _read_dosages(orjson.loads(key), tz)
 
 
 @lru_cache(maxsize=4096)
@@ -214,11 +225,19 @@ def _dispense_request(value: Any, tz: ZoneInfo) -> DispenseRequest:
     """dispenseRequest, read once per distinct content like the dosages."""
     if value is None:
         return _NO_DISPENSE_REQUEST
+    key = json_key(value)
+    if key is not None:
+        return _dispense_request_from_key(key, tz)
     try:
         image = json_image(value)
     except TypeError:
         return _read_dispense_request(value, tz)
     return _dispense_request_from_image(image, tz)
+
+
+@lru_cache(maxsize=4096)
+def _dispense_request_from_key(key: bytes, tz: ZoneInfo) -> DispenseRequest:
+    return _read_dispense_request(orjson.loads(key), tz)
 
 
 @lru_cache(maxsize=4096)
@@ -456,3 +475,5 @@ def clear_read_caches() -> None:
     clear_caches()
     _dosages_from_image.cache_clear()
     _dispense_request_from_image.cache_clear()
+    _dosages_from_key.cache_clear()
+    _dispense_request_from_key.cache_clear()

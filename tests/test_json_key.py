@@ -1,0 +1,53 @@
+"""Cache keys for repeated FHIR elements: one key per distinct parsed-JSON value, none where it could be ambiguous."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from types import MappingProxyType
+
+from builders import TZ
+
+from guideline.fhirdata import json_key
+from guideline.record import clear_read_caches
+from guideline.record.readers import _dispense_request, _dosages, _read_dispense_request, _read_dosages
+
+
+def test_values_that_read_differently_get_different_keys():
+    values = [[{"v": 1}], [{"v": 1.0}], [{"v": True}], [{"v": "1"}], [{"v": -0.0}], [{"v": 0.0}], [{"a": 1, "b": 2}]]
+    keys = [json_key(v) for v in values]
+    assert None not in keys and len(set(keys)) == len(keys)
+    assert json_key([{"b": 2, "a": 1}]) != json_key([{"a": 1, "b": 2}])  # another order: just another entry
+
+
+def test_no_key_where_the_text_could_stand_for_another_value():
+    for value in (
+        [float("nan")],
+        [{"v": float("inf")}],
+        [None],  # NaN would be written as null too
+        [10**30],
+        ["\ud800"],
+        MappingProxyType({"a": 1}),
+        [date(2026, 6, 15)],
+    ):
+        assert json_key(value) is None, value
+
+
+DOSAGES = [
+    '[{"timing":{"repeat":{"frequency":1,"period":6,"periodUnit":"h"}},"doseAndRate":[{"doseQuantity":{"value":2}}]}]',
+    '[{"timing":{"repeat":{"frequency":1.0,"period":6,"periodUnit":"h"}},"doseAndRate":[{"doseQuantity":{"value":2}}]}]',
+    '[{"timing":{"repeat":{"frequency":NaN,"period":6,"periodUnit":"h"}},"doseQuantity":{"value":1}}]',
+    '[{"timing":{"repeat":{"frequency":null,"period":6,"periodUnit":"h"}},"doseQuantity":{"value":1}}]',
+    '[{"doseAndRate":[{"doseQuantity":{"value":123456789012345678901234567890}}]}]',
+    '{"text":"a single object where an array belongs"}',
+    '[{"text":"5 mg","asNeededBoolean":true,"maxDosePerPeriod":{"numerator":{"value":6},"denominator":{"value":1}}}]',
+]
+
+
+def test_dosages_read_through_the_cache_as_they_read_directly():
+    clear_read_caches()
+    for _ in range(2):  # cold, then from the cache
+        for raw in DOSAGES:
+            assert _dosages(json.loads(raw), TZ) == _read_dosages(json.loads(raw), TZ), raw
+            request = {"quantity": {"value": 30}, "expectedSupplyDuration": json.loads(raw)}
+            assert _dispense_request(request, TZ) == _read_dispense_request(request, TZ), raw
