@@ -83,7 +83,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "checks": {
         "high-mme": {
-            "hooks": ["order-select", "order-sign"],
+            "hooks": ["order-select", "order-sign", "patient-view"],
             "warning_mme": 50,
             "critical_mme": 90,
             "include_acute": True,
@@ -112,7 +112,7 @@ DEFAULTS: dict[str, Any] = {
             "suggest_repeat": False,
         },
         "naloxone": {
-            "hooks": ["order-sign"],
+            "hooks": ["order-sign", "patient-view"],
             "indicator": "warning",
             "mme_threshold": 50,
             "possession_months": 12,
@@ -125,7 +125,7 @@ DEFAULTS: dict[str, Any] = {
             "skip_if_ltot": True,
         },
         "reassessment-due": {
-            "hooks": ["order-sign"],
+            "hooks": ["order-sign", "patient-view"],
             "indicator": "warning",
             "lookback_days": 91,
             "pending_order_days": 30,
@@ -397,6 +397,22 @@ def _validate(merged: Mapping[str, Any]) -> None:
     errors = type_and_range_errors(DEFAULTS, merged, WHOLE_TABLES) or consistency_errors(merged, HOOKS)
     if errors:
         raise ConfigError(errors[0] if len(errors) == 1 else f"{errors[0]} (and {len(errors) - 1} more problems)")
+    for check_id, table in merged["checks"].items():
+        _refuse_unable_hooks(check_id, table)
+
+
+def _refuse_unable_hooks(check_id: str, table: Mapping[str, Any]) -> None:
+    """A check switched on for a hook it cannot judge would look like "all clear" there: refuse the setting."""
+    from guideline.checks import CHECKS  # the checks read this module; by the time settings are read both exist
+
+    if check_id not in CHECKS or not table.get("enabled", True):
+        return
+    unable = set(table["hooks"]) - CHECKS[check_id].HOOKS
+    if unable:
+        raise ConfigError(
+            f"checks.{check_id}.hooks: {check_id} cannot evaluate {', '.join(sorted(unable))}; "
+            f"it can run on {', '.join(sorted(CHECKS[check_id].HOOKS))}"
+        )
 
 
 # Checks may carry `enabled` and `apply_general_exclusions` in their tables without listing them in DEFAULTS.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from guideline.cards import INDICATOR_RANK, Card, Snooze
@@ -14,7 +14,7 @@ from guideline.facts import Facts
 from guideline.record import PatientRecord
 from guideline.terminology import Terminology
 
-__all__ = ["CheckFailure", "Evaluation", "HookContext", "evaluate"]
+__all__ = ["CheckFailure", "Evaluation", "HookContext", "evaluate", "review"]
 
 # Reasons whose snooze applies to one user only (guideline 11.1 "patient + user").
 USER_SCOPED_REASONS = frozenset({"pdmp-unavailable", "wrong-clinician"})
@@ -79,3 +79,21 @@ def evaluate(
     order = {check_id: index for index, check_id in enumerate(CHECK_IDS)}
     shown.sort(key=lambda c: (-INDICATOR_RANK[c.indicator], order[c.check_id]))
     return Evaluation(tuple(shown), tuple(snoozed), facts, tuple(failures))
+
+
+def review(
+    record: PatientRecord,
+    config: GuidelineConfig,
+    now: datetime,
+    snoozes: Sequence[Snooze] = (),
+    terms: Terminology | None = None,
+) -> Evaluation:
+    """The patient's standing risk: every check enabled for patient-view judges the current state (orders, fills,
+    results, diagnoses; never a draft), with the same thresholds, exclusions and snoozes as the chart's cards."""
+    settled = replace(
+        record,
+        orders=tuple(o for o in record.orders if not o.is_draft),
+        service_requests=tuple(s for s in record.service_requests if not s.is_draft),
+    )
+    patient_id = record.patient.id if record.patient else None
+    return evaluate(settled, HookContext(hook="patient-view", patient_id=patient_id), config, now, snoozes, terms)

@@ -9,11 +9,28 @@ from zoneinfo import ZoneInfo
 
 from guideline import orders as order_rules
 from guideline.cards import Snooze
-from guideline.clinical import condition_name, is_active, is_visible, performed_within, procedure_counts
+from guideline.clinical import (
+    condition_name,
+    is_active,
+    is_visible,
+    local_reference,
+    performed_within,
+    procedure_counts,
+)
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.context import HookContext
 from guideline.exclusions import ExclusionFinding, general_exclusions
-from guideline.history import Exposure, dispense_time, exposure
+from guideline.fills import (
+    FillMme,
+    FillSupply,
+    counts_as_fill,
+    fill_mme,
+    same_drug_key,
+    standalone_fills,
+    supply_intervals,
+    with_fills,
+)
+from guideline.history import Exposure, dispense_time, exposure, order_interval
 from guideline.mme import MmeSummary, compute_mme
 from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure
 from guideline.supply import Supply, duration_class, order_supply
@@ -124,7 +141,46 @@ class Facts:
 
     @cached_property
     def mme(self) -> MmeSummary:
-        return compute_mme(self.current_opioids, self.terms, self.config)
+        """Current orders and drafts, plus current pharmacy fills that no counted order stands for."""
+        return with_fills(compute_mme(self.current_opioids, self.terms, self.config), self.fill_mme)
+
+    # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
+
+    def drug_key(self, item: MedOrder | Dispense) -> str:
+        return same_drug_key(item, self.terms, self.config)
+
+    def order_interval(self, order: MedOrder) -> tuple[date, date] | None:
+        return order_interval(order, self.supply(order))
+
+    @cached_property
+    def opioid_fill_supplies(self) -> tuple[FillSupply, ...]:
+        """Every opioid fill's supply, early refills of the same drug queued after the earlier supply."""
+        fills = [d for d in self.record.dispenses if counts_as_fill(d) and self.is_in(OPIOID, d)]
+        return supply_intervals(fills, self.drug_key)
+
+    @cached_property
+    def current_fills(self) -> tuple[FillSupply, ...]:
+        """Opioid fills supplying today that are not the supply of a current order or of one a draft renews."""
+        counted = {id(o) for o in self.active_orders}
+        renewed = {local_reference(o.prior_prescription) for o in self.drafts if o.prior_prescription}
+        renewed |= {f"MedicationRequest/{r}" for r in renewed if r and "/" not in r}
+        return standalone_fills(
+            self.opioid_fill_supplies,
+            self.record.orders,
+            lambda order: id(order) in counted or order.ref in renewed,
+            self.today,
+            self.drug_key,
+            self.order_interval,
+        )
+
+    @cached_property
+    def fill_mme(self) -> tuple[FillMme, ...]:
+        return tuple(fill_mme(s.dispense, self.terms, self.config) for s in self.current_fills)
+
+    @property
+    def has_current_opioid(self) -> bool:
+        """An opioid draft, current order or current fill: the patient has opioids now."""
+        return bool(self.current_opioids or self.current_fills)
 
     # -- history (guideline 5) ---------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
@@ -17,6 +17,7 @@ from guideline.mme import (
     REASON_TEXT,
     Drug,
     IngredientMme,
+    MmeSummary,
     convert_amounts,
     factor_text,
     format_mme,
@@ -301,3 +302,43 @@ def source_order(
         if drug_of(order) == drug and _same_prescriber(dispense, order):
             candidates.append((interval[0], order))
     return max(candidates, key=lambda item: item[0])[1] if candidates else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fills that count today, and the total they add to
+
+
+def standalone_fills(
+    supplies: Iterable[FillSupply],
+    orders: Sequence[MedOrder],
+    counted: Callable[[MedOrder], bool],
+    today: date,
+    drug_of: Callable[[Dispense | MedOrder], str],
+    interval_of: Callable[[MedOrder], tuple[date, date] | None],
+) -> tuple[FillSupply, ...]:
+    """The fill supplies that reach today and that no counted order already stands for (an order and its fill are
+    one supply). A fill of unknown days' supply made in the last 30 days is kept so that it is named, not dropped."""
+    kept: list[FillSupply] = []
+    for supply in supplies:
+        recent_unknown = supply.end is None and 0 <= (today - supply.filled).days < UNKNOWN_SUPPLY_DAYS
+        if not supply.covers(today) and not recent_unknown:
+            continue
+        order = source_order(supply.dispense, orders, drug_of, interval_of)
+        if order is not None and counted(order):
+            continue
+        kept.append(supply)
+    return tuple(kept)
+
+
+UNKNOWN_SUPPLY_DAYS = 30
+
+
+def with_fills(summary: MmeSummary, fills: Sequence[FillMme]) -> MmeSummary:
+    """The order total plus the fills' MME per day (fills of different drugs add); unknown fills make it partial."""
+    ok_fills = [f for f in fills if f.state == "ok" and f.mme is not None]
+    with localcontext(DECIMAL_CONTEXT):
+        total = summary.total + sum((f.mme for f in ok_fills if f.mme is not None), Decimal(0))
+    ok = bool(summary.ok_orders or ok_fills)
+    unknown = bool(summary.unknown_orders or any(f.state == "unknown" for f in fills))
+    state: Literal["complete", "partial", "none"] = "none" if not ok else ("partial" if unknown else "complete")
+    return replace(summary, total=quantize6(total), state=state, fills=tuple(fills))

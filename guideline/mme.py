@@ -25,6 +25,7 @@ from guideline.record import Dosage, MedOrder, ResolvedMedication
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
+    from guideline.fills import FillMme
     from guideline.terminology import Terminology
 
 # Precision ≥ 28 and banker's rounding for the 6-dp comparison quantum, whatever the caller's context (1.4).
@@ -423,6 +424,20 @@ class MmeSummary:
     total: Decimal
     state: Literal["complete", "partial", "none"]
     orders: tuple[OrderMme, ...] = field(default_factory=tuple)
+    fills: tuple[FillMme, ...] = field(default_factory=tuple)  # current pharmacy fills no counted order stands for
+
+    @property
+    def ok_fills(self) -> tuple[FillMme, ...]:
+        return tuple(f for f in self.fills if f.state == "ok")
+
+    @property
+    def unknown_fills(self) -> tuple[FillMme, ...]:
+        return tuple(f for f in self.fills if f.state == "unknown")
+
+    @property
+    def from_fills(self) -> bool:
+        """Whether part of the total comes from pharmacy fills rather than orders."""
+        return bool(self.ok_fills)
 
     @property
     def ok_orders(self) -> tuple[OrderMme, ...]:

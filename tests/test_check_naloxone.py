@@ -278,9 +278,13 @@ def test_no_new_opioid_order_no_card() -> None:
     assert card(evaluation, CHECK_ID) is None
 
 
-def test_not_on_patient_view_or_order_select() -> None:
+def test_patient_view_judges_the_current_state_but_order_select_does_not_run() -> None:
     resources = [active(FENTANYL_PATCH, dose=1, unit="{patch}", frequency=1, period=72)]
-    assert card(run("patient-view", resources=resources), CHECK_ID) is None
+    standing = card(run("patient-view", resources=resources), CHECK_ID)
+    assert standing is not None and "180.0 MME/day" in standing.summary and standing.orders == ()
+    kit = med_request(NALOXONE_SPRAY, status="active")
+    assert card(run("patient-view", resources=[*resources, kit]), CHECK_ID) is None  # already in place
+    assert card(run("patient-view", resources=[condition(ICD10, "G47.33")]), CHECK_ID) is None  # no opioid now
     evaluation = run("order-select", drafts=[fentanyl_draft()], selections=["MedicationRequest/fe1"])
     assert card(evaluation, CHECK_ID) is None
 

@@ -7,7 +7,7 @@ from builders import SNOMED, assert_person_centred, card, condition, days_ago, d
 
 from guideline.cards import SUMMARY_LIMIT
 from guideline.checks import CHECKS, nonopioid_first
-from guideline.config import DEFAULTS
+from guideline.config import DEFAULTS, ConfigError
 
 CHECK = nonopioid_first.CHECK_ID
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
@@ -103,7 +103,8 @@ def test_empty_option_list_drops_the_heading() -> None:
 def test_indicator_and_switches() -> None:
     assert sign(oxy(), config={"checks": {CHECK: {"indicator": "warning"}}}).indicator == "warning"  # type: ignore[union-attr]
     assert sign(oxy(), config={"checks": {CHECK: {"enabled": False}}}) is None
-    assert sign(oxy(), config={"checks": {CHECK: {"hooks": ["patient-view"]}}}) is None
+    with pytest.raises(ConfigError, match=r"checks\.nonopioid-first\.hooks"):
+        sign(oxy(), config={"checks": {CHECK: {"hooks": ["patient-view"]}}})  # a new-order check has nothing there
 
 
 def test_order_select_does_not_run_this_check() -> None:

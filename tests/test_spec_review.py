@@ -434,4 +434,11 @@ def test_exclusion_failure_does_not_take_down_checks_that_ignore_exclusions(monk
     evaluation = run("patient-view", resources=[condition(ICD10, "F11.20"), *fills])
     assert card(evaluation, "oud-treatment") is not None
     assert card(evaluation, "opioid-benzodiazepine") is not None  # patient-view applies no exclusions
-    assert {f.check_id for f in evaluation.failures} == {"urine-drug-test", "unexpected-uds-result"}
+    # every patient-view check that applies the exclusions is named as not run
+    assert {f.check_id for f in evaluation.failures} == {
+        "high-mme",
+        "naloxone",
+        "urine-drug-test",
+        "unexpected-uds-result",
+        "reassessment-due",
+    }

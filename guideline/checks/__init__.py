@@ -36,3 +36,8 @@ CHECKS: dict[str, ModuleType] = {
         treatment_plan,
     )
 }
+
+
+def capable_hooks(check_id: str) -> frozenset[str]:
+    """The hooks a check can evaluate (its module's HOOKS)."""
+    return CHECKS[check_id].HOOKS

@@ -12,6 +12,8 @@ from guideline.mme import quantize6
 from guideline.supply import Supply
 
 CHECK_ID = "acute-duration"
+# The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
+HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Acute opioid prescription longer than needed"
 
 # How `guideline.supply` derived the days (4.1), in words a prescriber recognises on the order form.

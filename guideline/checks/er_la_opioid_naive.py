@@ -21,6 +21,8 @@ from guideline.facts import Facts
 from guideline.terminology import ER_LA
 
 CHECK_ID = "er-la-opioid-naive"
+# The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
+HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Extended-release opioid for an opioid-naive patient"
 
 NAIVE_WINDOW_DAYS = 90  # guideline 5.3: [now − 90 days, now − 24 hours]

@@ -19,16 +19,23 @@ from guideline.facts import Facts
 from guideline.mme import MmeSummary, OrderMme, format_mme
 
 CHECK_ID = "high-mme"
+# The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
+HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "High daily opioid dose"
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
-    """Fires when a new opioid order brings the total daily MME to 50 (warning) or 90 (critical); on
-    order-sign an info card says when the dose could not be fully calculated."""
+    """Fires when a new opioid order brings the total daily MME to 50 (warning) or 90 (critical), or (patient-view)
+    when the patient's current opioids already reach it; on order-sign an info card says when the dose could not
+    be fully calculated."""
+    standing = facts.context.hook == "patient-view"
     triggers = facts.trigger_orders
     if not settings["include_acute"]:
         triggers = tuple(o for o in triggers if facts.duration(o) == "subacute-chronic")
-    if not triggers:
+    if standing:
+        if not facts.has_current_opioid:
+            return None
+    elif not triggers:
         return None
 
     mme = facts.mme
@@ -43,7 +50,11 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         return None
 
     at_least = "at least " if mme.state == "partial" else ""
-    summary = f"Total opioid dose {at_least}{format_mme(total)} MME/day with this order"
+    if standing:
+        source = " from pharmacy fills" if mme.from_fills and not mme.ok_orders else ""
+        summary = f"Current opioid dose {at_least}{format_mme(total)} MME/day{source}"
+    else:
+        summary = f"Total opioid dose {at_least}{format_mme(total)} MME/day with this order"
     summary += " — high overdose risk" if indicator == "critical" else " — overdose risk rises with dose"
     if indicator == "critical":
         why = (
@@ -60,19 +71,20 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         for part in (
             f"**Total: {mme.display()}.**",
             _order_table(mme),
+            _fill_table(mme),
             _excluded_list(mme),
             _unknown_list(mme),
             why,
-            "**Options:** reconsider the new dose; use the lowest effective dose; for a patient already on "
-            "long-term opioids, consider a gradual taper if benefits no longer outweigh risks — never stop "
-            "opioids abruptly.",
+            _options(standing),
             "MME is a risk indicator, not a table for converting one opioid to another.",
             "The patient has naloxone on record; check that it is still at hand and not expired."
             if facts.has_naloxone
             else "Naloxone is recommended at this dose (PainPlan offers it in its own card).",
             based_on(
-                "current outpatient opioid orders and today's draft orders, with the "
-                f"{_profile_label(mme.profile)} conversion factors."
+                "current outpatient opioid orders"
+                + ("" if standing else " and today's draft orders")
+                + ", and current pharmacy fills that no counted order stands for (MME per day = quantity × "
+                f"strength × factor ÷ days' supply), with the {_profile_label(mme.profile)} conversion factors."
             ),
         )
         if part
@@ -82,7 +94,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         indicator=indicator,
         summary=summary,
         detail=detail,
-        suggestions=present(remove_draft(o, facts.name(o)) for o in triggers),
+        suggestions=() if standing else present(remove_draft(o, facts.name(o)) for o in triggers),
         links=(
             guideline_link(facts.config, "rec4", "CDC 2022 Recommendation 4"),
             guideline_link(facts.config, "rec5", "CDC 2022 Recommendation 5"),
@@ -99,9 +111,28 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "wrong-clinician",
         ),
         view="mme",
-        orders=tuple(o.id for o in triggers if o.id),
-        facts={"total_mme": str(total), "state": mme.state},
+        orders=() if standing else tuple(o.id for o in triggers if o.id),
+        facts={"total_mme": str(total), "state": mme.state, "from_fills": mme.from_fills},
     )
+
+
+def _options(standing: bool) -> str:
+    if standing:
+        return (
+            "**Options:** review the dose with the patient at this visit; use the lowest effective dose; consider "
+            "a gradual taper if benefits no longer outweigh risks — never stop opioids abruptly."
+        )
+    return (
+        "**Options:** reconsider the new dose; use the lowest effective dose; for a patient already on "
+        "long-term opioids, consider a gradual taper if benefits no longer outweigh risks — never stop "
+        "opioids abruptly."
+    )
+
+
+def _fill_table(mme: MmeSummary) -> str:
+    lines = [f.explanation for f in mme.ok_fills]
+    lines += [f"{f.display_name}: {f.reason_text or 'could not be converted'}" for f in mme.unknown_fills]
+    return "**From pharmacy fills (no current order in this record):**\n" + bullet_list(lines) if lines else ""
 
 
 def _unknown_card(facts: Facts, mme: MmeSummary) -> Card:

@@ -28,6 +28,8 @@ from guideline.terminology import (
 )
 
 CHECK_ID = "naloxone"
+# The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
+HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Offer naloxone"
 
 
@@ -42,9 +44,12 @@ class RiskFactor:
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
-    """Fires on a new opioid order (any duration, buprenorphine for OUD included) when at least one overdose
-    risk factor is present and the patient has no naloxone rescue product."""
-    if not facts.trigger_orders:
+    """Fires on a new opioid order (any duration, buprenorphine for OUD included), or (patient-view) for a patient
+    with current opioids, when at least one overdose risk factor is present and the patient has no naloxone."""
+    if facts.context.hook == "patient-view":
+        if not facts.has_current_opioid:
+            return None
+    elif not facts.trigger_orders:
         return None
     risks = _risk_factors(facts, settings)
     if not risks:
@@ -74,7 +79,8 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
     mme = facts.mme
     if mme.state != "none" and mme.total >= Decimal(str(settings["mme_threshold"])):
         dose = f"{'at least ' if mme.state == 'partial' else ''}{format_mme(mme.total)} MME/day"
-        risks.append(RiskFactor("R1", "Higher opioid dose", dose, (f"total {dose}",)))
+        source = " (from pharmacy fills)" if mme.from_fills and not mme.ok_orders else ""
+        risks.append(RiskFactor("R1", "Higher opioid dose", dose, (f"total {dose}{source}",)))
     benzo_ids = {id(o) for o in facts.current_benzos}
     sedatives = [*facts.current_benzos, *(o for o in facts.current_cns if id(o) not in benzo_ids)]
     if sedatives:
@@ -161,9 +167,9 @@ def _card(facts: Facts, settings: CheckSettings, risks: tuple[RiskFactor, ...]) 
             "use it. Buprenorphine/naloxone tablets or films (for example Suboxone or Zubsolv) are not a rescue "
             "kit and do not count as having naloxone.",
             based_on(
-                "current opioid and sedative orders including today's drafts, the total daily dose (MME), "
-                "diagnoses on record, urine drug tests of the last 12 months, and naloxone orders or dispenses in "
-                "the last "
+                "current opioid and sedative orders including today's drafts, current opioid pharmacy fills, the "
+                "total daily dose (MME), diagnoses on record, urine drug tests of the last 12 months, and naloxone "
+                "orders or dispenses in the last "
                 f"{months} months (none found)."
             ),
         )

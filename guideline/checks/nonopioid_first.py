@@ -19,6 +19,8 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts
 
 CHECK_ID = "nonopioid-first"
+# The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
+HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Consider non-opioid options first"
 
 NAIVE_WINDOW_DAYS = 90  # guideline 5.3

@@ -24,6 +24,8 @@ from guideline.record import MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID
 
 CHECK_ID = "opioid-benzodiazepine"
+# The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
+HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Opioid with a sedative"
 
 Variant = Literal["benzo", "cns", "moud"]

@@ -19,6 +19,8 @@ from guideline.record import Condition
 from guideline.terminology import MOUD, OUD
 
 CHECK_ID = "oud-treatment"
+# The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
+HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Treatment for opioid use disorder"
 
 PAST_ORDER_STATUSES = frozenset({"completed", "stopped", "on-hold"})

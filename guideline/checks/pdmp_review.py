@@ -15,6 +15,8 @@ from guideline.terminology import BENZO, PDMP_REVIEW
 from guideline.timeutil import local_date
 
 CHECK_ID = "pdmp-review"
+# The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
+HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "PDMP not reviewed recently"
 
 REVIEWED_OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected"})

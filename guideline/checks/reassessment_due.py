@@ -20,6 +20,8 @@ from guideline.facts import Facts
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 
 CHECK_ID = "reassessment-due"
+# The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
+HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Opioid benefit/harm review overdue"
 
 ASSESSMENT_CODING = {
@@ -31,15 +33,23 @@ ASSESSMENT_TEXT = "Opioid therapy benefit and risk assessment"
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
-    """Fires on a new opioid order when the patient is on long-term opioids (branch A) or started recently with a
-    subacute/chronic order (branch B), and no benefit/harm evaluation is documented or ordered."""
+    """Fires on a new opioid order (on patient-view: on the patient's current opioids) when the patient is on
+    long-term opioids (branch A) or started recently with a subacute/chronic order (branch B), and no benefit/harm
+    evaluation is documented or ordered."""
+    standing = facts.context.hook == "patient-view"
     triggers = facts.pain_triggers(CHECK_ID)
-    if not triggers:
+    if standing:
+        if not facts.has_current_opioid:
+            return None
+        longer_term = tuple(o for o in facts.current_opioids if not o.is_draft)
+    elif not triggers:
         return None
+    else:
+        longer_term = triggers
     exposure = facts.exposure
     if exposure.ltot:
         branch = "A"
-    elif exposure.recent_start and any(facts.duration(o) == "subacute-chronic" for o in triggers):
+    elif exposure.recent_start and any(facts.duration(o) == "subacute-chronic" for o in longer_term):
         branch = "B"
     else:
         return None
@@ -67,7 +77,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "no benefit/harm review documented yet"
         )
         finding = (
-            f"Opioid supply covers {exposure.recent_days} of the last 10 days and a new order is for "
+            f"Opioid supply covers {exposure.recent_days} of the last 10 days and "
+            f"{'a current order' if standing else 'a new order'} is for "
             f"subacute/chronic use, but no benefit/harm evaluation is documented in the last {lookback} days. "
             + last_text
         )

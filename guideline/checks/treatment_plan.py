@@ -22,6 +22,8 @@ from guideline.record import CarePlan, DocumentReference, MedOrder
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 
 CHECK_ID = "treatment-plan"
+# The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
+HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Pain treatment plan"
 
 PLAN_STATUSES = frozenset({"active", "completed"})

@@ -22,6 +22,8 @@ from guideline.terminology import OPIOID
 from guideline.uds import SubstanceResult, UdsResult, later_negatives
 
 CHECK_ID = "unexpected-uds-result"
+# The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
+HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Unexpected urine drug test result"
 
 RESULT_MONTHS = 12  # guideline 10.4: results considered

@@ -22,6 +22,8 @@ from guideline.terminology import OPIOID
 from guideline.uds import is_uds_order
 
 CHECK_ID = "urine-drug-test"
+# The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
+HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Urine drug test due"
 
 
