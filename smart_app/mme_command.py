@@ -1,4 +1,4 @@
-"""`painplan mme`: MME of every MedicationRequest in a resource, Bundle or CDS Hooks request, printed as JSON."""
+"""`painplan mme`: MME of every order and fill in a resource, Bundle or CDS Hooks request, and the current total."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import copy
 import json
 import sys
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from guideline.config import ConfigError, GuidelineConfig
+from guideline.context import HookContext
+from guideline.facts import Facts
+from guideline.fills import FillMme, fill_date, fill_mme
 from guideline.mme import OrderMme, compute_mme
 from guideline.record import MedOrder, PatientRecord, build_record
 from guideline.terminology import OPIOID, Terminology, load_terminology
@@ -45,10 +48,14 @@ def _read(source: str, stdin: TextIO) -> Any:
         ) from error
 
 
-def _record(data: Any, tz: ZoneInfo) -> PatientRecord:
-    """Drafts first, so a draft beats its prefetch copy with the same id (guideline 3.3)."""
+def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
+    """The record and the hook call it stands for. Drafts first, so a draft beats its prefetch copy with the same id
+    (guideline 3.3); a resource or Bundle is judged as the chart stands (patient-view: no new order)."""
     if not isinstance(data, Mapping):
-        raise InputError("the input must be a JSON object: a MedicationRequest, a Bundle or a CDS Hooks request")
+        raise InputError(
+            "the input must be a JSON object: a MedicationRequest, a MedicationDispense, a Bundle or a CDS Hooks "
+            "request"
+        )
     kind = data.get("resourceType")
     if kind is None and ("hook" in data or "context" in data):
         context = data.get("context")
@@ -56,11 +63,18 @@ def _record(data: Any, tz: ZoneInfo) -> PatientRecord:
             raise InputError("the CDS Hooks request has no context object")
         prefetch = data.get("prefetch")
         prefetched = [v for v in prefetch.values() if v is not None] if isinstance(prefetch, Mapping) else []
-        return build_record(prefetched, tz, draft_orders=context.get("draftOrders"))
-    if kind in ("MedicationRequest", "MedicationOrder", "Bundle"):
-        return build_record([data], tz)
+        record = build_record(prefetched, tz, draft_orders=context.get("draftOrders"))
+        hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
+        selections = context.get("selections")
+        chosen = tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else ()
+        patient = context.get("patientId")
+        return record, HookContext(hook, patient if isinstance(patient, str) else None, selections=chosen)
+    if kind in ("MedicationRequest", "MedicationOrder", "MedicationDispense", "Bundle"):
+        return build_record([data], tz), HookContext("patient-view", None)
     shown = f"a {kind} resource" if isinstance(kind, str) else "an object without resourceType"
-    raise InputError(f"the input is {shown}; expected a MedicationRequest, a Bundle or a CDS Hooks request")
+    raise InputError(
+        f"the input is {shown}; expected a MedicationRequest, a MedicationDispense, a Bundle or a CDS Hooks request"
+    )
 
 
 def _number(value: Decimal | None) -> float | None:
@@ -70,13 +84,14 @@ def _number(value: Decimal | None) -> float | None:
     return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _order_json(order_id: str, result: OrderMme) -> dict[str, Any]:
+def _order_json(order_id: str, result: OrderMme, current: bool) -> dict[str, Any]:
     return {
         "id": order_id,
         "medication": result.display_name,
         "rxcui": result.rxnorm_code,
         "status": STATUS[result.state],
         "mme_per_day": _number(result.mme) if result.state == "ok" else None,
+        "current": current,
         "explanation": result.explanation,
     }
 
@@ -88,7 +103,22 @@ def _not_opioid(order_id: str, result: OrderMme) -> dict[str, Any]:
         "rxcui": result.rxnorm_code,
         "status": "not-opioid",
         "mme_per_day": None,
+        "current": False,
         "explanation": f"{result.display_name}: not an opioid, so not part of the MME total",
+    }
+
+
+def _fill_json(fill_id: str, result: FillMme, current: bool) -> dict[str, Any]:
+    filled = fill_date(result.dispense)
+    return {
+        "id": fill_id,
+        "medication": result.display_name,
+        "rxcui": result.rxnorm_code,
+        "filled": filled.isoformat() if filled else None,
+        "status": STATUS[result.state],
+        "mme_per_day": _number(result.mme) if result.state == "ok" else None,
+        "current": current,
+        "explanation": result.explanation,
     }
 
 
@@ -101,13 +131,18 @@ def _is_opioid(order: MedOrder, result: OrderMme, terms: Terminology) -> bool:
     return result.reason != "not-in-drug-table"
 
 
-def mme_report(data: Any, config: GuidelineConfig, terms: Terminology) -> dict[str, Any]:
-    """The JSON document of the `painplan mme` contract."""
+def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: date | None = None) -> dict[str, Any]:
+    """The JSON document of the `painplan mme` contract: every order (and fill) given, with `current` marking what the
+    card counts at `today` (noon local time, as `check` and `serve` evaluate), and that total."""
     try:
         tz = ZoneInfo(str(config["timezone"]))
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigError(f"timezone: unknown time zone {config['timezone']!r}") from error
-    record = _record(data, tz)
+    record, context = _record(data, tz)
+    now = datetime.combine(today, time(12, 0), tzinfo=tz) if today else datetime.now(tz)
+    facts = Facts(record, context, config, now, terms=terms)
+    current_orders = {id(o) for o in facts.current_opioids}
+    current_fills = {id(s.dispense) for s in facts.current_fills}
     ids = [order.id or f"(order {index})" for index, order in enumerate(record.orders, start=1)]
     probe = compute_mme(record.orders, terms, config)
     opioid = [_is_opioid(o, r, terms) for o, r in zip(record.orders, probe.orders, strict=True)]
@@ -115,41 +150,55 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology) -> dict[s
     summary = compute_mme([o for o, keep in zip(record.orders, opioid, strict=True) if keep], terms, config)
     results = iter(summary.orders)
     lines = []
-    for order_id, keep, first in zip(ids, opioid, probe.orders, strict=True):
-        lines.append(_order_json(order_id, next(results)) if keep else _not_opioid(order_id, first))
-    return {
+    for order, order_id, keep, first in zip(record.orders, ids, opioid, probe.orders, strict=True):
+        lines.append(
+            _order_json(order_id, next(results), id(order) in current_orders) if keep else _not_opioid(order_id, first)
+        )
+    report: dict[str, Any] = {
         "profile": config.profile,
         "total_mme": _number(summary.total),
         "complete": not summary.unknown_orders,
+        "current_total_mme": _number(facts.mme.total),
+        "current_complete": facts.mme.state != "partial",
         "orders": lines,
     }
+    opioid_fills = [d for d in record.dispenses if facts.is_in(OPIOID, d)]
+    if opioid_fills:
+        report["dispenses"] = [
+            _fill_json(d.id or f"(dispense {index})", fill_mme(d, terms, config), id(d) in current_fills)
+            for index, d in enumerate(opioid_fills, start=1)
+        ]
+    return report
 
 
-def _guideline_config(profile: str | None) -> GuidelineConfig:
+def _guideline_config(profile: str | None) -> tuple[GuidelineConfig, date | None]:
+    """The configured guideline settings (with --profile applied) and the pinned evaluation date, if any."""
     from smart_app.config import load_settings
 
-    base = load_settings().guideline
+    settings = load_settings()
+    base = settings.guideline
     if profile is None:
-        return base
+        return base, settings.today
     raw = copy.deepcopy(dict(base.raw))
     raw["mme"]["profile"] = profile
-    return GuidelineConfig.from_mapping(raw)
+    return GuidelineConfig.from_mapping(raw), settings.today
 
 
 def run_mme(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     today = getattr(args, "today", None)
+    day: date | None = None
     if today:
         try:
-            date.fromisoformat(today)  # accepted for symmetry with `check`; every order is considered anyway
+            day = date.fromisoformat(today)  # what is current (and so the card's total) depends on the day
         except ValueError:
             print(f"painplan mme: --today must be a date as YYYY-MM-DD, not {today!r}", file=sys.stderr)
             return 2
     try:
-        config = _guideline_config(getattr(args, "profile", None))
+        config, pinned = _guideline_config(getattr(args, "profile", None))
         data = _read(getattr(args, "input", "-") or "-", stdin)
-        report = mme_report(data, config, load_terminology(config))
+        report = mme_report(data, config, load_terminology(config), day or pinned)
     except (InputError, ConfigError) as error:
         print(f"painplan mme: {error}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,8 @@ def test_single_medication_request_from_a_file(tmp_path: Path, capsys: pytest.Ca
         "profile": "cdc2022",
         "total_mme": 90.0,
         "complete": True,
+        "current_total_mme": 90.0,
+        "current_complete": True,
         "orders": [
             {
                 "id": "rx1",
@@ -53,6 +56,7 @@ def test_single_medication_request_from_a_file(tmp_path: Path, capsys: pytest.Ca
                 "rxcui": "1049621",
                 "status": "converted",
                 "mme_per_day": 90.0,
+                "current": True,
                 "explanation": report["orders"][0]["explanation"],
             }
         ],
@@ -193,3 +197,65 @@ def test_the_installed_command_reads_stdin() -> None:
         check=False,
     )
     assert bad.returncode == 2 and bad.stdout == "" and "not valid JSON" in bad.stderr
+
+
+def _card_total(request: dict, day: str) -> str | None:
+    """The total the order-sign card reports for the same request, evaluated at noon on `day` as `check` does."""
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from guideline.config import GuidelineConfig
+    from guideline.context import HookContext
+    from guideline.engine import evaluate
+    from guideline.record import build_record
+
+    tz = ZoneInfo("America/New_York")
+    prefetch = [v for v in request["prefetch"].values() if v is not None]
+    record = build_record(prefetch, tz, draft_orders=request["context"]["draftOrders"])
+    now = datetime.combine(date.fromisoformat(day), time(12), tzinfo=tz)
+    evaluation = evaluate(record, HookContext("order-sign", "p1"), GuidelineConfig.from_mapping(), now)
+    high = next(c for c in evaluation.cards if c.check_id == "high-mme")
+    return high.facts["total_mme"]
+
+
+def test_current_total_is_the_cards_total_and_finished_orders_are_not_current(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    finished = {**e1(id="old", status="completed"), "authoredOn": "2025-01-10"}
+    active = {**e1(id="now"), "authoredOn": "2026-06-10"}
+    draft = {**e1(id="new", status="draft"), "authoredOn": "2026-06-15"}
+    for order in (finished, active, draft):
+        order["dispenseRequest"] = {"expectedSupplyDuration": {"value": 30, "unit": "d", "code": "d"}}
+    request = {
+        "hook": "order-sign",
+        "context": {"patientId": "p1", "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": draft}]}},
+        "prefetch": {"medsRecent": {"resourceType": "Bundle", "entry": [{"resource": finished}, {"resource": active}]}},
+    }
+    code, report, _ = run([write(tmp_path, request), "--today", "2026-06-15"], capsys)
+    assert code == 0
+    assert report["total_mme"] == 270.0  # every order given, as before
+    assert {o["id"]: o["current"] for o in report["orders"]} == {"new": True, "old": False, "now": True}
+    assert report["current_total_mme"] == 180.0
+    assert Decimal(_card_total(request, "2026-06-15")) == Decimal("180")
+
+
+def test_fills_only_input_has_a_current_mme(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fill = {
+        "resourceType": "MedicationDispense",
+        "id": "f1",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "891888"}]},  # morphine ER 30 mg
+        "quantity": {"value": 60, "unit": "tablet"},
+        "daysSupply": {"value": 30, "unit": "d", "code": "d"},
+        "whenHandedOver": "2026-06-05",
+    }
+    old = {**fill, "id": "f0", "whenHandedOver": "2026-03-01"}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": fill}, {"resource": old}]}
+    code, report, _ = run([write(tmp_path, bundle), "--today", "2026-06-15"], capsys)
+    assert code == 0
+    assert report["orders"] == [] and report["total_mme"] == 0.0
+    assert report["current_total_mme"] == 60.0  # 60 tablets × 30 mg × 1 ÷ 30 days
+    fills = {f["id"]: f for f in report["dispenses"]}
+    assert fills["f1"]["current"] is True and fills["f1"]["mme_per_day"] == 60.0
+    assert fills["f1"]["filled"] == "2026-06-05" and "days' supply" in fills["f1"]["explanation"]
+    assert fills["f0"]["current"] is False
