@@ -1,4 +1,8 @@
-"""Daily MME over the past 12 months as a step line (guideline 5.1 exposure intervals), peak and 90-day mean."""
+"""Daily MME over the past 12 months as a step line (guideline 5.1 exposure intervals), peak and 90-day mean.
+
+Supplies of the same drug queue: an early renewal (or refill) starts the day after the earlier supply ends, so it
+never counts twice; supplies of different drugs add. Pharmacy fills that no order in the record stands for count too.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from guideline.fills import FillSupply, days_supply, fill_mme, source_order
 from guideline.history import counts_as_exposure_order, order_interval
 from guideline.plan.model import Point
 from guideline.record import MedOrder
@@ -37,10 +42,79 @@ def _history_orders(facts: Facts) -> list[MedOrder]:
     return [o for o in facts.record.orders if counts_as_exposure_order(o, facts.config) and facts.is_in(OPIOID, o)]
 
 
+@dataclass(frozen=True)
+class _Supply:
+    """One order's or standalone fill's supply before queueing: drug, first day, length, and how to price it."""
+
+    drug: str
+    start: date
+    days: int
+    price: Callable[[], tuple[str, Decimal | None]]
+    label: Callable[[], str]
+
+
+def _standalone_fills(facts: Facts, orders: Sequence[MedOrder]) -> list[FillSupply]:
+    """Opioid fills no history order stands for (claims, outside prescriptions, fills of orders not in the record)."""
+    return [
+        s
+        for s in facts.opioid_fill_supplies
+        if days_supply(s.dispense) is not None
+        and source_order(s.dispense, orders, facts.drug_key, facts.order_interval) is None
+    ]
+
+
+def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
+    orders = _history_orders(facts)
+    supplies: list[_Supply] = []
+    for order in orders:
+        interval = order_interval(order, facts.supply(order))
+        if interval is None:
+            continue
+        supplies.append(
+            _Supply(
+                facts.drug_key(order),
+                interval[0],
+                (interval[1] - interval[0]).days + 1,
+                lambda order=order: order_mme(order),
+                lambda order=order: f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})",
+            )
+        )
+    for fill in _standalone_fills(facts, orders):
+        assert fill.end is not None
+
+        def price(fill: FillSupply = fill) -> tuple[str, Decimal | None]:
+            result = fill_mme(fill.dispense, facts.terms, facts.config)
+            return result.state, result.mme
+
+        supplies.append(
+            _Supply(
+                fill.drug,
+                fill.filled,
+                (fill.end - fill.start).days + 1,
+                price,
+                lambda fill=fill: f"{facts.name(fill.dispense)} (filled {fill.filled})",
+            )
+        )
+    return supplies
+
+
+def _queued(supplies: list[_Supply]) -> list[tuple[date, date, _Supply]]:
+    """Each supply's days, a supply of a drug already supplied starting the day after the earlier one ends."""
+    next_free: dict[str, date] = {}
+    placed: list[tuple[date, date, _Supply]] = []
+    for supply in sorted(supplies, key=lambda s: s.start):
+        first = max(supply.start, next_free.get(supply.drug, supply.start))
+        last = first + timedelta(days=max(supply.days, 1) - 1)
+        next_free[supply.drug] = last + timedelta(days=1)
+        placed.append((first, last, supply))
+    return placed
+
+
 def daily_mme_series(
     facts: Facts, start: date, end: date, order_mme: OrderMme
 ) -> tuple[dict[date, Decimal], int, tuple[str, ...]]:
-    """Daily MME from each opioid order's exposure interval (guideline 5.1); buprenorphine days counted apart.
+    """Daily MME from each opioid order's exposure interval (guideline 5.1) and each standalone fill, same-drug
+    supplies queued; buprenorphine days counted apart.
 
     `order_mme(order)` gives ("ok"|"excluded"|"unknown", MME). Returns (change points, buprenorphine days,
     names of orders whose MME is unknown and so missing from the line).
@@ -49,14 +123,11 @@ def daily_mme_series(
     daily = [Decimal(0)] * span
     bup_days = [False] * span
     unknown: list[str] = []
-    for order in _history_orders(facts):
-        interval = order_interval(order, facts.supply(order))
-        if interval is None:
-            continue
-        low, high = max(interval[0], start), min(interval[1], end)
+    for interval_start, interval_end, supply in _queued(_supplies(facts, order_mme)):
+        low, high = max(interval_start, start), min(interval_end, end)
         if low > high:
             continue
-        state, value = order_mme(order)
+        state, value = supply.price()
         first, last = (low - start).days, (high - start).days
         if state == "excluded":
             for index in range(first, last + 1):
@@ -65,7 +136,7 @@ def daily_mme_series(
             for index in range(first, last + 1):
                 daily[index] += value
         else:
-            unknown.append(f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})")
+            unknown.append(supply.label())
     changes: dict[date, Decimal] = {}
     previous: Decimal | None = None
     for index, value in enumerate(daily):
