@@ -12,7 +12,7 @@ from flask import Blueprint, Response, g, request
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
-from cds_hooks import store
+from cds_hooks import metrics, store
 from cds_hooks.auth import AuthError, JwksCache, Verifier, load_trusted_clients
 from cds_hooks.errors import FHIR_JSON, RequestError, operation_outcome
 from cds_hooks.feedback import apply_feedback, parse_feedback
@@ -190,7 +190,10 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
         elapsed = round((time.perf_counter() - started) * 1000, 2)
         if result is None:
             _log({"event": "hook", "service": service_id, "status": 200, "ms": elapsed, "error": "unexpected"})
-            return _json(failed_call_body(service_id, settings))
+            failed = failed_call_body(service_id, settings)
+            metrics.observe_call(service_id, 200, elapsed / 1000, failed)
+            return _json(failed)
+        metrics.observe_call(service_id, result.status, elapsed / 1000, result.body)
         _log(
             {
                 "event": "hook",

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cds_hooks import store
+from cds_hooks import metrics, store
 from cds_hooks.errors import RequestError
 from guideline.cards import Snooze
 from guideline.config import GuidelineConfig
@@ -175,7 +175,10 @@ def apply_feedback(
             accepted_suggestions=item.accepted_suggestions,
             outcome_timestamp=item.outcome_timestamp,
         )
-        counts["stored" if store.record_feedback(engine, row, received_at) else "duplicates"] += 1
+        stored = store.record_feedback(engine, row, received_at)
+        counts["stored" if stored else "duplicates"] += 1
+        if stored:
+            metrics.observe_feedback(item.outcome, item.reason_code, durations)
         if issued is None or issued.service != service_id:
             counts["unknown_cards"] += 1
             log.info(json.dumps({"event": "feedback-unknown-card", "service": service_id, "card": item.card[:64]}))

@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from cds_hooks import metrics
 from cds_hooks.fhir_client import FetchResult, FhirClient, resources_of
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, render
@@ -119,6 +120,7 @@ def gather(
                 medications.extend(r for r in result.resources if r.get("resourceType") == "Medication")
                 if not result.ok:
                     gaps[MEDICATIONS] = result.error or "could not be read"
+                    metrics.observe_fhir_failure(result.error)
                 continue
             new_resources.extend(result.resources)
             _note(result, gaps, page_cap)
@@ -143,5 +145,6 @@ def _note(result: FetchResult, gaps: dict[str, str], page_cap: int) -> None:
     label = PREFETCH_LABELS.get(result.key, result.key)
     if not result.ok:
         gaps[label] = result.error or "could not be read"
+        metrics.observe_fhir_failure(result.error)
     elif result.truncated:
         gaps[label] = f"only the first {page_cap} pages were read"

@@ -39,9 +39,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from cds_hooks.blueprint import create_cds_blueprint
     from launch.blueprint import create_launch_blueprint
     from smart_app.health import health_bp
+    from smart_app.metrics import create_metrics_blueprint
     from smart_app.plan_view import create_plan_blueprint
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(create_metrics_blueprint(settings))
     app.register_blueprint(create_cds_blueprint(settings.cds, engine))
     app.register_blueprint(create_launch_blueprint(settings.launch, engine))
     app.register_blueprint(create_plan_blueprint(settings))

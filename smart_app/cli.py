@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--today", default=None, help="evaluation date YYYY-MM-DD (default: today)")
     demo.add_argument("--reset", action="store_true", help="forget dismissed cards and feedback from earlier demos")
 
-    serve = commands.add_parser("serve", help="run the service under gunicorn")
+    serve = commands.add_parser("serve", help="run the service (waitress worker processes)")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=None)

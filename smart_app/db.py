@@ -62,7 +62,7 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # pragma: no cover - driver hook
             cursor = connection.cursor()
-            # WAL + busy timeout: several gunicorn workers share the file without "database is locked".
+            # WAL + busy timeout: several worker processes share the file without "database is locked".
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode, and fast

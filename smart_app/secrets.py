@@ -14,7 +14,7 @@ def secret_key(settings: Settings, instance: Path) -> str:
         return settings.secret_key
     path = instance / "secret_key"
     if not path.exists():
-        # O_EXCL: several gunicorn workers may start at once; exactly one writes, the others read its key.
+        # O_EXCL: several worker processes may start at once; exactly one writes, the others read its key.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

@@ -1,64 +1,203 @@
-"""`painplan serve`: the app under gunicorn (several workers), configured from PAINPLAN_* and a TOML file."""
+"""`painplan serve`: load everything once, freeze the heap, then fork waitress worker processes on one socket."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import logging
+import os
+import shutil
+import signal
+import socket
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
-
-from guideline.config import ConfigError
 from smart_app.config import Settings
 
+log = logging.getLogger("painplan.serve")
 
-class PainPlanServer(BaseApplication):
-    """Gunicorn driven from Python: no gunicorn.conf.py, no command line of its own."""
-
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
-        self.settings = settings
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        from smart_app import create_app
-
-        return create_app(self.settings)
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+RESTART_PAUSE_SECONDS = 1.0  # a worker that dies at once is not restarted in a tight loop
+STOP_GRACE_SECONDS = 10.0
 
 
-def _post_fork(server: Any, _worker: Any) -> None:
-    # The app is built once in the master (tables, secret key); each worker needs its own DB connections.
-    app = getattr(server.app, "callable", None)
-    engine = app.extensions.get("painplan.db") if app is not None else None
+@dataclass(frozen=True)
+class ServerOptions:
+    """What the worker processes are built with, from the settings."""
+
+    host: str
+    port: int
+    workers: int
+    threads: int
+    read_timeout: float
+    patience: float
+    max_body_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServerOptions:
+        return cls(
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            threads=settings.threads,
+            read_timeout=settings.read_timeout,
+            patience=settings.queue_patience,
+            max_body_bytes=settings.max_body_bytes,
+        )
+
+
+def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """The listening socket every worker accepts on (bound once, in the parent, before forking)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.setblocking(False)
+    return sock
+
+
+def preload(app: Any) -> None:
+    """Import and load every model and terminology now, then freeze the heap, so forked workers share it.
+
+    Without this each worker's first hook call pays for the lazy loads (about 0.3 s), and every full garbage
+    collection walks the whole static heap (tens of ms, the p99 of the service).
+    """
+    import guideline.engine  # noqa: F401 - the checks and their modules
+    from guideline.terminology import load_terminology
+
+    settings: Settings = app.config["PAINPLAN"]
+    load_terminology(settings.guideline)
+    warm_up(app)
+    engine = app.extensions.get("painplan.db")
     if engine is not None:
-        engine.dispose(close=False)
+        engine.dispose()  # no connection may cross the fork
+    gc.collect()
+    gc.freeze()
 
 
-def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    return {
-        "bind": f"{settings.host}:{settings.port}",
-        "workers": max(1, settings.workers),
-        "worker_class": "gthread",
-        "threads": 4,  # FHIR callbacks wait on the network; threads keep a worker busy meanwhile
-        "timeout": 30,
-        "graceful_timeout": 10,
-        "keepalive": 5,
-        "preload_app": True,
-        "post_fork": _post_fork,
-        "loglevel": settings.log_level.lower(),
-        "accesslog": None,  # our own JSON lines carry what matters, without patient ids in URLs
-        "errorlog": "-",
-        "limit_request_line": 8190,
-        "forwarded_allow_ips": "127.0.0.1",
-    }
+def warm_up(app: Any) -> None:
+    """FHIR models, then an offline order-sign per demo story: every lazily built table exists before the fork."""
+    from cds_hooks.service import run_hook
+    from smart_app.warmup import load_fhir_models, warm_up_requests
+
+    settings: Settings = app.config["PAINPLAN"]
+    try:
+        load_fhir_models()
+        for body in warm_up_requests(settings.guideline):
+            run_hook("order-sign", body, settings.cds, engine=None, network=False)
+    except Exception:  # noqa: BLE001 - warming is an optimisation; a failure here must not stop the service
+        log.warning("warm-up evaluation failed; workers will load lazily", exc_info=True)
+
+
+def wsgi_app(app: Any, settings: Settings) -> Any:
+    from smart_app.admission import admission
+    from smart_app.metrics import SHED
+
+    return admission(app.wsgi_app, settings.queue_patience, lambda service: SHED.labels(service).inc())
+
+
+def serve_worker(app: Any, settings: Settings, sock: socket.socket, options: ServerOptions) -> None:
+    """One worker process: a waitress event loop and its threads on the shared socket, until SIGTERM."""
+    from smart_app.http_server import build_server
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C goes to the parent, which stops the workers in order
+    signal.signal(signal.SIGTERM, _exit_worker)
+    app.wsgi_app = wsgi_app(app, settings)
+    server = build_server(
+        app,
+        sock,
+        threads=options.threads,
+        read_timeout=options.read_timeout,
+        patience=options.patience,
+        max_request_body_size=options.max_body_bytes + 1,  # the app answers 413 itself, with an OperationOutcome
+        connection_limit=1000,
+        ident="PainPlan",
+        expose_tracebacks=False,
+        log_socket_errors=False,
+        clear_untrusted_proxy_headers=True,
+    )
+    server.run()
+
+
+def _exit_worker(_signum: int, _frame: Any) -> None:
+    raise SystemExit(0)
+
+
+class Supervisor:
+    """Forks the workers, restarts one that dies, and stops them all on SIGTERM or Ctrl+C."""
+
+    def __init__(self, app: Any, settings: Settings, sock: socket.socket, options: ServerOptions) -> None:
+        self.app, self.settings, self.sock, self.options = app, settings, sock, options
+        self.children: dict[int, int] = {}  # pid → worker number
+        self.stopping = False
+
+    def spawn(self, number: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 0
+            try:
+                serve_worker(self.app, self.settings, self.sock, self.options)
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else 0
+            except BaseException:
+                log.exception("worker %d failed", number)
+                code = 1
+            finally:
+                os._exit(code)
+        self.children[pid] = number
+
+    def stop(self, _signum: int = 0, _frame: Any = None) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        for number in range(self.options.workers):
+            self.spawn(number)
+        while self.children:
+            try:
+                pid, _status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:  # pragma: no cover - PEP 475 retries, kept for clarity
+                continue
+            number = self.children.pop(pid, None)
+            if number is not None and not self.stopping:
+                log.warning("worker %d (pid %d) stopped; starting a new one", number, pid)
+                _clear_dead_worker_metrics(pid)
+                time.sleep(RESTART_PAUSE_SECONDS)
+                if not self.stopping:
+                    self.spawn(number)
+
+
+def _clear_dead_worker_metrics(pid: int) -> None:
+    if os.environ.get(METRICS_DIR_VARIABLE):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    # Metrics from every worker are kept in files in this folder and summed by /metrics; the variable must be set
+    # before prometheus_client is first imported, which happens when the app is built.
+    metrics_dir = tempfile.mkdtemp(prefix="painplan-metrics-")
+    os.environ[METRICS_DIR_VARIABLE] = metrics_dir
+    try:
+        return _serve(args)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from smart_app import create_app
     from smart_app.commands import settings_for
 
     overrides = {
@@ -68,9 +207,21 @@ def run_serve(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    options = ServerOptions.from_settings(settings)
     try:
-        PainPlanServer(settings, gunicorn_options(settings)).run()
-    except ConfigError as error:
-        print(f"painplan serve: {error}", file=sys.stderr)
+        sock = listen(options.host, options.port)
+    except OSError as error:
+        print(f"painplan serve: cannot listen on {options.host}:{options.port}: {error.strerror}", file=sys.stderr)
         return 2
+    app = create_app(settings)
+    preload(app)
+    log.info(
+        "painplan serve: listening on http://%s:%d with %d workers x %d threads",
+        options.host,
+        options.port,
+        options.workers,
+        options.threads,
+    )
+    Supervisor(app, settings, sock, options).run()
+    sock.close()
     return 0

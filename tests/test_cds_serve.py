@@ -1,4 +1,4 @@
-"""`painplan serve` really serves: gunicorn with two workers on a free local port, stopped by the test."""
+"""`painplan serve` really serves: two waitress worker processes on a free local port, stopped by the test."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from cds_support import hook_request, oxycodone_draft
 
 from smart_app.config import load_settings
-from smart_app.server import gunicorn_options
+from smart_app.server import ServerOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,12 +26,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_gunicorn_options_follow_settings():
-    options = gunicorn_options(load_settings(env={}, host="0.0.0.0", port=9000, workers=3))
-    assert options["bind"] == "0.0.0.0:9000" and options["workers"] == 3 and options["preload_app"] is True
+def test_server_options_follow_settings():
+    settings = load_settings(env={"PAINPLAN_QUEUE_PATIENCE": "0.5"}, host="0.0.0.0", port=9000, workers=3, threads=6)
+    options = ServerOptions.from_settings(settings)
+    assert (options.host, options.port, options.workers, options.threads) == ("0.0.0.0", 9000, 3, 6)
+    assert options.patience == 0.5 and options.read_timeout == settings.read_timeout
 
 
-def test_serve_answers_hooks_under_gunicorn(tmp_path):
+def test_serve_answers_hooks(tmp_path):
     port = free_port()
     env = {
         **os.environ,

@@ -1,0 +1,43 @@
+"""Prometheus counters of the hook services: calls, latency, cards, feedback and failed FHIR reads (no patient data)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+
+CALLS = Counter("painplan_hook_calls", "CDS service calls answered, by service and HTTP status", ["service", "status"])
+LATENCY = Histogram(
+    "painplan_hook_seconds",
+    "Time to answer a CDS service call, from the request reaching the app to the response",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+CARDS = Counter("painplan_cards", "Cards returned, by check (card topic code) and indicator", ["check", "indicator"])
+FEEDBACK = Counter(
+    "painplan_feedback",
+    "Card feedback stored, by outcome and override reason ('other' if not configured)",
+    ["outcome", "reason"],
+)
+FHIR_FAILURES = Counter(
+    "painplan_fhir_failures", "FHIR queries of hook calls that failed or were cut short, by reason", ["reason"]
+)
+
+
+def observe_call(service: str, status: int, seconds: float, body: Mapping[str, Any] | None) -> None:
+    CALLS.labels(service, str(status)).inc()
+    LATENCY.labels(service).observe(seconds)
+    for card in (body or {}).get("cards", ()) if status == 200 else ():
+        topic = (card.get("source") or {}).get("topic") or {}
+        CARDS.labels(str(topic.get("code", "unknown"))[:64], str(card.get("indicator", "unknown"))[:16]).inc()
+
+
+def observe_feedback(outcome: str, reason: str | None, known_reasons: Iterable[str]) -> None:
+    # Reason codes come from the EHR: only configured ones become labels, so a client cannot mint new series.
+    label = "none" if not reason else reason if reason in known_reasons else "other"
+    FEEDBACK.labels(outcome[:16], label).inc()
+
+
+def observe_fhir_failure(error: str | None) -> None:
+    FHIR_FAILURES.labels((error or "could not be read")[:80]).inc()

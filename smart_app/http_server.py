@@ -1,0 +1,142 @@
+"""Waitress, tuned for hostile clients: whole requests buffered before a thread sees them, read deadlines, shedding.
+
+Waitress reads every request (headers and body) in its event loop and hands a worker thread only a complete
+request, so a slow or stalled client costs a socket, never a thread. On top of that this module adds:
+
+- a read deadline per request: headers and body must arrive within `read_timeout` seconds of the first byte, else
+  the client gets 408 and the connection is closed (waitress alone only closes connections idle for a while, which
+  a client trickling one byte at a time never is);
+- deadline-aware admission: each queued hook call carries the moment it was queued, and when the queue ahead of it
+  would keep it waiting longer than the EHR's patience it is marked to be refused at once (see smart_app.admission).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from typing import Any
+
+from waitress.channel import ClientDisconnected, HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher, WSGITask
+
+QUEUED_AT = "painplan.queued_at"  # environ key: time.monotonic() when the complete request was queued
+SHED = "painplan.shed"  # environ key: True when admission already knows the call cannot start in time
+HOOK_PREFIX = "/cds-services/"
+TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 33\r\n\r\n"
+    b"the request took too long to send"
+)
+
+
+def is_hook_call(method: str, path: str) -> bool:
+    """A CDS service call (not discovery, not feedback): the only requests admission may refuse."""
+    return method == "POST" and path.startswith(HOOK_PREFIX) and not path.endswith("/feedback")
+
+
+class TimedParser(HTTPRequestParser):
+    """A request parser that remembers when its first byte arrived."""
+
+    def __init__(self, adj: Any) -> None:
+        super().__init__(adj)
+        self.started = time.monotonic()
+
+
+class AdmissionTask(WSGITask):
+    """Puts the queueing facts into the WSGI environ, where the admission middleware reads them."""
+
+    def get_environment(self) -> dict[str, Any]:
+        environ = super().get_environment()
+        environ[QUEUED_AT] = getattr(self.channel, "queued_at", None)
+        environ[SHED] = getattr(self.channel, "shed", False)
+        return environ
+
+
+class GuardedChannel(HTTPChannel):
+    parser_class = TimedParser
+    task_class = AdmissionTask
+
+    def service(self) -> None:
+        request = self.requests[0] if self.requests else None
+        started = time.monotonic()
+        shed = getattr(self, "shed", False)
+        super().service()
+        if request is not None and not shed and is_hook_call(request.command, request.path):
+            self.server.task_dispatcher.observe(time.monotonic() - started)
+
+
+class GuardedServer(TcpWSGIServer):
+    channel_class = GuardedChannel
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        limit = time.monotonic() - self.adj.read_timeout_seconds
+        for channel in list(self.active_channels.values()):
+            parser = channel.request
+            if parser is None or channel.requests or getattr(parser, "started", math.inf) > limit:
+                continue
+            # Headers or body still incomplete past the deadline: say so and hang up.
+            channel.request = None
+            with contextlib.suppress(ClientDisconnected):
+                channel.write_soon(TIMEOUT_RESPONSE)
+            channel.close_when_flushed = True
+
+
+class AdmissionDispatcher(ThreadedTaskDispatcher):
+    """Queues complete requests for the worker threads and foresees when a hook call would wait too long."""
+
+    def __init__(self, patience: float) -> None:
+        super().__init__()
+        self.patience = patience
+        self.service_seconds = 0.05  # running mean of a hook call's service time, updated as calls finish
+        self._mean_lock = threading.Lock()
+
+    def observe(self, seconds: float) -> None:
+        with self._mean_lock:
+            self.service_seconds += (seconds - self.service_seconds) * 0.1
+
+    def expected_wait(self, ahead: int) -> float:
+        """Seconds a call queued behind `ahead` others waits, all threads busy, at the mean service time."""
+        threads = max(1, len(self.threads) - self.stop_count)
+        return math.ceil((ahead + 1) / threads) * self.service_seconds
+
+    def add_task(self, channel: Any) -> None:
+        request = channel.requests[0] if channel.requests else None
+        channel.queued_at = time.monotonic()
+        channel.shed = False
+        with self.lock:
+            idle = len(self.threads) - self.stop_count - self.active_count
+            ahead = len(self.queue) - idle
+            if (
+                request is not None
+                and ahead >= 0
+                and is_hook_call(request.command, request.path)
+                and self.expected_wait(ahead) > self.patience
+            ):
+                # Refused at the front of the queue: the next free thread answers 503 in microseconds.
+                channel.shed = True
+                self.queue.appendleft(channel)
+            else:
+                self.queue.append(channel)
+            self.queue_cv.notify()
+
+
+def build_server(app: Any, sock: Any, *, threads: int, read_timeout: float, patience: float, **adjustments: Any):
+    """A waitress server on an already bound, listening socket (shared by every worker process)."""
+    from waitress.adjustments import Adjustments
+
+    adj = Adjustments(
+        sockets=[sock],
+        threads=threads,
+        channel_timeout=max(1, math.ceil(read_timeout)),  # idle keep-alive connections close after this too
+        cleanup_interval=1,  # look for overdue requests every second
+        **adjustments,
+    )
+    adj.read_timeout_seconds = read_timeout
+    dispatcher = AdmissionDispatcher(patience)
+    dispatcher.set_thread_count(threads)
+    sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
+    return GuardedServer(app, {}, True, sock, dispatcher=dispatcher, adj=adj, bind_socket=False, sockinfo=sockinfo)
