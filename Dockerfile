@@ -1,4 +1,5 @@
-# PainPlan: CDS Hooks services + SMART plan view, served by gunicorn through `painplan serve`.
+# PainPlan: CDS Hooks services + SMART plan view, served by `painplan serve` (waitress worker processes that buffer
+# whole requests before a thread sees them, with read deadlines and 503 load shedding: no extra proxy needed for that).
 # Build:  docker build -t painplan .
 # Run:    docker run --rm -p 8765:8765 -e PAINPLAN_PUBLIC_URL=https://painplan.example.org painplan
 # Demo:   docker run --rm -p 8765:8765 painplan painplan demo      (then open http://127.0.0.1:8765/demo)

@@ -127,9 +127,9 @@ def test_g2_a_malformed_site_code_is_a_config_error_naming_the_key(bad: Any) -> 
     from guideline.config import ConfigError, GuidelineConfig
     from guideline.terminology import load_terminology
 
-    config = GuidelineConfig.from_mapping({"exclusions": {"sickle_cell": {"add_codes": bad}}})
+    # Caught when the settings are loaded (a wrong type) or when the codes are read: either way, the key is named.
     with pytest.raises(ConfigError, match="exclusions.sickle_cell.add_codes"):
-        load_terminology(config)
+        load_terminology(GuidelineConfig.from_mapping({"exclusions": {"sickle_cell": {"add_codes": bad}}}))
 
 
 # -- G3 active cancer ------------------------------------------------------------------------------------------
