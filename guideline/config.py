@@ -239,6 +239,15 @@ DEFAULTS: dict[str, Any] = {
         }
     },
     "prefetch": {"dated": False, "uds_query": "", "page_cap": 10},
+    # The population review's letters (painplan population); measure thresholds are the PQA's, not settings.
+    "population": {
+        "programme": "HUSKY Health",
+        "sender": "HUSKY Health pharmacy and clinical quality team",
+        "contact": "",
+        "moud_line": "CT Behavioral Health Partnership, 1-877-552-8247 (https://www.ctbhp.com/)",
+        "pdmp_name": "CPMRS (Connecticut Prescription Monitoring and Reporting System)",
+        "pdmp_url": "https://www.ctpmp.com/",
+    },
     # Connecticut defaults (HUSKY Health toolkit). Every entry is configuration: a site replaces the list.
     "resources": [
         {
@@ -399,6 +408,9 @@ def _validate(merged: Mapping[str, Any]) -> None:
         raise ConfigError(errors[0] if len(errors) == 1 else f"{errors[0]} (and {len(errors) - 1} more problems)")
     for check_id, table in merged["checks"].items():
         _refuse_unable_hooks(check_id, table)
+    for key in ("programme", "sender", "moud_line", "pdmp_name"):
+        if not str(merged["population"][key]).strip():
+            raise ConfigError(f"population.{key} must not be empty")
 
 
 def _refuse_unable_hooks(check_id: str, table: Mapping[str, Any]) -> None:

@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mme.add_argument("--today", default=None)
 
+    population = commands.add_parser("population", help="population review of a Bulk FHIR export (PQA measures)")
+    from smart_app.population.command import add_arguments
+
+    add_arguments(population)
+
     report = commands.add_parser("feedback-report", help="print card override rates per check")
     report.add_argument("--config", default=None)
     report.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -71,6 +76,10 @@ def _run(args: argparse.Namespace) -> int:
         from smart_app.demo import run_demo
 
         return run_demo(args)
+    if args.command == "population":
+        from smart_app.population.command import run_population
+
+        return run_population(args)
     if args.command == "feedback-report":
         from smart_app.commands import run_feedback_report
 

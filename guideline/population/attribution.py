@@ -1,0 +1,65 @@
+"""Attribution (spec 6): the patient's PCP, else the prescriber of most of their period fills, else none."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from guideline.clinical import local_reference
+from guideline.fhirdata import as_dict, as_list, text
+from guideline.population.model import Directory, OpioidFill
+
+
+@dataclass(frozen=True)
+class Attribution:
+    kind: str  # "pcp" | "prescriber" | "none"
+    clinician_id: str | None  # logical id, without the resource type
+    practice_id: str | None
+
+
+def _bare(local: str | None) -> str | None:
+    return local.partition("/")[2] or None if local else None
+
+
+def _from_reference(reference: str, directory: Directory) -> tuple[str | None, str | None]:
+    """(practitioner id, organisation id) for a generalPractitioner reference."""
+    local = local_reference(reference) or ""
+    kind, _, ident = local.partition("/")
+    if kind == "PractitionerRole":
+        practitioner, organisation = directory.roles.get(ident, (None, None))
+        if practitioner and not organisation:
+            organisation = directory.practitioner_orgs.get(practitioner)
+        return practitioner, organisation
+    if kind == "Practitioner":
+        return ident or None, directory.practitioner_orgs.get(ident)
+    if kind == "Organization":
+        return None, ident or None
+    return None, None
+
+
+def attribute(
+    patient: Mapping[str, Any] | None, period_fills: tuple[OpioidFill, ...], directory: Directory
+) -> Attribution:
+    practice: str | None = None
+    for item in as_list(as_dict(patient).get("generalPractitioner")):
+        reference = text(as_dict(item).get("reference"))
+        if not reference:
+            continue
+        practitioner, organisation = _from_reference(reference, directory)
+        practice = practice or organisation
+        if practitioner:
+            return Attribution("pcp", practitioner, organisation)
+    # Most fills wins; a tie goes to the prescriber of the latest fill, then the lowest id (deterministic).
+    counts = Counter(f.prescriber for f in period_fills if f.prescriber)
+    if counts:
+        latest = {f.prescriber: f.filled for f in period_fills if f.prescriber}
+        best = max(counts, key=lambda p: (counts[p], latest[p], _neg(p)))
+        ident = _bare(best)
+        return Attribution("prescriber", ident, directory.practitioner_orgs.get(ident or ""))
+    return Attribution("none", None, practice)
+
+
+def _neg(value: str) -> tuple[int, ...]:
+    return tuple(-ord(ch) for ch in value)

@@ -1,0 +1,145 @@
+"""evaluate_patient: one patient's resources → their row in the review (the one function both engines call)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from guideline.config import GuidelineConfig
+from guideline.exclusions import age_in_years
+from guideline.fhirdata import text
+from guideline.population.attribution import attribute
+from guideline.population.exclusions import exclusion_reason
+from guideline.population.facts import patient_facts
+from guideline.population.measures import MEASURES, outcomes
+from guideline.population.model import Directory, Period
+from guideline.population.quality import Quality
+from guideline.population.standing import standing_findings
+from guideline.population.summary import summarise
+from guideline.record import build_record
+from guideline.terminology import load_terminology
+
+# The patients table, in order: (column, kind). Kinds: str, date, float, int, bool. Both engines write exactly this.
+PATIENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("patient_id", "str"),
+    ("patient_name", "str"),
+    ("birth_date", "date"),
+    ("pcp_id", "str"),
+    ("pcp_name", "str"),
+    ("practice_id", "str"),
+    ("practice_name", "str"),
+    ("attribution", "str"),
+    ("source", "str"),
+    ("episode_start", "date"),
+    ("episode_end", "date"),
+    ("avg_mme", "float"),
+    ("peak_mme", "float"),
+    ("opioid_fills", "int"),
+    ("days_supply", "float"),
+    ("prescribers", "int"),
+    ("pharmacies", "int"),
+    ("cob_overlap_days", "int"),
+    *((f"{m.column}_{part}", "bool") for m in MEASURES for part in ("den", "num")),
+    ("excluded", "str"),
+    ("findings", "str"),
+    ("evidence", "str"),
+)
+
+
+@dataclass
+class PatientOutcome:
+    """A cohort patient's row (None outside the cohort) and what their data could not tell us."""
+
+    row: dict[str, Any] | None
+    quality: Quality = field(default_factory=Quality)
+
+
+def _number(value: Decimal | None) -> float | None:
+    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if value is not None else None
+
+
+def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    index = {}
+    for resource in resources:
+        kind, ident = text(resource.get("resourceType")), text(resource.get("id"))
+        if kind and ident:
+            index.setdefault(f"{kind}/{ident}", resource)
+    return index
+
+
+def evaluate_patient(
+    patient_id: str,
+    resources: list[Mapping[str, Any]],
+    period: Period,
+    config: GuidelineConfig,
+    today: date,
+    directory: Directory,
+) -> PatientOutcome:
+    """Build the patient's record with PainPlan's reader, read their fills with guideline.fills, score the nine
+    measures, attribute them, and run the engine's standing-risk review at the period end. Never raises on data."""
+    quality = Quality()
+    terms = load_terminology(config)
+    zone = ZoneInfo(config["timezone"])
+    record = build_record(resources, zone)
+    quality.unreadable_resources += len(record.problems)
+    raw = _index(resources)
+    facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
+    if facts is None:
+        return PatientOutcome(None, quality)
+    birth = record.patient.birth_date if record.patient else None
+    adult = birth is None or age_in_years(birth, period.start) >= 18  # unknown age never excludes (as the engine)
+    excluded = exclusion_reason(record, raw, period, config, terms)
+    summary = summarise(facts, period, adult, excluded)
+    attribution = attribute(raw.get(f"Patient/{patient_id}"), summary.fills, directory)
+    if attribution.kind == "none":
+        quality.unattributed_patients += 1
+    elif attribution.kind == "prescriber":
+        quality.attributed_to_prescriber += 1
+    scored = outcomes(summary)
+    now = datetime.combine(min(period.end, today), time(12, 0), tzinfo=zone)
+    findings = standing_findings(record, config, now, terms)
+    evidence: dict[str, list[str]] = {}
+    if excluded:
+        evidence["excluded"] = [excluded]
+    elif not adult:
+        evidence["excluded"] = ["under 18 on the first day of the period"]
+    for measure in MEASURES:
+        if scored[measure.id][0]:
+            evidence[measure.id] = measure.evidence(summary)
+    row: dict[str, Any] = {
+        "patient_id": patient_id,
+        "patient_name": record.patient.name if record.patient else None,
+        "birth_date": birth,
+        "pcp_id": attribution.clinician_id,
+        "pcp_name": directory.names.get(f"Practitioner/{attribution.clinician_id}")
+        if attribution.clinician_id
+        else None,
+        "practice_id": attribution.practice_id,
+        "practice_name": directory.names.get(f"Organization/{attribution.practice_id}")
+        if attribution.practice_id
+        else None,
+        "attribution": attribution.kind,
+        "source": facts.source,
+        "episode_start": summary.episode[0] if summary.episode else None,
+        "episode_end": summary.episode[1] if summary.episode else None,
+        "avg_mme": _number(summary.avg_mme),
+        "peak_mme": _number(summary.peak_mme),
+        "opioid_fills": len(summary.fills),
+        "days_supply": _number(summary.days_supply),
+        "prescribers": len(summary.prescribers),
+        "pharmacies": len(summary.pharmacies),
+        "cob_overlap_days": summary.cob_overlap_days,
+        "excluded": excluded or ("under 18" if not adult else None),
+        "findings": ",".join(findings),
+        "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+    }
+    for measure in MEASURES:
+        den, num = scored[measure.id]
+        row[f"{measure.column}_den"] = den
+        row[f"{measure.column}_num"] = num
+    return PatientOutcome({name: row.get(name) for name, _ in PATIENT_COLUMNS}, quality)

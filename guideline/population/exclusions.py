@@ -1,0 +1,99 @@
+"""Measure exclusions (spec 5): cancer, sickle cell disease, hospice or palliative care, read against the period."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from guideline.clinical import ACTIVE_CLINICAL, is_visible, procedure_dates
+from guideline.config import GuidelineConfig
+from guideline.exclusions import PALLIATIVE_Z515
+from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, as_dict, text
+from guideline.population.model import Period
+from guideline.record import Condition, PatientRecord
+from guideline.terminology import (
+    HOSPICE_DISPOSITION,
+    HOSPICE_FINDING,
+    HOSPICE_PROCEDURE,
+    MALIGNANT_CANCER,
+    SICKLE_CELL,
+    Terminology,
+)
+from guideline.timeutil import local_date
+
+VOID = frozenset({"cancelled", "entered-in-error", "not-done"})
+
+
+def _abated_on(raw: Mapping[str, Any] | None) -> date | None:
+    if not raw:
+        return None
+    value = text(raw.get("abatementDateTime")) or text(as_dict(raw.get("abatementPeriod")).get("end"))
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _condition_applies(condition: Condition, raw: Mapping[str, Mapping[str, Any]], period: Period) -> bool:
+    """Active (or no clinical status), dated on or before the period end, not abated before the history window."""
+    if condition.clinical_status is not None and condition.clinical_status not in ACTIVE_CLINICAL:
+        return False
+    recorded = local_date(condition.onset or condition.recorded_date)
+    if recorded is not None and recorded > period.end:
+        return False
+    abated = _abated_on(raw.get(f"Condition/{condition.id}")) if condition.id else None
+    return abated is None or abated >= period.history_start
+
+
+def _in_history(day: date | None, period: Period) -> bool:
+    return day is not None and period.history_start <= day <= period.end
+
+
+def _name(condition: Condition, fallback: str) -> str:
+    shown = condition.code.display() if condition.code else None
+    return f"{fallback} ({shown})" if shown else fallback
+
+
+def exclusion_reason(
+    record: PatientRecord,
+    raw: Mapping[str, Mapping[str, Any]],
+    period: Period,
+    config: GuidelineConfig,
+    terms: Terminology,
+) -> str | None:
+    """Why every measure leaves this patient out, or None."""
+    conditions = [c for c in record.conditions if is_visible(c, config)]
+    for set_name, label in ((MALIGNANT_CANCER, "cancer"), (SICKLE_CELL, "sickle cell disease")):
+        for condition in conditions:
+            if terms.contains(set_name, condition.code) and _condition_applies(condition, raw, period):
+                return _name(condition, label)
+    for encounter in record.encounters:
+        if encounter.status in VOID:
+            continue
+        disposition = encounter.discharge_disposition
+        hospice = terms.contains(HOSPICE_DISPOSITION, disposition) or (
+            disposition is not None and disposition.has(DISCHARGE_DISPOSITION, "hosp")
+        )
+        hospice = hospice or any(terms.contains(HOSPICE_PROCEDURE, reason) for reason in encounter.reason_codes)
+        if hospice and (
+            _in_history(local_date(encounter.period_start), period)
+            or _in_history(local_date(encounter.period_end), period)
+        ):
+            return "hospice or palliative care (encounter)"
+    for procedure in record.procedures:
+        if procedure.status in VOID or not terms.contains(HOSPICE_PROCEDURE, procedure.code):
+            continue
+        if any(_in_history(local_date(moment), period) for moment in procedure_dates(procedure)):
+            return "hospice or palliative care (procedure)"
+    for observation in record.observations:
+        finding = observation.status not in VOID and terms.contains(HOSPICE_FINDING, observation.code)
+        if finding and _in_history(local_date(observation.result_time), period):
+            return "hospice or palliative care (finding)"
+    for condition in conditions:
+        palliative = condition.code is not None and any(
+            c.system == ICD10CM and c.code in PALLIATIVE_Z515 for c in condition.code.codings
+        )
+        if palliative and _condition_applies(condition, raw, period):
+            return "palliative care (Z51.5)"
+    return None

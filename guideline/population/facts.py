@@ -1,0 +1,314 @@
+"""A cohort patient's facts for the measures: pain-opioid supplies, benzodiazepines, naloxone, tests, diagnoses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from guideline import fills
+from guideline.clinical import is_visible, local_reference
+from guideline.config import GuidelineConfig
+from guideline.fhirdata import as_dict, text
+from guideline.history import order_interval
+from guideline.mme import compute_mme, format_mme
+from guideline.orders import order_start
+from guideline.population.medicines import Kind, medication_kind, unidentified_key
+from guideline.population.model import Directory, OpioidFill, Period
+from guideline.population.quality import Quality
+from guideline.record import Dispense, MedOrder, PatientRecord
+from guideline.supply import order_supply
+from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, UDS_TEST, Terminology
+from guideline.timeutil import local_date
+
+ORDER_STATUSES = frozenset({"active", "completed"})  # spec 3: orders count when active or completed
+VOID_OBSERVATION = frozenset({"cancelled", "entered-in-error"})
+
+
+@dataclass(frozen=True)
+class Supply:
+    """A benzodiazepine supply: the days it covers."""
+
+    filled: date
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    patient_id: str
+    source: str  # "fills" | "orders"
+    opioids: tuple[OpioidFill, ...]  # pain-opioid supplies dated from 90 days before the look-back year on
+    opioid_orders: tuple[tuple[date, date], ...]  # active/completed pain-opioid order intervals (new-start look-back)
+    benzodiazepines: tuple[Supply, ...]
+    naloxone: tuple[date, ...]  # naloxone fills and orders
+    urine_tests: tuple[date, ...]
+    oud_diagnosis: str | None
+
+    def opioids_in(self, low: date, high: date) -> tuple[OpioidFill, ...]:
+        return tuple(f for f in self.opioids if low <= f.filled <= high)
+
+
+def fill_counts(dispense: Dispense) -> bool:
+    """Spec 3: a fill counts when its status is completed or absent."""
+    return dispense.status in (None, "completed")
+
+
+def _order_counts(order: MedOrder) -> bool:
+    return not order.is_draft and order.status in ORDER_STATUSES
+
+
+class _Reader:
+    """Reads one record's medicines once (classification is memoised by the terminology)."""
+
+    def __init__(
+        self,
+        record: PatientRecord,
+        raw: Mapping[str, Mapping[str, Any]],
+        directory: Directory,
+        config: GuidelineConfig,
+        terms: Terminology,
+        quality: Quality,
+    ) -> None:
+        self.record, self.raw, self.directory = record, raw, directory
+        self.config, self.terms, self.quality = config, terms, quality
+        self.kinds: dict[int, Kind] = {}
+
+    def kind(self, item: Dispense | MedOrder) -> Kind:
+        key = id(item.medication)
+        if key not in self.kinds:
+            self.kinds[key] = medication_kind(item.medication, self.terms)
+        return self.kinds[key]
+
+    def practitioner(self, reference: str | None) -> str | None:
+        """A prescriber as `Practitioner/id` (a PractitionerRole is read through to its practitioner)."""
+        local = local_reference(reference)
+        if not local:
+            return None
+        kind, _, ident = local.partition("/")
+        if kind == "PractitionerRole":
+            practitioner = self.directory.roles.get(ident, (None, None))[0]
+            return f"Practitioner/{practitioner}" if practitioner else local
+        return local if kind == "Practitioner" else None
+
+    def prescriber(self, dispense: Dispense, order: MedOrder | None) -> str | None:
+        if order is not None and order.requester:
+            found = self.practitioner(order.requester)
+            if found:
+                return found
+        return next((p for p in map(self.practitioner, dispense.performers) if p), None)
+
+    def pharmacy(self, dispense: Dispense) -> str | None:
+        for performer in dispense.performers:
+            local = local_reference(performer)
+            if local and local.startswith("Organization/"):
+                return local
+        raw = self.raw.get(f"MedicationDispense/{dispense.id}") if dispense.id else None
+        location = local_reference(text(as_dict(as_dict(raw).get("location")).get("reference"))) if raw else None
+        return location
+
+
+def _drug_key(reader: _Reader):  # noqa: ANN202 - a memoised closure over the reader
+    keys: dict[int, str] = {}
+
+    def drug_of(item: Dispense | MedOrder) -> str:
+        if id(item) not in keys:
+            keys[id(item)] = fills.same_drug_key(item, reader.terms, reader.config)
+        return keys[id(item)]
+
+    return drug_of
+
+
+def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Reader) -> Dispense:
+    """Spec 4: a fill without days' supply takes it from its order's dosage when there is one."""
+    if fills.days_supply(dispense) is not None or order is None:
+        return dispense
+    per_fill = order_supply(order, reader.terms, reader.config).per_fill_days
+    return replace(dispense, days_supply=per_fill) if per_fill and per_fill > 0 else dispense
+
+
+def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) -> tuple[OpioidFill, ...]:
+    orders = [o for o in reader.record.orders if not o.is_draft]
+    drug_of = _drug_key(reader)
+
+    def interval_of(order: MedOrder) -> tuple[date, date] | None:
+        return order_interval(order, order_supply(order, reader.terms, reader.config))
+
+    linked: dict[int, MedOrder | None] = {}
+    prepared: list[Dispense] = []
+    for dispense in dispenses:
+        order = fills.source_order(dispense, orders, drug_of, interval_of)
+        ready = _with_derived_days(dispense, order, reader)
+        linked[id(ready)] = order
+        prepared.append(ready)
+    result = []
+    for supply in fills.supply_intervals(prepared, drug_of):
+        dispense = supply.dispense
+        computed = fills.fill_mme(dispense, reader.terms, reader.config)
+        days = fills.days_supply(dispense)
+        if days is None and period.contains(supply.filled):
+            reader.quality.fills_without_days_supply += 1
+        result.append(
+            OpioidFill(
+                ref=f"MedicationDispense/{dispense.id}" if dispense.id else f"MedicationDispense#{len(result)}",
+                filled=supply.filled,
+                start=supply.start,
+                end=supply.end,
+                days=days,
+                mme=computed.mme if computed.state == "ok" else None,
+                mme_text=computed.explanation,
+                name=computed.display_name,
+                er_la=reader.terms.medication_in(ER_LA, dispense.medication),
+                prescriber=reader.prescriber(dispense, linked.get(id(dispense))),
+                pharmacy=reader.pharmacy(dispense),
+            )
+        )
+    return tuple(result)
+
+
+def _order_fills(reader: _Reader, orders: list[MedOrder]) -> tuple[OpioidFill, ...]:
+    """EHR data without fills: each order stands in for one fill with the engine's order-based supply."""
+    result = []
+    for order in orders:
+        start = local_date(order_start(order))
+        if start is None:
+            continue
+        supply = order_supply(order, reader.terms, reader.config)
+        days = supply.total_days if supply.total_days and supply.total_days > 0 else None
+        summary = compute_mme([order], reader.terms, reader.config)
+        item = summary.orders[0] if summary.orders else None
+        mme = item.mme if item is not None and item.state == "ok" else None
+        end = (
+            start + timedelta(days=max(int(days.to_integral_value(rounding="ROUND_CEILING")), 1) - 1) if days else None
+        )
+        explanation = item.explanation if item is not None else "MME could not be calculated"
+        if mme is not None and days is not None:
+            explanation = f"{explanation} (order, {format_mme(days)} days' supply)"
+        result.append(
+            OpioidFill(
+                ref=order.ref or f"MedicationRequest#{len(result)}",
+                filled=start,
+                start=start,
+                end=end,
+                days=days,
+                mme=mme,
+                mme_text=explanation,
+                name=item.display_name if item is not None else reader.terms.medication_name(order.medication),
+                er_la=reader.terms.medication_in(ER_LA, order.medication),
+                prescriber=reader.practitioner(order.requester),
+                pharmacy=None,
+            )
+        )
+    return tuple(result)
+
+
+def _benzodiazepines(reader: _Reader, dispenses: list[Dispense]) -> tuple[Supply, ...]:
+    drug_of = _drug_key(reader)
+    supplies = []
+    for supply in fills.supply_intervals(dispenses, drug_of):
+        end = supply.end if supply.end is not None else supply.start  # unknown supply: only the day it was filled
+        supplies.append(Supply(supply.filled, supply.start, end))
+    return tuple(supplies)
+
+
+def _oud_diagnosis(record: PatientRecord, reader: _Reader, period: Period) -> str | None:
+    for condition in record.conditions:
+        if not is_visible(condition, reader.config):
+            continue
+        recorded = local_date(condition.recorded_date or condition.onset)
+        if recorded is not None and recorded > period.end:
+            continue
+        for set_name, label in ((OUD, "opioid use disorder"), (OPIOID_POISONING, "opioid overdose")):
+            if reader.terms.contains(set_name, condition.code):
+                name = condition.code.display() if condition.code else None
+                return f"{label} on record ({name})" if name else f"{label} on record"
+    return None
+
+
+def patient_facts(
+    patient_id: str,
+    record: PatientRecord,
+    raw: Mapping[str, Mapping[str, Any]],
+    period: Period,
+    directory: Directory,
+    config: GuidelineConfig,
+    terms: Terminology,
+    quality: Quality,
+) -> PatientFacts | None:
+    """The patient's facts, or None when they are not in the cohort (no pain-opioid fill or order in the 12 months
+    ending at the period end). Counts unidentified medicines and fills without a date or days' supply."""
+    reader = _Reader(record, raw, directory, config, terms, quality)
+    look_back_start = period.year_start - timedelta(days=90)
+    by_kind: dict[str, list[Dispense]] = {}
+    for dispense in record.dispenses:
+        if not fill_counts(dispense):
+            continue
+        kind = reader.kind(dispense)
+        if kind == "unidentified":
+            quality.unidentified_medications[unidentified_key(dispense.medication)] += 1
+            continue
+        filled = fills.fill_date(dispense)
+        if filled is None:
+            quality.fills_without_date += 1
+            continue
+        if look_back_start <= filled <= period.end:
+            by_kind.setdefault(kind, []).append(dispense)
+    orders_by_kind: dict[str, list[MedOrder]] = {}
+    for order in record.orders:
+        if not _order_counts(order):
+            continue
+        kind = reader.kind(order)
+        if kind == "unidentified":
+            quality.unidentified_medications[unidentified_key(order.medication)] += 1
+            continue
+        started = local_date(order_start(order))
+        if started is not None and look_back_start <= started <= period.end:
+            orders_by_kind.setdefault(kind, []).append(order)
+
+    opioid_dispenses = by_kind.get("opioid", [])
+    opioid_orders = orders_by_kind.get("opioid", [])
+    in_year = [d for d in opioid_dispenses if period.year_start <= (fills.fill_date(d) or period.end) <= period.end]
+    orders_in_year = [o for o in opioid_orders if period.year_start <= (local_date(order_start(o))) <= period.end]
+    if not in_year and not orders_in_year:
+        return None
+    if opioid_dispenses:
+        source, opioids = "fills", _opioid_fills(reader, opioid_dispenses, period)
+    else:
+        source, opioids = "orders", _order_fills(reader, opioid_orders)
+        quality.patients_from_orders += 1
+    order_intervals = tuple(
+        interval
+        for interval in (order_interval(o, order_supply(o, terms, config)) for o in opioid_orders)
+        if interval is not None
+    )
+    naloxone = [fills.fill_date(d) for d in by_kind.get("naloxone", [])]
+    naloxone += [local_date(order_start(o)) for o in orders_by_kind.get("naloxone", [])]
+    tests = sorted(
+        day
+        for day in (
+            local_date(o.result_time)
+            for o in record.observations
+            if o.status not in VOID_OBSERVATION and terms.contains(UDS_TEST, o.code)
+        )
+        if day is not None and period.year_start <= day <= period.end
+    )
+    return PatientFacts(
+        patient_id=patient_id,
+        source=source,
+        opioids=opioids,
+        opioid_orders=order_intervals,
+        benzodiazepines=_benzodiazepines(reader, by_kind.get("benzodiazepine", [])),
+        naloxone=tuple(sorted(d for d in naloxone if d is not None and period.year_start <= d <= period.end)),
+        urine_tests=tuple(tests),
+        oud_diagnosis=_oud_diagnosis(record, reader, period),
+    )
+
+
+def fills_in(facts: PatientFacts, period: Period) -> tuple[OpioidFill, ...]:
+    return facts.opioids_in(period.start, period.end)
+
+
+def total_days(supplies: tuple[OpioidFill, ...]) -> Decimal:
+    return sum((f.days for f in supplies if f.days is not None), Decimal(0))

@@ -1,0 +1,257 @@
+"""The nine PQA opioid measures, each defined once over a patient's period summary (spec 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from guideline.mme import format_mme
+from guideline.population.summary import PeriodSummary, mme_text
+
+HIGH_DOSAGE_MME = Decimal(90)
+MULTIPLE_PROVIDERS = 4
+COB_OVERLAP_DAYS = 30
+INITIAL_HIGH_MME = Decimal(50)
+INITIAL_LONG_DAYS = Decimal(7)
+LONG_TERM_DAYS = Decimal(90)
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    name: str
+    better: str  # "lower" | "higher"
+    denominator: str
+    numerator: str
+    in_denominator: Callable[[PeriodSummary], bool]
+    in_numerator: Callable[[PeriodSummary], bool]  # read only where in_denominator holds
+    evidence: Callable[[PeriodSummary], list[str]]
+
+    @property
+    def column(self) -> str:
+        return column_id(self.id)
+
+
+def column_id(measure_id: str) -> str:
+    """`IOP-HD` → `iop_hd` (the patients table's column stem)."""
+    return measure_id.lower().replace("-", "_")
+
+
+def _fill_lines(summary: PeriodSummary) -> list[str]:
+    return [_fill_line(f) for f in summary.fills]
+
+
+def _fill_line(fill) -> str:  # noqa: ANN001 - an OpioidFill
+    who = [f"prescriber {fill.prescriber.partition('/')[2]}" if fill.prescriber else "prescriber unknown"]
+    who.append(f"pharmacy {fill.pharmacy.partition('/')[2]}" if fill.pharmacy else "pharmacy unknown")
+    shifted = (
+        f"; supply starts {fill.start} after the earlier fill of the same drug" if fill.start != fill.filled else ""
+    )
+    return f"{fill.mme_text} ({', '.join(who)}{shifted})"
+
+
+def _base_ohd(s: PeriodSummary) -> bool:
+    return s.eligible and s.fill_dates >= 2 and s.days_supply >= 15
+
+
+def _ohd(s: PeriodSummary) -> bool:
+    return s.avg_mme is not None and s.avg_mme >= HIGH_DOSAGE_MME
+
+
+def _omp(s: PeriodSummary) -> bool:
+    return len(s.prescribers) >= MULTIPLE_PROVIDERS and len(s.pharmacies) >= MULTIPLE_PROVIDERS
+
+
+def _cob(s: PeriodSummary) -> bool:
+    return s.benzo_fill_dates >= 2 and s.cob_overlap_days >= COB_OVERLAP_DAYS
+
+
+def _iop(s: PeriodSummary) -> bool:
+    return s.eligible and s.initiation is not None
+
+
+def _amo_den(s: PeriodSummary) -> bool:
+    return s.eligible and s.year_days_supply >= LONG_TERM_DAYS
+
+
+def _nal_den(s: PeriodSummary) -> bool:
+    at_risk = _base_ohd(s) and (_ohd(s) or _cob(s))
+    return s.eligible and (at_risk or s.facts.oud_diagnosis is not None)
+
+
+def _average_evidence(s: PeriodSummary) -> list[str]:
+    if s.episode is None:
+        return ["no fill in the period has a days' supply, so no average could be calculated"]
+    low, high = s.episode
+    days = (high - low).days + 1
+    parts = " + ".join(
+        f"{format_mme(f.mme)} × {f.days_within(low, high)} days"
+        for f in s.fills
+        if f.mme is not None and f.days_within(low, high)
+    )
+    return [
+        *_fill_lines(s),
+        f"Average daily MME over the episode {low} to {high} ({days} days): ({parts or '0'}) ÷ {days} = "
+        f"{mme_text(s.avg_mme)}; highest single day {mme_text(s.peak_mme)}",
+    ]
+
+
+def _ids(references: tuple[str, ...]) -> str:
+    return ", ".join(r.partition("/")[2] for r in references) or "none known"
+
+
+def _provider_evidence(s: PeriodSummary) -> list[str]:
+    return [
+        f"{len(s.prescribers)} prescribers ({_ids(s.prescribers)}) and "
+        f"{len(s.pharmacies)} pharmacies ({_ids(s.pharmacies)}) "
+        f"across {len(s.fills)} opioid fills in the period",
+        *_fill_lines(s),
+    ]
+
+
+def _cob_evidence(s: PeriodSummary) -> list[str]:
+    return [
+        f"benzodiazepine filled on {s.benzo_fill_dates} different dates; {s.cob_overlap_days} days in the period "
+        "covered by both an opioid and a benzodiazepine supply",
+        *_fill_lines(s),
+    ]
+
+
+def _initiation_evidence(s: PeriodSummary) -> list[str]:
+    if s.initiation is None:
+        return []
+    return [
+        f"new opioid start on {s.initiation.filled} (no opioid supply in the 90 days before); first 3 days: "
+        f"{mme_text(s.initiation_mme)} in total, {format_mme(s.initiation_days)} days' supply"
+        + (", includes an extended-release/long-acting opioid" if any(f.er_la for f in s.initiation_fills) else ""),
+        *(_fill_line(f) for f in s.initiation_fills),
+    ]
+
+
+def _amo_evidence(s: PeriodSummary) -> list[str]:
+    tests = s.facts.urine_tests
+    return [
+        f"{format_mme(s.year_days_supply)} days' opioid supply in the 12 months to {s.period.end}; "
+        + (f"urine drug test on {tests[-1]}" if tests else "no urine drug test in those 12 months")
+    ]
+
+
+def _nal_evidence(s: PeriodSummary) -> list[str]:
+    reasons = []
+    if _base_ohd(s) and _ohd(s):
+        reasons.append(f"average {mme_text(s.avg_mme)}")
+    if _base_ohd(s) and _cob(s):
+        reasons.append("opioid with a benzodiazepine")
+    if s.facts.oud_diagnosis:
+        reasons.append(s.facts.oud_diagnosis)
+    held = s.facts.naloxone
+    return [
+        f"at risk: {'; '.join(reasons)}; "
+        + (f"naloxone filled or ordered on {held[-1]}" if held else "no naloxone filled or ordered in 12 months")
+    ]
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure(
+        "OHD",
+        "Opioids at high dosage",
+        "lower",
+        "≥ 2 opioid fills on different dates and ≥ 15 days' supply in the period",
+        "average daily MME over the episode ≥ 90",
+        _base_ohd,
+        _ohd,
+        _average_evidence,
+    ),
+    Measure(
+        "OMP",
+        "Opioids from multiple providers",
+        "lower",
+        "as OHD",
+        "≥ 4 prescribers and ≥ 4 pharmacies",
+        _base_ohd,
+        _omp,
+        _provider_evidence,
+    ),
+    Measure(
+        "OHDMP",
+        "Opioids at high dosage from multiple providers",
+        "lower",
+        "as OHD",
+        "both OHD and OMP",
+        _base_ohd,
+        lambda s: _ohd(s) and _omp(s),
+        lambda s: [*_average_evidence(s)[-1:], *_provider_evidence(s)[:1]],
+    ),
+    Measure(
+        "COB",
+        "Concurrent opioid and benzodiazepine",
+        "lower",
+        "as OHD",
+        "≥ 2 benzodiazepine fills on different dates and ≥ 30 days of overlap in the period",
+        _base_ohd,
+        _cob,
+        _cob_evidence,
+    ),
+    Measure(
+        "IOP-HD",
+        "Initial opioid prescribing at high dosage",
+        "lower",
+        "a new opioid start in the period (no opioid supply in the 90 days before)",
+        "the first 3 days' fills sum to ≥ 50 MME/day",
+        _iop,
+        lambda s: s.initiation_mme >= INITIAL_HIGH_MME,
+        _initiation_evidence,
+    ),
+    Measure(
+        "IOP-LD",
+        "Initial opioid prescribing for long duration",
+        "lower",
+        "as IOP-HD",
+        "the first 3 days' fills supply more than 7 days",
+        _iop,
+        lambda s: s.initiation_days > INITIAL_LONG_DAYS,
+        _initiation_evidence,
+    ),
+    Measure(
+        "IOP-LA",
+        "Initial prescribing of long-acting or extended-release opioids",
+        "lower",
+        "as IOP-HD",
+        "an extended-release or long-acting opioid among the first 3 days' fills",
+        _iop,
+        lambda s: any(f.er_la for f in s.initiation_fills),
+        _initiation_evidence,
+    ),
+    Measure(
+        "AMO",
+        "Annual monitoring for patients on long-term opioid therapy",
+        "higher",
+        "≥ 90 days' opioid supply in the 12 months ending at the period end",
+        "a urine drug test in those 12 months",
+        _amo_den,
+        lambda s: bool(s.facts.urine_tests),
+        _amo_evidence,
+    ),
+    Measure(
+        "NAL",
+        "Naloxone for patients at risk of overdose",
+        "higher",
+        "in the OHD or COB numerator, or opioid use disorder or overdose on record",
+        "naloxone filled or ordered in the 12 months ending at the period end",
+        _nal_den,
+        lambda s: bool(s.facts.naloxone),
+        _nal_evidence,
+    ),
+)
+
+MEASURE_BY_ID = {m.id: m for m in MEASURES}
+
+
+def outcomes(summary: PeriodSummary) -> dict[str, tuple[bool, bool]]:
+    """(in denominator, in numerator) per measure id; a numerator is always false where its denominator is."""
+    result = {}
+    for measure in MEASURES:
+        den = measure.in_denominator(summary)
+        result[measure.id] = (den, den and measure.in_numerator(summary))
+    return result

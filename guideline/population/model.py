@@ -1,0 +1,98 @@
+"""The population review's small types: the measurement period, the clinician directory, a patient's fills."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from guideline.timeutil import months_before
+
+HISTORY_DAYS = 90  # exclusions and hospice look back over the period plus the 90 days before it (spec 5)
+
+
+class PopulationError(ValueError):
+    """A usage error in a population setting or argument; the message names it."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """The measurement period, both ends included."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise PopulationError(f"--period ends ({self.end}) before it starts ({self.start})")
+
+    @classmethod
+    def parse(cls, value: str) -> Period:
+        """`START/END` as ISO dates."""
+        try:
+            start, end = value.split("/")
+            return cls(date.fromisoformat(start.strip()), date.fromisoformat(end.strip()))
+        except ValueError as error:
+            raise PopulationError(f"--period must be START/END as YYYY-MM-DD/YYYY-MM-DD, not {value!r}") from error
+
+    @classmethod
+    def last_quarter_before(cls, today: date) -> Period:
+        """The last complete calendar quarter before `today`."""
+        quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        end = quarter_start - timedelta(days=1)
+        return cls(date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end)
+
+    @property
+    def label(self) -> str:
+        quarter = (self.start.month - 1) // 3 + 1
+        is_quarter = self == Period.last_quarter_before(self.end + timedelta(days=1)) and self.start.month % 3 == 1
+        return f"{self.start.year} Q{quarter}" if is_quarter else f"{self.start}/{self.end}"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def history_start(self) -> date:
+        return self.start - timedelta(days=HISTORY_DAYS)
+
+    @property
+    def year_start(self) -> date:
+        """First day of the 12 months ending at the period end."""
+        return months_before(self.end, 12) + timedelta(days=1)
+
+    def contains(self, day: date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Who is who, read once from the export's Practitioner, PractitionerRole and Organization files."""
+
+    roles: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)  # role id → (practitioner, org)
+    practitioner_orgs: Mapping[str, str] = field(default_factory=dict)  # practitioner id → their first org
+    names: Mapping[str, str] = field(default_factory=dict)  # "Practitioner/x", "Organization/y" → display name
+
+
+@dataclass(frozen=True)
+class OpioidFill:
+    """One pain-opioid supply as the measures read it: a fill, or an order standing in for one (EHR data)."""
+
+    ref: str
+    filled: date
+    start: date  # after same-drug early-refill shifting
+    end: date | None  # None when the days' supply is unknown
+    days: Decimal | None
+    mme: Decimal | None  # MME per day; None when it could not be calculated or is not counted (buprenorphine)
+    mme_text: str
+    name: str
+    er_la: bool
+    prescriber: str | None
+    pharmacy: str | None
+
+    def days_within(self, low: date, high: date) -> int:
+        if self.end is None:
+            return 0
+        first, last = max(self.start, low), min(self.end, high)
+        return max((last - first).days + 1, 0)

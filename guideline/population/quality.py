@@ -1,0 +1,85 @@
+"""Data-quality counts: what a run could not read or attribute, merged across patients, buckets and engines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Quality:
+    """Counts a run reports in data-quality.json; `merge` adds another's counts (one per bucket or worker)."""
+
+    malformed_lines: int = 0
+    resources_by_type: Counter[str] = field(default_factory=Counter)
+    unexpected_resource_types: Counter[str] = field(default_factory=Counter)
+    resources_without_patient: int = 0
+    unreadable_resources: int = 0
+    fills_without_days_supply: int = 0
+    fills_without_date: int = 0
+    unidentified_medications: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    unattributed_patients: int = 0
+    attributed_to_prescriber: int = 0
+    patients_from_orders: int = 0
+    patients_not_evaluated: int = 0
+
+    def merge(self, other: Quality) -> Quality:
+        for name in self.__dataclass_fields__:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, Counter):
+                mine.update(theirs)
+            else:
+                setattr(self, name, mine + theirs)
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "malformed_lines": self.malformed_lines,
+            "resources_by_type": dict(sorted(self.resources_by_type.items())),
+            "unexpected_resource_types": dict(sorted(self.unexpected_resource_types.items())),
+            "resources_without_patient": self.resources_without_patient,
+            "unreadable_resources": self.unreadable_resources,
+            "fills_without_days_supply": self.fills_without_days_supply,
+            "fills_without_date": self.fills_without_date,
+            "unidentified_medications": [
+                {"system": system, "code": code, "text": text, "count": count}
+                for (system, code, text), count in sorted(
+                    self.unidentified_medications.items(), key=lambda item: (-item[1], item[0])
+                )
+            ],
+            "unattributed_patients": self.unattributed_patients,
+            "attributed_to_prescriber": self.attributed_to_prescriber,
+            "patients_from_orders": self.patients_from_orders,
+            "patients_not_evaluated": self.patients_not_evaluated,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Quality:
+        quality = cls()
+        for name in ("resources_by_type", "unexpected_resource_types"):
+            getattr(quality, name).update(data.get(name, {}))
+        for item in data.get("unidentified_medications", []):
+            quality.unidentified_medications[(item["system"], item["code"], item["text"])] += item["count"]
+        for name, value in data.items():
+            if isinstance(value, int):
+                setattr(quality, name, value)
+        return quality
+
+    def summary_lines(self) -> list[str]:
+        """The end-of-run summary: every count that is not zero, in words."""
+        unidentified = sum(self.unidentified_medications.values())
+        parts = [
+            (self.malformed_lines, "malformed lines skipped"),
+            (sum(self.unexpected_resource_types.values()), "resources of unexpected types ignored"),
+            (self.resources_without_patient, "patient resources without a patient reference"),
+            (self.unreadable_resources, "resources that could not be read"),
+            (self.fills_without_days_supply, "opioid fills without days' supply (left out of MME)"),
+            (self.fills_without_date, "fills without a date"),
+            (unidentified, f"medications not identified ({len(self.unidentified_medications)} distinct)"),
+            (self.unattributed_patients, "patients attributed to no clinician"),
+            (self.attributed_to_prescriber, "patients without a PCP attributed to their main prescriber"),
+            (self.patients_from_orders, "patients whose numbers come from orders, not fills"),
+            (self.patients_not_evaluated, "patients the engine could not evaluate (left out of every measure)"),
+        ]
+        return [f"{count} {words}" for count, words in parts if count]

@@ -1,0 +1,128 @@
+"""The period arithmetic every measure reads: episode, average and peak daily MME, providers, overlaps, new starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+
+from guideline.history import UNKNOWN_SUPPLY_DAYS
+from guideline.mme import DECIMAL_CONTEXT, format_mme
+from guideline.population.facts import PatientFacts, total_days
+from guideline.population.model import OpioidFill, Period
+
+NEW_START_LOOKBACK_DAYS = 90
+INITIATION_DAYS = 3  # the initiation's date and the next two days
+
+
+@dataclass(frozen=True)
+class PeriodSummary:
+    """One patient's numbers for one period, computed once and read by every measure and every output."""
+
+    facts: PatientFacts
+    period: Period
+    adult: bool
+    excluded: str | None
+    fills: tuple[OpioidFill, ...]  # pain-opioid fills dated in the period
+    fill_dates: int
+    days_supply: Decimal
+    episode: tuple[date, date] | None
+    avg_mme: Decimal | None
+    peak_mme: Decimal | None
+    prescribers: tuple[str, ...]
+    pharmacies: tuple[str, ...]
+    benzo_fill_dates: int
+    cob_overlap_days: int
+    initiation: OpioidFill | None
+    initiation_fills: tuple[OpioidFill, ...]
+    year_days_supply: Decimal
+
+    @property
+    def eligible(self) -> bool:
+        return self.adult and self.excluded is None
+
+    @property
+    def initiation_mme(self) -> Decimal:
+        return sum((f.mme for f in self.initiation_fills if f.mme is not None), Decimal(0))
+
+    @property
+    def initiation_days(self) -> Decimal:
+        return total_days(self.initiation_fills)
+
+
+def _days(low: date, high: date) -> list[date]:
+    return [low + timedelta(days=n) for n in range((high - low).days + 1)]
+
+
+def _episode(fills: tuple[OpioidFill, ...], period: Period) -> tuple[date, date] | None:
+    ends = [f.end for f in fills if f.end is not None]
+    if not fills or not ends:
+        return None
+    return min(f.filled for f in fills), min(max(ends), period.end)
+
+
+def _average(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> Decimal:
+    """Σ (MME per day × the fill's days inside the episode) ÷ the days in the episode (spec 4)."""
+    low, high = episode
+    with localcontext(DECIMAL_CONTEXT):
+        weighted = sum((f.mme * f.days_within(low, high) for f in fills if f.mme is not None), Decimal(0))
+        return weighted / ((high - low).days + 1)
+
+
+def _peak(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> Decimal:
+    counted = [f for f in fills if f.mme is not None and f.end is not None]
+    return max(
+        (sum((f.mme for f in counted if f.start <= day <= f.end), Decimal(0)) for day in _days(*episode)),  # type: ignore[misc]
+        default=Decimal(0),
+    )
+
+
+def _covers_lookback(fill: OpioidFill, facts: PatientFacts) -> bool:
+    """Any opioid supply (fill or active order) covering one of the 90 days before this fill (spec 5, IOP)."""
+    low, high = fill.filled - timedelta(days=NEW_START_LOOKBACK_DAYS), fill.filled - timedelta(days=1)
+    for other in facts.opioids:
+        if other is fill or other.filled > high:
+            continue
+        end = other.end or other.start + timedelta(days=UNKNOWN_SUPPLY_DAYS - 1)
+        if other.start <= high and end >= low:
+            return True
+    return any(start <= high and end >= low for start, end in facts.opioid_orders)
+
+
+def summarise(facts: PatientFacts, period: Period, adult: bool, excluded: str | None) -> PeriodSummary:
+    fills = tuple(sorted(facts.opioids_in(period.start, period.end), key=lambda f: (f.filled, f.ref)))
+    episode = _episode(fills, period)
+    opioid_days = {
+        day for f in fills if f.end is not None for day in _days(max(f.start, period.start), min(f.end, period.end))
+    }
+    benzos = [b for b in facts.benzodiazepines if period.contains(b.filled)]
+    benzo_days = {day for b in benzos for day in _days(max(b.start, period.start), min(b.end, period.end))}
+    initiation = next((f for f in fills if not _covers_lookback(f, facts)), None)
+    initiation_fills = (
+        facts.opioids_in(initiation.filled, initiation.filled + timedelta(days=INITIATION_DAYS - 1))
+        if initiation
+        else ()
+    )
+    return PeriodSummary(
+        facts=facts,
+        period=period,
+        adult=adult,
+        excluded=excluded,
+        fills=fills,
+        fill_dates=len({f.filled for f in fills}),
+        days_supply=total_days(fills),
+        episode=episode,
+        avg_mme=_average(fills, episode) if episode else None,
+        peak_mme=_peak(fills, episode) if episode else None,
+        prescribers=tuple(sorted({f.prescriber for f in fills if f.prescriber})),
+        pharmacies=tuple(sorted({f.pharmacy for f in fills if f.pharmacy})),
+        benzo_fill_dates=len({b.filled for b in benzos}),
+        cob_overlap_days=len(opioid_days & benzo_days),
+        initiation=initiation,
+        initiation_fills=initiation_fills,
+        year_days_supply=total_days(facts.opioids_in(period.year_start, period.end)),
+    )
+
+
+def mme_text(value: Decimal | None) -> str:
+    return "not calculated" if value is None else f"{format_mme(value)} MME/day"

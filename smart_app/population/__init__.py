@@ -1,0 +1,1 @@
+"""`painplan population`: engines (DuckDB, Spark), tables, letters and the dashboard over guideline.population."""

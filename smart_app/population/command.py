@@ -1,0 +1,125 @@
+"""`painplan population`: run the review over an export folder (or a live Bulk Data export) and write the outputs."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from guideline.config import ConfigError
+from guideline.population import Period, PopulationError
+from smart_app.population.inputs import ndjson_files
+from smart_app.population.progress import Progress
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", nargs="?", help="folder of Bulk Data NDJSON files (.ndjson or .ndjson.gz)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--period", default=None, help="START/END (default: the last complete quarter before --today)")
+    parser.add_argument("--today", default=None, help="YYYY-MM-DD (default: today)")
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    parser.add_argument("--master", default=None, help="Spark master URL (default local[*])")
+    parser.add_argument("--workers", type=int, default=None, help="DuckDB engine: worker processes (default: CPUs)")
+    parser.add_argument("--config", default=None, help="TOML configuration file")
+    parser.add_argument("--export", default=None, help="FHIR Group or Patient $export URL to download first")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _usage(message: str) -> int:
+    print(f"painplan population: {message}", file=sys.stderr)
+    return 2
+
+
+def run_population(args: argparse.Namespace) -> int:
+    """Exit 0 after any run (bad data is reported, not fatal); 2 for usage and configuration errors."""
+    from smart_app.config import load_settings
+
+    try:
+        settings = load_settings(config_file=args.config)
+        today = date.fromisoformat(args.today) if args.today else (settings.today or date.today())
+        period = Period.parse(args.period) if args.period else Period.last_quarter_before(today)
+        if args.workers is not None and args.workers < 1:
+            raise PopulationError("--workers must be 1 or more")
+        if args.engine != "spark" and args.master:
+            raise PopulationError("--master applies only to --engine spark")
+        if not args.input and not args.export:
+            raise PopulationError("give an INPUT folder or --export URL")
+    except (ConfigError, PopulationError) as error:
+        return _usage(str(error))
+    except ValueError as error:
+        return _usage(f"--today must be YYYY-MM-DD ({error})")
+    out = Path(args.out)
+    progress = Progress(quiet=args.quiet)
+    try:
+        if args.export:
+            from smart_app.population.export import download_export
+
+            input_dir = Path(args.input) if args.input else out / "export"
+            download_export(args.export, input_dir, settings, progress)
+        else:
+            input_dir = Path(args.input)
+        files = ndjson_files(input_dir)
+    except (ConfigError, PopulationError) as error:
+        return _usage(str(error))
+    summary = review(files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress)
+    for line in summary:
+        print(line)
+    return 0
+
+
+def review(
+    files: list[Path],
+    out: Path,
+    period: Period,
+    today: date,
+    config: Any,
+    engine: str = "duckdb",
+    master: str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> list[str]:
+    """The whole run; returns the end-of-run summary lines."""
+    from smart_app.population.duckdb_engine import default_workers, run_duckdb
+    from smart_app.population.letters import write_letters
+    from smart_app.population.tables import write_outputs
+
+    progress = progress or Progress(quiet=True)
+    started = time.monotonic()
+    workdir = out / ".work"
+    context_args = {"period": period, "today": today, "config": config}
+    if engine == "spark":
+        from smart_app.population.spark_engine import run_spark
+
+        con, source, quality, directory = run_spark(files, workdir, context_args, master or "local[*]", progress)
+        used_workers = None
+    else:
+        used_workers = workers or default_workers()
+        con, source, quality, directory = run_duckdb(files, workdir, context_args, used_workers, progress)
+    progress.begin("write", str(out))
+    run = {
+        "period": f"{period.start}/{period.end}",
+        "label": period.label,
+        "today": today.isoformat(),
+        "engine": engine,
+        "workers": used_workers,
+        "files": [p.name for p in files],
+    }
+    measures = write_outputs(con, source, out, quality, run)
+    patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]
+    letters = write_letters(con, measures, out, period, config, directory, progress)
+    con.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    overall = {r["measure"]: r for r in measures.to_pylist() if r["level"] == "overall"}
+    lines = [f"{patients:,} cohort patients, {letters} letters, {elapsed:.1f}s ({engine}) → {out}"]
+    lines += [
+        f"  {m}: {r['numerator']}/{r['denominator']}" + (f" = {r['rate']:.1%}" if r["rate"] is not None else "")
+        for m, r in overall.items()
+    ]
+    problems = quality.summary_lines()
+    lines.append("data quality: " + ("; ".join(problems) if problems else "nothing to report"))
+    return lines

@@ -1,0 +1,183 @@
+"""The embedded engine: DuckDB reads and buckets the NDJSON, a process pool evaluates patients, DuckDB aggregates."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+
+from guideline.population import Quality
+from smart_app.population.progress import Progress
+from smart_app.population.tables import PATIENT_SCHEMA, rows_to_table
+from smart_app.population.worker import (
+    DIRECTORY_TYPES,
+    EXPECTED_TYPES,
+    MEDICATION_TYPES,
+    SHARED_TYPES,
+    RunContext,
+    build_directory,
+    evaluate_chunk,
+    init_worker,
+)
+
+PATIENTS_PER_BUCKET = 5_000  # what one bucket's lines cost in memory is bounded by this many patients
+PATIENTS_PER_TASK = 200
+
+
+def _sql_list(values: Any) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def ingest(con: duckdb.DuckDBPyConnection, files: list[Path], quality: Quality) -> None:
+    """Read every line once: its type, id, patient and Medication reference; count what cannot be used."""
+    paths = [str(p) for p in files]
+    con.execute(
+        """
+        CREATE TABLE lines AS
+        SELECT line, json_valid(line) AS ok FROM read_csv(?, columns={'line': 'VARCHAR'}, delim=chr(1),
+            header=false, quote='', escape='', auto_detect=false, max_line_size=67108864, strict_mode=false)
+        WHERE line IS NOT NULL AND trim(line) <> ''
+        """,
+        [paths],
+    )
+    quality.malformed_lines += con.execute("SELECT count(*) FROM lines WHERE NOT ok").fetchone()[0]
+    con.execute(
+        r"""
+        CREATE TABLE res AS
+        SELECT line, kind, id,
+               nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN 'Patient/' || id ELSE pref END,
+                                     'Patient/([^/?#]+)', 1), '') AS pkey,
+               nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid
+        FROM (
+            SELECT line,
+                   json_extract_string(line, '$.resourceType') AS kind,
+                   json_extract_string(line, '$.id') AS id,
+                   coalesce(json_extract_string(line, '$.subject.reference'),
+                            json_extract_string(line, '$.patient.reference'),
+                            json_extract_string(line, '$.beneficiary.reference')) AS pref,
+                   json_extract_string(line, '$.medicationReference.reference') AS medref
+            FROM lines WHERE ok
+        )
+        """
+    )
+    con.execute("DROP TABLE lines")
+    for kind, count in con.execute("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1").fetchall():
+        quality.resources_by_type[kind] += count
+        if kind not in EXPECTED_TYPES:
+            quality.unexpected_resource_types[kind] += count
+    quality.resources_without_patient += con.execute(
+        f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({_sql_list(EXPECTED_TYPES - SHARED_TYPES)})"
+    ).fetchone()[0]
+
+
+def select_cohort(con: duckdb.DuckDBPyConnection, buckets_hint: int | None = None) -> tuple[int, int]:
+    """Patients with any medication fill or order (a superset of the cohort: the engine decides the rest),
+    each in a bucket by a hash of their id. Returns (patients, buckets)."""
+    con.execute(
+        f"CREATE TABLE cohort AS SELECT DISTINCT pkey FROM res WHERE pkey IS NOT NULL "
+        f"AND kind IN ({_sql_list(MEDICATION_TYPES)})"
+    )
+    patients = con.execute("SELECT count(*) FROM cohort").fetchone()[0]
+    buckets = buckets_hint or max(1, math.ceil(patients / PATIENTS_PER_BUCKET))
+    con.execute(f"ALTER TABLE cohort ADD COLUMN bucket INTEGER; UPDATE cohort SET bucket = hash(pkey) % {buckets}")
+    con.execute(
+        f"""
+        CREATE TABLE patient_lines AS
+        SELECT r.pkey, r.line, c.bucket FROM res r JOIN cohort c USING (pkey)
+        WHERE r.kind NOT IN ({_sql_list(SHARED_TYPES)})
+        UNION ALL
+        SELECT DISTINCT l.pkey, m.line, c.bucket
+        FROM res l JOIN cohort c USING (pkey) JOIN res m ON m.kind = 'Medication' AND m.id = l.medid
+        """
+    )
+    return patients, buckets
+
+
+def bucket_patients(con: duckdb.DuckDBPyConnection, bucket: int) -> Iterator[tuple[str, list[str]]]:
+    """One bucket's patients with their lines, streamed from DuckDB in patient order."""
+    cursor = con.execute(
+        "SELECT pkey, list(line) FROM patient_lines WHERE bucket = ? GROUP BY pkey ORDER BY pkey", [bucket]
+    )
+    while batch := cursor.fetchmany(1000):
+        yield from ((pkey, list(lines)) for pkey, lines in batch)
+
+
+def _chunks(items: Iterator[tuple[str, list[str]]], size: int) -> Iterator[list[tuple[str, list[str]]]]:
+    chunk: list[tuple[str, list[str]]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_duckdb(
+    files: list[Path], workdir: Path, context_args: dict[str, Any], workers: int, progress: Progress
+) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any]:
+    """Ingest, bucket and evaluate. Returns the connection, the relation holding the evaluated rows, the
+    data-quality counts and the directory (for letters)."""
+    quality = Quality()
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = workdir / "population.duckdb"
+    database.unlink(missing_ok=True)
+    con = duckdb.connect(str(database))
+    con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
+    con.execute("SET preserve_insertion_order = false")
+    progress.begin("ingest", f"{len(files)} files")
+    ingest(con, files, quality)
+    directory_lines = [
+        row[0] for row in con.execute(f"SELECT line FROM res WHERE kind IN ({_sql_list(DIRECTORY_TYPES)})").fetchall()
+    ]
+    context = RunContext(directory=build_directory(directory_lines), **context_args)
+    total, buckets = select_cohort(con)
+    progress.begin("evaluate", f"{total:,} patients with medicines in {buckets} buckets, {workers} workers")
+    rows_path = workdir / "rows.parquet"
+    writer = pq.ParquetWriter(str(rows_path), PATIENT_SCHEMA)
+    done = 0
+
+    def take(rows: list[dict[str, Any]], found: Quality) -> None:
+        nonlocal done
+        quality.merge(found)
+        if rows:
+            writer.write_table(rows_to_table(rows))
+
+    try:
+        if workers <= 1:
+            init_worker(context)
+            for bucket in range(buckets):
+                for chunk in _chunks(bucket_patients(con, bucket), PATIENTS_PER_TASK):
+                    take(*evaluate_chunk(chunk))
+                    done += len(chunk)
+                    progress.update(done, total)
+        else:
+            with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(context,)) as pool:
+                pending: dict[Future, int] = {}
+                for bucket in range(buckets):
+                    for chunk in _chunks(bucket_patients(con, bucket), PATIENTS_PER_TASK):
+                        while len(pending) >= workers * 2:  # bounded: never more than this many chunks in flight
+                            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                            for future in finished:
+                                take(*future.result())
+                                done += pending.pop(future)
+                            progress.update(done, total)
+                        pending[pool.submit(evaluate_chunk, chunk)] = len(chunk)
+                for future in list(pending):
+                    take(*future.result())
+                    done += pending.pop(future)
+        progress.update(done, total, force=True)
+    finally:
+        writer.close()
+    con.execute("DROP TABLE patient_lines; DROP TABLE res")
+    return con, f"read_parquet('{rows_path}')", quality, context.directory
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 1))

@@ -1,0 +1,150 @@
+"""Letters to clinicians: which of their patients met which criterion, with the evidence, and what to consider."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from guideline.population import MEASURES, Directory, Period
+from guideline.population.measures import MEASURE_BY_ID
+from smart_app.population.progress import Progress
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "population"
+LETTER_MEASURES = ("OHD", "OMP", "COB")  # spec 7: a numerator here, or NAL's denominator without its numerator
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class LetterPatient:
+    patient_id: str
+    name: str | None
+    birth_date: str | None
+    criteria: list[tuple[str, str, list[str]]]  # (measure id, what it means, evidence lines)
+    findings: list[str]
+    attribution: str
+
+
+@dataclass
+class Letter:
+    clinician_id: str
+    clinician_name: str
+    practice_name: str | None
+    attributed_as: str  # "pcp" or "prescriber"
+    patients: list[LetterPatient] = field(default_factory=list)
+    rates: list[dict[str, Any]] = field(default_factory=list)  # this clinician's measure rates
+
+    @property
+    def file_stem(self) -> str:
+        return _SAFE_NAME.sub("_", self.clinician_id)
+
+
+FINDING_TEXT = {
+    "high-mme": "high total daily opioid dose",
+    "opioid-benzodiazepine": "an opioid together with a benzodiazepine or other sedative",
+    "urine-drug-test": "no urine drug test in the last 12 months",
+    "unexpected-uds-result": "an unexpected urine drug test result",
+    "naloxone": "naloxone not on hand while overdose risk is elevated",
+    "oud-treatment": "opioid use disorder without medication treatment on record",
+}
+
+
+def _criterion_text(measure_id: str, numerator: bool) -> str:
+    measure = MEASURE_BY_ID[measure_id]
+    if measure_id == "NAL":
+        return "At higher overdose risk, and no naloxone filled or ordered in the last 12 months"
+    return f"{measure.name}: {measure.numerator}" if numerator else measure.name
+
+
+def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[Letter]:
+    """The clinicians who get a letter and, for each, the patients who met a criterion (spec 7)."""
+    flags = " OR ".join(f"{column}_num" for column in ("ohd", "omp", "cob"))
+    rows = con.execute(
+        f"""SELECT patient_id, patient_name, CAST(birth_date AS VARCHAR), pcp_id, pcp_name, practice_name,
+                   attribution, ohd_num, omp_num, cob_num, nal_den, nal_num, findings, evidence
+            FROM patients WHERE pcp_id IS NOT NULL AND ({flags} OR (nal_den AND NOT nal_num))
+            ORDER BY pcp_id, patient_name, patient_id"""
+    ).fetchall()
+    letters: dict[str, Letter] = {}
+    for (pid, name, birth, pcp, pcp_name, practice, attribution, ohd, omp, cob, nal_den, nal_num, findings,
+         evidence) in rows:  # fmt: skip
+        letter = letters.get(pcp)
+        if letter is None:
+            letter = letters[pcp] = Letter(
+                pcp, pcp_name or directory.names.get(f"Practitioner/{pcp}") or f"Clinician {pcp}", practice, attribution
+            )
+        proof = json.loads(evidence or "{}")
+        criteria = [(m, _criterion_text(m, True), proof.get(m, [])) for m, hit in (("OHD", ohd), ("OMP", omp),
+                                                                                   ("COB", cob)) if hit]  # fmt: skip
+        if nal_den and not nal_num:
+            criteria.append(("NAL", _criterion_text("NAL", False), proof.get("NAL", [])))
+        letter.patients.append(
+            LetterPatient(
+                pid,
+                name,
+                birth,
+                criteria,
+                [FINDING_TEXT.get(f, f) for f in (findings or "").split(",") if f],
+                attribution,
+            )
+        )
+    by_unit = {}
+    for row in measures.to_pylist():
+        if row["level"] == "pcp":
+            by_unit.setdefault(row["unit"], []).append(row)
+    for letter in letters.values():
+        letter.rates = [r for r in by_unit.get(letter.clinician_id, []) if r["denominator"]]
+    return list(letters.values())
+
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+
+
+def letter_context(letter: Letter, period: Period, config: Any) -> dict[str, Any]:
+    from smart_app.population.wording import consider_items, disclaimer, intro_text
+
+    settings = config["population"]
+    context = {
+        "letter": letter,
+        "period": period,
+        "programme": settings["programme"],
+        "sender": settings["sender"],
+        "contact": settings["contact"],
+        "moud_line": settings["moud_line"],
+        "pdmp_name": settings["pdmp_name"],
+        "pdmp_url": settings["pdmp_url"],
+        "resources": list(config["resources"]),
+        "measures": {m.id: m for m in MEASURES},
+    }
+    context.update(intro=intro_text(context), consider=consider_items(context), disclaimer=disclaimer(context))
+    return context
+
+
+def write_letters(
+    con: Any, measures: pa.Table, out: Path, period: Period, config: Any, directory: Directory, progress: Progress
+) -> int:
+    """letters/<clinician-id>.html, a PDF beside each, and letters/index.html. Returns how many letters."""
+    from smart_app.population.pdf import write_pdf
+
+    folder = out / "letters"
+    folder.mkdir(parents=True, exist_ok=True)
+    env = _environment()
+    letters = collect_letters(con, measures, directory)
+    progress.begin("letters", f"{len(letters)} clinicians")
+    template = env.get_template("letter.html")
+    for done, letter in enumerate(letters, 1):
+        context = letter_context(letter, period, config)
+        (folder / f"{letter.file_stem}.html").write_text(template.render(**context), encoding="utf-8")
+        write_pdf(folder / f"{letter.file_stem}.pdf", context)
+        progress.update(done, len(letters))
+    index = env.get_template("index.html").render(
+        letters=letters, period=period, programme=config["population"]["programme"]
+    )
+    (folder / "index.html").write_text(index, encoding="utf-8")
+    return len(letters)

@@ -1,0 +1,102 @@
+"""The output tables: one Arrow schema for `patients`, the measures aggregation (SQL both engines run), writers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from guideline.population import MEASURES, Quality
+from guideline.population.evaluate import PATIENT_COLUMNS
+
+_ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
+PATIENT_SCHEMA = pa.schema([(name, _ARROW[kind]) for name, kind in PATIENT_COLUMNS])
+MEASURE_SCHEMA = pa.schema(
+    [
+        ("level", pa.string()),
+        ("unit", pa.string()),
+        ("measure", pa.string()),
+        ("denominator", pa.int64()),
+        ("numerator", pa.int64()),
+        ("rate", pa.float64()),
+        ("better", pa.string()),
+    ]
+)
+UNATTRIBUTED = "unattributed"
+LEVELS = (("overall", "'all'"), ("practice", f"coalesce(practice_id, '{UNATTRIBUTED}')"),
+          ("pcp", f"coalesce(pcp_id, '{UNATTRIBUTED}')"))  # fmt: skip
+
+
+def rows_to_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(list(rows), schema=PATIENT_SCHEMA)
+
+
+def measures_sql(table: str) -> str:
+    """Denominator and numerator counts per level, unit and measure (plain SQL: DuckDB and Spark SQL both run it)."""
+    parts = []
+    for level, unit in LEVELS:
+        for measure in MEASURES:
+            column = measure.column
+            parts.append(
+                f"SELECT '{level}' AS level, {unit} AS unit, '{measure.id}' AS measure, "
+                f"CAST(SUM(CASE WHEN {column}_den THEN 1 ELSE 0 END) AS BIGINT) AS denominator, "
+                f"CAST(SUM(CASE WHEN {column}_num THEN 1 ELSE 0 END) AS BIGINT) AS numerator "
+                f"FROM {table} GROUP BY {unit}"
+                if level != "overall"
+                else f"SELECT '{level}' AS level, 'all' AS unit, '{measure.id}' AS measure, "
+                f"CAST(COALESCE(SUM(CASE WHEN {column}_den THEN 1 ELSE 0 END), 0) AS BIGINT) AS denominator, "
+                f"CAST(COALESCE(SUM(CASE WHEN {column}_num THEN 1 ELSE 0 END), 0) AS BIGINT) AS numerator "
+                f"FROM {table}"
+            )
+    return " UNION ALL ".join(parts)
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def measures_table(counts: Iterable[tuple[str, str, str, int, int]]) -> pa.Table:
+    """The measures table from the engine's counts: rate and direction added, in a fixed order."""
+    better = {m.id: m.better for m in MEASURES}
+    order = {m.id: i for i, m in enumerate(MEASURES)}
+    levels = {level: i for i, (level, _) in enumerate(LEVELS)}
+    rows = [
+        {
+            "level": level,
+            "unit": unit,
+            "measure": measure,
+            "denominator": int(den),
+            "numerator": int(num),
+            "rate": rate(int(num), int(den)),
+            "better": better[measure],
+        }
+        for level, unit, measure, den, num in counts
+    ]
+    rows.sort(key=lambda r: (levels[r["level"]], r["unit"], order[r["measure"]]))
+    return pa.Table.from_pylist(rows, schema=MEASURE_SCHEMA)
+
+
+def write_outputs(con: Any, patients_source: str, out: Path, quality: Quality, run: Mapping[str, Any]) -> pa.Table:
+    """Write patients and measures (Parquet and CSV, sorted, booleans `true`/`false`) and data-quality.json with
+    DuckDB, whichever engine evaluated: `patients_source` is a DuckDB relation over the evaluated rows."""
+    columns = ", ".join(f'"{name}"' for name, _ in PATIENT_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TABLE patients AS SELECT {columns} FROM {patients_source} ORDER BY patient_id")
+    out.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY patients TO '{_sql_path(out / 'patients.parquet')}' (FORMAT parquet)")
+    con.execute(f"COPY patients TO '{_sql_path(out / 'patients.csv')}' (FORMAT csv, HEADER true)")
+    counts = con.execute(measures_sql("patients")).fetchall()
+    measures = measures_table(counts)
+    con.register("measures_view", measures)
+    con.execute(f"COPY (SELECT * FROM measures_view) TO '{_sql_path(out / 'measures.parquet')}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * FROM measures_view) TO '{_sql_path(out / 'measures.csv')}' (FORMAT csv, HEADER true)")
+    con.unregister("measures_view")
+    report = {"run": dict(run), **quality.to_json()}
+    (out / "data-quality.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    return measures
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,120 @@
+"""The per-bucket step both engines run: parse a patient's lines and call guideline.population.evaluate_patient."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from guideline.config import GuidelineConfig
+from guideline.fhirdata import as_dict, as_list, text
+from guideline.population import Directory, Period, Quality, evaluate_patient
+
+# What the review reads; any other resource type in the export is counted as unexpected and ignored.
+EXPECTED_TYPES = frozenset(
+    {
+        "Patient", "MedicationDispense", "MedicationRequest", "MedicationOrder", "Medication", "Condition",
+        "Observation", "Procedure", "Encounter", "Practitioner", "PractitionerRole", "Organization", "Location",
+        "Coverage", "CarePlan", "ServiceRequest", "DocumentReference", "Consent",
+    }
+)  # fmt: skip
+DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
+SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
+MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a worker needs besides the patients: sent once per worker process (or broadcast by Spark)."""
+
+    period: Period
+    today: date
+    config: GuidelineConfig
+    directory: Directory
+
+
+def _name(resource: Mapping[str, Any]) -> str | None:
+    name = resource.get("name")
+    if isinstance(name, str):
+        return name
+    first = as_dict(next(iter(as_list(name)), None))
+    given = " ".join(g for g in as_list(first.get("given")) if isinstance(g, str))
+    return text(first.get("text")) or " ".join(p for p in (given, text(first.get("family")) or "") if p) or None
+
+
+def build_directory(lines: Iterable[str]) -> Directory:
+    """Practitioners, roles and organisations (names and who works where) from their NDJSON lines."""
+    roles: dict[str, tuple[str | None, str | None]] = {}
+    names: dict[str, str] = {}
+    for line in lines:
+        try:
+            resource = json.loads(line)
+        except ValueError:
+            continue
+        kind, ident = text(resource.get("resourceType")), text(resource.get("id"))
+        if not kind or not ident:
+            continue
+        if kind == "PractitionerRole":
+            practitioner = text(as_dict(resource.get("practitioner")).get("reference"))
+            organisation = text(as_dict(resource.get("organization")).get("reference"))
+            roles[ident] = (
+                practitioner.rsplit("/", 1)[-1] if practitioner else None,
+                organisation.rsplit("/", 1)[-1] if organisation else None,
+            )
+        else:
+            label = _name(resource)
+            if label:
+                names[f"{kind}/{ident}"] = label
+    practitioner_orgs: dict[str, str] = {}
+    for role_id in sorted(roles):
+        practitioner, organisation = roles[role_id]
+        if practitioner and organisation:
+            practitioner_orgs.setdefault(practitioner, organisation)
+    return Directory(roles=roles, practitioner_orgs=practitioner_orgs, names=names)
+
+
+def evaluate_lines(patient_id: str, lines: Iterable[str], context: RunContext) -> tuple[dict[str, Any] | None, Quality]:
+    """One patient's NDJSON lines → (row or None, data-quality counts). A line that does not parse is counted."""
+    resources = []
+    unreadable = 0
+    for line in lines:
+        try:
+            resource = json.loads(line)
+        except ValueError:
+            unreadable += 1
+            continue
+        if isinstance(resource, dict):
+            resources.append(resource)
+        else:
+            unreadable += 1
+    try:
+        outcome = evaluate_patient(
+            patient_id, resources, context.period, context.config, context.today, context.directory
+        )
+    except Exception:  # noqa: BLE001 - one patient the engine cannot read must never stop the run
+        quality = Quality(patients_not_evaluated=1)
+        return None, quality
+    outcome.quality.unreadable_resources += unreadable
+    return outcome.row, outcome.quality
+
+
+_CONTEXT: RunContext | None = None
+
+
+def init_worker(context: RunContext) -> None:
+    global _CONTEXT  # noqa: PLW0603 - one read-only context per worker process
+    _CONTEXT = context
+
+
+def evaluate_chunk(chunk: list[tuple[str, list[str]]]) -> tuple[list[dict[str, Any]], Quality]:
+    """A process-pool task: several patients at once (amortises the pickling)."""
+    assert _CONTEXT is not None, "init_worker was not called"
+    rows, quality = [], Quality()
+    for patient_id, lines in chunk:
+        row, found = evaluate_lines(patient_id, lines, _CONTEXT)
+        quality.merge(found)
+        if row is not None:
+            rows.append(row)
+    return rows, quality
