@@ -222,8 +222,9 @@ def _oud_diagnosis(record: PatientRecord, reader: _Reader, period: Period) -> st
             continue
         for set_name, label in ((OUD, "opioid use disorder"), (OPIOID_POISONING, "opioid overdose")):
             if reader.terms.contains(set_name, condition.code):
-                name = condition.code.display() if condition.code else None
-                return f"{label} on record ({name})" if name else f"{label} on record"
+                # The code, not its display: ICD-10-CM titles still say "abuse", which a letter must not repeat.
+                coded = next((c for c in condition.code.codings if c.code), None) if condition.code else None
+                return f"{label} on record (code {coded.code})" if coded else f"{label} on record"
     return None
 
 

@@ -31,10 +31,10 @@ class Period:
     def parse(cls, value: str) -> Period:
         """`START/END` as ISO dates."""
         try:
-            start, end = value.split("/")
-            return cls(date.fromisoformat(start.strip()), date.fromisoformat(end.strip()))
+            start, end = (date.fromisoformat(part.strip()) for part in value.split("/"))
         except ValueError as error:
             raise PopulationError(f"--period must be START/END as YYYY-MM-DD/YYYY-MM-DD, not {value!r}") from error
+        return cls(start, end)
 
     @classmethod
     def last_quarter_before(cls, today: date) -> Period:

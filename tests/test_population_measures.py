@@ -1,0 +1,285 @@
+"""Population review on a hand-built export: each measure, exclusions, attribution and data quality, hand-computed."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from synthetic_export import (
+    ALPRAZOLAM,
+    FENTANYL_25,
+    HYDROCODONE_10,
+    ICD10,
+    LISINOPRIL,
+    MORPHINE_ER_15,
+    NALOXONE_SPRAY,
+    OXYCODONE_5,
+    OXYCODONE_10,
+    SUBOXONE_8,
+    TRAMADOL_50,
+    condition,
+    dispense,
+    hospice_encounter,
+    medication_concept,
+    order,
+    organization,
+    patient,
+    practitioner,
+    role,
+    urine_test,
+    write_export,
+)
+
+from guideline.config import GuidelineConfig
+from guideline.population import Period
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
+
+PERIOD = Period(date(2026, 1, 1), date(2026, 3, 31))
+TODAY = date(2026, 4, 15)
+
+
+def _high_dose(pid: str, prescriber: str = "drA") -> list[dict]:
+    """Oxycodone 10 mg, 180 tablets for 30 days, twice: 6 tablets × 10 mg × 1.5 = 90 MME/day for 60 days."""
+    return [
+        dispense(f"{pid}-f1", pid, OXYCODONE_10, "2026-01-05", 180, 30, prescriber, "ph1"),
+        dispense(f"{pid}-f2", pid, OXYCODONE_10, "2026-02-04", 180, 30, prescriber, "ph1"),
+    ]
+
+
+def build_export() -> list:
+    resources: list = [
+        practitioner("drA", "Dr. Ana Alvarez"),
+        practitioner("drB", "Dr. Ben Brown"),
+        practitioner("drC", "Dr. Cam Chen"),
+        *(practitioner(f"dr{n}") for n in range(1, 5)),
+        organization("orgA", "Alvarez Family Practice"),
+        organization("orgB", "Brown Internal Medicine"),
+        *(organization(f"ph{n}", f"Pharmacy {n}", kind="other") for n in range(1, 5)),
+        role("roleA", "drA", "orgA"),
+        role("roleB", "drB", "orgB"),
+        # OHD: 90 MME/day average; new start; no naloxone → NAL denominator without numerator.
+        patient("p-ohd", "1970-05-01", "Practitioner/drA", "Ohd"),
+        *_high_dose("p-ohd"),
+        # OMP: four prescribers and four pharmacies, 30 MME/day; PCP through a PractitionerRole.
+        patient("p-omp", "1980-01-01", "PractitionerRole/roleB", "Omp"),
+        *(
+            dispense(f"omp{n}", "p-omp", OXYCODONE_5, day, 56, 14, f"dr{n}", f"ph{n}")
+            for n, day in enumerate(("2026-01-02", "2026-01-16", "2026-01-30", "2026-02-13"), 1)
+        ),
+        # COB: hydrocodone 30 MME/day with alprazolam; no PCP, prescriber drC; naloxone in hand; tested in 12 months.
+        patient("p-cob", "1960-01-01", None, "Cob"),
+        dispense("cob0", "p-cob", HYDROCODONE_10, "2025-11-01", 90, 30, "drC", "ph2"),
+        dispense("cob1", "p-cob", HYDROCODONE_10, "2026-01-10", 90, 30, "drC", "ph2"),
+        dispense("cob2", "p-cob", HYDROCODONE_10, "2026-02-09", 90, 30, "drC", "ph2"),
+        dispense("cob-b1", "p-cob", ALPRAZOLAM, "2026-01-15", 60, 30, "drB", "ph2"),
+        dispense("cob-b2", "p-cob", ALPRAZOLAM, "2026-02-14", 60, 30, "drB", "ph2"),
+        dispense("cob-n", "p-cob", NALOXONE_SPRAY, "2025-12-01", 2, 1, "drC", "ph2"),
+        urine_test("cob-u", "p-cob", "2025-06-01"),
+        # Sickle cell disease (D57.1) excludes; sickle-cell trait (D57.3) does not.
+        patient("p-sickle", "1990-01-01", "Practitioner/drA"),
+        *_high_dose("p-sickle"),
+        condition("sc1", "p-sickle", ICD10, "D57.1"),
+        patient("p-trait", "1990-01-01", "Practitioner/drA", "Trait"),
+        *_high_dose("p-trait"),
+        condition("sc2", "p-trait", ICD10, "D57.3"),
+        # Cancer excludes while active; a resolved cancer does not.
+        patient("p-cancer", "1950-01-01", "Practitioner/drA"),
+        *_high_dose("p-cancer"),
+        condition("ca1", "p-cancer", ICD10, "C50.911"),
+        patient("p-cancer-old", "1950-01-01", "Practitioner/drB"),
+        dispense(
+            "cao1",
+            "p-cancer-old",
+            TRAMADOL_50,
+            "2026-03-01",
+            20,
+            5,
+        ),  # fmt: skip
+        condition("ca2", "p-cancer-old", ICD10, "C50.911", status="resolved"),
+        # Hospice in the history window excludes.
+        patient("p-hospice", "1940-01-01", "Practitioner/drA"),
+        *_high_dose("p-hospice"),
+        hospice_encounter("h1", "p-hospice", "2026-02-01"),
+        # Under 18 on the first day of the period: a row, in no denominator.
+        patient("p-child", "2010-06-01", "Practitioner/drA"),
+        *_high_dose("p-child"),
+        # New long-acting start, unattributed (no PCP, no prescriber known).
+        patient("p-la", "1975-01-01", None),
+        dispense("la1", "p-la", MORPHINE_ER_15, "2026-03-01", 60, 30, None, "ph3"),
+        # AMO: 120 days' supply in the 12 months, no urine drug test.
+        patient("p-amo", "1965-01-01", "Practitioner/drB"),
+        *(
+            dispense(f"amo{n}", "p-amo", OXYCODONE_5, day, 60, 30, "drB", "ph1")
+            for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
+        ),
+        # NAL by diagnosis: opioid use disorder, naloxone ordered; buprenorphine for OUD is not a pain opioid.
+        patient("p-oud", "1985-01-01", "Practitioner/drB"),
+        dispense("oud1", "p-oud", OXYCODONE_5, "2026-02-01", 20, 5, "drB", "ph1"),
+        dispense("oud2", "p-oud", SUBOXONE_8, "2026-02-10", 28, 28, "drB", "ph1"),
+        condition("oudc", "p-oud", ICD10, "F11.20"),
+        order("oudn", "p-oud", NALOXONE_SPRAY, "2026-02-01", "drB"),
+        # Fill without days' supply, derived from its order (2 a day × 10 days); and one with no order at all.
+        patient("p-derived", "1970-01-01", "Practitioner/drB"),
+        order("dr1", "p-derived", OXYCODONE_5, "2026-01-20", "drB", per_day=2, days=10, status="completed"),
+        dispense("dv1", "p-derived", OXYCODONE_5, "2026-01-20", 20, None, None, "ph1", order="dr1"),
+        patient("p-nodays", "1970-01-01", "Practitioner/drB"),
+        dispense("nd1", "p-nodays", FENTANYL_25, "2026-02-01", 10, None, "drB", "ph1"),
+        # Not in the cohort: a blood-pressure tablet, an NDC-only medicine.
+        patient("p-none", "1970-01-01", "Practitioner/drA"),
+        dispense("bp1", "p-none", LISINOPRIL, "2026-02-01", 30, 30, "drA", "ph1"),
+        patient("p-ndc", "1970-01-01", "Practitioner/drA"),
+        dispense(
+            "ndc1",
+            "p-ndc",
+            None,
+            "2026-02-01",
+            30,
+            30,
+            "drA",
+            "ph1",
+            concept=medication_concept(None, ndc="00406-0552-01"),
+        ),  # fmt: skip
+        # Bad input: a malformed line and a resource type the review does not read.
+        '{"resourceType": "Patient", "id": ',
+        {"resourceType": "Basic", "id": "b1", "subject": {"reference": "Patient/p-ohd"}},
+    ]
+    return resources
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("population")
+    write_export(folder / "in", build_export())
+    lines = review(
+        ndjson_files(folder / "in"), folder / "out", PERIOD, TODAY, GuidelineConfig.from_mapping(), workers=1
+    )
+    (folder / "summary.txt").write_text("\n".join(lines))
+    return folder
+
+
+def _patients(run: Path) -> dict[str, dict[str, str]]:
+    with open(run / "out" / "patients.csv", encoding="utf-8") as handle:
+        return {row["patient_id"]: row for row in csv.DictReader(handle)}
+
+
+def _flags(row: dict[str, str]) -> dict[str, tuple[bool, bool]]:
+    ids = ("ohd", "omp", "ohdmp", "cob", "iop_hd", "iop_ld", "iop_la", "amo", "nal")
+    return {m: (row[f"{m}_den"] == "true", row[f"{m}_num"] == "true") for m in ids}
+
+
+NONE = (False, False)
+DEN = (True, False)
+BOTH = (True, True)
+
+
+def test_cohort_is_patients_with_pain_opioids(run):
+    assert set(_patients(run)) == {
+        "p-ohd", "p-omp", "p-cob", "p-sickle", "p-trait", "p-cancer", "p-cancer-old", "p-hospice", "p-child",
+        "p-la", "p-amo", "p-oud", "p-derived", "p-nodays",
+    }  # fmt: skip
+
+
+def test_high_dosage(run):
+    row = _patients(run)["p-ohd"]
+    assert (row["episode_start"], row["episode_end"]) == ("2026-01-05", "2026-03-05")
+    assert float(row["avg_mme"]) == 90.0 and float(row["peak_mme"]) == 90.0
+    assert _flags(row) == {
+        "ohd": BOTH, "omp": DEN, "ohdmp": DEN, "cob": DEN,
+        "iop_hd": BOTH, "iop_ld": BOTH, "iop_la": DEN, "amo": NONE, "nal": DEN,
+    }  # fmt: skip
+    evidence = json.loads(row["evidence"])
+    assert any(
+        "180 ÷ 30 days' supply = 6 per day = 60 mg/day oxycodone × 1.5 = 90.0 MME/day" in line
+        for line in evidence["OHD"]
+    )
+    assert "(90.0 × 30 days + 90.0 × 30 days) ÷ 60 = 90.0 MME/day" in evidence["OHD"][-1]
+
+
+def test_multiple_providers(run):
+    row = _patients(run)["p-omp"]
+    assert (row["prescribers"], row["pharmacies"], row["opioid_fills"]) == ("4", "4", "4")
+    assert float(row["avg_mme"]) == 30.0
+    assert (row["attribution"], row["pcp_id"], row["practice_id"]) == ("pcp", "drB", "orgB")
+    assert _flags(row) == {
+        "ohd": DEN, "omp": BOTH, "ohdmp": DEN, "cob": DEN,
+        "iop_hd": DEN, "iop_ld": BOTH, "iop_la": DEN, "amo": NONE, "nal": NONE,
+    }  # fmt: skip
+
+
+def test_opioid_with_benzodiazepine(run):
+    row = _patients(run)["p-cob"]
+    # Hydrocodone covers Jan 10 – Mar 10, alprazolam Jan 15 – Mar 15: 17 + 28 + 10 days together.
+    assert row["cob_overlap_days"] == "55"
+    assert (row["attribution"], row["pcp_id"]) == ("prescriber", "drC")
+    assert _flags(row) == {
+        "ohd": DEN, "omp": DEN, "ohdmp": DEN, "cob": BOTH,
+        "iop_hd": NONE, "iop_ld": NONE, "iop_la": NONE, "amo": BOTH, "nal": BOTH,
+    }  # fmt: skip
+
+
+def test_exclusions(run):
+    patients = _patients(run)
+    for pid, reason in (("p-sickle", "sickle"), ("p-cancer", "cancer"), ("p-hospice", "hospice"), ("p-child", "18")):
+        row = patients[pid]
+        assert reason in row["excluded"]
+        assert all(flags == NONE for flags in _flags(row).values()), pid
+    trait = patients["p-trait"]
+    assert trait["excluded"] == ""
+    assert _flags(trait)["ohd"] == BOTH
+    assert patients["p-cancer-old"]["excluded"] == ""
+    assert _flags(patients["p-cancer-old"])["iop_hd"] == DEN
+
+
+def test_initial_long_acting_and_unattributed(run):
+    row = _patients(run)["p-la"]
+    assert (row["attribution"], row["pcp_id"]) == ("none", "")
+    # 60 tablets ÷ 30 days × 15 mg morphine × 1 = 30 MME/day: not high, but 30 days and long-acting.
+    assert _flags(row)["iop_hd"] == DEN and _flags(row)["iop_ld"] == BOTH and _flags(row)["iop_la"] == BOTH
+
+
+def test_annual_monitoring_and_naloxone_by_diagnosis(run):
+    patients = _patients(run)
+    assert _flags(patients["p-amo"])["amo"] == DEN
+    assert _flags(patients["p-amo"])["ohd"] == NONE  # one fill in the period
+    oud = patients["p-oud"]
+    assert oud["opioid_fills"] == "1"  # buprenorphine for OUD is not a pain opioid
+    assert _flags(oud)["nal"] == BOTH
+
+
+def test_days_supply_from_the_order_or_reported(run):
+    patients = _patients(run)
+    assert patients["p-derived"]["days_supply"] == "10.0"
+    assert patients["p-nodays"]["days_supply"] == "0.0" and patients["p-nodays"]["avg_mme"] == ""
+    quality = json.loads((run / "out" / "data-quality.json").read_text())
+    assert quality["fills_without_days_supply"] == 1
+
+
+def test_data_quality(run):
+    quality = json.loads((run / "out" / "data-quality.json").read_text())
+    assert quality["malformed_lines"] == 1
+    assert quality["unexpected_resource_types"] == {"Basic": 1}
+    assert quality["unidentified_medications"] == [
+        {"system": "http://hl7.org/fhir/sid/ndc", "code": "00406-0552-01", "text": "", "count": 1}
+    ]
+    assert quality["unattributed_patients"] == 1
+    assert quality["resources_by_type"]["MedicationDispense"] == 34
+    summary = (run / "summary.txt").read_text()
+    assert "1 malformed lines skipped" in summary and "1 patients attributed to no clinician" in summary
+
+
+def test_measures_table(run):
+    with open(run / "out" / "measures.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    overall = {r["measure"]: r for r in rows if r["level"] == "overall"}
+    # OHD denominator: p-ohd, p-omp, p-cob, p-trait; numerator p-ohd, p-trait.
+    assert (overall["OHD"]["denominator"], overall["OHD"]["numerator"], overall["OHD"]["rate"]) == ("4", "2", "0.5")
+    assert (overall["NAL"]["denominator"], overall["NAL"]["numerator"]) == ("4", "2")  # ohd, trait, cob, oud
+    assert overall["AMO"]["better"] == "higher" and overall["COB"]["better"] == "lower"
+    drb = {r["measure"]: r for r in rows if r["level"] == "pcp" and r["unit"] == "drB"}
+    assert (drb["OMP"]["denominator"], drb["OMP"]["numerator"]) == ("1", "1")
+    practices = {r["unit"] for r in rows if r["level"] == "practice"}
+    assert {"orgA", "orgB", "unattributed"} <= practices
