@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from guideline.config import GuidelineConfig
-from guideline.context import HookContext
-from guideline.engine import evaluate
+from guideline.engine import review
 from guideline.record import PatientRecord
 from guideline.terminology import Terminology
 
@@ -14,7 +13,5 @@ from guideline.terminology import Terminology
 def standing_findings(
     record: PatientRecord, config: GuidelineConfig, now: datetime, terms: Terminology
 ) -> tuple[str, ...]:
-    """The check ids the engine raises for the patient's current state (no draft orders), as on patient-view."""
-    patient_id = record.patient.id if record.patient else None
-    evaluation = evaluate(record, HookContext("patient-view", patient_id), config, now, terms=terms)
-    return tuple(card.check_id for card in evaluation.cards)
+    """The check ids guideline.engine.review raises for the patient's state at `now`, as on the chart."""
+    return tuple(card.check_id for card in review(record, config, now, terms=terms).cards)
