@@ -646,6 +646,24 @@ class Terminology:
         """The drug table's opioid-ingredient rows for an RxCUI; empty when the drug is not in the table."""
         return self._data.drugs.get(rxcui, ())
 
+    def same_form_strengths(self, rxcui: str) -> tuple[Decimal, ...]:
+        """Strengths (mg per unit) of single-opioid products with this drug's ingredient, dose form and unit,
+        for a taper that needs a smaller tablet; empty when the drug is unknown or a combination."""
+        rows = self.drug_rows(rxcui)
+        if len(rows) != 1:
+            return ()
+        row = rows[0]
+        found = {
+            other[0].strength_value
+            for other in self._data.drugs.values()
+            if len(other) == 1
+            and other[0].ingredient_rxcui == row.ingredient_rxcui
+            and other[0].dose_form_rxcui == row.dose_form_rxcui
+            and other[0].strength_unit == row.strength_unit
+            and (" / " in other[0].drug_name) == (" / " in row.drug_name)
+        }
+        return tuple(sorted(found))
+
     def display(self, system: str, code: str) -> str | None:
         return self._data.displays.get((system, code))
 

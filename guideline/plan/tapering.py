@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from guideline.plan.taper_doses import TaperDoses, build_taper_doses
 from guideline.taper import TaperError, TaperPlan, taper_schedule
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Taper:
     plan: TaperPlan | None
     message: str | None
     per_order: tuple[tuple[str, Decimal], ...]
+    doses: TaperDoses | None = None  # the schedule in tablets per drug
 
 
 def _per_order_mme(facts: Facts) -> tuple[tuple[str, Decimal], ...]:
@@ -60,4 +62,4 @@ def build_taper(facts: Facts, request: TaperRequest) -> Taper:
     partial = None
     if summary.state == "partial":
         partial = "Some opioid orders could not be converted to MME, so this schedule starts from a lower bound."
-    return Taper(request, plan, partial, per_order)
+    return Taper(request, plan, partial, per_order, build_taper_doses(facts, plan))

@@ -1,0 +1,95 @@
+"""The taper in doses: hand-computed schedules in whole tablets, strength switches, and the taper prompts."""
+
+from datetime import date
+from decimal import Decimal
+
+from guideline.taper import taper_schedule
+from guideline.taper_doses import TAPER_PROMPTS, Regimen, dose_schedule
+
+START = date(2026, 11, 22)
+MORPHINE_ER = Regimen(
+    "morphine ER 30 mg tablet",
+    "Morphine",
+    Decimal("30"),
+    Decimal("2"),
+    Decimal("1"),
+    form="extended-release tablet",
+    other_strengths_mg=(Decimal("15"), Decimal("30"), Decimal("60")),
+)
+OXYCODONE = Regimen("oxycodone 5 mg tablet", "Oxycodone", Decimal("5"), Decimal("4"), Decimal("1.5"))
+
+
+def _tablets(schedule):
+    return [tuple((d.strength_mg, d.units_per_day) for d in step.doses) for step in schedule.steps]
+
+
+def test_walter_ten_percent_a_month_in_tablets() -> None:
+    # 60 mg morphine ER (60 MME) + 20 mg oxycodone (30 MME) = 90 MME; 10 % of 90 = 9 MME a month.
+    plan = taper_schedule(Decimal("90"), START)
+    schedule = dose_schedule(plan, (MORPHINE_ER, OXYCODONE))
+    rows = _tablets(schedule)
+    # Hand-computed: one 7.5-MME oxycodone tablet off per step while that is nearest the target
+    # (81 -> 82.5, 72 -> 75, 63 -> 60), then morphine moves to 15 mg tablets (15 MME each).
+    assert rows[0] == ((30, 2), (5, 4))
+    assert rows[1] == ((30, 2), (5, 3))  # 82.5 for target 81
+    assert rows[2] == ((30, 2), (5, 2))  # 75 for 72
+    assert rows[3] == ((30, 2), (5, 0))  # 60 for 63 (67.5 is 4.5 away, 60 is 3)
+    assert rows[4] == ((15, 4), (5, 0))  # 60 for 54: 30-mg tablets would leave 30; switched to 15 mg
+    assert rows[5] == ((15, 3), (5, 0))  # 45 for 45
+    assert rows[6] == ((15, 2), (5, 0))  # 30 for 36 (45 is 9 away, 30 is 6)
+    assert rows[7] == ((15, 2), (5, 0))  # 30 for 27
+    assert rows[8] == ((15, 1), (5, 0))  # 15 for 18
+    assert rows[9] == ((15, 1), (5, 0))  # 15 for 9 (0 is 9 away, 15 is 6)
+    assert rows[10] == ((15, 0), (5, 0))  # stop
+    totals = [s.total_mme for s in schedule.steps]
+    assert totals == sorted(totals, reverse=True)  # never up
+    assert schedule.steps[4].strength_change.startswith("use morphine 15 mg extended-release tablets")
+    assert schedule.steps[4].start == date(2027, 3, 22)
+    assert any(n.startswith("Step 4:") for n in schedule.notes)
+    assert schedule.steps[1].doses[1].dose_display == "15 mg/day"
+    assert schedule.steps[-1].doses[0].dose_display == "stop"
+
+
+def test_no_finer_strength_is_said_not_hidden() -> None:
+    only_thirty = Regimen("morphine ER 30 mg", "Morphine", Decimal("30"), Decimal("2"), Decimal("1"))
+    plan = taper_schedule(Decimal("60"), START, Decimal("10"))
+    schedule = dose_schedule(plan, (only_thirty,))
+    # 54 and 48 are nearer 60 than 30; at target 42 the nearest is 30 (12 away vs 18), and it never rises.
+    assert [s.total_mme for s in schedule.steps[:5]] == [60, 60, 60, 30, 30]
+    assert any("a lower strength or another formulation is needed" in n for n in schedule.notes)
+
+
+def test_pause_holds_the_tablets() -> None:
+    plan = taper_schedule(Decimal("30"), START, Decimal("10"), pause_at_percent=Decimal("50"), pause_intervals=2)
+    schedule = dose_schedule(plan, (OXYCODONE,))
+    fifty = [s for s in schedule.steps if s.target_mme == 15]
+    assert len(fifty) == 3 and {s.doses[0].units_per_day for s in fifty} == {2}
+
+
+def test_prompts_name_behavioural_health_and_oud_screening() -> None:
+    text = " ".join(TAPER_PROMPTS)
+    for phrase in ("PHQ-9", "opioid use disorder", "naloxone", "Never stop abruptly", "self-harm"):
+        assert phrase in text
+
+
+def test_without_tablets_there_is_no_schedule_and_it_says_so() -> None:
+    schedule = dose_schedule(taper_schedule(Decimal("30"), START), ())
+    assert schedule.steps == () and "no dose schedule" in schedule.notes[0]
+
+
+def test_walters_chart_gives_a_schedule_per_drug_from_his_orders() -> None:
+    from builders import NOW, run
+
+    from guideline.plan import TaperRequest, build_plan
+    from smart_app.demo_data import load_demo_patients
+
+    walter = load_demo_patients(NOW.date())["walter-brooks"]
+    evaluation = run("patient-view", resources=walter.resources())
+    view = build_plan(evaluation, (), evaluation.facts.config, NOW, TaperRequest())
+    doses = view.section("taper").content.doses
+    assert len(doses.regimens) == 2 and doses.not_scheduled == ()
+    first, second = doses.schedule.steps[0], doses.schedule.steps[1]
+    assert first.total_mme == 90
+    assert {(d.strength_mg, d.units_per_day) for d in first.doses} == {(30, 2), (5, 4)}
+    assert second.total_mme == Decimal("82.5")
+    assert second.start == date(2026, 7, 15)
