@@ -53,7 +53,9 @@ def test_unexpected_positive_is_named_tabled_and_explained() -> None:
     found = sign(uds(COCAINE, 20, "Positive"))
     assert found is not None
     assert found.indicator == "warning"
-    assert found.summary == "Unexpected urine drug test result: positive for cocaine (2026-05-26)"
+    assert (
+        found.summary == "Discuss unexpected urine drug test result with the patient: positive for cocaine (2026-05-26)"
+    )
     assert "| Substance | 2026-05-26 |" in found.detail
     assert "| cocaine | **positive (unexpected)** |" in found.detail
     assert "2026-05-26: positive for cocaine, not prescribed in the 30 days before" in found.detail
@@ -89,7 +91,9 @@ def test_unexpected_negative_names_the_prescription() -> None:
     prescribed = med_request(OXYCODONE, authored=days_ago(40), supply_days=60)
     found = sign(prescribed, uds(OXYCODONE_SCREEN, 10, "Not detected"))
     assert found is not None
-    assert found.summary == "Unexpected urine drug test result: negative for oxycodone (2026-06-05)"
+    assert found.summary == (
+        "Discuss unexpected urine drug test result with the patient: negative for oxycodone (2026-06-05)"
+    )
     assert (
         "negative for oxycodone although oxycodone hydrochloride 5 MG Oral Tablet was prescribed (2026-05-06)"
         in found.detail
@@ -138,7 +142,9 @@ def test_many_findings_keep_the_summary_short() -> None:
     found = sign(*results)
     assert found is not None
     assert len(found.summary) <= 139
-    assert found.summary.startswith("Unexpected urine drug test results: positive for cocaine (2026-06-10)")
+    assert found.summary.startswith(
+        "Discuss unexpected urine drug test results with the patient: positive for cocaine (2026-06-10)"
+    )
     assert "more" in found.summary
 
 

@@ -58,7 +58,7 @@ def test_new_chronic_order_without_any_test_on_record() -> None:
     found = card(run("order-sign", drafts=[chronic_draft()]), CHECK_ID)
     assert found is not None
     assert found.indicator == "info"
-    assert found.summary == "No urine drug test on record for a patient starting or on longer-term opioids"
+    assert found.summary == "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
     assert "no urine drug test result on record" in found.detail
     assert "oxycodone hydrochloride 5 MG Oral Tablet is for longer-term use (30 days' supply)" in found.detail
     assert "not a punishment" in found.detail and "never to dismissing the patient" in found.detail
@@ -154,7 +154,7 @@ def test_lookback_window_is_configurable() -> None:
     config = {"checks": {CHECK_ID: {"lookback_months": 3}}}
     evaluation = run("order-sign", drafts=[chronic_draft()], resources=[uds(100)], config=config)
     found = card(evaluation, CHECK_ID)
-    assert found is not None and "No urine drug test in 3 months" in found.summary
+    assert found is not None and "Order a urine drug test: none in 3 months" in found.summary
 
 
 def test_indicator_is_configurable() -> None:

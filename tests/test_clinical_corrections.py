@@ -170,3 +170,26 @@ def test_a_benzodiazepine_with_a_z_drug_names_both_classes() -> None:
     resources = [med_request(ALPRAZOLAM, id="a1"), med_request(ZOLPIDEM, id="z1")]
     found = card(run("order-sign", drafts=[high_dose_draft()], resources=resources), "opioid-benzodiazepine")
     assert found is not None and found.summary.startswith("Opioid with benzodiazepine and sedative: ")
+
+
+# -- summaries say what to do ----------------------------------------------------------------------------------
+
+
+def test_high_dose_and_urine_test_summaries_say_what_to_do() -> None:
+    from guideline.cards import SUMMARY_LIMIT
+
+    critical = card(run("order-sign", drafts=[high_dose_draft()]), "high-mme")
+    warning = card(
+        run("order-sign", drafts=[med_request(OXYCODONE, draft=True, id="ox1", dose=2, period=6)]), "high-mme"
+    )
+    no_test = card(
+        run("order-sign", drafts=[med_request(OXYCODONE, draft=True, id="ox1", supply_days=30)]), "urine-drug-test"
+    )
+    unexpected = card(
+        run("order-sign", drafts=[low_dose_draft()], resources=[uds(FENTANYL_SCREEN, 20)]), "unexpected-uds-result"
+    )
+    assert critical is not None and critical.summary.endswith("reconsider the dose")
+    assert warning is not None and warning.summary.endswith("use the lowest effective dose")
+    assert no_test is not None and no_test.summary.startswith("Order a urine drug test")
+    assert unexpected is not None and unexpected.summary.startswith("Discuss unexpected urine drug test result")
+    assert all(len(c.summary) <= SUMMARY_LIMIT for c in (critical, warning, no_test, unexpected))

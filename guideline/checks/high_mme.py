@@ -55,7 +55,11 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         summary = f"Current opioid dose {at_least}{format_mme(total)} MME/day{source}"
     else:
         summary = f"Total opioid dose {at_least}{format_mme(total)} MME/day with this order"
-    summary += " — high overdose risk" if indicator == "critical" else " — overdose risk rises with dose"
+    summary += (
+        " — high overdose risk; reconsider the dose"
+        if indicator == "critical"
+        else " — overdose risk rises with dose; use the lowest effective dose"
+    )
     if indicator == "critical":
         why = (
             f"Doses of {settings['critical_mme']} MME/day or more carry a substantially higher risk of overdose; "
@@ -140,7 +144,7 @@ def _unknown_card(facts: Facts, mme: MmeSummary) -> Card:
     return Card(
         check_id=CHECK_ID,
         indicator="info",
-        summary="Daily opioid dose (MME) could not be fully calculated for this order",
+        summary="Daily opioid dose (MME) could not be fully calculated for this order; check the dose by hand",
         detail="\n\n".join(
             part
             for part in (

@@ -114,13 +114,13 @@ def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
         f"{item.value} for {item.label} ({result.day.isoformat() if result.day else 'undated'})"
         for result, item in findings
     ]
-    lead = "Unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + ": "
+    lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "
     return first_fitting(
         *(
             lead + "; ".join(parts[:shown]) + (f"; {len(parts) - shown} more" if shown < len(parts) else "")
             for shown in range(len(parts), 0, -1)
         ),
-        f"{len(parts)} unexpected urine drug test results in the last 12 months",
+        f"Discuss {len(parts)} unexpected urine drug test results of the last 12 months with the patient",
     )
 
 

@@ -105,11 +105,12 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
     last = _last_test(facts)
     if last is not None:
         summary = (
-            f"No urine drug test in {months} months (last {last.isoformat()}) for a patient on longer-term opioids"
+            f"Order a urine drug test: none in {months} months (last {last.isoformat()}) for a patient on "
+            "longer-term opioids"
         )
         finding = f"The last urine drug test result on record is from **{last.isoformat()}**, over {months} months ago."
     else:
-        summary = "No urine drug test on record for a patient starting or on longer-term opioids"
+        summary = "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
         finding = "There is **no urine drug test result on record** for this patient."
     detail = "\n\n".join(
         (
