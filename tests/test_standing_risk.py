@@ -62,7 +62,9 @@ def test_fills_only_patient_has_an_mme_on_patient_view_and_it_says_where_it_came
     assert evaluation.facts.mme.total == Decimal(60)  # 60 tablets × 30 mg ÷ 30 days × 1
     high = card(evaluation, "high-mme")
     assert high is not None and high.indicator == "warning"
-    assert high.summary == "Current opioid dose 60.0 MME/day from pharmacy fills — overdose risk rises with dose"
+    assert high.summary == (
+        "Current opioid dose 60.0 MME/day from pharmacy fills — overdose risk rises with dose; use the lowest effective dose"
+    )
     assert "From pharmacy fills" in high.detail and "60 tablet ÷ 30 days' supply" in high.detail
     assert high.suggestions == () and high.orders == ()
 
