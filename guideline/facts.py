@@ -77,6 +77,8 @@ class Facts:
         self._supply: dict[int, Supply] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
+        # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
+        self._drug_keys: dict[int, tuple[object, str]] = {}
 
     # -- medication sets and names -----------------------------------------------------------------------------
 
@@ -147,7 +149,15 @@ class Facts:
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
 
     def drug_key(self, item: MedOrder | Dispense) -> str:
-        return same_drug_key(item, self.terms, self.config)
+        """The refill "same drug" key; it depends on the medication alone, so it is worked out once per medication
+        (orders of one drug share one medication object)."""
+        medication = item.medication
+        found = self._drug_keys.get(id(medication))
+        if found is not None and found[0] is medication:
+            return found[1]
+        key = same_drug_key(item, self.terms, self.config)
+        self._drug_keys[id(medication)] = (medication, key)
+        return key
 
     def order_interval(self, order: MedOrder) -> tuple[date, date] | None:
         return order_interval(order, self.supply(order))
