@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from cds_hooks import store
 from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, data_incomplete_card, options_for
 from cds_hooks.errors import RequestError, operation_outcome
-from cds_hooks.gather import gather
+from cds_hooks.gather import Gathered, gather
 from cds_hooks.request import parse_hook_request
 from cds_hooks.services import SERVICES, templates
 from cds_hooks.settings import CdsSettings
@@ -31,6 +31,7 @@ from guideline.record import ReadProblem, build_record, iter_resources
 
 log = logging.getLogger(__name__)
 
+CHART = "the patient's chart (prefetch and FHIR server)"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
 
 
@@ -71,17 +72,23 @@ def run_hook(
     config = settings.guideline
     now = now or settings.evaluation_now()
     tz = ZoneInfo(config["timezone"])
-    data = gather(
-        request,
-        templates(service.hook, config),
-        today=now.astimezone(tz).date(),
-        budget_seconds=settings.fhir_timeout,
-        page_cap=int(config["prefetch"].get("page_cap", 10)),
-        allow_http=settings.allow_http,
-        network=network,
-        session=session,
-    )
     has_drafts = any(True for _ in iter_resources(request.draft_orders))
+    gather_failed = False
+    try:
+        data = gather(
+            request,
+            templates(service.hook, config),
+            today=now.astimezone(tz).date(),
+            budget_seconds=settings.fhir_timeout,
+            page_cap=int(config["prefetch"].get("page_cap", 10)),
+            allow_http=settings.allow_http,
+            network=network,
+            session=session,
+        )
+    except Exception as error:  # noqa: BLE001 - the drafts can still be checked; the chart is named as missing
+        log_failure("gather-failed", request.hook_instance, error)
+        gather_failed = True
+        data = Gathered((), (), {CHART: "could not be gathered because of an internal error"}, True)
     if not data.obtained and not data.resources and not has_drafts:
         missing = ", ".join(data.gaps) or "patient data"
         outcome = operation_outcome(f"could not obtain the data this service needs: {missing}", "not-found")
@@ -92,6 +99,10 @@ def run_hook(
     not_run: dict[str, str] = {}  # check id → the stage that failed for it
     cards: list[Card] = []
     failures: list[str] = []
+    if gather_failed:
+        failures.append("gather")
+        if not has_drafts:  # nothing at all to evaluate: every check of the hook is lost
+            not_run.update(dict.fromkeys(hook_checks, "the patient's chart could not be gathered"))
     record = None
     try:
         record = build_record(data.resources, tz, draft_orders=request.draft_orders, extra_medications=data.medications)

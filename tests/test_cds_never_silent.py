@@ -163,3 +163,17 @@ def test_painplan_check_exits_2_with_the_same_message_for_a_malformed_fhir_serve
     captured = capsys.readouterr()
     assert captured.err.strip() == f"painplan check: {served}" and words in captured.err
     assert captured.out == ""
+
+
+def test_a_failure_while_gathering_the_chart_still_checks_the_drafts_and_names_the_chart(app, monkeypatch):
+    import cds_hooks.service
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(cds_hooks.service, "gather", broken)
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200 and "high-mme" in topics(response.json)
+    assert "the patient's chart" in card(response, "data-incomplete")["detail"]
+    view = post(app, hook_request("patient-view"), "patient-view")
+    assert view.status_code == 200 and "checks-not-run" in topics(view.json)
