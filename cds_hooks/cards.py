@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.config import GuidelineConfig
+from guideline.plan.what_if import compact_drafts
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,15 @@ class CardOptions:
     launch_url: str
     send_app_context: bool = True
     patient_id: str | None = None
+    draft_orders: Any = None  # the request's draftOrders: the plan page evaluates with the drafts a card names
 
 
-def options_for(config: GuidelineConfig, public_url: str, patient_id: str | None) -> CardOptions:
+def options_for(
+    config: GuidelineConfig, public_url: str, patient_id: str | None, draft_orders: Any = None
+) -> CardOptions:
     smart = config["smart_app"]
     launch = smart.get("launch_url") or public_url.rstrip("/") + "/launch"
-    return CardOptions(config, launch, bool(smart.get("send_app_context", True)), patient_id)
+    return CardOptions(config, launch, bool(smart.get("send_app_context", True)), patient_id, draft_orders)
 
 
 def topic_code(check_id: str, config: GuidelineConfig) -> str:
@@ -282,6 +286,9 @@ def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None
             context: dict[str, Any] = {"view": link.view or card.view, "check": card.check_id}
             if card.orders:
                 context["orders"] = list(card.orders[:APP_CONTEXT_ORDERS])
+                drafts = compact_drafts(options.draft_orders, card.orders[:APP_CONTEXT_ORDERS])
+                if drafts:
+                    context["drafts"] = drafts
             result["appContext"] = json.dumps(context, separators=(",", ":"))
         return result
     if not _absolute(link.url):

@@ -139,7 +139,7 @@ def run_hook(
     if gaps:
         cards.append(data_incomplete_card(gaps))
 
-    options = options_for(config, settings.public_url, request.patient_id)
+    options = options_for(config, settings.public_url, request.patient_id, request.draft_orders)
     rendered: list[dict[str, Any]] = []
     sources: list[Card] = []
     for card in cards:

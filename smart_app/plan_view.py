@@ -15,7 +15,16 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from guideline.config import GuidelineConfig
 from guideline.engine import HookContext, evaluate
-from guideline.plan import OrderFocus, PlanView, QueryStatus, TaperRequest, build_plan, named_orders, order_focus
+from guideline.plan import (
+    OrderFocus,
+    PlanView,
+    QueryStatus,
+    TaperRequest,
+    build_plan,
+    drafts_from_app_context,
+    named_orders,
+    order_focus,
+)
 from guideline.record import build_record, medication_references
 from guideline.timeutil import months_before
 from smart_app import svg_charts
@@ -128,11 +137,15 @@ def assemble(
     user_id: str | None = None,
     encounter_id: str | None = None,
     snoozes: Sequence[Any] = (),
+    drafts: Sequence[Mapping[str, Any]] = (),
 ) -> PlanView:
-    """Record, engine and plan: the server-side build, without network (the benchmark times this)."""
+    """Record, engine and plan: the server-side build, without network (the benchmark times this). With the drafts a
+    card's link carried, the page evaluates as the order-sign card did (the same findings, both totals)."""
     tz = ZoneInfo(config["timezone"])
-    record = build_record(page_input.resources, tz, extra_medications=page_input.medications)
-    context = HookContext(hook="patient-view", patient_id=patient_id, user_id=user_id, encounter_id=encounter_id)
+    draft_orders = {"resourceType": "Bundle", "entry": [{"resource": d} for d in drafts]} if drafts else None
+    record = build_record(page_input.resources, tz, draft_orders=draft_orders, extra_medications=page_input.medications)
+    hook = "order-sign" if drafts else "patient-view"
+    context = HookContext(hook=hook, patient_id=patient_id, user_id=user_id, encounter_id=encounter_id)
     evaluation = evaluate(record, context, config, now, snoozes)
     checked = args.getlist("oud") if hasattr(args, "getlist") else ()
     return build_plan(evaluation, page_input.statuses, config, now, taper_request(args), checked)
@@ -291,14 +304,22 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
         now = settings.evaluation_now()
         page_input = fetch_page_input(session, settings, now.date())
         snoozes = _load_snoozes(session.patient_id, session.user, now)
+        hints = session.app_context or {}
         view = assemble(
-            page_input, config, session.patient_id, now, request.args, session.user, session.encounter_id, snoozes
+            page_input,
+            config,
+            session.patient_id,
+            now,
+            request.args,
+            session.user,
+            session.encounter_id,
+            snoozes,
+            drafts_from_app_context(hints),
         )
 
         def link(**params: Any) -> str:
             return plan_url(session, **params)
 
-        hints = session.app_context or {}
         view_hint = hints.get("view") if isinstance(hints, Mapping) else None
         focus = VIEW_SECTIONS.get(view_hint, "") if isinstance(view_hint, str) else ""
         orders = named_order_focus(view, hints)

@@ -15,7 +15,7 @@ from guideline.plan.scores import Scores, build_scores
 from guideline.plan.tapering import Taper, TaperRequest, build_taper
 from guideline.plan.tasks import Task, build_tasks
 from guideline.plan.uds_history import UdsHistory, UdsRow, build_uds
-from guideline.plan.what_if import OrderFocus, named_orders, order_focus
+from guideline.plan.what_if import OrderFocus, compact_drafts, drafts_from_app_context, named_orders, order_focus
 
 __all__ = [
     "HISTORY_MONTHS",
@@ -63,6 +63,8 @@ __all__ = [
     "build_uds",
     "daily_mme_series",
     "named_orders",
+    "compact_drafts",
+    "drafts_from_app_context",
     "note_text",
     "order_focus",
 ]

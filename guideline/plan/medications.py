@@ -1,4 +1,5 @@
-"""Current opioids with their MME and its explanation, buprenorphine apart, sedatives and naloxone on order."""
+"""Current opioids (orders and pharmacy fills) with their MME and its explanation, buprenorphine apart, sedatives and
+naloxone on order; with drafts being signed, the total now and with them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from guideline.fills import with_fills
+from guideline.mme import compute_mme
 from guideline.plan.reading import one_decimal, order_status
 from guideline.record import MedOrder
 from guideline.terminology import BUPRENORPHINE, NALOXONE_RESCUE
@@ -36,6 +39,8 @@ class Medications:
     unknown: tuple[str, ...]
     sedatives: tuple[str, ...]
     naloxone: tuple[str, ...]
+    fills: tuple[OpioidRow, ...] = ()  # current pharmacy fills no counted order stands for
+    comparison: str | None = None  # "90.0 MME/day now; 130.0 with the order being signed (…)"
 
 
 def _sig(order: MedOrder) -> str:
@@ -84,9 +89,51 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
 def _total_text(facts: Facts) -> str:
     summary = facts.mme
     if summary.state == "none":
-        return "not available" if facts.current_opioids else "0 MME/day (no current opioid orders)"
+        return "not available" if facts.has_current_opioid else "0 MME/day (no current opioid orders or fills)"
     prefix = "at least " if summary.state == "partial" else ""
-    return f"{prefix}{one_decimal(summary.total)} MME/day"
+    text = f"{prefix}{one_decimal(summary.total)} MME/day"
+    if summary.from_fills:
+        from_fills = sum((f.mme for f in summary.ok_fills if f.mme is not None), Decimal(0))
+        if not summary.ok_orders:
+            return f"{text} from pharmacy fills"
+        return f"{text} (of which {one_decimal(from_fills)} from pharmacy fills)"
+    return text
+
+
+def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
+    rows = []
+    for supply, result in zip(facts.current_fills, facts.fill_mme, strict=True):
+        until = f", supply to {supply.end.isoformat()}" if supply.end else ", days' supply unknown"
+        rows.append(
+            OpioidRow(
+                name=result.display_name,
+                status=f"pharmacy fill {supply.filled.isoformat()}{until}",
+                sig="from pharmacy fill data (no current order in this record)",
+                mme=_mme_shown(result, result.state),
+                explanation=result.explanation,
+                state=result.state,
+                duration="unclassified",
+                order_id=supply.dispense.id,
+            )
+        )
+    return tuple(rows)
+
+
+def _comparison(facts: Facts) -> str | None:
+    """With opioid drafts: the total without them (the patient now) beside the total with them (what the card used)."""
+    drafts = [o for o in facts.current_opioids if o.is_draft]
+    if not drafts or facts.mme.state == "none":
+        return None
+    standing = with_fills(
+        compute_mme([o for o in facts.current_opioids if not o.is_draft], facts.terms, facts.config), facts.fill_mme
+    )
+    now = f"{'at least ' if standing.state == 'partial' else ''}{one_decimal(standing.total)} MME/day now"
+    if standing.state == "none" and not facts.current_fills:
+        now = "no current opioid now"
+    names = ", ".join(dict.fromkeys(facts.name(o) for o in drafts))
+    being_signed = "the order being signed" if len(drafts) == 1 else "the orders being signed"
+    prefix = "at least " if facts.mme.state == "partial" else ""
+    return f"{now}; {prefix}{one_decimal(facts.mme.total)} with {being_signed} ({names})"
 
 
 def build_medications(facts: Facts) -> Medications:
@@ -118,4 +165,6 @@ def build_medications(facts: Facts) -> Medications:
         tuple(unknown),
         tuple(dict.fromkeys(sedatives)),
         naloxone,
+        _fill_rows(facts),
+        _comparison(facts),
     )

@@ -12,7 +12,7 @@ from guideline.history import dispense_interval
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, words_of
 from guideline.record import Procedure
-from guideline.terminology import NALOXONE_RESCUE, OPIOID_TREATMENT_ASSESSMENT, PDMP_REVIEW
+from guideline.terminology import ER_LA, NALOXONE_RESCUE, OPIOID_TREATMENT_ASSESSMENT, PDMP_REVIEW
 from guideline.timeutil import local_date, months_after
 
 if TYPE_CHECKING:
@@ -27,7 +27,8 @@ DONE_OBSERVATION = frozenset({"final", "amended", "corrected"})
 
 @dataclass(frozen=True)
 class Task:
-    """One guideline task of the status strip: state is done, due-soon, overdue, never or not-applicable."""
+    """One guideline task of the status strip: state is done, due-soon, overdue, never, due-before-start (a patient
+    about to start longer-term or extended-release opioids with the order being signed) or not-applicable."""
 
     key: str
     label: str
@@ -207,11 +208,23 @@ def _document_days(facts: Facts) -> tuple[date | None, date | None]:
     return latest(agreements), latest(consents)
 
 
+def _starting_longer_term(facts: Facts) -> bool:
+    """No opioid now, and a draft being signed for longer-term or extended-release/long-acting use (Rec 2: the
+    agreement and consent come before the first such prescription)."""
+    if facts.exposure.ltot or any(not o.is_draft for o in facts.current_opioids):
+        return False
+    return any(
+        facts.duration(o) == "subacute-chronic" or facts.is_in(ER_LA, o) for o in facts.current_opioids if o.is_draft
+    )
+
+
 def document_tasks(facts: Facts) -> tuple[Task, Task]:
     agreement, consent = _document_days(facts)
     detail = "Reviewed and signed with the patient, renewed yearly (Rec 2, HUSKY toolkit)."
 
     def yearly(key: str, label: str, last: date | None) -> Task:
+        if last is None and _starting_longer_term(facts):
+            return Task(key, label, None, facts.today, "due-before-start", detail)
         due = months_after(last, 12) if last else _due_now_if_on_opioids(facts)
         return _recurring(facts, key, label, last, due, detail)
 

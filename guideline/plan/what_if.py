@@ -1,8 +1,9 @@
-"""The orders a card's SMART link names (appContext `orders`): which current-opioid rows they are, which are not."""
+"""The orders a card's SMART link names (appContext `orders`, and the drafts themselves under `drafts`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,3 +48,67 @@ def order_focus(medications: Medications | None, order_ids: tuple[str, ...]) -> 
     rows = (*medications.opioids, *medications.buprenorphine) if medications is not None else ()
     shown = {row.order_id for row in rows if row.order_id}
     return OrderFocus(frozenset(i for i in order_ids if i in shown), tuple(i for i in order_ids if i not in shown))
+
+
+# -- the drafts themselves ----------------------------------------------------------------------------------------
+# A draft being signed is not in the EHR's FHIR record, so the card's link carries the few fields the engine reads
+# (appContext, kept short). The page evaluates with them, as the card did, and never trusts them for anything else.
+
+DRAFT_FIELDS = (
+    "resourceType",
+    "id",
+    "status",
+    "intent",
+    "category",
+    "medicationCodeableConcept",
+    "medicationReference",
+    "authoredOn",
+    "courseOfTherapyType",
+    "priorPrescription",
+    "dosageInstruction",
+    "dispenseRequest",
+)
+MAX_DRAFTS_JSON = 4000  # characters of appContext spent on drafts at most; beyond that only the ids travel
+
+
+def _entries(draft_orders: Any) -> list[Mapping[str, Any]]:
+    if isinstance(draft_orders, Mapping) and draft_orders.get("resourceType") == "Bundle":
+        entries = draft_orders.get("entry")
+        items = [e.get("resource") for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
+    elif isinstance(draft_orders, list):
+        items = draft_orders
+    else:
+        items = [draft_orders]
+    return [i for i in items if isinstance(i, Mapping) and i.get("resourceType") == "MedicationRequest"]
+
+
+def compact_drafts(draft_orders: Any, order_ids: Sequence[str]) -> list[dict[str, Any]] | None:
+    """The named draft MedicationRequests with only what the engine reads; None when they would not fit."""
+    wanted = set(order_ids)
+    drafts = [
+        {key: resource[key] for key in DRAFT_FIELDS if key in resource}
+        for resource in _entries(draft_orders)
+        if resource.get("id") in wanted
+    ]
+    if not drafts:
+        return None
+    # Keys sorted all the way down: the same drafts give the same appContext however the EHR ordered its JSON.
+    text = json.dumps(drafts, separators=(",", ":"), sort_keys=True)
+    return json.loads(text) if len(text) <= MAX_DRAFTS_JSON else None
+
+
+def drafts_from_app_context(app_context: Any) -> tuple[dict[str, Any], ...]:
+    """The drafts a card's link carried, read as untrusted input: MedicationRequest objects with an id, at most 20,
+    only the fields the engine reads."""
+    if not isinstance(app_context, Mapping):
+        return ()
+    raw = app_context.get("drafts")
+    if not isinstance(raw, list):
+        return ()
+    drafts = []
+    for item in raw[:MAX_NAMED]:
+        if isinstance(item, Mapping) and item.get("resourceType") == "MedicationRequest":
+            order_id = item.get("id")
+            if isinstance(order_id, str) and 0 < len(order_id) <= MAX_ID_LENGTH:
+                drafts.append({key: item[key] for key in DRAFT_FIELDS if key in item})
+    return tuple(drafts)

@@ -1,0 +1,150 @@
+"""One evaluation, two faces: the page opened from an order-sign card evaluates with the drafts the card carried."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import responses
+from launch_support import PUBLIC_URL, make_app
+from test_plan_view import FHIR, TOKEN, FakeFhir
+
+from cds_hooks.cards import card_json, options_for
+from guideline.config import GuidelineConfig
+from guideline.context import HookContext
+from guideline.engine import evaluate
+from guideline.plan import compact_drafts, drafts_from_app_context
+from guideline.record import build_record
+from smart_app.demo_data import load_demo_patients
+from smart_app.demo_data.orders import draft_bundle, story_draft
+from smart_app.plan_view import PageInput, assemble
+
+DAY = date(2026, 6, 15)
+TZ = ZoneInfo("America/New_York")
+NOW = datetime.combine(DAY, time(12), tzinfo=TZ)
+CONFIG = GuidelineConfig.from_mapping()
+
+
+def walter_card_context() -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Walter's chart, his order-sign high-mme card as the EHR receives it, and that card's appContext."""
+    walter = load_demo_patients(DAY)["walter-brooks"]
+    drafts = draft_bundle([story_draft(walter, NOW)])
+    record = build_record(walter.resources(), TZ, draft_orders=drafts)
+    evaluation = evaluate(record, HookContext("order-sign", walter.id), CONFIG, NOW)
+    high = next(c for c in evaluation.cards if c.check_id == "high-mme")
+    sent = card_json(high, options_for(CONFIG, "https://cds.example.org", walter.id, drafts))
+    link = next(link for link in sent["links"] if link["type"] == "smart")
+    return walter, sent, json.loads(link["appContext"])
+
+
+def test_the_card_link_carries_the_drafts_it_is_about():
+    _, sent, context = walter_card_context()
+    assert "130.0 MME/day with this order" in sent["summary"]
+    [draft] = drafts_from_app_context(context)
+    assert draft["id"] == context["orders"][0] and draft["resourceType"] == "MedicationRequest"
+    assert "dosageInstruction" in draft and "subject" not in draft  # only what the engine reads
+
+
+def test_drafts_that_would_not_fit_are_left_out_and_odd_hints_are_ignored():
+    big = {"resourceType": "MedicationRequest", "id": "d1", "dosageInstruction": [{"text": "x" * 5000}]}
+    assert compact_drafts({"resourceType": "Bundle", "entry": [{"resource": big}]}, ["d1"]) is None
+    assert compact_drafts({"resourceType": "Bundle", "entry": [{"resource": big}]}, ["other"]) is None
+    assert drafts_from_app_context({"drafts": "nope"}) == ()
+    assert (
+        drafts_from_app_context(
+            {"drafts": [{"resourceType": "Patient", "id": "p"}, {"resourceType": "MedicationRequest"}]}
+        )
+        == ()
+    )
+
+
+def test_page_from_walters_card_shows_130_with_the_order_and_90_without():
+    walter, sent, context = walter_card_context()
+    page_input = PageInput(tuple(walter.resources()), (), ())
+    with_draft = assemble(page_input, CONFIG, walter.id, NOW, {}, drafts=drafts_from_app_context(context))
+    meds = with_draft.section("medications").content
+    assert meds.total == "130.0 MME/day"
+    assert meds.comparison == (
+        "90.0 MME/day now; 130.0 with the order being signed (hydrocodone 10 mg / acetaminophen 325 mg tablet)"
+    )
+    # the same findings as the chart's order-sign cards
+    alerts = with_draft.section("alerts").content
+    assert sent["summary"] in [c.summary for c in alerts.cards]
+    assert {c.check_id for c in alerts.cards} == {"high-mme", "naloxone"}
+    standing = assemble(page_input, CONFIG, walter.id, NOW, {})
+    assert standing.section("medications").content.total == "90.0 MME/day"
+    assert standing.section("medications").content.comparison is None
+    assert [c.check_id for c in standing.section("alerts").content.cards] == ["high-mme", "naloxone"]
+
+
+def test_the_launched_page_names_the_draft_by_its_drug_and_shows_both_figures(tmp_path: Any) -> None:
+    from launch.session import begin_trusted_launch
+
+    walter, _, context = walter_card_context()
+    resources = [
+        {**r, "id": "p1"} if r["resourceType"] == "Patient" else r for r in walter.resources()
+    ]  # the fake EHR's launch is for patient p1
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, resources)
+        app = make_app(tmp_path, [], today=DAY)
+
+        @app.get("/_card_link")
+        def _card_link() -> Any:
+            return begin_trusted_launch(iss=FHIR, patient_id="p1", access_token=TOKEN, app_context=context)
+
+        client = app.test_client()
+        launched = client.get("/_card_link", base_url=PUBLIC_URL)
+        handle = parse_qs(urlsplit(launched.headers["Location"]).query)["s"][0]
+        html = client.get("/plan", query_string={"s": handle}, base_url=PUBLIC_URL).get_data(as_text=True)
+    assert 'id="mme-with-drafts"' in html
+    assert (
+        "90.0 MME/day now; 130.0 with the order being signed (hydrocodone 10 mg / acetaminophen 325 mg tablet)" in html
+    )
+    assert "not in the EHR record yet" not in html  # the draft is on the page, named by its drug
+    assert context["orders"][0] not in html.split('id="medications"', 1)[1].split("</section>", 1)[0]
+    assert "No guideline alerts" not in html
+
+
+def test_fills_only_patient_has_an_mme_on_the_page():
+    fill = {
+        "resourceType": "MedicationDispense",
+        "id": "f1",
+        "status": "completed",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "891888"}]
+        },
+        "quantity": {"value": 60, "unit": "tablet"},
+        "daysSupply": {"value": 30, "unit": "d", "code": "d"},
+        "whenHandedOver": "2026-06-05",
+    }
+    patient = {"resourceType": "Patient", "id": "p9", "birthDate": "1960-01-01"}
+    view = assemble(PageInput((patient, fill), (), ()), CONFIG, "p9", NOW, {})
+    meds = view.section("medications").content
+    assert meds.total == "60.0 MME/day from pharmacy fills"
+    assert [r.mme for r in meds.fills] == ["60.0"] and "filled 2026-06-05" in meds.fills[0].explanation
+    assert [c.check_id for c in view.section("alerts").content.cards] == ["high-mme", "naloxone"]  # 60 ≥ 50
+
+
+def test_agreement_and_consent_are_due_before_starting_long_term_therapy():
+    priya = load_demo_patients(DAY)["priya-natarajan"]
+    drafts = draft_bundle([story_draft(priya, NOW)])  # morphine ER twice a day for 30 days
+    record = build_record(priya.resources(), TZ, draft_orders=drafts)
+    evaluation = evaluate(record, HookContext("order-sign", priya.id), CONFIG, NOW)
+    plan_card = next(c for c in evaluation.cards if c.check_id == "treatment-plan")
+    link = next(
+        link
+        for link in card_json(plan_card, options_for(CONFIG, "https://x.test", priya.id, drafts))["links"]
+        if link["type"] == "smart"
+    )
+    page_input = PageInput(tuple(priya.resources()), (), ())
+    view = assemble(
+        page_input, CONFIG, priya.id, NOW, {}, drafts=drafts_from_app_context(json.loads(link["appContext"]))
+    )
+    tasks = {t.key: t for t in view.section("tasks").content}
+    assert tasks["agreement"].state == "due-before-start" and tasks["consent"].state == "due-before-start"
+    # opened without the draft, nothing is being started: not needed now
+    tasks = {t.key: t for t in assemble(page_input, CONFIG, priya.id, NOW, {}).section("tasks").content}
+    assert tasks["agreement"].state == "not-applicable"
