@@ -116,8 +116,9 @@ def run_hook(
         if engine is not None:
             try:
                 snoozes = store.load_snoozes(engine, request.patient_id, request.user_id, now)
-            except Exception:  # noqa: BLE001 - without the database we still answer, just without snoozes
-                log.exception(json.dumps({"event": "snooze-load-failed", "hookInstance": request.hook_instance}))
+            except Exception as error:  # noqa: BLE001 - without the database we still answer, just without snoozes
+                # Type and place only: a database error's text quotes its parameters (the patient's id).
+                log_failure("snooze-load-failed", request.hook_instance, error)
                 gaps["earlier overrides (snoozes)"] = "could not be read, so a card may repeat one already overridden"
         context = HookContext(
             hook=service.hook,
@@ -171,8 +172,8 @@ def run_hook(
         ]
         try:
             store.record_issued(engine, issued)
-        except Exception:  # noqa: BLE001 - cards still go out; feedback for them will be "unknown card"
-            log.exception(json.dumps({"event": "card-store-failed", "hookInstance": request.hook_instance}))
+        except Exception as error:  # noqa: BLE001 - cards still go out; feedback for them will be "unknown card"
+            log_failure("card-store-failed", request.hook_instance, error)
     return HookResult(
         200,
         {"cards": rendered},

@@ -177,3 +177,18 @@ def test_a_failure_while_gathering_the_chart_still_checks_the_drafts_and_names_t
     assert "the patient's chart" in card(response, "data-incomplete")["detail"]
     view = post(app, hook_request("patient-view"), "patient-view")
     assert view.status_code == 200 and "checks-not-run" in topics(view.json)
+
+
+def test_database_failures_are_logged_without_their_message(app, monkeypatch, caplog):
+    import cds_hooks.service
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("[parameters: ('patient-secret-id',)]")
+
+    monkeypatch.setattr(cds_hooks.service.store, "load_snoozes", broken)
+    monkeypatch.setattr(cds_hooks.service.store, "record_issued", broken)
+    with caplog.at_level(logging.INFO):
+        response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200 and "high-mme" in topics(response.json)
+    assert "snooze-load-failed" in caplog.text and "card-store-failed" in caplog.text
+    assert "patient-secret-id" not in caplog.text
