@@ -192,3 +192,28 @@ def test_database_failures_are_logged_without_their_message(app, monkeypatch, ca
     assert response.status_code == 200 and "high-mme" in topics(response.json)
     assert "snooze-load-failed" in caplog.text and "card-store-failed" in caplog.text
     assert "patient-secret-id" not in caplog.text
+
+
+def test_the_plan_page_names_each_resource_it_could_not_read(tmp_path, monkeypatch):
+    import responses
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    from guideline.record import build as record_build
+
+    real = record_build._READERS["Condition"]
+
+    def reader(data, tz):
+        if data.get("id") == "c-odd":
+            raise ValueError("Rivera, Alex")
+        return real[1](data, tz)
+
+    monkeypatch.setitem(record_build._READERS, "Condition", ("conditions", reader))
+    odd = condition("http://hl7.org/fhir/sid/icd-10-cm", "M54.50", id="c-odd")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        from builders import patient
+
+        FakeFhir(rsps, [patient(patient_id="p1"), odd])
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+    assert "1 resource could not be read and was skipped" in html
+    assert "Condition/c-odd (patient data item" in html and "unreadable: ValueError" in html
+    assert "Rivera, Alex: " not in html

@@ -133,6 +133,7 @@ def build_plan(
         now=now,
         profile=config.profile,
         problems=len(facts.record.problems),
+        unreadable=tuple(f"{p.describe()}: {p.reason}" for p in facts.record.problems),
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

@@ -64,6 +64,8 @@ class PlanView:
     profile: str
     note: str = ""
     problems: int = 0
+    # Each resource that could not be read: type, id, position and why (never its content).
+    unreadable: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:
