@@ -38,7 +38,6 @@ from guideline.terminology import (
     BENZO,
     CNS_DEPRESSANT,
     MOUD,
-    MOUD_BUP,
     NALOXONE_RESCUE,
     NALTREXONE,
     OPIOID,
@@ -117,7 +116,7 @@ class Facts:
         (10.0.6: MOUD orders are not pain prescriptions)."""
         if check_id not in self.config["moud_orders_exempt_from"]:
             return self.trigger_orders
-        return tuple(o for o in self.trigger_orders if not self.is_in(MOUD_BUP, o))
+        return tuple(o for o in self.trigger_orders if not self.is_in(OUD_TREATMENT_OPIOID, o))
 
     @cached_property
     def active_orders(self) -> tuple[MedOrder, ...]:

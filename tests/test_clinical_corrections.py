@@ -193,3 +193,10 @@ def test_high_dose_and_urine_test_summaries_say_what_to_do() -> None:
     assert no_test is not None and no_test.summary.startswith("Order a urine drug test")
     assert unexpected is not None and unexpected.summary.startswith("Discuss unexpected urine drug test result")
     assert all(len(c.summary) <= SUMMARY_LIMIT for c in (critical, warning, no_test, unexpected))
+
+
+def test_an_otp_methadone_order_is_treatment_not_a_pain_prescription() -> None:
+    draft = med_request(METHADONE_CONCENTRATE, draft=True, id="mtd1", dose=8, unit="mL", period=24, supply_days=5)
+    evaluation = run("order-sign", drafts=[draft], resources=months_of(METHADONE_CONCENTRATE))
+    assert evaluation.facts.pain_triggers("acute-duration") == ()
+    assert card(evaluation, "acute-duration") is None and card(evaluation, "reassessment-due") is None
