@@ -1,4 +1,5 @@
-"""Deduplication by type, id and content: the same order twice is read once; one id on two drugs keeps both."""
+"""Deduplication by type, id and content, and sharing: the same order twice is read once; one id on two drugs keeps
+both; one coded drug is one medication object across records."""
 
 from __future__ import annotations
 
@@ -35,3 +36,12 @@ def test_other_types_and_ids_never_collide():
     observation = {"resourceType": "Observation", "id": "a", "status": "final", "code": {"text": "x"}}
     record = build_record([med_request(OXY, id="a"), observation, med_request(OXY, id="b")], TZ)
     assert len(record.orders) == 2 and len(record.observations) == 1
+
+
+def test_orders_of_one_coded_drug_share_one_medication_across_records():
+    first = build_record([med_request(OXY, id="a"), med_request(OXY, id="b")], TZ)
+    second = build_record([med_request(OXY, id="c")], TZ)
+    other = build_record([med_request(LORAZEPAM, id="d")], TZ)
+    shared = first.orders[0].medication
+    assert first.orders[1].medication is shared and second.orders[0].medication is shared
+    assert other.orders[0].medication is not shared

@@ -31,14 +31,28 @@ def _relative(ref: str) -> str:
     return tail
 
 
+# One ResolvedMedication per inline concept, shared by every record: the reader shares one Concept per distinct
+# coding content, so orders of the same drug, in this call and the next, carry the same immutable object and the
+# answers remembered for it (set membership, names, supplies) serve them all, while nothing of a finished call is
+# kept alive by those memos. Keyed by identity; each value holds its concept, so an id cannot be reused meanwhile.
+_INLINE: dict[int, ResolvedMedication] = {}
+_INLINE_LIMIT = 16384
+
+
+def _inline_medication(code: Concept) -> ResolvedMedication:
+    found = _INLINE.get(id(code))
+    if found is None or found.concept is not code:
+        if len(_INLINE) >= _INLINE_LIMIT:
+            _INLINE.clear()  # bounded: after a clear the objects are simply made again
+        found = _INLINE[id(code)] = ResolvedMedication(concept=code)
+    return found
+
+
 @dataclass
 class MedicationPool:
     """Resources by type/id (for medicationReference resolution) with the first-seen order kept."""
 
     medications: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    # One ResolvedMedication per inline concept: orders of the same drug share it, and so share the terminology's
-    # membership answers. Keyed by identity; the value holds the concept, so the id cannot be reused meanwhile.
-    inline: dict[int, ResolvedMedication] = field(default_factory=dict)
 
     def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
         resource_id = text(resource.get("id"))
@@ -48,10 +62,7 @@ class MedicationPool:
             self.medications.setdefault(full_url, resource)
 
     def inline_medication(self, code: Concept) -> ResolvedMedication:
-        found = self.inline.get(id(code))
-        if found is None or found.concept is not code:
-            found = self.inline[id(code)] = ResolvedMedication(concept=code)
-        return found
+        return _inline_medication(code)
 
 
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
