@@ -146,8 +146,9 @@ SERVICES: dict[str, ServiceDefinition] = {
         "patient-view",
         "patient-view",
         "PainPlan opioid safety summary",
-        "When a chart is opened, flags opioid safety gaps from the CDC 2022 guideline: opioid with "
-        "benzodiazepine, missing or unexpected urine drug tests, and opioid use disorder without treatment.",
+        "When a chart is opened, flags the patient's standing opioid risks from the CDC 2022 guideline: high total "
+        "daily dose (orders and pharmacy fills), naloxone not on hand, opioid with benzodiazepine, missing or "
+        "unexpected urine drug tests, overdue benefit/harm review, and opioid use disorder without treatment.",
         (*_COMMON, "MedicationDispense", "Observation", "Procedure", "ServiceRequest"),
     ),
 }
