@@ -21,6 +21,9 @@ from guideline.dosage import (
 )
 from guideline.fhirdata import RXNORM, Coding, Concept, Quantity
 from guideline.memo import MISSING, IdentityMemo
+from guideline.recognition import Recognition, recognise, unidentified_name
+from guideline.recognition.classify import FORM_CODES
+from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.record import Dosage, MedOrder, ResolvedMedication
 
 if TYPE_CHECKING:
@@ -88,6 +91,7 @@ class Drug:
     strengths: tuple[IngredientStrength, ...]
     transdermal: bool
     from_ingredients: bool = False
+    from_name: bool = False  # strengths read from the medication's name (no code in the drug table)
 
     @property
     def ingredients(self) -> tuple[str, ...]:
@@ -193,13 +197,53 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
 
 
 def identify_drug(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> Drug | str:
-    """The drug and its opioid strengths, or an 8.9 reason code (all codings, userSelected breaks conflicts)."""
+    """The drug and its opioid strengths, or an 8.9 reason code (all codings, userSelected breaks conflicts).
+    When no code is in the drug table and no Medication.ingredient says it, the name recognition read decides."""
     if medication.unresolved:
-        return "medication-unresolved"
-    if medication.resource is None and medication.concept is not None:
+        found: Drug | str = "medication-unresolved"
+    elif medication.resource is None and medication.concept is not None:
         # Without a Medication resource only the codings decide, and charts repeat a few drugs many times.
-        return _identify_by_codes(medication.concept, terms)
-    return _identify(medication, terms, config)
+        found = _identify_by_codes(medication.concept, terms)
+    else:
+        found = _identify(medication, terms, config)
+    if found in ("medication-unresolved", "not-in-drug-table"):
+        return _drug_from_name(medication, terms) or found
+    return found
+
+
+# One Drug per recognised medication, so the per-instruction memo below hits for orders of the same named drug.
+_NAMED = IdentityMemo()
+
+
+def _drug_from_name(medication: ResolvedMedication, terms: Terminology) -> Drug | str | None:
+    recognition = recognise(medication, terms)
+    if not recognition.by_name or not recognition.is_opioid:
+        return None
+    drug = _NAMED.get(None, recognition)
+    if drug is MISSING:
+        drug = _named_drug(recognition, medication)
+        _NAMED.put(None, recognition, answer=drug)
+    return drug  # type: ignore[return-value]
+
+
+def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Drug | str:
+    strengths: list[IngredientStrength] = []
+    known = known_ingredients()
+    for name in recognition.ingredients:
+        ingredient = known[name]
+        if ingredient.kind != "opioid":
+            continue
+        strength = next((s for s in recognition.strengths if s.ingredient == name), None)
+        if strength is None or strength.mg <= 0:
+            return "no-strength"
+        strengths.append(IngredientStrength(ingredient.rxcui or name, name, strength.mg, strength.per))
+    if not strengths:
+        return "no-strength"
+    dose_form = FORM_CODES.get(recognition.form or "")
+    transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
+    codes = _rxnorm_codings(medication)
+    rxcui = codes[0].code if codes else None
+    return Drug(rxcui, recognition.display, dose_form, tuple(strengths), transdermal, from_name=True)
 
 
 @lru_cache(maxsize=4096)
@@ -561,7 +605,7 @@ def _display_name(order: MedOrder, drug: Drug | None, terms: Terminology) -> str
     name = terms.medication_name(medication)
     if name and name != "unnamed medication":
         return name
-    return (drug.display if drug and drug.display else None) or name or "unnamed medication"
+    return (drug.display if drug and drug.display else None) or unidentified_name(medication)
 
 
 def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> _Work:
@@ -673,8 +717,15 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
         for i in ingredients
         if i.mme is not None
     )
-    explanation = f"{work.display_name}: {doses} = {steps} = {format_mme(mme)} MME/day"
+    explanation = f"{_named(work)}: {doses} = {steps} = {format_mme(mme)} MME/day"
     return _result(work, "ok", None, ingredients, mme, notes, explanation)
+
+
+def _named(work: _Work) -> str:
+    """The order's name, saying so when the drug was identified from its name rather than its code."""
+    if work.drug is not None and work.drug.from_name:
+        return f"{work.display_name} (identified from its name)"
+    return work.display_name
 
 
 def compute_mme(orders: Sequence[MedOrder], terms: Terminology, config: GuidelineConfig) -> MmeSummary:

@@ -548,12 +548,26 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
 # Memo questions besides set names; set names never contain a space, so these cannot collide with one.
 _NAME = "medication name"
 _SUBSTANCES = "substances for test"
+_BY_CODE = "by code"
+_KNOWN = "known medication"
+# The derived medication sets; with every packaged "*-medications" value set they are the codes PainPlan knows.
+_MEDICATION_SETS = frozenset(
+    {OPIOID, ER_LA, BENZO, CNS_DEPRESSANT, NALOXONE_RESCUE, MOUD_BUP, OUD_TREATMENT_OPIOID, MOUD, NALTREXONE}
+)
 
 
 class Terminology:
     """Code-set membership, drug-table rows and display names for one configuration (immutable, shareable)."""
 
-    __slots__ = ("_data", "_medication_memo", "_memo", "_sets", "_substances_by_test", "uds_substances")
+    __slots__ = (
+        "_data",
+        "_known_medication_codes",
+        "_medication_memo",
+        "_memo",
+        "_sets",
+        "_substances_by_test",
+        "uds_substances",
+    )
 
     def __init__(self, data: _Data, sets: Mapping[str, frozenset[Code]]) -> None:
         self._data = data
@@ -566,6 +580,7 @@ class Terminology:
         self._substances_by_test = {member: tuple(items) for member, items in by_test.items()}
         self._memo = IdentityMemo()  # keyed by Concept: the record reader shares one object per distinct concept
         self._medication_memo = IdentityMemo()  # keyed by ResolvedMedication
+        self._known_medication_codes: frozenset[Code] | None = None
 
     def _members(self, set_name: str) -> frozenset[Code]:
         try:
@@ -610,13 +625,62 @@ class Terminology:
         )
 
     def medication_in(self, set_name: str, medication: ResolvedMedication) -> bool:
-        """Membership of a resolved medication; NALTREXONE (and so MOUD) also reads Medication.ingredient."""
+        """Membership of a medication: by its codes (NALTREXONE, and so MOUD, also read Medication.ingredient);
+        a medication none of whose codes the packaged sets know is placed by the name recognition reads."""
         entry = self._medication_memo.entries.get((set_name, id(medication)))
         if entry is not None and entry[0][0] is medication:
             return entry[1] is True
-        answer = self._medication_in(set_name, medication)
+        answer = self.medication_in_by_code(set_name, medication) or self._in_by_name(set_name, medication)
         self._medication_memo.put(set_name, medication, answer=answer)
         return answer
+
+    def medication_in_by_code(self, set_name: str, medication: ResolvedMedication) -> bool:
+        """Membership read from the medication's codes alone."""
+        question = (_BY_CODE, set_name)
+        entry = self._medication_memo.entries.get((question, id(medication)))
+        if entry is not None and entry[0][0] is medication:
+            return entry[1] is True
+        answer = self._medication_in(set_name, medication)
+        self._medication_memo.put(question, medication, answer=answer)
+        return answer
+
+    def _in_by_name(self, set_name: str, medication: ResolvedMedication) -> bool:
+        if self.knows_medication(medication):
+            return False  # a known code decides, whatever the name says
+        # Imported here: recognition reads this module's sets, so it cannot be imported before them.
+        from guideline.recognition import name_in_set, recognise
+
+        return name_in_set(recognise(medication, self), set_name, self)
+
+    def knows_medication(self, medication: ResolvedMedication) -> bool:
+        """Whether any coding of the medication is in a packaged medication set or the drug table."""
+        concept = medication.concept
+        if concept is None:
+            return False
+        entry = self._memo.entries.get((_KNOWN, id(concept)))
+        if entry is not None and entry[0][0] is concept:
+            return entry[1] is True
+        known = self._medication_codes()
+        answer = any(
+            (coding.system, coding.code) in known or (coding.system == RXNORM and coding.code in self._data.drugs)
+            for coding in concept.codings
+            if coding.system and coding.code
+        )
+        self._memo.put(_KNOWN, concept, answer=answer)
+        return answer
+
+    def _medication_codes(self) -> frozenset[Code]:
+        codes = self._known_medication_codes
+        if codes is None:
+            codes = frozenset().union(
+                *(
+                    members
+                    for name, members in self._sets.items()
+                    if name in _MEDICATION_SETS or name.endswith("-medications")
+                )
+            )
+            self._known_medication_codes = codes
+        return codes
 
     def _medication_in(self, set_name: str, medication: ResolvedMedication) -> bool:
         self._members(set_name)

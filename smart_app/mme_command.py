@@ -17,6 +17,7 @@ from guideline.context import HookContext
 from guideline.facts import Facts
 from guideline.fills import FillMme, fill_date, fill_mme
 from guideline.mme import OrderMme, compute_mme
+from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MedOrder, PatientRecord, build_record
 from guideline.terminology import OPIOID, Terminology, load_terminology
 
@@ -84,27 +85,43 @@ def _number(value: Decimal | None) -> float | None:
     return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _order_json(order_id: str, result: OrderMme, current: bool) -> dict[str, Any]:
+def _order_json(order_id: str, result: OrderMme, current: bool, recognition: Recognition) -> dict[str, Any]:
     return {
         "id": order_id,
         "medication": result.display_name,
         "rxcui": result.rxnorm_code,
         "status": STATUS[result.state],
+        "class": recognition.kind,
+        "identified_by": recognition.how,
         "mme_per_day": _number(result.mme) if result.state == "ok" else None,
         "current": current,
         "explanation": result.explanation,
     }
 
 
-def _not_opioid(order_id: str, result: OrderMme) -> dict[str, Any]:
+def _not_counted(order_id: str, result: OrderMme, current: bool, recognition: Recognition) -> dict[str, Any]:
+    """An order outside the total: not an opioid (its class named), or unidentified (so the total may be short)."""
+    if recognition.unidentified:
+        status = "unidentified"
+        explanation = (
+            f"{recognition.display}: could not be identified from its codes or its name; if it is an opioid, "
+            "the total leaves it out"
+        )
+    else:
+        status = "not-opioid"
+        explanation = (
+            f"{result.display_name}: {KIND_TEXT[recognition.kind]}, not an opioid, so not part of the MME total"
+        )
     return {
         "id": order_id,
-        "medication": result.display_name,
+        "medication": recognition.display if recognition.unidentified else result.display_name,
         "rxcui": result.rxnorm_code,
-        "status": "not-opioid",
+        "status": status,
+        "class": recognition.kind,
+        "identified_by": recognition.how,
         "mme_per_day": None,
-        "current": False,
-        "explanation": f"{result.display_name}: not an opioid, so not part of the MME total",
+        "current": current,
+        "explanation": explanation,
     }
 
 
@@ -122,13 +139,11 @@ def _fill_json(fill_id: str, result: FillMme, current: bool) -> dict[str, Any]:
     }
 
 
-def _is_opioid(order: MedOrder, result: OrderMme, terms: Terminology) -> bool:
-    """In the OPIOID set, or identified as an opioid product from the drug table or Medication.ingredient."""
-    if order.medication.unresolved:
-        return True  # unknown medication: cannot be ruled out, so it is reported as not convertible
-    if terms.medication_in(OPIOID, order.medication):
+def _counted(order: MedOrder, result: OrderMme, recognition: Recognition, terms: Terminology) -> bool:
+    """An opioid by code or name, or an opioid product read from Medication.ingredient: part of the total."""
+    if recognition.is_opioid or terms.medication_in(OPIOID, order.medication):
         return True
-    return result.reason != "not-in-drug-table"
+    return not recognition.unidentified and result.reason not in ("not-in-drug-table", "medication-unresolved")
 
 
 def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: date | None = None) -> dict[str, Any]:
@@ -144,22 +159,30 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     current_orders = {id(o) for o in facts.current_opioids}
     current_fills = {id(s.dispense) for s in facts.current_fills}
     ids = [order.id or f"(order {index})" for index, order in enumerate(record.orders, start=1)]
+    recognitions = [recognise(order.medication, terms) for order in record.orders]
+    # Unidentified drafts and current orders may be opioids the card's total cannot count.
+    current_unidentified = {
+        id(o) for o in (*facts.drafts, *facts.active_orders) if recognise(o.medication, terms).unidentified
+    }
     probe = compute_mme(record.orders, terms, config)
-    opioid = [_is_opioid(o, r, terms) for o, r in zip(record.orders, probe.orders, strict=True)]
+    counted = [_counted(o, r, k, terms) for o, r, k in zip(record.orders, probe.orders, recognitions, strict=True)]
     # Recomputed over the opioid orders alone: the cdc2016 methadone tier is based on their total.
-    summary = compute_mme([o for o, keep in zip(record.orders, opioid, strict=True) if keep], terms, config)
+    summary = compute_mme([o for o, keep in zip(record.orders, counted, strict=True) if keep], terms, config)
     results = iter(summary.orders)
     lines = []
-    for order, order_id, keep, first in zip(record.orders, ids, opioid, probe.orders, strict=True):
-        lines.append(
-            _order_json(order_id, next(results), id(order) in current_orders) if keep else _not_opioid(order_id, first)
-        )
+    for order, order_id, keep, first, known in zip(
+        record.orders, ids, counted, probe.orders, recognitions, strict=True
+    ):
+        if keep:
+            lines.append(_order_json(order_id, next(results), id(order) in current_orders, known))
+        else:
+            lines.append(_not_counted(order_id, first, id(order) in current_unidentified, known))
     report: dict[str, Any] = {
         "profile": config.profile,
         "total_mme": _number(summary.total),
-        "complete": not summary.unknown_orders,
+        "complete": not summary.unknown_orders and not any(k.unidentified for k in recognitions),
         "current_total_mme": _number(facts.mme.total),
-        "current_complete": facts.mme.state != "partial",
+        "current_complete": facts.mme.state != "partial" and not current_unidentified,
         "orders": lines,
     }
     opioid_fills = [d for d in record.dispenses if facts.is_in(OPIOID, d)]

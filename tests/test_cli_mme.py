@@ -55,6 +55,8 @@ def test_single_medication_request_from_a_file(tmp_path: Path, capsys: pytest.Ca
                 "medication": "oxycodone hydrochloride 5 MG Oral Tablet",
                 "rxcui": "1049621",
                 "status": "converted",
+                "class": "known-opioid",
+                "identified_by": "code",
                 "mme_per_day": 90.0,
                 "current": True,
                 "explanation": report["orders"][0]["explanation"],
@@ -128,12 +130,12 @@ def test_orders_without_id_get_stable_ids_and_non_opioids_are_labelled(
 def test_excluded_and_unresolved_orders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     buprenorphine = med_request("1716065", [dosage(qty(1, "{film}"), every(12))], id="bup")
     unresolved = med_request(None, [dosage(1, every(6))], id="ref")
-    unresolved["medicationReference"] = {"reference": "Medication/not-here", "display": "Oxycodone 5 mg tab"}
+    unresolved["medicationReference"] = {"reference": "Medication/not-here", "display": "Formulary item 4471"}
     bundle = {"resourceType": "Bundle", "entry": [{"resource": buprenorphine}, {"resource": unresolved}]}
     code, report, _ = run([write(tmp_path, bundle)], capsys)
     assert code == 0
-    assert [o["status"] for o in report["orders"]] == ["excluded", "not-convertible"]
-    assert report["orders"][1]["medication"] == "Oxycodone 5 mg tab"
+    assert [o["status"] for o in report["orders"]] == ["excluded", "unidentified"]
+    assert report["orders"][1]["medication"] == "Formulary item 4471"
     assert report["orders"][1]["rxcui"] is None
     assert report["complete"] is False
 

@@ -176,7 +176,9 @@ def test_medication_ingredient_patch_and_buccal_form_keywords() -> None:
 
 def test_ingredient_code_aliases() -> None:
     medication = {"ingredient": [_ingredient("7806", qty(5, "mg"), qty(1, "{tbl}"))]}
-    assert only(_with_medication(medication)).reason == "not-in-drug-table"
+    # Unaliased, the ingredient code is unknown; the reference's name ("local oxycodone") says oxycodone but no
+    # strength, so the order is an opioid without a computable MME.
+    assert only(_with_medication(medication)).reason == "no-strength"
     aliased = only(_with_medication(medication), ingredient_code_aliases={"7806": "7804"})
     assert aliased.mme == Decimal(30)
 
@@ -195,17 +197,27 @@ def test_two_opioid_ingredients_with_a_mass_dose_are_ambiguous() -> None:
 def test_unusable_ingredient_strength() -> None:
     medication = {"ingredient": [_ingredient("7804", qty(5, "mL"), qty(1, "{tbl}"))]}
     assert only(_with_medication(medication)).reason == "no-strength"
+    # Named oxycodone (ingredient text and reference display) but no strength anywhere: no MME can be computed.
     assert only(_with_medication({"ingredient": [{"itemCodeableConcept": {"text": "oxycodone"}}]})).reason == (
-        "not-in-drug-table"
+        "no-strength"
     )
 
 
-def test_unresolved_reference_is_unknown_with_its_display() -> None:
+def test_unresolved_reference_is_identified_from_its_display() -> None:
     resource = med_request(None, [dosage(1, every(6))])
     resource["medicationReference"] = {"reference": "Medication/elsewhere", "display": "OXYCODONE 5 MG TAB"}
     order = only(resource)
-    assert (order.state, order.reason) == ("unknown", "medication-unresolved")
+    assert (order.state, order.mme) == ("ok", Decimal(30))  # 5 mg × 4 a day × 1.5
     assert order.display_name == "OXYCODONE 5 MG TAB"
+    assert "identified from its name" in order.explanation
+
+
+def test_unresolved_reference_with_an_unreadable_display_is_unknown() -> None:
+    resource = med_request(None, [dosage(1, every(6))])
+    resource["medicationReference"] = {"reference": "Medication/elsewhere", "display": "Formulary item 4471"}
+    order = only(resource)
+    assert (order.state, order.reason) == ("unknown", "medication-unresolved")
+    assert order.display_name == "Formulary item 4471"
 
 
 def test_medication_found_in_the_same_bundle() -> None:

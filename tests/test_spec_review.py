@@ -390,13 +390,21 @@ def test_unknown_supply_unit_is_unclassified_and_never_fails_the_call() -> None:
     assert card(evaluation, "high-mme").indicator == "critical"  # type: ignore[union-attr]
 
 
-def test_unresolvable_medication_reference_is_no_trigger_and_no_failure() -> None:
+def test_unresolvable_medication_reference_is_identified_from_its_display() -> None:
     draft = med_request(OXYCODONE, draft=True, id="ox1")
     del draft["medicationCodeableConcept"]
     draft["medicationReference"] = {"reference": "Medication/missing", "display": "oxycodone 5 mg tablet"}
     evaluation = run("order-sign", drafts=[draft])
+    assert evaluation.failures == ()
+    assert [o.id for o in evaluation.facts.trigger_orders] == ["ox1"]
+
+
+def test_unresolvable_medication_reference_without_a_readable_name_is_no_trigger() -> None:
+    draft = med_request(OXYCODONE, draft=True, id="ox1")
+    del draft["medicationCodeableConcept"]
+    draft["medicationReference"] = {"reference": "Medication/missing", "display": "Formulary item 4471"}
+    evaluation = run("order-sign", drafts=[draft])
     assert evaluation.failures == () and evaluation.facts.trigger_orders == ()
-    assert evaluation.cards == ()
 
 
 def test_re_signed_active_draft_with_prior_prescription_counts_once() -> None:

@@ -175,10 +175,13 @@ def test_naltrexone_combinations_are_excluded(term: t.Terminology) -> None:
     assert not term.medication_in(t.NALTREXONE, med(embeda.code, resource=embeda))
 
 
-def test_unresolved_medication_is_in_no_set(term: t.Terminology) -> None:
-    unresolved = med(None, reference="Medication/gone", reference_display="oxycodone 5 mg tab")
+def test_unresolved_medication_is_in_no_set_unless_its_display_names_it(term: t.Terminology) -> None:
+    unreadable = med(None, reference="Medication/gone", reference_display="Formulary item 4471")
     for set_name in (t.OPIOID, t.MOUD, t.NALTREXONE, t.BENZO):
-        assert not term.medication_in(set_name, unresolved)
+        assert not term.medication_in(set_name, unreadable)
+    named = med(None, reference="Medication/gone", reference_display="oxycodone 5 mg tab")
+    assert term.medication_in(t.OPIOID, named)
+    assert not term.medication_in(t.MOUD, named) and not term.medication_in(t.BENZO, named)
 
 
 # ---- condition sets ----

@@ -1,0 +1,34 @@
+"""Medication recognition: which class an order or fill's medication is in, from its codes, else its names.
+
+The one place the cards, the plan page and `painplan mme` learn what a medication is. Codes decide when any is
+known; otherwise ingredient, salt and brand names with strength, form and release; otherwise it is unidentified
+and named, never silently dropped.
+"""
+
+from guideline.recognition.classify import (
+    KIND_TEXT,
+    KINDS,
+    OPIOID_KINDS,
+    Kind,
+    Recognition,
+    medication_names,
+    name_in_set,
+    recognise,
+    unidentified_name,
+)
+from guideline.recognition.names import NamedStrength, NameReading, read_name
+
+__all__ = [
+    "KINDS",
+    "KIND_TEXT",
+    "OPIOID_KINDS",
+    "Kind",
+    "NameReading",
+    "NamedStrength",
+    "Recognition",
+    "medication_names",
+    "name_in_set",
+    "read_name",
+    "recognise",
+    "unidentified_name",
+]

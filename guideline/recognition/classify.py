@@ -1,0 +1,337 @@
+"""What an order's medication is: from its codes first, then from its names; every medication ends in one class."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
+
+from guideline import mme_factors as mf
+from guideline.fhirdata import RXNORM
+from guideline.memo import MISSING, IdentityMemo
+from guideline.recognition.lexicon import ingredients as known_ingredients
+from guideline.recognition.names import NamedStrength, NameReading, read_name
+from guideline.record import ResolvedMedication
+from guideline.terminology import (
+    BENZO,
+    BUPRENORPHINE,
+    CNS_DEPRESSANT,
+    ER_LA,
+    MOUD,
+    MOUD_BUP,
+    NALOXONE_RESCUE,
+    NALTREXONE,
+    OPIOID,
+    OUD_TREATMENT_OPIOID,
+)
+
+if TYPE_CHECKING:
+    from guideline.terminology import Terminology
+
+Kind = Literal[
+    "known-opioid",
+    "opioid-by-name",
+    "opioid-no-mme",
+    "benzodiazepine",
+    "sedative",
+    "naloxone",
+    "moud",
+    "not-relevant",
+    "unidentified",
+]
+KINDS: tuple[Kind, ...] = (
+    "known-opioid",
+    "opioid-by-name",
+    "opioid-no-mme",
+    "benzodiazepine",
+    "sedative",
+    "naloxone",
+    "moud",
+    "not-relevant",
+    "unidentified",
+)
+OPIOID_KINDS = frozenset({"known-opioid", "opioid-by-name", "opioid-no-mme"})
+
+KIND_TEXT: dict[str, str] = {
+    "known-opioid": "opioid (coded)",
+    "opioid-by-name": "opioid identified from its name",
+    "opioid-no-mme": "opioid without a computable MME",
+    "benzodiazepine": "benzodiazepine",
+    "sedative": "sedative",
+    "naloxone": "naloxone",
+    "moud": "medication for opioid use disorder",
+    "not-relevant": "not relevant to the opioid checks",
+    "unidentified": "could not be identified",
+}
+
+NDC = "http://hl7.org/fhir/sid/ndc"
+_SYSTEM_LABELS = {NDC: "NDC", RXNORM: "RxNorm"}
+
+# The dose forms the factor tables tell apart (fentanyl), by the form words recognition reads.
+FORM_CODES: dict[str, str] = {
+    "patch": mf.TRANSDERMAL_SYSTEM,
+    "buccal tablet": mf.BUCCAL_TABLET,
+    "buccal film": mf.BUCCAL_FILM,
+    "sublingual": mf.SUBLINGUAL_TABLET,
+    "lozenge": mf.ORAL_LOZENGE,
+    "nasal spray": mf.NASAL_SPRAY,
+}
+# Buprenorphine products named for opioid use disorder, whatever form the name gives.
+_MOUD_BUPRENORPHINE_BRANDS = frozenset(
+    {"suboxone", "subutex", "zubsolv", "bunavail", "sublocade", "brixadi", "probuphine"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """One medication's class, how it was identified and the name shown for it."""
+
+    kind: Kind
+    how: Literal["code", "name", "none"]
+    display: str
+    ingredients: tuple[str, ...] = ()
+    strengths: tuple[NamedStrength, ...] = ()
+    form: str | None = None
+    extended_release: bool = False
+
+    @property
+    def by_name(self) -> bool:
+        return self.how == "name"
+
+    @property
+    def is_opioid(self) -> bool:
+        return self.kind in OPIOID_KINDS
+
+    @property
+    def unidentified(self) -> bool:
+        return self.kind == "unidentified"
+
+    def describe(self) -> str:
+        """How it was identified, in words for a card or a plan page."""
+        if self.how == "name":
+            return f"identified from its name ({self.display})"
+        if self.how == "code":
+            return "identified from its code"
+        return "could not be identified from its codes or its name"
+
+
+_MEMO = IdentityMemo()
+
+
+def recognise(medication: ResolvedMedication, terms: Terminology) -> Recognition:
+    """The medication's class: its codes decide when any is known; otherwise its names; otherwise a known RxNorm
+    code with no opioid-like name is not relevant, and anything else is unidentified."""
+    found = _MEMO.get(None, medication, terms)
+    if found is MISSING:
+        found = _recognise(medication, terms)
+        _MEMO.put(None, medication, terms, answer=found)
+    return found  # type: ignore[return-value]
+
+
+def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognition:
+    by_code = _by_code(medication, terms)
+    if by_code is not None:
+        return by_code
+    reading = _best_reading(medication_names(medication))
+    if reading is not None:
+        kind = _kind_of(reading)
+        if kind is not None:
+            return Recognition(
+                kind=kind,
+                how="name",
+                display=reading.text,
+                ingredients=tuple(i.name for i in reading.ingredients),
+                strengths=reading.strengths,
+                form=reading.form,
+                extended_release=reading.extended_release,
+            )
+    concept = medication.concept
+    if concept is not None and concept.codes(RXNORM):
+        # An RxNorm drug that is in none of the packaged sets and whose name says nothing opioid-like.
+        return Recognition("not-relevant", "code", _shown_name(medication, terms))
+    return Recognition("unidentified", "none", unidentified_name(medication))
+
+
+def _shown_name(medication: ResolvedMedication, terms: Terminology) -> str:
+    name = terms.medication_name(medication)
+    return unidentified_name(medication) if name == "unnamed medication" else name
+
+
+def _by_code(medication: ResolvedMedication, terms: Terminology) -> Recognition | None:
+    if medication.unresolved:
+        return None
+    in_set = terms.medication_in_by_code
+    opioid_ingredient = _opioid_ingredient_coded(medication)
+    if not terms.knows_medication(medication) and not opioid_ingredient:
+        return None
+    name = _shown_name(medication, terms)
+    for set_name, kind in (
+        (NALOXONE_RESCUE, "naloxone"),
+        (MOUD_BUP, "moud"),
+        (NALTREXONE, "moud"),
+        (OUD_TREATMENT_OPIOID, "moud"),
+        (OPIOID, "known-opioid"),
+    ):
+        if in_set(set_name, medication):
+            return Recognition(kind, "code", name)  # type: ignore[arg-type]
+    if opioid_ingredient or _in_drug_table(medication, terms):
+        return Recognition("known-opioid", "code", name)
+    for set_name, kind in ((MOUD, "moud"), (BENZO, "benzodiazepine"), (CNS_DEPRESSANT, "sedative")):
+        if in_set(set_name, medication):
+            return Recognition(kind, "code", name)  # type: ignore[arg-type]
+    return Recognition("not-relevant", "code", name)
+
+
+def _in_drug_table(medication: ResolvedMedication, terms: Terminology) -> bool:
+    concept = medication.concept
+    return concept is not None and any(terms.drug_rows(code) for code in concept.codes(RXNORM))
+
+
+def _opioid_ingredient_coded(medication: ResolvedMedication) -> bool:
+    resource = medication.resource
+    if resource is None:
+        return False
+    return any(
+        code in mf.OPIOID_INGREDIENTS and code != mf.BUPRENORPHINE
+        for item in resource.ingredients
+        if item.item
+        for code in item.item.codes(RXNORM)
+    )
+
+
+def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
+    """Every name the medication carries, most telling first: text, coding displays, the Medication's ingredient
+    names, the reference's display, and the name of any RxNorm opioid ingredient code."""
+    names: list[str] = []
+    concept = medication.concept
+    if concept is not None:
+        if concept.text:
+            names.append(concept.text)
+        names.extend(c.display for c in concept.codings if c.display)
+        names.extend(
+            mf.INGREDIENT_NAMES[c.code] for c in concept.codings if c.system == RXNORM and c.code in mf.INGREDIENT_NAMES
+        )
+    resource = medication.resource
+    if resource is not None:
+        for item in resource.ingredients:
+            if item.item is not None:
+                shown = item.item.display()
+                if shown:
+                    names.append(shown)
+        if resource.form is not None and names:
+            form = resource.form.display()
+            if form:
+                names = [f"{name} {form}" for name in names]
+    if medication.reference_display:
+        names.append(medication.reference_display)
+    return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
+def _score(reading: NameReading) -> tuple[int, int, int, int]:
+    opioids = [i for i in reading.ingredients if i.kind == "opioid"]
+    complete = bool(opioids) and all(reading.strength_of(i.name) for i in opioids)
+    return (bool(opioids), complete, len(reading.ingredients), reading.form is not None)
+
+
+def _best_reading(names: Iterable[str]) -> NameReading | None:
+    best: NameReading | None = None
+    for name in names:
+        reading = read_name(name)
+        if not reading.ingredients:
+            continue
+        if best is None or _score(reading) > _score(best):
+            best = reading
+    return best
+
+
+def _kind_of(reading: NameReading) -> Kind | None:
+    names = {i.name for i in reading.ingredients}
+    classes = {i.kind for i in reading.ingredients}
+    opioids = [i for i in reading.ingredients if i.kind == "opioid"]
+    if opioids:
+        if {i.name for i in opioids} == {"buprenorphine"}:
+            return "moud" if _buprenorphine_for_oud(reading) else "opioid-no-mme"
+        if all(reading.strength_of(i.name) for i in opioids):
+            return "opioid-by-name"
+        return "opioid-no-mme"
+    if "naloxone" in names:
+        return "naloxone"
+    if names == {"naltrexone"}:
+        return "moud"
+    if "benzodiazepine" in classes:
+        return "benzodiazepine"
+    if "sedative" in classes:
+        return "sedative"
+    if classes:
+        return "not-relevant"
+    return None
+
+
+def _buprenorphine_for_oud(reading: NameReading) -> bool:
+    brand = reading.brand.name.lower() if reading.brand else None
+    if brand in _MOUD_BUPRENORPHINE_BRANDS:
+        return True
+    if any(i.name == "naloxone" for i in reading.ingredients):
+        return True
+    if reading.form in ("sublingual", "implant", "film"):
+        return True
+    return reading.form == "injection" and reading.extended_release
+
+
+def unidentified_name(medication: ResolvedMedication) -> str:
+    """A name for a medication nobody could identify: its text or display, else its codes, else its reference."""
+    names = medication_names(medication)
+    if names:
+        return names[0]
+    concept = medication.concept
+    codes = [c for c in (concept.codings if concept else ()) if c.code]
+    if codes:
+        return ", ".join(f"{_SYSTEM_LABELS.get(c.system or '', c.system or 'code')} {c.code}" for c in codes)
+    if medication.reference:
+        return f"medication {medication.reference} (not found)"
+    return "a medication with no name or code"
+
+
+# ---- set membership of a medication identified by name (Terminology.medication_in asks this) ----
+
+
+def name_in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
+    """Whether a medication identified from its name belongs to a code set the checks read."""
+    if recognition.how != "name":
+        return False
+    kind = recognition.kind
+    names = set(recognition.ingredients)
+    bup = "buprenorphine" in names
+    if set_name == OPIOID:
+        return kind in OPIOID_KINDS or (kind == "moud" and bup)
+    if set_name == ER_LA:
+        long_acting = recognition.extended_release or recognition.form == "patch" or "methadone" in names
+        return kind in OPIOID_KINDS and long_acting
+    if set_name == NALOXONE_RESCUE:
+        return kind == "naloxone"
+    if set_name in (MOUD_BUP, OUD_TREATMENT_OPIOID):
+        return kind == "moud" and bup
+    if set_name == NALTREXONE:
+        return kind == "moud" and "naltrexone" in names
+    if set_name == MOUD:
+        return kind == "moud" or (kind in OPIOID_KINDS and "methadone" in names)
+    if set_name == BUPRENORPHINE:
+        return bup and (kind in OPIOID_KINDS or kind == "moud")
+    if kind in ("not-relevant", "unidentified"):
+        return False
+    return bool(names & _single_ingredients(terms, set_name))
+
+
+@lru_cache(maxsize=256)
+def _single_ingredients(terms: Terminology, set_name: str) -> frozenset[str]:
+    """The ingredients the set holds as single-ingredient products, read from its members' names (so a UDS
+    substance set such as oxycodone-medications or a site's barbiturate setting applies to names as to codes)."""
+    known = known_ingredients()
+    found: set[str] = set()
+    for system, code in terms.codes(set_name):
+        shown = (terms.display(system, code) or "").lower()
+        if not shown or "/" in shown:
+            continue
+        found.update(word for word in shown.replace("-", " ").split() if word in known)
+    return frozenset(found)

@@ -1,0 +1,111 @@
+"""The names recognition reads: ingredients with their class, salt words, and the brand table in guideline/data."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from guideline import mme_factors as mf
+
+IngredientClass = Literal["opioid", "benzodiazepine", "sedative", "naloxone", "naltrexone", "other"]
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """A whitespace-separated word list, so long lists stay readable."""
+    return tuple(text.split())
+
+
+BRAND_TABLE = Path(__file__).resolve().parent.parent / "data" / "brand-names.csv"
+
+# Opioids named in the factor tables, plus the anaesthesia-only fentanyl analogues (opioids without a factor).
+_OPIOIDS: dict[str, str | None] = {name: rxcui for rxcui, name in mf.INGREDIENT_NAMES.items()}
+_OPIOIDS.update({"sufentanil": None, "alfentanil": None, "remifentanil": None, "benzhydrocodone": None})
+
+_BENZODIAZEPINES = _words(
+    """
+    alprazolam chlordiazepoxide clobazam clonazepam clorazepate diazepam estazolam flurazepam lorazepam midazolam
+    oxazepam quazepam temazepam triazolam remimazolam
+    """
+)
+
+# Sedatives and hypnotics the checks may count with an opioid (the CNS depressant set decides which it counts).
+_SEDATIVES = _words(
+    """
+    zolpidem zaleplon eszopiclone carisoprodol meprobamate butalbital phenobarbital pentobarbital secobarbital
+    butabarbital amobarbital oxybate dexmedetomidine meclizine trimethobenzamide
+    """
+)
+
+# Drugs often ordered next to opioids that no opioid check counts: naming them is positive evidence that an order
+# is not relevant, where an unknown name would leave it unidentified.
+_OTHER = _words(
+    """
+    acetaminophen paracetamol apap ibuprofen naproxen aspirin celecoxib meloxicam diclofenac ketorolac etodolac
+    nabumetone indomethacin gabapentin pregabalin duloxetine venlafaxine amitriptyline nortriptyline
+    cyclobenzaprine tizanidine baclofen methocarbamol metaxalone lidocaine capsaicin topiramate bupropion
+    ondansetron promethazine docusate senna sennosides polyethylene caffeine guaifenesin prednisone
+    methylprednisolone amoxicillin cephalexin lisinopril metformin atorvastatin omeprazole sertraline fluoxetine
+    trazodone hydroxyzine diphenhydramine
+    """
+)
+
+# Abbreviations EHR order names use for an ingredient.
+ALIASES: Mapping[str, str] = {"apap": "acetaminophen", "paracetamol": "acetaminophen", "mso4": "morphine"}
+
+
+@dataclass(frozen=True, slots=True)
+class Ingredient:
+    name: str
+    kind: IngredientClass
+    rxcui: str | None = None  # the RxNorm ingredient code, for opioids the factor tables know
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    """One row of the brand table: a US brand name and the generic product it names."""
+
+    name: str
+    ingredients: tuple[str, ...]
+    extended_release: bool
+    form: str | None
+
+
+@cache
+def ingredients() -> Mapping[str, Ingredient]:
+    """Every ingredient name recognition knows, by its lowercase name."""
+    found: dict[str, Ingredient] = {}
+    for name in _OTHER:
+        found[name] = Ingredient(name, "other")
+    for name in _SEDATIVES:
+        found[name] = Ingredient(name, "sedative")
+    for name in _BENZODIAZEPINES:
+        found[name] = Ingredient(name, "benzodiazepine")
+    for name, rxcui in _OPIOIDS.items():
+        found[name] = Ingredient(name, "opioid", rxcui)
+    found["naloxone"] = Ingredient("naloxone", "naloxone")
+    found["naltrexone"] = Ingredient("naltrexone", "naltrexone", "7243")
+    return found
+
+
+@cache
+def brands() -> Mapping[str, Brand]:
+    """The brand table, by lowercase brand name (one or two words)."""
+    known = ingredients()
+    table: dict[str, Brand] = {}
+    with BRAND_TABLE.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            names = tuple(part.strip().split()[-1] for part in row["ingredients"].split(";"))
+            unknown = [name for name in names if name not in known]
+            if unknown:
+                raise ValueError(f"{BRAND_TABLE.name}: {row['brand']} names unknown ingredients {unknown}")
+            table[row["brand"].strip().lower()] = Brand(
+                name=row["brand"].strip(),
+                ingredients=names,
+                extended_release=row["release"].strip() == "extended",
+                form=row["form"].strip() or None,
+            )
+    return table

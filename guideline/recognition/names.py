@@ -1,0 +1,171 @@
+"""Reading a medication name: ingredients and brands, strengths, dose form and release (pure text, no codes)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Literal
+
+from guideline.recognition.lexicon import ALIASES, Brand, Ingredient, brands, ingredients
+
+StrengthBasis = Literal["unit", "ml", "hour", "actuation"]
+
+
+@dataclass(frozen=True, slots=True)
+class NamedStrength:
+    """One ingredient's strength read from a name, in mg per unit, per mL, per hour (patches) or per spray."""
+
+    ingredient: str
+    mg: Decimal
+    per: StrengthBasis
+    shown: str  # as written ("10 mg", "75 mcg/hr")
+
+
+@dataclass(frozen=True, slots=True)
+class NameReading:
+    """What one name says: ingredients in the order named, the strengths assigned to them, form and release."""
+
+    text: str
+    ingredients: tuple[Ingredient, ...]
+    strengths: tuple[NamedStrength, ...]
+    form: str | None
+    extended_release: bool
+    brand: Brand | None
+
+    def strength_of(self, ingredient: str) -> NamedStrength | None:
+        return next((s for s in self.strengths if s.ingredient == ingredient), None)
+
+
+_WORD = re.compile(r"[a-z][a-z0-9]*")
+_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+_UNIT = r"(mg|mcg|µg|ug|g)"
+# "5/325", "10-325 mg", "5 mg/325 mg", "8 mg-2 mg" (a combination's strengths in the order its ingredients are named)
+_PAIR = re.compile(
+    rf"{_NUMBER}\s*{_UNIT}?\s*[/-]\s*{_NUMBER}\s*{_UNIT}?(?!\s*(?:ml|hr|h|hour|actuat|spray|l)\b)(?![\d./])"
+)
+# "10 mg", "10 mg/5 mL", "5 MG/ML", "75 mcg/hr", "0.075 MG/HR", "4 mg/actuation"
+_SINGLE = re.compile(rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|hr|h|hour|actuat\w*|spray|dose)\b)?")
+_EXTENDED = re.compile(
+    r"\b(extended|controlled|sustained|modified)[- ]release\b|\blong[- ]acting\b|\b(er|xr|xl|sr|cr|la|er/la|cd|dr)\b"
+    r"|\b(12|24)\s*hr?\b|\bcontin\b"
+)
+_FORMS: tuple[tuple[str, str], ...] = (
+    ("buccal tablet", r"\bbuccal\s+tab"),
+    ("buccal film", r"\bbuccal\s+film"),
+    ("sublingual", r"\bsublingual\b|\bsl\b"),
+    ("lozenge", r"\blozenge|\btroche"),
+    ("nasal spray", r"\bnasal\b"),
+    ("patch", r"\btransdermal\b|\bpatch"),
+    ("implant", r"\bimplant"),
+    ("injection", r"\binj(ection|ectable)?\b|\bauto-?injector|\bsyringe|\bvial"),
+    ("solution", r"\bsolution|\bsoln\b|\bliquid|\bsyrup|\belixir|\bconcentrate|\bsuspension|\boral\s+sol"),
+    ("suppository", r"\bsuppositor"),
+    ("film", r"\bfilm\b"),
+    ("capsule", r"\bcap(sule)?s?\b"),
+    ("tablet", r"\btab(let)?s?\b"),
+)
+_FORM_PATTERNS = tuple((form, re.compile(pattern)) for form, pattern in _FORMS)
+
+
+def _mg(value: str, unit: str | None) -> Decimal:
+    number = Decimal(value)
+    if unit in ("mcg", "µg", "ug"):
+        return number / 1000
+    if unit == "g":
+        return number * 1000
+    return number
+
+
+def _basis(denominator: str | None, form: str | None) -> StrengthBasis:
+    if denominator is None:
+        return "hour" if form == "patch" else "unit"
+    if denominator == "ml":
+        return "ml"
+    if denominator in ("hr", "h", "hour"):
+        return "hour"
+    return "actuation"
+
+
+def _form(text: str, brand: Brand | None) -> str | None:
+    for form, pattern in _FORM_PATTERNS:
+        if pattern.search(text):
+            return form
+    return brand.form if brand else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    start: int
+    ingredient: Ingredient
+
+
+def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
+    known = ingredients()
+    table = brands()
+    found: list[_Mention] = []
+    brand: Brand | None = None
+    words = list(_WORD.finditer(text))
+    for index, match in enumerate(words):
+        word = ALIASES.get(match.group(), match.group())
+        if word in known:
+            if not any(m.ingredient.name == word for m in found):
+                found.append(_Mention(match.start(), known[word]))
+            continue
+        two = f"{word} {words[index + 1].group()}" if index + 1 < len(words) else None
+        named = table.get(two) if two else None
+        named = named or table.get(word)
+        if named is not None and brand is None:
+            brand = named
+            for offset, name in enumerate(named.ingredients):
+                found.append(_Mention(match.start() + offset, known[name]))
+    found.sort(key=lambda m: m.start)
+    unique = {m.ingredient.name: m for m in reversed(found)}  # a brand and its generic name are one ingredient
+    return sorted(unique.values(), key=lambda m: m.start), brand
+
+
+def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[NamedStrength, ...]:
+    """Strengths to ingredients: a pair goes to the ingredients in the order named; a single strength to the one
+    ingredient named since the previous strength (RxNorm's "oxycodone 5 MG / acetaminophen 325 MG"). Anything
+    ambiguous is left unassigned, so no dose is ever guessed."""
+    assigned: dict[str, NamedStrength] = {}
+    pair = _PAIR.search(text)
+    if pair and len(mentions) >= 2:
+        first, first_unit, second, second_unit = pair.groups()
+        unit = first_unit or second_unit or "mg"
+        for mention, value, written in ((mentions[0], first, first_unit), (mentions[1], second, second_unit)):
+            mg = _mg(value, written or unit)
+            assigned[mention.ingredient.name] = NamedStrength(mention.ingredient.name, mg, "unit", pair.group().strip())
+        return tuple(assigned.values())
+    previous_end = 0
+    for single in _SINGLE.finditer(text):
+        value, unit, denominator_amount, denominator = single.groups()
+        since = [m for m in mentions if previous_end <= m.start < single.start()]
+        if not since and previous_end == 0 and len(mentions) >= 1:
+            since = mentions[:1] if len(mentions) == 1 or mentions[0].start > single.start() else []
+        if len(since) == 1 and since[0].ingredient.name not in assigned:
+            mg = _mg(value, unit)
+            if denominator_amount and denominator == "ml":
+                mg = mg / Decimal(denominator_amount)
+            name = since[0].ingredient.name
+            assigned[name] = NamedStrength(name, mg, _basis(denominator, form), single.group().strip())
+        previous_end = single.end()
+    return tuple(assigned.values())
+
+
+@lru_cache(maxsize=4096)
+def read_name(text: str) -> NameReading:
+    """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same)."""
+    lowered = " ".join(text.lower().replace(",", " ").split())
+    mentions, brand = _mentions(lowered)
+    form = _form(lowered, brand)
+    extended = bool(_EXTENDED.search(lowered)) or bool(brand and brand.extended_release)
+    return NameReading(
+        text=text,
+        ingredients=tuple(m.ingredient for m in mentions),
+        strengths=_assign(lowered, mentions, form),
+        form=form,
+        extended_release=extended,
+        brand=brand,
+    )

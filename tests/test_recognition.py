@@ -1,0 +1,234 @@
+"""Medication recognition: codes first, then names (ingredients, salts, brands, strength, form, release); every
+medication ends in one class, and what cannot be identified is named."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from fixtures.mme.helpers import dosage, every, med_request, mme, terms
+
+from guideline import terminology as t
+from guideline.fhirdata import RXNORM, Coding, Concept
+from guideline.recognition import KINDS, read_name, recognise
+from guideline.recognition.lexicon import brands, ingredients
+from guideline.record import Medication, MedicationIngredient, ResolvedMedication
+
+NDC = "http://hl7.org/fhir/sid/ndc"
+
+
+def named(text: str) -> ResolvedMedication:
+    return ResolvedMedication(concept=Concept(text=text))
+
+
+def coded(system: str, code: str, display: str | None = None) -> ResolvedMedication:
+    return ResolvedMedication(concept=Concept((Coding(system, code, display),)))
+
+
+def text_order(text: str, dose: object = 1, period: int = 6) -> dict:
+    resource = med_request(None, [dosage(dose, every(period))])
+    resource["medicationCodeableConcept"] = {"text": text}
+    return resource
+
+
+# ---- reading names ----
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredients", "strengths", "form", "extended"),
+    [
+        ("Percocet 10/325 mg tablet", ["oxycodone", "acetaminophen"], {"oxycodone": "10"}, "tablet", False),
+        ("oxycodone hydrochloride 30 MG Oral Tablet", ["oxycodone"], {"oxycodone": "30"}, "tablet", False),
+        (
+            "oxycodone hydrochloride 5 MG / acetaminophen 325 MG Oral Tablet",
+            ["oxycodone", "acetaminophen"],
+            {"oxycodone": "5", "acetaminophen": "325"},
+            "tablet",
+            False,
+        ),
+        (
+            "HYDROcodone-acetaminophen (NORCO) 5-325 MG per tablet",
+            ["hydrocodone", "acetaminophen"],
+            {"hydrocodone": "5"},
+            "tablet",
+            False,
+        ),
+        ("morphine sulfate 10 mg/5 mL oral solution", ["morphine"], {"morphine": "2"}, "solution", False),
+        ("fentanyl 75 mcg/hr transdermal patch", ["fentanyl"], {"fentanyl": "0.075"}, "patch", False),
+        ("OxyContin 20 mg 12 hr tablet", ["oxycodone"], {"oxycodone": "20"}, "tablet", True),
+        ("oxycodone ER 10 mg", ["oxycodone"], {"oxycodone": "10"}, None, True),
+        ("MS Contin 15 mg", ["morphine"], {"morphine": "15"}, "tablet", True),
+        ("tramadol extended-release 100 mg", ["tramadol"], {"tramadol": "100"}, None, True),
+        ("Xanax 0.5 mg", ["alprazolam"], {"alprazolam": "0.5"}, "tablet", False),
+    ],
+)
+def test_names_are_read(text: str, ingredients: list, strengths: dict, form: str | None, extended: bool) -> None:
+    reading = read_name(text)
+    assert [i.name for i in reading.ingredients] == ingredients
+    for name, mg in strengths.items():
+        found = reading.strength_of(name)
+        assert found is not None and found.mg == Decimal(mg), name
+    assert reading.form == form
+    assert reading.extended_release is extended
+
+
+def test_patch_strength_is_per_hour_and_liquid_per_ml() -> None:
+    patch = read_name("Duragesic 25 mcg/hr").strength_of("fentanyl")
+    assert patch is not None and (patch.mg, patch.per) == (Decimal("0.025"), "hour")
+    liquid = read_name("oxycodone 5 mg/5 mL solution").strength_of("oxycodone")
+    assert liquid is not None and (liquid.mg, liquid.per) == (Decimal(1), "ml")
+
+
+def test_an_ambiguous_single_strength_is_never_guessed() -> None:
+    # Which of the two is 5 mg? Nobody can tell, so neither gets it.
+    assert read_name("hydrocodone-acetaminophen 5 mg").strengths == ()
+
+
+def test_every_brand_names_known_ingredients() -> None:
+    known = ingredients()
+    table = brands()
+    for brand in (
+        "percocet",
+        "norco",
+        "vicodin",
+        "oxycontin",
+        "roxicodone",
+        "dilaudid",
+        "ms contin",
+        "duragesic",
+        "nucynta",
+        "ultram",
+        "suboxone",
+        "subutex",
+        "zubsolv",
+        "sublocade",
+        "narcan",
+        "kloxxado",
+        "xanax",
+        "valium",
+        "ativan",
+        "klonopin",
+        "ambien",
+        "soma",
+    ):
+        assert brand in table, brand
+        assert all(name in known for name in table[brand].ingredients)
+
+
+# ---- classes ----
+
+
+@pytest.mark.parametrize(
+    ("medication", "kind", "how"),
+    [
+        (coded(RXNORM, "1049621"), "known-opioid", "code"),  # oxycodone 5 mg tablet, in the drug table
+        (named("Percocet 10/325 mg tablet"), "opioid-by-name", "name"),
+        (coded(RXNORM, "99999901", "oxycodone hydrochloride 30 MG Oral Tablet"), "opioid-by-name", "name"),
+        (named("oxycodone tablets"), "opioid-no-mme", "name"),
+        (named("Butrans 10 mcg/hr patch"), "opioid-no-mme", "name"),
+        (named("Suboxone 8 mg-2 mg sublingual film"), "moud", "name"),
+        (named("Sublocade 300 mg"), "moud", "name"),
+        (named("Vivitrol 380 mg injection"), "moud", "name"),
+        (named("Narcan 4 mg nasal spray"), "naloxone", "name"),
+        (named("Kloxxado"), "naloxone", "name"),
+        (named("Klonopin 1 mg"), "benzodiazepine", "name"),
+        (named("Ambien 10 mg"), "sedative", "name"),
+        (named("Contrave"), "not-relevant", "name"),  # bupropion/naltrexone is not treatment for OUD
+        (named("ibuprofen 800 mg tablet"), "not-relevant", "name"),
+        (coded(RXNORM, "197806"), "not-relevant", "code"),  # ibuprofen 600 mg: a real drug in none of the sets
+        (named("Zorvolex-like trial drug 35 mg"), "unidentified", "none"),
+        (coded(NDC, "0406-0512-01"), "unidentified", "none"),
+        (ResolvedMedication(concept=None, reference="Medication/gone"), "unidentified", "none"),
+    ],
+)
+def test_every_medication_ends_in_one_class(medication: ResolvedMedication, kind: str, how: str) -> None:
+    found = recognise(medication, terms())
+    assert (found.kind, found.how) == (kind, how)
+    assert found.kind in KINDS
+
+
+def test_an_ndc_coding_is_read_by_its_display_and_named_by_its_code_without_one() -> None:
+    with_display = recognise(coded(NDC, "0406-0512-01", "Percocet 5/325 tablet"), terms())
+    assert (with_display.kind, with_display.how) == ("opioid-by-name", "name")
+    bare = recognise(coded(NDC, "0406-0512-01"), terms())
+    assert bare.kind == "unidentified" and bare.display == "NDC 0406-0512-01"
+
+
+def test_a_known_code_decides_whatever_the_name_says() -> None:
+    # 1049621 is oxycodone 5 mg; a misleading display does not make it a benzodiazepine.
+    medication = coded(RXNORM, "1049621", "Xanax 1 mg")
+    assert recognise(medication, terms()).kind == "known-opioid"
+    assert not terms().medication_in(t.BENZO, medication)
+
+
+def test_named_medications_join_the_sets_the_checks_read() -> None:
+    term = terms()
+    assert term.medication_in(t.OPIOID, named("Percocet 5/325"))
+    assert not term.medication_in(t.ER_LA, named("Percocet 5/325"))
+    assert term.medication_in(t.ER_LA, named("OxyContin 10 mg"))
+    assert term.medication_in(t.ER_LA, named("fentanyl 25 mcg/hr patch"))
+    assert term.medication_in(t.OXYCODONE_MEDS, named("Roxicodone 15 mg"))
+    assert term.medication_in(t.BENZO, named("Valium 5 mg"))
+    assert term.medication_in(t.BENZODIAZEPINE_MEDS, named("Ativan 1 mg"))
+    assert term.medication_in(t.CNS_DEPRESSANT, named("zolpidem 10 mg"))
+    assert term.medication_in(t.NALOXONE_RESCUE, named("Narcan nasal spray"))
+    assert not term.medication_in(t.NALOXONE_RESCUE, named("Suboxone 8-2 mg film"))
+    assert term.medication_in(t.MOUD_BUP, named("Suboxone 8-2 mg film"))
+    assert term.medication_in(t.MOUD, named("Suboxone 8-2 mg film"))
+    assert term.medication_in(t.OPIOID, named("Suboxone 8-2 mg film"))  # as the coded A.4 products are
+    assert not term.medication_in(t.OPIOID, named("ibuprofen 800 mg"))
+    assert not term.medication_in(t.OPIOID, named("Zorvolex-like trial drug 35 mg"))
+
+
+def test_the_referenced_medication_text_and_form_are_names() -> None:
+    medication = ResolvedMedication(
+        concept=Concept(text="HYDROmorphone 2 mg"),
+        resource=Medication(id="m1", code=Concept(text="HYDROmorphone 2 mg"), form=Concept(text="tablet")),
+        reference="Medication/m1",
+    )
+    found = recognise(medication, terms())
+    assert (found.kind, found.form) == ("opioid-by-name", "tablet")
+
+
+def test_an_opioid_ingredient_code_in_the_medication_resource_is_a_code() -> None:
+    medication = ResolvedMedication(
+        concept=Concept(),
+        resource=Medication(
+            id="m1",
+            code=None,
+            form=None,
+            ingredients=(MedicationIngredient(Concept((Coding(RXNORM, "7804"),)), None, None),),
+        ),
+    )
+    assert recognise(medication, terms()).kind == "known-opioid"
+
+
+# ---- MME of a medication identified by name ----
+
+
+def test_percocet_by_text_gets_its_mme() -> None:
+    order = mme(text_order("Percocet 10/325 mg tablet", dose=1, period=6)).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(60))  # 10 mg × 4 a day × 1.5
+    assert "identified from its name" in order.explanation
+
+
+def test_a_code_newer_than_the_drug_table_is_read_from_its_display() -> None:
+    resource = med_request(None, [dosage(1, every(12))])
+    resource["medicationCodeableConcept"] = {
+        "coding": [{"system": RXNORM, "code": "99999901", "display": "oxycodone hydrochloride 30 MG Oral Tablet"}]
+    }
+    order = mme(resource).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(90))  # 30 mg × 2 a day × 1.5
+    assert order.rxnorm_code == "99999901"
+
+
+def test_a_named_patch_and_a_named_liquid() -> None:
+    patch = text_order("fentanyl 25 mcg/hr patch", dose={"value": 1, "unit": "patch"}, period=72)
+    assert mme(patch).orders[0].mme == Decimal(60)  # 25 mcg/h × 2.4
+    liquid = text_order("morphine sulfate 10 mg/5 mL oral solution", dose={"value": 5, "unit": "mL"}, period=4)
+    assert mme(liquid).orders[0].mme == Decimal(60)  # 5 mL × 2 mg/mL × 6 a day × 1
+
+
+def test_a_named_opioid_without_a_strength_is_unknown_not_zero() -> None:
+    order = mme(text_order("oxycodone tablets")).orders[0]
+    assert (order.state, order.reason, order.mme) == ("unknown", "no-strength", None)
