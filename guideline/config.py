@@ -34,6 +34,9 @@ EXCLUSION_NAMES: tuple[str, ...] = (
 
 CDC_2022 = "https://www.cdc.gov/mmwr/volumes/71/rr/rr7103a1.htm"
 
+# The non-opioid services the plan view looks for (guideline/plan/nonopioid.py SERVICES, same keys).
+NONOPIOID_SERVICE_KEYS: tuple[str, ...] = ("pt", "ot", "chiro", "acupuncture", "tens", "naturopathy", "behavioral")
+
 # The defaults, in the same nested shape as the TOML file's [guideline] table. Every key a user may set is here;
 # an override naming a key that is not here is a configuration error, so typos never pass silently.
 DEFAULTS: dict[str, Any] = {
@@ -248,6 +251,9 @@ DEFAULTS: dict[str, Any] = {
         "pdmp_name": "CPMRS (Connecticut Prescription Monitoring and Reporting System)",
         "pdmp_url": "https://www.ctpmp.com/",
     },
+    # Non-opioid services the state's plan covers, offered first in the Initiate step (HUSKY Health defaults:
+    # physical and occupational therapy, chiropractic, acupuncture, TENS, naturopathy, behavioural health).
+    "covered_services": list(NONOPIOID_SERVICE_KEYS),
     # Connecticut defaults (HUSKY Health toolkit). Every entry is configuration: a site replaces the list.
     "resources": [
         {
@@ -399,6 +405,11 @@ def _validate(merged: Mapping[str, Any]) -> None:
             raise ConfigError(f"unknown check: {check_id}")
         if "indicator" in table and table["indicator"] not in ("info", "warning", "critical"):
             raise ConfigError(f"checks.{check_id}.indicator must be info, warning or critical")
+    for service in merged["covered_services"] if isinstance(merged["covered_services"], list) else ():
+        if service not in NONOPIOID_SERVICE_KEYS:
+            raise ConfigError(
+                f"covered_services: unknown service {service!r}; known: {', '.join(NONOPIOID_SERVICE_KEYS)}"
+            )
     for entry in merged["resources"]:
         if not isinstance(entry, Mapping) or not entry.get("name"):
             raise ConfigError("every resources entry needs a name")

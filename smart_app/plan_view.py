@@ -25,16 +25,18 @@ from guideline.plan import (
     named_orders,
     order_focus,
 )
+from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.record import build_record, medication_references
 from guideline.timeutil import months_before
 from smart_app import svg_charts
 from smart_app.config import Settings
+from smart_app.markdown_text import markdown_html
 
 log = logging.getLogger(__name__)
 
 # A card's SMART link names a view in appContext (guideline 10.x); it only chooses which section opens in focus.
 VIEW_SECTIONS: dict[str, str] = {
-    "plan": "tasks",
+    "plan": "steps",
     "mme": "medications",
     "medications": "medications",
     "history": "mme_history",
@@ -53,7 +55,7 @@ QUERY_LABELS: dict[str, str] = {
     "dispenses": "Pharmacy dispenses (2 years)",
     "labs": "Laboratory results (13 months)",
     "surveys": "Questionnaire scores (2 years)",
-    "coded_scores": "Pain scores and PDMP findings (2 years)",
+    "coded_scores": "Pain scores, PDMP findings, PHQ-9 and GAD-7 (2 years)",
     "conditions": "Conditions",
     "procedures": "Procedures (2 years)",
     "encounters": "Encounters (13 months)",
@@ -61,6 +63,7 @@ QUERY_LABELS: dict[str, str] = {
     "care_plans": "Care plans",
     "documents": "Documents (2 years)",
     "consents": "Consents",
+    "goals": "Goals",
     "medications": "Medication details",
 }
 
@@ -78,7 +81,8 @@ def plan_queries(patient_id: str, today: date) -> dict[str, str]:
         "labs": f"Observation?patient={p}&category=laboratory&date=ge{thirteen_months}&_count=100",
         "surveys": f"Observation?patient={p}&category=survey&date=ge{two_years}&_count=100",
         "coded_scores": (
-            f"Observation?patient={p}&code=http://loinc.org|72514-3,http://snomed.info/sct|461651000124104"
+            f"Observation?patient={p}&code=http://loinc.org|72514-3,http://snomed.info/sct|461651000124104,"
+            f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL}"
             f"&date=ge{two_years}&_count=100"
         ),
         "conditions": f"Condition?patient={p}&_count=100",
@@ -88,6 +92,7 @@ def plan_queries(patient_id: str, today: date) -> dict[str, str]:
         "care_plans": f"CarePlan?patient={p}&_count=50",
         "documents": f"DocumentReference?patient={p}&date=ge{two_years}&_count=50",
         "consents": f"Consent?patient={p}&_count=50",
+        "goals": f"Goal?patient={p}&_count=50",
     }
 
 
@@ -204,6 +209,7 @@ def render_page(
         focus=focus,
         handle=handle,
         named=orders or OrderFocus(),
+        print_full=args.get("print") == "full",
     )
 
 
@@ -290,6 +296,7 @@ def _secure(response: Response, settings: Settings) -> Response:
 
 def create_plan_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("plan", __name__, template_folder="templates")
+    blueprint.add_app_template_filter(markdown_html, "markdown")
 
     @blueprint.get("/plan")
     def plan_page() -> Response:

@@ -49,6 +49,10 @@ def test_clinician_sees_the_plan_and_can_use_it(tmp_path: Any) -> None:
         page.emulate_media(media="print")
         assert not page.locator("nav.jump").is_visible()
         assert not page.locator(".taper-form").is_visible()
+        # The printed summary keeps the steps and the current opioids; charts and the calculator print in full only.
+        assert page.locator("#step-assess").is_visible() and page.locator("#total-mme").is_visible()
+        assert not page.locator("#mme-chart").is_visible() and not page.locator("#taper-table").is_visible()
+        page.evaluate("document.body.className = 'print-full'")  # what "Print full plan" does before printing
         assert page.locator("#mme-chart").is_visible() and page.locator("#taper-table").is_visible()
         printed = save_screenshot(page, "plan-print")
         page.screenshot(path=str(printed.with_name("plan-print-top.png")))

@@ -18,6 +18,7 @@ from guideline.plan.oud import build_oud
 from guideline.plan.resources import build_resources
 from guideline.plan.risks import build_risks
 from guideline.plan.scores import build_scores
+from guideline.plan.steps import build_steps, exclusion_reason, not_applicable_tasks
 from guideline.plan.tapering import TaperRequest, build_taper
 from guideline.plan.tasks import build_tasks
 from guideline.plan.uds_history import build_uds
@@ -39,6 +40,7 @@ SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "oud": ("conditions", "orders", "dispenses"),
     "taper": ("orders", "medications"),
     "resources": (),
+    "steps": ("coded_scores", "surveys", "goals", "care_plans", "documents", "consents", "procedures"),
 }
 
 TITLES: dict[str, str] = {
@@ -53,6 +55,7 @@ TITLES: dict[str, str] = {
     "oud": "Opioid use disorder",
     "taper": "Tapering calculator",
     "resources": "Resources",
+    "steps": "Treatment planning steps",
 }
 
 # Page order; the status strip comes first but needs the MME history, so those two are built before it.
@@ -124,7 +127,19 @@ def build_plan(
     banner = _guard("banner", (builders or {}).get("banner") or (lambda: build_banner(facts)), statuses)
     built = {key: _guard(key, plan_builders[key], statuses) for key in BUILT_FIRST}
     sections = tuple(built.get(key) or _guard(key, plan_builders[key], statuses) for key in SECTION_ORDER)
+    reason = exclusion_reason(facts.exclusions)
+    if reason:  # an excluded patient: nothing is due, and no tile shows red
+        sections = tuple(
+            Section(s.key, s.title, not_applicable_tasks(s.content, reason), s.error, s.queried)
+            if s.key == "tasks" and s.content
+            else s
+            for s in sections
+        )
     by_key = {s.key: s for s in sections}
+    steps_builder = (builders or {}).get("steps") or (lambda: build_steps(facts, by_key))
+    steps = _guard("steps", steps_builder, statuses)
+    sections = (*sections, steps)
+    by_key["steps"] = steps
     by_key["banner"] = banner
     view = PlanView(
         banner=banner,

@@ -99,6 +99,7 @@ class Therapy:
     label: str
     kind: str  # "service" | "medicine"
     evidence: tuple[str, ...]
+    covered: bool = True  # services: listed in `covered_services` (the state plan pays for it)
 
     @property
     def has(self) -> bool:
@@ -163,13 +164,16 @@ def _shown(facts: Facts, order: MedOrder, day: date | None) -> str:
     return f"{facts.name(order)} ({order.status}{', ' + day.isoformat() if day else ''})"
 
 
-def _therapies(kinds: tuple[TherapyKind, ...], kind: str, candidates: list[Candidate]) -> tuple[Therapy, ...]:
+def _therapies(
+    kinds: tuple[TherapyKind, ...], kind: str, candidates: list[Candidate], covered: frozenset[str] | None = None
+) -> tuple[Therapy, ...]:
     return tuple(
         Therapy(
             t.key,
             t.label,
             kind,
             tuple(dict.fromkeys(shown for codes, text, shown in candidates if t.matches(codes, text))),
+            covered is None or t.key in covered,
         )
         for t in kinds
     )
@@ -178,6 +182,6 @@ def _therapies(kinds: tuple[TherapyKind, ...], kind: str, candidates: list[Candi
 def build_nonopioid(facts: Facts) -> NonOpioid:
     """Each therapy with the record items that show it was tried; the record is read once, then matched."""
     return NonOpioid(
-        _therapies(SERVICES, "service", _service_candidates(facts)),
+        _therapies(SERVICES, "service", _service_candidates(facts), frozenset(facts.config["covered_services"])),
         _therapies(MEDICINES, "medicine", _medicine_candidates(facts)),
     )

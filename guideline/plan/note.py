@@ -27,6 +27,20 @@ def note_text(view: PlanView) -> str:
             last = task.last_done.isoformat() if task.last_done else "none on record"
             due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
             lines.append(f"- {task.label}: last {last}{due} [{task.state}]")
+    steps = view.by_key.get("steps")
+    if steps is not None and steps.content is not None:
+        if steps.content.not_applicable:
+            lines.append(steps.content.not_applicable)
+        lines.append("Treatment planning steps (HUSKY):")
+        for step in steps.content.steps:
+            due = f" Due: {' '.join(step.due)}" if step.due else ""
+            lines.append(f"- {step.title}: {step.status_label}.{due}")
+        if steps.content.decision is not None:
+            decision = steps.content.decision
+            day = decision.day.isoformat() if decision.day else "undated"
+            lines.append(
+                f"Last decision ({day}): {decision.label}" + (f"; {decision.reasons}" if decision.reasons else "")
+            )
     risks = view.by_key.get("risks")
     if risks and isinstance(risks.content, Risks) and risks.content.present:
         lines.append("Risk factors: " + "; ".join(f"{r.label} ({r.evidence})" for r in risks.content.present))

@@ -20,6 +20,8 @@ from guideline.record.model import (
     Dosage,
     DoseAndRate,
     Encounter,
+    Goal,
+    GoalTarget,
     Medication,
     MedicationIngredient,
     MedOrder,
@@ -65,5 +67,7 @@ __all__ = [
     "CarePlan",
     "DocumentReference",
     "Consent",
+    "Goal",
+    "GoalTarget",
     "PatientRecord",
 ]

@@ -23,6 +23,7 @@ from guideline.record.readers import (
     read_dispense,
     read_document,
     read_encounter,
+    read_goal,
     read_med_order,
     read_observation,
     read_patient,
@@ -42,6 +43,7 @@ _READERS: dict[str, tuple[str, Reader]] = {
     "CarePlan": ("care_plans", read_care_plan),
     "DocumentReference": ("documents", read_document),
     "Consent": ("consents", read_consent),
+    "Goal": ("goals", read_goal),
 }
 _ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: STU3's name
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest")

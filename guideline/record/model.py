@@ -28,6 +28,7 @@ READ_RESOURCE_TYPES: tuple[str, ...] = (
     "CarePlan",
     "DocumentReference",
     "Consent",
+    "Goal",
 )
 
 
@@ -262,6 +263,9 @@ class CarePlan:
     period_start: datetime | None
     last_updated: datetime | None
     title: str | None
+    description: str | None = None
+    activities: tuple[str, ...] = ()  # each activity as written: its detail's description or code, and when
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +286,30 @@ class Consent:
     date_time: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class GoalTarget:
+    """One Goal.target: what is measured, the value aimed for (as written) and by when."""
+
+    measure: Concept | None
+    detail: str | None
+    due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """A patient goal (pain, function), as the treatment plan's Initiate and Reassess steps read it."""
+
+    id: str | None
+    lifecycle_status: str | None
+    achievement_status: Concept | None
+    categories: tuple[Concept, ...]
+    description: str | None
+    start: date | None
+    status_date: date | None
+    targets: tuple[GoalTarget, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class PatientRecord:
     """Everything the checks and the plan view read about one patient."""
@@ -297,6 +325,7 @@ class PatientRecord:
     care_plans: tuple[CarePlan, ...] = ()
     documents: tuple[DocumentReference, ...] = ()
     consents: tuple[Consent, ...] = ()
+    goals: tuple[Goal, ...] = ()
     problems: tuple[ReadProblem, ...] = ()
     unresolved_medication_refs: tuple[str, ...] = ()
 

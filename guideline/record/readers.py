@@ -43,6 +43,8 @@ from guideline.record.model import (
     Dosage,
     DoseAndRate,
     Encounter,
+    Goal,
+    GoalTarget,
     Medication,
     MedicationIngredient,
     MedOrder,
@@ -407,6 +409,21 @@ def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) 
     )
 
 
+def _activity_text(activity: Mapping[str, Any], tz: ZoneInfo) -> str | None:
+    """An activity's detail as one line: what (description, else code) and when (scheduled day or text)."""
+    detail = as_dict(activity.get("detail"))
+    coded = concept(detail.get("code"))
+    what = text(detail.get("description")) or (coded.display() if coded is not None else None)
+    if not what:
+        return None
+    period = as_dict(detail.get("scheduledPeriod"))
+    when = parse_date(period.get("start"), tz)
+    scheduled = text(detail.get("scheduledString"))
+    if when is not None:
+        return f"{what} ({when.isoformat()})"
+    return f"{what} ({scheduled})" if scheduled else what
+
+
 def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
     return CarePlan(
         id=text(data.get("id")),
@@ -416,6 +433,9 @@ def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
         period_start=parse_datetime(as_dict(data.get("period")).get("start"), tz),
         last_updated=parse_datetime(as_dict(data.get("meta")).get("lastUpdated"), tz),
         title=text(data.get("title")) or text(data.get("description")),
+        description=text(data.get("description")),
+        activities=tuple(a for a in (_activity_text(as_dict(x), tz) for x in as_list(data.get("activity"))) if a),
+        notes=tuple(n for n in (text(as_dict(x).get("text")) for x in as_list(data.get("note"))) if n),
     )
 
 
@@ -436,6 +456,46 @@ def read_consent(data: Mapping[str, Any], tz: ZoneInfo) -> Consent:
         status=text(data.get("status")),
         categories=concepts(data.get("category")),
         date_time=parse_datetime(data.get("dateTime"), tz),
+    )
+
+
+def _goal_detail(target: Mapping[str, Any]) -> str | None:
+    """The target value as written: a quantity, a range, a string or a concept (whichever is present)."""
+    amount = quantity(target.get("detailQuantity"))
+    if amount is not None and amount.value is not None:
+        return f"{amount.value} {amount.unit or amount.code or ''}".strip()
+    span = as_dict(target.get("detailRange"))
+    if span:
+        low, high = quantity(span.get("low")), quantity(span.get("high"))
+        ends = [str(q.value) if q is not None and q.value is not None else "" for q in (low, high)]
+        return "–".join(ends) if any(ends) else None
+    words = text(target.get("detailString"))
+    if words:
+        return words
+    coded = concept(target.get("detailCodeableConcept"))
+    return coded.display() if coded is not None else None
+
+
+def read_goal(data: Mapping[str, Any], tz: ZoneInfo) -> Goal:
+    described = concept(data.get("description"))
+    targets = tuple(
+        GoalTarget(
+            measure=concept(as_dict(t).get("measure")),
+            detail=_goal_detail(as_dict(t)),
+            due=parse_date(as_dict(t).get("dueDate"), tz),
+        )
+        for t in as_list(data.get("target"))
+    )
+    return Goal(
+        id=text(data.get("id")),
+        lifecycle_status=text(data.get("lifecycleStatus")),
+        achievement_status=concept(data.get("achievementStatus")),
+        categories=concepts(data.get("category")),
+        description=described.display() if described is not None else None,
+        start=parse_date(data.get("startDate"), tz),
+        status_date=parse_date(data.get("statusDate"), tz),
+        targets=targets,
+        notes=tuple(n for n in (text(as_dict(x).get("text")) for x in as_list(data.get("note"))) if n),
     )
 
 

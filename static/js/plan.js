@@ -67,6 +67,21 @@
       .then(function () { if (here) here.removeAttribute("aria-busy"); });
   });
 
+  // Print: the summary by default; "Print full plan" prints every section, then the page returns to the summary.
+  document.querySelectorAll("[data-print]").forEach(function (control) {
+    control.addEventListener("click", function (event) {
+      event.preventDefault();
+      var full = control.getAttribute("data-print") === "full";
+      var body = document.body;
+      var before = body.className;
+      body.classList.toggle("print-full", full);
+      body.classList.toggle("print-summary", !full);
+      var restore = function () { body.className = before; window.removeEventListener("afterprint", restore); };
+      window.addEventListener("afterprint", restore);
+      window.print();
+    });
+  });
+
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
       var source = document.getElementById(button.getAttribute("data-copy"));

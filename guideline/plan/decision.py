@@ -1,0 +1,73 @@
+"""The last recorded treatment decision: the newest CarePlan carrying PainPlan's decision category (Rec 7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from guideline.timeutil import local_date
+
+if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
+    from guideline.facts import Facts
+
+# The category a decision CarePlan carries: {canonical_base}/CodeSystem/painplan-care-plan#opioid-treatment-decision,
+# and the decision itself as a second category from {canonical_base}/CodeSystem/painplan-decision.
+CARE_PLAN_SYSTEM = "/CodeSystem/painplan-care-plan"
+DECISION_CATEGORY = "opioid-treatment-decision"
+DECISION_SYSTEM = "/CodeSystem/painplan-decision"
+DECISIONS: dict[str, str] = {
+    "continue": "Continue the current plan",
+    "adjust": "Adjust the dose or regimen",
+    "taper": "Taper",
+    "stop": "Stop opioid therapy",
+}
+VOID = frozenset({"entered-in-error", "revoked"})
+
+
+def care_plan_category(config: GuidelineConfig) -> dict[str, str]:
+    """The coding that marks a CarePlan as PainPlan's treatment decision (written by the page, read here)."""
+    return {
+        "system": config["canonical_base"].rstrip("/") + CARE_PLAN_SYSTEM,
+        "code": DECISION_CATEGORY,
+        "display": "Opioid treatment decision",
+    }
+
+
+def decision_system(config: GuidelineConfig) -> str:
+    return config["canonical_base"].rstrip("/") + DECISION_SYSTEM
+
+
+@dataclass(frozen=True)
+class Decision:
+    day: date | None
+    decision: str | None  # a DECISIONS key, or None when the plan does not say
+    label: str
+    status: str
+    reasons: str | None
+    activities: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def last_decision(facts: Facts) -> Decision | None:
+    category = care_plan_category(facts.config)
+    kinds = decision_system(facts.config)
+    found: list[Decision] = []
+    for plan in facts.record.care_plans:
+        if plan.status in VOID or not any(c.has(category["system"], category["code"]) for c in plan.categories):
+            continue
+        chosen = next((code for c in plan.categories for code in c.codes(kinds) if code in DECISIONS), None)
+        found.append(
+            Decision(
+                local_date(plan.created or plan.period_start or plan.last_updated),
+                chosen,
+                DECISIONS.get(chosen or "", plan.title or "Decision recorded"),
+                plan.status or "status not recorded",
+                plan.description,
+                plan.activities,
+                plan.notes,
+            )
+        )
+    found.sort(key=lambda d: d.day or date.min)
+    return found[-1] if found else None

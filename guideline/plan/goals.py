@@ -1,0 +1,79 @@
+"""Goals for pain and function (FHIR Goal), read for the Initiate and Reassess steps (Rec 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from guideline.plan.reading import words_of
+from guideline.record import Goal
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+CLOSED = frozenset({"cancelled", "entered-in-error", "rejected"})
+FUNCTION_WORDS = ("function", "activit", "walk", "work", "sleep", "exercise", "daily living", "stairs", "garden")
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    description: str
+    kind: str  # "pain" | "function" | "other"
+    status: str
+    achievement: str | None
+    start: date | None
+    targets: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Goals:
+    rows: tuple[GoalRow, ...]
+
+    @property
+    def pain(self) -> tuple[GoalRow, ...]:
+        return tuple(r for r in self.rows if r.kind == "pain")
+
+    @property
+    def function(self) -> tuple[GoalRow, ...]:
+        return tuple(r for r in self.rows if r.kind == "function")
+
+
+def _kind(goal: Goal) -> str:
+    """Function first: "walk without pain" is a function goal; a pain score target is a pain goal."""
+    words = " ".join([(goal.description or "").lower(), *(words_of(c) for c in goal.categories)])
+    words += " " + " ".join(words_of(t.measure) for t in goal.targets)
+    if any(w in words for w in FUNCTION_WORDS):
+        return "function"
+    return "pain" if "pain" in words or "peg" in words else "other"
+
+
+def _target(goal: Goal) -> tuple[str, ...]:
+    shown = []
+    for target in goal.targets:
+        what = (target.measure.display() if target.measure else None) or "target"
+        parts = [f"{what}: {target.detail}" if target.detail else what]
+        if target.due:
+            parts.append(f"by {target.due.isoformat()}")
+        shown.append(" ".join(parts))
+    return tuple(shown)
+
+
+def build_goals(facts: Facts) -> Goals:
+    """Goals not cancelled or entered in error, newest first; completed ones stay (progress is history)."""
+    rows = [
+        GoalRow(
+            goal.description or "Goal without a description",
+            _kind(goal),
+            goal.lifecycle_status or "status not recorded",
+            goal.achievement_status.display() if goal.achievement_status else None,
+            goal.start,
+            _target(goal),
+            goal.notes,
+        )
+        for goal in facts.record.goals
+        if goal.lifecycle_status not in CLOSED
+    ]
+    rows.sort(key=lambda r: r.start or date.min, reverse=True)
+    return Goals(tuple(rows))

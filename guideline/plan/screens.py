@@ -1,0 +1,81 @@
+"""Mental health screens on record (PHQ-9 depression, GAD-7 anxiety): every score in 2 years, newest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from guideline.fhirdata import LOINC
+from guideline.plan.reading import observation_number
+from guideline.timeutil import local_date, months_before
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+PHQ9_TOTAL = "44261-6"
+GAD7_TOTAL = "70274-6"
+SCREEN_MONTHS = 24
+VOID_STATUSES = frozenset({"entered-in-error", "cancelled"})
+
+# (lowest score of the band, its name), highest band first; the published PHQ-9 and GAD-7 severity bands.
+PHQ9_BANDS: tuple[tuple[int, str], ...] = (
+    (20, "severe"),
+    (15, "moderately severe"),
+    (10, "moderate"),
+    (5, "mild"),
+    (0, "minimal"),
+)
+GAD7_BANDS: tuple[tuple[int, str], ...] = ((15, "severe"), (10, "moderate"), (5, "mild"), (0, "minimal"))
+INSTRUMENTS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
+    PHQ9_TOTAL: ("PHQ-9 (depression)", PHQ9_BANDS),
+    GAD7_TOTAL: ("GAD-7 (anxiety)", GAD7_BANDS),
+}
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    instrument: str
+    day: date
+    score: Decimal
+    band: str
+
+    @property
+    def needs_follow_up(self) -> bool:
+        """A score of 10 or more (moderate or worse) on either screen calls for follow-up."""
+        return self.score >= 10
+
+
+@dataclass(frozen=True)
+class Screens:
+    """Every PHQ-9 and GAD-7 total in the window, newest first, and the instruments with none."""
+
+    results: tuple[ScreenResult, ...]
+    missing: tuple[str, ...]
+
+    def latest(self, instrument: str) -> ScreenResult | None:
+        return next((r for r in self.results if r.instrument == instrument), None)
+
+
+def _band(score: Decimal, bands: tuple[tuple[int, str], ...]) -> str:
+    return next((name for low, name in bands if score >= low), "minimal")
+
+
+def build_screens(facts: Facts) -> Screens:
+    since = months_before(facts.today, SCREEN_MONTHS)
+    found: dict[tuple[str, date], ScreenResult] = {}
+    for observation in facts.record.observations:
+        if observation.status in VOID_STATUSES or observation.code is None:
+            continue
+        for code in observation.code.codes(LOINC):
+            if code not in INSTRUMENTS:
+                continue
+            day, score = local_date(observation.result_time), observation_number(observation)
+            if day is None or score is None or not since <= day <= facts.today:
+                continue
+            name, bands = INSTRUMENTS[code]
+            found[(name, day)] = ScreenResult(name, day, score, _band(score, bands))
+    results = tuple(sorted(found.values(), key=lambda r: (r.day, r.instrument), reverse=True))
+    missing = tuple(name for name, _ in INSTRUMENTS.values() if not any(r.instrument == name for r in results))
+    return Screens(results, missing)

@@ -1,0 +1,466 @@
+"""The six HUSKY treatment-planning steps, each with its status, dated evidence, what is due and the next action."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from guideline.plan.decision import Decision, last_decision
+from guideline.plan.goals import Goals, build_goals
+from guideline.plan.model import Section
+from guideline.plan.screens import Screens, build_screens
+from guideline.plan.tasks import Task
+from guideline.timeutil import local_date, months_after
+
+if TYPE_CHECKING:
+    from guideline.exclusions import ExclusionFinding
+    from guideline.facts import Facts
+
+PEG_EVERY_MONTHS = 3
+SCREEN_EVERY_MONTHS = 12
+DECISION_DAYS = 92  # a decision is made at each reassessment, at least every 3 months
+
+STEP_KEYS = ("assess", "consent", "agreement", "initiate", "reassess", "decide")
+STEP_TITLES: dict[str, str] = {
+    "assess": "1. Assessment",
+    "consent": "2. Informed consent",
+    "agreement": "3. Treatment agreement",
+    "initiate": "4. Initiate treatment",
+    "reassess": "5. Reassessment",
+    "decide": "6. Clinical decision making",
+}
+# The detail sections each step shows below its own summary (keys of the plan's other sections).
+STEP_SECTIONS: dict[str, tuple[str, ...]] = {
+    "assess": ("medications", "mme_history", "scores", "risks", "uds"),
+    "consent": (),
+    "agreement": (),
+    "initiate": ("nonopioid",),
+    "reassess": (),
+    "decide": ("oud", "taper"),
+}
+STATUS_LABELS: dict[str, str] = {
+    "done": "Up to date",
+    "due-soon": "Due soon",
+    "due": "Due now",
+    "overdue": "Overdue",
+    "not-applicable": "Not applicable",
+    "unknown": "Could not be checked",
+}
+# Worst first: a step shows the most pressing state among its parts.
+STATUS_ORDER = ("unknown", "overdue", "due", "due-soon", "done", "not-applicable")
+# Why the guideline does not apply, as the page says it (the exclusion names of guideline 7), most telling first.
+EXCLUSION_WORDS: dict[str, str] = {
+    "hospice_palliative": "receiving hospice or palliative care",
+    "terminal_condition": "a terminal or limited-life-expectancy condition",
+    "active_cancer": "in active cancer treatment",
+    "sickle_cell": "sickle cell disease",
+    "age_under_18": "under 18 years old",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One dated item on record that the step rests on (day None: nothing dated to show)."""
+
+    label: str
+    day: date | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    status: str
+    summary: str
+    evidence: tuple[Evidence, ...]
+    due: tuple[str, ...]
+    action: str
+    sections: tuple[str, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    not_applicable: str | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"step-{self.key}"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass(frozen=True)
+class Steps:
+    steps: tuple[Step, ...]
+    not_applicable: str | None  # the whole-page reason when a general exclusion applies
+    screens: Screens
+    goals: Goals
+    decision: Decision | None
+
+    def step(self, key: str) -> Step:
+        return next(s for s in self.steps if s.key == key)
+
+
+def worst(states: list[str]) -> str:
+    present = [s for s in states if s in STATUS_ORDER]
+    return min(present, key=STATUS_ORDER.index) if present else "done"
+
+
+def _task_status(task: Task | None) -> str:
+    """A status-strip task as a step status ("never" on therapy is due now, not a separate red state)."""
+    if task is None:
+        return "unknown"
+    return {
+        "done": "done",
+        "due-soon": "due-soon",
+        "overdue": "overdue",
+        "never": "due",
+        "due-before-start": "due",
+        "not-applicable": "not-applicable",
+    }.get(task.state, "unknown")
+
+
+def exclusion_reason(exclusions: tuple[ExclusionFinding, ...]) -> str | None:
+    """ "Not applicable: receiving hospice or palliative care — …" for the most telling exclusion, or None."""
+    if not exclusions:
+        return None
+    ranked = sorted(exclusions, key=lambda e: list(EXCLUSION_WORDS).index(e.name) if e.name in EXCLUSION_WORDS else 9)
+    words = EXCLUSION_WORDS.get(ranked[0].name, ranked[0].label.lower())
+    return f"Not applicable: {words} — the guideline's checks do not apply."
+
+
+def not_applicable_tasks(tasks: tuple[Task, ...], reason: str) -> tuple[Task, ...]:
+    """The status strip for an excluded patient: nothing is due, and each tile says why."""
+    return tuple(replace(t, state="not-applicable", next_due=None, detail=reason) for t in tasks)
+
+
+def _on_therapy(facts: Facts) -> bool:
+    """Opioids now (orders, fills or a draft being signed) or longer-term therapy in the record."""
+    return bool(facts.has_current_opioid or facts.exposure.ltot)
+
+
+def _content(sections: Mapping[str, Section], key: str) -> Any:
+    section = sections.get(key)
+    return section.content if section is not None else None
+
+
+def _tasks_by_key(sections: Mapping[str, Section]) -> dict[str, Task]:
+    return {t.key: t for t in (_content(sections, "tasks") or ())}
+
+
+def _task_evidence(task: Task | None, label: str) -> Evidence:
+    if task is None:
+        return Evidence(label, None, "could not be checked")
+    return Evidence(label, task.last_done, "" if task.last_done else "none on record")
+
+
+# -- 1. Assessment ---------------------------------------------------------------------------------------------
+
+
+def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, therapy: bool) -> Step:
+    tasks = _tasks_by_key(sections)
+    scores = _content(sections, "scores")
+    risks = _content(sections, "risks")
+    evidence: list[Evidence] = []
+    due: list[str] = []
+    states = [_task_status(tasks.get("pdmp")), _task_status(tasks.get("uds"))]
+    if scores is None:
+        evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, "could not be read"))
+        states.append("unknown")
+    elif scores.latest_peg is not None:
+        trend = f"; {scores.peg_change}" if scores.peg_change else ""
+        evidence.append(Evidence(f"PEG {scores.latest_peg.value} of 10", scores.latest_peg.day, trend.lstrip("; ")))
+        peg_due = months_after(scores.latest_peg.day, PEG_EVERY_MONTHS)
+        if therapy and peg_due < facts.today:
+            due.append(f"A PEG score (last {scores.latest_peg.day.isoformat()}; at least every 3 months).")
+            states.append("due")
+    else:
+        evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, "none in 2 years"))
+        if therapy:
+            due.append("A PEG score: none on record in 2 years.")
+            states.append("due")
+    for instrument in ("PHQ-9 (depression)", "GAD-7 (anxiety)"):
+        result = screens.latest(instrument)
+        if result is None:
+            evidence.append(Evidence(instrument, None, "none in 2 years"))
+            if therapy:
+                due.append(f"A {instrument.split(' ')[0]} screen: none on record in 2 years.")
+                states.append("due")
+        else:
+            note = f"{result.band}{'; follow up' if result.needs_follow_up else ''}"
+            evidence.append(Evidence(f"{instrument.split(' ')[0]} {result.score}", result.day, note))
+            if therapy and months_after(result.day, SCREEN_EVERY_MONTHS) < facts.today:
+                due.append(f"A {instrument.split(' ')[0]} screen (last {result.day.isoformat()}; yearly).")
+                states.append("due")
+    evidence.append(_task_evidence(tasks.get("pdmp"), facts.config["pdmp"]["label"] + " review"))
+    evidence.append(_task_evidence(tasks.get("uds"), "Urine drug test"))
+    if risks is not None:
+        labels = ", ".join(r.label for r in risks.present)
+        evidence.append(Evidence("Overdose risk factors", None, labels or "none found in the data read"))
+    for key, words in (("pdmp", "PDMP/CPMRS review"), ("uds", "Urine drug test")):
+        task = tasks.get(key)
+        if task is not None and _task_status(task) in ("due", "overdue", "due-soon"):
+            when = f"by {task.next_due.isoformat()}" if task.next_due else "now"
+            due.append(f"{words} {when}.")
+    if not therapy:
+        return Step(
+            "assess",
+            STEP_TITLES["assess"],
+            "not-applicable",
+            "No opioid therapy now or planned: the assessment below is for information.",
+            tuple(evidence),
+            (),
+            "Assess pain, function, mental health and overdose risk before starting opioids.",
+            STEP_SECTIONS["assess"],
+        )
+    return Step(
+        "assess",
+        STEP_TITLES["assess"],
+        worst(states),
+        "Pain and function, mental health, overdose risk, the PDMP and urine drug tests.",
+        tuple(evidence),
+        tuple(due),
+        "Record a PEG score, review the CPMRS and order a urine drug test when due.",
+        STEP_SECTIONS["assess"],
+        tuple(t for k in ("pdmp", "uds") if (t := tasks.get(k)) is not None),
+    )
+
+
+# -- 2. Informed consent and 3. treatment agreement ------------------------------------------------------------
+
+
+def _document_step(key: str, task: Task | None, therapy: bool) -> Step:
+    label = "Informed consent" if key == "consent" else "Treatment agreement"
+    action = (
+        "Discuss the benefits, risks and alternatives of opioid therapy and record the patient's informed consent."
+        if key == "consent"
+        else "Review the treatment agreement with the patient and record it, signed and dated."
+    )
+    evidence = (_task_evidence(task, label),)
+    if task is None:
+        return Step(key, STEP_TITLES[key], "unknown", f"{label} could not be checked.", evidence, (), action)
+    status = _task_status(task)
+    if status == "not-applicable" or not therapy and task.last_done is None:
+        return Step(
+            key,
+            STEP_TITLES[key],
+            "not-applicable",
+            f"Not needed now: no opioid therapy now or planned. {label} comes before longer-term opioids.",
+            evidence,
+            (),
+            action,
+            tasks=(task,),
+        )
+    due: tuple[str, ...] = ()
+    if status == "overdue" and task.next_due:
+        due = (f"{label}: renewal overdue since {task.next_due.isoformat()}.",)
+    elif status == "due":
+        due = (f"{label}: none on record for a patient on opioid therapy.",)
+    elif status == "due-soon" and task.next_due:
+        due = (f"{label} renewal by {task.next_due.isoformat()} (yearly).",)
+    summary = f"{label} on record {task.last_done.isoformat()}." if task.last_done else f"No {label.lower()} on record."
+    return Step(key, STEP_TITLES[key], status, summary, evidence, due, action, tasks=(task,))
+
+
+def _consent_task(tasks: Mapping[str, Task]) -> Task | None:
+    """No separate consent, but a current treatment agreement: the HUSKY agreement carries the consent discussion,
+    so the step is up to date and says where the consent is recorded."""
+    consent, agreement = tasks.get("consent"), tasks.get("agreement")
+    if consent is None or agreement is None or consent.last_done is not None or agreement.last_done is None:
+        return consent
+    if agreement.state not in ("done", "due-soon"):
+        return consent
+    return replace(
+        consent,
+        state=agreement.state,
+        last_done=agreement.last_done,
+        next_due=agreement.next_due,
+        detail="Recorded with the treatment agreement (no separate consent form on record).",
+    )
+
+
+# -- 4. Initiate treatment -------------------------------------------------------------------------------------
+
+
+def _initiate(sections: Mapping[str, Section], goals: Goals, therapy: bool) -> Step:
+    nonopioid = _content(sections, "nonopioid")
+    evidence = [Evidence(f"Goal ({g.kind}): {g.description}", g.start, "; ".join(g.targets)) for g in goals.rows]
+    if not goals.rows:
+        evidence.append(Evidence("Goals for pain and function", None, "none on record"))
+    due: list[str] = []
+    states: list[str] = []
+    if therapy and not goals.pain:
+        due.append("A goal for pain (for example a PEG or pain score to reach).")
+    if therapy and not goals.function:
+        due.append("A goal for function (an activity the patient wants to get back to).")
+    if due:
+        states.append("due")
+    if nonopioid is None:
+        states.append("unknown")
+        evidence.append(Evidence("Non-opioid therapies", None, "could not be read"))
+    else:
+        tried = [t for t in (*nonopioid.services, *nonopioid.medicines) if t.has]
+        for therapy_tried in tried:
+            evidence.append(Evidence(therapy_tried.label, None, ", ".join(therapy_tried.evidence)))
+        offer = [t.label for t in nonopioid.services if t.covered and not t.has]
+        if offer:
+            due.append("Offer covered non-opioid services not yet tried: " + ", ".join(offer) + ".")
+    action = "Set goals for pain and function with the patient, and offer non-opioid therapies first."
+    if not therapy:
+        return Step(
+            "initiate",
+            STEP_TITLES["initiate"],
+            "not-applicable",
+            "No opioid therapy now or planned: non-opioid therapies are the first choice.",
+            tuple(evidence),
+            (),
+            action,
+            STEP_SECTIONS["initiate"],
+        )
+    return Step(
+        "initiate",
+        STEP_TITLES["initiate"],
+        worst(states),
+        "Goals for pain and function, and non-opioid therapies first (Rec 1 and 2).",
+        tuple(evidence),
+        tuple(due),
+        action,
+        STEP_SECTIONS["initiate"],
+    )
+
+
+# -- 5. Reassessment -------------------------------------------------------------------------------------------
+
+
+def _reassess(sections: Mapping[str, Section], goals: Goals, therapy: bool) -> Step:
+    task = _tasks_by_key(sections).get("reassessment")
+    scores = _content(sections, "scores")
+    evidence = [_task_evidence(task, "Benefit and harm reassessment")]
+    if scores is not None and scores.peg_change:
+        evidence.append(
+            Evidence("Progress in PEG", scores.latest_peg.day if scores.latest_peg else None, scores.peg_change)
+        )
+    for goal in goals.rows:
+        evidence.append(
+            Evidence(
+                f"Goal: {goal.description}", goal.start, goal.achievement or f"{goal.status}, progress not recorded"
+            )
+        )
+    action = "Review benefits and harms with the patient, and progress against the goals for pain and function."
+    if task is None:
+        return Step(
+            "reassess", STEP_TITLES["reassess"], "unknown", "Could not be checked.", tuple(evidence), (), action
+        )
+    status = _task_status(task)
+    if not therapy and task.last_done is None or status == "not-applicable":
+        return Step(
+            "reassess",
+            STEP_TITLES["reassess"],
+            "not-applicable",
+            "Not needed now: no opioid therapy now or planned.",
+            tuple(evidence),
+            (),
+            action,
+            tasks=(task,),
+        )
+    due = (task.detail,) if status in ("due", "overdue", "due-soon") else ()
+    summary = "1–4 weeks after starting or increasing opioids, then at least every 3 months (Rec 7)."
+    return Step("reassess", STEP_TITLES["reassess"], status, summary, tuple(evidence), due, action, tasks=(task,))
+
+
+# -- 6. Clinical decision making -------------------------------------------------------------------------------
+
+
+def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
+    """Without a PainPlan decision, the newest active care plan of any kind is the plan on record."""
+    plans = [p for p in facts.record.care_plans if p.status in ("active", "completed", None)]
+    dated = sorted(((local_date(p.created or p.period_start), p) for p in plans), key=lambda x: x[0] or date.min)
+    if not dated:
+        return None
+    day, plan = dated[-1]
+    evidence.append(Evidence(f"Care plan on record: {plan.title or 'untitled'}", day))
+    return day
+
+
+def _decide(facts: Facts, sections: Mapping[str, Section], decision: Decision | None, therapy: bool) -> Step:
+    tasks = _tasks_by_key(sections)
+    oud = _content(sections, "oud")
+    evidence: list[Evidence] = []
+    due: list[str] = []
+    states: list[str] = []
+    if decision is not None:
+        evidence.append(Evidence(f"Decision: {decision.label}", decision.day, decision.reasons or ""))
+        evidence.extend(Evidence(f"Plan: {a}") for a in decision.activities)
+        evidence.extend(Evidence(f"Note: {n}") for n in decision.notes)
+        latest_plan = decision.day
+    else:
+        evidence.append(Evidence("Decision (continue, adjust, taper or stop)", None, "none recorded with PainPlan"))
+        latest_plan = _latest_care_plan(facts, evidence)
+    reassessed = tasks.get("reassessment")
+    stale = latest_plan is None or latest_plan < facts.today - timedelta(days=DECISION_DAYS)
+    if therapy and (
+        stale
+        or (reassessed and reassessed.last_done and decision and decision.day and decision.day < reassessed.last_done)
+    ):
+        due.append("Record the decision (continue, adjust, taper or stop), its reasons and the follow-up date.")
+        states.append("due")
+    naloxone = tasks.get("naloxone")
+    if naloxone is not None:
+        evidence.append(_task_evidence(naloxone, "Naloxone"))
+        if therapy and naloxone.state == "never":
+            due.append("Offer naloxone as part of the plan.")
+            states.append("due")
+    if oud is not None and (oud.diagnoses or oud.assessment.severity != "none"):
+        found = "; ".join(oud.diagnoses) or oud.assessment.label
+        evidence.append(Evidence("Opioid use disorder", None, found))
+        if not oud.treatment:
+            due.append("Opioid use disorder criteria are met: offer medication treatment or a referral (below).")
+            states.append("due")
+        else:
+            evidence.append(Evidence("Medication treatment", None, "; ".join(oud.treatment)))
+    action = "Decide with the patient to continue, adjust, taper or stop; give the reasons and the follow-up plan."
+    if not therapy:
+        return Step(
+            "decide",
+            STEP_TITLES["decide"],
+            "not-applicable",
+            "No opioid therapy now or planned.",
+            tuple(evidence),
+            tuple(d for d in due if "opioid use disorder" in d),
+            action,
+            STEP_SECTIONS["decide"],
+        )
+    return Step(
+        "decide",
+        STEP_TITLES["decide"],
+        worst(states),
+        "Continue, adjust, taper or stop, with the reasons and the plan for follow-up (Rec 5 and 7).",
+        tuple(evidence),
+        tuple(due),
+        action,
+        STEP_SECTIONS["decide"],
+        tuple(t for t in (naloxone,) if t is not None),
+    )
+
+
+def build_steps(facts: Facts, sections: Mapping[str, Section]) -> Steps:
+    """Each step from the sections already built; a general exclusion makes every step "not applicable"."""
+    therapy = _on_therapy(facts)
+    screens = build_screens(facts)
+    goals = build_goals(facts)
+    decision = last_decision(facts)
+    tasks = _tasks_by_key(sections)
+    steps = [
+        _assess(facts, sections, screens, therapy),
+        _document_step("consent", _consent_task(tasks), therapy),
+        _document_step("agreement", tasks.get("agreement"), therapy),
+        _initiate(sections, goals, therapy),
+        _reassess(sections, goals, therapy),
+        _decide(facts, sections, decision, therapy),
+    ]
+    reason = exclusion_reason(facts.exclusions)
+    if reason:
+        steps = [replace(s, status="not-applicable", summary=reason, due=(), not_applicable=reason) for s in steps]
+    return Steps(tuple(steps), reason, screens, goals, decision)

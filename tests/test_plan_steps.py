@@ -1,0 +1,197 @@
+"""The six HUSKY steps: statuses, dated evidence, what is due, goals, screens, the last decision, exclusions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from builders import days_ago, observation
+from test_plan import plan_for, rich_patient
+
+from guideline.config import ConfigError, GuidelineConfig
+from smart_app.demo_data import load_demo_patients
+from smart_app.plan_view import PageInput, assemble
+
+DEMO_DAY = date(2026, 6, 15)
+DEMO_NOW = datetime(2026, 6, 15, 12, tzinfo=ZoneInfo("America/New_York"))
+BASE = "http://painplan.example/fhir"
+
+
+def demo_steps(patient_id: str):
+    patient = load_demo_patients(DEMO_DAY)[patient_id]
+    view = assemble(PageInput(tuple(patient.resources()), (), ()), GuidelineConfig(), patient_id, DEMO_NOW, {})
+    steps = view.by_key["steps"]
+    assert steps.error is None
+    return steps.content, view
+
+
+def by_key(steps) -> dict[str, Any]:
+    return {s.key: s for s in steps.steps}
+
+
+def test_six_steps_in_order_with_stable_anchors() -> None:
+    steps, _ = demo_steps("walter-brooks")
+    assert [s.anchor for s in steps.steps] == [
+        "step-assess",
+        "step-consent",
+        "step-agreement",
+        "step-initiate",
+        "step-reassess",
+        "step-decide",
+    ]
+
+
+def test_walter_on_opioids_has_due_steps_with_dated_evidence() -> None:
+    steps, _ = demo_steps("walter-brooks")
+    s = by_key(steps)
+    assert s["assess"].status == "due"
+    assert any(e.label.endswith("CPMRS (PDMP) review") and e.day is not None for e in s["assess"].evidence)
+    assert "A PEG score: none on record in 2 years." in s["assess"].due
+    assert s["consent"].status == "due" and s["agreement"].status == "due"
+    assert any("goal for function" in d for d in s["initiate"].due)
+    assert s["reassess"].status == "done"
+    assert s["decide"].status == "due" and "Offer naloxone as part of the plan." in s["decide"].due
+    assert steps.not_applicable is None
+
+
+def test_hospice_patient_every_step_not_applicable_with_the_reason_and_no_red_tile() -> None:
+    steps, view = demo_steps("eleanor-fitzgerald")
+    reason = "Not applicable: receiving hospice or palliative care — the guideline's checks do not apply."
+    assert steps.not_applicable == reason
+    assert {s.status for s in steps.steps} == {"not-applicable"}
+    assert all(s.not_applicable == reason and not s.due for s in steps.steps)
+    assert {t.state for t in view.by_key["tasks"].content} == {"not-applicable"}
+
+
+def test_well_managed_patient_has_no_red_consent_or_agreement() -> None:
+    steps, _ = demo_steps("robert-chen")
+    s = by_key(steps)
+    assert s["agreement"].status == "done"
+    assert s["consent"].status == "done"  # carried by the treatment agreement, and it says so
+    assert "treatment agreement" in s["consent"].tasks[0].detail
+    assert s["decide"].status == "done"  # his care plan from this quarter is the plan on record
+
+
+def test_patient_without_opioids_needs_no_consent_or_agreement() -> None:
+    plan = plan_for([observation("44261-6", when=days_ago(20), value_quantity=4, category="survey")])
+    s = by_key(plan.section("steps").content)
+    assert s["consent"].status == "not-applicable" and s["agreement"].status == "not-applicable"
+    assert s["consent"].summary.startswith("Not needed now: no opioid therapy now or planned.")
+
+
+def test_phq9_and_gad7_scores_show_with_their_band_and_date() -> None:
+    resources = [
+        *rich_patient(),
+        observation("44261-6", when=days_ago(300), value_quantity=6, category="survey"),
+        observation("44261-6", when=days_ago(30), value_quantity=14, category=None),
+        observation("70274-6", when=days_ago(30), value_quantity="3", category="survey"),
+    ]
+    steps = plan_for(resources).section("steps").content
+    phq9 = steps.screens.latest("PHQ-9 (depression)")
+    assert (phq9.score, phq9.band, phq9.needs_follow_up) == (14, "moderate", True)
+    labels = [(e.label, e.detail) for e in by_key(steps)["assess"].evidence]
+    assert ("PHQ-9 14", "moderate; follow up") in labels and ("GAD-7 3", "minimal") in labels
+
+
+def _goal(description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Goal",
+        "id": description[:8].replace(" ", "-"),
+        "lifecycleStatus": "active",
+        "description": {"text": description},
+        "subject": {"reference": "Patient/p1"},
+        "startDate": days_ago(40)[:10],
+        **extra,
+    }
+
+
+def test_goals_for_pain_and_function_complete_the_initiate_step() -> None:
+    goals = [
+        _goal(
+            "Keep pain at 4 or below",
+            target=[{"measure": {"text": "PEG score"}, "detailQuantity": {"value": 4}, "dueDate": "2026-09-01"}],
+        ),
+        _goal("Walk to the mailbox and back every day", achievementStatus={"text": "Improving"}),
+        _goal("Old goal", lifecycleStatus="entered-in-error"),
+    ]
+    steps = plan_for([*rich_patient(), *goals]).section("steps").content
+    assert [g.kind for g in steps.goals.rows] == ["pain", "function"]
+    initiate = by_key(steps)["initiate"]
+    assert not any("goal" in d for d in initiate.due)
+    assert ("Goal (pain): Keep pain at 4 or below", "PEG score: 4 by 2026-09-01") in [
+        (e.label, e.detail) for e in initiate.evidence
+    ]
+    assert "Improving" in [e.detail for e in by_key(steps)["reassess"].evidence]
+
+
+def test_last_painplan_decision_is_shown_with_reasons_and_follow_up() -> None:
+    def plan(day: str, decision: str) -> dict[str, Any]:
+        return {
+            "resourceType": "CarePlan",
+            "id": f"cp-{decision}",
+            "status": "active",
+            "intent": "plan",
+            "subject": {"reference": "Patient/p1"},
+            "created": day,
+            "category": [
+                {"coding": [{"system": f"{BASE}/CodeSystem/painplan-care-plan", "code": "opioid-treatment-decision"}]},
+                {"coding": [{"system": f"{BASE}/CodeSystem/painplan-decision", "code": decision}]},
+            ],
+            "description": "Function improving; patient prefers a slow reduction",
+            "activity": [
+                {
+                    "detail": {
+                        "status": "scheduled",
+                        "description": "Follow-up visit",
+                        "scheduledPeriod": {"start": "2026-07-01"},
+                    }
+                }
+            ],
+        }
+
+    steps = (
+        plan_for([*rich_patient(), plan(days_ago(200), "continue"), plan(days_ago(5), "taper")])
+        .section("steps")
+        .content
+    )
+    assert steps.decision.decision == "taper" and steps.decision.label == "Taper"
+    evidence = [(e.label, e.detail) for e in by_key(steps)["decide"].evidence]
+    assert ("Decision: Taper", "Function improving; patient prefers a slow reduction") in evidence
+    assert ("Plan: Follow-up visit (2026-07-01)", "") in evidence
+
+
+def test_covered_services_come_from_configuration() -> None:
+    assert GuidelineConfig()["covered_services"][0] == "pt"
+    with pytest.raises(ConfigError, match="covered_services: unknown service 'yoga'"):
+        GuidelineConfig.from_mapping({"covered_services": ["pt", "yoga"]})
+    from builders import run
+
+    from guideline.plan import build_plan
+
+    config = GuidelineConfig.from_mapping({"covered_services": ["pt", "behavioral"]})
+    evaluation = run("patient-view", resources=rich_patient(), config=config)
+    plan = build_plan(evaluation, (), config, evaluation.facts.now)
+    services = {t.key: t.covered for t in plan.section("nonopioid").content.services}
+    assert services["pt"] and services["behavioral"] and not services["acupuncture"]
+    offer = next(d for d in by_key(plan.section("steps").content)["initiate"].due if d.startswith("Offer"))
+    assert offer == "Offer covered non-opioid services not yet tried: Behavioural health (e.g. CBT)."
+
+
+def test_a_failing_steps_builder_is_named_and_the_sections_still_show() -> None:
+    def broken() -> Any:
+        raise ValueError("boom")
+
+    plan = plan_for(rich_patient(), builders={"steps": broken})
+    assert plan.section("steps").error == "This section could not be built (ValueError)."
+    assert plan.section("medications").content is not None
+    assert "Sections that could not be built: Treatment planning steps" in plan.note
+
+
+def test_note_lists_each_step_and_its_status() -> None:
+    lines = plan_for(rich_patient()).note.split("\n")
+    assert "Treatment planning steps (HUSKY):" in lines
+    assert any(
+        line.startswith("- 2. Informed consent: Due now. Due: Informed consent: none on record") for line in lines
+    )
