@@ -94,11 +94,13 @@ def review(
     if engine == "spark":
         from smart_app.population.spark_engine import run_spark
 
-        con, source, quality, directory = run_spark(files, workdir, context_args, master or "local[*]", progress)
+        con, source, quality, directory, counts = run_spark(
+            files, workdir, context_args, master or "local[*]", progress
+        )
         used_workers = None
     else:
         used_workers = workers or default_workers()
-        con, source, quality, directory = run_duckdb(files, workdir, context_args, used_workers, progress)
+        con, source, quality, directory, counts = run_duckdb(files, workdir, context_args, used_workers, progress)
     progress.begin("write", str(out))
     run = {
         "period": f"{period.start}/{period.end}",
@@ -108,7 +110,7 @@ def review(
         "workers": used_workers,
         "files": [p.name for p in files],
     }
-    measures = write_outputs(con, source, out, quality, run)
+    measures = write_outputs(con, source, out, quality, run, counts)
     patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]
     letters = write_letters(con, measures, out, period, config, directory, progress)
     con.close()

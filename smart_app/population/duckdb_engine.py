@@ -121,9 +121,9 @@ def _chunks(items: Iterator[tuple[str, list[str]]], size: int) -> Iterator[list[
 
 def run_duckdb(
     files: list[Path], workdir: Path, context_args: dict[str, Any], workers: int, progress: Progress
-) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any]:
+) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any, None]:
     """Ingest, bucket and evaluate. Returns the connection, the relation holding the evaluated rows, the
-    data-quality counts and the directory (for letters)."""
+    data-quality counts, the directory (for letters) and None (DuckDB aggregates the measures when writing)."""
     quality = Quality()
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "population.duckdb"
@@ -176,7 +176,7 @@ def run_duckdb(
     finally:
         writer.close()
     con.execute("DROP TABLE patient_lines; DROP TABLE res")
-    return con, f"read_parquet('{rows_path}')", quality, context.directory
+    return con, f"read_parquet('{rows_path}')", quality, context.directory, None
 
 
 def default_workers() -> int:

@@ -142,7 +142,7 @@ def write_letters(
         context = letter_context(letter, period, config)
         (folder / f"{letter.file_stem}.html").write_text(template.render(**context), encoding="utf-8")
         write_pdf(folder / f"{letter.file_stem}.pdf", context)
-        progress.update(done, len(letters))
+        progress.update(done, len(letters), unit="letters")
     index = env.get_template("index.html").render(
         letters=letters, period=period, programme=config["population"]["programme"]
     )

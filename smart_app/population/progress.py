@@ -29,14 +29,14 @@ class Progress:
         self.started = self.last = time.monotonic()
         self._print(f"{stage}: {detail}" if detail else f"{stage} …")
 
-    def update(self, done: int, total: int | None, force: bool = False) -> None:
+    def update(self, done: int, total: int | None, force: bool = False, unit: str = "patients") -> None:
         now = time.monotonic()
         if not force and now - self.last < self.every:
             return
         self.last = now
         elapsed = max(now - self.started, 1e-9)
         rate = done / elapsed
-        line = f"{self.stage}: {done:,}" + (f"/{total:,}" if total else "") + f" patients, {rate:,.0f}/s"
+        line = f"{self.stage}: {done:,}" + (f"/{total:,}" if total else "") + f" {unit}, {rate:,.0f}/s"
         if total and rate > 0 and done < total:
             line += f", about {_duration((total - done) / rate)} left"
         self._print(line)

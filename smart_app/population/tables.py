@@ -79,15 +79,24 @@ def measures_table(counts: Iterable[tuple[str, str, str, int, int]]) -> pa.Table
     return pa.Table.from_pylist(rows, schema=MEASURE_SCHEMA)
 
 
-def write_outputs(con: Any, patients_source: str, out: Path, quality: Quality, run: Mapping[str, Any]) -> pa.Table:
+def write_outputs(
+    con: Any,
+    patients_source: str,
+    out: Path,
+    quality: Quality,
+    run: Mapping[str, Any],
+    counts: Sequence[tuple[str, str, str, int, int]] | None = None,
+) -> pa.Table:
     """Write patients and measures (Parquet and CSV, sorted, booleans `true`/`false`) and data-quality.json with
-    DuckDB, whichever engine evaluated: `patients_source` is a DuckDB relation over the evaluated rows."""
+    DuckDB, whichever engine evaluated: `patients_source` is a DuckDB relation over the evaluated rows; `counts` are
+    the engine's own measure aggregation (DuckDB aggregates when None)."""
     columns = ", ".join(f'"{name}"' for name, _ in PATIENT_COLUMNS)
     con.execute(f"CREATE OR REPLACE TABLE patients AS SELECT {columns} FROM {patients_source} ORDER BY patient_id")
     out.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY patients TO '{_sql_path(out / 'patients.parquet')}' (FORMAT parquet)")
     con.execute(f"COPY patients TO '{_sql_path(out / 'patients.csv')}' (FORMAT csv, HEADER true)")
-    counts = con.execute(measures_sql("patients")).fetchall()
+    if counts is None:
+        counts = con.execute(measures_sql("patients")).fetchall()
     measures = measures_table(counts)
     con.register("measures_view", measures)
     con.execute(f"COPY (SELECT * FROM measures_view) TO '{_sql_path(out / 'measures.parquet')}' (FORMAT parquet)")

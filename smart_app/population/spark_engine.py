@@ -1,0 +1,194 @@
+"""The cluster engine: the same stages on PySpark (Spark SQL ingest and cohort, the per-patient function through
+mapInArrow on patient-partitioned data, the same measures SQL). `local[2]` is how it is tested."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from guideline.population import Quality
+from guideline.population.evaluate import PATIENT_COLUMNS
+from smart_app.population.progress import Progress
+from smart_app.population.tables import PATIENT_SCHEMA, measures_sql
+from smart_app.population.worker import (
+    DIRECTORY_TYPES,
+    EXPECTED_TYPES,
+    MEDICATION_TYPES,
+    SHARED_TYPES,
+    RunContext,
+    build_directory,
+    evaluate_lines,
+)
+
+RECORD = "__quality__"
+PROJECT_ROOT = str(
+    Path(__file__).resolve().parent.parent.parent
+)  # the pkey of the one row per partition that carries its data-quality counts
+
+
+def java_missing_reason() -> str | None:
+    """Why Spark cannot start here, or None."""
+    if shutil.which("java") is None:
+        return "Java is not installed (PySpark needs a Java 17+ runtime: apt-get install openjdk-17-jre-headless)"
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install -e '.[spark]')"
+    return None
+
+
+def _spark_schema():  # noqa: ANN202
+    from pyspark.sql import types as T
+
+    kinds = {"str": T.StringType(), "date": T.DateType(), "float": T.DoubleType(), "int": T.LongType(),
+             "bool": T.BooleanType()}  # fmt: skip
+    fields = [T.StructField("pkey", T.StringType()), T.StructField("quality", T.StringType())]
+    fields += [T.StructField(name, kinds[kind]) for name, kind in PATIENT_COLUMNS]
+    return T.StructType(fields)
+
+
+def _evaluator(context: RunContext):  # noqa: ANN202 - a closure Spark ships to its executors
+    """Patients arrive partitioned and sorted by pkey (a patient never spans two partitions); consecutive lines of
+    one pkey are one patient. The partition's data-quality counts travel as one extra row."""
+
+    def evaluate_partition(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        schema = pa.schema([("pkey", pa.string()), ("quality", pa.string()), *PATIENT_SCHEMA])
+        quality = Quality()
+        current: str | None = None
+        lines: list[str] = []
+        out: list[dict[str, Any]] = []
+
+        def finish() -> None:
+            row, found = evaluate_lines(current, lines, context)  # type: ignore[arg-type]
+            quality.merge(found)
+            if row is not None:
+                out.append({"pkey": current, "quality": None, **row})
+
+        for batch in batches:
+            for pkey, line in zip(batch.column("pkey").to_pylist(), batch.column("line").to_pylist(), strict=True):
+                if pkey != current and current is not None:
+                    finish()
+                    lines = []
+                current = pkey
+                lines.append(line)
+            if len(out) >= 500:
+                yield pa.RecordBatch.from_pylist(out, schema=schema)
+                out = []
+        if current is not None:
+            finish()
+        out.append({"pkey": RECORD, "quality": json.dumps(quality.to_json())})
+        yield pa.RecordBatch.from_pylist(out, schema=schema)
+
+    return evaluate_partition
+
+
+def _in(values: Any) -> str:
+    return ", ".join("'" + v + "'" for v in sorted(values))
+
+
+def run_spark(
+    files: list[Path], workdir: Path, context_args: dict[str, Any], master: str, progress: Progress
+) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any, list[tuple]]:
+    from pyspark.sql import SparkSession
+
+    reason = java_missing_reason()
+    if reason:
+        from guideline.population import PopulationError
+
+        raise PopulationError(f"--engine spark cannot start: {reason}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local executors: this interpreter and its packages
+    spark = (
+        SparkSession.builder.master(master)
+        .appName("painplan-population")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.local.dir", str(workdir / "spark-tmp"))
+        # Local executors run this interpreter and import this checkout; a cluster installs painplan on its workers.
+        .config("spark.pyspark.python", os.environ.get("PYSPARK_PYTHON", sys.executable))
+        .config(
+            "spark.executorEnv.PYTHONPATH", os.pathsep.join(filter(None, (PROJECT_ROOT, os.environ.get("PYTHONPATH"))))
+        )
+        .getOrCreate()
+    )
+    try:
+        quality = Quality()
+        progress.begin("ingest", f"{len(files)} files on Spark {master}")
+        spark.read.text([str(p) for p in files]).createOrReplaceTempView("raw")
+        spark.sql(
+            r"""
+            SELECT value AS line, get_json_object(value, '$') IS NOT NULL AS ok FROM raw WHERE trim(value) <> ''
+            """
+        ).createOrReplaceTempView("lines")
+        quality.malformed_lines += spark.sql("SELECT count(*) FROM lines WHERE NOT ok").first()[0]
+        spark.sql(
+            r"""
+            SELECT line, kind, id,
+                   nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
+                                         'Patient/([^/?#]+)', 1), '') AS pkey,
+                   nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid
+            FROM (
+                SELECT line,
+                       get_json_object(line, '$.resourceType') AS kind,
+                       get_json_object(line, '$.id') AS id,
+                       coalesce(get_json_object(line, '$.subject.reference'),
+                                get_json_object(line, '$.patient.reference'),
+                                get_json_object(line, '$.beneficiary.reference')) AS pref,
+                       get_json_object(line, '$.medicationReference.reference') AS medref
+                FROM lines WHERE ok
+            )
+            """
+        ).cache().createOrReplaceTempView("res")
+        for kind, count in spark.sql("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1").collect():
+            quality.resources_by_type[kind] += count
+            if kind not in EXPECTED_TYPES:
+                quality.unexpected_resource_types[kind] += count
+        quality.resources_without_patient += spark.sql(
+            f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({_in(EXPECTED_TYPES - SHARED_TYPES)})"
+        ).first()[0]
+        directory_lines = [
+            r[0] for r in spark.sql(f"SELECT line FROM res WHERE kind IN ({_in(DIRECTORY_TYPES)})").collect()
+        ]
+        context = RunContext(directory=build_directory(directory_lines), **context_args)
+        spark.sql(
+            f"SELECT DISTINCT pkey FROM res WHERE pkey IS NOT NULL AND kind IN ({_in(MEDICATION_TYPES)})"
+        ).createOrReplaceTempView("cohort")
+        total = spark.sql("SELECT count(*) FROM cohort").first()[0]
+        patient_lines = spark.sql(
+            f"""
+            SELECT r.pkey, r.line FROM res r JOIN cohort c ON r.pkey = c.pkey WHERE r.kind NOT IN ({_in(SHARED_TYPES)})
+            UNION
+            SELECT l.pkey, m.line FROM res l JOIN cohort c ON l.pkey = c.pkey
+                JOIN res m ON m.kind = 'Medication' AND m.id = l.medid
+            """
+        )
+        progress.begin("evaluate", f"{total:,} patients with medicines on Spark {master}")
+        evaluated = (
+            patient_lines.repartition("pkey")
+            .sortWithinPartitions("pkey", "line")
+            .mapInArrow(_evaluator(context), schema=_spark_schema())
+        )
+        rows_dir = workdir / "spark-rows"
+        evaluated.write.mode("overwrite").parquet(str(rows_dir))
+        done = spark.read.parquet(str(rows_dir))
+        for (text,) in done.where(f"pkey = '{RECORD}'").select("quality").collect():
+            quality.merge(Quality.from_json(json.loads(text)))
+        patients = done.where(f"pkey <> '{RECORD}'").drop("pkey", "quality")
+        patients.createOrReplaceTempView("patients")
+        progress.update(total, total, force=True)
+        counts = [tuple(r) for r in spark.sql(measures_sql("patients")).collect()]
+    finally:
+        spark.stop()
+    con = duckdb.connect()
+    source = f"(SELECT * FROM read_parquet('{rows_dir}/*.parquet') WHERE pkey <> '{RECORD}')"
+    return con, source, quality, context.directory, counts

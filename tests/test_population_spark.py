@@ -1,0 +1,43 @@
+"""The Spark engine (local[2]) gives the same patients and measures tables as the DuckDB engine on one export."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from synthetic_export import write_export, write_synthetic_export
+from test_population_measures import PERIOD, TODAY, build_export
+
+from guideline.config import GuidelineConfig
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
+from smart_app.population.spark_engine import java_missing_reason
+
+pytestmark = pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
+
+
+def test_spark_and_duckdb_give_identical_tables(tmp_path):
+    source = tmp_path / "in"
+    write_export(source, build_export())  # the hand-built patients, as <Type>.ndjson
+    write_synthetic_export(source, 250, seed=11, gz=True)  # and a few hundred synthetic ones, as <Type>.ndjson.gz
+    files = ndjson_files(source)
+    config = GuidelineConfig.from_mapping()
+    review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=2)
+    review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    con = duckdb.connect()
+    for table in ("patients", "measures"):
+        duck = con.execute(f"SELECT * FROM '{tmp_path / 'duck' / table}.parquet'").fetchall()
+        spark = con.execute(f"SELECT * FROM '{tmp_path / 'spark' / table}.parquet'").fetchall()
+        assert len(duck) > 100 if table == "patients" else len(duck) > 9
+        assert duck == spark, table
+    assert (tmp_path / "duck" / "patients.csv").read_bytes() == (tmp_path / "spark" / "patients.csv").read_bytes()
+    duck_quality = json.loads((tmp_path / "duck" / "data-quality.json").read_text())
+    spark_quality = json.loads((tmp_path / "spark" / "data-quality.json").read_text())
+    assert duck_quality.pop("run")["engine"] == "duckdb" and spark_quality.pop("run")["engine"] == "spark"
+    assert duck_quality == spark_quality
+    assert duck_quality["malformed_lines"] >= 1
+    hand_built = con.execute(
+        f"SELECT ohd_num FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-ohd'"
+    )
+    assert hand_built.fetchone() == (True,)
