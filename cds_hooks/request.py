@@ -77,6 +77,8 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         raise RequestError(400, f"this service answers the {expected_hook} hook, not {hook.strip()[:40]}")
 
     server = body.get("fhirServer")
+    if server is not None and not isinstance(server, str):
+        raise RequestError(400, f"fhirServer must be a URL string, not {type(server).__name__}")
     server = server.strip() if isinstance(server, str) and server.strip() else None
     authorization = body.get("fhirAuthorization")
     token = None

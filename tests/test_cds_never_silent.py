@@ -142,6 +142,8 @@ MALFORMED_SERVERS = [
     ("https://", "names no host"),
     ("https:///fhir", "names no host"),
     ("https://ehr.test:99999/fhir", "not a valid URL"),
+    (42, "must be a URL string"),
+    (["https://ehr.test/fhir"], "must be a URL string"),
 ]
 
 
