@@ -76,6 +76,7 @@ class Facts:
         self._supply: dict[int, Supply] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
+        self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
         self._drug_keys: dict[int, tuple[object, str]] = {}
 
@@ -170,11 +171,23 @@ class Facts:
     @cached_property
     def current_fills(self) -> tuple[FillSupply, ...]:
         """Opioid fills supplying today that are not the supply of a current order or of one a draft renews."""
+        return self._standalone(self.opioid_fill_supplies)
+
+    def current_fills_in(self, set_name: str) -> tuple[FillSupply, ...]:
+        """Fills of a medication set (benzodiazepines, sedatives) supplying today that no counted order stands for."""
+        if set_name == OPIOID:
+            return self.current_fills
+        if set_name not in self._fills_in:
+            fills = [d for d in self.record.dispenses if counts_as_fill(d) and self.is_in(set_name, d)]
+            self._fills_in[set_name] = self._standalone(supply_intervals(fills, self.drug_key))
+        return self._fills_in[set_name]
+
+    def _standalone(self, supplies: tuple[FillSupply, ...]) -> tuple[FillSupply, ...]:
         counted = {id(o) for o in self.active_orders}
         renewed = {local_reference(o.prior_prescription) for o in self.drafts if o.prior_prescription}
         renewed |= {f"MedicationRequest/{r}" for r in renewed if r and "/" not in r}
         return standalone_fills(
-            self.opioid_fill_supplies,
+            supplies,
             self.record.orders,
             lambda order: id(order) in counted or order.ref in renewed,
             self.today,

@@ -185,3 +185,19 @@ def test_default_hooks_are_all_evaluable_and_patient_view_has_the_standing_check
         "reassessment-due",
         "oud-treatment",
     } <= on_patient_view
+
+
+LORAZEPAM_1 = "197901"
+
+
+def test_opioid_and_benzodiazepine_known_only_from_fills_give_the_card_on_patient_view():
+    fills = [fill(OXYCODONE_5, days_ago(5), quantity=120), fill(LORAZEPAM_1, days_ago(5), quantity=60)]
+    evaluation = run("patient-view", resources=fills)
+    both = card(evaluation, "opioid-benzodiazepine")
+    assert both is not None and "(filled)" in both.summary
+    assert "pharmacy fill" in both.detail and both.orders == ()
+    offer = card(evaluation, "naloxone")  # 30 MME/day, but the benzodiazepine fill is a risk factor
+    assert offer is not None and "pharmacy fill" in offer.detail
+    # a finished benzodiazepine fill is not a current one
+    earlier = [fill(OXYCODONE_5, days_ago(5), quantity=120), fill(LORAZEPAM_1, days_ago(60), quantity=60)]
+    assert card(run("patient-view", resources=earlier), "opioid-benzodiazepine") is None

@@ -18,9 +18,12 @@ from guideline.checks.common import (
 from guideline.clinical import condition_date
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.fills import fill_date
 from guideline.mme import format_mme
-from guideline.record import Condition, MedOrder
+from guideline.record import Condition, Dispense, MedOrder
 from guideline.terminology import (
+    BENZO,
+    CNS_DEPRESSANT,
     OPIOID_POISONING,
     OUD,
     SLEEP_BREATHING,
@@ -69,7 +72,10 @@ def _condition_evidence(facts: Facts, condition: Condition) -> str:
     return f"{name} ({', '.join(notes)})" if notes else name
 
 
-def _order_evidence(facts: Facts, order: MedOrder) -> str:
+def _order_evidence(facts: Facts, order: MedOrder | Dispense) -> str:
+    if isinstance(order, Dispense):
+        filled = fill_date(order)
+        return f"{facts.name(order)} (pharmacy fill{f' {filled.isoformat()}' if filled else ''})"
     return f"{facts.name(order)} ({'new order' if order.is_draft else 'active'})"
 
 
@@ -82,7 +88,12 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
         source = " (from pharmacy fills)" if mme.from_fills and not mme.ok_orders else ""
         risks.append(RiskFactor("R1", "Higher opioid dose", dose, (f"total {dose}{source}",)))
     benzo_ids = {id(o) for o in facts.current_benzos}
-    sedatives = [*facts.current_benzos, *(o for o in facts.current_cns if id(o) not in benzo_ids)]
+    sedatives: list[MedOrder | Dispense] = [
+        *facts.current_benzos,
+        *(o for o in facts.current_cns if id(o) not in benzo_ids),
+    ]
+    for set_name in (BENZO, CNS_DEPRESSANT):  # sedative fills no current order stands for count too
+        sedatives += [s.dispense for s in facts.current_fills_in(set_name) if s.dispense not in sedatives]
     if sedatives:
         evidence = tuple(_order_evidence(facts, o) for o in sedatives)
         risks.append(RiskFactor("R2", "Benzodiazepine or other sedating medicine", facts.name(sedatives[0]), evidence))

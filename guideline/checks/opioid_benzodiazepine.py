@@ -20,7 +20,8 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.record import MedOrder
+from guideline.fills import fill_date
+from guideline.record import Dispense, MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID
 
 CHECK_ID = "opioid-benzodiazepine"
@@ -35,8 +36,8 @@ Variant = Literal["benzo", "cns", "moud"]
 class Overlap:
     """The opioid and sedative orders that overlap, and which of them are new in this hook call."""
 
-    opioids: tuple[MedOrder, ...]
-    sedatives: tuple[MedOrder, ...]
+    opioids: tuple[MedOrder | Dispense, ...]  # pharmacy fills count on patient-view (no current order for them)
+    sedatives: tuple[MedOrder | Dispense, ...]
     new: tuple[MedOrder, ...]
 
 
@@ -63,8 +64,8 @@ def _is_sedative(facts: Facts, settings: CheckSettings, order: MedOrder) -> bool
     return facts.is_in(BENZO, order) or (bool(settings["cns_enabled"]) and facts.is_in(CNS_DEPRESSANT, order))
 
 
-def _unique(orders: Sequence[MedOrder]) -> tuple[MedOrder, ...]:
-    seen: list[MedOrder] = []
+def _unique(orders: Sequence[MedOrder | Dispense]) -> tuple[MedOrder | Dispense, ...]:
+    seen: list[MedOrder | Dispense] = []
     for order in orders:
         if not any(order is s for s in seen):
             seen.append(order)
@@ -93,9 +94,15 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
 
 
 def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
-    """Active EHR orders only: drafts do not exist when a chart is opened."""
-    opioids = tuple(o for o in facts.active_orders if facts.is_in(OPIOID, o))
-    sedatives = tuple(o for o in facts.active_orders if _is_sedative(facts, settings, o))
+    """Active EHR orders and current pharmacy fills no active order stands for: drafts do not exist when a chart
+    is opened."""
+    sedative_sets = (BENZO, CNS_DEPRESSANT) if settings["cns_enabled"] else (BENZO,)
+    sedative_fills = _unique([s.dispense for name in sedative_sets for s in facts.current_fills_in(name)])
+    opioids = (
+        *(o for o in facts.active_orders if facts.is_in(OPIOID, o)),
+        *(s.dispense for s in facts.current_fills),
+    )
+    sedatives = (*(o for o in facts.active_orders if _is_sedative(facts, settings, o)), *sedative_fills)
     if not opioids or not sedatives:
         return None
     return Overlap(opioids, sedatives, ())
@@ -112,9 +119,15 @@ def _variant(facts: Facts, overlap: Overlap) -> Variant:
 # -- the card --------------------------------------------------------------------------------------------------
 
 
-def _name_options(facts: Facts, orders: Sequence[MedOrder]) -> tuple[str, ...]:
+def _state_word(item: MedOrder | Dispense) -> str:
+    if isinstance(item, Dispense):
+        return "filled"
+    return "new" if item.is_draft else "active"
+
+
+def _name_options(facts: Facts, orders: Sequence[MedOrder | Dispense]) -> tuple[str, ...]:
     """ "a (new), b (active)", then the shorter "a (new) and 1 more"."""
-    labels = [f"{facts.name(o)} ({'new' if o.is_draft else 'active'})" for o in orders]
+    labels = [f"{facts.name(o)} ({_state_word(o)})" for o in orders]
     options = [", ".join(labels)]
     if len(labels) > 1:
         options.append(f"{labels[0]} and {len(labels) - 1} more")
@@ -143,7 +156,10 @@ def _summary(facts: Facts, overlap: Overlap, variant: Variant) -> str:
     return f"{lead}{clip(opioid_options[-1], half)} + {clip(sedative_options[-1], half)}"
 
 
-def _order_line(facts: Facts, order: MedOrder) -> str:
+def _order_line(facts: Facts, order: MedOrder | Dispense) -> str:
+    if isinstance(order, Dispense):
+        filled = fill_date(order)
+        return f"{facts.name(order)} (pharmacy fill{f' {filled.isoformat()}' if filled else ''}, no active order)"
     if order.is_draft:
         return f"{facts.name(order)} (new order)"
     written = f", written {order.authored_on.date().isoformat()}" if order.authored_on else ""
@@ -181,7 +197,7 @@ def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
             "it gradually — never abruptly. " + _naloxone_advice(facts, " if both continue")
         )
     hook_note = (
-        "active outpatient orders"
+        "active outpatient orders and current pharmacy fills"
         if facts.context.hook == "patient-view"
         else "active outpatient orders and today's draft orders"
     )
@@ -222,7 +238,7 @@ def _card(facts: Facts, settings: CheckSettings, overlap: Overlap, variant: Vari
             "wrong-clinician",
         ),
         view="medications",
-        orders=tuple(o.id for o in (*overlap.opioids, *overlap.sedatives) if o.id),
+        orders=tuple(o.id for o in (*overlap.opioids, *overlap.sedatives) if isinstance(o, MedOrder) and o.id),
         facts={
             "variant": variant,
             "opioids": [facts.name(o) for o in overlap.opioids],
