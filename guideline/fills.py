@@ -27,6 +27,7 @@ from guideline.mme import (
     quantize6,
 )
 from guideline.record import Dispense, MedOrder
+from guideline.supply import daily_units
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
@@ -63,6 +64,24 @@ def days_supply(dispense: Dispense) -> Decimal | None:
     """The fill's days' supply; None when missing, zero or negative (an unknown supply is never a number)."""
     days = dispense.days_supply
     return days if days is not None and days > 0 else None
+
+
+def days_supply_or_derived(
+    dispense: Dispense, order: MedOrder | None, terms: Terminology, config: GuidelineConfig
+) -> Decimal | None:
+    """The fill's days' supply; when it is missing, quantity ÷ the daily use the linked order's dosage gives (count
+    with count, mL with mL); else None ("days' supply unknown", never a guess)."""
+    days = days_supply(dispense)
+    if days is not None or order is None:
+        return days
+    quantity = to_amount(dispense.quantity)
+    if quantity is None:
+        return None
+    units, kind = daily_units(order, terms, config)
+    if units is None or kind != quantity.unit_class:
+        return None
+    with localcontext(DECIMAL_CONTEXT):
+        return quantity.value / units
 
 
 def counts_as_fill(dispense: Dispense) -> bool:

@@ -212,3 +212,17 @@ def test_fill_from_another_prescriber_is_not_the_same_supply():
     assert source_order(record.dispenses[0], record.orders, drug_of, interval_of) is None
     same = read(order, fill(OXYCODONE_5, "2026-06-01", performer=[{"actor": {"reference": "Practitioner/dr1"}}]))
     assert source_order(same.dispenses[0], same.orders, drug_of, interval_of).id == "rx1"
+
+
+def test_missing_days_supply_is_derived_from_the_linked_orders_dosage_only():
+    from guideline.fills import days_supply_or_derived
+
+    order = med_request(OXYCODONE_5, id="rx1", authored="2026-05-25")  # 1 tablet every 6 hours: 4 a day
+    record = read(order, fill(OXYCODONE_5, days=None, quantity=60))
+    dispensed = record.dispenses[0]
+    assert days_supply_or_derived(dispensed, record.orders[0], TERMS, CONFIG) == Decimal(15)  # 60 ÷ 4
+    assert days_supply_or_derived(dispensed, None, TERMS, CONFIG) is None
+    liquid = read(order, fill(OXYCODONE_5, days=None, quantity=100, unit="mL")).dispenses[0]
+    assert days_supply_or_derived(liquid, record.orders[0], TERMS, CONFIG) is None  # mL against tablets
+    given = read(fill(OXYCODONE_5, days=7)).dispenses[0]
+    assert days_supply_or_derived(given, record.orders[0], TERMS, CONFIG) == Decimal(7)
