@@ -44,6 +44,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(create_metrics_blueprint(settings))
+    from smart_app.population.dashboard import create_population_blueprint
+
+    app.register_blueprint(create_population_blueprint(settings))
     app.register_blueprint(create_cds_blueprint(settings.cds, engine))
     app.register_blueprint(create_launch_blueprint(settings.launch, engine))
     app.register_blueprint(create_plan_blueprint(settings))

@@ -43,6 +43,8 @@ class Settings:
     read_timeout: float = 10.0
     queue_patience: float = 1.0
     metrics_token: str = ""
+    population_root: str = ""
+    population_token: str = ""
     demo: bool = False
     instance_path: str = ""
     log_level: str = "INFO"

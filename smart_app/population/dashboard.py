@@ -1,0 +1,99 @@
+"""The population dashboard: measure rates per quarter run, PCPs and practices by decile, the letters.
+
+Not public by default: off until PAINPLAN_POPULATION_ROOT names the runs' folder, and then readable only with
+PAINPLAN_POPULATION_TOKEN (HTTP Basic password or Bearer token), except in the demo."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, render_template, request, send_from_directory
+
+from guideline.population import MEASURES
+from smart_app.config import Settings
+from smart_app.population.charts import (
+    CLASSES,
+    HIGHER_BETTER,
+    LOWER_BETTER,
+    decile_chart,
+    rates_over_time,
+    unit_deciles,
+)
+from smart_app.population.runs import find_runs
+
+
+def _presented_secret() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip()).decode("utf-8").partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def create_population_blueprint(settings: Settings) -> Blueprint:
+    blueprint = Blueprint("population", __name__, url_prefix="/population")
+    root = Path(settings.population_root) if settings.population_root else None
+
+    @blueprint.before_request
+    def guard() -> Response | None:
+        if root is None:
+            abort(404)
+        if settings.demo and not settings.population_token:
+            return None
+        if not settings.population_token:
+            return Response("forbidden: set PAINPLAN_POPULATION_TOKEN to open the dashboard\n", 403,
+                            mimetype="text/plain")  # fmt: skip
+        presented = _presented_secret()
+        if presented is None or not hmac.compare_digest(presented.encode(), settings.population_token.encode()):
+            return Response("unauthorized\n", 401, {"WWW-Authenticate": 'Basic realm="PainPlan population"'},
+                            mimetype="text/plain")  # fmt: skip
+        return None
+
+    @blueprint.after_request
+    def private(response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @blueprint.get("/")
+    def dashboard() -> str:
+        assert root is not None
+        runs = find_runs(root)
+        latest = runs[-1] if runs else None
+        chosen = request.args.get("measure", "OHD")
+        measure = next((m for m in MEASURES if m.id == chosen), MEASURES[0])
+        charts = {}
+        if latest:
+            charts["lower"] = rates_over_time(runs, LOWER_BETTER, "rates-lower", "Measures where lower is better")
+            charts["higher"] = rates_over_time(runs, HIGHER_BETTER, "rates-higher", "Measures where higher is better")
+            for level, label in (("pcp", "PCPs"), ("practice", "Practices")):
+                values, count = unit_deciles(latest, level, measure.id)
+                title = f"{label} by decile of {measure.id} rate ({latest.label})"
+                charts[level] = decile_chart(f"deciles-{level}", title, values, count) if values else None
+        return render_template(
+            "population/dashboard.html",
+            runs=runs,
+            latest=latest,
+            charts=charts,
+            measures=MEASURES,
+            measure=measure,
+            lower_ids=LOWER_BETTER,
+            higher_ids=HIGHER_BETTER,
+            classes=CLASSES,
+        )
+
+    @blueprint.get("/runs/<run>/letters/<path:name>")
+    def letter(run: str, name: str) -> Response:
+        assert root is not None
+        folder = next((r.folder for r in find_runs(root, limit=1000) if r.name == run), None)
+        if folder is None or not name.endswith((".html", ".pdf")):
+            abort(404)
+        return send_from_directory(folder / "letters", name)
+
+    return blueprint
