@@ -175,7 +175,8 @@ def dose_schedule(plan: TaperPlan, regimens: tuple[Regimen, ...]) -> DoseSchedul
                 else:
                     notes.append(
                         f"Step {plan_step.number}: the available strengths cannot make "
-                        f"{_number(target.quantize(TENTH))} MME/day; a lower strength or another formulation is needed to follow this pace."
+                        f"{_number(target.quantize(TENTH))} MME/day; a lower "
+                        "strength or another formulation is needed to follow this pace."
                     )
         doses = tuple(
             DrugDose(
