@@ -1,12 +1,20 @@
-"""The scopes we request: SMART v2 (`.rs`) when the server advertises permission-v2, else v1 (`.read`)."""
+"""The scopes we request and read back: v2 (`.rs`, `.c`, `.u`) when the server advertises permission-v2, else v1."""
 
 from __future__ import annotations
 
 from guideline.record import READ_RESOURCE_TYPES
 from launch.discovery import SmartConfiguration
 
-# Everything the plan view reads (read + search only; we never write to the EHR).
-PLAN_RESOURCES: tuple[str, ...] = READ_RESOURCE_TYPES
+# Everything the plan view reads (read + search); Goal is read for the goals the clinician sets on the page.
+PLAN_RESOURCES: tuple[str, ...] = tuple(dict.fromkeys((*READ_RESOURCE_TYPES, "Goal")))
+# What the page writes when the EHR allows it, and how: Goal and CarePlan are updated in place, the rest created.
+WRITE_RESOURCES: dict[str, str] = {
+    "Observation": "c",  # a PEG score
+    "Goal": "cu",  # pain and function goals
+    "Consent": "c",  # treatment agreement, informed consent
+    "CarePlan": "cu",  # the decision and the plan
+    "DocumentReference": "c",  # the note
+}
 # online_access: a refresh token for the length of the user's session; we never ask for offline_access.
 IDENTITY_SCOPES: tuple[str, ...] = ("openid", "fhirUser", "online_access")
 
@@ -16,9 +24,51 @@ def resource_scopes(v2: bool) -> tuple[str, ...]:
     return tuple(f"patient/{resource}.{suffix}" for resource in PLAN_RESOURCES)
 
 
-def requested_scope(config: SmartConfiguration, *, ehr_launch: bool, override: str | None = None) -> str:
+def write_scopes(v2: bool) -> tuple[str, ...]:
+    """Only the types and interactions the write-back forms use (v1 has no finer grain than `.write`)."""
+    return tuple(f"patient/{kind}.{rights if v2 else 'write'}" for kind, rights in WRITE_RESOURCES.items())
+
+
+def requested_scope(
+    config: SmartConfiguration, *, ehr_launch: bool, override: str | None = None, write: bool = False
+) -> str:
     """One dialect per request (never v1 and v2 mixed); `override` replaces the resource scopes only."""
     context = "launch" if ehr_launch else "launch/patient"
-    resources = override.split() if override else list(resource_scopes(config.permission_v2))
+    if override:
+        resources = override.split()
+    else:
+        resources = list(resource_scopes(config.permission_v2))
+        if write:
+            resources += write_scopes(config.permission_v2)
     parts = [context, *IDENTITY_SCOPES, *resources]
     return " ".join(dict.fromkeys(p for p in parts if p))
+
+
+def _rights(permissions: str) -> set[str]:
+    """'create'/'update' granted by one scope's permission part: v1 write/*, or v2 letters from c-r-u-d-s."""
+    lowered = permissions.lower()  # some EHRs capitalise ("Write")
+    if lowered in ("write", "*"):
+        return {"create", "update"}
+    if lowered.startswith("read") or not set(lowered) <= set("cruds"):
+        return set()
+    return {name for letter, name in (("c", "create"), ("u", "update")) if letter in lowered}
+
+
+def granted_writes(scope: str) -> dict[str, frozenset[str]]:
+    """Per resource type we write, the interactions the granted scope allows (patient/ or user/, `*` types).
+
+    v2 query-narrowed scopes (`patient/Observation.c?category=…`) are not counted: we cannot be sure our
+    resource fits the narrowing, and a refused write is worse than an offered copy-as-note."""
+    granted: dict[str, set[str]] = {kind: set() for kind in WRITE_RESOURCES}
+    for token in scope.split():
+        if "?" in token or "/" not in token:
+            continue
+        context, _, rest = token.partition("/")
+        if context not in ("patient", "user") or "." not in rest:
+            continue
+        kind, _, permissions = rest.partition(".")
+        rights = _rights(permissions)
+        for name in granted:
+            if kind in (name, "*"):
+                granted[name] |= rights
+    return {kind: frozenset(rights) for kind, rights in granted.items() if rights}

@@ -246,8 +246,10 @@ def begin_trusted_launch(
     access_token: str | None = None,
     app_context: Mapping[str, Any] | None = None,
     encounter_id: str | None = None,
+    scope: str = "",
 ) -> flask.Response:
-    """A launch without OAuth, for callers that already hold the context (the demo's built-in EHR)."""
+    """A launch without OAuth, for callers that already hold the context (the demo's built-in EHR); `scope` is
+    what that EHR grants (the plan page offers write-back only for granted write scopes)."""
     if not iss or not FHIR_ID.match(patient_id or "") or (encounter_id and not FHIR_ID.match(encounter_id)):
         raise LaunchError("A launch needs a FHIR server and a valid patient id.", status=400)
     service = current_service()
@@ -259,6 +261,7 @@ def begin_trusted_launch(
             "access_token": access_token,
             "encounter_id": encounter_id,
             "app_context": app_context_hints(app_context),
+            "scope": scope,
         },
     )
     return redirect_to_plan(service, handle, secret)

@@ -15,3 +15,4 @@ class LaunchSettings:
     smart_clients: str = ""
     smart_default_iss: str = ""
     frame_ancestors: tuple[str, ...] = ("'self'",)
+    write_back: bool = True  # ask for the write scopes the plan page's forms use (granted scopes still decide)

@@ -50,6 +50,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(create_cds_blueprint(settings.cds, engine))
     app.register_blueprint(create_launch_blueprint(settings.launch, engine))
     app.register_blueprint(create_plan_blueprint(settings))
+    from smart_app.write.blueprint import create_write_blueprint
+
+    app.register_blueprint(create_write_blueprint(settings))
     if settings.demo:
         from smart_app.demo import create_demo_blueprint
 

@@ -35,6 +35,7 @@ class Settings:
     smart_clients: str = ""
     smart_default_iss: str = ""
     frame_ancestors: tuple[str, ...] = ("'self'",)
+    write_back: bool = True
     max_body_bytes: int = 5 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8765

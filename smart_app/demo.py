@@ -117,6 +117,14 @@ def _app_context(raw: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def demo_scope(settings: Settings) -> str:
+    """What the built-in EHR grants: the plan's reads, and its writes unless write_back is off."""
+    from launch.scopes import resource_scopes, write_scopes
+
+    granted = [*resource_scopes(True), *(write_scopes(True) if settings.write_back else ())]
+    return " ".join(["launch", *granted])
+
+
 def create_demo_blueprint(settings: Settings) -> Blueprint:
     """The simulator page, the demo launch and the FHIR facade (registered only when settings.demo is on)."""
     blueprint = Blueprint("demo", __name__, url_prefix="/demo")
@@ -140,7 +148,10 @@ def create_demo_blueprint(settings: Settings) -> Blueprint:
         from launch.session import begin_trusted_launch
 
         return begin_trusted_launch(
-            iss=fhir_base, patient_id=patient_id, app_context=_app_context(request.args.get("appContext"))
+            iss=fhir_base,
+            patient_id=patient_id,
+            app_context=_app_context(request.args.get("appContext")),
+            scope=demo_scope(settings),
         )
 
     return blueprint

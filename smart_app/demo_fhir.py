@@ -154,13 +154,22 @@ def create_demo_fhir_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("demo_fhir", __name__, url_prefix="/demo/fhir")
     base_url = settings.public_url.rstrip("/") + "/demo/fhir"
 
+    def _current() -> DemoIndex:
+        from smart_app.demo_writes import with_writes
+
+        return with_writes(demo_index(evaluation_date(settings)))
+
+    from smart_app.demo_writes import create_demo_writes_blueprint
+
+    blueprint.register_blueprint(create_demo_writes_blueprint(settings, base_url, _current))
+
     @blueprint.get("/metadata")
     def metadata() -> Response:
         return _fhir(capability_statement(settings, base_url))
 
     @blueprint.get("/<resource_type>/<path:resource_id>")
     def read(resource_type: str, resource_id: str) -> Response:
-        resource = demo_index(evaluation_date(settings)).by_id.get((resource_type, resource_id))
+        resource = _current().by_id.get((resource_type, resource_id))
         if resource is None:
             return operation_outcome(404, "not-found", f"{resource_type}/{resource_id} is not in the demo data")
         return _fhir(resource)
@@ -168,7 +177,7 @@ def create_demo_fhir_blueprint(settings: Settings) -> Blueprint:
     def _search(resource_type: str, params: Mapping[str, str]) -> Response:
         if not resource_type[:1].isupper() or not resource_type.isalpha():
             return operation_outcome(404, "not-supported", "unknown resource type")
-        bundle = search_bundle(demo_index(evaluation_date(settings)), resource_type, params, base_url)
+        bundle = search_bundle(_current(), resource_type, params, base_url)
         if bundle is None:
             return operation_outcome(400, "required", "the demo server only answers searches for one patient")
         return _fhir(bundle)

@@ -198,8 +198,10 @@ def render_page(
     focus: str = "",
     handle: str = "",
     orders: OrderFocus | None = None,
+    write: Any = None,
 ) -> str:
-    """The page's HTML (needs a Flask request context for url_for); `orders` are the ones a card's link named."""
+    """The page's HTML (needs a Flask request context for url_for); `orders` are the ones a card's link named,
+    `write` the write-back panel (forms, results; None leaves the page read-only)."""
     return render_template(
         "plan.html",
         view=view,
@@ -210,6 +212,7 @@ def render_page(
         handle=handle,
         named=orders or OrderFocus(),
         print_full=args.get("print") == "full",
+        write=write,
     )
 
 
@@ -330,7 +333,11 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
         view_hint = hints.get("view") if isinstance(hints, Mapping) else None
         focus = VIEW_SECTIONS.get(view_hint, "") if isinstance(view_hint, str) else ""
         orders = named_order_focus(view, hints)
-        body = render_page(view, request.args, link, focus or ("medications" if orders else ""), session.handle, orders)
+        from smart_app.write.blueprint import panel_for
+
+        write = panel_for(session, settings, view, page_input, request.args)
+        focus = focus or ("medications" if orders else "")
+        body = render_page(view, request.args, link, focus, session.handle, orders, write)
         return _secure(Response(body, mimetype="text/html"), settings)
 
     return blueprint

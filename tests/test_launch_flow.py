@@ -26,7 +26,7 @@ from launch_support import (
 )
 from sqlalchemy import create_engine, select
 
-from launch.scopes import PLAN_RESOURCES
+from launch.scopes import PLAN_RESOURCES, WRITE_RESOURCES
 from launch.session import LaunchError, current_launch
 
 RSA_KEY = rsa_client_key()  # RSA generation is slow; one key serves the module
@@ -189,8 +189,19 @@ def test_v2_scopes_when_permission_v2_is_advertised(tmp_path, rsps):
     started = get(app.test_client(), "/launch", query_string={"iss": ISS, "launch": "l1"})
     scopes = query(started.headers["Location"])["scope"].split()
     resources = [scope for scope in scopes if scope.startswith("patient/")]
+    # Reads for the page, plus only the creates/updates the write-back forms use (issue 12).
+    writes = [f"patient/{name}.{rights}" for name, rights in WRITE_RESOURCES.items()]
+    assert sorted(resources) == sorted([*(f"patient/{name}.rs" for name in PLAN_RESOURCES), *writes])
+    assert "patient/Observation.c" in scopes and "patient/Goal.cu" in scopes
+    assert not any(scope.endswith((".read", ".write", ".d", ".cruds", ".*")) for scope in scopes)
+
+
+def test_write_back_off_asks_for_reads_only(tmp_path, rsps):
+    ehr = FakeEhr(rsps, permission_v2=True)
+    app = make_app(tmp_path, [ehr.client_entry()], write_back=False)
+    started = get(app.test_client(), "/launch", query_string={"iss": ISS, "launch": "l1"})
+    resources = [s for s in query(started.headers["Location"])["scope"].split() if s.startswith("patient/")]
     assert sorted(resources) == sorted(f"patient/{name}.rs" for name in PLAN_RESOURCES)
-    assert not any(scope.endswith(".read") for scope in scopes)
 
 
 def test_v1_scopes_and_metadata_fallback_for_a_smart_1_server(tmp_path, rsps):
@@ -203,8 +214,9 @@ def test_v1_scopes_and_metadata_fallback_for_a_smart_1_server(tmp_path, rsps):
     assert called[1] == f"{ISS}/metadata"
     scopes = query(started.headers["Location"])["scope"].split()
     resources = [scope for scope in scopes if scope.startswith("patient/")]
-    assert sorted(resources) == sorted(f"patient/{name}.read" for name in PLAN_RESOURCES)
-    assert not any(scope.endswith(".rs") for scope in scopes)
+    writes = [f"patient/{name}.write" for name in WRITE_RESOURCES]
+    assert sorted(resources) == sorted([*(f"patient/{name}.read" for name in PLAN_RESOURCES), *writes])
+    assert not any(scope.endswith((".rs", ".c", ".cu")) for scope in scopes)
     assert finished.status_code == 303
 
 

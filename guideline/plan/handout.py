@@ -1,0 +1,202 @@
+"""The patient handout in plain language, English and Spanish: the plan or taper, naloxone, storage, who to call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from guideline.taper_doses import DoseSchedule
+
+LANGUAGES = ("en", "es")
+
+# Every sentence exists in both languages; tests check that no key is missing in either.
+TEXT: dict[str, dict[str, str]] = {
+    "title": {"en": "Your pain treatment plan", "es": "Su plan de tratamiento para el dolor"},
+    "prepared": {"en": "Prepared on", "es": "Preparado el"},
+    "for": {"en": "For", "es": "Para"},
+    "intro": {
+        "en": "This sheet is for you and the people who help you. Keep it where you can find it. "
+        "Bring it to your next visit.",
+        "es": "Esta hoja es para usted y para las personas que le ayudan. Guárdela en un lugar donde pueda "
+        "encontrarla. Tráigala a su próxima cita.",
+    },
+    "medicines_h": {"en": "Your pain medicines now", "es": "Sus medicinas para el dolor ahora"},
+    "no_medicines": {
+        "en": "Your chart shows no opioid pain medicine right now.",
+        "es": "Su expediente no muestra ninguna medicina opioide para el dolor en este momento.",
+    },
+    "goals_h": {"en": "Your goals", "es": "Sus metas"},
+    "schedule_h": {"en": "Your schedule for lowering the dose", "es": "Su plan para bajar la dosis"},
+    "schedule_intro": {
+        "en": "We agreed to lower your dose slowly, step by step. Take the amount in each row from the first "
+        "date until the next step begins. Do not take more than the plan says.",
+        "es": "Acordamos bajar su dosis poco a poco, paso a paso. Tome la cantidad de cada fila desde la primera "
+        "fecha hasta que empiece el paso siguiente. No tome más de lo que dice el plan.",
+    },
+    "step": {"en": "Step", "es": "Paso"},
+    "from": {"en": "From", "es": "Desde"},
+    "to": {"en": "Until", "es": "Hasta"},
+    "per_day": {"en": "per day", "es": "al día"},
+    "none": {"en": "none", "es": "ninguna"},
+    "stop_row": {"en": "no more of this medicine", "es": "ya no tome esta medicina"},
+    "schedule_slow": {
+        "en": "If you feel sick, have more pain, cannot sleep, or feel low or anxious, call us. We can slow down "
+        "or pause. You will not be cut off suddenly.",
+        "es": "Si se siente mal, tiene más dolor, no puede dormir o se siente triste o ansioso(a), llámenos. "
+        "Podemos ir más despacio o hacer una pausa. No le vamos a quitar la medicina de golpe.",
+    },
+    "schedule_tolerance": {
+        "en": "As your dose goes down, your body gets used to less. Going back to an old, higher dose can cause "
+        "an overdose.",
+        "es": "Cuando la dosis baja, su cuerpo se acostumbra a menos. Volver a tomar una dosis más alta como "
+        "antes puede causar una sobredosis.",
+    },
+    "naloxone_h": {"en": "Naloxone can save your life", "es": "La naloxona puede salvarle la vida"},
+    "naloxone_what": {
+        "en": "Naloxone (for example Narcan nasal spray) stops an opioid overdose for a short time. Keep it at "
+        "home and show your family or friends where it is.",
+        "es": "La naloxona (por ejemplo, el aerosol nasal Narcan) detiene una sobredosis de opioides por un "
+        "tiempo corto. Tenga naloxona en casa y muéstrele a su familia o amigos dónde está.",
+    },
+    "naloxone_signs": {
+        "en": "Signs of an overdose: the person will not wake up, breathes very slowly or not at all, or has blue "
+        "or gray lips.",
+        "es": "Señales de una sobredosis: la persona no se despierta, respira muy despacio o no respira, o tiene "
+        "los labios morados o grises.",
+    },
+    "naloxone_1": {
+        "en": "Call 911.",
+        "es": "Llame al 911.",
+    },
+    "naloxone_2": {
+        "en": "Lay the person on their back. Put the tip of the spray in one nostril and press the plunger.",
+        "es": "Acueste a la persona boca arriba. Ponga la punta del aerosol en una fosa nasal y apriete el émbolo.",
+    },
+    "naloxone_3": {
+        "en": "If they do not wake up in 2 to 3 minutes, give a second dose in the other nostril.",
+        "es": "Si no se despierta en 2 o 3 minutos, dé una segunda dosis en la otra fosa nasal.",
+    },
+    "naloxone_4": {
+        "en": "Stay with them. Turn them on their side. Naloxone wears off, so they still need emergency care.",
+        "es": "Quédese con la persona. Póngala de lado. El efecto de la naloxona se pasa, así que la persona "
+        "necesita atención de emergencia de todos modos.",
+    },
+    "storage_h": {"en": "Keep medicines safe", "es": "Guarde las medicinas de forma segura"},
+    "storage_1": {
+        "en": "Keep your medicines locked up, out of sight and out of reach of children, teenagers, visitors and pets.",
+        "es": "Guarde sus medicinas bajo llave, fuera de la vista y del alcance de niños, adolescentes, visitas "
+        "y mascotas.",
+    },
+    "storage_2": {
+        "en": "Never share your medicine, and do not take medicine that was prescribed for someone else.",
+        "es": "Nunca comparta su medicina y no tome medicinas recetadas para otra persona.",
+    },
+    "storage_3": {
+        "en": "Do not drink alcohol or take sleeping pills or anxiety medicines with your pain medicine unless "
+        "your clinician says it is safe.",
+        "es": "No tome alcohol, pastillas para dormir ni medicinas para la ansiedad junto con su medicina para el "
+        "dolor, a menos que su médico le diga que es seguro.",
+    },
+    "disposal_h": {"en": "Get rid of medicine you no longer need", "es": "Deshágase de la medicina que ya no necesita"},
+    "disposal_1": {
+        "en": "Take leftover medicine to a drop box at a pharmacy or police station, or to a take-back day.",
+        "es": "Lleve la medicina que le sobre a un buzón de recolección en una farmacia o estación de policía, o "
+        "a un día de devolución de medicinas.",
+    },
+    "disposal_2": {
+        "en": "If there is no drop box near you, mix the pills with something unpleasant such as used coffee "
+        "grounds or cat litter, seal them in a bag, and put the bag in the trash.",
+        "es": "Si no hay un buzón cerca, mezcle las pastillas con algo desagradable, como café ya usado o arena "
+        "para gatos, ciérrelas en una bolsa y tire la bolsa a la basura.",
+    },
+    "call_h": {"en": "Who to call", "es": "A quién llamar"},
+    "call_clinic": {
+        "en": "Your clinic, for questions about your plan, side effects or withdrawal.",
+        "es": "Su clínica, si tiene preguntas sobre su plan, efectos secundarios o síntomas de abstinencia.",
+    },
+    "call_emergency": {"en": "Emergency or overdose: call 911.", "es": "Emergencia o sobredosis: llame al 911."},
+    "call_crisis": {
+        "en": "If you feel hopeless or think about hurting yourself: call or text 988 (Suicide and Crisis "
+        "Lifeline), any time.",
+        "es": "Si se siente sin esperanza o piensa en hacerse daño: llame o envíe un mensaje de texto al 988 "
+        "(Línea de Prevención del Suicidio y Crisis), a cualquier hora. Hay ayuda en español.",
+    },
+    "call_poison": {
+        "en": "Poison Control, if someone took a medicine by mistake: 1-800-222-1222.",
+        "es": "Control de Envenenamientos, si alguien tomó una medicina por error: 1-800-222-1222.",
+    },
+    "print": {"en": "Print", "es": "Imprimir"},
+    "other_language": {"en": "Versión en español", "es": "English version"},
+    "back": {"en": "Back to the plan", "es": "Volver al plan"},
+}
+
+
+@dataclass(frozen=True)
+class HandoutRow:
+    """One step of the schedule in the patient's words: dates and each medicine's tablets per day."""
+
+    step: int
+    start: date
+    end: date | None
+    doses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Handout:
+    lang: str
+    text: Mapping[str, str]
+    medicines: tuple[str, ...]
+    goals: tuple[str, ...]
+    schedule: tuple[HandoutRow, ...]
+    contacts: tuple[Mapping[str, str], ...]
+
+
+UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {  # (one, many)
+    "en": {"tablet": ("tablet", "tablets"), "capsule": ("capsule", "capsules")},
+    "es": {"tablet": ("tableta", "tabletas"), "capsule": ("cápsula", "cápsulas")},
+}
+
+
+def language(raw: str | None) -> str:
+    return raw if raw in LANGUAGES else "en"
+
+
+def _dose_words(name: str, units: str, unit_word: str, many: bool, stop: bool, lang: str) -> str:
+    if stop:
+        return f"{name}: {TEXT['stop_row'][lang]}"
+    one, plural = UNIT_WORDS[lang].get(unit_word, (unit_word, unit_word + "s"))
+    return f"{name}: {units} {plural if many else one} {TEXT['per_day'][lang]}"
+
+
+def schedule_rows(schedule: DoseSchedule | None, lang: str) -> tuple[HandoutRow, ...]:
+    if schedule is None:
+        return ()
+    rows = []
+    for step in schedule.steps:
+        doses = tuple(
+            _dose_words(d.name, d.units_display, d.unit_word, d.units_per_day != 1, d.units_per_day == 0, lang)
+            for d in step.doses
+        )
+        rows.append(HandoutRow(step.number, step.start, step.end if step.total_mme > 0 else None, doses))
+    return tuple(rows)
+
+
+def build_handout(
+    lang: str,
+    medicines: Sequence[str],
+    goals: Sequence[str],
+    schedule: DoseSchedule | None,
+    contacts: Sequence[Mapping[str, str]],
+) -> Handout:
+    """The handout in `lang` ('en' or 'es'); medicine names stay as prescribed, the rest is translated."""
+    lang = language(lang)
+    text = {key: versions[lang] for key, versions in TEXT.items()}
+    return Handout(
+        lang,
+        text,
+        tuple(medicines),
+        tuple(goals),
+        schedule_rows(schedule, lang),
+        tuple(c for c in contacts if c.get("phone")),
+    )

@@ -1,0 +1,86 @@
+"""What the page's write-back has put on record, read leniently from raw FHIR: goals, plans, agreements, notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PAIN_PLAN = "80764-4"
+
+
+@dataclass(frozen=True)
+class RecordedItem:
+    reference: str  # "Goal/12"
+    kind: str  # "Function goal", "Pain treatment plan: taper", "Opioid treatment agreement", …
+    text: str
+    when: str  # the date as the resource states it (yyyy-mm-dd), or ""
+    status: str
+
+
+@dataclass(frozen=True)
+class OnRecord:
+    goals: tuple[RecordedItem, ...]
+    plans: tuple[RecordedItem, ...]
+    agreements: tuple[RecordedItem, ...]
+    notes: tuple[RecordedItem, ...]
+
+
+def _text(concept: Any) -> str:
+    if not isinstance(concept, Mapping):
+        return ""
+    if concept.get("text"):
+        return str(concept["text"])
+    for coding in concept.get("coding") or []:
+        if isinstance(coding, Mapping) and coding.get("display"):
+            return str(coding["display"])
+    return ""
+
+
+def _has_code(concepts: Any, code: str) -> bool:
+    concepts = concepts if isinstance(concepts, list) else [concepts]
+    return any(
+        isinstance(c, Mapping) and any(isinstance(k, Mapping) and k.get("code") == code for k in c.get("coding") or [])
+        for c in concepts
+    )
+
+
+def _item(resource: Mapping[str, Any], kind: str, text: str, when: Any, status: Any) -> RecordedItem:
+    return RecordedItem(
+        f"{resource.get('resourceType')}/{resource.get('id', '?')}", kind, text, str(when or "")[:10], str(status or "")
+    )
+
+
+def _newest_first(items: Iterable[RecordedItem]) -> tuple[RecordedItem, ...]:
+    return tuple(sorted(items, key=lambda i: i.when, reverse=True))
+
+
+def on_record(resources: Iterable[Mapping[str, Any]]) -> OnRecord:
+    """Goals (all), pain-plan CarePlans, agreement/consent records and pain-plan notes, newest first."""
+    goals, plans, agreements, notes = [], [], [], []
+    for resource in resources:
+        if not isinstance(resource, Mapping):
+            continue
+        kind = resource.get("resourceType")
+        if kind == "Goal":
+            categories = resource.get("category") or []
+            label = next((_text(c) for c in categories if _text(c)), "Goal")
+            targets = resource.get("target") or [{}]
+            due = targets[0].get("dueDate") if isinstance(targets[0], Mapping) else None
+            measure = targets[0].get("detailString") if isinstance(targets[0], Mapping) else None
+            text = _text(resource.get("description")) + (f" (measure: {measure})" if measure else "")
+            text += f" by {due}" if due else ""
+            goals.append(_item(resource, label, text, resource.get("startDate"), resource.get("lifecycleStatus")))
+        elif kind == "CarePlan" and _has_code(resource.get("category") or [], PAIN_PLAN):
+            when = resource.get("created") or (resource.get("period") or {}).get("start")
+            title = str(resource.get("title") or "Pain treatment plan")
+            plans.append(_item(resource, title, str(resource.get("description") or ""), when, resource.get("status")))
+        elif kind == "Consent":
+            label = next((_text(c) for c in resource.get("category") or [] if _text(c)), "Consent")
+            agreements.append(_item(resource, label, "", resource.get("dateTime"), resource.get("status")))
+        elif kind == "DocumentReference" and _has_code(resource.get("type"), PAIN_PLAN):
+            text = str(resource.get("description") or "")
+            notes.append(
+                _item(resource, "Pain treatment plan note", text, resource.get("date"), resource.get("status"))
+            )
+    return OnRecord(_newest_first(goals), _newest_first(plans), _newest_first(agreements), _newest_first(notes))

@@ -1,0 +1,161 @@
+"""POST /plan/write/<form>: check the launch, CSRF and scopes, build and validate, send, then show the result."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+
+from smart_app.config import Settings
+from smart_app.write import csrf
+from smart_app.write.forms import FORMS, Built, WriteContext
+from smart_app.write.panel import WritePanel, build_panel, schedule_of
+from smart_app.write.send import send
+from smart_app.write.validate import InvalidResource, validated
+
+log = logging.getLogger(__name__)
+
+# The taper form's fields travel with every write so the page comes back with the same schedule.
+TAPER_FIELDS = ("rate", "interval", "basis", "target", "pause_at", "pause_intervals")
+
+
+def panel_for(
+    session: Any,
+    settings: Settings,
+    view: Any,
+    page_input: Any,
+    args: Any,
+    failed: Built | None = None,
+    failure: str = "",
+) -> WritePanel:
+    return build_panel(
+        session.scope,
+        settings.write_back,
+        csrf.token_for(current_app.secret_key, session.handle),
+        page_input.resources,
+        view.note,
+        schedule_of(view) is not None,
+        args,
+        failed,
+        failure,
+    )
+
+
+def _context(session: Any, view: Any, now: Any) -> WriteContext:
+    taper = view.by_key["taper"].content if "taper" in view.by_key else None
+    description = taper.plan.description if taper is not None and taper.plan is not None else ""
+    return WriteContext(session.patient_id, session.user, now, schedule_of(view), description)
+
+
+def create_write_blueprint(settings: Settings) -> Blueprint:
+    blueprint = Blueprint("plan_write", __name__)
+
+    @blueprint.post("/plan/write/<form_key>")
+    def write(form_key: str) -> Response:
+        from launch.session import LaunchError, current_launch, plan_url
+        from smart_app.plan_view import _secure, assemble, fetch_page_input, render_page
+
+        def page(body: str, status: int) -> Response:
+            return _secure(Response(body, status=status, mimetype="text/html"), settings)
+
+        try:
+            session = current_launch()
+        except LaunchError as error:
+            return page(render_template("plan_error.html", message=error.message), error.status)
+        if form_key not in FORMS:
+            return page(render_template("plan_error.html", message="There is no such form."), 404)
+        if not csrf.token_ok(current_app.secret_key, session.handle, request.form.get(csrf.FIELD)):
+            message = "This form has expired or did not come from the plan page; reload the page and try again."
+            return page(render_template("plan_error.html", message=message), 403)
+        builder, label, kind = FORMS[form_key]
+        values = {k: v for k, v in request.form.items() if k != csrf.FIELD}
+        now = settings.evaluation_now()
+        page_input = fetch_page_input(session, settings, now.date())
+        view = assemble(page_input, settings.guideline, session.patient_id, now, request.form, session.user)
+        built = builder(values, _context(session, view, now))
+        interaction = "update" if built.method == "PUT" else "create"
+        panel = panel_for(session, settings, view, page_input, request.form)
+        failure = ""
+        status = 200
+        if not panel.can(form_key, interaction):
+            failure = f"Not saved: the EHR did not grant PainPlan permission to {interaction} {kind} records."
+            status = 403
+        elif built.errors:
+            failure = f"Not saved: {label} needs a few corrections (see below)."
+            status = 422
+        else:
+            try:
+                resource = validated(built.resource or {})
+            except InvalidResource as error:
+                log.error("write-back built an invalid %s: %s", kind, error)
+                failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
+                status = 500
+            else:
+                result = send(
+                    _http(),
+                    session.iss,
+                    session.access_token,
+                    built.method,
+                    built.target,
+                    resource,
+                    settings.fhir_timeout * 2,
+                )
+                if result.ok:
+                    taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
+                    url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
+                    return redirect(f"{url}#write-{form_key}", code=303)
+                failure = f"Not saved: {label} — {result.message}. What you typed is still in the form below."
+                status = 502
+        panel = panel_for(session, settings, view, page_input, request.form, built, failure)
+
+        def link(**params: Any) -> str:
+            return plan_url(session, **params)
+
+        body = render_page(view, request.form, link, f"write-{form_key}", session.handle, write=panel)
+        return page(body, status)
+
+    @blueprint.get("/plan/handout")
+    def handout() -> Response:
+        """The patient's handout (print-friendly): ?lang=en|es, the taper schedule when ?schedule=1."""
+        from guideline.plan.handout import build_handout, language
+        from launch.session import LaunchError, current_launch, plan_url
+        from smart_app.plan_view import _secure, assemble, fetch_page_input
+
+        try:
+            session = current_launch()
+        except LaunchError as error:
+            body = render_template("plan_error.html", message=error.message)
+            return _secure(Response(body, status=error.status, mimetype="text/html"), settings)
+        now = settings.evaluation_now()
+        page_input = fetch_page_input(session, settings, now.date())
+        view = assemble(page_input, settings.guideline, session.patient_id, now, request.args, session.user)
+        medications = view.by_key["medications"].content
+        medicines = (
+            [f"{row.name}: {row.sig}" if row.sig else row.name for row in medications.opioids] if medications else []
+        )
+        panel = panel_for(session, settings, view, page_input, request.args)
+        goals = [f"{g.kind}: {g.text}" for g in panel.records.goals if g.status in ("active", "on-hold", "")]
+        schedule = schedule_of(view) if request.args.get("schedule") == "1" else None
+        lang = language(request.args.get("lang"))
+        sheet = build_handout(lang, medicines, goals, schedule, settings.guideline["resources"])
+        taper = {name: request.args.get(name) for name in TAPER_FIELDS if request.args.get(name)}
+        other = "es" if lang == "en" else "en"
+        links = {
+            "other": plan_url(session, **taper, schedule=request.args.get("schedule"), lang=other).replace(
+                "/plan?", "/plan/handout?", 1
+            ),
+            "back": plan_url(session, **taper),
+        }
+        body = render_template(
+            "plan/handout.html", sheet=sheet, view=view, medications_failed=medications is None, links=links
+        )
+        return _secure(Response(body, mimetype="text/html"), settings)
+
+    return blueprint
+
+
+def _http() -> Any:
+    from cds_hooks.fhir_client import shared_session
+
+    return shared_session()

@@ -1,0 +1,370 @@
+"""The write-back forms: what each one asks, how its input is read, and the FHIR R4 resource it becomes."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from guideline.taper_doses import DoseSchedule
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+PEG_PANEL = ("91148-7", "PEG pain, enjoyment of life and general activity panel")
+PEG_SCORE = "91147-9"
+PEG_ITEMS = (  # (form field, LOINC, what the patient was asked)
+    ("pain", "75893-8", "Average pain in the past week (0-10)"),
+    ("enjoyment", "91145-3", "Pain interfered with enjoyment of life in the past week (0-10)"),
+    ("activity", "91146-1", "Pain interfered with general activity in the past week (0-10)"),
+)
+PAIN_PLAN = "80764-4"  # Pain medicine Plan of care note: the code the treatment-plan check looks for
+AGREEMENT = "94136-9"
+CONSENT = "59284-0"
+DECISIONS = {
+    "continue": "Continue the current opioid therapy",
+    "adjust": "Adjust the opioid therapy",
+    "taper": "Taper the opioid dose",
+    "stop": "Stop opioid therapy (by tapering, never abruptly)",
+}
+GOAL_KINDS = {"function": "Function goal", "pain": "Pain goal"}
+FHIR_ID = re.compile(r"^[A-Za-z0-9.-]{1,64}$")
+MAX_TEXT = 4000
+MAX_NOTE = 20000
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Who and when: the launch's patient and user, the evaluation moment, and the taper on the page."""
+
+    patient_id: str
+    user: str | None
+    now: datetime
+    schedule: DoseSchedule | None = None
+    taper_description: str = ""
+
+
+@dataclass(frozen=True)
+class Built:
+    """A form read: the values as typed, field errors, and the resource with how to send it."""
+
+    kind: str
+    values: Mapping[str, str]
+    errors: Mapping[str, str] = field(default_factory=dict)
+    resource: dict[str, Any] | None = None
+    method: str = "POST"
+
+    @property
+    def target(self) -> str:
+        assert self.resource is not None
+        kind = self.resource["resourceType"]
+        return f"{kind}/{self.resource['id']}" if self.method == "PUT" else kind
+
+
+def _subject(context: WriteContext) -> dict[str, str]:
+    return {"reference": f"Patient/{context.patient_id}"}
+
+
+def _author(context: WriteContext) -> list[dict[str, str]]:
+    """The launch user when the EHR named one as a FHIR reference (Practitioner/…, PractitionerRole/…)."""
+    user = context.user or ""
+    kind, _, ident = user.rpartition("/")
+    kind = kind.rsplit("/", 1)[-1]
+    if kind in ("Practitioner", "PractitionerRole") and FHIR_ID.match(ident):
+        return [{"reference": f"{kind}/{ident}"}]
+    return []
+
+
+def _text(
+    values: Mapping[str, str], name: str, errors: dict[str, str], required: str = "", limit: int = MAX_TEXT
+) -> str:
+    value = values.get(name, "").strip()
+    if required and not value:
+        errors[name] = required
+    elif len(value) > limit:
+        errors[name] = f"Please keep this under {limit} characters."
+    return value
+
+
+def _day(values: Mapping[str, str], name: str, errors: dict[str, str], required: str = "") -> date | None:
+    raw = values.get(name, "").strip()
+    if not raw:
+        if required:
+            errors[name] = required
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "Use a date like 2026-06-15."
+        return None
+
+
+def _score(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int | None:
+    raw = values.get(name, "").strip()
+    if not raw.isdigit() or not 0 <= int(raw) <= 10:
+        errors[name] = "A whole number from 0 to 10."
+        return None
+    return int(raw)
+
+
+def _existing_id(values: Mapping[str, str], errors: dict[str, str]) -> str:
+    ident = values.get("resource_id", "").strip()
+    if ident and not FHIR_ID.match(ident):
+        errors["resource_id"] = "This is not a FHIR id."
+        return ""
+    return ident
+
+
+def _plain_attachment(text: str, title: str, when: datetime) -> dict[str, Any]:
+    return {
+        "contentType": "text/plain; charset=utf-8",
+        "language": "en",
+        "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+        "title": title,
+        "creation": when.isoformat(timespec="seconds"),
+    }
+
+
+def peg(values: Mapping[str, str], context: WriteContext) -> Built:
+    errors: dict[str, str] = {}
+    scores = {name: _score(values, name, errors) for name, _, _ in PEG_ITEMS}
+    day = _day(values, "date", errors) or context.now.date()
+    if day > context.now.date():
+        errors["date"] = "The score cannot be dated in the future."
+    if errors:
+        return Built("peg", values, errors)
+    mean = sum(v for v in scores.values() if v is not None) / 3
+    components = [
+        {
+            "code": {"coding": [{"system": LOINC, "code": code}], "text": text},
+            "valueQuantity": {"value": scores[name], "unit": "{score}", "system": UCUM, "code": "{score}"},
+        }
+        for name, code, text in PEG_ITEMS
+    ]
+    components.append(
+        {
+            "code": {"coding": [{"system": LOINC, "code": PEG_SCORE}], "text": "PEG score (mean of the three items)"},
+            "valueQuantity": {"value": round(mean, 1), "unit": "{score}", "system": UCUM, "code": "{score}"},
+        }
+    )
+    resource = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey"}]}
+        ],
+        "code": {"coding": [{"system": LOINC, "code": PEG_PANEL[0], "display": PEG_PANEL[1]}], "text": "PEG"},
+        "subject": _subject(context),
+        "effectiveDateTime": day.isoformat(),
+        "issued": context.now.isoformat(timespec="seconds"),
+        "performer": _author(context) or None,
+        "component": components,
+    }
+    return Built("peg", values, {}, {k: v for k, v in resource.items() if v is not None})
+
+
+def goal(values: Mapping[str, str], context: WriteContext) -> Built:
+    errors: dict[str, str] = {}
+    kind = values.get("goal_kind", "")
+    if kind not in GOAL_KINDS:
+        errors["goal_kind"] = "Choose a function goal or a pain goal."
+    description = _text(values, "description", errors, "Describe the goal in the patient's words.")
+    measure = _text(values, "measure", errors)
+    due = _day(values, "due", errors)
+    status = values.get("status", "active")
+    if status not in ("active", "completed", "cancelled", "on-hold"):
+        errors["status"] = "Choose a status."
+    ident = _existing_id(values, errors)
+    if errors:
+        return Built("goal", values, errors)
+    resource: dict[str, Any] = {
+        "resourceType": "Goal",
+        "lifecycleStatus": status,
+        "category": [{"text": GOAL_KINDS[kind]}],
+        "description": {"text": description},
+        "subject": _subject(context),
+        "startDate": context.now.date().isoformat(),
+    }
+    if status == "completed":
+        resource["achievementStatus"] = {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/goal-achievement", "code": "achieved"}]
+        }
+    target: dict[str, Any] = {}
+    if measure:
+        target["detailString"] = measure
+    if due:
+        target["dueDate"] = due.isoformat()
+    if target:
+        resource["target"] = [target]
+    if _author(context):
+        resource["expressedBy"] = _author(context)[0]
+    if ident:
+        resource["id"] = ident
+    return Built("goal", values, {}, resource, "PUT" if ident else "POST")
+
+
+def agreement(values: Mapping[str, str], context: WriteContext) -> Built:
+    errors: dict[str, str] = {}
+    kind = values.get("agreement_kind", "")
+    if kind not in ("agreement", "consent"):
+        errors["agreement_kind"] = "Choose the treatment agreement or informed consent."
+    day = _day(values, "date", errors) or context.now.date()
+    note = _text(values, "note", errors)
+    if errors:
+        return Built("agreement", values, errors)
+    if kind == "agreement":
+        category = {"coding": [{"system": LOINC, "code": AGREEMENT}], "text": "Opioid treatment agreement"}
+        title = "Opioid treatment agreement"
+    else:
+        category = {"coding": [{"system": LOINC, "code": CONSENT}], "text": "Informed consent for opioid therapy"}
+        title = "Informed consent for opioid therapy"
+    resource: dict[str, Any] = {
+        "resourceType": "Consent",
+        "status": "active",
+        "scope": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "treatment"}],
+        },
+        "category": [category],
+        "patient": _subject(context),
+        "dateTime": datetime.combine(day, context.now.timetz()).isoformat(timespec="seconds"),
+        "performer": [_subject(context)],  # the patient is the one who agrees
+        "policyRule": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}],
+            "text": "Discussed and agreed with the clinician",
+        },
+    }
+    if note:
+        resource["sourceAttachment"] = _plain_attachment(note, title, context.now)
+    return Built("agreement", values, {}, resource)
+
+
+def _taper_activities(context: WriteContext) -> list[dict[str, Any]]:
+    if context.schedule is None:
+        return []
+    activities = []
+    for step in context.schedule.steps[1:]:
+        parts = [
+            f"{d.name}: {d.units_display} {d.unit_word}(s) of {d.strength_mg} mg a day ({d.dose_display})"
+            if d.units_per_day
+            else f"{d.name}: stop"
+            for d in step.doses
+        ]
+        period = {"start": step.start.isoformat()}
+        if step.total_mme > 0:
+            period["end"] = step.end.isoformat()
+        activities.append(
+            {
+                "detail": {
+                    "kind": "MedicationRequest",
+                    "code": {"text": f"Taper step {step.number}"},
+                    "status": "not-started",
+                    "scheduledPeriod": period,
+                    "description": "; ".join(parts) + f" (about {step.total_display} MME/day). {step.note}".rstrip(),
+                }
+            }
+        )
+    return activities
+
+
+def decision(values: Mapping[str, str], context: WriteContext) -> Built:
+    errors: dict[str, str] = {}
+    choice = values.get("decision", "")
+    if choice not in DECISIONS:
+        errors["decision"] = "Choose continue, adjust, taper or stop."
+    reasons = _text(values, "reasons", errors, "Say why, in a sentence or two.")
+    follow_up = _day(values, "follow_up", errors, "Set the follow-up date.")
+    if follow_up and follow_up < context.now.date():
+        errors["follow_up"] = "The follow-up date is in the past."
+    ident = _existing_id(values, errors)
+    include_taper = values.get("include_taper") == "on"
+    if include_taper and (context.schedule is None or not context.schedule.steps):
+        errors["include_taper"] = "There is no dose schedule to add; calculate one in the tapering section first."
+    if errors:
+        return Built("decision", values, errors)
+    activities: list[dict[str, Any]] = [
+        {
+            "detail": {
+                "kind": "Appointment",
+                "code": {"text": "Follow-up visit"},
+                "status": "scheduled",
+                "scheduledString": follow_up.isoformat() if follow_up else "",
+                "description": "Reassess pain, function, goals and harms.",
+            }
+        }
+    ]
+    if values.get("naloxone") == "on":
+        activities.append(
+            {
+                "detail": {
+                    "kind": "MedicationRequest",
+                    "code": {"text": "Naloxone rescue kit"},
+                    "status": "not-started",
+                    "description": "Prescribe naloxone and show the patient and family how to use it.",
+                }
+            }
+        )
+    if values.get("urine_test") == "on":
+        activities.append(
+            {
+                "detail": {
+                    "kind": "ServiceRequest",
+                    "code": {"text": "Urine drug test"},
+                    "status": "not-started",
+                    "description": "Urine drug test, discussed with the patient beforehand.",
+                }
+            }
+        )
+    if include_taper:
+        activities.extend(_taper_activities(context))
+    description = f"Decision: {choice}. {DECISIONS[choice]}. Reasons: {reasons}"
+    if include_taper and context.taper_description:
+        description += f" Taper: {context.taper_description}."
+    resource: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "status": "active",
+        "intent": "plan",
+        "category": [{"coding": [{"system": LOINC, "code": PAIN_PLAN, "display": "Pain medicine Plan of care note"}]}],
+        "title": f"Pain treatment plan: {choice}",
+        "description": description,
+        "subject": _subject(context),
+        "period": {"start": context.now.date().isoformat()},
+        "created": context.now.isoformat(timespec="seconds"),
+        "activity": activities,
+    }
+    if _author(context):
+        resource["author"] = _author(context)[0]
+    if ident:
+        resource["id"] = ident
+    return Built("decision", values, {}, resource, "PUT" if ident else "POST")
+
+
+def note(values: Mapping[str, str], context: WriteContext) -> Built:
+    errors: dict[str, str] = {}
+    text = _text(values, "note_text", errors, "The note is empty.", MAX_NOTE)
+    if errors:
+        return Built("note", values, errors)
+    resource: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "docStatus": "final",
+        "type": {"coding": [{"system": LOINC, "code": PAIN_PLAN, "display": "Pain medicine Plan of care note"}]},
+        "subject": _subject(context),
+        "date": context.now.isoformat(timespec="seconds"),
+        "description": "Pain treatment plan note (PainPlan)",
+        "content": [{"attachment": _plain_attachment(text, "Pain treatment plan", context.now)}],
+    }
+    if _author(context):
+        resource["author"] = _author(context)
+    return Built("note", values, {}, resource)
+
+
+# form key -> (builder, what it saves in words, resource type it writes)
+FORMS: dict[str, tuple[Callable[[Mapping[str, str], WriteContext], Built], str, str]] = {
+    "peg": (peg, "the PEG score", "Observation"),
+    "goal": (goal, "the goal", "Goal"),
+    "agreement": (agreement, "the treatment agreement or consent", "Consent"),
+    "decision": (decision, "the decision and plan", "CarePlan"),
+    "note": (note, "the note", "DocumentReference"),
+}

@@ -1,0 +1,89 @@
+"""What the page's write-back area shows: which forms the granted scopes allow, the last result, what is on record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from guideline.plan.on_record import OnRecord, on_record
+from launch.scopes import granted_writes
+from smart_app.write.forms import DECISIONS, FORMS, GOAL_KINDS, Built
+
+SAVED_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,40}/[A-Za-z0-9.-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class WritePanel:
+    """Everything the templates need for the forms; `failed` re-fills a form that was not saved."""
+
+    requested: bool  # the write_back setting
+    granted: Mapping[str, frozenset[str]]
+    csrf: str
+    records: OnRecord
+    note_text: str
+    has_schedule: bool
+    saved: tuple[str, str] | None = None  # (form key, reference or "")
+    failed: Built | None = None
+    failure: str = ""  # what was not saved and why
+    decisions: Mapping[str, str] = field(default_factory=lambda: DECISIONS)
+    goal_kinds: Mapping[str, str] = field(default_factory=lambda: GOAL_KINDS)
+
+    def can(self, form_key: str, interaction: str = "create") -> bool:
+        return interaction in self.granted.get(FORMS[form_key][2], frozenset())
+
+    @property
+    def any_form(self) -> bool:
+        return any(self.can(key) for key in FORMS)
+
+    def values(self, form_key: str) -> Mapping[str, str]:
+        """What the clinician typed into this form when it was not saved; empty otherwise."""
+        return self.failed.values if self.failed is not None and self.failed.kind == form_key else {}
+
+    def errors(self, form_key: str) -> Mapping[str, str]:
+        return self.failed.errors if self.failed is not None and self.failed.kind == form_key else {}
+
+    def saved_label(self) -> str:
+        if self.saved is None:
+            return ""
+        return FORMS[self.saved[0]][1]
+
+
+def saved_from(args: Mapping[str, str]) -> tuple[str, str] | None:
+    """The redirect after a write names what was saved; only well-formed values are shown back."""
+    key = args.get("saved", "")
+    if key not in FORMS:
+        return None
+    reference = args.get("ref", "")
+    return key, reference if SAVED_REFERENCE.match(reference) else ""
+
+
+def build_panel(
+    scope: str,
+    requested: bool,
+    csrf: str,
+    resources: tuple[dict, ...],
+    note_text: str,
+    has_schedule: bool,
+    args: Mapping[str, str],
+    failed: Built | None = None,
+    failure: str = "",
+) -> WritePanel:
+    return WritePanel(
+        requested=requested,
+        granted=granted_writes(scope),
+        csrf=csrf,
+        records=on_record(resources),
+        note_text=note_text,
+        has_schedule=has_schedule,
+        saved=saved_from(args),
+        failed=failed,
+        failure=failure,
+    )
+
+
+def schedule_of(view: Any) -> Any:
+    taper = view.by_key["taper"].content if "taper" in view.by_key else None
+    doses = getattr(taper, "doses", None)
+    return doses.schedule if doses is not None and doses.schedule.steps else None

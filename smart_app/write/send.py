@@ -1,0 +1,90 @@
+"""Send one validated resource to the EHR with the launch's server-side token; say plainly what happened."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+FHIR_JSON = "application/fhir+json"
+MAX_DIAGNOSTICS = 300
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    ok: bool
+    reference: str | None  # "Observation/123" when the server said which id it created or updated
+    message: str  # for the clinician; never the token or the resource's content
+
+
+def _outcome_text(response: requests.Response) -> str:
+    """The first OperationOutcome diagnostics or details text, shortened; '' when there is none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
+        return ""
+    for issue in body.get("issue") or []:
+        if not isinstance(issue, dict):
+            continue
+        text = issue.get("diagnostics") or (issue.get("details") or {}).get("text")
+        if text:
+            return str(text)[:MAX_DIAGNOSTICS]
+    return ""
+
+
+def _reference(response: requests.Response, kind: str) -> str | None:
+    """The id from Location (…/Observation/123/_history/1), else from a returned resource."""
+    location = response.headers.get("Location") or response.headers.get("Content-Location") or ""
+    parts = [p for p in location.split("?")[0].split("/") if p]
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) >= 2 and parts[-2] == kind:
+        return f"{kind}/{parts[-1]}"
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and body.get("resourceType") == kind and body.get("id"):
+        return f"{kind}/{body['id']}"
+    return None
+
+
+def send(
+    session: Any, base_url: str, token: str | None, method: str, target: str, resource: dict[str, Any], timeout: float
+) -> WriteResult:
+    """POST (create) or PUT (update) `resource` at `base_url/target`; any failure is a result, never an exception."""
+    kind = resource["resourceType"]
+    headers = {"Accept": FHIR_JSON, "Content-Type": FHIR_JSON, "Prefer": "return=representation"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    url = base_url.rstrip("/") + "/" + target
+    try:
+        response = session.request(method, url, data=json.dumps(resource), headers=headers, timeout=timeout)
+    except requests.Timeout:
+        return WriteResult(False, None, "the EHR did not answer in time")
+    except requests.RequestException as error:
+        log.warning("FHIR write failed before an answer (%s)", type(error).__name__)
+        return WriteResult(False, None, "the EHR could not be reached")
+    if response.status_code in (200, 201):
+        reference = _reference(response, kind)
+        if reference is None and method == "PUT":
+            reference = target
+        return WriteResult(True, reference, "saved")
+    detail = _outcome_text(response)
+    reason = {
+        401: "the EHR no longer accepts this launch's access (open the plan again from the chart)",
+        403: "the EHR refused permission to save this",
+        404: "the EHR does not have the record to update",
+        409: "someone else changed this record at the same time",
+        412: "someone else changed this record at the same time",
+        422: "the EHR did not accept the content",
+    }.get(response.status_code, f"the EHR answered with an error (HTTP {response.status_code})")
+    log.warning("FHIR %s %s answered %s", method, kind, response.status_code)
+    return WriteResult(False, None, f"{reason}{': ' + detail if detail else ''}")
