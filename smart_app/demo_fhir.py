@@ -20,7 +20,7 @@ FHIR_JSON = "application/fhir+json"
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
 # Types that the facade lists in its CapabilityStatement; reads and searches work for any type in the bundles.
-SEARCHABLE = READ_RESOURCE_TYPES
+SEARCHABLE = (*READ_RESOURCE_TYPES, "Goal")  # Goal: the goals the plan page writes and reads back
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def capability_statement(settings: Settings, base_url: str) -> dict[str, Any]:
                 "resource": [
                     {
                         "type": kind,
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "interaction": [{"code": "read"}, {"code": "search-type"}, *_write_interactions(kind)],
                         "searchParam": [
                             {"name": "patient", "type": "reference"},
                             {"name": "_count", "type": "number"},
@@ -147,6 +147,14 @@ def capability_statement(settings: Settings, base_url: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _write_interactions(kind: str) -> list[dict[str, str]]:
+    """The writes the demo accepts for the plan page's forms (smart_app.demo_writes)."""
+    from launch.scopes import WRITE_RESOURCES
+
+    rights = WRITE_RESOURCES.get(kind, "")
+    return [{"code": code} for letter, code in (("c", "create"), ("u", "update")) if letter in rights]
 
 
 def create_demo_fhir_blueprint(settings: Settings) -> Blueprint:

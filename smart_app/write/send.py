@@ -11,6 +11,10 @@ import requests
 
 log = logging.getLogger(__name__)
 
+# Not fhirclient's FHIRServer.post_json/put_json: they send without a timeout (a slow EHR would hold a worker
+# thread indefinitely), raise on errors instead of returning the OperationOutcome we show, and want a FHIRClient
+# with its own auth state, while PainPlan keeps the token in its own server-side launch store.
+
 FHIR_JSON = "application/fhir+json"
 MAX_DIAGNOSTICS = 300
 

@@ -40,6 +40,4 @@ def validated(resource: dict[str, Any]) -> dict[str, Any]:
     problems = _invariant_problems(resource)
     if problems:
         raise InvalidResource("; ".join(problems))
-    import json
-
-    return json.loads(model.json())
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)

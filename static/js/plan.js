@@ -100,4 +100,23 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  // The taper section updates in place; a write must carry the schedule on screen, not the one the page loaded with.
+  document.querySelectorAll("form.write-form").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var taper = document.querySelector("[data-taper-form]");
+      if (!taper) return;
+      ["rate", "interval", "basis", "target", "pause_at", "pause_intervals"].forEach(function (name) {
+        var source = taper.elements[name];
+        if (!source) return;
+        var field = form.elements[name];
+        if (!field) {
+          field = document.createElement("input");
+          field.type = "hidden";
+          field.name = name;
+          form.appendChild(field);
+        }
+        field.value = source.value;
+      });
+    });
+  });
 })();

@@ -1,0 +1,42 @@
+"""The patient handout: every sentence in English and Spanish, the schedule in the patient's words, the numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from builders import STIGMATISING, STIGMATISING_FRAGMENTS
+
+from guideline.plan.handout import LANGUAGES, TEXT, build_handout, language
+from guideline.taper import taper_schedule
+from guideline.taper_doses import Regimen, dose_schedule
+
+OXYCODONE = Regimen("oxycodone 5 mg tablet", "Oxycodone", Decimal("5"), Decimal("4"), Decimal("1.5"))
+CONTACTS = ({"name": "CT Behavioral Health Partnership", "phone": "1-877-552-8247"}, {"name": "No phone"})
+
+
+def test_every_sentence_exists_in_both_languages_and_is_person_centred() -> None:
+    for key, versions in TEXT.items():
+        assert set(versions) == set(LANGUAGES), key
+        assert all(v.strip() for v in versions.values()), key
+        assert versions["en"] != versions["es"], key
+        for text in versions.values():
+            assert not [w for w in STIGMATISING_FRAGMENTS if w in text.lower()] and not STIGMATISING.search(text)
+
+
+def test_spanish_schedule_rows_in_tablets() -> None:
+    schedule = dose_schedule(taper_schedule(Decimal("30"), date(2026, 6, 15), Decimal("25")), (OXYCODONE,))
+    sheet = build_handout("es", ["oxycodone 5 mg tablet"], [], schedule, CONTACTS)
+    rows = [row.doses[0] for row in sheet.schedule]
+    # 30 MME (4 tablets of 7.5 MME) at 25 % of the start per month: 22.5, 15, 7.5, 0 are whole tablets.
+    assert rows[:4] == [f"oxycodone 5 mg tablet: {n} tabletas al día" for n in (4, 3, 2)] + [
+        "oxycodone 5 mg tablet: 1 tableta al día"
+    ]
+    assert rows[-1] == "oxycodone 5 mg tablet: ya no tome esta medicina"
+    assert sheet.text["naloxone_h"] == "La naloxona puede salvarle la vida"
+    assert [c["phone"] for c in sheet.contacts] == ["1-877-552-8247"]  # an entry without a number is left out
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    assert language("fr") == "en" and language(None) == "en" and language("es") == "es"
+    assert build_handout("xx", [], [], None, ()).text["title"] == "Your pain treatment plan"

@@ -1,0 +1,201 @@
+"""Write-back: granted scopes decide the forms, CSRF is required, every resource is R4, failures keep the input."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+import responses
+from builders import TZ
+from fhir.resources.R4B import get_fhir_model_class
+from launch_support import ISS, PUBLIC_URL, FakeEhr, make_app, query
+from write_support import ChartServer
+
+from launch.scopes import granted_writes, write_scopes
+from smart_app.write import csrf
+from smart_app.write.forms import FORMS, WriteContext, agreement, decision, goal, note, peg
+from smart_app.write.validate import InvalidResource, validated
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=TZ)
+CONTEXT = WriteContext("walter-brooks", "https://ehr.example.org/fhir/r4/Practitioner/prac-9", NOW)
+WRITE_SCOPE = "launch openid fhirUser patient/*.rs " + " ".join(write_scopes(True))
+PEG = {"pain": "6", "enjoyment": "7", "activity": "5", "date": "2026-06-15"}
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+# ----- scopes
+
+
+def test_granted_writes_reads_v1_v2_wildcards_and_ignores_narrowed_and_read_scopes() -> None:
+    granted = granted_writes(
+        "patient/Observation.c patient/Goal.cu user/CarePlan.cruds patient/Consent.rs "
+        "patient/DocumentReference.c?category=x patient/Patient.read"
+    )
+    assert granted == {
+        "Observation": {"create"},
+        "Goal": {"create", "update"},
+        "CarePlan": {"create", "update"},
+    }
+    assert set(granted_writes("patient/*.write")) == set(FORMS_TYPES())
+    assert granted_writes("user/Observation.Write")["Observation"] == {"create", "update"}
+    assert granted_writes("patient/*.read patient/*.rs launch openid") == {}
+
+
+def FORMS_TYPES() -> list[str]:  # noqa: N802 - reads like the constant it lists
+    return [kind for _, _, kind in FORMS.values()]
+
+
+# ----- building and validating
+
+
+def _valid_r4(resource: dict[str, Any]) -> None:
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def test_every_form_builds_a_valid_r4_resource() -> None:
+    built = [
+        peg(PEG, CONTEXT),
+        goal({"goal_kind": "function", "description": "Walk 20 minutes", "due": "2026-09-01"}, CONTEXT),
+        agreement({"agreement_kind": "consent", "date": "2026-06-14", "note": "Risks discussed"}, CONTEXT),
+        decision({"decision": "continue", "reasons": "Goals met", "follow_up": "2026-09-15"}, CONTEXT),
+        note({"note_text": "Plan reviewed."}, CONTEXT),
+    ]
+    for item in built:
+        assert item.errors == {} and item.resource is not None
+        _valid_r4(validated(item.resource))
+    observation = built[0].resource
+    assert observation["code"]["coding"][0]["code"] == "91148-7"
+    items = {c["code"]["coding"][0]["code"]: c["valueQuantity"]["value"] for c in observation["component"]}
+    assert items == {"75893-8": 6, "91145-3": 7, "91146-1": 5, "91147-9": 6.0}
+    assert observation["performer"] == [{"reference": "Practitioner/prac-9"}]
+    consent = built[2].resource
+    assert consent["policyRule"]["coding"][0]["code"] == "OPTIN"
+    assert consent["category"][0]["coding"][0]["code"] == "59284-0"
+    assert built[3].resource["category"][0]["coding"][0]["code"] == "80764-4"
+
+
+def test_goal_and_plan_with_an_id_are_updates() -> None:
+    built = goal({"goal_kind": "pain", "description": "Pain at 4 or less", "resource_id": "g-1"}, CONTEXT)
+    assert built.method == "PUT" and built.target == "Goal/g-1"
+    bad = goal({"goal_kind": "pain", "description": "x", "resource_id": "../Patient/1"}, CONTEXT)
+    assert "resource_id" in bad.errors
+
+
+def test_field_errors_are_named_and_nothing_is_built() -> None:
+    built = peg({"pain": "11", "enjoyment": "", "activity": "3"}, CONTEXT)
+    assert set(built.errors) == {"pain", "enjoyment"} and built.resource is None
+    assert decision({"decision": "maybe", "reasons": "", "follow_up": "2020-01-01"}, CONTEXT).errors.keys() == {
+        "decision",
+        "reasons",
+        "follow_up",
+    }
+
+
+def test_a_consent_without_policy_is_refused_before_sending() -> None:
+    consent = agreement({"agreement_kind": "agreement"}, CONTEXT).resource
+    consent.pop("policyRule")
+    with pytest.raises(InvalidResource, match="ppc-1"):
+        validated(consent)
+
+
+def test_csrf_token_is_per_launch_and_needs_the_key() -> None:
+    token = csrf.token_for("key-1", "handle-a")
+    assert csrf.token_ok("key-1", "handle-a", token)
+    assert not csrf.token_ok("key-1", "handle-b", token)
+    assert not csrf.token_ok("key-2", "handle-a", token)
+    assert not csrf.token_ok("key-1", "handle-a", "")
+
+
+# ----- the page against a fake EHR
+
+
+def _launch(tmp_path: Any, rsps: responses.RequestsMock, grant: str, fail: int | None = None) -> tuple[Any, ...]:
+    ehr = FakeEhr(rsps, grant_scope=grant)
+    chart = ChartServer(rsps, ehr, "walter-brooks", fail_status=fail)
+    app = make_app(tmp_path, [ehr.client_entry()], today="2026-06-15")
+    client = app.test_client()
+    started = client.get("/launch", query_string={"iss": ISS, "launch": "l1"}, base_url=PUBLIC_URL)
+    params = ehr.authorize(started.headers["Location"])
+    finished = client.get("/launch/callback", query_string=params, base_url=PUBLIC_URL)
+    handle = query(finished.headers["Location"])["s"]
+    page = client.get(f"/plan?s={handle}", base_url=PUBLIC_URL).get_data(as_text=True)
+    return client, chart, handle, page, ehr
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_without_write_scopes_the_page_says_so_and_has_no_forms(tmp_path, rsps) -> None:
+    _, _, _, page, _ = _launch(tmp_path, rsps, "launch openid fhirUser patient/*.rs")
+    assert 'id="write-unavailable"' in page
+    assert "did not grant PainPlan permission to save" in page and "Copy as note" in page
+    assert "<form" not in page.split('id="write"')[1].split("</section>")[0]
+    assert 'name="csrf_token"' not in page
+
+
+def test_partial_grant_offers_only_the_granted_forms(tmp_path, rsps) -> None:
+    _, _, _, page, _ = _launch(tmp_path, rsps, "launch patient/*.rs patient/Observation.c")
+    assert 'id="write-peg"' in page and 'id="write-goal"' not in page
+    assert "did not grant permission to save goals" in page
+
+
+def test_a_write_without_the_csrf_token_is_refused_and_nothing_is_sent(tmp_path, rsps) -> None:
+    client, chart, handle, _, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    for token in (None, "0" * 64):
+        data = dict(PEG) if token is None else {**PEG, "csrf_token": token}
+        answer = client.post(f"/plan/write/peg?s={handle}", data=data, base_url=PUBLIC_URL)
+        assert answer.status_code == 403
+        assert "did not come from the plan page" in answer.get_data(as_text=True)
+    assert chart.received == []
+
+
+@pytest.mark.parametrize("status", [500, 422])
+def test_a_failed_write_says_what_was_not_saved_and_keeps_what_was_typed(tmp_path, rsps, status) -> None:
+    client, chart, handle, page, ehr = _launch(tmp_path, rsps, WRITE_SCOPE, fail=status)
+    data = {
+        "csrf_token": _token(page),
+        "goal_kind": "function",
+        "description": "Walk to the mailbox & back",
+        "measure": "every day",
+        "due": "2026-09-15",
+    }
+    answer = client.post(f"/plan/write/goal?s={handle}", data=data, base_url=PUBLIC_URL)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 502
+    assert "Not saved: the goal" in text and "What you typed is still in the form" in text
+    assert 'value="Walk to the mailbox &amp; back"' in text and 'value="2026-09-15"' in text
+    if status == 422:
+        assert "did not accept the content: Server is busy" in text
+    else:
+        assert "HTTP 500" in text
+    assert len(chart.received) == 1  # it was sent once, validated
+    get_fhir_model_class("Goal").model_validate(chart.received[0][2])
+    for token in ehr.access_tokens:
+        assert token not in text
+
+
+def test_invalid_input_is_not_sent_and_is_shown_back(tmp_path, rsps) -> None:
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    data = {"csrf_token": _token(page), "pain": "12", "enjoyment": "7", "activity": "5"}
+    answer = client.post(f"/plan/write/peg?s={handle}", data=data, base_url=PUBLIC_URL)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "A whole number from 0 to 10." in text and 'value="12"' in text
+    assert chart.received == []
+
+
+def test_a_saved_write_redirects_with_its_id_and_reads_back(tmp_path, rsps) -> None:
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
+    assert answer.status_code == 303
+    shown = client.get(answer.headers["Location"], base_url=PUBLIC_URL).get_data(as_text=True)
+    assert "Saved the PEG score as Observation/ehr-1." in shown
+    assert chart.received[0][0:2] == ("POST", "Observation")

@@ -1,0 +1,93 @@
+"""A fake EHR FHIR server holding one demo chart that accepts writes and records what it received.
+
+Registers on a `responses` mock next to launch_support.FakeEhr (same iss): GET reads and patient searches answer
+from the chart plus what was written; POST creates and PUT updates store the body, or answer `fail_status`.
+
+    chart = ChartServer(rsps, ehr, "walter-brooks")
+    ... chart.received  # [(method, path, body)] every write that reached the server
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import responses
+from launch_support import FakeEhr
+
+from smart_app.demo_data import load_demo_patients
+
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+@dataclass
+class ChartServer:
+    rsps: responses.RequestsMock
+    ehr: FakeEhr
+    patient_id: str
+    today: date = date(2026, 6, 15)
+    fail_status: int | None = None  # answer every write with this status (and an OperationOutcome)
+    received: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        chart = load_demo_patients(self.today)[self.patient_id]
+        for resource in chart.resources():
+            self.resources[(resource["resourceType"], resource["id"])] = resource
+        self.ehr.patient = self.patient_id
+        base = re.escape(self.ehr.iss)
+        pattern = re.compile(base + r"/(?!\.well-known|metadata)[A-Z].*")
+        self.rsps.add_callback(responses.GET, pattern, self._get)
+        self.rsps.add_callback(responses.POST, pattern, self._write)
+        self.rsps.add_callback(responses.PUT, pattern, self._write)
+
+    def _authorised(self, request: Any) -> bool:
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Bearer ") and header[7:] in self.ehr.access_tokens
+
+    def _path(self, request: Any) -> list[str]:
+        path = urlsplit(request.url).path[len(urlsplit(self.ehr.iss).path) :].strip("/")
+        return path.split("/")
+
+    def _get(self, request: Any) -> tuple[int, dict[str, str], str]:
+        if not self._authorised(request):
+            return 401, {}, ""
+        parts = self._path(request)
+        if len(parts) == 2:
+            found = self.resources.get((parts[0], parts[1]))
+            return (200, FHIR_JSON, json.dumps(found)) if found else (404, {}, "")
+        params = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+        if params.get("patient") != self.patient_id:
+            return 403, {}, ""
+        entries = [
+            {"resource": r, "fullUrl": f"{self.ehr.iss}/{r['resourceType']}/{r['id']}"}
+            for (kind, _), r in self.resources.items()
+            if kind == parts[0]
+        ]
+        bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+        return 200, FHIR_JSON, json.dumps(bundle)
+
+    def _write(self, request: Any) -> tuple[int, dict[str, str], str]:
+        if not self._authorised(request):
+            return 401, {}, ""
+        parts = self._path(request)
+        body = json.loads(request.body)
+        self.received.append((request.method, "/".join(parts), body))
+        if self.fail_status:
+            outcome = {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "exception", "diagnostics": "Server is busy"}],
+            }
+            return self.fail_status, FHIR_JSON, json.dumps(outcome)
+        ident = parts[1] if request.method == "PUT" else f"ehr-{len(self.received)}"
+        stored = {**body, "id": ident}
+        self.resources[(parts[0], ident)] = stored
+        headers = {**FHIR_JSON, "Location": f"{self.ehr.iss}/{parts[0]}/{ident}/_history/1"}
+        return (201 if request.method == "POST" else 200), headers, json.dumps(stored)
+
+    def written(self, kind: str) -> list[dict[str, Any]]:
+        return [body for _, path, body in self.received if path.split("/")[0] == kind]
