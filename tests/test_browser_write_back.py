@@ -37,6 +37,12 @@ def test_walter_plan_written_back_and_read_back(tmp_path: Any) -> None:
             assert "/plan?s=" in page.url
             assert "Walter" in page.locator(".patient-name").inner_text()
 
+            # Each form sits in its HUSKY step.
+            assert page.locator("#step-assess #write-peg").count() == 1
+            assert page.locator("#step-initiate #write-goal").count() == 1
+            assert page.locator("#step-decide #write-decision").count() == 1
+            assert page.locator("#step-consent #write-consent").count() == 1
+
             # Assess: a PEG score.
             page.fill("#peg-pain", "6")
             page.fill("#peg-enjoyment", "7")
@@ -64,8 +70,7 @@ def test_walter_plan_written_back_and_read_back(tmp_path: Any) -> None:
             page.fill("#decision-reasons", "Risks now outweigh benefits at 90 MME/day; agreed with Walter.")
             page.fill("#decision-follow-up", "2026-07-13")
             page.check("#decision-naloxone")
-            page.check("#decision-taper")
-            page.locator("#write-decision input[name=include_taper]").check()
+            page.check("#decision-include-taper")
             page.click("#write-decision button[type=submit]")
             assert "Saved the decision and plan as CarePlan/" in page.locator("#write-decision-result").inner_text()
 

@@ -42,10 +42,20 @@ def panel_for(
     )
 
 
-def _context(session: Any, view: Any, now: Any) -> WriteContext:
+def _context(session: Any, view: Any, now: Any, config: Any) -> WriteContext:
+    from guideline.plan.decision import care_plan_category, decision_system
+
     taper = view.by_key["taper"].content if "taper" in view.by_key else None
     description = taper.plan.description if taper is not None and taper.plan is not None else ""
-    return WriteContext(session.patient_id, session.user, now, schedule_of(view), description)
+    return WriteContext(
+        session.patient_id,
+        session.user,
+        now,
+        schedule_of(view),
+        description,
+        care_plan_category(config),
+        decision_system(config),
+    )
 
 
 def create_write_blueprint(settings: Settings) -> Blueprint:
@@ -73,7 +83,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         now = settings.evaluation_now()
         page_input = fetch_page_input(session, settings, now.date())
         view = assemble(page_input, settings.guideline, session.patient_id, now, request.form, session.user)
-        built = builder(values, _context(session, view, now))
+        built = builder(values, _context(session, view, now, settings.guideline))
         interaction = "update" if built.method == "PUT" else "create"
         panel = panel_for(session, settings, view, page_input, request.form)
         failure = ""

@@ -44,6 +44,9 @@ class WriteContext:
     now: datetime
     schedule: DoseSchedule | None = None
     taper_description: str = ""
+    # guideline.plan.decision's category and decision code system, so the Decide step reads the plan back
+    decision_category: Mapping[str, str] | None = None
+    decision_system: str = ""
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,18 @@ def _taper_activities(context: WriteContext) -> list[dict[str, Any]]:
     return activities
 
 
+def _plan_categories(choice: str, context: WriteContext) -> list[dict[str, Any]]:
+    """LOINC 80764-4 (what the treatment-plan check accepts), PainPlan's decision category and the decision."""
+    categories: list[dict[str, Any]] = [
+        {"coding": [{"system": LOINC, "code": PAIN_PLAN, "display": "Pain medicine Plan of care note"}]}
+    ]
+    if context.decision_category:
+        categories.append({"coding": [dict(context.decision_category)]})
+    if context.decision_system:
+        categories.append({"coding": [{"system": context.decision_system, "code": choice}], "text": DECISIONS[choice]})
+    return categories
+
+
 def decision(values: Mapping[str, str], context: WriteContext) -> Built:
     errors: dict[str, str] = {}
     choice = values.get("decision", "")
@@ -325,7 +340,7 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
         "resourceType": "CarePlan",
         "status": "active",
         "intent": "plan",
-        "category": [{"coding": [{"system": LOINC, "code": PAIN_PLAN, "display": "Pain medicine Plan of care note"}]}],
+        "category": _plan_categories(choice, context),
         "title": f"Pain treatment plan: {choice}",
         "description": description,
         "subject": _subject(context),
@@ -360,11 +375,22 @@ def note(values: Mapping[str, str], context: WriteContext) -> Built:
     return Built("note", values, {}, resource)
 
 
+def treatment_agreement(values: Mapping[str, str], context: WriteContext) -> Built:
+    built = agreement({**values, "agreement_kind": "agreement"}, context)
+    return Built("agreement", values, built.errors, built.resource)
+
+
+def informed_consent(values: Mapping[str, str], context: WriteContext) -> Built:
+    built = agreement({**values, "agreement_kind": "consent"}, context)
+    return Built("consent", values, built.errors, built.resource)
+
+
 # form key -> (builder, what it saves in words, resource type it writes)
 FORMS: dict[str, tuple[Callable[[Mapping[str, str], WriteContext], Built], str, str]] = {
     "peg": (peg, "the PEG score", "Observation"),
     "goal": (goal, "the goal", "Goal"),
-    "agreement": (agreement, "the treatment agreement or consent", "Consent"),
+    "consent": (informed_consent, "the informed consent", "Consent"),
+    "agreement": (treatment_agreement, "the treatment agreement", "Consent"),
     "decision": (decision, "the decision and plan", "CarePlan"),
     "note": (note, "the note", "DocumentReference"),
 }
