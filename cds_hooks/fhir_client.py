@@ -27,6 +27,39 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 READ_CHUNK = 64 * 1024
 
 
+BUDGET_SPENT = "cut off: the FHIR server's answers to this call passed its memory budget"
+
+
+class ByteBudget:
+    """Bytes one hook call may still read from the FHIR server, shared by all its parallel queries.
+
+    A page is parsed into Python objects several times its size, so the bytes read bound the memory a call costs;
+    once the budget is spent every query of the call stops reading and says so.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(0, int(limit))
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, count: int) -> bool:
+        with self._lock:
+            if self.used + count > self.limit:
+                self.used = self.limit  # spent: every other query stops at its next chunk
+                return False
+            self.used += count
+            return True
+
+    def can_hold(self, count: int) -> bool:
+        with self._lock:
+            return self.used + count <= self.limit
+
+    @property
+    def spent(self) -> bool:
+        with self._lock:
+            return self.used >= self.limit
+
+
 @dataclass(frozen=True)
 class FetchResult:
     """What one query returned; `error` is plain words and never contains the token."""
@@ -104,8 +137,10 @@ class FhirClient:
         page_cap: int = 10,
         session: requests.Session | None = None,
         allow_http: bool = False,
+        budget: ByteBudget | None = None,
     ) -> None:
         self.base_url = (base_url or "").rstrip("/") + "/"
+        self.budget = budget or ByteBudget(MAX_RESPONSE_BYTES * MAX_WORKERS)
         self._token = access_token or None
         self.page_cap = max(1, int(page_cap))
         self._session = session or shared_session()
@@ -173,6 +208,9 @@ class FhirClient:
             if progress.pages >= self.page_cap:
                 truncated = True
                 break
+            if self.budget.spent:
+                error = BUDGET_SPENT
+                break
             payload, error = self._get(url, headers, remaining)
             if error is not None:
                 break
@@ -208,9 +246,15 @@ class FhirClient:
         with response:
             if response.status_code != 200:
                 return None, f"the FHIR server answered HTTP {response.status_code}"
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and not self.budget.can_hold(int(declared)):
+                self.budget.take(int(declared))  # what would not fit spends the budget: the other queries stop too
+                return None, BUDGET_SPENT
             body = bytearray()
             try:
                 for chunk in response.iter_content(READ_CHUNK):
+                    if not self.budget.take(len(chunk)):
+                        return None, BUDGET_SPENT
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
                         return None, "the FHIR server's answer was too large"
@@ -219,7 +263,7 @@ class FhirClient:
             except requests.RequestException:
                 return None, "timed out" if time.monotonic() > deadline else "the FHIR server's answer was cut short"
         try:
-            return json.loads(bytes(body)), None
+            return json.loads(body), None  # no bytes() copy: a page is never held twice
         except ValueError:
             return None, "the FHIR server's answer was not JSON"
 

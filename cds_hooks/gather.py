@@ -12,9 +12,10 @@ from typing import Any
 import requests
 
 from cds_hooks import metrics
-from cds_hooks.fhir_client import FetchResult, FhirClient, resources_of
+from cds_hooks.fhir_client import ByteBudget, FetchResult, FhirClient, resources_of
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, render
+from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
 from guideline.record import iter_resources, medication_references
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
@@ -50,6 +51,7 @@ def gather(
     allow_http: bool = False,
     network: bool = True,
     session: requests.Session | None = None,
+    budget_bytes: int = DEFAULT_FHIR_BUDGET_BYTES,
 ) -> Gathered:
     """Pool prefetch values; fetch absent or failed keys and unknown Medication references in parallel."""
     deadline = time.monotonic() + budget_seconds
@@ -108,7 +110,12 @@ def gather(
         return Gathered(tuple(pooled), (), gaps, obtained)
 
     client = FhirClient(
-        request.fhir_server or "", request.access_token, page_cap=page_cap, session=session, allow_http=allow_http
+        request.fhir_server or "",
+        request.access_token,
+        page_cap=page_cap,
+        session=session,
+        allow_http=allow_http,
+        budget=ByteBudget(budget_bytes),  # one budget for every query and page of this call
     )
     attempted = set(medication_refs)
     while queries:

@@ -84,6 +84,7 @@ def run_hook(
             allow_http=settings.allow_http,
             network=network,
             session=session,
+            budget_bytes=settings.fhir_budget_bytes,
         )
     except Exception as error:  # noqa: BLE001 - the drafts can still be checked; the chart is named as missing
         log_failure("gather-failed", request.hook_instance, error)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from guideline.config import GuidelineConfig
 
-DEFAULT_FHIR_BUDGET_BYTES = 32 * 1024 * 1024
+DEFAULT_FHIR_BUDGET_BYTES = 16 * 1024 * 1024  # all FHIR answers of one hook call together
 
 
 @dataclass(frozen=True)
