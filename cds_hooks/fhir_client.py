@@ -247,6 +247,8 @@ class FhirClient:
             if response.status_code != 200:
                 return None, f"the FHIR server answered HTTP {response.status_code}"
             declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+                return None, "the FHIR server's answer was too large"  # said up front: nothing to read
             if declared.isdigit() and not self.budget.can_hold(int(declared)):
                 self.budget.take(int(declared))  # what would not fit spends the budget: the other queries stop too
                 return None, BUDGET_SPENT

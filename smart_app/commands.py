@@ -44,9 +44,9 @@ def run_check_command(args: argparse.Namespace) -> int:
 
 def run_feedback_report(args: argparse.Namespace) -> int:
     """Print override rates from the service's database; exit 2 with one line when it cannot be opened."""
-    from cds_hooks import store
     from cds_hooks.report import format_table, report_rows
     from smart_app.db import database_url, instance_folder, make_engine
+    from smart_app.migrate import upgrade
 
     settings = settings_for("feedback-report", args)
     if settings is None:
@@ -62,7 +62,7 @@ def run_feedback_report(args: argparse.Namespace) -> int:
         return 2
     try:
         engine = make_engine(url)
-        store.create_tables(engine)
+        upgrade(engine)
         rows = report_rows(engine)
     except ConfigError as error:
         print(f"painplan feedback-report: {error}", file=sys.stderr)

@@ -34,14 +34,12 @@ def database_url(settings: Settings, instance: Path) -> str:
 
 
 def init_db(app: Flask, settings: Settings) -> Engine:
-    """Create the engine and every face's tables; store the engine on the app."""
+    """Create the engine and migrate every face's tables to the newest schema; store the engine on the app."""
     engine = make_engine(database_url(settings, Path(app.instance_path)))
 
-    from cds_hooks.store import create_tables as create_cds_tables
-    from launch.store import create_tables as create_launch_tables
+    from smart_app.migrate import upgrade
 
-    create_cds_tables(engine)
-    create_launch_tables(engine)
+    upgrade(engine)
     app.extensions["painplan.db"] = engine
     return engine
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of PainPlan's database (every face's tables), shipped inside the package."""
