@@ -20,6 +20,7 @@ CHECK_IDS: tuple[str, ...] = (
     "oud-treatment",
     "nonopioid-first",
     "treatment-plan",
+    "unidentified-medication",
 )
 
 HOOKS: tuple[str, ...] = ("order-select", "order-sign", "patient-view")
@@ -167,6 +168,11 @@ DEFAULTS: dict[str, Any] = {
             "indicator": "info",
             "lookback_days": 90,
             "accept_document_reference": True,
+        },
+        "unidentified-medication": {
+            "hooks": ["order-select", "order-sign"],
+            "indicator": "info",
+            "apply_general_exclusions": False,
         },
     },
     "suggestions": {

@@ -55,7 +55,12 @@ def _variant_cards() -> list[Card]:
         drafts=[med_request(BUP_NALOXONE_FILM, draft=True, frequency=1, period=1, period_unit="d")],
         resources=[med_request("197591", authored=days_ago(5))],  # diazepam 5 mg
     ).cards
-    return [*no_pdmp, *unknown, *sedative, *moud]
+    unread = med_request(OXYCODONE_5, draft=True)
+    unread["medicationCodeableConcept"] = {
+        "coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": "0406-0512-01"}]
+    }
+    unidentified = run("order-sign", drafts=[unread]).cards
+    return [*no_pdmp, *unknown, *sedative, *moud, *unidentified]
 
 
 @pytest.fixture(scope="module")

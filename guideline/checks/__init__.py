@@ -16,6 +16,7 @@ from guideline.checks import (
     reassessment_due,
     treatment_plan,
     unexpected_uds_result,
+    unidentified_medication,
     urine_drug_test,
 )
 
@@ -34,6 +35,7 @@ CHECKS: dict[str, ModuleType] = {
         oud_treatment,
         nonopioid_first,
         treatment_plan,
+        unidentified_medication,
     )
 }
 

@@ -35,6 +35,7 @@ OVERRIDE_DISPLAYS: dict[str, str] = {
     "plan-documented": "Treatment plan documented elsewhere",
     "excluded-condition": "Cancer, sickle cell, palliative or end-of-life care not in coded data",
     "data-incorrect": "Alert based on incorrect or outdated data",
+    "medication-not-relevant": "Not an opioid, benzodiazepine, sedative or naloxone",
     "wrong-clinician": "Not responsible for this aspect of care",
 }
 

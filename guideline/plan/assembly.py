@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from guideline.config import GuidelineConfig
+from guideline.facts import Facts
 from guideline.plan.alerts import build_alerts
 from guideline.plan.banner import build_banner
 from guideline.plan.medications import build_medications
@@ -22,6 +23,7 @@ from guideline.plan.steps import build_steps, exclusion_reason, not_applicable_t
 from guideline.plan.tapering import TaperRequest, build_taper
 from guideline.plan.tasks import build_tasks
 from guideline.plan.uds_history import build_uds
+from guideline.recognition import recognise
 
 if TYPE_CHECKING:
     from guideline.engine import Evaluation
@@ -149,6 +151,20 @@ def build_plan(
         profile=config.profile,
         problems=len(facts.record.problems),
         unreadable=tuple(f"{p.describe()}: {p.reason}" for p in facts.record.problems),
+        unidentified=unidentified_orders(facts),
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})
+
+
+def unidentified_orders(facts: Facts) -> tuple[str, ...]:
+    """Drafts and current orders whose medication matched no code and no name PainPlan knows, each named."""
+    named = []
+    for order in (*facts.drafts, *facts.active_orders):
+        recognition = recognise(order.medication, facts.terms)
+        if recognition.unidentified:
+            kind = "draft order" if order.is_draft else "current order"
+            named.append(
+                f"{recognition.display} ({kind} {order.id})" if order.id else f"{recognition.display} ({kind})"
+            )
+    return tuple(dict.fromkeys(named))

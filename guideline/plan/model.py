@@ -66,6 +66,8 @@ class PlanView:
     problems: int = 0
     # Each resource that could not be read: type, id, position and why (never its content).
     unreadable: tuple[str, ...] = ()
+    # Each current order or draft whose medication could not be identified, named by its text or code.
+    unidentified: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:

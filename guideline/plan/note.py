@@ -47,6 +47,11 @@ def note_text(view: PlanView) -> str:
     alerts = view.by_key.get("alerts")
     if alerts and isinstance(alerts.content, Alerts) and alerts.content.exclusions:
         lines.append("Guideline exclusions: " + "; ".join(label for label, _ in alerts.content.exclusions))
+    if view.unidentified:
+        lines.append(
+            "Medications PainPlan could not identify (not counted in MME or the checks): "
+            + "; ".join(view.unidentified)
+        )
     missing = [s.label for s in view.completeness if not s.ok]
     if missing:
         lines.append("Data not available when this was generated: " + ", ".join(missing))

@@ -1,0 +1,90 @@
+"""`unidentified-medication`: a draft order PainPlan could not identify is named, never silently left out."""
+
+from __future__ import annotations
+
+from guideline.cards import Card
+from guideline.checks.common import (
+    and_more,
+    based_on,
+    bullet_list,
+    first_fitting,
+    override_reasons,
+    plan_link,
+)
+from guideline.config import CHECK_IDS, CheckSettings
+from guideline.facts import Facts
+from guideline.recognition import recognise
+
+CHECK_ID = "unidentified-medication"
+# About a new order, so patient-view has nothing for it; current orders are listed on the plan page instead.
+HOOKS = frozenset({"order-select", "order-sign"})
+TITLE = "Medication PainPlan could not identify"
+
+# What each check counts from medication orders, in plain words, for the list of what this order escaped.
+COUNTED_BY: dict[str, str] = {
+    "high-mme": "the total daily dose in MME",
+    "opioid-benzodiazepine": "an opioid taken with a benzodiazepine or sedative",
+    "urine-drug-test": "urine drug testing for long-term opioid therapy",
+    "unexpected-uds-result": "whether urine drug test results are explained by prescriptions",
+    "naloxone": "whether to offer naloxone",
+    "er-la-opioid-naive": "a long-acting opioid for a patient not used to opioids",
+    "acute-duration": "the length of an acute opioid prescription",
+    "reassessment-due": "when benefits and harms were last reassessed",
+    "pdmp-review": "PDMP review before an opioid prescription",
+    "oud-treatment": "treatment for opioid use disorder",
+    "nonopioid-first": "non-opioid options before an opioid",
+    "treatment-plan": "a pain treatment plan for longer-term opioids",
+}
+
+
+def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
+    """Fires when a new draft's medication matches no code and no name PainPlan knows: the card names it and the
+    checks that could not count it, so an unknown opioid never passes as "no alert"."""
+    unknown = [(o, recognise(o.medication, facts.terms)) for o in facts.new_drafts]
+    unknown = [(o, r) for o, r in unknown if r.unidentified]
+    if not unknown:
+        return None
+    names = [r.display for _, r in unknown]
+    hook = facts.context.hook
+    missed = [
+        f"{COUNTED_BY[check_id]} (`{check_id}`)"
+        for check_id in CHECK_IDS
+        if check_id in COUNTED_BY
+        and facts.config.check(check_id).enabled
+        and hook in facts.config.check(check_id).hooks
+    ]
+    plural = len(names) > 1
+    detail = "\n\n".join(
+        part
+        for part in (
+            ("**Orders not identified:**\n" if plural else "**Order not identified:**\n") + bullet_list(names),
+            "PainPlan reads an order's codes (RxNorm of any kind) and then its names (ingredient, brand, strength "
+            "and form). Nothing in " + ("these orders" if plural else "this order") + " matched a medication it "
+            "knows, so it cannot tell whether " + ("they are" if plural else "it is") + " an opioid, a "
+            "benzodiazepine, a sedative or naloxone.",
+            "**Not counted in these checks:**\n" + bullet_list(missed) if missed else "",
+            "If it is one of those medications, weigh it yourself when reading the other cards and the plan "
+            "(the MME total may be too low). Choosing the coded product from the medication list lets every "
+            "check count it.",
+            based_on("the codes and names of today's draft outpatient medication orders."),
+        )
+        if part
+    )
+    return Card(
+        check_id=CHECK_ID,
+        indicator=settings["indicator"],
+        summary=_summary(names),
+        detail=detail,
+        links=(plan_link("plan"),),
+        override_reasons=override_reasons(facts.config, "medication-not-relevant", "data-incorrect"),
+        view="plan",
+        orders=tuple(o.id for o, _ in unknown if o.id),
+        facts={"unidentified": names},
+    )
+
+
+def _summary(names: list[str]) -> str:
+    return first_fitting(
+        f"Could not identify {and_more(names)}: the opioid checks did not count it",
+        "Could not identify a new medication order: the opioid checks did not count it",
+    )

@@ -1,0 +1,208 @@
+"""Issue examples for recognition, end to end: a text-only brand, a code newer than the drug table, NDC-only
+orders, STU3 MedicationOrder, an Epic-style referenced Medication with only text, and brand-name
+benzodiazepines and naloxone reaching the checks; what cannot be identified gets a card, a plan-page line and
+`painplan mme` status `unidentified`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import assert_person_centred, card, days_ago, med_request, run
+
+from guideline.checks.unidentified_medication import CHECK_ID
+from guideline.fhirdata import RXNORM
+from guideline.plan import build_plan
+from smart_app.cli import main
+
+NDC = "http://hl7.org/fhir/sid/ndc"
+NOW_DRAFT = {"draft": True, "supply_days": 5}
+
+
+def with_medication(resource: dict[str, Any], concept: dict[str, Any]) -> dict[str, Any]:
+    resource["medicationCodeableConcept"] = concept
+    return resource
+
+
+def percocet_text_draft(**kwargs: Any) -> dict[str, Any]:
+    # 2 tablets every 4 hours: 12 a day × 10 mg oxycodone × 1.5 = 180 MME/day
+    draft = med_request("0", id="pc1", dose=2, period=4, **{**NOW_DRAFT, **kwargs})
+    return with_medication(draft, {"text": "Percocet 10/325 mg tablet"})
+
+
+def test_text_only_percocet_gets_its_mme_and_says_it_was_identified_from_its_name() -> None:
+    evaluation = run("order-sign", drafts=[percocet_text_draft()])
+    high = card(evaluation, "high-mme")
+    assert high is not None and high.indicator == "critical"
+    assert "180.0 MME/day" in high.summary or "180.0 MME/day" in high.detail
+    assert "identified from its name" in high.detail
+    assert card(evaluation, CHECK_ID) is None
+
+
+def test_a_code_newer_than_the_drug_table_is_an_opioid_by_its_display() -> None:
+    draft = med_request("0", id="n1", dose=1, period=12, **NOW_DRAFT)
+    with_medication(
+        draft,
+        {"coding": [{"system": RXNORM, "code": "99999901", "display": "oxycodone hydrochloride 30 MG Oral Tablet"}]},
+    )
+    evaluation = run("order-sign", drafts=[draft])
+    high = card(evaluation, "high-mme")
+    assert high is not None and high.indicator == "critical"  # 30 mg × 2 a day × 1.5 = 90
+    assert "90.0 MME/day" in high.summary + high.detail
+    assert "identified from its name" in high.detail
+
+
+def test_an_ndc_only_order_with_a_display_is_read_by_name() -> None:
+    draft = with_medication(
+        med_request("0", id="ndc1", dose=2, period=4, **NOW_DRAFT),
+        {"coding": [{"system": NDC, "code": "0406-0512-01", "display": "Percocet 10/325 mg tablet"}]},
+    )
+    evaluation = run("order-sign", drafts=[draft])
+    assert card(evaluation, "high-mme") is not None
+    assert card(evaluation, CHECK_ID) is None
+
+
+def test_an_ndc_only_order_without_a_name_gets_a_card_that_names_its_code() -> None:
+    draft = with_medication(
+        med_request("0", id="ndc2", **NOW_DRAFT), {"coding": [{"system": NDC, "code": "0406-0512-01"}]}
+    )
+    evaluation = run("order-sign", drafts=[draft])
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.indicator == "info"
+    assert "NDC 0406-0512-01" in found.summary
+    assert "NDC 0406-0512-01" in found.detail
+    assert "the total daily dose in MME (`high-mme`)" in found.detail
+    assert "whether to offer naloxone (`naloxone`)" in found.detail
+    assert found.orders == ("ndc2",)
+    assert_person_centred(found)
+    assert evaluation.failures == ()
+
+
+def test_a_text_only_order_nobody_knows_is_named_and_a_known_other_drug_is_not() -> None:
+    unknown = with_medication(med_request("0", id="u1", **NOW_DRAFT), {"text": "Zorvolex-like trial drug 35 mg"})
+    evaluation = run("order-sign", drafts=[unknown])
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and "Zorvolex-like trial drug 35 mg" in found.summary
+    ibuprofen = with_medication(med_request("0", id="i1", **NOW_DRAFT), {"text": "ibuprofen 800 mg tablet"})
+    assert card(run("order-sign", drafts=[ibuprofen]), CHECK_ID) is None
+
+
+def test_the_unidentified_card_can_be_switched_off() -> None:
+    draft = with_medication(med_request("0", id="u1", **NOW_DRAFT), {"text": "Zorvolex-like trial drug 35 mg"})
+    config = {"checks": {CHECK_ID: {"enabled": False}}}
+    assert card(run("order-sign", drafts=[draft], config=config), CHECK_ID) is None
+
+
+def test_stu3_medication_order_with_text_and_dose_on_the_dosage() -> None:
+    stu3 = {
+        "resourceType": "MedicationOrder",
+        "id": "stu3",
+        "status": "draft",
+        "medicationCodeableConcept": {"text": "oxyCODONE 30 mg tablet"},
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 12, "periodUnit": "h"}},
+                "doseQuantity": {"value": 1, "unit": "tablet"},
+            }
+        ],
+        "dispenseRequest": {"expectedSupplyDuration": {"value": 5, "unit": "days", "code": "d"}},
+    }
+    evaluation = run("order-sign", drafts=[stu3])
+    assert [o.id for o in evaluation.facts.trigger_orders] == ["stu3"]
+    assert evaluation.facts.mme.total == 90
+    high = card(evaluation, "high-mme")
+    assert high is not None and "identified from its name" in high.detail
+
+
+def test_epic_style_medication_reference_with_only_text() -> None:
+    medication = {"resourceType": "Medication", "id": "epic-med-1", "code": {"text": "HYDROmorphone 4 MG tablet"}}
+    draft = med_request("0", id="ep1", dose=1, period=4, **NOW_DRAFT)  # 6 a day × 4 mg × 5 = 120 MME
+    del draft["medicationCodeableConcept"]
+    draft["medicationReference"] = {"reference": "Medication/epic-med-1", "display": "HYDROmorphone 4 MG tablet"}
+    evaluation = run("order-sign", drafts=[draft], resources=[medication])
+    assert evaluation.facts.mme.total == 120
+    assert card(evaluation, "high-mme") is not None
+
+
+def test_a_brand_name_benzodiazepine_reaches_the_opioid_benzodiazepine_check() -> None:
+    xanax = with_medication(med_request("0", authored=days_ago(5)), {"text": "Xanax 1 mg tablet"})
+    opioid = med_request("1049621", id="ox1", **NOW_DRAFT)
+    evaluation = run("order-sign", drafts=[opioid], resources=[xanax])
+    found = card(evaluation, "opioid-benzodiazepine")
+    assert found is not None and "Xanax 1 mg tablet" in found.detail
+
+
+def test_a_brand_name_naloxone_counts_as_naloxone_the_patient_has() -> None:
+    def naloxone_card(resources: list[dict[str, Any]]):
+        # fentanyl 75 mcg/hr by name: 180 MME/day, a naloxone risk on its own
+        draft = med_request("0", id="f1", dose=1, unit="{patch}", period=72, **NOW_DRAFT)
+        with_medication(draft, {"text": "fentanyl 75 mcg/hr transdermal patch"})
+        return card(run("order-sign", drafts=[draft], resources=resources), "naloxone")
+
+    assert naloxone_card([]) is not None
+    narcan = with_medication(
+        med_request("0", authored=days_ago(20), status="completed"), {"text": "Narcan 4 mg nasal spray"}
+    )
+    assert naloxone_card([narcan]) is None
+
+
+def test_the_plan_page_lists_unidentified_current_orders() -> None:
+    unknown = with_medication(
+        med_request("0", id="u9", authored=days_ago(5)), {"coding": [{"system": NDC, "code": "0406-0512-01"}]}
+    )
+    evaluation = run("patient-view", resources=[unknown, med_request("1049621", authored=days_ago(5))])
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.unidentified == ("NDC 0406-0512-01 (current order u9)",)
+    assert "NDC 0406-0512-01 (current order u9)" in view.note
+
+
+def test_the_plan_page_html_shows_the_unidentified_list(tmp_path: Path) -> None:
+    import responses
+    from builders import patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    unknown = with_medication(
+        med_request("0", id="u9", authored="2026-06-10T09:00:00-04:00"), {"text": "Zorvolex-like trial drug 35 mg"}
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, [patient(patient_id="p1"), unknown])
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+    assert 'id="unidentified-medications"' in html
+    assert "Zorvolex-like trial drug 35 mg (current order u9)" in html
+
+
+def _mme_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: object) -> dict[str, Any]:
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["mme", str(path)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_painplan_mme_counts_a_named_opioid_and_reports_an_unidentified_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    percocet = percocet_text_draft()
+    ndc = with_medication(med_request("0", id="ndc2"), {"coding": [{"system": NDC, "code": "0406-0512-01"}]})
+    report = _mme_cli(
+        tmp_path, capsys, {"resourceType": "Bundle", "entry": [{"resource": percocet}, {"resource": ndc}]}
+    )
+    by_id = {o["id"]: o for o in report["orders"]}
+    assert by_id["pc1"]["status"] == "converted" and by_id["pc1"]["mme_per_day"] == 180.0
+    assert (by_id["pc1"]["class"], by_id["pc1"]["identified_by"]) == ("opioid-by-name", "name")
+    assert by_id["ndc2"]["status"] == "unidentified" and by_id["ndc2"]["medication"] == "NDC 0406-0512-01"
+    assert report["complete"] is False
+    only_percocet = _mme_cli(tmp_path, capsys, percocet)
+    assert only_percocet["complete"] is True
+
+
+def test_painplan_mme_names_the_class_of_what_is_not_an_opioid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    xanax = with_medication(med_request("0", id="x1"), {"text": "Xanax 1 mg tablet"})
+    report = _mme_cli(tmp_path, capsys, xanax)
+    line = report["orders"][0]
+    assert (line["status"], line["class"]) == ("not-opioid", "benzodiazepine")
+    assert "benzodiazepine, not an opioid" in line["explanation"]
+    assert report["complete"] is True
