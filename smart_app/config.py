@@ -46,6 +46,7 @@ class Settings:
     metrics_token: str = ""
     population_root: str = ""
     population_token: str = ""
+    population_export_clients: str = ""
     demo: bool = False
     instance_path: str = ""
     log_level: str = "INFO"

@@ -84,6 +84,7 @@ def validate(settings: Settings) -> None:
     _database_url(settings.database_url)
     _existing_file("trusted_clients", settings.trusted_clients)
     _existing_file("smart_clients", settings.smart_clients)
+    _existing_file("population_export_clients", settings.population_export_clients)
     _client_files(settings)
 
 

@@ -1,0 +1,193 @@
+"""Bulk Data `$export` with SMART Backend Services: kick-off, polling with Retry-After, manifest, download, resume.
+
+No maintained Python client for the Bulk Data protocol fits here (the ones on PyPI come inside whole ETL
+applications), so this is a small one: authlib obtains the token (client_credentials with a private_key_jwt
+assertion signed RS384/ES384, the SMART launch's own signer), requests does the rest. Progress is kept in
+`<folder>/.export-state.json`, so a rerun after an interruption polls the same job and skips finished files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from guideline.population import PopulationError
+from launch.clients import load_clients, normalize_iss
+from smart_app.population.progress import Progress
+
+DEFAULT_SCOPE = "system/*.read"
+EXPORT_TYPES = ("Patient,MedicationDispense,MedicationRequest,Medication,Condition,Observation,Procedure,Encounter,"
+                "Practitioner,PractitionerRole,Organization,Location")  # fmt: skip
+STATE_FILE = ".export-state.json"
+MAX_WAIT_SECONDS = 120
+TIMEOUT = 60
+_BASE = re.compile(r"^(?P<base>.+?)/(?:(?:Group/[^/]+|Patient)/)?\$export(?:\?.*)?$")
+
+
+def fhir_base(url: str) -> str:
+    match = _BASE.match(url.strip())
+    if not match:
+        raise PopulationError(
+            f"--export {url!r} is not a $export URL ([base]/Group/ID/$export, [base]/Patient/$export)"
+        )
+    return normalize_iss(match.group("base"))
+
+
+def retry_after(value: str | None, default: float = 10.0) -> float:
+    """Seconds to wait: Retry-After as seconds or an HTTP date, capped so a long hint still re-polls."""
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return default
+    return min(max(seconds, 0.0), MAX_WAIT_SECONDS)
+
+
+class BulkExport:
+    """One export job against one FHIR server."""
+
+    def __init__(self, url: str, folder: Path, clients_file: str, progress: Progress,
+                 sleep: Callable[[float], None] | None = None) -> None:  # fmt: skip
+        self.url = url
+        self.base = fhir_base(url)
+        self.folder = folder
+        self.progress = progress
+        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
+        clients = load_clients(clients_file)
+        self.client = clients.get(self.base)
+        if self.client is None:
+            raise PopulationError(
+                f"no backend-services client for {self.base} in PAINPLAN_POPULATION_EXPORT_CLIENTS "
+                "(a JSON list of {iss, client_id, private_jwk, scope})"
+            )
+        if self.client.signing_key is None:
+            raise PopulationError(f"the export client for {self.base} needs a private_jwk (SMART Backend Services)")
+        self.http = requests.Session()
+        self.token: str | None = None
+
+    # -- authorisation ------------------------------------------------------------------------------------------
+
+    def _token_endpoint(self) -> str:
+        response = self.http.get(f"{self.base}/.well-known/smart-configuration", timeout=TIMEOUT,
+                                 headers={"Accept": "application/json"})  # fmt: skip
+        endpoint = response.json().get("token_endpoint") if response.ok else None
+        if not isinstance(endpoint, str) or not endpoint:
+            raise PopulationError(f"{self.base}/.well-known/smart-configuration names no token_endpoint")
+        return endpoint
+
+    def authorise(self) -> None:
+        from launch.oauth import oauth_session
+
+        endpoint = self._token_endpoint()
+        with oauth_session(self.client, token_endpoint=endpoint) as session:  # type: ignore[arg-type]
+            try:
+                token = session.fetch_token(endpoint, grant_type="client_credentials",
+                                            scope=self.client.scope or DEFAULT_SCOPE)  # type: ignore[union-attr]  # fmt: skip
+            except Exception as error:  # noqa: BLE001 - authlib raises several kinds; all mean "no token"
+                raise PopulationError(
+                    f"the token endpoint refused the export client ({type(error).__name__})"
+                ) from error
+        self.token = token["access_token"]
+
+    def _get(self, url: str, **kwargs: Any) -> requests.Response:
+        if self.token is None:
+            self.authorise()
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        response = self.http.get(url, headers=headers, timeout=TIMEOUT, **kwargs)
+        if response.status_code == 401:  # the token expired during a long export: one fresh token, one retry
+            self.authorise()
+            headers["Authorization"] = f"Bearer {self.token}"
+            response = self.http.get(url, headers=headers, timeout=TIMEOUT, **kwargs)
+        return response
+
+    # -- the job ------------------------------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        path = self.folder / STATE_FILE
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return state if state.get("url") == self.url else {}
+
+    def _save(self, state: dict[str, Any]) -> None:
+        (self.folder / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+
+    def kick_off(self) -> str:
+        separator = "&" if "?" in self.url else "?"
+        url = self.url if "_type=" in self.url else f"{self.url}{separator}_type={EXPORT_TYPES}"
+        response = self._get(url, headers={"Accept": "application/fhir+json", "Prefer": "respond-async"})
+        location = response.headers.get("Content-Location")
+        if response.status_code != 202 or not location:
+            raise PopulationError(f"the export kick-off was answered {response.status_code}, not 202 with a "
+                                  "Content-Location")  # fmt: skip
+        return location
+
+    def wait_for_manifest(self, status_url: str) -> dict[str, Any]:
+        while True:
+            response = self._get(status_url, headers={"Accept": "application/json"})
+            if response.status_code == 200:
+                return response.json()
+            if response.status_code not in (202, 429):
+                raise PopulationError(f"the export status was answered {response.status_code}")
+            self.progress.note(f"export: {response.headers.get('X-Progress') or 'in progress'}")
+            self.sleep(retry_after(response.headers.get("Retry-After")))
+
+    def download(self, manifest: dict[str, Any], state: dict[str, Any]) -> list[Path]:
+        done: list[str] = state.setdefault("downloaded", [])
+        outputs = [o for o in manifest.get("output", []) if isinstance(o, dict) and o.get("url")]
+        files = []
+        for index, output in enumerate(outputs):
+            name = f"{index:04d}.{re.sub(r'[^A-Za-z]', '', str(output.get('type', 'Resource')))}.ndjson"
+            target = self.folder / name
+            files.append(target)
+            if output["url"] in done and target.exists():
+                continue  # finished before an interruption
+            auth = manifest.get("requiresAccessToken", True)
+            fetch = self._get if auth else self.http.get
+            response = fetch(output["url"], stream=True, headers={"Accept": "application/fhir+ndjson"})
+            if response.status_code != 200:
+                raise PopulationError(f"downloading export file {index + 1} was answered {response.status_code}")
+            partial = target.with_suffix(".part")
+            with open(partial, "wb") as handle:
+                for chunk in response.iter_content(1 << 20):
+                    handle.write(chunk)
+            partial.replace(target)
+            done.append(output["url"])
+            self._save(state)
+            self.progress.note(f"export: downloaded {index + 1}/{len(outputs)} ({output.get('type')})")
+        if manifest.get("error"):
+            self.progress.note(f"export: the server reported {len(manifest['error'])} error files (not downloaded)")
+        return files
+
+    def run(self) -> list[Path]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        state = self._state()
+        if not state.get("status_url"):
+            state = {"url": self.url, "status_url": self.kick_off(), "downloaded": []}
+            self._save(state)
+            self.progress.note("export: kicked off")
+        else:
+            self.progress.note("export: resuming the earlier job")
+        manifest = state.get("manifest") or self.wait_for_manifest(state["status_url"])
+        state["manifest"] = manifest
+        self._save(state)
+        return self.download(manifest, state)
+
+
+def download_export(url: str, folder: Path, settings: Any, progress: Progress,
+                    sleep: Callable[[float], None] | None = None) -> list[Path]:  # fmt: skip
+    """Run (or resume) the export into `folder`."""
+    return BulkExport(url, folder, settings.population_export_clients, progress, sleep).run()

@@ -1,0 +1,145 @@
+"""`painplan population --export`: SMART Backend Services token, kick-off, polling, manifest, download, resume."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from synthetic_export import OXYCODONE_10, dispense, patient, practitioner
+
+from smart_app.cli import main
+from smart_app.config import load_settings
+from smart_app.population.export import download_export, fhir_base, retry_after
+from smart_app.population.progress import Progress
+
+BASE = "https://payer.example.org/fhir"
+EXPORT = f"{BASE}/Group/husky-q1/$export"
+TOKEN_URL = "https://payer.example.org/auth/token"
+STATUS = f"{BASE}/bulkstatus/42"
+
+
+@pytest.fixture
+def key() -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": "painplan-export-1"}, private=True)
+
+
+@pytest.fixture
+def clients_file(tmp_path, key):
+    path = tmp_path / "export-clients.json"
+    entry = {"iss": BASE, "client_id": "painplan-population", "private_jwk": key.as_dict(private=True),
+             "scope": "system/*.read"}  # fmt: skip
+    path.write_text(json.dumps([entry]))
+    return path
+
+
+def _ndjson(*resources) -> str:
+    return "".join(json.dumps(r) + "\n" for r in resources)
+
+
+def _server(key: RSAKey, status_answers: int = 2) -> dict[str, int]:
+    calls = {"token": 0, "kickoff": 0, "status": 0, "download": 0}
+    responses.get(f"{BASE}/.well-known/smart-configuration", json={"token_endpoint": TOKEN_URL})
+
+    def token(request):
+        form = parse_qs(request.body)
+        assert form["grant_type"] == ["client_credentials"] and form["scope"] == ["system/*.read"]
+        assert form["client_assertion_type"] == ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
+        decoded = jwt.decode(form["client_assertion"][0], key, algorithms=["RS384"])
+        assert decoded.header["alg"] == "RS384" and decoded.header["kid"] == "painplan-export-1"
+        assert decoded.claims["iss"] == decoded.claims["sub"] == "painplan-population"
+        assert decoded.claims["aud"] == TOKEN_URL and decoded.claims["exp"] - decoded.claims["iat"] <= 300
+        calls["token"] += 1
+        return 200, {}, json.dumps({"access_token": "secret-token", "token_type": "bearer", "expires_in": 300})
+
+    def kickoff(request):
+        assert (
+            request.headers["Prefer"] == "respond-async" and request.headers["Authorization"] == "Bearer secret-token"
+        )
+        assert "_type=Patient" in request.url
+        calls["kickoff"] += 1
+        return 202, {"Content-Location": STATUS}, ""
+
+    def status(request):
+        calls["status"] += 1
+        if calls["status"] < status_answers:
+            return 202, {"Retry-After": "3", "X-Progress": "50% done"}, ""
+        manifest = {
+            "transactionTime": "2026-04-02T00:00:00Z",
+            "requiresAccessToken": True,
+            "output": [
+                {"type": kind, "url": f"{BASE}/files/{n}"}
+                for n, kind in ((1, "Patient"), (2, "MedicationDispense"), (3, "Practitioner"))
+            ],
+            "error": [],
+        }  # fmt: skip
+        return 200, {}, json.dumps(manifest)
+
+    def download(body: str):
+        def answer(request):
+            assert request.headers["Authorization"] == "Bearer secret-token"
+            calls["download"] += 1
+            return 200, {}, body
+
+        return answer
+
+    responses.add_callback(responses.POST, TOKEN_URL, callback=token)
+    responses.add_callback(responses.GET, EXPORT, callback=kickoff, match=[])
+    responses.add_callback(responses.GET, STATUS, callback=status)
+    responses.add_callback(
+        responses.GET, f"{BASE}/files/1", callback=download(_ndjson(patient("p1", gp="Practitioner/drA")))
+    )
+    fills = [
+        dispense(f"f{n}", "p1", OXYCODONE_10, day, 180, 30, "drA", "ph1")
+        for n, day in ((1, "2026-01-05"), (2, "2026-02-04"))
+    ]
+    responses.add_callback(responses.GET, f"{BASE}/files/2", callback=download(_ndjson(*fills)))
+    responses.add_callback(responses.GET, f"{BASE}/files/3", callback=download(_ndjson(practitioner("drA"))))
+    return calls
+
+
+def test_fhir_base_and_retry_after():
+    assert fhir_base(EXPORT) == BASE and fhir_base(f"{BASE}/Patient/$export?_since=2026-01-01") == BASE
+    assert retry_after("5") == 5 and retry_after(None) == 10 and retry_after("99999") == 120
+
+
+@responses.activate
+def test_export_then_review(tmp_path, key, clients_file, monkeypatch, capsys):
+    calls = _server(key)
+    waits: list[float] = []
+    monkeypatch.setattr("smart_app.population.export.time.sleep", waits.append)
+    monkeypatch.setenv("PAINPLAN_POPULATION_EXPORT_CLIENTS", str(clients_file))
+    code = main(["population", "--export", EXPORT, "--out", str(tmp_path / "out"), "--today", "2026-04-15",
+                 "--workers", "1"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert calls == {"token": 1, "kickoff": 1, "status": 2, "download": 3}
+    assert waits == [3.0]
+    assert "1 cohort patients" in capsys.readouterr().out
+    assert (tmp_path / "out" / "letters" / "drA.html").exists()  # 90 MME/day average: a letter
+    assert "secret-token" not in (tmp_path / "out" / "export" / ".export-state.json").read_text()
+
+
+@responses.activate
+def test_resume_polls_the_same_job_and_skips_finished_files(tmp_path, key, clients_file):
+    calls = _server(key)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "0000.Patient.ndjson").write_text(_ndjson(patient("p1")))
+    state = {"url": EXPORT, "status_url": STATUS, "downloaded": [f"{BASE}/files/1"]}
+    (folder / ".export-state.json").write_text(json.dumps(state))
+    settings = load_settings(env={}, population_export_clients=str(clients_file))
+    files = download_export(EXPORT, folder, settings, Progress(quiet=True), sleep=lambda _: None)
+    assert calls["kickoff"] == 0 and calls["download"] == 2
+    assert [f.name for f in files] == [
+        "0000.Patient.ndjson",
+        "0001.MedicationDispense.ndjson",
+        "0002.Practitioner.ndjson",
+    ]
+
+
+def test_missing_client_is_a_usage_error(tmp_path, capsys):
+    code = main(["population", "--export", EXPORT, "--out", str(tmp_path / "out")])
+    assert code == 2 and "PAINPLAN_POPULATION_EXPORT_CLIENTS" in capsys.readouterr().err
