@@ -112,7 +112,7 @@ def review(
     }
     measures = write_outputs(con, source, out, quality, run, counts)
     patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]
-    letters = write_letters(con, measures, out, period, config, directory, progress)
+    letters = write_letters(con, measures, out, period, config, directory, progress, workers or default_workers())
     con.close()
     shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started

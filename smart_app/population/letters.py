@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,25 +127,43 @@ def letter_context(letter: Letter, period: Period, config: Any) -> dict[str, Any
     return context
 
 
-def write_letters(
-    con: Any, measures: pa.Table, out: Path, period: Period, config: Any, directory: Directory, progress: Progress
-) -> int:
-    """letters/<clinician-id>.html, a PDF beside each, and letters/index.html. Returns how many letters."""
+def _write_one(letter: Letter, period: Period, config: Any, folder: Path) -> None:
+    """One letter's HTML and PDF (a process-pool task: PDF layout is the slow part of writing letters)."""
     from smart_app.population.pdf import write_pdf
 
+    context = letter_context(letter, period, config)
+    html = _environment().get_template("letter.html").render(**context)
+    (folder / f"{letter.file_stem}.html").write_text(html, encoding="utf-8")
+    write_pdf(folder / f"{letter.file_stem}.pdf", context)
+
+
+def write_letters(
+    con: Any,
+    measures: pa.Table,
+    out: Path,
+    period: Period,
+    config: Any,
+    directory: Directory,
+    progress: Progress,
+    workers: int = 1,
+) -> int:
+    """letters/<clinician-id>.html, a PDF beside each, and letters/index.html. Returns how many letters."""
     folder = out / "letters"
     folder.mkdir(parents=True, exist_ok=True)
-    env = _environment()
     letters = collect_letters(con, measures, directory)
     progress.begin("letters", f"{len(letters)} clinicians")
-    template = env.get_template("letter.html")
-    for done, letter in enumerate(letters, 1):
-        context = letter_context(letter, period, config)
-        (folder / f"{letter.file_stem}.html").write_text(template.render(**context), encoding="utf-8")
-        write_pdf(folder / f"{letter.file_stem}.pdf", context)
-        progress.update(done, len(letters), unit="letters")
-    index = env.get_template("index.html").render(
-        letters=letters, period=period, programme=config["population"]["programme"]
-    )
+    if workers > 1 and len(letters) > workers:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [pool.submit(_write_one, letter, period, config, folder) for letter in letters]
+            for done, future in enumerate(as_completed(futures), 1):
+                future.result()
+                progress.update(done, len(letters), unit="letters")
+    else:
+        for done, letter in enumerate(letters, 1):
+            _write_one(letter, period, config, folder)
+            progress.update(done, len(letters), unit="letters")
+    progress.update(len(letters), len(letters), force=True, unit="letters")
+    programme = config["population"]["programme"]
+    index = _environment().get_template("index.html").render(letters=letters, period=period, programme=programme)
     (folder / "index.html").write_text(index, encoding="utf-8")
     return len(letters)
