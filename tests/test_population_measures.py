@@ -128,6 +128,19 @@ def build_export() -> list:
         dispense("dv1", "p-derived", OXYCODONE_5, "2026-01-20", 20, None, None, "ph1", order="dr1"),
         patient("p-nodays", "1970-01-01", "Practitioner/drB"),
         dispense("nd1", "p-nodays", FENTANYL_25, "2026-02-01", 10, None, "drB", "ph1"),
+        # Known only by its brand name, as text: recognised as oxycodone 5 mg (4 a day × 5 mg × 1.5 = 30 MME/day).
+        patient("p-text", "1970-01-01", "Practitioner/drB"),
+        dispense(
+            "tx1",
+            "p-text",
+            None,
+            "2026-02-01",
+            20,
+            5,
+            "drB",
+            "ph1",
+            concept=medication_concept(text="Percocet 5/325 tablet"),
+        ),
         # Not in the cohort: a blood-pressure tablet, an NDC-only medicine.
         patient("p-none", "1970-01-01", "Practitioner/drA"),
         dispense("bp1", "p-none", LISINOPRIL, "2026-02-01", 30, 30, "drA", "ph1"),
@@ -179,7 +192,7 @@ BOTH = (True, True)
 def test_cohort_is_patients_with_pain_opioids(run):
     assert set(_patients(run)) == {
         "p-ohd", "p-omp", "p-cob", "p-sickle", "p-trait", "p-cancer", "p-cancer-old", "p-hospice", "p-child",
-        "p-la", "p-amo", "p-oud", "p-derived", "p-nodays",
+        "p-la", "p-amo", "p-oud", "p-derived", "p-nodays", "p-text",
     }  # fmt: skip
 
 
@@ -250,6 +263,11 @@ def test_annual_monitoring_and_naloxone_by_diagnosis(run):
     assert _flags(oud)["nal"] == BOTH
 
 
+def test_medicine_known_only_by_name(run):
+    row = _patients(run)["p-text"]
+    assert (row["avg_mme"], row["opioid_fills"]) == ("30.0", "1")
+
+
 def test_days_supply_from_the_order_or_reported(run):
     patients = _patients(run)
     assert patients["p-derived"]["days_supply"] == "10.0"
@@ -263,10 +281,10 @@ def test_data_quality(run):
     assert quality["malformed_lines"] == 1
     assert quality["unexpected_resource_types"] == {"Basic": 1}
     assert quality["unidentified_medications"] == [
-        {"system": "http://hl7.org/fhir/sid/ndc", "code": "00406-0552-01", "text": "", "count": 1}
+        {"system": "http://hl7.org/fhir/sid/ndc", "code": "00406-0552-01", "text": "NDC 00406-0552-01", "count": 1}
     ]
     assert quality["unattributed_patients"] == 1
-    assert quality["resources_by_type"]["MedicationDispense"] == 34
+    assert quality["resources_by_type"]["MedicationDispense"] == 35
     summary = (run / "summary.txt").read_text()
     assert "1 malformed lines skipped" in summary and "1 patients attributed to no clinician" in summary
 

@@ -109,3 +109,17 @@ def test_synthetic_export_runs_with_a_process_pool(tmp_path):
     patients = pq.read_table(tmp_path / "out" / "patients.parquet")
     assert patients.num_rows > 150
     assert "malformed lines skipped" in lines[-1] or "data quality" in lines[-1]
+
+
+def test_a_patient_the_engine_cannot_evaluate_is_counted_by_error(monkeypatch):
+    from smart_app.population import worker
+
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(worker, "evaluate_patient", broken)
+    context = worker.RunContext(PERIOD, TODAY, GuidelineConfig.from_mapping(), worker.Directory())
+    row, quality = worker.evaluate_lines("p1", ['{"resourceType": "Patient", "id": "p1"}', "{oops"], context)
+    assert row is None
+    assert quality.patients_not_evaluated == 1 and quality.evaluation_errors == {"ZeroDivisionError": 1}
+    assert "ZeroDivisionError 1" in quality.summary_lines()[0]

@@ -122,11 +122,11 @@ def _drug_key(reader: _Reader):  # noqa: ANN202 - a memoised closure over the re
 
 
 def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Reader) -> Dispense:
-    """Spec 4: a fill without days' supply takes it from its order's dosage when there is one."""
-    if fills.days_supply(dispense) is not None or order is None:
+    """Spec 4: a fill without days' supply takes it from its order's dosage when there is one (guideline.fills)."""
+    if fills.days_supply(dispense) is not None:
         return dispense
-    per_fill = order_supply(order, reader.terms, reader.config).per_fill_days
-    return replace(dispense, days_supply=per_fill) if per_fill and per_fill > 0 else dispense
+    derived = fills.days_supply_or_derived(dispense, order, reader.terms, reader.config)
+    return replace(dispense, days_supply=derived) if derived is not None else dispense
 
 
 def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) -> tuple[OpioidFill, ...]:

@@ -23,6 +23,7 @@ class Quality:
     attributed_to_prescriber: int = 0
     patients_from_orders: int = 0
     patients_not_evaluated: int = 0
+    evaluation_errors: Counter[str] = field(default_factory=Counter)  # error type → patients
 
     def merge(self, other: Quality) -> Quality:
         for name in self.__dataclass_fields__:
@@ -52,12 +53,13 @@ class Quality:
             "attributed_to_prescriber": self.attributed_to_prescriber,
             "patients_from_orders": self.patients_from_orders,
             "patients_not_evaluated": self.patients_not_evaluated,
+            "evaluation_errors": dict(sorted(self.evaluation_errors.items())),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Quality:
         quality = cls()
-        for name in ("resources_by_type", "unexpected_resource_types"):
+        for name in ("resources_by_type", "unexpected_resource_types", "evaluation_errors"):
             getattr(quality, name).update(data.get(name, {}))
         for item in data.get("unidentified_medications", []):
             quality.unidentified_medications[(item["system"], item["code"], item["text"])] += item["count"]
@@ -80,6 +82,11 @@ class Quality:
             (self.unattributed_patients, "patients attributed to no clinician"),
             (self.attributed_to_prescriber, "patients without a PCP attributed to their main prescriber"),
             (self.patients_from_orders, "patients whose numbers come from orders, not fills"),
-            (self.patients_not_evaluated, "patients the engine could not evaluate (left out of every measure)"),
+            (
+                self.patients_not_evaluated,
+                "patients the engine could not evaluate, left out of every measure ("
+                + ", ".join(f"{name} {count}" for name, count in self.evaluation_errors.most_common(3))
+                + ")",
+            ),
         ]
         return [f"{count} {words}" for count, words in parts if count]

@@ -111,6 +111,7 @@ def run_spark(
         SparkSession.builder.master(master)
         .appName("painplan-population")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # PainPlan prints its own progress lines
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.local.dir", str(workdir / "spark-tmp"))
@@ -121,6 +122,7 @@ def run_spark(
         )
         .getOrCreate()
     )
+    spark.sparkContext.setLogLevel("ERROR")
     try:
         quality = Quality()
         progress.begin("ingest", f"{len(files)} files on Spark {master}")

@@ -93,8 +93,9 @@ def evaluate_lines(patient_id: str, lines: Iterable[str], context: RunContext) -
         outcome = evaluate_patient(
             patient_id, resources, context.period, context.config, context.today, context.directory
         )
-    except Exception:  # noqa: BLE001 - one patient the engine cannot read must never stop the run
+    except Exception as error:  # noqa: BLE001 - one patient the engine cannot read must never stop the run
         quality = Quality(patients_not_evaluated=1)
+        quality.evaluation_errors[type(error).__name__] += 1  # the kind of failure, never the patient's data
         return None, quality
     outcome.quality.unreadable_resources += unreadable
     return outcome.row, outcome.quality
