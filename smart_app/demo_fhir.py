@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -15,12 +15,11 @@ from flask import Blueprint, Response, json, request
 from guideline.record import READ_RESOURCE_TYPES
 from smart_app.config import Settings
 from smart_app.demo_data import DemoPatient, load_demo_patients
+from smart_app.demo_search import DATE_PARAMS, PAGING_PARAMS, TOKEN_PARAMS, SearchError, parse_query
 
 FHIR_JSON = "application/fhir+json"
-DEFAULT_COUNT = 50
-MAX_COUNT = 200
 # Types that the facade lists in its CapabilityStatement; reads and searches work for any type in the bundles.
-SEARCHABLE = (*READ_RESOURCE_TYPES, "Goal")  # Goal: the goals the plan page writes and reads back
+SEARCHABLE = tuple(dict.fromkeys((*READ_RESOURCE_TYPES, "Goal")))  # Goal: the goals the plan page writes, reads back
 
 
 @dataclass(frozen=True)
@@ -64,45 +63,37 @@ def _fhir(body: Mapping[str, Any]) -> Response:
     return Response(json.dumps(body), mimetype=FHIR_JSON)
 
 
-def _patient_of(params: Mapping[str, str]) -> str | None:
-    """The patient a search is for: `patient`, `subject` or (for Patient) `_id`; references are trimmed."""
-    for key in ("patient", "subject", "_id", "subject:Patient"):
-        value = params.get(key)
-        if value:
-            return value.rsplit("/", 1)[-1]
-    return None
-
-
-def _int_param(params: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(params.get(key, default))
-    except ValueError:
-        return default
-    return max(low, min(high, value))
+Params = Sequence[tuple[str, str]]
 
 
 def search_bundle(
-    index: DemoIndex, resource_type: str, params: Mapping[str, str], base_url: str
+    index: DemoIndex, resource_type: str, params: Params | Mapping[str, str], base_url: str
 ) -> dict[str, Any] | None:
-    """A searchset Bundle for `resource_type` restricted to one patient (other parameters are ignored, as
-    the services must apply their windows in code anyway). None means the search has no patient."""
-    patient_id = _patient_of(params)
+    """A searchset Bundle for `resource_type` in one patient's data, filtered, sorted and paged as the parameters
+    say (smart_app.demo_search). None means the search names no patient; a bad parameter raises SearchError."""
+    pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
+
+    def resolve(reference: str) -> dict[str, Any] | None:
+        kind, _, resource_id = reference.rpartition("/")
+        return index.by_id.get((kind.rsplit("/", 1)[-1], resource_id))
+
+    query = parse_query(resource_type, pairs, resolve)
     if resource_type == "Patient":
-        found = [index.by_id[("Patient", pid)] for pid in index.patients if patient_id is None or pid == patient_id]
-    elif patient_id is None:
+        candidates = [index.by_id[("Patient", pid)] for pid in index.patients]
+    elif query.patient_id is None:
         return None
     else:
-        found = list(index.by_patient.get((patient_id, resource_type), ()))
-    count = _int_param(params, "_count", DEFAULT_COUNT, 1, MAX_COUNT)
-    offset = _int_param(params, "_offset", 0, 0, len(found))
+        candidates = list(index.by_patient.get((query.patient_id, resource_type), ()))
+    found = query.select(candidates, resource_type)
+    count, offset = query.count, min(query.offset, len(found))
     page = found[offset : offset + count]
-    kept = {k: v for k, v in params.items() if k not in ("_count", "_offset")}
+    kept = [(k, v) for k, v in pairs if k not in PAGING_PARAMS]
 
     def page_url(start: int) -> str:
-        return f"{base_url}/{resource_type}?" + urlencode({**kept, "_count": count, "_offset": start})
+        return f"{base_url}/{resource_type}?" + urlencode([*kept, ("_count", count), ("_offset", start)])
 
     links = [{"relation": "self", "url": page_url(offset)}]
-    if offset + count < len(found):
+    if count and offset + count < len(found):
         links.append({"relation": "next", "url": page_url(offset + count)})
     return {
         "resourceType": "Bundle",
@@ -139,7 +130,10 @@ def capability_statement(settings: Settings, base_url: str) -> dict[str, Any]:
                         "interaction": [{"code": "read"}, {"code": "search-type"}, *_write_interactions(kind)],
                         "searchParam": [
                             {"name": "patient", "type": "reference"},
+                            {"name": "_id", "type": "token"},
                             {"name": "_count", "type": "number"},
+                            *({"name": n, "type": "date"} for n in DATE_PARAMS.get(kind, {})),
+                            *({"name": n, "type": "token"} for n in TOKEN_PARAMS.get(kind, {})),
                         ],
                     }
                     for kind in SEARCHABLE
@@ -182,20 +176,23 @@ def create_demo_fhir_blueprint(settings: Settings) -> Blueprint:
             return operation_outcome(404, "not-found", f"{resource_type}/{resource_id} is not in the demo data")
         return _fhir(resource)
 
-    def _search(resource_type: str, params: Mapping[str, str]) -> Response:
+    def _search(resource_type: str, params: Params) -> Response:
         if not resource_type[:1].isupper() or not resource_type.isalpha():
             return operation_outcome(404, "not-supported", "unknown resource type")
-        bundle = search_bundle(_current(), resource_type, params, base_url)
+        try:
+            bundle = search_bundle(_current(), resource_type, params, base_url)
+        except SearchError as error:
+            return operation_outcome(400, "invalid", str(error))
         if bundle is None:
             return operation_outcome(400, "required", "the demo server only answers searches for one patient")
         return _fhir(bundle)
 
     @blueprint.get("/<resource_type>")
     def search(resource_type: str) -> Response:
-        return _search(resource_type, request.args.to_dict())
+        return _search(resource_type, list(request.args.items(multi=True)))
 
     @blueprint.post("/<resource_type>/_search")
     def search_post(resource_type: str) -> Response:
-        return _search(resource_type, {**request.args.to_dict(), **request.form.to_dict()})
+        return _search(resource_type, [*request.args.items(multi=True), *request.form.items(multi=True)])
 
     return blueprint

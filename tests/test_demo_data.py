@@ -17,6 +17,7 @@ from guideline.config import CHECK_IDS, GuidelineConfig
 from guideline.context import HookContext
 from guideline.engine import evaluate
 from guideline.fhirdata import RXNORM, Coding, Concept
+from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.record import build_record
 from guideline.terminology import (
     BENZO,
@@ -162,7 +163,8 @@ def test_codes_are_real_members_of_the_reference_sets():
                 assert any(terms.contains(s, concept) for s in drug_sets), (patient.id, order["id"])
         for observation in patient.resources("Observation"):
             code = observation["code"]["coding"][0]["code"]
-            assert code in ("91147-9", "461651000124104") or terms.contains(UDS_TEST, _concept(observation["code"]))
+            screens = ("91147-9", "461651000124104", PHQ9_TOTAL, GAD7_TOTAL)  # PEG, PDMP review, PHQ-9, GAD-7
+            assert code in screens or terms.contains(UDS_TEST, _concept(observation["code"]))
         for procedure in patient.resources("Procedure"):
             if procedure["code"]["coding"][0]["code"] == "454281000124100":
                 assert terms.contains(OPIOID_TREATMENT_ASSESSMENT, _concept(procedure["code"]))

@@ -44,7 +44,7 @@ def test_unknown_resource_is_a_404_operation_outcome(client):
     assert response.get_json()["resourceType"] == "OperationOutcome"
 
 
-def test_search_is_scoped_to_the_patient_and_ignores_other_parameters(client):
+def test_search_is_scoped_to_the_patient_and_filters_by_clinical_status(client):
     body = client.get("/demo/fhir/Condition?patient=Patient/harold-jensen&clinical-status=active").get_json()
     Bundle.model_validate(body)
     assert body["type"] == "searchset"
