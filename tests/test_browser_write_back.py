@@ -90,6 +90,10 @@ def test_walter_plan_written_back_and_read_back(tmp_path: Any) -> None:
             assert "Function goal: Walk to the mailbox and back every day" in on_record
             assert "Pain treatment plan: taper" in on_record
             assert "Latest PEG: 6" in page.locator("#scores").inner_text()
+            # The steps read the same records: the goal in Initiate, the decision and its plan in Decide.
+            assert "Walk to the mailbox and back every day" in page.locator("#step-initiate").inner_text()
+            decide = page.locator("#step-decide").inner_text()
+            assert "Decision: Taper" in decide and "Taper step 1" in decide
 
         kinds = [body["resourceType"] for _, _, body in chart.received]
         assert kinds == ["Observation", "Goal", "CarePlan"]

@@ -199,3 +199,17 @@ def test_a_saved_write_redirects_with_its_id_and_reads_back(tmp_path, rsps) -> N
     shown = client.get(answer.headers["Location"], base_url=PUBLIC_URL).get_data(as_text=True)
     assert "Saved the PEG score as Observation/ehr-1." in shown
     assert chart.received[0][0:2] == ("POST", "Observation")
+
+
+def test_handout_in_spanish_lists_current_medicines_and_needs_the_launch(tmp_path, rsps) -> None:
+    client, _, handle, _, _ = _launch(tmp_path, rsps, "launch patient/*.rs")
+    sheet = client.get(f"/plan/handout?s={handle}&lang=es", base_url=PUBLIC_URL)
+    text = sheet.get_data(as_text=True)
+    assert sheet.status_code == 200 and 'lang="es"' in text
+    assert "Sus medicinas para el dolor ahora" in text and "morphine" in text.lower()
+    assert "Su plan para bajar la dosis" not in text  # no schedule unless asked for
+    assert "1-877-552-8247" in text and "988" in text
+    with_schedule = client.get(f"/plan/handout?s={handle}&lang=es&schedule=1", base_url=PUBLIC_URL)
+    assert "Su plan para bajar la dosis" in with_schedule.get_data(as_text=True)
+    other = client.get("/plan/handout?s=AAAAAAAAAAAAAAAAAAAAAAAA&lang=es", base_url=PUBLIC_URL)
+    assert other.status_code in (400, 401) and "Su plan" not in other.get_data(as_text=True)

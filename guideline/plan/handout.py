@@ -57,7 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Naloxone (for example Narcan nasal spray) stops an opioid overdose for a short time. Keep it at "
         "home and show your family or friends where it is.",
         "es": "La naloxona (por ejemplo, el aerosol nasal Narcan) detiene una sobredosis de opioides por un "
-        "tiempo corto. Tenga naloxona en casa y muéstrele a su familia o amigos dónde está.",
+        "tiempo corto. Tenga naloxona en casa y muéstrele a su familia o a sus amigos dónde está.",
     },
     "naloxone_signs": {
         "en": "Signs of an overdose: the person will not wake up, breathes very slowly or not at all, or has blue "
@@ -105,10 +105,13 @@ TEXT: dict[str, dict[str, str]] = {
         "a un día de devolución de medicinas.",
     },
     "disposal_2": {
-        "en": "If there is no drop box near you, mix the pills with something unpleasant such as used coffee "
-        "grounds or cat litter, seal them in a bag, and put the bag in the trash.",
-        "es": "Si no hay un buzón cerca, mezcle las pastillas con algo desagradable, como café ya usado o arena "
-        "para gatos, ciérrelas en una bolsa y tire la bolsa a la basura.",
+        "en": "If there is no drop box near you, ask your pharmacist. The FDA advises flushing many opioid pain "
+        "medicines down the toilet when there is no way to return them. Other medicines: mix them with something "
+        "unpleasant such as used coffee grounds or cat litter, seal them in a bag, and put the bag in the trash.",
+        "es": "Si no hay un buzón cerca, pregunte a su farmacéutico. La FDA recomienda tirar por el inodoro muchas "
+        "medicinas opioides para el dolor cuando no hay forma de devolverlas. Las demás medicinas: mézclelas con "
+        "algo desagradable, como café ya usado o arena para gatos, póngalas en una bolsa cerrada y tire la bolsa "
+        "a la basura.",
     },
     "call_h": {"en": "Who to call", "es": "A quién llamar"},
     "call_clinic": {

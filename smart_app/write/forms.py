@@ -264,7 +264,9 @@ def _taper_activities(context: WriteContext) -> list[dict[str, Any]]:
                     "code": {"text": f"Taper step {step.number}"},
                     "status": "not-started",
                     "scheduledPeriod": period,
-                    "description": "; ".join(parts) + f" (about {step.total_display} MME/day). {step.note}".rstrip(),
+                    "description": f"Taper step {step.number}: "
+                    + "; ".join(parts)
+                    + f" (about {step.total_display} MME/day). {step.note}".rstrip(),
                 }
             }
         )
@@ -305,7 +307,7 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
                 "code": {"text": "Follow-up visit"},
                 "status": "scheduled",
                 "scheduledString": follow_up.isoformat() if follow_up else "",
-                "description": "Reassess pain, function, goals and harms.",
+                "description": "Follow-up visit: reassess pain, function, goals and harms",
             }
         }
     ]
@@ -316,7 +318,7 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
                     "kind": "MedicationRequest",
                     "code": {"text": "Naloxone rescue kit"},
                     "status": "not-started",
-                    "description": "Prescribe naloxone and show the patient and family how to use it.",
+                    "description": "Naloxone: prescribe it and show the patient and family how to use it",
                 }
             }
         )
@@ -327,7 +329,7 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
                     "kind": "ServiceRequest",
                     "code": {"text": "Urine drug test"},
                     "status": "not-started",
-                    "description": "Urine drug test, discussed with the patient beforehand.",
+                    "description": "Urine drug test, discussed with the patient beforehand",
                 }
             }
         )
