@@ -111,7 +111,14 @@ def test_goals_for_pain_and_function_complete_the_initiate_step() -> None:
     goals = [
         _goal(
             "Keep pain at 4 or below",
-            target=[{"measure": {"text": "PEG score"}, "detailQuantity": {"value": 4}, "dueDate": "2026-09-01"}],
+            target=[
+                {
+                    # The PEG's name says "general activity": the description, not the measure, makes it a pain goal.
+                    "measure": {"text": "PEG pain, enjoyment, general activity"},
+                    "detailQuantity": {"value": 4, "code": "{score}"},
+                    "dueDate": "2026-09-01",
+                }
+            ],
         ),
         _goal("Walk to the mailbox and back every day", achievementStatus={"text": "Improving"}),
         _goal("Old goal", lifecycleStatus="entered-in-error"),
@@ -120,7 +127,7 @@ def test_goals_for_pain_and_function_complete_the_initiate_step() -> None:
     assert [g.kind for g in steps.goals.rows] == ["pain", "function"]
     initiate = by_key(steps)["initiate"]
     assert not any("goal" in d for d in initiate.due)
-    assert ("Goal (pain): Keep pain at 4 or below", "PEG score: 4 by 2026-09-01") in [
+    assert ("Goal (pain): Keep pain at 4 or below", "PEG pain, enjoyment, general activity: 4 by 2026-09-01") in [
         (e.label, e.detail) for e in initiate.evidence
     ]
     assert "Improving" in [e.detail for e in by_key(steps)["reassess"].evidence]

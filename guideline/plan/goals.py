@@ -41,12 +41,17 @@ class Goals:
 
 
 def _kind(goal: Goal) -> str:
-    """Function first: "walk without pain" is a function goal; a pain score target is a pain goal."""
-    words = " ".join([(goal.description or "").lower(), *(words_of(c) for c in goal.categories)])
-    words += " " + " ".join(words_of(t.measure) for t in goal.targets)
-    if any(w in words for w in FUNCTION_WORDS):
+    """The description decides ("walk without pain" is a function goal, "pain at 4 or below" a pain goal); only
+    when it says neither do the category and the measure (a PEG measure names "general activity": pain first)."""
+    described = (goal.description or "").lower()
+    if any(w in described for w in FUNCTION_WORDS):
         return "function"
-    return "pain" if "pain" in words or "peg" in words else "other"
+    if "pain" in described or "peg" in described:
+        return "pain"
+    words = " ".join([*(words_of(c) for c in goal.categories), *(words_of(t.measure) for t in goal.targets)])
+    if "pain" in words or "peg" in words:
+        return "pain"
+    return "function" if any(w in words for w in FUNCTION_WORDS) else "other"
 
 
 def _target(goal: Goal) -> tuple[str, ...]:

@@ -463,7 +463,8 @@ def _goal_detail(target: Mapping[str, Any]) -> str | None:
     """The target value as written: a quantity, a range, a string or a concept (whichever is present)."""
     amount = quantity(target.get("detailQuantity"))
     if amount is not None and amount.value is not None:
-        return f"{amount.value} {amount.unit or amount.code or ''}".strip()
+        unit = amount.unit or amount.code or ""
+        return f"{amount.value} {'' if unit.startswith('{') else unit}".strip()  # UCUM "{score}" is no unit to show
     span = as_dict(target.get("detailRange"))
     if span:
         low, high = quantity(span.get("low")), quantity(span.get("high"))
