@@ -73,7 +73,8 @@ def build_export() -> list:
         # COB: hydrocodone 30 MME/day with alprazolam; no PCP, prescriber drC; naloxone in hand; tested in 12 months.
         patient("p-cob", "1960-01-01", None, "Cob"),
         dispense("cob0", "p-cob", HYDROCODONE_10, "2025-11-01", 90, 30, "drC", "ph2"),
-        dispense("cob1", "p-cob", HYDROCODONE_10, "2026-01-10", 90, 30, "drC", "ph2"),
+        # 02:30 UTC is January 9 in New York; the date as written (January 10) is the fill date.
+        dispense("cob1", "p-cob", HYDROCODONE_10, "2026-01-10T02:30:00Z", 90, 30, "drC", "ph2"),
         dispense("cob2", "p-cob", HYDROCODONE_10, "2026-02-09", 90, 30, "drC", "ph2"),
         dispense("cob-b1", "p-cob", ALPRAZOLAM, "2026-01-15", 60, 30, "drB", "ph2"),
         dispense("cob-b2", "p-cob", ALPRAZOLAM, "2026-02-14", 60, 30, "drB", "ph2"),

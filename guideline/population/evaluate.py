@@ -63,6 +63,29 @@ def _number(value: Decimal | None) -> float | None:
     return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if value is not None else None
 
 
+# Spec 3: dates are the date part of the timestamp as written (no time-zone conversion). The record reader converts
+# timestamps to the configured zone, so the fields the measures date things by are cut to their date part first.
+_DATED_FIELDS = {
+    "MedicationDispense": ("whenHandedOver", "whenPrepared"),
+    "MedicationRequest": ("authoredOn",),
+    "Observation": ("effectiveDateTime", "issued"),
+    "Condition": ("recordedDate", "onsetDateTime", "abatementDateTime"),
+    "Procedure": ("performedDateTime",),
+}
+
+
+def _as_written(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    fields = _DATED_FIELDS.get(resource.get("resourceType"))  # type: ignore[arg-type]
+    if not fields or not any(isinstance(resource.get(f), str) and len(resource[f]) > 10 for f in fields):
+        return resource
+    copy = dict(resource)
+    for name in fields:
+        value = copy.get(name)
+        if isinstance(value, str) and len(value) > 10 and value[4:5] == "-":
+            copy[name] = value[:10]
+    return copy
+
+
 def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     index = {}
     for resource in resources:
@@ -83,6 +106,7 @@ def evaluate_patient(
     """Build the patient's record with PainPlan's reader, read their fills with guideline.fills, score the nine
     measures, attribute them, and run the engine's standing-risk review at the period end. Never raises on data."""
     quality = Quality()
+    resources = [_as_written(r) for r in resources]
     terms = load_terminology(config)
     zone = ZoneInfo(config["timezone"])
     record = build_record(resources, zone)
