@@ -87,13 +87,17 @@ def select_cohort(con: duckdb.DuckDBPyConnection, buckets_hint: int | None = Non
     buckets = buckets_hint or max(1, math.ceil(patients / PATIENTS_PER_BUCKET))
     con.execute(f"ALTER TABLE cohort ADD COLUMN bucket INTEGER; UPDATE cohort SET bucket = hash(pkey) % {buckets}")
     con.execute(
+        # Stored in bucket order: each bucket's query then reads only its own row groups (DuckDB's zone maps), so
+        # the evaluation reads the table once however many buckets there are.
         f"""
         CREATE TABLE patient_lines AS
+        SELECT * FROM (
         SELECT r.pkey, r.line, c.bucket FROM res r JOIN cohort c USING (pkey)
         WHERE r.kind NOT IN ({_sql_list(SHARED_TYPES)})
         UNION ALL
         SELECT DISTINCT l.pkey, m.line, c.bucket
         FROM res l JOIN cohort c USING (pkey) JOIN res m ON m.kind = 'Medication' AND m.id = l.medid
+        ) ORDER BY bucket, pkey
         """
     )
     return patients, buckets
