@@ -75,6 +75,7 @@ def test_hospice_patient_sees_why_nothing_applies_and_no_red_tiles(demo_server) 
             assert step.locator(".step-due").count() == 0
         assert page.locator(".task.state-never, .task.state-overdue").count() == 0
         assert "None on record" not in page.locator("main").inner_text()
+        assert page.locator("#medications .flag").count() == 0  # her dose is shown, without the guideline's red flag
         save_screenshot(page, "plan-steps-hospice")
 
 

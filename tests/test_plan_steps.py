@@ -202,3 +202,25 @@ def test_note_lists_each_step_and_its_status() -> None:
     assert any(
         line.startswith("- 2. Informed consent: Due now. Due: Informed consent: none on record") for line in lines
     )
+
+
+def test_page_without_its_steps_still_shows_every_section(tmp_path, monkeypatch) -> None:
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    import guideline.plan.assembly as assembly
+
+    def broken(*_: Any) -> Any:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(assembly, "build_steps", broken)
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, rich_patient())
+        response = _open_plan(_app(tmp_path))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This section could not be built (ValueError). The sections below are shown without the steps." in html
+    for key in ("medications", "tasks", "scores", "uds", "taper", "oud", "resources"):
+        assert f'<section id="{key}" class="section' in html
+    assert 'id="step-assess"' not in html
