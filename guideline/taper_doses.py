@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from guideline.taper import TaperPlan
 
 ONE = Decimal("1")
+MAX_UNITS_PER_DAY = 6  # a finer strength is offered only if today's dose takes at most this many units a day
 TENTH = Decimal("0.1")
 
 # What belongs to every taper (HHS 2019 tapering guide; CDC 2022 Rec 5): said once with the schedule.
@@ -141,11 +142,16 @@ def _step_down(regimens: tuple[Regimen, ...], states: list[_State], target: Deci
         states[index] = replace(state, units=state.units - min(ONE, state.units))
 
 
-def _finer_strength(regimen: Regimen, state: _State) -> Decimal | None:
-    """The lowest other strength that makes today's daily amount exactly (so the switch itself changes nothing)."""
+def _finer_strengths(regimen: Regimen, state: _State) -> list[Decimal]:
+    """Other strengths that make today's daily amount exactly in at most MAX_UNITS_PER_DAY units, largest first
+    (so the switch itself changes nothing, and nobody is asked to take a handful of small tablets)."""
     daily = state.strength_mg * state.units
-    usable = [s for s in regimen.other_strengths_mg if 0 < s < state.strength_mg and (daily / s) % 1 == 0]
-    return min(usable) if usable else None
+    usable = [
+        s
+        for s in regimen.other_strengths_mg
+        if 0 < s < state.strength_mg and (daily / s) % 1 == 0 and daily / s <= MAX_UNITS_PER_DAY
+    ]
+    return sorted(usable, reverse=True)
 
 
 def dose_schedule(plan: TaperPlan, regimens: tuple[Regimen, ...]) -> DoseSchedule:
@@ -168,7 +174,7 @@ def dose_schedule(plan: TaperPlan, regimens: tuple[Regimen, ...]) -> DoseSchedul
             _step_down(regimens, states, target)
             half_step = (previous_target - target) / 2
             if half_step > 0 and abs(_total(regimens, states) - target) > half_step:
-                change = _switch_strength(regimens, states, target)
+                change = _switch_strength(regimens, states, target, half_step)
                 if change:
                     _step_down(regimens, states, target)
                     notes.append(f"Step {plan_step.number}: {change}")
@@ -195,21 +201,34 @@ def dose_schedule(plan: TaperPlan, regimens: tuple[Regimen, ...]) -> DoseSchedul
     return DoseSchedule(tuple(steps), tuple(notes))
 
 
-def _switch_strength(regimens: tuple[Regimen, ...], states: list[_State], target: Decimal) -> str:
-    """Move the medicine with the coarsest unit (largest MME per unit) to a finer strength; '' when none can."""
+def _switch_strength(regimens: tuple[Regimen, ...], states: list[_State], target: Decimal, half_step: Decimal) -> str:
+    """Move the medicine with the coarsest unit (largest MME per unit) to a finer strength; '' when none can.
+
+    The largest finer strength that lets this step come within half a step of its target is chosen; when none
+    does, the one that comes closest (the larger on a tie)."""
     order = sorted(
         (i for i, s in enumerate(states) if s.units > 0),
         key=lambda i: -(states[i].strength_mg * regimens[i].factor),
     )
     for index in order:
         regimen, state = regimens[index], states[index]
-        finer = _finer_strength(regimen, state)
-        if finer is None:
+        candidates = _finer_strengths(regimen, state)
+        if not candidates:
             continue
-        units = state.strength_mg * state.units / finer
-        states[index] = _State(finer, units)
+        chosen, best = candidates[0], None
+        for finer in candidates:  # largest first: a smaller strength must come strictly closer to be chosen
+            trial = list(states)
+            trial[index] = _State(finer, state.strength_mg * state.units / finer)
+            _step_down(regimens, trial, target)
+            distance = abs(_total(regimens, trial) - target)
+            if best is None or distance < best:
+                chosen, best = finer, distance
+            if distance <= half_step:
+                break
+        units = state.strength_mg * state.units / chosen
+        states[index] = _State(chosen, units)
         return (
-            f"use {regimen.ingredient.lower()} {_number(finer)} mg {regimen.form}s instead of "
+            f"use {regimen.ingredient.lower()} {_number(chosen)} mg {regimen.form}s instead of "
             f"{_number(state.strength_mg)} mg ({_number(units)} a day makes the same dose) so smaller steps are "
             "possible."
         )

@@ -93,3 +93,26 @@ def test_walters_chart_gives_a_schedule_per_drug_from_his_orders() -> None:
     assert {(d.strength_mg, d.units_per_day) for d in first.doses} == {(30, 2), (5, 4)}
     assert second.total_mme == Decimal("82.5")
     assert second.start == date(2026, 7, 15)
+    # The drug table also lists a 5 mg ER morphine tablet, but 12 a day is no way to take 60 mg: 15 mg it is.
+    morphine = next(d for d in doses.schedule.steps[4].doses if d.ingredient == "Morphine")
+    assert (morphine.strength_mg, morphine.units_per_day) == (15, 4)
+
+
+def test_the_finer_strength_that_comes_closest_to_the_pace_is_chosen() -> None:
+    # 60 mg as 2 × 30; 10 % steps of 6 MME, half a step is 3. Step 1 (target 54): 30-mg units stay at 60.
+    # 20 mg (3 a day) still stays at 60 (6 away); 10 mg (6 a day) reaches 50 (4 away): closer, chosen.
+    # 5 mg would need 12 a day: never offered.
+    morphine = Regimen(
+        "morphine",
+        "Morphine",
+        Decimal("30"),
+        Decimal("2"),
+        Decimal("1"),
+        other_strengths_mg=(Decimal("5"), Decimal("10"), Decimal("20")),
+    )
+    schedule = dose_schedule(taper_schedule(Decimal("60"), START, Decimal("10")), (morphine,))
+    step = schedule.steps[1]
+    assert step.strength_change.startswith("use morphine 10 mg tablets instead of 30 mg (6 a day")
+    assert (step.doses[0].strength_mg, step.doses[0].units_per_day, step.total_mme) == (10, 5, 50)
+    # Then 48 -> 50 (2 away) and 42 -> 40: one 10-mg tablet at a time.
+    assert [s.total_mme for s in schedule.steps[2:5]] == [50, 40, 40]
