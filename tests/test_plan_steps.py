@@ -69,6 +69,8 @@ def test_well_managed_patient_has_no_red_consent_or_agreement() -> None:
     steps, _ = demo_steps("robert-chen")
     s = by_key(steps)
     assert s["agreement"].status == "done"
+    assert [e.label for e in s["agreement"].evidence] == ["Treatment agreement: Opioid treatment agreement"]
+    assert s["initiate"].status == "done"  # his PEG goal and his walking goal
     assert s["consent"].status == "done"  # carried by the treatment agreement, and it says so
     assert "treatment agreement" in s["consent"].tasks[0].detail
     assert s["decide"].status == "done"  # his care plan from this quarter is the plan on record

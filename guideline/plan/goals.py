@@ -41,15 +41,18 @@ class Goals:
 
 
 def _kind(goal: Goal) -> str:
-    """The description decides ("walk without pain" is a function goal, "pain at 4 or below" a pain goal); only
-    when it says neither do the category and the measure (a PEG measure names "general activity": pain first)."""
+    """A target measured by a pain score or the PEG makes a pain goal; otherwise the description decides ("walk
+    without pain" is a function goal), then the category."""
+    measured = " ".join(words_of(t.measure) for t in goal.targets)
+    if "pain" in measured or "peg" in measured:
+        return "pain"
     described = (goal.description or "").lower()
     if any(w in described for w in FUNCTION_WORDS):
         return "function"
     if "pain" in described or "peg" in described:
         return "pain"
-    words = " ".join([*(words_of(c) for c in goal.categories), *(words_of(t.measure) for t in goal.targets)])
-    if "pain" in words or "peg" in words:
+    words = " ".join(words_of(c) for c in goal.categories)
+    if "pain" in words:
         return "pain"
     return "function" if any(w in words for w in FUNCTION_WORDS) else "other"
 

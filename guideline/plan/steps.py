@@ -11,7 +11,7 @@ from guideline.plan.decision import Decision, last_decision
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import Section
 from guideline.plan.screens import Screens, build_screens
-from guideline.plan.tasks import Task
+from guideline.plan.tasks import Task, signed_documents
 from guideline.timeutil import local_date, months_after
 
 if TYPE_CHECKING:
@@ -231,14 +231,19 @@ def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, the
 # -- 2. Informed consent and 3. treatment agreement ------------------------------------------------------------
 
 
-def _document_step(key: str, task: Task | None, therapy: bool) -> Step:
+def _document_step(
+    key: str, task: Task | None, therapy: bool, records: list[tuple[date | None, str]] | None = None
+) -> Step:
     label = "Informed consent" if key == "consent" else "Treatment agreement"
     action = (
         "Discuss the benefits, risks and alternatives of opioid therapy and record the patient's informed consent."
         if key == "consent"
         else "Review the treatment agreement with the patient and record it, signed and dated."
     )
-    evidence = (_task_evidence(task, label),)
+    listed = sorted(records or (), key=lambda r: r[0] or date.min, reverse=True)
+    evidence = tuple(Evidence(f"{label}: {named}", day) for day, named in listed) or (_task_evidence(task, label),)
+    if task is not None and not listed and task.last_done is not None:  # carried by the agreement: say where
+        evidence = (Evidence(label, task.last_done, task.detail),)
     if task is None:
         return Step(key, STEP_TITLES[key], "unknown", f"{label} could not be checked.", evidence, (), action)
     status = _task_status(task)
@@ -452,10 +457,11 @@ def build_steps(facts: Facts, sections: Mapping[str, Section]) -> Steps:
     goals = build_goals(facts)
     decision = last_decision(facts)
     tasks = _tasks_by_key(sections)
+    agreements, consents = signed_documents(facts)
     steps = [
         _assess(facts, sections, screens, therapy),
-        _document_step("consent", _consent_task(tasks), therapy),
-        _document_step("agreement", tasks.get("agreement"), therapy),
+        _document_step("consent", _consent_task(tasks), therapy, consents),
+        _document_step("agreement", tasks.get("agreement"), therapy, agreements),
         _initiate(sections, goals, therapy),
         _reassess(sections, goals, therapy),
         _decide(facts, sections, decision, therapy),

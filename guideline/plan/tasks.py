@@ -183,29 +183,38 @@ def naloxone_task(facts: Facts) -> Task:
 # -- treatment agreement and informed consent (Rec 2) ----------------------------------------------------------
 
 
-def _document_days(facts: Facts) -> tuple[date | None, date | None]:
-    """Last treatment agreement and last informed consent (DocumentReference or Consent)."""
-    agreements: list[date | None] = []
-    consents: list[date | None] = []
+def signed_documents(facts: Facts) -> tuple[list[tuple[date | None, str]], list[tuple[date | None, str]]]:
+    """Every treatment agreement and every informed consent on record (DocumentReference or Consent), each with
+    its day and how it is named, so the plan's steps can list them all."""
+    agreements: list[tuple[date | None, str]] = []
+    consents: list[tuple[date | None, str]] = []
     for document in facts.record.documents:
         if document.status not in (None, "current"):
             continue
         words = f"{words_of(document.type)} {(document.description or '').lower()}"
         day = local_date(document.date)
+        named = document.description or (document.type.display() if document.type else None) or "Document"
         if (document.type is not None and document.type.has(LOINC, AGREEMENT_LOINC)) or "agreement" in words:
-            agreements.append(day)
+            agreements.append((day, named))
         elif "consent" in words and ("opioid" in words or "informed" in words):
-            consents.append(day)
+            consents.append((day, named))
     for consent in facts.record.consents:
         if consent.status not in (None, "active"):
             continue
         words = " ".join(words_of(c) for c in consent.categories)
         day = local_date(consent.date_time)
+        named = next((c.display() for c in consent.categories if c.display()), None) or "Consent"
         if any(c.has(LOINC, AGREEMENT_LOINC) for c in consent.categories) or "agreement" in words:
-            agreements.append(day)
+            agreements.append((day, named))
         else:
-            consents.append(day)
-    return latest(agreements), latest(consents)
+            consents.append((day, named))
+    return agreements, consents
+
+
+def _document_days(facts: Facts) -> tuple[date | None, date | None]:
+    """Last treatment agreement and last informed consent (DocumentReference or Consent)."""
+    agreements, consents = signed_documents(facts)
+    return latest(d for d, _ in agreements), latest(d for d, _ in consents)
 
 
 def _starting_longer_term(facts: Facts) -> bool:
