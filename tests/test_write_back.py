@@ -154,7 +154,19 @@ def test_a_write_without_the_csrf_token_is_refused_and_nothing_is_sent(tmp_path,
         data = dict(PEG) if token is None else {**PEG, "csrf_token": token}
         answer = client.post(f"/plan/write/peg?s={handle}", data=data, base_url=PUBLIC_URL)
         assert answer.status_code == 403
-        assert "did not come from the plan page" in answer.get_data(as_text=True)
+        text = answer.get_data(as_text=True)
+        assert "Not saved: the PEG score" in text and "did not come from the plan page" in text
+        assert "pain: 6" in text  # what was typed is handed back, not lost
+    assert chart.received == []
+
+
+def test_a_write_after_the_launch_ended_hands_back_what_was_typed(tmp_path, rsps) -> None:
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    other_window = client.application.test_client()  # no launch cookie: as after the launch has ended
+    data = {"csrf_token": _token(page), "goal_kind": "pain", "description": "Pain at 4 or less"}
+    answer = other_window.post(f"/plan/write/goal?s={handle}", data=data, base_url=PUBLIC_URL)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 401 and "Not saved: the goal" in text and "description: Pain at 4 or less" in text
     assert chart.received == []
 
 

@@ -69,15 +69,24 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         def page(body: str, status: int) -> Response:
             return _secure(Response(body, status=status, mimetype="text/html"), settings)
 
+        if form_key not in FORMS:
+            return page(render_template("plan_error.html", message="There is no such form."), 404)
+
+        def not_saved(message: str, status: int) -> Response:
+            """The launch or the token is gone: nothing can be sent, so hand back what was typed."""
+            skip = {csrf.FIELD, *TAPER_FIELDS}
+            typed = [(k, v) for k, v in request.form.items() if k not in skip and v.strip()]
+            body = render_template("plan/write_error.html", label=FORMS[form_key][1], message=message, typed=typed)
+            return page(body, status)
+
         try:
             session = current_launch()
         except LaunchError as error:
-            return page(render_template("plan_error.html", message=error.message), error.status)
-        if form_key not in FORMS:
-            return page(render_template("plan_error.html", message="There is no such form."), 404)
+            return not_saved(error.message, error.status)
         if not csrf.token_ok(current_app.secret_key, session.handle, request.form.get(csrf.FIELD)):
-            message = "This form has expired or did not come from the plan page; reload the page and try again."
-            return page(render_template("plan_error.html", message=message), 403)
+            return not_saved(
+                "This form has expired or did not come from the plan page; reload the page and try again.", 403
+            )
         builder, label, kind = FORMS[form_key]
         values = {k: v for k, v in request.form.items() if k != csrf.FIELD}
         now = settings.evaluation_now()
