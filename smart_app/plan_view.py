@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # A card's SMART link names a view in appContext (guideline 10.x); it only chooses which section opens in focus.
 VIEW_SECTIONS: dict[str, str] = {
     "plan": "steps",
+    "plan-start": "step-initiate",  # the treatment-plan card: where a plan is started (consent and agreement first)
     "mme": "medications",
     "medications": "medications",
     "history": "mme_history",

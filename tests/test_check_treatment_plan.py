@@ -79,7 +79,7 @@ def test_longer_term_start_without_plan_is_info_with_a_plan_link() -> None:
     assert "*Based on:" in result.detail
     assert result.suggestions == ()
     smart, rec2 = result.links
-    assert (smart.type, smart.view, smart.label) == ("smart", "plan", "Create or review pain treatment plan")
+    assert (smart.type, smart.view, smart.label) == ("smart", "plan-start", "Create or review pain treatment plan")
     assert rec2.url.endswith("#Recommendation2")
     assert result.view == "plan" and result.orders == ("ox1",)
     assert [r.code for r in result.override_reasons] == [

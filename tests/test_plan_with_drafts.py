@@ -148,3 +148,32 @@ def test_agreement_and_consent_are_due_before_starting_long_term_therapy():
     # opened without the draft, nothing is being started: not needed now
     tasks = {t.key: t for t in assemble(page_input, CONFIG, priya.id, NOW, {}).section("tasks").content}
     assert tasks["agreement"].state == "not-applicable"
+
+
+def test_treatment_plan_card_opens_the_step_where_the_plan_is_started(tmp_path: Any) -> None:
+    from launch.session import begin_trusted_launch
+
+    priya = load_demo_patients(DAY)["priya-natarajan"]
+    drafts = draft_bundle([story_draft(priya, NOW)])
+    record = build_record(priya.resources(), TZ, draft_orders=drafts)
+    evaluation = evaluate(record, HookContext("order-sign", priya.id), CONFIG, NOW)
+    plan_card = next(c for c in evaluation.cards if c.check_id == "treatment-plan")
+    sent = card_json(plan_card, options_for(CONFIG, "https://x.test", priya.id, drafts))
+    link = next(link for link in sent["links"] if link["type"] == "smart")
+    context = json.loads(link["appContext"])
+    assert context["view"] == "plan-start"
+    resources = [{**r, "id": "p1"} if r["resourceType"] == "Patient" else r for r in priya.resources()]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, resources)
+        app = make_app(tmp_path, [], today=DAY)
+
+        @app.get("/_card_link")
+        def _card_link() -> Any:
+            return begin_trusted_launch(iss=FHIR, patient_id="p1", access_token=TOKEN, app_context=context)
+
+        client = app.test_client()
+        launched = client.get("/_card_link", base_url=PUBLIC_URL)
+        handle = parse_qs(urlsplit(launched.headers["Location"]).query)["s"][0]
+        html = client.get("/plan", query_string={"s": handle}, base_url=PUBLIC_URL).get_data(as_text=True)
+    assert 'id="step-initiate" class="section step' in html and "focused" in html.split('id="step-initiate"', 1)[1][:80]
+    assert "Due before starting" in html and "Not needed now" not in html

@@ -70,7 +70,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         summary=_summary(names, lookback),
         detail=detail,
         links=(
-            plan_link("plan", "Create or review pain treatment plan"),
+            plan_link("plan-start", "Create or review pain treatment plan"),
             guideline_link(facts.config, "rec2", "CDC 2022 Recommendation 2"),
         ),
         override_reasons=override_reasons(
