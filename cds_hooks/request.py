@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from cds_hooks.errors import RequestError
 
+ORDER_HOOKS = frozenset({"order-sign", "order-select"})
+
 
 @dataclass(frozen=True)
 class HookRequest:
@@ -75,6 +77,14 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         raise RequestError(400, "context is required and must be an object", "required")
     if hook.strip() != expected_hook:
         raise RequestError(400, f"this service answers the {expected_hook} hook, not {hook.strip()[:40]}")
+
+    drafts = context.get("draftOrders")
+    if expected_hook in ORDER_HOOKS:
+        # Without its draft orders an order hook has nothing to check: an empty answer would read as "all clear".
+        if drafts is None:
+            raise RequestError(400, f"context.draftOrders is required for {expected_hook}", "required")
+        if not isinstance(drafts, (Mapping, list)):
+            raise RequestError(400, "context.draftOrders must be a Bundle of the draft orders")
 
     server = body.get("fhirServer")
     if server is not None and not isinstance(server, str):

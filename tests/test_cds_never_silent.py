@@ -219,3 +219,28 @@ def test_the_plan_page_names_each_resource_it_could_not_read(tmp_path, monkeypat
     assert "1 resource could not be read and was skipped" in html
     assert "Condition/c-odd (patient data item" in html and "unreadable: ValueError" in html
     assert "Rivera, Alex: " not in html
+
+
+@pytest.mark.parametrize(
+    ("drafts", "words"),
+    [(None, "context.draftOrders is required"), ("MedicationRequest/1", "must be a Bundle"), (7, "must be a Bundle")],
+)
+def test_an_order_hook_without_readable_draft_orders_is_a_400_not_an_empty_answer(app, drafts, words):
+    body = hook_request(drafts=[oxycodone_draft()])
+    if drafts is None:
+        del body["context"]["draftOrders"]
+    else:
+        body["context"]["draftOrders"] = drafts
+    response = post(app, body)
+    assert response.status_code == 400 and words in response.json["issue"][0]["diagnostics"]
+
+
+def test_a_bundle_entry_without_a_resource_object_is_named(app):
+    body = hook_request(drafts=[oxycodone_draft()])
+    body["context"]["draftOrders"]["entry"].append({"resource": "MedicationRequest/2"})
+    body["context"]["draftOrders"]["entry"].append(7)
+    response = post(app, body)
+    assert "high-mme" in topics(response.json)
+    detail = card(response, "data-incomplete")["detail"]
+    assert "resource (draft order 2): skipped: a Bundle entry that holds no resource object" in detail
+    assert "resource (draft order 3)" in detail

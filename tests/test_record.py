@@ -285,7 +285,13 @@ def test_nested_bundles_and_lists_are_walked_in_order() -> None:
         "entry": [{"resource": inner}, {"resource": patient()}, "junk", {"resource": {}}],
     }
     kinds = [r["resourceType"] for r, _ in iter_resources([outer, None, 5])]
-    assert kinds == ["Observation", "Patient"]
+    # Junk entries are kept as placeholders so the record names them (never dropped unseen).
+    assert kinds == ["Observation", "Patient", None, None]
+    problems = build_record([outer], TZ).problems
+    assert [(p.position, p.reason) for p in problems] == [
+        ("patient data item 3", "a Bundle entry that holds no resource object"),
+        ("patient data item 4", "a Bundle entry that holds no resource object"),
+    ]
 
 
 def test_identical_instructions_are_shared_and_different_ones_are_not() -> None:

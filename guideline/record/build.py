@@ -15,7 +15,7 @@ from guideline.record.model import (
     ReadProblem,
     ServiceRequest,
 )
-from guideline.record.pool import MedicationPool, collect_resources
+from guideline.record.pool import UNREADABLE_REASON, MedicationPool, collect_resources
 from guideline.record.readers import (
     read_care_plan,
     read_condition,
@@ -144,7 +144,8 @@ def build_record(
         kind = raw_kind if isinstance(raw_kind, str) else None
         resource_id = _resource_id(resource)
         if kind is None:
-            problems.append(ReadProblem("resource", resource_id, "its resourceType is not a text value", position))
+            reason = resource.get(UNREADABLE_REASON) or "its resourceType is not a text value"
+            problems.append(ReadProblem("resource", resource_id, reason, position))
             continue
         try:
             if resource_id and _is_copy(seen, kind, resource_id, resource):

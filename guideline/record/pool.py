@@ -65,6 +65,14 @@ class MedicationPool:
         return _inline_medication(code)
 
 
+# Stands in for a Bundle entry that holds no resource object, so the record can name it ("no resource in it").
+UNREADABLE_REASON = "painplan:unreadable"
+
+
+def unreadable_entry() -> dict[str, Any]:
+    return {"resourceType": None, UNREADABLE_REASON: "a Bundle entry that holds no resource object"}
+
+
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
     """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any.
 
@@ -92,6 +100,10 @@ def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | N
     if data.get("resourceType") == "Bundle":
         for entry in as_list(data.get("entry")):
             entry_data = as_dict(entry)
+            if not entry_data or ("resource" in entry_data and not as_dict(entry_data["resource"])):
+                # An entry that is not an object, or whose resource is not one: named by the record, not dropped.
+                found.append((unreadable_entry(), None))
+                continue
             resource = as_dict(entry_data.get("resource"))
             if resource.get("resourceType") == "Bundle":
                 collect_resources(resource, found)
