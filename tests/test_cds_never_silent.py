@@ -244,3 +244,17 @@ def test_a_bundle_entry_without_a_resource_object_is_named(app):
     detail = card(response, "data-incomplete")["detail"]
     assert "resource (draft order 2): skipped: a Bundle entry that holds no resource object" in detail
     assert "resource (draft order 3)" in detail
+
+
+def test_failing_exclusions_cost_only_the_checks_that_apply_them(app, monkeypatch):
+    import guideline.facts
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(guideline.facts, "general_exclusions", broken)
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert response.status_code == 200 and "high-mme" not in topics(response.json)
+    detail = card(response, "checks-not-run")["detail"]
+    assert "High total daily opioid dose: an internal error stopped it" in detail
+    assert "Opioid use disorder without medication treatment" not in detail  # applies no general exclusions
