@@ -199,18 +199,6 @@ def _clear_dead_worker_metrics(pid: int) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    # Metrics from every worker are kept in files in this folder and summed by /metrics; the variable must be set
-    # before prometheus_client is first imported, which happens when the app is built.
-    metrics_dir = tempfile.mkdtemp(prefix="painplan-metrics-")
-    os.environ[METRICS_DIR_VARIABLE] = metrics_dir
-    try:
-        return _serve(args)
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from smart_app import create_app
     from smart_app.commands import settings_for
 
     overrides = {
@@ -226,6 +214,27 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"painplan serve: cannot listen on {options.host}:{options.port}: {error.strerror}", file=sys.stderr)
         return 2
+    # Metrics from every worker are kept in files in this folder and summed by /metrics; the variable must be set
+    # before prometheus_client is first imported, which happens when the app is built just below.
+    metrics_dir = tempfile.mkdtemp(prefix="painplan-metrics-")
+    previous = os.environ.get(METRICS_DIR_VARIABLE)
+    os.environ[METRICS_DIR_VARIABLE] = metrics_dir
+    try:
+        _serve(settings, sock, options)
+    finally:
+        sock.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        # Leave the environment as found: a caller in the same process must not point at the removed folder.
+        if previous is None:
+            os.environ.pop(METRICS_DIR_VARIABLE, None)
+        else:
+            os.environ[METRICS_DIR_VARIABLE] = previous
+    return 0
+
+
+def _serve(settings: Settings, sock: socket.socket, options: ServerOptions) -> None:
+    from smart_app import create_app
+
     app = create_app(settings)
     preload(app)
     log.info(
@@ -236,5 +245,3 @@ def _serve(args: argparse.Namespace) -> int:
         options.threads,
     )
     Supervisor(app, settings, sock, options).run()
-    sock.close()
-    return 0
