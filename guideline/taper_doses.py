@@ -55,6 +55,20 @@ class DrugDose:
     unit_word: str
     daily_mg: Decimal
     mme: Decimal
+    prescribed_strength_mg: Decimal | None = None  # the strength of the order being tapered
+    form: str = "tablet"
+
+    @property
+    def strength_changed(self) -> bool:
+        return self.prescribed_strength_mg is not None and self.strength_mg != self.prescribed_strength_mg
+
+    @property
+    def label(self) -> str:
+        """The product as the patient will hold it: the order's name, or the new strength once it changed
+        (never the old name with the new count: 4 of "morphine 30 mg" is not 4 of 15 mg)."""
+        if self.strength_changed:
+            return f"{self.ingredient.lower()} {_number(self.strength_mg)} mg {self.form}"
+        return self.name
 
     @property
     def units_display(self) -> str:
@@ -193,6 +207,8 @@ def dose_schedule(plan: TaperPlan, regimens: tuple[Regimen, ...]) -> DoseSchedul
                 r.unit_word,
                 s.strength_mg * s.units,
                 s.mme(r),
+                r.strength_mg,
+                r.form,
             )
             for r, s in zip(regimens, states, strict=True)
         )

@@ -40,3 +40,23 @@ def test_spanish_schedule_rows_in_tablets() -> None:
 def test_unknown_language_falls_back_to_english() -> None:
     assert language("fr") == "en" and language(None) == "en" and language("es") == "es"
     assert build_handout("xx", [], [], None, ()).text["title"] == "Your pain treatment plan"
+
+
+def test_after_a_strength_switch_the_handout_names_the_new_strength_never_the_old_name() -> None:
+    morphine = Regimen(
+        "morphine ER 30 mg tablet",
+        "Morphine",
+        Decimal("30"),
+        Decimal("2"),
+        Decimal("1"),
+        form="extended-release tablet",
+        other_strengths_mg=(Decimal("15"),),
+    )
+    schedule = dose_schedule(taper_schedule(Decimal("60"), date(2026, 6, 15), Decimal("10")), (morphine,))
+    switched = next(s for s in schedule.steps if s.strength_change)
+    for lang, expected in (("es", "morphine 15 mg (concentración nueva"), ("en", "morphine 15 mg (new strength")):
+        rows = build_handout(lang, [], [], schedule, ()).schedule
+        line = rows[switched.number].doses[0]
+        assert line.startswith(expected) and "30 mg" not in line, line
+        assert rows[0].doses[0].startswith("morphine ER 30 mg tablet: 2 ")
+    assert switched.doses[0].label == "morphine 15 mg extended-release tablet"

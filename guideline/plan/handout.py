@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from guideline.taper_doses import DoseSchedule
+from guideline.taper_doses import DoseSchedule, DrugDose
 
 LANGUAGES = ("en", "es")
 
@@ -40,6 +40,10 @@ TEXT: dict[str, dict[str, str]] = {
     "per_day": {"en": "per day", "es": "al día"},
     "none": {"en": "none", "es": "ninguna"},
     "stop_row": {"en": "no more of this medicine", "es": "ya no tome esta medicina"},
+    "new_strength": {
+        "en": "new strength: check the label on the bottle",
+        "es": "concentración nueva: revise la etiqueta del frasco",
+    },
     "schedule_slow": {
         "en": "If you feel sick, have more pain, cannot sleep, or feel low or anxious, call us. We can slow down "
         "or pause. You will not be cut off suddenly.",
@@ -165,11 +169,16 @@ def language(raw: str | None) -> str:
     return raw if raw in LANGUAGES else "en"
 
 
-def _dose_words(name: str, units: str, unit_word: str, many: bool, stop: bool, lang: str) -> str:
-    if stop:
-        return f"{name}: {TEXT['stop_row'][lang]}"
-    one, plural = UNIT_WORDS[lang].get(unit_word, (unit_word, unit_word + "s"))
-    return f"{name}: {units} {plural if many else one} {TEXT['per_day'][lang]}"
+def _dose_words(dose: DrugDose, lang: str) -> str:
+    """One medicine at one step, naming the strength in hand: after a switch, the new strength and a warning."""
+    if dose.units_per_day == 0:
+        return f"{dose.name}: {TEXT['stop_row'][lang]}"
+    one, plural = UNIT_WORDS[lang].get(dose.unit_word, (dose.unit_word, dose.unit_word + "s"))
+    count = f"{dose.units_display} {plural if dose.units_per_day != 1 else one} {TEXT['per_day'][lang]}"
+    if dose.strength_changed:
+        strength = format(dose.strength_mg.normalize(), "f")
+        return f"{dose.ingredient.lower()} {strength} mg ({TEXT['new_strength'][lang]}): {count}"
+    return f"{dose.name}: {count}"
 
 
 def schedule_rows(schedule: DoseSchedule | None, lang: str) -> tuple[HandoutRow, ...]:
@@ -177,10 +186,7 @@ def schedule_rows(schedule: DoseSchedule | None, lang: str) -> tuple[HandoutRow,
         return ()
     rows = []
     for step in schedule.steps:
-        doses = tuple(
-            _dose_words(d.name, d.units_display, d.unit_word, d.units_per_day != 1, d.units_per_day == 0, lang)
-            for d in step.doses
-        )
+        doses = tuple(_dose_words(d, lang) for d in step.doses)
         rows.append(HandoutRow(step.number, step.start, step.end if step.total_mme > 0 else None, doses))
     return tuple(rows)
 

@@ -249,7 +249,8 @@ def _taper_activities(context: WriteContext) -> list[dict[str, Any]]:
     activities = []
     for step in context.schedule.steps[1:]:
         parts = [
-            f"{d.name}: {d.units_display} {d.unit_word}(s) of {d.strength_mg} mg a day ({d.dose_display})"
+            f"{d.label}: {d.units_display} {d.unit_word}(s) of {format(d.strength_mg.normalize(), 'f')} mg a day "
+            f"({d.dose_display})"
             if d.units_per_day
             else f"{d.name}: stop"
             for d in step.doses
