@@ -96,7 +96,7 @@ class AdmissionDispatcher(ThreadedTaskDispatcher):
 
     def observe(self, seconds: float) -> None:
         with self._mean_lock:
-            self.service_seconds += (seconds - self.service_seconds) * 0.1
+            self.service_seconds += (seconds - self.service_seconds) * 0.3  # follows a slowdown within a few calls
 
     def expected_wait(self, ahead: int) -> float:
         """Seconds a call queued behind `ahead` others waits, all threads busy, at the mean service time."""
