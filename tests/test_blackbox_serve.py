@@ -595,7 +595,13 @@ def test_a_never_ending_fhir_answer_is_cut_off_within_the_deadline(live):
 def test_fifty_concurrent_calls_never_mix_patients(live):
     def call(n: int) -> tuple[int, dict]:
         body = sign_body([oxy_draft(f"draft-{n}", patient_id=f"pt-{n}")], patient_id=f"pt-{n}")
-        return n, live.post(SIGN, body).json()
+        for _ in range(50):
+            response = live.post(SIGN, body)
+            if response.status_code != 503:  # shed under load (a slow machine): retry as an EHR would
+                break
+            time.sleep(0.2)
+        assert response.status_code == 200
+        return n, response.json()
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = list(pool.map(call, range(50)))
