@@ -139,13 +139,39 @@ def classify_unit(q: Quantity) -> tuple[UnitClass, Decimal, Decimal]:
     return "count", Decimal(1), Decimal(1)
 
 
+# Count units as EHRs write them → the word an explanation uses ("2 TAB" reads "2 tablets"); "" means no word.
+_COUNT_NOUNS: dict[str, str] = {
+    **dict.fromkeys(("tab", "tabs", "tablet", "tablets", "tbl"), "tablet"),
+    **dict.fromkeys(("cap", "caps", "capsule", "capsules"), "capsule"),
+    **dict.fromkeys(("patch", "patches"), "patch"),
+    **dict.fromkeys(("film", "films"), "film"),
+    **dict.fromkeys(("spray", "sprays", "actuat", "actuation", "actuations"), "spray"),
+    **dict.fromkeys(("puff", "puffs"), "puff"),
+    **dict.fromkeys(("lozenge", "lozenges", "troche", "troches"), "lozenge"),
+    **dict.fromkeys(("suppository", "suppositories", "supp"), "suppository"),
+    **dict.fromkeys(("each", "ea", "1", "unit", "units", "dose", "doses"), ""),
+}
+_PLURALS = {"patch": "patches", "suppository": "suppositories"}
+
+
+def count_text(value: Decimal, unit: str) -> str:
+    """ "1 tablet", "2 tablets", "1 patch"; a unit PainPlan has no word for is shown as written."""
+    noun = _COUNT_NOUNS.get(unit.strip().lower())
+    if noun is None:
+        return f"{number_text(value)} {unit}".strip()
+    if not noun:
+        return number_text(value)
+    return f"{number_text(value)} {noun if value == 1 else _PLURALS.get(noun, noun + 's')}"
+
+
 def to_amount(q: Quantity | None) -> Amount | None:
     """The quantity as an Amount, or None when it has no positive value."""
     if q is None or q.value is None or q.value <= 0:
         return None
     unit_class, multiply, divide = classify_unit(q)
     shown_unit = (q.unit or q.code or "").replace("{", "").replace("}", "")
-    shown = f"{number_text(q.value)} {shown_unit}".strip()
+    plain = f"{number_text(q.value)} {shown_unit}".strip()
+    shown = count_text(q.value, shown_unit) if unit_class == "count" else plain
     return Amount(q.value * multiply / divide, unit_class, shown)
 
 
@@ -161,8 +187,20 @@ def quantity_days(q: Quantity | None) -> Decimal | None:
     return None
 
 
-def _period_text(value: Decimal, unit: str) -> str:
-    return f"every {number_text(value)} {unit}" if value != 1 else f"every {unit}"
+_UNIT_WORDS = {"s": "second", "min": "minute", "h": "hour", "d": "day", "wk": "week", "mo": "month", "a": "year"}
+
+
+def _times(frequency: Decimal) -> str:
+    return {Decimal(1): "once", Decimal(2): "twice"}.get(frequency, f"{number_text(frequency)} times")
+
+
+def _period_text(frequency: Decimal, period: Decimal, unit: str) -> str:
+    """ "3 times a day", "once an hour", "every 4 hours", "twice every 3 days"."""
+    word = _UNIT_WORDS.get(unit, unit)
+    if period == 1:
+        return f"{_times(frequency)} {'an' if word == 'hour' else 'a'} {word}"
+    every = f"every {number_text(period)} {word}s"
+    return every if frequency == 1 else f"{_times(frequency)} {every}"
 
 
 def _from_repeat(repeat: TimingRepeat) -> tuple[Decimal, str] | None:
@@ -182,10 +220,7 @@ def _from_repeat(repeat: TimingRepeat) -> tuple[Decimal, str] | None:
         return None
     multiply, divide = _PERIOD[unit]
     per_day = frequency * multiply / (period * divide)
-    text = _period_text(period, unit)
-    if frequency != 1:
-        text = f"{number_text(frequency)} times {text}"
-    return per_day, text
+    return per_day, _period_text(frequency, period, unit)
 
 
 def _when_count(when: tuple[str, ...]) -> int:
@@ -203,6 +238,35 @@ def _from_code(code: str) -> Decimal | None:
     if days and Decimal(days.group(1)) > 0:
         return Decimal(1) / Decimal(days.group(1))
     return None
+
+
+_CODE_WORDS = {
+    "QD": "once a day",
+    "BID": "twice a day",
+    "TID": "3 times a day",
+    "QID": "4 times a day",
+    "AM": "every morning",
+    "PM": "every evening",
+    "BED": "at bedtime",
+    "HS": "at bedtime",
+    "QHS": "at bedtime",
+    "QOD": "every other day",
+    "WK": "once a week",
+    "MO": "once a month",
+}
+
+
+def _code_text(code: str) -> str:
+    """A timing code in words ("BID" → "twice a day", "Q4H" → "every 4 hours"), else the code as written."""
+    key = code.strip().upper()
+    if key in _CODE_WORDS:
+        return _CODE_WORDS[key]
+    for pattern, unit in ((_QNH, "hour"), (_QND, "day")):
+        match = pattern.match(key)
+        if match:
+            count = Decimal(match.group(1))
+            return f"every {unit}" if count == 1 else f"every {number_text(count)} {unit}s"
+    return key
 
 
 def _from_text(raw: str) -> Decimal | None:
@@ -246,7 +310,7 @@ def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency |
             if coding.code:
                 value = _from_code(coding.code)
                 if value is not None:
-                    return Frequency(value, coding.code.strip().upper())
+                    return Frequency(value, _code_text(coding.code))
         if parse_timing_text and dosage.timing_code.text:
             value = _from_text(dosage.timing_code.text)
             if value is not None:

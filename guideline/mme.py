@@ -349,7 +349,9 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     if dose is None:
         return "no-dose"
     daily = Amount(frequency.per_day * dose.value, dose.unit_class, "")
-    text = f"{dose.shown} {frequency.text} ({number_text(frequency.per_day)}/day)"
+    text = f"{dose.shown} {frequency.text}"
+    if not frequency.text.endswith(" a day"):
+        text += f" ({number_text(frequency.per_day)} a day)"
     if dosage.max_dose_numerator is not None and apply_cap:
         cap = daily_cap(dosage)
         if cap is None:

@@ -112,7 +112,7 @@ def test_mme_per_day_is_quantity_times_strength_times_factor_over_days(rxcui, qu
 def test_explanation_shows_the_arithmetic():
     result = fill_mme(one(fill(MORPHINE_ER_30, quantity=60, days=30)), TERMS, CONFIG)
     assert "(filled 2026-06-01)" in result.explanation
-    assert "60 tbl ÷ 30 days' supply = 2 per day = 60 mg/day morphine × 1 = 60.0 MME/day" in result.explanation
+    assert "60 tablets ÷ 30 days' supply = 2 per day = 60 mg/day morphine × 1 = 60.0 MME/day" in result.explanation
 
 
 def test_methadone_follows_the_2016_tiers_on_the_fills_own_dose():

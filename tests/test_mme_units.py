@@ -359,3 +359,14 @@ def test_numeric_strings_are_read_exactly() -> None:
         "1049621", [dosage(qty("2", "{tbl}"), {"repeat": {"frequency": "1", "period": "4", "periodUnit": "h"}})]
     )
     assert only(resource).mme == Decimal(90)
+
+
+def test_explanations_read_naturally() -> None:
+    three_a_day = only(med_request("1049621", [dosage(2, every(1, "d", frequency=3))]))
+    assert "2 tablets 3 times a day = 30 mg/day oxycodone" in three_a_day.explanation
+    every_four_hours = only(med_request("1049621", [dosage(1, every(4))]))
+    assert "1 tablet every 4 hours (6 a day) = 30 mg/day oxycodone" in every_four_hours.explanation
+    twice = only(med_request("1049621", [dosage(qty(1, "TAB"), code_timing("BID"))]))
+    assert "1 tablet twice a day = 10 mg/day" in twice.explanation
+    coded = only(med_request("1049621", [dosage(1, code_timing("Q6H"))]))
+    assert "1 tablet every 6 hours (4 a day)" in coded.explanation

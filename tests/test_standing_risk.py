@@ -65,7 +65,7 @@ def test_fills_only_patient_has_an_mme_on_patient_view_and_it_says_where_it_came
     assert high.summary == (
         "Current opioid dose 60.0 MME/day from pharmacy fills — overdose risk rises with dose; use the lowest effective dose"
     )
-    assert "From pharmacy fills" in high.detail and "60 tablet ÷ 30 days' supply" in high.detail
+    assert "From pharmacy fills" in high.detail and "60 tablets ÷ 30 days' supply" in high.detail
     assert high.suggestions == () and high.orders == ()
 
 
