@@ -630,7 +630,7 @@ class Terminology:
         entry = self._medication_memo.entries.get((set_name, id(medication)))
         if entry is not None and entry[0][0] is medication:
             return entry[1] is True
-        answer = self.medication_in_by_code(set_name, medication) or self._in_by_name(set_name, medication)
+        answer = self._medication_in(set_name, medication) or self._in_by_name(set_name, medication)
         self._medication_memo.put(set_name, medication, answer=answer)
         return answer
 

@@ -206,3 +206,19 @@ def test_painplan_mme_names_the_class_of_what_is_not_an_opioid(
     assert (line["status"], line["class"]) == ("not-opioid", "benzodiazepine")
     assert "benzodiazepine, not an opioid" in line["explanation"]
     assert report["complete"] is True
+
+
+def test_a_fill_sent_by_name_only_counts_as_an_opioid_fill() -> None:
+    from builders import dispense
+
+    from guideline.fills import fill_mme
+
+    fill = dispense("0", handed_over=days_ago(3), days_supply=30)
+    fill["medicationCodeableConcept"] = {"text": "Percocet 10/325 mg tablet"}
+    fill["quantity"] = {"value": 120, "unit": "tablet"}
+    evaluation = run("patient-view", resources=[fill])
+    facts = evaluation.facts
+    (read,) = facts.record.dispenses
+    assert facts.is_in("OPIOID", read)
+    result = fill_mme(read, facts.terms, facts.config)
+    assert (result.state, result.mme) == ("ok", 60)  # 120 tablets ÷ 30 days × 10 mg × 1.5

@@ -122,10 +122,13 @@ _MEMO = IdentityMemo()
 def recognise(medication: ResolvedMedication, terms: Terminology) -> Recognition:
     """The medication's class: its codes decide when any is known; otherwise its names; otherwise a known RxNorm
     code with no opioid-like name is not relevant, and anything else is unidentified."""
-    found = _MEMO.get(None, medication, terms)
+    # An inline medicationCodeableConcept is all there is to read, and the reader shares one Concept per distinct
+    # content across calls, so the answer is remembered per concept; otherwise per resolved medication.
+    key: object = medication.concept if medication.resource is None and medication.reference is None else medication
+    found = _MEMO.get(None, key, terms)
     if found is MISSING:
         found = _recognise(medication, terms)
-        _MEMO.put(None, medication, terms, answer=found)
+        _MEMO.put(None, key, terms, answer=found)
     return found  # type: ignore[return-value]
 
 

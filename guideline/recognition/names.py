@@ -48,7 +48,7 @@ _PAIR = re.compile(
 # "10 mg", "10 mg/5 mL", "5 MG/ML", "75 mcg/hr", "0.075 MG/HR", "4 mg/actuation"
 _SINGLE = re.compile(rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|hr|h|hour|actuat\w*|spray|dose)\b)?")
 _EXTENDED = re.compile(
-    r"\b(extended|controlled|sustained|modified)[- ]release\b|\blong[- ]acting\b|\b(er|xr|xl|sr|cr|la|er/la|cd|dr)\b"
+    r"\b(extended|controlled|sustained|modified)[- ]release\b|\blong[- ]acting\b|\b(er|xr|xl|sr|cr|la|er/la|cd)\b"
     r"|\b(12|24)\s*hr?\b|\bcontin\b"
 )
 _FORMS: tuple[tuple[str, str], ...] = (
