@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,12 +35,18 @@ def _run(source: Path, out: Path, engine: str, workers: int) -> tuple[float, flo
         command += ["--workers", str(workers)]
     else:
         command += ["--master", f"local[{workers}]"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # A wrapper process per run: its RUSAGE_CHILDREN high-water mark is this run's alone (ours accumulates).
+    wrapper = [sys.executable, "-c", _MEASURE, *command]
     started = time.perf_counter()
-    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    done = subprocess.run(wrapper, check=True, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-    return elapsed, peak
+    return elapsed, int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+_MEASURE = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 
 
 def _same_tables(first: Path, second: Path) -> bool:
