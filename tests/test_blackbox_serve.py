@@ -1,4 +1,4 @@
-"""Hostile black-box probes of a live `painplan serve` (waitress workers) with a loopback fake FHIR server (standards 5)."""
+"""Hostile black-box probes of a live `painplan serve` (waitress workers) with a loopback fake FHIR server."""
 
 from __future__ import annotations
 

@@ -63,7 +63,8 @@ def test_fills_only_patient_has_an_mme_on_patient_view_and_it_says_where_it_came
     high = card(evaluation, "high-mme")
     assert high is not None and high.indicator == "warning"
     assert high.summary == (
-        "Current opioid dose 60.0 MME/day from pharmacy fills — overdose risk rises with dose; use the lowest effective dose"
+        "Current opioid dose 60.0 MME/day from pharmacy fills — overdose risk rises with dose; "
+        "use the lowest effective dose"
     )
     assert "From pharmacy fills" in high.detail and "60 tablets ÷ 30 days' supply" in high.detail
     assert high.suggestions == () and high.orders == ()
