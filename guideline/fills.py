@@ -19,6 +19,7 @@ from guideline.mme import (
     IngredientMme,
     MmeSummary,
     convert_amounts,
+    daily_dose_text,
     factor_text,
     format_mme,
     identify_drug,
@@ -122,18 +123,6 @@ def _name(dispense: Dispense, drug: Drug | None, terms: Terminology) -> str:
     return (drug.display if drug and drug.display else None) or name or "unnamed medication"
 
 
-def _dose_text(ingredients: Sequence[IngredientMme]) -> str | None:
-    parts = []
-    for item in ingredients:
-        if item.daily_amount is None:
-            continue
-        if item.daily_unit == "mcg/h":
-            parts.append(f"{number_text(item.daily_amount)} mcg/h {item.name} patch")
-        else:
-            parts.append(f"{number_text(item.daily_amount)} {item.daily_unit} {item.name}/day")
-    return ", ".join(parts) or None
-
-
 def _patch_worn(drug: Drug, per_day: Amount) -> dict[str, Decimal] | None:
     """mcg/h worn per ingredient: patches per day × 3 days of wear × strength (mg/h → mcg/h)."""
     if per_day.unit_class != "count" or any(s.per != "hour" for s in drug.strengths):
@@ -171,7 +160,7 @@ def fill_mme(
 
     def result(state: FillState, reason: str | None, explanation: str, ingredients=(), mme=None) -> FillMme:  # noqa: ANN001
         return FillMme(
-            dispense, name, rxnorm, state, reason, tuple(ingredients), mme, explanation, _dose_text(ingredients)
+            dispense, name, rxnorm, state, reason, tuple(ingredients), mme, explanation, daily_dose_text(ingredients)
         )
 
     if drug is None:

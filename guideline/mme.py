@@ -568,7 +568,8 @@ def _per_day(unit: str) -> str:
     return unit if unit == "mcg/h" else f"{unit}/day"
 
 
-def _dose_text(ingredients: Sequence[IngredientMme]) -> str | None:
+def daily_dose_text(ingredients: Sequence[IngredientMme]) -> str | None:
+    """The daily amounts in words ("60 mg oxycodone/day", "25 mcg/h fentanyl patch"), shared with fills."""
     parts = []
     for item in ingredients:
         if item.daily_amount is None:
@@ -662,7 +663,7 @@ def _result(
         mme=mme,
         notes=tuple(dict.fromkeys(notes)),
         explanation=explanation,
-        daily_dose_text=_dose_text(ingredients),
+        daily_dose_text=daily_dose_text(ingredients),
     )
 
 
@@ -690,7 +691,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     if profile == "cdc2016" and basis is not None and any(i.rxcui == mf.METHADONE for i in ingredients):
         notes.append(f"methadone factor tiered on {number_text(basis)} mg/day methadone")
     doses = " + ".join(work.groups.texts)
-    daily = _dose_text(ingredients) or "daily dose unknown"
+    daily = daily_dose_text(ingredients) or "daily dose unknown"
     if work.buprenorphine:
         return _result(
             work,

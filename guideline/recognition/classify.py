@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from guideline import mme_factors as mf
 from guideline.fhirdata import RXNORM
@@ -40,17 +40,7 @@ Kind = Literal[
     "not-relevant",
     "unidentified",
 ]
-KINDS: tuple[Kind, ...] = (
-    "known-opioid",
-    "opioid-by-name",
-    "opioid-no-mme",
-    "benzodiazepine",
-    "sedative",
-    "naloxone",
-    "moud",
-    "not-relevant",
-    "unidentified",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 OPIOID_KINDS = frozenset({"known-opioid", "opioid-by-name", "opioid-no-mme"})
 
 KIND_TEXT: dict[str, str] = {
