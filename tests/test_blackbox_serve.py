@@ -59,6 +59,14 @@ def free_port() -> int | None:
         return None
 
 
+def two_free_ports() -> tuple[int, int]:
+    """Two distinct free loopback ports (the fake FHIR server's, then painplan serve's); skips when none bind."""
+    first, second = free_port(), free_port()
+    if first is None or second is None or first == second:
+        pytest.skip("cannot bind loopback ports here")
+    return first, second
+
+
 @dataclass(frozen=True)
 class Seen:
     mode: str
@@ -229,9 +237,7 @@ def _stored_chart() -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory) -> Iterator[Live]:
-    fake_port, serve_port = free_port(), free_port()
-    if fake_port is None or serve_port is None or fake_port == serve_port:
-        pytest.skip("cannot bind loopback ports here")
+    fake_port, serve_port = two_free_ports()
     folder = tmp_path_factory.mktemp("blackbox")
     harness = Harness()
     fake = FakeFhir(resources=_stored_chart(), jwks=harness.jwks())

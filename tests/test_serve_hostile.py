@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 from cds_support import hook_request, oxycodone_draft
-from test_blackbox_serve import LOOPBACK, FakeFhir, fake_fhir_server, free_port, painplan_serve
+from test_blackbox_serve import LOOPBACK, FakeFhir, fake_fhir_server, painplan_serve, two_free_ports
 
 READ_TIMEOUT = 2  # seconds a client has to send its headers and body
 PATIENCE = 1.0  # seconds a hook call may wait for a thread
@@ -30,9 +30,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[Served]:
-    fake_port, port = free_port(), free_port()
-    if fake_port is None or port is None or fake_port == port:
-        pytest.skip("cannot bind loopback ports here")
+    fake_port, port = two_free_ports()
     folder = tmp_path_factory.mktemp("hostile")
     fake = FakeFhir()
     env = {
