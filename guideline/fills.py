@@ -24,6 +24,7 @@ from guideline.mme import (
     format_mme,
     identify_drug,
     ingredient_amounts,
+    medication_display_name,
     per_day_unit,
     quantize6,
 )
@@ -113,16 +114,6 @@ class FillMme:
         return FILL_REASON_TEXT.get(self.reason) if self.reason else None
 
 
-def _name(dispense: Dispense, drug: Drug | None, terms: Terminology) -> str:
-    medication = dispense.medication
-    if medication.unresolved:
-        return medication.reference_display or "medication could not be identified"
-    name = terms.medication_name(medication)
-    if name and name != "unnamed medication":
-        return name
-    return (drug.display if drug and drug.display else None) or name or "unnamed medication"
-
-
 def _patch_worn(drug: Drug, per_day: Amount) -> dict[str, Decimal] | None:
     """mcg/h worn per ingredient: patches per day × 3 days of wear × strength (mg/h → mcg/h)."""
     if per_day.unit_class != "count" or any(s.per != "hour" for s in drug.strengths):
@@ -153,7 +144,7 @@ def fill_mme(
     """
     identified = identify_drug(dispense.medication, terms, config)
     drug = identified if isinstance(identified, Drug) else None
-    name = _name(dispense, drug, terms)
+    name = medication_display_name(dispense.medication, drug, terms)
     when = fill_date(dispense)
     label = f"{name} (filled {when.isoformat()})" if when else f"{name} (fill undated)"
     rxnorm = drug.rxcui if drug else None

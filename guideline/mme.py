@@ -601,8 +601,8 @@ class _Work:
     buprenorphine: bool
 
 
-def _display_name(order: MedOrder, drug: Drug | None, terms: Terminology) -> str:
-    medication = order.medication
+def medication_display_name(medication: ResolvedMedication, drug: Drug | None, terms: Terminology) -> str:
+    """The name an order or fill is listed under: its own name, else the drug table's, else its codes."""
     if medication.unresolved:
         return medication.reference_display or "medication could not be identified"
     name = terms.medication_name(medication)
@@ -614,7 +614,7 @@ def _display_name(order: MedOrder, drug: Drug | None, terms: Terminology) -> str
 def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> _Work:
     identified = identify_drug(order.medication, terms, config)
     drug = identified if isinstance(identified, Drug) else None
-    name = _display_name(order, drug, terms)
+    name = medication_display_name(order.medication, drug, terms)
     is_bup = bool(drug and all(i == mf.BUPRENORPHINE for i in drug.ingredients))
     if drug is None:
         if not order.medication.unresolved and terms.medication_in("BUPRENORPHINE", order.medication):
