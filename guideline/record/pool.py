@@ -61,6 +61,10 @@ class MedicationPool:
         if full_url:
             self.medications.setdefault(full_url, resource)
 
+    def find_medication(self, ref: str) -> Mapping[str, Any] | None:
+        """The Medication a reference names, as given or as its relative `Medication/id`."""
+        return self.medications.get(ref) or self.medications.get(_relative(ref))
+
     def inline_medication(self, code: Concept) -> ResolvedMedication:
         return _inline_medication(code)
 
@@ -129,6 +133,6 @@ def medication_references(payloads: Iterable[Any]) -> set[str]:
         if resource.get("medicationCodeableConcept"):
             continue
         ref = reference(resource.get("medicationReference"))
-        if ref and not ref.startswith("#") and ref not in pool.medications and _relative(ref) not in pool.medications:
+        if ref and not ref.startswith("#") and pool.find_medication(ref) is None:
             wanted.add(_relative(ref))
     return wanted

@@ -55,7 +55,7 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
 )
-from guideline.record.pool import MedicationPool, _relative
+from guideline.record.pool import MedicationPool
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
@@ -97,7 +97,7 @@ def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> Resolv
             None,
         )
     elif ref:
-        target = pool.medications.get(ref) or pool.medications.get(_relative(ref))
+        target = pool.find_medication(ref)
     if target is None:
         return ResolvedMedication(concept=None, reference=ref, reference_display=display)
     medication = _medication(target)
