@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from builders import PATIENT_ID, TODAY, med_request, patient
 from joserfc import jwt
@@ -145,3 +145,12 @@ def full_prefetch(hook: str, **values: Any) -> dict[str, Any]:
 
 def topics(response_json: Mapping[str, Any]) -> list[str]:
     return [card["source"]["topic"]["code"] for card in response_json["cards"]]
+
+
+def raising(error: Exception) -> Callable[..., NoReturn]:
+    """A stand-in for any function, failing with `error` (to test what one failing part costs a hook call)."""
+
+    def fail(*_args: Any, **_kwargs: Any) -> NoReturn:
+        raise error
+
+    return fail

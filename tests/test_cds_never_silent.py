@@ -8,7 +8,7 @@ import logging
 
 import pytest
 from builders import condition
-from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
+from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, raising, topics
 
 from smart_app.cli import main
 
@@ -55,10 +55,7 @@ def test_a_dict_where_text_is_expected_never_costs_the_other_cards(app):
 def test_a_failing_check_is_named_and_every_other_check_still_answers(app, monkeypatch, caplog):
     from guideline.checks import CHECKS
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("Rivera, Alex")
-
-    monkeypatch.setattr(CHECKS["naloxone"], "evaluate", broken)
+    monkeypatch.setattr(CHECKS["naloxone"], "evaluate", raising(RuntimeError("Rivera, Alex")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200
     assert "high-mme" in topics(response.json) and "naloxone" not in topics(response.json)
@@ -71,10 +68,7 @@ def test_a_failing_check_is_named_and_every_other_check_still_answers(app, monke
 def test_a_record_that_cannot_be_built_names_every_check_of_the_hook(app, monkeypatch, caplog):
     import cds_hooks.service
 
-    def broken(*_args, **_kwargs):
-        raise KeyError("Rivera, Alex: oxycodone")
-
-    monkeypatch.setattr(cds_hooks.service, "build_record", broken)
+    monkeypatch.setattr(cds_hooks.service, "build_record", raising(KeyError("Rivera, Alex: oxycodone")))
     with caplog.at_level(logging.ERROR):
         response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200 and topics(response.json) == ["checks-not-run"]
@@ -102,10 +96,7 @@ def test_a_card_that_cannot_be_built_costs_only_that_card(app, monkeypatch):
 def test_snoozes_that_cannot_be_read_are_named(app, monkeypatch):
     import cds_hooks.service
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("database gone")
-
-    monkeypatch.setattr(cds_hooks.service.store, "load_snoozes", broken)
+    monkeypatch.setattr(cds_hooks.service.store, "load_snoozes", raising(RuntimeError("database gone")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert "high-mme" in topics(response.json)
     assert "earlier overrides (snoozes)" in card(response, "data-incomplete")["detail"]
@@ -114,10 +105,7 @@ def test_snoozes_that_cannot_be_read_are_named(app, monkeypatch):
 def test_cards_still_go_out_when_they_cannot_be_remembered(app, monkeypatch):
     import cds_hooks.service
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(cds_hooks.service.store, "record_issued", broken)
+    monkeypatch.setattr(cds_hooks.service.store, "record_issued", raising(RuntimeError("disk full")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200 and "high-mme" in topics(response.json)
 
@@ -125,10 +113,7 @@ def test_cards_still_go_out_when_they_cannot_be_remembered(app, monkeypatch):
 def test_an_unexpected_failure_of_the_whole_call_is_never_an_empty_card_list(app, monkeypatch):
     import cds_hooks.blueprint
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("bug")
-
-    monkeypatch.setattr(cds_hooks.blueprint, "run_hook", broken)
+    monkeypatch.setattr(cds_hooks.blueprint, "run_hook", raising(RuntimeError("bug")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200 and topics(response.json) == ["checks-not-run"]
     assert "Traceback" not in response.get_data(as_text=True)
@@ -170,10 +155,7 @@ def test_painplan_check_exits_2_with_the_same_message_for_a_malformed_fhir_serve
 def test_a_failure_while_gathering_the_chart_still_checks_the_drafts_and_names_the_chart(app, monkeypatch):
     import cds_hooks.service
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("bug")
-
-    monkeypatch.setattr(cds_hooks.service, "gather", broken)
+    monkeypatch.setattr(cds_hooks.service, "gather", raising(RuntimeError("bug")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200 and "high-mme" in topics(response.json)
     assert "the patient's chart" in card(response, "data-incomplete")["detail"]
@@ -184,9 +166,7 @@ def test_a_failure_while_gathering_the_chart_still_checks_the_drafts_and_names_t
 def test_database_failures_are_logged_without_their_message(app, monkeypatch, caplog):
     import cds_hooks.service
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("[parameters: ('patient-secret-id',)]")
-
+    broken = raising(RuntimeError("[parameters: ('patient-secret-id',)]"))
     monkeypatch.setattr(cds_hooks.service.store, "load_snoozes", broken)
     monkeypatch.setattr(cds_hooks.service.store, "record_issued", broken)
     with caplog.at_level(logging.INFO):
@@ -249,10 +229,7 @@ def test_a_bundle_entry_without_a_resource_object_is_named(app):
 def test_failing_exclusions_cost_only_the_checks_that_apply_them(app, monkeypatch):
     import guideline.facts
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("bug")
-
-    monkeypatch.setattr(guideline.facts, "general_exclusions", broken)
+    monkeypatch.setattr(guideline.facts, "general_exclusions", raising(RuntimeError("bug")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200 and "high-mme" not in topics(response.json)
     detail = card(response, "checks-not-run")["detail"]

@@ -20,6 +20,7 @@ from cds_support import (
     hook_request,
     make_app,
     oxycodone_draft,
+    raising,
     topics,
 )
 
@@ -275,10 +276,7 @@ def test_issued_cards_are_remembered_for_feedback(app):
 def test_engine_failure_costs_cards_not_the_call(app, monkeypatch):
     import cds_hooks.service
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("bug")
-
-    monkeypatch.setattr(cds_hooks.service, "evaluate", broken)
+    monkeypatch.setattr(cds_hooks.service, "evaluate", raising(RuntimeError("bug")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200 and topics(response.json) == ["checks-not-run"]
     assert "High total daily opioid dose" in response.json["cards"][0]["detail"]
