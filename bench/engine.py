@@ -213,7 +213,7 @@ def order_sign(
     """The engine's share of an order-sign call: record build, evaluate, card JSON (no HTTP, no database).
 
     `cold` forgets the record reader's caches before each call: the cost for a chart whose dates, codings and
-    instructions this worker has never seen (the terminology's and MME's per-object memos stay warm).
+    instructions this worker has never seen (the per-object memos of recognition, MME and terminology are emptied too).
     """
     context = HookContext("order-sign", PATIENT, "Practitioner/bench")
     options = options_for(config, "https://painplan.example.org", PATIENT)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Hashable
 from typing import Final
 
 MISSING: Final = object()
+
+# Every memo made, so a cold-cost benchmark can forget them all at once (weak: a memo dies with its owner).
+_ALL: weakref.WeakSet[IdentityMemo] = weakref.WeakSet()
 
 
 class IdentityMemo:
@@ -18,12 +22,13 @@ class IdentityMemo:
     after which answers are simply computed again. Safe to share between threads (single dict operations).
     """
 
-    __slots__ = ("_limit", "entries")
+    __slots__ = ("__weakref__", "_limit", "entries")
 
     def __init__(self, limit: int = 1 << 16) -> None:
         # (question, id(item), ...) -> ((item, ...), answer)
         self.entries: dict[tuple[Hashable, ...], tuple[tuple[object, ...], object]] = {}
         self._limit = limit
+        _ALL.add(self)
 
     def get(self, question: Hashable, *items: object) -> object:
         """The remembered answer, or MISSING."""
@@ -36,3 +41,9 @@ class IdentityMemo:
         if len(self.entries) >= self._limit:
             self.entries.clear()
         self.entries[(question, *map(id, items))] = (items, answer)
+
+
+def forget_all() -> None:
+    """Empty every memo (benchmarks measure the cold cost with this; answers never depend on it)."""
+    for memo in list(_ALL):
+        memo.entries.clear()

@@ -48,6 +48,10 @@ def _inline_medication(code: Concept) -> ResolvedMedication:
     return found
 
 
+def clear_inline_medications() -> None:
+    _INLINE.clear()
+
+
 @dataclass
 class MedicationPool:
     """Resources by type/id (for medicationReference resolution) with the first-seen order kept."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from guideline import memo
 from guideline.fhirdata import (
     Concept,
     Image,
@@ -55,7 +56,7 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
 )
-from guideline.record.pool import MedicationPool
+from guideline.record.pool import MedicationPool, clear_inline_medications
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
@@ -538,3 +539,5 @@ def clear_read_caches() -> None:
     _dispense_request_from_image.cache_clear()
     _dosages_from_key.cache_clear()
     _dispense_request_from_key.cache_clear()
+    clear_inline_medications()
+    memo.forget_all()  # recognition, MME and terminology answers are keyed by the objects read above
