@@ -146,28 +146,23 @@ def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
 # -- naloxone on hand (Rec 8) ----------------------------------------------------------------------------------
 
 
-def _naloxone_last(facts: Facts) -> tuple[date | None, bool]:
-    """Latest naloxone order/dispense and whether an active rescue order makes it "on hand" today."""
-    active = False
+def _naloxone_last(facts: Facts) -> date | None:
+    """The day of the latest naloxone rescue order or dispense (whether it is on hand is Facts.has_naloxone)."""
     days: list[date | None] = []
     for order in facts.record.orders:
-        if order.is_draft or not facts.is_in(NALOXONE_RESCUE, order):
-            continue
-        if order.status == "active":
-            active = True
-            days.append(local_date(order.authored_on))
-        elif order.status == "completed":
+        if not order.is_draft and order.status in ("active", "completed") and facts.is_in(NALOXONE_RESCUE, order):
             days.append(local_date(order.authored_on))
     for dispense in facts.record.dispenses:
         if dispense.status == "completed" and facts.is_in(NALOXONE_RESCUE, dispense):
             interval = dispense_interval(dispense)
             days.append(interval[0] if interval else None)
-    return latest(days), active
+    return latest(days)
 
 
 def naloxone_task(facts: Facts) -> Task:
-    last, active = _naloxone_last(facts)
-    on_hand = active or (last is not None and facts.within_months(last, 12))
+    last = _naloxone_last(facts)
+    # The same test as the cards, so the plan never says "done" where a card says "offer naloxone" (or back).
+    on_hand = facts.has_naloxone
     return Task(
         "naloxone",
         "Naloxone on hand",
