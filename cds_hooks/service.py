@@ -97,21 +97,25 @@ def run_hook(
         return HookResult(412, outcome, request.hook_instance, gaps=tuple(data.gaps))
 
     gaps = dict(data.gaps)
-    hook_checks = enabled_checks(config, service.hook)
+
+    def every_check(why: str) -> dict[str, str]:
+        # Worked out only when a stage fails, so a call that goes well never pays for it.
+        return dict.fromkeys(enabled_checks(config, service.hook), why)
+
     not_run: dict[str, str] = {}  # check id → the stage that failed for it
     cards: list[Card] = []
     failures: list[str] = []
     if gather_failed:
         failures.append("gather")
         if not has_drafts:  # nothing at all to evaluate: every check of the hook is lost
-            not_run.update(dict.fromkeys(hook_checks, "the patient's chart could not be gathered"))
+            not_run.update(every_check("the patient's chart could not be gathered"))
     record = None
     try:
         record = build_record(data.resources, tz, draft_orders=request.draft_orders, extra_medications=data.medications)
     except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
         log_failure("record-build-failed", request.hook_instance, error)
         failures.append(f"record:{type(error).__name__}")
-        not_run.update(dict.fromkeys(hook_checks, "the patient record could not be built"))
+        not_run.update(every_check("the patient record could not be built"))
     if record is not None:
         _name_unreadable(record.problems, gaps)
         snoozes = []
@@ -138,7 +142,7 @@ def run_hook(
         except Exception as error:  # noqa: BLE001 - an engine bug must cost cards, never the call
             log_failure("engine-failed", request.hook_instance, error)
             failures.append(f"engine:{type(error).__name__}")
-            not_run.update(dict.fromkeys(hook_checks, "an internal error stopped the evaluation"))
+            not_run.update(every_check("an internal error stopped the evaluation"))
     if gaps:
         cards.append(data_incomplete_card(gaps))
 
