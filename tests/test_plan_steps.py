@@ -11,6 +11,7 @@ from builders import days_ago, observation
 from test_plan import plan_for, rich_patient
 
 from guideline.config import ConfigError, GuidelineConfig
+from guideline.plan.model import QueryStatus
 from smart_app.demo_data import load_demo_patients
 from smart_app.plan_view import PageInput, assemble
 
@@ -81,6 +82,16 @@ def test_patient_without_opioids_needs_no_consent_or_agreement() -> None:
     s = by_key(plan.section("steps").content)
     assert s["consent"].status == "not-applicable" and s["agreement"].status == "not-applicable"
     assert s["consent"].summary.startswith("Not needed now: no opioid therapy now or planned.")
+
+
+def test_failed_medication_search_is_not_shown_as_no_opioid_therapy() -> None:
+    failed = QueryStatus("orders", "Medication orders (2 years)", "MedicationRequest?…", 0, False, "timed out")
+    plan = plan_for([observation("44261-6", when=days_ago(20), value_quantity=4, category="survey")], statuses=[failed])
+    s = by_key(plan.section("steps").content)
+    assert s["consent"].status == "unknown" and s["agreement"].status == "unknown"
+    assert s["consent"].status_label == "Could not be checked"
+    assert "Medication orders (2 years) failed" in s["consent"].summary
+    assert "not-applicable" not in {step.status for step in s.values()}
 
 
 def test_phq9_and_gad7_scores_show_with_their_band_and_date() -> None:

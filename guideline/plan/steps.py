@@ -141,6 +141,15 @@ def _on_therapy(facts: Facts) -> bool:
     return bool(facts.has_current_opioid or facts.exposure.ltot)
 
 
+MEDICATION_QUERIES = ("orders", "medications", "dispenses")
+
+
+def _failed_medication_queries(sections: Mapping[str, Section]) -> list[str]:
+    """The labels of the failed searches that show whether the patient takes opioids now (orders, fills)."""
+    failed = {q.key: q.label for s in sections.values() for q in s.queried if q.key in MEDICATION_QUERIES and not q.ok}
+    return [failed[k] for k in MEDICATION_QUERIES if k in failed]
+
+
 def _content(sections: Mapping[str, Section], key: str) -> Any:
     section = sections.get(key)
     return section.content if section is not None else None
@@ -469,4 +478,8 @@ def build_steps(facts: Facts, sections: Mapping[str, Section]) -> Steps:
     reason = exclusion_reason(facts.exclusions)
     if reason:
         steps = [replace(s, status="not-applicable", summary=reason, due=(), not_applicable=reason) for s in steps]
+    elif not therapy and (failed := _failed_medication_queries(sections)):
+        # "No opioid therapy" rests on the medication searches: when one failed, the step could not be checked.
+        summary = f"Could not be checked: the search for {', '.join(failed)} failed, so current opioids are unknown."
+        steps = [replace(s, status="unknown", summary=summary) if s.status == "not-applicable" else s for s in steps]
     return Steps(tuple(steps), reason, screens, goals, decision)
