@@ -7,8 +7,6 @@ it never fails the call.
 
 from guideline.record.build import build_record
 from guideline.record.model import (
-    EPIC_ADMIN_AMOUNT,
-    EPIC_ORDERED_DOSE,
     READ_RESOURCE_TYPES,
     CarePlan,
     Component,
@@ -35,7 +33,7 @@ from guideline.record.model import (
     TimingRepeat,
 )
 from guideline.record.pool import iter_resources, medication_references
-from guideline.record.readers import clear_read_caches, read_med_order, read_service_request
+from guideline.record.readers import clear_read_caches
 
 __all__ = [
     "READ_RESOURCE_TYPES",
@@ -43,10 +41,6 @@ __all__ = [
     "clear_read_caches",
     "iter_resources",
     "medication_references",
-    "read_med_order",
-    "read_service_request",
-    "EPIC_ORDERED_DOSE",
-    "EPIC_ADMIN_AMOUNT",
     "ReadProblem",
     "Patient",
     "MedicationIngredient",
