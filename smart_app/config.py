@@ -66,10 +66,6 @@ class Settings:
         """The moment checks are evaluated at: noon local time on PAINPLAN_TODAY (tests, demos), else now."""
         return self.cds.evaluation_now()
 
-    @property
-    def auth_required(self) -> bool:
-        return self.auth != "off"
-
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
