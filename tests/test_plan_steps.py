@@ -209,6 +209,16 @@ def test_a_failing_steps_builder_is_named_and_the_sections_still_show() -> None:
     assert "Sections that could not be built: Treatment planning steps" in plan.note
 
 
+@pytest.mark.parametrize("section", ["tasks", "oud"])
+def test_decision_step_is_not_up_to_date_when_a_section_it_reads_failed(section: str) -> None:
+    def broken() -> Any:
+        raise ValueError("boom")
+
+    decide = by_key(plan_for(rich_patient(), builders={section: broken}).section("steps").content)["decide"]
+    assert decide.status == "unknown"
+    assert any(e.detail == "could not be checked" for e in decide.evidence)
+
+
 def test_note_lists_each_step_and_its_status() -> None:
     lines = plan_for(rich_patient()).note.split("\n")
     assert "Treatment planning steps (HUSKY):" in lines

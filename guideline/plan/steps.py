@@ -421,12 +421,16 @@ def _decide(facts: Facts, sections: Mapping[str, Section], decision: Decision | 
         due.append("Record the decision (continue, adjust, taper or stop), its reasons and the follow-up date.")
         states.append("due")
     naloxone = tasks.get("naloxone")
-    if naloxone is not None:
-        evidence.append(_task_evidence(naloxone, "Naloxone"))
-        if therapy and naloxone.state == "never":
-            due.append("Offer naloxone as part of the plan.")
-            states.append("due")
-    if oud is not None and (oud.diagnoses or oud.assessment.severity != "none"):
+    evidence.append(_task_evidence(naloxone, "Naloxone"))
+    if naloxone is None:  # the status strip could not be built: naloxone was not checked
+        states.append("unknown")
+    elif therapy and naloxone.state == "never":
+        due.append("Offer naloxone as part of the plan.")
+        states.append("due")
+    if oud is None:
+        evidence.append(Evidence("Opioid use disorder", None, "could not be checked"))
+        states.append("unknown")
+    elif oud.diagnoses or oud.assessment.severity != "none":
         found = "; ".join(oud.diagnoses) or oud.assessment.label
         evidence.append(Evidence("Opioid use disorder", None, found))
         if not oud.treatment:
