@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -195,29 +195,35 @@ def _course_of_therapy(data: Mapping[str, Any]) -> str | None:
     return _first_code(data.get("courseOfTherapyType"))
 
 
-def _dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
-    """dosageInstruction. A chart repeats a few instructions many times, so each distinct one is read once and
-    shared (Dosage is immutable), which also lets MME and supply remember their answers per instruction."""
-    if value is None:
-        return ()
+_Read = TypeVar("_Read")
+
+
+def _read_once(read: Callable[[Any, ZoneInfo], _Read], value: Any, tz: ZoneInfo) -> _Read:
+    """`read(value, tz)` once per distinct content. A chart repeats a few instructions many times, so each is read
+    once and the immutable result shared, which also lets MME and supply remember their answers per object."""
     key = json_key(value)
     if key is not None:
-        return _dosages_from_key(key, tz)
+        return _read_key(read, key, tz)
     try:
         image = json_image(value)  # NaN, huge integers: the slower image still tells them apart
     except TypeError:  # not plain parsed JSON (a caller's own Mapping): read it as it is
-        return _read_dosages(value, tz)
-    return _dosages_from_image(image, tz)
+        return read(value, tz)
+    return _read_image(read, image, tz)
 
 
-@lru_cache(maxsize=4096)
-def _dosages_from_key(key: bytes, tz: ZoneInfo) -> tuple[Dosage, ...]:
-    return _read_dosages(orjson.loads(key), tz)
+@lru_cache(maxsize=8192)
+def _read_key(read: Callable[[Any, ZoneInfo], Any], key: bytes, tz: ZoneInfo) -> Any:
+    return read(orjson.loads(key), tz)
 
 
-@lru_cache(maxsize=4096)
-def _dosages_from_image(image: Image, tz: ZoneInfo) -> tuple[Dosage, ...]:
-    return _read_dosages(from_image(image), tz)
+@lru_cache(maxsize=8192)
+def _read_image(read: Callable[[Any, ZoneInfo], Any], image: Image, tz: ZoneInfo) -> Any:
+    return read(from_image(image), tz)
+
+
+def _dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
+    """dosageInstruction, read once per distinct content."""
+    return () if value is None else _read_once(_read_dosages, value, tz)
 
 
 def _read_dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
@@ -226,26 +232,7 @@ def _read_dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
 
 def _dispense_request(value: Any, tz: ZoneInfo) -> DispenseRequest:
     """dispenseRequest, read once per distinct content like the dosages."""
-    if value is None:
-        return _NO_DISPENSE_REQUEST
-    key = json_key(value)
-    if key is not None:
-        return _dispense_request_from_key(key, tz)
-    try:
-        image = json_image(value)
-    except TypeError:
-        return _read_dispense_request(value, tz)
-    return _dispense_request_from_image(image, tz)
-
-
-@lru_cache(maxsize=4096)
-def _dispense_request_from_key(key: bytes, tz: ZoneInfo) -> DispenseRequest:
-    return _read_dispense_request(orjson.loads(key), tz)
-
-
-@lru_cache(maxsize=4096)
-def _dispense_request_from_image(image: Image, tz: ZoneInfo) -> DispenseRequest:
-    return _read_dispense_request(from_image(image), tz)
+    return _NO_DISPENSE_REQUEST if value is None else _read_once(_read_dispense_request, value, tz)
 
 
 def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
@@ -535,9 +522,7 @@ def read_patient(data: Mapping[str, Any], tz: ZoneInfo) -> Patient:
 def clear_read_caches() -> None:
     """Forget every cached reading of FHIR content (for cold-cost benchmarks; results never depend on it)."""
     clear_caches()
-    _dosages_from_image.cache_clear()
-    _dispense_request_from_image.cache_clear()
-    _dosages_from_key.cache_clear()
-    _dispense_request_from_key.cache_clear()
+    _read_key.cache_clear()
+    _read_image.cache_clear()
     clear_inline_medications()
     memo.forget_all()  # recognition, MME and terminology answers are keyed by the objects read above
