@@ -32,6 +32,7 @@ from guideline.fills import (
 )
 from guideline.history import Exposure, dispense_time, exposure, order_interval
 from guideline.mme import MmeSummary, compute_mme
+from guideline.recognition import recognise
 from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
@@ -194,6 +195,15 @@ class Facts:
             self.drug_key,
             self.order_interval,
         )
+
+    @cached_property
+    def unidentified_fills(self) -> tuple[FillSupply, ...]:
+        """Fills supplying today that no counted order stands for and whose medication matched no code or name
+        PainPlan knows: they may be opioids the total leaves out, so they are named, never dropped."""
+        fills = [
+            d for d in self.record.dispenses if counts_as_fill(d) and recognise(d.medication, self.terms).unidentified
+        ]
+        return self._standalone(supply_intervals(fills, self.drug_key))
 
     @cached_property
     def fill_mme(self) -> tuple[FillMme, ...]:

@@ -125,14 +125,14 @@ def _not_counted(order_id: str, result: OrderMme, current: bool, recognition: Re
     }
 
 
-def _fill_json(fill_id: str, result: FillMme, current: bool) -> dict[str, Any]:
+def _fill_json(fill_id: str, result: FillMme, current: bool, unidentified: bool = False) -> dict[str, Any]:
     filled = fill_date(result.dispense)
     return {
         "id": fill_id,
         "medication": result.display_name,
         "rxcui": result.rxnorm_code,
         "filled": filled.isoformat() if filled else None,
-        "status": STATUS[result.state],
+        "status": "unidentified" if unidentified else STATUS[result.state],
         "mme_per_day": _number(result.mme) if result.state == "ok" else None,
         "current": current,
         "explanation": result.explanation,
@@ -182,14 +182,19 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
         "total_mme": _number(summary.total),
         "complete": not summary.unknown_orders and not any(k.unidentified for k in recognitions),
         "current_total_mme": _number(facts.mme.total),
-        "current_complete": facts.mme.state != "partial" and not current_unidentified,
+        "current_complete": facts.mme.state != "partial" and not current_unidentified and not facts.unidentified_fills,
         "orders": lines,
     }
-    opioid_fills = [d for d in record.dispenses if facts.is_in(OPIOID, d)]
-    if opioid_fills:
+    # Opioid fills, and fills nobody could identify (they may be opioids the total leaves out).
+    unidentified = {id(d) for d in record.dispenses if recognise(d.medication, terms).unidentified}
+    current_fills |= {id(s.dispense) for s in facts.unidentified_fills}
+    listed = [d for d in record.dispenses if id(d) in unidentified or facts.is_in(OPIOID, d)]
+    if listed:
         report["dispenses"] = [
-            _fill_json(d.id or f"(dispense {index})", fill_mme(d, terms, config), id(d) in current_fills)
-            for index, d in enumerate(opioid_fills, start=1)
+            _fill_json(
+                d.id or f"(dispense {index})", fill_mme(d, terms, config), id(d) in current_fills, id(d) in unidentified
+            )
+            for index, d in enumerate(listed, start=1)
         ]
     return report
 

@@ -261,3 +261,26 @@ def test_fills_only_input_has_a_current_mme(tmp_path: Path, capsys: pytest.Captu
     assert fills["f1"]["current"] is True and fills["f1"]["mme_per_day"] == 60.0
     assert fills["f1"]["filled"] == "2026-06-05" and "days' supply" in fills["f1"]["explanation"]
     assert fills["f0"]["current"] is False
+
+
+def test_an_unidentified_current_fill_is_listed_and_makes_the_current_total_incomplete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    known = {
+        "resourceType": "MedicationDispense",
+        "id": "f1",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "891888"}]},  # morphine ER 30 mg
+        "quantity": {"value": 60, "unit": "tablet"},
+        "daysSupply": {"value": 30, "unit": "d", "code": "d"},
+        "whenHandedOver": "2026-06-05",
+    }
+    mystery = {**known, "id": "f2", "medicationCodeableConcept": {"text": "Zorblex 10 mg tablet"}}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": known}, {"resource": mystery}]}
+    code, report, _ = run([write(tmp_path, bundle), "--today", "2026-06-15"], capsys)
+    assert code == 0
+    assert report["current_total_mme"] == 60.0 and report["current_complete"] is False
+    fills = {f["id"]: f for f in report["dispenses"]}
+    assert fills["f2"]["status"] == "unidentified" and fills["f2"]["current"] is True
+    assert fills["f2"]["mme_per_day"] is None and fills["f2"]["medication"] == "Zorblex 10 mg tablet"
+    assert fills["f1"]["status"] == "converted"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import assert_person_centred, card, days_ago, med_request, run
+from builders import assert_person_centred, card, days_ago, dispense, med_request, run
 
 from guideline.checks.unidentified_medication import CHECK_ID
 from guideline.fhirdata import RXNORM
@@ -222,3 +222,11 @@ def test_a_fill_sent_by_name_only_counts_as_an_opioid_fill() -> None:
     assert facts.is_in("OPIOID", read)
     result = fill_mme(read, facts.terms, facts.config)
     assert (result.state, result.mme) == ("ok", 60)  # 120 tablets ÷ 30 days × 10 mg × 1.5
+
+
+def test_the_plan_page_lists_unidentified_current_fills() -> None:
+    unknown = {**dispense("0", days_ago(5)[:10]), "id": "d9"}
+    unknown["medicationCodeableConcept"] = {"text": "Zorblex 10 mg tablet"}
+    evaluation = run("patient-view", resources=[unknown])
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.unidentified == ("Zorblex 10 mg tablet (current fill d9)",)

@@ -158,7 +158,8 @@ def build_plan(
 
 
 def unidentified_orders(facts: Facts) -> tuple[str, ...]:
-    """Drafts and current orders whose medication matched no code and no name PainPlan knows, each named."""
+    """Drafts, current orders and current fills whose medication matched no code and no name PainPlan knows,
+    each named."""
     named = []
     for order in (*facts.drafts, *facts.active_orders):
         recognition = recognise(order.medication, facts.terms)
@@ -167,4 +168,8 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
             named.append(
                 f"{recognition.display} ({kind} {order.id})" if order.id else f"{recognition.display} ({kind})"
             )
+    for supply in facts.unidentified_fills:
+        display = recognise(supply.dispense.medication, facts.terms).display
+        fill_id = supply.dispense.id
+        named.append(f"{display} (current fill {fill_id})" if fill_id else f"{display} (current fill)")
     return tuple(dict.fromkeys(named))
