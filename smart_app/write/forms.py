@@ -243,6 +243,11 @@ def agreement(values: Mapping[str, str], context: WriteContext) -> Built:
     return Built("agreement", values, {}, resource)
 
 
+def _activity(kind: str, text: str, description: str, status: str = "not-started", **when: Any) -> dict[str, Any]:
+    """One CarePlan.activity.detail; `when` is its scheduledString or scheduledPeriod."""
+    return {"detail": {"kind": kind, "code": {"text": text}, "status": status, **when, "description": description}}
+
+
 def _taper_activities(context: WriteContext) -> list[dict[str, Any]]:
     if context.schedule is None:
         return []
@@ -258,18 +263,10 @@ def _taper_activities(context: WriteContext) -> list[dict[str, Any]]:
         period = {"start": step.start.isoformat()}
         if step.total_mme > 0:
             period["end"] = step.end.isoformat()
+        description = f"Taper step {step.number}: " + "; ".join(parts)
+        description += f" (about {step.total_display} MME/day). {step.note}".rstrip()
         activities.append(
-            {
-                "detail": {
-                    "kind": "MedicationRequest",
-                    "code": {"text": f"Taper step {step.number}"},
-                    "status": "not-started",
-                    "scheduledPeriod": period,
-                    "description": f"Taper step {step.number}: "
-                    + "; ".join(parts)
-                    + f" (about {step.total_display} MME/day). {step.note}".rstrip(),
-                }
-            }
+            _activity("MedicationRequest", f"Taper step {step.number}", description, scheduledPeriod=period)
         )
     return activities
 
@@ -301,38 +298,26 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
         errors["include_taper"] = "There is no dose schedule to add; calculate one in the tapering section first."
     if errors:
         return Built("decision", values, errors)
-    activities: list[dict[str, Any]] = [
-        {
-            "detail": {
-                "kind": "Appointment",
-                "code": {"text": "Follow-up visit"},
-                "status": "scheduled",
-                "scheduledString": follow_up.isoformat() if follow_up else "",
-                "description": "Follow-up visit: reassess pain, function, goals and harms",
-            }
-        }
+    activities = [
+        _activity(
+            "Appointment",
+            "Follow-up visit",
+            "Follow-up visit: reassess pain, function, goals and harms",
+            status="scheduled",
+            scheduledString=follow_up.isoformat() if follow_up else "",
+        )
     ]
     if values.get("naloxone") == "on":
         activities.append(
-            {
-                "detail": {
-                    "kind": "MedicationRequest",
-                    "code": {"text": "Naloxone rescue kit"},
-                    "status": "not-started",
-                    "description": "Naloxone: prescribe it and show the patient and family how to use it",
-                }
-            }
+            _activity(
+                "MedicationRequest",
+                "Naloxone rescue kit",
+                "Naloxone: prescribe it and show the patient and family how to use it",
+            )
         )
     if values.get("urine_test") == "on":
         activities.append(
-            {
-                "detail": {
-                    "kind": "ServiceRequest",
-                    "code": {"text": "Urine drug test"},
-                    "status": "not-started",
-                    "description": "Urine drug test, discussed with the patient beforehand",
-                }
-            }
+            _activity("ServiceRequest", "Urine drug test", "Urine drug test, discussed with the patient beforehand")
         )
     if include_taper:
         activities.extend(_taper_activities(context))
