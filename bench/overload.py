@@ -9,8 +9,6 @@ seconds), shed (503 + Retry-After) and latencies. Run: .venv/bin/python bench/ov
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from cds_support import hook_request, oxycodone_draft  # noqa: E402
-from test_blackbox_serve import FakeFhir, fake_fhir_server, free_port  # noqa: E402
+from test_blackbox_serve import LOOPBACK, FakeFhir, fake_fhir_server, free_port, painplan_serve  # noqa: E402
 
 FHIR_SECONDS = 0.5
 THREADS = 2
@@ -35,9 +33,8 @@ def main() -> None:
     fake, port, fake_port = FakeFhir(), free_port(), free_port()
     capacity = THREADS / FHIR_SECONDS
     rate = capacity * 3
+    folder = Path(tempfile.mkdtemp(prefix="painplan-bench-"))
     env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
         "PAINPLAN_AUTH": "off",
         "PAINPLAN_ALLOW_HTTP": "1",
         "PAINPLAN_FHIR_TIMEOUT": str(FHIR_SECONDS),
@@ -45,40 +42,28 @@ def main() -> None:
         "PAINPLAN_WORKERS": "1",
         "PAINPLAN_TODAY": "2026-06-15",
         "PAINPLAN_LOG_LEVEL": "WARNING",
-        "PAINPLAN_INSTANCE_PATH": tempfile.mkdtemp(prefix="painplan-bench-"),
+        "PAINPLAN_INSTANCE_PATH": str(folder / "instance"),
     }
-    command = [sys.executable, "-m", "smart_app.cli", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        with fake_fhir_server(fake, fake_port):
-            body = hook_request(drafts=[oxycodone_draft()], prefetch={})
-            body["fhirServer"] = f"{fake.base}/slow/fhir"
-            data = json.dumps(body).encode()
-            count = int(rate * SECONDS)
+    base = f"http://{LOOPBACK}:{port}"
+    with painplan_serve(env, port, folder / "serve.log"), fake_fhir_server(fake, fake_port):
+        body = hook_request(drafts=[oxycodone_draft()], prefetch={})
+        body["fhirServer"] = f"{fake.base}/slow/fhir"
+        data = json.dumps(body).encode()
+        count = int(rate * SECONDS)
 
-            def call(n: int) -> tuple[int, float]:
-                time.sleep(n / rate)
-                started = time.monotonic()
-                response = requests.post(
-                    base + "/cds-services/order-sign",
-                    data=data,
-                    headers={"Content-Type": "application/json"},
-                    timeout=30,
-                )
-                return response.status_code, time.monotonic() - started
+        def call(n: int) -> tuple[int, float]:
+            time.sleep(n / rate)
+            started = time.monotonic()
+            response = requests.post(
+                base + "/cds-services/order-sign",
+                data=data,
+                headers={"Content-Type": "application/json"},
+                timeout=30,
+            )
+            return response.status_code, time.monotonic() - started
 
-            with ThreadPoolExecutor(count) as pool:
-                answers = list(pool.map(call, range(count)))
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+        with ThreadPoolExecutor(count) as pool:
+            answers = list(pool.map(call, range(count)))
     served = sorted(seconds for status, seconds in answers if status == 200)
     shed = sorted(seconds for status, seconds in answers if status == 503)
     in_time = [s for s in served if s <= EHR_PATIENCE]
