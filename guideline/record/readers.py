@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -114,11 +115,19 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(item for item in as_list(value) if isinstance(item, str))
 
 
+def _period(value: Any, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """A Period's start and end (either may be missing)."""
+    period = as_dict(value)
+    if not period:
+        return None, None
+    return parse_datetime(period.get("start"), tz), parse_datetime(period.get("end"), tz)
+
+
 def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
     if not data:
         return None
     get = data.get
-    bounds = as_dict(get("boundsPeriod"))
+    bounds_start, bounds_end = _period(get("boundsPeriod"), tz)
     return TimingRepeat(
         frequency=decimal(get("frequency")),
         frequency_max=decimal(get("frequencyMax")),
@@ -128,8 +137,8 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
         time_of_day=_strings(get("timeOfDay")),
         when=_strings(get("when")),
         bounds_duration=quantity(get("boundsDuration")),
-        bounds_start=parse_datetime(bounds.get("start"), tz) if bounds else None,
-        bounds_end=parse_datetime(bounds.get("end"), tz) if bounds else None,
+        bounds_start=bounds_start,
+        bounds_end=bounds_end,
     )
 
 
@@ -239,10 +248,10 @@ def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
     dispense = as_dict(data)
     if not dispense:
         return _NO_DISPENSE_REQUEST
-    validity = as_dict(dispense.get("validityPeriod"))
+    validity_start, validity_end = _period(dispense.get("validityPeriod"), tz)
     return DispenseRequest(
-        validity_start=parse_datetime(validity.get("start"), tz),
-        validity_end=parse_datetime(validity.get("end"), tz),
+        validity_start=validity_start,
+        validity_end=validity_end,
         repeats_allowed=integer(dispense.get("numberOfRepeatsAllowed")),
         quantity=quantity(dispense.get("quantity")),
         expected_supply=quantity(dispense.get("expectedSupplyDuration")),
@@ -310,7 +319,7 @@ def _component(data: Mapping[str, Any]) -> Component:
 
 def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     get = data.get
-    period = as_dict(get("effectivePeriod"))
+    effective_period_start, _ = _period(get("effectivePeriod"), tz)
     parts = get("component")
     return Observation(
         id=text(get("id")),
@@ -318,7 +327,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         code=concept(get("code")),
         categories=concepts(get("category")),
         effective=parse_datetime(get("effectiveDateTime"), tz),
-        effective_period_start=parse_datetime(period.get("start"), tz) if period else None,
+        effective_period_start=effective_period_start,
         effective_instant=parse_datetime(get("effectiveInstant"), tz),
         issued=parse_datetime(get("issued"), tz),
         value_concept=concept(get("valueCodeableConcept")),
@@ -354,26 +363,26 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
 
 def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
     get = data.get
-    period = as_dict(get("performedPeriod"))
+    performed_start, performed_end = _period(get("performedPeriod"), tz)
     return Procedure(
         id=text(get("id")),
         status=text(get("status")),
         code=concept(get("code")),
         performed=parse_datetime(get("performedDateTime"), tz),
-        performed_start=parse_datetime(period.get("start"), tz) if period else None,
-        performed_end=parse_datetime(period.get("end"), tz) if period else None,
+        performed_start=performed_start,
+        performed_end=performed_end,
     )
 
 
 def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     get = data.get
-    period = as_dict(get("period"))
+    period_start, period_end = _period(get("period"), tz)
     diagnoses = get("diagnosis")
     return Encounter(
         id=text(get("id")),
         status=text(get("status")),
-        period_start=parse_datetime(period.get("start"), tz),
-        period_end=parse_datetime(period.get("end"), tz),
+        period_start=period_start,
+        period_end=period_end,
         discharge_disposition=concept(as_dict(get("hospitalization")).get("dischargeDisposition")),
         diagnosis_conditions=tuple(r for r in (reference(as_dict(d).get("condition")) for d in as_list(diagnoses)) if r)
         if diagnoses
@@ -383,7 +392,7 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
 
 
 def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) -> ServiceRequest:
-    occurrence = as_dict(data.get("occurrencePeriod"))
+    occurrence_start, occurrence_end = _period(data.get("occurrencePeriod"), tz)
     return ServiceRequest(
         id=text(data.get("id")),
         is_draft=is_draft,
@@ -392,8 +401,8 @@ def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) 
         code=concept(data.get("code")),
         authored_on=parse_datetime(data.get("authoredOn"), tz),
         occurrence=parse_datetime(data.get("occurrenceDateTime"), tz),
-        occurrence_start=parse_datetime(occurrence.get("start"), tz),
-        occurrence_end=parse_datetime(occurrence.get("end"), tz),
+        occurrence_start=occurrence_start,
+        occurrence_end=occurrence_end,
     )
 
 
