@@ -73,10 +73,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{_key('host')} must not be empty")
     if settings.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"{_key('log_level')} must be one of {', '.join(LOG_LEVELS)}, not {settings.log_level!r}")
-    if settings.metrics_token and len(settings.metrics_token) < 16:
-        raise ConfigError(f"{_key('metrics_token')} must be at least 16 characters")
-    if settings.population_token and len(settings.population_token) < 16:
-        raise ConfigError(f"{_key('population_token')} must be at least 16 characters")
+    for name in ("metrics_token", "population_token"):
+        if 0 < len(getattr(settings, name)) < 16:
+            raise ConfigError(f"{_key(name)} must be at least 16 characters")
     if settings.population_root and not Path(settings.population_root).is_dir():
         raise ConfigError(f"{_key('population_root')}: {settings.population_root} is not a folder")
     if settings.instance_path and Path(settings.instance_path).exists() and not Path(settings.instance_path).is_dir():
