@@ -28,6 +28,35 @@ NOW = datetime.combine(DAY, time(12), tzinfo=TZ)
 CONFIG = GuidelineConfig.from_mapping()
 
 
+def priya_plan_link() -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Priya's chart, the drafts of her morphine ER start, and the SMART link of the treatment-plan card."""
+    priya = load_demo_patients(DAY)["priya-natarajan"]
+    drafts = draft_bundle([story_draft(priya, NOW)])  # morphine ER twice a day for 30 days
+    record = build_record(priya.resources(), TZ, draft_orders=drafts)
+    evaluation = evaluate(record, HookContext("order-sign", priya.id), CONFIG, NOW)
+    plan_card = next(c for c in evaluation.cards if c.check_id == "treatment-plan")
+    sent = card_json(plan_card, options_for(CONFIG, "https://x.test", priya.id, drafts))
+    return priya, drafts, next(link for link in sent["links"] if link["type"] == "smart")
+
+
+def _launched_plan_html(tmp_path: Any, resources: list[dict[str, Any]], context: dict[str, Any]) -> str:
+    """The plan page as the clinician sees it after opening a card's link with `context` (fake EHR, patient p1)."""
+    from launch.session import begin_trusted_launch
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, resources)
+        app = make_app(tmp_path, [], today=DAY)
+
+        @app.get("/_card_link")
+        def _card_link() -> Any:
+            return begin_trusted_launch(iss=FHIR, patient_id="p1", access_token=TOKEN, app_context=context)
+
+        client = app.test_client()
+        launched = client.get("/_card_link", base_url=PUBLIC_URL)
+        handle = parse_qs(urlsplit(launched.headers["Location"]).query)["s"][0]
+        return client.get("/plan", query_string={"s": handle}, base_url=PUBLIC_URL).get_data(as_text=True)
+
+
 def walter_card_context() -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """Walter's chart, his order-sign high-mme card as the EHR receives it, and that card's appContext."""
     walter = load_demo_patients(DAY)["walter-brooks"]
@@ -81,24 +110,11 @@ def test_page_from_walters_card_shows_130_with_the_order_and_90_without():
 
 
 def test_the_launched_page_names_the_draft_by_its_drug_and_shows_both_figures(tmp_path: Any) -> None:
-    from launch.session import begin_trusted_launch
-
     walter, _, context = walter_card_context()
     resources = [
         {**r, "id": "p1"} if r["resourceType"] == "Patient" else r for r in walter.resources()
     ]  # the fake EHR's launch is for patient p1
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        FakeFhir(rsps, resources)
-        app = make_app(tmp_path, [], today=DAY)
-
-        @app.get("/_card_link")
-        def _card_link() -> Any:
-            return begin_trusted_launch(iss=FHIR, patient_id="p1", access_token=TOKEN, app_context=context)
-
-        client = app.test_client()
-        launched = client.get("/_card_link", base_url=PUBLIC_URL)
-        handle = parse_qs(urlsplit(launched.headers["Location"]).query)["s"][0]
-        html = client.get("/plan", query_string={"s": handle}, base_url=PUBLIC_URL).get_data(as_text=True)
+    html = _launched_plan_html(tmp_path, resources, context)
     assert 'id="mme-with-drafts"' in html
     assert (
         "90.0 MME/day now; 130.0 with the order being signed (hydrocodone 10 mg / acetaminophen 325 mg tablet)" in html
@@ -129,16 +145,7 @@ def test_fills_only_patient_has_an_mme_on_the_page():
 
 
 def test_agreement_and_consent_are_due_before_starting_long_term_therapy():
-    priya = load_demo_patients(DAY)["priya-natarajan"]
-    drafts = draft_bundle([story_draft(priya, NOW)])  # morphine ER twice a day for 30 days
-    record = build_record(priya.resources(), TZ, draft_orders=drafts)
-    evaluation = evaluate(record, HookContext("order-sign", priya.id), CONFIG, NOW)
-    plan_card = next(c for c in evaluation.cards if c.check_id == "treatment-plan")
-    link = next(
-        link
-        for link in card_json(plan_card, options_for(CONFIG, "https://x.test", priya.id, drafts))["links"]
-        if link["type"] == "smart"
-    )
+    priya, _, link = priya_plan_link()
     page_input = PageInput(tuple(priya.resources()), (), ())
     view = assemble(
         page_input, CONFIG, priya.id, NOW, {}, drafts=drafts_from_app_context(json.loads(link["appContext"]))
@@ -151,29 +158,10 @@ def test_agreement_and_consent_are_due_before_starting_long_term_therapy():
 
 
 def test_treatment_plan_card_opens_the_step_where_the_plan_is_started(tmp_path: Any) -> None:
-    from launch.session import begin_trusted_launch
-
-    priya = load_demo_patients(DAY)["priya-natarajan"]
-    drafts = draft_bundle([story_draft(priya, NOW)])
-    record = build_record(priya.resources(), TZ, draft_orders=drafts)
-    evaluation = evaluate(record, HookContext("order-sign", priya.id), CONFIG, NOW)
-    plan_card = next(c for c in evaluation.cards if c.check_id == "treatment-plan")
-    sent = card_json(plan_card, options_for(CONFIG, "https://x.test", priya.id, drafts))
-    link = next(link for link in sent["links"] if link["type"] == "smart")
+    priya, _, link = priya_plan_link()
     context = json.loads(link["appContext"])
     assert context["view"] == "plan-start"
     resources = [{**r, "id": "p1"} if r["resourceType"] == "Patient" else r for r in priya.resources()]
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        FakeFhir(rsps, resources)
-        app = make_app(tmp_path, [], today=DAY)
-
-        @app.get("/_card_link")
-        def _card_link() -> Any:
-            return begin_trusted_launch(iss=FHIR, patient_id="p1", access_token=TOKEN, app_context=context)
-
-        client = app.test_client()
-        launched = client.get("/_card_link", base_url=PUBLIC_URL)
-        handle = parse_qs(urlsplit(launched.headers["Location"]).query)["s"][0]
-        html = client.get("/plan", query_string={"s": handle}, base_url=PUBLIC_URL).get_data(as_text=True)
+    html = _launched_plan_html(tmp_path, resources, context)
     assert 'id="step-initiate" class="section step' in html and "focused" in html.split('id="step-initiate"', 1)[1][:80]
     assert "Due before starting" in html and "Not needed now" not in html
