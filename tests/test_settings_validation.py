@@ -76,6 +76,7 @@ def test_every_problem_is_counted_in_the_message():
         ({"PAINPLAN_SMART_CLIENTS": "/nowhere/smart.json"}, "PAINPLAN_SMART_CLIENTS: no such file"),
         ({"PAINPLAN_DATABASE_URL": "not a url"}, "PAINPLAN_DATABASE_URL is not a database URL"),
         ({"PAINPLAN_METRICS_TOKEN": "short"}, "PAINPLAN_METRICS_TOKEN must be at least 16"),
+        ({"PAINPLAN_POPULATION_TOKEN": "short"}, "PAINPLAN_POPULATION_TOKEN must be at least 16"),
         ({"PAINPLAN_TODAY": "2026-02-30"}, "PAINPLAN_TODAY: cannot read '2026-02-30'"),
     ],
 )
