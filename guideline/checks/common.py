@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Link, OverrideReason, Suggestion
@@ -44,6 +44,14 @@ CDC_SNOOZE_WITH_COMMENT = OverrideReason(
 )
 
 PRACTITIONER_PREFIXES = ("Practitioner/", "PractitionerRole/")
+
+
+def opioids_to_judge(facts: Facts, new_orders: Sequence[MedOrder]) -> bool:
+    """Whether a check that follows the patient's opioids has any: on patient-view the opioids the patient has now
+    (orders or fills), on an order hook the new opioid orders it judges."""
+    if facts.context.hook == "patient-view":
+        return facts.has_current_opioid
+    return bool(new_orders)
 
 
 def override_system(config: GuidelineConfig) -> str:

@@ -9,6 +9,7 @@ from guideline.checks.common import (
     based_on,
     bullet_list,
     guideline_link,
+    opioids_to_judge,
     override_reasons,
     plan_link,
     present,
@@ -32,10 +33,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     triggers = facts.trigger_orders
     if not settings["include_acute"]:
         triggers = tuple(o for o in triggers if facts.duration(o) == "subacute-chronic")
-    if standing:
-        if not facts.has_current_opioid:
-            return None
-    elif not triggers:
+    if not opioids_to_judge(facts, triggers):
         return None
 
     mme = facts.mme

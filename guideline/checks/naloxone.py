@@ -12,6 +12,7 @@ from guideline.checks.common import (
     first_fitting,
     guideline_link,
     naloxone_request,
+    opioids_to_judge,
     override_reasons,
     plan_link,
 )
@@ -49,10 +50,7 @@ class RiskFactor:
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires on a new opioid order (any duration, buprenorphine for OUD included), or (patient-view) for a patient
     with current opioids, when at least one overdose risk factor is present and the patient has no naloxone."""
-    if facts.context.hook == "patient-view":
-        if not facts.has_current_opioid:
-            return None
-    elif not facts.trigger_orders:
+    if not opioids_to_judge(facts, facts.trigger_orders):
         return None
     risks = _risk_factors(facts, settings)
     if not risks:

@@ -9,6 +9,7 @@ from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
     guideline_link,
+    opioids_to_judge,
     order_suggestion,
     override_reasons,
     plan_link,
@@ -38,14 +39,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     evaluation is documented or ordered."""
     standing = facts.context.hook == "patient-view"
     triggers = facts.pain_triggers(CHECK_ID)
-    if standing:
-        if not facts.has_current_opioid:
-            return None
-        longer_term = tuple(o for o in facts.current_opioids if not o.is_draft)
-    elif not triggers:
+    if not opioids_to_judge(facts, triggers):
         return None
-    else:
-        longer_term = triggers
+    longer_term = tuple(o for o in facts.current_opioids if not o.is_draft) if standing else triggers
     exposure = facts.exposure
     if exposure.ltot:
         branch = "A"
