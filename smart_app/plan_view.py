@@ -298,6 +298,12 @@ def _secure(response: Response, settings: Settings) -> Response:
     return response
 
 
+def launch_error_page(error: Any, settings: Settings) -> Response:
+    """The page for a launch that is missing or expired (a LaunchError), with its status."""
+    body = render_template("plan_error.html", message=error.message)
+    return _secure(Response(body, status=error.status, mimetype="text/html"), settings)
+
+
 def create_plan_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("plan", __name__, template_folder="templates")
     blueprint.add_app_template_filter(markdown_html, "markdown")
@@ -309,8 +315,7 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
         try:
             session = current_launch()
         except LaunchError as error:
-            body = render_template("plan_error.html", message=error.message)
-            return _secure(Response(body, status=error.status, mimetype="text/html"), settings)
+            return launch_error_page(error, settings)
         config = settings.guideline
         now = settings.evaluation_now()
         page_input = fetch_page_input(session, settings, now.date())

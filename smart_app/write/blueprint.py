@@ -139,13 +139,12 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         """The patient's handout (print-friendly): ?lang=en|es, the taper schedule when ?schedule=1."""
         from guideline.plan.handout import build_handout, language
         from launch.session import LaunchError, current_launch, plan_url
-        from smart_app.plan_view import _secure, assemble, fetch_page_input
+        from smart_app.plan_view import _secure, assemble, fetch_page_input, launch_error_page
 
         try:
             session = current_launch()
         except LaunchError as error:
-            body = render_template("plan_error.html", message=error.message)
-            return _secure(Response(body, status=error.status, mimetype="text/html"), settings)
+            return launch_error_page(error, settings)
         now = settings.evaluation_now()
         page_input = fetch_page_input(session, settings, now.date())
         view = assemble(page_input, settings.guideline, session.patient_id, now, request.args, session.user)
