@@ -43,7 +43,8 @@ class Overlap:
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Order hooks: a new opioid with a current sedative, or a new sedative with a current opioid. Patient-view:
-    an active opioid order together with an active benzodiazepine or CNS-depressant order."""
+    an opioid the patient has now (active order or current fill) together with a benzodiazepine or, when enabled,
+    another CNS depressant (active order or current fill)."""
     if facts.context.hook == "patient-view":
         overlap = _patient_view_overlap(facts, settings)
     else:
