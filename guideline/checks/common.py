@@ -9,7 +9,8 @@ from guideline.cards import SUMMARY_LIMIT, Link, OverrideReason, Suggestion
 from guideline.config import GuidelineConfig
 from guideline.facts import Facts
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
-from guideline.record import MedOrder
+from guideline.fills import fill_date
+from guideline.record import Dispense, MedOrder
 
 # Our wording for PainPlan's override reasons (guideline 11.1).
 OVERRIDE_DISPLAYS: dict[str, str] = {
@@ -52,6 +53,12 @@ def opioids_to_judge(facts: Facts, new_orders: Sequence[MedOrder]) -> bool:
     if facts.context.hook == "patient-view":
         return facts.has_current_opioid
     return bool(new_orders)
+
+
+def fill_note(dispense: Dispense) -> str:
+    """How a card marks a pharmacy fill among orders: "pharmacy fill 2026-06-05" (or undated)."""
+    filled = fill_date(dispense)
+    return f"pharmacy fill {filled.isoformat()}" if filled else "pharmacy fill"
 
 
 def override_system(config: GuidelineConfig) -> str:

@@ -9,6 +9,7 @@ from guideline.cards import Card, Link, Suggestion
 from guideline.checks.common import (
     based_on,
     bullet_list,
+    fill_note,
     first_fitting,
     guideline_link,
     naloxone_request,
@@ -19,7 +20,6 @@ from guideline.checks.common import (
 from guideline.clinical import condition_date
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.fills import fill_date
 from guideline.mme import format_mme
 from guideline.record import Condition, Dispense, MedOrder
 from guideline.terminology import (
@@ -72,8 +72,7 @@ def _condition_evidence(facts: Facts, condition: Condition) -> str:
 
 def _order_evidence(facts: Facts, order: MedOrder | Dispense) -> str:
     if isinstance(order, Dispense):
-        filled = fill_date(order)
-        return f"{facts.name(order)} (pharmacy fill{f' {filled.isoformat()}' if filled else ''})"
+        return f"{facts.name(order)} ({fill_note(order)})"
     return f"{facts.name(order)} ({'new order' if order.is_draft else 'active'})"
 
 

@@ -12,6 +12,7 @@ from guideline.checks.common import (
     based_on,
     bullet_list,
     clip,
+    fill_note,
     guideline_link,
     override_reasons,
     plan_link,
@@ -20,7 +21,6 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.fills import fill_date
 from guideline.record import Dispense, MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID
 
@@ -159,8 +159,7 @@ def _summary(facts: Facts, overlap: Overlap, variant: Variant) -> str:
 
 def _order_line(facts: Facts, order: MedOrder | Dispense) -> str:
     if isinstance(order, Dispense):
-        filled = fill_date(order)
-        return f"{facts.name(order)} (pharmacy fill{f' {filled.isoformat()}' if filled else ''}, no active order)"
+        return f"{facts.name(order)} ({fill_note(order)}, no active order)"
     if order.is_draft:
         return f"{facts.name(order)} (new order)"
     written = f", written {order.authored_on.date().isoformat()}" if order.authored_on else ""
