@@ -96,7 +96,7 @@ class Facts:
         return self._supply[key]
 
     def duration(self, order: MedOrder) -> str:
-        return duration_class(order, self.terms, self.config)
+        return duration_class(order, self.terms, self.config, self.supply(order))
 
     # -- orders (guideline 3) ----------------------------------------------------------------------------------
 

@@ -142,14 +142,17 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
     return Supply(per_fill_days=per_fill, total_days=total, refills=refills, source=source)
 
 
-def duration_class(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> DurationClass:
-    """Exactly one class per order (4.2): courseOfTherapyType first, then total supply days against 28."""
+def duration_class(
+    order: MedOrder, terms: Terminology, config: GuidelineConfig, supply: Supply | None = None
+) -> DurationClass:
+    """Exactly one class per order (4.2): courseOfTherapyType first, then total supply days against 28
+    (`supply`: the order's supply when the caller already has it)."""
     course = (order.course_of_therapy or "").strip().lower()
     if course == "acute":
         return "acute"
     if course == "continuous":
         return "subacute-chronic"
-    total = order_supply(order, terms, config).total_days
+    total = (supply or order_supply(order, terms, config)).total_days
     if total is None:
         return "unclassified"
     return "acute" if quantize6(total) < ACUTE_LIMIT_DAYS else "subacute-chronic"
