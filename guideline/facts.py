@@ -25,12 +25,13 @@ from guideline.fills import (
     FillSupply,
     counts_as_fill,
     fill_mme,
+    fill_moment,
     same_drug_key,
     standalone_fills,
     supply_intervals,
     with_fills,
 )
-from guideline.history import Exposure, dispense_time, exposure, order_interval
+from guideline.history import Exposure, exposure, order_interval
 from guideline.mme import MmeSummary, compute_mme
 from guideline.recognition import recognise
 from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure
@@ -256,7 +257,7 @@ class Facts:
         return any(
             d.status in NALOXONE_FILL_STATUSES
             and self.is_in(NALOXONE_RESCUE, d)
-            and self.within_months(dispense_time(d), months)
+            and self.within_months(fill_moment(d), months)
             for d in self.record.dispenses
         )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from guideline.config import GuidelineConfig
+from guideline.fills import fill_date, fill_moment
 from guideline.orders import is_ambulatory, order_start
 from guideline.record import Dispense, MedOrder, PatientRecord
 from guideline.supply import Supply
@@ -31,13 +32,9 @@ def order_interval(order: MedOrder, supply: Supply) -> Interval | None:
     return start, start + timedelta(days=max(days, 1) - 1)
 
 
-def dispense_time(dispense: Dispense) -> datetime | None:
-    return dispense.when_handed_over or dispense.when_prepared
-
-
 def dispense_interval(dispense: Dispense) -> Interval | None:
     """[whenHandedOver (else whenPrepared), + daysSupply − 1], or 30 days when daysSupply is missing."""
-    start = local_date(dispense_time(dispense))
+    start = fill_date(dispense)
     if start is None:
         return None
     days = math.ceil(dispense.days_supply) if dispense.days_supply is not None else UNKNOWN_SUPPLY_DAYS
@@ -118,7 +115,7 @@ def exposure(
         if is_opioid(dispense) and interval:
             opioid_intervals.append(interval)
         if counts_for_naive(dispense) and _exposed(
-            dispense_time(dispense), dispense_time(dispense), interval, naive_window
+            fill_moment(dispense), fill_moment(dispense), interval, naive_window
         ):
             exposed_in_naive_window = True
 

@@ -13,7 +13,8 @@ from guideline.checks.common import based_on, bullet_list, clip, guideline_link,
 from guideline.clinical import condition_date
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.history import dispense_interval, dispense_time, order_interval
+from guideline.fills import fill_moment
+from guideline.history import dispense_interval, order_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES
 from guideline.record import Condition
 from guideline.terminology import MOUD, OUD
@@ -65,7 +66,7 @@ def _moud_in_window(facts: Facts, days: int) -> bool:
     return any(
         d.status == "completed"
         and facts.is_in(MOUD, d)
-        and (facts.within_days(dispense_time(d), days) or _overlaps(dispense_interval(d), low, high))
+        and (facts.within_days(fill_moment(d), days) or _overlaps(dispense_interval(d), low, high))
         for d in facts.record.dispenses
     )
 
