@@ -204,6 +204,17 @@ def test_invalid_input_is_not_sent_and_is_shown_back(tmp_path, rsps) -> None:
     assert chart.received == []
 
 
+def test_handout_never_says_no_medicines_when_the_medication_search_failed(tmp_path, rsps) -> None:
+    client, chart, handle, _, _ = _launch(tmp_path, rsps, "launch patient/*.rs")
+    chart.failing_reads.add("MedicationRequest")
+    for lang, unknown, none in (
+        ("en", "We could not read your medicines", "Your chart shows no opioid"),
+        ("es", "Hoy no pudimos leer sus medicinas", "Su expediente no muestra ninguna"),
+    ):
+        text = client.get(f"/plan/handout?s={handle}&lang={lang}", base_url=PUBLIC_URL).get_data(as_text=True)
+        assert 'id="handout-medicines-unknown"' in text and unknown in text and none not in text
+
+
 def test_a_saved_write_redirects_with_its_id_and_reads_back(tmp_path, rsps) -> None:
     client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
     answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)

@@ -32,6 +32,7 @@ class ChartServer:
     today: date = date(2026, 6, 15)
     fail_status: int | None = None  # answer every write with this status (and an OperationOutcome)
     received: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    failing_reads: set[str] = field(default_factory=set)  # resource types whose searches answer 500
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -57,6 +58,8 @@ class ChartServer:
         if not self._authorised(request):
             return 401, {}, ""
         parts = self._path(request)
+        if parts[0] in self.failing_reads:
+            return 500, {}, ""
         if len(parts) == 2:
             found = self.resources.get((parts[0], parts[1]))
             return (200, FHIR_JSON, json.dumps(found)) if found else (404, {}, "")

@@ -26,6 +26,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Your chart shows no opioid pain medicine right now.",
         "es": "Su expediente no muestra ninguna medicina opioide para el dolor en este momento.",
     },
+    "medicines_unknown": {
+        "en": "We could not read your medicines from your chart today. Ask us which pain medicines to take.",
+        "es": "Hoy no pudimos leer sus medicinas en su expediente. Pregúntenos qué medicinas para el dolor debe tomar.",
+    },
     "goals_h": {"en": "Your goals", "es": "Sus metas"},
     "schedule_h": {"en": "Your schedule for lowering the dose", "es": "Su plan para bajar la dosis"},
     "schedule_intro": {

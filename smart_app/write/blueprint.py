@@ -152,6 +152,8 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         medicines = (
             [f"{row.name}: {row.sig}" if row.sig else row.name for row in medications.opioids] if medications else []
         )
+        # Never "no opioid medicine" when the medicines could not be read: the section failed or its search did.
+        medications_failed = medications is None or any(not q.ok for q in view.by_key["medications"].queried)
         panel = panel_for(session, settings, view, page_input, request.args)
         goals = [f"{g.kind}: {g.text}" for g in panel.records.goals if g.status in ("active", "on-hold", "")]
         schedule = schedule_of(view) if request.args.get("schedule") == "1" else None
@@ -166,7 +168,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
             "back": plan_url(session, **taper),
         }
         body = render_template(
-            "plan/handout.html", sheet=sheet, view=view, medications_failed=medications is None, links=links
+            "plan/handout.html", sheet=sheet, view=view, medications_failed=medications_failed, links=links
         )
         return _secure(Response(body, mimetype="text/html"), settings)
 
