@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
 from smart_app.config import Settings
 from smart_app.write import csrf
-from smart_app.write.forms import FORMS, Built, WriteContext
+from smart_app.write.forms import FORMS, WriteContext
 from smart_app.write.panel import WritePanel, build_panel, schedule_of
 from smart_app.write.send import send
 from smart_app.write.validate import InvalidResource, validated
@@ -26,8 +27,6 @@ def panel_for(
     view: Any,
     page_input: Any,
     args: Any,
-    failed: Built | None = None,
-    failure: str = "",
 ) -> WritePanel:
     return build_panel(
         session.scope,
@@ -37,8 +36,6 @@ def panel_for(
         view.note,
         schedule_of(view) is not None,
         args,
-        failed,
-        failure,
     )
 
 
@@ -126,7 +123,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                     return redirect(f"{url}#write-{form_key}", code=303)
                 failure = f"Not saved: {label} — {result.message}. What you typed is still in the form below."
                 status = 502
-        panel = panel_for(session, settings, view, page_input, request.form, built, failure)
+        panel = replace(panel, failed=built, failure=failure)
 
         def link(**params: Any) -> str:
             return plan_url(session, **params)
