@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from guideline.population import Quality
 from smart_app.population.progress import Progress
-from smart_app.population.tables import PATIENT_SCHEMA, rows_to_table
+from smart_app.population.tables import PATIENT_SCHEMA, resources_sql, rows_to_table, sql_list
 from smart_app.population.worker import (
     DIRECTORY_TYPES,
     EXPECTED_TYPES,
@@ -30,10 +30,6 @@ PATIENTS_PER_BUCKET = 5_000  # what one bucket's lines cost in memory is bounded
 PATIENTS_PER_TASK = 200
 
 
-def _sql_list(values: Any) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
-
-
 def ingest(con: duckdb.DuckDBPyConnection, files: list[Path], quality: Quality) -> None:
     """Read every line once: its type, id, patient and Medication reference; count what cannot be used."""
     paths = [str(p) for p in files]
@@ -47,32 +43,14 @@ def ingest(con: duckdb.DuckDBPyConnection, files: list[Path], quality: Quality) 
         [paths],
     )
     quality.malformed_lines += con.execute("SELECT count(*) FROM lines WHERE NOT ok").fetchone()[0]
-    con.execute(
-        r"""
-        CREATE TABLE res AS
-        SELECT line, kind, id,
-               nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN 'Patient/' || id ELSE pref END,
-                                     'Patient/([^/?#]+)', 1), '') AS pkey,
-               nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid
-        FROM (
-            SELECT line,
-                   json_extract_string(line, '$.resourceType') AS kind,
-                   json_extract_string(line, '$.id') AS id,
-                   coalesce(json_extract_string(line, '$.subject.reference'),
-                            json_extract_string(line, '$.patient.reference'),
-                            json_extract_string(line, '$.beneficiary.reference')) AS pref,
-                   json_extract_string(line, '$.medicationReference.reference') AS medref
-            FROM lines WHERE ok
-        )
-        """
-    )
+    con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
     for kind, count in con.execute("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1").fetchall():
         quality.resources_by_type[kind] += count
         if kind not in EXPECTED_TYPES:
             quality.unexpected_resource_types[kind] += count
     quality.resources_without_patient += con.execute(
-        f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({_sql_list(EXPECTED_TYPES - SHARED_TYPES)})"
+        f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({sql_list(EXPECTED_TYPES - SHARED_TYPES)})"
     ).fetchone()[0]
 
 
@@ -81,7 +59,7 @@ def select_cohort(con: duckdb.DuckDBPyConnection, buckets_hint: int | None = Non
     each in a bucket by a hash of their id. Returns (patients, buckets)."""
     con.execute(
         f"CREATE TABLE cohort AS SELECT DISTINCT pkey FROM res WHERE pkey IS NOT NULL "
-        f"AND kind IN ({_sql_list(MEDICATION_TYPES)})"
+        f"AND kind IN ({sql_list(MEDICATION_TYPES)})"
     )
     patients = con.execute("SELECT count(*) FROM cohort").fetchone()[0]
     buckets = buckets_hint or max(1, math.ceil(patients / PATIENTS_PER_BUCKET))
@@ -93,7 +71,7 @@ def select_cohort(con: duckdb.DuckDBPyConnection, buckets_hint: int | None = Non
         CREATE TABLE patient_lines AS
         SELECT * FROM (
         SELECT r.pkey, r.line, c.bucket FROM res r JOIN cohort c USING (pkey)
-        WHERE r.kind NOT IN ({_sql_list(SHARED_TYPES)})
+        WHERE r.kind NOT IN ({sql_list(SHARED_TYPES)})
         UNION ALL
         SELECT DISTINCT l.pkey, m.line, c.bucket
         FROM res l JOIN cohort c USING (pkey) JOIN res m ON m.kind = 'Medication' AND m.id = l.medid
@@ -138,7 +116,7 @@ def run_duckdb(
     progress.begin("ingest", f"{len(files)} files")
     ingest(con, files, quality)
     directory_lines = [
-        row[0] for row in con.execute(f"SELECT line FROM res WHERE kind IN ({_sql_list(DIRECTORY_TYPES)})").fetchall()
+        row[0] for row in con.execute(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").fetchall()
     ]
     context = RunContext(directory=build_directory(directory_lines), **context_args)
     total, buckets = select_cohort(con)

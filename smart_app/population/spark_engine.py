@@ -16,7 +16,7 @@ import duckdb
 from guideline.population import Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
 from smart_app.population.progress import Progress
-from smart_app.population.tables import PATIENT_SCHEMA, measures_sql
+from smart_app.population.tables import PATIENT_SCHEMA, measures_sql, resources_sql, sql_list
 from smart_app.population.worker import (
     DIRECTORY_TYPES,
     EXPECTED_TYPES,
@@ -91,10 +91,6 @@ def _evaluator(context: RunContext):  # noqa: ANN202 - a closure Spark ships to 
     return evaluate_partition
 
 
-def _in(values: Any) -> str:
-    return ", ".join("'" + v + "'" for v in sorted(values))
-
-
 def run_spark(
     files: list[Path], workdir: Path, context_args: dict[str, Any], master: str, progress: Progress
 ) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any, list[tuple]]:
@@ -133,42 +129,26 @@ def run_spark(
             """
         ).createOrReplaceTempView("lines")
         quality.malformed_lines += spark.sql("SELECT count(*) FROM lines WHERE NOT ok").first()[0]
-        spark.sql(
-            r"""
-            SELECT line, kind, id,
-                   nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
-                                         'Patient/([^/?#]+)', 1), '') AS pkey,
-                   nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid
-            FROM (
-                SELECT line,
-                       get_json_object(line, '$.resourceType') AS kind,
-                       get_json_object(line, '$.id') AS id,
-                       coalesce(get_json_object(line, '$.subject.reference'),
-                                get_json_object(line, '$.patient.reference'),
-                                get_json_object(line, '$.beneficiary.reference')) AS pref,
-                       get_json_object(line, '$.medicationReference.reference') AS medref
-                FROM lines WHERE ok
-            )
-            """
-        ).cache().createOrReplaceTempView("res")
+        spark.sql(resources_sql("get_json_object")).cache().createOrReplaceTempView("res")
         for kind, count in spark.sql("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1").collect():
             quality.resources_by_type[kind] += count
             if kind not in EXPECTED_TYPES:
                 quality.unexpected_resource_types[kind] += count
         quality.resources_without_patient += spark.sql(
-            f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({_in(EXPECTED_TYPES - SHARED_TYPES)})"
+            f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({sql_list(EXPECTED_TYPES - SHARED_TYPES)})"
         ).first()[0]
         directory_lines = [
-            r[0] for r in spark.sql(f"SELECT line FROM res WHERE kind IN ({_in(DIRECTORY_TYPES)})").collect()
+            r[0] for r in spark.sql(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").collect()
         ]
         context = RunContext(directory=build_directory(directory_lines), **context_args)
         spark.sql(
-            f"SELECT DISTINCT pkey FROM res WHERE pkey IS NOT NULL AND kind IN ({_in(MEDICATION_TYPES)})"
+            f"SELECT DISTINCT pkey FROM res WHERE pkey IS NOT NULL AND kind IN ({sql_list(MEDICATION_TYPES)})"
         ).createOrReplaceTempView("cohort")
         total = spark.sql("SELECT count(*) FROM cohort").first()[0]
         patient_lines = spark.sql(
             f"""
-            SELECT r.pkey, r.line FROM res r JOIN cohort c ON r.pkey = c.pkey WHERE r.kind NOT IN ({_in(SHARED_TYPES)})
+            SELECT r.pkey, r.line FROM res r JOIN cohort c ON r.pkey = c.pkey
+                WHERE r.kind NOT IN ({sql_list(SHARED_TYPES)})
             UNION
             SELECT l.pkey, m.line FROM res l JOIN cohort c ON l.pkey = c.pkey
                 JOIN res m ON m.kind = 'Medication' AND m.id = l.medid

@@ -34,6 +34,32 @@ def rows_to_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(list(rows), schema=PATIENT_SCHEMA)
 
 
+def sql_list(values: Iterable[Any]) -> str:
+    """Quoted SQL string literals for an IN list (both engines' dialects)."""
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values))
+
+
+def resources_sql(json_string: str, lines: str = "lines") -> str:
+    """Each valid line's type, id, patient key and Medication id. `json_string` is the dialect's
+    "string at a JSON path" function (DuckDB `json_extract_string`, Spark `get_json_object`)."""
+    return rf"""
+        SELECT line, kind, id,
+               nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
+                                     'Patient/([^/?#]+)', 1), '') AS pkey,
+               nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid
+        FROM (
+            SELECT line,
+                   {json_string}(line, '$.resourceType') AS kind,
+                   {json_string}(line, '$.id') AS id,
+                   coalesce({json_string}(line, '$.subject.reference'),
+                            {json_string}(line, '$.patient.reference'),
+                            {json_string}(line, '$.beneficiary.reference')) AS pref,
+                   {json_string}(line, '$.medicationReference.reference') AS medref
+            FROM {lines} WHERE ok
+        )
+        """
+
+
 def measures_sql(table: str) -> str:
     """Denominator and numerator counts per level, unit and measure (plain SQL: DuckDB and Spark SQL both run it)."""
     parts = []
