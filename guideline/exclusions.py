@@ -99,8 +99,16 @@ def _terminal(conditions: list[Condition], terms: Terminology) -> str | None:
     return None
 
 
-def _is_z515(concept: Concept | None) -> bool:
+def is_z515(concept: Concept | None) -> bool:
+    """The ICD-10-CM palliative care encounter code Z51.5 (dotted or not)."""
     return concept is not None and any(c.system == ICD10CM and c.code in PALLIATIVE_Z515 for c in concept.codings)
+
+
+def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bool:
+    """A discharge disposition to hospice: the value set, or the HL7 discharge-disposition code `hosp`."""
+    return terms.contains(HOSPICE_DISPOSITION, disposition) or (
+        disposition is not None and disposition.has(DISCHARGE_DISPOSITION, "hosp")
+    )
 
 
 def _hospice(
@@ -112,12 +120,8 @@ def _hospice(
 ) -> str | None:
     rules = config["exclusions"]["hospice_palliative"]
     for encounter in record.encounters:
-        disposition = encounter.discharge_disposition
-        to_hospice = terms.contains(HOSPICE_DISPOSITION, disposition) or (
-            disposition is not None and disposition.has(DISCHARGE_DISPOSITION, "hosp")
-        )
         if (
-            to_hospice
+            discharged_to_hospice(encounter.discharge_disposition, terms)
             and encounter.status not in VOID_ENCOUNTER
             and (
                 in_last_months(encounter.period_start, rules["encounter_months"], today)
@@ -148,7 +152,7 @@ def _hospice(
             return "hospice or end-of-life care ordered"
     if rules["include_z51_5"]:
         for condition in conditions:
-            if _is_z515(condition.code) and (is_active(condition) or in_last_days(condition.recorded_date, 90, today)):
+            if is_z515(condition.code) and (is_active(condition) or in_last_days(condition.recorded_date, 90, today)):
                 return "palliative care encounter (Z51.5)"
     if rules["include_hospice_finding"]:
         for observation in record.observations:

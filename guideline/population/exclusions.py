@@ -1,4 +1,8 @@
-"""Measure exclusions (spec 5): cancer, sickle cell disease, hospice or palliative care, read against the period."""
+"""Measure exclusions (spec 5): cancer, sickle cell disease, hospice or palliative care, read against the period.
+
+The codes are recognised as at the point of care (guideline.exclusions); what differs on purpose is the window and
+the status rules: spec 5 reads a condition, encounter, procedure or finding against the measure period's history
+window, not against the months before today."""
 
 from __future__ import annotations
 
@@ -8,12 +12,11 @@ from typing import Any
 
 from guideline.clinical import ACTIVE_CLINICAL, is_visible, procedure_dates
 from guideline.config import GuidelineConfig
-from guideline.exclusions import PALLIATIVE_Z515
-from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, as_dict, text
+from guideline.exclusions import discharged_to_hospice, is_z515
+from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
 from guideline.record import Condition, PatientRecord
 from guideline.terminology import (
-    HOSPICE_DISPOSITION,
     HOSPICE_FINDING,
     HOSPICE_PROCEDURE,
     MALIGNANT_CANCER,
@@ -71,11 +74,9 @@ def exclusion_reason(
     for encounter in record.encounters:
         if encounter.status in VOID:
             continue
-        disposition = encounter.discharge_disposition
-        hospice = terms.contains(HOSPICE_DISPOSITION, disposition) or (
-            disposition is not None and disposition.has(DISCHARGE_DISPOSITION, "hosp")
+        hospice = discharged_to_hospice(encounter.discharge_disposition, terms) or any(
+            terms.contains(HOSPICE_PROCEDURE, reason) for reason in encounter.reason_codes
         )
-        hospice = hospice or any(terms.contains(HOSPICE_PROCEDURE, reason) for reason in encounter.reason_codes)
         if hospice and (
             _in_history(local_date(encounter.period_start), period)
             or _in_history(local_date(encounter.period_end), period)
@@ -91,9 +92,6 @@ def exclusion_reason(
         if finding and _in_history(local_date(observation.result_time), period):
             return "hospice or palliative care (finding)"
     for condition in conditions:
-        palliative = condition.code is not None and any(
-            c.system == ICD10CM and c.code in PALLIATIVE_Z515 for c in condition.code.codings
-        )
-        if palliative and _condition_applies(condition, raw, period):
+        if is_z515(condition.code) and _condition_applies(condition, raw, period):
             return "palliative care (Z51.5)"
     return None
