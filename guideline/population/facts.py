@@ -52,7 +52,8 @@ class PatientFacts:
 
 
 def fill_counts(dispense: Dispense) -> bool:
-    """Spec 3: a fill counts when its status is completed or absent."""
+    """Spec 3: a fill counts when its status is completed or absent (claims feeds often send no status). Deliberately
+    not fills.counts_as_fill, which at the point of care also counts in-progress and needs a status."""
     return dispense.status in (None, "completed")
 
 
