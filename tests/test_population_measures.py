@@ -157,6 +157,8 @@ def build_export() -> list:
             "ph1",
             concept=medication_concept(None, ndc="00406-0552-01"),
         ),  # fmt: skip
+        # An opioid order with no start date cannot be placed in the period: left out, and counted.
+        {k: v for k, v in order("und1", "p-ndc", OXYCODONE_5, "2026-02-01", "drA").items() if k != "authoredOn"},
         # Bad input: a malformed line and a resource type the review does not read.
         '{"resourceType": "Patient", "id": ',
         {"resourceType": "Basic", "id": "b1", "subject": {"reference": "Patient/p-ohd"}},
@@ -285,9 +287,11 @@ def test_data_quality(run):
         {"system": "http://hl7.org/fhir/sid/ndc", "code": "00406-0552-01", "text": "NDC 00406-0552-01", "count": 1}
     ]
     assert quality["unattributed_patients"] == 1
+    assert quality["orders_without_date"] == 1
     assert quality["resources_by_type"]["MedicationDispense"] == 35
     summary = (run / "summary.txt").read_text()
     assert "1 malformed lines skipped" in summary and "1 patients attributed to no clinician" in summary
+    assert "1 orders without a start date (left out)" in summary
 
 
 def test_measures_table(run):

@@ -240,7 +240,8 @@ def patient_facts(
     quality: Quality,
 ) -> PatientFacts | None:
     """The patient's facts, or None when they are not in the cohort (no pain-opioid fill or order in the 12 months
-    ending at the period end). Counts unidentified medicines and fills without a date or days' supply."""
+    ending at the period end). Counts unidentified medicines, fills and orders without a date and fills without days'
+    supply."""
     reader = _Reader(record, raw, directory, config, terms, quality)
     look_back_start = period.year_start - timedelta(days=90)
     by_kind: dict[str, list[Dispense]] = {}
@@ -266,7 +267,10 @@ def patient_facts(
             quality.unidentified_medications[unidentified_key(order.medication)] += 1
             continue
         started = local_date(order_start(order))
-        if started is not None and look_back_start <= started <= period.end:
+        if started is None:
+            quality.orders_without_date += 1
+            continue
+        if look_back_start <= started <= period.end:
             orders_by_kind.setdefault(kind, []).append(order)
 
     opioid_dispenses = by_kind.get("opioid", [])

@@ -18,6 +18,7 @@ class Quality:
     unreadable_resources: int = 0
     fills_without_days_supply: int = 0
     fills_without_date: int = 0
+    orders_without_date: int = 0
     unidentified_medications: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     unattributed_patients: int = 0
     attributed_to_prescriber: int = 0
@@ -43,6 +44,7 @@ class Quality:
             "unreadable_resources": self.unreadable_resources,
             "fills_without_days_supply": self.fills_without_days_supply,
             "fills_without_date": self.fills_without_date,
+            "orders_without_date": self.orders_without_date,
             "unidentified_medications": [
                 {"system": system, "code": code, "text": text, "count": count}
                 for (system, code, text), count in sorted(
@@ -78,6 +80,7 @@ class Quality:
             (self.unreadable_resources, "resources that could not be read"),
             (self.fills_without_days_supply, "opioid fills without days' supply (left out of MME)"),
             (self.fills_without_date, "fills without a date"),
+            (self.orders_without_date, "orders without a start date (left out)"),
             (unidentified, f"medications not identified ({len(self.unidentified_medications)} distinct)"),
             (self.unattributed_patients, "patients attributed to no clinician"),
             (self.attributed_to_prescriber, "patients without a PCP attributed to their main prescriber"),
