@@ -243,6 +243,11 @@ def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: Gui
     return "name:" + terms.medication_name(dispense.medication).strip().lower()
 
 
+def last_supply_day(start: date, days: Decimal) -> date:
+    """The last day a supply of `days` (part days round up; at least one day) starting on `start` covers."""
+    return start + timedelta(days=max(math.ceil(days), 1) - 1)
+
+
 def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense], str]) -> tuple[FillSupply, ...]:
     """Each dated fill's supply, in fill order. Fills of one drug queue: a fill made before the earlier supply of
     that drug ran out starts the day after it ends. Fills of different drugs overlap (and their doses add)."""
@@ -257,7 +262,7 @@ def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense]
         drug = drug_of(dispense)
         start = max(filled, next_free.get(drug, filled))
         days = days_supply(dispense)
-        end = start + timedelta(days=max(math.ceil(days), 1) - 1) if days is not None else None
+        end = last_supply_day(start, days) if days is not None else None
         if end is not None:
             next_free[drug] = end + timedelta(days=1)
         supplies.append(FillSupply(dispense, drug, filled, start, end))

@@ -181,9 +181,7 @@ def _order_fills(reader: _Reader, orders: list[MedOrder]) -> tuple[OpioidFill, .
         summary = compute_mme([order], reader.terms, reader.config)
         item = summary.orders[0] if summary.orders else None
         mme = item.mme if item is not None and item.state == "ok" else None
-        end = (
-            start + timedelta(days=max(int(days.to_integral_value(rounding="ROUND_CEILING")), 1) - 1) if days else None
-        )
+        end = fills.last_supply_day(start, days) if days else None
         explanation = item.explanation if item is not None else "MME could not be calculated"
         if mme is not None and days is not None:
             explanation = f"{explanation} (order, {format_mme(days)} days' supply)"
