@@ -17,7 +17,7 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 
-# (RxNorm code, display, units per day typical, ER/LA)
+# (RxNorm code, display)
 OXYCODONE_5 = ("1049621", "oxycodone hydrochloride 5 MG Oral Tablet")
 OXYCODONE_10 = ("1049683", "oxycodone hydrochloride 10 MG Oral Tablet")
 HYDROCODONE_10 = ("856999", "acetaminophen 325 MG / hydrocodone bitartrate 10 MG Oral Tablet")

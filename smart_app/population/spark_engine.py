@@ -27,10 +27,8 @@ from smart_app.population.worker import (
     evaluate_lines,
 )
 
-RECORD = "__quality__"
-PROJECT_ROOT = str(
-    Path(__file__).resolve().parent.parent.parent
-)  # the pkey of the one row per partition that carries its data-quality counts
+RECORD = "__quality__"  # the pkey of the one row per partition that carries its data-quality counts
+PROJECT_ROOT = str(Path(__file__).resolve().parent.parent.parent)  # on local executors' PYTHONPATH
 
 
 def java_missing_reason() -> str | None:
