@@ -57,6 +57,8 @@ class MedicationPool:
     """Resources by type/id (for medicationReference resolution) with the first-seen order kept."""
 
     medications: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # What each (reference, display) resolved to in this call (filled by the reader).
+    resolved: dict[tuple[str, str | None], ResolvedMedication] = field(default_factory=dict)
 
     def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
         resource_id = text(resource.get("id"))

@@ -87,10 +87,9 @@ def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> Resolv
     ref_data = as_dict(data.get("medicationReference"))
     ref = text(ref_data.get("reference"))
     display = text(ref_data.get("display"))
-    target: Mapping[str, Any] | None = None
     if ref and ref.startswith("#"):
         wanted = ref[1:]
-        target = next(
+        contained = next(
             (
                 as_dict(c)
                 for c in as_list(data.get("contained"))
@@ -98,8 +97,17 @@ def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> Resolv
             ),
             None,
         )
-    elif ref:
-        target = pool.find_medication(ref)
+        return _resolved(contained, ref, display)
+    if not ref:
+        return _resolved(None, ref, display)
+    # One object per reference in a call, so orders and fills of the same Medication are read and recognised once.
+    found = pool.resolved.get((ref, display))
+    if found is None:
+        found = pool.resolved[(ref, display)] = _resolved(pool.find_medication(ref), ref, display)
+    return found
+
+
+def _resolved(target: Mapping[str, Any] | None, ref: str | None, display: str | None) -> ResolvedMedication:
     if target is None:
         return ResolvedMedication(concept=None, reference=ref, reference_display=display)
     medication = _medication(target)
