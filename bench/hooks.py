@@ -4,7 +4,7 @@ Bodies: ~165 kB, 200 resources (bench/bodies.py), different on every call (ids, 
 are as cold as a real call's. Two modes:
 - in process: the Flask app through its test client, preloaded as `painplan serve` preloads it; CPU is
   `time.process_time()` of this process over the calls.
-- `painplan serve` (gunicorn, 2 workers): a load generator in a separate process sends calls at a fixed rate
+- `painplan serve` (2 waitress workers): a load generator in a separate process sends calls at a fixed rate
   (open loop; latency of answered calls counted from each call's scheduled start, refusals such as 503 counted
   apart); CPU is the server processes' utime+stime from /proc before and after, divided by the calls answered.
 
@@ -110,7 +110,7 @@ def _free_port() -> int:
 
 
 def _tree(root: int) -> list[int]:
-    """The process and its children (gunicorn master and workers)."""
+    """The process and its children (the supervising parent and its waitress workers)."""
     found = [root]
     for entry in os.listdir("/proc"):
         if entry.isdigit():

@@ -19,7 +19,7 @@ COLD_LOAD = (
 
 
 def cold_load_seconds(runs: int = 5) -> list[float]:
-    """Import + load in a fresh interpreter each time, as a new gunicorn worker would."""
+    """Import + load in a fresh interpreter each time, as a new server worker process would."""
     return [float(subprocess.check_output([sys.executable, "-c", COLD_LOAD], text=True)) for _ in range(runs)]
 
 

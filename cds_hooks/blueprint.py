@@ -77,7 +77,7 @@ def build_verifier(settings: CdsSettings, engine: Engine) -> Verifier:
 
 def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifier | None = None) -> Blueprint:
     bp = Blueprint("cds_hooks", __name__)
-    # Load the value sets now (before gunicorn forks) rather than inside the first clinician's hook call.
+    # Load the value sets now (before the server forks its workers) rather than inside the first clinician's hook call.
     load_terminology(settings.guideline)
     if settings.auth_required and verifier is None:
         verifier = build_verifier(settings, engine)

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # silence a check for years. NTP-synced EHR clocks are seconds apart, so an hour is generous.
 MAX_CLOCK_SKEW = timedelta(hours=1)
 # Feedback arrives one or a few cards at a time; each item costs database round trips, so a 5 MB batch of tiny
-# items would keep a worker busy past gunicorn's timeout.
+# items would keep a worker busy past the server's timeouts.
 MAX_ITEMS = 1000
 
 # Guideline 11.1: these reasons silence the check for the clinician who gave them, not for everyone.

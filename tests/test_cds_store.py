@@ -15,7 +15,7 @@ NOW = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
 
 @pytest.fixture()
 def workers(tmp_path):
-    """Two engines on one SQLite file, as two gunicorn workers have."""
+    """Two engines on one SQLite file, as two server worker processes have."""
     url = f"sqlite:///{tmp_path / 'painplan.db'}"
     first, second = create_engine(url), create_engine(url)
     store.create_tables(first)
