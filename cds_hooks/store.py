@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -27,7 +30,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import ClauseElement
 
 from guideline.cards import Snooze
 
@@ -116,7 +121,8 @@ class IssuedCard:
 
 # The hook path's statements, built once: building and caching a statement object costs more than SQLite's work.
 _INSERT_ISSUED = insert(issued_cards)
-_SNOOZES_FOR = select(
+_ISSUED_COLUMNS = tuple(column.name for column in issued_cards.c)
+_SNOOZE_COLUMNS = (
     snoozes.c.check_id,
     snoozes.c.patient_id,
     snoozes.c.until,
@@ -124,7 +130,8 @@ _SNOOZES_FOR = select(
     snoozes.c.user_id,
     snoozes.c.reason,
     snoozes.c.set_at,
-).where(
+)
+_SNOOZES_FOR = select(*_SNOOZE_COLUMNS).where(
     snoozes.c.patient_id == bindparam("patient"),
     snoozes.c.until > bindparam("now"),
     snoozes.c.user_id.in_([bindparam("everyone"), bindparam("user")]),
@@ -133,13 +140,70 @@ _DELETE_EXPIRED_JTI = delete(seen_jti).where(seen_jti.c.expires_at < bindparam("
 _INSERT_JTI = insert(seen_jti)
 
 
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled once for a dialect and run on the driver's own cursor.
+
+    Every hook call runs two statements; SQLAlchemy's per-execution work (cache lookup, execution context, result
+    object) costs several times what SQLite itself does. The SQL, the parameter order and the type conversions are
+    SQLAlchemy's own, taken from the compiled statement, so the driver sees exactly what SQLAlchemy would send.
+    """
+
+    sql: str
+    order: tuple[str, ...] | None  # positional drivers (SQLite's qmark); None: named parameters (psycopg)
+    converters: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters the dialect converts before sending
+
+    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        for name, convert in self.converters:
+            values[name] = convert(values[name])
+        return values if self.order is None else tuple(values[name] for name in self.order)
+
+
+def _driver_statement(statement: ClauseElement, dialect: Dialect, column_keys: Sequence[str] = ()) -> _DriverStatement:
+    compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) or None)
+    converters = []
+    for name, bind in compiled.binds.items():
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            converters.append((name, convert))
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    return _DriverStatement(compiled.string, order, tuple(converters))
+
+
+@lru_cache(maxsize=8)
+def _hook_statements(dialect: Dialect) -> tuple[_DriverStatement, _DriverStatement, tuple[Callable | None, ...]]:
+    """The snooze query, the issued-card insert and the snooze columns' result converters, for one dialect."""
+    converters = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in _SNOOZE_COLUMNS)
+    return (
+        _driver_statement(_SNOOZES_FOR, dialect),
+        _driver_statement(_INSERT_ISSUED, dialect, _ISSUED_COLUMNS),
+        converters,
+    )
+
+
+@contextmanager
+def _driver_connection(engine: Engine) -> Iterator[Any]:
+    """A pooled driver connection; after a failure it is discarded rather than handed to the next call."""
+    connection = engine.raw_connection()
+    try:
+        yield connection
+    except BaseException:
+        connection.invalidate()
+        raise
+    finally:
+        connection.close()
+
+
 def record_issued(engine: Engine, cards: Sequence[IssuedCard]) -> None:
-    """Every card of one call in one transaction and one executemany."""
+    """Every card of one call in one transaction and one executemany, committed before the call is answered."""
     if not cards:
         return
-    rows = [{**card.__dict__, "issued_at": utc(card.issued_at)} for card in cards]
-    with engine.begin() as connection:
-        connection.execute(_INSERT_ISSUED, rows)
+    _, statement, _ = _hook_statements(engine.dialect)
+    rows = [statement.parameters({**card.__dict__, "issued_at": utc(card.issued_at)}) for card in cards]
+    with _driver_connection(engine) as connection:
+        with closing(connection.cursor()) as cursor:
+            cursor.executemany(statement.sql, rows)
+        connection.commit()
 
 
 def find_issued(engine: Engine, card_uuid: str) -> IssuedCard | None:
@@ -210,10 +274,14 @@ def load_snoozes(engine: Engine, patient_id: str | None, user_id: str | None, no
     """Unexpired snoozes for this patient: patient-wide ones and those set by this user."""
     if not patient_id:
         return []
+    statement, _, converters = _hook_statements(engine.dialect)
     # "" stands for every user; without a user id the query asks for "" twice.
     values = {"patient": patient_id, "now": utc(now), "everyone": "", "user": user_id or ""}
-    with engine.connect() as connection:
-        rows = connection.execute(_SNOOZES_FOR, values).all()
+    with _driver_connection(engine) as connection, closing(connection.cursor()) as cursor:
+        cursor.execute(statement.sql, statement.parameters(values))
+        rows = cursor.fetchall()
+    if rows and any(converters):
+        rows = [tuple(v if c is None else c(v) for c, v in zip(converters, row, strict=True)) for row in rows]
     return [
         Snooze(
             check_id=check_id,

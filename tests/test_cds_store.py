@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,14 +10,21 @@ from sqlalchemy import create_engine
 
 from cds_hooks import store
 from guideline.cards import Snooze
+from smart_app.config import Settings
+from smart_app.db import database_url
 
 NOW = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
 
 
 @pytest.fixture()
 def workers(tmp_path):
-    """Two engines on one SQLite file, as two server worker processes have."""
-    url = f"sqlite:///{tmp_path / 'painplan.db'}"
+    """Two engines on one SQLite file, as two server worker processes have (on PAINPLAN_DATABASE_URL's PostgreSQL
+    when the suite runs against one: the hook path runs its statements on the driver directly)."""
+    shared = os.environ.get("PAINPLAN_DATABASE_URL", "")
+    if shared.startswith(("postgres://", "postgresql")):
+        url = database_url(Settings(database_url=shared), instance=None)  # type: ignore[arg-type]
+    else:
+        url = f"sqlite:///{tmp_path / 'painplan.db'}"
     first, second = create_engine(url), create_engine(url)
     store.create_tables(first)
     yield first, second
@@ -91,6 +99,9 @@ def test_the_cards_of_one_call_are_stored_together_and_found_by_uuid(workers):
     with pytest.raises(Exception):  # noqa: B017 - a duplicate uuid fails the whole call's write
         store.record_issued(first, [cards[0], store.IssuedCard("new", "c", None, None, "info", NOW, "s", None)])
     assert store.find_issued(second, "new") is None
+    # The failed write's connection is not handed on half-broken (PostgreSQL would refuse everything after it).
+    store.record_issued(first, [store.IssuedCard("new", "c", None, None, "info", NOW, "s", None)])
+    assert store.find_issued(second, "new") is not None and store.load_snoozes(first, "p1", None, NOW) == []
 
 
 def test_a_token_id_is_refused_while_unexpired_and_accepted_again_after_expiry(workers):
