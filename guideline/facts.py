@@ -31,7 +31,14 @@ from guideline.fills import (
     supply_intervals,
     with_fills,
 )
-from guideline.history import Exposure, exposure, order_interval
+from guideline.history import (
+    Exposure,
+    Interval,
+    counts_as_exposure_dispense,
+    counts_as_exposure_order,
+    exposure,
+    order_interval,
+)
 from guideline.mme import MmeSummary, compute_mme
 from guideline.recognition import recognise
 from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure
@@ -48,7 +55,7 @@ from guideline.terminology import (
     load_terminology,
 )
 from guideline.timeutil import in_last_days, in_last_months, months_before
-from guideline.uds import UdsResult, uds_results
+from guideline.uds import PrescriptionHistory, UdsResult, uds_results
 
 # A fill in hand or being handed over: the patient has (or is getting) the kit.
 NALOXONE_FILL_STATUSES = frozenset({"completed", "in-progress"})
@@ -76,6 +83,8 @@ class Facts:
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
         self._supply: dict[int, Supply] = {}
+        # id(order) -> supply interval: exposure, the UDS expectations and fill matching all read it per order.
+        self._intervals: dict[int, Interval | None] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
@@ -161,8 +170,11 @@ class Facts:
         self._drug_keys[id(medication)] = (medication, key)
         return key
 
-    def order_interval(self, order: MedOrder) -> tuple[date, date] | None:
-        return order_interval(order, self.supply(order))
+    def order_interval(self, order: MedOrder) -> Interval | None:
+        key = id(order)
+        if key not in self._intervals:
+            self._intervals[key] = order_interval(order, self.supply(order))
+        return self._intervals[key]
 
     @cached_property
     def opioid_fill_supplies(self) -> tuple[FillSupply, ...]:
@@ -218,9 +230,19 @@ class Facts:
     # -- history (guideline 5) ---------------------------------------------------------------------------------
 
     @cached_property
+    def exposure_orders(self) -> tuple[MedOrder, ...]:
+        """The real orders that supplied medicine (5.1): the exposure history and the UDS expectations read them."""
+        return tuple(o for o in self.record.orders if counts_as_exposure_order(o, self.config))
+
+    @cached_property
+    def exposure_dispenses(self) -> tuple[Dispense, ...]:
+        return tuple(d for d in self.record.dispenses if counts_as_exposure_dispense(d))
+
+    @cached_property
     def exposure(self) -> Exposure:
         return exposure(
-            self.record,
+            self.exposure_orders,
+            self.exposure_dispenses,
             # Buprenorphine or methadone for opioid use disorder is treatment, not pain therapy: months of it are not
             # long-term opioid therapy for pain (Recommendations 6 and 7).
             is_opioid=lambda item: self.is_in(OPIOID, item) and not self.is_in(OUD_TREATMENT_OPIOID, item),
@@ -228,9 +250,8 @@ class Facts:
             counts_for_naive=lambda item: (
                 self.is_in(OPIOID, item) or (self.is_in(MOUD, item) and not self.is_in(NALTREXONE, item))
             ),
-            supply_of=self.supply,
+            interval_of=self.order_interval,
             now=self.now,
-            config=self.config,
         )
 
     # -- naloxone on hand (guideline 10.5) ---------------------------------------------------------------------
@@ -305,14 +326,20 @@ class Facts:
         return moment.astimezone(self.now.tzinfo).date() if moment.tzinfo is not None else moment.date()
 
     @cached_property
+    def prescription_history(self) -> PrescriptionHistory:
+        return PrescriptionHistory(self.exposure_orders, self.record.dispenses, self.terms, self.order_interval)
+
+    @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:
-        return uds_results(self.record, self.terms, self.supply, self.config)
+        return uds_results(self.record, self.terms, self.prescription_history, self.config)
 
     def uds_results_since(self, months: int) -> tuple[UdsResult, ...]:
         """The results dated within the last `months` calendar months (the window a check reads)."""
         if months not in self._uds_since:
             since = months_before(self.today, months)
-            self._uds_since[months] = uds_results(self.record, self.terms, self.supply, self.config, since)
+            self._uds_since[months] = uds_results(
+                self.record, self.terms, self.prescription_history, self.config, since
+            )
         return self._uds_since[months]
 
     # -- exclusions (guideline 7) ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from guideline.config import GuidelineConfig
 from guideline.fills import fill_date, fill_moment
 from guideline.orders import is_ambulatory, order_start
-from guideline.record import Dispense, MedOrder, PatientRecord
+from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply
 from guideline.timeutil import local_date
 
@@ -88,34 +88,37 @@ class Exposure:
 
 
 def exposure(
-    record: PatientRecord,
+    orders: Iterable[MedOrder],
+    dispenses: Iterable[Dispense],
     is_opioid: Callable[[MedOrder | Dispense], bool],
     counts_for_naive: Callable[[MedOrder | Dispense], bool],
-    supply_of: Callable[[MedOrder], Supply],
+    interval_of: Callable[[MedOrder], Interval | None],
     now: datetime,
-    config: GuidelineConfig,
 ) -> Exposure:
-    """Long-term therapy, recent start and opioid-naive status from orders and dispenses (5.1–5.3)."""
+    """Long-term therapy, recent start and opioid-naive status (5.1–5.3) from the orders and dispenses that count
+    as exposure (`counts_as_exposure_order`, `counts_as_exposure_dispense`)."""
     today = now.date()
     opioid_intervals: list[Interval] = []
     naive_window = (now - timedelta(days=90), now - timedelta(hours=24))
     exposed_in_naive_window = False
-    for order in record.orders:
-        if not counts_as_exposure_order(order, config):
-            continue
-        interval = order_interval(order, supply_of(order))
-        if is_opioid(order) and interval:
+    for order in orders:
+        interval = interval_of(order)
+        if interval and is_opioid(order):
             opioid_intervals.append(interval)
-        if counts_for_naive(order) and _exposed(order.authored_on, order_start(order), interval, naive_window):
+        if (
+            not exposed_in_naive_window
+            and counts_for_naive(order)
+            and _exposed(order.authored_on, order_start(order), interval, naive_window)
+        ):
             exposed_in_naive_window = True
-    for dispense in record.dispenses:
-        if not counts_as_exposure_dispense(dispense):
-            continue
+    for dispense in dispenses:
         interval = dispense_interval(dispense)
-        if is_opioid(dispense) and interval:
+        if interval and is_opioid(dispense):
             opioid_intervals.append(interval)
-        if counts_for_naive(dispense) and _exposed(
-            fill_moment(dispense), fill_moment(dispense), interval, naive_window
+        if (
+            not exposed_in_naive_window
+            and counts_for_naive(dispense)
+            and _exposed(fill_moment(dispense), fill_moment(dispense), interval, naive_window)
         ):
             exposed_in_naive_window = True
 

@@ -9,10 +9,9 @@ from typing import Literal
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
-from guideline.history import Interval, counts_as_exposure_order, dispense_interval, order_interval
+from guideline.history import Interval, dispense_interval
 from guideline.orders import NON_ORDER_INTENTS
-from guideline.record import MedOrder, Observation, PatientRecord, ResolvedMedication
-from guideline.supply import Supply
+from guideline.record import Dispense, MedOrder, Observation, PatientRecord, ResolvedMedication
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
@@ -150,31 +149,33 @@ class PrescriptionHistory:
 
     def __init__(
         self,
-        record: PatientRecord,
+        orders: Iterable[MedOrder],
+        dispenses: Iterable[Dispense],
         terms: Terminology,
-        supply_of: Callable[[MedOrder], Supply],
-        config: GuidelineConfig,
+        interval_of: Callable[[MedOrder], Interval | None],
     ) -> None:
+        """`orders` are the orders that count as exposure (`counts_as_exposure_order`)."""
         self._terms = terms
         supplied: list[tuple[ResolvedMedication, Interval]] = []
-        for order in record.orders:
-            if order.intent in NON_ORDER_INTENTS or not counts_as_exposure_order(order, config):
+        for order in orders:
+            if order.intent in NON_ORDER_INTENTS:
                 continue
-            interval = order_interval(order, supply_of(order))
+            interval = interval_of(order)
             if interval:
                 supplied.append((order.medication, interval))
-        for dispense in record.dispenses:
+        for dispense in dispenses:
             interval = dispense_interval(dispense) if dispense.status == "completed" else None
             if interval:
                 supplied.append((dispense.medication, interval))
         self._supplied = tuple(supplied)
+        # Orders and fills of one drug share one medication object: set membership is asked once per medication.
+        self._medications = tuple({id(m): m for m, _ in supplied}.values())
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
 
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         if set_name not in self._by_set:
-            self._by_set[set_name] = tuple(
-                item for item in self._supplied if self._terms.medication_in(set_name, item[0])
-            )
+            inside = {id(m) for m in self._medications if self._terms.medication_in(set_name, m)}
+            self._by_set[set_name] = tuple(item for item in self._supplied if id(item[0]) in inside)
         return self._by_set[set_name]
 
     def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
@@ -239,7 +240,7 @@ def _substance_result(
 def uds_results(
     record: PatientRecord,
     terms: Terminology,
-    supply_of: Callable[[MedOrder], Supply],
+    history: PrescriptionHistory,
     config: GuidelineConfig,
     since: date | None = None,
 ) -> tuple[UdsResult, ...]:
@@ -248,7 +249,6 @@ def uds_results(
     options = config.check("unexpected-uds-result").options
     negative_substances = frozenset(options["unexpected_negative_substances"])
     include_cannabinoid = bool(options["cannabinoid"])
-    history = PrescriptionHistory(record, terms, supply_of, config)
     results = []
     for observation in record.observations:
         if not is_uds(observation, terms):

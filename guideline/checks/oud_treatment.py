@@ -14,7 +14,7 @@ from guideline.clinical import condition_date
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.fills import fill_moment
-from guideline.history import dispense_interval, order_interval
+from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES
 from guideline.record import Condition
 from guideline.terminology import MOUD, OUD
@@ -60,7 +60,7 @@ def _moud_in_window(facts: Facts, days: int) -> bool:
             return True
         if order.status in PAST_ORDER_STATUSES and (
             facts.within_days(order.authored_on, days)
-            or _overlaps(order_interval(order, facts.supply(order)), low, high)
+            or _overlaps(facts.order_interval(order), low, high)
         ):
             return True
     return any(
