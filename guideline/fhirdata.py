@@ -174,6 +174,30 @@ def _plain_coding(system: str | None, code: str | None, display: str | None, sel
 
 def concept(value: Any) -> Concept | None:
     """A CodeableConcept; a bare Coding object is accepted as a concept with one coding."""
+    if type(value) is not dict:
+        return None if value is None else _concept(value)
+    # Keyed by the concept's JSON text: one C call, where walking the codings for a key costs several times more.
+    # A key holding null is never stored (NaN writes as null too), so a hit needs no check for one.
+    try:
+        key = orjson.dumps(value, option=_KEY_OPTIONS)
+    except TypeError:  # integers beyond 64 bits, lone surrogates: read without the cache
+        return _concept(value)
+    found = _CONCEPTS.get(key, _MISSING)
+    if found is _MISSING:
+        found = _concept(value)
+        if b"null" not in key:
+            if len(_CONCEPTS) >= _CONCEPT_LIMIT:
+                _CONCEPTS.clear()  # bounded: after a clear the concepts are simply read again
+            _CONCEPTS[key] = found
+    return found  # type: ignore[return-value]
+
+
+_CONCEPTS: dict[bytes, Concept | None] = {}
+_CONCEPT_LIMIT = 16384
+_MISSING = object()
+
+
+def _concept(value: Any) -> Concept | None:
     data = as_dict(value)
     if not data:
         return None
@@ -370,3 +394,4 @@ def clear_caches() -> None:
     """Forget every cached reading (benchmarks measure the cold cost with this; results never depend on it)."""
     for cached in (_decimal_from_text, _plain_coding, _plain_concept, _plain_quantity, _parse_datetime_text):
         cached.cache_clear()
+    _CONCEPTS.clear()

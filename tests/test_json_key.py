@@ -51,3 +51,29 @@ def test_dosages_read_through_the_cache_as_they_read_directly():
             assert _dosages(json.loads(raw), TZ) == _read_dosages(json.loads(raw), TZ), raw
             request = {"quantity": {"value": 30}, "expectedSupplyDuration": json.loads(raw)}
             assert _dispense_request(request, TZ) == _read_dispense_request(request, TZ), raw
+
+
+CONCEPTS = [
+    '{"coding":[{"system":"urn:a","code":"1"}]}',
+    '{"coding":[{"system":"urn:a","code":1}]}',  # a numeric code reads as its string form
+    '{"coding":[{"system":"urn:a","code":1.0}]}',
+    '{"coding":[{"system":"urn:a","code":NaN}]}',  # NaN and null are both written as null: never cached
+    '{"coding":[{"system":"urn:a","code":null}]}',
+    '{"coding":[{"system":"urn:a","code":123456789012345678901234567890}]}',
+    '{"coding":{"system":"urn:a","code":"x"},"text":"a single coding object"}',
+    '{"system":"urn:a","code":"y","display":"Y"}',  # a bare Coding
+    '{"coding":[{"system":"urn:a","code":"1","userSelected":true}],"text":" padded "}',
+    '{"coding":[{}],"text":"an empty coding"}',
+    "{}",
+]
+
+
+def test_concepts_read_through_the_cache_as_they_read_directly():
+    from guideline.fhirdata import _concept, concept
+
+    clear_read_caches()
+    for _ in range(2):  # cold, then from the cache
+        for raw in CONCEPTS:
+            assert concept(json.loads(raw)) == _concept(json.loads(raw)), raw
+    assert concept(MappingProxyType(json.loads(CONCEPTS[0]))) == concept(json.loads(CONCEPTS[0]))
+    assert concept(None) is None and concept("text") is None and concept([]) is None
