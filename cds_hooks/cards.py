@@ -7,7 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.config import GuidelineConfig
-from guideline.plan.what_if import compact_drafts
+from guideline.plan.what_if import compact_drafts_json
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ _SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "Comm
 
 # appContext travels in the launch URL or token response at some EHRs: keep it short.
 APP_CONTEXT_ORDERS = 20
+# Compact JSON of our own trees (no cycles to look for): what json.dumps(value, separators=(",", ":")) writes.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,14 @@ class CardOptions:
     send_app_context: bool = True
     patient_id: str | None = None
     draft_orders: Any = None  # the request's draftOrders: the plan page evaluates with the drafts a card names
+    # The drafts' appContext JSON by the orders a card names, made once per call: the cards of a call mostly name
+    # the same orders, and encoding the drafts was the dearest part of a card.
+    drafts_json: dict[tuple[str, ...], str | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def drafts_for(self, orders: tuple[str, ...]) -> str | None:
+        if orders not in self.drafts_json:
+            self.drafts_json[orders] = compact_drafts_json(self.draft_orders, orders)
+        return self.drafts_json[orders]
 
 
 def options_for(
@@ -151,12 +161,11 @@ def _validation_error(canonical: str) -> str | None:
 
 
 # A cache key, not a signature: members stay in the order the checks build them (the same order each call,
-# and another order only costs a second entry), and our own trees hold no cycles to look for.
-_KEY_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+# and another order only costs a second entry).
 
 
 def _canonical(value: Any) -> str:
-    return _KEY_ENCODER.encode(value)
+    return _ENCODER.encode(value)
 
 
 # Top-level elements that differ call after call (patient, visit, user, clock) while the rest of a suggested
@@ -284,12 +293,14 @@ def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None
         result: dict[str, Any] = _compact({"label": link.label, "url": options.launch_url, "type": "smart"})
         if options.send_app_context:
             context: dict[str, Any] = {"view": link.view or card.view, "check": card.check_id}
+            drafts = None
             if card.orders:
-                context["orders"] = list(card.orders[:APP_CONTEXT_ORDERS])
-                drafts = compact_drafts(options.draft_orders, card.orders[:APP_CONTEXT_ORDERS])
-                if drafts:
-                    context["drafts"] = drafts
-            result["appContext"] = json.dumps(context, separators=(",", ":"))
+                named = tuple(card.orders[:APP_CONTEXT_ORDERS])
+                context["orders"] = list(named)
+                drafts = options.drafts_for(named)
+            text = _ENCODER.encode(context)
+            # The drafts' text goes in as encoded, last: what encoding them again as a member would give.
+            result["appContext"] = f'{text[:-1]},"drafts":{drafts}}}' if drafts else text
         return result
     if not _absolute(link.url):
         return None  # EHRs drop or break on relative links; never send one

@@ -188,3 +188,30 @@ def test_markdown_sanitiser_keeps_comparisons_and_safe_links():
     assert safe_markdown("[a](javascript:alert(1))") == "[a](#blocked:alert(1))"
     assert safe_markdown("[r]: data:text/html;base64,xx") == "[r]: #blocked:text/html;base64,xx"
     assert safe_markdown("[a](java&#115;cript&colon;x)") == "[a](java&amp;#115;cript&amp;colon;x)"
+
+
+def test_app_context_carries_the_drafts_exactly_as_json_encoding_them_would():
+    """The drafts' JSON is made once per call and spliced in: byte-for-byte what encoding the whole context gives."""
+    from guideline.plan import compact_drafts
+
+    draft = {
+        "resourceType": "MedicationRequest",
+        "id": "d1",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "Oxycodone 5 mg – tablet ✓", "coding": [{"code": "1049621"}]},
+        "dosageInstruction": [{"text": 'take "1" \\ PRN', "doseAndRate": [{"doseQuantity": {"value": 0.5e-7}}]}],
+        "dispenseRequest": {"quantity": {"value": 1e16}, "numberOfRepeatsAllowed": -0.0, "z": float("nan")},
+        "note": [{"text": "not carried"}],
+    }
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": draft}, {"resource": {**draft, "id": "d2"}}]}
+    options = options_for(CONFIG, "https://cds.example.org/", PATIENT_ID, bundle)
+    for check, orders in (("naloxone", ("d1",)), ("high-mme", ("d1",)), ("high-mme", ("d2", "d1")), ("x", ("d9",))):
+        card = card_json(sample_card(check_id=check, orders=orders), options)
+        [smart] = [link for link in card["links"] if link["type"] == "smart"]
+        context = {"view": "risk", "check": check, "orders": list(orders)}
+        drafts = compact_drafts(bundle, orders)
+        if drafts:
+            context["drafts"] = drafts
+        assert smart["appContext"] == json.dumps(context, separators=(",", ":"))
+    assert len(options.drafts_json) == 3  # made once per set of named orders

@@ -84,6 +84,12 @@ def _entries(draft_orders: Any) -> list[Mapping[str, Any]]:
 
 def compact_drafts(draft_orders: Any, order_ids: Sequence[str]) -> list[dict[str, Any]] | None:
     """The named draft MedicationRequests with only what the engine reads; None when they would not fit."""
+    text = compact_drafts_json(draft_orders, order_ids)
+    return json.loads(text) if text is not None else None
+
+
+def compact_drafts_json(draft_orders: Any, order_ids: Sequence[str]) -> str | None:
+    """`compact_drafts` as compact JSON text (what a card's appContext carries), without building it twice."""
     wanted = set(order_ids)
     drafts = [
         {key: resource[key] for key in DRAFT_FIELDS if key in resource}
@@ -94,7 +100,7 @@ def compact_drafts(draft_orders: Any, order_ids: Sequence[str]) -> list[dict[str
         return None
     # Keys sorted all the way down: the same drafts give the same appContext however the EHR ordered its JSON.
     text = json.dumps(drafts, separators=(",", ":"), sort_keys=True)
-    return json.loads(text) if len(text) <= MAX_DRAFTS_JSON else None
+    return text if len(text) <= MAX_DRAFTS_JSON else None
 
 
 def drafts_from_app_context(app_context: Any) -> tuple[dict[str, Any], ...]:
