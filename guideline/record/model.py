@@ -10,6 +10,7 @@ from guideline.fhirdata import (
     Concept,
     Quantity,
 )
+from guideline.record.slot_init import slot_init
 
 EPIC_ORDERED_DOSE = "https://open.epic.com/fhir/extensions/ordered-dose"
 EPIC_ADMIN_AMOUNT = "https://open.epic.com/fhir/extensions/admin-amount"
@@ -32,6 +33,7 @@ READ_RESOURCE_TYPES: tuple[str, ...] = (
 )
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class ReadProblem:
     """A resource (or part of one) that could not be read, and why. Carries no patient data."""
@@ -47,6 +49,7 @@ class ReadProblem:
         return f"{named} ({self.position})" if self.position else named
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Patient:
     id: str | None
@@ -56,6 +59,7 @@ class Patient:
     mrn: str | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class MedicationIngredient:
     item: Concept | None
@@ -63,6 +67,7 @@ class MedicationIngredient:
     strength_denominator: Quantity | None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Medication:
     id: str | None
@@ -71,6 +76,7 @@ class Medication:
     ingredients: tuple[MedicationIngredient, ...] = ()
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class TimingRepeat:
     frequency: Decimal | None = None
@@ -85,6 +91,7 @@ class TimingRepeat:
     bounds_end: datetime | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class DoseAndRate:
     """One dose entry; `kind` is the Epic/HL7 type code or text, lowercased (calculated, ordered, ...)."""
@@ -96,6 +103,7 @@ class DoseAndRate:
     rate: Quantity | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Dosage:
     sequence: int | None = None
@@ -110,6 +118,7 @@ class Dosage:
     epic_admin_amount: Quantity | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class DispenseRequest:
     validity_start: datetime | None = None
@@ -119,6 +128,7 @@ class DispenseRequest:
     expected_supply: Quantity | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class ResolvedMedication:
     """What a medication[x] resolved to (guideline 2.1); `concept` is None when unresolved."""
@@ -133,6 +143,7 @@ class ResolvedMedication:
         return self.concept is None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class MedOrder:
     """A MedicationRequest (draft from the hook context, or from the EHR)."""
@@ -155,6 +166,7 @@ class MedOrder:
         return f"MedicationRequest/{self.id}" if self.id else None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Dispense:
     id: str | None
@@ -168,12 +180,14 @@ class Dispense:
     performers: tuple[str, ...] = ()  # performer.actor references (pharmacy, pharmacist or, in claims, prescriber)
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Component:
     code: Concept | None
     value_quantity: Quantity | None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Observation:
     id: str | None
@@ -199,6 +213,7 @@ class Observation:
         return None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Condition:
     id: str | None
@@ -216,6 +231,7 @@ class Condition:
         return f"Condition/{self.id}" if self.id else None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Procedure:
     id: str | None
@@ -226,6 +242,7 @@ class Procedure:
     performed_end: datetime | None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Encounter:
     id: str | None
@@ -241,6 +258,7 @@ class Encounter:
         return f"Encounter/{self.id}" if self.id else None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class ServiceRequest:
     id: str | None
@@ -254,6 +272,7 @@ class ServiceRequest:
     occurrence_end: datetime | None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class CarePlan:
     id: str | None
@@ -268,6 +287,7 @@ class CarePlan:
     notes: tuple[str, ...] = ()
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class DocumentReference:
     id: str | None
@@ -278,6 +298,7 @@ class DocumentReference:
     description: str | None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Consent:
     id: str | None
@@ -286,6 +307,7 @@ class Consent:
     date_time: datetime | None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class GoalTarget:
     """One Goal.target: what is measured, the value aimed for (as written) and by when."""
@@ -295,6 +317,7 @@ class GoalTarget:
     due: date | None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Goal:
     """A patient goal (pain, function), as the treatment plan's Initiate and Reassess steps read it."""

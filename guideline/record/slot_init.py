@@ -1,0 +1,48 @@
+"""A cheaper `__init__` for frozen, slotted dataclasses: each field set through its slot, not object.__setattr__."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+_Class = TypeVar("_Class", bound=type)
+
+
+def slot_init(cls: _Class) -> _Class:
+    """Give a frozen slotted dataclass an `__init__` with the same signature that writes each slot directly.
+
+    The generated frozen `__init__` calls `object.__setattr__(self, "name", value)` per field, which looks the
+    attribute up by name on the class every time; a record holds a few thousand fields per hook call, and that
+    lookup cost more than the rest of making the objects. The slot descriptor's own setter does the same write.
+    Classes this cannot serve exactly (no slots, default factories, post-init, init-only fields) are left as
+    they are."""
+    params = getattr(cls, "__dataclass_params__", None)
+    fields = dataclasses.fields(cls)
+    if (
+        params is None
+        or not params.frozen
+        or "__slots__" not in cls.__dict__
+        or hasattr(cls, "__post_init__")
+        or any(not f.init or f.kw_only or f.default_factory is not dataclasses.MISSING for f in fields)
+        or {f.name for f in fields} != set(cls.__dict__["__slots__"])
+    ):
+        return cls
+    namespace: dict[str, Any] = {}
+    params_text, body = [], []
+    for f in fields:
+        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        if f.default is dataclasses.MISSING:
+            params_text.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params_text.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    _set_{f.name}(self, {f.name})")
+    source = f"def __init__(self, {', '.join(params_text)}):\n" + "\n".join(body or ["    pass"]) + "\n"
+    exec(source, namespace)  # noqa: S102 - built from the class's own field names, as dataclasses itself does
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__doc__ = cls.__init__.__doc__
+    init.__annotations__ = dict(cls.__init__.__annotations__)
+    cls.__init__ = init  # type: ignore[misc]
+    return cls

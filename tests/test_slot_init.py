@@ -1,0 +1,64 @@
+"""slot_init: the cheaper frozen __init__ takes the same arguments and makes equal, still-frozen objects."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import pytest
+
+import guideline.record.model as model
+from guideline.record.slot_init import slot_init
+
+MODEL_CLASSES = [
+    c
+    for c in vars(model).values()
+    if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__ and "__slots__" in vars(c)
+]
+
+
+def _generated(cls: type) -> type:
+    """The same class as dataclasses alone would make it."""
+    fields = [(f.name, f.type, f) for f in dataclasses.fields(cls)]
+    return dataclasses.make_dataclass(cls.__name__, fields, frozen=True, slots=True)
+
+
+@pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda c: c.__name__)
+def test_every_slotted_record_type_gets_the_slot_init_with_the_dataclass_signature(cls: type) -> None:
+    assert "_set_" in " ".join(cls.__init__.__code__.co_names)
+    assert inspect.signature(cls.__init__) == inspect.signature(_generated(cls).__init__)
+
+
+@pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda c: c.__name__)
+def test_objects_are_equal_to_what_dataclasses_makes_and_stay_frozen(cls: type) -> None:
+    reference = _generated(cls)
+    required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
+    values = {name: f"value-{n}" for n, name in enumerate(required)}
+    made, expected = cls(**values), reference(**values)
+    assert dataclasses.astuple(made) == dataclasses.astuple(expected)
+    assert made == cls(*values.values()) and hash(made) == hash(cls(**values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.__setattr__(dataclasses.fields(cls)[0].name, "changed")
+    if required:
+        with pytest.raises(TypeError, match="missing"):
+            cls()
+    with pytest.raises(TypeError):
+        cls(**values, not_a_field=1)
+
+
+def test_classes_it_cannot_serve_exactly_are_left_as_they_are() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class WithFactory:
+        items: list[int] = dataclasses.field(default_factory=list)
+
+    @dataclasses.dataclass(frozen=True)
+    class WithoutSlots:
+        value: int
+
+    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+    class KeywordOnly:
+        value: int
+
+    for cls in (WithFactory, WithoutSlots, KeywordOnly):
+        before = cls.__init__
+        assert slot_init(cls) is cls and cls.__init__ is before
