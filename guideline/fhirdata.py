@@ -185,7 +185,7 @@ def concept(value: Any) -> Concept | None:
     found = _CONCEPTS.get(key, _MISSING)
     if found is _MISSING:
         found = _concept(value)
-        if b"null" not in key:
+        if key.find(b"null") < 0:
             if len(_CONCEPTS) >= _CONCEPT_LIMIT:
                 _CONCEPTS.clear()  # bounded: after a clear the concepts are simply read again
             _CONCEPTS[key] = found
@@ -302,7 +302,7 @@ def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
     raw = value.strip()
     if not raw:
         return None
-    match = _DATE_PARTS.match(raw)
+    match = _DATE_PARTS.match(raw) if len(raw) <= 10 else None  # longer text is no bare date: spare the regex
     if match:
         year, month, day = match.groups()
         try:
@@ -387,7 +387,8 @@ def json_key(value: Any) -> bytes | None:
         key = orjson.dumps(value, option=_KEY_OPTIONS)
     except TypeError:
         return None
-    return None if b"null" in key else key
+    # find, not `in`: bytes `in` first tries the operand as an integer and raises and clears an error each time.
+    return None if key.find(b"null") >= 0 else key
 
 
 def clear_caches() -> None:

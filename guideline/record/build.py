@@ -49,9 +49,13 @@ _ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: STU3
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest")
 
 
-def _resource_id(resource: Mapping[str, Any]) -> str | None:
-    raw = resource.get("id")
+def _resource_id(raw: Any) -> str | None:
     return str(raw) if isinstance(raw, int) else text(raw)
+
+
+def _position(index: int, draft_count: int) -> str:
+    """Where a resource sat in the request, in words (only made for a resource that is reported)."""
+    return f"draft order {index + 1}" if index < draft_count else f"patient data item {index - draft_count + 1}"
 
 
 # The elements that say what a resource is about: two resources with one id are the same resource only when
@@ -138,14 +142,12 @@ def build_record(
     patient: Patient | None = None
 
     for index, (resource, _) in enumerate(found):
-        is_draft = index < draft_count
-        position = f"draft order {index + 1}" if is_draft else f"patient data item {index - draft_count + 1}"
         raw_kind = resource.get("resourceType")
         kind = raw_kind if isinstance(raw_kind, str) else None
-        resource_id = _resource_id(resource)
+        resource_id = _resource_id(resource.get("id"))
         if kind is None:
             reason = resource.get(UNREADABLE_REASON) or "its resourceType is not a text value"
-            problems.append(ReadProblem("resource", resource_id, reason, position))
+            problems.append(ReadProblem("resource", resource_id, reason, _position(index, draft_count)))
             continue
         try:
             if resource_id and _is_copy(seen, kind, resource_id, resource):
@@ -154,17 +156,25 @@ def build_record(
             if reading is not None:
                 collected[reading[0]].append(reading[1](resource, tz))
             elif kind in _ORDER_TYPES:
-                orders.append(read_med_order(resource, is_draft, tz, pool))
+                orders.append(read_med_order(resource, index < draft_count, tz, pool))
             elif kind in _SERVICE_REQUEST_TYPES:
-                service_requests.append(read_service_request(resource, is_draft, tz))
+                service_requests.append(read_service_request(resource, index < draft_count, tz))
             elif kind == "MedicationDispense":
                 dispenses.append(read_dispense(resource, tz, pool))
             elif kind == "Patient":
                 patient = patient or read_patient(resource, tz)
             elif kind == "OperationOutcome":
-                problems.append(ReadProblem(kind, resource_id, "the EHR reported an error instead of data", position))
+                problems.append(
+                    ReadProblem(
+                        kind, resource_id, "the EHR reported an error instead of data", _position(index, draft_count)
+                    )
+                )
         except Exception as error:  # noqa: BLE001 - one unreadable resource must never fail the call
-            problems.append(ReadProblem(kind[:40], resource_id, f"unreadable: {type(error).__name__}", position))
+            problems.append(
+                ReadProblem(
+                    kind[:40], resource_id, f"unreadable: {type(error).__name__}", _position(index, draft_count)
+                )
+            )
 
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})

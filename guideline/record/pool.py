@@ -109,20 +109,31 @@ def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | N
         return
     if data.get("resourceType") == "Bundle":
         for entry in as_list(data.get("entry")):
-            entry_data = as_dict(entry)
-            if not entry_data or ("resource" in entry_data and not as_dict(entry_data["resource"])):
-                # An entry that is not an object, or whose resource is not one: named by the record, not dropped.
-                found.append((unreadable_entry(), None))
-                continue
-            resource = as_dict(entry_data.get("resource"))
-            if resource.get("resourceType") == "Bundle":
-                collect_resources(resource, found)
-            elif resource:
-                found.append((resource, text(entry_data.get("fullUrl"))))
+            resource = entry.get("resource") if type(entry) is dict else None
+            if type(resource) is dict and resource and resource.get("resourceType") != "Bundle":
+                # The common case, an entry holding a resource object, without the calls of the general path.
+                url = entry.get("fullUrl")
+                found.append((resource, None if url is None else text(url)))
+            else:
+                _collect_entry(entry, found)
         return
     if "resourceType" in data:
         # Kept even when resourceType is not a text value: build_record names such a resource as unreadable.
         found.append((data, None))
+
+
+def _collect_entry(entry: Any, found: list[tuple[Mapping[str, Any], str | None]]) -> None:
+    """A Bundle entry of any shape: a nested Bundle is walked, an entry without a resource object is named."""
+    entry_data = as_dict(entry)
+    if not entry_data or ("resource" in entry_data and not as_dict(entry_data["resource"])):
+        # An entry that is not an object, or whose resource is not one: named by the record, not dropped.
+        found.append((unreadable_entry(), None))
+        return
+    resource = as_dict(entry_data.get("resource"))
+    if resource.get("resourceType") == "Bundle":
+        collect_resources(resource, found)
+    elif resource:
+        found.append((resource, text(entry_data.get("fullUrl"))))
 
 
 def medication_references(payloads: Iterable[Any]) -> set[str]:
