@@ -220,7 +220,8 @@ def served(rate: float, seconds: float, workers: int, loads_ms: float) -> dict[s
         "PAINPLAN_AUTH": "off",
         "PAINPLAN_INSTANCE_PATH": instance,
         "PAINPLAN_TODAY": TODAY,
-        "PAINPLAN_LOG_LEVEL": "WARNING",
+        # The shipped default: each call writes its JSON log line, which is part of what a call costs.
+        "PAINPLAN_LOG_LEVEL": "INFO",
     }
     command = [sys.executable, "-m", "smart_app.cli", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
