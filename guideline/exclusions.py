@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -55,7 +55,7 @@ def _under_18(record: PatientRecord, today: date) -> str | None:
     return f"age {age}" if age < 18 else None
 
 
-def _sickle_cell(conditions: list[Condition], terms: Terminology, config: GuidelineConfig) -> str | None:
+def _sickle_cell(conditions: Sequence[Condition], terms: Terminology, config: GuidelineConfig) -> str | None:
     require_active = config["exclusions"]["sickle_cell"]["require_active"]
     for condition in conditions:
         if terms.contains(SICKLE_CELL, condition.code) and (not require_active or is_active(condition)):
@@ -66,14 +66,16 @@ def _sickle_cell(conditions: list[Condition], terms: Terminology, config: Guidel
 def _encounter_cancer_links(
     encounter: Encounter, cancer_refs: set[str], cancer_by_encounter: set[str], terms: Terminology
 ) -> bool:
-    if any(local_reference(ref) in cancer_refs for ref in encounter.diagnosis_conditions):
+    if cancer_refs and any(local_reference(ref) in cancer_refs for ref in encounter.diagnosis_conditions):
         return True
-    if encounter.ref and encounter.ref in cancer_by_encounter:
+    if cancer_by_encounter and encounter.ref and encounter.ref in cancer_by_encounter:
         return True
     return any(terms.contains(MALIGNANT_CANCER, reason) for reason in encounter.reason_codes)
 
 
-def _active_cancer(record: PatientRecord, conditions: list[Condition], terms: Terminology, today: date) -> str | None:
+def _active_cancer(
+    record: PatientRecord, conditions: Sequence[Condition], terms: Terminology, today: date
+) -> str | None:
     cancers = [c for c in conditions if terms.contains(MALIGNANT_CANCER, c.code)]
     for condition in cancers:
         if is_active(condition) and not is_encounter_diagnosis_only(condition):
@@ -92,7 +94,7 @@ def _active_cancer(record: PatientRecord, conditions: list[Condition], terms: Te
     return None
 
 
-def _terminal(conditions: list[Condition], terms: Terminology) -> str | None:
+def _terminal(conditions: Sequence[Condition], terms: Terminology) -> str | None:
     for condition in conditions:
         if is_active(condition) and terms.contains(TERMINAL, condition.code):
             return condition_name(condition, terms)
@@ -113,7 +115,7 @@ def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bo
 
 def _hospice(
     record: PatientRecord,
-    conditions: list[Condition],
+    conditions: Sequence[Condition],
     terms: Terminology,
     config: GuidelineConfig,
     today: date,
@@ -162,10 +164,16 @@ def _hospice(
 
 
 def general_exclusions(
-    record: PatientRecord, terms: Terminology, config: GuidelineConfig, today: date
+    record: PatientRecord,
+    terms: Terminology,
+    config: GuidelineConfig,
+    today: date,
+    visible: Sequence[Condition] | None = None,
 ) -> tuple[ExclusionFinding, ...]:
-    """Every enabled general exclusion that applies to this patient, with its evidence."""
-    visible = [c for c in record.conditions if is_visible(c, config)]
+    """Every enabled general exclusion that applies to this patient, with its evidence. `visible` are the record's
+    visible conditions (6.1) when the caller has them already."""
+    if visible is None:
+        visible = [c for c in record.conditions if is_visible(c, config)]
     rules: tuple[tuple[str, str, Callable[[], str | None]], ...] = (
         ("age_under_18", "Under 18", lambda: _under_18(record, today)),
         ("sickle_cell", "Sickle cell disease", lambda: _sickle_cell(visible, terms, config)),

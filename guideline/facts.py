@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -36,12 +36,13 @@ from guideline.history import (
     Interval,
     counts_as_exposure_dispense,
     counts_as_exposure_order,
+    dispense_interval,
     exposure,
     order_interval,
 )
 from guideline.mme import MmeSummary, compute_mme
 from guideline.recognition import recognise
-from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure
+from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure, ResolvedMedication
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
     BENZO,
@@ -59,6 +60,21 @@ from guideline.uds import PrescriptionHistory, UdsResult, uds_results
 
 # A fill in hand or being handed over: the patient has (or is getting) the kit.
 NALOXONE_FILL_STATUSES = frozenset({"completed", "in-progress"})
+
+
+def per_medication(test: Callable[[ResolvedMedication], bool]) -> Callable[[MedOrder | Dispense], bool]:
+    """`test` on an order's or dispense's medication, asked once per medication: orders and fills of one drug share
+    one medication object, so a chart of refills is classified in a few look-ups."""
+    verdicts: dict[int, bool] = {}
+
+    def of(item: MedOrder | Dispense) -> bool:
+        key = id(item.medication)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = test(item.medication)
+        return verdict
+
+    return of
 
 
 class Facts:
@@ -83,7 +99,7 @@ class Facts:
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
         self._supply: dict[int, Supply] = {}
-        # id(order) -> supply interval: exposure, the UDS expectations and fill matching all read it per order.
+        # id(order or dispense) -> supply interval: exposure, the UDS expectations and fill matching all read it.
         self._intervals: dict[int, Interval | None] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
@@ -176,10 +192,21 @@ class Facts:
             self._intervals[key] = order_interval(order, self.supply(order))
         return self._intervals[key]
 
+    def dispense_interval(self, dispense: Dispense) -> Interval | None:
+        key = id(dispense)
+        if key not in self._intervals:
+            self._intervals[key] = dispense_interval(dispense)
+        return self._intervals[key]
+
+    @cached_property
+    def fills(self) -> tuple[Dispense, ...]:
+        """The dispenses that handed medicine over (completed or in progress)."""
+        return tuple(d for d in self.record.dispenses if counts_as_fill(d))
+
     @cached_property
     def opioid_fill_supplies(self) -> tuple[FillSupply, ...]:
         """Every opioid fill's supply, early refills of the same drug queued after the earlier supply."""
-        fills = [d for d in self.record.dispenses if counts_as_fill(d) and self.is_in(OPIOID, d)]
+        fills = [d for d in self.fills if self.is_in(OPIOID, d)]
         return supply_intervals(fills, self.drug_key)
 
     @cached_property
@@ -192,7 +219,7 @@ class Facts:
         if set_name == OPIOID:
             return self.current_fills
         if set_name not in self._fills_in:
-            fills = [d for d in self.record.dispenses if counts_as_fill(d) and self.is_in(set_name, d)]
+            fills = [d for d in self.fills if self.is_in(set_name, d)]
             self._fills_in[set_name] = self._standalone(supply_intervals(fills, self.drug_key))
         return self._fills_in[set_name]
 
@@ -213,9 +240,7 @@ class Facts:
     def unidentified_fills(self) -> tuple[FillSupply, ...]:
         """Fills supplying today that no counted order stands for and whose medication matched no code or name
         PainPlan knows: they may be opioids the total leaves out, so they are named, never dropped."""
-        fills = [
-            d for d in self.record.dispenses if counts_as_fill(d) and recognise(d.medication, self.terms).unidentified
-        ]
+        fills = [d for d in self.fills if recognise(d.medication, self.terms).unidentified]
         return self._standalone(supply_intervals(fills, self.drug_key))
 
     @cached_property
@@ -245,12 +270,18 @@ class Facts:
             self.exposure_dispenses,
             # Buprenorphine or methadone for opioid use disorder is treatment, not pain therapy: months of it are not
             # long-term opioid therapy for pain (Recommendations 6 and 7).
-            is_opioid=lambda item: self.is_in(OPIOID, item) and not self.is_in(OUD_TREATMENT_OPIOID, item),
-            # Buprenorphine and methadone build tolerance, naltrexone does not (5.3).
-            counts_for_naive=lambda item: (
-                self.is_in(OPIOID, item) or (self.is_in(MOUD, item) and not self.is_in(NALTREXONE, item))
+            is_opioid=per_medication(
+                lambda m: self.terms.medication_in(OPIOID, m) and not self.terms.medication_in(OUD_TREATMENT_OPIOID, m)
             ),
-            interval_of=self.order_interval,
+            # Buprenorphine and methadone build tolerance, naltrexone does not (5.3).
+            counts_for_naive=per_medication(
+                lambda m: (
+                    self.terms.medication_in(OPIOID, m)
+                    or (self.terms.medication_in(MOUD, m) and not self.terms.medication_in(NALTREXONE, m))
+                )
+            ),
+            order_interval_of=self.order_interval,
+            dispense_interval_of=self.dispense_interval,
             now=self.now,
         )
 
@@ -327,7 +358,9 @@ class Facts:
 
     @cached_property
     def prescription_history(self) -> PrescriptionHistory:
-        return PrescriptionHistory(self.exposure_orders, self.record.dispenses, self.terms, self.order_interval)
+        return PrescriptionHistory(
+            self.exposure_orders, self.record.dispenses, self.terms, self.order_interval, self.dispense_interval
+        )
 
     @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:
@@ -346,7 +379,7 @@ class Facts:
 
     @cached_property
     def exclusions(self) -> tuple[ExclusionFinding, ...]:
-        return general_exclusions(self.record, self.terms, self.config, self.today)
+        return general_exclusions(self.record, self.terms, self.config, self.today, self.visible_conditions)
 
     def excluded(self, settings: CheckSettings) -> bool:
         """Whether the general exclusions silence this check on this hook."""

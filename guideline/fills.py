@@ -251,8 +251,9 @@ def last_supply_day(start: date, days: Decimal) -> date:
 def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense], str]) -> tuple[FillSupply, ...]:
     """Each dated fill's supply, in fill order. Fills of one drug queue: a fill made before the earlier supply of
     that drug ran out starts the day after it ends. Fills of different drugs overlap (and their doses add)."""
+    filled_on = [(fill_date(d), d) for d in dispenses]
     dated = sorted(
-        ((fill_date(d), d.id or "", index, d) for index, d in enumerate(dispenses) if fill_date(d) is not None),
+        ((filled, d.id or "", index, d) for index, (filled, d) in enumerate(filled_on) if filled is not None),
         key=lambda item: item[:3],
     )
     next_free: dict[str, date] = {}

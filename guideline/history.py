@@ -92,7 +92,8 @@ def exposure(
     dispenses: Iterable[Dispense],
     is_opioid: Callable[[MedOrder | Dispense], bool],
     counts_for_naive: Callable[[MedOrder | Dispense], bool],
-    interval_of: Callable[[MedOrder], Interval | None],
+    order_interval_of: Callable[[MedOrder], Interval | None],
+    dispense_interval_of: Callable[[Dispense], Interval | None],
     now: datetime,
 ) -> Exposure:
     """Long-term therapy, recent start and opioid-naive status (5.1–5.3) from the orders and dispenses that count
@@ -102,7 +103,7 @@ def exposure(
     naive_window = (now - timedelta(days=90), now - timedelta(hours=24))
     exposed_in_naive_window = False
     for order in orders:
-        interval = interval_of(order)
+        interval = order_interval_of(order)
         if interval and is_opioid(order):
             opioid_intervals.append(interval)
         if (
@@ -112,7 +113,7 @@ def exposure(
         ):
             exposed_in_naive_window = True
     for dispense in dispenses:
-        interval = dispense_interval(dispense)
+        interval = dispense_interval_of(dispense)
         if interval and is_opioid(dispense):
             opioid_intervals.append(interval)
         if (

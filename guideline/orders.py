@@ -20,12 +20,15 @@ NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
 def is_ambulatory(order: MedOrder, config: GuidelineConfig) -> bool:
     """No category, or a category coding in `ambulatory_categories` (community, outpatient, discharge)."""
     codings = [c for concept in order.categories for c in concept.codings]
-    if not codings and not any(concept.text for concept in order.categories):
-        return True
-    wanted = set(config["ambulatory_categories"])
+    if not codings:
+        return not any(concept.text for concept in order.categories)
+    wanted = config["ambulatory_categories"]
     # R4 and STU3 name the same codes in two code systems; the sandbox sends the category without a system, and a
     # bare code from the HL7 list is still that code.
-    return any(c.code in wanted and (c.system is None or c.system in MEDREQ_CATEGORY_SYSTEMS) for c in codings)
+    for coding in codings:
+        if coding.code in wanted and (coding.system is None or coding.system in MEDREQ_CATEGORY_SYSTEMS):
+            return True
+    return False
 
 
 def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 
+# Every window of a call starts from the same today, so a handful of (day, months) pairs recur many times a call.
+@lru_cache(maxsize=1024)
 def months_before(day: date, months: int) -> date:
     """The same day of the month `months` earlier, clamped to the month's end (Mar 31 − 1 month = Feb 28/29)."""
     total = day.year * 12 + (day.month - 1) - months

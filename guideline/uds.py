@@ -9,7 +9,7 @@ from typing import Literal
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
-from guideline.history import Interval, dispense_interval
+from guideline.history import Interval
 from guideline.orders import NON_ORDER_INTENTS
 from guideline.record import Dispense, MedOrder, Observation, PatientRecord, ResolvedMedication
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
@@ -152,7 +152,8 @@ class PrescriptionHistory:
         orders: Iterable[MedOrder],
         dispenses: Iterable[Dispense],
         terms: Terminology,
-        interval_of: Callable[[MedOrder], Interval | None],
+        order_interval_of: Callable[[MedOrder], Interval | None],
+        dispense_interval_of: Callable[[Dispense], Interval | None],
     ) -> None:
         """`orders` are the orders that count as exposure (`counts_as_exposure_order`)."""
         self._terms = terms
@@ -160,22 +161,25 @@ class PrescriptionHistory:
         for order in orders:
             if order.intent in NON_ORDER_INTENTS:
                 continue
-            interval = interval_of(order)
+            interval = order_interval_of(order)
             if interval:
                 supplied.append((order.medication, interval))
         for dispense in dispenses:
-            interval = dispense_interval(dispense) if dispense.status == "completed" else None
+            interval = dispense_interval_of(dispense) if dispense.status == "completed" else None
             if interval:
                 supplied.append((dispense.medication, interval))
         self._supplied = tuple(supplied)
         # Orders and fills of one drug share one medication object: set membership is asked once per medication.
-        self._medications = tuple({id(m): m for m, _ in supplied}.values())
+        self._medication_ids = [id(medication) for medication, _ in supplied]
+        self._medications = {id(medication): medication for medication, _ in supplied}
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
 
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         if set_name not in self._by_set:
-            inside = {id(m) for m in self._medications if self._terms.medication_in(set_name, m)}
-            self._by_set[set_name] = tuple(item for item in self._supplied if id(item[0]) in inside)
+            inside = {key for key, m in self._medications.items() if self._terms.medication_in(set_name, m)}
+            self._by_set[set_name] = tuple(
+                [item for key, item in zip(self._medication_ids, self._supplied, strict=True) if key in inside]
+            )
         return self._by_set[set_name]
 
     def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
@@ -249,23 +253,51 @@ def uds_results(
     options = config.check("unexpected-uds-result").options
     negative_substances = frozenset(options["unexpected_negative_substances"])
     include_cannabinoid = bool(options["cannabinoid"])
+    # Results of one test share one code object, so what a code tests for is read once per code; a screen and its
+    # confirmation on one day judge a substance the same way, so each (substance, value, day) is judged once.
+    tests: dict[int, _Test | None] = {}
+    judged: dict[tuple[str, Value, date | None], SubstanceResult] = {}
     results = []
     for observation in record.observations:
-        if not is_uds(observation, terms):
+        if observation.status not in RESULT_STATUSES:
+            continue
+        code = observation.code
+        if id(code) not in tests:
+            tests[id(code)] = _read_test(code, terms, include_cannabinoid)
+        test = tests[id(code)]
+        if test is None:
             continue
         moment = observation.result_time
         day = moment.date() if moment else None
         if since is not None and (day is None or day < since):
             continue
         value = result_value(observation)
-        substances = tuple(
-            _substance_result(s, value, day, history.in_effect, history.taking_on, negative_substances)
-            for s in terms.substances_for_test(observation.code)
-            if include_cannabinoid or s.name != "cannabinoid"
-        )
-        name = (observation.code.display() if observation.code else None) or "urine drug test"
-        results.append(UdsResult(observation, day, name, value, substances))
+        substances = []
+        for substance in test.substances:
+            key = (substance.name, value, day)
+            if key not in judged:
+                judged[key] = _substance_result(
+                    substance, value, day, history.in_effect, history.taking_on, negative_substances
+                )
+            substances.append(judged[key])
+        results.append(UdsResult(observation, day, test.name, value, tuple(substances)))
     return tuple(sorted(results, key=lambda r: r.day or date.min, reverse=True))
+
+
+@dataclass(frozen=True)
+class _Test:
+    """What a urine drug test code reports on, and its name."""
+
+    substances: tuple[UdsSubstance, ...]
+    name: str
+
+
+def _read_test(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
+    """The substances a UDS code tests for (cannabinoids only when the site reads them); None for other codes."""
+    if not terms.contains(UDS_TEST, code):
+        return None
+    substances = tuple(s for s in terms.substances_for_test(code) if include_cannabinoid or s.name != "cannabinoid")
+    return _Test(substances, (code.display() if code else None) or "urine drug test")
 
 
 def later_negatives(results: Iterable[UdsResult], substance: str, after: date) -> int:

@@ -59,8 +59,7 @@ def _moud_in_window(facts: Facts, days: int) -> bool:
         if order.status == "active":
             return True
         if order.status in PAST_ORDER_STATUSES and (
-            facts.within_days(order.authored_on, days)
-            or _overlaps(facts.order_interval(order), low, high)
+            facts.within_days(order.authored_on, days) or _overlaps(facts.order_interval(order), low, high)
         ):
             return True
     return any(

@@ -62,11 +62,9 @@ def _distinct(
 # -- the table -------------------------------------------------------------------------------------------------
 
 
-def _cell(results: Sequence[UdsResult], substance: str, day: date) -> str:
+def _cell(results_that_day: Sequence[UdsResult], substance: str) -> str:
     """One substance on one date: several tests that day (screen and confirmation) share a cell."""
-    found: list[SubstanceResult] = [
-        s for r in results if r.day == day for s in r.substances if s.substance == substance
-    ]
+    found: list[SubstanceResult] = [s for r in results_that_day for s in r.substances if s.substance == substance]
     if not found:
         return "not tested"
     values = sorted({s.value for s in found}, key=list(CELL_TEXT).index)
@@ -81,16 +79,18 @@ def _table(
     substances: dict[str, str] = {}
     for _, item in findings:
         substances.setdefault(item.substance, item.label)
-    days = sorted(
-        {r.day for r in results if r.day and any(s.substance in substances for s in r.substances)}, reverse=True
-    )
+    days = sorted({r.day for r in results if r.day for s in r.substances if s.substance in substances}, reverse=True)
     shown = days[:max_dates]
+    by_day: dict[date, list[UdsResult]] = {day: [] for day in shown}
+    for result in results:
+        if result.day in by_day:
+            by_day[result.day].append(result)
     lines = [
         "| Substance | " + " | ".join(d.isoformat() for d in shown) + " |",
         "|---|" + "---|" * len(shown),
     ]
     lines += [
-        f"| {label} | " + " | ".join(_cell(results, substance, d) for d in shown) + " |"
+        f"| {label} | " + " | ".join(_cell(by_day[d], substance) for d in shown) + " |"
         for substance, label in substances.items()
     ]
     return "\n".join(lines), len(days) - len(shown)
