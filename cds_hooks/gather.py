@@ -97,9 +97,11 @@ def gather(
     for ref in medication_refs:
         queries[f"med:{ref}"] = ref
 
+    if not queries:  # the usual call: the prefetch held everything
+        return Gathered(tuple(pooled), (), gaps, obtained)
     medications: list[dict] = []
     fetched: list[str] = []
-    if queries and not (network and request.fhir_server):
+    if not (network and request.fhir_server):
         why = (
             "not in the request's prefetch (the offline check reads nothing from the network)"
             if not network

@@ -259,6 +259,8 @@ def concepts(value: Any) -> tuple[Concept, ...]:
 
 
 def quantity(value: Any) -> Quantity | None:
+    if value is None:
+        return None
     data = as_dict(value)
     if not data:
         return None
@@ -280,7 +282,9 @@ def _plain_quantity(number: str | None, unit: str | None, system: str | None, co
 
 def reference(value: Any) -> str | None:
     """The `reference` string of a Reference, or None."""
-    return text(as_dict(value).get("reference"))
+    if type(value) is dict:
+        return text(value.get("reference"))
+    return None if value is None else text(as_dict(value).get("reference"))
 
 
 _DATE_PARTS = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")

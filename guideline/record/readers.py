@@ -125,6 +125,8 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def _period(value: Any, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     """A Period's start and end (either may be missing)."""
+    if value is None:
+        return None, None
     period = as_dict(value)
     if not period:
         return None, None
