@@ -35,8 +35,11 @@ def is_visible(condition: Condition, config: GuidelineConfig) -> bool:
     codings = [c for concept in condition.categories for c in concept.codings]
     if not codings:
         return True
-    allowed = VISIBLE_CATEGORIES | set(config["condition"]["extra_categories"])
-    return any(c.system in CATEGORY_SYSTEMS and c.code in allowed for c in codings)
+    extra = config["condition"]["extra_categories"]
+    for coding in codings:
+        if coding.system in CATEGORY_SYSTEMS and (coding.code in VISIBLE_CATEGORIES or coding.code in extra):
+            return True
+    return False
 
 
 def is_active(condition: Condition) -> bool:

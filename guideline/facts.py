@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from functools import cached_property
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from guideline import orders as order_rules
@@ -57,6 +58,8 @@ from guideline.terminology import (
 )
 from guideline.timeutil import in_last_days, in_last_months, months_before
 from guideline.uds import PrescriptionHistory, UdsResult, uds_results
+
+Item = TypeVar("Item", MedOrder, Dispense)
 
 # A fill in hand or being handed over: the patient has (or is getting) the kit.
 NALOXONE_FILL_STATUSES = frozenset({"completed", "in-progress"})
@@ -112,6 +115,20 @@ class Facts:
     def is_in(self, set_name: str, item: MedOrder | Dispense) -> bool:
         return self.terms.medication_in(set_name, item.medication)
 
+    def only_in(self, set_name: str, items: Iterable[Item]) -> tuple[Item, ...]:
+        """The orders or dispenses whose medication is in a set; each medication is looked up once (orders and
+        fills of one drug share one medication object)."""
+        verdicts: dict[int, bool] = {}
+        kept = []
+        for item in items:
+            medication = item.medication
+            verdict = verdicts.get(id(medication))
+            if verdict is None:
+                verdict = verdicts[id(medication)] = self.terms.medication_in(set_name, medication)
+            if verdict:
+                kept.append(item)
+        return tuple(kept)
+
     def name(self, item: MedOrder | Dispense) -> str:
         return self.terms.medication_name(item.medication)
 
@@ -152,7 +169,7 @@ class Facts:
 
     def current_in(self, set_name: str) -> tuple[MedOrder, ...]:
         """Drafts and current active orders whose medication is in a set (3.4); deduplicated by the record."""
-        return tuple(o for o in (*self.drafts, *self.active_orders) if self.is_in(set_name, o))
+        return self.only_in(set_name, (*self.drafts, *self.active_orders))
 
     @cached_property
     def current_opioids(self) -> tuple[MedOrder, ...]:
@@ -206,7 +223,7 @@ class Facts:
     @cached_property
     def opioid_fill_supplies(self) -> tuple[FillSupply, ...]:
         """Every opioid fill's supply, early refills of the same drug queued after the earlier supply."""
-        fills = [d for d in self.fills if self.is_in(OPIOID, d)]
+        fills = self.only_in(OPIOID, self.fills)
         return supply_intervals(fills, self.drug_key)
 
     @cached_property
@@ -219,7 +236,7 @@ class Facts:
         if set_name == OPIOID:
             return self.current_fills
         if set_name not in self._fills_in:
-            fills = [d for d in self.fills if self.is_in(set_name, d)]
+            fills = self.only_in(set_name, self.fills)
             self._fills_in[set_name] = self._standalone(supply_intervals(fills, self.drug_key))
         return self._fills_in[set_name]
 
@@ -374,6 +391,10 @@ class Facts:
                 self.record, self.terms, self.prescription_history, self.config, since
             )
         return self._uds_since[months]
+
+    def uds_results_within(self, months: int) -> tuple[UdsResult, ...]:
+        """The results dated within the last `months` calendar months up to today (a future date is not in it)."""
+        return tuple(r for r in self.uds_results_since(months) if r.day is not None and r.day <= self.today)
 
     # -- exclusions (guideline 7) ------------------------------------------------------------------------------
 

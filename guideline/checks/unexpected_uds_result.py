@@ -38,8 +38,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             return None
     elif not facts.trigger_orders:
         return None
-    recent = tuple(r for r in facts.uds_results_since(RESULT_MONTHS) if facts.within_months(r.day, RESULT_MONTHS))
-    findings = _distinct((r, s) for r in recent for s in r.unexpected if s.value in ("positive", "negative"))
+    recent = facts.uds_results_within(RESULT_MONTHS)
+    findings = _distinct(
+        (r, s) for r in recent for s in r.substances if s.unexpected and s.value in ("positive", "negative")
+    )
     if not findings:
         return None
     return _card(facts, settings, recent, findings)

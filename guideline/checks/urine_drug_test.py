@@ -34,7 +34,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if not reasons:
         return None
     months = int(settings["lookback_months"])
-    if any(facts.within_months(r.day, months) for r in facts.uds_results_since(months)):
+    if facts.uds_results_within(months):
         return None
     if _pending_order(facts, int(settings["pending_order_days"])):
         return None
