@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from builders import LOINC, RXNORM, TZ, condition, med_request, observation, patient
+from builders import ICD10CM, LOINC, RXNORM, TZ, condition, med_request, observation, patient
 
 from guideline.fhirdata import Coding, Concept, Quantity, concept, json_image, parse_datetime, quantity
 from guideline.memo import MISSING, IdentityMemo
@@ -356,3 +356,24 @@ def test_crafted_medication_references_never_resolve_to_another_resource() -> No
     assert medication_references([order]) == {"Medication/../../admin"}
     absolute = dict(order, medicationReference={"reference": "https://ehr.example/fhir/Medication/abc-1"})
     assert medication_references([absolute]) == {"Medication/abc-1"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "present"),
+    [
+        ({}, False),
+        ({"abatementDateTime": "2025-01-01"}, True),
+        ({"abatementString": "in remission"}, True),
+        ({"abatementBoolean": True}, True),
+        ({"abatementBoolean": False}, False),
+        ({"abatementString": ""}, False),
+        ({"abatementPeriod": {}}, False),
+        ({"abatementAge": {"value": 40, "unit": "a"}}, True),
+        ({"abatementDate": "2025-01-01"}, True),  # not a FHIR name, but an abatement all the same
+        ({"_abatementDateTime": {"extension": []}}, False),  # a primitive's extension holds no value
+        ({"note\nabatement": "x"}, False),  # a key that only contains the word
+    ],
+)
+def test_abatement_of_any_type_suffix_is_read_and_only_a_value_counts(extra: dict[str, Any], present: bool) -> None:
+    resource = {**condition(ICD10CM, "M54.50"), **extra}
+    assert read_condition(resource, TZ).abatement_present is present

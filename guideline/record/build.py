@@ -49,10 +49,6 @@ _ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: STU3
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest")
 
 
-def _resource_id(raw: Any) -> str | None:
-    return str(raw) if isinstance(raw, int) else text(raw)
-
-
 def _position(index: int, draft_count: int) -> str:
     """Where a resource sat in the request, in words (only made for a resource that is reported)."""
     return f"draft order {index + 1}" if index < draft_count else f"patient data item {index - draft_count + 1}"
@@ -86,21 +82,12 @@ def _content_identity(kind: str, resource: Mapping[str, Any]) -> frozenset[tuple
 Identity = frozenset[tuple[str, ...]]
 
 
-def _is_copy(
-    seen: dict[tuple[str, str], list[Identity | Mapping[str, Any]]],
-    kind: str,
-    resource_id: str,
-    resource: Mapping[str, Any],
-) -> bool:
+def _is_copy(earlier: list[Identity | Mapping[str, Any]], kind: str, resource: Mapping[str, Any]) -> bool:
     """Whether an earlier resource of this type and id is the same resource: its content names a code, text or
     reference in common with this one (or either names nothing to compare). Otherwise both are kept.
 
     Most ids occur once, so the first resource with an id is kept as it is and its identity worked out only if
     the id comes back."""
-    earlier = seen.get((kind, resource_id))
-    if earlier is None:
-        seen[(kind, resource_id)] = [resource]
-        return False
     identity = _content_identity(kind, resource)
     for index, item in enumerate(earlier):
         known = item if isinstance(item, frozenset) else _content_identity(kind, item)
@@ -144,14 +131,19 @@ def build_record(
     for index, (resource, _) in enumerate(found):
         raw_kind = resource.get("resourceType")
         kind = raw_kind if isinstance(raw_kind, str) else None
-        resource_id = _resource_id(resource.get("id"))
+        raw_id = resource.get("id")
+        resource_id = str(raw_id) if isinstance(raw_id, int) else text(raw_id)
         if kind is None:
             reason = resource.get(UNREADABLE_REASON) or "its resourceType is not a text value"
             problems.append(ReadProblem("resource", resource_id, reason, _position(index, draft_count)))
             continue
         try:
-            if resource_id and _is_copy(seen, kind, resource_id, resource):
-                continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
+            if resource_id:
+                earlier = seen.get((kind, resource_id))
+                if earlier is None:
+                    seen[(kind, resource_id)] = [resource]
+                elif _is_copy(earlier, kind, resource):
+                    continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
             reading = _READERS.get(kind)
             if reading is not None:
                 collected[reading[0]].append(reading[1](resource, tz))

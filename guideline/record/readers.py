@@ -355,16 +355,26 @@ def _status_code(value: Any) -> str | None:
     return _first_code(value)
 
 
+def _abatement_present(data: Mapping[str, Any]) -> bool:
+    """Whether any abatement[x] element (of whatever type suffix) holds a value."""
+    try:
+        # One search over all the keys: most conditions have no abatement, and testing each key costs more.
+        if "abatement" not in "\n".join(data):
+            return False
+    except TypeError:  # not text keys (no JSON object has them): test each key below
+        pass
+    return any(data.get(k) not in (None, False, "", {}) for k in data if k.startswith("abatement"))
+
+
 def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
     get = data.get
-    abatement_keys = [k for k in data if k.startswith("abatement")]
     return Condition(
         id=text(get("id")),
         code=concept(get("code")),
         categories=concepts(get("category")),
         clinical_status=_status_code(get("clinicalStatus")),
         verification_status=_status_code(get("verificationStatus")),
-        abatement_present=any(data.get(k) not in (None, False, "", {}) for k in abatement_keys),
+        abatement_present=_abatement_present(data),
         recorded_date=parse_datetime(get("recordedDate") or get("assertedDate"), tz),
         onset=parse_datetime(get("onsetDateTime") or as_dict(get("onsetPeriod")).get("start"), tz),
         encounter=reference(get("encounter") or get("context")),
