@@ -102,8 +102,9 @@ class Facts:
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
         self._supply: dict[int, Supply] = {}
-        # id(order or dispense) -> supply interval: exposure, the UDS expectations and fill matching all read it.
-        self._intervals: dict[int, Interval | None] = {}
+        # id(order or dispense) -> (it, its supply interval): exposure, the UDS expectations and fill matching all
+        # read it; the object is kept so an id can never be reused while its entry exists.
+        self._intervals: dict[int, tuple[MedOrder | Dispense, Interval | None]] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
@@ -204,16 +205,16 @@ class Facts:
         return key
 
     def order_interval(self, order: MedOrder) -> Interval | None:
-        key = id(order)
-        if key not in self._intervals:
-            self._intervals[key] = order_interval(order, self.supply(order))
-        return self._intervals[key]
+        found = self._intervals.get(id(order))
+        if found is None:
+            found = self._intervals[id(order)] = (order, order_interval(order, self.supply(order)))
+        return found[1]
 
     def dispense_interval(self, dispense: Dispense) -> Interval | None:
-        key = id(dispense)
-        if key not in self._intervals:
-            self._intervals[key] = dispense_interval(dispense)
-        return self._intervals[key]
+        found = self._intervals.get(id(dispense))
+        if found is None:
+            found = self._intervals[id(dispense)] = (dispense, dispense_interval(dispense))
+        return found[1]
 
     @cached_property
     def fills(self) -> tuple[Dispense, ...]:
