@@ -71,8 +71,7 @@ class MedicationPool:
         """The Medication a reference names, as given or as its relative `Medication/id`."""
         return self.medications.get(ref) or self.medications.get(_relative(ref))
 
-    def inline_medication(self, code: Concept) -> ResolvedMedication:
-        return _inline_medication(code)
+    inline_medication = staticmethod(_inline_medication)  # one shared object per inline concept, in every pool
 
 
 # Stands in for a Bundle entry that holds no resource object, so the record can name it ("no resource in it").

@@ -307,7 +307,10 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
 
 
 def _references(values: Any) -> tuple[str, ...]:
-    return tuple(r for r in (reference(v) for v in as_list(values)) if r)
+    if values is None:
+        return ()
+    found = [reference(v) for v in as_list(values)]
+    return tuple([r for r in found if r])
 
 
 def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
