@@ -25,6 +25,7 @@ from guideline.plan import (
     named_orders,
     order_focus,
 )
+from guideline.plan.scores import PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.record import build_record, medication_references
 from guideline.timeutil import months_before
@@ -56,7 +57,7 @@ QUERY_LABELS: dict[str, str] = {
     "dispenses": "Pharmacy dispenses (2 years)",
     "labs": "Laboratory results (13 months)",
     "surveys": "Questionnaire scores (2 years)",
-    "coded_scores": "Pain scores, PDMP findings, PHQ-9 and GAD-7 (2 years)",
+    "coded_scores": "PEG and pain scores, PDMP findings, PHQ-9 and GAD-7 (2 years)",
     "conditions": "Conditions",
     "procedures": "Procedures (2 years)",
     "encounters": "Encounters (13 months)",
@@ -83,7 +84,8 @@ def plan_queries(patient_id: str, today: date) -> dict[str, str]:
         "surveys": f"Observation?patient={p}&category=survey&date=ge{two_years}&_count=100",
         "coded_scores": (
             f"Observation?patient={p}&code=http://loinc.org|72514-3,http://snomed.info/sct|461651000124104,"
-            f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL}"
+            f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL},"
+            f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL}"
             f"&date=ge{two_years}&_count=100"
         ),
         "conditions": f"Condition?patient={p}&_count=100",

@@ -78,7 +78,8 @@ def test_plan_page_queries_are_encoded() -> None:
     client.fetch_all({"coded_scores": plan_queries("p1", date(2026, 6, 15))["coded_scores"]}, 2.0)
     assert urlsplit(responses.calls[0].request.url).query == (
         "patient=p1&code=http%3A%2F%2Floinc.org%7C72514-3,http%3A%2F%2Fsnomed.info%2Fsct%7C461651000124104,"
-        "http%3A%2F%2Floinc.org%7C44261-6,http%3A%2F%2Floinc.org%7C70274-6&date=ge2024-06-15&_count=100"
+        "http%3A%2F%2Floinc.org%7C44261-6,http%3A%2F%2Floinc.org%7C70274-6,http%3A%2F%2Floinc.org%7C91147-9,"
+        "http%3A%2F%2Floinc.org%7C91148-7&date=ge2024-06-15&_count=100"
     )
 
 
@@ -130,7 +131,7 @@ def test_the_plan_page_never_calls_a_search_that_failed_complete(tmp_path: Any) 
         )
         FakeFhir(rsps, [patient(patient_id="p1")])
         html = _open_plan(_app(tmp_path)).get_data(as_text=True)
-    row = re.search(r"<tr[^>]*><td>Pain scores, PDMP findings, PHQ-9 and GAD-7 \(2 years\)</td>.*?</tr>", html)
+    row = re.search(r"<tr[^>]*><td>PEG and pain scores, PDMP findings, PHQ-9 and GAD-7 \(2 years\)</td>.*?</tr>", html)
     assert row is not None and "Complete" not in row.group(0) and "Failed" in row.group(0)
 
 

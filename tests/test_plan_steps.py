@@ -247,3 +247,42 @@ def test_page_without_its_steps_still_shows_every_section(tmp_path, monkeypatch)
     for key in ("medications", "tasks", "scores", "uds", "taper", "oud", "resources"):
         assert f'<section id="{key}" class="section' in html
     assert 'id="step-assess"' not in html
+
+
+def _score_search(key: str, label: str, ok: bool) -> QueryStatus:
+    return QueryStatus(key, label, "Observation?…", 0, ok, None if ok else "timed out")
+
+
+def test_failed_score_searches_make_peg_and_screens_unknown_not_due() -> None:
+    statuses = [
+        _score_search("coded_scores", "PEG and screen scores (2 years)", False),
+        _score_search("surveys", "Questionnaire scores (2 years)", False),
+    ]
+    without_peg = [r for r in rich_patient() if not {"72514-3", "91147-9"} & set(str(r.get("code")).split("'"))]
+    assess = by_key(plan_for(without_peg, statuses=statuses).section("steps").content)["assess"]
+    assert assess.status == "unknown"
+    details = {e.label: e.detail for e in assess.evidence}
+    for label in ("PEG (pain, enjoyment, general activity)", "PHQ-9 (depression)", "GAD-7 (anxiety)"):
+        assert "could not be read" in details[label] and "Questionnaire scores (2 years)" in details[label]
+    assert not any("PEG score" in d or "PHQ-9 screen" in d or "GAD-7 screen" in d for d in assess.due)
+
+
+def test_one_working_score_search_keeps_none_on_record_as_due() -> None:
+    statuses = [
+        _score_search("coded_scores", "PEG and screen scores (2 years)", True),
+        _score_search("surveys", "Questionnaire scores (2 years)", False),
+    ]
+    without_peg = [r for r in rich_patient() if not {"72514-3", "91147-9"} & set(str(r.get("code")).split("'"))]
+    assess = by_key(plan_for(without_peg, statuses=statuses).section("steps").content)["assess"]
+    assert "A PEG score: none on record in 2 years." in assess.due
+    assert "A PHQ-9 screen: none on record in 2 years." in assess.due
+    assert assess.status in ("due", "overdue")  # known gaps, not "could not be checked"
+
+
+def test_a_score_found_despite_a_failed_search_is_shown() -> None:
+    statuses = [_score_search("surveys", "Questionnaire scores (2 years)", False)]
+    resources = [*rich_patient(), observation("44261-6", when=days_ago(30), value_quantity=6, category=None)]
+    assess = by_key(plan_for(resources, statuses=statuses).section("steps").content)["assess"]
+    details = {e.label: e.detail for e in assess.evidence}
+    assert details["PHQ-9 6"] == "mild"
+    assert "could not be read" in details["GAD-7 (anxiety)"]

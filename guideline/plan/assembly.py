@@ -35,7 +35,7 @@ SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "alerts": ("orders", "conditions", "encounters", "procedures", "labs"),
     "medications": ("orders", "medications"),
     "mme_history": ("orders", "medications"),
-    "scores": ("surveys", "vitals"),
+    "scores": ("coded_scores", "surveys", "vitals"),
     "risks": ("orders", "conditions", "patient"),
     "uds": ("labs", "service_requests", "orders", "dispenses"),
     "nonopioid": ("procedures", "service_requests", "orders"),

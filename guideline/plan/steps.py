@@ -150,6 +150,20 @@ def _failed_medication_queries(sections: Mapping[str, Section]) -> list[str]:
     return [failed[k] for k in MEDICATION_QUERIES if k in failed]
 
 
+# The searches that would hold a PEG, PHQ-9 or GAD-7 score: the one asking for those codes, and the survey category.
+SCORE_QUERIES = ("coded_scores", "surveys")
+
+
+def _unread_scores(sections: Mapping[str, Section]) -> str | None:
+    """The failed score searches, named, when every one of them that ran failed: "none on record" would then be a
+    guess, so the score reads as not known instead of due (never silent)."""
+    section = sections.get("scores")
+    ran = [q for q in (section.queried if section is not None else ()) if q.key in SCORE_QUERIES]
+    if not ran or any(q.ok for q in ran):
+        return None
+    return ", ".join(q.label for q in ran)
+
+
 def _content(sections: Mapping[str, Section], key: str) -> Any:
     section = sections.get(key)
     return section.content if section is not None else None
@@ -175,8 +189,13 @@ def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, the
     evidence: list[Evidence] = []
     due: list[str] = []
     states = [_task_status(tasks.get("pdmp")), _task_status(tasks.get("uds"))]
+    unread = _unread_scores(sections)
+    not_read = f"could not be read (the search for {unread} failed)" if unread else ""
     if scores is None:
         evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, "could not be read"))
+        states.append("unknown")
+    elif scores.latest_peg is None and unread:
+        evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, not_read))
         states.append("unknown")
     elif scores.latest_peg is not None:
         trend = f"; {scores.peg_change}" if scores.peg_change else ""
@@ -192,7 +211,10 @@ def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, the
             states.append("due")
     for instrument in ("PHQ-9 (depression)", "GAD-7 (anxiety)"):
         result = screens.latest(instrument)
-        if result is None:
+        if result is None and unread:
+            evidence.append(Evidence(instrument, None, not_read))
+            states.append("unknown")
+        elif result is None:
             evidence.append(Evidence(instrument, None, "none in 2 years"))
             if therapy:
                 due.append(f"A {instrument.split(' ')[0]} screen: none on record in 2 years.")
