@@ -14,7 +14,7 @@ _DIGITS_ONLY = bytes(ord("0") if chr(byte).isdigit() and byte < 128 else ord(" "
 _LONG_DIGIT_RUN = b"0" * 19
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes | bytearray) -> Any:
     """The parsed body, equal to `json.loads(raw)`; raises ValueError or RecursionError exactly when it does.
 
     orjson refuses a few things json.loads accepts (NaN and Infinity, a byte-order mark, UTF-16, lone surrogate

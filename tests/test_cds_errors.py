@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -163,3 +164,40 @@ def test_an_oversized_chunked_body_is_413_not_a_json_error(client):
         environ_overrides=chunked(small),
     )
     assert streamed.status_code == 200
+
+
+class _Trickle(io.RawIOBase):
+    """A request stream that hands out at most `step` bytes per read, as a socket may."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.at = data, step, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        piece = self.data[self.at : self.at + min(self.step, len(buffer))]
+        buffer[: len(piece)] = piece
+        self.at += len(piece)
+        return len(piece)
+
+
+@pytest.mark.parametrize("terminated", [True, False])
+def test_a_body_that_arrives_in_pieces_is_read_whole_and_one_cut_short_is_refused(client, terminated):
+    """The service reads a body of known length into one buffer: short reads are read on, an early end is not
+    taken for the whole body."""
+    body = json.dumps(hook_request(drafts=[oxycodone_draft()])).encode()
+
+    def post(stream: io.RawIOBase, length: int):
+        environ = {"wsgi.input": stream, "CONTENT_LENGTH": str(length)}
+        if terminated:
+            environ["wsgi.input_terminated"] = True
+        return client.post("/cds-services/order-sign", content_type="application/json", environ_overrides=environ)
+
+    whole = post(_Trickle(body, 1000), len(body))
+    assert whole.status_code == 200 and whole.json["cards"]
+    cut = post(_Trickle(body[: len(body) // 2], 1000), len(body))
+    if terminated:  # the server says the stream is all there is: half a body is not valid JSON
+        assert cut.status_code == 400
+    else:  # Werkzeug reports a client gone before its Content-Length arrived; nothing was evaluated
+        assert [card["source"]["topic"]["code"] for card in cut.json["cards"]] == ["checks-not-run"]

@@ -62,6 +62,7 @@ def _same(left, right) -> bool:
 @pytest.mark.parametrize("raw", ACCEPTED)
 def test_values_are_those_of_json_loads(raw):
     assert _same(parse_json(raw), json.loads(raw))
+    assert _same(parse_json(bytearray(raw)), json.loads(raw))  # the service reads bodies into a bytearray
 
 
 @pytest.mark.parametrize("raw", REFUSED)
@@ -70,6 +71,8 @@ def test_refuses_what_json_loads_refuses(raw):
         json.loads(raw)
     with pytest.raises((ValueError, RecursionError)):
         parse_json(raw)
+    with pytest.raises((ValueError, RecursionError)):
+        parse_json(bytearray(raw))
 
 
 def test_nesting_deeper_than_orjson_allows_reads_as_json_loads_reads_it():
