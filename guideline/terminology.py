@@ -217,6 +217,15 @@ UDS_SUBSTANCES: tuple[UdsSubstance, ...] = (
 )
 
 
+def icd10cm_dotted(code: str) -> str:
+    """An ICD-10-CM code in its dotted form: claims and many exports write "F1120" for "F11.20" (the dot always
+    follows the third character), and the value sets hold the dotted form."""
+    compact = code.strip().upper()
+    if "." in compact or len(compact) <= 3:
+        return compact
+    return f"{compact[:3]}.{compact[3:]}"
+
+
 def is_icd10_opioid_poisoning(code: str) -> bool:
     """The A.6 rule on a bare ICD-10-CM code: T40.0–T40.4 or T40.6 with intent 1–4 as the 6th character."""
     compact = code.replace(".", "")
@@ -383,7 +392,8 @@ def _coded(values: object, key: str) -> frozenset[Code]:
         system, _, code = value.partition("|") if isinstance(value, str) else ("", "", "")
         if not system.strip().startswith(("http://", "https://", "urn:")) or not code.strip():
             raise ConfigError(f'{key}: {value!r} is not a "system|code" string such as "{ICD10CM}|D57.1"')
-        codes.add((system.strip(), code.strip()))
+        system, code = system.strip(), code.strip()
+        codes.add((system, icd10cm_dotted(code) if system == ICD10CM else code))
     return frozenset(codes)
 
 
@@ -613,8 +623,11 @@ class Terminology:
                 if naltrexone and self._naltrexone_combination(concept):
                     continue
                 return True
-            if set_name == OPIOID_POISONING and coding.system == ICD10CM and is_icd10_opioid_poisoning(coding.code):
-                return True
+            if coding.system == ICD10CM:
+                if (ICD10CM, icd10cm_dotted(coding.code)) in members:
+                    return True  # written without its dot (claims), or in lower case
+                if set_name == OPIOID_POISONING and is_icd10_opioid_poisoning(coding.code):
+                    return True
         return False
 
     def _naltrexone_combination(self, concept: Concept) -> bool:

@@ -102,6 +102,10 @@ def test_g2_refuted_or_non_clinical_category_is_invisible() -> None:
         (SNOMED, "127040003", True),  # sickle cell anemia, a descendant of 417357006
         (ICD10, "D57.3", False),  # sickle-cell trait: a carrier state, not the disease
         (SNOMED, "16402000", False),  # sickle cell trait
+        (ICD10, "D571", True),  # claims and many exports write ICD-10-CM codes without the dot
+        (ICD10, "D5700", True),
+        (ICD10, "d57.1", True),
+        (ICD10, "D573", False),  # the trait stays the trait without its dot too
     ],
 )
 def test_g2_sickle_cell_disease_excludes_and_the_trait_does_not(system: str, code: str, is_excluded: bool) -> None:
@@ -120,6 +124,14 @@ def test_g2_a_site_can_add_and_remove_exclusion_codes() -> None:
     assert not excluded(condition(ICD10, "D57.1"), config=config)
     assert not excluded(condition(ICD10, BREAST_CANCER), config=config)
     assert excluded(condition(ICD10, "D57.00"), config=config)  # the rest of the set is untouched
+    assert not excluded(condition(ICD10, "D571"), config=config)  # removed in either spelling
+
+
+def test_g2_a_site_code_written_without_its_dot_matches_the_dotted_code() -> None:
+    config = {"exclusions": {"sickle_cell": {"add_codes": [f"{ICD10}|D7589"]}}}
+    assert not excluded(condition(ICD10, "D75.89"))
+    assert excluded(condition(ICD10, "D75.89"), config=config)
+    assert excluded(condition(ICD10, "D7589"), config=config)
 
 
 @pytest.mark.parametrize("bad", [["D57.1"], "http://hl7.org/fhir/sid/icd-10-cm|D57.1", [f"{ICD10}|"], [42]])
