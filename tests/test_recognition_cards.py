@@ -230,3 +230,31 @@ def test_the_plan_page_lists_unidentified_current_fills() -> None:
     evaluation = run("patient-view", resources=[unknown])
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
     assert view.unidentified == ("Zorblex 10 mg tablet (current fill d9)",)
+
+
+def test_the_plan_page_names_fills_without_a_date_and_not_everyday_ones() -> None:
+    undated_opioid = {**dispense("1049621", days_ago(5)[:10]), "id": "d-oxy"}
+    del undated_opioid["whenHandedOver"]
+    undated_statin = {**dispense("617310", days_ago(5)[:10]), "id": "d-statin"}
+    del undated_statin["whenHandedOver"]
+    prepared_only = {**dispense("197901", days_ago(5)[:10]), "id": "d-lz", "whenPrepared": days_ago(6)}
+    del prepared_only["whenHandedOver"]
+    evaluation = run("patient-view", resources=[undated_opioid, undated_statin, prepared_only])
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    (named,) = view.undated_fills
+    assert named.endswith("(fill d-oxy)") and "oxycodone" in named.lower()
+    assert "Pharmacy fills with no date" in view.note and "d-oxy" in view.note
+
+
+def test_the_plan_page_html_shows_undated_fills(tmp_path: Path) -> None:
+    import responses
+    from builders import patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    undated = {**dispense("1049621", "2026-06-10"), "id": "d-oxy"}
+    del undated["whenHandedOver"]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, [patient(patient_id="p1"), undated])
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+    assert 'id="undated-fills"' in html and "(fill d-oxy)" in html
+    assert "could not be placed in time" in html

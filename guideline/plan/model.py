@@ -68,6 +68,8 @@ class PlanView:
     unreadable: tuple[str, ...] = ()
     # Each current order or draft whose medication could not be identified, named by its text or code.
     unidentified: tuple[str, ...] = ()
+    # Each pharmacy fill of a medication that matters here but with no date, so it could not be placed in time.
+    undated_fills: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:

@@ -52,6 +52,8 @@ def note_text(view: PlanView) -> str:
             "Medications PainPlan could not identify (not counted in MME or the checks): "
             + "; ".join(view.unidentified)
         )
+    if view.undated_fills:
+        lines.append("Pharmacy fills with no date (not counted in MME or the checks): " + "; ".join(view.undated_fills))
     missing = [s.label for s in view.completeness if not s.ok]
     if missing:
         lines.append("Data not available when this was generated: " + ", ".join(missing))
