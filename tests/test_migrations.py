@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -72,4 +73,52 @@ def test_upgrading_twice_changes_nothing(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'twice.db'}")
     upgrade(engine)
     upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def _upgrade_in_a_process(url: str, start: Any, results: Any) -> None:
+    try:
+        engine = create_engine(url)
+        start.wait(10)
+        upgrade(engine)
+        results.put("ok")
+    except Exception as error:  # noqa: BLE001 - reported to the test, which names it
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_instances_starting_together_migrate_once_and_all_start(tmp_path):
+    """Four processes upgrade one new database at the same moment (containers starting together)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    start, results = context.Event(), context.Queue()
+    workers = [context.Process(target=_upgrade_in_a_process, args=(url, start, results)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    assert outcomes == ["ok"] * 4
+    engine = create_engine(url)
+    assert current_revision(engine) == head_revision()
+    assert schema_differences(engine) == []
+
+
+def test_the_migration_lock_makes_a_second_instance_wait(tmp_path):
+    import threading
+
+    from smart_app.migrate import migration_lock
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+    order: list[str] = []
+    with migration_lock(engine):
+        waiter = threading.Thread(target=lambda: (upgrade(engine), order.append("upgraded")))
+        waiter.start()
+        waiter.join(0.5)
+        assert waiter.is_alive() and order == []  # blocked while another instance holds the lock
+        order.append("released")
+    waiter.join(30)
+    assert order == ["released", "upgraded"]
     assert current_revision(engine) == head_revision()
