@@ -257,6 +257,8 @@ def uds_results(
     # confirmation on one day judge a substance the same way, so each (substance, value, day) is judged once.
     tests: dict[int, _Test | None] = {}
     judged: dict[tuple[str, Value, date | None], SubstanceResult] = {}
+    # Results also share their value objects ("Negative", an interpretation code): each reading is combined once.
+    readings: dict[tuple[int, str | None, int], Value] = {}
     results = []
     for observation in record.observations:
         if observation.status not in RESULT_STATUSES:
@@ -271,7 +273,10 @@ def uds_results(
         day = moment.date() if moment else None
         if since is not None and (day is None or day < since):
             continue
-        value = result_value(observation)
+        reading = (id(observation.value_concept), observation.value_string, id(observation.interpretation))
+        if reading not in readings:
+            readings[reading] = result_value(observation)
+        value = readings[reading]
         substances = []
         for substance in test.substances:
             key = (substance.name, value, day)
