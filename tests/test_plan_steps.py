@@ -253,13 +253,18 @@ def _score_search(key: str, label: str, ok: bool) -> QueryStatus:
     return QueryStatus(key, label, "Observation?…", 0, ok, None if ok else "timed out")
 
 
-def test_failed_score_searches_make_peg_and_screens_unknown_not_due() -> None:
+def _assess_without_scores(coded_search_ok: bool, survey_search_ok: bool):
+    """The Assess step for a patient on opioids with no PEG, PHQ-9 or GAD-7 in the data, after these searches."""
     statuses = [
-        _score_search("coded_scores", "PEG and screen scores (2 years)", False),
-        _score_search("surveys", "Questionnaire scores (2 years)", False),
+        _score_search("coded_scores", "PEG and screen scores (2 years)", coded_search_ok),
+        _score_search("surveys", "Questionnaire scores (2 years)", survey_search_ok),
     ]
     without_peg = [r for r in rich_patient() if not {"72514-3", "91147-9"} & set(str(r.get("code")).split("'"))]
-    assess = by_key(plan_for(without_peg, statuses=statuses).section("steps").content)["assess"]
+    return by_key(plan_for(without_peg, statuses=statuses).section("steps").content)["assess"]
+
+
+def test_failed_score_searches_make_peg_and_screens_unknown_not_due() -> None:
+    assess = _assess_without_scores(coded_search_ok=False, survey_search_ok=False)
     assert assess.status == "unknown"
     details = {e.label: e.detail for e in assess.evidence}
     for label in ("PEG (pain, enjoyment, general activity)", "PHQ-9 (depression)", "GAD-7 (anxiety)"):
@@ -268,12 +273,7 @@ def test_failed_score_searches_make_peg_and_screens_unknown_not_due() -> None:
 
 
 def test_one_working_score_search_keeps_none_on_record_as_due() -> None:
-    statuses = [
-        _score_search("coded_scores", "PEG and screen scores (2 years)", True),
-        _score_search("surveys", "Questionnaire scores (2 years)", False),
-    ]
-    without_peg = [r for r in rich_patient() if not {"72514-3", "91147-9"} & set(str(r.get("code")).split("'"))]
-    assess = by_key(plan_for(without_peg, statuses=statuses).section("steps").content)["assess"]
+    assess = _assess_without_scores(coded_search_ok=True, survey_search_ok=False)
     assert "A PEG score: none on record in 2 years." in assess.due
     assert "A PHQ-9 screen: none on record in 2 years." in assess.due
     assert assess.status in ("due", "overdue")  # known gaps, not "could not be checked"
