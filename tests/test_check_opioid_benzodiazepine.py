@@ -6,7 +6,7 @@ import pytest
 
 from guideline.checks import CHECKS, opioid_benzodiazepine
 from guideline.checks.opioid_benzodiazepine import CHECK_ID
-from tests.builders import SNOMED, assert_person_centred, card, days_ago, encounter, med_request, patient, run
+from tests.builders import SNOMED, assert_person_centred, card, days_ago, dispense, encounter, med_request, patient, run
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 HYDROCODONE_APAP = "856999"  # opioid combination with a long name
@@ -265,3 +265,42 @@ def test_summary_stays_within_limit_with_many_long_names() -> None:
     assert len(found.summary) <= 139
     assert "more" in found.summary
     assert len(found.suggestions) == 3
+
+
+# -- pharmacy fills on the order hooks ---------------------------------------------------------------------------
+
+
+def test_new_opioid_with_a_benzodiazepine_filled_elsewhere_warns_on_order_sign() -> None:
+    """The benzodiazepine has no order in this EHR (another prescriber); the pharmacy fill supplies it today."""
+    evaluation = run(
+        "order-sign",
+        drafts=[draft(OXYCODONE, id="ox1")],
+        resources=[dispense(ALPRAZOLAM, handed_over=days_ago(10), days_supply=30)],
+    )
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.facts["variant"] == "benzo"
+    assert "(filled)" in found.summary and "oxycodone hydrochloride 5 MG Oral Tablet (new)" in found.summary
+    assert "no active order" in found.detail and "current pharmacy fills" in found.detail
+    assert [(s.action, s.resource_id) for s in found.suggestions] == [("delete", "MedicationRequest/ox1")]
+
+
+def test_new_benzodiazepine_with_an_opioid_filled_elsewhere_warns_on_order_select() -> None:
+    evaluation = run(
+        "order-select",
+        drafts=[draft(LORAZEPAM, id="lz-new")],
+        resources=[dispense(OXYCODONE, handed_over=days_ago(5), days_supply=30)],
+        selections=["MedicationRequest/lz-new"],
+    )
+    found = card(evaluation, CHECK_ID)
+    assert found is not None
+    assert "(filled)" in found.summary and "lorazepam 1 MG Oral Tablet (new)" in found.summary
+    assert [(s.action, s.resource_id) for s in found.suggestions] == [("delete", "MedicationRequest/lz-new")]
+
+
+def test_a_benzodiazepine_fill_whose_supply_ran_out_is_not_current_on_order_sign() -> None:
+    evaluation = run(
+        "order-sign",
+        drafts=[draft(OXYCODONE, id="ox1")],
+        resources=[dispense(ALPRAZOLAM, handed_over=days_ago(60), days_supply=30)],
+    )
+    assert card(evaluation, CHECK_ID) is None

@@ -75,17 +75,25 @@ def _unique(orders: Sequence[MedOrder | Dispense]) -> tuple[MedOrder | Dispense,
 
 def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     """(a) a new opioid and any current sedative; (b) a new sedative and any current opioid; (c) the same with
-    CNS depressants when enabled. Current means active or another draft (3.4)."""
-    sedatives = _unique((*facts.current_benzos, *(facts.current_cns if settings["cns_enabled"] else ())))
+    CNS depressants when enabled. Current means an active order, another draft (3.4), or a pharmacy fill supplying
+    today that no such order stands for: a benzodiazepine from another prescriber often shows up only as a fill."""
+    sedatives = _unique(
+        (
+            *facts.current_benzos,
+            *(facts.current_cns if settings["cns_enabled"] else ()),
+            *_sedative_fills(facts, settings),
+        )
+    )
+    current_opioids = (*facts.current_opioids, *(s.dispense for s in facts.current_fills))
     new_opioids = facts.trigger_orders
     new_sedatives = tuple(o for o in facts.new_drafts if _is_sedative(facts, settings, o))
-    opioids: list[MedOrder] = []
-    paired_sedatives: list[MedOrder] = []
+    opioids: list[MedOrder | Dispense] = []
+    paired_sedatives: list[MedOrder | Dispense] = []
     if new_opioids and sedatives:
         opioids += new_opioids
         paired_sedatives += sedatives
-    if new_sedatives and facts.current_opioids:
-        opioids += facts.current_opioids
+    if new_sedatives and current_opioids:
+        opioids += current_opioids
         paired_sedatives += new_sedatives
     if not opioids:
         return None
@@ -94,16 +102,23 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     return Overlap(_unique(opioids), _unique(paired_sedatives), new)
 
 
+def _sedative_fills(facts: Facts, settings: CheckSettings) -> tuple[MedOrder | Dispense, ...]:
+    """Benzodiazepine (and, when enabled, other sedative) fills supplying today that no counted order stands for."""
+    sedative_sets = (BENZO, CNS_DEPRESSANT) if settings["cns_enabled"] else (BENZO,)
+    return _unique([s.dispense for name in sedative_sets for s in facts.current_fills_in(name)])
+
+
 def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     """Active EHR orders and current pharmacy fills no active order stands for: drafts do not exist when a chart
     is opened."""
-    sedative_sets = (BENZO, CNS_DEPRESSANT) if settings["cns_enabled"] else (BENZO,)
-    sedative_fills = _unique([s.dispense for name in sedative_sets for s in facts.current_fills_in(name)])
     opioids = (
         *(o for o in facts.active_orders if facts.is_in(OPIOID, o)),
         *(s.dispense for s in facts.current_fills),
     )
-    sedatives = (*(o for o in facts.active_orders if _is_sedative(facts, settings, o)), *sedative_fills)
+    sedatives = (
+        *(o for o in facts.active_orders if _is_sedative(facts, settings, o)),
+        *_sedative_fills(facts, settings),
+    )
     if not opioids or not sedatives:
         return None
     return Overlap(opioids, sedatives, ())
@@ -199,7 +214,7 @@ def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
     hook_note = (
         "active outpatient orders and current pharmacy fills"
         if facts.context.hook == "patient-view"
-        else "active outpatient orders and today's draft orders"
+        else "active outpatient orders, current pharmacy fills and today's draft orders"
     )
     return "\n\n".join(
         (
