@@ -146,6 +146,13 @@ def test_partial_grant_offers_only_the_granted_forms(tmp_path, rsps) -> None:
     _, _, _, page, _ = _launch(tmp_path, rsps, "launch patient/*.rs patient/Observation.c")
     assert 'id="write-peg"' in page and 'id="write-goal"' not in page
     assert "did not grant permission to save goals" in page
+    reassess = page.split('id="step-reassess"')[1].split("</section>")[0]
+    assert 'id="reassess-peg"' in reassess and 'href="#write-peg"' in reassess
+
+
+def test_without_the_observation_scope_the_reassess_step_offers_no_peg_link(tmp_path, rsps) -> None:
+    _, _, _, page, _ = _launch(tmp_path, rsps, "launch patient/*.rs patient/Goal.cu")
+    assert 'id="write-goal"' in page and 'id="reassess-peg"' not in page
 
 
 def test_a_write_without_the_csrf_token_is_refused_and_nothing_is_sent(tmp_path, rsps) -> None:
