@@ -14,10 +14,9 @@ import pyarrow.parquet as pq
 
 from guideline.population import Quality
 from smart_app.population.progress import Progress
-from smart_app.population.tables import PATIENT_SCHEMA, resources_sql, rows_to_table, sql_list
+from smart_app.population.tables import PATIENT_SCHEMA, count_ingested, resources_sql, rows_to_table, sql_list
 from smart_app.population.worker import (
     DIRECTORY_TYPES,
-    EXPECTED_TYPES,
     MEDICATION_TYPES,
     SHARED_TYPES,
     RunContext,
@@ -45,13 +44,7 @@ def ingest(con: duckdb.DuckDBPyConnection, files: list[Path], quality: Quality) 
     quality.malformed_lines += con.execute("SELECT count(*) FROM lines WHERE NOT ok").fetchone()[0]
     con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
-    for kind, count in con.execute("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1").fetchall():
-        quality.resources_by_type[kind] += count
-        if kind not in EXPECTED_TYPES:
-            quality.unexpected_resource_types[kind] += count
-    quality.resources_without_patient += con.execute(
-        f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({sql_list(EXPECTED_TYPES - SHARED_TYPES)})"
-    ).fetchone()[0]
+    count_ingested(quality, lambda query: con.execute(query).fetchall())
 
 
 def select_cohort(con: duckdb.DuckDBPyConnection, buckets_hint: int | None = None) -> tuple[int, int]:

@@ -16,10 +16,9 @@ import duckdb
 from guideline.population import Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
 from smart_app.population.progress import Progress
-from smart_app.population.tables import PATIENT_SCHEMA, measures_sql, resources_sql, sql_list
+from smart_app.population.tables import PATIENT_SCHEMA, count_ingested, measures_sql, resources_sql, sql_list
 from smart_app.population.worker import (
     DIRECTORY_TYPES,
-    EXPECTED_TYPES,
     MEDICATION_TYPES,
     SHARED_TYPES,
     RunContext,
@@ -128,13 +127,7 @@ def run_spark(
         ).createOrReplaceTempView("lines")
         quality.malformed_lines += spark.sql("SELECT count(*) FROM lines WHERE NOT ok").first()[0]
         spark.sql(resources_sql("get_json_object")).cache().createOrReplaceTempView("res")
-        for kind, count in spark.sql("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1").collect():
-            quality.resources_by_type[kind] += count
-            if kind not in EXPECTED_TYPES:
-                quality.unexpected_resource_types[kind] += count
-        quality.resources_without_patient += spark.sql(
-            f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({sql_list(EXPECTED_TYPES - SHARED_TYPES)})"
-        ).first()[0]
+        count_ingested(quality, lambda query: spark.sql(query).collect())
         directory_lines = [
             r[0] for r in spark.sql(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").collect()
         ]

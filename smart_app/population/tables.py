@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from guideline.population import MEASURES, Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
+from smart_app.population.worker import EXPECTED_TYPES, SHARED_TYPES
 
 _ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
 PATIENT_SCHEMA = pa.schema([(name, _ARROW[kind]) for name, kind in PATIENT_COLUMNS])
@@ -37,6 +38,19 @@ def rows_to_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 def sql_list(values: Iterable[Any]) -> str:
     """Quoted SQL string literals for an IN list (both engines' dialects)."""
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values))
+
+
+def count_ingested(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]]) -> None:
+    """What the export held, from the `res` table both engines build: resources by type, the types the review does
+    not read, and patient resources that name no patient. `run_sql` runs a query in the engine's dialect."""
+    for kind, count in run_sql("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1"):
+        quality.resources_by_type[kind] += count
+        if kind not in EXPECTED_TYPES:
+            quality.unexpected_resource_types[kind] += count
+    patient_kinds = sql_list(EXPECTED_TYPES - SHARED_TYPES)
+    quality.resources_without_patient += run_sql(
+        f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({patient_kinds})"
+    )[0][0]
 
 
 def resources_sql(json_string: str, lines: str = "lines") -> str:
