@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
+from demo_support import BASE, TODAY, demo_app
 from fhir.resources.R4B.bundle import Bundle
 
 from smart_app import create_app
 
-TODAY = date(2026, 3, 15)
-BASE = "http://demo.test:9000"
-
 
 @pytest.fixture
 def client(tmp_path):
-    app = create_app(
-        {"demo": True, "auth": "off", "allow_http": True, "today": TODAY, "public_url": BASE, "instance_path": tmp_path}
-    )
-    return app.test_client()
+    return demo_app(tmp_path).test_client()
 
 
 def test_read_returns_the_shifted_resource(client):

@@ -7,23 +7,18 @@ from datetime import date
 from typing import Any
 
 import pytest
+from demo_support import BASE, TODAY, demo_app
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from smart_app import create_app
 from smart_app.demo_data import load_demo_patients
 
-TODAY = date(2026, 3, 15)
-BASE = "http://demo.test:9000"
 LOINC = "http://loinc.org"
 
 
 @pytest.fixture
 def client(tmp_path):
-    app = create_app(
-        {"demo": True, "auth": "off", "allow_http": True, "today": TODAY, "public_url": BASE, "instance_path": tmp_path}
-    )
-    return app.test_client()
+    return demo_app(tmp_path).test_client()
 
 
 def resources(patient_id: str, kind: str) -> list[dict[str, Any]]:

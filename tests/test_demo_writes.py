@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
+from demo_support import BASE, demo_app
 
-from smart_app import create_app
-
-TODAY = date(2026, 3, 15)
-BASE = "http://demo.test:9000"
 GOAL = {
     "resourceType": "Goal",
     "lifecycleStatus": "active",
@@ -20,10 +15,7 @@ GOAL = {
 
 @pytest.fixture
 def client(tmp_path):
-    app = create_app(
-        {"demo": True, "auth": "off", "allow_http": True, "today": TODAY, "public_url": BASE, "instance_path": tmp_path}
-    )
-    return app.test_client()
+    return demo_app(tmp_path).test_client()
 
 
 def test_create_then_read_and_search_return_it(client):
