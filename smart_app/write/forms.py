@@ -201,11 +201,16 @@ def goal(values: Mapping[str, str], context: WriteContext) -> Built:
         target["dueDate"] = due.isoformat()
     if target:
         resource["target"] = [target]
-    if _author(context):
-        resource["expressedBy"] = _author(context)[0]
+    if author := _author(context):
+        resource["expressedBy"] = author[0]
+    return _create_or_update("goal", values, resource, ident)
+
+
+def _create_or_update(form: str, values: Mapping[str, str], resource: dict[str, Any], ident: str | None) -> Built:
+    """A create (POST), or with the id of a resource already on record an update of it (PUT)."""
     if ident:
         resource["id"] = ident
-    return Built("goal", values, {}, resource, "PUT" if ident else "POST")
+    return Built(form, values, {}, resource, "PUT" if ident else "POST")
 
 
 def agreement(values: Mapping[str, str], context: WriteContext) -> Built:
@@ -336,11 +341,9 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
         "created": context.now.isoformat(timespec="seconds"),
         "activity": activities,
     }
-    if _author(context):
-        resource["author"] = _author(context)[0]
-    if ident:
-        resource["id"] = ident
-    return Built("decision", values, {}, resource, "PUT" if ident else "POST")
+    if author := _author(context):
+        resource["author"] = author[0]
+    return _create_or_update("decision", values, resource, ident)
 
 
 def note(values: Mapping[str, str], context: WriteContext) -> Built:
@@ -358,8 +361,8 @@ def note(values: Mapping[str, str], context: WriteContext) -> Built:
         "description": "Pain treatment plan note (PainPlan)",
         "content": [{"attachment": _plain_attachment(text, "Pain treatment plan", context.now)}],
     }
-    if _author(context):
-        resource["author"] = _author(context)
+    if author := _author(context):
+        resource["author"] = author
     return Built("note", values, {}, resource)
 
 
