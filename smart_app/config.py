@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES, CdsSettings
+from cds_hooks.settings import CdsSettings
 from guideline.config import ConfigError, GuidelineConfig
 from launch.settings import LaunchSettings
 
@@ -22,21 +22,22 @@ ENV_PREFIX = "PAINPLAN_"
 class Settings:
     """Everything the app needs; each face reads its own part (`cds`, `launch`), clinical settings are `guideline`."""
 
-    public_url: str = "http://127.0.0.1:8765"
-    auth: str = "required"
-    trusted_clients: str = ""
-    cors_origins: tuple[str, ...] = ()
+    # A face's own settings take their defaults from the face, so the two can never disagree.
+    public_url: str = CdsSettings.public_url
+    auth: str = CdsSettings.auth
+    trusted_clients: str = CdsSettings.trusted_clients
+    cors_origins: tuple[str, ...] = CdsSettings.cors_origins
     database_url: str = ""
-    fhir_timeout: float = 2.5
-    fhir_budget_bytes: int = DEFAULT_FHIR_BUDGET_BYTES
-    today: date | None = None
-    allow_http: bool = False
+    fhir_timeout: float = CdsSettings.fhir_timeout
+    fhir_budget_bytes: int = CdsSettings.fhir_budget_bytes
+    today: date | None = CdsSettings.today
+    allow_http: bool = CdsSettings.allow_http
     secret_key: str = ""
-    smart_clients: str = ""
-    smart_default_iss: str = ""
-    frame_ancestors: tuple[str, ...] = ("'self'",)
-    write_back: bool = True
-    max_body_bytes: int = 5 * 1024 * 1024
+    smart_clients: str = LaunchSettings.smart_clients
+    smart_default_iss: str = LaunchSettings.smart_default_iss
+    frame_ancestors: tuple[str, ...] = LaunchSettings.frame_ancestors
+    write_back: bool = LaunchSettings.write_back
+    max_body_bytes: int = CdsSettings.max_body_bytes
     host: str = "127.0.0.1"
     port: int = 8765
     workers: int = 4

@@ -135,3 +135,13 @@ def test_a_bad_environment_value_stops_serve(capsys, monkeypatch):
     monkeypatch.setenv("PAINPLAN_PORT", "0")
     assert main(["serve"]) == 2
     assert one_line_error(capsys) == "painplan serve: PAINPLAN_PORT must be between 1 and 65535, not 0"
+
+
+def test_the_app_defaults_are_each_face_s_own_defaults() -> None:
+    """A face's settings left unset mean the same in `painplan serve` as in the face used on its own."""
+    from cds_hooks.settings import CdsSettings
+    from launch.settings import LaunchSettings
+    from smart_app.config import Settings
+
+    assert Settings().cds == CdsSettings()
+    assert Settings().launch == LaunchSettings()
