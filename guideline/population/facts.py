@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from guideline import fills
 from guideline.clinical import is_visible, local_reference
@@ -227,6 +227,38 @@ def _oud_diagnosis(record: PatientRecord, reader: _Reader, period: Period) -> st
     return None
 
 
+_Item = TypeVar("_Item", Dispense, MedOrder)
+
+
+def _grouped_by_kind(
+    reader: _Reader,
+    items: Sequence[_Item],
+    counts: Callable[[_Item], bool],
+    day_of: Callable[[_Item], date | None],
+    start: date,
+    end: date,
+) -> tuple[dict[str, list[_Item]], int]:
+    """The fills or orders that count and fall between `start` and `end`, by medication kind, and how many had no
+    date. An unidentified one is counted in the data-quality report; the caller reports the undated ones: neither
+    is dropped unseen."""
+    grouped: dict[str, list[_Item]] = {}
+    undated = 0
+    for item in items:
+        if not counts(item):
+            continue
+        kind = reader.kind(item)
+        if kind == "unidentified":
+            reader.quality.unidentified_medications[unidentified_key(item.medication)] += 1
+            continue
+        day = day_of(item)
+        if day is None:
+            undated += 1
+            continue
+        if start <= day <= end:
+            grouped.setdefault(kind, []).append(item)
+    return grouped, undated
+
+
 def patient_facts(
     patient_id: str,
     record: PatientRecord,
@@ -242,34 +274,14 @@ def patient_facts(
     supply."""
     reader = _Reader(record, raw, directory, config, terms, quality)
     look_back_start = period.year_start - timedelta(days=90)
-    by_kind: dict[str, list[Dispense]] = {}
-    for dispense in record.dispenses:
-        if not fill_counts(dispense):
-            continue
-        kind = reader.kind(dispense)
-        if kind == "unidentified":
-            quality.unidentified_medications[unidentified_key(dispense.medication)] += 1
-            continue
-        filled = fills.fill_date(dispense)
-        if filled is None:
-            quality.fills_without_date += 1
-            continue
-        if look_back_start <= filled <= period.end:
-            by_kind.setdefault(kind, []).append(dispense)
-    orders_by_kind: dict[str, list[MedOrder]] = {}
-    for order in record.orders:
-        if not _order_counts(order):
-            continue
-        kind = reader.kind(order)
-        if kind == "unidentified":
-            quality.unidentified_medications[unidentified_key(order.medication)] += 1
-            continue
-        started = local_date(order_start(order))
-        if started is None:
-            quality.orders_without_date += 1
-            continue
-        if look_back_start <= started <= period.end:
-            orders_by_kind.setdefault(kind, []).append(order)
+    by_kind, undated_fills = _grouped_by_kind(
+        reader, record.dispenses, fill_counts, fills.fill_date, look_back_start, period.end
+    )
+    orders_by_kind, undated_orders = _grouped_by_kind(
+        reader, record.orders, _order_counts, lambda order: local_date(order_start(order)), look_back_start, period.end
+    )
+    quality.fills_without_date += undated_fills
+    quality.orders_without_date += undated_orders
 
     opioid_dispenses = by_kind.get("opioid", [])
     opioid_orders = orders_by_kind.get("opioid", [])
