@@ -8,6 +8,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fixtures.mme.helpers import RXNORM, code_timing, dosage, every, med_request, qty
@@ -241,8 +242,9 @@ def test_current_total_is_the_cards_total_and_finished_orders_are_not_current(
     assert Decimal(_card_total(request, "2026-06-15")) == Decimal("180")
 
 
-def test_fills_only_input_has_a_current_mme(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    fill = {
+def morphine_fill() -> dict[str, Any]:
+    """A 30-day fill of 60 morphine ER 30 mg tablets handed over on 2026-06-05 (60 MME/day)."""
+    return {
         "resourceType": "MedicationDispense",
         "id": "f1",
         "status": "completed",
@@ -251,6 +253,10 @@ def test_fills_only_input_has_a_current_mme(tmp_path: Path, capsys: pytest.Captu
         "daysSupply": {"value": 30, "unit": "d", "code": "d"},
         "whenHandedOver": "2026-06-05",
     }
+
+
+def test_fills_only_input_has_a_current_mme(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fill = morphine_fill()
     old = {**fill, "id": "f0", "whenHandedOver": "2026-03-01"}
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": fill}, {"resource": old}]}
     code, report, _ = run([write(tmp_path, bundle), "--today", "2026-06-15"], capsys)
@@ -266,15 +272,7 @@ def test_fills_only_input_has_a_current_mme(tmp_path: Path, capsys: pytest.Captu
 def test_an_unidentified_current_fill_is_listed_and_makes_the_current_total_incomplete(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    known = {
-        "resourceType": "MedicationDispense",
-        "id": "f1",
-        "status": "completed",
-        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "891888"}]},  # morphine ER 30 mg
-        "quantity": {"value": 60, "unit": "tablet"},
-        "daysSupply": {"value": 30, "unit": "d", "code": "d"},
-        "whenHandedOver": "2026-06-05",
-    }
+    known = morphine_fill()
     mystery = {**known, "id": "f2", "medicationCodeableConcept": {"text": "Zorblex 10 mg tablet"}}
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": known}, {"resource": mystery}]}
     code, report, _ = run([write(tmp_path, bundle), "--today", "2026-06-15"], capsys)
