@@ -72,7 +72,7 @@ def test_active_orders_from_prefetch_add_to_the_draft(app):
 
 
 def test_non_opioid_order_gives_exactly_empty_cards(app):
-    draft = med_request(AMOXICILLIN, draft=True, id="amox")
+    draft = med_request(AMOXICILLIN, draft=True, id="amox", display="amoxicillin 500 MG Oral Capsule")
     response = post(app, hook_request(drafts=[draft]))
     assert response.status_code == 200 and response.json == {"cards": []}
 

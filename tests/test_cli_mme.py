@@ -120,6 +120,7 @@ def test_orders_without_id_get_stable_ids_and_non_opioids_are_labelled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ibuprofen = med_request("310965", [dosage(1, every(8))], id=None)
+    ibuprofen["medicationCodeableConcept"]["coding"][0]["display"] = "ibuprofen 200 MG Oral Tablet"
     bundle = {"resourceType": "Bundle", "entry": [{"resource": e1(id=None)}, {"resource": ibuprofen}]}
     code, report, _ = run([write(tmp_path, bundle)], capsys)
     assert code == 0

@@ -135,7 +135,11 @@ def test_every_brand_names_known_ingredients() -> None:
         (named("Ambien 10 mg"), "sedative", "name"),
         (named("Contrave"), "not-relevant", "name"),  # bupropion/naltrexone is not treatment for OUD
         (named("ibuprofen 800 mg tablet"), "not-relevant", "name"),
-        (coded(RXNORM, "197806"), "not-relevant", "code"),  # ibuprofen 600 mg: a real drug in none of the sets
+        # ibuprofen 600 mg: a real drug in none of the sets, not relevant by its display...
+        (coded(RXNORM, "197806", "ibuprofen 600 MG Oral Tablet"), "not-relevant", "name"),
+        (coded(RXNORM, "99999902", "Xyzzy 10 MG Oral Tablet"), "not-relevant", "code"),
+        # ...but its bare code alone says nothing: it could be an opioid newer than the packaged data.
+        (coded(RXNORM, "197806"), "unidentified", "none"),
         (named("Zorvolex-like trial drug 35 mg"), "unidentified", "none"),
         (coded(NDC, "0406-0512-01"), "unidentified", "none"),
         (ResolvedMedication(concept=None, reference="Medication/gone"), "unidentified", "none"),

@@ -80,6 +80,22 @@ def test_an_ndc_only_order_without_a_name_gets_a_card_that_names_its_code() -> N
     assert evaluation.failures == ()
 
 
+def test_a_bare_rxnorm_code_outside_the_packaged_data_gets_a_card_and_with_a_name_does_not() -> None:
+    # An RxNorm code newer than the packaged tables, sent with no display or text: nothing says it is not an opioid.
+    bare = with_medication(
+        med_request("0", id="rx-new", **NOW_DRAFT), {"coding": [{"system": RXNORM, "code": "2670001"}]}
+    )
+    evaluation = run("order-sign", drafts=[bare])
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and "RxNorm 2670001" in found.summary
+    assert found.orders == ("rx-new",)
+    named = with_medication(
+        med_request("0", id="rx-named", **NOW_DRAFT),
+        {"coding": [{"system": RXNORM, "code": "2670001", "display": "atorvastatin 20 MG Oral Tablet"}]},
+    )
+    assert card(run("order-sign", drafts=[named]), CHECK_ID) is None
+
+
 def test_a_text_only_order_nobody_knows_is_named_and_a_known_other_drug_is_not() -> None:
     unknown = with_medication(med_request("0", id="u1", **NOW_DRAFT), {"text": "Zorvolex-like trial drug 35 mg"})
     evaluation = run("order-sign", drafts=[unknown])
@@ -236,6 +252,7 @@ def test_the_plan_page_names_fills_without_a_date_and_not_everyday_ones() -> Non
     undated_opioid = {**dispense("1049621", days_ago(5)[:10]), "id": "d-oxy"}
     del undated_opioid["whenHandedOver"]
     undated_statin = {**dispense("617310", days_ago(5)[:10]), "id": "d-statin"}
+    undated_statin["medicationCodeableConcept"]["coding"][0]["display"] = "atorvastatin 20 MG Oral Tablet"
     del undated_statin["whenHandedOver"]
     prepared_only = {**dispense("197901", days_ago(5)[:10]), "id": "d-lz", "whenPrepared": days_ago(6)}
     del prepared_only["whenHandedOver"]

@@ -110,8 +110,9 @@ _MEMO = IdentityMemo()
 
 
 def recognise(medication: ResolvedMedication, terms: Terminology) -> Recognition:
-    """The medication's class: its codes decide when any is known; otherwise its names; otherwise a known RxNorm
-    code with no opioid-like name is not relevant, and anything else is unidentified."""
+    """The medication's class: its codes decide when any is known; otherwise its names; otherwise an RxNorm code
+    whose names say nothing opioid-like is not relevant, and anything else (a bare code with no name) is
+    unidentified."""
     # An inline medicationCodeableConcept is all there is to read, and the reader shares one Concept per distinct
     # content across calls, so the answer is remembered per concept; otherwise per resolved medication.
     key: object = medication.concept if medication.resource is None and medication.reference is None else medication
@@ -140,8 +141,9 @@ def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognitio
                 extended_release=reading.extended_release,
             )
     concept = medication.concept
-    if concept is not None and concept.codes(RXNORM):
-        # An RxNorm drug that is in none of the packaged sets and whose name says nothing opioid-like.
+    if concept is not None and concept.codes(RXNORM) and medication_names(medication):
+        # An RxNorm drug that is in none of the packaged sets and whose name says nothing opioid-like. A bare code
+        # with no name at all is no such evidence: it may be an opioid newer than the packaged data.
         return Recognition("not-relevant", "code", _shown_name(medication, terms))
     return Recognition("unidentified", "none", unidentified_name(medication))
 
