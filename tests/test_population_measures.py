@@ -306,3 +306,21 @@ def test_measures_table(run):
     assert (drb["OMP"]["denominator"], drb["OMP"]["numerator"]) == ("1", "1")
     practices = {r["unit"] for r in rows if r["level"] == "practice"}
     assert {"orgA", "orgB", "unattributed"} <= practices
+
+
+def test_fills_left_out_for_their_status_are_counted_by_status(tmp_path: Path) -> None:
+    write_export(
+        tmp_path / "in",
+        [
+            patient("p-status"),
+            dispense("s-done", "p-status", OXYCODONE_5, "2026-02-01", 60, 30),
+            dispense("s-open", "p-status", OXYCODONE_5, "2026-03-01", 60, 30, status="in-progress"),
+            dispense("s-void", "p-status", ALPRAZOLAM, "2026-03-02", 30, 30, status="entered-in-error"),
+            dispense("s-lisin", "p-status", LISINOPRIL, "2026-03-03", 30, 30, status="cancelled"),  # not relevant
+        ],
+    )
+    lines = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert quality["fills_not_counted_by_status"] == {"entered-in-error": 1, "in-progress": 1}
+    assert "2 fills not counted for their status (entered-in-error 1, in-progress 1)" in "\n".join(lines)
+    assert _patients(tmp_path)["p-status"]["opioid_fills"] == "1"  # only the completed fill

@@ -239,12 +239,14 @@ def _grouped_by_kind(
     end: date,
 ) -> tuple[dict[str, list[_Item]], int]:
     """The fills or orders that count and fall between `start` and `end`, by medication kind, and how many had no
-    date. An unidentified one is counted in the data-quality report; the caller reports the undated ones: neither
-    is dropped unseen."""
+    date. An unidentified one, and a fill left out for its status, is counted in the data-quality report; the caller
+    reports the undated ones: none is dropped unseen."""
     grouped: dict[str, list[_Item]] = {}
     undated = 0
     for item in items:
         if not counts(item):
+            if isinstance(item, Dispense) and reader.kind(item) != "not-relevant":
+                reader.quality.fills_not_counted_by_status[item.status or "(none)"] += 1
             continue
         kind = reader.kind(item)
         if kind == "unidentified":

@@ -18,6 +18,9 @@ class Quality:
     unreadable_resources: int = 0
     fills_without_days_supply: int = 0
     fills_without_date: int = 0
+    # A fill of a medication that matters (not "not relevant") whose status is neither completed nor absent: status →
+    # fills. Cancelled and entered-in-error fills rightly do not count; in-progress or unknown ones are a site's call.
+    fills_not_counted_by_status: Counter[str] = field(default_factory=Counter)
     orders_without_date: int = 0
     unidentified_medications: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     unattributed_patients: int = 0
@@ -44,6 +47,7 @@ class Quality:
             "unreadable_resources": self.unreadable_resources,
             "fills_without_days_supply": self.fills_without_days_supply,
             "fills_without_date": self.fills_without_date,
+            "fills_not_counted_by_status": dict(sorted(self.fills_not_counted_by_status.items())),
             "orders_without_date": self.orders_without_date,
             "unidentified_medications": [
                 {"system": system, "code": code, "text": text, "count": count}
@@ -61,7 +65,12 @@ class Quality:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Quality:
         quality = cls()
-        for name in ("resources_by_type", "unexpected_resource_types", "evaluation_errors"):
+        for name in (
+            "resources_by_type",
+            "unexpected_resource_types",
+            "fills_not_counted_by_status",
+            "evaluation_errors",
+        ):
             getattr(quality, name).update(data.get(name, {}))
         for item in data.get("unidentified_medications", []):
             quality.unidentified_medications[(item["system"], item["code"], item["text"])] += item["count"]
@@ -80,6 +89,15 @@ class Quality:
             (self.unreadable_resources, "resources that could not be read"),
             (self.fills_without_days_supply, "opioid fills without days' supply (left out of MME)"),
             (self.fills_without_date, "fills without a date"),
+            (
+                sum(self.fills_not_counted_by_status.values()),
+                "fills not counted for their status ("
+                + ", ".join(
+                    f"{status} {count}"
+                    for status, count in sorted(self.fills_not_counted_by_status.items(), key=lambda i: (-i[1], i[0]))
+                )
+                + ")",
+            ),
             (self.orders_without_date, "orders without a start date (left out)"),
             (unidentified, f"medications not identified ({len(self.unidentified_medications)} distinct)"),
             (self.unattributed_patients, "patients attributed to no clinician"),
