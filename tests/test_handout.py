@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from builders import STIGMATISING, STIGMATISING_FRAGMENTS
 
-from guideline.plan.handout import LANGUAGES, TEXT, build_handout, language
+from guideline.plan.handout import LANGUAGES, TEXT, build_handout, day_in_words, language
 from guideline.taper import taper_schedule
 from guideline.taper_doses import Regimen, dose_schedule
 
@@ -60,3 +60,11 @@ def test_after_a_strength_switch_the_handout_names_the_new_strength_never_the_ol
         assert line.startswith(expected) and "30 mg" not in line, line
         assert rows[0].doses[0].startswith("morphine ER 30 mg tablet: 2 ")
     assert switched.doses[0].label == "morphine 15 mg extended-release tablet"
+
+
+def test_the_next_visit_is_written_in_words_in_each_language() -> None:
+    day = date(2026, 9, 15)
+    assert day_in_words(day, "en") == "Tuesday, September 15, 2026"
+    assert day_in_words(day, "es") == "martes 15 de septiembre de 2026"
+    assert build_handout("es", [], [], None, CONTACTS, day).next_visit == "martes 15 de septiembre de 2026"
+    assert build_handout("en", [], [], None, CONTACTS).next_visit is None

@@ -377,3 +377,27 @@ def test_crafted_medication_references_never_resolve_to_another_resource() -> No
 def test_abatement_of_any_type_suffix_is_read_and_only_a_value_counts(extra: dict[str, Any], present: bool) -> None:
     resource = {**condition(ICD10CM, "M54.50"), **extra}
     assert read_condition(resource, TZ).abatement_present is present
+
+
+def test_a_care_plans_follow_up_is_its_earliest_live_appointment_in_either_shape() -> None:
+    def appointment(status: str, **when: Any) -> dict[str, Any]:
+        return {"detail": {"kind": "Appointment", "status": status, "description": "Follow-up visit", **when}}
+
+    plan = {
+        "resourceType": "CarePlan",
+        "id": "cp1",
+        "status": "active",
+        "activity": [
+            appointment("cancelled", scheduledString="2026-06-20"),
+            appointment("scheduled", scheduledString="2026-08-01"),
+            appointment("scheduled", scheduledPeriod={"start": "2026-07-14T09:30:00-04:00"}),
+            appointment("scheduled", scheduledString="when the patient is ready"),
+            {"detail": {"kind": "ServiceRequest", "status": "scheduled", "scheduledString": "2026-06-18"}},
+            "not an activity",
+        ],
+    }
+    (read,) = build_record([plan], TZ).care_plans
+    assert read.follow_up is not None and read.follow_up.isoformat() == "2026-07-14"
+    assert "Follow-up visit (when the patient is ready)" in read.activities
+    (none,) = build_record([{**plan, "activity": [appointment("scheduled")]}], TZ).care_plans
+    assert none.follow_up is None

@@ -243,3 +243,20 @@ def test_handout_in_spanish_lists_current_medicines_and_needs_the_launch(tmp_pat
     assert "Su plan para bajar la dosis" in with_schedule.get_data(as_text=True)
     other = client.get("/plan/handout?s=AAAAAAAAAAAAAAAAAAAAAAAA&lang=es", base_url=PUBLIC_URL)
     assert other.status_code in (400, 401) and "Su plan" not in other.get_data(as_text=True)
+
+
+def test_the_handout_gives_the_follow_up_visit_the_decision_scheduled(tmp_path, rsps) -> None:
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    before = client.get(f"/plan/handout?s={handle}", base_url=PUBLIC_URL).get_data(as_text=True)
+    assert 'id="handout-next-visit"' not in before
+    data = {
+        "csrf_token": _token(page),
+        "decision": "taper",
+        "reasons": "More harm than benefit",
+        "follow_up": "2026-07-14",
+    }
+    assert client.post(f"/plan/write/decision?s={handle}", data=data, base_url=PUBLIC_URL).status_code == 303
+    english = client.get(f"/plan/handout?s={handle}", base_url=PUBLIC_URL).get_data(as_text=True)
+    assert "Your next visit: Tuesday, July 14, 2026." in english
+    spanish = client.get(f"/plan/handout?s={handle}&lang=es", base_url=PUBLIC_URL).get_data(as_text=True)
+    assert "Su próxima cita: martes 14 de julio de 2026." in spanish

@@ -48,6 +48,7 @@ class Decision:
     reasons: str | None
     activities: tuple[str, ...]
     notes: tuple[str, ...]
+    follow_up: date | None = None  # the follow-up visit the decision scheduled
 
 
 def last_decision(facts: Facts) -> Decision | None:
@@ -67,6 +68,7 @@ def last_decision(facts: Facts) -> Decision | None:
                 plan.description,
                 plan.activities,
                 plan.notes,
+                plan.follow_up,
             )
         )
     found.sort(key=lambda d: d.day or date.min)

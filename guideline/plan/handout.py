@@ -1,4 +1,5 @@
-"""The patient handout in plain language, English and Spanish: the plan or taper, naloxone, storage, who to call."""
+"""The patient handout in plain language, English and Spanish: the plan or taper, the next visit, naloxone, storage,
+who to call."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ TEXT: dict[str, dict[str, str]] = {
     "medicines_unknown": {
         "en": "We could not read your medicines from your chart today. Ask us which pain medicines to take.",
         "es": "Hoy no pudimos leer sus medicinas en su expediente. Pregúntenos qué medicinas para el dolor debe tomar.",
+    },
+    "next_visit": {"en": "Your next visit", "es": "Su próxima cita"},
+    "next_visit_why": {
+        "en": "We will check how your pain, your daily activities and your goals are going, and any problems with "
+        "your medicines.",
+        "es": "Veremos cómo van su dolor, sus actividades diarias y sus metas, y si tiene algún problema con sus "
+        "medicinas.",
     },
     "goals_h": {"en": "Your goals", "es": "Sus metas"},
     "schedule_h": {"en": "Your schedule for lowering the dose", "es": "Su plan para bajar la dosis"},
@@ -161,6 +169,32 @@ class Handout:
     goals: tuple[str, ...]
     schedule: tuple[HandoutRow, ...]
     contacts: tuple[Mapping[str, str], ...]
+    next_visit: str | None = None  # the follow-up day in words, in the handout's language
+
+
+WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+MONTHS = {
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+    "es": (
+        "enero", "febrero", "marzo", "abril", "mayo", "junio",
+        "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+    ),
+}  # fmt: skip
+
+
+def day_in_words(day: date, lang: str) -> str:
+    """A date as a patient reads it ("Tuesday, September 15, 2026" / "martes 15 de septiembre de 2026"); the
+    numeric forms differ between the two languages' readers (9/15 against 15/9)."""
+    weekday, month = WEEKDAYS[lang][day.weekday()], MONTHS[lang][day.month - 1]
+    if lang == "es":
+        return f"{weekday} {day.day} de {month} de {day.year}"
+    return f"{weekday}, {month} {day.day}, {day.year}"
 
 
 UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {  # (one, many)
@@ -201,6 +235,7 @@ def build_handout(
     goals: Sequence[str],
     schedule: DoseSchedule | None,
     contacts: Sequence[Mapping[str, str]],
+    next_visit: date | None = None,
 ) -> Handout:
     """The handout in `lang` ('en' or 'es'); medicine names stay as prescribed, the rest is translated."""
     lang = language(lang)
@@ -212,4 +247,5 @@ def build_handout(
         tuple(goals),
         schedule_rows(schedule, lang),
         tuple(c for c in contacts if c.get("phone")),
+        day_in_words(next_visit, lang) if next_visit else None,
     )

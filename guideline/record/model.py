@@ -285,6 +285,7 @@ class CarePlan:
     description: str | None = None
     activities: tuple[str, ...] = ()  # each activity as written: its detail's description or code, and when
     notes: tuple[str, ...] = ()
+    follow_up: date | None = None  # the earliest scheduled day of an appointment activity (the follow-up visit)
 
 
 @slot_init

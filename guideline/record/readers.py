@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -444,7 +444,28 @@ def _activity_text(activity: Mapping[str, Any], tz: ZoneInfo) -> str | None:
     return f"{what} ({scheduled})" if scheduled else what
 
 
+# An appointment that will not happen is no follow-up to tell the patient about.
+_VOID_ACTIVITY = frozenset({"cancelled", "stopped", "entered-in-error", "not-started-declined"})
+
+
+def _follow_up(activities: list[Any], tz: ZoneInfo) -> date | None:
+    """The earliest day an appointment activity is scheduled for (scheduledPeriod.start, else a date written as
+    scheduledString, as PainPlan's decision form writes it)."""
+    days = []
+    for activity in activities:
+        detail = as_dict(as_dict(activity).get("detail"))
+        if text(detail.get("kind")) != "Appointment" or text(detail.get("status")) in _VOID_ACTIVITY:
+            continue
+        day = parse_date(as_dict(detail.get("scheduledPeriod")).get("start"), tz) or parse_date(
+            detail.get("scheduledString"), tz
+        )
+        if day is not None:
+            days.append(day)
+    return min(days, default=None)
+
+
 def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
+    activities = as_list(data.get("activity"))
     return CarePlan(
         id=text(data.get("id")),
         status=text(data.get("status")),
@@ -454,8 +475,9 @@ def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
         last_updated=parse_datetime(as_dict(data.get("meta")).get("lastUpdated"), tz),
         title=text(data.get("title")) or text(data.get("description")),
         description=text(data.get("description")),
-        activities=tuple(a for a in (_activity_text(as_dict(x), tz) for x in as_list(data.get("activity"))) if a),
+        activities=tuple(a for a in (_activity_text(as_dict(x), tz) for x in activities) if a),
         notes=tuple(n for n in (text(as_dict(x).get("text")) for x in as_list(data.get("note"))) if n),
+        follow_up=_follow_up(activities, tz),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
@@ -155,7 +156,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         goals = [f"{g.kind}: {g.text}" for g in panel.records.goals if g.status in ("active", "on-hold", "")]
         schedule = schedule_of(view) if request.args.get("schedule") == "1" else None
         lang = language(request.args.get("lang"))
-        sheet = build_handout(lang, medicines, goals, schedule, settings.guideline["resources"])
+        sheet = build_handout(lang, medicines, goals, schedule, settings.guideline["resources"], _next_visit(view))
         taper = {name: request.args.get(name) for name in TAPER_FIELDS if request.args.get(name)}
         other = "es" if lang == "en" else "en"
         links = {
@@ -170,6 +171,15 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         return _secure(Response(body, mimetype="text/html"), settings)
 
     return blueprint
+
+
+def _next_visit(view: Any) -> date | None:
+    """The follow-up day of the last recorded decision, when it is still ahead (a past one is no appointment)."""
+    steps = view.by_key["steps"].content if "steps" in view.by_key else None
+    decision = steps.decision if steps is not None else None
+    if decision is None or decision.follow_up is None or decision.follow_up < view.now.date():
+        return None
+    return decision.follow_up
 
 
 def _http() -> Any:
