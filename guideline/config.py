@@ -37,6 +37,8 @@ CDC_2022 = "https://www.cdc.gov/mmwr/volumes/71/rr/rr7103a1.htm"
 
 # The non-opioid services the plan view looks for (guideline/plan/nonopioid.py SERVICES, same keys).
 NONOPIOID_SERVICE_KEYS: tuple[str, ...] = ("pt", "ot", "chiro", "acupuncture", "tens", "naturopathy", "behavioral")
+# The optional text of a resources entry (name is required and checked apart).
+RESOURCE_TEXT_KEYS: tuple[str, ...] = ("phone", "url", "description", "description_es")
 
 # The defaults, in the same nested shape as the TOML file's [guideline] table. Every key a user may set is here;
 # an override naming a key that is not here is a configuration error, so typos never pass silently.
@@ -267,18 +269,24 @@ DEFAULTS: dict[str, Any] = {
             "phone": "1-877-552-8247",
             "url": "https://www.ctbhp.com/",
             "description": "Behavioral health and substance use treatment access for HUSKY Health members.",
+            "description_es": "Acceso a tratamiento de salud mental y por uso de sustancias para miembros de "
+            "HUSKY Health.",
         },
         {
             "name": "HUSKY Health Intensive Care Management",
             "phone": "1-800-440-5071",
             "url": "https://www.huskyhealthct.org/",
             "description": "Nurse care managers for members with complex needs, including chronic pain.",
+            "description_es": "Enfermeras que coordinan la atención de miembros con necesidades complejas, "
+            "incluido el dolor crónico.",
         },
         {
             "name": "CT Dental Health Partnership",
             "phone": "1-855-283-3682",
             "url": "https://www.ctdhp.org/",
             "description": "Dental care referrals for HUSKY Health members (dental pain without opioids).",
+            "description_es": "Referidos para atención dental para miembros de HUSKY Health (dolor dental sin "
+            "opioides).",
         },
         {
             "name": "Connecticut Prescription Monitoring and Reporting System (CPMRS)",
@@ -416,9 +424,12 @@ def _validate(merged: Mapping[str, Any]) -> None:
             raise ConfigError(
                 f"covered_services: unknown service {service!r}; known: {', '.join(NONOPIOID_SERVICE_KEYS)}"
             )
-    for entry in merged["resources"]:
+    for number, entry in enumerate(merged["resources"], start=1):
         if not isinstance(entry, Mapping) or not entry.get("name"):
             raise ConfigError("every resources entry needs a name")
+        for key in RESOURCE_TEXT_KEYS:
+            if key in entry and not isinstance(entry[key], str):
+                raise ConfigError(f"resources entry {number} ({entry['name']}): {key} must be text")
     # Type and range first: a consistency rule comparing "fifty" with 90 would only confuse the message.
     errors = type_and_range_errors(DEFAULTS, merged, WHOLE_TABLES) or consistency_errors(merged, HOOKS)
     if errors:

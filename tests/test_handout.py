@@ -68,3 +68,21 @@ def test_the_next_visit_is_written_in_words_in_each_language() -> None:
     assert day_in_words(day, "es") == "martes 15 de septiembre de 2026"
     assert build_handout("es", [], [], None, CONTACTS, day).next_visit == "martes 15 de septiembre de 2026"
     assert build_handout("en", [], [], None, CONTACTS).next_visit is None
+
+
+def test_who_to_call_describes_each_line_in_the_sheets_language_or_not_at_all() -> None:
+    contacts = (
+        {"name": "Line A", "phone": "1", "description": "For members", "description_es": "Para miembros"},
+        {"name": "Line B", "phone": "2", "description": "English only"},
+    )
+    spanish = build_handout("es", [], [], None, contacts).contacts
+    assert [c["description"] for c in spanish] == ["Para miembros", ""]
+    english = build_handout("en", [], [], None, contacts).contacts
+    assert [c["description"] for c in english] == ["For members", "English only"]
+
+
+def test_the_connecticut_lines_on_the_handout_have_spanish_descriptions() -> None:
+    from guideline.config import GuidelineConfig
+
+    with_phone = [r for r in GuidelineConfig.from_mapping()["resources"] if r.get("phone")]
+    assert with_phone and all(r.get("description_es") for r in with_phone)

@@ -203,6 +203,13 @@ UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {  # (one, many)
 }
 
 
+def _contact(entry: Mapping[str, str], lang: str) -> dict[str, str]:
+    """A "who to call" line's parts in the handout's language: a description only where the site wrote one in it
+    (`description`, `description_es`), never English inside the Spanish sheet."""
+    description = entry.get("description") if lang == "en" else entry.get(f"description_{lang}")
+    return {"name": entry["name"], "phone": entry["phone"], "description": description or ""}
+
+
 def language(raw: str | None) -> str:
     return raw if raw in LANGUAGES else "en"
 
@@ -246,6 +253,6 @@ def build_handout(
         tuple(medicines),
         tuple(goals),
         schedule_rows(schedule, lang),
-        tuple(c for c in contacts if c.get("phone")),
+        tuple(_contact(c, lang) for c in contacts if c.get("phone")),
         day_in_words(next_visit, lang) if next_visit else None,
     )
