@@ -324,3 +324,15 @@ def test_fills_left_out_for_their_status_are_counted_by_status(tmp_path: Path) -
     assert quality["fills_not_counted_by_status"] == {"entered-in-error": 1, "in-progress": 1}
     assert "2 fills not counted for their status (entered-in-error 1, in-progress 1)" in "\n".join(lines)
     assert _patients(tmp_path)["p-status"]["opioid_fills"] == "1"  # only the completed fill
+
+
+def test_nested_order_dates_are_read_as_written_without_a_zone_change(tmp_path: Path) -> None:
+    # 02:00 UTC on 1 April is still 31 March in New York; as written it is April, after the period, so the
+    # order-only patient is not in the cohort.
+    late = order("o-late", "p-late", OXYCODONE_5, "2026-04-01", per_day=4, days=30)
+    late["dispenseRequest"]["validityPeriod"] = {"start": "2026-04-01T02:00:00Z"}
+    in_period = order("o-in", "p-in", OXYCODONE_5, "2026-04-01", per_day=4, days=30)
+    in_period["dispenseRequest"]["validityPeriod"] = {"start": "2026-03-31T23:00:00-04:00"}
+    write_export(tmp_path / "in", [patient("p-late"), late, patient("p-in"), in_period])
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    assert set(_patients(tmp_path)) == {"p-in"}

@@ -64,26 +64,51 @@ def _number(value: Decimal | None) -> float | None:
 
 
 # Spec 3: dates are the date part of the timestamp as written (no time-zone conversion). The record reader converts
-# timestamps to the configured zone, so the fields the measures date things by are cut to their date part first.
-_DATED_FIELDS = {
-    "MedicationDispense": ("whenHandedOver", "whenPrepared"),
-    "MedicationRequest": ("authoredOn",),
-    "Observation": ("effectiveDateTime", "issued"),
-    "Condition": ("recordedDate", "onsetDateTime", "abatementDateTime"),
-    "Procedure": ("performedDateTime",),
+# timestamps to the configured zone, so every field the measures date things by is cut to its date part first:
+# top-level timestamps and the period starts and ends nested in them (paths of keys; "*" is each item of a list).
+_DATED_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "MedicationDispense": (("whenHandedOver",), ("whenPrepared",)),
+    "MedicationRequest": (
+        ("authoredOn",),
+        ("dispenseRequest", "validityPeriod", "start"),
+        ("dispenseRequest", "validityPeriod", "end"),
+        ("dosageInstruction", "*", "timing", "repeat", "boundsPeriod", "start"),
+        ("dosageInstruction", "*", "timing", "repeat", "boundsPeriod", "end"),
+    ),
+    "Observation": (("effectiveDateTime",), ("issued",), ("effectivePeriod", "start")),
+    "Condition": (("recordedDate",), ("onsetDateTime",), ("abatementDateTime",), ("onsetPeriod", "start")),
+    "Procedure": (("performedDateTime",), ("performedPeriod", "start"), ("performedPeriod", "end")),
+    "Encounter": (("period", "start"), ("period", "end")),
 }
 
 
+def _date_part(value: Any) -> Any:
+    """A timestamp's written date ("2026-03-31T23:30:00-05:00" → "2026-03-31"); anything else as it is."""
+    if isinstance(value, str) and len(value) > 10 and value[4:5] == "-":
+        return value[:10]
+    return value
+
+
+def _cut(node: Any, path: tuple[str, ...]) -> Any:
+    """`node` with the timestamp at `path` cut to its date, copying only what changes (the export stays intact)."""
+    if not path:
+        return _date_part(node)
+    key, rest = path[0], path[1:]
+    if key == "*":
+        if not isinstance(node, list):
+            return node
+        items = [_cut(item, rest) for item in node]
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    if not isinstance(node, Mapping) or key not in node:
+        return node
+    value = _cut(node[key], rest)
+    return node if value is node[key] else {**node, key: value}
+
+
 def _as_written(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    fields = _DATED_FIELDS.get(resource.get("resourceType"))  # type: ignore[arg-type]
-    if not fields or not any(isinstance(resource.get(f), str) and len(resource[f]) > 10 for f in fields):
-        return resource
-    copy = dict(resource)
-    for name in fields:
-        value = copy.get(name)
-        if isinstance(value, str) and len(value) > 10 and value[4:5] == "-":
-            copy[name] = value[:10]
-    return copy
+    for path in _DATED_PATHS.get(resource.get("resourceType"), ()):  # type: ignore[arg-type]
+        resource = _cut(resource, path)
+    return resource
 
 
 def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
