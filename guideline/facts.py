@@ -262,6 +262,12 @@ class Facts:
         return self._standalone(supply_intervals(fills, self.drug_key))
 
     @cached_property
+    def unidentified_current_orders(self) -> tuple[MedOrder, ...]:
+        """Current (not draft) orders whose medication matched no code or name PainPlan knows: like the
+        unidentified fills, they may be opioids the total leaves out."""
+        return tuple(o for o in self.active_orders if recognise(o.medication, self.terms).unidentified)
+
+    @cached_property
     def fill_mme(self) -> tuple[FillMme, ...]:
         return tuple(fill_mme(s.dispense, self.terms, self.config) for s in self.current_fills)
 

@@ -96,6 +96,46 @@ def test_a_bare_rxnorm_code_outside_the_packaged_data_gets_a_card_and_with_a_nam
     assert card(run("order-sign", drafts=[named]), CHECK_ID) is None
 
 
+def _ndc_only_fill() -> dict[str, Any]:
+    fill = {**dispense("0", days_ago(3)[:10], days_supply=30), "id": "d-ndc"}
+    fill["medicationCodeableConcept"] = {"coding": [{"system": NDC, "code": "0406-0512-01"}]}
+    return fill
+
+
+def _ndc_only_order() -> dict[str, Any]:
+    current = med_request("0", id="mr-ndc", authored=days_ago(5))
+    return with_medication(current, {"coding": [{"system": NDC, "code": "0406-0552-01"}]})
+
+
+def test_an_opioid_order_names_current_medications_nobody_could_identify() -> None:
+    oxycodone = med_request("1049621", id="oxy", **NOW_DRAFT)  # oxycodone 5 mg, identified
+    evaluation = run("order-sign", drafts=[oxycodone], resources=[_ndc_only_fill(), _ndc_only_order()])
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.indicator == "info"
+    assert found.summary.startswith("Could not identify current medication NDC 0406-0552-01 (current order mr-ndc)")
+    assert "the MME total may be too low" in found.summary
+    assert "**Current medications not identified:**" in found.detail
+    assert "NDC 0406-0512-01 (pharmacy fill d-ndc)" in found.detail and "NDC 0406-0552-01" in found.detail
+    assert "Order not identified" not in found.detail  # the oxycodone draft itself was identified
+    assert found.orders == ()  # nothing being signed is unidentified: no order to remove
+    assert_person_centred(found)
+
+
+def test_a_non_opioid_order_leaves_current_unidentified_medications_to_the_plan_page() -> None:
+    amoxicillin = med_request("308191", id="amox", display="amoxicillin 500 MG Oral Capsule", **NOW_DRAFT)
+    evaluation = run("order-sign", drafts=[amoxicillin], resources=[_ndc_only_fill(), _ndc_only_order()])
+    assert card(evaluation, CHECK_ID) is None
+
+
+def test_an_unidentified_draft_with_unidentified_current_medications_names_both() -> None:
+    oxycodone = med_request("1049621", id="oxy", **NOW_DRAFT)
+    unknown = with_medication(med_request("0", id="u1", **NOW_DRAFT), {"text": "Zorvolex-like trial drug 35 mg"})
+    found = card(run("order-sign", drafts=[oxycodone, unknown], resources=[_ndc_only_fill()]), CHECK_ID)
+    assert found is not None and "Zorvolex-like trial drug 35 mg" in found.summary
+    assert "**Order not identified:**" in found.detail and "NDC 0406-0512-01 (pharmacy fill d-ndc)" in found.detail
+    assert found.orders == ("u1",)
+
+
 def test_a_text_only_order_nobody_knows_is_named_and_a_known_other_drug_is_not() -> None:
     unknown = with_medication(med_request("0", id="u1", **NOW_DRAFT), {"text": "Zorvolex-like trial drug 35 mg"})
     evaluation = run("order-sign", drafts=[unknown])

@@ -1,4 +1,5 @@
-"""`unidentified-medication`: a draft order PainPlan could not identify is named, never silently left out."""
+"""`unidentified-medication`: a draft order PainPlan could not identify is named, never silently left out; so are
+current orders and fills it could not identify when an opioid is being ordered (the MME total may leave them out)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from guideline.facts import Facts
 from guideline.recognition import recognise
 
 CHECK_ID = "unidentified-medication"
-# About a new order, so patient-view has nothing for it; current orders are listed on the plan page instead.
+# About a new order, so patient-view has nothing for it; current orders are listed on the plan page as well.
 HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Medication PainPlan could not identify"
 
@@ -38,11 +39,15 @@ COUNTED_BY: dict[str, str] = {
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
-    """Fires when a new draft's medication matches no code and no name PainPlan knows: the card names it and the
-    checks that could not count it, so an unknown opioid never passes as "no alert"."""
+    """Fires when a new draft's medication matches no code and no name PainPlan knows, or when an opioid is being
+    ordered while a current order or pharmacy fill is unidentified: the card names them and the checks that could
+    not count them, so an unknown opioid never passes as "no alert"."""
     unknown = [(o, recognise(o.medication, facts.terms)) for o in facts.new_drafts]
     unknown = [(o, r) for o, r in unknown if r.unidentified]
-    if not unknown:
+    # Current unidentified medicines matter to the dose being signed only when the new order is an opioid; for
+    # any other order the plan page lists them, and a card on every order would teach clinicians to ignore it.
+    current = _current_unidentified(facts) if facts.trigger_orders else []
+    if not unknown and not current:
         return None
     names = [r.display for _, r in unknown]
     hook = facts.context.hook
@@ -57,29 +62,65 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     detail = "\n\n".join(
         part
         for part in (
-            ("**Orders not identified:**\n" if plural else "**Order not identified:**\n") + bullet_list(names),
+            (("**Orders not identified:**\n" if plural else "**Order not identified:**\n") + bullet_list(names))
+            if names
+            else "",
             "PainPlan reads an order's codes (RxNorm of any kind) and then its names (ingredient, brand, strength "
             "and form). Nothing in " + ("these orders" if plural else "this order") + " matched a medication it "
             "knows, so it cannot tell whether " + ("they are" if plural else "it is") + " an opioid, a "
-            "benzodiazepine, a sedative or naloxone.",
-            "**Not counted in these checks:**\n" + bullet_list(missed) if missed else "",
+            "benzodiazepine, a sedative or naloxone."
+            if names
+            else "",
+            "**Not counted in these checks:**\n" + bullet_list(missed) if missed and names else "",
+            "**Current medications not identified:**\n"
+            + bullet_list(current)
+            + "\n\nThe patient's current orders or pharmacy fills above matched no code or name PainPlan knows. If "
+            "any is an opioid, the MME total with this order is too low; if any is a benzodiazepine or sedative, "
+            "the combination check missed it."
+            if current
+            else "",
             "If it is one of those medications, weigh it yourself when reading the other cards and the plan "
             "(the MME total may be too low). Choosing the coded product from the medication list lets every "
-            "check count it.",
-            based_on("the codes and names of today's draft outpatient medication orders."),
+            "check count it."
+            if names
+            else "Check the medication list and the PDMP for what they are.",
+            based_on(
+                "the codes and names of today's draft outpatient medication orders"
+                + (", and of the patient's current orders and pharmacy fills." if current else ".")
+            ),
         )
         if part
     )
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(names),
+        summary=_summary(names) if names else _current_summary(current),
         detail=detail,
         links=(plan_link("plan"),),
         override_reasons=override_reasons(facts.config, "medication-not-relevant", "data-incorrect"),
         view="plan",
         orders=tuple(o.id for o, _ in unknown if o.id),
-        facts={"unidentified": names},
+        facts={"unidentified": names, **({"unidentified_current": current} if current else {})},
+    )
+
+
+def _current_unidentified(facts: Facts) -> list[str]:
+    """Current orders and current fills (that no counted order stands for) nobody could identify, each named."""
+    named = []
+    for order in facts.unidentified_current_orders:
+        display = recognise(order.medication, facts.terms).display
+        named.append(f"{display} (current order {order.id})" if order.id else f"{display} (current order)")
+    for supply in facts.unidentified_fills:
+        display = recognise(supply.dispense.medication, facts.terms).display
+        fill_id = supply.dispense.id
+        named.append(f"{display} (pharmacy fill {fill_id})" if fill_id else f"{display} (pharmacy fill)")
+    return list(dict.fromkeys(named))
+
+
+def _current_summary(current: list[str]) -> str:
+    return first_fitting(
+        f"Could not identify current medication {and_more(current)}: the MME total may be too low",
+        "Could not identify a current medication: the MME total may be too low",
     )
 
 
