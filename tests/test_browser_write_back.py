@@ -81,6 +81,9 @@ def test_walter_plan_written_back_and_read_back(tmp_path: Any) -> None:
             assert "Su plan para bajar la dosis" in schedule and "tabletas al día" in schedule
             assert "llame al 911" in page.locator("#handout-call").inner_text().lower()
             assert "1-877-552-8247" in page.locator("#handout-call").inner_text()  # the configured CT line
+            assert "Acceso a tratamiento de salud mental" in page.locator("#handout-call").inner_text()
+            # The follow-up the decision just scheduled, in words.
+            assert "Su próxima cita: lunes 13 de julio de 2026." in page.locator("#handout-next-visit").inner_text()
             save_screenshot(page, "handout-es")
             page.go_back()
 
