@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import pickle
 
 import pytest
 
@@ -46,6 +47,27 @@ def test_objects_are_equal_to_what_dataclasses_makes_and_stay_frozen(cls: type) 
         cls(**values, not_a_field=1)
 
 
+@pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda c: c.__name__)
+def test_make_takes_the_same_arguments_and_makes_the_same_frozen_object(cls: type) -> None:
+    init = inspect.signature(cls.__init__)
+    assert list(inspect.signature(cls.make).parameters.values()) == list(init.parameters.values())[1:]
+    required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
+    values = {name: f"value-{n}" for n, name in enumerate(required)}
+    made, expected = cls.make(**values), cls(**values)
+    assert type(made) is cls and made == expected and hash(made) == hash(expected) and repr(made) == repr(expected)
+    assert dataclasses.astuple(made) == dataclasses.astuple(expected)
+    every = {f.name: f"all-{n}" for n, f in enumerate(dataclasses.fields(cls))}
+    assert cls.make(**every) == cls(**every) and cls.make(*every.values()) == cls(*every.values())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.__setattr__(dataclasses.fields(cls)[0].name, "changed")
+    assert dataclasses.replace(made) == made and pickle.loads(pickle.dumps(made)) == made
+    if required:
+        with pytest.raises(TypeError, match="missing"):
+            cls.make()
+    with pytest.raises(TypeError):
+        cls.make(**values, not_a_field=1)
+
+
 def test_classes_it_cannot_serve_exactly_are_left_as_they_are() -> None:
     @dataclasses.dataclass(frozen=True, slots=True)
     class WithFactory:
@@ -61,4 +83,4 @@ def test_classes_it_cannot_serve_exactly_are_left_as_they_are() -> None:
 
     for cls in (WithFactory, WithoutSlots, KeywordOnly):
         before = cls.__init__
-        assert slot_init(cls) is cls and cls.__init__ is before
+        assert slot_init(cls) is cls and cls.__init__ is before and not hasattr(cls, "make")

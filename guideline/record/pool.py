@@ -44,7 +44,7 @@ def _inline_medication(code: Concept) -> ResolvedMedication:
     if found is None or found.concept is not code:
         if len(_INLINE) >= _INLINE_LIMIT:
             _INLINE.clear()  # bounded: after a clear the objects are simply made again
-        found = _INLINE[id(code)] = ResolvedMedication(concept=code)
+        found = _INLINE[id(code)] = ResolvedMedication.make(concept=code)
     return found
 
 

@@ -66,13 +66,13 @@ def _medication(data: Mapping[str, Any]) -> Medication:
         ingredient = as_dict(item)
         strength = as_dict(ingredient.get("strength"))
         ingredients.append(
-            MedicationIngredient(
+            MedicationIngredient.make(
                 item=concept(ingredient.get("itemCodeableConcept")),
                 strength_numerator=quantity(strength.get("numerator")),
                 strength_denominator=quantity(strength.get("denominator")),
             )
         )
-    return Medication(
+    return Medication.make(
         id=text(data.get("id")),
         code=concept(data.get("code")),
         form=concept(data.get("form")),
@@ -109,9 +109,9 @@ def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> Resolv
 
 def _resolved(target: Mapping[str, Any] | None, ref: str | None, display: str | None) -> ResolvedMedication:
     if target is None:
-        return ResolvedMedication(concept=None, reference=ref, reference_display=display)
+        return ResolvedMedication.make(concept=None, reference=ref, reference_display=display)
     medication = _medication(target)
-    return ResolvedMedication(
+    return ResolvedMedication.make(
         concept=medication.code or Concept(), resource=medication, reference=ref, reference_display=display
     )
 
@@ -138,7 +138,7 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
         return None
     get = data.get
     bounds_start, bounds_end = _period(get("boundsPeriod"), tz)
-    return TimingRepeat(
+    return TimingRepeat.make(
         frequency=decimal(get("frequency")),
         frequency_max=decimal(get("frequencyMax")),
         period=decimal(get("period")),
@@ -164,7 +164,7 @@ def _dose_kind(entry: Mapping[str, Any]) -> str | None:
 def _dose_entry(entry: Mapping[str, Any]) -> DoseAndRate:
     get = entry.get
     dose_range = as_dict(get("doseRange"))
-    return DoseAndRate(
+    return DoseAndRate.make(
         kind=_dose_kind(entry),
         dose=quantity(get("doseQuantity")),
         dose_low=quantity(dose_range.get("low")) if dose_range else None,
@@ -182,7 +182,7 @@ def _dosage(data: Mapping[str, Any], tz: ZoneInfo) -> Dosage:
     max_dose = as_dict(as_list(get("maxDosePerPeriod"))[0]) if get("maxDosePerPeriod") else as_dict(None)
     as_needed = get("asNeededBoolean") is True or bool(as_dict(get("asNeededCodeableConcept")))
     has_extensions = "extension" in data
-    return Dosage(
+    return Dosage.make(
         sequence=integer(get("sequence")),
         text=text(get("text")),
         repeat=_repeat(as_dict(timing.get("repeat")), tz),
@@ -259,7 +259,7 @@ def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
     if not dispense:
         return _NO_DISPENSE_REQUEST
     validity_start, validity_end = _period(dispense.get("validityPeriod"), tz)
-    return DispenseRequest(
+    return DispenseRequest.make(
         validity_start=validity_start,
         validity_end=validity_end,
         repeats_allowed=integer(dispense.get("numberOfRepeatsAllowed")),
@@ -275,7 +275,7 @@ def read_med_order(
     data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo, pool: MedicationPool | None = None
 ) -> MedOrder:
     get = data.get
-    return MedOrder(
+    return MedOrder.make(
         id=text(get("id")),
         is_draft=is_draft,
         status=text(get("status")),
@@ -293,7 +293,7 @@ def read_med_order(
 
 def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> Dispense:
     get = data.get
-    return Dispense(
+    return Dispense.make(
         id=text(get("id")),
         status=text(get("status")),
         medication=_resolve_medication(data, pool),
@@ -327,14 +327,14 @@ def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
 
 
 def _component(data: Mapping[str, Any]) -> Component:
-    return Component(code=concept(data.get("code")), value_quantity=_value_quantity(data))
+    return Component.make(code=concept(data.get("code")), value_quantity=_value_quantity(data))
 
 
 def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     get = data.get
     effective_period_start, _ = _period(get("effectivePeriod"), tz)
     parts = get("component")
-    return Observation(
+    return Observation.make(
         id=text(get("id")),
         status=text(get("status")),
         code=concept(get("code")),
@@ -371,7 +371,7 @@ def _abatement_present(data: Mapping[str, Any]) -> bool:
 
 def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
     get = data.get
-    return Condition(
+    return Condition.make(
         id=text(get("id")),
         code=concept(get("code")),
         categories=concepts(get("category")),
@@ -387,7 +387,7 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
 def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
     get = data.get
     performed_start, performed_end = _period(get("performedPeriod"), tz)
-    return Procedure(
+    return Procedure.make(
         id=text(get("id")),
         status=text(get("status")),
         code=concept(get("code")),
@@ -401,7 +401,7 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     get = data.get
     period_start, period_end = _period(get("period"), tz)
     diagnoses = get("diagnosis")
-    return Encounter(
+    return Encounter.make(
         id=text(get("id")),
         status=text(get("status")),
         period_start=period_start,
@@ -416,7 +416,7 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
 
 def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) -> ServiceRequest:
     occurrence_start, occurrence_end = _period(data.get("occurrencePeriod"), tz)
-    return ServiceRequest(
+    return ServiceRequest.make(
         id=text(data.get("id")),
         is_draft=is_draft,
         status=text(data.get("status")),
@@ -466,7 +466,7 @@ def _follow_up(activities: list[Any], tz: ZoneInfo) -> date | None:
 
 def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
     activities = as_list(data.get("activity"))
-    return CarePlan(
+    return CarePlan.make(
         id=text(data.get("id")),
         status=text(data.get("status")),
         categories=concepts(data.get("category")),
@@ -482,7 +482,7 @@ def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
 
 
 def read_document(data: Mapping[str, Any], tz: ZoneInfo) -> DocumentReference:
-    return DocumentReference(
+    return DocumentReference.make(
         id=text(data.get("id")),
         status=text(data.get("status")),
         type=concept(data.get("type")),
@@ -493,7 +493,7 @@ def read_document(data: Mapping[str, Any], tz: ZoneInfo) -> DocumentReference:
 
 
 def read_consent(data: Mapping[str, Any], tz: ZoneInfo) -> Consent:
-    return Consent(
+    return Consent.make(
         id=text(data.get("id")),
         status=text(data.get("status")),
         categories=concepts(data.get("category")),
@@ -522,14 +522,14 @@ def _goal_detail(target: Mapping[str, Any]) -> str | None:
 def read_goal(data: Mapping[str, Any], tz: ZoneInfo) -> Goal:
     described = concept(data.get("description"))
     targets = tuple(
-        GoalTarget(
+        GoalTarget.make(
             measure=concept(as_dict(t).get("measure")),
             detail=_goal_detail(as_dict(t)),
             due=parse_date(as_dict(t).get("dueDate"), tz),
         )
         for t in as_list(data.get("target"))
     )
-    return Goal(
+    return Goal.make(
         id=text(data.get("id")),
         lifecycle_status=text(data.get("lifecycleStatus")),
         achievement_status=concept(data.get("achievementStatus")),
@@ -564,7 +564,7 @@ def read_patient(data: Mapping[str, Any], tz: ZoneInfo) -> Patient:
         if type_concept and any(c.code == "MR" for c in type_concept.codings):
             mrn = text(ident.get("value"))
             break
-    return Patient(
+    return Patient.make(
         id=text(data.get("id")),
         birth_date=parse_date(data.get("birthDate"), tz),
         name=name,
