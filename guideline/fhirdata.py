@@ -306,6 +306,14 @@ def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
     raw = value.strip()
     if not raw:
         return None
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        # The usual full date, parsed in C; what fromisoformat refuses (other digits, impossible days) goes on below.
+        try:
+            full = date.fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            return datetime(full.year, full.month, full.day, 0, 0, 0, 0, tz)  # positional: a keyword costs twice
     match = _DATE_PARTS.match(raw) if len(raw) <= 10 else None  # longer text is no bare date: spare the regex
     if match:
         year, month, day = match.groups()
@@ -315,7 +323,7 @@ def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
             return None
         return datetime.combine(day_value, time(0), tzinfo=tz)
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if "Z" in raw else raw)
     except ValueError:
         return None
     if parsed.tzinfo is None:

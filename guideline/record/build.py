@@ -86,8 +86,8 @@ def _is_copy(earlier: list[Identity | Mapping[str, Any]], kind: str, resource: M
     """Whether an earlier resource of this type and id is the same resource: its content names a code, text or
     reference in common with this one (or either names nothing to compare). Otherwise both are kept.
 
-    Most ids occur once, so the first resource with an id is kept as it is and its identity worked out only if
-    the id comes back."""
+    Most ids occur once, so the first resource with an id is kept as it is (not in a list) and its identity worked
+    out only if the id comes back."""
     identity = _content_identity(kind, resource)
     for index, item in enumerate(earlier):
         known = item if isinstance(item, frozenset) else _content_identity(kind, item)
@@ -120,7 +120,7 @@ def build_record(
     for medication in extra_medications:
         pool.add_medication(medication, None)
 
-    seen: dict[tuple[str, str], list[Identity | Mapping[str, Any]]] = {}
+    seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
     orders: list[MedOrder] = []
     service_requests: list[ServiceRequest] = []
@@ -132,18 +132,23 @@ def build_record(
         raw_kind = resource.get("resourceType")
         kind = raw_kind if isinstance(raw_kind, str) else None
         raw_id = resource.get("id")
-        resource_id = str(raw_id) if isinstance(raw_id, int) else text(raw_id)
+        if type(raw_id) is str:  # the usual id, read in place
+            resource_id = raw_id.strip() or None
+        else:
+            resource_id = str(raw_id) if isinstance(raw_id, int) else text(raw_id)
         if kind is None:
             reason = resource.get(UNREADABLE_REASON) or "its resourceType is not a text value"
             problems.append(ReadProblem("resource", resource_id, reason, _position(index, draft_count)))
             continue
         try:
             if resource_id:
-                earlier = seen.get((kind, resource_id))
-                if earlier is None:
-                    seen[(kind, resource_id)] = [resource]
-                elif _is_copy(earlier, kind, resource):
-                    continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
+                key, known = (kind, resource_id), len(seen)
+                earlier = seen.setdefault(key, resource)
+                if len(seen) == known:  # the id came before (one lookup where get-then-set takes two)
+                    if type(earlier) is not list:
+                        earlier = seen[key] = [earlier]
+                    if _is_copy(earlier, kind, resource):
+                        continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
             reading = _READERS.get(kind)
             if reading is not None:
                 collected[reading[0]].append(reading[1](resource, tz))

@@ -202,12 +202,28 @@ def _dosage(data: Mapping[str, Any], tz: ZoneInfo) -> Dosage:
 
 def _first_code(value: Any) -> str | None:
     """The first coded value of a CodeableConcept (courseOfTherapyType, an R4 status)."""
+    codings = value.get("coding") if type(value) is dict else None
+    if type(codings) is list:
+        # The usual shape, coding objects with text codes, read in place (no Concept is kept for these): the same
+        # code concept() would give. A numeric code or a coding that is no plain object goes to concept() below.
+        for item in codings:
+            code = item.get("code") if type(item) is dict else _UNUSUAL
+            if type(code) is str:
+                if code.strip():
+                    return code.strip()
+            elif code is not None:
+                break
+        else:
+            return None
     found = concept(value)
     if found is not None:
         for coding in found.codings:
             if coding.code:
                 return coding.code
     return None
+
+
+_UNUSUAL = object()
 
 
 def _course_of_therapy(data: Mapping[str, Any]) -> str | None:
