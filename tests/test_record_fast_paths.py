@@ -1,4 +1,5 @@
-"""The readers' in-place paths for the usual shapes give exactly what the lenient general readers give on odd data."""
+"""The readers' in-place paths for the usual shapes give exactly what the lenient general readers give on odd data,
+and what the record leaves unread is read by nothing."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from builders import ICD10CM, TZ, condition, med_request
+from builders import ICD10CM, LOINC, TZ, card, condition, days_ago, med_request, observation, run
 
+from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.fhirdata import concept, parse_datetime
 from guideline.record import build_record
 from guideline.record.readers import _first_code, read_condition
@@ -138,3 +140,17 @@ def test_one_resource_object_given_twice_is_read_once() -> None:
     draft = med_request("1049621")
     record = build_record([draft], TZ, draft_orders=[draft])
     assert len(record.orders) == 1 and record.orders[0].is_draft
+
+
+@pytest.mark.parametrize("category", ["laboratory", "survey", "exam", None])
+def test_a_result_counts_by_its_code_whatever_category_it_is_filed_under(
+    category: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Observation categories are not read (sites file drug tests under other categories): nothing may need them."""
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    cocaine = observation("14314-9", when=days_ago(20), value_string="Positive", category=category)
+    trigger = med_request("1049621", draft=True, id="ox1", supply_days=5)
+    found = card(run("order-sign", drafts=[trigger], resources=[cocaine]), unexpected_uds_result.CHECK_ID)
+    assert found is not None and "positive for cocaine" in found.summary
+    read = build_record([cocaine], TZ).observations[0]
+    assert read.code is not None and read.code.codes(LOINC) == ("14314-9",) and not hasattr(read, "categories")

@@ -190,10 +190,12 @@ class Component:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Observation:
+    """A result. Its category is not kept: results are told apart by code only, since sites file drug tests and
+    surveys under other categories than the searches ask for (docs/configuration.md, prefetch.uds_query)."""
+
     id: str | None
     status: str | None
     code: Concept | None
-    categories: tuple[Concept, ...]
     effective: datetime | None
     effective_period_start: datetime | None
     effective_instant: datetime | None

@@ -354,7 +354,6 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         id=text(get("id")),
         status=text(get("status")),
         code=concept(get("code")),
-        categories=concepts(get("category")),
         effective=parse_datetime(get("effectiveDateTime"), tz),
         effective_period_start=effective_period_start,
         effective_instant=parse_datetime(get("effectiveInstant"), tz),
