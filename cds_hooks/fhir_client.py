@@ -274,7 +274,7 @@ def resources_of(payload: Any) -> tuple[list[dict], str | None]:
     """Resources of a Bundle or a single resource; an OperationOutcome with an error means the read failed."""
     found: list[dict] = []
     failed = False
-    for resource, _ in iter_resources(payload):
+    for resource, _ in iter_resources(payload, urls=False):  # pooled without their fullUrls
         if resource.get("resourceType") == "OperationOutcome":
             severities = {issue.get("severity") for issue in resource.get("issue") or [] if isinstance(issue, dict)}
             # Searches may carry an informational OperationOutcome (HAPI does); only errors spoil the data.

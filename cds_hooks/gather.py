@@ -64,7 +64,7 @@ def gather(
     context = {**request.context, "patientId": request.patient_id} if request.patient_id else request.context
     for key, value in request.prefetch.items():
         if key not in templates and value is not None:
-            pooled.extend(resource for resource, _ in iter_resources(value))
+            pooled.extend(resource for resource, _ in iter_resources(value, urls=False))
     for key, template in templates.items():
         if key in request.prefetch:
             value = request.prefetch[key]
@@ -85,7 +85,7 @@ def gather(
             continue
         queries[key] = query
 
-    draft_items = [resource for resource, _ in iter_resources(request.draft_orders)]
+    draft_items = [resource for resource, _ in iter_resources(request.draft_orders, urls=False)]
     # Most EHRs send coded medications: only an order or dispense that names a Medication needs the full walk.
     names_medication = any("medicationReference" in r for r in pooled) or any(
         "medicationReference" in r for r in draft_items

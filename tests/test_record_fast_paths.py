@@ -12,7 +12,7 @@ from builders import ICD10CM, LOINC, TZ, card, condition, days_ago, med_request,
 
 from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.fhirdata import concept, parse_datetime
-from guideline.record import build_record
+from guideline.record import build_record, iter_resources
 from guideline.record.readers import _first_code, read_condition
 
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -154,3 +154,27 @@ def test_a_result_counts_by_its_code_whatever_category_it_is_filed_under(
     assert found is not None and "positive for cocaine" in found.summary
     read = build_record([cocaine], TZ).observations[0]
     assert read.code is not None and read.code.codes(LOINC) == ("14314-9",) and not hasattr(read, "categories")
+
+
+def test_resources_walked_without_urls_are_the_same_resources_in_the_same_order() -> None:
+    inner = {"resourceType": "Bundle", "entry": [{"fullUrl": "urn:uuid:2", "resource": condition(ICD10CM, "I10")}]}
+    payload = [
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {"fullUrl": " https://ehr/fhir/Medication/m1 ", "resource": {"resourceType": "Medication", "id": "m1"}},
+                {"fullUrl": 7, "resource": med_request("1049621")},
+                {"resource": inner},
+                {"fullUrl": "https://ehr/x", "resource": "not an object"},
+                "not an entry",
+                {"search": {"mode": "match"}},
+            ],
+        },
+        condition(ICD10CM, "M54.50"),
+    ]
+    with_urls = list(iter_resources(payload))
+    without = list(iter_resources(payload, urls=False))
+    assert [r for r, _ in without] == [r for r, _ in with_urls] and len(without) == 6
+    assert [url for _, url in with_urls][:3] == ["https://ehr/fhir/Medication/m1", None, "urn:uuid:2"]
+    assert {url for _, url in without} == {None}

@@ -82,17 +82,18 @@ def unreadable_entry() -> dict[str, Any]:
     return {"resourceType": None, UNREADABLE_REASON: "a Bundle entry that holds no resource object"}
 
 
-def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
-    """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any.
+def iter_resources(payload: Any, urls: bool = True) -> Iterable[tuple[Mapping[str, Any], str | None]]:
+    """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any (always None
+    when `urls` is False: callers that only pool resources spare reading them).
 
     An object that claims to be a resource (has a resourceType) is yielded even when it is malformed, so the
     record can name it instead of dropping it unseen."""
     found: list[tuple[Mapping[str, Any], str | None]] = []
-    collect_resources(payload, found)
+    collect_resources(payload, found, urls)
     return iter(found)
 
 
-def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | None]]) -> None:
+def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | None]], urls: bool = True) -> None:
     """Appends what iter_resources yields (a list, not nested generators: charts have thousands of entries)."""
     if isinstance(payload, list):
         for item in payload:
@@ -101,7 +102,7 @@ def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | N
                 if "resourceType" in item:
                     found.append((item, None))
                 continue
-            collect_resources(item, found)
+            collect_resources(item, found, urls)
         return
     data = as_dict(payload)
     if not data:
@@ -111,17 +112,17 @@ def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | N
             resource = entry.get("resource") if type(entry) is dict else None
             if type(resource) is dict and resource and resource.get("resourceType") != "Bundle":
                 # The common case, an entry holding a resource object, without the calls of the general path.
-                url = entry.get("fullUrl")
+                url = entry.get("fullUrl") if urls else None
                 found.append((resource, None if url is None else text(url)))
             else:
-                _collect_entry(entry, found)
+                _collect_entry(entry, found, urls)
         return
     if "resourceType" in data:
         # Kept even when resourceType is not a text value: build_record names such a resource as unreadable.
         found.append((data, None))
 
 
-def _collect_entry(entry: Any, found: list[tuple[Mapping[str, Any], str | None]]) -> None:
+def _collect_entry(entry: Any, found: list[tuple[Mapping[str, Any], str | None]], urls: bool) -> None:
     """A Bundle entry of any shape: a nested Bundle is walked, an entry without a resource object is named."""
     entry_data = as_dict(entry)
     if not entry_data or ("resource" in entry_data and not as_dict(entry_data["resource"])):
@@ -130,9 +131,9 @@ def _collect_entry(entry: Any, found: list[tuple[Mapping[str, Any], str | None]]
         return
     resource = as_dict(entry_data.get("resource"))
     if resource.get("resourceType") == "Bundle":
-        collect_resources(resource, found)
+        collect_resources(resource, found, urls)
     elif resource:
-        found.append((resource, text(entry_data.get("fullUrl"))))
+        found.append((resource, text(entry_data.get("fullUrl")) if urls else None))
 
 
 def medication_references(payloads: Iterable[Any]) -> set[str]:
