@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from functools import cached_property
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,9 @@ from guideline.exclusions import ExclusionFinding, general_exclusions
 from guideline.fills import (
     FillMme,
     FillSupply,
+    authorized_order,
     counts_as_fill,
+    covering_order,
     fill_mme,
     fill_moment,
     same_drug_key,
@@ -41,6 +42,7 @@ from guideline.history import (
     exposure,
     order_interval,
 )
+from guideline.memo import cached_property
 from guideline.mme import MmeSummary, compute_mme
 from guideline.recognition import recognise
 from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure, ResolvedMedication
@@ -242,17 +244,36 @@ class Facts:
         return self._fills_in[set_name]
 
     def _standalone(self, supplies: tuple[FillSupply, ...]) -> tuple[FillSupply, ...]:
-        counted = {id(o) for o in self.active_orders}
+        counted, renewed = self._counted_orders, self._renewed_refs
+        return standalone_fills(
+            supplies, self.source_order, lambda order: id(order) in counted or order.ref in renewed, self.today
+        )
+
+    @cached_property
+    def _counted_orders(self) -> frozenset[int]:
+        return frozenset(id(o) for o in self.active_orders)
+
+    @cached_property
+    def _renewed_refs(self) -> frozenset[str | None]:
         renewed = {local_reference(o.prior_prescription) for o in self.drafts if o.prior_prescription}
         renewed |= {f"MedicationRequest/{r}" for r in renewed if r and "/" not in r}
-        return standalone_fills(
-            supplies,
-            self.record.orders,
-            lambda order: id(order) in counted or order.ref in renewed,
-            self.today,
-            self.drug_key,
-            self.order_interval,
-        )
+        return frozenset(renewed)
+
+    @cached_property
+    def real_orders(self) -> tuple[MedOrder, ...]:
+        """The EHR's orders, drafts left out: the orders a fill can come from."""
+        return tuple(o for o in self.record.orders if not o.is_draft)
+
+    @cached_property
+    def _dated_real_orders(self) -> tuple[tuple[MedOrder, Interval], ...]:
+        # Every fill without an authorizing prescription is matched against all of them: intervals read once.
+        return tuple((o, i) for o in self.real_orders if (i := self.order_interval(o)) is not None)
+
+    def source_order(self, dispense: Dispense) -> MedOrder | None:
+        """The order a fill came from (`fills.source_order`), with the orders and their intervals read once."""
+        if dispense.authorizing_prescriptions:
+            return authorized_order(dispense, self.real_orders)
+        return covering_order(dispense, self._dated_real_orders, self.drug_key)
 
     @cached_property
     def unidentified_fills(self) -> tuple[FillSupply, ...]:
@@ -288,10 +309,19 @@ class Facts:
         return tuple(d for d in self.record.dispenses if counts_as_exposure_dispense(d))
 
     @cached_property
+    def exposure_order_intervals(self) -> tuple[tuple[MedOrder, Interval | None], ...]:
+        """The exposure orders with their supply intervals: the exposure history and the UDS expectations read them."""
+        return tuple((o, self.order_interval(o)) for o in self.exposure_orders)
+
+    @cached_property
+    def exposure_dispense_intervals(self) -> tuple[tuple[Dispense, Interval | None], ...]:
+        return tuple((d, self.dispense_interval(d)) for d in self.exposure_dispenses)
+
+    @cached_property
     def exposure(self) -> Exposure:
         return exposure(
-            self.exposure_orders,
-            self.exposure_dispenses,
+            self.exposure_order_intervals,
+            self.exposure_dispense_intervals,
             # Buprenorphine or methadone for opioid use disorder is treatment, not pain therapy: months of it are not
             # long-term opioid therapy for pain (Recommendations 6 and 7).
             is_opioid=per_medication(
@@ -304,8 +334,6 @@ class Facts:
                     or (self.terms.medication_in(MOUD, m) and not self.terms.medication_in(NALTREXONE, m))
                 )
             ),
-            order_interval_of=self.order_interval,
-            dispense_interval_of=self.dispense_interval,
             now=self.now,
         )
 
@@ -382,9 +410,7 @@ class Facts:
 
     @cached_property
     def prescription_history(self) -> PrescriptionHistory:
-        return PrescriptionHistory(
-            self.exposure_orders, self.record.dispenses, self.terms, self.order_interval, self.dispense_interval
-        )
+        return PrescriptionHistory(self.exposure_order_intervals, self.exposure_dispense_intervals, self.terms)
 
     @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:

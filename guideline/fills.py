@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from guideline import mme_factors as mf
 from guideline.clinical import local_reference
 from guideline.dosage import Amount, number_text, to_amount
+from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import (
     DECIMAL_CONTEXT,
     REASON_TEXT,
@@ -28,9 +29,10 @@ from guideline.mme import (
     per_day_unit,
     quantize6,
 )
-from guideline.record import Dispense, MedOrder
+from guideline.record import Dispense, MedOrder, ResolvedMedication
+from guideline.record.slot_init import slot_init
 from guideline.supply import daily_units
-from guideline.timeutil import local_date
+from guideline.timeutil import ONE_DAY, day_span, local_date
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -208,7 +210,8 @@ def quantity_per_day(per_day: Amount) -> Decimal:
 # Supply intervals
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class FillSupply:
     """The days one fill supplies: [start, end]; an early refill of the same drug starts after the earlier ends."""
 
@@ -226,26 +229,40 @@ class FillSupply:
         return self.end is not None and self.start <= day <= self.end
 
 
+# The key depends on the medication alone, and the reader shares one medication object per distinct medication
+# between calls: each is keyed once, not once per order and call.
+_DRUG_KEYS = IdentityMemo()
+
+
 def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: GuidelineConfig) -> str:
     """What "the same drug" means for refills: the identified product (RxNorm code, or its opioid ingredient
     strengths and form), else the medication's codes, else its name."""
-    identified = identify_drug(dispense.medication, terms, config)
+    medication = dispense.medication
+    key = _DRUG_KEYS.get("drug key", medication, terms, config)
+    if key is MISSING:
+        key = _same_drug_key(medication, terms, config)
+        _DRUG_KEYS.put("drug key", medication, terms, config, answer=key)
+    return key  # type: ignore[return-value]
+
+
+def _same_drug_key(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> str:
+    identified = identify_drug(medication, terms, config)
     if isinstance(identified, Drug):
         if identified.rxcui and not identified.from_ingredients:
             return f"rxnorm:{identified.rxcui}"
         parts = sorted(f"{s.ingredient}:{s.mg}/{s.per}" for s in identified.strengths)
         return f"strengths:{identified.dose_form}:{','.join(parts)}"
-    concept = dispense.medication.concept
+    concept = medication.concept
     if concept is not None:
         codes = sorted(f"{c.system}|{c.code}" for c in concept.codings if c.code)
         if codes:
             return "codes:" + ",".join(codes)
-    return "name:" + terms.medication_name(dispense.medication).strip().lower()
+    return "name:" + terms.medication_name(medication).strip().lower()
 
 
 def last_supply_day(start: date, days: Decimal) -> date:
     """The last day a supply of `days` (part days round up; at least one day) starting on `start` covers."""
-    return start + timedelta(days=max(math.ceil(days), 1) - 1)
+    return start + day_span(max(math.ceil(days), 1) - 1)
 
 
 def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense], str]) -> tuple[FillSupply, ...]:
@@ -265,7 +282,7 @@ def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense]
         days = days_supply(dispense)
         end = last_supply_day(start, days) if days is not None else None
         if end is not None:
-            next_free[drug] = end + timedelta(days=1)
+            next_free[drug] = end + ONE_DAY
         supplies.append(FillSupply(dispense, drug, filled, start, end))
     return tuple(supplies)
 
@@ -292,16 +309,30 @@ def source_order(
     the same drug (and prescriber, when both are known) whose supply interval contains the fill date."""
     real = [o for o in orders if not o.is_draft]
     if dispense.authorizing_prescriptions:
-        wanted = {local_reference(r) for r in dispense.authorizing_prescriptions}
-        wanted |= {f"MedicationRequest/{r}" for r in dispense.authorizing_prescriptions if "/" not in r}
-        return next((o for o in real if o.ref in wanted), None)
+        return authorized_order(dispense, real)
+    return covering_order(dispense, ((o, interval_of(o)) for o in real), drug_of)
+
+
+def authorized_order(dispense: Dispense, real_orders: Iterable[MedOrder]) -> MedOrder | None:
+    """The first real order the fill's authorizingPrescription names (relative, absolute or a bare id)."""
+    wanted = {local_reference(r) for r in dispense.authorizing_prescriptions}
+    wanted |= {f"MedicationRequest/{r}" for r in dispense.authorizing_prescriptions if "/" not in r}
+    return next((o for o in real_orders if o.ref in wanted), None)
+
+
+def covering_order(
+    dispense: Dispense,
+    dated_orders: Iterable[tuple[MedOrder, tuple[date, date] | None]],
+    drug_of: Callable[[Dispense | MedOrder], str],
+) -> MedOrder | None:
+    """Among real orders with their supply intervals, the latest-starting one of the same drug (and prescriber,
+    when both are known) whose interval contains the fill date."""
     filled = fill_date(dispense)
     if filled is None:
         return None
     drug = drug_of(dispense)
     candidates = []
-    for order in real:
-        interval = interval_of(order)
+    for order, interval in dated_orders:
         if interval is None or not interval[0] <= filled <= interval[1]:
             continue
         if drug_of(order) == drug and _same_prescriber(dispense, order):
@@ -315,20 +346,19 @@ def source_order(
 
 def standalone_fills(
     supplies: Iterable[FillSupply],
-    orders: Sequence[MedOrder],
+    source_of: Callable[[Dispense], MedOrder | None],
     counted: Callable[[MedOrder], bool],
     today: date,
-    drug_of: Callable[[Dispense | MedOrder], str],
-    interval_of: Callable[[MedOrder], tuple[date, date] | None],
 ) -> tuple[FillSupply, ...]:
     """The fill supplies that reach today and that no counted order already stands for (an order and its fill are
-    one supply). A fill of unknown days' supply made in the last 30 days is kept so that it is named, not dropped."""
+    one supply; `source_of` finds a fill's order). A fill of unknown days' supply made in the last 30 days is kept so
+    that it is named, not dropped."""
     kept: list[FillSupply] = []
     for supply in supplies:
         recent_unknown = supply.end is None and 0 <= (today - supply.filled).days < UNKNOWN_SUPPLY_DAYS
         if not supply.covers(today) and not recent_unknown:
             continue
-        order = source_order(supply.dispense, orders, drug_of, interval_of)
+        order = source_of(supply.dispense)
         if order is not None and counted(order):
             continue
         kept.append(supply)

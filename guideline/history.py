@@ -12,7 +12,7 @@ from guideline.fills import fill_date, fill_moment
 from guideline.orders import is_ambulatory, order_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply
-from guideline.timeutil import local_date
+from guideline.timeutil import ONE_DAY, day_span, local_date
 
 Interval = tuple[date, date]
 
@@ -29,7 +29,7 @@ def order_interval(order: MedOrder, supply: Supply) -> Interval | None:
     if start is None:
         return None
     days = math.ceil(supply.total_days) if supply.total_days is not None else UNKNOWN_SUPPLY_DAYS
-    return start, start + timedelta(days=max(days, 1) - 1)
+    return start, start + day_span(max(days, 1) - 1)
 
 
 def dispense_interval(dispense: Dispense) -> Interval | None:
@@ -38,7 +38,7 @@ def dispense_interval(dispense: Dispense) -> Interval | None:
     if start is None:
         return None
     days = math.ceil(dispense.days_supply) if dispense.days_supply is not None else UNKNOWN_SUPPLY_DAYS
-    return start, start + timedelta(days=max(days, 1) - 1)
+    return start, start + day_span(max(days, 1) - 1)
 
 
 def counts_as_exposure_order(order: MedOrder, config: GuidelineConfig) -> bool:
@@ -54,7 +54,7 @@ def merge(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
     """Merge overlapping and adjacent intervals."""
     merged: list[Interval] = []
     for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1] + timedelta(days=1):
+        if merged and start <= merged[-1][1] + ONE_DAY:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
@@ -88,22 +88,19 @@ class Exposure:
 
 
 def exposure(
-    orders: Iterable[MedOrder],
-    dispenses: Iterable[Dispense],
+    orders: Iterable[tuple[MedOrder, Interval | None]],
+    dispenses: Iterable[tuple[Dispense, Interval | None]],
     is_opioid: Callable[[MedOrder | Dispense], bool],
     counts_for_naive: Callable[[MedOrder | Dispense], bool],
-    order_interval_of: Callable[[MedOrder], Interval | None],
-    dispense_interval_of: Callable[[Dispense], Interval | None],
     now: datetime,
 ) -> Exposure:
     """Long-term therapy, recent start and opioid-naive status (5.1–5.3) from the orders and dispenses that count
-    as exposure (`counts_as_exposure_order`, `counts_as_exposure_dispense`)."""
+    as exposure (`counts_as_exposure_order`, `counts_as_exposure_dispense`), each with its supply interval."""
     today = now.date()
     opioid_intervals: list[Interval] = []
     naive_window = (now - timedelta(days=90), now - timedelta(hours=24))
     exposed_in_naive_window = False
-    for order in orders:
-        interval = order_interval_of(order)
+    for order, interval in orders:
         if interval and is_opioid(order):
             opioid_intervals.append(interval)
         if (
@@ -112,8 +109,7 @@ def exposure(
             and _exposed(order.authored_on, order_start(order), interval, naive_window)
         ):
             exposed_in_naive_window = True
-    for dispense in dispenses:
-        interval = dispense_interval_of(dispense)
+    for dispense, interval in dispenses:
         if interval and is_opioid(dispense):
             opioid_intervals.append(interval)
         if (
@@ -160,5 +156,5 @@ def _exposed(
         return True
     if interval is None or start is None:
         return False
-    supply_ends = datetime.combine(interval[1] + timedelta(days=1), time(0), tzinfo=start.tzinfo or low.tzinfo)
+    supply_ends = datetime.combine(interval[1] + ONE_DAY, time(0), tzinfo=start.tzinfo or low.tzinfo)
     return start <= high and supply_ends > low

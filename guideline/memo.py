@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import operator
 import weakref
-from collections.abc import Hashable
-from typing import Final
+from collections.abc import Callable, Hashable
+from typing import Any, Final, Generic, TypeVar, overload
 
 MISSING: Final = object()
+_Value = TypeVar("_Value")
 
 # Every memo made, so a cold-cost benchmark can forget them all at once (weak: a memo dies with its owner).
 _ALL: weakref.WeakSet[IdentityMemo] = weakref.WeakSet()
@@ -32,10 +32,9 @@ class IdentityMemo:
 
     def get(self, question: Hashable, *items: object) -> object:
         """The remembered answer, or MISSING."""
+        # An entry keeps its objects alive, so no other live object can have their ids: the key alone is exact.
         entry = self.entries.get((question, *map(id, items)))
-        if entry is not None and all(map(operator.is_, entry[0], items)):
-            return entry[1]
-        return MISSING
+        return MISSING if entry is None else entry[1]
 
     def put(self, question: Hashable, *items: object, answer: object) -> None:
         if len(self.entries) >= self._limit:
@@ -47,3 +46,29 @@ def forget_all() -> None:
     """Empty every memo (benchmarks measure the cold cost with this; answers never depend on it)."""
     for memo in list(_ALL):
         memo.entries.clear()
+
+
+class cached_property(Generic[_Value]):  # noqa: N801 - a drop-in for functools.cached_property
+    """A value computed on first read and kept on the instance, like functools.cached_property but without the
+    lock Python 3.11 takes on every first read (one lock shared by all instances of the class, so concurrent
+    calls would queue on it). Each Facts belongs to one call; a value read twice at once would be the same."""
+
+    def __init__(self, func: Callable[[Any], _Value]) -> None:
+        self.func = func
+        self.attrname = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attrname = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[_Value]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _Value: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _Value | cached_property[_Value]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.attrname] = self.func(instance)
+        return value

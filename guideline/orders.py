@@ -11,7 +11,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS
 from guideline.record import MedOrder
 from guideline.supply import Supply
-from guideline.timeutil import local_date
+from guideline.timeutil import day_span, local_date
 
 IGNORED_DRAFT_STATUSES = frozenset({"entered-in-error", "cancelled"})
 NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
@@ -19,16 +19,17 @@ NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
 
 def is_ambulatory(order: MedOrder, config: GuidelineConfig) -> bool:
     """No category, or a category coding in `ambulatory_categories` (community, outpatient, discharge)."""
-    codings = [c for concept in order.categories for c in concept.codings]
-    if not codings:
-        return not any(concept.text for concept in order.categories)
-    wanted = config["ambulatory_categories"]
-    # R4 and STU3 name the same codes in two code systems; the sandbox sends the category without a system, and a
-    # bare code from the HL7 list is still that code.
-    for coding in codings:
-        if coding.code in wanted and (coding.system is None or coding.system in MEDREQ_CATEGORY_SYSTEMS):
-            return True
-    return False
+    coded = False
+    for concept in order.categories:
+        for coding in concept.codings:
+            coded = True
+            # R4 and STU3 name the same codes in two code systems; the sandbox sends the category without a
+            # system, and a bare code from the HL7 list is still that code.
+            if coding.code in config["ambulatory_categories"] and (
+                coding.system is None or coding.system in MEDREQ_CATEGORY_SYSTEMS
+            ):
+                return True
+    return not coded and not any(concept.text for concept in order.categories)
 
 
 def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:
@@ -70,7 +71,7 @@ def supply_end(order: MedOrder, supply: Supply) -> date | None:
     candidates: list[date] = []
     start = local_date(order_start(order))
     if start and supply.total_days is not None:
-        candidates.append(start + timedelta(days=math.ceil(supply.total_days)))
+        candidates.append(start + day_span(math.ceil(supply.total_days)))
     validity_end = local_date(order.dispense.validity_end)
     if validity_end:
         candidates.append(validity_end)

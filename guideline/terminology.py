@@ -15,7 +15,7 @@ from typing import Any
 
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, RXNORM, SNOMED, Concept
-from guideline.memo import IdentityMemo
+from guideline.memo import MISSING, IdentityMemo
 from guideline.record import ResolvedMedication
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -792,10 +792,20 @@ class Terminology:
 
 _CACHE: dict[_Options, Terminology] = {}
 _CACHE_LOCK = threading.Lock()
+# Every hook call asks with the service's one configuration object: its options are read once, not per call.
+_BY_CONFIG = IdentityMemo(limit=64)
 
 
 def load_terminology(config: GuidelineConfig) -> Terminology:
     """The Terminology for this configuration; equal relevant settings give the very same object."""
+    terminology = _BY_CONFIG.get("terminology", config)
+    if terminology is MISSING:
+        terminology = _load_terminology(config)
+        _BY_CONFIG.put("terminology", config, answer=terminology)
+    return terminology  # type: ignore[return-value]
+
+
+def _load_terminology(config: GuidelineConfig) -> Terminology:
     options = _options(config)
     with _CACHE_LOCK:
         terminology = _CACHE.get(options)

@@ -7,6 +7,17 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 
+# A call adds a few hundred spans of a handful of lengths to dates (supplies, windows); making a timedelta costs
+# several times more than adding one, so each length is made once.
+@lru_cache(maxsize=512)
+def day_span(count: int) -> timedelta:
+    """A span of `count` days."""
+    return timedelta(days=count)
+
+
+ONE_DAY = timedelta(days=1)
+
+
 # Every window of a call starts from the same today, so a handful of (day, months) pairs recur many times a call.
 @lru_cache(maxsize=1024)
 def months_before(day: date, months: int) -> date:
@@ -31,7 +42,7 @@ def local_date(moment: datetime | date | None) -> date | None:
 def in_last_days(moment: datetime | date | None, days: int, today: date) -> bool:
     """True when the date lies in [today − days, today], both ends included."""
     day = local_date(moment)
-    return day is not None and today - timedelta(days=days) <= day <= today
+    return day is not None and today - day_span(days) <= day <= today
 
 
 def in_last_months(moment: datetime | date | None, months: int, today: date) -> bool:
@@ -46,7 +57,7 @@ def period_in_last_days(start: datetime | date | None, end: datetime | date | No
     if in_last_days(start, days, today) or in_last_days(end, days, today):
         return True
     first, last = local_date(start), local_date(end)
-    return first is not None and last is not None and first < today - timedelta(days=days) and last > today
+    return first is not None and last is not None and first < today - day_span(days) and last > today
 
 
 def any_in_last_days(moments: tuple[datetime | date | None, ...], days: int, today: date) -> bool:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
+from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import NON_ORDER_INTENTS
 from guideline.record import Dispense, MedOrder, Observation, PatientRecord, ResolvedMedication
+from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
+from guideline.timeutil import day_span
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 
@@ -91,7 +94,8 @@ def result_value(observation: Observation) -> Value:
     return answers[0] if len(set(answers)) == 1 else "indeterminate"
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class SubstanceResult:
     """One substance read from one test, and whether the prescriptions explain it."""
 
@@ -102,7 +106,8 @@ class SubstanceResult:
     explanation: str | None
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class UdsResult:
     observation: Observation
     day: date | None
@@ -135,7 +140,8 @@ def is_uds(observation: Observation, terms: Terminology) -> bool:
     return observation.status in RESULT_STATUSES and terms.contains(UDS_TEST, observation.code)
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Prescription:
     """An order or dispense in effect in the 30 days before a result, for the explanation."""
 
@@ -149,24 +155,19 @@ class PrescriptionHistory:
 
     def __init__(
         self,
-        orders: Iterable[MedOrder],
-        dispenses: Iterable[Dispense],
+        orders: Iterable[tuple[MedOrder, Interval | None]],
+        dispenses: Iterable[tuple[Dispense, Interval | None]],
         terms: Terminology,
-        order_interval_of: Callable[[MedOrder], Interval | None],
-        dispense_interval_of: Callable[[Dispense], Interval | None],
     ) -> None:
-        """`orders` are the orders that count as exposure (`counts_as_exposure_order`)."""
+        """`orders` are the orders that count as exposure (`counts_as_exposure_order`), `dispenses` those that count
+        as exposure (`counts_as_exposure_dispense`), each with its supply interval."""
         self._terms = terms
         supplied: list[tuple[ResolvedMedication, Interval]] = []
-        for order in orders:
-            if order.intent in NON_ORDER_INTENTS:
-                continue
-            interval = order_interval_of(order)
-            if interval:
+        for order, interval in orders:
+            if interval and order.intent not in NON_ORDER_INTENTS:
                 supplied.append((order.medication, interval))
-        for dispense in dispenses:
-            interval = dispense_interval_of(dispense) if dispense.status == "completed" else None
-            if interval:
+        for dispense, interval in dispenses:
+            if interval and dispense.status == "completed":
                 supplied.append((dispense.medication, interval))
         self._supplied = tuple(supplied)
         # Orders and fills of one drug share one medication object: set membership is asked once per medication.
@@ -184,7 +185,7 @@ class PrescriptionHistory:
 
     def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
         """An order or dispense in `set_name` whose supply overlaps [L − 30 days, L]: explains a positive (10.4)."""
-        low, high = result_day - timedelta(days=EXPECTATION_WINDOW_DAYS), result_day
+        low, high = result_day - day_span(EXPECTATION_WINDOW_DAYS), result_day
         for medication, (start, end) in self._in_set(set_name):
             if start <= high and end >= low:
                 return Prescription(self._terms.medication_name(medication), start)
@@ -297,20 +298,37 @@ class _Test:
     name: str
 
 
+# The reader shares one object per distinct code between calls: what a code tests for is read once per code.
+_TESTS = IdentityMemo()
+
+
 def _read_test(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
     """The substances a UDS code tests for (cannabinoids only when the site reads them); None for other codes."""
+    test = _TESTS.get(include_cannabinoid, code, terms)
+    if test is MISSING:
+        test = _test_of(code, terms, include_cannabinoid)
+        _TESTS.put(include_cannabinoid, code, terms, answer=test)
+    return test  # type: ignore[return-value]
+
+
+def _test_of(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
     if not terms.contains(UDS_TEST, code):
         return None
     substances = tuple(s for s in terms.substances_for_test(code) if include_cannabinoid or s.name != "cannabinoid")
     return _Test(substances, (code.display() if code else None) or "urine drug test")
 
 
-def later_negatives(results: Iterable[UdsResult], substance: str, after: date) -> int:
-    """How many negative results for `substance` came after a given positive (the card reports it)."""
-    return sum(
-        1
-        for r in results
-        if r.day is not None
-        and r.day > after
-        and any(s.substance == substance and s.value == "negative" for s in r.substances)
-    )
+def negative_days(results: Iterable[UdsResult]) -> dict[str, list[date]]:
+    """The dates of the results negative for each substance (a result counts once per substance)."""
+    days: dict[str, list[date]] = {}
+    for result in results:
+        if result.day is not None:
+            for substance in {s.substance for s in result.substances if s.value == "negative"}:
+                days.setdefault(substance, []).append(result.day)
+    return days
+
+
+def later_negatives(negatives: Mapping[str, Sequence[date]], substance: str, after: date) -> int:
+    """How many negative results for `substance` came after a given positive (the card reports it); `negatives` is
+    `negative_days` of the results, read once for every positive on the card."""
+    return sum(1 for day in negatives.get(substance, ()) if day > after)

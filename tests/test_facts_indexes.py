@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from guideline.facts import Facts
+from guideline.fills import same_drug_key, source_order
 from guideline.history import dispense_interval, order_interval
 from guideline.terminology import BENZO, MOUD, OPIOID
+from guideline.timeutil import day_span
 from tests.builders import TODAY, days_ago, dispense, med_request, observation, run
 
 OXYCODONE = "1049621"
@@ -82,3 +84,36 @@ def test_results_within_a_window_end_today_while_since_keeps_a_future_date() -> 
     )
     assert [r.day.isoformat() for r in facts.uds_results_since(12) if r.day] == [tomorrow, days_ago(0)]
     assert [r.day.isoformat() for r in facts.uds_results_within(12) if r.day] == [days_ago(0)]
+
+
+def test_a_fill_finds_its_order_as_matching_it_against_every_order_does() -> None:
+    """Facts matches fills against its real orders and their intervals read once; `fills.source_order` reads them
+    per fill: both must name the same order (or none), whether the fill names it or only shares drug and dates."""
+    named = dispense(OXYCODONE, days_ago(4))
+    named["authorizingPrescription"] = [{"reference": "https://ehr.example/fhir/MedicationRequest/rx-old/_history/2"}]
+    facts = facts_of(
+        med_request(OXYCODONE, id="rx-old", status="completed", authored=days_ago(40), supply_days=30),
+        med_request(OXYCODONE, id="rx-now", status="active", authored=days_ago(10), supply_days=14),
+        med_request(OXYCODONE, id="rx-later", status="active", authored=days_ago(5), supply_days=14),
+        med_request(LORAZEPAM, id="rx-benzo", status="active", authored=days_ago(6), supply_days=30),
+        med_request(OXYCODONE, id="rx-unknown-supply", status="active", supply_days=None),  # from today, 30 days
+        named,
+        dispense(OXYCODONE, days_ago(8)),
+        dispense(OXYCODONE, days_ago(3)),
+        dispense(LORAZEPAM, days_ago(2)),
+        dispense(IBUPROFEN, days_ago(2)),
+        dispense(OXYCODONE, days_ago(120)),
+    )
+    found = [facts.source_order(d) for d in facts.record.dispenses]
+    assert found == [
+        source_order(d, facts.record.orders, facts.drug_key, facts.order_interval) for d in facts.record.dispenses
+    ]
+    assert [o.id if o else None for o in found] == ["rx-old", "rx-now", "rx-later", "rx-benzo", None, None]
+
+
+def test_the_same_drug_key_is_remembered_per_medication_and_a_day_span_per_length() -> None:
+    facts = facts_of(med_request(OXYCODONE, status="active"), dispense(OXYCODONE, days_ago(3)))
+    order, fill = facts.record.orders[0], facts.record.dispenses[0]
+    key = same_drug_key(order, facts.terms, facts.config)
+    assert key == same_drug_key(fill, facts.terms, facts.config) == facts.drug_key(fill) == f"rxnorm:{OXYCODONE}"
+    assert day_span(29) == timedelta(days=29) and day_span(29) is day_span(29)

@@ -3,7 +3,7 @@ use disorder): unexpected urine drug test results in the last 12 months."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from guideline.cards import Card, Suggestion
@@ -19,7 +19,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.terminology import OPIOID
-from guideline.uds import SubstanceResult, UdsResult, later_negatives
+from guideline.uds import SubstanceResult, UdsResult, later_negatives, negative_days
 
 CHECK_ID = "unexpected-uds-result"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -28,6 +28,7 @@ TITLE = "Unexpected urine drug test result"
 
 RESULT_MONTHS = 12  # guideline 10.4: results considered
 CELL_TEXT = {"positive": "positive", "negative": "negative", "indeterminate": "indeterminate", "none": "no value"}
+CELL_ORDER = list(CELL_TEXT)
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
@@ -39,7 +40,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     elif not facts.trigger_orders:
         return None
     recent = facts.uds_results_within(RESULT_MONTHS)
-    findings = _distinct((r, s) for r in recent for s in r.unexpected if s.value in ("positive", "negative"))
+    findings = _distinct(
+        (r, s) for r in recent for s in r.substances if s.unexpected and s.value in ("positive", "negative")
+    )
     if not findings:
         return None
     return _card(facts, settings, recent, findings)
@@ -62,12 +65,11 @@ def _distinct(
 # -- the table -------------------------------------------------------------------------------------------------
 
 
-def _cell(results_that_day: Sequence[UdsResult], substance: str) -> str:
+def _cell(found: Sequence[SubstanceResult]) -> str:
     """One substance on one date: several tests that day (screen and confirmation) share a cell."""
-    found: list[SubstanceResult] = [s for r in results_that_day for s in r.substances if s.substance == substance]
     if not found:
         return "not tested"
-    values = sorted({s.value for s in found}, key=list(CELL_TEXT).index)
+    values = sorted({s.value for s in found}, key=CELL_ORDER.index)
     text = " / ".join(CELL_TEXT[v] for v in values)
     return f"**{text} (unexpected)**" if any(s.unexpected for s in found) else text
 
@@ -81,25 +83,28 @@ def _table(
         substances.setdefault(item.substance, item.label)
     days = sorted({r.day for r in results if r.day for s in r.substances if s.substance in substances}, reverse=True)
     shown = days[:max_dates]
-    by_day: dict[date, list[UdsResult]] = {day: [] for day in shown}
+    # What each shown date read for each substance, gathered in one pass over the results.
+    cells: dict[tuple[date, str], list[SubstanceResult]] = {}
+    shown_days = set(shown)
     for result in results:
-        if result.day in by_day:
-            by_day[result.day].append(result)
+        if result.day in shown_days:
+            for item in result.substances:
+                cells.setdefault((result.day, item.substance), []).append(item)
     lines = [
         "| Substance | " + " | ".join(d.isoformat() for d in shown) + " |",
         "|---|" + "---|" * len(shown),
     ]
     lines += [
-        f"| {label} | " + " | ".join(_cell(by_day[d], substance) for d in shown) + " |"
+        f"| {label} | " + " | ".join(_cell(cells.get((d, substance), ())) for d in shown) + " |"
         for substance, label in substances.items()
     ]
     return "\n".join(lines), len(days) - len(shown)
 
 
-def _explanation(results: Sequence[UdsResult], result: UdsResult, item: SubstanceResult) -> str:
+def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, item: SubstanceResult) -> str:
     line = f"{result.day.isoformat() if result.day else 'undated'}: {item.explanation}"
     if item.value == "positive" and result.day is not None:
-        count = later_negatives(results, item.substance, result.day)
+        count = later_negatives(negatives, item.substance, result.day)
         if count:
             line += f" ({count} negative result{'s' if count > 1 else ''} since)"
     return line
@@ -131,11 +136,12 @@ def _card(
     findings: tuple[tuple[UdsResult, SubstanceResult], ...],
 ) -> Card:
     table, hidden = _table(results, findings, int(settings["max_dates"]))
+    negatives = negative_days(results)
     older = f"\n\n{hidden} older test date{'s' if hidden > 1 else ''} not shown." if hidden else ""
     detail = "\n\n".join(
         (
             "**Results in the last 12 months:**\n\n" + table + older,
-            "**Unexpected:**\n" + bullet_list(_explanation(results, r, s) for r, s in findings),
+            "**Unexpected:**\n" + bullet_list(_explanation(negatives, r, s) for r, s in findings),
             "Screening immunoassays give false positives and false negatives: talk with the patient and consider "
             "confirmatory testing (for example by mass spectrometry) before making decisions.",
             "An unexpected result is a reason for closer follow-up and a conversation, not for dismissing the "
