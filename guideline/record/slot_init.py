@@ -10,7 +10,8 @@ _Class = TypeVar("_Class", bound=type)
 
 
 def slot_init(cls: _Class) -> _Class:
-    """Give a frozen slotted dataclass an `__init__` with the same signature that writes each slot directly.
+    """Give a frozen slotted dataclass an `__init__` with the same signature that writes each slot directly, and
+    a `make` function with that signature for the hot paths (the readers), which builds the same object cheaper.
 
     The generated frozen `__init__` calls `object.__setattr__(self, "name", value)` per field, which looks the
     attribute up by name on the class every time; a record holds a few thousand fields per hook call, and that
