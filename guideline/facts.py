@@ -279,7 +279,8 @@ class Facts:
     def unidentified_fills(self) -> tuple[FillSupply, ...]:
         """Fills supplying today that no counted order stands for and whose medication matched no code or name
         PainPlan knows: they may be opioids the total leaves out, so they are named, never dropped."""
-        fills = [d for d in self.fills if recognise(d.medication, self.terms).unidentified]
+        unidentified = per_medication(lambda m: recognise(m, self.terms).unidentified)
+        fills = [d for d in self.fills if unidentified(d)]
         return self._standalone(supply_intervals(fills, self.drug_key))
 
     @cached_property

@@ -7,7 +7,7 @@ from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from guideline.dosage import Amount, doses_per_day, pick_dose, quantity_days, to_amount
-from guideline.memo import MISSING, IdentityMemo
+from guideline.memo import IdentityMemo
 from guideline.mme import DECIMAL_CONTEXT, Drug, identify_drug, quantize6
 from guideline.record import Dosage, MedOrder
 
@@ -113,12 +113,14 @@ _SUPPLIES = IdentityMemo()
 
 def order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Supply:
     """Per-fill and total supply days from the first source that yields a value (4.1); never raises on bad data."""
-    parts = (order.dispense, order.dosages, order.medication, terms, config)
-    supply = _SUPPLIES.get("supply", *parts)
-    if supply is MISSING:
-        supply = _order_supply(order, terms, config)
-        _SUPPLIES.put("supply", *parts, answer=supply)
-    return supply  # type: ignore[return-value]
+    dispense, dosages, medication = order.dispense, order.dosages, order.medication
+    # IdentityMemo.get, inlined: every order of every call asks, and the general call cost more than the look-up.
+    entry = _SUPPLIES.entries.get(("supply", id(dispense), id(dosages), id(medication), id(terms), id(config)))
+    if entry is not None:
+        return entry[1]  # type: ignore[return-value]
+    supply = _order_supply(order, terms, config)
+    _SUPPLIES.put("supply", dispense, dosages, medication, terms, config, answer=supply)
+    return supply
 
 
 def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Supply:

@@ -28,7 +28,6 @@ TITLE = "Unexpected urine drug test result"
 
 RESULT_MONTHS = 12  # guideline 10.4: results considered
 CELL_TEXT = {"positive": "positive", "negative": "negative", "indeterminate": "indeterminate", "none": "no value"}
-CELL_ORDER = list(CELL_TEXT)
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
@@ -69,8 +68,8 @@ def _cell(found: Sequence[SubstanceResult]) -> str:
     """One substance on one date: several tests that day (screen and confirmation) share a cell."""
     if not found:
         return "not tested"
-    values = sorted({s.value for s in found}, key=CELL_ORDER.index)
-    text = " / ".join(CELL_TEXT[v] for v in values)
+    values = {s.value for s in found}
+    text = " / ".join(CELL_TEXT[v] for v in CELL_TEXT if v in values)
     return f"**{text} (unexpected)**" if any(s.unexpected for s in found) else text
 
 
