@@ -260,14 +260,15 @@ def uds_results(
     judged: dict[tuple[str, Value, date | None], SubstanceResult] = {}
     # Results also share their value objects ("Negative", an interpretation code): each reading is combined once.
     readings: dict[tuple[int, str | None, int], Value] = {}
+    in_effect, taking_on = history.in_effect, history.taking_on
     results = []
     for observation in record.observations:
         if observation.status not in RESULT_STATUSES:
             continue
         code = observation.code
-        if id(code) not in tests:
-            tests[id(code)] = _read_test(code, terms, include_cannabinoid)
-        test = tests[id(code)]
+        test = tests.get(id(code), MISSING)
+        if test is MISSING:
+            test = tests[id(code)] = _read_test(code, terms, include_cannabinoid)
         if test is None:
             continue
         moment = observation.result_time
@@ -275,17 +276,18 @@ def uds_results(
         if since is not None and (day is None or day < since):
             continue
         reading = (id(observation.value_concept), observation.value_string, id(observation.interpretation))
-        if reading not in readings:
-            readings[reading] = result_value(observation)
-        value = readings[reading]
+        value = readings.get(reading)
+        if value is None:
+            value = readings[reading] = result_value(observation)
         substances = []
         for substance in test.substances:
             key = (substance.name, value, day)
-            if key not in judged:
-                judged[key] = _substance_result(
-                    substance, value, day, history.in_effect, history.taking_on, negative_substances
+            found = judged.get(key)
+            if found is None:
+                found = judged[key] = _substance_result(
+                    substance, value, day, in_effect, taking_on, negative_substances
                 )
-            substances.append(judged[key])
+            substances.append(found)
         results.append(UdsResult(observation, day, test.name, value, tuple(substances)))
     return tuple(sorted(results, key=lambda r: r.day or date.min, reverse=True))
 
