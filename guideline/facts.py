@@ -346,7 +346,9 @@ class Facts:
         within the naloxone check's possession window; any category counts. Every card that would otherwise
         say "offer naloxone" reads this, so none asks to offer it to a patient who has it."""
         months = int(self.config.check("naloxone").options["possession_months"])
-        for order in self.only_in(NALOXONE_RESCUE, self.record.orders):
+        for order in self.record.orders:
+            if not self.is_in(NALOXONE_RESCUE, order):
+                continue
             if order.is_draft:
                 if order.status not in order_rules.IGNORED_DRAFT_STATUSES:
                     return True
