@@ -316,7 +316,8 @@ class Facts:
 
     @cached_property
     def exposure_dispense_intervals(self) -> tuple[tuple[Dispense, Interval | None], ...]:
-        return tuple((d, self.dispense_interval(d)) for d in self.exposure_dispenses)
+        # Each dispense is read here once: its interval needs no per-call cache.
+        return tuple((d, dispense_interval(d)) for d in self.exposure_dispenses)
 
     @cached_property
     def exposure(self) -> Exposure:
