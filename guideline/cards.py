@@ -57,6 +57,9 @@ class Card:
     view: str = "plan"
     orders: tuple[str, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    # False for a finding a snooze must not hide: a snooze is per check and patient, not per finding, so one set
+    # for an earlier finding would silence a different one (a new order nobody could identify).
+    snoozable: bool = True
 
     def __post_init__(self) -> None:
         if not self.summary or len(self.summary) > SUMMARY_LIMIT:

@@ -74,7 +74,7 @@ def evaluate(
             continue
         if card is not None:
             cards.append(card)
-    shown = [c for c in cards if _silencing_snooze(c, context, snoozes, now) is None]
+    shown = [c for c in cards if not c.snoozable or _silencing_snooze(c, context, snoozes, now) is None]
     snoozed = [c for c in cards if c not in shown]
     order = {check_id: index for index, check_id in enumerate(CHECK_IDS)}
     shown.sort(key=lambda c: (-INDICATOR_RANK[c.indicator], order[c.check_id]))

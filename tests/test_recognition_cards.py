@@ -315,3 +315,20 @@ def test_the_plan_page_html_shows_undated_fills(tmp_path: Path) -> None:
         html = _open_plan(_app(tmp_path)).get_data(as_text=True)
     assert 'id="undated-fills"' in html and "(fill d-oxy)" in html
     assert "could not be placed in time" in html
+
+
+def test_a_snooze_may_quiet_the_current_medicines_reminder_but_never_a_new_unidentified_order() -> None:
+    from datetime import timedelta
+
+    from builders import NOW, PATIENT_ID
+
+    from guideline.cards import Snooze
+
+    snoozed = (Snooze(CHECK_ID, PATIENT_ID, NOW + timedelta(days=30), "info", reason="data-incorrect"),)
+    oxycodone = med_request("1049621", id="oxy", **NOW_DRAFT)
+    quiet = run("order-sign", drafts=[oxycodone], resources=[_ndc_only_fill()], snoozes=snoozed)
+    assert card(quiet, CHECK_ID) is None and [c.check_id for c in quiet.snoozed].count(CHECK_ID) == 1
+    unknown = with_medication(med_request("0", id="u2", **NOW_DRAFT), {"text": "Zorvolex-like trial drug 35 mg"})
+    loud = run("order-sign", drafts=[oxycodone, unknown], resources=[_ndc_only_fill()], snoozes=snoozed)
+    found = card(loud, CHECK_ID)
+    assert found is not None and "Zorvolex-like trial drug 35 mg" in found.summary
