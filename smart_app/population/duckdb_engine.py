@@ -76,8 +76,11 @@ def select_cohort(con: duckdb.DuckDBPyConnection, buckets_hint: int | None = Non
 
 def bucket_patients(con: duckdb.DuckDBPyConnection, bucket: int) -> Iterator[tuple[str, list[str]]]:
     """One bucket's patients with their lines, streamed from DuckDB in patient order."""
+    # Each patient's lines in text order, as the Spark engine sorts them: a parallel aggregate's own order varies
+    # from run to run, and where a chart leaves a tie (two fills of a drug on one day) the order decides it.
     cursor = con.execute(
-        "SELECT pkey, list(line) FROM patient_lines WHERE bucket = ? GROUP BY pkey ORDER BY pkey", [bucket]
+        "SELECT pkey, list(line ORDER BY line) FROM patient_lines WHERE bucket = ? GROUP BY pkey ORDER BY pkey",
+        [bucket],
     )
     while batch := cursor.fetchmany(1000):
         yield from ((pkey, list(lines)) for pkey, lines in batch)
