@@ -104,9 +104,9 @@ class Facts:
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
         self._supply: dict[int, Supply] = {}
-        # id(order or dispense) -> (it, its supply interval): exposure, the UDS expectations and fill matching all
-        # read it; the object is kept so an id can never be reused while its entry exists.
-        self._intervals: dict[int, tuple[MedOrder | Dispense, Interval | None]] = {}
+        # id(order) -> (it, its supply interval): exposure, the UDS expectations and fill matching all read it; the
+        # order is kept so an id can never be reused while its entry exists.
+        self._intervals: dict[int, tuple[MedOrder, Interval | None]] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
@@ -121,16 +121,8 @@ class Facts:
     def only_in(self, set_name: str, items: Iterable[Item]) -> tuple[Item, ...]:
         """The orders or dispenses whose medication is in a set; each medication is looked up once (orders and
         fills of one drug share one medication object)."""
-        verdicts: dict[int, bool] = {}
-        kept = []
-        for item in items:
-            medication = item.medication
-            verdict = verdicts.get(id(medication))
-            if verdict is None:
-                verdict = verdicts[id(medication)] = self.terms.medication_in(set_name, medication)
-            if verdict:
-                kept.append(item)
-        return tuple(kept)
+        inside = per_medication(lambda medication: self.terms.medication_in(set_name, medication))
+        return tuple(item for item in items if inside(item))
 
     def name(self, item: MedOrder | Dispense) -> str:
         return self.terms.medication_name(item.medication)
@@ -210,12 +202,6 @@ class Facts:
         found = self._intervals.get(id(order))
         if found is None:
             found = self._intervals[id(order)] = (order, order_interval(order, self.supply(order)))
-        return found[1]
-
-    def dispense_interval(self, dispense: Dispense) -> Interval | None:
-        found = self._intervals.get(id(dispense))
-        if found is None:
-            found = self._intervals[id(dispense)] = (dispense, dispense_interval(dispense))
         return found[1]
 
     @cached_property

@@ -51,8 +51,8 @@ def test_supply_intervals_are_the_history_rules_and_one_answer_per_object() -> N
     for order in facts.record.orders:
         assert facts.order_interval(order) == order_interval(order, facts.supply(order))
         assert facts.order_interval(order) is facts.order_interval(order)
-    for item in facts.record.dispenses:
-        assert facts.dispense_interval(item) == dispense_interval(item)
+    for item, interval in facts.exposure_dispense_intervals:
+        assert interval == dispense_interval(item)
 
 
 def test_each_result_is_judged_as_if_it_were_the_only_one_on_record() -> None:
