@@ -163,13 +163,11 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     """Drafts, current orders and current fills whose medication matched no code and no name PainPlan knows,
     each named."""
     named = []
-    for order in (*facts.drafts, *facts.active_orders):
-        recognition = recognise(order.medication, facts.terms)
-        if recognition.unidentified:
-            kind = "draft order" if order.is_draft else "current order"
-            named.append(
-                f"{recognition.display} ({kind} {order.id})" if order.id else f"{recognition.display} ({kind})"
-            )
+    drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
+    for order in (*drafts, *facts.unidentified_current_orders):
+        display = recognise(order.medication, facts.terms).display
+        kind = "draft order" if order.is_draft else "current order"
+        named.append(f"{display} ({kind} {order.id})" if order.id else f"{display} ({kind})")
     for supply in facts.unidentified_fills:
         display = recognise(supply.dispense.medication, facts.terms).display
         fill_id = supply.dispense.id
