@@ -111,15 +111,9 @@ class _Reader:
         return location
 
 
-def _drug_key(reader: _Reader):  # noqa: ANN202 - a memoised closure over the reader
-    keys: dict[int, str] = {}
-
-    def drug_of(item: Dispense | MedOrder) -> str:
-        if id(item) not in keys:
-            keys[id(item)] = fills.same_drug_key(item, reader.terms, reader.config)
-        return keys[id(item)]
-
-    return drug_of
+def _drug_key(reader: _Reader) -> Callable[[Dispense | MedOrder], str]:
+    """The refill "same drug" key under the reader's terminology (fills.same_drug_key remembers it per medication)."""
+    return lambda item: fills.same_drug_key(item, reader.terms, reader.config)
 
 
 def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Reader) -> Dispense:
