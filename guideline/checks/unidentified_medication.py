@@ -50,47 +50,28 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if not unknown and not current:
         return None
     names = [r.display for _, r in unknown]
-    hook = facts.context.hook
-    missed = [
-        f"{COUNTED_BY[check_id]} (`{check_id}`)"
-        for check_id in CHECK_IDS
-        if check_id in COUNTED_BY
-        and facts.config.check(check_id).enabled
-        and hook in facts.config.check(check_id).hooks
-    ]
-    plural = len(names) > 1
-    detail = "\n\n".join(
-        part
-        for part in (
-            (("**Orders not identified:**\n" if plural else "**Order not identified:**\n") + bullet_list(names))
-            if names
-            else "",
-            "PainPlan reads an order's codes (RxNorm of any kind) and then its names (ingredient, brand, strength "
-            "and form). Nothing in " + ("these orders" if plural else "this order") + " matched a medication it "
-            "knows, so it cannot tell whether " + ("they are" if plural else "it is") + " an opioid, a "
-            "benzodiazepine, a sedative or naloxone."
-            if names
-            else "",
-            "**Not counted in these checks:**\n" + bullet_list(missed) if missed and names else "",
+    parts = _draft_parts(facts, names) if names else []
+    if current:
+        parts.append(
             "**Current medications not identified:**\n"
             + bullet_list(current)
             + "\n\nThe patient's current orders or pharmacy fills above matched no code or name PainPlan knows. If "
             "any is an opioid, the MME total with this order is too low; if any is a benzodiazepine or sedative, "
             "the combination check missed it."
-            if current
-            else "",
-            "If it is one of those medications, weigh it yourself when reading the other cards and the plan "
-            "(the MME total may be too low). Choosing the coded product from the medication list lets every "
-            "check count it."
-            if names
-            else "Check the medication list and the PDMP for what they are.",
-            based_on(
-                "the codes and names of today's draft outpatient medication orders"
-                + (", and of the patient's current orders and pharmacy fills." if current else ".")
-            ),
         )
-        if part
+    parts.append(
+        "If it is one of those medications, weigh it yourself when reading the other cards and the plan (the MME "
+        "total may be too low). Choosing the coded product from the medication list lets every check count it."
+        if names
+        else "Check the medication list and the PDMP for what they are."
     )
+    parts.append(
+        based_on(
+            "the codes and names of today's draft outpatient medication orders"
+            + (", and of the patient's current orders and pharmacy fills." if current else ".")
+        )
+    )
+    detail = "\n\n".join(parts)
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
@@ -105,6 +86,29 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         # medicines, never a new order nobody could identify.
         snoozable=not names,
     )
+
+
+def _draft_parts(facts: Facts, names: list[str]) -> list[str]:
+    """The drafts nobody could identify, why, and the checks enabled on this hook that could not count them."""
+    hook = facts.context.hook
+    missed = [
+        f"{COUNTED_BY[check_id]} (`{check_id}`)"
+        for check_id in CHECK_IDS
+        if check_id in COUNTED_BY
+        and facts.config.check(check_id).enabled
+        and hook in facts.config.check(check_id).hooks
+    ]
+    plural = len(names) > 1
+    parts = [
+        ("**Orders not identified:**\n" if plural else "**Order not identified:**\n") + bullet_list(names),
+        "PainPlan reads an order's codes (RxNorm of any kind) and then its names (ingredient, brand, strength and "
+        "form). Nothing in " + ("these orders" if plural else "this order") + " matched a medication it knows, so "
+        "it cannot tell whether " + ("they are" if plural else "it is") + " an opioid, a benzodiazepine, a "
+        "sedative or naloxone.",
+    ]
+    if missed:
+        parts.append("**Not counted in these checks:**\n" + bullet_list(missed))
+    return parts
 
 
 def _current_unidentified(facts: Facts) -> list[str]:
