@@ -136,10 +136,6 @@ def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConf
     )
 
 
-def is_uds(observation: Observation, terms: Terminology) -> bool:
-    return observation.status in RESULT_STATUSES and terms.contains(UDS_TEST, observation.code)
-
-
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Prescription:
