@@ -82,6 +82,10 @@ def per_medication(test: Callable[[ResolvedMedication], bool]) -> Callable[[MedO
     return of
 
 
+def _named(display: str, kind: str, ident: str | None) -> str:
+    return f"{display} ({kind} {ident})" if ident else f"{display} ({kind})"
+
+
 class Facts:
     """The guideline's derived sets (sections 3–8) for one patient, one hook call and one moment."""
 
@@ -274,6 +278,18 @@ class Facts:
         """Current (not draft) orders whose medication matched no code or name PainPlan knows: like the
         unidentified fills, they may be opioids the total leaves out."""
         return tuple(o for o in self.active_orders if recognise(o.medication, self.terms).unidentified)
+
+    def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
+        """The given unidentified orders, then the unidentified fills, each named by what recognition shows and its
+        id ("… (current order mr-1)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike."""
+        named = []
+        for order in orders:
+            kind = "draft order" if order.is_draft else "current order"
+            named.append(_named(recognise(order.medication, self.terms).display, kind, order.id))
+        for supply in self.unidentified_fills:
+            dispense = supply.dispense
+            named.append(_named(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))
+        return list(dict.fromkeys(named))
 
     @cached_property
     def fill_mme(self) -> tuple[FillMme, ...]:

@@ -113,15 +113,7 @@ def _draft_parts(facts: Facts, names: list[str]) -> list[str]:
 
 def _current_unidentified(facts: Facts) -> list[str]:
     """Current orders and current fills (that no counted order stands for) nobody could identify, each named."""
-    named = []
-    for order in facts.unidentified_current_orders:
-        display = recognise(order.medication, facts.terms).display
-        named.append(f"{display} (current order {order.id})" if order.id else f"{display} (current order)")
-    for supply in facts.unidentified_fills:
-        display = recognise(supply.dispense.medication, facts.terms).display
-        fill_id = supply.dispense.id
-        named.append(f"{display} (pharmacy fill {fill_id})" if fill_id else f"{display} (pharmacy fill)")
-    return list(dict.fromkeys(named))
+    return facts.unidentified_named(facts.unidentified_current_orders, "pharmacy fill")
 
 
 def _current_summary(current: list[str]) -> str:

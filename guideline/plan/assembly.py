@@ -162,17 +162,8 @@ def build_plan(
 def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     """Drafts, current orders and current fills whose medication matched no code and no name PainPlan knows,
     each named."""
-    named = []
     drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
-    for order in (*drafts, *facts.unidentified_current_orders):
-        display = recognise(order.medication, facts.terms).display
-        kind = "draft order" if order.is_draft else "current order"
-        named.append(f"{display} ({kind} {order.id})" if order.id else f"{display} ({kind})")
-    for supply in facts.unidentified_fills:
-        display = recognise(supply.dispense.medication, facts.terms).display
-        fill_id = supply.dispense.id
-        named.append(f"{display} (current fill {fill_id})" if fill_id else f"{display} (current fill)")
-    return tuple(dict.fromkeys(named))
+    return tuple(facts.unidentified_named((*drafts, *facts.unidentified_current_orders), "current fill"))
 
 
 def undated_fills(facts: Facts) -> tuple[str, ...]:
