@@ -203,6 +203,8 @@ def apply_feedback(
             user_id=issued.user_id if item.reason_code in USER_SCOPED_REASONS else None,
             reason=item.reason_code,
             set_at=item.outcome_timestamp,
+            about=store.read_about(issued.about),
+            level=store.read_level(issued.level),
         )
         store.save_snooze(engine, snooze, item.comment)
         counts["snoozes"] += 1

@@ -19,10 +19,10 @@ from cds_hooks import store
 from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, data_incomplete_card, options_for
 from cds_hooks.errors import RequestError, operation_outcome
 from cds_hooks.gather import Gathered, gather
-from cds_hooks.request import parse_hook_request
+from cds_hooks.request import HookRequest, parse_hook_request
 from cds_hooks.services import SERVICES, templates
 from cds_hooks.settings import CdsSettings
-from guideline.cards import Card
+from guideline.cards import Card, finding_keys
 from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
@@ -163,21 +163,8 @@ def run_hook(
         sources.append(closing)
     cards = sources
     if engine is not None and rendered:
-        issued = [
-            store.IssuedCard(
-                uuid=card["uuid"],
-                check_id=source.check_id,
-                patient_id=request.patient_id,
-                user_id=request.user_id,
-                indicator=source.indicator,
-                issued_at=now,
-                service=service.id,
-                hook_instance=request.hook_instance,
-            )
-            for card, source in zip(rendered, cards, strict=True)
-        ]
         try:
-            store.record_issued(engine, issued)
+            store.record_issued(engine, _issued(rendered, cards, request, service.id, now))
         except Exception as error:  # noqa: BLE001 - cards still go out; feedback for them will be "unknown card"
             log_failure("card-store-failed", request.hook_instance, error)
     return HookResult(
@@ -227,3 +214,24 @@ def _name_unreadable(problems: Sequence[ReadProblem], gaps: dict[str, str]) -> N
 
 def is_data_incomplete(card: Mapping[str, Any]) -> bool:
     return card.get("source", {}).get("topic", {}).get("code", "").replace("-", "") == DATA_INCOMPLETE.replace("-", "")
+
+
+def _issued(
+    rendered: list[dict[str, Any]], cards: list[Card], request: HookRequest, service_id: str, now: datetime
+) -> list[store.IssuedCard]:
+    """The rows that let feedback find each card: its check, severity and the finding a snooze will keep."""
+    return [
+        store.IssuedCard(
+            uuid=card["uuid"],
+            check_id=source.check_id,
+            patient_id=request.patient_id,
+            user_id=request.user_id,
+            indicator=source.indicator,
+            issued_at=now,
+            service=service_id,
+            hook_instance=request.hook_instance,
+            about=store.stored_about(finding_keys(source.about)),
+            level=None if source.level is None else str(source.level),
+        )
+        for card, source in zip(rendered, cards, strict=True)
+    ]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -52,6 +53,9 @@ issued_cards = Table(
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("service", String(64), nullable=False),
     Column("hook_instance", String(128)),
+    # The finding's parts as digests (space-separated) and its level: an override's snooze keeps them (0002).
+    Column("about", Text),
+    Column("level", String(32)),
     Index("ix_cds_issued_cards_issued_at", "issued_at"),
 )
 
@@ -85,6 +89,9 @@ snoozes = Table(
     Column("indicator", String(16), nullable=False),
     Column("set_at", DateTime(timezone=True), nullable=False),
     Column("comment", Text),
+    # NULL in rows stored before 0002: such a snooze covers every finding of its check, as it did then.
+    Column("about", Text),
+    Column("level", String(32)),
 )
 
 seen_jti = Table(
@@ -117,6 +124,25 @@ class IssuedCard:
     issued_at: datetime
     service: str
     hook_instance: str | None
+    about: str | None = None  # `finding_keys` of the card, space-separated (see `stored_about`)
+    level: str | None = None
+
+
+def stored_about(keys: frozenset[str] | None) -> str | None:
+    """A finding's digests as one column value; "" for a finding without parts (None: not recorded)."""
+    return None if keys is None else " ".join(sorted(keys))
+
+
+def read_about(value: str | None) -> frozenset[str] | None:
+    return None if value is None else frozenset(value.split())
+
+
+def read_level(value: str | None) -> Decimal | None:
+    """A stored level; an unreadable one is treated as not recorded (the snooze then covers any level, as before)."""
+    try:
+        return None if value is None else Decimal(value)
+    except ArithmeticError:
+        return None
 
 
 # The hook path's statements, built once: building and caching a statement object costs more than SQLite's work.
@@ -130,6 +156,8 @@ _SNOOZE_COLUMNS = (
     snoozes.c.user_id,
     snoozes.c.reason,
     snoozes.c.set_at,
+    snoozes.c.about,
+    snoozes.c.level,
 )
 _SNOOZES_FOR = select(*_SNOOZE_COLUMNS).where(
     snoozes.c.patient_id == bindparam("patient"),
@@ -257,6 +285,8 @@ def save_snooze(engine: Engine, snooze: Snooze, comment: str | None = None) -> N
         "indicator": snooze.indicator,
         "set_at": utc(snooze.set_at or datetime.now(UTC)),
         "comment": comment,
+        "about": stored_about(snooze.about),
+        "level": None if snooze.level is None else str(snooze.level),
     }
     where = and_(*(getattr(snoozes.c, name) == value for name, value in key.items()))
     for _ in range(2):  # two workers may race on the same key: insert, else update
@@ -291,8 +321,10 @@ def load_snoozes(engine: Engine, patient_id: str | None, user_id: str | None, no
             user_id=user or None,
             reason=reason or None,
             set_at=utc(set_at),
+            about=read_about(about),
+            level=read_level(level),
         )
-        for check_id, patient, until, indicator, user, reason, set_at in rows
+        for check_id, patient, until, indicator, user, reason, set_at, about, level in rows
     ]
 
 

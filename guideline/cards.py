@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 Indicator = Literal["info", "warning", "critical"]
@@ -57,9 +59,13 @@ class Card:
     view: str = "plan"
     orders: tuple[str, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
-    # False for a finding a snooze must not hide: a snooze is per check and patient, not per finding, so one set
-    # for an earlier finding would silence a different one (a new order nobody could identify).
+    # False for a finding no snooze may hide (a new order nobody could identify): the clinician must see it.
     snoozable: bool = True
+    # What the finding is about (the sedatives combined with opioids, the unexpected results, the medicines nobody
+    # could identify) and its size (the MME total): a snooze set on this finding does not hide a later one about
+    # something new, or a larger one. Empty and None: the check's finding has no parts, a snooze covers it whole.
+    about: frozenset[str] = frozenset()
+    level: Decimal | None = None
 
     def __post_init__(self) -> None:
         if not self.summary or len(self.summary) > SUMMARY_LIMIT:
@@ -77,3 +83,20 @@ class Snooze:
     user_id: str | None = None
     reason: str | None = None
     set_at: datetime | None = None
+    # The snoozed finding's `finding_keys` and level; None for a snooze stored before PainPlan kept them, which
+    # covers every finding of the check, as it did when it was set.
+    about: frozenset[str] | None = None
+    level: Decimal | None = None
+
+    def covers(self, card: Card) -> bool:
+        """Whether the card shows the finding this snooze was set on: nothing in it that was not in the snoozed
+        one, and no larger (a higher MME total is a new finding, whatever its indicator)."""
+        if self.about is not None and not finding_keys(card.about) <= self.about:
+            return False
+        return self.level is None or card.level is None or card.level <= self.level
+
+
+def finding_keys(about: Iterable[str]) -> frozenset[str]:
+    """What a snooze keeps of a finding's parts: short digests, so the database holds no drug names or results."""
+    # surrogatepass: a name read from JSON may hold a lone surrogate, and every name must be hashable.
+    return frozenset(hashlib.sha256(part.encode("utf-8", "surrogatepass")).hexdigest()[:16] for part in about)

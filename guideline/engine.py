@@ -37,14 +37,16 @@ class Evaluation:
 
 
 def _silencing_snooze(card: Card, context: HookContext, snoozes: Sequence[Snooze], now: datetime) -> Snooze | None:
-    """An unexpired snooze for this patient and check (and user, when user-scoped) that the card does not
-    outrank: a more severe finding breaks the snooze (10.0.4)."""
+    """An unexpired snooze for this patient and check (and user, when user-scoped) set on this finding: a more
+    severe finding breaks the snooze (10.0.4), and so does one about something new or larger (`Snooze.covers`)."""
     for snooze in snoozes:
         if snooze.check_id != card.check_id or snooze.patient_id != context.patient_id or snooze.until <= now:
             continue
         if snooze.user_id is not None and snooze.user_id != context.user_id:
             continue
         if INDICATOR_RANK[card.indicator] > INDICATOR_RANK[snooze.indicator]:
+            continue
+        if not snooze.covers(card):
             continue
         return snooze
     return None

@@ -332,3 +332,32 @@ def test_a_snooze_may_quiet_the_current_medicines_reminder_but_never_a_new_unide
     loud = run("order-sign", drafts=[oxycodone, unknown], resources=[_ndc_only_fill()], snoozes=snoozed)
     found = card(loud, CHECK_ID)
     assert found is not None and "Zorvolex-like trial drug 35 mg" in found.summary
+
+
+def test_a_snooze_on_the_current_medicines_reminder_does_not_hide_another_unidentified_medicine() -> None:
+    from datetime import timedelta
+
+    from builders import NOW, PATIENT_ID
+
+    from guideline.cards import Snooze, finding_keys
+
+    oxycodone = med_request("1049621", id="oxy", **NOW_DRAFT)
+    first = card(run("order-sign", drafts=[oxycodone], resources=[_ndc_only_fill()]), CHECK_ID)
+    assert first is not None
+    snoozed = (
+        Snooze(
+            CHECK_ID,
+            PATIENT_ID,
+            NOW + timedelta(days=30),
+            "info",
+            reason="data-incorrect",
+            about=finding_keys(first.about),
+        ),
+    )
+    quiet = run("order-sign", drafts=[oxycodone], resources=[_ndc_only_fill()], snoozes=snoozed)
+    assert card(quiet, CHECK_ID) is None
+    other = {**_ndc_only_fill(), "id": "d-other"}
+    other["medicationCodeableConcept"] = {"coding": [{"system": NDC, "code": "0406-0523-01"}]}  # another product
+    loud = run("order-sign", drafts=[oxycodone], resources=[_ndc_only_fill(), other], snoozes=snoozed)
+    found = card(loud, CHECK_ID)
+    assert found is not None and "d-other" in found.detail

@@ -115,6 +115,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         view="mme",
         orders=() if standing else tuple(o.id for o in triggers if o.id),
         facts={"total_mme": str(total), "state": mme.state, "from_fills": mme.from_fills},
+        level=total,  # an override of this dose does not hide a higher one
     )
 
 
@@ -161,6 +162,7 @@ def _unknown_card(facts: Facts, mme: MmeSummary) -> Card:
         view="mme",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
         facts={"total_mme": str(mme.total), "state": mme.state},
+        about=frozenset(o.display_name for o in mme.unknown_orders),
     )
 
 

@@ -259,6 +259,8 @@ def _card(facts: Facts, settings: CheckSettings, overlap: Overlap, variant: Vari
             "opioids": [facts.name(o) for o in overlap.opioids],
             "sedatives": [facts.name(o) for o in overlap.sedatives],
         },
+        # An override accepts these sedatives with opioids; another sedative, or another strength, is a new finding.
+        about=frozenset(facts.drug_key(o) for o in overlap.sedatives),
     )
 
 

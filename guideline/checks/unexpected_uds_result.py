@@ -178,4 +178,6 @@ def _card(
                 for r, s in findings
             ]
         },
+        # "Results discussed" covers these results; an unexpected result on another day is a new finding.
+        about=frozenset(f"{r.day}|{s.substance}|{s.value}" for r, s in findings),
     )

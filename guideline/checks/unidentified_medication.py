@@ -82,9 +82,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         view="plan",
         orders=tuple(o.id for o, _ in unknown if o.id),
         facts={"unidentified": names, **({"unidentified_current": current} if current else {})},
-        # An override snoozes this check for the patient; that may quiet the reminder about the same current
-        # medicines, never a new order nobody could identify.
+        # An override may quiet the reminder about the same current medicines, never a new order nobody could
+        # identify, nor another current medicine.
         snoozable=not names,
+        about=frozenset(current),
     )
 
 
