@@ -47,6 +47,19 @@ def sample_card(**changes) -> Card:
     return Card(**values)
 
 
+def test_uuids_stay_random_v4_and_distinct_past_one_read_of_randomness():
+    from cds_hooks.cards import UUIDS_PER_READ
+
+    options = options_for(CONFIG, "https://cds.example.org/", PATIENT_ID)
+    cards = [card_json(sample_card(), options) for _ in range(UUIDS_PER_READ)]  # three uuids a card
+    ids = [c["uuid"] for c in cards] + [s["uuid"] for c in cards for s in c["suggestions"]]
+    assert len(ids) == 3 * UUIDS_PER_READ and len(set(ids)) == len(ids)
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
+    other_call = options_for(CONFIG, "https://cds.example.org/", PATIENT_ID)
+    assert card_json(sample_card(), other_call)["uuid"] not in ids
+
+
 def test_card_shape_uuids_topic_suggestions_and_links():
     options = options_for(CONFIG, "https://cds.example.org/", PATIENT_ID)
     first, second = card_json(sample_card(), options), card_json(sample_card(), options)
