@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Blueprint, Response, g, request
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
@@ -40,7 +41,16 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
-    return Response(_ENCODER.encode(body), status=status, mimetype=mimetype)
+    return Response(_encoded(body), status=status, mimetype=mimetype)
+
+
+def _encoded(body: Any) -> bytes | str:
+    """Compact JSON in UTF-8: orjson, several times faster than the standard library on a call's cards, which
+    still writes what orjson refuses (a lone surrogate or an integer beyond 64 bits echoed from a request)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _ENCODER.encode(body)
 
 
 def _outcome(status: int, message: str, code: str = "invalid") -> Response:

@@ -103,3 +103,14 @@ def test_a_realistic_chart_reads_alike():
     body["context"]["note"] = "naïve – 10 mg ½ tablet \U0001f48a"
     raw = json.dumps(body, ensure_ascii=False).encode()
     assert _same(parse_json(raw), json.loads(raw))
+
+
+def test_responses_are_utf8_json_and_what_orjson_refuses_is_still_written():
+    from cds_hooks.blueprint import _encoded
+
+    assert json.loads(_encoded({"summary": "dose — 90 MME/day", "n": 1.5})) == {
+        "summary": "dose — 90 MME/day",
+        "n": 1.5,
+    }
+    echoed = {"id": "bad \ud800 text", "big": 2**70}  # a lone surrogate and a 71-bit integer from a request
+    assert json.loads(_encoded(echoed)) == echoed
