@@ -113,6 +113,10 @@ class Facts:
         self._intervals: dict[int, tuple[MedOrder, Interval | None]] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
+        self._uds_within: dict[int, tuple[UdsResult, ...]] = {}
+        # set name -> id(medication) -> in the set; the medications asked about are held, so an id stays their own.
+        self._verdicts: dict[str, dict[int, bool]] = {}
+        self._asked: list[ResolvedMedication] = []
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
         self._drug_keys: dict[int, tuple[object, str]] = {}
@@ -123,10 +127,22 @@ class Facts:
         return self.terms.medication_in(set_name, item.medication)
 
     def only_in(self, set_name: str, items: Iterable[Item]) -> tuple[Item, ...]:
-        """The orders or dispenses whose medication is in a set; each medication is looked up once (orders and
-        fills of one drug share one medication object)."""
-        inside = per_medication(lambda medication: self.terms.medication_in(set_name, medication))
-        return tuple(item for item in items if inside(item))
+        """The orders or dispenses whose medication is in a set; each medication is looked up once per set and call
+        (orders and fills of one drug share one medication object)."""
+        verdicts = self._verdicts.get(set_name)
+        if verdicts is None:
+            verdicts = self._verdicts[set_name] = {}
+        medication_in = self.terms.medication_in
+        inside = []
+        for item in items:
+            medication = item.medication
+            verdict = verdicts.get(id(medication))
+            if verdict is None:
+                verdict = verdicts[id(medication)] = medication_in(set_name, medication)
+                self._asked.append(medication)
+            if verdict:
+                inside.append(item)
+        return tuple(inside)
 
     def name(self, item: MedOrder | Dispense) -> str:
         return self.terms.medication_name(item.medication)
@@ -209,6 +225,19 @@ class Facts:
         return found[1]
 
     @cached_property
+    def real_order_intervals(self) -> tuple[tuple[MedOrder, Interval | None], ...]:
+        """Every real order with its supply interval, read in one pass: fill matching, the exposure history and the
+        UDS expectations all read them."""
+        terms, config, intervals = self.terms, self.config, self._intervals
+        pairs = []
+        for order in self.real_orders:
+            found = intervals.get(id(order))
+            if found is None:
+                found = intervals[id(order)] = (order, order_interval(order, order_supply(order, terms, config)))
+            pairs.append(found)
+        return tuple(pairs)
+
+    @cached_property
     def fills(self) -> tuple[Dispense, ...]:
         """The dispenses that handed medicine over (completed or in progress)."""
         return tuple(d for d in self.record.dispenses if counts_as_fill(d))
@@ -257,7 +286,7 @@ class Facts:
     @cached_property
     def _dated_real_orders(self) -> tuple[tuple[MedOrder, Interval], ...]:
         # Every fill without an authorizing prescription is matched against all of them: intervals read once.
-        return tuple((o, i) for o in self.real_orders if (i := self.order_interval(o)) is not None)
+        return tuple(pair for pair in self.real_order_intervals if pair[1] is not None)
 
     def source_order(self, dispense: Dispense) -> MedOrder | None:
         """The order a fill came from (`fills.source_order`), with the orders and their intervals read once."""
@@ -303,18 +332,15 @@ class Facts:
     # -- history (guideline 5) ---------------------------------------------------------------------------------
 
     @cached_property
-    def exposure_orders(self) -> tuple[MedOrder, ...]:
-        """The real orders that supplied medicine (5.1): the exposure history and the UDS expectations read them."""
-        return tuple(o for o in self.record.orders if counts_as_exposure_order(o, self.config))
-
-    @cached_property
     def exposure_dispenses(self) -> tuple[Dispense, ...]:
         return tuple(d for d in self.record.dispenses if counts_as_exposure_dispense(d))
 
     @cached_property
     def exposure_order_intervals(self) -> tuple[tuple[MedOrder, Interval | None], ...]:
-        """The exposure orders with their supply intervals: the exposure history and the UDS expectations read them."""
-        return tuple((o, self.order_interval(o)) for o in self.exposure_orders)
+        """The real orders that supplied medicine (5.1) with their supply intervals: the exposure history and the UDS
+        expectations read them."""
+        config = self.config
+        return tuple(pair for pair in self.real_order_intervals if counts_as_exposure_order(pair[0], config))
 
     @cached_property
     def exposure_dispense_intervals(self) -> tuple[tuple[Dispense, Interval | None], ...]:
@@ -431,7 +457,12 @@ class Facts:
 
     def uds_results_within(self, months: int) -> tuple[UdsResult, ...]:
         """The results dated within the last `months` calendar months up to today (a future date is not in it)."""
-        return tuple(r for r in self.uds_results_since(months) if r.day is not None and r.day <= self.today)
+        if months not in self._uds_within:
+            today = self.today
+            self._uds_within[months] = tuple(
+                r for r in self.uds_results_since(months) if r.day is not None and r.day <= today
+            )
+        return self._uds_within[months]
 
     # -- exclusions (guideline 7) ------------------------------------------------------------------------------
 
