@@ -41,6 +41,7 @@ from guideline.history import (
     dispense_interval,
     exposure,
     order_interval,
+    order_supply_interval,
 )
 from guideline.memo import cached_property
 from guideline.mme import MmeSummary, compute_mme
@@ -233,7 +234,7 @@ class Facts:
         for order in self.real_orders:
             found = intervals.get(id(order))
             if found is None:
-                found = intervals[id(order)] = (order, order_interval(order, order_supply(order, terms, config)))
+                found = intervals[id(order)] = (order, order_supply_interval(order, terms, config))
             pairs.append(found)
         return tuple(pairs)
 

@@ -283,7 +283,7 @@ def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense]
         end = last_supply_day(start, days) if days is not None else None
         if end is not None:
             next_free[drug] = end + ONE_DAY
-        supplies.append(FillSupply(dispense, drug, filled, start, end))
+        supplies.append(FillSupply.make(dispense, drug, filled, start, end))
     return tuple(supplies)
 
 

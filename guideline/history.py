@@ -6,13 +6,18 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
 from guideline.fills import fill_date, fill_moment
+from guideline.memo import IdentityMemo
 from guideline.orders import is_ambulatory, order_start
 from guideline.record import Dispense, MedOrder
-from guideline.supply import Supply
+from guideline.supply import Supply, order_supply
 from guideline.timeutil import ONE_DAY, day_span, local_date
+
+if TYPE_CHECKING:
+    from guideline.terminology import Terminology
 
 Interval = tuple[date, date]
 
@@ -30,6 +35,25 @@ def order_interval(order: MedOrder, supply: Supply) -> Interval | None:
         return None
     days = math.ceil(supply.total_days) if supply.total_days is not None else UNKNOWN_SUPPLY_DAYS
     return start, start + day_span(max(days, 1) - 1)
+
+
+# The reader shares one object per distinct dispense request, dosage list, medication and date between calls, so a
+# chart's orders are dated once, not once per call.
+_INTERVALS = IdentityMemo()
+
+
+def order_supply_interval(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Interval | None:
+    """`order_interval` of the order with its `order_supply`, remembered per the objects the two read."""
+    dispense, dosages, medication, authored_on = order.dispense, order.dosages, order.medication, order.authored_on
+    # IdentityMemo.get, inlined: every real order of every call asks.
+    entry = _INTERVALS.entries.get(
+        ("interval", id(dispense), id(dosages), id(medication), id(authored_on), id(terms), id(config))
+    )
+    if entry is not None:
+        return entry[1]  # type: ignore[return-value]
+    interval = order_interval(order, order_supply(order, terms, config))
+    _INTERVALS.put("interval", dispense, dosages, medication, authored_on, terms, config, answer=interval)
+    return interval
 
 
 def dispense_interval(dispense: Dispense) -> Interval | None:

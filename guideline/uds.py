@@ -184,7 +184,7 @@ class PrescriptionHistory:
         low, high = result_day - day_span(EXPECTATION_WINDOW_DAYS), result_day
         for medication, (start, end) in self._in_set(set_name):
             if start <= high and end >= low:
-                return Prescription(self._terms.medication_name(medication), start)
+                return Prescription.make(self._terms.medication_name(medication), start)
         return None
 
     def taking_on(self, set_name: str, result_day: date) -> Prescription | None:
@@ -197,7 +197,7 @@ class PrescriptionHistory:
         """
         for medication, (start, end) in self._in_set(set_name):
             if start < result_day <= end:
-                return Prescription(self._terms.medication_name(medication), start)
+                return Prescription.make(self._terms.medication_name(medication), start)
         return None
 
 
@@ -211,31 +211,31 @@ def _substance_result(
 ) -> SubstanceResult:
     label = SUBSTANCE_LABELS.get(substance.name, substance.name)
     if day is None or value not in ("positive", "negative"):
-        return SubstanceResult(substance.name, label, value, False, None)
+        return SubstanceResult.make(substance.name, label, value, False, None)
     if value == "positive":
         explained = in_effect(substance.expected_by, day) if substance.expected_by else None
         if explained:
-            return SubstanceResult(
+            return SubstanceResult.make(
                 substance.name,
                 label,
                 value,
                 False,
                 f"expected: {explained.name} ({explained.day.isoformat()})",
             )
-        return SubstanceResult(
+        return SubstanceResult.make(
             substance.name, label, value, True, f"positive for {label}, not prescribed in the 30 days before"
         )
     if substance.name in negative_substances and substance.negative_unexpected_by:
         prescribed = taking_on(substance.negative_unexpected_by, day)
         if prescribed:
-            return SubstanceResult(
+            return SubstanceResult.make(
                 substance.name,
                 label,
                 value,
                 True,
                 f"negative for {label} although {prescribed.name} was prescribed ({prescribed.day.isoformat()})",
             )
-    return SubstanceResult(substance.name, label, value, False, None)
+    return SubstanceResult.make(substance.name, label, value, False, None)
 
 
 def uds_results(
@@ -284,7 +284,7 @@ def uds_results(
                     substance, value, day, in_effect, taking_on, negative_substances
                 )
             substances.append(found)
-        results.append(UdsResult(observation, day, test.name, value, tuple(substances)))
+        results.append(UdsResult.make(observation, day, test.name, value, tuple(substances)))
     return tuple(sorted(results, key=lambda r: r.day or date.min, reverse=True))
 
 

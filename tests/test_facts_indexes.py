@@ -8,6 +8,7 @@ from datetime import timedelta
 from guideline.facts import Facts
 from guideline.fills import same_drug_key, source_order
 from guideline.history import dispense_interval, order_interval
+from guideline.supply import order_supply
 from guideline.terminology import BENZO, MOUD, OPIOID
 from guideline.timeutil import day_span
 from tests.builders import TODAY, days_ago, dispense, med_request, observation, run
@@ -117,3 +118,20 @@ def test_the_same_drug_key_is_remembered_per_medication_and_a_day_span_per_lengt
     key = same_drug_key(order, facts.terms, facts.config)
     assert key == same_drug_key(fill, facts.terms, facts.config) == facts.drug_key(fill) == f"rxnorm:{OXYCODONE}"
     assert day_span(29) == timedelta(days=29) and day_span(29) is day_span(29)
+
+
+def test_real_order_intervals_are_each_orders_own_even_when_orders_share_their_parts() -> None:
+    """Orders of one drug written on different days share their dispense request, dosages and medication objects:
+    the remembered interval must still follow each order's own start."""
+    facts = facts_of(
+        med_request(OXYCODONE, status="active", authored=days_ago(10), supply_days=14),
+        med_request(OXYCODONE, status="completed", authored=days_ago(40), supply_days=14),
+        med_request(OXYCODONE, status="completed", authored=days_ago(70), supply_days=14),
+        med_request(OXYCODONE, status="completed", authored=days_ago(70), supply_days=None),
+    )
+    pairs = facts.real_order_intervals
+    assert [order for order, _ in pairs] == [o for o in facts.record.orders if not o.is_draft]
+    for order, interval in pairs:
+        assert interval == order_interval(order, order_supply(order, facts.terms, facts.config))
+    assert len({interval for _, interval in pairs}) == 4
+    assert pairs[0][1] == (TODAY - day_span(10), TODAY - day_span(10) + day_span(13))
