@@ -321,8 +321,11 @@ def negative_days(results: Iterable[UdsResult]) -> dict[str, list[date]]:
     days: dict[str, list[date]] = {}
     for result in results:
         if result.day is not None:
-            for substance in {s.substance for s in result.substances if s.value == "negative"}:
-                days.setdefault(substance, []).append(result.day)
+            counted: set[str] = set()
+            for item in result.substances:
+                if item.value == "negative" and item.substance not in counted:
+                    counted.add(item.substance)
+                    days.setdefault(item.substance, []).append(result.day)
     return days
 
 

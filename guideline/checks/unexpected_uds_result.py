@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from guideline.cards import Card, Suggestion
+from guideline.cards import SUMMARY_LIMIT, Card, Suggestion
 from guideline.checks.common import (
     based_on,
     bullet_list,
@@ -39,7 +39,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     elif not facts.trigger_orders:
         return None
     recent = facts.uds_results_within(RESULT_MONTHS)
-    findings = _distinct((r, s) for r in recent for s in r.unexpected if s.value in ("positive", "negative"))
+    findings = _distinct(
+        (r, s) for r in recent for s in r.substances if s.unexpected and s.value in ("positive", "negative")
+    )
     if not findings:
         return None
     return _card(facts, settings, recent, findings)
@@ -66,9 +68,12 @@ def _cell(found: Sequence[SubstanceResult]) -> str:
     """One substance on one date: several tests that day (screen and confirmation) share a cell."""
     if not found:
         return "not tested"
-    values = {s.value for s in found}
-    text = " / ".join(CELL_TEXT[v] for v in CELL_TEXT if v in values)
-    return f"**{text} (unexpected)**" if any(s.unexpected for s in found) else text
+    if len(found) == 1:  # one test that day, the usual case: a table has dozens of cells
+        text = CELL_TEXT[found[0].value]
+    else:
+        values = {s.value for s in found}
+        text = " / ".join([CELL_TEXT[v] for v in CELL_TEXT if v in values])
+    return f"**{text} (unexpected)**" if any([s.unexpected for s in found]) else text
 
 
 def _table(
@@ -78,15 +83,15 @@ def _table(
     substances: dict[str, str] = {}
     for _, item in findings:
         substances.setdefault(item.substance, item.label)
-    days = sorted({r.day for r in results if r.day for s in r.substances if s.substance in substances}, reverse=True)
-    shown = days[:max_dates]
-    # What each shown date read for each substance, gathered in one pass over the results.
+    # What each date read for each of those substances, gathered in one pass over the results.
     cells: dict[tuple[date, str], list[SubstanceResult]] = {}
-    shown_days = set(shown)
     for result in results:
-        if result.day in shown_days:
+        if result.day:
             for item in result.substances:
-                cells.setdefault((result.day, item.substance), []).append(item)
+                if item.substance in substances:
+                    cells.setdefault((result.day, item.substance), []).append(item)
+    days = sorted({day for day, _ in cells}, reverse=True)
+    shown = days[:max_dates]
     lines = [
         "| Substance | " + " | ".join(d.isoformat() for d in shown) + " |",
         "|---|" + "---|" * len(shown),
@@ -117,12 +122,13 @@ def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
         for result, item in findings
     ]
     lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "
+    # Built one at a time, longest first: most cards name every finding, so the shorter ones are rarely needed.
+    for shown in range(len(parts), 0, -1):
+        summary = lead + "; ".join(parts[:shown]) + (f"; {len(parts) - shown} more" if shown < len(parts) else "")
+        if len(summary) <= SUMMARY_LIMIT:
+            return summary
     return first_fitting(
-        *(
-            lead + "; ".join(parts[:shown]) + (f"; {len(parts) - shown} more" if shown < len(parts) else "")
-            for shown in range(len(parts), 0, -1)
-        ),
-        f"Discuss {len(parts)} unexpected urine drug test results of the last 12 months with the patient",
+        f"Discuss {len(parts)} unexpected urine drug test results of the last 12 months with the patient"
     )
 
 
