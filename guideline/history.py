@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
 from guideline.fills import fill_date, fill_moment
-from guideline.memo import IdentityMemo
+from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_ambulatory, order_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply, order_supply
@@ -58,6 +58,16 @@ def order_supply_interval(order: MedOrder, terms: Terminology, config: Guideline
 
 def dispense_interval(dispense: Dispense) -> Interval | None:
     """[whenHandedOver (else whenPrepared), + daysSupply − 1], or 30 days when daysSupply is missing."""
+    # The reader shares the dates and the days' supply between calls: a chart's fills are dated once.
+    handed_over, prepared, days_supply = dispense.when_handed_over, dispense.when_prepared, dispense.days_supply
+    interval = _INTERVALS.get("fill", handed_over, prepared, days_supply)
+    if interval is MISSING:
+        interval = _dispense_interval(dispense)
+        _INTERVALS.put("fill", handed_over, prepared, days_supply, answer=interval)
+    return interval  # type: ignore[return-value]
+
+
+def _dispense_interval(dispense: Dispense) -> Interval | None:
     start = fill_date(dispense)
     if start is None:
         return None

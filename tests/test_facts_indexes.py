@@ -135,3 +135,19 @@ def test_real_order_intervals_are_each_orders_own_even_when_orders_share_their_p
         assert interval == order_interval(order, order_supply(order, facts.terms, facts.config))
     assert len({interval for _, interval in pairs}) == 4
     assert pairs[0][1] == (TODAY - day_span(10), TODAY - day_span(10) + day_span(13))
+
+
+def test_fills_of_one_day_share_their_dates_but_keep_their_own_supply() -> None:
+    """Fills handed over the same day share the reader's date object: the remembered interval must still follow
+    each fill's own days' supply."""
+    facts = facts_of(
+        dispense(OXYCODONE, days_ago(5), days_supply=None),
+        dispense(OXYCODONE, days_ago(5), days_supply=7),
+        dispense(LORAZEPAM, days_ago(5), days_supply=3),
+    )
+    intervals = [interval for _, interval in facts.exposure_dispense_intervals]
+    assert intervals == [
+        (TODAY - day_span(5), TODAY - day_span(5) + day_span(29)),
+        (TODAY - day_span(5), TODAY - day_span(5) + day_span(6)),
+        (TODAY - day_span(5), TODAY - day_span(5) + day_span(2)),
+    ]
