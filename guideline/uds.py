@@ -166,17 +166,25 @@ class PrescriptionHistory:
             if interval and dispense.status == "completed":
                 supplied.append((dispense.medication, interval))
         self._supplied = tuple(supplied)
-        # Orders and fills of one drug share one medication object: set membership is asked once per medication.
-        self._medication_ids = [id(medication) for medication, _ in supplied]
-        self._medications = {id(medication): medication for medication, _ in supplied}
+        # Orders and fills of one drug share one medication object: set membership is asked once per medication, and
+        # a set's supplies are picked by their places rather than by reading them all again.
+        self._medications: dict[int, ResolvedMedication] = {}
+        self._places: dict[int, list[int]] = {}
+        for place, (medication, _) in enumerate(supplied):
+            self._medications[id(medication)] = medication
+            self._places.setdefault(id(medication), []).append(place)
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
 
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
+        """The supplies of medications in a set, in record order (the first in effect explains a result)."""
         if set_name not in self._by_set:
-            inside = {key for key, m in self._medications.items() if self._terms.medication_in(set_name, m)}
-            self._by_set[set_name] = tuple(
-                [item for key, item in zip(self._medication_ids, self._supplied, strict=True) if key in inside]
+            places = sorted(
+                place
+                for key, medication in self._medications.items()
+                if self._terms.medication_in(set_name, medication)
+                for place in self._places[key]
             )
+            self._by_set[set_name] = tuple([self._supplied[place] for place in places])
         return self._by_set[set_name]
 
     def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
