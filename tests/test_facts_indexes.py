@@ -151,3 +151,19 @@ def test_fills_of_one_day_share_their_dates_but_keep_their_own_supply() -> None:
         (TODAY - day_span(5), TODAY - day_span(5) + day_span(6)),
         (TODAY - day_span(5), TODAY - day_span(5) + day_span(2)),
     ]
+
+
+def test_the_first_prescription_on_record_explains_a_result_whatever_drug_came_first() -> None:
+    """A set's supplies are gathered per medication: they must still be read in record order, so the prescription
+    a result is laid to is the first on record in effect, not the first of the first drug."""
+    morphine = "891888"
+    facts = facts_of(
+        med_request(OXYCODONE, status="completed", authored=days_ago(100), supply_days=10),  # over long before
+        med_request(morphine, status="completed", authored=days_ago(10), supply_days=30),
+        med_request(OXYCODONE, status="completed", authored=days_ago(5), supply_days=30),
+    )
+    names = [facts.name(o) for o in facts.record.orders if not o.is_draft]
+    taking = facts.prescription_history.taking_on(OPIOID, TODAY)
+    assert taking is not None and taking.name == names[1] and taking.day == TODAY - day_span(10)
+    effect = facts.prescription_history.in_effect(OPIOID, TODAY)
+    assert effect is not None and effect.name == names[1]
