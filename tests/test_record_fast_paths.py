@@ -178,3 +178,29 @@ def test_resources_walked_without_urls_are_the_same_resources_in_the_same_order(
     assert [r for r, _ in without] == [r for r, _ in with_urls] and len(without) == 6
     assert [url for _, url in with_urls][:3] == ["https://ehr/fhir/Medication/m1", None, "urn:uuid:2"]
     assert {url for _, url in without} == {None}
+
+
+@pytest.mark.parametrize(
+    ("performer", "expected"),
+    [
+        (
+            [{"actor": {"reference": "Organization/pharm1", "display": "Main Street Pharmacy"}}],
+            ("Organization/pharm1",),
+        ),
+        (
+            [{"actor": {"reference": "Practitioner/dr9"}}, {"actor": {"reference": " Organization/p2 "}}],
+            ("Practitioner/dr9", "Organization/p2"),
+        ),
+        ([{"actor": {"display": "Main Street Pharmacy"}}], ()),  # named, not referenced (the Epic shape)
+        ({"actor": {"reference": "Organization/one"}}, ("Organization/one",)),  # a single object for the array
+        ([MappingProxyType({"actor": {"reference": "Practitioner/ro"}})], ("Practitioner/ro",)),
+        (["Organization/x", None, 7, {"actor": "Organization/y"}, {"actor": {"reference": ""}}], ()),
+        ([], ()),
+        (None, ()),
+    ],
+)
+def test_fill_performers_of_any_shape_are_their_actor_references(performer: Any, expected: tuple[str, ...]) -> None:
+    fill: dict[str, Any] = {"resourceType": "MedicationDispense", "id": "f1", "status": "completed"}
+    if performer is not None:
+        fill["performer"] = performer
+    assert build_record([fill], TZ).dispenses[0].performers == expected

@@ -113,12 +113,7 @@ def build_record(
     collect_resources(draft_orders, found)
     draft_count = len(found)
     collect_resources(list(resources), found)
-    pool = MedicationPool()
-    for resource, full_url in found:
-        if resource.get("resourceType") == "Medication":
-            pool.add_medication(resource, full_url)
-    for medication in extra_medications:
-        pool.add_medication(medication, None)
+    pool = MedicationPool(pending=found, pending_fetched=list(extra_medications))
 
     seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}

@@ -59,6 +59,11 @@ class MedicationPool:
     medications: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # What each (reference, display) resolved to in this call (filled by the reader).
     resolved: dict[tuple[str, str | None], ResolvedMedication] = field(default_factory=dict)
+    # Added at the first lookup, in this order: the Medications among these resources (with their fullUrls), then
+    # the Medications fetched separately. Most requests name their drugs by code, and then nothing walks the
+    # request's resources for Medications at all.
+    pending: list[tuple[Mapping[str, Any], str | None]] = field(default_factory=list)
+    pending_fetched: list[Mapping[str, Any]] = field(default_factory=list)
 
     def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
         resource_id = text(resource.get("id"))
@@ -69,6 +74,13 @@ class MedicationPool:
 
     def find_medication(self, ref: str) -> Mapping[str, Any] | None:
         """The Medication a reference names, as given or as its relative `Medication/id`."""
+        if self.pending or self.pending_fetched:
+            pending, fetched, self.pending, self.pending_fetched = self.pending, self.pending_fetched, [], []
+            for resource, full_url in pending:
+                if resource.get("resourceType") == "Medication":
+                    self.add_medication(resource, full_url)
+            for medication in fetched:
+                self.add_medication(medication, None)
         return self.medications.get(ref) or self.medications.get(_relative(ref))
 
     inline_medication = staticmethod(_inline_medication)  # one shared object per inline concept, in every pool

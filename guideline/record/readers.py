@@ -318,8 +318,20 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         days_supply=decimal(as_dict(get("daysSupply")).get("value")),
         quantity=quantity(get("quantity")),
         authorizing_prescriptions=_references(get("authorizingPrescription")),
-        performers=_references([as_dict(p).get("actor") for p in as_list(get("performer"))]),
+        performers=_actor_references(get("performer")),
     )
+
+
+def _actor_references(performers: Any) -> tuple[str, ...]:
+    """The performer[].actor references, in one loop: a fill names a performer or two."""
+    if performers is None:
+        return ()
+    found = []
+    for performer in as_list(performers):
+        actor = reference(as_dict(performer).get("actor"))
+        if actor:
+            found.append(actor)
+    return tuple(found)
 
 
 def _references(values: Any) -> tuple[str, ...]:
