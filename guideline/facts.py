@@ -113,10 +113,12 @@ class Facts:
         # order is kept so an id can never be reused while its entry exists.
         self._intervals: dict[int, tuple[MedOrder, Interval | None]] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
+        self._procedures: dict[str, tuple[Procedure, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
         self._uds_within: dict[int, tuple[UdsResult, ...]] = {}
-        # set name -> id(medication) -> in the set; the medications asked about are held, so an id stays their own.
-        self._verdicts: dict[str, dict[int, bool]] = {}
+        # question ("in", set name) -> id(medication) -> verdict; the medications asked about are held, so an id
+        # stays their own.
+        self._verdicts: dict[tuple[str, ...], dict[int, bool]] = {}
         self._asked: list[ResolvedMedication] = []
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
@@ -130,20 +132,25 @@ class Facts:
     def only_in(self, set_name: str, items: Iterable[Item]) -> tuple[Item, ...]:
         """The orders or dispenses whose medication is in a set; each medication is looked up once per set and call
         (orders and fills of one drug share one medication object)."""
-        verdicts = self._verdicts.get(set_name)
+        return self._kept(items, ("in", set_name), lambda medication: self.terms.medication_in(set_name, medication))
+
+    def _kept(
+        self, items: Iterable[Item], question: tuple[str, ...], test: Callable[[ResolvedMedication], bool]
+    ) -> tuple[Item, ...]:
+        """The items whose medication passes `test`, asked once per medication and call under `question`."""
+        verdicts = self._verdicts.get(question)
         if verdicts is None:
-            verdicts = self._verdicts[set_name] = {}
-        medication_in = self.terms.medication_in
-        inside = []
+            verdicts = self._verdicts[question] = {}
+        kept = []
         for item in items:
             medication = item.medication
             verdict = verdicts.get(id(medication))
             if verdict is None:
-                verdict = verdicts[id(medication)] = medication_in(set_name, medication)
+                verdict = verdicts[id(medication)] = test(medication)
                 self._asked.append(medication)
             if verdict:
-                inside.append(item)
-        return tuple(inside)
+                kept.append(item)
+        return tuple(kept)
 
     def name(self, item: MedOrder | Dispense) -> str:
         return self.terms.medication_name(item.medication)
@@ -299,8 +306,7 @@ class Facts:
     def unidentified_fills(self) -> tuple[FillSupply, ...]:
         """Fills supplying today that no counted order stands for and whose medication matched no code or name
         PainPlan knows: they may be opioids the total leaves out, so they are named, never dropped."""
-        unidentified = per_medication(lambda m: recognise(m, self.terms).unidentified)
-        fills = [d for d in self.fills if unidentified(d)]
+        fills = self._kept(self.fills, ("unidentified",), lambda m: recognise(m, self.terms).unidentified)
         return self._standalone(supply_intervals(fills, self.drug_key))
 
     @cached_property
@@ -416,12 +422,14 @@ class Facts:
     def procedures_in(
         self, set_name: str, days: int | None = None, completed_only: bool = False
     ) -> tuple[Procedure, ...]:
+        if set_name not in self._procedures:  # a check may ask for a window and for the last one on record
+            self._procedures[set_name] = tuple(
+                p for p in self.record.procedures if self.terms.contains(set_name, p.code)
+            )
         return tuple(
             p
-            for p in self.record.procedures
-            if procedure_counts(p, completed_only)
-            and self.terms.contains(set_name, p.code)
-            and (days is None or performed_within(p, days, self.today))
+            for p in self._procedures[set_name]
+            if procedure_counts(p, completed_only) and (days is None or performed_within(p, days, self.today))
         )
 
     def condition_name(self, condition: Condition) -> str:
