@@ -156,3 +156,31 @@ def test_non_opioid_order_is_ignored() -> None:
 )
 def test_general_exclusions_silence_the_card(resources: list[dict]) -> None:
     assert sign(oxy(10), resources=resources) is None
+
+
+@pytest.mark.parametrize(
+    ("days", "shown"),
+    [(10, False), (9, False), (14, True)],
+    ids=["same-supply", "shorter", "longer"],
+)
+def test_an_override_of_one_supply_does_not_hide_a_longer_one(days: int, shown: bool) -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from builders import PATIENT_ID
+
+    from guideline.cards import Snooze
+
+    first = sign(oxy(10))
+    assert first is not None and first.level == Decimal("10")
+    snooze = Snooze(
+        CHECK,
+        PATIENT_ID,
+        datetime(2026, 9, 1, tzinfo=UTC),
+        "warning",
+        reason="short-term-benefit",
+        about=frozenset(),
+        level=first.level,
+    )
+    evaluation = run("order-sign", drafts=[oxy(days)], snoozes=[snooze])
+    assert (card(evaluation, CHECK) is not None) is shown

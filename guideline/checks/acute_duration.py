@@ -81,6 +81,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "longest_days": _days(longest_days),
             "orders": {facts.name(o): str(s.total_days) for o, s in qualifying},
         },
+        level=longest_days,  # an override of this supply does not hide a longer one
     )
 
 
