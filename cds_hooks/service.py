@@ -6,6 +6,7 @@ import json
 import logging
 import traceback
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from cds_hooks.gather import Gathered, gather
 from cds_hooks.request import HookRequest, parse_hook_request
 from cds_hooks.services import SERVICES, templates
 from cds_hooks.settings import CdsSettings
-from guideline.cards import Card, finding_keys
+from guideline.cards import Card, Snooze, finding_keys
 from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
@@ -60,8 +61,13 @@ def run_hook(
     network: bool = True,
     session: requests.Session | None = None,
     now: datetime | None = None,
+    cpu_turn: AbstractContextManager[Any] | None = None,
 ) -> HookResult:
-    """Parse, gather data, evaluate, build cards, remember them for feedback. Raises nothing."""
+    """Parse, gather data, evaluate, build cards, remember them for feedback. Raises nothing.
+
+    `cpu_turn` (a lock shared by the calls of one process) is held while the record is built, evaluated and turned
+    into cards, and never while waiting on the FHIR server or the database.
+    """
     service = SERVICES.get(service_id)
     if service is None:
         return error_result(RequestError(404, f"no CDS service with id {service_id[:60]}", "not-found"))
@@ -109,59 +115,55 @@ def run_hook(
         failures.append("gather")
         if not has_drafts:  # nothing at all to evaluate: every check of the hook is lost
             not_run.update(every_check("the patient's chart could not be gathered"))
-    record = None
-    try:
-        record = build_record(data.resources, tz, draft_orders=request.draft_orders, extra_medications=data.medications)
-    except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
-        log_failure("record-build-failed", request.hook_instance, error)
-        failures.append(f"record:{type(error).__name__}")
-        not_run.update(every_check("the patient record could not be built"))
-    if record is not None:
-        _name_unreadable(record.problems, gaps)
-        snoozes = []
-        if engine is not None:
+    snoozes = _snoozes(engine, request, now, gaps)
+    with cpu_turn or nullcontext():
+        record = None
+        try:
+            record = build_record(
+                data.resources, tz, draft_orders=request.draft_orders, extra_medications=data.medications
+            )
+        except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
+            log_failure("record-build-failed", request.hook_instance, error)
+            failures.append(f"record:{type(error).__name__}")
+            not_run.update(every_check("the patient record could not be built"))
+        if record is not None:
+            _name_unreadable(record.problems, gaps)
+            context = HookContext(
+                hook=service.hook,
+                patient_id=request.patient_id,
+                user_id=request.user_id,
+                encounter_id=request.encounter_id,
+                selections=request.selections,
+            )
             try:
-                snoozes = store.load_snoozes(engine, request.patient_id, request.user_id, now)
-            except Exception as error:  # noqa: BLE001 - without the database we still answer, just without snoozes
-                # Type and place only: a database error's text quotes its parameters (the patient's id).
-                log_failure("snooze-load-failed", request.hook_instance, error)
-                gaps["earlier overrides (snoozes)"] = "could not be read, so a card may repeat one already overridden"
-        context = HookContext(
-            hook=service.hook,
-            patient_id=request.patient_id,
-            user_id=request.user_id,
-            encounter_id=request.encounter_id,
-            selections=request.selections,
-        )
-        try:
-            evaluation = evaluate(record, context, config, now, snoozes)
-            cards = list(evaluation.cards)
-            for failure in evaluation.failures:
-                failures.append(f"{failure.check_id}:{failure.error}")
-                not_run[failure.check_id] = "an internal error stopped it"
-        except Exception as error:  # noqa: BLE001 - an engine bug must cost cards, never the call
-            log_failure("engine-failed", request.hook_instance, error)
-            failures.append(f"engine:{type(error).__name__}")
-            not_run.update(every_check("an internal error stopped the evaluation"))
-    if gaps:
-        cards.append(data_incomplete_card(gaps))
+                evaluation = evaluate(record, context, config, now, snoozes)
+                cards = list(evaluation.cards)
+                for failure in evaluation.failures:
+                    failures.append(f"{failure.check_id}:{failure.error}")
+                    not_run[failure.check_id] = "an internal error stopped it"
+            except Exception as error:  # noqa: BLE001 - an engine bug must cost cards, never the call
+                log_failure("engine-failed", request.hook_instance, error)
+                failures.append(f"engine:{type(error).__name__}")
+                not_run.update(every_check("an internal error stopped the evaluation"))
+        if gaps:
+            cards.append(data_incomplete_card(gaps))
 
-    options = options_for(config, settings.public_url, request.patient_id, request.draft_orders)
-    rendered: list[dict[str, Any]] = []
-    sources: list[Card] = []
-    for card in cards:
-        try:
-            rendered.append(card_json(card, options))
-            sources.append(card)
-        except Exception as error:  # noqa: BLE001 - one card that cannot be built must not take the others
-            log_failure("card-build-failed", request.hook_instance, error, check=card.check_id)
-            failures.append(f"card:{card.check_id}:{type(error).__name__}")
-            not_run[card.check_id] = "its card could not be built"
-    if not_run:
-        closing = checks_not_run_card(not_run)
-        rendered.append(card_json(closing, options))
-        sources.append(closing)
-    cards = sources
+        options = options_for(config, settings.public_url, request.patient_id, request.draft_orders)
+        rendered: list[dict[str, Any]] = []
+        sources: list[Card] = []
+        for card in cards:
+            try:
+                rendered.append(card_json(card, options))
+                sources.append(card)
+            except Exception as error:  # noqa: BLE001 - one card that cannot be built must not take the others
+                log_failure("card-build-failed", request.hook_instance, error, check=card.check_id)
+                failures.append(f"card:{card.check_id}:{type(error).__name__}")
+                not_run[card.check_id] = "its card could not be built"
+        if not_run:
+            closing = checks_not_run_card(not_run)
+            rendered.append(card_json(closing, options))
+            sources.append(closing)
+        cards = sources
     if engine is not None and rendered:
         try:
             store.record_issued(engine, _issued(rendered, cards, request, service.id, now))
@@ -235,3 +237,16 @@ def _issued(
         )
         for card, source in zip(rendered, cards, strict=True)
     ]
+
+
+def _snoozes(engine: Engine | None, request: HookRequest, now: datetime, gaps: dict[str, str]) -> list[Snooze]:
+    """The patient's unexpired snoozes; when the database cannot be read, a gap says a card may repeat an override."""
+    if engine is None:
+        return []
+    try:
+        return store.load_snoozes(engine, request.patient_id, request.user_id, now)
+    except Exception as error:  # noqa: BLE001 - without the database we still answer, just without snoozes
+        # Type and place only: a database error's text quotes its parameters (the patient's id).
+        log_failure("snooze-load-failed", request.hook_instance, error)
+        gaps["earlier overrides (snoozes)"] = "could not be read, so a card may repeat one already overridden"
+        return []
