@@ -40,7 +40,6 @@ from guideline.history import (
     counts_as_exposure_order,
     dispense_interval,
     exposure,
-    order_interval,
     order_supply_interval,
 )
 from guideline.memo import cached_property
@@ -108,10 +107,6 @@ class Facts:
         self.today: date = self.now.date()
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
-        self._supply: dict[int, Supply] = {}
-        # id(order) -> (it, its supply interval): exposure, the UDS expectations and fill matching all read it; the
-        # order is kept so an id can never be reused while its entry exists.
-        self._intervals: dict[int, tuple[MedOrder, Interval | None]] = {}
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._procedures: dict[str, tuple[Procedure, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
@@ -156,10 +151,8 @@ class Facts:
         return self.terms.medication_name(item.medication)
 
     def supply(self, order: MedOrder) -> Supply:
-        key = id(order)
-        if key not in self._supply:
-            self._supply[key] = order_supply(order, self.terms, self.config)
-        return self._supply[key]
+        """The order's supply (4.1); `order_supply` remembers it per the objects it reads."""
+        return order_supply(order, self.terms, self.config)
 
     def duration(self, order: MedOrder) -> str:
         return duration_class(order, self.terms, self.config, self.supply(order))
@@ -227,23 +220,15 @@ class Facts:
         return key
 
     def order_interval(self, order: MedOrder) -> Interval | None:
-        found = self._intervals.get(id(order))
-        if found is None:
-            found = self._intervals[id(order)] = (order, order_interval(order, self.supply(order)))
-        return found[1]
+        """The order's supply interval (5.1); `order_supply_interval` remembers it per the objects it reads."""
+        return order_supply_interval(order, self.terms, self.config)
 
     @cached_property
     def real_order_intervals(self) -> tuple[tuple[MedOrder, Interval | None], ...]:
         """Every real order with its supply interval, read in one pass: fill matching, the exposure history and the
         UDS expectations all read them."""
-        terms, config, intervals = self.terms, self.config, self._intervals
-        pairs = []
-        for order in self.real_orders:
-            found = intervals.get(id(order))
-            if found is None:
-                found = intervals[id(order)] = (order, order_supply_interval(order, terms, config))
-            pairs.append(found)
-        return tuple(pairs)
+        terms, config = self.terms, self.config
+        return tuple((order, order_supply_interval(order, terms, config)) for order in self.real_orders)
 
     @cached_property
     def fills(self) -> tuple[Dispense, ...]:

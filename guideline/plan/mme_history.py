@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import FillSupply, days_supply, fill_mme, source_order
-from guideline.history import counts_as_exposure_order, order_interval
+from guideline.history import counts_as_exposure_order
 from guideline.plan.model import Point
 from guideline.record import MedOrder
 from guideline.terminology import OPIOID
@@ -67,7 +67,7 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
     orders = _history_orders(facts)
     supplies: list[_Supply] = []
     for order in orders:
-        interval = order_interval(order, facts.supply(order))
+        interval = facts.order_interval(order)
         if interval is None:
             continue
         supplies.append(
