@@ -233,7 +233,7 @@ def _issued(
             service=service_id,
             hook_instance=request.hook_instance,
             about=store.stored_about(finding_keys(source.about)),
-            level=None if source.level is None else str(source.level),
+            level=store.stored_level(source.level),
         )
         for card, source in zip(rendered, cards, strict=True)
     ]

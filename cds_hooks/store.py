@@ -137,12 +137,24 @@ def read_about(value: str | None) -> frozenset[str] | None:
     return None if value is None else frozenset(value.split())
 
 
+def stored_level(level: Decimal | None) -> str | None:
+    return None if level is None else str(level)
+
+
+# Below any finding's level: a snooze whose stored level cannot be read hides no finding that has one.
+UNREADABLE_LEVEL = Decimal("-Infinity")
+
+
 def read_level(value: str | None) -> Decimal | None:
-    """A stored level; an unreadable one is treated as not recorded (the snooze then covers any level, as before)."""
-    try:
-        return None if value is None else Decimal(value)
-    except ArithmeticError:
+    """A stored level (None: not recorded). One that cannot be read covers no level: it must not hide a finding
+    it may never have seen."""
+    if value is None:
         return None
+    try:
+        level = Decimal(value)
+    except ArithmeticError:
+        return UNREADABLE_LEVEL
+    return UNREADABLE_LEVEL if level.is_nan() else level
 
 
 # The hook path's statements, built once: building and caching a statement object costs more than SQLite's work.
@@ -286,7 +298,7 @@ def save_snooze(engine: Engine, snooze: Snooze, comment: str | None = None) -> N
         "set_at": utc(snooze.set_at or datetime.now(UTC)),
         "comment": comment,
         "about": stored_about(snooze.about),
-        "level": None if snooze.level is None else str(snooze.level),
+        "level": stored_level(snooze.level),
     }
     where = and_(*(getattr(snoozes.c, name) == value for name, value in key.items()))
     for _ in range(2):  # two workers may race on the same key: insert, else update

@@ -184,3 +184,13 @@ def test_a_database_at_the_first_revision_gets_the_finding_columns_and_keeps_its
             )
         )
     assert store.find_issued(engine, "c1").level == "60"
+
+
+@pytest.mark.parametrize("stored", ["not a number", "NaN", ""])
+def test_a_stored_level_that_cannot_be_read_hides_no_finding_with_a_level(stored: str) -> None:
+    level = store.read_level(stored)
+    snooze = _snooze(frozenset(), level)
+    draft = med_request("1049621", draft=True, id="ox1", dose=2, period=4)  # 90 MME
+    evaluation = run("order-sign", drafts=[draft], snoozes=[snooze], now=NOW)
+    assert card(evaluation, "high-mme") is not None
+    assert store.read_level(store.stored_level(level)) == level  # saved again, it reads the same
