@@ -217,7 +217,14 @@ def clip(text: str, limit: int) -> str:
 
 def first_fitting(*summaries: str) -> str:
     """The first (most specific) summary that fits an EHR card; the last one, clipped, if none does."""
-    return next((s for s in summaries if len(s) <= SUMMARY_LIMIT), clip(summaries[-1], SUMMARY_LIMIT))
+    return first_fitting_of(summaries, summaries[-1])
+
+
+def first_fitting_of(candidates: Iterable[str], fallback: str) -> str:
+    """The first candidate that fits an EHR card, made only as far as needed (a generator is read lazily); else
+    the fallback, clipped."""
+    found = next((s for s in candidates if len(s) <= SUMMARY_LIMIT), None)
+    return found if found is not None else clip(fallback, SUMMARY_LIMIT)
 
 
 def and_more(names: list[str]) -> str:

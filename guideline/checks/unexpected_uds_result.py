@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from guideline.cards import SUMMARY_LIMIT, Card, Suggestion
+from guideline.cards import Card, Suggestion
 from guideline.checks.common import (
     based_on,
     bullet_list,
-    first_fitting,
+    first_fitting_of,
     guideline_link,
     override_reasons,
     plan_link,
@@ -39,9 +39,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     elif not facts.trigger_orders:
         return None
     recent = facts.uds_results_within(RESULT_MONTHS)
-    findings = _distinct(
-        (r, s) for r in recent for s in r.substances if s.unexpected and s.value in ("positive", "negative")
-    )
+    findings = _distinct((r, s) for r in recent for s in r.unexpected if s.value in ("positive", "negative"))
     if not findings:
         return None
     return _card(facts, settings, recent, findings)
@@ -122,13 +120,12 @@ def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
         for result, item in findings
     ]
     lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "
-    # Built one at a time, longest first: most cards name every finding, so the shorter ones are rarely needed.
-    for shown in range(len(parts), 0, -1):
-        summary = lead + "; ".join(parts[:shown]) + (f"; {len(parts) - shown} more" if shown < len(parts) else "")
-        if len(summary) <= SUMMARY_LIMIT:
-            return summary
-    return first_fitting(
-        f"Discuss {len(parts)} unexpected urine drug test results of the last 12 months with the patient"
+    return first_fitting_of(
+        (
+            lead + "; ".join(parts[:shown]) + (f"; {len(parts) - shown} more" if shown < len(parts) else "")
+            for shown in range(len(parts), 0, -1)
+        ),
+        f"Discuss {len(parts)} unexpected urine drug test results of the last 12 months with the patient",
     )
 
 
