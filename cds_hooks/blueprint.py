@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,7 +117,8 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
         g.cds_client = {"iss": token.iss, "tenant": token.tenant}
         return None
 
-    def read_json() -> Any:
+    def read_json(turn: AbstractContextManager[Any] | None = None) -> Any:
+        """The request body as JSON; only the parsing runs in `turn`, never the reading from a client."""
         if request.content_length is not None and request.content_length > settings.max_body_bytes:
             raise RequestError(413, "the request body is too large", "too-costly")
         mimetype = (request.mimetype or "").lower()
@@ -130,7 +132,8 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
         if limit_reached or len(raw) > settings.max_body_bytes:
             raise RequestError(413, "the request body is too large", "too-costly")
         try:
-            return parse_json(raw)
+            with turn or nullcontext():
+                return parse_json(raw)
         except (ValueError, RecursionError) as error:
             raise RequestError(400, "the request body is not valid JSON", "structure") from error
 
@@ -197,8 +200,7 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
         if service_id not in SERVICES:
             return _outcome(404, "no CDS service with this id", "not-found")
         try:
-            with cpu_turn:
-                body = read_json()
+            body = read_json(cpu_turn)
             result = run_hook(service_id, body, settings, engine=engine, session=shared_session(), cpu_turn=cpu_turn)
         except RequestError as error:
             result = error_result(error)
