@@ -8,6 +8,10 @@ are as cold as a real call's. Two modes:
   (open loop; latency of answered calls counted from each call's scheduled start, refusals such as 503 counted
   apart); CPU is the server processes' utime+stime from /proc before and after, divided by the calls answered.
 
+The served run is followed by the same rate of GET /healthz, and the last line splits a call's server CPU into what
+any request costs (HTTP, waitress, Flask), the parse of its body, and the rest (building the record, the checks,
+the cards, the database), each also in units of json.loads.
+
 Run: .venv/bin/python bench/hooks.py [--quick] [--no-serve] [--rate 200] [--seconds 15]
 """
 
@@ -154,7 +158,10 @@ def load_generator(args: argparse.Namespace) -> None:
                 time.sleep(delay)
             raw = unique_call(pool[call % len(pool)], args.first_call + call)
             try:
-                connection.request("POST", PATH, body=raw, headers={"Content-Type": "application/json"})
+                if args.probe:  # the cost of any request: HTTP, waitress and Flask, no body and no engine
+                    connection.request("GET", "/healthz")
+                else:
+                    connection.request("POST", PATH, body=raw, headers={"Content-Type": "application/json"})
                 response = connection.getresponse()
                 response.read()
                 status = response.status
@@ -194,7 +201,9 @@ def load_generator(args: argparse.Namespace) -> None:
     )
 
 
-def _generate(port: int, rate: float, seconds: float, seed: int, first_call: int, pool: int) -> dict[str, Any]:
+def _generate(
+    port: int, rate: float, seconds: float, seed: int, first_call: int, pool: int, probe: bool = False
+) -> dict[str, Any]:
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -205,6 +214,7 @@ def _generate(port: int, rate: float, seconds: float, seed: int, first_call: int
         f"--seed={seed}",
         f"--first-call={first_call}",
         f"--pool={pool}",
+        *(["--probe"] if probe else []),
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -240,6 +250,10 @@ def served(rate: float, seconds: float, workers: int, loads_ms: float) -> dict[s
         result = _generate(port, rate, seconds, seed=20_000, first_call=0, pool=200)
         # Every process's CPU, refused calls' included, charged to the calls answered with cards.
         cpu_ms = (_cpu_seconds(pids) - before) * 1000 / max(1, result["answered"])
+        # The same rate of GET /healthz: what any request costs the server before a body or the engine is involved.
+        before = _cpu_seconds(pids)
+        probe = _generate(port, rate, min(seconds, 5.0), seed=0, first_call=0, pool=1, probe=True)
+        floor_ms = (_cpu_seconds(pids) - before) * 1000 / max(1, probe["answered"])
         return {
             "mode": f"painplan serve ({workers} workers), load generator in its own process",
             "offered_per_second": rate,
@@ -247,6 +261,7 @@ def served(rate: float, seconds: float, workers: int, loads_ms: float) -> dict[s
             "server_cpu_ms_per_call": round(cpu_ms, 3),
             "json_loads_ms": round(loads_ms, 3),
             "ratio_to_json_loads": round(cpu_ms / loads_ms, 1),
+            "any_request_cpu_ms": round(floor_ms, 3),
         }
     finally:
         process.send_signal(signal.SIGTERM)
@@ -266,6 +281,7 @@ def main() -> None:
     parser.add_argument("--first-call", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--pool", type=int, default=200, help=argparse.SUPPRESS)
     parser.add_argument("--connections", type=int, default=32, help=argparse.SUPPRESS)
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load_generator:
         load_generator(args)
@@ -276,7 +292,43 @@ def main() -> None:
     if args.no_serve:
         return
     seconds = 3.0 if args.quick else args.seconds
-    print(json.dumps(served(args.rate, seconds, args.workers, loads_ms)))
+    result = served(args.rate, seconds, args.workers, loads_ms)
+    print(json.dumps(result))
+    print(json.dumps(budget(result, loads_ms)))
+
+
+def body_parse_ms() -> float:
+    """CPU milliseconds of the service's own body parser (orjson, with its exactness screen) per body, best of 5."""
+    from cds_hooks.json_body import parse_json
+
+    pool = [unique_call(raw, n) for n, raw in enumerate(encoded_bodies(200, first_seed=90_000))]
+    rounds = []
+    for _ in range(5):
+        gc.collect()
+        started = time.process_time()
+        for raw in pool:
+            parse_json(raw)
+        rounds.append((time.process_time() - started) * 1000 / len(pool))
+    return min(rounds)
+
+
+def budget(served_result: dict[str, Any], loads_ms: float) -> dict[str, Any]:
+    """Where a served call's CPU goes: any request's cost, the body's parse, and the rest (engine, cards, database)."""
+    total = served_result["server_cpu_ms_per_call"]
+    floor = served_result["any_request_cpu_ms"]
+    parse = body_parse_ms()
+    rest = total - floor - parse
+    return {
+        "served_cpu_ms_per_call": total,
+        "any_request_ms": round(floor, 3),
+        "body_parse_ms": round(parse, 3),
+        "engine_cards_store_ms": round(rest, 3),
+        "in_json_loads": {
+            "any_request": round(floor / loads_ms, 2),
+            "body_parse": round(parse / loads_ms, 2),
+            "engine_cards_store": round(rest / loads_ms, 2),
+        },
+    }
 
 
 if __name__ == "__main__":
