@@ -6,7 +6,7 @@ import json
 
 import duckdb
 import pytest
-from synthetic_export import write_export, write_synthetic_export
+from synthetic_export import practitioner, write_export, write_ndjson, write_synthetic_export
 from test_population_measures import PERIOD, TODAY, build_export
 
 from guideline.config import GuidelineConfig
@@ -21,6 +21,9 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
     source = tmp_path / "in"
     write_export(source, build_export())  # the hand-built patients, as <Type>.ndjson
     write_synthetic_export(source, 250, seed=11, gz=True)  # and a few hundred synthetic ones, as <Type>.ndjson.gz
+    # drA again in a second file, renamed: the engines read the two files in different orders, and must still agree.
+    renamed = {**practitioner("drA", "Dr. Ana Alvarez-Ruiz"), "meta": {"lastUpdated": "2026-03-01T00:00:00Z"}}
+    write_ndjson(source, "Practitioner.update", [renamed])
     files = ndjson_files(source)
     config = GuidelineConfig.from_mapping()
     review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=2)
@@ -38,6 +41,7 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
     assert duck_quality == spark_quality
     assert duck_quality["malformed_lines"] >= 1
     hand_built = con.execute(
-        f"SELECT ohd_num FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-ohd'"
+        f"SELECT ohd_num, pcp_name FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-ohd'"
     )
-    assert hand_built.fetchone() == (True,)
+    assert hand_built.fetchone() == (True, "Dr. Ana Alvarez-Ruiz")
+    assert duck_quality["directory_conflicts"] >= 1

@@ -73,6 +73,7 @@ class Directory:
     roles: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)  # role id → (practitioner, org)
     practitioner_orgs: Mapping[str, str] = field(default_factory=dict)  # practitioner id → their first org
     names: Mapping[str, str] = field(default_factory=dict)  # "Practitioner/x", "Organization/y" → display name
+    conflicts: int = 0  # ids sent in more than one differing version (the newest was read)
 
 
 @dataclass(frozen=True)

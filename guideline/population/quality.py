@@ -28,6 +28,9 @@ class Quality:
     patients_from_orders: int = 0
     patients_not_evaluated: int = 0
     evaluation_errors: Counter[str] = field(default_factory=Counter)  # error type → patients
+    # Practitioners, roles or organisations sent in differing versions under one id (two export files, say): the
+    # newest was read, so the name on a letter does not depend on the order the engine read the files in.
+    directory_conflicts: int = 0
 
     def merge(self, other: Quality) -> Quality:
         for name in self.__dataclass_fields__:
@@ -60,6 +63,7 @@ class Quality:
             "patients_from_orders": self.patients_from_orders,
             "patients_not_evaluated": self.patients_not_evaluated,
             "evaluation_errors": dict(sorted(self.evaluation_errors.items())),
+            "directory_conflicts": self.directory_conflicts,
         }
 
     @classmethod
@@ -108,6 +112,10 @@ class Quality:
                 "patients the engine could not evaluate, left out of every measure ("
                 + ", ".join(f"{name} {count}" for name, count in self.evaluation_errors.most_common(3))
                 + ")",
+            ),
+            (
+                self.directory_conflicts,
+                "practitioners, roles or organisations sent in differing versions under one id (the newest was read)",
             ),
         ]
         return [f"{count} {words}" for count, words in parts if count]

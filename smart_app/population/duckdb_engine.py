@@ -115,6 +115,7 @@ def run_duckdb(
         row[0] for row in con.execute(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").fetchall()
     ]
     context = RunContext(directory=build_directory(directory_lines), **context_args)
+    quality.directory_conflicts += context.directory.conflicts
     total, buckets = select_cohort(con)
     progress.begin("evaluate", f"{total:,} patients with medicines in {buckets} buckets, {workers} workers")
     rows_path = workdir / "rows.parquet"

@@ -132,6 +132,7 @@ def run_spark(
             r[0] for r in spark.sql(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").collect()
         ]
         context = RunContext(directory=build_directory(directory_lines), **context_args)
+        quality.directory_conflicts += context.directory.conflicts
         spark.sql(
             f"SELECT DISTINCT pkey FROM res WHERE pkey IS NOT NULL AND kind IN ({sql_list(MEDICATION_TYPES)})"
         ).createOrReplaceTempView("cohort")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from guideline.config import GuidelineConfig
@@ -45,17 +45,34 @@ def _name(resource: Mapping[str, Any]) -> str | None:
 
 
 def build_directory(lines: Iterable[str]) -> Directory:
-    """Practitioners, roles and organisations (names and who works where) from their NDJSON lines."""
-    roles: dict[str, tuple[str | None, str | None]] = {}
-    names: dict[str, str] = {}
+    """Practitioners, roles and organisations (names and who works where) from their NDJSON lines.
+
+    An id sent more than once in differing versions (two export files, an older and a newer copy) is read from its
+    newest version: the latest `meta.lastUpdated`, then the greater line text. Either engine reads the files in its
+    own order, so "the last one read" would put different names on the same letter.
+    """
+    newest: dict[tuple[str, str], tuple[tuple[bool, float, str], dict[str, Any]]] = {}
+    conflicting: set[tuple[str, str]] = set()
     for line in lines:
         try:
             resource = json.loads(line)
         except ValueError:
             continue
+        if not isinstance(resource, dict):
+            continue
         kind, ident = text(resource.get("resourceType")), text(resource.get("id"))
         if not kind or not ident:
             continue
+        key = (kind, ident)
+        rank = _version_rank(resource, line)
+        earlier = newest.get(key)
+        if earlier is not None and earlier[1] != resource:
+            conflicting.add(key)
+        if earlier is None or rank > earlier[0]:
+            newest[key] = (rank, resource)
+    roles: dict[str, tuple[str | None, str | None]] = {}
+    names: dict[str, str] = {}
+    for (kind, ident), (_, resource) in newest.items():
         if kind == "PractitionerRole":
             practitioner = text(as_dict(resource.get("practitioner")).get("reference"))
             organisation = text(as_dict(resource.get("organization")).get("reference"))
@@ -72,7 +89,19 @@ def build_directory(lines: Iterable[str]) -> Directory:
         practitioner, organisation = roles[role_id]
         if practitioner and organisation:
             practitioner_orgs.setdefault(practitioner, organisation)
-    return Directory(roles=roles, practitioner_orgs=practitioner_orgs, names=names)
+    return Directory(roles=roles, practitioner_orgs=practitioner_orgs, names=names, conflicts=len(conflicting))
+
+
+def _version_rank(resource: Mapping[str, Any], line: str) -> tuple[bool, float, str]:
+    """Orders versions of one resource: a known `meta.lastUpdated` above none, later above earlier, then the line."""
+    stamp = text(as_dict(resource.get("meta")).get("lastUpdated"))
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # FHIR instants carry an offset; a bare one is read as UTC
+    return (moment is not None, moment.timestamp() if moment else 0.0, line)
 
 
 def evaluate_lines(patient_id: str, lines: Iterable[str], context: RunContext) -> tuple[dict[str, Any] | None, Quality]:
