@@ -118,6 +118,8 @@ class Facts:
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
         self._drug_keys: dict[int, tuple[object, str]] = {}
+        # id(order) -> (order, supply interval)
+        self._intervals: dict[int, tuple[MedOrder, Interval | None]] = {}
 
     # -- medication sets and names -----------------------------------------------------------------------------
 
@@ -220,15 +222,18 @@ class Facts:
         return key
 
     def order_interval(self, order: MedOrder) -> Interval | None:
-        """The order's supply interval (5.1); `order_supply_interval` remembers it per the objects it reads."""
-        return order_supply_interval(order, self.terms, self.config)
+        """The order's supply interval (5.1), worked out once per call and only for the orders something reads: the
+        exposure history its opioids, the UDS expectations the sets a result asks about, fill matching one drug."""
+        found = self._intervals.get(id(order))
+        if found is None:
+            # The entry holds the order, so its id stays its own.
+            found = self._intervals[id(order)] = (order, order_supply_interval(order, self.terms, self.config))
+        return found[1]
 
-    @cached_property
+    @property
     def real_order_intervals(self) -> tuple[tuple[MedOrder, Interval | None], ...]:
-        """Every real order with its supply interval, read in one pass: fill matching, the exposure history and the
-        UDS expectations all read them."""
-        terms, config = self.terms, self.config
-        return tuple((order, order_supply_interval(order, terms, config)) for order in self.real_orders)
+        """Every real order with its supply interval."""
+        return tuple((order, self.order_interval(order)) for order in self.real_orders)
 
     @cached_property
     def fills(self) -> tuple[Dispense, ...]:
@@ -277,15 +282,19 @@ class Facts:
         return tuple(o for o in self.record.orders if not o.is_draft)
 
     @cached_property
-    def _dated_real_orders(self) -> tuple[tuple[MedOrder, Interval], ...]:
-        # Every fill without an authorizing prescription is matched against all of them: intervals read once.
-        return tuple(pair for pair in self.real_order_intervals if pair[1] is not None)
+    def _real_orders_by_drug(self) -> dict[str, tuple[MedOrder, ...]]:
+        """The real orders per same-drug key, in record order: a fill is matched only against its own drug's."""
+        by_drug: dict[str, list[MedOrder]] = {}
+        for order in self.real_orders:
+            by_drug.setdefault(self.drug_key(order), []).append(order)
+        return {drug: tuple(orders) for drug, orders in by_drug.items()}
 
     def source_order(self, dispense: Dispense) -> MedOrder | None:
         """The order a fill came from (`fills.source_order`), with the orders and their intervals read once."""
         if dispense.authorizing_prescriptions:
             return authorized_order(dispense, self.real_orders)
-        return covering_order(dispense, self._dated_real_orders, self.drug_key)
+        same_drug = self._real_orders_by_drug.get(self.drug_key(dispense), ())
+        return covering_order(dispense, [(order, self.order_interval(order)) for order in same_drug], self.drug_key)
 
     @cached_property
     def unidentified_fills(self) -> tuple[FillSupply, ...]:
@@ -328,11 +337,10 @@ class Facts:
         return tuple(d for d in self.record.dispenses if counts_as_exposure_dispense(d))
 
     @cached_property
-    def exposure_order_intervals(self) -> tuple[tuple[MedOrder, Interval | None], ...]:
-        """The real orders that supplied medicine (5.1) with their supply intervals: the exposure history and the UDS
-        expectations read them."""
+    def exposure_orders(self) -> tuple[MedOrder, ...]:
+        """The real orders that supplied medicine (5.1): the exposure history and the UDS expectations read them."""
         config = self.config
-        return tuple(pair for pair in self.real_order_intervals if counts_as_exposure_order(pair[0], config))
+        return tuple(order for order in self.real_orders if counts_as_exposure_order(order, config))
 
     @cached_property
     def exposure_dispense_intervals(self) -> tuple[tuple[Dispense, Interval | None], ...]:
@@ -342,7 +350,8 @@ class Facts:
     @cached_property
     def exposure(self) -> Exposure:
         return exposure(
-            self.exposure_order_intervals,
+            self.exposure_orders,
+            self.order_interval,
             self.exposure_dispense_intervals,
             # Buprenorphine or methadone for opioid use disorder is treatment, not pain therapy: months of it are not
             # long-term opioid therapy for pain (Recommendations 6 and 7).
@@ -434,7 +443,9 @@ class Facts:
 
     @cached_property
     def prescription_history(self) -> PrescriptionHistory:
-        return PrescriptionHistory(self.exposure_order_intervals, self.exposure_dispense_intervals, self.terms)
+        return PrescriptionHistory(
+            self.exposure_orders, self.order_interval, self.exposure_dispense_intervals, self.terms
+        )
 
     @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:

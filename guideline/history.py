@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
 from guideline.fills import fill_date, fill_moment
-from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_ambulatory, order_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply, order_supply
@@ -37,37 +36,15 @@ def order_interval(order: MedOrder, supply: Supply) -> Interval | None:
     return start, start + day_span(max(days, 1) - 1)
 
 
-# The reader shares one object per distinct dispense request, dosage list, medication and date between calls, so a
-# chart's orders are dated once, not once per call.
-_INTERVALS = IdentityMemo()
-
-
 def order_supply_interval(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Interval | None:
-    """`order_interval` of the order with its `order_supply`, remembered per the objects the two read."""
-    dispense, dosages, medication, authored_on = order.dispense, order.dosages, order.medication, order.authored_on
-    # IdentityMemo.get, inlined: every real order of every call asks.
-    entry = _INTERVALS.entries.get(
-        ("interval", id(dispense), id(dosages), id(medication), id(authored_on), id(terms), id(config))
-    )
-    if entry is not None:
-        return entry[1]  # type: ignore[return-value]
-    interval = order_interval(order, order_supply(order, terms, config))
-    _INTERVALS.put("interval", dispense, dosages, medication, authored_on, terms, config, answer=interval)
-    return interval
+    """`order_interval` of the order with its `order_supply` (remembered per the objects it reads)."""
+    # Not remembered itself: an order's dates differ from call to call, so a memo here missed nearly every time.
+    return order_interval(order, order_supply(order, terms, config))
 
 
 def dispense_interval(dispense: Dispense) -> Interval | None:
     """[whenHandedOver (else whenPrepared), + daysSupply − 1], or 30 days when daysSupply is missing."""
-    # The reader shares the dates and the days' supply between calls: a chart's fills are dated once.
-    handed_over, prepared, days_supply = dispense.when_handed_over, dispense.when_prepared, dispense.days_supply
-    interval = _INTERVALS.get("fill", handed_over, prepared, days_supply)
-    if interval is MISSING:
-        interval = _dispense_interval(dispense)
-        _INTERVALS.put("fill", handed_over, prepared, days_supply, answer=interval)
-    return interval  # type: ignore[return-value]
-
-
-def _dispense_interval(dispense: Dispense) -> Interval | None:
+    # Not remembered: a fill's dates differ from call to call, and dating it costs less than a memo's look-up.
     start = fill_date(dispense)
     if start is None:
         return None
@@ -122,25 +99,29 @@ class Exposure:
 
 
 def exposure(
-    orders: Iterable[tuple[MedOrder, Interval | None]],
+    orders: Iterable[MedOrder],
+    interval_of: Callable[[MedOrder], Interval | None],
     dispenses: Iterable[tuple[Dispense, Interval | None]],
     is_opioid: Callable[[MedOrder | Dispense], bool],
     counts_for_naive: Callable[[MedOrder | Dispense], bool],
     now: datetime,
 ) -> Exposure:
     """Long-term therapy, recent start and opioid-naive status (5.1–5.3) from the orders and dispenses that count
-    as exposure (`counts_as_exposure_order`, `counts_as_exposure_dispense`), each with its supply interval."""
+    as exposure (`counts_as_exposure_order`, `counts_as_exposure_dispense`), a dispense with its supply interval, an
+    order's read by `interval_of` only where it counts (an opioid, or treatment that builds tolerance)."""
     today = now.date()
     opioid_intervals: list[Interval] = []
     naive_window = (now - timedelta(days=90), now - timedelta(hours=24))
     exposed_in_naive_window = False
-    for order, interval in orders:
-        if interval and is_opioid(order):
-            opioid_intervals.append(interval)
+    for order in orders:
+        if is_opioid(order):
+            interval = interval_of(order)
+            if interval:
+                opioid_intervals.append(interval)
         if (
             not exposed_in_naive_window
             and counts_for_naive(order)
-            and _exposed(order.authored_on, order_start(order), interval, naive_window)
+            and _exposed(order.authored_on, order_start(order), interval_of(order), naive_window)
         ):
             exposed_in_naive_window = True
     for dispense, interval in dispenses:

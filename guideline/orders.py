@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from guideline.clinical import local_reference
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS
-from guideline.memo import MISSING, IdentityMemo
 from guideline.record import MedOrder
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
@@ -67,22 +66,9 @@ def order_start(order: MedOrder) -> datetime | None:
     return None
 
 
-# The reader shares one object per distinct dispense request, dosage list and date between calls, and supplies are
-# remembered per such objects: a chart's active orders are checked for currency without working out their ends.
-_ENDS = IdentityMemo()
-
-
 def supply_end(order: MedOrder, supply: Supply) -> date | None:
     """The latest end of supply the order supports: start + supply days, validity end, any bounds end."""
-    dispense, dosages, authored_on = order.dispense, order.dosages, order.authored_on
-    end = _ENDS.get("end", dispense, dosages, authored_on, supply)
-    if end is MISSING:
-        end = _supply_end(order, supply)
-        _ENDS.put("end", dispense, dosages, authored_on, supply, answer=end)
-    return end  # type: ignore[return-value]
-
-
-def _supply_end(order: MedOrder, supply: Supply) -> date | None:
+    # Not remembered: an order's dates differ from call to call, so a memo here missed nearly every time.
     candidates: list[date] = []
     start = local_date(order_start(order))
     if start and supply.total_days is not None:

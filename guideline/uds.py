@@ -151,26 +151,30 @@ class PrescriptionHistory:
 
     def __init__(
         self,
-        orders: Iterable[tuple[MedOrder, Interval | None]],
+        orders: Iterable[MedOrder],
+        interval_of: Callable[[MedOrder], Interval | None],
         dispenses: Iterable[tuple[Dispense, Interval | None]],
         terms: Terminology,
     ) -> None:
-        """`orders` are the orders that count as exposure (`counts_as_exposure_order`), `dispenses` those that count
-        as exposure (`counts_as_exposure_dispense`), each with its supply interval."""
+        """`orders` are the orders that count as exposure (`counts_as_exposure_order`), their supply intervals read
+        by `interval_of` only for the sets a result asks about; `dispenses` those that count as exposure
+        (`counts_as_exposure_dispense`), each with its supply interval."""
         self._terms = terms
-        supplied: list[tuple[ResolvedMedication, Interval]] = []
-        for order, interval in orders:
-            if interval and order.intent not in NON_ORDER_INTENTS:
-                supplied.append((order.medication, interval))
+        self._interval_of = interval_of
+        # (medication, the order whose interval is read when its set is asked for, or the dispense's interval)
+        supplied: list[tuple[ResolvedMedication, MedOrder | None, Interval | None]] = []
+        for order in orders:
+            if order.intent not in NON_ORDER_INTENTS:
+                supplied.append((order.medication, order, None))
         for dispense, interval in dispenses:
             if interval and dispense.status == "completed":
-                supplied.append((dispense.medication, interval))
+                supplied.append((dispense.medication, None, interval))
         self._supplied = tuple(supplied)
         # Orders and fills of one drug share one medication object: set membership is asked once per medication, and
         # a set's supplies are picked by their places rather than by reading them all again.
         self._medications: dict[int, ResolvedMedication] = {}
         self._places: dict[int, list[int]] = {}
-        for place, (medication, _) in enumerate(supplied):
+        for place, (medication, _, _) in enumerate(supplied):
             self._medications[id(medication)] = medication
             self._places.setdefault(id(medication), []).append(place)
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
@@ -184,7 +188,14 @@ class PrescriptionHistory:
                 if self._terms.medication_in(set_name, medication)
                 for place in self._places[key]
             )
-            self._by_set[set_name] = tuple([self._supplied[place] for place in places])
+            picked = []
+            for place in places:
+                medication, order, interval = self._supplied[place]
+                if order is not None:
+                    interval = self._interval_of(order)
+                if interval:
+                    picked.append((medication, interval))
+            self._by_set[set_name] = tuple(picked)
         return self._by_set[set_name]
 
     def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
