@@ -86,6 +86,21 @@ def _named(display: str, kind: str, ident: str | None) -> str:
     return f"{display} ({kind} {ident})" if ident else f"{display} ({kind})"
 
 
+def remembered_intervals(terms: Terminology, config: GuidelineConfig) -> Callable[[MedOrder], Interval | None]:
+    """An order's supply interval (5.1), worked out once per call and only for the orders something reads: the
+    exposure history its opioids, the UDS expectations the sets a result asks about, fill matching one drug."""
+    intervals: dict[int, tuple[MedOrder, Interval | None]] = {}  # id(order) -> (order, interval)
+
+    def order_interval(order: MedOrder) -> Interval | None:
+        found = intervals.get(id(order))
+        if found is None:
+            # The entry holds the order, so its id stays its own.
+            found = intervals[id(order)] = (order, order_supply_interval(order, terms, config))
+        return found[1]
+
+    return order_interval
+
+
 class Facts:
     """The guideline's derived sets (sections 3–8) for one patient, one hook call and one moment."""
 
@@ -118,8 +133,9 @@ class Facts:
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
         self._drug_keys: dict[int, tuple[object, str]] = {}
-        # id(order) -> (order, supply interval)
-        self._intervals: dict[int, tuple[MedOrder, Interval | None]] = {}
+        # A plain function, not a method: the prescription history keeps it, and a bound method would tie the
+        # history back to these facts in a cycle that only the garbage collector frees (the whole record with it).
+        self.order_interval: Callable[[MedOrder], Interval | None] = remembered_intervals(self.terms, self.config)
 
     # -- medication sets and names -----------------------------------------------------------------------------
 
@@ -220,15 +236,6 @@ class Facts:
         key = same_drug_key(item, self.terms, self.config)
         self._drug_keys[id(medication)] = (medication, key)
         return key
-
-    def order_interval(self, order: MedOrder) -> Interval | None:
-        """The order's supply interval (5.1), worked out once per call and only for the orders something reads: the
-        exposure history its opioids, the UDS expectations the sets a result asks about, fill matching one drug."""
-        found = self._intervals.get(id(order))
-        if found is None:
-            # The entry holds the order, so its id stays its own.
-            found = self._intervals[id(order)] = (order, order_supply_interval(order, self.terms, self.config))
-        return found[1]
 
     @property
     def real_order_intervals(self) -> tuple[tuple[MedOrder, Interval | None], ...]:
