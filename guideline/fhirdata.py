@@ -99,9 +99,8 @@ def as_dict(value: Any) -> Mapping[str, Any]:
 
 
 def text(value: Any) -> str | None:
-    if isinstance(value, str):
-        stripped = value.strip()
-        return stripped or None
+    if type(value) is str or isinstance(value, str):  # parsed JSON: skip the slower subclass check
+        return value.strip() or None
     return None
 
 
@@ -179,7 +178,7 @@ def concept(value: Any) -> Concept | None:
     # Keyed by the concept's JSON text: one C call, where walking the codings for a key costs several times more.
     # A key holding null is never stored (NaN writes as null too), so a hit needs no check for one.
     try:
-        key = orjson.dumps(value, option=_KEY_OPTIONS)
+        key = _dumps(value, None, _KEY_OPTIONS)  # positional: keywords cost a C call more to sort out
     except TypeError:  # integers beyond 64 bits, lone surrogates: read without the cache
         return _concept(value)
     found = _CONCEPTS.get(key, _MISSING)
@@ -283,7 +282,10 @@ def _plain_quantity(number: str | None, unit: str | None, system: str | None, co
 def reference(value: Any) -> str | None:
     """The `reference` string of a Reference, or None."""
     if type(value) is dict:
-        return text(value.get("reference"))
+        ref = value.get("reference")
+        if type(ref) is str:  # the usual reference, read in place (a call fewer per reference)
+            return ref.strip() or None
+        return text(ref)
     return None if value is None else text(as_dict(value).get("reference"))
 
 
@@ -295,14 +297,32 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
 
     A date without a time means 00:00 local time (guideline 1.1); an offset-less time is read as local time.
     """
-    if not isinstance(value, str):
+    if type(value) is str:
+        # A chart repeats its dates (same-day orders, labs and visits). Keyed by the text alone, with the zone kept
+        # beside the answer: one dict lookup, where a cache keyed by (text, zone) builds, hashes and compares a
+        # tuple per date. A process reads in one zone; another zone's answer is simply read again.
+        known = _DATETIMES.get(value)
+        if known is not None and known[0] is tz:
+            return known[1]
+        return _remember_datetime(value, tz)
+    if value is None:
         return None
-    return _parse_datetime_text(value, tz)
+    return _parse_datetime_text(value, tz) if isinstance(value, str) else None
 
 
-@lru_cache(maxsize=16384)
+def _remember_datetime(value: str, tz: ZoneInfo) -> datetime | None:
+    parsed = _parse_datetime_text(value, tz)
+    if len(_DATETIMES) >= _DATETIME_LIMIT:
+        _DATETIMES.clear()  # bounded: after a clear the dates are simply read again
+    _DATETIMES[value] = (tz, parsed)
+    return parsed
+
+
+_DATETIMES: dict[str, tuple[ZoneInfo, datetime | None]] = {}
+_DATETIME_LIMIT = 16384
+
+
 def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
-    # A chart repeats its dates (same-day orders, labs and visits) and every hook call re-reads the same chart.
     raw = value.strip()
     if not raw:
         return None
@@ -388,6 +408,7 @@ def from_image(image: Image) -> Any:
 # orjson refuses what it would otherwise turn into plain JSON (datetimes, dataclasses, subclasses of str, int, dict
 # and list, any other Mapping) instead of converting it, so the bytes below stand for one parsed-JSON value.
 _KEY_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+_dumps = orjson.dumps
 
 
 def json_key(value: Any) -> bytes | None:
@@ -395,16 +416,24 @@ def json_key(value: Any) -> bytes | None:
     where the text might not stand for exactly this value: integers beyond 64 bits and lone surrogates (orjson
     refuses them) and any null, since orjson also writes NaN and Infinity as null. Key order is kept, and 1, 1.0
     and true are written differently, as in the image. Parsed JSON holds lists, never tuples."""
+    key = json_text(value)
+    # find, not `in`: bytes `in` first tries the operand as an integer and raises and clears an error each time.
+    return None if key is None or key.find(b"null") >= 0 else key
+
+
+def json_text(value: Any) -> bytes | None:
+    """The JSON text of a parsed-JSON value, or None where orjson refuses it. Unlike `json_key` it may hold null
+    (NaN and Infinity write so too): a cache may look it up as it is but must check for null before storing it,
+    which spares the search on every hit."""
     try:
-        key = orjson.dumps(value, option=_KEY_OPTIONS)
+        return _dumps(value, None, _KEY_OPTIONS)
     except TypeError:
         return None
-    # find, not `in`: bytes `in` first tries the operand as an integer and raises and clears an error each time.
-    return None if key.find(b"null") >= 0 else key
 
 
 def clear_caches() -> None:
     """Forget every cached reading (benchmarks measure the cold cost with this; results never depend on it)."""
-    for cached in (_decimal_from_text, _plain_coding, _plain_concept, _plain_quantity, _parse_datetime_text):
+    for cached in (_decimal_from_text, _plain_coding, _plain_concept, _plain_quantity):
         cached.cache_clear()
     _CONCEPTS.clear()
+    _DATETIMES.clear()

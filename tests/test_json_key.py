@@ -77,3 +77,22 @@ def test_concepts_read_through_the_cache_as_they_read_directly():
             assert concept(json.loads(raw)) == _concept(json.loads(raw)), raw
     assert concept(MappingProxyType(json.loads(CONCEPTS[0]))) == concept(json.loads(CONCEPTS[0]))
     assert concept(None) is None and concept("text") is None and concept([]) is None
+
+
+def test_json_text_keeps_null_and_refuses_what_orjson_refuses():
+    """json_text may hold null (a cache checks for it before storing); values orjson refuses get no text."""
+    from guideline.fhirdata import json_text
+
+    assert json_text([None]) == b"[null]" and json_text([float("nan")]) == b"[null]"
+    assert json_text([{"a": 1}]) == json_key([{"a": 1}]) == b'[{"a":1}]'
+    for refused in ([10**30], ["\ud800"], MappingProxyType({"a": 1}), [date(2026, 6, 15)]):
+        assert json_text(refused) is None, refused
+
+
+def test_a_dosage_with_null_is_never_served_for_one_with_nan():
+    clear_read_caches()
+    with_null, with_nan = json.loads(DOSAGES[3]), json.loads(DOSAGES[2])
+    for _ in range(2):
+        assert _dosages(with_null, TZ) == _read_dosages(json.loads(DOSAGES[3]), TZ)
+        assert _dosages(with_nan, TZ) == _read_dosages(json.loads(DOSAGES[2]), TZ)
+    assert _dosages(with_null, TZ) is _dosages(with_null, TZ)  # read once per content (the image cache)

@@ -204,3 +204,77 @@ def test_fill_performers_of_any_shape_are_their_actor_references(performer: Any,
     if performer is not None:
         fill["performer"] = performer
     assert build_record([fill], TZ).dispenses[0].performers == expected
+
+
+def test_one_text_read_in_two_zones_gives_each_zone_its_own_answer() -> None:
+    """Dates are remembered by their text with the zone beside them: another zone's reading is its own."""
+    from zoneinfo import ZoneInfo
+
+    pacific = ZoneInfo("America/Los_Angeles")
+    for written in ("2026-01-03T15:00:00Z", "2026-01-03", "2026-01-03T10:00:00"):
+        eastern_first = parse_datetime(written, TZ)
+        in_pacific = parse_datetime(written, pacific)
+        assert in_pacific is not None and in_pacific.tzinfo is pacific
+        assert parse_datetime(written, TZ) == eastern_first and parse_datetime(written, TZ).tzinfo is TZ
+    assert parse_datetime("2026-01-03T15:00:00Z", pacific).hour == 7
+    assert parse_datetime("2026-01-03", pacific) == datetime(2026, 1, 3, tzinfo=pacific)
+    assert parse_datetime(None, TZ) is None and parse_datetime(20260103, TZ) is None
+
+
+class _Text(str):
+    """A str subclass (no JSON parser makes one; a caller's own objects may)."""
+
+
+def test_text_and_references_of_string_subclasses_and_odd_values_read_as_before() -> None:
+    from guideline.fhirdata import reference, text
+
+    assert text(_Text(" a ")) == "a" and text(" b ") == "b" and text("  ") is None and text(3) is None
+    assert reference({"reference": " Patient/1 "}) == "Patient/1" and reference({"reference": _Text("P/2")}) == "P/2"
+    assert reference({"reference": " "}) is None and reference({"reference": 5}) is None and reference(None) is None
+    assert reference(MappingProxyType({"reference": "Practitioner/9"})) == "Practitioner/9"
+    assert parse_datetime(_Text("2026-01-03"), TZ) == datetime(2026, 1, 3, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "expected"),
+    [
+        ({"valueInteger": 7}, "value_quantity", "7"),
+        ({"valueDecimal": 2.5}, "value_quantity", "2.5"),
+        ({"valueQuantity": {"value": 4, "unit": "score"}}, "value_quantity", "4"),
+        ({"valueInteger": None, "valueDecimal": "3"}, "value_quantity", "3"),
+        ({"valueString": " Positive "}, "value_string", "Positive"),
+        ({"valueString": 5}, "value_string", None),
+        ({"effectiveInstant": "2026-01-03T10:00:00-05:00"}, "effective_instant", "2026-01-03 10:00:00-05:00"),
+        ({"effectivePeriod": {"start": "2026-01-02"}}, "effective_period_start", "2026-01-02 00:00:00-05:00"),
+        ({"effectivePeriod": "2026-01-02"}, "effective_period_start", None),
+        ({"interpretation": {"coding": [{"code": "POS"}]}}, "interpretation", "POS"),
+        ({"interpretation": []}, "interpretation", "()"),
+    ],
+    ids=repr,
+)
+def test_result_elements_most_results_lack_are_read_when_present(extra: dict, field: str, expected: str) -> None:
+    """A result reads its optional elements only when present; present ones (any shape) read as before."""
+    resource = {"resourceType": "Observation", "id": "o1", "status": "final", **extra}
+    value = getattr(build_record([resource], TZ).observations[0], field)
+    if field == "value_quantity":
+        value = str(value.value) if value is not None else None
+    elif field == "interpretation":
+        value = value[0].codings[0].code if value else "()"
+    elif value is not None and not isinstance(value, str):
+        value = str(value)
+    assert value == expected
+
+
+def test_an_encounter_without_a_stay_or_reasons_and_one_with_them() -> None:
+    bare = build_record([{"resourceType": "Encounter", "id": "e1", "status": "finished"}], TZ).encounters[0]
+    assert bare.discharge_disposition is None and bare.reason_codes == ()
+    full = {
+        "resourceType": "Encounter",
+        "id": "e2",
+        "hospitalization": {"dischargeDisposition": {"coding": [{"code": "home"}]}},
+        "reasonCode": {"text": "back pain"},
+    }
+    read = build_record([full], TZ).encounters[0]
+    assert read.discharge_disposition.codings[0].code == "home" and read.reason_codes[0].text == "back pain"
+    odd = build_record([{**full, "id": "e3", "hospitalization": "home", "reasonCode": []}], TZ).encounters[0]
+    assert odd.discharge_disposition is None and odd.reason_codes == ()

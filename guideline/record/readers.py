@@ -8,8 +8,6 @@ from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import orjson
-
 from guideline import memo
 from guideline.fhirdata import (
     Concept,
@@ -25,7 +23,7 @@ from guideline.fhirdata import (
     from_image,
     integer,
     json_image,
-    json_key,
+    json_text,
     parse_date,
     parse_datetime,
     quantity,
@@ -226,29 +224,39 @@ def _first_code(value: Any) -> str | None:
 _UNUSUAL = object()
 
 
-def _course_of_therapy(data: Mapping[str, Any]) -> str | None:
-    return _first_code(data.get("courseOfTherapyType"))
-
-
 _Read = TypeVar("_Read")
+# What each reader made of each distinct JSON text, with the zone it was read in (a process reads in one zone).
+_Known = dict[bytes, tuple[ZoneInfo, Any]]
+_READ_LIMIT = 8192
 
 
-def _read_once(read: Callable[[Any, ZoneInfo], _Read], value: Any, tz: ZoneInfo) -> _Read:
+def _read_once(read: Callable[[Any, ZoneInfo], _Read], value: Any, tz: ZoneInfo, known: _Known) -> _Read:
     """`read(value, tz)` once per distinct content. A chart repeats a few instructions many times, so each is read
     once and the immutable result shared, which also lets MME and supply remember their answers per object."""
-    key = json_key(value)
-    if key is not None:
-        return _read_key(read, key, tz)
+    key = json_text(value)
+    if key is None:
+        return _read_unkeyed(read, value, tz)
+    # A dict per reader keyed by the text alone: one lookup, where a cache keyed by (reader, text, zone) builds,
+    # hashes and compares a tuple each time. A text holding null is never stored (NaN writes as null too), so a
+    # hit needs no search for one.
+    found = known.get(key)
+    if found is not None and found[0] is tz:
+        return found[1]  # type: ignore[no-any-return]
+    if key.find(b"null") >= 0:  # find, not `in`: see json_key
+        return _read_unkeyed(read, value, tz)
+    result = read(value, tz)  # the key stands for exactly this value, so reading it is reading the key
+    if len(known) >= _READ_LIMIT:
+        known.clear()  # bounded: after a clear the contents are simply read again
+    known[key] = (tz, result)
+    return result
+
+
+def _read_unkeyed(read: Callable[[Any, ZoneInfo], _Read], value: Any, tz: ZoneInfo) -> _Read:
     try:
         image = json_image(value)  # NaN, huge integers: the slower image still tells them apart
     except TypeError:  # not plain parsed JSON (a caller's own Mapping): read it as it is
         return read(value, tz)
-    return _read_image(read, image, tz)
-
-
-@lru_cache(maxsize=8192)
-def _read_key(read: Callable[[Any, ZoneInfo], Any], key: bytes, tz: ZoneInfo) -> Any:
-    return read(orjson.loads(key), tz)
+    return _read_image(read, image, tz)  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=8192)
@@ -256,9 +264,13 @@ def _read_image(read: Callable[[Any, ZoneInfo], Any], image: Image, tz: ZoneInfo
     return read(from_image(image), tz)
 
 
+_DOSAGES: _Known = {}
+_DISPENSE_REQUESTS: _Known = {}
+
+
 def _dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
     """dosageInstruction, read once per distinct content."""
-    return () if value is None else _read_once(_read_dosages, value, tz)
+    return () if value is None else _read_once(_read_dosages, value, tz, _DOSAGES)
 
 
 def _read_dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
@@ -267,7 +279,7 @@ def _read_dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
 
 def _dispense_request(value: Any, tz: ZoneInfo) -> DispenseRequest:
     """dispenseRequest, read once per distinct content like the dosages."""
-    return _NO_DISPENSE_REQUEST if value is None else _read_once(_read_dispense_request, value, tz)
+    return _NO_DISPENSE_REQUEST if value is None else _read_once(_read_dispense_request, value, tz, _DISPENSE_REQUESTS)
 
 
 def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
@@ -300,7 +312,7 @@ def read_med_order(
         medication=_resolve_medication(data, pool or MedicationPool()),
         authored_on=parse_datetime(get("authoredOn"), tz),
         prior_prescription=reference(get("priorPrescription")),
-        course_of_therapy=_course_of_therapy(data),
+        course_of_therapy=_first_code(get("courseOfTherapyType")),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=reference(get("requester")),
@@ -360,20 +372,23 @@ def _component(data: Mapping[str, Any]) -> Component:
 
 def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     get = data.get
-    effective_period_start, _ = _period(get("effectivePeriod"), tz)
-    parts = get("component")
+    # Most results carry one effective time, one value and nothing else: an absent element costs a lookup, not
+    # a reader call that answers None.
+    period, instant = get("effectivePeriod"), get("effectiveInstant")
+    words, flags, parts = get("valueString"), get("interpretation"), get("component")
+    numeric = "valueQuantity" in data or "valueInteger" in data or "valueDecimal" in data  # _value_quantity's
     return Observation.make(
         id=text(get("id")),
         status=text(get("status")),
         code=concept(get("code")),
         effective=parse_datetime(get("effectiveDateTime"), tz),
-        effective_period_start=effective_period_start,
-        effective_instant=parse_datetime(get("effectiveInstant"), tz),
+        effective_period_start=None if period is None else _period(period, tz)[0],
+        effective_instant=None if instant is None else parse_datetime(instant, tz),
         issued=parse_datetime(get("issued"), tz),
         value_concept=concept(get("valueCodeableConcept")),
-        value_string=text(get("valueString")),
-        value_quantity=_value_quantity(data),
-        interpretation=concepts(get("interpretation")),
+        value_string=None if words is None else text(words),
+        value_quantity=_value_quantity(data) if numeric else None,
+        interpretation=() if flags is None else concepts(flags),
         components=tuple(_component(c) for c in map(as_dict, as_list(parts)) if c) if parts else (),
     )
 
@@ -427,17 +442,17 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
 def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     get = data.get
     period_start, period_end = _period(get("period"), tz)
-    diagnoses = get("diagnosis")
+    diagnoses, stay, reasons = get("diagnosis"), get("hospitalization"), get("reasonCode")
     return Encounter.make(
         id=text(get("id")),
         status=text(get("status")),
         period_start=period_start,
         period_end=period_end,
-        discharge_disposition=concept(as_dict(get("hospitalization")).get("dischargeDisposition")),
+        discharge_disposition=None if stay is None else concept(as_dict(stay).get("dischargeDisposition")),
         diagnosis_conditions=tuple(r for r in (reference(as_dict(d).get("condition")) for d in as_list(diagnoses)) if r)
         if diagnoses
         else (),
-        reason_codes=concepts(get("reasonCode")),
+        reason_codes=() if reasons is None else concepts(reasons),
     )
 
 
@@ -603,7 +618,8 @@ def read_patient(data: Mapping[str, Any], tz: ZoneInfo) -> Patient:
 def clear_read_caches() -> None:
     """Forget every cached reading of FHIR content (for cold-cost benchmarks; results never depend on it)."""
     clear_caches()
-    _read_key.cache_clear()
+    _DOSAGES.clear()
+    _DISPENSE_REQUESTS.clear()
     _read_image.cache_clear()
     clear_inline_medications()
     memo.forget_all()  # recognition, MME and terminology answers are keyed by the objects read above
