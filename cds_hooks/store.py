@@ -178,6 +178,7 @@ _SNOOZES_FOR = select(*_SNOOZE_COLUMNS).where(
 )
 _DELETE_EXPIRED_JTI = delete(seen_jti).where(seen_jti.c.expires_at < bindparam("now"))
 _INSERT_JTI = insert(seen_jti)
+_JTI_COLUMNS = ("iss", "jti", "expires_at")
 
 
 @dataclass(frozen=True)
@@ -210,14 +211,27 @@ def _driver_statement(statement: ClauseElement, dialect: Dialect, column_keys: S
     return _DriverStatement(compiled.string, order, tuple(converters))
 
 
+@dataclass(frozen=True)
+class _HookStatements:
+    """What a hook call runs on the database, compiled for one dialect."""
+
+    snoozes_for: _DriverStatement
+    snooze_converters: tuple[Callable | None, ...]  # result converters of the snooze columns
+    insert_issued: _DriverStatement
+    delete_expired_jti: _DriverStatement
+    insert_jti: _DriverStatement
+
+
 @lru_cache(maxsize=8)
-def _hook_statements(dialect: Dialect) -> tuple[_DriverStatement, _DriverStatement, tuple[Callable | None, ...]]:
-    """The snooze query, the issued-card insert and the snooze columns' result converters, for one dialect."""
-    converters = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in _SNOOZE_COLUMNS)
-    return (
-        _driver_statement(_SNOOZES_FOR, dialect),
-        _driver_statement(_INSERT_ISSUED, dialect, _ISSUED_COLUMNS),
-        converters,
+def _hook_statements(dialect: Dialect) -> _HookStatements:
+    return _HookStatements(
+        snoozes_for=_driver_statement(_SNOOZES_FOR, dialect),
+        snooze_converters=tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in _SNOOZE_COLUMNS
+        ),
+        insert_issued=_driver_statement(_INSERT_ISSUED, dialect, _ISSUED_COLUMNS),
+        delete_expired_jti=_driver_statement(_DELETE_EXPIRED_JTI, dialect),
+        insert_jti=_driver_statement(_INSERT_JTI, dialect, _JTI_COLUMNS),
     )
 
 
@@ -238,7 +252,7 @@ def record_issued(engine: Engine, cards: Sequence[IssuedCard]) -> None:
     """Every card of one call in one transaction and one executemany, committed before the call is answered."""
     if not cards:
         return
-    _, statement, _ = _hook_statements(engine.dialect)
+    statement = _hook_statements(engine.dialect).insert_issued
     rows = [statement.parameters({**card.__dict__, "issued_at": utc(card.issued_at)}) for card in cards]
     with _driver_connection(engine) as connection:
         with closing(connection.cursor()) as cursor:
@@ -316,7 +330,8 @@ def load_snoozes(engine: Engine, patient_id: str | None, user_id: str | None, no
     """Unexpired snoozes for this patient: patient-wide ones and those set by this user."""
     if not patient_id:
         return []
-    statement, _, converters = _hook_statements(engine.dialect)
+    statements = _hook_statements(engine.dialect)
+    statement, converters = statements.snoozes_for, statements.snooze_converters
     # "" stands for every user; without a user id the query asks for "" twice.
     values = {"patient": patient_id, "now": utc(now), "everyone": "", "user": user_id or ""}
     with _driver_connection(engine) as connection, closing(connection.cursor()) as cursor:
@@ -341,14 +356,23 @@ def load_snoozes(engine: Engine, patient_id: str | None, user_id: str | None, no
 
 
 def remember_jti(engine: Engine, iss: str, jti: str, expires_at: datetime, now: datetime) -> bool:
-    """Record a token id; False if it was already seen and has not expired (a replay). Shared by all workers."""
-    try:
-        # One transaction: expired ids go first, so an id seen before and since expired is accepted again.
-        with engine.begin() as connection:
-            connection.execute(_DELETE_EXPIRED_JTI, {"now": utc(now)})
-            connection.execute(_INSERT_JTI, [{"iss": iss, "jti": jti, "expires_at": utc(expires_at)}])
-    except IntegrityError:
-        return False
+    """Record a token id; False if it was already seen and has not expired (a replay). Shared by all workers.
+
+    Every authenticated hook call runs this, so it runs on the driver's cursor like the other hook statements.
+    """
+    statements = _hook_statements(engine.dialect)
+    expired, insert_jti = statements.delete_expired_jti, statements.insert_jti
+    with _driver_connection(engine) as connection:
+        try:
+            with closing(connection.cursor()) as cursor:
+                # One transaction: expired ids go first, so an id seen before and since expired is accepted again.
+                cursor.execute(expired.sql, expired.parameters({"now": utc(now)}))
+                values = {"iss": iss, "jti": jti, "expires_at": utc(expires_at)}
+                cursor.execute(insert_jti.sql, insert_jti.parameters(values))
+        except engine.dialect.loaded_dbapi.IntegrityError:
+            connection.rollback()  # the id is known: a replay; the connection itself is fine
+            return False
+        connection.commit()
     return True
 
 
