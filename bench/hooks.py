@@ -12,7 +12,10 @@ The served run is followed by the same rate of GET /healthz, and the last line s
 any request costs (HTTP, waitress, Flask), the parse of its body, and the rest (building the record, the checks,
 the cards, the database), each also in units of json.loads.
 
-Run: .venv/bin/python bench/hooks.py [--quick] [--no-serve] [--rate 200] [--seconds 15]
+With --auth RS384 or ES384 every call carries a JWT signed as an EHR signs it (in the load generator's process), so
+the server's figure includes verifying it and the shared replay check; the default, off, compares with earlier runs.
+
+Run: .venv/bin/python bench/hooks.py [--quick] [--no-serve] [--rate 200] [--seconds 15] [--auth off|RS384|ES384]
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bodies import encoded_bodies, unique_call  # noqa: E402
+from bench.ehr_tokens import PUBLIC_URL, TokenSigner, make_client  # noqa: E402
 
 TODAY = "2026-06-15"
 PATH = "/cds-services/order-sign"
@@ -65,14 +69,21 @@ def baseline_json_loads_ms() -> float:
     return min(json_loads_cpu_ms(pool) for _ in range(5))
 
 
-def in_process(calls: int, loads_ms: float) -> dict[str, Any]:
+def in_process(calls: int, loads_ms: float, auth: str = "off") -> dict[str, Any]:
     pool = encoded_bodies(min(calls, 200), first_seed=10_000)
     bodies = [unique_call(pool[n % len(pool)], n) for n in range(calls)]
 
     from smart_app import create_app
 
     instance = tempfile.mkdtemp(prefix="painplan-bench-")
-    app = create_app({"instance_path": instance, "auth": "off", "today": TODAY, "secret_key": "bench"})
+    settings: dict[str, Any] = {"instance_path": instance, "auth": "off", "today": TODAY, "secret_key": "bench"}
+    headers: list[dict[str, str]] = [{} for _ in range(calls + 5)]
+    if auth != "off":
+        trusted = make_client(Path(instance) / "ehr", auth)
+        settings.update(auth="required", trusted_clients=str(trusted), public_url=PUBLIC_URL)
+        signer = TokenSigner(trusted.parent)  # every token signed now, before the CPU is counted
+        headers = [{"Authorization": signer.authorization(PATH)} for _ in range(calls + 5)]
+    app = create_app(settings)
     try:  # what `painplan serve` does before forking (models loaded, heap frozen), so GC costs what it costs there
         from smart_app.server import preload
     except ImportError:
@@ -81,18 +92,20 @@ def in_process(calls: int, loads_ms: float) -> dict[str, Any]:
         preload(app)
     client = app.test_client()
     for n in range(5):  # warm-up: imports, first-call set-up (never the bodies measured below)
-        client.post(PATH, data=unique_call(pool[n], 10**9 + n), content_type="application/json")
+        client.post(
+            PATH, data=unique_call(pool[n], 10**9 + n), content_type="application/json", headers=headers[calls + n]
+        )
     wall: list[float] = []
     gc.collect()
     cpu_started = time.process_time()
-    for raw in bodies:
+    for raw, header in zip(bodies, headers, strict=False):
         started = time.perf_counter()
-        response = client.post(PATH, data=raw, content_type="application/json")
+        response = client.post(PATH, data=raw, content_type="application/json", headers=header)
         wall.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
     cpu_ms = (time.process_time() - cpu_started) * 1000 / calls
     return {
-        "mode": "in-process (Flask test client)",
+        "mode": "in-process (Flask test client)" + (f", JWT {auth}" if auth != "off" else ""),
         "calls": calls,
         "body_kb": round(statistics.mean(len(b) for b in bodies) / 1000, 1),
         "cpu_ms_per_call": round(cpu_ms, 3),
@@ -148,6 +161,9 @@ def load_generator(args: argparse.Namespace) -> None:
     latencies: list[float] = []  # answered calls (200) only; refusals are counted in statuses
     statuses: dict[int, int] = {}
     lock = threading.Lock()
+    # Signed before the run, each with its own jti: signing RS384 at 200 calls/s would make this process the bottleneck.
+    signer = TokenSigner(Path(args.ehr)) if args.ehr else None
+    tokens = [signer.authorization(PATH) for _ in range(total)] if signer is not None else []
 
     def worker() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
@@ -161,7 +177,10 @@ def load_generator(args: argparse.Namespace) -> None:
                 if args.probe:  # the cost of any request: HTTP, waitress and Flask, no body and no engine
                     connection.request("GET", "/healthz")
                 else:
-                    connection.request("POST", PATH, body=raw, headers={"Content-Type": "application/json"})
+                    headers = {"Content-Type": "application/json"}
+                    if tokens:
+                        headers["Authorization"] = tokens[call]
+                    connection.request("POST", PATH, body=raw, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 status = response.status
@@ -202,7 +221,14 @@ def load_generator(args: argparse.Namespace) -> None:
 
 
 def _generate(
-    port: int, rate: float, seconds: float, seed: int, first_call: int, pool: int, probe: bool = False
+    port: int,
+    rate: float,
+    seconds: float,
+    seed: int,
+    first_call: int,
+    pool: int,
+    probe: bool = False,
+    ehr: Path | None = None,
 ) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -215,12 +241,13 @@ def _generate(
         f"--first-call={first_call}",
         f"--pool={pool}",
         *(["--probe"] if probe else []),
+        *([f"--ehr={ehr}"] if ehr else []),
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def served(rate: float, seconds: float, workers: int, loads_ms: float) -> dict[str, Any]:
+def served(rate: float, seconds: float, workers: int, loads_ms: float, auth: str = "off") -> dict[str, Any]:
     """Start `painplan serve` on loopback, warm it, then a fixed-rate run from a separate process."""
     port = _free_port()
     instance = tempfile.mkdtemp(prefix="painplan-serve-")
@@ -233,6 +260,11 @@ def served(rate: float, seconds: float, workers: int, loads_ms: float) -> dict[s
         # The shipped default: each call writes its JSON log line, which is part of what a call costs.
         "PAINPLAN_LOG_LEVEL": "INFO",
     }
+    ehr = None
+    if auth != "off":
+        trusted = make_client(Path(instance) / "ehr", auth)
+        ehr = trusted.parent
+        env.update(PAINPLAN_AUTH="required", PAINPLAN_TRUSTED_CLIENTS=str(trusted), PAINPLAN_PUBLIC_URL=PUBLIC_URL)
     command = [sys.executable, "-m", "smart_app.cli", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -244,10 +276,10 @@ def served(rate: float, seconds: float, workers: int, loads_ms: float) -> dict[s
             except OSError:
                 time.sleep(0.2)
         # Warm every worker with bodies the measured run never sends.
-        _generate(port, 20, 2, seed=50_000, first_call=10**9, pool=10)
+        _generate(port, 20, 2, seed=50_000, first_call=10**9, pool=10, ehr=ehr)
         pids = _tree(process.pid)
         before = _cpu_seconds(pids)
-        result = _generate(port, rate, seconds, seed=20_000, first_call=0, pool=200)
+        result = _generate(port, rate, seconds, seed=20_000, first_call=0, pool=200, ehr=ehr)
         # Every process's CPU, refused calls' included, charged to the calls answered with cards.
         cpu_ms = (_cpu_seconds(pids) - before) * 1000 / max(1, result["answered"])
         # The same rate of GET /healthz: what any request costs the server before a body or the engine is involved.
@@ -255,7 +287,8 @@ def served(rate: float, seconds: float, workers: int, loads_ms: float) -> dict[s
         probe = _generate(port, rate, min(seconds, 5.0), seed=0, first_call=0, pool=1, probe=True)
         floor_ms = (_cpu_seconds(pids) - before) * 1000 / max(1, probe["answered"])
         return {
-            "mode": f"painplan serve ({workers} workers), load generator in its own process",
+            "mode": f"painplan serve ({workers} workers), load generator in its own process"
+            + (f", JWT {auth} signed there" if auth != "off" else ""),
             "offered_per_second": rate,
             **result,
             "server_cpu_ms_per_call": round(cpu_ms, 3),
@@ -282,17 +315,24 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=200, help=argparse.SUPPRESS)
     parser.add_argument("--connections", type=int, default=32, help=argparse.SUPPRESS)
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ehr", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--auth",
+        choices=("off", "RS384", "ES384"),
+        default="off",
+        help="sign every call as an EHR does (default off: the figures compare with earlier runs)",
+    )
     args = parser.parse_args()
     if args.load_generator:
         load_generator(args)
         return
     print("Order-sign, 200 resources, a different body every call; server CPU per call vs json.loads of the body:")
     loads_ms = baseline_json_loads_ms()
-    print(json.dumps(in_process(60 if args.quick else 600, loads_ms)))
+    print(json.dumps(in_process(60 if args.quick else 600, loads_ms, args.auth)))
     if args.no_serve:
         return
     seconds = 3.0 if args.quick else args.seconds
-    result = served(args.rate, seconds, args.workers, loads_ms)
+    result = served(args.rate, seconds, args.workers, loads_ms, args.auth)
     print(json.dumps(result))
     print(json.dumps(budget(result, loads_ms)))
 
