@@ -32,14 +32,14 @@ def is_visible(condition: Condition, config: GuidelineConfig) -> bool:
     """Not refuted or in error; uncategorised, or at least one problem/encounter/concern category (6.1)."""
     if condition.verification_status in HIDING_VERIFICATION:
         return False
-    codings = [c for concept in condition.categories for c in concept.codings]
-    if not codings:
-        return True
     extra = config["condition"]["extra_categories"]
-    for coding in codings:
-        if coding.system in CATEGORY_SYSTEMS and (coding.code in VISIBLE_CATEGORIES or coding.code in extra):
-            return True
-    return False
+    coded = False
+    for concept in condition.categories:
+        for coding in concept.codings:
+            coded = True
+            if coding.system in CATEGORY_SYSTEMS and (coding.code in VISIBLE_CATEGORIES or coding.code in extra):
+                return True
+    return not coded
 
 
 def is_active(condition: Condition) -> bool:

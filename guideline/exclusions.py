@@ -17,7 +17,7 @@ from guideline.clinical import (
 )
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept
-from guideline.record import Condition, Encounter, PatientRecord
+from guideline.record import Condition, Encounter, Observation, PatientRecord
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
     HOSPICE_FINDING,
@@ -55,10 +55,11 @@ def _under_18(record: PatientRecord, today: date) -> str | None:
     return f"age {age}" if age < 18 else None
 
 
-def _sickle_cell(conditions: Sequence[Condition], terms: Terminology, config: GuidelineConfig) -> str | None:
+def _sickle_cell(sickle_cell: Sequence[Condition], terms: Terminology, config: GuidelineConfig) -> str | None:
+    """`sickle_cell`: the visible conditions coded as sickle cell disease."""
     require_active = config["exclusions"]["sickle_cell"]["require_active"]
-    for condition in conditions:
-        if terms.contains(SICKLE_CELL, condition.code) and (not require_active or is_active(condition)):
+    for condition in sickle_cell:
+        if not require_active or is_active(condition):
             return condition_name(condition, terms)
     return None
 
@@ -73,10 +74,8 @@ def _encounter_cancer_links(
     return any(terms.contains(MALIGNANT_CANCER, reason) for reason in encounter.reason_codes)
 
 
-def _active_cancer(
-    record: PatientRecord, conditions: Sequence[Condition], terms: Terminology, today: date
-) -> str | None:
-    cancers = [c for c in conditions if terms.contains(MALIGNANT_CANCER, c.code)]
+def _active_cancer(record: PatientRecord, cancers: Sequence[Condition], terms: Terminology, today: date) -> str | None:
+    """`cancers`: the visible conditions coded as a malignant cancer."""
     for condition in cancers:
         if is_active(condition) and not is_encounter_diagnosis_only(condition):
             return f"active {condition_name(condition, terms)}"
@@ -94,9 +93,10 @@ def _active_cancer(
     return None
 
 
-def _terminal(conditions: Sequence[Condition], terms: Terminology) -> str | None:
-    for condition in conditions:
-        if is_active(condition) and terms.contains(TERMINAL, condition.code):
+def _terminal(terminal: Sequence[Condition], terms: Terminology) -> str | None:
+    """`terminal`: the visible conditions coded as terminal or limiting life expectancy."""
+    for condition in terminal:
+        if is_active(condition):
             return condition_name(condition, terms)
     return None
 
@@ -116,10 +116,12 @@ def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bo
 def _hospice(
     record: PatientRecord,
     conditions: Sequence[Condition],
+    hospice_findings: Sequence[Observation],
     terms: Terminology,
     config: GuidelineConfig,
     today: date,
 ) -> str | None:
+    """`hospice_findings`: the observations coded as a hospice care finding."""
     rules = config["exclusions"]["hospice_palliative"]
     for encounter in record.encounters:
         if (
@@ -157,8 +159,8 @@ def _hospice(
             if is_z515(condition.code) and (is_active(condition) or in_last_days(condition.recorded_date, 90, today)):
                 return "palliative care encounter (Z51.5)"
     if rules["include_hospice_finding"]:
-        for observation in record.observations:
-            if terms.contains(HOSPICE_FINDING, observation.code) and in_last_months(observation.result_time, 12, today):
+        for observation in hospice_findings:
+            if in_last_months(observation.result_time, 12, today):
                 return "hospice care finding"
     return None
 
@@ -169,24 +171,35 @@ def general_exclusions(
     config: GuidelineConfig,
     today: date,
     visible: Sequence[Condition] | None = None,
+    conditions_in: Callable[[str], Sequence[Condition]] | None = None,
+    observations_in: Callable[[str], Sequence[Observation]] | None = None,
 ) -> tuple[ExclusionFinding, ...]:
     """Every enabled general exclusion that applies to this patient, with its evidence. `visible` are the record's
-    visible conditions (6.1) when the caller has them already."""
+    visible conditions (6.1), `conditions_in` those of them and `observations_in` the record's observations coded in
+    a set, in record order, when the caller has them already (Facts looks each distinct code up once)."""
     if visible is None:
         visible = [c for c in record.conditions if is_visible(c, config)]
+    in_visible = conditions_in or (lambda set_name: [c for c in visible if terms.contains(set_name, c.code)])
+    in_observations = observations_in or (
+        lambda set_name: [o for o in record.observations if terms.contains(set_name, o.code)]
+    )
     rules: tuple[tuple[str, str, Callable[[], str | None]], ...] = (
         ("age_under_18", "Under 18", lambda: _under_18(record, today)),
-        ("sickle_cell", "Sickle cell disease", lambda: _sickle_cell(visible, terms, config)),
-        ("active_cancer", "Active cancer treatment", lambda: _active_cancer(record, visible, terms, today)),
+        ("sickle_cell", "Sickle cell disease", lambda: _sickle_cell(in_visible(SICKLE_CELL), terms, config)),
+        (
+            "active_cancer",
+            "Active cancer treatment",
+            lambda: _active_cancer(record, in_visible(MALIGNANT_CANCER), terms, today),
+        ),
         (
             "terminal_condition",
             "Terminal or limited-life-expectancy condition",
-            lambda: _terminal(visible, terms),
+            lambda: _terminal(in_visible(TERMINAL), terms),
         ),
         (
             "hospice_palliative",
             "Hospice or palliative care",
-            lambda: _hospice(record, visible, terms, config, today),
+            lambda: _hospice(record, visible, in_observations(HOSPICE_FINDING), terms, config, today),
         ),
     )
     findings = []

@@ -20,6 +20,7 @@ from guideline.clinical import (
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.context import HookContext
 from guideline.exclusions import ExclusionFinding, general_exclusions
+from guideline.fhirdata import Concept
 from guideline.fills import (
     FillMme,
     FillSupply,
@@ -45,7 +46,15 @@ from guideline.history import (
 from guideline.memo import cached_property
 from guideline.mme import MmeSummary, compute_mme
 from guideline.recognition import recognise
-from guideline.record import Condition, Dispense, MedOrder, PatientRecord, Procedure, ResolvedMedication
+from guideline.record import (
+    Condition,
+    Dispense,
+    MedOrder,
+    Observation,
+    PatientRecord,
+    Procedure,
+    ResolvedMedication,
+)
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
     BENZO,
@@ -123,6 +132,7 @@ class Facts:
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
+        self._observations: dict[str, tuple[Observation, ...]] = {}
         self._procedures: dict[str, tuple[Procedure, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
         self._uds_within: dict[int, tuple[UdsResult, ...]] = {}
@@ -414,11 +424,34 @@ class Facts:
         return tuple(c for c in self.visible_conditions if is_active(c))
 
     def conditions_in(self, set_name: str, active_only: bool = False) -> tuple[Condition, ...]:
+        """The visible (or active) conditions whose code is in a set, in record order."""
         key = (set_name, active_only)
         if key not in self._conditions:
             pool = self.active_conditions if active_only else self.visible_conditions
-            self._conditions[key] = tuple(c for c in pool if self.terms.contains(set_name, c.code))
+            inside = self._codes_in(set_name, self._condition_codes)
+            self._conditions[key] = tuple(c for c in pool if id(c.code) in inside) if inside else ()
         return self._conditions[key]
+
+    def observations_in(self, set_name: str) -> tuple[Observation, ...]:
+        """The record's observations whose code is in a set, in record order."""
+        if set_name not in self._observations:
+            inside = self._codes_in(set_name, self._observation_codes)
+            observations = self.record.observations
+            self._observations[set_name] = tuple(o for o in observations if id(o.code) in inside) if inside else ()
+        return self._observations[set_name]
+
+    def _codes_in(self, set_name: str, codes: dict[int, Concept | None]) -> frozenset[int]:
+        # Conditions and results of one code share one code object: each distinct code is looked up once per set.
+        contains = self.terms.contains
+        return frozenset(key for key, code in codes.items() if contains(set_name, code))
+
+    @cached_property
+    def _condition_codes(self) -> dict[int, Concept | None]:
+        return {id(c.code): c.code for c in self.visible_conditions}
+
+    @cached_property
+    def _observation_codes(self) -> dict[int, Concept | None]:
+        return {id(o.code): o.code for o in self.record.observations}
 
     def procedures_in(
         self, set_name: str, days: int | None = None, completed_only: bool = False
@@ -480,7 +513,15 @@ class Facts:
 
     @cached_property
     def exclusions(self) -> tuple[ExclusionFinding, ...]:
-        return general_exclusions(self.record, self.terms, self.config, self.today, self.visible_conditions)
+        return general_exclusions(
+            self.record,
+            self.terms,
+            self.config,
+            self.today,
+            self.visible_conditions,
+            self.conditions_in,
+            self.observations_in,
+        )
 
     def excluded(self, settings: CheckSettings) -> bool:
         """Whether the general exclusions silence this check on this hook."""

@@ -10,7 +10,7 @@ MISSING: Final = object()
 _Value = TypeVar("_Value")
 
 # Every memo made, so a cold-cost benchmark can forget them all at once (weak: a memo dies with its owner).
-_ALL: weakref.WeakSet[IdentityMemo] = weakref.WeakSet()
+_ALL: weakref.WeakSet[IdentityMemo | IdentityTables] = weakref.WeakSet()
 
 
 class IdentityMemo:
@@ -41,11 +41,44 @@ class IdentityMemo:
             self.entries.clear()
         self.entries[(question, *map(id, items))] = (items, answer)
 
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+class IdentityTables:
+    """Answers per (question, one record object), like IdentityMemo, kept in one table per question keyed by the
+    object's id alone: a look-up is `tables.get(question)` then an int-keyed get, with no key tuple to build and hash
+    (set membership is asked hundreds of times a call). Each entry holds its object, so its id stays its own.
+    Bounded: emptied when full. Safe to share between threads (single dict operations)."""
+
+    __slots__ = ("__weakref__", "_limit", "_size", "tables")
+
+    def __init__(self, limit: int = 1 << 16) -> None:
+        # question -> id(item) -> (item, answer)
+        self.tables: dict[Hashable, dict[int, tuple[object, object]]] = {}
+        self._limit = limit
+        self._size = 0
+        _ALL.add(self)
+
+    def put(self, question: Hashable, item: object, answer: object) -> None:
+        if self._size >= self._limit:
+            self.clear()
+        table = self.tables.get(question)
+        if table is None:
+            table = self.tables.setdefault(question, {})
+        table[id(item)] = (item, answer)
+        self._size += 1
+
+    def clear(self) -> None:
+        for table in list(self.tables.values()):
+            table.clear()
+        self._size = 0
+
 
 def forget_all() -> None:
     """Empty every memo (benchmarks measure the cold cost with this; answers never depend on it)."""
     for memo in list(_ALL):
-        memo.entries.clear()
+        memo.clear()
 
 
 class cached_property(Generic[_Value]):  # noqa: N801 - a drop-in for functools.cached_property

@@ -10,6 +10,7 @@ from guideline.dosage import Amount, doses_per_day, pick_dose, quantity_days, to
 from guideline.memo import IdentityMemo
 from guideline.mme import DECIMAL_CONTEXT, Drug, identify_drug, quantize6
 from guideline.record import Dosage, MedOrder
+from guideline.record.slot_init import slot_init
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -21,7 +22,8 @@ DispenseUnit = Literal["count", "volume"]
 ACUTE_LIMIT_DAYS = Decimal(28)  # guideline 4.2: < 28 days is acute, ≥ 28 is subacute/chronic
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Supply:
     per_fill_days: Decimal | None
     total_days: Decimal | None  # per-fill × (1 + refills) when config count_refills_in_supply
@@ -141,7 +143,7 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
         total = per_fill
         if per_fill is not None and config["count_refills_in_supply"]:
             total = per_fill * (1 + refills)
-    return Supply(per_fill_days=per_fill, total_days=total, refills=refills, source=source)
+    return Supply.make(per_fill, total, refills, source)
 
 
 def duration_class(

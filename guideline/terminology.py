@@ -15,7 +15,7 @@ from typing import Any
 
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, RXNORM, SNOMED, Concept
-from guideline.memo import MISSING, IdentityMemo
+from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.record import ResolvedMedication
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -572,7 +572,9 @@ class Terminology:
     __slots__ = (
         "_data",
         "_known_medication_codes",
+        "_concepts_in",
         "_medication_memo",
+        "_medications_in",
         "_memo",
         "_sets",
         "_substances_by_test",
@@ -590,6 +592,9 @@ class Terminology:
         self._substances_by_test = {member: tuple(items) for member, items in by_test.items()}
         self._memo = IdentityMemo()  # keyed by Concept: the record reader shares one object per distinct concept
         self._medication_memo = IdentityMemo()  # keyed by ResolvedMedication
+        # Set membership, the hottest questions: one table per set, keyed by the concept or medication.
+        self._concepts_in = IdentityTables()
+        self._medications_in = IdentityTables()
         self._known_medication_codes: frozenset[Code] | None = None
 
     def _members(self, set_name: str) -> frozenset[Code]:
@@ -600,14 +605,17 @@ class Terminology:
 
     def contains(self, set_name: str, concept: Concept | None) -> bool:
         """True when any coding has the same system and code as a member; a coding without system never matches."""
-        entry = self._memo.entries.get((set_name, id(concept)))  # IdentityMemo.get, inlined: the hottest call
-        if entry is not None and entry[0][0] is concept:
-            return entry[1] is True
+        table = self._concepts_in.tables.get(set_name)
+        if table is not None:
+            entry = table.get(id(concept))
+            if entry is not None:
+                return entry[1]  # type: ignore[return-value]
         if concept is None:
             self._members(set_name)
-            return False
-        answer = self._contains(set_name, concept)
-        self._memo.put(set_name, concept, answer=answer)
+            answer = False
+        else:
+            answer = self._contains(set_name, concept)
+        self._concepts_in.put(set_name, concept, answer)
         return answer
 
     def _contains(self, set_name: str, concept: Concept) -> bool:
@@ -640,11 +648,13 @@ class Terminology:
     def medication_in(self, set_name: str, medication: ResolvedMedication) -> bool:
         """Membership of a medication: by its codes (NALTREXONE, and so MOUD, also read Medication.ingredient);
         a medication none of whose codes the packaged sets know is placed by the name recognition reads."""
-        entry = self._medication_memo.entries.get((set_name, id(medication)))
-        if entry is not None and entry[0][0] is medication:
-            return entry[1] is True
+        table = self._medications_in.tables.get(set_name)
+        if table is not None:
+            entry = table.get(id(medication))
+            if entry is not None:
+                return entry[1]  # type: ignore[return-value]
         answer = self._medication_in(set_name, medication) or self._in_by_name(set_name, medication)
-        self._medication_memo.put(set_name, medication, answer=answer)
+        self._medications_in.put(set_name, medication, answer)
         return answer
 
     def medication_in_by_code(self, set_name: str, medication: ResolvedMedication) -> bool:

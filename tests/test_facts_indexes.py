@@ -9,9 +9,33 @@ from guideline.facts import Facts
 from guideline.fills import same_drug_key, source_order
 from guideline.history import dispense_interval, order_interval
 from guideline.supply import order_supply
-from guideline.terminology import BENZO, MOUD, OPIOID
+from guideline.terminology import (
+    BENZO,
+    HOSPICE_FINDING,
+    MALIGNANT_CANCER,
+    MOUD,
+    OPIOID,
+    OPIOID_POISONING,
+    OUD,
+    PDMP_REVIEW,
+    SICKLE_CELL,
+    SLEEP_BREATHING,
+    SUD_HISTORY,
+    TERMINAL,
+    UDS_TEST,
+)
 from guideline.timeutil import day_span
-from tests.builders import TODAY, days_ago, dispense, med_request, observation, run
+from tests.builders import (
+    ICD10,
+    SNOMED,
+    TODAY,
+    condition,
+    days_ago,
+    dispense,
+    med_request,
+    observation,
+    run,
+)
 
 OXYCODONE = "1049621"
 LORAZEPAM = "197901"
@@ -167,3 +191,97 @@ def test_the_first_prescription_on_record_explains_a_result_whatever_drug_came_f
     assert taking is not None and taking.name == names[1] and taking.day == TODAY - day_span(10)
     effect = facts.prescription_history.in_effect(OPIOID, TODAY)
     assert effect is not None and effect.name == names[1]
+
+
+def _coded(resource: dict, code: dict) -> dict:
+    """The resource with another shape of code (text only, no system, several codings)."""
+    return {**resource, "code": code}
+
+
+def test_conditions_and_observations_in_a_set_are_the_ones_asking_about_each_gives() -> None:
+    """Facts looks each distinct code up once per set: what it finds must be what asking about every condition and
+    observation gives, in record order, whatever shape the code has (dotless ICD-10-CM, lower case, no system, an
+    unknown system, text only, no code at all, a refuted or resolved condition, STU3-style several codings)."""
+    conditions = (
+        condition(ICD10, "D57.1"),
+        condition(ICD10, "D571", clinical="resolved"),
+        condition(ICD10, "d57.1", category=None),
+        condition(SNOMED, "417357006"),
+        condition("http://example.org/local-codes", "D57.1"),
+        _coded(condition(ICD10, "D57.1"), {"coding": [{"code": "D57.1"}]}),
+        _coded(condition(ICD10, "D57.1"), {"text": "sickle cell disease"}),
+        _coded(condition(ICD10, "D57.1"), {}),
+        condition(ICD10, "C25.0"),
+        condition(ICD10, "C25.0", clinical="remission"),
+        condition(ICD10, "F11.20"),
+        condition(ICD10, "F10.20"),
+        condition(ICD10, "T40.2X1A"),
+        condition(SNOMED, "1148647001"),
+        condition(ICD10, "G47.33"),
+        _coded(
+            condition(ICD10, "F11.20"),
+            {"coding": [{"system": "http://example.org/local-codes", "code": "x"}, {"system": ICD10, "code": "F1120"}]},
+        ),
+        condition(ICD10, "D57.1"),
+    )
+    refuted = condition(ICD10, "D57.1")
+    refuted["verificationStatus"] = {"coding": [{"code": "refuted"}]}
+    observations = (
+        observation("461621000124108", system=SNOMED, when=days_ago(3)),
+        observation("461621000124108", system=SNOMED, when=days_ago(30), status="amended"),
+        observation("170935008", system=SNOMED, when=days_ago(10)),
+        observation("170935008", system="http://example.org/local-codes", when=days_ago(10)),
+        _coded(observation(OPIATE_SCREEN, when=days_ago(2)), {"coding": [{"code": OPIATE_SCREEN}]}),
+        _coded(observation(OPIATE_SCREEN, when=days_ago(2)), {"text": "urine opiates"}),
+        observation(OPIATE_SCREEN, when=days_ago(2), value_string="Negative"),
+        observation(OXYCODONE_SCREEN, when=days_ago(2), value_string="Negative"),
+        observation(OPIATE_SCREEN, when=days_ago(40), value_string="Positive"),
+    )
+    facts = facts_of(*conditions, refuted, *observations)
+    contains = facts.terms.contains
+    found = 0
+    for set_name in (SICKLE_CELL, MALIGNANT_CANCER, TERMINAL, OUD, SUD_HISTORY, OPIOID_POISONING, SLEEP_BREATHING):
+        for active_only, pool in ((False, facts.visible_conditions), (True, facts.active_conditions)):
+            expected = tuple(c for c in pool if contains(set_name, c.code))
+            assert facts.conditions_in(set_name, active_only=active_only) == expected
+            found += len(expected)
+    for set_name in (PDMP_REVIEW, HOSPICE_FINDING, UDS_TEST):
+        expected = tuple(o for o in facts.record.observations if contains(set_name, o.code))
+        assert facts.observations_in(set_name) == expected
+        found += len(expected)
+    assert len(facts.conditions_in(SICKLE_CELL)) == 5 and len(facts.observations_in(UDS_TEST)) == 3
+    assert found > 20  # the sets are exercised, not only their empty answers
+
+
+def test_the_exposure_history_and_the_uds_expectations_read_lazily_what_reading_every_interval_gives() -> None:
+    """An order's supply interval is read only where something needs it (an opioid's exposure, a set a result asks
+    about, a fill's own drug): the answers must be those of a Facts that read every order's interval first."""
+    naltrexone = "1483744"
+    facts = facts_of(
+        med_request(OXYCODONE, status="completed", authored=days_ago(80), supply_days=30),
+        med_request(OXYCODONE, status="completed", authored=days_ago(50), supply_days=30, intent="plan"),
+        med_request(OXYCODONE, status="active", authored=days_ago(20), supply_days=30, refills=1),
+        med_request(OXYCODONE, status="stopped", authored=days_ago(100), supply_days=None),
+        med_request(BUP_NALOXONE, status="completed", authored=days_ago(60), supply_days=28),
+        med_request(naltrexone, status="completed", authored=days_ago(30), supply_days=30),
+        med_request(LORAZEPAM, status="active", authored=days_ago(15), supply_days=30),
+        med_request(IBUPROFEN, status="active", authored=days_ago(5), supply_days=10),
+        med_request(OXYCODONE, status="completed", authored=days_ago(40), category="inpatient"),
+        dispense(OXYCODONE, days_ago(19), days_supply=30),
+        dispense(LORAZEPAM, days_ago(14), days_supply=None),
+        dispense(IBUPROFEN, days_ago(4)),
+        observation(OPIATE_SCREEN, when=days_ago(10), value_string="Negative"),
+        observation(OXYCODONE_SCREEN, when=days_ago(10), value_string="Positive"),
+    )
+    eager = Facts(facts.record, facts.context, facts.config, facts.now, facts.snoozes, facts.terms)
+    assert len(eager.real_order_intervals) == len(facts.record.orders) - 1  # every interval read first
+    assert facts.exposure == eager.exposure
+    assert facts.uds_results_since(12) == eager.uds_results_since(12)
+    for set_name in {s.expected_by for s in facts.terms.uds_substances if s.expected_by} | {BENZO, OPIOID, MOUD}:
+        for day in (TODAY - day_span(n) for n in (0, 10, 25, 45, 70, 95)):
+            history, full = facts.prescription_history, eager.prescription_history
+            assert history.in_effect(set_name, day) == full.in_effect(set_name, day)
+            assert history.taking_on(set_name, day) == full.taking_on(set_name, day)
+    assert [facts.source_order(d) for d in facts.record.dispenses] == [
+        eager.source_order(d) for d in eager.record.dispenses
+    ]

@@ -107,8 +107,8 @@ def _last_review(facts: Facts) -> date | None:
         performed = last_performed(procedure, facts.today)
         if performed is not None:
             dates.append(performed)
-    for observation in facts.record.observations:
-        if observation.status in REVIEWED_OBSERVATION_STATUSES and facts.terms.contains(PDMP_REVIEW, observation.code):
+    for observation in facts.observations_in(PDMP_REVIEW):
+        if observation.status in REVIEWED_OBSERVATION_STATUSES:
             effective = _observation_date(observation)
             if effective is not None and effective <= facts.today:
                 dates.append(effective)
