@@ -32,7 +32,7 @@ from guideline.mme import (
 from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.supply import daily_units
-from guideline.timeutil import ONE_DAY, day_span, local_date
+from guideline.timeutil import ONE_DAY, day_span, iso_day, local_date
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -148,7 +148,7 @@ def fill_mme(
     drug = identified if isinstance(identified, Drug) else None
     name = medication_display_name(dispense.medication, drug, terms)
     when = fill_date(dispense)
-    label = f"{name} (filled {when.isoformat()})" if when else f"{name} (fill undated)"
+    label = f"{name} (filled {iso_day(when)})" if when else f"{name} (fill undated)"
     rxnorm = drug.rxcui if drug else None
 
     def result(state: FillState, reason: str | None, explanation: str, ingredients=(), mme=None) -> FillMme:  # noqa: ANN001
@@ -269,10 +269,8 @@ def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense]
     """Each dated fill's supply, in fill order. Fills of one drug queue: a fill made before the earlier supply of
     that drug ran out starts the day after it ends. Fills of different drugs overlap (and their doses add)."""
     filled_on = [(fill_date(d), d) for d in dispenses]
-    dated = sorted(
-        ((filled, d.id or "", index, d) for index, (filled, d) in enumerate(filled_on) if filled is not None),
-        key=lambda item: item[:3],
-    )
+    # Ordered by date, id and place: the place is unique, so sorting never compares two dispenses.
+    dated = sorted((filled, d.id or "", index, d) for index, (filled, d) in enumerate(filled_on) if filled is not None)
     next_free: dict[str, date] = {}
     supplies: list[FillSupply] = []
     for filled, _, _, dispense in dated:

@@ -18,6 +18,14 @@ def day_span(count: int) -> timedelta:
 ONE_DAY = timedelta(days=1)
 
 
+# A card writes each result's date several times (table, findings, summary, its facts), and formatting a date costs
+# many times more than finding it again.
+@lru_cache(maxsize=4096)
+def iso_day(day: date) -> str:
+    """`day.isoformat()` (YYYY-MM-DD)."""
+    return day.isoformat()
+
+
 # Every window of a call starts from the same today, so a handful of (day, months) pairs recur many times a call.
 @lru_cache(maxsize=1024)
 def months_before(day: date, months: int) -> date:

@@ -15,7 +15,7 @@ from guideline.orders import NON_ORDER_INTENTS
 from guideline.record import Dispense, MedOrder, Observation, PatientRecord, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
-from guideline.timeutil import day_span
+from guideline.timeutil import day_span, iso_day
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 
@@ -174,9 +174,14 @@ class PrescriptionHistory:
         # a set's supplies are picked by their places rather than by reading them all again.
         self._medications: dict[int, ResolvedMedication] = {}
         self._places: dict[int, list[int]] = {}
-        for place, (medication, _, _) in enumerate(supplied):
-            self._medications[id(medication)] = medication
-            self._places.setdefault(id(medication), []).append(place)
+        medications, places = self._medications, self._places
+        for place, entry in enumerate(supplied):
+            key = id(entry[0])
+            if key in places:
+                places[key].append(place)
+            else:
+                places[key] = [place]
+                medications[key] = entry[0]
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
 
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
@@ -239,7 +244,7 @@ def _substance_result(
                 label,
                 value,
                 False,
-                f"expected: {explained.name} ({explained.day.isoformat()})",
+                f"expected: {explained.name} ({iso_day(explained.day)})",
             )
         return SubstanceResult.make(
             substance.name, label, value, True, f"positive for {label}, not prescribed in the 30 days before"
@@ -252,7 +257,7 @@ def _substance_result(
                 label,
                 value,
                 True,
-                f"negative for {label} although {prescribed.name} was prescribed ({prescribed.day.isoformat()})",
+                f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)})",
             )
     return SubstanceResult.make(substance.name, label, value, False, None)
 

@@ -11,6 +11,7 @@ from guideline.facts import Facts
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
 from guideline.fills import fill_date
 from guideline.record import Dispense, MedOrder
+from guideline.timeutil import iso_day
 
 # Our wording for PainPlan's override reasons (guideline 11.1).
 OVERRIDE_DISPLAYS: dict[str, str] = {
@@ -58,7 +59,7 @@ def opioids_to_judge(facts: Facts, new_orders: Sequence[MedOrder]) -> bool:
 def fill_note(dispense: Dispense) -> str:
     """How a card marks a pharmacy fill among orders: "pharmacy fill 2026-06-05" (or undated)."""
     filled = fill_date(dispense)
-    return f"pharmacy fill {filled.isoformat()}" if filled else "pharmacy fill"
+    return f"pharmacy fill {iso_day(filled)}" if filled else "pharmacy fill"
 
 
 def override_system(config: GuidelineConfig) -> str:

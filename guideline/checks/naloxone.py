@@ -30,6 +30,7 @@ from guideline.terminology import (
     SLEEP_BREATHING,
     SUD_HISTORY,
 )
+from guideline.timeutil import iso_day
 
 CHECK_ID = "naloxone"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -144,7 +145,7 @@ def _unprescribed_fentanyl_or_heroin(facts: Facts) -> tuple[str, ...]:
                 and substance.unexpected
                 and substance.value == "positive"
             ):
-                day = result.day.isoformat() if result.day else "date unknown"
+                day = iso_day(result.day) if result.day else "date unknown"
                 found.append(f"{result.name} ({day}): positive for {substance.label}, not prescribed")
     return tuple(found)
 

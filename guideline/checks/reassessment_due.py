@@ -19,6 +19,7 @@ from guideline.clinical import is_pending_request, last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
+from guideline.timeutil import iso_day
 
 CHECK_ID = "reassessment-due"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -147,9 +148,9 @@ def _window_table(facts: Facts) -> str:
     """Covered days per 30-day window (5.2), oldest first, plus the last 10 days."""
     exposure = facts.exposure
     rows = [
-        f"| {start} to {end} | {days} of {(end - start).days + 1} |"
+        f"| {iso_day(start)} to {iso_day(end)} | {days} of {(end - start).days + 1} |"
         for (start, end), days in zip(exposure.windows, exposure.window_days, strict=True)
     ]
     recent_start = facts.today - timedelta(days=9)
-    rows.append(f"| last 10 days, {recent_start} to {facts.today} | {exposure.recent_days} of 10 |")
+    rows.append(f"| last 10 days, {iso_day(recent_start)} to {iso_day(facts.today)} | {exposure.recent_days} of 10 |")
     return "| Period | Days with opioid supply |\n|---|---|\n" + "\n".join(rows)

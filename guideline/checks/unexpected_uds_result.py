@@ -19,6 +19,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.terminology import OPIOID
+from guideline.timeutil import iso_day
 from guideline.uds import SubstanceResult, UdsResult, later_negatives, negative_days
 
 CHECK_ID = "unexpected-uds-result"
@@ -93,7 +94,7 @@ def _table(
     days = sorted({day for day, _ in cells}, reverse=True)
     shown = days[:max_dates]
     lines = [
-        "| Substance | " + " | ".join(d.isoformat() for d in shown) + " |",
+        "| Substance | " + " | ".join(iso_day(d) for d in shown) + " |",
         "|---|" + "---|" * len(shown),
     ]
     lines += [
@@ -104,7 +105,7 @@ def _table(
 
 
 def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, item: SubstanceResult) -> str:
-    line = f"{result.day.isoformat() if result.day else 'undated'}: {item.explanation}"
+    line = f"{iso_day(result.day) if result.day else 'undated'}: {item.explanation}"
     if item.value == "positive" and result.day is not None:
         count = later_negatives(negatives, item.substance, result.day)
         if count:
@@ -118,7 +119,7 @@ def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, ite
 def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
     """Names each unexpected finding (newest first) while it fits, then counts the rest."""
     parts = [
-        f"{item.value} for {item.label} ({result.day.isoformat() if result.day else 'undated'})"
+        f"{item.value} for {item.label} ({iso_day(result.day) if result.day else 'undated'})"
         for result, item in findings
     ]
     lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "
@@ -179,10 +180,10 @@ def _card(
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
         facts={
             "unexpected": [
-                {"substance": s.substance, "value": s.value, "date": r.day.isoformat() if r.day else None}
+                {"substance": s.substance, "value": s.value, "date": iso_day(r.day) if r.day else None}
                 for r, s in findings
             ]
         },
         # "Results discussed" covers these results; an unexpected result on another day is a new finding.
-        about=frozenset(f"{r.day}|{s.substance}|{s.value}" for r, s in findings),
+        about=frozenset(f"{iso_day(r.day) if r.day else None}|{s.substance}|{s.value}" for r, s in findings),
     )
