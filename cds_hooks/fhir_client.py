@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from guideline.record import iter_resources
+from guideline.record import resources_in
 
 log = logging.getLogger(__name__)
 
@@ -272,16 +272,17 @@ class FhirClient:
 
 def resources_of(payload: Any) -> tuple[list[dict], str | None]:
     """Resources of a Bundle or a single resource; an OperationOutcome with an error means the read failed."""
-    found: list[dict] = []
+    found: list[dict] = resources_in(payload)  # type: ignore[assignment] - read-only use; pooled without fullUrls
     failed = False
-    for resource, _ in iter_resources(payload, urls=False):  # pooled without their fullUrls
-        if resource.get("resourceType") == "OperationOutcome":
-            severities = {issue.get("severity") for issue in resource.get("issue") or [] if isinstance(issue, dict)}
+    # Most answers hold none: one pass that only looks, and a second only when there is an outcome to take out.
+    outcomes = [resource for resource in found if resource.get("resourceType") == "OperationOutcome"]
+    if outcomes:
+        found = [resource for resource in found if resource.get("resourceType") != "OperationOutcome"]
+        for outcome in outcomes:
+            severities = {issue.get("severity") for issue in outcome.get("issue") or [] if isinstance(issue, dict)}
             # Searches may carry an informational OperationOutcome (HAPI does); only errors spoil the data.
             if not severities or severities & {"error", "fatal"}:
                 failed = True
-            continue
-        found.append(resource)  # type: ignore[arg-type] - read-only use; no copy on the hot path
     if not isinstance(payload, dict) or not isinstance(payload.get("resourceType"), str):
         return found, "the FHIR server's answer was not a FHIR resource"
     return found, ("the FHIR server reported an error (OperationOutcome)" if failed else None)

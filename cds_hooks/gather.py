@@ -16,7 +16,7 @@ from cds_hooks.fhir_client import ByteBudget, FetchResult, FhirClient, resources
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, render
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
-from guideline.record import iter_resources, medication_references
+from guideline.record import medication_references, resources_in
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
 # Only plain reads of a Medication by FHIR id (Epic's run past 64 characters): a reference is EHR data, and
@@ -64,7 +64,7 @@ def gather(
     context = {**request.context, "patientId": request.patient_id} if request.patient_id else request.context
     for key, value in request.prefetch.items():
         if key not in templates and value is not None:
-            pooled.extend(resource for resource, _ in iter_resources(value, urls=False))
+            pooled.extend(resources_in(value))
     for key, template in templates.items():
         if key in request.prefetch:
             value = request.prefetch[key]
@@ -85,10 +85,10 @@ def gather(
             continue
         queries[key] = query
 
-    draft_items = [resource for resource, _ in iter_resources(request.draft_orders, urls=False)]
+    draft_items = resources_in(request.draft_orders)
     # Most EHRs send coded medications: only an order or dispense that names a Medication needs the full walk.
-    names_medication = any("medicationReference" in r for r in pooled) or any(
-        "medicationReference" in r for r in draft_items
+    names_medication = any(["medicationReference" in r for r in pooled]) or any(  # a list: no generator frame
+        ["medicationReference" in r for r in draft_items]
     )
     wanted = medication_references([pooled, draft_items]) if names_medication else set()
     medication_refs = _readable(wanted)

@@ -32,7 +32,7 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
 )
-from guideline.record.pool import iter_resources, medication_references
+from guideline.record.pool import iter_resources, medication_references, resources_in
 from guideline.record.readers import clear_read_caches
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "clear_read_caches",
     "iter_resources",
     "medication_references",
+    "resources_in",
     "ReadProblem",
     "Patient",
     "MedicationIngredient",

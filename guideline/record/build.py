@@ -109,11 +109,12 @@ def build_record(
     `draft_orders` is the hook's `context.draftOrders` (a Bundle, list or resource); drafts win over an EHR copy
     with the same id. `extra_medications` are Medication resources fetched separately for references.
     """
-    found: list[tuple[Mapping[str, Any], str | None]] = []
-    collect_resources(draft_orders, found)
+    found: list[Mapping[str, Any]] = []
+    urls: dict[int, str] = {}  # fullUrls by position in `found`, for Medication references
+    collect_resources(draft_orders, found, urls)
     draft_count = len(found)
-    collect_resources(list(resources), found)
-    pool = MedicationPool(pending=found, pending_fetched=list(extra_medications))
+    collect_resources(list(resources), found, urls)
+    pool = MedicationPool(pending=found, pending_urls=urls, pending_fetched=list(extra_medications))
 
     seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
@@ -123,7 +124,7 @@ def build_record(
     problems: list[ReadProblem] = []
     patient: Patient | None = None
 
-    for index, (resource, _) in enumerate(found):
+    for index, resource in enumerate(found):
         raw_kind = resource.get("resourceType")
         kind = raw_kind if isinstance(raw_kind, str) else None
         raw_id = resource.get("id")

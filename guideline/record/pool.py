@@ -59,10 +59,11 @@ class MedicationPool:
     medications: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # What each (reference, display) resolved to in this call (filled by the reader).
     resolved: dict[tuple[str, str | None], ResolvedMedication] = field(default_factory=dict)
-    # Added at the first lookup, in this order: the Medications among these resources (with their fullUrls), then
-    # the Medications fetched separately. Most requests name their drugs by code, and then nothing walks the
-    # request's resources for Medications at all.
-    pending: list[tuple[Mapping[str, Any], str | None]] = field(default_factory=list)
+    # Added at the first lookup, in this order: the Medications among these resources (with their fullUrls, by
+    # position), then the Medications fetched separately. Most requests name their drugs by code, and then nothing
+    # walks the request's resources for Medications at all.
+    pending: list[Mapping[str, Any]] = field(default_factory=list)
+    pending_urls: dict[int, str] = field(default_factory=dict)
     pending_fetched: list[Mapping[str, Any]] = field(default_factory=list)
 
     def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
@@ -75,10 +76,11 @@ class MedicationPool:
     def find_medication(self, ref: str) -> Mapping[str, Any] | None:
         """The Medication a reference names, as given or as its relative `Medication/id`."""
         if self.pending or self.pending_fetched:
-            pending, fetched, self.pending, self.pending_fetched = self.pending, self.pending_fetched, [], []
-            for resource, full_url in pending:
+            pending, urls, fetched = self.pending, self.pending_urls, self.pending_fetched
+            self.pending, self.pending_urls, self.pending_fetched = [], {}, []
+            for index, resource in enumerate(pending):
                 if resource.get("resourceType") == "Medication":
-                    self.add_medication(resource, full_url)
+                    self.add_medication(resource, urls.get(index))
             for medication in fetched:
                 self.add_medication(medication, None)
         return self.medications.get(ref) or self.medications.get(_relative(ref))
@@ -100,19 +102,32 @@ def iter_resources(payload: Any, urls: bool = True) -> Iterable[tuple[Mapping[st
 
     An object that claims to be a resource (has a resourceType) is yielded even when it is malformed, so the
     record can name it instead of dropping it unseen."""
-    found: list[tuple[Mapping[str, Any], str | None]] = []
-    collect_resources(payload, found, urls)
-    return iter(found)
+    found: list[Mapping[str, Any]] = []
+    if not urls:
+        collect_resources(payload, found)
+        return iter([(resource, None) for resource in found])
+    found_urls: dict[int, str] = {}
+    collect_resources(payload, found, found_urls)
+    return iter([(resource, found_urls.get(index)) for index, resource in enumerate(found)])
 
 
-def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | None]], urls: bool = True) -> None:
-    """Appends what iter_resources yields (a list, not nested generators: charts have thousands of entries)."""
+def resources_in(payload: Any) -> list[Mapping[str, Any]]:
+    """The resources iter_resources yields, without their fullUrls (what pooling callers read)."""
+    found: list[Mapping[str, Any]] = []
+    collect_resources(payload, found)
+    return found
+
+
+def collect_resources(payload: Any, found: list[Mapping[str, Any]], urls: dict[int, str] | None = None) -> None:
+    """Appends the resources iter_resources yields (a list, not nested generators: charts have thousands of
+    entries) and, when `urls` is given, puts each one's Bundle fullUrl there under its position in `found`. Only
+    resources that have a fullUrl get one: a plain resource costs one append, not a pair."""
     if isinstance(payload, list):
         for item in payload:
             if type(item) is dict and item.get("resourceType") != "Bundle":
                 # The common case, a plain resource, without a call per item (the same test as below).
                 if "resourceType" in item:
-                    found.append((item, None))
+                    found.append(item)
                 continue
             collect_resources(item, found, urls)
         return
@@ -124,28 +139,39 @@ def collect_resources(payload: Any, found: list[tuple[Mapping[str, Any], str | N
             resource = entry.get("resource") if type(entry) is dict else None
             if type(resource) is dict and resource and resource.get("resourceType") != "Bundle":
                 # The common case, an entry holding a resource object, without the calls of the general path.
-                url = entry.get("fullUrl") if urls else None
-                found.append((resource, None if url is None else text(url)))
+                if urls is not None:
+                    url = entry.get("fullUrl")
+                    if url is not None:
+                        _note_url(urls, len(found), url)
+                found.append(resource)
             else:
                 _collect_entry(entry, found, urls)
         return
     if "resourceType" in data:
         # Kept even when resourceType is not a text value: build_record names such a resource as unreadable.
-        found.append((data, None))
+        found.append(data)
 
 
-def _collect_entry(entry: Any, found: list[tuple[Mapping[str, Any], str | None]], urls: bool) -> None:
+def _note_url(urls: dict[int, str], position: int, url: Any) -> None:
+    readable = text(url)
+    if readable is not None:
+        urls[position] = readable
+
+
+def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, str] | None) -> None:
     """A Bundle entry of any shape: a nested Bundle is walked, an entry without a resource object is named."""
     entry_data = as_dict(entry)
     if not entry_data or ("resource" in entry_data and not as_dict(entry_data["resource"])):
         # An entry that is not an object, or whose resource is not one: named by the record, not dropped.
-        found.append((unreadable_entry(), None))
+        found.append(unreadable_entry())
         return
     resource = as_dict(entry_data.get("resource"))
     if resource.get("resourceType") == "Bundle":
         collect_resources(resource, found, urls)
     elif resource:
-        found.append((resource, text(entry_data.get("fullUrl")) if urls else None))
+        if urls is not None:
+            _note_url(urls, len(found), entry_data.get("fullUrl"))
+        found.append(resource)
 
 
 def medication_references(payloads: Iterable[Any]) -> set[str]:
