@@ -258,8 +258,29 @@ def concepts(value: Any) -> tuple[Concept, ...]:
 
 
 def quantity(value: Any) -> Quantity | None:
-    if value is None:
-        return None
+    if type(value) is not dict:
+        return None if value is None else _quantity(value)
+    # Keyed by the quantity's JSON text, as concepts are: one C call, where testing each field's type and then a
+    # cache keyed by the four fields (each a new string to hash) cost twice as much.
+    try:
+        key = _dumps(value, None, _KEY_OPTIONS)
+    except TypeError:  # integers beyond 64 bits, lone surrogates: read without the cache
+        return _quantity(value)
+    found = _QUANTITIES.get(key, _MISSING)
+    if found is _MISSING:
+        found = _quantity(value)
+        if key.find(b"null") < 0:  # NaN writes as null too: such a text is never stored
+            if len(_QUANTITIES) >= _QUANTITY_LIMIT:
+                _QUANTITIES.clear()  # bounded: after a clear the quantities are simply read again
+            _QUANTITIES[key] = found
+    return found  # type: ignore[return-value]
+
+
+_QUANTITIES: dict[bytes, Quantity | None] = {}
+_QUANTITY_LIMIT = 8192
+
+
+def _quantity(value: Any) -> Quantity | None:
     data = as_dict(value)
     if not data:
         return None
@@ -285,7 +306,7 @@ def reference(value: Any) -> str | None:
         ref = value.get("reference")
         if type(ref) is str:  # the usual reference, read in place (a call fewer per reference)
             return ref.strip() or None
-        return text(ref)
+        return None if ref is None else text(ref)  # None: a display-only or empty Reference
     return None if value is None else text(as_dict(value).get("reference"))
 
 
@@ -436,4 +457,5 @@ def clear_caches() -> None:
     for cached in (_decimal_from_text, _plain_coding, _plain_concept, _plain_quantity):
         cached.cache_clear()
     _CONCEPTS.clear()
+    _QUANTITIES.clear()
     _DATETIMES.clear()

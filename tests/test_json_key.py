@@ -96,3 +96,34 @@ def test_a_dosage_with_null_is_never_served_for_one_with_nan():
         assert _dosages(with_null, TZ) == _read_dosages(json.loads(DOSAGES[3]), TZ)
         assert _dosages(with_nan, TZ) == _read_dosages(json.loads(DOSAGES[2]), TZ)
     assert _dosages(with_null, TZ) is _dosages(with_null, TZ)  # read once per content (the image cache)
+
+
+QUANTITIES = [
+    '{"value":1,"unit":"tablet"}',
+    '{"value":1.0,"unit":"tablet"}',  # another spelling of the number: another exponent
+    '{"value":"1","unit":"tablet"}',
+    '{"value":true,"unit":"tablet"}',  # a boolean is no number
+    '{"value":NaN,"unit":"mg"}',  # NaN and null are both written as null: never cached
+    '{"value":null,"unit":"mg"}',
+    '{"value":123456789012345678901234567890,"unit":"mg"}',
+    '{"value":1e13,"unit":"mg"}',  # beyond any dose: unknown
+    '{"value":5,"unit":7,"system":" http://unitsofmeasure.org ","code":"mg"}',  # a numeric unit: lenient reader
+    '{"value":30,"unit":"Day","system":"http://unitsofmeasure.org","code":"d","comparator":"<"}',
+    '{"unit":"tablet"}',
+    "{}",
+]
+
+
+def test_quantities_read_through_the_cache_as_they_read_directly():
+    from guideline.fhirdata import _quantity, quantity
+
+    clear_read_caches()
+    for _ in range(2):  # cold, then from the cache
+        for raw in QUANTITIES:
+            read, direct = quantity(json.loads(raw)), _quantity(json.loads(raw))
+            assert read == direct, raw
+            if read is not None and read.value is not None:
+                assert str(read.value) == str(direct.value), raw  # same exponent, not just equal
+    assert quantity(MappingProxyType(json.loads(QUANTITIES[0]))) == quantity(json.loads(QUANTITIES[0]))
+    assert quantity(None) is None and quantity("1 tablet") is None and quantity([{"value": 1}]) is None
+    assert str(quantity(json.loads(QUANTITIES[1])).value) == "1.0" and str(quantity({"value": 1}).value) == "1"

@@ -278,3 +278,56 @@ def test_an_encounter_without_a_stay_or_reasons_and_one_with_them() -> None:
     assert read.discharge_disposition.codings[0].code == "home" and read.reason_codes[0].text == "back pain"
     odd = build_record([{**full, "id": "e3", "hospitalization": "home", "reasonCode": []}], TZ).encounters[0]
     assert odd.discharge_disposition is None and odd.reason_codes == ()
+
+
+def test_full_urls_stay_with_their_resources_after_drafts_and_nested_bundles() -> None:
+    """fullUrls are kept by position in the walk: drafts come first and nested Bundles in between."""
+    medication = {
+        "resourceType": "Medication",
+        "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1049621"}]},
+    }
+    by_url = med_request("1049621", id="ehr1")
+    del by_url["medicationCodeableConcept"]
+    by_url["medicationReference"] = {"reference": "urn:uuid:med-9"}
+    draft = med_request("1049621", draft=True, id="d1")
+    chart = [
+        condition(ICD10CM, "M54.50"),
+        {
+            "resourceType": "Bundle",
+            "entry": [
+                {"fullUrl": "urn:uuid:other", "resource": condition(ICD10CM, "I10")},
+                {
+                    "resource": {
+                        "resourceType": "Bundle",
+                        "entry": [{"fullUrl": " urn:uuid:med-9 ", "resource": medication}],
+                    }
+                },
+                {"fullUrl": 7, "resource": by_url},
+            ],
+        },
+    ]
+    record = build_record(chart, TZ, draft_orders={"resourceType": "Bundle", "entry": [{"resource": draft}]})
+    ehr = next(o for o in record.orders if o.id == "ehr1")
+    assert not ehr.medication.unresolved and ehr.medication.concept.codes(
+        "http://www.nlm.nih.gov/research/umls/rxnorm"
+    ) == ("1049621",)
+    pairs = list(iter_resources([{"resourceType": "Bundle", "entry": [{"resource": draft}]}, *chart]))
+    assert [url for _, url in pairs] == [None, None, "urn:uuid:other", "urn:uuid:med-9", None]
+
+
+def test_resources_of_takes_out_outcomes_and_only_errors_spoil_the_answer() -> None:
+    from cds_hooks.fhir_client import resources_of
+
+    info = {"resourceType": "OperationOutcome", "issue": [{"severity": "information"}]}
+    error = {"resourceType": "OperationOutcome", "issue": [{"severity": "error"}]}
+    first, second = condition(ICD10CM, "I10"), condition(ICD10CM, "M54.50")
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": first}, {"resource": info}, {"resource": second}]}
+    assert resources_of(bundle) == ([first, second], None)
+    bundle["entry"].append({"resource": error})
+    found, problem = resources_of(bundle)
+    assert found == [first, second] and problem is not None and "OperationOutcome" in problem
+    assert (
+        resources_of({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "OperationOutcome"}}]})[1]
+        == "the FHIR server reported an error (OperationOutcome)"
+    )
+    assert resources_of([first]) == ([first], "the FHIR server's answer was not a FHIR resource")

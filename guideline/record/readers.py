@@ -207,8 +207,9 @@ def _first_code(value: Any) -> str | None:
         for item in codings:
             code = item.get("code") if type(item) is dict else _UNUSUAL
             if type(code) is str:
-                if code.strip():
-                    return code.strip()
+                code = code.strip()
+                if code:
+                    return code
             elif code is not None:
                 break
         else:
@@ -395,7 +396,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
 
 def _status_code(value: Any) -> str | None:
     """clinicalStatus/verificationStatus: a CodeableConcept in R4, a plain code string in STU3."""
-    if isinstance(value, str):
+    if type(value) is not dict and isinstance(value, str):  # R4's CodeableConcept, the usual shape, goes first
         return value.strip() or None
     return _first_code(value)
 
