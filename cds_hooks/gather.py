@@ -34,7 +34,8 @@ class Gathered:
 
 
 def _next_url(payload: Any) -> str | None:
-    if isinstance(payload, Mapping) and payload.get("resourceType") == "Bundle":
+    # type() first: a dict is the usual answer, and the Mapping test runs Python code each time.
+    if (type(payload) is dict or isinstance(payload, Mapping)) and payload.get("resourceType") == "Bundle":
         for link in payload.get("link") or []:
             if isinstance(link, Mapping) and link.get("relation") == "next" and isinstance(link.get("url"), str):
                 return link["url"]

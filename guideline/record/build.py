@@ -125,8 +125,9 @@ def build_record(
     patient: Patient | None = None
 
     for index, resource in enumerate(found):
-        raw_kind = resource.get("resourceType")
-        kind = raw_kind if isinstance(raw_kind, str) else None
+        kind = resource.get("resourceType")
+        if type(kind) is not str and not isinstance(kind, str):  # parsed JSON: skip the subclass check
+            kind = None
         raw_id = resource.get("id")
         if type(raw_id) is str:  # the usual id, read in place
             resource_id = raw_id.strip() or None
