@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 
 @dataclass(frozen=True)
 class Run:
@@ -33,6 +31,10 @@ class Run:
 
 def read_run(folder: Path) -> Run | None:
     """A finished run (data-quality.json and measures.parquet present), or None for anything else."""
+    # Imported here, not with the module: the dashboard blueprint is mounted in every `painplan serve` worker, and
+    # pyarrow (with numpy and its thread pool) would otherwise load into each of them for no hook call's use.
+    import pyarrow.parquet as pq
+
     try:
         quality = json.loads((folder / "data-quality.json").read_text(encoding="utf-8"))
         measures = pq.read_table(folder / "measures.parquet").to_pylist()
