@@ -248,6 +248,28 @@ def _plain_concept(keys: tuple[CodingKey, ...], label: str | None) -> Concept:
 
 
 def concepts(value: Any) -> tuple[Concept, ...]:
+    if type(value) is not list:
+        return () if value is None else _concepts(value)
+    # A chart files its orders and problems under a few categories: the whole array is remembered by its JSON
+    # text, one C call and one lookup where reading it concept by concept costs a call and a key each.
+    try:
+        key = _dumps(value, None, _KEY_OPTIONS)
+    except TypeError:  # integers beyond 64 bits, lone surrogates: read without the cache
+        return _concepts(value)
+    found = _CONCEPT_LISTS.get(key)
+    if found is None:
+        found = _concepts(value)
+        if key.find(b"null") < 0:  # NaN writes as null too: such a text is never stored
+            if len(_CONCEPT_LISTS) >= _CONCEPT_LIMIT:
+                _CONCEPT_LISTS.clear()  # bounded: after a clear the arrays are simply read again
+            _CONCEPT_LISTS[key] = found
+    return found
+
+
+_CONCEPT_LISTS: dict[bytes, tuple[Concept, ...]] = {}
+
+
+def _concepts(value: Any) -> tuple[Concept, ...]:
     if value is None:
         return ()
     if type(value) is list and len(value) == 1:  # the usual single category: no comprehension frames
@@ -457,5 +479,6 @@ def clear_caches() -> None:
     for cached in (_decimal_from_text, _plain_coding, _plain_concept, _plain_quantity):
         cached.cache_clear()
     _CONCEPTS.clear()
+    _CONCEPT_LISTS.clear()
     _QUANTITIES.clear()
     _DATETIMES.clear()

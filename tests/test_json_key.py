@@ -127,3 +127,32 @@ def test_quantities_read_through_the_cache_as_they_read_directly():
     assert quantity(MappingProxyType(json.loads(QUANTITIES[0]))) == quantity(json.loads(QUANTITIES[0]))
     assert quantity(None) is None and quantity("1 tablet") is None and quantity([{"value": 1}]) is None
     assert str(quantity(json.loads(QUANTITIES[1])).value) == "1.0" and str(quantity({"value": 1}).value) == "1"
+
+
+CONCEPT_ARRAYS = [
+    "[" + CONCEPTS[0] + "]",
+    "[" + CONCEPTS[0] + "," + CONCEPTS[8] + "]",
+    "[" + CONCEPTS[3] + "]",  # NaN inside: never cached
+    "[" + CONCEPTS[4] + "]",
+    "[" + CONCEPTS[5] + "]",  # too long for orjson: read without the cache
+    '[null, "text", 5, {}, {"text": "kept"}]',  # items that are no concept are dropped
+    "[]",
+]
+
+
+def test_concept_arrays_read_through_the_cache_as_they_read_directly():
+    from guideline.fhirdata import _concepts, concepts
+
+    clear_read_caches()
+    for _ in range(2):  # cold, then from the cache
+        for raw in CONCEPT_ARRAYS:
+            assert concepts(json.loads(raw)) == _concepts(json.loads(raw)), raw
+    single = json.loads(CONCEPTS[0])
+    assert concepts(single) == _concepts(single) == (concept_of(single),)  # a single object for the array
+    assert concepts(None) == () and concepts("text") == () and concepts(MappingProxyType(single)) == concepts([single])
+
+
+def concept_of(value):
+    from guideline.fhirdata import concept
+
+    return concept(value)

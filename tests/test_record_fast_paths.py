@@ -331,3 +331,43 @@ def test_resources_of_takes_out_outcomes_and_only_errors_spoil_the_answer() -> N
         == "the FHIR server reported an error (OperationOutcome)"
     )
     assert resources_of([first]) == ([first], "the FHIR server's answer was not a FHIR resource")
+
+
+@pytest.mark.parametrize(
+    "coded",
+    [
+        {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1049621"}]},
+        {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": 1049621}]},  # a numeric code
+        {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1049621", "display": None}]},
+        {"text": "oxycodone 5 mg tablet"},  # text only
+        {"coding": {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1049621"}},  # one object
+        MappingProxyType({"coding": [{"code": "1049621"}]}),
+    ],
+    ids=repr,
+)
+def test_an_inline_medication_is_one_shared_object_per_content(coded: Any) -> None:
+    """Orders and fills that name a drug by code share one ResolvedMedication, read as the concept reads."""
+    from guideline.record.pool import coded_medication
+
+    orders = []
+    for number in range(2):
+        order = med_request("1049621", id=f"o{number}")
+        order["medicationCodeableConcept"] = coded
+        orders.append(order)
+    record = build_record(orders, TZ)
+    first, second = (o.medication for o in record.orders)
+    assert first is second and first.concept == concept(coded) and not first.unresolved
+    assert coded_medication(coded) is first
+
+
+@pytest.mark.parametrize("coded", [{}, None, "oxycodone", [], {"coding": []}])
+def test_an_inline_medication_that_names_nothing_falls_back_to_the_reference(coded: Any) -> None:
+    order = med_request("1049621")
+    order["medicationCodeableConcept"] = coded
+    order["medicationReference"] = {"reference": "Medication/absent", "display": "oxycodone"}
+    medication = build_record([order], TZ).orders[0].medication
+    expected = concept(coded)
+    if expected is None:
+        assert medication.unresolved and medication.reference == "Medication/absent"
+    else:
+        assert medication.concept == expected

@@ -55,7 +55,7 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
 )
-from guideline.record.pool import MedicationPool, clear_inline_medications
+from guideline.record.pool import MedicationPool, clear_inline_medications, coded_medication
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
@@ -79,9 +79,9 @@ def _medication(data: Mapping[str, Any]) -> Medication:
 
 
 def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> ResolvedMedication:
-    inline = concept(data.get("medicationCodeableConcept"))
+    inline = coded_medication(data.get("medicationCodeableConcept"))
     if inline is not None:
-        return pool.inline_medication(inline)
+        return inline
     ref_data = as_dict(data.get("medicationReference"))
     ref = text(ref_data.get("reference"))
     display = text(ref_data.get("display"))
