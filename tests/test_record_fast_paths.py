@@ -371,3 +371,25 @@ def test_an_inline_medication_that_names_nothing_falls_back_to_the_reference(cod
         assert medication.unresolved and medication.reference == "Medication/absent"
     else:
         assert medication.concept == expected
+
+
+def test_a_results_time_is_the_first_time_it_carries_in_the_guidelines_order() -> None:
+    """effectiveDateTime, else effectivePeriod.start, else effectiveInstant, else issued (6.4); a midnight counts."""
+    midnight = "2026-01-03"  # reads as 00:00 local time, which must not be skipped as if it were missing
+    elements = [
+        ("effectiveDateTime", midnight),
+        ("effectivePeriod", {"start": "2026-01-04T08:00:00-05:00"}),
+        ("effectiveInstant", "2026-01-05T09:00:00-05:00"),
+        ("issued", "2026-01-06T10:00:00-05:00"),
+    ]
+    expected = [
+        datetime(2026, 1, 3, tzinfo=TZ),
+        datetime(2026, 1, 4, 8, tzinfo=TZ),
+        datetime(2026, 1, 5, 9, tzinfo=TZ),
+        datetime(2026, 1, 6, 10, tzinfo=TZ),
+    ]
+    for first in range(len(elements)):
+        resource = {"resourceType": "Observation", "id": "o1", **dict(elements[first:])}
+        assert build_record([resource], TZ).observations[0].result_time == expected[first]
+    bare = build_record([{"resourceType": "Observation", "id": "o2"}], TZ).observations[0]
+    assert bare.result_time is None
