@@ -393,3 +393,40 @@ def test_a_results_time_is_the_first_time_it_carries_in_the_guidelines_order() -
         assert build_record([resource], TZ).observations[0].result_time == expected[first]
     bare = build_record([{"resourceType": "Observation", "id": "o2"}], TZ).observations[0]
     assert bare.result_time is None
+
+
+@pytest.mark.parametrize(
+    ("handed", "prepared"),
+    [
+        ("2026-01-03T09:00:00-05:00", "2026-01-03T09:00:00-05:00"),
+        ("2026-01-03T09:00:00-05:00", "2026-01-02T17:00:00-05:00"),
+        ("2026-01-03", None),
+        (None, "2026-01-02"),
+        ("not a date", "not a date"),
+        (7, 7),
+    ],
+)
+def test_a_fills_two_times_read_as_each_reads_alone(handed: Any, prepared: Any) -> None:
+    fill = {"resourceType": "MedicationDispense", "id": "f1", "whenHandedOver": handed, "whenPrepared": prepared}
+    read = build_record([fill], TZ).dispenses[0]
+    assert (read.when_handed_over, read.when_prepared) == (parse_datetime(handed, TZ), parse_datetime(prepared, TZ))
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"recordedDate": "2020-02-03", "onsetDateTime": "2020-02-03"},
+        {"recordedDate": "2020-02-03", "onsetDateTime": "2019-11-20"},
+        {"assertedDate": "2020-02-03", "onsetPeriod": {"start": "2020-02-03"}},  # STU3 and a period
+        {"recordedDate": "", "assertedDate": "2020-02-04", "onsetDateTime": "2020-02-04"},
+        {"onsetDateTime": "2020-02-03"},
+        {"recordedDate": "2020-02-03"},
+        {"recordedDate": 5, "onsetDateTime": 5},
+    ],
+    ids=repr,
+)
+def test_a_problems_recorded_and_onset_dates_read_as_each_reads_alone(dates: dict) -> None:
+    read = build_record([{"resourceType": "Condition", "id": "c1", **dates}], TZ).conditions[0]
+    recorded = dates.get("recordedDate") or dates.get("assertedDate")
+    onset = dates.get("onsetDateTime") or dates.get("onsetPeriod", {}).get("start")
+    assert (read.recorded_date, read.onset) == (parse_datetime(recorded, TZ), parse_datetime(onset, TZ))

@@ -322,12 +322,15 @@ def read_med_order(
 
 def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> Dispense:
     get = data.get
+    handed, prepared = get("whenHandedOver"), get("whenPrepared")
+    handed_over = parse_datetime(handed, tz)
     return Dispense.make(
         id=text(get("id")),
         status=text(get("status")),
         medication=_resolve_medication(data, pool),
-        when_handed_over=parse_datetime(get("whenHandedOver"), tz),
-        when_prepared=parse_datetime(get("whenPrepared"), tz),
+        when_handed_over=handed_over,
+        # Pharmacies often write one time for both: the same text reads the same, so it is read once.
+        when_prepared=handed_over if type(prepared) is str and prepared == handed else parse_datetime(prepared, tz),
         days_supply=decimal(as_dict(get("daysSupply")).get("value")),
         quantity=quantity(get("quantity")),
         authorizing_prescriptions=_references(get("authorizingPrescription")),
@@ -414,6 +417,9 @@ def _abatement_present(data: Mapping[str, Any]) -> bool:
 
 def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
     get = data.get
+    recorded = get("recordedDate") or get("assertedDate")
+    onset = get("onsetDateTime") or as_dict(get("onsetPeriod")).get("start")
+    recorded_date = parse_datetime(recorded, tz)
     return Condition.make(
         id=text(get("id")),
         code=concept(get("code")),
@@ -421,8 +427,9 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
         clinical_status=_status_code(get("clinicalStatus")),
         verification_status=_status_code(get("verificationStatus")),
         abatement_present=_abatement_present(data),
-        recorded_date=parse_datetime(get("recordedDate") or get("assertedDate"), tz),
-        onset=parse_datetime(get("onsetDateTime") or as_dict(get("onsetPeriod")).get("start"), tz),
+        recorded_date=recorded_date,
+        # A problem is often recorded the day it began: the same text reads the same, so it is read once.
+        onset=recorded_date if type(onset) is str and onset == recorded else parse_datetime(onset, tz),
         encounter=reference(get("encounter") or get("context")),
     )
 
