@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
+
+_Reading = TypeVar("_Reading")
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
@@ -176,24 +178,7 @@ def concept(value: Any) -> Concept | None:
     if type(value) is not dict:
         return None if value is None else _concept(value)
     # Keyed by the concept's JSON text: one C call, where walking the codings for a key costs several times more.
-    # A key holding null is never stored (NaN writes as null too), so a hit needs no check for one.
-    try:
-        key = _dumps(value, None, _KEY_OPTIONS)  # positional: keywords cost a C call more to sort out
-    except TypeError:  # integers beyond 64 bits, lone surrogates: read without the cache
-        return _concept(value)
-    found = _CONCEPTS.get(key, _MISSING)
-    if found is _MISSING:
-        found = _concept(value)
-        if key.find(b"null") < 0:
-            if len(_CONCEPTS) >= _CONCEPT_LIMIT:
-                _CONCEPTS.clear()  # bounded: after a clear the concepts are simply read again
-            _CONCEPTS[key] = found
-    return found  # type: ignore[return-value]
-
-
-_CONCEPTS: dict[bytes, Concept | None] = {}
-_CONCEPT_LIMIT = 16384
-_MISSING = object()
+    return _CONCEPTS(value)
 
 
 def _concept(value: Any) -> Concept | None:
@@ -252,21 +237,7 @@ def concepts(value: Any) -> tuple[Concept, ...]:
         return () if value is None else _concepts(value)
     # A chart files its orders and problems under a few categories: the whole array is remembered by its JSON
     # text, one C call and one lookup where reading it concept by concept costs a call and a key each.
-    try:
-        key = _dumps(value, None, _KEY_OPTIONS)
-    except TypeError:  # integers beyond 64 bits, lone surrogates: read without the cache
-        return _concepts(value)
-    found = _CONCEPT_LISTS.get(key)
-    if found is None:
-        found = _concepts(value)
-        if key.find(b"null") < 0:  # NaN writes as null too: such a text is never stored
-            if len(_CONCEPT_LISTS) >= _CONCEPT_LIMIT:
-                _CONCEPT_LISTS.clear()  # bounded: after a clear the arrays are simply read again
-            _CONCEPT_LISTS[key] = found
-    return found
-
-
-_CONCEPT_LISTS: dict[bytes, tuple[Concept, ...]] = {}
+    return _CONCEPT_LISTS(value)
 
 
 def _concepts(value: Any) -> tuple[Concept, ...]:
@@ -284,22 +255,7 @@ def quantity(value: Any) -> Quantity | None:
         return None if value is None else _quantity(value)
     # Keyed by the quantity's JSON text, as concepts are: one C call, where testing each field's type and then a
     # cache keyed by the four fields (each a new string to hash) cost twice as much.
-    try:
-        key = _dumps(value, None, _KEY_OPTIONS)
-    except TypeError:  # integers beyond 64 bits, lone surrogates: read without the cache
-        return _quantity(value)
-    found = _QUANTITIES.get(key, _MISSING)
-    if found is _MISSING:
-        found = _quantity(value)
-        if key.find(b"null") < 0:  # NaN writes as null too: such a text is never stored
-            if len(_QUANTITIES) >= _QUANTITY_LIMIT:
-                _QUANTITIES.clear()  # bounded: after a clear the quantities are simply read again
-            _QUANTITIES[key] = found
-    return found  # type: ignore[return-value]
-
-
-_QUANTITIES: dict[bytes, Quantity | None] = {}
-_QUANTITY_LIMIT = 8192
+    return _QUANTITIES(value)
 
 
 def _quantity(value: Any) -> Quantity | None:
@@ -472,6 +428,49 @@ def json_text(value: Any) -> bytes | None:
         return _dumps(value, None, _KEY_OPTIONS)
     except TypeError:
         return None
+
+
+class ReadingsByText(Protocol[_Reading]):
+    """A reader that remembers its readings by JSON text (see `readings_by_text`)."""
+
+    def __call__(self, value: Any) -> _Reading: ...
+
+    clear: Callable[[], None]
+
+
+def readings_by_text(read: Callable[[Any], _Reading], limit: int) -> ReadingsByText[_Reading]:
+    """`read`, remembering what it made of each distinct JSON text, for values a chart repeats (concepts,
+    quantities, category arrays, inline medications): one C call makes the key and one lookup finds the shared,
+    immutable reading. A plain function (not an object with `__call__`): it runs for nearly every element read.
+
+    Bounded: emptied when full, after which values are simply read again. A text holding null is never stored (NaN
+    and Infinity write as null too), so a hit needs no search for one; values orjson refuses (integers beyond 64
+    bits, lone surrogates) are read without it.
+    """
+    entries: dict[bytes, _Reading] = {}
+
+    def read_by_text(value: Any) -> _Reading:
+        try:
+            key = _dumps(value, None, _KEY_OPTIONS)  # positional: keywords cost a C call more to sort out
+        except TypeError:
+            return read(value)
+        found = entries.get(key, _MISSING)
+        if found is _MISSING:
+            found = read(value)
+            if key.find(b"null") < 0:  # find, not `in`: see json_key
+                if len(entries) >= limit:
+                    entries.clear()
+                entries[key] = found
+        return found  # type: ignore[return-value]
+
+    read_by_text.clear = entries.clear  # type: ignore[attr-defined]
+    return read_by_text  # type: ignore[return-value]
+
+
+_MISSING = object()
+_CONCEPTS = readings_by_text(_concept, 16384)
+_CONCEPT_LISTS = readings_by_text(_concepts, 16384)
+_QUANTITIES = readings_by_text(_quantity, 8192)
 
 
 def clear_caches() -> None:

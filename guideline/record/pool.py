@@ -12,7 +12,7 @@ from guideline.fhirdata import (
     as_dict,
     as_list,
     concept,
-    json_text,
+    readings_by_text,
     reference,
     text,
 )
@@ -50,28 +50,19 @@ def _inline_medication(code: Concept) -> ResolvedMedication:
     return found
 
 
+def _inline_of(value: Any) -> ResolvedMedication | None:
+    code = concept(value)
+    return None if code is None else _inline_medication(code)
+
+
 # The same objects by the medicationCodeableConcept's JSON text: one C call and one lookup per order or fill,
 # where reading the concept and then finding its object cost a lookup and two calls more.
-_INLINE_BY_TEXT: dict[bytes, ResolvedMedication] = {}
+_INLINE_BY_TEXT = readings_by_text(_inline_of, _INLINE_LIMIT)
 
 
 def coded_medication(value: Any) -> ResolvedMedication | None:
     """The shared ResolvedMedication of an inline medicationCodeableConcept; None when it names no concept."""
-    key = json_text(value) if type(value) is dict else None
-    if key is None:  # no object, or one orjson refuses: read without the text cache
-        code = concept(value)
-        return None if code is None else _inline_medication(code)
-    found = _INLINE_BY_TEXT.get(key)
-    if found is None:
-        code = concept(value)
-        if code is None:
-            return None
-        found = _inline_medication(code)
-        if key.find(b"null") < 0:  # NaN writes as null too: such a text is never stored
-            if len(_INLINE_BY_TEXT) >= _INLINE_LIMIT:
-                _INLINE_BY_TEXT.clear()  # bounded: after a clear the objects are simply found again
-            _INLINE_BY_TEXT[key] = found
-    return found
+    return _INLINE_BY_TEXT(value) if type(value) is dict else _inline_of(value)
 
 
 def clear_inline_medications() -> None:
