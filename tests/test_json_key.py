@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from types import MappingProxyType
 
@@ -11,6 +12,13 @@ from builders import TZ
 from guideline.fhirdata import json_key
 from guideline.record import clear_read_caches
 from guideline.record.readers import _dispense_request, _dosages, _read_dispense_request, _read_dosages
+
+
+def cold_then_cached(samples: list[str]) -> Iterator[str]:
+    """Each sample read with the caches empty, then each again from the caches."""
+    clear_read_caches()
+    for _ in range(2):
+        yield from samples
 
 
 def test_values_that_read_differently_get_different_keys():
@@ -45,12 +53,10 @@ DOSAGES = [
 
 
 def test_dosages_read_through_the_cache_as_they_read_directly():
-    clear_read_caches()
-    for _ in range(2):  # cold, then from the cache
-        for raw in DOSAGES:
-            assert _dosages(json.loads(raw), TZ) == _read_dosages(json.loads(raw), TZ), raw
-            request = {"quantity": {"value": 30}, "expectedSupplyDuration": json.loads(raw)}
-            assert _dispense_request(request, TZ) == _read_dispense_request(request, TZ), raw
+    for raw in cold_then_cached(DOSAGES):
+        assert _dosages(json.loads(raw), TZ) == _read_dosages(json.loads(raw), TZ), raw
+        request = {"quantity": {"value": 30}, "expectedSupplyDuration": json.loads(raw)}
+        assert _dispense_request(request, TZ) == _read_dispense_request(request, TZ), raw
 
 
 CONCEPTS = [
@@ -71,10 +77,8 @@ CONCEPTS = [
 def test_concepts_read_through_the_cache_as_they_read_directly():
     from guideline.fhirdata import _concept, concept
 
-    clear_read_caches()
-    for _ in range(2):  # cold, then from the cache
-        for raw in CONCEPTS:
-            assert concept(json.loads(raw)) == _concept(json.loads(raw)), raw
+    for raw in cold_then_cached(CONCEPTS):
+        assert concept(json.loads(raw)) == _concept(json.loads(raw)), raw
     assert concept(MappingProxyType(json.loads(CONCEPTS[0]))) == concept(json.loads(CONCEPTS[0]))
     assert concept(None) is None and concept("text") is None and concept([]) is None
 
@@ -117,13 +121,11 @@ QUANTITIES = [
 def test_quantities_read_through_the_cache_as_they_read_directly():
     from guideline.fhirdata import _quantity, quantity
 
-    clear_read_caches()
-    for _ in range(2):  # cold, then from the cache
-        for raw in QUANTITIES:
-            read, direct = quantity(json.loads(raw)), _quantity(json.loads(raw))
-            assert read == direct, raw
-            if read is not None and read.value is not None:
-                assert str(read.value) == str(direct.value), raw  # same exponent, not just equal
+    for raw in cold_then_cached(QUANTITIES):
+        read, direct = quantity(json.loads(raw)), _quantity(json.loads(raw))
+        assert read == direct, raw
+        if read is not None and read.value is not None:
+            assert str(read.value) == str(direct.value), raw  # same exponent, not just equal
     assert quantity(MappingProxyType(json.loads(QUANTITIES[0]))) == quantity(json.loads(QUANTITIES[0]))
     assert quantity(None) is None and quantity("1 tablet") is None and quantity([{"value": 1}]) is None
     assert str(quantity(json.loads(QUANTITIES[1])).value) == "1.0" and str(quantity({"value": 1}).value) == "1"
@@ -143,10 +145,8 @@ CONCEPT_ARRAYS = [
 def test_concept_arrays_read_through_the_cache_as_they_read_directly():
     from guideline.fhirdata import _concepts, concepts
 
-    clear_read_caches()
-    for _ in range(2):  # cold, then from the cache
-        for raw in CONCEPT_ARRAYS:
-            assert concepts(json.loads(raw)) == _concepts(json.loads(raw)), raw
+    for raw in cold_then_cached(CONCEPT_ARRAYS):
+        assert concepts(json.loads(raw)) == _concepts(json.loads(raw)), raw
     single = json.loads(CONCEPTS[0])
     assert concepts(single) == _concepts(single) == (concept_of(single),)  # a single object for the array
     assert concepts(None) == () and concepts("text") == () and concepts(MappingProxyType(single)) == concepts([single])
