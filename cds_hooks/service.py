@@ -28,7 +28,7 @@ from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
-from guideline.record import ReadProblem, build_record, iter_resources
+from guideline.record import ReadProblem, build_record, resources_in
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def run_hook(
     config = settings.guideline
     now = now or settings.evaluation_now()
     tz = ZoneInfo(config["timezone"])
-    has_drafts = any(True for _ in iter_resources(request.draft_orders))
+    has_drafts = bool(resources_in(request.draft_orders))
     gather_failed = False
     try:
         data = gather(

@@ -12,7 +12,7 @@ from builders import ICD10CM, LOINC, TZ, card, condition, days_ago, med_request,
 
 from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.fhirdata import concept, parse_datetime
-from guideline.record import build_record, iter_resources
+from guideline.record import build_record, iter_resources, resources_in
 from guideline.record.readers import _first_code, read_condition
 
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -174,10 +174,10 @@ def test_resources_walked_without_urls_are_the_same_resources_in_the_same_order(
         condition(ICD10CM, "M54.50"),
     ]
     with_urls = list(iter_resources(payload))
-    without = list(iter_resources(payload, urls=False))
-    assert [r for r, _ in without] == [r for r, _ in with_urls] and len(without) == 6
+    without = resources_in(payload)  # what pooling callers read: the same resources, no fullUrls
+    assert without == [r for r, _ in with_urls] and len(without) == 6
     assert [url for _, url in with_urls][:3] == ["https://ehr/fhir/Medication/m1", None, "urn:uuid:2"]
-    assert {url for _, url in without} == {None}
+    assert all(type(resource) is dict for resource in without)
 
 
 @pytest.mark.parametrize(

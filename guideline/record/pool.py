@@ -103,8 +103,6 @@ class MedicationPool:
                 self.add_medication(medication, None)
         return self.medications.get(ref) or self.medications.get(_relative(ref))
 
-    inline_medication = staticmethod(_inline_medication)  # one shared object per inline concept, in every pool
-
 
 # Stands in for a Bundle entry that holds no resource object, so the record can name it ("no resource in it").
 UNREADABLE_REASON = "painplan:unreadable"
@@ -114,16 +112,13 @@ def unreadable_entry() -> dict[str, Any]:
     return {"resourceType": None, UNREADABLE_REASON: "a Bundle entry that holds no resource object"}
 
 
-def iter_resources(payload: Any, urls: bool = True) -> Iterable[tuple[Mapping[str, Any], str | None]]:
-    """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any (always None
-    when `urls` is False: callers that only pool resources spare reading them).
+def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
+    """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any
+    (`resources_in` gives the resources alone, for callers that only pool them).
 
     An object that claims to be a resource (has a resourceType) is yielded even when it is malformed, so the
     record can name it instead of dropping it unseen."""
     found: list[Mapping[str, Any]] = []
-    if not urls:
-        collect_resources(payload, found)
-        return iter([(resource, None) for resource in found])
     found_urls: dict[int, str] = {}
     collect_resources(payload, found, found_urls)
     return iter([(resource, found_urls.get(index)) for index, resource in enumerate(found)])
@@ -194,13 +189,12 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
 
 def medication_references(payloads: Iterable[Any]) -> set[str]:
     """References to Medication resources that no given payload contains (they must be fetched, 2.1 c)."""
-    pool = MedicationPool()
+    found: list[Mapping[str, Any]] = []
+    urls: dict[int, str] = {}
+    collect_resources(list(payloads), found, urls)
+    pool = MedicationPool(pending=found, pending_urls=urls)  # its Medications are pooled at the first look-up
     wanted: set[str] = set()
-    found = list(iter_resources(list(payloads)))
-    for resource, full_url in found:
-        if resource.get("resourceType") == "Medication":
-            pool.add_medication(resource, full_url)
-    for resource, _ in found:
+    for resource in found:
         if resource.get("resourceType") not in ("MedicationRequest", "MedicationDispense"):
             continue
         if resource.get("medicationCodeableConcept"):
