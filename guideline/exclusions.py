@@ -10,7 +10,6 @@ from guideline.clinical import (
     condition_name,
     is_active,
     is_encounter_diagnosis_only,
-    is_visible,
     local_reference,
     performed_within,
     procedure_counts,
@@ -170,36 +169,30 @@ def general_exclusions(
     terms: Terminology,
     config: GuidelineConfig,
     today: date,
-    visible: Sequence[Condition] | None = None,
-    conditions_in: Callable[[str], Sequence[Condition]] | None = None,
-    observations_in: Callable[[str], Sequence[Observation]] | None = None,
+    visible: Sequence[Condition],
+    conditions_in: Callable[[str], Sequence[Condition]],
+    observations_in: Callable[[str], Sequence[Observation]],
 ) -> tuple[ExclusionFinding, ...]:
     """Every enabled general exclusion that applies to this patient, with its evidence. `visible` are the record's
     visible conditions (6.1), `conditions_in` those of them and `observations_in` the record's observations coded in
-    a set, in record order, when the caller has them already (Facts looks each distinct code up once)."""
-    if visible is None:
-        visible = [c for c in record.conditions if is_visible(c, config)]
-    in_visible = conditions_in or (lambda set_name: [c for c in visible if terms.contains(set_name, c.code)])
-    in_observations = observations_in or (
-        lambda set_name: [o for o in record.observations if terms.contains(set_name, o.code)]
-    )
+    a set, in record order (Facts holds them, and looks each distinct code up once)."""
     rules: tuple[tuple[str, str, Callable[[], str | None]], ...] = (
         ("age_under_18", "Under 18", lambda: _under_18(record, today)),
-        ("sickle_cell", "Sickle cell disease", lambda: _sickle_cell(in_visible(SICKLE_CELL), terms, config)),
+        ("sickle_cell", "Sickle cell disease", lambda: _sickle_cell(conditions_in(SICKLE_CELL), terms, config)),
         (
             "active_cancer",
             "Active cancer treatment",
-            lambda: _active_cancer(record, in_visible(MALIGNANT_CANCER), terms, today),
+            lambda: _active_cancer(record, conditions_in(MALIGNANT_CANCER), terms, today),
         ),
         (
             "terminal_condition",
             "Terminal or limited-life-expectancy condition",
-            lambda: _terminal(in_visible(TERMINAL), terms),
+            lambda: _terminal(conditions_in(TERMINAL), terms),
         ),
         (
             "hospice_palliative",
             "Hospice or palliative care",
-            lambda: _hospice(record, visible, in_observations(HOSPICE_FINDING), terms, config, today),
+            lambda: _hospice(record, visible, observations_in(HOSPICE_FINDING), terms, config, today),
         ),
     )
     findings = []
