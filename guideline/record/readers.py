@@ -359,9 +359,11 @@ def _references(values: Any) -> tuple[str, ...]:
 
 def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
     """valueQuantity, else a bare valueInteger/valueDecimal as a unitless quantity (pain scores often come so)."""
-    found = quantity(data.get("valueQuantity"))
-    if found is not None:
-        return found
+    given = data.get("valueQuantity")
+    if given is not None:
+        found = quantity(given)
+        if found is not None:
+            return found
     for key in ("valueInteger", "valueDecimal"):
         if key in data:
             number = decimal(data[key])
@@ -380,7 +382,6 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     # a reader call that answers None.
     period, instant = get("effectivePeriod"), get("effectiveInstant")
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
-    numeric = "valueQuantity" in data or "valueInteger" in data or "valueDecimal" in data  # _value_quantity's
     return Observation.make(
         id=text(get("id")),
         status=text(get("status")),
@@ -391,7 +392,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         issued=parse_datetime(get("issued"), tz),
         value_concept=concept(get("valueCodeableConcept")),
         value_string=None if words is None else text(words),
-        value_quantity=_value_quantity(data) if numeric else None,
+        value_quantity=_value_quantity(data),
         interpretation=() if flags is None else concepts(flags),
         components=tuple(_component(c) for c in map(as_dict, as_list(parts)) if c) if parts else (),
     )
