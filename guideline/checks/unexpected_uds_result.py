@@ -40,9 +40,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     elif not facts.trigger_orders:
         return None
     recent = facts.uds_results_within(RESULT_MONTHS)
-    findings = _distinct(
-        (r, s) for r in recent for s in r.substances if s.unexpected and s.value in ("positive", "negative")
-    )
+    findings = _distinct((r, s) for r in recent for s in r.unexpected if s.value in ("positive", "negative"))
     if not findings:
         return None
     return _card(facts, settings, recent, findings)
