@@ -44,14 +44,19 @@ def _name(resource: Mapping[str, Any]) -> str | None:
     return text(first.get("text")) or " ".join(p for p in (given, text(first.get("family")) or "") if p) or None
 
 
+# What the directory keeps of one resource: a role's (practitioner, organisation), anything else's display name.
+_Entry = tuple[str | None, str | None] | str | None
+
+
 def build_directory(lines: Iterable[str]) -> Directory:
     """Practitioners, roles and organisations (names and who works where) from their NDJSON lines.
 
-    An id sent more than once in differing versions (two export files, an older and a newer copy) is read from its
-    newest version: the latest `meta.lastUpdated`, then the greater line text. Either engine reads the files in its
-    own order, so "the last one read" would put different names on the same letter.
+    An id sent more than once with differing content (two export files, an older and a newer copy) is read from
+    its newest version: the latest `meta.lastUpdated`, then, between versions no date tells apart, the entry that
+    sorts last. Either engine reads the files in its own order, so "the last one read" would put different names on
+    the same letter. Only the entry is kept per id, never the resource: a directory can run to a million lines.
     """
-    newest: dict[tuple[str, str], tuple[tuple[bool, float, str], dict[str, Any]]] = {}
+    newest: dict[tuple[str, str], tuple[tuple[bool, float, str], _Entry]] = {}
     conflicting: set[tuple[str, str]] = set()
     for line in lines:
         try:
@@ -64,26 +69,20 @@ def build_directory(lines: Iterable[str]) -> Directory:
         if not kind or not ident:
             continue
         key = (kind, ident)
-        rank = _version_rank(resource, line)
+        entry = _role_links(resource) if kind == "PractitionerRole" else _name(resource)
+        rank = (*_updated(resource), repr(entry))
         earlier = newest.get(key)
-        if earlier is not None and earlier[1] != resource:
+        if earlier is not None and earlier[1] != entry:
             conflicting.add(key)
         if earlier is None or rank > earlier[0]:
-            newest[key] = (rank, resource)
+            newest[key] = (rank, entry)
     roles: dict[str, tuple[str | None, str | None]] = {}
     names: dict[str, str] = {}
-    for (kind, ident), (_, resource) in newest.items():
+    for (kind, ident), (_, entry) in newest.items():
         if kind == "PractitionerRole":
-            practitioner = text(as_dict(resource.get("practitioner")).get("reference"))
-            organisation = text(as_dict(resource.get("organization")).get("reference"))
-            roles[ident] = (
-                practitioner.rsplit("/", 1)[-1] if practitioner else None,
-                organisation.rsplit("/", 1)[-1] if organisation else None,
-            )
-        else:
-            label = _name(resource)
-            if label:
-                names[f"{kind}/{ident}"] = label
+            roles[ident] = entry  # type: ignore[assignment]
+        elif entry:
+            names[f"{kind}/{ident}"] = entry  # type: ignore[assignment]
     practitioner_orgs: dict[str, str] = {}
     for role_id in sorted(roles):
         practitioner, organisation = roles[role_id]
@@ -92,8 +91,18 @@ def build_directory(lines: Iterable[str]) -> Directory:
     return Directory(roles=roles, practitioner_orgs=practitioner_orgs, names=names, conflicts=len(conflicting))
 
 
-def _version_rank(resource: Mapping[str, Any], line: str) -> tuple[bool, float, str]:
-    """Orders versions of one resource: a known `meta.lastUpdated` above none, later above earlier, then the line."""
+def _role_links(role: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """A PractitionerRole's practitioner and organisation ids."""
+    practitioner = text(as_dict(role.get("practitioner")).get("reference"))
+    organisation = text(as_dict(role.get("organization")).get("reference"))
+    return (
+        practitioner.rsplit("/", 1)[-1] if practitioner else None,
+        organisation.rsplit("/", 1)[-1] if organisation else None,
+    )
+
+
+def _updated(resource: Mapping[str, Any]) -> tuple[bool, float]:
+    """When a version was written: a known `meta.lastUpdated` above none, later above earlier."""
     stamp = text(as_dict(resource.get("meta")).get("lastUpdated"))
     try:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
@@ -101,7 +110,7 @@ def _version_rank(resource: Mapping[str, Any], line: str) -> tuple[bool, float, 
         moment = None
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # FHIR instants carry an offset; a bare one is read as UTC
-    return (moment is not None, moment.timestamp() if moment else 0.0, line)
+    return (moment is not None, moment.timestamp() if moment else 0.0)
 
 
 def evaluate_lines(patient_id: str, lines: Iterable[str], context: RunContext) -> tuple[dict[str, Any] | None, Quality]:
