@@ -178,7 +178,7 @@ _SNOOZES_FOR = select(*_SNOOZE_COLUMNS).where(
 )
 _DELETE_EXPIRED_JTI = delete(seen_jti).where(seen_jti.c.expires_at < bindparam("now"))
 _INSERT_JTI = insert(seen_jti)
-_JTI_COLUMNS = ("iss", "jti", "expires_at")
+_JTI_COLUMNS = tuple(column.name for column in seen_jti.c)
 
 
 @dataclass(frozen=True)
