@@ -247,11 +247,6 @@ class Facts:
         self._drug_keys[id(medication)] = (medication, key)
         return key
 
-    @property
-    def real_order_intervals(self) -> tuple[tuple[MedOrder, Interval | None], ...]:
-        """Every real order with its supply interval."""
-        return tuple((order, self.order_interval(order)) for order in self.real_orders)
-
     @cached_property
     def fills(self) -> tuple[Dispense, ...]:
         """The dispenses that handed medicine over (completed or in progress)."""
