@@ -451,7 +451,8 @@ def readings_by_text(read: Callable[[Any], _Reading], limit: int) -> ReadingsByT
 
     def read_by_text(value: Any) -> _Reading:
         try:
-            key = _dumps(value, None, _KEY_OPTIONS)  # positional: keywords cost a C call more to sort out
+            # json_text, inlined: this runs for nearly every element read. Positional: keywords cost a C call more.
+            key = _dumps(value, None, _KEY_OPTIONS)
         except TypeError:
             return read(value)
         found = entries.get(key, _MISSING)
