@@ -12,10 +12,16 @@ The served run is followed by the same rate of GET /healthz, and the last line s
 any request costs (HTTP, waitress, Flask), the parse of its body, and the rest (building the record, the checks,
 the cards, the database), each also in units of json.loads.
 
+With --apart the load generator runs on a core of its own and the server on the others (one worker per core): on
+a small machine the generator otherwise shares the server's cores and their caches, which an EHR on another machine
+never does, so this is the nearer figure to a deployed server's; the default (2 workers on every core) compares
+with earlier runs.
+
 With --auth RS384 or ES384 every call carries a JWT signed as an EHR signs it (in the load generator's process), so
 the server's figure includes verifying it and the shared replay check; the default, off, compares with earlier runs.
 
-Run: .venv/bin/python bench/hooks.py [--quick] [--no-serve] [--rate 200] [--seconds 15] [--auth off|RS384|ES384]
+Run: .venv/bin/python bench/hooks.py [--quick] [--no-serve] [--rate 200] [--seconds 15] [--apart]
+                                     [--auth off|RS384|ES384]
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +236,7 @@ def _generate(
     pool: int,
     probe: bool = False,
     ehr: Path | None = None,
+    cores: set[int] | None = None,
 ) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -243,12 +251,37 @@ def _generate(
         *(["--probe"] if probe else []),
         *([f"--ehr={ehr}"] if ehr else []),
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, preexec_fn=_pinned(cores))
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def served(rate: float, seconds: float, workers: int, loads_ms: float, auth: str = "off") -> dict[str, Any]:
+def split_cores() -> tuple[set[int], set[int]]:
+    """The cores this process may use, split into the server's (all but the last) and the load generator's."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        raise SystemExit("bench/hooks.py --apart needs at least two cores: one for the server, one for the load")
+    return set(cores[:-1]), {cores[-1]}
+
+
+def _pinned(cores: set[int] | None) -> Callable[[], None] | None:
+    """A pre-exec hook that keeps a child process (and every process it forks) on `cores`."""
+    if cores is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cores)
+
+
+def served(
+    rate: float,
+    seconds: float,
+    workers: int | None,
+    loads_ms: float,
+    auth: str = "off",
+    apart: bool = False,
+) -> dict[str, Any]:
     """Start `painplan serve` on loopback, warm it, then a fixed-rate run from a separate process."""
+    server_cores, generator_cores = split_cores() if apart else (None, None)
+    if workers is None:
+        workers = len(server_cores) if server_cores else 2
     port = _free_port()
     instance = tempfile.mkdtemp(prefix="painplan-serve-")
     env = {
@@ -266,7 +299,14 @@ def served(rate: float, seconds: float, workers: int, loads_ms: float, auth: str
         ehr = trusted.parent
         env.update(PAINPLAN_AUTH="required", PAINPLAN_TRUSTED_CLIENTS=str(trusted), PAINPLAN_PUBLIC_URL=PUBLIC_URL)
     command = [sys.executable, "-m", "smart_app.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_pinned(server_cores),
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -276,18 +316,21 @@ def served(rate: float, seconds: float, workers: int, loads_ms: float, auth: str
             except OSError:
                 time.sleep(0.2)
         # Warm every worker with bodies the measured run never sends.
-        _generate(port, 20, 2, seed=50_000, first_call=10**9, pool=10, ehr=ehr)
+        _generate(port, 20, 2, seed=50_000, first_call=10**9, pool=10, ehr=ehr, cores=generator_cores)
         pids = _tree(process.pid)
         before = _cpu_seconds(pids)
-        result = _generate(port, rate, seconds, seed=20_000, first_call=0, pool=200, ehr=ehr)
+        result = _generate(port, rate, seconds, seed=20_000, first_call=0, pool=200, ehr=ehr, cores=generator_cores)
         # Every process's CPU, refused calls' included, charged to the calls answered with cards.
         cpu_ms = (_cpu_seconds(pids) - before) * 1000 / max(1, result["answered"])
         # The same rate of GET /healthz: what any request costs the server before a body or the engine is involved.
         before = _cpu_seconds(pids)
-        probe = _generate(port, rate, min(seconds, 5.0), seed=0, first_call=0, pool=1, probe=True)
+        probe = _generate(
+            port, rate, min(seconds, 5.0), seed=0, first_call=0, pool=1, probe=True, cores=generator_cores
+        )
         floor_ms = (_cpu_seconds(pids) - before) * 1000 / max(1, probe["answered"])
         return {
-            "mode": f"painplan serve ({workers} workers), load generator in its own process"
+            "mode": f"painplan serve ({workers} worker{'s' if workers != 1 else ''}), load generator in its own process"
+            + (f" on core {min(generator_cores)}, server on {sorted(server_cores)}" if apart else "")
             + (f", JWT {auth} signed there" if auth != "off" else ""),
             "offered_per_second": rate,
             **result,
@@ -305,9 +348,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer calls (a smoke test, not a figure)")
     parser.add_argument("--no-serve", action="store_true", help="in-process figures only")
-    parser.add_argument("--rate", type=float, default=200.0, help="calls per second offered to painplan serve")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="calls per second offered to painplan serve (default 200, or 150 per server core with --apart, which"
+        " one core serves without queueing)",
+    )
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the fixed-rate run")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="server workers (default 2, or one per server core with --apart)")
+    parser.add_argument(
+        "--apart",
+        action="store_true",
+        help="the load generator on a core of its own, the server on the rest (needs two cores or more)",
+    )
     parser.add_argument("--load-generator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
@@ -332,7 +385,8 @@ def main() -> None:
     if args.no_serve:
         return
     seconds = 3.0 if args.quick else args.seconds
-    result = served(args.rate, seconds, args.workers, loads_ms, args.auth)
+    rate = args.rate or (150.0 * len(split_cores()[0]) if args.apart else 200.0)
+    result = served(rate, seconds, args.workers, loads_ms, args.auth, args.apart)
     print(json.dumps(result))
     print(json.dumps(budget(result, loads_ms)))
 
