@@ -90,6 +90,15 @@ def test_drafts_that_would_not_fit_are_left_out_and_odd_hints_are_ignored():
     )
 
 
+def test_a_draft_whose_id_is_not_text_is_skipped_not_a_failure():
+    # Found by a 3,000-request fuzz run: a draft with a list or object id made every card that links its drafts fail.
+    good = {"resourceType": "MedicationRequest", "id": "d1", "status": "draft"}
+    for odd_id in (["d1"], {"value": "d1"}, 7):
+        odd = {"resourceType": "MedicationRequest", "id": odd_id, "status": "draft"}
+        bundle = {"resourceType": "Bundle", "entry": [{"resource": odd}, {"resource": good}]}
+        assert compact_drafts(bundle, ["d1"]) == [good]
+
+
 def test_page_from_walters_card_shows_130_with_the_order_and_90_without():
     walter, sent, context = walter_card_context()
     page_input = PageInput(tuple(walter.resources()), (), ())

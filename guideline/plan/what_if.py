@@ -94,7 +94,8 @@ def compact_drafts_json(draft_orders: Any, order_ids: Sequence[str]) -> str | No
     drafts = [
         {key: resource[key] for key in DRAFT_FIELDS if key in resource}
         for resource in _entries(draft_orders)
-        if resource.get("id") in wanted
+        # An id that is not text (a list, an object) names no order the engine read, and cannot be looked up.
+        if isinstance(resource.get("id"), str) and resource["id"] in wanted
     ]
     if not drafts:
         return None
