@@ -23,6 +23,7 @@ from smart_app.population.worker import (
     build_directory,
     evaluate_chunk,
     init_worker,
+    line_keys,
 )
 
 PATIENTS_PER_BUCKET = 5_000  # what one bucket's lines cost in memory is bounded by this many patients
@@ -32,16 +33,20 @@ PATIENTS_PER_TASK = 200
 def ingest(con: duckdb.DuckDBPyConnection, files: list[Path], quality: Quality) -> None:
     """Read every line once: its type, id, patient and Medication reference; count what cannot be used."""
     paths = [str(p) for p in files]
+    # Python judges every line, as the Spark engine's does: the engines must agree on what is malformed.
+    con.create_function(
+        "painplan_line_keys", line_keys, ["VARCHAR"], "VARCHAR", null_handling="special", side_effects=False
+    )
     con.execute(
         """
         CREATE TABLE lines AS
-        SELECT line, json_valid(line) AS ok FROM read_csv(?, columns={'line': 'VARCHAR'}, delim=chr(1),
+        SELECT line, painplan_line_keys(line) AS keys FROM read_csv(?, columns={'line': 'VARCHAR'}, delim=chr(1),
             header=false, quote='', escape='', auto_detect=false, max_line_size=67108864, strict_mode=false)
         WHERE line IS NOT NULL AND trim(line) <> ''
         """,
         [paths],
     )
-    quality.malformed_lines += con.execute("SELECT count(*) FROM lines WHERE NOT ok").fetchone()[0]
+    quality.malformed_lines += con.execute("SELECT count(*) FROM lines WHERE keys IS NULL").fetchone()[0]
     con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
     count_ingested(quality, lambda query: con.execute(query).fetchall())

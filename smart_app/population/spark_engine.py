@@ -24,6 +24,7 @@ from smart_app.population.worker import (
     RunContext,
     build_directory,
     evaluate_lines,
+    line_keys,
 )
 
 RECORD = "__quality__"  # the pkey of the one row per partition that carries its data-quality counts
@@ -49,6 +50,18 @@ def _spark_schema():  # noqa: ANN202
     fields = [T.StructField("pkey", T.StringType()), T.StructField("quality", T.StringType())]
     fields += [T.StructField(name, kinds[kind]) for name, kind in PATIENT_COLUMNS]
     return T.StructType(fields)
+
+
+def _keyed_lines(batches: Iterator[Any]) -> Iterator[Any]:
+    """Each line with what `line_keys` reads of it (runs on the executors)."""
+    import pyarrow as pa
+
+    for batch in batches:
+        lines = batch.column("value").to_pylist()
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(lines, pa.string()), pa.array([line_keys(line) for line in lines], pa.string())],
+            names=["line", "keys"],
+        )
 
 
 def _evaluator(context: RunContext):  # noqa: ANN202 - a closure Spark ships to its executors
@@ -119,15 +132,18 @@ def run_spark(
     try:
         quality = Quality()
         progress.begin("ingest", f"{len(files)} files on Spark {master}")
-        spark.read.text([str(p) for p in files]).createOrReplaceTempView("raw")
-        spark.sql(
-            r"""
-            SELECT value AS line, get_json_object(value, '$') IS NOT NULL AS ok FROM raw WHERE trim(value) <> ''
-            """
-        ).createOrReplaceTempView("lines")
-        quality.malformed_lines += spark.sql("SELECT count(*) FROM lines WHERE NOT ok").first()[0]
+        # Python judges every line, as the DuckDB engine's does: the engines must agree on what is malformed.
+        lines = (
+            spark.read.text([str(p) for p in files])
+            .where("trim(value) <> ''")
+            .mapInArrow(_keyed_lines, schema="line string, keys string")
+            .cache()
+        )
+        lines.createOrReplaceTempView("lines")
+        quality.malformed_lines += spark.sql("SELECT count(*) FROM lines WHERE keys IS NULL").first()[0]
         spark.sql(resources_sql("get_json_object")).cache().createOrReplaceTempView("res")
         count_ingested(quality, lambda query: spark.sql(query).collect())
+        lines.unpersist()  # `res` holds what the rest of the run reads
         directory_lines = [
             r[0] for r in spark.sql(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").collect()
         ]

@@ -54,8 +54,9 @@ def count_ingested(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]
 
 
 def resources_sql(json_string: str, lines: str = "lines") -> str:
-    """Each valid line's type, id, patient key and Medication id. `json_string` is the dialect's
-    "string at a JSON path" function (DuckDB `json_extract_string`, Spark `get_json_object`)."""
+    """Each readable line's type, id, patient key and Medication id, from the `keys` column `line_keys` wrote.
+    `json_string` is the dialect's "string at a JSON path" function (DuckDB `json_extract_string`, Spark
+    `get_json_object`); it only ever reads `line_keys`' plain arrays, never the export's own text."""
     return rf"""
         SELECT line, kind, id,
                nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
@@ -63,13 +64,11 @@ def resources_sql(json_string: str, lines: str = "lines") -> str:
                nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid
         FROM (
             SELECT line,
-                   {json_string}(line, '$.resourceType') AS kind,
-                   {json_string}(line, '$.id') AS id,
-                   coalesce({json_string}(line, '$.subject.reference'),
-                            {json_string}(line, '$.patient.reference'),
-                            {json_string}(line, '$.beneficiary.reference')) AS pref,
-                   {json_string}(line, '$.medicationReference.reference') AS medref
-            FROM {lines} WHERE ok
+                   nullif({json_string}(keys, '$[0]'), '') AS kind,
+                   nullif({json_string}(keys, '$[1]'), '') AS id,
+                   nullif({json_string}(keys, '$[2]'), '') AS pref,
+                   nullif({json_string}(keys, '$[3]'), '') AS medref
+            FROM {lines} WHERE keys IS NOT NULL
         )
         """
 

@@ -25,6 +25,46 @@ SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Org
 MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder")
 
 
+def line_keys(line: str) -> str | None:
+    """What both engines' SQL reads of an NDJSON line, decided by the parser the evaluator uses (json.loads): None
+    when the line is not JSON, else a JSON array of its resourceType, id, patient reference and Medication
+    reference (each "" unless it is text: Spark reads a JSON null in an array as the text "null").
+
+    DuckDB's and Spark's own JSON readers disagree with each other and with json.loads on malformed lines (NaN,
+    trailing text, trailing commas, single quotes, raw control characters, lone surrogates), so letting each engine
+    judge its lines made the same export give different patients and counts. The array is plain ASCII JSON, which
+    both engines read the same way.
+    """
+    try:
+        resource = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(resource, dict):
+        return '["","","",""]'
+    patient = next(
+        (
+            reference
+            for key in ("subject", "patient", "beneficiary")
+            if (reference := _plain_text(as_dict(resource.get(key)).get("reference")))
+        ),
+        None,
+    )
+    medication = _plain_text(as_dict(resource.get("medicationReference")).get("reference"))
+    keys = [_plain_text(resource.get("resourceType")), _plain_text(resource.get("id")), patient, medication]
+    return json.dumps([key or "" for key in keys])
+
+
+def _plain_text(value: Any) -> str | None:
+    """A JSON string that can be written as UTF-8 (a lone surrogate escape cannot); None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
+
+
 @dataclass(frozen=True)
 class RunContext:
     """Everything a worker needs besides the patients: sent once per worker process (or broadcast by Spark)."""
