@@ -336,3 +336,18 @@ def test_nested_order_dates_are_read_as_written_without_a_zone_change(tmp_path: 
     write_export(tmp_path / "in", [patient("p-late"), late, patient("p-in"), in_period])
     review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
     assert set(_patients(tmp_path)) == {"p-in"}
+
+
+def test_a_resource_type_sent_as_a_list_or_object_does_not_cost_the_patient() -> None:
+    from guideline.population import Directory, evaluate_patient
+
+    fills = [
+        dispense(f"f{n}", "p-odd", OXYCODONE_10, day, 120, 30) for n, day in enumerate(("2026-01-05", "2026-02-04"))
+    ]
+    directory = Directory(roles={}, practitioner_orgs={}, names={}, conflicts=0)
+    config = GuidelineConfig.from_mapping()
+    plain = evaluate_patient("p-odd", [patient("p-odd"), *fills], PERIOD, config, TODAY, directory)
+    for odd_type in (["MedicationDispense"], {"value": "MedicationDispense"}):
+        odd = {"resourceType": odd_type, "id": "x", "subject": {"reference": "Patient/p-odd"}}
+        outcome = evaluate_patient("p-odd", [patient("p-odd"), *fills, odd], PERIOD, config, TODAY, directory)
+        assert outcome.row is not None and outcome.row == plain.row

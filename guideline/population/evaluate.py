@@ -106,7 +106,8 @@ def _cut(node: Any, path: tuple[str, ...]) -> Any:
 
 
 def _as_written(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    for path in _DATED_PATHS.get(resource.get("resourceType"), ()):  # type: ignore[arg-type]
+    # text(): a resourceType sent as a list or an object must not fail the patient (it cannot be a dict key).
+    for path in _DATED_PATHS.get(text(resource.get("resourceType")) or "", ()):
         resource = _cut(resource, path)
     return resource
 
