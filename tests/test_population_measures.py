@@ -351,3 +351,26 @@ def test_a_resource_type_sent_as_a_list_or_object_does_not_cost_the_patient() ->
         odd = {"resourceType": odd_type, "id": "x", "subject": {"reference": "Patient/p-odd"}}
         outcome = evaluate_patient("p-odd", [patient("p-odd"), *fills, odd], PERIOD, config, TODAY, directory)
         assert outcome.row is not None and outcome.row == plain.row
+
+
+def test_a_broken_unicode_escape_in_a_name_shows_as_a_replacement_character(tmp_path: Path) -> None:
+    # json.loads reads "\ud800" (half of a pair) into text that UTF-8 cannot hold: Parquet, the CSV and the
+    # dashboard would refuse it, and one such name used to stop the whole run.
+    fills = [
+        dispense(f"s{n}", "p-sur", OXYCODONE_10, day, 120, 30, "drS")
+        for n, day in enumerate(("2026-01-05", "2026-02-04"))
+    ]
+    unnamed = {**dispense("s9", "p-sur", None, "2026-02-10", 30, 30), "medicationCodeableConcept": {"text": "PILL"}}
+    write_export(
+        tmp_path / "in", [patient("p-sur", gp="drS", name="NAME"), *fills, unnamed, practitioner("drS", "DOC")]
+    )
+    for path in (tmp_path / "in").glob("*.ndjson"):
+        text = path.read_text(encoding="utf-8")
+        for plain, broken in (("NAME", "Al\\udc00ex"), ("DOC", "Dr. \\ud800Sam"), ("PILL", "pill \\ud800")):
+            text = text.replace(f'"{plain}"', f'"{broken}"')
+        path.write_text(text, encoding="utf-8")
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    [row] = [r for r in _patients(tmp_path).values()]
+    assert row["patient_name"] == "Alex Al\ufffdex" and row["pcp_name"] == "Dr. \ufffdSam"
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text(encoding="utf-8"))
+    assert {"system": "", "code": "", "text": "pill \ufffd", "count": 1} in quality["unidentified_medications"]

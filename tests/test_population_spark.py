@@ -34,6 +34,12 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
         '{"resourceType": "Observation", "id": "\\ud800", "subject": {"reference": "Patient/p-ohd"}}',
         '{"resourceType": "Observation", "id": "tab", "code": {"text": "raw\ttab"}}',
         '{"resourceType": 1e-300}',
+        # A lone surrogate escape in a name: json.loads reads it, UTF-8 cannot hold it (shown as U+FFFD).
+        '{"resourceType": "Patient", "id": "p-sur", "name": [{"text": "Sam \\udc00"}]}',
+        '{"resourceType": "MedicationDispense", "id": "sur1", "subject": {"reference": "Patient/p-sur"}, '
+        '"status": "completed", "whenHandedOver": "2026-02-01", "quantity": {"value": 120}, '
+        '"daysSupply": {"value": 30}, "medicationCodeableConcept": {"coding": [{"system": '
+        '"http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1049621"}]}}',
     ]
     (source / "Odd.ndjson").write_text("\n".join(odd) + "\n", encoding="utf-8")
     files = ndjson_files(source)
@@ -56,4 +62,8 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
         f"SELECT ohd_num, pcp_name FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-ohd'"
     )
     assert hand_built.fetchone() == (True, "Dr. Ana Alvarez-Ruiz")
+    named = con.execute(
+        f"SELECT patient_name FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-sur'"
+    )
+    assert named.fetchone() == ("Sam \ufffd",)
     assert duck_quality["directory_conflicts"] >= 1

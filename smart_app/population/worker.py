@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ EXPECTED_TYPES = frozenset(
 DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
 SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
 MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def line_keys(line: str) -> str | None:
@@ -56,13 +58,7 @@ def line_keys(line: str) -> str | None:
 
 def _plain_text(value: Any) -> str | None:
     """A JSON string that can be written as UTF-8 (a lone surrogate escape cannot); None for anything else."""
-    if not isinstance(value, str):
-        return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return value
+    return value if isinstance(value, str) and not _unwritable(value) else None
 
 
 @dataclass(frozen=True)
@@ -175,8 +171,32 @@ def evaluate_lines(patient_id: str, lines: Iterable[str], context: RunContext) -
         quality = Quality(patients_not_evaluated=1)
         quality.evaluation_errors[type(error).__name__] += 1  # the kind of failure, never the patient's data
         return None, quality
-    outcome.quality.unreadable_resources += unreadable
-    return outcome.row, outcome.quality
+    quality = outcome.quality
+    quality.unreadable_resources += unreadable
+    # The unidentified medicines' texts reach data-quality.json and the dashboard: UTF-8 too.
+    for key in [key for key in quality.unidentified_medications if any(map(_unwritable, key))]:
+        writable = tuple(_writable_text(part) for part in key)
+        quality.unidentified_medications[writable] += quality.unidentified_medications.pop(key)  # type: ignore[index]
+    return (None if outcome.row is None else _writable(outcome.row)), quality
+
+
+def _writable(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with each lone surrogate (a broken \\u escape that json.loads reads) shown as U+FFFD: Arrow, Parquet
+    and the letters hold UTF-8 only, and one odd character in a name must not stop the whole run."""
+    return {key: _writable_text(value) if type(value) is str else value for key, value in row.items()}
+
+
+def _unwritable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _writable_text(value: str) -> str:
+    # json.loads joins an escaped pair into one character, so every surrogate left is a lone one.
+    return _SURROGATE.sub("\ufffd", value) if _unwritable(value) else value
 
 
 _CONTEXT: RunContext | None = None
