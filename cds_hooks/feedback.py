@@ -46,8 +46,10 @@ class FeedbackItem:
 
 
 def _timestamp(value: Any, now: datetime | None = None) -> datetime:
-    if not isinstance(value, str) or not value.strip():
+    if value is None or (isinstance(value, str) and not value.strip()):
         raise RequestError(400, "outcomeTimestamp is required", "required")
+    if not isinstance(value, str):
+        raise RequestError(400, "outcomeTimestamp must be an RFC 3339 date-time (a string)")
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
     try:
         parsed = datetime.fromisoformat(text)

@@ -134,6 +134,17 @@ def test_invalid_feedback_is_400(app, item):
     assert response.status_code == 400 and response.json["resourceType"] == "OperationOutcome"
 
 
+@pytest.mark.parametrize(
+    ("stamp", "said"),
+    [(None, "outcomeTimestamp is required"), (" ", "outcomeTimestamp is required"),
+     (1718467200, "must be an RFC 3339 date-time (a string)"), ([WHEN], "must be an RFC 3339 date-time (a string)")],
+)  # fmt: skip
+def test_a_timestamp_of_the_wrong_type_is_named_as_such(app, stamp, said):
+    item = {"card": "c", "outcome": "overridden", "outcomeTimestamp": stamp}
+    response = send(app, item)
+    assert response.status_code == 400 and said in response.json["issue"][0]["diagnostics"]
+
+
 def test_bad_batch_changes_nothing(app):
     card = issue_card(app)
     good = overridden(card, "benefits-outweigh-risks")
