@@ -99,6 +99,18 @@ def test_field_errors_are_named_and_nothing_is_built() -> None:
     }
 
 
+def test_agreement_dates_are_checked_and_never_given_a_made_up_time() -> None:
+    # Found by fuzzing the forms: year 0001 got New York's 1883 offset (-04:56:02), which FHIR cannot hold.
+    for typed, error in (("0001-01-01", "Check the year"), ("1026-06-14", "Check the year"), ("2026-07-01", "future")):
+        built = agreement({"agreement_kind": "consent", "date": typed}, CONTEXT)
+        assert built.resource is None and error in built.errors["date"]
+    earlier = agreement({"agreement_kind": "consent", "date": "2026-06-01"}, CONTEXT).resource
+    today = agreement({"agreement_kind": "agreement"}, CONTEXT).resource
+    assert earlier["dateTime"] == "2026-06-01" and today["dateTime"] == NOW.isoformat(timespec="seconds")
+    _valid_r4(validated(earlier))
+    assert "Check the year" in peg({**PEG, "date": "0202-06-15"}, CONTEXT).errors["date"]
+
+
 def test_a_consent_without_policy_is_refused_before_sending() -> None:
     consent = agreement({"agreement_kind": "agreement"}, CONTEXT).resource
     consent.pop("policyRule")

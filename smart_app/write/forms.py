@@ -91,6 +91,9 @@ def _text(
     return value
 
 
+EARLIEST_DAY = date(1900, 1, 1)
+
+
 def _day(values: Mapping[str, str], name: str, errors: dict[str, str], required: str = "") -> date | None:
     raw = values.get(name, "").strip()
     if not raw:
@@ -98,10 +101,14 @@ def _day(values: Mapping[str, str], name: str, errors: dict[str, str], required:
             errors[name] = required
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors[name] = "Use a date like 2026-06-15."
         return None
+    if day < EARLIEST_DAY:  # a mistyped year (0026, 1026) would otherwise be written to the chart as entered
+        errors[name] = "Check the year: use a date like 2026-06-15."
+        return None
+    return day
 
 
 def _score(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int | None:
@@ -219,6 +226,8 @@ def agreement(values: Mapping[str, str], context: WriteContext) -> Built:
     if kind not in ("agreement", "consent"):
         errors["agreement_kind"] = "Choose the treatment agreement or informed consent."
     day = _day(values, "date", errors) or context.now.date()
+    if day > context.now.date():
+        errors["date"] = "The agreement cannot be dated in the future."
     note = _text(values, "note", errors)
     if errors:
         return Built("agreement", values, errors)
@@ -236,7 +245,9 @@ def agreement(values: Mapping[str, str], context: WriteContext) -> Built:
         },
         "category": [category],
         "patient": _subject(context),
-        "dateTime": datetime.combine(day, context.now.timetz()).isoformat(timespec="seconds"),
+        # Only a date was entered: today's gets the moment it was recorded, another day stays a date (no made-up
+        # time, and no offset of that day's zone rules, which before standard time had seconds FHIR cannot hold).
+        "dateTime": context.now.isoformat(timespec="seconds") if day == context.now.date() else day.isoformat(),
         "performer": [_subject(context)],  # the patient is the one who agrees
         "policyRule": {
             "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}],
