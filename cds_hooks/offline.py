@@ -6,29 +6,23 @@ import argparse
 import json
 import sys
 
+from cds_hooks.json_input import JsonInputError, read_json_input
 from cds_hooks.service import run_hook
 from cds_hooks.services import SERVICES
 from cds_hooks.settings import CdsSettings
 
 
-def _read(source: str) -> str:
-    if source in ("-", ""):
-        return sys.stdin.read()
-    with open(source, encoding="utf-8") as handle:
-        return handle.read()
-
-
 def run_check(args: argparse.Namespace, settings: CdsSettings) -> int:
     """Print the response JSON; exit 0 on 200, 1 on 412 (nothing readable), 2 on bad input."""
     try:
-        body = json.loads(_read(getattr(args, "input", "-") or "-"))
-    except OSError as error:
-        print(f"painplan check: cannot read {args.input}: {error.strerror}", file=sys.stderr)
+        body = read_json_input(getattr(args, "input", "-") or "-")
+    except JsonInputError as error:
+        print(f"painplan check: {error}", file=sys.stderr)
         return 2
-    except (ValueError, RecursionError):
-        print("painplan check: the input is not valid JSON", file=sys.stderr)
+    if not isinstance(body, dict):
+        print("painplan check: the input must be a CDS Hooks request, a JSON object with its hook", file=sys.stderr)
         return 2
-    hook = body.get("hook") if isinstance(body, dict) else None
+    hook = body.get("hook")
     if hook not in SERVICES:
         print(f"painplan check: hook must be one of {', '.join(SERVICES)}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""The `painplan` command: demo, serve, check, mme, feedback-report."""
+"""The `painplan` command: demo, serve, check, mme, population, feedback-report."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cds_hooks.json_input import JsonInputError, read_json_input
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
@@ -26,27 +27,6 @@ STATUS = {"ok": "converted", "excluded": "excluded", "unknown": "not-convertible
 
 class InputError(ValueError):
     """The input cannot be read as a MedicationRequest, a Bundle or a CDS Hooks request."""
-
-
-def _read(source: str, stdin: TextIO) -> Any:
-    try:
-        if source == "-":
-            raw = stdin.read()
-        else:
-            with open(source, encoding="utf-8") as handle:
-                raw = handle.read()
-    except OSError as error:
-        raise InputError(f"cannot read {source}: {error.strerror or error}") from error
-    except UnicodeDecodeError as error:
-        raise InputError(f"{source} is not UTF-8 text") from error
-    if not raw.strip():
-        raise InputError("the input is empty")
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"the input is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from error
 
 
 def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
@@ -225,9 +205,9 @@ def run_mme(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextI
             return 2
     try:
         config, pinned = _guideline_config(getattr(args, "profile", None))
-        data = _read(getattr(args, "input", "-") or "-", stdin)
+        data = read_json_input(getattr(args, "input", "-") or "-", stdin)
         report = mme_report(data, config, load_terminology(config), day or pinned)
-    except (InputError, ConfigError) as error:
+    except (InputError, JsonInputError, ConfigError) as error:
         print(f"painplan mme: {error}", file=sys.stderr)
         return 2
     json.dump(report, stdout, indent=2, ensure_ascii=False)

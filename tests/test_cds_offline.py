@@ -59,3 +59,33 @@ def test_bad_input_exits_2_with_a_message(tmp_path, capsys):
     assert "hookInstance" in capsys.readouterr().err
     assert main(["check", str(tmp_path / "missing.json")]) == 2
     assert main(["check", write(tmp_path, hook_request()), "--today", "June"]) == 2
+
+
+def test_check_and_mme_read_their_input_the_same_way(tmp_path, capsys):
+    # One reader for both commands: each bad file is named in one line, exit 2, never a traceback.
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    utf16 = tmp_path / "utf16.json"
+    utf16.write_bytes('{"hook": "order-sign"}'.encode("utf-16"))
+    empty = tmp_path / "empty.json"
+    empty.write_text("  \n")
+    cases = [
+        (deep, "nested too deeply"),
+        (utf16, "is not UTF-8 text"),
+        (empty, "the input is empty"),
+        (tmp_path, "cannot read"),
+    ]
+    for command in ("check", "mme"):
+        for path, said in cases:
+            assert main([command, str(path)]) == 2, (command, path)
+            err = capsys.readouterr().err
+            assert said in err and "Traceback" not in err and err.count("\n") == 1, (command, err)
+    assert main(["check", write(tmp_path, [1, 2])]) == 2
+    assert "must be a CDS Hooks request" in capsys.readouterr().err
+
+
+def test_a_byte_order_mark_is_read_as_windows_editors_save_it(tmp_path, capsys):
+    path = tmp_path / "request.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(hook_request(drafts=[oxycodone_draft()])).encode())
+    assert main(["check", str(path), "--today", "2026-06-15"]) == 0
+    assert json.loads(capsys.readouterr().out)["cards"][0]["source"]["topic"]["code"] == "high-mme"
