@@ -82,3 +82,38 @@ def test_dashboard_and_letter_open_in_a_browser(tmp_path, root):
         page.emulate_media(media="print")
         assert page.locator(".actions").is_hidden()
         save_screenshot(page, "population-letter-print")
+
+
+def test_a_run_folder_that_cannot_be_read_is_named_not_left_out(tmp_path, root):
+    # Found by corrupting copies of a run: a folder whose files could not be read vanished from the dashboard (the
+    # quarter looked as if it had never been run), and some (a list in data-quality.json, a run with no period, a
+    # table of another shape) ended in a 500.
+    import json
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    runs = tmp_path / "runs"
+    shutil.copytree(root, runs)
+    breakages = {
+        "as-list": lambda f: (f / "data-quality.json").write_text("[1, 2]"),
+        "no-period": lambda f: (f / "data-quality.json").write_text(json.dumps({"run": "2025 Q3"})),
+        "torn-json": lambda f: (f / "data-quality.json").write_text('{"run": '),
+        "torn-parquet": lambda f: (f / "measures.parquet").write_bytes(b"PAR1 not a table PAR1"),
+        "other-table": lambda f: pq.write_table(pa.table({"x": [1]}), f / "measures.parquet"),
+        "no-measures": lambda f: (f / "measures.parquet").unlink(),
+    }
+    for name, damage in breakages.items():
+        shutil.copytree(root / "2025q4", runs / name)
+        damage(runs / name)
+    (runs / "notes").mkdir()  # a folder with neither file is not a run, and not named
+    client = _app(tmp_path, population_root=str(runs), population_token=TOKEN).test_client()
+    page = client.get("/population/", headers=_basic(TOKEN))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Latest run: <strong>2026 Q1</strong>" in html
+    assert "6 run folders could not be read" in html and "<code>notes</code>" not in html
+    for name in breakages:
+        assert f"<code>{name}</code>: " in html
+    assert "measures.parquet has no level, unit, measure, denominator, numerator, rate column" in html
+    assert "data-quality.json names no period" in html and "data-quality.json is not an object" in html

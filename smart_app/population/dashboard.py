@@ -64,7 +64,7 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/")
     def dashboard() -> str:
         assert root is not None
-        runs = find_runs(root)
+        runs, unreadable = find_runs(root)
         latest = runs[-1] if runs else None
         chosen = request.args.get("measure", "OHD")
         measure = next((m for m in MEASURES if m.id == chosen), MEASURES[0])
@@ -79,6 +79,7 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
         return render_template(
             "population/dashboard.html",
             runs=runs,
+            unreadable=unreadable,
             latest=latest,
             charts=charts,
             measures=MEASURES,
@@ -91,7 +92,7 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
     @blueprint.get("/runs/<run>/letters/<path:name>")
     def letter(run: str, name: str) -> Response:
         assert root is not None
-        folder = next((r.folder for r in find_runs(root, limit=1000) if r.name == run), None)
+        folder = next((r.folder for r in find_runs(root, limit=1000)[0] if r.name == run), None)
         if folder is None or not name.endswith((".html", ".pdf")):
             abort(404)
         return send_from_directory(folder / "letters", name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,34 +30,78 @@ class Run:
         return sorted(p.stem for p in folder.glob("*.html") if p.name != "index.html") if folder.is_dir() else []
 
 
-def read_run(folder: Path) -> Run | None:
-    """A finished run (data-quality.json and measures.parquet present), or None for anything else."""
+@dataclass(frozen=True)
+class UnreadableRun:
+    """A folder that holds a run's files but cannot be shown: the dashboard names it rather than leave it out."""
+
+    name: str
+    reason: str
+
+
+# What the dashboard reads of each measures row; a table without them is not a run this version can show.
+MEASURE_COLUMNS = ("level", "unit", "measure", "denominator", "numerator", "rate")
+
+
+def read_run(folder: Path) -> Run | UnreadableRun | None:
+    """A finished run (data-quality.json and measures.parquet present and readable), an UnreadableRun for a folder
+    with either file that cannot be read, or None for a folder that is not a run at all."""
     # Imported here, not with the module: the dashboard blueprint is mounted in every `painplan serve` worker, and
     # pyarrow (with numpy and its thread pool) would otherwise load into each of them for no hook call's use.
     import pyarrow.parquet as pq
 
-    try:
-        quality = json.loads((folder / "data-quality.json").read_text(encoding="utf-8"))
-        measures = pq.read_table(folder / "measures.parquet").to_pylist()
-    except (OSError, ValueError):
+    quality_file, measures_file = folder / "data-quality.json", folder / "measures.parquet"
+    if not quality_file.exists() and not measures_file.exists():
         return None
-    run = quality.get("run", {})
-    return Run(folder.name, folder, str(run.get("label", folder.name)), str(run.get("period", "")), measures, quality)
+    try:
+        quality = json.loads(quality_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return UnreadableRun(folder.name, f"data-quality.json cannot be read ({_why(error)})")
+    try:
+        table = pq.read_table(measures_file)
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        return UnreadableRun(folder.name, f"measures.parquet cannot be read ({_why(error)})")
+    missing = [column for column in MEASURE_COLUMNS if column not in table.column_names]
+    if not isinstance(quality, dict) or missing:
+        what = (
+            f"measures.parquet has no {', '.join(missing)} column" if missing else "data-quality.json is not an object"
+        )
+        return UnreadableRun(folder.name, what)
+    run = quality.get("run") if isinstance(quality.get("run"), dict) else {}
+    label, period = str(run.get("label", folder.name)), str(run.get("period", ""))
+    if not _is_period(period):  # the charts place each run on a time axis by its period's end
+        return UnreadableRun(folder.name, "data-quality.json names no period (START/END dates)")
+    return Run(folder.name, folder, label, period, table.to_pylist(), quality)
 
 
-def find_runs(root: Path, limit: int = 12) -> list[Run]:
-    """The latest finished runs under the root, oldest first (one per period: a rerun replaces the earlier)."""
+def _is_period(text: str) -> bool:
+    start, slash, end = text.partition("/")
+    try:
+        return bool(slash) and date.fromisoformat(start) <= date.fromisoformat(end)
+    except ValueError:
+        return False
+
+
+def _why(error: Exception) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+
+
+def find_runs(root: Path, limit: int = 12) -> tuple[list[Run], list[UnreadableRun]]:
+    """The latest finished runs under the root, oldest first (one per period: a rerun replaces the earlier), and the
+    run folders that could not be read."""
     if not root.is_dir():
-        return []
+        return [], []
     by_period: dict[str, tuple[float, Run]] = {}
+    unreadable: list[UnreadableRun] = []
     for folder in root.iterdir():
         if not folder.is_dir():
             continue
         run = read_run(folder)
-        if run is None:
+        if isinstance(run, UnreadableRun):
+            unreadable.append(run)
+        if not isinstance(run, Run):
             continue
         stamp = (folder / "data-quality.json").stat().st_mtime
         if run.period not in by_period or stamp > by_period[run.period][0]:
             by_period[run.period] = (stamp, run)
     runs = sorted((run for _, run in by_period.values()), key=lambda r: r.period_end)
-    return runs[-limit:]
+    return runs[-limit:], sorted(unreadable, key=lambda u: u.name)
