@@ -424,6 +424,8 @@ def _validate(merged: Mapping[str, Any]) -> None:
             raise ConfigError(
                 f"covered_services: unknown service {service!r}; known: {', '.join(NONOPIOID_SERVICE_KEYS)}"
             )
+    if not isinstance(merged["resources"], list):
+        raise ConfigError("resources must be a list of tables, each with a name (and url, phone, ...)")
     for number, entry in enumerate(merged["resources"], start=1):
         if not isinstance(entry, Mapping) or not entry.get("name"):
             raise ConfigError("every resources entry needs a name")

@@ -28,6 +28,8 @@ from smart_app.config import load_settings
         ({"count_refills_in_supply": "yes"}, "count_refills_in_supply must be true or false"),
         ({"resources": [{"name": "Line", "phone": 18005551212}]}, "resources entry 1 (Line): phone must be text"),
         ({"resources": [{"phone": "1"}]}, "every resources entry needs a name"),
+        ({"resources": False}, "resources must be a list of tables"),  # was a TypeError (found by fuzzing settings)
+        ({"resources": {"name": "Line"}}, "resources must be a list of tables"),
         ({"current_order_default_days": -1}, "current_order_default_days must not be negative"),
         ({"exclusions": {"hospice_palliative": {"encounter_months": 0}}}, "encounter_months must be a positive"),
         ({"prefetch": {"page_cap": 0}}, "prefetch.page_cap must be a positive"),
