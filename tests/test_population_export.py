@@ -36,6 +36,12 @@ def clients_file(tmp_path, key):
     return path
 
 
+def requests_connection_error() -> Exception:
+    import requests
+
+    return requests.ConnectionError("refused")
+
+
 def _ndjson(*resources) -> str:
     return "".join(json.dumps(r) + "\n" for r in resources)
 
@@ -143,3 +149,59 @@ def test_resume_polls_the_same_job_and_skips_finished_files(tmp_path, key, clien
 def test_missing_client_is_a_usage_error(tmp_path, capsys):
     code = main(["population", "--export", EXPORT, "--out", str(tmp_path / "out")])
     assert code == 2 and "PAINPLAN_POPULATION_EXPORT_CLIENTS" in capsys.readouterr().err
+
+
+def _run(tmp_path, clients_file) -> list:
+    settings = load_settings(env={}, population_export_clients=str(clients_file))
+    return download_export(EXPORT, tmp_path / "export", settings, Progress(quiet=True), sleep=lambda _: None)
+
+
+def _token_and_kickoff(status: str = STATUS) -> None:
+    responses.get(f"{BASE}/.well-known/smart-configuration", json={"token_endpoint": TOKEN_URL})
+    responses.post(TOKEN_URL, json={"access_token": "secret-token", "token_type": "bearer", "expires_in": 300})
+    responses.get(EXPORT, status=202, headers={"Content-Location": status})
+
+
+@responses.activate
+def test_the_token_never_goes_to_another_host(tmp_path, clients_file):
+    # The status URL and the files come from the server's answers: a status or file URL on another host is
+    # refused before anything is sent there (found reviewing the export client; it sent the token anywhere).
+    elsewhere = "https://files.elsewhere.example/bulk/1"
+    _token_and_kickoff(status=elsewhere)
+    with pytest.raises(Exception, match="sends its token only to https://payer.example.org/fhir"):
+        _run(tmp_path, clients_file)
+    assert not [c for c in responses.calls if "elsewhere" in c.request.url]
+
+
+@responses.activate
+def test_a_file_elsewhere_is_fetched_only_when_the_manifest_says_it_needs_no_token(tmp_path, clients_file):
+    _token_and_kickoff()
+    manifest = {"requiresAccessToken": False, "output": [{"type": "Patient", "url": "https://files.example/p.ndjson"}]}
+    responses.get(STATUS, json=manifest)
+    responses.get("https://files.example/p.ndjson", body=_ndjson(patient("p1")))
+    [downloaded] = _run(tmp_path, clients_file)
+    assert downloaded.read_text().startswith('{"resourceType": "Patient"')
+    file_call = next(c for c in responses.calls if "files.example" in c.request.url)
+    assert "Authorization" not in file_call.request.headers
+
+
+@pytest.mark.parametrize(
+    ("status_answer", "said"),
+    [
+        ({"body": "<html>busy</html>"}, "the export manifest is not a JSON object (HTTP 200)"),
+        ({"json": [1, 2]}, "the export manifest is not a JSON object"),
+        ({"body": requests_connection_error()}, "the export could not reach payer.example.org (ConnectionError)"),
+    ],
+)
+@responses.activate
+def test_a_broken_status_answer_is_a_one_line_error(tmp_path, clients_file, capsys, monkeypatch, status_answer, said):
+    _token_and_kickoff()
+    responses.get(STATUS, **status_answer)
+    monkeypatch.setenv("PAINPLAN_POPULATION_EXPORT_CLIENTS", str(clients_file))
+    code = main(["population", "--export", EXPORT, "--out", str(tmp_path / "out"), "--today", "2026-04-15"])
+    err = capsys.readouterr().err
+    assert code == 2 and said in err and "Traceback" not in err and "secret-token" not in err
+
+
+def test_retry_after_that_is_not_a_number_waits_the_default():
+    assert retry_after("nan") == 10 and retry_after("inf") == 10 and retry_after("-5") == 0

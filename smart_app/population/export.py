@@ -9,6 +9,7 @@ assertion signed RS384/ES384, the SMART launch's own signer), requests does the 
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -52,7 +54,14 @@ def retry_after(value: str | None, default: float = 10.0) -> float:
             seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             return default
+    if not math.isfinite(seconds):  # "nan" parses as a float, and time.sleep refuses it
+        return default
     return min(max(seconds, 0.0), MAX_WAIT_SECONDS)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 class BulkExport:
@@ -80,11 +89,11 @@ class BulkExport:
     # -- authorisation ------------------------------------------------------------------------------------------
 
     def _token_endpoint(self) -> str:
-        response = self.http.get(f"{self.base}/.well-known/smart-configuration", timeout=TIMEOUT,
-                                 headers={"Accept": "application/json"})  # fmt: skip
-        endpoint = response.json().get("token_endpoint") if response.ok else None
+        where = f"{self.base}/.well-known/smart-configuration"
+        response = self._send(self.http.get, where, headers={"Accept": "application/json"})
+        endpoint = _json_object(response, where).get("token_endpoint") if response.ok else None
         if not isinstance(endpoint, str) or not endpoint:
-            raise PopulationError(f"{self.base}/.well-known/smart-configuration names no token_endpoint")
+            raise PopulationError(f"{where} names no token_endpoint")
         return endpoint
 
     def authorise(self) -> None:
@@ -99,18 +108,44 @@ class BulkExport:
                 raise PopulationError(
                     f"the token endpoint refused the export client ({type(error).__name__})"
                 ) from error
-        self.token = token["access_token"]
+        access_token = token.get("access_token") if isinstance(token, dict) else None
+        if not isinstance(access_token, str) or not access_token:
+            raise PopulationError("the token endpoint answered without an access_token")
+        self.token = access_token
+
+    def _send(self, method: Callable[..., requests.Response], url: str, **kwargs: Any) -> requests.Response:
+        """One request; a network failure becomes a one-line error naming the host (never the token)."""
+        try:
+            return method(url, timeout=TIMEOUT, **kwargs)
+        except requests.RequestException as error:
+            raise PopulationError(
+                f"the export could not reach {urlsplit(url).hostname} ({type(error).__name__})"
+            ) from error
 
     def _get(self, url: str, **kwargs: Any) -> requests.Response:
+        # The token goes only to the FHIR server's own origin: a status or file URL elsewhere is refused, as a
+        # hook call's next link to another server is, whatever the server that named it intended.
+        if _origin(url) != _origin(self.base):
+            raise PopulationError(
+                f"the export server named {urlsplit(url).scheme}://{urlsplit(url).netloc} for its status or files; "
+                f"PainPlan sends its token only to {self.base}"
+            )
         if self.token is None:
             self.authorise()
         headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-        response = self.http.get(url, headers=headers, timeout=TIMEOUT, **kwargs)
+        response = self._send(self.http.get, url, headers=headers, **kwargs)
         if response.status_code == 401:  # the token expired during a long export: one fresh token, one retry
             self.authorise()
             headers["Authorization"] = f"Bearer {self.token}"
-            response = self.http.get(url, headers=headers, timeout=TIMEOUT, **kwargs)
+            response = self._send(self.http.get, url, headers=headers, **kwargs)
         return response
+
+    def _get_without_token(self, url: str, **kwargs: Any) -> requests.Response:
+        """A file the manifest says needs no token (a signed URL, often on storage elsewhere): never plain http
+        unless the FHIR server itself is, since the file holds patient data."""
+        if urlsplit(url).scheme.lower() != "https" and _origin(self.base)[0] == "https":
+            raise PopulationError(f"the export server named a plain-http file URL ({urlsplit(url).netloc})")
+        return self._send(self.http.get, url, **kwargs)
 
     # -- the job ------------------------------------------------------------------------------------------------
 
@@ -120,7 +155,12 @@ class BulkExport:
             state = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return state if state.get("url") == self.url else {}
+        # A state file from another export, or one edited or torn, starts the job afresh rather than misleading it.
+        if not isinstance(state, dict) or state.get("url") != self.url or not isinstance(state.get("status_url"), str):
+            return {}
+        if not isinstance(state.get("downloaded"), list) or not isinstance(state.get("manifest", {}), dict):
+            return {}
+        return state
 
     def _save(self, state: dict[str, Any]) -> None:
         (self.folder / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
@@ -133,13 +173,13 @@ class BulkExport:
         if response.status_code != 202 or not location:
             raise PopulationError(f"the export kick-off was answered {response.status_code}, not 202 with a "
                                   "Content-Location")  # fmt: skip
-        return location
+        return urljoin(url, location)  # an absolute URL by the spec; a relative one is read against the kick-off
 
     def wait_for_manifest(self, status_url: str) -> dict[str, Any]:
         while True:
             response = self._get(status_url, headers={"Accept": "application/json"})
             if response.status_code == 200:
-                return response.json()
+                return _json_object(response, "the export manifest")
             if response.status_code not in (202, 429):
                 raise PopulationError(f"the export status was answered {response.status_code}")
             self.progress.note(f"export: {response.headers.get('X-Progress') or 'in progress'}")
@@ -147,7 +187,12 @@ class BulkExport:
 
     def download(self, manifest: dict[str, Any], state: dict[str, Any]) -> list[Path]:
         done: list[str] = state.setdefault("downloaded", [])
-        outputs = [o for o in manifest.get("output", []) if isinstance(o, dict) and o.get("url")]
+        listed = manifest.get("output")
+        outputs = (
+            [o for o in listed if isinstance(o, dict) and isinstance(o.get("url"), str)]
+            if isinstance(listed, list)
+            else []
+        )
         files = []
         for index, output in enumerate(outputs):
             name = f"{index:04d}.{re.sub(r'[^A-Za-z]', '', str(output.get('type', 'Resource')))}.ndjson"
@@ -155,8 +200,8 @@ class BulkExport:
             files.append(target)
             if output["url"] in done and target.exists():
                 continue  # finished before an interruption
-            auth = manifest.get("requiresAccessToken", True)
-            fetch = self._get if auth else self.http.get
+            auth = manifest.get("requiresAccessToken", True) is not False  # only an explicit false drops the token
+            fetch = self._get if auth else self._get_without_token
             response = fetch(output["url"], stream=True, headers={"Accept": "application/fhir+ndjson"})
             if response.status_code != 200:
                 raise PopulationError(f"downloading export file {index + 1} was answered {response.status_code}")
@@ -168,7 +213,7 @@ class BulkExport:
             done.append(output["url"])
             self._save(state)
             self.progress.note(f"export: downloaded {index + 1}/{len(outputs)} ({output.get('type')})")
-        if manifest.get("error"):
+        if isinstance(manifest.get("error"), list) and manifest["error"]:
             self.progress.note(f"export: the server reported {len(manifest['error'])} error files (not downloaded)")
         return files
 
@@ -185,6 +230,16 @@ class BulkExport:
         state["manifest"] = manifest
         self._save(state)
         return self.download(manifest, state)
+
+
+def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise PopulationError(f"{what} is not a JSON object (HTTP {response.status_code})")
+    return data
 
 
 def download_export(url: str, folder: Path, settings: Any, progress: Progress,
