@@ -123,3 +123,26 @@ def test_a_patient_the_engine_cannot_evaluate_is_counted_by_error(monkeypatch):
     assert row is None
     assert quality.patients_not_evaluated == 1 and quality.evaluation_errors == {"ZeroDivisionError": 1}
     assert "ZeroDivisionError 1" in quality.summary_lines()[0]
+
+
+def test_every_clinician_gets_a_file_of_their_own_whatever_their_id(tmp_path):
+    # A 300-character id stopped the run (file name too long) after every patient was evaluated; "a.b" and "a_b"
+    # would share a file once made safe, and a clinician with the id "index" would overwrite the letters' index.
+    ids = ["index", "x" * 300, "dr:1", "dr_1", "drA"]
+    resources = []
+    for number, ident in enumerate(ids):
+        resources += [patient(f"p{number}", gp=f"Practitioner/{ident}"), practitioner(ident, f"Doctor {number}")]
+        resources += [
+            dispense(f"f{number}-{n}", f"p{number}", OXYCODONE_10, day, 180, 30, ident)
+            for n, day in enumerate(("2026-01-05", "2026-02-04"))
+        ]
+    write_export(tmp_path / "in", resources)
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping(), workers=1)
+    letters = tmp_path / "out" / "letters"
+    pages = sorted(p.name for p in letters.glob("*.html") if p.name != "index.html")
+    assert len(pages) == len(ids) and "drA.html" in pages and "dr_1.html" in pages
+    assert all(len(name) < 100 for name in pages)
+    index = (letters / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{name}"' in index for name in pages)
+    for number in range(len(ids)):
+        assert sum(f"Doctor {number}<" in (letters / name).read_text(encoding="utf-8") for name in pages) == 1

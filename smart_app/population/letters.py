@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -19,6 +20,7 @@ from smart_app.population.progress import Progress
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "population"
 LETTER_MEASURES = ("OHD", "OMP", "COB")  # spec 7: a numerator here, or NAL's denominator without its numerator
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_STEM = 80  # with the digest and ".html", well inside the 255 bytes a file name may have
 
 
 @dataclass
@@ -42,7 +44,14 @@ class Letter:
 
     @property
     def file_stem(self) -> str:
-        return _SAFE_NAME.sub("_", self.clinician_id)
+        """The letter's file name: the clinician's id when it is a plain, short name, else that id made safe with a
+        digest of the real id after it, so two ids never share a file (a/b and a_b), a long id still fits the
+        filesystem, and no letter takes the index's name."""
+        safe = _SAFE_NAME.sub("_", self.clinician_id).strip(".")[:_MAX_STEM]
+        if safe == self.clinician_id and safe.lower() != "index":
+            return safe
+        digest = hashlib.sha256(self.clinician_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        return f"{safe or 'clinician'}-{digest}"
 
 
 FINDING_TEXT = {
