@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
@@ -112,9 +112,12 @@ class Frequency:
 
 def number_text(value: Decimal) -> str:
     """A Decimal without exponent or trailing zeros, for explanations: 60.000 → "60", 0.6 → "0.6"."""
-    if value == value.to_integral_value():
-        return format(value.quantize(Decimal(1)), "f")
-    rounded = value.quantize(Decimal("0.0001")).normalize() if abs(value.as_tuple().exponent) > 4 else value
+    try:
+        if value == value.to_integral_value():
+            return format(value.quantize(Decimal(1)), "f")
+        rounded = value.quantize(Decimal("0.0001")).normalize() if abs(value.as_tuple().exponent) > 4 else value
+    except InvalidOperation:  # more digits than the context holds (an absurd number from bad data): as it is
+        return format(value, "f") if value.is_finite() else str(value)
     return format(rounded.normalize(), "f")
 
 

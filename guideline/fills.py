@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from guideline import mme_factors as mf
@@ -50,6 +50,7 @@ PATCH_WEAR_DAYS = Decimal(3)
 FILL_REASON_TEXT: dict[str, str] = {
     **REASON_TEXT,
     "no-days-supply": "the fill has no days' supply",
+    "days-supply-under-a-day": "the fill's days' supply is less than one day",
     "no-quantity": "the fill has no quantity dispensed",
     "patch-not-convertible": "the patches dispensed cannot be read as a count of patches of a per-hour strength",
 }
@@ -65,9 +66,13 @@ def fill_date(dispense: Dispense) -> date | None:
 
 
 def days_supply(dispense: Dispense) -> Decimal | None:
-    """The fill's days' supply; None when missing, zero or negative (an unknown supply is never a number)."""
+    """The fill's days' supply; None when missing or under one day (an unknown supply is never a number).
+
+    Pharmacies count whole days. A fraction of a day is a data error: it would end the supply before it starts,
+    so the fill would silently count for nothing, and ÷ 0.0001 days would give an absurd dose. It is read as
+    unknown, and named as such."""
     days = dispense.days_supply
-    return days if days is not None and days > 0 else None
+    return days if days is not None and days >= 1 else None
 
 
 def days_supply_or_derived(
@@ -165,7 +170,9 @@ def fill_mme(
         return result("excluded", "buprenorphine", f"{label}: buprenorphine is not included in MME")
     days = days_supply(dispense)
     if days is None:
-        return result("unknown", "no-days-supply", f"{label}: {FILL_REASON_TEXT['no-days-supply']}")
+        sent = dispense.days_supply
+        reason = "days-supply-under-a-day" if sent is not None and 0 < sent < 1 else "no-days-supply"
+        return result("unknown", reason, f"{label}: {FILL_REASON_TEXT[reason]}")
     quantity = to_amount(dispense.quantity)
     if quantity is None:
         return result("unknown", "no-quantity", f"{label}: {FILL_REASON_TEXT['no-quantity']}")
@@ -202,7 +209,10 @@ def fill_mme(
 
 def quantity_per_day(per_day: Amount) -> Decimal:
     """Units per day shown to 2 decimal places at most (2 ÷ 3 reads 0.67, not 0.666…)."""
-    rounded = per_day.value.quantize(Decimal("0.01"))
+    try:
+        rounded = per_day.value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the context holds (an absurd quantity): shown as it is
+        return per_day.value
     return rounded if rounded != per_day.value else per_day.value
 
 

@@ -130,7 +130,16 @@ def test_buprenorphine_fill_has_no_mme_as_for_orders():
 
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
-    [({"days": None}, "no-days-supply"), ({"quantity": None}, "no-quantity"), ({"quantity": 0}, "no-quantity")],
+    [
+        ({"days": None}, "no-days-supply"),
+        ({"days": 0}, "no-days-supply"),
+        # A fraction of a day (found by fuzzing: 1e-300 days raised InvalidOperation, 0.5 days ended the supply before
+        # it began, so the fill silently counted for nothing).
+        ({"days": 0.5}, "days-supply-under-a-day"),
+        ({"days": 1e-300}, "days-supply-under-a-day"),
+        ({"quantity": None}, "no-quantity"),
+        ({"quantity": 0}, "no-quantity"),
+    ],
 )
 def test_fill_without_quantity_or_days_is_unknown_never_zero(kwargs, reason):
     result = fill_mme(one(fill(OXYCODONE_5, **kwargs)), TERMS, CONFIG)
@@ -226,3 +235,14 @@ def test_missing_days_supply_is_derived_from_the_linked_orders_dosage_only():
     assert days_supply_or_derived(liquid, record.orders[0], TERMS, CONFIG) is None  # mL against tablets
     given = read(fill(OXYCODONE_5, days=7)).dispenses[0]
     assert days_supply_or_derived(given, record.orders[0], TERMS, CONFIG) == Decimal(7)
+
+
+def test_numbers_too_long_to_round_are_shown_as_they_are():
+    # quantize raises InvalidOperation past the context's 28 digits; the explanation must still be written.
+    from guideline.dosage import number_text
+    from guideline.fills import quantity_per_day
+    from guideline.mme import Amount
+
+    huge = Decimal("1.8E+302")
+    assert number_text(huge) == format(huge, "f") and quantity_per_day(Amount(huge, "count", "")) == huge
+    assert number_text(Decimal("2.5")) == "2.5" and number_text(Decimal("60.000")) == "60"
