@@ -46,11 +46,13 @@ FILL_STATUSES = frozenset({"completed", "in-progress"})
 # The CDC data file counts a fentanyl patch as 72 hours of wear: its patch factor 7.2 per mcg/h is the clinical 2.4
 # for a patch worn all day, times three days. Patches dispensed ÷ days' supply × 3 is the number worn at once.
 PATCH_WEAR_DAYS = Decimal(3)
+MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry
 
 FILL_REASON_TEXT: dict[str, str] = {
     **REASON_TEXT,
     "no-days-supply": "the fill has no days' supply",
     "days-supply-under-a-day": "the fill's days' supply is less than one day",
+    "days-supply-over-999": "the fill's days' supply is more than 999 days",
     "no-quantity": "the fill has no quantity dispensed",
     "patch-not-convertible": "the patches dispensed cannot be read as a count of patches of a per-hour strength",
 }
@@ -68,11 +70,12 @@ def fill_date(dispense: Dispense) -> date | None:
 def days_supply(dispense: Dispense) -> Decimal | None:
     """The fill's days' supply; None when missing or under one day (an unknown supply is never a number).
 
-    Pharmacies count whole days. A fraction of a day is a data error: it would end the supply before it starts,
-    so the fill would silently count for nothing, and ÷ 0.0001 days would give an absurd dose. It is read as
-    unknown, and named as such."""
+    Pharmacies count whole days, at most 999 (the claim field's three digits). A fraction of a day is a data error:
+    it would end the supply before it starts, so the fill would silently count for nothing, and ÷ 0.0001 days would
+    give an absurd dose; a supply of thousands of years cannot be placed on a calendar. Both are read as unknown,
+    and named as such."""
     days = dispense.days_supply
-    return days if days is not None and days >= 1 else None
+    return days if days is not None and 1 <= days <= MAX_DAYS_SUPPLY else None
 
 
 def days_supply_or_derived(
@@ -171,7 +174,11 @@ def fill_mme(
     days = days_supply(dispense)
     if days is None:
         sent = dispense.days_supply
-        reason = "days-supply-under-a-day" if sent is not None and 0 < sent < 1 else "no-days-supply"
+        reason = "no-days-supply"
+        if sent is not None and 0 < sent < 1:
+            reason = "days-supply-under-a-day"
+        elif sent is not None and sent > MAX_DAYS_SUPPLY:
+            reason = "days-supply-over-999"
         return result("unknown", reason, f"{label}: {FILL_REASON_TEXT[reason]}")
     quantity = to_amount(dispense.quantity)
     if quantity is None:

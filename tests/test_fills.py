@@ -137,6 +137,7 @@ def test_buprenorphine_fill_has_no_mme_as_for_orders():
         # it began, so the fill silently counted for nothing).
         ({"days": 0.5}, "days-supply-under-a-day"),
         ({"days": 1e-300}, "days-supply-under-a-day"),
+        ({"days": 5000}, "days-supply-over-999"),  # 10^12 days (the reader's limit) overflowed the calendar
         ({"quantity": None}, "no-quantity"),
         ({"quantity": 0}, "no-quantity"),
     ],
@@ -246,3 +247,11 @@ def test_numbers_too_long_to_round_are_shown_as_they_are():
     huge = Decimal("1.8E+302")
     assert number_text(huge) == format(huge, "f") and quantity_per_day(Amount(huge, "count", "")) == huge
     assert number_text(Decimal("2.5")) == "2.5" and number_text(Decimal("60.000")) == "60"
+
+
+def test_a_supply_too_long_for_the_calendar_is_unknown_not_an_overflow():
+    # 10^12 days passes the reader (its limit for any number) and overflowed timedelta in the population review.
+    from guideline.fills import supply_intervals
+
+    [supply] = supply_intervals([one(fill(OXYCODONE_5, days=10**12))], lambda _: "oxycodone")
+    assert supply.start is not None and supply.end is None
