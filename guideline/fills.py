@@ -31,7 +31,7 @@ from guideline.mme import (
 )
 from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.slot_init import slot_init
-from guideline.supply import daily_units
+from guideline.supply import MAX_DAYS_SUPPLY, daily_units
 from guideline.timeutil import ONE_DAY, day_span, iso_day, local_date
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ FILL_STATUSES = frozenset({"completed", "in-progress"})
 # The CDC data file counts a fentanyl patch as 72 hours of wear: its patch factor 7.2 per mcg/h is the clinical 2.4
 # for a patch worn all day, times three days. Patches dispensed ÷ days' supply × 3 is the number worn at once.
 PATCH_WEAR_DAYS = Decimal(3)
-MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry
 
 FILL_REASON_TEXT: dict[str, str] = {
     **REASON_TEXT,

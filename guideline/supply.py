@@ -31,6 +31,10 @@ class Supply:
     source: str | None  # "expected supply duration", "quantity ÷ daily dose", "timing bounds"
 
 
+MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry (three digits)
+MAX_REFILLS = 99  # the most refills a prescription can carry
+
+
 def _dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
     """A dose in the units a pharmacy counts (tablets or mL); a mass dose is turned into units by the strength."""
     if dose.unit_class in ("count", "volume"):
@@ -128,22 +132,29 @@ def order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -
 def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Supply:
     refills = max(order.dispense.repeats_allowed or 0, 0)
     with localcontext(DECIMAL_CONTEXT):
-        per_fill = quantity_days(order.dispense.expected_supply)
+        per_fill = _plausible(quantity_days(order.dispense.expected_supply))
         source: str | None = "expected supply duration" if per_fill is not None else None
         if per_fill is None:
             quantity = to_amount(order.dispense.quantity)
             if quantity is not None and quantity.unit_class in ("count", "volume"):
                 units, kind = daily_units(order, terms, config)
                 if units is not None and kind == quantity.unit_class:
-                    per_fill = quantity.value / units
-                    source = "quantity ÷ daily dose"
+                    per_fill = _plausible(quantity.value / units)
+                    source = "quantity ÷ daily dose" if per_fill is not None else None
         if per_fill is None:
-            per_fill = _bounds_days(order)
+            per_fill = _plausible(_bounds_days(order))
             source = "timing bounds" if per_fill is not None else None
         total = per_fill
         if per_fill is not None and config["count_refills_in_supply"]:
-            total = per_fill * (1 + refills)
+            # More refills than a prescription can carry is corrupt data: the total is unknown, never centuries.
+            total = per_fill * (1 + refills) if refills <= MAX_REFILLS else None
     return Supply.make(per_fill, total, refills, source)
+
+
+def _plausible(days: Decimal | None) -> Decimal | None:
+    """A supply of days a prescription or claim can hold (at most 999); anything longer is unknown, not a date
+    thousands of years ahead (which overflowed the calendar and cost the whole evaluation)."""
+    return days if days is not None and days <= MAX_DAYS_SUPPLY else None
 
 
 def duration_class(

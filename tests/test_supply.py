@@ -158,3 +158,14 @@ def test_supply_days_against_28(days: int, refills: int, expected: str) -> None:
 
 def test_unknown_supply_is_unclassified() -> None:
     assert klass(med_request("1049621", [dosage(1)])) == "unclassified"
+
+
+def test_a_supply_no_prescription_can_hold_is_unknown_never_centuries() -> None:
+    # Found by fuzzing: 999,999,999,999 days (under the reader's 10^12 limit) or as many refills overflowed the
+    # calendar, and the hook named high-MME and other checks as not run; the population lost the patient.
+    absurd = supply(oxy({"expectedSupplyDuration": qty(999_999_999_999, "d"), "quantity": qty(80)}))
+    assert absurd.source == "quantity ÷ daily dose" and absurd.per_fill_days == Decimal(10)  # the next source
+    refills = supply(oxy({"expectedSupplyDuration": qty(10, "d"), "numberOfRepeatsAllowed": 999_999_999_999}))
+    assert refills.per_fill_days == Decimal(10) and refills.total_days is None
+    assert supply(oxy({"expectedSupplyDuration": qty(999, "d"), "numberOfRepeatsAllowed": 99})).total_days == 99_900
+    assert supply(oxy({"expectedSupplyDuration": qty(1000, "d")}, dosages=[])).per_fill_days is None
