@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
-from guideline.fills import fill_date, fill_moment
+from guideline.fills import days_supply, fill_date, fill_moment
 from guideline.orders import is_ambulatory, order_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply, order_supply
@@ -43,12 +43,14 @@ def order_supply_interval(order: MedOrder, terms: Terminology, config: Guideline
 
 
 def dispense_interval(dispense: Dispense) -> Interval | None:
-    """[whenHandedOver (else whenPrepared), + daysSupply − 1], or 30 days when daysSupply is missing."""
+    """[whenHandedOver (else whenPrepared), + daysSupply − 1], or 30 days when daysSupply is missing (or is no
+    usable number of days: under one, or over 999, as fills.days_supply reads it)."""
     # Not remembered: a fill's dates differ from call to call, and dating it costs less than a memo's look-up.
     start = fill_date(dispense)
     if start is None:
         return None
-    days = math.ceil(dispense.days_supply) if dispense.days_supply is not None else UNKNOWN_SUPPLY_DAYS
+    usable = days_supply(dispense)
+    days = math.ceil(usable) if usable is not None else UNKNOWN_SUPPLY_DAYS
     return start, start + day_span(max(days, 1) - 1)
 
 

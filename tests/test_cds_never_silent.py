@@ -235,3 +235,19 @@ def test_failing_exclusions_cost_only_the_checks_that_apply_them(app, monkeypatc
     detail = card(response, "checks-not-run")["detail"]
     assert "High total daily opioid dose: an internal error stopped it" in detail
     assert "Opioid use disorder without medication treatment" not in detail  # applies no general exclusions
+
+
+@pytest.mark.parametrize("days", [999_999_999_999, 0.5])
+def test_a_fill_whose_days_supply_no_pharmacy_could_send_costs_no_check(app, days):
+    # Found by sweeping every number in a chart to extremes: 999,999,999,999 days (under the reader's 10^12 limit)
+    # overflowed the calendar in the exposure history, and the urine-test and naloxone checks did not run.
+    from synthetic_export import OXYCODONE_10, dispense
+
+    fill = dispense("f-odd", "p1", OXYCODONE_10, "2026-06-01", 120, 30)
+    fill["daysSupply"]["value"] = days
+    response = post(
+        app, hook_request(drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", dispenses=bundle(fill)))
+    )
+    assert response.status_code == 200 and "checks-not-run" not in topics(response.json)
+    assert "high-mme" in topics(response.json)
+    assert "days' supply is" in card(response, "high-mme")["detail"]  # the fill is named with why it has no MME
