@@ -321,6 +321,11 @@ _DATETIMES: dict[str, tuple[ZoneInfo, datetime | None]] = {}
 _DATETIME_LIMIT = 16384
 
 
+# A clinical date outside these years is a sentinel ("9999-12-31": no end date, as several EHRs send it) or corrupt,
+# and windows and supplies counted from a date near year 1 or 9999 overflow the calendar: it reads as no date.
+EARLIEST_YEAR, LATEST_YEAR = 1800, 2200
+
+
 def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
     raw = value.strip()
     if not raw:
@@ -332,10 +337,14 @@ def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
         except ValueError:
             pass
         else:
+            if not EARLIEST_YEAR <= full.year <= LATEST_YEAR:
+                return None
             return datetime(full.year, full.month, full.day, 0, 0, 0, 0, tz)  # positional: a keyword costs twice
     match = _DATE_PARTS.match(raw) if len(raw) <= 10 else None  # longer text is no bare date: spare the regex
     if match:
         year, month, day = match.groups()
+        if not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
+            return None
         try:
             day_value = date(int(year), int(month or 1), int(day or 1))
         except ValueError:
@@ -344,6 +353,8 @@ def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if "Z" in raw else raw)
     except ValueError:
+        return None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=tz)

@@ -251,3 +251,18 @@ def test_a_fill_whose_days_supply_no_pharmacy_could_send_costs_no_check(app, day
     assert response.status_code == 200 and "checks-not-run" not in topics(response.json)
     assert "high-mme" in topics(response.json)
     assert "days' supply is" in card(response, "high-mme")["detail"]  # the fill is named with why it has no MME
+
+
+@pytest.mark.parametrize("field", ["authoredOn", "validityPeriod"])
+def test_an_order_dated_9999_costs_no_check(app, field):
+    # "9999-12-31" (an EHR's "no end date") as an active order's start overflowed the calendar in high-MME and the
+    # urine-test checks; it now reads as no date, and the order is still counted.
+    active = {**oxycodone_draft(), "id": "a-9999", "status": "active", "intent": "order"}
+    if field == "authoredOn":
+        active["authoredOn"] = "9999-12-31"
+    else:
+        active["dispenseRequest"] = {**active["dispenseRequest"], "validityPeriod": {"start": "9999-12-31T23:59:59Z"}}
+    prefetch = full_prefetch("order-sign", medsActive=bundle(active))
+    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    assert response.status_code == 200 and "checks-not-run" not in topics(response.json)
+    assert "180.0 MME/day" in card(response, "high-mme")["summary"]

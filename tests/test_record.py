@@ -401,3 +401,18 @@ def test_a_care_plans_follow_up_is_its_earliest_live_appointment_in_either_shape
     assert "Follow-up visit (when the patient is ready)" in read.activities
     (none,) = build_record([{**plan, "activity": [appointment("scheduled")]}], TZ).care_plans
     assert none.follow_up is None
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["9999-12-31", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-12:00", "9999-12", "9999", "0001-01-01", "1799-12-31"],
+)
+def test_a_date_outside_1800_to_2200_reads_as_no_date(sent):
+    # 9999-12-31 is how several EHRs say "no end date"; near year 1 or 9999 every window and supply counted from the
+    # date overflowed (a date sweep found it in high-MME, the urine-test checks, the plan page and the population).
+    assert parse_datetime(sent, TZ) is None
+
+
+def test_dates_inside_the_window_still_read():
+    assert parse_datetime("1800-01-01", TZ).year == 1800 and parse_datetime("2200-12-31T10:00:00Z", TZ).year == 2200
+    assert parse_datetime("2026-06", TZ).day == 1
