@@ -39,7 +39,9 @@ class NameReading:
 
 
 _WORD = re.compile(r"[a-z][a-z0-9]*")
-_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+# A number starts where a run of digits starts, and its digits are never given back (possessive): a name of 60,000
+# digits otherwise took minutes, every start inside the run trying every split of it.
+_NUMBER = r"(?<![\d.])(\d++(?:\.\d++)?|\.\d++)"
 _UNIT = r"(mg|mcg|µg|ug|g)"
 # "5/325", "10-325 mg", "5 mg/325 mg", "8 mg-2 mg" (a combination's strengths in the order its ingredients are named)
 _PAIR = re.compile(
