@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from types import MappingProxyType
 
 import pytest
@@ -200,3 +203,12 @@ def test_markdown_scan_shortcuts_change_nothing():
     assert safe_markdown("[a](FİLE:x) and [b](DATA:y)") == "[a](#blocked:x) and [b](#blocked:y)"
     assert safe_markdown("see data: 3 values") == "see data: 3 values"
     assert safe_markdown("20 mg × 1.5 — [a](JavaScript:x)") == "20 mg × 1.5 — [a](#blocked:x)"  # other non-ASCII
+
+
+def test_reference_definitions_are_defused_line_by_line_in_linear_time():
+    assert safe_markdown("intro\n\n   [x]: javascript:alert(1)") == "intro\n\n   [x]: #blocked:alert(1)"
+    assert safe_markdown("[a](\n  javascript:x)") == "[a](\n  #blocked:x)"
+    # 200,000 blank lines before a scheme: the definition pattern spanned line ends and retried the rest from every
+    # line (quadratic, over an hour at this size); run apart with a generous limit so a hang fails only this test.
+    code = "from cds_hooks.cards import safe_markdown; safe_markdown('\\n' * 200000 + 'javascript: [x]: data:y')"
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True, timeout=30)
