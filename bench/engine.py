@@ -197,14 +197,17 @@ def by_size(size: int, config: GuidelineConfig, quick: bool) -> dict[str, Any]:
     return row
 
 
-def hooks_chart(resources: int) -> tuple[list[Any], Any]:
-    """The prefetch and draft of bench/hooks.py's order-sign request, so both benchmarks time the same patient."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from hooks import request_body
+def hooks_chart() -> tuple[list[Any], Any]:
+    """The prefetch resources and draft of one of bench/hooks.py's order-sign requests (bench/bodies.py, 200
+    resources), so both benchmarks time the same kind of patient."""
+    from bench.bodies import order_sign_body
 
-    body = request_body(resources)
-    prefetch = body["prefetch"]
-    return [prefetch["patient"], prefetch["medsActive"]], body["context"]["draftOrders"]
+    body = order_sign_body(seed=1)
+    resources: list[Any] = []
+    for value in body["prefetch"].values():
+        is_bundle = isinstance(value, dict) and value.get("resourceType") == "Bundle"
+        resources += [entry["resource"] for entry in value.get("entry", [])] if is_bundle else [value]
+    return resources, body["context"]["draftOrders"]
 
 
 def order_sign(
@@ -355,8 +358,8 @@ def main() -> int:
     print("Order-sign engine call (record + evaluate + card JSON):")
     results = [
         order_sign(config, args.quick, "bench/engine.py mix", chart(ORDER_SIGN_SIZE), drafts()),
-        order_sign(config, args.quick, "bench/hooks.py request", *hooks_chart(ORDER_SIGN_SIZE)),
-        order_sign(config, args.quick, "bench/hooks.py request", *hooks_chart(ORDER_SIGN_SIZE), cold=True),
+        order_sign(config, args.quick, "bench/hooks.py request", *hooks_chart()),
+        order_sign(config, args.quick, "bench/hooks.py request", *hooks_chart(), cold=True),
     ]
     for result in results:
         print(json.dumps(result))

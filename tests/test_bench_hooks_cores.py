@@ -1,4 +1,4 @@
-"""bench/hooks.py --apart: the server and the load generator get cores of their own."""
+"""The benchmarks' own parts: bench/hooks.py --apart's cores, and the chart bench/engine.py times."""
 
 from __future__ import annotations
 
@@ -33,3 +33,19 @@ def test_a_pinned_child_runs_only_on_its_cores() -> None:
     ).stdout.strip()
     assert shown == f"[{core}]"
     assert hooks._pinned(None) is None
+
+
+def test_the_engine_benchmark_times_a_hooks_request_chart():
+    # bench/engine.py imported a helper bench/hooks.py no longer has, and stopped halfway through its run.
+    from bench import engine
+
+    resources, drafts = engine.hooks_chart()
+    assert len(resources) + len(drafts["entry"]) == engine.ORDER_SIGN_SIZE and {
+        r["resourceType"] for r in resources
+    } >= {
+        "Patient",
+        "MedicationRequest",
+        "MedicationDispense",
+        "Observation",
+    }
+    assert drafts["resourceType"] == "Bundle" and len(drafts["entry"]) == 1
