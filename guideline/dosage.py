@@ -288,6 +288,15 @@ def _from_text(raw: str) -> Decimal | None:
     return None
 
 
+# More often than every 15 minutes is no dose anyone takes: such a frequency (a period of 1e-12 hours) is a data
+# error, and the daily amounts it makes overflowed the arithmetic and showed MME in the hundreds of trillions.
+MAX_DOSES_PER_DAY = Decimal(96)
+
+
+def plausible(frequency: Frequency | None) -> bool:
+    return frequency is None or frequency.per_day <= MAX_DOSES_PER_DAY
+
+
 def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency | None:
     """Doses per day N (guideline 8.4 rules 1, 1b, 2, 3, 4, 5), or None when no rule yields a value."""
     repeat = dosage.repeat

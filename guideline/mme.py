@@ -16,6 +16,7 @@ from guideline.dosage import (
     doses_per_day,
     number_text,
     pick_dose,
+    plausible,
     quantity_days,
     to_amount,
 )
@@ -42,6 +43,7 @@ REASON_TEXT: dict[str, str] = {
     "conflicting-codes": "the RxNorm codes on the order describe different strengths or products",
     "no-frequency": "the dosage has no frequency and there is no dispense quantity and days' supply to estimate from",
     "no-dose": "the dosage has no dose and there is no dispense quantity and days' supply to estimate from",
+    "implausible-frequency": "the dosage is more often than every 15 minutes, which no one takes; check the order",
     "unit-not-convertible": "the dose unit cannot be combined with the product strength",
     "ambiguous-mass-dose": "a mass dose was given for a product with several opioid ingredients",
     "no-factor": "the selected profile has no conversion factor for this ingredient or dose form",
@@ -334,6 +336,8 @@ def _instruction(dosage: Dosage, drug: Drug, config: GuidelineConfig) -> _Daily 
 
 def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply_cap: bool) -> _Daily | str:
     frequency = doses_per_day(dosage, parse_timing_text)
+    if not plausible(frequency):
+        return "implausible-frequency"
     dose = pick_dose(dosage, drug.transdermal)
     notes: list[str] = [PRN_NOTE] if dosage.as_needed else []
     if drug.transdermal:

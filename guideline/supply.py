@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
-from guideline.dosage import Amount, doses_per_day, pick_dose, quantity_days, to_amount
+from guideline.dosage import Amount, doses_per_day, pick_dose, plausible, quantity_days, to_amount
 from guideline.memo import IdentityMemo
 from guideline.mme import DECIMAL_CONTEXT, Drug, identify_drug, quantize6
 from guideline.record import Dosage, MedOrder
@@ -47,7 +47,7 @@ def _dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, Dispense
 
 def _instruction_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tuple[Decimal, DispenseUnit] | None:
     frequency = doses_per_day(dosage, parse_text)
-    if frequency is None:
+    if frequency is None or not plausible(frequency):
         return None
     # Prefer a count or volume entry (Epic's admin amount is in tablets): that is what the quantity counts.
     dispensable = [

@@ -10,6 +10,7 @@ from guideline.taper import TaperPlan
 
 ONE = Decimal("1")
 MAX_UNITS_PER_DAY = 6  # a finer strength is offered only if today's dose takes at most this many units a day
+MAX_SCHEDULED_UNITS_PER_DAY = 100  # beyond this an order's dose is a data error to check, not a regimen to taper
 TENTH = Decimal("0.1")
 
 # What belongs to every taper (HHS 2019 tapering guide; CDC 2022 Rec 5): said once with the schedule.

@@ -116,3 +116,27 @@ def test_the_finer_strength_that_comes_closest_to_the_pace_is_chosen() -> None:
     assert (step.doses[0].strength_mg, step.doses[0].units_per_day, step.total_mme) == (10, 5, 50)
     # Then 48 -> 50 (2 away) and 42 -> 40: one 10-mg tablet at a time.
     assert [s.total_mme for s in schedule.steps[2:5]] == [50, 40, 40]
+
+
+def test_an_order_for_thousands_of_tablets_a_day_is_named_not_scheduled() -> None:
+    # Found by fuzzing the plan page: an order "2 tablets every 1e-12 hours" reached the schedule as trillions of
+    # tablets a day, and taking one off at a time kept the page computing without end. Such a frequency is now no
+    # frequency (the order's MME is unknown and named), and a dose beyond 100 units a day is never scheduled.
+    import copy
+
+    from builders import NOW, run
+    from cds_support import oxycodone_draft
+
+    from guideline.plan import TaperRequest, build_plan
+
+    absurd = copy.deepcopy(oxycodone_draft())
+    absurd.update(id="a-odd", status="active", authoredOn="2026-06-10")
+    absurd["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] = 5_000_000
+    evaluation = run("patient-view", resources=[absurd])
+    taper = build_plan(evaluation, (), evaluation.facts.config, NOW, TaperRequest()).section("taper")
+    assert taper.error is None and taper.content.doses.regimens == ()
+    assert "check the order's dose" in taper.content.doses.not_scheduled[0]
+    absurd["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] = 2
+    absurd["dosageInstruction"][0]["timing"]["repeat"]["period"] = 1e-12
+    [row] = run("patient-view", resources=[absurd]).facts.mme.orders
+    assert (row.state, row.reason) == ("unknown", "implausible-frequency") and "every 15 minutes" in row.reason_text

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from guideline.taper import TaperPlan
-from guideline.taper_doses import DoseSchedule, Regimen, dose_schedule
+from guideline.taper_doses import MAX_SCHEDULED_UNITS_PER_DAY, DoseSchedule, Regimen, dose_schedule
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -46,6 +46,10 @@ def regimen_of(facts: Facts, row: OrderMme) -> Regimen | str:
     if form is None or drug.strength_unit != "MG" or ingredient.daily_unit != "mg":
         return f"it is a {drug.dose_form.lower()}, not a tablet or capsule"
     units = ingredient.daily_amount / drug.strength_value
+    if units > MAX_SCHEDULED_UNITS_PER_DAY:
+        # Steps take one unit off at a time: an order read as thousands of tablets a day is a dose to check, not a
+        # schedule to work out (a period of 1e-300 hours once kept the plan page computing without end).
+        return f"as ordered it is {_count(units)} {form.rsplit(' ', 1)[-1]}s a day; check the order's dose"
     return Regimen(
         name=row.display_name,
         ingredient=drug.ingredient,
@@ -80,3 +84,7 @@ def build_taper_doses(facts: Facts, plan: TaperPlan | None) -> TaperDoses | None
 
 def regimen_total(doses: TaperDoses) -> Decimal:
     return sum((r.mme for r in doses.regimens), Decimal(0))
+
+
+def _count(units: Decimal) -> str:
+    return format(units.quantize(Decimal(1)), ",f") if units < Decimal("1e15") else "more than a thousand trillion"
