@@ -370,3 +370,20 @@ def test_explanations_read_naturally() -> None:
     assert "1 tablet twice a day = 10 mg/day" in twice.explanation
     coded = only(med_request("1049621", [dosage(1, code_timing("Q6H"))]))
     assert "1 tablet every 6 hours (4 a day)" in coded.explanation
+
+
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        {"frequency": 1, "period": 2**63, "periodUnit": "h"},  # beyond the reader's 10^12: was read as "every 1 hour"
+        {"frequency": "twice", "period": 1, "periodUnit": "d"},  # was read as once a day
+        {"frequency": 1, "frequencyMax": "often", "period": 4, "periodUnit": "h"},  # PRN maximum unreadable
+    ],
+)
+def test_a_timing_number_sent_but_unreadable_is_no_frequency_not_fhirs_implicit_one(repeat: dict) -> None:
+    [order] = mme(med_request("1049621", [dosage(2, {"repeat": repeat})])).orders
+    assert (order.state, order.reason) == ("unknown", "no-frequency")
+
+
+def test_an_absent_frequency_is_still_fhirs_implicit_one() -> None:
+    assert only(med_request("1049621", [dosage(2, every(4, frequency=None))])).mme == Decimal(90)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -137,10 +138,10 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
     get = data.get
     bounds_start, bounds_end = _period(get("boundsPeriod"), tz)
     return TimingRepeat.make(
-        frequency=decimal(get("frequency")),
-        frequency_max=decimal(get("frequencyMax")),
-        period=decimal(get("period")),
-        period_max=decimal(get("periodMax")),
+        frequency=_sent_number(get("frequency")),
+        frequency_max=_sent_number(get("frequencyMax")),
+        period=_sent_number(get("period")),
+        period_max=_sent_number(get("periodMax")),
         period_unit=text(get("periodUnit")),
         time_of_day=_strings(get("timeOfDay")),
         when=_strings(get("when")),
@@ -148,6 +149,16 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
         bounds_start=bounds_start,
         bounds_end=bounds_end,
     )
+
+
+def _sent_number(value: Any) -> Decimal | None:
+    """A timing number; one that was sent but cannot be read (text, beyond 10^12) is 0, which no rule accepts, so
+    the dosage has no frequency and is named. None (absent) would let FHIR's implicit 1 stand in for it: "every 2^63
+    hours" read as hourly."""
+    if value is None:
+        return None
+    number = decimal(value)
+    return Decimal(0) if number is None else number
 
 
 def _dose_kind(entry: Mapping[str, Any]) -> str | None:
