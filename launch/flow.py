@@ -162,6 +162,9 @@ def complete(service: LaunchService, params: Mapping[str, str], browser_nonce: s
     except (requests.RequestException, ValueError) as failure:
         log.warning("SMART token request failed (%s)", type(failure).__name__)
         raise LaunchError("The EHR's sign-in service did not answer. " + RELAUNCH, status=502) from failure
+    except (TypeError, OverflowError) as failure:  # authlib reads expires_in with int(): a list or inf raises these
+        log.warning("SMART token response unreadable (%s)", type(failure).__name__)
+        raise LaunchError("The EHR's answer did not include usable access. " + RELAUNCH, status=502) from failure
     access_token = token.get("access_token")
     token_type = str(token.get("token_type") or "bearer").lower()
     if not isinstance(access_token, str) or not access_token or token_type != "bearer":

@@ -123,7 +123,8 @@ def _refresh(service: LaunchService, row: dict[str, Any]) -> dict[str, Any]:
         raise LaunchError("The EHR did not renew access in time. Reload the page.", status=503)
     try:
         token = refresh(client, token_endpoint=row["token_endpoint"], refresh_token=refresh_token)
-    except (OAuthError, requests.RequestException, ValueError) as error:
+    except (OAuthError, requests.RequestException, ValueError, TypeError, OverflowError) as error:
+        # TypeError, OverflowError: authlib reads expires_in with int(), and a list or inf raises them.
         log.warning("SMART token refresh failed for a launch (%s)", type(error).__name__)
         store.end_session(service.engine, handle)
         raise LaunchError("Your access to this chart has expired. " + RELAUNCH) from error
@@ -146,12 +147,19 @@ def _refresh(service: LaunchService, row: dict[str, Any]) -> dict[str, Any]:
     return {**row, **values, "refresh_lock_until": None}
 
 
+# A token is trusted at most this long before it is refreshed (or the launch ends): an expires_in of 10^30 seconds
+# overflowed the session store's integer column and the launch ended in a 500.
+MAX_TOKEN_SECONDS = 24 * 3600
+
+
 def token_expiry(expires_in: Any) -> int | None:
-    """Epoch seconds from a token response's `expires_in`; None (never refreshed) when absent or garbled."""
+    """Epoch seconds from a token response's `expires_in` (at most a day ahead); None (never refreshed) when absent
+    or garbled."""
     try:
-        return store.now() + int(expires_in) if expires_in is not None else None
-    except (TypeError, ValueError):
+        seconds = int(expires_in) if expires_in is not None else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return None if seconds is None else store.now() + min(seconds, MAX_TOKEN_SECONDS)
 
 
 def current_launch() -> LaunchSession:

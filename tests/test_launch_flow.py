@@ -549,3 +549,28 @@ def test_refresh_stuck_elsewhere_gives_a_retry_message(tmp_path, rsps, monkeypat
     response = get(client, "/_probe", query_string={"s": handle})
     assert response.status_code == 503
     assert "Reload" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(("expires_in", "status"), [(["a"], 502), (float("inf"), 502), (10**30, 303), (1e300, 303)])
+def test_a_garbled_expires_in_is_a_friendly_page_never_a_500(tmp_path, rsps, expires_in, status):
+    # Found by fuzzing the token response: a list (authlib's int() raised TypeError) and 10^30 seconds (the session
+    # store's integer column overflowed) both ended the launch in a 500. A huge lifetime is now trusted for a day.
+    from launch.session import MAX_TOKEN_SECONDS
+
+    ehr = FakeEhr(rsps, extra_context={"expires_in": expires_in})
+    app = make_app(tmp_path, [ehr.client_entry()])
+    add_probe(app)
+    client = app.test_client()
+    _, _, finished = run_launch(client, ehr)
+    assert finished.status_code == status
+    if status == 303:
+        handle = handle_of(finished)
+        assert get(client, "/_probe", query_string={"s": handle}).get_json()["patient"] == "pat-0001"
+        import time
+
+        from launch import store
+
+        row = store.load_session(app.extensions["painplan.launch"].engine, handle)
+        assert row["token_expires_at"] <= int(time.time()) + MAX_TOKEN_SECONDS + 5
+    else:
+        assert "did not include usable access" in finished.get_data(as_text=True)
