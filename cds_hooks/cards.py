@@ -134,7 +134,8 @@ _TAG_OPENER = re.compile(r"<(?=\s*[A-Za-z/!?])")
 _SCRIPT_TARGET = re.compile(
     # [ \t]* before a reference definition, not \s*: \s* spans line ends, so each of n blank lines retried all the
     # rest (quadratic; 20,000 blank lines took 1.6 s). A definition starts on its own line anyway.
-    r"(\]\(\s*|^[ \t]*\[[^\]\n]*\]:\s*)(?:javascript|vbscript|data|file):", re.IGNORECASE | re.MULTILINE
+    r"(\]\(\s*|^[ \t]*\[[^\]\n]*\]:\s*)(?:javascript|vbscript|data|file):",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 

@@ -89,6 +89,10 @@ def test_command_runs_and_reports(tmp_path, capsys):
         (["--period", "Q1"], "--period must be"),
         (["--workers", "0"], "--workers"),
         (["--master", "spark://x:7077"], "--master"),
+        # --today 0001-01-01 ended in an OverflowError traceback (the quarter before it is before year 1).
+        (["--today", "0001-01-01"], "--today must be a date between 1801 and 2200"),
+        (["--today", "9999-12-31"], "--today must be a date between 1801 and 2200"),
+        (["--period", "0001-01-01/9999-12-31"], "--period must lie between 1800 and 2200"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path, capsys, arguments, message):

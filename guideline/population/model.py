@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR
 from guideline.timeutil import months_before
 
 HISTORY_DAYS = 90  # exclusions and hospice look back over the period plus the 90 days before it (spec 5)
@@ -26,6 +27,9 @@ class Period:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise PopulationError(f"--period ends ({self.end}) before it starts ({self.start})")
+        if self.start.year < EARLIEST_YEAR or self.end.year > LATEST_YEAR:
+            # The look-back windows count back from the period and the charts' dates stop at these years.
+            raise PopulationError(f"--period must lie between {EARLIEST_YEAR} and {LATEST_YEAR}")
 
     @classmethod
     def parse(cls, value: str) -> Period:
@@ -39,6 +43,8 @@ class Period:
     @classmethod
     def last_quarter_before(cls, today: date) -> Period:
         """The last complete calendar quarter before `today`."""
+        if not EARLIEST_YEAR < today.year <= LATEST_YEAR:
+            raise PopulationError(f"--today must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}")
         quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
         end = quarter_start - timedelta(days=1)
         return cls(date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end)
