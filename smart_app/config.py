@@ -68,7 +68,12 @@ class Settings:
         return self.cds.evaluation_now()
 
     def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        """These settings with some changed, checked as load_settings checks them (a bad --today stops the demo)."""
+        from smart_app.settings_rules import validate
+
+        changed = replace(self, **changes)
+        validate(changed)
+        return changed
 
 
 _CDS_FIELDS = tuple(f.name for f in fields(CdsSettings))

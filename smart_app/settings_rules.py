@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from guideline.config import ConfigError
+from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR
 from smart_app.config import ENV_PREFIX, Settings
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -69,6 +70,9 @@ def validate(settings: Settings) -> None:
     _range("queue_patience", settings.queue_patience, 0.05, 60)
     _range("max_body_bytes", settings.max_body_bytes, 1024, 1024**3)
     _range("fhir_budget_bytes", settings.fhir_budget_bytes, 64 * 1024, 4 * 1024**3)
+    if settings.today is not None and not EARLIEST_YEAR < settings.today.year <= LATEST_YEAR:
+        # The demo charts and every look-back window count back from it; near year 1 or 9999 they cannot.
+        raise ConfigError(f"{_key('today')} must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}")
     if not settings.host.strip():
         raise ConfigError(f"{_key('host')} must not be empty")
     if settings.log_level.upper() not in LOG_LEVELS:

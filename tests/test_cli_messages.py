@@ -66,3 +66,26 @@ def test_check_still_refuses_a_malformed_fhir_server(capsys, tmp_path):
     path.write_text(json.dumps(hook_request(drafts=[oxycodone_draft()], fhirServer="not a url")))
     assert main(["check", str(path)]) == 2
     assert "fhirServer" in only_line(capsys)
+
+
+@pytest.mark.parametrize("command", ["demo", "serve", "check"])
+@pytest.mark.parametrize("today", ["0001-01-01", "9999-12-31"])
+def test_an_evaluation_date_no_window_can_count_back_from_is_refused_by_name(command, today, capsys, tmp_path):
+    # The demo started with --today 0001-01-01 and answered its page with a 500 (its charts count back from the
+    # date); the population review ended in a traceback. Every command now stops with the setting named. Settings
+    # only for demo and serve: a regression must fail this test, not start a server inside it.
+    from guideline.config import ConfigError
+    from smart_app.demo import demo_settings
+
+    said = "TODAY must be a date between 1801 and 2200"
+    if command == "check":
+        request = tmp_path / "request.json"
+        request.write_text("{}")
+        assert main(["check", "--today", today, str(request)]) == 2 and said in only_line(capsys)
+    elif command == "serve":
+        args = build_parser().parse_args(["serve", "--today", today, "--port", "9001"])
+        assert settings_for("serve", args, port=args.port) is None and said in only_line(capsys)
+    else:
+        args = build_parser().parse_args(["demo", "--today", today, "--port", "9001"])
+        with pytest.raises(ConfigError, match=said):
+            demo_settings(args, env={})
