@@ -17,7 +17,7 @@ from launch.clients import normalize_iss
 from launch.crypto import digest, random_secret, same_digest
 from launch.discovery import DiscoveryError, SmartConfiguration
 from launch.identity import fhir_user
-from launch.oauth import authorization_url, exchange_code
+from launch.oauth import TokenResponseError, authorization_url, exchange_code
 from launch.scopes import requested_scope
 from launch.service import LaunchService
 from launch.session import FHIR_ID, LaunchError, app_context_hints, create_session, token_expiry
@@ -159,12 +159,12 @@ def complete(service: LaunchService, params: Mapping[str, str], browser_nonce: s
     except OAuthError as failure:
         log.warning("SMART token request refused with error code %r", str(failure.error)[:64])
         raise LaunchError("The EHR did not issue access for this launch. " + RELAUNCH, status=502) from failure
+    except TokenResponseError as failure:
+        log.warning("SMART token response unreadable (%s)", failure)
+        raise LaunchError("The EHR's answer did not include usable access. " + RELAUNCH, status=502) from failure
     except (requests.RequestException, ValueError) as failure:
         log.warning("SMART token request failed (%s)", type(failure).__name__)
         raise LaunchError("The EHR's sign-in service did not answer. " + RELAUNCH, status=502) from failure
-    except (TypeError, OverflowError) as failure:  # authlib reads expires_in with int(): a list or inf raises these
-        log.warning("SMART token response unreadable (%s)", type(failure).__name__)
-        raise LaunchError("The EHR's answer did not include usable access. " + RELAUNCH, status=502) from failure
     access_token = token.get("access_token")
     token_type = str(token.get("token_type") or "bearer").lower()
     if not isinstance(access_token, str) or not access_token or token_type != "bearer":

@@ -83,25 +83,38 @@ def authorization_url(
     return url
 
 
+class TokenResponseError(ValueError):
+    """The token endpoint answered, but authlib could not read its answer (an `expires_in` that is a list or
+    infinite makes its int() raise TypeError or OverflowError)."""
+
+
 def exchange_code(
     client: SmartClient, *, token_endpoint: str, redirect_uri: str, code: str, code_verifier: str
 ) -> dict[str, Any]:
-    """POST the code at once (codes live about a minute); raises authlib's OAuthError or requests errors.
+    """POST the code at once (codes live about a minute); raises authlib's OAuthError, requests errors, or
+    TokenResponseError for an answer it cannot read.
 
     Public clients get `client_id` in the body from authlib's "none" auth method; confidential ones
     authenticate with Basic or a client assertion instead.
     """
     with oauth_session(client, token_endpoint=token_endpoint, redirect_uri=redirect_uri) as session:
-        token = session.fetch_token(
-            token_endpoint,
-            grant_type="authorization_code",
-            code=code,
-            code_verifier=code_verifier,
-        )
+        try:
+            token = session.fetch_token(
+                token_endpoint,
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=code_verifier,
+            )
+        except (TypeError, OverflowError) as error:
+            raise TokenResponseError(type(error).__name__) from error
     return dict(token)
 
 
 def refresh(client: SmartClient, *, token_endpoint: str, refresh_token: str) -> dict[str, Any]:
+    """The refreshed token; raises as exchange_code does (TokenResponseError is a ValueError)."""
     with oauth_session(client, token_endpoint=token_endpoint) as session:
-        token = session.refresh_token(token_endpoint, refresh_token=refresh_token)
+        try:
+            token = session.refresh_token(token_endpoint, refresh_token=refresh_token)
+        except (TypeError, OverflowError) as error:
+            raise TokenResponseError(type(error).__name__) from error
     return dict(token)

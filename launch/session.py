@@ -123,8 +123,7 @@ def _refresh(service: LaunchService, row: dict[str, Any]) -> dict[str, Any]:
         raise LaunchError("The EHR did not renew access in time. Reload the page.", status=503)
     try:
         token = refresh(client, token_endpoint=row["token_endpoint"], refresh_token=refresh_token)
-    except (OAuthError, requests.RequestException, ValueError, TypeError, OverflowError) as error:
-        # TypeError, OverflowError: authlib reads expires_in with int(), and a list or inf raises them.
+    except (OAuthError, requests.RequestException, ValueError) as error:  # ValueError: TokenResponseError too
         log.warning("SMART token refresh failed for a launch (%s)", type(error).__name__)
         store.end_session(service.engine, handle)
         raise LaunchError("Your access to this chart has expired. " + RELAUNCH) from error
