@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
+
+from guideline.population import Period, PopulationError
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,11 @@ def read_run(folder: Path) -> Run | UnreadableRun | None:
 
 
 def _is_period(text: str) -> bool:
-    start, slash, end = text.partition("/")
     try:
-        return bool(slash) and date.fromisoformat(start) <= date.fromisoformat(end)
-    except ValueError:
+        Period.parse(text)  # the command's own reading of START/END, so a run it wrote always reads back
+    except PopulationError:
         return False
+    return True
 
 
 def _why(error: Exception) -> str:
