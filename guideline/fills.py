@@ -73,8 +73,19 @@ def days_supply(dispense: Dispense) -> Decimal | None:
     it would end the supply before it starts, so the fill would silently count for nothing, and ÷ 0.0001 days would
     give an absurd dose; a supply of thousands of years cannot be placed on a calendar. Both are read as unknown,
     and named as such."""
+    return dispense.days_supply if days_supply_problem(dispense) is None else None
+
+
+def days_supply_problem(dispense: Dispense) -> str | None:
+    """Why the fill has no usable days' supply (a FILL_REASON_TEXT key), or None when it has one."""
     days = dispense.days_supply
-    return days if days is not None and 1 <= days <= MAX_DAYS_SUPPLY else None
+    if days is None or days <= 0:
+        return "no-days-supply"
+    if days < 1:
+        return "days-supply-under-a-day"
+    if days > MAX_DAYS_SUPPLY:
+        return "days-supply-over-999"
+    return None
 
 
 def days_supply_or_derived(
@@ -170,15 +181,11 @@ def fill_mme(
         return result("unknown", reason, f"{label}: {FILL_REASON_TEXT.get(reason, reason)}")
     if all(i == mf.BUPRENORPHINE for i in drug.ingredients):
         return result("excluded", "buprenorphine", f"{label}: buprenorphine is not included in MME")
-    days = days_supply(dispense)
-    if days is None:
-        sent = dispense.days_supply
-        reason = "no-days-supply"
-        if sent is not None and 0 < sent < 1:
-            reason = "days-supply-under-a-day"
-        elif sent is not None and sent > MAX_DAYS_SUPPLY:
-            reason = "days-supply-over-999"
-        return result("unknown", reason, f"{label}: {FILL_REASON_TEXT[reason]}")
+    problem = days_supply_problem(dispense)
+    if problem is not None:
+        return result("unknown", problem, f"{label}: {FILL_REASON_TEXT[problem]}")
+    days = dispense.days_supply
+    assert days is not None  # days_supply_problem said it is usable
     quantity = to_amount(dispense.quantity)
     if quantity is None:
         return result("unknown", "no-quantity", f"{label}: {FILL_REASON_TEXT['no-quantity']}")
