@@ -27,6 +27,7 @@ from guideline.fills import (
     authorized_order,
     counts_as_fill,
     covering_order,
+    fill_date,
     fill_mme,
     fill_moment,
     same_drug_key,
@@ -320,6 +321,23 @@ class Facts:
         """Current (not draft) orders whose medication matched no code or name PainPlan knows: like the
         unidentified fills, they may be opioids the total leaves out."""
         return tuple(o for o in self.active_orders if recognise(o.medication, self.terms).unidentified)
+
+    @cached_property
+    def undated_fills(self) -> tuple[str, ...]:
+        """Fills with no handed-over or prepared date whose medication matters here (any class but not-relevant),
+        each named: without a date no supply can be placed in time, so the MME total and the checks cannot count
+        them. The hook's data-incomplete card and the plan page both name them."""
+        named = []
+        for dispense in self.fills:
+            if fill_date(dispense) is not None:
+                continue
+            recognition = recognise(dispense.medication, self.terms)
+            if recognition.kind == "not-relevant":
+                continue
+            named.append(
+                f"{recognition.display} (fill {dispense.id})" if dispense.id else f"{recognition.display} (fill)"
+            )
+        return tuple(dict.fromkeys(named))
 
     def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
         """The given unidentified orders, then the unidentified fills, each named by what recognition shows and its

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from guideline.config import GuidelineConfig
 from guideline.facts import Facts
-from guideline.fills import fill_date
 from guideline.plan.alerts import build_alerts
 from guideline.plan.banner import build_banner
 from guideline.plan.medications import build_medications
@@ -153,7 +152,7 @@ def build_plan(
         problems=len(facts.record.problems),
         unreadable=tuple(f"{p.describe()}: {p.reason}" for p in facts.record.problems),
         unidentified=unidentified_orders(facts),
-        undated_fills=undated_fills(facts),
+        undated_fills=facts.undated_fills,
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})
@@ -164,17 +163,3 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     each named."""
     drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
     return tuple(facts.unidentified_named((*drafts, *facts.unidentified_current_orders), "current fill"))
-
-
-def undated_fills(facts: Facts) -> tuple[str, ...]:
-    """Fills with no handed-over or prepared date whose medication matters here (any class but not-relevant), each
-    named: without a date no supply can be placed in time, so the MME total and the checks could not count them."""
-    named = []
-    for dispense in facts.fills:
-        if fill_date(dispense) is not None:
-            continue
-        recognition = recognise(dispense.medication, facts.terms)
-        if recognition.kind == "not-relevant":
-            continue
-        named.append(f"{recognition.display} (fill {dispense.id})" if dispense.id else f"{recognition.display} (fill)")
-    return tuple(dict.fromkeys(named))
