@@ -138,6 +138,7 @@ def run_hook(
             try:
                 evaluation = evaluate(record, context, config, now, snoozes)
                 cards = list(evaluation.cards)
+                _name_undated(evaluation.facts.undated_fills, gaps)
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"
@@ -212,6 +213,15 @@ def _name_unreadable(problems: Sequence[ReadProblem], gaps: dict[str, str]) -> N
         gaps[f"{problem.describe()}"] = f"skipped: {problem.reason}"
     if len(problems) > UNREADABLE_LISTED:
         gaps["other resources"] = f"{len(problems) - UNREADABLE_LISTED} more could not be read and were skipped"
+
+
+def _name_undated(fills: Sequence[str], gaps: dict[str, str]) -> None:
+    """The fills no date places in time (the MME total and the checks could not count them), as the plan page names
+    them: without this the card would read as if the patient had no such fill."""
+    for named in fills[:UNREADABLE_LISTED]:
+        gaps[named] = "has no dispense date, so the MME total and the checks could not count it"
+    if len(fills) > UNREADABLE_LISTED:
+        gaps["other undated fills"] = f"{len(fills) - UNREADABLE_LISTED} more had no dispense date"
 
 
 def is_data_incomplete(card: Mapping[str, Any]) -> bool:

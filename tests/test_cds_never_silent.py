@@ -266,3 +266,19 @@ def test_an_order_dated_9999_costs_no_check(app, field):
     response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
     assert response.status_code == 200 and "checks-not-run" not in topics(response.json)
     assert "180.0 MME/day" in card(response, "high-mme")["summary"]
+
+
+@pytest.mark.parametrize("handed_over", [None, "9999-12-31"])
+def test_an_opioid_fill_no_date_places_in_time_is_named_on_the_card(app, handed_over):
+    # The plan page named such fills, but the hook's cards read as if the patient had none: 90 MME/day from the
+    # draft alone and not a word of a 120-tablet oxycodone fill (found reviewing what "no date" now covers).
+    from synthetic_export import OXYCODONE_10, dispense
+
+    fill = dispense("f-undated", "p1", OXYCODONE_10, "2026-06-01", 120, 30)
+    fill.pop("whenHandedOver")
+    if handed_over:
+        fill["whenHandedOver"] = handed_over
+    prefetch = full_prefetch("order-sign", dispenses=bundle(fill))
+    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    detail = card(response, "data-incomplete")["detail"]
+    assert "oxycodone" in detail.lower() and "f-undated" in detail and "no dispense date" in detail
