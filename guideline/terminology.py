@@ -112,6 +112,17 @@ MOUD_BUP_CODES = _code_list(
     1797650 1797655
     """
 )
+# Extended-release injectable buprenorphine for OUD, newer than A.4: Sublocade (monthly) and Brixadi (weekly or
+# monthly), generic and branded. They join MOUD_BUP and, as A.4's sublingual and implant products already are,
+# the opioids. The CDC opioid analgesic set leaves injectables out and the CDC MOUD set predates Brixadi, so without
+# this list a patient on Brixadi got the OUD-treatment card ("no OUD medication"), and a new benzodiazepine for a
+# patient on either gave no card, where the same patient on Suboxone gets the coordinate-care card.
+XR_INJECTABLE_BUP_CODES = _code_list(
+    """
+    1996184 1996189 1996192 1996193
+    2639021 2639027 2639029 2639030 2639031 2639032 2639033 2639034 2639036 2639039 2639041 2639042 2639043 2639044
+    """
+)
 # Methadone forms dispensed only by opioid treatment programs: 40 mg tablets for oral suspension (generic, Diskets,
 # Methadose) and the 10 mg/mL oral concentrate (generic, Methadose).
 METHADONE_OUD_CODES = _code_list("1990745 864978 864980 991147 991149")
@@ -161,6 +172,7 @@ CNS_REMOVED_COUNT = 49
 CNS_LEFT_COUNT = 67
 NALOXONE_RESCUE_COUNT = 21
 MOUD_BUP_COUNT = 34
+XR_INJECTABLE_BUP_COUNT = 18  # all in the 2022 buprenorphine-medications set
 POISONING_SNOMED_COUNT = 122
 
 _POISONING_DISPLAY = re.compile(r"poisoning|overdose|toxic effect", re.IGNORECASE)
@@ -450,7 +462,13 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
     def display_has(member: Code, word: str) -> bool:
         return word in data.displays.get(member, "").lower()
 
-    opioid = v22("opioid-analgesics-with-ambulatory-misuse-potential")
+    xr_injectable_bup = _rx(XR_INJECTABLE_BUP_CODES)
+    _expect(
+        len(xr_injectable_bup & v22("buprenorphine-medications")),
+        XR_INJECTABLE_BUP_COUNT,
+        "extended-release injectable buprenorphine codes in buprenorphine-medications",
+    )
+    opioid = v22("opioid-analgesics-with-ambulatory-misuse-potential") | xr_injectable_bup
     if options.include_legacy_codes:
         opioid = opioid | _rx(data.legacy_opioids)
 
@@ -484,6 +502,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
 
     moud_bup = _rx(MOUD_BUP_CODES)
     _expect(len(moud_bup), MOUD_BUP_COUNT, "MOUD buprenorphine codes (A.4)")
+    moud_bup = moud_bup | xr_injectable_bup
     naltrexone = _rx(NALTREXONE_CODES)
     moud = v22("buprenorphine-and-methadone-medications") | moud_bup | naltrexone | _rx(options.moud_extra)
 

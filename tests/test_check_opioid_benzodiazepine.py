@@ -168,6 +168,25 @@ def test_moud_variant_coordinates_care_and_offers_no_removal() -> None:
     assert len(found.summary) <= 139
 
 
+@pytest.mark.parametrize(
+    ("injection", "name"),
+    [
+        ("1996189", "0.5 ML buprenorphine 200 MG/ML Prefilled Syringe [Sublocade]"),
+        ("2639027", "0.16 ML buprenorphine 50 MG/ML Prefilled Syringe [Brixadi]"),
+    ],
+)
+def test_a_new_benzodiazepine_for_a_patient_on_extended_release_buprenorphine_coordinates_care(
+    injection: str, name: str
+) -> None:
+    # Before, these injections were no opioid to this check: the same patient on Suboxone got this card, on a
+    # monthly injection nothing at all.
+    evaluation = run("order-sign", drafts=[draft(LORAZEPAM, id="lz1")], resources=[active(injection, unit="mL")])
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.facts["variant"] == "moud"
+    assert found.summary.startswith(f"Coordinate care: {name} (active) + lorazepam")
+    assert found.suggestions == ()
+
+
 def test_moud_variant_can_be_switched_off() -> None:
     config = {"checks": {CHECK_ID: {"moud_variant": False}}}
     evaluation = run("order-sign", drafts=[draft(SUBOXONE_FILM)], resources=[active(LORAZEPAM)], config=config)

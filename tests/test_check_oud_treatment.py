@@ -223,6 +223,9 @@ def test_poisoning_counts_as_oud_when_configured() -> None:
         pytest.param(med_request(NALTREXONE_TABLET, status="on-hold", authored=days_ago(10)), id="naltrexone on hold"),
         pytest.param(dispense(NALTREXONE_INJECTION, days_ago(30)), id="naltrexone dispense"),
         pytest.param(dispense(METHADONE, days_ago(110), days_supply=28), id="dispense supply reaching window"),
+        # Extended-release injections: Brixadi was in no packaged set, so its patients got this card.
+        pytest.param(dispense("2639027", days_ago(20), days_supply=28), id="Brixadi injection fill"),
+        pytest.param(med_request("1996189", authored=days_ago(20)), id="Sublocade injection order"),
     ],
 )
 def test_moud_in_the_window_suppresses(treatment: dict) -> None:

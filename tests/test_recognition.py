@@ -128,6 +128,11 @@ def test_every_brand_names_known_ingredients() -> None:
         (named("Butrans 10 mcg/hr patch"), "opioid-no-mme", "name"),
         (named("Suboxone 8 mg-2 mg sublingual film"), "moud", "name"),
         (named("Sublocade 300 mg"), "moud", "name"),
+        (coded(RXNORM, "2639027"), "moud", "code"),  # Brixadi: in no set the checks read before
+        (coded(RXNORM, "1996189"), "moud", "code"),  # Sublocade: was "known opioid" through the drug table
+        (named("0.16 ML buprenorphine 50 MG/ML Prefilled Syringe"), "moud", "name"),  # no OUD analgesic is this strong
+        (named("buprenorphine 300 MG/1.5ML SOSY"), "moud", "name"),  # Epic's abbreviation for a prefilled syringe
+        (named("buprenorphine 0.3 mg/mL injection"), "opioid-no-mme", "name"),  # Buprenex, for pain
         (named("Vivitrol 380 mg injection"), "moud", "name"),
         (named("Narcan 4 mg nasal spray"), "naloxone", "name"),
         (named("Kloxxado"), "naloxone", "name"),

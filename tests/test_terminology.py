@@ -56,8 +56,10 @@ def load(**override: object) -> t.Terminology:
 def test_opioid_is_2022_set_plus_50_legacy_codes(term: t.Terminology) -> None:
     base = codes_of(term, "opioid-analgesics-with-ambulatory-misuse-potential")
     assert len(base) == 557
-    legacy = codes_of(term, t.OPIOID) - base
+    xr_injectable_bup = set(t.XR_INJECTABLE_BUP_CODES)
+    legacy = codes_of(term, t.OPIOID) - base - xr_injectable_bup
     assert len(legacy) == 50
+    assert xr_injectable_bup <= codes_of(term, t.OPIOID)
     examples = {"261184", "261185", "261186", "262071", "583490", "891878", "891883", "891885", "891890", "894918"}
     examples |= {"902733", "902738", "902743", "1306900", "1310202", "1310212", "1310270", "1655058", "1655060"}
     examples |= {"995447"}  # codeine/pyrilamine: re-added by the rule, deliberately kept
@@ -69,7 +71,7 @@ def test_opioid_is_2022_set_plus_50_legacy_codes(term: t.Terminology) -> None:
 
 def test_legacy_codes_can_be_switched_off() -> None:
     strict = load(opioid_set={"include_legacy_codes": False})
-    assert len(strict.codes(t.OPIOID)) == 557
+    assert len(strict.codes(t.OPIOID)) == 557 + len(t.XR_INJECTABLE_BUP_CODES)
     assert not strict.contains(t.OPIOID, rx("261186"))
     assert strict.contains(t.OPIOID, rx("1049621"))
 
@@ -104,7 +106,7 @@ def test_naloxone_rescue_is_exactly_the_21_codes_of_a3(term: t.Terminology) -> N
 
 
 def test_moud_sets(term: t.Terminology) -> None:
-    assert len(codes_of(term, t.MOUD_BUP)) == 34
+    assert len(codes_of(term, t.MOUD_BUP)) == 34 + 18  # A.4, and the extended-release injections after it
     suboxone = rx("1010604")
     assert term.contains(t.MOUD_BUP, suboxone) and term.contains(t.MOUD, suboxone)
     assert codes_of(term, t.MOUD) >= codes_of(term, t.BUPRENORPHINE_AND_METHADONE_MEDS) | codes_of(term, t.MOUD_BUP)
@@ -147,6 +149,24 @@ def test_buprenorphine_pain_products_are_not_moud_bup(term: t.Terminology) -> No
     assert term.contains(t.BUPRENORPHINE, rx("1010604"))
     assert not term.contains(t.BUPRENORPHINE, rx("1049621"))
     assert codes_of(term, t.BUPRENORPHINE) <= codes_of(term, t.OPIOID)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "1996189",  # 0.5 ML buprenorphine 200 MG/ML Prefilled Syringe [Sublocade]
+        "1996192",  # 1.5 ML buprenorphine 200 MG/ML Prefilled Syringe
+        "2639027",  # 0.16 ML buprenorphine 50 MG/ML Prefilled Syringe [Brixadi]
+        "2639043",  # 0.36 ML buprenorphine 356 MG/ML Prefilled Syringe
+    ],
+)
+def test_extended_release_injectable_buprenorphine_is_moud_like_suboxone(term: t.Terminology, code: str) -> None:
+    # Before: Brixadi was in no set at all (no OUD medication, no opioid); Sublocade was MOUD but no opioid.
+    for set_name in (t.MOUD_BUP, t.MOUD, t.OUD_TREATMENT_OPIOID, t.OPIOID, t.BUPRENORPHINE):
+        assert term.contains(set_name, rx(code)), set_name
+    assert not term.contains(t.ER_LA, rx(code))
+    buprenex = rx("205533")  # 0.3 mg/mL injection for pain stays out of the OUD lists
+    assert not term.contains(t.MOUD_BUP, buprenex) and not term.contains(t.OUD_TREATMENT_OPIOID, buprenex)
 
 
 def test_naltrexone_codes_and_ingredient(term: t.Terminology) -> None:
@@ -377,7 +397,7 @@ def test_loading_twice_returns_the_same_object() -> None:
     fresh = t.Terminology(data, t._derive(data, t._options(GuidelineConfig())))
     derive = time.perf_counter() - started
     print(f"\nterminology: read packaged data {read * 1000:.1f} ms, derive sets {derive * 1000:.1f} ms")
-    assert len(fresh.codes(t.OPIOID)) == 607
+    assert len(fresh.codes(t.OPIOID)) == 557 + 50 + 18  # 2022 set, legacy codes, extended-release injections
 
     a = t.load_terminology(GuidelineConfig())
     b = t.load_terminology(GuidelineConfig.from_mapping({"pdmp": {"label": "Other PDMP"}}))

@@ -271,7 +271,12 @@ def _buprenorphine_for_oud(reading: NameReading) -> bool:
         return True
     if reading.form in ("sublingual", "implant", "film"):
         return True
-    return reading.form == "injection" and reading.extended_release
+    if reading.form != "injection":
+        return False
+    # An injection for OUD is extended-release (Sublocade, Brixadi), named so or by a concentration no analgesic
+    # injection has: theirs are 50 to 356 mg/mL, Buprenex for pain is 0.3 mg/mL.
+    strength = reading.strength_of("buprenorphine")
+    return reading.extended_release or (strength is not None and strength.per == "ml" and strength.mg >= 10)
 
 
 def unidentified_name(medication: ResolvedMedication) -> str:

@@ -61,7 +61,7 @@ _FORMS: tuple[tuple[str, str], ...] = (
     ("nasal spray", r"\bnasal\b"),
     ("patch", r"\btransdermal\b|\bpatch"),
     ("implant", r"\bimplant"),
-    ("injection", r"\binj(ection|ectable)?\b|\bauto-?injector|\bsyringe|\bvial"),
+    ("injection", r"\binj(ection|ectable)?\b|\bauto-?injector|\bsyringe|\bvial|\bso(sy|aj)\b"),
     ("solution", r"\bsolution|\bsoln\b|\bliquid|\bsyrup|\belixir|\bconcentrate|\bsuspension|\boral\s+sol"),
     ("suppository", r"\bsuppositor"),
     ("film", r"\bfilm\b"),
