@@ -34,7 +34,11 @@ from synthetic_export import (
 )
 
 from guideline.config import GuidelineConfig
+from guideline.fhirdata import RXNORM, Coding, Concept
 from guideline.population import Period
+from guideline.population.medicines import medication_kind
+from guideline.record import ResolvedMedication
+from guideline.terminology import load_terminology
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 
@@ -374,3 +378,18 @@ def test_a_broken_unicode_escape_in_a_name_shows_as_a_replacement_character(tmp_
     assert row["patient_name"] == "Alex Al\ufffdex" and row["pcp_name"] == "Dr. \ufffdSam"
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text(encoding="utf-8"))
     assert {"system": "", "code": "", "text": "pill \ufffd", "count": 1} in quality["unidentified_medications"]
+
+
+@pytest.mark.parametrize(
+    ("rxcui", "kind"),
+    [
+        ("1010604", "moud"),  # Suboxone film
+        ("1996189", "moud"),  # Sublocade: was counted as a pain opioid fill
+        ("2639027", "moud"),  # Brixadi: was not relevant
+        ("1049621", "opioid"),  # oxycodone 5 mg
+        ("205533", "opioid"),  # Buprenex injection, for pain
+    ],
+)
+def test_buprenorphine_for_opioid_use_disorder_is_never_a_pain_opioid_fill(rxcui: str, kind: str) -> None:
+    medication = ResolvedMedication(concept=Concept((Coding(RXNORM, rxcui, None),)))
+    assert medication_kind(medication, load_terminology(GuidelineConfig.from_mapping({}))) == kind
