@@ -26,6 +26,7 @@ from guideline.mme import (
     identify_drug,
     ingredient_amounts,
     medication_display_name,
+    no_factor,
     per_day_unit,
     quantize6,
 )
@@ -209,7 +210,8 @@ def fill_mme(
     head = f"{label}: {quantity.shown} ÷ {number_text(days)} days' supply = {daily}"
     if mme is None:
         missing = ", ".join(i.name for i in ingredients if i.mme is None and i.rxcui != mf.BUPRENORPHINE)
-        return result("unknown", "no-factor", f"{head}; no conversion factor for {missing}", ingredients)
+        reason, why = no_factor(drug, missing)
+        return result("unknown", reason, f"{head}; {why}", ingredients)
     mme = quantize6(mme)
     steps = " + ".join(
         f"{number_text(i.daily_amount or Decimal(0))} {per_day_unit(i.daily_unit)} {i.name} "

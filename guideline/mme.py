@@ -47,6 +47,7 @@ REASON_TEXT: dict[str, str] = {
     "unit-not-convertible": "the dose unit cannot be combined with the product strength",
     "ambiguous-mass-dose": "a mass dose was given for a product with several opioid ingredients",
     "no-factor": "the selected profile has no conversion factor for this ingredient or dose form",
+    "injected": "the conversion factors are for oral, transdermal and transmucosal use; an injected opioid has none",
     "no-strength": "the product strength is missing or unusable",
     "buprenorphine": "buprenorphine (not included in MME)",
 }
@@ -94,6 +95,8 @@ class Drug:
     transdermal: bool
     from_ingredients: bool = False
     from_name: bool = False  # strengths read from the medication's name (no code in the drug table)
+    # An injection: an oral factor would understate it about threefold (4 mg IV morphine is no 4 MME), so none applies.
+    injected: bool = False
 
     @property
     def ingredients(self) -> tuple[str, ...]:
@@ -125,7 +128,10 @@ def _drug_from_rows(coding: Coding, rows: Sequence[Any]) -> Drug | str:
         name = mf.INGREDIENT_NAMES.get(row.ingredient_rxcui) or str(row.ingredient).lower()
         strengths.append(IngredientStrength(row.ingredient_rxcui, name, Decimal(value), per))
     transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
-    return Drug(coding.code, coding.display or rows[0].drug_name, dose_form, tuple(strengths), transdermal)
+    injected = rows[0].route == "injection"
+    return Drug(
+        coding.code, coding.display or rows[0].drug_name, dose_form, tuple(strengths), transdermal, injected=injected
+    )
 
 
 def _row_content(rows: Sequence[Any]) -> frozenset[tuple[Any, ...]]:
@@ -195,7 +201,20 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
     codes = _rxnorm_codings(medication)
     rxcui = codes[0].code if codes else None
-    return Drug(rxcui, None, dose_form, tuple(strengths), transdermal, from_ingredients=True)
+    injected = _injection_form(medication)
+    return Drug(rxcui, None, dose_form, tuple(strengths), transdermal, from_ingredients=True, injected=injected)
+
+
+_INJECTION_WORDS = ("inject", "syringe", "cartridge", "vial", "intravenous", "intramuscular", "subcutaneous")
+
+
+def _injection_form(medication: ResolvedMedication) -> bool:
+    """Whether the Medication's form says injection ("Injectable Solution", "Prefilled Syringe", ...)."""
+    form = medication.resource.form if medication.resource else None
+    if form is None:
+        return False
+    words = " ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower()
+    return any(word in words for word in _INJECTION_WORDS)
 
 
 def identify_drug(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> Drug | str:
@@ -245,7 +264,8 @@ def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Dru
     transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
     codes = _rxnorm_codings(medication)
     rxcui = codes[0].code if codes else None
-    return Drug(rxcui, recognition.display, dose_form, tuple(strengths), transdermal, from_name=True)
+    injected = recognition.form == "injection"
+    return Drug(rxcui, recognition.display, dose_form, tuple(strengths), transdermal, from_name=True, injected=injected)
 
 
 @lru_cache(maxsize=4096)
@@ -554,11 +574,18 @@ def _convert(
             converted.append(IngredientMme(name, ingredient, shown, unit, None, None, None))
             continue
         form = mf.TRANSDERMAL_SYSTEM if drug.transdermal else drug.dose_form
-        rule = mf.find_rule(rules, ingredient, form)
-        factor, source = _factor(rule, ingredient, profile, methadone_basis)
+        rule = None if drug.injected else mf.find_rule(rules, ingredient, form)
+        factor, source = (None, None) if drug.injected else _factor(rule, ingredient, profile, methadone_basis)
         mme = shown * factor if factor is not None else None
         converted.append(IngredientMme(name, ingredient, shown, unit, factor, source, mme))
     return tuple(converted)
+
+
+def no_factor(drug: Drug | None, missing: str, profile: str = "") -> tuple[str, str]:
+    """Why an opioid has no MME, as a reason code and words: it is injected, or the profile has no factor for it."""
+    if drug is not None and drug.injected:
+        return "injected", f"an injection of {missing}; the {profile}conversion factors are for oral and patch use"
+    return "no-factor", f"no {profile}conversion factor for {missing}"
 
 
 def _group_mme(ingredients: Sequence[IngredientMme]) -> Decimal | None:
@@ -710,14 +737,9 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     if mme is None:
         profile_name = mf.PROFILE_LABELS[profile].removesuffix(" factors")
         missing = ", ".join(i.name for i in ingredients if i.mme is None and i.rxcui != mf.BUPRENORPHINE)
+        reason, why = no_factor(work.drug, missing, f"{profile_name} ")
         return _result(
-            work,
-            "unknown",
-            "no-factor",
-            ingredients,
-            None,
-            notes,
-            f"{work.display_name}: {doses} = {daily}; no {profile_name} conversion factor for {missing}",
+            work, "unknown", reason, ingredients, None, notes, f"{work.display_name}: {doses} = {daily}; {why}"
         )
     steps = " + ".join(
         f"{number_text(i.daily_amount or Decimal(0))} {_per_day(i.daily_unit)} {i.name} {_factor_text(i, profile)}"

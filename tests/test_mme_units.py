@@ -74,7 +74,27 @@ def test_transmucosal_pack_uses_the_form_inside_its_name() -> None:
 
 def test_fentanyl_injection_has_no_factor() -> None:
     order = only(med_request("727759", [dosage(qty(1, "mL"), every(4))]))
-    assert (order.state, order.reason) == ("unknown", "no-factor")
+    assert (order.state, order.reason) == ("unknown", "injected")
+
+
+@pytest.mark.parametrize(
+    "medication",
+    [
+        pytest.param({"coding": [{"system": RXNORM, "code": "892531"}]}, id="coded morphine 10 mg/mL injection"),
+        pytest.param({"text": "morphine 10 mg/mL injection"}, id="named"),
+        pytest.param({"text": "HYDROmorphone (DILAUDID) 1 mg/mL SOSY"}, id="named in Epic's abbreviation"),
+    ],
+)
+def test_an_injected_opioid_gets_no_oral_factor(medication: dict) -> None:
+    # 4 mg IV every 4 hours is about 72 mg oral morphine a day; the oral factor made it 24 MME/day (by name, where
+    # it also counted towards the total) with nothing saying it was understated.
+    resource = med_request(None, [dosage(qty(4, "mg"), every(4))])
+    resource["medicationCodeableConcept"] = medication
+    summary = mme(resource)
+    [order] = summary.orders
+    assert (order.state, order.reason, order.mme) == ("unknown", "injected", None)
+    assert "an injection of" in order.explanation and "oral and patch use" in order.explanation
+    assert summary.state == "none"
 
 
 def test_buprenorphine_patch_is_excluded_with_its_worn_rate() -> None:
