@@ -81,6 +81,9 @@ DOSE_FORM_NAMES: dict[str, str] = {
 # is tried before the bare words of other forms.
 FORM_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("buccal tablet", BUCCAL_TABLET),
+    ("mucosal spray", MUCOSAL_SPRAY),
+    ("sublingual spray", MUCOSAL_SPRAY),
+    ("oral spray", MUCOSAL_SPRAY),
     ("sublingual", SUBLINGUAL_TABLET),
     ("lozenge", ORAL_LOZENGE),
     ("buccal film", BUCCAL_FILM),

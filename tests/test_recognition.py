@@ -3,7 +3,9 @@ medication ends in one class, and what cannot be identified is named."""
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fixtures.mme.helpers import dosage, every, med_request, mme, terms
@@ -15,6 +17,7 @@ from guideline.recognition.lexicon import brands, ingredients
 from guideline.record import Medication, MedicationIngredient, ResolvedMedication
 
 NDC = "http://hl7.org/fhir/sid/ndc"
+DRUG_TABLE = Path(t.__file__).resolve().parent / "data" / "opioid-drug-data.csv"
 
 
 def named(text: str) -> ResolvedMedication:
@@ -60,6 +63,16 @@ def text_order(text: str, dose: object = 1, period: int = 6) -> dict:
         ("MS Contin 15 mg", ["morphine"], {"morphine": "15"}, "tablet", True),
         ("tramadol extended-release 100 mg", ["tramadol"], {"tramadol": "100"}, None, True),
         ("Xanax 0.5 mg", ["alprazolam"], {"alprazolam": "0.5"}, "tablet", False),
+        # The first strength is belladonna's, an ingredient recognition does not know: opium's is its own (it
+        # was given 16.2 mg, and 120 MME/day read as 64.8).
+        (
+            "belladonna alkaloids 16.2 MG / opium 30 MG Rectal Suppository",
+            ["opium"],
+            {"opium": "30"},
+            "suppository",
+            False,
+        ),
+        ("10 mg oxycodone tablet", ["oxycodone"], {"oxycodone": "10"}, "tablet", False),
     ],
 )
 def test_names_are_read(text: str, ingredients: list, strengths: dict, form: str | None, extended: bool) -> None:
@@ -137,6 +150,15 @@ def test_every_brand_names_known_ingredients() -> None:
         (named("Narcan 4 mg nasal spray"), "naloxone", "name"),
         (named("Kloxxado"), "naloxone", "name"),
         (named("Klonopin 1 mg"), "benzodiazepine", "name"),
+        # Ingredients of the CDC sets sold outside the US, unidentified by name before (so an opioid with
+        # bromazepam by text gave no opioid-benzodiazepine card):
+        (named("bromazepam 3 MG Oral Tablet"), "benzodiazepine", "name"),
+        (named("nitrazepam 5 mg"), "benzodiazepine", "name"),
+        (named("mephobarbital 50 MG Oral Tablet"), "sedative", "name"),
+        (named("dipipanone 10 MG / cyclizine 30 MG Oral Tablet"), "opioid-by-name", "name"),  # no factor: no MME
+        (named("diamorphine 10 mg tablet"), "opioid-by-name", "name"),
+        (named("phentermine 37.5 mg"), "not-relevant", "name"),  # positive evidence, not unidentified
+        (named("dextroamphetamine-amphetamine 20 mg"), "not-relevant", "name"),
         (named("Ambien 10 mg"), "sedative", "name"),
         (named("Contrave"), "not-relevant", "name"),  # bupropion/naltrexone is not treatment for OUD
         (named("ibuprofen 800 mg tablet"), "not-relevant", "name"),
@@ -236,6 +258,50 @@ def test_a_named_patch_and_a_named_liquid() -> None:
     assert mme(patch).orders[0].mme == Decimal(60)  # 25 mcg/h × 2.4
     liquid = text_order("morphine sulfate 10 mg/5 mL oral solution", dose={"value": 5, "unit": "mL"}, period=4)
     assert mme(liquid).orders[0].mme == Decimal(60)  # 5 mL × 2 mg/mL × 6 a day × 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fentanyl 0.1 MG/ACTUAT Mucosal Spray",  # RxNorm's own name: was "no factor"
+        "Subsys 100 mcg spray",  # the brand, whose form was not one the factors know
+        "fentanyl 100 mcg sublingual spray",  # was read as a sublingual tablet (0.13)
+    ],
+)
+def test_a_named_fentanyl_mucosal_spray_gets_the_factor_its_code_gets(name: str) -> None:
+    by_code = mme(med_request("1237050", [dosage(1, every(6))])).orders[0]  # fentanyl 0.1 MG/ACTUAT Mucosal Spray
+    by_name = mme(text_order(name)).orders[0]
+    assert by_code.mme == by_name.mme == Decimal(64)  # 100 mcg × 4 a day × 0.16
+    assert by_name.ingredients[0].factor == by_code.ingredients[0].factor
+
+
+def test_every_opioid_of_the_drug_table_gets_the_same_mme_by_name_as_by_code() -> None:
+    """Each analgesic of the packaged RxNorm table, ordered by its code and then only by its name (as text, in
+    capitals, as a local code's display): the same daily MME. Two old aspirin/oxycodone products name oxycodone
+    twice, as two salts, and are left out: a name's strength goes to the first mention of an ingredient."""
+    two_salts = {"637540", "724614"}
+    with DRUG_TABLE.open(encoding="utf-8") as table:
+        rows = {
+            row["rxcui"]: row["drug_name"]
+            for row in csv.DictReader(table)
+            if row["in_vs_opioid_analgesics_2022"] == "Y"
+        }
+    differ = []
+    for rxcui, name in rows.items():
+        if rxcui in two_salts:
+            continue
+        expected = mme(med_request(rxcui, [dosage(1, every(6))])).orders[0].mme
+        for medication in (
+            {"text": name},
+            {"text": name.upper()},
+            {"coding": [{"system": "urn:local", "code": "L1", "display": name}]},
+        ):
+            resource = med_request(None, [dosage(1, every(6))])
+            resource["medicationCodeableConcept"] = medication
+            found = mme(resource).orders[0].mme
+            if found != expected:
+                differ.append((rxcui, name, expected, found))
+    assert differ == []
 
 
 def test_a_named_opioid_without_a_strength_is_unknown_not_zero() -> None:

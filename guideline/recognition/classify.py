@@ -66,6 +66,7 @@ FORM_CODES: dict[str, str] = {
     "sublingual": mf.SUBLINGUAL_TABLET,
     "lozenge": mf.ORAL_LOZENGE,
     "nasal spray": mf.NASAL_SPRAY,
+    "mucosal spray": mf.MUCOSAL_SPRAY,
 }
 # Buprenorphine products named for opioid use disorder, whatever form the name gives.
 _MOUD_BUPRENORPHINE_BRANDS = frozenset(

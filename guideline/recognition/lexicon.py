@@ -24,11 +24,14 @@ BRAND_TABLE = Path(__file__).resolve().parent.parent / "data" / "brand-names.csv
 # Opioids named in the factor tables, plus the anaesthesia-only fentanyl analogues (opioids without a factor).
 _OPIOIDS: dict[str, str | None] = {name: rxcui for rxcui, name in mf.INGREDIENT_NAMES.items()}
 _OPIOIDS.update({"sufentanil": None, "alfentanil": None, "remifentanil": None, "benzhydrocodone": None})
+# Opioids of the CDC opioid set sold outside the US (no MME factor): a name is still an opioid, never unidentified.
+_OPIOIDS.update(dict.fromkeys(("dextromoramide", "dipipanone", "diamorphine", "heroin", "meptazinol", "pholcodine")))
 
 _BENZODIAZEPINES = _words(
     """
     alprazolam chlordiazepoxide clobazam clonazepam clorazepate diazepam estazolam flurazepam lorazepam midazolam
-    oxazepam quazepam temazepam triazolam remimazolam
+    oxazepam quazepam temazepam triazolam remimazolam bromazepam flunitrazepam halazepam lormetazepam nitrazepam
+    prazepam
     """
 )
 
@@ -36,7 +39,8 @@ _BENZODIAZEPINES = _words(
 _SEDATIVES = _words(
     """
     zolpidem zaleplon eszopiclone carisoprodol meprobamate butalbital phenobarbital pentobarbital secobarbital
-    butabarbital amobarbital oxybate dexmedetomidine meclizine trimethobenzamide
+    butabarbital amobarbital oxybate dexmedetomidine meclizine trimethobenzamide butobarbital hexobarbital
+    mephobarbital methohexital primidone thiopental
     """
 )
 
@@ -49,7 +53,9 @@ _OTHER = _words(
     cyclobenzaprine tizanidine baclofen methocarbamol metaxalone lidocaine capsaicin topiramate bupropion
     ondansetron promethazine docusate senna sennosides polyethylene caffeine guaifenesin prednisone
     methylprednisolone amoxicillin cephalexin lisinopril metformin atorvastatin omeprazole sertraline fluoxetine
-    trazodone hydroxyzine diphenhydramine
+    trazodone hydroxyzine diphenhydramine amphetamine dextroamphetamine lisdexamfetamine methamphetamine
+    methylphenidate dexmethylphenidate phentermine phendimetrazine benzphetamine diethylpropion chlorpheniramine
+    brompheniramine pseudoephedrine phenylephrine
     """
 )
 

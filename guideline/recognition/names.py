@@ -56,6 +56,8 @@ _EXTENDED = re.compile(
 _FORMS: tuple[tuple[str, str], ...] = (
     ("buccal tablet", r"\bbuccal\s+tab"),
     ("buccal film", r"\bbuccal\s+film"),
+    # Subsys, sprayed under the tongue: RxNorm's "Mucosal Spray", whose factor is not a sublingual tablet's.
+    ("mucosal spray", r"\bmucosal\s+spray|\b(?:sublingual|oral|sl)\s+spray"),
     ("sublingual", r"\bsublingual\b|\bsl\b"),
     ("lozenge", r"\blozenge|\btroche"),
     ("nasal spray", r"\bnasal\b"),
@@ -141,16 +143,25 @@ def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[Name
             assigned[mention.ingredient.name] = NamedStrength(mention.ingredient.name, mg, "unit", pair.group().strip())
         return tuple(assigned.values())
     previous_end = 0
+    leading: str | None = None  # the ingredient given a strength written before any name ("10 mg oxycodone")
     for single in _SINGLE.finditer(text):
         value, unit, denominator_amount, denominator = single.groups()
         since = [m for m in mentions if previous_end <= m.start < single.start()]
-        if not since and previous_end == 0 and len(mentions) >= 1:
+        first = not since and previous_end == 0 and len(mentions) >= 1
+        if first:
             since = mentions[:1] if len(mentions) == 1 or mentions[0].start > single.start() else []
-        if len(since) == 1 and since[0].ingredient.name not in assigned:
+        if len(since) == 1 and (since[0].ingredient.name not in assigned or since[0].ingredient.name == leading):
             mg = _mg(value, unit)
             if denominator_amount and denominator == "ml":
                 mg = mg / Decimal(denominator_amount)
             name = since[0].ingredient.name
+            if name == leading:
+                # The ingredient's own strength follows its name, so the leading one belonged to an ingredient
+                # recognition does not know ("belladonna alkaloids 16.2 MG / opium 30 MG"): drop it.
+                del assigned[name]
+                leading = None
+            else:
+                leading = name if first else None
             assigned[name] = NamedStrength(name, mg, _basis(denominator, form), single.group().strip())
         previous_end = single.end()
     return tuple(assigned.values())
