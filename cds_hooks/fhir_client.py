@@ -302,9 +302,29 @@ def _empty_search_problem(payload: Any, found: list[dict]) -> str | None:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
             issues = [i for i in resource.get("issue") or [] if isinstance(i, dict)]
-            if any(i.get("severity") == "warning" for i in issues):
+            if any(i.get("severity") == "warning" and not _says_no_results(i) for i in issues):
                 return "the FHIR server returned no results with a warning (the search may not have run)"
     return None
+
+
+# Epic answers every search that matches nothing with a warning, code 4101 "Resource request returns no results"
+# (its OperationOutcome code system sits under Epic's OID); HL7's own code for it is MSG_NO_MATCH. That warning is
+# the empty answer itself, not a search that did not run: read as one, it put most Epic patients' empty searches (no
+# urine test, no naloxone) on the data-incomplete card. Any other warning still does.
+_EPIC_OID = "urn:oid:1.2.840.114350."
+_NO_RESULTS_TEXT = "resource request returns no results"
+
+
+def _says_no_results(issue: dict) -> bool:
+    """Whether an OperationOutcome issue only says that the search matched nothing."""
+    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    for coding in details.get("coding") or []:
+        if not isinstance(coding, dict):
+            continue
+        system, code = str(coding.get("system") or ""), str(coding.get("code") or "")
+        if (system.startswith(_EPIC_OID) and code == "4101") or code == "MSG_NO_MATCH":
+            return True
+    return _NO_RESULTS_TEXT in str(details.get("text") or "").lower()
 
 
 def _next_link(payload: Any, current: str) -> str | None:

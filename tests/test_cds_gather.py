@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import responses
+from builders import patient
 from cds_support import FHIR, full_prefetch, hook_request, oxycodone_draft
 
 from cds_hooks.gather import MEDICATIONS, gather
@@ -60,3 +62,37 @@ def test_a_draft_naming_a_medication_is_read_from_the_fhir_server():
         data = run(body, network=True)
     assert [m["id"] for m in data.medications] == ["m9"] and MEDICATIONS not in data.gaps
     assert data.fetched_keys == ("med:Medication/m9",)
+
+
+def epic_empty_search(code: str = "4101", text: str = "Resource request returns no results.") -> dict:
+    """How Epic answers a search that matches nothing: a warning, code 4101, under Epic's own code system."""
+    issue = {
+        "severity": "warning",
+        "code": "processing",
+        "details": {
+            "coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.657369", "code": code, "display": text}],
+            "text": text,
+        },
+        "location": ["/f:patient"],
+    }
+    outcome = {"resourceType": "OperationOutcome", "issue": [issue]}
+    return {"resourceType": "Bundle", "type": "searchset", "total": 0, "entry": [{"resource": outcome}]}
+
+
+def test_epics_no_results_warning_is_an_empty_answer_not_missing_data():
+    # Before, every such answer was "no results with a warning (the search may not have run)": at Epic, a patient
+    # with no urine test or naloxone on record got a data-incomplete card on every call.
+    body = hook_request(drafts=[oxycodone_draft()], prefetch={"patient": patient()}, fhir=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.GET, re.compile(re.escape(FHIR) + r"/\w+\?.*"), json=epic_empty_search())
+        data = run(body, network=True)
+    assert data.fetched_keys and data.gaps == {}
+
+
+def test_any_other_warning_on_an_empty_search_is_still_missing_data():
+    body = hook_request(drafts=[oxycodone_draft()], prefetch={"patient": patient()}, fhir=True)
+    hidden = epic_empty_search("4119", "Additional data may be present for patient.")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.GET, re.compile(re.escape(FHIR) + r"/\w+\?.*"), json=hidden)
+        data = run(body, network=True)
+    assert data.gaps and all("warning" in why for why in data.gaps.values())
