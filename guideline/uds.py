@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,12 +21,21 @@ from guideline.timeutil import day_span, iso_day
 Value = Literal["positive", "negative", "indeterminate", "none"]
 
 RESULT_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
-POSITIVE_SNOMED = frozenset({"10828004", "260373001"})
-NEGATIVE_SNOMED = frozenset({"260385009", "260415000"})
+# Positive, Detected, Present, Reactive; Negative, Not detected, Absent, Non-reactive.
+POSITIVE_SNOMED = frozenset({"10828004", "260373001", "52101004", "11214006"})
+NEGATIVE_SNOMED = frozenset({"260385009", "260415000", "2667000", "131194007"})
 POSITIVE_INTERPRETATION = frozenset({"POS", "DET"})
 NEGATIVE_INTERPRETATION = frozenset({"NEG", "ND"})
-NEGATIVE_PREFIXES = ("neg", "not detected", "none detected", "undetected", "nd")
-POSITIVE_PREFIXES = ("pos", "detected", "presumptive pos")
+# How labs write a result, after any qualifier below. Negatives are tried first: "not detected" before "detected",
+# "non-reactive" before "reactive", "not present" before "present".
+NEGATIVE_PREFIXES = (
+    "neg", "not detected", "none detected", "undetected", "nd", "non-detect", "non detect", "nondetect",
+    "non-reactive", "non reactive", "nonreactive", "absent", "not present", "below cut",
+)  # fmt: skip
+POSITIVE_PREFIXES = ("pos", "detected", "reactive", "present")
+# Words before the result that say how it was reached, not what it is ("Presumptive Negative", "Screen positive",
+# "Confirmed positive"): a value written so read as none, and an unexpected confirmed fentanyl gave no card.
+_QUALIFIER = re.compile(r"^(?:(?:presumptive(?:ly)?|screen(?:ed|ing)?|confirmed|confirmation)\b[\s:,-]*)+")
 EXPECTATION_WINDOW_DAYS = 30
 
 SUBSTANCE_LABELS = {
@@ -49,7 +59,7 @@ def value_from_text(raw: str | None) -> Value | None:
     """Negative prefixes are tested before positive ones, so "not detected" never reads as detected."""
     if not raw:
         return None
-    lowered = raw.strip().lower()
+    lowered = _QUALIFIER.sub("", raw.strip().lower())
     if lowered.startswith(NEGATIVE_PREFIXES):
         return "negative"
     if lowered.startswith(POSITIVE_PREFIXES):

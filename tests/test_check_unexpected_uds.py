@@ -107,6 +107,47 @@ def test_value_from_coded_value_or_interpretation_only() -> None:
     assert sign(interpreted) is not None
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["Confirmed positive", "Presumptive Positive", "Screen positive", "Reactive", "Present", "DETECTED >1000 ng/mL"],
+)
+def test_positive_as_labs_write_it(value: str) -> None:
+    # "Confirmed positive", "Screen positive", "Reactive" and "Present" read as no value: no card at all.
+    found = sign(uds(COCAINE, 20, value))
+    assert found is not None and "positive for cocaine" in found.summary
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Presumptive Negative", "Screen negative", "Confirmed negative", "Non-detected", "Non-reactive", "Absent"],
+)
+def test_negative_as_labs_write_it(value: str) -> None:
+    # An expected oxycodone that comes back negative is the finding; these read as no value before.
+    active = med_request(OXYCODONE, authored=days_ago(10), supply_days=30)
+    found = sign(active, uds(OXYCODONE_SCREEN, 5, value))
+    assert found is not None and "negative for oxycodone" in found.summary
+
+
+@pytest.mark.parametrize(
+    ("code", "value"),
+    [("52101004", "positive"), ("11214006", "positive"), ("2667000", "negative"), ("131194007", "negative")],
+)
+def test_present_reactive_absent_and_non_reactive_codes(code: str, value: str) -> None:
+    active = med_request(OXYCODONE, authored=days_ago(10), supply_days=30)
+    found = sign(
+        active,
+        uds(OXYCODONE_SCREEN, 5, None, value_code=(SNOMED, code)),
+        uds(COCAINE, 5, None, value_code=(SNOMED, code)),
+    )
+    assert found is not None
+    assert (f"{value} for cocaine" if value == "positive" else f"{value} for oxycodone") in found.summary
+
+
+def test_a_bare_qualifier_or_an_unreadable_value_is_still_no_value() -> None:
+    for value in ("Confirmed", "Pending", "See comment", "<300 ng/mL"):
+        assert sign(uds(COCAINE, 20, value)) is None
+
+
 def test_patient_view_with_an_active_opioid_order() -> None:
     active = med_request(OXYCODONE, authored=days_ago(5), supply_days=30)
     evaluation = run("patient-view", resources=[active, uds(COCAINE, 20, "positive")])
