@@ -17,6 +17,7 @@ from guideline.record import Dispense, MedOrder, Observation, PatientRecord, Res
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_span, iso_day
+from guideline.uds_names import substances_named
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 
@@ -334,6 +335,12 @@ class _Test:
 _TESTS = IdentityMemo()
 
 
+def is_urine_drug_test(code: Concept | None, terms: Terminology) -> bool:
+    """Whether a result's code is a urine drug test, by code or (no LOINC sent) by name: what the cards, the plan
+    page and the population review's annual-monitoring measure all count as a test."""
+    return _read_test(code, terms, True) is not None
+
+
 def _read_test(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
     """The substances a UDS code tests for (cannabinoids only when the site reads them); None for other codes."""
     test = _TESTS.get(include_cannabinoid, code, terms)
@@ -344,9 +351,17 @@ def _read_test(code: Concept | None, terms: Terminology, include_cannabinoid: bo
 
 
 def _test_of(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
-    if not terms.contains(UDS_TEST, code):
-        return None
-    substances = tuple(s for s in terms.substances_for_test(code) if include_cannabinoid or s.name != "cannabinoid")
+    if terms.contains(UDS_TEST, code):
+        reported = terms.substances_for_test(code)
+    else:
+        # A lab result with only a local code or text ("Oxycodone, Urine, Screen"): read from its name, so the
+        # test counts as done and its result is judged. Without this it was no test: a "no urine drug test in 12
+        # months" card for a patient tested last month, and an unexpected result that gave no card.
+        named = substances_named(code)
+        if named is None:
+            return None
+        reported = tuple(s for s in terms.uds_substances if s.name in named)
+    substances = tuple(s for s in reported if include_cannabinoid or s.name != "cannabinoid")
     return _Test(substances, (code.display() if code else None) or "urine drug test")
 
 

@@ -121,6 +121,18 @@ def build_export() -> list:
             dispense(f"amo{n}", "p-amo", OXYCODONE_5, day, 60, 30, "drB", "ph1")
             for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
         ),
+        # AMO met by a urine drug screen the lab sent with only its own code (no LOINC): read by its name.
+        patient("p-amo-local", "1965-01-01", "Practitioner/drB"),
+        *(
+            dispense(f"amol{n}", "p-amo-local", OXYCODONE_5, day, 60, 30, "drB", "ph1")
+            for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
+        ),
+        {
+            **urine_test("amol-u", "p-amo-local", "2026-01-05"),
+            "code": {
+                "coding": [{"system": "http://lab.example/codes", "code": "TOX9", "display": "DRUG SCREEN, URINE"}]
+            },
+        },
         # NAL by diagnosis: opioid use disorder, naloxone ordered; buprenorphine for OUD is not a pain opioid.
         patient("p-oud", "1985-01-01", "Practitioner/drB"),
         dispense("oud1", "p-oud", OXYCODONE_5, "2026-02-01", 20, 5, "drB", "ph1"),
@@ -199,7 +211,7 @@ BOTH = (True, True)
 def test_cohort_is_patients_with_pain_opioids(run):
     assert set(_patients(run)) == {
         "p-ohd", "p-omp", "p-cob", "p-sickle", "p-trait", "p-cancer", "p-cancer-old", "p-hospice", "p-child",
-        "p-la", "p-amo", "p-oud", "p-derived", "p-nodays", "p-text",
+        "p-la", "p-amo", "p-amo-local", "p-oud", "p-derived", "p-nodays", "p-text",
     }  # fmt: skip
 
 
@@ -264,6 +276,7 @@ def test_initial_long_acting_and_unattributed(run):
 def test_annual_monitoring_and_naloxone_by_diagnosis(run):
     patients = _patients(run)
     assert _flags(patients["p-amo"])["amo"] == DEN
+    assert _flags(patients["p-amo-local"])["amo"] == BOTH  # the same patient, with a locally coded screen
     assert _flags(patients["p-amo"])["ohd"] == NONE  # one fill in the period
     oud = patients["p-oud"]
     assert oud["opioid_fills"] == "1"  # buprenorphine for OUD is not a pain opioid
@@ -292,7 +305,7 @@ def test_data_quality(run):
     ]
     assert quality["unattributed_patients"] == 1
     assert quality["orders_without_date"] == 1
-    assert quality["resources_by_type"]["MedicationDispense"] == 35
+    assert quality["resources_by_type"]["MedicationDispense"] == 39
     summary = (run / "summary.txt").read_text()
     assert "1 malformed lines skipped" in summary and "1 patients attributed to no clinician" in summary
     assert "1 orders without a start date (left out)" in summary

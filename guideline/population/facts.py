@@ -20,8 +20,9 @@ from guideline.population.model import Directory, OpioidFill, Period
 from guideline.population.quality import Quality
 from guideline.record import Dispense, MedOrder, PatientRecord
 from guideline.supply import order_supply
-from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, UDS_TEST, Terminology
+from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, Terminology
 from guideline.timeutil import local_date
+from guideline.uds import is_urine_drug_test
 
 ORDER_STATUSES = frozenset({"active", "completed"})  # spec 3: orders count when active or completed
 VOID_OBSERVATION = frozenset({"cancelled", "entered-in-error"})
@@ -302,7 +303,7 @@ def patient_facts(
         for day in (
             local_date(o.result_time)
             for o in record.observations
-            if o.status not in VOID_OBSERVATION and terms.contains(UDS_TEST, o.code)
+            if o.status not in VOID_OBSERVATION and is_urine_drug_test(o.code, terms)
         )
         if day is not None and period.year_start <= day <= period.end
     )

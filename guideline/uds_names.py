@@ -1,0 +1,46 @@
+"""Reading a urine drug test from its name, for lab results that carry only a local code or text (no LOINC)."""
+
+from __future__ import annotations
+
+import re
+
+from guideline.fhirdata import LOINC, Concept
+
+# A result is a urine drug test by name only when its name says urine and says drug testing or a substance: a
+# serum methadone level, a urine culture and a urinalysis are not.
+_URINE = re.compile(r"\b(urine|ur|urn|uds|utox|udt|udst)\b")
+_DRUG_TESTING = re.compile(r"\b(drug|drugs|tox|toxicology|screen|panel|confirmation|confirmatory)\b")
+
+# The substance table's names (guideline.uds) and the words lab names use for them. Word boundaries keep
+# 6-monoacetylmorphine (heroin) from reading as morphine.
+SUBSTANCE_WORDS: dict[str, str] = {
+    "amphetamine": r"amphetamines?|methamphetamine|mdma|ecstasy",
+    "barbiturate": r"barbiturates?|butalbital|phenobarbital|secobarbital",
+    "benzodiazepine": r"benzodiazepines?|benzos?|alprazolam|clonazepam|lorazepam|diazepam|oxazepam|nordiazepam"
+    r"|temazepam|7-aminoclonazepam|alpha-hydroxyalprazolam",
+    "buprenorphine": r"buprenorphine|norbuprenorphine",
+    "fentanyl": r"fentanyl|norfentanyl",
+    "methadone": r"methadone|eddp",
+    "opiate": r"opiates?|morphine|codeine|hydrocodone|hydromorphone",
+    "oxycodone": r"oxycodone|oxymorphone",
+    "cocaine": r"cocaine|benzoylecgonine",
+    "heroin": r"heroin|6-mam|6-monoacetylmorphine|6-acetylmorphine",
+    "pcp": r"phencyclidine|pcp",
+    "xylazine": r"xylazine",
+    "cannabinoid": r"cannabinoids?|cannabis|marijuana|thc|thc-cooh",
+}
+_SUBSTANCE_PATTERNS = {name: re.compile(rf"(?<![\w-])(?:{words})(?![\w-])") for name, words in SUBSTANCE_WORDS.items()}
+
+
+def substances_named(code: Concept | None) -> tuple[str, ...] | None:
+    """The substances a urine drug test reports on, read from its name; None when the name is no such test or the
+    result carries a LOINC code (a LOINC outside the urine drug test sets is another test, whatever its name)."""
+    if code is None or any(c.system == LOINC and c.code for c in code.codings):
+        return None
+    names = " ".join(filter(None, [code.text, *(c.display for c in code.codings)])).lower()
+    if not _URINE.search(names):
+        return None
+    found = tuple(name for name, pattern in _SUBSTANCE_PATTERNS.items() if pattern.search(names))
+    if not found and not _DRUG_TESTING.search(names):
+        return None
+    return found
