@@ -307,3 +307,24 @@ def test_every_opioid_of_the_drug_table_gets_the_same_mme_by_name_as_by_code() -
 def test_a_named_opioid_without_a_strength_is_unknown_not_zero() -> None:
     order = mme(text_order("oxycodone tablets")).orders[0]
     assert (order.state, order.reason, order.mme) == ("unknown", "no-strength", None)
+
+
+@pytest.mark.parametrize(
+    ("rxcui", "name", "for_oud"),
+    [
+        ("991147", "methadone hydrochloride 10 MG/ML Oral Solution", True),  # the concentrate
+        ("864978", "methadone hydrochloride 40 MG Tablet for Oral Suspension", True),
+        ("1990745", "Diskets 40 mg dispersible tablet", True),
+        ("864706", "methadone hydrochloride 10 MG Oral Tablet", False),  # for pain
+        ("864769", "methadone hydrochloride 2 MG/ML Oral Solution", False),  # for pain
+        ("864984", "methadone hydrochloride 20 MG/ML Oral Solution", False),  # not on the programs' list either
+    ],
+)
+def test_methadone_of_opioid_treatment_programs_by_name_as_by_code(rxcui: str, name: str, for_oud: bool) -> None:
+    # By name the concentrate was a pain opioid: its supply counted as pain exposure and it set off the
+    # treatment-plan card, which its code does not.
+    by_code = ResolvedMedication(concept=Concept((Coding(RXNORM, rxcui),)))
+    by_name = named(name)
+    assert terms().medication_in(t.OUD_TREATMENT_OPIOID, by_code) is for_oud
+    assert terms().medication_in(t.OUD_TREATMENT_OPIOID, by_name) is for_oud
+    assert terms().medication_in(t.OPIOID, by_name) and terms().medication_in(t.MOUD, by_name)

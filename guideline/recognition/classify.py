@@ -311,8 +311,12 @@ def name_in_set(recognition: Recognition, set_name: str, terms: Terminology) -> 
         return kind in OPIOID_KINDS and long_acting
     if set_name == NALOXONE_RESCUE:
         return kind == "naloxone"
-    if set_name in (MOUD_BUP, OUD_TREATMENT_OPIOID):
+    if set_name == MOUD_BUP:
         return kind == "moud" and bup
+    if set_name == OUD_TREATMENT_OPIOID:
+        return (kind == "moud" and bup) or (
+            kind in OPIOID_KINDS and "methadone" in names and _otp_methadone(recognition)
+        )
     if set_name == NALTREXONE:
         return kind == "moud" and "naltrexone" in names
     if set_name == MOUD:
@@ -322,6 +326,19 @@ def name_in_set(recognition: Recognition, set_name: str, terms: Terminology) -> 
     if kind in ("not-relevant", "unidentified"):
         return False
     return bool(names & _single_ingredients(terms, set_name))
+
+
+def _otp_methadone(recognition: Recognition) -> bool:
+    """Methadone in a form only opioid treatment programs dispense, as its code would say: the 10 mg/mL oral
+    concentrate, or 40 mg tablets for oral suspension (Diskets, Methadose dispersible)."""
+    strength = next((s for s in recognition.strengths if s.ingredient == "methadone"), None)
+    if strength is None or recognition.form == "injection":
+        return False
+    if strength.per == "ml":
+        return strength.mg == 10
+    words = recognition.display.lower()
+    dispersible = any(word in words for word in ("dispers", "suspension", "diskets"))
+    return strength.per == "unit" and strength.mg == 40 and dispersible
 
 
 @lru_cache(maxsize=256)
