@@ -305,3 +305,13 @@ def test_rxnorm_constant_is_the_builder_system() -> None:
     found = card(run("order-sign", drafts=[fentanyl_draft()]), CHECK_ID)
     assert found is not None
     assert found.suggestions[0].resource["medicationCodeableConcept"]["coding"][0]["system"] == RXNORM
+
+
+@pytest.mark.parametrize("name", ["Opvee (nalmefene) 2.7 mg nasal spray", "nalmefene 1.5 MG/0.5ML auto-injector"])
+def test_a_nalmefene_rescue_ordered_by_name_suppresses_without_configuration(name: str) -> None:
+    # Nalmefene is newer than the CDC naloxone set: it was unidentified, so the naloxone card stayed next to it.
+    rescue = med_request("0", draft=True, id="nal1")
+    rescue["medicationCodeableConcept"] = {"text": name}
+    evaluation = run("order-sign", drafts=[fentanyl_draft(), rescue])
+    assert card(evaluation, CHECK_ID) is None
+    assert card(evaluation, "unidentified-medication") is None

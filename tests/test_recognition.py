@@ -149,6 +149,12 @@ def test_every_brand_names_known_ingredients() -> None:
         (named("Vivitrol 380 mg injection"), "moud", "name"),
         (named("Narcan 4 mg nasal spray"), "naloxone", "name"),
         (named("Kloxxado"), "naloxone", "name"),
+        # Rescue medicines newer than the CDC naloxone set: they were unidentified, so ordering one left the
+        # naloxone card in place and added an unidentified-medication card.
+        (named("Opvee 2.7 mg nasal spray"), "naloxone", "name"),
+        (named("nalmefene 1.5 mg/0.5 mL auto-injector"), "naloxone", "name"),
+        (named("RiVive 3 mg nasal spray"), "naloxone", "name"),
+        (named("Lucemyra 0.18 mg"), "not-relevant", "name"),
         (named("Klonopin 1 mg"), "benzodiazepine", "name"),
         # Ingredients of the CDC sets sold outside the US, unidentified by name before (so an opioid with
         # bromazepam by text gave no opioid-benzodiazepine card):

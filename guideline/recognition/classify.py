@@ -251,7 +251,7 @@ def _kind_of(reading: NameReading) -> Kind | None:
         if all(reading.strength_of(i.name) for i in opioids):
             return "opioid-by-name"
         return "opioid-no-mme"
-    if "naloxone" in names:
+    if "naloxone" in classes:  # naloxone, or nalmefene
         return "naloxone"
     if names == {"naltrexone"}:
         return "moud"

@@ -55,7 +55,7 @@ _OTHER = _words(
     methylprednisolone amoxicillin cephalexin lisinopril metformin atorvastatin omeprazole sertraline fluoxetine
     trazodone hydroxyzine diphenhydramine amphetamine dextroamphetamine lisdexamfetamine methamphetamine
     methylphenidate dexmethylphenidate phentermine phendimetrazine benzphetamine diethylpropion chlorpheniramine
-    brompheniramine pseudoephedrine phenylephrine
+    brompheniramine pseudoephedrine phenylephrine lofexidine clonidine suvorexant lemborexant daridorexant
     """
 )
 
@@ -93,6 +93,9 @@ def ingredients() -> Mapping[str, Ingredient]:
     for name, rxcui in _OPIOIDS.items():
         found[name] = Ingredient(name, "opioid", rxcui)
     found["naloxone"] = Ingredient("naloxone", "naloxone")
+    # Nalmefene reverses an opioid overdose as naloxone does (Opvee nasal spray, Zurnai auto-injector; newer than the
+    # CDC naloxone set): a patient who has it has a rescue medicine.
+    found["nalmefene"] = Ingredient("nalmefene", "naloxone")
     found["naltrexone"] = Ingredient("naltrexone", "naltrexone", "7243")
     return found
 
