@@ -20,6 +20,7 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+NDC = "http://hl7.org/fhir/sid/ndc"
 UCUM = "http://unitsofmeasure.org"
 MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
 # STU3's code system for the same codes (inpatient, outpatient, community, discharge).
@@ -157,10 +158,36 @@ def coding(value: Any) -> Coding | None:
     return _read_coding(system, code, display, selected)
 
 
+# The code systems as C-CDA conversions, HIE feeds and older servers name them (an OID, https, a trailing slash):
+# each is read as its FHIR name, so the code is found whatever form its system came in. An RxNorm code under its
+# OID was otherwise an unidentified medication, not the oxycodone it is.
+_SYSTEM_OIDS = {
+    "urn:oid:2.16.840.1.113883.6.88": RXNORM,
+    "urn:oid:2.16.840.1.113883.6.96": SNOMED,
+    "urn:oid:2.16.840.1.113883.6.1": LOINC,
+    "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
+    "urn:oid:2.16.840.1.113883.6.69": NDC,
+}
+_FHIR_SYSTEMS = frozenset({RXNORM, SNOMED, LOINC, ICD10CM, NDC})
+
+
+def canonical_system(system: str | None) -> str | None:
+    """The FHIR name of a code system written another way; any other system as it is."""
+    if system is None or system in _FHIR_SYSTEMS:
+        return system
+    named = _SYSTEM_OIDS.get(system.strip().lower())
+    if named is not None:
+        return named
+    plain = system.strip().rstrip("/")
+    if plain.startswith("https://"):
+        plain = "http://" + plain[len("https://") :]
+    return plain if plain in _FHIR_SYSTEMS else system
+
+
 def _read_coding(system: Any, code: Any, display: Any, selected: bool) -> Coding:
     """The lenient reader: a numeric code (some EHRs send one) becomes its string form."""
     return Coding(
-        system=text(system),
+        system=canonical_system(text(system)),
         code=text(code) if not isinstance(code, (int, float)) else str(code),
         display=text(display),
         user_selected=selected,

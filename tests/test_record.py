@@ -7,9 +7,21 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from builders import ICD10CM, LOINC, RXNORM, TZ, condition, med_request, observation, patient
+from builders import ICD10CM, LOINC, RXNORM, SNOMED, TZ, condition, med_request, observation, patient
+from fixtures.mme.helpers import dosage, every
+from fixtures.mme.helpers import med_request as mme_order
+from fixtures.mme.helpers import mme as mme_of
 
-from guideline.fhirdata import Coding, Concept, Quantity, concept, json_image, parse_datetime, quantity
+from guideline.fhirdata import (
+    Coding,
+    Concept,
+    Quantity,
+    canonical_system,
+    concept,
+    json_image,
+    parse_datetime,
+    quantity,
+)
 from guideline.memo import MISSING, IdentityMemo
 from guideline.record import (
     Dosage,
@@ -416,3 +428,34 @@ def test_a_date_outside_1800_to_2200_reads_as_no_date(sent):
 def test_dates_inside_the_window_still_read():
     assert parse_datetime("1800-01-01", TZ).year == 1800 and parse_datetime("2200-12-31T10:00:00Z", TZ).year == 2200
     assert parse_datetime("2026-06", TZ).day == 1
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("urn:oid:2.16.840.1.113883.6.88", RXNORM),
+        ("URN:OID:2.16.840.1.113883.6.88", RXNORM),
+        ("http://www.nlm.nih.gov/research/umls/rxnorm/", RXNORM),
+        ("https://www.nlm.nih.gov/research/umls/rxnorm", RXNORM),
+        ("urn:oid:2.16.840.1.113883.6.96", SNOMED),
+        ("urn:oid:2.16.840.1.113883.6.1", LOINC),
+        ("https://loinc.org", LOINC),
+        ("urn:oid:2.16.840.1.113883.6.90", ICD10CM),
+        ("urn:oid:2.16.840.1.113883.6.69", "http://hl7.org/fhir/sid/ndc"),
+        ("http://lab.example/codes/", "http://lab.example/codes/"),  # any other system is kept as written
+    ],
+)
+def test_a_code_system_written_as_its_oid_or_another_url_form_is_read_as_its_fhir_name(written: str, read: str) -> None:
+    # C-CDA conversions and HIE feeds name systems by OID: an RxNorm oxycodone was an unidentified medication.
+    assert canonical_system(written) == read
+    found = concept({"coding": [{"system": written, "code": "1049621"}]})
+    assert found is not None and found.codings[0].system == read
+
+
+def test_an_order_coded_under_the_rxnorm_oid_gets_its_mme() -> None:
+    resource = mme_order(None, [dosage(1, every(6))])
+    resource["medicationCodeableConcept"] = {
+        "coding": [{"system": "urn:oid:2.16.840.1.113883.6.88", "code": "1049621"}]
+    }
+    order = mme_of(resource).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(30))  # oxycodone 5 mg, 1 tablet every 6 hours

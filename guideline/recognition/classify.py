@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, get_args
 
 from guideline import mme_factors as mf
-from guideline.fhirdata import RXNORM
+from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import NamedStrength, NameReading, read_name
@@ -55,7 +55,6 @@ KIND_TEXT: dict[str, str] = {
     "unidentified": "could not be identified",
 }
 
-NDC = "http://hl7.org/fhir/sid/ndc"
 _SYSTEM_LABELS = {NDC: "NDC", RXNORM: "RxNorm"}
 
 # The dose forms the factor tables tell apart (fentanyl), by the form words recognition reads.
