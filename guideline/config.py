@@ -64,6 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "opioid_set": {"include_legacy_codes": True},
     "cns": {"include_barbiturates": True, "extra_codes": []},
     "naloxone": {"extra_rescue_codes": []},
+    # NDC → RxNorm product code, for fills and orders sent with an NDC and no name (claims): the site's crosswalk.
+    "ndc": {"rxnorm": {}},
     "oud": {
         "extra_moud_codes": [],
         "count_poisoning_as_oud": False,
@@ -313,7 +315,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 # Tables whose keys are the user's (code → value maps) rather than ours.
-OPEN_TABLES = frozenset({"mme.ingredient_code_aliases", "snooze.durations"})
+OPEN_TABLES = frozenset({"mme.ingredient_code_aliases", "snooze.durations", "ndc.rxnorm"})
 # Codings a site replaces whole (an Epic preference-list code has its own display, or none).
 WHOLE_TABLES = frozenset({"suggestions.uds_code", "suggestions.naloxone_medication"})
 

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from guideline.ndc import ndc11
+
 # A window (…_days, …_months) must be a positive whole number: a zero or negative window silently empties a check.
 _WINDOW = re.compile(r"(_days|_months)$")
 # Durations a snooze may last, the same words the feedback endpoint reads ("3 months", "90 days", "1 year").
@@ -104,9 +106,34 @@ def consistency_errors(merged: Mapping[str, Any], hooks: tuple[str, ...]) -> lis
     for code, alias in merged["mme"]["ingredient_code_aliases"].items():
         if not isinstance(alias, str) or not alias.strip():
             errors.append(f"mme.ingredient_code_aliases.{code} must be an RxNorm code as text")
+    errors.extend(ndc_crosswalk_errors(merged["ndc"]["rxnorm"]))
     for check_id, table in checks.items():
         errors.extend(_hook_errors(check_id, table.get("hooks"), hooks))
     return errors
+
+
+def ndc_crosswalk_errors(table: Any, where: str = "ndc.rxnorm") -> list[str]:
+    """What is wrong with an NDC → RxNorm table: each key an NDC in a layout that is not ambiguous, each value an
+    RxNorm code as text. The first few are named, then counted."""
+    if not isinstance(table, dict):
+        return [f"{where} must be a table of NDC = RxNorm code"]
+    errors = [
+        f"{where}.{ndc}: {problem}"
+        for ndc, rxcui in table.items()
+        for problem in (_ndc_problem(ndc, rxcui),)
+        if problem
+    ]
+    if len(errors) > 5:
+        errors = [*errors[:5], f"{where}: and {len(errors) - 5} more entries like these"]
+    return errors
+
+
+def _ndc_problem(ndc: Any, rxcui: Any) -> str | None:
+    if ndc11(ndc if isinstance(ndc, str) else None) is None:
+        return "is not an NDC of 11 digits or 10 with hyphens (4-4-2, 5-3-2 or 5-4-1)"
+    if not isinstance(rxcui, str) or not rxcui.strip().isdigit():
+        return f"must map to an RxNorm code as text (digits), not {_describe(rxcui)}"
+    return None
 
 
 def _hook_errors(check_id: str, configured: Any, hooks: tuple[str, ...]) -> list[str]:

@@ -274,7 +274,7 @@ def _identify_by_codes(concept: Concept, terms: Terminology) -> Drug | str:
 
 
 def _identify(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig | None) -> Drug | str:
-    matches = [(c, terms.drug_rows(c.code)) for c in _rxnorm_codings(medication)]
+    matches = [(c, terms.drug_rows(c.code or "")) for c in terms.rxnorm_codings(medication.concept)]
     matches = [(c, rows) for c, rows in matches if rows]
     if not matches:
         if config is None:

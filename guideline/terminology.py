@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from guideline.config import ConfigError, GuidelineConfig
-from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, RXNORM, SNOMED, Concept
+from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, NDC, RXNORM, SNOMED, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
+from guideline.ndc import ndc11
 from guideline.record import ResolvedMedication
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -383,6 +384,8 @@ class _Options:
     count_poisoning_as_oud: bool
     # Site changes to the condition sets of the general exclusions: set name → (codes added, codes removed).
     exclusion_codes: tuple[tuple[str, frozenset[Code], frozenset[Code]], ...] = ()
+    # The site's NDC crosswalk: (11-digit NDC, RxNorm code) pairs.
+    ndc_rxnorm: tuple[tuple[str, str], ...] = ()
 
 
 # The general exclusions whose condition codes a site may add to or remove from, and the set each one reads.
@@ -443,7 +446,32 @@ def _options(config: GuidelineConfig) -> _Options:
         moud_extra=_rxnorm_codes(config["oud"]["extra_moud_codes"], "oud.extra_moud_codes"),
         count_poisoning_as_oud=bool(config["oud"]["count_poisoning_as_oud"]),
         exclusion_codes=_exclusion_codes(config),
+        ndc_rxnorm=_ndc_crosswalk(config["ndc"]["rxnorm"]),
     )
+
+
+def _ndc_crosswalk(table: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    pairs = {}
+    for written, rxcui in table.items():
+        ndc = ndc11(written)
+        if ndc is None or not isinstance(rxcui, str) or not rxcui.strip().isdigit():
+            raise ConfigError(f"ndc.rxnorm.{written} is not an NDC mapped to an RxNorm code")
+        pairs[ndc] = rxcui.strip()
+    return tuple(sorted(pairs.items()))
+
+
+def _with_ndc_members(sets: dict[str, frozenset[Code]], crosswalk: tuple[tuple[str, str], ...]) -> None:
+    """Each set that holds an RxNorm product also holds the NDCs the site's crosswalk maps to it, so a fill sent
+    with only its NDC is in every set its RxNorm code is in."""
+    if not crosswalk:
+        return
+    ndcs_of: dict[str, list[str]] = {}
+    for ndc, rxcui in crosswalk:
+        ndcs_of.setdefault(rxcui, []).append(ndc)
+    for name, members in sets.items():
+        added = {(NDC, ndc) for system, code in members if system == RXNORM for ndc in ndcs_of.get(code, ())}
+        if added:
+            sets[name] = members | added
 
 
 def _rx(codes: Iterable[str]) -> frozenset[Code]:
@@ -597,11 +625,15 @@ class Terminology:
         "_memo",
         "_sets",
         "_substances_by_test",
+        "_ndc_rxnorm",
         "uds_substances",
     )
 
-    def __init__(self, data: _Data, sets: Mapping[str, frozenset[Code]]) -> None:
+    def __init__(
+        self, data: _Data, sets: Mapping[str, frozenset[Code]], ndc_rxnorm: Mapping[str, str] | None = None
+    ) -> None:
         self._data = data
+        self._ndc_rxnorm: Mapping[str, str] = ndc_rxnorm or {}
         self._sets = dict(sets)
         self.uds_substances: tuple[UdsSubstance, ...] = UDS_SUBSTANCES
         by_test: dict[Code, list[UdsSubstance]] = {}
@@ -650,6 +682,8 @@ class Terminology:
                 if naltrexone and self._naltrexone_combination(concept):
                     continue
                 return True
+            if coding.system == NDC and (NDC, ndc11(coding.code)) in members:
+                return True  # an NDC the site's crosswalk maps, in another of its layouts
             if coding.system == ICD10CM:
                 if (ICD10CM, icd10cm_dotted(coding.code)) in members:
                     return True  # written without its dot (claims), or in lower case
@@ -708,6 +742,9 @@ class Terminology:
             for coding in concept.codings
             if coding.system and coding.code
         )
+        if not answer and self._ndc_rxnorm:
+            # An NDC the site's crosswalk maps, in whatever layout it came: known as its RxNorm code is known.
+            answer = any((RXNORM, c.code) in known or c.code in self._data.drugs for c in self.ndc_codings(concept))
         self._memo.put(_KNOWN, concept, answer=answer)
         return answer
 
@@ -782,12 +819,26 @@ class Terminology:
         self._medication_memo.put(_NAME, medication, answer=name)
         return name
 
+    def ndc_codings(self, concept: Concept | None) -> tuple[Coding, ...]:
+        """The RxNorm codings the site's crosswalk gives the concept's NDC codings (none without a crosswalk)."""
+        if not self._ndc_rxnorm or concept is None:
+            return ()
+        found = (self._ndc_rxnorm.get(ndc11(c.code) or "") for c in concept.codings if c.system == NDC)
+        return tuple(Coding(RXNORM, rxcui) for rxcui in dict.fromkeys(found) if rxcui)
+
+    def rxnorm_codings(self, concept: Concept | None) -> tuple[Coding, ...]:
+        """The concept's RxNorm codings, then those its NDCs map to."""
+        if concept is None:
+            return ()
+        own = tuple(c for c in concept.codings if c.system == RXNORM and c.code)
+        return own + self.ndc_codings(concept) if self._ndc_rxnorm else own
+
     def _medication_name(self, medication: ResolvedMedication) -> str:
         concept = medication.concept
         if concept is not None:
             if concept.text:
                 return concept.text
-            rxnorm = [c for c in concept.codings if c.system == RXNORM and c.code]
+            rxnorm = list(self.rxnorm_codings(concept))
             for coding in rxnorm:
                 rows = self.drug_rows(coding.code or "")
                 if rows:
@@ -840,6 +891,8 @@ def _load_terminology(config: GuidelineConfig) -> Terminology:
         terminology = _CACHE.get(options)
         if terminology is None:
             data = _data()
-            terminology = Terminology(data, _derive(data, options))
+            sets = _derive(data, options)
+            _with_ndc_members(sets, options.ndc_rxnorm)
+            terminology = Terminology(data, sets, dict(options.ndc_rxnorm))
             _CACHE[options] = terminology
         return terminology

@@ -14,6 +14,7 @@ from typing import Any
 from cds_hooks.settings import CdsSettings
 from guideline.config import ConfigError, GuidelineConfig
 from launch.settings import LaunchSettings
+from smart_app.ndc_crosswalk import with_crosswalk_file
 
 ENV_PREFIX = "PAINPLAN_"
 
@@ -130,7 +131,7 @@ def load_settings(
             raise ConfigError(f"cannot read configuration file {path}: {error.strerror}") from error
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"configuration file {path} is not valid TOML: {error}") from error
-        guideline_table = table.pop("guideline", {})
+        guideline_table = with_crosswalk_file(table.pop("guideline", {}), Path(path).parent)
         for key, value in table.items():
             if key not in _FIELD_TYPES:
                 raise ConfigError(f"unknown setting in {path}: {key}")

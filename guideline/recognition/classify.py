@@ -179,8 +179,7 @@ def _by_code(medication: ResolvedMedication, terms: Terminology) -> Recognition 
 
 
 def _in_drug_table(medication: ResolvedMedication, terms: Terminology) -> bool:
-    concept = medication.concept
-    return concept is not None and any(terms.drug_rows(code) for code in concept.codes(RXNORM))
+    return any(terms.drug_rows(coding.code or "") for coding in terms.rxnorm_codings(medication.concept))
 
 
 def _opioid_ingredient_coded(medication: ResolvedMedication) -> bool:

@@ -1,0 +1,60 @@
+"""A site's NDC → RxNorm crosswalk file, read into the guideline settings' `ndc.rxnorm` table at start-up."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from guideline.config import ConfigError
+from guideline.ndc import ndc11
+
+KEY = "guideline.ndc.crosswalk_file"
+
+
+def with_crosswalk_file(guideline_table: Mapping[str, Any], base: Path) -> dict[str, Any]:
+    """The [guideline] table with the file named by `ndc.crosswalk_file` read into `ndc.rxnorm` (entries written
+    in the table itself win); a relative path is read from `base`, the configuration file's folder."""
+    table = dict(guideline_table)
+    ndc = table.get("ndc")
+    if not isinstance(ndc, Mapping) or "crosswalk_file" not in ndc:
+        return table
+    settings = dict(ndc)
+    named = settings.pop("crosswalk_file")
+    if not isinstance(named, str) or not named.strip():
+        raise ConfigError(f"{KEY} must be the path of a CSV file")
+    path = Path(named)
+    read = read_crosswalk(path if path.is_absolute() else base / path)
+    inline = settings.get("rxnorm", {})
+    settings["rxnorm"] = {**read, **inline} if isinstance(inline, Mapping) else inline
+    table["ndc"] = settings
+    return table
+
+
+def read_crosswalk(path: Path) -> dict[str, str]:
+    """NDC → RxNorm code from a CSV file with the columns `ndc` and `rxcui` (more columns are ignored). Every row
+    must be readable: a crosswalk that silently lost rows would leave those fills unidentified."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{KEY}: cannot read {path}: {getattr(error, 'strerror', None) or error}") from error
+    if not rows:
+        raise ConfigError(f"{KEY}: {path} is empty; it needs a header with the columns ndc and rxcui")
+    header = [name.strip().lower() for name in rows[0]]
+    if "ndc" not in header or "rxcui" not in header:
+        raise ConfigError(f"{KEY}: the first line of {path} must name the columns ndc and rxcui")
+    ndc_at, rxcui_at = header.index("ndc"), header.index("rxcui")
+    crosswalk: dict[str, str] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        ndc = row[ndc_at].strip() if ndc_at < len(row) else ""
+        rxcui = row[rxcui_at].strip() if rxcui_at < len(row) else ""
+        if ndc11(ndc) is None:
+            raise ConfigError(f"{KEY}: {path} line {line}: {ndc!r} is not an NDC (11 digits, or 10 with hyphens)")
+        if not rxcui.isdigit():
+            raise ConfigError(f"{KEY}: {path} line {line}: {rxcui!r} is not an RxNorm code (digits)")
+        crosswalk[ndc] = rxcui
+    return crosswalk
