@@ -22,8 +22,12 @@ _MASS: dict[str, tuple[Decimal, Decimal]] = {
     **dict.fromkeys(("g", "gram", "grams"), (Decimal(1000), Decimal(1))),
 }
 _VOLUME: dict[str, tuple[Decimal, Decimal]] = {
-    **dict.fromkeys(("ml", "milliliter", "milliliters", "millilitre", "millilitres"), (Decimal(1), Decimal(1))),
+    **dict.fromkeys(("ml", "milliliter", "milliliters", "millilitre", "millilitres", "cc"), (Decimal(1), Decimal(1))),
     **dict.fromkeys(("l", "liter", "liters", "litre", "litres"), (Decimal(1000), Decimal(1))),
+    # Spoons as pharmacies measure them (5 and 15 mL): a liquid dosed "1 tsp" has a dose, and a tablet dosed in
+    # spoons is a unit error, never a count of one tablet.
+    **dict.fromkeys(("tsp", "teaspoon", "teaspoons", "teaspoonful", "[tsp_us]"), (Decimal(5), Decimal(1))),
+    **dict.fromkeys(("tbsp", "tablespoon", "tablespoons", "tablespoonful", "[tbs_us]"), (Decimal(15), Decimal(1))),
 }
 _PATCH_RATE: dict[str, tuple[Decimal, Decimal]] = {
     **dict.fromkeys(
@@ -174,8 +178,11 @@ def to_amount(q: Quantity | None) -> Amount | None:
     unit_class, multiply, divide = classify_unit(q)
     shown_unit = (q.unit or q.code or "").replace("{", "").replace("}", "")
     plain = f"{number_text(q.value)} {shown_unit}".strip()
+    value = q.value * multiply / divide
+    if unit_class == "volume" and multiply != divide:
+        plain = f"{plain} ({number_text(value)} mL)"  # "1 tsp (5 mL)": the conversion is on the card
     shown = count_text(q.value, shown_unit) if unit_class == "count" else plain
-    return Amount(q.value * multiply / divide, unit_class, shown)
+    return Amount(value, unit_class, shown)
 
 
 def quantity_days(q: Quantity | None) -> Decimal | None:

@@ -47,6 +47,33 @@ def test_units_that_cannot_be_combined_with_the_strength(resource: dict, reason:
     assert order.reason_text
 
 
+OXYCODONE_APAP_SOLUTION = "1049580"  # acetaminophen 65 MG/ML / oxycodone hydrochloride 1 MG/ML Oral Solution
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "expected", "shown"),
+    [
+        ("tsp", 1, Decimal(30), "1 tsp (5 mL)"),
+        ("tablespoon", 1, Decimal(90), "1 tablespoon (15 mL)"),
+        ("[tsp_us]", 2, Decimal(60), "2 [tsp_us] (10 mL)"),
+        ("cc", 5, Decimal(30), "5 cc"),
+    ],
+)
+def test_a_liquid_dosed_in_spoons_or_cc_has_its_dose_in_ml(
+    unit: str, value: int, expected: Decimal, shown: str
+) -> None:
+    # Before, a spoon was a unit PainPlan did not know: the liquid's MME was unknown.
+    order = only(med_request(OXYCODONE_APAP_SOLUTION, [dosage({"value": value, "unit": unit}, every(6))]))
+    assert (order.state, order.mme) == ("ok", expected)
+    assert shown in order.explanation
+
+
+def test_a_tablet_dosed_in_spoons_is_no_count_of_tablets() -> None:
+    # Before, "1 tbsp" of oxycodone 5 mg tablets read as one tablet (30 MME/day).
+    order = only(med_request("1049621", [dosage({"value": 1, "unit": "tbsp"}, every(6))]))
+    assert (order.state, order.reason) == ("unknown", "unit-not-convertible")
+
+
 def test_patch_rate_dose_replaces_the_table_strength() -> None:
     order = only(med_request("197696", [dosage(qty(50, "mcg/h"), every(72))]))
     assert order.mme == Decimal(120)
