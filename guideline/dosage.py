@@ -82,14 +82,25 @@ _QND = re.compile(r"^Q(\d+(?:\.\d+)?)D$")
 _NUMBER = r"(\d+(?:\.\d+)?)"
 # Epic writes "every 4 (four) hours"; the spelled-out number in brackets is skipped.
 _SPELLED = r"\s*(?:\([a-z -]+\)\s*)?"
+_HOURS = r"(?:hours|hour|hrs|hr|h)\b"
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six")
+# "a day", "per day", "each day", and Epic's "daily" ("3 times daily" is Epic's name for TID).
+_A_DAY = r"(?:(?:a|per|each|every)\s+day|daily)\b"
+# First match wins, so "3 times daily" is read before the bare "daily" of once a day, and a range "every 4-6 hours"
+# before its "6 hours".
 _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}(?:hours|hour|hrs|hr|h)\b"), "hours"),
+    (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}\s*(?:-|to)\s*{_NUMBER}{_SPELLED}{_HOURS}"), "hour range"),
+    (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}{_HOURS}"), "hours"),
     (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}(?:days|day|d)\b"), "days"),
     (re.compile(r"\bevery other day\b"), "0.5"),
-    (re.compile(r"\b(?:(?:once|one time|1 time) (?:a|per) day|daily|nightly)\b"), "1"),
-    (re.compile(r"\b(?:twice|two times|2 times) (?:a|per) day\b"), "2"),
-    (re.compile(r"\b(?:three|3) times (?:a|per) day\b"), "3"),
-    (re.compile(r"\b(?:four|4) times (?:a|per) day\b"), "4"),
+    (re.compile(rf"\btwice\s+{_A_DAY}"), "2"),
+    (re.compile(rf"\b{_NUMBER}\s*(?:times|x)\s+{_A_DAY}"), "times"),
+    (re.compile(rf"\b(one|two|three|four|five|six)\s+times\s+{_A_DAY}"), "times in words"),
+    (re.compile(rf"\b(?:(?:once|one time|1 time)\s+{_A_DAY}|daily|nightly)\b"), "1"),
+    (re.compile(r"\b(?:at bedtime|every (?:morning|evening|night)|in the (?:morning|evening))\b"), "1"),
+    # The timing abbreviations of rule 4, written as text ("Q6H PRN", "BID"); AM and PM are left out, since as
+    # text they are as likely a clock time.
+    (re.compile(r"\b(q\d+(?:\.\d+)?[hd]|qd|bid|tid|qid|qhs|hs|qod)\b"), "code"),
 )
 
 # Preference among typed doseAndRate entries (guideline 8.5): lower is better.
@@ -286,11 +297,18 @@ def _from_text(raw: str) -> Decimal | None:
         match = pattern.search(lowered)
         if not match:
             continue
-        if meaning in ("hours", "days"):
-            n = Decimal(match.group(1))
+        if meaning == "code":
+            return _from_code(match.group(1))
+        if meaning == "times":
+            return Decimal(match.group(1)) if Decimal(match.group(1)) > 0 else None
+        if meaning == "times in words":
+            return Decimal(_NUMBER_WORDS.index(match.group(1)) + 1)
+        if meaning in ("hours", "days", "hour range"):
+            # A range counts at its shorter period, the most often it may be taken (as periodMax does in rule 1).
+            n = min(Decimal(group) for group in match.groups() if group is not None)
             if n <= 0:
                 return None
-            return (Decimal(24) if meaning == "hours" else Decimal(1)) / n
+            return (Decimal(24) if meaning != "days" else Decimal(1)) / n
         return Decimal(meaning)
     return None
 

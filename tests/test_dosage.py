@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from fixtures.mme.helpers import DRUG_FORM, EPIC_TYPE, code_timing, dosage, every, med_request, orders, qty
+from fixtures.mme.helpers import DRUG_FORM, EPIC_TYPE, code_timing, dosage, every, med_request, mme, orders, qty
 
 from guideline.dosage import classify_unit, daily_cap, doses_per_day, pick_dose, quantity_days, to_amount
 from guideline.fhirdata import Quantity
@@ -150,6 +150,42 @@ def test_weekly_and_monthly_codes() -> None:
 )
 def test_timing_text_grammar(text: str, expected: str) -> None:
     assert per_day({"code": {"text": text}}) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Epic's own frequency names: each read as "daily", once a day (a quarter of the MME at 4 times daily).
+        ("2 times daily", "2"),
+        ("3 times daily", "3"),
+        ("4 times daily", "4"),
+        ("3 times daily PRN", "3"),
+        ("6 times daily", "6"),
+        ("Four times daily", "4"),
+        ("twice daily", "2"),
+        ("2x daily", "2"),
+        # Ranges count at their shorter period, the most often they may be taken.
+        ("Every 4-6 hours PRN", "6"),
+        ("Every 4 to 6 hours as needed", "6"),
+        ("Every 4 (four) - 6 (six) hours", "6"),
+        # The abbreviations, written as text.
+        ("Q6H PRN", "4"),
+        ("q4h prn pain", "6"),
+        ("BID", "2"),
+        ("TID", "3"),
+        ("QID PRN", "4"),
+        ("qhs", "1"),
+        ("At bedtime", "1"),
+        ("Every morning", "1"),
+    ],
+)
+def test_timing_text_as_ehrs_write_it(text: str, expected: str) -> None:
+    assert per_day({"code": {"text": text}}) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["weekly", "twice a week", "0 times daily", "at 2 PM"])
+def test_timing_text_that_says_no_daily_count_is_unknown(text: str) -> None:
+    assert per_day({"code": {"text": text}}) is None
 
 
 def test_timing_text_can_be_switched_off_and_dosage_text_is_never_parsed() -> None:
@@ -303,3 +339,8 @@ def test_daily_cap_from_max_dose_per_period() -> None:
     assert cap.value == Decimal(60) and cap.unit_class == "mass"
     odd = read(dosage(1, every(4), maxDosePerPeriod={"numerator": qty(8), "denominator": qty(1, "x")}))
     assert daily_cap(odd) is None
+
+
+def test_an_epic_order_4_times_daily_counts_four_doses_in_its_mme() -> None:
+    order = med_request("1049621", [dosage(1, {"code": {"text": "4 times daily"}})])  # oxycodone 5 mg tablets
+    assert mme(order).orders[0].mme == Decimal(30)  # 4 × 5 mg × 1.5; it read 7.5
