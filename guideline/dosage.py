@@ -91,6 +91,9 @@ _A_DAY = r"(?:(?:a|per|each|every)\s+day|daily)\b"
 _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}\s*(?:-|to)\s*{_NUMBER}{_SPELLED}{_HOURS}"), "hour range"),
     (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}{_HOURS}"), "hours"),
+    # Cerner's and pharmacies' "q4hr", "q 6 h", "q4-6hr PRN".
+    (re.compile(rf"\bq\s*{_NUMBER}\s*(?:-|to)\s*{_NUMBER}\s*{_HOURS}"), "hour range"),
+    (re.compile(rf"\bq\s*{_NUMBER}\s*{_HOURS}"), "hours"),
     (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}(?:days|day|d)\b"), "days"),
     (re.compile(r"\bevery other day\b"), "0.5"),
     (re.compile(rf"\btwice\s+{_A_DAY}"), "2"),
@@ -348,10 +351,14 @@ def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency |
                 value = _from_code(coding.code)
                 if value is not None:
                     return Frequency(value, _code_text(coding.code))
-        if parse_timing_text and dosage.timing_code.text:
-            value = _from_text(dosage.timing_code.text)
-            if value is not None:
-                return Frequency(value, f'"{dosage.timing_code.text}"')
+        if parse_timing_text:
+            # The text, else each coding's display: Cerner and Epic send their own frequency codes, named only
+            # by the display ("q4hr", "4 times daily").
+            shown = [dosage.timing_code.text, *(c.display for c in dosage.timing_code.codings)]
+            for words in filter(None, shown):
+                value = _from_text(words)
+                if value is not None:
+                    return Frequency(value, f'"{words}"')
     return None
 
 

@@ -168,6 +168,11 @@ def test_timing_text_grammar(text: str, expected: str) -> None:
         ("Every 4-6 hours PRN", "6"),
         ("Every 4 to 6 hours as needed", "6"),
         ("Every 4 (four) - 6 (six) hours", "6"),
+        # Cerner's and pharmacies' way.
+        ("q4hr", "6"),
+        ("q6hr PRN", "4"),
+        ("q4-6hr PRN", "6"),
+        ("q 8 h", "3"),
         # The abbreviations, written as text.
         ("Q6H PRN", "4"),
         ("q4h prn pain", "6"),
@@ -183,7 +188,19 @@ def test_timing_text_as_ehrs_write_it(text: str, expected: str) -> None:
     assert per_day({"code": {"text": text}}) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["weekly", "twice a week", "0 times daily", "at 2 PM"])
+@pytest.mark.parametrize(
+    ("system", "code", "display", "expected"),
+    [
+        ("https://fhir.cerner.com/tenant/codeSet/4003", "696530", "q4hr", "6"),
+        ("urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30", "200023", "4 times daily", "4"),
+    ],
+)
+def test_a_local_frequency_code_is_read_by_its_display(system: str, code: str, display: str, expected: str) -> None:
+    # EHRs' own frequency codes carry no text, only a display: the frequency was unknown.
+    assert per_day({"code": {"coding": [{"system": system, "code": code, "display": display}]}}) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["weekly", "twice a week", "0 times daily", "at 2 PM", "Once"])
 def test_timing_text_that_says_no_daily_count_is_unknown(text: str) -> None:
     assert per_day({"code": {"text": text}}) is None
 
