@@ -204,7 +204,8 @@ def quantity_days(q: Quantity | None) -> Decimal | None:
     if q is None or q.value is None or q.value <= 0:
         return None
     for raw in (q.code, q.unit):
-        key = raw.strip().lower() if raw else None
+        # "Day(s)" and "{days}" as some EHRs write the unit are days too.
+        key = raw.strip().lower().replace("(s)", "s").strip("{}") if raw else None
         if key in _DAYS:
             multiply, divide = _DAYS[key]
             return q.value * multiply / divide

@@ -337,6 +337,9 @@ def test_no_value_or_non_positive_value_is_no_amount() -> None:
         (Quantity(Decimal(36), "h"), "1.5"),
         (Quantity(Decimal(2880), "min"), "2"),
         (Quantity(Decimal(86400), "s"), "1"),
+        (Quantity(Decimal(30), "Day(s)"), "30"),  # as some EHRs write the unit: was unknown
+        (Quantity(Decimal(2), "Week(s)"), "14"),
+        (Quantity(Decimal(30), "{days}"), "30"),
     ],
 )
 def test_duration_units(quantity: Quantity, days: str) -> None:
