@@ -6,10 +6,12 @@ import re
 
 from guideline.fhirdata import LOINC, Concept
 
-# A result is a urine drug test by name only when its name says urine and says drug testing or a substance: a
-# serum methadone level, a urine culture and a urinalysis are not.
-_URINE = re.compile(r"\b(urine|ur|urn|uds|utox|udt|udst)\b")
-_DRUG_TESTING = re.compile(r"\b(drug|drugs|tox|toxicology|screen|panel|confirmation|confirmatory)\b")
+# A result is a urine drug test by name when its name is one of the abbreviations for one, or says urine and says
+# drug testing or a substance. A serum methadone level, a urine culture, a urinalysis, and urine "screens" for
+# chlamydia, pregnancy or nicotine are not.
+_URINE_DRUG_TEST = re.compile(r"\b(uds|utox|udt|udst)\b")
+_URINE = re.compile(r"\b(urine|ur|urn)\b")
+_DRUG_TESTING = re.compile(r"\b(drug|drugs|tox|toxicology)\b")
 
 # The substance table's names (guideline.uds) and the words lab names use for them. Word boundaries keep
 # 6-monoacetylmorphine (heroin) from reading as morphine.
@@ -38,9 +40,10 @@ def substances_named(code: Concept | None) -> tuple[str, ...] | None:
     if code is None or any(c.system == LOINC and c.code for c in code.codings):
         return None
     names = " ".join(filter(None, [code.text, *(c.display for c in code.codings)])).lower()
-    if not _URINE.search(names):
+    named_test = bool(_URINE_DRUG_TEST.search(names))
+    if not named_test and not _URINE.search(names):
         return None
     found = tuple(name for name, pattern in _SUBSTANCE_PATTERNS.items() if pattern.search(names))
-    if not found and not _DRUG_TESTING.search(names):
+    if not found and not named_test and not _DRUG_TESTING.search(names):
         return None
     return found

@@ -40,6 +40,9 @@ def test_a_urine_drug_test_is_read_from_its_name(name: str, substances: tuple[st
         local("Fentanyl level, serum"),  # not urine
         local("Urine culture"),  # urine, but no drug testing
         local("Urinalysis, complete"),
+        local("Chlamydia/GC screen, urine"),  # a urine "screen" that is no drug test
+        local("Pregnancy test, urine, qualitative"),
+        local("Nicotine/cotinine screen, urine"),
         Concept((Coding(LOINC, "3349-8", "Fentanyl [Mass/volume] in Serum or Plasma"),), "Fentanyl, urine"),  # a LOINC
         None,
     ],
