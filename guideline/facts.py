@@ -69,7 +69,7 @@ from guideline.terminology import (
     load_terminology,
 )
 from guideline.timeutil import in_last_days, in_last_months, months_before
-from guideline.uds import PrescriptionHistory, UdsResult, uds_results
+from guideline.uds import PrescriptionHistory, UdsResult, drug_test_procedure_days, uds_results
 
 Item = TypeVar("Item", MedOrder, Dispense)
 
@@ -503,6 +503,17 @@ class Facts:
     @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:
         return uds_results(self.record, self.terms, self.prescription_history, self.config)
+
+    @cached_property
+    def drug_test_procedure_days(self) -> tuple[date, ...]:
+        """Days of drug tests recorded as done procedures (point-of-care, claims), newest first: a test with no
+        result to read, which still counts as the test done."""
+        return drug_test_procedure_days(self.record)
+
+    def last_drug_test_day(self) -> date | None:
+        """The newest day of any urine drug test on record: a result, or a drug test procedure."""
+        days = [r.day for r in self.uds_results if r.day is not None] + list(self.drug_test_procedure_days)
+        return max(days, default=None)
 
     def uds_results_since(self, months: int) -> tuple[UdsResult, ...]:
         """The results dated within the last `months` calendar months (the window a check reads)."""

@@ -16,7 +16,7 @@ from guideline.orders import NON_ORDER_INTENTS
 from guideline.record import Dispense, MedOrder, Observation, PatientRecord, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
-from guideline.timeutil import day_span, iso_day
+from guideline.timeutil import day_span, iso_day, local_date
 from guideline.uds_names import substances_named
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
@@ -134,6 +134,45 @@ class UdsResult:
 UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"
 
 
+# Drug tests recorded or billed as procedures, with no result to read: point-of-care cups and every payer's
+# claims. CPT presumptive drug class screening (80305-80307), HCPCS definitive drug testing (G0480-G0483, G0659),
+# and SNOMED's urine drug screening. Without them a tested patient was "not tested in 12 months" to the card, and a
+# payer's population review found no test at all.
+CPT_SYSTEMS = frozenset({"http://www.ama-assn.org/go/cpt", "urn:oid:2.16.840.1.113883.6.12"})
+HCPCS_SYSTEMS = frozenset(
+    {
+        "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+        "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+        "urn:oid:2.16.840.1.113883.6.285",
+    }
+)
+DRUG_TEST_CPT = frozenset({"80305", "80306", "80307"})
+DRUG_TEST_HCPCS = frozenset({"G0480", "G0481", "G0482", "G0483", "G0659"})
+DONE_PROCEDURE_STATUSES = frozenset({"completed", None})  # claims-derived procedures may carry no status
+
+
+def is_drug_test_procedure(code: Concept | None) -> bool:
+    """A procedure code for drug testing (CPT, HCPCS or SNOMED urine drug screening)."""
+    if code is None:
+        return False
+    return any(
+        (coding.system in CPT_SYSTEMS and (coding.code or "").strip() in DRUG_TEST_CPT)
+        or (coding.system in HCPCS_SYSTEMS and (coding.code or "").strip().upper() in DRUG_TEST_HCPCS)
+        or (coding.system == SNOMED and coding.code == UDS_PROCEDURE)
+        for coding in code.codings
+    )
+
+
+def drug_test_procedure_days(record: PatientRecord) -> tuple[date, ...]:
+    """The days of the drug tests recorded as done procedures, newest first (undated ones left out)."""
+    days = {
+        local_date(p.performed or p.performed_end or p.performed_start)
+        for p in record.procedures
+        if p.status in DONE_PROCEDURE_STATUSES and is_drug_test_procedure(p.code)
+    }
+    return tuple(sorted((d for d in days if d is not None), reverse=True))
+
+
 def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConfig) -> bool:
     """An order for a urine drug screen: SNOMED 310627008, a UDS LOINC test, or the site's own orderable
     (suggestions.uds_code), so an accepted PainPlan suggestion is recognised as one (10.3)."""
@@ -144,6 +183,8 @@ def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConf
         code.has(SNOMED, UDS_PROCEDURE)
         or terms.contains(UDS_TEST, code)
         or code.has(site.get("system", ""), site.get("code", ""))
+        or is_drug_test_procedure(code)
+        or substances_named(code) is not None  # a lab's own orderable, named "Drug screen, urine"
     )
 
 

@@ -19,6 +19,7 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
+from guideline.timeutil import months_before
 from guideline.uds import is_uds_order
 
 CHECK_ID = "urine-drug-test"
@@ -34,7 +35,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if not reasons:
         return None
     months = int(settings["lookback_months"])
-    if facts.uds_results_within(months):
+    if facts.uds_results_within(months) or _tested_by_procedure(facts, months):
         return None
     if _pending_order(facts, int(settings["pending_order_days"])):
         return None
@@ -97,8 +98,14 @@ def _pending_order(facts: Facts, days: int) -> ServiceRequest | None:
 # -- the card --------------------------------------------------------------------------------------------------
 
 
+def _tested_by_procedure(facts: Facts, months: int) -> bool:
+    """A drug test recorded as a done procedure in the window (a point-of-care cup, a billed test)."""
+    since = months_before(facts.today, months)
+    return any(since <= day <= facts.today for day in facts.drug_test_procedure_days)
+
+
 def _last_test(facts: Facts) -> date | None:
-    return next((r.day for r in facts.uds_results if r.day is not None), None)
+    return facts.last_drug_test_day()
 
 
 def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:

@@ -73,7 +73,7 @@ def _performed_day(procedure: Procedure) -> date | None:
 
 
 def uds_task(facts: Facts) -> Task:
-    last = latest(r.day for r in facts.uds_results)
+    last = facts.last_drug_test_day()
     due = months_after(last, 12) if last else _due_now_if_on_opioids(facts)
     return _recurring(
         facts, "uds", "Urine drug test", last, due, "At least yearly during longer-term opioid therapy (Rec 10)."

@@ -22,7 +22,7 @@ from guideline.record import Dispense, MedOrder, PatientRecord
 from guideline.supply import order_supply
 from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, Terminology
 from guideline.timeutil import local_date
-from guideline.uds import is_urine_drug_test
+from guideline.uds import drug_test_procedure_days, is_urine_drug_test
 
 ORDER_STATUSES = frozenset({"active", "completed"})  # spec 3: orders count when active or completed
 VOID_OBSERVATION = frozenset({"cancelled", "entered-in-error"})
@@ -301,9 +301,12 @@ def patient_facts(
     tests = sorted(
         day
         for day in (
-            local_date(o.result_time)
-            for o in record.observations
-            if o.status not in VOID_OBSERVATION and is_urine_drug_test(o.code, terms)
+            *(
+                local_date(o.result_time)
+                for o in record.observations
+                if o.status not in VOID_OBSERVATION and is_urine_drug_test(o.code, terms)
+            ),
+            *drug_test_procedure_days(record),  # claims: CPT 80305-80307, HCPCS G0480-G0483, G0659
         )
         if day is not None and period.year_start <= day <= period.end
     )
