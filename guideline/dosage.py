@@ -99,7 +99,7 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\btwice\s+{_A_DAY}"), "2"),
     (re.compile(rf"\b{_NUMBER}\s*(?:times|x)\s+{_A_DAY}"), "times"),
     (re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\s+times\s+{_A_DAY}"), "times in words"),
-    (re.compile(rf"\b(?:(?:once|one time|1 time)\s+{_A_DAY}|daily|nightly)\b"), "1"),
+    (re.compile(rf"\b(?:(?:once|one time|1 time)\s+{_A_DAY}|daily|nightly|every\s+day)\b"), "1"),
     (re.compile(r"\b(?:at bedtime|every (?:morning|evening|night)|in the (?:morning|evening))\b"), "1"),
     # The timing abbreviations of rule 4, written as text ("Q6H PRN", "BID"); AM and PM are left out, since as
     # text they are as likely a clock time.

@@ -181,6 +181,7 @@ def test_timing_text_grammar(text: str, expected: str) -> None:
         ("QID PRN", "4"),
         ("qhs", "1"),
         ("At bedtime", "1"),
+        ("every day", "1"),
         ("Every morning", "1"),
     ],
 )
