@@ -13,7 +13,7 @@ from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import NON_ORDER_INTENTS
-from guideline.record import Dispense, MedOrder, Observation, PatientRecord, ResolvedMedication
+from guideline.record import Dispense, MedOrder, Observation, PatientRecord, Procedure, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_span, iso_day, local_date
@@ -163,14 +163,18 @@ def is_drug_test_procedure(code: Concept | None) -> bool:
     )
 
 
-def drug_test_procedure_days(record: PatientRecord) -> tuple[date, ...]:
-    """The days of the drug tests recorded as done procedures, newest first (undated ones left out)."""
-    days = {
-        local_date(p.performed or p.performed_end or p.performed_start)
+def drug_test_procedures(record: PatientRecord) -> tuple[tuple[date | None, Procedure], ...]:
+    """The drug tests recorded as done procedures, each with its day (None when undated)."""
+    return tuple(
+        (local_date(p.performed or p.performed_end or p.performed_start), p)
         for p in record.procedures
         if p.status in DONE_PROCEDURE_STATUSES and is_drug_test_procedure(p.code)
-    }
-    return tuple(sorted((d for d in days if d is not None), reverse=True))
+    )
+
+
+def drug_test_procedure_days(record: PatientRecord) -> tuple[date, ...]:
+    """The days of the drug tests recorded as done procedures, newest first (undated ones left out)."""
+    return tuple(sorted({day for day, _ in drug_test_procedures(record) if day is not None}, reverse=True))
 
 
 def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConfig) -> bool:

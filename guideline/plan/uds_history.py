@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from guideline.clinical import PENDING_REQUEST_STATUSES
 from guideline.plan.reading import concept_name
 from guideline.timeutil import local_date
-from guideline.uds import DONE_PROCEDURE_STATUSES, is_drug_test_procedure, is_uds_order
+from guideline.uds import drug_test_procedures, is_uds_order
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -36,11 +36,9 @@ def build_uds(facts: Facts) -> UdsHistory:
         substances = tuple(f"{s.label}: {s.value}" for s in result.substances)
         unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
         rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected))
-    for procedure in facts.record.procedures:
+    for day, procedure in drug_test_procedures(facts.record):
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
-        if procedure.status in DONE_PROCEDURE_STATUSES and is_drug_test_procedure(procedure.code):
-            day = local_date(procedure.performed or procedure.performed_end or procedure.performed_start)
-            rows.append(UdsRow(day, concept_name(procedure.code, "drug test"), "done, no result recorded", (), ()))
+        rows.append(UdsRow(day, concept_name(procedure.code, "drug test"), "done, no result recorded", (), ()))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     pending = tuple(
         f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
