@@ -406,3 +406,18 @@ def test_a_broken_unicode_escape_in_a_name_shows_as_a_replacement_character(tmp_
 def test_buprenorphine_for_opioid_use_disorder_is_never_a_pain_opioid_fill(rxcui: str, kind: str) -> None:
     medication = ResolvedMedication(concept=Concept((Coding(RXNORM, rxcui, None),)))
     assert medication_kind(medication, load_terminology(GuidelineConfig.from_mapping({}))) == kind
+
+
+def test_opioid_fills_naming_no_prescriber_or_pharmacy_are_counted(tmp_path: Path) -> None:
+    """OMP counts distinct prescribers and pharmacies: a fill that names neither counts towards none, so the run
+    says how many there were instead of undercounting in silence."""
+    fills = [
+        dispense("q1", "p1", OXYCODONE_5, "2026-01-05", 60, 30, "drA", "ph1"),
+        dispense("q2", "p1", OXYCODONE_5, "2026-02-04", 60, 30, None, None),
+        dispense("q3", "p1", OXYCODONE_5, "2025-06-04", 60, 30, None, None),  # before the period: not counted
+    ]
+    write_export(tmp_path / "in", [patient("p1", "1970-01-01"), *fills])
+    lines = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert (quality["fills_without_prescriber"], quality["fills_without_pharmacy"]) == (1, 1)
+    assert any("1 opioid fills naming no prescriber (OMP may be undercounted)" in line for line in lines)

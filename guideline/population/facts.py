@@ -144,8 +144,12 @@ def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) ->
         dispense = supply.dispense
         computed = fills.fill_mme(dispense, reader.terms, reader.config)
         days = fills.days_supply(dispense)
-        if days is None and period.contains(supply.filled):
-            reader.quality.fills_without_days_supply += 1
+        prescriber = reader.prescriber(dispense, linked.get(id(dispense)))
+        pharmacy = reader.pharmacy(dispense)
+        if period.contains(supply.filled):
+            reader.quality.fills_without_days_supply += days is None
+            reader.quality.fills_without_prescriber += prescriber is None
+            reader.quality.fills_without_pharmacy += pharmacy is None
         result.append(
             OpioidFill(
                 ref=f"MedicationDispense/{dispense.id}" if dispense.id else f"MedicationDispense#{len(result)}",
@@ -157,8 +161,8 @@ def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) ->
                 mme_text=computed.explanation,
                 name=computed.display_name,
                 er_la=reader.terms.medication_in(ER_LA, dispense.medication),
-                prescriber=reader.prescriber(dispense, linked.get(id(dispense))),
-                pharmacy=reader.pharmacy(dispense),
+                prescriber=prescriber,
+                pharmacy=pharmacy,
             )
         )
     return tuple(result)

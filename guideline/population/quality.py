@@ -17,6 +17,10 @@ class Quality:
     resources_without_patient: int = 0
     unreadable_resources: int = 0
     fills_without_days_supply: int = 0
+    # Opioid fills in the period whose prescriber, or pharmacy, no reference names: they count towards no distinct
+    # prescriber or pharmacy (the OMP measure), so a high number means OMP is undercounted.
+    fills_without_prescriber: int = 0
+    fills_without_pharmacy: int = 0
     fills_without_date: int = 0
     # A fill of a medication that matters (not "not relevant") whose status is neither completed nor absent: status →
     # fills. Cancelled and entered-in-error fills rightly do not count; in-progress or unknown ones are a site's call.
@@ -49,6 +53,8 @@ class Quality:
             "resources_without_patient": self.resources_without_patient,
             "unreadable_resources": self.unreadable_resources,
             "fills_without_days_supply": self.fills_without_days_supply,
+            "fills_without_prescriber": self.fills_without_prescriber,
+            "fills_without_pharmacy": self.fills_without_pharmacy,
             "fills_without_date": self.fills_without_date,
             "fills_not_counted_by_status": dict(sorted(self.fills_not_counted_by_status.items())),
             "orders_without_date": self.orders_without_date,
@@ -92,6 +98,8 @@ class Quality:
             (self.resources_without_patient, "patient resources without a patient reference"),
             (self.unreadable_resources, "resources that could not be read"),
             (self.fills_without_days_supply, "opioid fills without days' supply (left out of MME)"),
+            (self.fills_without_prescriber, "opioid fills naming no prescriber (OMP may be undercounted)"),
+            (self.fills_without_pharmacy, "opioid fills naming no pharmacy (OMP may be undercounted)"),
             (self.fills_without_date, "fills without a date"),
             (
                 sum(self.fills_not_counted_by_status.values()),
