@@ -73,6 +73,11 @@ def text_order(text: str, dose: object = 1, period: int = 6) -> dict:
             False,
         ),
         ("10 mg oxycodone tablet", ["oxycodone"], {"oxycodone": "10"}, "tablet", False),
+        # Brands that were unidentified by name:
+        ("Embeda 20-0.8 mg capsule", ["morphine", "naltrexone"], {"morphine": "20"}, "capsule", True),
+        ("Seglentis 56-44 mg", ["celecoxib", "tramadol"], {"tramadol": "44"}, "tablet", False),
+        ("Prolate 10-300 mg tablet", ["oxycodone", "acetaminophen"], {"oxycodone": "10"}, "tablet", False),
+        ("Dsuvia 30 mcg sublingual tablet", ["sufentanil"], {"sufentanil": "0.030"}, "sublingual", False),
     ],
 )
 def test_names_are_read(text: str, ingredients: list, strengths: dict, form: str | None, extended: bool) -> None:
