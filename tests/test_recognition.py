@@ -339,3 +339,23 @@ def test_methadone_of_opioid_treatment_programs_by_name_as_by_code(rxcui: str, n
     assert terms().medication_in(t.OUD_TREATMENT_OPIOID, by_code) is for_oud
     assert terms().medication_in(t.OUD_TREATMENT_OPIOID, by_name) is for_oud
     assert terms().medication_in(t.OPIOID, by_name) and terms().medication_in(t.MOUD, by_name)
+
+
+@pytest.mark.parametrize(
+    ("name", "mme_per_day"),
+    [
+        ("Tylenol #3", Decimal(18)),  # acetaminophen 300 mg / codeine 30 mg, 4 a day × 30 mg × 0.15
+        ("Tylenol w/ codeine #4", Decimal(36)),
+        ("codeine-acetaminophen #3", Decimal(18)),  # the number is the codeine, whatever order the names come in
+        ("acetaminophen-codeine (TYLENOL #3) 300-30 MG per tablet", Decimal(18)),  # its own strengths decide
+    ],
+)
+def test_a_tylenol_with_codeine_number_is_codeine(name: str, mme_per_day: Decimal) -> None:
+    # "Tylenol #3" read as plain Tylenol: acetaminophen, not relevant, its codeine never counted.
+    order = mme(text_order(name)).orders[0]
+    assert (order.state, order.mme) == ("ok", mme_per_day)
+
+
+def test_plain_tylenol_stays_not_relevant() -> None:
+    assert recognise(named("Tylenol Extra Strength"), terms()).kind == "not-relevant"
+    assert recognise(named("Tylenol 325 mg"), terms()).kind == "not-relevant"

@@ -347,7 +347,13 @@ def _single_ingredients(terms: Terminology, set_name: str) -> frozenset[str]:
     found: set[str] = set()
     for system, code in terms.codes(set_name):
         shown = (terms.display(system, code) or "").lower()
-        if not shown or "/" in shown:
+        if not shown:
             continue
-        found.update(word for word in shown.replace("-", " ").split() if word in known)
+        words = [word for word in shown.replace("-", " ").split() if word in known]
+        if "/" in shown:
+            # From a combination only its sedatives: butalbital is sold only with acetaminophen or aspirin, and
+            # the barbiturate set holds it so (Fioricet by name was no CNS depressant though its code is one),
+            # while the acetaminophen or codeine beside it must never join the set.
+            words = [word for word in words if known[word].kind in ("sedative", "benzodiazepine")]
+        found.update(words)
     return frozenset(found)

@@ -167,6 +167,26 @@ def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[Name
     return tuple(assigned.values())
 
 
+# "Tylenol #3" is acetaminophen 300 mg with codeine 30 mg (#2: 15 mg, #4: 60 mg): the number is the codeine.
+_CODEINE_NUMBER = re.compile(r"(?:#|\bno\.?)\s*([234])\b")
+_CODEINE_MG = {"2": "15", "3": "30", "4": "60"}
+
+
+def _codeine_number(lowered: str) -> tuple[NamedStrength, ...] | None:
+    """The strengths a Tylenol-with-codeine number stands for, when the name writes none of its own ("Tylenol
+    #3" read as plain Tylenol: acetaminophen, not relevant, and its codeine was never counted)."""
+    if "tylenol" not in lowered and "codeine" not in lowered:
+        return None
+    number = _CODEINE_NUMBER.search(lowered)
+    if number is None or _SINGLE.search(lowered) or _PAIR.search(lowered):
+        return None
+    shown = number.group().strip()
+    return (
+        NamedStrength("acetaminophen", Decimal(300), "unit", shown),
+        NamedStrength("codeine", Decimal(_CODEINE_MG[number.group(1)]), "unit", shown),
+    )
+
+
 @lru_cache(maxsize=4096)
 def read_name(text: str) -> NameReading:
     """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same)."""
@@ -174,10 +194,15 @@ def read_name(text: str) -> NameReading:
     mentions, brand = _mentions(lowered)
     form = _form(lowered, brand)
     extended = bool(_EXTENDED.search(lowered)) or bool(brand and brand.extended_release)
+    numbered = _codeine_number(lowered)
+    if numbered is not None:
+        known = ingredients()
+        named = {m.ingredient.name for m in mentions}
+        mentions += [_Mention(len(lowered), known[s.ingredient]) for s in numbered if s.ingredient not in named]
     return NameReading(
         text=text,
         ingredients=tuple(m.ingredient for m in mentions),
-        strengths=_assign(lowered, mentions, form),
+        strengths=numbered if numbered is not None else _assign(lowered, mentions, form),
         form=form,
         extended_release=extended,
         brand=brand,
