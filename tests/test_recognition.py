@@ -161,6 +161,10 @@ def test_every_brand_names_known_ingredients() -> None:
         (named("RiVive 3 mg nasal spray"), "naloxone", "name"),
         (named("Lucemyra 0.18 mg"), "not-relevant", "name"),
         (named("Klonopin 1 mg"), "benzodiazepine", "name"),
+        (named("Valtoco 10 mg nasal spray"), "benzodiazepine", "name"),  # brands that were unidentified
+        (named("Sympazan 10 mg film"), "benzodiazepine", "name"),
+        (named("Seconal 100 mg"), "sedative", "name"),
+        (named("Fioricet"), "sedative", "name"),
         # Ingredients of the CDC sets sold outside the US, unidentified by name before (so an opioid with
         # bromazepam by text gave no opioid-benzodiazepine card):
         (named("bromazepam 3 MG Oral Tablet"), "benzodiazepine", "name"),
@@ -359,3 +363,12 @@ def test_a_tylenol_with_codeine_number_is_codeine(name: str, mme_per_day: Decima
 def test_plain_tylenol_stays_not_relevant() -> None:
     assert recognise(named("Tylenol Extra Strength"), terms()).kind == "not-relevant"
     assert recognise(named("Tylenol 325 mg"), terms()).kind == "not-relevant"
+
+
+def test_butalbital_combinations_by_name_are_cns_depressants_as_their_codes_are() -> None:
+    assert terms().medication_in(t.CNS_DEPRESSANT, coded(RXNORM, "197426"))  # acetaminophen 325 / butalbital 50
+    assert terms().medication_in(t.CNS_DEPRESSANT, named("Fioricet"))
+    assert terms().medication_in(t.CNS_DEPRESSANT, named("butalbital-acetaminophen-caffeine 50-325-40 mg tablet"))
+    # ...but the acetaminophen and codeine of a combination never join the set by name
+    assert not terms().medication_in(t.CNS_DEPRESSANT, named("acetaminophen 500 mg tablet"))
+    assert not terms().medication_in(t.CNS_DEPRESSANT, named("codeine sulfate 30 mg tablet"))
