@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from builders import (
     LOINC,
     NOW,
@@ -189,6 +190,27 @@ def test_peg_from_its_three_items_when_no_total_is_recorded() -> None:
     ]
     scores = plan_for(resources).section("scores").content
     assert [(p.day, p.value) for p in scores.peg] == [(TODAY - timedelta(days=3), Decimal("5.0"))]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("7/10", "7.0"), ("8 out of 10", "8.0"), ("10 (worst)", "10.0"), ("6", "6.0")]
+)
+def test_a_score_written_as_text_is_read(written: str, read: str) -> None:
+    # "7/10" and "8 out of 10" were no score: the chart skipped them in silence.
+    resources = [patient(), observation("91147-9", when=days_ago(3), value_string=written, category="survey")]
+    assert [str(p.value) for p in plan_for(resources).section("scores").content.peg] == [read]
+
+
+@pytest.mark.parametrize("written", ["NaN", "Infinity", "1e999", "-1", "11", "5-6", "see note"])
+def test_a_score_that_is_no_number_on_the_scale_is_left_out_and_the_rest_still_shows(written: str) -> None:
+    # "NaN" as text made the comparison raise: the page lost its whole score chart for one odd value.
+    resources = [
+        patient(),
+        observation("91147-9", when=days_ago(30), value_string=written, category="survey"),
+        observation("91147-9", when=days_ago(3), value_quantity=5, category="survey"),
+    ]
+    scores = plan_for(resources).section("scores").content
+    assert scores is not None and [str(p.value) for p in scores.peg] == ["5.0"]
 
 
 def test_non_opioid_therapies_on_record_and_available() -> None:

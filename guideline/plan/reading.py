@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -43,16 +44,22 @@ def latest(days: Iterable[date | None]) -> date | None:
     return max(found) if found else None
 
 
+# A score as text: "7", "7/10", "8 out of 10", "10 (worst)". Anything else ("NaN", "1e999", "5-6") is no score.
+_SCORE_TEXT = re.compile(r"^\s*(\d{1,4}(?:\.\d{1,4})?)\s*(?:(?:/|out of)\s*\d{1,4})?\s*(?:\([^()]*\))?\s*$", re.I)
+
+
 def observation_number(observation: Observation) -> Decimal | None:
-    """valueQuantity, or a valueString that holds a number (some EHRs send scores as text)."""
+    """valueQuantity, or a valueString that holds a number (some EHRs send scores as text); never a value that
+    is not a finite number of zero or more, which no score is ("NaN" as text lost the page's whole score chart)."""
+    number = None
     if observation.value_quantity and observation.value_quantity.value is not None:
-        return observation.value_quantity.value
-    if observation.value_string:
-        try:
-            return Decimal(observation.value_string.strip())
-        except ArithmeticError:
-            return None
-    return None
+        number = observation.value_quantity.value
+    elif observation.value_string:
+        written = _SCORE_TEXT.match(observation.value_string)
+        number = Decimal(written.group(1)) if written else None
+    if number is None or not number.is_finite() or number < 0:
+        return None
+    return number
 
 
 def order_status(order: MedOrder) -> str:

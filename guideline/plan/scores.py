@@ -26,6 +26,7 @@ PAIN_SEVERITY = "72514-3"
 SCORE_CODES = frozenset({*PEG_WHOLE, *PEG_ITEMS, PAIN_SEVERITY})
 VOID_STATUSES = frozenset({"entered-in-error", "cancelled"})
 MEANINGFUL_PERCENT = 30
+SCALE_TOP = Decimal(10)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def _peg_value(observation: Observation, loinc: frozenset[str]) -> Decimal | Non
         for c in observation.components
         if c.value_quantity
         and c.value_quantity.value is not None
+        and c.value_quantity.value.is_finite()
+        and 0 <= c.value_quantity.value <= SCALE_TOP
         and c.code is not None
         and not PEG_ITEM_CODES.isdisjoint(c.code.codes(LOINC))
     ]
@@ -84,12 +87,12 @@ def build_scores(facts: Facts) -> Scores:
         if day is None or not start <= day <= end:
             continue
         value = _peg_value(observation, loinc)
-        if value is not None:
+        if value is not None and value <= SCALE_TOP:
             peg[day] = value
             continue
         number = observation_number(observation)
-        if number is None:
-            continue
+        if number is None or number > SCALE_TOP:
+            continue  # PEG and pain intensity are 0-10: a larger number is another scale or an error
         for code in PEG_ITEMS:
             if code in loinc:
                 items.setdefault(day, {})[code] = number
