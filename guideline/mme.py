@@ -138,6 +138,20 @@ def _row_content(rows: Sequence[Any]) -> frozenset[tuple[Any, ...]]:
     return frozenset((r.ingredient_rxcui, Decimal(r.strength_value), r.strength_unit, r.dose_form_rxcui) for r in rows)
 
 
+def _same_dose(matches: Sequence[tuple[Coding, Sequence[Any]]]) -> bool:
+    """Whether codes that differ only in dose form give one MME: the same ingredients and strengths, none of them
+    fentanyl (whose factor depends on the form). An EHR's medication record can list several equivalent products,
+    such as oxycodone 5 mg tablet and capsule."""
+    rows = [row for _, found in matches for row in found]
+    if any(row.ingredient_rxcui == mf.FENTANYL for row in rows):
+        return False
+    doses = {
+        frozenset((r.ingredient_rxcui, Decimal(r.strength_value), r.strength_unit) for r in found)
+        for _, found in matches
+    }
+    return len(doses) == 1
+
+
 def _rxnorm_codings(medication: ResolvedMedication) -> list[Coding]:
     concept = medication.concept
     return [c for c in (concept.codings if concept else ()) if c.system == RXNORM and c.code]
@@ -281,7 +295,7 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
             return "not-in-drug-table"  # no Medication resource, so no ingredients to read (8.2 step 3)
         return _drug_from_ingredients(medication, config)
     contents = {_row_content(rows) for _, rows in matches}
-    if len(contents) > 1:
+    if len(contents) > 1 and not _same_dose(matches):
         selected = [(c, rows) for c, rows in matches if c.user_selected]
         if not selected or len({_row_content(rows) for _, rows in selected}) > 1:
             return "conflicting-codes"

@@ -151,6 +151,16 @@ def test_identical_table_matches_are_fine() -> None:
     assert order.mme == Decimal(90)
 
 
+def test_codes_that_differ_only_in_dose_form_give_one_mme() -> None:
+    # An EHR's medication record listing oxycodone 5 mg tablet and capsule was "conflicting codes": no MME.
+    tablet, capsule = {"system": RXNORM, "code": "1049621"}, {"system": RXNORM, "code": "1049696"}
+    order = only(med_request(None, [dosage(1, every(6))], medicationCodeableConcept={"coding": [tablet, capsule]}))
+    assert (order.state, order.mme) == ("ok", Decimal(30))
+    ten_mg = {"system": RXNORM, "code": "1049683"}  # another strength still conflicts
+    order = only(med_request(None, [dosage(1, every(6))], medicationCodeableConcept={"coding": [tablet, ten_mg]}))
+    assert order.reason == "conflicting-codes"
+
+
 def test_conflicting_codes_need_user_selected() -> None:
     tablet = {"system": RXNORM, "code": "1049621"}
     solution = {"system": RXNORM, "code": "1049604"}
