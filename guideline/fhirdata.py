@@ -107,6 +107,13 @@ def text(value: Any) -> str | None:
     return None
 
 
+def code_text(value: Any) -> str | None:
+    """A FHIR code such as a status or an intent, in lower case: the standard writes every one so, and an order
+    sent "Active" or a fill sent "Completed" was otherwise no active order and no completed fill."""
+    found = text(value)
+    return found.lower() if found is not None else None
+
+
 def decimal(value: Any) -> Decimal | None:
     """An exact decimal from a JSON number or numeric string (floats go through str, never binary)."""
     if isinstance(value, bool) or value is None:

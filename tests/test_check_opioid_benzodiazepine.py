@@ -187,6 +187,12 @@ def test_a_new_benzodiazepine_for_a_patient_on_extended_release_buprenorphine_co
     assert found.suggestions == ()
 
 
+def test_an_opioid_order_whose_status_came_in_capitals_still_counts() -> None:
+    # "Active" was no active order: no card for the new lorazepam.
+    evaluation = run("order-sign", drafts=[draft(LORAZEPAM, id="lz1")], resources=[active(OXYCODONE, status="Active")])
+    assert card(evaluation, CHECK_ID) is not None
+
+
 def test_moud_variant_can_be_switched_off() -> None:
     config = {"checks": {CHECK_ID: {"moud_variant": False}}}
     evaluation = run("order-sign", drafts=[draft(SUBOXONE_FILM)], resources=[active(LORAZEPAM)], config=config)

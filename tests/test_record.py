@@ -459,3 +459,16 @@ def test_an_order_coded_under_the_rxnorm_oid_gets_its_mme() -> None:
     }
     order = mme_of(resource).orders[0]
     assert (order.state, order.mme) == ("ok", Decimal(30))  # oxycodone 5 mg, 1 tablet every 6 hours
+
+
+def test_status_codes_in_capitals_read_as_the_standard_writes_them() -> None:
+    # FHIR writes every status in lower case; an order sent "Active", a fill "Completed" or a result "Final" was no
+    # active order, no completed fill and no final result (an opioid with a new benzodiazepine gave no card).
+    order = med_request(OXYCODONE_5MG, status="Active", intent="Order")
+    diagnosis = condition(ICD10CM, "C50.911", clinical=None)
+    diagnosis["clinicalStatus"] = {"coding": [{"code": "ACTIVE"}]}
+    result = observation(PAIN_SCORE, status="Final")
+    record = build_record([order, diagnosis, result], TZ)
+    assert (record.orders[0].status, record.orders[0].intent) == ("active", "order")
+    assert record.conditions[0].clinical_status == "active"
+    assert record.observations[0].status == "final"

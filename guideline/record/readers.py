@@ -17,6 +17,7 @@ from guideline.fhirdata import (
     as_dict,
     as_list,
     clear_caches,
+    code_text,
     concept,
     concepts,
     decimal,
@@ -318,13 +319,13 @@ def read_med_order(
     return MedOrder.make(
         id=text(get("id")),
         is_draft=is_draft,
-        status=text(get("status")),
-        intent=text(get("intent")),
+        status=code_text(get("status")),
+        intent=code_text(get("intent")),
         categories=concepts(get("category")),
         medication=_resolve_medication(data, pool or MedicationPool()),
         authored_on=parse_datetime(get("authoredOn"), tz),
         prior_prescription=reference(get("priorPrescription")),
-        course_of_therapy=_first_code(get("courseOfTherapyType")),
+        course_of_therapy=code_text(_first_code(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=reference(get("requester")),
@@ -337,7 +338,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
     handed_over = parse_datetime(handed, tz)
     return Dispense.make(
         id=text(get("id")),
-        status=text(get("status")),
+        status=code_text(get("status")),
         medication=_resolve_medication(data, pool),
         when_handed_over=handed_over,
         # Pharmacies often write one time for both: the same text reads the same, so it is read once.
@@ -395,7 +396,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
     return Observation.make(
         id=text(get("id")),
-        status=text(get("status")),
+        status=code_text(get("status")),
         code=concept(get("code")),
         effective=parse_datetime(get("effectiveDateTime"), tz),
         effective_period_start=None if period is None else _period(period, tz)[0],
@@ -412,8 +413,9 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
 def _status_code(value: Any) -> str | None:
     """clinicalStatus/verificationStatus: a CodeableConcept in R4, a plain code string in STU3."""
     if type(value) is not dict and isinstance(value, str):  # R4's CodeableConcept, the usual shape, goes first
-        return value.strip() or None
-    return _first_code(value)
+        return value.strip().lower() or None
+    found = _first_code(value)
+    return found.lower() if found is not None else None
 
 
 def _abatement_present(data: Mapping[str, Any]) -> bool:
@@ -451,7 +453,7 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
     performed_start, performed_end = _period(get("performedPeriod"), tz)
     return Procedure.make(
         id=text(get("id")),
-        status=text(get("status")),
+        status=code_text(get("status")),
         code=concept(get("code")),
         performed=parse_datetime(get("performedDateTime"), tz),
         performed_start=performed_start,
@@ -465,7 +467,7 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     diagnoses, stay, reasons = get("diagnosis"), get("hospitalization"), get("reasonCode")
     return Encounter.make(
         id=text(get("id")),
-        status=text(get("status")),
+        status=code_text(get("status")),
         period_start=period_start,
         period_end=period_end,
         discharge_disposition=None if stay is None else concept(as_dict(stay).get("dischargeDisposition")),
@@ -481,8 +483,8 @@ def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) 
     return ServiceRequest.make(
         id=text(data.get("id")),
         is_draft=is_draft,
-        status=text(data.get("status")),
-        intent=text(data.get("intent")),
+        status=code_text(data.get("status")),
+        intent=code_text(data.get("intent")),
         code=concept(data.get("code")),
         authored_on=parse_datetime(data.get("authoredOn"), tz),
         occurrence=parse_datetime(data.get("occurrenceDateTime"), tz),
@@ -530,7 +532,7 @@ def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
     activities = as_list(data.get("activity"))
     return CarePlan.make(
         id=text(data.get("id")),
-        status=text(data.get("status")),
+        status=code_text(data.get("status")),
         categories=concepts(data.get("category")),
         created=parse_datetime(data.get("created"), tz),
         period_start=parse_datetime(as_dict(data.get("period")).get("start"), tz),
@@ -546,7 +548,7 @@ def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
 def read_document(data: Mapping[str, Any], tz: ZoneInfo) -> DocumentReference:
     return DocumentReference.make(
         id=text(data.get("id")),
-        status=text(data.get("status")),
+        status=code_text(data.get("status")),
         type=concept(data.get("type")),
         categories=concepts(data.get("category")),
         date=parse_datetime(data.get("date") or data.get("indexed"), tz),
@@ -557,7 +559,7 @@ def read_document(data: Mapping[str, Any], tz: ZoneInfo) -> DocumentReference:
 def read_consent(data: Mapping[str, Any], tz: ZoneInfo) -> Consent:
     return Consent.make(
         id=text(data.get("id")),
-        status=text(data.get("status")),
+        status=code_text(data.get("status")),
         categories=concepts(data.get("category")),
         date_time=parse_datetime(data.get("dateTime"), tz),
     )
@@ -593,7 +595,7 @@ def read_goal(data: Mapping[str, Any], tz: ZoneInfo) -> Goal:
     )
     return Goal.make(
         id=text(data.get("id")),
-        lifecycle_status=text(data.get("lifecycleStatus")),
+        lifecycle_status=code_text(data.get("lifecycleStatus")),
         achievement_status=concept(data.get("achievementStatus")),
         categories=concepts(data.get("category")),
         description=described.display() if described is not None else None,
