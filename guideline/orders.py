@@ -20,15 +20,21 @@ NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
 def is_ambulatory(order: MedOrder, config: GuidelineConfig) -> bool:
     """No category, or a category coding in `ambulatory_categories` (community, outpatient, discharge)."""
     coded = False
+    ambulatory = {category.lower() for category in config["ambulatory_categories"]}
     for concept in order.categories:
         for coding in concept.codings:
             coded = True
             # R4 and STU3 name the same codes in two code systems; the sandbox sends the category without a
-            # system, and a bare code from the HL7 list is still that code.
-            if coding.code in config["ambulatory_categories"] and (
+            # system, and a bare code from the HL7 list is still that code. Codes are lower case in FHIR, but
+            # "Outpatient" is that code too: read so, it was an inpatient order, left out of every check.
+            if (coding.code or "").lower() in ambulatory and (
                 coding.system is None or coding.system in MEDREQ_CATEGORY_SYSTEMS
             ):
                 return True
+            if coding.display and coding.display.strip().lower() in ambulatory:
+                return True  # a site's own category coding, named "Outpatient"
+        if concept.text and concept.text.strip().lower() in ambulatory:
+            return True  # a category sent as text only
     return not coded and not any(concept.text for concept in order.categories)
 
 

@@ -3,6 +3,7 @@ pain exposure, unprescribed fentanyl or heroin as a naloxone risk factor, and ca
 
 from __future__ import annotations
 
+import pytest
 from builders import card, days_ago, dispense, med_request, observation, run
 
 from guideline.record import build_record
@@ -39,6 +40,38 @@ def test_an_order_with_the_stu3_outpatient_category_is_checked_like_r4() -> None
     assert card(run("order-sign", drafts=[draft]), "high-mme") is not None
     draft["category"] = [{"coding": [{"system": STU3_CATEGORY, "code": "community"}]}]
     assert card(run("order-sign", drafts=[draft]), "high-mme") is not None
+
+
+EPIC_CATEGORY = "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30"
+
+
+@pytest.mark.parametrize(
+    "category",
+    [
+        {"coding": [{"system": STU3_CATEGORY, "code": "Outpatient"}]},  # the code in capitals
+        {"text": "Outpatient"},  # text only
+        {
+            "coding": [
+                {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30", "code": "2", "display": "Outpatient"}
+            ]
+        },
+    ],
+)
+def test_an_outpatient_category_as_sites_write_it_is_ambulatory(category: dict) -> None:
+    # Each was read as a non-ambulatory category: the order was left out of every check.
+    draft = high_dose_draft()
+    draft["category"] = [category]
+    assert card(run("order-sign", drafts=[draft]), "high-mme") is not None
+
+
+@pytest.mark.parametrize(
+    "category",
+    [{"text": "Inpatient"}, {"coding": [{"system": "urn:oid:1.2.840.114350.x", "code": "1", "display": "Inpatient"}]}],
+)
+def test_an_inpatient_category_as_sites_write_it_is_still_skipped(category: dict) -> None:
+    draft = high_dose_draft()
+    draft["category"] = [category]
+    assert run("order-sign", drafts=[draft]).cards == ()
 
 
 def test_an_inpatient_order_is_still_skipped_in_either_code_system() -> None:
