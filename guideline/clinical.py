@@ -37,9 +37,29 @@ def is_visible(condition: Condition, config: GuidelineConfig) -> bool:
     for concept in condition.categories:
         for coding in concept.codings:
             coded = True
-            if coding.system in CATEGORY_SYSTEMS and (coding.code in VISIBLE_CATEGORIES or coding.code in extra):
-                return True
+            code = coding.code or ""
+            if coding.system in CATEGORY_SYSTEMS and (code.lower() in VISIBLE_CATEGORIES or code in extra):
+                return True  # "Problem-List-Item" in capitals is that code too
+            if coding.system not in CATEGORY_SYSTEMS and _names_visible_category(coding.display):
+                return True  # a site's own category coding, named "Problem List"
+        if _names_visible_category(concept.text):
+            return True
     return not coded
+
+
+# The visible categories as sites name them in words, for a category sent as text or under a site's own code.
+_VISIBLE_CATEGORY_WORDS = (
+    "problem list",
+    "problem-list",
+    "encounter diagnosis",
+    "encounter-diagnosis",
+    "health concern",
+)
+
+
+def _names_visible_category(words: str | None) -> bool:
+    lowered = (words or "").lower()
+    return any(name in lowered for name in _VISIBLE_CATEGORY_WORDS)
 
 
 def is_active(condition: Condition) -> bool:
@@ -51,7 +71,12 @@ def is_active(condition: Condition) -> bool:
 
 def is_encounter_diagnosis_only(condition: Condition) -> bool:
     """Categorised only as an encounter diagnosis (G3a ignores those; a problem-list entry counts)."""
-    codes = {c.code for concept in condition.categories for c in concept.codings if c.system in CATEGORY_SYSTEMS}
+    codes = {
+        (c.code or "").lower()
+        for concept in condition.categories
+        for c in concept.codings
+        if c.system in CATEGORY_SYSTEMS
+    }
     return codes == {"encounter-diagnosis"}
 
 

@@ -91,6 +91,37 @@ def test_g2_refuted_or_non_clinical_category_is_invisible() -> None:
 
 
 @pytest.mark.parametrize(
+    "category",
+    [
+        {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "Problem-List-Item"}
+            ]
+        },
+        {
+            "coding": [
+                {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.1", "code": "8", "display": "Problem List"}
+            ]
+        },
+        {"text": "Problem list item"},
+    ],
+)
+def test_g2_a_problem_list_category_as_sites_write_it_is_visible(category: dict) -> None:
+    # In capitals or under a site's own code, the problem-list category hid the diagnosis from every check.
+    diagnosis = condition(SNOMED, SICKLE_CELL, category=None)
+    diagnosis["category"] = [category]
+    assert excluded(diagnosis)
+
+
+def test_g2_a_site_category_that_names_no_visible_category_still_hides() -> None:
+    diagnosis = condition(SNOMED, SICKLE_CELL, category=None)
+    diagnosis["category"] = [
+        {"coding": [{"system": "urn:oid:1.2.840.114350.x", "code": "9", "display": "Medical History"}]}
+    ]
+    assert not excluded(diagnosis)
+
+
+@pytest.mark.parametrize(
     ("system", "code", "is_excluded"),
     [
         (ICD10, "D57.1", True),  # sickle-cell disease without crisis: the commonest outpatient code
