@@ -74,9 +74,10 @@ def _value_from_codes(concept: Concept) -> Value | None:
             return "positive"
         if coding.system == SNOMED and coding.code in NEGATIVE_SNOMED:
             return "negative"
-        if coding.system == OBS_INTERPRETATION and coding.code in POSITIVE_INTERPRETATION:
+        flag = (coding.code or "").upper()  # "pos" is POS: the codes are upper case, not every sender is
+        if coding.system == OBS_INTERPRETATION and flag in POSITIVE_INTERPRETATION:
             return "positive"
-        if coding.system == OBS_INTERPRETATION and coding.code in NEGATIVE_INTERPRETATION:
+        if coding.system == OBS_INTERPRETATION and flag in NEGATIVE_INTERPRETATION:
             return "negative"
     return None
 
@@ -96,9 +97,10 @@ def result_value(observation: Observation) -> Value:
         for coding in concept.codings:
             if coding.system != OBS_INTERPRETATION:
                 continue
-            if coding.code in POSITIVE_INTERPRETATION:
+            flag = (coding.code or "").upper()
+            if flag in POSITIVE_INTERPRETATION:
                 answers.append("positive")
-            elif coding.code in NEGATIVE_INTERPRETATION:
+            elif flag in NEGATIVE_INTERPRETATION:
                 answers.append("negative")
     if not answers:
         return "none"

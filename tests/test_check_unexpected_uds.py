@@ -143,6 +143,10 @@ def test_present_reactive_absent_and_non_reactive_codes(code: str, value: str) -
     assert (f"{value} for cocaine" if value == "positive" else f"{value} for oxycodone") in found.summary
 
 
+def test_an_interpretation_flag_in_lower_case_is_read() -> None:
+    assert sign(uds(COCAINE, 15, None, interpretation="pos")) is not None  # was no value: no card
+
+
 def test_a_bare_qualifier_or_an_unreadable_value_is_still_no_value() -> None:
     for value in ("Confirmed", "Pending", "See comment", "<300 ng/mL"):
         assert sign(uds(COCAINE, 20, value)) is None
