@@ -165,15 +165,25 @@ def coding(value: Any) -> Coding | None:
     return _read_coding(system, code, display, selected)
 
 
-# The code systems as C-CDA conversions, HIE feeds and older servers name them (an OID, https, a trailing slash):
-# each is read as its FHIR name, so the code is found whatever form its system came in. An RxNorm code under its
-# OID was otherwise an unidentified medication, not the oxycodone it is.
-_SYSTEM_OIDS = {
+# The code systems as C-CDA conversions, HIE feeds and older servers name them (an OID, a bare name, https, a
+# trailing slash): each is read as its FHIR name, so the code is found whatever form its system came in. An RxNorm
+# code under its OID was otherwise an unidentified medication, not the oxycodone it is.
+_SYSTEM_ALIASES = {
     "urn:oid:2.16.840.1.113883.6.88": RXNORM,
     "urn:oid:2.16.840.1.113883.6.96": SNOMED,
     "urn:oid:2.16.840.1.113883.6.1": LOINC,
     "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
     "urn:oid:2.16.840.1.113883.6.69": NDC,
+    # ...and by bare name, as some interfaces write the system
+    "rxnorm": RXNORM,
+    "loinc": LOINC,
+    "snomed": SNOMED,
+    "snomed ct": SNOMED,
+    "snomed-ct": SNOMED,
+    "sct": SNOMED,
+    "icd-10-cm": ICD10CM,
+    "icd10cm": ICD10CM,
+    "ndc": NDC,
 }
 _FHIR_SYSTEMS = frozenset({RXNORM, SNOMED, LOINC, ICD10CM, NDC})
 
@@ -182,7 +192,7 @@ def canonical_system(system: str | None) -> str | None:
     """The FHIR name of a code system written another way; any other system as it is."""
     if system is None or system in _FHIR_SYSTEMS:
         return system
-    named = _SYSTEM_OIDS.get(system.strip().lower())
+    named = _SYSTEM_ALIASES.get(system.strip().lower())
     if named is not None:
         return named
     plain = system.strip().rstrip("/")

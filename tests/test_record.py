@@ -442,6 +442,9 @@ def test_dates_inside_the_window_still_read():
         ("https://loinc.org", LOINC),
         ("urn:oid:2.16.840.1.113883.6.90", ICD10CM),
         ("urn:oid:2.16.840.1.113883.6.69", "http://hl7.org/fhir/sid/ndc"),
+        ("RxNorm", RXNORM),  # a bare name
+        ("SNOMED CT", SNOMED),
+        ("ICD-10-CM", ICD10CM),
         ("http://lab.example/codes/", "http://lab.example/codes/"),  # any other system is kept as written
     ],
 )
