@@ -21,6 +21,7 @@ from builders import (
     run,
 )
 
+from guideline.cards import Snooze
 from guideline.plan import QueryStatus, TaperRequest, build_plan
 
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -315,3 +316,19 @@ def test_an_unconvertible_order_makes_the_total_a_lower_bound_everywhere() -> No
     assert [r.mme for r in meds.opioids] == ["30.0", "unknown"]
     assert "lower bound" in view.section("taper").content.message
     assert "Total opioid dose: at least 30.0 MME/day" in view.note
+
+
+def test_the_pdmp_task_counts_a_pdmp_reviewed_override_as_the_card_does() -> None:
+    # The card counted a clinician's "PDMP reviewed" override as the review; the plan's task said "never".
+    reviewed = Snooze(
+        check_id="pdmp-review",
+        patient_id="p1",
+        until=NOW + timedelta(days=80),
+        indicator="warning",
+        user_id=None,
+        reason="pdmp-reviewed",
+        set_at=NOW - timedelta(days=10),
+    )
+    evaluation = run("patient-view", resources=[med_request(OXYCODONE_5, authored=days_ago(5))], snoozes=[reviewed])
+    tasks = {t.key: t for t in build_plan(evaluation, (), evaluation.facts.config, NOW).section("tasks").content}
+    assert (tasks["pdmp"].last_done, tasks["pdmp"].state) == (TODAY - timedelta(days=10), "done")

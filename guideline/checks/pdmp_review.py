@@ -34,7 +34,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if not triggers:
         return None
     lookback = int(settings["lookback_days"])
-    last = _last_review(facts)
+    last = last_review(facts)
     if last is not None and facts.within_days(last, lookback):
         return None
 
@@ -98,7 +98,7 @@ def _observation_date(observation: Observation) -> date | None:
     return local_date(moment)
 
 
-def _last_review(facts: Facts) -> date | None:
+def last_review(facts: Facts) -> date | None:
     """The latest documented review: either code on a Procedure or an Observation (real data mixes them), or a
     clinician's "PDMP reviewed" override recorded by PainPlan."""
     dates: list[date] = []

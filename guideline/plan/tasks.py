@@ -7,12 +7,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from guideline.checks.pdmp_review import last_review
 from guideline.fhirdata import LOINC
 from guideline.history import dispense_interval
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, words_of
 from guideline.record import Procedure
-from guideline.terminology import ER_LA, NALOXONE_RESCUE, OPIOID_TREATMENT_ASSESSMENT, PDMP_REVIEW
+from guideline.terminology import ER_LA, NALOXONE_RESCUE, OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import local_date, months_after
 
 if TYPE_CHECKING:
@@ -83,23 +84,10 @@ def uds_task(facts: Facts) -> Task:
 # -- PDMP review (Rec 9) ---------------------------------------------------------------------------------------
 
 
-def _pdmp_last(facts: Facts) -> date | None:
-    """A completed PDMP review procedure, or a final "PDMP data reviewed" finding; never a future date."""
-    days = [
-        _performed_day(p)
-        for p in facts.record.procedures
-        if p.status == "completed" and facts.terms.contains(PDMP_REVIEW, p.code)
-    ]
-    days += [
-        local_date(o.result_time)
-        for o in facts.record.observations
-        if o.status in DONE_OBSERVATION and facts.terms.contains(PDMP_REVIEW, o.code)
-    ]
-    return latest(d for d in days if d is None or d <= facts.today)
-
-
 def pdmp_task(facts: Facts) -> Task:
-    last = _pdmp_last(facts)
+    # The card's own reading, so the task and the card agree: a review procedure or finding, or a clinician's
+    # "PDMP reviewed" override (which the task once ignored, showing "never" beside a card that stayed quiet).
+    last = last_review(facts)
     due = last + timedelta(days=PDMP_EVERY_DAYS) if last else _due_now_if_on_opioids(facts)
     detail = f"Before each controlled prescription and at least every 90 days (Rec 9). {facts.config['pdmp']['label']}."
     return _recurring(facts, "pdmp", "PDMP review", last, due, detail)
