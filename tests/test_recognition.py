@@ -372,3 +372,17 @@ def test_butalbital_combinations_by_name_are_cns_depressants_as_their_codes_are(
     # ...but the acetaminophen and codeine of a combination never join the set by name
     assert not terms().medication_in(t.CNS_DEPRESSANT, named("acetaminophen 500 mg tablet"))
     assert not terms().medication_in(t.CNS_DEPRESSANT, named("codeine sulfate 30 mg tablet"))
+
+
+def test_no_ingredient_named_not_relevant_is_sold_alone_in_a_set_the_checks_read() -> None:
+    """A name that is positive evidence of "not relevant" must never be a product the value sets count: by code it
+    would be an opioid, a sedative or a rescue medicine, and by name nothing."""
+    not_relevant = {name for name, found in ingredients().items() if found.kind == "other"}
+    sold_alone: set[str] = set()
+    for set_name in (t.OPIOID, t.BENZO, t.CNS_DEPRESSANT, t.NALOXONE_RESCUE, t.MOUD, t.ER_LA):
+        for system, code in terms().codes(set_name):
+            shown = (terms().display(system, code) or "").lower()
+            if shown and "/" not in shown:
+                sold_alone.update(shown.replace("-", " ").split())
+    assert sold_alone & not_relevant == set()
+    assert recognise(named("amLODIPine 10 MG tablet"), terms()).kind == "not-relevant"  # was unidentified

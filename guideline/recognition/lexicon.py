@@ -56,6 +56,19 @@ _OTHER = _words(
     trazodone hydroxyzine diphenhydramine amphetamine dextroamphetamine lisdexamfetamine methamphetamine
     methylphenidate dexmethylphenidate phentermine phendimetrazine benzphetamine diethylpropion chlorpheniramine
     brompheniramine pseudoephedrine phenylephrine lofexidine clonidine suvorexant lemborexant daridorexant
+    levothyroxine amlodipine metoprolol losartan hydrochlorothiazide simvastatin rosuvastatin pravastatin montelukast
+    albuterol fluticasone insulin glipizide furosemide pantoprazole escitalopram citalopram tamsulosin warfarin
+    apixaban rivaroxaban clopidogrel carvedilol spironolactone allopurinol azithromycin doxycycline ciprofloxacin
+    famotidine loratadine cetirizine ergocalciferol cholecalciferol estradiol levetiracetam lamotrigine quetiapine
+    mirtazapine buspirone aripiprazole olanzapine risperidone valacyclovir sumatriptan hydroxychloroquine methotrexate
+    paroxetine desvenlafaxine oxcarbazepine carbamazepine valproate divalproex lithium haloperidol ziprasidone
+    guanfacine atomoxetine clavulanate nitrofurantoin sulfamethoxazole trimethoprim fluconazole acyclovir
+    metoclopramide prochlorperazine loperamide bisacodyl lactulose dexamethasone triamcinolone empagliflozin
+    dapagliflozin semaglutide liraglutide dulaglutide sitagliptin pioglitazone glimepiride valsartan olmesartan
+    irbesartan benazepril enalapril ramipril diltiazem verapamil nifedipine hydralazine atenolol propranolol labetalol
+    isosorbide nitroglycerin digoxin amiodarone ezetimibe fenofibrate finasteride oxybutynin tolterodine sildenafil
+    tadalafil alendronate cyanocobalamin thiamine levocetirizine fexofenadine budesonide tiotropium ipratropium
+    salmeterol formoterol
     """
 )
 
