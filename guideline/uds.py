@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -340,7 +340,7 @@ def uds_results(
     readings: dict[tuple[int, str | None, int], Value] = {}
     in_effect, taking_on = history.in_effect, history.taking_on
     results = []
-    for observation in record.observations:
+    for observation in _with_panel_components(record.observations):
         if observation.status not in RESULT_STATUSES:
             continue
         code = observation.code
@@ -368,6 +368,26 @@ def uds_results(
             substances.append(found)
         results.append(UdsResult.make(observation, day, test.name, value, tuple(substances)))
     return tuple(sorted(results, key=lambda r: r.day or date.min, reverse=True))
+
+
+def _with_panel_components(observations: Iterable[Observation]) -> Iterator[Observation]:
+    """Every result, and each component of a panel as a result of its own: a lab that reports a drug screen panel as
+    one result with a component per substance (each with its own code and value) had those substances never judged,
+    so an unexpected positive in a component gave no card."""
+    for observation in observations:
+        yield observation
+        for component in observation.components:
+            if component.value_concept is None and component.value_string is None:
+                continue  # a measurement (a PEG item, a blood pressure) rather than a substance result
+            yield replace(
+                observation,
+                code=component.code,
+                value_concept=component.value_concept,
+                value_string=component.value_string,
+                value_quantity=component.value_quantity,
+                interpretation=(),
+                components=(),
+            )
 
 
 @dataclass(frozen=True)

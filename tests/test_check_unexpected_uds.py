@@ -273,3 +273,17 @@ def test_general_exclusions_stop_the_card() -> None:
 
 def test_disabled() -> None:
     assert sign(uds(COCAINE, 20, "positive"), config={"checks": {CHECK_ID: {"enabled": False}}}) is None
+
+
+def test_a_substance_reported_as_a_component_of_a_panel_is_judged() -> None:
+    # A lab's panel with one component per substance: the components were never read, so this gave no card.
+    panel = uds("46983-7", 20, None)
+    panel["component"] = [
+        {
+            "code": {"coding": [{"system": "http://loinc.org", "code": COCAINE}]},
+            "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "10828004"}]},
+        },
+        {"code": {"coding": [{"system": "http://loinc.org", "code": OXYCODONE_SCREEN}]}, "valueString": "Negative"},
+    ]
+    found = sign(panel)
+    assert found is not None and "positive for cocaine" in found.summary

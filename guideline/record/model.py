@@ -185,6 +185,9 @@ class Dispense:
 class Component:
     code: Concept | None
     value_quantity: Quantity | None
+    # A lab may report a drug screen panel as one result with a component per substance, each with its own value.
+    value_concept: Concept | None = None
+    value_string: str | None = None
 
 
 @slot_init

@@ -385,7 +385,13 @@ def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
 
 
 def _component(data: Mapping[str, Any]) -> Component:
-    return Component.make(code=concept(data.get("code")), value_quantity=_value_quantity(data))
+    words = data.get("valueString")
+    return Component.make(
+        code=concept(data.get("code")),
+        value_quantity=_value_quantity(data),
+        value_concept=concept(data.get("valueCodeableConcept")),
+        value_string=None if words is None else text(words),
+    )
 
 
 def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
