@@ -370,6 +370,10 @@ _DATETIME_LIMIT = 16384
 EARLIEST_YEAR, LATEST_YEAR = 1800, 2200
 
 
+def _clinical_year(year: int) -> bool:
+    return EARLIEST_YEAR <= year <= LATEST_YEAR
+
+
 def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
     raw = value.strip()
     if not raw:
@@ -381,13 +385,13 @@ def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
         except ValueError:
             pass
         else:
-            if not EARLIEST_YEAR <= full.year <= LATEST_YEAR:
+            if not _clinical_year(full.year):
                 return None
             return datetime(full.year, full.month, full.day, 0, 0, 0, 0, tz)  # positional: a keyword costs twice
     match = _DATE_PARTS.match(raw) if len(raw) <= 10 else None  # longer text is no bare date: spare the regex
     if match:
         year, month, day = match.groups()
-        if not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
+        if not _clinical_year(int(year)):
             return None
         try:
             day_value = date(int(year), int(month or 1), int(day or 1))
@@ -398,7 +402,7 @@ def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if "Z" in raw else raw)
     except ValueError:
         return None
-    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+    if not _clinical_year(parsed.year):
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=tz)
