@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
+from guideline.clinical import last_performed
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
@@ -16,7 +17,7 @@ from guideline.orders import NON_ORDER_INTENTS
 from guideline.record import Dispense, MedOrder, Observation, PatientRecord, Procedure, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
-from guideline.timeutil import day_span, iso_day, local_date
+from guideline.timeutil import day_span, iso_day
 from guideline.uds_names import substances_named
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
@@ -168,7 +169,7 @@ def is_drug_test_procedure(code: Concept | None) -> bool:
 def drug_test_procedures(record: PatientRecord) -> tuple[tuple[date | None, Procedure], ...]:
     """The drug tests recorded as done procedures, each with its day (None when undated)."""
     return tuple(
-        (local_date(p.performed or p.performed_end or p.performed_start), p)
+        (last_performed(p), p)
         for p in record.procedures
         if p.status in DONE_PROCEDURE_STATUSES and is_drug_test_procedure(p.code)
     )
@@ -186,11 +187,9 @@ def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConf
         return False
     site = config["suggestions"]["uds_code"]
     return (
-        code.has(SNOMED, UDS_PROCEDURE)
-        or terms.contains(UDS_TEST, code)
+        is_drug_test_procedure(code)  # SNOMED urine drug screening, or a CPT/HCPCS drug test
+        or is_urine_drug_test(code, terms)  # a UDS LOINC, or a lab's own orderable named "Drug screen, urine"
         or code.has(site.get("system", ""), site.get("code", ""))
-        or is_drug_test_procedure(code)
-        or substances_named(code) is not None  # a lab's own orderable, named "Drug screen, urine"
     )
 
 
