@@ -451,13 +451,8 @@ def _options(config: GuidelineConfig) -> _Options:
 
 
 def _ndc_crosswalk(table: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    pairs = {}
-    for written, rxcui in table.items():
-        ndc = ndc11(written)
-        if ndc is None or not isinstance(rxcui, str) or not rxcui.strip().isdigit():
-            raise ConfigError(f"ndc.rxnorm.{written} is not an NDC mapped to an RxNorm code")
-        pairs[ndc] = rxcui.strip()
-    return tuple(sorted(pairs.items()))
+    """The crosswalk keyed by 11-digit NDC; the configuration has checked every entry (config_rules.ndc_problem)."""
+    return tuple(sorted({ndc11(written) or written: rxcui.strip() for written, rxcui in table.items()}.items()))
 
 
 def _with_ndc_members(sets: dict[str, frozenset[Code]], crosswalk: tuple[tuple[str, str], ...]) -> None:
