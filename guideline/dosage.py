@@ -88,12 +88,11 @@ _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six")
 _A_DAY = r"(?:(?:a|per|each|every)\s+day|daily)\b"
 # First match wins, so "3 times daily" is read before the bare "daily" of once a day, and a range "every 4-6 hours"
 # before its "6 hours".
+# "every 4 hours", and Cerner's and pharmacies' "q4hr", "q 6 h".
+_EVERY = r"\b(?:every\s+|q\s*)"
 _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}\s*(?:-|to)\s*{_NUMBER}{_SPELLED}{_HOURS}"), "hour range"),
-    (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}{_HOURS}"), "hours"),
-    # Cerner's and pharmacies' "q4hr", "q 6 h", "q4-6hr PRN".
-    (re.compile(rf"\bq\s*{_NUMBER}\s*(?:-|to)\s*{_NUMBER}\s*{_HOURS}"), "hour range"),
-    (re.compile(rf"\bq\s*{_NUMBER}\s*{_HOURS}"), "hours"),
+    (re.compile(rf"{_EVERY}{_NUMBER}{_SPELLED}\s*(?:-|to)\s*{_NUMBER}{_SPELLED}{_HOURS}"), "hour range"),
+    (re.compile(rf"{_EVERY}{_NUMBER}{_SPELLED}{_HOURS}"), "hours"),
     (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}(?:days|day|d)\b"), "days"),
     (re.compile(r"\bevery other day\b"), "0.5"),
     (re.compile(rf"\btwice\s+{_A_DAY}"), "2"),
@@ -304,7 +303,8 @@ def _from_text(raw: str) -> Decimal | None:
         if meaning == "code":
             return _from_code(match.group(1))
         if meaning == "times":
-            return Decimal(match.group(1)) if Decimal(match.group(1)) > 0 else None
+            times = Decimal(match.group(1))
+            return times if times > 0 else None
         if meaning == "times in words":
             return Decimal(_NUMBER_WORDS.index(match.group(1)) + 1)
         if meaning in ("hours", "days", "hour range"):
