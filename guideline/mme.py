@@ -25,6 +25,7 @@ from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
+from guideline.recognition.names import form_of
 from guideline.record import Dosage, MedOrder, ResolvedMedication
 
 if TYPE_CHECKING:
@@ -219,16 +220,13 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     return Drug(rxcui, None, dose_form, tuple(strengths), transdermal, from_ingredients=True, injected=injected)
 
 
-_INJECTION_WORDS = ("inject", "syringe", "cartridge", "vial", "intravenous", "intramuscular", "subcutaneous")
-
-
 def _injection_form(medication: ResolvedMedication) -> bool:
-    """Whether the Medication's form says injection ("Injectable Solution", "Prefilled Syringe", ...)."""
+    """Whether the Medication's form says injection ("Injectable Solution", "Prefilled Syringe", ...), read with the
+    form words names are read with."""
     form = medication.resource.form if medication.resource else None
     if form is None:
         return False
-    words = " ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower()
-    return any(word in words for word in _INJECTION_WORDS)
+    return form_of(" ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower()) == "injection"
 
 
 def identify_drug(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> Drug | str:
@@ -587,9 +585,11 @@ def _convert(
         if ingredient == mf.BUPRENORPHINE:
             converted.append(IngredientMme(name, ingredient, shown, unit, None, None, None))
             continue
-        form = mf.TRANSDERMAL_SYSTEM if drug.transdermal else drug.dose_form
-        rule = None if drug.injected else mf.find_rule(rules, ingredient, form)
-        factor, source = (None, None) if drug.injected else _factor(rule, ingredient, profile, methadone_basis)
+        if drug.injected:
+            factor, source = None, None
+        else:
+            form = mf.TRANSDERMAL_SYSTEM if drug.transdermal else drug.dose_form
+            factor, source = _factor(mf.find_rule(rules, ingredient, form), ingredient, profile, methadone_basis)
         mme = shown * factor if factor is not None else None
         converted.append(IngredientMme(name, ingredient, shown, unit, factor, source, mme))
     return tuple(converted)

@@ -444,3 +444,19 @@ def test_a_timing_number_sent_but_unreadable_is_no_frequency_not_fhirs_implicit_
 
 def test_an_absent_frequency_is_still_fhirs_implicit_one() -> None:
     assert only(med_request("1049621", [dosage(2, every(4, frequency=None))])).mme == Decimal(90)
+
+
+@pytest.mark.parametrize(
+    "medication",
+    [
+        pytest.param({"coding": [{"system": RXNORM, "code": "861473"}]}, id="coded meperidine 50 mg/mL cartridge"),
+        pytest.param({"text": "1 ML meperidine hydrochloride 50 MG/ML Cartridge"}, id="the same by name"),
+        pytest.param({"text": "morphine 4 mg/mL intravenous solution"}, id="named intravenous"),
+    ],
+)
+def test_an_injection_is_one_by_code_by_name_and_by_medication_form_alike(medication: dict) -> None:
+    # Names and Medication forms once had two lists of injection words: a cartridge by name got an oral factor
+    # while its code got none.
+    resource = med_request(None, [dosage(qty(50, "mg"), every(4))])
+    resource["medicationCodeableConcept"] = medication
+    assert only(resource).reason == "injected"

@@ -63,7 +63,11 @@ _FORMS: tuple[tuple[str, str], ...] = (
     ("nasal spray", r"\bnasal\b"),
     ("patch", r"\btransdermal\b|\bpatch"),
     ("implant", r"\bimplant"),
-    ("injection", r"\binj(ection|ectable)?\b|\bauto-?injector|\bsyringe|\bvial|\bso(sy|aj)\b"),
+    (
+        "injection",
+        r"\binj(ection|ectable|ector)?\b|\bauto-?injector|\bsyringe|\bvial|\bso(sy|aj)\b|\bcartridge"
+        r"|\bintravenous|\bintramuscular|\bsubcutaneous",
+    ),
     ("solution", r"\bsolution|\bsoln\b|\bliquid|\bsyrup|\belixir|\bconcentrate|\bsuspension|\boral\s+sol"),
     ("suppository", r"\bsuppositor"),
     ("film", r"\bfilm\b"),
@@ -93,10 +97,15 @@ def _basis(denominator: str | None, form: str | None) -> StrengthBasis:
 
 
 def _form(text: str, brand: Brand | None) -> str | None:
+    return form_of(text) or (brand.form if brand else None)
+
+
+def form_of(text: str) -> str | None:
+    """The dose form words say ("injection", "patch", "tablet", ...), read from lower-case text; None if none."""
     for form, pattern in _FORM_PATTERNS:
         if pattern.search(text):
             return form
-    return brand.form if brand else None
+    return None
 
 
 @dataclass(frozen=True, slots=True)
