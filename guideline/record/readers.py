@@ -385,12 +385,11 @@ def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
 
 
 def _component(data: Mapping[str, Any]) -> Component:
-    words = data.get("valueString")
     return Component.make(
         code=concept(data.get("code")),
         value_quantity=_value_quantity(data),
         value_concept=concept(data.get("valueCodeableConcept")),
-        value_string=None if words is None else text(words),
+        value_string=text(data.get("valueString")),
     )
 
 
@@ -419,9 +418,8 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
 def _status_code(value: Any) -> str | None:
     """clinicalStatus/verificationStatus: a CodeableConcept in R4, a plain code string in STU3."""
     if type(value) is not dict and isinstance(value, str):  # R4's CodeableConcept, the usual shape, goes first
-        return value.strip().lower() or None
-    found = _first_code(value)
-    return found.lower() if found is not None else None
+        return code_text(value)
+    return code_text(_first_code(value))
 
 
 def _abatement_present(data: Mapping[str, Any]) -> bool:
