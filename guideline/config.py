@@ -367,10 +367,14 @@ class GuidelineConfig:
     """The validated clinical configuration; `raw` keeps the merged nested table."""
 
     raw: Mapping[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
+    ambulatory_categories: frozenset[str] = field(init=False, default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Every hook call asks for every check's settings; build each once per configuration.
         object.__setattr__(self, "_checks", {})
+        # Read for every order of every call: lower-cased once (category codes are compared in any case).
+        categories = frozenset(str(c).lower() for c in self.raw.get("ambulatory_categories", ()))
+        object.__setattr__(self, "ambulatory_categories", categories)
 
     @classmethod
     def from_mapping(cls, override: Mapping[str, Any] | None = None) -> GuidelineConfig:

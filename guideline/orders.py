@@ -20,7 +20,7 @@ NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
 def is_ambulatory(order: MedOrder, config: GuidelineConfig) -> bool:
     """No category, or a category coding in `ambulatory_categories` (community, outpatient, discharge)."""
     coded = False
-    ambulatory = {category.lower() for category in config["ambulatory_categories"]}
+    ambulatory = config.ambulatory_categories
     for concept in order.categories:
         for coding in concept.codings:
             coded = True
