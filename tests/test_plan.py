@@ -332,3 +332,17 @@ def test_the_pdmp_task_counts_a_pdmp_reviewed_override_as_the_card_does() -> Non
     evaluation = run("patient-view", resources=[med_request(OXYCODONE_5, authored=days_ago(5))], snoozes=[reviewed])
     tasks = {t.key: t for t in build_plan(evaluation, (), evaluation.facts.config, NOW).section("tasks").content}
     assert (tasks["pdmp"].last_done, tasks["pdmp"].state) == (TODAY - timedelta(days=10), "done")
+
+
+def test_a_score_that_cannot_be_read_is_named_not_dropped_unseen() -> None:
+    resources = [
+        patient(),
+        observation("91147-9", when=days_ago(30), value_string="see note", category="survey"),
+        observation("72514-3", when=days_ago(20), value_quantity=14, category="survey"),
+        observation("91147-9", when=days_ago(3), value_quantity=5, category="survey"),
+    ]
+    scores = plan_for(resources).section("scores").content
+    assert scores.unread == (
+        f"PEG on {days_ago(30)}: 'see note'",
+        f"pain intensity on {days_ago(20)}: 14",
+    )

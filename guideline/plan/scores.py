@@ -38,6 +38,8 @@ class Scores:
     latest_peg: Point | None
     latest_pain: Point | None
     peg_change: str | None
+    # Scores sent with a value that is no 0-10 number ("NaN", "see note", 14): named, never dropped unseen.
+    unread: tuple[str, ...] = ()
 
 
 def _peg_value(observation: Observation, loinc: frozenset[str]) -> Decimal | None:
@@ -77,6 +79,7 @@ def build_scores(facts: Facts) -> Scores:
     peg: dict[date, Decimal] = {}
     items: dict[date, dict[str, Decimal]] = {}
     pain: dict[date, Decimal] = {}
+    unread: list[str] = []
     for observation in facts.record.observations:
         if observation.status in VOID_STATUSES or observation.code is None:
             continue
@@ -92,7 +95,11 @@ def build_scores(facts: Facts) -> Scores:
             continue
         number = observation_number(observation)
         if number is None or number > SCALE_TOP:
-            continue  # PEG and pain intensity are 0-10: a larger number is another scale or an error
+            # PEG and pain intensity are 0-10: a larger number is another scale or an error
+            sent = _sent_value(observation)
+            if sent is not None:
+                unread.append(f"{'pain intensity' if PAIN_SEVERITY in loinc else 'PEG'} on {day.isoformat()}: {sent}")
+            continue
         for code in PEG_ITEMS:
             if code in loinc:
                 items.setdefault(day, {})[code] = number
@@ -111,4 +118,13 @@ def build_scores(facts: Facts) -> Scores:
         peg_points[-1] if peg_points else None,
         pain_points[-1] if pain_points else None,
         _peg_change(peg_points),
+        tuple(unread),
     )
+
+
+def _sent_value(observation: Observation) -> str | None:
+    """The value a score was sent with, as written, when there is one (a panel with no value of its own has none)."""
+    if observation.value_string:
+        return repr(observation.value_string[:40])
+    quantity = observation.value_quantity
+    return str(quantity.value) if quantity is not None and quantity.value is not None else None
