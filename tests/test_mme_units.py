@@ -110,11 +110,15 @@ def test_fentanyl_injection_has_no_factor() -> None:
         pytest.param({"coding": [{"system": RXNORM, "code": "892531"}]}, id="coded morphine 10 mg/mL injection"),
         pytest.param({"text": "morphine 10 mg/mL injection"}, id="named"),
         pytest.param({"text": "HYDROmorphone (DILAUDID) 1 mg/mL SOSY"}, id="named in Epic's abbreviation"),
+        pytest.param({"coding": [{"system": RXNORM, "code": "861473"}]}, id="coded meperidine 50 mg/mL cartridge"),
+        pytest.param({"text": "1 ML meperidine hydrochloride 50 MG/ML Cartridge"}, id="the same by name"),
+        pytest.param({"text": "morphine 4 mg/mL intravenous solution"}, id="named intravenous"),
     ],
 )
 def test_an_injected_opioid_gets_no_oral_factor(medication: dict) -> None:
     # 4 mg IV every 4 hours is about 72 mg oral morphine a day; the oral factor made it 24 MME/day (by name, where
-    # it also counted towards the total) with nothing saying it was understated.
+    # it also counted towards the total) with nothing saying it was understated. Names and Medication forms once
+    # had two lists of injection words: a cartridge by name got an oral factor while its code got none.
     resource = med_request(None, [dosage(qty(4, "mg"), every(4))])
     resource["medicationCodeableConcept"] = medication
     summary = mme(resource)
@@ -444,19 +448,3 @@ def test_a_timing_number_sent_but_unreadable_is_no_frequency_not_fhirs_implicit_
 
 def test_an_absent_frequency_is_still_fhirs_implicit_one() -> None:
     assert only(med_request("1049621", [dosage(2, every(4, frequency=None))])).mme == Decimal(90)
-
-
-@pytest.mark.parametrize(
-    "medication",
-    [
-        pytest.param({"coding": [{"system": RXNORM, "code": "861473"}]}, id="coded meperidine 50 mg/mL cartridge"),
-        pytest.param({"text": "1 ML meperidine hydrochloride 50 MG/ML Cartridge"}, id="the same by name"),
-        pytest.param({"text": "morphine 4 mg/mL intravenous solution"}, id="named intravenous"),
-    ],
-)
-def test_an_injection_is_one_by_code_by_name_and_by_medication_form_alike(medication: dict) -> None:
-    # Names and Medication forms once had two lists of injection words: a cartridge by name got an oral factor
-    # while its code got none.
-    resource = med_request(None, [dosage(qty(50, "mg"), every(4))])
-    resource["medicationCodeableConcept"] = medication
-    assert only(resource).reason == "injected"
