@@ -110,6 +110,9 @@ def text(value: Any) -> str | None:
 def code_text(value: Any) -> str | None:
     """A FHIR code such as a status or an intent, in lower case: the standard writes every one so, and an order
     sent "Active" or a fill sent "Completed" was otherwise no active order and no completed fill."""
+    if type(value) is str:  # the usual code, read in place (a call fewer for each of a chart's ~300 codes)
+        found = value.strip()
+        return found.lower() if found else None
     found = text(value)
     return found.lower() if found is not None else None
 
