@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 CHART = "the patient's chart (prefetch and FHIR server)"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
+UNDATED_FILL = "has no dispense date, so the MME total and the checks could not count it"
+UNREAD_CATEGORY = "is not known as outpatient or inpatient, so the order was checked as an outpatient prescription"
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,9 @@ def run_hook(
             try:
                 evaluation = evaluate(record, context, config, now, snoozes)
                 cards = list(evaluation.cards)
-                _name_undated(evaluation.facts.undated_fills, gaps)
+                facts = evaluation.facts
+                _name_each(facts.undated_fills, gaps, UNDATED_FILL, "other fills with no dispense date")
+                _name_each(facts.unread_category_orders, gaps, UNREAD_CATEGORY, "other orders of unknown category")
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"
@@ -215,13 +219,13 @@ def _name_unreadable(problems: Sequence[ReadProblem], gaps: dict[str, str]) -> N
         gaps["other resources"] = f"{len(problems) - UNREADABLE_LISTED} more could not be read and were skipped"
 
 
-def _name_undated(fills: Sequence[str], gaps: dict[str, str]) -> None:
-    """The fills no date places in time (the MME total and the checks could not count them), as the plan page names
-    them: without this the card would read as if the patient had no such fill."""
-    for named in fills[:UNREADABLE_LISTED]:
-        gaps[named] = "has no dispense date, so the MME total and the checks could not count it"
-    if len(fills) > UNREADABLE_LISTED:
-        gaps["other undated fills"] = f"{len(fills) - UNREADABLE_LISTED} more had no dispense date"
+def _name_each(named: Sequence[str], gaps: dict[str, str], why: str, others: str) -> None:
+    """Each named item with why it matters (the first few, then how many more), as the plan page names them: without
+    this the cards would read as if the data had said nothing amiss."""
+    for item in named[:UNREADABLE_LISTED]:
+        gaps[item] = why
+    if len(named) > UNREADABLE_LISTED:
+        gaps[others] = f"{len(named) - UNREADABLE_LISTED} more"
 
 
 def is_data_incomplete(card: Mapping[str, Any]) -> bool:

@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "source_url": CDC_2022,
     "topic_code_style": "id",
     "ambulatory_categories": ["community", "outpatient", "discharge"],
+    "inpatient_categories": ["inpatient"],
     "count_refills_in_supply": True,
     "current_order_default_days": 90,
     "moud_orders_exempt_from": ["nonopioid-first", "treatment-plan", "acute-duration", "reassessment-due"],
@@ -368,13 +369,15 @@ class GuidelineConfig:
 
     raw: Mapping[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
     ambulatory_categories: frozenset[str] = field(init=False, default=frozenset(), compare=False, repr=False)
+    inpatient_categories: frozenset[str] = field(init=False, default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Every hook call asks for every check's settings; build each once per configuration.
         object.__setattr__(self, "_checks", {})
         # Read for every order of every call: lower-cased once (category codes are compared in any case).
-        categories = frozenset(str(c).lower() for c in self.raw.get("ambulatory_categories", ()))
-        object.__setattr__(self, "ambulatory_categories", categories)
+        for key in ("ambulatory_categories", "inpatient_categories"):
+            categories = frozenset(str(c).strip().lower() for c in self.raw.get(key, ()))
+            object.__setattr__(self, key, categories)
 
     @classmethod
     def from_mapping(cls, override: Mapping[str, Any] | None = None) -> GuidelineConfig:

@@ -107,9 +107,19 @@ def consistency_errors(merged: Mapping[str, Any], hooks: tuple[str, ...]) -> lis
         if not isinstance(alias, str) or not alias.strip():
             errors.append(f"mme.ingredient_code_aliases.{code} must be an RxNorm code as text")
     errors.extend(ndc_crosswalk_errors(merged["ndc"]["rxnorm"]))
+    both = _lowered(merged["ambulatory_categories"]) & _lowered(merged["inpatient_categories"])
+    if both:
+        errors.append(
+            f"ambulatory_categories and inpatient_categories both list {', '.join(sorted(both))}: an order of that "
+            "category cannot be both"
+        )
     for check_id, table in checks.items():
         errors.extend(_hook_errors(check_id, table.get("hooks"), hooks))
     return errors
+
+
+def _lowered(categories: Any) -> set[str]:
+    return {str(c).strip().lower() for c in categories} if isinstance(categories, list) else set()
 
 
 def ndc_crosswalk_errors(table: Any, where: str = "ndc.rxnorm") -> list[str]:

@@ -339,6 +339,22 @@ class Facts:
             )
         return tuple(dict.fromkeys(named))
 
+    @cached_property
+    def unread_category_orders(self) -> tuple[str, ...]:
+        """Drafts and current orders of a medicine that matters here (any class but not-relevant) whose category
+        PainPlan could not read, each named with that category: they are checked as outpatient orders, and the card
+        and the plan page say so, so that a site can list the category as outpatient or inpatient."""
+        named = []
+        for order in (*self.drafts, *self.active_orders):
+            if order_rules.category_reading(order, self.config) != order_rules.UNREAD_CATEGORY:
+                continue
+            recognition = recognise(order.medication, self.terms)
+            if recognition.kind == "not-relevant":
+                continue
+            kind = "draft order" if order.is_draft else "current order"
+            named.append(f"{_named(recognition.display, kind, order.id)}: category {order_rules.category_label(order)}")
+        return tuple(dict.fromkeys(named))
+
     def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
         """The given unidentified orders, then the unidentified fills, each named by what recognition shows and its
         id ("… (current order mr-1)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike."""

@@ -15,27 +15,60 @@ from guideline.timeutil import day_span, local_date
 
 IGNORED_DRAFT_STATUSES = frozenset({"entered-in-error", "cancelled"})
 NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
+# The codes of the HL7 medication request category system (R4; STU3 has the first three).
+HL7_CATEGORIES = frozenset({"inpatient", "outpatient", "community", "discharge"})
+
+
+AMBULATORY = "ambulatory"
+NOT_AMBULATORY = "not ambulatory"
+UNREAD_CATEGORY = "unread"
+
+
+def category_reading(order: MedOrder, config: GuidelineConfig) -> str:
+    """Whether the order's category says outpatient (`AMBULATORY`; no category says so too), says otherwise
+    (`NOT_AMBULATORY`: an HL7 category outside `ambulatory_categories`, or one in `inpatient_categories`), or names
+    only categories PainPlan does not know (`UNREAD_CATEGORY`)."""
+    if not order.categories:
+        return AMBULATORY
+    ambulatory = config.ambulatory_categories
+    inpatient = config.inpatient_categories
+    known_other = False
+    for concept in order.categories:
+        for coding in concept.codings:
+            # R4 and STU3 name the same codes in two code systems; the sandbox sends the category without a
+            # system. Codes are lower case in FHIR, but "Outpatient" is that code too, and a site's own coding is
+            # read by its code or its display ("Outpatient").
+            code = (coding.code or "").lower()
+            display = (coding.display or "").strip().lower()
+            if code in ambulatory or display in ambulatory:
+                return AMBULATORY
+            hl7 = coding.system is None or coding.system in MEDREQ_CATEGORY_SYSTEMS
+            known_other = known_other or code in inpatient or display in inpatient or (hl7 and code in HL7_CATEGORIES)
+        text = (concept.text or "").strip().lower()
+        if text in ambulatory:
+            return AMBULATORY  # a category sent as text only
+        known_other = known_other or text in inpatient
+    if known_other:
+        return NOT_AMBULATORY
+    if not any(concept.codings or concept.text for concept in order.categories):
+        return AMBULATORY  # empty category entries say nothing
+    return UNREAD_CATEGORY
 
 
 def is_ambulatory(order: MedOrder, config: GuidelineConfig) -> bool:
-    """No category, or a category coding in `ambulatory_categories` (community, outpatient, discharge)."""
-    coded = False
-    ambulatory = config.ambulatory_categories
+    """Outpatient, or of a category PainPlan cannot read: such an order is evaluated (and named by the caller),
+    because leaving it out of every check would look like "all clear"."""
+    return category_reading(order, config) != NOT_AMBULATORY
+
+
+def category_label(order: MedOrder) -> str:
+    """The order's categories as the EHR names them ("E-Prescribe"), for saying which one was not read."""
+    labels = []
     for concept in order.categories:
-        for coding in concept.codings:
-            coded = True
-            # R4 and STU3 name the same codes in two code systems; the sandbox sends the category without a
-            # system, and a bare code from the HL7 list is still that code. Codes are lower case in FHIR, but
-            # "Outpatient" is that code too: read so, it was an inpatient order, left out of every check.
-            if (coding.code or "").lower() in ambulatory and (
-                coding.system is None or coding.system in MEDREQ_CATEGORY_SYSTEMS
-            ):
-                return True
-            if coding.display and coding.display.strip().lower() in ambulatory:
-                return True  # a site's own category coding, named "Outpatient"
-        if concept.text and concept.text.strip().lower() in ambulatory:
-            return True  # a category sent as text only
-    return not coded and not any(concept.text for concept in order.categories)
+        labels.extend(c.display or c.code for c in concept.codings if c.display or c.code)
+        if not concept.codings and concept.text:
+            labels.append(concept.text)
+    return ", ".join(dict.fromkeys(label.strip() for label in labels)) or "unnamed"
 
 
 def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:

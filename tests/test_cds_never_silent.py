@@ -282,3 +282,19 @@ def test_an_opioid_fill_no_date_places_in_time_is_named_on_the_card(app, handed_
     response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
     detail = card(response, "data-incomplete")["detail"]
     assert "oxycodone" in detail.lower() and "f-undated" in detail and "no dispense date" in detail
+
+
+def test_an_opioid_order_of_unknown_category_is_checked_and_named_on_the_card(app):
+    # An order whose only category was a site's order class was left out of every check: no card, no word.
+    draft = oxycodone_draft()
+    draft["category"] = [
+        {
+            "coding": [
+                {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30", "code": "3", "display": "E-Prescribe"}
+            ]
+        }
+    ]
+    response = post(app, hook_request(drafts=[draft], prefetch=full_prefetch("order-sign")))
+    assert "90.0 MME/day" in card(response, "high-mme")["summary"]
+    detail = card(response, "data-incomplete")["detail"]
+    assert "draft-oxy" in detail and "E-Prescribe" in detail and "checked as an outpatient prescription" in detail

@@ -80,6 +80,63 @@ def test_an_inpatient_order_is_still_skipped_in_either_code_system() -> None:
     assert run("order-sign", drafts=[draft]).cards == ()
 
 
+EPIC_ORDER_CLASS = {"coding": [{"system": EPIC_CATEGORY, "code": "3", "display": "E-Prescribe"}], "text": "E-Prescribe"}
+
+
+def test_an_order_whose_only_category_is_unknown_is_checked_as_outpatient_and_named() -> None:
+    # Read as "not outpatient", an order whose only category was a site's order class was left out of every check:
+    # a 90 MME/day draft got no card at all, and nothing said why.
+    draft = high_dose_draft()
+    draft["category"] = [EPIC_ORDER_CLASS]
+    evaluation = run("order-sign", drafts=[draft])
+    assert card(evaluation, "high-mme") is not None
+    (named,) = evaluation.facts.unread_category_orders
+    assert "oxycodone" in named.lower() and "(draft order ox1)" in named and named.endswith("category E-Prescribe")
+
+
+@pytest.mark.parametrize(
+    "categories",
+    [
+        [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "inpatient"}
+                ]
+            },
+            EPIC_ORDER_CLASS,
+        ],
+        [{"coding": [EPIC_ORDER_CLASS["coding"][0], {"system": EPIC_CATEGORY, "code": "1", "display": "Inpatient"}]}],
+    ],
+)
+def test_a_known_inpatient_category_beside_an_unknown_one_still_skips_the_order(categories: list) -> None:
+    draft = high_dose_draft()
+    draft["category"] = categories
+    evaluation = run("order-sign", drafts=[draft])
+    assert evaluation.cards == () and evaluation.facts.unread_category_orders == ()
+
+
+def test_a_site_lists_its_own_categories_as_inpatient_or_outpatient() -> None:
+    draft = high_dose_draft()
+    draft["category"] = [{"coding": [{"system": EPIC_CATEGORY, "code": "IP"}]}]
+    assert run("order-sign", drafts=[draft], config={"inpatient_categories": ["inpatient", "ip"]}).cards == ()
+    outpatient = run("order-sign", drafts=[draft], config={"ambulatory_categories": ["outpatient", "IP "]})
+    assert card(outpatient, "high-mme") is not None and outpatient.facts.unread_category_orders == ()
+
+
+def test_a_category_listed_as_both_outpatient_and_inpatient_stops_the_program_naming_both_keys() -> None:
+    from guideline.config import ConfigError, GuidelineConfig
+
+    with pytest.raises(ConfigError, match="ambulatory_categories and inpatient_categories both list discharge"):
+        GuidelineConfig.from_mapping({"inpatient_categories": ["inpatient", "Discharge"]})
+
+
+def test_an_everyday_medicine_of_unknown_category_is_not_named() -> None:
+    statin = med_request("617310", draft=True, id="st1")
+    statin["medicationCodeableConcept"]["coding"][0]["display"] = "atorvastatin 20 MG Oral Tablet"
+    statin["category"] = [EPIC_ORDER_CLASS]
+    assert run("order-sign", drafts=[statin]).facts.unread_category_orders == ()
+
+
 # -- de-duplication --------------------------------------------------------------------------------------------
 
 

@@ -317,6 +317,20 @@ def test_the_plan_page_html_shows_undated_fills(tmp_path: Path) -> None:
     assert "could not be placed in time" in html
 
 
+def test_the_plan_page_names_current_orders_of_unknown_category(tmp_path: Path) -> None:
+    import responses
+    from builders import patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    order = {**med_request("1049621", authored="2026-06-10"), "id": "mr-oxy"}
+    order["category"] = [{"text": "Normal"}]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, [patient(patient_id="p1"), order])
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+    assert 'id="unread-categories"' in html and "(current order mr-oxy): category Normal" in html
+    assert "checked as outpatient prescription" in html
+
+
 def test_a_snooze_may_quiet_the_current_medicines_reminder_but_never_a_new_unidentified_order() -> None:
     from datetime import timedelta
 

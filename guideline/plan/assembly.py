@@ -153,6 +153,7 @@ def build_plan(
         unreadable=tuple(f"{p.describe()}: {p.reason}" for p in facts.record.problems),
         unidentified=unidentified_orders(facts),
         undated_fills=facts.undated_fills,
+        unread_categories=facts.unread_category_orders,
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

@@ -70,6 +70,7 @@ class PlanView:
     unidentified: tuple[str, ...] = ()
     # Each pharmacy fill of a medication that matters here but with no date, so it could not be placed in time.
     undated_fills: tuple[str, ...] = ()
+    unread_categories: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:
