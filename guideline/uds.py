@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
-from guideline.clinical import last_performed
+from guideline.clinical import PROCEDURE_DONE, last_performed
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
@@ -151,7 +151,9 @@ HCPCS_SYSTEMS = frozenset(
 )
 DRUG_TEST_CPT = frozenset({"80305", "80306", "80307"})
 DRUG_TEST_HCPCS = frozenset({"G0480", "G0481", "G0482", "G0483", "G0659"})
-DONE_PROCEDURE_STATUSES = frozenset({"completed", None})  # claims-derived procedures may carry no status
+# Done as every other procedure is (6.3: completed or in-progress: a specimen taken whose result is still due), and
+# with no status: claims-derived procedures may carry none.
+DONE_PROCEDURE_STATUSES = PROCEDURE_DONE | {None}
 
 
 def is_drug_test_procedure(code: Concept | None) -> bool:

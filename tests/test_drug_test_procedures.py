@@ -63,6 +63,15 @@ def test_an_old_undone_or_other_procedure_is_no_test(done: dict) -> None:
     assert card(sign(done), urine_drug_test.CHECK_ID) is not None
 
 
+@pytest.mark.parametrize("status", ["in-progress", None])
+def test_a_drug_test_in_progress_or_without_status_counts_as_procedures_do(status: str | None) -> None:
+    # A specimen taken whose result is still due is a test done, as an in-progress procedure is for every other rule.
+    done = procedure(CPT, "80307", performed=days_ago(2), status=status or "completed")
+    if status is None:
+        done.pop("status", None)
+    assert card(sign(done), urine_drug_test.CHECK_ID) is None
+
+
 def test_the_card_dates_the_last_test_from_a_procedure_too() -> None:
     found = card(sign(procedure(CPT, "80305", performed=days_ago(400))), urine_drug_test.CHECK_ID)
     assert found is not None and f"(last {(TODAY - timedelta(days=400)).isoformat()})" in found.summary
