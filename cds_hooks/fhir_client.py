@@ -216,7 +216,7 @@ class FhirClient:
                 break
             found, outcome_error = resources_of(payload)
             if outcome_error is None and "?" in query and progress.pages == 0:
-                outcome_error = _empty_search_problem(payload, found)
+                outcome_error = empty_search_problem(payload, found)
             with progress.lock:
                 progress.resources.extend(found)
                 progress.pages += 1
@@ -288,7 +288,7 @@ def resources_of(payload: Any) -> tuple[list[dict], str | None]:
     return found, ("the FHIR server reported an error (OperationOutcome)" if failed else None)
 
 
-def _empty_search_problem(payload: Any, found: list[dict]) -> str | None:
+def empty_search_problem(payload: Any, found: list[dict]) -> str | None:
     """Why a search's first page is not a trustworthy "nothing on record": the answer is not a Bundle, or it
     holds no matches and a warning (proxies say so when they could not run the search). None when it is fine."""
     if not isinstance(payload, dict):

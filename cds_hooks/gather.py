@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from cds_hooks import metrics
-from cds_hooks.fhir_client import ByteBudget, FetchResult, FhirClient, resources_of
+from cds_hooks.fhir_client import ByteBudget, FetchResult, FhirClient, empty_search_problem, resources_of
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, render
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
@@ -60,6 +60,7 @@ def gather(
     gaps: dict[str, str] = {}
     obtained = False
     queries: dict[str, str] = {}
+    unusable: dict[str, str] = {}  # prefetch key -> why its value could not be used
 
     # Queries use the patient id as the request parser read it ("Patient/123" from some clients means "123").
     context = {**request.context, "patientId": request.patient_id} if request.patient_id else request.context
@@ -73,6 +74,10 @@ def gather(
                 obtained = True
                 continue
             found, error = resources_of(value)
+            if error is None and "?" in template and not found and isinstance(value, dict):
+                # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
+                # empty search with a warning is no "nothing on record" here either.
+                error = empty_search_problem(value, found)
             if error is None:
                 pooled.extend(found)
                 obtained = True
@@ -80,6 +85,7 @@ def gather(
                 if more:
                     queries[key] = more  # the client sent page one only: read the rest ourselves
                 continue
+            unusable[key] = error
         query = render(template, context, today)
         if query is None:
             gaps[PREFETCH_LABELS.get(key, key)] = "the request lacks the context needed to look it up"
@@ -109,7 +115,8 @@ def gather(
             else "not in the prefetch, and the request names no FHIR server to read it from"
         )
         for key in queries:
-            gaps[MEDICATIONS if key.startswith("med:") else PREFETCH_LABELS.get(key, key)] = why
+            label = MEDICATIONS if key.startswith("med:") else PREFETCH_LABELS.get(key, key)
+            gaps[label] = f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
         return Gathered(tuple(pooled), (), gaps, obtained)
 
     client = FhirClient(
@@ -144,6 +151,12 @@ def gather(
             gaps[MEDICATIONS] = "timed out"
             break
     return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched))
+
+
+def _no_second_read(network: bool) -> str:
+    if not network:
+        return "the offline check reads nothing from the network"
+    return "the request names no FHIR server to read it again from"
 
 
 def _readable(refs: set[str]) -> list[str]:

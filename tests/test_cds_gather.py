@@ -96,3 +96,37 @@ def test_any_other_warning_on_an_empty_search_is_still_missing_data():
         mock.add(responses.GET, re.compile(re.escape(FHIR) + r"/\w+\?.*"), json=hidden)
         data = run(body, network=True)
     assert data.gaps and all("warning" in why for why in data.gaps.values())
+
+
+def test_a_prefetched_empty_search_with_a_warning_is_read_again_from_the_fhir_server():
+    # The EHR fills prefetch from its own searches and may pass on their warnings. Before, an empty prefetched
+    # search with Epic's 4119 "Additional data may be present" read as "no urine test on record", while the same
+    # answer from the FHIR server counted as missing data.
+    prefetch = full_prefetch("order-sign")
+    prefetch["udsLabs"] = epic_empty_search("4119", "Additional data may be present for patient.")
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True)
+    test = {"resourceType": "Observation", "id": "uds-1", "status": "final", "code": {"text": "urine drug screen"}}
+    with responses.RequestsMock() as mock:
+        mock.add(responses.GET, re.compile(re.escape(FHIR) + r"/Observation\?.*"), json=bundle_of(test))
+        data = run(body, network=True)
+    assert data.fetched_keys == ("udsLabs",) and data.gaps == {}
+    assert "uds-1" in [r.get("id") for r in data.resources]
+
+
+def test_a_prefetched_empty_search_with_a_warning_and_no_fhir_server_is_named_with_why():
+    prefetch = full_prefetch("order-sign")
+    prefetch["udsLabs"] = epic_empty_search("4119", "Additional data may be present for patient.")
+    data = run(hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    ((label, why),) = data.gaps.items()
+    assert "urine" in label.lower() and why.startswith("in the prefetch,") and "warning" in why
+
+
+def test_a_prefetched_no_results_answer_is_an_empty_answer():
+    prefetch = full_prefetch("order-sign")
+    prefetch["udsLabs"] = epic_empty_search()
+    data = run(hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    assert data.gaps == {} and data.fetched_keys == ()
+
+
+def bundle_of(*resources: dict) -> dict:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
