@@ -17,17 +17,6 @@ ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
 PROCEDURE_DONE = frozenset({"completed", "in-progress"})
 
 
-def local_reference(reference: str | None) -> str | None:
-    """`Type/id` of a relative, absolute or versioned reference (`https://ehr/fhir/Condition/1/_history/2`):
-    EHRs send all three forms for the same resource."""
-    if not reference:
-        return None
-    parts = [p for p in reference.split("?", 1)[0].split("/") if p]
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
-    return "/".join(parts[-2:]) if len(parts) >= 2 else reference
-
-
 def is_visible(condition: Condition, config: GuidelineConfig) -> bool:
     """Not refuted or in error; uncategorised, or at least one problem/encounter/concern category (6.1)."""
     if condition.verification_status in HIDING_VERIFICATION:

@@ -10,12 +10,11 @@ from guideline.clinical import (
     condition_name,
     is_active,
     is_encounter_diagnosis_only,
-    local_reference,
     performed_within,
     procedure_counts,
 )
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept
+from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_reference
 from guideline.record import Condition, Encounter, Observation, PatientRecord
 from guideline.terminology import (
     HOSPICE_DISPOSITION,

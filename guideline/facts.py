@@ -13,14 +13,13 @@ from guideline.clinical import (
     condition_name,
     is_active,
     is_visible,
-    local_reference,
     performed_within,
     procedure_counts,
 )
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.context import HookContext
 from guideline.exclusions import ExclusionFinding, general_exclusions
-from guideline.fhirdata import Concept
+from guideline.fhirdata import Concept, local_reference
 from guideline.fills import (
     FillMme,
     FillSupply,

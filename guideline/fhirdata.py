@@ -335,6 +335,17 @@ def reference(value: Any) -> str | None:
     return None if value is None else text(as_dict(value).get("reference"))
 
 
+def local_reference(reference: str | None) -> str | None:
+    """`Type/id` of a relative, absolute or versioned reference (`https://ehr/fhir/Condition/1/_history/2`):
+    EHRs send all three forms for the same resource."""
+    if not reference:
+        return None
+    parts = [p for p in reference.split("?", 1)[0].split("/") if p]
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return "/".join(parts[-2:]) if len(parts) >= 2 else reference
+
+
 _DATE_PARTS = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 

@@ -10,8 +10,9 @@ from decimal import Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from guideline import mme_factors as mf
-from guideline.clinical import local_reference
 from guideline.dosage import Amount, number_text, to_amount
+from guideline.fhirdata import local_reference
+from guideline.identifiers import MARK, actor_key
 from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import (
     DECIMAL_CONTEXT,
@@ -315,11 +316,13 @@ def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense]
 
 
 def _same_prescriber(dispense: Dispense, order: MedOrder) -> bool:
-    """Unknown on either side is no evidence of a different prescriber."""
+    """Unknown on either side is no evidence of a different prescriber, nor is a prescriber named one way (by
+    reference) against a performer named the other (by identifier alone): they may be the same person."""
     if not order.requester or not dispense.performers:
         return True
-    wanted = local_reference(order.requester)
-    return any(local_reference(p) == wanted for p in dispense.performers)
+    by_number = MARK in order.requester
+    comparable = [actor_key(p) for p in dispense.performers if (MARK in p) == by_number]
+    return not comparable or actor_key(order.requester) in comparable
 
 
 def source_order(

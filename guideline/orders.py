@@ -6,9 +6,8 @@ import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
-from guideline.clinical import local_reference
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS
+from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS, local_reference
 from guideline.record import MedOrder
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date

@@ -286,3 +286,27 @@ def test_the_exposure_history_and_the_uds_expectations_read_lazily_what_reading_
     assert [facts.source_order(d) for d in facts.record.dispenses] == [
         eager.source_order(d) for d in eager.record.dispenses
     ]
+
+
+def _npi(number: str) -> dict:
+    return {"type": "Practitioner", "identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": number}}
+
+
+def test_a_fill_is_tied_to_its_order_by_prescriber_named_by_npi_too() -> None:
+    # A claim names the prescriber by NPI alone. The same NPI on the order ties them; another NPI is another
+    # prescriber's fill; a prescriber named by reference on the order is no evidence either way, as before.
+    order = {**med_request(OXYCODONE, authored=days_ago(20), supply_days=30), "id": "mr-npi"}
+    fill = dispense(OXYCODONE, days_ago(19), days_supply=30)
+    tied = []
+    for requester, performer in (
+        (_npi("1234567893"), _npi(" 1234567893")),
+        (_npi("1234567893"), _npi("9876543213")),
+        ({"reference": "Practitioner/dr1"}, _npi("9876543213")),
+    ):
+        facts = run(
+            "patient-view",
+            resources=[{**order, "requester": requester}, {**fill, "performer": [{"actor": performer}]}],
+        ).facts
+        found = facts.source_order(facts.record.dispenses[0])
+        tied.append(found.id if found else None)
+    assert tied == ["mr-npi", None, "mr-npi"]

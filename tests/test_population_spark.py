@@ -6,13 +6,35 @@ import json
 
 import duckdb
 import pytest
-from synthetic_export import practitioner, write_export, write_ndjson, write_synthetic_export
+from synthetic_export import (
+    OXYCODONE_5,
+    dispense,
+    patient,
+    practitioner,
+    write_export,
+    write_ndjson,
+    write_synthetic_export,
+)
 from test_population_measures import PERIOD, TODAY, build_export
 
 from guideline.config import GuidelineConfig
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 from smart_app.population.spark_engine import java_missing_reason
+
+NPI = "http://hl7.org/fhir/sid/us-npi"
+
+
+def claim(n: int) -> dict:
+    """An oxycodone fill as a payer sends it: prescriber by NPI, pharmacy by NCPDP number, no type."""
+    fill = dispense(f"claim{n}", "p-claims", OXYCODONE_5, f"2026-0{n + 1}-20", 30, 15)
+    pharmacy = {"system": "http://terminology.hl7.org/NamingSystem/NCPDPProviderIdentificationNumber", "value": str(n)}
+    fill["performer"] = [
+        {"actor": {"identifier": {"system": NPI, "value": str(n % 2 + 1)}}},
+        {"actor": {"identifier": pharmacy}},
+    ]
+    return fill
+
 
 pytestmark = pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
 
@@ -24,6 +46,10 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
     # drA again in a second file, renamed: the engines read the two files in different orders, and must still agree.
     renamed = {**practitioner("drA", "Dr. Ana Alvarez-Ruiz"), "meta": {"lastUpdated": "2026-03-01T00:00:00Z"}}
     write_ndjson(source, "Practitioner.update", [renamed])
+    # Claims that name prescriber and pharmacy by number alone, one of them known to the directory by its NPI.
+    write_ndjson(source, "Practitioner.npi", [{**practitioner("drN"), "identifier": [{"system": NPI, "value": "1"}]}])
+    write_ndjson(source, "MedicationDispense.claims", [claim(n) for n in range(4)])
+    write_ndjson(source, "Patient.claims", [patient("p-claims", "1975-01-01")])
     # Lines DuckDB's and Spark's own JSON readers judged differently (each engine used to decide for itself).
     odd = [
         '{"resourceType": "MedicationDispense", "id": "nan", "subject": {"reference": "Patient/p-ohd"}, '
@@ -62,6 +88,12 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
         f"SELECT ohd_num, pcp_name FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-ohd'"
     )
     assert hand_built.fetchone() == (True, "Dr. Ana Alvarez-Ruiz")
+    claims = con.execute(
+        f"SELECT prescribers, pharmacies, pcp_id FROM '{tmp_path / 'spark' / 'patients'}.parquet' "
+        "WHERE patient_id = 'p-claims'"
+    )
+    # Three fills in the period: NPI 1 is drN by the directory; NPI 2, of no stated type and unknown, is no one.
+    assert claims.fetchone() == (1, 3, "drN")
     named = con.execute(
         f"SELECT patient_name FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-sur'"
     )

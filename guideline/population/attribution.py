@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from guideline.clinical import local_reference
-from guideline.fhirdata import as_dict, as_list, text
+from guideline.fhirdata import as_dict, as_list, local_reference, text
 from guideline.population.model import Directory, OpioidFill
 
 

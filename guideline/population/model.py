@@ -79,6 +79,9 @@ class Directory:
     roles: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)  # role id → (practitioner, org)
     practitioner_orgs: Mapping[str, str] = field(default_factory=dict)  # practitioner id → their first org
     names: Mapping[str, str] = field(default_factory=dict)  # "Practitioner/x", "Organization/y" → display name
+    # "npi|1234567893" (guideline.identifiers.identifier_key) → "Practitioner/x" or "Organization/y": claims name
+    # prescribers and pharmacies by number alone
+    by_identifier: Mapping[str, str] = field(default_factory=dict)
     conflicts: int = 0  # ids sent in more than one differing version (the newest was read)
 
 

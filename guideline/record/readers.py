@@ -32,6 +32,7 @@ from guideline.fhirdata import (
     reference,
     text,
 )
+from guideline.identifiers import actor_reference
 from guideline.record.model import (
     EPIC_ADMIN_AMOUNT,
     EPIC_ORDERED_DOSE,
@@ -328,7 +329,7 @@ def read_med_order(
         course_of_therapy=code_text(_first_code(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
-        requester=reference(get("requester")),
+        requester=actor_reference(get("requester")),
     )
 
 
@@ -356,7 +357,7 @@ def _actor_references(performers: Any) -> tuple[str, ...]:
         return ()
     found = []
     for performer in as_list(performers):
-        actor = reference(as_dict(performer).get("actor"))
+        actor = actor_reference(as_dict(performer).get("actor"))
         if actor:
             found.append(actor)
     return tuple(found)

@@ -11,6 +11,7 @@ from typing import Any
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text
+from guideline.identifiers import identifier_key
 from guideline.population import Directory, Period, Quality, evaluate_patient
 
 # What the review reads; any other resource type in the export is counted as unexpected and ignored.
@@ -92,7 +93,7 @@ def build_directory(lines: Iterable[str]) -> Directory:
     sorts last. Either engine reads the files in its own order, so "the last one read" would put different names on
     the same letter. Only the entry is kept per id, never the resource: a directory can run to a million lines.
     """
-    newest: dict[tuple[str, str], tuple[tuple[bool, float, str], _Entry]] = {}
+    newest: dict[tuple[str, str], tuple[tuple[bool, float, str], _Entry, tuple[str, ...]]] = {}
     conflicting: set[tuple[str, str]] = set()
     for line in lines:
         try:
@@ -111,10 +112,13 @@ def build_directory(lines: Iterable[str]) -> Directory:
         if earlier is not None and earlier[1] != entry:
             conflicting.add(key)
         if earlier is None or rank > earlier[0]:
-            newest[key] = (rank, entry)
+            newest[key] = (rank, entry, _identifier_keys(resource) if kind in _NUMBERED else ())
     roles: dict[str, tuple[str | None, str | None]] = {}
     names: dict[str, str] = {}
-    for (kind, ident), (_, entry) in newest.items():
+    numbered: dict[str, str] = {}
+    for (kind, ident), (_, entry, keys) in newest.items():
+        for key in keys:  # one identifier on two resources: the lowest reference, whatever order the files came in
+            numbered[key] = min(numbered.get(key, f"{kind}/{ident}"), f"{kind}/{ident}")
         if kind == "PractitionerRole":
             roles[ident] = entry  # type: ignore[assignment]
         elif entry:
@@ -124,7 +128,26 @@ def build_directory(lines: Iterable[str]) -> Directory:
         practitioner, organisation = roles[role_id]
         if practitioner and organisation:
             practitioner_orgs.setdefault(practitioner, organisation)
-    return Directory(roles=roles, practitioner_orgs=practitioner_orgs, names=names, conflicts=len(conflicting))
+    return Directory(
+        roles=roles,
+        practitioner_orgs=practitioner_orgs,
+        names=names,
+        conflicts=len(conflicting),
+        by_identifier=numbered,
+    )
+
+
+_NUMBERED = frozenset({"Practitioner", "Organization"})  # the ones claims name by NPI or NCPDP number
+
+
+def _identifier_keys(resource: Mapping[str, Any]) -> tuple[str, ...]:
+    """The resource's identifiers, each in its one spelling (guideline.identifiers.identifier_key)."""
+    keys = []
+    for identifier in as_list(resource.get("identifier")):
+        number = text(as_dict(identifier).get("value"))
+        if number and number.strip():
+            keys.append(identifier_key(text(as_dict(identifier).get("system")), number))
+    return tuple(keys)
 
 
 def _role_links(role: Mapping[str, Any]) -> tuple[str | None, str | None]:

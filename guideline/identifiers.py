@@ -1,0 +1,58 @@
+"""References by identifier alone: claims name prescribers and pharmacies by NPI or NCPDP number, not by resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guideline.fhirdata import local_reference, reference, text
+
+NPI_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/us-npi", "urn:oid:2.16.840.1.113883.4.6"})
+NCPDP_SYSTEMS = frozenset(
+    {
+        "http://terminology.hl7.org/NamingSystem/NCPDPProviderIdentificationNumber",
+        "http://terminology.hl7.org/CodeSystem/NCPDPProviderIdentificationNumber",
+    }
+)
+MARK = "?identifier="  # a conditional reference, as FHIR writes one: "Practitioner?identifier=<system>|<value>"
+
+
+def actor_reference(value: Any) -> str | None:
+    """A Reference's `reference`, else its identifier as a conditional reference (its `type`, when given, first)."""
+    found = reference(value)
+    if found is not None or type(value) is not dict:
+        return found
+    identifier = value.get("identifier")
+    if type(identifier) is not dict:
+        return None
+    number = text(identifier.get("value"))
+    if not number or not number.strip():
+        return None
+    return f"{text(value.get('type')) or ''}{MARK}{text(identifier.get('system')) or ''}|{number.strip()}"
+
+
+def identifier_key(system: str | None, value: str) -> str:
+    """One spelling per identifier: "npi|1234567893", "ncpdp|0123456", or "<system>|<value>"."""
+    plain = (system or "").strip().rstrip("/")
+    if plain in NPI_SYSTEMS:
+        plain = "npi"
+    elif plain in NCPDP_SYSTEMS:
+        plain = "ncpdp"
+    return f"{plain}|{value.strip()}"
+
+
+def actor_key(ref: str) -> str:
+    """What two references to one actor share: `Type/id` (guideline.clinical.local_reference) or, by identifier,
+    the type and the identifier's one spelling."""
+    named = by_identifier(ref)
+    if named is None:
+        return local_reference(ref) or ref
+    return "?".join(named)
+
+
+def by_identifier(ref: str) -> tuple[str, str] | None:
+    """(the resource type it names, or "", and its `identifier_key`) for a conditional reference; None otherwise."""
+    kind, mark, rest = ref.partition(MARK)
+    if not mark:
+        return None
+    system, _, number = rest.rpartition("|")
+    return kind, identifier_key(system, number)
