@@ -14,6 +14,7 @@ from guideline.timeutil import day_span, local_date
 
 IGNORED_DRAFT_STATUSES = frozenset({"entered-in-error", "cancelled"})
 NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
+REPORTED_INTENT = "plan"  # Oracle Health (Cerner) sends documented home medications as reported, intent plan
 # The codes of the HL7 medication request category system (R4; STU3 has the first three).
 HL7_CATEGORIES = frozenset({"inpatient", "outpatient", "community", "discharge"})
 
@@ -68,6 +69,13 @@ def category_label(order: MedOrder) -> str:
         if not concept.codings and concept.text:
             labels.append(concept.text)
     return ", ".join(dict.fromkeys(label.strip() for label in labels)) or "unnamed"
+
+
+def is_taken(order: MedOrder) -> bool:
+    """An order, or a medication reported as taken: not a proposal, an option or a plan nobody has acted on (3.2).
+    A reported medication with intent plan is what Oracle Health sends for a documented home medication, such as
+    a benzodiazepine an outside psychiatrist prescribes: left out, no check saw it."""
+    return order.intent not in NON_ORDER_INTENTS or (order.reported and order.intent == REPORTED_INTENT)
 
 
 def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:
@@ -154,7 +162,7 @@ def active_orders(
         for o in orders
         if not o.is_draft
         and o.status == "active"
-        and o.intent not in NON_ORDER_INTENTS
+        and is_taken(o)
         and is_ambulatory(o, config)
         and o.ref not in replaced
         and is_current(o, supply_of(o), today, config)

@@ -13,7 +13,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
-from guideline.orders import NON_ORDER_INTENTS
+from guideline.orders import is_taken
 from guideline.record import Dispense, MedOrder, Observation, PatientRecord, Procedure, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
@@ -223,7 +223,7 @@ class PrescriptionHistory:
         # (medication, the order whose interval is read when its set is asked for, or the dispense's interval)
         supplied: list[tuple[ResolvedMedication, MedOrder | None, Interval | None]] = []
         for order in orders:
-            if order.intent not in NON_ORDER_INTENTS:
+            if is_taken(order):
                 supplied.append((order.medication, order, None))
         for dispense, interval in dispenses:
             if interval and dispense.status == "completed":

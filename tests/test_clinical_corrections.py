@@ -137,6 +137,44 @@ def test_an_everyday_medicine_of_unknown_category_is_not_named() -> None:
     assert run("order-sign", drafts=[statin]).facts.unread_category_orders == ()
 
 
+def home_medication(rxcui: str, *, reported: bool = True, **kwargs) -> dict:
+    """A documented home medication as Oracle Health sends it: status active, intent plan, reported."""
+    resource = med_request(rxcui, intent="plan", **kwargs)
+    if reported:
+        resource["reportedBoolean"] = True
+    return resource
+
+
+def test_a_documented_home_benzodiazepine_meets_a_new_opioid() -> None:
+    # Oracle Health sends a home medication documented from the history (here lorazepam an outside psychiatrist
+    # prescribes) with intent plan. Read as a plan nobody acted on, it was left out: no opioid + benzodiazepine card.
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[home_medication(LORAZEPAM, period=8)])
+    both = card(evaluation, "opioid-benzodiazepine")
+    assert both is not None and both.facts["sedatives"] == ["lorazepam 1 MG Oral Tablet"]
+    assert "lorazepam 1 MG Oral Tablet (reported as taken, noted " in both.detail
+
+
+def test_a_plan_nobody_reported_as_taken_is_still_no_current_medication() -> None:
+    unreported = home_medication(LORAZEPAM, reported=False, period=8)
+    assert card(run("order-sign", drafts=[low_dose_draft()], resources=[unreported]), "opioid-benzodiazepine") is None
+
+
+def test_a_documented_home_opioid_counts_in_the_total_and_says_it_was_reported() -> None:
+    home = home_medication(OXYCODONE, dose=2, period=4)  # 90 MME/day, as the patient reports taking it
+    high = card(run("order-sign", drafts=[low_dose_draft()], resources=[home]), "high-mme")
+    assert high is not None and "120.0 MME/day" in high.summary
+    assert "(reported as taken)" in high.detail and "(new order)" in high.detail
+
+
+def test_a_documented_home_benzodiazepine_explains_a_positive_benzodiazepine_test() -> None:
+    from test_check_unexpected_uds import BENZO_SCREEN
+
+    resources = [home_medication(LORAZEPAM, period=8, authored=days_ago(60)), uds(BENZO_SCREEN, 10)]
+    assert card(run("order-sign", drafts=[low_dose_draft()], resources=resources), "unexpected-uds-result") is None
+    resources[0] = home_medication(LORAZEPAM, reported=False, period=8, authored=days_ago(60))
+    assert card(run("order-sign", drafts=[low_dose_draft()], resources=resources), "unexpected-uds-result") is not None
+
+
 # -- de-duplication --------------------------------------------------------------------------------------------
 
 
@@ -290,3 +328,11 @@ def test_an_otp_methadone_order_is_treatment_not_a_pain_prescription() -> None:
     evaluation = run("order-sign", drafts=[draft], resources=months_of(METHADONE_CONCENTRATE))
     assert evaluation.facts.pain_triggers("acute-duration") == ()
     assert card(evaluation, "acute-duration") is None and card(evaluation, "reassessment-due") is None
+
+
+def test_the_plan_page_lists_a_documented_home_medication_as_reported() -> None:
+    from guideline.plan.medications import build_medications
+
+    evaluation = run("patient-view", resources=[home_medication(LORAZEPAM, period=8)])
+    sedatives = build_medications(evaluation.facts).sedatives
+    assert sedatives == ("lorazepam 1 MG Oral Tablet (active, reported as taken)",)

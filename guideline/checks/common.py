@@ -198,8 +198,11 @@ def naloxone_request(facts: Facts) -> dict[str, Any]:
     }
 
 
-def draft_or_active(order: MedOrder) -> str:
-    return "new order" if order.is_draft else "active"
+def order_kind(order: MedOrder) -> str:
+    """How a card names an order's standing: a new order, an active one, or a medication reported as taken."""
+    if order.is_draft:
+        return "new order"
+    return "reported as taken" if order.reported else "active"
 
 
 def bullet_list(lines: Iterable[str]) -> str:

@@ -10,6 +10,7 @@ from guideline.checks.common import (
     bullet_list,
     guideline_link,
     opioids_to_judge,
+    order_kind,
     override_reasons,
     plan_link,
     present,
@@ -171,8 +172,7 @@ def _profile_label(profile: str) -> str:
 
 
 def _order_line(order: OrderMme) -> str:
-    status = "new order" if order.is_draft else "active"
-    return f"{order.explanation} ({status})"
+    return f"{order.explanation} ({order_kind(order.order)})"
 
 
 def _order_table(mme: MmeSummary) -> str:

@@ -14,6 +14,7 @@ from guideline.checks.common import (
     clip,
     fill_note,
     guideline_link,
+    order_kind,
     override_reasons,
     plan_link,
     present,
@@ -176,9 +177,13 @@ def _order_line(facts: Facts, order: MedOrder | Dispense) -> str:
     if isinstance(order, Dispense):
         return f"{facts.name(order)} ({fill_note(order)}, no active order)"
     if order.is_draft:
-        return f"{facts.name(order)} (new order)"
-    written = f", written {order.authored_on.date().isoformat()}" if order.authored_on else ""
-    return f"{facts.name(order)} (active{written})"
+        return f"{facts.name(order)} ({order_kind(order)})"
+    written = (
+        f", {'noted' if order.reported else 'written'} {order.authored_on.date().isoformat()}"
+        if order.authored_on
+        else ""
+    )
+    return f"{facts.name(order)} ({order_kind(order)}{written})"
 
 
 def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:

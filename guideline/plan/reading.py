@@ -63,7 +63,11 @@ def observation_number(observation: Observation) -> Decimal | None:
 
 
 def order_status(order: MedOrder) -> str:
-    return "draft" if order.is_draft else (order.status or "unknown status")
+    """draft, the order's status, and whether the medication was reported as taken rather than ordered here."""
+    if order.is_draft:
+        return "draft"
+    status = order.status or "unknown status"
+    return f"{status}, reported as taken" if order.reported else status
 
 
 def patient_age(facts: Facts) -> int | None:

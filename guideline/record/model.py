@@ -160,6 +160,7 @@ class MedOrder:
     dosages: tuple[Dosage, ...]
     dispense: DispenseRequest
     requester: str | None = None  # the prescriber's reference, to tie a fill without authorizingPrescription to it
+    reported: bool = False  # reported[x]: a medication the patient or another provider reported, not ordered here
 
     @property
     def ref(self) -> str | None:

@@ -330,6 +330,7 @@ def read_med_order(
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=actor_reference(get("requester")),
+        reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict,
     )
 
 
