@@ -336,3 +336,19 @@ def test_the_plan_page_lists_a_documented_home_medication_as_reported() -> None:
     evaluation = run("patient-view", resources=[home_medication(LORAZEPAM, period=8)])
     sedatives = build_medications(evaluation.facts).sedatives
     assert sedatives == ("lorazepam 1 MG Oral Tablet (active, reported as taken)",)
+
+
+def test_an_order_not_to_give_a_medicine_or_do_a_test_is_no_order_of_it() -> None:
+    # doNotPerform was not read: "do not give lorazepam" made an opioid + benzodiazepine card, and "do not do a
+    # urine drug screen" counted as the screen already ordered, so the card asking for one never came.
+    from builders import SNOMED, service_request
+
+    do_not_give = {**med_request(LORAZEPAM, period=8), "doNotPerform": True}
+    assert card(run("order-sign", drafts=[high_dose_draft()], resources=[do_not_give]), "opioid-benzodiazepine") is None
+    given = med_request(LORAZEPAM, period=8)
+    assert card(run("order-sign", drafts=[high_dose_draft()], resources=[given]), "opioid-benzodiazepine") is not None
+    screen = service_request(SNOMED, "310627008", authored=days_ago(3))  # urine drug screening
+    long_term = med_request(OXYCODONE, draft=True, id="ox1", dose=1, period=6, supply_days=30)
+    assert card(run("order-sign", drafts=[long_term], resources=[screen]), "urine-drug-test") is None
+    not_done = {**screen, "doNotPerform": True}
+    assert card(run("order-sign", drafts=[long_term], resources=[not_done]), "urine-drug-test") is not None

@@ -150,9 +150,13 @@ def build_record(
             if reading is not None:
                 collected[reading[0]].append(reading[1](resource, tz))
             elif kind in _ORDER_TYPES:
-                orders.append(read_med_order(resource, index < draft_count, tz, pool))
+                # doNotPerform: an order *not* to give the medicine (or to do the test). No rule reads one as
+                # given, pending or done: as an order it added to the MME total or stood for a drug screen.
+                if resource.get("doNotPerform") is not True:
+                    orders.append(read_med_order(resource, index < draft_count, tz, pool))
             elif kind in _SERVICE_REQUEST_TYPES:
-                service_requests.append(read_service_request(resource, index < draft_count, tz))
+                if resource.get("doNotPerform") is not True:
+                    service_requests.append(read_service_request(resource, index < draft_count, tz))
             elif kind == "MedicationDispense":
                 dispenses.append(read_dispense(resource, tz, pool))
             elif kind == "Patient":
