@@ -15,6 +15,7 @@ from synthetic_export import (
     write_ndjson,
     write_synthetic_export,
 )
+from test_population_claims import part_d_event
 from test_population_measures import PERIOD, TODAY, build_export
 
 from guideline.config import GuidelineConfig
@@ -49,7 +50,9 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
     # Claims that name prescriber and pharmacy by number alone, one of them known to the directory by its NPI.
     write_ndjson(source, "Practitioner.npi", [{**practitioner("drN"), "identifier": [{"system": NPI, "value": "1"}]}])
     write_ndjson(source, "MedicationDispense.claims", [claim(n) for n in range(4)])
-    write_ndjson(source, "Patient.claims", [patient("p-claims", "1975-01-01")])
+    write_ndjson(source, "Patient.claims", [patient("p-claims", "1975-01-01"), patient("p-pde", "1975-01-01")])
+    # A patient known only from Part D claims (ExplanationOfBenefit): both engines must put them in the cohort.
+    write_ndjson(source, "ExplanationOfBenefit", [part_d_event("pde1", "p-pde", "2026-01-05")])
     # Lines DuckDB's and Spark's own JSON readers judged differently (each engine used to decide for itself).
     odd = [
         '{"resourceType": "MedicationDispense", "id": "nan", "subject": {"reference": "Patient/p-ohd"}, '
@@ -94,6 +97,8 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
     )
     # Three fills in the period: NPI 1 is drN by the directory; NPI 2, of no stated type and unknown, is no one.
     assert claims.fetchone() == (1, 3, "drN")
+    part_d = f"SELECT opioid_fills FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-pde'"
+    assert con.execute(part_d).fetchone() == (1,)
     named = con.execute(
         f"SELECT patient_name FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-sur'"
     )

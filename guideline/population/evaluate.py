@@ -14,6 +14,7 @@ from guideline.config import GuidelineConfig
 from guideline.exclusions import age_in_years
 from guideline.fhirdata import text
 from guideline.population.attribution import attribute
+from guideline.population.claims import claim_resources, is_claim
 from guideline.population.exclusions import exclusion_reason
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes
@@ -112,6 +113,23 @@ def _as_written(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return resource
 
 
+def _with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> list[Mapping[str, Any]]:
+    """Claims replaced by the fills, diagnoses and procedures they stand for (guideline.population.claims); a claim
+    that stands for none of them is counted, never dropped unseen."""
+    if not any(is_claim(r) for r in resources):
+        return resources
+    read: list[Mapping[str, Any]] = []
+    for resource in resources:
+        if not is_claim(resource):
+            read.append(resource)
+            continue
+        derived = claim_resources(resource)
+        quality.claims_read += bool(derived)
+        quality.claims_not_read += not derived
+        read.extend(derived)
+    return read
+
+
 def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     index = {}
     for resource in resources:
@@ -132,7 +150,7 @@ def evaluate_patient(
     """Build the patient's record with PainPlan's reader, read their fills with guideline.fills, score the nine
     measures, attribute them, and run the engine's standing-risk review at the period end. Never raises on data."""
     quality = Quality()
-    resources = [_as_written(r) for r in resources]
+    resources = _with_claims_read([_as_written(r) for r in resources], quality)
     terms = load_terminology(config)
     zone = ZoneInfo(config["timezone"])
     record = build_record(resources, zone)

@@ -35,6 +35,10 @@ class Quality:
     # Practitioners, roles or organisations sent in differing versions under one id (two export files, say): the
     # newest was read, so the name on a letter does not depend on the order the engine read the files in.
     directory_conflicts: int = 0
+    # Claims (ExplanationOfBenefit) read as the fills, diagnoses and procedures they stand for, and those that stood
+    # for none (no coded line or diagnosis, or cancelled).
+    claims_read: int = 0
+    claims_not_read: int = 0
 
     def merge(self, other: Quality) -> Quality:
         for name in self.__dataclass_fields__:
@@ -70,6 +74,8 @@ class Quality:
             "patients_not_evaluated": self.patients_not_evaluated,
             "evaluation_errors": dict(sorted(self.evaluation_errors.items())),
             "directory_conflicts": self.directory_conflicts,
+            "claims_read": self.claims_read,
+            "claims_not_read": self.claims_not_read,
         }
 
     @classmethod
@@ -94,7 +100,12 @@ class Quality:
         unidentified = sum(self.unidentified_medications.values())
         parts = [
             (self.malformed_lines, "malformed lines skipped"),
-            (sum(self.unexpected_resource_types.values()), "resources of unexpected types ignored"),
+            (
+                sum(self.unexpected_resource_types.values()),
+                "resources of types the review does not read, ignored ("
+                + ", ".join(f"{kind} {count}" for kind, count in self.unexpected_resource_types.most_common(5))
+                + ")",
+            ),
             (self.resources_without_patient, "patient resources without a patient reference"),
             (self.unreadable_resources, "resources that could not be read"),
             (self.fills_without_days_supply, "opioid fills without days' supply (left out of MME)"),
@@ -111,6 +122,8 @@ class Quality:
                 + ")",
             ),
             (self.orders_without_date, "orders without a start date (left out)"),
+            (self.claims_read, "claims read as the fills, diagnoses and procedures they stand for"),
+            (self.claims_not_read, "claims with no drug line, diagnosis or procedure to read, or cancelled (left out)"),
             (unidentified, f"medications not identified ({len(self.unidentified_medications)} distinct)"),
             (self.unattributed_patients, "patients attributed to no clinician"),
             (self.attributed_to_prescriber, "patients without a PCP attributed to their main prescriber"),

@@ -19,12 +19,13 @@ EXPECTED_TYPES = frozenset(
     {
         "Patient", "MedicationDispense", "MedicationRequest", "MedicationOrder", "Medication", "Condition",
         "Observation", "Procedure", "Encounter", "Practitioner", "PractitionerRole", "Organization", "Location",
-        "Coverage", "CarePlan", "ServiceRequest", "DocumentReference", "Consent",
+        "Coverage", "CarePlan", "ServiceRequest", "DocumentReference", "Consent", "ExplanationOfBenefit",
     }
 )  # fmt: skip
 DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
 SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
-MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder")
+# A patient with any of these may be in the cohort (the engine decides); claims may be pharmacy claims.
+MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder", "ExplanationOfBenefit")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -1,0 +1,179 @@
+"""Payer exports hold claims, not dispenses: CMS's BCDA and Blue Button, and CARIN Blue Button, send every fill as a
+pharmacy ExplanationOfBenefit. The review reads them as the fills, diagnoses and procedures they stand for."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from synthetic_export import patient, practitioner, write_export
+from test_population_measures import PERIOD, TODAY
+
+from guideline.config import GuidelineConfig
+from guideline.population.claims import claim_resources
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
+
+NDC = "http://hl7.org/fhir/sid/ndc"
+NPI = "http://hl7.org/fhir/sid/us-npi"
+OXYCODONE_10_NDC = "00406055262"  # a payer's drug file maps it to RxNorm 1049683, oxycodone 10 mg tablet
+CONFIG = {"ndc": {"rxnorm": {OXYCODONE_10_NDC: "1049683"}}}
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
+CARIN_INFO = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType"
+CARIN_ROLE = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"
+
+
+def part_d_event(ident: str, pid: str, day: str, quantity: int = 180, days: int = 30, status: str = "active") -> dict:
+    """A Part D prescription drug event as Blue Button 2.0 and BCDA send it (R4)."""
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": ident,
+        "status": status,
+        "type": {
+            "coding": [
+                {"system": "https://bluebutton.cms.gov/resources/codesystem/eob-type", "code": "PDE"},
+                {"system": CLAIM_TYPE, "code": "pharmacy"},
+            ]
+        },
+        "patient": {"reference": f"Patient/{pid}"},
+        "careTeam": [
+            {
+                "sequence": 1,
+                "provider": {"identifier": {"system": NPI, "value": "1111111112"}},
+                "role": {"coding": [{"system": CARIN_ROLE, "code": "prescribing"}]},
+            }
+        ],
+        "provider": {"identifier": {"system": NPI, "value": "9999999991"}},  # the pharmacy
+        "supportingInfo": [
+            {
+                "sequence": 1,
+                "category": {
+                    "coding": [
+                        {
+                            "system": "https://bluebutton.cms.gov/resources/codesystem/information",
+                            "code": "https://bluebutton.cms.gov/resources/variables/days_suply_num",
+                        }
+                    ]
+                },
+                "valueQuantity": {"value": days},
+            }
+        ],
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": {
+                    "coding": [{"system": NDC, "code": OXYCODONE_10_NDC, "display": "OXYCODONE HCL 10 MG TABLET"}]
+                },
+                "servicedDate": day,
+                "quantity": {"value": quantity},
+            }
+        ],
+    }
+
+
+def professional_claim(ident: str, pid: str, day: str, icd10: str) -> dict:
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": ident,
+        "status": "active",
+        "type": {"coding": [{"system": CLAIM_TYPE, "code": "professional"}]},
+        "patient": {"reference": f"Patient/{pid}"},
+        "billablePeriod": {"start": day, "end": day},
+        "diagnosis": [
+            {
+                "sequence": 1,
+                "diagnosisCodeableConcept": {
+                    "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": icd10}]
+                },
+            }
+        ],
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "99214"}]},
+            }
+        ],
+    }
+
+
+def hospice_claim(ident: str, pid: str, day: str) -> dict:
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": ident,
+        "status": "active",
+        "type": {"coding": [{"system": "https://bluebutton.cms.gov/resources/codesystem/eob-type", "code": "HOSPICE"}]},
+        "patient": {"reference": f"Patient/{pid}"},
+        "billablePeriod": {"start": day, "end": day},
+    }
+
+
+def _run(tmp_path: Path, resources: list[dict]) -> tuple[dict[str, dict[str, str]], dict]:
+    write_export(tmp_path / "in", resources)
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping(CONFIG))
+    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
+        rows = {row["patient_id"]: row for row in csv.DictReader(handle)}
+    return rows, json.loads((tmp_path / "out" / "data-quality.json").read_text())
+
+
+def test_a_claims_only_export_gives_the_measures_exclusions_and_attribution(tmp_path: Path) -> None:
+    # Before, every claim was "a resource of an unexpected type, ignored": no cohort, no measure, no letter.
+    prescriber = {**practitioner("drA", "Dr. Ana Alvarez"), "identifier": [{"system": NPI, "value": "1111111112"}]}
+    resources = [
+        prescriber,
+        patient("p-high", "1970-01-01"),
+        part_d_event("pde1", "p-high", "2026-01-05"),
+        part_d_event("pde2", "p-high", "2026-02-04"),
+        part_d_event("pde3", "p-high", "2026-03-01", status="cancelled"),  # reversed: not a fill
+        patient("p-cancer", "1970-01-01"),
+        part_d_event("pde4", "p-cancer", "2026-01-05"),
+        part_d_event("pde5", "p-cancer", "2026-02-04"),
+        professional_claim("prof1", "p-cancer", "2025-12-01", "C50.911"),  # breast cancer, billed last December
+        patient("p-hospice", "1970-01-01"),
+        part_d_event("pde6", "p-hospice", "2026-01-05"),
+        part_d_event("pde7", "p-hospice", "2026-02-04"),
+        hospice_claim("hosp1", "p-hospice", "2026-02-10"),
+        professional_claim("prof2", "p-none", "2026-02-01", "M54.50"),  # back pain, no opioid fills: no cohort
+        {**hospice_claim("empty", "p-high", "2026-02-10"), "type": {"text": "dental"}},  # nothing to read in it
+    ]
+    rows, quality = _run(tmp_path, resources)
+    assert set(rows) == {"p-high", "p-cancer", "p-hospice"}
+    high = rows["p-high"]
+    assert (high["opioid_fills"], float(high["avg_mme"])) == ("2", 90.0)
+    assert (high["ohd_den"], high["ohd_num"]) == ("true", "true")
+    assert (high["attribution"], high["pcp_id"]) == ("prescriber", "drA")  # the claim's prescriber NPI, found
+    assert (high["prescribers"], high["pharmacies"]) == ("1", "1")
+    assert json.loads(rows["p-cancer"]["evidence"])["excluded"][0].startswith("cancer")
+    assert json.loads(rows["p-hospice"]["evidence"])["excluded"] == ["hospice or palliative care (procedure)"]
+    assert "ExplanationOfBenefit" not in quality["unexpected_resource_types"]
+    assert (quality["claims_read"], quality["claims_not_read"]) == (10, 1)
+    assert quality["fills_not_counted_by_status"] == {"cancelled": 1}
+
+
+def test_a_blue_button_v1_line_and_a_carin_claim_give_the_same_fill() -> None:
+    v2 = part_d_event("c", "p1", "2026-01-05", quantity=60, days=15)
+    v1 = json.loads(json.dumps(v2))  # STU3: item.service, days' supply on the quantity
+    item = v1["item"][0]
+    item["service"] = item.pop("productOrService")
+    item["quantity"]["extension"] = [
+        {"url": "https://bluebutton.cms.gov/resources/variables/days_suply_num", "valueQuantity": {"value": 15}}
+    ]
+    del v1["supportingInfo"]
+    carin = json.loads(json.dumps(v2))
+    carin["supportingInfo"] = [
+        {
+            "sequence": 1,
+            "category": {"coding": [{"system": CARIN_INFO, "code": "dayssupply"}]},
+            "valueQuantity": {"value": 15},
+        }
+    ]
+    fills = [claim_resources(claim) for claim in (v2, v1, carin)]
+    for (fill,) in fills:
+        assert fill["resourceType"] == "MedicationDispense" and fill["status"] == "completed"
+        assert (fill["whenHandedOver"], fill["quantity"], fill["daysSupply"]) == (
+            "2026-01-05",
+            {"value": 60},
+            {"value": 15},
+        )
+        assert fill["medicationCodeableConcept"]["coding"][0]["code"] == OXYCODONE_10_NDC
+        assert [p["actor"].get("type") for p in fill["performer"]] == ["Practitioner", "Organization"]
