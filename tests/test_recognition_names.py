@@ -26,3 +26,19 @@ def test_strengths_are_still_read_from_ordinary_names():
     assert [s.shown for s in pair.strengths] == ["10-325 mg", "10-325 mg"]
     patch = read_name("fentanyl 0.075 mg/hr transdermal patch")
     assert [(s.mg, s.per) for s in patch.strengths] == [(read_name("fentanyl 75 mcg/hr patch").strengths[0].mg, "hour")]
+
+
+def test_a_combination_liquid_reads_both_strengths_per_ml():
+    # Epic names the oral solution "HYDROcodone-acetaminophen 7.5-325 mg/15 mL": the pair was not read, so 15 mL
+    # every 6 hours had no MME ("the dose unit cannot be combined with the product strength").
+    from decimal import Decimal
+
+    liquid = read_name("HYDROcodone-acetaminophen 7.5-325 mg/15 mL solution")
+    assert [(s.ingredient, s.mg, s.per) for s in liquid.strengths] == [
+        ("hydrocodone", Decimal("7.5") / 15, "ml"),
+        ("acetaminophen", Decimal("325") / 15, "ml"),
+    ]
+    codeine = read_name("acetaminophen-codeine 120-12 mg per 5 mL oral solution")
+    assert [(s.ingredient, s.mg, s.per) for s in codeine.strengths][1] == ("codeine", Decimal("12") / 5, "ml")
+    tablet = read_name("oxyCODONE-acetaminophen (PERCOCET) 10-325 mg per tablet")  # not a volume: per unit, as before
+    assert [(s.mg, s.per) for s in tablet.strengths] == [(Decimal("10"), "unit"), (Decimal("325"), "unit")]

@@ -43,9 +43,11 @@ _WORD = re.compile(r"[a-z][a-z0-9]*")
 # digits otherwise took minutes, every start inside the run trying every split of it.
 _NUMBER = r"(?<![\d.])(\d++(?:\.\d++)?|\.\d++)"
 _UNIT = r"(mg|mcg|µg|ug|g)"
-# "5/325", "10-325 mg", "5 mg/325 mg", "8 mg-2 mg" (a combination's strengths in the order its ingredients are named)
+# "5/325", "10-325 mg", "5 mg/325 mg", "8 mg-2 mg" (a combination's strengths in the order its ingredients are named),
+# and per volume for a liquid: "7.5-325 mg/15 mL" (Epic's name for hydrocodone/acetaminophen oral solution)
 _PAIR = re.compile(
-    rf"{_NUMBER}\s*{_UNIT}?\s*[/-]\s*{_NUMBER}\s*{_UNIT}?(?!\s*(?:ml|hr|h|hour|actuat|spray|l)\b)(?![\d./])"
+    rf"{_NUMBER}\s*{_UNIT}?\s*[/-]\s*{_NUMBER}\s*{_UNIT}?"
+    rf"(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml)\b|(?!\s*(?:ml|hr|h|hour|actuat|spray|l)\b)(?![\d./]))"
 )
 # "10 mg", "10 mg/5 mL", "5 MG/ML", "75 mcg/hr", "0.075 MG/HR", "4 mg/actuation"
 _SINGLE = re.compile(rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|hr|h|hour|actuat\w*|spray|dose)\b)?")
@@ -145,11 +147,14 @@ def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[Name
     assigned: dict[str, NamedStrength] = {}
     pair = _PAIR.search(text)
     if pair and len(mentions) >= 2:
-        first, first_unit, second, second_unit = pair.groups()
+        first, first_unit, second, second_unit, volume, per_ml = pair.groups()
         unit = first_unit or second_unit or "mg"
         for mention, value, written in ((mentions[0], first, first_unit), (mentions[1], second, second_unit)):
             mg = _mg(value, written or unit)
-            assigned[mention.ingredient.name] = NamedStrength(mention.ingredient.name, mg, "unit", pair.group().strip())
+            if per_ml:
+                mg = mg / Decimal(volume or "1")
+            basis: StrengthBasis = "ml" if per_ml else "unit"
+            assigned[mention.ingredient.name] = NamedStrength(mention.ingredient.name, mg, basis, pair.group().strip())
         return tuple(assigned.values())
     previous_end = 0
     leading: str | None = None  # the ingredient given a strength written before any name ("10 mg oxycodone")
