@@ -162,3 +162,18 @@ def test_indicator_is_configurable() -> None:
 )
 def test_general_exclusions_silence_the_card(resources: list[dict]) -> None:
     assert card(run("order-sign", drafts=[er_draft()], resources=resources), CHECK) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "FENTANYL 25 MCG/HR TD PT72",  # a patch, in Epic's abbreviations: read as no form, it was not long-acting
+        "MORPHINE SULFATE 15 MG PO TBCR",  # controlled-release tablet, with no "ER" in the name
+        "OXYCODONE HCL 10 MG PO T12A",  # 12-hour abuse-deterrent tablet
+        "HYDROCODONE BITARTRATE 20 MG PO C24A",
+    ],
+)
+def test_a_long_acting_opioid_named_in_epics_abbreviations_is_er_la(name: str) -> None:
+    draft = med_request(OXYCODONE_IR, draft=True, id="er1", frequency=1, period=1, period_unit="d")
+    draft["medicationCodeableConcept"] = {"text": name}
+    assert card(run("order-sign", drafts=[draft]), CHECK) is not None

@@ -113,6 +113,11 @@ def test_fentanyl_injection_has_no_factor() -> None:
         pytest.param({"coding": [{"system": RXNORM, "code": "861473"}]}, id="coded meperidine 50 mg/mL cartridge"),
         pytest.param({"text": "1 ML meperidine hydrochloride 50 MG/ML Cartridge"}, id="the same by name"),
         pytest.param({"text": "morphine 4 mg/mL intravenous solution"}, id="named intravenous"),
+        # Epic's own medication names write route and form short ("IJ SOLN", "IV SOLN", "IJ SYRG"): read as an
+        # oral solution, each got the oral factor.
+        pytest.param({"text": "MORPHINE SULFATE 4 MG/ML IJ SOLN"}, id="Epic IJ SOLN"),
+        pytest.param({"text": "MORPHINE SULFATE (PF) 2 MG/ML IV SOLN"}, id="Epic IV SOLN"),
+        pytest.param({"text": "HYDROMORPHONE HCL 2 MG/ML IJ SYRG"}, id="Epic IJ SYRG"),
     ],
 )
 def test_an_injected_opioid_gets_no_oral_factor(medication: dict) -> None:

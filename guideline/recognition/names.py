@@ -54,27 +54,35 @@ _SINGLE = re.compile(rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|
 _EXTENDED = re.compile(
     r"\b(extended|controlled|sustained|modified)[- ]release\b|\blong[- ]acting\b|\b(er|xr|xl|sr|cr|la|er/la|cd)\b"
     r"|\b(12|24)\s*hr?\b|\bcontin\b"
+    # Epic's dose-form abbreviations: controlled-release and 12/24-hour tablets and capsules (TBCR, TB12, T12A, CP24).
+    r"|\b(tbcr|tber|tb12|tb24|t12a|t24a|cp12|cp24|c12a|c24a|cpcr|cper|cpep)\b"
 )
 _FORMS: tuple[tuple[str, str], ...] = (
     ("buccal tablet", r"\bbuccal\s+tab"),
     ("buccal film", r"\bbuccal\s+film"),
     # Subsys, sprayed under the tongue: RxNorm's "Mucosal Spray", whose factor is not a sublingual tablet's.
     ("mucosal spray", r"\bmucosal\s+spray|\b(?:sublingual|oral|sl)\s+spray"),
-    ("sublingual", r"\bsublingual\b|\bsl\b"),
+    ("sublingual", r"\bsublingual\b|\bsl\b|\bsubl\b"),
     ("lozenge", r"\blozenge|\btroche"),
     ("nasal spray", r"\bnasal\b"),
-    ("patch", r"\btransdermal\b|\bpatch"),
+    ("patch", r"\btransdermal\b|\bpatch|\btd\b|\bpt(?:72|24|wk|tw)\b"),  # Epic: "TD PT72"
     ("implant", r"\bimplant"),
     (
         "injection",
         r"\binj(ection|ectable|ector)?\b|\bauto-?injector|\bsyringe|\bvial|\bso(sy|aj)\b|\bcartridge"
-        r"|\bintravenous|\bintramuscular|\bsubcutaneous",
+        r"|\bintravenous|\bintramuscular|\bsubcutaneous"
+        # Epic writes the route and form short: "4 MG/ML IJ SOLN", "2 MG/ML IV SOLN", "IJ SYRG", "SOCT"
+        r"|\b(ij|iv|im|sq|subq|syrg|soct|socr)\b",
     ),
-    ("solution", r"\bsolution|\bsoln\b|\bliquid|\bsyrup|\belixir|\bconcentrate|\bsuspension|\boral\s+sol"),
-    ("suppository", r"\bsuppositor"),
+    (
+        "solution",
+        r"\bsolution|\bsoln\b|\bliquid|\bsyrup|\belixir|\bconcentrate|\bsuspension|\boral\s+sol"
+        r"|\b(conc|liqd|susp|elix|syrp)\b",
+    ),
+    ("suppository", r"\bsuppositor|\bsupp\b"),
     ("film", r"\bfilm\b"),
-    ("capsule", r"\bcap(sule)?s?\b"),
-    ("tablet", r"\btab(let)?s?\b"),
+    ("capsule", r"\bcap(sule)?s?\b|\b(cp12|cp24|c12a|c24a|cpcr|cper|cpep|cpdr)\b"),
+    ("tablet", r"\btab(let)?s?\b|\b(tbcr|tber|tb12|tb24|t12a|t24a|tbec|tbdp|tbdd)\b"),
 )
 _FORM_PATTERNS = tuple((form, re.compile(pattern)) for form, pattern in _FORMS)
 
