@@ -42,3 +42,33 @@ def test_a_combination_liquid_reads_both_strengths_per_ml():
     assert [(s.ingredient, s.mg, s.per) for s in codeine.strengths][1] == ("codeine", Decimal("12") / 5, "ml")
     tablet = read_name("oxyCODONE-acetaminophen (PERCOCET) 10-325 mg per tablet")  # not a volume: per unit, as before
     assert [(s.mg, s.per) for s in tablet.strengths] == [(Decimal("10"), "unit"), (Decimal("325"), "unit")]
+
+
+def test_payers_cut_names_give_each_ingredient_its_own_strength():
+    # Drug files cut names to fit a field: "ACETAMIN", "ASA", "CAFF" were not known, so the list of strengths was
+    # given out wrongly ("HYDROCODONE BIT/ACETAMIN 7.5-325 MG" read as 325 mg of hydrocodone, 43 times the dose).
+    cases = {
+        "HYDROCODONE BIT/ACETAMIN 7.5-325 MG TAB": ("hydrocodone", "7.5"),
+        "CARISOPRODOL/ASA/CODEINE 200-325-16 MG TAB": ("codeine", "16"),
+        "BUTALBITAL/APAP/CAFF/CODEINE 50-325-40-30 MG CAP": ("codeine", "30"),
+    }
+    from decimal import Decimal
+
+    for name, (ingredient, mg) in cases.items():
+        strength = read_name(name).strength_of(ingredient)
+        assert strength is not None and strength.mg == Decimal(mg), name
+
+
+def test_a_list_of_strengths_that_does_not_match_the_ingredients_named_assigns_none():
+    # One ingredient recognised, two strengths written: which is whose cannot be told, so no dose is guessed.
+    assert read_name("HYDROCODONE BIT/ACETAMINX 7.5-325 MG TAB").strengths == ()
+    # Numbers with no unit that are not a strength ("1-2 tablets") leave the written strength alone, as before.
+    assert [s.mg for s in read_name("oxycodone 5 mg tablet 1-2 tabs").strengths] == [5]
+
+
+def test_lists_of_numbers_are_read_in_linear_time():
+    code = (
+        "from guideline.recognition.names import read_name; "
+        "read_name('1/' * 30000 + '1 mg'); read_name('1-' * 30000 + '1 ml'); read_name('1 mg/' * 20000)"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=30)

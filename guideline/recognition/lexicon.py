@@ -72,8 +72,17 @@ _OTHER = _words(
     """
 )
 
-# Abbreviations EHR order names use for an ingredient.
-ALIASES: Mapping[str, str] = {"apap": "acetaminophen", "paracetamol": "acetaminophen", "mso4": "morphine"}
+# Abbreviations EHR order names and payers' drug files (names cut to fit a field) use for an ingredient.
+ALIASES: Mapping[str, str] = {
+    "apap": "acetaminophen",
+    "paracetamol": "acetaminophen",
+    "acetamin": "acetaminophen",
+    "acetaminop": "acetaminophen",
+    "acetaminoph": "acetaminophen",
+    "asa": "aspirin",
+    "caff": "caffeine",
+    "mso4": "morphine",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,12 +43,55 @@ _WORD = re.compile(r"[a-z][a-z0-9]*")
 # digits otherwise took minutes, every start inside the run trying every split of it.
 _NUMBER = r"(?<![\d.])(\d++(?:\.\d++)?|\.\d++)"
 _UNIT = r"(mg|mcg|µg|ug|g)"
-# "5/325", "10-325 mg", "5 mg/325 mg", "8 mg-2 mg" (a combination's strengths in the order its ingredients are named),
-# and per volume for a liquid: "7.5-325 mg/15 mL" (Epic's name for hydrocodone/acetaminophen oral solution)
-_PAIR = re.compile(
-    rf"{_NUMBER}\s*{_UNIT}?\s*[/-]\s*{_NUMBER}\s*{_UNIT}?"
-    rf"(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml)\b|(?!\s*(?:ml|hr|h|hour|actuat|spray|l)\b)(?![\d./]))"
-)
+# A combination's strengths as one list, in the order its ingredients are named: "5/325", "10-325 mg", "5 mg/325 mg",
+# "8 mg-2 mg", "50-325-40-30 MG", and per volume for a liquid ("7.5-325 mg/15 mL"). Read by tokens, not by one
+# pattern with a repeated group, so a hostile run of "1/1/1/..." stays linear.
+_TOKEN = re.compile(rf"{_NUMBER}\s*{_UNIT}?")
+_LIST_SEPARATOR = re.compile(r"\s*[/-]\s*")
+_DENOMINATOR = re.compile(r"\s*(ml|hr|h|hour|actuat|spray|l)\b")
+_PER_VOLUME = re.compile(r"\s*per\s*(\d+(?:\.\d+)?)?\s*ml\b")
+
+
+@dataclass(frozen=True, slots=True)
+class _StrengthList:
+    """Numbers written as one list, each with its unit if written; `per_ml` the volume they are per, if any."""
+
+    numbers: tuple[tuple[str, str | None], ...]
+    shown: str
+    per_ml: Decimal | None
+
+
+def _strength_list(text: str) -> _StrengthList | None:
+    """The first run of two or more numbers joined by "/" or "-"; a last number that is a volume or a rate ("10
+    mg/5 mL", "25 mcg/hr") is the denominator, not a member."""
+    tokens = list(_TOKEN.finditer(text))
+    index = 0
+    while index < len(tokens):
+        run = [tokens[index]]
+        while index + len(run) < len(tokens):
+            following = tokens[index + len(run)]
+            if not _LIST_SEPARATOR.fullmatch(text, run[-1].end(), following.start()):
+                break
+            run.append(following)
+        index += len(run)
+        per_ml = None
+        last = run[-1]
+        if len(run) > 1 and last.group(2) is None and _DENOMINATOR.match(text, last.end()):
+            per_ml = Decimal(last.group(1)) if _DENOMINATOR.match(text, last.end()).group(1) == "ml" else None
+            if per_ml is None:
+                continue  # "0.075 mg/1 hr": a rate, not a list
+            run.pop()
+        if len(run) < 2 or _DENOMINATOR.match(text, run[-1].end()):
+            continue
+        end = last.end() + len(_DENOMINATOR.match(text, last.end()).group()) if per_ml else run[-1].end()
+        volume = None if per_ml else _PER_VOLUME.match(text, run[-1].end())  # "120-12 mg per 5 mL"
+        if volume is not None:
+            per_ml, end = Decimal(volume.group(1) or "1"), volume.end()
+        shown = text[run[0].start() : end].strip()
+        return _StrengthList(tuple((t.group(1), t.group(2)) for t in run), shown, per_ml)
+    return None
+
+
 # "10 mg", "10 mg/5 mL", "5 MG/ML", "75 mcg/hr", "0.075 MG/HR", "4 mg/actuation"
 _SINGLE = re.compile(rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|hr|h|hour|actuat\w*|spray|dose)\b)?")
 _EXTENDED = re.compile(
@@ -153,17 +196,22 @@ def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[Name
     ingredient named since the previous strength (RxNorm's "oxycodone 5 MG / acetaminophen 325 MG"). Anything
     ambiguous is left unassigned, so no dose is ever guessed."""
     assigned: dict[str, NamedStrength] = {}
-    pair = _PAIR.search(text)
-    if pair and len(mentions) >= 2:
-        first, first_unit, second, second_unit, volume, per_ml = pair.groups()
-        unit = first_unit or second_unit or "mg"
-        for mention, value, written in ((mentions[0], first, first_unit), (mentions[1], second, second_unit)):
-            mg = _mg(value, written or unit)
-            if per_ml:
-                mg = mg / Decimal(volume or "1")
-            basis: StrengthBasis = "ml" if per_ml else "unit"
-            assigned[mention.ingredient.name] = NamedStrength(mention.ingredient.name, mg, basis, pair.group().strip())
-        return tuple(assigned.values())
+    listed = _strength_list(text)
+    if listed is not None:
+        if len(listed.numbers) == len(mentions):
+            unit = next((written for _, written in listed.numbers if written), "mg")
+            basis: StrengthBasis = "ml" if listed.per_ml else "unit"
+            for mention, (value, written) in zip(mentions, listed.numbers, strict=True):
+                mg = _mg(value, written or unit)
+                if listed.per_ml:
+                    mg = mg / listed.per_ml
+                assigned[mention.ingredient.name] = NamedStrength(mention.ingredient.name, mg, basis, listed.shown)
+            return tuple(assigned.values())
+        if any(written for _, written in listed.numbers):
+            # A list of strengths with more (or fewer) numbers than the ingredients recognised ("HYDROCODONE
+            # BIT/ACETAMIN 7.5-325 MG" with "ACETAMIN" unknown): which number is whose cannot be told, and reading
+            # the last as the opioid's made 325 mg of hydrocodone. Nothing is assigned; the dose stays unknown.
+            return ()
     previous_end = 0
     leading: str | None = None  # the ingredient given a strength written before any name ("10 mg oxycodone")
     for single in _SINGLE.finditer(text):
@@ -200,7 +248,7 @@ def _codeine_number(lowered: str) -> tuple[NamedStrength, ...] | None:
     if "tylenol" not in lowered and "codeine" not in lowered:
         return None
     number = _CODEINE_NUMBER.search(lowered)
-    if number is None or _SINGLE.search(lowered) or _PAIR.search(lowered):
+    if number is None or _SINGLE.search(lowered) or _strength_list(lowered):
         return None
     shown = number.group().strip()
     return (
