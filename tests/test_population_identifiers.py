@@ -76,3 +76,17 @@ def test_the_directory_keys_practitioners_and_organisations_by_identifier_in_any
     for order in ([one, two, pharmacy], [pharmacy, two, one]):
         directory = build_directory(json.dumps(r) for r in order)
         assert directory.by_identifier == {"npi|1234567893": "Practitioner/a", "ncpdp|0012345": "Organization/ph"}
+
+
+def test_a_pcp_named_by_npi_alone_gets_the_letter(tmp_path: Path) -> None:
+    # Payers' Patient resources often name the PCP by NPI, with no reference: the patient was attributed to their
+    # main prescriber instead (or to no one), and the PCP got no letter.
+    member = patient("p1", "1980-01-01")
+    member["generalPractitioner"] = [{"identifier": {"system": NPI_OID, "value": "1111111112"}}]
+    dr_a = {**practitioner("drA", "Dr. Ana Alvarez"), "identifier": [{"system": NPI, "value": "1111111112"}]}
+    fill = dispense("c1", "p1", OXYCODONE_5, "2026-01-02", 56, 14, "drB", "ph1")
+    write_export(tmp_path / "in", [member, dr_a, practitioner("drB"), fill])
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert (row["attribution"], row["pcp_id"], row["pcp_name"]) == ("pcp", "drA", "Dr. Ana Alvarez")

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from guideline.fhirdata import as_dict, as_list, local_reference, text
+from guideline.fhirdata import as_dict, as_list
+from guideline.identifiers import actor_reference
+from guideline.population.actors import resolve_actor
 from guideline.population.model import Directory, OpioidFill
 
 
@@ -23,8 +25,9 @@ def _bare(local: str | None) -> str | None:
 
 
 def _from_reference(reference: str, directory: Directory) -> tuple[str | None, str | None]:
-    """(practitioner id, organisation id) for a generalPractitioner reference."""
-    local = local_reference(reference) or ""
+    """(practitioner id, organisation id) for a generalPractitioner reference (by identifier alone too: payers name
+    the PCP by NPI)."""
+    local = resolve_actor(reference, directory) or ""
     kind, _, ident = local.partition("/")
     if kind == "PractitionerRole":
         practitioner, organisation = directory.roles.get(ident, (None, None))
@@ -43,7 +46,7 @@ def attribute(
 ) -> Attribution:
     practice: str | None = None
     for item in as_list(as_dict(patient).get("generalPractitioner")):
-        reference = text(as_dict(item).get("reference"))
+        reference = actor_reference(item)
         if not reference:
             continue
         practitioner, organisation = _from_reference(reference, directory)

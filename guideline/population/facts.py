@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -14,9 +13,9 @@ from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, local_reference, text
 from guideline.history import order_interval
-from guideline.identifiers import by_identifier
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import order_start
+from guideline.population.actors import resolve_actor
 from guideline.population.medicines import Kind, medication_kind, unidentified_key
 from guideline.population.model import Directory, OpioidFill, Period
 from guideline.population.quality import Quality
@@ -60,9 +59,6 @@ def fill_counts(dispense: Dispense) -> bool:
     return dispense.status in (None, "completed")
 
 
-_UNSAFE_IN_ID = re.compile(r"[^A-Za-z0-9.\-]+")  # an identifier's system and number, made fit for an id
-
-
 def _order_counts(order: MedOrder) -> bool:
     return not order.is_draft and order.status in ORDER_STATUSES
 
@@ -92,7 +88,7 @@ class _Reader:
     def practitioner(self, reference: str | None) -> str | None:
         """A prescriber as `Practitioner/id` (a PractitionerRole is read through to its practitioner; one named by
         identifier alone, through the directory)."""
-        local = self.by_number(reference, "Practitioner")
+        local = resolve_actor(reference, self.directory)
         if not local:
             return None
         kind, _, ident = local.partition("/")
@@ -108,23 +104,9 @@ class _Reader:
                 return found
         return next((p for p in map(self.practitioner, dispense.performers) if p), None)
 
-    def by_number(self, reference: str | None, wanted: str) -> str | None:
-        """`Type/id` of a reference; for one by identifier alone (claims), the directory's resource with that
-        identifier, else, when the reference names its type as `wanted`, a stable `Type/npi-<number>` of its own."""
-        named = by_identifier(reference) if reference else None
-        if named is None:
-            return local_reference(reference)
-        kind, key = named
-        found = self.directory.by_identifier.get(key)
-        if found is not None:
-            return found
-        if kind == wanted or (not kind and wanted == "Organization" and key.startswith("ncpdp|")):
-            return f"{wanted}/{_UNSAFE_IN_ID.sub('-', key)}"
-        return None  # an unknown number of no stated type: a prescriber or a pharmacy, nothing says which
-
     def pharmacy(self, dispense: Dispense) -> str | None:
         for performer in dispense.performers:
-            local = self.by_number(performer, "Organization")
+            local = resolve_actor(performer, self.directory)
             if local and local.startswith("Organization/"):
                 return local
         raw = self.raw.get(f"MedicationDispense/{dispense.id}") if dispense.id else None
