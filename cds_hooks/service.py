@@ -24,7 +24,7 @@ from cds_hooks.request import HookRequest, parse_hook_request
 from cds_hooks.services import SERVICES, templates
 from cds_hooks.settings import CdsSettings
 from guideline.cards import Card, Snooze, finding_keys
-from guideline.checks import CHECKS
+from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 CHART = "the patient's chart (prefetch and FHIR server)"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
 UNDATED_FILL = "has no dispense date, so the MME total and the checks could not count it"
+UNREAD_UDS = "urine drug test result not read as positive or negative, so it was not judged for unexpected results"
 UNREAD_CATEGORY = "is not known as outpatient or inpatient, so the order was checked as an outpatient prescription"
 
 
@@ -143,6 +144,9 @@ def run_hook(
                 facts = evaluation.facts
                 _name_each(facts.undated_fills, gaps, UNDATED_FILL, "other fills with no dispense date")
                 _name_each(facts.unread_category_orders, gaps, UNREAD_CATEGORY, "other orders of unknown category")
+                if unexpected_uds_result.CHECK_ID in enabled_checks(config, service.hook):
+                    unread = unexpected_uds_result.unjudged_results(facts)
+                    _name_each(unread, gaps, UNREAD_UDS, "other urine drug test results not read")
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"

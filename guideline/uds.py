@@ -26,8 +26,10 @@ RESULT_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
 # Positive, Detected, Present, Reactive; Negative, Not detected, Absent, Non-reactive.
 POSITIVE_SNOMED = frozenset({"10828004", "260373001", "52101004", "11214006"})
 NEGATIVE_SNOMED = frozenset({"260385009", "260415000", "2667000", "131194007"})
-POSITIVE_INTERPRETATION = frozenset({"POS", "DET"})
-NEGATIVE_INTERPRETATION = frozenset({"NEG", "ND"})
+# A drug test's normal is "not detected": labs flag a detected drug abnormal or high (A, AA, H, HH) as often as
+# positive, and an undetected one normal (N). Read only as "none", such a flagged fentanyl gave no card.
+POSITIVE_INTERPRETATION = frozenset({"POS", "DET", "A", "AA", "H", "HH", "HU"})
+NEGATIVE_INTERPRETATION = frozenset({"NEG", "ND", "N"})
 # How labs write a result, after any qualifier below. Negatives are tried first: "not detected" before "detected",
 # "non-reactive" before "reactive", "not present" before "present".
 NEGATIVE_PREFIXES = (

@@ -298,3 +298,14 @@ def test_an_opioid_order_of_unknown_category_is_checked_and_named_on_the_card(ap
     assert "90.0 MME/day" in card(response, "high-mme")["summary"]
     detail = card(response, "data-incomplete")["detail"]
     assert "draft-oxy" in detail and "E-Prescribe" in detail and "checked as an outpatient prescription" in detail
+
+
+def test_a_urine_drug_test_result_no_one_can_read_is_named_on_the_card(app):
+    # A fentanyl confirmation sent as a number with no flag and no cutoff cannot be judged: before, no card said so,
+    # which reads as "nothing unexpected".
+    from builders import observation
+
+    result = observation("100437-3", when="2026-06-01T10:00:00Z", value_quantity=12)
+    prefetch = full_prefetch("order-sign", udsLabs=bundle(result))
+    detail = card(post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)), "data-incomplete")["detail"]
+    assert "2026-06-01" in detail and "not read as positive or negative" in detail

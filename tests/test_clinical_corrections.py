@@ -352,3 +352,32 @@ def test_an_order_not_to_give_a_medicine_or_do_a_test_is_no_order_of_it() -> Non
     assert card(run("order-sign", drafts=[long_term], resources=[screen]), "urine-drug-test") is None
     not_done = {**screen, "doNotPerform": True}
     assert card(run("order-sign", drafts=[long_term], resources=[not_done]), "urine-drug-test") is not None
+
+
+@pytest.mark.parametrize(("flag", "fires"), [("A", True), ("H", True), ("POS", True), ("N", False), ("NEG", False)])
+def test_a_drug_test_flagged_abnormal_reads_as_detected(flag: str, fires: bool) -> None:
+    # Labs flag a detected drug abnormal or high as often as positive: a fentanyl confirmation of 12 ng/mL flagged
+    # "A" read as no value, and no card said that fentanyl nobody prescribed was found.
+    flagged = observation(FENTANYL_SCREEN, when=days_ago(20), value_quantity=12, interpretation=flag)
+    found = card(run("order-sign", drafts=[low_dose_draft()], resources=[flagged]), "unexpected-uds-result")
+    assert (found is not None) is fires
+
+
+def test_a_drug_test_result_that_cannot_be_read_is_named_where_the_check_applies() -> None:
+    from guideline.checks.unexpected_uds_result import unjudged_results
+
+    number = observation(FENTANYL_SCREEN, when=days_ago(20), value_quantity=12)  # a number, no flag, no cutoff
+    unclear = observation(HEROIN_SCREEN, when=days_ago(30), value_string="Inconclusive")
+    panel = {
+        **observation(FENTANYL_SCREEN, when=days_ago(25)),
+        "component": [  # a panel heading: its components judge
+            {"code": {"coding": [{"system": "http://loinc.org", "code": FENTANYL_SCREEN}]}, "valueString": "Negative"}
+        ],
+    }
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[number, unclear, panel])
+    named = unjudged_results(evaluation.facts)
+    assert (
+        len(named) == 2 and named[0].endswith(f"({days_ago(20)[:10]})") and named[1].endswith(f"({days_ago(30)[:10]})")
+    )
+    # Without an opioid being ordered the check judges nothing, so there is nothing to name.
+    assert unjudged_results(run("order-sign", resources=[number]).facts) == ()

@@ -34,16 +34,34 @@ CELL_TEXT = {"positive": "positive", "negative": "negative", "indeterminate": "i
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires when a positive or negative result in the last 12 months is not what the prescriptions in effect
     explain. Order hooks need a new opioid order (any duration); patient-view an active opioid order."""
-    if facts.context.hook == "patient-view":
-        if not any(facts.is_in(OPIOID, o) for o in facts.active_orders):
-            return None
-    elif not facts.trigger_orders:
+    if not _applies(facts):
         return None
     recent = facts.uds_results_within(RESULT_MONTHS)
     findings = _distinct((r, s) for r in recent for s in r.unexpected if s.value in ("positive", "negative"))
     if not findings:
         return None
     return _card(facts, settings, recent, findings)
+
+
+def _applies(facts: Facts) -> bool:
+    if facts.context.hook == "patient-view":
+        return any(facts.is_in(OPIOID, o) for o in facts.active_orders)
+    return bool(facts.trigger_orders)
+
+
+def unjudged_results(facts: Facts) -> tuple[str, ...]:
+    """The results of the last 12 months this check would judge but cannot read as positive or negative (a number
+    with no flag, "Inconclusive", a value and a flag that disagree), each named with its day: the answer must say
+    so, or no card would look like "nothing unexpected"."""
+    if not _applies(facts):
+        return ()
+    named = (
+        f"{result.name} ({iso_day(result.day) if result.day else 'undated'})"
+        for result in facts.uds_results_within(RESULT_MONTHS)
+        # a panel whose components carry the results is a heading, not a result of its own
+        if result.value in ("none", "indeterminate") and result.substances and not result.observation.components
+    )
+    return tuple(dict.fromkeys(named))
 
 
 def _distinct(
