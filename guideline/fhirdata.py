@@ -187,6 +187,18 @@ _SYSTEM_ALIASES = {
     "icd-10-cm": ICD10CM,
     "icd10cm": ICD10CM,
     "ndc": NDC,
+    # ...and the HL7 code systems under their STU3 and DSTU2 names (R4 moved them to terminology.hl7.org), or as HL7
+    # v2 tables with the same codes: a result flagged "POS" under STU3's name read as no value, and a condition on
+    # the problem list under STU3's category system was hidden from the exclusions.
+    "http://hl7.org/fhir/v2/0078": OBS_INTERPRETATION,
+    "http://terminology.hl7.org/codesystem/v2-0078": OBS_INTERPRETATION,
+    "http://hl7.org/fhir/v3/observationinterpretation": OBS_INTERPRETATION,
+    "http://hl7.org/fhir/condition-category": CONDITION_CATEGORY,
+    "http://hl7.org/fhir/condition-clinical": CONDITION_CLINICAL,
+    "http://hl7.org/fhir/condition-ver-status": CONDITION_VER_STATUS,
+    "http://hl7.org/fhir/discharge-disposition": DISCHARGE_DISPOSITION,
+    "http://hl7.org/fhir/v3/gtsabbreviation": GTS_ABBREVIATION,
+    "http://hl7.org/fhir/v3/orderabledrugform": ORDERABLE_DRUG_FORM,
 }
 _FHIR_SYSTEMS = frozenset({RXNORM, SNOMED, LOINC, ICD10CM, NDC})
 

@@ -446,6 +446,14 @@ def test_dates_inside_the_window_still_read():
         ("SNOMED CT", SNOMED),
         ("ICD-10-CM", ICD10CM),
         ("http://lab.example/codes/", "http://lab.example/codes/"),  # any other system is kept as written
+        # HL7's own systems under their STU3 names, and interpretation as the HL7 v2 table with the same codes
+        ("http://hl7.org/fhir/v2/0078", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"),
+        (
+            "http://terminology.hl7.org/CodeSystem/v2-0078",
+            "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+        ),
+        ("http://hl7.org/fhir/condition-category", "http://terminology.hl7.org/CodeSystem/condition-category"),
+        ("http://hl7.org/fhir/discharge-disposition", "http://terminology.hl7.org/CodeSystem/discharge-disposition"),
     ],
 )
 def test_a_code_system_written_as_its_oid_or_another_url_form_is_read_as_its_fhir_name(written: str, read: str) -> None:
@@ -475,3 +483,19 @@ def test_status_codes_in_capitals_read_as_the_standard_writes_them() -> None:
     assert (record.orders[0].status, record.orders[0].intent) == ("active", "order")
     assert record.conditions[0].clinical_status == "active"
     assert record.observations[0].status == "final"
+
+
+def test_stu3_systems_are_read_where_they_decide_a_card() -> None:
+    # A fentanyl screen flagged POS under STU3's interpretation system read as no value (no card); a cancer on the
+    # problem list under STU3's category system was hidden, so its exclusion did not apply.
+    from builders import card, days_ago, run
+
+    draft = med_request(OXYCODONE_5MG, draft=True, id="ox1", dose=2, period=4)
+    flagged = observation("100437-3", when=days_ago(20))
+    flagged["interpretation"] = {"coding": [{"system": "http://hl7.org/fhir/v2/0078", "code": "POS"}]}
+    assert card(run("order-sign", drafts=[draft], resources=[flagged]), "unexpected-uds-result") is not None
+    cancer = condition(ICD10CM, "C50.911", category=None)
+    cancer["category"] = [
+        {"coding": [{"system": "http://hl7.org/fhir/condition-category", "code": "problem-list-item"}]}
+    ]
+    assert card(run("order-sign", drafts=[draft], resources=[cancer]), "high-mme") is None
