@@ -499,3 +499,21 @@ def test_stu3_systems_are_read_where_they_decide_a_card() -> None:
         {"coding": [{"system": "http://hl7.org/fhir/condition-category", "code": "problem-list-item"}]}
     ]
     assert card(run("order-sign", drafts=[draft], resources=[cancer]), "high-mme") is None
+
+
+def test_dstu2_dates_are_read_under_their_dstu2_names() -> None:
+    # DSTU2's MedicationOrder has dateWritten, not authoredOn: read as having no start, a 2-year-old order with no
+    # supply stayed "current" (status active is the only evidence) and counted in the total.
+    from builders import days_ago, run
+
+    old = med_request(OXYCODONE_5MG, supply_days=None)
+    old["resourceType"] = "MedicationOrder"
+    del old["authoredOn"]
+    old["dateWritten"] = days_ago(700)[:10]
+    assert run("patient-view", resources=[old]).facts.active_orders == ()
+    recent = {**old, "dateWritten": days_ago(10)[:10]}
+    assert len(run("patient-view", resources=[recent]).facts.active_orders) == 1
+    problem = condition(ICD10CM, "C50.911")
+    problem["dateRecorded"] = problem.pop("recordedDate", None) or "2025-01-02"
+    record = build_record([patient(), problem], TZ)
+    assert record.conditions[0].recorded_date is not None

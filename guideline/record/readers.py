@@ -324,7 +324,7 @@ def read_med_order(
         intent=code_text(get("intent")),
         categories=concepts(get("category")),
         medication=_resolve_medication(data, pool or MedicationPool()),
-        authored_on=parse_datetime(get("authoredOn"), tz),
+        authored_on=parse_datetime(get("authoredOn") or get("dateWritten"), tz),  # DSTU2's MedicationOrder: dateWritten
         prior_prescription=reference(get("priorPrescription")),
         course_of_therapy=code_text(_first_code(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
@@ -437,7 +437,7 @@ def _abatement_present(data: Mapping[str, Any]) -> bool:
 
 def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
     get = data.get
-    recorded = get("recordedDate") or get("assertedDate")
+    recorded = get("recordedDate") or get("assertedDate") or get("dateRecorded")  # R4, STU3, DSTU2
     onset = get("onsetDateTime") or as_dict(get("onsetPeriod")).get("start")
     recorded_date = parse_datetime(recorded, tz)
     return Condition.make(
@@ -492,7 +492,7 @@ def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) 
         status=code_text(data.get("status")),
         intent=code_text(data.get("intent")),
         code=concept(data.get("code")),
-        authored_on=parse_datetime(data.get("authoredOn"), tz),
+        authored_on=parse_datetime(data.get("authoredOn") or data.get("orderedOn"), tz),  # DSTU2: orderedOn
         occurrence=parse_datetime(data.get("occurrenceDateTime"), tz),
         occurrence_start=occurrence_start,
         occurrence_end=occurrence_end,
