@@ -39,6 +39,7 @@ NEGATIVE_PREFIXES = (
 POSITIVE_PREFIXES = ("pos", "detected", "reactive", "present")
 # Words before the result that say how it was reached, not what it is ("Presumptive Negative", "Screen positive",
 # "Confirmed positive"): a value written so read as none, and an unexpected confirmed fentanyl gave no card.
+_LABEL_LONGEST = 40  # "Oxycodone/oxymorphone:" is a label; a sentence with a colon in it is not read as one
 _QUALIFIER = re.compile(r"^(?:(?:presumptive(?:ly)?|screen(?:ed|ing)?|confirmed|confirmation)\b[\s:,-]*)+")
 EXPECTATION_WINDOW_DAYS = 30
 
@@ -63,11 +64,15 @@ def value_from_text(raw: str | None) -> Value | None:
     """Negative prefixes are tested before positive ones, so "not detected" never reads as detected."""
     if not raw:
         return None
-    lowered = _QUALIFIER.sub("", raw.strip().lower())
-    if lowered.startswith(NEGATIVE_PREFIXES):
-        return "negative"
-    if lowered.startswith(POSITIVE_PREFIXES):
-        return "positive"
+    lowered = raw.strip().lower()
+    label, colon, rest = lowered.partition(":")
+    for written in (lowered, rest) if colon and len(label) <= _LABEL_LONGEST else (lowered,):
+        # the second reading is the result after the substance's name: "Opiates: NEGATIVE"
+        written = _QUALIFIER.sub("", written.strip())
+        if written.startswith(NEGATIVE_PREFIXES):
+            return "negative"
+        if written.startswith(POSITIVE_PREFIXES):
+            return "positive"
     return None
 
 

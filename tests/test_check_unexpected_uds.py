@@ -109,7 +109,15 @@ def test_value_from_coded_value_or_interpretation_only() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["Confirmed positive", "Presumptive Positive", "Screen positive", "Reactive", "Present", "DETECTED >1000 ng/mL"],
+    [
+        "Confirmed positive",
+        "Presumptive Positive",
+        "Screen positive",
+        "Reactive",
+        "Present",
+        "DETECTED >1000 ng/mL",
+        "Cocaine metabolite: POSITIVE",  # the substance's name first, as some labs write the value
+    ],
 )
 def test_positive_as_labs_write_it(value: str) -> None:
     # "Confirmed positive", "Screen positive", "Reactive" and "Present" read as no value: no card at all.
@@ -119,7 +127,15 @@ def test_positive_as_labs_write_it(value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["Presumptive Negative", "Screen negative", "Confirmed negative", "Non-detected", "Non-reactive", "Absent"],
+    [
+        "Presumptive Negative",
+        "Screen negative",
+        "Confirmed negative",
+        "Non-detected",
+        "Non-reactive",
+        "Absent",
+        "Oxycodone/Oxymorphone: Not Detected",
+    ],
 )
 def test_negative_as_labs_write_it(value: str) -> None:
     # An expected oxycodone that comes back negative is the finding; these read as no value before.
@@ -287,3 +303,10 @@ def test_a_substance_reported_as_a_component_of_a_panel_is_judged() -> None:
     ]
     found = sign(panel)
     assert found is not None and "positive for cocaine" in found.summary
+
+
+@pytest.mark.parametrize("value", ["Cutoff: 300 ng/mL", "See comment: specimen dilute", "a:" * 5000])
+def test_a_colon_is_not_a_result(value: str) -> None:
+    from guideline.uds import value_from_text
+
+    assert value_from_text(value) is None
