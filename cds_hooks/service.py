@@ -123,7 +123,11 @@ def run_hook(
         record = None
         try:
             record = build_record(
-                data.resources, tz, draft_orders=request.draft_orders, extra_medications=data.medications
+                data.resources,
+                tz,
+                draft_orders=request.draft_orders,
+                extra_medications=data.medications,
+                patient_id=request.patient_id,
             )
         except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
             log_failure("record-build-failed", request.hook_instance, error)

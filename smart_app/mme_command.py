@@ -44,11 +44,12 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
             raise InputError("the CDS Hooks request has no context object")
         prefetch = data.get("prefetch")
         prefetched = [v for v in prefetch.values() if v is not None] if isinstance(prefetch, Mapping) else []
-        record = build_record(prefetched, tz, draft_orders=context.get("draftOrders"))
+        patient = context.get("patientId")
+        own = patient.removeprefix("Patient/") if isinstance(patient, str) and patient.strip() else None
+        record = build_record(prefetched, tz, draft_orders=context.get("draftOrders"), patient_id=own)
         hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
         selections = context.get("selections")
         chosen = tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else ()
-        patient = context.get("patientId")
         return record, HookContext(hook, patient if isinstance(patient, str) else None, selections=chosen)
     if kind in ("MedicationRequest", "MedicationOrder", "MedicationDispense", "Bundle"):
         return build_record([data], tz), HookContext("patient-view", None)

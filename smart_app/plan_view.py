@@ -151,7 +151,13 @@ def assemble(
     card's link carried, the page evaluates as the order-sign card did (the same findings, both totals)."""
     tz = ZoneInfo(config["timezone"])
     draft_orders = {"resourceType": "Bundle", "entry": [{"resource": d} for d in drafts]} if drafts else None
-    record = build_record(page_input.resources, tz, draft_orders=draft_orders, extra_medications=page_input.medications)
+    record = build_record(
+        page_input.resources,
+        tz,
+        draft_orders=draft_orders,
+        extra_medications=page_input.medications,
+        patient_id=patient_id,
+    )
     hook = "order-sign" if drafts else "patient-view"
     context = HookContext(hook=hook, patient_id=patient_id, user_id=user_id, encounter_id=encounter_id)
     evaluation = evaluate(record, context, config, now, snoozes)

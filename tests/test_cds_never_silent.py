@@ -309,3 +309,25 @@ def test_a_urine_drug_test_result_no_one_can_read_is_named_on_the_card(app):
     prefetch = full_prefetch("order-sign", udsLabs=bundle(result))
     detail = card(post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)), "data-incomplete")["detail"]
     assert "2026-06-01" in detail and "not read as positive or negative" in detail
+
+
+def test_another_patients_data_in_the_chart_is_left_out_and_named_without_their_id(app):
+    # A prefetch filled wrongly (or a proxy's answer to another query) lent another patient's lorazepam to this
+    # patient's cards: an opioid + benzodiazepine warning for a patient who takes none.
+    from builders import PATIENT_ID, med_request
+
+    theirs = med_request("197901", id="mr-theirs", period=8)  # lorazepam 1 mg
+    theirs["subject"] = {"reference": "Patient/someone-else-42"}
+    ours = med_request("197901", id="mr-ours", period=8)
+    ours["subject"] = {"reference": f"https://ehr.example/fhir/Patient/{PATIENT_ID}/_history/3"}  # the same patient
+    other_patient = {"resourceType": "Patient", "id": "someone-else-42", "birthDate": "2015-01-01"}
+    draft = oxycodone_draft()
+    draft["subject"] = {"reference": "Patient/an-id-the-ehr-writes-its-own-way"}  # drafts are never left out
+    for chart, warned in (([theirs, other_patient], False), ([theirs, ours], True)):
+        prefetch = full_prefetch("order-sign", medsActive=bundle(*chart))
+        response = post(app, hook_request(drafts=[draft], prefetch=prefetch))
+        assert ("opioid-benzodiazepine" in topics(response.json)) is warned
+        assert "90.0 MME/day" in card(response, "high-mme")["summary"]
+        detail = card(response, "data-incomplete")["detail"]
+        assert "MedicationRequest/mr-theirs" in detail and "about another patient" in detail
+        assert "someone-else-42" not in json.dumps(response.json)

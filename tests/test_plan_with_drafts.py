@@ -120,9 +120,10 @@ def test_page_from_walters_card_shows_130_with_the_order_and_90_without():
 
 def test_the_launched_page_names_the_draft_by_its_drug_and_shows_both_figures(tmp_path: Any) -> None:
     walter, _, context = walter_card_context()
-    resources = [
-        {**r, "id": "p1"} if r["resourceType"] == "Patient" else r for r in walter.resources()
-    ]  # the fake EHR's launch is for patient p1
+    # The fake EHR's launch is for patient p1: Walter's chart is moved to that id, his resources' subjects with it
+    # (a resource about another patient is left out of the page).
+    moved = json.dumps(list(walter.resources())).replace(f'"Patient/{walter.id}"', '"Patient/p1"')
+    resources = [{**r, "id": "p1"} if r["resourceType"] == "Patient" else r for r in json.loads(moved)]
     html = _launched_plan_html(tmp_path, resources, context)
     assert 'id="mme-with-drafts"' in html
     assert (
@@ -174,3 +175,20 @@ def test_treatment_plan_card_opens_the_step_where_the_plan_is_started(tmp_path: 
     html = _launched_plan_html(tmp_path, resources, context)
     assert 'id="step-initiate" class="section step' in html and "focused" in html.split('id="step-initiate"', 1)[1][:80]
     assert "Due before starting" in html and "Not needed now" not in html
+
+
+def test_the_page_leaves_out_and_names_another_patients_resource() -> None:
+    walter, _, _ = walter_card_context()
+    stray = {
+        "resourceType": "MedicationRequest",
+        "id": "mr-stray",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/not-walter"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "197901"}]
+        },
+    }
+    view = assemble(PageInput((*walter.resources(), stray), (), ()), CONFIG, walter.id, NOW, {})
+    assert any(item.startswith("MedicationRequest/mr-stray") and "another patient" in item for item in view.unreadable)
+    assert view.section("medications").content.sedatives == ()  # another patient's lorazepam is not Walter's

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from guideline.fhirdata import as_dict, as_list, text
+from guideline.fhirdata import as_dict, as_list, local_reference, text
 from guideline.record.model import (
     Dispense,
     MedOrder,
@@ -47,6 +47,27 @@ _READERS: dict[str, tuple[str, Reader]] = {
 }
 _ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: STU3's name
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest")
+
+
+ANOTHER_PATIENT = "it is about another patient, so it was left out"
+
+
+def _names_another_patient(kind: str, resource: Mapping[str, Any], resource_id: str | None, own: str) -> bool:
+    """Whether the resource is plainly another patient's: a Patient of another id, or a subject (or patient)
+    reference to another Patient. A prefetch filled wrongly, or a proxy's answer to another query, must never
+    lend one patient's medicines to another's cards. A reference that names no Patient (a Group, a urn) is kept."""
+    if kind == "Patient":
+        return resource_id is not None and f"Patient/{resource_id}" != own
+    owner = resource.get("subject")
+    if owner is None:
+        owner = resource.get("patient")
+    if type(owner) is not dict:
+        return False
+    reference = owner.get("reference")
+    if type(reference) is not str or reference == own:  # the usual case, decided without parsing
+        return False
+    local = local_reference(reference.strip()) or ""
+    return local.startswith("Patient/") and local != own
 
 
 def _position(index: int, draft_count: int) -> str:
@@ -103,12 +124,15 @@ def build_record(
     tz: ZoneInfo,
     draft_orders: Any = None,
     extra_medications: Iterable[Mapping[str, Any]] = (),
+    patient_id: str | None = None,
 ) -> PatientRecord:
     """Pool every resource (Bundles of any type, lists, single resources) into one deduplicated record.
 
     `draft_orders` is the hook's `context.draftOrders` (a Bundle, list or resource); drafts win over an EHR copy
-    with the same id. `extra_medications` are Medication resources fetched separately for references.
+    with the same id. `extra_medications` are Medication resources fetched separately for references. With
+    `patient_id`, a resource that names another patient is left out and named as a problem (never its patient).
     """
+    own = f"Patient/{patient_id}" if patient_id else None
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}  # fullUrls by position in `found`, for Medication references
     collect_resources(draft_orders, found, urls)
@@ -136,6 +160,12 @@ def build_record(
         if kind is None:
             reason = resource.get(UNREADABLE_REASON) or "its resourceType is not a text value"
             problems.append(ReadProblem("resource", resource_id, reason, _position(index, draft_count)))
+            continue
+        # Drafts are the orders being signed for the patient in context: an id written another way there (an
+        # identifier space the EHR uses for its own drafts) must never cost the card, so only the chart is checked.
+        if own is not None and index >= draft_count and _names_another_patient(kind, resource, resource_id, own):
+            shown = None if kind == "Patient" else resource_id  # another patient's id is theirs: never shown
+            problems.append(ReadProblem(kind[:40], shown, ANOTHER_PATIENT, _position(index, draft_count)))
             continue
         try:
             if resource_id:
