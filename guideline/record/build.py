@@ -163,7 +163,13 @@ def build_record(
             continue
         # Drafts are the orders being signed for the patient in context: an id written another way there (an
         # identifier space the EHR uses for its own drafts) must never cost the card, so only the chart is checked.
-        if own is not None and index >= draft_count and _names_another_patient(kind, resource, resource_id, own):
+        if (
+            own is not None
+            and index >= draft_count
+            # the usual resource names this patient as its subject: decided here, without a call
+            and not (type(subject := resource.get("subject")) is dict and subject.get("reference") == own)
+            and _names_another_patient(kind, resource, resource_id, own)
+        ):
             shown = None if kind == "Patient" else resource_id  # another patient's id is theirs: never shown
             problems.append(ReadProblem(kind[:40], shown, ANOTHER_PATIENT, _position(index, draft_count)))
             continue
