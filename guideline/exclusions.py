@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -104,11 +105,34 @@ def is_z515(concept: Concept | None) -> bool:
     return concept is not None and any(c.system == ICD10CM and c.code in PALLIATIVE_Z515 for c in concept.codings)
 
 
+# The NUBC patient discharge status codes for hospice (UB-04 form locator 17), under the names systems give them.
+NUBC_DISCHARGE_SYSTEMS = frozenset(
+    {
+        "http://www.nubc.org/patient-discharge",
+        "https://www.nubc.org/patient-discharge",
+        "https://www.nubc.org/CodeSystem/PatDischargeStatus",
+        "http://www.nubc.org/CodeSystem/PatDischargeStatus",
+        "urn:oid:2.16.840.1.113883.6.301.5",
+    }
+)
+NUBC_HOSPICE = frozenset({"50", "51"})  # hospice: home; hospice: medical facility
+_HOSPICE_WORD = re.compile(r"\bhospice\b", re.IGNORECASE)
+
+
 def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bool:
-    """A discharge disposition to hospice: the value set, or the HL7 discharge-disposition code `hosp`."""
-    return terms.contains(HOSPICE_DISPOSITION, disposition) or (
-        disposition is not None and disposition.has(DISCHARGE_DISPOSITION, "hosp")
-    )
+    """A discharge disposition to hospice: the value set, the HL7 discharge-disposition code `hosp`, NUBC's hospice
+    discharge statuses (50, 51), or a site's own disposition named hospice ("Hospice - Home"): Epic sends its own
+    codes, and a hospice patient read as discharged home got cards asking to reconsider their opioids."""
+    if disposition is None:
+        return False
+    if terms.contains(HOSPICE_DISPOSITION, disposition) or disposition.has(DISCHARGE_DISPOSITION, "hosp"):
+        return True
+    for coding in disposition.codings:
+        if coding.system in NUBC_DISCHARGE_SYSTEMS and (coding.code or "").strip() in NUBC_HOSPICE:
+            return True
+        if coding.display and _HOSPICE_WORD.search(coding.display):
+            return True
+    return bool(disposition.text and _HOSPICE_WORD.search(disposition.text))
 
 
 def _hospice(

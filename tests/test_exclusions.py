@@ -234,6 +234,36 @@ def test_g5a_hospice_discharge_within_12_months() -> None:
     assert not excluded(encounter(start=days_ago(20), status="cancelled", discharge=(SNOMED, HOSPICE_CARE)))
 
 
+@pytest.mark.parametrize(
+    ("disposition", "hospice"),
+    [
+        ({"coding": [{"system": "https://www.nubc.org/CodeSystem/PatDischargeStatus", "code": "50"}]}, True),
+        ({"coding": [{"system": "http://www.nubc.org/patient-discharge", "code": "51"}]}, True),
+        (
+            {
+                "coding": [
+                    {
+                        "system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.698084.18888",
+                        "code": "7",
+                        "display": "Hospice - Home",
+                    }
+                ]
+            },
+            True,
+        ),
+        ({"text": "Discharged to hospice"}, True),
+        ({"coding": [{"system": "https://www.nubc.org/CodeSystem/PatDischargeStatus", "code": "01"}]}, False),  # home
+        ({"coding": [{"system": "urn:oid:1.2.840.114350.x", "code": "1", "display": "Home or Self Care"}]}, False),
+    ],
+)
+def test_g5a_a_hospice_discharge_as_ehrs_and_claims_code_it(disposition: dict, hospice: bool) -> None:
+    # Epic codes the disposition in its own system and claims use NUBC's discharge status: a hospice patient read as
+    # discharged home got cards asking to reconsider the opioids of their end-of-life care.
+    stay = encounter(start=days_ago(20))
+    stay["hospitalization"] = {"dischargeDisposition": disposition}
+    assert excluded(stay) is hospice
+
+
 def test_g5b_hospice_procedure_within_90_days() -> None:
     assert excluded(procedure(SNOMED, HOSPICE_CARE, performed=days_ago(90)))
     assert not excluded(procedure(SNOMED, HOSPICE_CARE, performed=days_ago(91)))
