@@ -134,10 +134,14 @@ def test_a_claims_only_export_gives_the_measures_exclusions_and_attribution(tmp_
         part_d_event("pde7", "p-hospice", "2026-02-04"),
         hospice_claim("hosp1", "p-hospice", "2026-02-10"),
         professional_claim("prof2", "p-none", "2026-02-01", "M54.50"),  # back pain, no opioid fills: no cohort
+        patient("p-old-cancer", "1970-01-01"),
+        part_d_event("pde8", "p-old-cancer", "2026-01-05"),
+        professional_claim("prof3", "p-old-cancer", "2023-03-01", "C50.911"),  # billed three years ago: not now
         {**hospice_claim("empty", "p-high", "2026-02-10"), "type": {"text": "dental"}},  # nothing to read in it
     ]
     rows, quality = _run(tmp_path, resources)
-    assert set(rows) == {"p-high", "p-cancer", "p-hospice"}
+    assert set(rows) == {"p-high", "p-cancer", "p-hospice", "p-old-cancer"}
+    assert "excluded" not in json.loads(rows["p-old-cancer"]["evidence"])
     high = rows["p-high"]
     assert (high["opioid_fills"], float(high["avg_mme"])) == ("2", 90.0)
     assert (high["ohd_den"], high["ohd_num"]) == ("true", "true")
@@ -146,7 +150,7 @@ def test_a_claims_only_export_gives_the_measures_exclusions_and_attribution(tmp_
     assert json.loads(rows["p-cancer"]["evidence"])["excluded"][0].startswith("cancer")
     assert json.loads(rows["p-hospice"]["evidence"])["excluded"] == ["hospice or palliative care (procedure)"]
     assert "ExplanationOfBenefit" not in quality["unexpected_resource_types"]
-    assert (quality["claims_read"], quality["claims_not_read"]) == (10, 1)
+    assert (quality["claims_read"], quality["claims_not_read"]) == (12, 1)
     assert quality["fills_not_counted_by_status"] == {"cancelled": 1}
 
 

@@ -128,7 +128,10 @@ def _typed(actor: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
 
 
 def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]) -> list[dict]:
+    """A claim's diagnoses, each as a condition in effect for the claim's dates only: a diagnosis billed years ago
+    is no evidence of cancer now (it ends when the claim does, so the exclusions read it against their window)."""
     day = _claim_day(claim)
+    last = text(as_dict(claim.get("billablePeriod")).get("end")) or day
     conditions = []
     for number, entry in enumerate(as_list(claim.get("diagnosis")), start=1):
         code = as_dict(entry).get("diagnosisCodeableConcept")
@@ -143,6 +146,8 @@ def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any])
         }
         if day:
             condition["recordedDate"] = day
+        if last:
+            condition["abatementDateTime"] = last
         conditions.append(condition)
     return conditions
 
