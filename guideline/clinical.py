@@ -11,7 +11,9 @@ from guideline.terminology import Terminology
 from guideline.timeutil import in_last_days, period_in_last_days
 
 HIDING_VERIFICATION = frozenset({"refuted", "entered-in-error"})
-VISIBLE_CATEGORIES = frozenset({"problem-list-item", "encounter-diagnosis", "health-concern"})
+# DSTU2 named the problem list and encounter diagnoses one way, "diagnosis" (its other codes, complaint, symptom
+# and finding, are not diagnoses): read as an unknown category, a DSTU2 cancer diagnosis excluded no one.
+VISIBLE_CATEGORIES = frozenset({"problem-list-item", "encounter-diagnosis", "health-concern", "diagnosis"})
 CATEGORY_SYSTEMS = frozenset({CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY})
 ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
 PROCEDURE_DONE = frozenset({"completed", "in-progress"})

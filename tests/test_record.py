@@ -517,3 +517,13 @@ def test_dstu2_dates_are_read_under_their_dstu2_names() -> None:
     problem["dateRecorded"] = problem.pop("recordedDate", None) or "2025-01-02"
     record = build_record([patient(), problem], TZ)
     assert record.conditions[0].recorded_date is not None
+
+
+def test_a_dstu2_diagnosis_category_is_a_visible_condition() -> None:
+    from builders import card, run
+
+    draft = med_request(OXYCODONE_5MG, draft=True, id="ox1", dose=2, period=4)
+    for code, excluded in (("diagnosis", True), ("symptom", False)):
+        cancer = condition(ICD10CM, "C50.911", category=None)
+        cancer["category"] = {"coding": [{"system": "http://hl7.org/fhir/condition-category", "code": code}]}
+        assert (card(run("order-sign", drafts=[draft], resources=[cancer]), "high-mme") is None) is excluded, code
