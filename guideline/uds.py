@@ -111,8 +111,28 @@ def result_value(observation: Observation) -> Value:
             elif flag in NEGATIVE_INTERPRETATION:
                 answers.append("negative")
     if not answers:
-        return "none"
+        return _against_cutoff(observation) or "none"
     return answers[0] if len(set(answers)) == 1 else "indeterminate"
+
+
+def _against_cutoff(observation: Observation) -> Value | None:
+    """A measured amount with no word or flag, read against what the lab says: "<1 ng/mL" (below what it can
+    measure) is not detected; an amount above the reference range's upper end (or at a "<300 ng/mL" cutoff) is
+    detected, one within it is not. Units that differ, or no range, leave it unread (and named)."""
+    measured = observation.value_quantity
+    if measured is None or measured.value is None:
+        return None
+    if observation.value_comparator in ("<", "<="):
+        return "negative"
+    if observation.value_comparator in (">", ">="):
+        return "positive"
+    high = observation.reference_high
+    if high is None or high.value is None:
+        return None
+    if measured.unit and high.unit and measured.unit.strip().lower() != high.unit.strip().lower():
+        return None
+    above = measured.value >= high.value if observation.reference_below else measured.value > high.value
+    return "positive" if above else "negative"
 
 
 @slot_init
@@ -361,10 +381,13 @@ def uds_results(
         day = moment.date() if moment else None
         if since is not None and (day is None or day < since):
             continue
-        reading = (id(observation.value_concept), observation.value_string, id(observation.interpretation))
-        value = readings.get(reading)
-        if value is None:
-            value = readings[reading] = result_value(observation)
+        if observation.value_quantity is not None:
+            value = result_value(observation)  # an amount is read against its own range: no shared reading
+        else:
+            reading = (id(observation.value_concept), observation.value_string, id(observation.interpretation))
+            value = readings.get(reading)
+            if value is None:
+                value = readings[reading] = result_value(observation)
         substances = []
         for substance in test.substances:
             key = (substance.name, value, day)
@@ -395,6 +418,9 @@ def _with_panel_components(observations: Iterable[Observation]) -> Iterator[Obse
                 value_quantity=component.value_quantity,
                 interpretation=(),
                 components=(),
+                value_comparator=None,  # the panel's range and comparator are not the component's
+                reference_high=None,
+                reference_below=False,
             )
 
 

@@ -381,3 +381,30 @@ def test_a_drug_test_result_that_cannot_be_read_is_named_where_the_check_applies
     )
     # Without an opioid being ordered the check judges nothing, so there is nothing to name.
     assert unjudged_results(run("order-sign", resources=[number]).facts) == ()
+
+
+@pytest.mark.parametrize(
+    ("amount", "reference", "fires"),
+    [
+        ({"value": 12, "unit": "ng/mL"}, {"high": {"value": 1, "unit": "ng/mL"}}, True),  # above the normal range
+        ({"value": 0.5, "unit": "ng/mL"}, {"high": {"value": 1, "unit": "ng/mL"}}, False),
+        ({"value": 300, "unit": "ng/mL"}, {"text": "Negative <300 ng/mL"}, True),  # at the cutoff
+        ({"value": 1, "unit": "ng/mL", "comparator": "<"}, None, False),  # below what the lab can measure
+        ({"value": 1000, "unit": "ng/mL", "comparator": ">"}, None, True),
+        ({"value": 12, "unit": "ug/L"}, {"high": {"value": 1, "unit": "ng/mL"}}, None),  # units differ: not read
+    ],
+)
+def test_a_measured_drug_amount_is_read_against_the_labs_range(amount: dict, reference: dict | None, fires) -> None:
+    # A fentanyl confirmation sent as an amount with its reference range and no flag read as no value.
+    from guideline.checks.unexpected_uds_result import unjudged_results
+
+    result = observation(FENTANYL_SCREEN, when=days_ago(20))
+    result["valueQuantity"] = amount
+    if reference:
+        result["referenceRange"] = [reference]
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[result])
+    found = card(evaluation, "unexpected-uds-result")
+    if fires is None:
+        assert found is None and len(unjudged_results(evaluation.facts)) == 1
+    else:
+        assert (found is not None) is fires and unjudged_results(evaluation.facts) == ()

@@ -209,6 +209,11 @@ class Observation:
     value_quantity: Quantity | None = None
     interpretation: tuple[Concept, ...] = ()
     components: tuple[Component, ...] = ()
+    value_comparator: str | None = None  # valueQuantity.comparator: "<1 ng/mL" is below what the lab can measure
+    # The upper end of the normal range, and whether normal lies strictly below it (a text "<300 ng/mL" names the
+    # cutoff itself, where a referenceRange.high is the highest normal value).
+    reference_high: Quantity | None = None
+    reference_below: bool = False
 
     @property
     def result_time(self) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -401,6 +402,8 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     # a reader call that answers None.
     period, instant = get("effectivePeriod"), get("effectiveInstant")
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
+    ranges, measured = get("referenceRange"), get("valueQuantity")
+    high, below = (None, False) if ranges is None else _reference_high(ranges)
     return Observation.make(
         id=text(get("id")),
         status=code_text(get("status")),
@@ -414,7 +417,31 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         value_quantity=_value_quantity(data),
         interpretation=() if flags is None else concepts(flags),
         components=tuple(_component(c) for c in map(as_dict, as_list(parts)) if c) if parts else (),
+        value_comparator=text(measured.get("comparator"))
+        if type(measured) is dict and "comparator" in measured
+        else None,
+        reference_high=high,
+        reference_below=below,
     )
+
+
+def _comparator(measured: Any) -> str | None:
+    return text(measured.get("comparator")) if type(measured) is dict and "comparator" in measured else None
+
+
+_BELOW = re.compile(r"<\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
+
+
+def _reference_high(ranges: Any) -> tuple[Quantity | None, bool]:
+    """The first reference range's upper end: its `high`, else a text such as "<300 ng/mL" or "Negative <1"."""
+    for entry in map(as_dict, as_list(ranges)):
+        high = quantity(entry.get("high"))
+        if high is not None and high.value is not None:
+            return high, False
+        written = _BELOW.search(text(entry.get("text")) or "")
+        if written:
+            return Quantity(value=Decimal(written.group(1)), unit=written.group(2)), True
+    return None, False
 
 
 def _status_code(value: Any) -> str | None:
