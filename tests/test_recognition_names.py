@@ -72,3 +72,25 @@ def test_lists_of_numbers_are_read_in_linear_time():
         "read_name('1/' * 30000 + '1 mg'); read_name('1-' * 30000 + '1 ml'); read_name('1 mg/' * 20000)"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=30)
+
+
+def test_drug_file_short_forms_keep_pain_buprenorphine_and_otp_methadone_apart():
+    # "BUCC FILM" was no buccal film: the Belbuca generic read as a buprenorphine film, that is Suboxone-like
+    # treatment for opioid use disorder, and skipped the checks of a pain prescription. "TAB FOR SUSP" is the OTP-only
+    # 40 mg dispersible methadone, which read as a pain prescription.
+    from guideline.config import GuidelineConfig
+    from guideline.fhirdata import Concept
+    from guideline.recognition import recognise
+    from guideline.recognition.classify import name_in_set
+    from guideline.record.model import ResolvedMedication
+    from guideline.terminology import OUD_TREATMENT_OPIOID, load_terminology
+
+    terms = load_terminology(GuidelineConfig.from_mapping({}))
+
+    def read(name: str):
+        return recognise(ResolvedMedication(concept=Concept((), name)), terms)
+
+    assert read("BUPRENORPHINE 75 MCG BUCC FILM").kind == "opioid-no-mme"
+    assert read("BUPRENORPHINE-NALOXONE 8-2 MG SL FILM").kind == "moud"
+    assert name_in_set(read("METHADONE HCL 40 MG TAB FOR SUSP"), OUD_TREATMENT_OPIOID, terms)
+    assert not name_in_set(read("METHADONE HCL 10 MG TAB"), OUD_TREATMENT_OPIOID, terms)

@@ -335,7 +335,7 @@ def _otp_methadone(recognition: Recognition) -> bool:
     if strength.per == "ml":
         return strength.mg == 10
     words = recognition.display.lower()
-    dispersible = any(word in words for word in ("dispers", "suspension", "diskets"))
+    dispersible = any(word in words for word in ("dispers", "susp", "diskets"))  # "TAB FOR SUSP" in drug files
     return strength.per == "unit" and strength.mg == 40 and dispersible
 
 

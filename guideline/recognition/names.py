@@ -101,8 +101,8 @@ _EXTENDED = re.compile(
     r"|\b(tbcr|tber|tb12|tb24|t12a|t24a|cp12|cp24|c12a|c24a|cpcr|cper|cpep)\b"
 )
 _FORMS: tuple[tuple[str, str], ...] = (
-    ("buccal tablet", r"\bbuccal\s+tab"),
-    ("buccal film", r"\bbuccal\s+film"),
+    ("buccal tablet", r"\bbucc(?:al)?\s+tab"),
+    ("buccal film", r"\bbucc(?:al)?\s+film"),  # Epic and drug files: "BUCC FILM"
     # Subsys, sprayed under the tongue: RxNorm's "Mucosal Spray", whose factor is not a sublingual tablet's.
     ("mucosal spray", r"\bmucosal\s+spray|\b(?:sublingual|oral|sl)\s+spray"),
     ("sublingual", r"\bsublingual\b|\bsl\b|\bsubl\b"),
