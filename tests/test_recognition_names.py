@@ -94,3 +94,24 @@ def test_drug_file_short_forms_keep_pain_buprenorphine_and_otp_methadone_apart()
     assert read("BUPRENORPHINE-NALOXONE 8-2 MG SL FILM").kind == "moud"
     assert name_in_set(read("METHADONE HCL 40 MG TAB FOR SUSP"), OUD_TREATMENT_OPIOID, terms)
     assert not name_in_set(read("METHADONE HCL 10 MG TAB"), OUD_TREATMENT_OPIOID, terms)
+
+
+def test_a_brands_own_form_wins_over_the_plain_form_a_name_writes():
+    # "BELBUCA 75 MCG FILM" read as a film, and a buprenorphine film as Suboxone-like treatment; a brand's own form
+    # (a buccal film, Fentora's buccal tablet) says more than "FILM" or "TAB".
+    from guideline.config import GuidelineConfig
+    from guideline.fhirdata import Concept
+    from guideline.recognition import recognise
+    from guideline.record.model import ResolvedMedication
+    from guideline.terminology import load_terminology
+
+    terms = load_terminology(GuidelineConfig.from_mapping({}))
+
+    def read(name: str):
+        return recognise(ResolvedMedication(concept=Concept((), name)), terms)
+
+    assert (read("BELBUCA 75 MCG FILM").kind, read("BELBUCA 75 MCG FILM").form) == ("opioid-no-mme", "buccal film")
+    assert read("FENTORA 100 MCG TAB").form == "buccal tablet"
+    assert read("SUBOXONE 8-2 MG FILM").kind == "moud"
+    assert read("REXTOVY 4 MG NASAL SPRAY").kind == "naloxone"  # brands added: Rextovy, Xartemis XR, MorphaBond ER
+    assert read("MORPHABOND ER 15 MG TAB").extended_release

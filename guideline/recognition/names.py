@@ -128,6 +128,7 @@ _FORMS: tuple[tuple[str, str], ...] = (
     ("tablet", r"\btab(let)?s?\b|\b(tbcr|tber|tb12|tb24|t12a|t24a|tbec|tbdp|tbdd)\b"),
 )
 _FORM_PATTERNS = tuple((form, re.compile(pattern)) for form, pattern in _FORMS)
+_FORM_NAMES = frozenset(form for form, _ in _FORMS)
 
 
 def _mg(value: str, unit: str | None) -> Decimal:
@@ -150,7 +151,14 @@ def _basis(denominator: str | None, form: str | None) -> StrengthBasis:
 
 
 def _form(text: str, brand: Brand | None) -> str | None:
-    return form_of(text) or (brand.form if brand else None)
+    """The form the name writes, unless the brand's own form says more: "BELBUCA 75 MCG FILM" is a buccal film (a
+    film for pain), not the sublingual film of Suboxone."""
+    written = form_of(text)
+    if brand is None or not brand.form:
+        return written
+    if written is None or (written in brand.form and brand.form in _FORM_NAMES):
+        return brand.form
+    return written
 
 
 def form_of(text: str) -> str | None:
