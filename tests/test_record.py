@@ -527,3 +527,20 @@ def test_a_dstu2_diagnosis_category_is_a_visible_condition() -> None:
         cancer = condition(ICD10CM, "C50.911", category=None)
         cancer["category"] = {"coding": [{"system": "http://hl7.org/fhir/condition-category", "code": code}]}
         assert (card(run("order-sign", drafts=[draft], resources=[cancer]), "high-mme") is None) is excluded, code
+
+
+def test_the_hl7_course_of_therapy_is_read_when_an_ehrs_own_code_comes_first() -> None:
+    # Oracle Health sends its own code first: read by the first code, its "acute" was lost and a 30-day acute order
+    # was classed by its supply as subacute/chronic.
+    order = med_request(OXYCODONE_5MG)
+    order["courseOfTherapyType"] = {
+        "coding": [
+            {"system": "https://fhir.cerner.com/ec2458f2/codeSet/4009", "code": "2337", "display": "Physician Stop"},
+            {"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy", "code": "acute"},
+        ],
+        "text": "Physician Stop",
+    }
+    record = build_record([patient(), order], TZ)
+    assert record.orders[0].course_of_therapy == "acute"
+    order["courseOfTherapyType"] = {"coding": [{"system": "https://fhir.cerner.com/x/codeSet/4009", "code": "2338"}]}
+    assert build_record([patient(), order], TZ).orders[0].course_of_therapy == "2338"  # no HL7 code: as before

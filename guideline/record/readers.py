@@ -238,6 +238,27 @@ def _first_code(value: Any) -> str | None:
 
 _UNUSUAL = object()
 
+COURSE_OF_THERAPY_SYSTEMS = frozenset(
+    {
+        "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy",
+        "http://hl7.org/fhir/medication-request-course-of-therapy",  # STU3
+    }
+)
+
+
+def _course_of_therapy(value: Any) -> str | None:
+    """The HL7 course-of-therapy code when the concept carries one, else its first code: Oracle Health sends its own
+    code first ("Physician Stop") and HL7's "acute" second, and read by the first code the order's own "acute" was
+    lost (its class then came from its days' supply)."""
+    codings = value.get("coding") if type(value) is dict else None
+    if type(codings) is list and len(codings) > 1:
+        for item in codings:
+            if type(item) is dict and item.get("system") in COURSE_OF_THERAPY_SYSTEMS:
+                code = item.get("code")
+                if type(code) is str and code.strip():
+                    return code.strip()
+    return _first_code(value)
+
 
 _Read = TypeVar("_Read")
 # What each reader made of each distinct JSON text, with the zone it was read in (a process reads in one zone).
@@ -327,7 +348,7 @@ def read_med_order(
         medication=_resolve_medication(data, pool or MedicationPool()),
         authored_on=parse_datetime(get("authoredOn") or get("dateWritten"), tz),  # DSTU2's MedicationOrder: dateWritten
         prior_prescription=reference(get("priorPrescription")),
-        course_of_therapy=code_text(_first_code(get("courseOfTherapyType"))),
+        course_of_therapy=code_text(_course_of_therapy(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=actor_reference(get("requester")),
