@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 CHART = "the patient's chart (prefetch and FHIR server)"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
 UNDATED_FILL = "has no dispense date, so the MME total and the checks could not count it"
+UNCLASSIFIED = (
+    "has no days' supply PainPlan can work out (no quantity or supply duration it can read), so the checks that "
+    "depend on whether it is acute or longer-term could not judge it"
+)
 UNREAD_UDS = "urine drug test result not read as positive or negative, so it was not judged for unexpected results"
 UNREAD_CATEGORY = "is not known as outpatient or inpatient, so the order was checked as an outpatient prescription"
 
@@ -148,6 +152,7 @@ def run_hook(
                 facts = evaluation.facts
                 _name_each(facts.undated_fills, gaps, UNDATED_FILL, "other fills with no dispense date")
                 _name_each(facts.unread_category_orders, gaps, UNREAD_CATEGORY, "other orders of unknown category")
+                _name_each(facts.unclassified_triggers, gaps, UNCLASSIFIED, "other new orders of unknown duration")
                 if unexpected_uds_result.CHECK_ID in enabled_checks(config, service.hook):
                     unread = unexpected_uds_result.unjudged_results(facts)
                     _name_each(unread, gaps, UNREAD_UDS, "other urine drug test results not read")

@@ -339,6 +339,18 @@ class Facts:
         return tuple(dict.fromkeys(named))
 
     @cached_property
+    def unclassified_triggers(self) -> tuple[str, ...]:
+        """The new opioid orders whose days' supply cannot be worked out, so neither acute nor longer-term (4.2):
+        each named, since the checks that turn on that (acute duration, urine test, treatment plan, non-opioid
+        first) cannot judge them, and no card from them must not read as "nothing to say"."""
+        named = (
+            _named(self.name(order), "draft order", order.id)
+            for order in self.trigger_orders
+            if self.duration(order) == "unclassified"
+        )
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
     def unread_category_orders(self) -> tuple[str, ...]:
         """Drafts and current orders of a medicine that matters here (any class but not-relevant) whose category
         PainPlan could not read, each named with that category: they are checked as outpatient orders, and the card

@@ -331,3 +331,14 @@ def test_another_patients_data_in_the_chart_is_left_out_and_named_without_their_
         detail = card(response, "data-incomplete")["detail"]
         assert "MedicationRequest/mr-theirs" in detail and "about another patient" in detail
         assert "someone-else-42" not in json.dumps(response.json)
+
+
+def test_a_new_opioid_order_whose_supply_cannot_be_worked_out_is_named(app):
+    # No quantity, no supply duration, no refills to count: neither acute nor longer-term, so the urine test, the
+    # treatment plan, the acute-duration and the non-opioid-first checks judged nothing, and no card said so.
+    draft = oxycodone_draft()
+    draft["dispenseRequest"] = {}
+    response = post(app, hook_request(drafts=[draft], prefetch=full_prefetch("order-sign")))
+    detail = card(response, "data-incomplete")["detail"]
+    assert "(draft order draft-oxy)" in detail and "acute or longer-term" in detail
+    assert "90.0 MME/day" in card(response, "high-mme")["summary"]  # every other check still answers
