@@ -115,3 +115,12 @@ def test_a_brands_own_form_wins_over_the_plain_form_a_name_writes():
     assert read("SUBOXONE 8-2 MG FILM").kind == "moud"
     assert read("REXTOVY 4 MG NASAL SPRAY").kind == "naloxone"  # brands added: Rextovy, Xartemis XR, MorphaBond ER
     assert read("MORPHABOND ER 15 MG TAB").extended_release
+
+
+def test_an_ingredient_named_twice_as_two_salts_adds_its_strengths():
+    from decimal import Decimal
+
+    listed = read_name("ASPIRIN/OXYCODONE HCL/OXYCODONE TEREPHTHALATE 325-4.5-0.38 MG TAB")
+    assert listed.strength_of("oxycodone").mg == Decimal("4.88")
+    named = read_name("aspirin 325 MG / oxycodone hydrochloride 4.5 MG / oxycodone terephthalate 0.38 MG Oral Tablet")
+    assert named.strength_of("oxycodone").mg == Decimal("4.88") and named.strength_of("aspirin").mg == 325

@@ -199,6 +199,12 @@ def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
     return sorted(unique.values(), key=lambda m: m.start), brand
 
 
+def _ingredients_in_order(text: str) -> list[str]:
+    """Every ingredient word of a name in order, a repeated one each time it is written (two salts of one drug)."""
+    known = ingredients()
+    return [name for name in (ALIASES.get(w.group(), w.group()) for w in _WORD.finditer(text)) if name in known]
+
+
 def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[NamedStrength, ...]:
     """Strengths to ingredients: a pair goes to the ingredients in the order named; a single strength to the one
     ingredient named since the previous strength (RxNorm's "oxycodone 5 MG / acetaminophen 325 MG"). Anything
@@ -215,6 +221,15 @@ def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[Name
                     mg = mg / listed.per_ml
                 assigned[mention.ingredient.name] = NamedStrength(mention.ingredient.name, mg, basis, listed.shown)
             return tuple(assigned.values())
+        repeated = _ingredients_in_order(text)
+        if len(listed.numbers) == len(repeated) and set(repeated) == {m.ingredient.name for m in mentions}:
+            # An ingredient named twice, as two salts ("ASPIRIN/OXYCODONE HCL/OXYCODONE TEREPHTHALATE
+            # 325-4.5-0.38 MG"): each number to its mention, and one ingredient's numbers added up.
+            unit = next((written for _, written in listed.numbers if written), "mg")
+            totals: dict[str, Decimal] = {}
+            for name, (value, written) in zip(repeated, listed.numbers, strict=True):
+                totals[name] = totals.get(name, Decimal(0)) + _mg(value, written or unit)
+            return tuple(NamedStrength(name, mg, "unit", listed.shown) for name, mg in totals.items())
         if any(written for _, written in listed.numbers):
             # A list of strengths with more (or fewer) numbers than the ingredients recognised ("HYDROCODONE
             # BIT/ACETAMIN 7.5-325 MG" with "ACETAMIN" unknown): which number is whose cannot be told, and reading
@@ -241,8 +256,33 @@ def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[Name
             else:
                 leading = name if first else None
             assigned[name] = NamedStrength(name, mg, _basis(denominator, form), single.group().strip())
+        elif not since:
+            _add_second_salt(text, assigned, previous_end, single, form)
         previous_end = single.end()
     return tuple(assigned.values())
+
+
+def _add_second_salt(
+    text: str, assigned: dict[str, NamedStrength], previous_end: int, single: re.Match[str], form: str | None
+) -> None:
+    """A strength after an ingredient named a second time, as another salt ("oxycodone hydrochloride 4.5 MG /
+    oxycodone terephthalate 0.38 MG"), adds to that ingredient's strength when both are per the same basis."""
+    known = ingredients()
+    again = {
+        name
+        for name in (ALIASES.get(w.group(), w.group()) for w in _WORD.finditer(text, previous_end, single.start()))
+        if name in known
+    }
+    if len(again) != 1:
+        return
+    (name,) = again
+    prior = assigned.get(name)
+    value, unit, denominator_amount, denominator = single.groups()
+    basis = _basis(denominator, form)
+    if prior is None or prior.per != basis or (denominator_amount and denominator == "ml"):
+        return
+    mg = prior.mg + _mg(value, unit)
+    assigned[name] = NamedStrength(name, mg, basis, f"{prior.shown} + {single.group().strip()}")
 
 
 # "Tylenol #3" is acetaminophen 300 mg with codeine 30 mg (#2: 15 mg, #4: 60 mg): the number is the codeine.
