@@ -63,15 +63,16 @@ def text_order(text: str, dose: object = 1, period: int = 6) -> dict:
         ("MS Contin 15 mg", ["morphine"], {"morphine": "15"}, "tablet", True),
         ("tramadol extended-release 100 mg", ["tramadol"], {"tramadol": "100"}, None, True),
         ("Xanax 0.5 mg", ["alprazolam"], {"alprazolam": "0.5"}, "tablet", False),
-        # The first strength is belladonna's, an ingredient recognition does not know: opium's is its own (it
-        # was given 16.2 mg, and 120 MME/day read as 64.8).
+        # The first strength is belladonna's: opium's is its own (it was given 16.2 mg, and 120 MME/day read as
+        # 64.8). Belladonna is now a known ingredient; an unknown one before an opioid still gives its strength away.
         (
             "belladonna alkaloids 16.2 MG / opium 30 MG Rectal Suppository",
-            ["opium"],
-            {"opium": "30"},
+            ["belladonna", "opium"],
+            {"belladonna": "16.2", "opium": "30"},
             "suppository",
             False,
         ),
+        ("stramonium 16.2 MG / opium 30 MG Rectal Suppository", ["opium"], {"opium": "30"}, "suppository", False),
         ("10 mg oxycodone tablet", ["oxycodone"], {"oxycodone": "10"}, "tablet", False),
         # Brands that were unidentified by name:
         ("Embeda 20-0.8 mg capsule", ["morphine", "naltrexone"], {"morphine": "20"}, "capsule", True),
@@ -383,3 +384,57 @@ def test_no_ingredient_named_not_relevant_is_sold_alone_in_a_set_the_checks_read
                 sold_alone.update(shown.replace("-", " ").split())
     assert sold_alone & not_relevant == set()
     assert recognise(named("amLODIPine 10 MG tablet"), terms()).kind == "not-relevant"  # was unidentified
+
+
+_DRUG_FILE_FORMS = (
+    ("Extended Release Oral Tablet", "TAB ER"),
+    ("Extended Release Oral Capsule", "CAP ER"),
+    ("Oral Tablet", "TAB"),
+    ("Oral Capsule", "CAP"),
+    ("Oral Solution", "SOLN"),
+    ("Oral Suspension", "SUSP"),
+    ("Transdermal System", "PATCH"),
+    ("Sublingual Tablet", "SL TAB"),
+    ("Buccal Film", "BUCC FILM"),
+    ("Buccal Tablet", "BUCC TAB"),
+    ("Injectable Solution", "INJ"),
+    ("Rectal Suppository", "SUPP"),
+)
+_DRUG_FILE_SALTS = (("hydrochloride", "HCL"), ("bitartrate", "BIT"), ("hydrobromide", "HBR"))
+
+
+def drug_file_name(rxnorm_name: str) -> str:
+    """An RxNorm name as payers' drug files and Epic write it: "ACETAMINOPHEN/HYDROCODONE BIT 325-10 MG TAB"."""
+    import re
+
+    name = re.sub(r"^\d+\s*(HR|ML)\s+", "", re.sub(r"\s*\[.*?\]", "", rxnorm_name))
+    for long, short in (*_DRUG_FILE_FORMS, *_DRUG_FILE_SALTS):
+        name = name.replace(long, short)
+    parts = [part.strip() for part in name.split(" / ")]
+    if len(parts) > 1:
+        found = [re.match(r"(.+?)\s+([\d.]+)\s*(MG|MCG)((?:/ML)?.*)$", part, re.I) for part in parts]
+        if all(found):
+            names = "/".join(m.group(1) for m in found if m)
+            numbers = "-".join(m.group(2) for m in found if m)
+            last = found[-1]
+            name = f"{names} {numbers} {last.group(3)}{last.group(4)}" if last else name
+    return name.upper()
+
+
+def test_every_opioid_named_as_a_drug_file_names_it_gets_the_mme_its_code_gets() -> None:
+    # Payers and Epic write "HYDROCODONE BIT/ACETAMIN 7.5-325 MG TAB", "CODEINE PHOSPHATE/KAOLIN 1-300 MG/ML SUSP":
+    # lists of strengths, cut salts, short forms. Each analgesic of the table, so named, must get its code's MME.
+    from fixtures.mme.helpers import qty
+
+    with DRUG_TABLE.open(encoding="utf-8") as table:
+        rows = [row for row in csv.DictReader(table) if row["in_vs_opioid_analgesics_2022"] == "Y"]
+    differ = []
+    for row in rows:
+        dose = qty(5, "mL") if "/ML" in row["drug_name"].upper() else 1
+        expected = mme(med_request(row["rxcui"], [dosage(dose, every(6))])).orders[0].mme
+        resource = med_request(None, [dosage(dose, every(6))])
+        resource["medicationCodeableConcept"] = {"text": drug_file_name(row["drug_name"])}
+        found = mme(resource).orders[0].mme
+        if found != expected:
+            differ.append((row["rxcui"], drug_file_name(row["drug_name"]), expected, found))
+    assert len(rows) > 400 and differ == []

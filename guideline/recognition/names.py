@@ -49,7 +49,7 @@ _UNIT = r"(mg|mcg|µg|ug|g)"
 _TOKEN = re.compile(rf"{_NUMBER}\s*{_UNIT}?")
 _LIST_SEPARATOR = re.compile(r"\s*[/-]\s*")
 _DENOMINATOR = re.compile(r"\s*(ml|hr|h|hour|actuat|spray|l)\b")
-_PER_VOLUME = re.compile(r"\s*per\s*(\d+(?:\.\d+)?)?\s*ml\b")
+_PER_VOLUME = re.compile(r"\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*ml\b")
 
 
 @dataclass(frozen=True, slots=True)
