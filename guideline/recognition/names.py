@@ -199,10 +199,12 @@ def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
     return sorted(unique.values(), key=lambda m: m.start), brand
 
 
-def _ingredients_in_order(text: str) -> list[str]:
-    """Every ingredient word of a name in order, a repeated one each time it is written (two salts of one drug)."""
+def _ingredients_in_order(text: str, start: int = 0, end: int | None = None) -> list[str]:
+    """Every ingredient word of a name (or of `text[start:end]`) in order, a repeated one each time it is written
+    (two salts of one drug)."""
     known = ingredients()
-    return [name for name in (ALIASES.get(w.group(), w.group()) for w in _WORD.finditer(text)) if name in known]
+    words = _WORD.finditer(text, start, len(text) if end is None else end)
+    return [name for name in (ALIASES.get(w.group(), w.group()) for w in words) if name in known]
 
 
 def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[NamedStrength, ...]:
@@ -267,12 +269,7 @@ def _add_second_salt(
 ) -> None:
     """A strength after an ingredient named a second time, as another salt ("oxycodone hydrochloride 4.5 MG /
     oxycodone terephthalate 0.38 MG"), adds to that ingredient's strength when both are per the same basis."""
-    known = ingredients()
-    again = {
-        name
-        for name in (ALIASES.get(w.group(), w.group()) for w in _WORD.finditer(text, previous_end, single.start()))
-        if name in known
-    }
+    again = set(_ingredients_in_order(text, previous_end, single.start()))
     if len(again) != 1:
         return
     (name,) = again
