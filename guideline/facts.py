@@ -95,6 +95,11 @@ def _named(display: str, kind: str, ident: str | None) -> str:
     return f"{display} ({kind} {ident})" if ident else f"{display} ({kind})"
 
 
+def _order_named(display: str, order: MedOrder) -> str:
+    """ "… (draft order mr-1)" or "… (current order mr-1)": how the card and the plan page name an order."""
+    return _named(display, "draft order" if order.is_draft else "current order", order.id)
+
+
 def remembered_intervals(terms: Terminology, config: GuidelineConfig) -> Callable[[MedOrder], Interval | None]:
     """An order's supply interval (5.1), worked out once per call and only for the orders something reads: the
     exposure history its opioids, the UDS expectations the sets a result asks about, fill matching one drug."""
@@ -333,9 +338,7 @@ class Facts:
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            named.append(
-                f"{recognition.display} (fill {dispense.id})" if dispense.id else f"{recognition.display} (fill)"
-            )
+            named.append(_named(recognition.display, "fill", dispense.id))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -344,7 +347,7 @@ class Facts:
         each named, since the checks that turn on that (acute duration, urine test, treatment plan, non-opioid
         first) cannot judge them, and no card from them must not read as "nothing to say"."""
         named = (
-            _named(self.name(order), "draft order", order.id)
+            _order_named(self.name(order), order)
             for order in self.trigger_orders
             if self.duration(order) == "unclassified"
         )
@@ -362,8 +365,7 @@ class Facts:
             recognition = recognise(order.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            kind = "draft order" if order.is_draft else "current order"
-            named.append(f"{_named(recognition.display, kind, order.id)}: category {order_rules.category_label(order)}")
+            named.append(f"{_order_named(recognition.display, order)}: category {order_rules.category_label(order)}")
         return tuple(dict.fromkeys(named))
 
     def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
@@ -371,8 +373,7 @@ class Facts:
         id ("… (current order mr-1)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike."""
         named = []
         for order in orders:
-            kind = "draft order" if order.is_draft else "current order"
-            named.append(_named(recognise(order.medication, self.terms).display, kind, order.id))
+            named.append(_order_named(recognise(order.medication, self.terms).display, order))
         for supply in self.unidentified_fills:
             dispense = supply.dispense
             named.append(_named(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))
