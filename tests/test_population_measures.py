@@ -421,3 +421,24 @@ def test_opioid_fills_naming_no_prescriber_or_pharmacy_are_counted(tmp_path: Pat
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert (quality["fills_without_prescriber"], quality["fills_without_pharmacy"]) == (1, 1)
     assert any("1 opioid fills naming no prescriber (OMP may be undercounted)" in line for line in lines)
+
+
+def test_proposals_plans_and_reported_medications_are_not_prescriptions_and_are_counted(tmp_path: Path) -> None:
+    # An order the EHR only proposes or plans was never prescribed, and the hook cards leave it out too; a medication
+    # reported as taken (Oracle Health's documented home medication) was prescribed elsewhere. The PQA measures
+    # count prescriptions, so none of these makes a patient high-dose, and each is counted where it was left out.
+    proposed = order("o-prop", "p-prop", OXYCODONE_10, "2026-02-01", per_day=12, days=30)
+    proposed["intent"] = "proposal"
+    planned = order("o-plan", "p-prop", OXYCODONE_10, "2026-02-01", per_day=12, days=30)
+    planned["intent"] = "plan"
+    reported = order("o-home", "p-prop", OXYCODONE_10, "2026-02-01", per_day=12, days=30)
+    reported.update(intent="plan", reportedBoolean=True)
+    ordered = order("o-real", "p-prop", OXYCODONE_5, "2026-02-01", per_day=2, days=30)
+    write_export(tmp_path / "in", [patient("p-prop"), proposed, planned, reported, ordered])
+    lines = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    row = _patients(tmp_path)["p-prop"]
+    assert row["source"] == "orders"
+    assert float(row["peak_mme"]) == 15.0  # oxycodone 5 mg twice a day: the one order prescribed here
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert quality["orders_not_counted_by_intent"] == {"plan": 1, "plan (reported as taken)": 1, "proposal": 1}
+    assert "3 orders not counted for their intent (plan 1, plan (reported as taken) 1, proposal 1)" in "\n".join(lines)

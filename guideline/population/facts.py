@@ -14,7 +14,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, local_reference, text
 from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
-from guideline.orders import order_start
+from guideline.orders import NON_ORDER_INTENTS, order_start
 from guideline.population.actors import resolve_actor
 from guideline.population.medicines import Kind, medication_kind, unidentified_key
 from guideline.population.model import Directory, OpioidFill, Period
@@ -60,7 +60,15 @@ def fill_counts(dispense: Dispense) -> bool:
 
 
 def _order_counts(order: MedOrder) -> bool:
-    return not order.is_draft and order.status in ORDER_STATUSES
+    """Spec 3: an order counts when active or completed; and only a prescription counts (not a proposal, a plan or
+    an option, which the hook cards leave out too, nor a medication reported as taken, prescribed elsewhere)."""
+    return not order.is_draft and order.status in ORDER_STATUSES and order.intent not in NON_ORDER_INTENTS
+
+
+def _intent_label(order: MedOrder) -> str:
+    """How data-quality.json names the intent an order was left out for."""
+    intent = order.intent or "(none)"
+    return f"{intent} (reported as taken)" if order.reported else intent
 
 
 class _Reader:
@@ -240,14 +248,17 @@ def _grouped_by_kind(
     end: date,
 ) -> tuple[dict[str, list[_Item]], int]:
     """The fills or orders that count and fall between `start` and `end`, by medication kind, and how many had no
-    date. An unidentified one, and a fill left out for its status, is counted in the data-quality report; the caller
-    reports the undated ones: none is dropped unseen."""
+    date. An unidentified one, a fill left out for its status and an order left out for its intent are counted in
+    the data-quality report; the caller reports the undated ones: none is dropped unseen."""
     grouped: dict[str, list[_Item]] = {}
     undated = 0
     for item in items:
         if not counts(item):
-            if isinstance(item, Dispense) and reader.kind(item) != "not-relevant":
-                reader.quality.fills_not_counted_by_status[item.status or "(none)"] += 1
+            if isinstance(item, Dispense):
+                if reader.kind(item) != "not-relevant":
+                    reader.quality.fills_not_counted_by_status[item.status or "(none)"] += 1
+            elif not item.is_draft and item.status in ORDER_STATUSES and reader.kind(item) != "not-relevant":
+                reader.quality.orders_not_counted_by_intent[_intent_label(item)] += 1
             continue
         kind = reader.kind(item)
         if kind == "unidentified":

@@ -26,6 +26,9 @@ class Quality:
     # fills. Cancelled and entered-in-error fills rightly do not count; in-progress or unknown ones are a site's call.
     fills_not_counted_by_status: Counter[str] = field(default_factory=Counter)
     orders_without_date: int = 0
+    # Active or completed orders of a medication that matters left out because they are no prescription: intent →
+    # orders ("plan (reported as taken)" for a medication documented as taken, prescribed elsewhere).
+    orders_not_counted_by_intent: Counter[str] = field(default_factory=Counter)
     unidentified_medications: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     unattributed_patients: int = 0
     attributed_to_prescriber: int = 0
@@ -62,6 +65,7 @@ class Quality:
             "fills_without_date": self.fills_without_date,
             "fills_not_counted_by_status": dict(sorted(self.fills_not_counted_by_status.items())),
             "orders_without_date": self.orders_without_date,
+            "orders_not_counted_by_intent": dict(sorted(self.orders_not_counted_by_intent.items())),
             "unidentified_medications": [
                 {"system": system, "code": code, "text": text, "count": count}
                 for (system, code, text), count in sorted(
@@ -85,6 +89,7 @@ class Quality:
             "resources_by_type",
             "unexpected_resource_types",
             "fills_not_counted_by_status",
+            "orders_not_counted_by_intent",
             "evaluation_errors",
         ):
             getattr(quality, name).update(data.get(name, {}))
@@ -114,14 +119,13 @@ class Quality:
             (self.fills_without_date, "fills without a date"),
             (
                 sum(self.fills_not_counted_by_status.values()),
-                "fills not counted for their status ("
-                + ", ".join(
-                    f"{status} {count}"
-                    for status, count in sorted(self.fills_not_counted_by_status.items(), key=lambda i: (-i[1], i[0]))
-                )
-                + ")",
+                "fills not counted for their status (" + _by_count(self.fills_not_counted_by_status) + ")",
             ),
             (self.orders_without_date, "orders without a start date (left out)"),
+            (
+                sum(self.orders_not_counted_by_intent.values()),
+                "orders not counted for their intent (" + _by_count(self.orders_not_counted_by_intent) + ")",
+            ),
             (self.claims_read, "claims read as the fills, diagnoses and procedures they stand for"),
             (self.claims_not_read, "claims with no drug line, diagnosis or procedure to read, or cancelled (left out)"),
             (unidentified, f"medications not identified ({len(self.unidentified_medications)} distinct)"),
@@ -140,3 +144,8 @@ class Quality:
             ),
         ]
         return [f"{count} {words}" for count, words in parts if count]
+
+
+def _by_count(counts: Counter[str]) -> str:
+    """ "in-progress 3, on-hold 1": the most frequent first, ties by name."""
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items(), key=lambda i: (-i[1], i[0])))
