@@ -96,8 +96,10 @@ def _named(display: str, kind: str, ident: str | None) -> str:
 
 
 def _order_named(display: str, order: MedOrder) -> str:
-    """ "… (draft order mr-1)" or "… (current order mr-1)": how the card and the plan page name an order."""
-    return _named(display, "draft order" if order.is_draft else "current order", order.id)
+    """ "… (draft order mr-1)", "… (current order mr-1)" or "… (reported medication ms-1)": how the card and the
+    plan page name an order, or a medication the patient reports taking."""
+    kind = "draft order" if order.is_draft else "reported medication" if order.reported else "current order"
+    return _named(display, kind, order.id)
 
 
 def remembered_intervals(terms: Terminology, config: GuidelineConfig) -> Callable[[MedOrder], Interval | None]:

@@ -26,6 +26,14 @@ MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-categ
 # STU3's code system for the same codes (inpatient, outpatient, community, discharge).
 MEDREQ_CATEGORY_STU3 = "http://hl7.org/fhir/medication-request-category"
 MEDREQ_CATEGORY_SYSTEMS = frozenset({MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3})
+# MedicationStatement's categories (R4, STU3): inpatient, outpatient and community as for orders, and
+# patientspecified for what the patient says they take.
+MEDSTATEMENT_CATEGORY_SYSTEMS = frozenset(
+    {
+        "http://terminology.hl7.org/CodeSystem/medication-statement-category",
+        "http://hl7.org/fhir/medication-statement-category",
+    }
+)
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 US_CORE_CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS, local_reference
+from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS, MEDSTATEMENT_CATEGORY_SYSTEMS, local_reference
 from guideline.record import MedOrder
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
@@ -17,6 +17,7 @@ NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
 REPORTED_INTENT = "plan"  # Oracle Health (Cerner) sends documented home medications as reported, intent plan
 # The codes of the HL7 medication request category system (R4; STU3 has the first three).
 HL7_CATEGORIES = frozenset({"inpatient", "outpatient", "community", "discharge"})
+_HL7_CATEGORY_SYSTEMS = MEDREQ_CATEGORY_SYSTEMS | MEDSTATEMENT_CATEGORY_SYSTEMS
 
 
 AMBULATORY = "ambulatory"
@@ -42,7 +43,7 @@ def category_reading(order: MedOrder, config: GuidelineConfig) -> str:
             display = (coding.display or "").strip().lower()
             if code in ambulatory or display in ambulatory:
                 return AMBULATORY
-            hl7 = coding.system is None or coding.system in MEDREQ_CATEGORY_SYSTEMS
+            hl7 = coding.system is None or coding.system in _HL7_CATEGORY_SYSTEMS
             known_other = known_other or code in inpatient or display in inpatient or (hl7 and code in HL7_CATEGORIES)
         text = (concept.text or "").strip().lower()
         if text in ambulatory:

@@ -34,8 +34,8 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
     (guideline 3.3); a resource or Bundle is judged as the chart stands (patient-view: no new order)."""
     if not isinstance(data, Mapping):
         raise InputError(
-            "the input must be a JSON object: a MedicationRequest, a MedicationDispense, a Bundle or a CDS Hooks "
-            "request"
+            "the input must be a JSON object: a MedicationRequest, a MedicationStatement, a MedicationDispense, a "
+            "Bundle or a CDS Hooks request"
         )
     kind = data.get("resourceType")
     if kind is None and ("hook" in data or "context" in data):
@@ -51,11 +51,12 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
         selections = context.get("selections")
         chosen = tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else ()
         return record, HookContext(hook, patient if isinstance(patient, str) else None, selections=chosen)
-    if kind in ("MedicationRequest", "MedicationOrder", "MedicationDispense", "Bundle"):
+    if kind in ("MedicationRequest", "MedicationOrder", "MedicationStatement", "MedicationDispense", "Bundle"):
         return build_record([data], tz), HookContext("patient-view", None)
     shown = f"a {kind} resource" if isinstance(kind, str) else "an object without resourceType"
     raise InputError(
-        f"the input is {shown}; expected a MedicationRequest, a MedicationDispense, a Bundle or a CDS Hooks request"
+        f"the input is {shown}; expected a MedicationRequest, a MedicationStatement, a MedicationDispense, a Bundle "
+        "or a CDS Hooks request"
     )
 
 

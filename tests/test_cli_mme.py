@@ -283,3 +283,20 @@ def test_an_unidentified_current_fill_is_listed_and_makes_the_current_total_inco
     assert fills["f2"]["status"] == "unidentified" and fills["f2"]["current"] is True
     assert fills["f2"]["mme_per_day"] is None and fills["f2"]["medication"] == "Zorblex 10 mg tablet"
     assert fills["f1"]["status"] == "converted"
+
+
+def test_a_medication_statement_is_read_as_a_medication_reported_as_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms1",
+        "status": "active",
+        "dateAsserted": "2026-06-01",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "1049621"}]},
+        "dosage": e1()["dosageInstruction"],
+    }
+    code, report, _ = run([write(tmp_path, statement), "--today", "2026-06-15"], capsys)
+    assert code == 0 and report is not None
+    assert report["current_total_mme"] == 90.0 and report["orders"][0]["id"] == "ms1"
+    assert report["orders"][0]["current"] is True

@@ -25,10 +25,12 @@ from guideline.record.readers import (
     read_encounter,
     read_goal,
     read_med_order,
+    read_med_statement,
     read_observation,
     read_patient,
     read_procedure,
     read_service_request,
+    statement_not_taken,
 )
 
 Reader = Callable[[Mapping[str, Any], ZoneInfo], Any]
@@ -195,6 +197,9 @@ def build_record(
                     service_requests.append(read_service_request(resource, index < draft_count, tz))
             elif kind == "MedicationDispense":
                 dispenses.append(read_dispense(resource, tz, pool))
+            elif kind == "MedicationStatement":
+                if not statement_not_taken(resource):
+                    orders.append(read_med_statement(resource, tz, pool))
             elif kind == "Patient":
                 patient = patient or read_patient(resource, tz)
             elif kind == "OperationOutcome":

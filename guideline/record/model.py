@@ -146,7 +146,7 @@ class ResolvedMedication:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class MedOrder:
-    """A MedicationRequest (draft from the hook context, or from the EHR)."""
+    """A MedicationRequest (draft from the hook context, or from the EHR), or a MedicationStatement."""
 
     id: str | None
     is_draft: bool
@@ -161,10 +161,11 @@ class MedOrder:
     dispense: DispenseRequest
     requester: str | None = None  # the prescriber's reference, to tie a fill without authorizingPrescription to it
     reported: bool = False  # reported[x]: a medication the patient or another provider reported, not ordered here
+    resource_type: str = "MedicationRequest"  # or MedicationStatement, read as a medication reported as taken
 
     @property
     def ref(self) -> str | None:
-        return f"MedicationRequest/{self.id}" if self.id else None
+        return f"{self.resource_type}/{self.id}" if self.id else None
 
 
 @slot_init

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from guideline import memo
 from guideline.fhirdata import (
+    MEDSTATEMENT_CATEGORY_SYSTEMS,
     Concept,
     Image,
     Quantity,
@@ -353,6 +354,56 @@ def read_med_order(
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=actor_reference(get("requester")),
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict,
+    )
+
+
+def statement_not_taken(data: Mapping[str, Any]) -> bool:
+    """A MedicationStatement saying the patient does not take the medicine: R4's status not-taken, STU3's taken
+    "n", DSTU2's wasNotTaken. It is no medication the patient takes, as an order not to give one is no order."""
+    return (
+        code_text(data.get("status")) == "not-taken"
+        or code_text(data.get("taken")) == "n"
+        or (data.get("wasNotTaken") is True)
+    )
+
+
+def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> MedOrder:
+    """A MedicationStatement (R4, STU3, DSTU2) as a medication reported as taken: the same reading an Oracle Health
+    documented home medication gets, so it counts where that does and is named "reported as taken".
+
+    With a stated end, the effective period is when it was taken (current while it runs). With none, the last
+    date someone confirmed it (dateAsserted, else the start) is its start, and it stays current for the days an
+    order with no end does: a medication confirmed at last month's reconciliation is taken now, one confirmed
+    two years ago may not be."""
+    get = data.get
+    start, end = _period(get("effectivePeriod"), tz)
+    if start is None and end is None:
+        start = parse_datetime(get("effectiveDateTime"), tz)
+    asserted = parse_datetime(get("dateAsserted"), tz)
+    noted = start if end is not None or asserted is None else max(asserted, start) if start else asserted
+    return MedOrder.make(
+        id=text(get("id")),
+        is_draft=False,
+        status=code_text(get("status")),
+        intent="plan",  # a reported medication's intent, as Oracle Health sends one
+        categories=tuple(c for c in concepts(get("category")) if not _patient_specified(c)),
+        medication=_resolve_medication(data, pool),
+        authored_on=noted,
+        prior_prescription=None,
+        course_of_therapy=None,
+        dosages=_dosages(get("dosage"), tz),
+        dispense=_NO_DISPENSE_REQUEST if end is None else DispenseRequest.make(validity_end=end),
+        requester=None,  # informationSource is who told, not who prescribed
+        reported=True,
+        resource_type="MedicationStatement",
+    )
+
+
+def _patient_specified(category: Concept) -> bool:
+    """The patientspecified category says who told, not where the medicine is given: no category for the check."""
+    return bool(category.codings) and all(
+        (c.code or "").lower() == "patientspecified" and c.system in (None, *MEDSTATEMENT_CATEGORY_SYSTEMS)
+        for c in category.codings
     )
 
 
