@@ -199,6 +199,7 @@ DEFAULTS: dict[str, Any] = {
         "smart_url": "",
         "rule": "Connecticut law requires a CPMRS review before prescribing more than a 72-hour supply of a "
         "controlled substance, and at least every 90 days during continuous treatment.",
+        "review_codes": [],
     },
     "smart_app": {"launch_url": "", "send_app_context": True},
     "links": {

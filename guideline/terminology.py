@@ -386,6 +386,8 @@ class _Options:
     exclusion_codes: tuple[tuple[str, frozenset[Code], frozenset[Code]], ...] = ()
     # The site's NDC crosswalk: (11-digit NDC, RxNorm code) pairs.
     ndc_rxnorm: tuple[tuple[str, str], ...] = ()
+    # The site's own codes for a documented PDMP review (a flowsheet row, say).
+    pdmp_review_extra: frozenset[Code] = frozenset()
 
 
 # The general exclusions whose condition codes a site may add to or remove from, and the set each one reads.
@@ -397,7 +399,7 @@ EXCLUSION_CODE_SETS: dict[str, str] = {
 
 
 def _coded(values: object, key: str) -> frozenset[Code]:
-    """Codes written "system|code" (an ICD-10-CM or SNOMED CT condition code with its system URL)."""
+    """Codes written "system|code" (an ICD-10-CM or SNOMED CT code, or a site's own, with its system URL)."""
     if values is None:
         return frozenset()
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
@@ -447,6 +449,7 @@ def _options(config: GuidelineConfig) -> _Options:
         count_poisoning_as_oud=bool(config["oud"]["count_poisoning_as_oud"]),
         exclusion_codes=_exclusion_codes(config),
         ndc_rxnorm=_ndc_crosswalk(config["ndc"]["rxnorm"]),
+        pdmp_review_extra=_coded(config["pdmp"].get("review_codes"), "pdmp.review_codes"),
     )
 
 
@@ -583,6 +586,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         PAIN_TREATMENT_PLAN: v22("pain-treatment-plan"),
         OPIATE_EXPECTED: opiate_expected,
     }
+    derived[PDMP_REVIEW] = derived[PDMP_REVIEW] | options.pdmp_review_extra
     for set_name, added, removed in options.exclusion_codes:
         derived[set_name] = (derived[set_name] | added) - removed
     for key, members in vs.items():

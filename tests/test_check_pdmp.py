@@ -187,3 +187,40 @@ def test_hospice_discharge_excludes_unless_the_site_turns_exclusions_off() -> No
 
 def test_disabled_check_is_silent() -> None:
     assert sign(oxy(), config={"checks": {CHECK: {"enabled": False}}}) is None
+
+
+EPIC_FLOWSHEET = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"  # a site's flowsheet rows
+SITE_ROW = {"pdmp": {"review_codes": [f"{EPIC_FLOWSHEET}|30412"]}}
+
+
+def flowsheet_row(value: str, code: str = "30412") -> dict:
+    return observation(code, system=EPIC_FLOWSHEET, when=days_ago(10), value_string=value, category="survey")
+
+
+def test_a_review_charted_in_a_site_flowsheet_row_counts_once_the_row_is_configured() -> None:
+    # Sites chart the PDMP review in a flowsheet row of their own; the card fired after every such review.
+    assert sign(oxy(), resources=[flowsheet_row("Yes")]) is not None
+    assert sign(oxy(), resources=[flowsheet_row("Yes")], config=SITE_ROW) is None
+    assert sign(oxy(), resources=[flowsheet_row("Yes", code="30413")], config=SITE_ROW) is not None
+
+
+@pytest.mark.parametrize("answer", ["No", "N", "Not reviewed", "Not done", "Unable to access PDMP", "false"])
+def test_a_review_row_answered_no_is_no_review(answer: str) -> None:
+    result = sign(oxy(), resources=[flowsheet_row(answer)], config=SITE_ROW)
+    assert result is not None and "No PDMP review is documented" in result.detail
+
+
+def test_a_review_finding_coded_no_is_no_review() -> None:
+    finding = observation(REVIEW_FINDING, system=SNOMED, when=days_ago(10), value_code=(SNOMED, "373067005"))
+    assert sign(oxy(), resources=[finding]) is not None
+    finding = observation(REVIEW_FINDING, system=SNOMED, when=days_ago(10), value_code=(SNOMED, "373066001"))
+    assert sign(oxy(), resources=[finding]) is None  # Yes
+
+
+@pytest.mark.parametrize("bad", [["30412"], f"{EPIC_FLOWSHEET}|30412", [f"{EPIC_FLOWSHEET}|"], [7]])
+def test_a_malformed_review_code_stops_the_program_naming_the_key(bad: object) -> None:
+    from guideline.config import ConfigError, GuidelineConfig
+    from guideline.terminology import load_terminology
+
+    with pytest.raises(ConfigError, match="pdmp.review_codes"):
+        load_terminology(GuidelineConfig.from_mapping({"pdmp": {"review_codes": bad}}))

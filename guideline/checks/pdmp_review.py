@@ -10,6 +10,7 @@ from guideline.checks.common import based_on, bullet_list, first_fitting, guidel
 from guideline.clinical import last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation
 from guideline.terminology import BENZO, PDMP_REVIEW
 from guideline.timeutil import local_date
@@ -20,6 +21,17 @@ HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "PDMP not reviewed recently"
 
 REVIEWED_OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected"})
+# A review row or finding answered "no": SNOMED's No, and No in the v2 yes/no tables.
+_NO_CODES = frozenset(
+    {
+        (SNOMED, "373067005"),
+        ("http://terminology.hl7.org/CodeSystem/v2-0136", "N"),
+        ("http://terminology.hl7.org/CodeSystem/v2-0532", "N"),
+    }
+)
+_NO_WORDS = frozenset({"no", "n", "false", "not reviewed", "not done", "declined"})
+# "No concerns" is an answer to what the review found, so only these openings say it was not done.
+_NO_OPENINGS = ("not ", "unable", "could not", "did not", "no,", "no -", "no:", "no;")
 REVIEW_CODING = {
     "system": "http://snomed.info/sct",
     "code": "461621000124108",
@@ -98,6 +110,22 @@ def _observation_date(observation: Observation) -> date | None:
     return local_date(moment)
 
 
+def answered_no(observation: Observation) -> bool:
+    """A review row or finding whose answer says the review was not done ("No", "Not reviewed", "Unable to access
+    the PDMP", SNOMED's No): sites chart a yes/no flowsheet row, and its "No" is no review."""
+    answers = [observation.value_string]
+    value = observation.value_concept
+    if value is not None:
+        if any((coding.system, coding.code) in _NO_CODES for coding in value.codings):
+            return True
+        answers.extend([value.text, *(coding.display for coding in value.codings)])
+    for answer in answers:
+        words = (answer or "").strip().lower().rstrip(".")
+        if words in _NO_WORDS or words.startswith(_NO_OPENINGS):
+            return True
+    return False
+
+
 def last_review(facts: Facts) -> date | None:
     """The latest documented review: either code on a Procedure or an Observation (real data mixes them), or a
     clinician's "PDMP reviewed" override recorded by PainPlan."""
@@ -108,7 +136,7 @@ def last_review(facts: Facts) -> date | None:
         if performed is not None:
             dates.append(performed)
     for observation in facts.observations_in(PDMP_REVIEW):
-        if observation.status in REVIEWED_OBSERVATION_STATUSES:
+        if observation.status in REVIEWED_OBSERVATION_STATUSES and not answered_no(observation):
             effective = _observation_date(observation)
             if effective is not None and effective <= facts.today:
                 dates.append(effective)
