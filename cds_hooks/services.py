@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from guideline.config import GuidelineConfig
+from guideline.terminology import site_pdmp_review_codes
 
 ALL = ("order-select", "order-sign", "patient-view")
 SIGN_VIEW = ("order-sign", "patient-view")
@@ -168,6 +169,10 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
     uds_query = config["prefetch"].get("uds_query")
     if uds_query and "udsLabs" in result:
         result["udsLabs"] = uds_query
+    site_codes = site_pdmp_review_codes(config)
+    if site_codes and "pdmpObs" in result:
+        codes = ",".join((PDMP_CODES, *site_codes))
+        result["pdmpObs"] = result["pdmpObs"].replace(f"code={PDMP_CODES}", f"code={codes}", 1)
     return result
 
 

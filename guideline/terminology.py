@@ -414,6 +414,14 @@ def _coded(values: object, key: str) -> frozenset[Code]:
     return frozenset(codes)
 
 
+def site_pdmp_review_codes(config: GuidelineConfig) -> tuple[str, ...]:
+    """The site's own PDMP review codes as FHIR token searches write them ("system|code"), for the queries that
+    fetch reviews: a code the check accepts but no query asks for would never arrive."""
+    return tuple(
+        f"{system}|{code}" for system, code in sorted(_coded(config["pdmp"].get("review_codes"), "pdmp.review_codes"))
+    )
+
+
 def _exclusion_codes(config: GuidelineConfig) -> tuple[tuple[str, frozenset[Code], frozenset[Code]], ...]:
     changes = []
     for name, set_name in EXCLUSION_CODE_SETS.items():

@@ -28,6 +28,7 @@ from guideline.plan import (
 from guideline.plan.scores import PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.record import build_record, medication_references
+from guideline.terminology import site_pdmp_review_codes
 from guideline.timeutil import months_before
 from smart_app import svg_charts
 from smart_app.config import Settings
@@ -70,8 +71,10 @@ QUERY_LABELS: dict[str, str] = {
 }
 
 
-def plan_queries(patient_id: str, today: date) -> dict[str, str]:
-    """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters."""
+def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = None) -> dict[str, str]:
+    """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters. The coded scores
+    also ask for the site's own PDMP review codes (`pdmp.review_codes`)."""
+    site_codes = "".join(f",{code}" for code in site_pdmp_review_codes(config)) if config is not None else ""
     two_years = months_before(today, 24).isoformat()
     thirteen_months = months_before(today, 13).isoformat()
     p = patient_id
@@ -83,7 +86,7 @@ def plan_queries(patient_id: str, today: date) -> dict[str, str]:
         "labs": f"Observation?patient={p}&category=laboratory&date=ge{thirteen_months}&_count=100",
         "surveys": f"Observation?patient={p}&category=survey&date=ge{two_years}&_count=100",
         "coded_scores": (
-            f"Observation?patient={p}&code=http://loinc.org|72514-3,http://snomed.info/sct|461651000124104,"
+            f"Observation?patient={p}&code=http://loinc.org|72514-3,http://snomed.info/sct|461651000124104{site_codes},"
             f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL},"
             f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL}"
             f"&date=ge{two_years}&_count=100"
@@ -255,7 +258,7 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
     )
     budget = settings.fhir_timeout * 2
     started = time.monotonic()
-    results = client.fetch_all(plan_queries(session.patient_id, today), budget)
+    results = client.fetch_all(plan_queries(session.patient_id, today, config), budget)
     statuses = [_to_status(key, result) for key, result in results.items()]
     resources: list[dict] = [r for result in results.values() for r in result.resources]
     wanted = sorted(medication_references(resources))

@@ -138,3 +138,15 @@ def test_the_plan_page_never_calls_a_search_that_failed_complete(tmp_path: Any) 
 def test_parse_of_an_encoded_query_gives_back_the_values() -> None:
     sent = encode_query("Observation?code=http://snomed.info/sct|461651000124104,http://loinc.org|80764-4")
     assert parse_qs(urlsplit(sent).query)["code"] == ["http://snomed.info/sct|461651000124104,http://loinc.org|80764-4"]
+
+
+def test_a_sites_own_pdmp_review_codes_are_asked_for_by_the_hook_and_the_plan_page() -> None:
+    from cds_hooks.services import templates
+    from guideline.config import GuidelineConfig
+
+    row = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679|30412"
+    config = GuidelineConfig.from_mapping({"pdmp": {"review_codes": [row]}})
+    assert templates("order-sign", config)["pdmpObs"].split("&")[1].endswith(f"461621000124108,{row}")
+    assert f"|461651000124104,{row}," in plan_queries("p1", date(2026, 6, 15), config)["coded_scores"]
+    plain = plan_queries("p1", date(2026, 6, 15), GuidelineConfig.from_mapping())["coded_scores"]
+    assert "707679" not in plain and "707679" not in templates("order-sign", GuidelineConfig.from_mapping())["pdmpObs"]
