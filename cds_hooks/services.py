@@ -103,7 +103,16 @@ PREFETCH: tuple[PrefetchKey, ...] = (
         "treatment plan notes",
     ),
 )
-PREFETCH_LABELS = {p.key: p.label for p in PREFETCH}
+# Asked for only when the site turns it on (prefetch.medication_statements): Epic and Oracle Health send home
+# medications as MedicationRequests, and a search of a type the server does not serve would fail on every call.
+STATEMENTS = PrefetchKey(
+    "medStatements",
+    f"MedicationStatement?patient={_P}",
+    f"MedicationStatement?patient={_P}",  # an open-ended statement began long ago: no date limit
+    ALL,
+    "medications the patient reports taking",
+)
+PREFETCH_LABELS = {p.key: p.label for p in (*PREFETCH, STATEMENTS)}
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,8 @@ def prefetch_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
     keys = [p for p in PREFETCH if hook in p.hooks]
     if not config["checks"]["treatment-plan"].get("accept_document_reference", True):
         keys = [p for p in keys if p.key != "planNotes"]
+    if config["prefetch"].get("medication_statements") and hook in STATEMENTS.hooks:
+        keys.append(STATEMENTS)
     return keys
 
 
@@ -176,8 +187,11 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
     return result
 
 
-def usage_requirements(service: ServiceDefinition) -> str:
-    reads = ", ".join(service.resources)
+def usage_requirements(service: ServiceDefinition, config: GuidelineConfig) -> str:
+    resources = service.resources
+    if config["prefetch"].get("medication_statements"):
+        resources = (*resources, "MedicationStatement")
+    reads = ", ".join(resources)
     return (
         "Send the prefetch below, or fhirServer with fhirAuthorization granting read access (patient/ or user/ "
         f"scopes) to: {reads}. Medication resources named by medicationReference are read from fhirServer. "
@@ -194,7 +208,7 @@ def discovery(config: GuidelineConfig) -> dict[str, Any]:
                 "title": service.title,
                 "description": service.description,
                 "prefetch": templates(service.hook, config),
-                "usageRequirements": usage_requirements(service),
+                "usageRequirements": usage_requirements(service, config),
             }
             for service in SERVICES.values()
         ]

@@ -64,7 +64,11 @@ def begin(service: LaunchService, iss_param: str | None, launch_param: str | Non
     except DiscoveryError as error:
         raise LaunchError(str(error) + " Please try again in a minute.", status=502) from error
     scope = requested_scope(
-        config, ehr_launch=launch is not None, override=client.scope, write=service.settings.write_back
+        config,
+        ehr_launch=launch is not None,
+        override=client.scope,
+        write=service.settings.write_back,
+        extra_reads=service.settings.extra_read_types,
     )
     state, browser_nonce = random_secret(), random_secret()
     code_verifier = secrets.token_urlsafe(64)  # 86 characters; PKCE allows 43-128

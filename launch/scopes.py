@@ -19,9 +19,10 @@ WRITE_RESOURCES: dict[str, str] = {
 IDENTITY_SCOPES: tuple[str, ...] = ("openid", "fhirUser", "online_access")
 
 
-def resource_scopes(v2: bool) -> tuple[str, ...]:
+def resource_scopes(v2: bool, extra_reads: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Read scopes for what the plan view reads, and the types the site turned on (`extra_reads`)."""
     suffix = "rs" if v2 else "read"
-    return tuple(f"patient/{resource}.{suffix}" for resource in PLAN_RESOURCES)
+    return tuple(f"patient/{resource}.{suffix}" for resource in dict.fromkeys((*PLAN_RESOURCES, *extra_reads)))
 
 
 def write_scopes(v2: bool) -> tuple[str, ...]:
@@ -30,14 +31,19 @@ def write_scopes(v2: bool) -> tuple[str, ...]:
 
 
 def requested_scope(
-    config: SmartConfiguration, *, ehr_launch: bool, override: str | None = None, write: bool = False
+    config: SmartConfiguration,
+    *,
+    ehr_launch: bool,
+    override: str | None = None,
+    write: bool = False,
+    extra_reads: tuple[str, ...] = (),
 ) -> str:
     """One dialect per request (never v1 and v2 mixed); `override` replaces the resource scopes only."""
     context = "launch" if ehr_launch else "launch/patient"
     if override:
         resources = override.split()
     else:
-        resources = list(resource_scopes(config.permission_v2))
+        resources = list(resource_scopes(config.permission_v2, extra_reads))
         if write:
             resources += write_scopes(config.permission_v2)
     parts = [context, *IDENTITY_SCOPES, *resources]

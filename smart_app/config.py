@@ -62,7 +62,8 @@ class Settings:
     @cached_property
     def launch(self) -> LaunchSettings:
         """What the SMART launch face reads."""
-        return LaunchSettings(**{name: getattr(self, name) for name in _LAUNCH_FIELDS})
+        extra = ("MedicationStatement",) if self.guideline["prefetch"].get("medication_statements") else ()
+        return LaunchSettings(**{name: getattr(self, name) for name in _LAUNCH_FIELDS}, extra_read_types=extra)
 
     def evaluation_now(self) -> datetime:
         """The moment checks are evaluated at: noon local time on PAINPLAN_TODAY (tests, demos), else now."""
@@ -78,7 +79,7 @@ class Settings:
 
 
 _CDS_FIELDS = tuple(f.name for f in fields(CdsSettings))
-_LAUNCH_FIELDS = tuple(f.name for f in fields(LaunchSettings))
+_LAUNCH_FIELDS = tuple(f.name for f in fields(LaunchSettings) if f.name != "extra_read_types")  # from the guideline
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:

@@ -67,14 +67,19 @@ QUERY_LABELS: dict[str, str] = {
     "documents": "Documents (2 years)",
     "consents": "Consents",
     "goals": "Goals",
+    "statements": "Medications the patient reports taking",
     "medications": "Medication details",
 }
 
 
 def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = None) -> dict[str, str]:
     """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters. The coded scores
-    also ask for the site's own PDMP review codes (`pdmp.review_codes`)."""
+    also ask for the site's own PDMP review codes (`pdmp.review_codes`), and medication statements are asked for
+    when the hooks ask for them (`prefetch.medication_statements`)."""
     site_codes = "".join(f",{code}" for code in site_pdmp_review_codes(config)) if config is not None else ""
+    statements = {}
+    if config is not None and config["prefetch"].get("medication_statements"):
+        statements["statements"] = f"MedicationStatement?patient={patient_id}&_count=100"  # as the hooks ask
     two_years = months_before(today, 24).isoformat()
     thirteen_months = months_before(today, 13).isoformat()
     p = patient_id
@@ -99,6 +104,7 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         "documents": f"DocumentReference?patient={p}&date=ge{two_years}&_count=50",
         "consents": f"Consent?patient={p}&_count=50",
         "goals": f"Goal?patient={p}&_count=50",
+        **statements,
     }
 
 

@@ -162,6 +162,17 @@ def test_scope_dialects_never_mix_and_override_replaces_resources():
     assert "patient/*.read" in custom and not [s for s in custom if s.endswith(".rs")]
 
 
+def test_the_plan_page_asks_to_read_medication_statements_only_when_the_site_turned_them_on():
+    from smart_app.config import load_settings
+
+    v2 = SmartConfiguration("https://a/authorize", "https://a/token", capabilities=frozenset({"permission-v2"}))
+    on = load_settings(guideline={"prefetch": {"medication_statements": True}}).launch
+    assert on.extra_read_types == ("MedicationStatement",)
+    assert "patient/MedicationStatement.rs" in requested_scope(v2, ehr_launch=True, extra_reads=on.extra_read_types)
+    off = load_settings().launch
+    assert "MedicationStatement" not in requested_scope(v2, ehr_launch=True, extra_reads=off.extra_read_types)
+
+
 # ----- client assertions
 
 

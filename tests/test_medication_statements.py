@@ -114,3 +114,54 @@ def test_a_statement_of_an_unknown_medicine_is_named() -> None:
     unidentified = card(evaluation, "unidentified-medication")
     assert unidentified is not None
     assert unidentified.facts["unidentified_current"] == ["grandma's pain pills (reported medication ms-197901)"]
+
+
+# -- asking for statements: a site whose EHR serves MedicationStatement turns the search on ------------------------
+
+
+def test_the_statements_search_is_published_only_when_the_site_turns_it_on(tmp_path) -> None:
+    from cds_support import make_app
+
+    plain = make_app(tmp_path / "a").test_client().get("/cds-services").get_json()["services"]
+    assert all("medStatements" not in service["prefetch"] for service in plain)
+    app = make_app(tmp_path / "b", guideline={"prefetch": {"medication_statements": True}})
+    services = app.test_client().get("/cds-services").get_json()["services"]
+    assert {service["prefetch"]["medStatements"] for service in services} == {
+        "MedicationStatement?patient={{context.patientId}}"
+    }
+    assert all("MedicationStatement" in service["usageRequirements"] for service in services)
+    assert not any("MedicationStatement" in service["usageRequirements"] for service in plain)
+
+
+def test_a_statement_read_from_the_fhir_server_meets_the_new_opioid(tmp_path) -> None:
+    import re
+
+    import responses
+    from cds_support import FHIR, bundle, hook_request, make_app, patient, topics
+
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/Patient/{PATIENT_ID}", json=patient())
+        mock.get(re.compile(re.escape(f"{FHIR}/MedicationStatement") + r"\?.*"), json=bundle(statement(LORAZEPAM)))
+        mock.get(re.compile(re.escape(FHIR) + r"/\w+\?.*"), json=bundle())
+        app = make_app(tmp_path, guideline={"prefetch": {"medication_statements": True}})
+        body = hook_request(drafts=[low_dose_draft()], prefetch={}, fhir=True)
+        answer = app.test_client().post("/cds-services/order-sign", json=body).get_json()
+    assert "opioid-benzodiazepine" in topics(answer)
+
+
+def test_the_plan_page_asks_for_statements_when_the_hooks_do() -> None:
+    from datetime import date
+
+    from guideline.config import GuidelineConfig
+    from smart_app.plan_view import plan_queries
+
+    on = GuidelineConfig.from_mapping({"prefetch": {"medication_statements": True}})
+    assert plan_queries("p1", date(2026, 6, 15), on)["statements"] == "MedicationStatement?patient=p1&_count=100"
+    assert "statements" not in plan_queries("p1", date(2026, 6, 15), GuidelineConfig.from_mapping())
+
+
+def test_the_statements_setting_must_be_true_or_false() -> None:
+    from guideline.config import ConfigError, GuidelineConfig
+
+    with pytest.raises(ConfigError, match="prefetch.medication_statements"):
+        GuidelineConfig.from_mapping({"prefetch": {"medication_statements": "yes"}})
