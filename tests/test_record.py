@@ -519,6 +519,38 @@ def test_dstu2_dates_are_read_under_their_dstu2_names() -> None:
     assert record.conditions[0].recorded_date is not None
 
 
+def test_dstu2_timing_and_statement_dose_are_read_under_their_dstu2_names() -> None:
+    # DSTU2 writes the period's unit as periodUnits and a statement's dose as quantityQuantity: read under the R4
+    # names only, 2 tablets every 4 hours had "no frequency" and the order no MME unless a quantity made it up.
+    order = {
+        "resourceType": "MedicationOrder",
+        "id": "mo1",
+        "status": "active",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": OXYCODONE_5MG}]},
+        "dosageInstruction": [
+            {"timing": {"repeat": {"frequency": 1, "period": 4, "periodUnits": "h"}}, "doseQuantity": {"value": 2}}
+        ],
+    }
+    assert mme_of(order).total == Decimal(90)
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms1",
+        "status": "active",
+        "medicationCodeableConcept": order["medicationCodeableConcept"],
+        "dosage": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 4, "periodUnits": "h"}},
+                "quantityQuantity": {"value": 2, "unit": "tablet"},
+            }
+        ],
+    }
+    assert mme_of(statement).total == Decimal(90)
+    ranged = copy.deepcopy(statement)
+    ranged["dosage"][0]["quantityRange"] = {"low": {"value": 1}, "high": {"value": 2}}
+    del ranged["dosage"][0]["quantityQuantity"]
+    assert mme_of(ranged).total == Decimal(90)  # the high end of the range, as for doseRange
+
+
 def test_a_dstu2_diagnosis_category_is_a_visible_condition() -> None:
     from builders import card, run
 

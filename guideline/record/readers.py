@@ -146,10 +146,10 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
         frequency_max=_sent_number(get("frequencyMax")),
         period=_sent_number(get("period")),
         period_max=_sent_number(get("periodMax")),
-        period_unit=text(get("periodUnit")),
+        period_unit=text(get("periodUnit") or get("periodUnits")),  # DSTU2: periodUnits
         time_of_day=_strings(get("timeOfDay")),
         when=_strings(get("when")),
-        bounds_duration=quantity(get("boundsDuration")),
+        bounds_duration=quantity(get("boundsDuration") or get("boundsQuantity")),  # DSTU2: boundsQuantity
         bounds_start=bounds_start,
         bounds_end=bounds_end,
     )
@@ -192,6 +192,9 @@ def _dosage(data: Mapping[str, Any], tz: ZoneInfo) -> Dosage:
     entries = [_dose_entry(entry) for entry in map(as_dict, as_list(get("doseAndRate"))) if entry]
     if not entries and ("doseQuantity" in data or "doseRange" in data):
         entries = [_dose_entry(data)]  # STU3 shape: the dose sits on the dosage itself
+    elif not entries and ("quantityQuantity" in data or "quantityRange" in data):
+        # DSTU2's MedicationStatement names the dose quantity[x]: the same dose under another name.
+        entries = [_dose_entry({"doseQuantity": get("quantityQuantity"), "doseRange": get("quantityRange")})]
     max_dose = as_dict(as_list(get("maxDosePerPeriod"))[0]) if get("maxDosePerPeriod") else as_dict(None)
     as_needed = get("asNeededBoolean") is True or bool(as_dict(get("asNeededCodeableConcept")))
     has_extensions = "extension" in data
