@@ -551,6 +551,25 @@ def test_dstu2_timing_and_statement_dose_are_read_under_their_dstu2_names() -> N
     assert mme_of(ranged).total == Decimal(90)  # the high end of the range, as for doseRange
 
 
+def test_stu3_and_dstu2_prescribers_and_dstu2_dispensers_are_read() -> None:
+    # STU3 nests the prescriber under requester.agent and DSTU2 names it prescriber (its fills name the pharmacy
+    # dispenser): read as R4's requester only, their fills named no prescriber and OMP counted none of them.
+    stu3 = mme_order(OXYCODONE_5MG, [dosage(1, every(6))], id="s3")
+    stu3["requester"] = {"agent": {"reference": "Practitioner/dr3"}, "onBehalfOf": {"reference": "Organization/o"}}
+    dstu2 = {**mme_order(OXYCODONE_5MG, [dosage(1, every(6))], id="d2"), "resourceType": "MedicationOrder"}
+    dstu2["prescriber"] = {"reference": "Practitioner/dr2"}
+    fill = {
+        "resourceType": "MedicationDispense",
+        "id": "f2",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": OXYCODONE_5MG}]},
+        "dispenser": {"reference": "Organization/pharmacy9"},
+    }
+    record = build_record([stu3, dstu2, fill], TZ)
+    assert [o.requester for o in record.orders] == ["Practitioner/dr3", "Practitioner/dr2"]
+    assert record.dispenses[0].performers == ("Organization/pharmacy9",)
+
+
 def test_a_dstu2_diagnosis_category_is_a_visible_condition() -> None:
     from builders import card, run
 

@@ -355,7 +355,7 @@ def read_med_order(
         course_of_therapy=code_text(_course_of_therapy(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
-        requester=actor_reference(get("requester")),
+        requester=_prescriber(get("requester"), get),
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict,
     )
 
@@ -410,6 +410,15 @@ def _patient_specified(category: Concept) -> bool:
     )
 
 
+def _prescriber(requester: Any, get: Callable[[str], Any]) -> str | None:
+    """R4's requester; STU3 nests the prescriber under requester.agent, and DSTU2 names it prescriber."""
+    if requester is None:
+        return actor_reference(get("prescriber"))
+    if type(requester) is dict and "agent" in requester and "reference" not in requester:
+        return actor_reference(requester["agent"])
+    return actor_reference(requester)
+
+
 def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> Dispense:
     get = data.get
     handed, prepared = get("whenHandedOver"), get("whenPrepared")
@@ -424,8 +433,14 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         days_supply=decimal(as_dict(get("daysSupply")).get("value")),
         quantity=quantity(get("quantity")),
         authorizing_prescriptions=_references(get("authorizingPrescription")),
-        performers=_actor_references(get("performer")),
+        performers=_actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")),
     )
+
+
+def _dstu2_dispenser(dispenser: Any) -> tuple[str, ...]:
+    """DSTU2's dispenser: the one performer its fills name."""
+    actor = None if dispenser is None else actor_reference(dispenser)
+    return (actor,) if actor else ()
 
 
 def _actor_references(performers: Any) -> tuple[str, ...]:
