@@ -224,3 +224,11 @@ def test_a_malformed_review_code_stops_the_program_naming_the_key(bad: object) -
 
     with pytest.raises(ConfigError, match="pdmp.review_codes"):
         load_terminology(GuidelineConfig.from_mapping({"pdmp": {"review_codes": bad}}))
+
+
+@pytest.mark.parametrize("flag", ["notDone", "notPerformed"])  # STU3, DSTU2
+def test_a_review_procedure_marked_not_done_in_stu3_or_dstu2_is_no_review(flag: str) -> None:
+    review = procedure(SNOMED, REVIEW_PROCEDURE, performed=days_ago(10))
+    assert sign(oxy(), resources=[review]) is None
+    review[flag] = True
+    assert sign(oxy(), resources=[review]) is not None

@@ -574,9 +574,12 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
 def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
     get = data.get
     performed_start, performed_end = _period(get("performedPeriod"), tz)
+    # STU3's notDone and DSTU2's notPerformed say what R4's status not-done says: a review or a drug test that was
+    # not done must not count as one.
+    not_done = get("notDone") is True or get("notPerformed") is True
     return Procedure.make(
         id=text(get("id")),
-        status=code_text(get("status")),
+        status="not-done" if not_done else code_text(get("status")),
         code=concept(get("code")),
         performed=parse_datetime(get("performedDateTime"), tz),
         performed_start=performed_start,
