@@ -54,7 +54,10 @@ def test_the_analysis_sees_imports_inside_functions(tmp_path):
 def test_the_app_settings_carry_every_face_setting():
     app_fields = {f.name for f in fields(Settings)}
     assert {f.name for f in fields(CdsSettings)} <= app_fields
-    assert {f.name for f in fields(LaunchSettings)} <= app_fields
+    # extra_read_types is the one launch setting made from the clinical settings (prefetch.medication_statements).
+    assert {f.name for f in fields(LaunchSettings)} - {"extra_read_types"} <= app_fields
+    on = load_settings(guideline={"prefetch": {"medication_statements": True}})
+    assert on.launch.extra_read_types == ("MedicationStatement",) and load_settings().launch.extra_read_types == ()
 
 
 def test_each_face_gets_the_loaded_values():
