@@ -25,7 +25,7 @@ from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
-from guideline.recognition.names import form_of
+from guideline.recognition.names import form_of, read_name
 from guideline.record import Dosage, MedOrder, ResolvedMedication
 
 if TYPE_CHECKING:
@@ -202,11 +202,16 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     for item in resource.ingredients:
         codes = item.item.codes(RXNORM) if item.item else ()
         ingredient = next((aliases.get(c, c) for c in codes if aliases.get(c, c) in mf.OPIOID_INGREDIENTS), None)
+        named = ingredient is None and item.item is not None and not codes
+        if named:
+            ingredient = _opioid_named(item.item)  # type: ignore[arg-type]
         if ingredient is None:
             continue  # a non-opioid ingredient such as acetaminophen
         numerator = to_amount(item.strength_numerator)
         basis = _denominator_basis(item.strength_denominator)
         if numerator is None or numerator.unit_class != "mass" or basis is None:
+            if named:
+                continue  # a name without a usable strength: the names decide, as with no ingredient at all
             return "no-strength"
         per, amount = basis
         strengths.append(IngredientStrength(ingredient, mf.INGREDIENT_NAMES[ingredient], numerator.value / amount, per))
@@ -218,6 +223,19 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     rxcui = codes[0].code if codes else None
     injected = _injection_form(medication)
     return Drug(rxcui, None, dose_form, tuple(strengths), transdermal, from_ingredients=True, injected=injected)
+
+
+def _opioid_named(item: Concept) -> str | None:
+    """The RxNorm ingredient code of an ingredient known only by its name ("oxycodone hydrochloride": DSTU2 names
+    a Medication's ingredients by a Substance reference's display), when the name is one opioid ingredient."""
+    found = {
+        ingredient.rxcui
+        for name in (item.text, *(c.display for c in item.codings))
+        if name
+        for ingredient in read_name(name).ingredients
+        if ingredient.kind == "opioid" and ingredient.rxcui in mf.OPIOID_INGREDIENTS
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _injection_form(medication: ResolvedMedication) -> bool:

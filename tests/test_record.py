@@ -570,6 +570,42 @@ def test_stu3_and_dstu2_prescribers_and_dstu2_dispensers_are_read() -> None:
     assert record.dispenses[0].performers == ("Organization/pharmacy9",)
 
 
+def test_stu3_and_dstu2_medication_strengths_are_read() -> None:
+    # STU3 writes an ingredient's strength as amount, DSTU2 nests form and ingredients under product (its item a
+    # Reference to a Substance): read under R4's names only, a local-coded oxycodone 5 mg tablet had no strength.
+    def order(medication: dict[str, Any]) -> list[dict[str, Any]]:
+        request = mme_order(OXYCODONE_5MG, [dosage(2, every(4))], id=f"o-{medication['id']}")
+        del request["medicationCodeableConcept"]
+        request["medicationReference"] = {"reference": f"Medication/{medication['id']}"}
+        return [request, medication]
+
+    five_mg = {"numerator": {"value": 5, "unit": "mg"}, "denominator": {"value": 1, "unit": "tablet"}}
+    local = {"coding": [{"system": "urn:oid:1.2.3.4", "code": "L1", "display": "OXYCODONE HCL ORAL"}]}
+    stu3 = {
+        "resourceType": "Medication",
+        "id": "stu3",
+        "code": local,
+        "form": {"text": "tablet"},
+        "ingredient": [{"itemCodeableConcept": {"coding": [{"system": RXNORM, "code": "7804"}]}, "amount": five_mg}],
+    }
+    dstu2 = {
+        "resourceType": "Medication",
+        "id": "dstu2",
+        "code": local,
+        "product": {
+            "form": {"text": "tablet"},
+            "ingredient": [{"item": {"reference": "Substance/s1", "display": "oxycodone"}, "amount": five_mg}],
+        },
+    }
+    assert mme_of(*order(stu3)).total == Decimal(90)
+    assert mme_of(*order(dstu2)).total == Decimal(90)
+    # An ingredient named without a strength leaves the product's own name to say it, as before.
+    named = copy.deepcopy(dstu2)
+    named["code"]["coding"][0]["display"] = "OXYCODONE HCL 5 MG TAB"
+    del named["product"]["ingredient"][0]["amount"]
+    assert mme_of(*order(named)).total == Decimal(90)
+
+
 def test_a_dstu2_diagnosis_category_is_a_visible_condition() -> None:
     from builders import card, run
 

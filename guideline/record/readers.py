@@ -64,13 +64,19 @@ from guideline.record.pool import MedicationPool, clear_inline_medications, code
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
+    """A Medication in R4's shape, STU3's (an ingredient's strength is `amount`) or DSTU2's (form and ingredients
+    under `product`, each ingredient's item a Reference to a Substance, known here by its display)."""
+    product = as_dict(data.get("product"))  # DSTU2
     ingredients = []
-    for item in as_list(data.get("ingredient")):
+    for item in as_list(data.get("ingredient") or product.get("ingredient")):
         ingredient = as_dict(item)
-        strength = as_dict(ingredient.get("strength"))
+        strength = as_dict(ingredient.get("strength") or ingredient.get("amount"))
+        named = ingredient.get("itemCodeableConcept")
+        if named is None:
+            named = {"text": as_dict(ingredient.get("item")).get("display")}
         ingredients.append(
             MedicationIngredient.make(
-                item=concept(ingredient.get("itemCodeableConcept")),
+                item=concept(named),
                 strength_numerator=quantity(strength.get("numerator")),
                 strength_denominator=quantity(strength.get("denominator")),
             )
@@ -78,7 +84,7 @@ def _medication(data: Mapping[str, Any]) -> Medication:
     return Medication.make(
         id=text(data.get("id")),
         code=concept(data.get("code")),
-        form=concept(data.get("form")),
+        form=concept(data.get("form") or product.get("form")),
         ingredients=tuple(ingredients),
     )
 
