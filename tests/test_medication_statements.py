@@ -165,3 +165,18 @@ def test_the_statements_setting_must_be_true_or_false() -> None:
 
     with pytest.raises(ConfigError, match="prefetch.medication_statements"):
         GuidelineConfig.from_mapping({"prefetch": {"medication_statements": "yes"}})
+
+
+def test_the_plan_page_shows_a_reported_benzodiazepine_the_hook_card_names(tmp_path) -> None:
+    import responses
+    from builders import patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    home = statement(LORAZEPAM, dateAsserted="2026-06-01", effectivePeriod={"start": "2024-06-01"})
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = FakeFhir(rsps, [patient(patient_id="p1"), home])
+        html = _open_plan(_app(tmp_path, guideline={"prefetch": {"medication_statements": True}})).get_data(
+            as_text=True
+        )
+    assert any("/MedicationStatement?patient=p1" in url for url, _ in fake.requests)
+    assert "lorazepam 1 MG Oral Tablet" in html and "reported as taken" in html
