@@ -599,6 +599,11 @@ def test_stu3_and_dstu2_medication_strengths_are_read() -> None:
     }
     assert mme_of(*order(stu3)).total == Decimal(90)
     assert mme_of(*order(dstu2)).total == Decimal(90)
+    r4_reference = copy.deepcopy(stu3)
+    r4_reference["ingredient"] = [
+        {"itemReference": {"reference": "Substance/s1", "display": "Oxycodone HCl"}, "strength": five_mg}
+    ]
+    assert mme_of(*order(r4_reference)).total == Decimal(90)
     # An ingredient named without a strength leaves the product's own name to say it, as before.
     named = copy.deepcopy(dstu2)
     named["code"]["coding"][0]["display"] = "OXYCODONE HCL 5 MG TAB"

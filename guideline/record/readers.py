@@ -65,15 +65,15 @@ from guideline.record.pool import MedicationPool, clear_inline_medications, code
 
 def _medication(data: Mapping[str, Any]) -> Medication:
     """A Medication in R4's shape, STU3's (an ingredient's strength is `amount`) or DSTU2's (form and ingredients
-    under `product`, each ingredient's item a Reference to a Substance, known here by its display)."""
+    under `product`). An ingredient given by reference (R4's itemReference, DSTU2's item) is known by its display."""
     product = as_dict(data.get("product"))  # DSTU2
     ingredients = []
     for item in as_list(data.get("ingredient") or product.get("ingredient")):
         ingredient = as_dict(item)
         strength = as_dict(ingredient.get("strength") or ingredient.get("amount"))
         named = ingredient.get("itemCodeableConcept")
-        if named is None:
-            named = {"text": as_dict(ingredient.get("item")).get("display")}
+        if named is None:  # R4's itemReference, DSTU2's item: a Substance or Medication, known by its display
+            named = {"text": as_dict(ingredient.get("itemReference") or ingredient.get("item")).get("display")}
         ingredients.append(
             MedicationIngredient.make(
                 item=concept(named),
