@@ -317,11 +317,12 @@ def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense]
 
 def _same_prescriber(dispense: Dispense, order: MedOrder) -> bool:
     """Unknown on either side is no evidence of a different prescriber, nor is a prescriber named one way (by
-    reference) against a performer named the other (by identifier alone): they may be the same person."""
-    if not order.requester or not dispense.performers:
+    reference) against one named the other (by identifier alone): they may be the same person. Only a fill that
+    names its prescriber (a claim's) can differ: a pharmacy's fill names who dispensed it, not who prescribed it."""
+    if not order.requester or not dispense.prescribers:
         return True
     by_number = MARK in order.requester
-    comparable = [actor_key(p) for p in dispense.performers if (MARK in p) == by_number]
+    comparable = [actor_key(p) for p in dispense.prescribers if (MARK in p) == by_number]
     return not comparable or actor_key(order.requester) in comparable
 
 

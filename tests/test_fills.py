@@ -212,16 +212,45 @@ def test_fill_without_reference_joins_same_drug_order_overlapping_in_time():
     assert source_order(late.dispenses[0], late.orders, drug_of, interval_of) is None
 
 
+PRESCRIBING = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claimcareteamrole", "code": "prescribing"}]}
+
+
 def test_fill_from_another_prescriber_is_not_the_same_supply():
+    # Only a fill that says who prescribed it (a claim's prescribing care-team member) can name another prescriber.
     order = med_request(OXYCODONE_5, id="rx1", authored="2026-05-25")
     order["requester"] = {"reference": "Practitioner/dr1"}
-    elsewhere = fill(OXYCODONE_5, "2026-06-01", performer=[{"actor": {"reference": "Practitioner/dr9"}}])
-    record = read(order, elsewhere)
+    claimed = [{"actor": {"reference": "Practitioner/dr9"}, "function": PRESCRIBING}]
+    record = read(order, fill(OXYCODONE_5, "2026-06-01", performer=claimed))
     assert record.orders[0].requester == "Practitioner/dr1"
-    assert record.dispenses[0].performers == ("Practitioner/dr9",)
+    assert record.dispenses[0].performers == record.dispenses[0].prescribers == ("Practitioner/dr9",)
     assert source_order(record.dispenses[0], record.orders, drug_of, interval_of) is None
-    same = read(order, fill(OXYCODONE_5, "2026-06-01", performer=[{"actor": {"reference": "Practitioner/dr1"}}]))
+    claimed[0]["actor"] = {"reference": "Practitioner/dr1"}
+    same = read(order, fill(OXYCODONE_5, "2026-06-01", performer=claimed))
     assert source_order(same.dispenses[0], same.orders, drug_of, interval_of).id == "rx1"
+
+
+@pytest.mark.parametrize("dispenser", ["Practitioner/pharmacist9", "Organization/pharmacy1", "PractitionerRole/r1"])
+def test_a_fill_naming_who_dispensed_it_is_still_its_orders_supply(dispenser: str) -> None:
+    # A pharmacy's fill names the pharmacist or pharmacy that dispensed it. Read as its prescriber, no such fill was
+    # ever its order's supply: order and fill were counted twice, 180 MME/day for 90.
+    order = med_request(OXYCODONE_5, id="rx1", authored="2026-05-25")
+    order["requester"] = {"reference": "Practitioner/dr1"}
+    dispensed = read(order, fill(OXYCODONE_5, "2026-06-01", performer=[{"actor": {"reference": dispenser}}]))
+    assert dispensed.dispenses[0].prescribers == ()
+    assert source_order(dispensed.dispenses[0], dispensed.orders, drug_of, interval_of).id == "rx1"
+
+
+def test_an_order_and_its_fill_from_the_pharmacy_count_once_in_the_total() -> None:
+    from builders import days_ago, run
+
+    order = {
+        **med_request(OXYCODONE_5, id="rx1", authored=days_ago(5)[:10]),
+        "requester": {"reference": "Practitioner/dr1"},
+    }
+    filled = fill(OXYCODONE_5, days_ago(4)[:10], quantity=120, performer=[{"actor": {"reference": "Organization/ph1"}}])
+    high = [c for c in run("patient-view", resources=[order, filled]).cards if c.check_id == "high-mme"]
+    alone = [c for c in run("patient-view", resources=[order]).cards if c.check_id == "high-mme"]
+    assert [c.summary for c in high] == [c.summary for c in alone]
 
 
 def test_missing_days_supply_is_derived_from_the_linked_orders_dosage_only():

@@ -442,3 +442,18 @@ def test_proposals_plans_and_reported_medications_are_not_prescriptions_and_are_
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert quality["orders_not_counted_by_intent"] == {"plan": 1, "plan (reported as taken)": 1, "proposal": 1}
     assert "3 orders not counted for their intent (plan 1, plan (reported as taken) 1, proposal 1)" in "\n".join(lines)
+
+
+def test_a_fill_is_tied_to_the_prescription_not_to_a_medication_reported_as_taken(tmp_path: Path) -> None:
+    # A fill naming no order is tied to an order of the same drug covering its date. A documented home medication
+    # (reported, intent plan, no prescriber) of that drug started later was the nearer match, and took the
+    # prescription's prescriber from the fill.
+    prescription = order("o-rx", "p-tie", OXYCODONE_5, "2026-01-30", requester="drA", per_day=4, days=30)
+    home = order("o-home", "p-tie", OXYCODONE_5, "2026-01-31", per_day=4, days=30)
+    home.update(intent="plan", reportedBoolean=True)
+    fill = dispense("f-tie", "p-tie", OXYCODONE_5, "2026-02-01", 120, 30, pharmacy="ph1")
+    write_export(tmp_path / "in", [patient("p-tie"), prescription, home, fill])
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert quality["fills_without_prescriber"] == 0
+    assert _patients(tmp_path)["p-tie"]["prescribers"] == "1"

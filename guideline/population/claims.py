@@ -14,6 +14,10 @@ PHARMACY_CLAIM_TYPES = frozenset({"pharmacy", "pde"})
 # Claim types that are hospice care in themselves (CMS Blue Button's eob-type).
 HOSPICE_CLAIM_TYPES = frozenset({"hospice"})
 HOSPICE_TYPE_OF_BILL = ("81", "82")  # institutional type of bill: hospice (non-hospital, hospital based)
+# The claim care-team role of the prescriber, kept on the fill's performer.
+_PRESCRIBING = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/claimcareteamrole", "code": "prescribing"}]
+}
 HOSPICE_CARE = {"system": "http://snomed.info/sct", "code": "385763009", "display": "Hospice care (claim)"}
 VOID_CLAIM_STATUSES = frozenset({"cancelled", "entered-in-error"})
 # A claim's status as its fills carry it: an active (adjudicated) claim is a fill handed over; a draft one is not
@@ -67,7 +71,11 @@ def _claim_day(claim: Mapping[str, Any], item: Mapping[str, Any] | None = None) 
 def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], status: str | None) -> list[dict]:
     prescriber = _care_team_member(claim, "prescribing")
     pharmacy = next((as_dict(claim.get(k)) for k in ("provider", "facility", "organization") if claim.get(k)), {})
-    performers = [{"actor": _typed(a, t)} for a, t in ((prescriber, "Practitioner"), (pharmacy, "Organization")) if a]
+    performers = []
+    if prescriber:  # its function says this performer prescribed the fill (guideline.fills ties fills to orders so)
+        performers.append({"actor": _typed(prescriber, "Practitioner"), "function": _PRESCRIBING})
+    if pharmacy:
+        performers.append({"actor": _typed(pharmacy, "Organization")})
     claim_days = _days_supply(claim.get("supportingInfo"))
     fills = []
     for number, item in enumerate(as_list(claim.get("item")), start=1):

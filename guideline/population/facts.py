@@ -106,11 +106,17 @@ class _Reader:
         return local if kind == "Practitioner" else None
 
     def prescriber(self, dispense: Dispense, order: MedOrder | None) -> str | None:
+        """The order's requester, else the fill's prescribing performer (a claim's), else a practitioner performer
+        (spec: EHR exports often name the prescriber there)."""
         if order is not None and order.requester:
             found = self.practitioner(order.requester)
             if found:
                 return found
-        return next((p for p in map(self.practitioner, dispense.performers) if p), None)
+        for performers in (dispense.prescribers, dispense.performers):
+            found = next((p for p in map(self.practitioner, performers) if p), None)
+            if found:
+                return found
+        return None
 
     def pharmacy(self, dispense: Dispense) -> str | None:
         for performer in dispense.performers:
@@ -136,7 +142,8 @@ def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Read
 
 
 def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) -> tuple[OpioidFill, ...]:
-    orders = [o for o in reader.record.orders if not o.is_draft]
+    # The prescriptions a fill may come from: a medication reported as taken, or a proposal, prescribed nothing here.
+    orders = [o for o in reader.record.orders if not o.is_draft and o.intent not in NON_ORDER_INTENTS]
     drug_of = _drug_key(reader)
 
     def interval_of(order: MedOrder) -> tuple[date, date] | None:

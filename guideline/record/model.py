@@ -180,6 +180,9 @@ class Dispense:
     quantity: Quantity | None
     authorizing_prescriptions: tuple[str, ...] = ()  # MedicationRequest references the fill was made from
     performers: tuple[str, ...] = ()  # performer.actor references (pharmacy, pharmacist or, in claims, prescriber)
+    # The performers a claim names as prescribing (its care team's prescribing member): the only performers that
+    # say who prescribed the fill. A pharmacy's own fill names who dispensed it, never its prescriber.
+    prescribers: tuple[str, ...] = ()
 
 
 @slot_init

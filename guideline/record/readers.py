@@ -440,7 +440,26 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         quantity=quantity(get("quantity")),
         authorizing_prescriptions=_references(get("authorizingPrescription")),
         performers=_actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")),
+        prescribers=_prescribing(get("performer")),
     )
+
+
+PRESCRIBING_ROLE = "prescribing"  # the claim care-team role (claimcareteamrole) of the prescriber
+
+
+def _prescribing(performers: Any) -> tuple[str, ...]:
+    """The performers whose function is prescribing: a fill converted from a claim names its prescriber so."""
+    if performers is None:
+        return ()
+    found = []
+    for performer in as_list(performers):
+        performer = as_dict(performer)
+        function = performer.get("function")
+        if function is not None and any(c.code == PRESCRIBING_ROLE for c in (concept(function) or Concept()).codings):
+            actor = actor_reference(performer.get("actor"))
+            if actor:
+                found.append(actor)
+    return tuple(found)
 
 
 def _dstu2_dispenser(dispenser: Any) -> tuple[str, ...]:
