@@ -457,3 +457,22 @@ def test_a_fill_is_tied_to_the_prescription_not_to_a_medication_reported_as_take
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert quality["fills_without_prescriber"] == 0
     assert _patients(tmp_path)["p-tie"]["prescribers"] == "1"
+
+
+def test_orders_left_out_for_their_status_are_counted_by_status(tmp_path: Path) -> None:
+    # Fills left out for their status were counted; orders were dropped unseen. An EHR export whose discontinued
+    # prescriptions are all "stopped" then showed fewer opioid patients with nothing to say why.
+    write_export(
+        tmp_path / "in",
+        [
+            patient("p-ord"),
+            order("o-done", "p-ord", OXYCODONE_5, "2026-02-01", per_day=2, days=30, status="completed"),
+            order("o-stop", "p-ord", OXYCODONE_10, "2026-02-10", per_day=4, days=30, status="stopped"),
+            order("o-hold", "p-ord", ALPRAZOLAM, "2026-02-11", per_day=1, days=30, status="on-hold"),
+            order("o-lisin", "p-ord", LISINOPRIL, "2026-02-12", per_day=1, days=30, status="stopped"),  # not relevant
+        ],
+    )
+    lines = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert quality["orders_not_counted_by_status"] == {"on-hold": 1, "stopped": 1}
+    assert "2 orders not counted for their status (on-hold 1, stopped 1)" in "\n".join(lines)

@@ -255,8 +255,8 @@ def _grouped_by_kind(
     end: date,
 ) -> tuple[dict[str, list[_Item]], int]:
     """The fills or orders that count and fall between `start` and `end`, by medication kind, and how many had no
-    date. An unidentified one, a fill left out for its status and an order left out for its intent are counted in
-    the data-quality report; the caller reports the undated ones: none is dropped unseen."""
+    date. An unidentified one, and a fill or order left out for its status (an order also for its intent), is
+    counted in the data-quality report; the caller reports the undated ones: none is dropped unseen."""
     grouped: dict[str, list[_Item]] = {}
     undated = 0
     for item in items:
@@ -264,8 +264,11 @@ def _grouped_by_kind(
             if isinstance(item, Dispense):
                 if reader.kind(item) != "not-relevant":
                     reader.quality.fills_not_counted_by_status[item.status or "(none)"] += 1
-            elif not item.is_draft and item.status in ORDER_STATUSES and reader.kind(item) != "not-relevant":
-                reader.quality.orders_not_counted_by_intent[_intent_label(item)] += 1
+            elif not item.is_draft and reader.kind(item) != "not-relevant":
+                if item.status not in ORDER_STATUSES:
+                    reader.quality.orders_not_counted_by_status[item.status or "(none)"] += 1
+                else:
+                    reader.quality.orders_not_counted_by_intent[_intent_label(item)] += 1
             continue
         kind = reader.kind(item)
         if kind == "unidentified":

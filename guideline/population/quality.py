@@ -26,6 +26,8 @@ class Quality:
     # fills. Cancelled and entered-in-error fills rightly do not count; in-progress or unknown ones are a site's call.
     fills_not_counted_by_status: Counter[str] = field(default_factory=Counter)
     orders_without_date: int = 0
+    # Orders of a medication that matters left out for their status (neither active nor completed): status → orders.
+    orders_not_counted_by_status: Counter[str] = field(default_factory=Counter)
     # Active or completed orders of a medication that matters left out because they are no prescription: intent →
     # orders ("plan (reported as taken)" for a medication documented as taken, prescribed elsewhere).
     orders_not_counted_by_intent: Counter[str] = field(default_factory=Counter)
@@ -65,6 +67,7 @@ class Quality:
             "fills_without_date": self.fills_without_date,
             "fills_not_counted_by_status": dict(sorted(self.fills_not_counted_by_status.items())),
             "orders_without_date": self.orders_without_date,
+            "orders_not_counted_by_status": dict(sorted(self.orders_not_counted_by_status.items())),
             "orders_not_counted_by_intent": dict(sorted(self.orders_not_counted_by_intent.items())),
             "unidentified_medications": [
                 {"system": system, "code": code, "text": text, "count": count}
@@ -89,6 +92,7 @@ class Quality:
             "resources_by_type",
             "unexpected_resource_types",
             "fills_not_counted_by_status",
+            "orders_not_counted_by_status",
             "orders_not_counted_by_intent",
             "evaluation_errors",
         ):
@@ -122,6 +126,10 @@ class Quality:
                 "fills not counted for their status (" + _by_count(self.fills_not_counted_by_status) + ")",
             ),
             (self.orders_without_date, "orders without a start date (left out)"),
+            (
+                sum(self.orders_not_counted_by_status.values()),
+                "orders not counted for their status (" + _by_count(self.orders_not_counted_by_status) + ")",
+            ),
             (
                 sum(self.orders_not_counted_by_intent.values()),
                 "orders not counted for their intent (" + _by_count(self.orders_not_counted_by_intent) + ")",
