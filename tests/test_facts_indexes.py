@@ -294,19 +294,24 @@ def _npi(number: str) -> dict:
 
 def test_a_fill_is_tied_to_its_order_by_prescriber_named_by_npi_too() -> None:
     # A claim names the prescriber by NPI alone. The same NPI on the order ties them; another NPI is another
-    # prescriber's fill; a prescriber named by reference on the order is no evidence either way, as before.
+    # prescriber's fill; a prescriber named by reference on the order is no evidence either way, as before. A
+    # performer that is not the claim's prescriber (the dispensing pharmacist) says nothing of the prescriber.
     order = {**med_request(OXYCODONE, authored=days_ago(20), supply_days=30), "id": "mr-npi"}
     fill = dispense(OXYCODONE, days_ago(19), days_supply=30)
+    prescribing = {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/claimcareteamrole", "code": "prescribing"}]
+    }
     tied = []
     for requester, performer in (
-        (_npi("1234567893"), _npi(" 1234567893")),
-        (_npi("1234567893"), _npi("9876543213")),
-        ({"reference": "Practitioner/dr1"}, _npi("9876543213")),
+        (_npi("1234567893"), {"actor": _npi(" 1234567893"), "function": prescribing}),
+        (_npi("1234567893"), {"actor": _npi("9876543213"), "function": prescribing}),
+        ({"reference": "Practitioner/dr1"}, {"actor": _npi("9876543213"), "function": prescribing}),
+        (_npi("1234567893"), {"actor": _npi("9876543213")}),
     ):
         facts = run(
             "patient-view",
-            resources=[{**order, "requester": requester}, {**fill, "performer": [{"actor": performer}]}],
+            resources=[{**order, "requester": requester}, {**fill, "performer": [performer]}],
         ).facts
         found = facts.source_order(facts.record.dispenses[0])
         tied.append(found.id if found else None)
-    assert tied == ["mr-npi", None, "mr-npi"]
+    assert tied == ["mr-npi", None, "mr-npi", "mr-npi"]
