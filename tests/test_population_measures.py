@@ -476,3 +476,19 @@ def test_orders_left_out_for_their_status_are_counted_by_status(tmp_path: Path) 
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert quality["orders_not_counted_by_status"] == {"on-hold": 1, "stopped": 1}
     assert "2 orders not counted for their status (on-hold 1, stopped 1)" in "\n".join(lines)
+
+
+def test_a_medication_reported_as_taken_is_prior_use_for_a_new_start(tmp_path: Path) -> None:
+    # A documented home opioid is no prescription here, but it is opioid use: a fill a week into it starts nothing.
+    new_fill = dispense("f-new", "p-home", OXYCODONE_10, "2026-02-01", 180, 30)
+    home = order("o-home", "p-home", OXYCODONE_5, "2026-01-25", per_day=4, days=30)
+    home.update(intent="plan", reportedBoolean=True)
+    write_export(tmp_path / "with", [patient("p-home"), new_fill, home])
+    write_export(tmp_path / "without", [patient("p-home"), new_fill])
+    for folder, starts in (("with", False), ("without", True)):
+        review(
+            ndjson_files(tmp_path / folder), tmp_path / folder / "out", PERIOD, TODAY, GuidelineConfig.from_mapping()
+        )
+        with open(tmp_path / folder / "out" / "patients.csv", encoding="utf-8") as handle:
+            row = next(r for r in csv.DictReader(handle) if r["patient_id"] == "p-home")
+        assert _flags(row)["iop_hd"][0] is starts, folder

@@ -14,7 +14,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, local_reference, text
 from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
-from guideline.orders import NON_ORDER_INTENTS, order_start
+from guideline.orders import NON_ORDER_INTENTS, is_taken, order_start
 from guideline.population.actors import resolve_actor
 from guideline.population.medicines import Kind, medication_kind, unidentified_key
 from guideline.population.model import Directory, OpioidFill, Period
@@ -43,7 +43,8 @@ class PatientFacts:
     patient_id: str
     source: str  # "fills" | "orders"
     opioids: tuple[OpioidFill, ...]  # pain-opioid supplies dated from 90 days before the look-back year on
-    opioid_orders: tuple[tuple[date, date], ...]  # active/completed pain-opioid order intervals (new-start look-back)
+    # Active/completed pain-opioid order intervals, and those of opioids reported as taken (new-start look-back).
+    opioid_orders: tuple[tuple[date, date], ...]
     benzodiazepines: tuple[Supply, ...]
     naloxone: tuple[date, ...]  # naloxone fills and orders
     urine_tests: tuple[date, ...]
@@ -63,6 +64,11 @@ def _order_counts(order: MedOrder) -> bool:
     """Spec 3: an order counts when active or completed; and only a prescription counts (not a proposal, a plan or
     an option, which the hook cards leave out too, nor a medication reported as taken, prescribed elsewhere)."""
     return not order.is_draft and order.status in ORDER_STATUSES and order.intent not in NON_ORDER_INTENTS
+
+
+def _reported_in_use(order: MedOrder) -> bool:
+    """An active or completed medication reported as taken (a documented home medication): use, not prescribing."""
+    return not order.is_draft and order.reported and is_taken(order) and order.status in ORDER_STATUSES
 
 
 def _intent_label(order: MedOrder) -> str:
@@ -318,9 +324,11 @@ def patient_facts(
     else:
         source, opioids = "orders", _order_fills(reader, opioid_orders)
         quality.patients_from_orders += 1
+    # A medication reported as taken is no prescription, but it is opioid use: prior supply for a new start.
+    reported = [o for o in record.orders if _reported_in_use(o) and reader.kind(o) == "opioid"]
     order_intervals = tuple(
         interval
-        for interval in (order_interval(o, order_supply(o, terms, config)) for o in opioid_orders)
+        for interval in (order_interval(o, order_supply(o, terms, config)) for o in (*opioid_orders, *reported))
         if interval is not None
     )
     naloxone = [fills.fill_date(d) for d in by_kind.get("naloxone", [])]
