@@ -443,6 +443,8 @@ class Facts:
                 if order.status not in order_rules.IGNORED_DRAFT_STATUSES:
                     return True
                 continue
+            if not order_rules.is_taken(order):
+                continue  # a proposal nobody signed is no naloxone at home (3.2)
             if order.status in ("active", "on-hold"):
                 return True
             if order.status == "completed" and self.within_months(

@@ -154,6 +154,59 @@ def test_a_documented_home_benzodiazepine_meets_a_new_opioid() -> None:
     assert "lorazepam 1 MG Oral Tablet (reported as taken, noted " in both.detail
 
 
+@pytest.mark.parametrize("intent", ["proposal", "plan", "option"])
+def test_an_opioid_only_proposed_is_no_opioid_use(intent: str) -> None:
+    # A proposal, plan or option nobody acted on is left out of the current orders, but it still counted as opioid
+    # use: a patient never given an opioid was "not naive" (no card for a fentanyl patch), and a positive oxycodone
+    # test was "explained" by an order nobody signed.
+    from test_check_unexpected_uds import OXYCODONE_SCREEN
+
+    patch = med_request("197696", draft=True, id="fp1", unit="{patch}", period=72)
+    proposed = med_request(OXYCODONE, intent=intent, authored=days_ago(40), status="active")
+    assert card(run("order-sign", drafts=[patch], resources=[proposed]), "er-la-opioid-naive") is not None
+    resources = [proposed, uds(OXYCODONE_SCREEN, 10)]
+    assert card(run("order-sign", drafts=[low_dose_draft()], resources=resources), "unexpected-uds-result") is not None
+
+
+def test_naloxone_only_proposed_is_not_on_hand() -> None:
+    # A naloxone proposal nobody signed (such as a decision-support suggestion left unsigned) read as naloxone on
+    # hand, and a proposed buprenorphine as treatment: neither card was shown.
+    proposed_naloxone = med_request(NALOXONE_SPRAY, intent="proposal", authored=days_ago(5), status="active")
+    assert card(run("order-sign", drafts=[high_dose_draft()], resources=[proposed_naloxone]), "naloxone") is not None
+    taken = {**proposed_naloxone, "intent": "order"}
+    assert card(run("order-sign", drafts=[high_dose_draft()], resources=[taken]), "naloxone") is None
+
+
+def test_the_plan_page_does_not_show_a_proposal_as_naloxone_or_treatment_on_hand() -> None:
+    from guideline.plan import build_plan
+
+    proposed = [
+        med_request(NALOXONE_SPRAY, intent="proposal", authored=days_ago(5), status="active"),
+        med_request(SUBOXONE_FILM, intent="proposal", authored=days_ago(5), status="active"),
+    ]
+    evaluation = run("patient-view", resources=proposed)
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.by_key["medications"].content.naloxone == ()
+    assert view.by_key["oud"].content.treatment == ()
+    signed = [{**order, "intent": "order"} for order in proposed]
+    evaluation = run("patient-view", resources=signed)
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert len(view.by_key["medications"].content.naloxone) == 1 and len(view.by_key["oud"].content.treatment) == 1
+
+
+def test_buprenorphine_only_proposed_is_no_treatment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_check_oud_treatment import oud
+
+    from guideline.checks import CHECKS, oud_treatment
+
+    monkeypatch.setitem(CHECKS, oud_treatment.CHECK_ID, oud_treatment)
+    proposed_moud = med_request(SUBOXONE_FILM, intent="proposal", authored=days_ago(5), status="active")
+    found = card(run("patient-view", resources=[oud(), proposed_moud]), oud_treatment.CHECK_ID)
+    assert found is not None
+    treated = {**proposed_moud, "intent": "order"}
+    assert card(run("patient-view", resources=[oud(), treated]), oud_treatment.CHECK_ID) is None
+
+
 def test_a_plan_nobody_reported_as_taken_is_still_no_current_medication() -> None:
     unreported = home_medication(LORAZEPAM, reported=False, period=8)
     assert card(run("order-sign", drafts=[low_dose_draft()], resources=[unreported]), "opioid-benzodiazepine") is None

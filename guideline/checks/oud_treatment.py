@@ -15,7 +15,7 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
-from guideline.orders import IGNORED_DRAFT_STATUSES
+from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Condition
 from guideline.terminology import MOUD, OUD
 
@@ -56,6 +56,8 @@ def _moud_in_window(facts: Facts, days: int) -> bool:
             if order.status not in IGNORED_DRAFT_STATUSES:
                 return True
             continue
+        if not is_taken(order):
+            continue  # a proposal nobody signed is no treatment (3.2)
         if order.status == "active":
             return True
         if order.status in PAST_ORDER_STATUSES and (

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from guideline.fills import with_fills
 from guideline.mme import compute_mme
+from guideline.orders import is_taken
 from guideline.plan.reading import one_decimal, order_status
 from guideline.record import MedOrder
 from guideline.terminology import BUPRENORPHINE, NALOXONE_RESCUE
@@ -154,7 +155,7 @@ def build_medications(facts: Facts) -> Medications:
     naloxone = tuple(
         f"{facts.name(o)} ({order_status(o)})"
         for o in facts.record.orders
-        if facts.is_in(NALOXONE_RESCUE, o) and (o.status == "active" or o.is_draft)
+        if facts.is_in(NALOXONE_RESCUE, o) and (o.is_draft or (o.status == "active" and is_taken(o)))
     )
     return Medications(
         tuple(rows),

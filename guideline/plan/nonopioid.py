@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from guideline.fhirdata import RXNORM, SNOMED, Concept
+from guideline.orders import is_taken
 from guideline.plan.reading import words_of
 from guideline.terminology import OPIOID
 from guideline.timeutil import local_date, months_before
@@ -142,8 +143,8 @@ def _medicine_candidates(facts: Facts) -> list[Candidate]:
     since = months_before(facts.today, LOOKBACK_MONTHS)
     found: list[Candidate] = []
     for order in facts.record.orders:
-        if order.is_draft or order.status not in MEDICINE_ORDERED:
-            continue
+        if order.is_draft or order.status not in MEDICINE_ORDERED or not is_taken(order):
+            continue  # a proposal nobody signed is no medicine tried
         day = local_date(order.authored_on)
         if (day is not None and day < since) or facts.is_in(OPIOID, order):
             continue

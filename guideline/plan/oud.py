@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from guideline import oud_criteria
+from guideline.orders import is_taken
 from guideline.plan.reading import concept_name, dated, order_status
 from guideline.terminology import MOUD, NALTREXONE, OUD
 from guideline.timeutil import local_date
@@ -48,6 +49,7 @@ def build_oud(facts: Facts, checked: Iterable[str] = ()) -> OudBlock:
             f"{facts.name(o)} ({order_status(o)}{dated(o.authored_on)})"
             for o in facts.record.orders
             if (facts.is_in(MOUD, o) or facts.is_in(NALTREXONE, o))
+            and (o.is_draft or is_taken(o))  # a proposal nobody signed is no treatment
             and (o.status == "active" or facts.within_days(o.authored_on, RECENT_TREATMENT_DAYS))
         )
     )

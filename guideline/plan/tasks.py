@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from guideline.checks.pdmp_review import last_review
 from guideline.fhirdata import LOINC
 from guideline.history import dispense_interval
+from guideline.orders import is_taken
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, words_of
 from guideline.record import Procedure
@@ -138,7 +139,12 @@ def _naloxone_last(facts: Facts) -> date | None:
     """The day of the latest naloxone rescue order or dispense (whether it is on hand is Facts.has_naloxone)."""
     days: list[date | None] = []
     for order in facts.record.orders:
-        if not order.is_draft and order.status in ("active", "completed") and facts.is_in(NALOXONE_RESCUE, order):
+        if (
+            not order.is_draft
+            and order.status in ("active", "completed")
+            and is_taken(order)
+            and facts.is_in(NALOXONE_RESCUE, order)
+        ):
             days.append(local_date(order.authored_on))
     for dispense in facts.record.dispenses:
         if dispense.status == "completed" and facts.is_in(NALOXONE_RESCUE, dispense):
