@@ -181,3 +181,39 @@ def test_a_blue_button_v1_line_and_a_carin_claim_give_the_same_fill() -> None:
         )
         assert fill["medicationCodeableConcept"]["coding"][0]["code"] == OXYCODONE_10_NDC
         assert [p["actor"].get("type") for p in fill["performer"]] == ["Practitioner", "Organization"]
+
+
+ADJUDICATION_STATUS = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"
+DISCRIMINATOR = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator"
+
+
+def test_a_denied_pharmacy_claim_or_line_is_no_fill_and_is_counted(tmp_path: Path) -> None:
+    # A denied claim is a prescription the plan did not pay for: read as a fill it made the patient high-dose on a
+    # fill that may never have been dispensed. It is a declined fill, counted as not counted for its status.
+    denied = part_d_event("c-denied", "p-den", "2026-01-05")
+    denied["adjudication"] = [
+        {
+            "category": {"coding": [{"system": DISCRIMINATOR, "code": "benefitpaymentstatus"}]},
+            "reason": {"coding": [{"system": ADJUDICATION_STATUS, "code": "denied"}]},
+        }
+    ]
+    line_denied = part_d_event("c-line", "p-den", "2026-02-04")
+    line_denied["item"][0]["adjudication"] = [
+        {
+            "category": {
+                "coding": [
+                    {"system": "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication", "code": "denialreason"}
+                ]
+            },
+            "reason": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/NCPDPRejectCode", "code": "75"}]},
+        }
+    ]
+    paid = part_d_event("c-paid", "p-den", "2026-03-05")
+    assert [f["status"] for claim in (denied, line_denied, paid) for f in claim_resources(claim)] == [
+        "declined",
+        "declined",
+        "completed",
+    ]
+    rows, quality = _run(tmp_path, [patient("p-den"), denied, line_denied, paid])
+    assert rows["p-den"]["opioid_fills"] == "1"
+    assert quality["fills_not_counted_by_status"] == {"declined": 2}

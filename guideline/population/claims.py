@@ -68,6 +68,18 @@ def _claim_day(claim: Mapping[str, Any], item: Mapping[str, Any] | None = None) 
     return text(as_dict(claim.get("billablePeriod")).get("start"))
 
 
+def _denied(adjudications: Any) -> bool:
+    """Whether a claim's or a line's adjudication says the payer denied it: CARIN's payment status "denied", or a
+    line's denial reason (the pharmacy's reject code)."""
+    for entry in as_list(adjudications):
+        entry = as_dict(entry)
+        if any((text(c.get("code")) or "").lower() == "denied" for c in _codings(entry.get("reason"))):
+            return True
+        if any((text(c.get("code")) or "").lower() == "denialreason" for c in _codings(entry.get("category"))):
+            return True
+    return False
+
+
 def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], status: str | None) -> list[dict]:
     prescriber = _care_team_member(claim, "prescribing")
     pharmacy = next((as_dict(claim.get(k)) for k in ("provider", "facility", "organization") if claim.get(k)), {})
@@ -78,16 +90,20 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
         performers.append({"actor": _typed(pharmacy, "Organization")})
     claim_days = _days_supply(claim.get("supportingInfo"))
     fills = []
+    claim_denied = _denied(claim.get("adjudication"))
     for number, item in enumerate(as_list(claim.get("item")), start=1):
         item = as_dict(item)
         medication = item.get("productOrService") or item.get("service")  # R4, STU3 (Blue Button v1)
         if not medication:
             continue
         quantity = as_dict(item.get("quantity"))
+        # A denied claim or line was not paid for and may never have been dispensed: a declined fill, which the
+        # review counts among the fills not counted for their status.
+        denied = status == "completed" and (claim_denied or _denied(item.get("adjudication")))
         fill: dict[str, Any] = {
             "resourceType": "MedicationDispense",
             "id": f"{ident}-{text(item.get('sequence')) or number}",
-            "status": status,
+            "status": "declined" if denied else status,
             "subject": patient,
             "medicationCodeableConcept": medication,
             "performer": performers,
