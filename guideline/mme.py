@@ -202,9 +202,9 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     for item in resource.ingredients:
         codes = item.item.codes(RXNORM) if item.item else ()
         ingredient = next((aliases.get(c, c) for c in codes if aliases.get(c, c) in mf.OPIOID_INGREDIENTS), None)
-        named = ingredient is None and item.item is not None and not codes
-        if named:
-            ingredient = _opioid_named(item.item)  # type: ignore[arg-type]
+        named = False
+        if ingredient is None and item.item is not None and not codes:
+            ingredient, named = _opioid_named(item.item), True
         if ingredient is None:
             continue  # a non-opioid ingredient such as acetaminophen
         numerator = to_amount(item.strength_numerator)
