@@ -41,6 +41,7 @@ UNCLASSIFIED = (
 )
 UNREAD_UDS = "urine drug test result not read as positive or negative, so it was not judged for unexpected results"
 UNREAD_CATEGORY = "is not known as outpatient or inpatient, so the order was checked as an outpatient prescription"
+UNKNOWN_STATUS = "status is unknown, so whether it is taken now cannot be told and it was not counted as current"
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def run_hook(
                 _name_each(facts.undated_fills, gaps, UNDATED_FILL, "other fills with no dispense date")
                 _name_each(facts.unread_category_orders, gaps, UNREAD_CATEGORY, "other orders of unknown category")
                 _name_each(facts.unclassified_triggers, gaps, UNCLASSIFIED, "other new orders of unknown duration")
+                _name_each(facts.unknown_status_orders, gaps, UNKNOWN_STATUS, "other orders of unknown status")
                 if unexpected_uds_result.CHECK_ID in enabled_checks(config, service.hook):
                     unread = unexpected_uds_result.unjudged_results(facts)
                     _name_each(unread, gaps, UNREAD_UDS, "other urine drug test results not read")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -67,7 +67,7 @@ from guideline.terminology import (
     Terminology,
     load_terminology,
 )
-from guideline.timeutil import in_last_days, in_last_months, months_before
+from guideline.timeutil import in_last_days, in_last_months, local_date, months_before
 from guideline.uds import PrescriptionHistory, UdsResult, drug_test_procedure_days, uds_results
 
 Item = TypeVar("Item", MedOrder, Dispense)
@@ -353,6 +353,25 @@ class Facts:
             for order in self.trigger_orders
             if self.duration(order) == "unclassified"
         )
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
+    def unknown_status_orders(self) -> tuple[str, ...]:
+        """Recent orders (and medications reported as taken) of a medicine that matters here whose status is
+        "unknown" or missing: whether it is taken now cannot be told, so it is not counted as current, and each is
+        named so that no card from it does not read as "nothing to say". One started long ago could not be current
+        anyway (no end known: `current_order_default_days`), and is not named."""
+        recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
+        named = []
+        for order in self.real_orders:
+            if order.status not in (None, "unknown") or not order_rules.is_taken(order):
+                continue
+            start = local_date(order_rules.order_start(order))
+            if (start is not None and start < recent) or not order_rules.is_ambulatory(order, self.config):
+                continue
+            recognition = recognise(order.medication, self.terms)
+            if recognition.kind != "not-relevant":
+                named.append(_order_named(recognition.display, order))
         return tuple(dict.fromkeys(named))
 
     @cached_property

@@ -342,3 +342,15 @@ def test_a_new_opioid_order_whose_supply_cannot_be_worked_out_is_named(app):
     detail = card(response, "data-incomplete")["detail"]
     assert "(draft order draft-oxy)" in detail and "acute or longer-term" in detail
     assert "90.0 MME/day" in card(response, "high-mme")["summary"]  # every other check still answers
+
+
+def test_a_recent_order_of_unknown_status_is_named(app):
+    # Cerner and others send "unknown" for an order whose state they cannot map: it is not counted as current, and
+    # the card says so, where before a benzodiazepine of unknown status gave neither a card nor a word.
+    from builders import days_ago, med_request
+
+    unknown = med_request("197901", id="lz1", authored=days_ago(10), status="unknown", period=8)
+    prefetch = full_prefetch("order-sign", medsRecent={"resourceType": "Bundle", "entry": [{"resource": unknown}]})
+    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    detail = card(response, "data-incomplete")["detail"]
+    assert "lorazepam 1 MG Oral Tablet (current order lz1)" in detail and "status is unknown" in detail

@@ -461,3 +461,34 @@ def test_a_measured_drug_amount_is_read_against_the_labs_range(amount: dict, ref
         assert found is None and len(unjudged_results(evaluation.facts)) == 1
     else:
         assert (found is not None) is fires and unjudged_results(evaluation.facts) == ()
+
+
+# -- orders of unknown status ----------------------------------------------------------------------------------
+
+
+def test_a_recent_order_of_unknown_status_is_named_not_silently_left_out() -> None:
+    # An order whose status is "unknown" (or missing) may or may not be taken now: it is not counted, and before,
+    # nothing said so; a lorazepam order of unknown status gave no card and no word.
+    from guideline.plan import build_plan
+
+    unknown = med_request(LORAZEPAM, id="lz1", authored=days_ago(10), status="unknown", period=8)
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[unknown])
+    assert evaluation.facts.unknown_status_orders == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.unknown_status == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
+    old = {**unknown, "authoredOn": days_ago(400)}  # long past: no current medicine to miss
+    assert run("order-sign", drafts=[low_dose_draft()], resources=[old]).facts.unknown_status_orders == ()
+    known = {**unknown, "status": "active"}
+    assert run("order-sign", drafts=[low_dose_draft()], resources=[known]).facts.unknown_status_orders == ()
+
+
+def test_the_plan_page_names_an_order_of_unknown_status(tmp_path) -> None:
+    import responses
+    from builders import patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    unknown = med_request(LORAZEPAM, id="lz1", authored="2026-06-05T09:00:00-04:00", status="unknown", period=8)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, [patient(patient_id="p1"), unknown])
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+    assert 'id="unknown-status"' in html and "lorazepam 1 MG Oral Tablet (current order lz1)" in html

@@ -154,6 +154,7 @@ def build_plan(
         unidentified=unidentified_orders(facts),
         undated_fills=facts.undated_fills,
         unread_categories=facts.unread_category_orders,
+        unknown_status=facts.unknown_status_orders,
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

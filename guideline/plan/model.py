@@ -71,6 +71,7 @@ class PlanView:
     # Each pharmacy fill of a medication that matters here but with no date, so it could not be placed in time.
     undated_fills: tuple[str, ...] = ()
     unread_categories: tuple[str, ...] = ()
+    unknown_status: tuple[str, ...] = ()  # recent orders of unknown status, not counted as current
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:

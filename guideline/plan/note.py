@@ -54,6 +54,8 @@ def note_text(view: PlanView) -> str:
         )
     if view.undated_fills:
         lines.append("Pharmacy fills with no date (not counted in MME or the checks): " + "; ".join(view.undated_fills))
+    if view.unknown_status:
+        lines.append("Orders of unknown status (not counted as current): " + "; ".join(view.unknown_status))
     if view.unread_categories:
         lines.append("Orders of unknown category (checked as outpatient): " + "; ".join(view.unread_categories))
     missing = [s.label for s in view.completeness if not s.ok]
