@@ -367,14 +367,18 @@ def uds_results(
     # Results also share their value objects ("Negative", an interpretation code): each reading is combined once.
     readings: dict[tuple[int, str | None, int], Value] = {}
     in_effect, taking_on = history.in_effect, history.taking_on
+
+    def test_of(code: Concept | None) -> _Test | None:
+        found = tests.get(id(code), MISSING)
+        if found is MISSING:
+            found = tests[id(code)] = _read_test(code, terms, include_cannabinoid)
+        return found  # type: ignore[return-value]
+
     results = []
-    for observation in _with_panel_components(record.observations):
+    for observation in _with_panel_components(record.observations, test_of):
         if observation.status not in RESULT_STATUSES:
             continue
-        code = observation.code
-        test = tests.get(id(code), MISSING)
-        if test is MISSING:
-            test = tests[id(code)] = _read_test(code, terms, include_cannabinoid)
+        test = test_of(observation.code)
         if test is None:
             continue
         moment = observation.result_time
@@ -401,26 +405,29 @@ def uds_results(
     return tuple(sorted(results, key=lambda r: r.day or date.min, reverse=True))
 
 
-def _with_panel_components(observations: Iterable[Observation]) -> Iterator[Observation]:
+def _with_panel_components(
+    observations: Iterable[Observation], test_of: Callable[[Concept | None], _Test | None]
+) -> Iterator[Observation]:
     """Every result, and each component of a panel as a result of its own: a lab that reports a drug screen panel as
-    one result with a component per substance (each with its own code and value) had those substances never judged,
-    so an unexpected positive in a component gave no card."""
+    one result with a component per substance (each with its own code, value, flag and range) had those substances
+    never judged, so an unexpected positive in a component gave no card. Components of other tests (a PEG item, a
+    blood pressure) are left out by their codes before any copy is made."""
     for observation in observations:
         yield observation
         for component in observation.components:
-            if component.value_concept is None and component.value_string is None:
-                continue  # a measurement (a PEG item, a blood pressure) rather than a substance result
+            if observation.status not in RESULT_STATUSES or test_of(component.code) is None:
+                continue
             yield replace(
                 observation,
                 code=component.code,
                 value_concept=component.value_concept,
                 value_string=component.value_string,
                 value_quantity=component.value_quantity,
-                interpretation=(),
+                interpretation=component.interpretation,  # the panel's own flag and range are not the component's
                 components=(),
-                value_comparator=None,  # the panel's range and comparator are not the component's
-                reference_high=None,
-                reference_below=False,
+                value_comparator=component.value_comparator,
+                reference_high=component.reference_high,
+                reference_below=component.reference_below,
             )
 
 

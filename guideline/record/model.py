@@ -190,9 +190,14 @@ class Dispense:
 class Component:
     code: Concept | None
     value_quantity: Quantity | None
-    # A lab may report a drug screen panel as one result with a component per substance, each with its own value.
+    # A lab may report a drug screen panel as one result with a component per substance, each with its own value,
+    # flag and range (R4 gives a component its own interpretation and referenceRange).
     value_concept: Concept | None = None
     value_string: str | None = None
+    interpretation: tuple[Concept, ...] = ()
+    value_comparator: str | None = None
+    reference_high: Quantity | None = None
+    reference_below: bool = False
 
 
 @slot_init

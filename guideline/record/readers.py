@@ -503,11 +503,19 @@ def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
 
 
 def _component(data: Mapping[str, Any]) -> Component:
+    """A panel's component with its own value, flag and range: a drug amount flagged "POS" or above its range in a
+    component was otherwise no result at all."""
+    flags, ranges = data.get("interpretation"), data.get("referenceRange")
+    high, below = (None, False) if ranges is None else _reference_high(ranges)
     return Component.make(
         code=concept(data.get("code")),
         value_quantity=_value_quantity(data),
         value_concept=concept(data.get("valueCodeableConcept")),
         value_string=text(data.get("valueString")),
+        interpretation=() if flags is None else concepts(flags),
+        value_comparator=_comparator(data.get("valueQuantity")),
+        reference_high=high,
+        reference_below=below,
     )
 
 

@@ -1,0 +1,63 @@
+"""Urine drug test, PDMP review and score results in the shapes labs and EHRs send them (components, flags, codes)."""
+
+from __future__ import annotations
+
+from builders import LOINC, card, days_ago, med_request, observation, run
+
+from guideline.checks.unexpected_uds_result import unjudged_results
+
+OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+FENTANYL_SCREEN = "100437-3"  # a fentanyl-type urine drug screening test
+COCAINE_SCREEN = "14314-9"  # Benzoylecgonine [Presence] in Urine by Screen method
+POSITIVE_FLAG = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "POS"}]
+}
+
+
+def low_dose_draft() -> dict:
+    return med_request(OXYCODONE, draft=True, id="ox1", dose=1, period=6, supply_days=5)
+
+
+def sign(*resources: dict):
+    return run("order-sign", drafts=[low_dose_draft()], resources=list(resources))
+
+
+def confirmation_panel(component: dict) -> dict:
+    """A lab's drug confirmation panel sent as one result, the substances as components (amounts in ng/mL)."""
+    panel = observation("DRUGCONF", system="urn:oid:2.16.840.1.113883.3.1234", when=days_ago(20))
+    panel["code"]["text"] = "Drug Confirmation Panel, Urine"
+    panel["component"] = [
+        {"code": {"coding": [{"system": LOINC, "code": COCAINE_SCREEN}]}, "valueString": "Negative"},
+        {"code": {"coding": [{"system": LOINC, "code": FENTANYL_SCREEN}]}, **component},
+    ]
+    return panel
+
+
+def test_a_panel_component_flagged_or_above_its_range_is_judged() -> None:
+    # R4 gives a component its own interpretation and reference range. A fentanyl amount in a component, flagged
+    # "POS" or above its range, was dropped as "a measurement": no card, and nothing said the result went unread.
+    amount = {"valueQuantity": {"value": 12, "unit": "ng/mL"}}
+    for shape in (
+        {**amount, "interpretation": [POSITIVE_FLAG]},
+        {**amount, "referenceRange": [{"high": {"value": 1, "unit": "ng/mL"}}]},
+        {**amount, "referenceRange": [{"text": "<1 ng/mL"}]},
+        {"interpretation": [POSITIVE_FLAG]},  # the flag alone
+    ):
+        evaluation = sign(confirmation_panel(shape))
+        found = card(evaluation, "unexpected-uds-result")
+        assert found is not None and "positive for fentanyl" in found.summary, shape
+        assert unjudged_results(evaluation.facts) == ()
+
+
+def test_a_panel_component_that_cannot_be_read_is_named() -> None:
+    # An amount with no flag and no range in a component was dropped unseen; it is named like any unread result.
+    evaluation = sign(confirmation_panel({"valueQuantity": {"value": 12, "unit": "ng/mL"}}))
+    assert card(evaluation, "unexpected-uds-result") is None
+    assert len(unjudged_results(evaluation.facts)) == 1
+
+
+def test_a_negative_component_below_its_range_is_no_finding() -> None:
+    component = {"valueQuantity": {"value": 0.2, "unit": "ng/mL"}, "referenceRange": [{"high": {"value": 1}}]}
+    evaluation = sign(confirmation_panel(component))
+    assert card(evaluation, "unexpected-uds-result") is None
+    assert unjudged_results(evaluation.facts) == ()
