@@ -112,6 +112,22 @@ def test_uncategorised_or_status_less_diagnosis_counts() -> None:
     assert card(run("patient-view", resources=[oud(clinical=None)]), CHECK_ID) is not None
 
 
+def test_a_status_with_the_hl7_code_after_a_site_code_or_only_in_words_is_read() -> None:
+    # A site's own status coding sent before HL7's (as Oracle Health orders its codings elsewhere), or a status in
+    # words only, read as an unknown status: the active diagnosis was "not active" and the card never came.
+    site_first = oud(clinical=None)
+    site_first["clinicalStatus"] = {
+        "coding": [
+            {"system": "https://fhir.cerner.com/ec2458f2/codeSet/12030", "code": "3299", "display": "Active"},
+            {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"},
+        ]
+    }
+    words_only = oud(clinical=None)
+    words_only["clinicalStatus"] = {"text": "Active"}
+    for diagnosis in (site_first, words_only):
+        assert card(run("patient-view", resources=[diagnosis]), CHECK_ID) is not None
+
+
 def test_order_sign_with_a_new_opioid_order() -> None:
     found = card(run("order-sign", drafts=[opioid_draft()], resources=[oud()]), CHECK_ID)
     assert found is not None and found.orders == ("ox1",)

@@ -189,6 +189,27 @@ def test_g3a_resolved_or_encounter_diagnosis_only_does_not_exclude() -> None:
     assert not excluded(condition(ICD10, BREAST_CANCER, category="encounter-diagnosis"))
 
 
+def test_g3a_a_status_in_words_or_after_a_site_code_is_read() -> None:
+    # Read by the first code only, a resolved cancer whose status came as words ("Resolved") or under a site's own
+    # code first had no status, so it read as active and switched every check off; refuted in words stayed visible.
+    site_first = condition(ICD10, BREAST_CANCER, clinical=None)
+    site_first["clinicalStatus"] = {
+        "coding": [
+            {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.4.698084.10021", "code": "3", "display": "Resolved"},
+            {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "resolved"},
+        ]
+    }
+    resolved_in_words = condition(ICD10, BREAST_CANCER, clinical=None)
+    resolved_in_words["clinicalStatus"] = {"text": "Resolved"}
+    refuted_in_words = condition(ICD10, BREAST_CANCER)
+    refuted_in_words["verificationStatus"] = {"text": "Entered in Error"}
+    for diagnosis in (site_first, resolved_in_words, refuted_in_words):
+        assert not excluded(diagnosis)
+    active_in_words = condition(ICD10, BREAST_CANCER, clinical=None)
+    active_in_words["clinicalStatus"] = {"coding": [{"system": "urn:local", "code": "A", "display": "Active"}]}
+    assert excluded(active_in_words)
+
+
 def test_g3b_two_cancer_visits_in_12_months() -> None:
     cancer = condition(ICD10, BREAST_CANCER, clinical="resolved", category="encounter-diagnosis", id="ca1")
     visits = [encounter(start=days_ago(ago), diagnoses=["Condition/ca1"]) for ago in (30, 200)]

@@ -567,11 +567,39 @@ def _reference_high(ranges: Any) -> tuple[Quantity | None, bool]:
     return None, False
 
 
-def _status_code(value: Any) -> str | None:
-    """clinicalStatus/verificationStatus: a CodeableConcept in R4, a plain code string in STU3."""
+CLINICAL_STATUS_CODES = frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})
+VERIFICATION_STATUS_CODES = frozenset(
+    {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}
+)
+
+
+def _status_code(value: Any, known: frozenset[str]) -> str | None:
+    """clinicalStatus/verificationStatus: a CodeableConcept in R4, a plain code string in STU3. A concept whose first
+    code is none of the `known` HL7 codes gives the HL7 code of another coding, else the status its words name."""
     if type(value) is not dict and isinstance(value, str):  # R4's CodeableConcept, the usual shape, goes first
         return code_text(value)
-    return code_text(_first_code(value))
+    first = code_text(_first_code(value))
+    if first in known:
+        return first
+    return _named_status(value, known) or first
+
+
+def _named_status(value: Any, known: frozenset[str]) -> str | None:
+    """A known status code in any coding, else one a coding's display or the text names ("Entered in Error"): read by
+    the first code only, a site's own code sent before HL7's, or a status in words, left a resolved cancer active
+    (every check switched off) and an active opioid use disorder not active (no card)."""
+    found = concept(value)
+    if found is None:
+        return None
+    for coding in found.codings:
+        code = code_text(coding.code)
+        if code in known:
+            return code
+    for words in (*(coding.display for coding in found.codings), found.text):
+        named = "-".join(words.lower().split()) if words else None
+        if named in known:
+            return named
+    return None
 
 
 def _abatement_present(data: Mapping[str, Any]) -> bool:
@@ -594,8 +622,8 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
         id=text(get("id")),
         code=concept(get("code")),
         categories=concepts(get("category")),
-        clinical_status=_status_code(get("clinicalStatus")),
-        verification_status=_status_code(get("verificationStatus")),
+        clinical_status=_status_code(get("clinicalStatus"), CLINICAL_STATUS_CODES),
+        verification_status=_status_code(get("verificationStatus"), VERIFICATION_STATUS_CODES),
         abatement_present=_abatement_present(data),
         recorded_date=recorded_date,
         # A problem is often recorded the day it began: the same text reads the same, so it is read once.
