@@ -61,3 +61,48 @@ def test_a_negative_component_below_its_range_is_no_finding() -> None:
     evaluation = sign(confirmation_panel(component))
     assert card(evaluation, "unexpected-uds-result") is None
     assert unjudged_results(evaluation.facts) == ()
+
+
+# -- PDMP review rows ----------------------------------------------------------------------------------------------
+
+PDMP_FINDING = "461651000124104"  # Review of prescription drug monitoring program record done (situation)
+SITE_ROW = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679|30412"  # an Epic flowsheet row "PDMP reviewed?"
+
+
+def pdmp_card(row: dict, config: dict | None = None):
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[row], config=config)
+    return card(evaluation, "pdmp-review")
+
+
+def review_row(**answer: object) -> dict:
+    system, code = SITE_ROW.split("|")
+    row = observation(code, system=system, when=days_ago(10), category=None)
+    row.update(answer)
+    return row
+
+
+def test_a_pdmp_row_answered_false_or_left_unanswered_is_no_review() -> None:
+    # valueBoolean false, STU3's yes/no code system, a dataAbsentReason and "N/A" each read as a review done: the
+    # card that should ask for a PDMP check before signing an opioid stayed silent.
+    config = {"pdmp": {"review_codes": [SITE_ROW]}}
+    absent = {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "not-performed"}]
+    }
+    for answer in (
+        {"valueBoolean": False},
+        {"valueCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/v2/0136", "code": "N"}]}},
+        {"dataAbsentReason": absent},
+        {"valueString": "N/A"},
+    ):
+        assert pdmp_card(review_row(**answer), config) is not None, answer
+    assert pdmp_card(review_row(valueBoolean=True), config) is None
+    assert pdmp_card(review_row(valueString="Yes"), config) is None
+
+
+def test_a_pdmp_finding_with_a_data_absent_reason_is_no_review() -> None:
+    from builders import SNOMED
+
+    finding = observation(PDMP_FINDING, system=SNOMED, when=days_ago(10), category=None)
+    assert pdmp_card(finding) is None
+    finding["dataAbsentReason"] = {"text": "Unable to access PDMP"}
+    assert pdmp_card(finding) is not None

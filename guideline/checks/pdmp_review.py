@@ -27,9 +27,12 @@ _NO_CODES = frozenset(
         (SNOMED, "373067005"),
         ("http://terminology.hl7.org/CodeSystem/v2-0136", "N"),
         ("http://terminology.hl7.org/CodeSystem/v2-0532", "N"),
+        # ...under their STU3/DSTU2 names, as older interfaces still send them
+        ("http://hl7.org/fhir/v2/0136", "N"),
+        ("http://hl7.org/fhir/v2/0532", "N"),
     }
 )
-_NO_WORDS = frozenset({"no", "n", "false", "not reviewed", "not done", "declined"})
+_NO_WORDS = frozenset({"no", "n", "false", "not reviewed", "not done", "declined", "n/a", "na"})
 # "No concerns" is an answer to what the review found, so only these openings say it was not done.
 _NO_OPENINGS = ("not ", "unable", "could not", "did not", "no,", "no -", "no:", "no;")
 REVIEW_CODING = {
@@ -112,7 +115,12 @@ def _observation_date(observation: Observation) -> date | None:
 
 def answered_no(observation: Observation) -> bool:
     """A review row or finding whose answer says the review was not done ("No", "Not reviewed", "Unable to access
-    the PDMP", SNOMED's No): sites chart a yes/no flowsheet row, and its "No" is no review."""
+    the PDMP", SNOMED's No, valueBoolean false), or that gives no answer but a reason it is absent: sites chart a
+    yes/no flowsheet row, and its "No" is no review."""
+    if observation.value_boolean is False:
+        return True
+    if observation.data_absent and _no_value(observation):
+        return True  # "not performed", "asked but declined", "unknown": nobody documented a review
     answers = [observation.value_string]
     value = observation.value_concept
     if value is not None:
@@ -124,6 +132,15 @@ def answered_no(observation: Observation) -> bool:
         if words in _NO_WORDS or words.startswith(_NO_OPENINGS):
             return True
     return False
+
+
+def _no_value(observation: Observation) -> bool:
+    return (
+        observation.value_string is None
+        and observation.value_concept is None
+        and observation.value_quantity is None
+        and observation.value_boolean is None
+    )
 
 
 def last_review(facts: Facts) -> date | None:

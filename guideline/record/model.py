@@ -223,6 +223,8 @@ class Observation:
     # cutoff itself, where a referenceRange.high is the highest normal value).
     reference_high: Quantity | None = None
     reference_below: bool = False
+    value_boolean: bool | None = None  # valueBoolean: a yes/no row ("PDMP reviewed?") sent as true or false
+    data_absent: bool = False  # a dataAbsentReason: the value was not given, and why
 
     @property
     def result_time(self) -> datetime | None:

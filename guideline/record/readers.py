@@ -525,7 +525,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     # a reader call that answers None.
     period, instant = get("effectivePeriod"), get("effectiveInstant")
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
-    ranges, measured = get("referenceRange"), get("valueQuantity")
+    ranges, measured, answer = get("referenceRange"), get("valueQuantity"), get("valueBoolean")
     high, below = (None, False) if ranges is None else _reference_high(ranges)
     return Observation.make(
         id=text(get("id")),
@@ -545,6 +545,8 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         else None,
         reference_high=high,
         reference_below=below,
+        value_boolean=answer if type(answer) is bool else None,
+        data_absent=get("dataAbsentReason") is not None,
     )
 
 
