@@ -235,6 +235,26 @@ def test_g3b_link_through_condition_encounter() -> None:
     assert excluded(first, second, *conditions)
 
 
+@pytest.mark.parametrize(
+    ("element", "value"),
+    [
+        ("reason", [{"coding": [{"system": ICD10, "code": BREAST_CANCER}]}]),  # STU3 and DSTU2 name reasonCode so
+        ("reasonReference", [{"reference": "Condition/ca1"}]),  # R4: the visit was for that diagnosis
+        ("indication", [{"reference": "Condition/ca1"}]),  # DSTU2's name for it
+    ],
+    ids=["stu3-dstu2-reason", "r4-reason-reference", "dstu2-indication"],
+)
+def test_g3b_a_visit_for_cancer_as_stu3_dstu2_and_r4_reasons_say_it(element: str, value: list) -> None:
+    # Read from R4's reasonCode and diagnosis only, two oncology visits of a STU3 or DSTU2 server, or visits whose
+    # reason is a reference to the cancer, were no cancer visits: the patient got every card.
+    cancer = condition(ICD10, BREAST_CANCER, clinical="resolved", category="encounter-diagnosis", id="ca1")
+    visits = [encounter(start=days_ago(ago)) for ago in (30, 200)]
+    for visit in visits:
+        visit[element] = value
+    assert excluded(cancer, *visits)
+    assert not excluded(cancer, visits[0])
+
+
 # -- G4 terminal condition -------------------------------------------------------------------------------------
 
 

@@ -653,18 +653,28 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
 def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     get = data.get
     period_start, period_end = _period(get("period"), tz)
-    diagnoses, stay, reasons = get("diagnosis"), get("hospitalization"), get("reasonCode")
+    diagnoses, stay = get("diagnosis"), get("hospitalization")
+    # STU3 and DSTU2 name R4's reasonCode `reason`; R4's reasonReference is DSTU2's `indication`.
+    reasons = get("reasonCode") if "reasonCode" in data else get("reason")
+    linked = get("reasonReference") or get("indication")
     return Encounter.make(
         id=text(get("id")),
         status=code_text(get("status")),
         period_start=period_start,
         period_end=period_end,
         discharge_disposition=None if stay is None else concept(as_dict(stay).get("dischargeDisposition")),
-        diagnosis_conditions=tuple(r for r in (reference(as_dict(d).get("condition")) for d in as_list(diagnoses)) if r)
-        if diagnoses
-        else (),
+        diagnosis_conditions=_visit_conditions(diagnoses, linked) if diagnoses or linked else (),
         reason_codes=() if reasons is None else concepts(reasons),
     )
+
+
+def _visit_conditions(diagnoses: Any, linked: Any) -> tuple[str, ...]:
+    """The references to what a visit was for: its diagnoses' conditions, then its reason references (a cancer the
+    visit names only so is still a cancer visit)."""
+    found = [reference(as_dict(d).get("condition")) for d in as_list(diagnoses)] if diagnoses else []
+    if linked:
+        found += [reference(r) for r in as_list(linked)]
+    return tuple([r for r in found if r])
 
 
 def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) -> ServiceRequest:
