@@ -10,7 +10,7 @@ from typing import Literal
 
 from guideline.clinical import PROCEDURE_DONE, last_performed
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import OBS_INTERPRETATION, SNOMED, Concept
+from guideline.fhirdata import LOINC, OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_taken
@@ -30,6 +30,12 @@ NEGATIVE_SNOMED = frozenset({"260385009", "260415000", "2667000", "131194007"})
 # positive, and an undetected one normal (N). Read only as "none", such a flagged fentanyl gave no card.
 POSITIVE_INTERPRETATION = frozenset({"POS", "DET", "A", "AA", "H", "HH", "HU"})
 NEGATIVE_INTERPRETATION = frozenset({"NEG", "ND", "N"})
+# LOINC's answers Positive, Detected, Present; Negative, Not detected, Absent: how a lab that codes its answer lists
+# in LOINC sends them, often with no text.
+POSITIVE_LOINC_ANSWERS = frozenset({"LA6576-8", "LA11882-0", "LA9633-4"})
+NEGATIVE_LOINC_ANSWERS = frozenset({"LA6577-6", "LA11883-8", "LA9634-2"})
+# An interpretation written in words rather than a code: "Abnormal" is the word for the flag A, "Normal" for N.
+FLAG_WORDS: dict[str, Value] = {"abnormal": "positive", "normal": "negative"}
 # How labs write a result, after any qualifier below. Negatives are tried first: "not detected" before "detected",
 # "non-reactive" before "reactive", "not present" before "present".
 NEGATIVE_PREFIXES = (
@@ -82,6 +88,10 @@ def _value_from_codes(concept: Concept) -> Value | None:
             return "positive"
         if coding.system == SNOMED and coding.code in NEGATIVE_SNOMED:
             return "negative"
+        if coding.system == LOINC and coding.code in POSITIVE_LOINC_ANSWERS:
+            return "positive"
+        if coding.system == LOINC and coding.code in NEGATIVE_LOINC_ANSWERS:
+            return "negative"
         flag = (coding.code or "").upper()  # "pos" is POS: the codes are upper case, not every sender is
         if coding.system == OBS_INTERPRETATION and flag in POSITIVE_INTERPRETATION:
             return "positive"
@@ -91,28 +101,53 @@ def _value_from_codes(concept: Concept) -> Value | None:
 
 
 def result_value(observation: Observation) -> Value:
-    """Combine valueCodeableConcept, valueString and interpretation: agreement wins, disagreement is
+    """Combine valueCodeableConcept, valueString, valueBoolean and interpretation: agreement wins, disagreement is
     indeterminate, silence is "none" (a test was still done)."""
     answers: list[Value] = []
     if observation.value_concept is not None:
-        coded = _value_from_codes(observation.value_concept) or value_from_text(observation.value_concept.text)
+        coded = _value_from_codes(observation.value_concept) or _value_from_words(observation.value_concept)
         if coded:
             answers.append(coded)
     from_string = value_from_text(observation.value_string)
     if from_string:
         answers.append(from_string)
+    if observation.value_boolean is not None:  # a presence test answered true or false
+        answers.append("positive" if observation.value_boolean else "negative")
     for concept in observation.interpretation:
-        for coding in concept.codings:
-            if coding.system != OBS_INTERPRETATION:
-                continue
-            flag = (coding.code or "").upper()
-            if flag in POSITIVE_INTERPRETATION:
-                answers.append("positive")
-            elif flag in NEGATIVE_INTERPRETATION:
-                answers.append("negative")
+        flagged = _value_from_flags(concept)
+        if flagged:
+            answers.append(flagged)
     if not answers:
         return _against_cutoff(observation) or "none"
     return answers[0] if len(set(answers)) == 1 else "indeterminate"
+
+
+def _value_from_words(concept: Concept) -> Value | None:
+    """The concept's text, else its codings' names: a lab's own answer code named "Negative" is a negative."""
+    found = value_from_text(concept.text)
+    for coding in concept.codings if found is None else ():
+        found = found or value_from_text(coding.display)
+    return found
+
+
+def _value_from_flags(concept: Concept) -> Value | None:
+    """An interpretation's HL7 flag (a coding with no system is one: the element allows no other codes), else its
+    words ("Positive", "Abnormal"): a flag sent as text only, or under a lab's own code, read as no value."""
+    flags: set[Value] = set()
+    for coding in concept.codings:
+        if coding.system == OBS_INTERPRETATION or coding.system is None:
+            flag = (coding.code or "").upper()
+            if flag in POSITIVE_INTERPRETATION:
+                flags.add("positive")
+            elif flag in NEGATIVE_INTERPRETATION:
+                flags.add("negative")
+    if flags:
+        return flags.pop() if len(flags) == 1 else "indeterminate"
+    for words in (concept.text, *(coding.display for coding in concept.codings)):
+        found = FLAG_WORDS.get((words or "").strip().lower()) or value_from_text(words)
+        if found:
+            return found
+    return None
 
 
 def _against_cutoff(observation: Observation) -> Value | None:
@@ -365,7 +400,7 @@ def uds_results(
     tests: dict[int, _Test | None] = {}
     judged: dict[tuple[str, Value, date | None], SubstanceResult] = {}
     # Results also share their value objects ("Negative", an interpretation code): each reading is combined once.
-    readings: dict[tuple[int, str | None, int], Value] = {}
+    readings: dict[tuple[int, str | None, int, bool | None], Value] = {}
     in_effect, taking_on = history.in_effect, history.taking_on
 
     def test_of(code: Concept | None) -> _Test | None:
@@ -388,7 +423,12 @@ def uds_results(
         if observation.value_quantity is not None:
             value = result_value(observation)  # an amount is read against its own range: no shared reading
         else:
-            reading = (id(observation.value_concept), observation.value_string, id(observation.interpretation))
+            reading = (
+                id(observation.value_concept),
+                observation.value_string,
+                id(observation.interpretation),
+                observation.value_boolean,
+            )
             value = readings.get(reading)
             if value is None:
                 value = readings[reading] = result_value(observation)

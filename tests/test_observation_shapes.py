@@ -106,3 +106,48 @@ def test_a_pdmp_finding_with_a_data_absent_reason_is_no_review() -> None:
     assert pdmp_card(finding) is None
     finding["dataAbsentReason"] = {"text": "Unable to access PDMP"}
     assert pdmp_card(finding) is not None
+
+
+# -- urine drug test values as codes, words and flags ------------------------------------------------------------
+
+
+def cocaine_result(**value: object) -> dict:
+    result = observation(COCAINE_SCREEN, when=days_ago(20))
+    result.update(value)
+    return result
+
+
+def test_a_drug_test_value_coded_in_loinc_answers_or_a_labs_own_code_is_read() -> None:
+    # LOINC's answer codes with no text, or a lab's own code whose name is "Positive", read as no value: an
+    # unexpected cocaine gave no card.
+    for value in (
+        {"coding": [{"system": LOINC, "code": "LA6576-8"}]},  # Positive
+        {"coding": [{"system": LOINC, "code": "LA11882-0", "display": "Detected"}]},
+        {
+            "coding": [
+                {"system": "https://fhir.cerner.com/ec2458f2/codeSet/1902", "code": "4711", "display": "POSITIVE"}
+            ]
+        },
+    ):
+        evaluation = sign(cocaine_result(valueCodeableConcept=value))
+        assert card(evaluation, "unexpected-uds-result") is not None, value
+        assert unjudged_results(evaluation.facts) == ()
+    negative = sign(cocaine_result(valueCodeableConcept={"coding": [{"system": LOINC, "code": "LA6577-6"}]}))
+    assert card(negative, "unexpected-uds-result") is None and unjudged_results(negative.facts) == ()
+
+
+def test_a_drug_test_flag_in_words_or_without_its_system_is_read() -> None:
+    for flag in (
+        {"text": "Positive"},
+        {"coding": [{"code": "POS"}]},  # the element allows only HL7's flags
+        {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.500", "code": "1", "display": "Abnormal"}]},
+    ):
+        evaluation = sign(cocaine_result(interpretation=[flag]))
+        assert card(evaluation, "unexpected-uds-result") is not None, flag
+    assert card(sign(cocaine_result(interpretation=[{"text": "Normal"}])), "unexpected-uds-result") is None
+
+
+def test_a_drug_test_answered_true_or_false_is_read() -> None:
+    assert card(sign(cocaine_result(valueBoolean=True)), "unexpected-uds-result") is not None
+    evaluation = sign(cocaine_result(valueBoolean=False))
+    assert card(evaluation, "unexpected-uds-result") is None and unjudged_results(evaluation.facts) == ()
