@@ -25,12 +25,12 @@ from guideline.terminology import (
     SICKLE_CELL,
     TERMINAL,
     Terminology,
+    icd10cm_dotted,
 )
 from guideline.timeutil import in_last_days, in_last_months, period_in_last_days
 
 CLOSED_ENCOUNTER = frozenset({"planned", "cancelled", "entered-in-error"})
 VOID_ENCOUNTER = frozenset({"cancelled", "entered-in-error"})
-PALLIATIVE_Z515 = ("Z51.5", "Z515")
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,17 @@ def _terminal(terminal: Sequence[Condition], terms: Terminology) -> str | None:
 
 
 def is_z515(concept: Concept | None) -> bool:
-    """The ICD-10-CM palliative care encounter code Z51.5 (dotted or not)."""
-    return concept is not None and any(c.system == ICD10CM and c.code in PALLIATIVE_Z515 for c in concept.codings)
+    """The ICD-10-CM palliative care encounter code Z51.5 (dotted or not, in any case)."""
+    return concept is not None and any(
+        c.system == ICD10CM and c.code and icd10cm_dotted(c.code) == "Z51.5" for c in concept.codings
+    )
+
+
+def _recent_visit(encounter: Encounter, days: int, today: date) -> bool:
+    """A visit that happened (not planned, cancelled or in error) starting or ending in the last `days` days."""
+    return encounter.status not in CLOSED_ENCOUNTER and (
+        in_last_days(encounter.period_start, days, today) or in_last_days(encounter.period_end, days, today)
+    )
 
 
 # The NUBC patient discharge status codes for hospice (UB-04 form locator 17), under the names systems give them.
@@ -155,6 +164,12 @@ def _hospice(
             )
         ):
             return "discharged to hospice care"
+    for encounter in record.encounters:
+        # A visit whose reason is hospice care is such care, as a hospice procedure is.
+        if any(terms.contains(HOSPICE_PROCEDURE, r) for r in encounter.reason_codes) and _recent_visit(
+            encounter, rules["procedure_days"], today
+        ):
+            return "visit for hospice or end-of-life care"
     for procedure in record.procedures:
         if (
             procedure_counts(procedure)
@@ -179,6 +194,10 @@ def _hospice(
     if rules["include_z51_5"]:
         for condition in conditions:
             if is_z515(condition.code) and (is_active(condition) or in_last_days(condition.recorded_date, 90, today)):
+                return "palliative care encounter (Z51.5)"
+        for encounter in record.encounters:
+            # A palliative-care visit is billed Z51.5 and may carry it only as its reason, with no diagnosis of its own.
+            if any(is_z515(r) for r in encounter.reason_codes) and _recent_visit(encounter, 90, today):
                 return "palliative care encounter (Z51.5)"
     if rules["include_hospice_finding"]:
         for observation in hospice_findings:

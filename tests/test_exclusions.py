@@ -332,6 +332,25 @@ def test_g5d_palliative_care_z51_5() -> None:
     assert not excluded(condition(ICD10, "Z51.5", clinical="resolved", recorded=days_ago(30)), config=config)
 
 
+def test_g5_a_visit_for_palliative_or_hospice_care_by_its_reason() -> None:
+    # Epic and claims code a palliative-care visit Z51.5 on the encounter itself (its reason), often with no separate
+    # diagnosis: read from conditions only, a patient seen by palliative care last week got every card.
+    palliative = {"coding": [{"system": ICD10, "code": "Z515", "display": "Encounter for palliative care"}]}
+    hospice = {"coding": [{"system": SNOMED, "code": HOSPICE_CARE}]}
+    for reason, ago, is_excluded in ((palliative, 10, True), (hospice, 60, True), (palliative, 100, False)):
+        visit = encounter(start=days_ago(ago))
+        visit["reasonCode"] = [reason]
+        assert excluded(visit) is is_excluded
+    planned = encounter(start=days_ago(10), status="planned")
+    planned["reasonCode"] = [palliative]
+    assert not excluded(planned)
+    config = {"exclusions": {"hospice_palliative": {"include_z51_5": False}}}
+    visit = encounter(start=days_ago(10))
+    visit["reason"] = [palliative]  # STU3 and DSTU2
+    assert excluded(visit)
+    assert not excluded(visit, config=config)
+
+
 def test_g5_toggle() -> None:
     config = {"exclusions": {"hospice_palliative": {"enabled": False}}}
     assert not excluded(procedure(SNOMED, HOSPICE_CARE, performed=days_ago(5)), config=config)
