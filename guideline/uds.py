@@ -23,6 +23,10 @@ from guideline.uds_names import substances_named
 Value = Literal["positive", "negative", "indeterminate", "none"]
 
 RESULT_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
+# Statuses that say there is no result (yet, or any more). Any other status ("unknown", none, a code of the sender's
+# own) leaves a result that is not judged but named: read as no result at all, a positive of status unknown was
+# neither a card nor a word.
+NO_RESULT_STATUSES = frozenset({"registered", "cancelled", "entered-in-error"})
 # Positive, Detected, Present, Reactive; Negative, Not detected, Absent, Non-reactive.
 POSITIVE_SNOMED = frozenset({"10828004", "260373001", "52101004", "11214006"})
 NEGATIVE_SNOMED = frozenset({"260385009", "260415000", "2667000", "131194007"})
@@ -418,8 +422,8 @@ def uds_results(
             continue
         moment = observation.result_time
         day = moment.date() if moment else None
-        if since is not None and (day is None or day < since):
-            continue
+        if since is not None and day is not None and day < since:
+            continue  # an undated result is kept: it cannot be judged, and it is named so (never dropped unseen)
         if observation.value_quantity is not None:
             value = result_value(observation)  # an amount is read against its own range: no shared reading
         else:
@@ -443,6 +447,23 @@ def uds_results(
             substances.append(found)
         results.append(UdsResult.make(observation, day, test.name, value, tuple(substances)))
     return tuple(sorted(results, key=lambda r: r.day or date.min, reverse=True))
+
+
+def results_of_unknown_status(
+    record: PatientRecord, terms: Terminology, config: GuidelineConfig, since: date
+) -> tuple[tuple[str, date | None], ...]:
+    """The urine drug test results (dated `since` onwards, or undated) whose status is neither a result's nor one
+    that says there is none, each with its test's name and day."""
+    include_cannabinoid = bool(config.check("unexpected-uds-result").options["cannabinoid"])
+    found = []
+    for observation in record.observations:
+        if observation.status in RESULT_STATUSES or observation.status in NO_RESULT_STATUSES:
+            continue
+        test = _read_test(observation.code, terms, include_cannabinoid)
+        day = observation.result_time.date() if observation.result_time else None
+        if test is not None and test.substances and (day is None or day >= since):
+            found.append((test.name, day))
+    return tuple(found)
 
 
 def _with_panel_components(

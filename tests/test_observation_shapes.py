@@ -151,3 +151,32 @@ def test_a_drug_test_answered_true_or_false_is_read() -> None:
     assert card(sign(cocaine_result(valueBoolean=True)), "unexpected-uds-result") is not None
     evaluation = sign(cocaine_result(valueBoolean=False))
     assert card(evaluation, "unexpected-uds-result") is None and unjudged_results(evaluation.facts) == ()
+
+
+def test_a_drug_test_collected_over_a_period_with_only_its_end_is_judged() -> None:
+    result = cocaine_result(valueString="Positive", effectivePeriod={"end": days_ago(20)})
+    del result["effectiveDateTime"]
+    assert card(sign(result), "unexpected-uds-result") is not None
+
+
+def test_an_undated_drug_test_or_one_of_unknown_status_is_named_not_dropped() -> None:
+    # An undated positive, or a positive whose status is "unknown" or missing, was dropped before any reading:
+    # no card and nothing to say a result went unread.
+    undated = cocaine_result(valueString="Positive")
+    del undated["effectiveDateTime"]
+    unknown = cocaine_result(valueString="Positive", status="unknown")
+    missing = cocaine_result(valueString="Positive")
+    del missing["status"]
+    for result, named in (
+        (undated, "urine drug test (undated)"),
+        (unknown, f"urine drug test ({days_ago(20)}, status unknown)"),
+        (missing, f"urine drug test ({days_ago(20)}, status unknown)"),
+    ):
+        evaluation = sign(result)
+        assert card(evaluation, "unexpected-uds-result") is None
+        assert unjudged_results(evaluation.facts) == (named,)
+    # A result not yet in, cancelled or entered in error is no result to name; nor is one older than 12 months.
+    for status in ("registered", "cancelled", "entered-in-error"):
+        assert unjudged_results(sign(cocaine_result(valueString="Positive", status=status)).facts) == ()
+    old = observation(COCAINE_SCREEN, when=days_ago(400), value_string="Positive", status="unknown")
+    assert unjudged_results(sign(old).facts) == ()

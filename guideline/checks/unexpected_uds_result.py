@@ -19,8 +19,8 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.terminology import OPIOID
-from guideline.timeutil import iso_day
-from guideline.uds import SubstanceResult, UdsResult, later_negatives, negative_days
+from guideline.timeutil import iso_day, months_before
+from guideline.uds import SubstanceResult, UdsResult, later_negatives, negative_days, results_of_unknown_status
 
 CHECK_ID = "unexpected-uds-result"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -51,16 +51,27 @@ def _applies(facts: Facts) -> bool:
 
 def unjudged_results(facts: Facts) -> tuple[str, ...]:
     """The results of the last 12 months this check would judge but cannot read as positive or negative (a number
-    with no flag, "Inconclusive", a value and a flag that disagree), each named with its day: the answer must say
-    so, or no card would look like "nothing unexpected"."""
+    with no flag, "Inconclusive", a value and a flag that disagree), or cannot place in time (undated) or trust
+    (status unknown), each named with its day: the answer must say so, or no card would look like "nothing
+    unexpected"."""
     if not _applies(facts):
         return ()
-    named = (
+    named = [
         f"{result.name} ({iso_day(result.day) if result.day else 'undated'})"
-        for result in facts.uds_results_within(RESULT_MONTHS)
-        # a panel whose components carry the results is a heading, not a result of its own
-        if result.value in ("none", "indeterminate") and result.substances and not result.observation.components
-    )
+        for result in facts.uds_results_since(RESULT_MONTHS)
+        if (result.day is None or result.day <= facts.today)
+        # an undated result cannot be judged whatever its value; a panel whose components carry the results is a
+        # heading, not a result of its own
+        and (result.day is None or result.value in ("none", "indeterminate"))
+        and result.substances
+        and not result.observation.components
+    ]
+    since = months_before(facts.today, RESULT_MONTHS)
+    named += [
+        f"{name} ({iso_day(day) if day else 'undated'}, status unknown)"
+        for name, day in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
+        if day is None or day <= facts.today
+    ]
     return tuple(dict.fromkeys(named))
 
 

@@ -210,7 +210,7 @@ class Observation:
     status: str | None
     code: Concept | None
     effective: datetime | None
-    effective_period_start: datetime | None
+    effective_period_start: datetime | None  # effectivePeriod.start, else its end when it has only an end
     effective_instant: datetime | None
     issued: datetime | None
     value_concept: Concept | None = None

@@ -532,7 +532,8 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         status=code_text(get("status")),
         code=concept(get("code")),
         effective=parse_datetime(get("effectiveDateTime"), tz),
-        effective_period_start=None if period is None else _period(period, tz)[0],
+        # a period sent with its end only (a collection ending then) is dated by its end: undated, it was never judged
+        effective_period_start=None if period is None else next(filter(None, _period(period, tz)), None),
         effective_instant=None if instant is None else parse_datetime(instant, tz),
         issued=parse_datetime(get("issued"), tz),
         value_concept=concept(get("valueCodeableConcept")),
