@@ -206,6 +206,16 @@ def _hospice(
     return None
 
 
+# A diagnosis under work-up ("rule out", a working diagnosis) is no reason to switch the safety checks off. It is still
+# visible elsewhere: as a risk factor (naloxone) or an opioid use disorder it asks for more care, not less.
+TENTATIVE_VERIFICATION = frozenset({"unconfirmed", "provisional", "differential"})
+
+
+def _established(conditions: Sequence[Condition]) -> tuple[Condition, ...]:
+    """The conditions not recorded as tentative (unconfirmed, provisional, differential)."""
+    return tuple(c for c in conditions if c.verification_status not in TENTATIVE_VERIFICATION)
+
+
 def general_exclusions(
     record: PatientRecord,
     terms: Terminology,
@@ -217,24 +227,29 @@ def general_exclusions(
 ) -> tuple[ExclusionFinding, ...]:
     """Every enabled general exclusion that applies to this patient, with its evidence. `visible` are the record's
     visible conditions (6.1), `conditions_in` those of them and `observations_in` the record's observations coded in
-    a set, in record order (Facts holds them, and looks each distinct code up once)."""
+    a set, in record order (Facts holds them, and looks each distinct code up once). A tentative diagnosis excludes
+    no one."""
+
+    def established_in(set_name: str) -> tuple[Condition, ...]:
+        return _established(conditions_in(set_name))
+
     rules: tuple[tuple[str, str, Callable[[], str | None]], ...] = (
         ("age_under_18", "Under 18", lambda: _under_18(record, today)),
-        ("sickle_cell", "Sickle cell disease", lambda: _sickle_cell(conditions_in(SICKLE_CELL), terms, config)),
+        ("sickle_cell", "Sickle cell disease", lambda: _sickle_cell(established_in(SICKLE_CELL), terms, config)),
         (
             "active_cancer",
             "Active cancer treatment",
-            lambda: _active_cancer(record, conditions_in(MALIGNANT_CANCER), terms, today),
+            lambda: _active_cancer(record, established_in(MALIGNANT_CANCER), terms, today),
         ),
         (
             "terminal_condition",
             "Terminal or limited-life-expectancy condition",
-            lambda: _terminal(conditions_in(TERMINAL), terms),
+            lambda: _terminal(established_in(TERMINAL), terms),
         ),
         (
             "hospice_palliative",
             "Hospice or palliative care",
-            lambda: _hospice(record, visible, observations_in(HOSPICE_FINDING), terms, config, today),
+            lambda: _hospice(record, _established(visible), observations_in(HOSPICE_FINDING), terms, config, today),
         ),
     )
     findings = []

@@ -210,6 +210,33 @@ def test_g3a_a_status_in_words_or_after_a_site_code_is_read() -> None:
     assert excluded(active_in_words)
 
 
+@pytest.mark.parametrize("verification", ["unconfirmed", "provisional", "differential"])
+def test_a_tentative_diagnosis_excludes_no_one(verification: str) -> None:
+    # A diagnosis under work-up ("rule out", a working diagnosis) is recorded unconfirmed, provisional or
+    # differential: a suspected cancer, a possible sickle cell disease or a terminal illness not yet confirmed
+    # switched every check off.
+    status = {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]
+    }
+    tentative = []
+    for system, code in (
+        (ICD10, BREAST_CANCER),
+        (SNOMED, SICKLE_CELL),
+        (SNOMED, ACUTE_LIVER_FAILURE),
+        (ICD10, "Z51.5"),
+    ):
+        diagnosis = condition(system, code)
+        diagnosis["verificationStatus"] = status
+        tentative.append(diagnosis)
+        assert not excluded(diagnosis)
+    cancer = condition(ICD10, BREAST_CANCER, clinical="resolved", category="encounter-diagnosis", id="ca1")
+    cancer["verificationStatus"] = status
+    assert not excluded(cancer, *(encounter(start=days_ago(ago), diagnoses=["Condition/ca1"]) for ago in (30, 200)))
+    confirmed = condition(ICD10, BREAST_CANCER)
+    confirmed["verificationStatus"] = {"coding": [{"code": "confirmed"}]}
+    assert excluded(confirmed)
+
+
 def test_g3b_two_cancer_visits_in_12_months() -> None:
     cancer = condition(ICD10, BREAST_CANCER, clinical="resolved", category="encounter-diagnosis", id="ca1")
     visits = [encounter(start=days_ago(ago), diagnoses=["Condition/ca1"]) for ago in (30, 200)]
