@@ -180,3 +180,17 @@ def test_an_undated_drug_test_or_one_of_unknown_status_is_named_not_dropped() ->
         assert unjudged_results(sign(cocaine_result(valueString="Positive", status=status)).facts) == ()
     old = observation(COCAINE_SCREEN, when=days_ago(400), value_string="Positive", status="unknown")
     assert unjudged_results(sign(old).facts) == ()
+
+
+def test_a_measured_amount_is_read_against_a_cutoff_written_as_such() -> None:
+    # Drug testing labs write the reference range as the screening cutoff; read only as "<300 ng/mL", an amount of
+    # 450 ng/mL against "Cutoff: 300 ng/mL" was no value, and an unexpected cocaine gave no card.
+    for written, amount, fires in (
+        ("Cutoff: 300 ng/mL", 450, True),
+        ("Cutoff=300 ng/mL", 300, True),  # at the cutoff is detected
+        ("Screen cut-off 300 ng/mL", 120, False),
+    ):
+        result = cocaine_result(valueQuantity={"value": amount, "unit": "ng/mL"}, referenceRange=[{"text": written}])
+        evaluation = sign(result)
+        assert (card(evaluation, "unexpected-uds-result") is not None) is fires, written
+        assert unjudged_results(evaluation.facts) == ()

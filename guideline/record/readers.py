@@ -556,15 +556,20 @@ def _comparator(measured: Any) -> str | None:
 
 
 _BELOW = re.compile(r"<\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
+# A screening cutoff written as such ("Cutoff: 300 ng/mL", "Cut-off=50", "Screen cutoff 300"), as drug testing labs
+# write their reference range: at or above it is detected, as at a "<300 ng/mL" range.
+_CUTOFF = re.compile(r"cut[\s-]?off(?:\s+(?:level|value))?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
 
 
 def _reference_high(ranges: Any) -> tuple[Quantity | None, bool]:
-    """The first reference range's upper end: its `high`, else a text such as "<300 ng/mL" or "Negative <1"."""
+    """The first reference range's upper end: its `high`, else a text such as "<300 ng/mL", "Negative <1" or
+    "Cutoff: 300 ng/mL"."""
     for entry in map(as_dict, as_list(ranges)):
         high = quantity(entry.get("high"))
         if high is not None and high.value is not None:
             return high, False
-        written = _BELOW.search(text(entry.get("text")) or "")
+        words = text(entry.get("text")) or ""
+        written = _BELOW.search(words) or _CUTOFF.search(words)
         if written:
             return Quantity(value=Decimal(written.group(1)), unit=written.group(2)), True
     return None, False
