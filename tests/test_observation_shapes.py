@@ -194,3 +194,14 @@ def test_a_measured_amount_is_read_against_a_cutoff_written_as_such() -> None:
         evaluation = sign(result)
         assert (card(evaluation, "unexpected-uds-result") is not None) is fires, written
         assert unjudged_results(evaluation.facts) == ()
+
+
+def test_a_pdmp_finding_dated_only_by_when_it_was_issued_counts() -> None:
+    from builders import SNOMED
+
+    finding = observation(PDMP_FINDING, system=SNOMED, when=days_ago(10), category=None)
+    del finding["effectiveDateTime"]
+    finding["issued"] = f"{days_ago(10)}T14:05:00-04:00"
+    assert pdmp_card(finding) is None
+    finding["issued"] = f"{days_ago(120)}T14:05:00-04:00"  # issued, but outside the 90 days
+    assert pdmp_card(finding) is not None

@@ -109,8 +109,9 @@ def _triggers(facts: Facts, include_benzodiazepines: bool) -> tuple[MedOrder, ..
 
 
 def _observation_date(observation: Observation) -> date | None:
-    moment = observation.effective or observation.effective_period_start or observation.effective_instant
-    return local_date(moment)
+    """When the review was charted: effective[x], else `issued` (a row sent with only the time it was filed was
+    otherwise no review, and the card asked for one already done)."""
+    return local_date(observation.result_time)
 
 
 def answered_no(observation: Observation) -> bool:
