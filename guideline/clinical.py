@@ -53,6 +53,17 @@ def _names_visible_category(words: str | None) -> bool:
     return any(name in lowered for name in _VISIBLE_CATEGORY_WORDS)
 
 
+_ENCOUNTER_DIAGNOSIS = frozenset({"encounter-diagnosis", "encounter diagnosis"})
+
+
+def _named_categories(words: str | None) -> tuple[str, ...]:
+    """The visible categories a site's words name ("Encounter Diagnosis", "Problem List")."""
+    if not words:
+        return ()
+    lowered = words.lower()
+    return tuple(name for name in _VISIBLE_CATEGORY_WORDS if name in lowered)
+
+
 def is_active(condition: Condition) -> bool:
     """clinicalStatus active/recurrence/relapse, or no clinicalStatus and no abatement (6.2)."""
     if condition.clinical_status is not None:
@@ -61,14 +72,18 @@ def is_active(condition: Condition) -> bool:
 
 
 def is_encounter_diagnosis_only(condition: Condition) -> bool:
-    """Categorised only as an encounter diagnosis (G3a ignores those; a problem-list entry counts)."""
-    codes = {
-        (c.code or "").lower()
-        for concept in condition.categories
-        for c in concept.codings
-        if c.system in CATEGORY_SYSTEMS
-    }
-    return codes == {"encounter-diagnosis"}
+    """Categorised only as an encounter diagnosis (G3a ignores those; a problem-list entry counts), by HL7's code or
+    by a site's coding or text that names it, as visibility reads them: read by HL7's code alone, a site's
+    "Encounter Diagnosis" was a problem-list entry, and one visit's cancer diagnosis switched every check off."""
+    kinds: set[str] = set()
+    for concept in condition.categories:
+        for coding in concept.codings:
+            if coding.system in CATEGORY_SYSTEMS:
+                kinds.add((coding.code or "").lower())
+            else:
+                kinds.update(_named_categories(coding.display))
+        kinds.update(_named_categories(concept.text))
+    return bool(kinds) and kinds <= _ENCOUNTER_DIAGNOSIS
 
 
 def condition_date(condition: Condition) -> date | None:

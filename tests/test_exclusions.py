@@ -237,6 +237,33 @@ def test_a_tentative_diagnosis_excludes_no_one(verification: str) -> None:
     assert excluded(confirmed)
 
 
+@pytest.mark.parametrize(
+    "category",
+    [
+        {
+            "coding": [
+                {
+                    "system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30",
+                    "code": "2",
+                    "display": "Encounter Diagnosis",
+                }
+            ]
+        },
+        {"text": "Encounter diagnosis"},
+    ],
+    ids=["site-coding", "text"],
+)
+def test_g3a_an_encounter_diagnosis_as_sites_write_it_is_only_an_encounter_diagnosis(category: dict) -> None:
+    # Such a category makes the diagnosis visible (it names a visible category), but read by HL7's code alone it was
+    # no encounter diagnosis: one visit's cancer diagnosis read as a problem-list cancer and switched every check off.
+    diagnosis = condition(ICD10, BREAST_CANCER, category=None)
+    diagnosis["category"] = [category]
+    assert not excluded(diagnosis)
+    on_the_problem_list = condition(ICD10, BREAST_CANCER)
+    on_the_problem_list["category"].append(category)
+    assert excluded(on_the_problem_list)
+
+
 def test_g3b_two_cancer_visits_in_12_months() -> None:
     cancer = condition(ICD10, BREAST_CANCER, clinical="resolved", category="encounter-diagnosis", id="ca1")
     visits = [encounter(start=days_ago(ago), diagnoses=["Condition/ca1"]) for ago in (30, 200)]
