@@ -205,3 +205,39 @@ def test_a_pdmp_finding_dated_only_by_when_it_was_issued_counts() -> None:
     assert pdmp_card(finding) is None
     finding["issued"] = f"{days_ago(120)}T14:05:00-04:00"  # issued, but outside the 90 days
     assert pdmp_card(finding) is not None
+
+
+# -- scores on the plan page ---------------------------------------------------------------------------------------
+
+
+def test_phq9_and_gad7_totals_sent_as_a_panels_component_are_read() -> None:
+    # A questionnaire panel carrying its total as a component (PHQ-9 44249-1 with 44261-6, GAD-7 69737-5 with
+    # 70274-6) was no screen: the plan page said "none in 2 years" and asked for a screen done last month.
+    from test_plan import plan_for, rich_patient
+
+    phq9 = observation("44249-1", when=days_ago(30), category="survey")
+    phq9["component"] = [{"code": {"coding": [{"system": LOINC, "code": "44261-6"}]}, "valueInteger": 15}]
+    gad7 = observation("69737-5", when=days_ago(30), category="survey")
+    gad7["component"] = [{"code": {"coding": [{"system": LOINC, "code": "70274-6"}]}, "valueString": "11"}]
+    steps = plan_for([*rich_patient(), phq9, gad7]).section("steps").content
+    assert (steps.screens.latest("PHQ-9 (depression)").score, steps.screens.latest("PHQ-9 (depression)").band) == (
+        15,
+        "moderately severe",
+    )
+    assert steps.screens.latest("GAD-7 (anxiety)").score == 11
+    assess = next(s for s in steps.steps if s.key == "assess")
+    assert not any("PHQ-9 screen" in d or "GAD-7 screen" in d for d in assess.due)
+
+
+def test_a_peg_panel_with_its_items_as_text_is_read() -> None:
+    # Flowsheet rows of a 0-10 list come as text ("6"); the PEG panel's items were read from quantities only, so
+    # the PEG was missing (and shown as due) with nothing to say it was there.
+    from test_plan import plan_for, rich_patient
+
+    peg = observation("91148-7", when=days_ago(10), category="survey")
+    peg["component"] = [
+        {"code": {"coding": [{"system": LOINC, "code": code}]}, "valueString": value}
+        for code, value in (("75893-8", "6"), ("91145-3", "5"), ("91146-1", "7"))
+    ]
+    scores = plan_for([*rich_patient(), peg]).section("scores").content
+    assert [str(p.value) for p in scores.peg if p.day.isoformat() == days_ago(10)] == ["6.0"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from guideline.exclusions import age_in_years
 from guideline.fhirdata import Concept
-from guideline.record import MedOrder, Observation
+from guideline.record import Component, MedOrder, Observation
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
@@ -48,9 +48,10 @@ def latest(days: Iterable[date | None]) -> date | None:
 _SCORE_TEXT = re.compile(r"^\s*(\d{1,4}(?:\.\d{1,4})?)\s*(?:(?:/|out of)\s*\d{1,4})?\s*(?:\([^()]*\))?\s*$", re.I)
 
 
-def observation_number(observation: Observation) -> Decimal | None:
-    """valueQuantity, or a valueString that holds a number (some EHRs send scores as text); never a value that
-    is not a finite number of zero or more, which no score is ("NaN" as text lost the page's whole score chart)."""
+def observation_number(observation: Observation | Component) -> Decimal | None:
+    """valueQuantity (or valueInteger), or a valueString that holds a number (some EHRs send scores as text), of a
+    result or of a panel's component; never a value that is not a finite number of zero or more, which no score is
+    ("NaN" as text lost the page's whole score chart)."""
     number = None
     if observation.value_quantity and observation.value_quantity.value is not None:
         number = observation.value_quantity.value

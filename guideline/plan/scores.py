@@ -49,16 +49,14 @@ def _peg_value(observation: Observation, loinc: frozenset[str]) -> Decimal | Non
     value = observation_number(observation)
     if value is not None:
         return value
-    items = [
-        c.value_quantity.value
+    # An item's number is read as a whole result's is: a quantity, an integer or text ("6"), as flowsheet rows of a
+    # 0-10 list are sent; read from quantities only, a PEG panel of text items was no PEG at all.
+    numbers = [
+        observation_number(c)
         for c in observation.components
-        if c.value_quantity
-        and c.value_quantity.value is not None
-        and c.value_quantity.value.is_finite()
-        and 0 <= c.value_quantity.value <= SCALE_TOP
-        and c.code is not None
-        and not PEG_ITEM_CODES.isdisjoint(c.code.codes(LOINC))
+        if c.code is not None and not PEG_ITEM_CODES.isdisjoint(c.code.codes(LOINC))
     ]
+    items = [n for n in numbers if n is not None and n <= SCALE_TOP]
     return sum(items, Decimal(0)) / len(items) if len(items) == len(PEG_ITEMS) else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from guideline.fhirdata import LOINC
 from guideline.plan.reading import observation_number
+from guideline.record import Observation
 from guideline.timeutil import local_date, months_before
 
 if TYPE_CHECKING:
@@ -62,16 +64,26 @@ def _band(score: Decimal, bands: tuple[tuple[int, str], ...]) -> str:
     return next((name for low, name in bands if score >= low), "minimal")
 
 
+def _totals(observation: Observation) -> Iterator[tuple[str, Decimal | None]]:
+    """The PHQ-9 and GAD-7 totals a result carries: its own value, or a component of a questionnaire panel (PHQ-9
+    44249-1, GAD-7 69737-5) that holds the total; sent so, the screen was "none in 2 years" and shown as due."""
+    for code in observation.code.codes(LOINC) if observation.code is not None else ():
+        if code in INSTRUMENTS:
+            yield code, observation_number(observation)
+    for component in observation.components:
+        for code in component.code.codes(LOINC) if component.code is not None else ():
+            if code in INSTRUMENTS:
+                yield code, observation_number(component)
+
+
 def build_screens(facts: Facts) -> Screens:
     since = months_before(facts.today, SCREEN_MONTHS)
     found: dict[tuple[str, date], ScreenResult] = {}
     for observation in facts.record.observations:
-        if observation.status in VOID_STATUSES or observation.code is None:
+        if observation.status in VOID_STATUSES:
             continue
-        for code in observation.code.codes(LOINC):
-            if code not in INSTRUMENTS:
-                continue
-            day, score = local_date(observation.result_time), observation_number(observation)
+        for code, score in _totals(observation):
+            day = local_date(observation.result_time)
             if day is None or score is None or not since <= day <= facts.today:
                 continue
             name, bands = INSTRUMENTS[code]
