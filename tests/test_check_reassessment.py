@@ -141,6 +141,17 @@ def test_any_code_of_the_seven_code_set_counts_and_period_end_is_read() -> None:
     assert sign(draft(), resources=[*ltot(), assessment]) is None
 
 
+def test_an_evaluation_dated_by_r4_performed_string_counts() -> None:
+    # R4's performed[x] may be a string; a date written there was no date, so a review done last week read as none
+    # ("No evaluation is on record"). Words that are no date still date nothing.
+    assessment = procedure(SNOMED, RISK_ASSESSMENT)
+    del assessment["performedDateTime"]
+    assessment["performedString"] = days_ago(10)
+    assert sign(draft(), resources=[*ltot(), assessment]) is None
+    assessment["performedString"] = "during the last visit"
+    assert sign(draft(), resources=[*ltot(), assessment]) is not None
+
+
 def test_in_progress_counts_but_not_done_does_not() -> None:
     in_progress = procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(5), status="in-progress")
     assert sign(draft(), resources=[*ltot(), in_progress]) is None

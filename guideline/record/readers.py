@@ -650,7 +650,8 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
         id=text(get("id")),
         status="not-done" if not_done else code_text(get("status")),
         code=concept(get("code")),
-        performed=parse_datetime(get("performedDateTime"), tz),
+        # R4's performed[x] may be a string: a date written there dates the procedure; other words date nothing.
+        performed=parse_datetime(get("performedDateTime") or get("performedString"), tz),
         performed_start=performed_start,
         performed_end=performed_end,
     )
