@@ -18,7 +18,7 @@ from guideline.record import Dispense, MedOrder, Observation, PatientRecord, Pro
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_span, iso_day
-from guideline.uds_names import substances_named
+from guideline.uds_names import substances_named, substances_of_panel_item
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 
@@ -413,13 +413,19 @@ def uds_results(
             found = tests[id(code)] = _read_test(code, terms, include_cannabinoid)
         return found  # type: ignore[return-value]
 
+    items: dict[int, _Test | None] = {}
+
+    def item_test_of(code: Concept | None) -> _Test | None:
+        """A panel item: its code read as any result's, else its substance's name."""
+        found = test_of(code)
+        if found is None:
+            found = items.get(id(code), MISSING)  # type: ignore[assignment]
+            if found is MISSING:
+                found = items[id(code)] = _panel_item_test(code, terms, include_cannabinoid)
+        return found
+
     results = []
-    for observation in _with_panel_components(record.observations, test_of):
-        if observation.status not in RESULT_STATUSES:
-            continue
-        test = test_of(observation.code)
-        if test is None:
-            continue
+    for observation, test in _with_panel_components(record.observations, test_of, item_test_of):
         moment = observation.result_time
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
@@ -467,28 +473,43 @@ def results_of_unknown_status(
 
 
 def _with_panel_components(
-    observations: Iterable[Observation], test_of: Callable[[Concept | None], _Test | None]
-) -> Iterator[Observation]:
+    observations: Iterable[Observation],
+    test_of: Callable[[Concept | None], _Test | None],
+    item_test_of: Callable[[Concept | None], _Test | None],
+) -> Iterator[tuple[Observation, _Test]]:
     """Every result, and each component of a panel as a result of its own: a lab that reports a drug screen panel as
     one result with a component per substance (each with its own code, value, flag and range) had those substances
     never judged, so an unexpected positive in a component gave no card. Components of other tests (a PEG item, a
-    blood pressure) are left out by their codes before any copy is made."""
+    blood pressure) are left out by their codes before any copy is made. Each comes with what its code tests for."""
     for observation in observations:
-        yield observation
+        if observation.status not in RESULT_STATUSES:
+            continue
+        test = test_of(observation.code)
+        if test is not None:
+            yield observation, test
+        if not observation.components:
+            continue
+        # In a urine drug test panel an item named only by its substance ("Fentanyl", as Epic's local component
+        # codes are) is that substance's result; elsewhere such a name says nothing about urine.
+        read = item_test_of if test is not None else test_of
         for component in observation.components:
-            if observation.status not in RESULT_STATUSES or test_of(component.code) is None:
+            item = read(component.code)
+            if item is None:
                 continue
-            yield replace(
-                observation,
-                code=component.code,
-                value_concept=component.value_concept,
-                value_string=component.value_string,
-                value_quantity=component.value_quantity,
-                interpretation=component.interpretation,  # the panel's own flag and range are not the component's
-                components=(),
-                value_comparator=component.value_comparator,
-                reference_high=component.reference_high,
-                reference_below=component.reference_below,
+            yield (
+                replace(
+                    observation,
+                    code=component.code,
+                    value_concept=component.value_concept,
+                    value_string=component.value_string,
+                    value_quantity=component.value_quantity,
+                    interpretation=component.interpretation,  # the panel's own flag and range are not the component's
+                    components=(),
+                    value_comparator=component.value_comparator,
+                    reference_high=component.reference_high,
+                    reference_below=component.reference_below,
+                ),
+                item,
             )
 
 
@@ -532,6 +553,17 @@ def _test_of(code: Concept | None, terms: Terminology, include_cannabinoid: bool
         reported = tuple(s for s in terms.uds_substances if s.name in named)
     substances = tuple(s for s in reported if include_cannabinoid or s.name != "cannabinoid")
     return _Test(substances, (code.display() if code else None) or "urine drug test")
+
+
+def _panel_item_test(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
+    """A urine drug test panel's item read from its substance's name alone; None when it names none."""
+    named = substances_of_panel_item(code)
+    if named is None:
+        return None
+    substances = tuple(
+        s for s in terms.uds_substances if s.name in named and (include_cannabinoid or s.name != "cannabinoid")
+    )
+    return _Test(substances, (code.display() if code else None) or "urine drug test") if substances else None
 
 
 def negative_days(results: Iterable[UdsResult]) -> dict[str, list[date]]:

@@ -39,11 +39,28 @@ def substances_named(code: Concept | None) -> tuple[str, ...] | None:
     result carries a LOINC code (a LOINC outside the urine drug test sets is another test, whatever its name)."""
     if code is None or any(c.system == LOINC and c.code for c in code.codings):
         return None
-    names = " ".join(filter(None, [code.text, *(c.display for c in code.codings)])).lower()
+    names = _names(code)
     named_test = bool(_URINE_DRUG_TEST.search(names))
     if not named_test and not _URINE.search(names):
         return None
-    found = tuple(name for name, pattern in _SUBSTANCE_PATTERNS.items() if pattern.search(names))
+    found = _substances_in(names)
     if not found and not named_test and not _DRUG_TESTING.search(names):
         return None
     return found
+
+
+def substances_of_panel_item(code: Concept | None) -> tuple[str, ...] | None:
+    """The substances a component of a urine drug test panel reports on, read from its name alone ("Fentanyl",
+    "OXYCODONE"): the panel already says it is a urine drug test, so its items need not. None when the name names
+    no substance (a creatinine or pH check of the specimen) or the component carries a LOINC code."""
+    if code is None or any(c.system == LOINC and c.code for c in code.codings):
+        return None
+    return _substances_in(_names(code)) or None
+
+
+def _names(code: Concept) -> str:
+    return " ".join(filter(None, [code.text, *(c.display for c in code.codings)])).lower()
+
+
+def _substances_in(names: str) -> tuple[str, ...]:
+    return tuple(name for name, pattern in _SUBSTANCE_PATTERNS.items() if pattern.search(names))

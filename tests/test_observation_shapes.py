@@ -241,3 +241,28 @@ def test_a_peg_panel_with_its_items_as_text_is_read() -> None:
     ]
     scores = plan_for([*rich_patient(), peg]).section("scores").content
     assert [str(p.value) for p in scores.peg if p.day.isoformat() == days_ago(10)] == ["6.0"]
+
+
+def test_a_urine_drug_panels_items_named_only_by_their_substance_are_judged() -> None:
+    # Epic sends a lab's panel with its own component codes, named by substance alone ("FENTANYL"): the panel says
+    # urine drug test, its items did not, so an unexpected fentanyl in it gave no card and nothing named it.
+    epic = "urn:oid:1.2.840.114350.1.13.0.1.7.2.768282"
+    panel = observation("1234", system=epic, when=days_ago(20))
+    panel["code"] = {"coding": [{"system": epic, "code": "1234", "display": "DRUG SCREEN, URINE"}]}
+    panel["component"] = [
+        {"code": {"coding": [{"system": epic, "code": "55", "display": "FENTANYL"}]}, "valueString": "POSITIVE"},
+        {"code": {"coding": [{"system": epic, "code": "57", "display": "OXYCODONE"}]}, "valueString": "NEGATIVE"},
+        {
+            "code": {"coding": [{"system": epic, "code": "56", "display": "CREATININE"}]},
+            "valueQuantity": {"value": 120},
+        },
+    ]
+    evaluation = sign(panel)
+    found = card(evaluation, "unexpected-uds-result")
+    assert found is not None and "positive for fentanyl" in found.summary
+    assert unjudged_results(evaluation.facts) == ()
+    assert sorted(r.name for r in evaluation.facts.uds_results) == ["DRUG SCREEN, URINE", "FENTANYL", "OXYCODONE"]
+    # Outside a urine drug test panel, a result named "Fentanyl" may be a blood level: it is not read as one.
+    alone = observation("55", system=epic, when=days_ago(20), value_string="POSITIVE")
+    alone["code"]["coding"][0]["display"] = "FENTANYL"
+    assert sign(alone).facts.uds_results == ()
