@@ -266,3 +266,11 @@ def test_a_urine_drug_panels_items_named_only_by_their_substance_are_judged() ->
     alone = observation("55", system=epic, when=days_ago(20), value_string="POSITIVE")
     alone["code"]["coding"][0]["display"] = "FENTANYL"
     assert sign(alone).facts.uds_results == ()
+
+
+def test_a_pdmp_row_answered_with_the_review_date_is_dated_by_it() -> None:
+    # A site's row "PDMP last reviewed" answers with a date; read by when it was charted (today), a review five
+    # months old counted as today's and the card stayed silent.
+    config = {"pdmp": {"review_codes": [SITE_ROW]}}
+    assert pdmp_card(review_row(valueDateTime=days_ago(150)), config) is not None
+    assert pdmp_card(review_row(valueDateTime=days_ago(30)), config) is None

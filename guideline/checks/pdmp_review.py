@@ -109,9 +109,10 @@ def _triggers(facts: Facts, include_benzodiazepines: bool) -> tuple[MedOrder, ..
 
 
 def _observation_date(observation: Observation) -> date | None:
-    """When the review was charted: effective[x], else `issued` (a row sent with only the time it was filed was
-    otherwise no review, and the card asked for one already done)."""
-    return local_date(observation.result_time)
+    """The day of the review: the date a row answers with ("PDMP last reviewed: 2026-01-10"), else when it was
+    charted, effective[x] or else `issued` (a row sent with only the time it was filed was otherwise no review, and
+    the card asked for one already done). Dated by its charting, a review months old charted today hid the card."""
+    return local_date(observation.value_datetime or observation.result_time)
 
 
 def answered_no(observation: Observation) -> bool:
@@ -141,6 +142,7 @@ def _no_value(observation: Observation) -> bool:
         and observation.value_concept is None
         and observation.value_quantity is None
         and observation.value_boolean is None
+        and observation.value_datetime is None
     )
 
 

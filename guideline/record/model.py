@@ -225,6 +225,7 @@ class Observation:
     reference_below: bool = False
     value_boolean: bool | None = None  # valueBoolean: a yes/no row ("PDMP reviewed?") sent as true or false
     data_absent: bool = False  # a dataAbsentReason: the value was not given, and why
+    value_datetime: datetime | None = None  # valueDateTime: a row whose answer is a date ("PDMP last reviewed")
 
     @property
     def result_time(self) -> datetime | None:

@@ -526,6 +526,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     period, instant = get("effectivePeriod"), get("effectiveInstant")
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
     ranges, measured, answer = get("referenceRange"), get("valueQuantity"), get("valueBoolean")
+    answered_on = get("valueDateTime")
     high, below = (None, False) if ranges is None else _reference_high(ranges)
     return Observation.make(
         id=text(get("id")),
@@ -548,6 +549,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         reference_below=below,
         value_boolean=answer if type(answer) is bool else None,
         data_absent=get("dataAbsentReason") is not None,
+        value_datetime=None if answered_on is None else parse_datetime(answered_on, tz),
     )
 
 
