@@ -170,6 +170,13 @@ def test_pending_assessment_order_suppresses() -> None:
     assert sign(draft(), resources=[*ltot(), pending]) is None
 
 
+def test_a_dstu2_assessment_order_in_progress_suppresses() -> None:
+    # DSTU2 has no "active": an evaluation ordered last week, accepted by the clinic, read as no order at all.
+    ordered = service_request(SNOMED, RISK_ASSESSMENT, authored=days_ago(7), status="accepted")
+    ordered["resourceType"] = "ProcedureRequest"
+    assert sign(draft(), resources=[*ltot(), ordered]) is None
+
+
 def test_old_or_completed_assessment_order_does_not_suppress() -> None:
     old = service_request(SNOMED, RISK_ASSESSMENT, authored=days_ago(40))
     assert sign(draft(), resources=[*ltot(), old]) is not None

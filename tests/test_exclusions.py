@@ -375,6 +375,18 @@ def test_g5c_hospice_order_within_90_days() -> None:
     assert not excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(120)))
 
 
+@pytest.mark.parametrize(("status", "is_excluded"), [("requested", True), ("accepted", True), ("rejected", False)])
+def test_g5c_a_dstu2_hospice_order_by_its_own_statuses(status: str, is_excluded: bool) -> None:
+    # DSTU2's ProcedureRequest says an order is live as requested, received, accepted or in progress (it has no
+    # "active"): read as R4's statuses, a hospice referral from a DSTU2 server was no order and the patient got
+    # every card.
+    referral = service_request(SNOMED, HOSPICE_REFERRAL, status=status)
+    referral["resourceType"] = "ProcedureRequest"
+    del referral["intent"], referral["authoredOn"]
+    referral["orderedOn"] = days_ago(10)
+    assert excluded(referral) is is_excluded
+
+
 def test_g5d_palliative_care_z51_5() -> None:
     assert excluded(condition(ICD10, "Z51.5"))
     assert excluded(condition(ICD10, "Z51.5", clinical="resolved", recorded=days_ago(30)))

@@ -686,12 +686,32 @@ def _visit_conditions(diagnoses: Any, linked: Any) -> tuple[str, ...]:
     return tuple([r for r in found if r])
 
 
+# DSTU2's ProcedureRequest statuses (and STU3's cancelled) as R4 names them: DSTU2 has no "active", so a live order
+# from a DSTU2 server (a hospice referral, an evaluation ordered) read as no order at all.
+_OLDER_REQUEST_STATUSES = {
+    "requested": "active",
+    "received": "active",
+    "accepted": "active",
+    "in-progress": "active",
+    "suspended": "on-hold",
+    "rejected": "revoked",
+    "aborted": "revoked",
+    "cancelled": "revoked",
+}
+
+
+def _request_status(value: Any) -> str | None:
+    """A ServiceRequest's status in R4's terms."""
+    status = code_text(value)
+    return _OLDER_REQUEST_STATUSES.get(status, status) if status else None
+
+
 def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) -> ServiceRequest:
     occurrence_start, occurrence_end = _period(data.get("occurrencePeriod"), tz)
     return ServiceRequest.make(
         id=text(data.get("id")),
         is_draft=is_draft,
-        status=code_text(data.get("status")),
+        status=_request_status(data.get("status")),
         intent=code_text(data.get("intent")),
         code=concept(data.get("code")),
         authored_on=parse_datetime(data.get("authoredOn") or data.get("orderedOn"), tz),  # DSTU2: orderedOn
