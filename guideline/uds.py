@@ -112,7 +112,7 @@ def result_value(observation: Observation) -> Value:
         coded = _value_from_codes(observation.value_concept) or _value_from_words(observation.value_concept)
         if coded:
             answers.append(coded)
-    from_string = value_from_text(observation.value_string)
+    from_string = value_from_text(observation.value_string) or _written_limit(observation.value_string)
     if from_string:
         answers.append(from_string)
     if observation.value_boolean is not None:  # a presence test answered true or false
@@ -124,6 +124,19 @@ def result_value(observation: Observation) -> Value:
     if not answers:
         return _against_cutoff(observation) or "none"
     return answers[0] if len(set(answers)) == 1 else "indeterminate"
+
+
+# An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
+_WRITTEN_LIMIT = re.compile(r"^\s*(<=?|>=?)\s*\d")
+
+
+def _written_limit(raw: str | None) -> Value | None:
+    """A valueString "<50 ng/mL" or ">1000 ng/mL", read as the same amount with its comparator is: a lab that sends
+    its quantitative result as text had it read as no value."""
+    written = _WRITTEN_LIMIT.match(raw) if raw else None
+    if written is None:
+        return None
+    return "negative" if written.group(1).startswith("<") else "positive"
 
 
 def _value_from_words(concept: Concept) -> Value | None:

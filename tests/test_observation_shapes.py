@@ -274,3 +274,12 @@ def test_a_pdmp_row_answered_with_the_review_date_is_dated_by_it() -> None:
     config = {"pdmp": {"review_codes": [SITE_ROW]}}
     assert pdmp_card(review_row(valueDateTime=days_ago(150)), config) is not None
     assert pdmp_card(review_row(valueDateTime=days_ago(30)), config) is None
+
+
+def test_an_amount_written_as_text_beyond_the_labs_limit_is_read() -> None:
+    # A quantitative result sent as text ("<50 ng/mL", ">1000 ng/mL") read as no value, where the same amount with
+    # its comparator is read; an unexpected cocaine above the limit gave no card.
+    positive = sign(cocaine_result(valueString=">1000 ng/mL"))
+    assert card(positive, "unexpected-uds-result") is not None
+    negative = sign(cocaine_result(valueString="<50 ng/mL"))
+    assert card(negative, "unexpected-uds-result") is None and unjudged_results(negative.facts) == ()
