@@ -126,6 +126,25 @@ def result_value(observation: Observation) -> Value:
     return answers[0] if len(set(answers)) == 1 else "indeterminate"
 
 
+# How labs report a test they did not do, with status final: Quest's "TNP" (test not performed), "QNS" (quantity
+# not sufficient), a rejected or cancelled specimen. Read as a result of no value, it counted as the year's test done,
+# and "Order a urine drug test" never showed for a patient whose only sample was never tested.
+_NOT_PERFORMED = re.compile(
+    r"^\s*(?:tnp|qns)\b|^\s*(?:test\s+)?not\s+(?:performed|done|tested)\b|quantity\s+not\s+sufficient"
+    r"|insufficient\s+(?:specimen|sample|quantity|volume)|specimen\s+(?:rejected|unsatisfactory|not\s+received)"
+    r"|^\s*(?:test\s+)?cancel",
+    re.IGNORECASE,
+)
+
+
+def _not_performed(observation: Observation) -> bool:
+    """Whether a result's value says the test was not done (its text, or its coded answer's words)."""
+    written = [observation.value_string]
+    if observation.value_concept is not None:
+        written += [observation.value_concept.text, *(c.display for c in observation.value_concept.codings)]
+    return any(_NOT_PERFORMED.search(words) for words in written if words)
+
+
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
 _WRITTEN_LIMIT = re.compile(r"^\s*(<=?|>=?)\s*\d")
 
@@ -443,6 +462,8 @@ def uds_results(
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
             continue  # an undated result is kept: it cannot be judged, and it is named so (never dropped unseen)
+        if _not_performed(observation):
+            continue  # "Test not performed", "QNS": the lab says no test was done
         if observation.value_quantity is not None:
             value = result_value(observation)  # an amount is read against its own range: no shared reading
         else:

@@ -283,3 +283,17 @@ def test_an_amount_written_as_text_beyond_the_labs_limit_is_read() -> None:
     assert card(positive, "unexpected-uds-result") is not None
     negative = sign(cocaine_result(valueString="<50 ng/mL"))
     assert card(negative, "unexpected-uds-result") is None and unjudged_results(negative.facts) == ()
+
+
+def test_a_drug_test_the_lab_did_not_perform_is_no_test_done() -> None:
+    # Quest reports a sample it could not test with status final and "TNP" (test not performed) or "QNS" (quantity
+    # not sufficient): read as a result of no value, it was the year's test done, so a patient starting long-term
+    # opioids whose only sample was never tested got no "Order a urine drug test" card.
+    chronic = med_request(OXYCODONE, draft=True, id="ox1", supply_days=30)
+    for written in ("TNP", "Test not performed", "QNS - quantity not sufficient", "Specimen rejected"):
+        result = observation(COCAINE_SCREEN, when=days_ago(40), value_string=written)
+        evaluation = run("order-sign", drafts=[chronic], resources=[result])
+        assert card(evaluation, "urine-drug-test") is not None, written
+        assert unjudged_results(evaluation.facts) == ()
+    tested = observation(COCAINE_SCREEN, when=days_ago(40), value_string="Not detected")
+    assert card(run("order-sign", drafts=[chronic], resources=[tested]), "urine-drug-test") is None
