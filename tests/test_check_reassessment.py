@@ -152,6 +152,17 @@ def test_an_evaluation_dated_by_r4_performed_string_counts() -> None:
     assert sign(draft(), resources=[*ltot(), assessment]) is not None
 
 
+def test_an_undated_evaluation_is_named_not_called_none() -> None:
+    # An evaluation recorded without a date cannot show a recent review, so the card still fires; but it said
+    # "No evaluation is on record", which the clinician can see is false.
+    assessment = procedure(SNOMED, RISK_ASSESSMENT)
+    del assessment["performedDateTime"]
+    result = sign(draft(), resources=[*ltot(), assessment])
+    assert result is not None
+    assert "No evaluation is on record" not in result.detail
+    assert "An evaluation is on record without a date" in result.detail
+
+
 def test_in_progress_counts_but_not_done_does_not() -> None:
     in_progress = procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(5), status="in-progress")
     assert sign(draft(), resources=[*ltot(), in_progress]) is None

@@ -58,7 +58,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         return None
 
     last = _last_assessment(facts)
-    last_text = f"The last documented evaluation was on {last}." if last else "No evaluation is on record."
+    last_text = _last_text(facts, last, lookback)
     if branch == "A":
         summary = (
             f"Opioids on {sum(exposure.window_days)} of the last 90 days; no benefit/harm review documented in the "
@@ -142,6 +142,17 @@ def _pending_assessment(facts: Facts, days: int) -> bool:
 def _last_assessment(facts: Facts) -> date | None:
     dates = [d for d in map(last_performed, facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT)) if d is not None]
     return max(dates) if dates else None
+
+
+def _last_text(facts: Facts, last: date | None, lookback: int) -> str:
+    """The last dated evaluation, and any on record without a date: saying "none" of one the clinician can see would
+    make the card plainly wrong."""
+    undated = any(last_performed(p) is None for p in facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT))
+    said = f"The last documented evaluation was on {last}." if last else ""
+    if undated:
+        said += f"{' ' if said else ''}An evaluation is on record without a date, so it cannot show a review in the "
+        said += f"last {lookback} days."
+    return said or "No evaluation is on record."
 
 
 def _window_table(facts: Facts) -> str:
