@@ -297,3 +297,27 @@ def test_a_drug_test_the_lab_did_not_perform_is_no_test_done() -> None:
         assert unjudged_results(evaluation.facts) == ()
     tested = observation(COCAINE_SCREEN, when=days_ago(40), value_string="Not detected")
     assert card(run("order-sign", drafts=[chronic], resources=[tested]), "urine-drug-test") is None
+
+
+def test_scores_coded_from_an_answer_list_are_read_by_their_number() -> None:
+    # LOINC's 0-10 answer list codes each number (LA6113-0 is "2"): a pain score or PEG item sent so was no score,
+    # and the PEG was missing from the page.
+    from test_plan import plan_for, rich_patient
+
+    def answer(code: str, number: str) -> dict:
+        return {"coding": [{"system": LOINC, "code": code, "display": number}]}
+
+    pain = observation("72514-3", when=days_ago(12), category="survey")
+    pain["valueCodeableConcept"] = answer("LA10138-8", "6")
+    peg = observation("91148-7", when=days_ago(12), category="survey")
+    peg["component"] = [
+        {"code": {"coding": [{"system": LOINC, "code": code}]}, "valueCodeableConcept": answer(la, value)}
+        for code, la, value in (
+            ("75893-8", "LA10138-8", "6"),
+            ("91145-3", "LA10137-0", "5"),
+            ("91146-1", "LA10139-6", "7"),
+        )
+    ]
+    scores = plan_for([*rich_patient(), pain, peg]).section("scores").content
+    assert [str(p.value) for p in scores.pain if p.day.isoformat() == days_ago(12)] == ["6"]
+    assert [str(p.value) for p in scores.peg if p.day.isoformat() == days_ago(12)] == ["6.0"]

@@ -49,14 +49,20 @@ _SCORE_TEXT = re.compile(r"^\s*(\d{1,4}(?:\.\d{1,4})?)\s*(?:(?:/|out of)\s*\d{1,
 
 
 def observation_number(observation: Observation | Component) -> Decimal | None:
-    """valueQuantity (or valueInteger), or a valueString that holds a number (some EHRs send scores as text), of a
-    result or of a panel's component; never a value that is not a finite number of zero or more, which no score is
-    ("NaN" as text lost the page's whole score chart)."""
+    """valueQuantity (or valueInteger), a valueString that holds a number (some EHRs send scores as text), or a
+    coded answer named by its number, of a result or of a panel's component; never a value that is not a finite
+    number of zero or more, which no score is ("NaN" as text lost the page's whole score chart)."""
     number = None
     if observation.value_quantity and observation.value_quantity.value is not None:
         number = observation.value_quantity.value
     elif observation.value_string:
         written = _SCORE_TEXT.match(observation.value_string)
+        number = Decimal(written.group(1)) if written else None
+    elif observation.value_concept is not None:
+        # A score from a coded answer list (LOINC's 0-10 answers for pain and the PEG items) is named by its number.
+        concept = observation.value_concept
+        names = (concept.text, *(coding.display for coding in concept.codings))
+        written = next(filter(None, (_SCORE_TEXT.match(name) for name in names if name)), None)
         number = Decimal(written.group(1)) if written else None
     if number is None or not number.is_finite() or number < 0:
         return None
