@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from synthetic_export import (
@@ -36,8 +37,9 @@ from synthetic_export import (
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import RXNORM, Coding, Concept
 from guideline.population import Period
+from guideline.population.exclusions import exclusion_reason
 from guideline.population.medicines import medication_kind
-from guideline.record import ResolvedMedication
+from guideline.record import ResolvedMedication, build_record
 from guideline.terminology import load_terminology
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
@@ -492,3 +494,21 @@ def test_a_medication_reported_as_taken_is_prior_use_for_a_new_start(tmp_path: P
         with open(tmp_path / folder / "out" / "patients.csv", encoding="utf-8") as handle:
             row = next(r for r in csv.DictReader(handle) if r["patient_id"] == "p-home")
         assert _flags(row)["iop_hd"][0] is starts, folder
+
+
+def _measure_exclusion(*resources: dict) -> str | None:
+    """The measure exclusion for one patient's resources, over calendar 2026."""
+    config = GuidelineConfig.from_mapping({})
+    record = build_record(list(resources), ZoneInfo("America/New_York"))
+    return exclusion_reason(record, {}, Period(date(2026, 1, 1), date(2026, 12, 31)), config, load_terminology(config))
+
+
+def test_a_palliative_visit_by_its_reason_and_a_tentative_diagnosis_as_at_the_point_of_care() -> None:
+    # As at the point of care: a visit billed Z51.5 (its reason, no diagnosis of its own) is palliative care, and a
+    # cancer still being ruled out excludes no one from the measures.
+    visit = {"resourceType": "Encounter", "id": "e1", "status": "finished", "period": {"start": "2026-03-01"}}
+    visit["reasonCode"] = [{"coding": [{"system": ICD10, "code": "Z51.5"}]}]
+    assert _measure_exclusion(visit) == "palliative care (Z51.5)"
+    suspected = condition("c1", "p1", ICD10, "C50.911", "2026-02-01")
+    suspected["verificationStatus"] = {"coding": [{"code": "differential"}]}
+    assert _measure_exclusion(suspected) is None

@@ -12,7 +12,7 @@ from typing import Any
 
 from guideline.clinical import ACTIVE_CLINICAL, is_visible, procedure_dates
 from guideline.config import GuidelineConfig
-from guideline.exclusions import discharged_to_hospice, is_z515
+from guideline.exclusions import TENTATIVE_VERIFICATION, discharged_to_hospice, is_z515
 from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
 from guideline.record import Condition, PatientRecord
@@ -66,7 +66,10 @@ def exclusion_reason(
     terms: Terminology,
 ) -> str | None:
     """Why every measure leaves this patient out, or None."""
-    conditions = [c for c in record.conditions if is_visible(c, config)]
+    # A tentative diagnosis (a cancer still being ruled out) excludes no one, as at the point of care.
+    conditions = [
+        c for c in record.conditions if is_visible(c, config) and c.verification_status not in TENTATIVE_VERIFICATION
+    ]
     for set_name, label in ((MALIGNANT_CANCER, "cancer"), (SICKLE_CELL, "sickle cell disease")):
         for condition in conditions:
             if terms.contains(set_name, condition.code) and _condition_applies(condition, raw, period):
@@ -82,6 +85,12 @@ def exclusion_reason(
             or _in_history(local_date(encounter.period_end), period)
         ):
             return "hospice or palliative care (encounter)"
+        # A palliative-care visit billed Z51.5 may carry it only as its reason, with no diagnosis of its own.
+        if any(is_z515(reason) for reason in encounter.reason_codes) and (
+            _in_history(local_date(encounter.period_start), period)
+            or _in_history(local_date(encounter.period_end), period)
+        ):
+            return "palliative care (Z51.5)"
     for procedure in record.procedures:
         if procedure.status in VOID or not terms.contains(HOSPICE_PROCEDURE, procedure.code):
             continue
