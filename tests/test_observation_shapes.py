@@ -321,3 +321,20 @@ def test_scores_coded_from_an_answer_list_are_read_by_their_number() -> None:
     scores = plan_for([*rich_patient(), pain, peg]).section("scores").content
     assert [str(p.value) for p in scores.pain if p.day.isoformat() == days_ago(12)] == ["6"]
     assert [str(p.value) for p in scores.peg if p.day.isoformat() == days_ago(12)] == ["6.0"]
+
+
+def test_a_panel_heading_whose_members_carry_the_results_is_not_named_unread() -> None:
+    # A panel sent as a heading (no value) with its results as members (R4 hasMember, STU3/DSTU2 related
+    # has-member) was named "not read" on the data-incomplete card though every member was read: noise that
+    # teaches clinicians to pass over the card.
+    member = observation("59673-4", when=days_ago(20), value_string="Negative")  # fentanyl, urine
+    member["id"] = "fent-1"
+    for link in (
+        {"hasMember": [{"reference": "Observation/fent-1"}]},
+        {"related": [{"type": "has-member", "target": {"reference": "Observation/fent-1"}}]},
+    ):
+        heading = observation("67822-7", when=days_ago(20))  # fentaNYL and Norfentanyl panel - Urine
+        heading.update(link)
+        assert unjudged_results(sign(heading, member).facts) == (), link
+    alone = observation("67822-7", when=days_ago(20))  # no members: a result with no value, named as before
+    assert len(unjudged_results(sign(alone).facts)) == 1

@@ -60,11 +60,12 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
         f"{result.name} ({iso_day(result.day) if result.day else 'undated'})"
         for result in facts.uds_results_since(RESULT_MONTHS)
         if (result.day is None or result.day <= facts.today)
-        # an undated result cannot be judged whatever its value; a panel whose components carry the results is a
-        # heading, not a result of its own
+        # an undated result cannot be judged whatever its value; a panel whose components or members carry the
+        # results is a heading, not a result of its own
         and (result.day is None or result.value in ("none", "indeterminate"))
         and result.substances
         and not result.observation.components
+        and not result.observation.has_members
     ]
     since = months_before(facts.today, RESULT_MONTHS)
     named += [

@@ -226,6 +226,8 @@ class Observation:
     value_boolean: bool | None = None  # valueBoolean: a yes/no row ("PDMP reviewed?") sent as true or false
     data_absent: bool = False  # a dataAbsentReason: the value was not given, and why
     value_datetime: datetime | None = None  # valueDateTime: a row whose answer is a date ("PDMP last reviewed")
+    # A panel heading whose results are members of their own (R4 hasMember, STU3/DSTU2 related of type has-member)
+    has_members: bool = False
 
     @property
     def result_time(self) -> datetime | None:

@@ -550,7 +550,13 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         value_boolean=answer if type(answer) is bool else None,
         data_absent=get("dataAbsentReason") is not None,
         value_datetime=None if answered_on is None else parse_datetime(answered_on, tz),
+        has_members=bool(get("hasMember")) or ("related" in data and _related_members(get("related"))),
     )
+
+
+def _related_members(related: Any) -> bool:
+    """STU3's and DSTU2's way to say a result is a panel of others: a `related` entry of type has-member."""
+    return any(code_text(entry.get("type")) == "has-member" for entry in map(as_dict, as_list(related)))
 
 
 def _comparator(measured: Any) -> str | None:
