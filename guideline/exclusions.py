@@ -16,7 +16,7 @@ from guideline.clinical import (
 )
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_reference
-from guideline.record import Condition, Encounter, Observation, PatientRecord
+from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
     HOSPICE_FINDING,
@@ -27,7 +27,7 @@ from guideline.terminology import (
     Terminology,
     icd10cm_dotted,
 )
-from guideline.timeutil import in_last_days, in_last_months, period_in_last_days
+from guideline.timeutil import in_last_days, in_last_months, local_date, period_in_last_days
 
 CLOSED_ENCOUNTER = frozenset({"planned", "cancelled", "entered-in-error"})
 VOID_ENCOUNTER = frozenset({"cancelled", "entered-in-error"})
@@ -107,6 +107,15 @@ def is_z515(concept: Concept | None) -> bool:
     )
 
 
+def _care_ongoing(procedure: Procedure, today: date) -> bool:
+    """Care in progress over a period that began by today and has no end: it is going on now, however long ago it
+    began (an open end alone is not read so, since a completed record often omits it)."""
+    began = local_date(procedure.performed_start)
+    return (
+        procedure.status == "in-progress" and procedure.performed_end is None and began is not None and began <= today
+    )
+
+
 def _recent_visit(encounter: Encounter, days: int, today: date) -> bool:
     """A visit that happened (not planned, cancelled or in error) starting or ending in the last `days` days."""
     return encounter.status not in CLOSED_ENCOUNTER and (
@@ -174,7 +183,7 @@ def _hospice(
         if (
             procedure_counts(procedure)
             and terms.contains(HOSPICE_PROCEDURE, procedure.code)
-            and performed_within(procedure, rules["procedure_days"], today)
+            and (performed_within(procedure, rules["procedure_days"], today) or _care_ongoing(procedure, today))
         ):
             return (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
     for request in record.service_requests:

@@ -366,6 +366,19 @@ def test_g5b_hospice_procedure_within_90_days() -> None:
     assert excluded(procedure(SNOMED, HOSPICE_CARE, performed=days_ago(100)), config=config)
 
 
+def test_g5b_hospice_care_still_in_progress_excludes_however_long_ago_it_began() -> None:
+    # Hospice care in progress with an open period is care now; read by its start alone, a patient in hospice for
+    # more than 90 days got every card. A completed record with an open end stays read by its start.
+    ongoing = procedure(SNOMED, HOSPICE_CARE, status="in-progress")
+    del ongoing["performedDateTime"]
+    ongoing["performedPeriod"] = {"start": days_ago(200)}
+    assert excluded(ongoing)
+    finished = procedure(SNOMED, HOSPICE_CARE)
+    del finished["performedDateTime"]
+    finished["performedPeriod"] = {"start": days_ago(200)}
+    assert not excluded(finished)
+
+
 def test_g5c_hospice_order_within_90_days() -> None:
     """Reference differs: the 2022 logic dropped the hospice ServiceRequest branch."""
     assert excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10)))
