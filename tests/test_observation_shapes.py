@@ -338,3 +338,22 @@ def test_a_panel_heading_whose_members_carry_the_results_is_not_named_unread() -
         assert unjudged_results(sign(heading, member).facts) == (), link
     alone = observation("67822-7", when=days_ago(20))  # no members: a result with no value, named as before
     assert len(unjudged_results(sign(alone).facts)) == 1
+
+
+def test_a_phq9_or_gad7_total_beyond_its_scale_is_named_not_shown_as_severe() -> None:
+    # A PHQ-9 of 40 (its scale ends at 27) showed as "severe; follow up": a number the screen cannot give, read as
+    # a finding. It is named as not read, and the screen counts as not on record.
+    from test_plan import plan_for, rich_patient
+
+    resources = [
+        *rich_patient(),
+        observation("44261-6", when=days_ago(30), value_quantity=40, category="survey"),
+        observation("70274-6", when=days_ago(30), value_quantity=12, category="survey"),
+    ]
+    steps = plan_for(resources).section("steps").content
+    assert steps.screens.latest("PHQ-9 (depression)") is None
+    assert steps.screens.latest("GAD-7 (anxiety)").score == 12
+    assess = next(s for s in steps.steps if s.key == "assess")
+    details = [(e.label, e.detail) for e in assess.evidence]
+    assert ("PHQ-9 (depression)", f"not read, beyond its scale: 40 on {days_ago(30)} (the scale ends at 27)") in details
+    assert "A PHQ-9 screen: none on record in 2 years." in assess.due

@@ -34,6 +34,9 @@ INSTRUMENTS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
     PHQ9_TOTAL: ("PHQ-9 (depression)", PHQ9_BANDS),
     GAD7_TOTAL: ("GAD-7 (anxiety)", GAD7_BANDS),
 }
+# The highest total each instrument can give (9 items of 0-3, 7 items of 0-3): a larger number is another scale or an
+# error, and shown as "severe" it asked for follow-up on a number the screen cannot produce.
+HIGHEST_TOTAL = {PHQ9_TOTAL: 27, GAD7_TOTAL: 21}
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ class Screens:
 
     results: tuple[ScreenResult, ...]
     missing: tuple[str, ...]
+    # Totals sent beyond the instrument's scale, by instrument: named on the page, never shown as a band.
+    unread: tuple[tuple[str, str], ...] = ()
+
+    def unread_of(self, instrument: str) -> tuple[str, ...]:
+        return tuple(text for name, text in self.unread if name == instrument)
 
     def latest(self, instrument: str) -> ScreenResult | None:
         return next((r for r in self.results if r.instrument == instrument), None)
@@ -79,6 +87,7 @@ def _totals(observation: Observation) -> Iterator[tuple[str, Decimal | None]]:
 def build_screens(facts: Facts) -> Screens:
     since = months_before(facts.today, SCREEN_MONTHS)
     found: dict[tuple[str, date], ScreenResult] = {}
+    unread: list[tuple[str, str]] = []
     for observation in facts.record.observations:
         if observation.status in VOID_STATUSES:
             continue
@@ -87,7 +96,10 @@ def build_screens(facts: Facts) -> Screens:
             if day is None or score is None or not since <= day <= facts.today:
                 continue
             name, bands = INSTRUMENTS[code]
+            if score > HIGHEST_TOTAL[code]:
+                unread.append((name, f"{score} on {day.isoformat()} (the scale ends at {HIGHEST_TOTAL[code]})"))
+                continue
             found[(name, day)] = ScreenResult(name, day, score, _band(score, bands))
     results = tuple(sorted(found.values(), key=lambda r: (r.day, r.instrument), reverse=True))
     missing = tuple(name for name, _ in INSTRUMENTS.values() if not any(r.instrument == name for r in results))
-    return Screens(results, missing)
+    return Screens(results, missing, tuple(unread))

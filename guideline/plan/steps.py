@@ -211,6 +211,9 @@ def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, the
             states.append("due")
     for instrument in ("PHQ-9 (depression)", "GAD-7 (anxiety)"):
         result = screens.latest(instrument)
+        beyond = screens.unread_of(instrument)
+        if beyond:  # a total the screen cannot give is named, never shown as a band nor left out unseen
+            evidence.append(Evidence(instrument, None, "not read, beyond its scale: " + "; ".join(beyond)))
         if result is None and unread:
             evidence.append(Evidence(instrument, None, not_read))
             states.append("unknown")
