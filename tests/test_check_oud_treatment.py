@@ -19,6 +19,7 @@ from tests.builders import (
     encounter,
     med_request,
     patient,
+    procedure,
     run,
 )
 
@@ -246,6 +247,31 @@ def test_poisoning_counts_as_oud_when_configured() -> None:
 )
 def test_moud_in_the_window_suppresses(treatment: dict) -> None:
     assert card(run("patient-view", resources=[oud(), treatment]), CHECK_ID) is None
+
+
+HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+
+
+@pytest.mark.parametrize(
+    ("code", "ago", "status", "suppresses"),
+    [
+        ("J2315", 20, "completed", True),  # naltrexone depot injection (Vivitrol), given in clinic
+        ("Q9991", 40, "completed", True),  # buprenorphine extended-release injection (Sublocade)
+        ("H0020", 5, None, True),  # methadone administration by a treatment programme, from a claim (no status)
+        ("G2067", 60, "completed", True),  # opioid treatment programme weekly bundle, methadone
+        ("J2315", 120, "completed", False),  # outside the 90 days
+        ("J2315", 20, "not-done", False),
+    ],
+)
+def test_treatment_given_in_clinic_and_known_by_its_billing_code_suppresses(
+    code: str, ago: int, status: str | None, suppresses: bool
+) -> None:
+    # Injections given in clinic and a programme's methadone are recorded as procedures (and payers know them only by
+    # their billing code), with no order or fill: the patient on monthly Vivitrol got "no OUD medication in 90 days".
+    given = procedure(HCPCS, code, performed=days_ago(ago), status=status or "completed")
+    if status is None:
+        del given["status"]
+    assert (card(run("patient-view", resources=[oud(), given]), CHECK_ID) is None) is suppresses
 
 
 @pytest.mark.parametrize(

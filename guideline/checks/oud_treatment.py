@@ -10,14 +10,16 @@ from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.checks.common import based_on, bullet_list, clip, guideline_link, override_reasons, plan_link
-from guideline.clinical import condition_date
+from guideline.clinical import condition_date, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.fhirdata import Concept
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Condition
 from guideline.terminology import MOUD, OUD
+from guideline.uds import HCPCS_SYSTEMS
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -64,11 +66,55 @@ def _moud_in_window(facts: Facts, days: int) -> bool:
             facts.within_days(order.authored_on, days) or _overlaps(facts.order_interval(order), low, high)
         ):
             return True
-    return any(
+    if any(
         d.status == "completed"
         and facts.is_in(MOUD, d)
         and (facts.within_days(fill_moment(d), days) or _overlaps(dispense_interval(d), low, high))
         for d in facts.record.dispenses
+    ):
+        return True
+    return any(
+        p.status in GIVEN_STATUSES and is_moud_procedure(p.code) and performed_within(p, days, facts.today)
+        for p in facts.record.procedures
+    )
+
+
+# OUD medication given in clinic or by a treatment programme, known by its billing code: naltrexone depot (J2315),
+# buprenorphine by mouth (J0571-J0575), its implant (J0570) and extended-release injections (Sublocade Q9991/Q9992,
+# Brixadi J0577/J0578), methadone from a programme (H0020), and the programmes' weekly medication bundles (G2067-G2070,
+# G2072, G2073, G2075). Such treatment is recorded as a procedure, with no order or fill: read from those alone, a
+# patient on monthly naltrexone injections got "no OUD medication in 90 days".
+MOUD_HCPCS = frozenset(
+    {
+        "J2315",
+        "J0570",
+        "J0571",
+        "J0572",
+        "J0573",
+        "J0574",
+        "J0575",
+        "Q9991",
+        "Q9992",
+        "J0577",
+        "J0578",
+        "H0020",
+        "G2067",
+        "G2068",
+        "G2069",
+        "G2070",
+        "G2072",
+        "G2073",
+        "G2075",
+    }
+)
+# Done as any procedure is (completed or in progress), or with no status: procedures from claims may carry none.
+GIVEN_STATUSES = frozenset({"completed", "in-progress", None})
+
+
+def is_moud_procedure(code: Concept | None) -> bool:
+    """A procedure billing code for OUD medication given in clinic or by a treatment programme."""
+    return code is not None and any(
+        c.system in HCPCS_SYSTEMS and (c.code or "").strip().upper() in MOUD_HCPCS for c in code.codings
     )
 
 
