@@ -357,3 +357,15 @@ def test_a_phq9_or_gad7_total_beyond_its_scale_is_named_not_shown_as_severe() ->
     details = [(e.label, e.detail) for e in assess.evidence]
     assert ("PHQ-9 (depression)", f"not read, beyond its scale: 40 on {days_ago(30)} (the scale ends at 27)") in details
     assert "A PHQ-9 screen: none on record in 2 years." in assess.due
+
+
+def test_a_pain_score_coded_as_a_word_is_named_not_dropped() -> None:
+    # A pain score answered "Moderate" (a coded word, no number) was left out of the trend with nothing to say so.
+    from test_plan import plan_for, rich_patient
+
+    pain = observation("72514-3", when=days_ago(12), category="survey")
+    pain["valueCodeableConcept"] = {
+        "coding": [{"system": "http://snomed.info/sct", "code": "6736007", "display": "Moderate"}]
+    }
+    scores = plan_for([*rich_patient(), pain]).section("scores").content
+    assert f"pain intensity on {days_ago(12)}: 'Moderate'" in scores.unread

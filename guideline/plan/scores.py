@@ -125,4 +125,9 @@ def _sent_value(observation: Observation) -> str | None:
     if observation.value_string:
         return repr(observation.value_string[:40])
     quantity = observation.value_quantity
-    return str(quantity.value) if quantity is not None and quantity.value is not None else None
+    if quantity is not None and quantity.value is not None:
+        return str(quantity.value)
+    # A coded answer that names no number ("Moderate"): named too, where it was left out unseen.
+    concept = observation.value_concept
+    named = concept.display() if concept is not None else None
+    return repr(named[:40]) if named else None
