@@ -320,3 +320,21 @@ def test_lookback_window_is_configurable() -> None:
 def test_disabled() -> None:
     config = {"checks": {CHECK_ID: {"enabled": False}}}
     assert card(run("patient-view", resources=[oud()], config=config), CHECK_ID) is None
+
+
+@pytest.mark.parametrize(
+    "treatment",
+    [
+        pytest.param(dispense(SUBOXONE_FILM, days_ago(20), days_supply=30), id="buprenorphine fill"),
+        pytest.param(procedure(HCPCS, "J2315", performed=days_ago(20)), id="naltrexone injection given in clinic"),
+    ],
+)
+def test_the_plan_page_shows_the_treatment_the_card_counts(treatment: dict) -> None:
+    # The card counted a fill or a dose given in clinic as treatment, but the plan page read orders only: it listed
+    # no treatment and asked to "offer medication treatment" for a patient in treatment.
+    from guideline.plan import build_plan
+
+    evaluation = run("patient-view", resources=[oud(), treatment])
+    assert card(evaluation, CHECK_ID) is None
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert len(view.by_key["oud"].content.treatment) == 1

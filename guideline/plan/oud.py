@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from guideline import oud_criteria
+from guideline.checks.oud_treatment import GIVEN_STATUSES, is_moud_procedure
+from guideline.clinical import performed_within
+from guideline.fills import fill_moment
 from guideline.orders import is_taken
 from guideline.plan.reading import concept_name, dated, order_status
 from guideline.terminology import MOUD, NALTREXONE, OUD
@@ -14,6 +18,7 @@ from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
+    from guideline.record import Procedure
 
 RECENT_TREATMENT_DAYS = 90
 OUD_OPTIONS: tuple[tuple[str, str], ...] = (
@@ -46,12 +51,48 @@ def build_oud(facts: Facts, checked: Iterable[str] = ()) -> OudBlock:
     )
     treatment = tuple(
         dict.fromkeys(
-            f"{facts.name(o)} ({order_status(o)}{dated(o.authored_on)})"
-            for o in facts.record.orders
-            if (facts.is_in(MOUD, o) or facts.is_in(NALTREXONE, o))
-            and (o.is_draft or is_taken(o))  # a proposal nobody signed is no treatment
-            and (o.status == "active" or facts.within_days(o.authored_on, RECENT_TREATMENT_DAYS))
+            [
+                *(
+                    f"{facts.name(o)} ({order_status(o)}{dated(o.authored_on)})"
+                    for o in facts.record.orders
+                    if (facts.is_in(MOUD, o) or facts.is_in(NALTREXONE, o))
+                    and (o.is_draft or is_taken(o))  # a proposal nobody signed is no treatment
+                    and (o.status == "active" or facts.within_days(o.authored_on, RECENT_TREATMENT_DAYS))
+                ),
+                *_fills_and_doses(facts),
+            ]
         )
     )
     referrals = tuple(facts.config["oud"]["referral_resources"])
     return OudBlock(diagnoses, treatment, oud_criteria.CRITERIA, oud_criteria.assess(checked), OUD_OPTIONS, referrals)
+
+
+def _fills_and_doses(facts: Facts) -> tuple[str, ...]:
+    """MOUD filled, or given in clinic (a billing code), in the last 90 days: the treatment the card counts too, so the
+    page never asks to offer treatment to a patient the card found in treatment."""
+    fills = [
+        f"{facts.name(d)} (filled{dated(fill_moment(d))})"
+        for d in facts.record.dispenses
+        if d.status == "completed"
+        and (facts.is_in(MOUD, d) or facts.is_in(NALTREXONE, d))
+        and facts.within_days(fill_moment(d), RECENT_TREATMENT_DAYS)
+    ]
+    doses = [
+        f"{_dose_name(p)} (given{dated(_given_on(p))})"
+        for p in facts.record.procedures
+        if p.status in GIVEN_STATUSES
+        and is_moud_procedure(p.code)
+        and performed_within(p, RECENT_TREATMENT_DAYS, facts.today)
+    ]
+    return (*fills, *doses)
+
+
+def _given_on(procedure: Procedure) -> datetime | None:
+    return procedure.performed or procedure.performed_end or procedure.performed_start
+
+
+def _dose_name(procedure: Procedure) -> str:
+    """The procedure's name, else its billing code: a claim names the dose by its code alone."""
+    codes = [c.code for c in procedure.code.codings if c.code] if procedure.code else []
+    fallback = f"medication for opioid use disorder (HCPCS {codes[0].strip().upper()})" if codes else "medication"
+    return concept_name(procedure.code, fallback)
