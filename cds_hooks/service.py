@@ -39,7 +39,11 @@ UNCLASSIFIED = (
     "has no days' supply PainPlan can work out (no quantity or supply duration it can read), so the checks that "
     "depend on whether it is acute or longer-term could not judge it"
 )
-UNREAD_UDS = "urine drug test result not read as positive or negative, so it was not judged for unexpected results"
+# The item says which: a value not read, no date ("undated") or a status not known ("status unknown").
+UNREAD_UDS = (
+    "urine drug test result not read as positive or negative, or of unknown date or status, so it was not judged "
+    "for unexpected results"
+)
 UNREAD_CATEGORY = "is not known as outpatient or inpatient, so the order was checked as an outpatient prescription"
 UNKNOWN_STATUS = "status is unknown, so whether it is taken now cannot be told and it was not counted as current"
 
