@@ -462,8 +462,6 @@ def uds_results(
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
             continue  # an undated result is kept: it cannot be judged, and it is named so (never dropped unseen)
-        if _not_performed(observation):
-            continue  # "Test not performed", "QNS": the lab says no test was done
         if observation.value_quantity is not None:
             value = result_value(observation)  # an amount is read against its own range: no shared reading
         else:
@@ -476,6 +474,8 @@ def uds_results(
             value = readings.get(reading)
             if value is None:
                 value = readings[reading] = result_value(observation)
+        if value == "none" and _not_performed(observation):
+            continue  # "Test not performed", "QNS" and no result beside it: the lab says no test was done
         substances = []
         for substance in test.substances:
             key = (substance.name, value, day)

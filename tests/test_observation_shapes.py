@@ -369,3 +369,14 @@ def test_a_pain_score_coded_as_a_word_is_named_not_dropped() -> None:
     }
     scores = plan_for([*rich_patient(), pain]).section("scores").content
     assert f"pain intensity on {days_ago(12)}: 'Moderate'" in scores.unread
+
+
+def test_a_result_read_beside_a_note_that_part_was_not_performed_is_still_a_test() -> None:
+    # "Negative; quantity not sufficient for confirmation": the screen was done and read, only the confirmation was not.
+    chronic = med_request(OXYCODONE, draft=True, id="ox1", supply_days=30)
+    result = observation(
+        COCAINE_SCREEN, when=days_ago(40), value_string="Negative; quantity not sufficient for confirmation"
+    )
+    evaluation = run("order-sign", drafts=[chronic], resources=[result])
+    assert card(evaluation, "urine-drug-test") is None
+    assert [r.value for r in evaluation.facts.uds_results] == ["negative"]
