@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -525,10 +526,9 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     # a reader call that answers None.
     period, instant = get("effectivePeriod"), get("effectiveInstant")
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
-    ranges, measured, answer = get("referenceRange"), get("valueQuantity"), get("valueBoolean")
-    answered_on = get("valueDateTime")
+    ranges, measured = get("referenceRange"), get("valueQuantity")
     high, below = (None, False) if ranges is None else _reference_high(ranges)
-    return Observation.make(
+    observation = Observation.make(
         id=text(get("id")),
         status=code_text(get("status")),
         code=concept(get("code")),
@@ -547,10 +547,24 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         else None,
         reference_high=high,
         reference_below=below,
+    )
+    # The rarer elements are set on the few results that carry them: one keyword more in the call above costs every
+    # result of a chart more than all of them together (CPython calls with 20 or more keywords take a slower path).
+    return observation if _RARE_ELEMENTS.isdisjoint(data) else _with_rare_elements(observation, data, tz)
+
+
+_RARE_ELEMENTS = frozenset({"valueBoolean", "valueDateTime", "dataAbsentReason", "hasMember", "related"})
+
+
+def _with_rare_elements(observation: Observation, data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
+    """A yes/no or date answer, a reason the value is absent, and whether the result is a panel of members."""
+    answer, answered_on = data.get("valueBoolean"), data.get("valueDateTime")
+    return replace(
+        observation,
         value_boolean=answer if type(answer) is bool else None,
-        data_absent=get("dataAbsentReason") is not None,
+        data_absent=data.get("dataAbsentReason") is not None,
         value_datetime=None if answered_on is None else parse_datetime(answered_on, tz),
-        has_members=bool(get("hasMember")) or ("related" in data and _related_members(get("related"))),
+        has_members=bool(data.get("hasMember")) or ("related" in data and _related_members(data.get("related"))),
     )
 
 
