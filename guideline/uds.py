@@ -137,6 +137,15 @@ _NOT_PERFORMED = re.compile(
 )
 
 
+def is_test_done(observation: Observation) -> bool:
+    """A result of a test the lab did: a result's status (not registered, unknown or void), and no value that says
+    it was not performed ("TNP", "QNS") without a reading beside it. The point of care and the population review
+    count the year's drug test by this alike."""
+    if observation.status not in RESULT_STATUSES:
+        return False
+    return not (_not_performed(observation) and result_value(observation) == "none")
+
+
 def _not_performed(observation: Observation) -> bool:
     """Whether a result's value says the test was not done (its text, or its coded answer's words)."""
     written = [observation.value_string]

@@ -512,3 +512,25 @@ def test_a_palliative_visit_by_its_reason_and_a_tentative_diagnosis_as_at_the_po
     suspected = condition("c1", "p1", ICD10, "C50.911", "2026-02-01")
     suspected["verificationStatus"] = {"coding": [{"code": "differential"}]}
     assert _measure_exclusion(suspected) is None
+
+
+def test_a_drug_test_the_lab_did_not_perform_or_has_not_resulted_is_no_annual_test(tmp_path: Path) -> None:
+    # As at the point of care: "TNP" (test not performed) or a result still "registered" is no drug test done, so
+    # the patient is not in the AMO numerator; read as a test, the review credited monitoring that never happened.
+    fills = [
+        dispense(f"m{n}", "p-mon", OXYCODONE_5, day, 60, 30)
+        for n, day in enumerate(("2026-01-05", "2026-02-04", "2026-03-06"))
+    ]
+    not_done = urine_test("u-tnp", "p-mon", "2026-02-10")
+    not_done["valueCodeableConcept"] = {"text": "TNP"}
+    waiting = {**urine_test("u-reg", "p-mon", "2026-03-10"), "status": "registered"}
+    del waiting["valueCodeableConcept"]
+    done = urine_test("u-done", "p-mon", "2026-03-12")
+    for folder, extra, monitored in (("gap", [not_done, waiting], False), ("done", [done], True)):
+        write_export(tmp_path / folder, [patient("p-mon"), *fills, *extra])
+        review(
+            ndjson_files(tmp_path / folder), tmp_path / folder / "out", PERIOD, TODAY, GuidelineConfig.from_mapping()
+        )
+        with open(tmp_path / folder / "out" / "patients.csv", encoding="utf-8") as handle:
+            row = next(r for r in csv.DictReader(handle) if r["patient_id"] == "p-mon")
+        assert _flags(row)["amo"] == (True, monitored), folder

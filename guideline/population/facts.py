@@ -23,10 +23,9 @@ from guideline.record import Dispense, MedOrder, PatientRecord
 from guideline.supply import order_supply
 from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, Terminology
 from guideline.timeutil import local_date
-from guideline.uds import drug_test_procedure_days, is_urine_drug_test
+from guideline.uds import drug_test_procedure_days, is_test_done, is_urine_drug_test
 
 ORDER_STATUSES = frozenset({"active", "completed"})  # spec 3: orders count when active or completed
-VOID_OBSERVATION = frozenset({"cancelled", "entered-in-error"})
 
 
 @dataclass(frozen=True)
@@ -339,7 +338,7 @@ def patient_facts(
             *(
                 local_date(o.result_time)
                 for o in record.observations
-                if o.status not in VOID_OBSERVATION and is_urine_drug_test(o.code, terms)
+                if is_urine_drug_test(o.code, terms) and is_test_done(o)
             ),
             *drug_test_procedure_days(record),  # claims: CPT 80305-80307, HCPCS G0480-G0483, G0659
         )
