@@ -91,7 +91,8 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         "labs": f"Observation?patient={p}&category=laboratory&date=ge{thirteen_months}&_count=100",
         "surveys": f"Observation?patient={p}&category=survey&date=ge{two_years}&_count=100",
         "coded_scores": (
-            f"Observation?patient={p}&code=http://loinc.org|72514-3,http://snomed.info/sct|461651000124104{site_codes},"
+            f"Observation?patient={p}&code=http://loinc.org|72514-3,http://loinc.org|38208-5,"
+            f"http://snomed.info/sct|461651000124104{site_codes},"
             f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL},"
             f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL}"
             f"&date=ge{two_years}&_count=100"

@@ -380,3 +380,18 @@ def test_a_result_read_beside_a_note_that_part_was_not_performed_is_still_a_test
     evaluation = run("order-sign", drafts=[chronic], resources=[result])
     assert card(evaluation, "urine-drug-test") is None
     assert [r.value for r in evaluation.facts.uds_results] == ["negative"]
+
+
+def test_a_pain_score_coded_as_reported_pain_severity_is_read_and_asked_for() -> None:
+    # Many EHRs file the 0-10 pain score under LOINC 38208-5 (pain severity, reported), often as a vital sign: read
+    # by 72514-3 alone, and asked for by it alone, the page showed no pain score for a patient scored every visit.
+    from datetime import date
+
+    from test_plan import plan_for, rich_patient
+
+    from smart_app.plan_view import plan_queries
+
+    pain = observation("38208-5", when=days_ago(12), value_quantity=7, category="vital-signs")
+    scores = plan_for([*rich_patient(), pain]).section("scores").content
+    assert [str(p.value) for p in scores.pain if p.day.isoformat() == days_ago(12)] == ["7"]
+    assert "http://loinc.org|38208-5" in plan_queries("p1", date(2026, 6, 15))["coded_scores"]

@@ -23,7 +23,10 @@ PEG_WHOLE = frozenset({PEG_MEAN, PEG_PANEL})
 PEG_ITEMS = ("75893-8", "91145-3", "91146-1")  # average pain, enjoyment of life, general activity
 PEG_ITEM_CODES = frozenset(PEG_ITEMS)
 PAIN_SEVERITY = "72514-3"
-SCORE_CODES = frozenset({*PEG_WHOLE, *PEG_ITEMS, PAIN_SEVERITY})
+# Pain severity as many EHRs file their 0-10 score (often a vital sign): the same score under another LOINC code.
+PAIN_SEVERITY_REPORTED = "38208-5"
+PAIN_CODES = frozenset({PAIN_SEVERITY, PAIN_SEVERITY_REPORTED})
+SCORE_CODES = frozenset({*PEG_WHOLE, *PEG_ITEMS, *PAIN_CODES})
 VOID_STATUSES = frozenset({"entered-in-error", "cancelled"})
 MEANINGFUL_PERCENT = 30
 SCALE_TOP = Decimal(10)
@@ -96,12 +99,12 @@ def build_scores(facts: Facts) -> Scores:
             # PEG and pain intensity are 0-10: a larger number is another scale or an error
             sent = _sent_value(observation)
             if sent is not None:
-                unread.append(f"{'pain intensity' if PAIN_SEVERITY in loinc else 'PEG'} on {day.isoformat()}: {sent}")
+                unread.append(f"{'pain intensity' if PAIN_CODES & loinc else 'PEG'} on {day.isoformat()}: {sent}")
             continue
         for code in PEG_ITEMS:
             if code in loinc:
                 items.setdefault(day, {})[code] = number
-        if PAIN_SEVERITY in loinc:
+        if PAIN_CODES & loinc:
             pain[day] = number
     for day, found in items.items():
         if day not in peg and len(found) == len(PEG_ITEMS):
