@@ -17,6 +17,8 @@ VISIBLE_CATEGORIES = frozenset({"problem-list-item", "encounter-diagnosis", "hea
 CATEGORY_SYSTEMS = frozenset({CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY})
 ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
 PROCEDURE_DONE = frozenset({"completed", "in-progress"})
+# Done as every procedure is (6.3), or with no status: procedures made from claims carry none.
+DONE_OR_UNSTATED = PROCEDURE_DONE | {None}
 
 
 def is_visible(condition: Condition, config: GuidelineConfig) -> bool:

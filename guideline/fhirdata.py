@@ -26,6 +26,15 @@ MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-categ
 # STU3's code system for the same codes (inpatient, outpatient, community, discharge).
 MEDREQ_CATEGORY_STU3 = "http://hl7.org/fhir/medication-request-category"
 MEDREQ_CATEGORY_SYSTEMS = frozenset({MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3})
+# Procedure billing codes, under the names systems give them (claims and EHRs alike).
+CPT_SYSTEMS = frozenset({"http://www.ama-assn.org/go/cpt", "urn:oid:2.16.840.1.113883.6.12"})
+HCPCS_SYSTEMS = frozenset(
+    {
+        "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+        "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+        "urn:oid:2.16.840.1.113883.6.285",
+    }
+)
 # MedicationStatement's categories (R4, STU3): inpatient, outpatient and community as for orders, and
 # patientspecified for what the patient says they take.
 MEDSTATEMENT_CATEGORY_SYSTEMS = frozenset(

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
-from guideline.clinical import PROCEDURE_DONE, last_performed
+from guideline.clinical import DONE_OR_UNSTATED, last_performed
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import LOINC, OBS_INTERPRETATION, SNOMED, Concept
+from guideline.fhirdata import CPT_SYSTEMS, HCPCS_SYSTEMS, LOINC, OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_taken
@@ -248,19 +248,8 @@ UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"
 # claims. CPT presumptive drug class screening (80305-80307), HCPCS definitive drug testing (G0480-G0483, G0659),
 # and SNOMED's urine drug screening. Without them a tested patient was "not tested in 12 months" to the card, and a
 # payer's population review found no test at all.
-CPT_SYSTEMS = frozenset({"http://www.ama-assn.org/go/cpt", "urn:oid:2.16.840.1.113883.6.12"})
-HCPCS_SYSTEMS = frozenset(
-    {
-        "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
-        "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
-        "urn:oid:2.16.840.1.113883.6.285",
-    }
-)
 DRUG_TEST_CPT = frozenset({"80305", "80306", "80307"})
 DRUG_TEST_HCPCS = frozenset({"G0480", "G0481", "G0482", "G0483", "G0659"})
-# Done as every other procedure is (6.3: completed or in-progress: a specimen taken whose result is still due), and
-# with no status: claims-derived procedures may carry none.
-DONE_PROCEDURE_STATUSES = PROCEDURE_DONE | {None}
 
 
 def is_drug_test_procedure(code: Concept | None) -> bool:
@@ -280,7 +269,7 @@ def drug_test_procedures(record: PatientRecord) -> tuple[tuple[date | None, Proc
     return tuple(
         (last_performed(p), p)
         for p in record.procedures
-        if p.status in DONE_PROCEDURE_STATUSES and is_drug_test_procedure(p.code)
+        if p.status in DONE_OR_UNSTATED and is_drug_test_procedure(p.code)
     )
 
 

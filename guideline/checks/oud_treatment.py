@@ -10,16 +10,15 @@ from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.checks.common import based_on, bullet_list, clip, guideline_link, override_reasons, plan_link
-from guideline.clinical import condition_date, performed_within
+from guideline.clinical import DONE_OR_UNSTATED, condition_date, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.fhirdata import Concept
+from guideline.fhirdata import HCPCS_SYSTEMS, Concept
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
-from guideline.record import Condition
+from guideline.record import Condition, Procedure
 from guideline.terminology import MOUD, OUD
-from guideline.uds import HCPCS_SYSTEMS
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -73,9 +72,15 @@ def _moud_in_window(facts: Facts, days: int) -> bool:
         for d in facts.record.dispenses
     ):
         return True
-    return any(
-        p.status in GIVEN_STATUSES and is_moud_procedure(p.code) and performed_within(p, days, facts.today)
+    return bool(moud_doses(facts, days))
+
+
+def moud_doses(facts: Facts, days: int) -> tuple[Procedure, ...]:
+    """OUD medication given in clinic or by a treatment programme (a billing code) in the last `days` days."""
+    return tuple(
+        p
         for p in facts.record.procedures
+        if p.status in DONE_OR_UNSTATED and is_moud_procedure(p.code) and performed_within(p, days, facts.today)
     )
 
 
@@ -107,8 +112,6 @@ MOUD_HCPCS = frozenset(
         "G2075",
     }
 )
-# Done as any procedure is (completed or in progress), or with no status: procedures from claims may carry none.
-GIVEN_STATUSES = frozenset({"completed", "in-progress", None})
 
 
 def is_moud_procedure(code: Concept | None) -> bool:

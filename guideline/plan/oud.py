@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from guideline import oud_criteria
-from guideline.checks.oud_treatment import GIVEN_STATUSES, is_moud_procedure
-from guideline.clinical import performed_within
+from guideline.checks.oud_treatment import moud_doses
 from guideline.fills import fill_moment
 from guideline.orders import is_taken
 from guideline.plan.reading import concept_name, dated, order_status
@@ -77,13 +76,7 @@ def _fills_and_doses(facts: Facts) -> tuple[str, ...]:
         and (facts.is_in(MOUD, d) or facts.is_in(NALTREXONE, d))
         and facts.within_days(fill_moment(d), RECENT_TREATMENT_DAYS)
     ]
-    doses = [
-        f"{_dose_name(p)} (given{dated(_given_on(p))})"
-        for p in facts.record.procedures
-        if p.status in GIVEN_STATUSES
-        and is_moud_procedure(p.code)
-        and performed_within(p, RECENT_TREATMENT_DAYS, facts.today)
-    ]
+    doses = [f"{_dose_name(p)} (given{dated(_given_on(p))})" for p in moud_doses(facts, RECENT_TREATMENT_DAYS)]
     return (*fills, *doses)
 
 
