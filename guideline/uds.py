@@ -96,11 +96,20 @@ def _value_from_codes(concept: Concept) -> Value | None:
             return "positive"
         if coding.system == LOINC and coding.code in NEGATIVE_LOINC_ANSWERS:
             return "negative"
-        flag = (coding.code or "").upper()  # "pos" is POS: the codes are upper case, not every sender is
-        if coding.system == OBS_INTERPRETATION and flag in POSITIVE_INTERPRETATION:
-            return "positive"
-        if coding.system == OBS_INTERPRETATION and flag in NEGATIVE_INTERPRETATION:
-            return "negative"
+        if coding.system == OBS_INTERPRETATION:
+            flagged = _flag_value(coding.code)
+            if flagged:
+                return flagged
+    return None
+
+
+def _flag_value(code: str | None) -> Value | None:
+    """An HL7 interpretation flag's reading ("pos" is POS: the codes are upper case, not every sender is)."""
+    flag = (code or "").upper()
+    if flag in POSITIVE_INTERPRETATION:
+        return "positive"
+    if flag in NEGATIVE_INTERPRETATION:
+        return "negative"
     return None
 
 
@@ -141,9 +150,13 @@ def is_test_done(observation: Observation) -> bool:
     """A result of a test the lab did: a result's status (not registered, unknown or void), and no value that says
     it was not performed ("TNP", "QNS") without a reading beside it. The point of care and the population review
     count the year's drug test by this alike."""
-    if observation.status not in RESULT_STATUSES:
-        return False
-    return not (_not_performed(observation) and result_value(observation) == "none")
+    return observation.status in RESULT_STATUSES and not _lab_did_not_test(observation, result_value(observation))
+
+
+def _lab_did_not_test(observation: Observation, value: Value) -> bool:
+    """No reading, and a value that says the test was not performed ("TNP", "QNS"): a reading beside such a note
+    ("Negative; quantity not sufficient for confirmation") is still a test done."""
+    return value == "none" and _not_performed(observation)
 
 
 def _not_performed(observation: Observation) -> bool:
@@ -169,10 +182,11 @@ def _written_limit(raw: str | None) -> Value | None:
 
 def _value_from_words(concept: Concept) -> Value | None:
     """The concept's text, else its codings' names: a lab's own answer code named "Negative" is a negative."""
-    found = value_from_text(concept.text)
-    for coding in concept.codings if found is None else ():
-        found = found or value_from_text(coding.display)
-    return found
+    for words in (concept.text, *(coding.display for coding in concept.codings)):
+        found = value_from_text(words)
+        if found:
+            return found
+    return None
 
 
 def _value_from_flags(concept: Concept) -> Value | None:
@@ -181,11 +195,9 @@ def _value_from_flags(concept: Concept) -> Value | None:
     flags: set[Value] = set()
     for coding in concept.codings:
         if coding.system == OBS_INTERPRETATION or coding.system is None:
-            flag = (coding.code or "").upper()
-            if flag in POSITIVE_INTERPRETATION:
-                flags.add("positive")
-            elif flag in NEGATIVE_INTERPRETATION:
-                flags.add("negative")
+            flagged = _flag_value(coding.code)
+            if flagged:
+                flags.add(flagged)
     if flags:
         return flags.pop() if len(flags) == 1 else "indeterminate"
     for words in (concept.text, *(coding.display for coding in concept.codings)):
@@ -472,8 +484,8 @@ def uds_results(
             value = readings.get(reading)
             if value is None:
                 value = readings[reading] = result_value(observation)
-        if value == "none" and _not_performed(observation):
-            continue  # "Test not performed", "QNS" and no result beside it: the lab says no test was done
+        if _lab_did_not_test(observation, value):
+            continue
         substances = []
         for substance in test.substances:
             key = (substance.name, value, day)

@@ -59,10 +59,9 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     named = [
         f"{result.name} ({iso_day(result.day) if result.day else 'undated'})"
         for result in facts.uds_results_since(RESULT_MONTHS)
-        if (result.day is None or result.day <= facts.today)
-        # an undated result cannot be judged whatever its value; a panel whose components or members carry the
-        # results is a heading, not a result of its own
-        and (result.day is None or result.value in ("none", "indeterminate"))
+        # an undated result cannot be judged whatever its value; a dated one, when its value is not read
+        if (result.day is None or (result.day <= facts.today and result.value in ("none", "indeterminate")))
+        # a panel whose components or members carry the results is a heading, not a result of its own
         and result.substances
         and not result.observation.components
         and not result.observation.has_members
