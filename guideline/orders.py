@@ -72,11 +72,16 @@ def category_label(order: MedOrder) -> str:
     return ", ".join(dict.fromkeys(label.strip() for label in labels)) or "unnamed"
 
 
+def is_prescription(order: MedOrder) -> bool:
+    """An order written here: not a proposal, a plan or an option (3.2), nor a medication reported as taken."""
+    return order.intent not in NON_ORDER_INTENTS
+
+
 def is_taken(order: MedOrder) -> bool:
     """An order, or a medication reported as taken: not a proposal, an option or a plan nobody has acted on (3.2).
     A reported medication with intent plan is what Oracle Health sends for a documented home medication, such as
     a benzodiazepine an outside psychiatrist prescribes: left out, no check saw it."""
-    return order.intent not in NON_ORDER_INTENTS or (order.reported and order.intent == REPORTED_INTENT)
+    return is_prescription(order) or (order.reported and order.intent == REPORTED_INTENT)
 
 
 def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:

@@ -14,7 +14,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, local_reference, text
 from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
-from guideline.orders import NON_ORDER_INTENTS, is_taken, order_start
+from guideline.orders import is_prescription, is_taken, order_start
 from guideline.population.actors import resolve_actor
 from guideline.population.medicines import Kind, medication_kind, unidentified_key
 from guideline.population.model import Directory, OpioidFill, Period
@@ -62,7 +62,7 @@ def fill_counts(dispense: Dispense) -> bool:
 def _order_counts(order: MedOrder) -> bool:
     """Spec 3: an order counts when active or completed; and only a prescription counts (not a proposal, a plan or
     an option, which the hook cards leave out too, nor a medication reported as taken, prescribed elsewhere)."""
-    return not order.is_draft and order.status in ORDER_STATUSES and order.intent not in NON_ORDER_INTENTS
+    return not order.is_draft and order.status in ORDER_STATUSES and is_prescription(order)
 
 
 def _reported_in_use(order: MedOrder) -> bool:
@@ -148,7 +148,7 @@ def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Read
 
 def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) -> tuple[OpioidFill, ...]:
     # The prescriptions a fill may come from: a medication reported as taken, or a proposal, prescribed nothing here.
-    orders = [o for o in reader.record.orders if not o.is_draft and o.intent not in NON_ORDER_INTENTS]
+    orders = [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
     drug_of = _drug_key(reader)
 
     def interval_of(order: MedOrder) -> tuple[date, date] | None:
