@@ -455,8 +455,8 @@ def _prescribing(performers: Any) -> tuple[str, ...]:
     found = []
     for performer in as_list(performers):
         performer = as_dict(performer)
-        function = performer.get("function")
-        if function is not None and any(c.code == PRESCRIBING_ROLE for c in (concept(function) or Concept()).codings):
+        function = concept(performer.get("function"))
+        if function is not None and any(c.code == PRESCRIBING_ROLE for c in function.codings):
             actor = actor_reference(performer.get("actor"))
             if actor:
                 found.append(actor)
@@ -542,9 +542,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         value_quantity=_value_quantity(data),
         interpretation=() if flags is None else concepts(flags),
         components=tuple(_component(c) for c in map(as_dict, as_list(parts)) if c) if parts else (),
-        value_comparator=text(measured.get("comparator"))
-        if type(measured) is dict and "comparator" in measured
-        else None,
+        value_comparator=None if measured is None else _comparator(measured),
         reference_high=high,
         reference_below=below,
     )
