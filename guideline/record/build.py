@@ -48,7 +48,7 @@ _READERS: dict[str, tuple[str, Reader]] = {
     "Goal": ("goals", read_goal),
 }
 _ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: STU3's name
-_SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest")
+_SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest", "ReferralRequest")  # STU3/DSTU2 names
 
 
 ANOTHER_PATIENT = "it is about another patient, so it was left out"

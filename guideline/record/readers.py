@@ -708,6 +708,7 @@ def _visit_conditions(diagnoses: Any, linked: Any) -> tuple[str, ...]:
 # from a DSTU2 server (a hospice referral, an evaluation ordered) read as no order at all.
 _OLDER_REQUEST_STATUSES = {
     "requested": "active",
+    "pending": "active",  # DSTU2 ReferralRequest: sent, not yet acknowledged
     "received": "active",
     "accepted": "active",
     "in-progress": "active",
@@ -725,18 +726,39 @@ def _request_status(value: Any) -> str | None:
 
 
 def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) -> ServiceRequest:
-    occurrence_start, occurrence_end = _period(data.get("occurrencePeriod"), tz)
+    """A ServiceRequest, or what it was before R4: a ProcedureRequest (DSTU2 dates it by `orderedOn`), or a
+    ReferralRequest, which names what it asks for in `serviceRequested` and `type` and, in DSTU2, is dated by
+    `dateSent` or `date` and due by `fulfillmentTime`."""
+    code = data.get("code")
+    authored = data.get("authoredOn") or data.get("orderedOn")
+    due = data.get("occurrencePeriod")
+    if code is None and data.get("resourceType") == "ReferralRequest":
+        asked = _referral_service(data)
+        authored = authored or data.get("dateSent") or data.get("date")
+        due = due or data.get("fulfillmentTime")
+    else:
+        asked = concept(code)
+    occurrence_start, occurrence_end = _period(due, tz)
     return ServiceRequest.make(
         id=text(data.get("id")),
         is_draft=is_draft,
         status=_request_status(data.get("status")),
         intent=code_text(data.get("intent")),
-        code=concept(data.get("code")),
-        authored_on=parse_datetime(data.get("authoredOn") or data.get("orderedOn"), tz),  # DSTU2: orderedOn
+        code=asked,
+        authored_on=parse_datetime(authored, tz),
         occurrence=parse_datetime(data.get("occurrenceDateTime"), tz),
         occurrence_start=occurrence_start,
         occurrence_end=occurrence_end,
     )
+
+
+def _referral_service(data: Mapping[str, Any]) -> Concept | None:
+    """What a referral asks for, as one concept of all the codings of its `serviceRequested` list and its `type`,
+    so a referral to hospice is known by either."""
+    asked = [*concepts(data.get("serviceRequested")), *concepts(data.get("type"))]
+    if not asked:
+        return None
+    return Concept(tuple(c for a in asked for c in a.codings), next((a.text for a in asked if a.text), None))
 
 
 def _activity_text(activity: Mapping[str, Any], tz: ZoneInfo) -> str | None:
