@@ -375,3 +375,82 @@ def test_a_snooze_on_the_current_medicines_reminder_does_not_hide_another_uniden
     loud = run("order-sign", drafts=[oxycodone], resources=[_ndc_only_fill(), other], snoozes=snoozed)
     found = card(loud, CHECK_ID)
     assert found is not None and "d-other" in found.detail
+
+
+def _text_order(order_id: str, name: str, dose: float, unit: str, every_hours: int) -> dict[str, Any]:
+    order = med_request("0", id=order_id, dose=dose, unit=unit, period=every_hours)
+    return with_medication(order, {"text": name})
+
+
+@pytest.mark.parametrize(
+    ("name", "dose", "unit", "every_hours", "mme"),
+    [
+        # Opioid cough medicines, by brand: 5 mL of 10 mg hydrocodone / 8 mg chlorpheniramine per 5 mL twice a day
+        ("Tussionex Pennkinetic 10-8 mg/5 mL ER suspension", 5, "mL", 12, 20.0),
+        ("TUSSICAPS 10-8 MG CP12", 1, "{tbl}", 12, 20.0),
+        ("Hycodan 5-1.5 mg tablet", 1, "{tbl}", 6, 20.0),
+        ("HYDROMET 5-1.5 MG/5ML SYRP", 5, "mL", 6, 20.0),
+        ("Tussigon 5-1.5 mg tablet", 1, "{tbl}", 6, 20.0),
+        ("Tuxarin ER 54.3-8 mg tablet", 1, "{tbl}", 12, 16.3),  # codeine 108.6 mg/day × 0.15 = 16.29
+        # Pain combinations and single-ingredient brands
+        ("HYCET 7.5-325 MG/15ML SOLN", 15, "mL", 6, 30.0),
+        ("Xodol 10-300 mg tablet", 1, "{tbl}", 6, 40.0),
+        ("Zydone 10-400 mg tablet", 1, "{tbl}", 6, 40.0),
+        ("Reprexain 5-200 mg tablet", 1, "{tbl}", 6, 20.0),
+        ("Ibudone 10-200 mg tablet", 1, "{tbl}", 6, 40.0),
+        ("Combunox 5-400 mg tablet", 1, "{tbl}", 6, 30.0),
+        ("Oxecta 5 mg tablet", 1, "{tbl}", 6, 30.0),
+        ("ROXANOL 20 MG/ML CONC", 0.5, "mL", 4, 60.0),
+        ("Qdolo 5 mg/mL oral solution", 10, "mL", 6, 40.0),
+        ("Rybix ODT 50 mg tablet", 1, "{tbl}", 6, 40.0),
+    ],
+)
+def test_opioid_brands_of_cough_medicines_and_older_combinations_are_read_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, dose: float, unit: str, every_hours: int, mme: float
+) -> None:
+    # An order known only by such a brand (a free-text or outside medication) was "unidentified": the total left it
+    # out, and an opioid cough syrup beside a benzodiazepine gave no opioid + benzodiazepine card.
+    report = _mme_cli(tmp_path, capsys, _text_order("b1", name, dose, unit, every_hours))
+    order = report["orders"][0]
+    assert (order["status"], order["class"], order["mme_per_day"]) == ("converted", "opioid-by-name", mme)
+
+
+@pytest.mark.parametrize("name", ["ORAMORPH SR 30 MG TAB", "Palladone 12 mg capsule", "Ryzolt 100 mg tablet"])
+def test_extended_release_only_brands_are_long_acting(name: str) -> None:
+    from guideline.config import GuidelineConfig
+    from guideline.fhirdata import Concept
+    from guideline.recognition import recognise
+    from guideline.record.model import ResolvedMedication
+    from guideline.terminology import load_terminology
+
+    reading = recognise(
+        ResolvedMedication(concept=Concept((), name)), load_terminology(GuidelineConfig.from_mapping({}))
+    )
+    assert reading.kind == "opioid" or reading.kind.startswith("opioid")
+    assert reading.extended_release
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("Versed 2 mg/2 mL injection", "benzodiazepine"), ("Serax 15 mg capsule", "benzodiazepine"),
+     ("Gralise 600 mg tablet", "not-relevant"), ("Sublimaze 50 mcg/mL injection", "opioid")],
+)  # fmt: skip
+def test_other_brands_are_read_by_their_class(name: str, kind: str) -> None:
+    from guideline.config import GuidelineConfig
+    from guideline.fhirdata import Concept
+    from guideline.recognition import recognise
+    from guideline.record.model import ResolvedMedication
+    from guideline.terminology import load_terminology
+
+    reading = recognise(
+        ResolvedMedication(concept=Concept((), name)), load_terminology(GuidelineConfig.from_mapping({}))
+    )
+    assert reading.kind.startswith(kind)
+
+
+def test_an_opioid_cough_syrup_known_by_brand_beside_a_benzodiazepine_gets_the_card() -> None:
+    cough = _text_order("t1", "Tussionex Pennkinetic ER suspension", 5, "mL", 12)
+    benzo = med_request("0", id="x1")
+    with_medication(benzo, {"text": "Xanax 1 mg tablet"})
+    evaluation = run("order-sign", drafts=[cough], resources=[benzo])
+    assert card(evaluation, "opioid-benzodiazepine") is not None

@@ -68,7 +68,7 @@ _OTHER = _words(
     irbesartan benazepril enalapril ramipril diltiazem verapamil nifedipine hydralazine atenolol propranolol labetalol
     isosorbide nitroglycerin digoxin amiodarone ezetimibe fenofibrate finasteride oxybutynin tolterodine sildenafil
     tadalafil alendronate cyanocobalamin thiamine levocetirizine fexofenadine budesonide tiotropium ipratropium
-    salmeterol formoterol kaolin pectin belladonna
+    salmeterol formoterol kaolin pectin belladonna homatropine
     """
 )
 
