@@ -79,15 +79,15 @@ def main() -> None:
     args = parser.parse_args()
     calls = max(1, min(args.calls, 20))
     if args.child:
-        run_calls(calls if os.environ.get("PAINPLAN_BENCH_EMPTY") != "1" else 0, args.child)
+        run_calls(calls if os.environ.get("BENCH_EMPTY_RUN") != "1" else 0, args.child)
         return
     if shutil.which("valgrind") is None:
         sys.exit("bench/instructions.py needs valgrind (apt-get install valgrind)")
     per_call = {}
     for what in ("hook", "loads"):
-        os.environ["PAINPLAN_BENCH_EMPTY"] = "1"
+        os.environ["BENCH_EMPTY_RUN"] = "1"
         empty = instructions(calls, what)
-        os.environ["PAINPLAN_BENCH_EMPTY"] = "0"
+        os.environ["BENCH_EMPTY_RUN"] = "0"
         full = instructions(calls, what)
         per_call[what] = (full - empty) / calls
     print("Order-sign, 200 resources: instructions per call (callgrind) vs json.loads of the body:")

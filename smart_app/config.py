@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_hooks.settings import CdsSettings
-from guideline.config import ConfigError, GuidelineConfig
+from guideline.config import DEFAULTS, ConfigError, GuidelineConfig
 from launch.settings import LaunchSettings
 from smart_app.ndc_crosswalk import with_crosswalk_file
 
@@ -115,6 +116,23 @@ _FIELD_TYPES = {f.name: f.type for f in fields(Settings) if f.name not in ("guid
 _TYPE_NAMES = {"bool": bool, "int": int, "float": float}
 
 
+def _refuse_unknown_variables(env: Mapping[str, str]) -> None:
+    """A PAINPLAN_* variable that names no setting stops the program, as an unknown TOML key does: ignored, a
+    misspelt PAINPLAN_TRUSTED_CLIENT left every EHR call refused, with nothing saying why."""
+    known = {ENV_PREFIX + name.upper() for name in _FIELD_TYPES} | {ENV_PREFIX + "CONFIG"}
+    unknown = sorted(name for name in env if name.startswith(ENV_PREFIX) and name not in known)
+    if not unknown:
+        return
+    name = unknown[0]
+    key = name[len(ENV_PREFIX) :].lower()
+    if key in DEFAULTS:
+        hint = f"{key} is set in the TOML file's [guideline] table (docs/configuration.md), not by a variable"
+    else:
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"did you mean {close[0]}?" if close else "see docs/configuration.md for the settings"
+    raise ConfigError(f"unknown setting {name}: {hint}")
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     config_file: str | os.PathLike[str] | None = None,
@@ -137,6 +155,7 @@ def load_settings(
             if key not in _FIELD_TYPES:
                 raise ConfigError(f"unknown setting in {path}: {key}")
             values[key] = value
+    _refuse_unknown_variables(env)
     for name in _FIELD_TYPES:
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:

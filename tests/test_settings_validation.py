@@ -149,3 +149,33 @@ def test_the_app_defaults_are_each_face_s_own_defaults() -> None:
 
     assert Settings().cds == CdsSettings()
     assert Settings().launch == LaunchSettings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "hint"),
+    [
+        ("PAINPLAN_TRUSTED_CLIENT", "did you mean PAINPLAN_TRUSTED_CLIENTS?"),
+        ("PAINPLAN_FHIR_TIMOUT", "did you mean PAINPLAN_FHIR_TIMEOUT?"),
+        ("PAINPLAN_TIMEZONE", "set in the TOML file's [guideline] table"),
+    ],
+)
+def test_an_unknown_painplan_variable_is_refused_with_its_name(variable, hint, tmp_path):
+    # A misspelt variable was ignored without a word: PAINPLAN_TRUSTED_CLIENT left every EHR call refused, and a
+    # timezone set by a variable that does not exist left every "today" in Connecticut's zone.
+    with pytest.raises(ConfigError) as raised:
+        load_settings({variable: "x", "PAINPLAN_INSTANCE_PATH": str(tmp_path)})
+    assert str(raised.value).startswith(f"unknown setting {variable}") and hint in str(raised.value)
+
+
+def test_an_unknown_painplan_variable_stops_a_command_in_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("PAINPLAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PAINPLAN_AUTH_MODE", "off")
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(hook_request(drafts=[oxycodone_draft()])))
+    assert main(["check", str(request)]) == 2
+    assert one_line_error(capsys).startswith("painplan check: unknown setting PAINPLAN_AUTH_MODE")
+
+
+def test_known_variables_and_the_config_path_are_accepted(tmp_path):
+    env = {"PAINPLAN_CONFIG": "", "PAINPLAN_PORT": "9000", "PAINPLAN_INSTANCE_PATH": str(tmp_path), "OTHER": "1"}
+    assert load_settings(env).port == 9000
