@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY
+from guideline.orders import is_order
 from guideline.record import Condition, Procedure, ServiceRequest
 from guideline.terminology import Terminology
 from guideline.timeutil import in_last_days, period_in_last_days
@@ -139,8 +140,15 @@ VOID_REQUEST_STATUSES = frozenset({"cancelled", "entered-in-error", "revoked"})
 
 
 def is_pending_request(request: ServiceRequest, days: int, today: date) -> bool:
-    """An order that suppresses a "not done" card (10.3, 10.8): drafted in this very order session (an accepted
-    suggestion comes back as such a draft), or active/draft and authored in the last `days` days."""
+    """An order that suppresses a "not done" card (10.3, 10.8), and that the plan page shows as pending: drafted in
+    this very order session, whatever its intent (an accepted suggestion comes back as such a draft, of intent
+    proposal by default), or an order (not a proposal, plan or option: `is_order`), active or draft and authored in
+    the last `days` days. A proposal nobody signed, such as another decision-support tool's suggestion, silenced
+    the card for a test nobody had ordered."""
     if request.is_draft:
         return request.status not in VOID_REQUEST_STATUSES
-    return request.status in PENDING_REQUEST_STATUSES and in_last_days(request.authored_on, days, today)
+    return (
+        request.status in PENDING_REQUEST_STATUSES
+        and is_order(request)
+        and in_last_days(request.authored_on, days, today)
+    )

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS, MEDSTATEMENT_CATEGORY_SYSTEMS, local_reference
-from guideline.record import MedOrder
+from guideline.record import MedOrder, ServiceRequest
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
 
@@ -72,9 +72,16 @@ def category_label(order: MedOrder) -> str:
     return ", ".join(dict.fromkeys(label.strip() for label in labels)) or "unnamed"
 
 
+def is_order(request: MedOrder | ServiceRequest) -> bool:
+    """An order, of a medicine or a service: not a proposal, a plan or an option nobody has signed (3.2), such as
+    another decision-support tool's suggestion or a care-plan item. A request that states no intent (DSTU2 has none)
+    is an order."""
+    return request.intent not in NON_ORDER_INTENTS
+
+
 def is_prescription(order: MedOrder) -> bool:
     """An order written here: not a proposal, a plan or an option (3.2), nor a medication reported as taken."""
-    return order.intent not in NON_ORDER_INTENTS
+    return is_order(order)
 
 
 def is_taken(order: MedOrder) -> bool:

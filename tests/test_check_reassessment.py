@@ -188,6 +188,13 @@ def test_a_dstu2_assessment_order_in_progress_suppresses() -> None:
     assert sign(draft(), resources=[*ltot(), ordered]) is None
 
 
+@pytest.mark.parametrize("intent", ["proposal", "plan", "option"])
+def test_an_assessment_proposed_but_not_ordered_does_not_suppress(intent: str) -> None:
+    # A suggestion from another decision-support tool, or a care-plan item nobody signed, is no order (3.2).
+    proposed = service_request(SNOMED, RISK_ASSESSMENT, authored=days_ago(10), intent=intent)
+    assert sign(draft(), resources=[*ltot(), proposed]) is not None
+
+
 def test_old_or_completed_assessment_order_does_not_suppress() -> None:
     old = service_request(SNOMED, RISK_ASSESSMENT, authored=days_ago(40))
     assert sign(draft(), resources=[*ltot(), old]) is not None

@@ -266,3 +266,82 @@ def test_disabled_check_and_hooks() -> None:
     # order-select is not one of this check's hooks by default.
     evaluation = run("order-select", drafts=[chronic_draft()], selections=["MedicationRequest/ox1"])
     assert card(evaluation, CHECK_ID) is None
+
+
+# -- a proposal is no order ------------------------------------------------------------------------------------
+
+
+def _screen(intent: str | None, *, kind: str = "ServiceRequest", status: str = "active", ago: int = 5) -> dict:
+    request = service_request(SNOMED, "310627008", authored=days_ago(ago), status=status)
+    request["resourceType"] = kind
+    if intent is None:
+        del request["intent"]  # DSTU2's ProcedureRequest has no intent
+    else:
+        request["intent"] = intent
+    return request
+
+
+@pytest.mark.parametrize(
+    ("request_", "suppressed"),
+    [
+        # Another decision-support tool's suggestion, or a care-plan item nobody signed, silenced the card for a test
+        # nobody had ordered, as a medication proposal is no order (3.2).
+        pytest.param(_screen("proposal"), False, id="R4 proposal"),
+        pytest.param(_screen("plan"), False, id="R4 plan"),
+        pytest.param(_screen("option"), False, id="R4 option"),
+        pytest.param(_screen("proposal", status="draft"), False, id="R4 proposal, draft status on record"),
+        pytest.param(_screen("order"), True, id="R4 order"),
+        pytest.param(_screen("original-order"), True, id="R4 original-order"),
+        pytest.param(_screen("filler-order"), True, id="R4 filler-order"),
+        # STU3's ProcedureRequest names its intents with the same codes.
+        pytest.param(_screen("proposal", kind="ProcedureRequest"), False, id="STU3 proposal"),
+        pytest.param(_screen("plan", kind="ProcedureRequest"), False, id="STU3 plan"),
+        pytest.param(_screen("order", kind="ProcedureRequest"), True, id="STU3 order"),
+        # DSTU2's ProcedureRequest states no intent: its requests are orders, as before.
+        pytest.param(_screen(None, kind="ProcedureRequest", status="requested"), True, id="DSTU2 requested"),
+        pytest.param(_screen(None, kind="ProcedureRequest", status="accepted"), True, id="DSTU2 accepted"),
+        pytest.param(_screen(None, kind="ProcedureRequest", status="proposed"), False, id="DSTU2 proposed"),
+    ],
+)
+def test_only_an_order_not_a_proposal_suppresses(request_: dict, suppressed: bool) -> None:
+    evaluation = run("order-sign", drafts=[chronic_draft()], resources=[request_])
+    assert (card(evaluation, CHECK_ID) is None) is suppressed
+
+
+def test_a_proposal_drafted_in_this_order_session_still_suppresses() -> None:
+    # The card's own suggestion is of intent proposal by default (suggestions.order_intent): accepted, it comes back
+    # as a draft of this order session, and the clinician is about to sign it.
+    drafted = _screen("proposal", status="draft", ago=0)
+    assert card(run("order-sign", drafts=[chronic_draft(), drafted]), CHECK_ID) is None
+
+
+@pytest.mark.parametrize(
+    ("request_", "pending"),
+    [
+        pytest.param(_screen("proposal"), False, id="proposal"),
+        pytest.param(_screen("order"), True, id="order"),
+        pytest.param(_screen("order", ago=45), False, id="order outside the pending window"),
+        pytest.param(_screen(None, kind="ProcedureRequest", status="requested"), True, id="DSTU2 order"),
+        pytest.param(_screen("order", status="completed"), False, id="completed order"),
+    ],
+)
+def test_the_plan_page_shows_as_pending_exactly_the_orders_that_keep_the_card_quiet(
+    request_: dict, pending: bool
+) -> None:
+    # The page listed any active screen order as pending, of any intent and any age, beside a card asking for one.
+    from guideline.plan import build_plan
+
+    evaluation = run("patient-view", resources=[*ltot_dispenses(), request_])
+    shown = build_plan(evaluation, (), evaluation.facts.config, NOW).section("uds").content.pending
+    assert (card(evaluation, CHECK_ID) is None) is pending
+    assert bool(shown) is pending
+
+
+def test_the_plan_page_reads_the_checks_pending_window() -> None:
+    from guideline.plan import build_plan
+
+    config = {"checks": {CHECK_ID: {"pending_order_days": 60}}}
+    evaluation = run("patient-view", resources=[*ltot_dispenses(), _screen("order", ago=45)], config=config)
+    assert card(evaluation, CHECK_ID) is None
+    [pending] = build_plan(evaluation, (), evaluation.facts.config, NOW).section("uds").content.pending
+    assert pending.endswith(f"ordered {days_ago(45)}")

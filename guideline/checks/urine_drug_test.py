@@ -37,7 +37,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     months = int(settings["lookback_months"])
     if facts.uds_results_within(months) or _tested_by_procedure(facts, months):
         return None
-    if _pending_order(facts, int(settings["pending_order_days"])):
+    if pending_orders(facts, int(settings["pending_order_days"])):
         return None
     return _card(facts, settings, reasons, months)
 
@@ -82,16 +82,14 @@ def _supply_text(facts: Facts, order: MedOrder) -> str:
 # -- suppression -----------------------------------------------------------------------------------------------
 
 
-def _pending_order(facts: Facts, days: int) -> ServiceRequest | None:
-    """A urine drug screen ordered recently and not yet resulted, or one drafted in this very order session
-    (an accepted suggestion comes back as such a draft)."""
-    return next(
-        (
-            request
-            for request in facts.record.service_requests
-            if is_uds_order(request.code, facts.terms, facts.config) and is_pending_request(request, days, facts.today)
-        ),
-        None,
+def pending_orders(facts: Facts, days: int) -> tuple[ServiceRequest, ...]:
+    """Urine drug screens ordered in the last `days` days and not yet resulted, or drafted in this very order
+    session (an accepted suggestion comes back as such a draft); a proposal, plan or option nobody signed is no
+    order (`is_pending_request`). The card is silent while there is one, and the plan page lists these as pending."""
+    return tuple(
+        request
+        for request in facts.record.service_requests
+        if is_uds_order(request.code, facts.terms, facts.config) and is_pending_request(request, days, facts.today)
     )
 
 

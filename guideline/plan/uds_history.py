@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from guideline.clinical import PENDING_REQUEST_STATUSES
+from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
+from guideline.checks.urine_drug_test import pending_orders
 from guideline.plan.reading import concept_name
 from guideline.timeutil import local_date
-from guideline.uds import drug_test_procedures, is_uds_order
+from guideline.uds import drug_test_procedures
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -40,9 +41,11 @@ def build_uds(facts: Facts) -> UdsHistory:
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         rows.append(UdsRow(day, concept_name(procedure.code, "drug test"), "done, no result recorded", (), ()))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
+    # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
+    # the card no longer counts, shown here as pending beside a card asking for a test.
+    days = int(facts.config.check(UDS_CHECK)["pending_order_days"])
     pending = tuple(
         f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
-        for s in facts.record.service_requests
-        if s.status in PENDING_REQUEST_STATUSES and is_uds_order(s.code, facts.terms, facts.config)
+        for s in pending_orders(facts, days)
     )
     return UdsHistory(tuple(rows), pending)
