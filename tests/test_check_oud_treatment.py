@@ -322,19 +322,95 @@ def test_disabled() -> None:
     assert card(run("patient-view", resources=[oud()], config=config), CHECK_ID) is None
 
 
-@pytest.mark.parametrize(
-    "treatment",
-    [
-        pytest.param(dispense(SUBOXONE_FILM, days_ago(20), days_supply=30), id="buprenorphine fill"),
-        pytest.param(procedure(HCPCS, "J2315", performed=days_ago(20)), id="naltrexone injection given in clinic"),
-    ],
-)
-def test_the_plan_page_shows_the_treatment_the_card_counts(treatment: dict) -> None:
-    # The card counted a fill or a dose given in clinic as treatment, but the plan page read orders only: it listed
-    # no treatment and asked to "offer medication treatment" for a patient in treatment.
+# -- the card and the plan page read the same evidence ---------------------------------------------------------
+
+
+def _page_treatment(evaluation) -> tuple[str, ...]:
     from guideline.plan import build_plan
 
-    evaluation = run("patient-view", resources=[oud(), treatment])
+    return build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now).by_key["oud"].content.treatment
+
+
+@pytest.mark.parametrize(
+    ("record", "treated"),
+    [
+        pytest.param(dispense(SUBOXONE_FILM, days_ago(20), days_supply=30), True, id="buprenorphine fill"),
+        pytest.param(
+            procedure(HCPCS, "J2315", performed=days_ago(20)), True, id="naltrexone injection given in clinic"
+        ),
+        pytest.param(procedure(HCPCS, "Q9991", performed=days_ago(40)), True, id="Sublocade given in clinic"),
+        # A cancelled or erroneous buprenorphine order showed on the page as treatment beside the card saying none.
+        pytest.param(
+            med_request(SUBOXONE_FILM, status="cancelled", authored=days_ago(10)), False, id="cancelled order in window"
+        ),
+        pytest.param(
+            med_request(SUBOXONE_FILM, status="entered-in-error", authored=days_ago(10)), False, id="order in error"
+        ),
+        pytest.param(
+            med_request(SUBOXONE_FILM, status="unknown", authored=days_ago(10)), False, id="order of unknown status"
+        ),
+        pytest.param(
+            med_request(SUBOXONE_FILM, intent="proposal", authored=days_ago(10)), False, id="proposal nobody signed"
+        ),
+        # A fill dispensed before the window whose supply reaches into it: the card counted it, the page did not.
+        pytest.param(dispense(METHADONE, days_ago(110), days_supply=28), True, id="fill supply reaching the window"),
+        pytest.param(
+            med_request(METHADONE, status="stopped", authored=days_ago(100), supply_days=30, refills=1),
+            True,
+            id="stopped order, supply reaching the window",
+        ),
+        pytest.param(dispense(SUBOXONE_FILM, days_ago(150), days_supply=30), False, id="old fill"),
+        # Naltrexone is medication treatment for OUD (CDC 2022 Rec 12): on the card and the page alike.
+        pytest.param(
+            med_request(NALTREXONE_TABLET, status="completed", authored=days_ago(30)), True, id="naltrexone order"
+        ),
+        pytest.param(dispense(NALTREXONE_INJECTION, days_ago(30)), True, id="naltrexone fill"),
+        pytest.param(med_request(SUBOXONE_FILM, authored="2023-01-01"), True, id="active order, any date"),
+    ],
+)
+def test_the_card_and_the_plan_page_agree_on_treatment(record: dict, treated: bool) -> None:
+    # The card fires exactly when the page lists no treatment, and the page lists exactly what the card counted.
+    evaluation = run("patient-view", resources=[oud(), record])
+    assert (card(evaluation, CHECK_ID) is None) is treated
+    assert len(_page_treatment(evaluation)) == (1 if treated else 0)
+
+
+def test_the_plan_page_names_each_kind_of_treatment_with_its_status_and_day() -> None:
+    records = [
+        med_request(NALTREXONE_TABLET, status="completed", authored=days_ago(30)),
+        dispense(METHADONE, days_ago(110), days_supply=28),
+        procedure(HCPCS, "J2315", performed=days_ago(20)),
+    ]
+    evaluation = run("patient-view", resources=[oud(), *records])
     assert card(evaluation, CHECK_ID) is None
-    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert len(view.by_key["oud"].content.treatment) == 1
+    order, fill, dose = _page_treatment(evaluation)
+    assert order.endswith(f"(completed, {days_ago(30)})") and "naltrexone" in order
+    assert fill.endswith(f"(filled, {days_ago(110)})") and "methadone" in fill.lower()
+    assert dose == f"medication for opioid use disorder (HCPCS J2315) (given, {days_ago(20)})"
+
+
+def test_the_plan_page_reads_the_checks_lookback() -> None:
+    # The page looked 90 days back whatever the card's window: with a 30-day lookback it listed an order of 60 days
+    # ago as treatment beside a card saying "no OUD medication in 30 days".
+    completed = med_request(METHADONE, status="completed", authored=days_ago(60), supply_days=14)
+    config = {"checks": {CHECK_ID: {"lookback_days": 30}}}
+    evaluation = run("patient-view", resources=[oud(), completed], config=config)
+    assert card(evaluation, CHECK_ID) is not None
+    assert _page_treatment(evaluation) == ()
+    config = {"checks": {CHECK_ID: {"lookback_days": 120}}}
+    old = dispense(SUBOXONE_FILM, days_ago(100), days_supply=7)
+    evaluation = run("patient-view", resources=[oud(), old], config=config)
+    assert card(evaluation, CHECK_ID) is None
+    assert len(_page_treatment(evaluation)) == 1
+
+
+def test_the_rendered_page_names_the_checks_window(tmp_path) -> None:
+    import responses
+    from builders import patient as fhir_patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, [fhir_patient(patient_id="p1"), oud()])
+        app = _app(tmp_path, guideline={"checks": {CHECK_ID: {"lookback_days": 60}}})
+        html = _open_plan(app).get_data(as_text=True)
+    assert "Medication treatment (last 60 days):</strong> none found" in html

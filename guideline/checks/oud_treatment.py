@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from guideline.fhirdata import HCPCS_SYSTEMS, Concept
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
-from guideline.record import Condition, Procedure
+from guideline.record import Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
 
 CHECK_ID = "oud-treatment"
@@ -38,41 +39,60 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if not diagnoses:
         return None
     days = int(settings["lookback_days"])
-    if _moud_in_window(facts, days):
+    if treatment_in_window(facts, days):
         return None
     return _card(facts, settings, diagnoses, days)
+
+
+@dataclass(frozen=True)
+class OudTreatment:
+    """The medication treatment for opioid use disorder found in the window: the card is silent exactly when there
+    is some, and the plan page lists exactly this, so the page never shows as treatment what the card ignored (a
+    cancelled order) or the card counts what the page does not show (a fill whose supply reaches the window)."""
+
+    orders: tuple[MedOrder, ...]
+    fills: tuple[Dispense, ...]
+    doses: tuple[Procedure, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.orders or self.fills or self.doses)
 
 
 def _overlaps(interval: tuple[date, date] | None, low: date, high: date) -> bool:
     return interval is not None and interval[0] <= high and interval[1] >= low
 
 
-def _moud_in_window(facts: Facts, days: int) -> bool:
-    """Any MOUD order (any category), dispense or draft that shows treatment in the window."""
-    low, high = facts.today - timedelta(days=days), facts.today
-    for order in facts.record.orders:
-        if not facts.is_in(MOUD, order):
-            continue
-        if order.is_draft:
-            if order.status not in IGNORED_DRAFT_STATUSES:
-                return True
-            continue
-        if not is_taken(order):
-            continue  # a proposal nobody signed is no treatment (3.2)
-        if order.status == "active":
-            return True
-        if order.status in PAST_ORDER_STATUSES and (
-            facts.within_days(order.authored_on, days) or _overlaps(facts.order_interval(order), low, high)
-        ):
-            return True
-    if any(
-        d.status == "completed"
-        and facts.is_in(MOUD, d)
-        and (facts.within_days(fill_moment(d), days) or _overlaps(dispense_interval(d), low, high))
-        for d in facts.record.dispenses
-    ):
+def _order_shows_treatment(facts: Facts, order: MedOrder, days: int, low: date) -> bool:
+    """A draft of this session (not cancelled or in error); an active order, whatever its date; or a completed,
+    stopped or on-hold one authored in the window or whose supply reaches it. A proposal nobody signed is no
+    treatment (3.2), and a cancelled or erroneous order never is."""
+    if order.is_draft:
+        return order.status not in IGNORED_DRAFT_STATUSES
+    if not is_taken(order):
+        return False
+    if order.status == "active":
         return True
-    return bool(moud_doses(facts, days))
+    return order.status in PAST_ORDER_STATUSES and (
+        facts.within_days(order.authored_on, days) or _overlaps(facts.order_interval(order), low, facts.today)
+    )
+
+
+def treatment_in_window(facts: Facts, days: int) -> OudTreatment:
+    """Medication for OUD (buprenorphine, methadone or naltrexone: the MOUD set holds all three) in the last `days`
+    days: orders of any category and drafts, completed fills dispensed in the window or whose supply reaches it,
+    and doses given in clinic or by a treatment programme (a billing code)."""
+    low = facts.today - timedelta(days=days)
+    orders = tuple(
+        o for o in facts.record.orders if facts.is_in(MOUD, o) and _order_shows_treatment(facts, o, days, low)
+    )
+    fills = tuple(
+        d
+        for d in facts.record.dispenses
+        if d.status == "completed"
+        and facts.is_in(MOUD, d)
+        and (facts.within_days(fill_moment(d), days) or _overlaps(dispense_interval(d), low, facts.today))
+    )
+    return OudTreatment(orders, fills, moud_doses(facts, days))
 
 
 def moud_doses(facts: Facts, days: int) -> tuple[Procedure, ...]:

@@ -8,18 +8,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from guideline import oud_criteria
-from guideline.checks.oud_treatment import moud_doses
+from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
+from guideline.checks.oud_treatment import OudTreatment, treatment_in_window
 from guideline.fills import fill_moment
-from guideline.orders import is_taken
 from guideline.plan.reading import concept_name, dated, order_status
-from guideline.terminology import MOUD, NALTREXONE, OUD
+from guideline.terminology import OUD
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
     from guideline.record import Procedure
 
-RECENT_TREATMENT_DAYS = 90
 OUD_OPTIONS: tuple[tuple[str, str], ...] = (
     (
         "Buprenorphine",
@@ -39,45 +38,32 @@ class OudBlock:
     assessment: oud_criteria.OudAssessment
     options: tuple[tuple[str, str], ...]
     referrals: tuple[Mapping[str, str], ...]
+    days: int  # the window treatment is looked for in: the `oud-treatment` check's lookback_days
 
 
 def build_oud(facts: Facts, checked: Iterable[str] = ()) -> OudBlock:
-    """OUD diagnoses of any status; MOUD or naltrexone active or ordered in the last 90 days."""
+    """OUD diagnoses of any status; the medication treatment the `oud-treatment` card counts, in its window."""
     diagnoses = tuple(
         f"{concept_name(c.code, 'opioid use disorder')} ({c.clinical_status or 'status not recorded'}"
         f"{', recorded ' + local_date(c.recorded_date).isoformat() if c.recorded_date else ''})"
         for c in facts.conditions_in(OUD)
     )
-    treatment = tuple(
-        dict.fromkeys(
-            [
-                *(
-                    f"{facts.name(o)} ({order_status(o)}{dated(o.authored_on)})"
-                    for o in facts.record.orders
-                    if (facts.is_in(MOUD, o) or facts.is_in(NALTREXONE, o))
-                    and (o.is_draft or is_taken(o))  # a proposal nobody signed is no treatment
-                    and (o.status == "active" or facts.within_days(o.authored_on, RECENT_TREATMENT_DAYS))
-                ),
-                *_fills_and_doses(facts),
-            ]
-        )
-    )
+    days = int(facts.config.check(OUD_CHECK)["lookback_days"])
     referrals = tuple(facts.config["oud"]["referral_resources"])
-    return OudBlock(diagnoses, treatment, oud_criteria.CRITERIA, oud_criteria.assess(checked), OUD_OPTIONS, referrals)
+    treatment = _treatment(facts, treatment_in_window(facts, days))
+    return OudBlock(
+        diagnoses, treatment, oud_criteria.CRITERIA, oud_criteria.assess(checked), OUD_OPTIONS, referrals, days
+    )
 
 
-def _fills_and_doses(facts: Facts) -> tuple[str, ...]:
-    """MOUD filled, or given in clinic (a billing code), in the last 90 days: the treatment the card counts too, so the
-    page never asks to offer treatment to a patient the card found in treatment."""
-    fills = [
-        f"{facts.name(d)} (filled{dated(fill_moment(d))})"
-        for d in facts.record.dispenses
-        if d.status == "completed"
-        and (facts.is_in(MOUD, d) or facts.is_in(NALTREXONE, d))
-        and facts.within_days(fill_moment(d), RECENT_TREATMENT_DAYS)
-    ]
-    doses = [f"{_dose_name(p)} (given{dated(_given_on(p))})" for p in moud_doses(facts, RECENT_TREATMENT_DAYS)]
-    return (*fills, *doses)
+def _treatment(facts: Facts, found: OudTreatment) -> tuple[str, ...]:
+    """The card's evidence, each named with its status and day: the page lists exactly what keeps the card quiet,
+    so it never asks to offer treatment to a patient the card found in treatment, nor shows a cancelled order as
+    treatment beside a card saying there is none."""
+    orders = [f"{facts.name(o)} ({order_status(o)}{dated(o.authored_on)})" for o in found.orders]
+    fills = [f"{facts.name(d)} (filled{dated(fill_moment(d))})" for d in found.fills]
+    doses = [f"{_dose_name(p)} (given{dated(_given_on(p))})" for p in found.doses]
+    return tuple(dict.fromkeys((*orders, *fills, *doses)))
 
 
 def _given_on(procedure: Procedure) -> datetime | None:
