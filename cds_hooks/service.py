@@ -159,9 +159,8 @@ def run_hook(
                 _name_each(facts.unread_category_orders, gaps, UNREAD_CATEGORY, "other orders of unknown category")
                 _name_each(facts.unclassified_triggers, gaps, UNCLASSIFIED, "other new orders of unknown duration")
                 _name_each(facts.unknown_status_orders, gaps, UNKNOWN_STATUS, "other orders of unknown status")
-                if unexpected_uds_result.CHECK_ID in enabled_checks(config, service.hook):
-                    unread = unexpected_uds_result.unjudged_results(facts)
-                    _name_each(unread, gaps, UNREAD_UDS, "other urine drug test results not read")
+                unread = unexpected_uds_result.unread_results(facts)
+                _name_each(unread, gaps, UNREAD_UDS, "other urine drug test results not read")
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"

@@ -75,6 +75,15 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
+def unread_results(facts: Facts) -> tuple[str, ...]:
+    """`unjudged_results` where this check runs on the call's hook (enabled, and the hook one of its hooks): what the
+    data-incomplete card and the plan page's data-completeness panel both name, so they never disagree."""
+    settings = facts.config.check(CHECK_ID)
+    if not settings.enabled or facts.context.hook not in settings.hooks:
+        return ()
+    return unjudged_results(facts)
+
+
 def _distinct(
     findings: Iterable[tuple[UdsResult, SubstanceResult]],
 ) -> tuple[tuple[UdsResult, SubstanceResult], ...]:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from guideline.checks.unexpected_uds_result import unread_results
 from guideline.config import GuidelineConfig
 from guideline.facts import Facts
 from guideline.plan.alerts import build_alerts
@@ -155,6 +156,7 @@ def build_plan(
         undated_fills=facts.undated_fills,
         unread_categories=facts.unread_category_orders,
         unknown_status=facts.unknown_status_orders,
+        unread_uds=unread_results(facts),
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

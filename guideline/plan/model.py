@@ -72,6 +72,8 @@ class PlanView:
     undated_fills: tuple[str, ...] = ()
     unread_categories: tuple[str, ...] = ()
     unknown_status: tuple[str, ...] = ()  # recent orders of unknown status, not counted as current
+    # Urine drug test results of the last 12 months that could not be judged (value not read, undated, status unknown)
+    unread_uds: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:

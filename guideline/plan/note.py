@@ -58,6 +58,11 @@ def note_text(view: PlanView) -> str:
         lines.append("Orders of unknown status (not counted as current): " + "; ".join(view.unknown_status))
     if view.unread_categories:
         lines.append("Orders of unknown category (checked as outpatient): " + "; ".join(view.unread_categories))
+    if view.unread_uds:
+        lines.append(
+            "Urine drug test results not read as positive or negative, or of unknown date or status (not judged for "
+            "unexpected results): " + "; ".join(view.unread_uds)
+        )
     missing = [s.label for s in view.completeness if not s.ok]
     if missing:
         lines.append("Data not available when this was generated: " + ", ".join(missing))
