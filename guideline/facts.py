@@ -450,32 +450,40 @@ class Facts:
     # -- naloxone on hand (guideline 10.5) ---------------------------------------------------------------------
 
     @cached_property
-    def has_naloxone(self) -> bool:
-        """A rescue product (never buprenorphine/naloxone) drafted now, on an active order, or ordered or filled
-        within the naloxone check's possession window; any category counts. Every card that would otherwise
-        say "offer naloxone" reads this, so none asks to offer it to a patient who has it."""
+    def naloxone_on_hand(self) -> tuple[MedOrder | Dispense, ...]:
+        """The rescue products (never buprenorphine/naloxone) that show naloxone on hand: drafted now, on an active or
+        on-hold order, or ordered or filled within the naloxone check's possession window; any category counts. The
+        plan page lists exactly these, so it never says "none" beside a card that found some, or back."""
         months = int(self.config.check("naloxone").options["possession_months"])
+        found: list[MedOrder | Dispense] = []
         for order in self.record.orders:
             if not self.is_in(NALOXONE_RESCUE, order):
                 continue
             if order.is_draft:
                 if order.status not in order_rules.IGNORED_DRAFT_STATUSES:
-                    return True
+                    found.append(order)
                 continue
             if not order_rules.is_taken(order):
                 continue  # a proposal nobody signed is no naloxone at home (3.2)
-            if order.status in ("active", "on-hold"):
-                return True
-            if order.status == "completed" and self.within_months(
-                order.authored_on or order_rules.order_start(order), months
+            if order.status in ("active", "on-hold") or (
+                order.status == "completed"
+                and self.within_months(order.authored_on or order_rules.order_start(order), months)
             ):
-                return True
-        return any(
-            d.status in NALOXONE_FILL_STATUSES
+                found.append(order)
+        found.extend(
+            d
+            for d in self.record.dispenses
+            if d.status in NALOXONE_FILL_STATUSES
             and self.is_in(NALOXONE_RESCUE, d)
             and self.within_months(fill_moment(d), months)
-            for d in self.record.dispenses
         )
+        return tuple(found)
+
+    @property
+    def has_naloxone(self) -> bool:
+        """Naloxone on hand (`naloxone_on_hand`). Every card that would otherwise say "offer naloxone" reads this,
+        so none asks to offer it to a patient who has it."""
+        return bool(self.naloxone_on_hand)
 
     # -- clinical reading (guideline 6) ------------------------------------------------------------------------
 

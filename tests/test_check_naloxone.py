@@ -315,3 +315,93 @@ def test_a_nalmefene_rescue_ordered_by_name_suppresses_without_configuration(nam
     evaluation = run("order-sign", drafts=[fentanyl_draft(), rescue])
     assert card(evaluation, CHECK_ID) is None
     assert card(evaluation, "unidentified-medication") is None
+
+
+# -- the card and the plan page read the same naloxone on hand -------------------------------------------------
+
+
+def _plan(evaluation):
+    from guideline.plan import build_plan
+
+    return build_plan(evaluation, (), evaluation.facts.config, NOW)
+
+
+@pytest.mark.parametrize(
+    ("record", "on_hand"),
+    [
+        pytest.param(med_request(NALOXONE_SPRAY, authored="2020-01-01"), True, id="active order, any date"),
+        # The page read active orders alone: "no active rescue order" beside a card quiet for these.
+        pytest.param(dispense(NALOXONE_SPRAY, days_ago(200)), True, id="filled 200 days ago"),
+        pytest.param(dispense(NALOXONE_SPRAY, days_ago(20), status="in-progress"), True, id="fill in progress"),
+        pytest.param(
+            med_request(NALOXONE_SPRAY, status="completed", authored=days_ago(300)), True, id="completed 300 days"
+        ),
+        pytest.param(med_request(NALOXONE_SPRAY, status="on-hold", authored=days_ago(30)), True, id="on hold"),
+        pytest.param(
+            med_request(NALOXONE_SPRAY, status="completed", authored=days_ago(400)), False, id="completed 400 days"
+        ),
+        pytest.param(med_request(NALOXONE_SPRAY, intent="proposal"), False, id="proposal nobody signed"),
+        pytest.param(dispense(NALOXONE_SPRAY, days_ago(20), status="cancelled"), False, id="fill cancelled"),
+    ],
+)
+def test_the_card_the_medications_list_and_the_tile_agree(record: dict, on_hand: bool) -> None:
+    evaluation = run("order-sign", drafts=[fentanyl_draft()], resources=[record])
+    view = _plan(evaluation)
+    tile = next(t for t in view.section("tasks").content if t.key == "naloxone")
+    assert (card(evaluation, CHECK_ID) is None) is on_hand
+    assert len(view.section("medications").content.naloxone) == (1 if on_hand else 0)
+    assert (tile.state == "done") is on_hand
+    if on_hand and record["resourceType"] == "MedicationDispense":
+        assert tile.last_done is not None  # a fill in progress left the tile "up to date" with no last day
+
+
+def test_a_cancelled_draft_is_no_naloxone_on_the_page_either() -> None:
+    cancelled = med_request(NALOXONE_SPRAY, draft=True, status="cancelled")
+    evaluation = run("order-sign", drafts=[fentanyl_draft(), cancelled])
+    assert card(evaluation, CHECK_ID) is not None
+    assert _plan(evaluation).section("medications").content.naloxone == ()
+    drafted = med_request(NALOXONE_SPRAY, draft=True)
+    evaluation = run("order-sign", drafts=[fentanyl_draft(), drafted])
+    assert card(evaluation, CHECK_ID) is None
+    [named] = _plan(evaluation).section("medications").content.naloxone
+    assert "(draft" in named
+
+
+def test_the_page_names_each_naloxone_with_its_status_and_day() -> None:
+    records = [
+        med_request(NALOXONE_SPRAY, status="completed", authored=days_ago(300)),
+        dispense(NALOXONE_SPRAY, days_ago(200)),
+    ]
+    evaluation = run("order-sign", drafts=[fentanyl_draft()], resources=records)
+    order, fill = _plan(evaluation).section("medications").content.naloxone
+    assert order.endswith(f"(completed, {days_ago(300)})") and fill.endswith(f"(filled, {days_ago(200)})")
+
+
+def test_the_tile_reads_the_checks_possession_window() -> None:
+    from guideline.timeutil import months_after
+
+    # With a 6-month window the card asked to offer naloxone ordered 200 days ago, while the tile, reading 12 months,
+    # gave a next due date months ahead.
+    completed = med_request(NALOXONE_SPRAY, status="completed", authored=days_ago(200))
+    config = {"checks": {CHECK_ID: {"possession_months": 6}}}
+    evaluation = run("order-sign", drafts=[fentanyl_draft()], resources=[completed], config=config)
+    assert card(evaluation, CHECK_ID) is not None
+    view = _plan(evaluation)
+    tile = next(t for t in view.section("tasks").content if t.key == "naloxone")
+    assert tile.state == "never" and tile.next_due == months_after(tile.last_done, 6) < NOW.date()
+    assert "last 6 months" in tile.detail
+    medications = view.section("medications").content
+    assert medications.naloxone == () and medications.naloxone_months == 6
+
+
+def test_the_rendered_page_says_no_naloxone_is_on_hand_in_the_checks_window(tmp_path) -> None:
+    import responses
+    from builders import patient as fhir_patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    old = med_request(NALOXONE_SPRAY, status="completed", authored="2025-12-01")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, [fhir_patient(patient_id="p1"), old])
+        app = _app(tmp_path, guideline={"checks": {CHECK_ID: {"possession_months": 6}}})
+        html = _open_plan(app).get_data(as_text=True)
+    assert "none on hand: no active rescue order, and none ordered or filled in the last 6 months" in html

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from guideline.fills import with_fills
+from guideline.fills import fill_moment, with_fills
 from guideline.mme import compute_mme
-from guideline.orders import is_taken
-from guideline.plan.reading import one_decimal, order_status
+from guideline.plan.reading import dated, one_decimal, order_status
 from guideline.record import MedOrder
-from guideline.terminology import BUPRENORPHINE, NALOXONE_RESCUE
+from guideline.terminology import BUPRENORPHINE
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -39,9 +38,10 @@ class Medications:
     buprenorphine: tuple[OpioidRow, ...]
     unknown: tuple[str, ...]
     sedatives: tuple[str, ...]
-    naloxone: tuple[str, ...]
+    naloxone: tuple[str, ...]  # naloxone on hand, as the cards count it
     fills: tuple[OpioidRow, ...] = ()  # current pharmacy fills no counted order stands for
     comparison: str | None = None  # "90.0 MME/day now; 130.0 with the order being signed (…)"
+    naloxone_months: int = 12  # the naloxone check's possession window (possession_months)
 
 
 def _sig(order: MedOrder) -> str:
@@ -137,6 +137,19 @@ def _comparison(facts: Facts) -> str | None:
     return f"{now}; {prefix}{one_decimal(facts.mme.total)} with {being_signed} ({names})"
 
 
+def naloxone_named(facts: Facts) -> tuple[str, ...]:
+    """The naloxone the cards count as on hand (`Facts.naloxone_on_hand`), each with its status and day: read from
+    active orders alone, the page said "no active rescue order" beside a card quiet for naloxone filled last month,
+    and listed a cancelled draft."""
+    named = []
+    for item in facts.naloxone_on_hand:
+        if isinstance(item, MedOrder):
+            named.append(f"{facts.name(item)} ({order_status(item)}{dated(item.authored_on)})")
+        else:
+            named.append(f"{facts.name(item)} (filled{dated(fill_moment(item))})")
+    return tuple(dict.fromkeys(named))
+
+
 def build_medications(facts: Facts) -> Medications:
     """Buprenorphine (excluded from MME, guideline 8) is listed apart; orders whose MME is unknown are named."""
     rows: list[OpioidRow] = []
@@ -152,11 +165,7 @@ def build_medications(facts: Facts) -> Medications:
                 unknown.append(f"{row.name}: {row.explanation or 'could not be converted'}")
     summary = facts.mme
     sedatives = tuple(f"{facts.name(o)} ({order_status(o)})" for o in (*facts.current_benzos, *facts.current_cns))
-    naloxone = tuple(
-        f"{facts.name(o)} ({order_status(o)})"
-        for o in facts.record.orders
-        if facts.is_in(NALOXONE_RESCUE, o) and (o.is_draft or (o.status == "active" and is_taken(o)))
-    )
+    naloxone = naloxone_named(facts)
     return Medications(
         tuple(rows),
         _total_text(facts),
@@ -168,4 +177,5 @@ def build_medications(facts: Facts) -> Medications:
         naloxone,
         _fill_rows(facts),
         _comparison(facts),
+        int(facts.config.check("naloxone")["possession_months"]),
     )

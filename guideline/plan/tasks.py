@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from guideline.checks.pdmp_review import last_review
+from guideline.facts import NALOXONE_FILL_STATUSES
 from guideline.fhirdata import LOINC
-from guideline.history import dispense_interval
-from guideline.orders import is_taken
+from guideline.fills import fill_date
+from guideline.orders import is_taken, order_start
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, words_of
 from guideline.record import Procedure
@@ -136,36 +137,39 @@ def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
 
 
 def _naloxone_last(facts: Facts) -> date | None:
-    """The day of the latest naloxone rescue order or dispense (whether it is on hand is Facts.has_naloxone)."""
+    """The day of the latest naloxone rescue order or fill of the statuses the cards read (whether it is on hand is
+    Facts.has_naloxone): an on-hold order or a fill in progress left the tile "up to date" with no last day."""
     days: list[date | None] = []
     for order in facts.record.orders:
         if (
             not order.is_draft
-            and order.status in ("active", "completed")
+            and order.status in ("active", "on-hold", "completed")
             and is_taken(order)
             and facts.is_in(NALOXONE_RESCUE, order)
         ):
-            days.append(local_date(order.authored_on))
+            days.append(local_date(order.authored_on or order_start(order)))
     for dispense in facts.record.dispenses:
-        if dispense.status == "completed" and facts.is_in(NALOXONE_RESCUE, dispense):
-            interval = dispense_interval(dispense)
-            days.append(interval[0] if interval else None)
+        if dispense.status in NALOXONE_FILL_STATUSES and facts.is_in(NALOXONE_RESCUE, dispense):
+            days.append(fill_date(dispense))
     return latest(days)
 
 
 def naloxone_task(facts: Facts) -> Task:
     last = _naloxone_last(facts)
-    # The same test as the cards, so the plan never says "done" where a card says "offer naloxone" (or back).
+    # The same test as the cards, so the plan never says "done" where a card says "offer naloxone" (or back), and
+    # the cards' window: read as 12 months whatever the site set, the tile gave a next due date months ahead beside a
+    # card asking to offer naloxone.
     on_hand = facts.has_naloxone
+    months = int(facts.config.check("naloxone")["possession_months"])
     return Task(
         "naloxone",
         "Naloxone on hand",
         last,
-        months_after(last, 12) if last else None,
+        months_after(last, months) if last else None,
         "done" if on_hand else ("never" if _on_opioids(facts) else "not-applicable"),
-        "An active naloxone rescue order, or one ordered or dispensed in the last 12 months (Rec 8)."
+        f"An active naloxone rescue order, or one ordered or dispensed in the last {months} months (Rec 8)."
         if on_hand
-        else "No naloxone rescue product ordered or dispensed in the last 12 months (Rec 8).",
+        else f"No naloxone rescue product ordered or dispensed in the last {months} months (Rec 8).",
     )
 
 
