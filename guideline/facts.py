@@ -570,9 +570,11 @@ class Facts:
         return drug_test_procedure_days(self.record)
 
     def last_drug_test_day(self) -> date | None:
-        """The newest day of any urine drug test on record: a result, or a drug test procedure."""
+        """The newest day, not after today, of any urine drug test on record: a result, or a drug test procedure. A
+        result dated in the future is in no window the card reads: taken as the last test, the card said it was
+        "over 12 months ago" and the plan's tile showed the test as done beside a card asking for one."""
         days = [r.day for r in self.uds_results if r.day is not None] + list(self.drug_test_procedure_days)
-        return max(days, default=None)
+        return max((day for day in days if day <= self.today), default=None)
 
     def uds_results_since(self, months: int) -> tuple[UdsResult, ...]:
         """The results dated within the last `months` calendar months (the window a check reads)."""

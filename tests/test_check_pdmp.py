@@ -232,3 +232,31 @@ def test_a_review_procedure_marked_not_done_in_stu3_or_dstu2_is_no_review(flag: 
     assert sign(oxy(), resources=[review]) is None
     review[flag] = True
     assert sign(oxy(), resources=[review]) is not None
+
+
+# -- the plan's PDMP tile reads the card's window --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lookback", "reviewed_ago", "card_fires"),
+    [
+        (30, 45, True),  # the tile read 90 days: "up to date" beside a card asking for a review
+        (180, 120, False),  # the tile read 90 days: "overdue" beside a quiet card
+        (90, 90, False),
+        (90, 91, True),
+    ],
+)
+def test_the_plan_tile_is_overdue_exactly_when_the_card_fires(
+    lookback: int, reviewed_ago: int, card_fires: bool
+) -> None:
+    from guideline.plan import build_plan
+
+    config = {"checks": {CHECK: {"lookback_days": lookback}}}
+    reviewed = procedure(SNOMED, REVIEW_PROCEDURE, performed=days_ago(reviewed_ago))
+    evaluation = run("order-sign", drafts=[oxy()], resources=[reviewed], config=config)
+    assert (card(evaluation, CHECK) is not None) is card_fires
+    tiles = build_plan(evaluation, (), evaluation.facts.config, NOW).section("tasks").content
+    tile = next(t for t in tiles if t.key == "pdmp")
+    assert (tile.state == "overdue") is card_fires
+    assert tile.next_due == NOW.date() - timedelta(days=reviewed_ago - lookback)
+    assert f"at least every {lookback} days" in tile.detail

@@ -345,3 +345,40 @@ def test_the_plan_page_reads_the_checks_pending_window() -> None:
     assert card(evaluation, CHECK_ID) is None
     [pending] = build_plan(evaluation, (), evaluation.facts.config, NOW).section("uds").content.pending
     assert pending.endswith(f"ordered {days_ago(45)}")
+
+
+# -- the plan's urine drug test tile reads the card's window ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("months", "tested_ago", "card_fires"),
+    [
+        (6, 240, True),  # the tile read 12 months: "up to date" beside a card asking for a test
+        (12, 240, False),
+        (12, 400, True),
+    ],
+)
+def test_the_plan_tile_is_overdue_exactly_when_the_card_fires(months: int, tested_ago: int, card_fires: bool) -> None:
+    from guideline.plan import build_plan
+
+    config = {"checks": {CHECK_ID: {"lookback_months": months}}}
+    evaluation = run("patient-view", resources=[*ltot_dispenses(), uds(tested_ago)], config=config)
+    assert (card(evaluation, CHECK_ID) is not None) is card_fires
+    tile = next(
+        t for t in build_plan(evaluation, (), evaluation.facts.config, NOW).section("tasks").content if t.key == "uds"
+    )
+    assert (tile.state == "overdue") is card_fires
+
+
+def test_a_result_dated_in_the_future_is_not_the_last_test() -> None:
+    # A result dated after today is in no window the card reads: taken as the last test, the card said "last
+    # <a future day>, over 12 months ago" and the plan's tile showed the test as done beside the card.
+    from guideline.plan import build_plan
+
+    evaluation = run("patient-view", resources=[*ltot_dispenses(), uds(-5), uds(500)])
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and f"(last {days_ago(500)})" in found.summary
+    tile = next(
+        t for t in build_plan(evaluation, (), evaluation.facts.config, NOW).section("tasks").content if t.key == "uds"
+    )
+    assert tile.last_done.isoformat() == days_ago(500) and tile.state == "overdue"

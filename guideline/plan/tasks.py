@@ -7,7 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from guideline.checks.pdmp_review import CHECK_ID as PDMP_CHECK
 from guideline.checks.pdmp_review import last_review
+from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.facts import NALOXONE_FILL_STATUSES
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
     from guideline.facts import Facts
 
 DUE_SOON_DAYS = 30
-PDMP_EVERY_DAYS = 90
 DOSE_CHANGE_DAYS = 28
 AGREEMENT_LOINC = "94136-9"
 DONE_OBSERVATION = frozenset({"final", "amended", "corrected"})
@@ -76,11 +77,14 @@ def _performed_day(procedure: Procedure) -> date | None:
 
 
 def uds_task(facts: Facts) -> Task:
+    # The card's window (lookback_months): read as 12 months whatever the site set, the tile showed "up to date"
+    # beside a card asking for a test.
+    months = int(facts.config.check(UDS_CHECK)["lookback_months"])
     last = facts.last_drug_test_day()
-    due = months_after(last, 12) if last else _due_now_if_on_opioids(facts)
-    return _recurring(
-        facts, "uds", "Urine drug test", last, due, "At least yearly during longer-term opioid therapy (Rec 10)."
-    )
+    due = months_after(last, months) if last else _due_now_if_on_opioids(facts)
+    every = "yearly" if months == 12 else f"every {months} months"
+    detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
+    return _recurring(facts, "uds", "Urine drug test", last, due, detail)
 
 
 # -- PDMP review (Rec 9) ---------------------------------------------------------------------------------------
@@ -88,10 +92,13 @@ def uds_task(facts: Facts) -> Task:
 
 def pdmp_task(facts: Facts) -> Task:
     # The card's own reading, so the task and the card agree: a review procedure or finding, or a clinician's
-    # "PDMP reviewed" override (which the task once ignored, showing "never" beside a card that stayed quiet).
+    # "PDMP reviewed" override (which the task once ignored, showing "never" beside a card that stayed quiet); and the
+    # card's window (lookback_days), which the task read as 90 days whatever the site set.
     last = last_review(facts)
-    due = last + timedelta(days=PDMP_EVERY_DAYS) if last else _due_now_if_on_opioids(facts)
-    detail = f"Before each controlled prescription and at least every 90 days (Rec 9). {facts.config['pdmp']['label']}."
+    every = int(facts.config.check(PDMP_CHECK)["lookback_days"])
+    due = last + timedelta(days=every) if last else _due_now_if_on_opioids(facts)
+    label = facts.config["pdmp"]["label"]
+    detail = f"Before each controlled prescription and at least every {every} days (Rec 9). {label}."
     return _recurring(facts, "pdmp", "PDMP review", last, due, detail)
 
 
