@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from guideline.clinical import (
     condition_name,
@@ -107,19 +107,33 @@ def is_z515(concept: Concept | None) -> bool:
     )
 
 
-def _care_ongoing(procedure: Procedure, today: date) -> bool:
+def _ongoing(status: str | None, start: datetime | None, end: datetime | None, today: date) -> bool:
     """Care in progress over a period that began by today and has no end: it is going on now, however long ago it
     began (an open end alone is not read so, since a completed record often omits it)."""
-    began = local_date(procedure.performed_start)
-    return (
-        procedure.status == "in-progress" and procedure.performed_end is None and began is not None and began <= today
-    )
+    began = local_date(start)
+    return status in ONGOING_STATUSES and end is None and began is not None and began <= today
+
+
+# In progress; R4's "onleave" is a stay the patient is briefly away from, still going on.
+ONGOING_STATUSES = frozenset({"in-progress", "onleave"})
+
+
+def _care_ongoing(procedure: Procedure, today: date) -> bool:
+    return _ongoing(procedure.status, procedure.performed_start, procedure.performed_end, today)
 
 
 def _recent_visit(encounter: Encounter, days: int, today: date) -> bool:
     """A visit that happened (not planned, cancelled or in error) starting or ending in the last `days` days."""
     return encounter.status not in CLOSED_ENCOUNTER and (
         in_last_days(encounter.period_start, days, today) or in_last_days(encounter.period_end, days, today)
+    )
+
+
+def _hospice_visit_counts(encounter: Encounter, days: int, today: date) -> bool:
+    """A visit recent as a hospice procedure is (in the last `days` days), or a stay still going on however long ago
+    it began: a patient in hospice for more than 90 days is in it now."""
+    return _recent_visit(encounter, days, today) or _ongoing(
+        encounter.status, encounter.period_start, encounter.period_end, today
     )
 
 
@@ -134,7 +148,42 @@ NUBC_DISCHARGE_SYSTEMS = frozenset(
     }
 )
 NUBC_HOSPICE = frozenset({"50", "51"})  # hospice: home; hospice: medical facility
-_HOSPICE_WORD = re.compile(r"\bhospice\b", re.IGNORECASE)
+# "Hospice" as a word, not "non-hospice" (a home health visit that says it is not one).
+_HOSPICE_WORD = re.compile(r"(?<!non-)(?<!non )\bhospice\b", re.IGNORECASE)
+
+
+def names_hospice(concept: Concept) -> bool:
+    """A concept whose text or a coding's display names hospice: a site's own code ("Hospice - Home")."""
+    if concept.text and _HOSPICE_WORD.search(concept.text):
+        return True
+    return any(coding.display and _HOSPICE_WORD.search(coding.display) for coding in concept.codings)
+
+
+# The UB-04 type of bill (form locator 4) under the names systems give it: 81x is hospice (non-hospital based), 82x
+# hospice (hospital based), written with or without the leading zero and with any frequency digit.
+NUBC_BILL_SYSTEMS = frozenset(
+    {"https://www.nubc.org/CodeSystem/TypeOfBill", "http://www.nubc.org/CodeSystem/TypeOfBill"}
+)
+HOSPICE_TYPE_OF_BILL = ("81", "82")
+
+
+def is_hospice_bill_type(code: str | None) -> bool:
+    """A UB-04 type of bill for hospice care (81x, 82x), with or without its leading zero."""
+    return (code or "").strip().lstrip("0").startswith(HOSPICE_TYPE_OF_BILL)
+
+
+def _hospice_bill(concept: Concept) -> bool:
+    return any(coding.system in NUBC_BILL_SYSTEMS and is_hospice_bill_type(coding.code) for coding in concept.codings)
+
+
+def hospice_visit_kind(encounter: Encounter, terms: Terminology) -> Concept | None:
+    """The visit's type, service type or class that says hospice or end-of-life care: a hospice or end-of-life
+    procedure code (SNOMED "Admission to hospice", "Hospice care"), a UB-04 hospice type of bill, or a site's own
+    department or visit type named hospice."""
+    for kind in encounter.kinds:
+        if terms.contains(HOSPICE_PROCEDURE, kind) or _hospice_bill(kind) or names_hospice(kind):
+            return kind
+    return None
 
 
 def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bool:
@@ -145,12 +194,10 @@ def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bo
         return False
     if terms.contains(HOSPICE_DISPOSITION, disposition) or disposition.has(DISCHARGE_DISPOSITION, "hosp"):
         return True
-    for coding in disposition.codings:
-        if coding.system in NUBC_DISCHARGE_SYSTEMS and (coding.code or "").strip() in NUBC_HOSPICE:
-            return True
-        if coding.display and _HOSPICE_WORD.search(coding.display):
-            return True
-    return bool(disposition.text and _HOSPICE_WORD.search(disposition.text))
+    return names_hospice(disposition) or any(
+        coding.system in NUBC_DISCHARGE_SYSTEMS and (coding.code or "").strip() in NUBC_HOSPICE
+        for coding in disposition.codings
+    )
 
 
 def _hospice(
@@ -174,11 +221,16 @@ def _hospice(
         ):
             return "discharged to hospice care"
     for encounter in record.encounters:
+        if not _hospice_visit_counts(encounter, rules["procedure_days"], today):
+            continue
         # A visit whose reason is hospice care is such care, as a hospice procedure is.
-        if any(terms.contains(HOSPICE_PROCEDURE, r) for r in encounter.reason_codes) and _recent_visit(
-            encounter, rules["procedure_days"], today
-        ):
+        if any(terms.contains(HOSPICE_PROCEDURE, r) for r in encounter.reason_codes):
             return "visit for hospice or end-of-life care"
+        # So is a visit of the hospice service, known by its type, service type or class.
+        kind = hospice_visit_kind(encounter, terms) if encounter.kinds else None
+        if kind is not None:
+            named = kind.display()
+            return "hospice or end-of-life care visit" + (f" ({named})" if named else "")
     for procedure in record.procedures:
         if (
             procedure_counts(procedure)

@@ -447,3 +447,91 @@ def test_every_applying_exclusion_is_reported_with_evidence() -> None:
     findings = evaluate(patient(birth_date="2010-01-01"), condition(SNOMED, SICKLE_CELL)).facts.exclusions
     assert [f.name for f in findings] == ["age_under_18", "sickle_cell"]
     assert all(f.label and f.evidence for f in findings)
+
+
+TYPE_OF_BILL = "https://www.nubc.org/CodeSystem/TypeOfBill"
+
+
+@pytest.mark.parametrize(
+    ("field", "kind", "hospice"),
+    [
+        (
+            "type",
+            [{"coding": [{"system": SNOMED, "code": "183919006", "display": "Urgent admission to hospice"}]}],
+            True,
+        ),
+        ("type", [{"coding": [{"system": SNOMED, "code": "305336008"}]}], True),
+        ("serviceType", {"coding": [{"system": SNOMED, "code": HOSPICE_CARE}]}, True),
+        (
+            "serviceType",
+            {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/service-type", "code": "x"}],
+                "text": "Hospice",
+            },
+            True,
+        ),
+        # Epic's own department and visit type, known by name only
+        (
+            "type",
+            [
+                {
+                    "coding": [
+                        {
+                            "system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.698084.30",
+                            "code": "1012",
+                            "display": "HOSPICE HOME VISIT",
+                        }
+                    ]
+                }
+            ],
+            True,
+        ),
+        (
+            "class",
+            {"system": "urn:oid:1.2.840.114350.1.72.1.7.7.10.696784.13260", "code": "13", "display": "Hospice"},
+            True,
+        ),
+        # UB-04 type of bill 81x and 82x: hospice, non-hospital and hospital based
+        ("type", [{"coding": [{"system": TYPE_OF_BILL, "code": "0811"}]}], True),
+        ("type", [{"coding": [{"system": TYPE_OF_BILL, "code": "822"}]}], True),
+        ("type", [{"coding": [{"system": TYPE_OF_BILL, "code": "0131"}]}], False),  # hospital outpatient
+        ("type", [{"coding": [{"system": SNOMED, "code": "185349003", "display": "Encounter for check up"}]}], False),
+        ("type", [{"text": "Non-hospice home health visit"}], False),
+        ("class", {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}, False),
+    ],
+)
+def test_g5_a_visit_by_a_hospice_service_by_its_type(field: str, kind: Any, hospice: bool) -> None:
+    # A visit of the hospice service says so in its type, service type or class, often with no discharge, procedure
+    # or diagnosis of hospice care: a patient seen by hospice today got cards asking to reconsider their opioids.
+    visit = encounter(start=days_ago(1))
+    visit[field] = kind
+    assert excluded(visit) is hospice
+
+
+def test_g5_a_hospice_visit_counts_while_recent_or_ongoing() -> None:
+    hospice = [{"coding": [{"system": SNOMED, "code": "305336008", "display": "Admission to hospice"}]}]
+    for start, status, is_excluded in (
+        (days_ago(90), "finished", True),
+        (days_ago(91), "finished", False),
+        (days_ago(10), "planned", False),
+        (days_ago(10), "cancelled", False),
+        (days_ago(300), "in-progress", True),  # an open hospice stay: care now, however long ago it began
+    ):
+        visit = encounter(start=start, status=status)
+        visit["type"] = hospice
+        assert excluded(visit) is is_excluded, (start, status)
+    # A stay that ended is read by its end.
+    ended = encounter(start=days_ago(300))
+    ended["period"]["end"] = days_ago(30)
+    ended["type"] = hospice
+    assert excluded(ended)
+    (finding,) = evaluate(ended).facts.exclusions
+    assert "Admission to hospice" in finding.evidence
+
+
+def test_g5_a_dstu2_hospice_visit_by_its_type() -> None:
+    # DSTU2 has no serviceType and names the period as R4 does; its type is a list of concepts like R4's.
+    visit = encounter(start=days_ago(3))
+    visit["type"] = [{"text": "Hospice"}]
+    visit["class"] = "home"  # DSTU2: a plain code
+    assert excluded(visit)

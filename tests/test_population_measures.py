@@ -514,6 +514,16 @@ def test_a_palliative_visit_by_its_reason_and_a_tentative_diagnosis_as_at_the_po
     assert _measure_exclusion(suspected) is None
 
 
+def test_a_visit_of_the_hospice_service_by_its_type_excludes_as_at_the_point_of_care() -> None:
+    # A hospice visit known only by its type (here Epic's visit type named hospice) excludes at the point of care;
+    # read from discharges and reasons only, the review counted the same patient in its measures.
+    visit = {**hospice_encounter("h1", "p1", "2026-02-01"), "type": [{"text": "Hospice Home Visit"}]}
+    del visit["hospitalization"]
+    assert _measure_exclusion(visit) == "hospice or palliative care (encounter)"
+    visit["type"] = [{"text": "Office Visit"}]
+    assert _measure_exclusion(visit) is None
+
+
 def test_a_drug_test_the_lab_did_not_perform_or_has_not_resulted_is_no_annual_test(tmp_path: Path) -> None:
     # As at the point of care: "TNP" (test not performed) or a result still "registered" is no drug test done, so
     # the patient is not in the AMO numerator; read as a test, the review credited monitoring that never happened.

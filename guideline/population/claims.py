@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from guideline.exclusions import is_hospice_bill_type
 from guideline.fhirdata import as_dict, as_list, text
 
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
@@ -13,7 +14,6 @@ from guideline.fhirdata import as_dict, as_list, text
 PHARMACY_CLAIM_TYPES = frozenset({"pharmacy", "pde"})
 # Claim types that are hospice care in themselves (CMS Blue Button's eob-type).
 HOSPICE_CLAIM_TYPES = frozenset({"hospice"})
-HOSPICE_TYPE_OF_BILL = ("81", "82")  # institutional type of bill: hospice (non-hospital, hospital based)
 # The claim care-team role of the prescriber, kept on the fill's performer.
 _PRESCRIBING = {
     "coding": [{"system": "http://terminology.hl7.org/CodeSystem/claimcareteamrole", "code": "prescribing"}]
@@ -210,6 +210,6 @@ def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:
         info = as_dict(info)
         if any((text(c.get("code")) or "").lower() == "typeofbill" for c in _codings(info.get("category"))):
             bill = next((text(c.get("code")) or "" for c in _codings(info.get("code"))), "")
-            if bill.lstrip("0").startswith(HOSPICE_TYPE_OF_BILL):
+            if is_hospice_bill_type(bill):
                 return True
     return False

@@ -275,6 +275,9 @@ class Encounter:
     discharge_disposition: Concept | None
     diagnosis_conditions: tuple[str, ...]
     reason_codes: tuple[Concept, ...]
+    # What kind of visit it was, by whom: its type (a list in every version), R4's serviceType and class. A hospice
+    # service's visit says so here, often with no hospice procedure, diagnosis or discharge on record.
+    kinds: tuple[Concept, ...] = ()
 
     @property
     def ref(self) -> str | None:

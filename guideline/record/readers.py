@@ -692,7 +692,20 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
         discharge_disposition=None if stay is None else concept(as_dict(stay).get("dischargeDisposition")),
         diagnosis_conditions=_visit_conditions(diagnoses, linked) if diagnoses or linked else (),
         reason_codes=() if reasons is None else concepts(reasons),
+        kinds=_visit_kinds(get("type"), get("serviceType"), get("class")),
     )
+
+
+def _visit_kinds(kind: Any, service: Any, visit_class: Any) -> tuple[Concept, ...]:
+    """A visit's type (a list of concepts in R4, STU3 and DSTU2), R4's serviceType (one concept) and class (one
+    Coding, read as a concept of one coding). DSTU2's class is a bare code of a fixed list with no hospice in it."""
+    found = concepts(kind) if kind is not None else ()
+    for value in (service, visit_class):
+        if type(value) is dict:
+            read = concept(value)
+            if read is not None:
+                found = (*found, read)
+    return found
 
 
 def _visit_conditions(diagnoses: Any, linked: Any) -> tuple[str, ...]:
