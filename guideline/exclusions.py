@@ -16,6 +16,7 @@ from guideline.clinical import (
 )
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_reference
+from guideline.recognition.diagnoses import HOSPICE_WORD
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
@@ -59,8 +60,15 @@ def _sickle_cell(sickle_cell: Sequence[Condition], terms: Terminology, config: G
     require_active = config["exclusions"]["sickle_cell"]["require_active"]
     for condition in sickle_cell:
         if not require_active or is_active(condition):
-            return condition_name(condition, terms)
+            return _evidence(condition, SICKLE_CELL, terms)
     return None
+
+
+def _evidence(condition: Condition, set_name: str, terms: Terminology) -> str:
+    """The condition's name; one read by its words, having no code PainPlan reads, says so for the clinician to
+    check."""
+    name = condition_name(condition, terms)
+    return name if terms.contains(set_name, condition.code) else f"{name} (read from its words: no code)"
 
 
 def _encounter_cancer_links(
@@ -77,7 +85,7 @@ def _active_cancer(record: PatientRecord, cancers: Sequence[Condition], terms: T
     """`cancers`: the visible conditions coded as a malignant cancer."""
     for condition in cancers:
         if is_active(condition) and not is_encounter_diagnosis_only(condition):
-            return f"active {condition_name(condition, terms)}"
+            return f"active {_evidence(condition, MALIGNANT_CANCER, terms)}"
     cancer_refs = {c.ref for c in cancers if c.ref}
     cancer_by_encounter = {r for r in (local_reference(c.encounter) for c in cancers) if r}
     linked = {
@@ -96,7 +104,7 @@ def _terminal(terminal: Sequence[Condition], terms: Terminology) -> str | None:
     """`terminal`: the visible conditions coded as terminal or limiting life expectancy."""
     for condition in terminal:
         if is_active(condition):
-            return condition_name(condition, terms)
+            return _evidence(condition, TERMINAL, terms)
     return None
 
 
@@ -148,8 +156,7 @@ NUBC_DISCHARGE_SYSTEMS = frozenset(
     }
 )
 NUBC_HOSPICE = frozenset({"50", "51"})  # hospice: home; hospice: medical facility
-# "Hospice" as a word, not "non-hospice" (a home health visit that says it is not one).
-_HOSPICE_WORD = re.compile(r"(?<!non-)(?<!non )\bhospice\b", re.IGNORECASE)
+_HOSPICE_WORD = re.compile(HOSPICE_WORD, re.IGNORECASE)
 
 
 def names_hospice(concept: Concept) -> bool:

@@ -46,6 +46,7 @@ from guideline.history import (
 from guideline.memo import cached_property
 from guideline.mme import MmeSummary, compute_mme
 from guideline.recognition import recognise
+from guideline.recognition.diagnoses import names_diagnosis, unread_diagnosis
 from guideline.record import (
     Condition,
     Dispense,
@@ -500,7 +501,7 @@ class Facts:
         key = (set_name, active_only)
         if key not in self._conditions:
             pool = self.active_conditions if active_only else self.visible_conditions
-            inside = self._codes_in(set_name, self._condition_codes)
+            inside = self._condition_codes_in(set_name)
             self._conditions[key] = tuple(c for c in pool if id(c.code) in inside) if inside else ()
         return self._conditions[key]
 
@@ -511,6 +512,27 @@ class Facts:
             observations = self.record.observations
             self._observations[set_name] = tuple(o for o in observations if id(o.code) in inside) if inside else ()
         return self._observations[set_name]
+
+    def _condition_codes_in(self, set_name: str) -> frozenset[int]:
+        """The visible conditions' distinct codes in a set: by code, or for an entry with no code PainPlan reads, by
+        the words that clearly name it (`names_diagnosis`: exclusions and opioid use disorder only)."""
+        contains = self.terms.contains
+        return frozenset(
+            key
+            for key, code in self._condition_codes.items()
+            if contains(set_name, code) or names_diagnosis(set_name, code)
+        )
+
+    @cached_property
+    def unread_conditions(self) -> tuple[str, ...]:
+        """Active diagnoses with no code PainPlan reads and no word rule that names them, each named: no check
+        counted them, so the plan page says so rather than look as if the problem list held nothing of note."""
+        named = []
+        for condition in self.active_conditions:
+            if unread_diagnosis(condition.code):
+                shown = condition.code.display() if condition.code else None
+                named.append(_named(shown or "a diagnosis with no code or text", "condition", condition.id))
+        return tuple(dict.fromkeys(named))
 
     def _codes_in(self, set_name: str, codes: dict[int, Concept | None]) -> frozenset[int]:
         # Conditions and results of one code share one code object: each distinct code is looked up once per set.

@@ -524,6 +524,15 @@ def test_a_visit_of_the_hospice_service_by_its_type_excludes_as_at_the_point_of_
     assert _measure_exclusion(visit) is None
 
 
+def test_a_diagnosis_known_only_by_its_words_excludes_as_at_the_point_of_care() -> None:
+    # An outside record's "Sickle cell disease" with no code excludes at the point of care; the review read it too.
+    scd = condition("c1", "p1", ICD10, "D57.1", "2026-02-01")
+    scd["code"] = {"text": "Sickle cell disease"}
+    assert _measure_exclusion(scd) == "sickle cell disease (Sickle cell disease)"
+    scd["code"] = {"text": "Sickle cell trait"}
+    assert _measure_exclusion(scd) is None
+
+
 def test_a_drug_test_the_lab_did_not_perform_or_has_not_resulted_is_no_annual_test(tmp_path: Path) -> None:
     # As at the point of care: "TNP" (test not performed) or a result still "registered" is no drug test done, so
     # the patient is not in the AMO numerator; read as a test, the review credited monitoring that never happened.

@@ -157,6 +157,7 @@ def build_plan(
         unread_categories=facts.unread_category_orders,
         unknown_status=facts.unknown_status_orders,
         unread_uds=unread_results(facts),
+        unread_conditions=facts.unread_conditions,
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

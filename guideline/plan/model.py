@@ -74,6 +74,8 @@ class PlanView:
     unknown_status: tuple[str, ...] = ()  # recent orders of unknown status, not counted as current
     # Urine drug test results of the last 12 months that could not be judged (value not read, undated, status unknown)
     unread_uds: tuple[str, ...] = ()
+    # Active diagnoses with no code PainPlan reads and no word rule that names them: nothing counted them.
+    unread_conditions: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:

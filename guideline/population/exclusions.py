@@ -15,6 +15,7 @@ from guideline.config import GuidelineConfig
 from guideline.exclusions import TENTATIVE_VERIFICATION, discharged_to_hospice, hospice_visit_kind, is_z515
 from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
+from guideline.recognition.diagnoses import names_diagnosis
 from guideline.record import Condition, PatientRecord
 from guideline.terminology import (
     HOSPICE_FINDING,
@@ -72,7 +73,8 @@ def exclusion_reason(
     ]
     for set_name, label in ((MALIGNANT_CANCER, "cancer"), (SICKLE_CELL, "sickle cell disease")):
         for condition in conditions:
-            if terms.contains(set_name, condition.code) and _condition_applies(condition, raw, period):
+            read = terms.contains(set_name, condition.code) or names_diagnosis(set_name, condition.code)
+            if read and _condition_applies(condition, raw, period):
                 return _name(condition, label)
     for encounter in record.encounters:
         if encounter.status in VOID:

@@ -1,0 +1,213 @@
+"""Reading a diagnosis recorded by words alone: conservative word rules for the few sets where missing one matters.
+
+Diagnoses are recognised by their codes (SNOMED CT, ICD-10-CM). A free-text problem-list entry or an outside record
+often carries none, only `code.text` or a site's own code with a display. For the general exclusions (sickle cell
+disease, cancer, terminal illness or hospice) and opioid use disorder, such an entry is read by its words when they
+clearly name the condition and say nothing that makes it a history, a family's, a carrier state or a condition
+still being ruled out. Anything else is left unread, and the plan page names it (`unread_diagnosis`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from guideline.fhirdata import ICD10CM, SNOMED, Concept
+from guideline.terminology import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL
+
+# The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
+DIAGNOSIS_CODE_SYSTEMS = frozenset({SNOMED, ICD10CM})
+
+
+# "Hospice" as a word, not "non-hospice" (a home health visit that says it is not one).
+HOSPICE_WORD = r"(?<!non-)(?<!non )\bhospice\b"
+
+
+def _words(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+# Words that, anywhere in the entry, say it is no current diagnosis of the patient's: under work-up, a screening, a
+# family's, resolved, a risk, or a question.
+_NOT_ANYWHERE = _words(
+    r"\brule[sd]?\s+out\b",
+    r"\br/o\b",
+    r"\bscreen(?:ing|ed)?\b",
+    r"\?",
+    r"\bvs\.?(?=\s)",
+    r"\bversus\b",
+    r"\bdifferential\b",
+    r"\bresolved\b",
+    r"\bfamily\b",
+    r"\bfhx?\b",
+    r"\bnegative\b",
+    r"\brisk\b",
+    r"\bsuspect(?:ed)?\b",
+)
+# Words that negate or date the condition when they come before its name ("history of breast cancer", "no sickle
+# cell disease", "declined hospice"); after it they may say something else ("sickle cell disease without crisis").
+_NOT_BEFORE = _words(
+    r"\bhistory\b",
+    r"\bhx\b",
+    r"\bh/o\b",
+    r"\bno\b",
+    r"\bnot\b",
+    r"\bwithout\b",
+    r"\bdenie[sd]\b",
+    r"\bdeclin(?:ed|es)\b",
+    r"\brefus(?:ed|es)\b",
+    r"\bpossible\b",
+    r"\bprobable\b",
+    r"\blikely\b",
+    r"\bprior\b",
+    r"\bprevious\b",
+    r"\bpast\b",
+    r"\bremote\b",
+    r"\bs/p\b",
+    r"\bstatus\s+post\b",
+    r"\bconcern\s+for\b",
+    r"\bevaluat(?:e|ion)\s+for\b",
+)
+
+
+class _Rule:
+    """The words that name a condition, and the words that, anywhere in the entry, make it something else."""
+
+    __slots__ = ("names", "unless")
+
+    def __init__(self, names: re.Pattern[str], unless: re.Pattern[str]) -> None:
+        self.names = names
+        self.unless = unless
+
+
+RULES: Mapping[str, _Rule] = {
+    OUD: _Rule(
+        _words(
+            r"\b(?:opioid|opiate|heroin|fentanyl)s?(?:\s+type)?\s+(?:use\s+disorder|dependence|addiction|abuse)\b",
+            r"\b(?:dependence|addiction)\s+(?:on|to)\s+(?:opioids?|opiates?|heroin|fentanyl)\b",
+            r"\boud\b",
+        ),
+        # Physical dependence on prescribed opioids is no use disorder; a mother's disorder is not her newborn's.
+        _words(
+            r"\bphysiologic(?:al)?\b",
+            r"\bphysical\b",
+            r"\biatrogenic\b",
+            r"\bmaternal\b",
+            r"\bmother\b",
+            r"\bneonatal\b",
+            r"\bnewborn\b",
+            r"\bin\s+utero\b",
+            r"\bexposure\b",
+        ),
+    ),
+    SICKLE_CELL: _Rule(
+        _words(
+            r"\bsickle[\s-]*cell\s+(?:disease|anaemia|anemia|disorder|(?:pain\s+)?crisis|vaso-?occlusive)",
+            r"\bsickle[\s-]*(?:cell[\s/-]*)?(?:beta[\s-]*)?(?:zero|plus|0|\+)?[\s-]*thalass",
+            r"\bsickle[\s-]*cell\s*[/-]\s*h(?:b|a?emoglobin)[\s-]*[cdeo]\b",
+            r"\bsickling\s+disorder\b",
+            r"\bhb\s?s[sc]\b",
+            r"\bh(?:a)?emoglobin\s+s[sc]\s+disease\b",
+        ),
+        # Sickle cell trait is a carrier state, not the disease (guideline G2).
+        _words(r"\btrait\b", r"\bcarrier\b", r"\bhb\s?as\b"),
+    ),
+    MALIGNANT_CANCER: _Rule(
+        _words(
+            r"\bcancer\b",
+            r"\w*carcinoma\b",
+            r"\w*sarcoma\b",
+            r"\w*lymphoma\b",
+            r"\bleuka?emia\b",
+            r"\bmyeloma\b",
+            r"\bmelanoma\b",
+            r"\bmesothelioma\b",
+            r"\w*blastoma\b",
+            r"\bglioma\b",
+            r"\bmalignancy\b",
+            r"\bmalignant\s+(?:neoplasm|tumou?r|growth|lesion|mass)\b",
+            r"\bmetasta(?:sis|ses|tic)\b",
+        ),
+        # A cancer that is over, not invasive, a skin cancer of no bearing on pain treatment, or a predisposition:
+        # read as active cancer it would switch every safety check off.
+        _words(
+            r"\bremission\b",
+            r"\bsurvivor",
+            r"\bin\s+situ\b",
+            r"\bbenign\b",
+            r"\bbasal\s+cell\b",
+            r"\bcarrier\b",
+            r"\bbrca\d?\b",
+            r"\bgene(?:tic)?\b",
+            r"\bpredisposition\b",
+            r"\bpre-?cancerous\b",
+            r"\bnon-?malignant\b",
+            r"\bfear\b",
+            r"\bphobia\b",
+            r"\bcured\b",
+            r"\bfree\b",
+            r"\bned\b",
+            r"\bno\s+(?:evidence|signs?)\b",
+            r"\bcompleted\b",
+            r"\btreated\b",
+        ),
+    ),
+    TERMINAL: _Rule(
+        _words(
+            r"\bterminal(?:ly)?\s+ill(?:ness)?\b",
+            r"\bterminal\s+(?:cancer|disease|condition|stage|diagnosis|phase)\b",
+            r"\bpre-?terminal\b",
+            r"\bend[\s-]+of[\s-]+life\b",
+            r"\blimited\s+life\s+expectancy\b",
+            r"\bcomfort\s+(?:care|measures)\s+only\b",
+            # Hospice care is for a terminal illness (a prognosis of six months or less).
+            HOSPICE_WORD,
+        ),
+        # Planning or discussing end-of-life care, or being considered for hospice, is not being at the end of life.
+        _words(
+            r"\bplan(?:s|ning)?\b",
+            r"\bdiscuss",
+            r"\bdirective",
+            r"\badvance\b",
+            r"\beligib",
+            r"\bcandidate\b",
+            r"\breferr(?:al|ed)\b",
+            r"\bevaluation\b",
+            r"\bconsult",
+            r"\binformation\b",
+        ),
+    ),
+}
+
+
+def read_by_code(concept: Concept | None) -> bool:
+    """Whether the concept carries a SNOMED CT or ICD-10-CM code: it is then read by its codes, never its words."""
+    return concept is not None and any(
+        coding.code and coding.system in DIAGNOSIS_CODE_SYSTEMS for coding in concept.codings
+    )
+
+
+def _entry_words(concept: Concept) -> str:
+    """The entry's text and its codings' displays as one line, so a negation in one governs the other."""
+    return " ; ".join(filter(None, (concept.text, *(coding.display for coding in concept.codings))))
+
+
+def names_diagnosis(set_name: str, concept: Concept | None) -> bool:
+    """A diagnosis with no code PainPlan reads whose words clearly name a condition of the set (only the sets in
+    RULES have word rules): the words name it, nothing anywhere makes it a history, a screening or a risk, and no
+    negation or past comes before its name."""
+    rule = RULES.get(set_name)
+    if rule is None or concept is None or read_by_code(concept):
+        return False
+    words = _entry_words(concept)
+    found = rule.names.search(words) if words else None
+    if found is None:
+        return False
+    if _NOT_ANYWHERE.search(words) or rule.unless.search(words):
+        return False
+    return _NOT_BEFORE.search(words, 0, found.start()) is None
+
+
+def unread_diagnosis(concept: Concept | None) -> bool:
+    """A diagnosis PainPlan cannot read: no SNOMED CT or ICD-10-CM code, and no word rule names it."""
+    return not read_by_code(concept) and not any(names_diagnosis(set_name, concept) for set_name in RULES)
