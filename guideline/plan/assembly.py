@@ -25,6 +25,7 @@ from guideline.plan.tapering import TaperRequest, build_taper
 from guideline.plan.tasks import build_tasks
 from guideline.plan.uds_history import build_uds
 from guideline.recognition import recognise
+from guideline.undated import undated_procedures
 
 if TYPE_CHECKING:
     from guideline.engine import Evaluation
@@ -158,6 +159,7 @@ def build_plan(
         unknown_status=facts.unknown_status_orders,
         unread_uds=unread_results(facts),
         unread_conditions=facts.unread_conditions,
+        undated_procedures=undated_procedures(facts),
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

@@ -76,6 +76,8 @@ class PlanView:
     unread_uds: tuple[str, ...] = ()
     # Active diagnoses with no code PainPlan reads and no word rule that names them: nothing counted them.
     unread_conditions: tuple[str, ...] = ()
+    # Procedures a check reads (PDMP review, OUD medication dose, hospice care, ...) with no date it can read.
+    undated_procedures: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:

@@ -56,6 +56,8 @@ def note_text(view: PlanView) -> str:
         lines.append("Pharmacy fills with no date (not counted in MME or the checks): " + "; ".join(view.undated_fills))
     if view.unknown_status:
         lines.append("Orders of unknown status (not counted as current): " + "; ".join(view.unknown_status))
+    if view.undated_procedures:
+        lines.append("Procedures with no date (not counted as recent): " + "; ".join(view.undated_procedures))
     if view.unread_conditions:
         lines.append("Diagnoses recorded as text only (not read by the checks): " + "; ".join(view.unread_conditions))
     if view.unread_categories:

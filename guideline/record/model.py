@@ -263,6 +263,9 @@ class Procedure:
     performed: datetime | None
     performed_start: datetime | None
     performed_end: datetime | None
+    # How performed[x] was given when it dates nothing: R4's performedAge ("at age 55 years") or performedRange, or
+    # words that are no date; None when it gave a date or was not sent.
+    performed_as: str | None = None
 
 
 @slot_init

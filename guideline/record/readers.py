@@ -666,15 +666,40 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
     # STU3's notDone and DSTU2's notPerformed say what R4's status not-done says: a review or a drug test that was
     # not done must not count as one.
     not_done = get("notDone") is True or get("notPerformed") is True
+    # R4's performed[x] may be a string: a date written there dates the procedure; other words date nothing.
+    performed = parse_datetime(get("performedDateTime") or get("performedString"), tz)
     return Procedure.make(
         id=text(get("id")),
         status="not-done" if not_done else code_text(get("status")),
         code=concept(get("code")),
-        # R4's performed[x] may be a string: a date written there dates the procedure; other words date nothing.
-        performed=parse_datetime(get("performedDateTime") or get("performedString"), tz),
+        performed=performed,
         performed_start=performed_start,
         performed_end=performed_end,
+        performed_as=None if performed or performed_start or performed_end else _performed_as(data),
     )
+
+
+def _performed_as(data: Mapping[str, Any]) -> str | None:
+    """How an undated procedure's performed[x] was given, for a clinician to read: R4's performedAge ("at age 55
+    years") and performedRange ("at ages 50–56 years"), which no window can place without guessing, or its words."""
+    age = quantity(data.get("performedAge"))
+    if age is not None and age.value is not None:
+        return f"at age {_amount(age)}"
+    span = as_dict(data.get("performedRange"))
+    if span:
+        low, high = quantity(span.get("low")), quantity(span.get("high"))
+        if low is not None and high is not None and low.value is not None and high.value is not None:
+            return f"at ages {low.value}–{_amount(high)}"
+        one = low if low is not None and low.value is not None else high
+        if one is not None and one.value is not None:
+            return f"at age {'at least' if one is low else 'at most'} {_amount(one)}"
+    words = text(data.get("performedString"))
+    return f'"{words}"' if words else None
+
+
+def _amount(value: Quantity) -> str:
+    """A quantity as written: its value and unit (or code)."""
+    return f"{value.value} {value.unit or value.code or ''}".strip()
 
 
 def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:

@@ -1,0 +1,63 @@
+"""Procedures that matter to a check but carry no date PainPlan can read: each named, never counted as recent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from guideline.checks.oud_treatment import is_moud_procedure
+from guideline.clinical import DONE_OR_UNSTATED
+from guideline.record import Procedure
+from guideline.terminology import (
+    HOSPICE_PROCEDURE,
+    OPIOID_TREATMENT_ASSESSMENT,
+    PAIN_MANAGEMENT_PROCEDURE,
+    PDMP_REVIEW,
+)
+from guideline.uds import is_drug_test_procedure
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
+# What each check reads procedures for, in the words the card and the page name an undated one by.
+_SETS: tuple[tuple[str, str], ...] = (
+    (HOSPICE_PROCEDURE, "hospice or end-of-life care"),
+    (PDMP_REVIEW, "PDMP review"),
+    (OPIOID_TREATMENT_ASSESSMENT, "opioid treatment evaluation"),
+    (PAIN_MANAGEMENT_PROCEDURE, "pain management procedure"),
+)
+
+
+def _kind(procedure: Procedure, contains: Callable[[str, object], bool]) -> str | None:
+    """What the procedure is to a check (hospice care, a PDMP review, an OUD medication dose, ...), or None."""
+    for set_name, label in _SETS:
+        if contains(set_name, procedure.code):
+            return label
+    if is_moud_procedure(procedure.code):
+        codes = [c.code.strip().upper() for c in procedure.code.codings if c.code] if procedure.code else []
+        return "medication for opioid use disorder" + (f" (HCPCS {codes[0]})" if codes else "")
+    if is_drug_test_procedure(procedure.code):
+        return "urine drug test"
+    return None
+
+
+def undated_procedures(facts: Facts) -> tuple[str, ...]:
+    """Done (or unstated) procedures that a check reads, with no date PainPlan can read, each named with how its
+    date was given: R4's performedAge or performedRange, words, or nothing. No window can count them (a PDMP review
+    at "age 55" may be this week's or twenty years old), so they count as not done in any window, and the card and
+    the page name them so that no card from them does not read as "nothing on record"."""
+    named = []
+    contains = facts.terms.contains
+    for procedure in facts.record.procedures:
+        if procedure.performed or procedure.performed_start or procedure.performed_end:
+            continue  # the usual case, dated: no further work
+        if procedure.status not in DONE_OR_UNSTATED:
+            continue
+        kind = _kind(procedure, contains)
+        if kind is None:
+            continue
+        shown = (procedure.code.display() if procedure.code else None) or kind
+        ident = f" {procedure.id}" if procedure.id else ""
+        when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
+        named.append(f"{shown} (procedure{ident}), {when}")
+    return tuple(dict.fromkeys(named))
