@@ -50,6 +50,13 @@ def excluded_by(*resources: dict[str, Any]) -> list[str]:
         ("r/o leukemia", None),
         ("Screening for colon cancer", None),
         ("Breast cancer in remission", None),
+        # A history written after the name is still a history: read as active cancer, it switched every check off.
+        ("Breast cancer, history of", None),
+        ("Breast cancer (history)", None),
+        ("Colon cancer s/p resection 2015", None),
+        ("Prostate cancer, status post prostatectomy", None),
+        ("Hodgkin lymphoma, previously treated", None),
+        ("Melanoma - past", None),
         ("Basal cell carcinoma of nose", None),
         ("Squamous cell carcinoma of lung, no evidence of recurrence", None),
         ("Malignant hypertension", None),

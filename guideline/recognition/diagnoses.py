@@ -129,8 +129,18 @@ RULES: Mapping[str, _Rule] = {
             r"\bmetasta(?:sis|ses|tic)\b",
         ),
         # A cancer that is over, not invasive, a skin cancer of no bearing on pain treatment, or a predisposition:
-        # read as active cancer it would switch every safety check off.
+        # read as active cancer it would switch every safety check off. A history is one wherever it is written
+        # ("Breast cancer, history of", "Colon cancer s/p resection"), not only before the name.
         _words(
+            r"\bhistory\b",
+            r"\bhx\b",
+            r"\bh/o\b",
+            r"\bs/p\b",
+            r"\bstatus\s+post\b",
+            r"\bprevious(?:ly)?\b",
+            r"\bprior\b",
+            r"\bpast\b",
+            r"\bremote\b",
             r"\bremission\b",
             r"\bsurvivor",
             r"\bin\s+situ\b",
