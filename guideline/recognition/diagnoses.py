@@ -173,8 +173,27 @@ RULES: Mapping[str, _Rule] = {
             # Hospice care is for a terminal illness (a prognosis of six months or less).
             HOSPICE_WORD,
         ),
-        # Planning or discussing end-of-life care, or being considered for hospice, is not being at the end of life.
+        # Planning or discussing end-of-life care, or being considered for hospice, is not being at the end of life;
+        # nor is hospice declined, left or ended, wherever that is written ("Hospice - declined", "Discharged from
+        # hospice", "Hospice services discontinued"): read so, a patient who left hospice lost every check.
         _words(
+            r"\bdeclin",
+            r"\brefus",
+            r"\bdiscontinu",
+            r"\brevok",
+            r"\brevocation\b",
+            r"\bdischarg",
+            r"\bended\b",
+            r"\bstopped\b",
+            r"\bwithdr[ae]w",
+            r"\bno\s+longer\b",
+            r"\bnot\b",
+            r"\bhistory\b",
+            r"\bhx\b",
+            r"\bformer(?:ly)?\b",
+            r"\bprevious(?:ly)?\b",
+            r"\bprior\b",
+            r"\bpast\b",
             r"\bplan(?:s|ning)?\b",
             r"\bdiscuss",
             r"\bdirective",
