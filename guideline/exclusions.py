@@ -159,11 +159,21 @@ NUBC_HOSPICE = frozenset({"50", "51"})  # hospice: home; hospice: medical facili
 _HOSPICE_WORD = re.compile(HOSPICE_WORD, re.IGNORECASE)
 
 
+# A site's visit type or disposition that names hospice but no hospice care: a referral, an evaluation or information
+# visit before it (the patient may decline), or its end. Read as care, it excluded the patient from every check.
+_NOT_HOSPICE_CARE = re.compile(
+    r"\breferr|\beval|\bconsult|\binfo|\bpre-?\s*hospice|\brevo[ck]|\bdischarg\w*\s+from\b|\bdeclin|\bdiscontinu",
+    re.IGNORECASE,
+)
+
+
 def names_hospice(concept: Concept) -> bool:
-    """A concept whose text or a coding's display names hospice: a site's own code ("Hospice - Home")."""
-    if concept.text and _HOSPICE_WORD.search(concept.text):
-        return True
-    return any(coding.display and _HOSPICE_WORD.search(coding.display) for coding in concept.codings)
+    """A concept whose text or a coding's display names hospice care: a site's own code ("Hospice - Home"), not a
+    referral, evaluation or end of it ("Hospice Referral", "Hospice Revocation")."""
+    for words in (concept.text, *(coding.display for coding in concept.codings)):
+        if words and _HOSPICE_WORD.search(words) and not _NOT_HOSPICE_CARE.search(words):
+            return True
+    return False
 
 
 # The UB-04 type of bill (form locator 4) under the names systems give it: 81x is hospice (non-hospital based), 82x

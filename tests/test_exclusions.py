@@ -497,6 +497,12 @@ TYPE_OF_BILL = "https://www.nubc.org/CodeSystem/TypeOfBill"
         ("type", [{"coding": [{"system": TYPE_OF_BILL, "code": "0131"}]}], False),  # hospital outpatient
         ("type", [{"coding": [{"system": SNOMED, "code": "185349003", "display": "Encounter for check up"}]}], False),
         ("type", [{"text": "Non-hospice home health visit"}], False),
+        # A visit about hospice that is no hospice care: a referral, an evaluation or information visit, its end
+        ("type", [{"text": "Hospice Referral"}], False),
+        ("type", [{"text": "HOSPICE EVAL"}], False),
+        ("type", [{"text": "Hospice Informational Visit"}], False),
+        ("type", [{"text": "Pre-hospice visit"}], False),
+        ("serviceType", {"text": "Hospice revocation"}, False),
         ("class", {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}, False),
     ],
 )
