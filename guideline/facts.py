@@ -46,7 +46,7 @@ from guideline.history import (
 from guideline.memo import cached_property
 from guideline.mme import MmeSummary, compute_mme
 from guideline.recognition import recognise
-from guideline.recognition.diagnoses import names_diagnosis, unread_diagnosis
+from guideline.recognition.diagnoses import names_diagnosis, read_by_code, unread_diagnosis
 from guideline.record import (
     Condition,
     Dispense,
@@ -516,12 +516,15 @@ class Facts:
     def _condition_codes_in(self, set_name: str) -> frozenset[int]:
         """The visible conditions' distinct codes in a set: by code, or for an entry with no code PainPlan reads, by
         the words that clearly name it (`names_diagnosis`: exclusions and opioid use disorder only)."""
-        contains = self.terms.contains
-        return frozenset(
-            key
-            for key, code in self._condition_codes.items()
-            if contains(set_name, code) or names_diagnosis(set_name, code)
-        )
+        by_code = self._codes_in(set_name, self._condition_codes)
+        if not self._uncoded_conditions:  # the usual chart: every diagnosis coded, no words to read
+            return by_code
+        return by_code | {key for key, code in self._uncoded_conditions.items() if names_diagnosis(set_name, code)}
+
+    @cached_property
+    def _uncoded_conditions(self) -> dict[int, Concept | None]:
+        """The visible conditions' distinct codes that carry no SNOMED CT or ICD-10-CM code (read by their words)."""
+        return {key: code for key, code in self._condition_codes.items() if not read_by_code(code)}
 
     @cached_property
     def unread_conditions(self) -> tuple[str, ...]:

@@ -721,10 +721,15 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     )
 
 
+_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+
 def _visit_kinds(kind: Any, service: Any, visit_class: Any) -> tuple[Concept, ...]:
     """A visit's type (a list of concepts in R4, STU3 and DSTU2), R4's serviceType (one concept) and class (one
     Coding, read as a concept of one coding). DSTU2's class is a bare code of a fixed list with no hospice in it."""
     found = concepts(kind) if kind is not None else ()
+    if type(visit_class) is dict and visit_class.get("system") == _ACT_CODE:
+        visit_class = None  # HL7's encounter classes (AMB, IMP, EMER, HH, ...) have no hospice: the usual class, unread
     for value in (service, visit_class):
         if type(value) is dict:
             read = concept(value)
