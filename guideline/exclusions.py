@@ -217,6 +217,11 @@ def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bo
     )
 
 
+# A suggestion nobody acted on: another tool's proposal, or one option among several. A care team's plan to refer
+# to hospice (intent plan) is their decision, and counts.
+UNSIGNED_INTENTS = frozenset({"proposal", "option"})
+
+
 def _hospice(
     record: PatientRecord,
     conditions: Sequence[Condition],
@@ -258,7 +263,7 @@ def _hospice(
     for request in record.service_requests:
         if (
             request.status in ("active", "completed")
-            and request.intent != "option"
+            and request.intent not in UNSIGNED_INTENTS
             and terms.contains(HOSPICE_PROCEDURE, request.code)
             and (
                 in_last_days(request.authored_on, rules["servicerequest_days"], today)

@@ -384,6 +384,9 @@ def test_g5c_hospice_order_within_90_days() -> None:
     assert excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10)))
     assert excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10), intent="plan"))
     assert not excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10), intent="option"))
+    # A proposal nobody signed (another tool's suggestion to refer to hospice) is no referral: read as one, it
+    # switched every check off for a patient nobody had referred.
+    assert not excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10), intent="proposal"))
     assert not excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(10), status="revoked"))
     assert not excluded(service_request(SNOMED, HOSPICE_REFERRAL, authored=days_ago(120)))
 
