@@ -9,7 +9,7 @@ from guideline.fhirdata import CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY
 from guideline.orders import is_order
 from guideline.record import Condition, Procedure, ServiceRequest
 from guideline.terminology import Terminology
-from guideline.timeutil import in_last_days, period_in_last_days
+from guideline.timeutil import dated_in_last_days, in_last_days
 
 HIDING_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 # DSTU2 named the problem list and encounter diagnoses one way, "diagnosis" (its other codes, complaint, symptom
@@ -108,9 +108,7 @@ def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:
 
 def performed_within(procedure: Procedure, days: int, today: date) -> bool:
     """performedDateTime in the window, or performedPeriod starting, ending in or spanning it (1.1, 6.3)."""
-    return in_last_days(procedure.performed, days, today) or period_in_last_days(
-        procedure.performed_start, procedure.performed_end, days, today
-    )
+    return dated_in_last_days(procedure.performed, procedure.performed_start, procedure.performed_end, days, today)
 
 
 def last_performed(procedure: Procedure, today: date | None = None) -> date | None:

@@ -48,6 +48,7 @@ from guideline.mme import MmeSummary, compute_mme
 from guideline.recognition import recognise
 from guideline.recognition.diagnoses import names_diagnosis, read_by_code, unread_diagnosis
 from guideline.record import (
+    Administration,
     Condition,
     Dispense,
     MedOrder,
@@ -157,7 +158,7 @@ class Facts:
 
     # -- medication sets and names -----------------------------------------------------------------------------
 
-    def is_in(self, set_name: str, item: MedOrder | Dispense) -> bool:
+    def is_in(self, set_name: str, item: MedOrder | Dispense | Administration) -> bool:
         return self.terms.medication_in(set_name, item.medication)
 
     def only_in(self, set_name: str, items: Iterable[Item]) -> tuple[Item, ...]:
@@ -183,7 +184,7 @@ class Facts:
                 kept.append(item)
         return tuple(kept)
 
-    def name(self, item: MedOrder | Dispense) -> str:
+    def name(self, item: MedOrder | Dispense | Administration) -> str:
         return self.terms.medication_name(item.medication)
 
     def supply(self, order: MedOrder) -> Supply:

@@ -354,6 +354,11 @@ def _plain_quantity(number: str | None, unit: str | None, system: str | None, co
     return Quantity(value=value, unit=text(unit), system=text(system), code=text(code))
 
 
+def quantity_text(value: Quantity) -> str:
+    """A quantity as written, for a clinician to read: its value and unit (or code)."""
+    return f"{value.value} {value.unit or value.code or ''}".strip()
+
+
 def reference(value: Any) -> str | None:
     """The `reference` string of a Reference, or None."""
     if type(value) is dict:

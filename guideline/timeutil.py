@@ -68,5 +68,13 @@ def period_in_last_days(start: datetime | date | None, end: datetime | date | No
     return first is not None and last is not None and first < today - day_span(days) and last > today
 
 
+def dated_in_last_days(
+    moment: datetime | None, start: datetime | None, end: datetime | None, days: int, today: date
+) -> bool:
+    """An event dated by a moment (a dateTime) or a Period, as procedures and administrations are, within
+    [today − days, today]: the moment in it, or the Period starting, ending in or spanning it."""
+    return in_last_days(moment, days, today) or period_in_last_days(start, end, days, today)
+
+
 def any_in_last_days(moments: tuple[datetime | date | None, ...], days: int, today: date) -> bool:
     return any(in_last_days(m, days, today) for m in moments)

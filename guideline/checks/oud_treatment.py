@@ -18,8 +18,9 @@ from guideline.fhirdata import HCPCS_SYSTEMS, Concept
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
-from guideline.record import Condition, Dispense, MedOrder, Procedure
+from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
+from guideline.timeutil import dated_in_last_days
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -53,9 +54,10 @@ class OudTreatment:
     orders: tuple[MedOrder, ...]
     fills: tuple[Dispense, ...]
     doses: tuple[Procedure, ...]
+    given: tuple[Administration, ...] = ()  # administrations: doses given in clinic, recorded as such
 
     def __bool__(self) -> bool:
-        return bool(self.orders or self.fills or self.doses)
+        return bool(self.orders or self.fills or self.doses or self.given)
 
 
 def _overlaps(interval: tuple[date, date] | None, low: date, high: date) -> bool:
@@ -80,7 +82,7 @@ def _order_shows_treatment(facts: Facts, order: MedOrder, days: int, low: date) 
 def treatment_in_window(facts: Facts, days: int) -> OudTreatment:
     """Medication for OUD (buprenorphine, methadone or naltrexone: the MOUD set holds all three) in the last `days`
     days: orders of any category and drafts, completed fills dispensed in the window or whose supply reaches it,
-    and doses given in clinic or by a treatment programme (a billing code)."""
+    and doses given in clinic or by a treatment programme (a billing code, or a medication administration)."""
     low = facts.today - timedelta(days=days)
     orders = tuple(
         o for o in facts.record.orders if facts.is_in(MOUD, o) and _order_shows_treatment(facts, o, days, low)
@@ -92,7 +94,27 @@ def treatment_in_window(facts: Facts, days: int) -> OudTreatment:
         and facts.is_in(MOUD, d)
         and (facts.within_days(fill_moment(d), days) or _overlaps(dispense_interval(d), low, facts.today))
     )
-    return OudTreatment(orders, fills, moud_doses(facts, days))
+    return OudTreatment(orders, fills, moud_doses(facts, days), moud_given(facts, days))
+
+
+# An administration given, or being given (an injection under way). Not done (STU3 notGiven, DSTU2 wasNotGiven),
+# entered in error, stopped before it was given, on hold or of unknown status is no dose the patient received.
+GIVEN_STATUSES = frozenset({"completed", "in-progress"})
+
+
+def moud_given(facts: Facts, days: int) -> tuple[Administration, ...]:
+    """OUD medication recorded as given (a MedicationAdministration) in the last `days` days: a monthly buprenorphine
+    or naltrexone injection given in clinic is often recorded so, with no order, fill or billing code."""
+    return tuple(
+        a
+        for a in facts.record.administrations
+        if a.status in GIVEN_STATUSES and given_within(a, days, facts.today) and facts.is_in(MOUD, a)
+    )
+
+
+def given_within(dose: Administration, days: int, today: date) -> bool:
+    """Given at a moment in the window, or over a period starting, ending in or spanning it (as a procedure)."""
+    return dated_in_last_days(dose.given, dose.given_start, dose.given_end, days, today)
 
 
 def moud_doses(facts: Facts, days: int) -> tuple[Procedure, ...]:
@@ -190,7 +212,8 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
         part
         for part in (
             "**Opioid use disorder diagnosis:**\n" + bullet_list(_diagnosis_line(facts, c) for c in diagnoses),
-            f"No buprenorphine, methadone or naltrexone order, dispense or draft was found in the last {days} days.",
+            "No buprenorphine, methadone or naltrexone order, dispense, dose given in clinic or draft was found in "
+            f"the last {days} days.",
             "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
             "**Options:**\n"
             + bullet_list(
@@ -207,8 +230,8 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
             "Keep the patient in care: opioid use disorder is never a reason to dismiss a patient. If the "
             "diagnosis names remission, judge whether treatment is still needed.",
             based_on(
-                f"active diagnoses on record (any date) and medication orders, dispenses and today's drafts for "
-                f"buprenorphine, methadone and naltrexone in the last {days} days."
+                f"active diagnoses on record (any date) and medication orders, dispenses, doses given in clinic and "
+                f"today's drafts for buprenorphine, methadone and naltrexone in the last {days} days."
             ),
         )
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from guideline import oud_criteria
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import OudTreatment, treatment_in_window
+from guideline.fhirdata import quantity_text
 from guideline.fills import fill_moment
 from guideline.plan.reading import concept_name, dated, order_status
 from guideline.terminology import OUD
@@ -17,7 +18,7 @@ from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
-    from guideline.record import Procedure
+    from guideline.record import Administration, Procedure
 
 OUD_OPTIONS: tuple[tuple[str, str], ...] = (
     (
@@ -63,7 +64,14 @@ def _treatment(facts: Facts, found: OudTreatment) -> tuple[str, ...]:
     orders = [f"{facts.name(o)} ({order_status(o)}{dated(o.authored_on)})" for o in found.orders]
     fills = [f"{facts.name(d)} (filled{dated(fill_moment(d))})" for d in found.fills]
     doses = [f"{_dose_name(p)} (given{dated(_given_on(p))})" for p in found.doses]
-    return tuple(dict.fromkeys((*orders, *fills, *doses)))
+    given = [f"{facts.name(a)} (given{_amount(a)}{dated(a.when)})" for a in found.given]
+    return tuple(dict.fromkeys((*orders, *fills, *doses, *given)))
+
+
+def _amount(administration: Administration) -> str:
+    """ " 300 mg": the dose given, as recorded; nothing when none was."""
+    dose = administration.dose
+    return f" {quantity_text(dose)}" if dose is not None and dose.value is not None else ""
 
 
 def _given_on(procedure: Procedure) -> datetime | None:

@@ -8,6 +8,7 @@ it never fails the call.
 from guideline.record.build import build_record
 from guideline.record.model import (
     READ_RESOURCE_TYPES,
+    Administration,
     CarePlan,
     Component,
     Condition,
@@ -53,6 +54,7 @@ __all__ = [
     "ResolvedMedication",
     "MedOrder",
     "Dispense",
+    "Administration",
     "Component",
     "Observation",
     "Condition",

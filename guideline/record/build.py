@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from guideline.fhirdata import as_dict, as_list, local_reference, text
 from guideline.record.model import (
+    Administration,
     Dispense,
     MedOrder,
     Patient,
@@ -17,6 +18,7 @@ from guideline.record.model import (
 )
 from guideline.record.pool import UNREADABLE_REASON, MedicationPool, collect_resources
 from guideline.record.readers import (
+    read_administration,
     read_care_plan,
     read_condition,
     read_consent,
@@ -35,8 +37,8 @@ from guideline.record.readers import (
 
 Reader = Callable[[Mapping[str, Any], ZoneInfo], Any]
 
-# resourceType → (PatientRecord field, reader). Orders, service requests and dispenses need more than the resource
-# and the zone (draft flag, Medication pool), so build_record reads those itself.
+# resourceType → (PatientRecord field, reader). Orders, service requests, dispenses and administrations need more
+# than the resource and the zone (draft flag, Medication pool), so build_record reads those itself.
 _READERS: dict[str, tuple[str, Reader]] = {
     "Observation": ("observations", read_observation),
     "Condition": ("conditions", read_condition),
@@ -147,6 +149,7 @@ def build_record(
     orders: list[MedOrder] = []
     service_requests: list[ServiceRequest] = []
     dispenses: list[Dispense] = []
+    administrations: list[Administration] = []
     problems: list[ReadProblem] = []
     patient: Patient | None = None
 
@@ -200,6 +203,8 @@ def build_record(
             elif kind == "MedicationStatement":
                 if not statement_not_taken(resource):
                     orders.append(read_med_statement(resource, tz, pool))
+            elif kind == "MedicationAdministration":
+                administrations.append(read_administration(resource, tz, pool))
             elif kind == "Patient":
                 patient = patient or read_patient(resource, tz)
             elif kind == "OperationOutcome":
@@ -222,6 +227,7 @@ def build_record(
         patient=patient,
         orders=tuple(orders),
         dispenses=tuple(dispenses),
+        administrations=tuple(administrations),
         service_requests=tuple(service_requests),
         problems=tuple(problems),
         unresolved_medication_refs=unresolved,

@@ -187,6 +187,26 @@ class Dispense:
 
 @slot_init
 @dataclass(frozen=True, slots=True)
+class Administration:
+    """A MedicationAdministration (R4, STU3, DSTU2): a medicine given to the patient, in clinic or on a ward. Its
+    status is in R4's terms: STU3's notGiven and DSTU2's wasNotGiven read as R4's not-done."""
+
+    id: str | None
+    status: str | None
+    medication: ResolvedMedication
+    given: datetime | None  # effectiveDateTime (DSTU2: effectiveTimeDateTime)
+    given_start: datetime | None  # effectivePeriod (DSTU2: effectiveTimePeriod)
+    given_end: datetime | None
+    dose: Quantity | None = None  # dosage.dose (DSTU2: dosage.quantity)
+
+    @property
+    def when(self) -> datetime | None:
+        """The moment it was given: its date and time, else when a period of giving ended, else when it began."""
+        return self.given or self.given_end or self.given_start
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Component:
     code: Concept | None
     value_quantity: Quantity | None
@@ -370,6 +390,7 @@ class PatientRecord:
     patient: Patient | None = None
     orders: tuple[MedOrder, ...] = ()
     dispenses: tuple[Dispense, ...] = ()
+    administrations: tuple[Administration, ...] = ()
     observations: tuple[Observation, ...] = ()
     conditions: tuple[Condition, ...] = ()
     procedures: tuple[Procedure, ...] = ()

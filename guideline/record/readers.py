@@ -32,6 +32,7 @@ from guideline.fhirdata import (
     parse_date,
     parse_datetime,
     quantity,
+    quantity_text,
     reference,
     text,
 )
@@ -39,6 +40,7 @@ from guideline.identifiers import actor_reference
 from guideline.record.model import (
     EPIC_ADMIN_AMOUNT,
     EPIC_ORDERED_DOSE,
+    Administration,
     CarePlan,
     Component,
     Condition,
@@ -445,6 +447,24 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
     )
 
 
+def read_administration(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> Administration:
+    """A MedicationAdministration: R4's, STU3's (notGiven) or DSTU2's (effectiveTime[x], wasNotGiven, the dose as
+    dosage.quantity). A dose recorded as not given reads as R4's status not-done, whatever its status says."""
+    get = data.get
+    not_given = get("notGiven") is True or get("wasNotGiven") is True
+    start, end = _period(get("effectivePeriod") or get("effectiveTimePeriod"), tz)
+    dosage = as_dict(get("dosage"))
+    return Administration.make(
+        id=text(get("id")),
+        status="not-done" if not_given else code_text(get("status")),
+        medication=_resolve_medication(data, pool),
+        given=parse_datetime(get("effectiveDateTime") or get("effectiveTimeDateTime"), tz),
+        given_start=start,
+        given_end=end,
+        dose=quantity(dosage.get("dose") or dosage.get("quantity")) if dosage else None,
+    )
+
+
 PRESCRIBING_ROLE = "prescribing"  # the claim care-team role (claimcareteamrole) of the prescriber
 
 
@@ -684,22 +704,17 @@ def _performed_as(data: Mapping[str, Any]) -> str | None:
     years") and performedRange ("at ages 50–56 years"), which no window can place without guessing, or its words."""
     age = quantity(data.get("performedAge"))
     if age is not None and age.value is not None:
-        return f"at age {_amount(age)}"
+        return f"at age {quantity_text(age)}"
     span = as_dict(data.get("performedRange"))
     if span:
         low, high = quantity(span.get("low")), quantity(span.get("high"))
         if low is not None and high is not None and low.value is not None and high.value is not None:
-            return f"at ages {low.value}–{_amount(high)}"
+            return f"at ages {low.value}–{quantity_text(high)}"
         one = low if low is not None and low.value is not None else high
         if one is not None and one.value is not None:
-            return f"at age {'at least' if one is low else 'at most'} {_amount(one)}"
+            return f"at age {'at least' if one is low else 'at most'} {quantity_text(one)}"
     words = text(data.get("performedString"))
     return f'"{words}"' if words else None
-
-
-def _amount(value: Quantity) -> str:
-    """A quantity as written: its value and unit (or code)."""
-    return f"{value.value} {value.unit or value.code or ''}".strip()
 
 
 def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:

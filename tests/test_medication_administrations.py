@@ -1,0 +1,208 @@
+"""MedicationAdministration (R4, STU3 and DSTU2): medicine given in clinic, read so that a patient on monthly
+buprenorphine or naltrexone injections is not told "no OUD medication" because the doses were recorded only so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from builders import ICD10, PATIENT_ID, RXNORM, UCUM, card, condition, days_ago, run
+
+from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
+
+SUBLOCADE = "1996192"  # 1.5 ML buprenorphine 200 MG/ML Prefilled Syringe (Sublocade 300 mg)
+VIVITROL = "637213"  # naltrexone 380 MG Injection
+SUBCUTANEOUS = {"coding": [{"system": "http://snomed.info/sct", "code": "34206005", "display": "Subcutaneous route"}]}
+INTRAMUSCULAR = {"coding": [{"system": "http://snomed.info/sct", "code": "78421000", "display": "Intramuscular route"}]}
+
+
+def oud() -> dict[str, Any]:
+    return condition(ICD10, "F11.20", display="Opioid dependence, uncomplicated", recorded="2024-01-10")
+
+
+def sublocade_given(ago: int = 20, **fields: Any) -> dict[str, Any]:
+    """R4: Sublocade 300 mg given subcutaneously by the clinic nurse `ago` days ago."""
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-sublocade",
+        "status": "completed",
+        "medicationCodeableConcept": {
+            "coding": [
+                {
+                    "system": RXNORM,
+                    "code": SUBLOCADE,
+                    "display": "1.5 ML buprenorphine 200 MG/ML Prefilled Syringe",
+                }
+            ],
+            "text": "Sublocade 300 mg/1.5 mL injection",
+        },
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "context": {"reference": "Encounter/enc-clinic-7"},
+        "effectiveDateTime": f"{days_ago(ago)}T10:15:00-04:00",
+        "performer": [{"actor": {"reference": "Practitioner/rn-4"}}],
+        "request": {"reference": "MedicationRequest/mr-sublocade"},
+        "dosage": {
+            "site": {"text": "abdomen, left lower quadrant"},
+            "route": SUBCUTANEOUS,
+            "dose": {"value": 300, "unit": "mg", "system": UCUM, "code": "mg"},
+        },
+    }
+    resource.update(fields)
+    return resource
+
+
+def sublocade_in_words(ago: int = 20) -> dict[str, Any]:
+    """R4, as a site with no RxNorm code on its clinic stock sends it: the name alone."""
+    return sublocade_given(
+        ago,
+        id="ma-bup-text",
+        medicationCodeableConcept={"text": "buprenorphine extended-release 300 mg/1.5 mL injection"},
+    )
+
+
+def vivitrol_stu3(ago: int = 25, **fields: Any) -> dict[str, Any]:
+    """STU3: Vivitrol given intramuscularly, the medicine a contained Medication, given over ten minutes."""
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-vivitrol",
+        "contained": [
+            {
+                "resourceType": "Medication",
+                "id": "viv",
+                "code": {"coding": [{"system": RXNORM, "code": VIVITROL}], "text": "Vivitrol 380 mg injection"},
+            }
+        ],
+        "status": "completed",
+        "notGiven": False,
+        "medicationReference": {"reference": "#viv", "display": "Vivitrol"},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectivePeriod": {"start": f"{days_ago(ago)}T09:00:00-04:00", "end": f"{days_ago(ago)}T09:10:00-04:00"},
+        "performer": [{"actor": {"reference": "Practitioner/rn-4"}}],
+        "dosage": {"route": INTRAMUSCULAR, "dose": {"value": 380, "unit": "mg", "system": UCUM, "code": "mg"}},
+    }
+    resource.update(fields)
+    return resource
+
+
+def sublocade_dstu2(ago: int = 20, **fields: Any) -> dict[str, Any]:
+    """DSTU2: effectiveTime[x], wasNotGiven, patient, and the dose as dosage.quantity."""
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-d2",
+        "status": "completed",
+        "patient": {"reference": f"Patient/{PATIENT_ID}"},
+        "wasNotGiven": False,
+        "effectiveTimeDateTime": f"{days_ago(ago)}T14:00:00-04:00",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": SUBLOCADE}], "text": "Sublocade 300 mg"},
+        "dosage": {"route": SUBCUTANEOUS, "quantity": {"value": 300, "unit": "mg", "system": UCUM, "code": "mg"}},
+    }
+    resource.update(fields)
+    return resource
+
+
+def _page_treatment(evaluation) -> tuple[str, ...]:
+    from guideline.plan import build_plan
+
+    return build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now).by_key["oud"].content.treatment
+
+
+# -- given in clinic: the card is quiet, and the page names the dose ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param(sublocade_given(), id="R4 Sublocade, RxNorm"),
+        pytest.param(sublocade_in_words(), id="R4 buprenorphine extended-release injection, text only"),
+        pytest.param(sublocade_given(status="in-progress"), id="R4 in progress"),
+        pytest.param(vivitrol_stu3(), id="STU3 Vivitrol, contained Medication, effectivePeriod"),
+        pytest.param(sublocade_dstu2(), id="DSTU2 effectiveTimeDateTime"),
+        pytest.param(
+            sublocade_dstu2(
+                effectiveTimeDateTime=None,
+                effectiveTimePeriod={"start": f"{days_ago(30)}T14:00:00Z", "end": f"{days_ago(30)}T14:05:00Z"},
+            ),
+            id="DSTU2 effectiveTimePeriod",
+        ),
+    ],
+)
+def test_oud_medication_given_in_clinic_is_treatment_on_the_card_and_the_page(given: dict[str, Any]) -> None:
+    # Before: a patient on monthly Sublocade or Vivitrol injections given in clinic, recorded only as administrations,
+    # got "no OUD medication in 90 days: offer treatment".
+    given = {k: v for k, v in given.items() if v is not None}
+    evaluation = run("patient-view", resources=[oud(), given])
+    assert card(evaluation, OUD_CHECK) is None
+    (listed,) = _page_treatment(evaluation)
+    assert "(given " in listed
+
+
+def test_the_page_names_the_dose_given_with_its_amount_and_day() -> None:
+    evaluation = run("patient-view", resources=[oud(), sublocade_given(20), vivitrol_stu3(25)])
+    assert _page_treatment(evaluation) == (
+        f"Sublocade 300 mg/1.5 mL injection (given 300 mg, {days_ago(20)})",
+        f"Vivitrol 380 mg injection (given 380 mg, {days_ago(25)})",
+    )
+
+
+def test_a_medication_given_by_reference_to_a_medication_in_the_bundle_is_read() -> None:
+    medication = {
+        "resourceType": "Medication",
+        "id": "med-vivitrol",
+        "code": {"coding": [{"system": RXNORM, "code": VIVITROL}], "text": "Vivitrol 380 mg injection"},
+    }
+    given = vivitrol_stu3(contained=[], medicationReference={"reference": "Medication/med-vivitrol"})
+    evaluation = run("patient-view", resources=[oud(), given, medication])
+    assert card(evaluation, OUD_CHECK) is None
+
+
+@pytest.mark.parametrize(
+    "not_given",
+    [
+        pytest.param(sublocade_dstu2(wasNotGiven=True, reasonNotGiven=[{"text": "declined"}]), id="DSTU2 wasNotGiven"),
+        pytest.param(vivitrol_stu3(notGiven=True), id="STU3 notGiven"),
+        pytest.param(sublocade_given(status="not-done", statusReason=[{"text": "declined"}]), id="R4 not-done"),
+        pytest.param(sublocade_given(status="entered-in-error"), id="R4 entered in error"),
+        pytest.param(vivitrol_stu3(status="entered-in-error"), id="STU3 entered in error"),
+        pytest.param(sublocade_given(status="stopped"), id="stopped before it was given"),
+        pytest.param(sublocade_given(status="on-hold"), id="on hold"),
+        pytest.param(sublocade_given(120), id="given 120 days ago"),
+    ],
+)
+def test_a_dose_not_given_or_given_before_the_window_is_no_treatment(not_given: dict[str, Any]) -> None:
+    evaluation = run("patient-view", resources=[oud(), not_given])
+    assert card(evaluation, OUD_CHECK) is not None
+    assert _page_treatment(evaluation) == ()
+
+
+def test_the_card_names_doses_given_in_clinic_among_what_it_looked_for() -> None:
+    found = card(run("patient-view", resources=[oud()]), OUD_CHECK)
+    assert found is not None
+    assert "order, dispense, dose given in clinic or draft" in found.detail
+
+
+# -- naloxone given (in the ED) is not naloxone at home ----------------------------------------------------------
+
+
+def test_naloxone_given_in_the_emergency_department_is_not_naloxone_on_hand() -> None:
+    from builders import med_request
+
+    given = sublocade_given(
+        3,
+        id="ma-narcan",
+        medicationCodeableConcept={"coding": [{"system": RXNORM, "code": "1191250"}], "text": "naloxone 0.4 mg/mL"},
+    )
+    draft = med_request("1049621", draft=True, id="ox1", supply_days=5)  # oxycodone 5 mg
+    evaluation = run("order-sign", drafts=[draft], resources=[oud(), given])
+    assert evaluation.facts.naloxone_on_hand == ()
+    assert card(evaluation, "naloxone") is not None
+
+
+# -- a bad administration never fails the call -------------------------------------------------------------------
+
+
+def test_an_administration_with_elements_of_the_wrong_shape_is_read_leniently() -> None:
+    odd = sublocade_given(id="ma-odd", dosage=["not", "an", "object"], effectiveDateTime=12345)
+    evaluation = run("patient-view", resources=[oud(), odd, vivitrol_stu3()])
+    assert evaluation.facts.record.problems == ()
+    assert card(evaluation, OUD_CHECK) is None  # the Vivitrol dose still counts
+    assert _page_treatment(evaluation) == (f"Vivitrol 380 mg injection (given 380 mg, {days_ago(25)})",)
