@@ -1,15 +1,18 @@
-"""Procedures that matter to a check but carry no date PainPlan can read: each named, never counted as recent."""
+"""Procedures and doses given that matter to a check but that PainPlan cannot count (no date it can read; a dose of
+unknown status): each named, never counted as recent."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from guideline.checks.oud_treatment import is_moud_procedure
+from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
+from guideline.checks.oud_treatment import GIVEN_STATUSES, given_within, is_moud_procedure
 from guideline.clinical import DONE_OR_UNSTATED
 from guideline.record import Procedure
 from guideline.terminology import (
     HOSPICE_PROCEDURE,
+    MOUD,
     OPIOID_TREATMENT_ASSESSMENT,
     PAIN_MANAGEMENT_PROCEDURE,
     PDMP_REVIEW,
@@ -60,4 +63,33 @@ def undated_procedures(facts: Facts) -> tuple[str, ...]:
         ident = f" {procedure.id}" if procedure.id else ""
         when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
         named.append(f"{shown} (procedure{ident}), {when}")
+    return tuple(dict.fromkeys(named))
+
+
+# An administration whose status says nothing of whether the dose was given (status is required in every version).
+_UNSTATED = frozenset({"unknown", None})
+
+
+def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
+    """Doses of OUD medication recorded as given (or of unknown status) that `oud-treatment` cannot count, each
+    named: with no date PainPlan can read, or dated in its window with a status that does not say it was given. Read
+    as not given, such a dose left the card saying "no OUD medication" with nothing to say one was on record."""
+    named = []
+    days: int | None = None
+    for given in facts.record.administrations:
+        if given.when is None:
+            if given.status not in GIVEN_STATUSES and given.status not in _UNSTATED:
+                continue
+            why = "no date"
+        elif given.status in _UNSTATED:
+            if days is None:
+                days = int(facts.config.check(OUD_CHECK)["lookback_days"])
+            if not given_within(given, days, facts.today):
+                continue
+            why = "status unknown"
+        else:
+            continue  # the usual case, dated and of a known status: no further work
+        if facts.is_in(MOUD, given):
+            ident = f" {given.id}" if given.id else ""
+            named.append(f"{facts.name(given)} (administration{ident}), {why}")
     return tuple(dict.fromkeys(named))

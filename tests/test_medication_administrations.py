@@ -180,6 +180,53 @@ def test_the_card_names_doses_given_in_clinic_among_what_it_looked_for() -> None
     assert "order, dispense, dose given in clinic or draft" in found.detail
 
 
+# -- a dose PainPlan cannot place in time is named, never counted --------------------------------------------
+
+
+def test_an_undated_or_unknown_status_oud_dose_is_named_on_the_page_and_the_card_still_fires() -> None:
+    from guideline.plan import build_plan
+
+    undated = sublocade_given(effectiveDateTime=None)
+    undated = {k: v for k, v in undated.items() if v is not None}
+    unknown = vivitrol_stu3(status="unknown")
+    evaluation = run("patient-view", resources=[oud(), undated, unknown])
+    assert card(evaluation, OUD_CHECK) is not None
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.uncounted_administrations == (
+        "Sublocade 300 mg/1.5 mL injection (administration ma-sublocade), no date",
+        "Vivitrol 380 mg injection (administration ma-vivitrol), status unknown",
+    )
+    assert "Sublocade 300 mg/1.5 mL injection (administration ma-sublocade), no date" in view.note
+
+
+def test_an_undated_oud_dose_is_named_on_the_data_incomplete_card(tmp_path) -> None:
+    from cds_support import full_prefetch, hook_request, make_app
+
+    undated = {k: v for k, v in sublocade_given().items() if k != "effectiveDateTime"}
+    prefetch = full_prefetch("patient-view", conditions={"resourceType": "Bundle", "entry": [{"resource": oud()}]})
+    prefetch["extra"] = {"resourceType": "Bundle", "entry": [{"resource": undated}]}
+    body = hook_request("patient-view", prefetch=prefetch)
+    answer = make_app(tmp_path).test_client().post("/cds-services/patient-view", json=body).get_json()
+    incomplete = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    assert "Sublocade 300 mg/1.5 mL injection (administration ma-sublocade), no date" in incomplete["detail"]
+    assert OUD_CHECK in [c["source"]["topic"]["code"] for c in answer["cards"]]
+
+
+def test_a_dose_of_another_medicine_with_no_date_is_not_named() -> None:
+    from guideline.plan import build_plan
+
+    ketorolac = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-ketorolac",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "medicationCodeableConcept": {"text": "ketorolac 30 mg/mL injection"},
+    }
+    evaluation = run("patient-view", resources=[oud(), ketorolac])
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.uncounted_administrations == ()
+
+
 # -- naloxone given (in the ED) is not naloxone at home ----------------------------------------------------------
 
 

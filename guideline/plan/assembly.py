@@ -25,7 +25,7 @@ from guideline.plan.tapering import TaperRequest, build_taper
 from guideline.plan.tasks import build_tasks
 from guideline.plan.uds_history import build_uds
 from guideline.recognition import recognise
-from guideline.undated import undated_procedures
+from guideline.undated import uncounted_administrations, undated_procedures
 
 if TYPE_CHECKING:
     from guideline.engine import Evaluation
@@ -160,6 +160,7 @@ def build_plan(
         unread_uds=unread_results(facts),
         unread_conditions=facts.unread_conditions,
         undated_procedures=undated_procedures(facts),
+        uncounted_administrations=uncounted_administrations(facts),
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

@@ -78,6 +78,8 @@ class PlanView:
     unread_conditions: tuple[str, ...] = ()
     # Procedures a check reads (PDMP review, OUD medication dose, hospice care, ...) with no date it can read.
     undated_procedures: tuple[str, ...] = ()
+    # Doses of OUD medication recorded as given with no date, or of unknown status: not counted as treatment.
+    uncounted_administrations: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:

@@ -58,6 +58,11 @@ def note_text(view: PlanView) -> str:
         lines.append("Orders of unknown status (not counted as current): " + "; ".join(view.unknown_status))
     if view.undated_procedures:
         lines.append("Procedures with no date (not counted as recent): " + "; ".join(view.undated_procedures))
+    if view.uncounted_administrations:
+        lines.append(
+            "OUD medication given with no date or of unknown status (not counted as treatment): "
+            + "; ".join(view.uncounted_administrations)
+        )
     if view.unread_conditions:
         lines.append("Diagnoses recorded as text only (not read by the checks): " + "; ".join(view.unread_conditions))
     if view.unread_categories:
