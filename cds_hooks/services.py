@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -112,7 +112,18 @@ STATEMENTS = PrefetchKey(
     ALL,
     "medications the patient reports taking",
 )
-PREFETCH_LABELS = {p.key: p.label for p in (*PREFETCH, STATEMENTS)}
+# Asked for only when the site turns it on (prefetch.medication_administrations): a monthly buprenorphine or
+# naltrexone injection given in clinic is often recorded only so, but many servers answer no patient search of it
+# (some search administrations only by the order they fulfil). The dated variant asks for the window
+# `oud-treatment` reads, its only reader.
+ADMINISTRATIONS = PrefetchKey(
+    "medAdministrations",
+    f"MedicationAdministration?patient={_P}&_sort=-effective-time&_count=100",
+    f"MedicationAdministration?patient={_P}&effective-time=ge{{{{today() - {{days}} days}}}}",
+    SIGN_VIEW,
+    "medicines given in clinic",
+)
+PREFETCH_LABELS = {p.key: p.label for p in (*PREFETCH, STATEMENTS, ADMINISTRATIONS)}
 
 
 @dataclass(frozen=True)
@@ -170,6 +181,9 @@ def prefetch_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
         keys = [p for p in keys if p.key != "planNotes"]
     if config["prefetch"].get("medication_statements") and hook in STATEMENTS.hooks:
         keys.append(STATEMENTS)
+    if config["prefetch"].get("medication_administrations") and hook in ADMINISTRATIONS.hooks:
+        days = int(config.check("oud-treatment")["lookback_days"])
+        keys.append(replace(ADMINISTRATIONS, dated=ADMINISTRATIONS.dated.replace("{days}", str(days))))
     return keys
 
 
@@ -191,6 +205,8 @@ def usage_requirements(service: ServiceDefinition, config: GuidelineConfig) -> s
     resources = service.resources
     if config["prefetch"].get("medication_statements"):
         resources = (*resources, "MedicationStatement")
+    if config["prefetch"].get("medication_administrations") and service.hook in ADMINISTRATIONS.hooks:
+        resources = (*resources, "MedicationAdministration")
     reads = ", ".join(resources)
     return (
         "Send the prefetch below, or fhirServer with fhirAuthorization granting read access (patient/ or user/ "

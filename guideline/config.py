@@ -253,7 +253,13 @@ DEFAULTS: dict[str, Any] = {
             "snooze-1-year-with-comment": "12 months",
         }
     },
-    "prefetch": {"dated": False, "uds_query": "", "page_cap": 10, "medication_statements": False},
+    "prefetch": {
+        "dated": False,
+        "uds_query": "",
+        "page_cap": 10,
+        "medication_statements": False,
+        "medication_administrations": False,
+    },
     # The population review's letters (painplan population); measure thresholds are the PQA's, not settings.
     "population": {
         "programme": "HUSKY Health",

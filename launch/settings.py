@@ -16,4 +16,4 @@ class LaunchSettings:
     smart_default_iss: str = ""
     frame_ancestors: tuple[str, ...] = ("'self'",)
     write_back: bool = True  # ask for the write scopes the plan page's forms use (granted scopes still decide)
-    extra_read_types: tuple[str, ...] = ()  # types the site turned on for the plan page to read (MedicationStatement)
+    extra_read_types: tuple[str, ...] = ()  # types the site turned on for the plan page to read

@@ -63,7 +63,15 @@ class Settings:
     @cached_property
     def launch(self) -> LaunchSettings:
         """What the SMART launch face reads."""
-        extra = ("MedicationStatement",) if self.guideline["prefetch"].get("medication_statements") else ()
+        asked = self.guideline["prefetch"]
+        extra = tuple(
+            kind
+            for kind, setting in (
+                ("MedicationStatement", "medication_statements"),
+                ("MedicationAdministration", "medication_administrations"),
+            )
+            if asked.get(setting)
+        )
         return LaunchSettings(**{name: getattr(self, name) for name in _LAUNCH_FIELDS}, extra_read_types=extra)
 
     def evaluation_now(self) -> datetime:

@@ -31,6 +31,7 @@ DATE_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
     "MedicationRequest": {"authoredon": ("authoredOn",)},
     "ServiceRequest": {"authored": ("authoredOn",)},
     "MedicationDispense": {"whenhandedover": ("whenHandedOver",), "whenprepared": ("whenPrepared",)},
+    "MedicationAdministration": {"effective-time": ("effectiveDateTime", "effectivePeriod")},
 }
 # token parameter → the element(s) holding CodeableConcepts (or a plain code string such as status).
 TOKEN_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -51,6 +52,7 @@ TOKEN_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
         "intent": ("intent",),
     },
     "MedicationDispense": {"code": ("medicationCodeableConcept",), "status": ("status",)},
+    "MedicationAdministration": {"code": ("medicationCodeableConcept",), "status": ("status",)},
     "Medication": {"code": ("code",), "status": ("status",)},
     "CarePlan": {"category": ("category",), "status": ("status",), "intent": ("intent",)},
     "DocumentReference": {"type": ("type",), "category": ("category",), "status": ("status",)},

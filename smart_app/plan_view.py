@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,18 +68,25 @@ QUERY_LABELS: dict[str, str] = {
     "consents": "Consents",
     "goals": "Goals",
     "statements": "Medications the patient reports taking",
+    "administrations": "Medicines given in clinic (the OUD treatment window)",
     "medications": "Medication details",
 }
 
 
 def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = None) -> dict[str, str]:
     """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters. The coded scores
-    also ask for the site's own PDMP review codes (`pdmp.review_codes`), and medication statements are asked for
-    when the hooks ask for them (`prefetch.medication_statements`)."""
+    also ask for the site's own PDMP review codes (`pdmp.review_codes`), and medication statements and
+    administrations are asked for when the hooks ask for them (`prefetch.medication_statements`,
+    `prefetch.medication_administrations`); administrations in the window `oud-treatment` reads, their only reader."""
     site_codes = "".join(f",{code}" for code in site_pdmp_review_codes(config)) if config is not None else ""
-    statements = {}
+    optional = {}
     if config is not None and config["prefetch"].get("medication_statements"):
-        statements["statements"] = f"MedicationStatement?patient={patient_id}&_count=100"  # as the hooks ask
+        optional["statements"] = f"MedicationStatement?patient={patient_id}&_count=100"  # as the hooks ask
+    if config is not None and config["prefetch"].get("medication_administrations"):
+        since = (today - timedelta(days=int(config.check("oud-treatment")["lookback_days"]))).isoformat()
+        optional["administrations"] = (
+            f"MedicationAdministration?patient={patient_id}&effective-time=ge{since}&_count=100"
+        )
     two_years = months_before(today, 24).isoformat()
     thirteen_months = months_before(today, 13).isoformat()
     p = patient_id
@@ -105,7 +112,7 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         "documents": f"DocumentReference?patient={p}&date=ge{two_years}&_count=50",
         "consents": f"Consent?patient={p}&_count=50",
         "goals": f"Goal?patient={p}&_count=50",
-        **statements,
+        **optional,
     }
 
 

@@ -253,3 +253,158 @@ def test_an_administration_with_elements_of_the_wrong_shape_is_read_leniently() 
     assert evaluation.facts.record.problems == ()
     assert card(evaluation, OUD_CHECK) is None  # the Vivitrol dose still counts
     assert _page_treatment(evaluation) == (f"Vivitrol 380 mg injection (given 380 mg, {days_ago(25)})",)
+
+
+# -- asking for administrations: a site whose EHR serves them turns the search on ----------------------------------
+
+ON = {"prefetch": {"medication_administrations": True}}
+
+
+def test_the_administrations_search_is_published_only_when_the_site_turns_it_on(tmp_path) -> None:
+    from cds_support import make_app
+
+    plain = make_app(tmp_path / "a").test_client().get("/cds-services").get_json()["services"]
+    assert all("medAdministrations" not in service["prefetch"] for service in plain)
+    assert not any("MedicationAdministration" in service["usageRequirements"] for service in plain)
+    services = make_app(tmp_path / "b", guideline=ON).test_client().get("/cds-services").get_json()["services"]
+    asked = {service["hook"]: service["prefetch"].get("medAdministrations") for service in services}
+    portable = "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time&_count=100"
+    assert asked == {"order-sign": portable, "patient-view": portable, "order-select": None}
+    requirements = {service["hook"]: service["usageRequirements"] for service in services}
+    assert "MedicationAdministration" in requirements["patient-view"]
+    assert "MedicationAdministration" not in requirements["order-select"]
+
+
+def test_the_dated_administrations_search_asks_for_the_treatment_checks_window() -> None:
+    from cds_hooks.services import templates
+    from guideline.config import GuidelineConfig
+
+    config = GuidelineConfig.from_mapping(
+        {"prefetch": {"medication_administrations": True, "dated": True}, "checks": {OUD_CHECK: {"lookback_days": 60}}}
+    )
+    assert templates("patient-view", config)["medAdministrations"] == (
+        "MedicationAdministration?patient={{context.patientId}}&effective-time=ge{{today() - 60 days}}"
+    )
+
+
+@pytest.mark.parametrize(("settings", "fires"), [pytest.param(ON, False, id="on"), pytest.param({}, True, id="off")])
+def test_a_dose_read_from_the_fhir_server_when_the_prefetch_is_missing_is_treatment(
+    tmp_path, settings: dict[str, Any], fires: bool
+) -> None:
+    import re
+
+    import responses
+    from cds_support import FHIR, bundle, hook_request, make_app, patient, topics
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(f"{FHIR}/Patient/{PATIENT_ID}", json=patient())
+        mock.get(re.compile(re.escape(f"{FHIR}/Condition") + r"\?.*"), json=bundle(oud()))
+        given = mock.get(
+            re.compile(re.escape(f"{FHIR}/MedicationAdministration") + r"\?.*"), json=bundle(sublocade_given())
+        )
+        mock.get(re.compile(re.escape(FHIR) + r"/\w+\?.*"), json=bundle())
+        app = make_app(tmp_path, guideline=settings)
+        body = hook_request("patient-view", prefetch={}, fhir=True)
+        answer = app.test_client().post("/cds-services/patient-view", json=body).get_json()
+    assert (OUD_CHECK in topics(answer)) is fires
+    if not fires:
+        (call,) = given.calls
+        assert f"/MedicationAdministration?patient={PATIENT_ID}&_sort=-effective-time&_count=100" in call.request.url
+
+
+def test_a_dose_sent_under_a_prefetch_key_of_the_sites_own_is_read_with_the_setting_off(tmp_path) -> None:
+    from cds_support import full_prefetch, hook_request, make_app, topics
+
+    prefetch = full_prefetch("patient-view", conditions={"resourceType": "Bundle", "entry": [{"resource": oud()}]})
+    prefetch["clinicDoses"] = {"resourceType": "Bundle", "entry": [{"resource": vivitrol_stu3()}]}
+    answer = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/patient-view", json=hook_request("patient-view", prefetch=prefetch))
+    )
+    assert OUD_CHECK not in topics(answer.get_json())
+
+
+def test_the_plan_page_asks_for_doses_given_in_the_treatment_checks_window() -> None:
+    from datetime import date
+
+    from guideline.config import GuidelineConfig
+    from smart_app.plan_view import plan_queries
+
+    on = GuidelineConfig.from_mapping(ON)
+    assert plan_queries("p1", date(2026, 6, 15), on)["administrations"] == (
+        "MedicationAdministration?patient=p1&effective-time=ge2026-03-17&_count=100"
+    )
+    assert "administrations" not in plan_queries("p1", date(2026, 6, 15), GuidelineConfig.from_mapping())
+
+
+def test_the_plan_page_asks_to_read_administrations_only_when_the_site_turned_them_on() -> None:
+    from launch.discovery import SmartConfiguration
+    from launch.scopes import requested_scope
+    from smart_app.config import load_settings
+
+    v2 = SmartConfiguration("https://a/authorize", "https://a/token", capabilities=frozenset({"permission-v2"}))
+    on = load_settings(guideline=ON).launch
+    assert on.extra_read_types == ("MedicationAdministration",)
+    assert "patient/MedicationAdministration.rs" in requested_scope(
+        v2, ehr_launch=True, extra_reads=on.extra_read_types
+    )
+    both = load_settings(guideline={"prefetch": {"medication_administrations": True, "medication_statements": True}})
+    assert both.launch.extra_read_types == ("MedicationStatement", "MedicationAdministration")
+    assert load_settings().launch.extra_read_types == ()
+
+
+def test_the_administrations_setting_must_be_true_or_false() -> None:
+    from guideline.config import ConfigError, GuidelineConfig
+
+    with pytest.raises(ConfigError, match="prefetch.medication_administrations"):
+        GuidelineConfig.from_mapping({"prefetch": {"medication_administrations": "yes"}})
+
+
+def test_the_plan_page_lists_the_dose_the_card_counts(tmp_path) -> None:
+    import responses
+    from builders import patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    undated = {k: v for k, v in sublocade_given(id="ma-undated").items() if k != "effectiveDateTime"}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = FakeFhir(rsps, [patient(patient_id="p1"), oud(), sublocade_given(), undated])
+        html = _open_plan(_app(tmp_path, guideline=ON)).get_data(as_text=True)
+    assert any("/MedicationAdministration?patient=p1&effective-time=ge" in url for url, _ in fake.requests)
+    assert f"Sublocade 300 mg/1.5 mL injection (given 300 mg, {days_ago(20)})" in html
+    assert "Sublocade 300 mg/1.5 mL injection (administration ma-undated), no date" in html
+
+
+def test_the_demo_server_answers_the_administrations_search() -> None:
+    from smart_app.demo_search import SearchError, parse_query
+
+    query = parse_query(
+        "MedicationAdministration", [("patient", "p1"), ("effective-time", "ge2026-03-17"), ("_count", "100")]
+    )
+    assert query.patient_id == "p1" and len(query.tests) == 1
+    assert parse_query("MedicationAdministration", [("patient", "p1"), ("_sort", "-effective-time")]).sort
+    with pytest.raises(SearchError, match="whenhandedover"):
+        parse_query("MedicationAdministration", [("patient", "p1"), ("whenhandedover", "ge2026-03-17")])
+
+
+def test_a_medication_a_dose_names_by_reference_is_read_from_the_fhir_server(tmp_path) -> None:
+    # The dose names its medicine only by a reference the prefetch does not hold: unread, it was no treatment.
+    import re
+
+    import responses
+    from cds_support import FHIR, bundle, full_prefetch, hook_request, make_app, topics
+
+    given = vivitrol_stu3(contained=[], medicationReference={"reference": "Medication/med-clinic-44"})
+    medication = {
+        "resourceType": "Medication",
+        "id": "med-clinic-44",
+        "code": {"coding": [{"system": RXNORM, "code": VIVITROL}]},
+    }
+    prefetch = full_prefetch("patient-view", conditions=bundle(oud()), clinicDoses=bundle(given))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        read = mock.get(f"{FHIR}/Medication/med-clinic-44", json=medication)
+        mock.get(re.compile(re.escape(FHIR) + r"/.*"), json=bundle())
+        body = hook_request("patient-view", prefetch=prefetch, fhir=True)
+        answer = make_app(tmp_path).test_client().post("/cds-services/patient-view", json=body).get_json()
+    assert len(read.calls) == 1
+    assert OUD_CHECK not in topics(answer)

@@ -187,6 +187,11 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
         found.append(resource)
 
 
+# The resources whose Medication, named by reference alone, is read from the FHIR server: a dose given in clinic
+# names its medicine so as often as an order does, and unread it was no OUD treatment.
+_REFERRING_TYPES = ("MedicationRequest", "MedicationDispense", "MedicationAdministration")
+
+
 def medication_references(payloads: Iterable[Any]) -> set[str]:
     """References to Medication resources that no given payload contains (they must be fetched, 2.1 c)."""
     found: list[Mapping[str, Any]] = []
@@ -195,7 +200,7 @@ def medication_references(payloads: Iterable[Any]) -> set[str]:
     pool = MedicationPool(pending=found, pending_urls=urls)  # its Medications are pooled at the first look-up
     wanted: set[str] = set()
     for resource in found:
-        if resource.get("resourceType") not in ("MedicationRequest", "MedicationDispense"):
+        if resource.get("resourceType") not in _REFERRING_TYPES:
             continue
         if resource.get("medicationCodeableConcept"):
             continue
