@@ -553,3 +553,38 @@ def test_a_drug_test_the_lab_did_not_perform_or_has_not_resulted_is_no_annual_te
         with open(tmp_path / folder / "out" / "patients.csv", encoding="utf-8") as handle:
             row = next(r for r in csv.DictReader(handle) if r["patient_id"] == "p-mon")
         assert _flags(row)["amo"] == (True, monitored), folder
+
+
+def test_oud_medication_given_in_clinic_is_read_by_the_standing_review_and_is_no_unexpected_type(
+    tmp_path: Path,
+) -> None:
+    # The review passes every patient line to the record reader, which reads administrations: counted as an
+    # unexpected type, data-quality.json said the export's doses were ignored while the findings read them.
+    sublocade = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-sublocade",
+        "status": "completed",
+        "subject": {"reference": "Patient/p-inj"},
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "1996192"}], "text": "Sublocade 300 mg"},
+        "effectiveDateTime": "2026-03-10T10:00:00-05:00",
+    }
+    pain = dispense("inj-f1", "p-inj", OXYCODONE_5, "2026-03-01", 20, 5)
+    write_export(
+        tmp_path / "in",
+        [
+            patient("p-inj"),
+            pain,
+            condition("inj-oud", "p-inj", ICD10, "F11.20"),
+            sublocade,
+            patient("p-none"),
+            {**pain, "id": "none-f1", "subject": {"reference": "Patient/p-none"}},
+            condition("none-oud", "p-none", ICD10, "F11.20"),
+        ],
+    )
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert "MedicationAdministration" not in quality["unexpected_resource_types"]
+    assert quality["resources_by_type"]["MedicationAdministration"] == 1
+    patients = _patients(tmp_path)
+    assert "oud-treatment" not in patients["p-inj"]["findings"]
+    assert "oud-treatment" in patients["p-none"]["findings"]

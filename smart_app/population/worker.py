@@ -20,6 +20,7 @@ EXPECTED_TYPES = frozenset(
         "Patient", "MedicationDispense", "MedicationRequest", "MedicationOrder", "Medication", "Condition",
         "Observation", "Procedure", "Encounter", "Practitioner", "PractitionerRole", "Organization", "Location",
         "Coverage", "CarePlan", "ServiceRequest", "DocumentReference", "Consent", "ExplanationOfBenefit",
+        "MedicationAdministration",  # OUD medication given in clinic: the standing review's oud-treatment reads it
     }
 )  # fmt: skip
 DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
