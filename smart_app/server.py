@@ -150,6 +150,7 @@ class Supervisor:
         self.app, self.settings, self.sock, self.options = app, settings, sock, options
         self.children: dict[int, int] = {}  # pid → worker number
         self.stopping = False
+        self.pid = os.getpid()  # the supervisor's own: a worker inherits this object, and its handler, at fork
 
     def spawn(self, number: int) -> None:
         pid = os.fork()
@@ -167,6 +168,10 @@ class Supervisor:
         self.children[pid] = number
 
     def stop(self, _signum: int = 0, _frame: Any = None) -> None:
+        if os.getpid() != self.pid:
+            # A worker stopped before it installed its own handler runs this inherited one: it must stop itself
+            # (never signal the siblings it copied), or it serves on and the supervisor waits for it forever.
+            raise SystemExit(0)
         self.stopping = True
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError):
