@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
@@ -388,10 +390,73 @@ def test_the_tile_reads_the_checks_possession_window() -> None:
     assert card(evaluation, CHECK_ID) is not None
     view = _plan(evaluation)
     tile = next(t for t in view.section("tasks").content if t.key == "naloxone")
-    assert tile.state == "never" and tile.next_due == months_after(tile.last_done, 6) < NOW.date()
-    assert "last 6 months" in tile.detail
+    assert tile.state == "overdue" and tile.next_due == months_after(tile.last_done, 6) < NOW.date()
+    assert "outside the 6-month window" in tile.detail
     medications = view.section("medications").content
     assert medications.naloxone == () and medications.naloxone_months == 6
+
+
+def _tile(evaluation):
+    return next(t for t in _plan(evaluation).section("tasks").content if t.key == "naloxone")
+
+
+def test_naloxone_older_than_the_window_is_named_with_its_day_never_none_on_record() -> None:
+    # The tile said "None on record" beside a last day, for naloxone the clinician may remember ordering.
+    old = med_request(NALOXONE_SPRAY, status="completed", authored=days_ago(400))
+    evaluation = run("order-sign", drafts=[fentanyl_draft()], resources=[old])
+    assert card(evaluation, CHECK_ID) is not None
+    tile = _tile(evaluation)
+    assert tile.state == "overdue" and tile.last_done.isoformat() == days_ago(400)
+    assert f"Last ordered or filled {days_ago(400)}, outside the 12-month window" in tile.detail
+    decide = _plan(evaluation).section("steps").content.step("decide")
+    assert "Offer naloxone as part of the plan." in decide.due
+    assert decide.status == "overdue"
+
+
+def test_an_old_fill_outside_the_window_without_opioids_is_named_with_no_due_date() -> None:
+    fill = dispense(NALOXONE_SPRAY, days_ago(500))
+    tile = _tile(run("patient-view", resources=[fill]))
+    assert tile.state == "not-applicable" and tile.next_due is None
+    assert f"Last ordered or filled {days_ago(500)}, outside the 12-month window" in tile.detail
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        pytest.param([med_request(NALOXONE_SPRAY, authored="2020-01-01")], id="active order from 2020"),
+        pytest.param(
+            [med_request(NALOXONE_SPRAY, authored="2020-01-01"), dispense(NALOXONE_SPRAY, days_ago(400))],
+            id="active order from 2020 and a fill 400 days ago",
+        ),
+        pytest.param(
+            [med_request(NALOXONE_SPRAY, status="on-hold", authored="2021-03-04")], id="on-hold order from 2021"
+        ),
+    ],
+)
+def test_an_old_active_order_is_up_to_date_with_no_past_due_date(records: list[dict]) -> None:
+    # The card counts any active order as on hand; the tile showed "Up to date" beside a next due date years past.
+    evaluation = run("order-sign", drafts=[fentanyl_draft()], resources=records)
+    assert card(evaluation, CHECK_ID) is None
+    tile = _tile(evaluation)
+    assert tile.state == "done" and tile.next_due is None
+    authored = next(r["authoredOn"] for r in records if r["resourceType"] == "MedicationRequest")
+    assert f"order from {authored}" in tile.detail and "confirm the patient still has it" in tile.detail
+
+
+def test_a_recent_fill_is_up_to_date_until_the_window_ends() -> None:
+    from guideline.timeutil import months_after
+
+    evaluation = run("order-sign", drafts=[fentanyl_draft()], resources=[dispense(NALOXONE_SPRAY, days_ago(100))])
+    tile = _tile(evaluation)
+    assert tile.state == "done" and tile.next_due == months_after(NOW.date() - timedelta(days=100), 12)
+    assert f"Ordered or filled {days_ago(100)}" in tile.detail
+
+
+def test_a_naloxone_draft_is_up_to_date_with_no_due_date() -> None:
+    drafted = med_request(NALOXONE_SPRAY, draft=True)
+    tile = _tile(run("order-sign", drafts=[fentanyl_draft(), drafted]))
+    assert tile.state == "done" and tile.next_due is None
+    assert "being signed" in tile.detail
 
 
 def test_the_rendered_page_says_no_naloxone_is_on_hand_in_the_checks_window(tmp_path) -> None:

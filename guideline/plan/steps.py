@@ -179,6 +179,14 @@ def _task_evidence(task: Task | None, label: str) -> Evidence:
     return Evidence(label, task.last_done, "" if task.last_done else "none on record")
 
 
+def _naloxone_evidence(task: Task | None) -> Evidence:
+    """The naloxone tile as evidence; naloxone older than the cards' window is said to be so, since its day alone
+    would read as naloxone on hand."""
+    if task is not None and task.state == "overdue":
+        return Evidence("Naloxone", task.last_done, "outside the window the cards count as on hand")
+    return _task_evidence(task, "Naloxone")
+
+
 # -- 1. Assessment ---------------------------------------------------------------------------------------------
 
 
@@ -446,12 +454,12 @@ def _decide(facts: Facts, sections: Mapping[str, Section], decision: Decision | 
         due.append("Record the decision (continue, adjust, taper or stop), its reasons and the follow-up date.")
         states.append("due")
     naloxone = tasks.get("naloxone")
-    evidence.append(_task_evidence(naloxone, "Naloxone"))
+    evidence.append(_naloxone_evidence(naloxone))
     if naloxone is None:  # the status strip could not be built: naloxone was not checked
         states.append("unknown")
-    elif therapy and naloxone.state == "never":
+    elif therapy and naloxone.state in ("never", "overdue"):  # none on hand as the cards count it
         due.append("Offer naloxone as part of the plan.")
-        states.append("due")
+        states.append(_task_status(naloxone))
     if oud is None:
         evidence.append(Evidence("Opioid use disorder", None, "could not be checked"))
         states.append("unknown")

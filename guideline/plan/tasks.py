@@ -16,7 +16,7 @@ from guideline.fills import fill_date
 from guideline.orders import is_taken, order_start
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, words_of
-from guideline.record import Procedure
+from guideline.record import Dispense, MedOrder, Procedure
 from guideline.terminology import ER_LA, NALOXONE_RESCUE, OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import local_date, months_after
 
@@ -143,6 +143,17 @@ def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
 # -- naloxone on hand (Rec 8) ----------------------------------------------------------------------------------
 
 
+# An order the cards count as naloxone on hand whatever its age (Facts.naloxone_on_hand): it has no due date.
+STANDING_NALOXONE_STATUSES = ("active", "on-hold")
+
+
+def _naloxone_day(item: MedOrder | Dispense) -> date | None:
+    """The day a naloxone order was written (else started) or a fill handed over."""
+    if isinstance(item, Dispense):
+        return fill_date(item)
+    return local_date(item.authored_on or order_start(item))
+
+
 def _naloxone_last(facts: Facts) -> date | None:
     """The day of the latest naloxone rescue order or fill of the statuses the cards read (whether it is on hand is
     Facts.has_naloxone): an on-hold order or a fill in progress left the tile "up to date" with no last day."""
@@ -154,30 +165,62 @@ def _naloxone_last(facts: Facts) -> date | None:
             and is_taken(order)
             and facts.is_in(NALOXONE_RESCUE, order)
         ):
-            days.append(local_date(order.authored_on or order_start(order)))
+            days.append(_naloxone_day(order))
     for dispense in facts.record.dispenses:
         if dispense.status in NALOXONE_FILL_STATUSES and facts.is_in(NALOXONE_RESCUE, dispense):
-            days.append(fill_date(dispense))
+            days.append(_naloxone_day(dispense))
     return latest(days)
 
 
-def naloxone_task(facts: Facts) -> Task:
-    last = _naloxone_last(facts)
-    # The same test as the cards, so the plan never says "done" where a card says "offer naloxone" (or back), and
-    # the cards' window: read as 12 months whatever the site set, the tile gave a next due date months ahead beside a
-    # card asking to offer naloxone.
-    on_hand = facts.has_naloxone
-    months = int(facts.config.check("naloxone")["possession_months"])
-    return Task(
-        "naloxone",
-        "Naloxone on hand",
-        last,
-        months_after(last, months) if last else None,
-        "done" if on_hand else ("never" if _on_opioids(facts) else "not-applicable"),
-        f"An active naloxone rescue order, or one ordered or dispensed in the last {months} months (Rec 8)."
-        if on_hand
-        else f"No naloxone rescue product ordered or dispensed in the last {months} months (Rec 8).",
+def _standing_naloxone(facts: Facts) -> tuple[MedOrder, ...]:
+    """The naloxone on hand that no window ends: a draft being signed, or an active or on-hold order, which the cards
+    count however long ago it was written."""
+    return tuple(
+        item
+        for item in facts.naloxone_on_hand
+        if isinstance(item, MedOrder) and (item.is_draft or item.status in STANDING_NALOXONE_STATUSES)
     )
+
+
+def _standing_detail(standing: tuple[MedOrder, ...]) -> str:
+    """What an order with no due date stands on: the card counts it as on hand, but only the patient knows whether the
+    kit written years ago is still at home and in date."""
+    if any(o.is_draft for o in standing):
+        return "Naloxone is in the orders being signed (Rec 8)."
+    newest = max(standing, key=lambda o: _naloxone_day(o) or date.min)
+    day = _naloxone_day(newest)
+    status = "On-hold" if newest.status == "on-hold" else "Active"
+    written = f"from {day.isoformat()}" if day else "with no date"
+    return (
+        f"{status} naloxone order {written}: counted as on hand whatever its age; confirm the patient still has "
+        "it and that it is in date (Rec 8)."
+    )
+
+
+def naloxone_task(facts: Facts) -> Task:
+    """Naloxone on hand exactly as the cards count it (Facts.naloxone_on_hand), with a due date only where the cards'
+    window ends one: an active order has none (a past date beside "up to date" contradicted the quiet card), and
+    naloxone older than the window is named with its day (it read "None on record")."""
+    last = _naloxone_last(facts)
+    months = int(facts.config.check("naloxone")["possession_months"])
+    if facts.has_naloxone:
+        standing = _standing_naloxone(facts)
+        if standing:
+            return Task("naloxone", "Naloxone on hand", last, None, "done", _standing_detail(standing))
+        due = months_after(last, months) if last else None
+        day = last.isoformat() if last else "undated"
+        detail = f"Ordered or filled {day}; counted as on hand for {months} months (Rec 8)."
+        return Task("naloxone", "Naloxone on hand", last, due, "done", detail)
+    on_opioids = _on_opioids(facts)
+    if last is None:
+        detail = f"No naloxone rescue product ordered or dispensed in the last {months} months (Rec 8)."
+        return Task("naloxone", "Naloxone on hand", None, None, "never" if on_opioids else "not-applicable", detail)
+    detail = (
+        f"Last ordered or filled {last.isoformat()}, outside the {months}-month window: not counted as on hand (Rec 8)."
+    )
+    if not on_opioids:
+        return Task("naloxone", "Naloxone on hand", last, None, "not-applicable", detail)
+    return Task("naloxone", "Naloxone on hand", last, months_after(last, months), "overdue", detail)
 
 
 # -- treatment agreement and informed consent (Rec 2) ----------------------------------------------------------
