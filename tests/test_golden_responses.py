@@ -28,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bodies import order_sign_body, unique_call  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "hook_responses.json"
-UPDATE = os.environ.get("PAINPLAN_UPDATE_GOLDEN") == "1"
+# Taken out of the environment: the app refuses a PAINPLAN_* variable that names no setting, so left in, it stopped the
+# very run that was to rewrite the answers.
+UPDATE = os.environ.pop("PAINPLAN_UPDATE_GOLDEN", None) == "1"
 NOW = datetime.combine(TODAY, time(10, 0), tzinfo=TZ)
 
 # Which resources each prefetch key holds, as an EHR would answer its query.
