@@ -274,6 +274,18 @@ def test_treatment_given_in_clinic_and_known_by_its_billing_code_suppresses(
     assert (card(run("patient-view", resources=[oud(), given]), CHECK_ID) is None) is suppresses
 
 
+def test_the_card_says_it_also_looked_for_doses_given_in_clinic() -> None:
+    # The card said it looked for an "order, dispense or draft", though a dose given in clinic or by a treatment
+    # program (a billing code) silences it too: a clinician could think such a dose went unread and was the reason.
+    found = card(run("patient-view", resources=[oud()]), CHECK_ID)
+    assert found is not None
+    [looked] = [p for p in found.detail.split("\n\n") if p.startswith("No buprenorphine")]
+    assert "no order, pharmacy fill or draft" in looked
+    assert "no dose given in clinic or by a treatment program" in looked
+    based_on = found.detail.split("*Based on:")[1]
+    assert "pharmacy fills" in based_on and "doses given in clinic or by a treatment program" in based_on
+
+
 @pytest.mark.parametrize(
     "old",
     [

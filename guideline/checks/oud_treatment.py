@@ -212,8 +212,8 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
         part
         for part in (
             "**Opioid use disorder diagnosis:**\n" + bullet_list(_diagnosis_line(facts, c) for c in diagnoses),
-            "No buprenorphine, methadone or naltrexone order, dispense, dose given in clinic or draft was found in "
-            f"the last {days} days.",
+            f"No buprenorphine, methadone or naltrexone was found in the last {days} days: no order, pharmacy "
+            "fill or draft, and no dose given in clinic or by a treatment program.",
             "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
             "**Options:**\n"
             + bullet_list(
@@ -230,8 +230,9 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
             "Keep the patient in care: opioid use disorder is never a reason to dismiss a patient. If the "
             "diagnosis names remission, judge whether treatment is still needed.",
             based_on(
-                f"active diagnoses on record (any date) and medication orders, dispenses, doses given in clinic and "
-                f"today's drafts for buprenorphine, methadone and naltrexone in the last {days} days."
+                "active diagnoses on record (any date), and buprenorphine, methadone and naltrexone orders, "
+                "pharmacy fills, today's drafts and doses given in clinic or by a treatment program (by billing "
+                f"code, or recorded as given) in the last {days} days."
             ),
         )
     )
