@@ -19,6 +19,7 @@ from builders import (
     patient,
     procedure,
     run,
+    service_request,
 )
 
 from guideline.cards import Snooze
@@ -222,6 +223,18 @@ def test_non_opioid_therapies_on_record_and_available() -> None:
     assert not services["acupuncture"].has
     assert medicines["nsaid"].has and "ibuprofen" in medicines["nsaid"].evidence[0]
     assert not medicines["gabapentinoid"].has
+
+
+@pytest.mark.parametrize(
+    ("intent", "referred"), [("order", True), ("proposal", False), ("plan", False), ("option", False)]
+)
+def test_a_physical_therapy_request_nobody_signed_is_no_referral(intent: str, referred: bool) -> None:
+    # A proposal (another tool's suggestion) or a care-plan item nobody signed showed as "referred", and physical
+    # therapy as a non-opioid therapy tried, for a patient nobody had referred.
+    request = service_request(SNOMED, "91251008", authored=days_ago(20), intent=intent)  # Physical therapy
+    pt = next(t for t in plan_for([patient(), request]).section("nonopioid").content.services if t.key == "pt")
+    assert pt.has is referred
+    assert pt.evidence == ((f"referred {days_ago(20)}",) if referred else ())
 
 
 def test_oud_block_scores_the_checklist_and_lists_diagnosis_and_treatment() -> None:

@@ -80,3 +80,11 @@ def test_a_dstu2_referral_is_dated_by_its_date_when_not_sent() -> None:
     referral["date"] = referral.pop("dateSent")
     services = {t.key: t for t in plan_for([referral]).section("nonopioid").content.services}
     assert services["pt"].evidence == (f"referred {days_ago(10)}",)
+
+
+def test_a_stu3_referral_proposed_but_not_signed_is_not_shown_as_referred() -> None:
+    # STU3 states the intent; a proposal nobody signed is no referral (3.2), on the plan page as on the cards.
+    services = {
+        t.key: t for t in plan_for([stu3_referral("91251008", intent="proposal")]).section("nonopioid").content.services
+    }
+    assert not services["pt"].has and services["pt"].evidence == ()

@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from guideline.fhirdata import RXNORM, SNOMED, Concept
-from guideline.orders import is_taken
+from guideline.orders import is_order, is_taken
 from guideline.plan.reading import words_of
 from guideline.terminology import OPIOID
 from guideline.timeutil import local_date, months_before
@@ -118,7 +118,9 @@ Candidate = tuple[frozenset[str], str, str]
 
 
 def _service_candidates(facts: Facts) -> list[Candidate]:
-    """Procedures done and referrals made in the window."""
+    """Procedures done and referrals made in the window. A request of intent proposal, plan or option is left out:
+    a suggestion or care-plan item nobody signed is no referral (`is_order`), and shown as "referred" it made a
+    therapy look tried that nobody had ordered."""
     since = months_before(facts.today, LOOKBACK_MONTHS)
     found: list[Candidate] = []
     for procedure in facts.record.procedures:
@@ -128,7 +130,7 @@ def _service_candidates(facts: Facts) -> list[Candidate]:
             found.append(_read(procedure.code, shown))
     for request in facts.record.service_requests:
         day = local_date(request.authored_on)
-        if request.status in SERVICE_REFERRED and (day is None or day >= since):
+        if request.status in SERVICE_REFERRED and is_order(request) and (day is None or day >= since):
             found.append(_read(request.code, f"referred {day.isoformat() if day else ''}".strip()))
     return found
 
