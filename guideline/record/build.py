@@ -22,6 +22,7 @@ from guideline.record.readers import (
     read_care_plan,
     read_condition,
     read_consent,
+    read_diagnostic_order,
     read_dispense,
     read_document,
     read_encounter,
@@ -207,6 +208,8 @@ def build_record(
                 administrations.append(read_administration(resource, tz, pool))
             elif kind == "Patient":
                 patient = patient or read_patient(resource, tz)
+            elif kind == "DiagnosticOrder":  # DSTU2's lab order: one ServiceRequest per test it orders
+                service_requests.extend(read_diagnostic_order(resource, index < draft_count, tz))
             elif kind == "OperationOutcome":
                 problems.append(
                     ReadProblem(

@@ -770,11 +770,16 @@ _OLDER_REQUEST_STATUSES = {
     "received": "active",
     "accepted": "active",
     "in-progress": "active",
+    "review": "active",  # DSTU2 DiagnosticOrder: results in, being reviewed
     "suspended": "on-hold",
     "rejected": "revoked",
     "aborted": "revoked",
+    "failed": "revoked",  # DSTU2 DiagnosticOrder
     "cancelled": "revoked",
 }
+# A DSTU2 DiagnosticOrder states no intent; its statuses proposed and planned say it is a suggestion or a draft plan,
+# no order (R4: intent proposal, plan), so a screen only proposed never reads as a test ordered.
+_DIAGNOSTIC_ORDER_SUGGESTIONS = {"proposed": ("active", "proposal"), "planned": ("draft", "plan")}
 
 
 def _request_status(value: Any) -> str | None:
@@ -807,6 +812,32 @@ def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) 
         occurrence=parse_datetime(data.get("occurrenceDateTime"), tz),
         occurrence_start=occurrence_start,
         occurrence_end=occurrence_end,
+    )
+
+
+def read_diagnostic_order(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) -> tuple[ServiceRequest, ...]:
+    """A DSTU2 DiagnosticOrder (a lab test ordered, such as a urine drug screen) as R4's ServiceRequest: one per test
+    of its `item` list, each named by its own code (so a screen ordered with a blood count is still named as the
+    screen), dated by its first dated `event` (when it was ordered). An order naming no test gives one request with no
+    code, which no rule matches."""
+    status = code_text(data.get("status"))
+    status, intent = _DIAGNOSTIC_ORDER_SUGGESTIONS.get(status or "", (_request_status(status), None))
+    ordered = next((e.get("dateTime") for e in map(as_dict, as_list(data.get("event"))) if e.get("dateTime")), None)
+    authored = parse_datetime(ordered, tz)
+    codes = [concept(as_dict(item).get("code")) for item in as_list(data.get("item"))]
+    return tuple(
+        ServiceRequest.make(
+            id=text(data.get("id")),
+            is_draft=is_draft,
+            status=status,
+            intent=intent,
+            code=code,
+            authored_on=authored,
+            occurrence=None,
+            occurrence_start=None,
+            occurrence_end=None,
+        )
+        for code in ([c for c in codes if c is not None] or [None])
     )
 
 
