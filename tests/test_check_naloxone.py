@@ -470,3 +470,15 @@ def test_the_rendered_page_says_no_naloxone_is_on_hand_in_the_checks_window(tmp_
         app = _app(tmp_path, guideline={"checks": {CHECK_ID: {"possession_months": 6}}})
         html = _open_plan(app).get_data(as_text=True)
     assert "none on hand: no active rescue order, and none ordered or filled in the last 6 months" in html
+
+
+def test_a_patient_whose_opioid_is_only_a_pharmacy_fill_is_asked_for_naloxone_on_the_page_too() -> None:
+    # On patient-view the card follows the opioids the patient has now, orders or fills; the tile read orders alone:
+    # "Not needed now" beside a card offering naloxone, and step 6 asked for nothing.
+    resources = [dispense(OXYCODONE, days_ago(10)), active(TEMAZEPAM)]
+    evaluation = run("patient-view", resources=resources)
+    assert card(evaluation, CHECK_ID) is not None
+    view = _plan(evaluation)
+    tile = next(t for t in view.section("tasks").content if t.key == "naloxone")
+    assert tile.state == "never"
+    assert "Offer naloxone as part of the plan." in view.section("steps").content.step("decide").due

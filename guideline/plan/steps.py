@@ -11,7 +11,7 @@ from guideline.plan.decision import Decision, last_decision
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import Section
 from guideline.plan.screens import Screens, build_screens
-from guideline.plan.tasks import Task, signed_documents
+from guideline.plan.tasks import Task, on_opioid_therapy, signed_documents
 from guideline.timeutil import local_date, months_after
 
 if TYPE_CHECKING:
@@ -134,11 +134,6 @@ def exclusion_reason(exclusions: tuple[ExclusionFinding, ...]) -> str | None:
 def not_applicable_tasks(tasks: tuple[Task, ...], reason: str) -> tuple[Task, ...]:
     """The status strip for an excluded patient: nothing is due, and each tile says why."""
     return tuple(replace(t, state="not-applicable", next_due=None, detail=reason) for t in tasks)
-
-
-def _on_therapy(facts: Facts) -> bool:
-    """Opioids now (orders, fills or a draft being signed) or longer-term therapy in the record."""
-    return bool(facts.has_current_opioid or facts.exposure.ltot)
 
 
 MEDICATION_QUERIES = ("orders", "medications", "dispenses")
@@ -498,7 +493,7 @@ def _decide(facts: Facts, sections: Mapping[str, Section], decision: Decision | 
 
 def build_steps(facts: Facts, sections: Mapping[str, Section]) -> Steps:
     """Each step from the sections already built; a general exclusion makes every step "not applicable"."""
-    therapy = _on_therapy(facts)
+    therapy = on_opioid_therapy(facts)
     screens = build_screens(facts)
     goals = build_goals(facts)
     decision = last_decision(facts)

@@ -54,19 +54,22 @@ def _task_state(last: date | None, due: date | None, today: date) -> str:
     return "done"
 
 
-def _on_opioids(facts: Facts) -> bool:
-    return bool(facts.current_opioids) or facts.exposure.ltot
+def on_opioid_therapy(facts: Facts) -> bool:
+    """Opioids now (orders, fills or a draft being signed) or longer-term therapy in the record: what the cards follow
+    on patient-view. Read from orders alone, a patient whose opioid came only as a pharmacy fill had every tile "Not
+    needed now" beside a card offering naloxone."""
+    return bool(facts.has_current_opioid or facts.exposure.ltot)
 
 
 def _recurring(facts: Facts, key: str, label: str, last: date | None, due: date | None, detail: str) -> Task:
     """A task that only applies to a patient on opioids, unless it was done anyway."""
-    applies = _on_opioids(facts) or last is not None
+    applies = on_opioid_therapy(facts) or last is not None
     return Task(key, label, last, due, _task_state(last, due, facts.today) if applies else "not-applicable", detail)
 
 
 def _due_now_if_on_opioids(facts: Facts) -> date | None:
     """Never done: due today for a patient on opioids, not due at all otherwise."""
-    return facts.today if _on_opioids(facts) else None
+    return facts.today if on_opioid_therapy(facts) else None
 
 
 def _performed_day(procedure: Procedure) -> date | None:
@@ -211,7 +214,7 @@ def naloxone_task(facts: Facts) -> Task:
         day = last.isoformat() if last else "undated"
         detail = f"Ordered or filled {day}; counted as on hand for {months} months (Rec 8)."
         return Task("naloxone", "Naloxone on hand", last, due, "done", detail)
-    on_opioids = _on_opioids(facts)
+    on_opioids = on_opioid_therapy(facts)
     if last is None:
         detail = f"No naloxone rescue product ordered or dispensed in the last {months} months (Rec 8)."
         return Task("naloxone", "Naloxone on hand", None, None, "never" if on_opioids else "not-applicable", detail)
