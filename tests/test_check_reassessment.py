@@ -222,3 +222,60 @@ def test_disabled_check_is_silent() -> None:
 def test_active_cancer_excludes() -> None:
     cancer = condition(ICD10, "C50.011", display="Malignant neoplasm of nipple and areola, right female breast")
     assert sign(draft(), resources=[*ltot(), cancer]) is None
+
+
+# -- the plan page's tile reads the card's window ----------------------------------------------------------------
+
+
+def _tile_and_card(resources: list[dict], config: dict | None = None):
+    from builders import NOW
+
+    from guideline.plan import build_plan
+
+    evaluation = run("patient-view", resources=resources, config=config)
+    view = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    tile = next(t for t in view.section("tasks").content if t.key == "reassessment")
+    return tile, card(evaluation, CHECK)
+
+
+@pytest.mark.parametrize(
+    ("ago", "config"),
+    [
+        # 92 days ago: outside the card's 91 days, while the tile's "3 months" made it due today, "Due soon".
+        pytest.param(92, None, id="92 days, default window"),
+        # A site's 60-day window: the tile, reading 3 months, said "Up to date" beside the card.
+        pytest.param(70, {"checks": {CHECK: {"lookback_days": 60}}}, id="70 days, 60-day window"),
+    ],
+)
+def test_the_tile_is_overdue_whenever_the_card_finds_no_review_in_its_window(ago: int, config: dict | None) -> None:
+    tile, found = _tile_and_card([*ltot(), procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(ago))], config)
+    assert found is not None
+    assert tile.state == "overdue"
+    days = (config or {}).get("checks", {}).get(CHECK, {}).get("lookback_days", 91)
+    assert f"{days} days" in tile.detail
+
+
+def test_a_review_inside_the_window_is_up_to_date_until_the_window_ends() -> None:
+    from datetime import timedelta
+
+    from builders import TODAY
+
+    tile, found = _tile_and_card([*ltot(), procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(30))])
+    assert found is None
+    assert tile.state == "done" and tile.next_due == TODAY - timedelta(days=30) + timedelta(days=91)
+
+
+def test_a_dose_increase_never_moves_an_overdue_review_later() -> None:
+    # A dose increase 20 days ago set the tile's due date 1–4 weeks after it, "Due soon", though the last review was
+    # 100 days ago and the card found none in its 91 days.
+    resources = [
+        med_request(OXYCODONE, id=f"old-{n}", status="completed", authored=days_ago(200 - 30 * n), supply_days=30)
+        for n in range(6)
+    ]
+    resources += [
+        med_request(OXYCODONE, id="now", authored=days_ago(20), dose=2, supply_days=30),
+        procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(100)),
+    ]
+    tile, found = _tile_and_card(resources)
+    assert found is not None
+    assert tile.state == "overdue" and "1–4 weeks" in tile.detail

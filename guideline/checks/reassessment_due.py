@@ -57,7 +57,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if _pending_assessment(facts, int(settings["pending_order_days"])):
         return None
 
-    last = _last_assessment(facts)
+    last = last_assessment(facts)
     last_text = _last_text(facts, last, lookback)
     if branch == "A":
         summary = (
@@ -139,7 +139,8 @@ def _pending_assessment(facts: Facts, days: int) -> bool:
     )
 
 
-def _last_assessment(facts: Facts) -> date | None:
+def last_assessment(facts: Facts) -> date | None:
+    """The day of the latest benefit/harm evaluation on record (the plan page's tile reads it too)."""
     dates = [d for d in map(last_performed, facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT)) if d is not None]
     return max(dates) if dates else None
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from guideline.checks.pdmp_review import CHECK_ID as PDMP_CHECK
 from guideline.checks.pdmp_review import last_review
+from guideline.checks.reassessment_due import CHECK_ID as REASSESS_CHECK
+from guideline.checks.reassessment_due import last_assessment
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.facts import NALOXONE_FILL_STATUSES
 from guideline.fhirdata import LOINC
@@ -16,8 +18,8 @@ from guideline.fills import fill_date
 from guideline.orders import is_taken, order_start
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, words_of
-from guideline.record import Dispense, MedOrder, Procedure
-from guideline.terminology import ER_LA, NALOXONE_RESCUE, OPIOID_TREATMENT_ASSESSMENT
+from guideline.record import Dispense, MedOrder
+from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after
 
 if TYPE_CHECKING:
@@ -72,10 +74,6 @@ def _due_now_if_on_opioids(facts: Facts) -> date | None:
     return facts.today if on_opioid_therapy(facts) else None
 
 
-def _performed_day(procedure: Procedure) -> date | None:
-    return local_date(procedure.performed or procedure.performed_end or procedure.performed_start)
-
-
 # -- urine drug test (Rec 10) ----------------------------------------------------------------------------------
 
 
@@ -126,18 +124,23 @@ def _dose_increase(history: MmeHistory | None, today: date) -> date | None:
 
 
 def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
-    """Every 3 months; after a start or a dose increase, 1–4 weeks after it unless reassessed since."""
-    last = latest(_performed_day(p) for p in facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT))
+    """Within the card's window (`reassessment-due` `lookback_days`, 91 days by default); after a start or a dose
+    increase, 1–4 weeks after it unless reassessed since, and never later than the window allows. Read as 3 months,
+    and moved later by a dose increase, the tile said "Due soon" or "Up to date" beside a card finding no review."""
+    lookback = int(facts.config.check(REASSESS_CHECK)["lookback_days"])
+    last = last_assessment(facts)
+    window_due = last + timedelta(days=lookback) if last else None
     increase = _dose_increase(history, facts.today)
-    detail = "Every 3 months during longer-term therapy (Rec 7)."
+    detail = f"At least every {lookback} days during longer-term therapy (Rec 7)."
     if increase and (last is None or last < increase):
-        due = increase + timedelta(weeks=4)
+        after = increase + timedelta(weeks=4)
+        due = min(after, window_due) if window_due else after
         detail = (
             f"Opioids were started or the dose increased on {increase.isoformat()}: reassess 1–4 weeks "
-            f"after ({(increase + timedelta(weeks=1)).isoformat()} to {due.isoformat()})."
+            f"after ({(increase + timedelta(weeks=1)).isoformat()} to {after.isoformat()})."
         )
-    elif last:
-        due = months_after(last, 3)
+    elif window_due:
+        due = window_due
     else:
         due = _due_now_if_on_opioids(facts)
     return _recurring(facts, "reassessment", "Benefit/harm reassessment", last, due, detail)
