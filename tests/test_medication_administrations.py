@@ -177,7 +177,8 @@ def test_a_dose_not_given_or_given_before_the_window_is_no_treatment(not_given: 
 def test_the_card_names_doses_given_in_clinic_among_what_it_looked_for() -> None:
     found = card(run("patient-view", resources=[oud()]), OUD_CHECK)
     assert found is not None
-    assert "order, dispense, dose given in clinic or draft" in found.detail
+    assert "no dose given in clinic or by a treatment program" in found.detail
+    assert "or recorded as given" in found.detail
 
 
 # -- a dose PainPlan cannot place in time is named, never counted --------------------------------------------
