@@ -8,6 +8,25 @@ from guideline.plan.medications import Medications
 from guideline.plan.model import PlanView
 from guideline.plan.risks import Risks
 
+# What the page could not read or count, in the order the note names it: (PlanView field, the note's heading).
+NAMED_GAPS: tuple[tuple[str, str], ...] = (
+    ("unidentified", "Medications PainPlan could not identify (not counted in MME or the checks)"),
+    ("undated_fills", "Pharmacy fills with no date (not counted in MME or the checks)"),
+    ("unknown_status", "Orders of unknown status (not counted as current)"),
+    ("undated_procedures", "Procedures with no date (not counted as recent)"),
+    (
+        "uncounted_administrations",
+        "OUD medication given with no date or of unknown status (not counted as treatment)",
+    ),
+    ("unread_conditions", "Diagnoses recorded as text only (not read by the checks)"),
+    ("unread_categories", "Orders of unknown category (checked as outpatient)"),
+    (
+        "unread_uds",
+        "Urine drug test results not read as positive or negative, or of unknown date or status (not judged for "
+        "unexpected results)",
+    ),
+)
+
 
 def note_text(view: PlanView) -> str:
     """Patient, total dose and orders, task status, risk factors, exclusions, and what data was missing."""
@@ -47,31 +66,10 @@ def note_text(view: PlanView) -> str:
     alerts = view.by_key.get("alerts")
     if alerts and isinstance(alerts.content, Alerts) and alerts.content.exclusions:
         lines.append("Guideline exclusions: " + "; ".join(label for label, _ in alerts.content.exclusions))
-    if view.unidentified:
-        lines.append(
-            "Medications PainPlan could not identify (not counted in MME or the checks): "
-            + "; ".join(view.unidentified)
-        )
-    if view.undated_fills:
-        lines.append("Pharmacy fills with no date (not counted in MME or the checks): " + "; ".join(view.undated_fills))
-    if view.unknown_status:
-        lines.append("Orders of unknown status (not counted as current): " + "; ".join(view.unknown_status))
-    if view.undated_procedures:
-        lines.append("Procedures with no date (not counted as recent): " + "; ".join(view.undated_procedures))
-    if view.uncounted_administrations:
-        lines.append(
-            "OUD medication given with no date or of unknown status (not counted as treatment): "
-            + "; ".join(view.uncounted_administrations)
-        )
-    if view.unread_conditions:
-        lines.append("Diagnoses recorded as text only (not read by the checks): " + "; ".join(view.unread_conditions))
-    if view.unread_categories:
-        lines.append("Orders of unknown category (checked as outpatient): " + "; ".join(view.unread_categories))
-    if view.unread_uds:
-        lines.append(
-            "Urine drug test results not read as positive or negative, or of unknown date or status (not judged for "
-            "unexpected results): " + "; ".join(view.unread_uds)
-        )
+    for field, heading in NAMED_GAPS:
+        named = getattr(view, field)
+        if named:
+            lines.append(f"{heading}: " + "; ".join(named))
     missing = [s.label for s in view.completeness if not s.ok]
     if missing:
         lines.append("Data not available when this was generated: " + ", ".join(missing))
