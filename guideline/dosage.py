@@ -422,4 +422,7 @@ def _denominator_text(q: Quantity | None) -> str:
     if q is None or q.value is None:
         return "period"
     unit = q.unit or q.code or ""
+    word = _UNIT_WORDS.get(unit.strip().lower())  # a UCUM code ("d", "h") in words, as the card reads it
+    if word is not None:
+        return word if q.value == 1 else f"{number_text(q.value)} {word}s"
     return f"{number_text(q.value)} {unit}".strip() if q.value != 1 else unit

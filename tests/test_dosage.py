@@ -362,6 +362,16 @@ def test_daily_cap_from_max_dose_per_period() -> None:
     assert daily_cap(odd) is None
 
 
+def test_a_daily_cap_is_written_in_words() -> None:
+    # The card read "capped at 8 tablets per d": the period's UCUM code, not a word a clinician reads.
+    one_day = read(dosage(1, every(4), maxDosePerPeriod={"numerator": qty(8), "denominator": qty(1, "d")}))
+    assert daily_cap(one_day).shown == "8 tablets per day"
+    three_days = read(dosage(1, every(4), maxDosePerPeriod={"numerator": qty(24), "denominator": qty(3, "d")}))
+    assert daily_cap(three_days).shown == "24 tablets per 3 days"
+    half_day = read(dosage(1, every(4), maxDosePerPeriod={"numerator": qty(30, "mg"), "denominator": qty(12, "h")}))
+    assert daily_cap(half_day).shown == "30 mg per 12 hours"
+
+
 def test_an_epic_order_4_times_daily_counts_four_doses_in_its_mme() -> None:
     order = med_request("1049621", [dosage(1, {"code": {"text": "4 times daily"}})])  # oxycodone 5 mg tablets
     assert mme(order).orders[0].mme == Decimal(30)  # 4 × 5 mg × 1.5; it read 7.5
