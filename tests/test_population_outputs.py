@@ -150,3 +150,14 @@ def test_every_clinician_gets_a_file_of_their_own_whatever_their_id(tmp_path):
     assert all(f'href="{name}"' in index for name in pages)
     for number in range(len(ids)):
         assert sum(f"Doctor {number}<" in (letters / name).read_text(encoding="utf-8") for name in pages) == 1
+
+
+def test_every_check_a_letter_can_name_is_named_in_words():
+    # The letters list the engine's standing findings for each patient; a check with no wording was shown by its
+    # id ("reassessment-due") in a sentence meant for a primary care clinician.
+    from guideline.config import CHECK_IDS
+    from smart_app.population.letters import FINDING_TEXT
+
+    assert set(CHECK_IDS) <= set(FINDING_TEXT)
+    hyphenated = [check for check in CHECK_IDS if "-" in check]  # "naloxone" is a word as well as an id
+    assert not [text for text in FINDING_TEXT.values() if any(check in text for check in hyphenated)]

@@ -61,6 +61,13 @@ FINDING_TEXT = {
     "unexpected-uds-result": "an unexpected urine drug test result",
     "naloxone": "naloxone not on hand while overdose risk is elevated",
     "oud-treatment": "opioid use disorder without medication treatment on record",
+    "reassessment-due": "long-term opioid therapy with no recent review of benefits and harms on record",
+    "pdmp-review": "no recent review of the prescription drug monitoring program (PDMP) on record",
+    "treatment-plan": "longer-term opioid therapy with no treatment plan on record",
+    "acute-duration": "a supply for acute pain longer than usually needed",
+    "er-la-opioid-naive": "an extended-release or long-acting opioid with no recent opioid use before it",
+    "nonopioid-first": "an opioid for acute pain with no recent opioid use (non-opioid options first)",
+    "unidentified-medication": "a medication the review could not identify",
 }
 
 
