@@ -53,7 +53,8 @@ def test_patient_view_active_oud_without_treatment() -> None:
     found = card(run("patient-view", resources=[oud()]), CHECK_ID)
     assert found is not None
     assert found.indicator == "warning"
-    assert found.summary == "Opioid dependence, uncomplicated with no OUD medication in 90 days: offer treatment"
+    # A diagnosis named with a comma ran into the rest ("Opioid dependence, uncomplicated with no OUD medication")
+    assert found.summary == "Opioid dependence, uncomplicated: no OUD medication in 90 days; offer treatment"
     assert "Opioid dependence, uncomplicated (recorded 2024-01-10)" in found.detail
     assert "No buprenorphine, methadone or naltrexone" in found.detail and "last 90 days" in found.detail
     assert "lowers the risk of overdose and death" in found.detail
@@ -153,7 +154,7 @@ def test_long_diagnosis_name_is_clipped_to_the_summary_limit() -> None:
     found = card(run("patient-view", resources=[dx]), CHECK_ID)
     assert found is not None
     assert len(found.summary) <= 139 and "…" in found.summary
-    assert found.summary.endswith("with no OUD medication in 90 days: offer treatment")
+    assert found.summary.endswith(": no OUD medication in 90 days; offer treatment")
 
 
 def test_site_order_templates_become_create_suggestions_for_this_patient() -> None:

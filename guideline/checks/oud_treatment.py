@@ -176,7 +176,7 @@ def _diagnosis_line(facts: Facts, condition: Condition) -> str:
 
 
 def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int) -> str:
-    tail = f" with no OUD medication in {days} days: offer treatment"
+    tail = f": no OUD medication in {days} days; offer treatment"
     return clip(_diagnosis_name(facts, diagnoses[0]), SUMMARY_LIMIT - len(tail)) + tail
 
 
