@@ -315,7 +315,9 @@ def test_copy_as_note_is_plain_text_with_the_essentials() -> None:
     note = plan_for(rich_patient()).note
     assert "Patient: Alex Rivera, DOB 1958-03-02, MRN MRN-4471" in note
     assert "Total opioid dose: 60.0 MME/day" in note
-    assert f"- PDMP review: last {days_ago(100)}, next due {days_ago(10)} [overdue]" in note
+    assert f"- PDMP review: last {days_ago(100)}, next due {days_ago(10)} (overdue)" in note
+    # The states in words, as the status strip shows them: a pasted note read "last none on record [not-applicable]"
+    assert "- Naloxone on hand: none on record (" in note and "not-applicable" not in note and "[" not in note
     assert "<" not in note
 
 

@@ -43,9 +43,9 @@ def note_text(view: PlanView) -> str:
     if tasks and tasks.content:
         lines.append("Plan status:")
         for task in tasks.content:
-            last = task.last_done.isoformat() if task.last_done else "none on record"
+            last = f"last {task.last_done.isoformat()}" if task.last_done else "none on record"
             due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
-            lines.append(f"- {task.label}: last {last}{due} [{task.state}]")
+            lines.append(f"- {task.label}: {last}{due} ({task.state_label.lower()})")
     steps = view.by_key.get("steps")
     if steps is not None and steps.content is not None:
         if steps.content.not_applicable:

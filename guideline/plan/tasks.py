@@ -43,6 +43,22 @@ class Task:
     state: str
     detail: str
 
+    @property
+    def state_label(self) -> str:
+        """The state in the words the status strip and the note show ("Overdue", "Not needed now")."""
+        return STATE_LABELS.get(self.state, self.state)
+
+
+# The states in words: the status strip shows these, and the copied note too (a pasted note read "[not-applicable]").
+STATE_LABELS = {
+    "done": "Up to date",
+    "due-soon": "Due soon",
+    "overdue": "Overdue",
+    "never": "None on record",
+    "due-before-start": "Due before starting",
+    "not-applicable": "Not needed now",
+}
+
 
 def _task_state(last: date | None, due: date | None, today: date) -> str:
     if last is None:
