@@ -20,6 +20,9 @@ ACTIVE_CLINICAL = frozenset({"active", "recurrence", "relapse"})
 PROCEDURE_DONE = frozenset({"completed", "in-progress"})
 # Done as every procedure is (6.3), or with no status: procedures made from claims carry none.
 DONE_OR_UNSTATED = PROCEDURE_DONE | {None}
+# An administration given, or being given (an injection under way). Not done (STU3 notGiven, DSTU2 wasNotGiven),
+# entered in error, stopped before it was given, on hold or of unknown status is no dose the patient received.
+GIVEN_STATUSES = frozenset({"completed", "in-progress"})
 
 
 def is_visible(condition: Condition, config: GuidelineConfig) -> bool:

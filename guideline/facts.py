@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -70,7 +71,7 @@ from guideline.terminology import (
     load_terminology,
 )
 from guideline.timeutil import in_last_days, in_last_months, local_date, months_before
-from guideline.uds import PrescriptionHistory, UdsResult, drug_test_procedure_days, uds_results
+from guideline.uds import PrescriptionHistory, UdsResult, doses_given, drug_test_procedure_days, uds_results
 
 Item = TypeVar("Item", MedOrder, Dispense)
 
@@ -582,7 +583,12 @@ class Facts:
     @cached_property
     def prescription_history(self) -> PrescriptionHistory:
         return PrescriptionHistory(
-            self.exposure_orders, self.order_interval, self.exposure_dispense_intervals, self.terms
+            self.exposure_orders,
+            self.order_interval,
+            self.exposure_dispense_intervals,
+            self.terms,
+            # the record and settings, not the facts: a closure over the facts would make a reference cycle
+            partial(doses_given, self.record, self.config),
         )
 
     @cached_property

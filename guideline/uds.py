@@ -8,16 +8,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
-from guideline.clinical import DONE_OR_UNSTATED, last_performed
+from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CPT_SYSTEMS, HCPCS_SYSTEMS, LOINC, OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
-from guideline.orders import is_taken
+from guideline.orders import is_ambulatory, is_order, is_taken, order_start
 from guideline.record import Dispense, MedOrder, Observation, PatientRecord, Procedure, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
-from guideline.timeutil import day_span, iso_day
+from guideline.timeutil import day_span, iso_day, local_date
 from guideline.uds_names import substances_named, substances_of_panel_item
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
@@ -52,6 +52,13 @@ POSITIVE_PREFIXES = ("pos", "detected", "reactive", "present")
 _LABEL_LONGEST = 40  # "Oxycodone/oxymorphone:" is a label; a sentence with a colon in it is not read as one
 _QUALIFIER = re.compile(r"^(?:(?:presumptive(?:ly)?|screen(?:ed|ing)?|confirmed|confirmation)\b[\s:,-]*)+")
 EXPECTATION_WINDOW_DAYS = 30
+# How long before a test a medicine clinicians gave (in the emergency department, during a procedure, on a ward)
+# explains a positive. Shorter than the 30 days of a prescription, whose supply is taken for weeks: a single dose
+# of fentanyl, morphine, hydromorphone or midazolam leaves the urine within about 3 days (norfentanyl 4), and a week
+# covers the days after a longer infusion and a slow clearer. Longer, a dose given at a procedure a month ago would
+# explain a fentanyl positive today, and illicit fentanyl, the overdose risk the check and naloxone's R6 look for,
+# would go unseen.
+GIVEN_WINDOW_DAYS = 7
 
 SUBSTANCE_LABELS = {
     "amphetamine": "amphetamine",
@@ -230,13 +237,14 @@ def _against_cutoff(observation: Observation) -> Value | None:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class SubstanceResult:
-    """One substance read from one test, and whether the prescriptions explain it."""
+    """One substance read from one test, and whether the prescriptions (or a dose given) explain it."""
 
     substance: str
     label: str
     value: Value
     unexpected: bool
     explanation: str | None
+    given: str | None = None  # the dose clinicians gave that explains a positive ("fentanyl … given 2026-06-01")
 
 
 @slot_init
@@ -306,10 +314,46 @@ def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConf
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Prescription:
-    """An order or dispense in effect in the 30 days before a result, for the explanation."""
+    """An order or dispense in effect in the 30 days before a result, or a dose given shortly before it (`how` says
+    "given" or "ordered in hospital"), for the explanation."""
 
     name: str
     day: date
+    how: str | None = None
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class GivenDose:
+    """A medicine clinicians gave (an administration) or ordered in hospital, from its first to its last day: no
+    prescription the patient takes, but what explains a positive result in the days after (GIVEN_WINDOW_DAYS)."""
+
+    medication: ResolvedMedication
+    first: date
+    last: date
+    how: str  # "given", or "ordered in hospital"
+
+
+# An inpatient or emergency order carried out, or being carried out: a cancelled, held or proposed one gave nothing.
+HOSPITAL_ORDER_DONE = frozenset({"active", "completed"})
+
+
+def doses_given(record: PatientRecord, config: GuidelineConfig) -> tuple[GivenDose, ...]:
+    """Medicines clinicians gave (an administration completed or in progress) or ordered in hospital (an inpatient or
+    emergency order carried out: active or completed, not a proposal), each dated: what explains a positive urine
+    drug test in the days after. Outpatient orders are the prescriptions, read with their supply."""
+    doses = []
+    for given in record.administrations:
+        if given.status in GIVEN_STATUSES and given.when is not None:
+            first = given.given or given.given_start or given.when
+            doses.append(GivenDose.make(given.medication, first.date(), given.when.date(), "given"))
+    for order in record.orders:
+        if order.is_draft or order.status not in HOSPITAL_ORDER_DONE or not is_order(order):
+            continue
+        day = local_date(order_start(order))
+        if day is not None and not is_ambulatory(order, config):
+            doses.append(GivenDose.make(order.medication, day, day, "ordered in hospital"))
+    return tuple(doses)
 
 
 class PrescriptionHistory:
@@ -322,12 +366,17 @@ class PrescriptionHistory:
         interval_of: Callable[[MedOrder], Interval | None],
         dispenses: Iterable[tuple[Dispense, Interval | None]],
         terms: Terminology,
+        given: Callable[[], Iterable[GivenDose]] = tuple,
     ) -> None:
         """`orders` are the orders that count as exposure (`counts_as_exposure_order`), their supply intervals read
         by `interval_of` only for the sets a result asks about; `dispenses` those that count as exposure
-        (`counts_as_exposure_dispense`), each with its supply interval."""
+        (`counts_as_exposure_dispense`), each with its supply interval. `given` gives the doses clinicians gave or
+        ordered in hospital, read only when a positive no prescription explains asks for them."""
         self._terms = terms
         self._interval_of = interval_of
+        self._given_source = given
+        self._given: tuple[GivenDose, ...] | None = None
+        self._given_by_set: dict[str, tuple[GivenDose, ...]] = {}
         # (medication, the order whose interval is read when its set is asked for, or the dispense's interval)
         supplied: list[tuple[ResolvedMedication, MedOrder | None, Interval | None]] = []
         for order in orders:
@@ -371,12 +420,35 @@ class PrescriptionHistory:
         return self._by_set[set_name]
 
     def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
-        """An order or dispense in `set_name` whose supply overlaps [L − 30 days, L]: explains a positive (10.4)."""
+        """An order or dispense in `set_name` whose supply overlaps [L − 30 days, L]: explains a positive (10.4).
+        Else a dose of it clinicians gave, or ordered in hospital, in [L − 7 days, L]: a patient given fentanyl in
+        the emergency department was "positive for fentanyl, not prescribed" on a test days later."""
         low, high = result_day - day_span(EXPECTATION_WINDOW_DAYS), result_day
         for medication, (start, end) in self._in_set(set_name):
             if start <= high and end >= low:
                 return Prescription.make(self._terms.medication_name(medication), start)
+        return self._given_before(set_name, result_day)
+
+    def _given_before(self, set_name: str, result_day: date) -> Prescription | None:
+        """The first dose in `set_name` given (or ordered in hospital) in the GIVEN_WINDOW_DAYS before the test."""
+        low = result_day - day_span(GIVEN_WINDOW_DAYS)
+        for dose in self._given_in_set(set_name):
+            if dose.first <= result_day and dose.last >= low:
+                return Prescription.make(
+                    self._terms.medication_name(dose.medication), min(dose.last, result_day), dose.how
+                )
         return None
+
+    def _given_in_set(self, set_name: str) -> tuple[GivenDose, ...]:
+        """The doses of medicines in a set, read from their source the first time any set is asked for: most
+        calls judge no positive that the prescriptions leave unexplained, and never read them."""
+        if self._given is None:
+            self._given = tuple(self._given_source())
+        if set_name not in self._given_by_set:
+            self._given_by_set[set_name] = tuple(
+                dose for dose in self._given if self._terms.medication_in(set_name, dose.medication)
+            )
+        return self._given_by_set[set_name]
 
     def taking_on(self, set_name: str, result_day: date) -> Prescription | None:
         """An order or dispense in `set_name` that started before the test day and supplies through it: only
@@ -405,6 +477,9 @@ def _substance_result(
         return SubstanceResult.make(substance.name, label, value, False, None)
     if value == "positive":
         explained = in_effect(substance.expected_by, day) if substance.expected_by else None
+        if explained and explained.how:
+            given = f"{explained.name} {explained.how} {iso_day(explained.day)}"
+            return SubstanceResult.make(substance.name, label, value, False, f"expected: {given}", given)
         if explained:
             return SubstanceResult.make(
                 substance.name,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
-from guideline.checks.oud_treatment import GIVEN_STATUSES, given_within, is_moud_procedure
-from guideline.clinical import DONE_OR_UNSTATED
+from guideline.checks.oud_treatment import given_within, is_moud_procedure
+from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES
 from guideline.record import Procedure
 from guideline.terminology import (
     HOSPICE_PROCEDURE,

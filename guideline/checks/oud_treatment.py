@@ -11,7 +11,7 @@ from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.checks.common import based_on, bullet_list, clip, guideline_link, override_reasons, plan_link
-from guideline.clinical import DONE_OR_UNSTATED, condition_date, performed_within
+from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.fhirdata import HCPCS_SYSTEMS, Concept
@@ -95,11 +95,6 @@ def treatment_in_window(facts: Facts, days: int) -> OudTreatment:
         and (facts.within_days(fill_moment(d), days) or _overlaps(dispense_interval(d), low, facts.today))
     )
     return OudTreatment(orders, fills, moud_doses(facts, days), moud_given(facts, days))
-
-
-# An administration given, or being given (an injection under way). Not done (STU3 notGiven, DSTU2 wasNotGiven),
-# entered in error, stopped before it was given, on hold or of unknown status is no dose the patient received.
-GIVEN_STATUSES = frozenset({"completed", "in-progress"})
 
 
 def moud_given(facts: Facts, days: int) -> tuple[Administration, ...]:

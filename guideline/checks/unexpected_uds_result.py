@@ -107,6 +107,8 @@ def _cell(found: Sequence[SubstanceResult]) -> str:
         return "not tested"
     if len(found) == 1:  # one test that day, the usual case: a table has dozens of cells
         text = CELL_TEXT[found[0].value]
+        if found[0].given:  # a dose given in hospital is easily missed in the chart: say which one explains it
+            return f"{text} ({found[0].given})"
     else:
         values = {s.value for s in found}
         text = " / ".join([CELL_TEXT[v] for v in CELL_TEXT if v in values])
@@ -188,7 +190,8 @@ def _card(
             "substance use disorder.",
             based_on(
                 "urine drug test results of the last 12 months, judged against opioid and other prescriptions and "
-                "dispenses in effect in the 30 days before each test."
+                "dispenses in effect in the 30 days before each test, and medicines given or ordered in hospital in "
+                "the 7 days before it."
             ),
         )
     )

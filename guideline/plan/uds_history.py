@@ -23,6 +23,7 @@ class UdsRow:
     value: str
     substances: tuple[str, ...]
     unexpected: tuple[str, ...]
+    explained: tuple[str, ...] = ()  # why each positive was expected: a prescription, or a dose given in hospital
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,14 @@ def build_uds(facts: Facts) -> UdsHistory:
     for result in sorted(facts.uds_results, key=lambda r: r.day or date.min, reverse=True):
         substances = tuple(f"{s.label}: {s.value}" for s in result.substances)
         unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
-        rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected))
+        explained = tuple(
+            dict.fromkeys(
+                s.explanation.removeprefix("expected: ")
+                for s in result.substances
+                if not s.unexpected and s.value == "positive" and s.explanation
+            )
+        )
+        rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected, explained))
     for day, procedure in drug_test_procedures(facts.record):
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         rows.append(UdsRow(day, concept_name(procedure.code, "drug test"), "done, no result recorded", (), ()))

@@ -1,0 +1,176 @@
+"""A medicine clinicians gave (emergency department, procedure, ward) explains a positive urine drug test for a few
+days, and never makes a negative unexpected: only a prescription the patient should be taking does that."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from guideline.checks import CHECKS, naloxone, unexpected_uds_result
+from guideline.checks.unexpected_uds_result import CHECK_ID
+from guideline.plan import build_plan
+from tests.builders import NOW, PATIENT_ID, RXNORM, card, days_ago, med_request, observation, run
+
+OXYCODONE = "1049621"
+FENTANYL_INJECTION = "1735003"  # 2 ML fentanyl 0.05 MG/ML Injection
+MORPHINE_INJECTION = "1732006"  # 1 ML morphine sulfate 4 MG/ML Injection
+FENTANYL_SCREEN = "58379-9"  # fentaNYL+Norfentanyl [Presence] in Urine by Screen method
+OPIATE_SCREEN = "19295-5"  # Opiates [Presence] in Urine by Screen method
+COCAINE = "14314-9"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, CHECK_ID, unexpected_uds_result)
+    monkeypatch.setitem(CHECKS, naloxone.CHECK_ID, naloxone)
+
+
+def fentanyl_given_r4(ago: int, status: str = "completed") -> dict[str, Any]:
+    """R4: fentanyl 50 mcg IV push in the emergency department, `ago` days ago."""
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": f"ma-fent-{ago}",
+        "status": status,
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": FENTANYL_INJECTION, "display": "2 ML fentanyl 0.05 MG/ML Injection"}],
+            "text": "fentaNYL (SUBLIMAZE) injection 50 mcg",
+        },
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "context": {"reference": "Encounter/ed-visit-3"},
+        "effectiveDateTime": f"{days_ago(ago)}T02:40:00-04:00",
+        "dosage": {"route": {"text": "Intravenous"}, "dose": {"value": 50, "unit": "mcg"}},
+    }
+
+
+def fentanyl_given_stu3(ago: int) -> dict[str, Any]:
+    """STU3: fentanyl by infusion during a procedure, given over a period, notGiven false."""
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-fent-stu3",
+        "status": "completed",
+        "notGiven": False,
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": FENTANYL_INJECTION}]},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectivePeriod": {"start": f"{days_ago(ago)}T08:05:00-04:00", "end": f"{days_ago(ago)}T09:30:00-04:00"},
+    }
+
+
+def fentanyl_given_dstu2(ago: int) -> dict[str, Any]:
+    """DSTU2: dated by effectiveTimeDateTime, wasNotGiven false."""
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-fent-dstu2",
+        "status": "completed",
+        "wasNotGiven": False,
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": FENTANYL_INJECTION}]},
+        "patient": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectiveTimeDateTime": f"{days_ago(ago)}T14:00:00-04:00",
+    }
+
+
+def morphine_ordered_inpatient(ago: int, *, status: str = "completed", intent: str = "order") -> dict[str, Any]:
+    """R4: an inpatient (emergency department) morphine order, no days' supply: what the ward gives, not a
+    prescription the patient takes home."""
+    order = med_request(MORPHINE_INJECTION, authored=days_ago(ago), status=status, intent=intent, category="inpatient")
+    order["dosageInstruction"] = [{"text": "4 mg IV once"}]
+    order["dispenseRequest"] = {}
+    return order
+
+
+def morphine_ordered_stu3_inpatient(ago: int) -> dict[str, Any]:
+    """STU3: the category under STU3's own code system."""
+    order = morphine_ordered_inpatient(ago)
+    order["category"] = {"coding": [{"system": "http://hl7.org/fhir/medication-request-category", "code": "inpatient"}]}
+    return order
+
+
+def urine_test(code: str, ago: int, value: str) -> dict[str, Any]:
+    return observation(code, when=days_ago(ago), value_string=value)
+
+
+def sign(*resources: dict[str, Any]):
+    draft = med_request(OXYCODONE, draft=True, id="ox1", supply_days=5)
+    return run("order-sign", drafts=[draft], resources=list(resources))
+
+
+@pytest.mark.parametrize(
+    "given", [fentanyl_given_r4(14), fentanyl_given_stu3(14), fentanyl_given_dstu2(14)], ids=["R4", "STU3", "DSTU2"]
+)
+def test_fentanyl_given_in_the_emergency_department_explains_a_positive_two_days_later(given: dict[str, Any]) -> None:
+    evaluation = sign(given, urine_test(FENTANYL_SCREEN, 12, "Positive"))
+    assert card(evaluation, CHECK_ID) is None
+    [result] = evaluation.facts.uds_results
+    [fentanyl] = result.substances
+    assert not fentanyl.unexpected
+    assert fentanyl.explanation in (
+        "expected: fentaNYL (SUBLIMAZE) injection 50 mcg given 2026-06-01",  # R4: the EHR's own name
+        "expected: 2 ML fentanyl 0.05 MG/ML Injection given 2026-06-01",  # no name sent: RxNorm's
+    )
+    # the same judgement: no "positive for fentanyl no prescription explains" among the naloxone risk factors
+    found = card(evaluation, naloxone.CHECK_ID)
+    assert found is None or "fentanyl" not in found.detail.lower()
+
+
+@pytest.mark.parametrize(
+    "ordered", [morphine_ordered_inpatient(14), morphine_ordered_stu3_inpatient(14)], ids=["R4", "STU3"]
+)
+def test_morphine_ordered_in_hospital_explains_a_positive_opiate_screen(ordered: dict[str, Any]) -> None:
+    evaluation = sign(ordered, urine_test(OPIATE_SCREEN, 12, "Positive"))
+    assert card(evaluation, CHECK_ID) is None
+    [result] = evaluation.facts.uds_results
+    assert result.substances[0].explanation == (
+        "expected: 1 ML morphine sulfate 4 MG/ML Injection ordered in hospital 2026-06-01"
+    )
+
+
+@pytest.mark.parametrize(
+    "not_taken",
+    [
+        fentanyl_given_r4(14, status="not-done"),
+        fentanyl_given_r4(14, status="entered-in-error"),
+        fentanyl_given_r4(21),  # given 9 days before the test: longer than fentanyl stays in urine after a dose
+        fentanyl_given_r4(10),  # given after the test
+    ],
+    ids=["not-done", "entered-in-error", "9-days-before", "after-the-test"],
+)
+def test_a_dose_not_given_or_not_near_the_test_leaves_the_positive_unexpected(not_taken: dict[str, Any]) -> None:
+    found = card(sign(not_taken, urine_test(FENTANYL_SCREEN, 12, "Positive")), CHECK_ID)
+    assert found is not None
+    assert "positive for fentanyl, not prescribed in the 30 days before" in found.detail
+
+
+@pytest.mark.parametrize(
+    "proposed",
+    [morphine_ordered_inpatient(14, intent="proposal"), morphine_ordered_inpatient(14, status="cancelled")],
+    ids=["proposal", "cancelled"],
+)
+def test_a_hospital_order_nobody_carried_out_explains_nothing(proposed: dict[str, Any]) -> None:
+    found = card(sign(proposed, urine_test(OPIATE_SCREEN, 12, "Positive")), CHECK_ID)
+    assert found is not None
+    assert "positive for opiates" in found.detail
+
+
+def test_a_dose_given_never_makes_a_negative_unexpected() -> None:
+    """Guards the other half of the rule: the dose given explains positives only (no prescription to take)."""
+    evaluation = sign(
+        fentanyl_given_r4(14), morphine_ordered_inpatient(14), urine_test(FENTANYL_SCREEN, 13, "Negative")
+    )
+    assert card(evaluation, CHECK_ID) is None
+
+
+def test_the_card_table_and_the_plan_page_say_why_a_positive_was_expected() -> None:
+    evaluation = sign(
+        fentanyl_given_r4(14),
+        urine_test(FENTANYL_SCREEN, 12, "Positive"),
+        urine_test(FENTANYL_SCREEN, 5, "Positive"),  # a week later: not the dose given in the department
+    )
+    found = card(evaluation, CHECK_ID)
+    assert found is not None
+    assert (
+        "| fentanyl | **positive (unexpected)** | positive (fentaNYL (SUBLIMAZE) injection 50 mcg given 2026-06-01) |"
+        in (found.detail)
+    )
+    view = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    rows = view.section("uds").content.rows
+    assert [row.explained for row in rows] == [(), ("fentaNYL (SUBLIMAZE) injection 50 mcg given 2026-06-01",)]
