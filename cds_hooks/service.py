@@ -29,7 +29,7 @@ from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
 from guideline.record import ReadProblem, build_record, resources_in
-from guideline.undated import uncounted_administrations, undated_procedures
+from guideline.undated import future_dated_reviews, uncounted_administrations, undated_procedures
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ UNREAD_UDS = (
 UNREAD_CATEGORY = "is not known as outpatient or inpatient, so the order was checked as an outpatient prescription"
 UNKNOWN_STATUS = "status is unknown, so whether it is taken now cannot be told and it was not counted as current"
 UNDATED_PROCEDURE = "has no date PainPlan can read, so no check could count it as done recently"
+FUTURE_REVIEW = "is dated after today, so no check counted it as a review done"
 UNCOUNTED_DOSE = (
     "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read or an unknown "
     "status, so the treatment check could not count it"
@@ -167,6 +168,7 @@ def run_hook(
                 _name_each(facts.unknown_status_orders, gaps, UNKNOWN_STATUS, "other orders of unknown status")
                 _name_each(undated_procedures(facts), gaps, UNDATED_PROCEDURE, "other procedures with no date")
                 _name_each(uncounted_administrations(facts), gaps, UNCOUNTED_DOSE, "other doses given not counted")
+                _name_each(future_dated_reviews(facts), gaps, FUTURE_REVIEW, "other reviews dated after today")
                 unread = unexpected_uds_result.unread_results(facts)
                 _name_each(unread, gaps, UNREAD_UDS, "other urine drug test results not read")
                 for failure in evaluation.failures:

@@ -123,6 +123,13 @@ def last_performed(procedure: Procedure, today: date | None = None) -> date | No
     return max(dates) if dates else None
 
 
+def dated_after(procedure: Procedure, today: date) -> date | None:
+    """The first date of a procedure dated only after today (a mistyped year, a review charted ahead), else None:
+    such a procedure shows nothing done yet, and is named rather than counted."""
+    dates = [m.date() for m in procedure_dates(procedure) if m is not None]
+    return min(dates) if dates and min(dates) > today else None
+
+
 def condition_name(condition: Condition, terms: Terminology) -> str:
     """The condition's own text, else the code's display from our value sets, else the code itself."""
     if condition.code is None:

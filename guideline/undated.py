@@ -1,15 +1,18 @@
-"""Procedures and doses given that matter to a check but that PainPlan cannot count (no date it can read; a dose of
-unknown status): each named, never counted as recent."""
+"""Procedures and doses given that matter to a check but that PainPlan cannot count (no date it can read, or a review
+dated after today; a dose of unknown status): each named, never counted as recent."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import given_within, is_moud_procedure
+from guideline.checks.pdmp_review import future_reviews
+from guideline.checks.reassessment_due import future_assessments
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES
-from guideline.record import Procedure
+from guideline.record import Observation, Procedure
 from guideline.terminology import (
     HOSPICE_PROCEDURE,
     MOUD,
@@ -17,6 +20,7 @@ from guideline.terminology import (
     PAIN_MANAGEMENT_PROCEDURE,
     PDMP_REVIEW,
 )
+from guideline.timeutil import iso_day
 from guideline.uds import is_drug_test_procedure
 
 if TYPE_CHECKING:
@@ -93,3 +97,21 @@ def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
             ident = f" {given.id}" if given.id else ""
             named.append(f"{facts.name(given)} (administration{ident}), {why}")
     return tuple(dict.fromkeys(named))
+
+
+def future_dated_reviews(facts: Facts) -> tuple[str, ...]:
+    """Benefit/harm evaluations and PDMP reviews dated after today, each named with its date: no review done yet, so
+    neither card nor tile counts them (as the last drug test ignores a result dated ahead), and naming them keeps
+    "no review on record" from reading as if the chart held none."""
+    named = [_named_ahead(item, "opioid treatment evaluation", day) for item, day in future_assessments(facts)] + [
+        _named_ahead(item, "PDMP review", day) for item, day in future_reviews(facts)
+    ]
+    return tuple(dict.fromkeys(named))
+
+
+def _named_ahead(item: Procedure | Observation, kind: str, day: date) -> str:
+    """ "Opioid benefit/harm review (procedure pr-7), dated 2026-07-01, after today"."""
+    shown = (item.code.display() if item.code else None) or kind
+    what = "procedure" if isinstance(item, Procedure) else "observation"
+    ident = f" {item.id}" if item.id else ""
+    return f"{shown} ({what}{ident}), dated {iso_day(day)}, after today"

@@ -7,13 +7,13 @@ from typing import Any
 
 from guideline.cards import Card, Link, Suggestion
 from guideline.checks.common import based_on, bullet_list, first_fitting, guideline_link, override_reasons
-from guideline.clinical import last_performed
+from guideline.clinical import dated_after, last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.fhirdata import SNOMED
-from guideline.record import MedOrder, Observation
+from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
-from guideline.timeutil import local_date
+from guideline.timeutil import iso_day, local_date
 
 CHECK_ID = "pdmp-review"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -61,6 +61,11 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         if last
         else f"No PDMP review is documented in this record (none in the last {lookback} days)."
     )
+    ahead = max((day for _, day in future_reviews(facts)), default=None)
+    if ahead:
+        finding += (
+            f" A PDMP review is on record dated {iso_day(ahead)}, after today, so it cannot show a review done yet."
+        )
     detail = "\n\n".join(
         part
         for part in (
@@ -172,6 +177,22 @@ def last_review(facts: Facts) -> date | None:
         ):
             dates.append(set_on)
     return max(dates) if dates else None
+
+
+def future_reviews(facts: Facts) -> tuple[tuple[Procedure | Observation, date], ...]:
+    """The reviews `last_review` would count but for a date after today (a mistyped year, a row answered with a
+    date ahead), each with that date: no review done yet, so named rather than counted."""
+    found: list[tuple[Procedure | Observation, date]] = []
+    for procedure in facts.procedures_in(PDMP_REVIEW, completed_only=True):
+        ahead = dated_after(procedure, facts.today)
+        if ahead is not None:
+            found.append((procedure, ahead))
+    for observation in facts.observations_in(PDMP_REVIEW):
+        if observation.status in REVIEWED_OBSERVATION_STATUSES and not answered_no(observation):
+            effective = _observation_date(observation)
+            if effective is not None and effective > facts.today:
+                found.append((observation, effective))
+    return tuple(found)
 
 
 def _links(facts: Facts) -> tuple[Link, ...]:

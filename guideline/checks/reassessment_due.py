@@ -15,9 +15,10 @@ from guideline.checks.common import (
     plan_link,
     service_request,
 )
-from guideline.clinical import is_pending_request, last_performed
+from guideline.clinical import dated_after, is_pending_request, last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.record import Procedure
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import iso_day
 
@@ -140,9 +141,20 @@ def _pending_assessment(facts: Facts, days: int) -> bool:
 
 
 def last_assessment(facts: Facts) -> date | None:
-    """The day of the latest benefit/harm evaluation on record (the plan page's tile reads it too)."""
-    dates = [d for d in map(last_performed, facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT)) if d is not None]
+    """The day of the latest benefit/harm evaluation on record not after today (the plan page's tile reads it too).
+    One dated after today shows no review done yet: taken as the last, the tile said "Up to date" and the card named
+    it as the last evaluation beside its finding of none. It is named instead (`future_assessments`)."""
+    today = facts.today
+    dates = [
+        d for d in (last_performed(p, today) for p in facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT)) if d is not None
+    ]
     return max(dates) if dates else None
+
+
+def future_assessments(facts: Facts) -> tuple[tuple[Procedure, date], ...]:
+    """The benefit/harm evaluations dated only after today, each with its first date."""
+    found = ((p, dated_after(p, facts.today)) for p in facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT))
+    return tuple((p, day) for p, day in found if day is not None)
 
 
 def _last_text(facts: Facts, last: date | None, lookback: int) -> str:
@@ -153,6 +165,10 @@ def _last_text(facts: Facts, last: date | None, lookback: int) -> str:
     if undated:
         said += f"{' ' if said else ''}An evaluation is on record without a date, so it cannot show a review in the "
         said += f"last {lookback} days."
+    ahead = max((day for _, day in future_assessments(facts)), default=None)
+    if ahead:
+        said += f"{' ' if said else ''}An evaluation is on record dated {iso_day(ahead)}, after today, so it cannot "
+        said += "show a review done yet."
     return said or "No evaluation is on record."
 
 

@@ -25,7 +25,7 @@ from guideline.plan.tapering import TaperRequest, build_taper
 from guideline.plan.tasks import build_tasks
 from guideline.plan.uds_history import build_uds
 from guideline.recognition import recognise
-from guideline.undated import uncounted_administrations, undated_procedures
+from guideline.undated import future_dated_reviews, uncounted_administrations, undated_procedures
 
 if TYPE_CHECKING:
     from guideline.engine import Evaluation
@@ -161,6 +161,7 @@ def build_plan(
         unread_conditions=facts.unread_conditions,
         undated_procedures=undated_procedures(facts),
         uncounted_administrations=uncounted_administrations(facts),
+        future_dated=future_dated_reviews(facts),
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

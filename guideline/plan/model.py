@@ -80,6 +80,8 @@ class PlanView:
     undated_procedures: tuple[str, ...] = ()
     # Doses of OUD medication recorded as given with no date, or of unknown status: not counted as treatment.
     uncounted_administrations: tuple[str, ...] = ()
+    # Benefit/harm evaluations and PDMP reviews dated after today: not counted as done, named.
+    future_dated: tuple[str, ...] = ()
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:

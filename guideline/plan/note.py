@@ -14,6 +14,7 @@ NAMED_GAPS: tuple[tuple[str, str], ...] = (
     ("undated_fills", "Pharmacy fills with no date (not counted in MME or the checks)"),
     ("unknown_status", "Orders of unknown status (not counted as current)"),
     ("undated_procedures", "Procedures with no date (not counted as recent)"),
+    ("future_dated", "Reviews dated after today (not counted as done)"),
     (
         "uncounted_administrations",
         "OUD medication given with no date or of unknown status (not counted as treatment)",
