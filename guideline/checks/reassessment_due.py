@@ -18,7 +18,7 @@ from guideline.checks.common import (
 from guideline.clinical import dated_after, is_pending_request, last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.record import Procedure
+from guideline.record import Procedure, ServiceRequest
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import iso_day
 
@@ -55,7 +55,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     lookback = int(settings["lookback_days"])
     if facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT, days=lookback):
         return None
-    if _pending_assessment(facts, int(settings["pending_order_days"])):
+    if pending_assessments(facts, int(settings["pending_order_days"])):
         return None
 
     last = last_assessment(facts)
@@ -132,11 +132,14 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     )
 
 
-def _pending_assessment(facts: Facts, days: int) -> bool:
-    return any(
-        facts.terms.contains(OPIOID_TREATMENT_ASSESSMENT, request.code)
-        and is_pending_request(request, days, facts.today)
+def pending_assessments(facts: Facts, days: int) -> tuple[ServiceRequest, ...]:
+    """Evaluations ordered in the last `days` days or drafted now (`is_pending_request`): the card is quiet while
+    there is one, and the plan page's tile shows it as ordered."""
+    return tuple(
+        request
         for request in facts.record.service_requests
+        if facts.terms.contains(OPIOID_TREATMENT_ASSESSMENT, request.code)
+        and is_pending_request(request, days, facts.today)
     )
 
 

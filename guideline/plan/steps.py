@@ -43,13 +43,14 @@ STEP_SECTIONS: dict[str, tuple[str, ...]] = {
 STATUS_LABELS: dict[str, str] = {
     "done": "Up to date",
     "due-soon": "Due soon",
+    "ordered": "Ordered, pending",
     "due": "Due now",
     "overdue": "Overdue",
     "not-applicable": "Not applicable",
     "unknown": "Could not be checked",
 }
 # Worst first: a step shows the most pressing state among its parts.
-STATUS_ORDER = ("unknown", "overdue", "due", "due-soon", "done", "not-applicable")
+STATUS_ORDER = ("unknown", "overdue", "due", "due-soon", "ordered", "done", "not-applicable")
 # Why the guideline does not apply, as the page says it (the exclusion names of guideline 7), most telling first.
 EXCLUSION_WORDS: dict[str, str] = {
     "hospice_palliative": "receiving hospice or palliative care",
@@ -115,6 +116,7 @@ def _task_status(task: Task | None) -> str:
     return {
         "done": "done",
         "due-soon": "due-soon",
+        "ordered": "ordered",  # ordered and pending: nothing is asked of the clinician, nor is it done
         "overdue": "overdue",
         "never": "due",
         "due-before-start": "due",
@@ -171,6 +173,8 @@ def _tasks_by_key(sections: Mapping[str, Section]) -> dict[str, Task]:
 def _task_evidence(task: Task | None, label: str) -> Evidence:
     if task is None:
         return Evidence(label, None, "could not be checked")
+    if task.state == "ordered":
+        return Evidence(label, task.last_done, task.pending)
     return Evidence(label, task.last_done, "" if task.last_done else "none on record")
 
 

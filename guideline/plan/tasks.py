@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -10,15 +11,16 @@ from typing import TYPE_CHECKING
 from guideline.checks.pdmp_review import CHECK_ID as PDMP_CHECK
 from guideline.checks.pdmp_review import last_review
 from guideline.checks.reassessment_due import CHECK_ID as REASSESS_CHECK
-from guideline.checks.reassessment_due import last_assessment
+from guideline.checks.reassessment_due import last_assessment, pending_assessments
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
+from guideline.checks.urine_drug_test import pending_orders
 from guideline.facts import NALOXONE_FILL_STATUSES
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date
 from guideline.orders import is_taken, order_start
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, words_of
-from guideline.record import Dispense, MedOrder
+from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after
 
@@ -34,7 +36,8 @@ DONE_OBSERVATION = frozenset({"final", "amended", "corrected"})
 @dataclass(frozen=True)
 class Task:
     """One guideline task of the status strip: state is done, due-soon, overdue, never, due-before-start (a patient
-    about to start longer-term or extended-release opioids with the order being signed) or not-applicable."""
+    about to start longer-term or extended-release opioids with the order being signed), ordered (ordered and
+    pending: the order keeps the card quiet) or not-applicable."""
 
     key: str
     label: str
@@ -42,6 +45,7 @@ class Task:
     next_due: date | None
     state: str
     detail: str
+    pending: str = ""  # state ordered: "ordered 2026-06-10, result pending"
 
     @property
     def state_label(self) -> str:
@@ -53,6 +57,7 @@ class Task:
 STATE_LABELS = {
     "done": "Up to date",
     "due-soon": "Due soon",
+    "ordered": "Ordered, pending",
     "overdue": "Overdue",
     "never": "None on record",
     "due-before-start": "Due before starting",
@@ -90,6 +95,24 @@ def _due_now_if_on_opioids(facts: Facts) -> date | None:
     return facts.today if on_opioid_therapy(facts) else None
 
 
+# A tile not up to date, which an order the card counts as pending turns into "ordered".
+_WANTING = frozenset({"overdue", "never", "due-soon"})
+
+
+def _while_pending(task: Task, orders: Sequence[ServiceRequest]) -> Task:
+    """While an order the card counts as pending is on record (its own rule and window), the tile says it is ordered
+    and when, with no due date: it said "Overdue" beside a card the order kept quiet, asking for a test already
+    ordered; "Up to date" would say it was done."""
+    if not orders or task.state not in _WANTING:
+        return task
+    days = [day for day in (local_date(o.authored_on) for o in orders) if day is not None]
+    when = f"ordered {max(days).isoformat()}" if days else "ordered in this session"
+    pending = f"{when}, result pending"
+    return replace(
+        task, state="ordered", next_due=None, detail=f"{task.label} {pending}. {task.detail}", pending=pending
+    )
+
+
 # -- urine drug test (Rec 10) ----------------------------------------------------------------------------------
 
 
@@ -101,7 +124,8 @@ def uds_task(facts: Facts) -> Task:
     due = months_after(last, months) if last else _due_now_if_on_opioids(facts)
     every = "yearly" if months == 12 else f"every {months} months"
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
-    return _recurring(facts, "uds", "Urine drug test", last, due, detail)
+    task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
+    return _while_pending(task, pending_orders(facts, int(facts.config.check(UDS_CHECK)["pending_order_days"])))
 
 
 # -- PDMP review (Rec 9) ---------------------------------------------------------------------------------------
@@ -159,7 +183,9 @@ def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
         due = window_due
     else:
         due = _due_now_if_on_opioids(facts)
-    return _recurring(facts, "reassessment", "Benefit/harm reassessment", last, due, detail)
+    task = _recurring(facts, "reassessment", "Benefit/harm reassessment", last, due, detail)
+    pending_days = int(facts.config.check(REASSESS_CHECK)["pending_order_days"])
+    return _while_pending(task, pending_assessments(facts, pending_days))
 
 
 # -- naloxone on hand (Rec 8) ----------------------------------------------------------------------------------
