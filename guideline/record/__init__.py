@@ -5,7 +5,7 @@
 it never fails the call.
 """
 
-from guideline.record.build import build_record
+from guideline.record.build import READABLE_TYPES, build_record
 from guideline.record.model import (
     READ_RESOURCE_TYPES,
     Administration,
@@ -38,6 +38,7 @@ from guideline.record.readers import clear_read_caches
 
 __all__ = [
     "READ_RESOURCE_TYPES",
+    "READABLE_TYPES",
     "build_record",
     "clear_read_caches",
     "iter_resources",

@@ -50,8 +50,17 @@ _READERS: dict[str, tuple[str, Reader]] = {
     "Consent": ("consents", read_consent),
     "Goal": ("goals", read_goal),
 }
-_ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: STU3's name
+_ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name (STU3 renamed it)
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest", "ReferralRequest")  # STU3/DSTU2 names
+# Every resource type build_record reads, in any FHIR version (Medication through the pool; READ_RESOURCE_TYPES
+# are the R4 types the plan page asks for): the population review counts any other type in an export as
+# unexpected, and a list kept by hand there called types the findings read "unexpected", as if ignored.
+READABLE_TYPES = frozenset(
+    {
+        *_READERS, *_ORDER_TYPES, *_SERVICE_REQUEST_TYPES, "MedicationDispense", "MedicationStatement",
+        "MedicationAdministration", "Patient", "DiagnosticOrder", "Medication",
+    }
+)  # fmt: skip
 
 
 ANOTHER_PATIENT = "it is about another patient, so it was left out"

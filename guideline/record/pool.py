@@ -189,7 +189,11 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
 
 # The resources whose Medication, named by reference alone, is read from the FHIR server: a dose given in clinic
 # names its medicine so as often as an order does, and unread it was no OUD treatment.
-_REFERRING_TYPES = ("MedicationRequest", "MedicationDispense", "MedicationAdministration")
+# Every type whose reader resolves a medicationReference through the pool: left out, a MedicationStatement's or a
+# DSTU2 MedicationOrder's Medication was never fetched, and the medicine stayed unidentified.
+_REFERRING_TYPES = (
+    "MedicationRequest", "MedicationOrder", "MedicationStatement", "MedicationDispense", "MedicationAdministration",
+)  # fmt: skip
 
 
 def medication_references(payloads: Iterable[Any]) -> set[str]:

@@ -13,16 +13,14 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text
 from guideline.identifiers import identifier_key
 from guideline.population import Directory, Period, Quality, evaluate_patient
+from guideline.record import READABLE_TYPES
 
-# What the review reads; any other resource type in the export is counted as unexpected and ignored.
-EXPECTED_TYPES = frozenset(
-    {
-        "Patient", "MedicationDispense", "MedicationRequest", "MedicationOrder", "Medication", "Condition",
-        "Observation", "Procedure", "Encounter", "Practitioner", "PractitionerRole", "Organization", "Location",
-        "Coverage", "CarePlan", "ServiceRequest", "DocumentReference", "Consent", "ExplanationOfBenefit",
-        "MedicationAdministration",  # OUD medication given in clinic: the standing review's oud-treatment reads it
-    }
-)  # fmt: skip
+# What the review reads: every type the record reader reads (READABLE_TYPES, so the two cannot drift apart: listed by
+# hand, MedicationStatement, Goal and the STU3/DSTU2 order types were called unexpected while the findings read
+# them), plus the directory, coverage and claims the review reads itself. Any other type is counted as unexpected.
+EXPECTED_TYPES = READABLE_TYPES | frozenset(
+    {"Practitioner", "PractitionerRole", "Organization", "Location", "Coverage", "ExplanationOfBenefit"}
+)
 DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
 SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
 # A patient with any of these may be in the cohort (the engine decides); claims may be pharmacy claims.
