@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from guideline.fhirdata import as_dict, as_list, local_reference, text
 from guideline.record.model import (
     Administration,
+    DiagnosticReport,
     Dispense,
     MedOrder,
     Patient,
@@ -23,6 +24,7 @@ from guideline.record.readers import (
     read_condition,
     read_consent,
     read_diagnostic_order,
+    read_diagnostic_report,
     read_dispense,
     read_document,
     read_encounter,
@@ -58,7 +60,7 @@ _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest", "ReferralRequest
 READABLE_TYPES = frozenset(
     {
         *_READERS, *_ORDER_TYPES, *_SERVICE_REQUEST_TYPES, "MedicationDispense", "MedicationStatement",
-        "MedicationAdministration", "Patient", "DiagnosticOrder", "Medication",
+        "MedicationAdministration", "Patient", "DiagnosticOrder", "DiagnosticReport", "Medication",
     }
 )  # fmt: skip
 
@@ -160,6 +162,7 @@ def build_record(
     service_requests: list[ServiceRequest] = []
     dispenses: list[Dispense] = []
     administrations: list[Administration] = []
+    reports: list[DiagnosticReport] = []
     problems: list[ReadProblem] = []
     patient: Patient | None = None
 
@@ -219,6 +222,10 @@ def build_record(
                 patient = patient or read_patient(resource, tz)
             elif kind == "DiagnosticOrder":  # DSTU2's lab order: one ServiceRequest per test it orders
                 service_requests.extend(read_diagnostic_order(resource, index < draft_count, tz))
+            elif kind == "DiagnosticReport":  # a lab report: the results it contains are read as any result
+                report, contained = read_diagnostic_report(resource, tz)
+                reports.append(report)
+                collected["observations"].extend(contained)
             elif kind == "OperationOutcome":
                 problems.append(
                     ReadProblem(
@@ -240,6 +247,7 @@ def build_record(
         orders=tuple(orders),
         dispenses=tuple(dispenses),
         administrations=tuple(administrations),
+        diagnostic_reports=tuple(reports),
         service_requests=tuple(service_requests),
         problems=tuple(problems),
         unresolved_medication_refs=unresolved,

@@ -258,6 +258,29 @@ class Observation:
 
 @slot_init
 @dataclass(frozen=True, slots=True)
+class DiagnosticReport:
+    """A lab report (R4, STU3, DSTU2). Its results are Observations: those it contains are read into the record's
+    observations; one whose results PainPlan cannot read is still a test done, with its conclusion to name."""
+
+    id: str | None
+    status: str | None
+    code: Concept | None
+    effective: datetime | None  # effectiveDateTime, else effectivePeriod's start (its end when it has only one)
+    issued: datetime | None
+    conclusion: str | None = None
+    conclusion_codes: tuple[Concept, ...] = ()  # R4 conclusionCode; STU3 and DSTU2 codedDiagnosis
+    # Its result Observations, by the id each has in the record (a contained one's is "<report id>#<local id>")
+    # or, for a reference the record cannot tie to an id, as written.
+    results: tuple[str, ...] = ()
+
+    @property
+    def result_time(self) -> datetime | None:
+        """When the specimen was taken (effective[x]), else when the report was issued."""
+        return self.effective or self.issued
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Condition:
     id: str | None
     code: Concept | None
@@ -392,6 +415,7 @@ class PatientRecord:
     dispenses: tuple[Dispense, ...] = ()
     administrations: tuple[Administration, ...] = ()
     observations: tuple[Observation, ...] = ()
+    diagnostic_reports: tuple[DiagnosticReport, ...] = ()
     conditions: tuple[Condition, ...] = ()
     procedures: tuple[Procedure, ...] = ()
     encounters: tuple[Encounter, ...] = ()

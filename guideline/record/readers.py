@@ -45,6 +45,7 @@ from guideline.record.model import (
     Component,
     Condition,
     Consent,
+    DiagnosticReport,
     Dispense,
     DispenseRequest,
     DocumentReference,
@@ -613,6 +614,68 @@ def _reference_high(ranges: Any) -> tuple[Quantity | None, bool]:
         if written:
             return Quantity(value=Decimal(written.group(1)), unit=written.group(2)), True
     return None, False
+
+
+# A report's status given to a contained result that states none (a v2 OBX converted without its own status): R4's
+# appended is a kind of amended, the rest are an Observation's statuses too.
+_REPORT_STATUS_FOR_RESULT = {"appended": "amended", "partial": "preliminary"}
+
+
+def read_diagnostic_report(data: Mapping[str, Any], tz: ZoneInfo) -> tuple[DiagnosticReport, tuple[Observation, ...]]:
+    """A DiagnosticReport (R4, STU3, DSTU2) and the Observations it contains. HL7 v2 lab feeds converted to FHIR and
+    payers' clinical data send a report's results inside it (`result: [{"reference": "#obs1"}]`): unread, a
+    fentanyl positive gave no card and a tested patient was "not tested in 12 months". Each contained result is read
+    as any result is; one with no date of its own takes the report's (a converted OBX often has none), one with no
+    status the report's. Their patient is the report's, which the caller has checked."""
+    get = data.get
+    report_id = text(get("id")) or ""
+    start, end = _period(get("effectivePeriod"), tz)
+    status = code_text(get("status"))
+    effective = parse_datetime(get("effectiveDateTime"), tz) or start or end
+    issued = parse_datetime(get("issued"), tz)
+    # A contained id is local to its report: qualified by the report's, two reports' "#obs1" are two results.
+    local_ids: dict[str, str] = {}
+    observations = []
+    for item in map(as_dict, as_list(get("contained"))):
+        if item.get("resourceType") != "Observation":
+            continue
+        local = text(item.get("id"))
+        observation = read_observation(item, tz)
+        own_id = f"{report_id}#{local}" if local else None
+        if local:
+            local_ids[local] = own_id  # type: ignore[assignment]
+        observation = replace(
+            observation,
+            id=own_id,
+            status=observation.status or _REPORT_STATUS_FOR_RESULT.get(status or "", status),
+            effective=observation.effective if observation.result_time else effective,
+            issued=observation.issued if observation.result_time else issued,
+        )
+        observations.append(observation)
+    report = DiagnosticReport.make(
+        id=report_id or None,
+        status=status,
+        code=concept(get("code")),
+        effective=effective,
+        issued=issued,
+        conclusion=text(get("conclusion")),
+        conclusion_codes=concepts(get("conclusionCode") or get("codedDiagnosis")),  # R4; STU3 and DSTU2
+        results=_report_results(get("result"), local_ids),
+    )
+    return report, tuple(observations)
+
+
+def _report_results(results: Any, local_ids: Mapping[str, str]) -> tuple[str, ...]:
+    """A report's result references as the record's Observation ids: "#obs1" as its contained result's,
+    "Observation/12" (or an absolute URL ending so) as "12"; any other reference (a urn) as written."""
+    found = []
+    for ref in _references(results):
+        if ref.startswith("#"):
+            found.append(local_ids.get(ref[1:], ref))
+            continue
+        head, _, tail = ref.rstrip("/").rpartition("/")
+        found.append(tail if head.endswith("Observation") and tail else ref)
+    return tuple(found)
 
 
 CLINICAL_STATUS_CODES = frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})
