@@ -71,7 +71,7 @@ from guideline.terminology import (
     load_terminology,
 )
 from guideline.timeutil import in_last_days, in_last_months, local_date, months_before
-from guideline.uds import PrescriptionHistory, UdsResult, doses_given, drug_test_procedure_days, uds_results
+from guideline.uds import PrescriptionHistory, UdsResult, doses_given, drug_tests_done_days, uds_results
 
 Item = TypeVar("Item", MedOrder, Dispense)
 
@@ -596,16 +596,16 @@ class Facts:
         return uds_results(self.record, self.terms, self.prescription_history, self.config)
 
     @cached_property
-    def drug_test_procedure_days(self) -> tuple[date, ...]:
-        """Days of drug tests recorded as done procedures (point-of-care, claims), newest first: a test with no
-        result to read, which still counts as the test done."""
-        return drug_test_procedure_days(self.record)
+    def drug_tests_done_days(self) -> tuple[date, ...]:
+        """Days of drug tests done with no result to read, newest first: procedures (point-of-care, claims) and
+        reports whose results PainPlan does not read (a conclusion only). Each still counts as the test done."""
+        return drug_tests_done_days(self.record, self.terms)
 
     def last_drug_test_day(self) -> date | None:
         """The newest day, not after today, of any urine drug test on record: a result, or a drug test procedure. A
         result dated in the future is in no window the card reads: taken as the last test, the card said it was
         "over 12 months ago" and the plan's tile showed the test as done beside a card asking for one."""
-        days = [r.day for r in self.uds_results if r.day is not None] + list(self.drug_test_procedure_days)
+        days = [r.day for r in self.uds_results if r.day is not None] + list(self.drug_tests_done_days)
         return max((day for day in days if day <= self.today), default=None)
 
     def uds_results_since(self, months: int) -> tuple[UdsResult, ...]:

@@ -14,7 +14,15 @@ from guideline.fhirdata import CPT_SYSTEMS, HCPCS_SYSTEMS, LOINC, OBS_INTERPRETA
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_ambulatory, is_order, is_taken, order_start
-from guideline.record import Dispense, MedOrder, Observation, PatientRecord, Procedure, ResolvedMedication
+from guideline.record import (
+    DiagnosticReport,
+    Dispense,
+    MedOrder,
+    Observation,
+    PatientRecord,
+    Procedure,
+    ResolvedMedication,
+)
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_span, iso_day, local_date
@@ -293,9 +301,56 @@ def drug_test_procedures(record: PatientRecord) -> tuple[tuple[date | None, Proc
     )
 
 
-def drug_test_procedure_days(record: PatientRecord) -> tuple[date, ...]:
-    """The days of the drug tests recorded as done procedures, newest first (undated ones left out)."""
-    return tuple(sorted({day for day, _ in drug_test_procedures(record) if day is not None}, reverse=True))
+# A report's statuses that say the test was done and reported: a result's, and R4's appended (an amended report).
+# Registered, cancelled and entered-in-error say there is none, as for a result; partial, unknown, none or the
+# sender's own leave a report that is no test done but is named.
+REPORT_DONE_STATUSES = RESULT_STATUSES | {"appended"}
+
+
+def is_drug_test_report(report: DiagnosticReport, terms: Terminology) -> bool:
+    """A report of a urine drug test: a UDS LOINC or a lab's own code named so ("Drug screen, urine"), or a drug
+    test procedure code."""
+    return is_urine_drug_test(report.code, terms) or is_drug_test_procedure(report.code)
+
+
+def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[DiagnosticReport, ...]:
+    """The urine drug test reports none of whose results is a urine drug test result on record (contained in it or
+    sent beside it), leaving out those whose status says there is no result. A report whose results are read is that
+    test already: counted again it would be a second test. For the others the conclusion is all there is to read."""
+    if not record.diagnostic_reports:
+        return ()
+    read = {o.id for o in record.observations if o.id is not None and is_urine_drug_test(o.code, terms)}
+    return tuple(
+        report
+        for report in record.diagnostic_reports
+        if report.status not in NO_RESULT_STATUSES
+        and is_drug_test_report(report, terms)
+        and read.isdisjoint(report.results)
+    )
+
+
+def drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[tuple[date | None, DiagnosticReport], ...]:
+    """The urine drug test reports with no result PainPlan reads whose status says the test was done, each with its
+    day (None when undated): a test done with no result to judge, as a drug test procedure is."""
+    return tuple(
+        (local_date(report.result_time), report)
+        for report in unread_drug_test_reports(record, terms)
+        if report.status in REPORT_DONE_STATUSES
+    )
+
+
+def drug_tests_done_days(record: PatientRecord, terms: Terminology) -> tuple[date, ...]:
+    """The days of drug tests done with no result to read, newest first (undated ones left out): procedures (a
+    point-of-care cup, a billed test) and reports whose results PainPlan does not read (a conclusion only)."""
+    days = {day for day, _ in drug_test_procedures(record)} | {day for day, _ in drug_test_reports(record, terms)}
+    return tuple(sorted((day for day in days if day is not None), reverse=True))
+
+
+def report_reading(report: DiagnosticReport) -> str:
+    """What a report with no result PainPlan reads says, in words: its conclusion, else its coded conclusion's name,
+    else that no result came with it. Never read per substance (clinical-logic.md, *Lab reports*)."""
+    words = report.conclusion or next((c.display() for c in report.conclusion_codes if c.display()), None)
+    return f'report conclusion "{words}"' if words else "report with no result received"
 
 
 def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConfig) -> bool:

@@ -146,3 +146,207 @@ def test_the_plan_page_lists_a_contained_result() -> None:
     plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
     [row] = plan.section("uds").content.rows
     assert (row.day, row.value) == (TODAY - timedelta(days=30), "positive")
+
+
+# -- (b) a report with a conclusion and no result PainPlan reads -------------------------------------------------
+
+LOCAL_SCREEN = {"coding": [{"system": "urn:oid:1.2.3.4.5.6", "code": "UDS10"}], "text": "Drug screen, urine"}
+
+
+def conclusion_only(conclusion: str | None = "Negative", **extra: Any) -> dict[str, Any]:
+    found = report(**extra)
+    if conclusion is not None:
+        found["conclusion"] = conclusion
+    return found
+
+
+def unread(*resources: dict) -> tuple[str, ...]:
+    evaluation = run("patient-view", resources=[long_term(), *resources])
+    return unexpected_uds_result.unread_results(evaluation.facts)
+
+
+@pytest.mark.parametrize(
+    "done",
+    [
+        conclusion_only("Negative", when=days_ago(30)),
+        conclusion_only("Positive for fentanyl", code=LOCAL_SCREEN, when=days_ago(30)),  # a lab's own code
+        conclusion_only("No drugs detected", when=None),  # dated by issued alone
+        conclusion_only("Negative", when=None, effectivePeriod={"start": f"{days_ago(31)}T08:00:00-04:00"}),
+        conclusion_only("Negative", when=days_ago(30), status="preliminary"),
+        conclusion_only("Negative", when=days_ago(30), status="corrected"),
+    ],
+)
+def test_a_drug_screen_report_with_only_a_conclusion_counts_as_the_years_test(done: dict) -> None:
+    # Before: a report was never read, so a patient whose screen came as a report got "none on record".
+    assert card(sign(done), urine_drug_test.CHECK_ID) is None
+
+
+@pytest.mark.parametrize("status", ["registered", "cancelled", "entered-in-error"])
+def test_a_report_that_says_there_is_no_result_is_no_test(status: str) -> None:
+    assert card(sign(conclusion_only("Negative", when=days_ago(30), status=status)), urine_drug_test.CHECK_ID)
+
+
+def test_a_report_of_another_test_is_no_drug_test() -> None:
+    blood_count = conclusion_only("Normal", code=loinc("58410-2", "CBC panel - Blood"), when=days_ago(30))
+    assert card(sign(blood_count), urine_drug_test.CHECK_ID) is not None
+    assert unread(blood_count) == ()
+
+
+def test_the_card_dates_the_last_test_from_an_old_report() -> None:
+    found = card(sign(conclusion_only("Negative", when=days_ago(400))), urine_drug_test.CHECK_ID)
+    assert found is not None and f"(last {days_ago(400)})" in found.summary
+
+
+def test_a_conclusion_is_named_as_a_result_not_judged_with_its_words() -> None:
+    # "Positive for fentanyl" is not judged per substance: it is named, never dropped in silence.
+    named = unread(conclusion_only("Positive for fentanyl", code=LOCAL_SCREEN, when=days_ago(30)))
+    assert named == (f'Drug screen, urine ({days_ago(30)}, report conclusion "Positive for fentanyl")',)
+
+
+def test_a_conclusion_is_never_read_as_a_negative_for_a_prescribed_opioid() -> None:
+    # A report's conclusion is the lab's summary in words, not a result per substance: read as one, "Negative" on a
+    # report coded as an oxycodone screen (or a panel whose substances the code does not list) would tell the
+    # prescriber "negative for oxycodone although prescribed". It is named instead.
+    evaluation = run(
+        "order-sign",
+        drafts=[med_request(OXYCODONE, draft=True, id="d1")],
+        resources=[long_term(), conclusion_only("Negative", code=loinc(OXYCODONE_SCREEN), when=days_ago(10))],
+    )
+    assert card(evaluation, unexpected_uds_result.CHECK_ID) is None
+    assert unexpected_uds_result.unread_results(evaluation.facts) == (
+        f'urine drug test ({days_ago(10)}, report conclusion "Negative")',
+    )
+
+
+@pytest.mark.parametrize("element", ["conclusionCode", "codedDiagnosis"])  # R4; STU3 and DSTU2
+def test_a_coded_conclusion_is_named_by_its_words(element: str) -> None:
+    coded = conclusion_only(None, when=days_ago(30))
+    coded[element] = [
+        {"coding": [{"system": "http://snomed.info/sct", "code": "171261000", "display": "Drug screen positive"}]}
+    ]
+    assert card(sign(coded), urine_drug_test.CHECK_ID) is None
+    assert unread(coded) == (
+        f'Drugs of abuse 5 panel - Urine ({days_ago(30)}, report conclusion "Drug screen positive")',
+    )
+
+
+def test_a_report_whose_results_did_not_arrive_is_a_test_done_and_named() -> None:
+    missing = report(when=days_ago(30), result=[{"reference": "Observation/not-sent"}])
+    assert card(sign(missing), urine_drug_test.CHECK_ID) is None
+    assert unread(missing) == (f"Drugs of abuse 5 panel - Urine ({days_ago(30)}, report with no result received)",)
+
+
+def test_an_undated_report_is_no_test_in_the_window_and_is_named() -> None:
+    undated = conclusion_only("Positive for fentanyl")
+    del undated["issued"]
+    assert card(sign(undated), urine_drug_test.CHECK_ID) is not None
+    assert unread(undated) == ('Drugs of abuse 5 panel - Urine (undated, report conclusion "Positive for fentanyl")',)
+
+
+def test_a_report_of_unknown_status_is_no_test_and_is_named_with_its_status() -> None:
+    partial = conclusion_only("Negative", when=days_ago(30), status="partial")
+    assert card(sign(partial), urine_drug_test.CHECK_ID) is not None
+    assert unread(partial) == (f"Drugs of abuse 5 panel - Urine ({days_ago(30)}, report status partial)",)
+
+
+def test_a_report_whose_results_are_read_adds_no_second_test() -> None:
+    # Its Observation sent beside it in the Bundle is the test: the report is neither a second row nor named.
+    result = {
+        "resourceType": "Observation",
+        "id": "lab-7",
+        "status": "final",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "code": loinc(OXYCODONE_SCREEN),
+        "effectiveDateTime": days_ago(30),
+        "valueString": "Positive",
+    }
+    linked = conclusion_only(
+        "See results", when=days_ago(30), result=[{"reference": "https://ehr.example/fhir/Observation/lab-7"}]
+    )
+    evaluation = run("patient-view", resources=[long_term(), linked, result])
+    plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    assert [row.value for row in plan.section("uds").content.rows] == ["positive"]
+    assert unexpected_uds_result.unread_results(evaluation.facts) == ()
+
+
+def test_a_report_whose_contained_results_are_read_adds_no_second_test() -> None:
+    evaluation = run(
+        "patient-view",
+        resources=[long_term(), report(contained_result("obs1", OXYCODONE_SCREEN, "Positive"), when=days_ago(30))],
+    )
+    assert len(build_plan(evaluation, (), evaluation.facts.config, NOW).section("uds").content.rows) == 1
+    assert unexpected_uds_result.unread_results(evaluation.facts) == ()
+
+
+def test_the_plan_page_lists_a_conclusion_only_report_with_its_conclusion() -> None:
+    evaluation = run("patient-view", resources=[long_term(), conclusion_only("Negative", when=days_ago(30))])
+    plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    [row] = plan.section("uds").content.rows
+    assert (row.day, row.value) == (
+        TODAY - timedelta(days=30),
+        'done, report conclusion "Negative" (not judged per substance)',
+    )
+    assert plan.unread_uds == unexpected_uds_result.unread_results(evaluation.facts)
+
+
+def test_a_report_naming_its_results_by_their_bundle_full_urls_adds_no_second_test() -> None:
+    # A transaction or collection Bundle ties its entries by fullUrl ("urn:uuid:…"), not by Type/id.
+    result = {
+        "resourceType": "Observation",
+        "id": "lab-8",
+        "status": "final",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "code": loinc(OXYCODONE_SCREEN),
+        "effectiveDateTime": days_ago(30),
+        "valueString": "Positive",
+    }
+    url = "urn:uuid:6f1c3c1e-2f7a-4c55-9a57-0d3c2b1f9a10"
+    linked = conclusion_only("See results", when=days_ago(30), result=[{"reference": url}])
+    sent = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": "urn:uuid:0b9a", "resource": linked}, {"fullUrl": url, "resource": result}],
+    }
+    evaluation = run("patient-view", resources=[long_term(), sent])
+    plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    assert [row.value for row in plan.section("uds").content.rows] == ["positive"]
+    assert unexpected_uds_result.unread_results(evaluation.facts) == ()
+
+
+def test_the_population_review_counts_a_conclusion_only_report_for_annual_monitoring(tmp_path) -> None:
+    import csv
+    from datetime import date
+
+    from synthetic_export import OXYCODONE_5, dispense, patient, write_export
+
+    from guideline.config import GuidelineConfig
+    from guideline.population import Period
+    from smart_app.population.command import review
+    from smart_app.population.inputs import ndjson_files
+
+    fills = [
+        dispense(f"f{n}", "p9", OXYCODONE_5, day, 60, 30, "drB", "ph1")
+        for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
+    ]
+    screened = conclusion_only("Negative", when="2026-01-05")
+    screened["subject"] = {"reference": "Patient/p9"}
+    write_export(tmp_path / "in", [patient("p9", "1965-01-01", "Practitioner/drB"), *fills, screened])
+    period = Period(date(2026, 1, 1), date(2026, 3, 31))
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", period, date(2026, 4, 15), GuidelineConfig.from_mapping())
+    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["patient_id"] == "p9")
+    assert (row["amo_den"], row["amo_num"]) == ("true", "true")
+
+
+def test_the_service_names_a_report_it_cannot_judge_on_the_data_incomplete_card(tmp_path) -> None:
+    from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+
+    sent = conclusion_only("Positive for fentanyl", code=LOCAL_SCREEN, when="2026-06-01")
+    prefetch = full_prefetch("order-sign", udsLabs=bundle(sent))
+    response = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/order-sign", json=hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    )
+    incomplete = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    assert 'Drug screen, urine (2026-06-01, report conclusion "Positive for fentanyl")' in incomplete["detail"]

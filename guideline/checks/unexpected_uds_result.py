@@ -20,7 +20,16 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
-from guideline.uds import SubstanceResult, UdsResult, later_negatives, negative_days, results_of_unknown_status
+from guideline.uds import (
+    REPORT_DONE_STATUSES,
+    SubstanceResult,
+    UdsResult,
+    later_negatives,
+    negative_days,
+    report_reading,
+    results_of_unknown_status,
+    unread_drug_test_reports,
+)
 
 CHECK_ID = "unexpected-uds-result"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -72,7 +81,28 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
         for name, day in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
         if day is None or day <= facts.today
     ]
+    named += _unread_reports(facts, since)
     return tuple(dict.fromkeys(named))
+
+
+def _unread_reports(facts: Facts, since: date) -> list[str]:
+    """Urine drug test reports of the window (or undated) with no result PainPlan reads, each with what it says or
+    its status: a conclusion ("Positive for fentanyl") is the lab's words, not a result per substance, so it is
+    named for the clinician to read rather than judged, and never dropped."""
+    named = []
+    for report in unread_drug_test_reports(facts.record, facts.terms):
+        moment = report.result_time
+        day = moment.date() if moment else None
+        if day is not None and not since <= day <= facts.today:
+            continue
+        name = (report.code.display() if report.code else None) or "urine drug test"
+        what = (
+            report_reading(report)
+            if report.status in REPORT_DONE_STATUSES
+            else f"report status {report.status or 'unknown'}"
+        )
+        named.append(f"{name} ({iso_day(day) if day else 'undated'}, {what})")
+    return named
 
 
 def unread_results(facts: Facts) -> tuple[str, ...]:

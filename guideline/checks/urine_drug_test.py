@@ -35,7 +35,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if not reasons:
         return None
     months = int(settings["lookback_months"])
-    if facts.uds_results_within(months) or _tested_by_procedure(facts, months):
+    if facts.uds_results_within(months) or _tested_without_result(facts, months):
         return None
     if pending_orders(facts, int(settings["pending_order_days"])):
         return None
@@ -96,10 +96,11 @@ def pending_orders(facts: Facts, days: int) -> tuple[ServiceRequest, ...]:
 # -- the card --------------------------------------------------------------------------------------------------
 
 
-def _tested_by_procedure(facts: Facts, months: int) -> bool:
-    """A drug test recorded as a done procedure in the window (a point-of-care cup, a billed test)."""
+def _tested_without_result(facts: Facts, months: int) -> bool:
+    """A drug test done in the window with no result to read: a procedure (a point-of-care cup, a billed test) or
+    a lab report with only its conclusion."""
     since = months_before(facts.today, months)
-    return any(since <= day <= facts.today for day in facts.drug_test_procedure_days)
+    return any(since <= day <= facts.today for day in facts.drug_tests_done_days)
 
 
 def _last_test(facts: Facts) -> date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -135,6 +136,25 @@ def _is_copy(earlier: list[Identity | Mapping[str, Any]], kind: str, resource: M
     return False
 
 
+def _results_by_full_url(
+    reports: list[DiagnosticReport], found: list[Mapping[str, Any]], urls: dict[int, str]
+) -> list[DiagnosticReport]:
+    """Reports whose results name Observations by their Bundle fullUrl ("urn:uuid:…", as transaction and collection
+    Bundles tie entries) with those results named by the Observations' ids: otherwise such a report, whose results
+    are read, counted as a second test with no result read. Only called when a report and a fullUrl were sent."""
+    ids = {
+        url: text(found[position].get("id"))
+        for position, url in urls.items()
+        if found[position].get("resourceType") == "Observation"
+    }
+    return [
+        replace(report, results=tuple(ids.get(ref) or ref for ref in report.results))
+        if any(ref in ids for ref in report.results)
+        else report
+        for report in reports
+    ]
+
+
 def build_record(
     resources: Iterable[Any],
     tz: ZoneInfo,
@@ -239,6 +259,8 @@ def build_record(
                 )
             )
 
+    if reports and urls:
+        reports = _results_by_full_url(reports, found, urls)
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
     )
