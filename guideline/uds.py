@@ -313,15 +313,33 @@ def is_drug_test_report(report: DiagnosticReport, terms: Terminology) -> bool:
     return is_urine_drug_test(report.code, terms) or is_drug_test_procedure(report.code)
 
 
-def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[DiagnosticReport, ...]:
+@slot_init
+@dataclass(frozen=True, slots=True)
+class UnreadReport:
+    """A urine drug test report with no result PainPlan reads: its day, whether its status says the test was done,
+    and what it says in words (never read per substance)."""
+
+    report: DiagnosticReport
+    day: date | None
+    done: bool
+    reading: str
+
+
+def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[UnreadReport, ...]:
     """The urine drug test reports none of whose results is a urine drug test result on record (contained in it or
     sent beside it), leaving out those whose status says there is no result. A report whose results are read is that
     test already: counted again it would be a second test. For the others the conclusion is all there is to read."""
     if not record.diagnostic_reports:
         return ()
+    received = {o.id for o in record.observations if o.id is not None}
     read = {o.id for o in record.observations if o.id is not None and is_urine_drug_test(o.code, terms)}
     return tuple(
-        report
+        UnreadReport.make(
+            report,
+            local_date(report.result_time),
+            report.status in REPORT_DONE_STATUSES,
+            _report_reading(report, not received.isdisjoint(report.results)),
+        )
         for report in record.diagnostic_reports
         if report.status not in NO_RESULT_STATUSES
         and is_drug_test_report(report, terms)
@@ -329,14 +347,24 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
     )
 
 
+def _report_reading(report: DiagnosticReport, results_received: bool) -> str:
+    """What a report with no result PainPlan reads says, in words: its conclusion, else its coded conclusion's name,
+    else whether its results came (under codes that are no urine drug test) or not. A status that says the test is
+    not done (partial, unknown) is said instead. Never read per substance (clinical-logic.md, *Lab reports*)."""
+    if report.status not in REPORT_DONE_STATUSES:
+        return f"report status {report.status or 'unknown'}"
+    words = report.conclusion or next((c.display() for c in report.conclusion_codes if c.display()), None)
+    if words:
+        return f'report conclusion "{words}"'
+    if results_received:
+        return "report whose results are not read as urine drug tests"
+    return "report with no result received"
+
+
 def drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[tuple[date | None, DiagnosticReport], ...]:
     """The urine drug test reports with no result PainPlan reads whose status says the test was done, each with its
     day (None when undated): a test done with no result to judge, as a drug test procedure is."""
-    return tuple(
-        (local_date(report.result_time), report)
-        for report in unread_drug_test_reports(record, terms)
-        if report.status in REPORT_DONE_STATUSES
-    )
+    return tuple((unread.day, unread.report) for unread in unread_drug_test_reports(record, terms) if unread.done)
 
 
 def drug_tests_done_days(record: PatientRecord, terms: Terminology) -> tuple[date, ...]:
@@ -344,13 +372,6 @@ def drug_tests_done_days(record: PatientRecord, terms: Terminology) -> tuple[dat
     point-of-care cup, a billed test) and reports whose results PainPlan does not read (a conclusion only)."""
     days = {day for day, _ in drug_test_procedures(record)} | {day for day, _ in drug_test_reports(record, terms)}
     return tuple(sorted((day for day in days if day is not None), reverse=True))
-
-
-def report_reading(report: DiagnosticReport) -> str:
-    """What a report with no result PainPlan reads says, in words: its conclusion, else its coded conclusion's name,
-    else that no result came with it. Never read per substance (clinical-logic.md, *Lab reports*)."""
-    words = report.conclusion or next((c.display() for c in report.conclusion_codes if c.display()), None)
-    return f'report conclusion "{words}"' if words else "report with no result received"
 
 
 def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConfig) -> bool:

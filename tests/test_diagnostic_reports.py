@@ -350,3 +350,22 @@ def test_the_service_names_a_report_it_cannot_judge_on_the_data_incomplete_card(
     )
     incomplete = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
     assert 'Drug screen, urine (2026-06-01, report conclusion "Positive for fentanyl")' in incomplete["detail"]
+
+
+def test_a_report_whose_results_are_not_urine_drug_tests_by_their_codes_says_so() -> None:
+    # A v2 feed's OBX under a lab's own code named by its substance alone ("FENTANYL"): the result arrived, so the
+    # report must not say none was received; the test is done and the report named for a clinician to read.
+    item = {
+        "resourceType": "Observation",
+        "id": "obx-1",
+        "status": "final",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "code": {"coding": [{"system": "urn:oid:1.2.3.4.5.7", "code": "FENT"}], "text": "FENTANYL"},
+        "effectiveDateTime": days_ago(30),
+        "valueString": "POSITIVE",
+    }
+    linked = report(code=LOCAL_SCREEN, when=days_ago(30), result=[{"reference": "Observation/obx-1"}])
+    assert card(sign(linked, item), urine_drug_test.CHECK_ID) is None
+    assert unread(linked, item) == (
+        f"Drug screen, urine ({days_ago(30)}, report whose results are not read as urine drug tests)",
+    )

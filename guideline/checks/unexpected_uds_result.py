@@ -21,12 +21,10 @@ from guideline.facts import Facts
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
 from guideline.uds import (
-    REPORT_DONE_STATUSES,
     SubstanceResult,
     UdsResult,
     later_negatives,
     negative_days,
-    report_reading,
     results_of_unknown_status,
     unread_drug_test_reports,
 )
@@ -90,18 +88,11 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
     its status: a conclusion ("Positive for fentanyl") is the lab's words, not a result per substance, so it is
     named for the clinician to read rather than judged, and never dropped."""
     named = []
-    for report in unread_drug_test_reports(facts.record, facts.terms):
-        moment = report.result_time
-        day = moment.date() if moment else None
-        if day is not None and not since <= day <= facts.today:
+    for unread in unread_drug_test_reports(facts.record, facts.terms):
+        if unread.day is not None and not since <= unread.day <= facts.today:
             continue
-        name = (report.code.display() if report.code else None) or "urine drug test"
-        what = (
-            report_reading(report)
-            if report.status in REPORT_DONE_STATUSES
-            else f"report status {report.status or 'unknown'}"
-        )
-        named.append(f"{name} ({iso_day(day) if day else 'undated'}, {what})")
+        name = (unread.report.code.display() if unread.report.code else None) or "urine drug test"
+        named.append(f"{name} ({iso_day(unread.day) if unread.day else 'undated'}, {unread.reading})")
     return named
 
 

@@ -10,7 +10,7 @@ from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders
 from guideline.plan.reading import concept_name
 from guideline.timeutil import local_date
-from guideline.uds import drug_test_procedures, drug_test_reports, report_reading
+from guideline.uds import drug_test_procedures, unread_drug_test_reports
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -48,10 +48,11 @@ def build_uds(facts: Facts) -> UdsHistory:
     for day, procedure in drug_test_procedures(facts.record):
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         rows.append(UdsRow(day, concept_name(procedure.code, "drug test"), "done, no result recorded", (), ()))
-    for day, report in drug_test_reports(facts.record, facts.terms):
+    for unread in unread_drug_test_reports(facts.record, facts.terms):
         # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it.
-        done = f"done, {report_reading(report)} (not judged per substance)"
-        rows.append(UdsRow(day, concept_name(report.code, "urine drug test"), done, (), ()))
+        if unread.done:
+            done = f"done, {unread.reading} (not judged per substance)"
+            rows.append(UdsRow(unread.day, concept_name(unread.report.code, "urine drug test"), done, (), ()))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
     # the card no longer counts, shown here as pending beside a card asking for a test.
