@@ -26,7 +26,9 @@ MEDICATION_READ = re.compile(r"Medication/[A-Za-z0-9.\-]{1,256}")
 
 @dataclass(frozen=True)
 class Gathered:
-    resources: tuple[Any, ...]  # every resource found, whatever prefetch key it came under
+    # Every resource found, whatever prefetch key it came under: plain resources as resources_in gives them (Bundles
+    # opened), so the record takes them as they are (build_record's `pooled`).
+    resources: tuple[Any, ...]
     medications: tuple[dict, ...]  # Medication resources read separately for medicationReference
     gaps: Mapping[str, str]  # plain-words label of missing data → why
     obtained: bool  # at least one data source answered (a prefetch `null` counts: "no data")

@@ -144,6 +144,7 @@ def run_hook(
                 draft_orders=request.draft_orders,
                 extra_medications=data.medications,
                 patient_id=request.patient_id,
+                pooled=True,  # gather pooled them with resources_in
             )
         except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
             log_failure("record-build-failed", request.hook_instance, error)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import responses
-from builders import patient
+from builders import PATIENT_ID, patient
 from cds_support import FHIR, full_prefetch, hook_request, oxycodone_draft
 
 from cds_hooks.gather import MEDICATIONS, gather
 from cds_hooks.request import parse_hook_request
 from cds_hooks.services import templates
 from guideline.config import GuidelineConfig
+from guideline.record import build_record
 
 CONFIG = GuidelineConfig.from_mapping()
 TODAY = date(2026, 6, 15)
@@ -130,3 +132,22 @@ def test_a_prefetched_no_results_answer_is_an_empty_answer():
 
 def bundle_of(*resources: dict) -> dict:
     return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+
+def test_gathered_resources_are_plain_so_the_record_takes_them_without_a_second_walk():
+    """run_hook builds the record with `pooled=True`: that is only the same record if gather pools plain resources
+    (nested Bundles opened, an entry holding no resource named), as walking them again would find them."""
+    medication = {"resourceType": "Medication", "id": "m1", "code": {"text": "oxycodone 5 mg tablet"}}
+    nested = {"resourceType": "Bundle", "entry": [{"fullUrl": "urn:uuid:m1", "resource": medication}]}
+    prefetch = with_active(by_reference("mr-1", "Medication/m1"), extra=(nested,))
+    prefetch["conditions"] = {"resourceType": "Bundle", "entry": [{"resource": "not an object"}, "not an entry"]}
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)
+    data = run(body)
+    request = parse_hook_request(body, body["hook"], allow_http=False)
+    built = [
+        build_record(
+            data.resources, ZoneInfo("America/Chicago"), request.draft_orders, data.medications, PATIENT_ID, pooled
+        )
+        for pooled in (True, False)
+    ]
+    assert built[0] == built[1] and built[0].problems and built[0].orders

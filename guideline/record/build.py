@@ -161,19 +161,25 @@ def build_record(
     draft_orders: Any = None,
     extra_medications: Iterable[Mapping[str, Any]] = (),
     patient_id: str | None = None,
+    pooled: bool = False,
 ) -> PatientRecord:
     """Pool every resource (Bundles of any type, lists, single resources) into one deduplicated record.
 
     `draft_orders` is the hook's `context.draftOrders` (a Bundle, list or resource); drafts win over an EHR copy
     with the same id. `extra_medications` are Medication resources fetched separately for references. With
     `patient_id`, a resource that names another patient is left out and named as a problem (never its patient).
+    `pooled` says `resources` are already the plain resources `resources_in` gives (as a hook's gathered data
+    are), so they are taken as they are rather than walked for Bundles and lists again.
     """
     own = f"Patient/{patient_id}" if patient_id else None
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}  # fullUrls by position in `found`, for Medication references
     collect_resources(draft_orders, found, urls)
     draft_count = len(found)
-    collect_resources(list(resources), found, urls)
+    if pooled:
+        found.extend(resources)  # walking them again found the same list, for ~0.25 M instructions a call
+    else:
+        collect_resources(list(resources), found, urls)
     pool = MedicationPool(pending=found, pending_urls=urls, pending_fetched=list(extra_medications))
 
     seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
