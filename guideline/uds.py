@@ -358,6 +358,8 @@ def _report_reading(report: DiagnosticReport, results_received: bool) -> str:
         return f'report conclusion "{words}"'
     if results_received:
         return "report whose results are not read as urine drug tests"
+    if report.document:  # its results may be only in the document: "no result received" sent the reader elsewhere
+        return "report sent as a document only: read it there"
     return "report with no result received"
 
 

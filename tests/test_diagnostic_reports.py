@@ -236,6 +236,19 @@ def test_a_report_whose_results_did_not_arrive_is_a_test_done_and_named() -> Non
     assert unread(missing) == (f"Drugs of abuse 5 panel - Urine ({days_ago(30)}, report with no result received)",)
 
 
+def test_a_report_sent_as_a_document_only_says_so() -> None:
+    # A lab that sends its report as a PDF (presentedForm) and no coded result was named "report with no result
+    # received", which sent the clinician looking for a result that was there, in the document.
+    document = report(
+        when=days_ago(30),
+        presentedForm=[{"contentType": "application/pdf", "title": "Urine drug screen", "url": "Binary/pdf1"}],
+    )
+    assert card(sign(document), urine_drug_test.CHECK_ID) is None
+    assert unread(document) == (
+        f"Drugs of abuse 5 panel - Urine ({days_ago(30)}, report sent as a document only: read it there)",
+    )
+
+
 def test_an_undated_report_is_no_test_in_the_window_and_is_named() -> None:
     undated = conclusion_only("Positive for fentanyl")
     del undated["issued"]

@@ -272,6 +272,7 @@ class DiagnosticReport:
     # Its result Observations, by the id each has in the record (a contained one's is "<report id>#<local id>")
     # or, for a reference the record cannot tie to an id, as written.
     results: tuple[str, ...] = ()
+    document: bool = False  # sent as a document (presentedForm: a PDF or image), its results perhaps only there
 
     @property
     def result_time(self) -> datetime | None:
