@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Link, OverrideReason, Suggestion
@@ -106,6 +107,15 @@ MAX_LIST_LINES = 20
 def present(items: Iterable[Suggestion | None]) -> tuple[Suggestion, ...]:
     """The suggestions that exist, at most MAX_SUGGESTIONS (a huge draft list must not flood the card)."""
     return tuple(s for s in items if s is not None)[:MAX_SUGGESTIONS]
+
+
+def dated_after_today(what: str, days: Iterable[date]) -> str | None:
+    """ "A PDMP review is on record dated 2026-07-01, after today, so it cannot show a review done yet.", for the
+    latest of `days`; None when there is none. A card that says "none" of a review the clinician can see is wrong."""
+    ahead = max(days, default=None)
+    if ahead is None:
+        return None
+    return f"{what} is on record dated {iso_day(ahead)}, after today, so it cannot show a review done yet."
 
 
 def based_on(text: str) -> str:

@@ -6,14 +6,21 @@ from datetime import date
 from typing import Any
 
 from guideline.cards import Card, Link, Suggestion
-from guideline.checks.common import based_on, bullet_list, first_fitting, guideline_link, override_reasons
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    dated_after_today,
+    first_fitting,
+    guideline_link,
+    override_reasons,
+)
 from guideline.clinical import dated_after, last_performed
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
-from guideline.timeutil import iso_day, local_date
+from guideline.timeutil import local_date
 
 CHECK_ID = "pdmp-review"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -61,11 +68,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         if last
         else f"No PDMP review is documented in this record (none in the last {lookback} days)."
     )
-    ahead = max((day for _, day in future_reviews(facts)), default=None)
+    ahead = dated_after_today("A PDMP review", (day for _, day in future_reviews(facts)))
     if ahead:
-        finding += (
-            f" A PDMP review is on record dated {iso_day(ahead)}, after today, so it cannot show a review done yet."
-        )
+        finding += f" {ahead}"
     detail = "\n\n".join(
         part
         for part in (
@@ -160,11 +165,7 @@ def last_review(facts: Facts) -> date | None:
         performed = last_performed(procedure, facts.today)
         if performed is not None:
             dates.append(performed)
-    for observation in facts.observations_in(PDMP_REVIEW):
-        if observation.status in REVIEWED_OBSERVATION_STATUSES and not answered_no(observation):
-            effective = _observation_date(observation)
-            if effective is not None and effective <= facts.today:
-                dates.append(effective)
+    dates.extend(day for _, day in _review_rows(facts) if day <= facts.today)
     for snooze in facts.snoozes:
         # Feedback stores its timestamps in UTC: the review happened on the local calendar day.
         set_on = facts.local_day(snooze.set_at)
@@ -187,12 +188,20 @@ def future_reviews(facts: Facts) -> tuple[tuple[Procedure | Observation, date], 
         ahead = dated_after(procedure, facts.today)
         if ahead is not None:
             found.append((procedure, ahead))
+    found.extend((row, day) for row, day in _review_rows(facts) if day > facts.today)
+    return tuple(found)
+
+
+def _review_rows(facts: Facts) -> list[tuple[Observation, date]]:
+    """The review rows and findings that say a review was done (final or corrected, not answered "No"), each with
+    its day: `last_review` counts those up to today, `future_reviews` names those after it."""
+    rows = []
     for observation in facts.observations_in(PDMP_REVIEW):
         if observation.status in REVIEWED_OBSERVATION_STATUSES and not answered_no(observation):
-            effective = _observation_date(observation)
-            if effective is not None and effective > facts.today:
-                found.append((observation, effective))
-    return tuple(found)
+            day = _observation_date(observation)
+            if day is not None:
+                rows.append((observation, day))
+    return rows
 
 
 def _links(facts: Facts) -> tuple[Link, ...]:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
+    dated_after_today,
     guideline_link,
     opioids_to_judge,
     order_suggestion,
@@ -168,10 +169,9 @@ def _last_text(facts: Facts, last: date | None, lookback: int) -> str:
     if undated:
         said += f"{' ' if said else ''}An evaluation is on record without a date, so it cannot show a review in the "
         said += f"last {lookback} days."
-    ahead = max((day for _, day in future_assessments(facts)), default=None)
+    ahead = dated_after_today("An evaluation", (day for _, day in future_assessments(facts)))
     if ahead:
-        said += f"{' ' if said else ''}An evaluation is on record dated {iso_day(ahead)}, after today, so it cannot "
-        said += "show a review done yet."
+        said += f"{' ' if said else ''}{ahead}"
     return said or "No evaluation is on record."
 
 
