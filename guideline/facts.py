@@ -94,7 +94,8 @@ def per_medication(test: Callable[[ResolvedMedication], bool]) -> Callable[[MedO
     return of
 
 
-def _named(display: str, kind: str, ident: str | None) -> str:
+def named_item(display: str, kind: str, ident: str | None) -> str:
+    """ "… (fill d-1)", "… (condition c-7)": how the card and the plan page name a record item they did not count."""
     return f"{display} ({kind} {ident})" if ident else f"{display} ({kind})"
 
 
@@ -102,7 +103,7 @@ def _order_named(display: str, order: MedOrder) -> str:
     """ "… (draft order mr-1)", "… (current order mr-1)" or "… (reported medication ms-1)": how the card and the
     plan page name an order, or a medication the patient reports taking."""
     kind = "draft order" if order.is_draft else "reported medication" if order.reported else "current order"
-    return _named(display, kind, order.id)
+    return named_item(display, kind, order.id)
 
 
 def remembered_intervals(terms: Terminology, config: GuidelineConfig) -> Callable[[MedOrder], Interval | None]:
@@ -343,7 +344,7 @@ class Facts:
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            named.append(_named(recognition.display, "fill", dispense.id))
+            named.append(named_item(recognition.display, "fill", dispense.id))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -400,7 +401,7 @@ class Facts:
             named.append(_order_named(recognise(order.medication, self.terms).display, order))
         for supply in self.unidentified_fills:
             dispense = supply.dispense
-            named.append(_named(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))
+            named.append(named_item(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))
         return list(dict.fromkeys(named))
 
     @cached_property
@@ -536,7 +537,7 @@ class Facts:
         for condition in self.active_conditions:
             if unread_diagnosis(condition.code):
                 shown = condition.code.display() if condition.code else None
-                named.append(_named(shown or "a diagnosis with no code or text", "condition", condition.id))
+                named.append(named_item(shown or "a diagnosis with no code or text", "condition", condition.id))
         return tuple(dict.fromkeys(named))
 
     def _codes_in(self, set_name: str, codes: dict[int, Concept | None]) -> frozenset[int]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
-from guideline.checks.oud_treatment import given_within, is_moud_procedure
+from guideline.checks.oud_treatment import given_within, is_moud_procedure, moud_dose_label
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES
+from guideline.facts import Facts, named_item
 from guideline.record import Observation, Procedure
 from guideline.terminology import (
     HOSPICE_PROCEDURE,
@@ -22,9 +22,6 @@ from guideline.terminology import (
 )
 from guideline.timeutil import iso_day
 from guideline.uds import is_drug_test_procedure
-
-if TYPE_CHECKING:
-    from guideline.facts import Facts
 
 # What each check reads procedures for, in the words the card and the page name an undated one by.
 _SETS: tuple[tuple[str, str], ...] = (
@@ -41,8 +38,7 @@ def _kind(procedure: Procedure, contains: Callable[[str, object], bool]) -> str 
         if contains(set_name, procedure.code):
             return label
     if is_moud_procedure(procedure.code):
-        codes = [c.code.strip().upper() for c in procedure.code.codings if c.code] if procedure.code else []
-        return "medication for opioid use disorder" + (f" (HCPCS {codes[0]})" if codes else "")
+        return moud_dose_label(procedure.code) or "medication for opioid use disorder"
     if is_drug_test_procedure(procedure.code):
         return "urine drug test"
     return None
@@ -64,9 +60,8 @@ def undated_procedures(facts: Facts) -> tuple[str, ...]:
         if kind is None:
             continue
         shown = (procedure.code.display() if procedure.code else None) or kind
-        ident = f" {procedure.id}" if procedure.id else ""
         when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
-        named.append(f"{shown} (procedure{ident}), {when}")
+        named.append(f"{named_item(shown, 'procedure', procedure.id)}, {when}")
     return tuple(dict.fromkeys(named))
 
 
@@ -94,8 +89,7 @@ def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
         else:
             continue  # the usual case, dated and of a known status: no further work
         if facts.is_in(MOUD, given):
-            ident = f" {given.id}" if given.id else ""
-            named.append(f"{facts.name(given)} (administration{ident}), {why}")
+            named.append(f"{named_item(facts.name(given), 'administration', given.id)}, {why}")
     return tuple(dict.fromkeys(named))
 
 
@@ -113,5 +107,4 @@ def _named_ahead(item: Procedure | Observation, kind: str, day: date) -> str:
     """ "Opioid benefit/harm review (procedure pr-7), dated 2026-07-01, after today"."""
     shown = (item.code.display() if item.code else None) or kind
     what = "procedure" if isinstance(item, Procedure) else "observation"
-    ident = f" {item.id}" if item.id else ""
-    return f"{shown} ({what}{ident}), dated {iso_day(day)}, after today"
+    return f"{named_item(shown, what, item.id)}, dated {iso_day(day)}, after today"

@@ -158,6 +158,13 @@ def is_moud_procedure(code: Concept | None) -> bool:
     )
 
 
+def moud_dose_label(code: Concept | None) -> str | None:
+    """ "medication for opioid use disorder (HCPCS J2315)": how a dose known by its billing code alone is named (a
+    claim names it so); None when it carries no code."""
+    codes = [c.code.strip().upper() for c in code.codings if c.code] if code is not None else []
+    return f"medication for opioid use disorder (HCPCS {codes[0]})" if codes else None
+
+
 # -- the card --------------------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from guideline import oud_criteria
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
-from guideline.checks.oud_treatment import OudTreatment, treatment_in_window
+from guideline.checks.oud_treatment import OudTreatment, moud_dose_label, treatment_in_window
 from guideline.fhirdata import quantity_text
 from guideline.fills import fill_moment
 from guideline.plan.reading import concept_name, dated, order_status
@@ -80,6 +80,4 @@ def _given_on(procedure: Procedure) -> datetime | None:
 
 def _dose_name(procedure: Procedure) -> str:
     """The procedure's name, else its billing code: a claim names the dose by its code alone."""
-    codes = [c.code for c in procedure.code.codings if c.code] if procedure.code else []
-    fallback = f"medication for opioid use disorder (HCPCS {codes[0].strip().upper()})" if codes else "medication"
-    return concept_name(procedure.code, fallback)
+    return concept_name(procedure.code, moud_dose_label(procedure.code) or "medication")
