@@ -55,8 +55,7 @@ _VISIBLE_CATEGORY_WORDS = (
 
 
 def _names_visible_category(words: str | None) -> bool:
-    lowered = (words or "").lower()
-    return any(name in lowered for name in _VISIBLE_CATEGORY_WORDS)
+    return bool(_named_categories(words))
 
 
 _ENCOUNTER_DIAGNOSIS = frozenset({"encounter-diagnosis", "encounter diagnosis"})

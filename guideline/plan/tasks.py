@@ -119,13 +119,14 @@ def _while_pending(task: Task, orders: Sequence[ServiceRequest]) -> Task:
 def uds_task(facts: Facts) -> Task:
     # The card's window (lookback_months): read as 12 months whatever the site set, the tile showed "up to date"
     # beside a card asking for a test.
-    months = int(facts.config.check(UDS_CHECK)["lookback_months"])
+    settings = facts.config.check(UDS_CHECK)
+    months = int(settings["lookback_months"])
     last = facts.last_drug_test_day()
     due = months_after(last, months) if last else _due_now_if_on_opioids(facts)
     every = "yearly" if months == 12 else f"every {months} months"
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
-    return _while_pending(task, pending_orders(facts, int(facts.config.check(UDS_CHECK)["pending_order_days"])))
+    return _while_pending(task, pending_orders(facts, int(settings["pending_order_days"])))
 
 
 # -- PDMP review (Rec 9) ---------------------------------------------------------------------------------------
