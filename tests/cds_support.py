@@ -143,6 +143,18 @@ def full_prefetch(hook: str, **values: Any) -> dict[str, Any]:
     return prefetch
 
 
+def data_incomplete_detail(tmp_path: Path, **prefetch_values: Any) -> str:
+    """The data-incomplete card's detail for an order-sign of `oxycodone_draft()` with these prefetch values (the rest
+    of the prefetch present and empty)."""
+    prefetch = full_prefetch("order-sign", **prefetch_values)
+    response = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/order-sign", json=hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    )
+    return next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
+
+
 def topics(response_json: Mapping[str, Any]) -> list[str]:
     return [card["source"]["topic"]["code"] for card in response_json["cards"]]
 

@@ -327,42 +327,18 @@ def test_a_report_naming_its_results_by_their_bundle_full_urls_adds_no_second_te
 
 
 def test_the_population_review_counts_a_conclusion_only_report_for_annual_monitoring(tmp_path) -> None:
-    import csv
-    from datetime import date
+    from test_drug_test_procedures import annual_monitoring
 
-    from synthetic_export import OXYCODONE_5, dispense, patient, write_export
-
-    from guideline.config import GuidelineConfig
-    from guideline.population import Period
-    from smart_app.population.command import review
-    from smart_app.population.inputs import ndjson_files
-
-    fills = [
-        dispense(f"f{n}", "p9", OXYCODONE_5, day, 60, 30, "drB", "ph1")
-        for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
-    ]
     screened = conclusion_only("Negative", when="2026-01-05")
-    screened["subject"] = {"reference": "Patient/p9"}
-    write_export(tmp_path / "in", [patient("p9", "1965-01-01", "Practitioner/drB"), *fills, screened])
-    period = Period(date(2026, 1, 1), date(2026, 3, 31))
-    review(ndjson_files(tmp_path / "in"), tmp_path / "out", period, date(2026, 4, 15), GuidelineConfig.from_mapping())
-    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
-        row = next(r for r in csv.DictReader(handle) if r["patient_id"] == "p9")
-    assert (row["amo_den"], row["amo_num"]) == ("true", "true")
+    assert annual_monitoring(tmp_path, "p9", screened) == ("true", "true")
 
 
 def test_the_service_names_a_report_it_cannot_judge_on_the_data_incomplete_card(tmp_path) -> None:
-    from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+    from cds_support import bundle, data_incomplete_detail
 
     sent = conclusion_only("Positive for fentanyl", code=LOCAL_SCREEN, when="2026-06-01")
-    prefetch = full_prefetch("order-sign", udsLabs=bundle(sent))
-    response = (
-        make_app(tmp_path)
-        .test_client()
-        .post("/cds-services/order-sign", json=hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
-    )
-    incomplete = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
-    assert 'Drug screen, urine (2026-06-01, report conclusion "Positive for fentanyl")' in incomplete["detail"]
+    detail = data_incomplete_detail(tmp_path, udsLabs=bundle(sent))
+    assert 'Drug screen, urine (2026-06-01, report conclusion "Positive for fentanyl")' in detail
 
 
 def test_a_report_whose_results_are_not_urine_drug_tests_by_their_codes_says_so() -> None:

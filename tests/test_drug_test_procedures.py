@@ -89,16 +89,22 @@ def test_the_plan_lists_a_procedure_test_and_dates_the_task_from_it() -> None:
     assert (row.day, row.value) == (TODAY - timedelta(days=30), "done, no result recorded")
 
 
-def test_the_population_review_counts_a_billed_drug_test_for_annual_monitoring(tmp_path: Path) -> None:
+def annual_monitoring(folder: Path, patient_id: str, test: dict) -> tuple[str, str]:
+    """The population review's AMO denominator and numerator (patients.csv) for a patient on long-term oxycodone
+    (fills 2025-05 to 2026-01) whose drug test is `test`, reviewed over 2026 Q1."""
     fills = [
-        dispense(f"f{n}", "p1", OXYCODONE_5, day, 60, 30, "drB", "ph1")
+        dispense(f"f{n}", patient_id, OXYCODONE_5, day, 60, 30, "drB", "ph1")
         for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
     ]
-    billed = procedure(CPT, "80307", performed="2026-01-05")
-    billed["subject"] = {"reference": "Patient/p1"}
-    write_export(tmp_path / "in", [patient("p1", "1965-01-01", "Practitioner/drB"), *fills, billed])
+    test["subject"] = {"reference": f"Patient/{patient_id}"}
+    write_export(folder / "in", [patient(patient_id, "1965-01-01", "Practitioner/drB"), *fills, test])
     period = Period(date(2026, 1, 1), date(2026, 3, 31))
-    review(ndjson_files(tmp_path / "in"), tmp_path / "out", period, date(2026, 4, 15), GuidelineConfig.from_mapping())
-    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
-        row = next(r for r in csv.DictReader(handle) if r["patient_id"] == "p1")
-    assert (row["amo_den"], row["amo_num"]) == ("true", "true")
+    review(ndjson_files(folder / "in"), folder / "out", period, date(2026, 4, 15), GuidelineConfig.from_mapping())
+    with open(folder / "out" / "patients.csv", encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["patient_id"] == patient_id)
+    return row["amo_den"], row["amo_num"]
+
+
+def test_the_population_review_counts_a_billed_drug_test_for_annual_monitoring(tmp_path: Path) -> None:
+    billed = procedure(CPT, "80307", performed="2026-01-05")
+    assert annual_monitoring(tmp_path, "p1", billed) == ("true", "true")

@@ -80,17 +80,12 @@ def test_a_date_in_words_is_named_with_its_words_and_dated_ones_and_others_are_n
 
 
 def test_the_card_and_the_plan_page_name_it(tmp_path: Path) -> None:
-    from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+    from cds_support import bundle, data_incomplete_detail
 
     review = undated(procedure(SNOMED, PDMP_REVIEW), **AT_AGE)
     review["id"] = "pr-age"
-    prefetch = full_prefetch("order-sign", procedures=bundle(review))
-    app = make_app(tmp_path)
-    response = app.test_client().post(
-        "/cds-services/order-sign", json=hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)
-    )
-    incomplete = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
-    assert "pr-age" in incomplete["detail"] and "no date PainPlan can read" in incomplete["detail"]
+    detail = data_incomplete_detail(tmp_path, procedures=bundle(review))
+    assert "pr-age" in detail and "no date PainPlan can read" in detail
 
     evaluation = run("patient-view", resources=[review])
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
