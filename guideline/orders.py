@@ -132,13 +132,18 @@ def supply_end(order: MedOrder, supply: Supply) -> date | None:
     start = local_date(order_start(order))
     if start and supply.total_days is not None:
         candidates.append(start + day_span(math.ceil(supply.total_days)))
-    validity_end = local_date(order.dispense.validity_end)
-    if validity_end:
-        candidates.append(validity_end)
-    candidates.extend(
-        d for d in (local_date(ds.repeat.bounds_end) for ds in order.dosages if ds.repeat) if d is not None
-    )
+    stated = stated_end(order)
+    if stated:
+        candidates.append(stated)
     return max(candidates) if candidates else None
+
+
+def stated_end(order: MedOrder) -> date | None:
+    """The latest end the order itself states: its validity period's, or any instruction's boundsPeriod's."""
+    ends = [local_date(order.dispense.validity_end)]
+    ends.extend(local_date(ds.repeat.bounds_end) for ds in order.dosages if ds.repeat)
+    known = [end for end in ends if end is not None]
+    return max(known) if known else None
 
 
 def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineConfig) -> bool:

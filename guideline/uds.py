@@ -13,7 +13,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import CPT_SYSTEMS, HCPCS_SYSTEMS, LOINC, OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
-from guideline.orders import is_ambulatory, is_order, is_taken, order_start
+from guideline.orders import is_ambulatory, is_order, is_taken, order_start, stated_end
 from guideline.record import (
     DiagnosticReport,
     Dispense,
@@ -430,7 +430,11 @@ def doses_given(record: PatientRecord, config: GuidelineConfig) -> tuple[GivenDo
             continue
         day = local_date(order_start(order))
         if day is not None and not is_ambulatory(order, config):
-            doses.append(GivenDose.make(order.medication, day, day, "ordered in hospital"))
+            # A ward order runs through the stay it states (doses every few hours until discharge); an end before
+            # its start is a typing slip, and an order stating none is read as given on its first day only.
+            end = stated_end(order)
+            last = end if end is not None and end > day else day
+            doses.append(GivenDose.make(order.medication, day, last, "ordered in hospital"))
     return tuple(doses)
 
 

@@ -174,3 +174,40 @@ def test_the_card_table_and_the_plan_page_say_why_a_positive_was_expected() -> N
     view = build_plan(evaluation, (), evaluation.facts.config, NOW)
     rows = view.section("uds").content.rows
     assert [row.explained for row in rows] == [(), ("fentaNYL (SUBLIMAZE) injection 50 mcg given 2026-06-01",)]
+
+
+def morphine_ordered_for_a_stay(start_ago: int, end_ago: int, *, how: str = "bounds") -> dict[str, Any]:
+    """An inpatient morphine order written on admission, its end stated by the dosing period (as ward orders are
+    written: every 4 hours as needed through discharge) or by the order's validity period."""
+    order = morphine_ordered_inpatient(start_ago)
+    period = {"start": f"{days_ago(start_ago)}T10:00:00-04:00", "end": f"{days_ago(end_ago)}T12:00:00-04:00"}
+    if how == "bounds":
+        order["dosageInstruction"] = [
+            {"text": "4 mg IV every 4 hours as needed", "timing": {"repeat": {"boundsPeriod": period}}}
+        ]
+    else:
+        order["dispenseRequest"] = {"validityPeriod": period}
+    return order
+
+
+@pytest.mark.parametrize("how", ["bounds", "validity"])
+def test_a_hospital_order_in_effect_through_a_long_stay_explains_a_positive_during_it(how: str) -> None:
+    """Admitted 25 days ago, discharged 9 days ago, tested on the ward 10 days ago: the order written on day one is
+    what explains the positive (it was read as given only on the day it was written)."""
+    evaluation = sign(morphine_ordered_for_a_stay(25, 9, how=how), urine_test(OPIATE_SCREEN, 10, "Positive"))
+    assert card(evaluation, CHECK_ID) is None
+    [result] = evaluation.facts.uds_results
+    [opiates] = result.substances
+    assert opiates.explanation.endswith(f"ordered in hospital {days_ago(10)}")
+
+
+def test_a_stay_that_ended_more_than_a_week_before_the_test_explains_nothing() -> None:
+    found = card(sign(morphine_ordered_for_a_stay(25, 18), urine_test(OPIATE_SCREEN, 10, "Positive")), CHECK_ID)
+    assert found is not None
+    assert "positive for opiates" in found.detail
+
+
+def test_a_stated_end_before_the_start_is_no_stay() -> None:
+    """A mistyped end (before the order was written) does not stretch the order back or forward."""
+    found = card(sign(morphine_ordered_for_a_stay(25, 30), urine_test(OPIATE_SCREEN, 10, "Positive")), CHECK_ID)
+    assert found is not None
