@@ -653,7 +653,46 @@ def uds_results(
                 )
             substances.append(found)
         results.append(UdsResult.make(observation, day, test.name, value, tuple(substances)))
-    return tuple(sorted(results, key=lambda r: r.day or date.min, reverse=True))
+    return tuple(sorted(_standing(results), key=lambda r: r.day or date.min, reverse=True))
+
+
+# How settled a result is: a lab replaces a preliminary with its final, and a final with a correction or amendment.
+_SETTLED = {"preliminary": 1, "final": 2, "amended": 3, "corrected": 3}
+
+
+def _standing(results: list[UdsResult]) -> list[UdsResult]:
+    """The results that no more settled result of the same test on the same sample replaces. Labs and interface
+    engines often send a correction (or the final after a preliminary) as a resource of its own and leave the first
+    standing: read side by side, a positive the lab corrected to negative was still "unexpected fentanyl" on the card
+    and an overdose risk factor. Two results equally settled are both kept, since nothing says which stands."""
+    if all(result.observation.status == "final" for result in results):
+        return results  # the usual chart: nothing replaces anything
+    best: dict[tuple[object, ...], int] = {}
+    keyed = []
+    for result in results:
+        sample_test = _sample_test(result.observation)
+        settled = _SETTLED.get(result.observation.status or "", 2)
+        keyed.append((sample_test, settled))
+        if sample_test is not None and settled > best.get(sample_test, 0):
+            best[sample_test] = settled
+    return [
+        result
+        for result, (sample_test, settled) in zip(results, keyed, strict=True)
+        if sample_test is None or settled >= best[sample_test]
+    ]
+
+
+def _sample_test(observation: Observation) -> tuple[object, ...] | None:
+    """The test (its codes, else its name) and the moment its sample was collected; None when either is unknown (a
+    result dated only by when it was issued may be another sample)."""
+    collected = observation.effective or observation.effective_period_start or observation.effective_instant
+    code = observation.code
+    if collected is None or code is None:
+        return None
+    codes = tuple(sorted((c.system or "", c.code) for c in code.codings if c.code))
+    if not codes and not code.text:
+        return None
+    return (codes or code.text.strip().lower(), collected)  # type: ignore[union-attr]
 
 
 def results_of_unknown_status(

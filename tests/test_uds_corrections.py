@@ -1,0 +1,87 @@
+"""A lab's correction sent as a result of its own: the corrected (or final) value replaces the earlier one of the same
+test on the same sample, so a positive the lab took back never reaches the patient as "unexpected"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from guideline.checks import CHECKS, naloxone, unexpected_uds_result
+from guideline.checks.unexpected_uds_result import CHECK_ID
+from guideline.plan import build_plan
+from tests.builders import NOW, card, days_ago, med_request, observation, run
+
+OXYCODONE = "1049621"
+FENTANYL_SCREEN = "58379-9"  # fentaNYL+Norfentanyl [Presence] in Urine by Screen method
+FENTANYL_CONFIRM = "59673-4"  # fentaNYL [Mass/volume] in Urine by Confirmatory method
+COLLECTED = f"{days_ago(12)}T09:15:00-04:00"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, CHECK_ID, unexpected_uds_result)
+    monkeypatch.setitem(CHECKS, naloxone.CHECK_ID, naloxone)
+
+
+def fentanyl(value: str, status: str, *, code: str = FENTANYL_SCREEN, when: str = COLLECTED, issued: int = 11):
+    """A fentanyl screen of the sample collected 12 days ago, as its own resource (a new id each time), carrying the
+    lab's result identifier as interface engines send it."""
+    result = observation(code, when=when, value_string=value, status=status)
+    result["identifier"] = [{"system": "urn:oid:2.16.840.1.113883.3.9999.lab", "value": "A26-0412-FENT"}]
+    result["issued"] = f"{days_ago(issued)}T16:00:00-04:00"
+    return result
+
+
+def sign(*resources: dict[str, Any]):
+    return run(
+        "order-sign", drafts=[med_request(OXYCODONE, draft=True, id="ox1", supply_days=5)], resources=list(resources)
+    )
+
+
+def fentanyl_values(evaluation) -> list[tuple[str, str]]:
+    return [(r.observation.status, s.value) for r in evaluation.facts.uds_results for s in r.substances]
+
+
+@pytest.mark.parametrize("correction", ["corrected", "amended"])
+def test_a_positive_the_lab_corrected_to_negative_is_no_unexpected_result(correction: str) -> None:
+    evaluation = sign(fentanyl("Positive", "final"), fentanyl("Negative", correction, issued=9))
+    assert card(evaluation, CHECK_ID) is None
+    found = card(evaluation, naloxone.CHECK_ID)  # nor an overdose risk factor from it
+    assert found is None or "fentanyl" not in found.detail.lower()
+    assert fentanyl_values(evaluation) == [(correction, "negative")]
+    view = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    assert [row.explained for row in view.section("uds").content.rows] == [()]
+
+
+def test_a_preliminary_positive_replaced_by_the_final_negative() -> None:
+    evaluation = sign(fentanyl("Positive", "preliminary", issued=12), fentanyl("Negative", "final"))
+    assert card(evaluation, CHECK_ID) is None
+    assert fentanyl_values(evaluation) == [("final", "negative")]
+
+
+def test_a_correction_to_positive_still_reaches_the_card() -> None:
+    evaluation = sign(fentanyl("Negative", "final"), fentanyl("Positive", "corrected", issued=9))
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and "positive for fentanyl" in found.detail
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        fentanyl("Negative", "corrected", when=f"{days_ago(5)}T09:15:00-04:00", issued=4),  # another sample
+        fentanyl("Negative", "corrected", code=FENTANYL_CONFIRM),  # another test of the sample: a confirmation
+    ],
+    ids=["another-sample", "another-test"],
+)
+def test_a_correction_replaces_only_the_same_test_of_the_same_sample(other: dict[str, Any]) -> None:
+    evaluation = sign(fentanyl("Positive", "final"), other)
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and "positive for fentanyl" in found.detail
+    assert ("final", "positive") in fentanyl_values(evaluation)
+
+
+def test_two_final_results_of_one_sample_are_both_judged() -> None:
+    """Nothing says which stands: both are kept, as before (the table shows both values that day)."""
+    evaluation = sign(fentanyl("Positive", "final"), fentanyl("Negative", "final", issued=9))
+    assert sorted(fentanyl_values(evaluation)) == [("final", "negative"), ("final", "positive")]
