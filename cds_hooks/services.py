@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from guideline.checks.urine_drug_test import report_months
 from guideline.config import GuidelineConfig
 from guideline.terminology import site_pdmp_review_codes
 
@@ -123,7 +124,18 @@ ADMINISTRATIONS = PrefetchKey(
     SIGN_VIEW,
     "medicines given in clinic",
 )
-PREFETCH_LABELS = {p.key: p.label for p in (*PREFETCH, STATEMENTS, ADMINISTRATIONS)}
+# Asked for only when the site turns it on (prefetch.diagnostic_reports): a reference lab or an HL7 v2 interface
+# often sends a urine drug screen as a report, its results contained or only its conclusion, and unread the patient
+# was told "no urine drug test in 12 months". category=LAB, as Epic and Oracle Health search reports; the dated
+# variant asks for the months the urine drug test checks read.
+REPORTS = PrefetchKey(
+    "labReports",
+    f"DiagnosticReport?patient={_P}&category=LAB&_sort=-date&_count=100",
+    f"DiagnosticReport?patient={_P}&category=LAB&date=ge{{{{today() - {{months}} months}}}}&_count=100",
+    SIGN_VIEW,
+    "laboratory reports (urine drug tests)",
+)
+PREFETCH_LABELS = {p.key: p.label for p in (*PREFETCH, STATEMENTS, ADMINISTRATIONS, REPORTS)}
 
 
 @dataclass(frozen=True)
@@ -175,16 +187,30 @@ SERVICES: dict[str, ServiceDefinition] = {
 }
 
 
+def _in_window(key: PrefetchKey, placeholder: str, amount: int) -> PrefetchKey:
+    """The key with its dated variant bounded by the window its reader judges (a check's look-back)."""
+    return replace(key, dated=key.dated.replace(placeholder, str(amount)))
+
+
+def optional_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
+    """The keys of the types a site turns on (`prefetch.medication_statements`, `…medication_administrations`,
+    `…diagnostic_reports`) that this hook asks for."""
+    asked = config["prefetch"]
+    keys = []
+    if asked.get("medication_statements") and hook in STATEMENTS.hooks:
+        keys.append(STATEMENTS)
+    if asked.get("medication_administrations") and hook in ADMINISTRATIONS.hooks:
+        keys.append(_in_window(ADMINISTRATIONS, "{days}", int(config.check("oud-treatment")["lookback_days"])))
+    if asked.get("diagnostic_reports") and hook in REPORTS.hooks:
+        keys.append(_in_window(REPORTS, "{months}", report_months(config)))
+    return keys
+
+
 def prefetch_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
     keys = [p for p in PREFETCH if hook in p.hooks]
     if not config["checks"]["treatment-plan"].get("accept_document_reference", True):
         keys = [p for p in keys if p.key != "planNotes"]
-    if config["prefetch"].get("medication_statements") and hook in STATEMENTS.hooks:
-        keys.append(STATEMENTS)
-    if config["prefetch"].get("medication_administrations") and hook in ADMINISTRATIONS.hooks:
-        days = int(config.check("oud-treatment")["lookback_days"])
-        keys.append(replace(ADMINISTRATIONS, dated=ADMINISTRATIONS.dated.replace("{days}", str(days))))
-    return keys
+    return [*keys, *optional_keys(hook, config)]
 
 
 def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
@@ -202,12 +228,8 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
 
 
 def usage_requirements(service: ServiceDefinition, config: GuidelineConfig) -> str:
-    resources = service.resources
-    if config["prefetch"].get("medication_statements"):
-        resources = (*resources, "MedicationStatement")
-    if config["prefetch"].get("medication_administrations") and service.hook in ADMINISTRATIONS.hooks:
-        resources = (*resources, "MedicationAdministration")
-    reads = ", ".join(resources)
+    turned_on = tuple(key.portable.split("?", 1)[0] for key in optional_keys(service.hook, config))
+    reads = ", ".join((*service.resources, *turned_on))
     return (
         "Send the prefetch below, or fhirServer with fhirAuthorization granting read access (patient/ or user/ "
         f"scopes) to: {reads}. Medication resources named by medicationReference are read from fhirServer. "

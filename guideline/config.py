@@ -259,6 +259,7 @@ DEFAULTS: dict[str, Any] = {
         "page_cap": 10,
         "medication_statements": False,
         "medication_administrations": False,
+        "diagnostic_reports": False,
     },
     # The population review's letters (painplan population); measure thresholds are the PQA's, not settings.
     "population": {

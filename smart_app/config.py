@@ -69,6 +69,7 @@ class Settings:
             for kind, setting in (
                 ("MedicationStatement", "medication_statements"),
                 ("MedicationAdministration", "medication_administrations"),
+                ("DiagnosticReport", "diagnostic_reports"),
             )
             if asked.get(setting)
         )

@@ -32,6 +32,7 @@ DATE_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
     "ServiceRequest": {"authored": ("authoredOn",)},
     "MedicationDispense": {"whenhandedover": ("whenHandedOver",), "whenprepared": ("whenPrepared",)},
     "MedicationAdministration": {"effective-time": ("effectiveDateTime", "effectivePeriod")},
+    "DiagnosticReport": {"date": ("effectiveDateTime", "effectivePeriod")},
 }
 # token parameter → the element(s) holding CodeableConcepts (or a plain code string such as status).
 TOKEN_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -53,6 +54,7 @@ TOKEN_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "MedicationDispense": {"code": ("medicationCodeableConcept",), "status": ("status",)},
     "MedicationAdministration": {"code": ("medicationCodeableConcept",), "status": ("status",)},
+    "DiagnosticReport": {"code": ("code",), "category": ("category",), "status": ("status",)},
     "Medication": {"code": ("code",), "status": ("status",)},
     "CarePlan": {"category": ("category",), "status": ("status",), "intent": ("intent",)},
     "DocumentReference": {"type": ("type",), "category": ("category",), "status": ("status",)},

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from guideline.checks.urine_drug_test import report_months
 from guideline.config import GuidelineConfig
 from guideline.engine import HookContext, evaluate
 from guideline.plan import (
@@ -69,6 +70,7 @@ QUERY_LABELS: dict[str, str] = {
     "goals": "Goals",
     "statements": "Medications the patient reports taking",
     "administrations": "Medicines given in clinic (the OUD treatment window)",
+    "reports": "Laboratory reports (the urine drug test window)",
     "medications": "Medication details",
 }
 
@@ -77,7 +79,8 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters. The coded scores
     also ask for the site's own PDMP review codes (`pdmp.review_codes`), and medication statements and
     administrations are asked for when the hooks ask for them (`prefetch.medication_statements`,
-    `prefetch.medication_administrations`); administrations in the window `oud-treatment` reads, their only reader."""
+    `prefetch.medication_administrations`); administrations in the window `oud-treatment` reads, their only reader.
+    Lab reports likewise (`prefetch.diagnostic_reports`), in the months the urine drug test checks read."""
     site_codes = "".join(f",{code}" for code in site_pdmp_review_codes(config)) if config is not None else ""
     optional = {}
     if config is not None and config["prefetch"].get("medication_statements"):
@@ -87,6 +90,9 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         optional["administrations"] = (
             f"MedicationAdministration?patient={patient_id}&effective-time=ge{since}&_count=100"
         )
+    if config is not None and config["prefetch"].get("diagnostic_reports"):
+        since = months_before(today, report_months(config)).isoformat()
+        optional["reports"] = f"DiagnosticReport?patient={patient_id}&category=LAB&date=ge{since}&_count=100"
     two_years = months_before(today, 24).isoformat()
     thirteen_months = months_before(today, 13).isoformat()
     p = patient_id

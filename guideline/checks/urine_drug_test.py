@@ -14,8 +14,9 @@ from guideline.checks.common import (
     plan_link,
     urine_screen,
 )
+from guideline.checks.unexpected_uds_result import RESULT_MONTHS
 from guideline.clinical import is_pending_request
-from guideline.config import CheckSettings
+from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
@@ -40,6 +41,13 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if pending_orders(facts, int(settings["pending_order_days"])):
         return None
     return _card(facts, settings, reasons, months)
+
+
+def report_months(config: GuidelineConfig) -> int:
+    """The months of lab reports the urine drug test checks read: this check's look-back, and never less than the
+    12 months of results `unexpected-uds-result` judges (and `naloxone` reads for fentanyl), so a search bounded by it
+    drops no screen any card counts."""
+    return max(int(config.check(CHECK_ID)["lookback_months"]), RESULT_MONTHS)
 
 
 # -- applicability ---------------------------------------------------------------------------------------------

@@ -33,13 +33,13 @@ if TYPE_CHECKING:
 # The searches each section reads, so a failed or truncated one is noted in the sections it affects.
 SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "banner": ("patient",),
-    "tasks": ("labs", "procedures", "surveys", "orders", "dispenses", "documents", "consents"),
-    "alerts": ("orders", "conditions", "encounters", "procedures", "labs"),
+    "tasks": ("labs", "reports", "procedures", "surveys", "orders", "dispenses", "documents", "consents"),
+    "alerts": ("orders", "conditions", "encounters", "procedures", "labs", "reports"),
     "medications": ("orders", "medications"),
     "mme_history": ("orders", "medications"),
     "scores": ("coded_scores", "surveys", "vitals"),
     "risks": ("orders", "conditions", "patient"),
-    "uds": ("labs", "service_requests", "orders", "dispenses"),
+    "uds": ("labs", "reports", "service_requests", "orders", "dispenses"),
     "nonopioid": ("procedures", "service_requests", "orders"),
     "oud": ("conditions", "orders", "dispenses"),
     "taper": ("orders", "medications"),
