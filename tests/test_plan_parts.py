@@ -88,3 +88,27 @@ def test_snoozed_cards_are_listed_with_date_and_reason() -> None:
     alerts = build_alerts(Evaluation(cards=(), snoozed=(card,), facts=base.facts))
     assert alerts.snoozed == ((card, f"snoozed until {until.date().isoformat()} (uds-done-elsewhere)"),)
     assert alerts.cards == ()
+
+
+@pytest.mark.parametrize(
+    ("search", "sections"),
+    [
+        # what patients report taking counts in the total, the risks and what explains a urine test result
+        ("statements", {"medications", "mme_history", "risks", "uds", "oud"}),
+        # doses given in clinic are OUD treatment and explain a positive urine test
+        ("administrations", {"uds", "oud"}),
+    ],
+)
+def test_a_failed_optional_search_is_noted_in_every_section_it_feeds(search: str, sections: set[str]) -> None:
+    """Before, a failed search of medication statements or administrations was named on the completeness panel
+    only: the OUD section said no medication for OUD was on record with no word that the doses given were unread."""
+    from guideline.plan import QueryStatus, build_plan
+    from tests.builders import NOW, med_request, run
+
+    evaluation = run("patient-view", resources=[med_request("1049621", supply_days=30)])
+    failed = QueryStatus(search, f"The {search} search", f"{search}?patient=p", 0, False, "HTTP 500")
+    view = build_plan(evaluation, (failed,), evaluation.facts.config, NOW)
+    noted = {
+        s.key for s in view.sections if any(n.startswith(f"The {search} search could not be read") for n in s.notices)
+    }
+    assert sections <= noted

@@ -30,18 +30,19 @@ from guideline.undated import future_dated_reviews, uncounted_administrations, u
 if TYPE_CHECKING:
     from guideline.engine import Evaluation
 
-# The searches each section reads, so a failed or truncated one is noted in the sections it affects.
+# The searches each section reads, so a failed or truncated one is noted in the sections it affects. The searches a
+# site turns on (statements, administrations, reports) are listed too: a section only notes a search that was made.
 SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "banner": ("patient",),
     "tasks": ("labs", "reports", "procedures", "surveys", "orders", "dispenses", "documents", "consents"),
     "alerts": ("orders", "conditions", "encounters", "procedures", "labs", "reports"),
-    "medications": ("orders", "medications"),
-    "mme_history": ("orders", "medications"),
+    "medications": ("orders", "medications", "statements"),
+    "mme_history": ("orders", "medications", "statements"),
     "scores": ("coded_scores", "surveys", "vitals"),
-    "risks": ("orders", "conditions", "patient"),
-    "uds": ("labs", "reports", "service_requests", "orders", "dispenses"),
+    "risks": ("orders", "conditions", "patient", "statements"),
+    "uds": ("labs", "reports", "service_requests", "orders", "dispenses", "statements", "administrations"),
     "nonopioid": ("procedures", "service_requests", "orders"),
-    "oud": ("conditions", "orders", "dispenses"),
+    "oud": ("conditions", "orders", "dispenses", "statements", "administrations"),
     "taper": ("orders", "medications"),
     "resources": (),
     "steps": ("coded_scores", "surveys", "goals", "care_plans", "documents", "consents", "procedures"),
