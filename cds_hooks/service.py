@@ -24,35 +24,17 @@ from cds_hooks.request import HookRequest, parse_hook_request
 from cds_hooks.services import SERVICES, templates
 from cds_hooks.settings import CdsSettings
 from guideline.cards import Card, Snooze, finding_keys
-from guideline.checks import CHECKS, unexpected_uds_result
+from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
+from guideline.named_gaps import ON_CARD, CardLine
 from guideline.record import ReadProblem, build_record, resources_in
-from guideline.undated import future_dated_reviews, uncounted_administrations, undated_procedures
 
 log = logging.getLogger(__name__)
 
 CHART = "the patient's chart (prefetch and FHIR server)"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
-UNDATED_FILL = "has no dispense date, so the MME total and the checks could not count it"
-UNCLASSIFIED = (
-    "has no days' supply PainPlan can work out (no quantity or supply duration it can read), so the checks that "
-    "depend on whether it is acute or longer-term could not judge it"
-)
-# The item says which: a value not read, no date ("undated") or a status not known ("status unknown").
-UNREAD_UDS = (
-    "urine drug test result not read as positive or negative, or of unknown date or status, so it was not judged "
-    "for unexpected results"
-)
-UNREAD_CATEGORY = "is not known as outpatient or inpatient, so the order was checked as an outpatient prescription"
-UNKNOWN_STATUS = "status is unknown, so whether it is taken now cannot be told and it was not counted as current"
-UNDATED_PROCEDURE = "has no date PainPlan can read, so no check could count it as done recently"
-FUTURE_REVIEW = "is dated after today, so no check counted it as a review done"
-UNCOUNTED_DOSE = (
-    "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read or an unknown "
-    "status, so the treatment check could not count it"
-)
 
 
 @dataclass(frozen=True)
@@ -162,16 +144,8 @@ def run_hook(
             try:
                 evaluation = evaluate(record, context, config, now, snoozes)
                 cards = list(evaluation.cards)
-                facts = evaluation.facts
-                _name_each(facts.undated_fills, gaps, UNDATED_FILL, "other fills with no dispense date")
-                _name_each(facts.unread_category_orders, gaps, UNREAD_CATEGORY, "other orders of unknown category")
-                _name_each(facts.unclassified_triggers, gaps, UNCLASSIFIED, "other new orders of unknown duration")
-                _name_each(facts.unknown_status_orders, gaps, UNKNOWN_STATUS, "other orders of unknown status")
-                _name_each(undated_procedures(facts), gaps, UNDATED_PROCEDURE, "other procedures with no date")
-                _name_each(uncounted_administrations(facts), gaps, UNCOUNTED_DOSE, "other doses given not counted")
-                _name_each(future_dated_reviews(facts), gaps, FUTURE_REVIEW, "other reviews dated after today")
-                unread = unexpected_uds_result.unread_results(facts)
-                _name_each(unread, gaps, UNREAD_UDS, "other urine drug test results not read")
+                for kind in ON_CARD:
+                    _name_each(kind.items(evaluation.facts), gaps, kind.card)
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"
@@ -248,13 +222,14 @@ def _name_unreadable(problems: Sequence[ReadProblem], gaps: dict[str, str]) -> N
         gaps["other resources"] = f"{len(problems) - UNREADABLE_LISTED} more could not be read and were skipped"
 
 
-def _name_each(named: Sequence[str], gaps: dict[str, str], why: str, others: str) -> None:
+def _name_each(named: Sequence[str], gaps: dict[str, str], line: CardLine | None) -> None:
     """Each named item with why it matters (the first few, then how many more), as the plan page names them: without
     this the cards would read as if the data had said nothing amiss."""
+    assert line is not None  # ON_CARD holds only the kinds with a card line
     for item in named[:UNREADABLE_LISTED]:
-        gaps[item] = why
+        gaps[item] = line.why
     if len(named) > UNREADABLE_LISTED:
-        gaps[others] = f"{len(named) - UNREADABLE_LISTED} more"
+        gaps[line.others] = f"{len(named) - UNREADABLE_LISTED} more"
 
 
 def is_data_incomplete(card: Mapping[str, Any]) -> bool:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from guideline.checks.unexpected_uds_result import unread_results
 from guideline.config import GuidelineConfig
-from guideline.facts import Facts
+from guideline.named_gaps import unidentified_orders
 from guideline.plan.alerts import build_alerts
 from guideline.plan.banner import build_banner
 from guideline.plan.medications import build_medications
@@ -24,7 +24,6 @@ from guideline.plan.steps import build_steps, exclusion_reason, not_applicable_t
 from guideline.plan.tapering import TaperRequest, build_taper
 from guideline.plan.tasks import build_tasks
 from guideline.plan.uds_history import build_uds
-from guideline.recognition import recognise
 from guideline.undated import future_dated_reviews, uncounted_administrations, undated_procedures
 
 if TYPE_CHECKING:
@@ -166,10 +165,3 @@ def build_plan(
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})
-
-
-def unidentified_orders(facts: Facts) -> tuple[str, ...]:
-    """Drafts, current orders and current fills whose medication matched no code and no name PainPlan knows,
-    each named."""
-    drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
-    return tuple(facts.unidentified_named((*drafts, *facts.unidentified_current_orders), "current fill"))

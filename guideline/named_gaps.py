@@ -1,0 +1,267 @@
+"""Every kind of item PainPlan could not read or count, and how the card, the plan page and the note name it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+
+from guideline.checks.unexpected_uds_result import unread_results
+from guideline.facts import Facts
+from guideline.recognition import recognise
+from guideline.undated import future_dated_reviews, uncounted_administrations, undated_procedures
+
+
+@dataclass(frozen=True)
+class CardLine:
+    """How the data-incomplete card names each item of a kind: why it matters, and the line that counts the rest."""
+
+    why: str
+    others: str
+
+
+@dataclass(frozen=True)
+class PageSentence:
+    """The plan page's sentence before its list of the items, for one item and for several (`{count}` of them)."""
+
+    one: str
+    many: str
+
+    def text(self, count: int) -> str:
+        return self.one if count == 1 else self.many.format(count=count)
+
+
+@dataclass(frozen=True)
+class NamedGap:
+    """One kind of item not read or not counted. A face that is None does not name the kind: its entry says why."""
+
+    key: str  # unique; also the id of the page's list of the items
+    items: Callable[[Facts], tuple[str, ...]]  # each item named, in the order every face lists them
+    card: CardLine | None  # the hook's data-incomplete card
+    page: PageSentence | None  # the plan page's data-completeness panel
+    note: str | None  # the heading of the items in the copy-to-note text
+
+    @property
+    def on_card(self) -> bool:
+        return self.card is not None
+
+    @property
+    def on_page(self) -> bool:
+        return self.page is not None
+
+    @property
+    def in_note(self) -> bool:
+        return self.note is not None
+
+
+def unidentified_orders(facts: Facts) -> tuple[str, ...]:
+    """Drafts, current orders and current fills whose medication matched no code and no name PainPlan knows,
+    each named."""
+    drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
+    return tuple(facts.unidentified_named((*drafts, *facts.unidentified_current_orders), "current fill"))
+
+
+# To name a new kind of uncounted item, add one entry here: the card, the page and the note read this tuple.
+# Its order is the plan page's.
+NAMED_GAPS: tuple[NamedGap, ...] = (
+    NamedGap(
+        key="unidentified-medications",
+        items=unidentified_orders,
+        # Not on the data-incomplete card: the `unidentified-medication` check has a card of its own that names them
+        # with the checks that could not count them (the current ones only when an opioid is being ordered; on
+        # other orders a card every time would teach clinicians to ignore it).
+        card=None,
+        page=PageSentence(
+            "1 medication order could not be identified from its codes or name; the MME total and the opioid, "
+            "benzodiazepine, sedative and naloxone checks could not count it:",
+            "{count} medication orders could not be identified from their codes or names; the MME total and the "
+            "opioid, benzodiazepine, sedative and naloxone checks could not count them:",
+        ),
+        note="Medications PainPlan could not identify (not counted in MME or the checks)",
+    ),
+    NamedGap(
+        key="undated-fills",
+        items=attrgetter("undated_fills"),
+        card=CardLine(
+            "has no dispense date, so the MME total and the checks could not count it",
+            "other fills with no dispense date",
+        ),
+        page=PageSentence(
+            "1 pharmacy fill had no dispense date (whenHandedOver or whenPrepared), so it could not be placed in "
+            "time; the MME total and the checks could not count it:",
+            "{count} pharmacy fills had no dispense date (whenHandedOver or whenPrepared), so they could not be "
+            "placed in time; the MME total and the checks could not count them:",
+        ),
+        note="Pharmacy fills with no date (not counted in MME or the checks)",
+    ),
+    NamedGap(
+        key="unknown-status",
+        items=attrgetter("unknown_status_orders"),
+        card=CardLine(
+            "status is unknown, so whether it is taken now cannot be told and it was not counted as current",
+            "other orders of unknown status",
+        ),
+        page=PageSentence(
+            "1 recent medication order had an unknown status; whether it is taken now cannot be told, so it was not "
+            "counted as current:",
+            "{count} recent medication orders had an unknown status; whether they are taken now cannot be told, so "
+            "they were not counted as current:",
+        ),
+        note="Orders of unknown status (not counted as current)",
+    ),
+    NamedGap(
+        key="unread-categories",
+        items=attrgetter("unread_category_orders"),
+        card=CardLine(
+            "is not known as outpatient or inpatient, so the order was checked as an outpatient prescription",
+            "other orders of unknown category",
+        ),
+        page=PageSentence(
+            "1 medication order had a category PainPlan does not know as outpatient or inpatient; it was checked as "
+            "outpatient prescription:",
+            "{count} medication orders had a category PainPlan does not know as outpatient or inpatient; they were "
+            "checked as outpatient prescriptions:",
+        ),
+        note="Orders of unknown category (checked as outpatient)",
+    ),
+    NamedGap(
+        key="unclassified-new-orders",
+        items=attrgetter("unclassified_triggers"),
+        card=CardLine(
+            "has no days' supply PainPlan can work out (no quantity or supply duration it can read), so the checks "
+            "that depend on whether it is acute or longer-term could not judge it",
+            "other new orders of unknown duration",
+        ),
+        # Card only: these are the orders being signed, named on the card shown while signing them. A page opened
+        # from a card's link evaluates the same drafts and does not name them yet (the registry was introduced
+        # without changing what any face shows).
+        page=None,
+        note=None,
+    ),
+    NamedGap(
+        key="unread-uds",
+        items=unread_results,  # the item says which: a value not read, "undated" or "status unknown"
+        card=CardLine(
+            "urine drug test result not read as positive or negative, or of unknown date or status, so it was not "
+            "judged for unexpected results",
+            "other urine drug test results not read",
+        ),
+        page=PageSentence(
+            "1 urine drug test result of the last 12 months could not be read as positive or negative, or had no "
+            "date or an unknown status, so it was not judged for unexpected results:",
+            "{count} urine drug test results of the last 12 months could not be read as positive or negative, or had "
+            "no date or an unknown status, so they were not judged for unexpected results:",
+        ),
+        note=(
+            "Urine drug test results not read as positive or negative, or of unknown date or status (not judged for "
+            "unexpected results)"
+        ),
+    ),
+    NamedGap(
+        key="undated-procedures",
+        items=undated_procedures,
+        card=CardLine(
+            "has no date PainPlan can read, so no check could count it as done recently",
+            "other procedures with no date",
+        ),
+        page=PageSentence(
+            "1 procedure that a check reads had no date PainPlan can read (performed given as an age, an age range "
+            "or words, or not at all), so no check could count it as done recently:",
+            "{count} procedures that a check reads had no date PainPlan can read (performed given as an age, an age "
+            "range or words, or not at all), so no check could count them as done recently:",
+        ),
+        note="Procedures with no date (not counted as recent)",
+    ),
+    NamedGap(
+        key="future-dated-reviews",
+        items=future_dated_reviews,
+        card=CardLine(
+            "is dated after today, so no check counted it as a review done",
+            "other reviews dated after today",
+        ),
+        page=PageSentence(
+            "1 review (benefit/harm evaluation or PDMP review) is dated after today, so no check or status tile "
+            "counted it as done:",
+            "{count} reviews (benefit/harm evaluation or PDMP review) are dated after today, so no check or status "
+            "tile counted them as done:",
+        ),
+        note="Reviews dated after today (not counted as done)",
+    ),
+    NamedGap(
+        key="uncounted-administrations",
+        items=uncounted_administrations,
+        card=CardLine(
+            "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read or an "
+            "unknown status, so the treatment check could not count it",
+            "other doses given not counted",
+        ),
+        page=PageSentence(
+            "1 dose of medication for opioid use disorder recorded as given had no date PainPlan can read or an "
+            "unknown status, so the treatment check could not count it:",
+            "{count} doses of medication for opioid use disorder recorded as given had no date PainPlan can read or "
+            "an unknown status, so the treatment check could not count them:",
+        ),
+        note="OUD medication given with no date or of unknown status (not counted as treatment)",
+    ),
+    NamedGap(
+        key="unread-conditions",
+        items=attrgetter("unread_conditions"),
+        # Not on the card: problem lists from outside records hold many uncoded entries (hypertension, back pain);
+        # a card naming them on every order would be read by no one and bury the cards that matter
+        # (docs/clinical-logic.md, "Every other active diagnosis ...").
+        card=None,
+        page=PageSentence(
+            "1 active diagnosis had no SNOMED CT or ICD-10-CM code, and its words named none of the conditions "
+            "PainPlan reads from words (sickle cell disease, cancer, terminal illness or hospice, opioid use "
+            "disorder), so no check or section counted it; check it yourself:",
+            "{count} active diagnoses had no SNOMED CT or ICD-10-CM code, and their words named none of the "
+            "conditions PainPlan reads from words (sickle cell disease, cancer, terminal illness or hospice, opioid "
+            "use disorder), so no check or section counted them; check them yourself:",
+        ),
+        note="Diagnoses recorded as text only (not read by the checks)",
+    ),
+)
+
+# The card and the note each keep the order they have always listed these kinds in (their text is compared byte for
+# byte across releases); a kind not listed here follows in the registry's order, so a new kind needs no edit here.
+CARD_ORDER = (
+    "undated-fills",
+    "unread-categories",
+    "unclassified-new-orders",
+    "unknown-status",
+    "undated-procedures",
+    "uncounted-administrations",
+    "future-dated-reviews",
+    "unread-uds",
+)
+NOTE_ORDER = (
+    "unidentified-medications",
+    "undated-fills",
+    "unknown-status",
+    "undated-procedures",
+    "future-dated-reviews",
+    "uncounted-administrations",
+    "unread-conditions",
+    "unread-categories",
+    "unread-uds",
+)
+
+
+def _in_order(order: tuple[str, ...], kinds: tuple[NamedGap, ...]) -> tuple[NamedGap, ...]:
+    """The kinds of one face, those in `order` first; a key in `order` that the face does not name is an error."""
+    by_key = {kind.key: kind for kind in kinds}
+    stray = [key for key in order if key not in by_key]
+    if stray or len(set(order)) != len(order):
+        raise ValueError(f"named gaps: the order lists a kind twice or one this face does not name: {stray}")
+    return (*(by_key[key] for key in order), *(kind for kind in kinds if kind.key not in order))
+
+
+if len({kind.key for kind in NAMED_GAPS}) != len(NAMED_GAPS):
+    raise ValueError("named gaps: two kinds share a key")
+
+# Worked out once at import, so the hook's hot path only walks a tuple.
+ON_CARD = _in_order(CARD_ORDER, tuple(kind for kind in NAMED_GAPS if kind.on_card))
+ON_PAGE = tuple(kind for kind in NAMED_GAPS if kind.on_page)
+IN_NOTE = _in_order(NOTE_ORDER, tuple(kind for kind in NAMED_GAPS if kind.in_note))
+# What the plan view works out: the kinds its page or its note names.
+ON_PLAN = tuple(kind for kind in NAMED_GAPS if kind.on_page or kind.in_note)
