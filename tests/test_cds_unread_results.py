@@ -47,8 +47,8 @@ def test_the_plan_view_and_its_note_name_the_results_the_card_names() -> None:
         "urine drug test (undated)",
         f"urine drug test ({days_ago(20)}, status unknown)",
     )
-    assert set(view.unread_uds) == set(named) and len(view.unread_uds) == 3
-    assert view.unread_uds == unread_results(evaluation.facts) == unjudged_results(evaluation.facts)
+    assert set(view.named["unread-uds"]) == set(named) and len(view.named["unread-uds"]) == 3
+    assert view.named["unread-uds"] == unread_results(evaluation.facts) == unjudged_results(evaluation.facts)
     assert "Urine drug test results not read as positive or negative" in view.note
     assert all(item in view.note for item in named)
 
@@ -62,11 +62,11 @@ def test_the_plan_view_names_none_where_the_card_would_not() -> None:
     # The check switched off for the hook: the card names nothing, and nor does the page.
     config = {"checks": {"unexpected-uds-result": {"hooks": ["order-sign"]}}}
     evaluation = run("patient-view", resources=[current, *_unread_results()], config=config)
-    assert build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now).unread_uds == ()
+    assert build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now).named["unread-uds"] == ()
     # No current opioid: the check does not apply on patient-view, so neither names anything.
     evaluation = run("patient-view", resources=_unread_results())
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.unread_uds == () and "Urine drug test results not read" not in view.note
+    assert view.named["unread-uds"] == () and "Urine drug test results not read" not in view.note
 
 
 def test_the_rendered_plan_page_names_a_drug_test_of_unknown_status(tmp_path) -> None:

@@ -475,7 +475,7 @@ def test_a_recent_order_of_unknown_status_is_named_not_silently_left_out() -> No
     evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[unknown])
     assert evaluation.facts.unknown_status_orders == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.unknown_status == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
+    assert view.named["unknown-status"] == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
     old = {**unknown, "authoredOn": days_ago(400)}  # long past: no current medicine to miss
     assert run("order-sign", drafts=[low_dose_draft()], resources=[old]).facts.unknown_status_orders == ()
     known = {**unknown, "status": "active"}

@@ -299,7 +299,7 @@ def test_the_plan_page_lists_a_conclusion_only_report_with_its_conclusion() -> N
         TODAY - timedelta(days=30),
         'done, report conclusion "Negative" (not judged per substance)',
     )
-    assert plan.unread_uds == unexpected_uds_result.unread_results(evaluation.facts)
+    assert plan.named["unread-uds"] == unexpected_uds_result.unread_results(evaluation.facts)
 
 
 def test_a_report_naming_its_results_by_their_bundle_full_urls_adds_no_second_test() -> None:

@@ -90,7 +90,10 @@ def test_a_review_dated_after_today_is_not_the_last_review_on_the_card_or_the_ti
     view, task = tile(evaluation, "reassessment")
     assert task.last_done.isoformat() == days_ago(200)
     assert task.state == "overdue"  # it said "Up to date" beside the card
-    assert f"Opioid benefit/harm review (procedure pr-eval-future), dated {FUTURE}, after today" in view.future_dated
+    assert (
+        f"Opioid benefit/harm review (procedure pr-eval-future), dated {FUTURE}, after today"
+        in view.named["future-dated-reviews"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,7 +108,7 @@ def test_an_only_review_dated_after_today_is_no_review_and_is_named(future: dict
     assert "No evaluation is on record." not in found.detail  # one is, dated after today
     view, task = tile(evaluation, "reassessment")
     assert task.last_done is None and task.state == "never"
-    assert any(FUTURE in item for item in view.future_dated)
+    assert any(FUTURE in item for item in view.named["future-dated-reviews"])
     assert "dated after today" in view.note
 
 
@@ -117,7 +120,7 @@ def test_a_pdmp_review_dated_after_today_is_no_review_and_is_named(future: dict[
     assert f"A PDMP review is on record dated {FUTURE}, after today" in found.detail
     view, task = tile(evaluation, "pdmp")
     assert task.last_done is None
-    assert view.future_dated == (
+    assert view.named["future-dated-reviews"] == (
         f"{future['code']['text']} ({future['resourceType'].lower()} {future['id']}), dated {FUTURE}, after today",
     )
 

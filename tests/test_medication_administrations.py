@@ -193,7 +193,7 @@ def test_an_undated_or_unknown_status_oud_dose_is_named_on_the_page_and_the_card
     evaluation = run("patient-view", resources=[oud(), undated, unknown])
     assert card(evaluation, OUD_CHECK) is not None
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.uncounted_administrations == (
+    assert view.named["uncounted-administrations"] == (
         "Sublocade 300 mg/1.5 mL injection (administration ma-sublocade), no date",
         "Vivitrol 380 mg injection (administration ma-vivitrol), status unknown",
     )
@@ -225,7 +225,7 @@ def test_a_dose_of_another_medicine_with_no_date_is_not_named() -> None:
     }
     evaluation = run("patient-view", resources=[oud(), ketorolac])
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.uncounted_administrations == ()
+    assert view.named["uncounted-administrations"] == ()
 
 
 # -- naloxone given (in the ED) is not naloxone at home ----------------------------------------------------------

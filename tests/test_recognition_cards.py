@@ -210,7 +210,7 @@ def test_the_plan_page_lists_unidentified_current_orders() -> None:
     )
     evaluation = run("patient-view", resources=[unknown, med_request("1049621", authored=days_ago(5))])
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.unidentified == ("NDC 0406-0512-01 (current order u9)",)
+    assert view.named["unidentified-medications"] == ("NDC 0406-0512-01 (current order u9)",)
     assert "NDC 0406-0512-01 (current order u9)" in view.note
 
 
@@ -285,7 +285,7 @@ def test_the_plan_page_lists_unidentified_current_fills() -> None:
     unknown["medicationCodeableConcept"] = {"text": "Zorblex 10 mg tablet"}
     evaluation = run("patient-view", resources=[unknown])
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.unidentified == ("Zorblex 10 mg tablet (current fill d9)",)
+    assert view.named["unidentified-medications"] == ("Zorblex 10 mg tablet (current fill d9)",)
 
 
 def test_the_plan_page_names_fills_without_a_date_and_not_everyday_ones() -> None:
@@ -298,7 +298,7 @@ def test_the_plan_page_names_fills_without_a_date_and_not_everyday_ones() -> Non
     del prepared_only["whenHandedOver"]
     evaluation = run("patient-view", resources=[undated_opioid, undated_statin, prepared_only])
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    (named,) = view.undated_fills
+    (named,) = view.named["undated-fills"]
     assert named.endswith("(fill d-oxy)") and "oxycodone" in named.lower()
     assert "Pharmacy fills with no date" in view.note and "d-oxy" in view.note
 

@@ -152,7 +152,7 @@ def test_the_plan_page_names_active_text_only_diagnoses_it_did_not_read(tmp_path
     ]
     evaluation = run("patient-view", resources=resources)
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.unread_conditions == (
+    assert view.named["unread-conditions"] == (
         "Lumbar radiculopathy (condition c-back)",
         "Sleep apnoea (outside record) (condition c-apnea)",
     )

@@ -89,7 +89,7 @@ def test_the_card_and_the_plan_page_name_it(tmp_path: Path) -> None:
 
     evaluation = run("patient-view", resources=[review])
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.undated_procedures == ("PDMP review (procedure pr-age), performed at age 55 years",)
+    assert view.named["undated-procedures"] == ("PDMP review (procedure pr-age), performed at age 55 years",)
     assert "Procedures with no date" in view.note
 
 

@@ -6,9 +6,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from guideline.checks.unexpected_uds_result import unread_results
 from guideline.config import GuidelineConfig
-from guideline.named_gaps import unidentified_orders
+from guideline.named_gaps import ON_PLAN
 from guideline.plan.alerts import build_alerts
 from guideline.plan.banner import build_banner
 from guideline.plan.medications import build_medications
@@ -24,7 +23,6 @@ from guideline.plan.steps import build_steps, exclusion_reason, not_applicable_t
 from guideline.plan.tapering import TaperRequest, build_taper
 from guideline.plan.tasks import build_tasks
 from guideline.plan.uds_history import build_uds
-from guideline.undated import future_dated_reviews, uncounted_administrations, undated_procedures
 
 if TYPE_CHECKING:
     from guideline.engine import Evaluation
@@ -153,15 +151,7 @@ def build_plan(
         profile=config.profile,
         problems=len(facts.record.problems),
         unreadable=tuple(f"{p.describe()}: {p.reason}" for p in facts.record.problems),
-        unidentified=unidentified_orders(facts),
-        undated_fills=facts.undated_fills,
-        unread_categories=facts.unread_category_orders,
-        unknown_status=facts.unknown_status_orders,
-        unread_uds=unread_results(facts),
-        unread_conditions=facts.unread_conditions,
-        undated_procedures=undated_procedures(facts),
-        uncounted_administrations=uncounted_administrations(facts),
-        future_dated=future_dated_reviews(facts),
+        named={kind.key: kind.items(facts) for kind in ON_PLAN},
         by_key=by_key,
     )
     return PlanView(**{**view.__dict__, "note": note_text(view)})

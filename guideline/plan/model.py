@@ -8,6 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from guideline.named_gaps import ON_PAGE, NamedGap
+
 
 @dataclass(frozen=True)
 class QueryStatus:
@@ -66,23 +68,14 @@ class PlanView:
     problems: int = 0
     # Each resource that could not be read: type, id, position and why (never its content).
     unreadable: tuple[str, ...] = ()
-    # Each current order or draft whose medication could not be identified, named by its text or code.
-    unidentified: tuple[str, ...] = ()
-    # Each pharmacy fill of a medication that matters here but with no date, so it could not be placed in time.
-    undated_fills: tuple[str, ...] = ()
-    unread_categories: tuple[str, ...] = ()
-    unknown_status: tuple[str, ...] = ()  # recent orders of unknown status, not counted as current
-    # Urine drug test results of the last 12 months that could not be judged (value not read, undated, status unknown)
-    unread_uds: tuple[str, ...] = ()
-    # Active diagnoses with no code PainPlan reads and no word rule that names them: nothing counted them.
-    unread_conditions: tuple[str, ...] = ()
-    # Procedures a check reads (PDMP review, OUD medication dose, hospice care, ...) with no date it can read.
-    undated_procedures: tuple[str, ...] = ()
-    # Doses of OUD medication recorded as given with no date, or of unknown status: not counted as treatment.
-    uncounted_administrations: tuple[str, ...] = ()
-    # Benefit/harm evaluations and PDMP reviews dated after today: not counted as done, named.
-    future_dated: tuple[str, ...] = ()
+    # Each kind of item the page or the note names as not read or not counted (guideline.named_gaps), by its key.
+    named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     by_key: Mapping[str, Section] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:
         return self.by_key[key]
+
+    @property
+    def page_gaps(self) -> tuple[tuple[NamedGap, tuple[str, ...]], ...]:
+        """Each kind the page's data-completeness panel names, in its order, with the items named (maybe none)."""
+        return tuple((kind, self.named[kind.key]) for kind in ON_PAGE)

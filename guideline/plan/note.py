@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
+from guideline.named_gaps import IN_NOTE
 from guideline.plan.alerts import Alerts
 from guideline.plan.banner import Banner
 from guideline.plan.medications import Medications
 from guideline.plan.model import PlanView
 from guideline.plan.risks import Risks
-
-# What the page could not read or count, in the order the note names it: (PlanView field, the note's heading).
-NAMED_GAPS: tuple[tuple[str, str], ...] = (
-    ("unidentified", "Medications PainPlan could not identify (not counted in MME or the checks)"),
-    ("undated_fills", "Pharmacy fills with no date (not counted in MME or the checks)"),
-    ("unknown_status", "Orders of unknown status (not counted as current)"),
-    ("undated_procedures", "Procedures with no date (not counted as recent)"),
-    ("future_dated", "Reviews dated after today (not counted as done)"),
-    (
-        "uncounted_administrations",
-        "OUD medication given with no date or of unknown status (not counted as treatment)",
-    ),
-    ("unread_conditions", "Diagnoses recorded as text only (not read by the checks)"),
-    ("unread_categories", "Orders of unknown category (checked as outpatient)"),
-    (
-        "unread_uds",
-        "Urine drug test results not read as positive or negative, or of unknown date or status (not judged for "
-        "unexpected results)",
-    ),
-)
 
 
 def note_text(view: PlanView) -> str:
@@ -67,10 +48,10 @@ def note_text(view: PlanView) -> str:
     alerts = view.by_key.get("alerts")
     if alerts and isinstance(alerts.content, Alerts) and alerts.content.exclusions:
         lines.append("Guideline exclusions: " + "; ".join(label for label, _ in alerts.content.exclusions))
-    for field, heading in NAMED_GAPS:
-        named = getattr(view, field)
+    for kind in IN_NOTE:
+        named = view.named[kind.key]
         if named:
-            lines.append(f"{heading}: " + "; ".join(named))
+            lines.append(f"{kind.note}: " + "; ".join(named))
     missing = [s.label for s in view.completeness if not s.ok]
     if missing:
         lines.append("Data not available when this was generated: " + ", ".join(missing))
