@@ -1,0 +1,80 @@
+"""A chart holding `count` items of every kind PainPlan names as not read or not counted (an order-sign call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders import ICD10, PATIENT_ID, RXNORM, SNOMED, condition, days_ago, dispense, med_request, observation
+
+OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+LORAZEPAM = "197901"
+SUBLOCADE = "1996192"
+PDMP_REVIEW = "461621000124108"
+COCAINE_SCREEN = "14314-9"
+FUTURE = "2026-07-01"  # builders' evaluation day is 2026-06-15
+SITE_ORDER_CLASS = {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30", "code": "3"}]}
+
+
+def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
+    """The order being signed (an opioid, so every check applies) and `count` new opioid orders of unknown supply."""
+    signed = med_request(OXYCODONE, draft=True, id="draft-oxy", supply_days=5)
+    unclassified = [
+        med_request(OXYCODONE, draft=True, id=f"draft-nosupply-{n}", supply_days=None) for n in range(count)
+    ]
+    return [signed, *unclassified]
+
+
+def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
+    """`count` items of each kind: unidentified, undated fill, unknown status, unread category, unread drug test,
+    undated procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
+    # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
+    found: list[dict[str, Any]] = [
+        condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
+    ]
+    for n in range(count):
+        found.append(
+            {
+                **med_request("0", id=f"mr-unknown-drug-{n}", authored=days_ago(5)),
+                "medicationCodeableConcept": {"text": f"Zorblex {n + 1}0 mg tablet"},
+            }
+        )
+        undated_fill = {**dispense(OXYCODONE, days_ago(5)), "id": f"md-undated-{n}"}
+        del undated_fill["whenHandedOver"]
+        found.append(undated_fill)
+        found.append(med_request(LORAZEPAM, id=f"mr-status-{n}", authored=days_ago(10), status="unknown", period=8))
+        site_class = med_request(OXYCODONE, id=f"mr-class-{n}", authored=days_ago(3), category=None)
+        found.append({**site_class, "category": [SITE_ORDER_CLASS]})
+        unread = observation(COCAINE_SCREEN, when=days_ago(40 + n), value_string="Inconclusive")
+        found.append({**unread, "id": f"obs-inconclusive-{n}"})
+        found.append(_procedure(f"pr-age-{n}", performedAge={"value": 55 + n, "unit": "years"}))
+        found.append(_procedure(f"pr-ahead-{n}", performedDateTime=f"{FUTURE}T10:00:00-04:00"))
+        found.append(_dose_with_no_date(f"ma-undated-{n}"))
+        text_only = condition(SNOMED, "0", id=f"c-words-{n}")
+        found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
+    return found
+
+
+def _procedure(ident: str, **performed: Any) -> dict[str, Any]:
+    """A PDMP review dated as given (an age, a day after today)."""
+    return {
+        "resourceType": "Procedure",
+        "id": ident,
+        "status": "completed",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "code": {"coding": [{"system": SNOMED, "code": PDMP_REVIEW}], "text": "PDMP review"},
+        **performed,
+    }
+
+
+def _dose_with_no_date(ident: str) -> dict[str, Any]:
+    """Sublocade recorded as given, with no effective time."""
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": ident,
+        "status": "completed",
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": SUBLOCADE}],
+            "text": "Sublocade 300 mg/1.5 mL injection",
+        },
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+    }

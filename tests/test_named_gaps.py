@@ -1,0 +1,134 @@
+"""Every kind of uncounted item in the registry is named on each face it declares (card, plan page, note), and on no
+other: one chart holding items of every kind goes through the hook service and the plan page's server-side build."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import patient, run
+from cds_support import bundle, full_prefetch, hook_request, make_app
+from named_gaps_support import every_gap_drafts, every_gap_resources
+from werkzeug.datastructures import MultiDict
+
+from guideline.named_gaps import CARD_ORDER, IN_NOTE, NAMED_GAPS, NOTE_ORDER, ON_CARD, ON_PAGE, NamedGap
+from guideline.plan import PlanView, build_plan
+from smart_app.plan_view import PageInput, assemble, render_page
+
+# The prefetch key each resource type of the chart travels in (an administration is read from any key).
+PREFETCH_KEYS = {
+    "MedicationRequest": "medsActive",
+    "MedicationDispense": "dispenses",
+    "Observation": "udsLabs",
+    "Procedure": "procedures",
+    "MedicationAdministration": "procedures",
+    "Condition": "conditions",
+}
+LISTED = 10  # the card names this many items of a kind, then counts the rest
+
+
+def _items(count: int) -> dict[str, tuple[str, ...]]:
+    facts = run("order-sign", drafts=every_gap_drafts(count), resources=every_gap_resources(count)).facts
+    return {kind.key: kind.items(facts) for kind in NAMED_GAPS}
+
+
+def _card_detail(tmp_path: Path, count: int) -> str:
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for resource in every_gap_resources(count):
+        by_key.setdefault(PREFETCH_KEYS[resource["resourceType"]], []).append(resource)
+    prefetch = full_prefetch("order-sign", **{key: bundle(*found) for key, found in by_key.items()})
+    body = hook_request(drafts=every_gap_drafts(count), prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200
+    return next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
+
+
+def _plan(tmp_path: Path, count: int) -> tuple[PlanView, str]:
+    """The plan view and its page's data-completeness panel, built as the page builds them (with the drafts a card's
+    link carries), without the network."""
+    app = make_app(tmp_path)
+    settings = app.config["PAINPLAN"]
+    with app.test_request_context("/plan"):
+        view = assemble(
+            PageInput((patient(), *every_gap_resources(count)), (), ()),
+            settings.guideline,
+            "p1",
+            settings.evaluation_now(),
+            MultiDict(),
+            drafts=every_gap_drafts(count),
+        )
+        page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
+    panel = re.search(r'<section id="completeness".*?</section>', page, re.S)
+    assert panel, "the page has its data-completeness panel"
+    return view, panel.group(0)
+
+
+@pytest.fixture(scope="module")
+def items() -> Mapping[str, tuple[str, ...]]:
+    return _items(2)
+
+
+def test_the_chart_holds_items_of_every_kind(items: Mapping[str, tuple[str, ...]]) -> None:
+    # A new kind in the registry needs items in named_gaps_support, or no test below would see it on any face.
+    assert {key for key, named in items.items() if len(named) != 2} == set()
+
+
+def test_each_kind_is_named_on_the_card_if_and_only_if_it_declares_the_card(
+    tmp_path: Path, items: Mapping[str, tuple[str, ...]]
+) -> None:
+    detail = _card_detail(tmp_path, 2)
+    for kind in NAMED_GAPS:
+        for item in items[kind.key]:
+            if kind.card is not None:
+                assert f"- {item}: {kind.card.why}\n" in detail, kind.key
+            else:
+                assert item not in detail, f"{kind.key} is named on the card though it declares no card line"
+
+
+def test_the_card_counts_what_it_does_not_list_for_each_kind(tmp_path: Path) -> None:
+    detail = _card_detail(tmp_path, LISTED + 2)
+    for kind in ON_CARD:
+        assert kind.card is not None
+        assert f"- {kind.card.others}: 2 more\n" in detail, kind.key
+
+
+def test_each_kind_is_named_on_the_plan_page_if_and_only_if_it_declares_the_page(tmp_path: Path) -> None:
+    for count in (1, 2):
+        view, panel = _plan(tmp_path / str(count), count)
+        for kind in NAMED_GAPS:
+            named = _items(count)[kind.key]
+            if kind.page is not None:
+                assert view.named[kind.key] == named
+                assert f'<p class="hint">{html.escape(kind.page.text(count))}</p>' in panel, kind.key
+                listed = "".join(f"<li>{html.escape(item)}</li>" for item in named)
+                assert f'<ul id="{kind.key}">{listed}</ul>' in panel, kind.key
+            else:
+                assert f'id="{kind.key}"' not in panel
+                assert not any(html.escape(item) in panel for item in named), kind.key
+
+
+def test_each_kind_is_named_in_the_note_if_and_only_if_it_declares_the_note(
+    items: Mapping[str, tuple[str, ...]],
+) -> None:
+    evaluation = run("order-sign", drafts=every_gap_drafts(2), resources=every_gap_resources(2))
+    note = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now).note
+    for kind in NAMED_GAPS:
+        if kind.note is not None:
+            assert f"\n{kind.note}: {'; '.join(items[kind.key])}\n" in note + "\n", kind.key
+        else:
+            assert not any(item in note for item in items[kind.key]), kind.key
+
+
+def test_each_face_lists_every_kind_it_declares_once() -> None:
+    def keys(kinds: tuple[NamedGap, ...]) -> list[str]:
+        return [kind.key for kind in kinds]
+
+    assert keys(ON_CARD) == [*CARD_ORDER, *(k.key for k in NAMED_GAPS if k.on_card and k.key not in CARD_ORDER)]
+    assert sorted(keys(ON_CARD)) == sorted(k.key for k in NAMED_GAPS if k.on_card)
+    assert keys(ON_PAGE) == [k.key for k in NAMED_GAPS if k.on_page]
+    assert sorted(keys(IN_NOTE)) == sorted(k.key for k in NAMED_GAPS if k.in_note)
+    assert keys(IN_NOTE)[: len(NOTE_ORDER)] == list(NOTE_ORDER)
