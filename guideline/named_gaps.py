@@ -118,7 +118,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         ),
         page=PageSentence(
             "1 medication order had a category PainPlan does not know as outpatient or inpatient; it was checked as "
-            "outpatient prescription:",
+            "an outpatient prescription:",
             "{count} medication orders had a category PainPlan does not know as outpatient or inpatient; they were "
             "checked as outpatient prescriptions:",
         ),
@@ -132,11 +132,14 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "that depend on whether it is acute or longer-term could not judge it",
             "other new orders of unknown duration",
         ),
-        # Card only: these are the orders being signed, named on the card shown while signing them. A page opened
-        # from a card's link evaluates the same drafts and does not name them yet (the registry was introduced
-        # without changing what any face shows).
-        page=None,
-        note=None,
+        # A page opened from a card's link evaluates the same drafts, so it names them as the card does.
+        page=PageSentence(
+            "1 order being signed had no days' supply PainPlan can work out (no quantity or supply duration it can "
+            "read), so the checks that depend on whether it is acute or longer-term could not judge it:",
+            "{count} orders being signed had no days' supply PainPlan can work out (no quantity or supply duration "
+            "it can read), so the checks that depend on whether they are acute or longer-term could not judge them:",
+        ),
+        note="Orders being signed with no days' supply PainPlan can work out (not judged as acute or longer-term)",
     ),
     NamedGap(
         key="unread-uds",

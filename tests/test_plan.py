@@ -361,3 +361,13 @@ def test_a_score_that_cannot_be_read_is_named_not_dropped_unseen() -> None:
         f"PEG on {days_ago(30)}: 'see note'",
         f"pain intensity on {days_ago(20)}: 14",
     )
+
+
+def test_the_note_names_the_resources_that_could_not_be_read() -> None:
+    """The card and the page name each resource skipped as unreadable; the copied note said nothing of them, so a
+    note pasted into the chart read as if every record had been counted."""
+    error = {"resourceType": "OperationOutcome", "id": "oo-labs", "issue": [{"severity": "error", "code": "timeout"}]}
+    view = plan_for([*rich_patient(), error])
+    assert view.problems == 1
+    [line] = [line for line in view.note.splitlines() if line.startswith("Records that could not be read")]
+    assert "oo-labs" in line and line == f"Records that could not be read (not counted): {view.unreadable[0]}"

@@ -328,7 +328,7 @@ def test_the_plan_page_names_current_orders_of_unknown_category(tmp_path: Path) 
         FakeFhir(rsps, [patient(patient_id="p1"), order])
         html = _open_plan(_app(tmp_path)).get_data(as_text=True)
     assert 'id="unread-categories"' in html and "(current order mr-oxy): category Normal" in html
-    assert "checked as outpatient prescription" in html
+    assert "checked as an outpatient prescription" in html
 
 
 def test_a_snooze_may_quiet_the_current_medicines_reminder_but_never_a_new_unidentified_order() -> None:

@@ -48,6 +48,8 @@ def note_text(view: PlanView) -> str:
     alerts = view.by_key.get("alerts")
     if alerts and isinstance(alerts.content, Alerts) and alerts.content.exclusions:
         lines.append("Guideline exclusions: " + "; ".join(label for label, _ in alerts.content.exclusions))
+    if view.unreadable:  # each with why, as the card and the page's panel name them
+        lines.append("Records that could not be read (not counted): " + "; ".join(view.unreadable))
     for kind in IN_NOTE:
         named = view.named[kind.key]
         if named:
