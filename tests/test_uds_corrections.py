@@ -85,3 +85,18 @@ def test_two_final_results_of_one_sample_are_both_judged() -> None:
     """Nothing says which stands: both are kept, as before (the table shows both values that day)."""
     evaluation = sign(fentanyl("Positive", "final"), fentanyl("Negative", "final", issued=9))
     assert sorted(fentanyl_values(evaluation)) == [("final", "negative"), ("final", "positive")]
+
+
+@pytest.mark.parametrize(
+    ("results", "shown"),
+    [
+        ((fentanyl("Positive", "preliminary"),), "preliminary"),  # a screen not yet final: confirm before acting
+        ((fentanyl("Positive", "final"), fentanyl("Negative", "corrected", issued=9)), "corrected"),
+        ((fentanyl("Negative", "final"),), None),
+    ],
+    ids=["preliminary", "corrected", "final"],
+)
+def test_the_plan_page_says_when_a_result_is_preliminary_or_corrected(results, shown: str | None) -> None:
+    evaluation = sign(*results)
+    [row] = build_plan(evaluation, (), evaluation.facts.config, NOW).section("uds").content.rows
+    assert row.status_note == shown

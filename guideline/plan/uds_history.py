@@ -24,6 +24,12 @@ class UdsRow:
     substances: tuple[str, ...]
     unexpected: tuple[str, ...]
     explained: tuple[str, ...] = ()  # why each positive was expected: a prescription, or a dose given in hospital
+    status_note: str | None = None  # "preliminary", "corrected" or "amended": a clinician weighs a result by it
+
+
+# A result's status the page shows beside its value: a preliminary screen is to be confirmed before anyone acts on
+# it, and a corrected or amended one replaced what the lab first sent (which may be in another record's copy).
+SHOWN_STATUSES = frozenset({"preliminary", "corrected", "amended"})
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,9 @@ def build_uds(facts: Facts) -> UdsHistory:
                 if not s.unexpected and s.value == "positive" and s.explanation
             )
         )
-        rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected, explained))
+        status = result.observation.status
+        shown = status if status in SHOWN_STATUSES else None
+        rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected, explained, shown))
     for day, procedure in drug_test_procedures(facts.record):
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         rows.append(UdsRow(day, concept_name(procedure.code, "drug test"), "done, no result recorded", (), ()))
