@@ -395,18 +395,15 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
         known = _DATETIMES.get(value)
         if known is not None and known[0] is tz:
             return known[1]
-        return _remember_datetime(value, tz)
+        # Remembered here rather than in a helper: a call's new dates (about 150) each saved a call frame.
+        parsed = _parse_datetime_text(value, tz)
+        if len(_DATETIMES) >= _DATETIME_LIMIT:
+            _DATETIMES.clear()  # bounded: after a clear the dates are simply read again
+        _DATETIMES[value] = (tz, parsed)
+        return parsed
     if value is None:
         return None
     return _parse_datetime_text(value, tz) if isinstance(value, str) else None
-
-
-def _remember_datetime(value: str, tz: ZoneInfo) -> datetime | None:
-    parsed = _parse_datetime_text(value, tz)
-    if len(_DATETIMES) >= _DATETIME_LIMIT:
-        _DATETIMES.clear()  # bounded: after a clear the dates are simply read again
-    _DATETIMES[value] = (tz, parsed)
-    return parsed
 
 
 _DATETIMES: dict[str, tuple[ZoneInfo, datetime | None]] = {}
@@ -424,8 +421,30 @@ def _clinical_year(year: int) -> bool:
 
 def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
     raw = value.strip()
-    if not raw:
+    if len(raw) <= 10:  # a bare date, or a short form fromisoformat reads ("20250304", "2025-W10-1")
+        if not raw:
+            return None
+        found = _bare_date(raw, tz)
+        if found is not _NOT_A_DATE:
+            return found  # type: ignore[return-value]
+    # A dateTime or instant, the usual shape of a chart's new dates, reaches this with no call on the way.
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if "Z" in raw else raw)
+    except ValueError:
         return None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:  # _clinical_year, inline: this runs for most new dates
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=tz)
+    return parsed.astimezone(tz)
+
+
+_NOT_A_DATE = object()
+
+
+def _bare_date(raw: str, tz: ZoneInfo) -> datetime | None | object:
+    """A date (year, year-month or full date) as the start of its period in `tz`, None for one that names no day
+    or an impossible one, or _NOT_A_DATE for text of another shape."""
     if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         # The usual full date, parsed in C; what fromisoformat refuses (other digits, impossible days) goes on below.
         try:
@@ -436,25 +455,17 @@ def _parse_datetime_text(value: str, tz: ZoneInfo) -> datetime | None:
             if not _clinical_year(full.year):
                 return None
             return datetime(full.year, full.month, full.day, 0, 0, 0, 0, tz)  # positional: a keyword costs twice
-    match = _DATE_PARTS.match(raw) if len(raw) <= 10 else None  # longer text is no bare date: spare the regex
-    if match:
-        year, month, day = match.groups()
-        if not _clinical_year(int(year)):
-            return None
-        try:
-            day_value = date(int(year), int(month or 1), int(day or 1))
-        except ValueError:
-            return None
-        return datetime.combine(day_value, time(0), tzinfo=tz)
+    match = _DATE_PARTS.match(raw)
+    if not match:
+        return _NOT_A_DATE
+    year, month, day = match.groups()
+    if not _clinical_year(int(year)):
+        return None
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if "Z" in raw else raw)
+        day_value = date(int(year), int(month or 1), int(day or 1))
     except ValueError:
         return None
-    if not _clinical_year(parsed.year):
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=tz)
-    return parsed.astimezone(tz)
+    return datetime.combine(day_value, time(0), tzinfo=tz)
 
 
 def parse_date(value: Any, tz: ZoneInfo) -> date | None:
