@@ -371,3 +371,39 @@ def test_the_note_names_the_resources_that_could_not_be_read() -> None:
     assert view.problems == 1
     [line] = [line for line in view.note.splitlines() if line.startswith("Records that could not be read")]
     assert "oo-labs" in line and line == f"Records that could not be read (not counted): {view.unreadable[0]}"
+
+
+def _low_dose_patient_with(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """A 40-year-old on 15 MME/day of oxycodone (no dose risk) with `extra` resources."""
+    return [
+        patient("1986-01-10"),
+        med_request(OXYCODONE_5, id="oxy-now", authored=days_ago(10), dose=1, frequency=2, supply_days=30),
+        *extra,
+    ]
+
+
+def test_risk_factors_name_an_unprescribed_fentanyl_positive_as_the_naloxone_card_does() -> None:
+    # Tanya in the demo: the card offered naloxone for fentanyl in her urine test while the page's risk factors said
+    # "none found in the data read".
+    evaluation = run(
+        "patient-view",
+        resources=_low_dose_patient_with(observation("59673-4", when=days_ago(40), value_string="Positive")),
+    )
+    assert any(c.check_id == "naloxone" for c in evaluation.cards)
+    risks = build_plan(evaluation, (), evaluation.facts.config, NOW).section("risks").content
+    found = {r.label: r.evidence for r in risks.present}
+    fentanyl = found["Fentanyl or heroin in a urine drug test, not prescribed"]
+    assert "positive for fentanyl" in fentanyl and (TODAY - timedelta(days=40)).isoformat() in fentanyl
+
+
+def test_risk_factors_name_a_benzodiazepine_known_only_from_a_pharmacy_fill_as_the_naloxone_card_does() -> None:
+    # A benzodiazepine from another prescriber reaches the chart only as a fill: the card counts it (R2), the page
+    # listed "Benzodiazepine" as not found.
+    from builders import dispense
+
+    evaluation = run("patient-view", resources=_low_dose_patient_with(dispense(LORAZEPAM_1, days_ago(5))))
+    assert any(c.check_id == "naloxone" for c in evaluation.cards)
+    risks = build_plan(evaluation, (), evaluation.facts.config, NOW).section("risks").content
+    found = {r.label: r.evidence for r in risks.present}
+    assert "lorazepam" in found["Benzodiazepine"].lower()
+    assert "Benzodiazepine" not in risks.absent

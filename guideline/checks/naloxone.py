@@ -77,6 +77,20 @@ def _order_evidence(facts: Facts, order: MedOrder | Dispense) -> str:
     return f"{facts.name(order)} ({'new order' if order.is_draft else 'active'})"
 
 
+def current_sedatives(facts: Facts) -> tuple[MedOrder | Dispense, ...]:
+    """R2's evidence: current benzodiazepine and other sedative orders, then sedative fills no current order stands
+    for (a benzodiazepine from another prescriber often reaches the chart only as a fill). The plan page's risk
+    factors read this too, so that page and card name the same sedatives."""
+    benzo_ids = {id(o) for o in facts.current_benzos}
+    sedatives: list[MedOrder | Dispense] = [
+        *facts.current_benzos,
+        *(o for o in facts.current_cns if id(o) not in benzo_ids),
+    ]
+    for set_name in (BENZO, CNS_DEPRESSANT):
+        sedatives += [s.dispense for s in facts.current_fills_in(set_name) if s.dispense not in sedatives]
+    return tuple(sedatives)
+
+
 def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ...]:
     """Every risk factor present, in R1–R5 order: the card lists them all."""
     risks: list[RiskFactor] = []
@@ -85,13 +99,7 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
         dose = f"{'at least ' if mme.state == 'partial' else ''}{format_mme(mme.total)} MME/day"
         source = " (from pharmacy fills)" if mme.from_fills and not mme.ok_orders else ""
         risks.append(RiskFactor("R1", "Higher opioid dose", dose, (f"total {dose}{source}",)))
-    benzo_ids = {id(o) for o in facts.current_benzos}
-    sedatives: list[MedOrder | Dispense] = [
-        *facts.current_benzos,
-        *(o for o in facts.current_cns if id(o) not in benzo_ids),
-    ]
-    for set_name in (BENZO, CNS_DEPRESSANT):  # sedative fills no current order stands for count too
-        sedatives += [s.dispense for s in facts.current_fills_in(set_name) if s.dispense not in sedatives]
+    sedatives = current_sedatives(facts)
     if sedatives:
         evidence = tuple(_order_evidence(facts, o) for o in sedatives)
         risks.append(RiskFactor("R2", "Benzodiazepine or other sedating medicine", facts.name(sedatives[0]), evidence))
@@ -117,7 +125,7 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
     for key, label, short, found in conditions:
         if found:
             risks.append(RiskFactor(key, label, short, tuple(_condition_evidence(facts, c) for c in found)))
-    unprescribed = _unprescribed_fentanyl_or_heroin(facts)
+    unprescribed = unprescribed_fentanyl_or_heroin(facts)
     if unprescribed:
         risks.append(
             RiskFactor(
@@ -135,8 +143,9 @@ OVERDOSE_RISK_SUBSTANCES = ("fentanyl", "heroin")
 UDS_RISK_MONTHS = 12
 
 
-def _unprescribed_fentanyl_or_heroin(facts: Facts) -> tuple[str, ...]:
-    """Positive results for fentanyl or heroin (6-MAM) in the last 12 months that no prescription explains."""
+def unprescribed_fentanyl_or_heroin(facts: Facts) -> tuple[str, ...]:
+    """R6's evidence: positive results for fentanyl or heroin (6-MAM) in the last 12 months that no prescription
+    explains (the plan page's risk factors read it too)."""
     found = []
     for result in facts.uds_results_since(UDS_RISK_MONTHS):
         for substance in result.substances:

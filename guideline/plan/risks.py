@@ -1,4 +1,5 @@
-"""Overdose risk factors (guideline Rec 8): each shown with its evidence, or listed as not found."""
+"""Overdose risk factors (guideline Rec 8): each shown with its evidence, or listed as not found; those the naloxone
+card counts are read as the card reads them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from guideline.checks.naloxone import current_sedatives, unprescribed_fentanyl_or_heroin
 from guideline.plan.reading import concept_name, one_decimal, patient_age, words_of
 from guideline.record import Condition
-from guideline.terminology import OPIOID_POISONING, OUD, SLEEP_BREATHING, SUD_HISTORY
+from guideline.terminology import BENZO, OPIOID_POISONING, OUD, SLEEP_BREATHING, SUD_HISTORY
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
@@ -109,12 +111,20 @@ def build_risks(facts: Facts) -> Risks:
         f"total {one_decimal(summary.total)} MME/day" if higher_dose else None,
         "current opioid orders",
     )
-    add("Benzodiazepine", _names(facts, facts.current_benzos), "current medication orders")
-    others = [o for o in facts.current_cns if o not in facts.current_benzos]
-    add("Other CNS depressant", _names(facts, others), "current medication orders")
+    # The naloxone card's own readings (R2, R6), so that the page never says "not found" beside a card naming one.
+    sedatives = current_sedatives(facts)
+    benzos = [o for o in sedatives if facts.is_in(BENZO, o)]
+    others = [o for o in sedatives if not facts.is_in(BENZO, o)]
+    add("Benzodiazepine", _names(facts, benzos), "current medication orders and pharmacy fills")
+    add("Other CNS depressant", _names(facts, others), "current medication orders and pharmacy fills")
     sud = tuple(dict.fromkeys((*facts.conditions_in(OUD), *facts.conditions_in(SUD_HISTORY))))
     add("Substance use disorder or OUD", _condition_evidence(sud), "conditions, any status")
     add("Opioid overdose history", _condition_evidence(facts.conditions_in(OPIOID_POISONING)), "conditions, any status")
+    add(
+        "Fentanyl or heroin in a urine drug test, not prescribed",
+        "; ".join(unprescribed_fentanyl_or_heroin(facts)) or None,
+        "urine drug tests, last 12 months",
+    )
     apnea = facts.conditions_in(SLEEP_BREATHING, active_only=True)
     add("Sleep-disordered breathing", _condition_evidence(apnea), "active conditions")
     mental = tuple(c for c in facts.active_conditions if _is_mental_health(c))
