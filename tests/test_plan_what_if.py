@@ -76,3 +76,12 @@ def test_page_without_named_orders_highlights_nothing(tmp_path: Any, fhir: FakeF
     html = _open_from_card(tmp_path, {"view": "uds", "check": "urine-drug-test"})
     assert "named-order" not in html and "named-missing" not in html
     assert 'id="uds" class="section focused"' in html
+
+
+def test_a_sedative_order_the_card_names_is_in_the_record_not_a_draft() -> None:
+    # The opioid + benzodiazepine card's link names the benzodiazepine order too. The page said of the patient's
+    # active alprazolam "not in the EHR record yet (a draft being signed …)" (demo: Denise, Gloria's zolpidem).
+    medications = plan_for(rich_patient()).section("medications").content
+    focus = order_focus(medications, ("oxy-now", "loraz", "draft-9"))
+    assert focus.found == frozenset({"oxy-now", "loraz"})
+    assert focus.missing == ("draft-9",)

@@ -42,6 +42,9 @@ class Medications:
     fills: tuple[OpioidRow, ...] = ()  # current pharmacy fills no counted order stands for
     comparison: str | None = None  # "90.0 MME/day now; 130.0 with the order being signed (…)"
     naloxone_months: int = 12  # the naloxone check's possession window (possession_months)
+    # Ids of the current sedative orders listed: a card's link names them too (opioid + benzodiazepine), and they
+    # are in the record, not drafts (`what_if.order_focus`).
+    sedative_ids: frozenset[str] = frozenset()
 
 
 def _sig(order: MedOrder) -> str:
@@ -178,4 +181,5 @@ def build_medications(facts: Facts) -> Medications:
         _fill_rows(facts),
         _comparison(facts),
         int(facts.config.check("naloxone")["possession_months"]),
+        frozenset(o.id for o in (*facts.current_benzos, *facts.current_cns) if o.id),
     )

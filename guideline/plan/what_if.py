@@ -16,7 +16,8 @@ REFERENCE_PREFIX = "MedicationRequest/"
 
 @dataclass(frozen=True)
 class OrderFocus:
-    """`found`: ids of current-opioid rows to highlight; `missing`: named ids the EHR record does not hold."""
+    """`found`: ids of current-opioid rows (to highlight) and sedative orders listed; `missing`: named ids the EHR
+    record does not hold."""
 
     found: frozenset[str] = frozenset()
     missing: tuple[str, ...] = ()
@@ -47,7 +48,12 @@ def order_focus(medications: Medications | None, order_ids: tuple[str, ...]) -> 
         return OrderFocus()
     rows = (*medications.opioids, *medications.buprenorphine) if medications is not None else ()
     shown = {row.order_id for row in rows if row.order_id}
-    return OrderFocus(frozenset(i for i in order_ids if i in shown), tuple(i for i in order_ids if i not in shown))
+    # A sedative the card names (opioid + benzodiazepine) is an order in the record: called "not in the EHR record
+    # yet (a draft being signed …)", a patient's active alprazolam read as a draft nobody had signed.
+    in_record = shown | (medications.sedative_ids if medications is not None else frozenset())
+    return OrderFocus(
+        frozenset(i for i in order_ids if i in in_record), tuple(i for i in order_ids if i not in in_record)
+    )
 
 
 # -- the drafts themselves ----------------------------------------------------------------------------------------
