@@ -192,3 +192,17 @@ def test_the_page_leaves_out_and_names_another_patients_resource() -> None:
     view = assemble(PageInput((*walter.resources(), stray), (), ()), CONFIG, walter.id, NOW, {})
     assert any(item.startswith("MedicationRequest/mr-stray") and "another patient" in item for item in view.unreadable)
     assert view.section("medications").content.sedatives == ()  # another patient's lorazepam is not Walter's
+
+
+def test_a_renewal_is_compared_with_the_order_it_replaces_not_with_no_opioid():
+    # Tanya renews her oxycodone/acetaminophen: the draft replaces her active order, and the page said "no current
+    # opioid now; 30.0 with the order being signed" of a patient on that oxycodone for months, beside a patient-view
+    # card that counted it. Her dose now is the order being renewed.
+    tanya = load_demo_patients(DAY)["tanya-greene"]
+    drafts = draft_bundle([story_draft(tanya, NOW)])
+    page_input = PageInput(tuple(tanya.resources()), (), ())
+    view = assemble(page_input, CONFIG, tanya.id, NOW, {}, drafts=tuple(e["resource"] for e in drafts["entry"]))
+    meds = view.section("medications").content
+    assert meds.comparison == (
+        "30.0 MME/day now; 30.0 with the order being signed (oxycodone 5 mg / acetaminophen 325 mg tablet)"
+    )

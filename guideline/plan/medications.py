@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from guideline.fills import fill_moment, with_fills
 from guideline.mme import compute_mme
+from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
 from guideline.record import MedOrder
-from guideline.terminology import BUPRENORPHINE
+from guideline.terminology import BUPRENORPHINE, OPIOID
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -123,14 +124,20 @@ def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
     return tuple(rows)
 
 
+def _opioids_now(facts: Facts) -> tuple[MedOrder, ...]:
+    """The patient's current opioid orders without the drafts: those the drafts renew included. A draft that
+    replaces an order (`priorPrescription`) retires it from the current orders, so read without it a patient renewing
+    months of oxycodone had "no current opioid now"."""
+    standing = active_orders(facts.real_orders, facts.supply, facts.today, facts.config)
+    return facts.only_in(OPIOID, standing)
+
+
 def _comparison(facts: Facts) -> str | None:
     """With opioid drafts: the total without them (the patient now) beside the total with them (what the card used)."""
     drafts = [o for o in facts.current_opioids if o.is_draft]
     if not drafts or facts.mme.state == "none":
         return None
-    standing = with_fills(
-        compute_mme([o for o in facts.current_opioids if not o.is_draft], facts.terms, facts.config), facts.fill_mme
-    )
+    standing = with_fills(compute_mme(_opioids_now(facts), facts.terms, facts.config), facts.fill_mme)
     now = f"{'at least ' if standing.state == 'partial' else ''}{one_decimal(standing.total)} MME/day now"
     if standing.state == "none" and not facts.current_fills:
         now = "no current opioid now"
