@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -206,3 +206,35 @@ def test_a_renewal_is_compared_with_the_order_it_replaces_not_with_no_opioid():
     assert meds.comparison == (
         "30.0 MME/day now; 30.0 with the order being signed (oxycodone 5 mg / acetaminophen 325 mg tablet)"
     )
+
+
+def _tasks_signing(patient_id: str) -> dict[str, Any]:
+    """The status-strip tiles of a demo patient's page opened from the card of the story's order."""
+    chart = load_demo_patients(DAY)[patient_id]
+    drafts = draft_bundle([story_draft(chart, NOW)])
+    page_input = PageInput(tuple(chart.resources()), (), ())
+    view = assemble(page_input, CONFIG, chart.id, NOW, {}, drafts=tuple(e["resource"] for e in drafts["entry"]))
+    return {t.key: t for t in view.section("tasks").content}
+
+
+def test_a_start_being_signed_asks_for_the_review_1_to_4_weeks_later_not_today():
+    # Kevin's first oxycodone for an ankle fracture, Priya's first morphine ER: step 5 said "Due now", next due today,
+    # "at least every 91 days during longer-term therapy", for opioids not yet started (the reassessment card quiet).
+    for patient_id in ("kevin-obrien", "priya-natarajan"):
+        tile = _tasks_signing(patient_id)["reassessment"]
+        assert tile.state == "due-soon", patient_id
+        assert tile.next_due == DAY + timedelta(weeks=4)
+        assert "with the order being signed" in tile.detail and "1–4 weeks" in tile.detail
+
+
+def test_a_dose_increase_being_signed_brings_the_review_forward():
+    # Walter: the hydrocodone being signed takes him from 90 to 130 MME/day; the tile said "Up to date, next due
+    # 2026-08-05" (his last review plus 91 days), where Rec 7 asks for a review 1–4 weeks after an increase.
+    tile = _tasks_signing("walter-brooks")["reassessment"]
+    assert tile.state == "due-soon" and tile.next_due == DAY + timedelta(weeks=4)
+    assert "1–4 weeks" in tile.detail
+
+
+def test_a_renewal_at_the_same_dose_leaves_the_review_where_it_was():
+    tile = _tasks_signing("tanya-greene")["reassessment"]
+    assert tile.state == "done" and "1–4 weeks" not in tile.detail

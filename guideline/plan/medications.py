@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import fill_moment, with_fills
-from guideline.mme import compute_mme
+from guideline.mme import MmeSummary, compute_mme
 from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
 from guideline.record import MedOrder
@@ -132,12 +132,18 @@ def _opioids_now(facts: Facts) -> tuple[MedOrder, ...]:
     return facts.only_in(OPIOID, standing)
 
 
+def mme_now(facts: Facts) -> MmeSummary:
+    """The daily MME the patient takes now, before the drafts being signed: current orders (those renewed included)
+    and pharmacy fills no counted order stands for."""
+    return with_fills(compute_mme(_opioids_now(facts), facts.terms, facts.config), facts.fill_mme)
+
+
 def _comparison(facts: Facts) -> str | None:
     """With opioid drafts: the total without them (the patient now) beside the total with them (what the card used)."""
     drafts = [o for o in facts.current_opioids if o.is_draft]
     if not drafts or facts.mme.state == "none":
         return None
-    standing = with_fills(compute_mme(_opioids_now(facts), facts.terms, facts.config), facts.fill_mme)
+    standing = mme_now(facts)
     now = f"{'at least ' if standing.state == 'partial' else ''}{one_decimal(standing.total)} MME/day now"
     if standing.state == "none" and not facts.current_fills:
         now = "no current opioid now"

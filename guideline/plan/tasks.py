@@ -18,6 +18,7 @@ from guideline.facts import NALOXONE_FILL_STATUSES
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date
 from guideline.orders import is_taken, order_start
+from guideline.plan.medications import mme_now
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, words_of
 from guideline.record import Dispense, MedOrder, ServiceRequest
@@ -164,6 +165,17 @@ def _dose_increase(history: MmeHistory | None, today: date) -> date | None:
     return found
 
 
+def _signed_start_or_increase(facts: Facts) -> bool:
+    """An order being signed starts opioids or raises the daily dose (Rec 7: review 1–4 weeks after either). The MME
+    history reads the orders on record only, so a draft was no start there: a patient about to take a first opioid
+    had the review "due now", before the first dose, and a dose raised from 90 to 130 MME/day left it "up to date"
+    for two more months."""
+    if facts.mme.state == "none" or not any(o.is_draft for o in facts.current_opioids):
+        return False
+    now = mme_now(facts)
+    return now.state == "none" or facts.mme.total > now.total
+
+
 def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
     """Within the card's window (`reassessment-due` `lookback_days`, 91 days by default); after a start or a dose
     increase, 1–4 weeks after it unless reassessed since, and never later than the window allows. Read as 3 months,
@@ -171,20 +183,28 @@ def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
     lookback = int(facts.config.check(REASSESS_CHECK)["lookback_days"])
     last = last_assessment(facts)
     window_due = last + timedelta(days=lookback) if last else None
-    increase = _dose_increase(history, facts.today)
+    signed = _signed_start_or_increase(facts)
+    increase = facts.today if signed else _dose_increase(history, facts.today)
     detail = f"At least every {lookback} days during longer-term therapy (Rec 7)."
     if increase and (last is None or last < increase):
         after = increase + timedelta(weeks=4)
         due = min(after, window_due) if window_due else after
+        when = (
+            "Opioids start or the dose increases with the order being signed today"
+            if signed
+            else f"Opioids were started or the dose increased on {increase.isoformat()}"
+        )
         detail = (
-            f"Opioids were started or the dose increased on {increase.isoformat()}: reassess 1–4 weeks "
-            f"after ({(increase + timedelta(weeks=1)).isoformat()} to {after.isoformat()})."
+            f"{when}: reassess 1–4 weeks after ({(increase + timedelta(weeks=1)).isoformat()} to {after.isoformat()})."
         )
     elif window_due:
         due = window_due
     else:
         due = _due_now_if_on_opioids(facts)
     task = _recurring(facts, "reassessment", "Benefit/harm reassessment", last, due, detail)
+    if signed and task.state == "never":
+        # Nothing to review yet: the first review comes 1–4 weeks after the first dose, not before it.
+        task = replace(task, state="due-soon")
     pending_days = int(facts.config.check(REASSESS_CHECK)["pending_order_days"])
     return _while_pending(task, pending_assessments(facts, pending_days))
 
