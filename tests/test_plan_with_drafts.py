@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -238,3 +239,35 @@ def test_a_dose_increase_being_signed_brings_the_review_forward():
 def test_a_renewal_at_the_same_dose_leaves_the_review_where_it_was():
     tile = _tasks_signing("tanya-greene")["reassessment"]
     assert tile.state == "done" and "1–4 weeks" not in tile.detail
+
+
+def _taper_signing(patient_id: str) -> Any:
+    """The tapering calculator of a demo patient's page opened from the card of the story's order."""
+    chart = load_demo_patients(DAY)[patient_id]
+    drafts = draft_bundle([story_draft(chart, NOW)])
+    page_input = PageInput(tuple(chart.resources()), (), ())
+    view = assemble(page_input, CONFIG, chart.id, NOW, {}, drafts=tuple(e["resource"] for e in drafts["entry"]))
+    return view.section("taper").content
+
+
+def test_the_taper_starts_from_what_the_patient_takes_now_not_from_the_order_being_signed():
+    # Walter: the MME schedule ran "From 130.0 MME/day" with the unsigned hydrocodone among the "current orders",
+    # beside a dose schedule starting at 90 (the two tables disagreed at every step).
+    taper = _taper_signing("walter-brooks")
+    assert taper.plan.start_mme == Decimal("90")
+    assert [name for name, _ in taper.per_order] == ["morphine ER 30 mg tablet", "oxycodone 5 mg tablet"]
+    assert [step.target_mme for step in taper.doses.schedule.steps[:2]] == [Decimal("90"), Decimal("81")]
+
+
+def test_a_renewal_is_tapered_in_tablets_from_the_order_it_renews():
+    # Tanya: "No current opioid could be expressed in tablets" of her oxycodone 5 mg / acetaminophen 325 mg tablets,
+    # because the draft was skipped and the order it renews was no longer current.
+    taper = _taper_signing("tanya-greene")
+    assert taper.plan.start_mme == Decimal("30")
+    assert [r.name for r in taper.doses.regimens] == ["oxycodone 5 mg / acetaminophen 325 mg tablet"]
+
+
+def test_no_taper_is_offered_for_a_first_opioid_not_yet_taken():
+    # Kevin, opioid-naive, 10 days for a broken ankle: the page offered a ten-month taper "From 30.0 MME/day".
+    taper = _taper_signing("kevin-obrien")
+    assert taper.plan is None and "no current opioid dose" in taper.message.lower()

@@ -11,7 +11,7 @@ from guideline.taper_doses import MAX_SCHEDULED_UNITS_PER_DAY, DoseSchedule, Reg
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
-    from guideline.mme import OrderMme
+    from guideline.mme import MmeSummary, OrderMme
 
 # Dose forms counted in whole units; liquids, patches and sprays need a prescriber's own schedule.
 UNIT_FORMS: dict[str, str] = {
@@ -62,13 +62,14 @@ def regimen_of(facts: Facts, row: OrderMme) -> Regimen | str:
     )
 
 
-def build_taper_doses(facts: Facts, plan: TaperPlan | None) -> TaperDoses | None:
-    """None without an MME schedule; otherwise the per-drug schedule and the orders it could not include."""
+def build_taper_doses(facts: Facts, plan: TaperPlan | None, now: MmeSummary) -> TaperDoses | None:
+    """None without an MME schedule; otherwise the per-drug schedule of the opioids the patient takes now (`now`, the
+    schedule's own total: no draft, an order a draft renews included) and the orders it could not include."""
     if plan is None:
         return None
     regimens: list[Regimen] = []
     skipped: list[str] = []
-    for row in facts.mme.orders:
+    for row in now.orders:
         if row.is_draft:
             continue  # a taper starts from what the patient takes now, not from an unsigned order
         found = regimen_of(facts, row)
@@ -76,7 +77,7 @@ def build_taper_doses(facts: Facts, plan: TaperPlan | None) -> TaperDoses | None
             regimens.append(found)
         else:
             skipped.append(f"{row.display_name}: {found}")
-    for fill in facts.mme.fills:
+    for fill in now.fills:
         skipped.append(f"{fill.display_name}: a pharmacy fill without an order is not scheduled")
     schedule = dose_schedule(plan, tuple(regimens))
     return TaperDoses(schedule, tuple(regimens), tuple(skipped))

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from guideline.mme import MmeSummary
+from guideline.plan.medications import mme_now
 from guideline.plan.taper_doses import TaperDoses, build_taper_doses
 from guideline.taper import TaperError, TaperPlan, taper_schedule
 
@@ -36,14 +38,17 @@ class Taper:
     doses: TaperDoses | None = None  # the schedule in tablets per drug
 
 
-def _per_order_mme(facts: Facts) -> tuple[tuple[str, Decimal], ...]:
-    return tuple((facts.name(r.order), r.mme) for r in facts.mme.orders if r.state == "ok" and r.mme is not None)
+def _per_order_mme(facts: Facts, summary: MmeSummary) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((facts.name(r.order), r.mme) for r in summary.orders if r.state == "ok" and r.mme is not None)
 
 
 def build_taper(facts: Facts, request: TaperRequest) -> Taper:
-    """No dose, no schedule; a partial total gives a schedule that says it starts from a lower bound."""
-    summary = facts.mme
-    per_order = _per_order_mme(facts)
+    """No dose, no schedule; a partial total gives a schedule that says it starts from a lower bound. A taper starts
+    from what the patient takes now (`mme_now`: an order a draft renews counts, a draft being signed does not): from
+    the total with the drafts, the MME schedule of a patient adding hydrocodone ran from 130 beside a dose schedule
+    from 90, and a first opioid not yet taken got a ten-month taper."""
+    summary = mme_now(facts)
+    per_order = _per_order_mme(facts, summary)
     if summary.state == "none" or not summary.total:
         return Taper(request, None, "There is no current opioid dose with a known MME to taper from.", per_order)
     try:
@@ -62,4 +67,4 @@ def build_taper(facts: Facts, request: TaperRequest) -> Taper:
     partial = None
     if summary.state == "partial":
         partial = "Some opioid orders could not be converted to MME, so this schedule starts from a lower bound."
-    return Taper(request, plan, partial, per_order, build_taper_doses(facts, plan))
+    return Taper(request, plan, partial, per_order, build_taper_doses(facts, plan, summary))
