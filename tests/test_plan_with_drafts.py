@@ -233,6 +233,7 @@ def test_a_dose_increase_being_signed_brings_the_review_forward():
     # 2026-08-05" (his last review plus 91 days), where Rec 7 asks for a review 1–4 weeks after an increase.
     tile = _tasks_signing("walter-brooks")["reassessment"]
     assert tile.state == "due-soon" and tile.next_due == DAY + timedelta(weeks=4)
+    assert tile.detail.startswith("The order being signed raises the daily dose today (90.0 to 130.0 MME/day)")
     assert "1–4 weeks" in tile.detail
 
 

@@ -20,7 +20,7 @@ from guideline.fills import fill_date
 from guideline.orders import is_taken, order_start
 from guideline.plan.medications import mme_now
 from guideline.plan.mme_history import MmeHistory
-from guideline.plan.reading import latest, words_of
+from guideline.plan.reading import latest, one_decimal, words_of
 from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after
@@ -165,15 +165,22 @@ def _dose_increase(history: MmeHistory | None, today: date) -> date | None:
     return found
 
 
-def _signed_start_or_increase(facts: Facts) -> bool:
+def _signed_start_or_increase(facts: Facts) -> str | None:
     """An order being signed starts opioids or raises the daily dose (Rec 7: review 1–4 weeks after either). The MME
     history reads the orders on record only, so a draft was no start there: a patient about to take a first opioid
     had the review "due now", before the first dose, and a dose raised from 90 to 130 MME/day left it "up to date"
-    for two more months."""
+    for two more months. The words saying which, or None."""
     if facts.mme.state == "none" or not any(o.is_draft for o in facts.current_opioids):
-        return False
+        return None
     now = mme_now(facts)
-    return now.state == "none" or facts.mme.total > now.total
+    if now.state == "none":
+        return "Opioids start with the order being signed today"
+    if facts.mme.total > now.total:
+        return (
+            f"The order being signed raises the daily dose today ({one_decimal(now.total)} to "
+            f"{one_decimal(facts.mme.total)} MME/day)"
+        )
+    return None
 
 
 def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
@@ -189,11 +196,7 @@ def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
     if increase and (last is None or last < increase):
         after = increase + timedelta(weeks=4)
         due = min(after, window_due) if window_due else after
-        when = (
-            "Opioids start or the dose increases with the order being signed today"
-            if signed
-            else f"Opioids were started or the dose increased on {increase.isoformat()}"
-        )
+        when = signed or f"Opioids were started or the dose increased on {increase.isoformat()}"
         detail = (
             f"{when}: reassess 1–4 weeks after ({(increase + timedelta(weeks=1)).isoformat()} to {after.isoformat()})."
         )
