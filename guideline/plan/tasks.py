@@ -173,9 +173,10 @@ def _signed_start_or_increase(facts: Facts) -> str | None:
     if facts.mme.state == "none" or not any(o.is_draft for o in facts.current_opioids):
         return None
     now = mme_now(facts)
-    if now.state == "none":
+    if not (now.orders or facts.current_fills or facts.exposure.ltot):
         return "Opioids start with the order being signed today"
-    if facts.mme.total > now.total:
+    # Only known totals tell a rise: beside a dose not known (a fill with no quantity) the draft may be the next supply.
+    if now.state == "complete" and facts.mme.state == "complete" and facts.mme.total > now.total:
         return (
             f"The order being signed raises the daily dose today ({one_decimal(now.total)} to "
             f"{one_decimal(facts.mme.total)} MME/day)"
