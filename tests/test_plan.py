@@ -407,3 +407,22 @@ def test_risk_factors_name_a_benzodiazepine_known_only_from_a_pharmacy_fill_as_t
     found = {r.label: r.evidence for r in risks.present}
     assert "lorazepam" in found["Benzodiazepine"].lower()
     assert "Benzodiazepine" not in risks.absent
+
+
+def test_the_copied_note_records_the_alerts_the_clinician_saw() -> None:
+    # Tanya in the demo: the note pasted into her chart named her risk factors and tiles but neither the unexpected
+    # urine drug test results nor the naloxone alert the page showed above the steps; nor does it say "no alerts" of
+    # a patient with none, which the page does.
+    from guideline.plan.note import note_text
+
+    evaluation = run(
+        "patient-view",
+        resources=_low_dose_patient_with(observation("59673-4", when=days_ago(40), value_string="Positive")),
+    )
+    view = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    text = note_text(view)
+    summaries = [c.summary for c in evaluation.cards]
+    assert summaries and all(f"- {s}" in text for s in summaries)
+    assert "Alerts (as on the chart's cards):" in text
+    quiet = run("patient-view", resources=[patient("1986-01-10")])
+    assert "Alerts: none today." in note_text(build_plan(quiet, (), quiet.facts.config, NOW))

@@ -10,12 +10,35 @@ from guideline.plan.model import PlanView
 from guideline.plan.risks import Risks
 
 
+def _alert_lines(view: PlanView) -> list[str]:
+    """The alerts the page shows above the steps (the chart's cards), snoozed ones and checks that did not run. A note
+    pasted into the chart named the risk factors and tiles but not the findings: an unexpected fentanyl result or a
+    call to offer naloxone was left out of the record of the visit."""
+    alerts = view.by_key.get("alerts")
+    if not alerts or not isinstance(alerts.content, Alerts):
+        return []  # the section failed: "Sections that could not be built" names it
+    found = alerts.content
+    lines = []
+    if found.cards:
+        lines.append("Alerts (as on the chart's cards):")
+        lines.extend(f"- {card.summary}" for card in found.cards)
+    else:
+        lines.append("Alerts: none today.")
+    if found.snoozed:
+        lines.append("Alerts snoozed by a clinician:")
+        lines.extend(f"- {card.summary} ({note})" for card, note in found.snoozed)
+    if found.failures:
+        lines.append("Checks that could not run: " + ", ".join(found.failures))
+    return lines
+
+
 def note_text(view: PlanView) -> str:
-    """Patient, total dose and orders, task status, risk factors, exclusions, and what data was missing."""
+    """Patient, alerts, total dose and orders, task status, risk factors, exclusions, and what data was missing."""
     lines = [f"Pain treatment plan summary ({view.now.date().isoformat()}, PainPlan, CDC 2022 guideline)"]
     banner = view.banner.content
     if isinstance(banner, Banner):
         lines.append(f"Patient: {banner.name}, DOB {banner.birth_date or 'unknown'}, MRN {banner.mrn or 'unknown'}")
+    lines.extend(_alert_lines(view))
     meds = view.by_key.get("medications")
     if meds and isinstance(meds.content, Medications):
         lines.append(f"Total opioid dose: {meds.content.total}")
