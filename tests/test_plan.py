@@ -317,7 +317,7 @@ def test_copy_as_note_is_plain_text_with_the_essentials() -> None:
     assert "Total opioid dose: 60.0 MME/day" in note
     assert f"- PDMP review: last {days_ago(100)}, next due {days_ago(10)} (overdue)" in note
     # The states in words, as the status strip shows them: a pasted note read "last none on record [not-applicable]"
-    assert "- Naloxone on hand: none on record (" in note and "not-applicable" not in note and "[" not in note
+    assert "- Naloxone on hand: none on record\n" in note and "not-applicable" not in note and "[" not in note
     assert "<" not in note
 
 
@@ -426,3 +426,13 @@ def test_the_copied_note_records_the_alerts_the_clinician_saw() -> None:
     assert "Alerts (as on the chart's cards):" in text
     quiet = run("patient-view", resources=[patient("1986-01-10")])
     assert "Alerts: none today." in note_text(build_plan(quiet, (), quiet.facts.config, NOW))
+
+
+def test_the_copied_note_says_none_on_record_once() -> None:
+    # The note read "Naloxone on hand: none on record (none on record)".
+    from guideline.plan.note import note_text
+
+    evaluation = run("patient-view", resources=_low_dose_patient_with())
+    text = note_text(build_plan(evaluation, (), evaluation.facts.config, NOW))
+    assert "none on record (none on record)" not in text
+    assert "- Naloxone on hand: none on record\n" in text

@@ -50,7 +50,9 @@ def note_text(view: PlanView) -> str:
         for task in tasks.content:
             last = f"last {task.last_done.isoformat()}" if task.last_done else "none on record"
             due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
-            lines.append(f"- {task.label}: {last}{due} ({task.state_label.lower()})")
+            # "never" reads "none on record" already; said twice, the line looked like a template error.
+            state = "" if task.state == "never" and not due else f" ({task.state_label.lower()})"
+            lines.append(f"- {task.label}: {last}{due}{state}")
     steps = view.by_key.get("steps")
     if steps is not None and steps.content is not None:
         if steps.content.not_applicable:
