@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
@@ -684,15 +684,23 @@ def _standing(results: list[UdsResult]) -> list[UdsResult]:
 
 def _sample_test(observation: Observation) -> tuple[object, ...] | None:
     """The test (its codes, else its name) and the moment its sample was collected; None when either is unknown (a
-    result dated only by when it was issued may be another sample)."""
+    result dated only by when it was issued may be another sample, and one dated by its day alone may be another
+    sample of that day: an emergency department's screen and the clinic's that afternoon)."""
     collected = observation.effective or observation.effective_period_start or observation.effective_instant
     code = observation.code
-    if collected is None or code is None:
+    if collected is None or code is None or _day_only(collected):
         return None
     codes = tuple(sorted((c.system or "", c.code) for c in code.codings if c.code))
     if not codes and not code.text:
         return None
     return (codes or code.text.strip().lower(), collected)  # type: ignore[union-attr]
+
+
+def _day_only(collected: datetime) -> bool:
+    """A collection time at local midnight: what a date with no time reads as. A sample truly taken at midnight is
+    taken for one dated by its day, so it replaces nothing and both results are judged, as before corrections were
+    read: never a positive dropped for a correction of another sample."""
+    return collected.hour == 0 and collected.minute == 0 and collected.second == 0 and collected.microsecond == 0
 
 
 def results_of_unknown_status(

@@ -555,6 +555,45 @@ def test_a_drug_test_the_lab_did_not_perform_or_has_not_resulted_is_no_annual_te
         assert _flags(row)["amo"] == (True, monitored), folder
 
 
+@pytest.mark.parametrize(("corrected", "named"), [(False, True), (True, False)], ids=["positive", "corrected"])
+def test_the_standing_review_reads_a_labs_correction_as_the_card_does(
+    tmp_path: Path, corrected: bool, named: bool
+) -> None:
+    # A fentanyl screen positive, then the lab's correction to negative sent as a result of its own (same test, same
+    # collection time). Cut to dates, the review could not tell the sample and named an unexpected result the card at
+    # the point of care no longer shows.
+    taken = "2026-03-10T09:40:00-05:00"
+    screen = {**urine_test("u-fent", "p-uds", taken, code="58379-9"), "valueString": "Positive"}
+    del screen["valueCodeableConcept"]
+    correction = {**screen, "id": "u-fent-corr", "status": "corrected", "valueString": "Negative"}
+    resources = [
+        patient("p-uds"),
+        order("uds-o1", "p-uds", OXYCODONE_5, "2026-03-20", per_day=4, days=30),
+        screen,
+        *([correction] if corrected else []),
+    ]
+    write_export(tmp_path / "in", resources)
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    assert ("unexpected-uds-result" in _patients(tmp_path)["p-uds"]["findings"]) is named
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2026-03-31T23:30:00-05:00", "2026-03-31T23:30:00"),  # the written date and time, whatever the zone
+        ("2026-04-01T02:00:00Z", "2026-04-01T02:00:00"),
+        ("2026-03-31T25:00:00Z", "2026-03-31"),  # a time that cannot be read: the date, as before
+        ("2026-03-31", "2026-03-31"),
+    ],
+)
+def test_a_result_keeps_its_written_date_and_time(written: str, read: str) -> None:
+    from guideline.population.evaluate import _as_written
+
+    result = {**urine_test("u1", "p1", written), "issued": written}
+    assert _as_written(result)["effectiveDateTime"] == read
+    assert _as_written(result)["issued"] == read
+
+
 def test_oud_medication_given_in_clinic_is_read_by_the_standing_review_and_is_no_unexpected_type(
     tmp_path: Path,
 ) -> None:

@@ -100,3 +100,16 @@ def test_the_plan_page_says_when_a_result_is_preliminary_or_corrected(results, s
     evaluation = sign(*results)
     [row] = build_plan(evaluation, (), evaluation.facts.config, NOW).section("uds").content.rows
     assert row.status_note == shown
+
+
+def test_a_correction_of_another_sample_dated_only_by_its_day_replaces_nothing() -> None:
+    """Two samples of one day, each dated by the day alone (as outside labs and C-CDA imports send them): an
+    emergency department screen positive for fentanyl and the clinic's screen that afternoon, corrected to negative.
+    A day is no sample: the emergency department's positive still reaches the card."""
+    day = days_ago(12)
+    emergency = observation(FENTANYL_SCREEN, when=day, value_string="Positive", status="final")
+    clinic = observation(FENTANYL_SCREEN, when=day, value_string="Negative", status="corrected")
+    evaluation = sign(emergency, clinic)
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and "positive for fentanyl" in found.detail
+    assert sorted(fentanyl_values(evaluation)) == [("corrected", "negative"), ("final", "positive")]

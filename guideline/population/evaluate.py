@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
@@ -76,11 +77,32 @@ _DATED_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("dosageInstruction", "*", "timing", "repeat", "boundsPeriod", "start"),
         ("dosageInstruction", "*", "timing", "repeat", "boundsPeriod", "end"),
     ),
-    "Observation": (("effectiveDateTime",), ("issued",), ("effectivePeriod", "start")),
     "Condition": (("recordedDate",), ("onsetDateTime",), ("abatementDateTime",), ("onsetPeriod", "start")),
     "Procedure": (("performedDateTime",), ("performedPeriod", "start"), ("performedPeriod", "end")),
     "Encounter": (("period", "start"), ("period", "end")),
 }
+
+# A result keeps its written time of day, with its offset dropped (read as local time, so its written date is kept
+# too): a lab's correction sent as a result of its own replaces the result of the same sample, known by its
+# collection time (guideline.uds), and cut to dates every correction read as of another sample, so the standing
+# review named "an unexpected urine drug test result" for a positive the lab had corrected, where the card did not.
+_TIMED_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "Observation": (("effectiveDateTime",), ("issued",), ("effectivePeriod", "start")),
+}
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _local_part(value: Any) -> Any:
+    """A timestamp's written date and time with no offset ("2026-03-31T23:30:00-05:00" → "2026-03-31T23:30:00"); its
+    date alone when the time cannot be read (as every timestamp was cut before); anything else as it is."""
+    if not (isinstance(value, str) and len(value) > 10 and value[4:5] == "-"):
+        return value
+    local = _OFFSET.sub("", value.strip())
+    try:
+        datetime.fromisoformat(local)
+    except ValueError:
+        return value[:10]
+    return local
 
 
 def _date_part(value: Any) -> Any:
@@ -90,26 +112,30 @@ def _date_part(value: Any) -> Any:
     return value
 
 
-def _cut(node: Any, path: tuple[str, ...]) -> Any:
-    """`node` with the timestamp at `path` cut to its date, copying only what changes (the export stays intact)."""
+def _cut(node: Any, path: tuple[str, ...], part: Callable[[Any], Any] = _date_part) -> Any:
+    """`node` with the timestamp at `path` cut to its date (or `part` of it), copying only what changes (the export
+    stays intact)."""
     if not path:
-        return _date_part(node)
+        return part(node)
     key, rest = path[0], path[1:]
     if key == "*":
         if not isinstance(node, list):
             return node
-        items = [_cut(item, rest) for item in node]
+        items = [_cut(item, rest, part) for item in node]
         return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
     if not isinstance(node, Mapping) or key not in node:
         return node
-    value = _cut(node[key], rest)
+    value = _cut(node[key], rest, part)
     return node if value is node[key] else {**node, key: value}
 
 
 def _as_written(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     # text(): a resourceType sent as a list or an object must not fail the patient (it cannot be a dict key).
-    for path in _DATED_PATHS.get(text(resource.get("resourceType")) or "", ()):
+    kind = text(resource.get("resourceType")) or ""
+    for path in _DATED_PATHS.get(kind, ()):
         resource = _cut(resource, path)
+    for path in _TIMED_PATHS.get(kind, ()):
+        resource = _cut(resource, path, _local_part)
     return resource
 
 
