@@ -161,11 +161,20 @@ _NOT_PERFORMED = re.compile(
 )
 
 
-def is_test_done(observation: Observation) -> bool:
-    """A result of a test the lab did: a result's status (not registered, unknown or void), and no value that says
-    it was not performed ("TNP", "QNS") without a reading beside it. The point of care and the population review
-    count the year's drug test by this alike."""
-    return observation.status in RESULT_STATUSES and not _lab_did_not_test(observation, result_value(observation))
+def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple[Observation, ...]:
+    """The urine drug test results of tests the lab did: a result's status (not registered, unknown or void), no value
+    that says it was not performed ("TNP", "QNS") without a reading beside it, and no more settled result of the same
+    test and sample that says so (a result corrected to "Specimen rejected"). The population review counts the year's
+    test by these, as the point of care counts the results it judges (`uds_results`)."""
+    done, withdrawn = [], []
+    for observation in observations:
+        if observation.status in RESULT_STATUSES and is_urine_drug_test(observation.code, terms):
+            not_done = _lab_did_not_test(observation, result_value(observation))
+            (withdrawn if not_done else done).append(observation)
+    if not withdrawn:
+        return tuple(done)
+    best = _most_settled(map(_keyed, withdrawn))
+    return tuple(o for o in done if _still_stands(_keyed(o), best))
 
 
 def _lab_did_not_test(observation: Observation, value: Value) -> bool:
@@ -624,6 +633,7 @@ def uds_results(
         return found
 
     results = []
+    withdrawn: list[Observation] = []  # results the lab says were not performed
     for observation, test in _with_panel_components(record.observations, test_of, item_test_of):
         moment = observation.result_time
         day = moment.date() if moment else None
@@ -642,6 +652,9 @@ def uds_results(
             if value is None:
                 value = readings[reading] = result_value(observation)
         if _lab_did_not_test(observation, value):
+            # Not judged, but it withdraws what was sent before for that sample (_standing): a positive corrected to
+            # "Specimen rejected: mislabeled" is no longer the lab's result.
+            withdrawn.append(observation)
             continue
         substances = []
         for substance in test.substances:
@@ -653,33 +666,48 @@ def uds_results(
                 )
             substances.append(found)
         results.append(UdsResult.make(observation, day, test.name, value, tuple(substances)))
-    return tuple(sorted(_standing(results), key=lambda r: r.day or date.min, reverse=True))
+    return tuple(sorted(_standing(results, withdrawn), key=lambda r: r.day or date.min, reverse=True))
 
 
 # How settled a result is: a lab replaces a preliminary with its final, and a final with a correction or amendment.
 _SETTLED = {"preliminary": 1, "final": 2, "amended": 3, "corrected": 3}
 
 
-def _standing(results: list[UdsResult]) -> list[UdsResult]:
+def _standing(results: list[UdsResult], withdrawn: Sequence[Observation] = ()) -> list[UdsResult]:
     """The results that no more settled result of the same test on the same sample replaces. Labs and interface
     engines often send a correction (or the final after a preliminary) as a resource of its own and leave the first
     standing: read side by side, a positive the lab corrected to negative was still "unexpected fentanyl" on the card
-    and an overdose risk factor. Two results equally settled are both kept, since nothing says which stands."""
-    if all(result.observation.status == "final" for result in results):
+    and an overdose risk factor. Two results equally settled are both kept, since nothing says which stands.
+    `withdrawn` are results that say the test was not performed: never judged themselves, they replace as any
+    result does, so a positive corrected to "Specimen rejected" or a preliminary whose final is "QNS" stands no more."""
+    if not withdrawn and all(result.observation.status == "final" for result in results):
         return results  # the usual chart: nothing replaces anything
+    keyed = [_keyed(result.observation) for result in results]
+    best = _most_settled((*keyed, *map(_keyed, withdrawn)))
+    return [result for result, key in zip(results, keyed, strict=True) if _still_stands(key, best)]
+
+
+_Keyed = tuple[tuple[object, ...] | None, int]  # a result's test and sample (None when unknown), and how settled
+
+
+def _most_settled(keyed: Iterable[_Keyed]) -> dict[tuple[object, ...], int]:
+    """How settled the most settled result of each test and sample is."""
     best: dict[tuple[object, ...], int] = {}
-    keyed = []
-    for result in results:
-        sample_test = _sample_test(result.observation)
-        settled = _SETTLED.get(result.observation.status or "", 2)
-        keyed.append((sample_test, settled))
+    for sample_test, settled in keyed:
         if sample_test is not None and settled > best.get(sample_test, 0):
             best[sample_test] = settled
-    return [
-        result
-        for result, (sample_test, settled) in zip(results, keyed, strict=True)
-        if sample_test is None or settled >= best[sample_test]
-    ]
+    return best
+
+
+def _still_stands(keyed: _Keyed, best: Mapping[tuple[object, ...], int]) -> bool:
+    """Whether no more settled result of the same test and sample replaces this one."""
+    sample_test, settled = keyed
+    return sample_test is None or settled >= best.get(sample_test, 0)
+
+
+def _keyed(observation: Observation) -> _Keyed:
+    """The result's test and sample (None when unknown), and how settled it is."""
+    return _sample_test(observation), _SETTLED.get(observation.status or "", 2)
 
 
 def _sample_test(observation: Observation) -> tuple[object, ...] | None:

@@ -594,6 +594,21 @@ def test_a_result_keeps_its_written_date_and_time(written: str, read: str) -> No
     assert _as_written(result)["issued"] == read
 
 
+def test_a_drug_test_the_lab_withdrew_by_a_correction_is_no_annual_test(tmp_path: Path) -> None:
+    # The lab corrects its result to "Specimen rejected" (a mislabeled cup), sent as a result of its own: the first
+    # result is no test done, at the point of care (no result judged, "Order a urine drug test") and here alike.
+    fills = [
+        dispense(f"m{n}", "p-mon", OXYCODONE_5, day, 60, 30)
+        for n, day in enumerate(("2026-01-05", "2026-02-04", "2026-03-06"))
+    ]
+    first = urine_test("u-first", "p-mon", "2026-02-10T09:40:00-05:00")
+    withdrawn = {**urine_test("u-corr", "p-mon", "2026-02-10T09:40:00-05:00"), "status": "corrected"}
+    withdrawn["valueCodeableConcept"] = {"text": "Specimen rejected: mislabeled"}
+    write_export(tmp_path, [patient("p-mon"), *fills, first, withdrawn])
+    review(ndjson_files(tmp_path), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    assert _flags(_patients(tmp_path)["p-mon"])["amo"] == (True, False)
+
+
 def test_oud_medication_given_in_clinic_is_read_by_the_standing_review_and_is_no_unexpected_type(
     tmp_path: Path,
 ) -> None:

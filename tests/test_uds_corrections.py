@@ -113,3 +113,30 @@ def test_a_correction_of_another_sample_dated_only_by_its_day_replaces_nothing()
     found = card(evaluation, CHECK_ID)
     assert found is not None and "positive for fentanyl" in found.detail
     assert sorted(fentanyl_values(evaluation)) == [("corrected", "negative"), ("final", "positive")]
+
+
+@pytest.mark.parametrize("withdrawn", ["Test not performed", "Specimen rejected: mislabeled", "Cancelled"])
+def test_a_positive_the_lab_withdrew_by_a_correction_is_no_unexpected_result(withdrawn: str) -> None:
+    """The lab corrects a positive to 'not performed' (a mislabeled or rejected specimen): the positive is no longer
+    the lab's result, so it is no 'unexpected fentanyl' and no overdose risk factor."""
+    evaluation = sign(fentanyl("Positive", "final"), fentanyl(withdrawn, "corrected", issued=9))
+    assert card(evaluation, CHECK_ID) is None
+    found = card(evaluation, naloxone.CHECK_ID)
+    assert found is None or "fentanyl" not in found.detail.lower()
+    assert fentanyl_values(evaluation) == []
+    assert evaluation.facts.last_drug_test_day() is None  # nor the year's drug test done
+    view = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    assert view.section("uds").content.rows == ()
+
+
+def test_a_preliminary_positive_the_final_says_was_not_performed_is_not_judged() -> None:
+    evaluation = sign(fentanyl("Positive", "preliminary", issued=12), fentanyl("QNS", "final"))
+    assert card(evaluation, CHECK_ID) is None
+    assert fentanyl_values(evaluation) == []
+
+
+def test_a_not_performed_result_of_equal_standing_replaces_nothing() -> None:
+    """Two finals of one sample, one of them 'not performed': nothing says which stands, so the positive is judged."""
+    evaluation = sign(fentanyl("Positive", "final"), fentanyl("Test not performed", "final", issued=9))
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and "positive for fentanyl" in found.detail

@@ -24,7 +24,7 @@ from guideline.record import Dispense, MedOrder, PatientRecord
 from guideline.supply import order_supply
 from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, Terminology
 from guideline.timeutil import local_date
-from guideline.uds import drug_tests_done_days, is_test_done, is_urine_drug_test
+from guideline.uds import drug_tests_done_days, tests_done
 
 ORDER_STATUSES = frozenset({"active", "completed"})  # spec 3: orders count when active or completed
 
@@ -336,11 +336,7 @@ def patient_facts(
     tests = sorted(
         day
         for day in (
-            *(
-                local_date(o.result_time)
-                for o in record.observations
-                if is_urine_drug_test(o.code, terms) and is_test_done(o)
-            ),
+            *(local_date(o.result_time) for o in tests_done(record.observations, terms)),
             # claims (CPT 80305-80307, HCPCS G0480-G0483, G0659) and lab reports with only a conclusion
             *drug_tests_done_days(record, terms),
         )
