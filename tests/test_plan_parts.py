@@ -112,3 +112,20 @@ def test_a_failed_optional_search_is_noted_in_every_section_it_feeds(search: str
         s.key for s in view.sections if any(n.startswith(f"The {search} search could not be read") for n in s.notices)
     }
     assert sections <= noted
+
+
+@pytest.mark.parametrize("sections", [{"medications", "mme_history", "risks", "alerts"}])
+def test_a_failed_dispense_search_is_noted_in_the_sections_that_count_fills(sections: set[str]) -> None:
+    """The current opioids and their MME, the MME history and the higher-dose risk all count pharmacy fills that no
+    order stands for, and the alerts come from checks that read them: with the dispense search failed, the current
+    opioids said "0 MME/day (no current opioid orders or fills)" with no word beside it that no fill was read."""
+    from guideline.plan import QueryStatus, build_plan
+    from tests.builders import NOW, run
+
+    evaluation = run("patient-view", resources=[])
+    failed = QueryStatus("dispenses", "Pharmacy dispenses", "MedicationDispense?patient=p", 0, False, "HTTP 500")
+    view = build_plan(evaluation, (failed,), evaluation.facts.config, NOW)
+    noted = {
+        s.key for s in view.sections if any(n.startswith("Pharmacy dispenses could not be read") for n in s.notices)
+    }
+    assert sections <= noted

@@ -32,11 +32,13 @@ if TYPE_CHECKING:
 SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "banner": ("patient",),
     "tasks": ("labs", "reports", "procedures", "surveys", "orders", "dispenses", "documents", "consents"),
-    "alerts": ("orders", "conditions", "encounters", "procedures", "labs", "reports"),
-    "medications": ("orders", "medications", "statements"),
-    "mme_history": ("orders", "medications", "statements"),
+    # The checks read fills and what patients report taking: a card missing for want of them is noted here too.
+    "alerts": ("orders", "dispenses", "statements", "conditions", "encounters", "procedures", "labs", "reports"),
+    # Current pharmacy fills no order stands for count in the MME total, the MME history and the higher-dose risk.
+    "medications": ("orders", "dispenses", "medications", "statements"),
+    "mme_history": ("orders", "dispenses", "medications", "statements"),
     "scores": ("coded_scores", "surveys", "vitals"),
-    "risks": ("orders", "conditions", "patient", "statements"),
+    "risks": ("orders", "dispenses", "conditions", "patient", "statements"),
     "uds": ("labs", "reports", "service_requests", "orders", "dispenses", "statements", "administrations"),
     "nonopioid": ("procedures", "service_requests", "orders"),
     "oud": ("conditions", "orders", "dispenses", "statements", "administrations"),
