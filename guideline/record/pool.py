@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,24 +191,55 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
 # names its medicine so as often as an order does, and unread it was no OUD treatment.
 # Every type whose reader resolves a medicationReference through the pool: left out, a MedicationStatement's or a
 # DSTU2 MedicationOrder's Medication was never fetched, and the medicine stayed unidentified.
-_REFERRING_TYPES = (
+_REFERRING_TYPES = frozenset({
     "MedicationRequest", "MedicationOrder", "MedicationStatement", "MedicationDispense", "MedicationAdministration",
-)  # fmt: skip
+})  # fmt: skip
 
 
 def medication_references(payloads: Iterable[Any]) -> set[str]:
     """References to Medication resources that no given payload contains (they must be fetched, 2.1 c)."""
+    found = unresolved_references(payloads, "Medication", _REFERRING_TYPES, _medication_reference)
+    return {_relative(ref) for ref in found}
+
+
+def _medication_reference(resource: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The medicationReference of an order, statement, dispense or administration that names no concept."""
+    return () if resource.get("medicationCodeableConcept") else (resource.get("medicationReference"),)
+
+
+def unresolved_references(
+    payloads: Iterable[Any],
+    target: str,
+    referring: Collection[str],
+    references_of: Callable[[Mapping[str, Any]], Iterable[Any]],
+) -> list[str]:
+    """The references (as written, in the order met, once each) that the payloads' resources of the `referring`
+    types make through `references_of` and that no resource of type `target` among the payloads answers, by
+    `target/id`, its fullUrl or an absolute URL ending so; contained ones ("#x") are the resource's own. What a FHIR
+    client must still read."""
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}
     collect_resources(list(payloads), found, urls)
-    pool = MedicationPool(pending=found, pending_urls=urls)  # its Medications are pooled at the first look-up
-    wanted: set[str] = set()
+    written: list[Any] = []
     for resource in found:
-        if resource.get("resourceType") not in _REFERRING_TYPES:
+        if resource.get("resourceType") in referring:  # one test per resource: charts hold thousands
+            written.extend(references_of(resource))
+    refs = [ref for ref in map(reference, written) if ref and not ref.startswith("#")]
+    if not refs:  # the usual payload names nothing by reference: the targets are never pooled
+        return []
+    held = _held(found, urls, target)
+    return list(dict.fromkeys(ref for ref in refs if ref not in held and _relative(ref) not in held))
+
+
+def _held(found: list[Mapping[str, Any]], urls: Mapping[int, str], target: str) -> set[str]:
+    """How the resources of type `target` among `found` may be referred to: `target/id` and their fullUrls."""
+    held: set[str] = set()
+    for index, resource in enumerate(found):
+        if resource.get("resourceType") != target:
             continue
-        if resource.get("medicationCodeableConcept"):
-            continue
-        ref = reference(resource.get("medicationReference"))
-        if ref and not ref.startswith("#") and pool.find_medication(ref) is None:
-            wanted.add(_relative(ref))
-    return wanted
+        resource_id = text(resource.get("id"))
+        if resource_id:
+            held.add(f"{target}/{resource_id}")
+        if index in urls:
+            held.add(urls[index])
+    return held
