@@ -17,8 +17,11 @@ from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, render
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
 from guideline.record import medication_references, resources_in
+from guideline.report_results import OBSERVATION_READ, plan_result_reads, read_outcome
+from guideline.terminology import Terminology
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
+REPORT_RESULTS = "results of urine drug test reports"
 # Only plain reads of a Medication by FHIR id (Epic's run past 64 characters): a reference is EHR data, and
 # "Medication/../../x" or "Patient/1" would otherwise send the bearer token somewhere other than a Medication.
 MEDICATION_READ = re.compile(r"Medication/[A-Za-z0-9.\-]{1,256}")
@@ -33,6 +36,8 @@ class Gathered:
     gaps: Mapping[str, str]  # plain-words label of missing data → why
     obtained: bool  # at least one data source answered (a prefetch `null` counts: "no data")
     fetched_keys: tuple[str, ...] = ()
+    # Results of urine drug test reports sought and not read, each (result id, why): the record names them.
+    results_not_received: tuple[tuple[str, str], ...] = ()
 
 
 def _next_url(payload: Any) -> str | None:
@@ -55,8 +60,10 @@ def gather(
     network: bool = True,
     session: requests.Session | None = None,
     budget_bytes: int = DEFAULT_FHIR_BUDGET_BYTES,
+    terms: Terminology | None = None,
 ) -> Gathered:
-    """Pool prefetch values; fetch absent or failed keys and unknown Medication references in parallel."""
+    """Pool prefetch values; fetch absent or failed keys and unknown Medication references in parallel. With
+    `terms` (the site searches lab reports), then the results urine drug test reports name and no answer held."""
     deadline = time.monotonic() + budget_seconds
     pooled: list[Any] = []
     gaps: dict[str, str] = {}
@@ -106,7 +113,9 @@ def gather(
     for ref in medication_refs:
         queries[f"med:{ref}"] = ref
 
-    if not queries:  # the usual call: the prefetch held everything
+    # Report results are read only from the EHR's own server, with its authorization, after the searches.
+    read_results = terms is not None and network and bool(request.fhir_server) and bool(request.access_token)
+    if not queries and not read_results:  # the usual call: the prefetch held everything
         return Gathered(tuple(pooled), (), gaps, obtained)
     medications: list[dict] = []
     fetched: list[str] = []
@@ -130,8 +139,9 @@ def gather(
         budget=ByteBudget(budget_bytes),  # one budget for every query and page of this call
     )
     attempted = set(medication_refs)
-    while queries:
-        results = client.fetch_all(queries, deadline - time.monotonic())
+    not_received: list[tuple[str, str]] = []
+    while True:
+        results = client.fetch_all(queries, deadline - time.monotonic()) if queries else {}
         new_resources: list[dict] = []
         for key, result in results.items():
             fetched.append(key)
@@ -141,6 +151,11 @@ def gather(
                     gaps[MEDICATIONS] = result.error or "could not be read"
                     metrics.observe_fhir_failure(result.error)
                 continue
+            if key.startswith("obs:"):
+                found, missed = read_outcome(key[4:], result.resources, _read_error(result))
+                new_resources.extend(found)
+                not_received.extend(missed)
+                continue
             new_resources.extend(result.resources)
             _note(result, gaps, page_cap)
             obtained = obtained or result.ok or bool(result.resources)
@@ -149,10 +164,40 @@ def gather(
         refs = set(_readable(medication_references([pooled, medications]))) - attempted
         attempted |= refs
         queries = {f"med:{ref}": ref for ref in sorted(refs)}
-        if queries and deadline - time.monotonic() <= 0:
-            gaps[MEDICATIONS] = "timed out"
+        if read_results:  # once, after the searches: the report results no answer held
+            read_results = False
+            plan = plan_result_reads(pooled, terms, request.fhir_server or "")  # type: ignore[arg-type]
+            not_received.extend(plan.not_read)
+            # Newest report first, as planned; the pattern again here, where the token is sent.
+            queries.update({f"obs:{path}": path for path in plan.reads if OBSERVATION_READ.fullmatch(path)})
+        if not queries:
             break
-    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched))
+        if deadline - time.monotonic() <= 0:
+            _name_timed_out(queries, gaps, not_received)
+            break
+    if not_received:
+        whys = "; ".join(dict.fromkeys(why for _, why in not_received))
+        gaps[REPORT_RESULTS] = f"{len(dict(not_received))} not read; {whys}"
+    return Gathered(
+        tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), tuple(dict(not_received).items())
+    )
+
+
+def _read_error(result: FetchResult) -> str | None:
+    """Why a read failed, or None when it answered."""
+    if result.ok:
+        return None
+    metrics.observe_fhir_failure(result.error)
+    return result.error or "could not be read"
+
+
+def _name_timed_out(queries: Mapping[str, str], gaps: dict[str, str], not_received: list[tuple[str, str]]) -> None:
+    """The reads the deadline left unasked: Medications as before, each report result by its report."""
+    if any(key.startswith("med:") for key in queries):
+        gaps[MEDICATIONS] = "timed out"
+    for key, path in queries.items():
+        if key.startswith("obs:"):
+            not_received.extend(read_outcome(path, (), "timed out")[1])
 
 
 def _no_second_read(network: bool) -> str:

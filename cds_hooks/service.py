@@ -21,7 +21,7 @@ from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, dat
 from cds_hooks.errors import RequestError, operation_outcome
 from cds_hooks.gather import Gathered, gather
 from cds_hooks.request import HookRequest, parse_hook_request
-from cds_hooks.services import SERVICES, templates
+from cds_hooks.services import REPORTS, SERVICES, templates
 from cds_hooks.settings import CdsSettings
 from guideline.cards import Card, Snooze, finding_keys
 from guideline.checks import CHECKS
@@ -30,6 +30,7 @@ from guideline.context import HookContext
 from guideline.engine import evaluate
 from guideline.named_gaps import ON_CARD, CardLine
 from guideline.record import ReadProblem, build_record, resources_in
+from guideline.terminology import load_terminology
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,10 @@ def run_hook(
     has_drafts = bool(resources_in(request.draft_orders))
     gather_failed = False
     try:
+        asked = templates(service.hook, config)
         data = gather(
             request,
-            templates(service.hook, config),
+            asked,
             today=now.astimezone(tz).date(),
             budget_seconds=settings.fhir_timeout,
             page_cap=int(config["prefetch"].get("page_cap", 10)),
@@ -93,6 +95,8 @@ def run_hook(
             network=network,
             session=session,
             budget_bytes=settings.fhir_budget_bytes,
+            # Where the site searches lab reports, the results they name and no answer held are read too.
+            terms=load_terminology(config) if REPORTS.key in asked else None,
         )
     except Exception as error:  # noqa: BLE001 - the drafts can still be checked; the chart is named as missing
         log_failure("gather-failed", request.hook_instance, error)
@@ -127,6 +131,7 @@ def run_hook(
                 extra_medications=data.medications,
                 patient_id=request.patient_id,
                 pooled=True,  # gather pooled them with resources_in
+                results_not_received=data.results_not_received,
             )
         except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
             log_failure("record-build-failed", request.hook_instance, error)

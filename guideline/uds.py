@@ -319,54 +319,72 @@ REPORT_DONE_STATUSES = RESULT_STATUSES | {"appended"}
 def is_drug_test_report(report: DiagnosticReport, terms: Terminology) -> bool:
     """A report of a urine drug test: a UDS LOINC or a lab's own code named so ("Drug screen, urine"), or a drug
     test procedure code."""
-    return is_urine_drug_test(report.code, terms) or is_drug_test_procedure(report.code)
+    return is_drug_test_code(report.code, terms)
+
+
+def is_drug_test_code(code: Concept | None, terms: Terminology) -> bool:
+    """Whether a report's code names a urine drug test (is_drug_test_report, for a report not yet read)."""
+    return is_urine_drug_test(code, terms) or is_drug_test_procedure(code)
 
 
 @slot_init
 @dataclass(frozen=True, slots=True)
 class UnreadReport:
     """A urine drug test report with no result PainPlan reads: its day, whether its status says the test was done,
-    and what it says in words (never read per substance)."""
+    and what it says in words (never read per substance). `partly` says some of its results were read and judged,
+    and the others named here could not be."""
 
     report: DiagnosticReport
     day: date | None
     done: bool
     reading: str
+    partly: bool = False
 
 
 def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[UnreadReport, ...]:
     """The urine drug test reports none of whose results is a urine drug test result on record (contained in it or
     sent beside it), leaving out those whose status says there is no result. A report whose results are read is that
-    test already: counted again it would be a second test. For the others the conclusion is all there is to read."""
+    test already: counted again it would be a second test. For the others the conclusion is all there is to read.
+    A report some of whose results were read and others could not be (record.results_not_received) is named too,
+    with what was missed and why: its read results are judged, the missing ones must not go unseen."""
     if not record.diagnostic_reports:
         return ()
     received = {o.id for o in record.observations if o.id is not None}
     read = {o.id for o in record.observations if o.id is not None and is_urine_drug_test(o.code, terms)}
-    return tuple(
-        UnreadReport.make(
-            report,
-            local_date(report.result_time),
-            report.status in REPORT_DONE_STATUSES,
-            _report_reading(report, not received.isdisjoint(report.results)),
-        )
-        for report in record.diagnostic_reports
-        if report.status not in NO_RESULT_STATUSES
-        and is_drug_test_report(report, terms)
-        and read.isdisjoint(report.results)
-    )
+    missing = {ref: why for ref, why in record.results_not_received if ref not in received}
+    found = []
+    for report in record.diagnostic_reports:
+        if report.status in NO_RESULT_STATUSES or not is_drug_test_report(report, terms):
+            continue
+        why = "; ".join(dict.fromkeys(missing[r] for r in report.results if r in missing)) if missing else ""
+        if read.isdisjoint(report.results):
+            reading = _report_reading(report, not received.isdisjoint(report.results), why)
+        elif why:
+            reading = f"{sum(r in missing for r in report.results)} of its {len(report.results)} results not received"
+            reading += f": {why}"
+        else:
+            continue  # its results are read: the test is on record as they are
+        day, done = local_date(report.result_time), report.status in REPORT_DONE_STATUSES
+        found.append(UnreadReport.make(report, day, done, reading, not read.isdisjoint(report.results)))
+    return tuple(found)
 
 
-def _report_reading(report: DiagnosticReport, results_received: bool) -> str:
+def _report_reading(report: DiagnosticReport, results_received: bool, why: str = "") -> str:
     """What a report with no result PainPlan reads says, in words: its conclusion, else its coded conclusion's name,
-    else whether its results came (under codes that are no urine drug test) or not. A status that says the test is
-    not done (partial, unknown) is said instead. Never read per substance (clinical-logic.md, *Lab reports*)."""
+    else whether its results came (under codes that are no urine drug test) or not, and why not when they were
+    sought and could not be read. A status that says the test is not done (partial, unknown) is said instead. Never
+    read per substance (clinical-logic.md, *Lab reports*)."""
     if report.status not in REPORT_DONE_STATUSES:
         return f"report status {report.status or 'unknown'}"
     words = report.conclusion or next((c.display() for c in report.conclusion_codes if c.display()), None)
     if words:
-        return f'report conclusion "{words}"'
+        return f'report conclusion "{words}"' + (f"; results not received: {why}" if why else "")
     if results_received:
-        return "report whose results are not read as urine drug tests"
+        return "report whose results are not read as urine drug tests" + (
+            f"; others not received: {why}" if why else ""
+        )
+    if why:
+        return f"report with no result received: {why}"
     if report.document:  # its results may be only in the document: "no result received" sent the reader elsewhere
         return "report sent as a document only: read it there"
     return "report with no result received"
@@ -375,7 +393,11 @@ def _report_reading(report: DiagnosticReport, results_received: bool) -> str:
 def drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[tuple[date | None, DiagnosticReport], ...]:
     """The urine drug test reports with no result PainPlan reads whose status says the test was done, each with its
     day (None when undated): a test done with no result to judge, as a drug test procedure is."""
-    return tuple((unread.day, unread.report) for unread in unread_drug_test_reports(record, terms) if unread.done)
+    return tuple(
+        (unread.day, unread.report)
+        for unread in unread_drug_test_reports(record, terms)
+        if unread.done and not unread.partly  # a report partly read is a test already, by its read results
+    )
 
 
 def drug_tests_done_days(record: PatientRecord, terms: Terminology) -> tuple[date, ...]:

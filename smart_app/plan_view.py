@@ -29,7 +29,8 @@ from guideline.plan import (
 from guideline.plan.scores import PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.record import build_record, medication_references
-from guideline.terminology import site_pdmp_review_codes
+from guideline.report_results import OBSERVATION_READ, ResultReads, plan_result_reads, read_outcome
+from guideline.terminology import load_terminology, site_pdmp_review_codes
 from guideline.timeutil import months_before
 from smart_app import svg_charts
 from smart_app.config import Settings
@@ -72,6 +73,7 @@ QUERY_LABELS: dict[str, str] = {
     "administrations": "Medicines given in clinic (the OUD treatment window)",
     "reports": "Laboratory reports (the urine drug test window)",
     "medications": "Medication details",
+    "report_results": "Results of urine drug test reports",
 }
 
 
@@ -157,6 +159,7 @@ class PageInput:
     resources: tuple[dict, ...]
     medications: tuple[dict, ...]
     statuses: tuple[QueryStatus, ...]
+    results_not_received: tuple[tuple[str, str], ...] = ()  # report results sought and not read: (id, why)
 
 
 def assemble(
@@ -180,6 +183,7 @@ def assemble(
         draft_orders=draft_orders,
         extra_medications=page_input.medications,
         patient_id=patient_id,
+        results_not_received=page_input.results_not_received,
     )
     hook = "order-sign" if drafts else "patient-view"
     context = HookContext(hook=hook, patient_id=patient_id, user_id=user_id, encounter_id=encounter_id)
@@ -266,7 +270,8 @@ def _to_status(key: str, result: Any) -> QueryStatus:
 
 
 def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput:
-    """All FHIR reads in parallel under one budget, then the Medication reads that orders reference."""
+    """All FHIR reads in parallel under one budget, then, together, the Medication reads that orders reference and
+    (where the site searches lab reports) the results urine drug test reports name and no search returned."""
     from cds_hooks.fhir_client import FhirClient
 
     config = settings.guideline
@@ -278,29 +283,69 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
     )
     budget = settings.fhir_timeout * 2
     started = time.monotonic()
-    results = client.fetch_all(plan_queries(session.patient_id, today, config), budget)
+    queries = plan_queries(session.patient_id, today, config)
+    results = client.fetch_all(queries, budget)
     statuses = [_to_status(key, result) for key, result in results.items()]
     resources: list[dict] = [r for result in results.values() for r in result.resources]
     wanted = sorted(medication_references(resources))
+    plan = (
+        plan_result_reads(resources, load_terminology(config), session.iss)
+        if "reports" in queries and session.access_token
+        else ResultReads()
+    )
+    if not wanted and not plan.reads and not plan.not_read:
+        return PageInput(tuple(resources), (), tuple(statuses))
+    reads = {f"med{i}": ref for i, ref in enumerate(wanted[:MEDICATION_READ_CAP])}
+    reads |= {f"obs{i}": path for i, path in enumerate(plan.reads) if OBSERVATION_READ.fullmatch(path)}
+    remaining = max(0.5, budget - (time.monotonic() - started))
+    answers = client.fetch_all(reads, remaining)
     medications: list[dict] = []
     if wanted:
-        remaining = max(0.5, budget - (time.monotonic() - started))
-        reads = {f"med{i}": ref for i, ref in enumerate(wanted[:MEDICATION_READ_CAP])}
-        med_results = client.fetch_all(reads, remaining)
-        medications = [r for result in med_results.values() for r in result.resources]
-        failed = [r for r in med_results.values() if not r.ok]
-        statuses.append(
-            QueryStatus(
-                "medications",
-                QUERY_LABELS["medications"],
-                "Medication/<id>",
-                len(medications),
-                not failed,
-                f"{len(failed)} of {len(reads)} could not be read" if failed else None,
-                len(wanted) > MEDICATION_READ_CAP,
-            )
-        )
-    return PageInput(tuple(resources), tuple(medications), tuple(statuses))
+        medications, status = _medications_read(answers, len(wanted))
+        statuses.append(status)
+    not_received = list(plan.not_read)
+    for key, answer in answers.items():
+        if key.startswith("obs"):
+            error = None if answer.ok else answer.error or "could not be read"
+            found, missed = read_outcome(reads[key], answer.resources, error)
+            resources.extend(found)
+            not_received.extend(missed)
+    if plan.reads or plan.not_read:
+        statuses.append(_results_status(len(plan.reads) + len(plan.not_read), not_received, plan.capped))
+    return PageInput(tuple(resources), tuple(medications), tuple(statuses), tuple(dict(not_received).items()))
+
+
+def _medications_read(answers: Mapping[str, Any], wanted: int) -> tuple[list[dict], QueryStatus]:
+    """The Medications read (keys "med…") and their line on the data-completeness panel."""
+    mine = [answer for key, answer in answers.items() if key.startswith("med")]
+    medications = [r for answer in mine for r in answer.resources]
+    failed = [answer for answer in mine if not answer.ok]
+    status = QueryStatus(
+        "medications",
+        QUERY_LABELS["medications"],
+        "Medication/<id>",
+        len(medications),
+        not failed,
+        f"{len(failed)} of {len(mine)} could not be read" if failed else None,
+        wanted > MEDICATION_READ_CAP,
+    )
+    return medications, status
+
+
+def _results_status(sought: int, not_received: Sequence[tuple[str, str]], capped: int) -> QueryStatus:
+    """The report results' line on the data-completeness panel: how many of those sought could not be read (each
+    is named with its report in the urine drug test list and the completeness panel)."""
+    missed = len(dict(not_received))
+    whys = "; ".join(dict.fromkeys(why for _, why in not_received))
+    return QueryStatus(
+        "report_results",
+        QUERY_LABELS["report_results"],
+        "Observation/<id>",
+        sought - missed,
+        not missed,
+        f"{missed} of {sought} not read; {whys}" if missed else None,
+        capped > 0,
+    )
 
 
 def _load_snoozes(patient_id: str, user_id: str | None, now: datetime) -> list[Any]:

@@ -59,7 +59,8 @@ def build_uds(facts: Facts) -> UdsHistory:
     for unread in unread_drug_test_reports(facts.record, facts.terms):
         # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it.
         if unread.done:
-            done = f"done, {unread.reading} (not judged per substance)"
+            # A report partly read has its read results on rows of their own, judged; this row names the rest.
+            done = f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
             rows.append(UdsRow(unread.day, concept_name(unread.report.code, "urine drug test"), done, (), ()))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order

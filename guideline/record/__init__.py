@@ -34,8 +34,8 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
 )
-from guideline.record.pool import iter_resources, medication_references, resources_in
-from guideline.record.readers import clear_read_caches
+from guideline.record.pool import iter_resources, medication_references, resources_in, unresolved_references
+from guideline.record.readers import clear_read_caches, result_id
 
 __all__ = [
     "READ_RESOURCE_TYPES",
@@ -45,6 +45,8 @@ __all__ = [
     "iter_resources",
     "medication_references",
     "resources_in",
+    "result_id",
+    "unresolved_references",
     "ReadProblem",
     "Patient",
     "MedicationIngredient",

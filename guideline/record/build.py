@@ -162,6 +162,7 @@ def build_record(
     extra_medications: Iterable[Mapping[str, Any]] = (),
     patient_id: str | None = None,
     pooled: bool = False,
+    results_not_received: Iterable[tuple[str, str]] = (),
 ) -> PatientRecord:
     """Pool every resource (Bundles of any type, lists, single resources) into one deduplicated record.
 
@@ -169,7 +170,8 @@ def build_record(
     with the same id. `extra_medications` are Medication resources fetched separately for references. With
     `patient_id`, a resource that names another patient is left out and named as a problem (never its patient).
     `pooled` says `resources` are already the plain resources `resources_in` gives (as a hook's gathered data
-    are), so they are taken as they are rather than walked for Bundles and lists again.
+    are), so they are taken as they are rather than walked for Bundles and lists again. `results_not_received`
+    are the report results a FHIR client tried to read and could not, each (result id, why), to be named.
     """
     own = f"Patient/{patient_id}" if patient_id else None
     found: list[Mapping[str, Any]] = []
@@ -279,5 +281,6 @@ def build_record(
         service_requests=tuple(service_requests),
         problems=tuple(problems),
         unresolved_medication_refs=unresolved,
+        results_not_received=tuple(results_not_received),
         **{name: tuple(values) for name, values in collected.items()},
     )

@@ -427,6 +427,8 @@ class PatientRecord:
     goals: tuple[Goal, ...] = ()
     problems: tuple[ReadProblem, ...] = ()
     unresolved_medication_refs: tuple[str, ...] = ()
+    # Report results a FHIR client tried to read and could not (or left unread), each (result id, why): named.
+    results_not_received: tuple[tuple[str, str], ...] = ()
 
     @property
     def drafts(self) -> tuple[MedOrder, ...]:

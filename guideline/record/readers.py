@@ -671,12 +671,15 @@ def _report_results(results: Any, local_ids: Mapping[str, str]) -> tuple[str, ..
     "Observation/12" (or an absolute URL ending so) as "12"; any other reference (a urn) as written."""
     found = []
     for ref in _references(results):
-        if ref.startswith("#"):
-            found.append(local_ids.get(ref[1:], ref))
-            continue
-        head, _, tail = ref.rstrip("/").rpartition("/")
-        found.append(tail if head.endswith("Observation") and tail else ref)
+        found.append(local_ids.get(ref[1:], ref) if ref.startswith("#") else result_id(ref))
     return tuple(found)
+
+
+def result_id(ref: str) -> str:
+    """A report's result reference as the record's Observation id: "Observation/12" (or an absolute URL ending so)
+    as "12"; any other reference (a urn) as written."""
+    head, _, tail = ref.rstrip("/").rpartition("/")
+    return tail if head.endswith("Observation") and tail else ref
 
 
 CLINICAL_STATUS_CODES = frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})
