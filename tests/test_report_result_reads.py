@@ -330,32 +330,37 @@ def test_a_prefetch_only_call_reads_nothing_and_names_the_report_as_today(tmp_pa
     assert "report with no result received)" in _incomplete(answer)
 
 
-def test_a_call_without_authorization_reads_no_result(tmp_path: Any) -> None:
+@pytest.mark.parametrize("token", ["tok-123", None], ids=["authorized", "no-authorization"])
+def test_results_are_read_only_with_the_calls_authorization(tmp_path: Any, token: str | None) -> None:
+    from cds_support import hook_request, make_app
+
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         server = ChartServer(rsps, chart())
-        from cds_support import hook_request, make_app
-
-        body = hook_request("patient-view", prefetch={}, fhir=True, token=None) | {"fhirServer": FHIR}
+        body = hook_request("patient-view", prefetch={}, fhir=True, token=token) | {"fhirServer": FHIR}
         answer = make_app(tmp_path, guideline=ON).test_client().post("/cds-services/patient-view", json=body)
     assert answer.status_code == 200
-    assert server.reads() == []
-    assert "report with no result received" in _incomplete(answer.get_json())
+    assert len(server.reads()) == (3 if token else 0)
+    assert ("report with no result received" in _incomplete(answer.get_json())) is (token is None)
 
 
 def test_no_result_is_read_for_a_report_that_is_no_urine_drug_test(tmp_path: Any) -> None:
-    cbc = reflab_report(["Observation/eKq3.wbc-1", "Observation/eKq3.hgb-1"], code="LAB123", report_id="eKq3.cbc")
+    # A CBC beside the screen: the screen's results are read, the CBC's never (on the card and the page).
+    cbc = reflab_report(["Observation/eKq3.wbc-1", "Observation/eKq3.hgb-1"], ago=20, report_id="eKq3.cbc")
     cbc["code"] = {
         "coding": [{"system": "http://loinc.org", "code": "58410-2", "display": "CBC panel - Blood by Automated count"}]
     }
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        server = ChartServer(rsps, [patient(patient_id=PATIENT_ID), long_term(), cbc])
+        server = ChartServer(rsps, [*chart(), cbc])
         _patient_view(tmp_path / "hook", server)
         _open_plan(_app(tmp_path, guideline=ON))
-    assert server.reads() == []
+    reads = server.reads()
+    assert len(reads) == 6 and not [r for r in reads if r.startswith(("eKq3.wbc", "eKq3.hgb"))]
 
 
-def test_with_the_setting_off_no_result_is_read(tmp_path: Any) -> None:
-    # The report arrives anyway (a site's own prefetch key); with prefetch.diagnostic_reports off, nothing more is read.
+@pytest.mark.parametrize("setting", [True, False], ids=["on", "off"])
+def test_results_are_read_only_where_the_site_searches_lab_reports(tmp_path: Any, setting: bool) -> None:
+    # The report arrives in a site's own prefetch key either way; with prefetch.diagnostic_reports off, nothing more
+    # is read (the hot path does no more work than before).
     found = results()
     report = reflab_report([f"Observation/{r['id']}" for r in found])
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -363,10 +368,10 @@ def test_with_the_setting_off_no_result_is_read(tmp_path: Any) -> None:
         _patient_view(
             tmp_path,
             server,
-            guideline={},
+            guideline={"prefetch": {"diagnostic_reports": setting}},
             prefetch={"siteReports": {"resourceType": "Bundle", "entry": [{"resource": report}]}},
         )
-    assert server.reads() == []
+    assert len(server.reads()) == (3 if setting else 0)
 
 
 def test_a_result_on_another_server_is_not_followed_and_is_named(tmp_path: Any) -> None:
