@@ -436,3 +436,16 @@ def test_the_copied_note_says_none_on_record_once() -> None:
     text = note_text(build_plan(evaluation, (), evaluation.facts.config, NOW))
     assert "none on record (none on record)" not in text
     assert "- Naloxone on hand: none on record\n" in text
+
+
+def test_risk_factors_the_naloxone_card_does_not_count_say_so() -> None:
+    """CDC names age 65 or older and mental health conditions among overdose risks, and the page lists them; the
+    naloxone card counts R1-R6 only. Unmarked, a clinician read 'Age 65 or older' beside a quiet naloxone card as
+    the two disagreeing."""
+    view = plan_for(rich_patient())
+    risks = {r.label: r for r in view.section("risks").content.present}
+    assert not risks["Age 65 or older"].card_counts and not risks["Mental health condition"].card_counts
+    assert all(
+        risks[label].card_counts for label in ("Higher opioid dose", "Benzodiazepine", "Sleep-disordered breathing")
+    )
+    assert "Age 65 or older (68 years; not counted by the naloxone card)" in view.note

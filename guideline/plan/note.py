@@ -7,7 +7,7 @@ from guideline.plan.alerts import Alerts
 from guideline.plan.banner import Banner
 from guideline.plan.medications import Medications
 from guideline.plan.model import PlanView
-from guideline.plan.risks import Risks
+from guideline.plan.risks import Risk, Risks
 
 
 def _alert_lines(view: PlanView) -> list[str]:
@@ -30,6 +30,12 @@ def _alert_lines(view: PlanView) -> list[str]:
     if found.failures:
         lines.append("Checks that could not run: " + ", ".join(found.failures))
     return lines
+
+
+def _risk_text(risk: Risk) -> str:
+    """A risk factor with its evidence, and whether the naloxone card counts it."""
+    counted = "" if risk.card_counts else "; not counted by the naloxone card"
+    return f"{risk.label} ({risk.evidence}{counted})"
 
 
 def note_text(view: PlanView) -> str:
@@ -69,7 +75,7 @@ def note_text(view: PlanView) -> str:
             )
     risks = view.by_key.get("risks")
     if risks and isinstance(risks.content, Risks) and risks.content.present:
-        lines.append("Risk factors: " + "; ".join(f"{r.label} ({r.evidence})" for r in risks.content.present))
+        lines.append("Risk factors: " + "; ".join(_risk_text(r) for r in risks.content.present))
     alerts = view.by_key.get("alerts")
     if alerts and isinstance(alerts.content, Alerts) and alerts.content.exclusions:
         lines.append("Guideline exclusions: " + "; ".join(label for label, _ in alerts.content.exclusions))

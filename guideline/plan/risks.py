@@ -55,6 +55,9 @@ class Risk:
     label: str
     evidence: str
     source: str
+    # Whether the naloxone card counts it (R1-R6). CDC also names older age and mental health conditions; the page
+    # lists them for the clinician, marked, so that a quiet naloxone card beside them does not read as disagreement.
+    card_counts: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,9 @@ def build_risks(facts: Facts) -> Risks:
     present: list[Risk] = []
     absent: list[str] = []
 
-    def add(label: str, evidence: str | None, source: str) -> None:
+    def add(label: str, evidence: str | None, source: str, card_counts: bool = True) -> None:
         if evidence:
-            present.append(Risk(label, evidence, source))
+            present.append(Risk(label, evidence, source, card_counts))
         else:
             absent.append(label)
 
@@ -128,10 +131,10 @@ def build_risks(facts: Facts) -> Risks:
     apnea = facts.conditions_in(SLEEP_BREATHING, active_only=True)
     add("Sleep-disordered breathing", _condition_evidence(apnea), "active conditions")
     mental = tuple(c for c in facts.active_conditions if _is_mental_health(c))
-    add("Mental health condition", _condition_evidence(mental), "active conditions")
+    add("Mental health condition", _condition_evidence(mental), "active conditions", card_counts=False)
     age = patient_age(facts)
     if age is None:
-        present.append(Risk("Age unknown", "no birth date on record", "patient"))
+        present.append(Risk("Age unknown", "no birth date on record", "patient", card_counts=False))
     else:
-        add("Age 65 or older", f"{age} years" if age >= OLDER_AGE else None, "patient birth date")
+        add("Age 65 or older", f"{age} years" if age >= OLDER_AGE else None, "patient birth date", card_counts=False)
     return Risks(tuple(present), tuple(absent))
