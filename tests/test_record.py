@@ -636,3 +636,24 @@ def test_the_hl7_course_of_therapy_is_read_when_an_ehrs_own_code_comes_first() -
     assert record.orders[0].course_of_therapy == "acute"
     order["courseOfTherapyType"] = {"coding": [{"system": "https://fhir.cerner.com/x/codeSet/4009", "code": "2338"}]}
     assert build_record([patient(), order], TZ).orders[0].course_of_therapy == "2338"  # no HL7 code: as before
+
+
+def test_a_versioned_medication_reference_names_the_medication() -> None:
+    """`Medication/med1/_history/3` (a server that writes versioned references) is the Medication med1: it was
+    neither found in the payload nor read from the server, so the order was 'unidentified (not found)' and its
+    opioid left out of the MME total. Read, or fetched, as its current version."""
+    from guideline.record import medication_references
+    from tests.builders import RXNORM, med_request, run
+
+    order = med_request("1049621", draft=True, id="ox1", supply_days=30, quantity=120)
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "https://ehr.example.org/fhir/Medication/med1/_history/3"}
+    medication = {
+        "resourceType": "Medication",
+        "id": "med1",
+        "code": {"coding": [{"system": RXNORM, "code": "1049621"}]},
+    }
+    assert float(run("order-sign", drafts=[order], resources=[medication]).facts.mme.total) == 30.0
+    assert medication_references([[order]]) == {"Medication/med1"}  # read from the server by its id
+    traversal = dict(order, medicationReference={"reference": "Medication/../_history/3"})
+    assert medication_references([[traversal]]) != {"Medication/.."}  # never a path step

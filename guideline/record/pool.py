@@ -24,9 +24,13 @@ _TYPE_AND_ID = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,256}$")
 
 
 def _relative(ref: str) -> str:
-    """`https://ehr/fhir/Medication/1` → `Medication/1` (absolute references in Epic payloads); anything that does
-    not end in a plain `Type/id` (dot segments, history paths) is returned unchanged and so never resolves."""
+    """`https://ehr/fhir/Medication/1` → `Medication/1` (absolute references in Epic payloads), and a version of it
+    (`Medication/1/_history/3`, as servers that write versioned references send it) → `Medication/1`: what names a
+    medicine does not change between versions, and read as nothing the order was "unidentified (not found)".
+    Anything else that does not end in a plain `Type/id` (dot segments) is returned unchanged and never resolves."""
     parts = ref.rstrip("/").split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
     tail = "/".join(parts[-2:]) if len(parts) >= 2 else ref
     if not _TYPE_AND_ID.match(tail) or parts[-1] in (".", ".."):
         return ref
