@@ -113,6 +113,9 @@ def _server_read(ref: str, server: str) -> tuple[str | None, str]:
         ref = ref[len(base) :]
     elif "://" in ref:
         return None, OTHER_SERVER  # the bearer token is for the EHR's own server only
+    parts = ref.split("/")
+    if len(parts) == 4 and parts[2] == "_history":
+        ref = "/".join(parts[:2])  # a versioned reference: its result, read as its current version
     if OBSERVATION_READ.fullmatch(ref) and ref.split("/", 1)[1] not in (".", ".."):
         return ref, ""
     return None, NOT_AN_ID

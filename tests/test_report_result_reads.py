@@ -421,3 +421,36 @@ def test_only_results_no_payload_holds_are_sought_and_each_once() -> None:
     assert plan.not_read == (("urn:uuid:0d7f7f52-1d5b-4a7e-8c11-6b9b3a1f0e02", NOT_AN_ID),)
     cancelled = reflab_report([f"Observation/{found[1]['id']}"]) | {"status": "cancelled"}
     assert plan_result_reads([cancelled], terms, FHIR).reads == ()  # no result to read
+
+
+def test_a_versioned_result_reference_is_read_as_the_result() -> None:
+    """`Observation/<id>/_history/<v>` (versioned references) was named 'not an Observation id' and never read."""
+    from guideline.config import GuidelineConfig
+    from guideline.report_results import plan_result_reads
+    from guideline.terminology import load_terminology
+
+    terms = load_terminology(GuidelineConfig.from_mapping(ON))
+    found = results()
+    screen = reflab_report(
+        [f"Observation/{found[0]['id']}/_history/2", f"{FHIR}/Observation/{found[1]['id']}/_history/1"]
+    )
+    plan = plan_result_reads([screen], terms, FHIR)
+    assert plan.reads == (f"Observation/{found[0]['id']}", f"Observation/{found[1]['id']}") and plan.not_read == ()
+    # and a result sent beside the report answers its versioned reference: nothing to read
+    assert plan_result_reads([screen, found[0], found[1]], terms, FHIR).reads == ()
+
+
+def test_results_named_by_versioned_references_are_read_and_judged_on_the_card(tmp_path: Any) -> None:
+    found = results()
+    resources = [
+        patient(patient_id=PATIENT_ID),
+        long_term(),
+        reflab_report([f"Observation/{r['id']}/_history/3" for r in found]),
+        *found,
+    ]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        server = ChartServer(rsps, resources)
+        answer = _patient_view(tmp_path, server)
+    assert len(server.reads()) == 3
+    assert _card(answer, UNEXPECTED_CHECK) is not None
+    assert "no result received" not in _incomplete(answer)

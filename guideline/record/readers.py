@@ -676,9 +676,13 @@ def _report_results(results: Any, local_ids: Mapping[str, str]) -> tuple[str, ..
 
 
 def result_id(ref: str) -> str:
-    """A report's result reference as the record's Observation id: "Observation/12" (or an absolute URL ending so)
-    as "12"; any other reference (a urn) as written."""
-    head, _, tail = ref.rstrip("/").rpartition("/")
+    """A report's result reference as the record's Observation id: "Observation/12" (or an absolute URL ending so,
+    or a version of it, "Observation/12/_history/3") as "12"; any other reference (a urn) as written."""
+    path = ref.rstrip("/")
+    versioned, _, version = path.rpartition("/_history/")
+    if versioned and version and "/" not in version:
+        path = versioned
+    head, _, tail = path.rpartition("/")
     return tail if head.endswith("Observation") and tail else ref
 
 
