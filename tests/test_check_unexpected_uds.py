@@ -310,3 +310,37 @@ def test_a_colon_is_not_a_result(value: str) -> None:
     from guideline.uds import value_from_text
 
     assert value_from_text(value) is None
+
+
+def _panel(members: list[str], stu3: bool = False) -> dict:
+    """A urine drug screen panel heading whose substance results are members of their own (R4 hasMember, STU3
+    related of type has-member)."""
+    heading = uds(URINE_PANEL, 20, None)
+    if stu3:
+        heading["related"] = [{"type": "has-member", "target": {"reference": ref}} for ref in members]
+    else:
+        heading["hasMember"] = [{"reference": ref} for ref in members]
+    return heading
+
+
+URINE_PANEL = "19659-2"  # Drug screen panel - Urine by Screen method
+
+
+@pytest.mark.parametrize("stu3", [False, True], ids=["R4", "STU3"])
+def test_a_panel_whose_member_results_were_not_received_is_named(stu3: bool) -> None:
+    """The panel heading counts as the year's test, and its members carry the results; when the search returned the
+    heading without its members (they sit under another category or code), an unexpected positive among them went
+    unseen and nothing said the results were missing."""
+    from guideline.checks.unexpected_uds_result import unread_results
+
+    evaluation = run("order-sign", drafts=[trigger()], resources=[_panel(["Observation/m1", "Observation/m2"], stu3)])
+    assert unread_results(evaluation.facts) == (f"urine drug test ({days_ago(20)}, 2 of its 2 results not received)",)
+
+
+def test_a_panel_whose_members_were_received_names_nothing() -> None:
+    from guideline.checks.unexpected_uds_result import unread_results
+
+    member = uds(OXYCODONE_SCREEN, 20, "Negative")
+    member["id"] = "m1"
+    evaluation = run("order-sign", drafts=[trigger()], resources=[_panel(["Observation/m1"]), member])
+    assert unread_results(evaluation.facts) == ()

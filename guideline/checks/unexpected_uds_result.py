@@ -73,6 +73,7 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
         and not result.observation.components
         and not result.observation.has_members
     ]
+    named += _panels_without_members(facts)
     since = months_before(facts.today, RESULT_MONTHS)
     named += [
         f"{name} ({iso_day(day) if day else 'undated'}, status unknown)"
@@ -81,6 +82,24 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     ]
     named += _unread_reports(facts, since)
     return tuple(dict.fromkeys(named))
+
+
+def _panels_without_members(facts: Facts) -> list[str]:
+    """Urine drug test panel headings of the window some of whose members (the results per substance) are not on
+    record: the search returned the heading without them (filed under another category or code), so whatever they
+    say went unjudged. The heading still counts as the test done."""
+    panels = [r for r in facts.uds_results_since(RESULT_MONTHS) if r.observation.member_ids]
+    if not panels:
+        return []
+    received = {o.id for o in facts.record.observations if o.id is not None}
+    named = []
+    for result in panels:
+        members = result.observation.member_ids
+        missing = sum(member not in received for member in members)
+        if missing:
+            day = iso_day(result.day) if result.day else "undated"
+            named.append(f"{result.name} ({day}, {missing} of its {len(members)} results not received)")
+    return named
 
 
 def _unread_reports(facts: Facts, since: date) -> list[str]:

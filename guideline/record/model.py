@@ -248,6 +248,9 @@ class Observation:
     value_datetime: datetime | None = None  # valueDateTime: a row whose answer is a date ("PDMP last reviewed")
     # A panel heading whose results are members of their own (R4 hasMember, STU3/DSTU2 related of type has-member)
     has_members: bool = False
+    # Its members as the record's Observation ids (result_id of each reference): a heading whose members did not
+    # arrive holds no result read, and must be named.
+    member_ids: tuple[str, ...] = ()
 
     @property
     def result_time(self) -> datetime | None:

@@ -584,12 +584,27 @@ def _with_rare_elements(observation: Observation, data: Mapping[str, Any], tz: Z
         data_absent=data.get("dataAbsentReason") is not None,
         value_datetime=None if answered_on is None else parse_datetime(answered_on, tz),
         has_members=bool(data.get("hasMember")) or ("related" in data and _related_members(data.get("related"))),
+        member_ids=_member_ids(data),
     )
 
 
 def _related_members(related: Any) -> bool:
     """STU3's and DSTU2's way to say a result is a panel of others: a `related` entry of type has-member."""
     return any(code_text(entry.get("type")) == "has-member" for entry in map(as_dict, as_list(related)))
+
+
+def _member_ids(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """A panel's members as Observation ids: R4 hasMember, else STU3/DSTU2 related (has-member) targets."""
+    refs = _references(data.get("hasMember"))
+    if not refs and "related" in data:
+        refs = _references(
+            [
+                entry.get("target")
+                for entry in map(as_dict, as_list(data.get("related")))
+                if code_text(entry.get("type")) == "has-member"
+            ]
+        )
+    return tuple(dict.fromkeys(result_id(ref) for ref in refs))
 
 
 def _comparator(measured: Any) -> str | None:
