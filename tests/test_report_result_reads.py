@@ -197,12 +197,22 @@ def test_each_read_carries_the_token_to_the_ehrs_own_server_only(tmp_path: Any) 
     assert all(u.startswith(f"{FHIR}/Observation/") and h["Authorization"] == "Bearer tok-123" for u, h in reads)
 
 
-def test_an_absolute_reference_to_the_ehrs_own_server_is_read(tmp_path: Any) -> None:
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda result_id: f"{FHIR}/Observation/{result_id}",  # absolute, on the EHR's own server
+        # versioned: it was named "not an Observation id" and never read, and when the result was sent beside the
+        # report, the report was still named "no result received" beside a card judging it
+        lambda result_id: f"Observation/{result_id}/_history/3",
+    ],
+    ids=["absolute", "versioned"],
+)
+def test_a_reference_to_the_ehrs_own_server_is_read(tmp_path: Any, written) -> None:
     found = results()
     resources = [
         patient(patient_id=PATIENT_ID),
         long_term(),
-        reflab_report([f"{FHIR}/Observation/{r['id']}" for r in found]),
+        reflab_report([written(r["id"]) for r in found]),
         *found,
     ]
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -210,6 +220,7 @@ def test_an_absolute_reference_to_the_ehrs_own_server_is_read(tmp_path: Any) -> 
         answer = _patient_view(tmp_path, server)
     assert len(server.reads()) == 3
     assert _card(answer, UNEXPECTED_CHECK) is not None
+    assert "no result received" not in _incomplete(answer)
 
 
 # -- a read that fails names that report's results as not received, with why --------------------------------------
@@ -438,19 +449,3 @@ def test_a_versioned_result_reference_is_read_as_the_result() -> None:
     assert plan.reads == (f"Observation/{found[0]['id']}", f"Observation/{found[1]['id']}") and plan.not_read == ()
     # and a result sent beside the report answers its versioned reference: nothing to read
     assert plan_result_reads([screen, found[0], found[1]], terms, FHIR).reads == ()
-
-
-def test_results_named_by_versioned_references_are_read_and_judged_on_the_card(tmp_path: Any) -> None:
-    found = results()
-    resources = [
-        patient(patient_id=PATIENT_ID),
-        long_term(),
-        reflab_report([f"Observation/{r['id']}/_history/3" for r in found]),
-        *found,
-    ]
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        server = ChartServer(rsps, resources)
-        answer = _patient_view(tmp_path, server)
-    assert len(server.reads()) == 3
-    assert _card(answer, UNEXPECTED_CHECK) is not None
-    assert "no result received" not in _incomplete(answer)
