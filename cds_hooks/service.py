@@ -208,7 +208,7 @@ def failed_call_body(service_id: str, settings: CdsSettings) -> dict[str, Any]:
 
 def enabled_checks(config: Any, hook: str) -> tuple[str, ...]:
     """The checks this hook runs under the configuration (what a failed stage leaves unevaluated)."""
-    return tuple(c for c in CHECK_IDS if c in CHECKS and config.check(c).enabled and hook in config.check(c).hooks)
+    return tuple(c for c in CHECK_IDS if c in CHECKS and config.check(c).runs_on(hook))
 
 
 def log_failure(event: str, hook_instance: str | None, error: Exception, **extra: str) -> None:

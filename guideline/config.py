@@ -370,6 +370,10 @@ class CheckSettings:
     def __getitem__(self, key: str) -> Any:
         return self.options[key]
 
+    def runs_on(self, hook: str) -> bool:
+        """Whether the check runs on a call of `hook`: enabled, and the hook one of its hooks."""
+        return self.enabled and hook in self.hooks
+
 
 @dataclass(frozen=True)
 class GuidelineConfig:

@@ -66,7 +66,7 @@ def evaluate(
     failures: list[CheckFailure] = []
     for check_id in (c for c in CHECK_IDS if c in CHECKS):
         settings = config.check(check_id)
-        if not settings.enabled or context.hook not in settings.hooks:
+        if not settings.runs_on(context.hook):
             continue
         try:
             # Exclusions read data too: if that fails, only the checks that apply them are lost (10.0.5).

@@ -118,8 +118,7 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
 def unread_results(facts: Facts) -> tuple[str, ...]:
     """`unjudged_results` where this check runs on the call's hook (enabled, and the hook one of its hooks): what the
     data-incomplete card and the plan page's data-completeness panel both name, so they never disagree."""
-    settings = facts.config.check(CHECK_ID)
-    if not settings.enabled or facts.context.hook not in settings.hooks:
+    if not facts.config.check(CHECK_ID).runs_on(facts.context.hook):
         return ()
     return unjudged_results(facts)
 

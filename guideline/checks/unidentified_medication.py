@@ -91,13 +91,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
 def _draft_parts(facts: Facts, names: list[str]) -> list[str]:
     """The drafts nobody could identify, why, and the checks enabled on this hook that could not count them."""
-    hook = facts.context.hook
     missed = [
         f"{COUNTED_BY[check_id]} (`{check_id}`)"
         for check_id in CHECK_IDS
-        if check_id in COUNTED_BY
-        and facts.config.check(check_id).enabled
-        and hook in facts.config.check(check_id).hooks
+        if check_id in COUNTED_BY and facts.config.check(check_id).runs_on(facts.context.hook)
     ]
     plural = len(names) > 1
     parts = [
