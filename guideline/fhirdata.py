@@ -374,10 +374,14 @@ def local_reference(reference: str | None) -> str | None:
     EHRs send all three forms for the same resource."""
     if not reference:
         return None
-    parts = [p for p in reference.split("?", 1)[0].split("/") if p]
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
+    parts = unversioned([p for p in reference.split("?", 1)[0].split("/") if p])
     return "/".join(parts[-2:]) if len(parts) >= 2 else reference
+
+
+def unversioned(parts: list[str]) -> list[str]:
+    """A reference's path steps without its version (`Type/id/_history/3` → `Type/id`): servers that write
+    versioned references send them, and a version names the same resource."""
+    return parts[:-2] if len(parts) >= 4 and parts[-2] == "_history" else parts
 
 
 _DATE_PARTS = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guideline.fhirdata import as_dict, as_list, code_text, concept, reference, text
+from guideline.fhirdata import as_dict, as_list, code_text, concept, reference, text, unversioned
 from guideline.record import result_id, unresolved_references
 from guideline.terminology import Terminology
 from guideline.uds import NO_RESULT_STATUSES, is_drug_test_code
@@ -113,9 +113,7 @@ def _server_read(ref: str, server: str) -> tuple[str | None, str]:
         ref = ref[len(base) :]
     elif "://" in ref:
         return None, OTHER_SERVER  # the bearer token is for the EHR's own server only
-    parts = ref.split("/")
-    if len(parts) == 4 and parts[2] == "_history":
-        ref = "/".join(parts[:2])  # a versioned reference: its result, read as its current version
+    ref = "/".join(unversioned(ref.split("/")))  # a versioned reference: its result, read as its current version
     if OBSERVATION_READ.fullmatch(ref) and ref.split("/", 1)[1] not in (".", ".."):
         return ref, ""
     return None, NOT_AN_ID

@@ -15,6 +15,7 @@ from guideline.fhirdata import (
     readings_by_text,
     reference,
     text,
+    unversioned,
 )
 from guideline.record.model import (
     ResolvedMedication,
@@ -28,9 +29,7 @@ def _relative(ref: str) -> str:
     (`Medication/1/_history/3`, as servers that write versioned references send it) → `Medication/1`: what names a
     medicine does not change between versions, and read as nothing the order was "unidentified (not found)".
     Anything else that does not end in a plain `Type/id` (dot segments) is returned unchanged and never resolves."""
-    parts = ref.rstrip("/").split("/")
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
+    parts = unversioned(ref.rstrip("/").split("/"))
     tail = "/".join(parts[-2:]) if len(parts) >= 2 else ref
     if not _TYPE_AND_ID.match(tail) or parts[-1] in (".", ".."):
         return ref

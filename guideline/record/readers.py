@@ -35,6 +35,7 @@ from guideline.fhirdata import (
     quantity_text,
     reference,
     text,
+    unversioned,
 )
 from guideline.identifiers import actor_reference
 from guideline.record.model import (
@@ -693,12 +694,8 @@ def _report_results(results: Any, local_ids: Mapping[str, str]) -> tuple[str, ..
 def result_id(ref: str) -> str:
     """A report's result reference as the record's Observation id: "Observation/12" (or an absolute URL ending so,
     or a version of it, "Observation/12/_history/3") as "12"; any other reference (a urn) as written."""
-    path = ref.rstrip("/")
-    versioned, _, version = path.rpartition("/_history/")
-    if versioned and version and "/" not in version:
-        path = versioned
-    head, _, tail = path.rpartition("/")
-    return tail if head.endswith("Observation") and tail else ref
+    parts = unversioned(ref.rstrip("/").split("/"))
+    return parts[-1] if len(parts) >= 2 and parts[-2].endswith("Observation") and parts[-1] else ref
 
 
 CLINICAL_STATUS_CODES = frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})
