@@ -71,7 +71,15 @@ from guideline.terminology import (
     load_terminology,
 )
 from guideline.timeutil import in_last_days, in_last_months, local_date, months_before
-from guideline.uds import PrescriptionHistory, UdsResult, doses_given, drug_tests_done_days, uds_results
+from guideline.uds import (
+    PrescriptionHistory,
+    UdsResult,
+    UnreadReport,
+    doses_given,
+    drug_tests_done_days,
+    uds_results,
+    unread_drug_test_reports,
+)
 
 Item = TypeVar("Item", MedOrder, Dispense)
 
@@ -597,10 +605,16 @@ class Facts:
         return uds_results(self.record, self.terms, self.prescription_history, self.config)
 
     @cached_property
+    def unread_drug_test_reports(self) -> tuple[UnreadReport, ...]:
+        """The urine drug test reports with results PainPlan does not read: the test done, what the card names and
+        the plan page lists."""
+        return unread_drug_test_reports(self.record, self.terms)
+
+    @cached_property
     def drug_tests_done_days(self) -> tuple[date, ...]:
         """Days of drug tests done with no result to read, newest first: procedures (point-of-care, claims) and
         reports whose results PainPlan does not read (a conclusion only). Each still counts as the test done."""
-        return drug_tests_done_days(self.record, self.terms)
+        return drug_tests_done_days(self.record, self.terms, self.unread_drug_test_reports)
 
     def last_drug_test_day(self) -> date | None:
         """The newest day, not after today, of any urine drug test on record: a result, or a drug test procedure. A

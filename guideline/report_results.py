@@ -90,7 +90,8 @@ def _on_server(report: Mapping[str, Any], missing: set[str], server: str, not_re
 
 
 def _may_have_results(report: Mapping[str, Any], terms: Terminology) -> bool:
-    """A urine drug test report whose status does not say there is no result (is_drug_test_report, unread)."""
+    """A urine drug test report whose status does not say there is no result (as `unread_drug_test_reports`
+    reads one)."""
     return code_text(report.get("status")) not in NO_RESULT_STATUSES and is_drug_test_code(
         concept(report.get("code")), terms
     )

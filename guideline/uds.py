@@ -316,14 +316,9 @@ def drug_test_procedures(record: PatientRecord) -> tuple[tuple[date | None, Proc
 REPORT_DONE_STATUSES = RESULT_STATUSES | {"appended"}
 
 
-def is_drug_test_report(report: DiagnosticReport, terms: Terminology) -> bool:
-    """A report of a urine drug test: a UDS LOINC or a lab's own code named so ("Drug screen, urine"), or a drug
-    test procedure code."""
-    return is_drug_test_code(report.code, terms)
-
-
 def is_drug_test_code(code: Concept | None, terms: Terminology) -> bool:
-    """Whether a report's code names a urine drug test (is_drug_test_report, for a report not yet read)."""
+    """Whether a report's code names a urine drug test: a UDS LOINC or a lab's own code named so ("Drug screen,
+    urine"), or a drug test procedure code."""
     return is_urine_drug_test(code, terms) or is_drug_test_procedure(code)
 
 
@@ -354,7 +349,7 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
     missing = {ref: why for ref, why in record.results_not_received if ref not in received}
     found = []
     for report in record.diagnostic_reports:
-        if report.status in NO_RESULT_STATUSES or not is_drug_test_report(report, terms):
+        if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):
             continue
         why = "; ".join(dict.fromkeys(missing[r] for r in report.results if r in missing)) if missing else ""
         if read.isdisjoint(report.results):
@@ -390,20 +385,17 @@ def _report_reading(report: DiagnosticReport, results_received: bool, why: str =
     return "report with no result received"
 
 
-def drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[tuple[date | None, DiagnosticReport], ...]:
-    """The urine drug test reports with no result PainPlan reads whose status says the test was done, each with its
-    day (None when undated): a test done with no result to judge, as a drug test procedure is."""
-    return tuple(
-        (unread.day, unread.report)
-        for unread in unread_drug_test_reports(record, terms)
-        if unread.done and not unread.partly  # a report partly read is a test already, by its read results
-    )
-
-
-def drug_tests_done_days(record: PatientRecord, terms: Terminology) -> tuple[date, ...]:
+def drug_tests_done_days(
+    record: PatientRecord, terms: Terminology, unread: Sequence[UnreadReport] | None = None
+) -> tuple[date, ...]:
     """The days of drug tests done with no result to read, newest first (undated ones left out): procedures (a
-    point-of-care cup, a billed test) and reports whose results PainPlan does not read (a conclusion only)."""
-    days = {day for day, _ in drug_test_procedures(record)} | {day for day, _ in drug_test_reports(record, terms)}
+    point-of-care cup, a billed test) and reports whose results PainPlan does not read (a conclusion only), of
+    `unread` (the record's `unread_drug_test_reports`, found again when not given) those whose status says the test
+    was done and none of whose results were read (a report partly read is a test already, by its read results)."""
+    if unread is None:
+        unread = unread_drug_test_reports(record, terms)
+    days = {day for day, _ in drug_test_procedures(record)}
+    days.update(report.day for report in unread if report.done and not report.partly)
     return tuple(sorted((day for day in days if day is not None), reverse=True))
 
 

@@ -26,7 +26,6 @@ from guideline.uds import (
     later_negatives,
     negative_days,
     results_of_unknown_status,
-    unread_drug_test_reports,
 )
 
 CHECK_ID = "unexpected-uds-result"
@@ -107,7 +106,7 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
     its status: a conclusion ("Positive for fentanyl") is the lab's words, not a result per substance, so it is
     named for the clinician to read rather than judged, and never dropped."""
     named = []
-    for unread in unread_drug_test_reports(facts.record, facts.terms):
+    for unread in facts.unread_drug_test_reports:
         if unread.day is not None and not since <= unread.day <= facts.today:
             continue
         name = (unread.report.code.display() if unread.report.code else None) or "urine drug test"

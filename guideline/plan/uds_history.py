@@ -10,7 +10,7 @@ from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders
 from guideline.plan.reading import concept_name
 from guideline.timeutil import local_date
-from guideline.uds import drug_test_procedures, unread_drug_test_reports
+from guideline.uds import drug_test_procedures
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -56,7 +56,7 @@ def build_uds(facts: Facts) -> UdsHistory:
     for day, procedure in drug_test_procedures(facts.record):
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         rows.append(UdsRow(day, concept_name(procedure.code, "drug test"), "done, no result recorded", (), ()))
-    for unread in unread_drug_test_reports(facts.record, facts.terms):
+    for unread in facts.unread_drug_test_reports:
         # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it.
         if unread.done:
             # A report partly read has its read results on rows of their own, judged; this row names the rest.
