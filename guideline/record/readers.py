@@ -579,32 +579,25 @@ _RARE_ELEMENTS = frozenset({"valueBoolean", "valueDateTime", "dataAbsentReason",
 def _with_rare_elements(observation: Observation, data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     """A yes/no or date answer, a reason the value is absent, and whether the result is a panel of members."""
     answer, answered_on = data.get("valueBoolean"), data.get("valueDateTime")
+    has_member, related = data.get("hasMember"), _related_members(data.get("related")) if "related" in data else []
     return replace(
         observation,
         value_boolean=answer if type(answer) is bool else None,
         data_absent=data.get("dataAbsentReason") is not None,
         value_datetime=None if answered_on is None else parse_datetime(answered_on, tz),
-        has_members=bool(data.get("hasMember")) or ("related" in data and _related_members(data.get("related"))),
-        member_ids=_member_ids(data),
+        has_members=bool(has_member or related),
+        member_ids=_member_ids(has_member, related),
     )
 
 
-def _related_members(related: Any) -> bool:
-    """STU3's and DSTU2's way to say a result is a panel of others: a `related` entry of type has-member."""
-    return any(code_text(entry.get("type")) == "has-member" for entry in map(as_dict, as_list(related)))
+def _related_members(related: Any) -> list[Mapping[str, Any]]:
+    """STU3's and DSTU2's way to say a result is a panel of others: its `related` entries of type has-member."""
+    return [entry for entry in map(as_dict, as_list(related)) if code_text(entry.get("type")) == "has-member"]
 
 
-def _member_ids(data: Mapping[str, Any]) -> tuple[str, ...]:
+def _member_ids(has_member: Any, related: list[Mapping[str, Any]]) -> tuple[str, ...]:
     """A panel's members as Observation ids: R4 hasMember, else STU3/DSTU2 related (has-member) targets."""
-    refs = _references(data.get("hasMember"))
-    if not refs and "related" in data:
-        refs = _references(
-            [
-                entry.get("target")
-                for entry in map(as_dict, as_list(data.get("related")))
-                if code_text(entry.get("type")) == "has-member"
-            ]
-        )
+    refs = _references(has_member) or _references([entry.get("target") for entry in related])
     return tuple(dict.fromkeys(result_id(ref) for ref in refs))
 
 
