@@ -28,6 +28,11 @@ class PrefetchKey:
     hooks: tuple[str, ...]
     label: str  # plain words for the data-incomplete card
 
+    @property
+    def resource_type(self) -> str:
+        """The resource type the key searches or reads ("MedicationStatement")."""
+        return self.portable.split("?", 1)[0]
+
 
 _P = "{{context.patientId}}"
 PREFETCH: tuple[PrefetchKey, ...] = (
@@ -135,7 +140,14 @@ REPORTS = PrefetchKey(
     SIGN_VIEW,
     "laboratory reports (urine drug tests)",
 )
-PREFETCH_LABELS = {p.key: p.label for p in (*PREFETCH, STATEMENTS, ADMINISTRATIONS, REPORTS)}
+# The keys a site turns on, each by its `prefetch` setting, in the order the hooks, the discovery document and the
+# SMART launch's scopes list them.
+TURNED_ON: tuple[tuple[str, PrefetchKey], ...] = (
+    ("medication_statements", STATEMENTS),
+    ("medication_administrations", ADMINISTRATIONS),
+    ("diagnostic_reports", REPORTS),
+)
+PREFETCH_LABELS = {p.key: p.label for p in (*PREFETCH, *(key for _, key in TURNED_ON))}
 
 
 @dataclass(frozen=True)
@@ -187,23 +199,25 @@ SERVICES: dict[str, ServiceDefinition] = {
 }
 
 
-def _in_window(key: PrefetchKey, placeholder: str, amount: int) -> PrefetchKey:
+def _in_window(key: PrefetchKey, config: GuidelineConfig) -> PrefetchKey:
     """The key with its dated variant bounded by the window its reader judges (a check's look-back)."""
-    return replace(key, dated=key.dated.replace(placeholder, str(amount)))
+    if key is ADMINISTRATIONS:
+        return replace(key, dated=key.dated.replace("{days}", str(int(config.check("oud-treatment")["lookback_days"]))))
+    if key is REPORTS:
+        return replace(key, dated=key.dated.replace("{months}", str(report_months(config))))
+    return key
+
+
+def turned_on(config: GuidelineConfig) -> tuple[PrefetchKey, ...]:
+    """The keys of the types the site turns on (`prefetch.medication_statements`, `…medication_administrations`,
+    `…diagnostic_reports`), whatever the hook."""
+    asked = config["prefetch"]
+    return tuple(key for setting, key in TURNED_ON if asked.get(setting))
 
 
 def optional_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
-    """The keys of the types a site turns on (`prefetch.medication_statements`, `…medication_administrations`,
-    `…diagnostic_reports`) that this hook asks for."""
-    asked = config["prefetch"]
-    keys = []
-    if asked.get("medication_statements") and hook in STATEMENTS.hooks:
-        keys.append(STATEMENTS)
-    if asked.get("medication_administrations") and hook in ADMINISTRATIONS.hooks:
-        keys.append(_in_window(ADMINISTRATIONS, "{days}", int(config.check("oud-treatment")["lookback_days"])))
-    if asked.get("diagnostic_reports") and hook in REPORTS.hooks:
-        keys.append(_in_window(REPORTS, "{months}", report_months(config)))
-    return keys
+    """The keys of the types a site turns on that this hook asks for."""
+    return [_in_window(key, config) for key in turned_on(config) if hook in key.hooks]
 
 
 def prefetch_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
@@ -228,8 +242,8 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
 
 
 def usage_requirements(service: ServiceDefinition, config: GuidelineConfig) -> str:
-    turned_on = tuple(key.portable.split("?", 1)[0] for key in optional_keys(service.hook, config))
-    reads = ", ".join((*service.resources, *turned_on))
+    extra = tuple(key.resource_type for key in optional_keys(service.hook, config))
+    reads = ", ".join((*service.resources, *extra))
     return (
         "Send the prefetch below, or fhirServer with fhirAuthorization granting read access (patient/ or user/ "
         f"scopes) to: {reads}. Medication resources named by medicationReference are read from fhirServer. "

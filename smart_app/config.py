@@ -63,16 +63,9 @@ class Settings:
     @cached_property
     def launch(self) -> LaunchSettings:
         """What the SMART launch face reads."""
-        asked = self.guideline["prefetch"]
-        extra = tuple(
-            kind
-            for kind, setting in (
-                ("MedicationStatement", "medication_statements"),
-                ("MedicationAdministration", "medication_administrations"),
-                ("DiagnosticReport", "diagnostic_reports"),
-            )
-            if asked.get(setting)
-        )
+        from cds_hooks.services import turned_on  # here: the services module loads the checks, settings need not
+
+        extra = tuple(key.resource_type for key in turned_on(self.guideline))  # the searches the site turns on
         return LaunchSettings(**{name: getattr(self, name) for name in _LAUNCH_FIELDS}, extra_read_types=extra)
 
     def evaluation_now(self) -> datetime:
