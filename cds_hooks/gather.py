@@ -17,7 +17,7 @@ from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, render
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
 from guideline.record import medication_references, resources_in
-from guideline.report_results import OBSERVATION_READ, plan_result_reads, read_outcome
+from guideline.report_results import OBSERVATION_READ, each_result, plan_result_reads, read_outcome, reasons
 from guideline.terminology import Terminology
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
@@ -175,12 +175,10 @@ def gather(
         if deadline - time.monotonic() <= 0:
             _name_timed_out(queries, gaps, not_received)
             break
-    if not_received:
-        whys = "; ".join(dict.fromkeys(why for _, why in not_received))
-        gaps[REPORT_RESULTS] = f"{len(dict(not_received))} not read; {whys}"
-    return Gathered(
-        tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), tuple(dict(not_received).items())
-    )
+    missed = each_result(not_received)
+    if missed:
+        gaps[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
+    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed)
 
 
 def _read_error(result: FetchResult) -> str | None:

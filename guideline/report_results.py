@@ -126,3 +126,13 @@ def read_outcome(path: str, resources: Sequence[Mapping[str, Any]], error: str |
     if error is not None:
         return found, [(result_id(path), read_failed(error))]
     return found, ([] if found else [(result_id(path), NO_OBSERVATION)])
+
+
+def each_result(not_received: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Each result not received once, by its id, with the last why given for it."""
+    return tuple(dict(not_received).items())
+
+
+def reasons(not_received: Iterable[tuple[str, str]]) -> str:
+    """The distinct whys of the results not received, in the order first given."""
+    return "; ".join(dict.fromkeys(why for _, why in not_received))

@@ -29,7 +29,14 @@ from guideline.plan import (
 from guideline.plan.scores import PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.record import build_record, medication_references
-from guideline.report_results import OBSERVATION_READ, ResultReads, plan_result_reads, read_outcome
+from guideline.report_results import (
+    OBSERVATION_READ,
+    ResultReads,
+    each_result,
+    plan_result_reads,
+    read_outcome,
+    reasons,
+)
 from guideline.terminology import load_terminology, site_pdmp_review_codes
 from guideline.timeutil import months_before
 from smart_app import svg_charts
@@ -312,7 +319,7 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
             not_received.extend(missed)
     if plan.reads or plan.not_read:
         statuses.append(_results_status(len(plan.reads) + len(plan.not_read), not_received, plan.capped))
-    return PageInput(tuple(resources), tuple(medications), tuple(statuses), tuple(dict(not_received).items()))
+    return PageInput(tuple(resources), tuple(medications), tuple(statuses), each_result(not_received))
 
 
 def _medications_read(answers: Mapping[str, Any], wanted: int) -> tuple[list[dict], QueryStatus]:
@@ -335,15 +342,14 @@ def _medications_read(answers: Mapping[str, Any], wanted: int) -> tuple[list[dic
 def _results_status(sought: int, not_received: Sequence[tuple[str, str]], capped: int) -> QueryStatus:
     """The report results' line on the data-completeness panel: how many of those sought could not be read (each
     is named with its report in the urine drug test list and the completeness panel)."""
-    missed = len(dict(not_received))
-    whys = "; ".join(dict.fromkeys(why for _, why in not_received))
+    missed = len(each_result(not_received))
     return QueryStatus(
         "report_results",
         QUERY_LABELS["report_results"],
         "Observation/<id>",
         sought - missed,
         not missed,
-        f"{missed} of {sought} not read; {whys}" if missed else None,
+        f"{missed} of {sought} not read; {reasons(not_received)}" if missed else None,
         capped > 0,
     )
 
