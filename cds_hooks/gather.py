@@ -147,9 +147,9 @@ def gather(
             fetched.append(key)
             if key.startswith("med:"):
                 medications.extend(r for r in result.resources if r.get("resourceType") == "Medication")
-                if not result.ok:
-                    gaps[MEDICATIONS] = result.error or "could not be read"
-                    metrics.observe_fhir_failure(result.error)
+                error = _read_error(result)
+                if error:
+                    gaps[MEDICATIONS] = error
                 continue
             if key.startswith("obs:"):
                 found, missed = read_outcome(key[4:], result.resources, _read_error(result))
@@ -182,7 +182,7 @@ def gather(
 
 
 def _read_error(result: FetchResult) -> str | None:
-    """Why a read failed, or None when it answered."""
+    """Why a read or search failed (counted as a FHIR failure), or None when it answered."""
     if result.ok:
         return None
     metrics.observe_fhir_failure(result.error)
@@ -211,8 +211,8 @@ def _readable(refs: set[str]) -> list[str]:
 
 def _note(result: FetchResult, gaps: dict[str, str], page_cap: int) -> None:
     label = PREFETCH_LABELS.get(result.key, result.key)
-    if not result.ok:
-        gaps[label] = result.error or "could not be read"
-        metrics.observe_fhir_failure(result.error)
+    error = _read_error(result)
+    if error:
+        gaps[label] = error
     elif result.truncated:
         gaps[label] = f"only the first {page_cap} pages were read"
