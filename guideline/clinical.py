@@ -7,7 +7,7 @@ from datetime import date, datetime
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY
 from guideline.orders import is_order
-from guideline.record import Condition, Procedure, ServiceRequest
+from guideline.record import Administration, Condition, Procedure, ServiceRequest
 from guideline.terminology import Terminology
 from guideline.timeutil import dated_in_last_days, in_last_days
 
@@ -111,6 +111,11 @@ def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:
 def performed_within(procedure: Procedure, days: int, today: date) -> bool:
     """performedDateTime in the window, or performedPeriod starting, ending in or spanning it (1.1, 6.3)."""
     return dated_in_last_days(procedure.performed, procedure.performed_start, procedure.performed_end, days, today)
+
+
+def given_within(dose: Administration, days: int, today: date) -> bool:
+    """Given at a moment in the window, or over a period starting, ending in or spanning it (as a procedure)."""
+    return dated_in_last_days(dose.given, dose.given_start, dose.given_end, days, today)
 
 
 def last_performed(procedure: Procedure, today: date | None = None) -> date | None:

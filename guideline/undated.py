@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import date
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
-from guideline.checks.oud_treatment import given_within, is_moud_procedure, moud_dose_label
+from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_label
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
-from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES
+from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, given_within
 from guideline.facts import Facts, named_item
 from guideline.record import Observation, Procedure
 from guideline.terminology import (

@@ -11,7 +11,7 @@ from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.checks.common import based_on, bullet_list, clip, guideline_link, override_reasons, plan_link
-from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, performed_within
+from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, given_within, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.fhirdata import HCPCS_SYSTEMS, Concept
@@ -20,7 +20,6 @@ from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
-from guideline.timeutil import dated_in_last_days
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -105,11 +104,6 @@ def moud_given(facts: Facts, days: int) -> tuple[Administration, ...]:
         for a in facts.record.administrations
         if a.status in GIVEN_STATUSES and given_within(a, days, facts.today) and facts.is_in(MOUD, a)
     )
-
-
-def given_within(dose: Administration, days: int, today: date) -> bool:
-    """Given at a moment in the window, or over a period starting, ending in or spanning it (as a procedure)."""
-    return dated_in_last_days(dose.given, dose.given_start, dose.given_end, days, today)
 
 
 def moud_doses(facts: Facts, days: int) -> tuple[Procedure, ...]:
