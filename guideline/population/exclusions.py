@@ -15,7 +15,7 @@ from guideline.config import GuidelineConfig
 from guideline.exclusions import TENTATIVE_VERIFICATION, discharged_to_hospice, hospice_visit_kind, is_z515
 from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
-from guideline.recognition.diagnoses import names_diagnosis
+from guideline.recognition.diagnoses import in_diagnosis_set
 from guideline.record import Condition, PatientRecord
 from guideline.terminology import (
     HOSPICE_FINDING,
@@ -73,8 +73,7 @@ def exclusion_reason(
     ]
     for set_name, label in ((MALIGNANT_CANCER, "cancer"), (SICKLE_CELL, "sickle cell disease")):
         for condition in conditions:
-            read = terms.contains(set_name, condition.code) or names_diagnosis(set_name, condition.code)
-            if read and _condition_applies(condition, raw, period):
+            if in_diagnosis_set(set_name, condition.code, terms) and _condition_applies(condition, raw, period):
                 return _name(condition, label)
     for encounter in record.encounters:
         if encounter.status in VOID:

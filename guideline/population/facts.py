@@ -19,7 +19,7 @@ from guideline.population.actors import resolve_actor
 from guideline.population.medicines import Kind, medication_kind, unidentified_key
 from guideline.population.model import Directory, OpioidFill, Period
 from guideline.population.quality import Quality
-from guideline.recognition.diagnoses import names_diagnosis
+from guideline.recognition.diagnoses import in_diagnosis_set
 from guideline.record import Dispense, MedOrder, PatientRecord
 from guideline.supply import order_supply
 from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, Terminology
@@ -242,7 +242,7 @@ def _oud_diagnosis(record: PatientRecord, reader: _Reader, period: Period) -> st
         if recorded is not None and recorded > period.end:
             continue
         for set_name, label in ((OUD, "opioid use disorder"), (OPIOID_POISONING, "opioid overdose")):
-            if reader.terms.contains(set_name, condition.code) or names_diagnosis(set_name, condition.code):
+            if in_diagnosis_set(set_name, condition.code, reader.terms):
                 # The code, not its display: ICD-10-CM titles still say "abuse", which a letter must not repeat.
                 coded = next((c for c in condition.code.codings if c.code), None) if condition.code else None
                 return f"{label} on record (code {coded.code})" if coded else f"{label} on record"

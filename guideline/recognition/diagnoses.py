@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 
 from guideline.fhirdata import ICD10CM, SNOMED, Concept
-from guideline.terminology import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL
+from guideline.terminology import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL, Terminology
 
 # The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
 DIAGNOSIS_CODE_SYSTEMS = frozenset({SNOMED, ICD10CM})
@@ -235,6 +235,12 @@ def names_diagnosis(set_name: str, concept: Concept | None) -> bool:
     if _NOT_ANYWHERE.search(words) or rule.unless.search(words):
         return False
     return _NOT_BEFORE.search(words, 0, found.start()) is None
+
+
+def in_diagnosis_set(set_name: str, concept: Concept | None, terms: Terminology) -> bool:
+    """A diagnosis of the set: by its code, or, having no code PainPlan reads, by words that clearly name it
+    (`names_diagnosis`). Facts reads the same per distinct code (`Facts.conditions_in`)."""
+    return terms.contains(set_name, concept) or names_diagnosis(set_name, concept)
 
 
 def unread_diagnosis(concept: Concept | None) -> bool:
