@@ -203,6 +203,18 @@ def hospice_visit_kind(encounter: Encounter, terms: Terminology) -> Concept | No
     return None
 
 
+def hospice_visit(encounter: Encounter, terms: Terminology) -> str | None:
+    """Why the visit is hospice or end-of-life care, or None: its reason is such care, as a hospice procedure is, or
+    it is a visit of the hospice service, known by its type, service type or class (`hospice_visit_kind`)."""
+    if any(terms.contains(HOSPICE_PROCEDURE, r) for r in encounter.reason_codes):
+        return "visit for hospice or end-of-life care"
+    kind = hospice_visit_kind(encounter, terms)
+    if kind is None:
+        return None
+    named = kind.display()
+    return "hospice or end-of-life care visit" + (f" ({named})" if named else "")
+
+
 def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bool:
     """A discharge disposition to hospice: the value set, the HL7 discharge-disposition code `hosp`, NUBC's hospice
     discharge statuses (50, 51), or a site's own disposition named hospice ("Hospice - Home"): Epic sends its own
@@ -243,16 +255,10 @@ def _hospice(
         ):
             return "discharged to hospice care"
     for encounter in record.encounters:
-        if not _hospice_visit_counts(encounter, rules["procedure_days"], today):
-            continue
-        # A visit whose reason is hospice care is such care, as a hospice procedure is.
-        if any(terms.contains(HOSPICE_PROCEDURE, r) for r in encounter.reason_codes):
-            return "visit for hospice or end-of-life care"
-        # So is a visit of the hospice service, known by its type, service type or class.
-        kind = hospice_visit_kind(encounter, terms) if encounter.kinds else None
-        if kind is not None:
-            named = kind.display()
-            return "hospice or end-of-life care visit" + (f" ({named})" if named else "")
+        if _hospice_visit_counts(encounter, rules["procedure_days"], today):
+            visit = hospice_visit(encounter, terms)
+            if visit:
+                return visit
     for procedure in record.procedures:
         if (
             procedure_counts(procedure)

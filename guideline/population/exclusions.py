@@ -12,7 +12,7 @@ from typing import Any
 
 from guideline.clinical import ACTIVE_CLINICAL, is_visible, procedure_dates
 from guideline.config import GuidelineConfig
-from guideline.exclusions import TENTATIVE_VERIFICATION, discharged_to_hospice, hospice_visit_kind, is_z515
+from guideline.exclusions import TENTATIVE_VERIFICATION, discharged_to_hospice, hospice_visit, is_z515
 from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
 from guideline.recognition.diagnoses import in_diagnosis_set
@@ -78,11 +78,7 @@ def exclusion_reason(
     for encounter in record.encounters:
         if encounter.status in VOID:
             continue
-        hospice = (
-            discharged_to_hospice(encounter.discharge_disposition, terms)
-            or any(terms.contains(HOSPICE_PROCEDURE, reason) for reason in encounter.reason_codes)
-            or hospice_visit_kind(encounter, terms) is not None
-        )
+        hospice = discharged_to_hospice(encounter.discharge_disposition, terms) or hospice_visit(encounter, terms)
         if hospice and (
             _in_history(local_date(encounter.period_start), period)
             or _in_history(local_date(encounter.period_end), period)
