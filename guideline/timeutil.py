@@ -74,7 +74,3 @@ def dated_in_last_days(
     """An event dated by a moment (a dateTime) or a Period, as procedures and administrations are, within
     [today − days, today]: the moment in it, or the Period starting, ending in or spanning it."""
     return in_last_days(moment, days, today) or period_in_last_days(start, end, days, today)
-
-
-def any_in_last_days(moments: tuple[datetime | date | None, ...], days: int, today: date) -> bool:
-    return any(in_last_days(m, days, today) for m in moments)

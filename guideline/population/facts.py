@@ -354,9 +354,5 @@ def patient_facts(
     )
 
 
-def fills_in(facts: PatientFacts, period: Period) -> tuple[OpioidFill, ...]:
-    return facts.opioids_in(period.start, period.end)
-
-
 def total_days(supplies: tuple[OpioidFill, ...]) -> Decimal:
     return sum((f.days for f in supplies if f.days is not None), Decimal(0))
