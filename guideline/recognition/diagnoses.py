@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from guideline.fhirdata import ICD10CM, SNOMED, Concept
 from guideline.terminology import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL, Terminology
@@ -70,14 +71,11 @@ _NOT_BEFORE = _words(
 )
 
 
-class _Rule:
+class _Rule(NamedTuple):
     """The words that name a condition, and the words that, anywhere in the entry, make it something else."""
 
-    __slots__ = ("names", "unless")
-
-    def __init__(self, names: re.Pattern[str], unless: re.Pattern[str]) -> None:
-        self.names = names
-        self.unless = unless
+    names: re.Pattern[str]
+    unless: re.Pattern[str]
 
 
 RULES: Mapping[str, _Rule] = {
