@@ -164,15 +164,15 @@ def future_assessments(facts: Facts) -> tuple[tuple[Procedure, date], ...]:
 def _last_text(facts: Facts, last: date | None, lookback: int) -> str:
     """The last dated evaluation, and any on record without a date: saying "none" of one the clinician can see would
     make the card plainly wrong."""
-    undated = any(last_performed(p) is None for p in facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT))
-    said = f"The last documented evaluation was on {last}." if last else ""
-    if undated:
-        said += f"{' ' if said else ''}An evaluation is on record without a date, so it cannot show a review in the "
-        said += f"last {lookback} days."
+    said = [f"The last documented evaluation was on {last}."] if last else []
+    if any(last_performed(p) is None for p in facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT)):
+        said.append(
+            f"An evaluation is on record without a date, so it cannot show a review in the last {lookback} days."
+        )
     ahead = dated_after_today("An evaluation", (day for _, day in future_assessments(facts)))
     if ahead:
-        said += f"{' ' if said else ''}{ahead}"
-    return said or "No evaluation is on record."
+        said.append(ahead)
+    return " ".join(said) or "No evaluation is on record."
 
 
 def _window_table(facts: Facts) -> str:
