@@ -80,7 +80,9 @@ def is_order(request: MedOrder | ServiceRequest) -> bool:
 
 
 def is_prescription(order: MedOrder) -> bool:
-    """An order written here: not a proposal, a plan or an option (3.2), nor a medication reported as taken."""
+    """A medicine ordered (`is_order`, by the name the population review reads it by): not a proposal, a plan or an
+    option (3.2). A medication reported as taken comes with intent plan (Oracle Health) and so is none; one reported
+    with intent order counts, as its intent says."""
     return is_order(order)
 
 
