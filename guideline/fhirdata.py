@@ -35,6 +35,18 @@ HCPCS_SYSTEMS = frozenset(
         "urn:oid:2.16.840.1.113883.6.285",
     }
 )
+# The name a clinician knows a code's system by, for a code shown with no display. The reader has already given RxNorm
+# and NDC their FHIR names. Blue Button writes HCPCS (and CPT, its level I) under a system of its own, so it is named
+# HCPCS here although no check reads a billing code under it.
+_SYSTEM_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        **dict.fromkeys(HCPCS_SYSTEMS, "HCPCS"),
+        "https://bluebutton.cms.gov/resources/codesystem/hcpcs": "HCPCS",
+        **dict.fromkeys(CPT_SYSTEMS, "CPT"),
+        NDC: "NDC",
+        RXNORM: "RxNorm",
+    }
+)
 # MedicationStatement's categories (R4, STU3): inpatient, outpatient and community as for orders, and
 # patientspecified for what the patient says they take.
 MEDSTATEMENT_CATEGORY_SYSTEMS = frozenset(
@@ -218,6 +230,11 @@ _SYSTEM_ALIASES = {
     "http://hl7.org/fhir/v3/orderabledrugform": ORDERABLE_DRUG_FORM,
 }
 _FHIR_SYSTEMS = frozenset({RXNORM, SNOMED, LOINC, ICD10CM, NDC})
+
+
+def system_name(system: str | None) -> str | None:
+    """ "HCPCS", "CPT", "NDC" or "RxNorm" for a coding read under one of their systems; None for any other."""
+    return _SYSTEM_NAMES.get(system) if system is not None else None
 
 
 def canonical_system(system: str | None) -> str | None:

@@ -14,7 +14,7 @@ from guideline.checks.common import based_on, bullet_list, clip, guideline_link,
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, given_within, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.fhirdata import HCPCS_SYSTEMS, Concept
+from guideline.fhirdata import HCPCS_SYSTEMS, Coding, Concept, system_name
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
@@ -145,18 +145,33 @@ MOUD_HCPCS = frozenset(
 )
 
 
+def _is_moud_coding(coding: Coding) -> bool:
+    return coding.system in HCPCS_SYSTEMS and (coding.code or "").strip().upper() in MOUD_HCPCS
+
+
 def is_moud_procedure(code: Concept | None) -> bool:
     """A procedure billing code for OUD medication given in clinic or by a treatment programme."""
-    return code is not None and any(
-        c.system in HCPCS_SYSTEMS and (c.code or "").strip().upper() in MOUD_HCPCS for c in code.codings
-    )
+    return code is not None and any(_is_moud_coding(c) for c in code.codings)
 
 
 def moud_dose_label(code: Concept | None) -> str | None:
-    """ "medication for opioid use disorder (HCPCS J2315)": how a dose known by its billing code alone is named (a
-    claim names it so); None when it carries no code."""
-    codes = [c.code.strip().upper() for c in code.codings if c.code] if code is not None else []
-    return f"medication for opioid use disorder (HCPCS {codes[0]})" if codes else None
+    """ "medication for opioid use disorder (HCPCS J2315)": how a dose known by its code alone is named (a claim names
+    it so), by the billing code that makes it a dose, else its first code; None when it carries no code."""
+    if code is None:
+        return None
+    coded = [c for c in code.codings if c.code and c.code.strip()]
+    coding = next((c for c in coded if _is_moud_coding(c)), coded[0] if coded else None)
+    return f"medication for opioid use disorder ({_code_shown(coding)})" if coding is not None else None
+
+
+def _code_shown(coding: Coding) -> str:
+    """ "HCPCS J2315", "NDC 65757-300-01": the code under its system's name; a local code's system means nothing to a
+    clinician, so such a code is shown alone."""
+    code = (coding.code or "").strip()
+    system = system_name(coding.system)
+    if system in ("HCPCS", "CPT"):
+        code = code.upper()  # billing codes are upper case; a local code is shown as the site wrote it
+    return f"{system} {code}" if system else code
 
 
 # -- the card --------------------------------------------------------------------------------------------------
