@@ -159,10 +159,14 @@ NUBC_HOSPICE = frozenset({"50", "51"})  # hospice: home; hospice: medical facili
 _HOSPICE_WORD = re.compile(HOSPICE_WORD, re.IGNORECASE)
 
 
-# A site's visit type or disposition that names hospice but no hospice care: a referral, an evaluation or information
-# visit before it (the patient may decline), or its end. Read as care, it excluded the patient from every check.
+# A site's visit type or disposition that names hospice but no hospice care: care referred to, evaluated, explained,
+# considered, planned or discussed (the patient may decline), declined, ended or past; discharged from hospice, but not
+# discharged to it. Read as care, it excluded the patient from every check.
 _NOT_HOSPICE_CARE = re.compile(
-    r"\breferr|\beval|\bconsult|\binfo|\bpre-?\s*hospice|\brevo[ck]|\bdischarg\w*\s+from\b|\bdeclin|\bdiscontinu",
+    r"\breferr|\beval|\bconsult|\binfo|\bpre-?\s*hospice|\beligib|\bcandidate\b|\bplan(?:s|ning)?\b|\bdiscuss"
+    r"|\bdirective|\badvance\b|\bdeclin|\brefus|\brevo[ck]|\bdiscontinu|\bended\b|\bstopped\b|\bwithdr[ae]w"
+    r"|\bno\s+longer\b|\bdischarg(?!\w*(?:\s*/\s*transferred)?\s+to\s+(?:[\w-]+\s+){0,2}hospice\b)|\bnot\b"
+    r"|\bhistory\b|\bhx\b|\bformer(?:ly)?\b|\bprevious(?:ly)?\b|\bprior\b|\bpast\b",
     re.IGNORECASE,
 )
 

@@ -171,20 +171,31 @@ RULES: Mapping[str, _Rule] = {
             # Hospice care is for a terminal illness (a prognosis of six months or less).
             HOSPICE_WORD,
         ),
-        # Planning or discussing end-of-life care, or being considered for hospice, is not being at the end of life;
-        # nor is hospice declined, left or ended, wherever that is written ("Hospice - declined", "Discharged from
-        # hospice", "Hospice services discontinued"): read so, a patient who left hospice lost every check.
+        # End-of-life or hospice care referred to, evaluated, explained, considered, planned or discussed is not being
+        # at the end of life; nor is hospice declined, left or ended, wherever that is written ("Hospice - declined",
+        # "Discharged from hospice", "Hospice services discontinued"): read so, a patient who left hospice lost every
+        # check. Discharged *to* hospice is hospice care.
         _words(
+            r"\breferr",
+            r"\beval",
+            r"\bconsult",
+            r"\binfo",
+            r"\bpre-?\s*hospice",
+            r"\beligib",
+            r"\bcandidate\b",
+            r"\bplan(?:s|ning)?\b",
+            r"\bdiscuss",
+            r"\bdirective",
+            r"\badvance\b",
             r"\bdeclin",
             r"\brefus",
+            r"\brevo[ck]",
             r"\bdiscontinu",
-            r"\brevok",
-            r"\brevocation\b",
-            r"\bdischarg",
             r"\bended\b",
             r"\bstopped\b",
             r"\bwithdr[ae]w",
             r"\bno\s+longer\b",
+            r"\bdischarg(?!\w*(?:\s*/\s*transferred)?\s+to\s+(?:[\w-]+\s+){0,2}hospice\b)",
             r"\bnot\b",
             r"\bhistory\b",
             r"\bhx\b",
@@ -192,16 +203,6 @@ RULES: Mapping[str, _Rule] = {
             r"\bprevious(?:ly)?\b",
             r"\bprior\b",
             r"\bpast\b",
-            r"\bplan(?:s|ning)?\b",
-            r"\bdiscuss",
-            r"\bdirective",
-            r"\badvance\b",
-            r"\beligib",
-            r"\bcandidate\b",
-            r"\breferr(?:al|ed)\b",
-            r"\bevaluation\b",
-            r"\bconsult",
-            r"\binformation\b",
         ),
     ),
 }
