@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +15,7 @@ from guideline.clinical import (
 )
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_reference
-from guideline.recognition.diagnoses import HOSPICE_WORD
+from guideline.recognition.hospice import names_hospice_care
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
@@ -156,28 +155,12 @@ NUBC_DISCHARGE_SYSTEMS = frozenset(
     }
 )
 NUBC_HOSPICE = frozenset({"50", "51"})  # hospice: home; hospice: medical facility
-_HOSPICE_WORD = re.compile(HOSPICE_WORD, re.IGNORECASE)
-
-
-# A site's visit type or disposition that names hospice but no hospice care: care referred to, evaluated, explained,
-# considered, planned or discussed (the patient may decline), declined, ended or past; discharged from hospice, but not
-# discharged to it. Read as care, it excluded the patient from every check.
-_NOT_HOSPICE_CARE = re.compile(
-    r"\breferr|\beval|\bconsult|\binfo|\bpre-?\s*hospice|\beligib|\bcandidate\b|\bplan(?:s|ning)?\b|\bdiscuss"
-    r"|\bdirective|\badvance\b|\bdeclin|\brefus|\brevo[ck]|\bdiscontinu|\bended\b|\bstopped\b|\bwithdr[ae]w"
-    r"|\bno\s+longer\b|\bdischarg(?!\w*(?:\s*/\s*transferred)?\s+to\s+(?:[\w-]+\s+){0,2}hospice\b)|\bnot\b"
-    r"|\bhistory\b|\bhx\b|\bformer(?:ly)?\b|\bprevious(?:ly)?\b|\bprior\b|\bpast\b",
-    re.IGNORECASE,
-)
 
 
 def names_hospice(concept: Concept) -> bool:
     """A concept whose text or a coding's display names hospice care: a site's own code ("Hospice - Home"), not a
-    referral, evaluation or end of it ("Hospice Referral", "Hospice Revocation")."""
-    for words in (concept.text, *(coding.display for coding in concept.codings)):
-        if words and _HOSPICE_WORD.search(words) and not _NOT_HOSPICE_CARE.search(words):
-            return True
-    return False
+    referral, evaluation or end of it ("Hospice Referral", "Hospice Revocation"): `recognition.hospice`'s words."""
+    return any(names_hospice_care(words) for words in (concept.text, *(coding.display for coding in concept.codings)))
 
 
 # The UB-04 type of bill (form locator 4) under the names systems give it: 81x is hospice (non-hospital based), 82x

@@ -14,14 +14,11 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from guideline.fhirdata import ICD10CM, SNOMED, Concept
+from guideline.recognition.hospice import HOSPICE_WORD, NOT_HOSPICE_CARE_WORDS
 from guideline.terminology import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL, Terminology
 
 # The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
 DIAGNOSIS_CODE_SYSTEMS = frozenset({SNOMED, ICD10CM})
-
-
-# "Hospice" as a word, not "non-hospice" (a home health visit that says it is not one).
-HOSPICE_WORD = r"(?<!non-)(?<!non )\bhospice\b"
 
 
 def _words(*patterns: str) -> re.Pattern[str]:
@@ -171,39 +168,10 @@ RULES: Mapping[str, _Rule] = {
             # Hospice care is for a terminal illness (a prognosis of six months or less).
             HOSPICE_WORD,
         ),
-        # End-of-life or hospice care referred to, evaluated, explained, considered, planned or discussed is not being
-        # at the end of life; nor is hospice declined, left or ended, wherever that is written ("Hospice - declined",
-        # "Discharged from hospice", "Hospice services discontinued"): read so, a patient who left hospice lost every
-        # check. Discharged *to* hospice is hospice care.
-        _words(
-            r"\breferr",
-            r"\beval",
-            r"\bconsult",
-            r"\binfo",
-            r"\bpre-?\s*hospice",
-            r"\beligib",
-            r"\bcandidate\b",
-            r"\bplan(?:s|ning)?\b",
-            r"\bdiscuss",
-            r"\bdirective",
-            r"\badvance\b",
-            r"\bdeclin",
-            r"\brefus",
-            r"\brevo[ck]",
-            r"\bdiscontinu",
-            r"\bended\b",
-            r"\bstopped\b",
-            r"\bwithdr[ae]w",
-            r"\bno\s+longer\b",
-            r"\bdischarg(?!\w*(?:\s*/\s*transferred)?\s+to\s+(?:[\w-]+\s+){0,2}hospice\b)",
-            r"\bnot\b",
-            r"\bhistory\b",
-            r"\bhx\b",
-            r"\bformer(?:ly)?\b",
-            r"\bprevious(?:ly)?\b",
-            r"\bprior\b",
-            r"\bpast\b",
-        ),
+        # End-of-life or hospice care referred to, evaluated, considered or discussed is not being at the end of life;
+        # nor is hospice declined, left or ended, wherever that is written ("Hospice - declined", "Discharged from
+        # hospice"): read so, a patient who left hospice lost every check. The words a visit type is read by too.
+        _words(*NOT_HOSPICE_CARE_WORDS),
     ),
 }
 
