@@ -384,10 +384,10 @@ def test_an_otp_methadone_order_is_treatment_not_a_pain_prescription() -> None:
 
 
 def test_the_plan_page_lists_a_documented_home_medication_as_reported() -> None:
-    from guideline.plan.medications import build_medications
+    from guideline.plan.medications import build_medications, mme_now
 
     evaluation = run("patient-view", resources=[home_medication(LORAZEPAM, period=8)])
-    sedatives = build_medications(evaluation.facts).sedatives
+    sedatives = build_medications(evaluation.facts, mme_now(evaluation.facts)).sedatives
     assert sedatives == ("lorazepam 1 MG Oral Tablet (active, reported as taken)",)
 
 

@@ -272,3 +272,31 @@ def test_no_taper_is_offered_for_a_first_opioid_not_yet_taken():
     # Kevin, opioid-naive, 10 days for a broken ankle: the page offered a ten-month taper "From 30.0 MME/day".
     taper = _taper_signing("kevin-obrien")
     assert taper.plan is None and "no current opioid dose" in taper.message.lower()
+
+
+def test_the_page_works_out_what_the_patient_takes_now_once_and_shows_it_in_all_three_places(monkeypatch: Any):
+    # The MME without the drafts (`mme_now`) is read by the comparison beside the total, the reassessment tile and the
+    # tapering calculator: each computed it again, three times a page with an order being signed.
+    from guideline.plan import medications
+
+    computed: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        computed.append(1)
+        return real(*args, **kwargs)
+
+    real = medications.compute_mme
+    monkeypatch.setattr(medications, "compute_mme", counting)
+    walter = load_demo_patients(DAY)["walter-brooks"]
+    drafts = draft_bundle([story_draft(walter, NOW)])
+    page_input = PageInput(tuple(walter.resources()), (), ())
+    view = assemble(page_input, CONFIG, walter.id, NOW, {}, drafts=tuple(e["resource"] for e in drafts["entry"]))
+    assert len(computed) == 1
+    assert view.section("medications").content.comparison.startswith("90.0 MME/day now; 130.0 with")
+    tasks = {t.key: t for t in view.section("tasks").content}
+    assert tasks["reassessment"].detail.startswith("The order being signed raises the daily dose today (90.0 to 130.0")
+    assert view.section("taper").content.plan.start_mme == Decimal("90")
+
+    computed.clear()
+    standing = assemble(page_input, CONFIG, walter.id, NOW, {})  # no drafts: the taper alone reads it
+    assert len(computed) == 1 and standing.section("taper").content.plan.start_mme == Decimal("90")

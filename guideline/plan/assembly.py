@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from guideline.config import GuidelineConfig
+from guideline.mme import MmeSummary
 from guideline.named_gaps import ON_PLAN
 from guideline.plan.alerts import build_alerts
 from guideline.plan.banner import build_banner
-from guideline.plan.medications import build_medications
+from guideline.plan.medications import build_medications, mme_now
 from guideline.plan.mme_history import MmeHistory, build_mme_history
 from guideline.plan.model import PlanView, QueryStatus, Section
 from guideline.plan.nonopioid import build_nonopioid
@@ -109,22 +110,30 @@ def build_plan(
         compute_mme = default_compute
     statuses = {s.key: s for s in fetch_status}
     history_holder: dict[str, MmeHistory] = {}
+    mme_today_holder: dict[str, MmeSummary] = {}
 
     def history() -> MmeHistory:
         history_holder["value"] = build_mme_history(facts, compute_mme)
         return history_holder["value"]
 
+    def mme_today() -> MmeSummary:
+        """The daily MME the patient takes now, worked out once for the page: the medications, the status tiles and
+        the tapering calculator read it (inside their own section, so its failure is shown there)."""
+        if "value" not in mme_today_holder:
+            mme_today_holder["value"] = mme_now(facts)
+        return mme_today_holder["value"]
+
     plan_builders: dict[str, Callable[[], Any]] = {
         "alerts": lambda: build_alerts(evaluation),
-        "medications": lambda: build_medications(facts),
+        "medications": lambda: build_medications(facts, mme_today()),
         "mme_history": history,
-        "tasks": lambda: build_tasks(facts, history_holder.get("value")),
+        "tasks": lambda: build_tasks(facts, history_holder.get("value"), mme_today()),
         "scores": lambda: build_scores(facts),
         "risks": lambda: build_risks(facts),
         "uds": lambda: build_uds(facts),
         "nonopioid": lambda: build_nonopioid(facts),
         "oud": lambda: build_oud(facts, oud_checked),
-        "taper": lambda: build_taper(facts, taper_request or TaperRequest()),
+        "taper": lambda: build_taper(facts, taper_request or TaperRequest(), mme_today()),
         "resources": lambda: build_resources(config),
     }
     plan_builders.update(builders or {})

@@ -138,12 +138,12 @@ def mme_now(facts: Facts) -> MmeSummary:
     return with_fills(compute_mme(_opioids_now(facts), facts.terms, facts.config), facts.fill_mme)
 
 
-def _comparison(facts: Facts) -> str | None:
-    """With opioid drafts: the total without them (the patient now) beside the total with them (what the card used)."""
+def _comparison(facts: Facts, standing: MmeSummary) -> str | None:
+    """With opioid drafts: the total without them (`standing`, the patient now) beside the total with them (what the
+    card used)."""
     drafts = [o for o in facts.current_opioids if o.is_draft]
     if not drafts or facts.mme.state == "none":
         return None
-    standing = mme_now(facts)
     now = f"{'at least ' if standing.state == 'partial' else ''}{one_decimal(standing.total)} MME/day now"
     if standing.state == "none" and not facts.current_fills:
         now = "no current opioid now"
@@ -166,8 +166,9 @@ def naloxone_named(facts: Facts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
-def build_medications(facts: Facts) -> Medications:
-    """Buprenorphine (excluded from MME, guideline 8) is listed apart; orders whose MME is unknown are named."""
+def build_medications(facts: Facts, now: MmeSummary) -> Medications:
+    """Buprenorphine (excluded from MME, guideline 8) is listed apart; orders whose MME is unknown are named. `now` is
+    `mme_now(facts)`, worked out once for the page."""
     rows: list[OpioidRow] = []
     bup: list[OpioidRow] = []
     unknown: list[str] = []
@@ -192,7 +193,7 @@ def build_medications(facts: Facts) -> Medications:
         tuple(dict.fromkeys(sedatives)),
         naloxone,
         _fill_rows(facts),
-        _comparison(facts),
+        _comparison(facts, now),
         int(facts.config.check("naloxone")["possession_months"]),
         frozenset(o.id for o in (*facts.current_benzos, *facts.current_cns) if o.id),
     )

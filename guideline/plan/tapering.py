@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from guideline.mme import MmeSummary
-from guideline.plan.medications import mme_now
 from guideline.plan.taper_doses import TaperDoses, build_taper_doses
 from guideline.taper import TaperError, TaperPlan, taper_schedule
 
@@ -42,18 +41,17 @@ def _per_order_mme(facts: Facts, summary: MmeSummary) -> tuple[tuple[str, Decima
     return tuple((facts.name(r.order), r.mme) for r in summary.orders if r.state == "ok" and r.mme is not None)
 
 
-def build_taper(facts: Facts, request: TaperRequest) -> Taper:
+def build_taper(facts: Facts, request: TaperRequest, now: MmeSummary) -> Taper:
     """No dose, no schedule; a partial total gives a schedule that says it starts from a lower bound. A taper starts
-    from what the patient takes now (`mme_now`: an order a draft renews counts, a draft being signed does not): from
-    the total with the drafts, the MME schedule of a patient adding hydrocodone ran from 130 beside a dose schedule
-    from 90, and a first opioid not yet taken got a ten-month taper."""
-    summary = mme_now(facts)
-    per_order = _per_order_mme(facts, summary)
-    if summary.state == "none" or not summary.total:
+    from what the patient takes now (`now`, from `mme_now`: an order a draft renews counts, a draft being signed does
+    not): from the total with the drafts, the MME schedule of a patient adding hydrocodone ran from 130 beside a dose
+    schedule from 90, and a first opioid not yet taken got a ten-month taper."""
+    per_order = _per_order_mme(facts, now)
+    if now.state == "none" or not now.total:
         return Taper(request, None, "There is no current opioid dose with a known MME to taper from.", per_order)
     try:
         plan = taper_schedule(
-            Decimal(summary.total),
+            Decimal(now.total),
             request.start or facts.today,
             request.rate_percent,
             request.interval,  # type: ignore[arg-type]
@@ -65,6 +63,6 @@ def build_taper(facts: Facts, request: TaperRequest) -> Taper:
     except TaperError as error:
         return Taper(request, None, str(error), per_order)
     partial = None
-    if summary.state == "partial":
+    if now.state == "partial":
         partial = "Some opioid orders could not be converted to MME, so this schedule starts from a lower bound."
-    return Taper(request, plan, partial, per_order, build_taper_doses(facts, plan, summary))
+    return Taper(request, plan, partial, per_order, build_taper_doses(facts, plan, now))

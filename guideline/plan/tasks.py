@@ -17,8 +17,8 @@ from guideline.checks.urine_drug_test import pending_orders
 from guideline.facts import NALOXONE_FILL_STATUSES
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date
+from guideline.mme import MmeSummary
 from guideline.orders import is_taken, order_start
-from guideline.plan.medications import mme_now
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.reading import latest, one_decimal, words_of
 from guideline.record import Dispense, MedOrder, ServiceRequest
@@ -165,14 +165,13 @@ def _dose_increase(history: MmeHistory | None, today: date) -> date | None:
     return found
 
 
-def _signed_start_or_increase(facts: Facts) -> str | None:
+def _signed_start_or_increase(facts: Facts, now: MmeSummary) -> str | None:
     """An order being signed starts opioids or raises the daily dose (Rec 7: review 1–4 weeks after either). The MME
     history reads the orders on record only, so a draft was no start there: a patient about to take a first opioid
     had the review "due now", before the first dose, and a dose raised from 90 to 130 MME/day left it "up to date"
-    for two more months. The words saying which, or None."""
+    for two more months. The words saying which, or None. `now`: the daily MME without the drafts (`mme_now`)."""
     if facts.mme.state == "none" or not any(o.is_draft for o in facts.current_opioids):
         return None
-    now = mme_now(facts)
     if not (now.orders or facts.current_fills or facts.exposure.ltot):
         return "Opioids start with the order being signed today"
     # Only known totals tell a rise: beside a dose not known (a fill with no quantity) the draft may be the next supply.
@@ -184,14 +183,14 @@ def _signed_start_or_increase(facts: Facts) -> str | None:
     return None
 
 
-def reassessment_task(facts: Facts, history: MmeHistory | None) -> Task:
+def reassessment_task(facts: Facts, history: MmeHistory | None, now: MmeSummary) -> Task:
     """Within the card's window (`reassessment-due` `lookback_days`, 91 days by default); after a start or a dose
     increase, 1–4 weeks after it unless reassessed since, and never later than the window allows. Read as 3 months,
     and moved later by a dose increase, the tile said "Due soon" or "Up to date" beside a card finding no review."""
     lookback = int(facts.config.check(REASSESS_CHECK)["lookback_days"])
     last = last_assessment(facts)
     window_due = last + timedelta(days=lookback) if last else None
-    signed = _signed_start_or_increase(facts)
+    signed = _signed_start_or_increase(facts, now)
     increase = facts.today if signed else _dose_increase(history, facts.today)
     detail = f"At least every {lookback} days during longer-term therapy (Rec 7)."
     if increase and (last is None or last < increase):
@@ -356,11 +355,12 @@ def document_tasks(facts: Facts) -> tuple[Task, Task]:
     return yearly("agreement", "Treatment agreement", agreement), yearly("consent", "Informed consent", consent)
 
 
-def build_tasks(facts: Facts, history: MmeHistory | None) -> tuple[Task, ...]:
+def build_tasks(facts: Facts, history: MmeHistory | None, now: MmeSummary) -> tuple[Task, ...]:
+    """The status tiles; `now` is the daily MME without the drafts (`mme_now`), worked out once for the page."""
     return (
         uds_task(facts),
         pdmp_task(facts),
-        reassessment_task(facts, history),
+        reassessment_task(facts, history, now),
         naloxone_task(facts),
         *document_tasks(facts),
     )
