@@ -260,8 +260,11 @@ class SubstanceResult:
     label: str
     value: Value
     unexpected: bool
-    explanation: str | None
+    explanation: str | None  # the card's words: "expected: …", "positive for cocaine, not prescribed …"
     given: str | None = None  # the dose clinicians gave that explains a positive ("fentanyl … given 2026-06-01")
+    # What explains an expected positive, on its own: the prescription and its day ("oxycodone 5 mg (2026-05-01)")
+    # or the dose given. The plan page lists it as it is, never by cutting the explanation's words apart.
+    expected_by: str | None = None
 
 
 @slot_init
@@ -584,14 +587,13 @@ def _substance_result(
         explained = in_effect(substance.expected_by, day) if substance.expected_by else None
         if explained and explained.how:
             given = f"{explained.name} {explained.how} {iso_day(explained.day)}"
-            return SubstanceResult.make(substance.name, label, value, False, f"expected: {given}", given)
-        if explained:
             return SubstanceResult.make(
-                substance.name,
-                label,
-                value,
-                False,
-                f"expected: {explained.name} ({iso_day(explained.day)})",
+                substance.name, label, value, False, f"expected: {given}", given=given, expected_by=given
+            )
+        if explained:
+            prescribed = f"{explained.name} ({iso_day(explained.day)})"
+            return SubstanceResult.make(
+                substance.name, label, value, False, f"expected: {prescribed}", expected_by=prescribed
             )
         return SubstanceResult.make(
             substance.name, label, value, True, f"positive for {label}, not prescribed in the 30 days before"

@@ -10,13 +10,14 @@ import pytest
 from guideline.checks import CHECKS, naloxone, unexpected_uds_result
 from guideline.checks.unexpected_uds_result import CHECK_ID
 from guideline.plan import build_plan
-from tests.builders import NOW, PATIENT_ID, RXNORM, card, days_ago, med_request, observation, run
+from tests.builders import NOW, PATIENT_ID, RXNORM, card, days_ago, dispense, med_request, observation, run
 
 OXYCODONE = "1049621"
 FENTANYL_INJECTION = "1735003"  # 2 ML fentanyl 0.05 MG/ML Injection
 MORPHINE_INJECTION = "1732006"  # 1 ML morphine sulfate 4 MG/ML Injection
 FENTANYL_SCREEN = "58379-9"  # fentaNYL+Norfentanyl [Presence] in Urine by Screen method
 OPIATE_SCREEN = "19295-5"  # Opiates [Presence] in Urine by Screen method
+OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone [Presence] in Urine by Screen method
 COCAINE = "14314-9"
 
 
@@ -211,3 +212,23 @@ def test_a_stated_end_before_the_start_is_no_stay() -> None:
     """A mistyped end (before the order was written) does not stretch the order back or forward."""
     found = card(sign(morphine_ordered_for_a_stay(25, 30), urine_test(OPIATE_SCREEN, 10, "Positive")), CHECK_ID)
     assert found is not None
+
+
+def test_what_explains_a_positive_is_a_field_of_its_own_that_the_page_lists_as_it_is() -> None:
+    # The page once cut "expected: " off the card's words to list what explains a positive: a change of wording
+    # would have left the prefix on the page. The explaining prescription or dose is now a field of its own.
+    oxycodone_fill = dispense(OXYCODONE, days_ago(20), days_supply=30)
+    evaluation = sign(
+        fentanyl_given_r4(14),
+        oxycodone_fill,
+        urine_test(FENTANYL_SCREEN, 12, "Positive"),
+        urine_test(OXYCODONE_SCREEN, 12, "Positive"),
+    )
+    by_substance = {s.substance: s for r in evaluation.facts.uds_results for s in r.substances}
+    given = by_substance["fentanyl"]
+    assert given.expected_by == given.given == "fentaNYL (SUBLIMAZE) injection 50 mcg given 2026-06-01"
+    prescribed = by_substance["oxycodone"]
+    assert prescribed.expected_by == f"oxycodone hydrochloride 5 MG Oral Tablet ({days_ago(20)})"
+    assert prescribed.explanation == f"expected: {prescribed.expected_by}" and prescribed.given is None
+    rows = build_plan(evaluation, (), evaluation.facts.config, NOW).section("uds").content.rows
+    assert sorted(row.explained for row in rows) == sorted([(given.expected_by,), (prescribed.expected_by,)])

@@ -45,9 +45,7 @@ def build_uds(facts: Facts) -> UdsHistory:
         unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
         explained = tuple(
             dict.fromkeys(
-                s.explanation.removeprefix("expected: ")
-                for s in result.substances
-                if not s.unexpected and s.value == "positive" and s.explanation
+                s.expected_by for s in result.substances if not s.unexpected and s.value == "positive" and s.expected_by
             )
         )
         status = result.observation.status
