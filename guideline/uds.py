@@ -280,6 +280,11 @@ class UdsResult:
     def unexpected(self) -> tuple[SubstanceResult, ...]:
         return tuple(s for s in self.substances if s.unexpected)
 
+    @property
+    def preliminary(self) -> bool:
+        """A preliminary result is to be confirmed before anyone acts on it: the cards and the page say so."""
+        return self.observation.status == "preliminary"
+
 
 UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"
 

@@ -125,15 +125,14 @@ def unread_results(facts: Facts) -> tuple[str, ...]:
 def _distinct(
     findings: Iterable[tuple[UdsResult, SubstanceResult]],
 ) -> tuple[tuple[UdsResult, SubstanceResult], ...]:
-    """A screen and its confirmation on the same day report one finding, not two."""
-    seen: set[tuple[date | None, str, str]] = set()
-    kept = []
+    """A screen and its confirmation on the same day report one finding, not two. The finding rests on a settled
+    result when there is one: a preliminary screen confirmed by a final result that day is not called preliminary."""
+    kept: dict[tuple[date | None, str, str], tuple[UdsResult, SubstanceResult]] = {}
     for result, item in findings:
         key = (result.day, item.substance, item.value)
-        if key not in seen:
-            seen.add(key)
-            kept.append((result, item))
-    return tuple(kept)
+        if key not in kept or (kept[key][0].preliminary and not result.preliminary):
+            kept[key] = (result, item)  # a replaced finding keeps its place: the order is the first seen
+    return tuple(kept.values())
 
 
 # -- the table -------------------------------------------------------------------------------------------------
@@ -181,7 +180,7 @@ def _table(
 
 
 def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, item: SubstanceResult) -> str:
-    line = f"{iso_day(result.day) if result.day else 'undated'}: {item.explanation}"
+    line = f"{_when(result)}{' (preliminary)' if result.preliminary else ''}: {item.explanation}"
     if item.value == "positive" and result.day is not None:
         count = later_negatives(negatives, item.substance, result.day)
         if count:
@@ -192,10 +191,15 @@ def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, ite
 # -- the card --------------------------------------------------------------------------------------------------
 
 
+def _when(result: UdsResult) -> str:
+    return iso_day(result.day) if result.day else "undated"
+
+
 def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
-    """Names each unexpected finding (newest first) while it fits, then counts the rest."""
+    """Names each unexpected finding (newest first, "preliminary" beside one that rests on a preliminary result)
+    while it fits, then counts the rest."""
     parts = [
-        f"{item.value} for {item.label} ({iso_day(result.day) if result.day else 'undated'})"
+        f"{item.value} for {item.label} ({_when(result)}{', preliminary' if result.preliminary else ''})"
         for result, item in findings
     ]
     lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "

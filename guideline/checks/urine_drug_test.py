@@ -21,7 +21,7 @@ from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import months_before
-from guideline.uds import is_uds_order
+from guideline.uds import drug_test_procedures, is_uds_order
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -115,6 +115,16 @@ def _last_test(facts: Facts) -> date | None:
     return facts.last_drug_test_day()
 
 
+def _preliminary_on(facts: Facts, day: date) -> bool:
+    """Whether every test on record that day is preliminary (a result, or a report read as a test done): the last-test
+    line then says so, as the plan page's list does. A procedure or any settled result that day makes it plain."""
+    if any(done == day for done, _ in drug_test_procedures(facts.record)):
+        return False
+    statuses = [r.observation.status for r in facts.uds_results if r.day == day]
+    statuses += [u.report.status for u in facts.unread_drug_test_reports if u.done and not u.partly and u.day == day]
+    return bool(statuses) and all(status == "preliminary" for status in statuses)
+
+
 def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:
     last = _last_test(facts)
     if last is not None:
@@ -122,7 +132,11 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
             f"Order a urine drug test: none in {months} months (last {last.isoformat()}) for a patient on "
             "longer-term opioids"
         )
-        finding = f"The last urine drug test result on record is from **{last.isoformat()}**, over {months} months ago."
+        status = " (preliminary)" if _preliminary_on(facts, last) else ""
+        finding = (
+            f"The last urine drug test result on record is from **{last.isoformat()}**{status}, over {months} months "
+            "ago."
+        )
     else:
         summary = "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
         finding = "There is **no urine drug test result on record** for this patient."
