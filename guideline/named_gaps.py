@@ -9,7 +9,12 @@ from operator import attrgetter
 from guideline.checks.unexpected_uds_result import unread_results
 from guideline.facts import Facts
 from guideline.recognition import recognise
-from guideline.undated import future_dated_reviews, uncounted_administrations, undated_procedures
+from guideline.undated import (
+    future_dated_drug_tests,
+    future_dated_reviews,
+    uncounted_administrations,
+    undated_procedures,
+)
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,21 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         note="Reviews dated after today (not counted as done)",
     ),
     NamedGap(
+        key="future-dated-drug-tests",
+        items=future_dated_drug_tests,
+        card=CardLine(
+            "is dated after today, so it was not counted as a test done or judged for unexpected results",
+            "other urine drug tests dated after today",
+        ),
+        page=PageSentence(
+            "1 urine drug test is dated after today, so it was not counted as a test done or judged for unexpected "
+            "results:",
+            "{count} urine drug tests are dated after today, so they were not counted as tests done or judged for "
+            "unexpected results:",
+        ),
+        note="Urine drug tests dated after today (not counted or judged)",
+    ),
+    NamedGap(
         key="uncounted-administrations",
         items=uncounted_administrations,
         card=CardLine(
@@ -235,6 +255,7 @@ CARD_ORDER = (
     "undated-procedures",
     "uncounted-administrations",
     "future-dated-reviews",
+    "future-dated-drug-tests",
     "unread-uds",
 )
 NOTE_ORDER = (
@@ -243,6 +264,7 @@ NOTE_ORDER = (
     "unknown-status",
     "undated-procedures",
     "future-dated-reviews",
+    "future-dated-drug-tests",
     "uncounted-administrations",
     "unread-conditions",
     "unread-categories",

@@ -26,7 +26,8 @@ def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     """`count` items of each kind: unidentified, undated fill, unknown status, unread category, unread drug test,
-    undated procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
+    drug test dated ahead, undated procedure, review dated ahead, OUD dose given with no date, and diagnosis in words
+    only."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -46,6 +47,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append({**site_class, "category": [SITE_ORDER_CLASS]})
         unread = observation(COCAINE_SCREEN, when=days_ago(40 + n), value_string="Inconclusive")
         found.append({**unread, "id": f"obs-inconclusive-{n}"})
+        ahead = observation(COCAINE_SCREEN, when=FUTURE, value_string="Negative")
+        found.append({**ahead, "id": f"obs-ahead-{n}"})
         found.append(_procedure(f"pr-age-{n}", performedAge={"value": 55 + n, "unit": "years"}))
         found.append(_procedure(f"pr-ahead-{n}", performedDateTime=f"{FUTURE}T10:00:00-04:00"))
         found.append(_dose_with_no_date(f"ma-undated-{n}"))

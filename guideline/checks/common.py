@@ -109,13 +109,14 @@ def present(items: Iterable[Suggestion | None]) -> tuple[Suggestion, ...]:
     return tuple(s for s in items if s is not None)[:MAX_SUGGESTIONS]
 
 
-def dated_after_today(what: str, days: Iterable[date]) -> str | None:
+def dated_after_today(what: str, days: Iterable[date], done: str = "a review") -> str | None:
     """ "A PDMP review is on record dated 2026-07-01, after today, so it cannot show a review done yet.", for the
-    latest of `days`; None when there is none. A card that says "none" of a review the clinician can see is wrong."""
+    latest of `days` (`done` names what it cannot show: "a test"); None when there is none. A card that says "none"
+    of a review or a test the clinician can see is wrong."""
     ahead = max(days, default=None)
     if ahead is None:
         return None
-    return f"{what} is on record dated {iso_day(ahead)}, after today, so it cannot show a review done yet."
+    return f"{what} is on record dated {iso_day(ahead)}, after today, so it cannot show {done} done yet."
 
 
 def based_on(text: str) -> str:

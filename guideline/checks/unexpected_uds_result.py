@@ -39,8 +39,9 @@ CELL_TEXT = {"positive": "positive", "negative": "negative", "indeterminate": "i
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires when a positive or negative result in the last 12 months is not what the prescriptions in effect
-    explain. Order hooks need a new opioid order (any duration); patient-view an active opioid order."""
-    if not _applies(facts):
+    explain. Order hooks need a new opioid order (any duration); patient-view an active opioid order. A result dated
+    after today is not judged (`urine_drug_test.tests_after_today` names it)."""
+    if not applies(facts):
         return None
     recent = facts.uds_results_within(RESULT_MONTHS)
     findings = _distinct((r, s) for r in recent for s in r.unexpected if s.value in ("positive", "negative"))
@@ -49,7 +50,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return _card(facts, settings, recent, findings)
 
 
-def _applies(facts: Facts) -> bool:
+def applies(facts: Facts) -> bool:
+    """Whether this check reads the patient's urine drug tests: a new opioid order, or on patient-view an active one."""
     if facts.context.hook == "patient-view":
         return any(facts.is_in(OPIOID, o) for o in facts.active_orders)
     return bool(facts.trigger_orders)
@@ -60,7 +62,7 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     with no flag, "Inconclusive", a value and a flag that disagree), or cannot place in time (undated) or trust
     (status unknown), each named with its day: the answer must say so, or no card would look like "nothing
     unexpected"."""
-    if not _applies(facts):
+    if not applies(facts):
         return ()
     named = [
         f"{result.name} ({iso_day(result.day) if result.day else 'undated'})"

@@ -3,12 +3,14 @@ starting or on longer-term opioid therapy."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
     bullet_list,
+    dated_after_today,
     guideline_link,
     override_reasons,
     plan_link,
@@ -20,7 +22,7 @@ from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
-from guideline.timeutil import months_before
+from guideline.timeutil import iso_day, months_before
 from guideline.uds import drug_test_procedures, is_uds_order
 
 CHECK_ID = "urine-drug-test"
@@ -55,6 +57,11 @@ def report_months(config: GuidelineConfig) -> int:
 
 def _active_longer_term(facts: Facts) -> tuple[MedOrder, ...]:
     return tuple(o for o in facts.active_orders if facts.is_in(OPIOID, o) and facts.duration(o) == "subacute-chronic")
+
+
+def applies(facts: Facts) -> bool:
+    """Whether the patient starts or is on longer-term therapy, so this check reads the urine drug tests."""
+    return bool(_longer_term_reasons(facts))
 
 
 def _longer_term_reasons(facts: Facts) -> tuple[str, ...]:
@@ -115,6 +122,41 @@ def _last_test(facts: Facts) -> date | None:
     return facts.last_drug_test_day()
 
 
+@dataclass(frozen=True)
+class DrugTestAhead:
+    """A urine drug test on record dated only after today: its name, what it is on record as and its id, its day."""
+
+    name: str
+    kind: str  # "observation", "procedure" or "lab report"
+    ident: str | None
+    day: date
+
+
+def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
+    """The urine drug tests dated only after today (a mistyped collection year, a clock set wrong): results,
+    procedures and lab reports read as tests done. None is a test done yet, nor judged for unexpected substances
+    (the prescriptions of a day that has not come are not known), so each is named rather than counted."""
+    today = facts.today
+    found: dict[tuple[str, str | None, date], DrugTestAhead] = {}
+    for result in facts.uds_results_since(RESULT_MONTHS):  # a day after today is in every window's "since"
+        if result.day is not None and result.day > today:
+            # a panel's components share its id: the panel is named once
+            key = ("observation", result.observation.id, result.day)
+            found.setdefault(key, DrugTestAhead(result.name, "observation", result.observation.id, result.day))
+    for day, procedure in drug_test_procedures(facts.record):
+        # dated as the card counts it (its latest date): what the card does not count is named
+        if day is not None and day > today:
+            name = (procedure.code.display() if procedure.code else None) or "urine drug test"
+            found.setdefault(("procedure", procedure.id, day), DrugTestAhead(name, "procedure", procedure.id, day))
+    for unread in facts.unread_drug_test_reports:
+        # a report partly read is a test by its read results, named above when they are dated ahead
+        if unread.done and not unread.partly and unread.day is not None and unread.day > today:
+            name = (unread.report.code.display() if unread.report.code else None) or "urine drug test"
+            ident = unread.report.id
+            found.setdefault(("lab report", ident, unread.day), DrugTestAhead(name, "lab report", ident, unread.day))
+    return tuple(found.values())
+
+
 def _preliminary_on(facts: Facts, day: date) -> bool:
     """Whether every test on record that day is preliminary (a result, or a report read as a test done): the last-test
     line then says so, as the plan page's list does. A procedure or any settled result that day makes it plain."""
@@ -125,8 +167,11 @@ def _preliminary_on(facts: Facts, day: date) -> bool:
     return bool(statuses) and all(status == "preliminary" for status in statuses)
 
 
-def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:
-    last = _last_test(facts)
+def _finding(facts: Facts, last: date | None, months: int) -> tuple[str, str]:
+    """The summary and the first line of the card: the last test (and whether it is preliminary), or none, and any
+    test dated after today, which cannot count but must not read as "none on record"."""
+    ahead = tests_after_today(facts)
+    after = dated_after_today("A urine drug test", (t.day for t in ahead), "a test")
     if last is not None:
         summary = (
             f"Order a urine drug test: none in {months} months (last {last.isoformat()}) for a patient on "
@@ -137,9 +182,19 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
             f"The last urine drug test result on record is from **{last.isoformat()}**{status}, over {months} months "
             "ago."
         )
+    elif ahead:
+        latest = iso_day(max(t.day for t in ahead))
+        summary = f"Order a urine drug test: none on record up to today (one is dated {latest}, after today)"
+        finding = "There is **no urine drug test result on record** up to today."
     else:
         summary = "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
         finding = "There is **no urine drug test result on record** for this patient."
+    return summary, f"{finding} {after}" if after else finding
+
+
+def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:
+    last = _last_test(facts)
+    summary, finding = _finding(facts, last, months)
     detail = "\n\n".join(
         (
             finding,

@@ -25,6 +25,7 @@ class UdsRow:
     unexpected: tuple[str, ...]
     explained: tuple[str, ...] = ()  # why each positive was expected: a prescription, or a dose given in hospital
     status_note: str | None = None  # "preliminary", "corrected" or "amended": a clinician weighs a result by it
+    after_today: bool = False  # dated after today: no test done yet, and not judged (the cards do the same)
 
 
 # A result's status the page shows beside its value: a preliminary screen is to be confirmed before anyone acts on
@@ -40,26 +41,33 @@ class UdsHistory:
 
 def build_uds(facts: Facts) -> UdsHistory:
     rows = []
+    today = facts.today
     for result in sorted(facts.uds_results, key=lambda r: r.day or date.min, reverse=True):
         substances = tuple(f"{s.label}: {s.value}" for s in result.substances)
+        status = result.observation.status
+        shown = status if status in SHOWN_STATUSES else None
+        if result.day is not None and result.day > today:
+            # Not judged, as the card does not: the prescriptions of a day that has not come are not known.
+            rows.append(UdsRow(result.day, result.name, result.value, substances, (), (), shown, after_today=True))
+            continue
         unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
         explained = tuple(
             dict.fromkeys(
                 s.expected_by for s in result.substances if not s.unexpected and s.value == "positive" and s.expected_by
             )
         )
-        status = result.observation.status
-        shown = status if status in SHOWN_STATUSES else None
         rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected, explained, shown))
     for day, procedure in drug_test_procedures(facts.record):
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
-        rows.append(UdsRow(day, concept_name(procedure.code, "drug test"), "done, no result recorded", (), ()))
+        name = concept_name(procedure.code, "drug test")
+        rows.append(UdsRow(day, name, "done, no result recorded", (), (), after_today=_after(day, today)))
     for unread in facts.unread_drug_test_reports:
         # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it.
         if unread.done:
             # A report partly read has its read results on rows of their own, judged; this row names the rest.
             done = f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
-            rows.append(UdsRow(unread.day, concept_name(unread.report.code, "urine drug test"), done, (), ()))
+            name = concept_name(unread.report.code, "urine drug test")
+            rows.append(UdsRow(unread.day, name, done, (), (), after_today=_after(unread.day, today)))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
     # the card no longer counts, shown here as pending beside a card asking for a test.
@@ -69,3 +77,7 @@ def build_uds(facts: Facts) -> UdsHistory:
         for s in pending_orders(facts, days)
     )
     return UdsHistory(tuple(rows), pending)
+
+
+def _after(day: date | None, today: date) -> bool:
+    return day is not None and day > today
