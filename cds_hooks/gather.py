@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,15 +15,12 @@ from cds_hooks.fhir_client import ByteBudget, FetchResult, FhirClient, empty_sea
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, render
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
-from guideline.record import medication_references, resources_in
+from guideline.record import NOT_A_MEDICATION_ID, medication_references, readable_medication_references, resources_in
 from guideline.report_results import OBSERVATION_READ, each_result, plan_result_reads, read_outcome, reasons
 from guideline.terminology import Terminology
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
 REPORT_RESULTS = "results of urine drug test reports"
-# Only plain reads of a Medication by FHIR id (Epic's run past 64 characters): a reference is EHR data, and
-# "Medication/../../x" or "Patient/1" would otherwise send the bearer token somewhere other than a Medication.
-MEDICATION_READ = re.compile(r"Medication/[A-Za-z0-9.\-]{1,256}")
 
 
 @dataclass(frozen=True)
@@ -107,9 +103,9 @@ def gather(
         ["medicationReference" in r for r in draft_items]
     )
     wanted = medication_references([pooled, draft_items]) if names_medication else set()
-    medication_refs = _readable(wanted)
+    medication_refs = readable_medication_references(wanted)
     if len(medication_refs) < len(wanted):
-        gaps[MEDICATIONS] = "an order names its medication by a reference that is not a Medication id"
+        gaps[MEDICATIONS] = NOT_A_MEDICATION_ID
     for ref in medication_refs:
         queries[f"med:{ref}"] = ref
 
@@ -161,7 +157,7 @@ def gather(
             obtained = obtained or result.ok or bool(result.resources)
         pooled.extend(new_resources)
         # Orders fetched just now may name Medications nobody has read yet: one more round, same budget.
-        refs = set(_readable(medication_references([pooled, medications]))) - attempted
+        refs = set(readable_medication_references(medication_references([pooled, medications]))) - attempted
         attempted |= refs
         queries = {f"med:{ref}": ref for ref in sorted(refs)}
         if read_results:  # once, after the searches: the report results no answer held
@@ -202,11 +198,6 @@ def _no_second_read(network: bool) -> str:
     if not network:
         return "the offline check reads nothing from the network"
     return "the request names no FHIR server to read it again from"
-
-
-def _readable(refs: set[str]) -> list[str]:
-    """The references we may read, sorted; "." and ".." are ids by the pattern but path steps to a URL."""
-    return sorted(r for r in refs if MEDICATION_READ.fullmatch(r) and r.split("/", 1)[1] not in (".", ".."))
 
 
 def _note(result: FetchResult, gaps: dict[str, str], page_cap: int) -> None:

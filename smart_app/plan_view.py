@@ -28,7 +28,12 @@ from guideline.plan import (
 )
 from guideline.plan.scores import PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
-from guideline.record import build_record, medication_references
+from guideline.record import (
+    NOT_A_MEDICATION_ID,
+    build_record,
+    medication_references,
+    readable_medication_references,
+)
 from guideline.report_results import (
     OBSERVATION_READ,
     ResultReads,
@@ -294,7 +299,9 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
     results = client.fetch_all(queries, budget)
     statuses = [_to_status(key, result) for key, result in results.items()]
     resources: list[dict] = [r for result in results.values() for r in result.resources]
-    wanted = sorted(medication_references(resources))
+    wanted = medication_references(resources)
+    # The hook's rule: only a plain Medication/<id> is read with the token; the orders of the rest stay named.
+    readable = readable_medication_references(wanted)
     plan = (
         plan_result_reads(resources, load_terminology(config), session.iss)
         if "reports" in queries and session.access_token
@@ -302,13 +309,13 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
     )
     if not wanted and not plan.reads and not plan.not_read:
         return PageInput(tuple(resources), (), tuple(statuses))
-    reads = {f"med{i}": ref for i, ref in enumerate(wanted[:MEDICATION_READ_CAP])}
+    reads = {f"med{i}": ref for i, ref in enumerate(readable[:MEDICATION_READ_CAP])}
     reads |= {f"obs{i}": path for i, path in enumerate(plan.reads) if OBSERVATION_READ.fullmatch(path)}
     remaining = max(0.5, budget - (time.monotonic() - started))
     answers = client.fetch_all(reads, remaining)
     medications: list[dict] = []
     if wanted:
-        medications, status = _medications_read(answers, len(wanted))
+        medications, status = _medications_read(answers, len(readable), len(wanted) - len(readable))
         statuses.append(status)
     not_received = list(plan.not_read)
     for key, answer in answers.items():
@@ -322,19 +329,24 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
     return PageInput(tuple(resources), tuple(medications), tuple(statuses), each_result(not_received))
 
 
-def _medications_read(answers: Mapping[str, Any], wanted: int) -> tuple[list[dict], QueryStatus]:
-    """The Medications read (keys "med…") and their line on the data-completeness panel."""
+def _medications_read(answers: Mapping[str, Any], readable: int, unreadable: int) -> tuple[list[dict], QueryStatus]:
+    """The Medications read (keys "med…") and their line on the data-completeness panel, which also says how many
+    references were not read at all because they are no Medication id (their orders are named as unidentified)."""
     mine = [answer for key, answer in answers.items() if key.startswith("med")]
-    medications = [r for answer in mine for r in answer.resources]
+    # Only Medications, as the hook keeps them: a read answered with another resource gave the page no Medication.
+    medications = [r for answer in mine for r in answer.resources if r.get("resourceType") == "Medication"]
     failed = [answer for answer in mine if not answer.ok]
+    problems = [f"{len(failed)} of {len(mine)} could not be read"] if failed else []
+    if unreadable:
+        problems.append(f"{unreadable} not read: {NOT_A_MEDICATION_ID}")
     status = QueryStatus(
         "medications",
         QUERY_LABELS["medications"],
         "Medication/<id>",
         len(medications),
-        not failed,
-        f"{len(failed)} of {len(mine)} could not be read" if failed else None,
-        wanted > MEDICATION_READ_CAP,
+        not problems,
+        "; ".join(problems) or None,
+        readable > MEDICATION_READ_CAP,
     )
     return medications, status
 

@@ -12,7 +12,7 @@ from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import NamedStrength, NameReading, read_name
-from guideline.record import ResolvedMedication
+from guideline.record import ResolvedMedication, may_read_medication
 from guideline.terminology import (
     BENZO,
     BUPRENORPHINE,
@@ -287,8 +287,12 @@ def unidentified_name(medication: ResolvedMedication) -> str:
     codes = [c for c in (concept.codings if concept else ()) if c.code]
     if codes:
         return ", ".join(f"{_SYSTEM_LABELS.get(c.system or '', c.system or 'code')} {c.code}" for c in codes)
-    if medication.reference:
-        return f"medication {medication.reference} (not found)"
+    reference = medication.reference
+    if reference and not reference.startswith("#") and not may_read_medication(reference):
+        # Never read (no Medication id): "not found" would send the clinician looking for a record nobody asked for.
+        return f"medication {reference} (its medication reference could not be read)"
+    if reference:
+        return f"medication {reference} (not found)"
     return "a medication with no name or code"
 
 

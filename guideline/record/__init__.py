@@ -34,7 +34,15 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
 )
-from guideline.record.pool import iter_resources, medication_references, resources_in, unresolved_references
+from guideline.record.pool import (
+    NOT_A_MEDICATION_ID,
+    iter_resources,
+    may_read_medication,
+    medication_references,
+    readable_medication_references,
+    resources_in,
+    unresolved_references,
+)
 from guideline.record.readers import clear_read_caches, result_id
 
 __all__ = [
@@ -43,7 +51,10 @@ __all__ = [
     "build_record",
     "clear_read_caches",
     "iter_resources",
+    "NOT_A_MEDICATION_ID",
+    "may_read_medication",
     "medication_references",
+    "readable_medication_references",
     "resources_in",
     "result_id",
     "unresolved_references",

@@ -205,6 +205,26 @@ def medication_references(payloads: Iterable[Any]) -> set[str]:
     return {_relative(ref) for ref in found}
 
 
+# Only plain reads of a Medication by FHIR id (Epic's run past 64 characters): a reference is EHR data, and
+# "Medication/../../x" or "Patient/1" would otherwise send the bearer token somewhere other than a Medication.
+_MEDICATION_READ = re.compile(r"Medication/[A-Za-z0-9.\-]{1,256}")
+# Why an order's Medication was not read when its reference is no such read (the hook's gap and the page's panel).
+NOT_A_MEDICATION_ID = "an order names its medication by a reference that is not a Medication id"
+
+
+def may_read_medication(ref: str) -> bool:
+    """Whether PainPlan may read this reference with the user's token: a plain `Medication/<id>` as
+    medication_references gives it (an absolute or versioned one as its `Medication/<id>`), the id not "." or ".."
+    (ids by the pattern, but path steps in a URL)."""
+    path = _relative(ref)
+    return _MEDICATION_READ.fullmatch(path) is not None and path[len("Medication/") :] not in (".", "..")
+
+
+def readable_medication_references(refs: Iterable[str]) -> list[str]:
+    """The references among `refs` that may be read, sorted: the hook and the plan page read exactly these."""
+    return sorted(ref for ref in refs if may_read_medication(ref))
+
+
 def _medication_reference(resource: Mapping[str, Any]) -> tuple[Any, ...]:
     """The medicationReference of an order, statement, dispense or administration that names no concept."""
     return () if resource.get("medicationCodeableConcept") else (resource.get("medicationReference"),)
