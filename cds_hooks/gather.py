@@ -28,7 +28,7 @@ class Gathered:
     # Every resource found, whatever prefetch key it came under: plain resources as resources_in gives them (Bundles
     # opened), so the record takes them as they are (build_record's `pooled`).
     resources: tuple[Any, ...]
-    medications: tuple[dict, ...]  # Medication resources read separately for medicationReference
+    medications: tuple[dict, ...]  # Medication resources read separately for medication references (R4, R5)
     gaps: Mapping[str, str]  # plain-words label of missing data → why
     obtained: bool  # at least one data source answered (a prefetch `null` counts: "no data")
     fetched_keys: tuple[str, ...] = ()
@@ -98,9 +98,10 @@ def gather(
         queries[key] = query
 
     draft_items = resources_in(request.draft_orders)
-    # Most EHRs send coded medications: only an order or dispense that names a Medication needs the full walk.
-    names_medication = any(["medicationReference" in r for r in pooled]) or any(  # a list: no generator frame
-        ["medicationReference" in r for r in draft_items]
+    # Most EHRs send coded medications: only an order or dispense that names a Medication needs the full walk. R5
+    # names it inside `medication` (a CodeableReference, which may hold a concept only: the walk then finds none).
+    names_medication = any(["medicationReference" in r or "medication" in r for r in pooled]) or any(
+        ["medicationReference" in r or "medication" in r for r in draft_items]  # lists: no generator frame
     )
     wanted = medication_references([pooled, draft_items]) if names_medication else set()
     medication_refs = readable_medication_references(wanted)

@@ -246,7 +246,8 @@ def usage_requirements(service: ServiceDefinition, config: GuidelineConfig) -> s
     reads = ", ".join((*service.resources, *extra))
     return (
         "Send the prefetch below, or fhirServer with fhirAuthorization granting read access (patient/ or user/ "
-        f"scopes) to: {reads}. Medication resources named by medicationReference are read from fhirServer. "
+        f"scopes) to: {reads}. Medication resources an order names by reference (R4 medicationReference, R5 "
+        "medication.reference) are read from fhirServer. "
         "Requests must carry a signed JWT from a trusted CDS client."
     )
 

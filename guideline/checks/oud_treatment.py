@@ -14,7 +14,7 @@ from guideline.checks.common import based_on, bullet_list, clip, guideline_link,
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, given_within, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.fhirdata import HCPCS_SYSTEMS, Coding, Concept, system_name
+from guideline.fhirdata import HCPCS_SYSTEMS, Coding, Concept, as_dict, system_name
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
@@ -199,7 +199,10 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
     if facts.context.encounter_id and "encounter" not in resource:
         resource["encounter"] = {"reference": f"Encounter/{facts.context.encounter_id}"}
     resource.setdefault("authoredOn", facts.now.isoformat())
-    medication = resource.get("medicationCodeableConcept") or {}
+    # R4's medicationCodeableConcept, else R5's medication.concept: the template's drug names the suggestion.
+    medication = as_dict(
+        resource.get("medicationCodeableConcept") or as_dict(resource.get("medication")).get("concept")
+    )
     name = medication.get("text") or next(
         (c.get("display") for c in medication.get("coding", []) if c.get("display")), None
     )

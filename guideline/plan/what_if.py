@@ -68,6 +68,7 @@ DRAFT_FIELDS = (
     "category",
     "medicationCodeableConcept",
     "medicationReference",
+    "medication",  # R5: the medicine as a CodeableReference
     "authoredOn",
     "courseOfTherapyType",
     "priorPrescription",

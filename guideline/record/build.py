@@ -97,11 +97,20 @@ def _position(index: int, draft_count: int) -> str:
 _IDENTITY_ELEMENTS = ("medicationCodeableConcept", "medicationReference", "code")
 
 
+def _identity_values(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The concepts and references naming what the resource is about, R5's `medication` (a CodeableReference) read
+    as the concept and the reference it holds, so an R5 copy compares as its R4 form does."""
+    values = [as_dict(resource.get(element)) for element in _IDENTITY_ELEMENTS]
+    both = as_dict(resource.get("medication"))
+    if both:
+        values += [as_dict(both.get("concept")), as_dict(both.get("reference"))]
+    return values
+
+
 def _content_identity(kind: str, resource: Mapping[str, Any]) -> frozenset[tuple[str, ...]]:
     """The codes, texts and references naming what the resource is about; empty when it names nothing."""
     tokens: set[tuple[str, ...]] = set()
-    for element in _IDENTITY_ELEMENTS:
-        value = as_dict(resource.get(element))
+    for value in _identity_values(resource):
         if not value:
             continue
         ref = text(value.get("reference"))

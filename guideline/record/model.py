@@ -160,7 +160,7 @@ class MedOrder:
     dosages: tuple[Dosage, ...]
     dispense: DispenseRequest
     requester: str | None = None  # the prescriber's reference, to tie a fill without authorizingPrescription to it
-    reported: bool = False  # reported[x]: a medication the patient or another provider reported, not ordered here
+    reported: bool = False  # reported[x] (R5 reported): told by the patient or another provider, not ordered here
     resource_type: str = "MedicationRequest"  # or MedicationStatement, read as a medication reported as taken
 
     @property

@@ -58,13 +58,14 @@ def _inline_of(value: Any) -> ResolvedMedication | None:
     return None if code is None else _inline_medication(code)
 
 
-# The same objects by the medicationCodeableConcept's JSON text: one C call and one lookup per order or fill,
+# The same objects by the medication concept's JSON text: one C call and one lookup per order or fill,
 # where reading the concept and then finding its object cost a lookup and two calls more.
 _INLINE_BY_TEXT = readings_by_text(_inline_of, _INLINE_LIMIT)
 
 
 def coded_medication(value: Any) -> ResolvedMedication | None:
-    """The shared ResolvedMedication of an inline medicationCodeableConcept; None when it names no concept."""
+    """The shared ResolvedMedication of an inline medicationCodeableConcept (or R5 medication.concept); None when it
+    names no concept."""
     return _INLINE_BY_TEXT(value) if type(value) is dict else _inline_of(value)
 
 
@@ -75,7 +76,7 @@ def clear_inline_medications() -> None:
 
 @dataclass
 class MedicationPool:
-    """Resources by type/id (for medicationReference resolution) with the first-seen order kept."""
+    """Resources by type/id (for resolving a medicine named by reference) with the first-seen order kept."""
 
     medications: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # What each (reference, display) resolved to in this call (filled by the reader).
@@ -192,7 +193,7 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
 
 # The resources whose Medication, named by reference alone, is read from the FHIR server: a dose given in clinic
 # names its medicine so as often as an order does, and unread it was no OUD treatment.
-# Every type whose reader resolves a medicationReference through the pool: left out, a MedicationStatement's or a
+# Every type whose reader resolves a medication reference through the pool: left out, a MedicationStatement's or a
 # DSTU2 MedicationOrder's Medication was never fetched, and the medicine stayed unidentified.
 _REFERRING_TYPES = frozenset({
     "MedicationRequest", "MedicationOrder", "MedicationStatement", "MedicationDispense", "MedicationAdministration",
@@ -226,8 +227,17 @@ def readable_medication_references(refs: Iterable[str]) -> list[str]:
 
 
 def _medication_reference(resource: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The medicationReference of an order, statement, dispense or administration that names no concept."""
-    return () if resource.get("medicationCodeableConcept") else (resource.get("medicationReference"),)
+    """The reference naming the medicine of an order, statement, dispense or administration that names no concept:
+    R4's medicationReference, or the reference of R5's `medication` (a CodeableReference), as the reader takes them."""
+    if resource.get("medicationCodeableConcept"):
+        return ()
+    named = resource.get("medicationReference")
+    if named is None:
+        both = resource.get("medication")
+        if type(both) is not dict or both.get("concept"):
+            return ()
+        named = both.get("reference")
+    return (named,)
 
 
 def unresolved_references(

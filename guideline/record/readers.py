@@ -69,16 +69,17 @@ from guideline.record.pool import MedicationPool, clear_inline_medications, code
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
-    """A Medication in R4's shape, STU3's (an ingredient's strength is `amount`) or DSTU2's (form and ingredients
-    under `product`). An ingredient given by reference (R4's itemReference, DSTU2's item) is known by its display."""
+    """A Medication in R4's shape, R5's (`doseForm`; an ingredient's `item` a CodeableReference, its strength
+    `strengthRatio`), STU3's (an ingredient's strength is `amount`) or DSTU2's (form and ingredients under
+    `product`). An ingredient given by reference (R4's itemReference, DSTU2's item) is known by its display."""
     product = as_dict(data.get("product"))  # DSTU2
     ingredients = []
     for item in as_list(data.get("ingredient") or product.get("ingredient")):
         ingredient = as_dict(item)
-        strength = as_dict(ingredient.get("strength") or ingredient.get("amount"))
+        strength = as_dict(ingredient.get("strength") or ingredient.get("amount") or ingredient.get("strengthRatio"))
         named = ingredient.get("itemCodeableConcept")
-        if named is None:  # R4's itemReference, DSTU2's item: a Substance or Medication, known by its display
-            named = {"text": as_dict(ingredient.get("itemReference") or ingredient.get("item")).get("display")}
+        if named is None:
+            named = _ingredient_named(as_dict(ingredient.get("itemReference") or ingredient.get("item")))
         ingredients.append(
             MedicationIngredient.make(
                 item=concept(named),
@@ -89,16 +90,37 @@ def _medication(data: Mapping[str, Any]) -> Medication:
     return Medication.make(
         id=text(data.get("id")),
         code=concept(data.get("code")),
-        form=concept(data.get("form") or product.get("form")),
+        form=concept(data.get("form") or data.get("doseForm") or product.get("form")),  # R4/STU3, R5, DSTU2
         ingredients=tuple(ingredients),
     )
 
 
+def _ingredient_named(item: Mapping[str, Any]) -> Any:
+    """An ingredient not given as R4's itemCodeableConcept: R5's item, a CodeableReference (its concept, else the
+    display of its reference), or R4's itemReference or DSTU2's item, a Substance or Medication known by its
+    display."""
+    if "concept" in item or type(item.get("reference")) is dict:  # R5: a Reference's `reference` is text
+        return item.get("concept") or {"text": as_dict(item.get("reference")).get("display")}
+    return {"text": item.get("display")}
+
+
 def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> ResolvedMedication:
+    """medication[x]: R4's (and STU3's, DSTU2's) medicationCodeableConcept or medicationReference, or R5's
+    `medication`, a CodeableReference holding the same concept or reference."""
     inline = coded_medication(data.get("medicationCodeableConcept"))
     if inline is not None:
         return inline
-    ref_data = as_dict(data.get("medicationReference"))
+    named = data.get("medicationReference")
+    if named is None:
+        # Asked only when R4's elements are absent, so the R4 path costs no lookup more: R5 names the medicine
+        # `medication`, and read by R4's names only, an R5 oxycodone order was "a medication with no name or code".
+        both = data.get("medication")
+        if type(both) is dict:
+            inline = coded_medication(both.get("concept"))
+            if inline is not None:
+                return inline
+            named = both.get("reference")
+    ref_data = as_dict(named)
     ref = text(ref_data.get("reference"))
     display = text(ref_data.get("display"))
     if ref and ref.startswith("#"):
@@ -367,7 +389,8 @@ def read_med_order(
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=_prescriber(get("requester"), get),
-        reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict,
+        # R4's reported[x]; R5 says `reported: true` (who reported it is its informationSource).
+        reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
     )
 
 

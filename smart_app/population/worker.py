@@ -52,7 +52,9 @@ def line_keys(line: str) -> str | None:
         ),
         None,
     )
-    medication = _plain_text(as_dict(resource.get("medicationReference")).get("reference"))
+    # R4's medicationReference, else the reference R5's `medication` (a CodeableReference) holds.
+    named = resource.get("medicationReference") or as_dict(resource.get("medication")).get("reference")
+    medication = _plain_text(as_dict(named).get("reference"))
     keys = [_plain_text(resource.get("resourceType")), _plain_text(resource.get("id")), patient, medication]
     return json.dumps([key or "" for key in keys])
 
