@@ -19,7 +19,7 @@ from builders import RXNORM, TZ, UCUM, card, days_ago, dispense, med_request, ru
 from cds_support import FHIR, OXYCODONE_5, bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
 from synthetic_export import OXYCODONE_10, patient, write_export
 from synthetic_export import dispense as export_dispense
-from test_medication_administrations import sublocade_given
+from test_medication_administrations import OUD_CHECK, oud, sublocade_given
 from test_medication_statements import LORAZEPAM, low_dose_draft, statement
 from test_plan import rich_patient
 from test_plan_view import FakeFhir, _app, _open_plan
@@ -196,6 +196,68 @@ def test_an_r5_medication_reported_as_taken_counts_as_in_r4() -> None:
     assert cards_of(run("order-sign", drafts=[low_dose_draft()], resources=[r5])) == cards_of(
         run("order-sign", drafts=[low_dose_draft()], resources=[r4])
     )
+
+
+# -- R5 MedicationStatement: no status active or not-taken; whether it is taken is its adherence ---------------------
+
+
+def r5_statement(taking: str | None, **fields: Any) -> dict[str, Any]:
+    """The R5 form of the R4 statement of lorazepam: status recorded, and `taking` as its adherence code."""
+    resource = {**as_r5(statement(LORAZEPAM)), "status": "recorded"}
+    if taking is not None:
+        system = "http://hl7.org/fhir/CodeSystem/medication-statement-adherence"
+        resource["adherence"] = {"code": {"coding": [{"system": system, "code": taking}]}}
+    return {**resource, **fields}
+
+
+@pytest.mark.parametrize("adherence", [None, "taking", "taking-as-directed", "taking-not-as-directed"])
+def test_an_r5_statement_recorded_as_taken_is_a_current_medication(adherence: str | None) -> None:
+    # Read by R4's statuses, R5's "recorded" was no status PainPlan knew, neither active nor unknown: a
+    # benzodiazepine the patient reports taking was left out, and nothing said so.
+    both = card(
+        run("order-sign", drafts=[low_dose_draft()], resources=[r5_statement(adherence)]), "opioid-benzodiazepine"
+    )
+    assert both is not None and both.facts["sedatives"] == ["lorazepam 1 MG Oral Tablet"]
+
+
+@pytest.mark.parametrize("adherence", ["not-taking", "stopped", "stopped-as-directed", "on-hold"])
+def test_an_r5_statement_of_a_medicine_not_taken_now_is_no_current_medication(adherence: str) -> None:
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[r5_statement(adherence)])
+    assert card(evaluation, "opioid-benzodiazepine") is None
+    assert not evaluation.facts.unknown_status_orders
+
+
+def test_an_r5_statement_whose_adherence_painplan_cannot_read_is_named_as_of_unknown_status() -> None:
+    unread = r5_statement(None, adherence={"code": {"text": "Patient unsure"}})
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[unread])
+    assert card(evaluation, "opioid-benzodiazepine") is None
+    assert evaluation.facts.unknown_status_orders == ("lorazepam 1 MG Oral Tablet (reported medication ms-197901)",)
+
+
+def test_an_r5_statement_in_error_or_a_draft_is_no_medication() -> None:
+    for status in ("entered-in-error", "draft"):
+        evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[r5_statement("taking", status=status)])
+        assert card(evaluation, "opioid-benzodiazepine") is None
+
+
+# -- R5 MedicationAdministration: dated by occurence[x] (so spelled in R5) ------------------------------------------
+
+
+def test_an_r5_dose_given_is_dated_by_its_occurence_and_counts_as_treatment() -> None:
+    given = as_r5(sublocade_given())
+    given["occurenceDateTime"] = given.pop("effectiveDateTime")
+    read = build_record([given], TZ).administrations[0]
+    assert read == build_record([sublocade_given()], TZ).administrations[0]
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[oud(), given])
+    assert card(evaluation, OUD_CHECK) is None
+
+
+def test_an_r5_dose_given_over_a_period_is_dated_by_it() -> None:
+    given = as_r5(sublocade_given())
+    del given["effectiveDateTime"]
+    given["occurencePeriod"] = {"start": f"{days_ago(20)}T10:00:00-04:00", "end": f"{days_ago(20)}T10:05:00-04:00"}
+    read = build_record([given], TZ).administrations[0]
+    assert read.given_start is not None and read.when.date().isoformat() == days_ago(20)
 
 
 # -- references to fetch -------------------------------------------------------------------------------------------

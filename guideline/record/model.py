@@ -188,14 +188,14 @@ class Dispense:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Administration:
-    """A MedicationAdministration (R4, STU3, DSTU2): a medicine given to the patient, in clinic or on a ward. Its
+    """A MedicationAdministration (R4, R5, STU3, DSTU2): a medicine given to the patient, in clinic or on a ward. Its
     status is in R4's terms: STU3's notGiven and DSTU2's wasNotGiven read as R4's not-done."""
 
     id: str | None
     status: str | None
     medication: ResolvedMedication
-    given: datetime | None  # effectiveDateTime (DSTU2: effectiveTimeDateTime)
-    given_start: datetime | None  # effectivePeriod (DSTU2: effectiveTimePeriod)
+    given: datetime | None  # effectiveDateTime (DSTU2: effectiveTimeDateTime; R5: occurenceDateTime)
+    given_start: datetime | None  # effectivePeriod (DSTU2: effectiveTimePeriod; R5: occurencePeriod)
     given_end: datetime | None
     dose: Quantity | None = None  # dosage.dose (DSTU2: dosage.quantity)
 

@@ -395,17 +395,52 @@ def read_med_order(
 
 
 def statement_not_taken(data: Mapping[str, Any]) -> bool:
-    """A MedicationStatement saying the patient does not take the medicine: R4's status not-taken, STU3's taken
-    "n", DSTU2's wasNotTaken. It is no medication the patient takes, as an order not to give one is no order."""
+    """A MedicationStatement saying the patient does not take the medicine: R4's status not-taken, R5's adherence
+    not-taking, STU3's taken "n", DSTU2's wasNotTaken. It is no medication the patient takes, as an order not to
+    give one is no order."""
     return (
-        code_text(data.get("status")) == "not-taken"
+        statement_status(data) == "not-taken"
         or code_text(data.get("taken")) == "n"
         or (data.get("wasNotTaken") is True)
     )
 
 
+# R5's MedicationStatement has no status active, stopped or not-taken: its status says only that the statement is
+# recorded, and whether the medicine is taken is its adherence code (HL7's medication-statement-adherence), read
+# here as R4's status. on-hold and stopped are kinds of not-taking in R5, each its own status in R4.
+_ADHERENCE_STATUSES = {
+    "taking": "active",
+    "taking-as-directed": "active",
+    "taking-not-as-directed": "active",
+    "not-taking": "not-taken",
+    "on-hold": "on-hold",
+    "on-hold-as-directed": "on-hold",
+    "on-hold-not-as-directed": "on-hold",
+    "stopped": "stopped",
+    "stopped-as-directed": "stopped",
+    "stopped-not-as-directed": "stopped",
+    "unknown": "unknown",
+}
+
+
+def statement_status(data: Mapping[str, Any]) -> str | None:
+    """A MedicationStatement's status in R4's terms. R5's recorded is its adherence read as R4's status: with none,
+    active, as a reconciled statement is in R4 (its dates then say whether it is current); with an adherence PainPlan
+    cannot read, unknown, so the statement is named and not counted. R5's draft, an unfinished statement, is left
+    as it is: like R4's intended, it is no medication taken."""
+    status = code_text(data.get("status"))
+    if status != "recorded":
+        return status
+    adherence = data.get("adherence")
+    if adherence is None:
+        return "active"
+    said = concept(as_dict(adherence).get("code"))
+    codes = [coding.code for coding in said.codings] if said is not None else []
+    return next((_ADHERENCE_STATUSES[code] for code in codes if code in _ADHERENCE_STATUSES), "unknown")
+
+
 def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> MedOrder:
-    """A MedicationStatement (R4, STU3, DSTU2) as a medication reported as taken: the same reading an Oracle Health
+    """A MedicationStatement (R4, R5, STU3, DSTU2) as a medication reported as taken: the same reading an Oracle Health
     documented home medication gets, so it counts where that does and is named "reported as taken".
 
     With a stated end, the effective period is when it was taken (current while it runs). With none, the last
@@ -421,7 +456,7 @@ def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPo
     return MedOrder.make(
         id=text(get("id")),
         is_draft=False,
-        status=code_text(get("status")),
+        status=statement_status(data),
         intent="plan",  # a reported medication's intent, as Oracle Health sends one
         categories=tuple(c for c in concepts(get("category")) if not _patient_specified(c)),
         medication=_resolve_medication(data, pool),
@@ -473,17 +508,18 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
 
 
 def read_administration(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> Administration:
-    """A MedicationAdministration: R4's, STU3's (notGiven) or DSTU2's (effectiveTime[x], wasNotGiven, the dose as
-    dosage.quantity). A dose recorded as not given reads as R4's status not-done, whatever its status says."""
+    """A MedicationAdministration: R4's, R5's (occurence[x], so spelled in R5), STU3's (notGiven) or DSTU2's
+    (effectiveTime[x], wasNotGiven, the dose as dosage.quantity). A dose recorded as not given reads as R4's status
+    not-done, whatever its status says."""
     get = data.get
     not_given = get("notGiven") is True or get("wasNotGiven") is True
-    start, end = _period(get("effectivePeriod") or get("effectiveTimePeriod"), tz)
+    start, end = _period(get("effectivePeriod") or get("effectiveTimePeriod") or get("occurencePeriod"), tz)
     dosage = as_dict(get("dosage"))
     return Administration.make(
         id=text(get("id")),
         status="not-done" if not_given else code_text(get("status")),
         medication=_resolve_medication(data, pool),
-        given=parse_datetime(get("effectiveDateTime") or get("effectiveTimeDateTime"), tz),
+        given=parse_datetime(get("effectiveDateTime") or get("effectiveTimeDateTime") or get("occurenceDateTime"), tz),
         given_start=start,
         given_end=end,
         dose=quantity(dosage.get("dose") or dosage.get("quantity")) if dosage else None,
