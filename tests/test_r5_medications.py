@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -326,6 +327,18 @@ def test_the_hook_reads_r5_fills_and_the_medication_a_fill_names(tmp_path: Path)
     both = next(c for c in r5["cards"] if c["source"]["topic"]["code"] == "opioid-benzodiazepine")
     assert "OXYCODONE HCL 5 MG PO TABS (filled) + lorazepam 1 MG Oral Tablet (filled)" in both["summary"]
     assert summaries(r5) == summaries(answer(r4_fills))
+
+
+def test_the_hook_never_reads_an_r5_reference_that_is_no_medication_id_and_names_its_order(tmp_path: Path) -> None:
+    # The same rule as for R4's medicationReference: only a plain Medication/<id> is read with the token.
+    draft = as_r5(by_reference(oxycodone_draft(), "Medication/../Patient/p1"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(r"https?://.*"), json={"resourceType": "Bundle", "type": "searchset"})
+        answer = post(tmp_path, hook_request(drafts=[draft], fhir=True))
+        assert [c.request.url for c in rsps.calls] == []
+    details = " ".join(c["detail"] for c in answer["cards"])
+    assert "medication Medication/../Patient/p1 (its medication reference could not be read)" in details
+    assert "not a Medication id" in details
 
 
 # -- the plan page -------------------------------------------------------------------------------------------------
