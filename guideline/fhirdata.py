@@ -26,27 +26,12 @@ MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-categ
 # STU3's code system for the same codes (inpatient, outpatient, community, discharge).
 MEDREQ_CATEGORY_STU3 = "http://hl7.org/fhir/medication-request-category"
 MEDREQ_CATEGORY_SYSTEMS = frozenset({MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3})
-# Procedure billing codes, under the names systems give them (claims and EHRs alike).
-CPT_SYSTEMS = frozenset({"http://www.ama-assn.org/go/cpt", "urn:oid:2.16.840.1.113883.6.12"})
-HCPCS_SYSTEMS = frozenset(
-    {
-        "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
-        "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
-        "urn:oid:2.16.840.1.113883.6.285",
-    }
-)
-# The name a clinician knows a code's system by, for a code shown with no display. The reader has already given RxNorm
-# and NDC their FHIR names. Blue Button writes HCPCS (and CPT, its level I) under a system of its own, so it is named
-# HCPCS here although no check reads a billing code under it.
-_SYSTEM_NAMES: Mapping[str, str] = MappingProxyType(
-    {
-        **dict.fromkeys(HCPCS_SYSTEMS, "HCPCS"),
-        "https://bluebutton.cms.gov/resources/codesystem/hcpcs": "HCPCS",
-        **dict.fromkeys(CPT_SYSTEMS, "CPT"),
-        NDC: "NDC",
-        RXNORM: "RxNorm",
-    }
-)
+# Procedure billing codes under their FHIR names (HL7 Terminology): CPT, and HCPCS level II. Every other name a
+# sender gives them (an OID, https, CMS Blue Button's own HCPCS system) is read as these (see _SYSTEM_ALIASES).
+CPT = "http://www.ama-assn.org/go/cpt"
+HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+# The name a clinician knows a code's system by, for a code shown with no display.
+_SYSTEM_NAMES: Mapping[str, str] = MappingProxyType({HCPCS: "HCPCS", CPT: "CPT", NDC: "NDC", RXNORM: "RxNorm"})
 # MedicationStatement's categories (R4, STU3): inpatient, outpatient and community as for orders, and
 # patientspecified for what the patient says they take.
 MEDSTATEMENT_CATEGORY_SYSTEMS = frozenset(
@@ -197,39 +182,63 @@ def coding(value: Any) -> Coding | None:
     return _read_coding(system, code, display, selected)
 
 
-# The code systems as C-CDA conversions, HIE feeds and older servers name them (an OID, a bare name, https, a
-# trailing slash): each is read as its FHIR name, so the code is found whatever form its system came in. An RxNorm
-# code under its OID was otherwise an unidentified medication, not the oxycodone it is.
-_SYSTEM_ALIASES = {
-    "urn:oid:2.16.840.1.113883.6.88": RXNORM,
-    "urn:oid:2.16.840.1.113883.6.96": SNOMED,
-    "urn:oid:2.16.840.1.113883.6.1": LOINC,
-    "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
-    "urn:oid:2.16.840.1.113883.6.69": NDC,
-    # ...and by bare name, as some interfaces write the system
-    "rxnorm": RXNORM,
-    "loinc": LOINC,
-    "snomed": SNOMED,
-    "snomed ct": SNOMED,
-    "snomed-ct": SNOMED,
-    "sct": SNOMED,
-    "icd-10-cm": ICD10CM,
-    "icd10cm": ICD10CM,
-    "ndc": NDC,
-    # ...and the HL7 code systems under their STU3 and DSTU2 names (R4 moved them to terminology.hl7.org), or as HL7
-    # v2 tables with the same codes: a result flagged "POS" under STU3's name read as no value, and a condition on
-    # the problem list under STU3's category system was hidden from the exclusions.
-    "http://hl7.org/fhir/v2/0078": OBS_INTERPRETATION,
-    "http://terminology.hl7.org/codesystem/v2-0078": OBS_INTERPRETATION,
-    "http://hl7.org/fhir/v3/observationinterpretation": OBS_INTERPRETATION,
-    "http://hl7.org/fhir/condition-category": CONDITION_CATEGORY,
-    "http://hl7.org/fhir/condition-clinical": CONDITION_CLINICAL,
-    "http://hl7.org/fhir/condition-ver-status": CONDITION_VER_STATUS,
-    "http://hl7.org/fhir/discharge-disposition": DISCHARGE_DISPOSITION,
-    "http://hl7.org/fhir/v3/gtsabbreviation": GTS_ABBREVIATION,
-    "http://hl7.org/fhir/v3/orderabledrugform": ORDERABLE_DRUG_FORM,
-}
-_FHIR_SYSTEMS = frozenset({RXNORM, SNOMED, LOINC, ICD10CM, NDC})
+# The code systems as C-CDA conversions, HIE feeds, payers and older servers name them (an OID, a bare name, https, a
+# trailing slash, a payer's own system): each is read as its FHIR name, once, where a coding is read, so every check,
+# the plan page and the population review compare one name. An RxNorm code under its OID was otherwise an
+# unidentified medication, not the oxycodone it is.
+_SYSTEM_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        RXNORM: ("urn:oid:2.16.840.1.113883.6.88", "rxnorm"),
+        SNOMED: ("urn:oid:2.16.840.1.113883.6.96", "snomed", "snomed ct", "snomed-ct", "sct"),
+        LOINC: ("urn:oid:2.16.840.1.113883.6.1", "loinc"),
+        # CMS Blue Button 2.0 (and BCDA, which serves the same claims) bills ICD-10-CM diagnoses, undotted, under the
+        # WHO ICD-10 name: read under it, an opioid use disorder or a cancer billed to Medicare was no diagnosis.
+        ICD10CM: ("urn:oid:2.16.840.1.113883.6.90", "icd-10-cm", "icd10cm", "http://hl7.org/fhir/sid/icd-10"),
+        NDC: ("urn:oid:2.16.840.1.113883.6.69", "ndc"),
+        CPT: ("urn:oid:2.16.840.1.113883.6.12", "cpt", "cpt-4", "cpt4"),
+        # Blue Button bills every line under a HCPCS system of its own, level I (CPT) and level II alike; HL7's
+        # retired "all HCPCS codes" system holds both levels too. A level I code under any of them is read as CPT
+        # (_level_one_as_cpt). Read by its name alone, a naltrexone injection (J2315) or a drug test (G0481) a payer
+        # sent so was not counted: "no OUD medication in 90 days", "no urine drug test on record".
+        HCPCS: (
+            "urn:oid:2.16.840.1.113883.6.285",
+            "hcpcs",
+            "https://bluebutton.cms.gov/resources/codesystem/hcpcs",
+            "http://terminology.hl7.org/CodeSystem/HCPCS-all-codes",
+            "urn:oid:2.16.840.1.113883.6.14",
+        ),
+        # The HL7 code systems under their STU3 and DSTU2 names (R4 moved them to terminology.hl7.org), or as HL7 v2
+        # tables with the same codes: a result flagged "POS" under STU3's name read as no value, and a condition on
+        # the problem list under STU3's category system was hidden from the exclusions.
+        OBS_INTERPRETATION: (
+            "http://hl7.org/fhir/v2/0078",
+            "http://terminology.hl7.org/CodeSystem/v2-0078",
+            "http://hl7.org/fhir/v3/ObservationInterpretation",
+        ),
+        CONDITION_CATEGORY: ("http://hl7.org/fhir/condition-category",),
+        CONDITION_CLINICAL: ("http://hl7.org/fhir/condition-clinical",),
+        CONDITION_VER_STATUS: ("http://hl7.org/fhir/condition-ver-status",),
+        DISCHARGE_DISPOSITION: ("http://hl7.org/fhir/discharge-disposition",),
+        GTS_ABBREVIATION: ("http://hl7.org/fhir/v3/GTSAbbreviation",),
+        ORDERABLE_DRUG_FORM: ("http://hl7.org/fhir/v3/orderableDrugForm",),
+    }
+)
+
+
+def _written_form(system: str) -> str:
+    """A system as compared with the aliases: trimmed, lower case, http for https, no trailing slash."""
+    plain = system.strip().lower().rstrip("/")
+    return "http://" + plain[len("https://") :] if plain.startswith("https://") else plain
+
+
+_BY_WRITTEN_FORM: Mapping[str, str] = MappingProxyType(
+    {_written_form(name): canonical for canonical, aliases in _SYSTEM_ALIASES.items() for name in (canonical, *aliases)}
+)
+# The FHIR names read as they are (the common case: no further work).
+_CANONICAL_SYSTEMS = frozenset(_SYSTEM_ALIASES)
+# A HCPCS level I code is a CPT code: five digits, or four and F (category II), T (category III) or U (proprietary
+# laboratory analyses). Level II codes are a letter and four digits, and modifiers two characters, so none is taken.
+_LEVEL_ONE = re.compile(r"[0-9]{4}[0-9FTU]")
 
 
 def system_name(system: str | None) -> str | None:
@@ -239,22 +248,24 @@ def system_name(system: str | None) -> str | None:
 
 def canonical_system(system: str | None) -> str | None:
     """The FHIR name of a code system written another way; any other system as it is."""
-    if system is None or system in _FHIR_SYSTEMS:
+    if system is None or system in _CANONICAL_SYSTEMS:
         return system
-    named = _SYSTEM_ALIASES.get(system.strip().lower())
-    if named is not None:
-        return named
-    plain = system.strip().rstrip("/")
-    if plain.startswith("https://"):
-        plain = "http://" + plain[len("https://") :]
-    return plain if plain in _FHIR_SYSTEMS else system
+    return _BY_WRITTEN_FORM.get(_written_form(system), system)
+
+
+def _level_one_as_cpt(system: str | None, code: str | None) -> str | None:
+    """CPT for a HCPCS level I code (Blue Button bills CPT codes under its HCPCS system); the system otherwise."""
+    if system == HCPCS and code is not None and _LEVEL_ONE.fullmatch(code.upper()):
+        return CPT
+    return system
 
 
 def _read_coding(system: Any, code: Any, display: Any, selected: bool) -> Coding:
     """The lenient reader: a numeric code (some EHRs send one) becomes its string form."""
+    read = text(code) if not isinstance(code, (int, float)) else str(code)
     return Coding(
-        system=canonical_system(text(system)),
-        code=text(code) if not isinstance(code, (int, float)) else str(code),
+        system=_level_one_as_cpt(canonical_system(text(system)), read),
+        code=read,
         display=text(display),
         user_selected=selected,
     )

@@ -10,7 +10,7 @@ from typing import Literal
 
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import CPT_SYSTEMS, HCPCS_SYSTEMS, LOINC, OBS_INTERPRETATION, SNOMED, Concept
+from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_ambulatory, is_order, is_taken, order_start, stated_end
@@ -302,8 +302,8 @@ def is_drug_test_procedure(code: Concept | None) -> bool:
     if code is None:
         return False
     return any(
-        (coding.system in CPT_SYSTEMS and (coding.code or "").strip() in DRUG_TEST_CPT)
-        or (coding.system in HCPCS_SYSTEMS and (coding.code or "").strip().upper() in DRUG_TEST_HCPCS)
+        (coding.system == CPT and (coding.code or "").strip() in DRUG_TEST_CPT)
+        or (coding.system == HCPCS and (coding.code or "").strip().upper() in DRUG_TEST_HCPCS)
         or (coding.system == SNOMED and coding.code == UDS_PROCEDURE)
         for coding in code.codings
     )

@@ -14,7 +14,7 @@ from guideline.checks.common import based_on, bullet_list, clip, guideline_link,
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, given_within, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.fhirdata import HCPCS_SYSTEMS, Coding, Concept, as_dict, system_name
+from guideline.fhirdata import HCPCS, Coding, Concept, as_dict, system_name
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
 from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
@@ -146,7 +146,7 @@ MOUD_HCPCS = frozenset(
 
 
 def _is_moud_coding(coding: Coding) -> bool:
-    return coding.system in HCPCS_SYSTEMS and (coding.code or "").strip().upper() in MOUD_HCPCS
+    return coding.system == HCPCS and (coding.code or "").strip().upper() in MOUD_HCPCS
 
 
 def is_moud_procedure(code: Concept | None) -> bool:
