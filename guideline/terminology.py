@@ -815,7 +815,12 @@ class Terminology:
         return tuple(sorted(found))
 
     def display(self, system: str, code: str) -> str | None:
-        return self._data.displays.get((system, code))
+        """The value sets' name for a code; an ICD-10-CM code is looked up dotted, as the sets hold it (claims send
+        "F1120", and the card named the diagnosis "F1120")."""
+        found = self._data.displays.get((system, code))
+        if found is None and system == ICD10CM:
+            return self._data.displays.get((ICD10CM, icd10cm_dotted(code)))
+        return found
 
     def medication_name(self, medication: ResolvedMedication) -> str:
         """The display name of guideline 2.1: text, drug-table coding, any RxNorm coding, reference display."""

@@ -63,6 +63,7 @@ CPT_NAMES = [
 ]
 ICD10_NAMES = [
     pytest.param(ICD10, "F11.20", id="ICD-10-CM"),
+    pytest.param(ICD10, "F1120", id="ICD-10-CM, no dot"),
     pytest.param("urn:oid:2.16.840.1.113883.6.90", "F11.20", id="ICD-10-CM OID"),
     pytest.param("urn:oid:2.16.840.1.113883.6.90", "F1120", id="ICD-10-CM OID, no dot"),
     pytest.param(BLUE_BUTTON_ICD10, "F1120", id="Blue Button ICD-10"),
@@ -202,7 +203,10 @@ def test_the_population_review_counts_a_drug_test_under_any_name_for_annual_moni
 def test_an_oud_diagnosis_under_any_name_of_icd10cm_is_read(system: str, code: str) -> None:
     evaluation = run("patient-view", resources=[oud_diagnosis(system, code)])
     found = card(evaluation, oud_treatment.CHECK_ID)
-    assert found is not None and found.summary.endswith(": no OUD medication in 90 days; offer treatment")
+    # Claims send the code without its dot and with no display: it is named by the value set's name for it, as the
+    # dotted code is ("F1120: no OUD medication" before).
+    assert found is not None
+    assert found.summary == "Opioid dependence, uncomplicated: no OUD medication in 90 days; offer treatment"
 
 
 # -- medications: RxNorm and NDC ---------------------------------------------------------------------------------
