@@ -707,13 +707,14 @@ class Terminology:
 
     def medication_in(self, set_name: str, medication: ResolvedMedication) -> bool:
         """Membership of a medication: by its codes (NALTREXONE, and so MOUD, also read Medication.ingredient);
-        a medication none of whose codes the packaged sets know is placed by the name recognition reads."""
+        a medication no set's code placed in a class is in the sets its recognised class stands for (by its name,
+        a drug-table code or an ingredient code), so the class and the sets never disagree."""
         table = self._medications_in.tables.get(set_name)
         if table is not None:
             entry = table.get(id(medication))
             if entry is not None:
                 return entry[1]  # type: ignore[return-value]
-        answer = self._medication_in(set_name, medication) or self._in_by_name(set_name, medication)
+        answer = self._medication_in(set_name, medication) or self._in_by_recognition(set_name, medication)
         self._medications_in.put(set_name, medication, answer)
         return answer
 
@@ -727,13 +728,11 @@ class Terminology:
         self._medication_memo.put(question, medication, answer=answer)
         return answer
 
-    def _in_by_name(self, set_name: str, medication: ResolvedMedication) -> bool:
-        if self.knows_medication(medication):
-            return False  # a known code decides, whatever the name says
+    def _in_by_recognition(self, set_name: str, medication: ResolvedMedication) -> bool:
         # Imported here: recognition reads this module's sets, so it cannot be imported before them.
-        from guideline.recognition import name_in_set, recognise
+        from guideline.recognition import in_set, recognise
 
-        return name_in_set(recognise(medication, self), set_name, self)
+        return in_set(recognise(medication, self), set_name, self)
 
     def knows_medication(self, medication: ResolvedMedication) -> bool:
         """Whether any coding of the medication is in a packaged medication set or the drug table."""

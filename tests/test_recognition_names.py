@@ -81,7 +81,7 @@ def test_drug_file_short_forms_keep_pain_buprenorphine_and_otp_methadone_apart()
     from guideline.config import GuidelineConfig
     from guideline.fhirdata import Concept
     from guideline.recognition import recognise
-    from guideline.recognition.classify import name_in_set
+    from guideline.recognition.classify import in_set
     from guideline.record.model import ResolvedMedication
     from guideline.terminology import OUD_TREATMENT_OPIOID, load_terminology
 
@@ -92,8 +92,8 @@ def test_drug_file_short_forms_keep_pain_buprenorphine_and_otp_methadone_apart()
 
     assert read("BUPRENORPHINE 75 MCG BUCC FILM").kind == "opioid-no-mme"
     assert read("BUPRENORPHINE-NALOXONE 8-2 MG SL FILM").kind == "moud"
-    assert name_in_set(read("METHADONE HCL 40 MG TAB FOR SUSP"), OUD_TREATMENT_OPIOID, terms)
-    assert not name_in_set(read("METHADONE HCL 10 MG TAB"), OUD_TREATMENT_OPIOID, terms)
+    assert in_set(read("METHADONE HCL 40 MG TAB FOR SUSP"), OUD_TREATMENT_OPIOID, terms)
+    assert not in_set(read("METHADONE HCL 10 MG TAB"), OUD_TREATMENT_OPIOID, terms)
 
 
 def test_a_brands_own_form_wins_over_the_plain_form_a_name_writes():

@@ -11,8 +11,8 @@ from guideline.recognition.classify import (
     OPIOID_KINDS,
     Kind,
     Recognition,
+    in_set,
     medication_names,
-    name_in_set,
     recognise,
     unidentified_name,
 )
@@ -27,7 +27,7 @@ __all__ = [
     "NamedStrength",
     "Recognition",
     "medication_names",
-    "name_in_set",
+    "in_set",
     "read_name",
     "recognise",
     "unidentified_name",

@@ -27,7 +27,7 @@ from guideline.terminology import (
 )
 
 if TYPE_CHECKING:
-    from guideline.terminology import Terminology
+    from guideline.terminology import DrugIngredient, Terminology
 
 Kind = Literal[
     "known-opioid",
@@ -84,6 +84,10 @@ class Recognition:
     strengths: tuple[NamedStrength, ...] = ()
     form: str | None = None
     extended_release: bool = False
+    # The class came from a code in one of the sets the checks read (a packaged value set or a site's codes): the
+    # codes then decide every set, and nothing else is asked. Otherwise (a name, a drug-table or ingredient code) the
+    # sets follow the class, through `in_set`.
+    by_set_code: bool = False
 
     @property
     def by_name(self) -> bool:
@@ -153,45 +157,94 @@ def _shown_name(medication: ResolvedMedication, terms: Terminology) -> str:
     return unidentified_name(medication) if name == "unnamed medication" else name
 
 
+# The sets whose codes decide a class, before a drug-table or ingredient code makes a known opioid ...
+_CLASS_SETS_FIRST: tuple[tuple[str, Kind], ...] = (
+    (NALOXONE_RESCUE, "naloxone"),
+    (MOUD_BUP, "moud"),
+    (NALTREXONE, "moud"),
+    (OUD_TREATMENT_OPIOID, "moud"),
+    (OPIOID, "known-opioid"),
+)
+# ... and after it.
+_CLASS_SETS_AFTER: tuple[tuple[str, Kind], ...] = (
+    (MOUD, "moud"),
+    (BENZO, "benzodiazepine"),
+    (CNS_DEPRESSANT, "sedative"),
+)
+
+
 def _by_code(medication: ResolvedMedication, terms: Terminology) -> Recognition | None:
     if medication.unresolved:
         return None
     in_set = terms.medication_in_by_code
-    opioid_ingredient = _opioid_ingredient_coded(medication)
-    if not terms.knows_medication(medication) and not opioid_ingredient:
+    ingredient_codes = _opioid_ingredient_codes(medication)
+    # NALTREXONE also reads a Medication's ingredient codes, so a naltrexone-only Medication with no known code of
+    # its own is placed by them (as its membership already was), never left unidentified.
+    if not terms.knows_medication(medication) and not ingredient_codes and not in_set(NALTREXONE, medication):
         return None
     name = _shown_name(medication, terms)
-    for set_name, kind in (
-        (NALOXONE_RESCUE, "naloxone"),
-        (MOUD_BUP, "moud"),
-        (NALTREXONE, "moud"),
-        (OUD_TREATMENT_OPIOID, "moud"),
-        (OPIOID, "known-opioid"),
-    ):
+    for set_name, kind in _CLASS_SETS_FIRST:
         if in_set(set_name, medication):
-            return Recognition(kind, "code", name)  # type: ignore[arg-type]
-    if opioid_ingredient or _in_drug_table(medication, terms):
-        return Recognition("known-opioid", "code", name)
-    for set_name, kind in ((MOUD, "moud"), (BENZO, "benzodiazepine"), (CNS_DEPRESSANT, "sedative")):
+            return Recognition(kind, "code", name, by_set_code=True)
+    opioid = _coded_opioid(medication, name, ingredient_codes, terms)
+    if opioid is not None:
+        return opioid
+    for set_name, kind in _CLASS_SETS_AFTER:
         if in_set(set_name, medication):
-            return Recognition(kind, "code", name)  # type: ignore[arg-type]
-    return Recognition("not-relevant", "code", name)
+            return Recognition(kind, "code", name, by_set_code=True)
+    return Recognition("not-relevant", "code", name, by_set_code=True)
 
 
-def _in_drug_table(medication: ResolvedMedication, terms: Terminology) -> bool:
-    return any(terms.drug_rows(coding.code or "") for coding in terms.rxnorm_codings(medication.concept))
+def _coded_opioid(
+    medication: ResolvedMedication, name: str, ingredient_codes: tuple[str, ...], terms: Terminology
+) -> Recognition | None:
+    """A known opioid by a code no set the checks read holds: a drug-table product (an opioid cough medicine or an
+    injection, which the CDC opioid analgesic set leaves out), else an RxNorm opioid ingredient code in the
+    Medication's ingredient list. What it carries (ingredients, release, form) places it in the sets."""
+    rows = [row for coding in terms.rxnorm_codings(medication.concept) for row in terms.drug_rows(coding.code or "")]
+    if rows:
+        return Recognition(
+            "known-opioid",
+            "code",
+            name,
+            ingredients=tuple(dict.fromkeys(mf.INGREDIENT_NAMES[row.ingredient_rxcui] for row in rows)),
+            form="patch" if any(row.dose_form == "Transdermal System" for row in rows) else _route_form(rows),
+            extended_release=any("Extended Release" in row.dose_form for row in rows),
+        )
+    if not ingredient_codes:
+        return None
+    # The names say what the ingredient codes do not: release, form, other ingredients, strengths.
+    reading = _best_reading(medication_names(medication))
+    named = tuple(i.name for i in reading.ingredients) if reading else ()
+    return Recognition(
+        "known-opioid",
+        "code",
+        name,
+        ingredients=tuple(dict.fromkeys((*(mf.INGREDIENT_NAMES[code] for code in ingredient_codes), *named))),
+        strengths=reading.strengths if reading else (),
+        form=reading.form if reading else None,
+        extended_release=reading.extended_release if reading else False,
+    )
 
 
-def _opioid_ingredient_coded(medication: ResolvedMedication) -> bool:
+def _route_form(rows: Iterable[DrugIngredient]) -> str | None:
+    return "injection" if any(row.route == "injection" for row in rows) else None
+
+
+def _opioid_ingredient_codes(medication: ResolvedMedication) -> tuple[str, ...]:
+    """The RxNorm opioid ingredient codes of the Medication's ingredient list (buprenorphine is left to the names,
+    which tell treatment for opioid use disorder from pain)."""
     resource = medication.resource
     if resource is None:
-        return False
-    return any(
-        code in mf.OPIOID_INGREDIENTS and code != mf.BUPRENORPHINE
+        return ()
+    found = (
+        code
         for item in resource.ingredients
         if item.item
         for code in item.item.codes(RXNORM)
+        if code in mf.OPIOID_INGREDIENTS and code != mf.BUPRENORPHINE
     )
+    return tuple(dict.fromkeys(found))
 
 
 def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
@@ -296,12 +349,13 @@ def unidentified_name(medication: ResolvedMedication) -> str:
     return "a medication with no name or code"
 
 
-# ---- set membership of a medication identified by name (Terminology.medication_in asks this) ----
+# ---- set membership of a medication its codes do not place (Terminology.medication_in asks this) ----
 
 
-def name_in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
-    """Whether a medication identified from its name belongs to a code set the checks read."""
-    if recognition.how != "name":
+def in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
+    """Whether a recognised medication belongs to a code set the checks read, when no set's code decided its class:
+    the one rule for a name, a drug-table code and an ingredient code, so a class never goes without its set."""
+    if recognition.by_set_code or recognition.how == "none":
         return False
     kind = recognition.kind
     names = set(recognition.ingredients)
