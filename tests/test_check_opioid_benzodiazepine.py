@@ -155,6 +155,47 @@ def test_barbiturates_count_as_cns_depressants_unless_switched_off() -> None:
     ) is (None)
 
 
+def _sedative_order(concept: dict) -> dict:
+    order = active("0", id="sd1", period=1, period_unit="d")
+    order["medicationCodeableConcept"] = concept
+    return order
+
+
+# Sedatives the CDC CNS depressant set lacks, which recognition knows: eszopiclone (Lunesta) is a z-drug like
+# zolpidem and zaleplon; carisoprodol (Soma) and meprobamate, its active metabolite, are schedule IV sedatives.
+RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
+MISSING_SEDATIVES = {
+    "eszopiclone by RxNorm code alone": {"coding": [{"system": RX, "code": "485465"}]},
+    "eszopiclone by RxNorm code and display": {
+        "coding": [{"system": RX, "code": "485465", "display": "eszopiclone 3 MG Oral Tablet"}]
+    },
+    "eszopiclone by name": {"text": "eszopiclone 3 mg tablet"},
+    "Lunesta by brand": {"text": "Lunesta 2 mg tablet"},
+    "eszopiclone by an EHR's own code": {
+        "coding": [
+            {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288", "code": "31", "display": "ESZOPICLONE 1 MG TABLET"}
+        ]
+    },
+    "carisoprodol by RxNorm code alone": {"coding": [{"system": RX, "code": "197446"}]},
+    "Soma by brand": {"text": "Soma 350 mg tablet"},
+    "meprobamate by RxNorm code alone": {"coding": [{"system": RX, "code": "197929"}]},
+    "meprobamate by name": {"text": "meprobamate 400 mg tablet"},
+}
+
+
+@pytest.mark.parametrize("sedative", list(MISSING_SEDATIVES))
+def test_a_sedative_the_cdc_set_lacks_gets_the_card_and_is_a_naloxone_risk_factor(sedative: str) -> None:
+    # With Lunesta active, a new oxycodone order got neither card, where Ambien or Sonata in its place got both.
+    evaluation = run(
+        "order-sign", drafts=[draft(OXYCODONE, id="ox1")], resources=[_sedative_order(MISSING_SEDATIVES[sedative])]
+    )
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.facts["variant"] == "cns"
+    assert "sedating medicine" in found.summary
+    naloxone_card = card(evaluation, "naloxone")
+    assert naloxone_card is not None and "R2" in naloxone_card.facts["risk_factors"]
+
+
 def test_moud_variant_coordinates_care_and_offers_no_removal() -> None:
     found = card(run("order-sign", drafts=[draft(SUBOXONE_FILM, id="bn1")], resources=[active(LORAZEPAM)]), CHECK_ID)
     assert found is not None

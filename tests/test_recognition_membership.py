@@ -204,6 +204,15 @@ PATHS: dict[str, dict[str, Any]] = {
     "name: brand benzodiazepine": _inline({"text": "Ativan 1 mg tablet"}),
     "name: z-drug": _inline({"text": "zolpidem 10 mg tablet"}),
     "name: barbiturate": _inline({"text": "phenobarbital 30 mg tablet"}),
+    "name: eszopiclone": _inline({"text": "eszopiclone 3 mg tablet"}),
+    "name: Lunesta": _inline({"text": "Lunesta 2 mg tablet"}),
+    "name: carisoprodol": _inline({"text": "carisoprodol 350 mg tablet"}),
+    "name: Soma": _inline({"text": "Soma 350 mg tablet"}),
+    "name: meprobamate": _inline({"text": "meprobamate 400 mg tablet"}),
+    "name: methohexital": _inline({"text": "methohexital sodium 500 mg injection"}),
+    "RxNorm eszopiclone, no display": _inline(_coded(RXNORM, "485465")),
+    "RxNorm carisoprodol, no display": _inline(_coded(RXNORM, "197446")),
+    "RxNorm meprobamate, no display": _inline(_coded(RXNORM, "197929")),
     "name: naloxone": _inline({"text": "Narcan 4 mg nasal spray"}),
     "name: nalmefene": _inline({"text": "Opvee 2.7 mg nasal spray"}),
     "name: MOUD buprenorphine": _inline({"text": "Suboxone 8-2 mg film"}),
@@ -274,3 +283,30 @@ def test_every_packaged_medication_code_agrees_by_code_and_by_its_name() -> None
             if problem:
                 wrong.append(f"{name!r} by name: {problem}")
     assert wrong == []
+
+
+@pytest.mark.parametrize("path", ["name: barbiturate", "RxNorm phenobarbital"])
+def test_a_site_that_leaves_barbiturates_out_gets_the_same_class_by_name_as_by_code(path: str) -> None:
+    # By code a barbiturate the site's sedative set leaves out is not relevant; by name it was a "sedative" no
+    # check counted, which `painplan mme` and the cards disagreed about.
+    paths = {**PATHS, "RxNorm phenobarbital": _inline(_coded(RXNORM, "312362"))}
+    term = terms(cns={"include_barbiturates": False})
+    medication = medication_of(paths[path])
+    assert recognise(medication, term).kind == "not-relevant"
+    assert disagreement(medication, term) is None
+    assert term.medication_in(t.BARBITURATE_MEDS, medication)  # it still explains a barbiturate urine result
+
+
+@pytest.mark.parametrize("path", ["name: eszopiclone", "name: carisoprodol", "RxNorm eszopiclone, no display"])
+def test_the_sedatives_the_cdc_set_lacks_are_sedatives(path: str) -> None:
+    medication = medication_of(PATHS[path])
+    assert recognise(medication, terms()).kind == "sedative"
+
+
+def test_a_name_no_check_counts_still_joins_its_urine_test_substance_set() -> None:
+    # A stimulant prescribed by name explains an amphetamine result as its code does; it was in no set at all.
+    medication = medication_of(_inline({"text": "dextroamphetamine sulfate 10 mg tablet"}))
+    term = terms()
+    assert recognise(medication, term).kind == "not-relevant"
+    assert term.medication_in(t.AMPHETAMINE_MEDS, medication)
+    assert disagreement(medication, term) is None

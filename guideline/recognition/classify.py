@@ -134,6 +134,10 @@ def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognitio
     reading = _best_reading(medication_names(medication))
     if reading is not None:
         kind = _kind_of(reading)
+        if kind == "sedative" and not _sedative_counted(reading, terms):
+            # A sedative the site's CNS depressant set leaves out (barbiturates, when cns.include_barbiturates is
+            # off) is not relevant, as its code would be; named a sedative, no check would have counted it.
+            kind = "not-relevant"
         if kind is not None:
             return Recognition(
                 kind=kind,
@@ -315,6 +319,11 @@ def _kind_of(reading: NameReading) -> Kind | None:
     return None
 
 
+def _sedative_counted(reading: NameReading, terms: Terminology) -> bool:
+    """Whether the CNS depressant set, as configured, holds one of the name's sedatives."""
+    return any(i.name in _single_ingredients(terms, CNS_DEPRESSANT) for i in reading.ingredients)
+
+
 def _buprenorphine_for_oud(reading: NameReading) -> bool:
     brand = reading.brand.name.lower() if reading.brand else None
     if brand in _MOUD_BUPRENORPHINE_BRANDS:
@@ -379,8 +388,11 @@ def in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
         return kind == "moud" or (kind in OPIOID_KINDS and "methadone" in names)
     if set_name == BUPRENORPHINE:
         return bup and (kind in OPIOID_KINDS or kind == "moud")
-    if kind in ("not-relevant", "unidentified"):
+    if kind == "unidentified":
         return False
+    # The ingredient sets (urine-test substances, the sedative sets) by the names; a name recognised as not relevant
+    # still joins a substance set (a barbiturate the site does not count as a sedative explains a barbiturate
+    # result, as its code does), and names not relevant are never sold alone in a set the checks count.
     return bool(names & _single_ingredients(terms, set_name))
 
 
