@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +35,7 @@ from guideline.mme import (
 from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.supply import MAX_DAYS_SUPPLY, daily_units
+from guideline.terminology import UNNAMED_MEDICATION
 from guideline.timeutil import ONE_DAY, day_span, iso_day, local_date
 
 if TYPE_CHECKING:
@@ -262,7 +264,7 @@ _DRUG_KEYS = IdentityMemo()
 
 def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: GuidelineConfig) -> str:
     """What "the same drug" means for refills: the identified product (RxNorm code, or its opioid ingredient
-    strengths and form), else the medication's codes, else its name."""
+    strengths and form), else the medication's codes, else its name, else what it is made of."""
     medication = dispense.medication
     key = _DRUG_KEYS.get("drug key", medication, terms, config)
     if key is MISSING:
@@ -283,7 +285,17 @@ def _same_drug_key(medication: ResolvedMedication, terms: Terminology, config: G
         codes = sorted(f"{c.system}|{c.code}" for c in concept.codings if c.code)
         if codes:
             return "codes:" + ",".join(codes)
-    return "name:" + terms.medication_name(medication).strip().lower()
+    name = terms.medication_name(medication)
+    if name != UNNAMED_MEDICATION:
+        return "name:" + name.strip().lower()
+    return "unnamed:" + _content_key(medication)
+
+
+def _content_key(medication: ResolvedMedication) -> str:
+    """A medication nothing names, by all it carries (its reference, its Medication's ingredients and form): two
+    such medicines are one drug only when nothing tells them apart. Under one shared "unnamed" key a second
+    unrelated fill queued behind the first as an early refill, and stood for an order of the other."""
+    return hashlib.sha256(repr(medication).encode()).hexdigest()[:16]
 
 
 def last_supply_day(start: date, days: Decimal) -> date:

@@ -27,6 +27,7 @@ from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
 from guideline.record import Dosage, MedOrder, ResolvedMedication
+from guideline.terminology import UNNAMED_MEDICATION
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -669,7 +670,7 @@ def medication_display_name(medication: ResolvedMedication, drug: Drug | None, t
     if medication.unresolved:
         return medication.reference_display or "medication could not be identified"
     name = terms.medication_name(medication)
-    if name and name != "unnamed medication":
+    if name and name != UNNAMED_MEDICATION:
         return name
     return (drug.display if drug and drug.display else None) or unidentified_name(medication)
 

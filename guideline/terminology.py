@@ -620,6 +620,9 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
 # The public lookup object.
 
 
+# What a medication nothing names is called.
+UNNAMED_MEDICATION = "unnamed medication"
+
 # Memo questions besides set names; set names never contain a space, so these cannot collide with one.
 _NAME = "medication name"
 _SUBSTANCES = "substances for test"
@@ -833,7 +836,8 @@ class Terminology:
         return found
 
     def medication_name(self, medication: ResolvedMedication) -> str:
-        """The display name of guideline 2.1: text, drug-table coding, any RxNorm coding, reference display."""
+        """The display name of guideline 2.1: text, drug-table coding, any RxNorm coding, reference display, then
+        any other coding's display (an EHR's own code or an NDC, named only there)."""
         entry = self._medication_memo.entries.get((_NAME, id(medication)))
         if entry is not None and entry[0][0] is medication:
             return entry[1]  # type: ignore[return-value]
@@ -871,7 +875,12 @@ class Terminology:
                     return name
         if medication.reference_display:
             return medication.reference_display
-        return "unnamed medication"
+        if concept is not None:
+            # Epic sends a medication it has no RxNorm code for under its own code, named in the display only.
+            shown = next((c.display for c in concept.codings if c.display and c.display.strip()), None)
+            if shown:
+                return shown
+        return UNNAMED_MEDICATION
 
     def substances_for_test(self, concept: Concept | None) -> tuple[UdsSubstance, ...]:
         """The 10.4 substances a test code reports on, in table order; empty for tests not mapped to one."""

@@ -196,6 +196,26 @@ def test_a_sedative_the_cdc_set_lacks_gets_the_card_and_is_a_naloxone_risk_facto
     assert naloxone_card is not None and "R2" in naloxone_card.facts["risk_factors"]
 
 
+def test_a_benzodiazepine_named_only_by_an_ehrs_own_code_is_called_by_that_name() -> None:
+    benzo = _sedative_order(
+        {
+            "coding": [
+                {
+                    "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288",
+                    "code": "2212",
+                    "display": "LORAZEPAM 1 MG TABLET",
+                }
+            ]
+        }
+    )
+    evaluation = run("order-sign", drafts=[draft(OXYCODONE, id="ox1")], resources=[benzo])
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and "LORAZEPAM 1 MG TABLET (active)" in found.summary
+    assert "unnamed medication" not in found.summary + found.detail
+    naloxone_card = card(evaluation, "naloxone")
+    assert naloxone_card is not None and "LORAZEPAM 1 MG TABLET" in naloxone_card.summary
+
+
 def test_moud_variant_coordinates_care_and_offers_no_removal() -> None:
     found = card(run("order-sign", drafts=[draft(SUBOXONE_FILM, id="bn1")], resources=[active(LORAZEPAM)]), CHECK_ID)
     assert found is not None

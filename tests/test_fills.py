@@ -172,6 +172,40 @@ def test_early_refill_of_the_same_drug_starts_after_the_earlier_supply_ends():
     assert not supplies["b"].covers(date(2026, 5, 25))
 
 
+def _unnamed_fill(fill_id: str, reference: str) -> dict[str, Any]:
+    """A fill whose Medication the server did not return: a reference with no display, nothing to name it by."""
+    resource = fill(OXYCODONE_5, id=fill_id)
+    del resource["medicationCodeableConcept"]
+    resource["medicationReference"] = {"reference": reference}
+    return resource
+
+
+def test_two_different_unnamed_fills_are_not_the_same_drug():
+    # Both were "name:unnamed medication": the second queued behind the first as an early refill, its supply pushed
+    # 30 days later, and either could stand for an order of the other.
+    fills = build_record([_unnamed_fill("f1", "Medication/m-a"), _unnamed_fill("f2", "Medication/m-b")], TZ).dispenses
+    assert drug_of(fills[0]) != drug_of(fills[1])
+    first, second = supply_intervals(fills, drug_of)
+    assert first.start == second.start == date(2026, 6, 1)
+
+
+def test_two_unnamed_medications_that_differ_only_in_their_ingredients_are_not_the_same_drug():
+    def contained(fill_id: str, ingredient: str) -> dict[str, Any]:
+        resource = _unnamed_fill(fill_id, "#med")
+        medication = {
+            "resourceType": "Medication",
+            "id": "med",
+            "ingredient": [{"itemCodeableConcept": {"text": ingredient}}],
+        }
+        resource["contained"] = [medication]
+        return resource
+
+    fills = build_record([contained("f1", "SUBSTANCE 17"), contained("f2", "SUBSTANCE 18")], TZ).dispenses
+    assert drug_of(fills[0]) != drug_of(fills[1])
+    again = build_record([contained("f3", "SUBSTANCE 17")], TZ).dispenses
+    assert drug_of(again[0]) == drug_of(fills[0])  # the same medication is the same drug, call after call
+
+
 def test_fill_with_unknown_days_has_no_interval_and_does_not_push_later_fills():
     record = read(
         fill(OXYCODONE_5, "2026-05-01", days=None, id="a"),

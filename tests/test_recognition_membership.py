@@ -146,7 +146,8 @@ def test_an_opioid_known_by_its_ingredient_code_gets_the_dose_and_naloxone_cards
 
 def test_an_opioid_known_by_its_ingredient_code_beside_a_benzodiazepine_gets_the_card() -> None:
     evaluation = run("order-sign", drafts=[oxycodone_solution_draft()], resources=[lorazepam()])
-    assert card(evaluation, "opioid-benzodiazepine") is not None
+    found = card(evaluation, "opioid-benzodiazepine")
+    assert found is not None and "OXYCODONE 5 MG/5 ML ORAL SOLUTION (new)" in found.summary
 
 
 def test_an_active_order_of_it_beside_a_benzodiazepine_gets_the_card_on_patient_view() -> None:

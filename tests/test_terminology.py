@@ -343,6 +343,25 @@ def test_medication_name_order_of_preference(term: t.Terminology) -> None:
     assert term.medication_name(med(None, reference="Medication/x")) == "unnamed medication"
 
 
+def test_a_medication_named_only_by_an_ehrs_own_coding_is_called_by_that_name(term: t.Terminology) -> None:
+    # Epic sends a medication it has no RxNorm code for under its own ERX code, the name in the display only: the
+    # cards called it "unnamed medication".
+    epic = Coding("urn:oid:1.2.840.114350.1.13.0.1.7.2.698288", "2212", "LORAZEPAM 1 MG TABLET")
+    assert term.medication_name(med(Concept((epic,)))) == "LORAZEPAM 1 MG TABLET"
+    ndc_only = Concept((Coding("http://hl7.org/fhir/sid/ndc", "0406-0552-01", "OXYCODONE HCL 5 MG TAB"),))
+    assert term.medication_name(med(ndc_only)) == "OXYCODONE HCL 5 MG TAB"
+    # The text and an RxNorm display still come first, whatever order the codings are in.
+    assert term.medication_name(med(Concept((epic,), "lorazepam (ATIVAN) 1 mg tablet"))) == (
+        "lorazepam (ATIVAN) 1 mg tablet"
+    )
+    with_rxnorm = Concept((epic, Coding(RXNORM, "999999901", "lorazepam 1 MG Oral Tablet")))
+    assert term.medication_name(med(with_rxnorm)) == "lorazepam 1 MG Oral Tablet"
+    # A coding with a display but no code is a name too.
+    assert term.medication_name(med(Concept((Coding("urn:local", None, "Formulary item: DIAZEPAM 5 MG"),)))) == (
+        "Formulary item: DIAZEPAM 5 MG"
+    )
+
+
 # ---- UDS substances (10.4) ----
 
 

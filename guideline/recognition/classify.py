@@ -24,6 +24,7 @@ from guideline.terminology import (
     NALTREXONE,
     OPIOID,
     OUD_TREATMENT_OPIOID,
+    UNNAMED_MEDICATION,
 )
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognitio
 
 def _shown_name(medication: ResolvedMedication, terms: Terminology) -> str:
     name = terms.medication_name(medication)
-    return unidentified_name(medication) if name == "unnamed medication" else name
+    return unidentified_name(medication) if name == UNNAMED_MEDICATION else name
 
 
 # The sets whose codes decide a class, before a drug-table or ingredient code makes a known opioid ...
