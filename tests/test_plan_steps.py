@@ -182,6 +182,29 @@ def test_last_painplan_decision_is_shown_with_reasons_and_follow_up() -> None:
     assert ("Plan: Follow-up visit (2026-07-01)", "") in evidence
 
 
+def test_a_goal_s_how_we_will_know_note_and_peg_target_show_with_its_targets() -> None:
+    goal = {
+        "resourceType": "Goal",
+        "id": "g1",
+        "lifecycleStatus": "active",
+        "category": [{"text": "Pain goal"}],
+        "description": {"text": "Pain low enough to work full days"},
+        "subject": {"reference": "Patient/p1"},
+        "startDate": days_ago(10),
+        "target": [
+            {
+                "measure": {"coding": [{"system": "http://loinc.org", "code": "91147-9"}], "text": "PEG score"},
+                "detailQuantity": {"value": 4, "comparator": "<=", "unit": "{score}"},
+                "dueDate": "2026-09-01",
+            }
+        ],
+        "note": [{"text": "How we will know: back at work five days a week"}, {"text": "Prefers mornings"}],
+    }
+    steps = plan_for([*rich_patient(), goal]).section("steps").content
+    shown = next(e for e in by_key(steps)["initiate"].evidence if "work full days" in e.label)
+    assert shown.detail == "PEG score: at most 4 by 2026-09-01; How we will know: back at work five days a week"
+
+
 def test_covered_services_come_from_configuration() -> None:
     assert GuidelineConfig()["covered_services"][0] == "pt"
     with pytest.raises(ConfigError, match="covered_services: unknown service 'yoga'"):

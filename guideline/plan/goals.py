@@ -12,6 +12,9 @@ from guideline.record import Goal
 if TYPE_CHECKING:
     from guideline.facts import Facts
 
+# The plan page's goal form writes its free-text "How we will know" as a Goal.note starting with these words (R4
+# allows a free-text target detail only with a coded measure, gol-1); they are read back with the targets.
+HOW_WE_WILL_KNOW = "How we will know: "
 CLOSED = frozenset({"cancelled", "entered-in-error", "rejected"})
 FUNCTION_WORDS = ("function", "activit", "walk", "work", "sleep", "exercise", "daily living", "stairs", "garden")
 
@@ -58,6 +61,7 @@ def _kind(goal: Goal) -> str:
 
 
 def _target(goal: Goal) -> tuple[str, ...]:
+    """Each target as "measure: value by date", then the "How we will know" the goal form wrote as a note."""
     shown = []
     for target in goal.targets:
         what = (target.measure.display() if target.measure else None) or "target"
@@ -65,6 +69,7 @@ def _target(goal: Goal) -> tuple[str, ...]:
         if target.due:
             parts.append(f"by {target.due.isoformat()}")
         shown.append(" ".join(parts))
+    shown.extend(note for note in goal.notes if note.startswith(HOW_WE_WILL_KNOW))
     return tuple(shown)
 
 

@@ -6,6 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from guideline.plan.goals import HOW_WE_WILL_KNOW
+from guideline.record.readers import GOAL_BOUNDS
+
 PAIN_PLAN = "80764-4"
 
 
@@ -51,6 +54,23 @@ def _item(resource: Mapping[str, Any], kind: str, text: str, when: Any, status: 
     )
 
 
+def _goal_text(resource: Mapping[str, Any]) -> str:
+    """The description, then how progress is measured: the goal form's "How we will know" note, or (as earlier
+    versions and other apps write it) the first target's text, then a measured target and the due date."""
+    targets = [t for t in resource.get("target") or [] if isinstance(t, Mapping)] or [{}]
+    notes = [str(n.get("text")) for n in resource.get("note") or [] if isinstance(n, Mapping) and n.get("text")]
+    known = next((n[len(HOW_WE_WILL_KNOW) :] for n in notes if n.startswith(HOW_WE_WILL_KNOW)), None)
+    measure = known or targets[0].get("detailString")
+    text = _text(resource.get("description")) + (f" (measure: {measure})" if measure else "")
+    measured = next((t for t in targets if t.get("measure") and isinstance(t.get("detailQuantity"), Mapping)), None)
+    if measured is not None:
+        amount = measured["detailQuantity"]
+        bound = GOAL_BOUNDS.get(str(amount.get("comparator")), "")
+        text += f" ({_text(measured['measure']) or 'target'} {f'{bound} ' if bound else ''}{amount.get('value')})"
+    due = next((t.get("dueDate") for t in targets if t.get("dueDate")), None)
+    return text + (f" by {due}" if due else "")
+
+
 def _newest_first(items: Iterable[RecordedItem]) -> tuple[RecordedItem, ...]:
     return tuple(sorted(items, key=lambda i: i.when, reverse=True))
 
@@ -65,11 +85,7 @@ def on_record(resources: Iterable[Mapping[str, Any]]) -> OnRecord:
         if kind == "Goal":
             categories = resource.get("category") or []
             label = next((_text(c) for c in categories if _text(c)), "Goal")
-            targets = resource.get("target") or [{}]
-            due = targets[0].get("dueDate") if isinstance(targets[0], Mapping) else None
-            measure = targets[0].get("detailString") if isinstance(targets[0], Mapping) else None
-            text = _text(resource.get("description")) + (f" (measure: {measure})" if measure else "")
-            text += f" by {due}" if due else ""
+            text = _goal_text(resource)
             goals.append(_item(resource, label, text, resource.get("startDate"), resource.get("lifecycleStatus")))
         elif kind == "CarePlan" and _has_code(resource.get("category") or [], PAIN_PLAN):
             when = resource.get("created") or (resource.get("period") or {}).get("start")

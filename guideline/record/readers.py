@@ -1057,12 +1057,17 @@ def read_consent(data: Mapping[str, Any], tz: ZoneInfo) -> Consent:
     )
 
 
+GOAL_BOUNDS = {"<": "below", "<=": "at most", ">=": "at least", ">": "above"}
+
+
 def _goal_detail(target: Mapping[str, Any]) -> str | None:
     """The target value as written: a quantity, a range, a string or a concept (whichever is present)."""
     amount = quantity(target.get("detailQuantity"))
     if amount is not None and amount.value is not None:
         unit = amount.unit or amount.code or ""
-        return f"{amount.value} {'' if unit.startswith('{') else unit}".strip()  # UCUM "{score}" is no unit to show
+        shown = f"{amount.value} {'' if unit.startswith('{') else unit}".strip()  # UCUM "{score}" is no unit to show
+        bound = GOAL_BOUNDS.get(str(as_dict(target.get("detailQuantity")).get("comparator")), "")
+        return f"{bound} {shown}".strip()  # "PEG score: at most 4", not a target of exactly 4
     span = as_dict(target.get("detailRange"))
     if span:
         low, high = quantity(span.get("low")), quantity(span.get("high"))

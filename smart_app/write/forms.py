@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from guideline.plan.goals import HOW_WE_WILL_KNOW
 from guideline.taper_doses import DoseSchedule
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 PEG_PANEL = ("91148-7", "PEG pain, enjoyment of life and general activity panel")
 PEG_SCORE = "91147-9"
+PEG_SCORE_DISPLAY = "Mean score [PEG]"
+SCORE_UNIT = {"unit": "{score}", "system": UCUM, "code": "{score}"}
 PEG_ITEMS = (  # (form field, LOINC, what the patient was asked)
     ("pain", "75893-8", "Average pain in the past week (0-10)"),
     ("enjoyment", "91145-3", "Pain interfered with enjoyment of life in the past week (0-10)"),
@@ -175,6 +178,43 @@ def peg(values: Mapping[str, str], context: WriteContext) -> Built:
     return Built("peg", values, {}, {k: v for k, v in resource.items() if v is not None})
 
 
+def _peg_target(values: Mapping[str, str], kind: str, errors: dict[str, str]) -> int | None:
+    """The PEG score the goal aims at (at or below), optional; the PEG measures pain, so only on a pain goal."""
+    if not values.get("peg_target", "").strip():
+        return None
+    score = _score(values, "peg_target", errors)
+    if score is not None and kind != "pain":
+        errors["peg_target"] = "A PEG score target goes with a pain goal: choose Pain goal, or leave it empty."
+        return None
+    return score
+
+
+def _goal_targets(peg_target: int | None, due: date | None) -> list[dict[str, Any]]:
+    """A coded PEG target when one was given (gol-1: a target's detail needs its measure), else only the due date."""
+    target: dict[str, Any] = {}
+    if peg_target is not None:
+        target["measure"] = {
+            "coding": [{"system": LOINC, "code": PEG_SCORE, "display": PEG_SCORE_DISPLAY}],
+            "text": "PEG score",
+        }
+        target["detailQuantity"] = {"value": peg_target, "comparator": "<=", **SCORE_UNIT}
+    if due:
+        target["dueDate"] = due.isoformat()
+    return [target] if target else []
+
+
+def how_we_will_know(measure: str, context: WriteContext) -> dict[str, Any]:
+    """The free-text "How we will know" as a Goal.note: R4 allows a free-text target detail only with a coded
+    measure (gol-1), and the note keeps it as typed, dated and signed."""
+    annotation: dict[str, Any] = {
+        "text": f"{HOW_WE_WILL_KNOW}{measure}",
+        "time": context.now.isoformat(timespec="seconds"),
+    }
+    if author := _author(context):
+        annotation["authorReference"] = author[0]
+    return annotation
+
+
 def goal(values: Mapping[str, str], context: WriteContext) -> Built:
     errors: dict[str, str] = {}
     kind = values.get("goal_kind", "")
@@ -182,6 +222,7 @@ def goal(values: Mapping[str, str], context: WriteContext) -> Built:
         errors["goal_kind"] = "Choose a function goal or a pain goal."
     description = _text(values, "description", errors, "Describe the goal in the patient's words.")
     measure = _text(values, "measure", errors)
+    peg_target = _peg_target(values, kind, errors)
     due = _day(values, "due", errors)
     status = values.get("status", "active")
     if status not in ("active", "completed", "cancelled", "on-hold"):
@@ -201,13 +242,10 @@ def goal(values: Mapping[str, str], context: WriteContext) -> Built:
         resource["achievementStatus"] = {
             "coding": [{"system": "http://terminology.hl7.org/CodeSystem/goal-achievement", "code": "achieved"}]
         }
-    target: dict[str, Any] = {}
+    if targets := _goal_targets(peg_target, due):
+        resource["target"] = targets
     if measure:
-        target["detailString"] = measure
-    if due:
-        target["dueDate"] = due.isoformat()
-    if target:
-        resource["target"] = [target]
+        resource["note"] = [how_we_will_know(measure, context)]
     if author := _author(context):
         resource["expressedBy"] = author[0]
     return _create_or_update("goal", values, resource, ident)
