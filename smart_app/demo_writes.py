@@ -97,7 +97,8 @@ def _stamped(resource: dict[str, Any], ident: str, version: int) -> dict[str, An
 
 
 def create_demo_writes_blueprint(settings: Settings, base_url: str, index_of: Any) -> Blueprint:
-    """POST /<type> creates, PUT /<type>/<id> updates (Goal and CarePlan), each answered like a FHIR server."""
+    """POST /<type> creates, PUT /<type>/<id> updates (Goal and CarePlan, refused with 412 when If-Match names
+    another version), each answered like a FHIR server."""
     blueprint = Blueprint("demo_fhir_writes", __name__)
 
     def saved(resource: dict[str, Any], status: int) -> Response:
@@ -132,8 +133,11 @@ def create_demo_writes_blueprint(settings: Settings, base_url: str, index_of: An
         existing = index.by_id.get((resource_type, resource_id))
         if existing is not None and _patient_id(existing) != _patient_id(checked):
             return _outcome(422, "invariant", "an update cannot move a record to another patient")
-        version = int((existing or {}).get("meta", {}).get("versionId", "0") or 0) + 1
-        resource = _stamped(checked, resource_id, version)
+        current = int((existing or {}).get("meta", {}).get("versionId", "0") or 0)
+        expected = request.headers.get("If-Match")
+        if expected and expected not in (f'W/"{current}"', f'"{current}"'):
+            return _outcome(412, "conflict", "the record has changed since that version was read")
+        resource = _stamped(checked, resource_id, current + 1)
         store().put(resource)
         return saved(resource, 200 if existing is not None else 201)
 

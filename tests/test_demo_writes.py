@@ -38,6 +38,15 @@ def test_update_replaces_and_counts_versions(client):
     assert [e["resource"]["lifecycleStatus"] for e in found] == ["completed"]
 
 
+def test_an_update_with_a_stale_if_match_is_refused_as_a_fhir_server_does(client):
+    ident = client.post("/demo/fhir/Goal", json=GOAL).get_json()["id"]
+    changed = {**GOAL, "id": ident, "lifecycleStatus": "on-hold"}
+    assert client.put(f"/demo/fhir/Goal/{ident}", json=changed, headers={"If-Match": 'W/"1"'}).status_code == 200
+    stale = client.put(f"/demo/fhir/Goal/{ident}", json=changed, headers={"If-Match": 'W/"1"'})
+    assert stale.status_code == 412 and stale.get_json()["resourceType"] == "OperationOutcome"
+    assert client.get(f"/demo/fhir/Goal/{ident}").get_json()["meta"]["versionId"] == "2"
+
+
 def test_an_update_of_a_bundled_plan_replaces_it_in_searches(client):
     plans = client.get("/demo/fhir/CarePlan?patient=walter-brooks").get_json()["entry"]
     original = plans[0]["resource"]

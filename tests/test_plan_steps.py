@@ -182,6 +182,30 @@ def test_last_painplan_decision_is_shown_with_reasons_and_follow_up() -> None:
     assert ("Plan: Follow-up visit (2026-07-01)", "") in evidence
 
 
+def test_a_decision_updated_today_counts_as_today_s_decision() -> None:
+    """An update keeps the plan's created date (read-modify-write); the EHR's meta.lastUpdated says when it was
+    last decided, so the Decide step is not "due" again the day the plan was updated."""
+    plan = {
+        "resourceType": "CarePlan",
+        "id": "cp-1",
+        "meta": {"versionId": "4", "lastUpdated": f"{days_ago(0)}T15:20:00Z"},
+        "status": "active",
+        "intent": "plan",
+        "subject": {"reference": "Patient/p1"},
+        "created": f"{days_ago(200)}T10:00:00-04:00",
+        "category": [
+            {"coding": [{"system": f"{BASE}/CodeSystem/painplan-care-plan", "code": "opioid-treatment-decision"}]},
+            {"coding": [{"system": f"{BASE}/CodeSystem/painplan-decision", "code": "taper"}]},
+        ],
+        "description": "Decision: taper.",
+    }
+    steps = plan_for([*rich_patient(), plan]).section("steps").content
+    assert steps.decision.day == date.fromisoformat(days_ago(0))
+    assert not any(d.startswith("Record the decision") for d in by_key(steps)["decide"].due)
+    older = {**plan, "meta": {"lastUpdated": f"{days_ago(300)}T15:20:00Z"}}  # never before its created date
+    assert plan_for([*rich_patient(), older]).section("steps").content.decision.day == date.fromisoformat(days_ago(200))
+
+
 def test_a_goal_s_how_we_will_know_note_and_peg_target_show_with_its_targets() -> None:
     goal = {
         "resourceType": "Goal",

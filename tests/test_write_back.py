@@ -129,9 +129,14 @@ def test_csrf_token_is_per_launch_and_needs_the_key() -> None:
 # ----- the page against a fake EHR
 
 
-def _launch(tmp_path: Any, rsps: responses.RequestsMock, grant: str, fail: int | None = None) -> tuple[Any, ...]:
+def _launch(
+    tmp_path: Any, rsps: responses.RequestsMock, grant: str, fail: int | None = None, extra: tuple[dict, ...] = ()
+) -> tuple[Any, ...]:
+    """A launch into walter-brooks's chart (plus `extra` resources), with the plan page as first shown."""
     ehr = FakeEhr(rsps, grant_scope=grant)
     chart = ChartServer(rsps, ehr, "walter-brooks", fail_status=fail)
+    for resource in extra:
+        chart.resources[(resource["resourceType"], resource["id"])] = resource
     app = make_app(tmp_path, [ehr.client_entry()], today="2026-06-15")
     client = app.test_client()
     started = client.get("/launch", query_string={"iss": ISS, "launch": "l1"}, base_url=PUBLIC_URL)

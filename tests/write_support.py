@@ -1,7 +1,8 @@
 """A fake EHR FHIR server holding one demo chart that accepts writes and records what it received.
 
 Registers on a `responses` mock next to launch_support.FakeEhr (same iss): GET reads and patient searches answer
-from the chart plus what was written; POST creates and PUT updates store the body, or answer `fail_status`.
+from the chart plus what was written; POST creates and PUT updates store the body with a new meta.versionId, or
+answer `fail_status`; a PUT whose If-Match is not the stored version is refused with 412, as a FHIR server does.
 
     chart = ChartServer(rsps, ehr, "walter-brooks")
     ... chart.received  # [(method, path, body)] every write that reached the server
@@ -34,6 +35,7 @@ class ChartServer:
     received: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     failing_reads: set[str] = field(default_factory=set)  # resource types whose searches answer 500
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    if_match: list[str | None] = field(default_factory=list)  # each write's If-Match header (None when absent)
 
     def __post_init__(self) -> None:
         chart = load_demo_patients(self.today)[self.patient_id]
@@ -80,6 +82,15 @@ class ChartServer:
         parts = self._path(request)
         body = json.loads(request.body)
         self.received.append((request.method, "/".join(parts), body))
+        self.if_match.append(request.headers.get("If-Match"))
+        current = self.resources.get((parts[0], parts[-1])) if request.method == "PUT" else None
+        version = int(((current or {}).get("meta") or {}).get("versionId", "0"))
+        if current is not None and self.if_match[-1] not in (None, f'W/"{version}"'):
+            outcome = {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "conflict", "diagnostics": "Version mismatch"}],
+            }
+            return 412, FHIR_JSON, json.dumps(outcome)
         if self.fail_status:
             outcome = {
                 "resourceType": "OperationOutcome",
@@ -87,9 +98,10 @@ class ChartServer:
             }
             return self.fail_status, FHIR_JSON, json.dumps(outcome)
         ident = parts[1] if request.method == "PUT" else f"ehr-{len(self.received)}"
-        stored = {**body, "id": ident}
+        meta = {**(body.get("meta") or {}), "versionId": str(version + 1), "lastUpdated": f"{self.today}T16:00:00Z"}
+        stored = {**body, "id": ident, "meta": meta}
         self.resources[(parts[0], ident)] = stored
-        headers = {**FHIR_JSON, "Location": f"{self.ehr.iss}/{parts[0]}/{ident}/_history/1"}
+        headers = {**FHIR_JSON, "Location": f"{self.ehr.iss}/{parts[0]}/{ident}/_history/{version + 1}"}
         return (201 if request.method == "POST" else 200), headers, json.dumps(stored)
 
     def written(self, kind: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from guideline.timeutil import local_date
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
     from guideline.facts import Facts
+    from guideline.record import CarePlan
 
 # The category a decision CarePlan carries: {canonical_base}/CodeSystem/painplan-care-plan#opioid-treatment-decision,
 # and the decision itself as a second category from {canonical_base}/CodeSystem/painplan-decision.
@@ -51,6 +52,13 @@ class Decision:
     follow_up: date | None = None  # the follow-up visit the decision scheduled
 
 
+def _decided(plan: CarePlan) -> date | None:
+    """When the decision was recorded: created (or the period's start), or the last update when later, as the
+    plan page updates a plan in place (keeping its created date) when a new decision revises it."""
+    moments = [m for m in (plan.created or plan.period_start, plan.last_updated) if m is not None]
+    return local_date(max(moments)) if moments else None
+
+
 def last_decision(facts: Facts) -> Decision | None:
     category = care_plan_category(facts.config)
     kinds = decision_system(facts.config)
@@ -61,7 +69,7 @@ def last_decision(facts: Facts) -> Decision | None:
         chosen = next((code for c in plan.categories for code in c.codes(kinds) if code in DECISIONS), None)
         found.append(
             Decision(
-                local_date(plan.created or plan.period_start or plan.last_updated),
+                _decided(plan),
                 chosen,
                 DECISIONS.get(chosen or "", plan.title or "Decision recorded"),
                 plan.status or "status not recorded",

@@ -19,6 +19,7 @@ class RecordedItem:
     text: str
     when: str  # the date as the resource states it (yyyy-mm-dd), or ""
     status: str
+    version: str = ""  # meta.versionId as read: an update is sent with If-Match on it
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,15 @@ def _has_code(concepts: Any, code: str) -> bool:
 
 
 def _item(resource: Mapping[str, Any], kind: str, text: str, when: Any, status: Any) -> RecordedItem:
+    meta = resource.get("meta")
+    version = meta.get("versionId") if isinstance(meta, Mapping) else None
     return RecordedItem(
-        f"{resource.get('resourceType')}/{resource.get('id', '?')}", kind, text, str(when or "")[:10], str(status or "")
+        f"{resource.get('resourceType')}/{resource.get('id', '?')}",
+        kind,
+        text,
+        str(when or "")[:10],
+        str(status or ""),
+        str(version) if isinstance(version, str | int) else "",
     )
 
 

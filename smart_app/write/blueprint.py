@@ -14,6 +14,7 @@ from smart_app.write import csrf
 from smart_app.write.forms import FORMS, WriteContext
 from smart_app.write.panel import WritePanel, build_panel, schedule_of
 from smart_app.write.send import send
+from smart_app.write.update import CHANGED, NAMES, VERSION_FIELD, Update, prepare_update, read_ok
 from smart_app.write.validate import InvalidResource, validated
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,11 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         def not_saved(message: str, status: int) -> Response:
             """The launch or the token is gone: nothing can be sent, so hand back what was typed."""
             skip = {csrf.FIELD, *TAPER_FIELDS}
-            typed = [(k, v) for k, v in request.form.items() if k not in skip and v.strip()]
+            typed = [
+                (k, v)
+                for k, v in request.form.items()
+                if k not in skip and not k.startswith(VERSION_FIELD) and v.strip()
+            ]
             body = render_template("plan/write_error.html", label=FORMS[form_key][1], message=message, typed=typed)
             return page(body, status)
 
@@ -90,7 +95,8 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         now = settings.evaluation_now()
         page_input = fetch_page_input(session, settings, now.date())
         view = assemble(page_input, settings.guideline, session.patient_id, now, request.form, session.user)
-        built = builder(values, _context(session, view, now, settings.guideline))
+        context = _context(session, view, now, settings.guideline)
+        built = builder(values, context)
         interaction = "update" if built.method == "PUT" else "create"
         panel = panel_for(session, settings, view, page_input, request.form)
         failure = ""
@@ -102,28 +108,49 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
             failure = f"Not saved: {label} needs a few corrections (see below)."
             status = 422
         else:
-            try:
-                resource = validated(built.resource or {})
-            except InvalidResource as error:
-                log.error("write-back built an invalid %s: %s", kind, error)
-                failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
-                status = 500
-            else:
-                result = send(
-                    _http(),
-                    session.iss,
-                    session.access_token,
-                    built.method,
-                    built.target,
-                    resource,
-                    settings.fhir_timeout * 2,
+            update = Update(built.resource)
+            if built.method == "PUT":
+                # Server-side, from this launch's reads: never an id the form names that the page did not offer.
+                update = prepare_update(
+                    built,
+                    page_input.resources,
+                    read_ok(page_input.statuses, kind),
+                    session.patient_id,
+                    values.get(VERSION_FIELD + str(built.resource["id"] if built.resource else "")),
+                    context,
                 )
-                if result.ok:
-                    taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
-                    url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
-                    return redirect(f"{url}#write-{form_key}", code=303)
-                failure = f"Not saved: {label} — {result.message}. What you typed is still in the form below."
-                status = 502
+            if update.refusal:
+                failure = f"Not saved: {label} — {update.refusal}. What you typed is still in the form below."
+                status = update.status
+            else:
+                try:
+                    resource = validated(update.resource or {})
+                except InvalidResource as error:
+                    log.error("write-back built an invalid %s: %s", kind, error)
+                    failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
+                    status = 500
+                else:
+                    result = send(
+                        _http(),
+                        session.iss,
+                        session.access_token,
+                        built.method,
+                        built.target,
+                        resource,
+                        settings.fhir_timeout * 2,
+                        update.if_match,
+                    )
+                    if result.ok:
+                        taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
+                        url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
+                        return redirect(f"{url}#write-{form_key}", code=303)
+                    if result.conflict:
+                        changed = CHANGED.format(one=NAMES[kind][0])
+                        failure = f"Not saved: {label} — {changed}. What you typed is still in the form below."
+                        status = 409
+                    else:
+                        failure = f"Not saved: {label} — {result.message}. What you typed is still in the form below."
+                        status = 502
         panel = replace(panel, failed=built, failure=failure)
 
         def link(**params: Any) -> str:

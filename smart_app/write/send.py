@@ -24,6 +24,12 @@ class WriteResult:
     ok: bool
     reference: str | None  # "Observation/123" when the server said which id it created or updated
     message: str  # for the clinician; never the token or the resource's content
+    status: int | None = None  # the EHR's HTTP status, when it answered
+
+    @property
+    def conflict(self) -> bool:
+        """The EHR refused an update because the record changed since it was read (If-Match did not match)."""
+        return self.status in (409, 412)
 
 
 def _outcome_text(response: requests.Response) -> str:
@@ -61,13 +67,23 @@ def _reference(response: requests.Response, kind: str) -> str | None:
 
 
 def send(
-    session: Any, base_url: str, token: str | None, method: str, target: str, resource: dict[str, Any], timeout: float
+    session: Any,
+    base_url: str,
+    token: str | None,
+    method: str,
+    target: str,
+    resource: dict[str, Any],
+    timeout: float,
+    if_match: str | None = None,
 ) -> WriteResult:
-    """POST (create) or PUT (update) `resource` at `base_url/target`; any failure is a result, never an exception."""
+    """POST (create) or PUT (update) `resource` at `base_url/target`; any failure is a result, never an exception.
+    An update carries If-Match (W/"<versionId>") when the version read is known, so a changed record is refused."""
     kind = resource["resourceType"]
     headers = {"Accept": FHIR_JSON, "Content-Type": FHIR_JSON, "Prefer": "return=representation"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if if_match:
+        headers["If-Match"] = if_match
     url = base_url.rstrip("/") + "/" + target
     try:
         response = session.request(method, url, data=json.dumps(resource), headers=headers, timeout=timeout)
@@ -80,15 +96,15 @@ def send(
         reference = _reference(response, kind)
         if reference is None and method == "PUT":
             reference = target
-        return WriteResult(True, reference, "saved")
+        return WriteResult(True, reference, "saved", response.status_code)
     detail = _outcome_text(response)
     reason = {
         401: "the EHR no longer accepts this launch's access (open the plan again from the chart)",
         403: "the EHR refused permission to save this",
         404: "the EHR does not have the record to update",
-        409: "someone else changed this record at the same time",
-        412: "someone else changed this record at the same time",
+        409: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
+        412: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
         422: "the EHR did not accept the content",
     }.get(response.status_code, f"the EHR answered with an error (HTTP {response.status_code})")
     log.warning("FHIR %s %s answered %s", method, kind, response.status_code)
-    return WriteResult(False, None, f"{reason}{': ' + detail if detail else ''}")
+    return WriteResult(False, None, f"{reason}{': ' + detail if detail else ''}", response.status_code)
