@@ -17,6 +17,7 @@ from guideline.identifiers import MARK, actor_key
 from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import (
     DECIMAL_CONTEXT,
+    NOT_COUNTED_TEXT,
     REASON_TEXT,
     Drug,
     IngredientMme,
@@ -29,6 +30,7 @@ from guideline.mme import (
     ingredient_amounts,
     medication_display_name,
     no_factor,
+    not_counted_reason,
     per_day_unit,
     quantize6,
 )
@@ -164,7 +166,8 @@ def fill_mme(
 
     Tablets and other units count by the unit strength, liquids by mL, patches by the per-hour strength worn
     (72 hours a patch); methadone follows the profile (cdc2016 tiers on `methadone_basis`, else on this fill's own
-    mg/day); buprenorphine is listed and never converted, as for orders. Never raises on bad data.
+    mg/day); buprenorphine and methadone for opioid use disorder are listed and never converted, as for orders.
+    Never raises on bad data.
     """
     identified = identify_drug(dispense.medication, terms, config)
     drug = identified if isinstance(identified, Drug) else None
@@ -178,13 +181,12 @@ def fill_mme(
             dispense, name, rxnorm, state, reason, tuple(ingredients), mme, explanation, daily_dose_text(ingredients)
         )
 
+    not_counted = not_counted_reason(dispense.medication, drug, terms)
+    if not_counted:
+        return result("excluded", not_counted, f"{label}: {NOT_COUNTED_TEXT[not_counted]}")
     if drug is None:
-        if not dispense.medication.unresolved and terms.medication_in("BUPRENORPHINE", dispense.medication):
-            return result("excluded", "buprenorphine", f"{label}: buprenorphine is not included in MME")
         reason = str(identified)
         return result("unknown", reason, f"{label}: {FILL_REASON_TEXT.get(reason, reason)}")
-    if all(i == mf.BUPRENORPHINE for i in drug.ingredients):
-        return result("excluded", "buprenorphine", f"{label}: buprenorphine is not included in MME")
     problem = days_supply_problem(dispense)
     if problem is not None:
         return result("unknown", problem, f"{label}: {FILL_REASON_TEXT[problem]}")

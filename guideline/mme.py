@@ -27,7 +27,7 @@ from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
 from guideline.record import Dosage, MedOrder, ResolvedMedication
-from guideline.terminology import UNNAMED_MEDICATION
+from guideline.terminology import BUPRENORPHINE, OUD_TREATMENT_OPIOID, UNNAMED_MEDICATION
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -52,6 +52,12 @@ REASON_TEXT: dict[str, str] = {
     "injected": "the conversion factors are for oral, transdermal and transmucosal use; an injected opioid has none",
     "no-strength": "the product strength is missing or unusable",
     "buprenorphine": "buprenorphine (not included in MME)",
+    "oud-methadone": "methadone for opioid use disorder (not counted in MME; the CDC thresholds do not apply)",
+}
+# Why an opioid listed with its daily dose is kept out of the total: the end of its explanation.
+NOT_COUNTED_TEXT: dict[str, str] = {
+    "buprenorphine": "buprenorphine is not included in MME",
+    "oud-methadone": REASON_TEXT["oud-methadone"],
 }
 
 FALLBACK_NOTE = "estimated from dispense quantity and days' supply"
@@ -553,6 +559,10 @@ class MmeSummary:
         return tuple(o for o in self.orders if o.state == "excluded")
 
     @property
+    def excluded_fills(self) -> tuple[FillMme, ...]:
+        return tuple(f for f in self.fills if f.state == "excluded")
+
+    @property
     def label(self) -> str:
         return mf.PROFILE_LABELS.get(self.profile, self.profile)
 
@@ -662,7 +672,7 @@ class _Work:
     drug: Drug | None
     groups: _Groups | None
     reason: str | None
-    buprenorphine: bool
+    not_counted: str | None  # a NOT_COUNTED_TEXT key: listed, never added to the total
 
 
 def medication_display_name(medication: ResolvedMedication, drug: Drug | None, terms: Terminology) -> str:
@@ -675,25 +685,38 @@ def medication_display_name(medication: ResolvedMedication, drug: Drug | None, t
     return (drug.display if drug and drug.display else None) or unidentified_name(medication)
 
 
+def not_counted_reason(medication: ResolvedMedication, drug: Drug | None, terms: Terminology) -> str | None:
+    """Why an opioid is listed but never added to the pain MME total, or None when it counts: buprenorphine is never
+    converted (8.7), and methadone in a form only opioid treatment programs dispense is treatment for opioid use
+    disorder (the OUD_TREATMENT_OPIOID set), to which the CDC dose thresholds do not apply."""
+    if drug is not None and all(i == mf.BUPRENORPHINE for i in drug.ingredients):
+        return "buprenorphine"
+    if medication.unresolved:
+        return None
+    if drug is None and terms.medication_in(BUPRENORPHINE, medication):
+        return "buprenorphine"
+    if terms.medication_in(OUD_TREATMENT_OPIOID, medication):
+        return "oud-methadone"  # the set's other members are buprenorphine, answered above
+    return None
+
+
 def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> _Work:
     identified = identify_drug(order.medication, terms, config)
     drug = identified if isinstance(identified, Drug) else None
     name = medication_display_name(order.medication, drug, terms)
-    is_bup = bool(drug and all(i == mf.BUPRENORPHINE for i in drug.ingredients))
+    not_counted = not_counted_reason(order.medication, drug, terms)
     if drug is None:
-        if not order.medication.unresolved and terms.medication_in("BUPRENORPHINE", order.medication):
-            return _Work(order, name, None, None, "buprenorphine", True)
-        return _Work(order, name, None, None, str(identified), False)
+        return _Work(order, name, None, None, not_counted or str(identified), not_counted)
     groups = daily_groups(order, drug, config)
     if isinstance(groups, str):
-        return _Work(order, name, drug, None, "buprenorphine" if is_bup else groups, is_bup)
-    return _Work(order, name, drug, groups, "buprenorphine" if is_bup else None, is_bup)
+        return _Work(order, name, drug, None, not_counted or groups, not_counted)
+    return _Work(order, name, drug, groups, not_counted, not_counted)
 
 
 def _methadone_mg(work: _Work) -> Decimal | None:
     """The order's methadone mg/day for tiering: the group with the most methadone (8.3)."""
-    if work.groups is None or work.drug is None or mf.METHADONE not in work.drug.ingredients:
-        return None
+    if work.groups is None or work.drug is None or mf.METHADONE not in work.drug.ingredients or work.not_counted:
+        return None  # methadone for OUD is not counted, so it does not raise the cdc2016 tier of pain methadone
     return max(g.get(mf.METHADONE, Decimal(0)) for g in work.groups.groups)
 
 
@@ -738,7 +761,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     rules = mf.rules_for(profile, use_datafile)
     if work.drug is None or work.groups is None:
         reason = work.reason or "no-frequency"
-        state: Literal["excluded", "unknown"] = "excluded" if work.buprenorphine else "unknown"
+        state: Literal["excluded", "unknown"] = "excluded" if work.not_counted else "unknown"
         return _result(work, state, reason, (), None, [], f"{work.display_name}: {REASON_TEXT[reason]}")
     basis = methadone_total if settings.get("methadone_tier_basis", "total") == "total" else _methadone_mg(work)
     converted = [_convert(g, work.drug, rules, profile, basis) for g in work.groups.groups]
@@ -756,15 +779,15 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
         notes.append(f"methadone factor tiered on {number_text(basis)} mg/day methadone")
     doses = " + ".join(work.groups.texts)
     daily = daily_dose_text(ingredients) or "daily dose unknown"
-    if work.buprenorphine:
+    if work.not_counted:
         return _result(
             work,
             "excluded",
-            "buprenorphine",
+            work.not_counted,
             ingredients,
             None,
             notes,
-            f"{work.display_name}: {doses} = {daily}; buprenorphine is not included in MME",
+            f"{work.display_name}: {doses} = {daily}; {NOT_COUNTED_TEXT[work.not_counted]}",
         )
     mme = totals[best]
     if mme is None:

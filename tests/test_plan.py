@@ -106,7 +106,7 @@ def test_current_opioids_with_mme_per_order_and_total() -> None:
     assert row.mme == "60.0" and row.status == "active"
     assert "× 1.5" in row.explanation and "40 mg" in row.explanation
     assert any("lorazepam" in s.lower() for s in meds.sedatives)
-    assert meds.buprenorphine == ()
+    assert meds.not_counted == ()
 
 
 def test_buprenorphine_is_listed_apart_and_never_counted() -> None:
@@ -117,7 +117,7 @@ def test_buprenorphine_is_listed_apart_and_never_counted() -> None:
     ]
     view = plan_for(resources)
     meds = view.section("medications").content
-    assert [r.name for r in meds.buprenorphine] == ["buprenorphine 8 MG / naloxone 2 MG Sublingual Film"]
+    assert [r.name for r in meds.not_counted] == ["buprenorphine 8 MG / naloxone 2 MG Sublingual Film"]
     assert [r.mme for r in meds.opioids] == ["30.0"]
     assert meds.total == "30.0 MME/day"
     history = view.section("mme_history").content

@@ -8,6 +8,7 @@ from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
     bullet_list,
+    fill_note,
     guideline_link,
     opioids_to_judge,
     order_kind,
@@ -18,7 +19,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.mme import MmeSummary, OrderMme, format_mme
+from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 
 CHECK_ID = "high-mme"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -79,6 +80,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             _unknown_list(mme),
             why,
             _options(standing),
+            _oud_methadone_note(mme),
             "MME is a risk indicator, not a table for converting one opioid to another.",
             "The patient has naloxone on record; check that it is still at hand and not expired."
             if facts.has_naloxone
@@ -133,6 +135,17 @@ def _options(standing: bool) -> str:
     )
 
 
+def _oud_methadone_note(mme: MmeSummary) -> str:
+    """With methadone for opioid use disorder beside the pain opioids: the options are not about it."""
+    items = (*mme.excluded_orders, *mme.excluded_fills)
+    if not any(item.reason == "oud-methadone" for item in items):
+        return ""
+    return (
+        "These options are about the opioids counted above, not the methadone for opioid use disorder: keep that "
+        "treatment going and coordinate with the opioid treatment program."
+    )
+
+
 def _fill_table(mme: MmeSummary) -> str:
     lines = [f.explanation for f in mme.ok_fills]
     lines += [f"{f.display_name}: {f.reason_text or 'could not be converted'}" for f in mme.unknown_fills]
@@ -181,8 +194,18 @@ def _order_table(mme: MmeSummary) -> str:
 
 
 def _excluded_list(mme: MmeSummary) -> str:
-    lines = [f"{o.display_name}: {o.daily_dose_text or 'dose not computed'}" for o in mme.excluded_orders]
-    return "**Buprenorphine (not included in MME):**\n" + bullet_list(lines) if lines else ""
+    """The opioids kept out of the total, under why: buprenorphine, and methadone for opioid use disorder."""
+    parts = []
+    for reason in NOT_COUNTED_TEXT:
+        lines = [
+            f"{o.display_name}: {o.daily_dose_text or 'dose not computed'}"
+            for o in mme.excluded_orders
+            if o.reason == reason
+        ]
+        lines += [f"{f.display_name} ({fill_note(f.dispense)})" for f in mme.excluded_fills if f.reason == reason]
+        if lines:
+            parts.append(f"**{REASON_TEXT[reason][0].upper()}{REASON_TEXT[reason][1:]}:**\n" + bullet_list(lines))
+    return "\n\n".join(parts)
 
 
 def _unknown_list(mme: MmeSummary) -> str:

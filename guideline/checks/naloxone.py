@@ -14,6 +14,7 @@ from guideline.checks.common import (
     guideline_link,
     naloxone_request,
     opioids_to_judge,
+    order_kind,
     override_reasons,
     plan_link,
 )
@@ -27,6 +28,7 @@ from guideline.terminology import (
     CNS_DEPRESSANT,
     OPIOID_POISONING,
     OUD,
+    OUD_TREATMENT_OPIOID,
     SLEEP_BREATHING,
     SUD_HISTORY,
 )
@@ -103,28 +105,25 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
     if sedatives:
         evidence = tuple(_order_evidence(facts, o) for o in sedatives)
         risks.append(RiskFactor("R2", "Benzodiazepine or other sedating medicine", facts.name(sedatives[0]), evidence))
-    conditions = (
-        ("R3", "History of opioid overdose", "past opioid overdose", facts.conditions_in(OPIOID_POISONING)),
-        (
-            "R4",
-            "Substance use disorder or opioid use disorder",
-            "substance use disorder",
-            tuple(
-                c
-                for c in facts.visible_conditions
-                if facts.terms.contains(SUD_HISTORY, c.code) or facts.terms.contains(OUD, c.code)
-            ),
-        ),
-        (
-            "R5",
-            "Sleep-disordered breathing",
-            "sleep-disordered breathing",
-            facts.conditions_in(SLEEP_BREATHING, active_only=True),
-        ),
+    overdose = facts.conditions_in(OPIOID_POISONING)
+    if overdose:
+        evidence = tuple(_condition_evidence(facts, c) for c in overdose)
+        risks.append(RiskFactor("R3", "History of opioid overdose", "past opioid overdose", evidence))
+    disorders = tuple(
+        c
+        for c in facts.visible_conditions
+        if facts.terms.contains(SUD_HISTORY, c.code) or facts.terms.contains(OUD, c.code)
     )
-    for key, label, short, found in conditions:
-        if found:
-            risks.append(RiskFactor(key, label, short, tuple(_condition_evidence(facts, c) for c in found)))
+    # Treatment for opioid use disorder is evidence of the disorder, diagnosis on record or not: read otherwise,
+    # methadone from an opioid treatment program (not counted in MME) left its patient with no risk factor at all.
+    evidence = (*(_condition_evidence(facts, c) for c in disorders), *oud_treatment_evidence(facts))
+    if evidence:
+        label = "Substance use disorder or opioid use disorder"
+        risks.append(RiskFactor("R4", label, "substance use disorder", evidence))
+    apnea = facts.conditions_in(SLEEP_BREATHING, active_only=True)
+    if apnea:
+        evidence = tuple(_condition_evidence(facts, c) for c in apnea)
+        risks.append(RiskFactor("R5", "Sleep-disordered breathing", "sleep-disordered breathing", evidence))
     unprescribed = unprescribed_fentanyl_or_heroin(facts)
     if unprescribed:
         risks.append(
@@ -136,6 +135,17 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
             )
         )
     return tuple(risks)
+
+
+def oud_treatment_evidence(facts: Facts) -> tuple[str, ...]:
+    """R4's evidence from medication: current buprenorphine for opioid use disorder or methadone from an opioid
+    treatment program (orders, drafts and fills no counted order stands for), each named with how it is on record.
+    The plan page's risk factors read this too."""
+    orders = facts.current_in(OUD_TREATMENT_OPIOID)
+    fills = tuple(s.dispense for s in facts.current_fills if facts.is_in(OUD_TREATMENT_OPIOID, s.dispense))
+    named = [f"{facts.name(o)} (treatment for opioid use disorder, {order_kind(o)})" for o in orders]
+    named += [f"{facts.name(d)} (treatment for opioid use disorder, {fill_note(d)})" for d in fills]
+    return tuple(dict.fromkeys(named))
 
 
 # Illicit fentanyl and heroin carry the highest overdose risk of any exposure a urine test can show.

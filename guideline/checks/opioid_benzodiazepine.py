@@ -23,7 +23,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.record import Dispense, MedOrder
-from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID
+from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID, OUD_TREATMENT_OPIOID
 
 CHECK_ID = "opioid-benzodiazepine"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -126,7 +126,8 @@ def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | No
 
 
 def _variant(facts: Facts, overlap: Overlap) -> Variant:
-    if all(facts.is_in(MOUD_BUP, o) for o in overlap.opioids):
+    # Treatment for opioid use disorder: buprenorphine for OUD, or methadone from an opioid treatment program.
+    if all(facts.is_in(OUD_TREATMENT_OPIOID, o) for o in overlap.opioids):
         return "moud"
     if any(facts.is_in(BENZO, o) for o in overlap.sedatives):
         return "benzo"
@@ -188,7 +189,8 @@ def _order_line(facts: Facts, order: MedOrder | Dispense) -> str:
 
 def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
     sedative_class = "benzodiazepine" if variant == "benzo" else "sedating medicine (CNS depressant)"
-    opioid_heading = "Buprenorphine for opioid use disorder" if variant == "moud" else "Opioids"
+    treatment = _treatment_word(facts, overlap)
+    opioid_heading = f"{treatment.capitalize()} for opioid use disorder" if variant == "moud" else "Opioids"
     sedative_heading = "Benzodiazepines and other sedating medicines" if variant == "benzo" else "Sedating medicines"
     finding = "\n\n".join(
         (
@@ -198,13 +200,13 @@ def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
     )
     if variant == "moud":
         why = (
-            "Buprenorphine taken with a benzodiazepine or another sedating medicine raises the risk of slowed "
-            "breathing and overdose. Stopping treatment for opioid use disorder raises that risk far more."
+            f"{treatment.capitalize()} taken with a benzodiazepine or another sedating medicine raises the risk of "
+            "slowed breathing and overdose. Stopping treatment for opioid use disorder raises that risk far more."
         )
         options = (
             "**Options:** coordinate care with the other prescriber; review whether the sedating medicine is "
             "still needed and at what dose; if it is to be stopped, taper it gradually. Do not withhold or stop "
-            f"buprenorphine treatment because of {_sedative_word(facts, overlap)} use. " + _naloxone_advice(facts, "")
+            f"{treatment} treatment because of {_sedative_word(facts, overlap)} use. " + _naloxone_advice(facts, "")
         )
     else:
         why = (
@@ -274,6 +276,13 @@ def _naloxone_advice(facts: Facts, condition: str) -> str:
     if facts.has_naloxone:
         return "The patient has naloxone on record; make sure it is at hand."
     return f"Offer naloxone{condition}."
+
+
+def _treatment_word(facts: Facts, overlap: Overlap) -> str:
+    """What the opioid use disorder treatment is: "buprenorphine", "methadone", or both."""
+    bup = any(facts.is_in(MOUD_BUP, o) for o in overlap.opioids)
+    methadone = any(not facts.is_in(MOUD_BUP, o) for o in overlap.opioids)
+    return "buprenorphine and methadone" if bup and methadone else "methadone" if methadone else "buprenorphine"
 
 
 def _sedative_word(facts: Facts, overlap: Overlap) -> str:

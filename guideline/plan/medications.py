@@ -1,5 +1,5 @@
-"""Current opioids (orders and pharmacy fills) with their MME and its explanation, buprenorphine apart, sedatives and
-naloxone on order; with drafts being signed, the total now and with them."""
+"""Current opioids (orders and pharmacy fills) with their MME and its explanation, those not counted apart,
+sedatives and naloxone on order; with drafts being signed, the total now and with them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import fill_moment, with_fills
-from guideline.mme import MmeSummary, compute_mme
+from guideline.mme import REASON_TEXT, MmeSummary, compute_mme
 from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
 from guideline.record import MedOrder
@@ -28,6 +28,7 @@ class OpioidRow:
     state: str
     duration: str
     order_id: str | None = None  # matches the orders a card's link names (what_if)
+    why: str | None = None  # why a row is not counted in MME (buprenorphine, methadone for opioid use disorder)
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Medications:
     total: str
     total_state: str
     total_mme: Decimal | None
-    buprenorphine: tuple[OpioidRow, ...]
+    not_counted: tuple[OpioidRow, ...]  # buprenorphine and methadone for opioid use disorder, listed apart
     unknown: tuple[str, ...]
     sedatives: tuple[str, ...]
     naloxone: tuple[str, ...]  # naloxone on hand, as the cards count it
@@ -88,11 +89,21 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
         state=state,
         duration=facts.duration(order),
         order_id=order.id,
+        why=_why_not_counted(result, state),
     )
+
+
+def _why_not_counted(result: Any, state: str) -> str | None:
+    """ "buprenorphine (not included in MME)" or "methadone for opioid use disorder (not counted in MME; …)"."""
+    if state != "excluded":
+        return None
+    return (result.reason_text if result is not None else None) or REASON_TEXT["buprenorphine"]
 
 
 def _total_text(facts: Facts) -> str:
     summary = facts.mme
+    if summary.state == "none" and _only_not_counted(summary):
+        return f"0 MME/day ({_not_counted_kinds(summary)} not counted)"
     if summary.state == "none":
         return "not available" if facts.has_current_opioid else "0 MME/day (no current opioid orders or fills)"
     prefix = "at least " if summary.state == "partial" else ""
@@ -103,6 +114,22 @@ def _total_text(facts: Facts) -> str:
             return f"{text} from pharmacy fills"
         return f"{text} (of which {one_decimal(from_fills)} from pharmacy fills)"
     return text
+
+
+def _only_not_counted(summary: MmeSummary) -> bool:
+    """Every current opioid is one the total leaves out by rule (none is unknown): the total is a true zero."""
+    items = (*summary.orders, *summary.fills)
+    return bool(items) and all(item.state == "excluded" for item in items)
+
+
+def _not_counted_kinds(summary: MmeSummary) -> str:
+    """ "buprenorphine is", "methadone for opioid use disorder is", or both "are"."""
+    reasons = {item.reason for item in (*summary.orders, *summary.fills)}
+    kinds = [text for reason, text in NOT_COUNTED_KINDS.items() if reason in reasons]
+    return " and ".join(kinds) + (" are" if len(kinds) > 1 else " is")
+
+
+NOT_COUNTED_KINDS = {"buprenorphine": "buprenorphine", "oud-methadone": "methadone for opioid use disorder"}
 
 
 def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
@@ -119,6 +146,7 @@ def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
                 state=result.state,
                 duration="unclassified",
                 order_id=supply.dispense.id,
+                why=_why_not_counted(result, result.state),
             )
         )
     return tuple(rows)
@@ -167,15 +195,15 @@ def naloxone_named(facts: Facts) -> tuple[str, ...]:
 
 
 def build_medications(facts: Facts, now: MmeSummary) -> Medications:
-    """Buprenorphine (excluded from MME, guideline 8) is listed apart; orders whose MME is unknown are named. `now` is
-    `mme_now(facts)`, worked out once for the page."""
+    """Buprenorphine and methadone for opioid use disorder (not counted in MME) are listed apart; orders whose MME
+    is unknown are named. `now` is `mme_now(facts)`, worked out once for the page."""
     rows: list[OpioidRow] = []
-    bup: list[OpioidRow] = []
+    apart: list[OpioidRow] = []
     unknown: list[str] = []
     for order in facts.current_opioids:
         row = _opioid_row(facts, order)
         if row.state == "excluded" or facts.is_in(BUPRENORPHINE, order):
-            bup.append(row)
+            apart.append(row)
         else:
             rows.append(row)
             if row.state == "unknown":
@@ -188,7 +216,7 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
         _total_text(facts),
         summary.state,
         summary.total if summary.state != "none" else None,
-        tuple(bup),
+        tuple(apart),
         tuple(unknown),
         tuple(dict.fromkeys(sedatives)),
         naloxone,

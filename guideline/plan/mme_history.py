@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 HISTORY_MONTHS = 12
 
-OrderMme = Callable[[MedOrder], tuple[str, Decimal | None]]
+# An order's (state, MME, reason): "ok", "excluded" (reason "buprenorphine" or "oud-methadone") or "unknown".
+OrderMme = Callable[[MedOrder], tuple[str, Decimal | None, str | None]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class MmeHistory:
     peak: Decimal
     average_90: Decimal
     unknown_orders: tuple[str, ...]
+    oud_methadone_days: int = 0  # methadone for opioid use disorder supplied, not counted in MME
 
 
 def _history_orders(facts: Facts) -> list[MedOrder]:
@@ -49,7 +51,7 @@ class _Supply:
     drug: str
     start: date
     days: int
-    price: Callable[[], tuple[str, Decimal | None]]
+    price: Callable[[], tuple[str, Decimal | None, str | None]]
     label: Callable[[], str]
 
 
@@ -82,9 +84,9 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
     for fill in _standalone_fills(facts, orders):
         assert fill.end is not None
 
-        def price(fill: FillSupply = fill) -> tuple[str, Decimal | None]:
+        def price(fill: FillSupply = fill) -> tuple[str, Decimal | None, str | None]:
             result = fill_mme(fill.dispense, facts.terms, facts.config)
-            return result.state, result.mme
+            return result.state, result.mme, result.reason
 
         supplies.append(
             _Supply(
@@ -112,26 +114,27 @@ def _queued(supplies: list[_Supply]) -> list[tuple[date, date, _Supply]]:
 
 def daily_mme_series(
     facts: Facts, start: date, end: date, order_mme: OrderMme
-) -> tuple[dict[date, Decimal], int, tuple[str, ...]]:
+) -> tuple[dict[date, Decimal], dict[str, int], tuple[str, ...]]:
     """Daily MME from each opioid order's exposure interval (guideline 5.1) and each standalone fill, same-drug
-    supplies queued; buprenorphine days counted apart.
+    supplies queued; days of buprenorphine and of methadone for opioid use disorder counted apart.
 
-    `order_mme(order)` gives ("ok"|"excluded"|"unknown", MME). Returns (change points, buprenorphine days,
-    names of orders whose MME is unknown and so missing from the line).
+    `order_mme(order)` gives ("ok"|"excluded"|"unknown", MME, reason). Returns (change points, days supplied per
+    reason not counted, names of orders whose MME is unknown and so missing from the line).
     """
     span = (end - start).days + 1
     daily = [Decimal(0)] * span
-    bup_days = [False] * span
+    apart: dict[str, list[bool]] = {}
     unknown: list[str] = []
     for interval_start, interval_end, supply in _queued(_supplies(facts, order_mme)):
         low, high = max(interval_start, start), min(interval_end, end)
         if low > high:
             continue
-        state, value = supply.price()
+        state, value, reason = supply.price()
         first, last = (low - start).days, (high - start).days
         if state == "excluded":
+            days = apart.setdefault(reason or "buprenorphine", [False] * span)
             for index in range(first, last + 1):
-                bup_days[index] = True
+                days[index] = True
         elif state == "ok" and value is not None:
             for index in range(first, last + 1):
                 daily[index] += value
@@ -144,15 +147,15 @@ def daily_mme_series(
             changes[start + timedelta(days=index)] = value
             previous = value
     changes[end] = daily[-1]
-    return changes, sum(bup_days), tuple(dict.fromkeys(unknown))
+    return changes, {reason: sum(days) for reason, days in apart.items()}, tuple(dict.fromkeys(unknown))
 
 
 def _order_mme_function(facts: Facts, compute: Callable[..., Any]) -> OrderMme:
     # Refills of the same prescription repeat the same drug, dosage and dispense request; the MME depends on
     # nothing else, so each shape is computed once (a 2-year history has hundreds of such repeats).
-    cache: dict[Any, tuple[str, Decimal | None]] = {}
+    cache: dict[Any, tuple[str, Decimal | None, str | None]] = {}
 
-    def order_mme(order: MedOrder) -> tuple[str, Decimal | None]:
+    def order_mme(order: MedOrder) -> tuple[str, Decimal | None, str | None]:
         try:
             key: Any = (order.medication, order.dosages, order.dispense, order.course_of_therapy)
             hash(key)
@@ -161,7 +164,7 @@ def _order_mme_function(facts: Facts, compute: Callable[..., Any]) -> OrderMme:
         if key not in cache:
             summary = compute((order,), facts.terms, facts.config)
             result = summary.orders[0] if summary.orders else None
-            cache[key] = ("unknown", None) if result is None else (result.state, result.mme)
+            cache[key] = ("unknown", None, None) if result is None else (result.state, result.mme, result.reason)
         return cache[key]
 
     return order_mme
@@ -185,9 +188,18 @@ def _expand(points: Sequence[Point], start: date, end: date) -> list[Decimal]:
 def build_mme_history(facts: Facts, compute: Callable[..., Any]) -> MmeHistory:
     end = facts.today
     start = months_before(end, HISTORY_MONTHS)
-    changes, bup_days, unknown = daily_mme_series(facts, start, end, _order_mme_function(facts, compute))
+    changes, apart, unknown = daily_mme_series(facts, start, end, _order_mme_function(facts, compute))
     points = tuple(Point(d, v) for d, v in sorted(changes.items()))
     values = _expand(points, start, end)
     last_90 = values[-90:]
     average = sum(last_90, Decimal(0)) / len(last_90) if last_90 else Decimal(0)
-    return MmeHistory(start, end, points, bup_days, max(values, default=Decimal(0)), average, unknown)
+    return MmeHistory(
+        start,
+        end,
+        points,
+        apart.get("buprenorphine", 0),
+        max(values, default=Decimal(0)),
+        average,
+        unknown,
+        apart.get("oud-methadone", 0),
+    )

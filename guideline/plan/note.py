@@ -49,7 +49,7 @@ def note_text(view: PlanView) -> str:
     if meds and isinstance(meds.content, Medications):
         lines.append(f"Total opioid dose: {meds.content.total}")
         lines.extend(f"- {r.name} ({r.status}): {r.mme} MME/day" for r in meds.content.opioids)
-        lines.extend(f"- {r.name} ({r.status}): buprenorphine, not included in MME" for r in meds.content.buprenorphine)
+        lines.extend(f"- {r.name} ({r.status}): {r.why or 'not counted in MME'}" for r in meds.content.not_counted)
     tasks = view.by_key.get("tasks")
     if tasks and tasks.content:
         lines.append("Plan status:")

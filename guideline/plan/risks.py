@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from guideline.checks.naloxone import current_sedatives, unprescribed_fentanyl_or_heroin
+from guideline.checks.naloxone import current_sedatives, oud_treatment_evidence, unprescribed_fentanyl_or_heroin
 from guideline.plan.reading import concept_name, one_decimal, patient_age, words_of
 from guideline.record import Condition
 from guideline.terminology import BENZO, OPIOID_POISONING, OUD, SLEEP_BREATHING, SUD_HISTORY
@@ -121,7 +121,9 @@ def build_risks(facts: Facts) -> Risks:
     add("Benzodiazepine", _names(facts, benzos), "current medication orders and pharmacy fills")
     add("Other CNS depressant", _names(facts, others), "current medication orders and pharmacy fills")
     sud = tuple(dict.fromkeys((*facts.conditions_in(OUD), *facts.conditions_in(SUD_HISTORY))))
-    add("Substance use disorder or OUD", _condition_evidence(sud), "conditions, any status")
+    # As the naloxone card reads it: current treatment for opioid use disorder is evidence of the disorder too.
+    disorder = "; ".join(filter(None, (_condition_evidence(sud), *oud_treatment_evidence(facts)))) or None
+    add("Substance use disorder or OUD", disorder, "conditions, any status; current OUD medication")
     add("Opioid overdose history", _condition_evidence(facts.conditions_in(OPIOID_POISONING)), "conditions, any status")
     add(
         "Fentanyl or heroin in a urine drug test, not prescribed",

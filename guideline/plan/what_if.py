@@ -46,7 +46,7 @@ def order_focus(medications: Medications | None, order_ids: tuple[str, ...]) -> 
     """The named orders among the section's rows; a draft being signed is often not in the EHR record yet."""
     if not order_ids:
         return OrderFocus()
-    rows = (*medications.opioids, *medications.buprenorphine) if medications is not None else ()
+    rows = (*medications.opioids, *medications.not_counted) if medications is not None else ()
     shown = {row.order_id for row in rows if row.order_id}
     # A sedative the card names (opioid + benzodiazepine) is an order in the record: called "not in the EHR record
     # yet (a draft being signed …)", a patient's active alprazolam read as a draft nobody had signed.

@@ -6,18 +6,19 @@ from typing import Literal
 
 from guideline.recognition import OPIOID_KINDS, recognise, unidentified_name
 from guideline.record import ResolvedMedication
-from guideline.terminology import MOUD_BUP, Terminology
+from guideline.terminology import OUD_TREATMENT_OPIOID, Terminology
 
 Kind = Literal["opioid", "moud", "benzodiazepine", "naloxone", "not-relevant", "unidentified"]
 
 
 def medication_kind(medication: ResolvedMedication, terms: Terminology) -> Kind:
     """The measures' class of a medication, from guideline.recognition (codes, else names and brands).
-    Buprenorphine for opioid use disorder is MOUD, never a pain opioid (spec 4). A medication recognition cannot
-    identify is `unidentified`: counted in the data-quality report, never silently taken as 'not an opioid'."""
+    Buprenorphine for opioid use disorder and methadone from an opioid treatment program are MOUD, never a pain
+    opioid (spec 4). A medication recognition cannot identify is `unidentified`: counted in the data-quality
+    report, never silently taken as 'not an opioid'."""
     kind = recognise(medication, terms).kind
     if kind in OPIOID_KINDS:
-        return "moud" if terms.medication_in(MOUD_BUP, medication) else "opioid"
+        return "moud" if terms.medication_in(OUD_TREATMENT_OPIOID, medication) else "opioid"
     if kind in ("moud", "benzodiazepine", "naloxone", "unidentified"):
         return kind  # type: ignore[return-value]
     return "not-relevant"  # sedatives other than benzodiazepines, and everything else known
