@@ -32,7 +32,7 @@ CHECK_TITLES: dict[str, str] = {
     "urine-drug-test": "No urine drug test in 12 months",
     "unexpected-uds-result": "Unexpected urine drug test results",
     "naloxone": "Offer naloxone",
-    "er-la-opioid-naive": "Long-acting opioid for an opioid-naive patient",
+    "er-la-opioid-naive": "Long-acting or tolerant-only opioid for an opioid-naive patient",
     "acute-duration": "Acute prescription longer than needed",
     "reassessment-due": "Benefit and harm evaluation overdue",
     "pdmp-review": "PDMP not reviewed recently",

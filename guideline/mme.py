@@ -114,20 +114,11 @@ class Drug:
 _PER_BY_UNIT: dict[str, Strength] = {"MG": "unit", "MG/ML": "ml", "MG/HR": "hour", "MG/ACTUAT": "actuation"}
 
 
-def _pack_form(drug_name: str) -> str | None:
-    """A pack's dose form is the one named inside its drug name (longest name first: "Metered Dose Nasal Spray")."""
-    lowered = drug_name.lower()
-    for form_code, form_name in sorted(mf.DOSE_FORM_NAMES.items(), key=lambda item: -len(item[1])):
-        if form_name.lower() in lowered:
-            return form_code
-    return None
-
-
 def _drug_from_rows(coding: Coding, rows: Sequence[Any]) -> Drug | str:
     strengths: list[IngredientStrength] = []
     dose_form = rows[0].dose_form_rxcui
     if dose_form == mf.PACK:
-        dose_form = _pack_form(rows[0].drug_name) or dose_form
+        dose_form = mf.pack_form(rows[0].drug_name) or dose_form
     for row in rows:
         per = _PER_BY_UNIT.get(str(row.strength_unit).upper())
         value = row.strength_value

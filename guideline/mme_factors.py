@@ -115,6 +115,20 @@ _TRANSMUCOSAL_FENTANYL: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0.16", (NASAL_SPRAY, MUCOSAL_SPRAY, METERED_NASAL_SPRAY)),
 )
 
+# Transmucosal immediate-release fentanyl (TIRF: Actiq, Fentora, Abstral, Onsolis, Subsys, Lazanda): the forms with a
+# data-file factor above. Every product in them is for opioid-tolerant patients only (FDA boxed warning, TIRF REMS).
+TRANSMUCOSAL_FENTANYL_FORMS = frozenset(form for _, forms in _TRANSMUCOSAL_FENTANYL for form in forms)
+
+
+def pack_form(drug_name: str) -> str | None:
+    """A pack's dose form is the one named inside its drug name (longest name first: "Metered Dose Nasal Spray")."""
+    lowered = drug_name.lower()
+    for form_code, form_name in sorted(DOSE_FORM_NAMES.items(), key=lambda item: -len(item[1])):
+        if form_name.lower() in lowered:
+            return form_code
+    return None
+
+
 # Data-file factors: used by cdc2022 unless turned off, and by cdc2016 only when turned on.
 DATAFILE_RULES: tuple[FactorRule, ...] = (
     *(_rule(FENTANYL, factor, "datafile", "mcg", forms) for factor, forms in _TRANSMUCOSAL_FENTANYL),

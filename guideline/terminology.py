@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from guideline import mme_factors as mf
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, NDC, RXNORM, SNOMED, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
@@ -26,6 +27,9 @@ Code = tuple[str, str]  # (system, code)
 # ---- set names: derived sets (guideline 2.2, 2.3 and the sets the checks read) ----
 OPIOID = "OPIOID"
 ER_LA = "ER_LA"
+# Transmucosal immediate-release fentanyl (buccal tablets and films, lozenges, sublingual tablets, sublingual and
+# nasal sprays): contraindicated in patients who are not opioid-tolerant (FDA boxed warning, TIRF REMS).
+TIRF = "TIRF"
 BENZO = "BENZO"
 CNS_DEPRESSANT = "CNS_DEPRESSANT"
 NALOXONE_RESCUE = "NALOXONE_RESCUE"
@@ -490,6 +494,12 @@ def _with_ndc_members(sets: dict[str, frozenset[Code]], crosswalk: tuple[tuple[s
             sets[name] = members | added
 
 
+def _transmucosal_fentanyl(row: DrugIngredient) -> bool:
+    """A drug-table row of fentanyl in a transmucosal form; a pack (Subsys's) by the form named inside it."""
+    form = mf.pack_form(row.drug_name) if row.dose_form_rxcui == mf.PACK else row.dose_form_rxcui
+    return row.ingredient_rxcui == mf.FENTANYL and form in mf.TRANSMUCOSAL_FENTANYL_FORMS
+
+
 def _rx(codes: Iterable[str]) -> frozenset[Code]:
     return frozenset((RXNORM, code) for code in codes)
 
@@ -526,6 +536,8 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
             for row in rows_of(member)
         )
     )
+
+    tirf = frozenset(member for member in opioid if any(_transmucosal_fentanyl(row) for row in rows_of(member)))
 
     cns_base = v22("cns-depressant-medications")
     removed = _rx(CNS_REMOVED_STIMULANTS | CNS_REMOVED_ANAESTHETICS)
@@ -578,6 +590,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
     derived: dict[str, frozenset[Code]] = {
         OPIOID: opioid,
         ER_LA: er_la,
+        TIRF: tirf,
         BENZO: v22("benzodiazepine-medications"),
         CNS_DEPRESSANT: cns,
         NALOXONE_RESCUE: naloxone,
@@ -630,7 +643,7 @@ _BY_CODE = "by code"
 _KNOWN = "known medication"
 # The derived medication sets; with every packaged "*-medications" value set they are the codes PainPlan knows.
 _MEDICATION_SETS = frozenset(
-    {OPIOID, ER_LA, BENZO, CNS_DEPRESSANT, NALOXONE_RESCUE, MOUD_BUP, OUD_TREATMENT_OPIOID, MOUD, NALTREXONE}
+    {OPIOID, ER_LA, TIRF, BENZO, CNS_DEPRESSANT, NALOXONE_RESCUE, MOUD_BUP, OUD_TREATMENT_OPIOID, MOUD, NALTREXONE}
 )
 
 

@@ -177,3 +177,133 @@ def test_a_long_acting_opioid_named_in_epics_abbreviations_is_er_la(name: str) -
     draft = med_request(OXYCODONE_IR, draft=True, id="er1", frequency=1, period=1, period_unit="d")
     draft["medicationCodeableConcept"] = {"text": name}
     assert card(run("order-sign", drafts=[draft]), CHECK) is not None
+
+
+# -- transmucosal immediate-release fentanyl (TIRF): for opioid-tolerant patients only ----------------------------
+
+FENTORA = "668624"  # fentanyl 0.2 MG Buccal Tablet [Fentora]
+TOLERANT_ONLY = "for opioid-tolerant patients only; no opioid use found in the past 90 days"
+
+
+def tirf_draft(rxcui: str = FENTORA, text: str | None = None, **kwargs: object) -> dict:
+    """One dose every 6 hours as needed for 3 days: an acute order by its supply."""
+    draft = med_request(rxcui, draft=True, id="tf1", period=6, as_needed=True, supply_days=3, **kwargs)  # type: ignore[arg-type]
+    if text is not None:
+        draft["medicationCodeableConcept"] = {"text": text}
+    return draft
+
+
+def test_fentora_for_an_opioid_naive_patient_warns_it_is_for_opioid_tolerant_patients_only() -> None:
+    # It is contraindicated in patients who are not opioid-tolerant (boxed warning, TIRF REMS); the check said
+    # "several products are for opioid-tolerant patients only" but only read extended-release ones: no card.
+    result = card(run("order-sign", drafts=[tirf_draft()]), CHECK)
+    assert result is not None and result.indicator == "warning"
+    assert result.summary == f"fentanyl 0.2 MG Buccal Tablet [Fentora] is {TOLERANT_ONLY}"
+    assert "**New order for opioid-tolerant patients only:**\n- fentanyl 0.2 MG Buccal Tablet [Fentora]" in (
+        result.detail
+    )
+    assert "contraindicated in patients who are not opioid-tolerant" in result.detail
+    assert "TIRF REMS" in result.detail and "from 2026-03-17 to 2026-06-14" in result.detail
+    assert "immediate-release opioid at the lowest effective dose instead" not in result.detail
+    assert "oral immediate-release opioid" in result.detail
+    assert [s.resource_id for s in result.suggestions] == ["MedicationRequest/tf1"]
+    assert result.facts["tolerant_only_orders"] == ["fentanyl 0.2 MG Buccal Tablet [Fentora]"]
+    assert_person_centred(result)
+
+
+@pytest.mark.parametrize(
+    "rxcui",
+    [
+        "261106",  # fentanyl 0.2 MG Oral Lozenge [Actiq]
+        "310295",  # fentanyl 0.2 MG Oral Lozenge
+        "1053654",  # fentanyl 0.2 MG Sublingual Tablet [Abstral]
+        "1237059",  # fentanyl 0.2 MG/ACTUAT Mucosal Spray [Subsys]
+        "1115575",  # fentanyl 0.1 MG/ACTUAT Metered Dose Nasal Spray [Lazanda]
+        "858092",  # fentanyl 0.2 MG Buccal Film
+        "1740008",  # {2 (fentanyl 0.6 MG/ACTUAT Mucosal Spray [Subsys]) } Pack: a branded pack
+        "1740007",  # the generic pack
+    ],
+)
+def test_every_transmucosal_fentanyl_product_by_code_is_for_tolerant_patients_only(rxcui: str) -> None:
+    result = card(run("order-sign", drafts=[tirf_draft(rxcui)]), CHECK)
+    assert result is not None and result.summary.endswith(TOLERANT_ONLY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FENTORA 100 MCG TAB",
+        "Fentora",  # a brand with no strength: still the product
+        "Abstral 100 mcg",
+        "ACTIQ 400 MCG LOZG",
+        "fentanyl citrate 200 mcg lozenge",
+        "Subsys 100 mcg",
+        "FENTANYL 100 MCG SL SPRAY",
+        "Lazanda 100 mcg/spray",
+        "Onsolis 200 mcg",
+        "fentanyl 100 mcg/actuation nasal spray",
+    ],
+)
+def test_transmucosal_fentanyl_named_by_name_or_brand_is_for_tolerant_patients_only(text: str) -> None:
+    result = card(run("order-sign", drafts=[tirf_draft(text=text)]), CHECK)
+    assert result is not None and result.summary.endswith(TOLERANT_ONLY)
+
+
+def test_a_coding_of_another_term_type_is_read_by_its_display() -> None:
+    # An RxNorm code outside the packaged drug table (a branded dose form, say) is read by its display.
+    draft = tirf_draft()
+    draft["medicationCodeableConcept"] = {
+        "coding": [
+            {
+                "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                "code": "9990001",
+                "display": "fentanyl Buccal Tablet [Fentora]",
+            }
+        ]
+    }
+    result = card(run("order-sign", drafts=[draft]), CHECK)
+    assert result is not None and result.summary.endswith(TOLERANT_ONLY)
+
+
+@pytest.mark.parametrize(
+    "text", ["fentanyl 25 mcg/hr patch", "fentanyl citrate 50 mcg/mL injection", "sufentanil 30 mcg sublingual tablet"]
+)
+def test_other_fentanyl_forms_are_not_transmucosal_fentanyl(text: str) -> None:
+    result = card(run("order-sign", drafts=[tirf_draft(text=text)]), CHECK)
+    assert result is None or not result.summary.endswith(TOLERANT_ONLY)
+
+
+def test_transmucosal_fentanyl_for_an_opioid_tolerant_patient_gives_no_card() -> None:
+    resources = [dispense(MORPHINE_ER, days_ago(20), days_supply=30)]
+    assert card(run("order-sign", drafts=[tirf_draft()], resources=resources), CHECK) is None
+
+
+def test_transmucosal_fentanyl_and_an_er_la_order_are_both_listed() -> None:
+    result = card(run("order-sign", drafts=[tirf_draft(), er_draft()]), CHECK)
+    assert result is not None and result.summary.endswith(TOLERANT_ONLY)
+    assert "**New order for opioid-tolerant patients only:**" in result.detail
+    assert "**New extended-release/long-acting opioid order:**\n- morphine sulfate 30 MG" in result.detail
+    assert len(result.suggestions) == 2 and len(result.summary) <= SUMMARY_LIMIT
+
+
+def test_an_er_la_order_alone_keeps_its_summary() -> None:
+    result = card(run("order-sign", drafts=[er_draft()]), CHECK)
+    assert result is not None and result.summary.endswith(
+        "is extended-release/long-acting; no opioid use found in the past 90 days"
+    )
+    assert "opioid-tolerant patients only:**" not in result.detail
+
+
+def test_the_nonopioid_first_card_beside_it_does_not_advise_an_immediate_release_opioid_as_if_fentora_were_one() -> (
+    None
+):
+    from guideline.checks import nonopioid_first
+
+    evaluation = run("order-sign", drafts=[tirf_draft()])
+    tolerant_only = card(evaluation, CHECK)
+    assert tolerant_only is not None  # never suppressed by the non-opioid card
+    first = card(evaluation, nonopioid_first.CHECK_ID)
+    assert first is not None
+    assert "prescribe an immediate-release opioid at the lowest effective dose" not in first.detail
+    assert "immediate-release oral opioid" in first.detail
+    assert "transmucosal fentanyl is for opioid-tolerant patients only" in first.detail

@@ -124,3 +124,17 @@ def test_an_ingredient_named_twice_as_two_salts_adds_its_strengths():
     assert listed.strength_of("oxycodone").mg == Decimal("4.88")
     named = read_name("aspirin 325 MG / oxycodone hydrochloride 4.5 MG / oxycodone terephthalate 0.38 MG Oral Tablet")
     assert named.strength_of("oxycodone").mg == Decimal("4.88") and named.strength_of("aspirin").mg == 325
+
+
+def test_transmucosal_fentanyl_named_by_a_brand_or_epics_lozenge_gets_its_codes_factor():
+    # Abstral's brand form ("sublingual tablet") and Epic's "LOZG" were no form PainPlan knew: fentanyl had no
+    # factor, the dose was left out of the total ("at least") and the product was not known as transmucosal.
+    from decimal import Decimal
+
+    from builders import med_request, run
+
+    for text, rxcui in (("Abstral 100 mcg", "1053651"), ("FENTANYL CITRATE 100 MCG LOZG", "1053651")):
+        by_name = med_request(rxcui, draft=True, id="n1", period=6, supply_days=3)
+        by_name["medicationCodeableConcept"] = {"text": text}
+        [order] = run("order-sign", drafts=[by_name]).facts.mme.orders
+        assert (order.state, order.mme) == ("ok", Decimal("52.0")), text  # 400 mcg/day × 0.13

@@ -447,3 +447,25 @@ def test_changed_data_fails_loudly() -> None:
     fewer_legacy = dataclasses.replace(data, legacy_opioids=frozenset(sorted(data.legacy_opioids)[1:]))
     with pytest.raises(t.TerminologyError, match="A.1"):
         t._check_counts(fewer_legacy)
+
+
+def test_transmucosal_fentanyl_is_every_fentanyl_product_of_a_transmucosal_form_and_nothing_else() -> None:
+    term = t.load_terminology(GuidelineConfig.from_mapping())
+    tirf = {code for _, code in term.codes(t.TIRF)}
+    fentanyl = {
+        code for _, code in term.codes(t.OPIOID) if any(r.ingredient_rxcui == "4337" for r in term.drug_rows(code))
+    }
+    forms = {term.drug_rows(code)[0].dose_form for code in tirf}
+    assert forms == {
+        "Buccal Tablet",
+        "Buccal Film",
+        "Oral Lozenge",
+        "Sublingual Tablet",
+        "Mucosal Spray",
+        "Metered Dose Nasal Spray",
+        "Pack",
+    }
+    assert {"1740007", "1740008", "1740009", "1740010"} <= tirf  # Subsys packs, by the form inside them
+    others = {term.drug_rows(code)[0].dose_form for code in fentanyl - tirf}
+    assert others <= {"Transdermal System", "Injection", "Injectable Solution", "Prefilled Syringe", "Cartridge"}
+    assert not tirf & {code for _, code in term.codes(t.ER_LA)}

@@ -1,5 +1,5 @@
-"""`er-la-opioid-naive` (guideline 10.6, CDC 2022 Recommendation 3): extended-release/long-acting opioid for an
-opioid-naive patient."""
+"""`er-la-opioid-naive` (guideline 10.6, CDC 2022 Recommendation 3): an extended-release/long-acting opioid, or
+transmucosal immediate-release fentanyl (for opioid-tolerant patients only), for an opioid-naive patient."""
 
 from __future__ import annotations
 
@@ -18,51 +18,57 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.terminology import ER_LA
+from guideline.terminology import ER_LA, TIRF
 
 CHECK_ID = "er-la-opioid-naive"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
 HOOKS = frozenset({"order-select", "order-sign"})
-TITLE = "Extended-release opioid for an opioid-naive patient"
+# The id stays as integrators registered it; the check also covers transmucosal fentanyl, which is not long-acting.
+TITLE = "Long-acting or tolerant-only opioid for an opioid-naive patient"
 
 NAIVE_WINDOW_DAYS = 90  # guideline 5.3: [now − 90 days, now − 24 hours]
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
-    """Fires when a new order is for an ER/LA opioid (any pain duration) and the record shows no opioid
-    prescription, dispense or overlapping supply in the past 90 days."""
-    er_la_orders = tuple(o for o in facts.trigger_orders if facts.is_in(ER_LA, o))
-    if not er_la_orders or not facts.exposure.naive:
+    """Fires when a new order is for an ER/LA opioid (any pain duration) or for transmucosal immediate-release
+    fentanyl (for opioid-tolerant patients only) and the record shows no opioid prescription, dispense or
+    overlapping supply in the past 90 days."""
+    tolerant_only = tuple(o for o in facts.trigger_orders if facts.is_in(TIRF, o))
+    listed = {id(o) for o in tolerant_only}
+    er_la = tuple(o for o in facts.trigger_orders if facts.is_in(ER_LA, o) and id(o) not in listed)
+    if not (tolerant_only or er_la) or not facts.exposure.naive:
         return None
 
-    names = [facts.name(o) for o in er_la_orders]
+    tirf_names = [facts.name(o) for o in tolerant_only]
+    er_la_names = [facts.name(o) for o in er_la]
     window_start = (facts.now - timedelta(days=NAIVE_WINDOW_DAYS)).date()
     window_end = (facts.now - timedelta(hours=24)).date()
-    summary = _summary(names)
     detail = "\n\n".join(
-        (
-            _heading(names) + bullet_list(names),
+        part
+        for part in (
+            _list("New order for opioid-tolerant patients only", tirf_names),
+            _list("New extended-release/long-acting opioid order", er_la_names),
             f"No opioid prescription, dispense or supply was found from {window_start} to {window_end}: "
             "the patient appears to be opioid-naive.",
-            "Starting opioid therapy with an extended-release/long-acting product carries a higher risk of "
-            "overdose than starting with an immediate-release opioid. Several of these products (notably "
-            "fentanyl patches and some high-strength extended-release tablets) are approved only for patients "
-            "who are already opioid-tolerant.",
-            "**Options:** if an opioid is needed, start with an immediate-release opioid at the lowest effective "
-            "dose instead. If the patient takes opioids prescribed elsewhere, check the PDMP and record it.",
+            _tirf_why() if tirf_names else "",
+            _er_la_why() if er_la_names else "",
+            _options(bool(tirf_names)),
             based_on(
                 f"opioid and opioid use disorder medication prescriptions and dispenses in this record from "
                 f"{window_start} to {window_end} ({NAIVE_WINDOW_DAYS} days), including earlier supply that "
                 "lasts into that window."
             ),
         )
+        if part
     )
+    orders = (*tolerant_only, *er_la)
+    names = [*tirf_names, *er_la_names]
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=summary,
+        summary=_tolerant_only_summary(tirf_names) if tirf_names else _summary(er_la_names),
         detail=detail,
-        suggestions=present(remove_draft(o, name) for o, name in zip(er_la_orders, names, strict=True)),
+        suggestions=present(remove_draft(o, name) for o, name in zip(orders, names, strict=True)),
         links=(
             guideline_link(facts.config, "rec3", "CDC 2022 Recommendation 3"),
             plan_link("history"),
@@ -75,8 +81,61 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "wrong-clinician",
         ),
         view="history",
-        orders=tuple(o.id for o in er_la_orders if o.id),
-        facts={"naive": True, "er_la_orders": names},
+        orders=tuple(o.id for o in orders if o.id),
+        facts={"naive": True, "er_la_orders": er_la_names, "tolerant_only_orders": tirf_names},
+    )
+
+
+def _list(heading: str, names: list[str]) -> str:
+    """ "**New … order:**" and the names, plural when there are several; nothing when there are none."""
+    if not names:
+        return ""
+    return f"**{heading}{'s' if len(names) > 1 else ''}:**\n" + bullet_list(names)
+
+
+def _tirf_why() -> str:
+    return (
+        "Transmucosal immediate-release fentanyl (buccal tablets and films, lozenges, sublingual tablets, "
+        "sublingual and nasal sprays: Fentora, Actiq, Abstral, Onsolis, Subsys, Lazanda) is contraindicated in "
+        "patients who are not opioid-tolerant (FDA boxed warning): in them, any dose can cause life-threatening or "
+        "fatal slowed breathing. "
+        "It is approved only for breakthrough cancer pain in patients already taking around-the-clock opioids "
+        "(at least 60 mg of oral morphine a day, or an equivalent dose of another opioid, for a week or longer), "
+        "and is prescribed and dispensed only through the TIRF REMS program."
+    )
+
+
+def _er_la_why() -> str:
+    return (
+        "Starting opioid therapy with an extended-release/long-acting product carries a higher risk of "
+        "overdose than starting with an immediate-release opioid. Several of these products (notably "
+        "fentanyl patches and some high-strength extended-release tablets) are approved only for patients "
+        "who are already opioid-tolerant."
+    )
+
+
+def _options(tolerant_only: bool) -> str:
+    if tolerant_only:
+        return (
+            "**Options:** do not start transmucosal fentanyl for this patient. If an opioid is needed, use an "
+            "oral immediate-release opioid at the lowest effective dose. If the patient takes opioids prescribed "
+            "elsewhere, check the PDMP and record it."
+        )
+    return (
+        "**Options:** if an opioid is needed, start with an immediate-release opioid at the lowest effective "
+        "dose instead. If the patient takes opioids prescribed elsewhere, check the PDMP and record it."
+    )
+
+
+def _tolerant_only_summary(names: list[str]) -> str:
+    """Name the transmucosal fentanyl when it fits in a summary; otherwise count the orders."""
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "is" if len(names) == 1 else "are"
+    orders = "order" if len(names) == 1 else f"orders ({len(names)})"
+    return first_fitting(
+        f"{joined} {verb} for opioid-tolerant patients only; no opioid use found in the past 90 days",
+        f"New transmucosal fentanyl {orders} for opioid-tolerant patients only; no opioid use found in the past "
+        "90 days",
     )
 
 
@@ -89,8 +148,3 @@ def _summary(names: list[str]) -> str:
         f"{joined} {verb} extended-release/long-acting; no opioid use found in the past 90 days",
         f"New extended-release/long-acting opioid {orders}; no opioid use found in the past 90 days",
     )
-
-
-def _heading(names: list[str]) -> str:
-    plural = "s" if len(names) > 1 else ""
-    return f"**New extended-release/long-acting opioid order{plural}:**\n"

@@ -17,6 +17,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.terminology import TIRF
 
 CHECK_ID = "nonopioid-first"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -45,9 +46,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "For many acute pain conditions, non-opioid treatments relieve pain as well as or better than "
             "opioids and avoid the risks that come with opioids.",
             "**Options to consider first:**\n" + bullet_list(options) if options else "",
-            "If an opioid is still needed, talk with the patient about what it can realistically do for the pain "
-            "and about its risks, and prescribe an immediate-release opioid at the lowest effective dose for "
-            "the shortest time.",
+            _if_still_needed(any(facts.is_in(TIRF, o) for o in acute)),
             based_on(
                 "today's draft outpatient opioid orders (acute: under 28 days' supply, or marked acute); opioid "
                 f"prescriptions and dispenses in this record from {window_start} to {window_end}."
@@ -73,6 +72,21 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         orders=tuple(o.id for o in acute if o.id),
         facts={"naive": True, "acute_orders": names},
     )
+
+
+def _if_still_needed(tolerant_only: bool) -> str:
+    """The advice if an opioid is still needed. Transmucosal fentanyl is immediate-release too, but for
+    opioid-tolerant patients only: advice to use "an immediate-release opioid" must not read as approving it."""
+    opioid = "an immediate-release oral opioid" if tolerant_only else "an immediate-release opioid"
+    advice = (
+        "If an opioid is still needed, talk with the patient about what it can realistically do for the pain "
+        f"and about its risks, and prescribe {opioid} at the lowest effective dose for the shortest time"
+    )
+    if tolerant_only:
+        return (
+            f"{advice}: transmucosal fentanyl is for opioid-tolerant patients only, and no recent opioid use was found."
+        )
+    return advice + "."
 
 
 def _summary(names: list[str]) -> str:

@@ -28,7 +28,7 @@ COUNTED_BY: dict[str, str] = {
     "urine-drug-test": "urine drug testing for long-term opioid therapy",
     "unexpected-uds-result": "whether urine drug test results are explained by prescriptions",
     "naloxone": "whether to offer naloxone",
-    "er-la-opioid-naive": "a long-acting opioid for a patient not used to opioids",
+    "er-la-opioid-naive": "a long-acting or tolerant-only opioid for a patient not used to opioids",
     "acute-duration": "the length of an acute opioid prescription",
     "reassessment-due": "when benefits and harms were last reassessed",
     "pdmp-review": "PDMP review before an opioid prescription",

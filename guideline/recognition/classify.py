@@ -24,6 +24,7 @@ from guideline.terminology import (
     NALTREXONE,
     OPIOID,
     OUD_TREATMENT_OPIOID,
+    TIRF,
     UNNAMED_MEDICATION,
 )
 
@@ -64,6 +65,7 @@ FORM_CODES: dict[str, str] = {
     "buccal tablet": mf.BUCCAL_TABLET,
     "buccal film": mf.BUCCAL_FILM,
     "sublingual": mf.SUBLINGUAL_TABLET,
+    "sublingual tablet": mf.SUBLINGUAL_TABLET,  # Abstral's brand form
     "lozenge": mf.ORAL_LOZENGE,
     "nasal spray": mf.NASAL_SPRAY,
     "mucosal spray": mf.MUCOSAL_SPRAY,
@@ -375,6 +377,9 @@ def in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
     if set_name == ER_LA:
         long_acting = recognition.extended_release or recognition.form == "patch" or "methadone" in names
         return kind in OPIOID_KINDS and long_acting
+    if set_name == TIRF:
+        transmucosal = FORM_CODES.get(recognition.form or "") in mf.TRANSMUCOSAL_FENTANYL_FORMS
+        return kind in OPIOID_KINDS and "fentanyl" in names and transmucosal
     if set_name == NALOXONE_RESCUE:
         return kind == "naloxone"
     if set_name == MOUD_BUP:

@@ -106,7 +106,7 @@ _FORMS: tuple[tuple[str, str], ...] = (
     # Subsys, sprayed under the tongue: RxNorm's "Mucosal Spray", whose factor is not a sublingual tablet's.
     ("mucosal spray", r"\bmucosal\s+spray|\b(?:sublingual|oral|sl)\s+spray"),
     ("sublingual", r"\bsublingual\b|\bsl\b|\bsubl\b"),
-    ("lozenge", r"\blozenge|\btroche"),
+    ("lozenge", r"\blozenge|\btroche|\blozg\b"),  # Epic: "200 MCG LOZG"
     ("nasal spray", r"\bnasal\b"),
     ("patch", r"\btransdermal\b|\bpatch|\btd\b|\bpt(?:72|24|wk|tw)\b"),  # Epic: "TD PT72"
     ("implant", r"\bimplant"),

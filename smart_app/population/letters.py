@@ -65,7 +65,7 @@ FINDING_TEXT = {
     "pdmp-review": "no recent review of the prescription drug monitoring program (PDMP) on record",
     "treatment-plan": "longer-term opioid therapy with no treatment plan on record",
     "acute-duration": "a supply for acute pain longer than usually needed",
-    "er-la-opioid-naive": "an extended-release or long-acting opioid with no recent opioid use before it",
+    "er-la-opioid-naive": "a long-acting or opioid-tolerant-only opioid with no recent opioid use before it",
     "nonopioid-first": "an opioid for acute pain with no recent opioid use (non-opioid options first)",
     "unidentified-medication": "a medication the review could not identify",
 }
