@@ -199,3 +199,15 @@ def test_a_card_link_view_brings_its_section_into_focus(tmp_path: Any, fhir: Fak
     html = client.get("/plan", query_string={"s": handle}, base_url=PUBLIC_URL).get_data(as_text=True)
     assert '<section id="uds" class="section focused"' in html
     assert html.count("section focused") == 1
+
+
+def test_the_plan_page_shows_program_methadone_as_not_counted(tmp_path: Any) -> None:
+    from test_oud_methadone import NOT_COUNTED, program_methadone
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, [patient(), program_methadone()])
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+    assert '<strong id="total-mme">0 MME/day (methadone for opioid use disorder is not counted)</strong>' in html
+    assert "<h3>Not counted in MME</h3>" in html and NOT_COUNTED in html
+    assert "Methadone for opioid use disorder supplied on 15 days (not counted in MME" in html
+    assert "470.0" not in html
