@@ -224,3 +224,13 @@ def test_painplan_mme_reports_program_methadone_as_excluded_from_the_total() -> 
     [line] = report["orders"]
     assert line["status"] == "excluded" and line["mme_per_day"] is None and line["current"] is True
     assert line["explanation"].endswith(NOT_COUNTED)
+
+
+def test_the_plan_page_opened_from_an_order_says_program_methadone_is_taken_now_but_not_counted() -> None:
+    oxycodone = med_request(OXYCODONE, draft=True, id="ox1", dose=2, period=4)  # 90 MME/day
+    evaluation = run("order-sign", drafts=[oxycodone], resources=[program_methadone()])
+    meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
+    assert meds.comparison == (
+        "0 MME/day now (methadone for opioid use disorder is not counted); 90.0 with the order being signed "
+        "(oxycodone hydrochloride 5 MG Oral Tablet)"
+    )

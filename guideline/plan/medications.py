@@ -93,6 +93,9 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
     )
 
 
+NOT_COUNTED_KINDS = {"buprenorphine": "buprenorphine", "oud-methadone": "methadone for opioid use disorder"}
+
+
 def _why_not_counted(result: Any, state: str) -> str | None:
     """ "buprenorphine (not included in MME)" or "methadone for opioid use disorder (not counted in MME; …)"."""
     if state != "excluded":
@@ -127,9 +130,6 @@ def _not_counted_kinds(summary: MmeSummary) -> str:
     reasons = {item.reason for item in (*summary.orders, *summary.fills)}
     kinds = [text for reason, text in NOT_COUNTED_KINDS.items() if reason in reasons]
     return " and ".join(kinds) + (" are" if len(kinds) > 1 else " is")
-
-
-NOT_COUNTED_KINDS = {"buprenorphine": "buprenorphine", "oud-methadone": "methadone for opioid use disorder"}
 
 
 def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
@@ -173,7 +173,9 @@ def _comparison(facts: Facts, standing: MmeSummary) -> str | None:
     if not drafts or facts.mme.state == "none":
         return None
     now = f"{'at least ' if standing.state == 'partial' else ''}{one_decimal(standing.total)} MME/day now"
-    if standing.state == "none" and not facts.current_fills:
+    if standing.state == "none" and _only_not_counted(standing):
+        now = f"0 MME/day now ({_not_counted_kinds(standing)} not counted)"
+    elif standing.state == "none" and not facts.current_fills:
         now = "no current opioid now"
     names = ", ".join(dict.fromkeys(facts.name(o) for o in drafts))
     being_signed = "the order being signed" if len(drafts) == 1 else "the orders being signed"
