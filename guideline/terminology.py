@@ -15,10 +15,11 @@ from typing import Any
 
 from guideline import mme_factors as mf
 from guideline.config import ConfigError, GuidelineConfig
-from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, NDC, RXNORM, SNOMED, Coding, Concept
+from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, LOINC, NDC, RXNORM, SNOMED, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import ndc11
 from guideline.record import ResolvedMedication
+from guideline.uds_analytes import ANALYTES, UNMARKETED, Analyte
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -85,6 +86,12 @@ PCP_TESTS = "phencyclidine-urine-drug-screening-tests"
 XYLAZINE_TESTS = "xylazine-urine-drug-screening-tests"
 OPIATE_SPECIFIC_TESTS = "opiate-specific-urine-drug-screening-tests"
 SYNTHETIC_OPIOID_TESTS = "synthetic-opioid-urine-drug-screening-tests"
+# Derived per row of guideline/uds_analytes.py (the suffix is the row's key): the codes of the analyte table that row
+# judges, the medications that explain a positive, and those whose supply makes a negative unexpected.
+UDS_ANALYTE_TESTS = "uds-analyte-tests:"
+UDS_EXPLAINED_BY = "uds-explained-by:"
+UDS_MISSED_BY = "uds-missed-by:"
+UDS_ANALYTES_FILE = "uds-analytes.csv"
 
 # ---- exact code lists of Appendix A (RxNorm) ----
 
@@ -213,6 +220,25 @@ class UdsSubstance:
     test_set: str
     expected_by: str | None
     negative_unexpected_by: str | None
+    # The analyte table's name for the row, when it is not the substance's own: rows may share a substance (the CDC
+    # oxycodone tests, and the oxycodone+oxymorphone tests an oxymorphone prescription explains too).
+    key: str = ""
+
+    @property
+    def row_key(self) -> str:
+        """The row's name in the analyte table and in names read (`guideline.uds_names`)."""
+        return self.key or self.name
+
+
+def _analyte_row(analyte: Analyte) -> UdsSubstance:
+    """The substance row of one analyte: its codes and medication sets are derived from the analyte table."""
+    return UdsSubstance(
+        analyte.substance,
+        UDS_ANALYTE_TESTS + analyte.key,
+        UDS_EXPLAINED_BY + analyte.key if analyte.explained_by else None,
+        UDS_MISSED_BY + analyte.key if analyte.negative_for else None,
+        "" if analyte.key == analyte.substance else analyte.key,
+    )
 
 
 UDS_SUBSTANCES: tuple[UdsSubstance, ...] = (
@@ -231,6 +257,9 @@ UDS_SUBSTANCES: tuple[UdsSubstance, ...] = (
     UdsSubstance("pcp", PCP_TESTS, None, None),
     UdsSubstance("xylazine", XYLAZINE_TESTS, None, None),
     UdsSubstance("cannabinoid", CANNABINOID_TESTS, None, None),
+    # One drug at a time (guideline/uds_analytes.py): the tests of the CDC's opiate-specific and synthetic opioid
+    # sets, the other opioids, benzodiazepines and drugs the CDC sets leave out, judged by the analyte table.
+    *(_analyte_row(analyte) for analyte in ANALYTES),
 )
 
 
@@ -259,6 +288,8 @@ class _Data:
     displays: Mapping[Code, str]
     drugs: Mapping[str, tuple[DrugIngredient, ...]]
     legacy_opioids: frozenset[str]  # A.1, before the config decides whether to use them
+    # The analyte table: each urine drug test code no CDC class set judges -> (its analyte, the row judging it or "")
+    uds_analytes: Mapping[Code, tuple[str, str]]
     # Per value set, the codes the project's corrections added and removed: the counts the guideline states are of
     # the CDC expansions, before them.
     corrected: Mapping[str, tuple[frozenset[Code], frozenset[Code]]] = field(default_factory=dict)
@@ -326,18 +357,25 @@ def _read_drug_table(path: Path) -> tuple[dict[str, tuple[DrugIngredient, ...]],
     return {rxcui: tuple(items) for rxcui, items in rows.items()}, frozenset(legacy)
 
 
+def _read_uds_analytes(path: Path) -> dict[Code, tuple[str, str]]:
+    """The analyte table (guideline/data/build_uds_analytes.py): LOINC code -> (analyte, row key or "")."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {(LOINC, row["code"]): (row["analyte"], row["substance"]) for row in csv.DictReader(handle)}
+
+
 @cache
 def _data() -> _Data:
     try:
         valuesets, displays = _read_valuesets(DATA_DIR / "valuesets.json")
         drugs, legacy = _read_drug_table(DATA_DIR / "opioid-drug-data.csv")
+        analytes = _read_uds_analytes(DATA_DIR / UDS_ANALYTES_FILE)
     except (OSError, KeyError, ValueError) as error:
         raise TerminologyError(f"cannot read the packaged terminology data in {DATA_DIR}: {error}") from error
     for rxcui, drug_rows in drugs.items():
         displays.setdefault((RXNORM, rxcui), drug_rows[0].drug_name)
     for rxcui, name in NALTREXONE_DISPLAYS.items():
         displays.setdefault((RXNORM, rxcui), name)
-    data = _Data(valuesets=valuesets, displays=displays, drugs=drugs, legacy_opioids=legacy)
+    data = _Data(valuesets=valuesets, displays=displays, drugs=drugs, legacy_opioids=legacy, uds_analytes=analytes)
     _check_counts(data)  # the counts describe the upstream expansions, before the project's corrections
     try:
         corrections = json.loads((DATA_DIR / CORRECTIONS_FILE).read_text(encoding="utf-8"))["corrections"]
@@ -364,7 +402,7 @@ def _corrected(data: _Data, corrections: Mapping[str, Mapping[str, Any]]) -> _Da
                 displays.setdefault((system, code), display[0])
         corrected[key] = (frozenset(added - valuesets[key]), frozenset(removed & valuesets[key]))
         valuesets[key] = (valuesets[key] | added) - removed
-    return _Data(valuesets, displays, data.drugs, data.legacy_opioids, corrected)
+    return _Data(valuesets, displays, data.drugs, data.legacy_opioids, data.uds_analytes, corrected)
 
 
 def _check_counts(data: _Data) -> None:
@@ -618,6 +656,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         PAIN_TREATMENT_PLAN: v22("pain-treatment-plan"),
         OPIATE_EXPECTED: opiate_expected,
     }
+    derived.update(_analyte_sets(data, opioid))
     derived[PDMP_REVIEW] = derived[PDMP_REVIEW] | options.pdmp_review_extra
     for set_name, added, removed in options.exclusion_codes:
         derived[set_name] = (derived[set_name] | added) - removed
@@ -627,6 +666,49 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         if year == "2022":
             derived[set_id] = members  # a bare id means the 2022 expansion (guideline 1.3)
     return derived
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def _analyte_sets(data: _Data, opioid: frozenset[Code]) -> dict[str, frozenset[Code]]:
+    """Each analyte row's tests (from the analyte table) and medication sets: every RxNorm product of the packaged
+    medication sets and drug table that names one of the row's ingredients (by its drug-table ingredient or a word
+    of its name), so "acetaminophen 300 MG / codeine phosphate 30 MG Oral Tablet" explains a morphine result."""
+    tests: dict[str, set[Code]] = {}
+    for member, (_, key) in data.uds_analytes.items():
+        if key:
+            tests.setdefault(UDS_ANALYTE_TESTS + key, set()).add(member)
+    wanted = {word for analyte in ANALYTES for word in (*analyte.explained_by, *analyte.negative_for)}
+    by_word = _products_by_ingredient(data, opioid, wanted)
+    sets: dict[str, frozenset[Code]] = {name: frozenset(codes) for name, codes in tests.items()}
+    for analyte in ANALYTES:
+        sets.setdefault(UDS_ANALYTE_TESTS + analyte.key, frozenset())
+        explained = frozenset().union(*(by_word.get(word, ()) for word in analyte.explained_by))
+        if analyte.explained_by and not explained and analyte.key not in UNMARKETED:
+            # A drug prescribed somewhere that no packaged set names would be "not prescribed" for every patient.
+            raise TerminologyError(f"urine drug test analyte {analyte.key}: no packaged medication names it")
+        sets[UDS_EXPLAINED_BY + analyte.key] = explained
+        sets[UDS_MISSED_BY + analyte.key] = frozenset().union(*(by_word.get(w, ()) for w in analyte.negative_for))
+    return sets
+
+
+def _products_by_ingredient(data: _Data, opioid: frozenset[Code], words: set[str]) -> dict[str, set[Code]]:
+    """The RxNorm products PainPlan knows (packaged medication sets, the opioid set and the drug table) that name
+    each of `words` as an ingredient."""
+    products = {(RXNORM, rxcui) for rxcui in data.drugs} | {(RXNORM, code) for code in NALTREXONE_CODES} | opioid
+    for key, members in data.valuesets.items():
+        if key.startswith("2022/") and key.endswith("-medications"):
+            products |= members
+    found: dict[str, set[Code]] = {}
+    for member in products:
+        if member[0] != RXNORM:
+            continue
+        names = set(_WORD.findall(data.displays.get(member, "").lower()))
+        names.update(row.ingredient.lower() for row in data.drugs.get(member[1], ()))
+        for word in names & words:
+            found.setdefault(word, set()).add(member)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -672,7 +754,9 @@ class Terminology:
         self.uds_substances: tuple[UdsSubstance, ...] = UDS_SUBSTANCES
         by_test: dict[Code, list[UdsSubstance]] = {}
         for substance in UDS_SUBSTANCES:
-            for member in sorted(self._sets[substance.test_set]):
+            # A CDC class row also judges the analyte table's codes named for it (heroin's diamorphine).
+            tests = self._sets[substance.test_set] | self._sets.get(UDS_ANALYTE_TESTS + substance.row_key, frozenset())
+            for member in sorted(tests):
                 by_test.setdefault(member, []).append(substance)
         self._substances_by_test = {member: tuple(items) for member, items in by_test.items()}
         self._memo = IdentityMemo()  # keyed by Concept: the record reader shares one object per distinct concept
@@ -907,11 +991,16 @@ class Terminology:
         return substances
 
     def _substances_for_test(self, concept: Concept) -> tuple[UdsSubstance, ...]:
-        found: set[str] = set()
+        found: set[UdsSubstance] = set()
         for coding in concept.codings:
             if coding.system and coding.code:
-                found.update(s.name for s in self._substances_by_test.get((coding.system, coding.code), ()))
-        return tuple(s for s in self.uds_substances if s.name in found) if found else ()
+                found.update(self._substances_by_test.get((coding.system, coding.code), ()))
+        return tuple(s for s in self.uds_substances if s in found) if found else ()
+
+    def substances_keyed(self, keys: Iterable[str]) -> tuple[UdsSubstance, ...]:
+        """The substance rows of these row keys (`UdsSubstance.row_key`), in table order."""
+        wanted = frozenset(keys)
+        return tuple(s for s in self.uds_substances if s.row_key in wanted)
 
 
 _CACHE: dict[_Options, Terminology] = {}

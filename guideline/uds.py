@@ -26,9 +26,11 @@ from guideline.record import (
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_span, iso_day, local_date
+from guideline.uds_analytes import ANALYTES
 from guideline.uds_names import substances_named, substances_of_panel_item
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
+ANALYTE_NAMES = tuple(dict.fromkeys(analyte.substance for analyte in ANALYTES))
 
 RESULT_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
 # Statuses that say there is no result (yet, or any more). Any other status ("unknown", none, a code of the sender's
@@ -82,6 +84,14 @@ SUBSTANCE_LABELS = {
     "pcp": "phencyclidine (PCP)",
     "xylazine": "xylazine",
     "cannabinoid": "cannabinoids",
+    # one drug at a time (guideline/uds_analytes.py): a drug is named as itself
+    **{name: name for name in ANALYTE_NAMES},
+    "despropionylfentanyl": "despropionylfentanyl (4-ANPP)",
+    "fentanyl-analogue": "fentanyl analogues",
+    "synthetic-opioid": "novel synthetic opioids",
+    "desalkylflurazepam": "N-desalkylflurazepam",
+    "synthetic-cathinone": "synthetic cathinones",
+    "hallucinogen": "hallucinogens",
 }
 
 
@@ -679,7 +689,7 @@ def uds_results(
             continue
         substances = []
         for substance in test.substances:
-            key = (substance.name, value, day)
+            key = (substance.test_set, value, day)  # each row's own: rows sharing a substance judge differently
             found = judged.get(key)
             if found is None:
                 found = judged[key] = _substance_result(
@@ -847,7 +857,7 @@ def _test_of(code: Concept | None, terms: Terminology, include_cannabinoid: bool
         named = substances_named(code)
         if named is None:
             return None
-        reported = tuple(s for s in terms.uds_substances if s.name in named)
+        reported = terms.substances_keyed(named)
     substances = tuple(s for s in reported if include_cannabinoid or s.name != "cannabinoid")
     return _Test(substances, (code.display() if code else None) or "urine drug test")
 
@@ -857,9 +867,7 @@ def _panel_item_test(code: Concept | None, terms: Terminology, include_cannabino
     named = substances_of_panel_item(code)
     if named is None:
         return None
-    substances = tuple(
-        s for s in terms.uds_substances if s.name in named and (include_cannabinoid or s.name != "cannabinoid")
-    )
+    substances = tuple(s for s in terms.substances_keyed(named) if include_cannabinoid or s.name != "cannabinoid")
     return _Test(substances, (code.display() if code else None) or "urine drug test") if substances else None
 
 

@@ -13,30 +13,53 @@ _URINE_DRUG_TEST = re.compile(r"\b(uds|utox|udt|udst)\b")
 _URINE = re.compile(r"\b(urine|ur|urn)\b")
 _DRUG_TESTING = re.compile(r"\b(drug|drugs|tox|toxicology)\b")
 
-# The substance table's names (guideline.uds) and the words lab names use for them. Word boundaries keep
-# 6-monoacetylmorphine (heroin) from reading as morphine.
+# The substance table's row keys (guideline.terminology, guideline.uds_analytes) and the words lab names use for
+# them, so a result named "Morphine, Urine" is judged as its LOINC code "Morphine [Presence] in Urine" is. Word
+# boundaries keep 6-monoacetylmorphine (heroin) from reading as morphine, hydromorphone as morphine, and acetyl
+# fentanyl from reading as fentanyl.
 SUBSTANCE_WORDS: dict[str, str] = {
     "amphetamine": r"amphetamines?|methamphetamine|mdma|ecstasy",
     "barbiturate": r"barbiturates?|butalbital|phenobarbital|secobarbital",
-    "benzodiazepine": r"benzodiazepines?|benzos?|alprazolam|clonazepam|lorazepam|diazepam|oxazepam|nordiazepam"
-    r"|temazepam|7-aminoclonazepam|alpha-hydroxyalprazolam",
+    "benzodiazepine": r"benzodiazepines?|benzos?",
     "buprenorphine": r"buprenorphine|norbuprenorphine",
-    "fentanyl": r"fentanyl|norfentanyl",
+    "fentanyl": r"(?<!acetyl )(?<!acryl )(?<!butyryl )(?<!furanyl )(?<!valeryl )(?:fentanyl|norfentanyl)",
     "methadone": r"methadone|eddp",
-    "opiate": r"opiates?|morphine|codeine|hydrocodone|hydromorphone",
-    "oxycodone": r"oxycodone|oxymorphone",
+    "opiate": r"opiates?",
+    "oxycodone": r"oxycodone|noroxycodone",
     "cocaine": r"cocaine|benzoylecgonine",
     "heroin": r"heroin|6-mam|6-monoacetylmorphine|6-acetylmorphine",
     "pcp": r"phencyclidine|pcp",
     "xylazine": r"xylazine",
     "cannabinoid": r"cannabinoids?|cannabis|marijuana|thc|thc-cooh",
+    "morphine": r"morphine|normorphine",
+    "codeine": r"codeine|norcodeine",
+    "hydrocodone": r"hydrocodone|norhydrocodone",
+    "hydromorphone": r"hydromorphone",
+    "oxymorphone": r"oxymorphone|noroxymorphone",
+    "oxycodone+oxymorphone": r"oxycodone\s*(?:/|\+|&|and)\s*oxymorphone",
+    "tapentadol": r"tapentadol|nortapentadol",
+    "tramadol": r"tramadol|nortramadol|o-desmethyltramadol",
+    "meperidine": r"meperidine|normeperidine",
+    "fentanyl-analogue": r"acetyl ?fentanyl|acryl ?fentanyl|butyryl ?fentanyl|furanyl ?fentanyl|valeryl ?fentanyl"
+    r"|carfentanil|norcarfentanil",
+    "synthetic-opioid": r"[a-z]*nitazene|u-47700|brorphine",
+    "alprazolam": r"alprazolam|alpha-hydroxyalprazolam",
+    "clonazepam": r"clonazepam|7-aminoclonazepam",
+    "diazepam": r"diazepam",
+    "nordiazepam": r"nordiazepam",
+    "oxazepam": r"oxazepam",
+    "temazepam": r"temazepam",
+    "lorazepam": r"lorazepam",
 }
 _SUBSTANCE_PATTERNS = {name: re.compile(rf"(?<![\w-])(?:{words})(?![\w-])") for name, words in SUBSTANCE_WORDS.items()}
+# A name for two drugs tested together ("Oxycodone/Oxymorphone") is that test's row, not each drug's.
+_COMBINED = {"oxycodone+oxymorphone": ("oxycodone", "oxymorphone")}
 
 
 def substances_named(code: Concept | None) -> tuple[str, ...] | None:
-    """The substances a urine drug test reports on, read from its name; None when the name is no such test or the
-    result carries a LOINC code (a LOINC outside the urine drug test sets is another test, whatever its name)."""
+    """The substances (their row keys) a urine drug test reports on, read from its name; None when the name is no
+    such test or the result carries a LOINC code (a LOINC outside the urine drug test sets is another test, whatever
+    its name)."""
     if code is None or any(c.system == LOINC and c.code for c in code.codings):
         return None
     names = _names(code)
@@ -63,4 +86,6 @@ def _names(code: Concept) -> str:
 
 
 def _substances_in(names: str) -> tuple[str, ...]:
-    return tuple(name for name, pattern in _SUBSTANCE_PATTERNS.items() if pattern.search(names))
+    found = tuple(name for name, pattern in _SUBSTANCE_PATTERNS.items() if pattern.search(names))
+    parts = {part for combined, both in _COMBINED.items() if combined in found for part in both}
+    return tuple(name for name in found if name not in parts) if parts else found

@@ -305,7 +305,7 @@ def test_a_urine_drug_test_result_no_one_can_read_is_named_on_the_card(app):
     # which reads as "nothing unexpected".
     from builders import observation
 
-    result = observation("100437-3", when="2026-06-01T10:00:00Z", value_quantity=12)
+    result = observation("59673-4", when="2026-06-01T10:00:00Z", value_quantity=12)
     prefetch = full_prefetch("order-sign", udsLabs=bundle(result))
     detail = card(post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)), "data-incomplete")["detail"]
     assert "2026-06-01" in detail and "not read as positive or negative" in detail

@@ -8,7 +8,7 @@ from cds_support import bundle, data_incomplete_detail
 
 def test_a_drug_test_of_unknown_status_is_named_on_the_data_incomplete_card(tmp_path) -> None:
     # A positive fentanyl of status "unknown" was dropped before any reading: no card and no word on any card.
-    result = observation("100437-3", when="2026-06-01T10:00:00Z", value_string="Positive", status="unknown")
+    result = observation("59673-4", when="2026-06-01T10:00:00Z", value_string="Positive", status="unknown")
     detail = data_incomplete_detail(tmp_path, udsLabs=bundle(result))
     assert "2026-06-01, status unknown" in detail
     assert "of unknown date or status" in detail

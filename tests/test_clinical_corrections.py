@@ -16,7 +16,7 @@ NALOXONE_SPRAY = "1725059"
 SUBOXONE_FILM = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film: treatment for OUD
 BUTRANS = "1432969"  # 168 HR buprenorphine 0.015 MG/HR Transdermal System: a pain patch
 METHADONE_CONCENTRATE = "991147"  # methadone 10 MG/ML oral concentrate: opioid treatment programs only
-FENTANYL_SCREEN = "100437-3"  # a fentanyl-type urine drug screening test
+FENTANYL_SCREEN = "59673-4"  # fentaNYL [Presence] in Urine by Screen method
 HEROIN_SCREEN = "10975-1"  # a heroin (6-MAM) urine drug screening test
 STU3_CATEGORY = "http://hl7.org/fhir/medication-request-category"
 

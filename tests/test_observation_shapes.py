@@ -7,7 +7,7 @@ from builders import LOINC, card, days_ago, med_request, observation, run
 from guideline.checks.unexpected_uds_result import unjudged_results
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
-FENTANYL_SCREEN = "100437-3"  # a fentanyl-type urine drug screening test
+FENTANYL_SCREEN = "59673-4"  # fentaNYL [Presence] in Urine by Screen method
 COCAINE_SCREEN = "14314-9"  # Benzoylecgonine [Presence] in Urine by Screen method
 POSITIVE_FLAG = {
     "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "POS"}]

@@ -392,7 +392,7 @@ def test_risk_factors_name_an_unprescribed_fentanyl_positive_as_the_naloxone_car
     assert any(c.check_id == "naloxone" for c in evaluation.cards)
     risks = build_plan(evaluation, (), evaluation.facts.config, NOW).section("risks").content
     found = {r.label: r.evidence for r in risks.present}
-    fentanyl = found["Fentanyl or heroin in a urine drug test, not prescribed"]
+    fentanyl = found["Fentanyl, heroin or another illicit opioid in a urine drug test, not prescribed"]
     assert "positive for fentanyl" in fentanyl and (TODAY - timedelta(days=40)).isoformat() in fentanyl
 
 

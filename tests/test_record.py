@@ -491,7 +491,7 @@ def test_stu3_systems_are_read_where_they_decide_a_card() -> None:
     from builders import card, days_ago, run
 
     draft = med_request(OXYCODONE_5MG, draft=True, id="ox1", dose=2, period=4)
-    flagged = observation("100437-3", when=days_ago(20))
+    flagged = observation("59673-4", when=days_ago(20))
     flagged["interpretation"] = {"coding": [{"system": "http://hl7.org/fhir/v2/0078", "code": "POS"}]}
     assert card(run("order-sign", drafts=[draft], resources=[flagged]), "unexpected-uds-result") is not None
     cancer = condition(ICD10CM, "C50.911", category=None)

@@ -12,6 +12,7 @@ from guideline import terminology as t
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.fhirdata import ICD10CM, LOINC, RXNORM, SNOMED, Coding, Concept
 from guideline.record import Medication, MedicationIngredient, ResolvedMedication
+from guideline.uds_analytes import UNMARKETED
 
 EMBEDA_RANGE = {str(code) for code in range(863847, 863858)}
 
@@ -378,8 +379,8 @@ def test_substances_for_an_oxycodone_test(term: t.Terminology) -> None:
 
 
 def test_substance_table_matches_guideline(term: t.Terminology) -> None:
-    by_name = {s.name: s for s in term.uds_substances}
-    assert list(by_name) == [
+    by_name = {s.name: s for s in reversed(term.uds_substances)}  # a substance's first row: the CDC's
+    assert [s.name for s in term.uds_substances[:13]] == [
         "amphetamine",
         "barbiturate",
         "benzodiazepine",
@@ -401,9 +402,14 @@ def test_substance_table_matches_guideline(term: t.Terminology) -> None:
     for never in ("cocaine", "heroin", "pcp", "xylazine", "cannabinoid"):
         assert by_name[never].expected_by is None and by_name[never].negative_unexpected_by is None
     for substance in term.uds_substances:
-        assert term.codes(substance.test_set)
+        # a drug whose tests are all of its metabolites (7-aminoflunitrazepam) has rows for both
+        metabolites = t.UDS_ANALYTE_TESTS + substance.row_key + "-metabolite"
+        assert term.codes(substance.test_set) or term.codes(metabolites), substance
         if substance.expected_by:
-            assert term.codes(substance.expected_by)
+            # a drug sold in no US product is the only kind no prescription PainPlan knows can explain
+            assert bool(term.codes(substance.expected_by)) != (substance.row_key in UNMARKETED), substance
+    # the rows of guideline/uds_analytes.py follow, one per analyte row, each keyed once
+    assert len({s.row_key for s in term.uds_substances}) == len(term.uds_substances)
 
 
 # ---- loading ----

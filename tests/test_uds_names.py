@@ -22,7 +22,9 @@ def local(text: str) -> Concept:
     [
         ("Fentanyl, Urine, Screen", ("fentanyl",)),
         ("NORFENTANYL UR CONFIRM", ("fentanyl",)),
-        ("Oxycodone/Oxymorphone, Urine", ("oxycodone",)),
+        ("Oxycodone/Oxymorphone, Urine", ("oxycodone+oxymorphone",)),  # the test an oxymorphone order explains too
+        ("Morphine, Urine, Confirmation", ("morphine",)),  # was "opiate": judged as its LOINC code is
+        ("HYDROMORPHONE, URINE", ("hydromorphone",)),
         ("6-Monoacetylmorphine, Urine, Confirmation", ("heroin",)),  # not morphine
         ("Benzoylecgonine (cocaine metabolite), urine", ("cocaine",)),
         ("THC-COOH, urine", ("cannabinoid",)),

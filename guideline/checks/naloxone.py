@@ -33,6 +33,7 @@ from guideline.terminology import (
     SUD_HISTORY,
 )
 from guideline.timeutil import iso_day
+from guideline.uds import SubstanceResult, UdsResult
 
 CHECK_ID = "naloxone"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -126,14 +127,7 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
         risks.append(RiskFactor("R5", "Sleep-disordered breathing", "sleep-disordered breathing", evidence))
     unprescribed = unprescribed_fentanyl_or_heroin(facts)
     if unprescribed:
-        risks.append(
-            RiskFactor(
-                "R6",
-                "Fentanyl or heroin found in a urine drug test, not prescribed",
-                "fentanyl or heroin in a urine test",
-                unprescribed,
-            )
-        )
+        risks.append(RiskFactor("R6", *_illicit_opioid_wording(facts), unprescribed))
     return tuple(risks)
 
 
@@ -148,25 +142,42 @@ def oud_treatment_evidence(facts: Facts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
-# Illicit fentanyl and heroin carry the highest overdose risk of any exposure a urine test can show.
-OVERDOSE_RISK_SUBSTANCES = ("fentanyl", "heroin")
+# Illicit fentanyl and heroin carry the highest overdose risk of any exposure a urine test can show; fentanyl
+# analogues and the novel synthetic opioids (nitazenes, U-47700) are the same illicit supply, as potent or more.
+FENTANYL_OR_HEROIN = ("fentanyl", "heroin", "fentanyl-analogue")
+OVERDOSE_RISK_SUBSTANCES = (*FENTANYL_OR_HEROIN, "synthetic-opioid")
 UDS_RISK_MONTHS = 12
 
 
 def unprescribed_fentanyl_or_heroin(facts: Facts) -> tuple[str, ...]:
-    """R6's evidence: positive results for fentanyl or heroin (6-MAM) in the last 12 months that no prescription
-    explains (the plan page's risk factors read it too)."""
-    found = []
-    for result in facts.uds_results_since(UDS_RISK_MONTHS):
-        for substance in result.substances:
-            if (
-                substance.substance in OVERDOSE_RISK_SUBSTANCES
-                and substance.unexpected
-                and substance.value == "positive"
-            ):
-                day = iso_day(result.day) if result.day else "date unknown"
-                found.append(f"{result.name} ({day}): positive for {substance.label}, not prescribed")
-    return tuple(found)
+    """R6's evidence: positive results for fentanyl, heroin (6-MAM), a fentanyl analogue or a novel synthetic
+    opioid in the last 12 months that no prescription explains (the plan page's risk factors read it too)."""
+    return tuple(
+        f"{result.name} ({iso_day(result.day) if result.day else 'date unknown'}): positive for {item.label}, "
+        "not prescribed"
+        for result, item in _unprescribed_illicit(facts)
+    )
+
+
+def _unprescribed_illicit(facts: Facts) -> list[tuple[UdsResult, SubstanceResult]]:
+    """R6's findings: each unexplained positive for an illicit opioid, with its result."""
+    return [
+        (result, item)
+        for result in facts.uds_results_since(UDS_RISK_MONTHS)
+        for item in result.substances
+        if item.substance in OVERDOSE_RISK_SUBSTANCES and item.unexpected and item.value == "positive"
+    ]
+
+
+def _illicit_opioid_wording(facts: Facts) -> tuple[str, str]:
+    """R6's label and short name: "fentanyl or heroin" when that is what was found, else "another illicit opioid"
+    beside them, so a nitazene is never called fentanyl."""
+    if all(item.substance in FENTANYL_OR_HEROIN for _, item in _unprescribed_illicit(facts)):
+        return "Fentanyl or heroin found in a urine drug test, not prescribed", "fentanyl or heroin in a urine test"
+    return (
+        "Fentanyl, heroin or another illicit opioid found in a urine drug test, not prescribed",
+        "an illicit opioid in a urine test",
+    )
 
 
 # -- the card --------------------------------------------------------------------------------------------------

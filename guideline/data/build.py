@@ -2,7 +2,8 @@
 
 Usage: python -m guideline.data.build [REFERENCE_DIR]   (default: ../shared/reference next to the repository)
 
-Writes `valuesets.json` (the expansions the checks need, compacted) and copies the two CSV tables verbatim.
+Writes `valuesets.json` (the expansions the checks need, compacted), copies the two CSV tables verbatim, and rebuilds
+the urine drug test analyte table from the new value sets (`build_uds_analytes.py`).
 The output is deterministic, so a rebuild from unchanged sources gives a byte-identical file.
 """
 
@@ -12,6 +13,8 @@ import json
 import shutil
 import sys
 from pathlib import Path
+
+from guideline.data import build_uds_analytes
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_REFERENCE = HERE.parents[2] / "shared" / "reference"
@@ -133,6 +136,8 @@ def main(argv: list[str]) -> int:
     for key, count in counts.items():
         print(f"{count:6d}  {key}")
     print(f"{sum(counts.values()):6d}  codes in {len(counts)} value sets -> {HERE / 'valuesets.json'}")
+    # The analyte table is read from the value sets just written: rebuilt with them, so it never lags behind.
+    print(f"{build_uds_analytes.build(HERE):6d}  urine drug test codes -> {HERE / build_uds_analytes.OUTPUT}")
     return 0
 
 

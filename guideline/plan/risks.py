@@ -126,7 +126,7 @@ def build_risks(facts: Facts) -> Risks:
     add("Substance use disorder or OUD", disorder, "conditions, any status; current OUD medication")
     add("Opioid overdose history", _condition_evidence(facts.conditions_in(OPIOID_POISONING)), "conditions, any status")
     add(
-        "Fentanyl or heroin in a urine drug test, not prescribed",
+        "Fentanyl, heroin or another illicit opioid in a urine drug test, not prescribed",
         "; ".join(unprescribed_fentanyl_or_heroin(facts)) or None,
         "urine drug tests, last 12 months",
     )
