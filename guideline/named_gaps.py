@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
 
-from guideline.checks.unexpected_uds_result import unread_results
+from guideline.checks.unexpected_uds_result import unjudged_substances, unread_results
 from guideline.facts import Facts
 from guideline.recognition import recognise
 from guideline.undated import (
@@ -164,6 +164,22 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "Urine drug test results not read as positive or negative, or of unknown date or status (not judged for "
             "unexpected results)"
         ),
+    ),
+    NamedGap(
+        key="unjudged-uds-substances",
+        items=unjudged_substances,
+        card=CardLine(
+            "urine drug test result for a drug PainPlan does not judge against prescriptions, so whether it was "
+            "expected is for you to decide",
+            "other urine drug test results not judged",
+        ),
+        page=PageSentence(
+            "1 urine drug test of the last 12 months found a drug PainPlan does not judge against prescriptions (or "
+            "its value could not be read), so whether it was expected is for you to decide:",
+            "{count} urine drug tests of the last 12 months found drugs PainPlan does not judge against "
+            "prescriptions (or their values could not be read), so whether they were expected is for you to decide:",
+        ),
+        note="Urine drug test results for drugs PainPlan does not judge (positive or unread)",
     ),
     NamedGap(
         key="undated-procedures",

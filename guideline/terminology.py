@@ -1002,6 +1002,14 @@ class Terminology:
         wanted = frozenset(keys)
         return tuple(s for s in self.uds_substances if s.row_key in wanted)
 
+    def analyte_not_judged(self, concept: Concept | None) -> str | None:
+        """The analyte of a urine drug test code the analyte table lists with no row to judge it ("sertraline")."""
+        for coding in concept.codings if concept else ():
+            listed = self._data.uds_analytes.get((coding.system or "", coding.code or ""))
+            if listed and not listed[1]:
+                return listed[0]
+        return None
+
 
 _CACHE: dict[_Options, Terminology] = {}
 _CACHE_LOCK = threading.Lock()

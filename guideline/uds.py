@@ -285,6 +285,8 @@ class UdsResult:
     name: str
     value: Value
     substances: tuple[SubstanceResult, ...]
+    # The analyte of a test PainPlan does not judge against prescriptions ("sertraline"): named, never judged.
+    not_judged: str | None = None
 
     @property
     def unexpected(self) -> tuple[SubstanceResult, ...]:
@@ -696,7 +698,7 @@ def uds_results(
                     substance, value, day, in_effect, taking_on, negative_substances
                 )
             substances.append(found)
-        results.append(UdsResult.make(observation, day, test.name, value, tuple(substances)))
+        results.append(UdsResult.make(observation, day, test.name, value, tuple(substances), test.not_judged))
     return tuple(sorted(_standing(results, withdrawn), key=lambda r: r.day or date.min, reverse=True))
 
 
@@ -774,7 +776,7 @@ def results_of_unknown_status(
             continue
         test = _read_test(observation.code, terms, include_cannabinoid)
         day = observation.result_time.date() if observation.result_time else None
-        if test is not None and test.substances and (day is None or day >= since):
+        if test is not None and (test.substances or test.not_judged) and (day is None or day >= since):
             found.append((test.name, day))
     return tuple(found)
 
@@ -826,6 +828,7 @@ class _Test:
 
     substances: tuple[UdsSubstance, ...]
     name: str
+    not_judged: str | None = None  # the analyte of a code the analyte table lists with no row to judge it
 
 
 # The reader shares one object per distinct code between calls: what a code tests for is read once per code.
@@ -848,8 +851,12 @@ def _read_test(code: Concept | None, terms: Terminology, include_cannabinoid: bo
 
 
 def _test_of(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
+    not_judged = None
     if terms.contains(UDS_TEST, code):
         reported = terms.substances_for_test(code)
+        if not reported:
+            # A test of a drug PainPlan does not judge (sertraline, kratom, ethanol): named, never only counted.
+            not_judged = terms.analyte_not_judged(code)
     else:
         # A lab result with only a local code or text ("Oxycodone, Urine, Screen"): read from its name, so the
         # test counts as done and its result is judged. Without this it was no test: a "no urine drug test in 12
@@ -859,7 +866,7 @@ def _test_of(code: Concept | None, terms: Terminology, include_cannabinoid: bool
             return None
         reported = terms.substances_keyed(named)
     substances = tuple(s for s in reported if include_cannabinoid or s.name != "cannabinoid")
-    return _Test(substances, (code.display() if code else None) or "urine drug test")
+    return _Test(substances, (code.display() if code else None) or "urine drug test", not_judged)
 
 
 def _panel_item_test(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
@@ -888,3 +895,28 @@ def later_negatives(negatives: Mapping[str, Sequence[date]], substance: str, aft
     """How many negative results for `substance` came after a given positive (the card reports it); `negatives` is
     `negative_days` of the results, read once for every positive on the card."""
     return sum(1 for day in negatives.get(substance, ()) if day > after)
+
+
+_NOT_JUDGED_VALUES = {"positive": "positive", "indeterminate": "indeterminate", "none": "value not read"}
+
+
+def not_judged_results(results: Iterable[UdsResult], today: date) -> tuple[str, ...]:
+    """The results (of `results`, up to `today` or undated) of tests for a drug PainPlan does not judge, that are
+    positive or could not be read, one item per day and value naming the drugs ("sertraline, kratom (2026-06-05,
+    positive)"). A negative is left out: it explains nothing to look at. A panel whose components or members carry
+    the results is a heading, not a result of its own."""
+    grouped: dict[tuple[date | None, str], list[str]] = {}
+    for result in results:
+        if (
+            result.not_judged is None
+            or result.value == "negative"
+            or (result.day is not None and result.day > today)
+            or result.observation.components
+            or result.observation.has_members
+        ):
+            continue
+        grouped.setdefault((result.day, result.value), []).append(result.not_judged)
+    return tuple(
+        f"{', '.join(dict.fromkeys(drugs))} ({iso_day(day) if day else 'undated'}, {_NOT_JUDGED_VALUES[value]})"
+        for (day, value), drugs in grouped.items()
+    )

@@ -174,6 +174,30 @@ def test_a_benzodiazepine_by_drug_is_judged_with_its_metabolites() -> None:
     assert unexpected_summary(on_opioid, current(DIAZEPAM), result(ALPRAZOLAM, "Positive")) is not None
 
 
+# -- what PainPlan does not judge is named ------------------------------------------------------------------------
+
+
+def test_a_positive_for_a_substance_not_judged_is_named_on_the_card_and_page() -> None:
+    from guideline.named_gaps import NAMED_GAPS
+    from guideline.plan import build_plan
+
+    evaluation = patient_view(current(OXYCODONE), result(SERTRALINE, "Positive"), result(METHYLPHENIDATE, "Pos"))
+    gap = next(kind for kind in NAMED_GAPS if kind.key == "unjudged-uds-substances")
+    assert gap.items(evaluation.facts) == ("sertraline, methylphenidate (2026-06-05, positive)",)
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.named["unjudged-uds-substances"] == gap.items(evaluation.facts)
+    # Methylphenidate was read as an amphetamine: "positive for amphetamine, not prescribed" for a patient on Ritalin.
+    assert card(evaluation, UNEXPECTED) is None
+
+
+def test_a_negative_for_a_substance_not_judged_is_not_named() -> None:
+    from guideline.named_gaps import NAMED_GAPS
+
+    evaluation = patient_view(current(OXYCODONE), result(SERTRALINE, "Negative"))
+    gap = next(kind for kind in NAMED_GAPS if kind.key == "unjudged-uds-substances")
+    assert gap.items(evaluation.facts) == ()
+
+
 # -- the table ---------------------------------------------------------------------------------------------------
 
 
@@ -193,7 +217,6 @@ def test_every_urine_drug_test_code_is_judged_or_listed_as_not_judged() -> None:
     assert silent == []
     not_judged = [row["analyte"] for row in table.values() if not row["substance"]]
     assert all(not_judged) and "sertraline" in not_judged and "methylphenidate" in not_judged
-    # Methylphenidate was read as an amphetamine: "positive for amphetamine, not prescribed" for a patient on Ritalin.
     methylphenidate = Concept((Coding(LOINC, METHYLPHENIDATE),))
     assert terms.contains(UDS_TEST, methylphenidate) and not terms.substances_for_test(methylphenidate)
 
@@ -211,3 +234,11 @@ def test_the_fentanyl_set_is_corrected_with_a_reason() -> None:
     fentanyl_row = next(s for s in _terms().uds_substances if s.name == "fentanyl")
     concept = Concept((Coding(LOINC, NORTAPENTADOL),))
     assert fentanyl_row not in _terms().substances_for_test(concept)
+
+
+def test_a_result_not_judged_of_unknown_status_is_named_as_any_unknown_status_is() -> None:
+    from guideline.checks.unexpected_uds_result import unread_results
+
+    unknown = observation(SERTRALINE, when=days_ago(10), value_string="Positive", status="unknown")
+    evaluation = patient_view(current(OXYCODONE), unknown)
+    assert unread_results(evaluation.facts) == ("urine drug test (2026-06-05, status unknown)",)

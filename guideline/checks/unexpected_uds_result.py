@@ -25,6 +25,7 @@ from guideline.uds import (
     UdsResult,
     later_negatives,
     negative_days,
+    not_judged_results,
     results_of_unknown_status,
 )
 
@@ -270,3 +271,12 @@ def _card(
         # "Results discussed" covers these results; an unexpected result on another day is a new finding.
         about=frozenset(f"{iso_day(r.day) if r.day else None}|{s.substance}|{s.value}" for r, s in findings),
     )
+
+
+def unjudged_substances(facts: Facts) -> tuple[str, ...]:
+    """Where this check runs and applies: the results of the last 12 months for drugs PainPlan does not judge against
+    prescriptions (an antidepressant, kratom, alcohol) that are positive or unread, named so that "no unexpected
+    result" is never read as covering them."""
+    if not facts.config.check(CHECK_ID).runs_on(facts.context.hook) or not applies(facts):
+        return ()
+    return not_judged_results(facts.uds_results_since(RESULT_MONTHS), facts.today)
