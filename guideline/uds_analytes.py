@@ -43,7 +43,8 @@ def _own(key: str) -> Analyte:
 #   benzhydrocodone is a prodrug of hydrocodone
 #   diazepam -> nordiazepam, temazepam, oxazepam; temazepam -> oxazepam; chlordiazepoxide, clorazepate, prazepam,
 #   halazepam and medazepam -> nordiazepam -> oxazepam; flurazepam and quazepam -> N-desalkylflurazepam
-#   phendimetrazine -> phenmetrazine
+#   phendimetrazine -> phenmetrazine; carisoprodol -> meprobamate; zopiclone and eszopiclone -> zopiclone N-oxide,
+#   2-amino-5-chloropyridine
 # A result for a metabolite is never unexpected for its absence: a minor metabolite is often below the cutoff.
 _HYDROCODONE = ("hydrocodone", "benzhydrocodone")
 _NORDIAZEPAM_SOURCES = ("diazepam", "chlordiazepoxide", "clorazepate", "prazepam", "halazepam", "medazepam")
@@ -114,6 +115,12 @@ _PARENTS: tuple[Analyte, ...] = (
     _own("zolazepam"),
     # other sedatives and stimulants with a packaged medication set
     _own("zolpidem"),
+    _own("eszopiclone"),
+    Analyte("zopiclone", "zopiclone", ("zopiclone", "eszopiclone"), ("zopiclone",)),  # eszopiclone is S-zopiclone
+    _own("carisoprodol"),
+    # the test of both: named as carisoprodol, explained by either (as the oxycodone+oxymorphone tests are)
+    Analyte("carisoprodol+meprobamate", "carisoprodol", ("carisoprodol", "meprobamate"), ("carisoprodol",)),
+    Analyte("meprobamate", "meprobamate", ("meprobamate", "carisoprodol"), ("meprobamate",)),
     _own("phentermine"),
     Analyte("phenmetrazine", "phenmetrazine", ("phenmetrazine", "phendimetrazine")),
     _own("diethylpropion"),
@@ -128,6 +135,7 @@ _WITH_METABOLITES = frozenset(
     {"morphine", "codeine", "hydrocodone", "hydromorphone", "oxymorphone", "oxycodone", "tapentadol", "tramadol"}
     | {"meperidine", "propoxyphene", "sufentanil", "alprazolam", "clonazepam", "oxazepam", "temazepam", "lorazepam"}
     | {"chlordiazepoxide", "clobazam", "midazolam", "triazolam", "flurazepam", "flunitrazepam", "zolpidem"}
+    | {"zopiclone"}
 )
 ANALYTES: tuple[Analyte, ...] = (
     *(parent for parent in _PARENTS if parent.key != "oxycodone"),  # the CDC's oxycodone row judges oxycodone

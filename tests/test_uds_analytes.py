@@ -38,6 +38,9 @@ TAPENTADOL_CONFIRM = "58401-1"  # Tapentadol [Presence] in Urine by Confirmatory
 ACETYL_FENTANYL = "74810-3"  # Acetyl fentanyl [Presence] in Urine by Confirmatory method
 OXAZEPAM = "19639-4"  # Oxazepam [Presence] in Urine by Confirmatory method
 ALPRAZOLAM = "16203-2"  # ALPRAZolam [Presence] in Urine by Confirmatory method
+CARISOPRODOL = "197446"  # carisoprodol 350 MG Oral Tablet
+CARISOPRODOL_CONFIRM = "58426-8"  # Carisoprodol [Presence] in Urine by Confirmatory method
+MEPROBAMATE_CONFIRM = "58373-2"  # Meprobamate [Presence] in Urine by Confirmatory method
 SERTRALINE = "92652-7"  # Sertraline [Presence] in Urine by Confirmatory method
 METHYLPHENIDATE = "19578-4"  # Methylphenidate [Presence] in Urine by Confirmatory method
 
@@ -172,6 +175,15 @@ def test_a_benzodiazepine_by_drug_is_judged_with_its_metabolites() -> None:
     assert unexpected_summary(on_opioid, current(DIAZEPAM), result(OXAZEPAM, "Positive")) is None
     # Alprazolam is not: another benzodiazepine prescribed does not explain it.
     assert unexpected_summary(on_opioid, current(DIAZEPAM), result(ALPRAZOLAM, "Positive")) is not None
+
+
+def test_carisoprodol_and_its_metabolite_meprobamate_are_judged_against_carisoprodol() -> None:
+    # Carisoprodol and meprobamate joined the sedative set: a result for either is judged, no longer only counted.
+    on_opioid = current(OXYCODONE)
+    assert unexpected_summary(on_opioid, result(CARISOPRODOL_CONFIRM, "Positive")) == (
+        "Discuss unexpected urine drug test result with the patient: positive for carisoprodol (2026-06-05)"
+    )
+    assert unexpected_summary(on_opioid, current(CARISOPRODOL), result(MEPROBAMATE_CONFIRM, "Positive")) is None
 
 
 # -- what PainPlan does not judge is named ------------------------------------------------------------------------

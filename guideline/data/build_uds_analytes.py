@@ -118,6 +118,12 @@ RULES: tuple[tuple[str, str], ...] = (
     # other sedatives and stimulants judged against a packaged medication set
     (r"zolpidem phenyl-4-carboxylate", "zolpidem-metabolite"),
     (r"zolpidem", "zolpidem"),
+    (r"eszopiclone", "eszopiclone"),
+    (r"zopiclone-n-oxide|2-amino-5-chloropyridine", "zopiclone-metabolite"),
+    (r"zopiclone", "zopiclone"),
+    (r"carisoprodol\+meprobamate", "carisoprodol+meprobamate"),
+    (r"carisoprodol", "carisoprodol"),
+    (r"meprobamate", "meprobamate"),
     (r"(phentermine|phenmetrazine|diethylpropion|fenfluramine|mephentermine)\b", r"\1"),
     (r"(amobarbital|aprobarbital)\b", "barbiturate"),
     (r"synthetic cannabinoids", "cannabinoid"),
