@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from guideline.config_codes import SiteCodes, read_site_codes
+
 CHECK_IDS: tuple[str, ...] = (
     "high-mme",
     "opioid-benzodiazepine",
@@ -402,6 +404,8 @@ class GuidelineConfig:
     raw: Mapping[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
     ambulatory_categories: frozenset[str] = field(init=False, default=frozenset(), compare=False, repr=False)
     inpatient_categories: frozenset[str] = field(init=False, default=frozenset(), compare=False, repr=False)
+    # The codes the site wrote (PDMP review codes, exclusion codes, suggested orderables), each read once here.
+    site_codes: SiteCodes = field(init=False, default_factory=SiteCodes, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Every hook call asks for every check's settings; build each once per configuration.
@@ -410,6 +414,10 @@ class GuidelineConfig:
         for key in ("ambulatory_categories", "inpatient_categories"):
             categories = frozenset(str(c).strip().lower() for c in self.raw.get(key, ()))
             object.__setattr__(self, key, categories)
+        site_codes, errors = read_site_codes(self.raw)
+        if errors:  # from_mapping has refused these already; a configuration built from a raw table has not
+            raise ConfigError(errors[0])
+        object.__setattr__(self, "site_codes", site_codes)
 
     @classmethod
     def from_mapping(cls, override: Mapping[str, Any] | None = None) -> GuidelineConfig:

@@ -253,6 +253,12 @@ def canonical_system(system: str | None) -> str | None:
     return _BY_WRITTEN_FORM.get(_written_form(system), system)
 
 
+def coding_system(system: str | None, code: str | None) -> str | None:
+    """The system a coding is read under: its FHIR name, and CPT for a HCPCS level I code. The EHR's codings and the
+    codes a site writes in its settings are both read so, and so compare whatever spelling either side uses."""
+    return _level_one_as_cpt(canonical_system(system), code)
+
+
 def _level_one_as_cpt(system: str | None, code: str | None) -> str | None:
     """CPT for a HCPCS level I code (Blue Button bills CPT codes under its HCPCS system); the system otherwise."""
     if system == HCPCS and code is not None and _LEVEL_ONE.fullmatch(code.upper()):
@@ -264,7 +270,7 @@ def _read_coding(system: Any, code: Any, display: Any, selected: bool) -> Coding
     """The lenient reader: a numeric code (some EHRs send one) becomes its string form."""
     read = text(code) if not isinstance(code, (int, float)) else str(code)
     return Coding(
-        system=_level_one_as_cpt(canonical_system(text(system)), read),
+        system=coding_system(text(system), read),
         code=read,
         display=text(display),
         user_selected=selected,

@@ -15,6 +15,7 @@ from typing import Any
 
 from guideline import mme_factors as mf
 from guideline.config import ConfigError, GuidelineConfig
+from guideline.config_codes import SiteCode
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, LOINC, NDC, RXNORM, SNOMED, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import ndc11
@@ -450,36 +451,24 @@ EXCLUSION_CODE_SETS: dict[str, str] = {
 }
 
 
-def _coded(values: object, key: str) -> frozenset[Code]:
-    """Codes written "system|code" (an ICD-10-CM or SNOMED CT code, or a site's own, with its system URL)."""
-    if values is None:
-        return frozenset()
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise ConfigError(f'{key} must be a list of "system|code" strings')
-    codes: set[Code] = set()
-    for value in values:
-        system, _, code = value.partition("|") if isinstance(value, str) else ("", "", "")
-        if not system.strip().startswith(("http://", "https://", "urn:")) or not code.strip():
-            raise ConfigError(f'{key}: {value!r} is not a "system|code" string such as "{ICD10CM}|D57.1"')
-        system, code = system.strip(), code.strip()
-        codes.add((system, icd10cm_dotted(code) if system == ICD10CM else code))
-    return frozenset(codes)
+def _matched(codes: Iterable[SiteCode]) -> frozenset[Code]:
+    """Configured codes as set members: their systems read as the EHR's are (at load), ICD-10-CM dotted."""
+    return frozenset((c.system, icd10cm_dotted(c.code) if c.system == ICD10CM else c.code) for c in codes)
 
 
 def site_pdmp_review_codes(config: GuidelineConfig) -> tuple[str, ...]:
     """The site's own PDMP review codes as FHIR token searches write them ("system|code"), for the queries that
-    fetch reviews: a code the check accepts but no query asks for would never arrive."""
-    return tuple(
-        f"{system}|{code}" for system, code in sorted(_coded(config["pdmp"].get("review_codes"), "pdmp.review_codes"))
-    )
+    fetch reviews: a code the check accepts but no query asks for would never arrive. Asked for in the site's own
+    spelling, the one its EHR stores; what comes back is matched under the systems' FHIR names."""
+    written = {(c.written, c.code) for c in config.site_codes.listed("pdmp.review_codes")}
+    return tuple(f"{system}|{code}" for system, code in sorted(written))
 
 
 def _exclusion_codes(config: GuidelineConfig) -> tuple[tuple[str, frozenset[Code], frozenset[Code]], ...]:
     changes = []
     for name, set_name in EXCLUSION_CODE_SETS.items():
-        settings = config["exclusions"][name]
-        added = _coded(settings.get("add_codes"), f"exclusions.{name}.add_codes")
-        removed = _coded(settings.get("remove_codes"), f"exclusions.{name}.remove_codes")
+        added = _matched(config.site_codes.listed(f"exclusions.{name}.add_codes"))
+        removed = _matched(config.site_codes.listed(f"exclusions.{name}.remove_codes"))
         if added or removed:
             changes.append((set_name, added, removed))
     return tuple(changes)
@@ -509,7 +498,7 @@ def _options(config: GuidelineConfig) -> _Options:
         count_poisoning_as_oud=bool(config["oud"]["count_poisoning_as_oud"]),
         exclusion_codes=_exclusion_codes(config),
         ndc_rxnorm=_ndc_crosswalk(config["ndc"]["rxnorm"]),
-        pdmp_review_extra=_coded(config["pdmp"].get("review_codes"), "pdmp.review_codes"),
+        pdmp_review_extra=_matched(config.site_codes.listed("pdmp.review_codes")),
     )
 
 

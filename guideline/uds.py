@@ -424,11 +424,10 @@ def is_uds_order(code: Concept | None, terms: Terminology, config: GuidelineConf
     (suggestions.uds_code), so an accepted PainPlan suggestion is recognised as one (10.3)."""
     if code is None:
         return False
-    site = config["suggestions"]["uds_code"]
     return (
         is_drug_test_procedure(code)  # SNOMED urine drug screening, or a CPT/HCPCS drug test
         or is_urine_drug_test(code, terms)  # a UDS LOINC, or a lab's own orderable named "Drug screen, urine"
-        or code.has(site.get("system", ""), site.get("code", ""))
+        or code.has(*config.site_codes.coding("suggestions.uds_code").key)  # either side in any known spelling
     )
 
 

@@ -155,7 +155,7 @@ def order_suggestion(label: str, description: str, resource: Mapping[str, Any], 
 
 def urine_screen(facts: Facts, what: str, recommended: bool) -> Suggestion:
     """Order a <what>: the site's urine screen orderable (suggestions.uds_code) as a draft ServiceRequest."""
-    resource = service_request(facts, facts.config["suggestions"]["uds_code"], "Urine drug screen")
+    resource = service_request(facts, facts.config.site_codes.sent_coding("suggestions.uds_code"), "Urine drug screen")
     return order_suggestion(f"Order a {what}", f"Create a draft order for a {what}.", resource, recommended)
 
 
@@ -176,7 +176,7 @@ def naloxone_request(facts: Facts) -> dict[str, Any]:
             }
         ],
         "medicationCodeableConcept": {
-            "coding": [dict(facts.config["suggestions"]["naloxone_medication"])],
+            "coding": [facts.config.site_codes.sent_coding("suggestions.naloxone_medication")],
             "text": "naloxone 4 mg/0.1 mL nasal spray",
         },
         **_context_references(facts),
