@@ -20,6 +20,13 @@ CODE_LIST_KEYS: tuple[tuple[str, str], ...] = (("pdmp", "review_codes"),)
 EXCLUSION_CODE_LISTS: tuple[str, ...] = ("add_codes", "remove_codes")
 EXAMPLE = "http://hl7.org/fhir/sid/icd-10-cm|D57.1"
 
+# Lists of RxNorm codes that extend PainPlan's medication sets (digits, written as text or as a number).
+RXNORM_CODE_LISTS: tuple[tuple[str, str], ...] = (
+    ("cns", "extra_codes"),
+    ("naloxone", "extra_rescue_codes"),
+    ("oud", "extra_moud_codes"),
+)
+
 _URN_OID = "urn:oid:"
 # An OID: numbers joined by dots, the first 0, 1 or 2, none with a leading zero.
 _OID = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")
@@ -144,3 +151,24 @@ def read_site_codes(merged: Mapping[str, Any]) -> tuple[SiteCodes, list[str]]:
         sent[key] = {**table, "system": coded.written, "code": coded.code}
     # Plain dicts, never changed after this: the population review sends the settings to its worker processes.
     return SiteCodes(lists, codings, sent), errors
+
+
+def rxnorm_code(value: Any) -> str | None:
+    """An RxNorm code from the settings as text (digits), or None when the value is none."""
+    code = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return code if code.isdigit() else None
+
+
+def rxnorm_list_errors(merged: Mapping[str, Any]) -> list[str]:
+    """A message for each entry of an RxNorm code list that is no RxNorm code (a list of another type is named by
+    the type rule)."""
+    errors = []
+    for section, name in RXNORM_CODE_LISTS:
+        values = merged[section][name]
+        if isinstance(values, list):
+            errors.extend(
+                f"{section}.{name}: {value!r} is not an RxNorm code (digits only)"
+                for value in values
+                if rxnorm_code(value) is None
+            )
+    return errors

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from guideline.config_codes import read_site_codes
+from guideline.config_codes import read_site_codes, rxnorm_list_errors
 from guideline.ndc import ndc11
 
 # A window (…_days, …_months) must be a positive whole number: a zero or negative window silently empties a check.
@@ -109,6 +109,7 @@ def consistency_errors(merged: Mapping[str, Any], hooks: tuple[str, ...]) -> lis
             errors.append(f"mme.ingredient_code_aliases.{code} must be an RxNorm code as text")
     errors.extend(ndc_crosswalk_errors(merged["ndc"]["rxnorm"]))
     errors.extend(read_site_codes(merged)[1])
+    errors.extend(rxnorm_list_errors(merged))
     both = _lowered(merged["ambulatory_categories"]) & _lowered(merged["inpatient_categories"])
     if both:
         errors.append(

@@ -15,7 +15,7 @@ from typing import Any
 
 from guideline import mme_factors as mf
 from guideline.config import ConfigError, GuidelineConfig
-from guideline.config_codes import SiteCode
+from guideline.config_codes import SiteCode, rxnorm_code
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, LOINC, NDC, RXNORM, SNOMED, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import ndc11
@@ -481,8 +481,8 @@ def _rxnorm_codes(values: object, key: str) -> tuple[str, ...]:
         raise ConfigError(f"{key} must be a list of RxNorm codes")
     codes: set[str] = set()
     for value in values:
-        code = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-        if not code.isdigit():
+        code = rxnorm_code(value)
+        if code is None:  # refused when the settings loaded (config_codes); a table built by hand is not checked
             raise ConfigError(f"{key}: {value!r} is not an RxNorm code (digits only)")
         codes.add(code)
     return tuple(sorted(codes))

@@ -277,3 +277,30 @@ def test_a_level_one_code_under_a_hcpcs_system_is_read_as_cpt_as_the_ehr_s_is() 
         ("http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets", "G0481"),
     ]
     assert [c.token for c in read] == [f"{blue_button}|99213", f"{blue_button}|G0481"]
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"cns": {"extra_codes": ["gabapentin"]}}, "cns.extra_codes: 'gabapentin' is not an RxNorm code"),
+        ({"naloxone": {"extra_rescue_codes": [""]}}, "naloxone.extra_rescue_codes: '' is not an RxNorm code"),
+        ({"oud": {"extra_moud_codes": [True]}}, "oud.extra_moud_codes: True is not an RxNorm code"),
+    ],
+)
+def test_an_rxnorm_code_list_with_something_else_fails_at_load(override, named) -> None:
+    # Refused only when the value sets loaded, these stopped `serve` but let `painplan check` answer with every
+    # check failed inside, exit status 0.
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        GuidelineConfig.from_mapping(override)
+
+
+def test_painplan_check_stops_on_a_bad_rxnorm_code_list(capsys, tmp_path) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text('[guideline.cns]\nextra_codes = ["gabapentin"]\n')
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(hook_request(drafts=[oxycodone_draft()])))
+    assert main(["check", "--config", str(config), str(request), "--today", "2026-06-15"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip() == (
+        "painplan check: cns.extra_codes: 'gabapentin' is not an RxNorm code (digits only)"
+    )
