@@ -13,10 +13,11 @@ import requests
 from cds_hooks import metrics
 from cds_hooks.fhir_client import ByteBudget, FetchResult, FhirClient, empty_search_problem, resources_of
 from cds_hooks.request import HookRequest
-from cds_hooks.services import PREFETCH_LABELS, render
+from cds_hooks.services import PREFETCH_LABELS
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
 from guideline.record import NOT_A_MEDICATION_ID, medication_references, readable_medication_references, resources_in
 from guideline.report_results import OBSERVATION_READ, each_result, plan_result_reads, read_outcome, reasons
+from guideline.searches import render
 from guideline.terminology import Terminology
 
 MEDICATIONS = "medication details for orders that name a Medication resource"

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from guideline.checks.urine_drug_test import report_months
 from guideline.config import GuidelineConfig
+from guideline.searches import PDMP_CODES, site_uds_query
 from guideline.terminology import site_pdmp_review_codes
 
 ALL = ("order-select", "order-sign", "patient-view")
 SIGN_VIEW = ("order-sign", "patient-view")
 SIGN = ("order-sign",)
-PDMP_CODES = "http://snomed.info/sct|461651000124104,http://snomed.info/sct|461621000124108"
 PLAN_CODE = "http://loinc.org|80764-4"
 
 
@@ -231,7 +227,7 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
     """Key → template for one hook: portable by default, the dated variants with `prefetch.dated`."""
     dated = bool(config["prefetch"].get("dated"))
     result = {p.key: (p.dated if dated else p.portable) for p in prefetch_keys(hook, config)}
-    uds_query = config["prefetch"].get("uds_query")
+    uds_query = site_uds_query(config)  # the plan page runs the same search (guideline.searches)
     if uds_query and "udsLabs" in result:
         result["udsLabs"] = uds_query
     site_codes = site_pdmp_review_codes(config)
@@ -266,64 +262,3 @@ def discovery(config: GuidelineConfig) -> dict[str, Any]:
             for service in SERVICES.values()
         ]
     }
-
-
-_TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
-_TODAY = re.compile(r"^today\(\)\s*(?:-\s*(\d+)\s*(day|days|year|years|month|months))?$")
-USER_TOKENS = {
-    "userPractitionerId": "Practitioner/",
-    "userPractitionerRoleId": "PractitionerRole/",
-    "userPatientId": "Patient/",
-    "userRelatedPersonId": "RelatedPerson/",
-}
-
-
-def _months_back(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    for candidate in range(day.day, 0, -1):  # clamp 31 March − 1 month to 28/29 February
-        try:
-            return date(year, month + 1, candidate)
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
-def _segment(value: str) -> str | None:
-    """A value as one URL path segment; "." and ".." would be path steps ("Patient/." is a search of all)."""
-    text = quote(value.strip(), safe="-._~")
-    return text if text and text not in (".", "..") else None
-
-
-def render(template: str, context: Mapping[str, Any], today: date) -> str | None:
-    """Fill a template's tokens with concrete values; None when a token cannot be filled (skip the key)."""
-    missing = False
-
-    def fill(match: re.Match[str]) -> str:
-        nonlocal missing
-        token = match.group(1)
-        if token.startswith("context."):
-            value = context.get(token[len("context.") :])
-            if isinstance(value, (str, int)) and not isinstance(value, bool):
-                segment = _segment(str(value))
-                if segment is not None:
-                    return segment
-        elif token in USER_TOKENS:
-            user = context.get("userId")
-            if isinstance(user, str) and user.startswith(USER_TOKENS[token]):
-                segment = _segment(user[len(USER_TOKENS[token]) :])
-                if segment is not None:
-                    return segment
-        else:
-            dated = _TODAY.match(token)
-            if dated:
-                amount, unit = int(dated.group(1) or 0), dated.group(2) or "days"
-                if unit.startswith("day"):
-                    return (today - timedelta(days=amount)).isoformat()
-                months = amount * 12 if unit.startswith("year") else amount
-                return _months_back(today, months).isoformat()
-        missing = True
-        return ""
-
-    rendered = _TOKEN.sub(fill, template)
-    return None if missing else rendered

@@ -9,6 +9,7 @@ from typing import Any
 
 from guideline.config_codes import read_site_codes, rxnorm_list_errors
 from guideline.ndc import ndc11
+from guideline.searches import uds_query_error
 
 # A window (…_days, …_months) must be a positive whole number: a zero or negative window silently empties a check.
 _WINDOW = re.compile(r"(_days|_months)$")
@@ -110,6 +111,9 @@ def consistency_errors(merged: Mapping[str, Any], hooks: tuple[str, ...]) -> lis
     errors.extend(ndc_crosswalk_errors(merged["ndc"]["rxnorm"]))
     errors.extend(read_site_codes(merged)[1])
     errors.extend(rxnorm_list_errors(merged))
+    uds_query = uds_query_error(merged["prefetch"]["uds_query"])
+    if uds_query:
+        errors.append(uds_query)
     both = _lowered(merged["ambulatory_categories"]) & _lowered(merged["inpatient_categories"])
     if both:
         errors.append(

@@ -42,6 +42,7 @@ from guideline.report_results import (
     read_outcome,
     reasons,
 )
+from guideline.searches import PDMP_CODES, render, site_uds_query
 from guideline.terminology import load_terminology, site_pdmp_review_codes
 from guideline.timeutil import months_before
 from smart_app import svg_charts
@@ -71,6 +72,7 @@ QUERY_LABELS: dict[str, str] = {
     "active_orders": "Active medication orders",
     "dispenses": "Pharmacy dispenses (2 years)",
     "labs": "Laboratory results (13 months)",
+    "uds_labs": "Urine drug test results (this site's search)",
     "surveys": "Questionnaire scores (2 years)",
     "coded_scores": "PEG and pain scores, PDMP findings, PHQ-9 and GAD-7 (2 years)",
     "conditions": "Conditions",
@@ -90,13 +92,18 @@ QUERY_LABELS: dict[str, str] = {
 
 
 def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = None) -> dict[str, str]:
-    """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters. The coded scores
-    also ask for the site's own PDMP review codes (`pdmp.review_codes`), and medication statements and
+    """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters. Each setting that
+    changes what the hooks search changes these alike (tests/test_page_searches_as_hooks.py): the coded scores also
+    ask for the hooks' PDMP codes and the site's own (`pdmp.review_codes`); medication statements and
     administrations are asked for when the hooks ask for them (`prefetch.medication_statements`,
-    `prefetch.medication_administrations`); administrations in the window `oud-treatment` reads, their only reader.
-    Lab reports likewise (`prefetch.diagnostic_reports`), in the months the urine drug test checks read."""
+    `prefetch.medication_administrations`), administrations in the window `oud-treatment` reads, their only reader;
+    lab reports likewise (`prefetch.diagnostic_reports`), in the months the urine drug test checks read; and the
+    site's own urine drug test search (`prefetch.uds_query`) replaces the laboratory search, run as the hooks run it."""
     site_codes = "".join(f",{code}" for code in site_pdmp_review_codes(config)) if config is not None else ""
     optional = {}
+    uds_query = site_uds_query(config) if config is not None else None
+    # Checked when the configuration loads (guideline.searches.uds_query_error): the patient and dates fill it.
+    uds_search = render(uds_query, {"patientId": patient_id}, today) if uds_query else None
     if config is not None and config["prefetch"].get("medication_statements"):
         optional["statements"] = f"MedicationStatement?patient={patient_id}&_count=100"  # as the hooks ask
     if config is not None and config["prefetch"].get("medication_administrations"):
@@ -110,16 +117,21 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     two_years = months_before(today, 24).isoformat()
     thirteen_months = months_before(today, 13).isoformat()
     p = patient_id
+    labs = (
+        {"uds_labs": uds_search}
+        if uds_search
+        else {"labs": f"Observation?patient={p}&category=laboratory&date=ge{thirteen_months}&_count=100"}
+    )
     return {
         "patient": f"Patient/{p}",
         "orders": f"MedicationRequest?patient={p}&authoredon=ge{two_years}&_count=100",
         "active_orders": f"MedicationRequest?patient={p}&status=active&_count=100",
         "dispenses": f"MedicationDispense?patient={p}&whenhandedover=ge{two_years}&_count=100",
-        "labs": f"Observation?patient={p}&category=laboratory&date=ge{thirteen_months}&_count=100",
+        **labs,
         "surveys": f"Observation?patient={p}&category=survey&date=ge{two_years}&_count=100",
         "coded_scores": (
             f"Observation?patient={p}&code=http://loinc.org|72514-3,http://loinc.org|38208-5,"
-            f"http://snomed.info/sct|461651000124104{site_codes},"
+            f"{PDMP_CODES}{site_codes},"
             f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL},"
             f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL}"
             f"&date=ge{two_years}&_count=100"

@@ -9,7 +9,7 @@ import responses
 from cds_support import HARNESS_JWKS, Harness, make_app, trusted_clients_file
 
 from cds_hooks.cards import empty_paths
-from cds_hooks.services import render
+from guideline.searches import render
 
 ORDER_TOKENS = {"userId", "patientId", "encounterId"}
 USER_TOKENS = {"userPractitionerId", "userPractitionerRoleId", "userPatientId", "userRelatedPersonId"}

@@ -78,7 +78,7 @@ def test_plan_page_queries_are_encoded() -> None:
     client.fetch_all({"coded_scores": plan_queries("p1", date(2026, 6, 15))["coded_scores"]}, 2.0)
     assert urlsplit(responses.calls[0].request.url).query == (
         "patient=p1&code=http%3A%2F%2Floinc.org%7C72514-3,http%3A%2F%2Floinc.org%7C38208-5,"
-        "http%3A%2F%2Fsnomed.info%2Fsct%7C461651000124104,"
+        "http%3A%2F%2Fsnomed.info%2Fsct%7C461651000124104,http%3A%2F%2Fsnomed.info%2Fsct%7C461621000124108,"
         "http%3A%2F%2Floinc.org%7C44261-6,http%3A%2F%2Floinc.org%7C70274-6,http%3A%2F%2Floinc.org%7C91147-9,"
         "http%3A%2F%2Floinc.org%7C91148-7&date=ge2024-06-15&_count=100"
     )
@@ -148,6 +148,6 @@ def test_a_sites_own_pdmp_review_codes_are_asked_for_by_the_hook_and_the_plan_pa
     row = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679|30412"
     config = GuidelineConfig.from_mapping({"pdmp": {"review_codes": [row]}})
     assert templates("order-sign", config)["pdmpObs"].split("&")[1].endswith(f"461621000124108,{row}")
-    assert f"|461651000124104,{row}," in plan_queries("p1", date(2026, 6, 15), config)["coded_scores"]
+    assert f"|461621000124108,{row}," in plan_queries("p1", date(2026, 6, 15), config)["coded_scores"]
     plain = plan_queries("p1", date(2026, 6, 15), GuidelineConfig.from_mapping())["coded_scores"]
     assert "707679" not in plain and "707679" not in templates("order-sign", GuidelineConfig.from_mapping())["pdmpObs"]

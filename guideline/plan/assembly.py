@@ -32,15 +32,25 @@ if TYPE_CHECKING:
 # site turns on (statements, administrations, reports) are listed too: a section only notes a search that was made.
 SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "banner": ("patient",),
-    "tasks": ("labs", "reports", "procedures", "surveys", "orders", "dispenses", "documents", "consents"),
+    "tasks": ("labs", "uds_labs", "reports", "procedures", "surveys", "orders", "dispenses", "documents", "consents"),
     # The checks read fills and what patients report taking: a card missing for want of them is noted here too.
-    "alerts": ("orders", "dispenses", "statements", "conditions", "encounters", "procedures", "labs", "reports"),
+    "alerts": (
+        "orders",
+        "dispenses",
+        "statements",
+        "conditions",
+        "encounters",
+        "procedures",
+        "labs",
+        "uds_labs",
+        "reports",
+    ),
     # Current pharmacy fills no order stands for count in the MME total, the MME history and the higher-dose risk.
     "medications": ("orders", "dispenses", "medications", "statements"),
     "mme_history": ("orders", "dispenses", "medications", "statements"),
     "scores": ("coded_scores", "surveys", "vitals"),
     "risks": ("orders", "dispenses", "conditions", "patient", "statements"),
-    "uds": ("labs", "reports", "service_requests", "orders", "dispenses", "statements", "administrations"),
+    "uds": ("labs", "uds_labs", "reports", "service_requests", "orders", "dispenses", "statements", "administrations"),
     "nonopioid": ("procedures", "service_requests", "orders"),
     "oud": ("conditions", "orders", "dispenses", "statements", "administrations"),
     "taper": ("orders", "medications"),

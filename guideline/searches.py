@@ -1,0 +1,103 @@
+"""The FHIR search text both faces build alike: a prefetch template's tokens filled in (the hooks' FHIR fallback and
+the plan page), and the site's own urine drug test search (`prefetch.uds_query`), which the card and the plan page
+both run, so one never finds a test the other does not."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
+
+_TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+_TODAY = re.compile(r"^today\(\)\s*(?:-\s*(\d+)\s*(day|days|year|years|month|months))?$")
+USER_TOKENS = {
+    "userPractitionerId": "Practitioner/",
+    "userPractitionerRoleId": "PractitionerRole/",
+    "userPatientId": "Patient/",
+    "userRelatedPersonId": "RelatedPerson/",
+}
+
+
+def _months_back(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    for candidate in range(day.day, 0, -1):  # clamp 31 March − 1 month to 28/29 February
+        try:
+            return date(year, month + 1, candidate)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def _segment(value: str) -> str | None:
+    """A value as one URL path segment; "." and ".." would be path steps ("Patient/." is a search of all)."""
+    text = quote(value.strip(), safe="-._~")
+    return text if text and text not in (".", "..") else None
+
+
+def render(template: str, context: Mapping[str, Any], today: date) -> str | None:
+    """Fill a template's tokens with concrete values; None when a token cannot be filled (skip the key)."""
+    missing = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal missing
+        token = match.group(1)
+        if token.startswith("context."):
+            value = context.get(token[len("context.") :])
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                segment = _segment(str(value))
+                if segment is not None:
+                    return segment
+        elif token in USER_TOKENS:
+            user = context.get("userId")
+            if isinstance(user, str) and user.startswith(USER_TOKENS[token]):
+                segment = _segment(user[len(USER_TOKENS[token]) :])
+                if segment is not None:
+                    return segment
+        else:
+            dated = _TODAY.match(token)
+            if dated:
+                amount, unit = int(dated.group(1) or 0), dated.group(2) or "days"
+                if unit.startswith("day"):
+                    return (today - timedelta(days=amount)).isoformat()
+                months = amount * 12 if unit.startswith("year") else amount
+                return _months_back(today, months).isoformat()
+        missing = True
+        return ""
+
+    rendered = _TOKEN.sub(fill, template)
+    return None if missing else rendered
+
+
+# The codes of a documented PDMP review asked for by Observation search (the hooks' `pdmpObs`, the plan page's coded
+# scores), each face adding the site's own (`pdmp.review_codes`).
+PDMP_CODES = "http://snomed.info/sct|461651000124104,http://snomed.info/sct|461621000124108"
+
+# What the plan page knows when it builds its searches: the patient and today, no encounter or user.
+PAGE_CONTEXT_CHECK = {"patientId": "p"}
+
+
+def site_uds_query(config: GuidelineConfig) -> str | None:
+    """The site's own template for the urine drug test search (`prefetch.uds_query`), or None to search the
+    laboratory category. The hooks publish it in place of `udsLabs` and the plan page runs it in place of its
+    laboratory search."""
+    template = config["prefetch"].get("uds_query")
+    return template if isinstance(template, str) and template.strip() else None
+
+
+def uds_query_error(template: object) -> str | None:
+    """Why a `prefetch.uds_query` cannot be run by both faces, or None: the plan page fills in only the patient and
+    dates, so a token such as {{context.encounterId}} would leave it asking something the card does not."""
+    if not isinstance(template, str) or not template.strip():
+        return None
+    if render(template, PAGE_CONTEXT_CHECK, date(2000, 1, 1)) is None:
+        return (
+            "prefetch.uds_query may use only {{context.patientId}} and {{today() - N days|months|years}}: the plan "
+            f"page runs the same search and has no other context, not {template!r}"
+        )
+    return None
