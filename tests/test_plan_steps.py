@@ -312,7 +312,7 @@ def _assess_without_scores(coded_search_ok: bool, survey_search_ok: bool):
 
 def test_failed_score_searches_make_peg_and_screens_unknown_not_due() -> None:
     assess = _assess_without_scores(coded_search_ok=False, survey_search_ok=False)
-    assert assess.status == "unknown"
+    assert assess.status == "not-read" and assess.status_label == "Unknown — data not read"
     details = {e.label: e.detail for e in assess.evidence}
     for label in ("PEG (pain, enjoyment, general activity)", "PHQ-9 (depression)", "GAD-7 (anxiety)"):
         assert "could not be read" in details[label] and "Questionnaire scores (2 years)" in details[label]

@@ -17,6 +17,7 @@ from guideline.plan.model import PlanView, QueryStatus, Section
 from guideline.plan.nonopioid import build_nonopioid
 from guideline.plan.note import note_text
 from guideline.plan.oud import build_oud
+from guideline.plan.reads import EVIDENCE_READS, TILE_KEYS, all_keys
 from guideline.plan.resources import build_resources
 from guideline.plan.risks import build_risks
 from guideline.plan.scores import build_scores
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 # site turns on (statements, administrations, reports) are listed too: a section only notes a search that was made.
 SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "banner": ("patient",),
-    "tasks": ("labs", "uds_labs", "reports", "procedures", "surveys", "orders", "dispenses", "documents", "consents"),
+    # The status tiles and the steps: the searches their evidence rests on (guideline.plan.reads).
+    "tasks": all_keys(("opioid_therapy", *TILE_KEYS)),
     # The checks read fills and what patients report taking: a card missing for want of them is noted here too.
     "alerts": (
         "orders",
@@ -55,7 +57,7 @@ SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "oud": ("conditions", "orders", "dispenses", "statements", "administrations"),
     "taper": ("orders", "medications"),
     "resources": (),
-    "steps": ("coded_scores", "surveys", "goals", "care_plans", "documents", "consents", "procedures"),
+    "steps": all_keys(EVIDENCE_READS),
 }
 
 TITLES: dict[str, str] = {
@@ -137,7 +139,7 @@ def build_plan(
         "alerts": lambda: build_alerts(evaluation),
         "medications": lambda: build_medications(facts, mme_today()),
         "mme_history": history,
-        "tasks": lambda: build_tasks(facts, history_holder.get("value"), mme_today()),
+        "tasks": lambda: build_tasks(facts, history_holder.get("value"), mme_today(), statuses),
         "scores": lambda: build_scores(facts),
         "risks": lambda: build_risks(facts),
         "uds": lambda: build_uds(facts),
@@ -159,7 +161,7 @@ def build_plan(
             for s in sections
         )
     by_key = {s.key: s for s in sections}
-    steps_builder = (builders or {}).get("steps") or (lambda: build_steps(facts, by_key))
+    steps_builder = (builders or {}).get("steps") or (lambda: build_steps(facts, by_key, statuses))
     steps = _guard("steps", steps_builder, statuses)
     sections = (*sections, steps)
     by_key["steps"] = steps

@@ -54,6 +54,10 @@ def note_text(view: PlanView) -> str:
     if tasks and tasks.content:
         lines.append("Plan status:")
         for task in tasks.content:
+            if task.state == "not-read":  # never "none on record" of what a search not read may hold
+                found = f" (last found {task.last_done.isoformat()})" if task.last_done else ""
+                lines.append(f"- {task.label}: not known, {task.unread}{found}")
+                continue
             last = f"last {task.last_done.isoformat()}" if task.last_done else "none on record"
             due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
             # "never" reads "none on record" already; said twice, the line looked like a template error.
@@ -66,7 +70,9 @@ def note_text(view: PlanView) -> str:
         lines.append("Treatment planning steps (HUSKY):")
         for step in steps.content.steps:
             due = f" Due: {' '.join(step.due)}" if step.due else ""
-            lines.append(f"- {step.title}: {step.status_label}.{due}")
+            unknown = "; ".join(f"{e.label} ({e.unread})" for e in step.evidence if e.unread)
+            known = f" Not known: {unknown}." if unknown else ""
+            lines.append(f"- {step.title}: {step.status_label}.{due}{known}")
         if steps.content.decision is not None:
             decision = steps.content.decision
             day = decision.day.isoformat() if decision.day else "undated"

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from guideline.plan.decision import Decision, last_decision
 from guideline.plan.goals import Goals, build_goals
-from guideline.plan.model import Section
+from guideline.plan.model import QueryStatus, Section
+from guideline.plan.reads import unread
 from guideline.plan.screens import Screens, build_screens
 from guideline.plan.tasks import Task, on_opioid_therapy, signed_documents
 from guideline.timeutil import local_date, months_after
@@ -17,6 +18,8 @@ from guideline.timeutil import local_date, months_after
 if TYPE_CHECKING:
     from guideline.exclusions import ExclusionFinding
     from guideline.facts import Facts
+    from guideline.plan.oud import OudBlock
+    from guideline.plan.risks import Risks
 
 PEG_EVERY_MONTHS = 3
 SCREEN_EVERY_MONTHS = 12
@@ -48,9 +51,11 @@ STATUS_LABELS: dict[str, str] = {
     "overdue": "Overdue",
     "not-applicable": "Not applicable",
     "unknown": "Could not be checked",
+    "not-read": "Unknown — data not read",
 }
-# Worst first: a step shows the most pressing state among its parts.
-STATUS_ORDER = ("unknown", "overdue", "due", "due-soon", "ordered", "done", "not-applicable")
+# Worst first: a step shows the most pressing state among its parts. "not-read" (evidence a failed search might hold)
+# comes after what is known to be due, which the clinician can act on, and before anything that would read as fine.
+STATUS_ORDER = ("unknown", "overdue", "due", "not-read", "due-soon", "ordered", "done", "not-applicable")
 # Why the guideline does not apply, as the page says it (the exclusion names of guideline 7), most telling first.
 EXCLUSION_WORDS: dict[str, str] = {
     "hospice_palliative": "receiving hospice or palliative care",
@@ -63,11 +68,18 @@ EXCLUSION_WORDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Evidence:
-    """One dated item on record that the step rests on (day None: nothing dated to show)."""
+    """One dated item on record that the step rests on (day None: nothing dated to show). `unread` names the searches
+    not read that leave it unknown ("Documents (2 years) could not be read"), so the note can name them too."""
 
     label: str
     day: date | None = None
     detail: str = ""
+    unread: str = ""
+
+
+def unknown_evidence(label: str, words: str, found: bool = False) -> Evidence:
+    """A line whose evidence a search not read might hold: "not known", or, beside what was found, that more is."""
+    return Evidence(label, None, f"{'others ' if found else ''}not known: {words}", words)
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,7 @@ def _task_status(task: Task | None) -> str:
     if task is None:
         return "unknown"
     return {
+        "not-read": "not-read",
         "done": "done",
         "due-soon": "due-soon",
         "ordered": "ordered",  # ordered and pending: nothing is asked of the clinician, nor is it done
@@ -135,7 +148,7 @@ def exclusion_reason(exclusions: tuple[ExclusionFinding, ...]) -> str | None:
 
 def not_applicable_tasks(tasks: tuple[Task, ...], reason: str) -> tuple[Task, ...]:
     """The status strip for an excluded patient: nothing is due, and each tile says why."""
-    return tuple(replace(t, state="not-applicable", next_due=None, detail=reason) for t in tasks)
+    return tuple(replace(t, state="not-applicable", next_due=None, detail=reason, unread="") for t in tasks)
 
 
 MEDICATION_QUERIES = ("orders", "medications", "dispenses")
@@ -145,20 +158,6 @@ def _failed_medication_queries(sections: Mapping[str, Section]) -> list[str]:
     """The labels of the failed searches that show whether the patient takes opioids now (orders, fills)."""
     failed = {q.key: q.label for s in sections.values() for q in s.queried if q.key in MEDICATION_QUERIES and not q.ok}
     return [failed[k] for k in MEDICATION_QUERIES if k in failed]
-
-
-# The searches that would hold a PEG, PHQ-9 or GAD-7 score: the one asking for those codes, and the survey category.
-SCORE_QUERIES = ("coded_scores", "surveys")
-
-
-def _unread_scores(sections: Mapping[str, Section]) -> str | None:
-    """The failed score searches, named, when every one of them that ran failed: "none on record" would then be a
-    guess, so the score reads as not known instead of due (never silent)."""
-    section = sections.get("scores")
-    ran = [q for q in (section.queried if section is not None else ()) if q.key in SCORE_QUERIES]
-    if not ran or any(q.ok for q in ran):
-        return None
-    return ", ".join(q.label for q in ran)
 
 
 def _content(sections: Mapping[str, Section], key: str) -> Any:
@@ -173,6 +172,9 @@ def _tasks_by_key(sections: Mapping[str, Section]) -> dict[str, Task]:
 def _task_evidence(task: Task | None, label: str) -> Evidence:
     if task is None:
         return Evidence(label, None, "could not be checked")
+    if task.state == "not-read":  # what was found is shown, with why its status is not known
+        detail = f"status not known: {task.unread}" if task.last_done else f"not known: {task.unread}"
+        return Evidence(label, task.last_done, detail, task.unread)
     if task.state == "ordered":
         return Evidence(label, task.last_done, task.pending)
     return Evidence(label, task.last_done, "" if task.last_done else "none on record")
@@ -189,21 +191,23 @@ def _naloxone_evidence(task: Task | None) -> Evidence:
 # -- 1. Assessment ---------------------------------------------------------------------------------------------
 
 
-def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, therapy: bool) -> Step:
+def _assess(
+    facts: Facts, sections: Mapping[str, Section], screens: Screens, therapy: bool, statuses: Mapping[str, QueryStatus]
+) -> Step:
     tasks = _tasks_by_key(sections)
     scores = _content(sections, "scores")
     risks = _content(sections, "risks")
     evidence: list[Evidence] = []
     due: list[str] = []
     states = [_task_status(tasks.get("pdmp")), _task_status(tasks.get("uds"))]
-    unread = _unread_scores(sections)
-    not_read = f"could not be read (the search for {unread} failed)" if unread else ""
+    # A score is only "none in 2 years" (and due) when a search that would hold it was read.
+    scores_unread = unread("scores", statuses)
     if scores is None:
         evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, "could not be read"))
         states.append("unknown")
-    elif scores.latest_peg is None and unread:
-        evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, not_read))
-        states.append("unknown")
+    elif scores.latest_peg is None and scores_unread:
+        evidence.append(unknown_evidence("PEG (pain, enjoyment, general activity)", scores_unread))
+        states.append("not-read")
     elif scores.latest_peg is not None:
         trend = f"; {scores.peg_change}" if scores.peg_change else ""
         evidence.append(Evidence(f"PEG {scores.latest_peg.value} of 10", scores.latest_peg.day, trend.lstrip("; ")))
@@ -221,9 +225,9 @@ def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, the
         beyond = screens.unread_of(instrument)
         if beyond:  # a total the screen cannot give is named, never shown as a band nor left out unseen
             evidence.append(Evidence(instrument, None, "not read, beyond its scale: " + "; ".join(beyond)))
-        if result is None and unread:
-            evidence.append(Evidence(instrument, None, not_read))
-            states.append("unknown")
+        if result is None and scores_unread:
+            evidence.append(unknown_evidence(instrument, scores_unread))
+            states.append("not-read")
         elif result is None:
             evidence.append(Evidence(instrument, None, "none in 2 years"))
             if therapy:
@@ -238,8 +242,7 @@ def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, the
     evidence.append(_task_evidence(tasks.get("pdmp"), facts.config["pdmp"]["label"] + " review"))
     evidence.append(_task_evidence(tasks.get("uds"), "Urine drug test"))
     if risks is not None:
-        labels = ", ".join(r.label for r in risks.present)
-        evidence.append(Evidence("Overdose risk factors", None, labels or "none found in the data read"))
+        evidence.append(_risk_evidence(risks, unread("risks", statuses)))
     for key, words in (("pdmp", "PDMP/CPMRS review"), ("uds", "Urine drug test")):
         task = tasks.get(key)
         if task is not None and _task_status(task) in ("due", "overdue", "due-soon"):
@@ -269,6 +272,16 @@ def _assess(facts: Facts, sections: Mapping[str, Section], screens: Screens, the
     )
 
 
+def _risk_evidence(risks: Risks, words: str) -> Evidence:
+    """The risk factors found; with a search they rest on not read, those not found are not known to be absent."""
+    labels = ", ".join(r.label for r in risks.present)
+    if not words:
+        return Evidence("Overdose risk factors", None, labels or "none found in the data read")
+    if not labels:
+        return unknown_evidence("Overdose risk factors", words)
+    return Evidence("Overdose risk factors", None, f"{labels}; others not known: {words}", words)
+
+
 # -- 2. Informed consent and 3. treatment agreement ------------------------------------------------------------
 
 
@@ -283,8 +296,10 @@ def _document_step(
     )
     listed = sorted(records or (), key=lambda r: r[0] or date.min, reverse=True)
     evidence = tuple(Evidence(f"{label}: {named}", day) for day, named in listed) or (_task_evidence(task, label),)
-    if task is not None and not listed and task.last_done is not None:  # carried by the agreement: say where
-        evidence = (Evidence(label, task.last_done, task.detail),)
+    if task is not None and not listed and task.last_done is not None and task.state != "not-read":
+        evidence = (Evidence(label, task.last_done, task.detail),)  # carried by the agreement: say where
+    if task is not None and listed and task.state == "not-read":  # what was found, and that a newer one may exist
+        evidence = (*evidence, Evidence(label, None, f"status not known: {task.unread}", task.unread))
     if task is None:
         return Step(key, STEP_TITLES[key], "unknown", f"{label} could not be checked.", evidence, (), action)
     status = _task_status(task)
@@ -307,6 +322,10 @@ def _document_step(
     elif status == "due-soon" and task.next_due:
         due = (f"{label} renewal by {task.next_due.isoformat()} (yearly).",)
     summary = f"{label} on record {task.last_done.isoformat()}." if task.last_done else f"No {label.lower()} on record."
+    if status == "not-read":
+        summary = f"Not known: {task.unread}." + (
+            f" The last found is from {task.last_done}." if task.last_done else ""
+        )
     return Step(key, STEP_TITLES[key], status, summary, evidence, due, action, tasks=(task,))
 
 
@@ -324,16 +343,22 @@ def _consent_task(tasks: Mapping[str, Task]) -> Task | None:
         last_done=agreement.last_done,
         next_due=agreement.next_due,
         detail="Recorded with the treatment agreement (no separate consent form on record).",
+        unread="",
     )
 
 
 # -- 4. Initiate treatment -------------------------------------------------------------------------------------
 
 
-def _initiate(sections: Mapping[str, Section], goals: Goals, therapy: bool) -> Step:
+def _initiate(
+    sections: Mapping[str, Section], goals: Goals, therapy: bool, statuses: Mapping[str, QueryStatus]
+) -> Step:
     nonopioid = _content(sections, "nonopioid")
     evidence = [Evidence(f"Goal ({g.kind}): {g.description}", g.start, "; ".join(g.targets)) for g in goals.rows]
-    if not goals.rows:
+    goals_unread = unread("goals", statuses)
+    if goals_unread:  # a goal missing from what was read may be in what was not: not known, and not asked for
+        evidence.append(unknown_evidence("Goals for pain and function", goals_unread, found=bool(goals.rows)))
+    elif not goals.rows:
         evidence.append(Evidence("Goals for pain and function", None, "none on record"))
     due: list[str] = []
     states: list[str] = []
@@ -341,7 +366,10 @@ def _initiate(sections: Mapping[str, Section], goals: Goals, therapy: bool) -> S
         due.append("A goal for pain (for example a PEG or pain score to reach).")
     if therapy and not goals.function:
         due.append("A goal for function (an activity the patient wants to get back to).")
-    if due:
+    if due and goals_unread:
+        due = []
+        states.append("not-read")
+    elif due:
         states.append("due")
     if nonopioid is None:
         states.append("unknown")
@@ -350,8 +378,15 @@ def _initiate(sections: Mapping[str, Section], goals: Goals, therapy: bool) -> S
         tried = [t for t in (*nonopioid.services, *nonopioid.medicines) if t.has]
         for therapy_tried in tried:
             evidence.append(Evidence(therapy_tried.label, None, ", ".join(therapy_tried.evidence)))
+        tried_unread = unread("nonopioid", statuses)
+        if tried_unread:
+            evidence.append(unknown_evidence("Non-opioid therapies", tried_unread, found=bool(tried)))
         offer = [t.label for t in nonopioid.services if t.covered and not t.has]
-        if offer:
+        if offer and tried_unread:  # "not yet tried" would rest on the search not read
+            due.append(
+                f"Offer covered non-opioid services not found in the data read ({tried_unread}): {', '.join(offer)}."
+            )
+        elif offer:
             due.append("Offer covered non-opioid services not yet tried: " + ", ".join(offer) + ".")
     action = "Set goals for pain and function with the patient, and offer non-opioid therapies first."
     if not therapy:
@@ -380,7 +415,9 @@ def _initiate(sections: Mapping[str, Section], goals: Goals, therapy: bool) -> S
 # -- 5. Reassessment -------------------------------------------------------------------------------------------
 
 
-def _reassess(sections: Mapping[str, Section], goals: Goals, therapy: bool) -> Step:
+def _reassess(
+    sections: Mapping[str, Section], goals: Goals, therapy: bool, statuses: Mapping[str, QueryStatus]
+) -> Step:
     task = _tasks_by_key(sections).get("reassessment")
     scores = _content(sections, "scores")
     evidence = [_task_evidence(task, "Benefit and harm reassessment")]
@@ -394,6 +431,9 @@ def _reassess(sections: Mapping[str, Section], goals: Goals, therapy: bool) -> S
                 f"Goal: {goal.description}", goal.start, goal.achievement or f"{goal.status}, progress not recorded"
             )
         )
+    goals_unread = unread("goals", statuses)
+    if goals_unread:
+        evidence.append(unknown_evidence("Progress against goals", goals_unread, found=bool(goals.rows)))
     action = "Review benefits and harms with the patient, and progress against the goals for pain and function."
     if task is None:
         return Step(
@@ -430,13 +470,23 @@ def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
     return day
 
 
-def _decide(facts: Facts, sections: Mapping[str, Section], decision: Decision | None, therapy: bool) -> Step:
+def _decide(
+    facts: Facts,
+    sections: Mapping[str, Section],
+    decision: Decision | None,
+    therapy: bool,
+    statuses: Mapping[str, QueryStatus],
+) -> Step:
     tasks = _tasks_by_key(sections)
     oud = _content(sections, "oud")
     evidence: list[Evidence] = []
     due: list[str] = []
     states: list[str] = []
-    if decision is not None:
+    plans_unread = unread("decision", statuses)
+    if decision is None and plans_unread:
+        evidence.append(unknown_evidence("Decision (continue, adjust, taper or stop)", plans_unread))
+        latest_plan = _latest_care_plan(facts, evidence)
+    elif decision is not None:
         evidence.append(Evidence(f"Decision: {decision.label}", decision.day, decision.reasons or ""))
         evidence.extend(Evidence(f"Plan: {a}") for a in decision.activities)
         evidence.extend(Evidence(f"Note: {n}") for n in decision.notes)
@@ -450,8 +500,11 @@ def _decide(facts: Facts, sections: Mapping[str, Section], decision: Decision | 
         stale
         or (reassessed and reassessed.last_done and decision and decision.day and decision.day < reassessed.last_done)
     ):
-        due.append("Record the decision (continue, adjust, taper or stop), its reasons and the follow-up date.")
-        states.append("due")
+        if plans_unread:  # a newer decision may be in the care plans not read
+            states.append("not-read")
+        else:
+            due.append("Record the decision (continue, adjust, taper or stop), its reasons and the follow-up date.")
+            states.append("due")
     naloxone = tasks.get("naloxone")
     evidence.append(_naloxone_evidence(naloxone))
     if naloxone is None:  # the status strip could not be built: naloxone was not checked
@@ -459,17 +512,13 @@ def _decide(facts: Facts, sections: Mapping[str, Section], decision: Decision | 
     elif therapy and naloxone.state in ("never", "overdue"):  # none on hand as the cards count it
         due.append("Offer naloxone as part of the plan.")
         states.append(_task_status(naloxone))
+    elif therapy and naloxone.state == "not-read":
+        states.append("not-read")
     if oud is None:
         evidence.append(Evidence("Opioid use disorder", None, "could not be checked"))
         states.append("unknown")
-    elif oud.diagnoses or oud.assessment.severity != "none":
-        found = "; ".join(oud.diagnoses) or oud.assessment.label
-        evidence.append(Evidence("Opioid use disorder", None, found))
-        if not oud.treatment:
-            due.append("Opioid use disorder criteria are met: offer medication treatment or a referral (below).")
-            states.append("due")
-        else:
-            evidence.append(Evidence("Medication treatment", None, "; ".join(oud.treatment)))
+    else:
+        _oud_evidence(oud, statuses, evidence, due, states)
     action = "Decide with the patient to continue, adjust, taper or stop; give the reasons and the follow-up plan."
     if not therapy:
         return Step(
@@ -495,8 +544,39 @@ def _decide(facts: Facts, sections: Mapping[str, Section], decision: Decision | 
     )
 
 
-def build_steps(facts: Facts, sections: Mapping[str, Section]) -> Steps:
-    """Each step from the sections already built; a general exclusion makes every step "not applicable"."""
+def _oud_evidence(
+    oud: OudBlock, statuses: Mapping[str, QueryStatus], evidence: list[Evidence], due: list[str], states: list[str]
+) -> None:
+    """Opioid use disorder and its treatment: named when found; not known when the search that holds it was not
+    read; treatment asked for only when the searches that would show it were read."""
+    if oud.diagnoses or oud.assessment.severity != "none":
+        found = "; ".join(oud.diagnoses) or oud.assessment.label
+        evidence.append(Evidence("Opioid use disorder", None, found))
+        treatment_unread = unread("oud_treatment", statuses)
+        if oud.treatment:
+            evidence.append(Evidence("Medication treatment", None, "; ".join(oud.treatment)))
+        elif treatment_unread:
+            evidence.append(unknown_evidence("Medication treatment", treatment_unread))
+            states.append("not-read")
+        else:
+            due.append("Opioid use disorder criteria are met: offer medication treatment or a referral (below).")
+            states.append("due")
+    elif diagnoses_unread := unread("oud", statuses):
+        evidence.append(unknown_evidence("Opioid use disorder", diagnoses_unread))
+        states.append("not-read")
+
+
+def _statuses_of(sections: Mapping[str, Section]) -> dict[str, QueryStatus]:
+    """What each search returned, as the sections were told it (when the caller gave no statuses of its own)."""
+    return {q.key: q for s in sections.values() for q in s.queried}
+
+
+def build_steps(
+    facts: Facts, sections: Mapping[str, Section], statuses: Mapping[str, QueryStatus] | None = None
+) -> Steps:
+    """Each step from the sections already built and what each search returned (`statuses`: evidence a search not
+    read might hold is "not known", never due); a general exclusion makes every step "not applicable"."""
+    statuses = _statuses_of(sections) if statuses is None else statuses
     therapy = on_opioid_therapy(facts)
     screens = build_screens(facts)
     goals = build_goals(facts)
@@ -504,12 +584,12 @@ def build_steps(facts: Facts, sections: Mapping[str, Section]) -> Steps:
     tasks = _tasks_by_key(sections)
     agreements, consents = signed_documents(facts)
     steps = [
-        _assess(facts, sections, screens, therapy),
+        _assess(facts, sections, screens, therapy, statuses),
         _document_step("consent", _consent_task(tasks), therapy, consents),
         _document_step("agreement", tasks.get("agreement"), therapy, agreements),
-        _initiate(sections, goals, therapy),
-        _reassess(sections, goals, therapy),
-        _decide(facts, sections, decision, therapy),
+        _initiate(sections, goals, therapy, statuses),
+        _reassess(sections, goals, therapy, statuses),
+        _decide(facts, sections, decision, therapy, statuses),
     ]
     reason = exclusion_reason(facts.exclusions)
     if reason:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,7 +20,9 @@ from guideline.fills import fill_date
 from guideline.mme import MmeSummary
 from guideline.orders import is_taken, order_start
 from guideline.plan.mme_history import MmeHistory
+from guideline.plan.model import QueryStatus
 from guideline.plan.reading import latest, one_decimal, words_of
+from guideline.plan.reads import unread
 from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after
@@ -47,6 +49,7 @@ class Task:
     state: str
     detail: str
     pending: str = ""  # state ordered: "ordered 2026-06-10, result pending"
+    unread: str = ""  # state not-read: "Documents (2 years) could not be read"
 
     @property
     def state_label(self) -> str:
@@ -63,6 +66,7 @@ STATE_LABELS = {
     "never": "None on record",
     "due-before-start": "Due before starting",
     "not-applicable": "Not needed now",
+    "not-read": "Unknown — data not read",
 }
 
 
@@ -355,12 +359,33 @@ def document_tasks(facts: Facts) -> tuple[Task, Task]:
     return yearly("agreement", "Treatment agreement", agreement), yearly("consent", "Informed consent", consent)
 
 
-def build_tasks(facts: Facts, history: MmeHistory | None, now: MmeSummary) -> tuple[Task, ...]:
-    """The status tiles; `now` is the daily MME without the drafts (`mme_now`), worked out once for the page."""
-    return (
+# -- a tile resting on a search not read ------------------------------------------------------------------------
+
+
+def unread_task(task: Task, statuses: Mapping[str, QueryStatus]) -> Task:
+    """The tile as "not known" when a search that could hold what it lacks was not read in full: "None on record",
+    "Overdue" or "Due soon" would rest on the missing data (a newer agreement, a review, a pending order), and
+    "Not needed now" on the medication searches. Up to date stands: nothing unread can undo what was found."""
+    if task.state == "done":
+        return task
+    words = unread("opioid_therapy" if task.state == "not-applicable" else task.key, statuses)
+    if not words:
+        return task
+    # The other tiles' detail is their rule; naloxone's says what was found ("No naloxone … in the last 12 months").
+    rule = "" if task.key == "naloxone" else f" {task.detail}"
+    return replace(task, state="not-read", next_due=None, detail=f"Not known: {words}.{rule}", unread=words)
+
+
+def build_tasks(
+    facts: Facts, history: MmeHistory | None, now: MmeSummary, statuses: Mapping[str, QueryStatus] | None = None
+) -> tuple[Task, ...]:
+    """The status tiles; `now` is the daily MME without the drafts (`mme_now`), worked out once for the page, and
+    `statuses` what each search returned (a tile resting on one not read says so)."""
+    tasks = (
         uds_task(facts),
         pdmp_task(facts),
         reassessment_task(facts, history, now),
         naloxone_task(facts),
         *document_tasks(facts),
     )
+    return tuple(unread_task(t, statuses or {}) for t in tasks)

@@ -1,0 +1,98 @@
+"""Which of the page's FHIR searches each piece of step evidence and each status tile rests on, and the words for a
+search not read in full: evidence that a failed search might have held is "not known", never "none on record", and
+nothing is due on the strength of it (never silent)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from guideline.plan.model import QueryStatus
+
+
+@dataclass(frozen=True)
+class Reads:
+    """The searches a piece of evidence rests on: each of `needed` could alone hold it, so any one not read leaves it
+    unknown; of `either`, each holds it all (the coded and the survey score searches both return a PEG), so it is
+    unknown only when none of those made was read."""
+
+    needed: tuple[str, ...] = ()
+    either: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (*self.needed, *self.either)
+
+
+# Urine drug test results: lab results (or the site's own search), lab reports and the results those name.
+UDS_RESULTS = ("labs", "uds_labs", "reports", "report_results")
+# What the patient takes: orders (recent and active), pharmacy fills, the Medications they name, what they report.
+MEDICINES = ("orders", "active_orders", "dispenses", "medications", "statements")
+SIGNED_DOCUMENTS = Reads(("documents", "consents"))
+
+# Keyed by the status tile (Task.key) or the step evidence it names. Searches a site does not turn on are listed too:
+# only a search that was made counts.
+EVIDENCE_READS: dict[str, Reads] = {
+    # A result, a drug test procedure, or an order pending (which makes the tile "ordered", not due).
+    "uds": Reads((*UDS_RESULTS, "procedures", "service_requests")),
+    # A review procedure, or a review finding or flowsheet row (asked for by code with the scores).
+    "pdmp": Reads(("procedures", "coded_scores")),
+    # An evaluation procedure, or an evaluation ordered and pending.
+    "reassessment": Reads(("procedures", "service_requests")),
+    "naloxone": Reads(("orders", "active_orders", "dispenses", "medications")),
+    "agreement": SIGNED_DOCUMENTS,
+    "consent": SIGNED_DOCUMENTS,
+    "scores": Reads(either=("coded_scores", "surveys")),
+    "goals": Reads(("goals",)),
+    "decision": Reads(("care_plans",)),
+    "nonopioid": Reads(("procedures", "service_requests", "orders", "active_orders", "medications")),
+    "oud": Reads(("conditions",)),
+    "oud_treatment": Reads((*MEDICINES, "administrations", "procedures")),
+    "risks": Reads((*MEDICINES, "conditions", "patient", *UDS_RESULTS)),
+    # Whether the patient is on opioid therapy at all: a tile "not needed now" rests on it.
+    "opioid_therapy": Reads(MEDICINES),
+}
+TILE_KEYS = ("uds", "pdmp", "reassessment", "naloxone", "agreement", "consent")
+
+
+def all_keys(names: Iterable[str]) -> tuple[str, ...]:
+    """The searches the named evidence rests on, each once, in order (a section's list of what it queried)."""
+    return tuple(dict.fromkeys(key for name in names for key in EVIDENCE_READS[name].keys))
+
+
+def _whole(status: QueryStatus) -> bool:
+    return status.ok and not status.truncated
+
+
+def not_read(name: str, statuses: Mapping[str, QueryStatus]) -> tuple[QueryStatus, ...]:
+    """The searches made and not read in full (failed, or cut off at the page limit) that leave the named evidence
+    unknown; () when it is known."""
+    reads = EVIDENCE_READS[name]
+    missing = [statuses[k] for k in reads.needed if k in statuses and not _whole(statuses[k])]
+    made = [statuses[k] for k in reads.either if k in statuses]
+    if made and not any(_whole(s) for s in made):
+        missing.extend(made)
+    return tuple(missing)
+
+
+def _labels(statuses: Sequence[QueryStatus]) -> str:
+    names = [s.label for s in statuses]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def unread_words(statuses: Sequence[QueryStatus]) -> str:
+    """ "Documents (2 years) could not be read", a search cut off "could not be read in full (cut off at the page
+    limit)"; "" when every search was read."""
+    failed = [s for s in statuses if not s.ok]
+    cut = [s for s in statuses if s.ok and s.truncated]
+    said = []
+    if failed:
+        said.append(f"{_labels(failed)} could not be read")
+    if cut:
+        said.append(f"{_labels(cut)} could not be read in full (cut off at the page limit)")
+    return "; ".join(said)
+
+
+def unread(name: str, statuses: Mapping[str, QueryStatus]) -> str:
+    """The words naming the searches the named evidence could not be read from; "" when it is known."""
+    return unread_words(not_read(name, statuses))
