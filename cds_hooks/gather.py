@@ -15,7 +15,14 @@ from cds_hooks.fhir_client import ByteBudget, FetchResult, FhirClient, empty_sea
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
-from guideline.record import NOT_A_MEDICATION_ID, medication_references, readable_medication_references, resources_in
+from guideline.record import (
+    NOT_A_MEDICATION_ID,
+    ON_ANOTHER_SERVER,
+    elsewhere_references,
+    medication_references,
+    readable_medication_references,
+    resources_in,
+)
 from guideline.report_results import OBSERVATION_READ, each_result, plan_result_reads, read_outcome, reasons
 from guideline.searches import render
 from guideline.terminology import Terminology
@@ -104,17 +111,23 @@ def gather(
     names_medication = any(["medicationReference" in r or "medication" in r for r in pooled]) or any(
         ["medicationReference" in r or "medication" in r for r in draft_items]  # lists: no generator frame
     )
-    wanted = medication_references([pooled, draft_items]) if names_medication else set()
+    server = request.fhir_server
+    wanted = medication_references([pooled, draft_items], server) if names_medication else set()
     medication_refs = readable_medication_references(wanted)
-    if len(medication_refs) < len(wanted):
+    elsewhere = elsewhere_references(wanted)
+    if len(medication_refs) + len(elsewhere) < len(wanted):
         gaps[MEDICATIONS] = NOT_A_MEDICATION_ID
     for ref in medication_refs:
         queries[f"med:{ref}"] = ref
+    if not server:
+        for ref in elsewhere:  # no server to tell whose they are: named as any Medication the call cannot read
+            queries[f"med:{ref}"] = ref
+        elsewhere = []
 
     # Report results are read only from the EHR's own server, with its authorization, after the searches.
     read_results = terms is not None and network and bool(request.fhir_server) and bool(request.access_token)
     if not queries and not read_results:  # the usual call: the prefetch held everything
-        return Gathered(tuple(pooled), (), gaps, obtained)
+        return Gathered(tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained)
     medications: list[dict] = []
     fetched: list[str] = []
     if not (network and request.fhir_server):
@@ -126,7 +139,7 @@ def gather(
         for key in queries:
             label = MEDICATIONS if key.startswith("med:") else PREFETCH_LABELS.get(key, key)
             gaps[label] = f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
-        return Gathered(tuple(pooled), (), gaps, obtained)
+        return Gathered(tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained)
 
     client = FhirClient(
         request.fhir_server or "",
@@ -159,7 +172,9 @@ def gather(
             obtained = obtained or result.ok or bool(result.resources)
         pooled.extend(new_resources)
         # Orders fetched just now may name Medications nobody has read yet: one more round, same budget.
-        refs = set(readable_medication_references(medication_references([pooled, medications]))) - attempted
+        more = medication_references([pooled, medications], server)
+        refs = set(readable_medication_references(more)) - attempted
+        elsewhere.extend(sorted(set(elsewhere_references(more)) - set(elsewhere)))
         attempted |= refs
         queries = {f"med:{ref}": ref for ref in sorted(refs)}
         if read_results:  # once, after the searches: the report results no answer held
@@ -176,6 +191,7 @@ def gather(
     missed = each_result(not_received)
     if missed:
         gaps[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
+    gaps = _name_elsewhere(gaps, elsewhere)
     return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed)
 
 
@@ -194,6 +210,16 @@ def _name_timed_out(queries: Mapping[str, str], gaps: dict[str, str], not_receiv
     for key, path in queries.items():
         if key.startswith("obs:"):
             not_received.extend(read_outcome(path, (), "timed out")[1])
+
+
+def _name_elsewhere(gaps: dict[str, str], elsewhere: list[str]) -> dict[str, str]:
+    """The gaps with the Medications on another server than the EHR's counted after any other reason for the
+    Medications: never read (the token is for the EHR's server only, and the EHR's Medication of that id may be
+    another drug), their orders are named as unidentified."""
+    if elsewhere:
+        why = f"{len(elsewhere)} {ON_ANOTHER_SERVER}"
+        gaps[MEDICATIONS] = f"{gaps[MEDICATIONS]}; {why}" if gaps.get(MEDICATIONS) else why
+    return gaps
 
 
 def _no_second_read(network: bool) -> str:

@@ -132,6 +132,7 @@ def run_hook(
                 patient_id=request.patient_id,
                 pooled=True,  # gather pooled them with resources_in
                 results_not_received=data.results_not_received,
+                fhir_server=request.fhir_server,  # what an absolute Medication reference is matched against
             )
         except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
             log_failure("record-build-failed", request.hook_instance, error)

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -410,6 +411,47 @@ def local_reference(reference: str | None) -> str | None:
         return None
     parts = unversioned([p for p in reference.split("?", 1)[0].split("/") if p])
     return "/".join(parts[-2:]) if len(parts) >= 2 else reference
+
+
+# A URL's scheme, as absolute references write it ("https://", "http://"); "urn:uuid:…" is no such URL.
+_ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_absolute_url(ref: str) -> bool:
+    """Whether a reference is an absolute URL (`https://ehr/fhir/Medication/1`), which names its server."""
+    return _ABSOLUTE_URL.match(ref) is not None
+
+
+def _origin_and_path(url: str) -> tuple[tuple[str, str | None, int | None], str, str] | None:
+    """(scheme, host, port) with the scheme and host in lower case and a default port as none, the path, and
+    what follows the path (?query, #fragment); None for a URL that names no host or a port that is no port."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # "https://ehr:99999/…"
+        return None
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        return None  # user info in a reference: never taken for the EHR's own server
+    scheme = parts.scheme.lower()
+    if port == _DEFAULT_PORTS.get(scheme):
+        port = None
+    rest = (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    return (scheme, parts.hostname, port), parts.path, rest
+
+
+def path_on_server(url: str, server: str) -> str | None:
+    """The part of an absolute `url` below the FHIR base `server` (`https://ehr/fhir/Observation/1` on
+    `https://ehr/fhir` → `Observation/1`), or None when the URL is on another server. Scheme and host are compared
+    in any case, a default port is as none, the base may end in a slash; the base path itself must match exactly.
+    The one rule for "the EHR's own server": PainPlan sends the user's token there and nowhere else."""
+    found, base = _origin_and_path(url), _origin_and_path(server)
+    if found is None or base is None or found[0] != base[0]:
+        return None
+    prefix = base[1].rstrip("/") + "/"
+    if not found[1].startswith(prefix) or len(found[1]) == len(prefix):
+        return None
+    return found[1][len(prefix) :] + found[2]
 
 
 def unversioned(parts: list[str]) -> list[str]:

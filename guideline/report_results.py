@@ -7,7 +7,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guideline.fhirdata import as_dict, as_list, code_text, concept, reference, text, unversioned
+from guideline.fhirdata import (
+    as_dict,
+    as_list,
+    code_text,
+    concept,
+    is_absolute_url,
+    path_on_server,
+    reference,
+    text,
+    unversioned,
+)
 from guideline.record import result_id, unresolved_references
 from guideline.terminology import Terminology
 from guideline.uds import NO_RESULT_STATUSES, is_drug_test_code
@@ -59,7 +69,7 @@ def plan_result_reads(payloads: Iterable[Any], terms: Terminology, server: str) 
         reports.append(report)
         return as_list(report.get("result"))
 
-    missing = set(unresolved_references(payloads, "Observation", ("DiagnosticReport",), results_of))
+    missing = set(unresolved_references(payloads, "Observation", ("DiagnosticReport",), results_of, server))
     if not missing:
         return ResultReads()
     reads: dict[str, None] = {}
@@ -108,12 +118,13 @@ def _report_day(report: Mapping[str, Any]) -> str:
 
 
 def _server_read(ref: str, server: str) -> tuple[str | None, str]:
-    """`Observation/<id>` to read for a relative reference or an absolute one on `server`; else None and why not."""
-    base = server.rstrip("/") + "/"
-    if ref.lower().startswith(base.lower()):
-        ref = ref[len(base) :]
-    elif "://" in ref:
-        return None, OTHER_SERVER  # the bearer token is for the EHR's own server only
+    """`Observation/<id>` to read for a relative reference or an absolute one on `server` (the same rule as a
+    Medication's: `path_on_server`); else None and why not."""
+    if is_absolute_url(ref):
+        path = path_on_server(ref, server)
+        if path is None:
+            return None, OTHER_SERVER  # the bearer token is for the EHR's own server only
+        ref = path
     ref = "/".join(unversioned(ref.split("/")))  # a versioned reference: its result, read as its current version
     if OBSERVATION_READ.fullmatch(ref) and ref.split("/", 1)[1] not in (".", ".."):
         return ref, ""

@@ -46,7 +46,14 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
         prefetched = [v for v in prefetch.values() if v is not None] if isinstance(prefetch, Mapping) else []
         patient = context.get("patientId")
         own = patient.removeprefix("Patient/") if isinstance(patient, str) and patient.strip() else None
-        record = build_record(prefetched, tz, draft_orders=context.get("draftOrders"), patient_id=own)
+        server = data.get("fhirServer")  # whose absolute Medication references may be matched by their id
+        record = build_record(
+            prefetched,
+            tz,
+            draft_orders=context.get("draftOrders"),
+            patient_id=own,
+            fhir_server=server if isinstance(server, str) and server.strip() else None,
+        )
         hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
         selections = context.get("selections")
         chosen = tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else ()

@@ -30,7 +30,9 @@ from guideline.plan.scores import PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.record import (
     NOT_A_MEDICATION_ID,
+    ON_ANOTHER_SERVER,
     build_record,
+    elsewhere_references,
     medication_references,
     readable_medication_references,
 )
@@ -184,6 +186,7 @@ class PageInput:
     medications: tuple[dict, ...]
     statuses: tuple[QueryStatus, ...]
     results_not_received: tuple[tuple[str, str], ...] = ()  # report results sought and not read: (id, why)
+    fhir_server: str | None = None  # the launch's iss: absolute Medication references are matched on it only
 
 
 def assemble(
@@ -208,6 +211,7 @@ def assemble(
         extra_medications=page_input.medications,
         patient_id=patient_id,
         results_not_received=page_input.results_not_received,
+        fhir_server=page_input.fhir_server,
     )
     hook = "order-sign" if drafts else "patient-view"
     context = HookContext(hook=hook, patient_id=patient_id, user_id=user_id, encounter_id=encounter_id)
@@ -311,23 +315,27 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
     results = client.fetch_all(queries, budget)
     statuses = [_to_status(key, result) for key, result in results.items()]
     resources: list[dict] = [r for result in results.values() for r in result.resources]
-    wanted = medication_references(resources)
-    # The hook's rule: only a plain Medication/<id> is read with the token; the orders of the rest stay named.
+    wanted = medication_references(resources, session.iss)
+    # The hook's rule: only a plain Medication/<id> on the launch's server is read with the token; the orders of the
+    # rest stay named (those on another server are not matched to this server's Medication of the same id either).
     readable = readable_medication_references(wanted)
+    elsewhere = len(elsewhere_references(wanted))
     plan = (
         plan_result_reads(resources, load_terminology(config), session.iss)
         if "reports" in queries and session.access_token
         else ResultReads()
     )
     if not wanted and not plan.reads and not plan.not_read:
-        return PageInput(tuple(resources), (), tuple(statuses))
+        return PageInput(tuple(resources), (), tuple(statuses), fhir_server=session.iss)
     reads = {f"med{i}": ref for i, ref in enumerate(readable[:MEDICATION_READ_CAP])}
     reads |= {f"obs{i}": path for i, path in enumerate(plan.reads) if OBSERVATION_READ.fullmatch(path)}
     remaining = max(0.5, budget - (time.monotonic() - started))
     answers = client.fetch_all(reads, remaining)
     medications: list[dict] = []
     if wanted:
-        medications, status = _medications_read(answers, len(readable), len(wanted) - len(readable))
+        medications, status = _medications_read(
+            answers, len(readable), len(wanted) - len(readable) - elsewhere, elsewhere
+        )
         statuses.append(status)
     not_received = list(plan.not_read)
     for key, answer in answers.items():
@@ -338,12 +346,17 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
             not_received.extend(missed)
     if plan.reads or plan.not_read:
         statuses.append(_results_status(len(plan.reads) + len(plan.not_read), not_received, plan.capped))
-    return PageInput(tuple(resources), tuple(medications), tuple(statuses), each_result(not_received))
+    return PageInput(
+        tuple(resources), tuple(medications), tuple(statuses), each_result(not_received), fhir_server=session.iss
+    )
 
 
-def _medications_read(answers: Mapping[str, Any], readable: int, unreadable: int) -> tuple[list[dict], QueryStatus]:
+def _medications_read(
+    answers: Mapping[str, Any], readable: int, unreadable: int, elsewhere: int = 0
+) -> tuple[list[dict], QueryStatus]:
     """The Medications read (keys "med…") and their line on the data-completeness panel, which also says how many
-    references were not read at all because they are no Medication id (their orders are named as unidentified)."""
+    references were not read at all because they are no Medication id or on another server (their orders are named
+    as unidentified)."""
     mine = [answer for key, answer in answers.items() if key.startswith("med")]
     # Only Medications, as the hook keeps them: a read answered with another resource gave the page no Medication.
     medications = [r for answer in mine for r in answer.resources if r.get("resourceType") == "Medication"]
@@ -351,6 +364,8 @@ def _medications_read(answers: Mapping[str, Any], readable: int, unreadable: int
     problems = [f"{len(failed)} of {len(mine)} could not be read"] if failed else []
     if unreadable:
         problems.append(f"{unreadable} not read: {NOT_A_MEDICATION_ID}")
+    if elsewhere:
+        problems.append(f"{elsewhere} not read: {ON_ANOTHER_SERVER}")
     status = QueryStatus(
         "medications",
         QUERY_LABELS["medications"],

@@ -264,13 +264,15 @@ def run(
     with_patient: bool = True,
     now: datetime = NOW,
     user_id: str | None = "Practitioner/dr1",
+    fhir_server: str | None = None,
 ) -> Evaluation:
-    """Build the record the way the service does and evaluate one hook call."""
+    """Build the record the way the service does and evaluate one hook call (`fhir_server`: the request's)."""
     settings = config if isinstance(config, GuidelineConfig) else GuidelineConfig.from_mapping(config or {})
     pool = list(resources)
     if with_patient and not any(r.get("resourceType") == "Patient" for r in pool):
         pool.append(patient())
-    record = build_record(pool, TZ, draft_orders={"resourceType": "Bundle", "entry": [{"resource": d} for d in drafts]})
+    drafted = {"resourceType": "Bundle", "entry": [{"resource": d} for d in drafts]}
+    record = build_record(pool, TZ, draft_orders=drafted, fhir_server=fhir_server)
     context = HookContext(
         hook=hook, patient_id=PATIENT_ID, user_id=user_id, encounter_id="enc1", selections=tuple(selections)
     )

@@ -116,6 +116,27 @@ def test_cds_hooks_request_deduplicates_draft_and_prefetch(tmp_path: Path, capsy
     assert [o["id"] for o in report["orders"]] == ["rx1"]
 
 
+def test_a_request_matches_an_absolute_medication_reference_only_on_its_fhir_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Epic's absolute reference to its own Medication is that Medication; one on another server is not, though the
+    # EHR files a Medication under the same id.
+    order = med_request(None, [dosage(2, every(4))], id="rx1")
+    order["medicationReference"] = {"reference": "https://ehr.example.org/fhir/r4/Medication/m1"}
+    oxycodone = {"resourceType": "Medication", "id": "m1", "code": {"coding": [{"system": RXNORM, "code": "1049621"}]}}
+    request = {
+        "hook": "order-sign",
+        "fhirServer": "https://ehr.example.org/fhir/r4",
+        "context": {"patientId": "p1", "draftOrders": {"resourceType": "Bundle", "entry": []}},
+        "prefetch": {"medsActive": {"resourceType": "Bundle", "entry": [{"resource": order}, {"resource": oxycodone}]}},
+    }
+    code, report, _ = run([write(tmp_path, request)], capsys)
+    assert code == 0 and report["total_mme"] == 90.0
+    request["fhirServer"] = "https://other.example.net/fhir/r4"
+    code, report, _ = run([write(tmp_path, request)], capsys)
+    assert [o["status"] for o in report["orders"]] == ["unidentified"] and report["complete"] is False
+
+
 def test_orders_without_id_get_stable_ids_and_non_opioids_are_labelled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -42,8 +42,10 @@ BAD_REFERENCES = [
     "Medication/.",
     "Medication/%2e%2e",  # an encoded dot segment
     "medication/m-oxy",  # not the type's name
-    "https://other.example.net/steal",  # another host, and no Medication
 ]
+# On another host, and no Medication: never read either, and named as on another server
+# (tests/test_foreign_medication_references.py).
+ELSEWHERE = "https://other.example.net/steal"
 
 
 def epic_order(order_id: str, reference: str) -> dict[str, Any]:
@@ -127,7 +129,7 @@ def test_a_plain_medication_id_is_read(reference: str) -> None:
     assert readable_medication_references({reference}) == [reference]
 
 
-@pytest.mark.parametrize("reference", [*BAD_REFERENCES, "Medication/" + "x" * 257, "Medication/", "#med1"])
+@pytest.mark.parametrize("reference", [*BAD_REFERENCES, ELSEWHERE, "Medication/" + "x" * 257, "Medication/", "#med1"])
 def test_anything_else_is_not_read(reference: str) -> None:
     assert readable_medication_references({reference, "Medication/m-oxy"}) == ["Medication/m-oxy"]
 
@@ -202,7 +204,8 @@ def test_a_read_that_answers_no_medication_gives_the_page_no_medication(tmp_path
 MIXED = [
     "Medication/m-oxy",
     "Medication/m2/_history/3",  # a versioned reference: its current version
-    "https://other.example.net/fhir/Medication/m-far",  # absolute: its Medication/<id>, read from the EHR's server
+    "https://other.example.net/fhir/Medication/m-far",  # absolute on another server: read by neither
+    ELSEWHERE,
     *BAD_REFERENCES,
 ]
 
@@ -227,7 +230,7 @@ def hook_reads(references: list[str]) -> list[str]:
 def test_the_hook_and_the_page_read_exactly_the_same_medications(tmp_path: Any) -> None:
     orders = [epic_order(f"ord-{n}", ref) for n, ref in enumerate(MIXED)]
     _, page = open_page(tmp_path, [patient(), *orders])
-    expected = ["Medication/m-far", "Medication/m-oxy", "Medication/m2"]
+    expected = ["Medication/m-oxy", "Medication/m2"]
     assert sorted(read for read in page if read != "Patient/p1") == expected
     assert hook_reads(MIXED) == expected
 

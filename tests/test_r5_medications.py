@@ -110,7 +110,13 @@ def test_an_r5_oxycodone_order_by_concept_gets_the_cards_of_its_r4_equivalent() 
 )
 def test_an_r5_order_reads_as_the_same_order_as_in_r4(r4: dict[str, Any]) -> None:
     def order(resource: dict[str, Any]):
-        record = build_record([], TZ, draft_orders=[resource], extra_medications=[oxycodone_medication()])
+        record = build_record(
+            [],
+            TZ,
+            draft_orders=[resource],
+            extra_medications=[oxycodone_medication()],
+            fhir_server="https://ehr.test/fhir",
+        )
         return record.orders[0]
 
     r5 = order(as_r5(r4))
@@ -269,8 +275,9 @@ def test_an_r5_reference_is_a_medication_to_fetch_and_a_concept_or_contained_one
     coded = as_r5(oxycodone_draft())
     contained = {**as_r5(by_reference(oxycodone_draft(), "#oxy")), "contained": [oxycodone_medication("oxy")]}
     fill = as_r5(by_reference(dispense(OXYCODONE_5, days_ago(5)), "Medication/m8"))
-    assert medication_references([[named, coded, contained, fill]]) == {"Medication/m7", "Medication/m8"}
-    held = medication_references([[named, oxycodone_medication("m7")]])
+    server = "https://ehr.test/fhir"  # the absolute reference is on the EHR's own server
+    assert medication_references([[named, coded, contained, fill]], server) == {"Medication/m7", "Medication/m8"}
+    held = medication_references([[named, oxycodone_medication("m7")]], server)
     assert held == set()
 
 

@@ -254,15 +254,16 @@ def test_a_medication_elsewhere_in_the_bundle_is_resolved_by_full_url() -> None:
 
 @pytest.mark.parametrize("reference", ["Medication/m7", "https://ehr.example.org/fhir/Medication/m7"])
 def test_a_medication_elsewhere_in_the_bundle_is_resolved_by_type_and_id(reference: str) -> None:
+    # An absolute reference on the EHR's own server (Epic's) names the Medication of that id there.
     bundle = {
         "resourceType": "Bundle",
         "entry": [{"resource": _medication("m7")}, {"resource": _by_reference(reference)}],
     }
-    record = build_record([bundle], TZ)
+    record = build_record([bundle], TZ, fhir_server="https://ehr.example.org/fhir")
     assert record.orders[0].medication.concept is not None
     assert record.orders[0].medication.concept.has(RXNORM, OXYCODONE_5MG)
     assert record.unresolved_medication_refs == ()
-    assert medication_references([bundle]) == set()
+    assert medication_references([bundle], "https://ehr.example.org/fhir") == set()
 
 
 def test_an_unresolved_reference_is_listed_and_keeps_its_display() -> None:
@@ -367,7 +368,9 @@ def test_crafted_medication_references_never_resolve_to_another_resource() -> No
     }
     assert medication_references([order]) == {"Medication/../../admin"}
     absolute = dict(order, medicationReference={"reference": "https://ehr.example/fhir/Medication/abc-1"})
-    assert medication_references([absolute]) == {"Medication/abc-1"}
+    assert medication_references([absolute], "https://ehr.example/fhir") == {"Medication/abc-1"}
+    # On no server known to be the EHR's, it stays as written: never read as the EHR's Medication/abc-1.
+    assert medication_references([absolute]) == {"https://ehr.example/fhir/Medication/abc-1"}
 
 
 @pytest.mark.parametrize(
@@ -653,7 +656,9 @@ def test_a_versioned_medication_reference_names_the_medication() -> None:
         "id": "med1",
         "code": {"coding": [{"system": RXNORM, "code": "1049621"}]},
     }
-    assert float(run("order-sign", drafts=[order], resources=[medication]).facts.mme.total) == 30.0
-    assert medication_references([[order]]) == {"Medication/med1"}  # read from the server by its id
+    server = "https://ehr.example.org/fhir"
+    evaluation = run("order-sign", drafts=[order], resources=[medication], fhir_server=server)
+    assert float(evaluation.facts.mme.total) == 30.0
+    assert medication_references([[order]], server) == {"Medication/med1"}  # read from the server by its id
     traversal = dict(order, medicationReference={"reference": "Medication/../_history/3"})
     assert medication_references([[traversal]]) != {"Medication/.."}  # never a path step

@@ -353,6 +353,9 @@ def unidentified_name(medication: ResolvedMedication) -> str:
     if codes:
         return ", ".join(f"{_SYSTEM_LABELS.get(c.system or '', c.system or 'code')} {c.code}" for c in codes)
     reference = medication.reference
+    if reference and medication.elsewhere:
+        # Read nowhere: not from the other server (the token is the EHR's), nor as the EHR's own Medication of that id.
+        return f"medication {reference} (its medication is on another server and was not read)"
     if reference and not reference.startswith("#") and not may_read_medication(reference):
         # Never read (no Medication id): "not found" would send the clinician looking for a record nobody asked for.
         return f"medication {reference} (its medication reference could not be read)"

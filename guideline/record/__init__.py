@@ -36,6 +36,8 @@ from guideline.record.model import (
 )
 from guideline.record.pool import (
     NOT_A_MEDICATION_ID,
+    ON_ANOTHER_SERVER,
+    elsewhere_references,
     iter_resources,
     may_read_medication,
     medication_references,
@@ -52,6 +54,8 @@ __all__ = [
     "clear_read_caches",
     "iter_resources",
     "NOT_A_MEDICATION_ID",
+    "ON_ANOTHER_SERVER",
+    "elsewhere_references",
     "may_read_medication",
     "medication_references",
     "readable_medication_references",

@@ -172,6 +172,7 @@ def build_record(
     patient_id: str | None = None,
     pooled: bool = False,
     results_not_received: Iterable[tuple[str, str]] = (),
+    fhir_server: str | None = None,
 ) -> PatientRecord:
     """Pool every resource (Bundles of any type, lists, single resources) into one deduplicated record.
 
@@ -181,6 +182,8 @@ def build_record(
     `pooled` says `resources` are already the plain resources `resources_in` gives (as a hook's gathered data
     are), so they are taken as they are rather than walked for Bundles and lists again. `results_not_received`
     are the report results a FHIR client tried to read and could not, each (result id, why), to be named.
+    `fhir_server` is the EHR's FHIR base (the hook's fhirServer, the page's iss): a Medication named by an absolute
+    reference is matched by its id only on that server, and otherwise by its fullUrl alone.
     """
     own = f"Patient/{patient_id}" if patient_id else None
     found: list[Mapping[str, Any]] = []
@@ -191,7 +194,7 @@ def build_record(
         found.extend(resources)  # walking them again found the same list, for ~0.17 M instructions a call (0.5 %)
     else:
         collect_resources(list(resources), found, urls)
-    pool = MedicationPool(pending=found, pending_urls=urls, pending_fetched=list(extra_medications))
+    pool = MedicationPool(pending=found, pending_urls=urls, pending_fetched=list(extra_medications), server=fhir_server)
 
     seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}

@@ -137,6 +137,8 @@ class ResolvedMedication:
     resource: Medication | None = None
     reference: str | None = None
     reference_display: str | None = None
+    # Named by an absolute reference to another server than the EHR's: never read there, nor matched here.
+    elsewhere: bool = False
 
     @property
     def unresolved(self) -> bool:

@@ -12,6 +12,8 @@ from guideline.fhirdata import (
     as_dict,
     as_list,
     concept,
+    is_absolute_url,
+    path_on_server,
     readings_by_text,
     reference,
     text,
@@ -25,15 +27,32 @@ _TYPE_AND_ID = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,256}$")
 
 
 def _relative(ref: str) -> str:
-    """`https://ehr/fhir/Medication/1` → `Medication/1` (absolute references in Epic payloads), and a version of it
-    (`Medication/1/_history/3`, as servers that write versioned references send it) → `Medication/1`: what names a
+    """`Medication/1/_history/3` (as servers that write versioned references send it) → `Medication/1`: what names a
     medicine does not change between versions, and read as nothing the order was "unidentified (not found)".
-    Anything else that does not end in a plain `Type/id` (dot segments) is returned unchanged and never resolves."""
+    Anything else that does not end in a plain `Type/id` (dot segments) is returned unchanged and never resolves.
+    It reads the last steps only: whether an absolute reference is the EHR's own is `_local`'s to tell."""
     parts = unversioned(ref.rstrip("/").split("/"))
     tail = "/".join(parts[-2:]) if len(parts) >= 2 else ref
     if not _TYPE_AND_ID.match(tail) or parts[-1] in (".", ".."):
         return ref
     return tail
+
+
+def _local(ref: str, server: str | None) -> str | None:
+    """How a reference names a resource of the EHR's own server (`Type/id`, as `_relative` gives it), or None when
+    it names one elsewhere: an absolute reference is the EHR's only when its base is `server` (Epic writes its own
+    references so), and with no server known it is no one's. `…/fhir/Medication/m1` on another server is not
+    Medication/m1 here: taken for it, the order became whatever drug the EHR files under that id."""
+    if not is_absolute_url(ref):
+        return _relative(ref)
+    path = path_on_server(ref, server) if server else None
+    return None if path is None else _relative(path)
+
+
+def on_another_server(ref: str | None, server: str | None) -> bool:
+    """Whether a reference is an absolute URL on a server other than `server`, the EHR's (never when no server is
+    known: then where it is cannot be told)."""
+    return bool(ref and server and is_absolute_url(ref) and path_on_server(ref, server) is None)
 
 
 # One ResolvedMedication per inline concept, shared by every record: the reader shares one Concept per distinct
@@ -87,6 +106,9 @@ class MedicationPool:
     pending: list[Mapping[str, Any]] = field(default_factory=list)
     pending_urls: dict[int, str] = field(default_factory=dict)
     pending_fetched: list[Mapping[str, Any]] = field(default_factory=list)
+    # The EHR's FHIR server (the hook's fhirServer, the page's iss): an absolute reference is matched by its id
+    # only when it is on this server. None (a prefetch-only call, an offline check): only by its fullUrl.
+    server: str | None = None
 
     def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
         resource_id = text(resource.get("id"))
@@ -96,7 +118,7 @@ class MedicationPool:
             self.medications.setdefault(full_url, resource)
 
     def find_medication(self, ref: str) -> Mapping[str, Any] | None:
-        """The Medication a reference names, as given or as its relative `Medication/id`."""
+        """The Medication a reference names, as given (a fullUrl) or as its `Medication/id` on the EHR's server."""
         if self.pending or self.pending_fetched:
             pending, urls, fetched = self.pending, self.pending_urls, self.pending_fetched
             self.pending, self.pending_urls, self.pending_fetched = [], {}, []
@@ -105,7 +127,11 @@ class MedicationPool:
                     self.add_medication(resource, urls.get(index))
             for medication in fetched:
                 self.add_medication(medication, None)
-        return self.medications.get(ref) or self.medications.get(_relative(ref))
+        found = self.medications.get(ref)
+        if found is not None:
+            return found
+        local = _local(ref, self.server)
+        return None if local is None else self.medications.get(local)
 
 
 # Stands in for a Bundle entry that holds no resource object, so the record can name it ("no resource in it").
@@ -200,10 +226,11 @@ _REFERRING_TYPES = frozenset({
 })  # fmt: skip
 
 
-def medication_references(payloads: Iterable[Any]) -> set[str]:
-    """References to Medication resources that no given payload contains (they must be fetched, 2.1 c)."""
-    found = unresolved_references(payloads, "Medication", _REFERRING_TYPES, _medication_reference)
-    return {_relative(ref) for ref in found}
+def medication_references(payloads: Iterable[Any], server: str | None = None) -> set[str]:
+    """References to Medication resources that no given payload contains (they must be fetched, 2.1 c): those on
+    the EHR's `server` as their `Medication/<id>`, any other absolute one as written (it is never read)."""
+    found = unresolved_references(payloads, "Medication", _REFERRING_TYPES, _medication_reference, server)
+    return {_local(ref, server) or ref for ref in found}
 
 
 # Only plain reads of a Medication by FHIR id (Epic's run past 64 characters): a reference is EHR data, and
@@ -211,19 +238,28 @@ def medication_references(payloads: Iterable[Any]) -> set[str]:
 _MEDICATION_READ = re.compile(r"Medication/[A-Za-z0-9.\-]{1,256}")
 # Why an order's Medication was not read when its reference is no such read (the hook's gap and the page's panel).
 NOT_A_MEDICATION_ID = "an order names its medication by a reference that is not a Medication id"
+# Why when it is on another server than the EHR's (the token is for the EHR's server only).
+ON_ANOTHER_SERVER = "on another FHIR server, which PainPlan does not read"
 
 
 def may_read_medication(ref: str) -> bool:
-    """Whether PainPlan may read this reference with the user's token: a plain `Medication/<id>` as
-    medication_references gives it (an absolute or versioned one as its `Medication/<id>`), the id not "." or ".."
-    (ids by the pattern, but path steps in a URL)."""
+    """Whether a reference has the shape PainPlan reads with the user's token: a plain `Medication/<id>` (a versioned
+    or absolute one as its `Medication/<id>`), the id not "." or ".." (ids by the pattern, but path steps in a
+    URL). Whose server an absolute one is on is `medication_references`' to tell: it leaves one elsewhere absolute."""
     path = _relative(ref)
     return _MEDICATION_READ.fullmatch(path) is not None and path[len("Medication/") :] not in (".", "..")
 
 
 def readable_medication_references(refs: Iterable[str]) -> list[str]:
-    """The references among `refs` that may be read, sorted: the hook and the plan page read exactly these."""
-    return sorted(ref for ref in refs if may_read_medication(ref))
+    """The references among `refs` (as medication_references gives them) that are read from the EHR's server,
+    sorted: the hook and the plan page read exactly these. An absolute one is on another server, or none is known."""
+    return sorted(ref for ref in refs if not is_absolute_url(ref) and may_read_medication(ref))
+
+
+def elsewhere_references(refs: Iterable[str]) -> list[str]:
+    """The references among `refs` (as medication_references gives them) on another server than the EHR's, or
+    absolute with no server known, sorted: never read, and their orders named."""
+    return sorted(ref for ref in refs if is_absolute_url(ref))
 
 
 def _medication_reference(resource: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -245,11 +281,12 @@ def unresolved_references(
     target: str,
     referring: Collection[str],
     references_of: Callable[[Mapping[str, Any]], Iterable[Any]],
+    server: str | None = None,
 ) -> list[str]:
     """The references (as written, in the order met, once each) that the payloads' resources of the `referring`
-    types make through `references_of` and that no resource of type `target` among the payloads answers, by
-    `target/id`, its fullUrl or an absolute URL ending so; contained ones ("#x") are the resource's own. What a FHIR
-    client must still read."""
+    types make through `references_of` and that no resource of type `target` among the payloads answers, by its
+    fullUrl, or by `target/id` (a relative reference, or an absolute one on the EHR's `server`); contained ones
+    ("#x") are the resource's own. What a FHIR client must still read, or name."""
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}
     collect_resources(list(payloads), found, urls)
@@ -261,7 +298,7 @@ def unresolved_references(
     if not refs:  # the usual payload names nothing by reference: the targets are never pooled
         return []
     held = _held(found, urls, target)
-    return list(dict.fromkeys(ref for ref in refs if ref not in held and _relative(ref) not in held))
+    return list(dict.fromkeys(ref for ref in refs if ref not in held and _local(ref, server) not in held))
 
 
 def _held(found: list[Mapping[str, Any]], urls: Mapping[int, str], target: str) -> set[str]:

@@ -65,7 +65,7 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
 )
-from guideline.record.pool import MedicationPool, clear_inline_medications, coded_medication
+from guideline.record.pool import MedicationPool, clear_inline_medications, coded_medication, on_another_server
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
@@ -139,13 +139,17 @@ def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> Resolv
     # One object per reference in a call, so orders and fills of the same Medication are read and recognised once.
     found = pool.resolved.get((ref, display))
     if found is None:
-        found = pool.resolved[(ref, display)] = _resolved(pool.find_medication(ref), ref, display)
+        target = pool.find_medication(ref)
+        elsewhere = target is None and on_another_server(ref, pool.server)
+        found = pool.resolved[(ref, display)] = _resolved(target, ref, display, elsewhere)
     return found
 
 
-def _resolved(target: Mapping[str, Any] | None, ref: str | None, display: str | None) -> ResolvedMedication:
+def _resolved(
+    target: Mapping[str, Any] | None, ref: str | None, display: str | None, elsewhere: bool = False
+) -> ResolvedMedication:
     if target is None:
-        return ResolvedMedication.make(concept=None, reference=ref, reference_display=display)
+        return ResolvedMedication.make(concept=None, reference=ref, reference_display=display, elsewhere=elsewhere)
     medication = _medication(target)
     return ResolvedMedication.make(
         concept=medication.code or Concept(), resource=medication, reference=ref, reference_display=display
