@@ -297,9 +297,12 @@ def _to_status(key: str, result: Any) -> QueryStatus:
     )
 
 
-def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput:
-    """All FHIR reads in parallel under one budget, then, together, the Medication reads that orders reference and
-    (where the site searches lab reports) the results urine drug test reports name and no search returned."""
+def fetch_page_input(
+    session: Any, settings: Settings, today: date, drafts: Sequence[Mapping[str, Any]] = ()
+) -> PageInput:
+    """All FHIR reads in parallel under one budget, then, together, the Medication reads that orders (and the drafts
+    a card's link carried, as the hook read them) reference and (where the site searches lab reports) the results
+    urine drug test reports name and no search returned."""
     from cds_hooks.fhir_client import FhirClient
 
     config = settings.guideline
@@ -315,7 +318,7 @@ def fetch_page_input(session: Any, settings: Settings, today: date) -> PageInput
     results = client.fetch_all(queries, budget)
     statuses = [_to_status(key, result) for key, result in results.items()]
     resources: list[dict] = [r for result in results.values() for r in result.resources]
-    wanted = medication_references(resources, session.iss)
+    wanted = medication_references([resources, list(drafts)], session.iss)
     # The hook's rule: only a plain Medication/<id> on the launch's server is read with the token; the orders of the
     # rest stay named (those on another server are not matched to this server's Medication of the same id either).
     readable = readable_medication_references(wanted)
@@ -439,9 +442,10 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
             return launch_error_page(error, settings)
         config = settings.guideline
         now = settings.evaluation_now()
-        page_input = fetch_page_input(session, settings, now.date())
-        snoozes = _load_snoozes(session.patient_id, session.user, now)
         hints = session.app_context or {}
+        drafts = drafts_from_app_context(hints)
+        page_input = fetch_page_input(session, settings, now.date(), drafts)
+        snoozes = _load_snoozes(session.patient_id, session.user, now)
         view = assemble(
             page_input,
             config,
@@ -451,7 +455,7 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
             session.user,
             session.encounter_id,
             snoozes,
-            drafts_from_app_context(hints),
+            drafts,
         )
 
         def link(**params: Any) -> str:

@@ -300,3 +300,76 @@ def test_the_page_works_out_what_the_patient_takes_now_once_and_shows_it_in_all_
     computed.clear()
     standing = assemble(page_input, CONFIG, walter.id, NOW, {})  # no drafts: the taper alone reads it
     assert len(computed) == 1 and standing.section("taper").content.plan.start_mme == Decimal("90")
+
+
+# ---- drafts that name their medicine by reference ----
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+OXYCODONE_SOLUTION = "1049604"  # oxycodone hydrochloride 1 MG/ML Oral Solution
+
+
+def liquid_draft(**named: Any) -> dict[str, Any]:
+    """A draft as Epic and Oracle send a liquid or compounded product: the medicine a contained Medication named only
+    by "#med1" (no display to read a name from), 10 mL of 1 mg/mL every 4 hours = 60 mg oxycodone = 90 MME/day."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "draft-liquid",
+        "status": "draft",
+        "intent": "order",
+        "category": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "community"}
+                ]
+            }
+        ],  # fmt: skip
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": DAY.isoformat(),
+        "contained": [
+            {
+                "resourceType": "Medication",
+                "id": "med1",
+                "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication"]},
+                "code": {"coding": [{"system": RXNORM, "code": OXYCODONE_SOLUTION}], "text": "oxyCODONE 1 mg/mL soln"},
+                "form": {"text": "Solution"},
+            },
+            {"resourceType": "Organization", "id": "pharm", "name": "Compounding pharmacy"},
+        ],
+        "medicationReference": {"reference": "#med1"},
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 4, "periodUnit": "h"}},
+                "doseAndRate": [
+                    {"doseQuantity": {"value": 10, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"}}
+                ],  # fmt: skip
+            }
+        ],
+        "dispenseRequest": {"expectedSupplyDuration": {"value": 7, "unit": "days", "code": "d"}},
+        **named,
+    }
+
+
+def _card_and_context(draft: dict[str, Any], *chart: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The order-sign evaluation of `draft` on `chart` (patient p1), its high-mme card, and that card's appContext."""
+    drafts = draft_bundle([draft])
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01"}
+    record = build_record([patient, *chart], TZ, draft_orders=drafts, fhir_server=FHIR)
+    evaluation = evaluate(record, HookContext("order-sign", "p1"), CONFIG, NOW)
+    high = next(c for c in evaluation.cards if c.check_id == "high-mme")
+    sent = card_json(high, options_for(CONFIG, "https://cds.example.org", "p1", drafts))
+    link = next(link for link in sent["links"] if link["type"] == "smart")
+    return evaluation, sent, json.loads(link["appContext"])
+
+
+def test_the_page_reads_the_medication_a_carried_draft_names_as_the_hook_did(tmp_path: Any) -> None:
+    # Epic's order composer names the medicine of a draft by `Medication/<id>`: the hook read it, the page did not,
+    # and the draft it had just counted at 90 MME/day was "unidentified (not found)" there.
+    medication = {"resourceType": "Medication", "id": "m-soln", "code": liquid_draft()["contained"][0]["code"]}
+    draft = {**liquid_draft(medicationReference={"reference": "Medication/m-soln"})}
+    del draft["contained"]
+    evaluation, _, context = _card_and_context(draft, medication)
+    assert evaluation.facts.mme.total == Decimal("90")
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01"}
+    html = _launched_plan_html(tmp_path, [patient, medication], context)
+    assert "90.0 with the order being signed" in html
+    assert "m-soln (not found)" not in html
