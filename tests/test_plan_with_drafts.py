@@ -361,6 +361,44 @@ def _card_and_context(draft: dict[str, Any], *chart: dict[str, Any]) -> tuple[An
     return evaluation, sent, json.loads(link["appContext"])
 
 
+def test_a_draft_naming_a_contained_medication_gives_the_page_the_cards_mme(tmp_path: Any) -> None:
+    evaluation, sent, context = _card_and_context(liquid_draft())
+    assert evaluation.facts.mme.total == Decimal("90") and "90.0 MME/day" in sent["summary"]
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1960-01-01"}
+    page = assemble(PageInput((patient,), (), ()), CONFIG, "p1", NOW, {}, drafts=drafts_from_app_context(context))
+    assert page.section("medications").content.comparison == (
+        "no current opioid now; 90.0 with the order being signed (oxyCODONE 1 mg/mL soln)"
+    )
+    html = _launched_plan_html(tmp_path, [patient], context)
+    assert "90.0 with the order being signed" in html
+    assert "could not be identified" not in html
+
+
+def test_only_the_contained_medication_the_draft_names_travels_and_only_what_is_read_of_it() -> None:
+    [carried] = compact_drafts(draft_bundle([liquid_draft()]), ["draft-liquid"])
+    assert carried["contained"] == [
+        {
+            "resourceType": "Medication",
+            "id": "med1",
+            "code": {"coding": [{"system": RXNORM, "code": OXYCODONE_SOLUTION}], "text": "oxyCODONE 1 mg/mL soln"},
+            "form": {"text": "Solution"},
+        }
+    ]
+    r5 = {**liquid_draft(), "medication": {"reference": {"reference": "#med1"}}}  # R5: a CodeableReference
+    del r5["medicationReference"]
+    assert compact_drafts(draft_bundle([r5]), ["draft-liquid"])[0]["contained"] == carried["contained"]
+    # The page reads what arrives as untrusted: no other resource type, no Medication the draft does not name.
+    sent = {**liquid_draft(), "contained": [*liquid_draft()["contained"], {"resourceType": "Medication", "id": "x"}]}
+    [read] = drafts_from_app_context({"drafts": [sent]})
+    assert [c["id"] for c in read["contained"]] == ["med1"] and "meta" not in read["contained"][0]
+    for odd in ("nope", [{"resourceType": "Patient", "id": "med1"}], ["med1"], [{"resourceType": "Medication"}]):
+        [read] = drafts_from_app_context({"drafts": [{**liquid_draft(), "contained": odd}]})
+        assert "contained" not in read
+    # Still bounded: a contained Medication too large for appContext leaves the drafts out, as before.
+    big = {**liquid_draft(), "contained": [{"resourceType": "Medication", "id": "med1", "code": {"text": "x" * 5000}}]}
+    assert compact_drafts(draft_bundle([big]), ["draft-liquid"]) is None
+
+
 def test_the_page_reads_the_medication_a_carried_draft_names_as_the_hook_did(tmp_path: Any) -> None:
     # Epic's order composer names the medicine of a draft by `Medication/<id>`: the hook read it, the page did not,
     # and the draft it had just counted at 90 MME/day was "unidentified (not found)" there.

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from guideline.fhirdata import reference
 from guideline.plan.medications import Medications
 
 MAX_NAMED = 20  # the cards send at most 20 (guideline 10.x); more is not from us
@@ -76,6 +77,35 @@ DRAFT_FIELDS = (
     "dispenseRequest",
 )
 MAX_DRAFTS_JSON = 4000  # characters of appContext spent on drafts at most; beyond that only the ids travel
+# What the record reads of a Medication (its code, form and ingredients, in R4, R5, STU3 and DSTU2 names): a draft
+# naming a contained Medication ("#med1", as Epic and Oracle send liquid and compounded products) carries that one.
+MEDICATION_FIELDS = ("resourceType", "id", "code", "form", "doseForm", "ingredient", "product")
+
+
+def _carried(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """What of a draft travels to the page: DRAFT_FIELDS, and the contained Medication it names, if any (without it
+    the page read "#med1" as nothing, and the draft the card counted was unidentified there)."""
+    draft = {key: resource[key] for key in DRAFT_FIELDS if key in resource}
+    named = _contained_medication(resource)
+    if named is not None:
+        draft["contained"] = [named]
+    return draft
+
+
+def _contained_medication(resource: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The contained Medication a draft names by "#id" (R4's medicationReference, R5's medication.reference), with
+    only MEDICATION_FIELDS; None when it names none. Another contained resource is never carried."""
+    named = resource.get("medicationReference")
+    if named is None and isinstance(resource.get("medication"), Mapping):
+        named = resource["medication"].get("reference")  # R5: a CodeableReference
+    ref = reference(named)
+    contained = resource.get("contained")
+    if not ref or not ref.startswith("#") or not isinstance(contained, list):
+        return None
+    for item in contained:
+        if isinstance(item, Mapping) and item.get("resourceType") == "Medication" and item.get("id") == ref[1:]:
+            return {key: item[key] for key in MEDICATION_FIELDS if key in item}
+    return None
 
 
 def _entries(draft_orders: Any) -> list[Mapping[str, Any]]:
@@ -99,7 +129,7 @@ def compact_drafts_json(draft_orders: Any, order_ids: Sequence[str]) -> str | No
     """`compact_drafts` as compact JSON text (what a card's appContext carries), without building it twice."""
     wanted = set(order_ids)
     drafts = [
-        {key: resource[key] for key in DRAFT_FIELDS if key in resource}
+        _carried(resource)
         for resource in _entries(draft_orders)
         # An id that is not text (a list, an object) names no order the engine read, and cannot be looked up.
         if isinstance(resource.get("id"), str) and resource["id"] in wanted
@@ -113,7 +143,7 @@ def compact_drafts_json(draft_orders: Any, order_ids: Sequence[str]) -> str | No
 
 def drafts_from_app_context(app_context: Any) -> tuple[dict[str, Any], ...]:
     """The drafts a card's link carried, read as untrusted input: MedicationRequest objects with an id, at most 20,
-    only the fields the engine reads."""
+    only the fields the engine reads (and of `contained`, only the Medication the draft names)."""
     if not isinstance(app_context, Mapping):
         return ()
     raw = app_context.get("drafts")
@@ -124,5 +154,5 @@ def drafts_from_app_context(app_context: Any) -> tuple[dict[str, Any], ...]:
         if isinstance(item, Mapping) and item.get("resourceType") == "MedicationRequest":
             order_id = item.get("id")
             if isinstance(order_id, str) and 0 < len(order_id) <= MAX_ID_LENGTH:
-                drafts.append({key: item[key] for key in DRAFT_FIELDS if key in item})
+                drafts.append(_carried(item))
     return tuple(drafts)
