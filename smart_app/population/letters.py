@@ -30,7 +30,7 @@ class LetterPatient:
     birth_date: str | None
     criteria: list[tuple[str, str, list[str]]]  # (measure id, what it means, evidence lines)
     findings: list[str]
-    attribution: str
+    attribution: str  # why the patient is in this letter: "pcp" or "prescriber" (their row's attribution)
 
 
 @dataclass
@@ -38,9 +38,14 @@ class Letter:
     clinician_id: str
     clinician_name: str
     practice_name: str | None
-    attributed_as: str  # "pcp" or "prescriber"
     patients: list[LetterPatient] = field(default_factory=list)
     rates: list[dict[str, Any]] = field(default_factory=list)  # this clinician's measure rates
+
+    def groups(self) -> list[tuple[str, list[LetterPatient]]]:
+        """The patients grouped by why they are listed, in REASON_ORDER: one clinician can be PCP of some patients
+        and main prescriber of others who have no PCP, and the letter must say which is which."""
+        kinds = sorted({p.attribution for p in self.patients}, key=_reason_rank)
+        return [(kind, [p for p in self.patients if p.attribution == kind]) for kind in kinds]
 
     @property
     def file_stem(self) -> str:
@@ -52,6 +57,14 @@ class Letter:
             return safe
         digest = hashlib.sha256(self.clinician_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
         return f"{safe or 'clinician'}-{digest}"
+
+
+# The order the letter and the index give the reasons a patient is listed in: the clinician's own patients first.
+REASON_ORDER = ("pcp", "prescriber")
+
+
+def _reason_rank(kind: str) -> tuple[int, str]:
+    return (REASON_ORDER.index(kind) if kind in REASON_ORDER else len(REASON_ORDER), kind)
 
 
 FINDING_TEXT = {
@@ -93,7 +106,7 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
         letter = letters.get(pcp)
         if letter is None:
             letter = letters[pcp] = Letter(
-                pcp, pcp_name or directory.names.get(f"Practitioner/{pcp}") or f"Clinician {pcp}", practice, attribution
+                pcp, pcp_name or directory.names.get(f"Practitioner/{pcp}") or f"Clinician {pcp}", practice
             )
         proof = json.loads(evidence or "{}")
         criteria = [(m, _criterion_text(m, True), proof.get(m, [])) for m, hit in (("OHD", ohd), ("OMP", omp),
@@ -124,7 +137,7 @@ def _environment() -> Environment:
 
 
 def letter_context(letter: Letter, period: Period, config: Any) -> dict[str, Any]:
-    from smart_app.population.wording import consider_items, disclaimer, intro_text
+    from smart_app.population.wording import consider_items, disclaimer, group_heading, intro_text
 
     settings = config["population"]
     context = {
@@ -138,6 +151,7 @@ def letter_context(letter: Letter, period: Period, config: Any) -> dict[str, Any
         "pdmp_url": settings["pdmp_url"],
         "resources": list(config["resources"]),
         "measures": {m.id: m for m in MEASURES},
+        "groups": [(group_heading(kind), patients) for kind, patients in letter.groups()],
     }
     context.update(intro=intro_text(context), consider=consider_items(context), disclaimer=disclaimer(context))
     return context
@@ -180,6 +194,12 @@ def write_letters(
             progress.update(done, len(letters), unit="letters")
     progress.update(len(letters), len(letters), force=True, unit="letters")
     programme = config["population"]["programme"]
-    index = _environment().get_template("index.html").render(letters=letters, period=period, programme=programme)
+    from smart_app.population.wording import index_reasons
+
+    index = (
+        _environment()
+        .get_template("index.html")
+        .render(letters=letters, period=period, programme=programme, reasons=index_reasons)
+    )
     (folder / "index.html").write_text(index, encoding="utf-8")
     return len(letters)

@@ -29,20 +29,10 @@ def write_pdf(path: Path, context: dict[str, Any]) -> None:
         Paragraph(escape(intro_text(context)), body),
         Spacer(1, 6),
     ]
-    for patient in letter.patients:
-        title = f"{patient.name or 'Patient'} (id {patient.patient_id}" + (
-            f", born {patient.birth_date})" if patient.birth_date else ")"
-        )
-        story.append(Paragraph(escape(title), styles["Heading3"]))
-        for _, meaning, evidence in patient.criteria:
-            story.append(Paragraph(escape(meaning), body))
-            story.append(
-                ListFlowable([ListItem(Paragraph(escape(line), small)) for line in evidence], bulletType="bullet")
-            )
-        if patient.findings:
-            story.append(
-                Paragraph(escape("The guideline checks also note: " + "; ".join(patient.findings) + "."), body)
-            )
+    for heading, patients in context["groups"]:
+        story.append(Paragraph(escape(heading), styles["Heading2"]))
+        for patient in patients:
+            story.extend(_patient(patient, styles))
     story.append(Paragraph("What to consider", styles["Heading2"]))
     story.append(
         ListFlowable([ListItem(Paragraph(escape(item), body)) for item in consider_items(context)], bulletType="bullet")
@@ -56,3 +46,22 @@ def write_pdf(path: Path, context: dict[str, Any]) -> None:
     document = SimpleDocTemplate(str(path), pagesize=LETTER, leftMargin=0.8 * inch, rightMargin=0.8 * inch,
                                  title=f"Opioid prescribing review for {letter.clinician_name}")  # fmt: skip
     document.build(story)
+
+
+def _patient(patient: Any, styles: Any) -> list[Any]:
+    """One listed patient: who, each criterion met with its evidence, the guideline checks' findings."""
+    body, small = styles["BodyText"], styles["BodyText"].clone("small", fontSize=8, leading=10)
+    title = f"{patient.name or 'Patient'} (id {patient.patient_id}" + (
+        f", born {patient.birth_date})" if patient.birth_date else ")"
+    )
+    flowables: list[Any] = [Paragraph(escape(title), styles["Heading3"])]
+    for _, meaning, evidence in patient.criteria:
+        flowables.append(Paragraph(escape(meaning), body))
+        flowables.append(
+            ListFlowable([ListItem(Paragraph(escape(line), small)) for line in evidence], bulletType="bullet")
+        )
+    if patient.findings:
+        flowables.append(
+            Paragraph(escape("The guideline checks also note: " + "; ".join(patient.findings) + "."), body)
+        )
+    return flowables

@@ -2,22 +2,68 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Reason:
+    """How the letters say why a patient is listed (their row's attribution)."""
+
+    heading: str  # above the group of patients in the letter
+    one: str  # after "1 patient" / "1"
+    many: str  # after "2 patients" / "2"
+    index: str  # in the letters' index
+
+
+REASONS = {
+    "pcp": Reason(
+        "Patients who name you as their primary care clinician",
+        "who names you as their primary care clinician",
+        "who name you as their primary care clinician",
+        "primary care clinician",
+    ),
+    "prescriber": Reason(
+        "Patients with no primary care clinician on record whose opioid prescriptions mostly came from you",
+        "who has no primary care clinician on record and whose opioid prescriptions mostly came from you",
+        "who have no primary care clinician on record and whose opioid prescriptions mostly came from you",
+        "main prescriber, no PCP on record",
+    ),
+}
+
+
+def _why(kind: str, count: int) -> str:
+    reason = REASONS[kind]  # a reason with no words stops the letter rather than give it the wrong ones
+    return reason.one if count == 1 else reason.many
+
+
+def group_heading(kind: str) -> str:
+    return REASONS[kind].heading
+
+
+def index_reasons(letter: Any) -> str:
+    """ "primary care clinician (1), main prescriber, no PCP on record (1)": each reason with its patients."""
+    return "; ".join(f"{REASONS[kind].index} ({len(patients)})" for kind, patients in letter.groups())
 
 
 def intro_text(context: dict[str, Any]) -> str:
     letter = context["letter"]
     count = len(letter.patients)
     who = "patient" if count == 1 else "patients"
-    how = (
-        "who name you as their primary care clinician"
-        if letter.attributed_as == "pcp"
-        else "who have no primary care clinician on record and whose opioid prescriptions mostly came from you"
-    )
+    groups = letter.groups()
+    if len(groups) == 1:
+        found = f"found {count} {who} {_why(groups[0][0], count)} whose fills met one or more of the criteria below."
+    else:
+        parts = [f"{len(patients)} {_why(kind, len(patients))}" for kind, patients in groups]
+        found = (
+            f"found {count} {who} whose fills met one or more of the criteria below: "
+            + ", ".join(parts[:-1])
+            + f", and {parts[-1]}."
+        )
     return (
         f"This letter is strictly informational. Our quarterly review of pharmacy claims for {context['period'].label} "
-        f"found {count} {who} {how} whose fills met one or more of the criteria below. We share it so that you can "
-        "see what the claims show; it is not a judgement of your care, and the numbers come only from fills we can see."
+        f"{found} We share it so that you can see what the claims show; it is not a judgement of your care, and the "
+        "numbers come only from fills we can see."
     )
 
 

@@ -1,0 +1,149 @@
+"""Letters say why each patient is listed: as the clinician's own PCP patient, or as the main prescriber of a patient
+with no PCP on record; the index says the same."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from synthetic_export import OXYCODONE_10, dispense, patient, practitioner, write_export
+from test_population_measures import PERIOD, TODAY
+
+from guideline.config import GuidelineConfig
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
+
+PCP_HEADING = "Patients who name you as their primary care clinician"
+PRESCRIBER_HEADING = "Patients with no primary care clinician on record whose opioid prescriptions mostly came from you"
+
+
+def high_dose(pid: str, prescriber: str) -> list[dict]:
+    """90 MME/day for 60 days (the OHD numerator), from one prescriber at one pharmacy."""
+    return [
+        dispense(f"{pid}-1", pid, OXYCODONE_10, "2026-01-05", 180, 30, prescriber, "ph1"),
+        dispense(f"{pid}-2", pid, OXYCODONE_10, "2026-02-04", 180, 30, prescriber, "ph1"),
+    ]
+
+
+def run_letters(folder: Path, resources: list[dict]) -> Path:
+    write_export(folder / "in", resources)
+    review(ndjson_files(folder / "in"), folder / "out", PERIOD, TODAY, GuidelineConfig.from_mapping(), workers=1)
+    return folder / "out" / "letters"
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def intro_of(html: str) -> str:
+    return text_of(re.search(r'<p class="note" id="intro">(.*?)</p>', html, re.S).group(1))
+
+
+def groups_of(html: str) -> dict[str, str]:
+    """Each group of patients in a letter: its heading → its text."""
+    patients = html.split("<h2>Patients and what the claims show</h2>")[1].split("<h2")[0]
+    chunks = patients.split('<div class="group"')[1:]
+    return {text_of(re.search(r"<h3>(.*?)</h3>", chunk, re.S).group(1)): text_of(chunk) for chunk in chunks}
+
+
+def index_row(letters: Path, stem: str) -> str:
+    index = (letters / "index.html").read_text()
+    return text_of(re.search(rf'<tr><td><a href="{re.escape(stem)}\.html">.*?</tr>', index, re.S).group(0))
+
+
+@pytest.fixture(scope="module")
+def letters(tmp_path_factory) -> Path:
+    # Dr Alvarez is PCP of Adams (whose opioids come from Dr Brown) and main prescriber of Baker, who has no PCP;
+    # Dr Brown is PCP of Carter too.
+    return run_letters(
+        tmp_path_factory.mktemp("mixed"),
+        [
+            practitioner("drA", "Dr. Ana Alvarez"),
+            practitioner("drB", "Dr. Ben Brown"),
+            patient("pa", "1970-01-01", "Practitioner/drA", "Adams"),
+            *high_dose("pa", "drB"),
+            patient("pb", "1970-01-01", None, "Baker"),
+            *high_dose("pb", "drA"),
+            patient("pc", "1970-01-01", "Practitioner/drB", "Carter"),
+            *high_dose("pc", "drB"),
+        ],
+    )
+
+
+def test_a_letter_groups_its_patients_by_why_they_are_listed(letters):
+    # Before, the whole letter took the first patient's reason: "2 patients who name you as their primary care
+    # clinician", Baker included, who names no one.
+    html = (letters / "drA.html").read_text()
+    assert intro_of(html).startswith("This letter is strictly informational.")
+    assert (
+        "found 2 patients whose fills met one or more of the criteria below: 1 who names you as their primary care "
+        "clinician, and 1 who has no primary care clinician on record and whose opioid prescriptions mostly came "
+        "from you."
+    ) in intro_of(html)
+    groups = groups_of(html)
+    assert list(groups) == [PCP_HEADING, PRESCRIBER_HEADING]
+    assert "Adams" in groups[PCP_HEADING] and "Baker" not in groups[PCP_HEADING]
+    assert "Baker" in groups[PRESCRIBER_HEADING] and "Adams" not in groups[PRESCRIBER_HEADING]
+
+
+def test_a_letter_of_one_kind_keeps_its_one_sentence(letters):
+    html = (letters / "drB.html").read_text()  # Adams is drA's: drB, who prescribed, does not get Adams
+    assert (
+        "found 1 patient who names you as their primary care clinician whose fills met one or more of the criteria"
+    ) in intro_of(html)
+    assert list(groups_of(html)) == [PCP_HEADING] and "Adams" not in html
+
+
+def test_which_patient_sorts_first_does_not_decide_the_reason():
+    # Baker (no PCP) first: the letter told drA their own PCP patients "have no primary care clinician on record".
+    from smart_app.population.letters import Letter, LetterPatient
+    from smart_app.population.wording import intro_text
+
+    patients = [
+        LetterPatient(pid, name, None, [], [], kind)
+        for pid, name, kind in (("pb", "Baker", "prescriber"), ("pc", "Cole", "pcp"), ("pa", "Adams", "pcp"))
+    ]
+    letter = Letter("drA", "Dr. Ana Alvarez", None, patients)
+    assert "2 who name you as their primary care clinician, and 1 who has no primary care clinician" in intro_text(
+        {"letter": letter, "period": PERIOD}
+    )
+    assert [(kind, [p.name for p in group]) for kind, group in letter.groups()] == [
+        ("pcp", ["Cole", "Adams"]),
+        ("prescriber", ["Baker"]),
+    ]
+
+
+def test_the_pdf_groups_the_patients_as_the_html_does(tmp_path, monkeypatch):
+    from smart_app.population import pdf
+    from smart_app.population.letters import Letter, LetterPatient, letter_context
+
+    story: list[str] = []
+
+    class Capture:
+        """Stands in for reportlab's document: keeps the paragraphs' text in order."""
+
+        def __init__(self, *_args: object, **_kwargs: object) -> None:
+            pass
+
+        def build(self, flowables: list) -> None:
+            story.extend(getattr(flowable, "text", "") for flowable in flowables)
+
+    monkeypatch.setattr(pdf, "SimpleDocTemplate", Capture)
+    patients = [
+        LetterPatient("pb", "Baker", None, [], [], "prescriber"),
+        LetterPatient("pa", "Adams", None, [], [], "pcp"),
+    ]
+    letter = Letter("drA", "Dr. Ana Alvarez", None, patients)
+    pdf.write_pdf(tmp_path / "drA.pdf", letter_context(letter, PERIOD, GuidelineConfig.from_mapping()))
+    assert story.index(PCP_HEADING) < story.index("Adams (id pa)") < story.index(PRESCRIBER_HEADING)
+    assert story.index(PRESCRIBER_HEADING) < story.index("Baker (id pb)")
+
+
+def test_the_index_names_each_reason_with_its_patients(letters):
+    # Before: "primary care clinician" alone, as if both patients named drA as their PCP.
+    row = index_row(letters, "drA")
+    assert "primary care clinician (1)" in row and "main prescriber, no PCP on record (1)" in row
+    assert "primary care clinician (1)" in index_row(letters, "drB") and "main prescriber" not in index_row(
+        letters, "drB"
+    )
