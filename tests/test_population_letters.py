@@ -147,3 +147,49 @@ def test_the_index_names_each_reason_with_its_patients(letters):
     assert "primary care clinician (1)" in index_row(letters, "drB") and "main prescriber" not in index_row(
         letters, "drB"
     )
+
+
+@pytest.fixture(scope="module")
+def practice_run(tmp_path_factory) -> Path:
+    from test_population_attribution import export
+
+    return run_letters(tmp_path_factory.mktemp("practice"), export())
+
+
+def test_a_patient_assigned_to_a_practice_is_in_the_practices_letter(practice_run):
+    # Before: Rivera was in drE's letter, "who have no primary care clinician on record", and in the hospital's rates.
+    names = sorted(p.name for p in practice_run.iterdir())
+    assert not any(name.startswith("drE") for name in names)
+    stem = next(name for name in names if name.startswith("practice-orgFQHC")).removesuffix(".html")
+    html = (practice_run / f"{stem}.html").read_text()
+    assert "To: Fair Haven Community Health Center" in text_of(html)
+    assert (
+        "found 1 patient who is assigned to your practice for primary care with no clinician named whose fills met"
+    ) in intro_of(html)
+    groups = groups_of(html)
+    assert list(groups) == ["Patients assigned to your practice for primary care, with no clinician named"]
+    assert "Rivera" in html and "Soto" not in html  # Soto is drA's, in drA's letter
+    assert "Rivera" not in (practice_run / "drA.html").read_text()
+    assert "practice of record, no clinician named (1)" in index_row(practice_run, stem)
+    assert (practice_run / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_practice_counts_the_patient_and_the_hospital_does_not(practice_run):
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(practice_run.parent / "measures.parquet").to_pylist()
+    ohd = {(r["level"], r["unit"]): (r["numerator"], r["denominator"]) for r in rows if r["measure"] == "OHD"}
+    assert ohd[("practice", "orgFQHC")] == (2, 2)  # Rivera and Soto
+    assert ("practice", "orgHospital") not in ohd
+    assert ohd[("pcp", "unattributed")] == (1, 1)  # Rivera: no clinician named
+    assert ohd[("pcp", "drA")] == (1, 1) and ("pcp", "drE") not in ohd
+
+
+def test_a_practice_and_a_clinician_never_share_a_file():
+    from smart_app.population.letters import Letter
+
+    practice = Letter("x", "Practice X", None, recipient_kind="practice")
+    clinician = Letter("practice-x", "Dr. Practice", None)  # an id that looks like the practice's file name
+    assert practice.file_stem == "practice-x"
+    assert clinician.file_stem.startswith("practice-x-") and clinician.file_stem != practice.file_stem
+    assert Letter("drA", "Dr. Ana Alvarez", None).file_stem == "drA"

@@ -53,6 +53,11 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
     write_ndjson(source, "Patient.claims", [patient("p-claims", "1975-01-01"), patient("p-pde", "1975-01-01")])
     # A patient known only from Part D claims (ExplanationOfBenefit): both engines must put them in the cohort.
     write_ndjson(source, "ExplanationOfBenefit", [part_d_event("pde1", "p-pde", "2026-01-05")])
+    # A patient assigned to a practice (an Organization as generalPractitioner) with no clinician named: the
+    # practice's, not drC's who prescribed.
+    assigned = [patient("p-practice", "1975-01-01", "Organization/orgA", "Practice")]
+    assigned += [dispense(f"pr{n}", "p-practice", OXYCODONE_5, f"2026-0{n}-05", 56, 14, "drC", "ph1") for n in (1, 2)]
+    write_ndjson(source, "Patient.practice", assigned)
     # Lines DuckDB's and Spark's own JSON readers judged differently (each engine used to decide for itself).
     odd = [
         '{"resourceType": "MedicationDispense", "id": "nan", "subject": {"reference": "Patient/p-ohd"}, '
@@ -99,6 +104,9 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
     assert claims.fetchone() == (1, 3, "drN")
     part_d = f"SELECT opioid_fills FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-pde'"
     assert con.execute(part_d).fetchone() == (1,)
+    practice = f"SELECT attribution, pcp_id, practice_id FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE "
+    assert con.execute(practice + "patient_id = 'p-practice'").fetchone() == ("practice", None, "orgA")
+    assert spark_quality["attributed_to_practice"] == 1
     named = con.execute(
         f"SELECT patient_name FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-sur'"
     )

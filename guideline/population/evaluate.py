@@ -194,6 +194,8 @@ def evaluate_patient(
         quality.unattributed_patients += 1
     elif attribution.kind == "prescriber":
         quality.attributed_to_prescriber += 1
+    elif attribution.kind == "practice":
+        quality.attributed_to_practice += 1
     scored = outcomes(summary)
     now = datetime.combine(min(period.end, today), time(12, 0), tzinfo=zone)
     findings = standing_findings(record, config, now, terms)

@@ -34,6 +34,8 @@ class Quality:
     unidentified_medications: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     unattributed_patients: int = 0
     attributed_to_prescriber: int = 0
+    # Patients assigned to a practice (generalPractitioner an Organization) with no clinician named: the practice's.
+    attributed_to_practice: int = 0
     patients_from_orders: int = 0
     patients_not_evaluated: int = 0
     evaluation_errors: Counter[str] = field(default_factory=Counter)  # error type → patients
@@ -77,6 +79,7 @@ class Quality:
             ],
             "unattributed_patients": self.unattributed_patients,
             "attributed_to_prescriber": self.attributed_to_prescriber,
+            "attributed_to_practice": self.attributed_to_practice,
             "patients_from_orders": self.patients_from_orders,
             "patients_not_evaluated": self.patients_not_evaluated,
             "evaluation_errors": dict(sorted(self.evaluation_errors.items())),
@@ -139,6 +142,7 @@ class Quality:
             (unidentified, f"medications not identified ({len(self.unidentified_medications)} distinct)"),
             (self.unattributed_patients, "patients attributed to no clinician"),
             (self.attributed_to_prescriber, "patients without a PCP attributed to their main prescriber"),
+            (self.attributed_to_practice, "patients assigned to a practice with no clinician named (the practice's)"),
             (self.patients_from_orders, "patients whose numbers come from orders, not fills"),
             (
                 self.patients_not_evaluated,

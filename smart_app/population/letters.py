@@ -21,6 +21,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "population"
 LETTER_MEASURES = ("OHD", "OMP", "COB")  # spec 7: a numerator here, or NAL's denominator without its numerator
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 80  # with the digest and ".html", well inside the 255 bytes a file name may have
+PRACTICE_PREFIX = "practice-"
 
 
 @dataclass
@@ -30,16 +31,20 @@ class LetterPatient:
     birth_date: str | None
     criteria: list[tuple[str, str, list[str]]]  # (measure id, what it means, evidence lines)
     findings: list[str]
-    attribution: str  # why the patient is in this letter: "pcp" or "prescriber" (their row's attribution)
+    attribution: str  # why the patient is in this letter: their row's attribution ("pcp", "practice", "prescriber")
 
 
 @dataclass
 class Letter:
-    clinician_id: str
-    clinician_name: str
-    practice_name: str | None
+    """One letter: to a clinician (their PCP patients, and those with no PCP they mostly prescribed for), or to a
+    practice (its patients assigned to it with no clinician named)."""
+
+    recipient_id: str  # the clinician's Practitioner id, or the practice's Organization id
+    recipient_name: str
+    practice_name: str | None  # the clinician's practice, beside their name; None in a practice's own letter
     patients: list[LetterPatient] = field(default_factory=list)
-    rates: list[dict[str, Any]] = field(default_factory=list)  # this clinician's measure rates
+    rates: list[dict[str, Any]] = field(default_factory=list)  # the recipient's measure rates
+    recipient_kind: str = "clinician"  # or "practice"
 
     def groups(self) -> list[tuple[str, list[LetterPatient]]]:
         """The patients grouped by why they are listed, in REASON_ORDER: one clinician can be PCP of some patients
@@ -51,16 +56,20 @@ class Letter:
     def file_stem(self) -> str:
         """The letter's file name: the clinician's id when it is a plain, short name, else that id made safe with a
         digest of the real id after it, so two ids never share a file (a/b and a_b), a long id still fits the
-        filesystem, and no letter takes the index's name."""
-        safe = _SAFE_NAME.sub("_", self.clinician_id).strip(".")[:_MAX_STEM]
-        if safe == self.clinician_id and safe.lower() != "index":
+        filesystem, and no letter takes the index's name. A practice's is "practice-" and its id, made safe the same
+        way; a clinician id that begins so is given a digest, so a practice and a clinician never share a file."""
+        key = self.recipient_id if self.recipient_kind == "clinician" else f"Organization/{self.recipient_id}"
+        prefix = "" if self.recipient_kind == "clinician" else PRACTICE_PREFIX
+        safe = prefix + _SAFE_NAME.sub("_", self.recipient_id).strip(".")[:_MAX_STEM]
+        plain = safe == prefix + self.recipient_id and safe.lower() != "index"
+        if plain and (prefix or not safe.startswith(PRACTICE_PREFIX)):
             return safe
-        digest = hashlib.sha256(self.clinician_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
         return f"{safe or 'clinician'}-{digest}"
 
 
 # The order the letter and the index give the reasons a patient is listed in: the clinician's own patients first.
-REASON_ORDER = ("pcp", "prescriber")
+REASON_ORDER = ("pcp", "practice", "prescriber")
 
 
 def _reason_rank(kind: str) -> tuple[int, str]:
@@ -92,22 +101,25 @@ def _criterion_text(measure_id: str, numerator: bool) -> str:
 
 
 def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[Letter]:
-    """The clinicians who get a letter and, for each, the patients who met a criterion (spec 7)."""
+    """The clinicians and practices who get a letter and, for each, the patients who met a criterion (spec 7): a
+    patient is in their PCP's letter, else (assigned to a practice with no clinician named) the practice's, else
+    their main prescriber's."""
     flags = " OR ".join(f"{column}_num" for column in ("ohd", "omp", "cob"))
     rows = con.execute(
-        f"""SELECT patient_id, patient_name, CAST(birth_date AS VARCHAR), pcp_id, pcp_name, practice_name,
-                   attribution, ohd_num, omp_num, cob_num, nal_den, nal_num, findings, evidence
-            FROM patients WHERE pcp_id IS NOT NULL AND ({flags} OR (nal_den AND NOT nal_num))
-            ORDER BY pcp_id, patient_name, patient_id"""
+        f"""SELECT patient_id, patient_name, CAST(birth_date AS VARCHAR), pcp_id, pcp_name, practice_id,
+                   practice_name, attribution, ohd_num, omp_num, cob_num, nal_den, nal_num, findings, evidence
+            FROM patients
+            WHERE (pcp_id IS NOT NULL OR (attribution = 'practice' AND practice_id IS NOT NULL))
+              AND ({flags} OR (nal_den AND NOT nal_num))
+            ORDER BY pcp_id IS NULL, coalesce(pcp_id, practice_id), patient_name, patient_id"""
     ).fetchall()
-    letters: dict[str, Letter] = {}
-    for (pid, name, birth, pcp, pcp_name, practice, attribution, ohd, omp, cob, nal_den, nal_num, findings,
-         evidence) in rows:  # fmt: skip
-        letter = letters.get(pcp)
+    letters: dict[tuple[str, str], Letter] = {}
+    for (pid, name, birth, pcp, pcp_name, practice_id, practice, attribution, ohd, omp, cob, nal_den, nal_num,
+         findings, evidence) in rows:  # fmt: skip
+        key = ("clinician", pcp) if pcp is not None else ("practice", practice_id)
+        letter = letters.get(key)
         if letter is None:
-            letter = letters[pcp] = Letter(
-                pcp, pcp_name or directory.names.get(f"Practitioner/{pcp}") or f"Clinician {pcp}", practice
-            )
+            letter = letters[key] = _new_letter(key, pcp_name, practice, directory)
         proof = json.loads(evidence or "{}")
         criteria = [(m, _criterion_text(m, True), proof.get(m, [])) for m, hit in (("OHD", ohd), ("OMP", omp),
                                                                                    ("COB", cob)) if hit]  # fmt: skip
@@ -123,13 +135,24 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
                 attribution,
             )
         )
-    by_unit = {}
+    by_unit: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in measures.to_pylist():
-        if row["level"] == "pcp":
-            by_unit.setdefault(row["unit"], []).append(row)
+        if row["level"] in ("pcp", "practice"):
+            by_unit.setdefault((row["level"], row["unit"]), []).append(row)
     for letter in letters.values():
-        letter.rates = [r for r in by_unit.get(letter.clinician_id, []) if r["denominator"]]
+        level = "pcp" if letter.recipient_kind == "clinician" else "practice"
+        letter.rates = [r for r in by_unit.get((level, letter.recipient_id), []) if r["denominator"]]
     return list(letters.values())
+
+
+def _new_letter(key: tuple[str, str], pcp_name: str | None, practice: str | None, directory: Directory) -> Letter:
+    """An empty letter to a clinician (beside their practice's name) or to a practice."""
+    kind, ident = key
+    if kind == "clinician":
+        name = pcp_name or directory.names.get(f"Practitioner/{ident}") or f"Clinician {ident}"
+        return Letter(ident, name, practice)
+    name = practice or directory.names.get(f"Organization/{ident}") or f"Practice {ident}"
+    return Letter(ident, name, None, recipient_kind="practice")
 
 
 def _environment() -> Environment:

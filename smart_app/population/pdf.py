@@ -23,7 +23,7 @@ def write_pdf(path: Path, context: dict[str, Any]) -> None:
             escape(f"{context['programme']}: opioid prescribing review, {context['period'].label}"), styles["Title"]
         ),
         Paragraph(
-            escape(f"To: {letter.clinician_name}" + (f", {letter.practice_name}" if letter.practice_name else "")), body
+            escape(f"To: {letter.recipient_name}" + (f", {letter.practice_name}" if letter.practice_name else "")), body
         ),
         Spacer(1, 6),
         Paragraph(escape(intro_text(context)), body),
@@ -44,7 +44,7 @@ def write_pdf(path: Path, context: dict[str, Any]) -> None:
     story.append(Spacer(1, 8))
     story.append(Paragraph(escape(disclaimer(context)), body))
     document = SimpleDocTemplate(str(path), pagesize=LETTER, leftMargin=0.8 * inch, rightMargin=0.8 * inch,
-                                 title=f"Opioid prescribing review for {letter.clinician_name}")  # fmt: skip
+                                 title=f"Opioid prescribing review for {letter.recipient_name}")  # fmt: skip
     document.build(story)
 
 

@@ -23,6 +23,12 @@ REASONS = {
         "who name you as their primary care clinician",
         "primary care clinician",
     ),
+    "practice": Reason(
+        "Patients assigned to your practice for primary care, with no clinician named",
+        "who is assigned to your practice for primary care with no clinician named",
+        "who are assigned to your practice for primary care with no clinician named",
+        "practice of record, no clinician named",
+    ),
     "prescriber": Reason(
         "Patients with no primary care clinician on record whose opioid prescriptions mostly came from you",
         "who has no primary care clinician on record and whose opioid prescriptions mostly came from you",
