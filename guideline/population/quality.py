@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,56 +109,145 @@ class Quality:
         return quality
 
     def summary_lines(self) -> list[str]:
-        """The end-of-run summary: every count that is not zero, in words."""
-        unidentified = sum(self.unidentified_medications.values())
-        parts = [
-            (self.malformed_lines, "malformed lines skipped"),
-            (
-                sum(self.unexpected_resource_types.values()),
-                "resources of types the review does not read, ignored ("
-                + ", ".join(f"{kind} {count}" for kind, count in self.unexpected_resource_types.most_common(5))
-                + ")",
-            ),
-            (self.resources_without_patient, "patient resources without a patient reference"),
-            (self.unreadable_resources, "resources that could not be read"),
-            (self.fills_without_days_supply, "opioid fills without days' supply (left out of MME)"),
-            (self.fills_without_prescriber, "opioid fills naming no prescriber (OMP may be undercounted)"),
-            (self.fills_without_pharmacy, "opioid fills naming no pharmacy (OMP may be undercounted)"),
-            (self.fills_without_date, "fills without a date"),
-            (
-                sum(self.fills_not_counted_by_status.values()),
-                "fills not counted for their status (" + _by_count(self.fills_not_counted_by_status) + ")",
-            ),
-            (self.orders_without_date, "orders without a start date (left out)"),
-            (
-                sum(self.orders_not_counted_by_status.values()),
-                "orders not counted for their status (" + _by_count(self.orders_not_counted_by_status) + ")",
-            ),
-            (
-                sum(self.orders_not_counted_by_intent.values()),
-                "orders not counted for their intent (" + _by_count(self.orders_not_counted_by_intent) + ")",
-            ),
-            (self.claims_read, "claims read as the fills, diagnoses and procedures they stand for"),
-            (self.claims_not_read, "claims with no drug line, diagnosis or procedure to read, or cancelled (left out)"),
-            (unidentified, f"medications not identified ({len(self.unidentified_medications)} distinct)"),
-            (self.unattributed_patients, "patients attributed to no clinician"),
-            (self.attributed_to_prescriber, "patients without a PCP attributed to their main prescriber"),
-            (self.attributed_to_practice, "patients assigned to a practice with no clinician named (the practice's)"),
-            (self.patients_from_orders, "patients whose numbers come from orders, not fills"),
-            (
-                self.patients_not_evaluated,
-                "patients the engine could not evaluate, left out of every measure ("
-                + ", ".join(f"{name} {count}" for name, count in self.evaluation_errors.most_common(3))
-                + ")",
-            ),
-            (
-                self.directory_conflicts,
-                "practitioners, roles or organisations sent in differing versions under one id (the newest was read)",
-            ),
-        ]
-        return [f"{count} {words}" for count, words in parts if count]
+        """The end-of-run summary: every count that is not zero and says something about the data, in words."""
+        return [line.text for line in quality_lines(self.to_json()) if line.count and line.kind != "census"]
 
 
-def _by_count(counts: Counter[str]) -> str:
+EVERY = ("*",)  # every measure
+
+
+@dataclass(frozen=True)
+class Count:
+    """One count of data-quality.json and its words: the command's summary and the dashboard both read them here."""
+
+    key: str
+    words: str  # what is counted, after the number: "fills not counted for their status"
+    # "problem": something not read, or left out; "note": how something was read (nothing lost); "census": what the
+    # export held. The dashboard shows problems first and prominently.
+    kind: str = "problem"
+    # The measures whose denominator, or numerator, may be missing patients when the count is not zero ("*": every
+    # measure): the dashboard says so beside those rates.
+    denominators: tuple[str, ...] = ()
+    numerators: tuple[str, ...] = ()
+    breakdown: str | None = None  # another key whose {name: count} is shown with this count (and not on its own)
+
+
+# Every count a run writes, in the order the summary gives them. A count added to Quality without its words here is
+# still shown, under its key (quality_lines); a test asks for the words.
+COUNTS: tuple[Count, ...] = (
+    Count("malformed_lines", "malformed lines skipped", denominators=EVERY),
+    Count("resources_by_type", "resources read", kind="census"),
+    Count("unexpected_resource_types", "resources of types the review does not read, ignored"),
+    Count("resources_without_patient", "patient resources without a patient reference", denominators=EVERY),
+    Count("unreadable_resources", "resources that could not be read", denominators=EVERY),
+    Count(
+        "fills_without_days_supply",
+        "opioid fills without days' supply (left out of MME)",
+        denominators=EVERY,
+        numerators=("OHD", "OHDMP", "IOP-HD", "IOP-LD"),
+    ),  # fmt: skip
+    Count(
+        "fills_without_prescriber",
+        "opioid fills naming no prescriber (OMP may be undercounted)",
+        numerators=("OMP", "OHDMP"),
+    ),  # fmt: skip
+    Count(
+        "fills_without_pharmacy",
+        "opioid fills naming no pharmacy (OMP may be undercounted)",
+        numerators=("OMP", "OHDMP"),
+    ),  # fmt: skip
+    Count("fills_without_date", "fills without a date", denominators=EVERY),
+    Count("fills_not_counted_by_status", "fills not counted for their status", denominators=EVERY),
+    Count("orders_without_date", "orders without a start date (left out)", denominators=EVERY),
+    Count("orders_not_counted_by_status", "orders not counted for their status", denominators=EVERY),
+    # Left out by the measures' definition (they count prescriptions), so no rate is lowered by them.
+    Count("orders_not_counted_by_intent", "orders not counted for their intent", kind="note"),
+    Count("claims_read", "claims read as the fills, diagnoses and procedures they stand for", kind="note"),
+    Count(
+        "claims_not_read",
+        "claims with no drug line, diagnosis or procedure to read, or cancelled (left out)",
+        denominators=EVERY,
+    ),  # fmt: skip
+    Count("unidentified_medications", "medications not identified", denominators=EVERY),
+    Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
+    Count("attributed_to_prescriber", "patients without a PCP attributed to their main prescriber", kind="note"),
+    Count(
+        "attributed_to_practice",
+        "patients assigned to a practice with no clinician named (the practice's)",
+        kind="note",
+    ),  # fmt: skip
+    Count("patients_from_orders", "patients whose numbers come from orders, not fills", kind="note"),
+    Count(
+        "patients_not_evaluated",
+        "patients the engine could not evaluate, left out of every measure",
+        denominators=EVERY,
+        breakdown="evaluation_errors",
+    ),  # fmt: skip
+    Count("evaluation_errors", "patients not evaluated, by error"),
+    Count(
+        "directory_conflicts",
+        "practitioners, roles or organisations sent in differing versions under one id (the newest was read)",
+        kind="note",
+    ),  # fmt: skip
+)
+_BY_KEY = {count.key: count for count in COUNTS}
+_SHOWN_WITH = {count.breakdown: count.key for count in COUNTS if count.breakdown}
+
+
+@dataclass(frozen=True)
+class QualityLine:
+    """One count of a run as the summary and the dashboard show it."""
+
+    key: str
+    keys: tuple[str, ...]  # the data-quality.json keys shown in this line (a count and its breakdown)
+    count: int
+    text: str  # "12 fills not counted for their status (in-progress 12)"
+    kind: str
+    denominators: tuple[str, ...]
+    numerators: tuple[str, ...]
+
+    def lowers(self, measure_id: str, part: str) -> bool:
+        """Whether, not being zero, this count may leave patients out of the measure's "denominators" or
+        "numerators"."""
+        measures = self.denominators if part == "denominators" else self.numerators
+        return bool(self.count) and (measures == EVERY or measure_id in measures)
+
+
+def quality_lines(report: Mapping[str, Any]) -> list[QualityLine]:
+    """Every count in a data-quality report (data-quality.json, or Quality.to_json()) in words, known counts in
+    COUNTS's order, then any other in the report's own (a newer run's, say) under its key: none is left out."""
+    counts = [key for key in report if key != "run" and _is_count(report[key]) and _SHOWN_WITH.get(key) not in report]
+    counts.sort(key=lambda key: list(_BY_KEY).index(key) if key in _BY_KEY else len(_BY_KEY))
+    return [_line(key, report) for key in counts]
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, dict, list)) and not isinstance(value, bool)
+
+
+def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
+    known = _BY_KEY.get(key) or Count(key, key.replace("_", " "))
+    value = report[key]
+    count, detail = _total(value)
+    keys: tuple[str, ...] = (key,)
+    if known.breakdown and isinstance(report.get(known.breakdown), dict):
+        detail, keys = _by_count(report[known.breakdown]), (key, known.breakdown)
+    text = f"{count} {known.words}" + (f" ({detail})" if count and detail else "")
+    return QualityLine(key, keys, count, text, known.kind, known.denominators, known.numerators)
+
+
+def _total(value: Any) -> tuple[int, str]:
+    """A count's number, and its breakdown in words: a {name: count} by name, a list of medications by how many."""
+    if isinstance(value, dict):
+        return sum(v for v in value.values() if isinstance(v, int)), _by_count(value)
+    if isinstance(value, list):
+        counts = [item.get("count") for item in value if isinstance(item, dict)]
+        total = sum(count for count in counts if isinstance(count, int))
+        return total, f"{len(value)} distinct"
+    return int(value), ""
+
+
+def _by_count(counts: Mapping[str, Any]) -> str:
     """ "in-progress 3, on-hold 1": the most frequent first, ties by name."""
-    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items(), key=lambda i: (-i[1], i[0])))
+    items = [(str(name), count) for name, count in counts.items() if isinstance(count, int)]
+    return ", ".join(f"{name} {count}" for name, count in sorted(items, key=lambda i: (-i[1], i[0])))

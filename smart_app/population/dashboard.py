@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import base64
 import hmac
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 
-from guideline.population import MEASURES
+from guideline.population import MEASURES, Measure
+from guideline.population.quality import QualityLine, quality_lines
 from smart_app.config import Settings
 from smart_app.population.charts import (
     CLASSES,
@@ -21,7 +23,39 @@ from smart_app.population.charts import (
     rates_over_time,
     unit_deciles,
 )
-from smart_app.population.runs import find_runs
+from smart_app.population.runs import Run, find_runs
+
+
+@dataclass(frozen=True)
+class QualityView:
+    """A run's data-quality counts as the dashboard shows them: what was left out or not read first."""
+
+    problems: list[QualityLine]  # not zero: fills, resources or patients left out or not read
+    notes: list[QualityLine]  # not zero: how the data was read (nothing lost)
+    census: list[QualityLine]  # what the export held
+    zero: list[QualityLine]  # nothing to report
+    # Per measure: the problem counts that may leave patients out of its denominator, and out of its numerator.
+    missing: dict[str, tuple[list[QualityLine], list[QualityLine]]]
+
+
+def quality_view(run: Run) -> QualityView:
+    """Every count in the run's data-quality.json (the same lines the command's summary prints), sorted for show."""
+    lines = quality_lines(run.quality)
+    problems = [line for line in lines if line.count and line.kind == "problem"]
+    return QualityView(
+        problems=problems,
+        notes=[line for line in lines if line.count and line.kind == "note"],
+        census=[line for line in lines if line.kind == "census"],
+        zero=[line for line in lines if not line.count and line.kind != "census"],
+        missing={m.id: _missing(m, problems) for m in MEASURES},
+    )
+
+
+def _missing(measure: Measure, problems: list[QualityLine]) -> tuple[list[QualityLine], list[QualityLine]]:
+    return (
+        [line for line in problems if line.lowers(measure.id, "denominators")],
+        [line for line in problems if line.lowers(measure.id, "numerators")],
+    )
 
 
 def _presented_secret() -> str | None:
@@ -87,6 +121,7 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
             lower_ids=LOWER_BETTER,
             higher_ids=HIGHER_BETTER,
             classes=CLASSES,
+            quality=quality_view(latest) if latest else None,
         )
 
     @blueprint.get("/runs/<run>/letters/<path:name>")

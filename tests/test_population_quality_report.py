@@ -1,0 +1,125 @@
+"""Data-quality counts: one list of counts with their words, which the command's summary and the dashboard both show,
+so a count the run produced is never missing from the dashboard (it listed six fixed keys)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+from synthetic_export import OXYCODONE_10, dispense, patient, practitioner, write_export
+from test_population_measures import PERIOD, TODAY
+
+from guideline.config import GuidelineConfig
+from guideline.population import Quality
+from guideline.population.quality import COUNTS, quality_lines
+from smart_app import create_app
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
+
+TOKEN = "population-token-0123456789"
+
+
+def in_progress_export() -> list[dict]:
+    """Six patients of drA, each with one completed oxycodone fill and two `in-progress` ones (a feed that marks
+    fills so): the completed fill alone is one fill date, so no patient is in OHD's denominator."""
+    resources: list[dict] = [practitioner("drA", "Dr. Ana Alvarez")]
+    for n in range(6):
+        resources += [
+            patient(f"p{n}", "1970-01-01", "Practitioner/drA", f"Person{n}"),
+            dispense(f"a{n}", f"p{n}", OXYCODONE_10, "2026-01-05", 180, 30, "drA", "ph1"),
+            dispense(f"b{n}", f"p{n}", OXYCODONE_10, "2026-02-04", 180, 30, "drA", "ph1", status="in-progress"),
+            dispense(f"c{n}", f"p{n}", OXYCODONE_10, "2026-03-06", 180, 30, "drA", "ph1", status="in-progress"),
+        ]
+    return resources
+
+
+def dashboard(root: Path) -> str:
+    app = create_app({"instance_path": str(root / "instance"), "auth": "off", "population_root": str(root / "runs"),
+                      "population_token": TOKEN})  # fmt: skip
+    page = app.test_client().get("/population/", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'").strip()
+
+
+def section(html: str, element_id: str) -> str:
+    found = re.search(rf'<(\w+)[^>]* id="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
+    return text_of(found.group(2)) if found else ""
+
+
+@pytest.fixture(scope="module")
+def in_progress(tmp_path_factory) -> tuple[list[str], str, Path]:
+    root = tmp_path_factory.mktemp("in-progress")
+    write_export(root / "in", in_progress_export())
+    run = root / "runs" / "2026q1"
+    lines = review(ndjson_files(root / "in"), run, PERIOD, TODAY, GuidelineConfig.from_mapping(), workers=1)
+    return lines, dashboard(root), run
+
+
+def test_the_dashboard_shows_the_count_that_explains_a_collapsed_rate(in_progress):
+    lines, html, _ = in_progress
+    # The command said so; the dashboard listed six other counts, all 0, and OHD as 0/0 with nothing beside it.
+    assert "12 fills not counted for their status (in-progress 12)" in lines[-1]
+    assert "12 fills not counted for their status (in-progress 12)" in section(html, "quality-problems")
+    ohd = text_of(re.search(r'<tr id="rate-OHD">.*?</tr>', html, re.S).group(0))
+    assert ohd.startswith("Opioids at high dosage (OHD) 0 0 –")
+    assert "Patients may be missing from this denominator: 12 fills not counted for their status" in ohd
+
+
+def test_every_line_the_command_prints_is_on_the_dashboard(in_progress):
+    lines, html, _ = in_progress
+    printed = lines[-1].removeprefix("data quality: ").split("; ")
+    assert printed and all(line in section(html, "data-quality") for line in printed)
+
+
+def every_count_set() -> Quality:
+    """A Quality with every count it has not zero, so none can pass for "nothing to report"."""
+    quality = Quality()
+    for number, item in enumerate(fields(Quality), 1):
+        value = getattr(quality, item.name)
+        if isinstance(value, Counter):
+            unidentified = item.name == "unidentified_medications"
+            value[("http://example.org/drugs", "X1", "Mystery tablet") if unidentified else "odd"] += number
+        else:
+            setattr(quality, item.name, number)
+    return quality
+
+
+def test_every_count_in_the_data_quality_output_is_on_the_dashboard(in_progress, tmp_path):
+    _, _, source = in_progress
+    run = tmp_path / "runs" / "2026q1"
+    run.mkdir(parents=True)
+    (run / "measures.parquet").write_bytes((source / "measures.parquet").read_bytes())
+    report = json.loads((source / "data-quality.json").read_text())
+    # And counts a later version adds, which no list here knows yet: shown all the same.
+    report.update(every_count_set().to_json(), a_count_added_later=7, fills_by_some_new_reason={"odd": 2})
+    (run / "data-quality.json").write_text(json.dumps(report))
+    shown = section(dashboard(tmp_path), "data-quality")
+    for key in report:
+        if key != "run":
+            assert key in shown, key
+    assert "7 a count added later" in shown and "2 fills by some new reason (odd 2)" in shown
+    for line in every_count_set().summary_lines():
+        assert line in shown, line
+
+
+def test_every_count_has_its_words():
+    # The summary and the dashboard read the counts' words from one list: a count added to data-quality.json
+    # without its words there is shown under its key alone.
+    keys = set(Quality().to_json())
+    assert keys == {count.key for count in COUNTS}
+    assert len({count.key for count in COUNTS}) == len(COUNTS)
+
+
+def test_a_count_of_zero_is_shown_as_zero_and_not_as_a_problem():
+    lines = {line.key: line for line in quality_lines(Quality().to_json())}
+    assert lines["fills_not_counted_by_status"].count == 0
+    assert lines["fills_not_counted_by_status"].text == "0 fills not counted for their status"
+    assert Quality().summary_lines() == []
