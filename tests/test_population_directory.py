@@ -63,6 +63,14 @@ def test_undated_versions_are_decided_by_their_text_and_named_as_a_conflict():
     assert build_directory([_line(first), _line(second)]).conflicts == 1
 
 
+def test_version_ids_decide_versions_no_date_tells_apart():
+    # A server that sends meta.versionId but no lastUpdated: "10" is newer than "2" (as text it sorts before).
+    old = {**_practitioner({"text": "Dr. Zed Oldname"}), "meta": {"versionId": "2"}}
+    new = {**_practitioner({"text": "Dr. Amy Newname"}), "meta": {"versionId": "10"}}
+    for order in ([_line(old), _line(new)], [_line(new), _line(old)]):
+        assert build_directory(order).names["Practitioner/dr3"] == "Dr. Amy Newname"
+
+
 def test_the_same_resource_sent_twice_is_no_conflict():
     spaced = json.dumps(NEWER, indent=1)  # same content, other whitespace (two exporters)
     directory = build_directory([_line(NEWER), spaced.replace("\n", "")])

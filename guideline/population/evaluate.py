@@ -23,6 +23,7 @@ from guideline.population.model import Directory, Period
 from guideline.population.quality import Quality
 from guideline.population.standing import standing_findings
 from guideline.population.summary import summarise
+from guideline.population.versions import newest_versions
 from guideline.record import build_record
 from guideline.terminology import load_terminology
 
@@ -176,6 +177,7 @@ def evaluate_patient(
     """Build the patient's record with PainPlan's reader, read their fills with guideline.fills, score the nine
     measures, attribute them, and run the engine's standing-risk review at the period end. Never raises on data."""
     quality = Quality()
+    resources = newest_versions(resources, quality)
     resources = _with_claims_read([_as_written(r) for r in resources], quality)
     terms = load_terminology(config)
     zone = ZoneInfo(config["timezone"])

@@ -47,6 +47,8 @@ class Quality:
     # for none (no coded line or diagnosis, or cancelled).
     claims_read: int = 0
     claims_not_read: int = 0
+    # A patient's resources sent in differing versions under one id (two export files): the newest was read.
+    resource_conflicts: int = 0
 
     def merge(self, other: Quality) -> Quality:
         for name in self.__dataclass_fields__:
@@ -87,6 +89,7 @@ class Quality:
             "directory_conflicts": self.directory_conflicts,
             "claims_read": self.claims_read,
             "claims_not_read": self.claims_not_read,
+            "resource_conflicts": self.resource_conflicts,
         }
 
     @classmethod
@@ -184,6 +187,11 @@ COUNTS: tuple[Count, ...] = (
         breakdown="evaluation_errors",
     ),  # fmt: skip
     Count("evaluation_errors", "patients not evaluated, by error"),
+    Count(
+        "resource_conflicts",
+        "resources sent in differing versions under one id (the newest was read)",
+        kind="note",
+    ),  # fmt: skip
     Count(
         "directory_conflicts",
         "practitioners, roles or organisations sent in differing versions under one id (the newest was read)",

@@ -6,13 +6,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text
 from guideline.identifiers import identifier_key
 from guideline.population import Directory, Period, Quality, evaluate_patient
+from guideline.population.versions import VersionRank, version_rank
 from guideline.record import READABLE_TYPES
 
 # What the review reads: every type the record reader reads (READABLE_TYPES, so the two cannot drift apart: listed by
@@ -91,11 +92,12 @@ def build_directory(lines: Iterable[str]) -> Directory:
     """Practitioners, roles and organisations (names and who works where) from their NDJSON lines.
 
     An id sent more than once with differing content (two export files, an older and a newer copy) is read from
-    its newest version: the latest `meta.lastUpdated`, then, between versions no date tells apart, the entry that
-    sorts last. Either engine reads the files in its own order, so "the last one read" would put different names on
-    the same letter. Only the entry is kept per id, never the resource: a directory can run to a million lines.
+    its newest version (guideline.population.versions: the latest `meta.lastUpdated`, else the highest
+    `meta.versionId`), then, between versions these do not tell apart, the entry that sorts last. Either engine
+    reads the files in its own order, so "the last one read" would put different names on the same letter. Only
+    the entry is kept per id, never the resource: a directory can run to a million lines.
     """
-    newest: dict[tuple[str, str], tuple[tuple[bool, float, str], _Entry, tuple[str, ...]]] = {}
+    newest: dict[tuple[str, str], tuple[tuple[VersionRank, str], _Entry, tuple[str, ...]]] = {}
     conflicting: set[tuple[str, str]] = set()
     for line in lines:
         try:
@@ -109,7 +111,7 @@ def build_directory(lines: Iterable[str]) -> Directory:
             continue
         key = (kind, ident)
         entry = _role_links(resource) if kind == "PractitionerRole" else _name(resource)
-        rank = (*_updated(resource), repr(entry))
+        rank = (version_rank(resource), repr(entry))
         earlier = newest.get(key)
         if earlier is not None and earlier[1] != entry:
             conflicting.add(key)
@@ -160,18 +162,6 @@ def _role_links(role: Mapping[str, Any]) -> tuple[str | None, str | None]:
         practitioner.rsplit("/", 1)[-1] if practitioner else None,
         organisation.rsplit("/", 1)[-1] if organisation else None,
     )
-
-
-def _updated(resource: Mapping[str, Any]) -> tuple[bool, float]:
-    """When a version was written: a known `meta.lastUpdated` above none, later above earlier."""
-    stamp = text(as_dict(resource.get("meta")).get("lastUpdated"))
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
-    except ValueError:
-        moment = None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # FHIR instants carry an offset; a bare one is read as UTC
-    return (moment is not None, moment.timestamp() if moment else 0.0)
 
 
 def evaluate_lines(patient_id: str, lines: Iterable[str], context: RunContext) -> tuple[dict[str, Any] | None, Quality]:
