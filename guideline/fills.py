@@ -59,6 +59,7 @@ FILL_REASON_TEXT: dict[str, str] = {
     "days-supply-under-a-day": "the fill's days' supply is less than one day",
     "days-supply-over-999": "the fill's days' supply is more than 999 days",
     "no-quantity": "the fill has no quantity dispensed",
+    "negative-quantity": "the fill's quantity is negative: a reversal or a return, not medicine handed over",
     "patch-not-convertible": "the patches dispensed cannot be read as a count of patches of a per-hour strength",
 }
 
@@ -194,7 +195,8 @@ def fill_mme(
     assert days is not None  # days_supply_problem said it is usable
     quantity = to_amount(dispense.quantity)
     if quantity is None:
-        return result("unknown", "no-quantity", f"{label}: {FILL_REASON_TEXT['no-quantity']}")
+        reason = _quantity_problem(dispense)
+        return result("unknown", reason, f"{label}: {FILL_REASON_TEXT[reason]}")
     with localcontext(DECIMAL_CONTEXT):
         per_day = Amount(quantity.value / days, quantity.unit_class, "")
         if drug.transdermal:
@@ -225,6 +227,12 @@ def fill_mme(
         if i.mme is not None
     )
     return result("ok", None, f"{head} = {steps} = {format_mme(mme)} MME/day", ingredients, mme)
+
+
+def _quantity_problem(dispense: Dispense) -> str:
+    """Why a fill has no usable quantity: a negative one (a claim's reversal) is not "no quantity dispensed"."""
+    value = dispense.quantity.value if dispense.quantity is not None else None
+    return "negative-quantity" if value is not None and value < 0 else "no-quantity"
 
 
 def quantity_per_day(per_day: Amount) -> Decimal:

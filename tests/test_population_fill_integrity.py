@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from synthetic_export import (
+    OXYCODONE_5,
     OXYCODONE_10,
     dispense,
     medication_concept,
@@ -18,7 +20,10 @@ from synthetic_export import (
 from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
+from guideline.fills import fill_mme
 from guideline.population import Directory, PatientOutcome, evaluate_patient
+from guideline.record import build_record
+from guideline.terminology import load_terminology
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 
@@ -99,6 +104,126 @@ def pharmacy_claim(
 
 def _related(relationship: str, system: str = RELATED, **target: object) -> list[dict]:
     return [{**target, "relationship": {"coding": [{"system": system, "code": relationship}]}}]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2. Reversals and adjustments
+
+
+def test_a_negative_quantity_is_named_as_such_at_the_point_of_care_too() -> None:
+    # The hook's fill reader said "the fill has no quantity dispensed" for a quantity of −180.
+    record = build_record([dispense("n1", "p", OXYCODONE_10, "2026-02-04", -180, 30)], ZoneInfo("America/New_York"))
+    found = fill_mme(record.dispenses[0], load_terminology(CONFIG), CONFIG)
+    assert (found.state, found.reason) == ("unknown", "negative-quantity")
+    assert "quantity is negative" in found.explanation
+
+
+def test_a_negative_quantity_dispense_reverses_its_fill() -> None:
+    reversal = dispense("p-r2", "p", OXYCODONE_10, "2026-02-04", -180, 30, "drA", "ph1")
+    outcome = _evaluate("p", [patient("p"), *_high_dose("p"), reversal])
+    row = outcome.row
+    assert row is not None
+    assert (row["opioid_fills"], row["days_supply"], row["ohd_den"]) == (1, 30.0, False)
+    assert (outcome.quality.fills_reversed, outcome.quality.reversals_unmatched) == (1, 0)
+
+
+def test_a_reversal_with_no_fill_to_cancel_is_dropped_and_counted_not_read_as_a_fill() -> None:
+    reversal = dispense("p-r3", "p", OXYCODONE_10, "2026-03-06", -180, 30, "drA", "ph1")
+    outcome = _evaluate("p", [patient("p"), *_high_dose("p"), reversal])
+    row = outcome.row
+    assert row is not None
+    assert (row["opioid_fills"], row["avg_mme"], row["amo_den"]) == (2, 90.0, False)
+    assert (outcome.quality.fills_reversed, outcome.quality.reversals_unmatched) == (0, 1)
+
+
+def test_a_reversal_claim_cancels_the_claim_it_reverses() -> None:
+    claims = [
+        pharmacy_claim("c1", "p", "2026-01-05", rx_number="RX1"),
+        pharmacy_claim("c2", "p", "2026-02-04", rx_number="RX2"),
+        pharmacy_claim("c2r", "p", "2026-02-04", quantity=-180, days=-30, rx_number="RX2"),
+    ]
+    outcome = _evaluate("p", [patient("p"), *claims])
+    row = outcome.row
+    assert row is not None
+    assert (row["opioid_fills"], row["days_supply"], row["ohd_den"]) == (1, 30.0, False)
+    quality = outcome.quality
+    assert (quality.fills_reversed, quality.reversals_unmatched, quality.claims_read) == (1, 0, 1)
+    assert quality.fills_without_days_supply == 0  # the reversal's −30 days is no fill without days' supply
+
+
+def test_a_reversal_of_another_prescription_number_or_pharmacy_cancels_nothing() -> None:
+    claims = [
+        pharmacy_claim("c1", "p", "2026-01-05", rx_number="RX1"),
+        pharmacy_claim("c2", "p", "2026-02-04", rx_number="RX2"),
+        pharmacy_claim("c9r", "p", "2026-02-04", quantity=-180, rx_number="RX9"),
+        pharmacy_claim("c8r", "p", "2026-02-04", quantity=-180, rx_number="RX2", pharmacy="ph2"),
+    ]
+    outcome = _evaluate("p", [patient("p"), *claims])
+    assert outcome.row is not None and outcome.row["opioid_fills"] == 2
+    assert (outcome.quality.fills_reversed, outcome.quality.reversals_unmatched) == (0, 2)
+
+
+def test_an_adjustment_replaces_the_claim_it_names_as_prior() -> None:
+    # Case C: the adjustment and the claim it replaces were both read as fills (days' supply 60 → 90).
+    adjusted = pharmacy_claim(
+        "c2a", "p", "2026-02-04", quantity=120, related=_related("prior", claim={"reference": "Claim/c2"})
+    )
+    claims = [pharmacy_claim("c1", "p", "2026-01-05"), pharmacy_claim("c2", "p", "2026-02-04"), adjusted]
+    outcome = _evaluate("p", [patient("p"), *claims])
+    row = outcome.row
+    assert row is not None
+    # The adjusted quantity is read: (90 × 30 + 60 × 30) ÷ 60 = 75.
+    assert (row["opioid_fills"], row["days_supply"], row["avg_mme"], row["amo_den"]) == (2, 60.0, 75.0, False)
+    assert (outcome.quality.claims_replaced, outcome.quality.claims_read) == (1, 2)
+
+
+def test_an_adjustment_names_the_claim_it_replaces_by_its_claim_number() -> None:
+    identifier = {"system": CLAIM_ID, "value": "CLM-c2"}
+    adjusted = pharmacy_claim("c2a", "p", "2026-02-04", related=_related("prior", reference=identifier))
+    claims = [pharmacy_claim("c1", "p", "2026-01-05"), pharmacy_claim("c2", "p", "2026-02-04"), adjusted]
+    outcome = _evaluate("p", [patient("p"), *claims])
+    assert outcome.row is not None and outcome.row["opioid_fills"] == 2
+    assert outcome.quality.claims_replaced == 1
+
+
+def test_a_claim_that_says_it_was_replaced_by_another_in_the_export_is_dropped() -> None:
+    old = pharmacy_claim(
+        "c2", "p", "2026-02-04", related=_related("replacedby", CARIN_RELATED, claim={"reference": "Claim/c2a"})
+    )
+    claims = [pharmacy_claim("c1", "p", "2026-01-05"), old, pharmacy_claim("c2a", "p", "2026-02-04")]
+    outcome = _evaluate("p", [patient("p"), *claims])
+    assert outcome.row is not None and outcome.row["opioid_fills"] == 2
+    assert outcome.quality.claims_replaced == 1
+    # A replacement the export does not hold leaves the claim standing: it is the only record of the fill.
+    alone = _evaluate("p", [patient("p"), pharmacy_claim("c1", "p", "2026-01-05"), old])
+    assert alone.row is not None and alone.row["opioid_fills"] == 2
+    assert alone.quality.claims_replaced == 0
+
+
+def test_the_same_fill_billed_twice_counts_once() -> None:
+    # Case D: one fill billed under two claim numbers made 90 days' supply of 45 and put the patient in AMO.
+    claims = [
+        pharmacy_claim("a1", "q", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5),
+        pharmacy_claim("a1dup", "q", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5),
+    ]
+    outcome = _evaluate("q", [patient("q"), *claims])
+    row = outcome.row
+    assert row is not None
+    assert (row["opioid_fills"], row["days_supply"], row["amo_den"]) == (1, 45.0, False)
+    assert outcome.quality.duplicate_claim_fills == 1
+
+
+def test_reverse_and_rebill_leaves_one_fill() -> None:
+    # A pharmacy reverses a claim and bills it again under a new number: one fill, not none and not two.
+    claims = [
+        pharmacy_claim("c1", "p", "2026-01-05"),
+        pharmacy_claim("c2", "p", "2026-02-04"),
+        pharmacy_claim("c2r", "p", "2026-02-04", quantity=-180),
+        pharmacy_claim("c2b", "p", "2026-02-04"),
+    ]
+    outcome = _evaluate("p", [patient("p"), *claims])
+    assert outcome.row is not None and outcome.row["opioid_fills"] == 2
+    assert (outcome.quality.fills_reversed, outcome.quality.duplicate_claim_fills) == (1, 0)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -3,11 +3,14 @@ fills, diagnoses and procedures they stand for, so the review reads them with th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from guideline.exclusions import is_hospice_bill_type
-from guideline.fhirdata import as_dict, as_list, text
+from guideline.fhirdata import as_dict, as_list, local_reference, text
+from guideline.population.quality import Quality
 
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
 # Button's eob-type "PDE" (a Part D prescription drug event).
@@ -28,6 +31,14 @@ _FILL_STATUS = {
     "cancelled": "cancelled",
     "entered-in-error": "entered-in-error",
 }
+# related.relationship codes (HL7's ex-relatedclaimrelationship and CARIN's C4BBRelatedClaimRelationshipCodes, any
+# system): on an adjustment, "prior" (and CARIN's early "replaced") names the claim it replaces; on the replaced
+# claim, CARIN's "replacedby" names its replacement.
+REPLACES = frozenset({"prior", "replaced"})
+REPLACED_BY = frozenset({"replacedby"})
+# The prescription (Rx service reference) number of a Part D event, as Blue Button 2.0 and BCDA name it: a reversal
+# and the fill it cancels carry the same one. The fills a claim stands for keep it as their identifier.
+RX_NUMBER_SUFFIX = "rx_srvc_rfrnc_num"
 ENCOUNTER_DIAGNOSIS = {
     "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis"}]
 }
@@ -89,6 +100,7 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
     if pharmacy:
         performers.append({"actor": _typed(pharmacy, "Organization")})
     claim_days = _days_supply(claim.get("supportingInfo"))
+    rx_numbers = [as_dict(i) for i in as_list(claim.get("identifier")) if _is_rx_number(as_dict(i))]
     fills = []
     claim_denied = _denied(claim.get("adjudication"))
     for number, item in enumerate(as_list(claim.get("item")), start=1):
@@ -108,6 +120,8 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
             "medicationCodeableConcept": medication,
             "performer": performers,
         }
+        if rx_numbers:
+            fill["identifier"] = rx_numbers
         day = _claim_day(claim, item)
         if day:
             fill["whenHandedOver"] = day
@@ -213,3 +227,158 @@ def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:
             if is_hospice_bill_type(bill):
                 return True
     return False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Adjustments, reversals and claims billed twice: a payer's history of one fill is not several fills
+
+
+def settled_claims(claims: Sequence[Mapping[str, Any]], quality: Quality) -> list[Mapping[str, Any]]:
+    """The claims no other claim in the export replaces. An adjustment names the claim it replaces in `related`
+    (relationship `prior`, by `claim` reference or by claim number in `reference`), or the replaced claim names
+    its replacement (`replacedby`): the replaced one is dropped and counted in `claims_replaced`, the replacing
+    one read. A claim naming a replacement the export does not hold stays: it is the only record of its fill. An
+    entered-in-error or cancelled claim replaces nothing."""
+    if not any(claim.get("related") for claim in claims):
+        return list(claims)
+    by_id: dict[str, list[int]] = {}
+    by_number: dict[str, list[tuple[str | None, int]]] = {}
+    for index, claim in enumerate(claims):
+        ident = text(claim.get("id"))
+        if ident:
+            by_id.setdefault(ident, []).append(index)
+        for identifier in map(as_dict, as_list(claim.get("identifier"))):
+            value = text(identifier.get("value"))
+            if value:
+                by_number.setdefault(value, []).append((text(identifier.get("system")), index))
+    replaced: set[int] = set()
+    for index, claim in enumerate(claims):
+        if text(claim.get("status")) in VOID_CLAIM_STATUSES:
+            continue
+        for entry in map(as_dict, as_list(claim.get("related"))):
+            codes = {(text(c.get("code")) or "").lower() for c in _codings(entry.get("relationship"))}
+            named = _related_claims(entry, by_id, by_number) - {index}
+            if codes & REPLACES:
+                replaced |= named
+            if codes & REPLACED_BY and named:
+                replaced.add(index)
+    quality.claims_replaced += len(replaced)
+    return [claim for index, claim in enumerate(claims) if index not in replaced]
+
+
+def _related_claims(
+    entry: Mapping[str, Any], by_id: Mapping[str, list[int]], by_number: Mapping[str, list[tuple[str | None, int]]]
+) -> set[int]:
+    """The export's claims a `related` entry names: by its `claim` reference's id (a payer writes `Claim/<id>` of
+    the claim the explanation of benefit is for, under the same id), or by claim number (`claim.identifier`, or
+    `reference`), matched on the number and, when both state one, the system."""
+    found: set[int] = set()
+    target = as_dict(entry.get("claim"))
+    local = local_reference(text(target.get("reference")))
+    if local:
+        found.update(by_id.get(local.rpartition("/")[2], ()))
+    for identifier in (as_dict(target.get("identifier")), as_dict(entry.get("reference"))):
+        value, system = text(identifier.get("value")), text(identifier.get("system"))
+        for known_system, index in by_number.get(value or "", ()):
+            if not system or not known_system or system == known_system:
+                found.add(index)
+    return found
+
+
+def _is_rx_number(identifier: Mapping[str, Any]) -> bool:
+    return (text(identifier.get("system")) or "").endswith(RX_NUMBER_SUFFIX) and bool(text(identifier.get("value")))
+
+
+def _quantity(fill: Mapping[str, Any]) -> Decimal | None:
+    value = as_dict(fill.get("quantity")).get("value")
+    if type(value) not in (int, float):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:  # NaN or infinite: no quantity
+        return None
+
+
+def _counts(fill: Mapping[str, Any]) -> bool:
+    """A fill the review counts by its status (completed, or none stated)."""
+    return text(fill.get("status")) in (None, "completed")
+
+
+def _written_day(fill: Mapping[str, Any]) -> str | None:
+    day = text(fill.get("whenHandedOver")) or text(fill.get("whenPrepared"))
+    return day[:10] if day else None
+
+
+def _drug_codes(fill: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """The medication's codes (system, code), or its reference, or its words when it has neither."""
+    reference = text(as_dict(fill.get("medicationReference")).get("reference"))
+    if reference:
+        return {("reference", reference)}
+    concept = as_dict(fill.get("medicationCodeableConcept"))
+    codes = {(text(c.get("system")) or "", text(c.get("code")) or "") for c in _codings(concept) if text(c.get("code"))}
+    words = (text(concept.get("text")) or "").lower()
+    return codes or ({("text", words)} if words else set())
+
+
+def _performers(fill: Mapping[str, Any]) -> set[str]:
+    return {json.dumps(as_dict(p).get("actor"), sort_keys=True) for p in as_list(fill.get("performer"))}
+
+
+def _rx_numbers(fill: Mapping[str, Any]) -> set[str]:
+    return {text(i.get("value")) or "" for i in map(as_dict, as_list(fill.get("identifier"))) if _is_rx_number(i)}
+
+
+def _reverses(reversal: Mapping[str, Any], fill: Mapping[str, Any]) -> bool:
+    """Whether a reversal cancels this fill. Conservative: the same drug code, day (as written) and quantity, and,
+    when both name them, the same pharmacy and prescriber and the same prescription number."""
+    quantity, cancelled = _quantity(reversal), _quantity(fill)
+    if quantity is None or cancelled is None or -quantity != cancelled:
+        return False
+    day = _written_day(reversal)
+    if day is None or day != _written_day(fill) or not (_drug_codes(reversal) & _drug_codes(fill)):
+        return False
+    for read in (_performers, _rx_numbers):
+        mine, theirs = read(reversal), read(fill)
+        if mine and theirs and mine != theirs:
+            return False
+    return True
+
+
+def settled_fills(fills: Sequence[tuple[Mapping[str, Any], int | None]], quality: Quality) -> set[int]:
+    """Which of a patient's fills (MedicationDispense, each with the claim it came from, or None) are no fill: a
+    reversal (a negative quantity: NCPDP's reversal as payers export it) cancels the fill it reverses (`_reverses`)
+    and is itself dropped, or, with none to cancel, is dropped alone; then a claim line identical to another
+    claim's line (one fill billed twice under two claim numbers) is read once. Reversals go first: a pharmacy that
+    reverses a claim and bills it again sends three identical lines but one fill. Returns their positions."""
+    ordered = sorted(range(len(fills)), key=lambda i: (text(fills[i][0].get("id")) or "", i))
+    signs = {i: _quantity(fills[i][0]) for i in ordered if _counts(fills[i][0])}
+    dropped: set[int] = set()
+    for i in ordered:
+        sign = signs.get(i)
+        if sign is None or sign >= 0:
+            continue
+        dropped.add(i)
+        match = next(
+            (
+                j
+                for j in ordered
+                if j not in dropped and (signs.get(j) or 0) > 0 and _reverses(fills[i][0], fills[j][0])
+            ),
+            None,
+        )
+        if match is None:
+            quality.reversals_unmatched += 1
+        else:
+            dropped.add(match)
+            quality.fills_reversed += 1
+    billed: dict[str, int] = {}
+    for i in ordered:
+        fill, claim = fills[i]
+        if claim is None or i in dropped or i not in signs:
+            continue
+        content = json.dumps({k: v for k, v in fill.items() if k != "id"}, sort_keys=True, default=str)
+        first = billed.setdefault(content, claim)
+        if first != claim:
+            dropped.add(i)
+            quality.duplicate_claim_fills += 1
+    return dropped

@@ -15,7 +15,7 @@ from guideline.config import GuidelineConfig
 from guideline.exclusions import age_in_years
 from guideline.fhirdata import text
 from guideline.population.attribution import attribute
-from guideline.population.claims import claim_resources, is_claim
+from guideline.population.claims import claim_resources, is_claim, settled_claims, settled_fills
 from guideline.population.exclusions import exclusion_reason
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes
@@ -141,20 +141,34 @@ def _as_written(resource: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> list[Mapping[str, Any]]:
-    """Claims replaced by the fills, diagnoses and procedures they stand for (guideline.population.claims); a claim
-    that stands for none of them is counted, never dropped unseen."""
-    if not any(is_claim(r) for r in resources):
-        return resources
-    read: list[Mapping[str, Any]] = []
-    for resource in resources:
+    """Claims replaced by the fills, diagnoses and procedures they stand for (guideline.population.claims), after
+    the claims an adjustment replaces are dropped; then reversals, the fills they cancel and a claim line billed
+    twice are taken out (`settled_fills`). A claim that stands for nothing is counted, never dropped unseen."""
+    if not any(is_claim(r) or _is_reversal(r) for r in resources):
+        return resources  # the usual EHR patient: no claim, no negative fill
+    kept = {id(claim) for claim in settled_claims([r for r in resources if is_claim(r)], quality)}
+    read: list[tuple[Mapping[str, Any], int | None]] = []
+    for number, resource in enumerate(resources):
         if not is_claim(resource):
-            read.append(resource)
-            continue
-        derived = claim_resources(resource)
-        quality.claims_read += bool(derived)
-        quality.claims_not_read += not derived
-        read.extend(derived)
-    return read
+            read.append((resource, None))
+        elif id(resource) in kept:
+            derived = claim_resources(resource)
+            quality.claims_not_read += not derived
+            read.extend((item, number) for item in derived)
+    places = [i for i, (resource, _) in enumerate(read) if resource.get("resourceType") == "MedicationDispense"]
+    dropped = {places[i] for i in settled_fills([read[i] for i in places], quality)}
+    left = [entry for i, entry in enumerate(read) if i not in dropped]
+    quality.claims_read += len({claim for _, claim in left if claim is not None})
+    return [resource for resource, _ in left]
+
+
+def _is_reversal(resource: Mapping[str, Any]) -> bool:
+    """A fill of negative quantity (a reversal). Asked of every resource of every patient, so read in place."""
+    if resource.get("resourceType") != "MedicationDispense":
+        return False
+    quantity = resource.get("quantity")
+    value = quantity.get("value") if type(quantity) is dict else None
+    return type(value) in (int, float) and value < 0
 
 
 def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:

@@ -47,6 +47,14 @@ class Quality:
     # for none (no coded line or diagnosis, or cancelled).
     claims_read: int = 0
     claims_not_read: int = 0
+    # Claims another claim in the export replaces (an adjustment naming it as prior, or it naming its replacement):
+    # the replacing claim is read instead.
+    claims_replaced: int = 0
+    # Fills a reversal (a negative quantity) cancels, and reversals with no fill to cancel: none is read as a fill.
+    fills_reversed: int = 0
+    reversals_unmatched: int = 0
+    # Pharmacy claim lines identical to another claim's line (one fill billed twice): read once.
+    duplicate_claim_fills: int = 0
     # A patient's resources sent in differing versions under one id (two export files): the newest was read.
     resource_conflicts: int = 0
 
@@ -89,6 +97,10 @@ class Quality:
             "directory_conflicts": self.directory_conflicts,
             "claims_read": self.claims_read,
             "claims_not_read": self.claims_not_read,
+            "claims_replaced": self.claims_replaced,
+            "fills_reversed": self.fills_reversed,
+            "reversals_unmatched": self.reversals_unmatched,
+            "duplicate_claim_fills": self.duplicate_claim_fills,
             "resource_conflicts": self.resource_conflicts,
         }
 
@@ -170,6 +182,15 @@ COUNTS: tuple[Count, ...] = (
         "claims_not_read",
         "claims with no drug line, diagnosis or procedure to read, or cancelled (left out)",
         denominators=EVERY,
+    ),  # fmt: skip
+    Count("claims_replaced", "claims replaced by a later claim in the export (the later one was read)", kind="note"),
+    Count("fills_reversed", "fills cancelled by a reversal (neither counted)", kind="note"),
+    # A reversal whose fill was not found may leave that fill counted: no rate misses patients, some may gain them.
+    Count("reversals_unmatched", "reversals with no fill to cancel (left out)"),
+    Count(
+        "duplicate_claim_fills",
+        "claim lines billed twice under another claim number (counted once)",
+        kind="note",
     ),  # fmt: skip
     Count("unidentified_medications", "medications not identified", denominators=EVERY),
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
