@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -104,6 +105,63 @@ def pharmacy_claim(
 
 def _related(relationship: str, system: str = RELATED, **target: object) -> list[dict]:
     return [{**target, "relationship": {"coding": [{"system": system, "code": relationship}]}}]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 1. A fill whose MME cannot be calculated
+
+
+def test_a_fill_with_no_quantity_is_left_out_of_the_average_and_named() -> None:
+    # The third fill (no quantity) stretched the episode to March 31 and counted as 0 MME: 90 became 62.79.
+    third = dispense("p-f3", "p", OXYCODONE_10, "2026-03-06", None, 30, "drA", "ph1")
+    outcome = _evaluate("p", [patient("p"), *_high_dose("p"), third])
+    row = outcome.row
+    assert row is not None
+    assert (row["avg_mme"], row["ohd_den"], row["ohd_num"]) == (90.0, True, True)
+    # Still a fill of a known days' supply: it counts towards the days-supply measures, as PQA sums days' supply.
+    assert (row["opioid_fills"], row["days_supply"], row["amo_den"]) == (3, 90.0, True)
+    assert (row["episode_start"], row["episode_end"]) == (date(2026, 1, 5), date(2026, 3, 31))
+    assert row["partial"] == "OHD,NAL"
+    evidence = json.loads(row["evidence"])
+    assert any("26 days covered only by fills with no MME are left out" in e for e in evidence["OHD"])
+    assert "(90.0 × 30 days + 90.0 × 30 days) ÷ 60 = 90.0 MME/day" in evidence["OHD"][-1]
+    assert "the fill has no quantity dispensed" in evidence["partial"][0]
+    assert dict(outcome.quality.fills_without_mme) == {"no-quantity": 1}
+
+
+def test_when_no_fill_has_an_mme_there_is_no_average_and_the_result_is_partial() -> None:
+    fills = [
+        dispense("q-f1", "q", OXYCODONE_10, "2026-01-05", None, 30, "drA", "ph1"),
+        dispense("q-f2", "q", OXYCODONE_10, "2026-02-04", None, 30, "drA", "ph1"),
+    ]
+    row = _evaluate("q", [patient("q"), *fills]).row
+    assert row is not None
+    assert (row["avg_mme"], row["ohd_den"], row["ohd_num"]) == (None, True, False)
+    assert row["partial"] == "OHD,IOP-HD,NAL"  # the first fill starts the new supply too
+
+
+def test_an_initiation_fill_of_unknown_mme_makes_the_initial_high_dosage_partial() -> None:
+    fills = [
+        dispense("i-f1", "i", OXYCODONE_5, "2026-02-01", 20, 5, "drA", "ph1"),  # 30 MME/day
+        dispense("i-f2", "i", OXYCODONE_10, "2026-02-01", None, 5, "drA", "ph1"),
+    ]
+    row = _evaluate("i", [patient("i"), *fills]).row
+    assert row is not None
+    assert (row["iop_hd_den"], row["iop_hd_num"], row["partial"]) == (True, False, "IOP-HD")
+
+
+def test_a_reversal_is_no_fill_of_unknown_mme() -> None:
+    # A quantity of −180 was read as "the fill has no quantity dispensed": a fill of unknown MME, partial results.
+    reversal = dispense("p-r3", "p", OXYCODONE_10, "2026-03-06", -180, 30, "drA", "ph1")
+    outcome = _evaluate("p", [patient("p"), *_high_dose("p"), reversal])
+    assert outcome.row is not None and outcome.row["partial"] is None
+    assert not outcome.quality.fills_without_mme
+
+
+def test_a_complete_record_is_not_partial() -> None:
+    row = _evaluate("p", [patient("p"), *_high_dose("p")]).row
+    assert row is not None and row["partial"] is None
+    assert "partial" not in json.loads(row["evidence"])
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from guideline.population.attribution import attribute
 from guideline.population.claims import claim_resources, is_claim, settled_claims, settled_fills
 from guideline.population.exclusions import exclusion_reason
 from guideline.population.facts import patient_facts
-from guideline.population.measures import MEASURES, outcomes
+from guideline.population.measures import MEASURES, outcomes, partial_evidence, partial_measures
 from guideline.population.model import Directory, Period
 from guideline.population.quality import Quality
 from guideline.population.standing import standing_findings
@@ -48,6 +48,7 @@ PATIENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("pharmacies", "int"),
     ("cob_overlap_days", "int"),
     *((f"{m.column}_{part}", "bool") for m in MEASURES for part in ("den", "num")),
+    ("partial", "str"),
     ("excluded", "str"),
     ("findings", "str"),
     ("evidence", "str"),
@@ -223,6 +224,9 @@ def evaluate_patient(
     for measure in MEASURES:
         if scored[measure.id][0]:
             evidence[measure.id] = measure.evidence(summary)
+    partial = partial_measures(summary)
+    if partial:
+        evidence["partial"] = partial_evidence(summary, partial)
     row: dict[str, Any] = {
         "patient_id": patient_id,
         "patient_name": record.patient.name if record.patient else None,
@@ -246,6 +250,7 @@ def evaluate_patient(
         "prescribers": len(summary.prescribers),
         "pharmacies": len(summary.pharmacies),
         "cob_overlap_days": summary.cob_overlap_days,
+        "partial": ",".join(partial) or None,
         "excluded": excluded or ("under 18" if not adult else None),
         "findings": ",".join(findings),
         "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),

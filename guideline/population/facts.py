@@ -169,10 +169,13 @@ def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) ->
         days = fills.days_supply(dispense)
         prescriber = reader.prescriber(dispense, linked.get(id(dispense)))
         pharmacy = reader.pharmacy(dispense)
+        unknown = computed.reason if computed.state == "unknown" else None
         if period.contains(supply.filled):
             reader.quality.fills_without_days_supply += days is None
             reader.quality.fills_without_prescriber += prescriber is None
             reader.quality.fills_without_pharmacy += pharmacy is None
+            if unknown:
+                reader.quality.fills_without_mme[unknown] += 1
         result.append(
             OpioidFill(
                 ref=f"MedicationDispense/{dispense.id}" if dispense.id else f"MedicationDispense#{len(result)}",
@@ -186,12 +189,13 @@ def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) ->
                 er_la=reader.terms.medication_in(ER_LA, dispense.medication),
                 prescriber=prescriber,
                 pharmacy=pharmacy,
+                mme_reason=unknown,
             )
         )
     return tuple(result)
 
 
-def _order_fills(reader: _Reader, orders: list[MedOrder]) -> tuple[OpioidFill, ...]:
+def _order_fills(reader: _Reader, orders: list[MedOrder], period: Period) -> tuple[OpioidFill, ...]:
     """EHR data without fills: each order stands in for one fill with the engine's order-based supply."""
     result = []
     for order in orders:
@@ -203,6 +207,12 @@ def _order_fills(reader: _Reader, orders: list[MedOrder]) -> tuple[OpioidFill, .
         summary = compute_mme([order], reader.terms, reader.config)
         item = summary.orders[0] if summary.orders else None
         mme = item.mme if item is not None and item.state == "ok" else None
+        if item is None or item.state == "unknown":
+            unknown: str | None = (item.reason if item is not None else None) or "unknown"
+        else:
+            unknown = None
+        if unknown and period.contains(start):
+            reader.quality.fills_without_mme[unknown] += 1
         end = fills.last_supply_day(start, days) if days else None
         explanation = item.explanation if item is not None else "MME could not be calculated"
         if mme is not None and days is not None:
@@ -220,6 +230,7 @@ def _order_fills(reader: _Reader, orders: list[MedOrder]) -> tuple[OpioidFill, .
                 er_la=reader.terms.medication_in(ER_LA, order.medication),
                 prescriber=reader.practitioner(order.requester),
                 pharmacy=None,
+                mme_reason=unknown,
             )
         )
     return tuple(result)
@@ -322,7 +333,7 @@ def patient_facts(
     if opioid_dispenses:
         source, opioids = "fills", _opioid_fills(reader, opioid_dispenses, period)
     else:
-        source, opioids = "orders", _order_fills(reader, opioid_orders)
+        source, opioids = "orders", _order_fills(reader, opioid_orders, period)
         quality.patients_from_orders += 1
     # A medication reported as taken is no prescription, but it is opioid use: prior supply for a new start.
     reported = [o for o in record.orders if _reported_in_use(o) and reader.kind(o) == "opioid"]

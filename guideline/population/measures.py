@@ -85,14 +85,20 @@ def _average_evidence(s: PeriodSummary) -> list[str]:
         return ["no fill in the period has a days' supply, so no average could be calculated"]
     low, high = s.episode
     days = (high - low).days + 1
+    divisor = s.average_days or 0
     parts = " + ".join(
         f"{format_mme(f.mme)} × {f.days_within(low, high)} days"
         for f in s.fills
         if f.mme is not None and f.days_within(low, high)
     )
+    span = f"the episode {low} to {high} ({days} days"
+    if s.days_without_mme:
+        span += f"; {s.days_without_mme} days covered only by fills with no MME are left out"
+    if s.avg_mme is None:
+        return [*_fill_lines(s), f"{span}): no fill in it has an MME, so no average could be calculated"]
     return [
         *_fill_lines(s),
-        f"Average daily MME over the episode {low} to {high} ({days} days): ({parts or '0'}) ÷ {days} = "
+        f"Average daily MME over {span}): ({parts or '0'}) ÷ {divisor} = "
         f"{mme_text(s.avg_mme)}; highest single day {mme_text(s.peak_mme)}",
     ]
 
@@ -255,3 +261,27 @@ def outcomes(summary: PeriodSummary) -> dict[str, tuple[bool, bool]]:
         den = measure.in_denominator(summary)
         result[measure.id] = (den, den and measure.in_numerator(summary))
     return result
+
+
+def partial_measures(s: PeriodSummary) -> tuple[str, ...]:
+    """The measures whose result a fill of unknown MME could change, had its MME been known: OHD (and OHDMP and
+    NAL through it) for any such fill in the period, since the average leaves it out; IOP-HD for one among the first
+    3 days' fills while they sum to under 50 (MME only adds)."""
+    found = set()
+    if s.unknown_mme and _base_ohd(s):
+        found.add("OHD")
+        if _omp(s):
+            found.add("OHDMP")
+        if not (_cob(s) or s.facts.oud_diagnosis):
+            found.add("NAL")
+    unknown_start = any(f.mme_reason for f in s.initiation_fills)
+    if _iop(s) and unknown_start and s.initiation_mme < INITIAL_HIGH_MME:
+        found.add("IOP-HD")
+    return tuple(m.id for m in MEASURES if m.id in found)
+
+
+def partial_evidence(s: PeriodSummary, partial: tuple[str, ...]) -> list[str]:
+    """Why the patient's result is partial: each fill of unknown MME with its reason, and what it may change."""
+    named = (*(s.unknown_mme if "OHD" in partial else ()), *(s.initiation_fills if "IOP-HD" in partial else ()))
+    unknown = {f.ref: f for f in named if f.mme_reason}
+    return [f"{fill.mme_text}: its MME is unknown, so {', '.join(partial)} may differ" for fill in unknown.values()]

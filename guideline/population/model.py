@@ -100,6 +100,9 @@ class OpioidFill:
     er_la: bool
     prescriber: str | None
     pharmacy: str | None
+    # Why the MME could not be calculated (a guideline.fills reason, "no-quantity"); None when it was, or when the
+    # drug has no MME by design (buprenorphine).
+    mme_reason: str | None = None
 
     def days_within(self, low: date, high: date) -> int:
         if self.end is None:

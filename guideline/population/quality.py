@@ -23,6 +23,9 @@ class Quality:
     fills_without_prescriber: int = 0
     fills_without_pharmacy: int = 0
     fills_without_date: int = 0
+    # Opioid fills in the period whose MME could not be calculated, by reason (guideline.fills, "no-quantity",
+    # "no-strength", ...): left out of the average's numerator and divisor, the patient's result marked partial.
+    fills_without_mme: Counter[str] = field(default_factory=Counter)
     # A fill of a medication that matters (not "not relevant") whose status is neither completed nor absent: status →
     # fills. Cancelled and entered-in-error fills rightly do not count; in-progress or unknown ones are a site's call.
     fills_not_counted_by_status: Counter[str] = field(default_factory=Counter)
@@ -78,6 +81,7 @@ class Quality:
             "fills_without_prescriber": self.fills_without_prescriber,
             "fills_without_pharmacy": self.fills_without_pharmacy,
             "fills_without_date": self.fills_without_date,
+            "fills_without_mme": dict(sorted(self.fills_without_mme.items())),
             "fills_not_counted_by_status": dict(sorted(self.fills_not_counted_by_status.items())),
             "orders_without_date": self.orders_without_date,
             "orders_not_counted_by_status": dict(sorted(self.orders_not_counted_by_status.items())),
@@ -111,6 +115,7 @@ class Quality:
             "resources_by_type",
             "unexpected_resource_types",
             "fills_not_counted_by_status",
+            "fills_without_mme",
             "orders_not_counted_by_status",
             "orders_not_counted_by_intent",
             "evaluation_errors",
@@ -172,6 +177,14 @@ COUNTS: tuple[Count, ...] = (
         numerators=("OMP", "OHDMP"),
     ),  # fmt: skip
     Count("fills_without_date", "fills without a date", denominators=EVERY),
+    # Left out of the average, which may be higher or lower for it: OHD (and NAL's "OHD numerator" denominator) and
+    # the initial dose, each patient's `partial` column saying where.
+    Count(
+        "fills_without_mme",
+        "opioid fills whose MME could not be calculated, left out of the average",
+        denominators=("NAL",),
+        numerators=("OHD", "OHDMP", "IOP-HD"),
+    ),  # fmt: skip
     Count("fills_not_counted_by_status", "fills not counted for their status", denominators=EVERY),
     Count("orders_without_date", "orders without a start date (left out)", denominators=EVERY),
     Count("orders_not_counted_by_status", "orders not counted for their status", denominators=EVERY),

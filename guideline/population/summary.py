@@ -27,6 +27,9 @@ class PeriodSummary:
     fill_dates: int
     days_supply: Decimal
     episode: tuple[date, date] | None
+    # Days of the episode covered only by fills with no MME (unknown, or buprenorphine): left out of the average's
+    # divisor as their fills are out of its numerator.
+    days_without_mme: int
     avg_mme: Decimal | None
     peak_mme: Decimal | None
     prescribers: tuple[str, ...]
@@ -36,6 +39,18 @@ class PeriodSummary:
     initiation: OpioidFill | None
     initiation_fills: tuple[OpioidFill, ...]
     year_days_supply: Decimal
+
+    @property
+    def unknown_mme(self) -> tuple[OpioidFill, ...]:
+        """The period's fills whose MME could not be calculated: the average is only what the others say."""
+        return tuple(f for f in self.fills if f.mme_reason is not None)
+
+    @property
+    def average_days(self) -> int | None:
+        """The average's divisor: the episode's days less those covered only by fills with no MME."""
+        if self.episode is None:
+            return None
+        return (self.episode[1] - self.episode[0]).days + 1 - self.days_without_mme
 
     @property
     def eligible(self) -> bool:
@@ -61,12 +76,29 @@ def _episode(fills: tuple[OpioidFill, ...], period: Period) -> tuple[date, date]
     return min(f.filled for f in fills), min(max(ends), period.end)
 
 
-def _average(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> Decimal:
-    """Σ (MME per day × the fill's days inside the episode) ÷ the days in the episode (spec 4)."""
+def _days_without_mme(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> int:
+    """Days of the episode some fill with no MME covers and no fill with one does."""
     low, high = episode
+    unknown = [f for f in fills if f.mme is None and f.end is not None]
+    if not unknown:
+        return 0  # the usual patient: every fill has its MME
+    covered = {day for f in fills if f.mme is not None and f.end is not None for day in _days(f.start, f.end)}
+    return len(
+        {day for f in unknown for day in _days(max(f.start, low), min(f.end, high)) if day not in covered}  # type: ignore[type-var]
+    )
+
+
+def _average(fills: tuple[OpioidFill, ...], episode: tuple[date, date], days_without_mme: int) -> Decimal | None:
+    """Σ (MME per day × the fill's days inside the episode) ÷ the days in the episode (spec 4). A fill with no MME
+    is in neither: counted as 0 MME, a fill with no quantity stretched the episode and lowered the average (90 to
+    62.8), taking a patient out of OHD in silence. None when no day of the episode has a fill with an MME."""
+    low, high = episode
+    days = (high - low).days + 1 - days_without_mme
+    if days <= 0:
+        return None
     with localcontext(DECIMAL_CONTEXT):
         weighted = sum((f.mme * f.days_within(low, high) for f in fills if f.mme is not None), Decimal(0))
-        return weighted / ((high - low).days + 1)
+        return weighted / days
 
 
 def _peak(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> Decimal:
@@ -92,6 +124,7 @@ def _covers_lookback(fill: OpioidFill, facts: PatientFacts) -> bool:
 def summarise(facts: PatientFacts, period: Period, adult: bool, excluded: str | None) -> PeriodSummary:
     fills = tuple(sorted(facts.opioids_in(period.start, period.end), key=lambda f: (f.filled, f.ref)))
     episode = _episode(fills, period)
+    days_without_mme = _days_without_mme(fills, episode) if episode else 0
     opioid_days = {
         day for f in fills if f.end is not None for day in _days(max(f.start, period.start), min(f.end, period.end))
     }
@@ -112,7 +145,8 @@ def summarise(facts: PatientFacts, period: Period, adult: bool, excluded: str | 
         fill_dates=len({f.filled for f in fills}),
         days_supply=total_days(fills),
         episode=episode,
-        avg_mme=_average(fills, episode) if episode else None,
+        days_without_mme=days_without_mme,
+        avg_mme=_average(fills, episode, days_without_mme) if episode else None,
         peak_mme=_peak(fills, episode) if episode else None,
         prescribers=tuple(sorted({f.prescriber for f in fills if f.prescriber})),
         pharmacies=tuple(sorted({f.pharmacy for f in fills if f.pharmacy})),
