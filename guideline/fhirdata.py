@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -551,6 +552,30 @@ def _bare_date(raw: str, tz: ZoneInfo) -> datetime | None | object:
 def parse_date(value: Any, tz: ZoneInfo) -> date | None:
     parsed = parse_datetime(value, tz)
     return parsed.date() if parsed else None
+
+
+def written_days(value: Any) -> tuple[date, date] | None:
+    """The first and last day a FHIR date or dateTime can mean, as written: its own day (a dateTime's written date,
+    whatever its offset), or every day of its month ("2008-01") or year ("2008"), which `parse_datetime` reads as
+    the first; None when it names no date. For a rule that must know whether a date names a day."""
+    if type(value) is not str:
+        return None
+    raw = value.strip()
+    if len(raw) > 10 and raw[10:11] == "T":
+        raw = raw[:10]  # the written date of a dateTime (partial dates carry no time in FHIR)
+    match = _DATE_PARTS.match(raw)
+    if not match or not _clinical_year(int(match.group(1))):
+        return None
+    year, month, day = (int(part) if part else None for part in match.groups())
+    try:
+        if day is not None:
+            found = date(year, month, day)  # type: ignore[arg-type]
+            return found, found
+        if month is not None:
+            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])  # type: ignore[arg-type]
+    except ValueError:
+        return None
+    return date(year, 1, 1), date(year, 12, 31)  # type: ignore[arg-type]
 
 
 def first(values: Iterable[Any]) -> Any:

@@ -21,6 +21,7 @@ from synthetic_export import (
 from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
+from guideline.fhirdata import written_days
 from guideline.fills import fill_mme
 from guideline.population import Directory, PatientOutcome, evaluate_patient
 from guideline.record import build_record
@@ -319,3 +320,93 @@ def test_identical_copies_are_no_conflict() -> None:
     outcome = _evaluate("p", [patient("p"), first, second, dict(second)])
     assert outcome.row is not None and outcome.row["opioid_fills"] == 2
     assert outcome.quality.resource_conflicts == 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 4. Dates less precise than a day
+
+
+def test_written_days_spans_what_a_partial_date_can_mean() -> None:
+    assert written_days("2008") == (date(2008, 1, 1), date(2008, 12, 31))
+    assert written_days("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
+    assert written_days("2008-06-15") == (date(2008, 6, 15), date(2008, 6, 15))
+    assert written_days("2026-04-01T02:00:00Z") == (date(2026, 4, 1), date(2026, 4, 1))
+    assert written_days("soon") is None and written_days(None) is None and written_days("2008-13") is None
+
+
+def test_a_birth_date_that_cannot_settle_the_age_keeps_the_patient_out_of_every_denominator() -> None:
+    # Born in 2008 (or January 2008): 18 on 2026-01-01 only if born on January 1. Read as 2008-01-01, a probable
+    # 17-year-old entered the OHD and IOP denominators.
+    for birth in ("2008", "2008-01"):
+        outcome = _evaluate("c", [patient("c", birth), *_high_dose("c")])
+        row = outcome.row
+        assert row is not None
+        assert not any(row[f"{m}_den"] for m in ("ohd", "omp", "ohdmp", "cob", "iop_hd", "iop_ld", "iop_la",
+                                                 "amo", "nal")), birth  # fmt: skip
+        assert row["excluded"] == "age not settled (possibly under 18)"
+        assert row["birth_date"] is None  # no day to show: "2008-01-01" would be a guess
+        assert f"birth date recorded as {birth}" in json.loads(row["evidence"])["excluded"][0]
+        assert outcome.quality.patients_age_unsettled == 1
+
+
+def test_a_partial_birth_date_that_settles_the_age_is_read() -> None:
+    adult = _evaluate("a", [patient("a", "2007"), *_high_dose("a")])  # 18 or 19 on 2026-01-01
+    assert adult.row is not None and adult.row["ohd_den"] and adult.row["excluded"] is None
+    assert adult.quality.patients_age_unsettled == 0
+    minor = _evaluate("m", [patient("m", "2008-06"), *_high_dose("m")])  # 17 whatever the day
+    assert minor.row is not None and minor.row["excluded"] == "under 18"
+    assert minor.quality.patients_age_unsettled == 0
+
+
+def test_a_fill_dated_only_by_month_or_year_is_no_dated_fill_and_is_counted() -> None:
+    # "2026-01" and "2026-02" read as the 1st of each month shifted the episode; "2026" counted in Q1.
+    by_month = _evaluate("a", [patient("a"), *_high_dose_on("a", "2026-01", "2026-02")])
+    assert by_month.row is None  # no fill dated to the day: not in the cohort
+    assert by_month.quality.fills_without_date == 2
+    by_year = _evaluate("b", [patient("b"), *_high_dose_on("b", "2026-01-05", "2026")])
+    assert by_year.row is not None and by_year.row["opioid_fills"] == 1 and not by_year.row["ohd_den"]
+    assert by_year.quality.fills_without_date == 1
+
+
+def test_a_fill_prepared_on_a_day_keeps_that_day_when_handed_over_in_a_month() -> None:
+    fills = _high_dose_on("c", "2026-01-05", "2026-02")
+    fills[1]["whenPrepared"] = "2026-02-10"
+    outcome = _evaluate("c", [patient("c"), *fills])
+    row = outcome.row
+    assert row is not None and row["opioid_fills"] == 2
+    # Read as February 1, it queued behind the first fill (Feb 4 – Mar 5); prepared on Feb 10, it ends Mar 11.
+    assert row["episode_end"] == date(2026, 3, 11)
+    assert outcome.quality.fills_without_date == 0
+
+
+def test_a_claim_dated_by_month_is_no_dated_fill() -> None:
+    outcome = _evaluate(
+        "p", [patient("p"), pharmacy_claim("c1", "p", "2026-01-05"), pharmacy_claim("c2", "p", "2026-02")]
+    )
+    assert outcome.row is not None and outcome.row["opioid_fills"] == 1
+    assert outcome.quality.fills_without_date == 1
+
+
+def _high_dose_on(pid: str, first: str, second: str) -> list[dict]:
+    return [
+        dispense(f"{pid}-f1", pid, OXYCODONE_10, first, 180, 30, "drA", "ph1"),
+        dispense(f"{pid}-f2", pid, OXYCODONE_10, second, 180, 30, "drA", "ph1"),
+    ]
+
+
+def test_summary_names_the_new_counts() -> None:
+    from guideline.population import Quality
+
+    quality = Quality(resource_conflicts=1, claims_replaced=2, fills_reversed=3, reversals_unmatched=4)
+    quality.duplicate_claim_fills = 5
+    quality.patients_age_unsettled = 6
+    quality.fills_without_mme["no-quantity"] = 7
+    lines = quality.summary_lines()
+    assert any(line.startswith("1 resources sent in differing versions") for line in lines)
+    assert any(line.startswith("2 claims replaced by a later claim") for line in lines)
+    assert any(line.startswith("3 fills cancelled by a reversal") for line in lines)
+    assert any(line.startswith("4 reversals with no fill to cancel") for line in lines)
+    assert any(line.startswith("5 claim lines billed twice") for line in lines)
+    assert any(line.startswith("6 patients whose birth date cannot settle") for line in lines)
+    assert "7 opioid fills whose MME could not be calculated, left out of the average (no-quantity 7)" in lines
+    assert Quality.from_json(json.loads(json.dumps(quality.to_json()))).to_json() == quality.to_json()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from guideline.config import GuidelineConfig
 from guideline.exclusions import age_in_years
-from guideline.fhirdata import text
+from guideline.fhirdata import as_dict, text, written_days
 from guideline.population.attribution import attribute
 from guideline.population.claims import claim_resources, is_claim, settled_claims, settled_fills
 from guideline.population.exclusions import exclusion_reason
@@ -134,11 +134,31 @@ def _cut(node: Any, path: tuple[str, ...], part: Callable[[Any], Any] = _date_pa
 def _as_written(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     # text(): a resourceType sent as a list or an object must not fail the patient (it cannot be a dict key).
     kind = text(resource.get("resourceType")) or ""
+    if kind == "MedicationDispense":
+        resource = _without_partial_fill_dates(resource)
     for path in _DATED_PATHS.get(kind, ()):
         resource = _cut(resource, path)
     for path in _TIMED_PATHS.get(kind, ()):
         resource = _cut(resource, path, _local_part)
     return resource
+
+
+_FILL_DATES = ("whenHandedOver", "whenPrepared")
+
+
+def _names_no_day(value: Any) -> bool:
+    """A date written to the month or the year only ("2026-02", "2026"): the record reader reads it as the first
+    day, which would put a fill on a day it may not have been made."""
+    days = written_days(value)
+    return days is not None and days[0] != days[1]
+
+
+def _without_partial_fill_dates(fill: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The fill without a handed-over or prepared date that names no day: a fill dated by a month or a year is
+    no dated fill (counted in `fills_without_date` when it has no other date), never a fill on the 1st."""
+    if not any(_names_no_day(fill.get(key)) for key in _FILL_DATES):
+        return fill
+    return {key: value for key, value in fill.items() if not (key in _FILL_DATES and _names_no_day(value))}
 
 
 def _with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> list[Mapping[str, Any]]:
@@ -181,6 +201,37 @@ def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any
     return index
 
 
+_NOT_ADULT = {"minor": "under 18", "unsettled": "age not settled (possibly under 18)"}
+
+
+def _written_birth(patient: Mapping[str, Any] | None) -> tuple[date, date] | None:
+    """The days the patient's `birthDate` can mean, as written (a year or a month is many days)."""
+    return written_days(patient.get("birthDate")) if patient else None
+
+
+def _age(birth: date | None, written: tuple[date, date] | None, period: Period) -> str:
+    """The patient's age on the period's first day: "adult" (18 or older), "minor", or "unsettled" when a birth date
+    written as a year or a month allows both. PQA counts adults only, and an age the data cannot settle is no adult:
+    read as its first day, "2008" made a probable 17-year-old an adult in the OHD and IOP denominators and in a
+    letter. No birth date at all still never excludes, as at the point of care (an EHR that sends none is no
+    evidence of a child)."""
+    if written is None:
+        return "adult" if birth is None or age_in_years(birth, period.start) >= 18 else "minor"
+    youngest, oldest = age_in_years(written[1], period.start), age_in_years(written[0], period.start)
+    if youngest >= 18:
+        return "adult"
+    return "minor" if oldest < 18 else "unsettled"
+
+
+def _unsettled_age_text(patient: Mapping[str, Any] | None, period: Period) -> str:
+    """The patient's evidence for an age the birth date cannot settle, naming the date as written."""
+    shown = text(as_dict(patient).get("birthDate")) or "?"
+    return (
+        f"birth date recorded as {shown} only: 18 or older on {period.start} cannot be told, so the patient is left "
+        "out of every measure (they count adults only)"
+    )
+
+
 def evaluate_patient(
     patient_id: str,
     resources: list[Mapping[str, Any]],
@@ -193,7 +244,7 @@ def evaluate_patient(
     measures, attribute them, and run the engine's standing-risk review at the period end. Never raises on data."""
     quality = Quality()
     resources = newest_versions(resources, quality)
-    resources = _with_claims_read([_as_written(r) for r in resources], quality)
+    resources = [_as_written(r) for r in _with_claims_read(resources, quality)]
     terms = load_terminology(config)
     zone = ZoneInfo(config["timezone"])
     record = build_record(resources, zone)
@@ -203,7 +254,12 @@ def evaluate_patient(
     if facts is None:
         return PatientOutcome(None, quality)
     birth = record.patient.birth_date if record.patient else None
-    adult = birth is None or age_in_years(birth, period.start) >= 18  # unknown age never excludes (as the engine)
+    written = _written_birth(raw.get(f"Patient/{patient_id}"))
+    age = _age(birth, written, period)
+    quality.patients_age_unsettled += age == "unsettled"
+    if written is not None and written[0] != written[1]:
+        birth = None  # a year or a month names no day: its first day is no birth date to show
+    adult = age == "adult"
     excluded = exclusion_reason(record, raw, period, config, terms)
     summary = summarise(facts, period, adult, excluded)
     attribution = attribute(raw.get(f"Patient/{patient_id}"), summary.fills, directory)
@@ -219,6 +275,8 @@ def evaluate_patient(
     evidence: dict[str, list[str]] = {}
     if excluded:
         evidence["excluded"] = [excluded]
+    elif age == "unsettled":
+        evidence["excluded"] = [_unsettled_age_text(raw.get(f"Patient/{patient_id}"), period)]
     elif not adult:
         evidence["excluded"] = ["under 18 on the first day of the period"]
     for measure in MEASURES:
@@ -251,7 +309,7 @@ def evaluate_patient(
         "pharmacies": len(summary.pharmacies),
         "cob_overlap_days": summary.cob_overlap_days,
         "partial": ",".join(partial) or None,
-        "excluded": excluded or ("under 18" if not adult else None),
+        "excluded": excluded or (_NOT_ADULT[age] if not adult else None),
         "findings": ",".join(findings),
         "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),
     }

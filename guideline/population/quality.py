@@ -22,7 +22,7 @@ class Quality:
     # prescriber or pharmacy (the OMP measure), so a high number means OMP is undercounted.
     fills_without_prescriber: int = 0
     fills_without_pharmacy: int = 0
-    fills_without_date: int = 0
+    fills_without_date: int = 0  # no date to the day: none, or a month or a year only ("2026-02", "2026")
     # Opioid fills in the period whose MME could not be calculated, by reason (guideline.fills, "no-quantity",
     # "no-strength", ...): left out of the average's numerator and divisor, the patient's result marked partial.
     fills_without_mme: Counter[str] = field(default_factory=Counter)
@@ -60,6 +60,9 @@ class Quality:
     duplicate_claim_fills: int = 0
     # A patient's resources sent in differing versions under one id (two export files): the newest was read.
     resource_conflicts: int = 0
+    # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
+    # the period: left out of every denominator, as the measures count adults only.
+    patients_age_unsettled: int = 0
 
     def merge(self, other: Quality) -> Quality:
         for name in self.__dataclass_fields__:
@@ -106,6 +109,7 @@ class Quality:
             "reversals_unmatched": self.reversals_unmatched,
             "duplicate_claim_fills": self.duplicate_claim_fills,
             "resource_conflicts": self.resource_conflicts,
+            "patients_age_unsettled": self.patients_age_unsettled,
         }
 
     @classmethod
@@ -176,7 +180,7 @@ COUNTS: tuple[Count, ...] = (
         "opioid fills naming no pharmacy (OMP may be undercounted)",
         numerators=("OMP", "OHDMP"),
     ),  # fmt: skip
-    Count("fills_without_date", "fills without a date", denominators=EVERY),
+    Count("fills_without_date", "fills without a date to the day (none, or a month or year only)", denominators=EVERY),
     # Left out of the average, which may be higher or lower for it: OHD (and NAL's "OHD numerator" denominator) and
     # the initial dose, each patient's `partial` column saying where.
     Count(
@@ -214,6 +218,11 @@ COUNTS: tuple[Count, ...] = (
         kind="note",
     ),  # fmt: skip
     Count("patients_from_orders", "patients whose numbers come from orders, not fills", kind="note"),
+    Count(
+        "patients_age_unsettled",
+        "patients whose birth date cannot settle whether they were 18 (left out of every measure)",
+        denominators=EVERY,
+    ),  # fmt: skip
     Count(
         "patients_not_evaluated",
         "patients the engine could not evaluate, left out of every measure",
