@@ -410,3 +410,79 @@ def test_summary_names_the_new_counts() -> None:
     assert any(line.startswith("6 patients whose birth date cannot settle") for line in lines)
     assert "7 opioid fills whose MME could not be calculated, left out of the average (no-quantity 7)" in lines
     assert Quality.from_json(json.loads(json.dumps(quality.to_json()))).to_json() == quality.to_json()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# All of it in one export, as files a payer sends: both engines must read it alike (tests/test_population_spark.py)
+
+
+def integrity_export() -> dict[str, list[dict]]:
+    """NDJSON files (name → resources) holding each case above once."""
+    first, second = _high_dose("p-ver")
+    return {
+        "Patient": [
+            patient(pid, "1970-01-01", "Practitioner/drA")
+            for pid in ("p-noqty", "p-rev", "p-claims", "p-adj", "p-dup", "p-ver", "p-month")
+        ]
+        + [patient("p-born08", "2008", "Practitioner/drA"), patient("p-born07", "2007", "Practitioner/drA")],
+        "MedicationDispense": [
+            *_high_dose("p-noqty"),
+            dispense("p-noqty-f3", "p-noqty", OXYCODONE_10, "2026-03-06", None, 30, "drA", "ph1"),
+            *_high_dose("p-rev"),
+            dispense("p-rev-r2", "p-rev", OXYCODONE_10, "2026-02-04", -180, 30, "drA", "ph1"),
+            dispense("p-rev-r9", "p-rev", OXYCODONE_10, "2026-03-09", -180, 30, "drA", "ph1"),
+            first,
+            {**second, "meta": {"lastUpdated": "2026-02-04T10:00:00Z"}},
+            *_high_dose_on("p-month", "2026-01", "2026-02-04"),
+            *_high_dose("p-born08"),
+            *_high_dose("p-born07"),
+        ],
+        "MedicationDispense-newer": [
+            {**second, "status": "entered-in-error", "meta": {"lastUpdated": "2026-02-06T09:00:00Z"}}
+        ],
+        "ExplanationOfBenefit": [
+            pharmacy_claim("c1", "p-claims", "2026-01-05", rx_number="RX1"),
+            pharmacy_claim("c2", "p-claims", "2026-02-04", rx_number="RX2"),
+            pharmacy_claim("c2r", "p-claims", "2026-02-04", quantity=-180, rx_number="RX2"),
+            pharmacy_claim("a1", "p-adj", "2026-01-05"),
+            pharmacy_claim("a2", "p-adj", "2026-02-04"),
+            pharmacy_claim(
+                "a2x", "p-adj", "2026-02-04", quantity=120, related=_related("prior", claim={"reference": "Claim/a2"})
+            ),
+            pharmacy_claim("d1", "p-dup", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5),
+            pharmacy_claim("d1x", "p-dup", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5),
+        ],
+    }
+
+
+def write_integrity_export(folder: Path) -> Path:
+    for name, resources in integrity_export().items():
+        write_ndjson(folder, name, resources)
+    return folder
+
+
+def test_an_export_holding_every_case(tmp_path: Path) -> None:
+    files = ndjson_files(write_integrity_export(tmp_path / "in"))
+    summary = review(files, tmp_path / "out", PERIOD, TODAY, CONFIG, workers=2)
+    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
+        rows = {row["patient_id"]: row for row in csv.DictReader(handle)}
+    shown = {pid: (row["opioid_fills"], row["avg_mme"], row["ohd_den"], row["partial"]) for pid, row in rows.items()}
+    assert shown == {
+        "p-noqty": ("3", "90.0", "true", "OHD,NAL"),
+        "p-rev": ("1", "90.0", "false", ""),
+        "p-claims": ("1", "90.0", "false", ""),
+        "p-adj": ("2", "75.0", "true", ""),
+        "p-dup": ("1", "15.0", "false", ""),
+        "p-ver": ("1", "90.0", "false", ""),
+        "p-month": ("1", "90.0", "false", ""),
+        "p-born08": ("2", "90.0", "false", ""),
+        "p-born07": ("2", "90.0", "true", ""),
+    }
+    assert rows["p-born08"]["excluded"] == "age not settled (possibly under 18)"
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert quality["fills_without_mme"] == {"no-quantity": 1}
+    assert (quality["fills_reversed"], quality["reversals_unmatched"], quality["claims_replaced"]) == (2, 1, 1)
+    assert (quality["duplicate_claim_fills"], quality["resource_conflicts"]) == (1, 1)
+    assert (quality["fills_without_date"], quality["patients_age_unsettled"]) == (1, 1)
+    assert "2 fills cancelled by a reversal (neither counted)" in summary[-1]
+    assert "1 opioid fills whose MME could not be calculated, left out of the average (no-quantity 1)" in summary[-1]
