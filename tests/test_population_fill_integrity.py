@@ -186,6 +186,18 @@ def test_a_negative_quantity_dispense_reverses_its_fill() -> None:
     assert (outcome.quality.fills_reversed, outcome.quality.reversals_unmatched) == (1, 0)
 
 
+def test_an_r5_reversal_cancels_its_fill() -> None:
+    # R5 names a fill's medicine `medication` (a CodeableReference): read by R4's names only, no reversal matched.
+    def r5(fill: dict) -> dict:
+        return {**{k: v for k, v in fill.items() if k != "medicationCodeableConcept"},
+                "medication": {"concept": fill["medicationCodeableConcept"]}}  # fmt: skip
+
+    reversal = dispense("p-r2", "p", OXYCODONE_10, "2026-02-04", -180, 30, "drA", "ph1")
+    outcome = _evaluate("p", [patient("p"), *map(r5, _high_dose("p")), r5(reversal)])
+    assert outcome.row is not None and outcome.row["opioid_fills"] == 1
+    assert (outcome.quality.fills_reversed, outcome.quality.reversals_unmatched) == (1, 0)
+
+
 def test_a_reversal_with_no_fill_to_cancel_is_dropped_and_counted_not_read_as_a_fill() -> None:
     reversal = dispense("p-r3", "p", OXYCODONE_10, "2026-03-06", -180, 30, "drA", "ph1")
     outcome = _evaluate("p", [patient("p"), *_high_dose("p"), reversal])

@@ -310,11 +310,13 @@ def _written_day(fill: Mapping[str, Any]) -> str | None:
 
 
 def _drug_codes(fill: Mapping[str, Any]) -> set[tuple[str, str]]:
-    """The medication's codes (system, code), or its reference, or its words when it has neither."""
-    reference = text(as_dict(fill.get("medicationReference")).get("reference"))
+    """The medication's codes (system, code), or its reference, or its words when it has neither: R4's
+    medicationCodeableConcept or medicationReference, or R5's `medication` (a CodeableReference holding either)."""
+    both = as_dict(fill.get("medication"))
+    reference = text(as_dict(fill.get("medicationReference") or both.get("reference")).get("reference"))
     if reference:
         return {("reference", reference)}
-    concept = as_dict(fill.get("medicationCodeableConcept"))
+    concept = as_dict(fill.get("medicationCodeableConcept") or both.get("concept"))
     codes = {(text(c.get("system")) or "", text(c.get("code")) or "") for c in _codings(concept) if text(c.get("code"))}
     words = (text(concept.get("text")) or "").lower()
     return codes or ({("text", words)} if words else set())
