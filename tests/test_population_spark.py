@@ -41,6 +41,22 @@ def claim(n: int) -> dict:
 pytestmark = pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
 
 
+def both_engines(files: list, tmp_path) -> dict[str, list]:
+    """Review the export on DuckDB and on Spark, assert their tables and CSV are identical, and return the tables."""
+    config = GuidelineConfig.from_mapping()
+    review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=2)
+    review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    con = duckdb.connect()
+    tables = {}
+    for table in ("patients", "measures"):
+        duck = con.execute(f"SELECT * FROM '{tmp_path / 'duck' / table}.parquet'").fetchall()
+        spark = con.execute(f"SELECT * FROM '{tmp_path / 'spark' / table}.parquet'").fetchall()
+        assert duck == spark, table
+        tables[table] = duck
+    assert (tmp_path / "duck" / "patients.csv").read_bytes() == (tmp_path / "spark" / "patients.csv").read_bytes()
+    return tables
+
+
 def test_spark_and_duckdb_give_identical_tables(tmp_path):
     source = tmp_path / "in"
     write_export(source, build_export())  # the hand-built patients, as <Type>.ndjson
@@ -77,17 +93,9 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
         '"http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1049621"}]}}',
     ]
     (source / "Odd.ndjson").write_text("\n".join(odd) + "\n", encoding="utf-8")
-    files = ndjson_files(source)
-    config = GuidelineConfig.from_mapping()
-    review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=2)
-    review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    tables = both_engines(ndjson_files(source), tmp_path)
+    assert len(tables["patients"]) > 100 and len(tables["measures"]) > 9
     con = duckdb.connect()
-    for table in ("patients", "measures"):
-        duck = con.execute(f"SELECT * FROM '{tmp_path / 'duck' / table}.parquet'").fetchall()
-        spark = con.execute(f"SELECT * FROM '{tmp_path / 'spark' / table}.parquet'").fetchall()
-        assert len(duck) > 100 if table == "patients" else len(duck) > 9
-        assert duck == spark, table
-    assert (tmp_path / "duck" / "patients.csv").read_bytes() == (tmp_path / "spark" / "patients.csv").read_bytes()
     duck_quality = json.loads((tmp_path / "duck" / "data-quality.json").read_text())
     spark_quality = json.loads((tmp_path / "spark" / "data-quality.json").read_text())
     assert duck_quality.pop("run")["engine"] == "duckdb" and spark_quality.pop("run")["engine"] == "spark"
@@ -118,16 +126,8 @@ def test_spark_and_duckdb_give_identical_tables(tmp_path):
 def test_spark_and_duckdb_agree_on_reversals_adjustments_versions_and_partial_dates(tmp_path):
     # Each engine reads the two versions of one fill (two files) in its own order; reversals, adjustments, a claim
     # billed twice, a fill of unknown MME and dates less precise than a day must come out alike.
-    files = ndjson_files(write_integrity_export(tmp_path / "in"))
-    config = GuidelineConfig.from_mapping()
-    review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=2)
-    review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
-    con = duckdb.connect()
-    for table in ("patients", "measures"):
-        duck = con.execute(f"SELECT * FROM '{tmp_path / 'duck' / table}.parquet'").fetchall()
-        spark = con.execute(f"SELECT * FROM '{tmp_path / 'spark' / table}.parquet'").fetchall()
-        assert duck == spark and duck, table
-    assert (tmp_path / "duck" / "patients.csv").read_bytes() == (tmp_path / "spark" / "patients.csv").read_bytes()
+    tables = both_engines(ndjson_files(write_integrity_export(tmp_path / "in")), tmp_path)
+    assert tables["patients"] and tables["measures"]
     duck_quality = json.loads((tmp_path / "duck" / "data-quality.json").read_text())
     spark_quality = json.loads((tmp_path / "spark" / "data-quality.json").read_text())
     duck_quality.pop("run"), spark_quality.pop("run")
@@ -135,4 +135,4 @@ def test_spark_and_duckdb_agree_on_reversals_adjustments_versions_and_partial_da
     assert (spark_quality["fills_reversed"], spark_quality["resource_conflicts"]) == (2, 1)
     assert spark_quality["fills_without_mme"] == {"no-quantity": 1}
     versioned = f"SELECT opioid_fills FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-ver'"
-    assert con.execute(versioned).fetchone() == (1,)
+    assert duckdb.connect().execute(versioned).fetchone() == (1,)

@@ -127,11 +127,16 @@ def _options(tolerant_only: bool) -> str:
     )
 
 
+def _wording(names: list[str]) -> tuple[str, str, str]:
+    """The drugs joined for a sentence, its verb, and "order" or "orders (N)"."""
+    if len(names) == 1:
+        return names[0], "is", "order"
+    return ", ".join(names[:-1]) + " and " + names[-1], "are", f"orders ({len(names)})"
+
+
 def _tolerant_only_summary(names: list[str]) -> str:
     """Name the transmucosal fentanyl when it fits in a summary; otherwise count the orders."""
-    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    verb = "is" if len(names) == 1 else "are"
-    orders = "order" if len(names) == 1 else f"orders ({len(names)})"
+    joined, verb, orders = _wording(names)
     return first_fitting(
         f"{joined} {verb} for opioid-tolerant patients only; no opioid use found in the past 90 days",
         f"New transmucosal fentanyl {orders} for opioid-tolerant patients only; no opioid use found in the past "
@@ -141,9 +146,7 @@ def _tolerant_only_summary(names: list[str]) -> str:
 
 def _summary(names: list[str]) -> str:
     """Name the drugs when they fit in a summary; otherwise count the orders."""
-    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    verb = "is" if len(names) == 1 else "are"
-    orders = "order" if len(names) == 1 else f"orders ({len(names)})"
+    joined, verb, orders = _wording(names)
     return first_fitting(
         f"{joined} {verb} extended-release/long-acting; no opioid use found in the past 90 days",
         f"New extended-release/long-acting opioid {orders}; no opioid use found in the past 90 days",
