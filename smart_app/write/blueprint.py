@@ -57,6 +57,11 @@ def _context(session: Any, view: Any, now: Any, config: Any) -> WriteContext:
     )
 
 
+def _kept(label: str, why: str) -> str:
+    """The failure line for a record that was not sent or not accepted, while the form keeps what was typed."""
+    return f"Not saved: {label} — {why}. What you typed is still in the form below."
+
+
 def create_write_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("plan_write", __name__)
 
@@ -120,7 +125,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                     context,
                 )
             if update.refusal:
-                failure = f"Not saved: {label} — {update.refusal}. What you typed is still in the form below."
+                failure = _kept(label, update.refusal)
                 status = update.status
             else:
                 try:
@@ -145,11 +150,10 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                         url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
                         return redirect(f"{url}#write-{form_key}", code=303)
                     if result.conflict:
-                        changed = CHANGED.format(one=NAMES[kind][0])
-                        failure = f"Not saved: {label} — {changed}. What you typed is still in the form below."
+                        failure = _kept(label, CHANGED.format(one=NAMES[kind][0]))
                         status = 409
                     else:
-                        failure = f"Not saved: {label} — {result.message}. What you typed is still in the form below."
+                        failure = _kept(label, result.message)
                         status = 502
         panel = replace(panel, failed=built, failure=failure)
 
