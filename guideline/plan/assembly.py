@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from guideline.config import GuidelineConfig
@@ -122,18 +123,16 @@ def build_plan(
         compute_mme = default_compute
     statuses = {s.key: s for s in fetch_status}
     history_holder: dict[str, MmeHistory] = {}
-    mme_today_holder: dict[str, MmeSummary] = {}
 
     def history() -> MmeHistory:
         history_holder["value"] = build_mme_history(facts, compute_mme)
         return history_holder["value"]
 
+    @cache
     def mme_today() -> MmeSummary:
         """The daily MME the patient takes now, worked out once for the page: the medications, the status tiles and
         the tapering calculator read it (inside their own section, so its failure is shown there)."""
-        if "value" not in mme_today_holder:
-            mme_today_holder["value"] = mme_now(facts)
-        return mme_today_holder["value"]
+        return mme_now(facts)
 
     plan_builders: dict[str, Callable[[], Any]] = {
         "alerts": lambda: build_alerts(evaluation),
