@@ -58,6 +58,11 @@ def applies(facts: Facts) -> bool:
     return bool(facts.trigger_orders)
 
 
+def _when(day: date | None) -> str:
+    """A result's day as the card and the data-completeness lists write it: "2026-06-05", or "undated"."""
+    return iso_day(day) if day else "undated"
+
+
 def unjudged_results(facts: Facts) -> tuple[str, ...]:
     """The results of the last 12 months this check would judge but cannot read as positive or negative (a number
     with no flag, "Inconclusive", a value and a flag that disagree), or cannot place in time (undated) or trust
@@ -66,7 +71,7 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     if not applies(facts):
         return ()
     named = [
-        f"{result.name} ({iso_day(result.day) if result.day else 'undated'})"
+        f"{result.name} ({_when(result.day)})"
         for result in facts.uds_results_since(RESULT_MONTHS)
         # an undated result cannot be judged whatever its value; a dated one, when its value is not read
         if (result.day is None or (result.day <= facts.today and result.value in ("none", "indeterminate")))
@@ -78,7 +83,7 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     named += _panels_without_members(facts)
     since = months_before(facts.today, RESULT_MONTHS)
     named += [
-        f"{name} ({iso_day(day) if day else 'undated'}, status unknown)"
+        f"{name} ({_when(day)}, status unknown)"
         for name, day in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
         if day is None or day <= facts.today
     ]
@@ -99,8 +104,7 @@ def _panels_without_members(facts: Facts) -> list[str]:
         members = result.observation.member_ids
         missing = sum(member not in received for member in members)
         if missing:
-            day = iso_day(result.day) if result.day else "undated"
-            named.append(f"{result.name} ({day}, {missing} of its {len(members)} results not received)")
+            named.append(f"{result.name} ({_when(result.day)}, {missing} of its {len(members)} results not received)")
     return named
 
 
@@ -113,7 +117,7 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
         if unread.day is not None and not since <= unread.day <= facts.today:
             continue
         name = (unread.report.code.display() if unread.report.code else None) or "urine drug test"
-        named.append(f"{name} ({iso_day(unread.day) if unread.day else 'undated'}, {unread.reading})")
+        named.append(f"{name} ({_when(unread.day)}, {unread.reading})")
     return named
 
 
@@ -183,7 +187,7 @@ def _table(
 
 
 def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, item: SubstanceResult) -> str:
-    line = f"{_when(result)}{' (preliminary)' if result.preliminary else ''}: {item.explanation}"
+    line = f"{_when(result.day)}{' (preliminary)' if result.preliminary else ''}: {item.explanation}"
     if item.value == "positive" and result.day is not None:
         count = later_negatives(negatives, item.substance, result.day)
         if count:
@@ -194,15 +198,11 @@ def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, ite
 # -- the card --------------------------------------------------------------------------------------------------
 
 
-def _when(result: UdsResult) -> str:
-    return iso_day(result.day) if result.day else "undated"
-
-
 def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
     """Names each unexpected finding (newest first, "preliminary" beside one that rests on a preliminary result)
     while it fits, then counts the rest."""
     parts = [
-        f"{item.value} for {item.label} ({_when(result)}{', preliminary' if result.preliminary else ''})"
+        f"{item.value} for {item.label} ({_when(result.day)}{', preliminary' if result.preliminary else ''})"
         for result, item in findings
     ]
     lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "
