@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -125,9 +126,9 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
     if apnea:
         evidence = tuple(_condition_evidence(facts, c) for c in apnea)
         risks.append(RiskFactor("R5", "Sleep-disordered breathing", "sleep-disordered breathing", evidence))
-    unprescribed = unprescribed_fentanyl_or_heroin(facts)
-    if unprescribed:
-        risks.append(RiskFactor("R6", *_illicit_opioid_wording(facts), unprescribed))
+    illicit = _unprescribed_illicit(facts)
+    if illicit:
+        risks.append(RiskFactor("R6", *_illicit_opioid_wording(illicit), _illicit_evidence(illicit)))
     return tuple(risks)
 
 
@@ -152,10 +153,15 @@ UDS_RISK_MONTHS = 12
 def unprescribed_fentanyl_or_heroin(facts: Facts) -> tuple[str, ...]:
     """R6's evidence: positive results for fentanyl, heroin (6-MAM), a fentanyl analogue or a novel synthetic
     opioid in the last 12 months that no prescription explains (the plan page's risk factors read it too)."""
+    return _illicit_evidence(_unprescribed_illicit(facts))
+
+
+def _illicit_evidence(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> tuple[str, ...]:
+    """R6's findings in words: "<test> (<day>): positive for <drug>, not prescribed"."""
     return tuple(
         f"{result.name} ({iso_day(result.day) if result.day else 'date unknown'}): positive for {item.label}, "
         "not prescribed"
-        for result, item in _unprescribed_illicit(facts)
+        for result, item in findings
     )
 
 
@@ -169,10 +175,10 @@ def _unprescribed_illicit(facts: Facts) -> list[tuple[UdsResult, SubstanceResult
     ]
 
 
-def _illicit_opioid_wording(facts: Facts) -> tuple[str, str]:
+def _illicit_opioid_wording(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> tuple[str, str]:
     """R6's label and short name: "fentanyl or heroin" when that is what was found, else "another illicit opioid"
     beside them, so a nitazene is never called fentanyl."""
-    if all(item.substance in FENTANYL_OR_HEROIN for _, item in _unprescribed_illicit(facts)):
+    if all(item.substance in FENTANYL_OR_HEROIN for _, item in findings):
         return "Fentanyl or heroin found in a urine drug test, not prescribed", "fentanyl or heroin in a urine test"
     return (
         "Fentanyl, heroin or another illicit opioid found in a urine drug test, not prescribed",
