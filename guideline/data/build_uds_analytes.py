@@ -197,17 +197,24 @@ def rows(folder: Path = HERE) -> list[tuple[str, str, str, str]]:
 def build(folder: Path = HERE) -> int:
     """Write the table; return its number of rows."""
     table = rows(folder)
+    _write(folder, table)
+    return len(table)
+
+
+def _write(folder: Path, table: list[tuple[str, str, str, str]]) -> None:
+    """Write `table` as the CSV."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("code", "display", "analyte", "substance"))
     writer.writerows(table)
     (folder / OUTPUT).write_text(out.getvalue(), encoding="utf-8")
-    return len(table)
 
 
 def main() -> int:
-    count = build()
-    judged = sum(1 for *_, row in rows() if row)
+    table = rows()  # the value sets are read once, for the table and its counts alike
+    _write(HERE, table)
+    count = len(table)
+    judged = sum(1 for *_, row in table if row)
     print(f"{count} codes ({judged} judged, {count - judged} named as not judged) -> {HERE / OUTPUT}")
     return 0
 
