@@ -46,7 +46,7 @@ def build_uds(facts: Facts) -> UdsHistory:
         substances = tuple(f"{s.label}: {s.value}" for s in result.substances)
         status = result.observation.status
         shown = status if status in SHOWN_STATUSES else None
-        if result.day is not None and result.day > today:
+        if _after(result.day, today):
             # Not judged, as the card does not: the prescriptions of a day that has not come are not known.
             rows.append(UdsRow(result.day, result.name, result.value, substances, (), (), shown, after_today=True))
             continue
@@ -80,4 +80,5 @@ def build_uds(facts: Facts) -> UdsHistory:
 
 
 def _after(day: date | None, today: date) -> bool:
+    """Whether a row is dated after today (an undated one is not)."""
     return day is not None and day > today
