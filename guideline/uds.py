@@ -355,6 +355,11 @@ class UnreadReport:
     reading: str
     partly: bool = False
 
+    @property
+    def name(self) -> str:
+        """The report's name as the cards and the plan page show it: its code's, else "urine drug test"."""
+        return (self.report.code.display() if self.report.code else None) or "urine drug test"
+
 
 def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[UnreadReport, ...]:
     """The urine drug test reports none of whose results is a urine drug test result on record (contained in it or

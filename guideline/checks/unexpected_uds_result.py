@@ -116,8 +116,7 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
     for unread in facts.unread_drug_test_reports:
         if unread.day is not None and not since <= unread.day <= facts.today:
             continue
-        name = (unread.report.code.display() if unread.report.code else None) or "urine drug test"
-        named.append(f"{name} ({_when(unread.day)}, {unread.reading})")
+        named.append(f"{unread.name} ({_when(unread.day)}, {unread.reading})")
     return named
 
 

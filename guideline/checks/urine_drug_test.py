@@ -151,9 +151,10 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
     for unread in facts.unread_drug_test_reports:
         # a report partly read is a test by its read results, named above when they are dated ahead
         if unread.done and not unread.partly and unread.day is not None and unread.day > today:
-            name = (unread.report.code.display() if unread.report.code else None) or "urine drug test"
             ident = unread.report.id
-            found.setdefault(("lab report", ident, unread.day), DrugTestAhead(name, "lab report", ident, unread.day))
+            found.setdefault(
+                ("lab report", ident, unread.day), DrugTestAhead(unread.name, "lab report", ident, unread.day)
+            )
     return tuple(found.values())
 
 

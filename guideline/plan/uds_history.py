@@ -66,8 +66,7 @@ def build_uds(facts: Facts) -> UdsHistory:
         if unread.done:
             # A report partly read has its read results on rows of their own, judged; this row names the rest.
             done = f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
-            name = concept_name(unread.report.code, "urine drug test")
-            rows.append(UdsRow(unread.day, name, done, (), (), after_today=_after(unread.day, today)))
+            rows.append(UdsRow(unread.day, unread.name, done, (), (), after_today=_after(unread.day, today)))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
     # the card no longer counts, shown here as pending beside a card asking for a test.
