@@ -88,10 +88,8 @@ def written_system(system: str) -> str | None:
     return plain if _URL.fullmatch(plain) or _URN.fullmatch(plain) else None
 
 
-def _read(system: str, code: str) -> SiteCode:
-    written = written_system(system)
-    if written is None:
-        raise ValueError(system)
+def _read(written: str, code: str) -> SiteCode:
+    """A code under a system already made a URI by `written_system`: matched as the EHR's codings are read."""
     trimmed = code.strip()
     return SiteCode(coding_system(written, trimmed) or written, trimmed, written)
 
@@ -101,21 +99,23 @@ def _read_entry(key: str, value: Any) -> SiteCode | str:
     if not isinstance(value, str) or "|" not in value:
         return f'{key}: {value!r} is not a "system|code" string such as "{EXAMPLE}"'
     system, _, code = value.partition("|")
-    if written_system(system) is None:
+    written = written_system(system)
+    if written is None:
         return f"{key}: {value!r}: the code system {system.strip()!r} {_NOT_A_SYSTEM}"
     if not code.strip():
         return f'{key}: {value!r} has no code after the "|"'
-    return _read(system, code)
+    return _read(written, code)
 
 
 def _read_coding(key: str, value: Any) -> SiteCode | str:
     """One coding table read (its system and code present, as text: checked before), or what is wrong with it."""
     system, code = value.get("system"), value.get("code")
-    if not isinstance(system, str) or written_system(system) is None:
+    written = written_system(system) if isinstance(system, str) else None
+    if written is None:
         return f"{key}.system: {system!r} {_NOT_A_SYSTEM}"
     if not isinstance(code, str) or not code.strip():
         return f"{key}.code must not be empty"
-    return _read(system, code)
+    return _read(written, code)
 
 
 def _code_lists(merged: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
