@@ -76,6 +76,7 @@ from guideline.uds import (
     UdsResult,
     UnreadReport,
     doses_given,
+    drug_test_procedures,
     drug_tests_done_days,
     uds_results,
     unread_drug_test_reports,
@@ -611,10 +612,16 @@ class Facts:
         return unread_drug_test_reports(self.record, self.terms)
 
     @cached_property
+    def drug_test_procedures(self) -> tuple[tuple[date | None, Procedure], ...]:
+        """The drug tests recorded as done procedures, each with its day: the card, its dated-ahead list and the
+        plan page read them."""
+        return drug_test_procedures(self.record)
+
+    @cached_property
     def drug_tests_done_days(self) -> tuple[date, ...]:
         """Days of drug tests done with no result to read, newest first: procedures (point-of-care, claims) and
         reports whose results PainPlan does not read (a conclusion only). Each still counts as the test done."""
-        return drug_tests_done_days(self.record, self.terms, self.unread_drug_test_reports)
+        return drug_tests_done_days(self.record, self.terms, self.unread_drug_test_reports, self.drug_test_procedures)
 
     def last_drug_test_day(self) -> date | None:
         """The newest day, not after today, of any urine drug test on record: a result, or a drug test procedure. A

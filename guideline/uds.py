@@ -411,15 +411,21 @@ def _report_reading(report: DiagnosticReport, results_received: bool, why: str =
 
 
 def drug_tests_done_days(
-    record: PatientRecord, terms: Terminology, unread: Sequence[UnreadReport] | None = None
+    record: PatientRecord,
+    terms: Terminology,
+    unread: Sequence[UnreadReport] | None = None,
+    procedures: Sequence[tuple[date | None, Procedure]] | None = None,
 ) -> tuple[date, ...]:
     """The days of drug tests done with no result to read, newest first (undated ones left out): procedures (a
     point-of-care cup, a billed test) and reports whose results PainPlan does not read (a conclusion only), of
     `unread` (the record's `unread_drug_test_reports`, found again when not given) those whose status says the test
-    was done and none of whose results were read (a report partly read is a test already, by its read results)."""
+    was done and none of whose results were read (a report partly read is a test already, by its read results);
+    `procedures` likewise the record's `drug_test_procedures`."""
     if unread is None:
         unread = unread_drug_test_reports(record, terms)
-    days = {day for day, _ in drug_test_procedures(record)}
+    if procedures is None:
+        procedures = drug_test_procedures(record)
+    days = {day for day, _ in procedures}
     days.update(report.day for report in unread if report.done and not report.partly)
     return tuple(sorted((day for day in days if day is not None), reverse=True))
 

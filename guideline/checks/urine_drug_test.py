@@ -23,7 +23,7 @@ from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
-from guideline.uds import drug_test_procedures, is_uds_order
+from guideline.uds import is_uds_order
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -143,7 +143,7 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
             # a panel's components share its id: the panel is named once
             key = ("observation", result.observation.id, result.day)
             found.setdefault(key, DrugTestAhead(result.name, "observation", result.observation.id, result.day))
-    for day, procedure in drug_test_procedures(facts.record):
+    for day, procedure in facts.drug_test_procedures:
         # dated as the card counts it (its latest date): what the card does not count is named
         if day is not None and day > today:
             name = (procedure.code.display() if procedure.code else None) or "urine drug test"
@@ -161,7 +161,7 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
 def _preliminary_on(facts: Facts, day: date) -> bool:
     """Whether every test on record that day is preliminary (a result, or a report read as a test done): the last-test
     line then says so, as the plan page's list does. A procedure or any settled result that day makes it plain."""
-    if any(done == day for done, _ in drug_test_procedures(facts.record)):
+    if any(done == day for done, _ in facts.drug_test_procedures):
         return False
     statuses = [r.observation.status for r in facts.uds_results if r.day == day]
     statuses += [u.report.status for u in facts.unread_drug_test_reports if u.done and not u.partly and u.day == day]

@@ -10,7 +10,6 @@ from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders
 from guideline.plan.reading import concept_name
 from guideline.timeutil import local_date
-from guideline.uds import drug_test_procedures
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -57,7 +56,7 @@ def build_uds(facts: Facts) -> UdsHistory:
             )
         )
         rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected, explained, shown))
-    for day, procedure in drug_test_procedures(facts.record):
+    for day, procedure in facts.drug_test_procedures:
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         name = concept_name(procedure.code, "drug test")
         rows.append(UdsRow(day, name, "done, no result recorded", (), (), after_today=_after(day, today)))
