@@ -253,8 +253,9 @@ def evaluate_patient(
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
         return PatientOutcome(None, quality)
+    patient = raw.get(f"Patient/{patient_id}")
     birth = record.patient.birth_date if record.patient else None
-    written = _written_birth(raw.get(f"Patient/{patient_id}"))
+    written = _written_birth(patient)
     age = _age(birth, written, period)
     quality.patients_age_unsettled += age == "unsettled"
     if written is not None and written[0] != written[1]:
@@ -262,7 +263,7 @@ def evaluate_patient(
     adult = age == "adult"
     excluded = exclusion_reason(record, raw, period, config, terms)
     summary = summarise(facts, period, adult, excluded)
-    attribution = attribute(raw.get(f"Patient/{patient_id}"), summary.fills, directory)
+    attribution = attribute(patient, summary.fills, directory)
     if attribution.kind == "none":
         quality.unattributed_patients += 1
     elif attribution.kind == "prescriber":
@@ -276,7 +277,7 @@ def evaluate_patient(
     if excluded:
         evidence["excluded"] = [excluded]
     elif age == "unsettled":
-        evidence["excluded"] = [_unsettled_age_text(raw.get(f"Patient/{patient_id}"), period)]
+        evidence["excluded"] = [_unsettled_age_text(patient, period)]
     elif not adult:
         evidence["excluded"] = ["under 18 on the first day of the period"]
     for measure in MEASURES:
