@@ -48,9 +48,7 @@ class PeriodSummary:
     @property
     def average_days(self) -> int | None:
         """The average's divisor: the episode's days less those covered only by fills with no MME."""
-        if self.episode is None:
-            return None
-        return (self.episode[1] - self.episode[0]).days + 1 - self.days_without_mme
+        return _average_days(self.episode, self.days_without_mme) if self.episode else None
 
     @property
     def eligible(self) -> bool:
@@ -88,12 +86,17 @@ def _days_without_mme(fills: tuple[OpioidFill, ...], episode: tuple[date, date])
     )
 
 
+def _average_days(episode: tuple[date, date], days_without_mme: int) -> int:
+    """The average's divisor: the episode's days less those covered only by fills with no MME."""
+    return (episode[1] - episode[0]).days + 1 - days_without_mme
+
+
 def _average(fills: tuple[OpioidFill, ...], episode: tuple[date, date], days_without_mme: int) -> Decimal | None:
     """Σ (MME per day × the fill's days inside the episode) ÷ the days in the episode (spec 4). A fill with no MME
     is in neither: counted as 0 MME, a fill with no quantity stretched the episode and lowered the average (90 to
     62.8), taking a patient out of OHD in silence. None when no day of the episode has a fill with an MME."""
     low, high = episode
-    days = (high - low).days + 1 - days_without_mme
+    days = _average_days(episode, days_without_mme)
     if days <= 0:
         return None
     with localcontext(DECIMAL_CONTEXT):
