@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from guideline.population import MEASURES, Directory, Period
 from guideline.population.measures import MEASURE_BY_ID
 from smart_app.population.progress import Progress
+from smart_app.population.wording import consider_items, disclaimer, group_heading, index_reasons, intro_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "population"
 LETTER_MEASURES = ("OHD", "OMP", "COB")  # spec 7: a numerator here, or NAL's denominator without its numerator
@@ -160,8 +161,6 @@ def _environment() -> Environment:
 
 
 def letter_context(letter: Letter, period: Period, config: Any) -> dict[str, Any]:
-    from smart_app.population.wording import consider_items, disclaimer, group_heading, intro_text
-
     settings = config["population"]
     context = {
         "letter": letter,
@@ -217,8 +216,6 @@ def write_letters(
             progress.update(done, len(letters), unit="letters")
     progress.update(len(letters), len(letters), force=True, unit="letters")
     programme = config["population"]["programme"]
-    from smart_app.population.wording import index_reasons
-
     index = (
         _environment()
         .get_template("index.html")
