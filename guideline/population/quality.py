@@ -115,16 +115,12 @@ class Quality:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Quality:
         quality = cls()
-        for name in (
-            "resources_by_type",
-            "unexpected_resource_types",
-            "fills_not_counted_by_status",
-            "fills_without_mme",
-            "orders_not_counted_by_status",
-            "orders_not_counted_by_intent",
-            "evaluation_errors",
-        ):
-            getattr(quality, name).update(data.get(name, {}))
+        # Every {name: count} counter, read from the fields so a counter added to Quality is never dropped on
+        # reading; unidentified_medications, keyed by (system, code, text), is written as a list instead.
+        for name in quality.__dataclass_fields__:
+            counter = getattr(quality, name)
+            if isinstance(counter, Counter) and name != "unidentified_medications":
+                counter.update(data.get(name, {}))
         for item in data.get("unidentified_medications", []):
             quality.unidentified_medications[(item["system"], item["code"], item["text"])] += item["count"]
         for name, value in data.items():
