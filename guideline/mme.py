@@ -116,9 +116,7 @@ _PER_BY_UNIT: dict[str, Strength] = {"MG": "unit", "MG/ML": "ml", "MG/HR": "hour
 
 def _drug_from_rows(coding: Coding, rows: Sequence[Any]) -> Drug | str:
     strengths: list[IngredientStrength] = []
-    dose_form = rows[0].dose_form_rxcui
-    if dose_form == mf.PACK:
-        dose_form = mf.pack_form(rows[0].drug_name) or dose_form
+    dose_form = mf.product_form(rows[0].dose_form_rxcui, rows[0].drug_name)
     for row in rows:
         per = _PER_BY_UNIT.get(str(row.strength_unit).upper())
         value = row.strength_value

@@ -129,6 +129,12 @@ def pack_form(drug_name: str) -> str | None:
     return None
 
 
+def product_form(dose_form: str, drug_name: str) -> str:
+    """A drug-table product's dose form: a pack's is the form named inside its drug name (Subsys's spray), else
+    the pack's own; the MME factors and the TIRF set read it alike."""
+    return (pack_form(drug_name) or dose_form) if dose_form == PACK else dose_form
+
+
 # Data-file factors: used by cdc2022 unless turned off, and by cdc2016 only when turned on.
 DATAFILE_RULES: tuple[FactorRule, ...] = (
     *(_rule(FENTANYL, factor, "datafile", "mcg", forms) for factor, forms in _TRANSMUCOSAL_FENTANYL),

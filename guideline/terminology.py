@@ -523,7 +523,7 @@ def _with_ndc_members(sets: dict[str, frozenset[Code]], crosswalk: tuple[tuple[s
 
 def _transmucosal_fentanyl(row: DrugIngredient) -> bool:
     """A drug-table row of fentanyl in a transmucosal form; a pack (Subsys's) by the form named inside it."""
-    form = mf.pack_form(row.drug_name) if row.dose_form_rxcui == mf.PACK else row.dose_form_rxcui
+    form = mf.product_form(row.dose_form_rxcui, row.drug_name)
     return row.ingredient_rxcui == mf.FENTANYL and form in mf.TRANSMUCOSAL_FENTANYL_FORMS
 
 
