@@ -114,16 +114,19 @@ def _er_la_why() -> str:
     )
 
 
+_ELSEWHERE = "If the patient takes opioids prescribed elsewhere, check the PDMP and record it."
+
+
 def _options(tolerant_only: bool) -> str:
+    """What to do instead: an immediate-release opioid, and the PDMP for opioids the record does not show."""
     if tolerant_only:
         return (
             "**Options:** do not start transmucosal fentanyl for this patient. If an opioid is needed, use an "
-            "oral immediate-release opioid at the lowest effective dose. If the patient takes opioids prescribed "
-            "elsewhere, check the PDMP and record it."
+            f"oral immediate-release opioid at the lowest effective dose. {_ELSEWHERE}"
         )
     return (
         "**Options:** if an opioid is needed, start with an immediate-release opioid at the lowest effective "
-        "dose instead. If the patient takes opioids prescribed elsewhere, check the PDMP and record it."
+        f"dose instead. {_ELSEWHERE}"
     )
 
 
