@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
 
-from guideline.checks.unexpected_uds_result import unjudged_substances, unread_results
+from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
 from guideline.facts import Facts
 from guideline.recognition import recognise
 from guideline.undated import (
@@ -180,6 +180,21 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "prescriptions (or their values could not be read), so whether they were expected is for you to decide:",
         ),
         note="Urine drug test results for drugs PainPlan does not judge (positive or unread)",
+    ),
+    NamedGap(
+        key="uds-substances-not-judged-by-setting",
+        items=left_out_by_setting,
+        # Not on the card: the site chose not to judge these (cannabinoids are off by default), and a card on every
+        # order for a patient who uses cannabis is what that setting was chosen to avoid. The page says so, so that a
+        # positive in its results with no "unexpected" beside it is not read as judged and expected.
+        card=None,
+        page=PageSentence(
+            "1 urine drug test of the last 12 months was positive for a substance this site's settings leave out of "
+            "judging, so whether it was expected is for you to decide:",
+            "{count} urine drug tests of the last 12 months were positive for substances this site's settings leave "
+            "out of judging, so whether they were expected is for you to decide:",
+        ),
+        note="Urine drug test positives this site's settings leave out of judging",
     ),
     NamedGap(
         key="undated-procedures",

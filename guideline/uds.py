@@ -287,6 +287,9 @@ class UdsResult:
     substances: tuple[SubstanceResult, ...]
     # The analyte of a test PainPlan does not judge against prescriptions ("sertraline"): named, never judged.
     not_judged: str | None = None
+    # What a test of only substances the site's settings leave out reports on ("cannabinoids"): named on the plan
+    # page, never judged.
+    left_out: str | None = None
 
     @property
     def unexpected(self) -> tuple[SubstanceResult, ...]:
@@ -708,7 +711,9 @@ def uds_results(
                     substance, value, day, in_effect, taking_on, negative_substances
                 )
             substances.append(found)
-        results.append(UdsResult.make(observation, day, test.name, value, tuple(substances), test.not_judged))
+        results.append(
+            UdsResult.make(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
+        )
     return tuple(sorted(_standing(results, withdrawn), key=lambda r: r.day or date.min, reverse=True))
 
 
@@ -839,6 +844,7 @@ class _Test:
     substances: tuple[UdsSubstance, ...]
     name: str
     not_judged: str | None = None  # the analyte of a code the analyte table lists with no row to judge it
+    left_out: str | None = None  # "cannabinoids" for a test of them alone, at a site that does not judge them
 
 
 # The reader shares one object per distinct code between calls: what a code tests for is read once per code.
@@ -875,8 +881,10 @@ def _test_of(code: Concept | None, terms: Terminology, include_cannabinoid: bool
         if named is None:
             return None
         reported = terms.substances_keyed(named)
-    substances = tuple(s for s in reported if include_cannabinoid or s.name != "cannabinoid")
-    return _Test(substances, (code.display() if code else None) or "urine drug test", not_judged)
+    substances = _judged_by_site(reported, include_cannabinoid)
+    return _Test(
+        substances, (code.display() if code else None) or "urine drug test", not_judged, _left_out(reported, substances)
+    )
 
 
 def _panel_item_test(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
@@ -884,8 +892,25 @@ def _panel_item_test(code: Concept | None, terms: Terminology, include_cannabino
     named = substances_of_panel_item(code)
     if named is None:
         return None
-    substances = tuple(s for s in terms.substances_keyed(named) if include_cannabinoid or s.name != "cannabinoid")
-    return _Test(substances, (code.display() if code else None) or "urine drug test") if substances else None
+    reported = terms.substances_keyed(named)
+    substances = _judged_by_site(reported, include_cannabinoid)
+    left_out = _left_out(reported, substances)
+    if not substances and left_out is None:
+        return None
+    return _Test(substances, (code.display() if code else None) or "urine drug test", left_out=left_out)
+
+
+def _judged_by_site(reported: Iterable[UdsSubstance], include_cannabinoid: bool) -> tuple[UdsSubstance, ...]:
+    """The substances of a test the site judges: cannabinoids only when its setting says so."""
+    return tuple(s for s in reported if include_cannabinoid or s.name != "cannabinoid")
+
+
+def _left_out(reported: Sequence[UdsSubstance], judged: Sequence[UdsSubstance]) -> str | None:
+    """What a test reports on when the site's settings leave out all of it (a cannabinoid test at a site that does
+    not judge cannabinoids), in the cards' words; None when any of it is judged, or it reports on nothing known."""
+    if judged or not reported:
+        return None
+    return ", ".join(dict.fromkeys(SUBSTANCE_LABELS.get(s.name, s.name) for s in reported))
 
 
 def negative_days(results: Iterable[UdsResult]) -> dict[str, list[date]]:
@@ -930,3 +955,47 @@ def not_judged_results(results: Iterable[UdsResult], today: date) -> tuple[str, 
         f"{', '.join(dict.fromkeys(drugs))} ({iso_day(day) if day else 'undated'}, {_NOT_JUDGED_VALUES[value]})"
         for (day, value), drugs in grouped.items()
     )
+
+
+# What a result for no named substance says: only a positive (or a reading whose sources disagree) needs a look.
+_UNNAMED_VALUES = {
+    "positive": "positive for an unnamed substance",
+    "indeterminate": "indeterminate, substance not named",
+}
+
+
+def unnamed_substance_results(results: Iterable[UdsResult], today: date) -> tuple[str, ...]:
+    """The results (of `results`, up to `today` or undated) of a test that names no substance ("DRUG SCREEN, URINE"
+    from a lab's own code) that are positive or whose sources disagree, each with its test's name and day: counted as
+    a test done, but what was found cannot be judged against any prescription. A negative, or a value not read (a
+    panel heading's "See components"), finds nothing to look at; a heading whose components or members carry the
+    results is not a result of its own."""
+    named = []
+    for result in results:
+        if (
+            result.substances
+            or result.not_judged is not None
+            or result.left_out is not None
+            or result.value not in _UNNAMED_VALUES
+            or (result.day is not None and result.day > today)
+            or result.observation.components
+            or result.observation.has_members
+        ):
+            continue
+        named.append(
+            f"{result.name} ({iso_day(result.day) if result.day else 'undated'}, {_UNNAMED_VALUES[result.value]})"
+        )
+    return tuple(dict.fromkeys(named))
+
+
+def left_out_results(results: Iterable[UdsResult], today: date) -> tuple[str, ...]:
+    """The positive results (of `results`, dated up to `today`) of tests of only what the site's settings leave out
+    of judging (cannabinoids, unless `checks.unexpected-uds-result.cannabinoid`), one item per day naming what was
+    found ("cannabinoids (2026-06-05, positive)"): the site chose not to judge them, and the plan page says so, so
+    that a positive there with no "unexpected" beside it is not read as judged and expected."""
+    days: dict[date, list[str]] = {}
+    for result in results:
+        if result.left_out is None or result.value != "positive" or result.day is None or result.day > today:
+            continue
+        days.setdefault(result.day, []).append(result.left_out)
+    return tuple(f"{', '.join(dict.fromkeys(found))} ({iso_day(day)}, positive)" for day, found in days.items())

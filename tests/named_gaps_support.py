@@ -12,6 +12,7 @@ SUBLOCADE = "1996192"
 PDMP_REVIEW = "461621000124108"
 COCAINE_SCREEN = "14314-9"
 SERTRALINE = "92652-7"  # Sertraline [Presence] in Urine by Confirmatory method: a drug PainPlan does not judge
+CANNABINOID_SCREEN = "18282-4"  # Cannabinoids [Presence] in Urine by Screen method: not judged by default setting
 FUTURE = "2026-07-01"  # builders' evaluation day is 2026-06-15
 SITE_ORDER_CLASS = {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30", "code": "3"}]}
 
@@ -27,8 +28,8 @@ def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     """`count` items of each kind: unidentified, undated fill, unknown status, unread category, unread drug test,
-    drug test dated ahead, drug test of a drug not judged, undated procedure, review dated ahead, OUD dose given with
-    no date, and diagnosis in words only."""
+    drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge, undated
+    procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -52,6 +53,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append({**ahead, "id": f"obs-ahead-{n}"})
         not_judged = observation(SERTRALINE, when=days_ago(30 + n), value_string="Positive")
         found.append({**not_judged, "id": f"obs-not-judged-{n}"})
+        left_out = observation(CANNABINOID_SCREEN, when=days_ago(20 + n), value_string="Positive")
+        found.append({**left_out, "id": f"obs-left-out-{n}"})
         found.append(_procedure(f"pr-age-{n}", performedAge={"value": 55 + n, "unit": "years"}))
         found.append(_procedure(f"pr-ahead-{n}", performedDateTime=f"{FUTURE}T10:00:00-04:00"))
         found.append(_dose_with_no_date(f"ma-undated-{n}"))

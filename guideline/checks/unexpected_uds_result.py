@@ -24,9 +24,11 @@ from guideline.uds import (
     SubstanceResult,
     UdsResult,
     later_negatives,
+    left_out_results,
     negative_days,
     not_judged_results,
     results_of_unknown_status,
+    unnamed_substance_results,
 )
 
 CHECK_ID = "unexpected-uds-result"
@@ -274,8 +276,23 @@ def _card(
 
 def unjudged_substances(facts: Facts) -> tuple[str, ...]:
     """Where this check runs and applies: the results of the last 12 months for drugs PainPlan does not judge against
-    prescriptions (an antidepressant, kratom, alcohol) that are positive or unread, named so that "no unexpected
-    result" is never read as covering them."""
-    if not facts.config.check(CHECK_ID).runs_on(facts.context.hook) or not applies(facts):
+    prescriptions (an antidepressant, kratom, alcohol) that are positive or unread, and the positives of tests that
+    name no substance ("DRUG SCREEN, URINE"), named so that "no unexpected result" is never read as covering them."""
+    if not _reads_results(facts):
         return ()
-    return not_judged_results(facts.uds_results_since(RESULT_MONTHS), facts.today)
+    results = facts.uds_results_since(RESULT_MONTHS)
+    return (*not_judged_results(results, facts.today), *unnamed_substance_results(results, facts.today))
+
+
+def left_out_by_setting(facts: Facts) -> tuple[str, ...]:
+    """Where this check runs and applies: the positives of the last 12 months for what the site's settings leave out
+    of judging (cannabinoids unless `cannabinoid` is on). The plan page names them; no card does, since the site
+    chose not to be told on every order."""
+    if not _reads_results(facts):
+        return ()
+    return left_out_results(facts.uds_results_since(RESULT_MONTHS), facts.today)
+
+
+def _reads_results(facts: Facts) -> bool:
+    """Whether this check runs on the call's hook and applies: only then does anything it leaves unjudged matter."""
+    return facts.config.check(CHECK_ID).runs_on(facts.context.hook) and applies(facts)
