@@ -537,25 +537,48 @@ class PrescriptionHistory:
                 places[key] = [place]
                 medications[key] = entry[0]
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
+        self._by_name: dict[tuple[str, ...], tuple[tuple[ResolvedMedication, Interval], ...]] = {}
 
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         """The supplies of medications in a set, in record order (the first in effect explains a result)."""
         if set_name not in self._by_set:
-            places = sorted(
-                place
-                for key, medication in self._medications.items()
-                if self._terms.medication_in(set_name, medication)
-                for place in self._places[key]
-            )
-            picked = []
-            for place in places:
-                medication, order, interval = self._supplied[place]
-                if order is not None:
-                    interval = self._interval_of(order)
-                if interval:
-                    picked.append((medication, interval))
-            self._by_set[set_name] = tuple(picked)
+            self._by_set[set_name] = self._supplies_of(lambda m: self._terms.medication_in(set_name, m))
         return self._by_set[set_name]
+
+    def _named(self, drugs: tuple[str, ...]) -> tuple[tuple[ResolvedMedication, Interval], ...]:
+        """The supplies of medications whose name says one of `drugs` (as a word), in record order."""
+        if drugs not in self._by_name:
+            words = re.compile(rf"(?<![a-z])(?:{'|'.join(map(re.escape, drugs))})(?![a-z])")
+            self._by_name[drugs] = self._supplies_of(
+                lambda m: words.search(self._terms.medication_name(m).lower()) is not None
+            )
+        return self._by_name[drugs]
+
+    def _supplies_of(
+        self, chosen: Callable[[ResolvedMedication], bool]
+    ) -> tuple[tuple[ResolvedMedication, Interval], ...]:
+        """The supplies, in record order, of the medications `chosen` picks (asked once per medication)."""
+        places = sorted(
+            place for key, medication in self._medications.items() if chosen(medication) for place in self._places[key]
+        )
+        picked = []
+        for place in places:
+            medication, order, interval = self._supplied[place]
+            if order is not None:
+                interval = self._interval_of(order)
+            if interval:
+                picked.append((medication, interval))
+        return tuple(picked)
+
+    def named_in_effect(self, drugs: tuple[str, ...], result_day: date) -> Prescription | None:
+        """An order or dispense whose medication's name says one of `drugs`, with a supply overlapping [L − 30 days,
+        L]: for drugs no medication set names (the tricyclics), explains a positive as `in_effect` does. Doses given
+        in hospital are not read."""
+        low = result_day - day_span(EXPECTATION_WINDOW_DAYS)
+        for medication, (start, end) in self._named(drugs):
+            if start <= result_day and end >= low:
+                return Prescription.make(self._terms.medication_name(medication), start)
+        return None
 
     def in_effect(self, set_name: str, result_day: date) -> Prescription | None:
         """An order or dispense in `set_name` whose supply overlaps [L − 30 days, L]: explains a positive (10.4).
@@ -935,11 +958,43 @@ def later_negatives(negatives: Mapping[str, Sequence[date]], substance: str, aft
 _NOT_JUDGED_VALUES = {"positive": "positive", "indeterminate": "indeterminate", "none": "value not read"}
 
 
-def not_judged_results(results: Iterable[UdsResult], today: date) -> tuple[str, ...]:
+# The tricyclic antidepressants by the words of their names, and what explains a positive for each analyte of them
+# PainPlan does not otherwise judge: the drug, the drugs it is a metabolite of, and for a class screen any of them.
+# No medication set names these drugs, so a prescription is found by its medication's name ("amitriptyline
+# hydrochloride 25 MG Oral Tablet", "perphenazine / amitriptyline"); one named only by a brand or a bare code is not
+# found, and the positive stays named. A drug that only cross-reacts (cyclobenzaprine, quetiapine, carbamazepine)
+# explains nothing: it is not what the screen found, and the clinician is to weigh it.
+TRICYCLICS = (
+    "amitriptyline", "nortriptyline", "imipramine", "desipramine", "doxepin", "clomipramine", "trimipramine",
+    "protriptyline",
+)  # fmt: skip
+NOT_JUDGED_EXPLAINED_BY: dict[str, tuple[str, ...]] = {
+    "tricyclic antidepressants": TRICYCLICS,
+    "amitriptyline": ("amitriptyline",),
+    "nortriptyline": ("nortriptyline", "amitriptyline"),
+    "amitriptyline+nortriptyline": ("amitriptyline", "nortriptyline"),
+    "imipramine": ("imipramine",),
+    "desipramine": ("desipramine", "imipramine"),
+    "doxepin": ("doxepin",),
+    "nordoxepin": ("doxepin",),
+    "clomipramine": ("clomipramine",),
+    "norclomipramine": ("clomipramine",),
+    "trimipramine": ("trimipramine",),
+    "nortrimipramine": ("trimipramine",),
+    "protriptyline": ("protriptyline",),
+}
+
+
+def not_judged_results(
+    results: Iterable[UdsResult],
+    today: date,
+    prescribed: Callable[[tuple[str, ...], date], Prescription | None] | None = None,
+) -> tuple[str, ...]:
     """The results (of `results`, up to `today` or undated) of tests for a drug PainPlan does not judge, that are
     positive or could not be read, one item per day and value naming the drugs ("sertraline, kratom (2026-06-05,
-    positive)"). A negative is left out: it explains nothing to look at. A panel whose components or members carry
-    the results is a heading, not a result of its own."""
+    positive)"). A negative is left out: it explains nothing to look at. So is a dated positive for a tricyclic that
+    `prescribed` (`PrescriptionHistory.named_in_effect`) finds a prescription of in the 30 days before it. A panel
+    whose components or members carry the results is a heading, not a result of its own."""
     grouped: dict[tuple[date | None, str], list[str]] = {}
     for result in results:
         if (
@@ -948,6 +1003,7 @@ def not_judged_results(results: Iterable[UdsResult], today: date) -> tuple[str, 
             or (result.day is not None and result.day > today)
             or result.observation.components
             or result.observation.has_members
+            or _prescribed_for(result, prescribed)
         ):
             continue
         grouped.setdefault((result.day, result.value), []).append(result.not_judged)
@@ -955,6 +1011,16 @@ def not_judged_results(results: Iterable[UdsResult], today: date) -> tuple[str, 
         f"{', '.join(dict.fromkeys(drugs))} ({iso_day(day) if day else 'undated'}, {_NOT_JUDGED_VALUES[value]})"
         for (day, value), drugs in grouped.items()
     )
+
+
+def _prescribed_for(
+    result: UdsResult, prescribed: Callable[[tuple[str, ...], date], Prescription | None] | None
+) -> bool:
+    """Whether a dated positive for a drug not judged is explained by a prescription of it found by name."""
+    drugs = NOT_JUDGED_EXPLAINED_BY.get(result.not_judged or "")
+    if prescribed is None or drugs is None or result.value != "positive" or result.day is None:
+        return False
+    return prescribed(drugs, result.day) is not None
 
 
 # What a result for no named substance says: only a positive (or a reading whose sources disagree) needs a look.

@@ -166,3 +166,46 @@ def test_a_thc_component_of_an_epic_panel_the_site_does_not_judge_is_named_on_th
     )
     assert _gap("unjudged-uds-substances").items(evaluation.facts) == ()
     assert card(evaluation, unexpected_uds_result.CHECK_ID) is None
+
+
+# -- a positive for a drug not judged, explained by its prescription by name ---------------------------------------
+
+TCA_SCREEN = "19312-8"  # Tricyclic antidepressants [Presence] in Urine by Screen method
+
+
+def epic_order(display: str, text: str, rxcui: str, *, authored: str, supply_days: int = 90) -> dict[str, Any]:
+    """An Epic outpatient order as medsActive sends it: RxNorm coding with its display, and the order's own text."""
+    order = med_request(rxcui, authored=authored, supply_days=supply_days, display=display)
+    order["medicationCodeableConcept"]["text"] = text
+    return order
+
+
+AMITRIPTYLINE = ("amitriptyline hydrochloride 25 MG Oral Tablet", "amitriptyline 25 mg tablet", "856845")
+
+
+def test_a_tricyclic_screen_positive_on_a_current_amitriptyline_prescription_is_not_named() -> None:
+    # Before: "tricyclic antidepressants (2026-06-05, positive)" named on every order for a patient on amitriptyline
+    # for neuropathic pain, which the clinician can explain at a glance.
+    current = epic_order(*AMITRIPTYLINE, authored=days_ago(60))
+    tca = observation(TCA_SCREEN, when=days_ago(10), value_string="Positive")
+    assert _gap("unjudged-uds-substances").items(_sign(current, tca).facts) == ()
+
+
+def test_a_tricyclic_screen_positive_with_no_tricyclic_prescribed_in_the_30_days_before_is_still_named() -> None:
+    tca = observation(TCA_SCREEN, when=days_ago(10), value_string="Positive")
+    named = ("tricyclic antidepressants (2026-06-05, positive)",)
+    assert _gap("unjudged-uds-substances").items(_sign(tca).facts) == named
+    # amitriptyline whose 30-day supply ended 50 days before the test explains nothing
+    ended = epic_order(*AMITRIPTYLINE, authored=days_ago(90), supply_days=30)
+    assert _gap("unjudged-uds-substances").items(_sign(ended, tca).facts) == named
+    # nor does another antidepressant: sertraline is no tricyclic
+    zoloft = epic_order("sertraline 50 MG Oral Tablet", "sertraline 50 mg tablet", "312941", authored=days_ago(60))
+    assert _gap("unjudged-uds-substances").items(_sign(zoloft, tca).facts) == named
+
+
+def test_an_unread_tricyclic_result_is_named_whatever_is_prescribed() -> None:
+    current = epic_order(*AMITRIPTYLINE, authored=days_ago(60))
+    unread = observation(TCA_SCREEN, when=days_ago(10), value_string="Inconclusive")
+    assert _gap("unjudged-uds-substances").items(_sign(current, unread).facts) == (
+        "tricyclic antidepressants (2026-06-05, value not read)",
+    )

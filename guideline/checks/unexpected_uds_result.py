@@ -277,11 +277,13 @@ def _card(
 def unjudged_substances(facts: Facts) -> tuple[str, ...]:
     """Where this check runs and applies: the results of the last 12 months for drugs PainPlan does not judge against
     prescriptions (an antidepressant, kratom, alcohol) that are positive or unread, and the positives of tests that
-    name no substance ("DRUG SCREEN, URINE"), named so that "no unexpected result" is never read as covering them."""
+    name no substance ("DRUG SCREEN, URINE"), named so that "no unexpected result" is never read as covering them.
+    A tricyclic positive a prescription of it in the 30 days before explains is left out: it is expected."""
     if not _reads_results(facts):
         return ()
     results = facts.uds_results_since(RESULT_MONTHS)
-    return (*not_judged_results(results, facts.today), *unnamed_substance_results(results, facts.today))
+    explained = facts.prescription_history.named_in_effect
+    return (*not_judged_results(results, facts.today, explained), *unnamed_substance_results(results, facts.today))
 
 
 def left_out_by_setting(facts: Facts) -> tuple[str, ...]:
