@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.config import GuidelineConfig
@@ -183,8 +183,8 @@ def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple
             (withdrawn if not_done else done).append(observation)
     if not withdrawn:
         return tuple(done)
-    best = _most_settled(map(_keyed, withdrawn))
-    return tuple(o for o in done if _still_stands(_keyed(o), best))
+    # Only a withdrawal takes a test back here: a preliminary and its final are one test done either way.
+    return tuple(_not_replaced(done, [_keyed(o) for o in done], map(_keyed, withdrawn)))
 
 
 def _lab_did_not_test(observation: Observation, value: Value) -> bool:
@@ -754,11 +754,19 @@ def _standing(results: list[UdsResult], withdrawn: Sequence[Observation] = ()) -
     if not withdrawn and all(result.observation.status == "final" for result in results):
         return results  # the usual chart: nothing replaces anything
     keyed = [_keyed(result.observation) for result in results]
-    best = _most_settled((*keyed, *map(_keyed, withdrawn)))
-    return [result for result, key in zip(results, keyed, strict=True) if _still_stands(key, best)]
+    return _not_replaced(results, keyed, (*keyed, *map(_keyed, withdrawn)))
 
 
 _Keyed = tuple[tuple[object, ...] | None, int]  # a result's test and sample (None when unknown), and how settled
+_Item = TypeVar("_Item")
+
+
+def _not_replaced(items: Sequence[_Item], keyed: Sequence[_Keyed], replacing: Iterable[_Keyed]) -> list[_Item]:
+    """The items (each with its test, sample and how settled it is, in `keyed`) that no more settled result of the
+    same test and sample among `replacing` replaces: the rule the chart's results and the population's tests done
+    share."""
+    best = _most_settled(replacing)
+    return [item for item, key in zip(items, keyed, strict=True) if _still_stands(key, best)]
 
 
 def _most_settled(keyed: Iterable[_Keyed]) -> dict[tuple[object, ...], int]:
