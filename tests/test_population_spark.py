@@ -136,3 +136,21 @@ def test_spark_and_duckdb_agree_on_reversals_adjustments_versions_and_partial_da
     assert spark_quality["fills_without_mme"] == {"no-quantity": 1}
     versioned = f"SELECT opioid_fills FROM '{tmp_path / 'spark' / 'patients'}.parquet' WHERE patient_id = 'p-ver'"
     assert duckdb.connect().execute(versioned).fetchone() == (1,)
+
+
+def test_spark_and_duckdb_agree_on_the_gaps_they_name(tmp_path):
+    # A PCP the directory does not hold, an order with no days' supply, procedures under systems not read: the same
+    # rows (attribution, partial) and the same counts on both engines.
+    from test_population_unread_gaps import PAYER_PROCEDURES, gaps_export
+
+    source = tmp_path / "in"
+    write_export(source, gaps_export())
+    tables = both_engines(ndjson_files(source), tmp_path)
+    assert tables["patients"]
+    duck_quality = json.loads((tmp_path / "duck" / "data-quality.json").read_text())
+    spark_quality = json.loads((tmp_path / "spark" / "data-quality.json").read_text())
+    duck_quality.pop("run"), spark_quality.pop("run")
+    assert duck_quality == spark_quality
+    assert spark_quality["pcp_not_in_directory"] == {"prescriber": 1}
+    assert spark_quality["orders_without_days_supply"] == 1
+    assert spark_quality["procedures_not_read_by_system"][PAYER_PROCEDURES] == 2

@@ -13,12 +13,22 @@ from guideline.identifiers import actor_reference
 from guideline.population.actors import resolve_actor
 from guideline.population.model import Directory, OpioidFill
 
+# The kind of a patient whose generalPractitioner names someone the export's directory does not hold (a role, or a
+# number of no stated type), and no clinician it does: attributed to their practice, or their main prescriber, as
+# others are, but under a kind of its own, so no letter says they have no PCP on record (they have one; the export
+# does not say who) and data quality counts them (pcp_not_in_directory).
+PCP_NOT_IN_DIRECTORY = "-pcp-not-in-directory"
+
 
 @dataclass(frozen=True)
 class Attribution:
-    kind: str  # "pcp" | "practice" (assigned to a practice, no clinician named) | "prescriber" | "none"
+    # "pcp" | "practice" (assigned to a practice, no clinician named) | "prescriber" | "none", and
+    # "practice-pcp-not-in-directory" | "prescriber-pcp-not-in-directory" (PCP_NOT_IN_DIRECTORY)
+    kind: str
     clinician_id: str | None  # logical id, without the resource type
     practice_id: str | None
+    # The PCP the patient names is not in the directory (whatever they were attributed to instead, "none" included).
+    pcp_not_in_directory: bool = False
 
 
 def _bare(local: str | None) -> str | None:
@@ -42,12 +52,23 @@ def _from_reference(reference: str, directory: Directory) -> tuple[str | None, s
     return None, None
 
 
-def _assignment(patient: Mapping[str, Any] | None, directory: Directory) -> tuple[str | None, str | None]:
+@dataclass(frozen=True)
+class _Assignment:
+    """What generalPractitioner says: the PCP and the practice found, and whether it named anyone not found."""
+
+    clinician: str | None
+    practice: str | None
+    not_found: bool
+
+
+def _assignment(patient: Mapping[str, Any] | None, directory: Directory) -> _Assignment:
     """(PCP, practice) from generalPractitioner: the first clinician named, in their own organisation, else in the
-    first practice listed; a practice alone when no clinician is named (Medicaid and FQHC panels assign a practice)."""
+    first practice listed; a practice alone when no clinician is named (Medicaid and FQHC panels assign a practice).
+    A reference that leads to no one (a role, or a number of no stated type, the directory does not hold) is noted."""
     clinician: str | None = None
     clinician_practice: str | None = None
     listed_practice: str | None = None
+    not_found = False
     for item in as_list(as_dict(patient).get("generalPractitioner")):
         reference = actor_reference(item)
         if not reference:
@@ -57,27 +78,31 @@ def _assignment(patient: Mapping[str, Any] | None, directory: Directory) -> tupl
             clinician, clinician_practice = practitioner, organisation
         elif not practitioner:
             listed_practice = listed_practice or organisation
-    return clinician, clinician_practice or listed_practice
+            not_found = not_found or organisation is None
+    return _Assignment(clinician, clinician_practice or listed_practice, not_found and clinician is None)
 
 
 def attribute(
     patient: Mapping[str, Any] | None, period_fills: tuple[OpioidFill, ...], directory: Directory
 ) -> Attribution:
-    clinician, practice = _assignment(patient, directory)
-    if clinician:
-        return Attribution("pcp", clinician, practice)
+    """The patient's attribution (spec 6): their PCP, else their practice, else their main prescriber, else none."""
+    assignment = _assignment(patient, directory)
+    if assignment.clinician:
+        return Attribution("pcp", assignment.clinician, assignment.practice)
+    missing = assignment.not_found
+    suffix = PCP_NOT_IN_DIRECTORY if missing else ""
     # Assigned to a practice with no clinician named: the patient is the practice's, not the prescriber's (an
     # emergency department's doctor, say), who would be told the patient has no primary care on record.
-    if practice:
-        return Attribution("practice", None, practice)
+    if assignment.practice:
+        return Attribution("practice" + suffix, None, assignment.practice, missing)
     # Most fills wins; a tie goes to the prescriber of the latest fill, then the lowest id (deterministic).
     counts = Counter(f.prescriber for f in period_fills if f.prescriber)
     if counts:
         latest = {f.prescriber: f.filled for f in period_fills if f.prescriber}
         best = max(counts, key=lambda p: (counts[p], latest[p], _neg(p)))
         ident = _bare(best)
-        return Attribution("prescriber", ident, directory.practitioner_orgs.get(ident or ""))
-    return Attribution("none", None, None)
+        return Attribution("prescriber" + suffix, ident, directory.practitioner_orgs.get(ident or ""), missing)
+    return Attribution("none", None, None, missing)
 
 
 def _neg(value: str) -> tuple[int, ...]:

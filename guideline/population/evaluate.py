@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from guideline.config import GuidelineConfig
 from guideline.exclusions import age_in_years
 from guideline.fhirdata import as_dict, text, written_days
-from guideline.population.attribution import attribute
+from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
 from guideline.population.claims import claim_resources, is_claim, settled_claims, settled_fills
 from guideline.population.exclusions import exclusion_reason
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes, partial_evidence, partial_measures
 from guideline.population.model import Directory, Period
+from guideline.population.procedures import unread_procedure_systems
 from guideline.population.quality import Quality
 from guideline.population.standing import standing_findings
 from guideline.population.summary import summarise
@@ -253,6 +254,7 @@ def evaluate_patient(
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
         return PatientOutcome(None, quality)
+    quality.procedures_not_read_by_system.update(unread_procedure_systems(record, period, config))
     patient = raw.get(f"Patient/{patient_id}")
     birth = record.patient.birth_date if record.patient else None
     written = _written_birth(patient)
@@ -270,6 +272,8 @@ def evaluate_patient(
         quality.attributed_to_prescriber += 1
     elif attribution.kind == "practice":
         quality.attributed_to_practice += 1
+    if attribution.pcp_not_in_directory:
+        quality.pcp_not_in_directory[attribution.kind.removesuffix(PCP_NOT_IN_DIRECTORY)] += 1
     scored = outcomes(summary)
     now = datetime.combine(min(period.end, today), time(12, 0), tzinfo=zone)
     findings = standing_findings(record, config, now, terms)

@@ -210,13 +210,18 @@ def _order_fills(reader: _Reader, orders: list[MedOrder], period: Period) -> tup
         if item is None or item.state == "unknown":
             unknown: str | None = (item.reason if item is not None else None) or "unknown"
         else:
-            unknown = None
-        if unknown and period.contains(start):
-            reader.quality.fills_without_mme[unknown] += 1
+            # Its MME per day is known from the dose, but with no days' supply it covers no day of the average,
+            # whose episode its date still starts: as a fill with no days' supply, the result is partial.
+            unknown = "no-days-supply" if mme is not None and days is None else None
+        if period.contains(start):
+            reader.quality.orders_without_days_supply += days is None
+            if unknown:
+                reader.quality.fills_without_mme[unknown] += 1
         end = fills.last_supply_day(start, days) if days else None
         explanation = item.explanation if item is not None else "MME could not be calculated"
-        if mme is not None and days is not None:
-            explanation = f"{explanation} (order, {format_mme(days)} days' supply)"
+        if mme is not None:
+            supply = f"{format_mme(days)} days' supply" if days is not None else "no days' supply"
+            explanation = f"{explanation} (order, {supply})"
         result.append(
             OpioidFill(
                 ref=order.ref or f"MedicationRequest#{len(result)}",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from guideline.mme import format_mme
+from guideline.population.model import OpioidFill
 from guideline.population.summary import PeriodSummary, mme_text
 
 HIGH_DOSAGE_MME = Decimal(90)
@@ -274,7 +275,8 @@ def partial_measures(s: PeriodSummary) -> tuple[str, ...]:
             found.add("OHDMP")
         if not (_cob(s) or s.facts.oud_diagnosis):
             found.add("NAL")
-    unknown_start = any(f.mme_reason for f in s.initiation_fills)
+    # An order with no days' supply has its MME per day, which is all the initial dose adds.
+    unknown_start = any(f.mme_reason and f.mme is None for f in s.initiation_fills)
     if _iop(s) and unknown_start and s.initiation_mme < INITIAL_HIGH_MME:
         found.add("IOP-HD")
     return tuple(m.id for m in MEASURES if m.id in found)
@@ -284,4 +286,9 @@ def partial_evidence(s: PeriodSummary, partial: tuple[str, ...]) -> list[str]:
     """Why the patient's result is partial: each fill of unknown MME with its reason, and what it may change."""
     named = (*(s.unknown_mme if "OHD" in partial else ()), *(s.initiation_fills if "IOP-HD" in partial else ()))
     unknown = {f.ref: f for f in named if f.mme_reason}
-    return [f"{fill.mme_text}: its MME is unknown, so {', '.join(partial)} may differ" for fill in unknown.values()]
+    return [f"{fill.mme_text}: {_unknown(fill)}, so {', '.join(partial)} may differ" for fill in unknown.values()]
+
+
+def _unknown(fill: OpioidFill) -> str:
+    """What is not known of a fill: its MME, or (an order's dose gives its MME per day) its days' supply."""
+    return "its MME is unknown" if fill.mme is None else "its days' supply is unknown"

@@ -63,6 +63,17 @@ class Quality:
     # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
     # the period: left out of every denominator, as the measures count adults only.
     patients_age_unsettled: int = 0
+    # Patients whose generalPractitioner names a clinician (or role, or a number) the export's directory does not
+    # hold, and no other clinician it does: where they were attributed instead ("practice", "prescriber", "none").
+    # Left uncounted, they went to their main prescriber as if they had no PCP on record.
+    pcp_not_in_directory: Counter[str] = field(default_factory=Counter)
+    # Opioid orders standing in for fills (a patient with no fills) that have no days' supply, given or computable:
+    # their MME per day counts on no day of the average, so the patient's result is partial.
+    orders_without_days_supply: int = 0
+    # Procedures (charted, or a claim's coded lines) in the review's year with no code under a system PainPlan reads
+    # (SNOMED CT, CPT, HCPCS, LOINC, or a system the site's settings use): code system → procedures. A drug test billed
+    # under a payer's own code is no drug test to the review.
+    procedures_not_read_by_system: Counter[str] = field(default_factory=Counter)
 
     def merge(self, other: Quality) -> Quality:
         for name in self.__dataclass_fields__:
@@ -74,43 +85,19 @@ class Quality:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "malformed_lines": self.malformed_lines,
-            "resources_by_type": dict(sorted(self.resources_by_type.items())),
-            "unexpected_resource_types": dict(sorted(self.unexpected_resource_types.items())),
-            "resources_without_patient": self.resources_without_patient,
-            "unreadable_resources": self.unreadable_resources,
-            "fills_without_days_supply": self.fills_without_days_supply,
-            "fills_without_prescriber": self.fills_without_prescriber,
-            "fills_without_pharmacy": self.fills_without_pharmacy,
-            "fills_without_date": self.fills_without_date,
-            "fills_without_mme": dict(sorted(self.fills_without_mme.items())),
-            "fills_not_counted_by_status": dict(sorted(self.fills_not_counted_by_status.items())),
-            "orders_without_date": self.orders_without_date,
-            "orders_not_counted_by_status": dict(sorted(self.orders_not_counted_by_status.items())),
-            "orders_not_counted_by_intent": dict(sorted(self.orders_not_counted_by_intent.items())),
-            "unidentified_medications": [
+        """data-quality.json's counts, one per field in the fields' order, so a count added to Quality is written:
+        a {name: count} sorted by name, unidentified_medications as a list (its key is three values)."""
+        return {name: self._written(name) for name in self.__dataclass_fields__}
+
+    def _written(self, name: str) -> Any:
+        """One field as data-quality.json writes it."""
+        value = getattr(self, name)
+        if name == "unidentified_medications":
+            return [
                 {"system": system, "code": code, "text": text, "count": count}
-                for (system, code, text), count in sorted(
-                    self.unidentified_medications.items(), key=lambda item: (-item[1], item[0])
-                )
-            ],
-            "unattributed_patients": self.unattributed_patients,
-            "attributed_to_prescriber": self.attributed_to_prescriber,
-            "attributed_to_practice": self.attributed_to_practice,
-            "patients_from_orders": self.patients_from_orders,
-            "patients_not_evaluated": self.patients_not_evaluated,
-            "evaluation_errors": dict(sorted(self.evaluation_errors.items())),
-            "directory_conflicts": self.directory_conflicts,
-            "claims_read": self.claims_read,
-            "claims_not_read": self.claims_not_read,
-            "claims_replaced": self.claims_replaced,
-            "fills_reversed": self.fills_reversed,
-            "reversals_unmatched": self.reversals_unmatched,
-            "duplicate_claim_fills": self.duplicate_claim_fills,
-            "resource_conflicts": self.resource_conflicts,
-            "patients_age_unsettled": self.patients_age_unsettled,
-        }
+                for (system, code, text), count in sorted(value.items(), key=lambda item: (-item[1], item[0]))
+            ]
+        return dict(sorted(value.items())) if isinstance(value, Counter) else value
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Quality:
@@ -186,6 +173,12 @@ COUNTS: tuple[Count, ...] = (
         numerators=("OHD", "OHDMP", "IOP-HD"),
     ),  # fmt: skip
     Count("fills_not_counted_by_status", "fills not counted for their status", denominators=EVERY),
+    Count(
+        "orders_without_days_supply",
+        "opioid orders without days' supply (patients with no fills; left out of MME)",
+        denominators=EVERY,
+        numerators=("OHD", "OHDMP", "IOP-HD", "IOP-LD"),
+    ),  # fmt: skip
     Count("orders_without_date", "orders without a start date (left out)", denominators=EVERY),
     Count("orders_not_counted_by_status", "orders not counted for their status", denominators=EVERY),
     # Left out by the measures' definition (they count prescriptions), so no rate is lowered by them.
@@ -206,6 +199,13 @@ COUNTS: tuple[Count, ...] = (
         kind="note",
     ),  # fmt: skip
     Count("unidentified_medications", "medications not identified", denominators=EVERY),
+    # A drug test coded so is not seen (AMO's numerator); a hospice procedure so excludes no one (more patients in
+    # the denominators, never fewer).
+    Count(
+        "procedures_not_read_by_system",
+        "procedures or claim lines coded only under systems the review does not read",
+        numerators=("AMO",),
+    ),  # fmt: skip
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
     Count("attributed_to_prescriber", "patients without a PCP attributed to their main prescriber", kind="note"),
     Count(
@@ -213,6 +213,8 @@ COUNTS: tuple[Count, ...] = (
         "patients assigned to a practice with no clinician named (the practice's)",
         kind="note",
     ),  # fmt: skip
+    # Attributed elsewhere, so a PCP's and a practice's rates may miss them; no overall rate changes.
+    Count("pcp_not_in_directory", "patients whose named PCP is not in the export's directory, attributed elsewhere"),
     Count("patients_from_orders", "patients whose numbers come from orders, not fills", kind="note"),
     Count(
         "patients_age_unsettled",

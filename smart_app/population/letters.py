@@ -23,6 +23,8 @@ LETTER_MEASURES = ("OHD", "OMP", "COB")  # spec 7: a numerator here, or NAL's de
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 80  # with the digest and ".html", well inside the 255 bytes a file name may have
 PRACTICE_PREFIX = "practice-"
+# The attributions that put a patient in their practice's letter: no clinician named, or none the directory holds.
+PRACTICE_KINDS = ("practice", "practice-pcp-not-in-directory")
 
 
 @dataclass
@@ -70,7 +72,13 @@ class Letter:
 
 
 # The order the letter and the index give the reasons a patient is listed in: the clinician's own patients first.
-REASON_ORDER = ("pcp", "practice", "prescriber")
+REASON_ORDER = (
+    "pcp",
+    "practice",
+    "practice-pcp-not-in-directory",
+    "prescriber",
+    "prescriber-pcp-not-in-directory",
+)
 
 
 def _reason_rank(kind: str) -> tuple[int, str]:
@@ -106,11 +114,12 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
     patient is in their PCP's letter, else (assigned to a practice with no clinician named) the practice's, else
     their main prescriber's."""
     flags = " OR ".join(f"{column}_num" for column in ("ohd", "omp", "cob"))
+    practice_kinds = ", ".join(f"'{kind}'" for kind in PRACTICE_KINDS)
     rows = con.execute(
         f"""SELECT patient_id, patient_name, CAST(birth_date AS VARCHAR), pcp_id, pcp_name, practice_id,
                    practice_name, attribution, ohd_num, omp_num, cob_num, nal_den, nal_num, findings, evidence
             FROM patients
-            WHERE (pcp_id IS NOT NULL OR (attribution = 'practice' AND practice_id IS NOT NULL))
+            WHERE (pcp_id IS NOT NULL OR (attribution IN ({practice_kinds}) AND practice_id IS NOT NULL))
               AND ({flags} OR (nal_den AND NOT nal_num))
             ORDER BY pcp_id IS NULL, coalesce(pcp_id, practice_id), patient_name, patient_id"""
     ).fetchall()

@@ -35,6 +35,23 @@ REASONS = {
         "who have no primary care clinician on record and whose opioid prescriptions mostly came from you",
         "main prescriber, no PCP on record",
     ),
+    # The patient names a PCP the export's directory does not hold: they have one, so no letter may say they have
+    # none, nor that their practice was assigned with no clinician named.
+    "practice-pcp-not-in-directory": Reason(
+        "Patients assigned to your practice for primary care whose named clinician is not in our directory",
+        "who is assigned to your practice for primary care and whose named clinician is not in our directory",
+        "who are assigned to your practice for primary care and whose named clinician is not in our directory",
+        "practice of record, named clinician not in directory",
+    ),
+    "prescriber-pcp-not-in-directory": Reason(
+        "Patients whose named primary care clinician is not in our directory, whose opioid prescriptions mostly came "
+        "from you",
+        "whose named primary care clinician is not in our directory and whose opioid prescriptions mostly came from "
+        "you",
+        "whose named primary care clinician is not in our directory and whose opioid prescriptions mostly came from "
+        "you",
+        "main prescriber, named PCP not in directory",
+    ),
 }
 
 
