@@ -23,7 +23,7 @@ from guideline.record import (
     readable_medication_references,
     resources_in,
 )
-from guideline.report_results import OBSERVATION_READ, each_result, plan_result_reads, read_outcome, reasons
+from guideline.report_results import OBSERVATION_READ, each_result, none_read, plan_result_reads, read_outcome, reasons
 from guideline.searches import render
 from guideline.terminology import Terminology
 
@@ -124,10 +124,17 @@ def gather(
             queries[f"med:{ref}"] = ref
         elsewhere = []
 
-    # Report results are read only from the EHR's own server, with its authorization, after the searches.
-    read_results = terms is not None and network and bool(request.fhir_server) and bool(request.access_token)
+    # Report results are read only from the EHR's own server, after the searches, with the call's authorization when
+    # it sends one: an open server (CDS Hooks allows one) answers these reads without a token, as it did the searches.
+    read_results = terms is not None and network and bool(server)
+    unread_results: tuple[tuple[str, str], ...] = ()
+    if terms is not None and not read_results:  # nothing to read them from: each is named, with why
+        unread_results = none_read(plan_result_reads(pooled, terms, server or ""), _results_not_read(network))
+        if unread_results:
+            unread_results = each_result(unread_results)
+            gaps[REPORT_RESULTS] = f"{len(unread_results)} not read; {reasons(unread_results)}"
     if not queries and not read_results:  # the usual call: the prefetch held everything
-        return Gathered(tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained)
+        return Gathered(tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results)
     medications: list[dict] = []
     fetched: list[str] = []
     if not (network and request.fhir_server):
@@ -139,7 +146,7 @@ def gather(
         for key in queries:
             label = MEDICATIONS if key.startswith("med:") else PREFETCH_LABELS.get(key, key)
             gaps[label] = f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
-        return Gathered(tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained)
+        return Gathered(tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results)
 
     client = FhirClient(
         request.fhir_server or "",
@@ -220,6 +227,13 @@ def _name_elsewhere(gaps: dict[str, str], elsewhere: list[str]) -> dict[str, str
         why = f"{len(elsewhere)} {ON_ANOTHER_SERVER}"
         gaps[MEDICATIONS] = f"{gaps[MEDICATIONS]}; {why}" if gaps.get(MEDICATIONS) else why
     return gaps
+
+
+def _results_not_read(network: bool) -> str:
+    """Why the results a urine drug test report names and the request does not hold were not read."""
+    if not network:
+        return "not sent in the request (the offline check reads nothing from the network)"
+    return "not sent in the prefetch, and the request names no FHIR server to read them from"
 
 
 def _no_second_read(network: bool) -> str:

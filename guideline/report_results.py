@@ -131,6 +131,14 @@ def _server_read(ref: str, server: str) -> tuple[str | None, str]:
     return None, NOT_AN_ID
 
 
+def none_read(plan: ResultReads, why: str) -> tuple[tuple[str, str], ...]:
+    """Each result of `plan` when none can be read (no FHIR server, the offline check): those it would read and those
+    the cap left named with `why`; the others keep their own (on another server, no Observation id)."""
+    capped = over_cap(RESULT_READ_CAP)
+    sought = tuple((result_id(path), why) for path in plan.reads)
+    return sought + tuple((ref, why if said == capped else said) for ref, said in plan.not_read)
+
+
 def read_outcome(path: str, resources: Sequence[Mapping[str, Any]], error: str | None) -> tuple[list[Any], list]:
     """What one read of `path` gave: its Observations, and (result id, why) when none came."""
     found = [r for r in resources if r.get("resourceType") == "Observation"]

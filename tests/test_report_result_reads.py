@@ -318,8 +318,9 @@ def test_reads_past_the_cap_are_named_and_the_newest_report_is_read(tmp_path: An
 # -- what is not read ---------------------------------------------------------------------------------------------
 
 
-def test_a_prefetch_only_call_reads_nothing_and_names_the_report_as_today(tmp_path: Any) -> None:
-    from cds_support import hook_request, make_app
+def _prefetch_only(token: str | None = "tok-123") -> dict[str, Any]:
+    """A patient-view whose prefetch holds the report and not its results, and names no FHIR server."""
+    from cds_support import hook_request
 
     found = results()
     prefetch = {
@@ -330,19 +331,56 @@ def test_a_prefetch_only_call_reads_nothing_and_names_the_report_as_today(tmp_pa
             "entry": [{"resource": reflab_report([f"Observation/{r['id']}" for r in found])}],
         },
     }
+    return hook_request("patient-view", prefetch=prefetch, token=token)
+
+
+NO_SERVER = "not sent in the prefetch, and the request names no FHIR server to read them from"
+
+
+def test_a_prefetch_only_call_reads_nothing_and_names_each_result_not_received(tmp_path: Any) -> None:
+    # Offline from the EHR (no fhirServer): the report was named "with no result received", but its three results
+    # were not on the missing-data list, and nothing said why none was read.
+    from cds_support import make_app
+
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         answer = (
-            make_app(tmp_path, guideline=ON)
-            .test_client()
-            .post("/cds-services/patient-view", json=hook_request("patient-view", prefetch=prefetch))
-            .get_json()
+            make_app(tmp_path, guideline=ON).test_client().post("/cds-services/patient-view", json=_prefetch_only())
         )
         assert not rsps.calls
-    assert "report with no result received)" in _incomplete(answer)
+    detail = _incomplete(answer.get_json())
+    assert f"- results of urine drug test reports: 3 not read; {NO_SERVER}" in detail
+    assert f"report with no result received: {NO_SERVER})" in detail
 
 
-@pytest.mark.parametrize("token", ["tok-123", None], ids=["authorized", "no-authorization"])
-def test_results_are_read_only_with_the_calls_authorization(tmp_path: Any, token: str | None) -> None:
+def test_the_offline_check_names_each_result_it_does_not_read() -> None:
+    from cds_hooks.gather import REPORT_RESULTS, gather
+    from cds_hooks.request import parse_hook_request
+    from cds_hooks.services import templates
+    from guideline.config import GuidelineConfig
+    from guideline.terminology import load_terminology
+
+    config = GuidelineConfig.from_mapping(ON)
+    body = _prefetch_only() | {"fhirServer": FHIR}  # a server named, but the offline check reads nothing
+    request = parse_hook_request(body, "patient-view", allow_http=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        data = gather(
+            request,
+            templates("patient-view", config),
+            today=date(2026, 6, 15),
+            budget_seconds=5,
+            network=False,
+            terms=load_terminology(config),
+        )
+        assert not rsps.calls
+    why = "not sent in the request (the offline check reads nothing from the network)"
+    assert dict(data.results_not_received) == {r["id"]: why for r in results()}
+    assert data.gaps[REPORT_RESULTS] == f"3 not read; {why}"
+
+
+@pytest.mark.parametrize("token", ["tok-123", None], ids=["authorized", "open-server"])
+def test_results_are_read_with_or_without_authorization(tmp_path: Any, token: str | None) -> None:
+    # CDS Hooks allows an open FHIR server (fhirServer with no fhirAuthorization): the searches were read from it
+    # without a token, but the report's results were not, and the fentanyl positive among them went unjudged.
     from cds_support import hook_request, make_app
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -350,8 +388,12 @@ def test_results_are_read_only_with_the_calls_authorization(tmp_path: Any, token
         body = hook_request("patient-view", prefetch={}, fhir=True, token=token) | {"fhirServer": FHIR}
         answer = make_app(tmp_path, guideline=ON).test_client().post("/cds-services/patient-view", json=body)
     assert answer.status_code == 200
-    assert len(server.reads()) == (3 if token else 0)
-    assert ("report with no result received" in _incomplete(answer.get_json())) is (token is None)
+    reads = [(u, h) for u, h in server.requests if "/Observation/" in u]
+    assert len(reads) == 3
+    assert all(("Authorization" in h) is bool(token) for _, h in reads)
+    card = _card(answer.get_json(), UNEXPECTED_CHECK)
+    assert card is not None and "fentanyl" in (card["summary"] + card["detail"]).lower()
+    assert "report with no result received" not in _incomplete(answer.get_json())
 
 
 def test_no_result_is_read_for_a_report_that_is_no_urine_drug_test(tmp_path: Any) -> None:
