@@ -262,3 +262,63 @@ def test_the_rendered_page_with_every_search_read_shows_no_unknown(tmp_path: Any
         html = _open_plan(_app(tmp_path)).get_data(as_text=True)
     assert "not-read" not in html and "not known" not in html.lower()
     assert "3. Treatment agreement Overdue" in _text(re.search(r'<ol class="step-strip">.*?</ol>', html, re.S).group(0))
+
+
+# -- the reassessment tile rests on the medication searches too -------------------------------------------------
+
+MORPHINE_ER_30 = "891888"  # morphine sulfate 30 MG Extended Release Oral Tablet
+OPIOID_RISK_ASSESSMENT = "454281000124100"  # Assessment of risk for opioid abuse (procedure)
+
+
+def _oxycodone_fill(ago: int) -> dict[str, Any]:
+    """A monthly oxycodone 5 mg fill of 120 tablets from the pharmacy feed."""
+    from builders import dispense
+
+    fill = dispense("1049621", days_ago(ago), 30)
+    fill["quantity"] = {"value": 120, "unit": "{tbl}", "system": "http://unitsofmeasure.org", "code": "{tbl}"}
+    return fill
+
+
+def _added_morphine_record(reviewed_ago: int = 40) -> list[dict[str, Any]]:
+    """Monthly oxycodone fills for seven months (30 MME/day), a reassessment `reviewed_ago` days ago, and morphine ER
+    added 10 days ago (90 MME/day), ordered and not yet in the pharmacy feed: only the orders show the increase."""
+    from builders import med_request, patient, procedure
+    from test_plan import SNOMED
+
+    return [
+        patient(),
+        *(_oxycodone_fill(200 - 30 * n) for n in range(7)),
+        med_request(MORPHINE_ER_30, id="morphine-er", authored=days_ago(10), period=12, supply_days=30),
+        procedure(SNOMED, OPIOID_RISK_ASSESSMENT, performed=days_ago(reviewed_ago)),
+    ]
+
+
+def _reassessment(plan) -> tuple[Any, Any]:
+    task = next(t for t in plan.section("tasks").content if t.key == "reassessment")
+    return task, _steps(plan)["reassess"]
+
+
+def test_a_reassessment_is_not_up_to_date_when_the_orders_were_not_read() -> None:
+    # Read, the orders show morphine added 10 days ago, after the last review: the review is due 1-4 weeks after.
+    task, step = _reassessment(plan_for(_added_morphine_record(), statuses=_statuses([])))
+    assert task.state == "due-soon" and step.status == "due-soon"
+    # The order search failed: the tile and step said "Up to date" on the strength of the orders not read.
+    failed = _searches_of("MedicationRequest")
+    resources = [r for r in _added_morphine_record() if r["resourceType"] != "MedicationRequest"]
+    plan = plan_for(resources, statuses=_statuses(failed))
+    task, step = _reassessment(plan)
+    assert task.state == "not-read" and task.state_label == "Unknown — data not read"
+    assert task.next_due is None and task.last_done is not None
+    assert "Medication orders (2 years) and Active medication orders could not be read" in task.detail
+    assert "started or a dose raised there since the last reassessment would make it due again" in task.detail
+    assert step.status == "not-read" and step.status_label == "Unknown — data not read" and not step.due
+    line = next(line for line in plan.note.split("\n") if line.startswith("- Benefit/harm reassessment: "))
+    assert "not known" in line and "Up to date" not in line, line
+
+
+def test_a_reassessment_done_today_stands_whatever_orders_were_not_read() -> None:
+    # No increase can come after a review done today: the failed search cannot undo it.
+    failed = _searches_of("MedicationRequest")
+    resources = [r for r in _added_morphine_record(reviewed_ago=0) if r["resourceType"] != "MedicationRequest"]
+    task, step = _reassessment(plan_for(resources, statuses=_statuses(failed)))
+    assert task.state == "done" and step.status == "done"

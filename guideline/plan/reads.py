@@ -51,6 +51,9 @@ EVIDENCE_READS: dict[str, Reads] = {
     "risks": Reads((*MEDICINES, "conditions", "patient", *UDS_RESULTS)),
     # Whether the patient is on opioid therapy at all: a tile "not needed now" rests on it.
     "opioid_therapy": Reads(MEDICINES),
+    # Whether opioids were started or the dose raised since the last reassessment, which makes it due again 1–4 weeks
+    # after: a reassessment found up to date rests on it (tasks.UNDONE_BY).
+    "dose_change": Reads(MEDICINES),
 }
 TILE_KEYS = ("uds", "pdmp", "reassessment", "naloxone", "agreement", "consent")
 

@@ -362,13 +362,31 @@ def document_tasks(facts: Facts) -> tuple[Task, Task]:
 # -- a tile resting on a search not read ------------------------------------------------------------------------
 
 
-def unread_task(task: Task, statuses: Mapping[str, QueryStatus]) -> Task:
+# A tile found up to date that data not read could still undo, and the evidence that would: an opioid started or
+# its dose raised after the last reassessment makes the reassessment due again (Rec 7), and the orders or fills that
+# show it may be in a medication search not read. The other tiles' "done" rests only on what was found.
+UNDONE_BY: dict[str, str] = {"reassessment": "dose_change"}
+UNDONE_WORDS: dict[str, str] = {
+    "reassessment": "an opioid started or a dose raised there since the last reassessment would make it due again",
+}
+
+
+def _unread_words(task: Task, statuses: Mapping[str, QueryStatus], today: date | None) -> str:
+    """The searches not read that leave the tile's state unknown, with what they might hold; "" when it is known."""
+    if task.state != "done":
+        return unread("opioid_therapy" if task.state == "not-applicable" else task.key, statuses)
+    if task.key not in UNDONE_BY or (today is not None and task.last_done is not None and task.last_done >= today):
+        return ""  # done today: nothing can have come after it
+    words = unread(UNDONE_BY[task.key], statuses)
+    return f"{words}, and {UNDONE_WORDS[task.key]}" if words else ""
+
+
+def unread_task(task: Task, statuses: Mapping[str, QueryStatus], today: date | None = None) -> Task:
     """The tile as "not known" when a search that could hold what it lacks was not read in full: "None on record",
     "Overdue" or "Due soon" would rest on the missing data (a newer agreement, a review, a pending order), and
-    "Not needed now" on the medication searches. Up to date stands: nothing unread can undo what was found."""
-    if task.state == "done":
-        return task
-    words = unread("opioid_therapy" if task.state == "not-applicable" else task.key, statuses)
+    "Not needed now" on the medication searches. Up to date stands, unless what was not read could undo it
+    (UNDONE_BY: a reassessment done before a dose increase in the orders not read)."""
+    words = _unread_words(task, statuses, today)
     if not words:
         return task
     # The other tiles' detail is their rule; naloxone's says what was found ("No naloxone … in the last 12 months").
@@ -388,4 +406,4 @@ def build_tasks(
         naloxone_task(facts),
         *document_tasks(facts),
     )
-    return tuple(unread_task(t, statuses or {}) for t in tasks)
+    return tuple(unread_task(t, statuses or {}, facts.today) for t in tasks)
