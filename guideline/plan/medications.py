@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import fill_moment, with_fills
-from guideline.mme import REASON_TEXT, MmeSummary, compute_mme
+from guideline.mme import MmeSummary, compute_mme
 from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
 from guideline.record import MedOrder
@@ -94,13 +94,17 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
 
 
 NOT_COUNTED_KINDS = {"buprenorphine": "buprenorphine", "oud-methadone": "methadone for opioid use disorder"}
+# An opioid left out of the total whose reason the page has no words for: it once read "buprenorphine", whatever it was.
+NOT_RECORDED = "not counted in MME, reason not recorded"
+NOT_RECORDED_KIND = "an opioid with no reason recorded"
 
 
 def _why_not_counted(result: Any, state: str) -> str | None:
-    """ "buprenorphine (not included in MME)" or "methadone for opioid use disorder (not counted in MME; …)"."""
+    """ "buprenorphine (not included in MME)", "methadone for opioid use disorder (not counted in MME; …)", or, with
+    no words for the reason, that it is not counted and why is not recorded."""
     if state != "excluded":
         return None
-    return (result.reason_text if result is not None else None) or REASON_TEXT["buprenorphine"]
+    return (result.reason_text if result is not None else None) or NOT_RECORDED
 
 
 def _total_text(facts: Facts) -> str:
@@ -129,6 +133,8 @@ def _not_counted_kinds(summary: MmeSummary) -> str:
     """ "buprenorphine is", "methadone for opioid use disorder is", or both "are"."""
     reasons = {item.reason for item in (*summary.orders, *summary.fills)}
     kinds = [text for reason, text in NOT_COUNTED_KINDS.items() if reason in reasons]
+    if reasons - NOT_COUNTED_KINDS.keys():
+        kinds.append(NOT_RECORDED_KIND)
     return " and ".join(kinds) + (" are" if len(kinds) > 1 else " is")
 
 

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 HISTORY_MONTHS = 12
 
 # An order's (state, MME, reason): "ok", "excluded" (reason "buprenorphine" or "oud-methadone") or "unknown".
+# The reasons for leaving a supply out that the history counts apart by name; any other, or none, is counted as
+# UNEXPLAINED (it was counted as buprenorphine, or, with a reason of another name, not shown at all).
+APART_REASONS = frozenset({"buprenorphine", "oud-methadone"})
+UNEXPLAINED = "unexplained"
 OrderMme = Callable[[MedOrder], tuple[str, Decimal | None, str | None]]
 
 
@@ -38,6 +42,7 @@ class MmeHistory:
     average_90: Decimal
     unknown_orders: tuple[str, ...]
     oud_methadone_days: int = 0  # methadone for opioid use disorder supplied, not counted in MME
+    unexplained_days: int = 0  # an opioid not counted in MME supplied, for a reason the page has no words for
 
 
 def _history_orders(facts: Facts) -> list[MedOrder]:
@@ -116,7 +121,8 @@ def daily_mme_series(
     facts: Facts, start: date, end: date, order_mme: OrderMme
 ) -> tuple[dict[date, Decimal], dict[str, int], tuple[str, ...]]:
     """Daily MME from each opioid order's exposure interval (guideline 5.1) and each standalone fill, same-drug
-    supplies queued; days of buprenorphine and of methadone for opioid use disorder counted apart.
+    supplies queued; days of buprenorphine, of methadone for opioid use disorder and of any other opioid left out
+    (UNEXPLAINED) counted apart.
 
     `order_mme(order)` gives ("ok"|"excluded"|"unknown", MME, reason). Returns (change points, days supplied per
     reason not counted, names of orders whose MME is unknown and so missing from the line).
@@ -132,7 +138,7 @@ def daily_mme_series(
         state, value, reason = supply.price()
         first, last = (low - start).days, (high - start).days
         if state == "excluded":
-            days = apart.setdefault(reason or "buprenorphine", [False] * span)
+            days = apart.setdefault(reason if reason in APART_REASONS else UNEXPLAINED, [False] * span)
             for index in range(first, last + 1):
                 days[index] = True
         elif state == "ok" and value is not None:
@@ -202,4 +208,5 @@ def build_mme_history(facts: Facts, compute: Callable[..., Any]) -> MmeHistory:
         average,
         unknown,
         apart.get("oud-methadone", 0),
+        apart.get(UNEXPLAINED, 0),
     )
