@@ -23,7 +23,7 @@ from guideline.record import (
     readable_medication_references,
     resources_in,
 )
-from guideline.report_results import OBSERVATION_READ, each_result, none_read, plan_result_reads, read_outcome, reasons
+from guideline.report_results import each_result, none_read, plan_result_reads, read_outcome, reasons
 from guideline.searches import render
 from guideline.terminology import Terminology
 
@@ -188,8 +188,9 @@ def gather(
             read_results = False
             plan = plan_result_reads(pooled, terms, request.fhir_server or "")  # type: ignore[arg-type]
             not_received.extend(plan.not_read)
-            # Newest report first, as planned; the pattern again here, where the token is sent.
-            queries.update({f"obs:{path}": path for path in plan.reads if OBSERVATION_READ.fullmatch(path)})
+            # Newest report first, as planned: only plain Observation/<id> reads on the EHR's server (_server_read), so
+            # a second filter here could only drop a result unnamed.
+            queries.update({f"obs:{path}": path for path in plan.reads})
         if not queries:
             break
         if deadline - time.monotonic() <= 0:

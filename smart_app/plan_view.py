@@ -37,7 +37,6 @@ from guideline.record import (
     readable_medication_references,
 )
 from guideline.report_results import (
-    OBSERVATION_READ,
     ResultReads,
     each_result,
     plan_result_reads,
@@ -331,7 +330,9 @@ def fetch_page_input(
     if not wanted and not plan.reads and not plan.not_read:
         return PageInput(tuple(resources), (), tuple(statuses), fhir_server=session.iss)
     reads = {f"med{i}": ref for i, ref in enumerate(readable[:MEDICATION_READ_CAP])}
-    reads |= {f"obs{i}": path for i, path in enumerate(plan.reads) if OBSERVATION_READ.fullmatch(path)}
+    # plan_result_reads plans only plain Observation/<id> reads on the launch's server: a filter here could only drop
+    # a result unnamed.
+    reads |= {f"obs{i}": path for i, path in enumerate(plan.reads)}
     remaining = max(0.5, budget - (time.monotonic() - started))
     answers = client.fetch_all(reads, remaining)
     medications: list[dict] = []

@@ -491,3 +491,27 @@ def test_a_versioned_result_reference_is_read_as_the_result() -> None:
     assert plan.reads == (f"Observation/{found[0]['id']}", f"Observation/{found[1]['id']}") and plan.not_read == ()
     # and a result sent beside the report answers its versioned reference: nothing to read
     assert plan_result_reads([screen, found[0], found[1]], terms, FHIR).reads == ()
+
+
+def test_only_plain_observation_reads_on_the_ehrs_server_are_planned() -> None:
+    """The reads planned are the only paths the card and the page send the token to (neither filters them again): a
+    reference that is no plain `Observation/<id>` on the EHR's server is named, never read."""
+    from guideline.config import GuidelineConfig
+    from guideline.report_results import NOT_AN_ID, OBSERVATION_READ, OTHER_SERVER, plan_result_reads
+    from guideline.terminology import load_terminology
+
+    terms = load_terminology(GuidelineConfig.from_mapping(ON))
+    hostile = {
+        "Observation/..": NOT_AN_ID,
+        "Observation/../Patient/eKq3": NOT_AN_ID,
+        "Observation/eKq3.fentanyl-1?_format=xml": NOT_AN_ID,
+        "Observation/eKq3%2F..%2Fmetadata": NOT_AN_ID,
+        "../../metadata": NOT_AN_ID,
+        "Patient/eKq3": NOT_AN_ID,
+        f"{OTHER_LAB}/Observation/rl-778": OTHER_SERVER,
+        "https://attacker.example.com/r4/Observation/x": OTHER_SERVER,
+    }
+    plan = plan_result_reads([reflab_report([*hostile, "Observation/eKq3.fentanyl-1"])], terms, FHIR)
+    assert plan.reads == ("Observation/eKq3.fentanyl-1",)
+    assert all(OBSERVATION_READ.fullmatch(path) for path in plan.reads)
+    assert [why for _, why in plan.not_read] == list(hostile.values())
