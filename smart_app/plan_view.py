@@ -28,6 +28,7 @@ from guideline.plan import (
 )
 from guideline.plan.scores import PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
+from guideline.plan.uds_history import lab_months
 from guideline.record import (
     NOT_A_MEDICATION_ID,
     ON_ANOTHER_SERVER,
@@ -93,7 +94,8 @@ QUERY_LABELS: dict[str, str] = {
 
 
 def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = None) -> dict[str, str]:
-    """Date-limited searches: 2 years for charts and history, 13 months for labs and encounters. Each setting that
+    """Date-limited searches: 2 years for charts and history, 13 months for encounters, and for laboratory results
+    the months the urine drug test checks read and one more (lab_months: 13 by default). Each setting that
     changes what the hooks search changes these alike (tests/test_page_searches_as_hooks.py): the coded scores also
     ask for the hooks' PDMP codes and the site's own (`pdmp.review_codes`); medication statements and
     administrations are asked for when the hooks ask for them (`prefetch.medication_statements`,
@@ -117,11 +119,12 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         optional["reports"] = f"DiagnosticReport?patient={patient_id}&category=LAB&date=ge{since}&_count=100"
     two_years = months_before(today, 24).isoformat()
     thirteen_months = months_before(today, 13).isoformat()
+    lab_window = months_before(today, lab_months(config)).isoformat()  # the urine drug test checks' window
     p = patient_id
     labs = (
         {"uds_labs": uds_search}
         if uds_search
-        else {"labs": f"Observation?patient={p}&category=laboratory&date=ge{thirteen_months}&_count=100"}
+        else {"labs": f"Observation?patient={p}&category=laboratory&date=ge{lab_window}&_count=100"}
     )
     return {
         "patient": f"Patient/{p}",
@@ -284,10 +287,16 @@ def named_order_focus(view: PlanView, app_context: Any) -> OrderFocus:
     return order_focus(view.by_key["medications"].content, named_orders(app_context))
 
 
-def _to_status(key: str, result: Any) -> QueryStatus:
+def query_labels(config: GuidelineConfig | None) -> dict[str, str]:
+    """QUERY_LABELS with the laboratory search's window as the site's settings make it (lab_months)."""
+    months = lab_months(config)
+    return QUERY_LABELS if months == 13 else {**QUERY_LABELS, "labs": f"Laboratory results ({months} months)"}
+
+
+def _to_status(key: str, result: Any, labels: Mapping[str, str] = QUERY_LABELS) -> QueryStatus:
     return QueryStatus(
         key=key,
-        label=QUERY_LABELS.get(key, key),
+        label=labels.get(key, key),
         query=result.query.split("?", 1)[0] + ("?…" if "?" in result.query else ""),
         items=len(result.resources),
         ok=bool(result.ok),
@@ -315,7 +324,8 @@ def fetch_page_input(
     started = time.monotonic()
     queries = plan_queries(session.patient_id, today, config)
     results = client.fetch_all(queries, budget)
-    statuses = [_to_status(key, result) for key, result in results.items()]
+    labels = query_labels(config)
+    statuses = [_to_status(key, result, labels) for key, result in results.items()]
     resources: list[dict] = [r for result in results.values() for r in result.resources]
     wanted = medication_references([resources, list(drafts)], session.iss)
     # The hook's rule: only a plain Medication/<id> on the launch's server is read with the token; the orders of the

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from guideline.checks.unexpected_uds_result import RESULT_MONTHS
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
-from guideline.checks.urine_drug_test import pending_orders
+from guideline.checks.urine_drug_test import pending_orders, report_months
 from guideline.plan.reading import concept_name
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
     from guideline.facts import Facts
 
 
@@ -36,6 +38,14 @@ SHOWN_STATUSES = frozenset({"preliminary", "corrected", "amended"})
 class UdsHistory:
     rows: tuple[UdsRow, ...]
     pending: tuple[str, ...]
+    months: int = 13  # the months of laboratory results the page searched (lab_months)
+
+
+def lab_months(config: GuidelineConfig | None) -> int:
+    """The months of laboratory results the plan page searches: those the urine drug test checks read (the site's
+    `lookback_months`, never under 12) and one more, 13 by default. Fixed at 13, a site reading 24 months had the
+    card quiet on a screen 18 months old and the page saying none was on record."""
+    return (report_months(config) if config is not None else RESULT_MONTHS) + 1
 
 
 def build_uds(facts: Facts) -> UdsHistory:
@@ -74,7 +84,7 @@ def build_uds(facts: Facts) -> UdsHistory:
         f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
         for s in pending_orders(facts, days)
     )
-    return UdsHistory(tuple(rows), pending)
+    return UdsHistory(tuple(rows), pending, lab_months(facts.config))
 
 
 def _after(day: date | None, today: date) -> bool:
