@@ -50,12 +50,24 @@ NOT_HOSPICE_CARE = [
     "Hospice discharge",
     "Hospice discharge to home",
     # past
-    "Hospice care (history)",
     "Former hospice patient",
+]
+# A visit's type names the service given at the visit, and the visit's own dates say when: the words that make a
+# problem-list entry a past or a plan are, on a visit type, hospice care ("prior" is a prior authorisation, "history"
+# a history and physical, a plan of care the hospice team's). Read as no hospice care, each gave a hospice patient
+# every card.
+CARE_ON_A_VISIT_ONLY = [
+    "Hospice Plan of Care",
+    "Hospice visit (prior auth)",
+    "Hospice - Advance Care",
+    "HOSPICE HISTORY AND PHYSICAL",
+    "Hospice care (history)",
 ]
 PHRASES = [pytest.param(words, True, id=words) for words in HOSPICE_CARE] + [
     pytest.param(words, False, id=words) for words in NOT_HOSPICE_CARE
 ]
+VISIT_PHRASES = PHRASES + [pytest.param(words, True, id=words) for words in CARE_ON_A_VISIT_ONLY]
+ENTRY_PHRASES = PHRASES + [pytest.param(words, False, id=words) for words in CARE_ON_A_VISIT_ONLY]
 
 
 def exclusions(*resources: dict[str, Any]) -> list[str]:
@@ -67,7 +79,7 @@ def exclusions(*resources: dict[str, Any]) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize(("words", "care"), PHRASES)
+@pytest.mark.parametrize(("words", "care"), VISIT_PHRASES)
 def test_a_visit_type_named_so(words: str, care: bool) -> None:
     visit = encounter(start=days_ago(1))
     visit["type"] = [{"coding": [{"system": EPIC_VISIT_TYPE, "code": "1012", "display": words}]}]
@@ -83,8 +95,41 @@ def test_a_discharge_disposition_named_so(words: str, care: bool) -> None:
     assert exclusions(stay) == (["hospice_palliative"] if care else [])
 
 
-@pytest.mark.parametrize(("words", "care"), PHRASES)
+@pytest.mark.parametrize(("words", "care"), ENTRY_PHRASES)
 def test_a_problem_list_entry_in_words_only(words: str, care: bool) -> None:
     entry = condition(SNOMED, "0", clinical="active")
     entry["code"] = {"text": words}
     assert exclusions(entry) == (["terminal_condition"] if care else [])
+
+
+ORACLE_TENANT = "ec2458f2-1e24-41c8-b71b-0e701af7583d"
+
+
+def test_an_oracle_hospice_visit_named_by_its_service_type_and_text() -> None:
+    # Oracle Health (Cerner) sends its encounter type and medical service as its own code sets, with the text the
+    # site wrote: a hospice nurse's visit whose service says a prior authorisation is still hospice care.
+    visit = encounter(start=days_ago(3))
+    visit["class"] = {
+        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+        "code": "HH",
+        "display": "home health",
+    }
+    visit["type"] = [
+        {
+            "coding": [{"system": f"https://fhir.cerner.com/{ORACLE_TENANT}/codeSet/71", "code": "309313"}],
+            "text": "Recurring",
+        }
+    ]
+    visit["serviceType"] = {
+        "coding": [
+            {
+                "system": f"https://fhir.cerner.com/{ORACLE_TENANT}/codeSet/34",
+                "code": "2552961433",
+                "display": "Hospice visit (prior auth)",
+            }
+        ],
+        "text": "Hospice visit (prior auth)",
+    }
+    assert exclusions(visit) == ["hospice_palliative"]
+    visit["serviceType"] = {"text": "Hospice Referral"}
+    assert exclusions(visit) == []

@@ -524,6 +524,25 @@ def test_a_visit_of_the_hospice_service_by_its_type_excludes_as_at_the_point_of_
     assert _measure_exclusion(visit) is None
 
 
+@pytest.mark.parametrize(
+    ("visit_type", "excluded"),
+    [
+        ("Hospice Plan of Care", True),
+        ("Hospice visit (prior auth)", True),
+        ("Hospice refused", False),
+        ("Hospice Referral", False),
+        ("HOSPICE EVAL", False),
+    ],
+)
+def test_the_review_reads_a_hospice_visit_type_as_the_point_of_care_does(visit_type: str, excluded: bool) -> None:
+    # The review reads a visit's type with the point of care's reader: the hospice team's "Plan of Care" visit is
+    # hospice care, a referral or an evaluation is not; read with the problem list's words, the first counted a
+    # hospice patient in every measure.
+    visit = {**hospice_encounter("h1", "p1", "2026-02-01"), "type": [{"text": visit_type}]}
+    del visit["hospitalization"]
+    assert _measure_exclusion(visit) == ("hospice or palliative care (encounter)" if excluded else None)
+
+
 def test_a_diagnosis_known_only_by_its_words_excludes_as_at_the_point_of_care() -> None:
     # An outside record's "Sickle cell disease" with no code excludes at the point of care; the review read it too.
     scd = condition("c1", "p1", ICD10, "D57.1", "2026-02-01")

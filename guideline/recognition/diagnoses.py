@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from guideline.fhirdata import ICD10CM, SNOMED, Concept
-from guideline.recognition.hospice import HOSPICE_WORD, NOT_HOSPICE_CARE_WORDS
+from guideline.recognition.hospice import HOSPICE_WORD, PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS
 from guideline.terminology import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL, Terminology
 
 # The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
@@ -170,8 +170,9 @@ RULES: Mapping[str, _Rule] = {
         ),
         # End-of-life or hospice care referred to, evaluated, considered or discussed is not being at the end of life;
         # nor is hospice declined, left or ended, wherever that is written ("Hospice - declined", "Discharged from
-        # hospice"): read so, a patient who left hospice lost every check. The words a visit type is read by too.
-        _words(*NOT_HOSPICE_CARE_WORDS),
+        # hospice"), or planned or past: read so, a patient who left hospice lost every check. The words a visit type is
+        # read by, and more (`recognition.hospice`).
+        _words(*PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS),
     ),
 }
 

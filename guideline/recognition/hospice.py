@@ -3,7 +3,9 @@ discharge disposition (exclusion G5) and a problem-list entry with no code (G4, 
 
 Each reader had its own list of words that make a mention of hospice no hospice care, and each missed words the
 other had: a visit type "Hospice refused" read as hospice care, a problem-list entry "HOSPICE EVAL" as the end of
-life, and either excluded the patient from every check.
+life, and either excluded the patient from every check. Merged into one list, the visit reader took the problem
+list's words for a plan or a past, and a hospice team's "Hospice Plan of Care" visit read as no hospice care. So
+both lists are defined here, the problem list's as the visit's and more.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import re
 # "Hospice" as a word, not "non-hospice" (a home health visit that says it is not one).
 HOSPICE_WORD = r"(?<!non-)(?<!non )\bhospice\b"
 
-# Words that, anywhere beside "hospice" (or another end-of-life word), say the care is not being given: it is
-# referred to, evaluated, explained, considered, planned or discussed (the patient may decline), declined, ended or
-# past. Discharged from hospice ends it; discharged to hospice ("Discharged/transferred to Hospice - home", NUBC's
-# own words) begins it.
-NOT_HOSPICE_CARE_WORDS: tuple[str, ...] = (
+# Words that, anywhere beside "hospice" on a visit's type, service type or class, or a discharge disposition, say the
+# visit is about hospice but gives no hospice care: care referred to, evaluated, explained, considered or discussed
+# (the patient may decline), declined, or ended. Discharged from hospice ends it; discharged to hospice
+# ("Discharged/transferred to Hospice - home", NUBC's own words) begins it.
+VISIT_NOT_HOSPICE_CARE_WORDS: tuple[str, ...] = (
     r"\breferr",
     r"\beval",
     r"\bconsult",
@@ -25,10 +27,8 @@ NOT_HOSPICE_CARE_WORDS: tuple[str, ...] = (
     r"\bpre-?\s*hospice",
     r"\beligib",
     r"\bcandidate\b",
-    r"\bplan(?:s|ning)?\b",
+    r"\bplanning\b",
     r"\bdiscuss",
-    r"\bdirective",
-    r"\badvance\b",
     r"\bdeclin",
     r"\brefus",
     r"\brevo[ck]",
@@ -37,21 +37,34 @@ NOT_HOSPICE_CARE_WORDS: tuple[str, ...] = (
     r"\bstopped\b",
     r"\bwithdr[ae]w",
     r"\bno\s+longer\b",
+    r"\bformer(?:ly)?\b",
     r"\bdischarg(?!\w*(?:\s*/\s*transferred)?\s+to\s+(?:[\w-]+\s+){0,2}hospice\b)",
     r"\bnot\b",
+)
+
+# A problem-list entry with no code is read by more: the visit's words, and those that make the entry a plan, a
+# directive or a past ("Hospice plan", "Advance directive: hospice", "Hospice, prior"). They are not the visit's:
+# a visit's type names the service given at the visit and its own dates say when, and on a visit type these words
+# name hospice care ("Hospice Plan of Care", "Hospice visit (prior auth)", "Hospice - Advance Care", "Hospice
+# History and Physical"). Read with this list, a hospice patient's visits read as no hospice care and every card
+# fired. Two lists, kept here together, so that neither reader drifts from the other again.
+PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS: tuple[str, ...] = (
+    *VISIT_NOT_HOSPICE_CARE_WORDS,
+    r"\bplans?\b",
+    r"\bdirective",
+    r"\badvance\b",
     r"\bhistory\b",
     r"\bhx\b",
-    r"\bformer(?:ly)?\b",
     r"\bprevious(?:ly)?\b",
     r"\bprior\b",
     r"\bpast\b",
 )
 
 _HOSPICE = re.compile(HOSPICE_WORD, re.IGNORECASE)
-_NOT_CARE = re.compile("|".join(f"(?:{p})" for p in NOT_HOSPICE_CARE_WORDS), re.IGNORECASE)
+_NOT_CARE_ON_A_VISIT = re.compile("|".join(f"(?:{p})" for p in VISIT_NOT_HOSPICE_CARE_WORDS), re.IGNORECASE)
 
 
 def names_hospice_care(words: str | None) -> bool:
-    """Words that name hospice care ("Hospice - Home"), not a referral to it, its end or a past ("Hospice Referral",
-    "Hospice Revocation")."""
-    return bool(words) and _HOSPICE.search(words) is not None and _NOT_CARE.search(words) is None
+    """A visit type, service, class or discharge disposition whose words name hospice care ("Hospice - Home",
+    "Hospice Plan of Care"), not a referral to it or its end ("Hospice Referral", "Hospice Revocation")."""
+    return bool(words) and _HOSPICE.search(words) is not None and _NOT_CARE_ON_A_VISIT.search(words) is None
