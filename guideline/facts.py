@@ -371,13 +371,14 @@ class Facts:
     @cached_property
     def unknown_status_orders(self) -> tuple[str, ...]:
         """Recent orders (and medications reported as taken) of a medicine that matters here whose status is
-        "unknown" or missing: whether it is taken now cannot be told, so it is not counted as current, and each is
-        named so that no card from it does not read as "nothing to say". One started long ago could not be current
-        anyway (no end known: `current_order_default_days`), and is not named."""
+        "unknown", missing or none PainPlan knows (`orders.KNOWN_ORDER_STATUSES`): whether it is taken now cannot be
+        told, so it is not counted as current, and each is named so that no card from it does not read as "nothing to
+        say". One started long ago could not be current anyway (no end known: `current_order_default_days`), and is
+        not named."""
         recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
         named = []
         for order in self.real_orders:
-            if order.status not in (None, "unknown") or not order_rules.is_taken(order):
+            if order.status in order_rules.KNOWN_ORDER_STATUSES - {"unknown"} or not order_rules.is_taken(order):
                 continue
             start = local_date(order_rules.order_start(order))
             if (start is not None and start < recent) or not order_rules.is_ambulatory(order, self.config):

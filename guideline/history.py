@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
 from guideline.fills import days_supply, fill_date, fill_moment
-from guideline.orders import is_ambulatory, is_taken, order_start
+from guideline.orders import ENDED, is_ambulatory, is_taken, order_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply, order_supply
 from guideline.timeutil import ONE_DAY, day_span, local_date
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 Interval = tuple[date, date]
 
-EXPOSURE_ORDER_STATUSES = frozenset({"active", "completed", "stopped"})
+EXPOSURE_ORDER_STATUSES = frozenset({"active", "completed", "stopped", ENDED})
 EXPOSURE_DISPENSE_STATUSES = frozenset({"completed", "in-progress"})
 UNKNOWN_SUPPLY_DAYS = 30  # guideline 5.1: an unknown supply counts as [start, start + 29]
 LTOT_MIN_DAYS = 21
@@ -55,8 +55,9 @@ def dispense_interval(dispense: Dispense) -> Interval | None:
 
 
 def counts_as_exposure_order(order: MedOrder, config: GuidelineConfig) -> bool:
-    """A real (not draft) order with status active, completed or stopped, ambulatory or uncategorised, that was an
-    order or a medication reported as taken: a proposal, plan or option nobody acted on is no opioid use (3.2)."""
+    """A real (not draft) order with status active, completed, stopped or (R5) ended, ambulatory or uncategorised,
+    that was an order or a medication reported as taken: a proposal, plan or option nobody acted on is no opioid use
+    (3.2)."""
     return (
         not order.is_draft
         and order.status in EXPOSURE_ORDER_STATUSES

@@ -13,6 +13,28 @@ from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
 
 IGNORED_DRAFT_STATUSES = frozenset({"entered-in-error", "cancelled"})
+# R5's status for an order no longer in effect, its parent of completed and stopped: which of the two is not said.
+# It is opioid use (history, past OUD treatment), as both are; where only completed counts (naloxone on hand, a
+# non-opioid tried, a hospital dose given), it does not, so nothing is taken as given that may never have been.
+ENDED = "ended"
+# Every status an order or a medication statement of a FHIR version PainPlan reads can have (R4, R5, STU3, DSTU2;
+# a statement's in R4's terms, `record.readers.statement_status`). An order with any other status may or may not be
+# taken now, as one of status unknown may: it is named, never silently left out.
+KNOWN_ORDER_STATUSES = frozenset(
+    {
+        "active",
+        "on-hold",
+        "completed",
+        ENDED,
+        "stopped",
+        "cancelled",
+        "entered-in-error",
+        "draft",
+        "intended",
+        "not-taken",
+        "unknown",
+    }
+)
 NON_ORDER_INTENTS = frozenset({"proposal", "plan", "option"})
 REPORTED_INTENT = "plan"  # Oracle Health (Cerner) sends documented home medications as reported, intent plan
 # The codes of the HL7 medication request category system (R4; STU3 has the first three).

@@ -26,7 +26,7 @@ from test_plan import rich_patient
 from test_plan_view import FakeFhir, _app, _open_plan
 
 from guideline.config import GuidelineConfig
-from guideline.plan import compact_drafts
+from guideline.plan import build_plan, compact_drafts
 from guideline.population import Period
 from guideline.record import build_record, medication_references
 from smart_app.population.command import review
@@ -433,3 +433,66 @@ def test_an_r5_chart_order_sharing_a_drafts_id_but_not_its_drug_is_kept() -> Non
     chart = as_r5(med_request(LORAZEPAM, id="draft-oxy", authored=days_ago(10)))
     record = build_record([chart], TZ, draft_orders=[as_r5(oxycodone_draft())])
     assert sorted(o.medication.concept.codings[0].code for o in record.orders) == sorted([OXYCODONE_5, LORAZEPAM])
+
+
+# -- R5 MedicationRequest status "ended": no longer taken, but taken before ------------------------------------------
+
+MORPHINE_ER = "891888"  # morphine sulfate 30 MG Extended Release Oral Tablet (ER/LA)
+BUPRENORPHINE_NALOXONE = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film
+
+
+def _er_draft() -> dict[str, Any]:
+    return med_request(MORPHINE_ER, draft=True, id="er1", frequency=2, period=1, period_unit="d")
+
+
+def _past_oxycodone(status: str) -> dict[str, Any]:
+    """An R5 oxycodone 5 mg order written 20 days ago for 30 days, as an R5 server sends one it calls `status`."""
+    return as_r5(med_request(OXYCODONE_5, id="ox-past", status=status, authored=days_ago(20), supply_days=30))
+
+
+@pytest.mark.parametrize("status", ["completed", "stopped", "ended"])
+def test_an_r5_ended_order_is_opioid_use_as_a_completed_or_stopped_one_is(status: str) -> None:
+    # R5 calls an order no longer in effect "ended" (its parent of completed and stopped). Read by R4's statuses
+    # only, an R5 server's past oxycodone was no opioid use: the patient read as opioid-naive and a long-acting
+    # opioid got the opioid-naive card, and the MME and long-term therapy history lost it.
+    evaluation = run("order-sign", drafts=[_er_draft()], resources=[_past_oxycodone(status)])
+    assert evaluation.facts.exposure.window_days == (0, 0, 21)
+    assert not evaluation.facts.exposure.naive
+    assert card(evaluation, "er-la-opioid-naive") is None
+
+
+def test_an_r5_ended_order_is_no_current_prescription_and_no_unknown_status() -> None:
+    # Its supply still reaches today, but the order says the patient should no longer take it: not counted now.
+    evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[_past_oxycodone("ended")])
+    assert evaluation.facts.active_orders == ()
+    assert evaluation.facts.unknown_status_orders == ()
+
+
+def test_an_r5_ended_buprenorphine_order_is_past_oud_treatment_as_a_stopped_one_is() -> None:
+    past = as_r5(med_request(BUPRENORPHINE_NALOXONE, status="ended", authored=days_ago(60)))
+    assert card(run("patient-view", resources=[oud(), past]), OUD_CHECK) is None
+    assert card(run("patient-view", resources=[oud(), {**past, "status": "cancelled"}]), OUD_CHECK) is not None
+
+
+def test_the_population_review_counts_an_r5_ended_order_as_a_completed_one(tmp_path: Path) -> None:
+    from synthetic_export import order as export_order
+
+    def prescribed(status: str) -> list[dict[str, Any]]:
+        written = export_order("o1", "p1", OXYCODONE_10, "2026-02-01", "drA", per_day=6, days=30, status=status)
+        return [patient("p1"), as_r5(written)]
+
+    completed_rows, _ = _review(tmp_path / "completed", prescribed("completed"))
+    ended_rows, ended_quality = _review(tmp_path / "ended", prescribed("ended"))
+    assert ended_rows == completed_rows and ended_rows["p1"]["avg_mme"] == "90.0"
+    assert ended_quality["orders_not_counted_by_status"] == {}
+
+
+@pytest.mark.parametrize("status", ["suspended", "Discontinued", "expired"])
+def test_a_recent_order_whose_status_painplan_cannot_read_is_named_not_silently_left_out(status: str) -> None:
+    # No FHIR version has these statuses, but servers send them: such an order is not counted as current (nobody can
+    # tell whether it is taken), and before, nothing said so.
+    order = med_request(LORAZEPAM, id="lz1", authored=days_ago(10), status=status, period=8)
+    evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[order])
+    assert evaluation.facts.unknown_status_orders == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.named["unknown-status"] == ("lorazepam 1 MG Oral Tablet (current order lz1)",)

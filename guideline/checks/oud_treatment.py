@@ -17,7 +17,7 @@ from guideline.facts import Facts
 from guideline.fhirdata import HCPCS, Coding, Concept, as_dict, system_name
 from guideline.fills import fill_moment
 from guideline.history import dispense_interval
-from guideline.orders import IGNORED_DRAFT_STATUSES, is_taken
+from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
 
@@ -26,7 +26,7 @@ CHECK_ID = "oud-treatment"
 HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Treatment for opioid use disorder"
 
-PAST_ORDER_STATUSES = frozenset({"completed", "stopped", "on-hold"})
+PAST_ORDER_STATUSES = frozenset({"completed", "stopped", "on-hold", ENDED})
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:

@@ -14,7 +14,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, local_reference, text
 from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
-from guideline.orders import is_prescription, is_taken, order_start
+from guideline.orders import ENDED, is_prescription, is_taken, order_start
 from guideline.population.actors import resolve_actor
 from guideline.population.medicines import Kind, medication_kind, unidentified_key
 from guideline.population.model import Directory, OpioidFill, Period
@@ -26,7 +26,9 @@ from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, Terminology
 from guideline.timeutil import local_date
 from guideline.uds import drug_tests_done_days, tests_done
 
-ORDER_STATUSES = frozenset({"active", "completed"})  # spec 3: orders count when active or completed
+# Spec 3: orders count when active or completed. R5's ended (`orders.ENDED`) is what an R5 server calls a
+# prescription that ran its course: read by R4's statuses, such a server's every past prescription went uncounted.
+ORDER_STATUSES = frozenset({"active", "completed", ENDED})
 
 
 @dataclass(frozen=True)
