@@ -108,11 +108,19 @@ def named_item(display: str, kind: str, ident: str | None) -> str:
     return f"{display} ({kind} {ident})" if ident else f"{display} ({kind})"
 
 
+def _order_kind(order: MedOrder) -> str:
+    return "draft order" if order.is_draft else "reported medication" if order.reported else "current order"
+
+
 def _order_named(display: str, order: MedOrder) -> str:
     """ "… (draft order mr-1)", "… (current order mr-1)" or "… (reported medication ms-1)": how the card and the
     plan page name an order, or a medication the patient reports taking."""
-    kind = "draft order" if order.is_draft else "reported medication" if order.reported else "current order"
-    return named_item(display, kind, order.id)
+    return named_item(display, _order_kind(order), order.id)
+
+
+def _named_dated_only(display: str, kind: str, ident: str | None, written: str) -> str:
+    """ "… (current fill d-1, dispensed 2026-05 only)": `named_item` with the date it is dated by, as written."""
+    return f"{named_item(display, kind, ident)[:-1]}, {written} only)"
 
 
 def remembered_intervals(terms: Terminology, config: GuidelineConfig) -> Callable[[MedOrder], Interval | None]:
@@ -276,7 +284,7 @@ class Facts:
     def opioid_fill_supplies(self) -> tuple[FillSupply, ...]:
         """Every opioid fill's supply, early refills of the same drug queued after the earlier supply."""
         fills = self.only_in(OPIOID, self.fills)
-        return supply_intervals(fills, self.drug_key)
+        return supply_intervals(fills, self.drug_key, self.today)
 
     @cached_property
     def current_fills(self) -> tuple[FillSupply, ...]:
@@ -289,7 +297,7 @@ class Facts:
             return self.current_fills
         if set_name not in self._fills_in:
             fills = self.only_in(set_name, self.fills)
-            self._fills_in[set_name] = self._standalone(supply_intervals(fills, self.drug_key))
+            self._fills_in[set_name] = self._standalone(supply_intervals(fills, self.drug_key, self.today))
         return self._fills_in[set_name]
 
     def _standalone(self, supplies: tuple[FillSupply, ...]) -> tuple[FillSupply, ...]:
@@ -333,7 +341,7 @@ class Facts:
         """Fills supplying today that no counted order stands for and whose medication matched no code or name
         PainPlan knows: they may be opioids the total leaves out, so they are named, never dropped."""
         fills = self._kept(self.fills, ("unidentified",), lambda m: recognise(m, self.terms).unidentified)
-        return self._standalone(supply_intervals(fills, self.drug_key))
+        return self._standalone(supply_intervals(fills, self.drug_key, self.today))
 
     @cached_property
     def unidentified_current_orders(self) -> tuple[MedOrder, ...]:
@@ -354,6 +362,24 @@ class Facts:
             if recognition.kind == "not-relevant":
                 continue
             named.append(named_item(recognition.display, "fill", dispense.id))
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
+    def partially_dated_supplies(self) -> tuple[str, ...]:
+        """Current orders and fills of a medicine that matters here dated to the month or the year only, each named
+        with its date as written: counted from the last day that date can mean, their supply may be current, so
+        they are counted, but each may have ended already, and the card and the plan page say so."""
+        named = []
+        for order in self.active_orders:
+            if order.authored_partial is not None and order.dispense.validity_start is None:
+                display = recognise(order.medication, self.terms).display
+                written = f"written {order.authored_partial}"
+                named.append(_named_dated_only(display, _order_kind(order), order.id, written))
+        for supply in (*self.current_fills, *self.current_fills_in(BENZO), *self.current_fills_in(CNS_DEPRESSANT)):
+            fill = supply.dispense
+            if fill.filled_partial is not None:
+                display = recognise(fill.medication, self.terms).display
+                named.append(_named_dated_only(display, "current fill", fill.id, f"dispensed {fill.filled_partial}"))
         return tuple(dict.fromkeys(named))
 
     @cached_property

@@ -554,6 +554,20 @@ def parse_date(value: Any, tz: ZoneInfo) -> date | None:
     return parsed.date() if parsed else None
 
 
+def no_day_written(value: Any) -> str | None:
+    """The date as written when it names a month or a year but no day ("2026-05", "2026"), else None."""
+    if type(value) is not str or len(value) >= 10:
+        return None  # the usual full date or dateTime, told without parsing
+    days = written_days(value)
+    return value.strip() if days is not None and days[0] != days[1] else None
+
+
+def last_written_day(value: str) -> date | None:
+    """The last day a written date can mean: its own day, or the last of its month ("2026-05") or year ("2026")."""
+    days = written_days(value)
+    return days[1] if days is not None else None
+
+
 def written_days(value: Any) -> tuple[date, date] | None:
     """The first and last day a FHIR date or dateTime can mean, as written: its own day (a dateTime's written date,
     whatever its offset), or every day of its month ("2008-01") or year ("2008"), which `parse_datetime` reads as

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from guideline import mme_factors as mf
 from guideline.dosage import Amount, number_text, to_amount
-from guideline.fhirdata import local_reference
+from guideline.fhirdata import last_written_day, local_reference
 from guideline.identifiers import MARK, actor_key
 from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import (
@@ -174,7 +174,9 @@ def fill_mme(
     drug = identified if isinstance(identified, Drug) else None
     name = medication_display_name(dispense.medication, drug, terms)
     when = fill_date(dispense)
-    label = f"{name} (filled {iso_day(when)})" if when else f"{name} (fill undated)"
+    # A fill dated to the month or the year only is named so ("filled 2026-05"), not by the 1st it is read as.
+    written = dispense.filled_partial or (iso_day(when) if when else None)
+    label = f"{name} (filled {written})" if written else f"{name} (fill undated)"
     rxnorm = drug.rxcui if drug else None
 
     def result(state: FillState, reason: str | None, explanation: str, ingredients=(), mme=None) -> FillMme:  # noqa: ANN001
@@ -313,10 +315,24 @@ def last_supply_day(start: date, days: Decimal) -> date:
     return start + day_span(max(math.ceil(days), 1) - 1)
 
 
-def supply_intervals(dispenses: Iterable[Dispense], drug_of: Callable[[Dispense], str]) -> tuple[FillSupply, ...]:
+def possible_fill_date(dispense: Dispense, today: date) -> date | None:
+    """The fill's date (`fill_date`); for one dated to the month or the year only ("2026-05"), the last day it can
+    mean, never after today: counted from the 1st, a supply that may still last looked ended, and a current opioid
+    left the MME total with nothing said."""
+    filled = fill_date(dispense)
+    if filled is None or dispense.filled_partial is None:
+        return filled
+    last = last_written_day(dispense.filled_partial)
+    return max(filled, min(last, today)) if last is not None else filled
+
+
+def supply_intervals(
+    dispenses: Iterable[Dispense], drug_of: Callable[[Dispense], str], today: date | None = None
+) -> tuple[FillSupply, ...]:
     """Each dated fill's supply, in fill order. Fills of one drug queue: a fill made before the earlier supply of
-    that drug ran out starts the day after it ends. Fills of different drugs overlap (and their doses add)."""
-    filled_on = [(fill_date(d), d) for d in dispenses]
+    that drug ran out starts the day after it ends. Fills of different drugs overlap (and their doses add). Given
+    `today`, a fill dated to the month or the year only is placed on the last day it can mean (`possible_fill_date`)."""
+    filled_on = [(fill_date(d) if today is None else possible_fill_date(d, today), d) for d in dispenses]
     # Ordered by date, id and place: the place is unique, so sorting never compares two dispenses.
     dated = sorted((filled, d.id or "", index, d) for index, (filled, d) in enumerate(filled_on) if filled is not None)
     next_free: dict[str, date] = {}

@@ -115,6 +115,21 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         note="Orders of unknown status (not counted as current)",
     ),
     NamedGap(
+        key="partially-dated",
+        items=attrgetter("partially_dated_supplies"),
+        card=CardLine(
+            "is dated to the month or the year only, so its supply may have ended already; it was counted as current",
+            "other orders and fills dated to the month or the year only",
+        ),
+        page=PageSentence(
+            "1 medication order or pharmacy fill is dated to the month or the year only; its supply may have ended "
+            "already, and it was counted as current:",
+            "{count} medication orders or pharmacy fills are dated to the month or the year only; their supply may "
+            "have ended already, and they were counted as current:",
+        ),
+        note="Orders and fills dated to the month or the year only (counted as current)",
+    ),
+    NamedGap(
         key="unread-categories",
         items=attrgetter("unread_category_orders"),
         card=CardLine(
@@ -280,6 +295,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
 # byte across releases); a kind not listed here follows in the registry's order, so a new kind needs no edit here.
 CARD_ORDER = (
     "undated-fills",
+    "partially-dated",
     "unread-categories",
     "unclassified-new-orders",
     "unknown-status",
@@ -292,6 +308,7 @@ CARD_ORDER = (
 NOTE_ORDER = (
     "unidentified-medications",
     "undated-fills",
+    "partially-dated",
     "unknown-status",
     "undated-procedures",
     "future-dated-reviews",

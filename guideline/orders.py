@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS, MEDSTATEMENT_CATEGORY_SYSTEMS, local_reference
+from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS, MEDSTATEMENT_CATEGORY_SYSTEMS, last_written_day, local_reference
 from guideline.record import MedOrder, ServiceRequest
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
@@ -149,11 +149,23 @@ def order_start(order: MedOrder) -> datetime | None:
     return None
 
 
-def supply_end(order: MedOrder, supply: Supply) -> date | None:
-    """The latest end of supply the order supports: start + supply days, validity end, any bounds end."""
+def possible_start(order: MedOrder, today: date) -> date | None:
+    """The order's start (`order_start`) as a day; for one written to the month or the year only (authoredOn
+    "2026-05"), the last day it can mean, never after today. Counted from the 1st, as the reader dates it, a supply
+    that may still last looked ended, and a current opioid left the MME total with nothing said."""
+    start = local_date(order_start(order))
+    if start is None or order.authored_partial is None or order.dispense.validity_start:
+        return start
+    last = last_written_day(order.authored_partial)
+    return max(start, min(last, today)) if last is not None else start
+
+
+def supply_end(order: MedOrder, supply: Supply, start: date | None = None) -> date | None:
+    """The latest end of supply the order supports: start (`order_start`, unless given) + supply days, validity
+    end, any bounds end."""
     # Not remembered: an order's dates differ from call to call, so a memo here missed nearly every time.
     candidates: list[date] = []
-    start = local_date(order_start(order))
+    start = start or local_date(order_start(order))
     if start and supply.total_days is not None:
         candidates.append(start + day_span(math.ceil(supply.total_days)))
     stated = stated_end(order)
@@ -174,10 +186,10 @@ def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineCo
     """Drafts always; otherwise supply reaching today, or a recent start when no end can be derived (3.3)."""
     if order.is_draft:
         return True
-    end = supply_end(order, supply)
+    start = possible_start(order, today)
+    end = supply_end(order, supply, start)
     if end is not None:
         return end >= today
-    start = local_date(order_start(order))
     if start is not None:
         return start >= today - timedelta(days=int(config["current_order_default_days"]))
     return True  # status active is the only evidence, and it says current

@@ -27,9 +27,9 @@ def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified, undated fill, unknown status, unread category, unread drug test,
-    drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge, undated
-    procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
+    """`count` items of each kind: unidentified, undated fill, order dated to the month only, unknown status, unread
+    category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site
+    does not judge, undated procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -44,6 +44,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         undated_fill = {**dispense(OXYCODONE, days_ago(5)), "id": f"md-undated-{n}"}
         del undated_fill["whenHandedOver"]
         found.append(undated_fill)
+        found.append(med_request(OXYCODONE, id=f"mr-month-{n}", authored="2026-05"))  # may last until 29 June
         found.append(med_request(LORAZEPAM, id=f"mr-status-{n}", authored=days_ago(10), status="unknown", period=8))
         site_class = med_request(OXYCODONE, id=f"mr-class-{n}", authored=days_ago(3), category=None)
         found.append({**site_class, "category": [SITE_ORDER_CLASS]})

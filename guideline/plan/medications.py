@@ -145,7 +145,7 @@ def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
         rows.append(
             OpioidRow(
                 name=result.display_name,
-                status=f"pharmacy fill {supply.filled.isoformat()}{until}",
+                status=f"pharmacy fill {supply.dispense.filled_partial or supply.filled.isoformat()}{until}",
                 sig="from pharmacy fill data (no current order in this record)",
                 mme=_mme_shown(result, result.state),
                 explanation=result.explanation,

@@ -99,7 +99,7 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 fill.filled,
                 (fill.end - fill.start).days + 1,
                 price,
-                lambda fill=fill: f"{facts.name(fill.dispense)} (filled {fill.filled})",
+                lambda fill=fill: f"{facts.name(fill.dispense)} (filled {fill.dispense.filled_partial or fill.filled})",
             )
         )
     return supplies

@@ -164,6 +164,7 @@ class MedOrder:
     requester: str | None = None  # the prescriber's reference, to tie a fill without authorizingPrescription to it
     reported: bool = False  # reported[x] (R5 reported): told by the patient or another provider, not ordered here
     resource_type: str = "MedicationRequest"  # or MedicationStatement, read as a medication reported as taken
+    authored_partial: str | None = None  # authoredOn as written when it names a month or a year only ("2026-05")
 
     @property
     def ref(self) -> str | None:
@@ -185,6 +186,8 @@ class Dispense:
     # The performers a claim names as prescribing (its care team's prescribing member): the only performers that
     # say who prescribed the fill. A pharmacy's own fill names who dispensed it, never its prescriber.
     prescribers: tuple[str, ...] = ()
+    # The date it is dated by (handed over, else prepared) as written when it names a month or a year only.
+    filled_partial: str | None = None
 
 
 @slot_init

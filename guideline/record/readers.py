@@ -29,6 +29,7 @@ from guideline.fhirdata import (
     integer,
     json_image,
     json_text,
+    no_day_written,
     parse_date,
     parse_datetime,
     quantity,
@@ -388,6 +389,7 @@ def read_med_order(
         categories=concepts(get("category")),
         medication=_resolve_medication(data, pool or MedicationPool()),
         authored_on=parse_datetime(get("authoredOn") or get("dateWritten"), tz),  # DSTU2's MedicationOrder: dateWritten
+        authored_partial=no_day_written(get("authoredOn") or get("dateWritten")),
         prior_prescription=reference(get("priorPrescription")),
         course_of_therapy=code_text(_course_of_therapy(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
@@ -508,6 +510,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         authorizing_prescriptions=_references(get("authorizingPrescription")),
         performers=_actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")),
         prescribers=_prescribing(get("performer")),
+        filled_partial=no_day_written(handed if handed_over is not None else prepared),
     )
 
 
