@@ -15,6 +15,7 @@ from launch_support import ISS, PUBLIC_URL
 from test_write_back import WRITE_SCOPE, _launch, _token
 
 from guideline.plan.decision import care_plan_category, decision_system
+from smart_app.write.update import VERSION_FIELD
 
 GOAL_ID = "eVn4sQ2bZ.Lq3"
 PLAN_ID = "e3Wc9-Fq.Plan"
@@ -73,7 +74,7 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 def _goal_form(page: str, **fields: str) -> dict[str, str]:
     """The goal form as the clinician fills it to update EPIC_GOAL, hidden fields as the page rendered them."""
-    hidden = dict(re.findall(r'<input type="hidden" name="(version\.[^"]+)" value="([^"]*)"', page))
+    hidden = dict(re.findall(rf'<input type="hidden" name="({re.escape(VERSION_FIELD)}[^"]+)" value="([^"]*)"', page))
     return {
         "csrf_token": _token(page),
         "goal_kind": "function",
@@ -104,7 +105,7 @@ def _text(answer: Any) -> str:
 
 def test_updating_a_goal_changes_only_what_the_form_edits_and_sends_if_match(tmp_path, rsps) -> None:
     client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=(copy.deepcopy(EPIC_GOAL),))
-    assert f'name="version.{GOAL_ID}" value="3"' in page
+    assert f'name="{VERSION_FIELD}{GOAL_ID}" value="3"' in page
     data = _goal_form(page, measure="walks there and back without stopping", due="2026-09-01")
     answer = _post(client, handle, "goal", data)
     assert answer.status_code == 303
@@ -187,7 +188,7 @@ def test_a_goal_changed_since_the_page_opened_is_not_overwritten_and_the_typing_
     assert "Not saved: the goal — someone changed this goal in the EHR after this page was opened" in text
     assert 'value="walks there and back without stopping"' in text  # nothing typed is lost
     assert "with a cane" in text  # the goal as it is now is on the page to check
-    assert f'name="version.{GOAL_ID}" value="4"' in text
+    assert f'name="{VERSION_FIELD}{GOAL_ID}" value="4"' in text
     again = _post(client, handle, "goal", _goal_form(text, measure="walks there and back without stopping"))
     assert again.status_code == 303 and chart.if_match == ['W/"4"']
 
@@ -217,7 +218,7 @@ def test_an_id_that_is_not_this_patient_s_goal_is_refused_and_nothing_is_written
     client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=extra)
     before = len(rsps.calls)
     answer = _post(
-        client, handle, "goal", _goal_form(page, resource_id=foreign["id"], **{f"version.{foreign['id']}": "1"})
+        client, handle, "goal", _goal_form(page, resource_id=foreign["id"], **{f"{VERSION_FIELD}{foreign['id']}": "1"})
     )
     text = _text(answer)
     assert answer.status_code == 404
@@ -307,8 +308,8 @@ def test_updating_a_plan_records_the_new_decision_and_keeps_the_rest(tmp_path, r
     plan = _pain_plan(client.application.config["PAINPLAN"])
     chart.resources[("CarePlan", PLAN_ID)] = plan
     page = client.get(f"/plan?s={handle}", base_url=PUBLIC_URL).get_data(as_text=True)
-    assert f'name="version.{PLAN_ID}" value="2"' in page
-    hidden = dict(re.findall(r'<input type="hidden" name="(version\.[^"]+)" value="([^"]*)"', page))
+    assert f'name="{VERSION_FIELD}{PLAN_ID}" value="2"' in page
+    hidden = dict(re.findall(rf'<input type="hidden" name="({re.escape(VERSION_FIELD)}[^"]+)" value="([^"]*)"', page))
     data = {
         "csrf_token": _token(page),
         "decision": "taper",
@@ -334,3 +335,43 @@ def test_updating_a_plan_records_the_new_decision_and_keeps_the_rest(tmp_path, r
     assert sent["contributor"] == [{"reference": "Practitioner/prac-9"}]
     shown = client.get(answer.headers["Location"], base_url=PUBLIC_URL).get_data(as_text=True)
     assert "Saved the decision and plan as CarePlan/" + PLAN_ID in shown
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        None,  # the hidden field lost (an old page, a form copied by hand, a proxy dropping fields)
+        "",
+        '3" or W/"*',  # not a FHIR version token: never put into If-Match
+        "../4",
+    ],
+)
+def test_an_update_without_the_version_the_page_showed_is_refused_not_sent(tmp_path, rsps, version) -> None:
+    """Without the version the page showed, the version read now would make If-Match always match: a change made in
+    the EHR meanwhile would be overwritten without a word. Nothing is sent; the clinician is told to reload."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=(copy.deepcopy(EPIC_GOAL),))
+    data = _goal_form(page, measure="walks there and back without stopping")
+    data.pop(f"{VERSION_FIELD}{GOAL_ID}")
+    if version is not None:
+        data[f"{VERSION_FIELD}{GOAL_ID}"] = version
+    changed = chart.resources[("Goal", GOAL_ID)]
+    changed["meta"] = {"versionId": "4"}  # a nurse edits the goal in Epic meanwhile
+    changed["description"] = {"text": "Walk to the mailbox and back, with a cane"}
+    answer = _post(client, handle, "goal", data)
+    text = _text(answer)
+    assert answer.status_code == 409
+    assert chart.received == [] and _writes(rsps) == []  # no PUT reached the EHR
+    assert "Not saved: the goal — PainPlan could not check whether this goal was changed in the EHR" in text
+    assert "What you typed is still in the form below." in text
+    assert 'value="walks there and back without stopping"' in text
+    assert "with a cane" in text  # the goal as it is now
+    again = _post(client, handle, "goal", _goal_form(text, measure="walks there and back without stopping"))
+    assert again.status_code == 303 and chart.if_match == ['W/"4"']
+
+
+def test_the_version_field_the_form_renders_is_the_one_the_save_reads(tmp_path, rsps) -> None:
+    """One definition of the hidden field's name: a page writing one name and a save reading another would lose
+    the version on every update (and every update would then be refused)."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=(copy.deepcopy(EPIC_GOAL),))
+    names = re.findall(r'<input type="hidden" name="([^"]+)" value="3"', page)
+    assert names == [f"{VERSION_FIELD}{GOAL_ID}"]

@@ -64,6 +64,8 @@ def _kept(label: str, why: str) -> str:
 
 def create_write_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("plan_write", __name__)
+    # The hidden version field's name, for the forms: the save reads the same constant.
+    blueprint.add_app_template_global(VERSION_FIELD, "version_field")
 
     @blueprint.post("/plan/write/<form_key>")
     def write(form_key: str) -> Response:

@@ -77,7 +77,7 @@ def send(
     if_match: str | None = None,
 ) -> WriteResult:
     """POST (create) or PUT (update) `resource` at `base_url/target`; any failure is a result, never an exception.
-    An update carries If-Match (W/"<versionId>") when the version read is known, so a changed record is refused."""
+    An update carries If-Match (W/"<versionId>" the page showed) when given, so a changed record is refused."""
     kind = resource["resourceType"]
     headers = {"Accept": FHIR_JSON, "Content-Type": FHIR_JSON, "Prefer": "return=representation"}
     if token:

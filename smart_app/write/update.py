@@ -31,6 +31,11 @@ CHANGED = (
     "someone changed this {one} in the EHR after this page was opened, so it was not overwritten and nothing was "
     "saved. The records listed below show the {one} as it is now: check it, then save again"
 )
+UNCHECKED = (
+    "PainPlan could not check whether this {one} was changed in the EHR after this page was opened (the form did "
+    "not carry the version the page showed), so it was not overwritten and nothing was saved. The records listed "
+    "below show the {one} as it is now: check it, then save again"
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,8 @@ def prepare_update(
     context: WriteContext,
 ) -> Update:
     """The merged resource and its If-Match, or a refusal: the id is not one of this patient's records as read for
-    the page, the search for them failed, or the record changed since the page showed it."""
+    the page, the search for them failed, the record changed since the page showed it, or the form does not say
+    which version the page showed (`seen` missing or not a FHIR id) while the record has one."""
     assert built.resource is not None
     kind, ident = built.resource["resourceType"], built.resource["id"]
     one, many = NAMES[kind]
@@ -100,11 +106,14 @@ def prepare_update(
         )
     current = _version(existing)
     seen = seen if seen and FHIR_ID.match(seen) else None
+    if current and not seen:
+        # If-Match on the version read just now would always match: a change made since the page was shown would
+        # be overwritten without a word. Only the version the page showed can tell.
+        return Update(refusal=UNCHECKED.format(one=one), status=409)
     if seen and current and seen != current:
         return Update(refusal=CHANGED.format(one=one), status=409)
-    version = seen or current
     merged = MERGES[kind](existing, built.resource, built.values, context)
-    return Update(merged, f'W/"{version}"' if version else None)
+    return Update(merged, f'W/"{seen}"' if seen else None)
 
 
 def _start(existing: Mapping[str, Any]) -> dict[str, Any]:
