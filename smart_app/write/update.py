@@ -17,6 +17,7 @@ from typing import Any
 from guideline.plan.goals import HOW_WE_WILL_KNOW
 from guideline.plan.on_record import on_record
 from smart_app.write.forms import GOAL_KINDS, LOINC, PEG_PANEL, PEG_SCORE, Built, WriteContext
+from smart_app.write.validate import codings
 
 VERSION_FIELD = "version."  # + the record's id: the hidden field carrying the versionId the page showed
 FHIR_ID = re.compile(r"^[A-Za-z0-9.-]{1,64}$")
@@ -131,18 +132,13 @@ def _put(resource: dict[str, Any], name: str, items: list[Any]) -> None:
         resource.pop(name, None)
 
 
-def _codes(concept: Any) -> set[tuple[str, str]]:
-    codings = concept.get("coding") if isinstance(concept, Mapping) else None
-    return {(str(c.get("system")), str(c.get("code"))) for c in codings or [] if isinstance(c, Mapping)}
-
-
 def _own_kind(category: Any) -> bool:
     """The goal form's kind category: text only, one of its labels."""
     return isinstance(category, Mapping) and not category.get("coding") and category.get("text") in GOAL_KINDS.values()
 
 
 def _is_peg(target: Mapping[str, Any]) -> bool:
-    return bool(_codes(target.get("measure")) & PEG_MEASURES)
+    return bool(codings(target.get("measure")) & PEG_MEASURES)
 
 
 def _with_due(target: Mapping[str, Any], due: str | None) -> dict[str, Any]:

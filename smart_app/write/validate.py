@@ -8,7 +8,7 @@ they use is checked here. Messages name the element and the invariant, never its
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -42,10 +42,10 @@ def _has_value(element: dict[str, Any], prefix: str = "value") -> bool:
     return any(key.startswith(prefix) and not key.startswith("_") for key in element)
 
 
-def _codings(concept: Any) -> set[tuple[str, str]]:
-    if not isinstance(concept, dict):
-        return set()
-    return {(c.get("system", ""), c.get("code", "")) for c in concept.get("coding") or [] if isinstance(c, dict)}
+def codings(concept: Any) -> set[tuple[str, str]]:
+    """A CodeableConcept's (system, code) pairs, "" for a missing one; nothing when it is not a concept."""
+    found = concept.get("coding") if isinstance(concept, Mapping) else None
+    return {(str(c.get("system") or ""), str(c.get("code") or "")) for c in found or [] if isinstance(c, Mapping)}
 
 
 def _goal_problems(goal: dict[str, Any]) -> list[str]:
@@ -69,7 +69,7 @@ def _consent_problems(consent: dict[str, Any]) -> list[str]:
     if not (consent.get("policy") or consent.get("policyRule")):
         problems.append("Consent needs policy or policyRule (ppc-1)")
     if not consent.get("patient"):
-        for system, code in sorted(_codings(consent.get("scope"))):
+        for system, code in sorted(codings(consent.get("scope"))):
             if system == CONSENT_SCOPE and code in SCOPES_NEEDING_PATIENT:
                 problems.append(f"Consent of scope {code} needs a patient ({SCOPES_NEEDING_PATIENT[code]})")
     return problems
@@ -79,8 +79,8 @@ def _observation_problems(observation: dict[str, Any]) -> list[str]:
     problems = []
     if observation.get("dataAbsentReason") and _has_value(observation):
         problems.append("Observation has both a value and a dataAbsentReason (obs-6)")
-    own = _codings(observation.get("code"))
-    if _has_value(observation) and any(own & _codings(c.get("code")) for _, c in _items(observation, "component")):
+    own = codings(observation.get("code"))
+    if _has_value(observation) and any(own & codings(c.get("code")) for _, c in _items(observation, "component")):
         problems.append("Observation has a value and a component with its own code (obs-7)")
     for i, span in _items(observation, "referenceRange"):
         if not (span.get("low") or span.get("high") or span.get("text")):
