@@ -420,6 +420,37 @@ def _load_snoozes(patient_id: str, user_id: str | None, now: datetime) -> list[A
         return []
 
 
+@dataclass(frozen=True)
+class LaunchedPage:
+    """The plan page as a launch shows it: what was read, the view, and the orders the card's link named."""
+
+    page_input: PageInput
+    view: PlanView
+    orders: OrderFocus
+
+
+def launched_page(session: Any, settings: Settings, now: datetime, args: Mapping[str, str]) -> LaunchedPage:
+    """Read and evaluate as the launch shows the page: with the drafts a card's link carried, the encounter and the
+    user's snoozes. The first showing and a form sent back both come from here, so they cannot disagree (a page
+    re-shown without the order being signed would give another MME and other alerts than the one just read)."""
+    hints = session.app_context or {}
+    drafts = drafts_from_app_context(hints)
+    page_input = fetch_page_input(session, settings, now.date(), drafts)
+    snoozes = _load_snoozes(session.patient_id, session.user, now)
+    view = assemble(
+        page_input,
+        settings.guideline,
+        session.patient_id,
+        now,
+        args,
+        session.user,
+        session.encounter_id,
+        snoozes,
+        drafts,
+    )
+    return LaunchedPage(page_input, view, named_order_focus(view, hints))
+
+
 def _secure(response: Response, settings: Settings) -> Response:
     from launch.session import frame_ancestors_header
 
@@ -451,35 +482,20 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
             session = current_launch()
         except LaunchError as error:
             return launch_error_page(error, settings)
-        config = settings.guideline
         now = settings.evaluation_now()
         hints = session.app_context or {}
-        drafts = drafts_from_app_context(hints)
-        page_input = fetch_page_input(session, settings, now.date(), drafts)
-        snoozes = _load_snoozes(session.patient_id, session.user, now)
-        view = assemble(
-            page_input,
-            config,
-            session.patient_id,
-            now,
-            request.args,
-            session.user,
-            session.encounter_id,
-            snoozes,
-            drafts,
-        )
+        shown = launched_page(session, settings, now, request.args)
 
         def link(**params: Any) -> str:
             return plan_url(session, **params)
 
         view_hint = hints.get("view") if isinstance(hints, Mapping) else None
         focus = VIEW_SECTIONS.get(view_hint, "") if isinstance(view_hint, str) else ""
-        orders = named_order_focus(view, hints)
         from smart_app.write.blueprint import panel_for
 
-        write = panel_for(session, settings, view, page_input, request.args)
-        focus = focus or ("medications" if orders else "")
-        body = render_page(view, request.args, link, focus, session.handle, orders, write)
+        write = panel_for(session, settings, shown.view, shown.page_input, request.args)
+        focus = focus or ("medications" if shown.orders else "")
+        body = render_page(shown.view, request.args, link, focus, session.handle, shown.orders, write)
         return _secure(Response(body, mimetype="text/html"), settings)
 
     return blueprint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -130,10 +131,17 @@ def test_csrf_token_is_per_launch_and_needs_the_key() -> None:
 
 
 def _launch(
-    tmp_path: Any, rsps: responses.RequestsMock, grant: str, fail: int | None = None, extra: tuple[dict, ...] = ()
+    tmp_path: Any,
+    rsps: responses.RequestsMock,
+    grant: str,
+    fail: int | None = None,
+    extra: tuple[dict, ...] = (),
+    app_context: dict[str, Any] | None = None,
 ) -> tuple[Any, ...]:
-    """A launch into walter-brooks's chart (plus `extra` resources), with the plan page as first shown."""
-    ehr = FakeEhr(rsps, grant_scope=grant)
+    """A launch into walter-brooks's chart (plus `extra` resources, and the appContext a card's link carried), with
+    the plan page as first shown."""
+    launch_context = {"appContext": json.dumps(app_context)} if app_context is not None else {}
+    ehr = FakeEhr(rsps, grant_scope=grant, extra_context=launch_context)
     chart = ChartServer(rsps, ehr, "walter-brooks", fail_status=fail)
     for resource in extra:
         chart.resources[(resource["resourceType"], resource["id"])] = resource
@@ -277,3 +285,27 @@ def test_the_handout_gives_the_follow_up_visit_the_decision_scheduled(tmp_path, 
     assert "Your next visit: Tuesday, July 14, 2026." in english
     spanish = client.get(f"/plan/handout?s={handle}&lang=es", base_url=PUBLIC_URL).get_data(as_text=True)
     assert "Su próxima cita: martes 14 de julio de 2026." in spanish
+
+
+def _mme_shown(page: str) -> str:
+    """The medications section's MME lines: the total and, with drafts, the comparison with the order."""
+    section = page.split('id="medications"', 1)[1].split("</section>", 1)[0]
+    return " ".join(re.findall(r"\d+\.\d MME/day[^<]*", section))
+
+
+@pytest.mark.parametrize("fail", [None, 500])
+def test_a_form_sent_back_shows_the_page_as_the_card_s_link_opened_it(tmp_path, rsps, fail) -> None:
+    """Opened from Walter's order-sign card, the page evaluates with the order being signed (130 MME/day with it).
+    A form sent back (a typing error, or the EHR refusing the save) shows that same page, not one without the
+    order (90 MME/day, no comparison) that would contradict what the clinician just read."""
+    from test_plan_with_drafts import walter_card_context
+
+    _, _, context = walter_card_context()
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, fail=fail, app_context=context)
+    assert "130.0 with the order being signed" in _mme_shown(page)
+    data = {"csrf_token": _token(page), **PEG, "pain": "12" if fail is None else "6"}
+    answer = client.post(f"/plan/write/peg?s={handle}", data=data, base_url=PUBLIC_URL)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == (422 if fail is None else 502)
+    assert "Not saved" in text or "A whole number from 0 to 10." in text
+    assert _mme_shown(text) == _mme_shown(page)

@@ -70,7 +70,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
     @blueprint.post("/plan/write/<form_key>")
     def write(form_key: str) -> Response:
         from launch.session import LaunchError, current_launch, plan_url
-        from smart_app.plan_view import _secure, assemble, fetch_page_input, render_page
+        from smart_app.plan_view import _secure, launched_page, render_page
 
         def page(body: str, status: int) -> Response:
             return _secure(Response(body, status=status, mimetype="text/html"), settings)
@@ -100,8 +100,8 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         builder, label, kind = FORMS[form_key]
         values = {k: v for k, v in request.form.items() if k != csrf.FIELD}
         now = settings.evaluation_now()
-        page_input = fetch_page_input(session, settings, now.date())
-        view = assemble(page_input, settings.guideline, session.patient_id, now, request.form, session.user)
+        shown = launched_page(session, settings, now, request.form)
+        page_input, view = shown.page_input, shown.view
         context = _context(session, view, now, settings.guideline)
         built = builder(values, context)
         interaction = "update" if built.method == "PUT" else "create"
@@ -162,7 +162,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         def link(**params: Any) -> str:
             return plan_url(session, **params)
 
-        body = render_page(view, request.form, link, f"write-{form_key}", session.handle, write=panel)
+        body = render_page(view, request.form, link, f"write-{form_key}", session.handle, shown.orders, panel)
         return page(body, status)
 
     @blueprint.get("/plan/handout")
