@@ -309,3 +309,57 @@ def test_a_form_sent_back_shows_the_page_as_the_card_s_link_opened_it(tmp_path, 
     assert answer.status_code == (422 if fail is None else 502)
     assert "Not saved" in text or "A whole number from 0 to 10." in text
     assert _mme_shown(text) == _mme_shown(page)
+
+
+SIGN_IN = "https://ehr.example.org/sso/login?next=%2Ffhir%2Fr4"
+
+
+@pytest.mark.parametrize("form", ["peg", "goal"])
+def test_a_write_the_ehr_redirects_to_a_sign_in_page_is_not_called_saved(tmp_path, rsps, form) -> None:
+    """A gateway whose session ended answers a write with 302 to its sign-in page. Followed, the POST becomes a GET
+    of that page, which answers 200: the clinician was told the PEG was saved when the EHR never stored it."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    chart.redirect_writes = SIGN_IN
+    rsps.add(responses.GET, SIGN_IN, body="<html><body>Sign in to continue</body></html>", content_type="text/html")
+    typed = PEG if form == "peg" else {"goal_kind": "pain", "description": "Pain at 4 or less"}
+    answer = client.post(
+        f"/plan/write/{form}?s={handle}", data={**typed, "csrf_token": _token(page)}, base_url=PUBLIC_URL
+    )
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 502
+    assert "Not saved:" in text and "What you typed is still in the form" in text
+    assert "redirected" in text and "HTTP 302" in text
+    assert 'write-result" role="status"' not in text  # no "Saved …" notice
+    assert not any(c.request.url == SIGN_IN for c in rsps.calls)  # the sign-in page is never fetched
+
+
+def test_a_2xx_whose_body_is_an_error_outcome_is_not_saved(rsps) -> None:
+    """A gateway that answers 200 with an OperationOutcome of severity error stored nothing; an informational
+    outcome (HAPI's "Successfully created resource") with a Location is a save."""
+    import requests
+
+    from smart_app.write.send import send
+
+    observation = peg(PEG, CONTEXT).resource
+    failed = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "processing", "diagnostics": "Resource could not be stored"}],
+    }
+    rsps.add(responses.POST, f"{ISS}/Observation", json=failed, status=200, content_type="application/fhir+json")
+    result = send(requests.Session(), ISS, "AT-1", "POST", "Observation", observation, 5)
+    assert not result.ok and result.reference is None
+    assert result.message == "the EHR answered without saving: Resource could not be stored"
+    created = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "information", "code": "informational", "diagnostics": "Successfully created resource"}],
+    }
+    rsps.replace(
+        responses.POST,
+        f"{ISS}/Observation",
+        json=created,
+        status=201,
+        headers={"Location": f"{ISS}/Observation/obs-81/_history/1"},
+        content_type="application/fhir+json",
+    )
+    saved = send(requests.Session(), ISS, "AT-1", "POST", "Observation", observation, 5)
+    assert saved.ok and saved.reference == "Observation/obs-81"

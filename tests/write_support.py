@@ -36,6 +36,7 @@ class ChartServer:
     failing_reads: set[str] = field(default_factory=set)  # resource types whose searches answer 500
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     if_match: list[str | None] = field(default_factory=list)  # each write's If-Match header (None when absent)
+    redirect_writes: str | None = None  # answer every write with 302 to this address (a gateway's sign-in page)
 
     def __post_init__(self) -> None:
         chart = load_demo_patients(self.today)[self.patient_id]
@@ -83,6 +84,8 @@ class ChartServer:
         body = json.loads(request.body)
         self.received.append((request.method, "/".join(parts), body))
         self.if_match.append(request.headers.get("If-Match"))
+        if self.redirect_writes:
+            return 302, {"Location": self.redirect_writes}, ""
         current = self.resources.get((parts[0], parts[-1])) if request.method == "PUT" else None
         version = int(((current or {}).get("meta") or {}).get("versionId", "0"))
         if current is not None and self.if_match[-1] not in (None, f'W/"{version}"'):

@@ -32,21 +32,29 @@ class WriteResult:
         return self.status in (409, 412)
 
 
-def _outcome_text(response: requests.Response) -> str:
-    """The first OperationOutcome diagnostics or details text, shortened; '' when there is none."""
+def _issues(response: requests.Response) -> list[dict[str, Any]]:
+    """The issues of an OperationOutcome body; none when the body is anything else."""
     try:
         body = response.json()
     except ValueError:
-        return ""
+        return []
     if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
-        return ""
-    for issue in body.get("issue") or []:
-        if not isinstance(issue, dict):
-            continue
+        return []
+    return [issue for issue in body.get("issue") or [] if isinstance(issue, dict)]
+
+
+def _outcome_text(response: requests.Response) -> str:
+    """The first OperationOutcome diagnostics or details text, shortened; '' when there is none."""
+    for issue in _issues(response):
         text = issue.get("diagnostics") or (issue.get("details") or {}).get("text")
         if text:
             return str(text)[:MAX_DIAGNOSTICS]
     return ""
+
+
+def _outcome_failed(response: requests.Response) -> bool:
+    """A success status whose body says the write failed (an OperationOutcome with an error or fatal issue)."""
+    return any(issue.get("severity") in ("error", "fatal") for issue in _issues(response))
 
 
 def _reference(response: requests.Response, kind: str) -> str | None:
@@ -86,12 +94,20 @@ def send(
         headers["If-Match"] = if_match
     url = base_url.rstrip("/") + "/" + target
     try:
-        response = session.request(method, url, data=json.dumps(resource), headers=headers, timeout=timeout)
+        # Not followed: a gateway whose session ended redirects a write to its sign-in page, and following turns
+        # the POST into a GET of that page, whose 200 would be taken for a save.
+        response = session.request(
+            method, url, data=json.dumps(resource), headers=headers, timeout=timeout, allow_redirects=False
+        )
     except requests.Timeout:
         return WriteResult(False, None, "the EHR did not answer in time")
     except requests.RequestException as error:
         log.warning("FHIR write failed before an answer (%s)", type(error).__name__)
         return WriteResult(False, None, "the EHR could not be reached")
+    if response.status_code in (200, 201) and _outcome_failed(response):
+        log.warning("FHIR %s %s answered %s with an error outcome", method, kind, response.status_code)
+        detail = _outcome_text(response)
+        return WriteResult(False, None, f"the EHR answered without saving{': ' + detail if detail else ''}")
     if response.status_code in (200, 201):
         reference = _reference(response, kind)
         if reference is None and method == "PUT":
@@ -106,5 +122,10 @@ def send(
         412: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
         422: "the EHR did not accept the content",
     }.get(response.status_code, f"the EHR answered with an error (HTTP {response.status_code})")
+    if 300 <= response.status_code < 400:
+        reason = (
+            f"the EHR redirected the request to another page (HTTP {response.status_code}; often a sign-in page "
+            "when the EHR session has ended) instead of saving it"
+        )
     log.warning("FHIR %s %s answered %s", method, kind, response.status_code)
     return WriteResult(False, None, f"{reason}{': ' + detail if detail else ''}", response.status_code)
