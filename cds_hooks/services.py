@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from guideline.checks.urine_drug_test import report_months
 from guideline.config import GuidelineConfig
+from guideline.search_windows import Window, reader_windows, widest
 from guideline.searches import PDMP_CODES, site_uds_query
 from guideline.terminology import site_pdmp_review_codes
 
@@ -31,6 +32,8 @@ class PrefetchKey:
 
 
 _P = "{{context.patientId}}"
+# Each dated variant below writes its fixed window: it is widened to the widest window the site's settings make its
+# readers judge (guideline.search_windows), never narrowed, so a site on the defaults is sent these very templates.
 PREFETCH: tuple[PrefetchKey, ...] = (
     PrefetchKey("patient", f"Patient/{_P}", f"Patient/{_P}", ALL, "the patient's demographics"),
     PrefetchKey(
@@ -116,12 +119,12 @@ STATEMENTS = PrefetchKey(
 )
 # Asked for only when the site turns it on (prefetch.medication_administrations): a monthly buprenorphine or
 # naltrexone injection given in clinic is often recorded only so, but many servers answer no patient search of it
-# (some search administrations only by the order they fulfil). The dated variant asks for the window
-# `oud-treatment` reads, its only reader.
+# (some search administrations only by the order they fulfil). The dated variant asks for the windows its readers
+# judge: `oud-treatment`'s look-back, and the 12 months of urine drug test results a dose given may explain.
 ADMINISTRATIONS = PrefetchKey(
     "medAdministrations",
     f"MedicationAdministration?patient={_P}&_sort=-effective-time&_count=100",
-    f"MedicationAdministration?patient={_P}&effective-time=ge{{{{today() - {{days}} days}}}}",
+    f"MedicationAdministration?patient={_P}&effective-time=ge{{{{{{window}}}}}}",
     SIGN_VIEW,
     "medicines given in clinic",
 )
@@ -132,7 +135,7 @@ ADMINISTRATIONS = PrefetchKey(
 REPORTS = PrefetchKey(
     "labReports",
     f"DiagnosticReport?patient={_P}&category=LAB&_sort=-date&_count=100",
-    f"DiagnosticReport?patient={_P}&category=LAB&date=ge{{{{today() - {{months}} months}}}}&_count=100",
+    f"DiagnosticReport?patient={_P}&category=LAB&date=ge{{{{{{window}}}}}}&_count=100",
     SIGN_VIEW,
     "laboratory reports (urine drug tests)",
 )
@@ -195,13 +198,24 @@ SERVICES: dict[str, ServiceDefinition] = {
 }
 
 
+# A dated variant's fixed window ("today() - 1 year"); the turned-on keys have none, only `{window}`.
+_FIXED_WINDOW = re.compile(r"today\(\) - (\d+) (days|months|years?)")
+
+
 def _in_window(key: PrefetchKey, config: GuidelineConfig) -> PrefetchKey:
-    """The key with its dated variant bounded by the window its reader judges (a check's look-back)."""
-    if key is ADMINISTRATIONS:
-        return replace(key, dated=key.dated.replace("{days}", str(int(config.check("oud-treatment")["lookback_days"]))))
-    if key is REPORTS:
-        return replace(key, dated=key.dated.replace("{months}", str(report_months(config))))
-    return key
+    """The key with its dated variant reaching back as far as the widest window its readers judge (each check's or
+    exclusion's look-back as the site sets it), never less than the variant's fixed window."""
+    readers = reader_windows(config).get(key.key)
+    if not readers:
+        return key
+    if "{window}" in key.dated:
+        return replace(key, dated=key.dated.replace("{window}", widest(None, readers).token))
+    fixed = _FIXED_WINDOW.search(key.dated)
+    if fixed is None:
+        return key
+    floor = Window(int(fixed.group(1)), fixed.group(2))
+    window = widest(floor, readers)
+    return key if window is floor else replace(key, dated=key.dated.replace(fixed.group(0), window.token, 1))
 
 
 def turned_on(config: GuidelineConfig) -> tuple[PrefetchKey, ...]:
@@ -213,7 +227,7 @@ def turned_on(config: GuidelineConfig) -> tuple[PrefetchKey, ...]:
 
 def optional_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
     """The keys of the types a site turns on that this hook asks for."""
-    return [_in_window(key, config) for key in turned_on(config) if hook in key.hooks]
+    return [key for key in turned_on(config) if hook in key.hooks]
 
 
 def prefetch_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
@@ -225,8 +239,11 @@ def prefetch_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
 
 def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
     """Key → template for one hook: portable by default, the dated variants with `prefetch.dated`."""
-    dated = bool(config["prefetch"].get("dated"))
-    result = {p.key: (p.dated if dated else p.portable) for p in prefetch_keys(hook, config)}
+    keys = prefetch_keys(hook, config)
+    if config["prefetch"].get("dated"):
+        result = {p.key: _in_window(p, config).dated for p in keys}
+    else:
+        result = {p.key: p.portable for p in keys}
     uds_query = site_uds_query(config)  # the plan page runs the same search (guideline.searches)
     if uds_query and "udsLabs" in result:
         result["udsLabs"] = uds_query

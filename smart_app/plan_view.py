@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from guideline.report_results import (
     read_outcome,
     reasons,
 )
+from guideline.search_windows import Window, reader_windows, widest
 from guideline.searches import PDMP_CODES, render, site_uds_query
 from guideline.terminology import load_terminology, site_pdmp_review_codes
 from guideline.timeutil import months_before
@@ -86,15 +87,42 @@ QUERY_LABELS: dict[str, str] = {
     "consents": "Consents",
     "goals": "Goals",
     "statements": "Medications the patient reports taking",
-    "administrations": "Medicines given in clinic (the OUD treatment window)",
+    "administrations": "Medicines given in clinic",
     "reports": "Laboratory reports (the urine drug test window)",
     "medications": "Medication details",
     "report_results": "Results of urine drug test reports",
 }
 
+# The page's dated searches with a fixed window, each with the hooks' prefetch key whose readers it serves too: it is
+# widened as that key is (guideline.search_windows), so a site reading hospice discharges over 24 months has the page
+# search 24 months of encounters, not 13. Its label names the window searched.
+PAGE_WINDOWS: dict[str, tuple[Window | None, str]] = {
+    "orders": (Window(2, "years"), "medsRecent"),
+    "dispenses": (Window(2, "years"), "dispenses"),
+    "coded_scores": (Window(2, "years"), "pdmpObs"),
+    "procedures": (Window(2, "years"), "procedures"),
+    "encounters": (Window(13, "months"), "encounters"),
+    "service_requests": (Window(2, "years"), "serviceRequests"),
+    "documents": (Window(2, "years"), "planNotes"),
+    "administrations": (None, "medAdministrations"),  # only its readers' windows: searched as the hooks search
+}
+
+
+def page_windows(config: GuidelineConfig | None) -> dict[str, Window]:
+    """Each dated page search's window: its fixed one, widened to the widest its readers judge. Administrations
+    only where the site turns them on (`prefetch.medication_administrations`)."""
+    readers = reader_windows(config) if config is not None else {}
+    administrations = config is not None and bool(config["prefetch"].get("medication_administrations"))
+    return {
+        key: widest(floor, readers.get(reader, ()))
+        for key, (floor, reader) in PAGE_WINDOWS.items()
+        if floor is not None or (key == "administrations" and administrations)
+    }
+
 
 def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = None) -> dict[str, str]:
-    """Date-limited searches: 2 years for charts and history, 13 months for encounters, and for laboratory results
+    """Date-limited searches: 2 years for charts and history, 13 months for encounters, each longer where a check's
+    or exclusion's setting reads further back (page_windows), and for laboratory results
     the months the urine drug test checks read and one more (lab_months: 13 by default). Each setting that
     changes what the hooks search changes these alike (tests/test_page_searches_as_hooks.py): the coded scores also
     ask for the hooks' PDMP codes and the site's own (`pdmp.review_codes`); medication statements and
@@ -109,8 +137,10 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     uds_search = render(uds_query, {"patientId": patient_id}, today) if uds_query else None
     if config is not None and config["prefetch"].get("medication_statements"):
         optional["statements"] = f"MedicationStatement?patient={patient_id}&_count=100"  # as the hooks ask
+    windows = page_windows(config)
+    since_of = {key: window.start(today).isoformat() for key, window in windows.items()}
     if config is not None and config["prefetch"].get("medication_administrations"):
-        since = (today - timedelta(days=int(config.check("oud-treatment")["lookback_days"]))).isoformat()
+        since = since_of["administrations"]
         optional["administrations"] = (
             f"MedicationAdministration?patient={patient_id}&effective-time=ge{since}&_count=100"
         )
@@ -118,7 +148,6 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         since = months_before(today, report_months(config)).isoformat()
         optional["reports"] = f"DiagnosticReport?patient={patient_id}&category=LAB&date=ge{since}&_count=100"
     two_years = months_before(today, 24).isoformat()
-    thirteen_months = months_before(today, 13).isoformat()
     lab_window = months_before(today, lab_months(config)).isoformat()  # the urine drug test checks' window
     p = patient_id
     labs = (
@@ -128,9 +157,9 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     )
     return {
         "patient": f"Patient/{p}",
-        "orders": f"MedicationRequest?patient={p}&authoredon=ge{two_years}&_count=100",
+        "orders": f"MedicationRequest?patient={p}&authoredon=ge{since_of['orders']}&_count=100",
         "active_orders": f"MedicationRequest?patient={p}&status=active&_count=100",
-        "dispenses": f"MedicationDispense?patient={p}&whenhandedover=ge{two_years}&_count=100",
+        "dispenses": f"MedicationDispense?patient={p}&whenhandedover=ge{since_of['dispenses']}&_count=100",
         **labs,
         "surveys": f"Observation?patient={p}&category=survey&date=ge{two_years}&_count=100",
         "coded_scores": (
@@ -138,14 +167,14 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
             f"{PDMP_CODES}{site_codes},"
             f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL},"
             f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL}"
-            f"&date=ge{two_years}&_count=100"
+            f"&date=ge{since_of['coded_scores']}&_count=100"
         ),
         "conditions": f"Condition?patient={p}&_count=100",
-        "procedures": f"Procedure?patient={p}&date=ge{two_years}&_count=100",
-        "encounters": f"Encounter?patient={p}&date=ge{thirteen_months}&_count=100",
-        "service_requests": f"ServiceRequest?patient={p}&authored=ge{two_years}&_count=100",
+        "procedures": f"Procedure?patient={p}&date=ge{since_of['procedures']}&_count=100",
+        "encounters": f"Encounter?patient={p}&date=ge{since_of['encounters']}&_count=100",
+        "service_requests": f"ServiceRequest?patient={p}&authored=ge{since_of['service_requests']}&_count=100",
         "care_plans": f"CarePlan?patient={p}&_count=50",
-        "documents": f"DocumentReference?patient={p}&date=ge{two_years}&_count=50",
+        "documents": f"DocumentReference?patient={p}&date=ge{since_of['documents']}&_count=50",
         "consents": f"Consent?patient={p}&_count=50",
         "goals": f"Goal?patient={p}&_count=50",
         **optional,
@@ -288,9 +317,19 @@ def named_order_focus(view: PlanView, app_context: Any) -> OrderFocus:
 
 
 def query_labels(config: GuidelineConfig | None) -> dict[str, str]:
-    """QUERY_LABELS with the laboratory search's window as the site's settings make it (lab_months)."""
+    """QUERY_LABELS with each search's window as the site's settings make it: the laboratory search's (lab_months)
+    and each widened one's (page_windows), so the data-completeness panel names the months or days searched."""
+    labels = dict(QUERY_LABELS)
     months = lab_months(config)
-    return QUERY_LABELS if months == 13 else {**QUERY_LABELS, "labs": f"Laboratory results ({months} months)"}
+    if months != 13:
+        labels["labs"] = f"Laboratory results ({months} months)"
+    for key, window in page_windows(config).items():
+        floor = PAGE_WINDOWS[key][0]
+        if floor is None:
+            labels[key] = f"{QUERY_LABELS[key]} ({window.words})"
+        elif window is not floor:
+            labels[key] = QUERY_LABELS[key].replace(f"({floor.words})", f"({window.words})")
+    return labels
 
 
 def _to_status(key: str, result: Any, labels: Mapping[str, str] = QUERY_LABELS) -> QueryStatus:

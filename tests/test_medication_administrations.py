@@ -281,11 +281,17 @@ def test_the_dated_administrations_search_asks_for_the_treatment_checks_window()
     from guideline.config import GuidelineConfig
 
     config = GuidelineConfig.from_mapping(
-        {"prefetch": {"medication_administrations": True, "dated": True}, "checks": {OUD_CHECK: {"lookback_days": 60}}}
+        {"prefetch": {"medication_administrations": True, "dated": True}, "checks": {OUD_CHECK: {"lookback_days": 400}}}
     )
     assert templates("patient-view", config)["medAdministrations"] == (
-        "MedicationAdministration?patient={{context.patientId}}&effective-time=ge{{today() - 60 days}}"
+        "MedicationAdministration?patient={{context.patientId}}&effective-time=ge{{today() - 400 days}}"
     )
+    # A shorter look-back still asks for the 12 months of urine drug test results a dose given may explain (and 7
+    # days before the first): tests/test_dated_prefetch_windows.py.
+    config = GuidelineConfig.from_mapping(
+        {"prefetch": {"medication_administrations": True, "dated": True}, "checks": {OUD_CHECK: {"lookback_days": 60}}}
+    )
+    assert templates("patient-view", config)["medAdministrations"].endswith("{{today() - 373 days}}")
 
 
 @pytest.mark.parametrize(("settings", "fires"), [pytest.param(ON, False, id="on"), pytest.param({}, True, id="off")])
@@ -326,15 +332,16 @@ def test_a_dose_sent_under_a_prefetch_key_of_the_sites_own_is_read_with_the_sett
     assert OUD_CHECK not in topics(answer.get_json())
 
 
-def test_the_plan_page_asks_for_doses_given_in_the_treatment_checks_window() -> None:
+def test_the_plan_page_asks_for_doses_given_in_the_windows_the_hooks_ask_for() -> None:
     from datetime import date
 
     from guideline.config import GuidelineConfig
     from smart_app.plan_view import plan_queries
 
     on = GuidelineConfig.from_mapping(ON)
+    # 373 days: the 12 months of urine drug test results a dose given may explain, and 7 days before the first.
     assert plan_queries("p1", date(2026, 6, 15), on)["administrations"] == (
-        "MedicationAdministration?patient=p1&effective-time=ge2026-03-17&_count=100"
+        "MedicationAdministration?patient=p1&effective-time=ge2025-06-07&_count=100"
     )
     assert "administrations" not in plan_queries("p1", date(2026, 6, 15), GuidelineConfig.from_mapping())
 
