@@ -10,19 +10,21 @@ from typing import Literal
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
 
-UnitClass = Literal["mass", "volume", "patch-rate", "per-other", "count"]
+UnitClass = Literal["mass", "volume", "patch-rate", "per-other", "count", "unknown"]
 
 # Canonical units: mass in mg, volume in mL, patch rate in mcg/h, counts as they are.
 CANONICAL_UNIT: dict[str, str] = {"mass": "mg", "volume": "mL", "patch-rate": "mcg/h", "count": "unit"}
 
 _MASS: dict[str, tuple[Decimal, Decimal]] = {
     # unit → (multiply, divide) into mg; multiply first so nothing is rounded on the way
-    **dict.fromkeys(("mg", "milligram", "milligrams"), (Decimal(1), Decimal(1))),
-    **dict.fromkeys(("ug", "mcg", "µg", "μg", "microgram", "micrograms"), (Decimal(1), Decimal(1000))),
-    **dict.fromkeys(("g", "gram", "grams"), (Decimal(1000), Decimal(1))),
+    **dict.fromkeys(("mg", "mgs", "milligram", "milligrams"), (Decimal(1), Decimal(1))),
+    **dict.fromkeys(("ug", "mcg", "mcgs", "µg", "μg", "microgram", "micrograms"), (Decimal(1), Decimal(1000))),
+    **dict.fromkeys(("g", "gm", "gram", "grams"), (Decimal(1000), Decimal(1))),
 }
 _VOLUME: dict[str, tuple[Decimal, Decimal]] = {
-    **dict.fromkeys(("ml", "milliliter", "milliliters", "millilitre", "millilitres", "cc"), (Decimal(1), Decimal(1))),
+    **dict.fromkeys(
+        ("ml", "mls", "milliliter", "milliliters", "millilitre", "millilitres", "cc"), (Decimal(1), Decimal(1))
+    ),
     **dict.fromkeys(("l", "liter", "liters", "litre", "litres"), (Decimal(1000), Decimal(1))),
     # Spoons as pharmacies measure them (5 and 15 mL): a liquid dosed "1 tsp" has a dose, and a tablet dosed in
     # spoons is a unit error, never a count of one tablet.
@@ -138,32 +140,21 @@ def number_text(value: Decimal) -> str:
     return format(rounded.normalize(), "f")
 
 
-def _unit_key(q: Quantity) -> str | None:
-    raw = q.code if q.code and q.system in (None, UCUM, ORDERABLE_DRUG_FORM) else q.unit
+def normalise_unit(raw: str | None) -> str | None:
+    """A unit as EHRs spell it, as one key: "mg(s)", "MG.", "{tbl}", "patch(es)" → "mg", "mg", "tbl", "patch"."""
     if raw is None:
         return None
-    return raw.strip().lower().replace("{", "").replace("}", "").strip() or None
+    key = raw.strip().lower().replace("{", "").replace("}", "")
+    key = re.sub(r"\((?:e?s|ies)\)$", "", key.strip().rstrip(".")).rstrip(".").strip()
+    return re.sub(r"\s+", " ", key) or None
 
 
-def classify_unit(q: Quantity) -> tuple[UnitClass, Decimal, Decimal]:
-    """Unit class in guideline 8.5 table order, with (multiply, divide) into the canonical unit."""
-    key = _unit_key(q)
-    if key is None:
-        return "count", Decimal(1), Decimal(1)
-    for table, unit_class in ((_MASS, "mass"), (_VOLUME, "volume"), (_PATCH_RATE, "patch-rate")):
-        if key in table:
-            multiply, divide = table[key]
-            return unit_class, multiply, divide  # type: ignore[return-value]
-    if "/" in key:
-        return "per-other", Decimal(1), Decimal(1)
-    return "count", Decimal(1), Decimal(1)
-
-
-# Count units as EHRs write them → the word an explanation uses ("2 TAB" reads "2 tablets"); "" means no word.
+# Count units as EHRs write them (after normalise_unit) → the word an explanation uses ("2 TAB" reads "2 tablets");
+# "" means no word. Only these are counts of dose units: any other word is unknown, never a count.
 _COUNT_NOUNS: dict[str, str] = {
-    **dict.fromkeys(("tab", "tabs", "tablet", "tablets", "tbl"), "tablet"),
+    **dict.fromkeys(("tab", "tabs", "tablet", "tablets", "tbl", "pill", "pills"), "tablet"),
     **dict.fromkeys(("cap", "caps", "capsule", "capsules"), "capsule"),
-    **dict.fromkeys(("patch", "patches"), "patch"),
+    **dict.fromkeys(("patch", "patches", "system", "systems"), "patch"),
     **dict.fromkeys(("film", "films"), "film"),
     **dict.fromkeys(("spray", "sprays", "actuat", "actuation", "actuations"), "spray"),
     **dict.fromkeys(("puff", "puffs"), "puff"),
@@ -173,10 +164,46 @@ _COUNT_NOUNS: dict[str, str] = {
 }
 _PLURALS = {"patch": "patches", "suppository": "suppositories"}
 
+# HL7 orderable drug form codes that name one solid dose unit (TAB, ERTAB12, CAP, TPATH72, SUPP, ...); a liquid form
+# (SOL, SUSP) is no amount, so it stays unknown.
+_DRUG_FORM_COUNT = re.compile(r"tab|cap|patch|tpath|supp|troche|loz|pill|film")
+
+
+def _known_class(key: str) -> tuple[UnitClass, Decimal, Decimal] | None:
+    for table, unit_class in ((_MASS, "mass"), (_VOLUME, "volume"), (_PATCH_RATE, "patch-rate")):
+        if key in table:
+            multiply, divide = table[key]
+            return unit_class, multiply, divide  # type: ignore[return-value]
+    if key in _COUNT_NOUNS:
+        return "count", Decimal(1), Decimal(1)
+    return None
+
+
+def classify_unit(q: Quantity) -> tuple[UnitClass, Decimal, Decimal]:
+    """Unit class in guideline 8.5 table order, with (multiply, divide) into the canonical unit.
+
+    The code is read first (UCUM, or an HL7 drug form), then the unit text. A quantity with no unit at all is a
+    count (a dispense quantity of "60"); a unit word PainPlan does not know ("box", "vial", "drop") is "unknown",
+    never a count of tablets: a box of patches read as one patch undercounted fivefold."""
+    trusted = q.system in (None, UCUM, ORDERABLE_DRUG_FORM)
+    code = normalise_unit(q.code) if q.code else None
+    if code is not None and q.system == ORDERABLE_DRUG_FORM and _DRUG_FORM_COUNT.search(code):
+        return "count", Decimal(1), Decimal(1)
+    keys = [key for key in (code if trusted else None, normalise_unit(q.unit)) if key is not None]
+    for key in keys:
+        known = _known_class(key)
+        if known is not None:
+            return known
+    if not keys and code is None:
+        return "count", Decimal(1), Decimal(1)
+    if any("/" in key for key in keys):
+        return "per-other", Decimal(1), Decimal(1)
+    return "unknown", Decimal(1), Decimal(1)
+
 
 def count_text(value: Decimal, unit: str) -> str:
     """ "1 tablet", "2 tablets", "1 patch"; a unit PainPlan has no word for is shown as written."""
-    noun = _COUNT_NOUNS.get(unit.strip().lower())
+    noun = _COUNT_NOUNS.get(normalise_unit(unit) or "")
     if noun is None:
         return f"{number_text(value)} {unit}".strip()
     if not noun:
@@ -327,7 +354,32 @@ def plausible(frequency: Frequency | None) -> bool:
 
 
 def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency | None:
-    """Doses per day N (guideline 8.4 rules 1, 1b, 2, 3, 4, 5), or None when no rule yields a value."""
+    """Doses per day N (guideline 8.4 rules 1, 1b, 2, 3, 4, 5), or None when no rule yields a value; a daily
+    schedule limited by dayOfWeek is averaged over the week."""
+    found = _doses_per_day(dosage, parse_timing_text)
+    if found is None:
+        return None
+    frequency, within_day = found
+    if within_day and dosage.repeat is not None and dosage.repeat.day_of_week:
+        return _on_days(frequency, dosage.repeat.day_of_week)
+    return frequency
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _on_days(frequency: Frequency, day_of_week: tuple[str, ...]) -> Frequency:
+    """A schedule taken only on some days of the week, as its average over the week (3 days of 7 → × 3/7)."""
+    listed = {day.strip().lower() for day in day_of_week}
+    days = [day for day in _WEEKDAYS if day in listed]
+    if not days or len(days) == len(_WEEKDAYS):
+        return frequency  # no day PainPlan can read: the daily reading stands, which can only overcount
+    named = ", ".join(day.capitalize() for day in days)
+    return Frequency(frequency.per_day * len(days) / len(_WEEKDAYS), f"{frequency.text} on {named}")
+
+
+def _doses_per_day(dosage: Dosage, parse_timing_text: bool) -> tuple[Frequency, bool] | None:
+    """Doses per day, and whether the schedule repeats within a day (so that dayOfWeek limits it)."""
     repeat = dosage.repeat
     if repeat is not None:
         rule1 = _from_repeat(repeat)
@@ -335,23 +387,25 @@ def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency |
             per_day, text = rule1
             unit = (repeat.period_unit or "").strip().lower()
             period = repeat.period if repeat.period is not None else Decimal(1)
+            multiply, divide = _PERIOD[unit]
+            within_day = period * divide <= multiply  # the period is a day or less
             one_day = (unit == "d" and period == 1) or (unit == "h" and period == 24)
             if one_day:
                 listed = max(len(repeat.time_of_day), _when_count(repeat.when))
                 if listed > per_day:
-                    return Frequency(Decimal(listed), f"{listed} times a day")
-            return Frequency(per_day, text)
+                    return Frequency(Decimal(listed), f"{listed} times a day"), True
+            return Frequency(per_day, text), within_day
         if repeat.time_of_day:
             count = len(repeat.time_of_day)
-            return Frequency(Decimal(count), f"at {', '.join(repeat.time_of_day)}")
+            return Frequency(Decimal(count), f"at {', '.join(repeat.time_of_day)}"), True
         if repeat.when:
-            return Frequency(Decimal(_when_count(repeat.when)), f"at {', '.join(repeat.when)}")
+            return Frequency(Decimal(_when_count(repeat.when)), f"at {', '.join(repeat.when)}"), True
     if dosage.timing_code is not None:
         for coding in dosage.timing_code.codings:
             if coding.code:
                 value = _from_code(coding.code)
                 if value is not None:
-                    return Frequency(value, _code_text(coding.code))
+                    return Frequency(value, _code_text(coding.code)), value >= 1
         if parse_timing_text:
             # The text, else each coding's display: Cerner and Epic send their own frequency codes, named only
             # by the display ("q4hr", "4 times daily").
@@ -359,7 +413,7 @@ def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency |
             for words in filter(None, shown):
                 value = _from_text(words)
                 if value is not None:
-                    return Frequency(value, f'"{words}"')
+                    return Frequency(value, f'"{words}"'), value >= 1
     return None
 
 
@@ -395,7 +449,11 @@ def pick_dose(dosage: Dosage, transdermal: bool = False) -> Amount | None:
     if direct:
         return min(direct, key=lambda c: _CONVERTIBLE_PREFERENCE.get(c[0], 2))[1]
     if candidates:
-        ranked = sorted(enumerate(candidates), key=lambda ic: (_FALLBACK_PREFERENCE.get(ic[1][0], 3), ic[0]))
+        # An entry in a unit PainPlan cannot read loses to any it can (Epic's tablets beside a "box" entry).
+        ranked = sorted(
+            enumerate(candidates),
+            key=lambda ic: (ic[1][1].unit_class == "unknown", _FALLBACK_PREFERENCE.get(ic[1][0], 3), ic[0]),
+        )
         return ranked[0][1][1]
     for extension in (dosage.epic_ordered_dose, dosage.epic_admin_amount):
         amount = to_amount(extension)

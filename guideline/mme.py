@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,6 +13,7 @@ from guideline import mme_factors as mf
 from guideline.dosage import (
     Amount,
     classify_unit,
+    count_text,
     daily_cap,
     doses_per_day,
     number_text,
@@ -26,7 +28,7 @@ from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
-from guideline.record import Dosage, MedOrder, ResolvedMedication
+from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
 from guideline.terminology import BUPRENORPHINE, OUD_TREATMENT_OPIOID, UNNAMED_MEDICATION
 
 if TYPE_CHECKING:
@@ -47,7 +49,10 @@ REASON_TEXT: dict[str, str] = {
     "no-dose": "the dosage has no dose and there is no dispense quantity and days' supply to estimate from",
     "implausible-frequency": "the dosage is more often than every 15 minutes, which no one takes; check the order",
     "unit-not-convertible": "the dose unit cannot be combined with the product strength",
-    "ambiguous-mass-dose": "a mass dose was given for a product with several opioid ingredients",
+    "unit-unknown": "the dose or quantity unit is not one PainPlan can read (a package such as a box or vial, or an "
+    "unfamiliar word), so it is not counted as tablets",
+    "ambiguous-mass-dose": "a dose in mg was given for a combination product and it is not clear which ingredient it "
+    "measures",
     "no-factor": "the selected profile has no conversion factor for this ingredient or dose form",
     "injected": "the conversion factors are for oral, transdermal and transmucosal use; an injected opioid has none",
     "no-strength": "the product strength is missing or unusable",
@@ -105,6 +110,14 @@ class Drug:
     from_name: bool = False  # strengths read from the medication's name (no code in the drug table)
     # An injection: an oral factor would understate it about threefold (4 mg IV morphine is no 4 MME), so none applies.
     injected: bool = False
+    # The other ingredients of a combination product (acetaminophen 325 mg of Percocet), read from its name, so a
+    # dose in mg can be matched to the ingredient it measures; `partner_unknown` when one's strength is not known.
+    partners: tuple[IngredientStrength, ...] = ()
+    partner_unknown: bool = False
+
+    @property
+    def combination(self) -> bool:
+        return bool(self.partners) or self.partner_unknown
 
     @property
     def ingredients(self) -> tuple[str, ...]:
@@ -126,9 +139,41 @@ def _drug_from_rows(coding: Coding, rows: Sequence[Any]) -> Drug | str:
         strengths.append(IngredientStrength(row.ingredient_rxcui, name, Decimal(value), per))
     transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
     injected = rows[0].route == "injection"
+    partners, unknown = _partners(str(rows[0].drug_name))
     return Drug(
-        coding.code, coding.display or rows[0].drug_name, dose_form, tuple(strengths), transdermal, injected=injected
+        coding.code,
+        coding.display or rows[0].drug_name,
+        dose_form,
+        tuple(strengths),
+        transdermal,
+        injected=injected,
+        partners=partners,
+        partner_unknown=unknown,
     )
+
+
+# An opioid antagonist added against misuse (the naloxone of buprenorphine/naloxone) is never the ingredient a dose
+# in mg is written for, so it is no partner: "8 mg" of buprenorphine/naloxone 8/2 is buprenorphine.
+_ANTAGONISTS = ("naloxone", "naltrexone")
+
+
+@lru_cache(maxsize=4096)
+def _partners(name: str) -> tuple[tuple[IngredientStrength, ...], bool]:
+    """The non-opioid ingredients of a product and their strengths, from its name ("acetaminophen 325 MG /
+    oxycodone hydrochloride 5 MG Oral Tablet"), and whether one is there whose strength could not be read."""
+    reading = read_name(name)
+    partners = []
+    # An RxNorm name lists every ingredient between " / ": one the name reader does not know is a partner unknown.
+    unknown = " / " in name and any(not read_name(part).ingredients for part in name.split(" / "))
+    for ingredient in reading.ingredients:
+        if ingredient.kind in ("opioid", *_ANTAGONISTS):
+            continue
+        strength = next((s for s in reading.strengths if s.ingredient == ingredient.name), None)
+        if strength is None or strength.mg <= 0:
+            unknown = True
+            continue
+        partners.append(IngredientStrength(ingredient.name, ingredient.name, strength.mg, strength.per))
+    return tuple(partners), unknown
 
 
 def _row_content(rows: Sequence[Any]) -> frozenset[tuple[Any, ...]]:
@@ -195,6 +240,7 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
         return "not-in-drug-table"
     aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
     strengths: list[IngredientStrength] = []
+    partners: list[IngredientStrength | None] = []
     for item in resource.ingredients:
         codes = item.item.codes(RXNORM) if item.item else ()
         ingredient = next((aliases.get(c, c) for c in codes if aliases.get(c, c) in mf.OPIOID_INGREDIENTS), None)
@@ -202,7 +248,9 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
         if ingredient is None and item.item is not None and not codes:
             ingredient, named = _opioid_named(item.item), True
         if ingredient is None:
-            continue  # a non-opioid ingredient such as acetaminophen
+            if not _antagonist(item):
+                partners.append(_partner(item))  # a non-opioid ingredient such as acetaminophen
+            continue
         numerator = to_amount(item.strength_numerator)
         basis = _denominator_basis(item.strength_denominator)
         if numerator is None or numerator.unit_class != "mass" or basis is None:
@@ -218,7 +266,39 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     codes = _rxnorm_codings(medication)
     rxcui = codes[0].code if codes else None
     injected = _injection_form(medication)
-    return Drug(rxcui, None, dose_form, tuple(strengths), transdermal, from_ingredients=True, injected=injected)
+    known = tuple(p for p in partners if p is not None)
+    return Drug(
+        rxcui,
+        None,
+        dose_form,
+        tuple(strengths),
+        transdermal,
+        from_ingredients=True,
+        injected=injected,
+        partners=known,
+        partner_unknown=len(known) < len(partners),
+    )
+
+
+def _antagonist(item: MedicationIngredient) -> bool:
+    """Whether a Medication.ingredient is naloxone or naltrexone, by its RxNorm code or its name."""
+    if item.item is None:
+        return False
+    if {"7242", "7243"} & set(item.item.codes(RXNORM)):
+        return True
+    names = (item.item.text, *(c.display for c in item.item.codings))
+    return any(i.kind in _ANTAGONISTS for n in names if n for i in read_name(n).ingredients)
+
+
+def _partner(item: MedicationIngredient) -> IngredientStrength | None:
+    """A non-opioid Medication.ingredient with its mass strength, or None when the strength cannot be read."""
+    numerator = to_amount(item.strength_numerator)
+    basis = _denominator_basis(item.strength_denominator)
+    if numerator is None or numerator.unit_class != "mass" or basis is None:
+        return None
+    per, amount = basis
+    name = (item.item.text if item.item else None) or "another ingredient"  # DSTU2 names it by reference display
+    return IngredientStrength(name.lower(), name.lower(), numerator.value / amount, per)
 
 
 def _opioid_named(item: Concept) -> str | None:
@@ -275,10 +355,19 @@ def _drug_from_name(medication: ResolvedMedication, terms: Terminology) -> Drug 
 
 def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Drug | str:
     strengths: list[IngredientStrength] = []
+    partners: list[IngredientStrength] = []
+    unknown = False
     known = known_ingredients()
     for name in recognition.ingredients:
         ingredient = known[name]
+        if ingredient.kind in _ANTAGONISTS:
+            continue
         if ingredient.kind != "opioid":
+            other = next((s for s in recognition.strengths if s.ingredient == name and s.mg > 0), None)
+            if other is None:
+                unknown = True
+            else:
+                partners.append(IngredientStrength(name, name, other.mg, other.per))
             continue
         strength = next((s for s in recognition.strengths if s.ingredient == name), None)
         if strength is None or strength.mg <= 0:
@@ -291,7 +380,17 @@ def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Dru
     codes = _rxnorm_codings(medication)
     rxcui = codes[0].code if codes else None
     injected = recognition.form == "injection"
-    return Drug(rxcui, recognition.display, dose_form, tuple(strengths), transdermal, from_name=True, injected=injected)
+    return Drug(
+        rxcui,
+        recognition.display,
+        dose_form,
+        tuple(strengths),
+        transdermal,
+        from_name=True,
+        injected=injected,
+        partners=tuple(partners),
+        partner_unknown=unknown,
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -331,8 +430,10 @@ class _Daily:
 
 def _per_ingredient(drug: Drug, daily: Amount) -> tuple[tuple[str, Decimal], ...] | str:
     """Daily dose (in its unit class) → mg/day per ingredient (8.6 table), or a reason code."""
+    if daily.unit_class == "unknown":
+        return "unit-unknown"
     if daily.unit_class == "mass":
-        if len(drug.ingredients) > 1:
+        if len(drug.ingredients) > 1 or drug.combination:
             return "ambiguous-mass-dose"
         return ((drug.ingredients[0], daily.value),)
     if daily.unit_class == "volume":
@@ -349,8 +450,73 @@ def _per_ingredient(drug: Drug, daily: Amount) -> tuple[tuple[str, Decimal], ...
     return tuple(totals.items())
 
 
+# A mass dose on a combination product names one ingredient's amount. The reading must be a whole or half number of
+# tablets (at most 4 at once), or of a liquid a volume from 0.5 to 30 mL (within 1%: liquid strengths are rounded,
+# 21.7 mg/mL for 325 mg per 15 mL).
+MAX_UNITS_PER_DOSE = Decimal(4)
+MAX_ML_PER_DOSE = Decimal(30)
+_HALF = Decimal("0.5")
+
+
+def _fits(units: Decimal, per: Strength) -> bool:
+    """Whether `units` tablets (or mL) is a dose someone takes: see MAX_UNITS_PER_DOSE."""
+    halves = units * 2
+    nearest = halves.to_integral_value()
+    if per == "unit":
+        return halves == nearest and _HALF <= units <= MAX_UNITS_PER_DOSE
+    return abs(halves - nearest) <= halves / 100 and _HALF <= units <= MAX_ML_PER_DOSE
+
+
+def _combination_dose(drug: Drug, dose: Amount) -> Amount | str:
+    """A mass dose on a combination product as the tablets (or mL) it stands for: 650 mg of Percocet 5/325 is 2 ×
+    325 mg acetaminophen, 10 mg is 2 × 5 mg oxycodone. Not computable when it fits no ingredient, several at
+    different counts, or an ingredient's strength is unknown."""
+    pers = {s.per for s in (*drug.strengths, *drug.partners)}
+    if drug.partner_unknown or len(drug.ingredients) > 1 or len(pers) != 1 or not pers <= {"unit", "ml"}:
+        return "ambiguous-mass-dose"
+    per = pers.pop()
+    # Two salts of one opioid (oxycodone HCl 4.5 mg + terephthalate 0.38 mg) are one strength of 4.88 mg.
+    opioid = drug.strengths[0]
+    opioid = IngredientStrength(opioid.ingredient, opioid.name, sum((s.mg for s in drug.strengths), Decimal(0)), per)
+    readings = [(dose.value / s.mg, s) for s in (opioid, *drug.partners)]
+    fitting = [(units, s) for units, s in readings if _fits(units, per)]
+    if per == "ml":
+        fitting = [((units * 2).to_integral_value() / 2, s) for units, s in fitting]
+    if len({units for units, _ in fitting}) != 1:
+        return "ambiguous-mass-dose"
+    units, strength = fitting[0]
+    if per == "ml":
+        amount = f"{number_text(units)} mL of {number_text(strength.mg)} mg/mL {strength.name}"
+        return Amount(units, "volume", f"{dose.shown} ({amount})")
+    amount = count_text(units, _unit_noun(drug))
+    return Amount(units, "count", f"{dose.shown} ({amount} of {number_text(strength.mg)} mg {strength.name})")
+
+
+def _unit_noun(drug: Drug) -> str:
+    name = (drug.display or "").lower()
+    return "capsule" if "capsule" in name else "tablet" if "tablet" in name else "unit"
+
+
+def _cap_value(cap: Amount, daily: Amount, drug: Drug) -> Decimal | None:
+    """maxDosePerPeriod in the dose's unit: as it is, or converted by the one opioid strength (30 mg a day of a
+    5 mg tablet is 6 tablets); None when it cannot be (a mass cap on a combination may be the acetaminophen's)."""
+    if cap.unit_class == daily.unit_class:
+        return cap.value
+    if drug.combination or len(drug.strengths) != 1 or drug.transdermal:
+        return None
+    strength = drug.strengths[0]
+    unit_of_strength = {"unit": "count", "ml": "volume"}.get(strength.per)
+    if cap.unit_class == "mass" and daily.unit_class == unit_of_strength:
+        return cap.value / strength.mg
+    if daily.unit_class == "mass" and cap.unit_class == unit_of_strength:
+        return cap.value * strength.mg
+    return None
+
+
 def _patch_worn(drug: Drug, dose: Amount) -> tuple[tuple[str, Decimal], ...] | str:
     """Patch strength worn, in mcg/h per ingredient: a count of patches × strength, or an explicit rate (8.7.1)."""
+    if dose.unit_class == "unknown":
+        return "unit-unknown"
     if dose.unit_class == "patch-rate":
         if len(drug.ingredients) > 1:
             return "ambiguous-mass-dose"
@@ -398,18 +564,26 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
         return "no-frequency"
     if dose is None:
         return "no-dose"
+    if dose.unit_class == "mass" and drug.combination:
+        read = _combination_dose(drug, dose)
+        if isinstance(read, str):
+            return read
+        dose = read
     daily = Amount(frequency.per_day * dose.value, dose.unit_class, "")
     text = f"{dose.shown} {frequency.text}"
     if not frequency.text.endswith(" a day"):
         text += f" ({number_text(frequency.per_day)} a day)"
     if dosage.max_dose_numerator is not None and apply_cap:
         cap = daily_cap(dosage)
+        limit = _cap_value(cap, daily, drug) if cap is not None else None
         if cap is None:
             notes.append("maxDosePerPeriod ignored: its period unit is not recognised")
-        elif cap.unit_class != daily.unit_class:
+        elif cap.unit_class == "unknown":
+            notes.append("maxDosePerPeriod ignored: its unit is not recognised")
+        elif limit is None:
             notes.append("maxDosePerPeriod ignored: its unit is a different kind from the dose")
-        elif cap.value < daily.value:
-            daily = Amount(cap.value, daily.unit_class, "")
+        elif limit < daily.value:
+            daily = Amount(limit, daily.unit_class, "")
             text += f", capped at {cap.shown}"
             notes.append("cap from maxDosePerPeriod")
     amounts = _per_ingredient(drug, daily)
@@ -447,7 +621,7 @@ def _add(items: Sequence[_Daily]) -> dict[str, Decimal]:
 
 @dataclass(frozen=True)
 class _Groups:
-    """Per sequential group, the summed daily amounts of its concurrent instructions."""
+    """Per dosing step, the summed daily amounts of its concurrent instructions and their words."""
 
     groups: tuple[dict[str, Decimal], ...]
     texts: tuple[str, ...]
@@ -455,24 +629,54 @@ class _Groups:
     estimated_by: Literal["dosage", "fallback"]
 
 
+_FAR_PAST = datetime.min.replace(tzinfo=UTC)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+def _dated(dosage: Dosage) -> tuple[datetime, datetime]:
+    """The instruction's boundsPeriod; an open end (or no boundsPeriod) reaches as far as time does."""
+    repeat = dosage.repeat
+    start = repeat.bounds_start if repeat is not None else None
+    end = repeat.bounds_end if repeat is not None else None
+    return start or _FAR_PAST, end or _FAR_FUTURE
+
+
+def _steps(dosages: Sequence[Dosage]) -> list[list[Dosage]]:
+    """Instructions split into steps by their boundsPeriod: ones whose periods overlap are taken together, ones that
+    follow each other ("days 1-3, then days 4-7") are steps of a taper. Undated instructions overlap every one."""
+    if len(dosages) == 1:
+        return [list(dosages)]
+    ordered = sorted(dosages, key=lambda d: _dated(d)[0])
+    steps: list[list[Dosage]] = []
+    reach = _FAR_PAST
+    for dosage in ordered:
+        start, end = _dated(dosage)
+        if steps and start < reach:
+            steps[-1].append(dosage)
+            reach = max(reach, end)
+        else:
+            steps.append([dosage])
+            reach = end
+    return [sorted(step, key=dosages.index) for step in steps]
+
+
 def daily_groups(order: MedOrder, drug: Drug, config: GuidelineConfig) -> _Groups | str:
-    """Group instructions by sequence (8.3): concurrent ones add up; fall back to quantity ÷ days when allowed."""
+    """Dosing steps (8.3): by sequence, and within one by boundsPeriods that do not overlap; concurrent instructions
+    add up; fall back to quantity ÷ days when allowed."""
     by_sequence: dict[int | None, list[Dosage]] = {}
     for dosage in order.dosages:
         by_sequence.setdefault(dosage.sequence, []).append(dosage)
-    results: list[tuple[int | None, _Daily]] = []
+    steps = [step for dosages in by_sequence.values() for step in _steps(dosages)]
+    read: list[list[_Daily]] = []
     failure: str | None = None if order.dosages else "no-frequency"
-    for sequence, dosages in by_sequence.items():
-        for dosage in dosages:
-            outcome = _instruction(dosage, drug, config)
-            if isinstance(outcome, str):
-                failure = failure or outcome
-            else:
-                results.append((sequence, outcome))
+    for step in steps:
+        outcomes = [_instruction(dosage, drug, config) for dosage in step]
+        failure = failure or next((o for o in outcomes if isinstance(o, str)), None)
+        read.append([o for o in outcomes if not isinstance(o, str)])
     if failure is None:
-        groups = tuple(_add([d for s, d in results if s == key]) for key in by_sequence)
-        notes = tuple(dict.fromkeys(n for _, d in results for n in d.notes))
-        texts = tuple(d.text for _, d in results)
+        groups = tuple(_add(step) for step in read)
+        notes = tuple(dict.fromkeys(n for step in read for d in step for n in d.notes))
+        texts = tuple(" + ".join(d.text for d in step) for step in read)
         return _Groups(groups, texts, notes, "dosage")
     if failure in ("no-frequency", "no-dose") and len(order.dosages) <= 1:
         estimate = _fallback(order, drug)
@@ -766,7 +970,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     notes.extend(f"{i.name}: {_factor_text(i, profile)}" for i in ingredients if i.factor_source == "datafile")
     if profile == "cdc2016" and basis is not None and any(i.rxcui == mf.METHADONE for i in ingredients):
         notes.append(f"methadone factor tiered on {number_text(basis)} mg/day methadone")
-    doses = " + ".join(work.groups.texts)
+    doses = ", then ".join(work.groups.texts)
     daily = daily_dose_text(ingredients) or "daily dose unknown"
     if work.not_counted:
         return _result(
@@ -791,7 +995,8 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
         for i in ingredients
         if i.mme is not None
     )
-    explanation = f"{_named(work)}: {doses} = {steps} = {format_mme(mme)} MME/day"
+    highest = "; highest step = " if len(converted) > 1 else " = "
+    explanation = f"{_named(work)}: {doses}{highest}{steps} = {format_mme(mme)} MME/day"
     return _result(work, "ok", None, ingredients, mme, notes, explanation)
 
 

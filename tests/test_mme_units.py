@@ -89,8 +89,10 @@ def test_two_rows_of_one_ingredient() -> None:
     count = only(med_request("637540", [dosage(1, every(6))]))
     assert count.ingredients[0].daily_amount == Decimal("19.52")
     assert count.mme == Decimal("29.28")
-    mass = only(med_request("637540", [dosage(qty(5, "mg"), every(6))]))
-    assert mass.mme == Decimal(30)  # the mass applies to the ingredient once
+    mass = only(med_request("637540", [dosage(qty(4.88, "mg"), every(6))]))
+    assert mass.mme == Decimal("29.28")  # the mass applies to the ingredient once: 1 tablet
+    # 5 mg is no whole or half number of tablets of 4.88 mg oxycodone or 325 mg aspirin: not guessed.
+    assert only(med_request("637540", [dosage(qty(5, "mg"), every(6))])).reason == "ambiguous-mass-dose"
 
 
 def test_transmucosal_pack_uses_the_form_inside_its_name() -> None:
@@ -350,9 +352,10 @@ def test_fallback_ignores_refills_and_needs_expected_supply() -> None:
 
 
 def test_cap_in_another_kind_of_unit_is_ignored_and_said() -> None:
-    resource = oxy(1, every(4), maxDosePerPeriod={"numerator": qty(10, "mg"), "denominator": qty(1, "d")})
+    # A cap in mg on a tablet dose converts by the strength (test_mme_dose_reading); one in mL cannot.
+    resource = oxy(1, every(4), maxDosePerPeriod={"numerator": qty(10, "mL"), "denominator": qty(1, "d")})
     order = only(resource)
-    assert order.mme == Decimal(45)  # 6 tablets × 5 mg × 1.5, the mg cap does not apply to a tablet dose
+    assert order.mme == Decimal(45)  # 6 tablets × 5 mg × 1.5, the mL cap does not apply to a tablet dose
     assert any("maxDosePerPeriod ignored" in n for n in order.notes)
     capped = only(
         oxy(qty(5, "mg"), every(4), maxDosePerPeriod={"numerator": qty(10, "mg"), "denominator": qty(1, "d")})

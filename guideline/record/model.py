@@ -89,6 +89,7 @@ class TimingRepeat:
     bounds_duration: Quantity | None = None
     bounds_start: datetime | None = None
     bounds_end: datetime | None = None
+    day_of_week: tuple[str, ...] = ()  # "mon" … "sun": taken only on these days
 
 
 @slot_init

@@ -190,6 +190,7 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
         bounds_duration=quantity(get("boundsDuration") or get("boundsQuantity")),  # DSTU2: boundsQuantity
         bounds_start=bounds_start,
         bounds_end=bounds_end,
+        day_of_week=_strings(get("dayOfWeek")),
     )
 
 
