@@ -321,3 +321,31 @@ def test_a_medication_statement_is_read_as_a_medication_reported_as_taken(
     assert code == 0 and report is not None
     assert report["current_total_mme"] == 90.0 and report["orders"][0]["id"] == "ms1"
     assert report["orders"][0]["current"] is True
+
+
+def test_an_order_converted_from_its_ingredient_is_not_labelled_without_mme(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A contained Medication named only "PAIN MED", with oxycodone 5 mg per tablet as its ingredient: converted, so
+    # its class is no longer "opioid-no-mme" ("opioid without a computable MME") beside its 90 MME/day.
+    medication = {
+        "resourceType": "Medication",
+        "id": "m1",
+        "code": {"text": "PAIN MED"},
+        "form": {"text": "tablet"},
+        "ingredient": [
+            {
+                "itemCodeableConcept": {"text": "oxycodone hydrochloride"},
+                "strength": {
+                    "numerator": {"value": 5, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"},
+                    "denominator": {"value": 1, "unit": "TABLET"},
+                },
+            }
+        ],
+    }
+    order = med_request(None, [dosage(2, every(4))], contained=[medication], medicationReference={"reference": "#m1"})
+    code, report, _ = run([write(tmp_path, order)], capsys)
+    assert code == 0 and report is not None
+    (line,) = report["orders"]
+    assert (line["status"], line["mme_per_day"]) == ("converted", 90.0)
+    assert line["class"] == "opioid-by-name"
