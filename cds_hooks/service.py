@@ -151,7 +151,7 @@ def run_hook(
                 evaluation = evaluate(record, context, config, now, snoozes)
                 cards = list(evaluation.cards)
                 for kind in ON_CARD:
-                    _name_each(kind.items(evaluation.facts), gaps, kind.card)
+                    _name_each(kind.card_named(evaluation.facts), gaps, kind.card)
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"

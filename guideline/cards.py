@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
+
+from guideline.context import HookContext
 
 Indicator = Literal["info", "warning", "critical"]
 
@@ -100,3 +102,19 @@ def finding_keys(about: Iterable[str]) -> frozenset[str]:
     """What a snooze keeps of a finding's parts: short digests, so the database holds no drug names or results."""
     # surrogatepass: a name read from JSON may hold a lone surrogate, and every name must be hashable.
     return frozenset(hashlib.sha256(part.encode("utf-8", "surrogatepass")).hexdigest()[:16] for part in about)
+
+
+def silencing_snooze(card: Card, context: HookContext, snoozes: Sequence[Snooze], now: datetime) -> Snooze | None:
+    """An unexpired snooze for this patient and check (and user, when user-scoped) set on this finding: a more
+    severe finding breaks the snooze (10.0.4), and so does one about something new or larger (`Snooze.covers`)."""
+    for snooze in snoozes:
+        if snooze.check_id != card.check_id or snooze.patient_id != context.patient_id or snooze.until <= now:
+            continue
+        if snooze.user_id is not None and snooze.user_id != context.user_id:
+            continue
+        if INDICATOR_RANK[card.indicator] > INDICATOR_RANK[snooze.indicator]:
+            continue
+        if not snooze.covers(card):
+            continue
+        return snooze
+    return None

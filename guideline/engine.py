@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from guideline.cards import INDICATOR_RANK, Card, Snooze
+from guideline.cards import INDICATOR_RANK, Card, Snooze, silencing_snooze
 from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS, GuidelineConfig
 from guideline.context import HookContext
@@ -36,22 +36,6 @@ class Evaluation:
     failures: tuple[CheckFailure, ...] = ()
 
 
-def _silencing_snooze(card: Card, context: HookContext, snoozes: Sequence[Snooze], now: datetime) -> Snooze | None:
-    """An unexpired snooze for this patient and check (and user, when user-scoped) set on this finding: a more
-    severe finding breaks the snooze (10.0.4), and so does one about something new or larger (`Snooze.covers`)."""
-    for snooze in snoozes:
-        if snooze.check_id != card.check_id or snooze.patient_id != context.patient_id or snooze.until <= now:
-            continue
-        if snooze.user_id is not None and snooze.user_id != context.user_id:
-            continue
-        if INDICATOR_RANK[card.indicator] > INDICATOR_RANK[snooze.indicator]:
-            continue
-        if not snooze.covers(card):
-            continue
-        return snooze
-    return None
-
-
 def evaluate(
     record: PatientRecord,
     context: HookContext,
@@ -76,7 +60,7 @@ def evaluate(
             continue
         if card is not None:
             cards.append(card)
-    shown = [c for c in cards if not c.snoozable or _silencing_snooze(c, context, snoozes, now) is None]
+    shown = [c for c in cards if not c.snoozable or silencing_snooze(c, context, snoozes, now) is None]
     snoozed = [c for c in cards if c not in shown]
     order = {check_id: index for index, check_id in enumerate(CHECK_IDS)}
     shown.sort(key=lambda c: (-INDICATOR_RANK[c.indicator], order[c.check_id]))

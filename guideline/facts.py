@@ -9,7 +9,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from guideline import orders as order_rules
-from guideline.cards import Snooze
+from guideline.cards import Card, Snooze, silencing_snooze
 from guideline.clinical import (
     condition_name,
     is_active,
@@ -112,7 +112,7 @@ def _order_kind(order: MedOrder) -> str:
     return "draft order" if order.is_draft else "reported medication" if order.reported else "current order"
 
 
-def _order_named(display: str, order: MedOrder) -> str:
+def order_named(display: str, order: MedOrder) -> str:
     """ "… (draft order mr-1)", "… (current order mr-1)" or "… (reported medication ms-1)": how the card and the
     plan page name an order, or a medication the patient reports taking."""
     return named_item(display, _order_kind(order), order.id)
@@ -388,7 +388,7 @@ class Facts:
         each named, since the checks that turn on that (acute duration, urine test, treatment plan, non-opioid
         first) cannot judge them, and no card from them must not read as "nothing to say"."""
         named = (
-            _order_named(self.name(order), order)
+            order_named(self.name(order), order)
             for order in self.trigger_orders
             if self.duration(order) == "unclassified"
         )
@@ -411,7 +411,7 @@ class Facts:
                 continue
             recognition = recognise(order.medication, self.terms)
             if recognition.kind != "not-relevant":
-                named.append(_order_named(recognition.display, order))
+                named.append(order_named(recognition.display, order))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -426,7 +426,7 @@ class Facts:
             recognition = recognise(order.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            named.append(f"{_order_named(recognition.display, order)}: category {order_rules.category_label(order)}")
+            named.append(f"{order_named(recognition.display, order)}: category {order_rules.category_label(order)}")
         return tuple(dict.fromkeys(named))
 
     def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
@@ -434,11 +434,17 @@ class Facts:
         id ("… (current order mr-1)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike."""
         named = []
         for order in orders:
-            named.append(_order_named(recognise(order.medication, self.terms).display, order))
+            named.append(order_named(recognise(order.medication, self.terms).display, order))
         for supply in self.unidentified_fills:
             dispense = supply.dispense
             named.append(named_item(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))
         return list(dict.fromkeys(named))
+
+    def overridden(self, check_id: str, part: str) -> bool:
+        """Whether a clinician's unexpired override of `check_id` for this patient (and user) was set on a finding
+        that named `part`: what that override quiets on the check's own card stays quiet where else it is named."""
+        probe = Card(check_id=check_id, indicator="info", summary=part[:1] or "-", detail="", about=frozenset({part}))
+        return silencing_snooze(probe, self.context, self.snoozes, self.now) is not None
 
     @cached_property
     def fill_mme(self) -> tuple[FillMme, ...]:

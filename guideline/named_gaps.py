@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
 
+from guideline.checks.high_mme import unconverted_current, unconverted_to_name
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
+from guideline.checks.unidentified_medication import current_to_name
 from guideline.facts import Facts
 from guideline.recognition import recognise
 from guideline.undated import (
@@ -45,10 +47,19 @@ class NamedGap:
     card: CardLine | None  # the hook's data-incomplete card
     page: PageSentence | None  # the plan page's data-completeness panel
     note: str | None  # the heading of the items in the copy-to-note text
+    # What the card names when it names fewer than `items` (only on some hooks, or not what an override quieted);
+    # None: the card names `items`.
+    card_items: Callable[[Facts], tuple[str, ...]] | None = None
 
     @property
     def on_card(self) -> bool:
         return self.card is not None
+
+    def card_named(self, facts: Facts) -> tuple[str, ...]:
+        """The items the hook's data-incomplete card names for this call."""
+        if self.card is None:
+            return ()
+        return (self.card_items or self.items)(facts)
 
     @property
     def on_page(self) -> bool:
@@ -66,16 +77,29 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     return tuple(facts.unidentified_named((*drafts, *facts.unidentified_current_orders), "current fill"))
 
 
+def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
+    """Current opioids (drafts aside) whose daily dose in MME could not be worked out, each named."""
+    return tuple(named for _, named in unconverted_current(facts))
+
+
 # To name a new kind of uncounted item, add one entry here: the card, the page and the note read this tuple.
 # Its order is the plan page's.
 NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="unidentified-medications",
         items=unidentified_orders,
-        # Not on the data-incomplete card: the `unidentified-medication` check has a card of its own that names them
-        # with the checks that could not count them (the current ones only when an opioid is being ordered; on
-        # other orders a card every time would teach clinicians to ignore it).
-        card=None,
+        # On the order hooks the `unidentified-medication` check has a card of its own that names them with the
+        # checks that could not count them (the current ones only when an opioid is being ordered; on other orders
+        # a card every time would teach clinicians to ignore it). On patient-view that check has no card, so the
+        # data-incomplete card names the current ones: a current medicine that may be an opioid or a
+        # benzodiazepine, passed over without a word, made the chart look all clear.
+        card=CardLine(
+            "is a current medication that could not be identified from its codes or name; it may be an opioid, a "
+            "benzodiazepine or a sedative, so the MME total and the opioid and benzodiazepine checks could not "
+            "count it",
+            "other current medications not identified",
+        ),
+        card_items=current_to_name,
         page=PageSentence(
             "1 medication order could not be identified from its codes or name; the MME total and the opioid, "
             "benzodiazepine, sedative and naloxone checks could not count it:",
@@ -83,6 +107,23 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "opioid, benzodiazepine, sedative and naloxone checks could not count them:",
         ),
         note="Medications PainPlan could not identify (not counted in MME or the checks)",
+    ),
+    NamedGap(
+        key="unconverted-opioids",
+        items=unconverted_current_opioids,
+        # On order-sign `high-mme` has an info card that names them when an opioid is being ordered, and on
+        # patient-view its dose card lists them when the known total already reaches a threshold; below it,
+        # patient-view said nothing, so the data-incomplete card names them there (`unconverted_to_name`).
+        card=CardLine(
+            "is a current opioid whose daily dose in MME could not be worked out, so the high-dose check could not "
+            "judge the full total; check the dose by hand",
+            "other current opioids whose MME could not be worked out",
+        ),
+        # Not on the panel or in the note: the page's medications list and the note's medications each name such
+        # an opioid with why its dose was not converted.
+        page=None,
+        note=None,
+        card_items=unconverted_to_name,
     ),
     NamedGap(
         key="undated-fills",

@@ -27,9 +27,10 @@ def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified, undated fill, order dated to the month only, unknown status, unread
-    category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site
-    does not judge, undated procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
+    """`count` items of each kind: unidentified, current opioid whose MME cannot be worked out, undated fill, order
+    dated to the month only, unknown status, unread category, unread drug test, drug test dated ahead, drug test of
+    a drug not judged, cannabinoid positive the site does not judge, undated procedure, review dated ahead, OUD dose
+    given with no date, and diagnosis in words only."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -41,6 +42,9 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
                 "medicationCodeableConcept": {"text": f"Zorblex {n + 1}0 mg tablet"},
             }
         )
+        # A current opioid whose sig is in words only (an outside medication): its MME cannot be worked out.
+        words_only = med_request(OXYCODONE, id=f"mr-sig-{n}", authored=days_ago(4), supply_days=None)
+        found.append({**words_only, "dosageInstruction": [{"text": f"Take {n + 1} tablet by mouth twice a day"}]})
         undated_fill = {**dispense(OXYCODONE, days_ago(5)), "id": f"md-undated-{n}"}
         del undated_fill["whenHandedOver"]
         found.append(undated_fill)

@@ -36,13 +36,21 @@ def _items(count: int) -> dict[str, tuple[str, ...]]:
     return {kind.key: kind.items(facts) for kind in NAMED_GAPS}
 
 
-def _card_detail(tmp_path: Path, count: int) -> str:
+def _card_items(hook: str, count: int) -> dict[str, tuple[str, ...]]:
+    """What the data-incomplete card of `hook` names of each kind (patient-view has no drafts)."""
+    drafts = every_gap_drafts(count) if hook != "patient-view" else []
+    facts = run(hook, drafts=drafts, resources=every_gap_resources(count)).facts
+    return {kind.key: kind.card_named(facts) for kind in NAMED_GAPS}
+
+
+def _card_detail(tmp_path: Path, count: int, hook: str = "order-sign") -> str:
     by_key: dict[str, list[dict[str, Any]]] = {}
     for resource in every_gap_resources(count):
         by_key.setdefault(PREFETCH_KEYS[resource["resourceType"]], []).append(resource)
-    prefetch = full_prefetch("order-sign", **{key: bundle(*found) for key, found in by_key.items()})
-    body = hook_request(drafts=every_gap_drafts(count), prefetch=prefetch)
-    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    prefetch = full_prefetch(hook, **{key: bundle(*found) for key, found in by_key.items()})
+    drafts = every_gap_drafts(count) if hook != "patient-view" else []
+    body = hook_request(hook, drafts=drafts, prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post(f"/cds-services/{hook}", json=body)
     assert response.status_code == 200
     return next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
 
@@ -77,21 +85,36 @@ def test_the_chart_holds_items_of_every_kind(items: Mapping[str, tuple[str, ...]
     assert {key for key, named in items.items() if len(named) != 2} == set()
 
 
+@pytest.mark.parametrize(("hook", "count"), [("order-sign", 2), ("patient-view", 1)])
 def test_each_kind_is_named_on_the_card_if_and_only_if_it_declares_the_card(
-    tmp_path: Path, items: Mapping[str, tuple[str, ...]]
+    tmp_path: Path, hook: str, count: int
 ) -> None:
-    detail = _card_detail(tmp_path, 2)
+    # Patient-view with one item of each kind: its current opioids reach the high-dose card, which lists the one whose
+    # MME could not be worked out, so the data-incomplete card must not name it again.
+    detail = _card_detail(tmp_path, count, hook)
+    on_card, items = _card_items(hook, count), _items(count)
     for kind in NAMED_GAPS:
+        for item in on_card[kind.key]:
+            assert kind.card is not None, kind.key
+            assert f"- {item}: {kind.card.why}\n" in detail, kind.key
         for item in items[kind.key]:
-            if kind.card is not None:
-                assert f"- {item}: {kind.card.why}\n" in detail, kind.key
-            else:
-                assert item not in detail, f"{kind.key} is named on the card though it declares no card line"
+            if item not in on_card[kind.key]:
+                assert f"- {item}: " not in detail, f"{kind.key} is named on the {hook} card though it should not be"
+
+
+def test_the_kinds_named_on_patient_view_only_are_not_named_on_order_sign() -> None:
+    # Order-sign names these on cards of their own (`high-mme`'s unknown-dose card, `unidentified-medication`);
+    # tests/test_patient_view_named_gaps.py shows patient-view naming them.
+    order_sign = _card_items("order-sign", 1)
+    for key in ("unidentified-medications", "unconverted-opioids"):
+        assert order_sign[key] == (), key
+    assert len(_card_items("patient-view", 1)["unidentified-medications"]) == 1
 
 
 def test_the_card_counts_what_it_does_not_list_for_each_kind(tmp_path: Path) -> None:
     detail = _card_detail(tmp_path, LISTED + 2)
-    for kind in ON_CARD:
+    # The kinds the order-sign card names whole; the patient-view ones are counted by the same code.
+    for kind in (kind for kind in ON_CARD if kind.card_items is None):
         assert kind.card is not None
         assert f"- {kind.card.others}: 2 more\n" in detail, kind.key
 

@@ -18,7 +18,7 @@ from guideline.checks.common import (
     remove_draft,
 )
 from guideline.config import CheckSettings
-from guideline.facts import Facts
+from guideline.facts import Facts, named_item, order_named
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 
 CHECK_ID = "high-mme"
@@ -120,6 +120,36 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         facts={"total_mme": str(total), "state": mme.state, "from_fills": mme.from_fills},
         level=total,  # an override of this dose does not hide a higher one
     )
+
+
+def unconverted_to_name(facts: Facts) -> tuple[str, ...]:
+    """On patient-view, the current opioids (orders, reported medications and fills) whose daily dose in MME could
+    not be worked out, each named for the data-incomplete card when this check would otherwise be silent about them.
+
+    The same conditions as order-sign's info card: the check runs on the hook and applies to the patient, the site
+    keeps `unknown_card`, and the known total is below the warning threshold (at or above it the dose card lists
+    them). An order a clinician's override of that info card named is left out, as the card would be."""
+    settings = facts.config.check(CHECK_ID)
+    if facts.context.hook != "patient-view" or not settings.runs_on(facts.context.hook):
+        return ()
+    if not settings["unknown_card"] or facts.excluded(settings):
+        return ()
+    if facts.mme.total >= Decimal(str(settings["warning_mme"])):
+        return ()
+    return tuple(named for display, named in unconverted_current(facts) if not _overridden(facts, display))
+
+
+def unconverted_current(facts: Facts) -> tuple[tuple[str, str], ...]:
+    """Each current opioid order, reported medication and fill (drafts aside) whose daily dose in MME could not be
+    worked out: its name as this check's cards show it, and as the data-incomplete card names it."""
+    mme = facts.mme
+    named = [(o.display_name, order_named(o.display_name, o.order)) for o in mme.unknown_orders if not o.is_draft]
+    named += [(f.display_name, named_item(f.display_name, "pharmacy fill", f.dispense.id)) for f in mme.unknown_fills]
+    return tuple(dict.fromkeys(named))
+
+
+def _overridden(facts: Facts, display_name: str) -> bool:
+    return facts.overridden(CHECK_ID, display_name)
 
 
 def _options(standing: bool) -> str:

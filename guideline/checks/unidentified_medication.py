@@ -114,6 +114,16 @@ def _current_unidentified(facts: Facts) -> list[str]:
     return facts.unidentified_named(facts.unidentified_current_orders, "pharmacy fill")
 
 
+def current_to_name(facts: Facts) -> tuple[str, ...]:
+    """On patient-view, where this check has no card, the current orders and fills nobody could identify, for the
+    data-incomplete card: they may be opioids the high-dose check did not count, or a benzodiazepine beside an
+    opioid. One a clinician's override of this check's card named is left out, as the card would be; a site that
+    turned the check off hears of them on the plan page only."""
+    if facts.context.hook != "patient-view" or not facts.config.check(CHECK_ID).enabled:
+        return ()
+    return tuple(name for name in _current_unidentified(facts) if not facts.overridden(CHECK_ID, name))
+
+
 def _current_summary(current: list[str]) -> str:
     return first_fitting(
         f"Could not identify current medication {and_more(current)}: the MME total may be too low",
