@@ -358,6 +358,42 @@ def test_a_tylenol_with_codeine_number_is_codeine(name: str, mme_per_day: Decima
     assert (order.state, order.mme) == ("ok", mme_per_day)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Prescribed because of opioids (opioid-induced constipation), or common anti-diarrhoeals and cough
+        # medicines, written by text only: their RxNorm codes are not relevant, and by name they were unidentified.
+        "Movantik 25 mg tablet",
+        "naloxegol 25 mg tablet",
+        "Relistor 150 mg tablet",
+        "methylnaltrexone bromide 12 mg/0.6 mL injection",
+        "Symproic 0.2 mg tablet",
+        "Imodium A-D 2 mg",
+        "LOPERAMIDE HCL 2 MG CAP",
+        "Lomotil 2.5-0.025 mg tablet",
+        "diphenoxylate-atropine 2.5-0.025 mg tablet",
+        "Motofen 1-0.025 mg tablet",
+        "Delsym 30 mg/5 mL ER suspension",
+        "dextromethorphan 30 mg",
+        "benzonatate 100 mg capsule",
+        "Tessalon Perles 100 mg",
+    ],
+)
+def test_medicines_often_ordered_beside_opioids_are_not_relevant_by_name(name: str) -> None:
+    found = recognise(named(name), terms())
+    assert (found.kind, found.how) == ("not-relevant", "name")
+    # Methylnaltrexone and naloxegol block opioids only in the gut: never treatment for opioid use disorder.
+    assert not terms().medication_in(t.MOUD, named(name)) and not terms().medication_in(t.OPIOID, named(name))
+
+
+@pytest.mark.parametrize("name", ["Librax capsule", "chlordiazepoxide-clidinium 5-2.5 mg capsule"])
+def test_librax_is_a_benzodiazepine_by_name_as_by_code(name: str) -> None:
+    assert terms().medication_in(t.BENZO, coded(RXNORM, "889616"))  # its code: chlordiazepoxide / clidinium [Librax]
+    found = recognise(named(name), terms())
+    assert (found.kind, found.how) == ("benzodiazepine", "name")
+    assert terms().medication_in(t.BENZO, named(name))
+
+
 def test_plain_tylenol_stays_not_relevant() -> None:
     assert recognise(named("Tylenol Extra Strength"), terms()).kind == "not-relevant"
     assert recognise(named("Tylenol 325 mg"), terms()).kind == "not-relevant"

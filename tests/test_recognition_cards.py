@@ -454,3 +454,21 @@ def test_an_opioid_cough_syrup_known_by_brand_beside_a_benzodiazepine_gets_the_c
     with_medication(benzo, {"text": "Xanax 1 mg tablet"})
     evaluation = run("order-sign", drafts=[cough], resources=[benzo])
     assert card(evaluation, "opioid-benzodiazepine") is not None
+
+
+@pytest.mark.parametrize(
+    "name", ["Movantik 25 mg tablet", "Relistor 150 mg tablet", "Lomotil 2.5-0.025 mg tablet", "benzonatate 100 mg"]
+)
+def test_a_medicine_ordered_beside_an_opioid_by_text_gets_no_could_not_identify_card(name: str) -> None:
+    # Naloxegol for opioid-induced constipation, signed with the oxycodone: known by name, not relevant.
+    oxycodone = med_request("1049621", id="oxy", **NOW_DRAFT)
+    companion = with_medication(med_request("0", id="oic", period=24, **NOW_DRAFT), {"text": name})
+    evaluation = run("order-sign", drafts=[oxycodone, companion])
+    assert card(evaluation, CHECK_ID) is None
+
+
+def test_librax_by_brand_beside_an_opioid_gets_the_opioid_benzodiazepine_card() -> None:
+    librax = with_medication(med_request("0", id="lbx", authored=days_ago(10), period=8), {"text": "Librax capsule"})
+    oxycodone = med_request("1049621", id="oxy", **NOW_DRAFT)
+    found = card(run("order-sign", drafts=[oxycodone], resources=[librax]), "opioid-benzodiazepine")
+    assert found is not None and "Librax" in found.detail

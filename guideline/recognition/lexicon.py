@@ -45,7 +45,10 @@ _SEDATIVES = _words(
 )
 
 # Drugs often ordered next to opioids that no opioid check counts: naming them is positive evidence that an order
-# is not relevant, where an unknown name would leave it unidentified.
+# is not relevant, where an unknown name would leave it unidentified. Among them the medicines for opioid-induced
+# constipation (naloxegol, methylnaltrexone and naldemedine block opioids in the gut only: no rescue, no treatment
+# for opioid use disorder), and the anti-diarrhoeals diphenoxylate and difenoxin, which RxNorm's opioid sets leave
+# out as their codes show (always sold with atropine).
 _OTHER = _words(
     """
     acetaminophen paracetamol apap ibuprofen naproxen aspirin celecoxib meloxicam diclofenac ketorolac etodolac
@@ -69,6 +72,8 @@ _OTHER = _words(
     isosorbide nitroglycerin digoxin amiodarone ezetimibe fenofibrate finasteride oxybutynin tolterodine sildenafil
     tadalafil alendronate cyanocobalamin thiamine levocetirizine fexofenadine budesonide tiotropium ipratropium
     salmeterol formoterol kaolin pectin belladonna homatropine
+    naloxegol methylnaltrexone naldemedine lubiprostone linaclotide diphenoxylate difenoxin atropine
+    dextromethorphan benzonatate clidinium
     """
 )
 
