@@ -29,12 +29,17 @@ from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
 from guideline.named_gaps import ON_CARD, CardLine
+from guideline.population.claims import claims_read_for_a_hook
 from guideline.record import ReadProblem, build_record, resources_in
 from guideline.terminology import load_terminology
 
 log = logging.getLogger(__name__)
 
 CHART = "the patient's chart (prefetch and FHIR server)"
+# Payer claims handed to a hook are read as the fills, diagnoses and procedures they stand for; one that stands for
+# none (no drug line, diagnosis or procedure, or cancelled) is named by count.
+CLAIMS = "payer claims (ExplanationOfBenefit)"
+CLAIMS_UNREAD = "left out: no drug line, diagnosis or procedure PainPlan reads, or cancelled"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
 
 
@@ -124,8 +129,11 @@ def run_hook(
     with cpu_turn or nullcontext():
         record = None
         try:
+            resources, claims_unread = claims_read_for_a_hook(data.resources)
+            if claims_unread:
+                gaps[CLAIMS] = f"{claims_unread} {CLAIMS_UNREAD}"
             record = build_record(
-                data.resources,
+                resources,
                 tz,
                 draft_orders=request.draft_orders,
                 extra_medications=data.medications,

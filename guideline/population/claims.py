@@ -62,6 +62,47 @@ def claim_resources(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [*_diagnoses(claim, ident, patient), *_procedures(claim, ident, patient)]
 
 
+def with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> list[Mapping[str, Any]]:
+    """Claims replaced by the fills, diagnoses and procedures they stand for (guideline.population.claims), after
+    the claims an adjustment replaces are dropped; then reversals, the fills they cancel and a claim line billed
+    twice are taken out (`settled_fills`). A claim that stands for nothing is counted, never dropped unseen."""
+    if not any(is_claim(r) or _is_reversal(r) for r in resources):
+        return resources  # the usual EHR patient: no claim, no negative fill
+    kept = {id(claim) for claim in settled_claims([r for r in resources if is_claim(r)], quality)}
+    read: list[tuple[Mapping[str, Any], int | None]] = []
+    for number, resource in enumerate(resources):
+        if not is_claim(resource):
+            read.append((resource, None))
+        elif id(resource) in kept:
+            derived = claim_resources(resource)
+            quality.claims_not_read += not derived
+            read.extend((item, number) for item in derived)
+    places = [i for i, (resource, _) in enumerate(read) if resource.get("resourceType") == "MedicationDispense"]
+    dropped = {places[i] for i in settled_fills([read[i] for i in places], quality)}
+    left = [entry for i, entry in enumerate(read) if i not in dropped]
+    quality.claims_read += len({claim for _, claim in left if claim is not None})
+    return [resource for resource, _ in left]
+
+
+def _is_reversal(resource: Mapping[str, Any]) -> bool:
+    """A fill of negative quantity (a reversal). Asked of every resource of every patient, so read in place."""
+    if resource.get("resourceType") != "MedicationDispense":
+        return False
+    quantity = resource.get("quantity")
+    value = quantity.get("value") if type(quantity) is dict else None
+    return type(value) in (int, float) and value < 0
+
+
+def claims_read_for_a_hook(resources: Sequence[Mapping[str, Any]]) -> tuple[Sequence[Mapping[str, Any]], int]:
+    """A hook's resources with any payer claims read as the population review reads them (`with_claims_read`), and
+    how many claims stood for nothing: a Blue Button pharmacy claim handed to a hook is a fill, never dropped unseen.
+    Without a claim the resources are returned as they are (a negative fill from the EHR stays to be named)."""
+    if not any(is_claim(resource) for resource in resources):
+        return resources, 0
+    quality = Quality()
+    return with_claims_read(list(resources), quality), quality.claims_not_read
+
+
 def _claim_type_codes(claim: Mapping[str, Any]) -> set[str]:
     return {(text(c.get("code")) or "").lower() for c in _codings(claim.get("type"))}
 

@@ -15,7 +15,7 @@ from guideline.config import GuidelineConfig
 from guideline.exclusions import age_in_years
 from guideline.fhirdata import as_dict, text, written_days
 from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
-from guideline.population.claims import claim_resources, is_claim, settled_claims, settled_fills
+from guideline.population.claims import with_claims_read
 from guideline.population.exclusions import exclusion_reason
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes, partial_evidence, partial_measures
@@ -162,37 +162,6 @@ def _without_partial_fill_dates(fill: Mapping[str, Any]) -> Mapping[str, Any]:
     return {key: value for key, value in fill.items() if not (key in _FILL_DATES and _names_no_day(value))}
 
 
-def _with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> list[Mapping[str, Any]]:
-    """Claims replaced by the fills, diagnoses and procedures they stand for (guideline.population.claims), after
-    the claims an adjustment replaces are dropped; then reversals, the fills they cancel and a claim line billed
-    twice are taken out (`settled_fills`). A claim that stands for nothing is counted, never dropped unseen."""
-    if not any(is_claim(r) or _is_reversal(r) for r in resources):
-        return resources  # the usual EHR patient: no claim, no negative fill
-    kept = {id(claim) for claim in settled_claims([r for r in resources if is_claim(r)], quality)}
-    read: list[tuple[Mapping[str, Any], int | None]] = []
-    for number, resource in enumerate(resources):
-        if not is_claim(resource):
-            read.append((resource, None))
-        elif id(resource) in kept:
-            derived = claim_resources(resource)
-            quality.claims_not_read += not derived
-            read.extend((item, number) for item in derived)
-    places = [i for i, (resource, _) in enumerate(read) if resource.get("resourceType") == "MedicationDispense"]
-    dropped = {places[i] for i in settled_fills([read[i] for i in places], quality)}
-    left = [entry for i, entry in enumerate(read) if i not in dropped]
-    quality.claims_read += len({claim for _, claim in left if claim is not None})
-    return [resource for resource, _ in left]
-
-
-def _is_reversal(resource: Mapping[str, Any]) -> bool:
-    """A fill of negative quantity (a reversal). Asked of every resource of every patient, so read in place."""
-    if resource.get("resourceType") != "MedicationDispense":
-        return False
-    quantity = resource.get("quantity")
-    value = quantity.get("value") if type(quantity) is dict else None
-    return type(value) in (int, float) and value < 0
-
-
 def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     index = {}
     for resource in resources:
@@ -245,7 +214,7 @@ def evaluate_patient(
     measures, attribute them, and run the engine's standing-risk review at the period end. Never raises on data."""
     quality = Quality()
     resources = newest_versions(resources, quality)
-    resources = [_as_written(r) for r in _with_claims_read(resources, quality)]
+    resources = [_as_written(r) for r in with_claims_read(resources, quality)]
     terms = load_terminology(config)
     zone = ZoneInfo(config["timezone"])
     record = build_record(resources, zone)
