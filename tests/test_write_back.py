@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+import requests
 import responses
 from builders import TZ
 from fhir.resources.R4B import get_fhir_model_class
@@ -336,8 +338,6 @@ def test_a_write_the_ehr_redirects_to_a_sign_in_page_is_not_called_saved(tmp_pat
 def test_a_2xx_whose_body_is_an_error_outcome_is_not_saved(rsps) -> None:
     """A gateway that answers 200 with an OperationOutcome of severity error stored nothing; an informational
     outcome (HAPI's "Successfully created resource") with a Location is a save."""
-    import requests
-
     from smart_app.write.send import send
 
     observation = peg(PEG, CONTEXT).resource
@@ -363,3 +363,173 @@ def test_a_2xx_whose_body_is_an_error_outcome_is_not_saved(rsps) -> None:
     )
     saved = send(requests.Session(), ISS, "AT-1", "POST", "Observation", observation, 5)
     assert saved.ok and saved.reference == "Observation/obs-81"
+
+
+# ----- saved, not saved, or not known: what each answer (or no answer) from the EHR means
+
+
+def _refused() -> Exception:
+    """As requests raises it when nothing listens on the EHR's port: the record never left PainPlan."""
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    return requests.ConnectionError(MaxRetryError(None, f"{ISS}/Observation", reason))
+
+
+def _unresolved() -> Exception:
+    """As requests raises it when the EHR's host name does not resolve."""
+    import socket
+
+    from urllib3.exceptions import MaxRetryError, NameResolutionError
+
+    reason = NameResolutionError("ehr.example.org", None, socket.gaierror(-2, "Name or service not known"))
+    return requests.ConnectionError(MaxRetryError(None, f"{ISS}/Observation", reason))
+
+
+def _connect_timeout() -> Exception:
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+
+    reason = ConnectTimeoutError(None, "Connection to ehr.example.org timed out. (connect timeout=20)")
+    return requests.ConnectTimeout(MaxRetryError(None, f"{ISS}/Observation", reason))
+
+
+def _untrusted_certificate() -> Exception:
+    """The TLS handshake failed on the certificate: nothing of the request was sent."""
+    import ssl
+
+    from urllib3.exceptions import MaxRetryError
+    from urllib3.exceptions import SSLError as Urllib3SSLError
+
+    reason = Urllib3SSLError(ssl.SSLCertVerificationError(1, "certificate verify failed: unable to get issuer"))
+    return requests.exceptions.SSLError(MaxRetryError(None, f"{ISS}/Observation", reason))
+
+
+def _read_timeout() -> Exception:
+    """The record was sent; the EHR did not answer within the timeout."""
+    from urllib3.exceptions import ReadTimeoutError
+
+    return requests.ReadTimeout(ReadTimeoutError(None, f"{ISS}/Observation", "Read timed out. (read timeout=20)"))
+
+
+def _remote_disconnected() -> Exception:
+    """The record was sent; the EHR (or a proxy) closed the connection without answering."""
+    from http.client import RemoteDisconnected
+
+    from urllib3.exceptions import ProtocolError
+
+    cause = RemoteDisconnected("Remote end closed connection without response")
+    return requests.ConnectionError(ProtocolError("Connection aborted.", cause))
+
+
+def _reset() -> Exception:
+    from urllib3.exceptions import ProtocolError
+
+    return requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104, "reset by peer")))
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "status", "headers", "reference"),
+    [
+        ("POST", "Observation", 201, {"Location": f"{ISS}/Observation/obs-82/_history/1", "ETag": 'W/"1"'}, "obs-82"),
+        ("POST", "Observation", 204, {}, None),  # return=minimal with nothing to say which id
+        ("PUT", "Observation/obs-7", 204, {"ETag": 'W/"4"'}, "obs-7"),
+        ("PUT", "Observation/obs-7", 200, {}, "obs-7"),
+    ],
+)
+def test_a_write_the_ehr_answers_with_no_body_is_saved(rsps, method, target, status, headers, reference) -> None:
+    """Prefer: return=minimal, or a server that ignores Prefer, answers a stored write with no body; 204 means done.
+    Shown as not saved, the clinician saves again and the chart gets the record twice."""
+    from smart_app.write.send import send
+
+    observation = peg(PEG, CONTEXT).resource
+    if method == "PUT":
+        observation = {**observation, "id": "obs-7"}
+    rsps.add(getattr(responses, method), f"{ISS}/{target}", body="", status=status, headers=headers)
+    result = send(requests.Session(), ISS, "AT-1", method, target, observation, 5)
+    assert result.ok and not result.unconfirmed and result.message == "saved"
+    assert result.reference == (f"Observation/{reference}" if reference else None)
+
+
+def test_a_write_the_ehr_accepted_but_has_not_stored_is_neither_saved_nor_not_saved(rsps) -> None:
+    """202 Accepted (an asynchronous server) says the EHR will process the write later: it may yet be stored."""
+    from smart_app.write.send import send
+
+    status_url = f"{ISS}/_async/8d1f"
+    rsps.add(responses.POST, f"{ISS}/Observation", body="", status=202, headers={"Content-Location": status_url})
+    result = send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 5)
+    assert not result.ok and result.unconfirmed and result.reference is None and result.status == 202
+    assert result.message == "the EHR accepted the request but has not confirmed it was saved"
+
+
+@pytest.mark.parametrize(
+    ("error", "unconfirmed", "message"),
+    [
+        (_refused, False, "the EHR could not be reached"),
+        (_unresolved, False, "the EHR could not be reached"),
+        (_connect_timeout, False, "the EHR could not be reached in time"),
+        (_untrusted_certificate, False, "the EHR could not be reached"),
+        (_read_timeout, True, "the record was sent but the EHR did not answer in time"),
+        (_remote_disconnected, True, "the record was sent but the connection to the EHR was lost before it answered"),
+        (_reset, True, "the record was sent but the connection to the EHR was lost before it answered"),
+        (
+            requests.ConnectionError,
+            True,
+            "the record was sent but the connection to the EHR was lost before it answered",
+        ),
+    ],
+)
+def test_a_write_that_got_no_answer_says_whether_it_was_sent(rsps, error, unconfirmed, message) -> None:
+    """Only a failure before the record left PainPlan is "not saved"; once it was sent, the EHR may have stored it."""
+    from smart_app.write.send import send
+
+    rsps.add(responses.POST, f"{ISS}/Observation", body=error())
+    result = send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 5)
+    assert not result.ok and result.unconfirmed is unconfirmed and result.reference is None
+    assert result.message == message
+
+
+@pytest.mark.parametrize("status", [204, 202])
+def test_the_page_calls_a_write_answered_without_a_body_saved_and_a_202_unconfirmed(tmp_path, rsps, status) -> None:
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    chart.answer_status = status
+    answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
+    assert len(chart.written("Observation")) == 1
+    if status == 204:
+        assert answer.status_code == 303
+        shown = client.get(answer.headers["Location"], base_url=PUBLIC_URL).get_data(as_text=True)
+        assert "Saved the PEG score." in shown and "Not saved" not in shown
+        return
+    text = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 202 and "Not saved" not in text and 'write-result" role="status"' not in text
+    assert (
+        "May not have been saved: the PEG score — the EHR accepted the request but has not confirmed it was saved. "
+        "Check the patient's chart in the EHR before saving again" in text
+    )
+    assert "what you typed is still in the form below." in text and re.search(r'name="pain"[^>]*value="6"', text)
+
+
+@pytest.mark.parametrize("lost", [True, False])
+def test_the_page_never_calls_a_write_that_may_be_stored_not_saved(tmp_path, rsps, lost) -> None:
+    """The EHR stored the goal but its answer never came: "Not saved" would have the clinician save it twice.
+    When the EHR could not be reached at all, nothing was stored and "Not saved" is the truth."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    if lost:
+        chart.answer_lost = _read_timeout()
+    else:
+        chart.unreachable = _refused()
+    data = {"csrf_token": _token(page), "goal_kind": "pain", "description": "Pain at 4 or less"}
+    answer = client.post(f"/plan/write/goal?s={handle}", data=data, base_url=PUBLIC_URL)
+    text = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 502 and 'value="Pain at 4 or less"' in text
+    if lost:
+        assert len(chart.written("Goal")) == 1
+        assert "Not saved" not in text
+        assert (
+            "May not have been saved: the goal — the record was sent but the EHR did not answer in time. Check the "
+            "patient's chart in the EHR before saving again (the records listed on this page were read before this "
+            "save); what you typed is still in the form below." in text
+        )
+    else:
+        assert chart.received == []
+        assert "Not saved: the goal — the EHR could not be reached. What you typed is still in the form" in text
+        assert "May not have been saved" not in text

@@ -375,3 +375,14 @@ def test_the_version_field_the_form_renders_is_the_one_the_save_reads(tmp_path, 
     client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=(copy.deepcopy(EPIC_GOAL),))
     names = re.findall(r'<input type="hidden" name="([^"]+)" value="3"', page)
     assert names == [f"{VERSION_FIELD}{GOAL_ID}"]
+
+
+def test_an_update_the_ehr_answers_with_204_no_content_is_saved(tmp_path, rsps) -> None:
+    """A server honouring Prefer: return=minimal answers a stored update with 204 and no body. Called "not saved",
+    the clinician saved again with the version the page showed, and the EHR refused it as a conflict."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=(copy.deepcopy(EPIC_GOAL),))
+    chart.answer_status = 204
+    answer = _post(client, handle, "goal", _goal_form(page, due="2026-09-01"))
+    assert answer.status_code == 303 and chart.resources[("Goal", GOAL_ID)]["meta"]["versionId"] == "4"
+    shown = _text(client.get(answer.headers["Location"], base_url=PUBLIC_URL))
+    assert f"Saved the goal as Goal/{GOAL_ID}." in shown and "Not saved" not in shown

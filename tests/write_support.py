@@ -37,6 +37,9 @@ class ChartServer:
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     if_match: list[str | None] = field(default_factory=list)  # each write's If-Match header (None when absent)
     redirect_writes: str | None = None  # answer every write with 302 to this address (a gateway's sign-in page)
+    answer_status: int | None = None  # store each write but answer this status with no body (204, or 202 Accepted)
+    unreachable: Exception | None = None  # raised for each write before it reaches the server (connection refused)
+    answer_lost: Exception | None = None  # raised after each write is stored: the answer never came back
 
     def __post_init__(self) -> None:
         chart = load_demo_patients(self.today)[self.patient_id]
@@ -78,6 +81,8 @@ class ChartServer:
         return 200, FHIR_JSON, json.dumps(bundle)
 
     def _write(self, request: Any) -> tuple[int, dict[str, str], str]:
+        if self.unreachable is not None:
+            raise self.unreachable
         if not self._authorised(request):
             return 401, {}, ""
         parts = self._path(request)
@@ -104,6 +109,11 @@ class ChartServer:
         meta = {**(body.get("meta") or {}), "versionId": str(version + 1), "lastUpdated": f"{self.today}T16:00:00Z"}
         stored = {**body, "id": ident, "meta": meta}
         self.resources[(parts[0], ident)] = stored
+        if self.answer_lost is not None:
+            raise self.answer_lost
+        if self.answer_status is not None:
+            # Prefer: return=minimal honoured with nothing but a version tag: no body, no Location.
+            return self.answer_status, {"ETag": f'W/"{version + 1}"'}, ""
         headers = {**FHIR_JSON, "Location": f"{self.ehr.iss}/{parts[0]}/{ident}/_history/{version + 1}"}
         return (201 if request.method == "POST" else 200), headers, json.dumps(stored)
 

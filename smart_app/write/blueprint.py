@@ -62,6 +62,15 @@ def _kept(label: str, why: str) -> str:
     return f"Not saved: {label} — {why}. What you typed is still in the form below."
 
 
+def _unconfirmed(label: str, why: str) -> str:
+    """The failure line for a record that was sent but whose save the EHR did not confirm: it may be in the chart,
+    so saving again could record it twice."""
+    return (
+        f"May not have been saved: {label} — {why}. Check the patient's chart in the EHR before saving again (the "
+        "records listed on this page were read before this save); what you typed is still in the form below."
+    )
+
+
 def create_write_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("plan_write", __name__)
     # The hidden version field's name, for the forms: the save reads the same constant.
@@ -151,7 +160,10 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                         taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
                         url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
                         return redirect(f"{url}#write-{form_key}", code=303)
-                    if result.conflict:
+                    if result.unconfirmed:
+                        failure = _unconfirmed(label, result.message)
+                        status = 202 if result.status == 202 else 502
+                    elif result.conflict:
                         failure = _kept(label, CHANGED.format(one=NAMES[kind][0]))
                         status = 409
                     else:

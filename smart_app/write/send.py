@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +19,14 @@ log = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
 MAX_DIAGNOSTICS = 300
+# Raised before a byte of the request is sent: the connection was never made, or the request could not be built.
+UNSENT = (
+    requests.ConnectTimeout,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidHeader,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,9 @@ class WriteResult:
     reference: str | None  # "Observation/123" when the server said which id it created or updated
     message: str  # for the clinician; never the token or the resource's content
     status: int | None = None  # the EHR's HTTP status, when it answered
+    # Not saved as far as PainPlan knows, but the EHR may have stored it (sent, then no answer; or 202 Accepted):
+    # saving again could put the record in the chart twice.
+    unconfirmed: bool = False
 
     @property
     def conflict(self) -> bool:
@@ -74,6 +87,39 @@ def _reference(response: requests.Response, kind: str) -> str | None:
     return None
 
 
+def _never_sent(error: requests.RequestException) -> bool:
+    """The request failed before any of it reached the EHR: no connection (refused, host name not found, connect
+    timeout), an untrusted certificate, or a request that could not be built. Anything else may have been sent."""
+    if isinstance(error, UNSENT):
+        return True
+    seen: set[int] = set()
+    causes: list[Any] = [error]
+    while causes:
+        cause = causes.pop()
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        # urllib3's NewConnectionError (refused, name not resolved) is a ConnectTimeoutError.
+        if isinstance(cause, ConnectTimeoutError | ssl.SSLCertVerificationError):
+            return True
+        causes += [*cause.args, getattr(cause, "reason", None), cause.__cause__, cause.__context__]
+    return False
+
+
+def _no_answer(error: requests.RequestException) -> WriteResult:
+    """The write got no answer: not saved when it never left PainPlan, else unconfirmed (the EHR may have it)."""
+    log.warning("FHIR write got no answer (%s)", type(error).__name__)
+    if _never_sent(error):
+        reached = (
+            "could not be reached in time" if isinstance(error, requests.ConnectTimeout) else "could not be reached"
+        )
+        return WriteResult(False, None, f"the EHR {reached}")
+    if isinstance(error, requests.Timeout):
+        return WriteResult(False, None, "the record was sent but the EHR did not answer in time", unconfirmed=True)
+    lost = "the record was sent but the connection to the EHR was lost before it answered"
+    return WriteResult(False, None, lost, unconfirmed=True)
+
+
 def send(
     session: Any,
     base_url: str,
@@ -99,16 +145,20 @@ def send(
         response = session.request(
             method, url, data=json.dumps(resource), headers=headers, timeout=timeout, allow_redirects=False
         )
-    except requests.Timeout:
-        return WriteResult(False, None, "the EHR did not answer in time")
     except requests.RequestException as error:
-        log.warning("FHIR write failed before an answer (%s)", type(error).__name__)
-        return WriteResult(False, None, "the EHR could not be reached")
-    if response.status_code in (200, 201) and _outcome_failed(response):
+        return _no_answer(error)
+    success = 200 <= response.status_code < 300
+    if success and _outcome_failed(response):
         log.warning("FHIR %s %s answered %s with an error outcome", method, kind, response.status_code)
         detail = _outcome_text(response)
         return WriteResult(False, None, f"the EHR answered without saving{': ' + detail if detail else ''}")
-    if response.status_code in (200, 201):
+    if response.status_code == 202:
+        # Accepted for processing later (an asynchronous server): it may yet be stored, or refused.
+        log.warning("FHIR %s %s answered 202 Accepted", method, kind)
+        message = "the EHR accepted the request but has not confirmed it was saved"
+        return WriteResult(False, None, message, 202, unconfirmed=True)
+    if success:
+        # 204 No Content (or 200/201 with no body: Prefer return=minimal) is a save; Location, when given, is the id.
         reference = _reference(response, kind)
         if reference is None and method == "PUT":
             reference = target
