@@ -221,7 +221,20 @@ class Facts:
 
     @cached_property
     def new_drafts(self) -> tuple[MedOrder, ...]:
-        return order_rules.new_drafts(self.drafts, self.context.hook, self.context.selections)
+        every = bool(self.unmatched_selections)
+        return order_rules.new_drafts(self.drafts, self.context.hook, self.context.selections, every)
+
+    @cached_property
+    def unmatched_selections(self) -> tuple[str, ...]:
+        """On order-select, each selection that names no draft of the call (`selected order "…"`), or
+        `selected order (none named)` when the call sent drafts and no selection: every draft is then judged as
+        selected, and these are named so that the cards are not read as about the selected order alone."""
+        if self.context.hook != "order-select":
+            return ()
+        selections, names = self.context.selections, self.record.draft_names
+        if not selections:
+            return ("selected order (none named)",) if names or self.record.drafts else ()
+        return tuple(f'selected order "{s}"' for s in order_rules.unmatched_selections(selections, names))
 
     @cached_property
     def trigger_orders(self) -> tuple[MedOrder, ...]:

@@ -314,6 +314,18 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         note="OUD medication given with no date or of unknown status (not counted as treatment)",
     ),
     NamedGap(
+        key="unmatched-selections",
+        items=attrgetter("unmatched_selections"),
+        card=CardLine(
+            "matches no draft order of this call, so every draft order was checked as if it had been selected",
+            "other selected orders not found",
+        ),
+        # Not on the page or in its note: the page is opened with the drafts a card's link carries, not the hook's
+        # selections, and checks them all; there is nothing it could not match.
+        page=None,
+        note=None,
+    ),
+    NamedGap(
         key="unread-conditions",
         items=attrgetter("unread_conditions"),
         # Not on the card: problem lists from outside records hold many uncoded entries (hypertension, back pain);

@@ -122,17 +122,52 @@ def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[M
     )
 
 
+def selection_key(selection: str) -> str:
+    """A selection as the draft's own names read it: an absolute URL of a server's draft
+    (`https://ehr/fhir/MedicationRequest/d1`, versioned or not) as its `Type/id`, a `Type/urn:uuid:…` as the
+    fullUrl it wraps; any other selection as written."""
+    selection = selection.strip()
+    if selection.startswith(("http://", "https://")):
+        parts = [part for part in selection.split("/") if part]
+        if len(parts) >= 4 and parts[-2] == "_history":
+            parts = parts[:-2]
+        return "/".join(parts[-2:])
+    kind, _, rest = selection.partition("/")
+    if rest.startswith(("urn:uuid:", "urn:oid:")) and kind[:1].isupper():
+        return rest
+    return selection
+
+
+def names_draft(selection: str, names: frozenset[str]) -> bool:
+    """Whether an order-select selection names one of these draft names (`MedicationRequest/<id>`, a bare id, an
+    absolute URL of the draft, its Bundle fullUrl, or `MedicationRequest/<fullUrl>`)."""
+    return selection in names or selection_key(selection) in names
+
+
+def order_names(order: MedOrder) -> frozenset[str]:
+    """The names a draft goes by: its id, `Type/id` and Bundle fullUrl."""
+    return frozenset(name for name in (order.id, order.ref, order.full_url) if name)
+
+
 def selected(order: MedOrder, selections: tuple[str, ...]) -> bool:
-    """Whether an order-select `selections` entry names this draft (`MedicationRequest/<id>` or a bare id)."""
-    if not order.id:
-        return False
-    return any(s == order.ref or s == order.id or s.endswith("/MedicationRequest/" + order.id) for s in selections)
+    """Whether an order-select `selections` entry names this draft (`names_draft`)."""
+    names = order_names(order)
+    return bool(names) and any(names_draft(s, names) for s in selections)
 
 
-def new_drafts(drafts: tuple[MedOrder, ...], hook: str, selections: tuple[str, ...]) -> tuple[MedOrder, ...]:
-    """On order-select the selected drafts; on order-sign every draft (3.1)."""
+def unmatched_selections(selections: tuple[str, ...], draft_names: frozenset[str]) -> tuple[str, ...]:
+    """The order-select selections that name no draft of the call, in the order sent."""
+    return tuple(dict.fromkeys(s for s in selections if not names_draft(s, draft_names)))
+
+
+def new_drafts(
+    drafts: tuple[MedOrder, ...], hook: str, selections: tuple[str, ...], all_drafts: bool = False
+) -> tuple[MedOrder, ...]:
+    """On order-select the selected drafts, or every draft when `all_drafts` (a selection named no draft, or none
+    was sent: the EHR is asking about the drafts it sent, and judging none would read as "all clear"); on
+    order-sign every draft (3.1)."""
     if hook == "order-select":
-        return tuple(o for o in drafts if selected(o, selections))
+        return drafts if all_drafts else tuple(o for o in drafts if selected(o, selections))
     if hook == "order-sign":
         return drafts
     return ()

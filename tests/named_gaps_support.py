@@ -26,6 +26,11 @@ def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
     return [signed, *unclassified]
 
 
+def every_gap_selections(count: int = 1) -> list[str]:
+    """The order-select selections: the order being signed and `count` orders that are not among the drafts."""
+    return ["MedicationRequest/draft-oxy", *(f"MedicationRequest/draft-gone-{n}" for n in range(count))]
+
+
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     """`count` items of each kind: unidentified, current opioid whose MME cannot be worked out, undated fill, order
     dated to the month only, unknown status, unread category, unread drug test, drug test dated ahead, drug test of

@@ -1,5 +1,6 @@
 """Every kind of uncounted item in the registry is named on each face it declares (card, plan page, note), and on no
-other: one chart holding items of every kind goes through the hook service and the plan page's server-side build."""
+other: one chart holding items of every kind goes through the hook service and the plan page's server-side build
+(selections that name no draft, an order-select call of their own)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from builders import patient, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
 from markupsafe import escape  # what the page template escapes with (an apostrophe is &#39;)
-from named_gaps_support import every_gap_drafts, every_gap_resources
+from named_gaps_support import every_gap_drafts, every_gap_resources, every_gap_selections
 from werkzeug.datastructures import MultiDict
 
 from guideline.named_gaps import CARD_ORDER, IN_NOTE, NAMED_GAPS, NOTE_ORDER, ON_CARD, ON_PAGE, NamedGap
@@ -28,19 +29,29 @@ PREFETCH_KEYS = {
     "MedicationAdministration": "procedures",
     "Condition": "conditions",
 }
+SELECTIONS = "unmatched-selections"  # the kind only an order-select call has
 LISTED = 10  # the card names this many items of a kind, then counts the rest
 
 
 def _items(count: int) -> dict[str, tuple[str, ...]]:
     facts = run("order-sign", drafts=every_gap_drafts(count), resources=every_gap_resources(count)).facts
-    return {kind.key: kind.items(facts) for kind in NAMED_GAPS}
+    found = {kind.key: kind.items(facts) for kind in NAMED_GAPS}
+    # Selections that name no draft are an order-select kind: its own call, as the card's is below.
+    selecting = run("order-select", drafts=every_gap_drafts(count), selections=every_gap_selections(count)).facts
+    found[SELECTIONS] = next(kind for kind in NAMED_GAPS if kind.key == SELECTIONS).items(selecting)
+    return found
 
 
 def _card_items(hook: str, count: int) -> dict[str, tuple[str, ...]]:
-    """What the data-incomplete card of `hook` names of each kind (patient-view has no drafts)."""
+    """What the data-incomplete card of `hook` names of each kind (patient-view has no drafts); on order-sign with
+    what the order-select call of `_card_detail` names of selections that name no draft."""
     drafts = every_gap_drafts(count) if hook != "patient-view" else []
     facts = run(hook, drafts=drafts, resources=every_gap_resources(count)).facts
-    return {kind.key: kind.card_named(facts) for kind in NAMED_GAPS}
+    named = {kind.key: kind.card_named(facts) for kind in NAMED_GAPS}
+    if hook == "order-sign":
+        selecting = run("order-select", drafts=every_gap_drafts(count), selections=every_gap_selections(count)).facts
+        named[SELECTIONS] = next(kind for kind in NAMED_GAPS if kind.key == SELECTIONS).card_named(selecting)
+    return named
 
 
 def _card_detail(tmp_path: Path, count: int, hook: str = "order-sign") -> str:
@@ -50,9 +61,17 @@ def _card_detail(tmp_path: Path, count: int, hook: str = "order-sign") -> str:
     prefetch = full_prefetch(hook, **{key: bundle(*found) for key, found in by_key.items()})
     drafts = every_gap_drafts(count) if hook != "patient-view" else []
     body = hook_request(hook, drafts=drafts, prefetch=prefetch)
-    response = make_app(tmp_path).test_client().post(f"/cds-services/{hook}", json=body)
-    assert response.status_code == 200
-    return next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
+    client = make_app(tmp_path).test_client()
+    answers = [client.post(f"/cds-services/{hook}", json=body)]
+    if hook == "order-sign":  # selections that name no draft: an order-select call of their own
+        selecting = hook_request("order-select", drafts=every_gap_drafts(count))
+        selecting["context"]["selections"] = every_gap_selections(count)
+        answers.append(client.post("/cds-services/order-select", json=selecting))
+    assert all(answer.status_code == 200 for answer in answers)
+    return "".join(
+        next(c for c in answer.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
+        for answer in answers
+    )
 
 
 def _plan(tmp_path: Path, count: int) -> tuple[PlanView, str]:

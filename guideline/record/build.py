@@ -164,6 +164,20 @@ def _results_by_full_url(
     ]
 
 
+def _draft_names(drafts: list[Mapping[str, Any]], urls: Mapping[int, str]) -> frozenset[str]:
+    """Every name the hook's drafts go by: each one's id, `Type/id` and Bundle fullUrl."""
+    names: set[str] = set()
+    for index, resource in enumerate(drafts):
+        kind, resource_id = resource.get("resourceType"), text(resource.get("id"))
+        if resource_id:
+            names.add(resource_id)
+            if isinstance(kind, str):
+                names.add(f"{kind}/{resource_id}")
+        if index in urls:
+            names.add(urls[index])
+    return frozenset(names)
+
+
 def build_record(
     resources: Iterable[Any],
     tz: ZoneInfo,
@@ -247,7 +261,10 @@ def build_record(
                 # doNotPerform: an order *not* to give the medicine (or to do the test). No rule reads one as
                 # given, pending or done: as an order it added to the MME total or stood for a drug screen.
                 if resource.get("doNotPerform") is not True:
-                    orders.append(read_med_order(resource, index < draft_count, tz, pool))
+                    order = read_med_order(resource, index < draft_count, tz, pool)
+                    if index < draft_count and index in urls:
+                        order = replace(order, full_url=urls[index])  # a selection may name the draft by it
+                    orders.append(order)
             elif kind in _SERVICE_REQUEST_TYPES:
                 if resource.get("doNotPerform") is not True:
                     service_requests.append(read_service_request(resource, index < draft_count, tz))
@@ -294,5 +311,6 @@ def build_record(
         problems=tuple(problems),
         unresolved_medication_refs=unresolved,
         results_not_received=tuple(results_not_received),
+        draft_names=_draft_names(found[:draft_count], urls),
         **{name: tuple(values) for name, values in collected.items()},
     )

@@ -166,6 +166,8 @@ class MedOrder:
     reported: bool = False  # reported[x] (R5 reported): told by the patient or another provider, not ordered here
     resource_type: str = "MedicationRequest"  # or MedicationStatement, read as a medication reported as taken
     authored_partial: str | None = None  # authoredOn as written when it names a month or a year only ("2026-05")
+    # A draft's Bundle fullUrl ("urn:uuid:…"): an order-select `selections` entry may name a draft by it alone.
+    full_url: str | None = None
 
     @property
     def ref(self) -> str | None:
@@ -438,6 +440,9 @@ class PatientRecord:
     unresolved_medication_refs: tuple[str, ...] = ()
     # Report results a FHIR client tried to read and could not (or left unread), each (result id, why): named.
     results_not_received: tuple[tuple[str, str], ...] = ()
+    # Every name a draft of the hook's draftOrders goes by (`Type/id`, its id, its fullUrl), whatever its type: what
+    # an order-select selection is matched against, so one naming a draft PainPlan does not judge is still found.
+    draft_names: frozenset[str] = frozenset()
 
     @property
     def drafts(self) -> tuple[MedOrder, ...]:
