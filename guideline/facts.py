@@ -257,16 +257,36 @@ class Facts:
         return self.only_in(set_name, (*self.drafts, *self.active_orders))
 
     @cached_property
+    def listed_medications(self) -> tuple[MedOrder, ...]:
+        """Home medications on the active list recorded too long ago to be current orders (`listed_medications`):
+        the sedative co-prescribing checks count them, the MME total does not."""
+        return order_rules.listed_medications(self.real_orders, self.supply, self.today, self.config)
+
+    @cached_property
+    def listed_opioids(self) -> tuple[MedOrder, ...]:
+        return self.only_in(OPIOID, self.listed_medications)
+
+    @cached_property
+    def listed_opioids_named(self) -> tuple[str, ...]:
+        """Each listed opioid with the day it was put on the list: left out of the MME total, so named."""
+        named = []
+        for order in self.listed_opioids:
+            kind = named_item(self.name(order), "reported medication", order.id)[:-1]
+            since = local_date(order_rules.order_start(order))
+            named.append(f"{kind}, on the medication list since {since.isoformat()})" if since else f"{kind})")
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
     def current_opioids(self) -> tuple[MedOrder, ...]:
         return self.current_in(OPIOID)
 
     @cached_property
     def current_benzos(self) -> tuple[MedOrder, ...]:
-        return self.current_in(BENZO)
+        return self.only_in(BENZO, (*self.drafts, *self.active_orders, *self.listed_medications))
 
     @cached_property
     def current_cns(self) -> tuple[MedOrder, ...]:
-        return self.current_in(CNS_DEPRESSANT)
+        return self.only_in(CNS_DEPRESSANT, (*self.drafts, *self.active_orders, *self.listed_medications))
 
     # -- MME (guideline 8) -------------------------------------------------------------------------------------
 

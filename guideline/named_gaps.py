@@ -314,6 +314,23 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         note="OUD medication given with no date or of unknown status (not counted as treatment)",
     ),
     NamedGap(
+        key="listed-opioids-not-counted",
+        items=attrgetter("listed_opioids_named"),
+        card=CardLine(
+            "has no order or end date in the last 90 days, so its dose was not counted in the MME total",
+            "other opioids on the medication list not counted",
+        ),
+        page=PageSentence(
+            "1 opioid is on the medication list as taken (reported, recorded more than 90 days ago with no end date) "
+            "and has no recent order; it counts for the sedative checks, but its dose was not counted in the MME "
+            "total:",
+            "{count} opioids are on the medication list as taken (reported, recorded more than 90 days ago with no "
+            "end date) and have no recent order; they count for the sedative checks, but their doses were not "
+            "counted in the MME total:",
+        ),
+        note="Opioids on the medication list with no recent order (not counted in MME)",
+    ),
+    NamedGap(
         key="unmatched-selections",
         items=attrgetter("unmatched_selections"),
         card=CardLine(

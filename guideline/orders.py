@@ -230,6 +230,18 @@ def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineCo
     return True  # status active is the only evidence, and it says current
 
 
+def replaced_refs(orders: tuple[MedOrder, ...]) -> set[str | None]:
+    """The orders real drafts replace (`priorPrescription`), by reference: relative, absolute or versioned, or
+    (sandbox) a bare id. A cancelled or erroneous draft is not a draft order (3.1) and replaces nothing."""
+    replaced = {
+        local_reference(o.prior_prescription)
+        for o in orders
+        if o.is_draft and o.prior_prescription and o.status not in IGNORED_DRAFT_STATUSES
+    }
+    replaced |= {f"MedicationRequest/{r}" for r in replaced if r and "/" not in r}
+    return replaced
+
+
 def active_orders(
     orders: Iterable[MedOrder],
     supply_of: Callable[[MedOrder], Supply],
@@ -238,14 +250,7 @@ def active_orders(
 ) -> tuple[MedOrder, ...]:
     """Active, real, ambulatory, current EHR orders that no draft replaces (3.2, 3.3)."""
     orders = tuple(orders)
-    # Only a real draft replaces its original: a cancelled or erroneous one is not a draft order (3.1). The
-    # reference may be relative, absolute or versioned, or (sandbox) a bare id.
-    replaced = {
-        local_reference(o.prior_prescription)
-        for o in orders
-        if o.is_draft and o.prior_prescription and o.status not in IGNORED_DRAFT_STATUSES
-    }
-    replaced |= {f"MedicationRequest/{r}" for r in replaced if r and "/" not in r}
+    replaced = replaced_refs(orders)
     return tuple(
         o
         for o in orders
@@ -255,4 +260,32 @@ def active_orders(
         and is_ambulatory(o, config)
         and o.ref not in replaced
         and is_current(o, supply_of(o), today, config)
+    )
+
+
+def listed_medications(
+    orders: Iterable[MedOrder],
+    supply_of: Callable[[MedOrder], Supply],
+    today: date,
+    config: GuidelineConfig,
+) -> tuple[MedOrder, ...]:
+    """Medications on the active medication list as reported (a MedicationRequest with reportedBoolean or
+    reportedReference: a home medication an outside prescriber gave) that are no current order only because they
+    were written down more than `current_order_default_days` ago and give no end (no days' supply, validity or
+    bounds end). Status active on the list says the patient takes it today; authoredOn says only when it was
+    recorded. The co-prescribing checks count them; the MME total does not (no recent order says the dose)."""
+    orders = tuple(orders)
+    replaced = replaced_refs(orders)
+    return tuple(
+        o
+        for o in orders
+        if o.reported
+        and o.resource_type == "MedicationRequest"
+        and not o.is_draft
+        and o.status == "active"
+        and is_taken(o)
+        and is_ambulatory(o, config)
+        and o.ref not in replaced
+        and supply_end(o, supply_of(o)) is None
+        and not is_current(o, supply_of(o), today, config)
     )

@@ -33,9 +33,9 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     """`count` items of each kind: unidentified, current opioid whose MME cannot be worked out, undated fill, order
-    dated to the month only, unknown status, unread category, unread drug test, drug test dated ahead, drug test of
-    a drug not judged, cannabinoid positive the site does not judge, undated procedure, review dated ahead, OUD dose
-    given with no date, and diagnosis in words only."""
+    dated to the month only, unknown status, home opioid on the list with no recent order, unread category, unread
+    drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge,
+    undated procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -55,6 +55,9 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append(undated_fill)
         found.append(med_request(OXYCODONE, id=f"mr-month-{n}", authored="2026-05"))  # may last until 29 June
         found.append(med_request(LORAZEPAM, id=f"mr-status-{n}", authored=days_ago(10), status="unknown", period=8))
+        # A home opioid on the active list, written down 200 days ago with no end: not counted in MME, named.
+        home = med_request(OXYCODONE, id=f"mr-home-{n}", authored=days_ago(200), supply_days=None, intent="plan")
+        found.append({**home, "reportedBoolean": True})
         site_class = med_request(OXYCODONE, id=f"mr-class-{n}", authored=days_ago(3), category=None)
         found.append({**site_class, "category": [SITE_ORDER_CLASS]})
         unread = observation(COCAINE_SCREEN, when=days_ago(40 + n), value_string="Inconclusive")

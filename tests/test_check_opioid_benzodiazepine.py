@@ -311,10 +311,11 @@ def test_new_benzodiazepine_without_any_opioid_no_card() -> None:
 
 
 def test_order_select_without_a_new_member_no_card() -> None:
-    """Active opioid and active benzodiazepine, but the selected draft is neither: nothing new to warn about."""
+    """Opioid and benzodiazepine drafts, but the selected draft (ibuprofen) is neither: nothing new to warn about.
+    (A selection that names no draft at all judges every draft: tests/test_order_select_selections.py.)"""
     evaluation = run(
         "order-select",
-        drafts=[draft(OXYCODONE, id="ox1"), draft(LORAZEPAM, id="lz1")],
+        drafts=[draft(OXYCODONE, id="ox1"), draft(LORAZEPAM, id="lz1"), draft("310965", id="other")],
         selections=["MedicationRequest/other"],
     )
     assert card(evaluation, CHECK_ID) is None

@@ -76,8 +76,9 @@ def _unique(orders: Sequence[MedOrder | Dispense]) -> tuple[MedOrder | Dispense,
 
 def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     """(a) a new opioid and any current sedative; (b) a new sedative and any current opioid; (c) the same with
-    CNS depressants when enabled. Current means an active order, another draft (3.4), or a pharmacy fill supplying
-    today that no such order stands for: a benzodiazepine from another prescriber often shows up only as a fill."""
+    CNS depressants when enabled. Current means an active order, another draft (3.4), a home medication on the
+    active list (`Facts.listed_medications`), or a pharmacy fill supplying today that no such order stands for: a
+    benzodiazepine from another prescriber often shows up only as a fill."""
     sedatives = _unique(
         (
             *facts.current_benzos,
@@ -85,7 +86,7 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
             *_sedative_fills(facts, settings),
         )
     )
-    current_opioids = (*facts.current_opioids, *(s.dispense for s in facts.current_fills))
+    current_opioids = (*facts.current_opioids, *facts.listed_opioids, *(s.dispense for s in facts.current_fills))
     new_opioids = facts.trigger_orders
     new_sedatives = tuple(o for o in facts.new_drafts if _is_sedative(facts, settings, o))
     opioids: list[MedOrder | Dispense] = []
@@ -112,12 +113,14 @@ def _sedative_fills(facts: Facts, settings: CheckSettings) -> tuple[MedOrder | D
 def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     """Active EHR orders and current pharmacy fills no active order stands for: drafts do not exist when a chart
     is opened."""
+    # A home medication on the active list counts however long ago it was recorded (`Facts.listed_medications`).
+    standing = (*facts.active_orders, *facts.listed_medications)
     opioids = (
-        *(o for o in facts.active_orders if facts.is_in(OPIOID, o)),
+        *(o for o in standing if facts.is_in(OPIOID, o)),
         *(s.dispense for s in facts.current_fills),
     )
     sedatives = (
-        *(o for o in facts.active_orders if _is_sedative(facts, settings, o)),
+        *(o for o in standing if _is_sedative(facts, settings, o)),
         *_sedative_fills(facts, settings),
     )
     if not opioids or not sedatives:

@@ -1,0 +1,99 @@
+"""A medication on the EHR's active medication list as reported (a home medication an outside prescriber gave,
+Oracle Health's reported MedicationRequest with intent plan, Epic's with intent order), written down more than 90
+days ago with no end date: it is on the list today, so the benzodiazepine and sedative co-prescribing checks count
+it; an opioid so listed is not counted in the MME total (no recent order says its dose) and is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import card, days_ago, med_request, run
+from cds_support import bundle, full_prefetch, hook_request, make_app
+
+OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+ALPRAZOLAM = "308048"  # alprazolam 0.5 MG Oral Tablet
+LORAZEPAM = "197901"  # lorazepam 1 MG Oral Tablet
+ZOLPIDEM = "854873"  # zolpidem tartrate 10 MG Oral Tablet
+
+
+def home_med(rxcui: str, id: str, authored: str, intent: str = "plan", **kwargs: Any) -> dict[str, Any]:
+    """A home medication as Oracle Health sends it: reported, intent plan, active, no days' supply or end."""
+    resource = med_request(rxcui, id=id, authored=authored, supply_days=None, intent=intent, **kwargs)
+    resource["reportedBoolean"] = True
+    return resource
+
+
+def oxycodone_draft() -> dict[str, Any]:
+    return med_request(OXYCODONE, id="ox1", draft=True, supply_days=5)
+
+
+@pytest.mark.parametrize("intent", ["plan", "order"])
+def test_an_old_active_home_benzodiazepine_counts_for_a_new_opioid(intent: str) -> None:
+    alprazolam = home_med(ALPRAZOLAM, "bz", "2025-10-01", intent=intent, period=1, period_unit="d")
+    found = card(run("order-sign", drafts=[oxycodone_draft()], resources=[alprazolam]), "opioid-benzodiazepine")
+    assert found is not None
+    assert "alprazolam 0.5 MG Oral Tablet (reported as taken, noted 2025-10-01)" in found.detail
+
+
+def test_a_reported_by_reference_home_sedative_counts_for_the_cns_check() -> None:
+    zolpidem = home_med(ZOLPIDEM, "zd", "2024-01-15", period=1, period_unit="d")
+    del zolpidem["reportedBoolean"]
+    zolpidem["reportedReference"] = {"reference": "Patient/p1"}
+    evaluation = run(
+        "order-sign",
+        drafts=[oxycodone_draft()],
+        resources=[zolpidem],
+        config={"checks": {"opioid-benzodiazepine": {"cns_enabled": True}}},
+    )
+    found = card(evaluation, "opioid-benzodiazepine")
+    assert found is not None and "zolpidem" in found.detail
+
+
+def test_a_new_benzodiazepine_beside_an_old_home_opioid_warns() -> None:
+    oxycodone = home_med(OXYCODONE, "hm-ox", "2025-11-20")
+    lorazepam = med_request(LORAZEPAM, id="lz1", draft=True, period=1, period_unit="d")
+    found = card(run("order-sign", drafts=[lorazepam], resources=[oxycodone]), "opioid-benzodiazepine")
+    assert found is not None and "oxycodone" in found.detail
+
+
+def test_patient_view_counts_both_when_both_are_on_the_list() -> None:
+    oxycodone = home_med(OXYCODONE, "hm-ox", "2025-11-20")
+    alprazolam = home_med(ALPRAZOLAM, "bz", "2025-10-01", period=1, period_unit="d")
+    assert card(run("patient-view", resources=[oxycodone, alprazolam]), "opioid-benzodiazepine") is not None
+
+
+def test_an_old_home_opioid_is_left_out_of_the_mme_and_named(tmp_path: Path) -> None:
+    oxycodone = home_med(OXYCODONE, "hm-ox", "2025-11-20", dose=2, period=4)  # 90 MME/day, were it counted
+    evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[oxycodone])
+    assert evaluation.facts.mme.total == 30  # the draft alone: 20 mg/day oxycodone x 1.5
+    assert evaluation.facts.listed_opioids_named == (
+        "oxycodone hydrochloride 5 MG Oral Tablet (reported medication hm-ox, on the medication list since 2025-11-20)",
+    )
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", medsActive=bundle(oxycodone)))
+    cards = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json["cards"]
+    detail = next(c["detail"] for c in cards if c["source"]["topic"]["code"] == "data-incomplete")
+    assert (
+        "- oxycodone hydrochloride 5 MG Oral Tablet (reported medication hm-ox, on the medication list since "
+        "2025-11-20): has no order or end date in the last 90 days, so its dose was not counted in the MME total"
+    ) in detail
+
+
+def test_an_old_active_order_of_this_site_still_ends_after_90_days() -> None:
+    # Not reported: an order written here 257 days ago with no end is no evidence the patient takes it now (3.3).
+    lorazepam = med_request(LORAZEPAM, id="lz-old", authored="2025-10-01", supply_days=None)
+    assert card(run("order-sign", drafts=[oxycodone_draft()], resources=[lorazepam]), "opioid-benzodiazepine") is None
+
+
+def test_a_home_medication_whose_supply_ended_is_not_on_the_list_today() -> None:
+    alprazolam = home_med(ALPRAZOLAM, "bz", "2025-10-01", period=1, period_unit="d")
+    alprazolam["dispenseRequest"]["validityPeriod"] = {"start": "2025-10-01", "end": "2026-01-01"}
+    assert card(run("order-sign", drafts=[oxycodone_draft()], resources=[alprazolam]), "opioid-benzodiazepine") is None
+
+
+def test_a_recent_home_benzodiazepine_is_current_as_before() -> None:
+    alprazolam = home_med(ALPRAZOLAM, "bz", days_ago(75), period=1, period_unit="d")
+    evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[alprazolam])
+    assert card(evaluation, "opioid-benzodiazepine") is not None
+    assert evaluation.facts.listed_opioids_named == ()
