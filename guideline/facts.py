@@ -58,6 +58,7 @@ from guideline.record import (
     Procedure,
     ResolvedMedication,
 )
+from guideline.renewals import ImpliedRenewal, counted_once, implied_renewals
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
     BENZO,
@@ -293,7 +294,18 @@ class Facts:
     @cached_property
     def mme(self) -> MmeSummary:
         """Current orders and drafts, plus current pharmacy fills that no counted order stands for."""
-        return with_fills(compute_mme(self.current_opioids, self.terms, self.config), self.fill_mme)
+        orders = counted_once(compute_mme(self.current_opioids, self.terms, self.config), self.implied_renewals)
+        return with_fills(orders, self.fill_mme)
+
+    @cached_property
+    def implied_renewals(self) -> tuple[ImpliedRenewal, ...]:
+        """Opioid drafts of the same product as a current opioid order, with no priorPrescription: each pair is
+        counted once in the MME total, at the larger dose (`guideline.renewals`)."""
+        drafts = tuple(o for o in self.current_opioids if o.is_draft)
+        if not drafts:
+            return ()
+        standing = tuple(o for o in self.current_opioids if not o.is_draft)
+        return implied_renewals(drafts, standing, self.drug_key)
 
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
 

@@ -58,11 +58,18 @@ REASON_TEXT: dict[str, str] = {
     "no-strength": "the product strength is missing or unusable",
     "buprenorphine": "buprenorphine (not included in MME)",
     "oud-methadone": "methadone for opioid use disorder (not counted in MME; the CDC thresholds do not apply)",
+    # A draft of the same product as a current order with no priorPrescription (guideline.renewals): one of the two.
+    "renewed": "renewed by the new order of the same product (no priorPrescription links them), so the larger daily "
+    "dose of the two is counted, not both",
+    "renewal": "a new order of the same product as a current order, read as its renewal (no priorPrescription links "
+    "them), so the larger daily dose of the two, the current order's, is counted, not both",
 }
 # Why an opioid listed with its daily dose is kept out of the total: the end of its explanation.
 NOT_COUNTED_TEXT: dict[str, str] = {
     "buprenorphine": "buprenorphine is not included in MME",
     "oud-methadone": REASON_TEXT["oud-methadone"],
+    "renewed": REASON_TEXT["renewed"],
+    "renewal": REASON_TEXT["renewal"],
 }
 
 FALLBACK_NOTE = "estimated from dispense quantity and days' supply"

@@ -22,6 +22,8 @@ PINNED_ISS = "https://pinned.test"
 FHIR = "https://ehr.test/fhir"
 ALGS = ["ES384", "RS384", "ES256", "RS256", "HS256", "none"]
 OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+# Another product: an active order of it beside a 5 mg draft adds (a same-product draft is read as a renewal).
+OXYCODONE_10 = "1049683"  # oxycodone hydrochloride 10 MG Oral Tablet
 AMOXICILLIN = "308191"  # amoxicillin 500 MG Oral Capsule
 
 

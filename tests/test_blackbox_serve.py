@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from builders import RXNORM, TODAY, med_request, patient
-from cds_support import AMOXICILLIN, OXYCODONE_5, Harness
+from cds_support import AMOXICILLIN, OXYCODONE_5, OXYCODONE_10, Harness
 from joserfc.jwk import ECKey
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -225,7 +225,9 @@ class Live:
 
 
 def _stored_chart() -> dict[str, list[dict]]:
-    active = med_request(OXYCODONE_5, id="active-oxy", dose=1, period=6, authored="2026-06-01")
+    # Oxycodone 10 mg every 12 hours (30 MME/day): another product than the drafts' 5 mg, so the two add (a draft
+    # of the same product would be read as its renewal and counted once).
+    active = med_request(OXYCODONE_10, id="active-oxy", dose=1, period=12, authored="2026-06-01")
     active["subject"] = {"reference": f"Patient/{PATIENT}"}
     medication = {
         "resourceType": "Medication",

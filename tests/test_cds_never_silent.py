@@ -7,8 +7,8 @@ import json
 import logging
 
 import pytest
-from builders import condition
-from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, raising, topics
+from builders import RXNORM, condition
+from cds_support import OXYCODONE_10, bundle, full_prefetch, hook_request, make_app, oxycodone_draft, raising, topics
 
 from smart_app.cli import main
 
@@ -257,7 +257,9 @@ def test_a_fill_whose_days_supply_no_pharmacy_could_send_costs_no_check(app, day
 def test_an_order_dated_9999_costs_no_check(app, field):
     # "9999-12-31" (an EHR's "no end date") as an active order's start overflowed the calendar in high-MME and the
     # urine-test checks; it now reads as no date, and the order is still counted.
-    active = {**oxycodone_draft(), "id": "a-9999", "status": "active", "intent": "order"}
+    # Oxycodone 10 mg, 1 tablet every 4 hours (90 MME/day): another product than the draft, so the two add.
+    active = {**oxycodone_draft(dose=1), "id": "a-9999", "status": "active", "intent": "order"}
+    active["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": OXYCODONE_10}]}
     if field == "authoredOn":
         active["authoredOn"] = "9999-12-31"
     else:

@@ -14,6 +14,7 @@ from cds_support import (
     AMOXICILLIN,
     FHIR,
     OXYCODONE_5,
+    OXYCODONE_10,
     bundle,
     db,
     full_prefetch,
@@ -64,7 +65,7 @@ def test_high_mme_order_sign_gives_a_high_mme_card(app):
 
 
 def test_active_orders_from_prefetch_add_to_the_draft(app):
-    active = med_request(OXYCODONE_5, id="act1", dose=1, period=6)  # 4 tablets = 30 MME
+    active = med_request(OXYCODONE_10, id="act1", dose=1, period=12)  # 20 mg = 30 MME (another product: it adds)
     draft = oxycodone_draft(dose=1, every_hours=4)  # 6 tablets = 45 MME → 75 total: a warning
     body = hook_request(drafts=[draft], prefetch=full_prefetch("order-sign", medsActive=bundle(active)))
     high = next(c for c in post(app, body).json["cards"] if c["source"]["topic"]["code"] == "high-mme")
@@ -106,7 +107,7 @@ def test_order_select_and_patient_view_answer(app):
 
 @responses.activate
 def test_absent_prefetch_is_fetched_with_the_bearer_token(app):
-    active = med_request(OXYCODONE_5, id="act1", dose=1, period=6)
+    active = med_request(OXYCODONE_10, id="act1", dose=1, period=12)  # 30 MME, another product than the draft
     fhir_mock({"Patient/p1": patient(), "MedicationRequest": [active]})
     body = hook_request(drafts=[oxycodone_draft(dose=1, every_hours=4)], prefetch={}, fhir=True)
     response = post(app, body)
@@ -146,8 +147,9 @@ def test_operation_outcome_prefetch_is_fetched_again(app):
 
 @responses.activate
 def test_prefetched_bundle_with_next_link_is_followed_with_the_token(app):
-    fhir_mock({"MedicationRequest": [med_request(OXYCODONE_5, id="act2", dose=1, period=6)]})
-    page_one = bundle(med_request(OXYCODONE_5, id="act1", dose=1, period=6))
+    # Oxycodone 10 mg every 12 hours, 30 MME each: another product than the 5 mg draft, so all three add.
+    fhir_mock({"MedicationRequest": [med_request(OXYCODONE_10, id="act2", dose=1, period=12)]})
+    page_one = bundle(med_request(OXYCODONE_10, id="act1", dose=1, period=12))
     page_one["link"] = [{"relation": "next", "url": f"{FHIR}/MedicationRequest?page=2"}]
     body = hook_request(
         drafts=[oxycodone_draft(dose=1, every_hours=4)],

@@ -260,8 +260,9 @@ def test_current_total_is_the_cards_total_and_finished_orders_are_not_current(
     assert code == 0
     assert report["total_mme"] == 270.0  # every order given, as before
     assert {o["id"]: o["current"] for o in report["orders"]} == {"new": True, "old": False, "now": True}
-    assert report["current_total_mme"] == 180.0
-    assert Decimal(_card_total(request, "2026-06-15")) == Decimal("180")
+    # The draft is the active order's product with no priorPrescription: read as its renewal, counted once.
+    assert report["current_total_mme"] == 90.0
+    assert Decimal(_card_total(request, "2026-06-15")) == Decimal("90")
 
 
 def morphine_fill() -> dict[str, Any]:

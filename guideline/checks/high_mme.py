@@ -20,6 +20,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item, order_named
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
+from guideline.renewals import RENEWAL_REASONS
 
 CHECK_ID = "high-mme"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -224,11 +225,14 @@ def _order_table(mme: MmeSummary) -> str:
 
 
 def _excluded_list(mme: MmeSummary) -> str:
-    """The opioids kept out of the total, under why: buprenorphine, and methadone for opioid use disorder."""
+    """The opioids kept out of the total, under why: buprenorphine, methadone for opioid use disorder, and one of
+    an order and the draft read as its renewal (shown with its MME, so the larger one counted can be seen)."""
     parts = []
     for reason in NOT_COUNTED_TEXT:
         lines = [
-            f"{o.display_name}: {o.daily_dose_text or 'dose not computed'}"
+            _order_line(o)
+            if reason in RENEWAL_REASONS
+            else f"{o.display_name}: {o.daily_dose_text or 'dose not computed'}"
             for o in mme.excluded_orders
             if o.reason == reason
         ]

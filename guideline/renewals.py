@@ -1,0 +1,79 @@
+"""Drafts read as renewals of a current order of the same product when no priorPrescription links them (8.8)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal, localcontext
+from typing import Literal
+
+from guideline.mme import DECIMAL_CONTEXT, REASON_TEXT, MmeSummary, OrderMme, quantize6
+from guideline.record import MedOrder
+
+RENEWED = "renewed"  # the current order, whose dose the renewal's larger one stands for
+RENEWAL = "renewal"  # the draft, whose dose the current order's larger one stands for
+RENEWAL_REASONS = frozenset({RENEWED, RENEWAL})
+# Same-drug keys of a recognised product (an RxNorm product, or opioid strengths and form): a key made of codes or
+# a name alone is too loose to say two orders are one prescription.
+_PRODUCT_KEYS = ("rxnorm:", "strengths:")
+
+
+@dataclass(frozen=True)
+class ImpliedRenewal:
+    """A draft of the same product as a current order, with no priorPrescription: read as that order's renewal."""
+
+    draft: MedOrder
+    order: MedOrder
+
+
+def implied_renewals(
+    drafts: Iterable[MedOrder], orders: Iterable[MedOrder], key: Callable[[MedOrder], str]
+) -> tuple[ImpliedRenewal, ...]:
+    """Each draft that names no priorPrescription, paired with the first current order of the same recognised
+    product not paired yet. A medication reported as taken (prescribed elsewhere) is no order a draft here renews."""
+    standing = [o for o in orders if not o.is_draft and not o.reported]
+    pairs: list[ImpliedRenewal] = []
+    for draft in drafts:
+        if draft.prior_prescription or not draft.is_draft:
+            continue
+        product = key(draft)
+        if not product.startswith(_PRODUCT_KEYS):
+            continue
+        for order in standing:
+            if key(order) == product and all(order is not p.order for p in pairs):
+                pairs.append(ImpliedRenewal(draft, order))
+                break
+    return tuple(pairs)
+
+
+def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> MmeSummary:
+    """The total with each renewal pair counted once, at the larger daily dose of the two (a tie keeps the draft);
+    the other is listed as not counted, with why. A pair whose dose is not known both ways is left as it is."""
+    results = list(summary.orders)
+    changed = False
+    for pair in renewals:
+        draft = _index(results, pair.draft)
+        order = _index(results, pair.order)
+        if draft is None or order is None:
+            continue
+        new, old = results[draft], results[order]
+        if new.state != "ok" or old.state != "ok" or new.mme is None or old.mme is None:
+            continue
+        if old.mme > new.mme:
+            results[draft] = _left_out(new, RENEWAL)
+        else:
+            results[order] = _left_out(old, RENEWED)
+        changed = True
+    if not changed:
+        return summary
+    with localcontext(DECIMAL_CONTEXT):
+        total = sum((r.mme for r in results if r.state == "ok" and r.mme is not None), Decimal(0))
+    return replace(summary, orders=tuple(results), total=quantize6(total))
+
+
+def _index(results: list[OrderMme], order: MedOrder) -> int | None:
+    return next((i for i, r in enumerate(results) if r.order is order), None)
+
+
+def _left_out(result: OrderMme, reason: Literal["renewed", "renewal"]) -> OrderMme:
+    return replace(result, state="excluded", reason=reason, reason_text=REASON_TEXT[reason])
