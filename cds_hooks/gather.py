@@ -19,6 +19,7 @@ from guideline.record import (
     NOT_A_MEDICATION_ID,
     ON_ANOTHER_SERVER,
     elsewhere_references,
+    iter_resources,
     medication_references,
     readable_medication_references,
     resources_in,
@@ -42,6 +43,9 @@ class Gathered:
     fetched_keys: tuple[str, ...] = ()
     # Results of urine drug test reports sought and not read, each (result id, why): the record names them.
     results_not_received: tuple[tuple[str, str], ...] = ()
+    # Medications the prefetch's Bundles carry under a fullUrl, each (fullUrl, Medication): `resources` lost their
+    # fullUrls, and an order that names its Medication by that absolute URL is matched to it by the record.
+    medication_urls: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
 
 def _next_url(payload: Any) -> str | None:
@@ -112,7 +116,9 @@ def gather(
         ["medicationReference" in r or "medication" in r for r in draft_items]  # lists: no generator frame
     )
     server = request.fhir_server
-    wanted = medication_references([pooled, draft_items], server) if names_medication else set()
+    included = _medications_by_url(request.prefetch.values()) if names_medication else ()
+    held = {url for url, _ in included}
+    wanted = medication_references([pooled, draft_items], server) - held if names_medication else set()
     medication_refs = readable_medication_references(wanted)
     elsewhere = elsewhere_references(wanted)
     if len(medication_refs) + len(elsewhere) < len(wanted):
@@ -134,7 +140,9 @@ def gather(
             unread_results = each_result(unread_results)
             gaps[REPORT_RESULTS] = f"{len(unread_results)} not read; {reasons(unread_results)}"
     if not queries and not read_results:  # the usual call: the prefetch held everything
-        return Gathered(tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results)
+        return Gathered(
+            tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
+        )
     medications: list[dict] = []
     fetched: list[str] = []
     if not (network and request.fhir_server):
@@ -146,7 +154,9 @@ def gather(
         for key in queries:
             label = MEDICATIONS if key.startswith("med:") else PREFETCH_LABELS.get(key, key)
             gaps[label] = f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
-        return Gathered(tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results)
+        return Gathered(
+            tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
+        )
 
     client = FhirClient(
         request.fhir_server or "",
@@ -179,7 +189,7 @@ def gather(
             obtained = obtained or result.ok or bool(result.resources)
         pooled.extend(new_resources)
         # Orders fetched just now may name Medications nobody has read yet: one more round, same budget.
-        more = medication_references([pooled, medications], server)
+        more = medication_references([pooled, medications], server) - held
         refs = set(readable_medication_references(more)) - attempted
         elsewhere.extend(sorted(set(elsewhere_references(more)) - set(elsewhere)))
         attempted |= refs
@@ -200,7 +210,20 @@ def gather(
     if missed:
         gaps[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
     gaps = _name_elsewhere(gaps, elsewhere)
-    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed)
+    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included)
+
+
+def _medications_by_url(values: Any) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    """The Medications the prefetch's Bundles carry under a fullUrl (Epic includes an order's Medication in its
+    search, search.mode include), each (fullUrl, Medication): that fullUrl names that Medication, on any server."""
+    found: list[tuple[str, Mapping[str, Any]]] = []
+    for value in values:
+        if value is None:
+            continue
+        for resource, url in iter_resources(value):
+            if url and resource.get("resourceType") == "Medication":
+                found.append((url, resource))
+    return tuple(found)
 
 
 def _read_error(result: FetchResult) -> str | None:

@@ -137,6 +137,7 @@ def run_hook(
                 tz,
                 draft_orders=request.draft_orders,
                 extra_medications=data.medications,
+                medication_urls=data.medication_urls,  # prefetch Medications by fullUrl (resources lost theirs)
                 patient_id=request.patient_id,
                 pooled=True,  # gather pooled them with resources_in
                 results_not_received=data.results_not_received,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import responses
-from builders import RXNORM, patient
+from builders import RXNORM, med_request, patient
 from cds_support import FHIR as HOOK_FHIR
 from cds_support import full_prefetch, hook_request, make_app, oxycodone_draft
 from test_medication_reads import OXY_MEDICATION, epic_order, listed, open_page, panel_row
@@ -123,11 +123,17 @@ def test_with_no_server_known_an_absolute_reference_matches_only_by_its_full_url
 # ---- the hook ----
 
 
+def _draft() -> dict[str, Any]:
+    """Oxycodone 10 mg every 4 hours (90 MME/day): another product than the current 5 mg order, so both count (a
+    draft of the same product would be read as its renewal, and count once)."""
+    return med_request("1049683", draft=True, id="draft-oxy", dose=1, period=4)
+
+
 def _hook(tmp_path: Path, orders: list[dict[str, Any]], *held: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The order-sign answer for an oxycodone draft with these active orders, and every URL the hook requested."""
     prefetch = full_prefetch("order-sign")
     prefetch["medsActive"] = {"resourceType": "Bundle", "entry": [{"resource": r} for r in [*orders, *held]]}
-    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True)
+    body = hook_request(drafts=[_draft()], prefetch=prefetch, fhir=True)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add(responses.GET, f"{HOOK_FHIR}/Medication/m-oxy", json=OXY_MEDICATION)
         rsps.add(responses.GET, f"{HOOK_FHIR}/Medication/m-far", json=LOCAL_M_FAR)
@@ -158,6 +164,27 @@ def test_the_hook_still_reads_an_absolute_reference_on_its_own_server(tmp_path: 
     topics = [c["source"]["topic"]["code"] for c in response["cards"]]
     assert "unidentified-medication" not in topics and "data-incomplete" not in topics
     assert "120.0 MME/day" in _card(response, "high-mme")["summary"]  # 30 current + 90 the draft
+
+
+@pytest.mark.parametrize("fhir", [False, True])
+def test_the_hook_matches_an_absolute_reference_to_the_medication_included_under_that_full_url(
+    tmp_path: Path, fhir: bool
+) -> None:
+    # Epic's search Bundle: the order names its Medication by absolute URL, and the search includes that Medication
+    # (search.mode include) under the same fullUrl. Whatever the server, that is the Medication the order names.
+    prefetch = full_prefetch("order-sign")
+    included = {"fullUrl": FAR, "resource": {**OXY_MEDICATION, "id": "m-far"}, "search": {"mode": "include"}}
+    order = {"fullUrl": f"{FHIR}/MedicationRequest/ord-far", "resource": epic_order("ord-far", FAR)}
+    prefetch["medsActive"] = {"resourceType": "Bundle", "type": "searchset", "entry": [order, included]}
+    body = hook_request(drafts=[_draft()], prefetch=prefetch, fhir=fhir)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(r"https?://.*"), json=LOCAL_M_FAR)  # anything asked: another drug
+        response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+        urls = [c.request.url for c in rsps.calls]
+    assert response.status_code == 200 and urls == []
+    topics = [c["source"]["topic"]["code"] for c in response.json["cards"]]
+    assert "unidentified-medication" not in topics and "data-incomplete" not in topics
+    assert "120.0 MME/day" in _card(response.json, "high-mme")["summary"]  # 30 current + 90 the draft
 
 
 def test_offline_the_absolute_reference_is_named_as_not_read(tmp_path: Path) -> None:

@@ -187,11 +187,13 @@ def build_record(
     pooled: bool = False,
     results_not_received: Iterable[tuple[str, str]] = (),
     fhir_server: str | None = None,
+    medication_urls: Iterable[tuple[str, Mapping[str, Any]]] = (),
 ) -> PatientRecord:
     """Pool every resource (Bundles of any type, lists, single resources) into one deduplicated record.
 
     `draft_orders` is the hook's `context.draftOrders` (a Bundle, list or resource); drafts win over an EHR copy
-    with the same id. `extra_medications` are Medication resources fetched separately for references. With
+    with the same id. `extra_medications` are Medication resources fetched separately for references, and
+    `medication_urls` Medications with the Bundle fullUrl they came under (pooled `resources` lose theirs). With
     `patient_id`, a resource that names another patient is left out and named as a problem (never its patient).
     `pooled` says `resources` are already the plain resources `resources_in` gives (as a hook's gathered data
     are), so they are taken as they are rather than walked for Bundles and lists again. `results_not_received`
@@ -208,7 +210,13 @@ def build_record(
         found.extend(resources)  # walking them again found the same list, for ~0.17 M instructions a call (0.5 %)
     else:
         collect_resources(list(resources), found, urls)
-    pool = MedicationPool(pending=found, pending_urls=urls, pending_fetched=list(extra_medications), server=fhir_server)
+    pool = MedicationPool(
+        pending=found,
+        pending_urls=urls,
+        pending_fetched=list(extra_medications),
+        pending_by_url=list(medication_urls),
+        server=fhir_server,
+    )
 
     seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}

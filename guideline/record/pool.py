@@ -106,6 +106,8 @@ class MedicationPool:
     pending: list[Mapping[str, Any]] = field(default_factory=list)
     pending_urls: dict[int, str] = field(default_factory=dict)
     pending_fetched: list[Mapping[str, Any]] = field(default_factory=list)
+    # Medications sent under a Bundle fullUrl in resources pooled without their fullUrls: (fullUrl, Medication).
+    pending_by_url: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     # The EHR's FHIR server (the hook's fhirServer, the page's iss): an absolute reference is matched by its id
     # only when it is on this server. None (a prefetch-only call, an offline check): only by its fullUrl.
     server: str | None = None
@@ -119,14 +121,17 @@ class MedicationPool:
 
     def find_medication(self, ref: str) -> Mapping[str, Any] | None:
         """The Medication a reference names, as given (a fullUrl) or as its `Medication/id` on the EHR's server."""
-        if self.pending or self.pending_fetched:
+        if self.pending or self.pending_fetched or self.pending_by_url:
             pending, urls, fetched = self.pending, self.pending_urls, self.pending_fetched
-            self.pending, self.pending_urls, self.pending_fetched = [], {}, []
+            by_url = self.pending_by_url
+            self.pending, self.pending_urls, self.pending_fetched, self.pending_by_url = [], {}, [], []
             for index, resource in enumerate(pending):
                 if resource.get("resourceType") == "Medication":
                     self.add_medication(resource, urls.get(index))
             for medication in fetched:
                 self.add_medication(medication, None)
+            for url, medication in by_url:
+                self.add_medication(medication, url)
         found = self.medications.get(ref)
         if found is not None:
             return found
