@@ -681,7 +681,7 @@ class Facts:
 
     @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:
-        return uds_results(self.record, self.terms, self.prescription_history, self.config)
+        return uds_results(self.record, self.terms, self.prescription_history, self.config, today=self.today)
 
     @cached_property
     def unread_drug_test_reports(self) -> tuple[UnreadReport, ...]:
@@ -713,7 +713,7 @@ class Facts:
         if months not in self._uds_since:
             since = months_before(self.today, months)
             self._uds_since[months] = uds_results(
-                self.record, self.terms, self.prescription_history, self.config, since
+                self.record, self.terms, self.prescription_history, self.config, since, self.today
             )
         return self._uds_since[months]
 

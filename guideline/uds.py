@@ -10,7 +10,7 @@ from typing import Literal, TypeVar
 
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept
+from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_written_day
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_ambulatory, is_order, is_taken, order_start, stated_end
@@ -25,7 +25,7 @@ from guideline.record import (
 )
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
-from guideline.timeutil import day_span, iso_day, local_date
+from guideline.timeutil import ONE_DAY, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
 from guideline.uds_names import substances_named, substances_of_panel_item
 
@@ -275,6 +275,9 @@ class SubstanceResult:
     # What explains an expected positive, on its own: the prescription and its day ("oxycodone 5 mg (2026-05-01)")
     # or the dose given. The plan page lists it as it is, never by cutting the explanation's words apart.
     expected_by: str | None = None
+    # Not judged: the result is dated to the month or the year only, and the days that date can mean judge it
+    # differently (a negative for oxycodone in a month its prescription began in). Named, never silently expected.
+    unsettled: bool = False
 
 
 @slot_init
@@ -299,6 +302,25 @@ class UdsResult:
     def preliminary(self) -> bool:
         """A preliminary result is to be confirmed before anyone acts on it: the cards and the page say so."""
         return self.observation.status == "preliminary"
+
+    @property
+    def when(self) -> str | None:
+        """The result's date as the cards and the page write it: as written when it names a month or a year only
+        ("2026-05"), else its day; None when undated."""
+        return self.observation.dated_partial or (iso_day(self.day) if self.day else None)
+
+    @property
+    def unsettled(self) -> str | None:
+        """Why some of its substances were not judged against prescriptions ("dated to the month only"), else
+        None: the days its date can mean judge them differently."""
+        if not any(s.unsettled for s in self.substances):
+            return None
+        return dated_only(self.observation.dated_partial or "")
+
+
+def dated_only(written: str) -> str:
+    """ "dated to the month only" ("2026-05") or "dated to the year only" ("2026")."""
+    return f"dated to the {'month' if len(written.strip()) > 4 else 'year'} only"
 
 
 UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"
@@ -629,10 +651,37 @@ def _substance_result(
     substance: UdsSubstance,
     value: Value,
     day: date | None,
+    last: date | None,
     in_effect: Callable[[str, date], Prescription | None],
     taking_on: Callable[[str, date], Prescription | None],
     negative_substances: frozenset[str],
 ) -> SubstanceResult:
+    """The substance judged on the result's day; for a result dated to the month or the year only, whose `day` is
+    the first day that date can mean and `last` its last (never after today), judged only when every day from the
+    first to the last gives the same verdict. A negative for oxycodone in the month its prescription began is
+    expected on the 1st and unexpected on the 31st: judged on the 1st alone, a possible diversion went unflagged
+    with nothing said. Never the same verdict, it is not judged and says so (`unsettled`)."""
+    first = _judged_on(substance, value, day, in_effect, taking_on, negative_substances)
+    if day is None or last is None or value not in ("positive", "negative"):
+        return first
+    while day < last:
+        day += ONE_DAY
+        judged = _judged_on(substance, value, day, in_effect, taking_on, negative_substances)
+        if judged.unexpected != first.unexpected:
+            return SubstanceResult.make(substance.name, first.label, value, False, None, unsettled=True)
+    return first
+
+
+def _judged_on(
+    substance: UdsSubstance,
+    value: Value,
+    day: date | None,
+    in_effect: Callable[[str, date], Prescription | None],
+    taking_on: Callable[[str, date], Prescription | None],
+    negative_substances: frozenset[str],
+) -> SubstanceResult:
+    """The substance judged as if the test was done on `day`: a positive against the prescriptions in effect in
+    the 30 days before it (or a dose given in the 7), a negative against a supply that covers it (10.4)."""
     label = SUBSTANCE_LABELS.get(substance.name, substance.name)
     if day is None or value not in ("positive", "negative"):
         return SubstanceResult.make(substance.name, label, value, False, None)
@@ -670,16 +719,19 @@ def uds_results(
     history: PrescriptionHistory,
     config: GuidelineConfig,
     since: date | None = None,
+    today: date | None = None,
 ) -> tuple[UdsResult, ...]:
     """Every urine drug test result on record (or dated `since` onwards), newest first, with each substance
-    judged (6.4, 10.4). Judging is the costly part, so the checks ask only for the window they read."""
+    judged (6.4, 10.4). Judging is the costly part, so the checks ask only for the window they read. A result
+    dated to the month or the year only is dated by its first day (`since` and the year's test read it so) and
+    judged on every day its date can mean up to `today` (`_substance_result`)."""
     options = config.check("unexpected-uds-result").options
     negative_substances = frozenset(options["unexpected_negative_substances"])
     include_cannabinoid = bool(options["cannabinoid"])
     # Results of one test share one code object, so what a code tests for is read once per code; a screen and its
     # confirmation on one day judge a substance the same way, so each (substance, value, day) is judged once.
     tests: dict[int, _Test | None] = {}
-    judged: dict[tuple[str, Value, date | None], SubstanceResult] = {}
+    judged: dict[tuple[str, Value, date | None, date | None], SubstanceResult] = {}
     # Results also share their value objects ("Negative", an interpretation code): each reading is combined once.
     readings: dict[tuple[int, str | None, int, bool | None], Value] = {}
     in_effect, taking_on = history.in_effect, history.taking_on
@@ -708,6 +760,7 @@ def uds_results(
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
             continue  # an undated result is kept: it cannot be judged, and it is named so (never dropped unseen)
+        last = None if observation.dated_partial is None else _last_day(observation.dated_partial, day, today)
         if observation.value_quantity is not None:
             value = result_value(observation)  # an amount is read against its own range: no shared reading
         else:
@@ -727,17 +780,25 @@ def uds_results(
             continue
         substances = []
         for substance in test.substances:
-            key = (substance.test_set, value, day)  # each row's own: rows sharing a substance judge differently
+            key = (substance.test_set, value, day, last)  # each row's own: rows sharing a substance judge differently
             found = judged.get(key)
             if found is None:
                 found = judged[key] = _substance_result(
-                    substance, value, day, in_effect, taking_on, negative_substances
+                    substance, value, day, last, in_effect, taking_on, negative_substances
                 )
             substances.append(found)
         results.append(
             UdsResult.make(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
         )
     return tuple(sorted(_standing(results, withdrawn), key=lambda r: r.day or date.min, reverse=True))
+
+
+def _last_day(written: str, first: date | None, today: date | None) -> date | None:
+    """The last day a date written to the month or the year can mean, never after today nor before its first."""
+    last = last_written_day(written)
+    if first is None or last is None:
+        return None
+    return max(first, min(last, today) if today is not None else last)
 
 
 # How settled a result is: a lab replaces a preliminary with its final, and a final with a correction or amendment.
@@ -1003,7 +1064,7 @@ def not_judged_results(
     positive)"). A negative is left out: it explains nothing to look at. So is a dated positive for a tricyclic that
     `prescribed` (`PrescriptionHistory.named_in_effect`) finds a prescription of in the 30 days before it. A panel
     whose components or members carry the results is a heading, not a result of its own."""
-    grouped: dict[tuple[date | None, str], list[str]] = {}
+    grouped: dict[tuple[str | None, str], list[str]] = {}
     for result in results:
         if (
             result.not_judged is None
@@ -1014,10 +1075,10 @@ def not_judged_results(
             or _prescribed_for(result, prescribed)
         ):
             continue
-        grouped.setdefault((result.day, result.value), []).append(result.not_judged)
+        grouped.setdefault((result.when, result.value), []).append(result.not_judged)
     return tuple(
-        f"{', '.join(dict.fromkeys(drugs))} ({iso_day(day) if day else 'undated'}, {_NOT_JUDGED_VALUES[value]})"
-        for (day, value), drugs in grouped.items()
+        f"{', '.join(dict.fromkeys(drugs))} ({when or 'undated'}, {_NOT_JUDGED_VALUES[value]})"
+        for (when, value), drugs in grouped.items()
     )
 
 
@@ -1056,9 +1117,7 @@ def unnamed_substance_results(results: Iterable[UdsResult], today: date) -> tupl
             or result.observation.has_members
         ):
             continue
-        named.append(
-            f"{result.name} ({iso_day(result.day) if result.day else 'undated'}, {_UNNAMED_VALUES[result.value]})"
-        )
+        named.append(f"{result.name} ({result.when or 'undated'}, {_UNNAMED_VALUES[result.value]})")
     return tuple(dict.fromkeys(named))
 
 
@@ -1067,9 +1126,9 @@ def left_out_results(results: Iterable[UdsResult], today: date) -> tuple[str, ..
     of judging (cannabinoids, unless `checks.unexpected-uds-result.cannabinoid`), one item per day naming what was
     found ("cannabinoids (2026-06-05, positive)"): the site chose not to judge them, and the plan page says so, so
     that a positive there with no "unexpected" beside it is not read as judged and expected."""
-    days: dict[date, list[str]] = {}
+    days: dict[str, list[str]] = {}
     for result in results:
         if result.left_out is None or result.value != "positive" or result.day is None or result.day > today:
             continue
-        days.setdefault(result.day, []).append(result.left_out)
-    return tuple(f"{', '.join(dict.fromkeys(found))} ({iso_day(day)}, positive)" for day, found in days.items())
+        days.setdefault(result.when or iso_day(result.day), []).append(result.left_out)
+    return tuple(f"{', '.join(dict.fromkeys(found))} ({when}, positive)" for when, found in days.items())

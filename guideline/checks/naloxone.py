@@ -33,7 +33,6 @@ from guideline.terminology import (
     SLEEP_BREATHING,
     SUD_HISTORY,
 )
-from guideline.timeutil import iso_day
 from guideline.uds import SubstanceResult, UdsResult
 
 CHECK_ID = "naloxone"
@@ -159,8 +158,7 @@ def unprescribed_fentanyl_or_heroin(facts: Facts) -> tuple[str, ...]:
 def _illicit_evidence(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> tuple[str, ...]:
     """R6's findings in words: "<test> (<day>): positive for <drug>, not prescribed"."""
     return tuple(
-        f"{result.name} ({iso_day(result.day) if result.day else 'date unknown'}): positive for {item.label}, "
-        "not prescribed"
+        f"{result.name} ({result.when or 'date unknown'}): positive for {item.label}, not prescribed"
         for result, item in findings
     )
 

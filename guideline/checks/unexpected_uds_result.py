@@ -65,6 +65,12 @@ def _when(day: date | None) -> str:
     return iso_day(day) if day else "undated"
 
 
+def _written(result: UdsResult) -> str:
+    """A result's date as the card and the data-completeness lists write it: "2026-06-05", "2026-05" for one dated
+    to the month only (never the 1st it is read as), or "undated"."""
+    return result.when or "undated"
+
+
 def unjudged_results(facts: Facts) -> tuple[str, ...]:
     """The results of the last 12 months this check would judge but cannot read as positive or negative (a number
     with no flag, "Inconclusive", a value and a flag that disagree), or cannot place in time (undated) or trust
@@ -72,15 +78,21 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     unexpected"."""
     if not applies(facts):
         return ()
+    results = facts.uds_results_since(RESULT_MONTHS)
     named = [
-        f"{result.name} ({_when(result.day)})"
-        for result in facts.uds_results_since(RESULT_MONTHS)
+        f"{result.name} ({_written(result)})"
+        for result in results
         # an undated result cannot be judged whatever its value; a dated one, when its value is not read
         if (result.day is None or (result.day <= facts.today and result.value in ("none", "indeterminate")))
         # a panel whose components or members carry the results is a heading, not a result of its own
         and result.substances
         and not result.observation.components
         and not result.observation.has_members
+    ]
+    named += [
+        f"{result.name} ({result.when}, {result.unsettled}: not judged against prescriptions)"
+        for result in results
+        if result.unsettled and result.day is not None and result.day <= facts.today
     ]
     named += _panels_without_members(facts)
     since = months_before(facts.today, RESULT_MONTHS)
@@ -106,7 +118,7 @@ def _panels_without_members(facts: Facts) -> list[str]:
         members = result.observation.member_ids
         missing = sum(member not in received for member in members)
         if missing:
-            named.append(f"{result.name} ({_when(result.day)}, {missing} of its {len(members)} results not received)")
+            named.append(f"{result.name} ({_written(result)}, {missing} of its {len(members)} results not received)")
     return named
 
 
@@ -135,9 +147,9 @@ def _distinct(
 ) -> tuple[tuple[UdsResult, SubstanceResult], ...]:
     """A screen and its confirmation on the same day report one finding, not two. The finding rests on a settled
     result when there is one: a preliminary screen confirmed by a final result that day is not called preliminary."""
-    kept: dict[tuple[date | None, str, str], tuple[UdsResult, SubstanceResult]] = {}
+    kept: dict[tuple[str | None, str, str], tuple[UdsResult, SubstanceResult]] = {}
     for result, item in findings:
-        key = (result.day, item.substance, item.value)
+        key = (result.when, item.substance, item.value)
         if key not in kept or (kept[key][0].preliminary and not result.preliminary):
             kept[key] = (result, item)  # a replaced finding keeps its place: the order is the first seen
     return tuple(kept.values())
@@ -163,21 +175,22 @@ def _cell(found: Sequence[SubstanceResult]) -> str:
 def _table(
     results: Sequence[UdsResult], findings: Sequence[tuple[UdsResult, SubstanceResult]], max_dates: int
 ) -> tuple[str, int]:
-    """Rows: the substances with an unexpected result; columns: the newest dates that tested any of them."""
+    """Rows: the substances with an unexpected result; columns: the newest dates that tested any of them (a date
+    written to the month or the year only is a column of its own, headed as written)."""
     substances: dict[str, str] = {}
     for _, item in findings:
         substances.setdefault(item.substance, item.label)
     # What each date read for each of those substances, gathered in one pass over the results.
-    cells: dict[tuple[date, str], list[SubstanceResult]] = {}
+    cells: dict[tuple[tuple[date, str], str], list[SubstanceResult]] = {}
     for result in results:
         if result.day:
             for item in result.substances:
                 if item.substance in substances:
-                    cells.setdefault((result.day, item.substance), []).append(item)
+                    cells.setdefault(((result.day, _written(result)), item.substance), []).append(item)
     days = sorted({day for day, _ in cells}, reverse=True)
     shown = days[:max_dates]
     lines = [
-        "| Substance | " + " | ".join(iso_day(d) for d in shown) + " |",
+        "| Substance | " + " | ".join(written for _, written in shown) + " |",
         "|---|" + "---|" * len(shown),
     ]
     lines += [
@@ -188,7 +201,7 @@ def _table(
 
 
 def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, item: SubstanceResult) -> str:
-    line = f"{_when(result.day)}{' (preliminary)' if result.preliminary else ''}: {item.explanation}"
+    line = f"{_written(result)}{' (preliminary)' if result.preliminary else ''}: {item.explanation}"
     if item.value == "positive" and result.day is not None:
         count = later_negatives(negatives, item.substance, result.day)
         if count:
@@ -203,7 +216,7 @@ def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
     """Names each unexpected finding (newest first, "preliminary" beside one that rests on a preliminary result)
     while it fits, then counts the rest."""
     parts = [
-        f"{item.value} for {item.label} ({_when(result.day)}{', preliminary' if result.preliminary else ''})"
+        f"{item.value} for {item.label} ({_written(result)}{', preliminary' if result.preliminary else ''})"
         for result, item in findings
     ]
     lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "
@@ -263,14 +276,9 @@ def _card(
         ),
         view="uds",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={
-            "unexpected": [
-                {"substance": s.substance, "value": s.value, "date": iso_day(r.day) if r.day else None}
-                for r, s in findings
-            ]
-        },
+        facts={"unexpected": [{"substance": s.substance, "value": s.value, "date": r.when} for r, s in findings]},
         # "Results discussed" covers these results; an unexpected result on another day is a new finding.
-        about=frozenset(f"{iso_day(r.day) if r.day else None}|{s.substance}|{s.value}" for r, s in findings),
+        about=frozenset(f"{r.when}|{s.substance}|{s.value}" for r, s in findings),
     )
 
 

@@ -27,6 +27,10 @@ class UdsRow:
     explained: tuple[str, ...] = ()  # why each positive was expected: a prescription, or a dose given in hospital
     status_note: str | None = None  # "preliminary", "corrected" or "amended": a clinician weighs a result by it
     after_today: bool = False  # dated after today: no test done yet, and not judged (the cards do the same)
+    written: str | None = None  # its date as written when it names a month or a year only ("2026-05")
+    # Why some of its substances were not judged against prescriptions: "dated to the month only" when the days
+    # its date can mean judge them differently (the card names it as not judged too).
+    not_judged: str | None = None
 
 
 # A result's status the page shows beside its value: a preliminary screen is to be confirmed before anyone acts on
@@ -57,7 +61,19 @@ def build_uds(facts: Facts) -> UdsHistory:
         shown = status if status in SHOWN_STATUSES else None
         if _after(result.day, today):
             # Not judged, as the card does not: the prescriptions of a day that has not come are not known.
-            rows.append(UdsRow(result.day, result.name, result.value, substances, (), (), shown, after_today=True))
+            rows.append(
+                UdsRow(
+                    result.day,
+                    result.name,
+                    result.value,
+                    substances,
+                    (),
+                    (),
+                    shown,
+                    after_today=True,
+                    written=result.observation.dated_partial,
+                )
+            )
             continue
         unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
         explained = tuple(
@@ -65,7 +81,19 @@ def build_uds(facts: Facts) -> UdsHistory:
                 s.expected_by for s in result.substances if not s.unexpected and s.value == "positive" and s.expected_by
             )
         )
-        rows.append(UdsRow(result.day, result.name, result.value, substances, unexpected, explained, shown))
+        rows.append(
+            UdsRow(
+                result.day,
+                result.name,
+                result.value,
+                substances,
+                unexpected,
+                explained,
+                shown,
+                written=result.observation.dated_partial,
+                not_judged=result.unsettled,
+            )
+        )
     for day, procedure in facts.drug_test_procedures:
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         name = concept_name(procedure.code, "drug test")

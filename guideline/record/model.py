@@ -259,6 +259,9 @@ class Observation:
     # Its members as the record's Observation ids (result_id of each reference): a heading whose members did not
     # arrive holds no result read, and must be named.
     member_ids: tuple[str, ...] = ()
+    # The date it is dated by (`result_time`) as written when it names a month or a year only ("2026-05"): read as
+    # its 1st, and judged against the prescriptions of every day it can mean (guideline.uds).
+    dated_partial: str | None = None
 
     @property
     def result_time(self) -> datetime | None:

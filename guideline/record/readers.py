@@ -635,9 +635,34 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         reference_high=high,
         reference_below=below,
     )
+    if _may_name_no_day(observation.result_time):
+        observation = _partially_dated(observation, data, tz)
     # The rarer elements are set on the few results that carry them: one keyword more in the call above costs every
     # result of a chart more than all of them together (CPython calls with 20 or more keywords take a slower path).
     return observation if _RARE_ELEMENTS.isdisjoint(data) else _with_rare_elements(observation, data, tz)
+
+
+def _may_name_no_day(moment: datetime | None) -> bool:
+    """Whether a moment read is local midnight on a 1st: what a date written "2026-05" or "2026" reads as, so the
+    only moments whose date as written is worth a second look (told without reading the text again)."""
+    return moment is not None and moment.day == 1 and not (moment.hour or moment.minute or moment.second)
+
+
+def _partially_dated(observation: Observation, data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
+    """The result with the date it is dated by (`result_time`'s source) as written, when that names a month or a
+    year only: read as the 1st, a negative for an opioid prescribed from the 20th was judged against the
+    prescriptions of the 1st, and a possible diversion went unflagged."""
+    if observation.effective is not None:
+        written = data.get("effectiveDateTime")
+    elif observation.effective_period_start is not None:
+        period = as_dict(data.get("effectivePeriod"))
+        written = next((v for v in (period.get("start"), period.get("end")) if parse_datetime(v, tz)), None)
+    elif observation.effective_instant is not None:
+        written = data.get("effectiveInstant")
+    else:
+        written = data.get("issued")
+    partial = no_day_written(written)
+    return observation if partial is None else replace(observation, dated_partial=partial)
 
 
 _RARE_ELEMENTS = frozenset({"valueBoolean", "valueDateTime", "dataAbsentReason", "hasMember", "related"})
@@ -709,6 +734,7 @@ def read_diagnostic_report(data: Mapping[str, Any], tz: ZoneInfo) -> tuple[Diagn
     status = code_text(get("status"))
     effective = parse_datetime(get("effectiveDateTime"), tz) or start or end
     issued = parse_datetime(get("issued"), tz)
+    dated_partial = _report_partial_date(data, tz) if _may_name_no_day(effective or issued) else None
     # A contained id is local to its report: qualified by the report's, two reports' "#obs1" are two results.
     local_ids: dict[str, str] = {}
     observations = []
@@ -726,6 +752,7 @@ def read_diagnostic_report(data: Mapping[str, Any], tz: ZoneInfo) -> tuple[Diagn
             status=observation.status or _REPORT_STATUS_FOR_RESULT.get(status or "", status),
             effective=observation.effective if observation.result_time else effective,
             issued=observation.issued if observation.result_time else issued,
+            dated_partial=observation.dated_partial if observation.result_time else dated_partial,
         )
         observations.append(observation)
     report = DiagnosticReport.make(
@@ -740,6 +767,16 @@ def read_diagnostic_report(data: Mapping[str, Any], tz: ZoneInfo) -> tuple[Diagn
         document=bool(get("presentedForm")),
     )
     return report, tuple(observations)
+
+
+def _report_partial_date(data: Mapping[str, Any], tz: ZoneInfo) -> str | None:
+    """A report's date (effective[x], else issued: `DiagnosticReport.result_time`) as written when it names a month
+    or a year only, for the results it contains that take its date."""
+    period = as_dict(data.get("effectivePeriod")) if data.get("effectivePeriod") is not None else {}
+    for written in (data.get("effectiveDateTime"), period.get("start"), period.get("end"), data.get("issued")):
+        if parse_datetime(written, tz) is not None:
+            return no_day_written(written)
+    return None
 
 
 def _report_results(results: Any, local_ids: Mapping[str, str]) -> tuple[str, ...]:
