@@ -249,3 +249,18 @@ def test_the_no_test_card_counts_a_month_from_its_first_day(collected: str, fire
     screen = epic_screen(collected, "oxycodone", "Positive", "obs-ox")
     found = card(run("patient-view", resources=[*ltot(), screen]), urine_drug_test.CHECK_ID)
     assert (found is not None) is fires
+
+
+def test_fentanyl_unexplained_on_some_days_of_its_month_is_still_an_overdose_risk() -> None:
+    # A fentanyl patch filled 20 May explains a positive on 31 May, not one on 1 May: not judged for the card, but
+    # naloxone's R6 leans toward offering naloxone, as it does for a positive dated after today.
+    patch = dispense("197696", "2026-05-20", days_supply=30)  # 72 HR fentanyl 0.075 MG/HR Transdermal System
+    evaluation = sign(patch, epic_screen("2026-05", "fentanyl", "Positive", "obs-fent"))
+    assert card(evaluation, unexpected_uds_result.CHECK_ID) is None
+    assert unexpected_uds_result.unjudged_results(evaluation.facts) == (
+        f"Fentanyl Screen, Urine (2026-05, {NOT_JUDGED})",
+    )
+    assert naloxone.unprescribed_fentanyl_or_heroin(evaluation.facts) == (
+        "Fentanyl Screen, Urine (2026-05): positive for fentanyl, dated to the month only and not prescribed on "
+        "every day it can mean",
+    )

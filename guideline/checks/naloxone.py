@@ -156,20 +156,28 @@ def unprescribed_fentanyl_or_heroin(facts: Facts) -> tuple[str, ...]:
 
 
 def _illicit_evidence(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> tuple[str, ...]:
-    """R6's findings in words: "<test> (<day>): positive for <drug>, not prescribed"."""
+    """R6's findings in words: "<test> (<day>): positive for <drug>, not prescribed", or for a result dated to the
+    month or the year only that no prescription explains on some of its days, "…, dated to the month only and not
+    prescribed on every day it can mean"."""
     return tuple(
-        f"{result.name} ({result.when or 'date unknown'}): positive for {item.label}, not prescribed"
+        f"{result.name} ({result.when or 'date unknown'}): positive for {item.label}, "
+        + (f"{result.unsettled} and not prescribed on every day it can mean" if item.unsettled else "not prescribed")
         for result, item in findings
     )
 
 
 def _unprescribed_illicit(facts: Facts) -> list[tuple[UdsResult, SubstanceResult]]:
-    """R6's findings: each unexplained positive for an illicit opioid, with its result."""
+    """R6's findings: each unexplained positive for an illicit opioid, with its result. A positive dated to the month
+    or the year only that a prescription explains on some of the days it can mean and not on others (`unsettled`)
+    counts too: not judged for `unexpected-uds-result`, it leans toward offering naloxone, as a positive dated after
+    today does."""
     return [
         (result, item)
         for result in facts.uds_results_since(UDS_RISK_MONTHS)
         for item in result.substances
-        if item.substance in OVERDOSE_RISK_SUBSTANCES and item.unexpected and item.value == "positive"
+        if item.substance in OVERDOSE_RISK_SUBSTANCES
+        and (item.unexpected or item.unsettled)
+        and item.value == "positive"
     ]
 
 
