@@ -25,11 +25,14 @@ from guideline.fills import (
     FillMme,
     FillSupply,
     authorized_order,
+    counted_on_trust,
     counts_as_fill,
     covering_order,
     fill_date,
     fill_mme,
     fill_moment,
+    known_in_hand,
+    prescription_course,
     same_drug_key,
     standalone_fills,
     supply_intervals,
@@ -84,9 +87,6 @@ from guideline.uds import (
 )
 
 Item = TypeVar("Item", MedOrder, Dispense)
-
-# A fill in hand or being handed over: the patient has (or is getting) the kit.
-NALOXONE_FILL_STATUSES = frozenset({"completed", "in-progress"})
 
 
 def per_medication(test: Callable[[ResolvedMedication], bool]) -> Callable[[MedOrder | Dispense], bool]:
@@ -172,6 +172,7 @@ class Facts:
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
         self._drug_keys: dict[int, tuple[object, str]] = {}
+        self._courses: dict[int, tuple[Dispense, str | None]] = {}
         # A plain function, not a method: the prescription history keeps it, and a bound method would tie the
         # history back to these facts in a cycle that only the garbage collector frees (the whole record with it).
         self.order_interval: Callable[[MedOrder], Interval | None] = remembered_intervals(self.terms, self.config)
@@ -322,14 +323,15 @@ class Facts:
 
     @cached_property
     def fills(self) -> tuple[Dispense, ...]:
-        """The dispenses that handed medicine over (completed or in progress)."""
+        """The dispenses counted as handing medicine over (`fills.counts_as_fill`: completed or in progress, or of a
+        status absent or unknown)."""
         return tuple(d for d in self.record.dispenses if counts_as_fill(d))
 
     @cached_property
     def opioid_fill_supplies(self) -> tuple[FillSupply, ...]:
         """Every opioid fill's supply, early refills of the same drug queued after the earlier supply."""
         fills = self.only_in(OPIOID, self.fills)
-        return supply_intervals(fills, self.drug_key, self.today)
+        return supply_intervals(fills, self.drug_key, self.today, self.fill_course)
 
     @cached_property
     def current_fills(self) -> tuple[FillSupply, ...]:
@@ -342,7 +344,9 @@ class Facts:
             return self.current_fills
         if set_name not in self._fills_in:
             fills = self.only_in(set_name, self.fills)
-            self._fills_in[set_name] = self._standalone(supply_intervals(fills, self.drug_key, self.today))
+            self._fills_in[set_name] = self._standalone(
+                supply_intervals(fills, self.drug_key, self.today, self.fill_course)
+            )
         return self._fills_in[set_name]
 
     def _standalone(self, supplies: tuple[FillSupply, ...]) -> tuple[FillSupply, ...]:
@@ -374,6 +378,15 @@ class Facts:
             by_drug.setdefault(self.drug_key(order), []).append(order)
         return {drug: tuple(orders) for drug, orders in by_drug.items()}
 
+    def fill_course(self, dispense: Dispense) -> str | None:
+        """The prescription course a fill belongs to (`fills.prescription_course`): fills of one drug on different
+        courses are taken at the same time, and their doses add."""
+        found = self._courses.get(id(dispense))
+        if found is None or found[0] is not dispense:
+            # Worked out once per fill: the opioid, sedative and unidentified fills each ask.
+            found = self._courses[id(dispense)] = (dispense, prescription_course(dispense, self.real_orders))
+        return found[1]
+
     def source_order(self, dispense: Dispense) -> MedOrder | None:
         """The order a fill came from (`fills.source_order`), with the orders and their intervals read once."""
         if dispense.authorizing_prescriptions:
@@ -386,7 +399,7 @@ class Facts:
         """Fills supplying today that no counted order stands for and whose medication matched no code or name
         PainPlan knows: they may be opioids the total leaves out, so they are named, never dropped."""
         fills = self._kept(self.fills, ("unidentified",), lambda m: recognise(m, self.terms).unidentified)
-        return self._standalone(supply_intervals(fills, self.drug_key, self.today))
+        return self._standalone(supply_intervals(fills, self.drug_key, self.today, self.fill_course))
 
     @cached_property
     def unidentified_current_orders(self) -> tuple[MedOrder, ...]:
@@ -425,6 +438,42 @@ class Facts:
             if fill.filled_partial is not None:
                 display = recognise(fill.medication, self.terms).display
                 named.append(_named_dated_only(display, "current fill", fill.id, f"dispensed {fill.filled_partial}"))
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
+    def unknown_status_fills(self) -> tuple[str, ...]:
+        """Recent fills (within `current_order_default_days`) of a medicine that matters here counted on trust
+        (`fills.counted_on_trust`: status unknown, or none and no handed-over date), each named with its day: they
+        are counted as handed over, and naming them lets the clinician check that the patient has the medicine."""
+        recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
+        named = []
+        for dispense in self.fills:
+            filled = fill_date(dispense)
+            if filled is None or not recent <= filled <= self.today or not counted_on_trust(dispense):
+                continue
+            recognition = recognise(dispense.medication, self.terms)
+            if recognition.kind != "not-relevant":
+                named.append(f"{named_item(recognition.display, 'fill', dispense.id)}, filled {filled.isoformat()}")
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
+    def future_fills(self) -> tuple[Dispense, ...]:
+        """Fills of a medicine that matters here dated after today (a clock or keying error): no supply can start
+        before it is handed over, so neither the MME total nor the checks count them, and they are named."""
+        return tuple(
+            d
+            for d in self.fills
+            if (fill_date(d) or self.today) > self.today and recognise(d.medication, self.terms).kind != "not-relevant"
+        )
+
+    @cached_property
+    def future_dated_fills(self) -> tuple[str, ...]:
+        """The `future_fills`, each named with its date: "Oxycodone … (fill md-1), dated 2026-06-16, after today"."""
+        named = (
+            f"{named_item(recognise(d.medication, self.terms).display, 'fill', d.id)}, dated "
+            f"{d.filled_partial or (fill_date(d) or self.today).isoformat()}, after today"
+            for d in self.future_fills
+        )
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -564,9 +613,7 @@ class Facts:
         found.extend(
             d
             for d in self.record.dispenses
-            if d.status in NALOXONE_FILL_STATUSES
-            and self.is_in(NALOXONE_RESCUE, d)
-            and self.within_months(fill_moment(d), months)
+            if known_in_hand(d) and self.is_in(NALOXONE_RESCUE, d) and self.within_months(fill_moment(d), months)
         )
         return tuple(found)
 

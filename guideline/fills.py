@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from guideline import mme_factors as mf
-from guideline.dosage import Amount, number_text, to_amount
+from guideline.dosage import Amount, number_text, quantity_days, to_amount
 from guideline.fhirdata import last_written_day, local_reference
 from guideline.identifiers import MARK, actor_key
 from guideline.memo import MISSING, IdentityMemo
@@ -48,6 +48,9 @@ FillState = Literal["ok", "excluded", "unknown"]
 
 # Statuses of a dispense that put medicine in the patient's hands (guideline 5.1).
 FILL_STATUSES = frozenset({"completed", "in-progress"})
+# No status (STU3 and DSTU2 make it optional; Oracle Health sometimes leaves it out) or R4's "unknown": the fill is
+# counted as handed over, since dropping it could hide an opioid, a benzodiazepine or naloxone in the patient's hands.
+UNSTATED_FILL_STATUSES = frozenset({None, "unknown"})
 
 # The CDC data file counts a fentanyl patch as 72 hours of wear: its patch factor 7.2 per mcg/h is the clinical 2.4
 # for a patch worn all day, times three days. Patches dispensed ÷ days' supply × 3 is the number worn at once.
@@ -56,6 +59,7 @@ PATCH_WEAR_DAYS = Decimal(3)
 FILL_REASON_TEXT: dict[str, str] = {
     **REASON_TEXT,
     "no-days-supply": "the fill has no days' supply",
+    "days-supply-unit-unread": "the fill's days' supply is in a unit PainPlan cannot read as days",
     "days-supply-under-a-day": "the fill's days' supply is less than one day",
     "days-supply-over-999": "the fill's days' supply is more than 999 days",
     "no-quantity": "the fill has no quantity dispensed",
@@ -74,20 +78,32 @@ def fill_date(dispense: Dispense) -> date | None:
 
 
 def days_supply(dispense: Dispense) -> Decimal | None:
-    """The fill's days' supply; None when missing or under one day (an unknown supply is never a number).
+    """The fill's days' supply in days; None when missing, in a unit that cannot be read as days, or under one day
+    (an unknown supply is never a number).
 
     Pharmacies count whole days, at most 999 (the claim field's three digits). A fraction of a day is a data error:
     it would end the supply before it starts, so the fill would silently count for nothing, and ÷ 0.0001 days would
     give an absurd dose; a supply of thousands of years cannot be placed on a calendar. Both are read as unknown,
     and named as such."""
-    return dispense.days_supply if days_supply_problem(dispense) is None else None
+    return _days_written(dispense) if days_supply_problem(dispense) is None else None
+
+
+def _days_written(dispense: Dispense) -> Decimal | None:
+    """daysSupply in days: a bare number is days; a unit converts as a supply duration's does (weeks of 7 days,
+    months of 30, hours of 1/24; `dosage.quantity_days`); a unit it does not know gives None."""
+    days, written = dispense.days_supply, dispense.days_supply_written
+    if written is None or days is None or days <= 0:
+        return days
+    return quantity_days(written)
 
 
 def days_supply_problem(dispense: Dispense) -> str | None:
     """Why the fill has no usable days' supply (a FILL_REASON_TEXT key), or None when it has one."""
-    days = dispense.days_supply
-    if days is None or days <= 0:
+    if dispense.days_supply is None or dispense.days_supply <= 0:
         return "no-days-supply"
+    days = _days_written(dispense)
+    if days is None:
+        return "days-supply-unit-unread"
     if days < 1:
         return "days-supply-under-a-day"
     if days > MAX_DAYS_SUPPLY:
@@ -114,8 +130,29 @@ def days_supply_or_derived(
 
 
 def counts_as_fill(dispense: Dispense) -> bool:
-    """A completed (or in-progress) dispense; cancelled, declined, stopped or erroneous ones handed nothing over."""
-    return dispense.status in FILL_STATUSES
+    """A fill the MME total and the medication checks count: one known to be in the patient's hands, or one whose
+    status is absent or unknown (`UNSTATED_FILL_STATUSES`). Cancelled, declined, stopped, on-hold, in-preparation
+    and erroneous dispenses handed nothing over."""
+    return known_in_hand(dispense) or dispense.status in UNSTATED_FILL_STATUSES
+
+
+def known_in_hand(dispense: Dispense) -> bool:
+    """A fill known to have put medicine in the patient's hands: completed or in progress, or with no status but a
+    handed-over date. Only these show naloxone on hand or past opioid use, which quiet a card: a fill of unknown
+    status must not."""
+    return dispense.status in FILL_STATUSES or handed_over(dispense)
+
+
+def handed_over(dispense: Dispense) -> bool:
+    """Completed, or with no status but a handed-over date: the status is optional before R4, and a handed-over
+    date says what "completed" would."""
+    return dispense.status == "completed" or (dispense.status is None and dispense.when_handed_over is not None)
+
+
+def counted_on_trust(dispense: Dispense) -> bool:
+    """A fill counted although nothing says it was handed over (status "unknown", or no status and no handed-over
+    date): the MME total and the checks count it, leaning safe, and it is named so that the count can be checked."""
+    return counts_as_fill(dispense) and not known_in_hand(dispense)
 
 
 @dataclass(frozen=True)
@@ -193,7 +230,7 @@ def fill_mme(
     problem = days_supply_problem(dispense)
     if problem is not None:
         return result("unknown", problem, f"{label}: {FILL_REASON_TEXT[problem]}")
-    days = dispense.days_supply
+    days = days_supply(dispense)
     assert days is not None  # days_supply_problem said it is usable
     quantity = to_amount(dispense.quantity)
     if quantity is None:
@@ -326,27 +363,68 @@ def possible_fill_date(dispense: Dispense, today: date) -> date | None:
     return max(filled, min(last, today)) if last is not None else filled
 
 
+def no_course(_dispense: Dispense) -> str | None:
+    """Every fill of one course: fills of one drug all queue (the population review's rule)."""
+    return None
+
+
 def supply_intervals(
-    dispenses: Iterable[Dispense], drug_of: Callable[[Dispense], str], today: date | None = None
+    dispenses: Iterable[Dispense],
+    drug_of: Callable[[Dispense], str],
+    today: date | None = None,
+    course_of: Callable[[Dispense], str | None] = no_course,
 ) -> tuple[FillSupply, ...]:
-    """Each dated fill's supply, in fill order. Fills of one drug queue: a fill made before the earlier supply of
-    that drug ran out starts the day after it ends. Fills of different drugs overlap (and their doses add). Given
-    `today`, a fill dated to the month or the year only is placed on the last day it can mean (`possible_fill_date`)."""
+    """Each dated fill's supply, in fill order. Fills of one drug and one prescription course (`course_of`, e.g.
+    `prescription_course`) queue: a fill made before the earlier supply ran out starts the day after it ends. Fills
+    of different drugs, or of one drug on different prescriptions, overlap (and their doses add). A fill naming no
+    prescription (course None) queues behind the course of its drug whose supply ends first; a fill naming one whose
+    course has no fill yet takes over the supply of the fills that named none, as one course. Given `today`, a fill
+    dated to the month or the year only is placed on the last day it can mean (`possible_fill_date`)."""
     filled_on = [(fill_date(d) if today is None else possible_fill_date(d, today), d) for d in dispenses]
     # Ordered by date, id and place: the place is unique, so sorting never compares two dispenses.
     dated = sorted((filled, d.id or "", index, d) for index, (filled, d) in enumerate(filled_on) if filled is not None)
-    next_free: dict[str, date] = {}
+    next_free: dict[str, dict[str | None, date]] = {}  # drug -> course -> the day its supply is free again
     supplies: list[FillSupply] = []
     for filled, _, _, dispense in dated:
         assert filled is not None
         drug = drug_of(dispense)
-        start = max(filled, next_free.get(drug, filled))
+        courses = next_free.setdefault(drug, {})
+        course = queue_of(courses, course_of(dispense))
+        start = max(filled, courses.get(course, filled))
         days = days_supply(dispense)
         end = last_supply_day(start, days) if days is not None else None
         if end is not None:
-            next_free[drug] = end + ONE_DAY
+            courses[course] = end + ONE_DAY
         supplies.append(FillSupply.make(dispense, drug, filled, start, end))
     return tuple(supplies)
+
+
+def queue_of(courses: dict[str | None, date], course: str | None) -> str | None:
+    """Which of one drug's course queues (course -> the day it is free again) a supply joins: its own course's; a
+    supply naming none, the course free first; one whose course has no queue yet takes over that of the supplies that
+    named none (they may have been its own). The MME history queues the same way."""
+    if course is None:
+        return min(courses, key=courses.__getitem__) if courses else None
+    if course not in courses and None in courses:
+        courses[course] = courses.pop(None)
+    return course
+
+
+def prescription_course(dispense: Dispense, real_orders: Sequence[MedOrder]) -> str | None:
+    """The prescription course a fill belongs to: the prescriber of the order its authorizingPrescription names when
+    that order is in the record and names one (Schedule II opioids carry no refills, so one prescriber's monthly
+    prescriptions are one course, and the next one filled early still queues); else the prescription it names (one
+    from another prescriber or another system, such as an emergency department's, is a second course, taken at the
+    same time); None when it names none."""
+    if not dispense.authorizing_prescriptions:
+        return None
+    order = authorized_order(dispense, real_orders)
+    if order is not None:
+        return f"prescriber:{actor_key(order.requester)}" if order.requester else f"order:{order.ref}"
+    named = (
+        (local_reference(r) or r) if "/" in r else f"MedicationRequest/{r}" for r in dispense.authorizing_prescriptions
+    )
+    return "prescription:" + min(named)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
-from guideline.fills import days_supply, fill_date, fill_moment
+from guideline.fills import days_supply, fill_date, fill_moment, known_in_hand
 from guideline.orders import ENDED, is_ambulatory, is_taken, order_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply, order_supply
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 Interval = tuple[date, date]
 
 EXPOSURE_ORDER_STATUSES = frozenset({"active", "completed", "stopped", ENDED})
-EXPOSURE_DISPENSE_STATUSES = frozenset({"completed", "in-progress"})
 UNKNOWN_SUPPLY_DAYS = 30  # guideline 5.1: an unknown supply counts as [start, start + 29]
 LTOT_MIN_DAYS = 21
 RECENT_START_MIN_DAYS = 7
@@ -67,7 +66,9 @@ def counts_as_exposure_order(order: MedOrder, config: GuidelineConfig) -> bool:
 
 
 def counts_as_exposure_dispense(dispense: Dispense) -> bool:
-    return dispense.status in EXPOSURE_DISPENSE_STATUSES
+    """A fill known to be in the patient's hands (`fills.known_in_hand`): one of unknown status makes no one
+    opioid-tolerant."""
+    return known_in_hand(dispense)
 
 
 def merge(intervals: Iterable[Interval]) -> tuple[Interval, ...]:

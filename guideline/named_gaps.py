@@ -141,6 +141,36 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         note="Pharmacy fills with no date (not counted in MME or the checks)",
     ),
     NamedGap(
+        key="unknown-status-fills",
+        items=attrgetter("unknown_status_fills"),
+        card=CardLine(
+            "status is unknown and nothing records it as handed over; it was counted as the patient's in the MME "
+            "total and the checks, so check that the patient has it",
+            "other fills of unknown status counted",
+        ),
+        page=PageSentence(
+            "1 recent pharmacy fill had an unknown status (or none, and no handed-over date); it was counted as "
+            "handed over in the MME total and the medication checks, but not as naloxone on hand or past opioid use:",
+            "{count} recent pharmacy fills had an unknown status (or none, and no handed-over date); they were "
+            "counted as handed over in the MME total and the medication checks, but not as naloxone on hand or past "
+            "opioid use:",
+        ),
+        note="Pharmacy fills of unknown status (counted as handed over)",
+    ),
+    NamedGap(
+        key="future-dated-fills",
+        items=attrgetter("future_dated_fills"),
+        card=CardLine(
+            "is dated after today, so the MME total and the checks did not count it",
+            "other fills dated after today",
+        ),
+        page=PageSentence(
+            "1 pharmacy fill is dated after today, so the MME total and the checks did not count it:",
+            "{count} pharmacy fills are dated after today, so the MME total and the checks did not count them:",
+        ),
+        note="Pharmacy fills dated after today (not counted in MME or the checks)",
+    ),
+    NamedGap(
         key="unknown-status",
         items=attrgetter("unknown_status_orders"),
         card=CardLine(

@@ -11,6 +11,7 @@ from typing import Literal, TypeVar
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_written_day
+from guideline.fills import handed_over
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_ambulatory, is_order, is_taken, order_start, stated_end
@@ -543,7 +544,8 @@ class PrescriptionHistory:
             if is_taken(order):
                 supplied.append((order.medication, order, None))
         for dispense, interval in dispenses:
-            if interval and dispense.status == "completed":
+            # Completed, or with no status but handed over: the status is optional before R4.
+            if interval and handed_over(dispense):
                 supplied.append((dispense.medication, None, interval))
         self._supplied = tuple(supplied)
         # Orders and fills of one drug share one medication object: set membership is asked once per medication, and

@@ -175,7 +175,12 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
         "total_mme": _number(summary.total),
         "complete": not summary.unknown_orders and not any(k.unidentified for k in recognitions),
         "current_total_mme": _number(facts.mme.total),
-        "current_complete": facts.mme.state != "partial" and not current_unidentified and not facts.unidentified_fills,
+        # Unknown orders or fills with nothing converted leave the state "none", not "partial": still incomplete.
+        "current_complete": not facts.mme.unknown_orders
+        and not facts.mme.unknown_fills
+        and not current_unidentified
+        and not facts.unidentified_fills
+        and not _opioid_fills_ahead(facts, terms),
         "orders": lines,
     }
     # Opioid fills, and fills nobody could identify (they may be opioids the total leaves out).
@@ -190,6 +195,12 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
             for index, d in enumerate(listed, start=1)
         ]
     return report
+
+
+def _opioid_fills_ahead(facts: Facts, terms: Terminology) -> bool:
+    """A fill dated after today of an opioid, or of a medication nobody identified: the card's total leaves it out
+    (`Facts.future_fills`), so the total may be short."""
+    return any(facts.is_in(OPIOID, d) or recognise(d.medication, terms).unidentified for d in facts.future_fills)
 
 
 def _guideline_config(profile: str | None) -> tuple[GuidelineConfig, date | None]:

@@ -32,8 +32,9 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified, current opioid whose MME cannot be worked out, undated fill, order
-    dated to the month only, unknown status, home opioid on the list with no recent order, unread category, unread
+    """`count` items of each kind: unidentified, current opioid whose MME cannot be worked out, undated fill, fill of
+    unknown status, fill dated ahead, order dated to the month only, order of unknown status, home opioid on the list
+    with no recent order, unread category, unread
     drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge,
     undated procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
@@ -54,6 +55,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         del undated_fill["whenHandedOver"]
         found.append(undated_fill)
         found.append(med_request(OXYCODONE, id=f"mr-month-{n}", authored="2026-05"))  # may last until 29 June
+        found.append({**dispense(LORAZEPAM, days_ago(4), status="unknown"), "id": f"md-status-{n}"})
+        found.append({**dispense(OXYCODONE, FUTURE), "id": f"md-ahead-{n}"})
         found.append(med_request(LORAZEPAM, id=f"mr-status-{n}", authored=days_ago(10), status="unknown", period=8))
         # A home opioid on the active list, written down 200 days ago with no end: not counted in MME, named.
         home = med_request(OXYCODONE, id=f"mr-home-{n}", authored=days_ago(200), supply_days=None, intent="plan")

@@ -15,7 +15,7 @@ from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date,
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.fhirdata import HCPCS, Coding, Concept, as_dict, system_name
-from guideline.fills import fill_moment
+from guideline.fills import fill_moment, handed_over
 from guideline.history import dispense_interval
 from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
@@ -80,8 +80,9 @@ def _order_shows_treatment(facts: Facts, order: MedOrder, days: int, low: date) 
 
 def treatment_in_window(facts: Facts, days: int) -> OudTreatment:
     """Medication for OUD (buprenorphine, methadone or naltrexone: the MOUD set holds all three) in the last `days`
-    days: orders of any category and drafts, completed fills dispensed in the window or whose supply reaches it,
-    and doses given in clinic or by a treatment programme (a billing code, or a medication administration)."""
+    days: orders of any category and drafts, fills handed over (`fills.handed_over`) in the window or whose supply
+    reaches it, and doses given in clinic or by a treatment programme (a billing code, or a medication
+    administration)."""
     low = facts.today - timedelta(days=days)
     orders = tuple(
         o for o in facts.record.orders if facts.is_in(MOUD, o) and _order_shows_treatment(facts, o, days, low)
@@ -89,7 +90,7 @@ def treatment_in_window(facts: Facts, days: int) -> OudTreatment:
     fills = tuple(
         d
         for d in facts.record.dispenses
-        if d.status == "completed"
+        if handed_over(d)
         and facts.is_in(MOUD, d)
         and (facts.within_days(fill_moment(d), days) or _overlaps(dispense_interval(d), low, facts.today))
     )

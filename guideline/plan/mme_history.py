@@ -1,7 +1,9 @@
 """Daily MME over the past 12 months as a step line (guideline 5.1 exposure intervals), peak and 90-day mean.
 
-Supplies of the same drug queue: an early renewal (or refill) starts the day after the earlier supply ends, so it
-never counts twice; supplies of different drugs add. Pharmacy fills that no order in the record stands for count too.
+Supplies of the same drug and prescription course queue: an early renewal (or refill) starts the day after the
+earlier supply ends, so it never counts twice; supplies of different drugs add, and so do those of one drug on another
+prescriber's prescription (`fills.prescription_course`). Pharmacy fills that no order in the record stands for count
+too.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from guideline.fills import FillSupply, days_supply, fill_mme, source_order
+from guideline.fills import FillSupply, days_supply, fill_mme, queue_of, source_order
 from guideline.history import counts_as_exposure_order
+from guideline.identifiers import actor_key
 from guideline.plan.model import Point
 from guideline.record import MedOrder
 from guideline.terminology import OPIOID
@@ -58,6 +61,17 @@ class _Supply:
     days: int
     price: Callable[[], tuple[str, Decimal | None, str | None]]
     label: Callable[[], str]
+    course: str | None  # the prescription course (`fills.queue_of`); None: a fill naming no prescription
+
+
+# The course of the record's orders that name no prescriber: their renewals queue one behind the other, and a fill
+# naming another prescription is not taken for one of them.
+UNSIGNED_ORDERS = "orders"
+
+
+def _order_course(order: MedOrder) -> str:
+    """An order's prescription course: its prescriber's, as `fills.prescription_course` gives its fills."""
+    return f"prescriber:{actor_key(order.requester)}" if order.requester else UNSIGNED_ORDERS
 
 
 def _standalone_fills(facts: Facts, orders: Sequence[MedOrder]) -> list[FillSupply]:
@@ -84,6 +98,7 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 (interval[1] - interval[0]).days + 1,
                 lambda order=order: order_mme(order),
                 lambda order=order: f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})",
+                _order_course(order),
             )
         )
     for fill in _standalone_fills(facts, orders):
@@ -100,19 +115,23 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 (fill.end - fill.start).days + 1,
                 price,
                 lambda fill=fill: f"{facts.name(fill.dispense)} (filled {fill.dispense.filled_partial or fill.filled})",
+                facts.fill_course(fill.dispense),
             )
         )
     return supplies
 
 
 def _queued(supplies: list[_Supply]) -> list[tuple[date, date, _Supply]]:
-    """Each supply's days, a supply of a drug already supplied starting the day after the earlier one ends."""
-    next_free: dict[str, date] = {}
+    """Each supply's days, a supply of a drug already supplied on its course starting the day after the earlier one
+    ends (`fills.queue_of`, as the current fills queue)."""
+    next_free: dict[str, dict[str | None, date]] = {}
     placed: list[tuple[date, date, _Supply]] = []
     for supply in sorted(supplies, key=lambda s: s.start):
-        first = max(supply.start, next_free.get(supply.drug, supply.start))
+        courses = next_free.setdefault(supply.drug, {})
+        course = queue_of(courses, supply.course)
+        first = max(supply.start, courses.get(course, supply.start))
         last = first + timedelta(days=max(supply.days, 1) - 1)
-        next_free[supply.drug] = last + timedelta(days=1)
+        courses[course] = last + timedelta(days=1)
         placed.append((first, last, supply))
     return placed
 

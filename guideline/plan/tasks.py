@@ -14,9 +14,8 @@ from guideline.checks.reassessment_due import CHECK_ID as REASSESS_CHECK
 from guideline.checks.reassessment_due import last_assessment, pending_assessments
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders
-from guideline.facts import NALOXONE_FILL_STATUSES
 from guideline.fhirdata import LOINC
-from guideline.fills import fill_date
+from guideline.fills import fill_date, known_in_hand
 from guideline.mme import MmeSummary
 from guideline.orders import is_taken, order_start
 from guideline.plan.mme_history import MmeHistory
@@ -243,7 +242,7 @@ def _naloxone_last(facts: Facts) -> date | None:
         ):
             days.append(_naloxone_day(order))
     for dispense in facts.record.dispenses:
-        if dispense.status in NALOXONE_FILL_STATUSES and facts.is_in(NALOXONE_RESCUE, dispense):
+        if known_in_hand(dispense) and facts.is_in(NALOXONE_RESCUE, dispense):
             days.append(_naloxone_day(dispense))
     return latest(days)
 

@@ -146,7 +146,7 @@ def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Read
     if fills.days_supply(dispense) is not None:
         return dispense
     derived = fills.days_supply_or_derived(dispense, order, reader.terms, reader.config)
-    return replace(dispense, days_supply=derived) if derived is not None else dispense
+    return replace(dispense, days_supply=derived, days_supply_written=None) if derived is not None else dispense
 
 
 def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) -> tuple[OpioidFill, ...]:

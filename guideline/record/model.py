@@ -182,7 +182,7 @@ class Dispense:
     medication: ResolvedMedication
     when_handed_over: datetime | None
     when_prepared: datetime | None
-    days_supply: Decimal | None
+    days_supply: Decimal | None  # daysSupply.value as written: read it in days through fills.days_supply
     quantity: Quantity | None
     authorizing_prescriptions: tuple[str, ...] = ()  # MedicationRequest references the fill was made from
     performers: tuple[str, ...] = ()  # performer.actor references (pharmacy, pharmacist or, in claims, prescriber)
@@ -191,6 +191,9 @@ class Dispense:
     prescribers: tuple[str, ...] = ()
     # The date it is dated by (handed over, else prepared) as written when it names a month or a year only.
     filled_partial: str | None = None
+    # daysSupply when it names a unit ("4 wk", "720 h"): fills.days_supply converts it to days. None for a bare
+    # number, which is days (the claim field's meaning).
+    days_supply_written: Quantity | None = None
 
 
 @slot_init

@@ -499,6 +499,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
     get = data.get
     handed, prepared = get("whenHandedOver"), get("whenPrepared")
     handed_over = parse_datetime(handed, tz)
+    supplied = quantity(get("daysSupply"))
     return Dispense.make(
         id=text(get("id")),
         status=code_text(get("status")),
@@ -506,12 +507,14 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         when_handed_over=handed_over,
         # Pharmacies often write one time for both: the same text reads the same, so it is read once.
         when_prepared=handed_over if type(prepared) is str and prepared == handed else parse_datetime(prepared, tz),
-        days_supply=decimal(as_dict(get("daysSupply")).get("value")),
+        days_supply=supplied.value if supplied is not None else None,
         quantity=quantity(get("quantity")),
         authorizing_prescriptions=_references(get("authorizingPrescription")),
         performers=_actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")),
         prescribers=_prescribing(get("performer")),
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
+        # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4.
+        days_supply_written=supplied if supplied is not None and (supplied.unit or supplied.code) else None,
     )
 
 
