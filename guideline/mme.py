@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
@@ -105,6 +105,20 @@ class IngredientStrength:
 
 
 @dataclass(frozen=True)
+class StrengthConflict:
+    """An opioid whose RxNorm code says one strength and the order's name (text or the code's display) another."""
+
+    name: str
+    coded: Decimal
+    named: tuple[Decimal, ...]
+    per: Strength
+
+    @property
+    def counted(self) -> Decimal:
+        return max(self.coded, *self.named)
+
+
+@dataclass(frozen=True)
 class Drug:
     """The identified product: matched code, dose form (packs resolved to their inner form) and strengths."""
 
@@ -121,6 +135,8 @@ class Drug:
     # dose in mg can be matched to the ingredient it measures; `partner_unknown` when one's strength is not known.
     partners: tuple[IngredientStrength, ...] = ()
     partner_unknown: bool = False
+    # The code's strength of an opioid and the other strength its name states: the higher one is counted.
+    conflicts: tuple[StrengthConflict, ...] = ()
 
     @property
     def combination(self) -> bool:
@@ -419,7 +435,73 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
             return "conflicting-codes"
         matches = selected
     coding, rows = matches[0]
-    return _drug_from_rows(coding, rows)
+    drug = _drug_from_rows(coding, rows)
+    if isinstance(drug, str):
+        return drug
+    return _with_named_strengths(drug, (medication.concept.text if medication.concept else None, coding.display))
+
+
+# A name's strength within this fraction of the code's is the same strength written rounded (liquids: 1.33 mg/mL).
+_SAME_STRENGTH = Decimal("0.02")
+
+
+def _with_named_strengths(drug: Drug, names: Sequence[str | None]) -> Drug:
+    """The coded drug counted at the higher strength where its own name states another strength of one of its
+    opioids in the same unit (code 5 mg, text "oxycodone 10 mg tablet"), the conflict kept to be named. A name
+    without a strength, or a strength of a combination's other ingredient, is no conflict."""
+    known = known_ingredients()
+    conflicts: list[StrengthConflict] = []
+    strengths = list(drug.strengths)
+    for rxcui in drug.ingredients:
+        own = [s for s in drug.strengths if s.ingredient == rxcui]
+        per = own[0].per
+        if any(s.per != per for s in own):
+            continue
+        coded = sum((s.mg for s in own), Decimal(0))
+        named = _named_strengths(rxcui, per, names, known)
+        differing = tuple(dict.fromkeys(n for n in named if abs(n - coded) > coded * _SAME_STRENGTH))
+        if not differing:
+            continue
+        conflict = StrengthConflict(own[0].name, coded, differing, per)
+        conflicts.append(conflict)
+        if conflict.counted != coded:
+            first = strengths.index(own[0])
+            strengths = [s for s in strengths if s.ingredient != rxcui]
+            strengths.insert(first, IngredientStrength(rxcui, own[0].name, conflict.counted, per))
+    if not conflicts:
+        return drug
+    return replace(drug, strengths=tuple(strengths), conflicts=tuple(conflicts))
+
+
+def _named_strengths(rxcui: str, per: Strength, names: Sequence[str | None], known: Mapping[str, Any]) -> list[Decimal]:
+    """The strengths of one opioid ingredient the names state per the same basis (mg per tablet, per mL, ...)."""
+    found = []
+    for text in dict.fromkeys(n for n in names if n):
+        for named in read_name(text).strengths:
+            ingredient = known.get(named.ingredient)
+            if ingredient is not None and ingredient.rxcui == rxcui and named.per == per and named.mg > 0:
+                found.append(named.mg)
+    return found
+
+
+def _strength_text(mg: Decimal, per: Strength) -> str:
+    """A strength as a clinician writes it: 10 mg, 1 mg/mL, 25 mcg/h, 0.1 mg per spray."""
+    if per == "hour":
+        return f"{number_text(mg * 1000)} mcg/h"
+    return f"{number_text(mg)} { {'unit': 'mg', 'ml': 'mg/mL', 'actuation': 'mg per spray'}[per] }"
+
+
+def conflict_text(drug: Drug | None, counted: bool = True) -> str:
+    """The strength conflicts of a coded drug, for the end of its explanation ("" when there is none); `counted`
+    when the order has an MME, so the strength it used is said."""
+    if drug is None or not drug.conflicts:
+        return ""
+    parts = []
+    for c in drug.conflicts:
+        used = f": counted at {_strength_text(c.counted, c.per)}" if counted else ""
+        named = " and ".join(_strength_text(n, c.per) for n in c.named)
+        parts.append(f"the code says {_strength_text(c.coded, c.per)} {c.name}, the name says {named}{used}")
+    return f"; {'; '.join(parts)}, check which strength is meant"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -962,7 +1044,8 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     if work.drug is None or work.groups is None:
         reason = work.reason or "no-frequency"
         state: Literal["excluded", "unknown"] = "excluded" if work.not_counted else "unknown"
-        return _result(work, state, reason, (), None, [], f"{work.display_name}: {REASON_TEXT[reason]}")
+        why = f"{work.display_name}: {REASON_TEXT[reason]}{conflict_text(work.drug, False)}"
+        return _result(work, state, reason, (), None, [], why)
     basis = methadone_total if settings.get("methadone_tier_basis", "total") == "total" else _methadone_mg(work)
     converted = [_convert(g, work.drug, rules, profile, basis) for g in work.groups.groups]
     totals = [_group_mme(c) for c in converted]
@@ -980,6 +1063,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     doses = ", then ".join(work.groups.texts)
     daily = daily_dose_text(ingredients) or "daily dose unknown"
     if work.not_counted:
+        why = f"{NOT_COUNTED_TEXT[work.not_counted]}{conflict_text(work.drug, False)}"
         return _result(
             work,
             "excluded",
@@ -987,23 +1071,22 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
             ingredients,
             None,
             notes,
-            f"{work.display_name}: {doses} = {daily}; {NOT_COUNTED_TEXT[work.not_counted]}",
+            f"{work.display_name}: {doses} = {daily}; {why}",
         )
     mme = totals[best]
     if mme is None:
         profile_name = mf.PROFILE_LABELS[profile].removesuffix(" factors")
         missing = ", ".join(i.name for i in ingredients if i.mme is None and i.rxcui != mf.BUPRENORPHINE)
         reason, why = no_factor(work.drug, missing, f"{profile_name} ")
-        return _result(
-            work, "unknown", reason, ingredients, None, notes, f"{work.display_name}: {doses} = {daily}; {why}"
-        )
+        why = f"{work.display_name}: {doses} = {daily}; {why}{conflict_text(work.drug, False)}"
+        return _result(work, "unknown", reason, ingredients, None, notes, why)
     steps = " + ".join(
         f"{number_text(i.daily_amount or Decimal(0))} {_per_day(i.daily_unit)} {i.name} {_factor_text(i, profile)}"
         for i in ingredients
         if i.mme is not None
     )
     highest = "; highest step = " if len(converted) > 1 else " = "
-    explanation = f"{_named(work)}: {doses}{highest}{steps} = {format_mme(mme)} MME/day"
+    explanation = f"{_named(work)}: {doses}{highest}{steps} = {format_mme(mme)} MME/day{conflict_text(work.drug)}"
     return _result(work, "ok", None, ingredients, mme, notes, explanation)
 
 
