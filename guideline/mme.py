@@ -320,8 +320,20 @@ def _partner(item: MedicationIngredient) -> IngredientStrength | None:
     if numerator is None or numerator.unit_class != "mass" or basis is None:
         return None
     per, amount = basis
-    name = (item.item.text if item.item else None) or "another ingredient"  # DSTU2 names it by reference display
-    return IngredientStrength(name.lower(), name.lower(), numerator.value / amount, per)
+    name = _partner_name(item.item)
+    return IngredientStrength(name.lower(), name, numerator.value / amount, per)
+
+
+def _partner_name(item: Concept | None) -> str:
+    """A non-opioid ingredient's name, lower-cased: its text (DSTU2 names it by reference display), a coding's
+    display, else its RxNorm code, which the packaged tables do not name (they hold opioid products only)."""
+    if item is None:
+        return "another ingredient"
+    name = item.text or next((c.display for c in item.codings if c.display), None)
+    if name:
+        return name.lower()
+    code = next(iter(item.codes(RXNORM)), None)
+    return f"RxNorm ingredient {code}" if code else "another ingredient"
 
 
 def _opioid_named(item: Concept) -> str | None:

@@ -91,3 +91,30 @@ def test_the_high_dose_card_fires_on_the_higher_strength_and_names_the_conflict(
     high = builders.card(builders.run("order-sign", drafts=[draft]), "high-mme")
     assert high is not None and "90.0 MME/day" in high.summary
     assert "the code says 5 mg oxycodone, the name says 10 mg: counted at 10 mg" in high.detail
+
+
+def _percocet_medication(acetaminophen: dict) -> dict:
+    """A contained Medication known only by its ingredients (oxycodone 5 mg, acetaminophen 325 mg), dosed in mg."""
+    per_tablet = {"value": 1, "unit": "TABLET"}
+    ingredients = [
+        {
+            "itemCodeableConcept": {"coding": [{"system": RXNORM, "code": "7804"}]},
+            "strength": {"numerator": {"value": 5, "unit": "mg"}, "denominator": per_tablet},
+        },
+        {
+            "itemCodeableConcept": acetaminophen,
+            "strength": {"numerator": {"value": 325, "unit": "mg"}, "denominator": per_tablet},
+        },
+    ]
+    resource = med_request(None, [dosage({"value": 650, "unit": "mg"}, every(6))])
+    resource["contained"] = [{"resourceType": "Medication", "id": "m", "ingredient": ingredients}]
+    resource["medicationReference"] = {"reference": "#m"}
+    return resource
+
+
+def test_a_coded_partner_ingredient_is_named_by_its_display_else_by_its_code() -> None:
+    shown = mme(_percocet_medication({"coding": [{"system": RXNORM, "code": "161", "display": "Acetaminophen"}]}))
+    assert "650 mg (2 of 325 mg acetaminophen)" in shown.orders[0].explanation
+    bare = mme(_percocet_medication({"coding": [{"system": RXNORM, "code": "161"}]}))
+    assert "650 mg (2 of 325 mg RxNorm ingredient 161)" in bare.orders[0].explanation
+    assert bare.orders[0].mme == Decimal(60)
