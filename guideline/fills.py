@@ -22,6 +22,7 @@ from guideline.mme import (
     Drug,
     IngredientMme,
     MmeSummary,
+    conflict_text,
     convert_amounts,
     daily_dose_text,
     factor_text,
@@ -257,7 +258,7 @@ def fill_mme(
     if mme is None:
         missing = ", ".join(i.name for i in ingredients if i.mme is None and i.rxcui != mf.BUPRENORPHINE)
         reason, why = no_factor(drug, missing)
-        return result("unknown", reason, f"{head}; {why}", ingredients)
+        return result("unknown", reason, f"{head}; {why}{conflict_text(drug, counted=False)}", ingredients)
     mme = quantize6(mme)
     steps = " + ".join(
         f"{number_text(i.daily_amount or Decimal(0))} {per_day_unit(i.daily_unit)} {i.name} "
@@ -265,7 +266,7 @@ def fill_mme(
         for i in ingredients
         if i.mme is not None
     )
-    return result("ok", None, f"{head} = {steps} = {format_mme(mme)} MME/day", ingredients, mme)
+    return result("ok", None, f"{head} = {steps} = {format_mme(mme)} MME/day{conflict_text(drug)}", ingredients, mme)
 
 
 def _quantity_problem(dispense: Dispense) -> str:

@@ -318,3 +318,14 @@ def test_a_supply_too_long_for_the_calendar_is_unknown_not_an_overflow():
 
     [supply] = supply_intervals([one(fill(OXYCODONE_5, days=10**12))], lambda _: "oxycodone")
     assert supply.start is not None and supply.end is None
+
+
+def test_a_fill_whose_code_and_name_state_different_strengths_names_the_conflict_on_its_line() -> None:
+    """A pharmacy fill is counted at the higher strength as an order is, and its line says so: the pharmacy's drug
+    name ("oxycodone 10 mg tablet") against the code it billed (5 mg) is a dose for the clinician to check."""
+    concept = {"coding": [{"system": RXNORM, "code": OXYCODONE_5}], "text": "oxycodone 10 mg tablet"}
+    result = fill_mme(one(fill(OXYCODONE_5, quantity=90, days=30, medicationCodeableConcept=concept)), TERMS, CONFIG)
+    assert (result.state, result.mme) == ("ok", Decimal(45))
+    assert result.explanation.endswith(
+        "; the code says 5 mg oxycodone, the name says 10 mg: counted at 10 mg, check which strength is meant"
+    )
