@@ -154,3 +154,26 @@ def test_spark_and_duckdb_agree_on_the_gaps_they_name(tmp_path):
     assert spark_quality["pcp_not_in_directory"] == {"prescriber": 1}
     assert spark_quality["orders_without_days_supply"] == 1
     assert spark_quality["procedures_not_read_by_system"][PAYER_PROCEDURES] == 2
+
+
+def test_spark_and_duckdb_agree_on_drug_tests_dated_to_the_month_or_year(tmp_path):
+    # The 12 months to 2026-03-31 start on 2025-04-01: "2026-02" is in them, "2026" and "2025" may be either side.
+    from test_population_partial_uds_dates import _procedure, _report, _result
+
+    resources = []
+    for pid, test in (("p-mon", _result("2026-02")), ("p-yr", _procedure("2025")), ("p-rep", _report("2026"))):
+        fills = [dispense(f"{pid}-{n}", pid, OXYCODONE_5, day, 60, 30) for n, day in enumerate(("2026-01-05",
+                 "2026-02-04", "2026-03-06"))]  # fmt: skip
+        subject = {"reference": f"Patient/{pid}"}
+        resources += [patient(pid), *fills, {**test, "id": f"{test['id']}-{pid}", "subject": subject}]
+    write_export(tmp_path / "in", resources)
+    tables = both_engines(ndjson_files(tmp_path / "in"), tmp_path)
+    amo = duckdb.connect().execute(
+        f"SELECT patient_id, amo_num FROM '{tmp_path / 'spark' / 'patients'}.parquet' ORDER BY patient_id"
+    )
+    assert tables["patients"] and amo.fetchall() == [("p-mon", True), ("p-rep", False), ("p-yr", False)]
+    duck_quality = json.loads((tmp_path / "duck" / "data-quality.json").read_text())
+    spark_quality = json.loads((tmp_path / "spark" / "data-quality.json").read_text())
+    duck_quality.pop("run"), spark_quality.pop("run")
+    assert duck_quality == spark_quality
+    assert spark_quality["drug_tests_dated_partly_in_year"] == 2

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from guideline import fills
 from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import as_dict, local_reference, text
+from guideline.fhirdata import as_dict, local_reference, text, written_days
 from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
@@ -20,11 +20,11 @@ from guideline.population.medicines import Kind, medication_kind, unidentified_k
 from guideline.population.model import Directory, OpioidFill, Period
 from guideline.population.quality import Quality
 from guideline.recognition.diagnoses import in_diagnosis_set
-from guideline.record import Dispense, MedOrder, PatientRecord
+from guideline.record import Dispense, MedOrder, Observation, PatientRecord
 from guideline.supply import order_supply
 from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, Terminology
 from guideline.timeutil import local_date
-from guideline.uds import drug_tests_done_days, tests_done
+from guideline.uds import drug_test_procedures, tests_done, unread_drug_test_reports
 
 # Spec 3: orders count when active or completed. R5's ended (`orders.ENDED`) is what an R5 server calls a
 # prescription that ran its course: read by R4's statuses, such a server's every past prescription went uncounted.
@@ -49,7 +49,9 @@ class PatientFacts:
     opioid_orders: tuple[tuple[date, date], ...]
     benzodiazepines: tuple[Supply, ...]
     naloxone: tuple[date, ...]  # naloxone fills and orders
-    urine_tests: tuple[date, ...]
+    # The year's urine drug tests, oldest first, each dated as written: a day, or a month or a year ("2026-05")
+    # every day of which is in the year.
+    urine_tests: tuple[str, ...]
     oud_diagnosis: str | None
 
     def opioids_in(self, low: date, high: date) -> tuple[OpioidFill, ...]:
@@ -351,15 +353,7 @@ def patient_facts(
     )
     naloxone = [fills.fill_date(d) for d in by_kind.get("naloxone", [])]
     naloxone += [local_date(order_start(o)) for o in orders_by_kind.get("naloxone", [])]
-    tests = sorted(
-        day
-        for day in (
-            *(local_date(o.result_time) for o in tests_done(record.observations, terms)),
-            # claims (CPT 80305-80307, HCPCS G0480-G0483, G0659) and lab reports with only a conclusion
-            *drug_tests_done_days(record, terms),
-        )
-        if day is not None and period.year_start <= day <= period.end
-    )
+    tests = _year_tests(reader, period)
     return PatientFacts(
         patient_id=patient_id,
         source=source,
@@ -367,9 +361,78 @@ def patient_facts(
         opioid_orders=order_intervals,
         benzodiazepines=_benzodiazepines(reader, by_kind.get("benzodiazepine", [])),
         naloxone=tuple(sorted(d for d in naloxone if d is not None and period.year_start <= d <= period.end)),
-        urine_tests=tuple(tests),
+        urine_tests=tests,
         oud_diagnosis=_oud_diagnosis(record, reader, period),
     )
+
+
+Span = tuple[date, date]
+
+
+def _year_tests(reader: _Reader, period: Period) -> tuple[str, ...]:
+    """The urine drug tests in the 12 months to the period end, dated as written, oldest first. A test dated to the
+    month or the year only counts when every day it can mean is in them: read as the 1st, "2026" counted in a year
+    ending 2026-06-30 and "2026-05" was missed in one starting 2026-05-15. One that may fall either side is left
+    out and counted (`drug_tests_dated_partly_in_year`), as AMO's numerator may miss the patient for it."""
+    found: dict[str, Span] = {}
+    for written, (first, last) in _drug_tests(reader):
+        if period.year_start <= first and last <= period.end:
+            found[written] = (first, last)
+        elif first <= period.end and last >= period.year_start:
+            reader.quality.drug_tests_dated_partly_in_year += 1
+    return tuple(sorted(found, key=lambda written: (found[written], written)))
+
+
+def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
+    """Every dated urine drug test done, as its date is written and the days it can mean: results the lab reported,
+    and tests done with no result to read (claims CPT 80305-80307, HCPCS G0480-G0483, G0659; charted procedures;
+    lab reports with only a conclusion)."""
+    record, terms = reader.record, reader.terms
+    tests = [_result_span(o) for o in tests_done(record.observations, terms)]
+    for day, procedure in drug_test_procedures(record):
+        raw = reader.raw.get(f"Procedure/{procedure.id}") if procedure.id else None
+        performed = as_dict(as_dict(raw).get("performedPeriod"))
+        tests.append(
+            _matching_span(day, (as_dict(raw).get("performedDateTime"), performed.get("start"), performed.get("end")))
+        )
+    for report in unread_drug_test_reports(record, terms):
+        if report.done and not report.partly:
+            raw = as_dict(reader.raw.get(f"DiagnosticReport/{report.report.id}") if report.report.id else None)
+            effective = as_dict(raw.get("effectivePeriod"))
+            written = (raw.get("effectiveDateTime"), effective.get("start"), effective.get("end"), raw.get("issued"))
+            tests.append(_first_span(day=report.day, values=written))
+    return [test for test in tests if test is not None]
+
+
+def _result_span(observation: Observation) -> tuple[str, Span] | None:
+    """A result's date as written and its days: its day, or every day of the month or year it names only."""
+    if observation.dated_partial is not None:
+        days = written_days(observation.dated_partial)
+        return (observation.dated_partial, days) if days is not None else None
+    day = local_date(observation.result_time)
+    return (day.isoformat(), (day, day)) if day is not None else None
+
+
+def _matching_span(day: date | None, values: tuple[Any, ...]) -> tuple[str, Span] | None:
+    """A procedure's `day` (its latest performed date) as written: of the written dates read as that day, a full
+    date settles it; else the month or the year one of them names."""
+    if day is None:
+        return None
+    spans = [(str(value).strip(), days) for value in values if (days := written_days(value)) and days[0] == day]
+    if not spans or any(first == last for _, (first, last) in spans):
+        return day.isoformat(), (day, day)
+    return spans[0]
+
+
+def _first_span(day: date | None, values: tuple[Any, ...]) -> tuple[str, Span] | None:
+    """A report's `day` (its effective date, else its issued) as written: the first of `values` that names a date."""
+    if day is None:
+        return None
+    for value in values:
+        days = written_days(value)
+        if days is not None:
+            return (day.isoformat(), (day, day)) if days[0] == days[1] else (str(value).strip(), days)
+    return day.isoformat(), (day, day)
 
 
 def total_days(supplies: tuple[OpioidFill, ...]) -> Decimal:

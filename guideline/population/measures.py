@@ -140,8 +140,14 @@ def _amo_evidence(s: PeriodSummary) -> list[str]:
     tests = s.facts.urine_tests
     return [
         f"{format_mme(s.year_days_supply)} days' opioid supply in the 12 months to {s.period.end}; "
-        + (f"urine drug test on {tests[-1]}" if tests else "no urine drug test in those 12 months")
+        + (_last_test(tests[-1]) if tests else "no urine drug test in those 12 months")
     ]
+
+
+def _last_test(written: str) -> str:
+    """The year's last urine drug test by its date as written: "on 2026-03-10", or "dated 2026-05" for a month
+    or a year only, never a day it may not have been."""
+    return f"urine drug test {'on' if len(written) == 10 else 'dated'} {written}"
 
 
 def _nal_evidence(s: PeriodSummary) -> list[str]:

@@ -74,6 +74,9 @@ class Quality:
     # (SNOMED CT, CPT, HCPCS, LOINC, or a system the site's settings use): code system → procedures. A drug test billed
     # under a payer's own code is no drug test to the review.
     procedures_not_read_by_system: Counter[str] = field(default_factory=Counter)
+    # Urine drug tests dated to the month or the year only ("2026", "2026-05") whose days fall partly inside the
+    # review's 12 months and partly outside: whether the test was in them cannot be told, so it is not counted.
+    drug_tests_dated_partly_in_year: int = 0
 
     def merge(self, other: Quality) -> Quality:
         for name in self.__dataclass_fields__:
@@ -204,6 +207,12 @@ COUNTS: tuple[Count, ...] = (
     Count(
         "procedures_not_read_by_system",
         "procedures or claim lines coded only under systems the review does not read",
+        numerators=("AMO",),
+    ),  # fmt: skip
+    # Not counted as the year's test, AMO's numerator may miss the patient; none is counted that was not done.
+    Count(
+        "drug_tests_dated_partly_in_year",
+        "urine drug tests dated to a month or year only that may fall outside the 12 months (not counted)",
         numerators=("AMO",),
     ),  # fmt: skip
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
