@@ -308,7 +308,7 @@ class UdsResult:
     def when(self) -> str | None:
         """The result's date as the cards and the page write it: as written when it names a month or a year only
         ("2026-05"), else its day; None when undated."""
-        return self.observation.dated_partial or (iso_day(self.day) if self.day else None)
+        return as_written(self.day, self.observation.dated_partial)
 
     @property
     def unsettled(self) -> str | None:
@@ -317,6 +317,12 @@ class UdsResult:
         if not any(s.unsettled for s in self.substances):
             return None
         return dated_only(self.observation.dated_partial or "")
+
+
+def as_written(day: date | None, partial: str | None) -> str | None:
+    """A test's date as the cards and the page write it: as written when it names a month or a year only ("2026-05",
+    "2027"), never the 1st it is read as; else its day; None when undated."""
+    return partial or (iso_day(day) if day else None)
 
 
 def dated_only(written: str) -> str:
@@ -385,6 +391,11 @@ class UnreadReport:
     def name(self) -> str:
         """The report's name as the cards and the plan page show it: its code's, else "urine drug test"."""
         return (self.report.code.display() if self.report.code else None) or "urine drug test"
+
+    @property
+    def when(self) -> str | None:
+        """The report's date as the cards and the page write it (`as_written`)."""
+        return as_written(self.day, self.report.dated_partial)
 
 
 def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[UnreadReport, ...]:
@@ -875,9 +886,9 @@ def _day_only(collected: datetime) -> bool:
 
 def results_of_unknown_status(
     record: PatientRecord, terms: Terminology, config: GuidelineConfig, since: date
-) -> tuple[tuple[str, date | None], ...]:
+) -> tuple[tuple[str, date | None, str | None], ...]:
     """The urine drug test results (dated `since` onwards, or undated) whose status is neither a result's nor one
-    that says there is none, each with its test's name and day."""
+    that says there is none, each with its test's name, day and date as the cards write it (`as_written`)."""
     include_cannabinoid = bool(config.check("unexpected-uds-result").options["cannabinoid"])
     found = []
     for observation in record.observations:
@@ -886,7 +897,7 @@ def results_of_unknown_status(
         test = _read_test(observation.code, terms, include_cannabinoid)
         day = observation.result_time.date() if observation.result_time else None
         if test is not None and (test.substances or test.not_judged) and (day is None or day >= since):
-            found.append((test.name, day))
+            found.append((test.name, day, as_written(day, observation.dated_partial)))
     return tuple(found)
 
 

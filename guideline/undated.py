@@ -111,7 +111,7 @@ def future_dated_drug_tests(facts: Facts) -> tuple[str, ...]:
     if not _drug_tests_read(facts):
         return ()
     named = (
-        f"{named_item(test.name, test.kind, test.ident)}, dated {iso_day(test.day)}, after today"
+        f"{named_item(test.name, test.kind, test.ident)}, dated {test.written}, after today"
         for test in urine_drug_test.tests_after_today(facts)
     )
     return tuple(dict.fromkeys(named))

@@ -264,3 +264,57 @@ def test_fentanyl_unexplained_on_some_days_of_its_month_is_still_an_overdose_ris
         "Fentanyl Screen, Urine (2026-05): positive for fentanyl, dated to the month only and not prescribed on "
         "every day it can mean",
     )
+
+
+# -- wording: a month or a year is written as the source wrote it, never as the 1st it is read as ------------------
+
+
+def conclusion_report(collected: str) -> dict[str, Any]:
+    """Oracle Health R4: an outside lab's drug screen report with only its conclusion, dated to the month."""
+    report = {k: v for k, v in oracle_report(collected, "Negative").items() if k not in ("contained", "result")}
+    return {**report, "id": "dr-outside-2", "conclusion": "Positive for fentanyl. Confirmation to follow."}
+
+
+def test_the_no_test_card_names_a_last_test_dated_to_the_month_by_its_month() -> None:
+    screen = epic_screen("2025-06", "oxycodone", "Positive", "obs-ox")
+    found = card(run("patient-view", resources=[*ltot(), screen]), urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert "(last 2025-06)" in found.summary
+    assert "The last urine drug test result on record is from **2025-06**, over 12 months ago." in found.detail
+    assert "2025-06-01" not in found.summary + found.detail
+
+
+def test_a_test_dated_to_a_later_year_is_named_by_its_year() -> None:
+    evaluation = run("patient-view", resources=[*ltot(), epic_screen("2027", "oxycodone", "Positive", "obs-ox")])
+    found = card(evaluation, urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert found.summary.endswith("(one is dated 2027, after today)")
+    assert "A urine drug test is on record dated 2027, after today, so it cannot show a test done yet." in found.detail
+    from guideline.undated import future_dated_drug_tests
+
+    assert [item.split(", dated ")[1] for item in future_dated_drug_tests(evaluation.facts)] == ["2027, after today"]
+
+
+def test_an_unread_report_dated_to_the_month_is_named_by_its_month() -> None:
+    evaluation = sign(oxycodone_fill("2026-05-20"), conclusion_report("2026-05"))
+    assert unexpected_uds_result.unjudged_results(evaluation.facts) == (
+        'Drug Screen, Urine (2026-05, report conclusion "Positive for fentanyl. Confirmation to follow.")',
+    )
+    from guideline.plan.uds_history import build_uds
+
+    (row,) = build_uds(evaluation.facts).rows
+    assert row.written == "2026-05"
+
+
+def test_an_unread_report_dated_to_a_later_year_is_named_by_its_year() -> None:
+    evaluation = run("patient-view", resources=[*ltot(), conclusion_report("2027")])
+    found = card(evaluation, urine_drug_test.CHECK_ID)
+    assert found is not None and found.summary.endswith("(one is dated 2027, after today)")
+
+
+def test_a_result_of_unknown_status_dated_to_the_month_is_named_by_its_month() -> None:
+    screen = {**epic_screen("2026-05", "oxycodone", "Positive", "obs-ox"), "status": "unknown"}
+    evaluation = sign(oxycodone_fill("2026-05-20"), screen)
+    assert unexpected_uds_result.unjudged_results(evaluation.facts) == (
+        "Oxycodone Screen, Urine (2026-05, status unknown)",
+    )

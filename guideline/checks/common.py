@@ -114,9 +114,14 @@ def dated_after_today(what: str, days: Iterable[date], done: str = "a review") -
     latest of `days` (`done` names what it cannot show: "a test"); None when there is none. A card that says "none"
     of a review or a test the clinician can see is wrong."""
     ahead = max(days, default=None)
-    if ahead is None:
+    return dated_after_today_as(what, iso_day(ahead) if ahead is not None else None, done)
+
+
+def dated_after_today_as(what: str, written: str | None, done: str = "a review") -> str | None:
+    """`dated_after_today` for a date already written as the card shows it ("2027" for a year only)."""
+    if written is None:
         return None
-    return f"{what} is on record dated {iso_day(ahead)}, after today, so it cannot show {done} done yet."
+    return f"{what} is on record dated {written}, after today, so it cannot show {done} done yet."
 
 
 def based_on(text: str) -> str:

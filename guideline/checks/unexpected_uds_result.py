@@ -19,7 +19,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.terminology import OPIOID
-from guideline.timeutil import iso_day, months_before
+from guideline.timeutil import months_before
 from guideline.uds import (
     SubstanceResult,
     UdsResult,
@@ -60,11 +60,6 @@ def applies(facts: Facts) -> bool:
     return bool(facts.trigger_orders)
 
 
-def _when(day: date | None) -> str:
-    """A result's day as the card and the data-completeness lists write it: "2026-06-05", or "undated"."""
-    return iso_day(day) if day else "undated"
-
-
 def _written(result: UdsResult) -> str:
     """A result's date as the card and the data-completeness lists write it: "2026-06-05", "2026-05" for one dated
     to the month only (never the 1st it is read as), or "undated"."""
@@ -97,8 +92,8 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     named += _panels_without_members(facts)
     since = months_before(facts.today, RESULT_MONTHS)
     named += [
-        f"{name} ({_when(day)}, status unknown)"
-        for name, day in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
+        f"{name} ({written or 'undated'}, status unknown)"
+        for name, day, written in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
         if day is None or day <= facts.today
     ]
     named += _unread_reports(facts, since)
@@ -130,7 +125,7 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
     for unread in facts.unread_drug_test_reports:
         if unread.day is not None and not since <= unread.day <= facts.today:
             continue
-        named.append(f"{unread.name} ({_when(unread.day)}, {unread.reading})")
+        named.append(f"{unread.name} ({unread.when or 'undated'}, {unread.reading})")
     return named
 
 

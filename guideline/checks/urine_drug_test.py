@@ -10,7 +10,7 @@ from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
     bullet_list,
-    dated_after_today,
+    dated_after_today_as,
     guideline_link,
     override_reasons,
     plan_link,
@@ -23,7 +23,7 @@ from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
-from guideline.uds import is_uds_order
+from guideline.uds import as_written, is_uds_order
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -130,6 +130,7 @@ class DrugTestAhead:
     kind: str  # "observation", "procedure" or "lab report"
     ident: str | None
     day: date
+    written: str  # its date as the cards write it: its day, or the month or year it names only ("2027")
 
 
 def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
@@ -142,18 +143,21 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
         if result.day is not None and result.day > today:
             # a panel's components share its id: the panel is named once
             key = ("observation", result.observation.id, result.day)
-            found.setdefault(key, DrugTestAhead(result.name, "observation", result.observation.id, result.day))
+            ahead = DrugTestAhead(result.name, "observation", result.observation.id, result.day, result.when or "")
+            found.setdefault(key, ahead)
     for day, procedure in facts.drug_test_procedures:
         # dated as the card counts it (its latest date): what the card does not count is named
         if day is not None and day > today:
             name = (procedure.code.display() if procedure.code else None) or "urine drug test"
-            found.setdefault(("procedure", procedure.id, day), DrugTestAhead(name, "procedure", procedure.id, day))
+            ahead = DrugTestAhead(name, "procedure", procedure.id, day, iso_day(day))
+            found.setdefault(("procedure", procedure.id, day), ahead)
     for unread in facts.unread_drug_test_reports:
         # a report partly read is a test by its read results, named above when they are dated ahead
         if unread.done and not unread.partly and unread.day is not None and unread.day > today:
             ident = unread.report.id
             found.setdefault(
-                ("lab report", ident, unread.day), DrugTestAhead(unread.name, "lab report", ident, unread.day)
+                ("lab report", ident, unread.day),
+                DrugTestAhead(unread.name, "lab report", ident, unread.day, unread.when or ""),
             )
     return tuple(found.values())
 
@@ -168,23 +172,38 @@ def _preliminary_on(facts: Facts, day: date) -> bool:
     return bool(statuses) and all(status == "preliminary" for status in statuses)
 
 
+def _last_written(facts: Facts, last: date) -> str:
+    """The last test's day as the card writes it: the month or the year its date names only ("2025-06") when every
+    test read as of that day is dated so, never the 1st it is read as; else the day."""
+    written = [as_written(r.day, r.observation.dated_partial) for r in facts.uds_results if r.day == last]
+    written += [u.when for u in facts.unread_drug_test_reports if u.done and not u.partly and u.day == last]
+    if any(day == last for day, _ in facts.drug_test_procedures):
+        written.append(iso_day(last))
+    partial = [w for w in written if w and w != iso_day(last)]
+    return partial[0] if partial and len(partial) == len(written) else iso_day(last)
+
+
+def _latest_ahead(ahead: tuple[DrugTestAhead, ...]) -> str | None:
+    """The date, as the card writes it, of the latest test dated after today (its day first when one says it)."""
+    if not ahead:
+        return None
+    return max(ahead, key=lambda t: (t.day, t.written == iso_day(t.day))).written
+
+
 def _finding(facts: Facts, last: date | None, months: int) -> tuple[str, str]:
     """The summary and the first line of the card: the last test (and whether it is preliminary), or none, and any
     test dated after today, which cannot count but must not read as "none on record"."""
     ahead = tests_after_today(facts)
-    after = dated_after_today("A urine drug test", (t.day for t in ahead), "a test")
+    latest = _latest_ahead(ahead)
+    after = dated_after_today_as("A urine drug test", latest, "a test")
     if last is not None:
+        shown = _last_written(facts, last)
         summary = (
-            f"Order a urine drug test: none in {months} months (last {last.isoformat()}) for a patient on "
-            "longer-term opioids"
+            f"Order a urine drug test: none in {months} months (last {shown}) for a patient on longer-term opioids"
         )
         status = " (preliminary)" if _preliminary_on(facts, last) else ""
-        finding = (
-            f"The last urine drug test result on record is from **{last.isoformat()}**{status}, over {months} months "
-            "ago."
-        )
+        finding = f"The last urine drug test result on record is from **{shown}**{status}, over {months} months ago."
     elif ahead:
-        latest = iso_day(max(t.day for t in ahead))
         summary = f"Order a urine drug test: none on record up to today (one is dated {latest}, after today)"
         finding = "There is **no urine drug test result on record** up to today."
     else:

@@ -103,7 +103,9 @@ def build_uds(facts: Facts) -> UdsHistory:
         if unread.done:
             # A report partly read has its read results on rows of their own, judged; this row names the rest.
             done = f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
-            rows.append(UdsRow(unread.day, unread.name, done, (), (), after_today=_after(unread.day, today)))
+            after = _after(unread.day, today)
+            written = unread.report.dated_partial
+            rows.append(UdsRow(unread.day, unread.name, done, (), (), after_today=after, written=written))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
     # the card no longer counts, shown here as pending beside a card asking for a test.

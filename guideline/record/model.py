@@ -290,6 +290,7 @@ class DiagnosticReport:
     # or, for a reference the record cannot tie to an id, as written.
     results: tuple[str, ...] = ()
     document: bool = False  # sent as a document (presentedForm: a PDF or image), its results perhaps only there
+    dated_partial: str | None = None  # its date as written when it names a month or a year only ("2026-05")
 
     @property
     def result_time(self) -> datetime | None:

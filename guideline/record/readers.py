@@ -768,6 +768,7 @@ def read_diagnostic_report(data: Mapping[str, Any], tz: ZoneInfo) -> tuple[Diagn
         conclusion_codes=concepts(get("conclusionCode") or get("codedDiagnosis")),  # R4; STU3 and DSTU2
         results=_report_results(get("result"), local_ids),
         document=bool(get("presentedForm")),
+        dated_partial=dated_partial,
     )
     return report, tuple(observations)
 
