@@ -79,6 +79,7 @@ from guideline.uds import (
     PrescriptionHistory,
     UdsResult,
     UnreadReport,
+    as_written,
     doses_given,
     drug_test_procedures,
     drug_tests_done_days,
@@ -754,6 +755,19 @@ class Facts:
         "over 12 months ago" and the plan's tile showed the test as done beside a card asking for one."""
         days = [r.day for r in self.uds_results if r.day is not None] + list(self.drug_tests_done_days)
         return max((day for day in days if day <= self.today), default=None)
+
+    def last_drug_test_written(self) -> str | None:
+        """`last_drug_test_day` as the cards and the page write it: the month or the year its date names only
+        ("2025-06") when every test read as of that day is dated so, never the 1st it is read as; else the day."""
+        last = self.last_drug_test_day()
+        if last is None:
+            return None
+        day = last.isoformat()
+        written = [as_written(r.day, r.observation.dated_partial) for r in self.uds_results if r.day == last]
+        written += [u.when for u in self.unread_drug_test_reports if u.done and not u.partly and u.day == last]
+        written += [day for done, _ in self.drug_test_procedures if done == last]
+        partial = [w for w in written if w and w != day]
+        return partial[0] if partial and len(partial) == len(written) else day
 
     def uds_results_since(self, months: int) -> tuple[UdsResult, ...]:
         """The results dated within the last `months` calendar months (the window a check reads)."""

@@ -318,3 +318,18 @@ def test_a_result_of_unknown_status_dated_to_the_month_is_named_by_its_month() -
     assert unexpected_uds_result.unjudged_results(evaluation.facts) == (
         "Oxycodone Screen, Urine (2026-05, status unknown)",
     )
+
+
+def test_the_plan_pages_tile_and_step_name_a_last_test_dated_to_the_month_by_its_month(tmp_path: Any) -> None:
+    from werkzeug.datastructures import MultiDict
+
+    from smart_app.plan_view import PageInput, assemble, render_page
+
+    app = make_app(tmp_path)
+    settings = app.config["PAINPLAN"]
+    with app.test_request_context("/plan"):
+        resources = (patient(), *ltot(), epic_screen("2025-06", "oxycodone", "Positive", "obs-ox"))
+        view = assemble(PageInput(resources, (), ()), settings.guideline, "p1", NOW, MultiDict())
+        page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
+    assert "Last: 2025-06 " in page or "Last: 2025-06<" in page
+    assert "2025-06-01" not in page

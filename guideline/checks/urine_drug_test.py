@@ -23,7 +23,7 @@ from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
-from guideline.uds import as_written, is_uds_order
+from guideline.uds import is_uds_order
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -172,17 +172,6 @@ def _preliminary_on(facts: Facts, day: date) -> bool:
     return bool(statuses) and all(status == "preliminary" for status in statuses)
 
 
-def _last_written(facts: Facts, last: date) -> str:
-    """The last test's day as the card writes it: the month or the year its date names only ("2025-06") when every
-    test read as of that day is dated so, never the 1st it is read as; else the day."""
-    written = [as_written(r.day, r.observation.dated_partial) for r in facts.uds_results if r.day == last]
-    written += [u.when for u in facts.unread_drug_test_reports if u.done and not u.partly and u.day == last]
-    if any(day == last for day, _ in facts.drug_test_procedures):
-        written.append(iso_day(last))
-    partial = [w for w in written if w and w != iso_day(last)]
-    return partial[0] if partial and len(partial) == len(written) else iso_day(last)
-
-
 def _latest_ahead(ahead: tuple[DrugTestAhead, ...]) -> str | None:
     """The date, as the card writes it, of the latest test dated after today (its day first when one says it)."""
     if not ahead:
@@ -197,7 +186,7 @@ def _finding(facts: Facts, last: date | None, months: int) -> tuple[str, str]:
     latest = _latest_ahead(ahead)
     after = dated_after_today_as("A urine drug test", latest, "a test")
     if last is not None:
-        shown = _last_written(facts, last)
+        shown = facts.last_drug_test_written() or last.isoformat()
         summary = (
             f"Order a urine drug test: none in {months} months (last {shown}) for a patient on longer-term opioids"
         )

@@ -55,10 +55,10 @@ def note_text(view: PlanView) -> str:
         lines.append("Plan status:")
         for task in tasks.content:
             if task.state == "not-read":  # never "none on record" of what a search not read may hold
-                found = f" (last found {task.last_done.isoformat()})" if task.last_done else ""
+                found = f" (last found {task.last_text})" if task.last_done else ""
                 lines.append(f"- {task.label}: not known, {task.unread}{found}")
                 continue
-            last = f"last {task.last_done.isoformat()}" if task.last_done else "none on record"
+            last = f"last {task.last_text}" if task.last_done else "none on record"
             due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
             # "never" reads "none on record" already; said twice, the line looked like a template error.
             state = "" if task.state == "never" and not due else f" ({task.state_label.lower()})"

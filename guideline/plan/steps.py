@@ -75,6 +75,7 @@ class Evidence:
     day: date | None = None
     detail: str = ""
     unread: str = ""
+    written: str | None = None  # day as written when it names a month or a year only ("2025-06"), shown so
 
 
 def unknown_evidence(label: str, words: str, found: bool = False) -> Evidence:
@@ -174,10 +175,10 @@ def _task_evidence(task: Task | None, label: str) -> Evidence:
         return Evidence(label, None, "could not be checked")
     if task.state == "not-read":  # what was found is shown, with why its status is not known
         detail = f"status not known: {task.unread}" if task.last_done else f"not known: {task.unread}"
-        return Evidence(label, task.last_done, detail, task.unread)
+        return Evidence(label, task.last_done, detail, task.unread, task.last_written)
     if task.state == "ordered":
-        return Evidence(label, task.last_done, task.pending)
-    return Evidence(label, task.last_done, "" if task.last_done else "none on record")
+        return Evidence(label, task.last_done, task.pending, written=task.last_written)
+    return Evidence(label, task.last_done, "" if task.last_done else "none on record", written=task.last_written)
 
 
 def _naloxone_evidence(task: Task | None) -> Evidence:
@@ -321,10 +322,10 @@ def _document_step(
         due = (f"{label}: none on record for a patient on opioid therapy.",)
     elif status == "due-soon" and task.next_due:
         due = (f"{label} renewal by {task.next_due.isoformat()} (yearly).",)
-    summary = f"{label} on record {task.last_done.isoformat()}." if task.last_done else f"No {label.lower()} on record."
+    summary = f"{label} on record {task.last_text}." if task.last_done else f"No {label.lower()} on record."
     if status == "not-read":
         summary = f"Not known: {task.unread}." + (
-            f" The last found is from {task.last_done}." if task.last_done else ""
+            f" The last found is from {task.last_text}." if task.last_done else ""
         )
     return Step(key, STEP_TITLES[key], status, summary, evidence, due, action, tasks=(task,))
 

@@ -48,7 +48,14 @@ class Task:
     state: str
     detail: str
     pending: str = ""  # state ordered: "ordered 2026-06-10, result pending"
+    # last_done as written when it names a month or a year only ("2025-06"): shown so, never as the 1st
+    last_written: str | None = None
     unread: str = ""  # state not-read: "Documents (2 years) could not be read"
+
+    @property
+    def last_text(self) -> str | None:
+        """When it was last done, as the page and the note write it: as written for a month or a year only."""
+        return self.last_written or (self.last_done.isoformat() if self.last_done else None)
 
     @property
     def state_label(self) -> str:
@@ -130,6 +137,7 @@ def uds_task(facts: Facts) -> Task:
     every = "yearly" if months == 12 else f"every {months} months"
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
+    task = replace(task, last_written=facts.last_drug_test_written()) if last else task
     return _while_pending(task, pending_orders(facts, int(settings["pending_order_days"])))
 
 
