@@ -107,3 +107,11 @@ def test_the_evidence_names_a_month_only_test_as_written(tmp_path: Path) -> None
     row, _ = _run(tmp_path, _result("2026-05"))
     (line,) = json.loads(row["evidence"])["AMO"]
     assert line.endswith("urine drug test dated 2026-05")  # never "on 2026-05-01", a day it may not have been
+
+
+def test_a_panel_of_results_dated_to_the_year_is_counted_once(tmp_path: Path) -> None:
+    # One cup, its substances sent as results of their own (oxycodone, fentanyl), all dated "2026": one test unsettled.
+    second = {**urine_test("u2", "p-mon", "2026", code="58379-9")}
+    write_export(tmp_path / "in", [patient("p-mon"), *_fills(), _result("2026"), second])
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", FISCAL, TODAY, GuidelineConfig.from_mapping(), workers=1)
+    assert json.loads((tmp_path / "out" / "data-quality.json").read_text())["drug_tests_dated_partly_in_year"] == 1

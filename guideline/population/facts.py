@@ -373,13 +373,16 @@ def _year_tests(reader: _Reader, period: Period) -> tuple[str, ...]:
     """The urine drug tests in the 12 months to the period end, dated as written, oldest first. A test dated to the
     month or the year only counts when every day it can mean is in them: read as the 1st, "2026" counted in a year
     ending 2026-06-30 and "2026-05" was missed in one starting 2026-05-15. One that may fall either side is left
-    out and counted (`drug_tests_dated_partly_in_year`), as AMO's numerator may miss the patient for it."""
+    out and counted (`drug_tests_dated_partly_in_year`, once per date as written), as AMO's numerator may miss the
+    patient for it."""
     found: dict[str, Span] = {}
+    unsettled = set()  # by date as written: a panel's results, one per substance, are one test
     for written, (first, last) in _drug_tests(reader):
         if period.year_start <= first and last <= period.end:
             found[written] = (first, last)
         elif first <= period.end and last >= period.year_start:
-            reader.quality.drug_tests_dated_partly_in_year += 1
+            unsettled.add(written)
+    reader.quality.drug_tests_dated_partly_in_year += len(unsettled)
     return tuple(sorted(found, key=lambda written: (found[written], written)))
 
 
