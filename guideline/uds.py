@@ -896,9 +896,19 @@ def results_of_unknown_status(
             continue
         test = _read_test(observation.code, terms, include_cannabinoid)
         day = observation.result_time.date() if observation.result_time else None
-        if test is not None and (test.substances or test.not_judged) and (day is None or day >= since):
+        if test is None or not (day is None or day >= since):
+            continue
+        if test.substances or test.not_judged or _reports_an_unnamed_finding(observation):
             found.append((test.name, day, as_written(day, observation.dated_partial)))
     return tuple(found)
+
+
+def _reports_an_unnamed_finding(observation: Observation) -> bool:
+    """A test naming no substance ("DRUG SCREEN, URINE") that says positive, or reads both ways, on its own: of
+    unknown status it is still something found. A negative, a value not read or a panel heading finds nothing."""
+    if observation.components or observation.has_members:
+        return False
+    return result_value(observation) in _UNNAMED_VALUES
 
 
 def _with_panel_components(

@@ -126,6 +126,19 @@ def test_a_positive_drug_screen_naming_no_substance_dated_after_today_is_left_to
     assert _gap("future-dated-drug-tests").items(evaluation.facts) != ()
 
 
+def test_a_positive_drug_screen_naming_no_substance_of_unknown_status_is_named_as_of_unknown_status() -> None:
+    # Neither a result PainPlan reads (status unknown) nor a substance it can judge: before, named nowhere.
+    evaluation = _sign(epic_drug_screen({**POSITIVE_STRING, "status": "unknown"}))
+    assert _gap("unread-uds").items(evaluation.facts) == ("DRUG SCREEN, URINE (2026-06-05, status unknown)",)
+
+
+def test_a_negative_or_valueless_drug_screen_naming_no_substance_of_unknown_status_is_not_named() -> None:
+    # A heading of unknown status that reports nothing ("See components", or a negative) finds nothing to look at.
+    for value in ({"valueString": "Negative"}, {"valueString": "See components"}, {}):
+        evaluation = _sign(epic_drug_screen({**value, "status": "unknown"}))
+        assert _gap("unread-uds").items(evaluation.facts) == ()
+
+
 # -- cannabinoids left out of judging by the site's setting --------------------------------------------------------
 
 
