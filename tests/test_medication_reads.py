@@ -12,6 +12,7 @@ import re
 from datetime import date
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import responses
@@ -26,7 +27,7 @@ from cds_hooks.request import parse_hook_request
 from cds_hooks.services import templates
 from guideline.config import GuidelineConfig
 from guideline.recognition import unidentified_name
-from guideline.record import readable_medication_references
+from guideline.record import build_record, readable_medication_references
 from guideline.record.model import ResolvedMedication
 
 UNREAD = "its medication reference could not be read"
@@ -144,6 +145,24 @@ def test_an_unreadable_reference_names_its_medication_with_why() -> None:
     )
     # So does a contained one the order does not hold: nothing was there to read.
     assert unidentified_name(ResolvedMedication(None, reference="#med1")) == "medication #med1 (not found)"
+
+
+def test_a_medication_found_with_no_name_or_code_is_not_called_not_found() -> None:
+    # An order's contained Medication that carries only a form: found and read, but nothing in it says what it is.
+    # "Not found" would send the clinician looking for a record that is there.
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "o1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "contained": [{"resourceType": "Medication", "id": "m", "form": {"text": "tablet"}}],
+        "medicationReference": {"reference": "#m"},
+    }
+    medication = build_record([order], ZoneInfo("America/New_York")).orders[0].medication
+    assert (
+        unidentified_name(medication) == "medication #m (its Medication names no medicine: no code, name or ingredient)"
+    )
 
 
 # ---- the plan page ----

@@ -359,6 +359,10 @@ def unidentified_name(medication: ResolvedMedication) -> str:
     if reference and not reference.startswith("#") and not may_read_medication(reference):
         # Never read (no Medication id): "not found" would send the clinician looking for a record nobody asked for.
         return f"medication {reference} (its medication reference could not be read)"
+    if reference and medication.resource is not None:
+        # Found and read, but empty of anything that names a medicine: "not found" would send the clinician looking
+        # for a record that is there.
+        return f"medication {reference} (its Medication names no medicine: no code, name or ingredient)"
     if reference:
         return f"medication {reference} (not found)"
     return "a medication with no name or code"
