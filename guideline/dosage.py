@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
 
@@ -39,16 +40,6 @@ _PATCH_RATE: dict[str, tuple[Decimal, Decimal]] = {
     **dict.fromkeys(("mg/h", "mg/hr"), (Decimal(1000), Decimal(1))),
 }
 
-# Guideline 4.1 unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
-_DAYS: dict[str, tuple[Decimal, Decimal]] = {
-    **dict.fromkeys(("d", "day", "days"), (Decimal(1), Decimal(1))),
-    **dict.fromkeys(("wk", "week", "weeks"), (Decimal(7), Decimal(1))),
-    **dict.fromkeys(("mo", "month", "months"), (Decimal(30), Decimal(1))),
-    **dict.fromkeys(("a", "year", "years"), (Decimal(365), Decimal(1))),
-    **dict.fromkeys(("h", "hour", "hours"), (Decimal(1), Decimal(24))),
-    **dict.fromkeys(("min",), (Decimal(1), Decimal(1440))),
-    **dict.fromkeys(("s",), (Decimal(1), Decimal(86400))),
-}
 
 # timing.repeat.periodUnit → (A, B) with doses/day = f × A ÷ (p × B) (guideline 8.4 rule 1, multiply first).
 _PERIOD: dict[str, tuple[Decimal, Decimal]] = {
@@ -223,19 +214,6 @@ def to_amount(q: Quantity | None) -> Amount | None:
         plain = f"{plain} ({number_text(value)} mL)"  # "1 tsp (5 mL)": the conversion is on the card
     shown = count_text(q.value, shown_unit) if unit_class == "count" else plain
     return Amount(value, unit_class, shown)
-
-
-def quantity_days(q: Quantity | None) -> Decimal | None:
-    """A duration in days (guideline 4.1 table): UCUM code first, then the unit text; unknown units give None."""
-    if q is None or q.value is None or q.value <= 0:
-        return None
-    for raw in (q.code, q.unit):
-        # "Day(s)" and "{days}" as some EHRs write the unit are days too.
-        key = raw.strip().lower().replace("(s)", "s").strip("{}") if raw else None
-        if key in _DAYS:
-            multiply, divide = _DAYS[key]
-            return q.value * multiply / divide
-    return None
 
 
 _UNIT_WORDS = {"s": "second", "min": "minute", "h": "hour", "d": "day", "wk": "week", "mo": "month", "a": "year"}

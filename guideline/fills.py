@@ -11,7 +11,8 @@ from decimal import Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from guideline import mme_factors as mf
-from guideline.dosage import Amount, number_text, quantity_days, to_amount
+from guideline.dosage import Amount, number_text, to_amount
+from guideline.durations import quantity_days
 from guideline.fhirdata import last_written_day, local_reference
 from guideline.identifiers import MARK, actor_key
 from guideline.memo import MISSING, IdentityMemo
@@ -91,7 +92,7 @@ def days_supply(dispense: Dispense) -> Decimal | None:
 
 def _days_written(dispense: Dispense) -> Decimal | None:
     """daysSupply in days: a bare number is days; a unit converts as a supply duration's does (weeks of 7 days,
-    months of 30, hours of 1/24; `dosage.quantity_days`); a unit it does not know gives None."""
+    months of 30, hours of 1/24; `durations.quantity_days`); a unit it does not know gives None."""
     days, written = dispense.days_supply, dispense.days_supply_written
     if written is None or days is None or days <= 0:
         return days

@@ -19,9 +19,9 @@ from guideline.dosage import (
     number_text,
     pick_dose,
     plausible,
-    quantity_days,
     to_amount,
 )
+from guideline.durations import quantity_days
 from guideline.fhirdata import RXNORM, Coding, Concept, Quantity
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
-from guideline.dosage import Amount, doses_per_day, pick_dose, plausible, quantity_days, to_amount
+from guideline.dosage import Amount, doses_per_day, pick_dose, plausible, to_amount
+from guideline.durations import quantity_days
 from guideline.memo import IdentityMemo
 from guideline.mme import DECIMAL_CONTEXT, Drug, identify_drug, quantize6
 from guideline.record import Dosage, MedOrder

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from fixtures.mme.helpers import DRUG_FORM, EPIC_TYPE, code_timing, dosage, every, med_request, mme, orders, qty
 
-from guideline.dosage import classify_unit, daily_cap, doses_per_day, pick_dose, quantity_days, to_amount
+from guideline.dosage import classify_unit, daily_cap, doses_per_day, pick_dose, to_amount
+from guideline.durations import quantity_days
 from guideline.fhirdata import Quantity
 from guideline.mme import quantize6
 from guideline.record import Dosage

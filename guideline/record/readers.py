@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from guideline import memo
+from guideline.durations import quantity_days
 from guideline.fhirdata import (
     MEDSTATEMENT_CATEGORY_SYSTEMS,
     Concept,
@@ -289,6 +290,14 @@ COURSE_OF_THERAPY_SYSTEMS = frozenset(
 )
 
 
+def _unit_changes_days(supplied: Quantity | None) -> bool:
+    """Whether a daysSupply's unit makes its days other than its number: weeks, hours, a unit not known ("4 wk",
+    "720 h", "boxes"); a unit of days, or none, leaves the number as it is."""
+    if supplied is None or not (supplied.unit or supplied.code):
+        return False
+    return quantity_days(supplied) != supplied.value
+
+
 def _course_of_therapy(value: Any) -> str | None:
     """The HL7 course-of-therapy code when the concept carries one, else its first code: Oracle Health sends its own
     code first ("Physician Stop") and HL7's "acute" second, and read by the first code the order's own "acute" was
@@ -513,8 +522,9 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         performers=_actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")),
         prescribers=_prescribing(get("performer")),
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
-        # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4.
-        days_supply_written=supplied if supplied is not None and (supplied.unit or supplied.code) else None,
+        # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4. Kept only when it changes
+        # the number (not the usual "d"), so the many reads of a fill's days' supply per call convert nothing.
+        days_supply_written=supplied if _unit_changes_days(supplied) else None,
     )
 
 

@@ -1,0 +1,31 @@
+"""Durations written as FHIR Quantities (a days' supply, a timing bound), in days: guideline 4.1's unit table."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from guideline.fhirdata import Quantity
+
+# Guideline 4.1's unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
+_DAYS: dict[str, tuple[Decimal, Decimal]] = {
+    **dict.fromkeys(("d", "day", "days"), (Decimal(1), Decimal(1))),
+    **dict.fromkeys(("wk", "week", "weeks"), (Decimal(7), Decimal(1))),
+    **dict.fromkeys(("mo", "month", "months"), (Decimal(30), Decimal(1))),
+    **dict.fromkeys(("a", "year", "years"), (Decimal(365), Decimal(1))),
+    **dict.fromkeys(("h", "hour", "hours"), (Decimal(1), Decimal(24))),
+    **dict.fromkeys(("min",), (Decimal(1), Decimal(1440))),
+    **dict.fromkeys(("s",), (Decimal(1), Decimal(86400))),
+}
+
+
+def quantity_days(q: Quantity | None) -> Decimal | None:
+    """A duration in days (guideline 4.1 table): UCUM code first, then the unit text; unknown units give None."""
+    if q is None or q.value is None or q.value <= 0:
+        return None
+    for raw in (q.code, q.unit):
+        # "Day(s)" and "{days}" as some EHRs write the unit are days too.
+        key = raw.strip().lower().replace("(s)", "s").strip("{}") if raw else None
+        if key in _DAYS:
+            multiply, divide = _DAYS[key]
+            return q.value * multiply / divide
+    return None
