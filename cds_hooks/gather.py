@@ -19,11 +19,11 @@ from guideline.record import (
     NOT_A_MEDICATION_ID,
     ON_ANOTHER_SERVER,
     elsewhere_references,
-    iter_resources,
     medication_references,
     readable_medication_references,
     resources_in,
 )
+from guideline.record.pool import collect_resources
 from guideline.report_results import each_result, none_read, plan_result_reads, read_outcome, reasons
 from guideline.searches import render
 from guideline.terminology import Terminology
@@ -220,9 +220,14 @@ def _medications_by_url(values: Any) -> tuple[tuple[str, Mapping[str, Any]], ...
     for value in values:
         if value is None:
             continue
-        for resource, url in iter_resources(value):
-            if url and resource.get("resourceType") == "Medication":
-                found.append((url, resource))
+        resources: list[Mapping[str, Any]] = []
+        urls: dict[int, str] = {}
+        collect_resources(value, resources, urls)
+        # Epic names every order's Medication by reference, so this runs on most of its calls: only the entries
+        # with a fullUrl are looked at, not a (resource, fullUrl) pair built for every resource of the chart.
+        for index, url in urls.items():
+            if url and resources[index].get("resourceType") == "Medication":
+                found.append((url, resources[index]))
     return tuple(found)
 
 
