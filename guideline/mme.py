@@ -1115,11 +1115,17 @@ def compute_mme(orders: Sequence[MedOrder], terms: Terminology, config: Guidelin
         works = [_first_pass(order, terms, config) for order in orders]
         methadone_total = sum((m for m in (_methadone_mg(w) for w in works) if m is not None), Decimal(0))
         results = tuple(_second_pass(w, config, methadone_total) for w in works)
-        total = sum((r.mme for r in results if r.state == "ok" and r.mme is not None), Decimal(0))
     ok = any(r.state == "ok" for r in results)
     unknown = any(r.state == "unknown" for r in results)
     state: Literal["complete", "partial", "none"] = "none" if not ok else ("partial" if unknown else "complete")
-    return MmeSummary(profile=config.profile, total=quantize6(total), state=state, orders=results)
+    return MmeSummary(profile=config.profile, total=counted_total(results), state=state, orders=results)
+
+
+def counted_total(results: Sequence[OrderMme]) -> Decimal:
+    """The total MME/day of the orders counted (state ok), without division noise: unknown and excluded add nothing."""
+    with localcontext(DECIMAL_CONTEXT):
+        total = sum((r.mme for r in results if r.state == "ok" and r.mme is not None), Decimal(0))
+    return quantize6(total)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from decimal import Decimal, localcontext
 from typing import Literal
 
-from guideline.mme import DECIMAL_CONTEXT, REASON_TEXT, MmeSummary, OrderMme, quantize6
+from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
 from guideline.record import MedOrder
 
 RENEWED = "renewed"  # the current order, whose dose the renewal's larger one stands for
@@ -66,9 +65,7 @@ def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> Mme
         changed = True
     if not changed:
         return summary
-    with localcontext(DECIMAL_CONTEXT):
-        total = sum((r.mme for r in results if r.state == "ok" and r.mme is not None), Decimal(0))
-    return replace(summary, orders=tuple(results), total=quantize6(total))
+    return replace(summary, orders=tuple(results), total=counted_total(results))
 
 
 def _index(results: list[OrderMme], order: MedOrder) -> int | None:
