@@ -568,6 +568,16 @@ def last_written_day(value: str) -> date | None:
     return days[1] if days is not None else None
 
 
+def last_possible_day(first: date, written: str, today: date | None = None) -> date | None:
+    """The last day a date written to the month or the year only can mean ("2026-05": 31 May), never after `today`
+    nor before `first` (the day it is read as); None when `written` names no date. Counted from the 1st, a supply
+    that may still last looks ended, and a result is judged on a day it may not have been taken."""
+    last = last_written_day(written)
+    if last is None:
+        return None
+    return max(first, min(last, today) if today is not None else last)
+
+
 def written_days(value: Any) -> tuple[date, date] | None:
     """The first and last day a FHIR date or dateTime can mean, as written: its own day (a dateTime's written date,
     whatever its offset), or every day of its month ("2008-01") or year ("2008"), which `parse_datetime` reads as

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from guideline import mme_factors as mf
 from guideline.dosage import Amount, number_text, to_amount
 from guideline.durations import quantity_days
-from guideline.fhirdata import last_written_day, local_reference
+from guideline.fhirdata import last_possible_day, local_reference
 from guideline.identifiers import MARK, actor_key
 from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import (
@@ -361,8 +361,7 @@ def possible_fill_date(dispense: Dispense, today: date) -> date | None:
     filled = fill_date(dispense)
     if filled is None or dispense.filled_partial is None:
         return filled
-    last = last_written_day(dispense.filled_partial)
-    return max(filled, min(last, today)) if last is not None else filled
+    return last_possible_day(filled, dispense.filled_partial, today) or filled
 
 
 def no_course(_dispense: Dispense) -> str | None:

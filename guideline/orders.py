@@ -7,7 +7,12 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import MEDREQ_CATEGORY_SYSTEMS, MEDSTATEMENT_CATEGORY_SYSTEMS, last_written_day, local_reference
+from guideline.fhirdata import (
+    MEDREQ_CATEGORY_SYSTEMS,
+    MEDSTATEMENT_CATEGORY_SYSTEMS,
+    last_possible_day,
+    local_reference,
+)
 from guideline.record import MedOrder, ServiceRequest
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
@@ -191,8 +196,7 @@ def possible_start(order: MedOrder, today: date) -> date | None:
     start = local_date(order_start(order))
     if start is None or order.authored_partial is None or order.dispense.validity_start:
         return start
-    last = last_written_day(order.authored_partial)
-    return max(start, min(last, today)) if last is not None else start
+    return last_possible_day(start, order.authored_partial, today) or start
 
 
 def supply_end(order: MedOrder, supply: Supply, start: date | None = None) -> date | None:

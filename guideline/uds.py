@@ -10,7 +10,7 @@ from typing import Literal, TypeVar
 
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_written_day
+from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_possible_day
 from guideline.fills import handed_over
 from guideline.history import Interval
 from guideline.memo import MISSING, IdentityMemo
@@ -808,10 +808,7 @@ def uds_results(
 
 def _last_day(written: str, first: date | None, today: date | None) -> date | None:
     """The last day a date written to the month or the year can mean, never after today nor before its first."""
-    last = last_written_day(written)
-    if first is None or last is None:
-        return None
-    return max(first, min(last, today) if today is not None else last)
+    return last_possible_day(first, written, today) if first is not None else None
 
 
 # How settled a result is: a lab replaces a preliminary with its final, and a final with a correction or amendment.
