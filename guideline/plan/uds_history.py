@@ -15,6 +15,7 @@ from guideline.timeutil import local_date
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
     from guideline.facts import Facts
+    from guideline.uds import UdsResult
 
 
 @dataclass(frozen=True)
@@ -59,28 +60,10 @@ def build_uds(facts: Facts) -> UdsHistory:
         substances = tuple(f"{s.label}: {s.value}" for s in result.substances)
         status = result.observation.status
         shown = status if status in SHOWN_STATUSES else None
-        if _after(result.day, today):
-            # Not judged, as the card does not: the prescriptions of a day that has not come are not known.
-            rows.append(
-                UdsRow(
-                    result.day,
-                    result.name,
-                    result.value,
-                    substances,
-                    (),
-                    (),
-                    shown,
-                    after_today=True,
-                    written=result.observation.dated_partial,
-                )
-            )
-            continue
-        unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
-        explained = tuple(
-            dict.fromkeys(
-                s.expected_by for s in result.substances if not s.unexpected and s.value == "positive" and s.expected_by
-            )
-        )
+        # Not judged when dated after today, as the card does not: the prescriptions of a day that has not come are
+        # not known.
+        after = _after(result.day, today)
+        unexpected, explained = ((), ()) if after else _judged(result)
         rows.append(
             UdsRow(
                 result.day,
@@ -90,8 +73,9 @@ def build_uds(facts: Facts) -> UdsHistory:
                 unexpected,
                 explained,
                 shown,
+                after_today=after,
                 written=result.observation.dated_partial,
-                not_judged=result.unsettled,
+                not_judged=None if after else result.unsettled,
             )
         )
     for day, procedure in facts.drug_test_procedures:
@@ -115,6 +99,17 @@ def build_uds(facts: Facts) -> UdsHistory:
         for s in pending_orders(facts, days)
     )
     return UdsHistory(tuple(rows), pending, lab_months(facts.config))
+
+
+def _judged(result: UdsResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A result's unexpected findings, and why each of its expected positives was expected (each reason once)."""
+    unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
+    explained = tuple(
+        dict.fromkeys(
+            s.expected_by for s in result.substances if not s.unexpected and s.value == "positive" and s.expected_by
+        )
+    )
+    return unexpected, explained
 
 
 def _after(day: date | None, today: date) -> bool:
