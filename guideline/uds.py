@@ -330,6 +330,12 @@ def dated_only(written: str) -> str:
     return f"dated to the {'month' if len(written.strip()) > 4 else 'year'} only"
 
 
+def drug_test_name(code: Concept | None) -> str:
+    """A drug test's name as the cards and the plan page show it: its code's text or display, else "urine drug
+    test"."""
+    return (code.display() if code else None) or "urine drug test"
+
+
 UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"
 
 
@@ -390,7 +396,7 @@ class UnreadReport:
     @property
     def name(self) -> str:
         """The report's name as the cards and the plan page show it: its code's, else "urine drug test"."""
-        return (self.report.code.display() if self.report.code else None) or "urine drug test"
+        return drug_test_name(self.report.code)
 
     @property
     def when(self) -> str | None:
@@ -994,9 +1000,7 @@ def _test_of(code: Concept | None, terms: Terminology, include_cannabinoid: bool
             return None
         reported = terms.substances_keyed(named)
     substances = _judged_by_site(reported, include_cannabinoid)
-    return _Test(
-        substances, (code.display() if code else None) or "urine drug test", not_judged, _left_out(reported, substances)
-    )
+    return _Test(substances, drug_test_name(code), not_judged, _left_out(reported, substances))
 
 
 def _panel_item_test(code: Concept | None, terms: Terminology, include_cannabinoid: bool) -> _Test | None:
@@ -1009,7 +1013,7 @@ def _panel_item_test(code: Concept | None, terms: Terminology, include_cannabino
     left_out = _left_out(reported, substances)
     if not substances and left_out is None:
         return None
-    return _Test(substances, (code.display() if code else None) or "urine drug test", left_out=left_out)
+    return _Test(substances, drug_test_name(code), left_out=left_out)
 
 
 def _judged_by_site(reported: Iterable[UdsSubstance], include_cannabinoid: bool) -> tuple[UdsSubstance, ...]:

@@ -23,7 +23,7 @@ from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
-from guideline.uds import is_uds_order
+from guideline.uds import drug_test_name, is_uds_order
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -148,7 +148,7 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
     for day, procedure in facts.drug_test_procedures:
         # dated as the card counts it (its latest date): what the card does not count is named
         if day is not None and day > today:
-            name = (procedure.code.display() if procedure.code else None) or "urine drug test"
+            name = drug_test_name(procedure.code)
             ahead = DrugTestAhead(name, "procedure", procedure.id, day, iso_day(day))
             found.setdefault(("procedure", procedure.id, day), ahead)
     for unread in facts.unread_drug_test_reports:
