@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from guideline.timeutil import months_before
+
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
 
@@ -21,17 +23,6 @@ USER_TOKENS = {
     "userPatientId": "Patient/",
     "userRelatedPersonId": "RelatedPerson/",
 }
-
-
-def _months_back(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    for candidate in range(day.day, 0, -1):  # clamp 31 March − 1 month to 28/29 February
-        try:
-            return date(year, month + 1, candidate)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def _segment(value: str) -> str | None:
@@ -66,7 +57,7 @@ def render(template: str, context: Mapping[str, Any], today: date) -> str | None
                 if unit.startswith("day"):
                     return (today - timedelta(days=amount)).isoformat()
                 months = amount * 12 if unit.startswith("year") else amount
-                return _months_back(today, months).isoformat()
+                return months_before(today, months).isoformat()
         missing = True
         return ""
 
