@@ -155,17 +155,17 @@ COUNTS: tuple[Count, ...] = (
         "opioid fills without days' supply (left out of MME)",
         denominators=EVERY,
         numerators=("OHD", "OHDMP", "IOP-HD", "IOP-LD"),
-    ),  # fmt: skip
+    ),
     Count(
         "fills_without_prescriber",
         "opioid fills naming no prescriber (OMP may be undercounted)",
         numerators=("OMP", "OHDMP"),
-    ),  # fmt: skip
+    ),
     Count(
         "fills_without_pharmacy",
         "opioid fills naming no pharmacy (OMP may be undercounted)",
         numerators=("OMP", "OHDMP"),
-    ),  # fmt: skip
+    ),
     Count("fills_without_date", "fills without a date to the day (none, or a month or year only)", denominators=EVERY),
     # Left out of the average, which may be higher or lower for it: OHD (and NAL's "OHD numerator" denominator) and
     # the initial dose, each patient's `partial` column saying where.
@@ -174,14 +174,14 @@ COUNTS: tuple[Count, ...] = (
         "opioid fills whose MME could not be calculated, left out of the average",
         denominators=("NAL",),
         numerators=("OHD", "OHDMP", "IOP-HD"),
-    ),  # fmt: skip
+    ),
     Count("fills_not_counted_by_status", "fills not counted for their status", denominators=EVERY),
     Count(
         "orders_without_days_supply",
         "opioid orders without days' supply (patients with no fills; left out of MME)",
         denominators=EVERY,
         numerators=("OHD", "OHDMP", "IOP-HD", "IOP-LD"),
-    ),  # fmt: skip
+    ),
     Count("orders_without_date", "orders without a start date (left out)", denominators=EVERY),
     Count("orders_not_counted_by_status", "orders not counted for their status", denominators=EVERY),
     # Left out by the measures' definition (they count prescriptions), so no rate is lowered by them.
@@ -191,16 +191,12 @@ COUNTS: tuple[Count, ...] = (
         "claims_not_read",
         "claims with no drug line, diagnosis or procedure to read, or cancelled (left out)",
         denominators=EVERY,
-    ),  # fmt: skip
+    ),
     Count("claims_replaced", "claims replaced by a later claim in the export (the later one was read)", kind="note"),
     Count("fills_reversed", "fills cancelled by a reversal (neither counted)", kind="note"),
     # A reversal whose fill was not found may leave that fill counted: no rate misses patients, some may gain them.
     Count("reversals_unmatched", "reversals with no fill to cancel (left out)"),
-    Count(
-        "duplicate_claim_fills",
-        "claim lines billed twice under another claim number (counted once)",
-        kind="note",
-    ),  # fmt: skip
+    Count("duplicate_claim_fills", "claim lines billed twice under another claim number (counted once)", kind="note"),
     Count("unidentified_medications", "medications not identified", denominators=EVERY),
     # A drug test coded so is not seen (AMO's numerator); a hospice procedure so excludes no one (more patients in
     # the denominators, never fewer).
@@ -208,20 +204,20 @@ COUNTS: tuple[Count, ...] = (
         "procedures_not_read_by_system",
         "procedures or claim lines coded only under systems the review does not read",
         numerators=("AMO",),
-    ),  # fmt: skip
+    ),
     # Not counted as the year's test, AMO's numerator may miss the patient; none is counted that was not done.
     Count(
         "drug_tests_dated_partly_in_year",
         "urine drug tests dated to a month or year only that may fall outside the 12 months (not counted)",
         numerators=("AMO",),
-    ),  # fmt: skip
+    ),
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
     Count("attributed_to_prescriber", "patients without a PCP attributed to their main prescriber", kind="note"),
     Count(
         "attributed_to_practice",
         "patients assigned to a practice with no clinician named (the practice's)",
         kind="note",
-    ),  # fmt: skip
+    ),
     # Attributed elsewhere, so a PCP's and a practice's rates may miss them; no overall rate changes.
     Count("pcp_not_in_directory", "patients whose named PCP is not in the export's directory, attributed elsewhere"),
     Count("patients_from_orders", "patients whose numbers come from orders, not fills", kind="note"),
@@ -229,24 +225,20 @@ COUNTS: tuple[Count, ...] = (
         "patients_age_unsettled",
         "patients whose birth date cannot settle whether they were 18 (left out of every measure)",
         denominators=EVERY,
-    ),  # fmt: skip
+    ),
     Count(
         "patients_not_evaluated",
         "patients the engine could not evaluate, left out of every measure",
         denominators=EVERY,
         breakdown="evaluation_errors",
-    ),  # fmt: skip
+    ),
     Count("evaluation_errors", "patients not evaluated, by error"),
-    Count(
-        "resource_conflicts",
-        "resources sent in differing versions under one id (the newest was read)",
-        kind="note",
-    ),  # fmt: skip
+    Count("resource_conflicts", "resources sent in differing versions under one id (the newest was read)", kind="note"),
     Count(
         "directory_conflicts",
         "practitioners, roles or organisations sent in differing versions under one id (the newest was read)",
         kind="note",
-    ),  # fmt: skip
+    ),
 )
 _BY_KEY = {count.key: count for count in COUNTS}
 _SHOWN_WITH = {count.breakdown: count.key for count in COUNTS if count.breakdown}
