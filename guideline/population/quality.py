@@ -241,6 +241,7 @@ COUNTS: tuple[Count, ...] = (
     ),
 )
 _BY_KEY = {count.key: count for count in COUNTS}
+_PLACE = {key: place for place, key in enumerate(_BY_KEY)}  # a count's place in the summary
 _SHOWN_WITH = {count.breakdown: count.key for count in COUNTS if count.breakdown}
 
 
@@ -267,7 +268,7 @@ def quality_lines(report: Mapping[str, Any]) -> list[QualityLine]:
     """Every count in a data-quality report (data-quality.json, or Quality.to_json()) in words, known counts in
     COUNTS's order, then any other in the report's own (a newer run's, say) under its key: none is left out."""
     counts = [key for key in report if key != "run" and _is_count(report[key]) and _SHOWN_WITH.get(key) not in report]
-    counts.sort(key=lambda key: list(_BY_KEY).index(key) if key in _BY_KEY else len(_BY_KEY))
+    counts.sort(key=lambda key: _PLACE.get(key, len(_PLACE)))
     return [_line(key, report) for key in counts]
 
 
