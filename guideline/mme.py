@@ -568,7 +568,7 @@ def _fits(units: Decimal, per: Strength) -> bool:
     return abs(halves - nearest) <= halves / 100 and _HALF <= units <= MAX_ML_PER_DOSE
 
 
-def _combination_dose(drug: Drug, dose: Amount) -> Amount | str:
+def combination_dose(drug: Drug, dose: Amount) -> Amount | str:
     """A mass dose on a combination product as the tablets (or mL) it stands for: 650 mg of Percocet 5/325 is 2 ×
     325 mg acetaminophen, 10 mg is 2 × 5 mg oxycodone. Not computable when it fits no ingredient, several at
     different counts, or an ingredient's strength is unknown."""
@@ -666,7 +666,7 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     if dose is None:
         return "no-dose"
     if dose.unit_class == "mass" and drug.combination:
-        read = _combination_dose(drug, dose)
+        read = combination_dose(drug, dose)
         if isinstance(read, str):
             return read
         dose = read

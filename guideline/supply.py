@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from guideline.dosage import Amount, doses_per_day, pick_dose, plausible, to_amount
 from guideline.durations import quantity_days
 from guideline.memo import IdentityMemo
-from guideline.mme import DECIMAL_CONTEXT, Drug, identify_drug, quantize6
+from guideline.mme import DECIMAL_CONTEXT, Drug, combination_dose, identify_drug, quantize6
 from guideline.record import Dosage, MedOrder
 from guideline.record.slot_init import slot_init
 
@@ -40,7 +40,14 @@ def _dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, Dispense
     """A dose in the units a pharmacy counts (tablets or mL); a mass dose is turned into units by the strength."""
     if dose.unit_class in ("count", "volume"):
         return dose.value, dose.unit_class  # type: ignore[return-value]
-    if dose.unit_class != "mass" or drug is None or len(drug.strengths) != 1 or drug.transdermal:
+    if dose.unit_class != "mass" or drug is None or drug.transdermal:
+        return None
+    if drug.combination:
+        # The mg may be the acetaminophen's (650 mg of Percocet 5/325 is 2 tablets, not 130): read as the MME reads
+        # it, and a dose that fits no ingredient, or several at different counts, leaves the supply unknown.
+        units = combination_dose(drug, dose)
+        return None if isinstance(units, str) else (units.value, units.unit_class)  # type: ignore[return-value]
+    if len(drug.strengths) != 1:
         return None
     strength = drug.strengths[0]
     return dose.value / strength.mg, ("volume" if strength.per == "ml" else "count")
