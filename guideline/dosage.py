@@ -333,7 +333,7 @@ def plausible(frequency: Frequency | None) -> bool:
 
 def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency | None:
     """Doses per day N (guideline 8.4 rules 1, 1b, 2, 3, 4, 5), or None when no rule yields a value; a daily
-    schedule limited by dayOfWeek is averaged over the week."""
+    schedule limited by dayOfWeek is averaged over the week, and None when a day cannot be read."""
     found = _doses_per_day(dosage, parse_timing_text)
     if found is None:
         return None
@@ -346,12 +346,16 @@ def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency |
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _on_days(frequency: Frequency, day_of_week: tuple[str, ...]) -> Frequency:
-    """A schedule taken only on some days of the week, as its average over the week (3 days of 7 → × 3/7)."""
+def _on_days(frequency: Frequency, day_of_week: tuple[str, ...]) -> Frequency | None:
+    """A schedule taken only on some days of the week, as its average over the week (3 days of 7 → × 3/7); None
+    when a day is no FHIR day code, whatever its letter case ("Mon" is mon; "monday", 3 or null are no day)."""
     listed = {day.strip().lower() for day in day_of_week}
+    if not listed <= set(_WEEKDAYS):
+        # Dropping the day left the others: "mon, <junk>" read as once a week, a seventh of the dose, unnamed.
+        return None
     days = [day for day in _WEEKDAYS if day in listed]
-    if not days or len(days) == len(_WEEKDAYS):
-        return frequency  # no day PainPlan can read: the daily reading stands, which can only overcount
+    if len(days) == len(_WEEKDAYS):
+        return frequency
     named = ", ".join(day.capitalize() for day in days)
     return Frequency(frequency.per_day * len(days) / len(_WEEKDAYS), f"{frequency.text} on {named}")
 

@@ -165,6 +165,14 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(item for item in as_list(value) if isinstance(item, str))
 
 
+def _day_codes(value: Any) -> tuple[str, ...]:
+    """dayOfWeek's items, each kept: one that is no string (3, null) as "", which no day code matches, so the
+    dosage reads as unknown rather than taken on fewer days."""
+    if value is None:
+        return ()
+    return tuple(item if isinstance(item, str) else "" for item in as_list(value))
+
+
 def _period(value: Any, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     """A Period's start and end (either may be missing)."""
     if value is None:
@@ -191,7 +199,7 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
         bounds_duration=quantity(get("boundsDuration") or get("boundsQuantity")),  # DSTU2: boundsQuantity
         bounds_start=bounds_start,
         bounds_end=bounds_end,
-        day_of_week=_strings(get("dayOfWeek")),
+        day_of_week=_day_codes(get("dayOfWeek")),
     )
 
 
