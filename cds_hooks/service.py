@@ -28,7 +28,7 @@ from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
-from guideline.named_gaps import ON_CARD, CardLine
+from guideline.named_gaps import ON_CARD, CardLine, worded
 from guideline.population.claims import claims_read_for_a_hook
 from guideline.record import ReadProblem, build_record, resources_in
 from guideline.terminology import load_terminology
@@ -159,7 +159,7 @@ def run_hook(
             try:
                 evaluation = evaluate(record, context, config, now, snoozes)
                 cards = list(evaluation.cards)
-                for kind in ON_CARD:
+                for kind in worded(ON_CARD, config):
                     _name_each(kind.card_named(evaluation.facts), gaps, kind.card)
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")

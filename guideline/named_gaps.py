@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from guideline.checks.high_mme import unconverted_current, unconverted_to_name
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
@@ -18,6 +20,17 @@ from guideline.undated import (
     undated_procedures,
 )
 
+if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
+
+# A text may name the window a setting chose: "{days}" stands for `current_order_default_days` ("90 days"), so the
+# card and the page say the window this site set. The faces show the kinds `worded` returns, never the raw ones.
+DAYS = "{days}"
+
+
+def _fill(text: str, days: str) -> str:
+    return text.replace(DAYS, days)
+
 
 @dataclass(frozen=True)
 class CardLine:
@@ -25,6 +38,10 @@ class CardLine:
 
     why: str
     others: str
+
+    def worded(self, days: str) -> CardLine:
+        """The line with the window of days filled in."""
+        return CardLine(_fill(self.why, days), _fill(self.others, days))
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,10 @@ class PageSentence:
 
     def text(self, count: int) -> str:
         return self.one if count == 1 else self.many.format(count=count)
+
+    def worded(self, days: str) -> PageSentence:
+        """The sentence with the window of days filled in."""
+        return PageSentence(_fill(self.one, days), _fill(self.many, days))
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,15 @@ class NamedGap:
     @property
     def in_note(self) -> bool:
         return self.note is not None
+
+    def worded(self, days: str) -> NamedGap:
+        """The kind with the window of days filled in on every face."""
+        return replace(
+            self,
+            card=self.card.worded(days) if self.card else None,
+            page=self.page.worded(days) if self.page else None,
+            note=_fill(self.note, days) if self.note else None,
+        )
 
 
 def unidentified_orders(facts: Facts) -> tuple[str, ...]:
@@ -347,14 +377,14 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         key="listed-opioids-not-counted",
         items=attrgetter("listed_opioids_named"),
         card=CardLine(
-            "has no order or end date in the last 90 days, so its dose was not counted in the MME total",
+            "has no order or end date in the last {days}, so its dose was not counted in the MME total",
             "other opioids on the medication list not counted",
         ),
         page=PageSentence(
-            "1 opioid is on the medication list as taken (reported, recorded more than 90 days ago with no end date) "
+            "1 opioid is on the medication list as taken (reported, recorded more than {days} ago with no end date) "
             "and has no recent order; it counts for the sedative checks, but its dose was not counted in the MME "
             "total:",
-            "{count} opioids are on the medication list as taken (reported, recorded more than 90 days ago with no "
+            "{count} opioids are on the medication list as taken (reported, recorded more than {days} ago with no "
             "end date) and have no recent order; they count for the sedative checks, but their doses were not "
             "counted in the MME total:",
         ),
@@ -438,3 +468,15 @@ ON_PAGE = tuple(kind for kind in NAMED_GAPS if kind.on_page)
 IN_NOTE = _in_order(NOTE_ORDER, tuple(kind for kind in NAMED_GAPS if kind.in_note))
 # What the plan view works out: the kinds its page or its note names.
 ON_PLAN = tuple(kind for kind in NAMED_GAPS if kind.on_page or kind.in_note)
+
+
+def worded(kinds: tuple[NamedGap, ...], config: GuidelineConfig) -> tuple[NamedGap, ...]:
+    """The kinds as a face shows them under this configuration: each window of days in their text filled in."""
+    days = int(config["current_order_default_days"])
+    return _worded(kinds, "1 day" if days == 1 else f"{days} days")
+
+
+@lru_cache(maxsize=64)
+def _worded(kinds: tuple[NamedGap, ...], days: str) -> tuple[NamedGap, ...]:
+    # Once per face and setting: the hook's hot path only walks the tuple.
+    return tuple(kind.worded(days) for kind in kinds)

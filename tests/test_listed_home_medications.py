@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import card, days_ago, med_request, run
+from builders import card, days_ago, med_request, patient, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
+from werkzeug.datastructures import MultiDict
+
+from smart_app.plan_view import PageInput, assemble, render_page
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 ALPRAZOLAM = "308048"  # alprazolam 0.5 MG Oral Tablet
@@ -97,3 +100,22 @@ def test_a_recent_home_benzodiazepine_is_current_as_before() -> None:
     evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[alprazolam])
     assert card(evaluation, "opioid-benzodiazepine") is not None
     assert evaluation.facts.listed_opioids_named == ()
+
+
+def test_the_named_window_follows_the_current_order_default_days_setting(tmp_path: Path) -> None:
+    # A site that keeps an order with no end current for 120 days: the card and the page say 120, not 90.
+    oxycodone = home_med(OXYCODONE, "hm-ox", "2025-11-20", dose=2, period=4)
+    app = make_app(tmp_path, guideline={"current_order_default_days": 120})
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", medsActive=bundle(oxycodone)))
+    cards = app.test_client().post("/cds-services/order-sign", json=body).json["cards"]
+    detail = next(c["detail"] for c in cards if c["source"]["topic"]["code"] == "data-incomplete")
+    assert "has no order or end date in the last 120 days, so its dose was not counted in the MME total" in detail
+    assert "90 days" not in detail
+    settings = app.config["PAINPLAN"]
+    with app.test_request_context("/plan"):
+        view = assemble(
+            PageInput((patient(), oxycodone), (), ()), settings.guideline, "p1", settings.evaluation_now(), MultiDict()
+        )
+        page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
+    assert "(reported, recorded more than 120 days ago with no end date)" in page
+    assert "more than 90 days ago" not in page

@@ -16,7 +16,8 @@ from markupsafe import escape  # what the page template escapes with (an apostro
 from named_gaps_support import every_gap_drafts, every_gap_resources, every_gap_selections
 from werkzeug.datastructures import MultiDict
 
-from guideline.named_gaps import CARD_ORDER, IN_NOTE, NAMED_GAPS, NOTE_ORDER, ON_CARD, ON_PAGE, NamedGap
+from guideline.config import GuidelineConfig
+from guideline.named_gaps import CARD_ORDER, IN_NOTE, NAMED_GAPS, NOTE_ORDER, ON_CARD, ON_PAGE, NamedGap, worded
 from guideline.plan import PlanView, build_plan
 from smart_app.plan_view import PageInput, assemble, render_page
 
@@ -31,6 +32,8 @@ PREFETCH_KEYS = {
 }
 SELECTIONS = "unmatched-selections"  # the kind only an order-select call has
 LISTED = 10  # the card names this many items of a kind, then counts the rest
+# The kinds as the faces show them on the default settings (a window of days in their text filled in).
+SHOWN = worded(NAMED_GAPS, GuidelineConfig.from_mapping({}))
 
 
 def _items(count: int) -> dict[str, tuple[str, ...]]:
@@ -112,7 +115,7 @@ def test_each_kind_is_named_on_the_card_if_and_only_if_it_declares_the_card(
     # MME could not be worked out, so the data-incomplete card must not name it again.
     detail = _card_detail(tmp_path, count, hook)
     on_card, items = _card_items(hook, count), _items(count)
-    for kind in NAMED_GAPS:
+    for kind in SHOWN:
         for item in on_card[kind.key]:
             assert kind.card is not None, kind.key
             assert f"- {item}: {kind.card.why}\n" in detail, kind.key
@@ -133,7 +136,7 @@ def test_the_kinds_named_on_patient_view_only_are_not_named_on_order_sign() -> N
 def test_the_card_counts_what_it_does_not_list_for_each_kind(tmp_path: Path) -> None:
     detail = _card_detail(tmp_path, LISTED + 2)
     # The kinds the order-sign card names whole; the patient-view ones are counted by the same code.
-    for kind in (kind for kind in ON_CARD if kind.card_items is None):
+    for kind in (kind for kind in worded(ON_CARD, GuidelineConfig.from_mapping({})) if kind.card_items is None):
         assert kind.card is not None
         assert f"- {kind.card.others}: 2 more\n" in detail, kind.key
 
@@ -141,7 +144,7 @@ def test_the_card_counts_what_it_does_not_list_for_each_kind(tmp_path: Path) -> 
 def test_each_kind_is_named_on_the_plan_page_if_and_only_if_it_declares_the_page(tmp_path: Path) -> None:
     for count in (1, 2):
         view, panel = _plan(tmp_path / str(count), count)
-        for kind in NAMED_GAPS:
+        for kind in SHOWN:
             named = _items(count)[kind.key]
             if kind.page is not None:
                 assert view.named[kind.key] == named
@@ -158,7 +161,7 @@ def test_each_kind_is_named_in_the_note_if_and_only_if_it_declares_the_note(
 ) -> None:
     evaluation = run("order-sign", drafts=every_gap_drafts(2), resources=every_gap_resources(2))
     note = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now).note
-    for kind in NAMED_GAPS:
+    for kind in SHOWN:
         if kind.note is not None:
             assert f"\n{kind.note}: {'; '.join(items[kind.key])}\n" in note + "\n", kind.key
         else:
@@ -174,3 +177,13 @@ def test_each_face_lists_every_kind_it_declares_once() -> None:
     assert keys(ON_PAGE) == [k.key for k in NAMED_GAPS if k.on_page]
     assert sorted(keys(IN_NOTE)) == sorted(k.key for k in NAMED_GAPS if k.in_note)
     assert keys(IN_NOTE)[: len(NOTE_ORDER)] == list(NOTE_ORDER)
+
+
+def test_no_face_shows_a_window_of_days_unfilled() -> None:
+    for kind in SHOWN:
+        texts = [kind.note or ""]
+        if kind.card is not None:
+            texts += [kind.card.why, kind.card.others]
+        if kind.page is not None:
+            texts += [kind.page.text(1), kind.page.text(2)]
+        assert not any("{" in text for text in texts), kind.key

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from guideline.config import GuidelineConfig
 from guideline.mme import MmeSummary
-from guideline.named_gaps import ON_PLAN
+from guideline.named_gaps import IN_NOTE, ON_PAGE, ON_PLAN, worded
 from guideline.plan.alerts import build_alerts
 from guideline.plan.banner import build_banner
 from guideline.plan.medications import build_medications, mme_now
@@ -171,6 +171,8 @@ def build_plan(
         completeness=tuple(fetch_status),
         now=now,
         profile=config.profile,
+        page_kinds=worded(ON_PAGE, config),
+        note_kinds=worded(IN_NOTE, config),
         problems=len(facts.record.problems),
         unreadable=tuple(f"{p.describe()}: {p.reason}" for p in facts.record.problems),
         named={kind.key: kind.items(facts) for kind in ON_PLAN},

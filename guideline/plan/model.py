@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from guideline.named_gaps import ON_PAGE, NamedGap
+from guideline.named_gaps import NamedGap
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ class PlanView:
     completeness: tuple[QueryStatus, ...]
     now: datetime
     profile: str
+    # The kinds the page's panel and the note name, worded for this configuration (guideline.named_gaps.worded).
+    page_kinds: tuple[NamedGap, ...]
+    note_kinds: tuple[NamedGap, ...]
     note: str = ""
     problems: int = 0
     # Each resource that could not be read: type, id, position and why (never its content).
@@ -78,4 +81,4 @@ class PlanView:
     @property
     def page_gaps(self) -> tuple[tuple[NamedGap, tuple[str, ...]], ...]:
         """Each kind the page's data-completeness panel names, in its order, with the items named (maybe none)."""
-        return tuple((kind, self.named[kind.key]) for kind in ON_PAGE)
+        return tuple((kind, self.named[kind.key]) for kind in self.page_kinds)

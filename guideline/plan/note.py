@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from guideline.named_gaps import IN_NOTE
 from guideline.plan.alerts import Alerts
 from guideline.plan.banner import Banner
 from guideline.plan.medications import Medications
@@ -87,7 +86,7 @@ def note_text(view: PlanView) -> str:
         lines.append("Guideline exclusions: " + "; ".join(label for label, _ in alerts.content.exclusions))
     if view.unreadable:  # each with why, as the card and the page's panel name them
         lines.append("Records that could not be read (not counted): " + "; ".join(view.unreadable))
-    for kind in IN_NOTE:
+    for kind in view.note_kinds:
         named = view.named[kind.key]
         if named:
             lines.append(f"{kind.note}: " + "; ".join(named))
