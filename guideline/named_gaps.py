@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -476,7 +475,14 @@ def worded(kinds: tuple[NamedGap, ...], config: GuidelineConfig) -> tuple[NamedG
     return _worded(kinds, "1 day" if days == 1 else f"{days} days")
 
 
-@lru_cache(maxsize=64)
+# (id of the kinds tuple, days) → (that tuple, its worded kinds). Keyed by identity, not by value: the faces pass
+# module constants, and hashing 17 dataclasses on every hook call cost more than the wording itself. The tuple is
+# kept in the value so an id can never be reused by another tuple while its entry lives.
+_WORDED: dict[tuple[int, str], tuple[tuple[NamedGap, ...], tuple[NamedGap, ...]]] = {}
+
+
 def _worded(kinds: tuple[NamedGap, ...], days: str) -> tuple[NamedGap, ...]:
-    # Once per face and setting: the hook's hot path only walks the tuple.
-    return tuple(kind.worded(days) for kind in kinds)
+    entry = _WORDED.get((id(kinds), days))
+    if entry is None or entry[0] is not kinds:
+        entry = _WORDED[(id(kinds), days)] = (kinds, tuple(kind.worded(days) for kind in kinds))
+    return entry[1]
