@@ -122,11 +122,15 @@ def build_plan(
 
         compute_mme = default_compute
     statuses = {s.key: s for s in fetch_status}
-    history_holder: dict[str, MmeHistory] = {}
+    built: dict[str, Section] = {}
 
     def history() -> MmeHistory:
-        history_holder["value"] = build_mme_history(facts, compute_mme)
-        return history_holder["value"]
+        return build_mme_history(facts, compute_mme)
+
+    def history_built() -> MmeHistory | None:
+        """The MME history section's content, None when it could not be built (the tiles resting on it say so)."""
+        section = built.get("mme_history")
+        return section.content if section is not None and section.error is None else None
 
     @cache
     def mme_today() -> MmeSummary:
@@ -138,7 +142,7 @@ def build_plan(
         "alerts": lambda: build_alerts(evaluation),
         "medications": lambda: build_medications(facts, mme_today()),
         "mme_history": history,
-        "tasks": lambda: build_tasks(facts, history_holder.get("value"), mme_today(), statuses),
+        "tasks": lambda: build_tasks(facts, history_built(), mme_today(), statuses),
         "scores": lambda: build_scores(facts),
         "risks": lambda: build_risks(facts),
         "uds": lambda: build_uds(facts),
@@ -149,7 +153,7 @@ def build_plan(
     }
     plan_builders.update(builders or {})
     banner = _guard("banner", (builders or {}).get("banner") or (lambda: build_banner(facts)), statuses)
-    built = {key: _guard(key, plan_builders[key], statuses) for key in BUILT_FIRST}
+    built.update({key: _guard(key, plan_builders[key], statuses) for key in BUILT_FIRST})
     sections = tuple(built.get(key) or _guard(key, plan_builders[key], statuses) for key in SECTION_ORDER)
     reason = exclusion_reason(facts.exclusions)
     if reason:  # an excluded patient: nothing is due, and no tile shows red

@@ -401,11 +401,29 @@ def unread_task(task: Task, statuses: Mapping[str, QueryStatus], today: date | N
     return replace(task, state="not-read", next_due=None, detail=f"Not known: {words}.{rule}", unread=words)
 
 
+# A reassessment found up to date rests on the MME history too: a start or a dose increase since the last review, which
+# only the history shows, makes it due again. Without the history it cannot be called up to date.
+NO_HISTORY = "the MME history could not be built"
+
+
+def without_history(task: Task, history: MmeHistory | None, today: date) -> Task:
+    """The reassessment tile as "not known" when it is up to date and the MME history it rests on could not be built
+    (`history` None): the page said "Up to date" beside an MME history section that had failed, though a dose raised
+    since the review would have made it due. A review done today stands: nothing can have come after it."""
+    if task.key != "reassessment" or history is not None or task.state != "done":
+        return task
+    if task.last_done is not None and task.last_done >= today:
+        return task
+    words = f"{NO_HISTORY}, and an opioid started or a dose raised since the last reassessment would make it due again"
+    return replace(task, state="not-read", next_due=None, detail=f"Not known: {words}. {task.detail}", unread=words)
+
+
 def build_tasks(
     facts: Facts, history: MmeHistory | None, now: MmeSummary, statuses: Mapping[str, QueryStatus] | None = None
 ) -> tuple[Task, ...]:
-    """The status tiles; `now` is the daily MME without the drafts (`mme_now`), worked out once for the page, and
-    `statuses` what each search returned (a tile resting on one not read says so)."""
+    """The status tiles; `history` is the page's MME history, None when it could not be built (a tile resting on it
+    says so); `now` is the daily MME without the drafts (`mme_now`), worked out once for the page, and `statuses`
+    what each search returned (a tile resting on one not read says so)."""
     tasks = (
         uds_task(facts),
         pdmp_task(facts),
@@ -413,4 +431,5 @@ def build_tasks(
         naloxone_task(facts),
         *document_tasks(facts),
     )
-    return tuple(unread_task(t, statuses or {}, facts.today) for t in tasks)
+    read = (unread_task(t, statuses or {}, facts.today) for t in tasks)
+    return tuple(without_history(t, history, facts.today) for t in read)
