@@ -120,6 +120,40 @@ def page_windows(config: GuidelineConfig | None) -> dict[str, Window]:
     }
 
 
+# Why the site's own urine drug test search was not run; the laboratory search stands in for it.
+UDS_QUERY_NOT_FILLED = (
+    "this site's urine drug test search (prefetch.uds_query) could not be filled in for this patient, so it was not "
+    "run; the laboratory results were searched instead"
+)
+
+
+def site_uds_search(patient_id: str, today: date, config: GuidelineConfig | None) -> tuple[str | None, str | None]:
+    """The site's urine drug test search (`prefetch.uds_query`) filled in for this patient, and why it could not be
+    (None, the reason): the configuration check fills it with a placeholder patient and date, but a launch's own
+    patient id may not fill it ("." is a FHIR id, not a path segment). Nothing set: (None, None)."""
+    template = site_uds_query(config) if config is not None else None
+    if template is None:
+        return None, None
+    try:
+        search = render(template, {"patientId": patient_id}, today)
+    except (ValueError, OverflowError):  # a date the template reaches back to that cannot be written
+        search = None
+    return (search, None) if search else (None, UDS_QUERY_NOT_FILLED)
+
+
+def uds_search_status(
+    patient_id: str, today: date, config: GuidelineConfig | None, labels: Mapping[str, str] = QUERY_LABELS
+) -> QueryStatus | None:
+    """The site's urine drug test search as a failed line on the data-completeness panel when it could not be run
+    for this patient (the sections and tiles resting on it then say "not known"); None when it ran or is not set."""
+    _, problem = site_uds_search(patient_id, today, config)
+    if problem is None:
+        return None
+    template = site_uds_query(config) if config is not None else ""
+    query = (template or "").split("?", 1)[0] + "?…"
+    return QueryStatus("uds_labs", labels.get("uds_labs", "uds_labs"), query, 0, False, problem)
+
+
 def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = None) -> dict[str, str]:
     """Date-limited searches: 2 years for charts and history, 13 months for encounters, each longer where a check's
     or exclusion's setting reads further back (page_windows), and for laboratory results
@@ -132,9 +166,8 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     site's own urine drug test search (`prefetch.uds_query`) replaces the laboratory search, run as the hooks run it."""
     site_codes = "".join(f",{code}" for code in site_pdmp_review_codes(config)) if config is not None else ""
     optional = {}
-    uds_query = site_uds_query(config) if config is not None else None
-    # Checked when the configuration loads (guideline.searches.uds_query_error): the patient and dates fill it.
-    uds_search = render(uds_query, {"patientId": patient_id}, today) if uds_query else None
+    # Not filled in, the laboratory search runs instead and fetch_page_input names the site's as not read.
+    uds_search, _ = site_uds_search(patient_id, today, config)
     if config is not None and config["prefetch"].get("medication_statements"):
         optional["statements"] = f"MedicationStatement?patient={patient_id}&_count=100"  # as the hooks ask
     windows = page_windows(config)
@@ -365,6 +398,9 @@ def fetch_page_input(
     results = client.fetch_all(queries, budget)
     labels = query_labels(config)
     statuses = [_to_status(key, result, labels) for key, result in results.items()]
+    unfilled = uds_search_status(session.patient_id, today, config, labels)
+    if unfilled is not None:
+        statuses.append(unfilled)
     resources: list[dict] = [r for result in results.values() for r in result.resources]
     wanted = medication_references([resources, list(drafts)], session.iss)
     # The hook's rule: only a plain Medication/<id> on the launch's server is read with the token; the orders of the
