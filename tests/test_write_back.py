@@ -139,15 +139,19 @@ def _launch(
     fail: int | None = None,
     extra: tuple[dict, ...] = (),
     app_context: dict[str, Any] | None = None,
+    page_size: dict[str, int] | None = None,
+    guideline: dict[str, Any] | None = None,
 ) -> tuple[Any, ...]:
-    """A launch into walter-brooks's chart (plus `extra` resources, and the appContext a card's link carried), with
-    the plan page as first shown."""
+    """A launch into walter-brooks's chart (plus `extra` resources, the appContext a card's link carried, searches
+    answered in pages of `page_size` and `guideline` settings), with the plan page as first shown."""
     launch_context = {"appContext": json.dumps(app_context)} if app_context is not None else {}
     ehr = FakeEhr(rsps, grant_scope=grant, extra_context=launch_context)
-    chart = ChartServer(rsps, ehr, "walter-brooks", fail_status=fail)
+    chart = ChartServer(rsps, ehr, "walter-brooks", fail_status=fail, page_size=dict(page_size or {}))
     for resource in extra:
         chart.resources[(resource["resourceType"], resource["id"])] = resource
-    app = make_app(tmp_path, [ehr.client_entry()], today="2026-06-15")
+    app = make_app(
+        tmp_path, [ehr.client_entry()], today="2026-06-15", **({"guideline": guideline} if guideline else {})
+    )
     client = app.test_client()
     started = client.get("/launch", query_string={"iss": ISS, "launch": "l1"}, base_url=PUBLIC_URL)
     params = ehr.authorize(started.headers["Location"])

@@ -386,3 +386,69 @@ def test_an_update_the_ehr_answers_with_204_no_content_is_saved(tmp_path, rsps) 
     assert answer.status_code == 303 and chart.resources[("Goal", GOAL_ID)]["meta"]["versionId"] == "4"
     shown = _text(client.get(answer.headers["Location"], base_url=PUBLIC_URL))
     assert f"Saved the goal as Goal/{GOAL_ID}." in shown and "Not saved" not in shown
+
+
+# -- the goal search answered in pages: a list cut off at the page limit is never taken for all the goals ----------
+
+
+def _other_goal(ident: str, text: str) -> dict[str, Any]:
+    """Another of the patient's goals as Epic lists it, set before the one to update."""
+    return {
+        "resourceType": "Goal",
+        "id": ident,
+        "meta": {"versionId": "1"},
+        "lifecycleStatus": "active",
+        "category": [{"text": "Function goal"}],
+        "description": {"text": text},
+        "subject": {"reference": "Patient/walter-brooks"},
+        "startDate": "2025-11-02",
+    }
+
+
+OTHER_GOALS = (_other_goal("eGl7.a1", "Sleep through the night"), _other_goal("eGl7.b2", "Return to part-time work"))
+# One goal a page, two pages read: the third goal (the one to update) is on a page the page limit left unread.
+PAGED = {"page_size": {"Goal": 1}, "guideline": {"prefetch": {"page_cap": 2}}}
+
+
+def test_a_goal_on_a_page_not_read_is_refused_as_not_read_not_as_someone_else_s(tmp_path, rsps) -> None:
+    goals = (*copy.deepcopy(OTHER_GOALS), copy.deepcopy(EPIC_GOAL))
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=goals, **PAGED)
+    searches = [c.request.url for c in rsps.calls if "/Goal?" in c.request.url]
+    assert len(searches) == 2 and "_getpagesoffset=1" in searches[1]  # the next link was followed, to the limit
+    assert f'data-ref="Goal/{GOAL_ID}"' not in page
+    answer = _post(client, handle, "goal", _goal_form(page, due="2026-09-01"))
+    text = _text(answer)
+    assert answer.status_code == 502 and _writes(rsps) == []
+    assert "not all of the patient's goals could be read from the EHR" in text
+    assert "not one of this patient's goals" not in text
+
+
+def test_a_goal_among_those_read_is_updated_though_more_are_on_later_pages(tmp_path, rsps) -> None:
+    # The goal to update was read whole: that it is this patient's and its version are known, whatever is unread.
+    goals = (copy.deepcopy(EPIC_GOAL), *copy.deepcopy(OTHER_GOALS))
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=goals, **PAGED)
+    answer = _post(client, handle, "goal", _goal_form(page, due="2026-09-01"))
+    assert answer.status_code == 303
+    assert [(m, path) for m, path, _ in chart.received] == [("PUT", f"Goal/{GOAL_ID}")] and chart.if_match == ['W/"3"']
+
+
+def test_the_records_on_file_say_when_not_every_goal_was_read(tmp_path, rsps) -> None:
+    goals = (*copy.deepcopy(OTHER_GOALS), copy.deepcopy(EPIC_GOAL))
+    _, _, _, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=goals, **PAGED)
+    on_file = _text_of(page, "write-on-record")
+    assert "more goals may be on record: Goals could not be read in full (cut off at the page limit)" in on_file
+
+
+def test_the_records_on_file_never_say_none_of_a_search_that_failed(tmp_path, rsps) -> None:
+    client, chart, handle, _, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    chart.failing_reads.add("Goal")
+    page = client.get(f"/plan?s={handle}", base_url=PUBLIC_URL).get_data(as_text=True)
+    on_file = _text_of(page, "write-on-record")
+    assert "Goals: none on record" not in on_file
+    assert "Goals: not known: Goals could not be read" in on_file
+
+
+def _text_of(page: str, element_id: str) -> str:
+    """The text of one element of the page, tags dropped and spaces collapsed."""
+    block = page.split(f'id="{element_id}"', 1)[1].split("</div>", 1)[0]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", block)).split())

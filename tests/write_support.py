@@ -40,6 +40,7 @@ class ChartServer:
     answer_status: int | None = None  # store each write but answer this status with no body (204, or 202 Accepted)
     unreachable: Exception | None = None  # raised for each write before it reaches the server (connection refused)
     answer_lost: Exception | None = None  # raised after each write is stored: the answer never came back
+    page_size: dict[str, int] = field(default_factory=dict)  # resource type -> entries per search page (next links)
 
     def __post_init__(self) -> None:
         chart = load_demo_patients(self.today)[self.patient_id]
@@ -78,7 +79,19 @@ class ChartServer:
             if kind == parts[0]
         ]
         bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+        if parts[0] in self.page_size:
+            bundle = self._page(request.url, bundle, self.page_size[parts[0]], int(params.get("_getpagesoffset", 0)))
         return 200, FHIR_JSON, json.dumps(bundle)
+
+    def _page(self, url: str, bundle: dict[str, Any], size: int, offset: int) -> dict[str, Any]:
+        """One page of a search as HAPI pages it: `size` entries from `offset`, the total, and a next link while more
+        are left."""
+        entries = bundle["entry"]
+        base = url.split("&_getpagesoffset=")[0]
+        links = [{"relation": "self", "url": url}]
+        if offset + size < len(entries):
+            links.append({"relation": "next", "url": f"{base}&_getpagesoffset={offset + size}"})
+        return {**bundle, "link": links, "entry": entries[offset : offset + size]}
 
     def _write(self, request: Any) -> tuple[int, dict[str, str], str]:
         if self.unreachable is not None:

@@ -14,7 +14,7 @@ from smart_app.write import csrf
 from smart_app.write.forms import FORMS, WriteContext
 from smart_app.write.panel import WritePanel, build_panel, schedule_of
 from smart_app.write.send import send
-from smart_app.write.update import CHANGED, NAMES, VERSION_FIELD, Update, prepare_update, read_ok
+from smart_app.write.update import CHANGED, NAMES, VERSION_FIELD, Update, prepare_update, search_read
 from smart_app.write.validate import InvalidResource, validated
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def panel_for(
         view.note,
         schedule_of(view) is not None,
         args,
+        statuses=page_input.statuses,
     )
 
 
@@ -130,7 +131,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                 update = prepare_update(
                     built,
                     page_input.resources,
-                    read_ok(page_input.statuses, kind),
+                    search_read(page_input.statuses, kind),
                     session.patient_id,
                     values.get(VERSION_FIELD + str(built.resource["id"] if built.resource else "")),
                     context,

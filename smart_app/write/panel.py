@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from guideline.plan.on_record import OnRecord, on_record
+from guideline.plan.reads import unread_words
 from launch.scopes import granted_writes
 from smart_app.write.forms import DECISIONS, FORMS, GOAL_KINDS, Built
 
 SAVED_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,40}/[A-Za-z0-9.-]{1,64}$")
+# The page's search each list of records on file comes from (guideline.plan.on_record).
+RECORD_SEARCHES = {"goals": "goals", "plans": "care_plans", "agreements": "consents", "notes": "documents"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class WritePanel:
     saved: tuple[str, str] | None = None  # (form key, reference or "")
     failed: Built | None = None
     failure: str = ""  # what was not saved and why
+    # Each list of records on file whose search was not read in full, with the words saying so: such a list is
+    # never "none on record", and one cut off may leave out the very record to update.
+    unread: Mapping[str, str] = field(default_factory=dict)
     decisions: Mapping[str, str] = field(default_factory=lambda: DECISIONS)
     goal_kinds: Mapping[str, str] = field(default_factory=lambda: GOAL_KINDS)
 
@@ -69,7 +75,10 @@ def build_panel(
     args: Mapping[str, str],
     failed: Built | None = None,
     failure: str = "",
+    statuses: Sequence[Any] = (),
 ) -> WritePanel:
+    """The panel for the page; `statuses` are the page's searches, so a list whose search failed or was cut off says
+    so."""
     return WritePanel(
         requested=requested,
         granted=granted_writes(scope),
@@ -80,7 +89,16 @@ def build_panel(
         saved=saved_from(args),
         failed=failed,
         failure=failure,
+        unread=records_unread(statuses),
     )
+
+
+def records_unread(statuses: Sequence[Any]) -> dict[str, str]:
+    """For each list of records on file, the words naming its search when it failed or was cut off at the page limit
+    ("Goals could not be read"); lists read in full are left out."""
+    by_key = {status.key: status for status in statuses}
+    found = {name: unread_words([by_key[key]]) for name, key in RECORD_SEARCHES.items() if key in by_key}
+    return {name: words for name, words in found.items() if words}
 
 
 def schedule_of(view: Any) -> Any:

@@ -81,24 +81,34 @@ def _version(resource: Mapping[str, Any]) -> str | None:
 def prepare_update(
     built: Built,
     resources: Sequence[Mapping[str, Any]],
-    read_ok: bool,
+    read: str,
     patient_id: str,
     seen: str | None,
     context: WriteContext,
 ) -> Update:
-    """The merged resource and its If-Match, or a refusal: the id is not one of this patient's records as read for
-    the page, the search for them failed, the record changed since the page showed it, or the form does not say
-    which version the page showed (`seen` missing or not a FHIR id) while the record has one."""
+    """The merged resource and its If-Match, or a refusal: the search for this patient's records failed (`read`,
+    from `search_read`), the id is not one of them as read for the page (and when the search was cut off at the page
+    limit, the refusal says the record may be among those not read), the record changed since the page showed it, or
+    the form does not say which version the page showed (`seen` missing or not a FHIR id) while the record has one.
+    A record found among those read is checked whole whatever was left unread: its subject and version are known."""
     assert built.resource is not None
     kind, ident = built.resource["resourceType"], built.resource["id"]
     one, many = NAMES[kind]
-    if not read_ok:
+    if read == FAILED:
         return Update(
             refusal=f"the patient's {many} could not be read from the EHR just now, so the {one} to update could "
             "not be checked. Nothing was sent; try again in a moment",
             status=502,
         )
     existing = offered(resources, kind, patient_id).get(ident)
+    if existing is None and read == CUT_OFF:
+        # Not found on the pages read is not "not this patient's": it may be on a page the limit left unread.
+        return Update(
+            refusal=f"not all of the patient's {many} could be read from the EHR (the search stopped at the page "
+            f"limit with more left), and the {one} to update was not among those read, so it could not be checked. "
+            f"Nothing was sent; update the {one} in the EHR itself",
+            status=502,
+        )
     if existing is None:
         return Update(
             refusal=f"the {one} to update is not one of this patient's {many} in the EHR (it may have been removed "
@@ -289,6 +299,14 @@ MERGES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, s
 }
 
 
-def read_ok(statuses: Iterable[Any], kind: str) -> bool:
-    """Whether the page's search for this kind of record answered (a failed one leaves nothing to check against)."""
-    return all(status.ok for status in statuses if status.key == QUERY_OF[kind])
+READ, FAILED, CUT_OFF = "read", "failed", "cut off"
+
+
+def search_read(statuses: Iterable[Any], kind: str) -> str:
+    """How the page's search for this kind of record went: READ in full, FAILED (nothing to check against), or
+    CUT_OFF at the page limit (`prefetch.page_cap` pages followed, a next link left): a record not among those read
+    may still be the patient's, so its absence decides nothing."""
+    mine = [status for status in statuses if status.key == QUERY_OF[kind]]
+    if not all(status.ok for status in mine):
+        return FAILED
+    return CUT_OFF if any(status.truncated for status in mine) else READ
