@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -82,13 +81,13 @@ def test_every_line_the_command_prints_is_on_the_dashboard(in_progress):
 def every_count_set() -> Quality:
     """A Quality with every count it has not zero, so none can pass for "nothing to report"."""
     quality = Quality()
-    for number, item in enumerate(fields(Quality), 1):
-        value = getattr(quality, item.name)
+    for number, name in enumerate(Quality.count_names(), 1):
+        value = getattr(quality, name)
         if isinstance(value, Counter):
-            unidentified = item.name == "unidentified_medications"
+            unidentified = name == "unidentified_medications"
             value[("http://example.org/drugs", "X1", "Mystery tablet") if unidentified else "odd"] += number
         else:
-            setattr(quality, item.name, number)
+            setattr(quality, name, number)
     return quality
 
 
@@ -105,7 +104,8 @@ def test_every_count_in_the_data_quality_output_is_on_the_dashboard(in_progress,
     for key in report:
         if key != "run":
             assert key in shown, key
-    assert "7 a count added later" in shown and "2 fills by some new reason (odd 2)" in shown
+    assert "7 a count added later — a count this version of PainPlan does not know" in shown
+    assert "2 fills by some new reason (odd 2) — a count this version of PainPlan does not know" in shown
     for line in every_count_set().summary_lines():
         assert line in shown, line
 
@@ -123,3 +123,53 @@ def test_a_count_of_zero_is_shown_as_zero_and_not_as_a_problem():
     assert lines["fills_not_counted_by_status"].count == 0
     assert lines["fills_not_counted_by_status"].text == "0 fills not counted for their status"
     assert Quality().summary_lines() == []
+
+
+# ---- Counts a newer version writes: kept through from_json, merge and to_json -------------------------------------
+
+
+def newer_shard(prescriber_fills: int, reason_fills: int, mystery_fills: int) -> dict:
+    """One Spark partition's counts as a newer PainPlan writes them: a count of each shape this version has no field
+    for (a number, a {name: count}, a list of items with a count), beside one it knows."""
+    shard = Quality(fills_without_prescriber=1).to_json()
+    shard["fills_without_prescriber_role"] = prescriber_fills
+    shard["fills_by_a_newer_reason"] = {"odd-unit": reason_fills}
+    shard["products_not_in_a_newer_table"] = [
+        {"system": "http://example.org/ndc", "code": "N1", "count": mystery_fills}
+    ]
+    return shard
+
+
+def test_a_count_a_newer_version_wrote_survives_the_merge_of_shards():
+    # Before: from_json kept the number on the instance and dropped the others; merge and to_json then dropped the
+    # number too, so the merged data-quality.json (and its summary) said nothing of any of them.
+    merged = Quality()
+    for shard in (newer_shard(2, 3, 4), newer_shard(5, 6, 7)):
+        merged.merge(Quality.from_json(json.loads(json.dumps(shard))))
+    written = merged.to_json()
+    assert written["fills_without_prescriber"] == 2
+    assert written["fills_without_prescriber_role"] == 7
+    assert written["fills_by_a_newer_reason"] == {"odd-unit": 9}
+    assert written["products_not_in_a_newer_table"] == [{"system": "http://example.org/ndc", "code": "N1", "count": 11}]
+    # Read back, it is the same report: nothing lost on a second trip (the dashboard reads this file).
+    assert Quality.from_json(json.loads(json.dumps(written))).to_json() == written
+
+
+def test_the_summary_names_a_count_this_version_does_not_know():
+    quality = Quality.from_json(newer_shard(2, 3, 4))
+    lines = quality.summary_lines()
+    unknown = "a count this version of PainPlan does not know"
+    assert f"2 fills without prescriber role — {unknown}" in lines
+    assert f"3 fills by a newer reason (odd-unit 3) — {unknown}" in lines
+    assert f"4 products not in a newer table (1 distinct) — {unknown}" in lines
+    # A count it knows has its own words and is not called unknown.
+    assert "1 opioid fills naming no prescriber (OMP may be undercounted)" in lines
+
+
+def test_a_value_that_is_no_count_is_not_read_as_one():
+    # The run's own description is no count; anything else of no count's shape stops the read rather than vanish.
+    assert Quality.from_json({"run": {"start": "2026-01-01"}}).to_json() == Quality().to_json()
+    with pytest.raises(ValueError, match="fills_in_a_newer_shape"):
+        Quality.from_json({"fills_in_a_newer_shape": "many"})
+    with pytest.raises(ValueError, match="fills_without_date"):
+        Quality.from_json({"fills_without_date": {"2026": 1}})

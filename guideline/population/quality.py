@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,20 +78,36 @@ class Quality:
     # Urine drug tests dated to the month or the year only ("2026", "2026-05") whose days fall partly inside the
     # review's 12 months and partly outside: whether the test was in them cannot be told, so it is not counted.
     drug_tests_dated_partly_in_year: int = 0
+    # Counts this version has no field for, as from_json read them (a newer version's, or a Spark partition's that a
+    # newer version wrote): key → a number, a {name: count} or a list of items each with a "count". Merged and
+    # written back under their own keys, so none vanishes from a merged report; the summary and the dashboard name
+    # them as counts this version does not know. Not itself a count: data-quality.json has no key of this name.
+    unknown_counts: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def count_names(cls) -> tuple[str, ...]:
+        """The fields data-quality.json writes, in their order: every field but unknown_counts."""
+        return tuple(name for name in cls.__dataclass_fields__ if name != _UNKNOWN_FIELD)
 
     def merge(self, other: Quality) -> Quality:
-        for name in self.__dataclass_fields__:
+        """Adds another's counts to these: a part of the run's (one per bucket, worker or Spark partition)."""
+        for name in self.count_names():
             mine, theirs = getattr(self, name), getattr(other, name)
             if isinstance(mine, Counter):
                 mine.update(theirs)
             else:
                 setattr(self, name, mine + theirs)
+        for key, theirs in other.unknown_counts.items():
+            self.unknown_counts[key] = _added(key, self.unknown_counts.get(key), theirs)
         return self
 
     def to_json(self) -> dict[str, Any]:
         """data-quality.json's counts, one per field in the fields' order, so a count added to Quality is written:
-        a {name: count} sorted by name, unidentified_medications as a list (its key is three values)."""
-        return {name: self._written(name) for name in self.__dataclass_fields__}
+        a {name: count} sorted by name, unidentified_medications as a list (its key is three values). Then the
+        counts this version does not know, under their own keys, as a newer version wrote them."""
+        written = {name: self._written(name) for name in self.count_names()}
+        written.update((key, _written_unknown(value)) for key, value in sorted(self.unknown_counts.items()))
+        return written
 
     def _written(self, name: str) -> Any:
         """One field as data-quality.json writes it."""
@@ -103,24 +120,104 @@ class Quality:
         return dict(sorted(value.items())) if isinstance(value, Counter) else value
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Quality:
+    def from_json(cls, data: Mapping[str, Any]) -> Quality:
+        """The counts a to_json wrote (a Spark partition's, say), every one of them: a count this version has no
+        field for is kept in unknown_counts, never dropped. A value of no count's shape raises ValueError."""
         quality = cls()
-        # Every {name: count} counter, read from the fields so a counter added to Quality is never dropped on
-        # reading; unidentified_medications, keyed by (system, code, text), is written as a list instead.
-        for name in quality.__dataclass_fields__:
-            counter = getattr(quality, name)
-            if isinstance(counter, Counter) and name != "unidentified_medications":
-                counter.update(data.get(name, {}))
-        for item in data.get("unidentified_medications", []):
-            quality.unidentified_medications[(item["system"], item["code"], item["text"])] += item["count"]
+        known = set(quality.count_names())
         for name, value in data.items():
-            if isinstance(value, int):
-                setattr(quality, name, value)
+            if name == "run":  # data-quality.json's description of the run, no count
+                continue
+            if name not in known:
+                quality.unknown_counts[name] = _unknown_count(name, value)
+            elif name == "unidentified_medications":
+                for item in _items(name, value):
+                    quality.unidentified_medications[(item["system"], item["code"], item["text"])] += item["count"]
+            elif isinstance(getattr(quality, name), Counter):
+                getattr(quality, name).update(_counter(name, value))
+            else:
+                setattr(quality, name, _number(name, value))
         return quality
 
     def summary_lines(self) -> list[str]:
         """The end-of-run summary: every count that is not zero and says something about the data, in words."""
         return [line.text for line in quality_lines(self.to_json()) if line.count and line.kind != "census"]
+
+
+_UNKNOWN_FIELD = "unknown_counts"
+
+
+def _not_a_count(name: str, value: Any) -> ValueError:
+    return ValueError(f"data-quality count {name!r} is not a count: {value!r}")
+
+
+def _number(name: str, value: Any) -> int:
+    """A count that is one number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _not_a_count(name, value)
+
+
+def _counter(name: str, value: Any) -> Counter[str]:
+    """A {name: count} count."""
+    if isinstance(value, Mapping):
+        return Counter({str(key): _number(name, count) for key, count in value.items()})
+    raise _not_a_count(name, value)
+
+
+def _items(name: str, value: Any) -> list[dict[str, Any]]:
+    """A count written as a list of items, each an object with a "count" (copies, so merging changes no input)."""
+    if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
+        items = [dict(item) for item in value]
+        for item in items:
+            _number(name, item.get("count"))
+        return items
+    raise _not_a_count(name, value)
+
+
+def _unknown_count(name: str, value: Any) -> int | Counter[str] | list[dict[str, Any]]:
+    """A count this version has no field for, read by its shape: a number, a {name: count}, a list of items."""
+    if isinstance(value, Mapping):
+        return _counter(name, value)
+    if isinstance(value, list):
+        return _items(name, value)
+    return _number(name, value)
+
+
+def _added(name: str, mine: Any, theirs: Any) -> Any:
+    """Two parts of a run's same unknown count added up: numbers summed, {name: count}s by name, items by all but
+    their count. Parts that wrote it in different shapes cannot be added, and say so."""
+    if mine is None:
+        return _unknown_count(name, _written_unknown(theirs))  # a copy, so the other part's count stays its own
+    if isinstance(mine, Counter) and isinstance(theirs, Counter):
+        total = Counter(mine)  # update, not +, which would drop a count of zero
+        total.update(theirs)
+        return total
+    if isinstance(mine, list) and isinstance(theirs, list):
+        totals: dict[str, dict[str, Any]] = {}
+        for item in [*mine, *theirs]:
+            same = totals.setdefault(_item_key(item), {**item, "count": 0})
+            same["count"] += item["count"]
+        return list(totals.values())
+    if isinstance(mine, int) and isinstance(theirs, int):
+        return mine + theirs
+    raise ValueError(
+        f"data-quality count {name!r} is written in two shapes by two parts of the run: {mine!r}, {theirs!r}"
+    )
+
+
+def _item_key(item: Mapping[str, Any]) -> str:
+    """What an item counts: everything but its count."""
+    return json.dumps({key: value for key, value in item.items() if key != "count"}, sort_keys=True, default=str)
+
+
+def _written_unknown(value: Any) -> Any:
+    """An unknown count as data-quality.json writes it: a {name: count} by name, items the most counted first."""
+    if isinstance(value, Counter):
+        return dict(sorted(value.items()))
+    if isinstance(value, list):
+        return [dict(item) for item in sorted(value, key=lambda item: (-item["count"], _item_key(item)))]
+    return value
 
 
 EVERY = ("*",)  # every measure
@@ -276,6 +373,10 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, (int, dict, list)) and not isinstance(value, bool)
 
 
+# After a count no entry of COUNTS knows (a newer version's): its key is all this version can say of it.
+UNKNOWN_WORDS = "a count this version of PainPlan does not know"
+
+
 def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
     known = _BY_KEY.get(key) or Count(key, key.replace("_", " "))
     value = report[key]
@@ -284,6 +385,8 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
     if known.breakdown and isinstance(report.get(known.breakdown), dict):
         detail, keys = _by_count(report[known.breakdown]), (key, known.breakdown)
     text = f"{count} {known.words}" + (f" ({detail})" if count and detail else "")
+    if key not in _BY_KEY:
+        text += f" — {UNKNOWN_WORDS}"
     return QualityLine(key, keys, count, text, known.kind, known.denominators, known.numerators)
 
 
