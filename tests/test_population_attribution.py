@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from synthetic_export import OXYCODONE_10, dispense, organization, patient, practitioner, role
 from test_population_measures import PERIOD, TODAY
 
@@ -93,3 +94,33 @@ def export() -> list[dict]:
         dispense("s1", "p-soto", OXYCODONE_10, "2026-01-05", 180, 30, "drA", "ph1"),
         dispense("s2", "p-soto", OXYCODONE_10, "2026-02-04", 180, 30, "drA", "ph1"),
     ]
+
+
+# ---- One list of attribution kinds, which the letters read ---------------------------------------------------------
+
+# Each kind attribute() can give, with a patient that gets it: their generalPractitioner references, and whether
+# they had opioid fills in the period.
+EVERY_KIND = {
+    "pcp": (("Practitioner/drA",), ED_FILLS),
+    "practice": (("Organization/orgFQHC",), ED_FILLS),
+    "practice-pcp-not-in-directory": (("PractitionerRole/gone", "Organization/orgFQHC"), ED_FILLS),
+    "prescriber": ((), ED_FILLS),
+    "prescriber-pcp-not-in-directory": (("PractitionerRole/gone",), ED_FILLS),
+    "none": ((), ()),
+}
+
+
+def test_attribute_gives_every_kind_of_the_list_and_no_other():
+    from guideline.population.attribution import ATTRIBUTION_KINDS
+
+    found = {kind: attribute(assigned(*refs), fills, DIRECTORY).kind for kind, (refs, fills) in EVERY_KIND.items()}
+    assert found == {kind: kind for kind in EVERY_KIND}
+    assert [kind.name for kind in ATTRIBUTION_KINDS] == list(EVERY_KIND)
+
+
+def test_a_kind_outside_the_list_is_refused_where_it_is_made():
+    # Before: any text was a kind; one the letters did not list was filtered out of every letter with nothing said.
+    from guideline.population.attribution import Attribution
+
+    with pytest.raises(ValueError, match="prescriber-of-record"):
+        Attribution("prescriber-of-record", "drE", "orgHospital")

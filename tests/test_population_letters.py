@@ -193,3 +193,18 @@ def test_a_practice_and_a_clinician_never_share_a_file():
     assert practice.file_stem == "practice-x"
     assert clinician.file_stem.startswith("practice-x-") and clinician.file_stem != practice.file_stem
     assert Letter("drA", "Dr. Ana Alvarez", None).file_stem == "drA"
+
+
+def test_every_attribution_kind_a_letter_lists_has_its_words():
+    # Before: three lists kept by hand (letters.PRACTICE_KINDS and REASON_ORDER, wording.REASONS): a kind added to
+    # one and not the others was left out of every letter, or listed with no words, and nothing said so. A kind
+    # added to the one list without its words here fails this test.
+    from guideline.population.attribution import ATTRIBUTION_KINDS
+    from smart_app.population import letters
+    from smart_app.population.wording import REASONS
+
+    lettered = [kind.name for kind in ATTRIBUTION_KINDS if kind.letter is not None]
+    assert sorted(REASONS) == sorted(lettered)
+    assert tuple(lettered) == letters.REASON_ORDER
+    assert tuple(kind.name for kind in ATTRIBUTION_KINDS if kind.letter == "practice") == letters.PRACTICE_KINDS
+    assert all(REASONS[kind].heading and REASONS[kind].index for kind in lettered)

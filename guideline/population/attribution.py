@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from guideline.fhirdata import as_dict, as_list
 from guideline.identifiers import actor_reference
@@ -21,14 +21,42 @@ PCP_NOT_IN_DIRECTORY = "-pcp-not-in-directory"
 
 
 @dataclass(frozen=True)
+class AttributionKind:
+    """One kind of attribution: its name (the patients table's `attribution`) and whose letter lists the patient."""
+
+    name: str
+    letter: Literal["clinician", "practice"] | None  # None: in no letter
+
+
+# Every kind attribute() gives, in the order a letter gives the reasons its patients are listed (the clinician's own
+# patients first). The one list: an Attribution of any other kind is refused, and the letters read here which kinds
+# they list, in what order, and which go to a practice; their words (smart_app's wording.REASONS) must cover every
+# kind with a letter, which a test asks.
+ATTRIBUTION_KINDS: tuple[AttributionKind, ...] = (
+    AttributionKind("pcp", "clinician"),
+    # Assigned to a practice, no clinician named (or none the directory holds): the practice's letter.
+    AttributionKind("practice", "practice"),
+    AttributionKind("practice" + PCP_NOT_IN_DIRECTORY, "practice"),
+    # No PCP on record (or none the directory holds): their main prescriber's letter.
+    AttributionKind("prescriber", "clinician"),
+    AttributionKind("prescriber" + PCP_NOT_IN_DIRECTORY, "clinician"),
+    AttributionKind("none", None),
+)
+_KIND_NAMES = frozenset(kind.name for kind in ATTRIBUTION_KINDS)
+
+
+@dataclass(frozen=True)
 class Attribution:
-    # "pcp" | "practice" (assigned to a practice, no clinician named) | "prescriber" | "none", and
-    # "practice-pcp-not-in-directory" | "prescriber-pcp-not-in-directory" (PCP_NOT_IN_DIRECTORY)
-    kind: str
+    kind: str  # the name of one of ATTRIBUTION_KINDS
     clinician_id: str | None  # logical id, without the resource type
     practice_id: str | None
     # The PCP the patient names is not in the directory (whatever they were attributed to instead, "none" included).
     pcp_not_in_directory: bool = False
+
+    def __post_init__(self) -> None:
+        """A kind the list does not hold is refused here, where it is made, not left out of every letter later."""
+        if self.kind not in _KIND_NAMES:
+            raise ValueError(f"attribution kind {self.kind!r} is not in ATTRIBUTION_KINDS")
 
 
 def _bare(local: str | None) -> str | None:

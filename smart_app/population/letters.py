@@ -14,6 +14,7 @@ import pyarrow as pa
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from guideline.population import MEASURES, Directory, Period
+from guideline.population.attribution import ATTRIBUTION_KINDS
 from guideline.population.measures import MEASURE_BY_ID
 from smart_app.population.progress import Progress
 from smart_app.population.wording import consider_items, disclaimer, group_heading, index_reasons, intro_text
@@ -23,8 +24,9 @@ LETTER_MEASURES = ("OHD", "OMP", "COB")  # spec 7: a numerator here, or NAL's de
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 80  # with the digest and ".html", well inside the 255 bytes a file name may have
 PRACTICE_PREFIX = "practice-"
-# The attributions that put a patient in their practice's letter: no clinician named, or none the directory holds.
-PRACTICE_KINDS = ("practice", "practice-pcp-not-in-directory")
+# The attributions that put a patient in their practice's letter (no clinician named, or none the directory holds),
+# read from the one list of kinds, so a practice kind added there is never filtered out of the letters.
+PRACTICE_KINDS = tuple(kind.name for kind in ATTRIBUTION_KINDS if kind.letter == "practice")
 
 
 @dataclass
@@ -71,14 +73,9 @@ class Letter:
         return f"{safe or 'clinician'}-{digest}"
 
 
-# The order the letter and the index give the reasons a patient is listed in: the clinician's own patients first.
-REASON_ORDER = (
-    "pcp",
-    "practice",
-    "practice-pcp-not-in-directory",
-    "prescriber",
-    "prescriber-pcp-not-in-directory",
-)
+# The order the letter and the index give the reasons a patient is listed in (the clinician's own patients first):
+# the list of kinds' order, those with a letter.
+REASON_ORDER = tuple(kind.name for kind in ATTRIBUTION_KINDS if kind.letter is not None)
 
 
 def _reason_rank(kind: str) -> tuple[int, str]:

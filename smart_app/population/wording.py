@@ -16,6 +16,8 @@ class Reason:
     index: str  # in the letters' index
 
 
+# The words for each attribution kind a letter lists (guideline.population.attribution.ATTRIBUTION_KINDS, whose
+# order the letters follow): a kind added there without its words here fails a test.
 REASONS = {
     "pcp": Reason(
         "Patients who name you as their primary care clinician",
