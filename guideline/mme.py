@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from guideline import mme_factors as mf
 from guideline.dosage import (
     Amount,
-    classify_unit,
     count_text,
     daily_cap,
     doses_per_day,
@@ -22,12 +21,13 @@ from guideline.dosage import (
     to_amount,
 )
 from guideline.durations import quantity_days
-from guideline.fhirdata import RXNORM, Coding, Concept, Quantity
+from guideline.fhirdata import RXNORM, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
+from guideline.recognition.strengths import Strength, listed_opioid, mass_strength
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
 from guideline.terminology import BUPRENORPHINE, OUD_TREATMENT_OPIOID, UNNAMED_MEDICATION
 
@@ -75,8 +75,6 @@ NOT_COUNTED_TEXT: dict[str, str] = {
 FALLBACK_NOTE = "estimated from dispense quantity and days' supply"
 ONE_PATCH_NOTE = "assumed 1 patch at a time"
 PRN_NOTE = "PRN counted at max frequency"
-
-Strength = Literal["unit", "ml", "hour", "actuation"]
 
 
 def quantize6(value: Decimal) -> Decimal:
@@ -222,26 +220,6 @@ def _rxnorm_codings(medication: ResolvedMedication) -> list[Coding]:
     return [c for c in (concept.codings if concept else ()) if c.system == RXNORM and c.code]
 
 
-def _denominator_basis(q: Quantity | None) -> tuple[Strength, Decimal] | None:
-    """Per what a Ratio strength is: (basis, amount of that basis); None when the denominator is unusable."""
-    if q is None:
-        return "unit", Decimal(1)
-    value = q.value if q.value is not None else Decimal(1)
-    if value <= 0:
-        return None
-    key = (q.code or q.unit or "").strip().lower().replace("{", "").replace("}", "")
-    if key in ("h", "hr", "hour", "hours"):
-        return "hour", value
-    if any(word in key for word in ("actuat", "spray", "puff")):
-        return "actuation", value
-    unit_class, multiply, divide = classify_unit(q)
-    if unit_class == "volume":
-        return "ml", value * multiply / divide
-    if unit_class == "count":
-        return "unit", value
-    return None
-
-
 def _form_from_medication(medication: ResolvedMedication) -> str | None:
     form = medication.resource.form if medication.resource else None
     if form is None:
@@ -265,23 +243,18 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     strengths: list[IngredientStrength] = []
     partners: list[IngredientStrength | None] = []
     for item in resource.ingredients:
-        codes = item.item.codes(RXNORM) if item.item else ()
-        ingredient = next((aliases.get(c, c) for c in codes if aliases.get(c, c) in mf.OPIOID_INGREDIENTS), None)
-        named = False
-        if ingredient is None and item.item is not None and not codes:
-            ingredient, named = _opioid_named(item.item), True
+        ingredient, named = listed_opioid(item, aliases)
         if ingredient is None:
             if not _antagonist(item):
                 partners.append(_partner(item))  # a non-opioid ingredient such as acetaminophen
             continue
-        numerator = to_amount(item.strength_numerator)
-        basis = _denominator_basis(item.strength_denominator)
-        if numerator is None or numerator.unit_class != "mass" or basis is None:
+        strength = mass_strength(item)
+        if strength is None:
             if named:
                 continue  # a name without a usable strength: the names decide, as with no ingredient at all
             return "no-strength"
-        per, amount = basis
-        strengths.append(IngredientStrength(ingredient, mf.INGREDIENT_NAMES[ingredient], numerator.value / amount, per))
+        mg, per = strength
+        strengths.append(IngredientStrength(ingredient, mf.INGREDIENT_NAMES[ingredient], mg, per))
     if not strengths:
         return "not-in-drug-table"
     dose_form = _form_from_medication(medication)
@@ -315,13 +288,12 @@ def _antagonist(item: MedicationIngredient) -> bool:
 
 def _partner(item: MedicationIngredient) -> IngredientStrength | None:
     """A non-opioid Medication.ingredient with its mass strength, or None when the strength cannot be read."""
-    numerator = to_amount(item.strength_numerator)
-    basis = _denominator_basis(item.strength_denominator)
-    if numerator is None or numerator.unit_class != "mass" or basis is None:
+    strength = mass_strength(item)
+    if strength is None:
         return None
-    per, amount = basis
+    mg, per = strength
     name = _partner_name(item.item)
-    return IngredientStrength(name.lower(), name, numerator.value / amount, per)
+    return IngredientStrength(name.lower(), name, mg, per)
 
 
 def _partner_name(item: Concept | None) -> str:
@@ -334,19 +306,6 @@ def _partner_name(item: Concept | None) -> str:
         return name.lower()
     code = next(iter(item.codes(RXNORM)), None)
     return f"RxNorm ingredient {code}" if code else "another ingredient"
-
-
-def _opioid_named(item: Concept) -> str | None:
-    """The RxNorm ingredient code of an ingredient known only by its name ("oxycodone hydrochloride": DSTU2 names
-    a Medication's ingredients by a Substance reference's display), when the name is one opioid ingredient."""
-    found = {
-        ingredient.rxcui
-        for name in (item.text, *(c.display for c in item.codings))
-        if name
-        for ingredient in read_name(name).ingredients
-        if ingredient.kind == "opioid" and ingredient.rxcui in mf.OPIOID_INGREDIENTS
-    }
-    return found.pop() if len(found) == 1 else None
 
 
 def _injection_form(medication: ResolvedMedication) -> bool:

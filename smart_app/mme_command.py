@@ -75,16 +75,12 @@ def _number(value: Decimal | None) -> float | None:
 
 
 def _order_json(order_id: str, result: OrderMme, current: bool, recognition: Recognition) -> dict[str, Any]:
-    kind = recognition.kind
-    if kind == "opioid-no-mme" and result.state == "ok":
-        # The name alone gave no strength, but the Medication's ingredients did: it has an MME after all.
-        kind = "opioid-by-name"
     return {
         "id": order_id,
         "medication": result.display_name,
         "rxcui": result.rxnorm_code,
         "status": STATUS[result.state],
-        "class": kind,
+        "class": recognition.kind,
         "identified_by": recognition.how,
         "mme_per_day": _number(result.mme) if result.state == "ok" else None,
         "current": current,

@@ -350,3 +350,48 @@ def test_an_order_converted_from_its_ingredient_is_not_labelled_without_mme(
     (line,) = report["orders"]
     assert (line["status"], line["mme_per_day"]) == ("converted", 90.0)
     assert line["class"] == "opioid-by-name"
+
+
+def pain_med(strength: dict | None) -> dict:
+    """An Epic-style contained Medication named only "PAIN MED", its one ingredient oxycodone named by text (as DSTU2
+    names it by a Substance's display), with the given strength (None: none given)."""
+    ingredient: dict[str, Any] = {"itemCodeableConcept": {"text": "oxycodone hydrochloride"}}
+    if strength is not None:
+        ingredient["strength"] = strength
+    return {"resourceType": "Medication", "id": "m1", "code": {"text": "PAIN MED"}, "form": {"text": "tablet"},
+            "ingredient": [ingredient]}  # fmt: skip
+
+
+FIVE_MG_PER_TABLET = {
+    "numerator": {"value": 5, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"},
+    "denominator": {"value": 1, "unit": "TABLET"},
+}
+
+
+def test_the_class_is_the_medications_whatever_the_orders_dose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: the command relabelled "opioid-no-mme" as "opioid-by-name" itself, only when the order's MME came out;
+    # so the same PAIN MED 5 mg was "without a computable MME" in an order with no dose, and by name in one with a
+    # dose. Recognition now classes the medication (its ingredient list gives the strength) and the command reads it.
+    no_dose = med_request(
+        None, id="nd", contained=[pain_med(FIVE_MG_PER_TABLET)], medicationReference={"reference": "#m1"}
+    )
+    code, report, _ = run([write(tmp_path, no_dose)], capsys)
+    assert code == 0 and report is not None
+    (line,) = report["orders"]
+    assert (line["status"], line["mme_per_day"], line["class"]) == ("not-convertible", None, "opioid-by-name")
+
+
+def test_an_ingredient_list_with_no_usable_strength_leaves_the_opioid_without_mme(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No strength, or one in no mass unit: the MME cannot be worked out from the product, and the class says so.
+    for strength in (None, {"numerator": {"value": 5, "unit": "%"}, "denominator": {"value": 1, "unit": "TABLET"}}):
+        order = med_request(
+            None, [dosage(2, every(4))], contained=[pain_med(strength)], medicationReference={"reference": "#m1"}
+        )
+        code, report, _ = run([write(tmp_path, order)], capsys)
+        assert code == 0 and report is not None
+        (line,) = report["orders"]
+        assert (line["status"], line["class"]) == ("not-convertible", "opioid-no-mme"), strength

@@ -474,3 +474,30 @@ def test_every_opioid_named_as_a_drug_file_names_it_gets_the_mme_its_code_gets()
         if found != expected:
             differ.append((row["rxcui"], drug_file_name(row["drug_name"]), expected, found))
     assert len(rows) > 400 and differ == []
+
+
+def test_an_opioid_whose_ingredient_list_gives_its_strength_is_known_by_name() -> None:
+    # A Medication named "PAIN MED", its ingredient oxycodone named by text with 5 mg per tablet: the name gives no
+    # strength, the ingredient list does, so the MME can be worked out. Before, recognition said "opioid without a
+    # computable MME" and `painplan mme` alone corrected it; the cards, page and review read the uncorrected class.
+    from zoneinfo import ZoneInfo
+
+    from test_cli_mme import FIVE_MG_PER_TABLET, pain_med
+
+    from guideline.record import build_record
+
+    def kind(strength: dict | None) -> str:
+        order = med_request(None, contained=[pain_med(strength)], medicationReference={"reference": "#m1"})
+        (found,) = build_record([order], ZoneInfo("America/New_York")).orders
+        return recognise(found.medication, terms()).kind
+
+    assert kind(FIVE_MG_PER_TABLET) == "opioid-by-name"
+    assert kind(None) == "opioid-no-mme"
+    per_ml = {
+        "numerator": {"value": 1, "unit": "mg", "code": "mg"},
+        "denominator": {"value": 1, "unit": "mL", "code": "mL"},
+    }
+    assert kind(per_ml) == "opioid-by-name"
+    assert (
+        kind({"numerator": {"value": 5, "unit": "%"}, "denominator": {"value": 1, "unit": "TABLET"}}) == "opioid-no-mme"
+    )

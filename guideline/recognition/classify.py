@@ -12,6 +12,7 @@ from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import NamedStrength, NameReading, read_name
+from guideline.recognition.strengths import listed_strengths_known
 from guideline.record import ResolvedMedication, may_read_medication
 from guideline.terminology import (
     BENZO,
@@ -141,6 +142,11 @@ def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognitio
             # A sedative the site's CNS depressant set leaves out (barbiturates, when cns.include_barbiturates is
             # off) is not relevant, as its code would be; named a sedative, no check would have counted it.
             kind = "not-relevant"
+        if kind == "opioid-no-mme" and _strength_listed(reading, medication):
+            # The name gives no strength, but the Medication's ingredient list does (an EHR's own product, "PAIN
+            # MED", listing oxycodone 5 mg per tablet): its MME can be worked out, as for a name that gave it. Classed
+            # here, so `painplan mme`, the cards, the plan page and the review all read the one class.
+            kind = "opioid-by-name"
         if kind is not None:
             return Recognition(
                 kind=kind,
@@ -320,6 +326,13 @@ def _kind_of(reading: NameReading) -> Kind | None:
     if classes:
         return "not-relevant"
     return None
+
+
+def _strength_listed(reading: NameReading, medication: ResolvedMedication) -> bool:
+    """Whether an opioid the name gives no strength for has it in its Medication's ingredient list, as the MME reads
+    it. Buprenorphine for pain is never converted (guideline 8.7), whatever its strength."""
+    opioids = {i.name for i in reading.ingredients if i.kind == "opioid"}
+    return opioids != {"buprenorphine"} and listed_strengths_known(medication)
 
 
 def _sedative_counted(reading: NameReading, terms: Terminology) -> bool:
