@@ -200,6 +200,11 @@ class FhirClient:
             headers["Authorization"] = f"Bearer {self._token}"
         error: str | None = None
         truncated = False
+        # What the server says about the search as a whole: a warning that data was withheld (kept until every
+        # page is read, so the rest is still counted) and Bundle.total, set against the matches read.
+        withheld: str | None = None
+        total: int | None = None
+        matched = 0
         while url is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -215,8 +220,13 @@ class FhirClient:
             if error is not None:
                 break
             found, outcome_error = resources_of(payload)
-            if outcome_error is None and "?" in query and progress.pages == 0:
+            first = progress.pages == 0
+            if outcome_error is None and "?" in query and first:
                 outcome_error = empty_search_problem(payload, found)
+                if not query.lower().startswith(("https://", "http://")):
+                    total = reported_total(payload)
+            withheld = withheld or withheld_problem(payload, found)
+            matched += match_count(payload)
             with progress.lock:
                 progress.resources.extend(found)
                 progress.pages += 1
@@ -227,6 +237,10 @@ class FhirClient:
             if url is not None and _origin(url) != _origin(self.base_url):
                 error = "a next-page link pointed outside the FHIR server"
                 break
+        if error is None and not truncated:
+            # Bundle.total counts the matches of the whole search, so it is set against them only once the last
+            # page is read (and only for a search begun here: one continued from a next link misses page one).
+            error = withheld or (shortfall_words(total, matched) if total is not None else None)
         with progress.lock:
             resources = tuple(progress.resources)
             pages = progress.pages
@@ -325,6 +339,86 @@ def _says_no_results(issue: dict) -> bool:
         if (system.startswith(_EPIC_OID) and code == "4101") or code == "MSG_NO_MATCH":
             return True
     return _NO_RESULTS_TEXT in str(details.get("text") or "").lower()
+
+
+# A search answer that says some matches were left out. Epic adds warning 4119 "Additional data may be present for
+# patient." beside the results when the user may not see all of them (restricted or sensitive records): what came back
+# is real, but "none on record" or a total from it is not. HL7's issue types "suppressed" (withheld by business,
+# consent or privacy rules) and "incomplete" (not every source answered) say the same. Other warnings beside results
+# (HAPI's informational notes, Epic's 4117 on one immunization without a CVX code) do not mean data is missing.
+WITHHELD = "the FHIR server said some of this data may have been withheld (restricted records are not shown)"
+_WITHHELD_TYPES = frozenset({"suppressed", "incomplete"})
+_WITHHELD_TEXT = "additional data may be present"
+
+
+def withheld_problem(payload: Any, found: list[dict]) -> str | None:
+    """WITHHELD when a search answer's OperationOutcome says matches were withheld or may be missing, else None."""
+    entries = payload.get("entry") if isinstance(payload, dict) and payload.get("resourceType") == "Bundle" else None
+    if not isinstance(entries, list) or len(entries) <= len(found):
+        return None  # every entry is a result: there is no OperationOutcome to look at (the usual answer)
+    for entry in entries:
+        if any(_says_withheld(issue) for issue in _outcome_issues(entry)):
+            return WITHHELD
+    return None
+
+
+def _outcome_issues(entry: Any) -> list[dict]:
+    """The issues of a Bundle entry that holds an OperationOutcome; [] for any other entry."""
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
+        return []
+    return [issue for issue in resource.get("issue") or [] if isinstance(issue, dict)]
+
+
+def _says_withheld(issue: dict) -> bool:
+    """Whether an OperationOutcome issue says that results were withheld or may be missing."""
+    if issue.get("code") in _WITHHELD_TYPES:
+        return True
+    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    for coding in details.get("coding") or []:
+        epic = isinstance(coding, dict) and str(coding.get("system") or "").startswith(_EPIC_OID)
+        if epic and str(coding.get("code") or "") == "4119":
+            return True
+    return _WITHHELD_TEXT in str(details.get("text") or "").lower()
+
+
+def reported_total(payload: Any) -> int | None:
+    """A searchset's Bundle.total (how many matches the server found in all), or None when it gives none."""
+    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
+        return None
+    total = payload.get("total")
+    return total if type(total) is int and total >= 0 else None  # bool and text are no count
+
+
+def match_count(payload: Any) -> int:
+    """The matches a Bundle page holds: entries that are neither an _include nor an OperationOutcome."""
+    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
+        return 0
+    count = 0
+    for entry in payload.get("entry") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            continue
+        mode = entry.get("search", {}).get("mode") if isinstance(entry.get("search"), dict) else None
+        if mode not in ("include", "outcome") and entry["resource"].get("resourceType") != "OperationOutcome":
+            count += 1
+    return count
+
+
+def shortfall_words(total: int, matched: int) -> str | None:
+    """Words for a search that returned fewer matches than its Bundle.total reported, else None."""
+    if total <= matched:
+        return None
+    return f"the FHIR server reported {total} result{'' if total == 1 else 's'} but returned {matched}"
+
+
+def search_problem(payload: Any, found: list[dict]) -> str | None:
+    """Why a whole search answer in one Bundle (no next page) is not all there: data withheld, or fewer matches
+    than its total. None when nothing says so."""
+    withheld = withheld_problem(payload, found)
+    if withheld:
+        return withheld
+    total = reported_total(payload)
+    return shortfall_words(total, match_count(payload)) if total is not None else None
 
 
 def _next_link(payload: Any, current: str) -> str | None:

@@ -11,7 +11,14 @@ from typing import Any
 import requests
 
 from cds_hooks import metrics
-from cds_hooks.fhir_client import ByteBudget, FetchResult, FhirClient, empty_search_problem, resources_of
+from cds_hooks.fhir_client import (
+    ByteBudget,
+    FetchResult,
+    FhirClient,
+    empty_search_problem,
+    resources_of,
+    search_problem,
+)
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
@@ -101,6 +108,12 @@ def gather(
                 more = _next_url(value)
                 if more:
                     queries[key] = more  # the client sent page one only: read the rest ourselves
+                elif "?" in template and isinstance(value, dict):
+                    # The whole search in one Bundle: what it holds counts, and a warning that data was withheld or
+                    # a total above the matches names it (read again, the same user would be shown the same).
+                    short = search_problem(value, found)
+                    if short:
+                        gaps[PREFETCH_LABELS.get(key, key)] = f"in the prefetch, {short}"
                 continue
             unusable[key] = error
         query = render(template, context, today)
