@@ -1147,6 +1147,26 @@ def _goal_detail(target: Mapping[str, Any]) -> str | None:
     return coded.display() if coded is not None else None
 
 
+# STU3's and DSTU2's Goal.status, as R4's lifecycleStatus names it (HL7's STU3-to-R4 map); the rest are spelled alike.
+# Read as written, "entered-in-error" and "cancelled" were never seen: such a goal showed as live and met the step.
+_STU3_GOAL_STATUS = {
+    "in-progress": "active",
+    "on-target": "active",
+    "ahead-of-target": "active",
+    "behind-target": "active",
+    "sustaining": "active",
+    "achieved": "completed",
+}
+
+
+def _goal_lifecycle(data: Mapping[str, Any]) -> str | None:
+    """R4's lifecycleStatus, else STU3's or DSTU2's status in R4's words."""
+    if "lifecycleStatus" in data:  # an R4 or R5 Goal: it has no `status`
+        return code_text(data.get("lifecycleStatus"))
+    status = code_text(data.get("status"))
+    return _STU3_GOAL_STATUS.get(status, status) if status is not None else None
+
+
 def read_goal(data: Mapping[str, Any], tz: ZoneInfo) -> Goal:
     described = concept(data.get("description"))
     targets = tuple(
@@ -1159,7 +1179,7 @@ def read_goal(data: Mapping[str, Any], tz: ZoneInfo) -> Goal:
     )
     return Goal.make(
         id=text(data.get("id")),
-        lifecycle_status=code_text(data.get("lifecycleStatus")),
+        lifecycle_status=_goal_lifecycle(data),
         achievement_status=concept(data.get("achievementStatus")),
         categories=concepts(data.get("category")),
         description=described.display() if described is not None else None,
