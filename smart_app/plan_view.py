@@ -214,31 +214,88 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     }
 
 
-def _decimal(raw: str | None, default: Decimal | None) -> Decimal | None:
-    if raw is None or raw.strip() == "":
+# The taper form's fields by parameter, named as the form labels them (the message says which field to correct).
+TAPER_FIELDS = {
+    "rate": "Reduce by (%)",
+    "interval": "Every",
+    "basis": "Of the",
+    "target": "Target MME/day",
+    "pause_at": "Pause at (% of start)",
+    "pause_intervals": "Pause length (intervals)",
+}
+_CHOICES = {
+    "interval": (("week", "month"), "week or month"),
+    "basis": (("original", "current"), "the starting dose or the current dose"),
+}
+
+
+class _TaperForm:
+    """Reads the taper form's fields one by one, keeping each it cannot read (field, what was typed, why)."""
+
+    def __init__(self, args: Mapping[str, str]) -> None:
+        self.args = args
+        self.unreadable: list[tuple[str, str, str]] = []
+
+    def _refuse(self, name: str, typed: str, why: str) -> None:
+        self.unreadable.append((name, typed, why))
+
+    def number(self, name: str, default: Decimal | None, *, may_be_blank: bool = False) -> Decimal | None:
+        """A number as typed; a trailing "%" is read as meant ("5%" is 5). Absent: `default` (the form's first
+        showing); blank: None where a blank field means something (no pause), else unreadable."""
+        raw = self.args.get(name)
+        if raw is None:
+            return default
+        typed = raw.strip()
+        if typed == "":
+            if not may_be_blank:
+                self._refuse(name, raw, f"{TAPER_FIELDS[name]} is empty.")
+            return None if may_be_blank else default
+        try:
+            value = Decimal(typed.removesuffix("%").strip())
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            self._refuse(name, raw, f"{TAPER_FIELDS[name]}: “{typed[:40]}” is not a number.")
+            return default
+        return value
+
+    def whole(self, name: str, default: int) -> int:
+        """A whole number as typed (its range is the schedule's to judge and say); blank or absent: `default`."""
+        typed = (self.args.get(name) or "").strip()
+        if typed == "":
+            return default
+        try:
+            return int(typed)
+        except ValueError:
+            self._refuse(name, typed, f"{TAPER_FIELDS[name]}: “{typed[:40]}” is not a whole number.")
+            return default
+
+    def choice(self, name: str, default: str) -> str:
+        """One of a select list's values; anything else (a URL typed by hand) is unreadable."""
+        typed = self.args.get(name)
+        allowed, words = _CHOICES[name]
+        if typed is None or typed in allowed:
+            return typed or default
+        self._refuse(name, typed, f"{TAPER_FIELDS[name]}: “{typed[:40]}” is not {words}.")
         return default
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        return default
-    return value if value.is_finite() else default
 
 
 def taper_request(args: Mapping[str, str]) -> TaperRequest:
-    """The taper form (GET), read leniently: anything unreadable falls back to the default choice."""
-    interval = args.get("interval", "month")
-    basis = args.get("basis", "original")
-    try:
-        pause_intervals = max(0, min(12, int(args.get("pause_intervals", "0") or 0)))
-    except ValueError:
-        pause_intervals = 0
+    """The taper form (GET). Absent fields take the form's defaults; a field that cannot be read is kept with what was
+    typed and why, and no schedule is calculated (a default in its place would be a plan the clinician did not ask
+    for). A range the schedule refuses (a rate of 0, a pause of 20 intervals) is passed on for it to say so."""
+    form = _TaperForm(args)
+    defaults = TaperRequest()
+    rate = form.number("rate", defaults.rate_percent)
+    target = form.number("target", defaults.target_mme)
     return TaperRequest(
-        rate_percent=_decimal(args.get("rate"), Decimal("10")) or Decimal("10"),
-        interval=interval if interval in ("week", "month") else "month",
-        basis=basis if basis in ("original", "current") else "original",
-        target_mme=_decimal(args.get("target"), Decimal("0")) or Decimal("0"),
-        pause_at_percent=_decimal(args.get("pause_at"), None),
-        pause_intervals=pause_intervals,
+        rate_percent=defaults.rate_percent if rate is None else rate,  # None only when unreadable: nothing is built
+        interval=form.choice("interval", defaults.interval),
+        basis=form.choice("basis", defaults.basis),
+        target_mme=defaults.target_mme if target is None else target,
+        pause_at_percent=form.number("pause_at", None, may_be_blank=True),
+        pause_intervals=form.whole("pause_intervals", defaults.pause_intervals),
+        unreadable=tuple(form.unreadable),
     )
 
 

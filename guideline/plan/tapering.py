@@ -26,6 +26,13 @@ class TaperRequest:
     pause_at_percent: Decimal | None = None
     pause_intervals: int = 0
     start: date | None = None
+    # Fields the face could not read, each (field name, what was typed, why in plain words): no schedule is
+    # calculated then, as a default in a field's place would be a plan nobody asked for.
+    unreadable: tuple[tuple[str, str, str], ...] = ()
+
+    def typed(self, name: str) -> str | None:
+        """What was typed in a field that could not be read (shown back in the form), else None."""
+        return next((typed for field, typed, _ in self.unreadable if field == name), None)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,11 @@ def build_taper(facts: Facts, request: TaperRequest, now: MmeSummary) -> Taper:
     not): from the total with the drafts, the MME schedule of a patient adding hydrocodone ran from 130 beside a dose
     schedule from 90, and a first opioid not yet taken got a ten-month taper."""
     per_order = _per_order_mme(facts, now)
+    if request.unreadable:
+        why = " ".join(reason for _, _, reason in request.unreadable)
+        return Taper(
+            request, None, f"The schedule was not calculated: {why} Correct the form and calculate again.", per_order
+        )
     if now.state == "none" or not now.total:
         return Taper(request, None, "There is no current opioid dose with a known MME to taper from.", per_order)
     try:
