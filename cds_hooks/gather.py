@@ -18,6 +18,7 @@ from cds_hooks.fhir_client import (
     empty_search_problem,
     resources_of,
     search_problem,
+    withheld_problem,
 )
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS
@@ -108,10 +109,10 @@ def gather(
                 more = _next_url(value)
                 if more:
                     queries[key] = more  # the client sent page one only: read the rest ourselves
-                elif "?" in template and isinstance(value, dict):
-                    # The whole search in one Bundle: what it holds counts, and a warning that data was withheld or
-                    # a total above the matches names it (read again, the same user would be shown the same).
-                    short = search_problem(value, found)
+                if "?" in template and isinstance(value, dict):
+                    # What it holds counts; a warning that data was withheld names it (read again, the same user
+                    # would be shown the same), and so does a total above the matches of a search sent whole.
+                    short = withheld_problem(value, found) if more else search_problem(value, found)
                     if short:
                         gaps[PREFETCH_LABELS.get(key, key)] = f"in the prefetch, {short}"
                 continue

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 import responses
 from builders import days_ago, med_request, patient
-from cds_support import full_prefetch, hook_request, oxycodone_draft, topics
+from cds_support import FHIR, full_prefetch, hook_request, oxycodone_draft, topics
 from cds_support import make_app as make_cds_app
 
 from cds_hooks.fhir_client import FhirClient
@@ -245,3 +245,18 @@ def test_the_plan_page_names_a_lab_search_whose_total_exceeds_its_results(tmp_pa
 
     row = panel_row(open_page(tmp_path, labs), "Laboratory results (13 months)")
     assert "Failed: the FHIR server reported 2 results but returned 0" in row  # nothing came back
+
+
+def test_a_prefetched_first_page_with_the_withheld_warning_is_named_while_the_rest_is_read():
+    prefetch = full_prefetch("order-sign")
+    prefetch["medsActive"] = searchset(IBUPROFEN, outcome=withheld(), next_url=f"{FHIR}/MedicationRequest?page=2")
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True)
+    request = parse_hook_request(body, "order-sign", allow_http=False)
+    config = GuidelineConfig.from_mapping()
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/MedicationRequest", json=searchset(order(2)))
+        data = gather(request, templates("order-sign", config), today=date(2026, 6, 15), budget_seconds=5)
+    assert data.fetched_keys == ("medsActive",)
+    ((label, why),) = data.gaps.items()
+    assert "medication" in label.lower() and "withheld" in why
+    assert {"ibu", "m2"} <= {r.get("id") for r in data.resources}
