@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from guideline import fills
 from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import as_dict, local_reference, text, written_days
+from guideline.fhirdata import as_dict, as_list, local_reference, text, written_days
 from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
@@ -136,6 +136,66 @@ class _Reader:
         raw = self.raw.get(f"MedicationDispense/{dispense.id}") if dispense.id else None
         location = local_reference(text(as_dict(as_dict(raw).get("location")).get("reference"))) if raw else None
         return location
+
+
+def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense]) -> list[Dispense]:
+    """The fills with each one fill sent twice read once (counted in `duplicate_fills`): two dispenses, or a
+    dispense and a pharmacy claim, on the same day, of the same clinical drug (`fills.same_drug_key`), quantity and
+    days' supply, from the same prescriber and pharmacy, whose prescription numbers (when both carry one under the
+    same system) agree. A resent fill added its days and MME twice, and two such copies made a long-term user.
+    Two fills on one day that differ in any of these are two fills. The copy kept is the one whose quantity states
+    a unit (a claim may not), else the first by id, so either engine keeps the same one."""
+    by_day: dict[date, list[Dispense]] = {}
+    for dispense in dispenses:
+        day = fills.fill_date(dispense)
+        if day is not None and fill_counts(dispense):
+            by_day.setdefault(day, []).append(dispense)
+    copies: set[int] = set()
+    for same_day in by_day.values():
+        if len(same_day) < 2:
+            continue
+        ordered = sorted(
+            same_day, key=lambda d: (d.quantity is None or not (d.quantity.unit or d.quantity.code), d.id or "")
+        )
+        kept: list[tuple[tuple[Any, ...], frozenset[tuple[str, str]], Dispense]] = []
+        for dispense in ordered:
+            key, numbers = _fill_key(reader, dispense), _fill_numbers(reader, dispense)
+            if any(key == other and _numbers_agree(numbers, theirs) for other, theirs, _ in kept):
+                copies.add(id(dispense))
+            else:
+                kept.append((key, numbers, dispense))
+    reader.quality.duplicate_fills += len(copies)
+    return [d for d in dispenses if id(d) not in copies] if copies else list(dispenses)
+
+
+def _fill_key(reader: _Reader, dispense: Dispense) -> tuple[Any, ...]:
+    """What makes two same-day fills one: drug, quantity, days' supply, prescriber and pharmacy."""
+    quantity = dispense.quantity.value if dispense.quantity is not None else None
+    return (
+        fills.same_drug_key(dispense, reader.terms, reader.config),
+        quantity.normalize() if isinstance(quantity, Decimal) else quantity,
+        fills.days_supply(dispense),
+        reader.prescriber(dispense, None),
+        reader.pharmacy(dispense),
+    )
+
+
+def _fill_numbers(reader: _Reader, dispense: Dispense) -> frozenset[tuple[str, str]]:
+    """The fill's identifiers as (system, value): a pharmacy's prescription-fill number, a Part D event's."""
+    raw = reader.raw.get(f"MedicationDispense/{dispense.id}") if dispense.id else None
+    found = set()
+    for identifier in as_list(as_dict(raw).get("identifier")):
+        identifier = as_dict(identifier)
+        value = text(identifier.get("value"))
+        if value:
+            found.add((text(identifier.get("system")) or "", value))
+    return frozenset(found)
+
+
+def _numbers_agree(mine: frozenset[tuple[str, str]], theirs: frozenset[tuple[str, str]]) -> bool:
+    """No system under which the two fills carry different numbers (a claim's and an EHR's are other systems)."""
+    systems = {system for system, _ in mine} & {system for system, _ in theirs}
+    return all({v for s, v in mine if s == system} == {v for s, v in theirs if s == system} for system in systems)
 
 
 def _drug_key(reader: _Reader) -> Callable[[Dispense | MedOrder], str]:
@@ -325,7 +385,7 @@ def patient_facts(
     reader = _Reader(record, raw, directory, config, terms, quality)
     look_back_start = period.year_start - timedelta(days=90)
     by_kind, undated_fills = _grouped_by_kind(
-        reader, record.dispenses, fill_counts, fills.fill_date, look_back_start, period.end
+        reader, _distinct_fills(reader, record.dispenses), fill_counts, fills.fill_date, look_back_start, period.end
     )
     orders_by_kind, undated_orders = _grouped_by_kind(
         reader, record.orders, _order_counts, lambda order: local_date(order_start(order)), look_back_start, period.end

@@ -59,6 +59,9 @@ class Quality:
     reversals_unmatched: int = 0
     # Pharmacy claim lines identical to another claim's line (one fill billed twice): read once.
     duplicate_claim_fills: int = 0
+    # Fills sent twice (two dispenses, or a dispense and a pharmacy claim, for the same fill: the same day, drug,
+    # quantity, days' supply, prescriber and pharmacy, and no differing prescription number): read once.
+    duplicate_fills: int = 0
     # A patient's resources sent in differing versions under one id (two export files): the newest was read.
     resource_conflicts: int = 0
     # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
@@ -294,6 +297,11 @@ COUNTS: tuple[Count, ...] = (
     # A reversal whose fill was not found may leave that fill counted: no rate misses patients, some may gain them.
     Count("reversals_unmatched", "reversals with no fill to cancel (left out)"),
     Count("duplicate_claim_fills", "claim lines billed twice under another claim number (counted once)", kind="note"),
+    Count(
+        "duplicate_fills",
+        "fills sent twice, as two dispenses or as a dispense and a pharmacy claim (counted once)",
+        kind="note",
+    ),
     Count("unidentified_medications", "medications not identified", denominators=EVERY),
     # A drug test coded so is not seen (AMO's numerator); a hospice procedure so excludes no one (more patients in
     # the denominators, never fewer).

@@ -1,0 +1,94 @@
+"""One fill, whatever its source says about it: sent twice (two dispenses, or a dispense and a pharmacy claim), under
+its brand or its generic label, as a claim for a liquid measured in mL; and an opioid cough medicine, which is no
+pain-opioid fill. None may add a fill, a day or an MME the patient did not have."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from synthetic_export import dispense, patient
+from test_population_fill_integrity import pharmacy_claim
+from test_population_measures import PERIOD, TODAY
+
+from guideline.config import GuidelineConfig
+from guideline.population import Directory, PatientOutcome, evaluate_patient
+
+CONFIG = GuidelineConfig.from_mapping()
+ZONE = ZoneInfo("America/New_York")
+PHARMACY_RX = "urn:oid:2.16.840.1.113883.3.1234.rx"  # a pharmacy system's prescription-fill number
+OXYCODONE_10 = ("1049683", "oxycodone hydrochloride 10 MG Oral Tablet")
+OXY_APAP_10 = ("1049214", "acetaminophen 325 MG / oxycodone hydrochloride 10 MG Oral Tablet")
+PERCOCET_10 = ("1049625", "acetaminophen 325 MG / oxycodone hydrochloride 10 MG Oral Tablet [Percocet]")
+OXY_SOLUTION = ("1049604", "oxycodone hydrochloride 1 MG/ML Oral Solution")
+OXY_SOLUTION_NDC = "00054355563"
+PROMETHAZINE_CODEINE = ("991486", "codeine phosphate 2 MG/ML / promethazine hydrochloride 1.25 MG/ML Oral Solution")
+HYDROCODONE_GUAIFENESIN = ("859383", "guaifenesin 40 MG/ML / hydrocodone bitartrate 0.5 MG/ML Oral Solution")
+ML = {"unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"}
+
+
+def _evaluate(pid: str, resources: list[dict], config: GuidelineConfig = CONFIG) -> PatientOutcome:
+    return evaluate_patient(pid, resources, PERIOD, config, TODAY, Directory())
+
+
+def _numbered(fill: dict, number: str) -> dict:
+    """A fill carrying the pharmacy's prescription-fill number, as EHR pharmacy systems send it."""
+    return {**fill, "identifier": [{"system": PHARMACY_RX, "value": number}]}
+
+
+def _oxycodone(ident: str, pid: str, day: str, number: str) -> dict:
+    """Oxycodone 10 mg, 120 tablets for 30 days (60 MME/day), filled at ph1 on drA's prescription."""
+    return _numbered(dispense(ident, pid, OXYCODONE_10, day, 120, 30, "drA", "ph1"), number)
+
+
+def _liquid(ident: str, pid: str, drug: tuple[str, str], day: str, ml: float, days: float) -> dict:
+    fill = dispense(ident, pid, drug, day, ml, days, "drA", "ph1")
+    fill["quantity"] = {"value": ml, **ML}
+    return fill
+
+
+def _row(outcome: PatientOutcome) -> dict:
+    assert outcome.row is not None
+    return outcome.row
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 1. One fill sent twice
+
+
+def test_the_same_dispense_sent_twice_counts_once() -> None:
+    # A payer feed resends fill RX555-00 under another resource id: 30 phantom days put the patient in AMO.
+    fills = [
+        _oxycodone("fill-1", "a", "2026-01-05", "RX555-00"),
+        _oxycodone("fill-1-resent", "a", "2026-01-05", "RX555-00"),
+        _oxycodone("fill-2", "a", "2026-02-04", "RX555-01"),
+    ]
+    outcome = _evaluate("a", [patient("a"), *fills])
+    row = _row(outcome)
+    assert (row["opioid_fills"], row["days_supply"], row["amo_den"]) == (2, 60.0, False)
+    assert outcome.quality.duplicate_fills == 1
+
+
+def test_a_fill_sent_as_a_dispense_and_as_a_pharmacy_claim_counts_once() -> None:
+    # An integrated payer-provider export holds the EHR's dispense and the payer's claim for each fill.
+    fills = [_oxycodone("m1", "b", "2026-01-05", "RX1"), _oxycodone("m2", "b", "2026-02-04", "RX2")]
+    claims = [
+        pharmacy_claim("c1", "b", "2026-01-05", quantity=120, drug=OXYCODONE_10),
+        pharmacy_claim("c2", "b", "2026-02-04", quantity=120, drug=OXYCODONE_10),
+    ]
+    outcome = _evaluate("b", [patient("b"), *fills, *claims])
+    row = _row(outcome)
+    assert (row["opioid_fills"], row["days_supply"], row["avg_mme"]) == (2, 60.0, 60.0)
+    assert outcome.quality.duplicate_fills == 2
+
+
+def test_two_fills_on_one_day_that_differ_are_both_counted() -> None:
+    # Another prescription number, another quantity or another pharmacy is another fill, not a copy.
+    fills = [
+        _oxycodone("m1", "c", "2026-01-05", "RX1"),
+        _oxycodone("m2", "c", "2026-01-05", "RX2"),
+        {**_oxycodone("m3", "c", "2026-01-05", "RX3"), "quantity": {"value": 60}},
+        dispense("m4", "c", OXYCODONE_10, "2026-01-05", 120, 30, "drA", "ph2"),
+    ]
+    outcome = _evaluate("c", [patient("c"), *fills])
+    assert _row(outcome)["opioid_fills"] == 4
+    assert outcome.quality.duplicate_fills == 0
