@@ -4,8 +4,11 @@ pain-opioid fill. None may add a fill, a day or an MME the patient did not have.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from synthetic_export import dispense, patient
 from test_population_fill_integrity import pharmacy_claim
 from test_population_measures import PERIOD, TODAY
@@ -92,3 +95,84 @@ def test_two_fills_on_one_day_that_differ_are_both_counted() -> None:
     outcome = _evaluate("c", [patient("c"), *fills])
     assert _row(outcome)["opioid_fills"] == 4
     assert outcome.quality.duplicate_fills == 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2. Opioid cough and cold medicines are no pain-opioid fill
+
+
+def test_an_opioid_cough_syrup_makes_no_new_start_and_is_counted() -> None:
+    syrup = _liquid("s1", "d", PROMETHAZINE_CODEINE, "2026-01-12", 240, 10)
+    outcome = _evaluate("d", [patient("d"), syrup])
+    assert outcome.row is None  # no pain-opioid fill: not in the cohort
+    assert outcome.quality.cough_cold_opioid_fills == 1
+
+
+def test_cough_syrups_beside_a_pain_opioid_add_no_fill_or_day() -> None:
+    fills = [
+        _liquid("t1", "e", HYDROCODONE_GUAIFENESIN, "2026-01-05", 120, 10),
+        _liquid("t2", "e", HYDROCODONE_GUAIFENESIN, "2026-02-20", 120, 10),
+        dispense("o1", "e", OXYCODONE_10, "2026-03-01", 30, 10, "drA", "ph1"),
+    ]
+    outcome = _evaluate("e", [patient("e"), *fills])
+    row = _row(outcome)
+    assert (row["opioid_fills"], row["days_supply"], row["ohd_den"]) == (1, 10.0, False)
+    assert outcome.quality.cough_cold_opioid_fills == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tussionex 10-8 mg/5 mL ER suspension", "Promethazine-codeine 6.25-10 mg/5 mL syrup", "Hycodan 5 mg tablet"],
+)
+def test_a_cough_medicine_known_by_name_only_is_recognised(text: str) -> None:
+    fill = dispense("n1", "f", None, "2026-01-12", 120, 10, "drA", "ph1", concept={"text": text})
+    outcome = _evaluate("f", [patient("f"), fill])
+    assert outcome.row is None
+    assert outcome.quality.cough_cold_opioid_fills == 1
+
+
+def test_a_pain_opioid_combination_is_no_cough_medicine() -> None:
+    # Acetaminophen is no cough and cold ingredient; meperidine with promethazine is no cough medicine either.
+    fills = [
+        dispense("p1", "g", OXY_APAP_10, "2026-01-05", 60, 10, "drA", "ph1"),
+        dispense(
+            "p2",
+            "g",
+            ("861578", "meperidine hydrochloride 50 MG / promethazine hydrochloride 25 MG Oral Capsule"),
+            "2026-02-05",
+            20,
+            5,
+            "drA",
+            "ph1",
+        ),  # fmt: skip
+    ]
+    outcome = _evaluate("g", [patient("g"), *fills])
+    assert _row(outcome)["opioid_fills"] == 2
+    assert outcome.quality.cough_cold_opioid_fills == 0
+
+
+def test_no_opioid_analgesic_of_the_cdc_set_is_a_cough_medicine_and_the_table_cough_medicines_all_are() -> None:
+    # The rule is the ingredient combination; the packaged table says which products the CDC's 2022 opioid analgesic
+    # set holds. Every table product the rule calls a cough medicine must be outside the set; every oral product
+    # outside the set whose RxNorm name combines an antitussive opioid with a cough and cold ingredient is one.
+    from guideline.population.medicines import medication_kind
+    from guideline.record import build_record
+    from guideline.terminology import load_terminology
+
+    terms = load_terminology(CONFIG)
+    table = Path(__file__).resolve().parent.parent / "guideline" / "data" / "opioid-drug-data.csv"
+    with open(table, encoding="utf-8") as handle:
+        rows = {row["rxcui"]: row for row in csv.DictReader(handle)}
+    cough = set()
+    for rxcui, row in rows.items():
+        fill = dispense(f"x{rxcui}", "x", (rxcui, row["drug_name"]), "2026-01-05", 1, 1)
+        kind = medication_kind(build_record([fill], ZONE).dispenses[0].medication, terms)
+        if kind == "cough-cold":
+            cough.add(rxcui)
+    in_set = {rxcui for rxcui, row in rows.items() if row["in_vs_opioid_analgesics_2022"] == "Y"}
+    assert not cough & in_set
+    assert {"991486", "859383", "992656", "1087463", "995483", "1234941"} <= cough
+    # 199 of the table's 910 products: outside the set besides them are only injections, patches, brands of analgesic
+    # products (Duragesic, Vicodin, Xodol, Kadian, ...), morphine/naltrexone, meperidine/promethazine capsules and
+    # the analgesic combinations of acetaminophen, aspirin or caffeine with codeine or dihydrocodeine.
+    assert len(cough) == 199

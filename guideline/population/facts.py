@@ -387,6 +387,9 @@ def patient_facts(
     by_kind, undated_fills = _grouped_by_kind(
         reader, _distinct_fills(reader, record.dispenses), fill_counts, fills.fill_date, look_back_start, period.end
     )
+    quality.cough_cold_opioid_fills += sum(
+        period.contains(day) for d in by_kind.get("cough-cold", []) if (day := fills.fill_date(d)) is not None
+    )
     orders_by_kind, undated_orders = _grouped_by_kind(
         reader, record.orders, _order_counts, lambda order: local_date(order_start(order)), look_back_start, period.end
     )

@@ -62,6 +62,9 @@ class Quality:
     # Fills sent twice (two dispenses, or a dispense and a pharmacy claim, for the same fill: the same day, drug,
     # quantity, days' supply, prescriber and pharmacy, and no differing prescription number): read once.
     duplicate_fills: int = 0
+    # Fills of opioid cough and cold medicines (codeine, hydrocodone or dihydrocodeine with an antihistamine,
+    # decongestant, expectorant or homatropine): no pain-opioid fill, as the PQA measures define them.
+    cough_cold_opioid_fills: int = 0
     # A patient's resources sent in differing versions under one id (two export files): the newest was read.
     resource_conflicts: int = 0
     # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
@@ -302,6 +305,8 @@ COUNTS: tuple[Count, ...] = (
         "fills sent twice, as two dispenses or as a dispense and a pharmacy claim (counted once)",
         kind="note",
     ),
+    # Left out by the measures' definition (PQA counts no opioid cough and cold product), so no rate is lowered.
+    Count("cough_cold_opioid_fills", "fills of opioid cough and cold medicines (no pain-opioid fill)", kind="note"),
     Count("unidentified_medications", "medications not identified", denominators=EVERY),
     # A drug test coded so is not seen (AMO's numerator); a hospice procedure so excludes no one (more patients in
     # the denominators, never fewer).
