@@ -328,7 +328,8 @@ def _same_drug_key(medication: ResolvedMedication, terms: Terminology, config: G
     identified = identify_drug(medication, terms, config)
     if isinstance(identified, Drug):
         if identified.rxcui and not identified.from_ingredients:
-            return f"rxnorm:{identified.rxcui}"
+            # A brand and its generic are one drug (a pharmacy may dispense either): the clinical drug's code.
+            return f"rxnorm:{terms.generic_drug(identified.rxcui)}"
         parts = sorted(f"{s.ingredient}:{s.mg}/{s.per}" for s in identified.strengths)
         return f"strengths:{identified.dose_form}:{','.join(parts)}"
     concept = medication.concept

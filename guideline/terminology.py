@@ -329,6 +329,28 @@ def _strength(raw: str, rxcui: str) -> tuple[Decimal, str]:
     return value, parts[1]
 
 
+_GENERICS: dict[int, tuple[Mapping[str, tuple[DrugIngredient, ...]], dict[str, str]]] = {}
+
+
+def _generics(drugs: Mapping[str, tuple[DrugIngredient, ...]]) -> dict[str, str]:
+    """Branded drug → clinical drug of the table (built once per table; a pack names no single clinical drug)."""
+    known = _GENERICS.get(id(drugs))
+    if known is not None and known[0] is drugs:
+        return known[1]
+    by_name = {
+        rows[0].drug_name: rxcui for rxcui, rows in drugs.items() if rows and not rows[0].drug_name.endswith("]")
+    }
+    found = {}
+    for rxcui, rows in drugs.items():
+        name = rows[0].drug_name if rows else ""
+        if name.endswith("]") and " [" in name:
+            generic = by_name.get(name[: name.rindex(" [")])
+            if generic:
+                found[rxcui] = generic
+    _GENERICS[id(drugs)] = (drugs, found)
+    return found
+
+
 def _read_drug_table(path: Path) -> tuple[dict[str, tuple[DrugIngredient, ...]], frozenset[str]]:
     rows: dict[str, list[DrugIngredient]] = {}
     legacy: set[str] = set()
@@ -894,6 +916,12 @@ class Terminology:
     def drug_rows(self, rxcui: str) -> tuple[DrugIngredient, ...]:
         """The drug table's opioid-ingredient rows for an RxCUI; empty when the drug is not in the table."""
         return self._data.drugs.get(rxcui, ())
+
+    def generic_drug(self, rxcui: str) -> str:
+        """The clinical drug (RxNorm SCD) a branded drug of the table stands for, else the code itself: Percocet
+        10/325 (1049625) is acetaminophen 325 MG / oxycodone hydrochloride 10 MG Oral Tablet (1049214). RxNorm names a
+        branded drug as its clinical drug followed by the brand in brackets, which is how the table's are matched."""
+        return _generics(self._data.drugs).get(rxcui, rxcui)
 
     def same_form_strengths(self, rxcui: str) -> tuple[Decimal, ...]:
         """Strengths (mg per unit) of single-opioid products with this drug's ingredient, dose form and unit,

@@ -172,6 +172,17 @@ def test_early_refill_of_the_same_drug_starts_after_the_earlier_supply_ends():
     assert not supplies["b"].covers(date(2026, 5, 25))
 
 
+def test_a_brand_fill_and_its_generic_are_one_drug_for_early_refills():
+    # Percocet 10/325 (a branded drug) refilled early as generic oxycodone/APAP 10/325: the pharmacy's label is no
+    # second drug, so the refill queues behind the first supply instead of adding its dose to it.
+    percocet, generic = "1049625", "1049214"
+    record = read(fill(percocet, "2026-05-01", days=30, id="a"), fill(generic, "2026-05-21", days=30, id="b"))
+    first, second = record.dispenses
+    assert drug_of(first) == drug_of(second) == f"rxnorm:{generic}"
+    supplies = {s.dispense.id: s for s in supply_intervals(record.dispenses, drug_of)}
+    assert supplies["b"].start == date(2026, 5, 31)
+
+
 def _unnamed_fill(fill_id: str, reference: str) -> dict[str, Any]:
     """A fill whose Medication the server did not return: a reference with no display, nothing to name it by."""
     resource = fill(OXYCODONE_5, id=fill_id)

@@ -176,3 +176,31 @@ def test_no_opioid_analgesic_of_the_cdc_set_is_a_cough_medicine_and_the_table_co
     # products (Duragesic, Vicodin, Xodol, Kadian, ...), morphine/naltrexone, meperidine/promethazine capsules and
     # the analgesic combinations of acetaminophen, aspirin or caffeine with codeine or dihydrocodeine.
     assert len(cough) == 199
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 3. Brand and generic of one clinical drug are one drug
+
+
+def test_brand_and_generic_fills_queue_as_one_drug() -> None:
+    # 5 tablets a day (150 for 30 days) filled every 22 days: the pharmacy's label must not change the average.
+    days = ["2026-01-01", "2026-01-23", "2026-02-14", "2026-03-08", "2026-03-30"]
+    generic = [dispense(f"g{i}", "h", OXY_APAP_10, d, 150, 30, "drA", "ph1") for i, d in enumerate(days)]
+    mixed = [
+        dispense(f"m{i}", "i", (PERCOCET_10, OXY_APAP_10)[i % 2], d, 150, 30, "drA", "ph1") for i, d in enumerate(days)
+    ]
+    all_generic = _row(_evaluate("h", [patient("h"), *generic]))
+    brand_generic = _row(_evaluate("i", [patient("i"), *mixed]))
+    assert all_generic["avg_mme"] == 75.0
+    assert (brand_generic["avg_mme"], brand_generic["ohd_num"]) == (all_generic["avg_mme"], all_generic["ohd_num"])
+
+
+def test_two_strengths_of_one_drug_still_add() -> None:
+    # Oxycodone/APAP 10/325 and 5/325 taken together are two supplies: only the same clinical drug queues.
+    fills = [
+        dispense("a1", "j", OXY_APAP_10, "2026-01-05", 90, 30, "drA", "ph1"),
+        dispense(
+            "a2", "j", ("1049621", "oxycodone hydrochloride 5 MG Oral Tablet"), "2026-01-05", 90, 30, "drA", "ph1"
+        ),
+    ]
+    assert _row(_evaluate("j", [patient("j"), *fills]))["avg_mme"] == 67.5
