@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from synthetic_export import dispense, patient
+from synthetic_export import NDC, dispense, patient
 from test_population_fill_integrity import pharmacy_claim
 from test_population_measures import PERIOD, TODAY
 
@@ -204,3 +204,42 @@ def test_two_strengths_of_one_drug_still_add() -> None:
         ),
     ]
     assert _row(_evaluate("j", [patient("j"), *fills]))["avg_mme"] == 67.5
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 4. A pharmacy claim for a liquid keeps its unit
+
+
+def _liquid_claim(ident: str, pid: str, day: str, unit: bool, ndc: bool = True) -> dict:
+    """A claim for 450 mL of oxycodone 1 mg/mL (by its NDC, as Blue Button sends it, or by RxNorm) for 30 days."""
+    quantity: dict = {"value": 450, **(ML if unit else {})}
+    claim = pharmacy_claim(ident, pid, day, quantity=450, drug=OXY_SOLUTION)
+    if ndc:
+        claim["item"][0]["productOrService"] = {"coding": [{"system": NDC, "code": OXY_SOLUTION_NDC}]}
+    claim["item"][0]["quantity"] = quantity
+    return claim
+
+
+NDC_CONFIG = GuidelineConfig.from_mapping({"ndc": {"rxnorm": {OXY_SOLUTION_NDC: OXY_SOLUTION[0]}}})
+
+
+def test_a_pharmacy_claim_for_an_oral_solution_in_ml_gets_its_mme() -> None:
+    # 450 mL of oxycodone 1 mg/mL for 30 days: 15 mg a day, 22.5 MME/day, as the same fill sent as a dispense.
+    claims = [_liquid_claim("c1", "k", "2026-01-05", True), _liquid_claim("c2", "k", "2026-02-04", True)]
+    fills = [
+        _liquid("m1", "l", OXY_SOLUTION, "2026-01-05", 450, 30),
+        _liquid("m2", "l", OXY_SOLUTION, "2026-02-04", 450, 30),
+    ]
+    from_claims = _evaluate("k", [patient("k"), *claims], NDC_CONFIG)
+    from_fills = _evaluate("l", [patient("l"), *fills], NDC_CONFIG)
+    assert (_row(from_claims)["avg_mme"], _row(from_claims)["partial"]) == (22.5, None)
+    assert _row(from_fills)["avg_mme"] == 22.5
+    assert not from_claims.quality.fills_without_mme
+
+
+def test_a_claim_quantity_with_no_unit_stays_unknown_for_a_liquid() -> None:
+    # No unit stated: the quantity may be mL or bottles, so the MME is unknown and named, never guessed.
+    claims = [_liquid_claim("c1", "m", "2026-01-05", False), _liquid_claim("c2", "m", "2026-02-04", False)]
+    outcome = _evaluate("m", [patient("m"), *claims], NDC_CONFIG)
+    assert _row(outcome)["avg_mme"] is None
+    assert sum(outcome.quality.fills_without_mme.values()) == 2

@@ -167,7 +167,8 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
         if day:
             fill["whenHandedOver"] = day
         if "value" in quantity:
-            fill["quantity"] = {"value": quantity["value"]}
+            # With its unit: a liquid's quantity is in mL (NCPDP's quantity dispensed), read as a dispense's is.
+            fill["quantity"] = {k: quantity[k] for k in ("value", "unit", "system", "code") if k in quantity}
         days = _days_supply(quantity.get("extension"), by_url=True) or claim_days
         if days is not None:
             fill["daysSupply"] = {"value": days}
