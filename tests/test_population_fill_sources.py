@@ -5,16 +5,19 @@ pain-opioid fill. None may add a fill, a day or an MME the patient did not have.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from synthetic_export import NDC, dispense, patient
+from synthetic_export import NDC, dispense, patient, practitioner, write_export
 from test_population_fill_integrity import pharmacy_claim
 from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
 from guideline.population import Directory, PatientOutcome, evaluate_patient
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
 
 CONFIG = GuidelineConfig.from_mapping()
 ZONE = ZoneInfo("America/New_York")
@@ -243,3 +246,44 @@ def test_a_claim_quantity_with_no_unit_stays_unknown_for_a_liquid() -> None:
     outcome = _evaluate("m", [patient("m"), *claims], NDC_CONFIG)
     assert _row(outcome)["avg_mme"] is None
     assert sum(outcome.quality.fills_without_mme.values()) == 2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# All of it in one export: both engines must read it alike (tests/test_population_spark.py runs Spark on it)
+
+
+def sources_export() -> list[dict]:
+    """Every case above once, as an export's resources."""
+    days = ["2026-01-01", "2026-01-23", "2026-02-14", "2026-03-08", "2026-03-30"]
+    return [
+        practitioner("drA"),
+        *[patient(pid, "1970-01-01", "Practitioner/drA") for pid in ("dup", "both", "syrup", "brand", "liquid")],
+        _oxycodone("dup-1", "dup", "2026-01-05", "RX555-00"),
+        _oxycodone("dup-1-resent", "dup", "2026-01-05", "RX555-00"),
+        _oxycodone("dup-2", "dup", "2026-02-04", "RX555-01"),
+        _oxycodone("both-1", "both", "2026-01-05", "RX1"),
+        pharmacy_claim("both-c1", "both", "2026-01-05", quantity=120, drug=OXYCODONE_10),
+        _liquid("syrup-1", "syrup", PROMETHAZINE_CODEINE, "2026-01-12", 240, 10),
+        *[
+            dispense(f"brand-{i}", "brand", (PERCOCET_10, OXY_APAP_10)[i % 2], d, 150, 30, "drA", "ph1")
+            for i, d in enumerate(days)
+        ],  # fmt: skip
+        _liquid_claim("liquid-c1", "liquid", "2026-01-05", True, ndc=False),
+        _liquid_claim("liquid-c2", "liquid", "2026-02-04", True, ndc=False),
+    ]
+
+
+def test_an_export_holding_every_case(tmp_path: Path) -> None:
+    write_export(tmp_path / "in", sources_export())
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, CONFIG, workers=2)
+    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
+        rows = {row["patient_id"]: row for row in csv.DictReader(handle)}
+    shown = {pid: (row["opioid_fills"], row["avg_mme"], row["peak_mme"]) for pid, row in rows.items()}
+    assert shown == {
+        "dup": ("2", "60.0", "60.0"),
+        "both": ("1", "60.0", "60.0"),
+        "brand": ("5", "75.0", "75.0"),
+        "liquid": ("2", "22.5", "22.5"),
+    }
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert (quality["duplicate_fills"], quality["cough_cold_opioid_fills"]) == (2, 1)
