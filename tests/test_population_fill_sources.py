@@ -249,6 +249,43 @@ def test_a_claim_quantity_with_no_unit_stays_unknown_for_a_liquid() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# 5. A patient whose id changed
+
+
+def _methadone(ident: str, pid: str, day: str) -> dict:
+    """Methadone 10 mg, 90 tablets for 30 days: long-acting, 141 MME/day by the 2016 tiers."""
+    return dispense(ident, pid, ("864706", "methadone hydrochloride 10 MG Oral Tablet"), day, 90, 30, "drA", "ph1")
+
+
+def _linked(pid: str, other: str, kind: str, active: bool) -> dict:
+    """A member whose id an MPI merge or a re-enrolment changed: the old record points to the new and back."""
+    return {**patient(pid, "1970-01-01", "Practitioner/drA"), "active": active,
+            "link": [{"other": {"reference": f"Patient/{other}"}, "type": kind}]}  # fmt: skip
+
+
+def test_a_patient_replaced_by_another_id_is_named_in_data_quality() -> None:
+    # Not merged (each engine evaluates one id at a time): the continuing methadone on the new id reads as a new
+    # start, so both records of the pair are named, never left to look like two patients.
+    old = _evaluate("OLD", [_linked("OLD", "NEW", "replaced-by", False), _methadone("f0", "OLD", "2025-12-06"),
+                            _methadone("f1", "OLD", "2026-01-05")])  # fmt: skip
+    new = _evaluate("NEW", [_linked("NEW", "OLD", "replaces", True), _methadone("f2", "NEW", "2026-02-04")])
+    assert old.quality.linked_patients == {"OLD → NEW": 1}
+    assert new.quality.linked_patients == {"OLD → NEW": 1}
+    assert old.quality.merge(new.quality).linked_patients == {"OLD → NEW": 2}
+    lines = old.quality.summary_lines()
+    assert any(
+        line.startswith("2 patients recorded as replaced by, or replacing, another patient id") for line in lines
+    )
+
+
+def test_a_link_to_a_related_person_or_a_see_also_is_no_replacement() -> None:
+    record = {**patient("p"), "link": [{"other": {"reference": "RelatedPerson/r1"}, "type": "replaced-by"},
+                                       {"other": {"reference": "Patient/q"}, "type": "seealso"}]}  # fmt: skip
+    outcome = _evaluate("p", [record, _methadone("f1", "p", "2026-01-05")])
+    assert not outcome.quality.linked_patients
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # All of it in one export: both engines must read it alike (tests/test_population_spark.py runs Spark on it)
 
 
@@ -270,6 +307,10 @@ def sources_export() -> list[dict]:
         ],  # fmt: skip
         _liquid_claim("liquid-c1", "liquid", "2026-01-05", True, ndc=False),
         _liquid_claim("liquid-c2", "liquid", "2026-02-04", True, ndc=False),
+        _linked("OLD", "NEW", "replaced-by", False),
+        _linked("NEW", "OLD", "replaces", True),
+        _methadone("old-1", "OLD", "2026-01-05"),
+        _methadone("new-1", "NEW", "2026-02-04"),
     ]
 
 
@@ -284,6 +325,9 @@ def test_an_export_holding_every_case(tmp_path: Path) -> None:
         "both": ("1", "60.0", "60.0"),
         "brand": ("5", "75.0", "75.0"),
         "liquid": ("2", "22.5", "22.5"),
+        "OLD": ("1", "141.0", "141.0"),
+        "NEW": ("1", "141.0", "141.0"),
     }
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert (quality["duplicate_fills"], quality["cough_cold_opioid_fills"]) == (2, 1)
+    assert quality["linked_patients"] == {"OLD → NEW": 2}

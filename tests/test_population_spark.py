@@ -180,8 +180,8 @@ def test_spark_and_duckdb_agree_on_drug_tests_dated_to_the_month_or_year(tmp_pat
 
 
 def test_spark_and_duckdb_agree_on_fills_sent_twice_brands_cough_medicines_and_liquid_claims(tmp_path):
-    # A fill resent, a fill as a dispense and a claim, an opioid cough syrup, brand and generic fills and a claim for
-    # a liquid in mL: the same rows and the same counts on both engines.
+    # A fill resent, a fill as a dispense and a claim, an opioid cough syrup, brand and generic fills, a claim for a
+    # liquid in mL and a patient replaced by another id: the same rows and the same counts on both engines.
     from test_population_fill_sources import sources_export
 
     write_export(tmp_path / "in", sources_export())
@@ -192,3 +192,4 @@ def test_spark_and_duckdb_agree_on_fills_sent_twice_brands_cough_medicines_and_l
     duck_quality.pop("run"), spark_quality.pop("run")
     assert duck_quality == spark_quality
     assert (spark_quality["duplicate_fills"], spark_quality["cough_cold_opioid_fills"]) == (2, 1)
+    assert spark_quality["linked_patients"] == {"OLD → NEW": 2}

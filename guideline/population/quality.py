@@ -70,6 +70,10 @@ class Quality:
     # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
     # the period: left out of every denominator, as the measures count adults only.
     patients_age_unsettled: int = 0
+    # Patients whose record says another patient id replaces it, or that it replaces another (Patient.link
+    # replaced-by / replaces: an MPI merge, a re-enrolment): "old → new" → records of the pair evaluated. Not merged:
+    # each id is a patient of its own, so a continuing supply on the new id may read as a new start.
+    linked_patients: Counter[str] = field(default_factory=Counter)
     # Patients whose generalPractitioner names a clinician (or role, or a number) the export's directory does not
     # hold, and no other clinician it does: where they were attributed instead ("practice", "prescriber", "none").
     # Left uncounted, they went to their main prescriber as if they had no PCP on record.
@@ -335,6 +339,13 @@ COUNTS: tuple[Count, ...] = (
         "patients_age_unsettled",
         "patients whose birth date cannot settle whether they were 18 (left out of every measure)",
         denominators=EVERY,
+    ),
+    # Read apart, the pair may be missing from OHD or AMO and the new id counted as a new start (IOP).
+    Count(
+        "linked_patients",
+        "patients recorded as replaced by, or replacing, another patient id (not merged: read as two patients)",
+        denominators=EVERY,
+        numerators=EVERY,
     ),
     Count(
         "patients_not_evaluated",
