@@ -137,7 +137,9 @@ def test_failed_search_says_which_data_is_missing(tmp_path: Any, fhir: FakeFhir)
     html = _open_plan(_app(tmp_path)).get_data(as_text=True)
     assert "Some data could not be read" in html
     assert "Laboratory results (13 months) could not be read (the FHIR server answered HTTP 500)" in html
-    assert "No urine drug test results in the past 13 months." in html  # the section still renders
+    # The section still renders, and never says "no results" of a search it could not read.
+    assert "No urine drug test found in the data read; not known whether one was done" in html
+    assert "No urine drug test results in the past 13 months." not in html
     assert '<strong id="total-mme">60.0 MME/day</strong>' in html
 
 

@@ -18,7 +18,7 @@ from guideline.plan.model import PlanView, QueryStatus, Section
 from guideline.plan.nonopioid import build_nonopioid
 from guideline.plan.note import note_text
 from guideline.plan.oud import build_oud
-from guideline.plan.reads import EVIDENCE_READS, TILE_KEYS, all_keys
+from guideline.plan.reads import CHECKS_READ, EVIDENCE_READS, MEDICINES, TILE_KEYS, all_keys
 from guideline.plan.resources import build_resources
 from guideline.plan.risks import build_risks
 from guideline.plan.scores import build_scores
@@ -32,31 +32,25 @@ if TYPE_CHECKING:
 
 # The searches each section reads, so a failed or truncated one is noted in the sections it affects. The searches a
 # site turns on (statements, administrations, reports) are listed too: a section only notes a search that was made.
+# tests/test_plan_section_searches.py fails each search in turn and finds every section whose content it changed here.
 SECTION_QUERIES: dict[str, tuple[str, ...]] = {
     "banner": ("patient",),
     # The status tiles and the steps: the searches their evidence rests on (guideline.plan.reads).
     "tasks": all_keys(("opioid_therapy", *TILE_KEYS)),
-    # The checks read fills and what patients report taking: a card missing for want of them is noted here too.
-    "alerts": (
-        "orders",
-        "dispenses",
-        "statements",
-        "conditions",
-        "encounters",
-        "procedures",
-        "labs",
-        "uds_labs",
-        "reports",
-    ),
-    # Current pharmacy fills no order stands for count in the MME total, the MME history and the higher-dose risk.
-    "medications": ("orders", "dispenses", "medications", "statements"),
-    "mme_history": ("orders", "dispenses", "medications", "statements"),
-    "scores": ("coded_scores", "surveys", "vitals"),
-    "risks": ("orders", "dispenses", "conditions", "patient", "statements"),
-    "uds": ("labs", "uds_labs", "reports", "service_requests", "orders", "dispenses", "statements", "administrations"),
-    "nonopioid": ("procedures", "service_requests", "orders"),
-    "oud": ("conditions", "orders", "dispenses", "statements", "administrations"),
-    "taper": ("orders", "medications"),
+    # The cards: any search the checks read can cost one (as on the hook's data-incomplete card).
+    "alerts": CHECKS_READ,
+    # Current orders, the old orders still active, pharmacy fills no order stands for, the Medications orders name
+    # and what patients report taking: each can hold a current opioid, so each can change the MME total.
+    "medications": MEDICINES,
+    "mme_history": MEDICINES,
+    "scores": ("coded_scores", "surveys"),
+    # The naloxone card's own readings: medicines (dose, sedatives, OUD treatment), conditions, age, drug tests.
+    "risks": all_keys(("risks", "oud_treatment")),
+    # Results, drug tests done as procedures and pending orders; judged against what is prescribed or given.
+    "uds": tuple(dict.fromkeys((*all_keys(("uds",)), *MEDICINES, "administrations"))),
+    "nonopioid": all_keys(("nonopioid",)),
+    "oud": all_keys(("oud", "oud_treatment")),
+    "taper": MEDICINES,
     "resources": (),
     "steps": all_keys(EVIDENCE_READS),
 }
@@ -139,13 +133,13 @@ def build_plan(
         return mme_now(facts)
 
     plan_builders: dict[str, Callable[[], Any]] = {
-        "alerts": lambda: build_alerts(evaluation),
+        "alerts": lambda: build_alerts(evaluation, [statuses[k] for k in CHECKS_READ if k in statuses]),
         "medications": lambda: build_medications(facts, mme_today()),
         "mme_history": history,
         "tasks": lambda: build_tasks(facts, history_built(), mme_today(), statuses),
         "scores": lambda: build_scores(facts),
-        "risks": lambda: build_risks(facts),
-        "uds": lambda: build_uds(facts),
+        "risks": lambda: build_risks(facts, statuses),
+        "uds": lambda: build_uds(facts, statuses),
         "nonopioid": lambda: build_nonopioid(facts),
         "oud": lambda: build_oud(facts, oud_checked),
         "taper": lambda: build_taper(facts, taper_request or TaperRequest(), mme_today()),

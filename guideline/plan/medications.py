@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from guideline.fills import fill_moment, with_fills
 from guideline.mme import MmeSummary, compute_mme
+from guideline.named_gaps import unidentified_orders
 from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
 from guideline.record import MedOrder
@@ -47,6 +48,9 @@ class Medications:
     # Ids of the current sedative orders listed: a card's link names them too (opioid + benzodiazepine), and they
     # are in the record, not drafts (`what_if.order_focus`).
     sedative_ids: frozenset[str] = frozenset()
+    # Current orders and fills whose medicine could not be identified, each named as the data-incomplete card names
+    # it: any may be an opioid the total leaves out, so with none identified the total is no "no current opioids".
+    unidentified: tuple[str, ...] = ()
 
 
 def _sig(order: MedOrder) -> str:
@@ -111,8 +115,15 @@ def _total_text(facts: Facts) -> str:
     summary = facts.mme
     if summary.state == "none" and _only_not_counted(summary):
         return f"0 MME/day ({_not_counted_kinds(summary)} not counted)"
+    if summary.state == "none" and facts.has_current_opioid:
+        return "not available"
     if summary.state == "none":
-        return "not available" if facts.has_current_opioid else "0 MME/day (no current opioid orders or fills)"
+        unknown = len(unidentified_orders(facts))
+        if unknown:  # never "no current opioid orders" of an order that may be one
+            if unknown == 1:
+                return "0 MME/day counted; 1 current medicine could not be identified and may be an opioid (below)"
+            return f"0 MME/day counted; {unknown} current medicines could not be identified and may be opioids (below)"
+        return "0 MME/day (no current opioid orders or fills)"
     prefix = "at least " if summary.state == "partial" else ""
     text = f"{prefix}{one_decimal(summary.total)} MME/day"
     if summary.from_fills:
@@ -232,4 +243,5 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
         _comparison(facts, now),
         int(facts.config.check("naloxone")["possession_months"]),
         frozenset(o.id for o in (*facts.current_benzos, *facts.current_cns) if o.id),
+        unidentified_orders(facts),
     )

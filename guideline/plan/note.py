@@ -21,6 +21,10 @@ def _alert_lines(view: PlanView) -> list[str]:
     if found.cards:
         lines.append("Alerts (as on the chart's cards):")
         lines.extend(f"- {card.summary}" for card in found.cards)
+        if found.incomplete:  # as the chart's data-incomplete card
+            lines.append(f"- {found.incomplete_summary}")
+    elif found.incomplete:  # a check with no card may have lacked the data named below: no all clear
+        lines.append("Alerts: none today, but some patient data could not be read, so the checks may be incomplete.")
     else:
         lines.append("Alerts: none today.")
     if found.snoozed:

@@ -29,6 +29,21 @@ UDS_RESULTS = ("labs", "uds_labs", "reports", "report_results")
 # What the patient takes: orders (recent and active), pharmacy fills, the Medications they name, what they report.
 MEDICINES = ("orders", "active_orders", "dispenses", "medications", "statements")
 SIGNED_DOCUMENTS = Reads(("documents", "consents"))
+# Everything the guideline checks read (the hooks' prefetch): the alerts section rests on all of it, since a search not
+# read can cost a card. Goals, consents and questionnaire scores are read by the page alone.
+CHECKS_READ = (
+    "patient",
+    *MEDICINES,
+    "administrations",
+    "conditions",
+    "encounters",
+    "procedures",
+    *UDS_RESULTS,
+    "service_requests",
+    "coded_scores",
+    "care_plans",
+    "documents",
+)
 
 # Keyed by the status tile (Task.key) or the step evidence it names. Searches a site does not turn on are listed too:
 # only a search that was made counts.

@@ -3,13 +3,15 @@ card counts are read as the card reads them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from guideline.checks.naloxone import current_sedatives, oud_treatment_evidence, unprescribed_fentanyl_or_heroin
+from guideline.plan.model import QueryStatus
 from guideline.plan.reading import concept_name, one_decimal, patient_age, words_of
+from guideline.plan.reads import MEDICINES, UDS_RESULTS, unread_words
 from guideline.record import Condition
 from guideline.terminology import BENZO, OPIOID_POISONING, OUD, SLEEP_BREATHING, SUD_HISTORY
 from guideline.timeutil import local_date
@@ -64,6 +66,25 @@ class Risk:
 class Risks:
     present: tuple[Risk, ...]
     absent: tuple[str, ...]
+    # Not found, but a search that could hold it was not read in full: (label, "Laboratory results … could not be
+    # read"). Never listed as not found: "Not found: fentanyl … in a urine drug test" beside a failed lab search.
+    unknown: tuple[tuple[str, str], ...] = ()
+
+
+SUD_LABEL = "Substance use disorder or OUD"
+UDS_LABEL = "Fentanyl, heroin or another illicit opioid in a urine drug test, not prescribed"
+# The searches that could hold each risk factor (guideline.plan.reads names them).
+RISK_READS: dict[str, tuple[str, ...]] = {
+    "Higher opioid dose": MEDICINES,
+    "Benzodiazepine": MEDICINES,
+    "Other CNS depressant": MEDICINES,
+    SUD_LABEL: ("conditions", *MEDICINES, "administrations"),
+    "Opioid overdose history": ("conditions",),
+    UDS_LABEL: UDS_RESULTS,
+    "Sleep-disordered breathing": ("conditions",),
+    "Mental health condition": ("conditions",),
+    "Age 65 or older": ("patient",),
+}
 
 
 def _is_mental_health(condition: Condition) -> bool:
@@ -96,13 +117,25 @@ def _names(facts: Facts, orders: Sequence) -> str | None:
     return ", ".join(dict.fromkeys(facts.name(o) for o in orders)) or None
 
 
-def build_risks(facts: Facts) -> Risks:
+def _not_read(label: str, statuses: Mapping[str, QueryStatus]) -> str:
+    """The searches that could hold the risk factor and were not read in full, in words; "" when all were."""
+    missing = [s for k in RISK_READS[label] if (s := statuses.get(k)) is not None and (not s.ok or s.truncated)]
+    return unread_words(missing)
+
+
+def build_risks(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -> Risks:
+    """Each risk factor with its evidence; one not found is "not found" only when every search that could hold it was
+    read in full (`statuses`: what each search returned), else not known."""
     present: list[Risk] = []
     absent: list[str] = []
+    unknown: list[tuple[str, str]] = []
 
     def add(label: str, evidence: str | None, source: str, card_counts: bool = True) -> None:
+        words = _not_read(label, statuses or {})
         if evidence:
             present.append(Risk(label, evidence, source, card_counts))
+        elif words:
+            unknown.append((label, words))
         else:
             absent.append(label)
 
@@ -123,10 +156,10 @@ def build_risks(facts: Facts) -> Risks:
     sud = tuple(dict.fromkeys((*facts.conditions_in(OUD), *facts.conditions_in(SUD_HISTORY))))
     # As the naloxone card reads it: current treatment for opioid use disorder is evidence of the disorder too.
     disorder = "; ".join(filter(None, (_condition_evidence(sud), *oud_treatment_evidence(facts)))) or None
-    add("Substance use disorder or OUD", disorder, "conditions, any status; current OUD medication")
+    add(SUD_LABEL, disorder, "conditions, any status; current OUD medication")
     add("Opioid overdose history", _condition_evidence(facts.conditions_in(OPIOID_POISONING)), "conditions, any status")
     add(
-        "Fentanyl, heroin or another illicit opioid in a urine drug test, not prescribed",
+        UDS_LABEL,
         "; ".join(unprescribed_fentanyl_or_heroin(facts)) or None,
         "urine drug tests, last 12 months",
     )
@@ -139,4 +172,4 @@ def build_risks(facts: Facts) -> Risks:
         present.append(Risk("Age unknown", "no birth date on record", "patient", card_counts=False))
     else:
         add("Age 65 or older", f"{age} years" if age >= OLDER_AGE else None, "patient birth date", card_counts=False)
-    return Risks(tuple(present), tuple(absent))
+    return Risks(tuple(present), tuple(absent), tuple(unknown))

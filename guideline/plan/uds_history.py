@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -9,7 +10,9 @@ from typing import TYPE_CHECKING
 from guideline.checks.unexpected_uds_result import RESULT_MONTHS
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders, report_months
+from guideline.plan.model import QueryStatus
 from guideline.plan.reading import concept_name
+from guideline.plan.reads import UDS_RESULTS, unread_words
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
@@ -44,6 +47,13 @@ class UdsHistory:
     rows: tuple[UdsRow, ...]
     pending: tuple[str, ...]
     months: int = 13  # the months of laboratory results the page searched (lab_months)
+    # The searches a test could be in that were not read in full, in words: the list may then miss a test, and
+    # "no urine drug test results" is never said on their strength.
+    unread: str = ""
+
+
+# Where a urine drug test is found: results, lab reports and the tests done as procedures (a point-of-care cup).
+TEST_READS = (*UDS_RESULTS, "procedures")
 
 
 def lab_months(config: GuidelineConfig | None) -> int:
@@ -53,7 +63,9 @@ def lab_months(config: GuidelineConfig | None) -> int:
     return (report_months(config) if config is not None else RESULT_MONTHS) + 1
 
 
-def build_uds(facts: Facts) -> UdsHistory:
+def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -> UdsHistory:
+    """The tests found, newest first, and those pending; `statuses` (what each search returned) names the searches
+    not read that could hold more."""
     rows = []
     today = facts.today
     for result in sorted(facts.uds_results, key=lambda r: r.day or date.min, reverse=True):
@@ -98,7 +110,9 @@ def build_uds(facts: Facts) -> UdsHistory:
         f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
         for s in pending_orders(facts, days)
     )
-    return UdsHistory(tuple(rows), pending, lab_months(facts.config))
+    searched = statuses or {}
+    missing = [s for k in TEST_READS if (s := searched.get(k)) is not None and (not s.ok or s.truncated)]
+    return UdsHistory(tuple(rows), pending, lab_months(facts.config), unread_words(missing))
 
 
 def _judged(result: UdsResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
