@@ -422,7 +422,19 @@ def query_labels(config: GuidelineConfig | None) -> dict[str, str]:
     return labels
 
 
-def _to_status(key: str, result: Any, labels: Mapping[str, str] = QUERY_LABELS) -> QueryStatus:
+def query_windows(config: GuidelineConfig | None) -> dict[str, Window]:
+    """How far back each dated search looks (the windows its label names), so that a step or tile finding nothing
+    says "none in the last 2 years", never "none on record" of what may be older. A search not listed has none."""
+    windows: dict[str, Window] = {**page_windows(config), "labs": Window(lab_months(config), "months")}
+    windows["surveys"] = Window(2, "years")
+    if config is not None:
+        windows["reports"] = Window(report_months(config), "months")
+    return windows
+
+
+def _to_status(
+    key: str, result: Any, labels: Mapping[str, str] = QUERY_LABELS, windows: Mapping[str, Window] | None = None
+) -> QueryStatus:
     return QueryStatus(
         key=key,
         label=labels.get(key, key),
@@ -431,6 +443,7 @@ def _to_status(key: str, result: Any, labels: Mapping[str, str] = QUERY_LABELS) 
         ok=bool(result.ok),
         error=result.error,
         truncated=bool(result.truncated),
+        window=(windows or {}).get(key),
     )
 
 
@@ -454,7 +467,8 @@ def fetch_page_input(
     queries = plan_queries(session.patient_id, today, config)
     results = client.fetch_all(queries, budget)
     labels = query_labels(config)
-    statuses = [_to_status(key, result, labels) for key, result in results.items()]
+    windows = query_windows(config)
+    statuses = [_to_status(key, result, labels, windows) for key, result in results.items()]
     unfilled = uds_search_status(session.patient_id, today, config, labels)
     if unfilled is not None:
         statuses.append(unfilled)

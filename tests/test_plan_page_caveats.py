@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 from builders import days_ago, med_request, patient, procedure
-from test_plan import rich_patient
+from test_plan import _document, rich_patient
 from test_plan_view import FakeFhir, _app, _open_plan
 
 from guideline.plan.alerts import INCOMPLETE_SUMMARY
@@ -167,6 +167,18 @@ def test_a_failed_procedure_search_is_named_beside_the_drug_tests(tmp_path: Any)
         assert "Procedures (2 years) could not be read" in uds
         assert "No urine drug test results in the past" not in uds
         assert "not known whether one was done" in uds
+
+
+def test_an_agreement_older_than_the_document_search_is_none_in_that_window(tmp_path: Any) -> None:
+    # Signed 33 months ago; documents are searched 2 years back, so the page cannot know of it: "none on record"
+    # read as never signed.
+    record = [r for r in rich_patient() if r["resourceType"] != "DocumentReference"]
+    record.append(_document("94136-9", days_ago(1000), "Opioid treatment agreement"))
+    for _ in _server(record):
+        page = _text(_open_plan(_app(tmp_path)).get_data(as_text=True))
+        assert "No treatment agreement on record" not in page
+        assert "Last: none on record" not in re.search(r"Treatment agreement.{0,120}", page).group(0)
+        assert "none in the last 2 years" in page
 
 
 def test_the_copied_note_never_says_no_alerts_when_the_checks_may_be_incomplete(

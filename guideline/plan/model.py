@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from guideline.named_gaps import NamedGap
+from guideline.search_windows import Window
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class QueryStatus:
     ok: bool
     error: str | None = None
     truncated: bool = False
+    # How far back it searched (None: the whole record): what it did not find may be older, so "none on record"
+    # is said only of a search with no window, "none in the last 2 years" of one with.
+    window: Window | None = None
 
 
 @dataclass(frozen=True)

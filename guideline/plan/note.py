@@ -61,9 +61,10 @@ def note_text(view: PlanView) -> str:
                 found = f" (last found {task.last_text})" if task.last_done else ""
                 lines.append(f"- {task.label}: not known, {task.unread}{found}")
                 continue
-            last = f"last {task.last_text}" if task.last_done else "none on record"
+            last = f"last {task.last_text}" if task.last_done else task.none_found
             due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
-            # "never" reads "none on record" already; said twice, the line looked like a template error.
+            # "never" reads "none on record" (or "none in the last 2 years") already; said twice, the line looked like a
+            # template error.
             state = "" if task.state == "never" and not due else f" ({task.state_label.lower()})"
             lines.append(f"- {task.label}: {last}{due}{state}")
     steps = view.by_key.get("steps")

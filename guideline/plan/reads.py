@@ -78,6 +78,16 @@ def all_keys(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(key for name in names for key in EVIDENCE_READS[name].keys))
 
 
+def none_found(name: str, statuses: Mapping[str, QueryStatus]) -> str:
+    """What finding none of the named evidence means: "none in the last 2 years" when a search it rests on looks
+    back only so far (the shortest such window: beyond it, any of them may hold one unseen), else "none on record".
+    An agreement signed 33 months ago, with documents searched 2 years back, read as never signed."""
+    windows = [s.window for k in EVIDENCE_READS[name].keys if (s := statuses.get(k)) is not None and s.window]
+    if not windows:
+        return "none on record"
+    return f"none in the last {min(windows, key=lambda w: w.shortest_days()).words}"
+
+
 def _whole(status: QueryStatus) -> bool:
     return status.ok and not status.truncated
 

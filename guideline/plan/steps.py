@@ -178,7 +178,7 @@ def _task_evidence(task: Task | None, label: str) -> Evidence:
         return Evidence(label, task.last_done, detail, task.unread, task.last_written)
     if task.state == "ordered":
         return Evidence(label, task.last_done, task.pending, written=task.last_written)
-    return Evidence(label, task.last_done, "" if task.last_done else "none on record", written=task.last_written)
+    return Evidence(label, task.last_done, "" if task.last_done else task.none_found, written=task.last_written)
 
 
 def _naloxone_evidence(task: Task | None) -> Evidence:
@@ -319,15 +319,22 @@ def _document_step(
     if status == "overdue" and task.next_due:
         due = (f"{label}: renewal overdue since {task.next_due.isoformat()}.",)
     elif status == "due":
-        due = (f"{label}: none on record for a patient on opioid therapy.",)
+        due = (f"{label}: {task.none_found} for a patient on opioid therapy.",)
     elif status == "due-soon" and task.next_due:
         due = (f"{label} renewal by {task.next_due.isoformat()} (yearly).",)
-    summary = f"{label} on record {task.last_text}." if task.last_done else f"No {label.lower()} on record."
+    summary = f"{label} on record {task.last_text}." if task.last_done else _none_summary(label, task)
     if status == "not-read":
         summary = f"Not known: {task.unread}." + (
             f" The last found is from {task.last_text}." if task.last_done else ""
         )
     return Step(key, STEP_TITLES[key], status, summary, evidence, due, action, tasks=(task,))
+
+
+def _none_summary(label: str, task: Task) -> str:
+    """ "No treatment agreement on record.", or "... in the last 2 years." where the documents searched look back
+    only so far (an older one may be on record)."""
+    where = "on record" if task.none_found == "none on record" else task.none_found.removeprefix("none ")
+    return f"No {label.lower()} {where}."
 
 
 def _consent_task(tasks: Mapping[str, Task]) -> Task | None:

@@ -21,7 +21,7 @@ from guideline.orders import is_taken, order_start
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import latest, one_decimal, words_of
-from guideline.plan.reads import unread
+from guideline.plan.reads import none_found, unread
 from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after
@@ -51,6 +51,8 @@ class Task:
     # last_done as written when it names a month or a year only ("2025-06"): shown so, never as the 1st
     last_written: str | None = None
     unread: str = ""  # state not-read: "Documents (2 years) could not be read"
+    # What none found means, naming how far back its searches looked: "none in the last 2 years" (reads.none_found)
+    none_found: str = "none on record"
 
     @property
     def last_text(self) -> str | None:
@@ -59,7 +61,10 @@ class Task:
 
     @property
     def state_label(self) -> str:
-        """The state in the words the status strip and the note show ("Overdue", "Not needed now")."""
+        """The state in the words the status strip and the note show ("Overdue", "Not needed now"); none found is
+        "None in the last 2 years" where the searches look back only so far."""
+        if self.state == "never":
+            return self.none_found[:1].upper() + self.none_found[1:]
         return STATE_LABELS.get(self.state, self.state)
 
 
@@ -431,5 +436,7 @@ def build_tasks(
         naloxone_task(facts),
         *document_tasks(facts),
     )
-    read = (unread_task(t, statuses or {}, facts.today) for t in tasks)
+    searched = statuses or {}
+    windowed = (replace(t, none_found=none_found(t.key, searched)) for t in tasks)
+    read = (unread_task(t, searched, facts.today) for t in windowed)
     return tuple(without_history(t, history, facts.today) for t in read)
