@@ -15,7 +15,14 @@ from flask import Blueprint, Response, json, request
 from guideline.record import READ_RESOURCE_TYPES
 from smart_app.config import Settings
 from smart_app.demo_data import DemoPatient, load_demo_patients
-from smart_app.demo_search import DATE_PARAMS, PAGING_PARAMS, TOKEN_PARAMS, SearchError, parse_query
+from smart_app.demo_search import (
+    DATE_PARAMS,
+    LAST_UPDATED,
+    PAGING_PARAMS,
+    TOKEN_PARAMS,
+    SearchError,
+    parse_query,
+)
 
 FHIR_JSON = "application/fhir+json"
 # Types that the facade lists in its CapabilityStatement; reads and searches work for any type in the bundles.
@@ -132,6 +139,7 @@ def capability_statement(settings: Settings, base_url: str) -> dict[str, Any]:
                             {"name": "patient", "type": "reference"},
                             {"name": "_id", "type": "token"},
                             {"name": "_count", "type": "number"},
+                            {"name": LAST_UPDATED, "type": "date"},
                             *({"name": n, "type": "date"} for n in DATE_PARAMS.get(kind, {})),
                             *({"name": n, "type": "token"} for n in TOKEN_PARAMS.get(kind, {})),
                         ],

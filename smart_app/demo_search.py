@@ -66,6 +66,10 @@ TOKEN_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
 MEDICATION_REFERENCE = "medicationReference"
 PATIENT_PARAMS = frozenset({"patient", "subject", "subject:Patient"})
 PAGING_PARAMS = frozenset({"_count", "_offset"})
+# `_lastUpdated` (every resource type) reads meta.lastUpdated; a demo resource without one was stored when the demo
+# server loaded it, after every date a search can ask about, as a server stamps each resource it stores.
+LAST_UPDATED = "_lastUpdated"
+STORED_NOW = "meta.lastUpdated"
 IGNORED_PARAMS = frozenset({"_format", "_pretty"})  # presentation only: every answer is JSON
 PREFIXES = ("ge", "le", "gt", "lt", "eq")
 UNSUPPORTED_PREFIXES = ("ne", "sa", "eb", "ap")
@@ -123,7 +127,15 @@ class DateTest:
     def matches(self, resource: Resource) -> bool:
         """FHIR's prefix rules on day ranges; a resource without the element never matches a date search."""
         for element in self.elements:
-            found = _resource_range(resource.get(element))
+            if element == STORED_NOW:
+                stamp = (
+                    (resource.get("meta") or {}).get("lastUpdated")
+                    if isinstance(resource.get("meta"), Mapping)
+                    else None
+                )
+                found = _resource_range(stamp) if stamp else (date.max, date.max)
+            else:
+                found = _resource_range(resource.get(element))
             if found is None:
                 continue
             first, last = found
@@ -239,7 +251,7 @@ def _integer(param: str, raw: str, low: int) -> int:
 
 def parse_query(resource_type: str, params: Sequence[tuple[str, str]], resolve: Resolver | None = None) -> Query:
     """Every parameter read or refused: an unknown one is an error, never silently ignored."""
-    dates = DATE_PARAMS.get(resource_type, {})
+    dates = {**DATE_PARAMS.get(resource_type, {}), LAST_UPDATED: (STORED_NOW,)}
     tokens = TOKEN_PARAMS.get(resource_type, {})
     patient_id: str | None = None
     ids: frozenset[str] | None = None

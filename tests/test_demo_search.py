@@ -107,6 +107,16 @@ def test_two_date_bounds_combine_and_each_type_uses_its_own_date(client) -> None
     assert set(ids(client, "/demo/fhir/Observation?patient=tanya-greene&date=ge2026-01")) == recent
 
 
+def test_the_plan_pages_second_searches_are_answered(client) -> None:
+    # The plan page also searches lab results by `_lastUpdated` (a result dated only by `issued`) and fills by
+    # `whenprepared`: refused as unknown, the page said its laboratory results could not be read.
+    labs = {o["id"] for o in resources("tanya-greene", "Observation") if "laboratory" in str(o.get("category"))}
+    url = "/demo/fhir/Observation?patient=tanya-greene&category=laboratory&_lastUpdated=ge2025-05-15"
+    assert labs and set(ids(client, url)) == labs  # stored when the demo server loaded them: after any such day
+    assert ids(client, "/demo/fhir/Observation?patient=tanya-greene&_lastUpdated=lt2025-05-15") == []
+    assert client.get("/demo/fhir/MedicationDispense?patient=robert-chen&whenprepared=ge2025-01-01").status_code == 200
+
+
 def test_sort_count_and_paging(client) -> None:
     first = client.get("/demo/fhir/MedicationRequest?patient=walter-brooks&_sort=-authoredon&_count=4").get_json()
     newest = [e["resource"]["authoredOn"] for e in first["entry"]]
@@ -149,7 +159,7 @@ def test_capability_statement_lists_the_search_parameters(client) -> None:
     body = client.get("/demo/fhir/metadata").get_json()
     observation = next(r for r in body["rest"][0]["resource"] if r["type"] == "Observation")
     names = {p["name"] for p in observation["searchParam"]}
-    assert {"patient", "_id", "_count", "date", "code", "category", "status"} <= names
+    assert {"patient", "_id", "_count", "_lastUpdated", "date", "code", "category", "status"} <= names
 
 
 # R4 invariants fhir.resources does not evaluate (it checks structure and types, not FHIRPath constraints).
