@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,7 +27,7 @@ from guideline.plan import (
     named_orders,
     order_focus,
 )
-from guideline.plan.scores import PEG_MEAN, PEG_PANEL
+from guideline.plan.scores import PEG_ITEMS, PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.plan.uds_history import lab_months
 from guideline.record import (
@@ -66,7 +67,13 @@ VIEW_SECTIONS: dict[str, str] = {
     "oud": "oud",
     "taper": "taper",
 }
-MEDICATION_READ_CAP = 40  # Medication/<id> reads per page; more than this would only slow the page down
+# Medication/<id> reads per page beyond the current ones (medication_reads): more would only slow the page down.
+MEDICATION_READ_CAP = 40
+# Orders and fills dated in this many days are current enough that their Medication is always read, past the cap:
+# the hooks' 13-month window for recent orders and a month's supply more.
+CURRENT_MEDICATION_DAYS = 395
+# Statuses of an order (or a draft) that is current whatever its date: its Medication is always read.
+CURRENT_ORDER_STATUSES = frozenset({"active", "on-hold", "draft"})
 
 # (key, label shown to the clinician)
 QUERY_LABELS: dict[str, str] = {
@@ -199,8 +206,11 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
             f"Observation?patient={p}&code=http://loinc.org|72514-3,http://loinc.org|38208-5,"
             f"{PDMP_CODES}{site_codes},"
             f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL},"
-            f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL}"
-            f"&date=ge{since_of['coded_scores']}&_count=100"
+            f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL},"
+            # A PEG recorded as its three items is read from them (guideline.plan.scores): asked for here too, so it
+            # is known when the questionnaire search is not read.
+            + ",".join(f"http://loinc.org|{code}" for code in PEG_ITEMS)
+            + f"&date=ge{since_of['coded_scores']}&_count=100"
         ),
         "conditions": f"Condition?patient={p}&_count=100",
         "procedures": f"Procedure?patient={p}&date=ge{since_of['procedures']}&_count=100",
@@ -212,6 +222,75 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         "goals": f"Goal?patient={p}&_count=50",
         **optional,
     }
+
+
+@dataclass(frozen=True)
+class SecondSearch:
+    """A dated search run again on another date parameter, because the engine dates its resources by an element the
+    first search's parameter does not match; the two answers are one search on the data-completeness panel."""
+
+    parameter: str  # the first search's date parameter, as written in its query ("whenhandedover=")
+    instead: str  # the parameter the second search bounds by ("whenprepared=")
+    what: str  # what only the second search finds, for the panel when it fails
+
+
+# A FHIR server matches `whenhandedover` on MedicationDispense.whenHandedOver alone, but the engine dates a fill by
+# when it was handed over, else when it was prepared (guideline/fills.py); `whenprepared` is the R4 parameter on
+# whenPrepared. Observation `date` matches effective[x] alone, but the engine dates a result by effective[x], else
+# `issued`, which R4 defines no search parameter for: `_lastUpdated` (meta.lastUpdated, a parameter of every
+# resource) bounds it instead, since a result issued in the window was last changed in it or after. A server that
+# ignores a parameter it does not support answers the second search unbounded: more to read (merged away, and named
+# if cut off at the page limit), never less. Either way the first search's results are all still read.
+SECOND_SEARCHES: dict[str, SecondSearch] = {
+    "dispenses": SecondSearch("whenhandedover=", "whenprepared=", "fills dated only by when they were prepared"),
+    "labs": SecondSearch("&date=", "&_lastUpdated=", "results dated only by when they were issued"),
+}
+
+
+def second_queries(queries: Mapping[str, str]) -> dict[str, str]:
+    """The second search of each dated search in SECOND_SEARCHES the page makes, keyed "<key>:second"."""
+    return {
+        f"{key}:second": queries[key].replace(second.parameter, second.instead)
+        for key, second in SECOND_SEARCHES.items()
+        if key in queries and second.parameter in queries[key]
+    }
+
+
+def _identity(resource: Mapping[str, Any]) -> str:
+    """One resource however many searches returned it: its type and id, or its whole content when it has no id."""
+    rid = resource.get("id")
+    if isinstance(rid, str) and rid:
+        return f"{resource.get('resourceType')}/{rid}"
+    return json.dumps(resource, sort_keys=True, default=str)
+
+
+def merged_results(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The page's search results with each second search merged into its first: the resources of both, each once;
+    read in full only if both were (a second search that failed leaves what only it finds unknown, and says what)."""
+    merged = {key: result for key, result in results.items() if not key.endswith(":second")}
+    for key, first in list(merged.items()):
+        second = results.get(f"{key}:second")
+        if second is None:
+            continue
+        seen = {_identity(r) for r in first.resources}
+        extra = []
+        for resource in second.resources:
+            identity = _identity(resource)
+            if identity not in seen:
+                seen.add(identity)
+                extra.append(resource)
+        error = first.error  # the first failed: the whole search is unread, and its own error says why
+        if first.ok and not second.ok:
+            error = f"the search for {SECOND_SEARCHES[key].what}: {second.error or 'could not be read'}"
+        merged[key] = replace(
+            first,
+            resources=(*first.resources, *extra),
+            ok=first.ok and second.ok,
+            error=error,
+            truncated=first.truncated or second.truncated,
+            pages=first.pages + second.pages,
+        )
+    return merged
 
 
 # The taper form's fields by parameter, named as the form labels them (the message says which field to correct).
@@ -450,8 +529,9 @@ def _to_status(
 def fetch_page_input(
     session: Any, settings: Settings, today: date, drafts: Sequence[Mapping[str, Any]] = ()
 ) -> PageInput:
-    """All FHIR reads in parallel under one budget, then, together, the Medication reads that orders (and the drafts
-    a card's link carried, as the hook read them) reference and (where the site searches lab reports) the results
+    """All FHIR reads in parallel under one budget (with the second searches, SECOND_SEARCHES, merged into their
+    first), then, together, the Medication reads that orders (and the drafts a card's link carried, as the hook read
+    them) reference (medication_reads) and (where the site searches lab reports) the results
     urine drug test reports name and no search returned."""
     from cds_hooks.fhir_client import FhirClient
 
@@ -465,7 +545,7 @@ def fetch_page_input(
     budget = settings.fhir_timeout * 2
     started = time.monotonic()
     queries = plan_queries(session.patient_id, today, config)
-    results = client.fetch_all(queries, budget)
+    results = merged_results(client.fetch_all(queries | second_queries(queries), budget))
     labels = query_labels(config)
     windows = query_windows(config)
     statuses = [_to_status(key, result, labels, windows) for key, result in results.items()]
@@ -485,7 +565,8 @@ def fetch_page_input(
     )
     if not wanted and not plan.reads and not plan.not_read:
         return PageInput(tuple(resources), (), tuple(statuses), fhir_server=session.iss)
-    reads = {f"med{i}": ref for i, ref in enumerate(readable[:MEDICATION_READ_CAP])}
+    to_read, left = medication_reads(readable, [*resources, *drafts], session.iss, today)
+    reads = {f"med{i}": ref for i, ref in enumerate(to_read)}
     # plan_result_reads plans only plain Observation/<id> reads on the launch's server: a filter here could only drop
     # a result unnamed.
     reads |= {f"obs{i}": path for i, path in enumerate(plan.reads)}
@@ -493,9 +574,7 @@ def fetch_page_input(
     answers = client.fetch_all(reads, remaining)
     medications: list[dict] = []
     if wanted:
-        medications, status = _medications_read(
-            answers, len(readable), len(wanted) - len(readable) - elsewhere, elsewhere
-        )
+        medications, status = _medications_read(answers, left, len(wanted) - len(readable) - elsewhere, elsewhere)
         statuses.append(status)
     not_received = list(plan.not_read)
     for key, answer in answers.items():
@@ -512,11 +591,11 @@ def fetch_page_input(
 
 
 def _medications_read(
-    answers: Mapping[str, Any], readable: int, unreadable: int, elsewhere: int = 0
+    answers: Mapping[str, Any], left: int, unreadable: int, elsewhere: int = 0
 ) -> tuple[list[dict], QueryStatus]:
     """The Medications read (keys "med…") and their line on the data-completeness panel, which also says how many
-    references were not read at all because they are no Medication id or on another server (their orders are named
-    as unidentified)."""
+    references were not read at all because they are no Medication id or on another server, and whether `left` ones
+    were not read for the cap (the orders of all of these are named as unidentified)."""
     mine = [answer for key, answer in answers.items() if key.startswith("med")]
     # Only Medications, as the hook keeps them: a read answered with another resource gave the page no Medication.
     medications = [r for answer in mine for r in answer.resources if r.get("resourceType") == "Medication"]
@@ -533,9 +612,46 @@ def _medications_read(
         len(medications),
         not problems,
         "; ".join(problems) or None,
-        readable > MEDICATION_READ_CAP,
+        left > 0,
     )
     return medications, status
+
+
+def _newest_day(resource: Mapping[str, Any]) -> str | None:
+    """The newest day an order, fill, statement or administration is dated by, as written (None when undated)."""
+    period = resource.get("effectivePeriod")
+    found = [
+        resource.get(name)
+        for name in ("authoredOn", "dateWritten", "whenHandedOver", "whenPrepared", "effectiveDateTime", "dateAsserted")
+    ]
+    found += [period.get("start"), period.get("end")] if isinstance(period, Mapping) else []
+    days = [value[:10] for value in found if isinstance(value, str) and len(value) >= 10]
+    return max(days) if days else None
+
+
+def medication_reads(
+    readable: Sequence[str], resources: Sequence[Mapping[str, Any]], server: str | None, today: date
+) -> tuple[list[str], int]:
+    """The Medication references to read, and how many are left unread for MEDICATION_READ_CAP. Every current one
+    is read, past the cap: named by a draft or an active or on-hold order, by anything dated in the last
+    CURRENT_MEDICATION_DAYS, or by something undated. The rest newest first, up to the cap: a cap taking them in
+    id order once left a current oxycodone order unread and the page at 0 MME/day while the card said 90."""
+    wanted = set(readable)
+    since = date.fromordinal(today.toordinal() - CURRENT_MEDICATION_DAYS).isoformat()
+    newest: dict[str, str] = {}
+    for resource in resources:
+        named = wanted & medication_references([[resource]], server)
+        if not named:
+            continue
+        day = _newest_day(resource)
+        if day is None or resource.get("status") in CURRENT_ORDER_STATUSES:
+            day = "9999-12-31"  # current whatever its date, or no date to tell by: read
+        for ref in named:
+            newest[ref] = max(day, newest.get(ref, ""))
+    ordered = sorted(readable, key=lambda ref: (newest.get(ref, "9999-12-31"), ref), reverse=True)
+    current = [ref for ref in ordered if newest.get(ref, "9999-12-31") >= since]
+    rest = ordered[len(current) :]
+    return current + rest[:MEDICATION_READ_CAP], max(0, len(rest) - MEDICATION_READ_CAP)
 
 
 def _results_status(sought: int, not_received: Sequence[tuple[str, str]], capped: int) -> QueryStatus:
