@@ -26,7 +26,7 @@ from guideline.record import (
 )
 from guideline.record.slot_init import slot_init
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
-from guideline.timeutil import ONE_DAY, day_span, iso_day, local_date
+from guideline.timeutil import day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
 from guideline.uds_names import substances_named, substances_of_panel_item
 
@@ -579,6 +579,7 @@ class PrescriptionHistory:
                 medications[key] = entry[0]
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
         self._by_name: dict[tuple[str, ...], tuple[tuple[ResolvedMedication, Interval], ...]] = {}
+        self._turning: dict[tuple[str, bool], tuple[date, ...]] = {}
 
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         """The supplies of medications in a set, in record order (the first in effect explains a result)."""
@@ -652,6 +653,27 @@ class PrescriptionHistory:
             )
         return self._given_by_set[set_name]
 
+    def turning_days(self, set_name: str, positive: bool) -> tuple[date, ...]:
+        """The days on which `in_effect` (for a positive) or `taking_on` (for a negative) can start or stop finding a
+        prescription of `set_name`, in order: on the days between two of them, each gives the same answer.
+
+        A supply explains a positive from its first day to 30 days after its last, a dose given from its day to 7
+        days after, and a supply makes a negative unexpected from the day after its first to its last."""
+        key = (set_name, positive)
+        if key not in self._turning:
+            days: set[date | None] = set()
+            if positive:
+                for _, (start, end) in self._in_set(set_name):
+                    days.update((start, _days_after(end, EXPECTATION_WINDOW_DAYS + 1)))
+                for dose in self._given_in_set(set_name):
+                    days.update((dose.first, _days_after(dose.last, GIVEN_WINDOW_DAYS + 1)))
+            else:
+                for _, (start, end) in self._in_set(set_name):
+                    days.update((_days_after(start, 1), _days_after(end, 1)))
+            days.discard(None)
+            self._turning[key] = tuple(sorted(days))  # type: ignore[arg-type]
+        return self._turning[key]
+
     def taking_on(self, set_name: str, result_day: date) -> Prescription | None:
         """An order or dispense in `set_name` that started before the test day and supplies through it: only
         then is a negative unexpected.
@@ -671,24 +693,44 @@ def _substance_result(
     value: Value,
     day: date | None,
     last: date | None,
-    in_effect: Callable[[str, date], Prescription | None],
-    taking_on: Callable[[str, date], Prescription | None],
+    history: PrescriptionHistory,
     negative_substances: frozenset[str],
 ) -> SubstanceResult:
     """The substance judged on the result's day; for a result dated to the month or the year only, whose `day` is
     the first day that date can mean and `last` its last (never after today), judged only when every day from the
     first to the last gives the same verdict. A negative for oxycodone in the month its prescription began is
     expected on the 1st and unexpected on the 31st: judged on the 1st alone, a possible diversion went unflagged
-    with nothing said. Never the same verdict, it is not judged and says so (`unsettled`)."""
+    with nothing said. Never the same verdict, it is not judged and says so (`unsettled`).
+
+    The verdict can change only on a day a prescription starts or stops explaining the result (`turning_days`),
+    so the first day and those days within the period are judged, never each of its up to 366 days."""
+    in_effect, taking_on = history.in_effect, history.taking_on
     first = _judged_on(substance, value, day, in_effect, taking_on, negative_substances)
     if day is None or last is None or value not in ("positive", "negative"):
         return first
-    while day < last:
-        day += ONE_DAY
-        judged = _judged_on(substance, value, day, in_effect, taking_on, negative_substances)
+    if value == "positive":
+        set_name = substance.expected_by
+    else:
+        set_name = substance.negative_unexpected_by if substance.name in negative_substances else None
+    if not set_name:
+        return first  # nothing can explain it, or make it unexpected: the same verdict on every day
+    for turn in history.turning_days(set_name, value == "positive"):
+        if turn <= day:
+            continue
+        if turn > last:
+            break
+        judged = _judged_on(substance, value, turn, in_effect, taking_on, negative_substances)
         if judged.unexpected != first.unexpected:
             return SubstanceResult.make(substance.name, first.label, value, False, None, unsettled=True)
     return first
+
+
+def _days_after(day: date, count: int) -> date | None:
+    """`count` days after `day`, or None past the calendar's end (no result can be dated so late)."""
+    try:
+        return day + day_span(count)
+    except OverflowError:
+        return None
 
 
 def _judged_on(
@@ -753,7 +795,6 @@ def uds_results(
     judged: dict[tuple[str, Value, date | None, date | None], SubstanceResult] = {}
     # Results also share their value objects ("Negative", an interpretation code): each reading is combined once.
     readings: dict[tuple[int, str | None, int, bool | None], Value] = {}
-    in_effect, taking_on = history.in_effect, history.taking_on
 
     def test_of(code: Concept | None) -> _Test | None:
         found = tests.get(id(code), MISSING)
@@ -802,9 +843,7 @@ def uds_results(
             key = (substance.test_set, value, day, last)  # each row's own: rows sharing a substance judge differently
             found = judged.get(key)
             if found is None:
-                found = judged[key] = _substance_result(
-                    substance, value, day, last, in_effect, taking_on, negative_substances
-                )
+                found = judged[key] = _substance_result(substance, value, day, last, history, negative_substances)
             substances.append(found)
         results.append(
             UdsResult.make(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
