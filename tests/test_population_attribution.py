@@ -106,6 +106,7 @@ EVERY_KIND = {
     "practice-pcp-not-in-directory": (("PractitionerRole/gone", "Organization/orgFQHC"), ED_FILLS),
     "prescriber": ((), ED_FILLS),
     "prescriber-pcp-not-in-directory": (("PractitionerRole/gone",), ED_FILLS),
+    "prescriber-no-patient-resource": (None, ED_FILLS),  # no Patient resource at all
     "none": ((), ()),
 }
 
@@ -113,7 +114,10 @@ EVERY_KIND = {
 def test_attribute_gives_every_kind_of_the_list_and_no_other():
     from guideline.population.attribution import ATTRIBUTION_KINDS
 
-    found = {kind: attribute(assigned(*refs), fills, DIRECTORY).kind for kind, (refs, fills) in EVERY_KIND.items()}
+    found = {
+        kind: attribute(None if refs is None else assigned(*refs), fills, DIRECTORY).kind
+        for kind, (refs, fills) in EVERY_KIND.items()
+    }
     assert found == {kind: kind for kind in EVERY_KIND}
     assert [kind.name for kind in ATTRIBUTION_KINDS] == list(EVERY_KIND)
 

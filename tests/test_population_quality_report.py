@@ -83,7 +83,9 @@ def every_count_set() -> Quality:
     quality = Quality()
     for number, name in enumerate(Quality.count_names(), 1):
         value = getattr(quality, name)
-        if isinstance(value, Counter):
+        if name == "medication_data_from":  # a day, not a count
+            quality.medication_data_from = "2025-01-01"
+        elif isinstance(value, Counter):
             unidentified = name == "unidentified_medications"
             value[("http://example.org/drugs", "X1", "Mystery tablet") if unidentified else "odd"] += number
         else:

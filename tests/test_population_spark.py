@@ -193,3 +193,52 @@ def test_spark_and_duckdb_agree_on_fills_sent_twice_brands_cough_medicines_and_l
     assert duck_quality == spark_quality
     assert (spark_quality["duplicate_fills"], spark_quality["cough_cold_opioid_fills"]) == (2, 1)
     assert spark_quality["linked_patients"] == {"OLD → NEW": 2}
+
+
+def test_spark_and_duckdb_agree_on_damaged_files_odd_layouts_and_unknown_ages(tmp_path, monkeypatch):
+    # Each of these stopped the run on one engine or both (a byte that is not UTF-8, a cut-off gzip download, an
+    # over-long line), was never read (a folder per type, no extension) or was read as an adult with no PCP.
+    import gzip
+
+    from smart_app.population import inputs
+
+    monkeypatch.setattr(inputs, "MAX_LINE_BYTES", 4096)
+    source = tmp_path / "in"
+    methadone = ("864706", "methadone hydrochloride 10 MG Oral Tablet")
+    days = ("2026-01-05", "2026-02-04")
+    fills = [dispense(f"{pid}-{n}", pid, methadone, day, 90, 30, "drA", "ph1")
+             for pid in ("p-a", "p-kid", "p-us", "p-gp", "p-sub") for n, day in enumerate(days)]  # fmt: skip
+    people = [patient("p-a"), {**patient("p-us"), "birthDate": "01/15/2010"},
+              {**patient("p-gp"), "generalPractitioner": [{"display": "Dr Jane Smith"}]}]  # fmt: skip
+    write_export(source, [practitioner("drA"), *people, *fills[:6]])
+    (source / "Patient.latin1.ndjson").write_bytes('{"resourceType": "Patient", "id": "p-ñ"}\n'.encode("cp1252"))
+    (source / "MedicationDispense").mkdir()
+    (source / "MedicationDispense" / "part-0").write_bytes(
+        gzip.compress("".join(json.dumps(f) + "\n" for f in fills[6:8]).encode())
+    )
+    (source / "Patient").mkdir()
+    (source / "Patient" / "Patient-1.NDJSON").write_text(
+        json.dumps(patient("p-sub"))
+        + "\n"
+        + json.dumps(
+            {"resourceType": "DocumentReference", "id": "pdf", "content": [{"attachment": {"data": "A" * 5000}}]}
+        )
+        + "\n"
+    )
+    (source / "MedicationDispense" / "part-1.ndjson.gz").write_bytes(
+        gzip.compress("".join(json.dumps(f) + "\n" for f in fills[8:] * 2000).encode())[:3000]
+    )
+    tables = both_engines(ndjson_files(source), tmp_path)
+    duck_quality = json.loads((tmp_path / "duck" / "data-quality.json").read_text())
+    spark_quality = json.loads((tmp_path / "spark" / "data-quality.json").read_text())
+    duck_quality.pop("run"), spark_quality.pop("run")
+    assert duck_quality == spark_quality
+    assert spark_quality["malformed_lines_by_file"] == {"Patient.latin1.ndjson": 1, "Patient/Patient-1.NDJSON": 1}
+    (cut,) = spark_quality["input_files_not_read"]
+    assert cut.startswith("MedicationDispense/part-1.ndjson.gz: read in part")
+    assert (spark_quality["patients_without_patient_resource"], spark_quality["patients_birth_date_unreadable"]) == (
+        1, 1)  # fmt: skip
+    assert spark_quality["pcp_not_in_directory"] == {"prescriber": 1}
+    assert spark_quality["medication_data_from"] == "2026-01-05" and len(spark_quality["lookback_not_reached"]) == 2
+    rows = {row[0]: row for row in tables["patients"]}
+    assert set(rows) == {"p-a", "p-kid", "p-us", "p-gp", "p-sub"}

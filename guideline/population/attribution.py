@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from guideline.fhirdata import as_dict, as_list
+from guideline.fhirdata import as_dict, as_list, text
 from guideline.identifiers import actor_reference
 from guideline.population.actors import resolve_actor
 from guideline.population.model import Directory, OpioidFill
@@ -18,6 +18,9 @@ from guideline.population.model import Directory, OpioidFill
 # others are, but under a kind of its own, so no letter says they have no PCP on record (they have one; the export
 # does not say who) and data quality counts them (pcp_not_in_directory).
 PCP_NOT_IN_DIRECTORY = "-pcp-not-in-directory"
+# The kind of a patient whose fills are in the export and whose Patient resource is not: whether they have a PCP
+# cannot be known, so no letter may say they have none on record.
+NO_PATIENT_RESOURCE = "-no-patient-resource"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ ATTRIBUTION_KINDS: tuple[AttributionKind, ...] = (
     # No PCP on record (or none the directory holds): their main prescriber's letter.
     AttributionKind("prescriber", "clinician"),
     AttributionKind("prescriber" + PCP_NOT_IN_DIRECTORY, "clinician"),
+    # No Patient resource in the export: PCP unknown. Their age is unknown too, so no measure and no letter has
+    # them; were one to, it is their main prescriber's, in words that claim nothing of a PCP.
+    AttributionKind("prescriber" + NO_PATIENT_RESOURCE, "clinician"),
     AttributionKind("none", None),
 )
 _KIND_NAMES = frozenset(kind.name for kind in ATTRIBUTION_KINDS)
@@ -92,7 +98,9 @@ class _Assignment:
 def _assignment(patient: Mapping[str, Any] | None, directory: Directory) -> _Assignment:
     """(PCP, practice) from generalPractitioner: the first clinician named, in their own organisation, else in the
     first practice listed; a practice alone when no clinician is named (Medicaid and FQHC panels assign a practice).
-    A reference that leads to no one (a role, or a number of no stated type, the directory does not hold) is noted."""
+    A reference that leads to no one (a role, or a number of no stated type, the directory does not hold) is noted,
+    as is a clinician named by display alone (an outside PCP with no resource of their own): the record names a
+    PCP, so the patient is not one with none on record."""
     clinician: str | None = None
     clinician_practice: str | None = None
     listed_practice: str | None = None
@@ -100,6 +108,7 @@ def _assignment(patient: Mapping[str, Any] | None, directory: Directory) -> _Ass
     for item in as_list(as_dict(patient).get("generalPractitioner")):
         reference = actor_reference(item)
         if not reference:
+            not_found = not_found or bool(text(as_dict(item).get("display")))
             continue
         practitioner, organisation = _from_reference(reference, directory)
         if practitioner and clinician is None:
@@ -118,7 +127,7 @@ def attribute(
     if assignment.clinician:
         return Attribution("pcp", assignment.clinician, assignment.practice)
     missing = assignment.not_found
-    suffix = PCP_NOT_IN_DIRECTORY if missing else ""
+    suffix = PCP_NOT_IN_DIRECTORY if missing else NO_PATIENT_RESOURCE if patient is None else ""
     # Assigned to a practice with no clinician named: the patient is the practice's, not the prescriber's (an
     # emergency department's doctor, say), who would be told the patient has no primary care on record.
     if assignment.practice:

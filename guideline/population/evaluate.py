@@ -25,7 +25,7 @@ from guideline.population.quality import Quality
 from guideline.population.standing import standing_findings
 from guideline.population.summary import summarise
 from guideline.population.versions import newest_versions
-from guideline.record import build_record
+from guideline.record import PatientRecord, build_record
 from guideline.terminology import load_terminology
 
 # The patients table, in order: (column, kind). Kinds: str, date, float, int, bool. Both engines write exactly this.
@@ -162,6 +162,14 @@ def _without_partial_fill_dates(fill: Mapping[str, Any]) -> Mapping[str, Any]:
     return {key: value for key, value in fill.items() if not (key in _FILL_DATES and _names_no_day(value))}
 
 
+def _earliest_medication_day(record: PatientRecord) -> str | None:
+    """The earliest day of the patient's fills (claims read as fills included) and orders, as ISO text: the run
+    takes the earliest over every patient to say how far back the export's medicines go."""
+    days = [d.date() for f in record.dispenses if (d := f.when_handed_over or f.when_prepared) is not None]
+    days += [o.authored_on.date() for o in record.orders if o.authored_on is not None and not o.is_draft]
+    return min(days).isoformat() if days else None
+
+
 def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     index = {}
     for resource in resources:
@@ -171,7 +179,19 @@ def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any
     return index
 
 
-_NOT_ADULT = {"minor": "under 18", "unsettled": "age not settled (possibly under 18)"}
+_NOT_ADULT = {
+    "minor": "under 18",
+    "unsettled": "age not settled (possibly under 18)",
+    "no-patient": "no Patient resource in the export (age not known)",
+    "unreadable": "birth date not readable (age not known)",
+}
+# What the patient's row says of an age that cannot be known at all, and why they are in no measure.
+_UNKNOWN_AGE = {
+    "no-patient": "their fills or orders are in the export but their Patient resource is not, so their age is not "
+    "known: left out of every measure (they count adults only)",
+    "unreadable": "birth date recorded as {shown}, which cannot be read as a date, so their age is not known: left "
+    "out of every measure (they count adults only)",
+}
 
 
 def _written_birth(patient: Mapping[str, Any] | None) -> tuple[date, date] | None:
@@ -191,6 +211,19 @@ def _age(birth: date | None, written: tuple[date, date] | None, period: Period) 
     if youngest >= 18:
         return "adult"
     return "minor" if oldest < 18 else "unsettled"
+
+
+def _known_age(age: str, patient: Mapping[str, Any] | None, read: bool) -> str:
+    """The age as `_age` read it, or why it cannot be known: no Patient resource ("no-patient"), or a birth date
+    written in a form no reader takes ("01/15/2010", "2010-02-30": "unreadable"). PQA counts adults only, and a
+    patient who cannot be shown to be 18 is in no denominator; read as adults, a 15-year-old was in OHD and in a
+    letter. A Patient with no birthDate at all is still read as an adult, as at the point of care."""
+    if patient is None:
+        return "no-patient"
+    written = patient.get("birthDate")
+    if not read and written is not None and (not isinstance(written, str) or written.strip()):
+        return "unreadable"
+    return age
 
 
 def _unsettled_age_text(patient: Mapping[str, Any] | None, period: Period) -> str:
@@ -219,6 +252,7 @@ def evaluate_patient(
     zone = ZoneInfo(config["timezone"])
     record = build_record(resources, zone)
     quality.unreadable_resources += len(record.problems)
+    quality.medication_data_from = _earliest_medication_day(record)
     raw = _index(resources)
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
@@ -227,8 +261,10 @@ def evaluate_patient(
     patient = raw.get(f"Patient/{patient_id}")
     birth = record.patient.birth_date if record.patient else None
     written = _written_birth(patient)
-    age = _age(birth, written, period)
+    age = _known_age(_age(birth, written, period), patient, birth is not None or written is not None)
     quality.patients_age_unsettled += age == "unsettled"
+    quality.patients_without_patient_resource += age == "no-patient"
+    quality.patients_birth_date_unreadable += age == "unreadable"
     if written is not None and written[0] != written[1]:
         birth = None  # a year or a month names no day: its first day is no birth date to show
     adult = age == "adult"
@@ -251,6 +287,8 @@ def evaluate_patient(
         evidence["excluded"] = [excluded]
     elif age == "unsettled":
         evidence["excluded"] = [_unsettled_age_text(patient, period)]
+    elif age in _UNKNOWN_AGE:
+        evidence["excluded"] = [_UNKNOWN_AGE[age].format(shown=text(as_dict(patient).get("birthDate")) or "?")]
     elif not adult:
         evidence["excluded"] = ["under 18 on the first day of the period"]
     for measure in MEASURES:

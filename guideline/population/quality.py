@@ -14,9 +14,25 @@ class Quality:
     """Counts a run reports in data-quality.json; `merge` adds another's counts (one per bucket or worker)."""
 
     malformed_lines: int = 0
+    # The malformed lines by the file they came from (its path inside the input folder): not JSON, not UTF-8 (a
+    # Windows-1252 name), or longer than the engines read (an inline PDF of 64 MB).
+    malformed_lines_by_file: Counter[str] = field(default_factory=Counter)
+    # Files in the input folder that were not read, or only in part, each "path: why" (a download cut off, a .bz2,
+    # a file that is not NDJSON): the run still evaluates everything else, and exits with status 3.
+    input_files_not_read: Counter[str] = field(default_factory=Counter)
     resources_by_type: Counter[str] = field(default_factory=Counter)
     unexpected_resource_types: Counter[str] = field(default_factory=Counter)
     resources_without_patient: int = 0
+    # Patient resources in an export holding no MedicationDispense, MedicationRequest (or STU3 MedicationOrder) and
+    # no ExplanationOfBenefit at all: every measure is empty because nothing was sent, not because no one was
+    # prescribed opioids (a payer's export asked without claims, or a download that lost the fills).
+    patients_without_medication_data: int = 0
+    # The earliest day (ISO) of any fill, order or claim read: how far back the export's medicines go. Merged as the
+    # earliest, not added; None when there is none.
+    medication_data_from: str | None = None
+    # The look-backs the measures need that reach before medication_data_from, each "measures: how far": an export
+    # of the quarter alone makes every long-term patient a new start (IOP) and shortens AMO's 12 months.
+    lookback_not_reached: Counter[str] = field(default_factory=Counter)
     unreadable_resources: int = 0
     fills_without_days_supply: int = 0
     # Opioid fills in the period whose prescriber, or pharmacy, no reference names: they count towards no distinct
@@ -74,6 +90,11 @@ class Quality:
     # replaced-by / replaces: an MPI merge, a re-enrolment): "old → new" → records of the pair evaluated. Not merged:
     # each id is a patient of its own, so a continuing supply on the new id may read as a new start.
     linked_patients: Counter[str] = field(default_factory=Counter)
+    # Patients with fills or orders whose Patient resource is not in the export: their age (and PCP) cannot be known,
+    # and the measures count adults only, so they are left out of every measure as an unsettled age is.
+    patients_without_patient_resource: int = 0
+    # Patients whose birthDate is written but cannot be read ("01/15/2010", "2010-02-30"): an unknown age, as above.
+    patients_birth_date_unreadable: int = 0
     # Patients whose generalPractitioner names a clinician (or role, or a number) the export's directory does not
     # hold, and no other clinician it does: where they were attributed instead ("practice", "prescriber", "none").
     # Left uncounted, they went to their main prescriber as if they had no PCP on record.
@@ -103,7 +124,9 @@ class Quality:
         """Adds another's counts to these: a part of the run's (one per bucket, worker or Spark partition)."""
         for name in self.count_names():
             mine, theirs = getattr(self, name), getattr(other, name)
-            if isinstance(mine, Counter):
+            if name in _EARLIEST:
+                setattr(self, name, min((d for d in (mine, theirs) if d is not None), default=None))
+            elif isinstance(mine, Counter):
                 mine.update(theirs)
             else:
                 setattr(self, name, mine + theirs)
@@ -140,6 +163,8 @@ class Quality:
                 continue
             if name not in known:
                 quality.unknown_counts[name] = _unknown_count(name, value)
+            elif name in _EARLIEST:
+                setattr(quality, name, value if isinstance(value, str) else None)
             elif name == "unidentified_medications":
                 for item in _items(name, value):
                     quality.unidentified_medications[(item["system"], item["code"], item["text"])] += item["count"]
@@ -230,6 +255,7 @@ def _written_unknown(value: Any) -> Any:
     return value
 
 
+_EARLIEST = frozenset({"medication_data_from"})  # merged as the earliest of the two
 EVERY = ("*",)  # every measure
 
 
@@ -247,12 +273,36 @@ class Count:
     denominators: tuple[str, ...] = ()
     numerators: tuple[str, ...] = ()
     breakdown: str | None = None  # another key whose {name: count} is shown with this count (and not on its own)
+    names_only: bool = False  # a {name: 1} listing: its names are shown without their counts ("a.ndjson: why")
 
 
 # Every count a run writes, in the order the summary gives them. A count added to Quality without its words here is
 # still shown, under its key (quality_lines); a test asks for the words.
 COUNTS: tuple[Count, ...] = (
-    Count("malformed_lines", "malformed lines skipped", denominators=EVERY),
+    Count(
+        "input_files_not_read",
+        "input files not read, or read only in part",
+        denominators=EVERY,
+        names_only=True,
+    ),
+    Count("malformed_lines", "malformed lines skipped", denominators=EVERY, breakdown="malformed_lines_by_file"),
+    Count("malformed_lines_by_file", "malformed lines skipped, by file"),
+    Count(
+        "patients_without_medication_data",
+        "patients in an export holding no fills, orders or pharmacy claims at all (no MedicationDispense, "
+        "MedicationRequest or ExplanationOfBenefit): no measure can count anyone",
+        denominators=EVERY,
+    ),
+    Count("medication_data_from", "the earliest fill, order or claim in the export", kind="census"),
+    # A long-term patient whose earlier fills the export lacks is read as a new start: IOP's denominators and
+    # numerators gain patients, AMO's denominator loses them.
+    Count(
+        "lookback_not_reached",
+        "look-backs reaching before the export's first fill, order or claim",
+        denominators=("IOP-HD", "IOP-LD", "IOP-LA", "AMO"),
+        numerators=("IOP-HD", "IOP-LD", "IOP-LA"),
+        names_only=True,
+    ),
     Count("resources_by_type", "resources read", kind="census"),
     Count("unexpected_resource_types", "resources of types the review does not read, ignored"),
     Count("resources_without_patient", "patient resources without a patient reference", denominators=EVERY),
@@ -348,6 +398,17 @@ COUNTS: tuple[Count, ...] = (
         numerators=EVERY,
     ),
     Count(
+        "patients_without_patient_resource",
+        "patients with fills or orders but no Patient resource in the export (age not known: left out of every "
+        "measure)",
+        denominators=EVERY,
+    ),
+    Count(
+        "patients_birth_date_unreadable",
+        "patients whose birth date cannot be read (age not known: left out of every measure)",
+        denominators=EVERY,
+    ),
+    Count(
         "patients_not_evaluated",
         "patients the engine could not evaluate, left out of every measure",
         denominators=EVERY,
@@ -408,7 +469,15 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
     keys: tuple[str, ...] = (key,)
     if known.breakdown and isinstance(report.get(known.breakdown), dict):
         detail, keys = _by_count(report[known.breakdown]), (key, known.breakdown)
-    text = f"{count} {known.words}" + (f" ({detail})" if count and detail else "")
+    if known.names_only and isinstance(value, dict):
+        detail = "; ".join(sorted(str(name) for name in value))
+    words = known.words
+    if key == "lookback_not_reached" and "medication_data_from" in report:
+        keys = (key, "medication_data_from")  # a day, no count: shown with the count it dates
+        if isinstance(report["medication_data_from"], str):
+            words = f"{known.words} (dated {report['medication_data_from']})"
+    text = f"{count} {words}" + (f": {detail}" if count and detail and known.names_only else "")
+    text += f" ({detail})" if count and detail and not known.names_only else ""
     if key not in _BY_KEY:
         text += f" — {UNKNOWN_WORDS}"
     return QualityLine(key, keys, count, text, known.kind, known.denominators, known.numerators)

@@ -124,6 +124,19 @@ def _covers_lookback(fill: OpioidFill, facts: PatientFacts) -> bool:
     return any(start <= high and end >= low for start, end in facts.opioid_orders)
 
 
+def lookback_not_reached(period: Period, earliest: date | None) -> dict[str, int]:
+    """The measures' look-backs that reach before the export's earliest fill, order or claim, each in words: the
+    IOP measures' 90 days before a period fill (a fill with supply in them is no new start) and AMO's 12 months."""
+    if earliest is None:
+        return {}
+    lookback = period.start - timedelta(days=NEW_START_LOOKBACK_DAYS)
+    needs = {
+        f"IOP-HD, IOP-LD, IOP-LA: {NEW_START_LOOKBACK_DAYS} days before each fill, from {lookback}": lookback,
+        f"AMO: 12 months from {period.year_start}": period.year_start,
+    }
+    return {words: 1 for words, day in needs.items() if earliest > day}
+
+
 def summarise(facts: PatientFacts, period: Period, adult: bool, excluded: str | None) -> PeriodSummary:
     fills = tuple(sorted(facts.opioids_in(period.start, period.end), key=lambda f: (f.filled, f.ref)))
     episode = _episode(fills, period)

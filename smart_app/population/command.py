@@ -6,18 +6,20 @@ import argparse
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from guideline.config import ConfigError
 from guideline.population import Period, PopulationError
-from smart_app.population.inputs import ndjson_files
+from guideline.population.summary import lookback_not_reached
+from smart_app.population.inputs import InputFolder, ndjson_files, prepare_inputs
 from smart_app.population.progress import Progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", nargs="?", help="folder of Bulk Data NDJSON files (.ndjson or .ndjson.gz)")
+    parser.add_argument("input", nargs="?", help="folder of Bulk Data NDJSON files (.ndjson, .jsonl, .gz, sub-folders)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--period", default=None, help="START/END (default: the last complete quarter before --today)")
     parser.add_argument("--today", default=None, help="YYYY-MM-DD (default: today)")
@@ -34,8 +36,13 @@ def _usage(message: str) -> int:
     return 2
 
 
+# The run finished, but some input file could not be read, or only in part (each is named in the summary).
+INPUT_NOT_READ = 3
+
+
 def run_population(args: argparse.Namespace) -> int:
-    """Exit 0 after any run (bad data is reported, not fatal); 2 for usage and configuration errors."""
+    """Exit 0 after a run that read every input file (bad data is reported, not fatal); 3 after a run that could
+    not read some file, or read it only in part; 2 for usage and configuration errors."""
     from smart_app.config import load_settings
 
     try:
@@ -62,17 +69,23 @@ def run_population(args: argparse.Namespace) -> int:
             download_export(args.export, input_dir, settings, progress)
         else:
             input_dir = Path(args.input)
-        files = ndjson_files(input_dir)
+        files = ndjson_files(input_dir, exclude=out)
     except (ConfigError, PopulationError) as error:
         return _usage(str(error))
     summary = review(files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress)
     for line in summary:
         print(line)
-    return 0
+    return INPUT_NOT_READ if summary.inputs_not_read else 0
+
+
+class RunSummary(list[str]):
+    """The end-of-run summary lines, and how many input files were not read or read only in part."""
+
+    inputs_not_read: int = 0
 
 
 def review(
-    files: list[Path],
+    files: InputFolder | Sequence[Path],
     out: Path,
     period: Period,
     today: date,
@@ -81,8 +94,9 @@ def review(
     master: str | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
-) -> list[str]:
-    """The whole run; returns the end-of-run summary lines."""
+) -> RunSummary:
+    """The whole run; returns the end-of-run summary lines. `files` is an input folder's (ndjson_files), or a list
+    of files, named in the outputs by their own names."""
     from smart_app.population.duckdb_engine import default_workers, run_duckdb
     from smart_app.population.letters import write_letters
     from smart_app.population.tables import write_outputs
@@ -90,17 +104,23 @@ def review(
     progress = progress or Progress(quiet=True)
     started = time.monotonic()
     workdir = out / ".work"
+    inputs = files if isinstance(files, InputFolder) else _as_folder(files)
+    progress.begin("check", f"{len(inputs)} files")
+    prepared = prepare_inputs(inputs, workdir / "inputs", progress.note)
     context_args = {"period": period, "today": today, "config": config}
     if engine == "spark":
         from smart_app.population.spark_engine import run_spark
 
         con, source, quality, directory, counts = run_spark(
-            files, workdir, context_args, master or "local[*]", progress
+            prepared, workdir, context_args, master or "local[*]", progress
         )
         used_workers = None
     else:
         used_workers = workers or default_workers()
-        con, source, quality, directory, counts = run_duckdb(files, workdir, context_args, used_workers, progress)
+        con, source, quality, directory, counts = run_duckdb(prepared, workdir, context_args, used_workers, progress)
+    quality.merge(prepared.quality)
+    earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
+    quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
     progress.begin("write", str(out))
     run = {
         "period": f"{period.start}/{period.end}",
@@ -108,7 +128,7 @@ def review(
         "today": today.isoformat(),
         "engine": engine,
         "workers": used_workers,
-        "files": [p.name for p in files],
+        "files": [inputs.name(p) for p in inputs],
     }
     measures = write_outputs(con, source, out, quality, run, counts)
     patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]
@@ -117,11 +137,18 @@ def review(
     shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
     overall = {r["measure"]: r for r in measures.to_pylist() if r["level"] == "overall"}
-    lines = [f"{patients:,} cohort patients, {letters} letters, {elapsed:.1f}s ({engine}) → {out}"]
+    lines = RunSummary([f"{patients:,} cohort patients, {letters} letters, {elapsed:.1f}s ({engine}) → {out}"])
     lines += [
         f"  {m}: {r['numerator']}/{r['denominator']}" + (f" = {r['rate']:.1%}" if r["rate"] is not None else "")
         for m, r in overall.items()
     ]
     problems = quality.summary_lines()
     lines.append("data quality: " + ("; ".join(problems) if problems else "nothing to report"))
+    lines.inputs_not_read = sum(quality.input_files_not_read.values())
     return lines
+
+
+def _as_folder(files: Sequence[Path]) -> InputFolder:
+    """A plain list of files as an input folder: named by their own names (their folder when they share one)."""
+    folders = {path.parent for path in files}
+    return InputFolder(folders.pop() if len(folders) == 1 else Path("/"), tuple(files))

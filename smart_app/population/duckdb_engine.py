@@ -13,6 +13,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from guideline.population import Quality
+from smart_app.population.inputs import ENGINE_MAX_LINE_BYTES, PreparedInputs
 from smart_app.population.progress import Progress
 from smart_app.population.tables import PATIENT_SCHEMA, count_ingested, resources_sql, rows_to_table, sql_list
 from smart_app.population.worker import (
@@ -30,9 +31,8 @@ PATIENTS_PER_BUCKET = 5_000  # what one bucket's lines cost in memory is bounded
 PATIENTS_PER_TASK = 200
 
 
-def ingest(con: duckdb.DuckDBPyConnection, files: list[Path], quality: Quality) -> None:
-    """Read every line once: its type, id, patient and Medication reference; count what cannot be used."""
-    paths = [str(p) for p in files]
+def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Quality) -> None:
+    """Read every line once: its type, id, patient and Medication reference; count what cannot be used, by file."""
     # Python judges every line, as the Spark engine's does: the engines must agree on what is malformed.
     con.create_function(
         "painplan_line_keys", line_keys, ["VARCHAR"], "VARCHAR", null_handling="special", side_effects=False
@@ -40,13 +40,16 @@ def ingest(con: duckdb.DuckDBPyConnection, files: list[Path], quality: Quality) 
     con.execute(
         """
         CREATE TABLE lines AS
-        SELECT line, painplan_line_keys(line) AS keys FROM read_csv(?, columns={'line': 'VARCHAR'}, delim=chr(1),
-            header=false, quote='', escape='', auto_detect=false, max_line_size=67108864, strict_mode=false)
+        SELECT line, painplan_line_keys(line) AS keys, filename FROM read_csv(?, columns={'line': 'VARCHAR'},
+            delim=chr(1), header=false, quote='', escape='', auto_detect=false, max_line_size=?, strict_mode=false,
+            filename=true)
         WHERE line IS NOT NULL AND trim(line) <> ''
         """,
-        [paths],
+        [inputs.paths, ENGINE_MAX_LINE_BYTES],
     )
-    quality.malformed_lines += con.execute("SELECT count(*) FROM lines WHERE keys IS NULL").fetchone()[0]
+    for filename, count in con.execute("SELECT filename, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").fetchall():
+        quality.malformed_lines += count
+        quality.malformed_lines_by_file[inputs.name_of(filename)] += count
     con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
     count_ingested(quality, lambda query: con.execute(query).fetchall())
@@ -103,7 +106,7 @@ def _chunks(items: Iterator[tuple[str, list[str]]], size: int) -> Iterator[list[
 
 
 def run_duckdb(
-    files: list[Path], workdir: Path, context_args: dict[str, Any], workers: int, progress: Progress
+    inputs: PreparedInputs, workdir: Path, context_args: dict[str, Any], workers: int, progress: Progress
 ) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any, None]:
     """Ingest, bucket and evaluate. Returns the connection, the relation holding the evaluated rows, the
     data-quality counts, the directory (for letters) and None (DuckDB aggregates the measures when writing)."""
@@ -114,8 +117,8 @@ def run_duckdb(
     con = duckdb.connect(str(database))
     con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
     con.execute("SET preserve_insertion_order = false")
-    progress.begin("ingest", f"{len(files)} files")
-    ingest(con, files, quality)
+    progress.begin("ingest", f"{len(inputs.paths)} files")
+    ingest(con, inputs, quality)
     directory_lines = [
         row[0] for row in con.execute(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").fetchall()
     ]

@@ -26,8 +26,9 @@ from launch.clients import load_clients, normalize_iss
 from smart_app.population.progress import Progress
 
 DEFAULT_SCOPE = "system/*.read"
-EXPORT_TYPES = ("Patient,MedicationDispense,MedicationRequest,Medication,Condition,Observation,Procedure,Encounter,"
-                "Practitioner,PractitionerRole,Organization,Location")  # fmt: skip
+# ExplanationOfBenefit: a payer's server sends fills as pharmacy claims only, and an EHR's has none to send.
+EXPORT_TYPES = ("Patient,MedicationDispense,MedicationRequest,Medication,ExplanationOfBenefit,Condition,Observation,"
+                "Procedure,Encounter,Practitioner,PractitionerRole,Organization,Location")  # fmt: skip
 STATE_FILE = ".export-state.json"
 MAX_WAIT_SECONDS = 120
 TIMEOUT = 60

@@ -15,6 +15,7 @@ import duckdb
 
 from guideline.population import Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
+from smart_app.population.inputs import PreparedInputs
 from smart_app.population.progress import Progress
 from smart_app.population.tables import PATIENT_SCHEMA, count_ingested, measures_sql, resources_sql, sql_list
 from smart_app.population.worker import (
@@ -59,9 +60,10 @@ def _keyed_lines(batches: Iterator[Any]) -> Iterator[Any]:
     for batch in batches:
         lines = batch.column("value").to_pylist()
         yield pa.RecordBatch.from_arrays(
-            [pa.array(lines, pa.string()), pa.array([line_keys(line) for line in lines], pa.string())],
-            names=["line", "keys"],
-        )
+            [pa.array(lines, pa.string()), pa.array([line_keys(line) for line in lines], pa.string()),
+             batch.column("file")],
+            names=["line", "keys", "file"],
+        )  # fmt: skip
 
 
 def _evaluator(context: RunContext):  # noqa: ANN202 - a closure Spark ships to its executors
@@ -102,9 +104,10 @@ def _evaluator(context: RunContext):  # noqa: ANN202 - a closure Spark ships to 
 
 
 def run_spark(
-    files: list[Path], workdir: Path, context_args: dict[str, Any], master: str, progress: Progress
+    inputs: PreparedInputs, workdir: Path, context_args: dict[str, Any], master: str, progress: Progress
 ) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any, list[tuple]]:
     from pyspark.sql import SparkSession
+    from pyspark.sql.functions import input_file_name
 
     reason = java_missing_reason()
     if reason:
@@ -131,16 +134,19 @@ def run_spark(
     spark.sparkContext.setLogLevel("ERROR")
     try:
         quality = Quality()
-        progress.begin("ingest", f"{len(files)} files on Spark {master}")
+        progress.begin("ingest", f"{len(inputs.paths)} files on Spark {master}")
         # Python judges every line, as the DuckDB engine's does: the engines must agree on what is malformed.
         lines = (
-            spark.read.text([str(p) for p in files])
+            spark.read.text(inputs.paths)
             .where("trim(value) <> ''")
-            .mapInArrow(_keyed_lines, schema="line string, keys string")
+            .withColumn("file", input_file_name())
+            .mapInArrow(_keyed_lines, schema="line string, keys string, file string")
             .cache()
         )
         lines.createOrReplaceTempView("lines")
-        quality.malformed_lines += spark.sql("SELECT count(*) FROM lines WHERE keys IS NULL").first()[0]
+        for file, count in spark.sql("SELECT file, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").collect():
+            quality.malformed_lines += count
+            quality.malformed_lines_by_file[inputs.name_of(file)] += count
         spark.sql(resources_sql("get_json_object")).cache().createOrReplaceTempView("res")
         count_ingested(quality, lambda query: spark.sql(query).collect())
         lines.unpersist()  # `res` holds what the rest of the run reads

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from guideline.population import MEASURES, Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
-from smart_app.population.worker import EXPECTED_TYPES, SHARED_TYPES
+from smart_app.population.worker import EXPECTED_TYPES, MEDICATION_TYPES, SHARED_TYPES
 
 _ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
 PATIENT_SCHEMA = pa.schema([(name, _ARROW[kind]) for name, kind in PATIENT_COLUMNS])
@@ -42,11 +42,15 @@ def sql_list(values: Iterable[Any]) -> str:
 
 def count_ingested(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]]) -> None:
     """What the export held, from the `res` table both engines build: resources by type, the types the review does
-    not read, and patient resources that name no patient. `run_sql` runs a query in the engine's dialect."""
+    not read, patient resources that name no patient, and members sent with no medicines at all. `run_sql` runs a
+    query in the engine's dialect."""
     for kind, count in run_sql("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1"):
         quality.resources_by_type[kind] += count
         if kind not in EXPECTED_TYPES:
             quality.unexpected_resource_types[kind] += count
+    # Members sent with no fill, order or claim of any kind: the measures are empty for want of data, not of patients.
+    if not any(quality.resources_by_type[kind] for kind in MEDICATION_TYPES):
+        quality.patients_without_medication_data += quality.resources_by_type["Patient"]
     patient_kinds = sql_list(EXPECTED_TYPES - SHARED_TYPES)
     quality.resources_without_patient += run_sql(
         f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({patient_kinds})"

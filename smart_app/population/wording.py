@@ -54,6 +54,15 @@ REASONS = {
         "you",
         "main prescriber, named PCP not in directory",
     ),
+    # Fills in the export, no Patient resource: whether they have a PCP cannot be known. Such a patient is in no
+    # measure (their age is not known either), so no letter lists them; the words are here should one ever do.
+    "prescriber-no-patient-resource": Reason(
+        "Patients whose record in the export is incomplete (no demographics), whose opioid prescriptions mostly came "
+        "from you",
+        "whose record in the export has no demographics and whose opioid prescriptions mostly came from you",
+        "whose records in the export have no demographics and whose opioid prescriptions mostly came from you",
+        "main prescriber, patient's demographics not in export",
+    ),
 }
 
 

@@ -1,0 +1,291 @@
+"""What the population review makes of the files it is given: every file in the input folder is read or named, a
+byte, a cut-off download or an over-long line never stops the run, and an export that cannot answer the measures
+(no medicines at all, no look-back, no Patient resource, a birth date that cannot be read) says so."""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from synthetic_export import OXYCODONE_10, dispense, organization, patient, practitioner, write_export, write_ndjson
+
+from smart_app.cli import main
+from smart_app.population import inputs
+from smart_app.population.export import EXPORT_TYPES
+from smart_app.population.inputs import ndjson_files
+
+METHADONE_10 = ("864706", "methadone hydrochloride 10 MG Oral Tablet")  # 90 tablets / 30 days = 141 MME a day
+
+
+def methadone(ident: str, pid: str, day: str, prescriber: str = "er-doc") -> dict:
+    return dispense(ident, pid, METHADONE_10, day, 90, 30, prescriber, "ph1")
+
+
+def directory() -> list[dict]:
+    return [practitioner("pcp1", "Dr. Pat Care"), practitioner("er-doc", "Dr. Emma Room"), organization("ph1")]
+
+
+def command(folder: Path, capsys) -> tuple[int, str, dict, dict[str, dict[str, str]]]:
+    """The command on `folder`, as a site runs it: exit status, stdout, data-quality.json, patients.csv by id."""
+    out = folder.parent / "out"
+    code = main(["population", str(folder), "--out", str(out), "--period", "2026-01-01/2026-03-31",
+                 "--today", "2026-04-15", "--workers", "1", "--quiet"])  # fmt: skip
+    quality = json.loads((out / "data-quality.json").read_text()) if (out / "data-quality.json").exists() else {}
+    rows = {}
+    if (out / "patients.csv").exists():
+        with open(out / "patients.csv", newline="", encoding="utf-8") as handle:
+            rows = {row["patient_id"]: row for row in csv.DictReader(handle)}
+    return code, capsys.readouterr().out, quality, rows
+
+
+def quarter_of_methadone(pid: str) -> list[dict]:
+    return [methadone(f"{pid}-1", pid, "2026-01-05"), methadone(f"{pid}-2", pid, "2026-02-04")]
+
+
+# ---- D13/D14: input that cannot be decoded never stops the run ----------------------------------------------------
+
+
+def test_a_windows_1252_name_is_one_malformed_line_of_its_file_and_the_rest_is_evaluated(tmp_path, capsys):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), *quarter_of_methadone("A")])
+    people = [patient("A", gp="Practitioner/pcp1"), patient("C", name="Peña")]
+    # A payer's extract written in Windows-1252: "ñ" is the one byte 0xF1, which no UTF-8 reader accepts.
+    (folder / "Patient.ndjson").write_bytes(b"".join(json.dumps(p, ensure_ascii=False).encode("cp1252") + b"\n"
+                                                     for p in people))  # fmt: skip
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 0
+    assert list(rows) == ["A"] and rows["A"]["ohd_num"] == "true"
+    assert quality["malformed_lines"] == 1 and quality["malformed_lines_by_file"] == {"Patient.ndjson": 1}
+    assert "1 malformed lines skipped (Patient.ndjson 1)" in out
+
+
+def test_a_cut_off_gzip_download_is_read_up_to_the_cut_and_named_with_exit_status_3(tmp_path, capsys):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
+    later = [patient(f"z{n}") for n in range(3000)] + [patient("B"), *quarter_of_methadone("B")]
+    packed = gzip.compress("".join(json.dumps(r) + "\n" for r in later).encode())
+    (folder / "MedicationDispense_002.ndjson.gz").write_bytes(packed[: len(packed) // 2])
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 3
+    assert rows["A"]["ohd_num"] == "true" and "B" not in rows  # B's lines were past the cut
+    (named,) = quality["input_files_not_read"]
+    assert named.startswith("MedicationDispense_002.ndjson.gz: read in part") and "cut off" in named
+    assert "input files not read, or read only in part" in out and "MedicationDispense_002.ndjson.gz" in out
+
+
+def test_a_gz_file_that_is_plain_ndjson_is_read_and_one_that_is_neither_is_named(tmp_path, capsys):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A")])
+    (folder / "MedicationDispense.ndjson.gz").write_text(
+        "".join(json.dumps(r) + "\n" for r in quarter_of_methadone("A"))
+    )
+    (folder / "Observation.ndjson.gz").write_bytes(b"\x00\x01\x02 not a resource\n")
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 3
+    assert rows["A"]["ohd_num"] == "true"  # the mislabelled file was read as the text it is
+    assert list(quality["input_files_not_read"]) == [
+        "Observation.ndjson.gz: neither gzip nor NDJSON (its first line is no FHIR resource)"
+    ]
+
+
+def test_a_line_longer_than_the_readers_limit_is_a_malformed_line_of_its_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(inputs, "MAX_LINE_BYTES", 4096)  # the engines' limit is 64 MB; the rule is the same
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A"), *quarter_of_methadone("A")])
+    document = {"resourceType": "DocumentReference", "id": "pdf", "subject": {"reference": "Patient/A"},
+                "content": [{"attachment": {"contentType": "application/pdf", "data": "A" * 10_000}}]}  # fmt: skip
+    write_ndjson(folder, "DocumentReference", [document, {"resourceType": "DocumentReference", "id": "small"}])
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 0 and rows["A"]["ohd_num"] == "true"
+    assert quality["malformed_lines_by_file"] == {"DocumentReference.ndjson": 1}
+    assert quality["resources_by_type"]["DocumentReference"] == 1
+
+
+def test_a_line_over_64_megabytes_does_not_stop_the_run(tmp_path, capsys):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A"), *quarter_of_methadone("A")])
+    document = {"resourceType": "DocumentReference", "id": "pdf", "subject": {"reference": "Patient/A"},
+                "content": [{"attachment": {"contentType": "application/pdf", "data": "A" * (65 << 20)}}]}  # fmt: skip
+    write_ndjson(folder, "DocumentReference", [document])
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 0 and rows["A"]["ohd_num"] == "true"
+    assert quality["malformed_lines_by_file"] == {"DocumentReference.ndjson": 1}
+
+
+# ---- D1: every layout a server writes is read, and whatever is not read is named ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "MedicationDispense/MedicationDispense-0.ndjson",  # AWS HealthLake: a folder per type
+        "MedicationDispense",  # Google Cloud Healthcare API: no extension
+        "MedicationDispense.NDJSON",
+        "MedicationDispense.jsonl",
+        "MedicationDispense/part-0.NDJSON.GZ",
+    ],
+)
+def test_the_common_export_layouts_are_read(tmp_path, capsys, layout):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A")])
+    target = folder / layout
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(r) + "\n" for r in quarter_of_methadone("A")).encode()
+    target.write_bytes(gzip.compress(text) if layout.lower().endswith(".gz") else text)
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 0 and rows["A"]["ohd_num"] == "true"
+    assert layout in quality["run"]["files"]
+    assert quality["input_files_not_read"] == {}
+
+
+def test_files_that_are_not_read_are_named_and_hidden_files_are_left_alone(tmp_path, capsys):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A"), *quarter_of_methadone("A")])
+    (folder / "claims").mkdir()
+    (folder / "claims" / "MedicationDispense.ndjson.bz2").write_bytes(bz2.compress(b'{"resourceType": "X"}\n'))
+    (folder / "manifest.json").write_text(json.dumps({"transactionTime": "2026-04-01", "output": []}, indent=2))
+    (folder / ".export-state.json").write_text("{}")  # PainPlan's own resume state, never input
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 3 and rows["A"]["ohd_num"] == "true"
+    assert sorted(quality["input_files_not_read"]) == [
+        "claims/MedicationDispense.ndjson.bz2: compressed as bzip2, which the review does not read",
+        "manifest.json: not NDJSON (its first line is no FHIR resource)",
+    ]
+
+
+def test_a_folder_with_nothing_to_read_is_a_usage_error_naming_what_it_holds(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "members.csv").write_text("id,birth\nA,1970-01-01\n")
+    assert main(["population", str(folder), "--out", str(tmp_path / "out")]) == 2
+    assert "members.csv: not NDJSON" in capsys.readouterr().err
+
+
+def test_the_input_finder_lists_what_it_reads_and_what_it_does_not(tmp_path):
+    folder = tmp_path / "in"
+    write_export(folder, [patient("A")])
+    (folder / "notes.txt").write_text("hello\n")
+    found = ndjson_files(folder)
+    assert [f.name for f in found] == ["Patient.ndjson"]
+    assert found.not_read == (("notes.txt", "not NDJSON (its first line is no FHIR resource)"),)
+
+
+# ---- D2: an export with members and no medicines is no clean quarter ---------------------------------------------
+
+
+def test_the_default_export_asks_for_pharmacy_claims():
+    assert "ExplanationOfBenefit" in EXPORT_TYPES.split(",")
+
+
+def test_members_with_no_fills_orders_or_claims_at_all_are_named(tmp_path, capsys):
+    folder = tmp_path / "in"
+    members = [patient(f"m{n}", gp="Practitioner/pcp1") for n in range(50)]
+    write_export(folder, [*directory(), *members])
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 0 and rows == {}
+    assert quality["patients_without_medication_data"] == 50
+    assert "50 patients in an export holding no fills, orders or pharmacy claims at all" in out
+    assert "nothing to report" not in out
+
+
+# ---- D9: an export holding only the quarter has no look-back ------------------------------------------------------
+
+
+def oxycodone_history(days: list[str]) -> list[dict]:
+    return [dispense(f"f{n}", "A", OXYCODONE_10, day, 120, 30, "pcp1", "ph1") for n, day in enumerate(days)]
+
+
+QUARTER = ["2026-01-05", "2026-02-04", "2026-03-06"]
+
+
+def test_a_quarter_only_export_names_the_look_back_it_lacks(tmp_path, capsys):
+    write_export(tmp_path / "in", [*directory(), patient("A", gp="Practitioner/pcp1"), *oxycodone_history(QUARTER)])
+    code, out, quality, rows = command(tmp_path / "in", capsys)
+    assert rows["A"]["iop_hd_den"] == "true"  # read as a new start: the data cannot say otherwise
+    assert quality["medication_data_from"] == "2026-01-05"
+    assert quality["lookback_not_reached"] == {
+        "AMO: 12 months from 2025-04-01": 1,
+        "IOP-HD, IOP-LD, IOP-LA: 90 days before each fill, from 2025-10-03": 1,
+    }
+    assert "look-backs reaching before the export's first fill, order or claim (dated 2026-01-05)" in out
+
+
+def test_an_export_with_a_years_history_names_no_look_back(tmp_path, capsys):
+    history = ["2025-03-09", "2025-07-09", "2025-08-08", "2025-09-07", "2025-10-07", "2025-11-06", "2025-12-06"]
+    write_export(tmp_path / "in", [*directory(), patient("A", gp="Practitioner/pcp1"),
+                                   *oxycodone_history(history + QUARTER)])  # fmt: skip
+    code, out, quality, rows = command(tmp_path / "in", capsys)
+    assert rows["A"]["iop_hd_den"] == "false"
+    assert quality["medication_data_from"] == "2025-03-09" and quality["lookback_not_reached"] == {}
+
+
+# ---- D6/D10: a patient whose age cannot be known is in no age-restricted denominator ------------------------------
+
+
+def test_fills_with_no_patient_resource_are_counted_and_in_no_denominator(tmp_path, capsys):
+    write_export(tmp_path / "in", [*directory(), patient("ADULT", gp="Practitioner/pcp1"),
+                                   *quarter_of_methadone("ADULT"), *quarter_of_methadone("KID")])  # fmt: skip
+    code, out, quality, rows = command(tmp_path / "in", capsys)
+    assert rows["ADULT"]["ohd_num"] == "true"
+    kid = rows["KID"]
+    assert (kid["ohd_den"], kid["ohd_num"], kid["nal_den"]) == ("false", "false", "false")
+    assert kid["excluded"] == "no Patient resource in the export (age not known)"
+    assert kid["attribution"] == "prescriber-no-patient-resource"
+    assert quality["patients_without_patient_resource"] == 1 and quality["attributed_to_prescriber"] == 0
+    assert "1 patients with fills or orders but no Patient resource in the export" in out
+    letters = sorted((tmp_path / "out" / "letters").glob("*.html"))
+    assert [p.name for p in letters if p.name != "index.html"] == ["pcp1.html"]  # ADULT's; no one's for KID
+    assert not any("KID" in p.read_text() for p in letters)
+
+
+@pytest.mark.parametrize("written", ["01/15/2010", "2010-02-30", "2010-13-01"])
+def test_a_birth_date_that_cannot_be_read_is_an_unknown_age_not_an_adult(tmp_path, capsys, written):
+    people = [{**patient("P", gp="Practitioner/pcp1"), "birthDate": written}, patient("ISO", "2010-01-15")]
+    write_export(tmp_path / "in", [*directory(), *people, *quarter_of_methadone("P"), *quarter_of_methadone("ISO")])
+    code, out, quality, rows = command(tmp_path / "in", capsys)
+    assert (rows["P"]["ohd_den"], rows["P"]["ohd_num"]) == ("false", "false")
+    assert rows["P"]["excluded"] == "birth date not readable (age not known)"
+    assert rows["ISO"]["excluded"] == "under 18"
+    assert quality["patients_birth_date_unreadable"] == 1
+    assert "1 patients whose birth date cannot be read" in out
+
+
+def test_a_compact_birth_date_is_still_read(tmp_path, capsys):
+    write_export(tmp_path / "in", [*directory(), {**patient("P"), "birthDate": "19700115"}, *quarter_of_methadone("P")])
+    code, out, quality, rows = command(tmp_path / "in", capsys)
+    assert rows["P"]["ohd_num"] == "true" and quality["patients_birth_date_unreadable"] == 0
+
+
+# ---- D11: a PCP named by display alone is a PCP ------------------------------------------------------------------
+
+
+def test_a_pcp_named_only_by_display_is_a_pcp_not_in_the_directory(tmp_path, capsys):
+    named = {**patient("A"), "generalPractitioner": [{"display": "Dr Jane Smith, Main Street Family Medicine"}]}
+    write_export(tmp_path / "in", [*directory(), named, *quarter_of_methadone("A")])
+    code, out, quality, rows = command(tmp_path / "in", capsys)
+    assert rows["A"]["attribution"] == "prescriber-pcp-not-in-directory"
+    assert quality["pcp_not_in_directory"] == {"prescriber": 1} and quality["attributed_to_prescriber"] == 0
+    letter = (tmp_path / "out" / "letters" / "er-doc.html").read_text()
+    assert "no primary care clinician on record" not in letter
+
+
+def test_a_linked_folder_that_leads_back_is_walked_once(tmp_path):
+    folder = tmp_path / "in"
+    write_export(folder, [patient("A")])
+    (folder / "again").symlink_to(folder, target_is_directory=True)
+    assert [f.name for f in ndjson_files(folder)] == ["Patient.ndjson"]
+
+
+def test_the_run_output_inside_the_input_folder_is_not_input(tmp_path, capsys):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A"), *quarter_of_methadone("A")])
+    arguments = ["population", str(folder), "--out", str(folder / "runs" / "q1"), "--period", "2026-01-01/2026-03-31",
+                 "--today", "2026-04-15", "--workers", "1", "--quiet"]  # fmt: skip
+    assert main(arguments) == 0
+    assert main([*arguments[:3], str(folder / "runs" / "q1"), *arguments[4:]]) == 0  # a second run beside the first
+    quality = json.loads((folder / "runs" / "q1" / "data-quality.json").read_text())
+    assert quality["input_files_not_read"] == {} and not any(f.startswith("runs/") for f in quality["run"]["files"])
