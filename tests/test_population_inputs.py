@@ -147,14 +147,33 @@ def test_files_that_are_not_read_are_named_and_hidden_files_are_left_alone(tmp_p
     write_export(folder, [*directory(), patient("A"), *quarter_of_methadone("A")])
     (folder / "claims").mkdir()
     (folder / "claims" / "MedicationDispense.ndjson.bz2").write_bytes(bz2.compress(b'{"resourceType": "X"}\n'))
-    (folder / "manifest.json").write_text(json.dumps({"transactionTime": "2026-04-01", "output": []}, indent=2))
+    (folder / "notes.json").write_text(json.dumps({"site": "Hartford"}, indent=2))
     (folder / ".export-state.json").write_text("{}")  # PainPlan's own resume state, never input
     code, out, quality, rows = command(folder, capsys)
     assert code == 3 and rows["A"]["ohd_num"] == "true"
     assert sorted(quality["input_files_not_read"]) == [
         "claims/MedicationDispense.ndjson.bz2: compressed as bzip2, which the review does not read",
-        "manifest.json: not NDJSON (its first line is no FHIR resource)",
+        "notes.json: not NDJSON (its first line is no FHIR resource)",
     ]
+
+
+def test_the_exports_own_manifest_is_not_input_and_not_named(tmp_path, capsys):
+    """A Bulk Data client saves the server's manifest beside the files it lists: it holds no patient data, and naming
+    it as unread (exit 3) on every run would teach a site to ignore exit 3."""
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A"), *quarter_of_methadone("A")])
+    manifest = {
+        "transactionTime": "2026-04-01T00:00:00Z",
+        "request": "https://ehr.example.org/fhir/Group/g1/$export",
+        "requiresAccessToken": True,
+        "output": [{"type": "Patient", "url": "https://ehr.example.org/files/Patient.ndjson"}],
+        "error": [],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 0 and rows["A"]["ohd_num"] == "true"
+    assert quality["input_files_not_read"] == {}
+    assert ndjson_files(folder).not_read == ()
 
 
 def test_a_folder_with_nothing_to_read_is_a_usage_error_naming_what_it_holds(tmp_path, capsys):

@@ -5,7 +5,8 @@ Every file in the input folder is either read or named. Servers lay exports out 
 with no extension at all (Google Cloud Healthcare API), `.jsonl` or upper-case names, any of them gzip-compressed. A
 file is read when its name says NDJSON (`.ndjson` or `.jsonl`, with or without `.gz`, in any case) or, whatever its
 name, when its first line is a FHIR resource. Hidden files and folders (a leading dot: PainPlan's own
-`.export-state.json`) are not input. Anything else is named as not read.
+`.export-state.json`) and a Bulk Data client's saved copy of the server's manifest are not input. Anything else is
+named as not read.
 
 Before the engines read a file, `prepare_inputs` reads it once through: a line that is not UTF-8 or is longer than
 the engines read is a malformed line of its file, and a gzip stream cut off or corrupt is read up to the damage and
@@ -38,6 +39,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # Other compressions a download may come in, which the review does not read: named, never guessed at.
 _OTHER_COMPRESSION = {b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip"}
 NOT_NDJSON = "not NDJSON (its first line is no FHIR resource)"
+# What `_why_not_read` says of the export's own manifest: no data, so neither read nor named.
+MANIFEST = "the export's manifest"
+_MANIFEST_MAX_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def ndjson_files(folder: Path, exclude: Path | None = None) -> InputFolder:
         why = _why_not_read(path)
         if why is None:
             files.append(path)
-        else:
+        elif why != MANIFEST:
             not_read.append((path.relative_to(folder).as_posix(), why))
     if not files:
         listed = "; ".join(f"{name}: {why}" for name, why in not_read[:5])
@@ -112,9 +116,23 @@ def _why_not_read(path: Path) -> str | None:
                 return f"compressed as {compression}, which the review does not read"
             if path.name.lower().endswith(_NDJSON_SUFFIXES) and (head.startswith(_GZIP_MAGIC) or not _is_gz(path)):
                 return None
-            return None if _first_line_is_resource(path, head.startswith(_GZIP_MAGIC)) else _not_ndjson(path)
+            if _first_line_is_resource(path, head.startswith(_GZIP_MAGIC)):
+                return None
+            return MANIFEST if _is_manifest(path) else _not_ndjson(path)
     except OSError as error:
         return f"could not be opened ({error.strerror or error})"
+
+
+def _is_manifest(path: Path) -> bool:
+    """Whether the file is a Bulk Data `$export` manifest: one JSON object with its transactionTime and output list
+    (a client such as PainPlan's own `--export` or the SMART bulk-data client keeps it beside the files)."""
+    try:
+        if path.stat().st_size > _MANIFEST_MAX_BYTES:
+            return False
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and "transactionTime" in document and isinstance(document.get("output"), list)
 
 
 def _is_gz(path: Path) -> bool:
