@@ -103,7 +103,7 @@ QUERY_LABELS: dict[str, str] = {
 # The page's dated searches with a fixed window, each with the hooks' prefetch key whose readers it serves too: it is
 # widened as that key is (guideline.search_windows), so a site reading hospice discharges over 24 months has the page
 # search 24 months of encounters, not 13. Its label names the window searched.
-PAGE_WINDOWS: dict[str, tuple[Window | None, str]] = {
+PAGE_WINDOWS: dict[str, tuple[Window | None, str | None]] = {
     "orders": (Window(2, "years"), "medsRecent"),
     "dispenses": (Window(2, "years"), "dispenses"),
     "coded_scores": (Window(2, "years"), "pdmpObs"),
@@ -111,6 +111,7 @@ PAGE_WINDOWS: dict[str, tuple[Window | None, str]] = {
     "encounters": (Window(13, "months"), "encounters"),
     "service_requests": (Window(2, "years"), "serviceRequests"),
     "documents": (Window(2, "years"), "planNotes"),
+    "surveys": (Window(2, "years"), None),  # no check reads questionnaires: never widened
     "administrations": (None, "medAdministrations"),  # only its readers' windows: searched as the hooks search
 }
 
@@ -121,7 +122,7 @@ def page_windows(config: GuidelineConfig | None) -> dict[str, Window]:
     readers = reader_windows(config) if config is not None else {}
     administrations = config is not None and bool(config["prefetch"].get("medication_administrations"))
     return {
-        key: widest(floor, readers.get(reader, ()))
+        key: widest(floor, readers.get(reader, ()) if reader else ())
         for key, (floor, reader) in PAGE_WINDOWS.items()
         if floor is not None or (key == "administrations" and administrations)
     }
@@ -187,7 +188,6 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     if config is not None and config["prefetch"].get("diagnostic_reports"):
         since = months_before(today, report_months(config)).isoformat()
         optional["reports"] = f"DiagnosticReport?patient={patient_id}&category=LAB&date=ge{since}&_count=100"
-    two_years = months_before(today, 24).isoformat()
     lab_window = months_before(today, lab_months(config)).isoformat()  # the urine drug test checks' window
     p = patient_id
     labs = (
@@ -201,7 +201,7 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         "active_orders": f"MedicationRequest?patient={p}&status=active&_count=100",
         "dispenses": f"MedicationDispense?patient={p}&whenhandedover=ge{since_of['dispenses']}&_count=100",
         **labs,
-        "surveys": f"Observation?patient={p}&category=survey&date=ge{two_years}&_count=100",
+        "surveys": f"Observation?patient={p}&category=survey&date=ge{since_of['surveys']}&_count=100",
         "coded_scores": (
             f"Observation?patient={p}&code=http://loinc.org|72514-3,http://loinc.org|38208-5,"
             f"{PDMP_CODES}{site_codes},"
@@ -505,7 +505,6 @@ def query_windows(config: GuidelineConfig | None) -> dict[str, Window]:
     """How far back each dated search looks (the windows its label names), so that a step or tile finding nothing
     says "none in the last 2 years", never "none on record" of what may be older. A search not listed has none."""
     windows: dict[str, Window] = {**page_windows(config), "labs": Window(lab_months(config), "months")}
-    windows["surveys"] = Window(2, "years")
     if config is not None:
         windows["reports"] = Window(report_months(config), "months")
     return windows

@@ -38,7 +38,7 @@ def test_walter_sees_the_six_steps_with_status_evidence_and_what_is_due(demo_ser
             assert step.locator(".step-status").inner_text() in STATUS_WORDS
             assert step.locator(".step-evidence li").count() >= 1
         assert page.locator("#step-assess").get_attribute("data-status") == "due"
-        assert "A PEG score: none on record in 2 years." in page.locator("#step-assess .step-due").inner_text()
+        assert "A PEG score: none in the last 2 years." in page.locator("#step-assess .step-due").inner_text()
         assert "PDMP) review · 2026-03-05" in page.locator("#step-assess .step-evidence").inner_text()
         assert page.locator("#step-consent .step-status").inner_text() == "Due now"
         assert "Offer naloxone as part of the plan." in page.locator("#step-decide .step-due").inner_text()

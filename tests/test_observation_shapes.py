@@ -356,7 +356,7 @@ def test_a_phq9_or_gad7_total_beyond_its_scale_is_named_not_shown_as_severe() ->
     assess = next(s for s in steps.steps if s.key == "assess")
     details = [(e.label, e.detail) for e in assess.evidence]
     assert ("PHQ-9 (depression)", f"not read, beyond its scale: 40 on {days_ago(30)} (the scale ends at 27)") in details
-    assert "A PHQ-9 screen: none on record in 2 years." in assess.due
+    assert "A PHQ-9 screen: none in the last 2 years." in assess.due
 
 
 def test_a_pain_score_coded_as_a_word_is_named_not_dropped() -> None:

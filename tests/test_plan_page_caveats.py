@@ -188,3 +188,41 @@ def test_the_copied_note_never_says_no_alerts_when_the_checks_may_be_incomplete(
     note = _text(re.search(r'id="note-text".*?</textarea>', html, re.S).group(0))
     assert "Alerts: none today." not in note
     assert "Alerts: none today, but some patient data could not be read" in note
+
+
+SNOMED = "http://snomed.info/sct"
+
+
+def test_a_therapy_older_than_the_searches_is_none_in_that_window(tmp_path: Any) -> None:
+    # Physical therapy done 33 months ago: procedures and referrals are searched 2 years back (and the section lists
+    # 2 years of therapies), so "covered, not on record" read as never tried.
+    record = [patient(), procedure(SNOMED, "91251008", performed=days_ago(1000))]
+    for _ in _server(record):
+        therapies = _section(_open_plan(_app(tmp_path)).get_data(as_text=True), "nonopioid")
+        assert "not on record" not in therapies
+        assert "Physical therapy: covered, none in the last 2 years" in therapies
+        assert "Acetaminophen: none in the last 2 years" in therapies
+
+
+def test_scores_and_screens_found_none_name_the_window_searched(tmp_path: Any) -> None:
+    # No PEG, PHQ-9 or GAD-7 in the searches (2 years of surveys and coded scores): each says so in the same words
+    # as the tiles, naming the window, never a hard-coded one the searches may not match.
+    for _ in _server([patient(), _standing_oxycodone()]):
+        steps = _text(_open_plan(_app(tmp_path)).get_data(as_text=True))
+        for said in ("PEG (pain, enjoyment, general activity)", "PHQ-9 (depression)", "GAD-7 (anxiety)"):
+            assert re.search(re.escape(said) + r"\W+none in the last 2 years", steps), said
+        assert "A PEG score: none in the last 2 years." in steps
+        assert "A PHQ-9 screen: none in the last 2 years." in steps
+        assert "none in 2 years" not in steps and "none on record in 2 years" not in steps
+        assert "PEG and pain intensity scores: none in the last 2 years." in steps
+
+
+def test_a_site_widening_the_coded_score_search_is_still_told_the_window_all_searches_share(tmp_path: Any) -> None:
+    # checks.pdmp-review.lookback_days 1000 widens the coded-score search to 1000 days; the questionnaire search and
+    # the score list stay at 2 years, so a PEG 30 months old sent as a survey is unseen: never "none in 1000 days".
+    site = {"checks": {"pdmp-review": {"lookback_days": 1000}}}
+    for _ in _server([patient(), _standing_oxycodone()]):
+        page = _text(_open_plan(_app(tmp_path, guideline=site)).get_data(as_text=True))
+        assert "PHQ-9 and GAD-7 (1000 days)" in page  # the coded-score search was widened
+        assert "A PEG score: none in the last 2 years." in page
+        assert "1000 days." not in page

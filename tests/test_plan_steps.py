@@ -49,7 +49,7 @@ def test_walter_on_opioids_has_due_steps_with_dated_evidence() -> None:
     s = by_key(steps)
     assert s["assess"].status == "due"
     assert any(e.label.endswith("CPMRS (PDMP) review") and e.day is not None for e in s["assess"].evidence)
-    assert "A PEG score: none on record in 2 years." in s["assess"].due
+    assert "A PEG score: none in the last 2 years." in s["assess"].due
     assert s["consent"].status == "due" and s["agreement"].status == "due"
     assert any("goal for function" in d for d in s["initiate"].due)
     assert s["reassess"].status == "done"
@@ -321,8 +321,8 @@ def test_failed_score_searches_make_peg_and_screens_unknown_not_due() -> None:
 
 def test_one_working_score_search_keeps_none_on_record_as_due() -> None:
     assess = _assess_without_scores(coded_search_ok=True, survey_search_ok=False)
-    assert "A PEG score: none on record in 2 years." in assess.due
-    assert "A PHQ-9 screen: none on record in 2 years." in assess.due
+    assert "A PEG score: none in the last 2 years." in assess.due
+    assert "A PHQ-9 screen: none in the last 2 years." in assess.due
     assert assess.status in ("due", "overdue")  # known gaps, not "could not be checked"
 
 

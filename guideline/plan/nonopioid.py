@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from guideline.fhirdata import RXNORM, SNOMED, Concept
 from guideline.orders import is_order, is_taken
+from guideline.plan.model import QueryStatus
 from guideline.plan.reading import words_of
+from guideline.plan.reads import none_within
+from guideline.search_windows import Window
 from guideline.terminology import OPIOID
 from guideline.timeutil import local_date, months_before
 
@@ -17,7 +20,11 @@ if TYPE_CHECKING:
     from guideline.facts import Facts
     from guideline.record import MedOrder
 
-LOOKBACK_MONTHS = 24
+LOOKBACK_WINDOW = Window(2, "years")  # as the searches' labels write it, so none found reads "in the last 2 years"
+LOOKBACK_MONTHS = LOOKBACK_WINDOW.amount * 12
+# The page's searches each list rests on (reads.EVIDENCE_READS["nonopioid"] is both).
+SERVICE_READS = ("procedures", "service_requests")
+MEDICINE_READS = ("orders", "active_orders", "medications")
 SERVICE_DONE = frozenset({"completed", "in-progress"})
 SERVICE_REFERRED = frozenset({"active", "completed"})
 MEDICINE_ORDERED = frozenset({"active", "completed"})
@@ -111,6 +118,9 @@ class Therapy:
 class NonOpioid:
     services: tuple[Therapy, ...]
     medicines: tuple[Therapy, ...]
+    # What a therapy not found means, naming how far back its searches looked: "none in the last 2 years"
+    services_none: str = "none in the last 2 years"
+    medicines_none: str = "none in the last 2 years"
 
 
 # One record item, read once: (its codes, " " + its lowercase words, how it is shown as evidence).
@@ -182,9 +192,14 @@ def _therapies(
     )
 
 
-def build_nonopioid(facts: Facts) -> NonOpioid:
-    """Each therapy with the record items that show it was tried; the record is read once, then matched."""
+def build_nonopioid(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -> NonOpioid:
+    """Each therapy with the record items that show it was tried; the record is read once, then matched. A therapy
+    not found is "none in the last 2 years" (the window of the searches made and of this list), never "not on
+    record": physical therapy 33 months ago was never searched for."""
+    searched, listed = statuses or {}, LOOKBACK_WINDOW
     return NonOpioid(
         _therapies(SERVICES, "service", _service_candidates(facts), frozenset(facts.config["covered_services"])),
         _therapies(MEDICINES, "medicine", _medicine_candidates(facts)),
+        none_within(SERVICE_READS, searched, listed),
+        none_within(MEDICINE_READS, searched, listed),
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from guideline.plan.model import QueryStatus
+from guideline.search_windows import Window
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,18 @@ def all_keys(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(key for name in names for key in EVIDENCE_READS[name].keys))
 
 
-def none_found(name: str, statuses: Mapping[str, QueryStatus]) -> str:
+def none_found(name: str, statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
     """What finding none of the named evidence means: "none in the last 2 years" when a search it rests on looks
     back only so far (the shortest such window: beyond it, any of them may hold one unseen), else "none on record".
     An agreement signed 33 months ago, with documents searched 2 years back, read as never signed."""
-    windows = [s.window for k in EVIDENCE_READS[name].keys if (s := statuses.get(k)) is not None and s.window]
+    return none_within(EVIDENCE_READS[name].keys, statuses, listed)
+
+
+def none_within(keys: Iterable[str], statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
+    """none_found for the searches `keys`; `listed` is the window a section itself lists (scores, therapies: 24
+    months), so a search a site widened never has the page say "none in the last 1000 days" of one it left out."""
+    windows = [s.window for k in keys if (s := statuses.get(k)) is not None and s.window]
+    windows += [listed] if listed is not None else []
     if not windows:
         return "none on record"
     return f"none in the last {min(windows, key=lambda w: w.shortest_days()).words}"

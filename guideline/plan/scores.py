@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from guideline.fhirdata import LOINC
-from guideline.plan.model import Point
+from guideline.plan.model import Point, QueryStatus
 from guideline.plan.reading import TENTH, observation_number
+from guideline.plan.reads import none_found
 from guideline.record import Observation
+from guideline.search_windows import Window
 from guideline.timeutil import local_date, months_before
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
 
-SCORE_MONTHS = 24
+SCORE_WINDOW = Window(2, "years")  # as the searches' labels write it, so none found reads "in the last 2 years"
+SCORE_MONTHS = SCORE_WINDOW.amount * 12
 PEG_MEAN = "91147-9"
 PEG_PANEL = "91148-7"
 PEG_WHOLE = frozenset({PEG_MEAN, PEG_PANEL})
@@ -43,6 +47,8 @@ class Scores:
     peg_change: str | None
     # Scores sent with a value that is no 0-10 number ("NaN", "see note", 14): named, never dropped unseen.
     unread: tuple[str, ...] = ()
+    # What none found means, naming how far back the score searches looked (reads.none_found)
+    none_found: str = "none in the last 2 years"
 
 
 def _peg_value(observation: Observation, loinc: frozenset[str]) -> Decimal | None:
@@ -73,8 +79,9 @@ def _peg_change(peg: tuple[Point, ...]) -> str | None:
     return f"PEG {direction} by {abs(percent)} % since {peg[0].day.isoformat()}{meaningful}"
 
 
-def build_scores(facts: Facts) -> Scores:
-    """A PEG is read whole, or from its three items recorded on the same day; pain intensity (0–10) apart."""
+def build_scores(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -> Scores:
+    """A PEG is read whole, or from its three items recorded on the same day; pain intensity (0–10) apart. None
+    found names the window of the score searches made (reads.none_found)."""
     end = facts.today
     start = months_before(end, SCORE_MONTHS)
     peg: dict[date, Decimal] = {}
@@ -120,6 +127,7 @@ def build_scores(facts: Facts) -> Scores:
         pain_points[-1] if pain_points else None,
         _peg_change(peg_points),
         tuple(unread),
+        none_found("scores", statuses or {}, SCORE_WINDOW),
     )
 
 

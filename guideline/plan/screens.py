@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from guideline.fhirdata import LOINC
 from guideline.plan.reading import observation_number
 from guideline.record import Observation
+from guideline.search_windows import Window
 from guideline.timeutil import local_date, months_before
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
 PHQ9_TOTAL = "44261-6"
 GAD7_TOTAL = "70274-6"
-SCREEN_MONTHS = 24
+SCREEN_WINDOW = Window(2, "years")  # as the searches' labels write it, so none found reads "in the last 2 years"
+SCREEN_MONTHS = SCREEN_WINDOW.amount * 12
 VOID_STATUSES = frozenset({"entered-in-error", "cancelled"})
 
 # (lowest score of the band, its name), highest band first; the published PHQ-9 and GAD-7 severity bands.

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from guideline.plan.decision import Decision, last_decision
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
-from guideline.plan.reads import unread
-from guideline.plan.screens import Screens, build_screens
+from guideline.plan.reads import none_found, unread
+from guideline.plan.scores import SCORE_WINDOW
+from guideline.plan.screens import SCREEN_WINDOW, Screens, build_screens
 from guideline.plan.tasks import Task, on_opioid_therapy, signed_documents
 from guideline.timeutil import local_date, months_after
 
@@ -201,8 +202,11 @@ def _assess(
     evidence: list[Evidence] = []
     due: list[str] = []
     states = [_task_status(tasks.get("pdmp")), _task_status(tasks.get("uds"))]
-    # A score is only "none in 2 years" (and due) when a search that would hold it was read.
+    # A score is only "none in the last 2 years" (and due) when a search that would hold it was read; the words name
+    # the window of the searches made, as the tiles do.
     scores_unread = unread("scores", statuses)
+    no_peg = none_found("scores", statuses, SCORE_WINDOW)
+    no_screen = none_found("scores", statuses, SCREEN_WINDOW)
     if scores is None:
         evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, "could not be read"))
         states.append("unknown")
@@ -217,9 +221,9 @@ def _assess(
             due.append(f"A PEG score (last {scores.latest_peg.day.isoformat()}; at least every 3 months).")
             states.append("due")
     else:
-        evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, "none in 2 years"))
+        evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, no_peg))
         if therapy:
-            due.append("A PEG score: none on record in 2 years.")
+            due.append(f"A PEG score: {no_peg}.")
             states.append("due")
     for instrument in ("PHQ-9 (depression)", "GAD-7 (anxiety)"):
         result = screens.latest(instrument)
@@ -230,9 +234,9 @@ def _assess(
             evidence.append(unknown_evidence(instrument, scores_unread))
             states.append("not-read")
         elif result is None:
-            evidence.append(Evidence(instrument, None, "none in 2 years"))
+            evidence.append(Evidence(instrument, None, no_screen))
             if therapy:
-                due.append(f"A {instrument.split(' ')[0]} screen: none on record in 2 years.")
+                due.append(f"A {instrument.split(' ')[0]} screen: {no_screen}.")
                 states.append("due")
         else:
             note = f"{result.band}{'; follow up' if result.needs_follow_up else ''}"
