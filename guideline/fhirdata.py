@@ -285,14 +285,6 @@ def _plain_coding(system: str | None, code: str | None, display: str | None, sel
     return _read_coding(system, code, display, selected)
 
 
-def concept(value: Any) -> Concept | None:
-    """A CodeableConcept; a bare Coding object is accepted as a concept with one coding."""
-    if type(value) is not dict:
-        return None if value is None else _concept(value)
-    # Keyed by the concept's JSON text: one C call, where walking the codings for a key costs several times more.
-    return _CONCEPTS(value)
-
-
 def _concept(value: Any) -> Concept | None:
     data = as_dict(value)
     if not data:
@@ -344,14 +336,6 @@ def _plain_concept(keys: tuple[CodingKey, ...], label: str | None) -> Concept:
     return Concept(tuple(_plain_coding(*key) for key in keys), text(label))
 
 
-def concepts(value: Any) -> tuple[Concept, ...]:
-    if type(value) is not list:
-        return () if value is None else _concepts(value)
-    # A chart files its orders and problems under a few categories: the whole array is remembered by its JSON
-    # text, one C call and one lookup where reading it concept by concept costs a call and a key each.
-    return _CONCEPT_LISTS(value)
-
-
 def _concepts(value: Any) -> tuple[Concept, ...]:
     if value is None:
         return ()
@@ -360,14 +344,6 @@ def _concepts(value: Any) -> tuple[Concept, ...]:
         return (only,) if only is not None else ()
     found = [concept(item) for item in (value if type(value) is list else as_list(value))]
     return tuple([c for c in found if c is not None])
-
-
-def quantity(value: Any) -> Quantity | None:
-    if type(value) is not dict:
-        return None if value is None else _quantity(value)
-    # Keyed by the quantity's JSON text, as concepts are: one C call, where testing each field's type and then a
-    # cache keyed by the four fields (each a new string to hash) cost twice as much.
-    return _QUANTITIES(value)
 
 
 def _quantity(value: Any) -> Quantity | None:
@@ -685,7 +661,7 @@ class ReadingsByText(Protocol[_Reading]):
     clear: Callable[[], None]
 
 
-def readings_by_text(read: Callable[[Any], _Reading], limit: int) -> ReadingsByText[_Reading]:
+def readings_by_text(read: Callable[[Any], _Reading], limit: int, kind: type, empty: Any) -> ReadingsByText[_Reading]:
     """`read`, remembering what it made of each distinct JSON text, for values a chart repeats (concepts,
     quantities, category arrays, inline medications): one C call makes the key and one lookup finds the shared,
     immutable reading. A plain function (not an object with `__call__`): it runs for nearly every element read.
@@ -693,10 +669,15 @@ def readings_by_text(read: Callable[[Any], _Reading], limit: int) -> ReadingsByT
     Bounded: emptied when full, after which values are simply read again. A text holding null is never stored (NaN
     and Infinity write as null too), so a hit needs no search for one; values orjson refuses (integers beyond 64
     bits, lone surrogates) are read without it.
+
+    Only values of `kind` (dict for an element, list for an array) are remembered: None reads as `empty` and any
+    other value as `read` makes it, so the reader is this function itself, with no function of its own around it.
     """
     entries: dict[bytes, _Reading] = {}
 
     def read_by_text(value: Any) -> _Reading:
+        if type(value) is not kind:
+            return empty if value is None else read(value)  # type: ignore[no-any-return]
         try:
             # json_text, inlined: this runs for nearly every element read. Positional: keywords cost a C call more.
             key = _dumps(value, None, _KEY_OPTIONS)
@@ -716,16 +697,22 @@ def readings_by_text(read: Callable[[Any], _Reading], limit: int) -> ReadingsByT
 
 
 _MISSING = object()
-_CONCEPTS = readings_by_text(_concept, 16384)
-_CONCEPT_LISTS = readings_by_text(_concepts, 16384)
-_QUANTITIES = readings_by_text(_quantity, 8192)
+# Keyed by the element's JSON text: one C call, where walking the codings (or testing each field's type) for a key
+# costs several times more. A chart files its orders and problems under a few categories, so a whole category array
+# is remembered by its text too.
+concept: ReadingsByText[Concept | None] = readings_by_text(_concept, 16384, dict, None)
+concept.__doc__ = "A CodeableConcept; a bare Coding object is accepted as a concept with one coding."
+concepts: ReadingsByText[tuple[Concept, ...]] = readings_by_text(_concepts, 16384, list, ())
+concepts.__doc__ = "The concepts of a CodeableConcept array (a single object is read as an array of one)."
+quantity: ReadingsByText[Quantity | None] = readings_by_text(_quantity, 8192, dict, None)
+quantity.__doc__ = "A Quantity (or any quantity-shaped element: SimpleQuantity, Duration, Age)."
 
 
 def clear_caches() -> None:
     """Forget every cached reading (benchmarks measure the cold cost with this; results never depend on it)."""
     for cached in (_decimal_from_text, _plain_coding, _plain_concept, _plain_quantity):
         cached.cache_clear()
-    _CONCEPTS.clear()
-    _CONCEPT_LISTS.clear()
-    _QUANTITIES.clear()
+    concept.clear()
+    concepts.clear()
+    quantity.clear()
     _DATETIMES.clear()

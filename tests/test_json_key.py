@@ -156,3 +156,18 @@ def concept_of(value):
     from guideline.fhirdata import concept
 
     return concept(value)
+
+
+def test_inline_medications_read_through_the_cache_as_they_read_directly():
+    """An order's medicationCodeableConcept gives one shared medication, whatever shape it is sent in."""
+    from guideline.record.pool import _inline_of, coded_medication
+
+    for raw in cold_then_cached(CONCEPTS):
+        read = coded_medication(json.loads(raw))
+        assert read == _inline_of(json.loads(raw)), raw
+        if read is not None:
+            assert read.concept == concept_of(json.loads(raw)), raw
+    first = json.loads(CONCEPTS[0])
+    assert coded_medication(first) is coded_medication(json.loads(CONCEPTS[0]))  # one object per content
+    assert coded_medication(MappingProxyType(first)) == coded_medication(first)
+    assert coded_medication(None) is None and coded_medication("oxycodone") is None and coded_medication([]) is None

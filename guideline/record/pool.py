@@ -79,18 +79,14 @@ def _inline_of(value: Any) -> ResolvedMedication | None:
 
 # The same objects by the medication concept's JSON text: one C call and one lookup per order or fill,
 # where reading the concept and then finding its object cost a lookup and two calls more.
-_INLINE_BY_TEXT = readings_by_text(_inline_of, _INLINE_LIMIT)
-
-
-def coded_medication(value: Any) -> ResolvedMedication | None:
-    """The shared ResolvedMedication of an inline medicationCodeableConcept (or R5 medication.concept); None when it
-    names no concept."""
-    return _INLINE_BY_TEXT(value) if type(value) is dict else _inline_of(value)
+coded_medication = readings_by_text(_inline_of, _INLINE_LIMIT, dict, None)
+coded_medication.__doc__ = """The shared ResolvedMedication of an inline medicationCodeableConcept (or R5
+medication.concept); None when it names no concept."""
 
 
 def clear_inline_medications() -> None:
     _INLINE.clear()
-    _INLINE_BY_TEXT.clear()
+    coded_medication.clear()
 
 
 @dataclass
