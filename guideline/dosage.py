@@ -252,6 +252,11 @@ def _from_repeat(repeat: TimingRepeat) -> tuple[Decimal, str] | None:
     return per_day, _period_text(frequency, period, unit)
 
 
+def _unreadable(items: tuple[str, ...]) -> bool:
+    """Whether a timeOfDay or when list has an item that is no text (the reader keeps it as "")."""
+    return any(not item.strip() for item in items)
+
+
 def _when_count(when: tuple[str, ...]) -> int:
     return sum(3 if code.strip().upper() in _MEAL_GENERIC else 1 for code in when)
 
@@ -375,8 +380,12 @@ def _doses_per_day(dosage: Dosage, parse_timing_text: bool) -> tuple[Frequency, 
             if one_day:
                 listed = max(len(repeat.time_of_day), _when_count(repeat.when))
                 if listed > per_day:
+                    if _unreadable(repeat.time_of_day) or _unreadable(repeat.when):
+                        return None  # the times would raise the dose, and one of them could not be read
                     return Frequency(Decimal(listed), f"{listed} times a day"), True
             return Frequency(per_day, text), within_day
+        if _unreadable(repeat.time_of_day) or _unreadable(repeat.when):
+            return None  # a time dropped would read as fewer doses a day
         if repeat.time_of_day:
             count = len(repeat.time_of_day)
             return Frequency(Decimal(count), f"at {', '.join(repeat.time_of_day)}"), True

@@ -159,15 +159,9 @@ def _resolved(
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    """The string items of a FHIR string array (timeOfDay, when); anything else is dropped."""
-    if value is None:
-        return ()
-    return tuple(item for item in as_list(value) if isinstance(item, str))
-
-
-def _day_codes(value: Any) -> tuple[str, ...]:
-    """dayOfWeek's items, each kept: one that is no string (3, null) as "", which no day code matches, so the
-    dosage reads as unknown rather than taken on fewer days."""
+    """A FHIR string array's items (timeOfDay, when, dayOfWeek), each kept: one that is no string (3, or the null
+    FHIR JSON puts where only an extension is given) as "", which dosage reads as unknown rather than dropping it,
+    so the schedule never reads as fewer doses or days than written."""
     if value is None:
         return ()
     return tuple(item if isinstance(item, str) else "" for item in as_list(value))
@@ -199,7 +193,7 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
         bounds_duration=quantity(get("boundsDuration") or get("boundsQuantity")),  # DSTU2: boundsQuantity
         bounds_start=bounds_start,
         bounds_end=bounds_end,
-        day_of_week=_day_codes(get("dayOfWeek")),
+        day_of_week=_strings(get("dayOfWeek")),
     )
 
 
