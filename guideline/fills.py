@@ -121,7 +121,8 @@ def days_supply_or_derived(
     days = days_supply(dispense)
     if days is not None or order is None:
         return days
-    quantity = to_amount(dispense.quantity)
+    identified = identify_drug(dispense.medication, terms, config) if dispense.billing_units else None
+    quantity = fill_quantity(dispense, identified if isinstance(identified, Drug) else None)
     if quantity is None:
         return None
     units, kind = daily_units(order, terms, config)
@@ -234,7 +235,7 @@ def fill_mme(
         return result("unknown", problem, f"{label}: {FILL_REASON_TEXT[problem]}")
     days = days_supply(dispense)
     assert days is not None  # days_supply_problem said it is usable
-    quantity = to_amount(dispense.quantity)
+    quantity = fill_quantity(dispense, drug)
     if quantity is None:
         reason = _quantity_problem(dispense)
         return result("unknown", reason, f"{label}: {FILL_REASON_TEXT[reason]}")
@@ -268,6 +269,18 @@ def fill_mme(
         if i.mme is not None
     )
     return result("ok", None, f"{head} = {steps} = {format_mme(mme)} MME/day{conflict_text(drug)}", ingredients, mme)
+
+
+def fill_quantity(dispense: Dispense, drug: Drug | None) -> Amount | None:
+    """The fill's quantity as an Amount. A pharmacy claim's bare quantity is in NCPDP billing units (NCPDP Billing
+    Unit Standard): mL for a product whose strength is per mL (a solution, syrup, suspension); each for a tablet,
+    capsule or patch, which a bare number already counts. A dispense's bare quantity stays a count."""
+    amount = to_amount(dispense.quantity)
+    if amount is None or not dispense.billing_units or amount.unit_class != "count" or drug is None:
+        return amount
+    if drug.strengths and all(s.per == "ml" for s in drug.strengths):
+        return Amount(amount.value, "volume", f"{number_text(amount.value)} mL")
+    return amount
 
 
 def _quantity_problem(dispense: Dispense) -> str:

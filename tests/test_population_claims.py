@@ -12,6 +12,7 @@ from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
 from guideline.population.claims import claim_resources
+from guideline.record.model import BILLING_UNITS_EXTENSION
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 
@@ -176,7 +177,7 @@ def test_a_blue_button_v1_line_and_a_carin_claim_give_the_same_fill() -> None:
         assert fill["resourceType"] == "MedicationDispense" and fill["status"] == "completed"
         assert (fill["whenHandedOver"], fill["quantity"], fill["daysSupply"]) == (
             "2026-01-05",
-            {"value": 60},
+            {"value": 60, "extension": [{"url": BILLING_UNITS_EXTENSION, "valueBoolean": True}]},
             {"value": 15},
         )
         assert fill["medicationCodeableConcept"]["coding"][0]["code"] == OXYCODONE_10_NDC

@@ -240,11 +240,29 @@ def test_a_pharmacy_claim_for_an_oral_solution_in_ml_gets_its_mme() -> None:
     assert not from_claims.quality.fills_without_mme
 
 
-def test_a_claim_quantity_with_no_unit_stays_unknown_for_a_liquid() -> None:
-    # No unit stated: the quantity may be mL or bottles, so the MME is unknown and named, never guessed.
+def test_a_claim_quantity_with_no_unit_is_read_in_ml_for_a_liquid() -> None:
+    # A pharmacy claim's quantity is in NCPDP billing units by definition: mL for a liquid. Blue Button and CARIN
+    # claims often send the bare number, so 450 of an oral solution is 450 mL, as the same fill in mL reads.
+    # (This replaces the earlier guard that left it unknown: a claim quantity is never bottles.)
     claims = [_liquid_claim("c1", "m", "2026-01-05", False), _liquid_claim("c2", "m", "2026-02-04", False)]
     outcome = _evaluate("m", [patient("m"), *claims], NDC_CONFIG)
-    assert _row(outcome)["avg_mme"] is None
+    assert (_row(outcome)["avg_mme"], _row(outcome)["peak_mme"], _row(outcome)["partial"]) == (22.5, 22.5, None)
+    assert not outcome.quality.fills_without_mme
+
+
+def _bare_liquid(ident: str, pid: str, day: str) -> dict:
+    """An EHR's fill of oxycodone 1 mg/mL, quantity 450 with no unit (mL or bottles: a dispense does not say)."""
+    fill = dispense(ident, pid, OXY_SOLUTION, day, 450, 30, "drA", "ph1")
+    fill["quantity"] = {"value": 450}
+    return fill
+
+
+def test_a_dispense_quantity_with_no_unit_stays_unknown_for_a_liquid() -> None:
+    # A MedicationDispense's quantity has no billing-unit meaning: no unit, no MME, named, never guessed; and the
+    # highest day is not known, not 0 (a peak of 0.0 would read as a low dose).
+    fills = [_bare_liquid("b1", "n", "2026-01-05"), _bare_liquid("b2", "n", "2026-02-04")]
+    outcome = _evaluate("n", [patient("n"), *fills])
+    assert (_row(outcome)["avg_mme"], _row(outcome)["peak_mme"]) == (None, None)
     assert sum(outcome.quality.fills_without_mme.values()) == 2
 
 
@@ -294,7 +312,10 @@ def sources_export() -> list[dict]:
     days = ["2026-01-01", "2026-01-23", "2026-02-14", "2026-03-08", "2026-03-30"]
     return [
         practitioner("drA"),
-        *[patient(pid, "1970-01-01", "Practitioner/drA") for pid in ("dup", "both", "syrup", "brand", "liquid")],
+        *[
+            patient(pid, "1970-01-01", "Practitioner/drA")
+            for pid in ("dup", "both", "syrup", "brand", "liquid", "bare", "ehr-bare")
+        ],
         _oxycodone("dup-1", "dup", "2026-01-05", "RX555-00"),
         _oxycodone("dup-1-resent", "dup", "2026-01-05", "RX555-00"),
         _oxycodone("dup-2", "dup", "2026-02-04", "RX555-01"),
@@ -307,6 +328,10 @@ def sources_export() -> list[dict]:
         ],  # fmt: skip
         _liquid_claim("liquid-c1", "liquid", "2026-01-05", True, ndc=False),
         _liquid_claim("liquid-c2", "liquid", "2026-02-04", True, ndc=False),
+        _liquid_claim("bare-c1", "bare", "2026-01-05", False, ndc=False),
+        _liquid_claim("bare-c2", "bare", "2026-02-04", False, ndc=False),
+        _bare_liquid("ehr-bare-1", "ehr-bare", "2026-01-05"),
+        _bare_liquid("ehr-bare-2", "ehr-bare", "2026-02-04"),
         _linked("OLD", "NEW", "replaced-by", False),
         _linked("NEW", "OLD", "replaces", True),
         _methadone("old-1", "OLD", "2026-01-05"),
@@ -325,6 +350,8 @@ def test_an_export_holding_every_case(tmp_path: Path) -> None:
         "both": ("1", "60.0", "60.0"),
         "brand": ("5", "75.0", "75.0"),
         "liquid": ("2", "22.5", "22.5"),
+        "bare": ("2", "22.5", "22.5"),
+        "ehr-bare": ("2", "", ""),
         "OLD": ("1", "141.0", "141.0"),
         "NEW": ("1", "141.0", "141.0"),
     }

@@ -11,6 +11,7 @@ from typing import Any
 from guideline.exclusions import is_hospice_bill_type
 from guideline.fhirdata import as_dict, as_list, local_reference, text
 from guideline.population.quality import Quality
+from guideline.record.model import BILLING_UNITS_EXTENSION
 
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
 # Button's eob-type "PDE" (a Part D prescription drug event).
@@ -174,6 +175,10 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
         if "value" in quantity:
             # With its unit: a liquid's quantity is in mL (NCPDP's quantity dispensed), read as a dispense's is.
             fill["quantity"] = {k: quantity[k] for k in ("value", "unit", "system", "code") if k in quantity}
+            if not quantity.get("unit") and not quantity.get("code"):
+                # No unit: a claim's quantity is in NCPDP billing units (mL for a liquid), which the fill's reader
+                # applies once it knows the product's form (guideline.fills.fill_quantity).
+                fill["quantity"]["extension"] = [{"url": BILLING_UNITS_EXTENSION, "valueBoolean": True}]
         days = _days_supply(quantity.get("extension"), by_url=True) or claim_days
         if days is not None:
             fill["daysSupply"] = {"value": days}

@@ -104,12 +104,13 @@ def _average(fills: tuple[OpioidFill, ...], episode: tuple[date, date], days_wit
         return weighted / days
 
 
-def _peak(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> Decimal:
+def _peak(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> Decimal | None:
+    """The highest day's MME of the episode; None when no fill has an MME (not known, never a 0 that reads as a
+    low dose)."""
     counted = [f for f in fills if f.mme is not None and f.end is not None]
-    return max(
-        (sum((f.mme for f in counted if f.start <= day <= f.end), Decimal(0)) for day in _days(*episode)),  # type: ignore[misc]
-        default=Decimal(0),
-    )
+    if not counted:
+        return None
+    return max(sum((f.mme for f in counted if f.start <= day <= f.end), Decimal(0)) for day in _days(*episode))  # type: ignore[misc]
 
 
 def _covers_lookback(fill: OpioidFill, facts: PatientFacts) -> bool:

@@ -12,6 +12,10 @@ from guideline.fhirdata import (
 )
 from guideline.record.slot_init import slot_init
 
+# Marks a fill read from a pharmacy claim whose quantity names no unit: the claim's quantity is in NCPDP billing
+# units (guideline.population.claims sets it; read_dispense reads it). PainPlan's own mark, never sent anywhere.
+BILLING_UNITS_EXTENSION = "urn:painplan:quantity-in-ncpdp-billing-units"
+
 EPIC_ORDERED_DOSE = "https://open.epic.com/fhir/extensions/ordered-dose"
 EPIC_ADMIN_AMOUNT = "https://open.epic.com/fhir/extensions/admin-amount"
 
@@ -194,6 +198,9 @@ class Dispense:
     # daysSupply when it names a unit ("4 wk", "720 h"): fills.days_supply converts it to days. None for a bare
     # number, which is days (the claim field's meaning).
     days_supply_written: Quantity | None = None
+    # A pharmacy claim's bare quantity (no unit): in NCPDP billing units, mL for a liquid (fills.fill_quantity). A
+    # MedicationDispense's bare quantity has no such meaning and stays a plain count.
+    billing_units: bool = False
 
 
 @slot_init

@@ -41,6 +41,7 @@ from guideline.fhirdata import (
 )
 from guideline.identifiers import actor_reference
 from guideline.record.model import (
+    BILLING_UNITS_EXTENSION,
     EPIC_ADMIN_AMOUNT,
     EPIC_ORDERED_DOSE,
     Administration,
@@ -527,7 +528,15 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4. Kept only when it changes
         # the number (not the usual "d"), so the many reads of a fill's days' supply per call convert nothing.
         days_supply_written=supplied if _unit_changes_days(supplied) else None,
+        billing_units=_in_billing_units(get("quantity")),
     )
+
+
+def _in_billing_units(written: Any) -> bool:
+    """Whether a fill's quantity carries PainPlan's mark of a claim's bare quantity (in NCPDP billing units)."""
+    if type(written) is not dict or "extension" not in written:
+        return False  # every EHR fill: asked per fill, so the usual case is one look-up
+    return any(as_dict(e).get("url") == BILLING_UNITS_EXTENSION for e in as_list(written["extension"]))
 
 
 def read_administration(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> Administration:
