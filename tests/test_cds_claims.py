@@ -11,6 +11,7 @@ from cds_support import bundle, full_prefetch, hook_request, make_app, topics
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 OXYCODONE_10 = "1049683"  # oxycodone hydrochloride 10 MG Oral Tablet
+OXYCODONE_SOLUTION = "1049604"  # oxycodone hydrochloride 1 MG/ML Oral Solution
 
 
 def pharmacy_claim(claim_id: str = "pde-1", status: str = "active") -> dict[str, Any]:
@@ -92,3 +93,14 @@ def test_a_claim_that_stands_for_nothing_is_named_not_dropped_unseen(tmp_path: P
     found = answer(tmp_path, "patient-view", claims=bundle(empty_professional_claim()))
     detail = next(c for c in found["cards"] if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
     assert "claims (ExplanationOfBenefit)" in detail and "1 " in detail
+
+
+def test_a_claim_for_a_liquid_with_no_unit_is_read_in_ml(tmp_path: Path) -> None:
+    # A pharmacy claim's quantity is in NCPDP billing units, mL for a liquid: 5400 of oxycodone 1 mg/mL for 30 days
+    # is 180 mg a day, 270 MME/day, not a fill of unknown dose.
+    claim = pharmacy_claim()
+    claim["item"][0]["productOrService"] = {"coding": [{"system": RXNORM, "code": OXYCODONE_SOLUTION}]}
+    claim["item"][0]["quantity"] = {"value": 5400}
+    found = answer(tmp_path, "patient-view", dispenses=bundle(claim))
+    high = next(c for c in found["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert "270" in high["summary"]
