@@ -146,7 +146,46 @@ TURNED_ON: tuple[tuple[str, PrefetchKey], ...] = (
     ("medication_administrations", ADMINISTRATIONS),
     ("diagnostic_reports", REPORTS),
 )
-PREFETCH_LABELS = {p.key: p.label for p in (*PREFETCH, *(key for _, key in TURNED_ON))}
+
+
+@dataclass(frozen=True)
+class SecondSearch:
+    """A dated search asked again on another date parameter, because the engine dates its resources by an element
+    the first search's parameter does not match; the record counts a resource both return once (by type and id)."""
+
+    key: str  # the prefetch key of the second search ("dispensesPrepared")
+    first: str  # the key whose dated search it repeats ("dispenses")
+    parameter: str  # the first search's date parameter, as written in its template ("whenhandedover=")
+    instead: str  # the parameter the second search bounds by ("whenprepared=")
+    label: str
+
+
+# A FHIR server matches `whenhandedover` on MedicationDispense.whenHandedOver alone, but the engine dates a fill by
+# when it was handed over, else when it was prepared (guideline/fills.py); `whenprepared` is the R4 parameter on
+# whenPrepared. Observation `date` matches effective[x] alone, but the engine dates a result by effective[x], else
+# `issued`, which R4 defines no search parameter for: `_lastUpdated` (meta.lastUpdated) bounds it instead, since a
+# result issued in the window was last changed in it or after. The plan page makes the same second searches
+# (smart_app/plan_view.py). Only the dated variants have them: the portable searches ask for every fill and result.
+SECOND_SEARCHES: tuple[SecondSearch, ...] = (
+    SecondSearch(
+        "dispensesPrepared",
+        "dispenses",
+        "whenhandedover=",
+        "whenprepared=",
+        "pharmacy dispensing records dated only by when they were prepared",
+    ),
+    SecondSearch(
+        "udsLabsIssued",
+        "udsLabs",
+        "&date=",
+        "&_lastUpdated=",
+        "laboratory results (urine drug tests) dated only by when they were issued",
+    ),
+)
+PREFETCH_LABELS = {
+    **{p.key: p.label for p in (*PREFETCH, *(key for _, key in TURNED_ON))},
+    **{second.key: second.label for second in SECOND_SEARCHES},
+}
 
 
 @dataclass(frozen=True)
@@ -241,17 +280,32 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
     """Key → template for one hook: portable by default, the dated variants with `prefetch.dated`."""
     keys = prefetch_keys(hook, config)
     if config["prefetch"].get("dated"):
-        result = {p.key: _in_window(p, config).dated for p in keys}
+        result = with_second_searches({p.key: _in_window(p, config).dated for p in keys})
     else:
         result = {p.key: p.portable for p in keys}
     uds_query = site_uds_query(config)  # the plan page runs the same search (guideline.searches)
     if uds_query and "udsLabs" in result:
         result["udsLabs"] = uds_query
+        result.pop("udsLabsIssued", None)
     site_codes = site_pdmp_review_codes(config)
     if site_codes and "pdmpObs" in result:
         codes = ",".join((PDMP_CODES, *site_codes))
         result["pdmpObs"] = result["pdmpObs"].replace(f"code={PDMP_CODES}", f"code={codes}", 1)
     return result
+
+
+def with_second_searches(result: dict[str, str]) -> dict[str, str]:
+    """The dated templates with each search in SECOND_SEARCHES followed by its second search, on the window the
+    site's settings made the first's. A site's own urine drug test search (`prefetch.uds_query`) replaces both lab
+    searches after, as the plan page runs it alone."""
+    seconds = {second.first: second for second in SECOND_SEARCHES}
+    ordered: dict[str, str] = {}
+    for key, template in result.items():
+        ordered[key] = template
+        second = seconds.get(key)
+        if second is not None and second.parameter in template:
+            ordered[second.key] = template.replace(second.parameter, second.instead)
+    return ordered
 
 
 def usage_requirements(service: ServiceDefinition, config: GuidelineConfig) -> str:

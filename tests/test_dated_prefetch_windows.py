@@ -39,6 +39,12 @@ BEFORE = {
     "carePlans": f"CarePlan?patient={P}&category=http://loinc.org|80764-4",
     "planNotes": f"DocumentReference?patient={P}&type=http://loinc.org|80764-4&date=ge{{{{today() - 90 days}}}}",
 }
+# The second searches for what the first ones' date parameters miss (a fill only prepared, a result only issued),
+# on the same windows.
+SECOND = {
+    "dispensesPrepared": f"MedicationDispense?patient={P}&whenprepared=ge{{{{today() - 395 days}}}}",
+    "udsLabsIssued": f"Observation?patient={P}&category=laboratory&_lastUpdated=ge{{{{today() - 1 year}}}}",
+}
 
 
 def _config(*overrides: dict[str, Any]) -> GuidelineConfig:
@@ -75,8 +81,8 @@ def test_a_site_on_the_defaults_is_sent_the_same_dated_templates(hook: str) -> N
     from cds_hooks.services import templates
 
     asked = templates(hook, GuidelineConfig.from_mapping(DATED))
-    assert asked == {key: BEFORE[key] for key in asked}
-    assert len(asked) == {"order-select": 4, "order-sign": 12, "patient-view": 9}[hook]
+    assert asked == {key: (BEFORE | SECOND)[key] for key in asked}
+    assert len(asked) == {"order-select": 4, "order-sign": 14, "patient-view": 11}[hook]
 
 
 def test_the_lab_reports_window_on_the_defaults_is_unchanged() -> None:
@@ -133,8 +139,11 @@ WIDER: list[tuple[str, dict[str, Any], dict[str, str]]] = [
 def test_each_dated_search_reaches_back_as_far_as_its_readers_judge(
     settings: dict[str, Any], changed: dict[str, str]
 ) -> None:
+    from cds_hooks.services import SECOND_SEARCHES
+
     default = _windows(_config())
-    assert _windows(_config(settings)) == {**default, **changed}
+    seconds = {second.key: changed[second.first] for second in SECOND_SEARCHES if second.first in changed}
+    assert _windows(_config(settings)) == {**default, **changed, **seconds}
 
 
 @pytest.mark.parametrize(
@@ -190,7 +199,7 @@ def test_a_screen_18_months_old_read_from_the_fhir_server_counts_for_a_site_read
         fake = DatedFhir(rsps, _long_term_with_an_old_screen())
         answer = make_app(tmp_path, guideline=settings).test_client().post("/cds-services/patient-view", json=body)
     labs = [url for url, _ in fake.requests if "/Observation?" in url and "laboratory" in url]
-    assert labs and all("date=ge2024-06-15" in url for url in labs), labs
+    assert labs and all(re.search(r"(&date|_lastUpdated)=ge2024-06-15", url) for url in labs), labs
     assert UDS_CHECK not in topics(answer.get_json())
 
 
@@ -203,12 +212,14 @@ def test_the_same_call_on_the_defaults_still_asks_for_a_year(tmp_path: Any) -> N
         fake = DatedFhir(rsps, _long_term_with_an_old_screen())
         answer = make_app(tmp_path, guideline=DATED).test_client().post("/cds-services/patient-view", json=body)
     labs = [url for url, _ in fake.requests if "/Observation?" in url and "laboratory" in url]
-    assert labs and all("date=ge2025-06-15" in url for url in labs), labs
+    assert labs and all(re.search(r"(&date|_lastUpdated)=ge2025-06-15", url) for url in labs), labs
     assert UDS_CHECK in topics(answer.get_json())
 
 
 def _since(query: str) -> str:
-    return re.search(r"(?:date|authoredon|whenhandedover|authored|effective-time)=ge([0-9-]+)", query).group(1)
+    return re.search(
+        r"(?:date|authoredon|whenhandedover|whenprepared|_lastUpdated|authored|effective-time)=ge([0-9-]+)", query
+    ).group(1)
 
 
 def test_the_page_searches_on_the_defaults_are_unchanged() -> None:
@@ -256,14 +267,14 @@ def test_the_page_panel_names_the_wider_window(tmp_path: Any) -> None:
 
 @pytest.mark.parametrize("settings", [pytest.param(s, id=i) for i, s, _ in WIDER])
 def test_the_page_reaches_back_at_least_as_far_as_each_widened_hook_search(settings: dict[str, Any]) -> None:
-    from test_page_searches_as_hooks import PAGE_KEY
+    from test_page_searches_as_hooks import PAGE_KEY, page_searches
 
     from cds_hooks.services import ALL, templates
     from guideline.searches import render
     from smart_app.plan_view import plan_queries
 
     config = _config(settings, {"prefetch": {"medication_administrations": True}})
-    page = plan_queries("p1", TODAY, config)
+    page = page_searches(plan_queries("p1", TODAY, config))
     for hook in ALL:
         for key, template in templates(hook, config).items():
             query = render(template, {"patientId": "p1", "userId": "Practitioner/1"}, TODAY)

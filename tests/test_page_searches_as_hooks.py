@@ -30,6 +30,8 @@ PAGE_KEY = {
     "medsRecent": "orders",
     "dispenses": "dispenses",
     "udsLabs": "labs",
+    "dispensesPrepared": "dispenses:second",
+    "udsLabsIssued": "labs:second",
     "pdmpObs": "coded_scores",
     "conditions": "conditions",
     "procedures": "procedures",
@@ -42,7 +44,19 @@ PAGE_KEY = {
     "labReports": "reports",
 }
 # Parameters that only bound a search in time or order it; the windows are compared apart (the dated variants).
-NOT_FILTERS = frozenset({"_sort", "_count", "date", "authoredon", "whenhandedover", "authored", "effective-time"})
+NOT_FILTERS = frozenset(
+    {
+        "_sort",
+        "_count",
+        "date",
+        "authoredon",
+        "whenhandedover",
+        "whenprepared",
+        "_lastUpdated",
+        "authored",
+        "effective-time",
+    }
+)
 
 # Every setting that changes what a hook searches, each with a value that turns the change on.
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -84,6 +98,13 @@ def _filters(query: str) -> tuple[str, dict[str, set[str]]]:
     return path, filters
 
 
+def page_searches(queries: dict[str, str]) -> dict[str, str]:
+    """The page's searches with the second search of each it makes one for ("dispenses:second")."""
+    from smart_app.plan_view import second_queries
+
+    return {**queries, **second_queries(queries)}
+
+
 def _covers(page: str, hook: str) -> bool:
     """The page's search returns at least what the hook's does (its time window aside): the same type, no filter the
     hook's lacks, and on each parameter the hook filters by, no filter or one letting through all the hook's does."""
@@ -106,7 +127,7 @@ def test_the_page_searches_at_least_what_each_hook_searches(setting: str | None)
     from smart_app.plan_view import plan_queries
 
     config = GuidelineConfig.from_mapping(SETTINGS[setting] if setting else {})
-    page = plan_queries("p1", TODAY, config)
+    page = page_searches(plan_queries("p1", TODAY, config))
     for key, query in _hook_searches(config).items():
         assert key in PAGE_KEY, f"hook key {key} has no page search"
         mine = page.get("uds_labs" if key == "udsLabs" and "uds_labs" in page else PAGE_KEY[key])
@@ -120,7 +141,8 @@ def test_a_setting_that_changes_a_hook_search_changes_the_page_search(setting: s
     config = GuidelineConfig.from_mapping(SETTINGS[setting])
     default = GuidelineConfig.from_mapping()
     before, after = _hook_searches(default), _hook_searches(config)
-    page_before, page_after = plan_queries("p1", TODAY, default), plan_queries("p1", TODAY, config)
+    page_before = page_searches(plan_queries("p1", TODAY, default))
+    page_after = page_searches(plan_queries("p1", TODAY, config))
     for key in after:
         if before.get(key) == after[key]:
             continue
@@ -150,7 +172,7 @@ def test_the_dated_hook_windows_are_inside_the_page_windows() -> None:
     from smart_app.plan_view import plan_queries
 
     config = GuidelineConfig.from_mapping({"prefetch": {"dated": True, "medication_administrations": True}})
-    page = plan_queries("p1", TODAY, config)
+    page = page_searches(plan_queries("p1", TODAY, config))
     for key, query in _hook_searches(config).items():
         hook_from = [v[2:] for n, v in parse_qsl(query.partition("?")[2]) if n in NOT_FILTERS and v.startswith("ge")]
         if not hook_from:
