@@ -8,7 +8,7 @@ from typing import Any
 
 from guideline.config import GuidelineConfig
 from guideline.search_windows import Window, reader_windows, widest
-from guideline.searches import PDMP_CODES, site_uds_query
+from guideline.searches import FILLS_PREPARED, PDMP_CODES, RESULTS_ISSUED, SecondDate, site_uds_query
 from guideline.terminology import site_pdmp_review_codes
 
 ALL = ("order-select", "order-sign", "patient-view")
@@ -150,35 +150,27 @@ TURNED_ON: tuple[tuple[str, PrefetchKey], ...] = (
 
 @dataclass(frozen=True)
 class SecondSearch:
-    """A dated search asked again on another date parameter, because the engine dates its resources by an element
-    the first search's parameter does not match; the record counts a resource both return once (by type and id)."""
+    """A prefetch key asking a dated key's search again on another date parameter (guideline.searches.SecondDate);
+    the record counts a resource both return once (by type and id)."""
 
     key: str  # the prefetch key of the second search ("dispensesPrepared")
     first: str  # the key whose dated search it repeats ("dispenses")
-    parameter: str  # the first search's date parameter, as written in its template ("whenhandedover=")
-    instead: str  # the parameter the second search bounds by ("whenprepared=")
+    date: SecondDate
     label: str
 
 
-# A FHIR server matches `whenhandedover` on MedicationDispense.whenHandedOver alone, but the engine dates a fill by
-# when it was handed over, else when it was prepared (guideline/fills.py); `whenprepared` is the R4 parameter on
-# whenPrepared. Observation `date` matches effective[x] alone, but the engine dates a result by effective[x], else
-# `issued`, which R4 defines no search parameter for: `_lastUpdated` (meta.lastUpdated) bounds it instead, since a
-# result issued in the window was last changed in it or after. The plan page makes the same second searches
-# (smart_app/plan_view.py). Only the dated variants have them: the portable searches ask for every fill and result.
+# Only the dated variants have them: the portable searches ask for every fill and result.
 SECOND_SEARCHES: tuple[SecondSearch, ...] = (
     SecondSearch(
         "dispensesPrepared",
         "dispenses",
-        "whenhandedover=",
-        "whenprepared=",
+        FILLS_PREPARED,
         "pharmacy dispensing records dated only by when they were prepared",
     ),
     SecondSearch(
         "udsLabsIssued",
         "udsLabs",
-        "&date=",
-        "&_lastUpdated=",
+        RESULTS_ISSUED,
         "laboratory results (urine drug tests) dated only by when they were issued",
     ),
 )
@@ -303,8 +295,8 @@ def with_second_searches(result: dict[str, str]) -> dict[str, str]:
     for key, template in result.items():
         ordered[key] = template
         second = seconds.get(key)
-        if second is not None and second.parameter in template:
-            ordered[second.key] = template.replace(second.parameter, second.instead)
+        if second is not None and (again := second.date.of(template)) is not None:
+            ordered[second.key] = again
     return ordered
 
 

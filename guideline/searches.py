@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -14,6 +15,32 @@ from guideline.timeutil import months_before
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
+
+
+@dataclass(frozen=True)
+class SecondDate:
+    """A dated search asked again on another date parameter, because the engine dates its resources by an element
+    the first search's parameter does not match; a resource both answers return counts once (by type and id)."""
+
+    parameter: str  # the first search's date parameter, as written in its query ("whenhandedover=")
+    instead: str  # the parameter the second search bounds by ("whenprepared=")
+    what: str  # what only the second search finds ("fills dated only by when they were prepared")
+
+    def of(self, query: str) -> str | None:
+        """The second search of a dated query, or None when the query is not bounded by this parameter."""
+        return query.replace(self.parameter, self.instead) if self.parameter in query else None
+
+
+# A FHIR server matches `whenhandedover` on MedicationDispense.whenHandedOver alone, but the engine dates a fill by
+# when it was handed over, else when it was prepared (guideline/fills.py); `whenprepared` is the R4 parameter on
+# whenPrepared. Observation `date` matches effective[x] alone, but the engine dates a result by effective[x], else
+# `issued`, which R4 defines no search parameter for: `_lastUpdated` (meta.lastUpdated, a parameter of every
+# resource) bounds it instead, since a result issued in the window was last changed in it or after. A server that
+# ignores a parameter it does not support answers the second search unbounded: more to read, never less. The hooks'
+# dated prefetch (cds_hooks.services) and the plan page (smart_app.plan_view) both make these second searches.
+FILLS_PREPARED = SecondDate("whenhandedover=", "whenprepared=", "fills dated only by when they were prepared")
+RESULTS_ISSUED = SecondDate("&date=", "&_lastUpdated=", "results dated only by when they were issued")
+
 
 _TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 _TODAY = re.compile(r"^today\(\)\s*(?:-\s*(\d+)\s*(day|days|year|years|month|months))?$")

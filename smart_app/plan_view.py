@@ -46,7 +46,7 @@ from guideline.report_results import (
     reasons,
 )
 from guideline.search_windows import Window, reader_windows, widest
-from guideline.searches import PDMP_CODES, render, site_uds_query
+from guideline.searches import FILLS_PREPARED, PDMP_CODES, RESULTS_ISSUED, SecondDate, render, site_uds_query
 from guideline.terminology import load_terminology, site_pdmp_review_codes
 from guideline.timeutil import months_before
 from smart_app import svg_charts
@@ -224,36 +224,15 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     }
 
 
-@dataclass(frozen=True)
-class SecondSearch:
-    """A dated search run again on another date parameter, because the engine dates its resources by an element the
-    first search's parameter does not match; the two answers are one search on the data-completeness panel."""
-
-    parameter: str  # the first search's date parameter, as written in its query ("whenhandedover=")
-    instead: str  # the parameter the second search bounds by ("whenprepared=")
-    what: str  # what only the second search finds, for the panel when it fails
-
-
-# A FHIR server matches `whenhandedover` on MedicationDispense.whenHandedOver alone, but the engine dates a fill by
-# when it was handed over, else when it was prepared (guideline/fills.py); `whenprepared` is the R4 parameter on
-# whenPrepared. Observation `date` matches effective[x] alone, but the engine dates a result by effective[x], else
-# `issued`, which R4 defines no search parameter for: `_lastUpdated` (meta.lastUpdated, a parameter of every
-# resource) bounds it instead, since a result issued in the window was last changed in it or after. A server that
-# ignores a parameter it does not support answers the second search unbounded: more to read (merged away, and named
-# if cut off at the page limit), never less. Either way the first search's results are all still read.
-SECOND_SEARCHES: dict[str, SecondSearch] = {
-    "dispenses": SecondSearch("whenhandedover=", "whenprepared=", "fills dated only by when they were prepared"),
-    "labs": SecondSearch("&date=", "&_lastUpdated=", "results dated only by when they were issued"),
-}
+# The page's dated searches asked again on another date parameter (guideline.searches.SecondDate), as the hooks'
+# dated prefetch asks them; the two answers are one search on the data-completeness panel.
+SECOND_SEARCHES: dict[str, SecondDate] = {"dispenses": FILLS_PREPARED, "labs": RESULTS_ISSUED}
 
 
 def second_queries(queries: Mapping[str, str]) -> dict[str, str]:
     """The second search of each dated search in SECOND_SEARCHES the page makes, keyed "<key>:second"."""
-    return {
-        f"{key}:second": queries[key].replace(second.parameter, second.instead)
-        for key, second in SECOND_SEARCHES.items()
-        if key in queries and second.parameter in queries[key]
-    }
+    seconds = {key: second.of(queries[key]) for key, second in SECOND_SEARCHES.items() if key in queries}
+    return {f"{key}:second": query for key, query in seconds.items() if query is not None}
 
 
 def _identity(resource: Mapping[str, Any]) -> str:
