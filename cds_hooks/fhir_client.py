@@ -395,11 +395,16 @@ def match_count(payload: Any) -> int:
     if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
         return 0
     count = 0
-    for entry in payload.get("entry") or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+    # Run on every prefetched search of every call: one lookup per element, where repeated gets cost more than the
+    # rest of the prefetch check.
+    for entry in payload.get("entry") or ():
+        if not isinstance(entry, dict):
             continue
-        mode = entry.get("search", {}).get("mode") if isinstance(entry.get("search"), dict) else None
-        if mode not in ("include", "outcome") and entry["resource"].get("resourceType") != "OperationOutcome":
+        resource = entry.get("resource")
+        if not isinstance(resource, dict) or resource.get("resourceType") == "OperationOutcome":
+            continue
+        search = entry.get("search")
+        if not isinstance(search, dict) or search.get("mode") not in ("include", "outcome"):
             count += 1
     return count
 
