@@ -47,9 +47,9 @@ def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Qual
         """,
         [inputs.paths, ENGINE_MAX_LINE_BYTES],
     )
-    for filename, count in con.execute("SELECT filename, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").fetchall():
-        quality.malformed_lines += count
-        quality.malformed_lines_by_file[inputs.name_of(filename)] += count
+    inputs.count_malformed(
+        quality, con.execute("SELECT filename, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").fetchall()
+    )
     con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
     count_ingested(quality, lambda query: con.execute(query).fetchall())

@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +186,13 @@ class PreparedInputs:
         """The input's name for a path an engine reports (Spark gives a `file:` URI): by the file's own name."""
         base = engine_path.rstrip("/").rsplit("/", 1)[-1]
         return self.names.get(base, base)
+
+    def count_malformed(self, quality: Quality, counts: Iterable[tuple[str, int]]) -> None:
+        """Adds the lines an engine found malformed, each (the file as the engine names it, lines), to the run's
+        count and their file's: both engines count them so."""
+        for engine_path, count in counts:
+            quality.malformed_lines += count
+            quality.malformed_lines_by_file[self.name_of(engine_path)] += count
 
 
 def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], None] | None = None) -> PreparedInputs:

@@ -144,9 +144,9 @@ def run_spark(
             .cache()
         )
         lines.createOrReplaceTempView("lines")
-        for file, count in spark.sql("SELECT file, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").collect():
-            quality.malformed_lines += count
-            quality.malformed_lines_by_file[inputs.name_of(file)] += count
+        inputs.count_malformed(
+            quality, spark.sql("SELECT file, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").collect()
+        )
         spark.sql(resources_sql("get_json_object")).cache().createOrReplaceTempView("res")
         count_ingested(quality, lambda query: spark.sql(query).collect())
         lines.unpersist()  # `res` holds what the rest of the run reads
