@@ -233,8 +233,8 @@ def fill_mme(
     problem = days_supply_problem(dispense)
     if problem is not None:
         return result("unknown", problem, f"{label}: {FILL_REASON_TEXT[problem]}")
-    days = days_supply(dispense)
-    assert days is not None  # days_supply_problem said it is usable
+    days = _days_written(dispense)  # days_supply_problem said it is usable: not read again
+    assert days is not None
     quantity = fill_quantity(dispense, drug)
     if quantity is None:
         reason = _quantity_problem(dispense)
