@@ -29,7 +29,13 @@ from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
 from guideline.recognition.strengths import Strength, listed_opioid, mass_strength
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
-from guideline.terminology import BUPRENORPHINE, OUD_TREATMENT_OPIOID, UNNAMED_MEDICATION
+from guideline.terminology import (
+    BUPRENORPHINE,
+    NALOXONE_INGREDIENT,
+    NALTREXONE_INGREDIENT,
+    OUD_TREATMENT_OPIOID,
+    UNNAMED_MEDICATION,
+)
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -280,7 +286,7 @@ def _antagonist(item: MedicationIngredient) -> bool:
     """Whether a Medication.ingredient is naloxone or naltrexone, by its RxNorm code or its name."""
     if item.item is None:
         return False
-    if {"7242", "7243"} & set(item.item.codes(RXNORM)):
+    if {NALOXONE_INGREDIENT, NALTREXONE_INGREDIENT} & set(item.item.codes(RXNORM)):
         return True
     names = (item.item.text, *(c.display for c in item.item.codings))
     return any(i.kind in _ANTAGONISTS for n in names if n for i in read_name(n).ingredients)

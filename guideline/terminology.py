@@ -141,6 +141,8 @@ XR_INJECTABLE_BUP_CODES = _code_list(
 METHADONE_OUD_CODES = _code_list("1990745 864978 864980 991147 991149")
 # A.5: oral naltrexone 50 mg, extended-release injectable 380 mg, and the ingredient itself.
 NALTREXONE_INGREDIENT = "7243"
+# The RxNorm ingredient naloxone: the antagonist of buprenorphine/naloxone and other combinations against misuse.
+NALOXONE_INGREDIENT = "7242"
 NALTREXONE_CODES: frozenset[str] = frozenset({"1483744", "637213", NALTREXONE_INGREDIENT})
 BUPROPION_NALTREXONE = "1551468"
 _NALTREXONE_MEMBERS = frozenset((RXNORM, code) for code in NALTREXONE_CODES)
