@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -233,10 +234,10 @@ SERVICES: dict[str, ServiceDefinition] = {
 _FIXED_WINDOW = re.compile(r"today\(\) - (\d+) (days|months|years?)")
 
 
-def _in_window(key: PrefetchKey, config: GuidelineConfig) -> PrefetchKey:
-    """The key with its dated variant reaching back as far as the widest window its readers judge (each check's or
-    exclusion's look-back as the site sets it), never less than the variant's fixed window."""
-    readers = reader_windows(config).get(key.key)
+def _in_window(key: PrefetchKey, windows: Mapping[str, tuple[Window, ...]]) -> PrefetchKey:
+    """The key with its dated variant reaching back as far as the widest window its readers judge (`windows`: each
+    check's or exclusion's look-back as the site sets it, by key), never less than the variant's fixed window."""
+    readers = windows.get(key.key)
     if not readers:
         return key
     if "{window}" in key.dated:
@@ -272,7 +273,8 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
     """Key → template for one hook: portable by default, the dated variants with `prefetch.dated`."""
     keys = prefetch_keys(hook, config)
     if config["prefetch"].get("dated"):
-        result = with_second_searches({p.key: _in_window(p, config).dated for p in keys})
+        windows = reader_windows(config)  # built once per call, not once per key: templates() runs on every call
+        result = with_second_searches({p.key: _in_window(p, windows).dated for p in keys})
     else:
         result = {p.key: p.portable for p in keys}
     uds_query = site_uds_query(config)  # the plan page runs the same search (guideline.searches)
