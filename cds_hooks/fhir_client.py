@@ -226,7 +226,8 @@ class FhirClient:
                 if not query.lower().startswith(("https://", "http://")):
                     total = reported_total(payload)
             withheld = withheld or withheld_problem(payload, found)
-            matched += match_count(payload)
+            if total is not None:  # counted only to be set against a total (a continued search never has one)
+                matched += match_count(payload)
             with progress.lock:
                 progress.resources.extend(found)
                 progress.pages += 1
