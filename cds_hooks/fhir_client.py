@@ -314,11 +314,8 @@ def empty_search_problem(payload: Any, found: list[dict]) -> str | None:
     if any(r.get("resourceType") != "OperationOutcome" for r in found):
         return None
     for entry in payload.get("entry") or []:
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
-            issues = [i for i in resource.get("issue") or [] if isinstance(i, dict)]
-            if any(i.get("severity") == "warning" and not _says_no_results(i) for i in issues):
-                return "the FHIR server returned no results with a warning (the search may not have run)"
+        if any(i.get("severity") == "warning" and not _says_no_results(i) for i in _outcome_issues(entry)):
+            return "the FHIR server returned no results with a warning (the search may not have run)"
     return None
 
 
