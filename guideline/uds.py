@@ -820,7 +820,9 @@ def uds_results(
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
             continue  # an undated result is kept: it cannot be judged, and it is named so (never dropped unseen)
-        last = None if observation.dated_partial is None else _last_day(observation.dated_partial, day, today)
+        partial = observation.dated_partial
+        # The last day a date written to the month or the year can mean, never after today nor before its first.
+        last = last_possible_day(day, partial, today) if partial is not None and day is not None else None
         if observation.value_quantity is not None:
             value = result_value(observation)  # an amount is read against its own range: no shared reading
         else:
@@ -849,11 +851,6 @@ def uds_results(
             UdsResult.make(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
         )
     return tuple(sorted(_standing(results, withdrawn), key=lambda r: r.day or date.min, reverse=True))
-
-
-def _last_day(written: str, first: date | None, today: date | None) -> date | None:
-    """The last day a date written to the month or the year can mean, never after today nor before its first."""
-    return last_possible_day(first, written, today) if first is not None else None
 
 
 # How settled a result is: a lab replaces a preliminary with its final, and a final with a correction or amendment.
