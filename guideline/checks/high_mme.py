@@ -137,7 +137,7 @@ def unconverted_to_name(facts: Facts) -> tuple[str, ...]:
         return ()
     if facts.mme.total >= Decimal(str(settings["warning_mme"])):
         return ()
-    return tuple(named for display, named in unconverted_current(facts) if not _overridden(facts, display))
+    return tuple(named for display, named in unconverted_current(facts) if not facts.overridden(CHECK_ID, display))
 
 
 def unconverted_current(facts: Facts) -> tuple[tuple[str, str], ...]:
@@ -147,10 +147,6 @@ def unconverted_current(facts: Facts) -> tuple[tuple[str, str], ...]:
     named = [(o.display_name, order_named(o.display_name, o.order)) for o in mme.unknown_orders if not o.is_draft]
     named += [(f.display_name, named_item(f.display_name, "pharmacy fill", f.dispense.id)) for f in mme.unknown_fills]
     return tuple(dict.fromkeys(named))
-
-
-def _overridden(facts: Facts, display_name: str) -> bool:
-    return facts.overridden(CHECK_ID, display_name)
 
 
 def _options(standing: bool) -> str:
