@@ -143,7 +143,9 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
         if result.day is not None and result.day > today:
             # a panel's components share its id: the panel is named once
             key = ("observation", result.observation.id, result.day)
-            ahead = DrugTestAhead(result.name, "observation", result.observation.id, result.day, result.when or "")
+            ahead = DrugTestAhead(
+                result.name, "observation", result.observation.id, result.day, result.when or iso_day(result.day)
+            )
             found.setdefault(key, ahead)
     for day, procedure in facts.drug_test_procedures:
         # dated as the card counts it (its latest date): what the card does not count is named
@@ -157,7 +159,7 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
             ident = unread.report.id
             found.setdefault(
                 ("lab report", ident, unread.day),
-                DrugTestAhead(unread.name, "lab report", ident, unread.day, unread.when or ""),
+                DrugTestAhead(unread.name, "lab report", ident, unread.day, unread.when or iso_day(unread.day)),
             )
     return tuple(found.values())
 
