@@ -48,7 +48,6 @@ from guideline.report_results import (
 from guideline.search_windows import Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, PDMP_CODES, RESULTS_ISSUED, SecondDate, render, site_uds_query
 from guideline.terminology import load_terminology, site_pdmp_review_codes
-from guideline.timeutil import months_before
 from smart_app import svg_charts
 from smart_app.config import Settings
 from smart_app.markdown_text import markdown_html
@@ -178,22 +177,21 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     uds_search, _ = site_uds_search(patient_id, today, config)
     if config is not None and config["prefetch"].get("medication_statements"):
         optional["statements"] = f"MedicationStatement?patient={patient_id}&_count=100"  # as the hooks ask
-    windows = page_windows(config)
-    since_of = {key: window.start(today).isoformat() for key, window in windows.items()}
-    if config is not None and config["prefetch"].get("medication_administrations"):
-        since = since_of["administrations"]
+    # One table of windows for the searches and for what the page says none found means (query_windows).
+    since_of = {key: window.start(today).isoformat() for key, window in query_windows(config).items()}
+    if "administrations" in since_of:  # page_windows has it only where the site turns administrations on
         optional["administrations"] = (
-            f"MedicationAdministration?patient={patient_id}&effective-time=ge{since}&_count=100"
+            f"MedicationAdministration?patient={patient_id}&effective-time=ge{since_of['administrations']}&_count=100"
         )
     if config is not None and config["prefetch"].get("diagnostic_reports"):
-        since = months_before(today, report_months(config)).isoformat()
-        optional["reports"] = f"DiagnosticReport?patient={patient_id}&category=LAB&date=ge{since}&_count=100"
-    lab_window = months_before(today, lab_months(config)).isoformat()  # the urine drug test checks' window
+        optional["reports"] = (
+            f"DiagnosticReport?patient={patient_id}&category=LAB&date=ge{since_of['reports']}&_count=100"
+        )
     p = patient_id
     labs = (
         {"uds_labs": uds_search}
         if uds_search
-        else {"labs": f"Observation?patient={p}&category=laboratory&date=ge{lab_window}&_count=100"}
+        else {"labs": f"Observation?patient={p}&category=laboratory&date=ge{since_of['labs']}&_count=100"}
     )
     return {
         "patient": f"Patient/{p}",
