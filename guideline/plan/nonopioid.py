@@ -11,7 +11,7 @@ from guideline.fhirdata import RXNORM, SNOMED, Concept
 from guideline.orders import is_order, is_taken
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import words_of
-from guideline.plan.reads import none_within
+from guideline.plan.reads import MEDICINE_READS, SERVICE_READS, none_within
 from guideline.search_windows import Window
 from guideline.terminology import OPIOID
 from guideline.timeutil import local_date, months_before
@@ -22,9 +22,6 @@ if TYPE_CHECKING:
 
 LOOKBACK_WINDOW = Window(2, "years")  # as the searches' labels write it, so none found reads "in the last 2 years"
 LOOKBACK_MONTHS = LOOKBACK_WINDOW.amount * 12
-# The page's searches each list rests on (reads.EVIDENCE_READS["nonopioid"] is both).
-SERVICE_READS = ("procedures", "service_requests")
-MEDICINE_READS = ("orders", "active_orders", "medications")
 SERVICE_DONE = frozenset({"completed", "in-progress"})
 SERVICE_REFERRED = frozenset({"active", "completed"})
 MEDICINE_ORDERED = frozenset({"active", "completed"})

@@ -30,6 +30,9 @@ UDS_RESULTS = ("labs", "uds_labs", "reports", "report_results")
 # What the patient takes: orders (recent and active), pharmacy fills, the Medications they name, what they report.
 MEDICINES = ("orders", "active_orders", "dispenses", "medications", "statements")
 SIGNED_DOCUMENTS = Reads(("documents", "consents"))
+# The searches each list of the non-opioid section rests on: covered services, and first-line medicines.
+SERVICE_READS = ("procedures", "service_requests")
+MEDICINE_READS = ("orders", "active_orders", "medications")
 # Everything the guideline checks read (the hooks' prefetch): the alerts section rests on all of it, since a search not
 # read can cost a card. Goals, consents and questionnaire scores are read by the page alone.
 CHECKS_READ = (
@@ -61,7 +64,7 @@ EVIDENCE_READS: dict[str, Reads] = {
     "scores": Reads(either=("coded_scores", "surveys")),
     "goals": Reads(("goals",)),
     "decision": Reads(("care_plans",)),
-    "nonopioid": Reads(("procedures", "service_requests", "orders", "active_orders", "medications")),
+    "nonopioid": Reads((*SERVICE_READS, *MEDICINE_READS)),
     "oud": Reads(("conditions",)),
     "oud_treatment": Reads((*MEDICINES, "administrations", "procedures")),
     "risks": Reads((*MEDICINES, "conditions", "patient", *UDS_RESULTS)),
