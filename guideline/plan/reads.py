@@ -132,6 +132,12 @@ def unread_words(statuses: Sequence[QueryStatus]) -> str:
     return "; ".join(said)
 
 
+def unread_of(keys: Iterable[str], statuses: Mapping[str, QueryStatus]) -> str:
+    """unread_words for the searches `keys` that were made and not read in full (failed, or cut off); "" when all
+    made were read."""
+    return unread_words([statuses[k] for k in keys if k in statuses and not _whole(statuses[k])])
+
+
 def unread(name: str, statuses: Mapping[str, QueryStatus]) -> str:
     """The words naming the searches the named evidence could not be read from; "" when it is known."""
     return unread_words(not_read(name, statuses))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from guideline.checks.naloxone import current_sedatives, oud_treatment_evidence, unprescribed_fentanyl_or_heroin
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import concept_name, one_decimal, patient_age, words_of
-from guideline.plan.reads import MEDICINES, UDS_RESULTS, unread_words
+from guideline.plan.reads import MEDICINES, UDS_RESULTS, unread_of
 from guideline.record import Condition
 from guideline.terminology import BENZO, OPIOID_POISONING, OUD, SLEEP_BREATHING, SUD_HISTORY
 from guideline.timeutil import local_date
@@ -119,8 +119,7 @@ def _names(facts: Facts, orders: Sequence) -> str | None:
 
 def _not_read(label: str, statuses: Mapping[str, QueryStatus]) -> str:
     """The searches that could hold the risk factor and were not read in full, in words; "" when all were."""
-    missing = [s for k in RISK_READS[label] if (s := statuses.get(k)) is not None and (not s.ok or s.truncated)]
-    return unread_words(missing)
+    return unread_of(RISK_READS[label], statuses)
 
 
 def build_risks(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -> Risks:

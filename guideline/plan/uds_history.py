@@ -12,7 +12,7 @@ from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders, report_months
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import concept_name
-from guideline.plan.reads import UDS_RESULTS, unread_words
+from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
@@ -110,9 +110,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
         f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
         for s in pending_orders(facts, days)
     )
-    searched = statuses or {}
-    missing = [s for k in TEST_READS if (s := searched.get(k)) is not None and (not s.ok or s.truncated)]
-    return UdsHistory(tuple(rows), pending, lab_months(facts.config), unread_words(missing))
+    return UdsHistory(tuple(rows), pending, lab_months(facts.config), unread_of(TEST_READS, statuses or {}))
 
 
 def _judged(result: UdsResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
