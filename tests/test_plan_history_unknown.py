@@ -81,3 +81,53 @@ def test_the_page_says_up_to_date_when_the_history_was_built(tmp_path, reviewed_
         html = _open_plan(_app(tmp_path)).get_data(as_text=True)
     tile = re.search(r'<li class="task state-([a-z-]+)" data-task="reassessment">', html)
     assert tile is not None and tile.group(1) == "done"
+
+
+def test_a_reassessment_due_soon_is_not_known_when_the_mme_history_could_not_be_built() -> None:
+    # Reviewed 75 days ago (window 91): due soon on what was read, but a dose raised since would bring the due date
+    # forward, and only the history shows one. The tile said "Due soon" with a date it could not know.
+    built = _reassessment(plan_for(_reviewed_record(75), statuses=_statuses([])))[0]
+    assert built.state == "due-soon" and built.next_due is not None
+    plan = plan_for(_reviewed_record(75), statuses=_statuses([]), builders={"mme_history": _broken})
+    task, step = _reassessment(plan)
+    assert task.state == "not-read" and task.state_label == "Unknown — data not read"
+    assert task.next_due is None and task.last_done == built.last_done
+    assert HISTORY_WORDS in task.detail and "would make it due again" in task.detail
+    assert step.status == "not-read" and not step.due
+    line = next(line for line in plan.note.split("\n") if line.startswith("- Benefit/harm reassessment: "))
+    assert "not known" in line and "Due soon" not in line, line
+
+
+@pytest.mark.parametrize(
+    ("reviewed_ago", "state"),
+    [
+        (120, "overdue"),  # past the window: a dose raised since could only bring the due date forward
+        (None, "never"),  # no review on record: due now whatever the history holds
+    ],
+)
+def test_a_reassessment_the_history_cannot_change_keeps_its_state_without_it(reviewed_ago, state) -> None:
+    record = _reviewed_record(reviewed_ago or 40)
+    if reviewed_ago is None:
+        record = [r for r in record if r["resourceType"] != "Procedure"]
+    built = _reassessment(plan_for(record, statuses=_statuses([])))[0]
+    assert built.state == state
+    task = _reassessment(plan_for(record, statuses=_statuses([]), builders={"mme_history": _broken}))[0]
+    assert task.state == state and task.next_due == built.next_due
+
+
+def test_a_reassessment_due_soon_for_an_order_being_signed_stands_without_the_history() -> None:
+    # An order being signed that starts opioids sets the review 1-4 weeks after today: the history cannot change it.
+    from builders import med_request, patient, run
+    from test_plan import NOW
+    from test_plan_unread_searches import MORPHINE_ER_30
+
+    from guideline.plan import build_plan
+
+    def plan(**kwargs: Any) -> Any:
+        evaluation = run("order-sign", resources=[patient()], drafts=[med_request(MORPHINE_ER_30, draft=True)])
+        return build_plan(evaluation, _statuses([]), evaluation.facts.config, NOW, **kwargs)
+
+    built = _reassessment(plan())[0]
+    assert built.state == "due-soon"
+    task = _reassessment(plan(builders={"mme_history": _broken}))[0]
+    assert task.state == "due-soon" and task.next_due == built.next_due

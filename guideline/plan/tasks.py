@@ -406,16 +406,20 @@ def unread_task(task: Task, statuses: Mapping[str, QueryStatus], today: date | N
     return replace(task, state="not-read", next_due=None, detail=f"Not known: {words}.{rule}", unread=words)
 
 
-# A reassessment found up to date rests on the MME history too: a start or a dose increase since the last review, which
-# only the history shows, makes it due again. Without the history it cannot be called up to date.
+# A reassessment found up to date or due soon rests on the MME history too: a start or a dose increase since the last
+# review, which only the history shows, makes it due again 1-4 weeks after, sooner than the window. Overdue, none on
+# record and ordered stand without it (an increase only brings the due date forward), and so does a date set by an
+# order being signed (the review comes 1-4 weeks after today, whatever the history holds).
 NO_HISTORY = "the MME history could not be built"
+RESTS_ON_HISTORY = frozenset({"done", "due-soon"})
 
 
-def without_history(task: Task, history: MmeHistory | None, today: date) -> Task:
-    """The reassessment tile as "not known" when it is up to date and the MME history it rests on could not be built
-    (`history` None): the page said "Up to date" beside an MME history section that had failed, though a dose raised
-    since the review would have made it due. A review done today stands: nothing can have come after it."""
-    if task.key != "reassessment" or history is not None or task.state != "done":
+def without_history(task: Task, history: MmeHistory | None, today: date, signed: bool = False) -> Task:
+    """The reassessment tile as "not known" when it is up to date or due soon and the MME history it rests on could not
+    be built (`history` None): the page said "Up to date" or "Due soon" with a date beside an MME history section that
+    had failed, though a dose raised since the review would have made it due sooner. A review done today stands:
+    nothing can have come after it; so does a due date set by an order being signed (`signed`)."""
+    if task.key != "reassessment" or history is not None or task.state not in RESTS_ON_HISTORY or signed:
         return task
     if task.last_done is not None and task.last_done >= today:
         return task
@@ -439,4 +443,5 @@ def build_tasks(
     searched = statuses or {}
     windowed = (replace(t, none_found=none_found(t.key, searched)) for t in tasks)
     read = (unread_task(t, searched, facts.today) for t in windowed)
-    return tuple(without_history(t, history, facts.today) for t in read)
+    signed = _signed_start_or_increase(facts, now) is not None
+    return tuple(without_history(t, history, facts.today, signed) for t in read)
