@@ -39,6 +39,12 @@ TEXT: dict[str, dict[str, str]] = {
         "medicinas.",
     },
     "goals_h": {"en": "Your goals", "es": "Sus metas"},
+    "goals_unknown": {
+        "en": "We could not read your goals from your chart today, so some may be missing here. Ask us about the "
+        "goals we agreed on.",
+        "es": "Hoy no pudimos leer sus metas en su expediente, así que puede faltar alguna aquí. Pregúntenos por las "
+        "metas que acordamos.",
+    },
     "schedule_h": {"en": "Your schedule for lowering the dose", "es": "Su plan para bajar la dosis"},
     "schedule_intro": {
         "en": "We agreed to lower your dose slowly, step by step. Take the amount in each row from the first "
@@ -170,6 +176,8 @@ class Handout:
     schedule: tuple[HandoutRow, ...]
     contacts: tuple[Mapping[str, str], ...]
     next_visit: str | None = None  # the follow-up day in words, in the handout's language
+    # The goal search failed or was cut off: the sheet says so, never reads as a plan with no goals (or only some).
+    goals_unread: bool = False
 
 
 WEEKDAYS = {
@@ -243,8 +251,10 @@ def build_handout(
     schedule: DoseSchedule | None,
     contacts: Sequence[Mapping[str, str]],
     next_visit: date | None = None,
+    goals_unread: bool = False,
 ) -> Handout:
-    """The handout in `lang` ('en' or 'es'); medicine names stay as prescribed, the rest is translated."""
+    """The handout in `lang` ('en' or 'es'); medicine names stay as prescribed, the rest is translated.
+    `goals_unread`: the goal search was not read in full, so `goals` may be missing some or all."""
     lang = language(lang)
     text = {key: versions[lang] for key, versions in TEXT.items()}
     return Handout(
@@ -255,4 +265,5 @@ def build_handout(
         schedule_rows(schedule, lang),
         tuple(_contact(c, lang) for c in contacts if c.get("phone")),
         day_in_words(next_visit, lang) if next_visit else None,
+        goals_unread,
     )

@@ -202,7 +202,15 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         goals = [f"{g.kind}: {g.text}" for g in panel.records.goals if g.status in ("active", "on-hold", "")]
         schedule = schedule_of(view) if request.args.get("schedule") == "1" else None
         lang = language(request.args.get("lang"))
-        sheet = build_handout(lang, medicines, goals, schedule, settings.guideline["resources"], _next_visit(view))
+        sheet = build_handout(
+            lang,
+            medicines,
+            goals,
+            schedule,
+            settings.guideline["resources"],
+            _next_visit(view),
+            goals_unread="goals" in panel.unread,
+        )
         taper = {name: request.args.get(name) for name in TAPER_FIELDS if request.args.get(name)}
         other = "es" if lang == "en" else "en"
         links = {
