@@ -277,10 +277,9 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
         result = with_second_searches({p.key: _in_window(p, windows).dated for p in keys})
     else:
         result = {p.key: p.portable for p in keys}
-    uds_query = site_uds_query(config)  # the plan page runs the same search (guideline.searches)
+    uds_query = site_uds_query(config)  # the plan page runs the same searches (guideline.searches)
     if uds_query and "udsLabs" in result:
-        result["udsLabs"] = uds_query
-        result.pop("udsLabsIssued", None)
+        result = with_site_uds_query(result, uds_query)
     site_codes = site_pdmp_review_codes(config)
     if site_codes and "pdmpObs" in result:
         codes = ",".join((PDMP_CODES, *site_codes))
@@ -288,10 +287,25 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
     return result
 
 
+def with_site_uds_query(result: dict[str, str], uds_query: str) -> dict[str, str]:
+    """The templates with the site's urine drug test search in place of the laboratory search, followed by its own
+    second search when it is bounded by `date` (RESULTS_ISSUED): bounded so alone, it missed every result a lab files
+    with only `issued`, which the engine dates by. Portable or dated, as the site's search is dated either way."""
+    second = RESULTS_ISSUED.of(uds_query)
+    ordered: dict[str, str] = {}
+    for key, template in result.items():
+        if key == "udsLabsIssued":
+            continue
+        ordered[key] = uds_query if key == "udsLabs" else template
+        if key == "udsLabs" and second is not None:
+            ordered["udsLabsIssued"] = second
+    return ordered
+
+
 def with_second_searches(result: dict[str, str]) -> dict[str, str]:
     """The dated templates with each search in SECOND_SEARCHES followed by its second search, on the window the
     site's settings made the first's. A site's own urine drug test search (`prefetch.uds_query`) replaces both lab
-    searches after, as the plan page runs it alone."""
+    searches after, with its own second search (with_site_uds_query), as the plan page runs it."""
     seconds = {second.first: second for second in SECOND_SEARCHES}
     ordered: dict[str, str] = {}
     for key, template in result.items():

@@ -224,7 +224,12 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
 
 # The page's dated searches asked again on another date parameter (guideline.searches.SecondDate), as the hooks'
 # dated prefetch asks them; the two answers are one search on the data-completeness panel.
-SECOND_SEARCHES: dict[str, SecondDate] = {"dispenses": FILLS_PREPARED, "labs": RESULTS_ISSUED}
+# The site's own urine drug test search is asked again as the laboratory search is, when it is bounded by `date`.
+SECOND_SEARCHES: dict[str, SecondDate] = {
+    "dispenses": FILLS_PREPARED,
+    "labs": RESULTS_ISSUED,
+    "uds_labs": RESULTS_ISSUED,
+}
 
 
 def second_queries(queries: Mapping[str, str]) -> dict[str, str]:

@@ -117,6 +117,13 @@ def _covers(page: str, hook: str) -> bool:
     )
 
 
+def _page_key(hook_key: str, page: dict[str, str]) -> str:
+    """The page's search standing for a hook key: the site's urine drug test search and its second search stand for
+    the laboratory keys where the site set one."""
+    site = {"udsLabs": "uds_labs", "udsLabsIssued": "uds_labs:second"}
+    return site[hook_key] if hook_key in site and "uds_labs" in page else PAGE_KEY[hook_key]
+
+
 def test_every_prefetch_setting_is_known_to_this_test() -> None:
     # A new prefetch setting is classified here: searched alike by the page, or not a search at all.
     assert {f"prefetch.{key}" for key in DEFAULTS["prefetch"]} <= set(SETTINGS) | NOT_A_SEARCH
@@ -130,7 +137,7 @@ def test_the_page_searches_at_least_what_each_hook_searches(setting: str | None)
     page = page_searches(plan_queries("p1", TODAY, config))
     for key, query in _hook_searches(config).items():
         assert key in PAGE_KEY, f"hook key {key} has no page search"
-        mine = page.get("uds_labs" if key == "udsLabs" and "uds_labs" in page else PAGE_KEY[key])
+        mine = page.get(_page_key(key, page))
         assert mine is not None and _covers(mine, query), (key, query, mine)
 
 
@@ -146,7 +153,7 @@ def test_a_setting_that_changes_a_hook_search_changes_the_page_search(setting: s
     for key in after:
         if before.get(key) == after[key]:
             continue
-        page_key = "uds_labs" if key == "udsLabs" and "uds_labs" in page_after else PAGE_KEY[key]
+        page_key = _page_key(key, page_after)
         # The page's search moved with the hook's, or already let through all the hook's now does.
         changed = page_before.get(page_key) != page_after.get(page_key)
         assert changed or _covers(page_after[page_key], after[key]), (setting, key)
@@ -260,7 +267,8 @@ def test_the_page_finds_the_screen_the_card_finds_with_a_sites_search(tmp_path: 
         body = hook_request("patient-view", prefetch={}, fhir=True) | {"fhirServer": PAGE_FHIR}
         answer = app.test_client().post("/cds-services/patient-view", json=body).get_json()
     asked = [url for url, _ in fake.requests if "/Observation?" in url]
-    assert sum("code=http%3A%2F%2Floinc.org%7C19295-5" in url for url in asked) == 2  # the card's and the page's
+    # The card's and the page's, each on the result's date and again on _lastUpdated (results dated by issued only).
+    assert sum("code=http%3A%2F%2Floinc.org%7C19295-5" in url for url in asked) == 4
     assert not any("category=laboratory" in url for url in asked)
     assert UDS_CHECK not in topics(answer)
     assert "No urine drug test results" not in html and "Order a urine drug test" not in html
