@@ -333,3 +333,66 @@ def test_the_plan_pages_tile_and_step_name_a_last_test_dated_to_the_month_by_its
         page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
     assert "Last: 2025-06 " in page or "Last: 2025-06<" in page
     assert "2025-06-01" not in page
+
+
+# -- a drug test recorded as a procedure dated to the month or the year: written so, as a result is --------------
+
+
+def drug_test_procedure(performed: str, ident: str = "proc-cup") -> dict[str, Any]:
+    """Epic R4: a point-of-care urine drug screen imported from an outside clinic's C-CDA, performed to the month."""
+    return {
+        "resourceType": "Procedure",
+        "id": ident,
+        "status": "completed",
+        "code": {
+            "coding": [
+                {"system": "http://www.ama-assn.org/go/cpt", "code": "80305", "display": "Drug test prsmv dir opt obs"}
+            ],
+            "text": "Urine drug screen, point of care",
+        },
+        "subject": {"reference": f"Patient/{PATIENT_ID}", "display": "Test, Patient"},
+        "performedDateTime": performed,
+    }
+
+
+@pytest.mark.parametrize(("performed", "fires"), [("2025-06", True), ("2025-07", False), ("2026-06", False)])
+def test_the_no_test_card_counts_a_procedure_month_from_its_first_day(performed: str, fires: bool) -> None:
+    # As a result's: "2025-06" may be 1 June 2025, over 12 months before 15 June 2026.
+    found = card(run("patient-view", resources=[*ltot(), drug_test_procedure(performed)]), urine_drug_test.CHECK_ID)
+    assert (found is not None) is fires
+
+
+def test_the_no_test_card_names_a_last_test_procedure_dated_to_the_month_by_its_month() -> None:
+    # The card said "(last 2025-06-01)": a day the source never wrote.
+    found = card(run("patient-view", resources=[*ltot(), drug_test_procedure("2025-06")]), urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert "(last 2025-06)" in found.summary
+    assert "The last urine drug test result on record is from **2025-06**, over 12 months ago." in found.detail
+    assert "2025-06-01" not in found.summary + found.detail
+
+
+def test_a_test_procedure_dated_to_a_later_year_is_named_by_its_year() -> None:
+    evaluation = run("patient-view", resources=[*ltot(), drug_test_procedure("2027")])
+    found = card(evaluation, urine_drug_test.CHECK_ID)
+    assert found is not None and found.summary.endswith("(one is dated 2027, after today)")
+    assert "2027-01-01" not in found.summary + found.detail
+
+
+def test_a_procedure_and_a_result_on_the_same_month_are_written_by_the_month() -> None:
+    screen = epic_screen("2025-06", "oxycodone", "Positive", "obs-ox")
+    resources = [*ltot(), screen, drug_test_procedure("2025-06")]
+    found = card(run("patient-view", resources=resources), urine_drug_test.CHECK_ID)
+    assert found is not None and "(last 2025-06)" in found.summary
+
+
+def test_a_procedure_dated_to_the_day_is_written_by_its_day() -> None:
+    found = card(run("patient-view", resources=[*ltot(), drug_test_procedure("2025-06-01")]), urine_drug_test.CHECK_ID)
+    assert found is not None and "(last 2025-06-01)" in found.summary
+
+
+def test_the_plan_pages_list_shows_a_test_procedure_by_its_month() -> None:
+    from guideline.plan.uds_history import build_uds
+
+    evaluation = run("patient-view", resources=[*ltot(), drug_test_procedure("2026-05")])
+    (row,) = build_uds(evaluation.facts).rows
+    assert row.written == "2026-05" and row.value == "done, no result recorded"

@@ -151,7 +151,8 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
         # dated as the card counts it (its latest date): what the card does not count is named
         if day is not None and day > today:
             name = drug_test_name(procedure.code)
-            ahead = DrugTestAhead(name, "procedure", procedure.id, day, iso_day(day))
+            written = procedure.dated_partial or iso_day(day)  # its month or year as written, as a result's
+            ahead = DrugTestAhead(name, "procedure", procedure.id, day, written)
             found.setdefault(("procedure", procedure.id, day), ahead)
     for unread in facts.unread_drug_test_reports:
         # a report partly read is a test by its read results, named above when they are dated ahead

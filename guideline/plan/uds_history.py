@@ -93,7 +93,8 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
     for day, procedure in facts.drug_test_procedures:
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         name = concept_name(procedure.code, "drug test")
-        rows.append(UdsRow(day, name, "done, no result recorded", (), (), after_today=_after(day, today)))
+        after, written = _after(day, today), procedure.dated_partial
+        rows.append(UdsRow(day, name, "done, no result recorded", (), (), after_today=after, written=written))
     for unread in facts.unread_drug_test_reports:
         # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it.
         if unread.done:

@@ -335,6 +335,9 @@ class Procedure:
     # How performed[x] was given when it dates nothing: R4's performedAge ("at age 55 years") or performedRange, or
     # words that are no date; None when it gave a date or was not sent.
     performed_as: str | None = None
+    # Its latest performed date as written when it names a month or a year only ("2026-05"): read as its 1st, and
+    # written so wherever a drug test's date is shown (guideline.uds.as_written), as a result's is.
+    dated_partial: str | None = None
 
 
 @slot_init

@@ -892,7 +892,10 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
     # not done must not count as one.
     not_done = get("notDone") is True or get("notPerformed") is True
     # R4's performed[x] may be a string: a date written there dates the procedure; other words date nothing.
-    performed = parse_datetime(get("performedDateTime") or get("performedString"), tz)
+    written = get("performedDateTime") or get("performedString")
+    performed = parse_datetime(written, tz)
+    period = as_dict(get("performedPeriod")) if performed_start or performed_end else {}
+    moments = (performed, performed_start, performed_end)
     return Procedure.make(
         id=text(get("id")),
         status="not-done" if not_done else code_text(get("status")),
@@ -901,7 +904,22 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
         performed_start=performed_start,
         performed_end=performed_end,
         performed_as=None if performed or performed_start or performed_end else _performed_as(data),
+        dated_partial=_latest_partial(moments, (written, period.get("start"), period.get("end"))),
     )
+
+
+def _latest_partial(moments: tuple[datetime | None, ...], written: tuple[Any, ...]) -> str | None:
+    """The latest of `moments` (a procedure's date, as last_performed takes it) as written in `written` when it names
+    a month or a year only ("2026-05"), else None; told from each text's length before any is read again."""
+    partials = [no_day_written(value) for value in written]
+    if not any(partials):
+        return None
+    dated = [(moment.date(), partial) for moment, partial in zip(moments, partials, strict=True) if moment is not None]
+    if not dated:
+        return None
+    last = max(day for day, _ in dated)
+    on_last = [partial for day, partial in dated if day == last]
+    return on_last[0] if all(on_last) else None
 
 
 def _performed_as(data: Mapping[str, Any]) -> str | None:
