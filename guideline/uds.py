@@ -71,6 +71,33 @@ EXPECTATION_WINDOW_DAYS = 30
 # would go unseen.
 GIVEN_WINDOW_DAYS = 7
 
+
+@dataclass(frozen=True)
+class Window:
+    """The test days a supply (or a dose given) from `start` to `end` bears on: from `lead` days after its start to
+    `lag` days after its end. Written once for judging a day (`admits`) and for the days a verdict can turn on
+    (`turns`), so the two never disagree."""
+
+    lead: int
+    lag: int
+
+    def bounds(self, result_day: date) -> tuple[date, date]:
+        """The latest start and the earliest end of a supply bearing on a test on `result_day`: worked out once per
+        test, so each supply is two comparisons."""
+        return result_day - day_span(self.lead), result_day - day_span(self.lag)
+
+    def turns(self, start: date, end: date) -> tuple[date | None, date | None]:
+        """The first test day the supply bears on and the first after the last (None past the calendar's end)."""
+        return _days_after(start, self.lead) if self.lead else start, _days_after(end, self.lag + 1)
+
+
+# A supply explains a positive from its first day to 30 days after its last (10.4), a dose given to 7 days after it;
+# a supply makes a negative unexpected from the day after its first (not one written at the visit of the test) to
+# its last (taking_on says why not 30 days after).
+EXPLAINS_POSITIVE = Window(0, EXPECTATION_WINDOW_DAYS)
+GIVEN_EXPLAINS_POSITIVE = Window(0, GIVEN_WINDOW_DAYS)
+NEGATIVE_UNEXPECTED = Window(1, 0)
+
 SUBSTANCE_LABELS = {
     "amphetamine": "amphetamine",
     "barbiturate": "barbiturates",
@@ -616,9 +643,9 @@ class PrescriptionHistory:
         """An order or dispense whose medication's name says one of `drugs`, with a supply overlapping [L − 30 days,
         L]: for drugs no medication set names (the tricyclics), explains a positive as `in_effect` does. Doses given
         in hospital are not read."""
-        low = result_day - day_span(EXPECTATION_WINDOW_DAYS)
+        high, low = EXPLAINS_POSITIVE.bounds(result_day)
         for medication, (start, end) in self._named(drugs):
-            if start <= result_day and end >= low:
+            if start <= high and end >= low:
                 return Prescription.make(self._terms.medication_name(medication), start)
         return None
 
@@ -626,7 +653,7 @@ class PrescriptionHistory:
         """An order or dispense in `set_name` whose supply overlaps [L − 30 days, L]: explains a positive (10.4).
         Else a dose of it clinicians gave, or ordered in hospital, in [L − 7 days, L]: a patient given fentanyl in
         the emergency department was "positive for fentanyl, not prescribed" on a test days later."""
-        low, high = result_day - day_span(EXPECTATION_WINDOW_DAYS), result_day
+        high, low = EXPLAINS_POSITIVE.bounds(result_day)
         for medication, (start, end) in self._in_set(set_name):
             if start <= high and end >= low:
                 return Prescription.make(self._terms.medication_name(medication), start)
@@ -634,9 +661,9 @@ class PrescriptionHistory:
 
     def _given_before(self, set_name: str, result_day: date) -> Prescription | None:
         """The first dose in `set_name` given (or ordered in hospital) in the GIVEN_WINDOW_DAYS before the test."""
-        low = result_day - day_span(GIVEN_WINDOW_DAYS)
+        high, low = GIVEN_EXPLAINS_POSITIVE.bounds(result_day)
         for dose in self._given_in_set(set_name):
-            if dose.first <= result_day and dose.last >= low:
+            if dose.first <= high and dose.last >= low:
                 return Prescription.make(
                     self._terms.medication_name(dose.medication), min(dose.last, result_day), dose.how
                 )
@@ -657,19 +684,17 @@ class PrescriptionHistory:
         """The days on which `in_effect` (for a positive) or `taking_on` (for a negative) can start or stop finding a
         prescription of `set_name`, in order: on the days between two of them, each gives the same answer.
 
-        A supply explains a positive from its first day to 30 days after its last, a dose given from its day to 7
-        days after, and a supply makes a negative unexpected from the day after its first to its last."""
+        Each supply's (and dose's) window is the one those judge by (EXPLAINS_POSITIVE, GIVEN_EXPLAINS_POSITIVE,
+        NEGATIVE_UNEXPECTED): its first day, and the day after its last."""
         key = (set_name, positive)
         if key not in self._turning:
             days: set[date | None] = set()
+            supplies = NEGATIVE_UNEXPECTED if not positive else EXPLAINS_POSITIVE
+            for _, (start, end) in self._in_set(set_name):
+                days.update(supplies.turns(start, end))
             if positive:
-                for _, (start, end) in self._in_set(set_name):
-                    days.update((start, _days_after(end, EXPECTATION_WINDOW_DAYS + 1)))
                 for dose in self._given_in_set(set_name):
-                    days.update((dose.first, _days_after(dose.last, GIVEN_WINDOW_DAYS + 1)))
-            else:
-                for _, (start, end) in self._in_set(set_name):
-                    days.update((_days_after(start, 1), _days_after(end, 1)))
+                    days.update(GIVEN_EXPLAINS_POSITIVE.turns(dose.first, dose.last))
             days.discard(None)
             self._turning[key] = tuple(sorted(days))  # type: ignore[arg-type]
         return self._turning[key]
@@ -682,8 +707,9 @@ class PrescriptionHistory:
         urine within days, so a supply that ended weeks before the test, or one written at the visit where the
         sample was taken, explains a negative, and calling it unexpected would wrongly suggest non-adherence.
         """
+        high, low = NEGATIVE_UNEXPECTED.bounds(result_day)
         for medication, (start, end) in self._in_set(set_name):
-            if start < result_day <= end:
+            if start <= high and end >= low:
                 return Prescription.make(self._terms.medication_name(medication), start)
         return None
 
