@@ -27,6 +27,7 @@ from guideline.plan import (
     named_orders,
     order_focus,
 )
+from guideline.plan.reads import CHART_WINDOW
 from guideline.plan.scores import PEG_ITEMS, PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
 from guideline.plan.uds_history import lab_months
@@ -74,22 +75,22 @@ CURRENT_MEDICATION_DAYS = 395
 # Statuses of an order (or a draft) that is current whatever its date: its Medication is always read.
 CURRENT_ORDER_STATUSES = frozenset({"active", "on-hold", "draft"})
 
-# (key, label shown to the clinician)
-QUERY_LABELS: dict[str, str] = {
+# What each search is, as the data-completeness panel names it; a dated one's label adds its window (QUERY_LABELS).
+SEARCH_NAMES: dict[str, str] = {
     "patient": "Patient demographics",
-    "orders": "Medication orders (2 years)",
+    "orders": "Medication orders",
     "active_orders": "Active medication orders",
-    "dispenses": "Pharmacy dispenses (2 years)",
+    "dispenses": "Pharmacy dispenses",
     "labs": "Laboratory results (13 months)",
     "uds_labs": "Urine drug test results (this site's search)",
-    "surveys": "Questionnaire scores (2 years)",
-    "coded_scores": "PEG and pain scores, PDMP findings, PHQ-9 and GAD-7 (2 years)",
+    "surveys": "Questionnaire scores",
+    "coded_scores": "PEG and pain scores, PDMP findings, PHQ-9 and GAD-7",
     "conditions": "Conditions",
-    "procedures": "Procedures (2 years)",
-    "encounters": "Encounters (13 months)",
-    "service_requests": "Referrals and service orders (2 years)",
+    "procedures": "Procedures",
+    "encounters": "Encounters",
+    "service_requests": "Referrals and service orders",
     "care_plans": "Care plans",
-    "documents": "Documents (2 years)",
+    "documents": "Documents",
     "consents": "Consents",
     "goals": "Goals",
     "statements": "Medications the patient reports taking",
@@ -103,16 +104,26 @@ QUERY_LABELS: dict[str, str] = {
 # widened as that key is (guideline.search_windows), so a site reading hospice discharges over 24 months has the page
 # search 24 months of encounters, not 13. Its label names the window searched.
 PAGE_WINDOWS: dict[str, tuple[Window | None, str | None]] = {
-    "orders": (Window(2, "years"), "medsRecent"),
-    "dispenses": (Window(2, "years"), "dispenses"),
-    "coded_scores": (Window(2, "years"), "pdmpObs"),
-    "procedures": (Window(2, "years"), "procedures"),
+    "orders": (CHART_WINDOW, "medsRecent"),
+    "dispenses": (CHART_WINDOW, "dispenses"),
+    "coded_scores": (CHART_WINDOW, "pdmpObs"),
+    "procedures": (CHART_WINDOW, "procedures"),
     "encounters": (Window(13, "months"), "encounters"),
-    "service_requests": (Window(2, "years"), "serviceRequests"),
-    "documents": (Window(2, "years"), "planNotes"),
-    "surveys": (Window(2, "years"), None),  # no check reads questionnaires: never widened
+    "service_requests": (CHART_WINDOW, "serviceRequests"),
+    "documents": (CHART_WINDOW, "planNotes"),
+    "surveys": (CHART_WINDOW, None),  # no check reads questionnaires: never widened
     "administrations": (None, "medAdministrations"),  # only its readers' windows: searched as the hooks search
 }
+
+
+def _labelled(key: str, window: Window | None) -> str:
+    """A search's label: its name, with the window it looks back over ("Documents (2 years)")."""
+    return f"{SEARCH_NAMES[key]} ({window.words})" if window is not None else SEARCH_NAMES[key]
+
+
+# (key, label shown to the clinician) with each dated search's fixed window; query_labels widens them as a site's
+# settings do.
+QUERY_LABELS: dict[str, str] = {key: _labelled(key, PAGE_WINDOWS.get(key, (None, None))[0]) for key in SEARCH_NAMES}
 
 
 def page_windows(config: GuidelineConfig | None) -> dict[str, Window]:
@@ -422,7 +433,7 @@ def charts(view: PlanView) -> dict[str, Any]:
     if scores is not None and (scores.peg or scores.pain):
         drawn["scores"] = svg_charts.line_chart(
             "scores-chart",
-            "Pain and function scores over 2 years",
+            f"Pain and function scores over {CHART_WINDOW.words}",
             "PEG scores (mean of pain, enjoyment of life and general activity, 0–10) and pain intensity (0–10).",
             scores.start,
             scores.end,
@@ -474,12 +485,7 @@ def query_labels(config: GuidelineConfig | None) -> dict[str, str]:
     months = lab_months(config)
     if months != 13:
         labels["labs"] = f"Laboratory results ({months} months)"
-    for key, window in page_windows(config).items():
-        floor = PAGE_WINDOWS[key][0]
-        if floor is None:
-            labels[key] = f"{QUERY_LABELS[key]} ({window.words})"
-        elif window is not floor:
-            labels[key] = QUERY_LABELS[key].replace(f"({floor.words})", f"({window.words})")
+    labels.update({key: _labelled(key, window) for key, window in page_windows(config).items()})
     return labels
 
 

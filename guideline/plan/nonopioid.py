@@ -11,8 +11,14 @@ from guideline.fhirdata import RXNORM, SNOMED, Concept
 from guideline.orders import is_order, is_taken
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import words_of
-from guideline.plan.reads import MEDICINE_READS, SERVICE_READS, none_within
-from guideline.search_windows import Window
+from guideline.plan.reads import (
+    CHART_MONTHS,
+    CHART_WINDOW,
+    MEDICINE_READS,
+    NONE_IN_CHART_WINDOW,
+    SERVICE_READS,
+    none_within,
+)
 from guideline.terminology import OPIOID
 from guideline.timeutil import local_date, months_before
 
@@ -20,8 +26,6 @@ if TYPE_CHECKING:
     from guideline.facts import Facts
     from guideline.record import MedOrder
 
-LOOKBACK_WINDOW = Window(2, "years")  # as the searches' labels write it, so none found reads "in the last 2 years"
-LOOKBACK_MONTHS = LOOKBACK_WINDOW.amount * 12
 SERVICE_DONE = frozenset({"completed", "in-progress"})
 SERVICE_REFERRED = frozenset({"active", "completed"})
 MEDICINE_ORDERED = frozenset({"active", "completed"})
@@ -116,8 +120,8 @@ class NonOpioid:
     services: tuple[Therapy, ...]
     medicines: tuple[Therapy, ...]
     # What a therapy not found means, naming how far back its searches looked: "none in the last 2 years"
-    services_none: str = "none in the last 2 years"
-    medicines_none: str = "none in the last 2 years"
+    services_none: str = NONE_IN_CHART_WINDOW
+    medicines_none: str = NONE_IN_CHART_WINDOW
 
 
 # One record item, read once: (its codes, " " + its lowercase words, how it is shown as evidence).
@@ -128,7 +132,7 @@ def _service_candidates(facts: Facts) -> list[Candidate]:
     """Procedures done and referrals made in the window. A request of intent proposal, plan or option is left out:
     a suggestion or care-plan item nobody signed is no referral (`is_order`), and shown as "referred" it made a
     therapy look tried that nobody had ordered."""
-    since = months_before(facts.today, LOOKBACK_MONTHS)
+    since = months_before(facts.today, CHART_MONTHS)
     found: list[Candidate] = []
     for procedure in facts.record.procedures:
         day = local_date(procedure.performed or procedure.performed_start or procedure.performed_end)
@@ -149,7 +153,7 @@ def _read(concept: Concept | None, shown: str) -> Candidate:
 
 def _medicine_candidates(facts: Facts) -> list[Candidate]:
     """Non-opioid orders in the window: product and ingredient RxNorm codes, and the name's words."""
-    since = months_before(facts.today, LOOKBACK_MONTHS)
+    since = months_before(facts.today, CHART_MONTHS)
     found: list[Candidate] = []
     for order in facts.record.orders:
         if order.is_draft or order.status not in MEDICINE_ORDERED or not is_taken(order):
@@ -193,7 +197,7 @@ def build_nonopioid(facts: Facts, statuses: Mapping[str, QueryStatus] | None = N
     """Each therapy with the record items that show it was tried; the record is read once, then matched. A therapy
     not found is "none in the last 2 years" (the window of the searches made and of this list), never "not on
     record": physical therapy 33 months ago was never searched for."""
-    searched, listed = statuses or {}, LOOKBACK_WINDOW
+    searched, listed = statuses or {}, CHART_WINDOW
     return NonOpioid(
         _therapies(SERVICES, "service", _service_candidates(facts), frozenset(facts.config["covered_services"])),
         _therapies(MEDICINES, "medicine", _medicine_candidates(facts)),

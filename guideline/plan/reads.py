@@ -25,6 +25,13 @@ class Reads:
         return (*self.needed, *self.either)
 
 
+# How far back the plan page reads charts and history: its dated searches (encounters and lab results aside, and each
+# widened where a check reads further: page_windows) and the lists they fill (scores, screens, non-opioid therapies).
+# Defined once, so a list never says "none in the last 2 years" of searches its labels say looked back another span.
+CHART_WINDOW = Window(2, "years")
+CHART_MONTHS = CHART_WINDOW.amount * 12
+NONE_IN_CHART_WINDOW = f"none in the last {CHART_WINDOW.words}"
+
 # Urine drug test results: lab results (or the site's own search), lab reports and the results those name.
 UDS_RESULTS = ("labs", "uds_labs", "reports", "report_results")
 # What the patient takes: orders (recent and active), pharmacy fills, the Medications they name, what they report.

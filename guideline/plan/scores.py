@@ -11,16 +11,13 @@ from typing import TYPE_CHECKING
 from guideline.fhirdata import LOINC
 from guideline.plan.model import Point, QueryStatus
 from guideline.plan.reading import TENTH, observation_number
-from guideline.plan.reads import none_found
+from guideline.plan.reads import CHART_MONTHS, CHART_WINDOW, NONE_IN_CHART_WINDOW, none_found
 from guideline.record import Observation
-from guideline.search_windows import Window
 from guideline.timeutil import local_date, months_before
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
 
-SCORE_WINDOW = Window(2, "years")  # as the searches' labels write it, so none found reads "in the last 2 years"
-SCORE_MONTHS = SCORE_WINDOW.amount * 12
 PEG_MEAN = "91147-9"
 PEG_PANEL = "91148-7"
 PEG_WHOLE = frozenset({PEG_MEAN, PEG_PANEL})
@@ -48,7 +45,7 @@ class Scores:
     # Scores sent with a value that is no 0-10 number ("NaN", "see note", 14): named, never dropped unseen.
     unread: tuple[str, ...] = ()
     # What none found means, naming how far back the score searches looked (reads.none_found)
-    none_found: str = "none in the last 2 years"
+    none_found: str = NONE_IN_CHART_WINDOW
 
 
 def _peg_value(observation: Observation, loinc: frozenset[str]) -> Decimal | None:
@@ -83,7 +80,7 @@ def build_scores(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None
     """A PEG is read whole, or from its three items recorded on the same day; pain intensity (0–10) apart. None
     found names the window of the score searches made (reads.none_found)."""
     end = facts.today
-    start = months_before(end, SCORE_MONTHS)
+    start = months_before(end, CHART_MONTHS)
     peg: dict[date, Decimal] = {}
     items: dict[date, dict[str, Decimal]] = {}
     pain: dict[date, Decimal] = {}
@@ -127,7 +124,7 @@ def build_scores(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None
         pain_points[-1] if pain_points else None,
         _peg_change(peg_points),
         tuple(unread),
-        none_found("scores", statuses or {}, SCORE_WINDOW),
+        none_found("scores", statuses or {}, CHART_WINDOW),
     )
 
 

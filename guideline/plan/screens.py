@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from guideline.fhirdata import LOINC
 from guideline.plan.reading import observation_number
+from guideline.plan.reads import CHART_MONTHS
 from guideline.record import Observation
-from guideline.search_windows import Window
 from guideline.timeutil import local_date, months_before
 
 if TYPE_CHECKING:
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 PHQ9_TOTAL = "44261-6"
 GAD7_TOTAL = "70274-6"
-SCREEN_WINDOW = Window(2, "years")  # as the searches' labels write it, so none found reads "in the last 2 years"
-SCREEN_MONTHS = SCREEN_WINDOW.amount * 12
 VOID_STATUSES = frozenset({"entered-in-error", "cancelled"})
 
 # (lowest score of the band, its name), highest band first; the published PHQ-9 and GAD-7 severity bands.
@@ -87,7 +85,7 @@ def _totals(observation: Observation) -> Iterator[tuple[str, Decimal | None]]:
 
 
 def build_screens(facts: Facts) -> Screens:
-    since = months_before(facts.today, SCREEN_MONTHS)
+    since = months_before(facts.today, CHART_MONTHS)
     found: dict[tuple[str, date], ScreenResult] = {}
     unread: list[tuple[str, str]] = []
     for observation in facts.record.observations:

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 from guideline.plan.decision import Decision, last_decision
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
-from guideline.plan.reads import none_found, unread
-from guideline.plan.scores import SCORE_WINDOW
-from guideline.plan.screens import SCREEN_WINDOW, Screens, build_screens
+from guideline.plan.reads import CHART_WINDOW, none_found, unread
+from guideline.plan.screens import Screens, build_screens
 from guideline.plan.tasks import Task, on_opioid_therapy, signed_documents
 from guideline.timeutil import local_date, months_after
 
@@ -205,8 +204,7 @@ def _assess(
     # A score is only "none in the last 2 years" (and due) when a search that would hold it was read; the words name
     # the window of the searches made, as the tiles do.
     scores_unread = unread("scores", statuses)
-    no_peg = none_found("scores", statuses, SCORE_WINDOW)
-    no_screen = none_found("scores", statuses, SCREEN_WINDOW)
+    no_peg = no_screen = none_found("scores", statuses, CHART_WINDOW)
     if scores is None:
         evidence.append(Evidence("PEG (pain, enjoyment, general activity)", None, "could not be read"))
         states.append("unknown")
