@@ -322,3 +322,28 @@ def test_a_reassessment_done_today_stands_whatever_orders_were_not_read() -> Non
     resources = [r for r in _added_morphine_record(reviewed_ago=0) if r["resourceType"] != "MedicationRequest"]
     task, step = _reassessment(plan_for(resources, statuses=_statuses(failed)))
     assert task.state == "done" and step.status == "done"
+
+
+def test_a_reassessment_due_soon_is_not_known_when_the_orders_were_not_read() -> None:
+    # Reviewed 75 days ago (window 91): due soon on what was read. A dose raised in the orders not read would bring
+    # the date forward (1-4 weeks after it): the tile said "Due soon" with the window's date.
+    record = [r for r in _added_morphine_record(75) if r.get("id") != "morphine-er"]
+    built = _reassessment(plan_for(record, statuses=_statuses([])))[0]
+    assert built.state == "due-soon" and built.next_due is not None
+    failed = _searches_of("MedicationRequest")
+    resources = [r for r in record if r["resourceType"] != "MedicationRequest"]
+    plan = plan_for(resources, statuses=_statuses(failed))
+    task, step = _reassessment(plan)
+    assert task.state == "not-read" and task.next_due is None and task.last_done == built.last_done
+    assert "Medication orders (2 years) and Active medication orders could not be read" in task.detail
+    assert "would make it due again" in task.detail
+    assert step.status == "not-read" and not step.due
+
+
+def test_an_overdue_reassessment_stays_overdue_whatever_orders_were_not_read() -> None:
+    # Past the window: a dose raised since could only bring the due date forward.
+    record = [r for r in _added_morphine_record(120) if r.get("id") != "morphine-er"]
+    failed = _searches_of("MedicationRequest")
+    resources = [r for r in record if r["resourceType"] != "MedicationRequest"]
+    task = _reassessment(plan_for(resources, statuses=_statuses(failed)))[0]
+    assert task.state == "overdue"

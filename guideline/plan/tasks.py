@@ -374,31 +374,47 @@ def document_tasks(facts: Facts) -> tuple[Task, Task]:
 # -- a tile resting on a search not read ------------------------------------------------------------------------
 
 
-# A tile found up to date that data not read could still undo, and the evidence that would: an opioid started or
-# its dose raised after the last reassessment makes the reassessment due again (Rec 7), and the orders or fills that
-# show it may be in a medication search not read. The other tiles' "done" rests only on what was found.
+# A tile found up to date or due soon that data not read could still undo, and the evidence that would: an opioid
+# started or its dose raised after the last reassessment makes the reassessment due 1-4 weeks after (Rec 7), sooner
+# than its window, and the orders or fills that show it may be in a medication search not read, and only the MME
+# history reads them. Overdue, none on record and ordered stand (an increase only brings the due date forward), and so
+# does a date set by an order being signed (1-4 weeks after today, whatever came before). The other tiles rest only
+# on what was found.
 UNDONE_BY: dict[str, str] = {"reassessment": "dose_change"}
 UNDONE_WORDS: dict[str, str] = {
     "reassessment": "an opioid started or a dose raised there since the last reassessment would make it due again",
 }
+UNDONE_STATES = frozenset({"done", "due-soon"})
 
 
-def _unread_words(task: Task, statuses: Mapping[str, QueryStatus], today: date | None) -> str:
+def _undoable(task: Task, today: date | None, signed: bool) -> bool:
+    """Whether a dose change not seen could move the tile's state (UNDONE_BY): not for a review done today (nothing
+    can have come after it) nor for a date an order being signed set (`signed`)."""
+    if task.key not in UNDONE_BY or task.state not in UNDONE_STATES or signed:
+        return False
+    return today is None or task.last_done is None or task.last_done < today
+
+
+def _unread_words(task: Task, statuses: Mapping[str, QueryStatus], today: date | None, signed: bool = False) -> str:
     """The searches not read that leave the tile's state unknown, with what they might hold; "" when it is known."""
-    if task.state != "done":
-        return unread("opioid_therapy" if task.state == "not-applicable" else task.key, statuses)
-    if task.key not in UNDONE_BY or (today is not None and task.last_done is not None and task.last_done >= today):
-        return ""  # done today: nothing can have come after it
-    words = unread(UNDONE_BY[task.key], statuses)
-    return f"{words}, and {UNDONE_WORDS[task.key]}" if words else ""
+    own = (
+        ""
+        if task.state == "done"
+        else unread("opioid_therapy" if task.state == "not-applicable" else task.key, statuses)
+    )
+    words = unread(UNDONE_BY[task.key], statuses) if _undoable(task, today, signed) else ""
+    undone = f"{words}, and {UNDONE_WORDS[task.key]}" if words else ""
+    return "; ".join(part for part in (own, undone) if part)
 
 
-def unread_task(task: Task, statuses: Mapping[str, QueryStatus], today: date | None = None) -> Task:
+def unread_task(
+    task: Task, statuses: Mapping[str, QueryStatus], today: date | None = None, signed: bool = False
+) -> Task:
     """The tile as "not known" when a search that could hold what it lacks was not read in full: "None on record",
     "Overdue" or "Due soon" would rest on the missing data (a newer agreement, a review, a pending order), and
     "Not needed now" on the medication searches. Up to date stands, unless what was not read could undo it
-    (UNDONE_BY: a reassessment done before a dose increase in the orders not read)."""
-    words = _unread_words(task, statuses, today)
+    (UNDONE_BY: a reassessment done, or due soon, before a dose increase in the orders not read)."""
+    words = _unread_words(task, statuses, today, signed)
     if not words:
         return task
     # The other tiles' detail is their rule; naloxone's says what was found ("No naloxone … in the last 12 months").
@@ -406,12 +422,9 @@ def unread_task(task: Task, statuses: Mapping[str, QueryStatus], today: date | N
     return replace(task, state="not-read", next_due=None, detail=f"Not known: {words}.{rule}", unread=words)
 
 
-# A reassessment found up to date or due soon rests on the MME history too: a start or a dose increase since the last
-# review, which only the history shows, makes it due again 1-4 weeks after, sooner than the window. Overdue, none on
-# record and ordered stand without it (an increase only brings the due date forward), and so does a date set by an
-# order being signed (the review comes 1-4 weeks after today, whatever the history holds).
+# The reassessment rests on the MME history too: a start or a dose increase since the last review, which only the
+# history shows, brings its due date forward (UNDONE_BY says which states that can move).
 NO_HISTORY = "the MME history could not be built"
-RESTS_ON_HISTORY = frozenset({"done", "due-soon"})
 
 
 def without_history(task: Task, history: MmeHistory | None, today: date, signed: bool = False) -> Task:
@@ -419,9 +432,7 @@ def without_history(task: Task, history: MmeHistory | None, today: date, signed:
     be built (`history` None): the page said "Up to date" or "Due soon" with a date beside an MME history section that
     had failed, though a dose raised since the review would have made it due sooner. A review done today stands:
     nothing can have come after it; so does a due date set by an order being signed (`signed`)."""
-    if task.key != "reassessment" or history is not None or task.state not in RESTS_ON_HISTORY or signed:
-        return task
-    if task.last_done is not None and task.last_done >= today:
+    if task.key != "reassessment" or history is not None or not _undoable(task, today, signed):
         return task
     words = f"{NO_HISTORY}, and an opioid started or a dose raised since the last reassessment would make it due again"
     return replace(task, state="not-read", next_due=None, detail=f"Not known: {words}. {task.detail}", unread=words)
@@ -442,6 +453,6 @@ def build_tasks(
     )
     searched = statuses or {}
     windowed = (replace(t, none_found=none_found(t.key, searched)) for t in tasks)
-    read = (unread_task(t, searched, facts.today) for t in windowed)
     signed = _signed_start_or_increase(facts, now) is not None
+    read = (unread_task(t, searched, facts.today, signed) for t in windowed)
     return tuple(without_history(t, history, facts.today, signed) for t in read)
