@@ -71,6 +71,10 @@ class FetchResult:
     error: str | None
     truncated: bool = False  # stopped at the page cap with more pages left
     pages: int = 0
+    # The matches every page read held, and the first Bundle.total a page gave: a search continued from a prefetch's
+    # next link is set against the total its first page (the prefetch) gave, with that page's matches added.
+    matched: int = 0
+    total: int | None = None
 
 
 @dataclass
@@ -204,6 +208,7 @@ class FhirClient:
         # page is read, so the rest is still counted) and Bundle.total, set against the matches read.
         withheld: str | None = None
         total: int | None = None
+        first_total: int | None = None
         matched = 0
         while url is not None:
             remaining = deadline - time.monotonic()
@@ -226,8 +231,9 @@ class FhirClient:
                 if not query.lower().startswith(("https://", "http://")):
                     total = reported_total(payload)
             withheld = withheld or withheld_problem(payload, found)
-            if total is not None:  # counted only to be set against a total (a continued search never has one)
-                matched += match_count(payload)
+            matched += match_count(payload)
+            if first_total is None:
+                first_total = reported_total(payload)
             with progress.lock:
                 progress.resources.extend(found)
                 progress.pages += 1
@@ -245,7 +251,7 @@ class FhirClient:
         with progress.lock:
             resources = tuple(progress.resources)
             pages = progress.pages
-        return FetchResult(key, query, resources, error is None, error, truncated, pages)
+        return FetchResult(key, query, resources, error is None, error, truncated, pages, matched, first_total)
 
     def _get(self, url: str, headers: Mapping[str, str], timeout: float) -> tuple[Any, str | None]:
         # requests' read timeout is per socket read: a body trickling in a byte at a time never trips it. So the

@@ -16,8 +16,11 @@ from cds_hooks.fhir_client import (
     FetchResult,
     FhirClient,
     empty_search_problem,
+    match_count,
+    reported_total,
     resources_of,
     search_problem,
+    shortfall_words,
     withheld_problem,
 )
 from cds_hooks.request import HookRequest
@@ -86,6 +89,8 @@ def gather(
     obtained = False
     queries: dict[str, str] = {}
     unusable: dict[str, str] = {}  # prefetch key -> why its value could not be used
+    # Prefetched searches whose next pages are read here: each one's first-page (Bundle.total, matches).
+    continued: dict[str, tuple[int | None, int]] = {}
 
     # Queries use the patient id as the request parser read it ("Patient/123" from some clients means "123").
     context = {**request.context, "patientId": request.patient_id} if request.patient_id else request.context
@@ -109,6 +114,8 @@ def gather(
                 more = _next_url(value)
                 if more:
                     queries[key] = more  # the client sent page one only: read the rest ourselves
+                    if "?" in template:
+                        continued[key] = (reported_total(value), match_count(value))
                 if "?" in template and isinstance(value, dict):
                     # What it holds counts; a warning that data was withheld names it (read again, the same user
                     # would be shown the same), and so does a total above the matches of a search sent whole.
@@ -200,6 +207,12 @@ def gather(
                 continue
             new_resources.extend(result.resources)
             _note(result, gaps, page_cap)
+            if key in continued:
+                short = _continued_shortfall(continued.pop(key), result)
+                if short:  # a first page's withheld warning, already named, says more
+                    gaps.setdefault(
+                        PREFETCH_LABELS.get(key, key), f"in the prefetch and the pages read after it, {short}"
+                    )
             obtained = obtained or result.ok or bool(result.resources)
         pooled.extend(new_resources)
         # Orders fetched just now may name Medications nobody has read yet: one more round, same budget.
@@ -251,6 +264,18 @@ def _read_error(result: FetchResult) -> str | None:
         return None
     metrics.observe_fhir_failure(result.error)
     return result.error or "could not be read"
+
+
+def _continued_shortfall(first: tuple[int | None, int], result: FetchResult) -> str | None:
+    """Words for a prefetched search read on from its next link that returned fewer matches, over all its pages,
+    than its Bundle.total (the prefetch's, else the first a later page gave); None when it did not or could not say.
+    Only a search read to its last page is judged: one cut off or failed is named for that already."""
+    total, matched = first
+    if total is None:
+        total = result.total
+    if total is None or not result.ok or result.truncated:
+        return None
+    return shortfall_words(total, matched + result.matched)
 
 
 def _name_timed_out(queries: Mapping[str, str], gaps: dict[str, str], not_received: list[tuple[str, str]]) -> None:

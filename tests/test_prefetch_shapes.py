@@ -1,0 +1,80 @@
+"""A prefetch can still be incomplete in shapes an EHR or its gateway sends: a search continued from its `next` link
+whose Bundle.total is above every match read, an Epic withheld warning inside a nested Bundle, a search answered by a
+single resource or under a key PainPlan did not ask for, and resource types PainPlan does not read. Each is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import responses
+from builders import PATIENT_ID, days_ago, med_request
+from cds_support import FHIR, full_prefetch, hook_request, make_app, oxycodone_draft, topics
+
+EPIC_OID = "urn:oid:1.2.840.114350.1.13.0.1.7.2.657369"
+IBUPROFEN = med_request("197806", id="ibu", authored=days_ago(30), display="ibuprofen 600 MG Oral Tablet")
+ACETAMINOPHEN = med_request("313782", id="apap", authored=days_ago(20), display="acetaminophen 325 MG Oral Tablet")
+NAPROXEN = med_request("198013", id="nap", authored=days_ago(10), display="naproxen 500 MG Oral Tablet")
+
+
+def match(resource: dict) -> dict:
+    return {
+        "fullUrl": f"{FHIR}/{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+        "search": {"mode": "match"},
+    }
+
+
+def searchset(*resources: dict, total: int | None = None, next_url: str = "", extra: tuple = ()) -> dict:
+    """An Epic-shaped searchset: matches with fullUrls, a self link, and a next link while pages remain."""
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": [{"relation": "self", "url": f"{FHIR}/MedicationRequest?patient={PATIENT_ID}"}],
+        "entry": [match(r) for r in resources] + list(extra),
+    }
+    if total is not None:
+        bundle["total"] = total
+    if next_url:
+        bundle["link"].append({"relation": "next", "url": next_url})
+    return bundle
+
+
+def post(tmp_path, prefetch: dict, *, fhir: bool = False, hook: str = "order-sign") -> dict:
+    """The service's answer to an order-sign of oxycodone (or a patient-view) with this prefetch."""
+    drafts = [oxycodone_draft()] if hook != "patient-view" else []
+    body = hook_request(hook, drafts=drafts, prefetch=prefetch, fhir=fhir)
+    response = make_app(tmp_path).test_client().post(f"/cds-services/{hook}", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json
+
+
+def incomplete_detail(answer: dict) -> str:
+    cards = [c for c in answer["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
+    return cards[0]["detail"] if cards else ""
+
+
+# 1. A prefetched first page whose remaining pages PainPlan reads itself: its Bundle.total is set against every match.
+
+
+@responses.activate
+def test_a_prefetched_search_continued_by_its_next_link_is_named_when_its_total_exceeds_every_match(tmp_path):
+    page_two = f"{FHIR}/MedicationRequest?patient={PATIENT_ID}&status=active&_getpagesoffset=2&_count=2"
+    prefetch = full_prefetch("order-sign")
+    prefetch["medsActive"] = searchset(IBUPROFEN, ACETAMINOPHEN, total=5, next_url=page_two)
+    responses.get(page_two, json=searchset(NAPROXEN, total=5))
+    answer = post(tmp_path, prefetch, fhir=True)
+    assert len(responses.calls) == 1  # page two was read
+    assert "data-incomplete" in topics(answer)
+    assert "the FHIR server reported 5 results but returned 3" in incomplete_detail(answer)
+
+
+@responses.activate
+def test_a_prefetched_search_continued_by_its_next_link_whose_total_matches_is_complete(tmp_path):
+    page_two = f"{FHIR}/MedicationRequest?patient={PATIENT_ID}&status=active&_getpagesoffset=2&_count=2"
+    prefetch = full_prefetch("order-sign")
+    included = {"resource": {"resourceType": "Medication", "id": "m1"}, "search": {"mode": "include"}}
+    prefetch["medsActive"] = searchset(IBUPROFEN, ACETAMINOPHEN, total=3, next_url=page_two, extra=(included,))
+    responses.get(page_two, json=searchset(NAPROXEN, total=3))
+    answer = post(tmp_path, prefetch, fhir=True)
+    assert len(responses.calls) == 1
+    assert "data-incomplete" not in topics(answer)
