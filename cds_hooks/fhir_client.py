@@ -230,7 +230,7 @@ class FhirClient:
                 outcome_error = empty_search_problem(payload, found)
                 if not query.lower().startswith(("https://", "http://")):
                     total = reported_total(payload)
-            withheld = withheld or withheld_problem(payload, found)
+            withheld = withheld or withheld_problem(payload)
             matched += match_count(payload)
             if first_total is None:
                 first_total = reported_total(payload)
@@ -319,9 +319,9 @@ def empty_search_problem(payload: Any, found: list[dict]) -> str | None:
         return f"the FHIR server answered a search with {str(kind)[:40]}, not a Bundle"
     if any(r.get("resourceType") != "OperationOutcome" for r in found):
         return None
-    for entry in payload.get("entry") or []:
-        if any(i.get("severity") == "warning" and not _says_no_results(i) for i in _outcome_issues(entry)):
-            return "the FHIR server returned no results with a warning (the search may not have run)"
+    # Wherever the warning sits: a gateway's batch-response nests the search, or puts its outcome in the response.
+    if any(i.get("severity") == "warning" and not _says_no_results(i) for i in _scan(payload).issues):
+        return "the FHIR server returned no results with a warning (the search may not have run)"
     return None
 
 
@@ -355,23 +355,86 @@ _WITHHELD_TYPES = frozenset({"suppressed", "incomplete"})
 _WITHHELD_TEXT = "additional data may be present"
 
 
-def withheld_problem(payload: Any, found: list[dict]) -> str | None:
-    """WITHHELD when a search answer's OperationOutcome says matches were withheld or may be missing, else None."""
-    entries = payload.get("entry") if isinstance(payload, dict) and payload.get("resourceType") == "Bundle" else None
-    if not isinstance(entries, list) or len(entries) <= len(found):
-        return None  # every entry is a result: there is no OperationOutcome to look at (the usual answer)
+def withheld_problem(payload: Any) -> str | None:
+    """WITHHELD when a search answer's OperationOutcome says matches were withheld or may be missing, wherever in
+    the Bundle it sits (`_scan`), else None."""
+    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
+        return None
+    return _withheld_in(_scan(payload))
+
+
+def _withheld_in(scan: _Scan) -> str | None:
+    return WITHHELD if any(_says_withheld(issue) for issue in scan.issues) else None
+
+
+@dataclass
+class _Scan:
+    """What a search answer's Bundle says about itself, from any depth."""
+
+    issues: list[dict] = field(default_factory=list)  # every OperationOutcome issue
+    nested: str | None = None  # why a search nested in it (or a batch entry) is not all there
+    matched: int = 0  # the matches among its own entries, as match_count counts them
+
+
+_NOT_MATCHES = frozenset({"include", "outcome"})
+
+
+def _scan(bundle: Mapping[str, Any], scan: _Scan | None = None) -> _Scan:
+    """The OperationOutcome issues a Bundle carries anywhere (an entry's resource, an entry's response.outcome as a
+    batch-response has, and the same inside any Bundle that is an entry's resource, as an EHR gateway wraps
+    searches), the first nested search or batch entry that is not all there, and its own matches. The resources
+    are pooled from any depth, so what is said about them is read from any depth too."""
+    top = scan is None
+    scan = _Scan() if scan is None else scan
+    entries = bundle.get("entry")
+    if not isinstance(entries, list):
+        return scan
+    # Run on every prefetched search of every call, in one pass that counts the matches too: a plain entry (a
+    # resource, no response) costs a few lookups.
     for entry in entries:
-        if any(_says_withheld(issue) for issue in _outcome_issues(entry)):
-            return WITHHELD
-    return None
+        if type(entry) is not dict:
+            continue
+        resource = entry.get("resource")
+        if type(resource) is dict:
+            kind = resource.get("resourceType")
+            if kind == "OperationOutcome":
+                scan.issues.extend(_issues_of(resource))
+            elif kind == "Bundle":
+                scan.nested = scan.nested or _nested_search_problem(resource)
+                _scan(resource, scan)
+            if top and kind != "OperationOutcome":
+                search = entry.get("search")
+                if type(search) is not dict or search.get("mode") not in _NOT_MATCHES:
+                    scan.matched += 1
+        if "response" in entry:
+            _read_response(entry["response"], scan)
+    return scan
 
 
-def _outcome_issues(entry: Any) -> list[dict]:
-    """The issues of a Bundle entry that holds an OperationOutcome; [] for any other entry."""
-    resource = entry.get("resource") if isinstance(entry, dict) else None
-    if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
-        return []
-    return [issue for issue in resource.get("issue") or [] if isinstance(issue, dict)]
+def _read_response(response: Any, scan: _Scan) -> None:
+    """A batch-response entry's response: its outcome's issues, and a status that says the search failed."""
+    if not isinstance(response, dict):
+        return
+    if isinstance(response.get("outcome"), dict):
+        scan.issues.extend(_issues_of(response["outcome"]))
+    status = str(response.get("status") or "").strip()
+    if status and not status.startswith("2") and scan.nested is None:
+        scan.nested = f"one of the searches in the Bundle the EHR sent failed (HTTP {status[:40]})"
+
+
+def _nested_search_problem(bundle: Mapping[str, Any]) -> str | None:
+    """Why a search Bundle nested in another is not all there: pages left (a nested next link is never followed),
+    or a total above its matches; None when nothing says so."""
+    if _next_link(bundle, "") is not None:
+        return "a search in the Bundle the EHR sent has more pages, which were not read"
+    total = reported_total(bundle)
+    return shortfall_words(total, match_count(bundle)) if total is not None else None
+
+
+def _issues_of(outcome: Mapping[str, Any]) -> list[dict]:
+    """The issues of an OperationOutcome."""
+    issues = outcome.get("issue")
+    return [issue for issue in issues if isinstance(issue, dict)] if isinstance(issues, list) else []
 
 
 def _says_withheld(issue: dict) -> bool:
@@ -420,14 +483,17 @@ def shortfall_words(total: int, matched: int) -> str | None:
     return f"the FHIR server reported {total} result{'' if total == 1 else 's'} but returned {matched}"
 
 
-def search_problem(payload: Any, found: list[dict]) -> str | None:
-    """Why a whole search answer in one Bundle (no next page) is not all there: data withheld, or fewer matches
-    than its total. None when nothing says so."""
-    withheld = withheld_problem(payload, found)
-    if withheld:
-        return withheld
+def search_problem(payload: Any) -> str | None:
+    """Why a whole search answer in one Bundle (no next page) is not all there: data withheld, a search nested in it
+    not all there, or fewer matches than its total. None when nothing says so."""
+    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
+        return None
+    scan = _scan(payload)
+    short = _withheld_in(scan) or scan.nested
+    if short:
+        return short
     total = reported_total(payload)
-    return shortfall_words(total, match_count(payload)) if total is not None else None
+    return shortfall_words(total, scan.matched) if total is not None else None
 
 
 def _next_link(payload: Any, current: str) -> str | None:

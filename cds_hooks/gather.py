@@ -119,7 +119,7 @@ def gather(
                 if "?" in template and isinstance(value, dict):
                     # What it holds counts; a warning that data was withheld names it (read again, the same user
                     # would be shown the same), and so does a total above the matches of a search sent whole.
-                    short = withheld_problem(value, found) if more else search_problem(value, found)
+                    short = withheld_problem(value) if more else search_problem(value)
                     if short:
                         gaps[PREFETCH_LABELS.get(key, key)] = f"in the prefetch, {short}"
                 continue

@@ -78,3 +78,81 @@ def test_a_prefetched_search_continued_by_its_next_link_whose_total_matches_is_c
     answer = post(tmp_path, prefetch, fhir=True)
     assert len(responses.calls) == 1
     assert "data-incomplete" not in topics(answer)
+
+
+# 2. A Bundle nested as an entry's resource (a gateway's batch-response, a Bundle in a Bundle) cannot hide a warning.
+
+
+def withheld_outcome() -> dict:
+    """Epic's 4119 as it sits in a searchset (search.mode outcome)."""
+    issue = {
+        "severity": "warning",
+        "code": "informational",
+        "details": {
+            "coding": [{"system": EPIC_OID, "code": "4119", "display": "Additional data may be present for patient."}],
+            "text": "Additional data may be present for patient.",
+        },
+    }
+    return {"resource": {"resourceType": "OperationOutcome", "issue": [issue]}, "search": {"mode": "outcome"}}
+
+
+def batch_response(*searchsets: dict, status: str = "200 OK") -> dict:
+    """A gateway's batch-response: each entry one search's answer, its searchset as the entry's resource."""
+    return {
+        "resourceType": "Bundle",
+        "type": "batch-response",
+        "entry": [{"resource": s, "response": {"status": status}} for s in searchsets],
+    }
+
+
+def test_a_withheld_warning_inside_a_batch_response_is_named(tmp_path):
+    prefetch = full_prefetch("order-sign")
+    prefetch["medsActive"] = batch_response(searchset(IBUPROFEN, total=1, extra=(withheld_outcome(),)))
+    detail = incomplete_detail(post(tmp_path, prefetch))
+    assert "withheld" in detail
+
+
+def test_a_withheld_warning_in_a_bundle_inside_a_searchset_is_named(tmp_path):
+    prefetch = full_prefetch("patient-view")
+    inner = searchset(IBUPROFEN, ACETAMINOPHEN, extra=(withheld_outcome(),))
+    prefetch["medsRecent"] = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": inner}]}
+    detail = incomplete_detail(post(tmp_path, prefetch, hook="patient-view"))
+    assert "withheld" in detail
+
+
+def test_a_suppressed_outcome_in_a_batch_entry_response_is_named(tmp_path):
+    prefetch = full_prefetch("order-sign")
+    batch = batch_response(searchset(IBUPROFEN))
+    suppressed = {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "suppressed"}]}
+    batch["entry"][0]["response"]["outcome"] = suppressed
+    prefetch["medsActive"] = batch
+    assert "withheld" in incomplete_detail(post(tmp_path, prefetch))
+
+
+def test_an_empty_nested_search_with_the_withheld_warning_is_not_nothing_on_record(tmp_path):
+    prefetch = full_prefetch("order-sign")
+    prefetch["udsLabs"] = batch_response(searchset(extra=(withheld_outcome(),)))
+    detail = incomplete_detail(post(tmp_path, prefetch))
+    assert "urine" in detail.lower() and "warning" in detail
+
+
+def test_a_failed_search_inside_a_batch_response_is_named(tmp_path):
+    prefetch = full_prefetch("order-sign")
+    failed = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden"}]}
+    batch = batch_response(searchset(IBUPROFEN))
+    batch["entry"].append({"response": {"status": "403 Forbidden", "outcome": failed}})
+    prefetch["medsActive"] = batch
+    assert "403" in incomplete_detail(post(tmp_path, prefetch))
+
+
+def test_a_nested_search_with_pages_left_or_a_total_above_its_matches_is_named(tmp_path):
+    paged = searchset(IBUPROFEN, next_url=f"{FHIR}/MedicationRequest?patient={PATIENT_ID}&_getpagesoffset=1")
+    prefetch = full_prefetch("order-sign", medsActive=batch_response(paged))
+    assert "more pages" in incomplete_detail(post(tmp_path, prefetch))
+    prefetch = full_prefetch("order-sign", medsActive=batch_response(searchset(IBUPROFEN, total=4)))
+    assert "reported 4 results but returned 1" in incomplete_detail(post(tmp_path, prefetch))
+
+
+def test_a_clean_batch_response_adds_no_card(tmp_path):
+    prefetch = full_prefetch("order-sign", medsActive=batch_response(searchset(IBUPROFEN, total=1)))
+    assert "data-incomplete" not in topics(post(tmp_path, prefetch))
