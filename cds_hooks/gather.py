@@ -96,7 +96,13 @@ def gather(
     context = {**request.context, "patientId": request.patient_id} if request.patient_id else request.context
     for key, value in request.prefetch.items():
         if key not in templates and value is not None:
-            pooled.extend(resources_in(value))
+            # Read (a site may add keys of its own), and checked as a search is: its warnings and total are named.
+            more, why = _pool_unasked(value, pooled)
+            if why:
+                gaps[_label(key)] = f"in the prefetch, {why}"
+            if more:
+                queries[key] = more
+                continued[key] = (reported_total(value), match_count(value))
     for key, template in templates.items():
         if key in request.prefetch:
             value = request.prefetch[key]
@@ -108,6 +114,12 @@ def gather(
                 # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
                 # empty search with a warning is no "nothing on record" here either.
                 error = empty_search_problem(value, found)
+            if error is None and "?" in template and found and value.get("resourceType") != "Bundle":
+                # One resource where a search was asked for: it is read, but it is no answer to the search, which
+                # is read again (or named) as one not sent.
+                pooled.extend(found)
+                obtained = True
+                error = _single_resource(value)
             if error is None:
                 pooled.extend(found)
                 obtained = True
@@ -121,12 +133,12 @@ def gather(
                     # would be shown the same), and so does a total above the matches of a search sent whole.
                     short = withheld_problem(value) if more else search_problem(value)
                     if short:
-                        gaps[PREFETCH_LABELS.get(key, key)] = f"in the prefetch, {short}"
+                        gaps[_label(key)] = f"in the prefetch, {short}"
                 continue
             unusable[key] = error
         query = render(template, context, today)
         if query is None:
-            gaps[PREFETCH_LABELS.get(key, key)] = "the request lacks the context needed to look it up"
+            gaps[_label(key)] = "the request lacks the context needed to look it up"
             continue
         queries[key] = query
 
@@ -173,7 +185,7 @@ def gather(
             else "not in the prefetch, and the request names no FHIR server to read it from"
         )
         for key in queries:
-            label = MEDICATIONS if key.startswith("med:") else PREFETCH_LABELS.get(key, key)
+            label = MEDICATIONS if key.startswith("med:") else _label(key)
             gaps[label] = f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
         return Gathered(
             tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
@@ -210,9 +222,7 @@ def gather(
             if key in continued:
                 short = _continued_shortfall(continued.pop(key), result)
                 if short:  # a first page's withheld warning, already named, says more
-                    gaps.setdefault(
-                        PREFETCH_LABELS.get(key, key), f"in the prefetch and the pages read after it, {short}"
-                    )
+                    gaps.setdefault(_label(key), f"in the prefetch and the pages read after it, {short}")
             obtained = obtained or result.ok or bool(result.resources)
         pooled.extend(new_resources)
         # Orders fetched just now may name Medications nobody has read yet: one more round, same budget.
@@ -266,6 +276,38 @@ def _read_error(result: FetchResult) -> str | None:
     return result.error or "could not be read"
 
 
+def _label(key: str) -> str:
+    """What a prefetch key's data is called on the card: its plain words, or the key itself for one PainPlan
+    never asks for (a site's own)."""
+    return PREFETCH_LABELS.get(key) or f'data the EHR sent under the prefetch key "{key[:40]}"'
+
+
+def _single_resource(value: Mapping[str, Any]) -> str:
+    """Why one resource sent where a search was asked for is not the whole answer."""
+    kind = str(value.get("resourceType"))[:40]
+    return f"a single {kind} was sent, not a search result (a Bundle), so other matches may be missing"
+
+
+def _pool_unasked(value: Any, pooled: list[Any]) -> tuple[str | None, str | None]:
+    """Pools a prefetch value under a key PainPlan did not ask for (a site's own key, or another hook's) as it
+    pools a search's, and returns its next link and why it is not all there: a value that holds no resource, an
+    error or a warning with no results, a withheld warning, or a total above its matches. Either may be None."""
+    if isinstance(value, list):  # a plain list of resources, read as sent
+        found_in_list = resources_in(value)
+        pooled.extend(found_in_list)
+        return None, None if found_in_list or not value else "not a FHIR resource, so nothing in it was read"
+    found, error = resources_of(value)
+    pooled.extend(found)
+    if error is None and not found and isinstance(value, dict) and value.get("resourceType") == "Bundle":
+        error = empty_search_problem(value, found)
+    if error is not None:
+        if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+            error = "not a FHIR resource, so nothing in it was read"
+        return None, error
+    more = _next_url(value)
+    return more, withheld_problem(value) if more else search_problem(value)
+
+
 def _continued_shortfall(first: tuple[int | None, int], result: FetchResult) -> str | None:
     """Words for a prefetched search read on from its next link that returned fewer matches, over all its pages,
     than its Bundle.total (the prefetch's, else the first a later page gave); None when it did not or could not say.
@@ -311,7 +353,7 @@ def _no_second_read(network: bool) -> str:
 
 
 def _note(result: FetchResult, gaps: dict[str, str], page_cap: int) -> None:
-    label = PREFETCH_LABELS.get(result.key, result.key)
+    label = _label(result.key)
     error = _read_error(result)
     if error:
         gaps[label] = error

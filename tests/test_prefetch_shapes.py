@@ -156,3 +156,61 @@ def test_a_nested_search_with_pages_left_or_a_total_above_its_matches_is_named(t
 def test_a_clean_batch_response_adds_no_card(tmp_path):
     prefetch = full_prefetch("order-sign", medsActive=batch_response(searchset(IBUPROFEN, total=1)))
     assert "data-incomplete" not in topics(post(tmp_path, prefetch))
+
+
+# 3. A search answered by one resource, and a key PainPlan did not ask for: read leniently, never trusted unchecked.
+
+OXYCODONE_ORDER = med_request("1049683", id="oxy10", authored=days_ago(20), display="oxycodone 10 MG Oral Tablet")
+
+
+def test_a_single_resource_where_a_search_was_expected_is_read_and_named(tmp_path):
+    prefetch = full_prefetch("order-sign", medsActive=OXYCODONE_ORDER)  # a bare MedicationRequest, no Bundle
+    answer = post(tmp_path, prefetch)
+    detail = incomplete_detail(answer)
+    assert "active medication orders" in detail
+    assert "a single MedicationRequest was sent, not a search result" in detail
+    mme = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert "150.0 MME/day" in mme["summary"]  # the oxycodone 10 mg order it holds still counts (90 + 60)
+
+
+@responses.activate
+def test_a_single_resource_where_a_search_was_expected_is_searched_again_when_the_server_can_be_read(tmp_path):
+    prefetch = full_prefetch("order-sign", medsActive=OXYCODONE_ORDER)
+    responses.get(f"{FHIR}/MedicationRequest", json=searchset(OXYCODONE_ORDER, IBUPROFEN, total=2))
+    answer = post(tmp_path, prefetch, fhir=True)
+    assert len(responses.calls) == 1 and "status=active" in responses.calls[0].request.url
+    assert "data-incomplete" not in topics(answer)
+
+
+def test_a_key_painplan_did_not_ask_for_is_read_and_checked_like_a_search(tmp_path):
+    site_key = searchset(OXYCODONE_ORDER, extra=(withheld_outcome(),))  # a site's own search, with Epic's 4119
+    answer = post(tmp_path, full_prefetch("order-sign", oudMeds=site_key))
+    detail = incomplete_detail(answer)
+    assert 'prefetch key "oudMeds"' in detail and "withheld" in detail
+    mme = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert "150.0 MME/day" in mme["summary"]
+
+
+def test_a_clean_key_painplan_did_not_ask_for_is_read_without_a_card(tmp_path):
+    answer = post(tmp_path, full_prefetch("order-sign", oudMeds=searchset(OXYCODONE_ORDER, total=1)))
+    assert "data-incomplete" not in topics(answer)
+    mme = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert "150.0 MME/day" in mme["summary"]
+
+
+def test_a_key_painplan_did_not_ask_for_that_holds_no_resource_is_named(tmp_path):
+    answer = post(tmp_path, full_prefetch("order-sign", oudMeds="MedicationRequest?patient=p1"))
+    detail = incomplete_detail(answer)
+    assert 'prefetch key "oudMeds"' in detail and "not a FHIR resource" in detail
+
+
+@responses.activate
+def test_a_key_asked_by_another_hook_has_its_remaining_pages_read_and_its_total_checked(tmp_path):
+    page_two = f"{FHIR}/MedicationDispense?patient={PATIENT_ID}&_getpagesoffset=1"
+    dispense = {"resourceType": "MedicationDispense", "id": "d1", "status": "completed"}
+    prefetch = full_prefetch("order-select", dispenses=searchset(dispense, total=4, next_url=page_two))
+    responses.get(page_two, json=searchset({**dispense, "id": "d2"}, total=4))
+    answer = post(tmp_path, prefetch, fhir=True, hook="order-select")
+    assert len(responses.calls) == 1
+    assert "pharmacy dispensing records" in incomplete_detail(answer)
+    assert "reported 4 results but returned 2" in incomplete_detail(answer)
