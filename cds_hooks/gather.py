@@ -41,6 +41,21 @@ from guideline.terminology import Terminology
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
 REPORT_RESULTS = "results of urine drug test reports"
+UNREAD_RECORDS = "medicines or results in records PainPlan does not read"
+# Types that hold a patient's medicines or results in a form PainPlan has no reader for: sent, they are named, never
+# passed over as if they said nothing. Payer claims are read as ExplanationOfBenefit; a Claim (one not yet
+# adjudicated) is not. Context types (Practitioner, Organization, Location, Coverage, Medication's own details) and
+# clinical types the guideline does not turn on (AllergyIntolerance, Immunization, Flag) are not named: they would only
+# be noise on every call of an EHR that sends them.
+UNREAD_TYPES = frozenset(
+    {
+        "Claim",  # a pharmacy claim is a fill
+        "MedicationPrescription",  # DSTU1's MedicationRequest
+        "RequestGroup",  # orders grouped (an order set): the orders it holds are not read out of it
+        "RequestOrchestration",  # R5's RequestGroup
+        "QuestionnaireResponse",  # a questionnaire's answers (a pain scale, a risk tool), not Observations
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -173,6 +188,7 @@ def gather(
             unread_results = each_result(unread_results)
             gaps[REPORT_RESULTS] = f"{len(unread_results)} not read; {reasons(unread_results)}"
     if not queries and not read_results:  # the usual call: the prefetch held everything
+        _name_unread_types([pooled, draft_items], gaps)
         return Gathered(
             tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
         )
@@ -187,6 +203,7 @@ def gather(
         for key in queries:
             label = MEDICATIONS if key.startswith("med:") else _label(key)
             gaps[label] = f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
+        _name_unread_types([pooled, draft_items], gaps)
         return Gathered(
             tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
         )
@@ -247,6 +264,7 @@ def gather(
     if missed:
         gaps[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
     gaps = _name_elsewhere(gaps, elsewhere)
+    _name_unread_types([pooled, draft_items], gaps)
     return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included)
 
 
@@ -274,6 +292,19 @@ def _read_error(result: FetchResult) -> str | None:
         return None
     metrics.observe_fhir_failure(result.error)
     return result.error or "could not be read"
+
+
+def _name_unread_types(groups: list[list[Any]], gaps: dict[str, str]) -> None:
+    """Counts the resources of UNREAD_TYPES among the pooled ones and the drafts, by type, on the card."""
+    counts: dict[str, int] = {}
+    for resources in groups:
+        for resource in resources:  # one lookup each: charts hold thousands
+            kind = resource.get("resourceType")
+            if type(kind) is str and kind in UNREAD_TYPES:  # a malformed one (a list) is named by the record
+                counts[kind] = counts.get(kind, 0) + 1
+    if counts:
+        sent = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+        gaps[UNREAD_RECORDS] = f"{sent}: not counted in the MME total or the checks"
 
 
 def _label(key: str) -> str:

@@ -214,3 +214,109 @@ def test_a_key_asked_by_another_hook_has_its_remaining_pages_read_and_its_total_
     assert len(responses.calls) == 1
     assert "pharmacy dispensing records" in incomplete_detail(answer)
     assert "reported 4 results but returned 2" in incomplete_detail(answer)
+
+
+# 4. Resource types: R5's MedicationUsage is a home medication; types holding medicines or results PainPlan does not
+# read are named; context types are not.
+
+
+def medication_usage(kind: str = "MedicationUsage") -> dict:
+    """An R5 (ballot) MedicationUsage: oxycodone 10 mg every 6 hours, recorded as taken, as a gateway sends it."""
+    return {
+        "resourceType": kind,
+        "id": "usage-oxy",
+        "status": "recorded",
+        "medication": {
+            "concept": {
+                "coding": [
+                    {
+                        "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                        "code": "1049683",
+                        "display": "oxycodone hydrochloride 10 MG Oral Tablet",
+                    }
+                ]
+            }
+        },
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectivePeriod": {"start": days_ago(20)},
+        "dateAsserted": days_ago(5),
+        "adherence": {
+            "code": {
+                "coding": [
+                    {"system": "http://hl7.org/fhir/CodeSystem/medication-statement-adherence", "code": "taking"}
+                ]
+            }
+        },
+        "dosage": [
+            {
+                "text": "1 tablet every 6 hours",
+                "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": 1,
+                            "unit": "tablet",
+                            "system": "http://unitsofmeasure.org",
+                            "code": "{tbl}",
+                        }
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def mme_summary(answer: dict) -> str:
+    return next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "high-mme")["summary"]
+
+
+def test_an_r5_medication_usage_is_read_as_a_medication_reported_as_taken(tmp_path):
+    usage = post(tmp_path, full_prefetch("order-sign", medStatements=searchset(medication_usage())))
+    statement = post(
+        tmp_path, full_prefetch("order-sign", medStatements=searchset(medication_usage("MedicationStatement")))
+    )
+    assert "150.0 MME/day" in mme_summary(statement)  # the statement's 60 MME beside the draft's 90
+    assert mme_summary(usage) == mme_summary(statement)
+    assert "data-incomplete" not in topics(usage)
+
+
+def test_records_holding_medicines_or_results_painplan_does_not_read_are_named(tmp_path):
+    claim = {
+        "resourceType": "Claim",
+        "id": "rx-claim-1",
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "pharmacy"}]},
+        "patient": {"reference": f"Patient/{PATIENT_ID}"},
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": {"coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": "00406055262"}]},
+            }
+        ],
+    }
+    answers = {
+        "resourceType": "QuestionnaireResponse",
+        "id": "peg-1",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "item": [{"linkId": "1", "answer": [{"valueInteger": 7}]}],
+    }
+    detail = incomplete_detail(post(tmp_path, full_prefetch("order-sign", siteData=searchset(claim, answers))))
+    assert "Claim" in detail and "QuestionnaireResponse" in detail
+
+
+def test_context_resources_painplan_does_not_need_add_no_card(tmp_path):
+    context = [
+        {"resourceType": "Practitioner", "id": "dr1", "name": [{"family": "Osler"}]},
+        {"resourceType": "Organization", "id": "org1", "name": "Clinic"},
+        {
+            "resourceType": "Coverage",
+            "id": "cov1",
+            "status": "active",
+            "beneficiary": {"reference": f"Patient/{PATIENT_ID}"},
+        },
+        {"resourceType": "Location", "id": "loc1", "name": "Clinic 2"},
+        {"resourceType": "AllergyIntolerance", "id": "al1", "patient": {"reference": f"Patient/{PATIENT_ID}"}},
+    ]
+    answer = post(tmp_path, full_prefetch("order-sign", context=searchset(*context)))
+    assert "data-incomplete" not in topics(answer)

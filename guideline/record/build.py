@@ -55,12 +55,13 @@ _READERS: dict[str, tuple[str, Reader]] = {
 }
 _ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name (STU3 renamed it)
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest", "ReferralRequest")  # STU3/DSTU2 names
+_STATEMENT_TYPES = ("MedicationStatement", "MedicationUsage")  # MedicationUsage: R5's ballot name for it
 # Every resource type build_record reads, in any FHIR version (Medication through the pool; READ_RESOURCE_TYPES
 # are the R4 types the plan page asks for): the population review counts any other type in an export as
 # unexpected, and a list kept by hand there called types the findings read "unexpected", as if ignored.
 READABLE_TYPES = frozenset(
     {
-        *_READERS, *_ORDER_TYPES, *_SERVICE_REQUEST_TYPES, "MedicationDispense", "MedicationStatement",
+        *_READERS, *_ORDER_TYPES, *_SERVICE_REQUEST_TYPES, *_STATEMENT_TYPES, "MedicationDispense",
         "MedicationAdministration", "Patient", "DiagnosticOrder", "DiagnosticReport", "Medication",
     }
 )  # fmt: skip
@@ -278,7 +279,7 @@ def build_record(
                     service_requests.append(read_service_request(resource, index < draft_count, tz))
             elif kind == "MedicationDispense":
                 dispenses.append(read_dispense(resource, tz, pool))
-            elif kind == "MedicationStatement":
+            elif kind in _STATEMENT_TYPES:
                 if not statement_not_taken(resource):
                     orders.append(read_med_statement(resource, tz, pool))
             elif kind == "MedicationAdministration":

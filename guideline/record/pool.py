@@ -223,7 +223,8 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
 # Every type whose reader resolves a medication reference through the pool: left out, a MedicationStatement's or a
 # DSTU2 MedicationOrder's Medication was never fetched, and the medicine stayed unidentified.
 _REFERRING_TYPES = frozenset({
-    "MedicationRequest", "MedicationOrder", "MedicationStatement", "MedicationDispense", "MedicationAdministration",
+    "MedicationRequest", "MedicationOrder", "MedicationStatement", "MedicationUsage", "MedicationDispense",
+    "MedicationAdministration",
 })  # fmt: skip
 
 

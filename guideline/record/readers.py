@@ -459,8 +459,9 @@ def statement_status(data: Mapping[str, Any]) -> str | None:
 
 
 def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> MedOrder:
-    """A MedicationStatement (R4, R5, STU3, DSTU2) as a medication reported as taken: the same reading an Oracle Health
-    documented home medication gets, so it counts where that does and is named "reported as taken".
+    """A MedicationStatement (R4, R5, STU3, DSTU2; MedicationUsage, its name in R5's ballots) as a medication
+    reported as taken: the same reading an Oracle Health documented home medication gets, so it counts where that
+    does and is named "reported as taken".
 
     With a stated end, the effective period is when it was taken (current while it runs). With none, the last
     date someone confirmed it (dateAsserted, else the start) is its start, and it stays current for the days an
@@ -486,7 +487,7 @@ def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPo
         dispense=_NO_DISPENSE_REQUEST if end is None else DispenseRequest.make(validity_end=end),
         requester=None,  # informationSource is who told, not who prescribed
         reported=True,
-        resource_type="MedicationStatement",
+        resource_type="MedicationUsage" if get("resourceType") == "MedicationUsage" else "MedicationStatement",
     )
 
 
