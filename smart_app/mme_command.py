@@ -19,7 +19,7 @@ from guideline.facts import Facts
 from guideline.fills import FillMme, fill_date, fill_mme
 from guideline.mme import OrderMme, compute_mme
 from guideline.recognition import KIND_TEXT, Recognition, recognise
-from guideline.record import MedOrder, PatientRecord, build_record
+from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
 from guideline.terminology import OPIOID, Terminology, load_terminology
 
 STATUS = {"ok": "converted", "excluded": "excluded", "unknown": "not-convertible"}
@@ -58,12 +58,12 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
         selections = context.get("selections")
         chosen = tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else ()
         return record, HookContext(hook, patient if isinstance(patient, str) else None, selections=chosen)
-    if kind in ("MedicationRequest", "MedicationOrder", "MedicationStatement", "MedicationDispense", "Bundle"):
+    if kind in MEDICATION_TYPES or kind == "Bundle":
         return build_record([data], tz), HookContext("patient-view", None)
     shown = f"a {kind} resource" if isinstance(kind, str) else "an object without resourceType"
     raise InputError(
-        f"the input is {shown}; expected a MedicationRequest, a MedicationStatement, a MedicationDispense, a Bundle "
-        "or a CDS Hooks request"
+        f"the input is {shown}; expected a MedicationRequest, a MedicationStatement (or MedicationUsage), "
+        "a MedicationDispense, a Bundle or a CDS Hooks request"
     )
 
 

@@ -324,6 +324,23 @@ def test_a_medication_statement_is_read_as_a_medication_reported_as_taken(
     assert report["orders"][0]["current"] is True
 
 
+def test_an_r5_ballot_medication_usage_is_read_as_a_medication_statement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The hooks read MedicationUsage (R5's ballot name for MedicationStatement); `painplan mme` refused it outright.
+    usage = {
+        "resourceType": "MedicationUsage",
+        "id": "mu1",
+        "status": "recorded",
+        "dateAsserted": "2026-06-01",
+        "medication": {"concept": {"coding": [{"system": RXNORM, "code": "1049621"}]}},
+        "dosage": e1()["dosageInstruction"],
+    }
+    code, report, _ = run([write(tmp_path, usage), "--today", "2026-06-15"], capsys)
+    assert code == 0 and report is not None
+    assert report["current_total_mme"] == 90.0 and report["orders"][0]["id"] == "mu1"
+
+
 def test_an_order_converted_from_its_ingredient_is_not_labelled_without_mme(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

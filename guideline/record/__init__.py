@@ -5,7 +5,7 @@
 it never fails the call.
 """
 
-from guideline.record.build import READABLE_TYPES, build_record
+from guideline.record.build import MEDICATION_TYPES, READABLE_TYPES, build_record
 from guideline.record.model import (
     READ_RESOURCE_TYPES,
     Administration,
@@ -49,6 +49,7 @@ from guideline.record.readers import clear_read_caches, result_id
 
 __all__ = [
     "READ_RESOURCE_TYPES",
+    "MEDICATION_TYPES",
     "READABLE_TYPES",
     "build_record",
     "clear_read_caches",

@@ -56,6 +56,8 @@ _READERS: dict[str, tuple[str, Reader]] = {
 _ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name (STU3 renamed it)
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest", "ReferralRequest")  # STU3/DSTU2 names
 _STATEMENT_TYPES = ("MedicationStatement", "MedicationUsage")  # MedicationUsage: R5's ballot name for it
+# The resources that carry one medicine and its dose, in any FHIR version: what `painplan mme` takes on its own.
+MEDICATION_TYPES = (*_ORDER_TYPES, *_STATEMENT_TYPES, "MedicationDispense")
 # Every resource type build_record reads, in any FHIR version (Medication through the pool; READ_RESOURCE_TYPES
 # are the R4 types the plan page asks for): the population review counts any other type in an export as
 # unexpected, and a list kept by hand there called types the findings read "unexpected", as if ignored.
