@@ -308,3 +308,109 @@ def test_the_run_output_inside_the_input_folder_is_not_input(tmp_path, capsys):
     assert main([*arguments[:3], str(folder / "runs" / "q1"), *arguments[4:]]) == 0  # a second run beside the first
     quality = json.loads((folder / "runs" / "q1" / "data-quality.json").read_text())
     assert quality["input_files_not_read"] == {} and not any(f.startswith("runs/") for f in quality["run"]["files"])
+
+
+# ---- input that cannot be opened is named for what it is ----------------------------------------------------------
+
+
+def test_a_broken_link_in_the_input_folder_is_named_with_exit_status_3(tmp_path, capsys):
+    """A sync tool or a moved export leaves a link whose file is gone: its data is missing from the run, so it is
+    named like any file that cannot be read, never skipped without a word."""
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
+    (folder / "MedicationRequest.ndjson").symlink_to(tmp_path / "archive" / "MedicationRequest.ndjson")
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 3 and rows["A"]["ohd_num"] == "true"
+    assert list(quality["input_files_not_read"]) == [
+        f"MedicationRequest.ndjson: could not be opened: a link to {tmp_path / 'archive' / 'MedicationRequest.ndjson'}"
+        ", which does not exist"
+    ]
+    assert "input files not read, or read only in part" in out and "MedicationRequest.ndjson" in out
+
+
+def _refused(monkeypatch, refused: Path) -> None:
+    """Opening `refused` fails as it does for a file the run's account may not read (the tests run as root)."""
+    real = open
+
+    def guarded(file, *args, **kwargs):
+        if Path(str(file)) == refused:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", guarded)
+
+
+def test_a_file_the_run_may_not_read_is_named_as_not_opened(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
+    write_ndjson(
+        folder, "Condition", [{"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/A"}}]
+    )
+    _refused(monkeypatch, folder / "Condition.ndjson")
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 3 and rows["A"]["ohd_num"] == "true"
+    assert list(quality["input_files_not_read"]) == ["Condition.ndjson: could not be opened: Permission denied"]
+
+
+@pytest.mark.parametrize("kind", ["permission", "folder"])
+def test_a_file_that_cannot_be_opened_when_checked_is_never_called_cut_off(tmp_path, monkeypatch, kind):
+    """A file listed but not openable when the run checks it (its permissions changed, or a list of files that names
+    a folder) was named "read in part: cut off or corrupt after line 0", the words for a truncated download."""
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
+    files = list(ndjson_files(folder))
+    if kind == "permission":
+        unreadable, reason = folder / "Patient.ndjson", "Permission denied"
+        _refused(monkeypatch, unreadable)
+    else:
+        unreadable, reason = folder / "claims.ndjson", "Is a directory"
+        unreadable.mkdir()
+        files.append(unreadable)
+    prepared = inputs.prepare_inputs(inputs.InputFolder(folder, tuple(files)), tmp_path / "work")
+    assert list(prepared.quality.input_files_not_read) == [f"{unreadable.name}: could not be opened: {reason}"]
+    assert prepared.quality.malformed_lines == 0 and len(prepared.paths) == len(files) - 1
+
+
+def test_a_sub_folder_that_cannot_be_listed_is_named(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
+    (folder / "claims").mkdir()
+    (folder / "claims" / "ExplanationOfBenefit.ndjson").write_text("")
+    real = Path.iterdir
+
+    def listing(self):
+        if self == folder / "claims":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", listing)
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 3 and rows["A"]["ohd_num"] == "true"
+    assert list(quality["input_files_not_read"]) == ["claims: folder could not be opened: Permission denied"]
+
+
+def test_each_file_is_opened_once_to_sniff_and_once_to_check(tmp_path, monkeypatch):
+    """Bulk exports run to gigabytes: listing the folder reads each file's start once, and checking it reads it
+    through once (a gzip stream once, not once to sniff and again to decompress)."""
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A")])
+    text = "".join(json.dumps(r) + "\n" for r in quarter_of_methadone("A")).encode()
+    (folder / "MedicationDispense").write_bytes(text)  # Google's layout: no extension
+    (folder / "MedicationRequest.ndjson.gz").write_bytes(gzip.compress(text))
+    (folder / "notes.json").write_text(json.dumps({"site": "Hartford"}, indent=2))
+    opened: dict[str, int] = {}
+    real = open
+
+    def counting(file, *args, **kwargs):
+        if str(file).startswith(str(folder)):
+            opened[Path(str(file)).name] = opened.get(Path(str(file)).name, 0) + 1
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting)
+    monkeypatch.setattr("io.open", counting)
+    found = ndjson_files(folder)
+    assert max(opened.values()) == 1 and len(opened) == 6
+    opened.clear()
+    inputs.prepare_inputs(found, tmp_path / "work")
+    assert opened == {name: 1 for name in ["MedicationDispense", "MedicationRequest.ndjson.gz", *(
+        f"{kind}.ndjson" for kind in ["Organization", "Patient", "Practitioner"])]}  # fmt: skip

@@ -6,7 +6,8 @@ with no extension at all (Google Cloud Healthcare API), `.jsonl` or upper-case n
 file is read when its name says NDJSON (`.ndjson` or `.jsonl`, with or without `.gz`, in any case) or, whatever its
 name, when its first line is a FHIR resource. Hidden files and folders (a leading dot: PainPlan's own
 `.export-state.json`) and a Bulk Data client's saved copy of the server's manifest are not input. Anything else is
-named as not read.
+named as not read, and so is whatever cannot be opened (a broken link, a file or folder the run may not read). Each
+file is opened once to tell what it is (only its start read) and once to be read through: exports run to gigabytes.
 
 Before the engines read a file, `prepare_inputs` reads it once through: a line that is not UTF-8 or is longer than
 the engines read is a malformed line of its file, and a gzip stream cut off or corrupt is read up to the damage and
@@ -15,10 +16,12 @@ the file named. DuckDB and Spark each stopped the whole run on any of these; now
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
 import shutil
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -75,11 +78,15 @@ def ndjson_files(folder: Path, exclude: Path | None = None) -> InputFolder:
     that is not input (the run's own output)."""
     if not folder.is_dir():
         raise PopulationError(f"INPUT {folder} is not a folder of NDJSON files")
+    try:
+        entries = _entries(folder)
+    except OSError as error:
+        raise PopulationError(f"INPUT {folder} could not be opened: {_reason(error)}") from error
     skip = exclude.resolve() if exclude is not None else None
     files: list[Path] = []
     not_read: list[tuple[str, str]] = []
-    for path in _walk(folder, skip):
-        why = _why_not_read(path)
+    for path, unreadable in _walk(folder, entries, skip, frozenset()):
+        why = unreadable or _why_not_read(path)
         if why is None:
             files.append(path)
         elif why != MANIFEST:
@@ -90,47 +97,99 @@ def ndjson_files(folder: Path, exclude: Path | None = None) -> InputFolder:
     return InputFolder(folder, tuple(files), tuple(not_read))
 
 
-def _walk(folder: Path, skip: Path | None, seen: frozenset[Path] = frozenset()) -> Iterator[Path]:
-    """The folder's files, recursively, in name order; hidden ones (a leading dot) and `skip` left out, and a
-    linked folder that leads back to one being walked (`seen`) not walked twice."""
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir(), key=lambda p: p.name)
+
+
+def _walk(
+    folder: Path, entries: list[Path], skip: Path | None, seen: frozenset[Path]
+) -> Iterator[tuple[Path, str | None]]:
+    """The folder's files, recursively, in name order, each with why it cannot be read (None: it is a file to
+    sniff); hidden ones (a leading dot) and `skip` left out, and a linked folder that leads back to one being walked
+    (`seen`) not walked twice. A broken link, a sub-folder that cannot be listed or anything else that is no file is
+    yielded with its reason: its data is missing from the run, so it must be named."""
     seen = seen | {folder.resolve()}
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+    for entry in entries:
         if entry.name.startswith(".") or (skip is not None and entry.resolve() == skip):
             continue
         if entry.is_dir():
-            if entry.resolve() not in seen:
-                yield from _walk(entry, skip, seen)
+            if entry.resolve() in seen:
+                continue
+            try:
+                inside = _entries(entry)
+            except OSError as error:
+                yield entry, f"folder could not be opened: {_reason(error)}"
+                continue
+            yield from _walk(entry, inside, skip, seen)
         elif entry.is_file():
-            yield entry
+            yield entry, None
+        else:
+            yield entry, _not_a_file(entry)
+
+
+def _not_a_file(entry: Path) -> str:
+    """Why an entry that is neither a file nor a folder is not read: a link to nothing, or a pipe or a device."""
+    try:
+        mode = os.stat(entry).st_mode
+    except OSError as error:
+        if error.errno == errno.ENOENT and entry.is_symlink():
+            return f"could not be opened: a link to {os.readlink(entry)}, which does not exist"
+        return f"could not be opened: {_reason(error)}"
+    kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"not a file ({kind})"
+
+
+def _reason(error: OSError) -> str:
+    """The system's words for a failed open or read ("Permission denied"), without the path it repeats."""
+    return error.strerror or type(error).__name__
+
+
+def _opened(path: Path) -> tuple[IO[bytes], None] | tuple[None, str]:
+    """The file open for reading, or why it could not be opened ("could not be opened: Permission denied")."""
+    try:
+        return open(path, "rb"), None
+    except OSError as error:
+        return None, f"could not be opened: {_reason(error)}"
 
 
 def _why_not_read(path: Path) -> str | None:
-    """None when the file is NDJSON to read, else why it is not."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(6)
-            if not head:
-                return None  # an empty file: a type the server had none of
-            compression = next((name for magic, name in _OTHER_COMPRESSION.items() if head.startswith(magic)), None)
-            if compression:
-                return f"compressed as {compression}, which the review does not read"
-            if path.name.lower().endswith(_NDJSON_SUFFIXES) and (head.startswith(_GZIP_MAGIC) or not _is_gz(path)):
-                return None
-            if _first_line_is_resource(path, head.startswith(_GZIP_MAGIC)):
-                return None
-            return MANIFEST if _is_manifest(path) else _not_ndjson(path)
-    except OSError as error:
-        return f"could not be opened ({error.strerror or error})"
+    """None when the file is NDJSON to read, else why it is not: the file is opened once, and only its start read
+    (a manifest, at most 16 MB, is read whole)."""
+    handle, unopened = _opened(path)
+    if handle is None:
+        return unopened
+    with handle:
+        try:
+            return _sniff(path, handle)
+        except OSError as error:
+            return f"could not be read: {_reason(error)}"
 
 
-def _is_manifest(path: Path) -> bool:
+def _sniff(path: Path, handle: IO[bytes]) -> str | None:
+    head = handle.read(6)
+    if not head:
+        return None  # an empty file: a type the server had none of
+    compression = next((name for magic, name in _OTHER_COMPRESSION.items() if head.startswith(magic)), None)
+    if compression:
+        return f"compressed as {compression}, which the review does not read"
+    gzipped = head.startswith(_GZIP_MAGIC)
+    if path.name.lower().endswith(_NDJSON_SUFFIXES) and (gzipped or not _is_gz(path)):
+        return None
+    handle.seek(0)
+    if _first_line_is_resource(handle, gzipped):
+        return None
+    handle.seek(0)
+    return MANIFEST if _is_manifest(handle) else _not_ndjson(path)
+
+
+def _is_manifest(handle: IO[bytes]) -> bool:
     """Whether the file is a Bulk Data `$export` manifest: one JSON object with its transactionTime and output list
     (a client such as PainPlan's own `--export` or the SMART bulk-data client keeps it beside the files)."""
+    if os.fstat(handle.fileno()).st_size > _MANIFEST_MAX_BYTES:
+        return False
     try:
-        if path.stat().st_size > _MANIFEST_MAX_BYTES:
-            return False
-        document = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        document = json.loads(handle.read())
+    except ValueError:
         return False
     return isinstance(document, dict) and "transactionTime" in document and isinstance(document.get("output"), list)
 
@@ -145,16 +204,16 @@ def _not_ndjson(path: Path) -> str:
     return NOT_NDJSON
 
 
-def _first_line_is_resource(path: Path, gzipped: bool) -> bool:
+def _first_line_is_resource(handle: IO[bytes], gzipped: bool) -> bool:
     """Whether the file's first non-blank line is a JSON object naming a resourceType (as every NDJSON line is)."""
+    stream = _decompressed(handle, gzipped)
     try:
-        with _open(path, gzipped) as stream:
-            line = b""
-            while not line.strip():
-                line = stream.readline(_SNIFF_BYTES)
-                if not line:
-                    return False
-    except (OSError, EOFError, zlib.error):
+        line = b""
+        while not line.strip():
+            line = stream.readline(_SNIFF_BYTES)
+            if not line:
+                return False
+    except (EOFError, zlib.error, gzip.BadGzipFile):
         return False
     if not line.endswith(b"\n") and len(line) >= _SNIFF_BYTES:  # a first line too long to parse here
         return line.lstrip().startswith(b"{") and b'"resourceType"' in line
@@ -165,13 +224,9 @@ def _first_line_is_resource(path: Path, gzipped: bool) -> bool:
     return isinstance(resource, dict) and isinstance(resource.get("resourceType"), str)
 
 
-def _open(path: Path, gzipped: bool) -> IO[bytes]:
-    return gzip.open(path, "rb") if gzipped else open(path, "rb")  # type: ignore[return-value]
-
-
-def _gzipped(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == _GZIP_MAGIC
+def _decompressed(handle: IO[bytes], gzipped: bool) -> IO[bytes]:
+    """The file's bytes as read from its open handle: a gzip stream decompressed (the handle stays the one open)."""
+    return gzip.GzipFile(fileobj=handle, mode="rb") if gzipped else handle  # type: ignore[return-value]
 
 
 @dataclass
@@ -206,15 +261,20 @@ def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], Non
     # Decompression and reading release the GIL: a few files are checked at once.
     with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
         checked = list(pool.map(_check, inputs.files))
-    for number, (path, (gzipped, clean)) in enumerate(zip(inputs.files, checked, strict=True), 1):
+    for number, (path, check) in enumerate(zip(inputs.files, checked, strict=True), 1):
         name = inputs.name(path)
+        if check.unopened:
+            prepared.quality.input_files_not_read[f"{name}: {check.unopened}"] += 1
+            if note:
+                note(f"check: {name}: {check.unopened}")
+            continue
         stem = f"{number:05d}.ndjson"
-        target = workdir / (stem + (".gz" if gzipped else ""))
-        if clean:
+        target = workdir / (stem + (".gz" if check.gzipped else ""))
+        if check.clean:
             _link(path, target)
         else:
             target = workdir / stem  # the lines that could be read, as plain text
-            dropped, cut = _copy_readable(path, gzipped, target)
+            dropped, cut = _copy_readable(path, check.gzipped, target)
             if dropped:
                 prepared.quality.malformed_lines += dropped
                 prepared.quality.malformed_lines_by_file[name] += dropped
@@ -224,16 +284,34 @@ def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], Non
                 note(f"check: {name}: {dropped} line(s) could not be read" + (f"; {cut}" if cut else ""))
         prepared.paths.append(str(target))
         prepared.names[target.name] = name
+    if not prepared.paths:  # every file failed to open: the engines still read a folder, an empty one
+        (workdir / "00000.ndjson").touch()
+        prepared.paths.append(str(workdir / "00000.ndjson"))
     return prepared
 
 
-def _check(path: Path) -> tuple[bool, bool]:
-    """(gzip-compressed, every line readable)."""
-    try:
-        gzipped = _gzipped(path)
-    except OSError:
-        return False, False
-    return gzipped, _clean(path, gzipped)
+@dataclass(frozen=True)
+class _Checked:
+    """What reading a file through found: its compression, whether every line can be read, or why it could not
+    be opened at all (listed, then gone, or its permissions changed; or a list of files naming a folder)."""
+
+    gzipped: bool = False
+    clean: bool = False
+    unopened: str | None = None
+
+
+def _check(path: Path) -> _Checked:
+    """The file read through once, from one open: its first bytes say whether it is gzip, then every line."""
+    handle, unopened = _opened(path)
+    if handle is None:
+        return _Checked(unopened=unopened)
+    with handle:
+        try:
+            gzipped = handle.read(2) == _GZIP_MAGIC
+            handle.seek(0)
+        except OSError:
+            return _Checked()  # read again line by line, which names the damage
+        return _Checked(gzipped, _clean(_decompressed(handle, gzipped)))
 
 
 def _link(path: Path, target: Path) -> None:
@@ -243,27 +321,26 @@ def _link(path: Path, target: Path) -> None:
         shutil.copyfile(path, target)
 
 
-def _clean(path: Path, gzipped: bool) -> bool:
+def _clean(stream: IO[bytes]) -> bool:
     """Whether every line is UTF-8 and no longer than MAX_LINE_BYTES, and the whole file can be read (a gzip stream
     is complete): read in large chunks, the usual file costs one pass at the speed of decompression."""
     chunk_size = min(_CHUNK_BYTES, MAX_LINE_BYTES)  # a line wholly inside one chunk is then never too long
     carried = b""  # the current line's start, from earlier chunks
     try:
-        with _open(path, gzipped) as stream:
-            while chunk := stream.read(chunk_size):
-                first = chunk.find(b"\n")
-                if first < 0:
-                    carried += chunk
-                    if len(carried) > MAX_LINE_BYTES:
-                        return False
-                    continue
-                if len(carried) + first > MAX_LINE_BYTES:
+        while chunk := stream.read(chunk_size):
+            first = chunk.find(b"\n")
+            if first < 0:
+                carried += chunk
+                if len(carried) > MAX_LINE_BYTES:
                     return False
-                last = chunk.rfind(b"\n")
-                if not (carried.isascii() and chunk.isascii()):  # ASCII is UTF-8: most chunks need no decoding
-                    (carried + chunk[: first + 1]).decode("utf-8")
-                    str(memoryview(chunk)[first + 1 : last], "utf-8")
-                carried = chunk[last + 1 :]
+                continue
+            if len(carried) + first > MAX_LINE_BYTES:
+                return False
+            last = chunk.rfind(b"\n")
+            if not (carried.isascii() and chunk.isascii()):  # ASCII is UTF-8: most chunks need no decoding
+                (carried + chunk[: first + 1]).decode("utf-8")
+                str(memoryview(chunk)[first + 1 : last], "utf-8")
+            carried = chunk[last + 1 :]
         carried.decode("utf-8")
     except (OSError, EOFError, zlib.error, UnicodeDecodeError):
         return False
@@ -271,11 +348,15 @@ def _clean(path: Path, gzipped: bool) -> bool:
 
 
 def _copy_readable(path: Path, gzipped: bool, target: Path) -> tuple[int, str | None]:
-    """Copy the lines that can be read to `target`: (lines dropped, why the file was read only in part or None)."""
+    """Copy the lines that can be read to `target`: (lines dropped, why the file was read only in part or None).
+    Only a damaged file is read this second time: the copy is what the engines read in its place."""
     dropped = lines = 0
     with open(target, "wb") as out:
+        handle, unopened = _opened(path)
+        if handle is None:
+            return dropped, unopened
         try:
-            with _open(path, gzipped) as stream:
+            with handle, _decompressed(handle, gzipped) as stream:
                 while line := stream.readline(MAX_LINE_BYTES + 2):
                     lines += 1
                     if not line.endswith(b"\n") and len(line) > MAX_LINE_BYTES:
@@ -288,8 +369,10 @@ def _copy_readable(path: Path, gzipped: bool, target: Path) -> tuple[int, str | 
                         dropped += 1
                         continue
                     out.write(line if line.endswith(b"\n") else line + b"\n")
-        except (OSError, EOFError, zlib.error) as error:
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             return dropped, f"read in part: cut off or corrupt after line {lines:,} ({_damage(error)})"
+        except OSError as error:
+            return dropped, f"read in part: a read error after line {lines:,} ({_reason(error)})"
     return dropped, None
 
 
