@@ -414,3 +414,15 @@ def test_each_file_is_opened_once_to_sniff_and_once_to_check(tmp_path, monkeypat
     inputs.prepare_inputs(found, tmp_path / "work")
     assert opened == {name: 1 for name in ["MedicationDispense", "MedicationRequest.ndjson.gz", *(
         f"{kind}.ndjson" for kind in ["Organization", "Patient", "Practitioner"])]}  # fmt: skip
+
+
+def test_the_earliest_fill_is_dated_as_written_at_a_time_zone_boundary(tmp_path, capsys):
+    """A fill at 23:30 on 3 October in New York (the configured zone) is 04:30 on 4 October in UTC: the export's
+    medicines go back to 3 October, the day the measures date the fill, so IOP's 90 days from 2025-10-03 are covered."""
+    folder = tmp_path / "in"
+    history = oxycodone_history(["2025-10-03T23:30:00-04:00", *QUARTER])
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *history])
+    code, out, quality, rows = command(folder, capsys)
+    assert quality["medication_data_from"] == "2025-10-03"
+    assert list(quality["lookback_not_reached"]) == ["AMO: 12 months from 2025-04-01"]
+    assert rows["A"]["iop_hd_den"] == "false"  # the October fill's supply reaches into January: no new start
