@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -297,6 +297,12 @@ class _Data:
     # the CDC expansions, before them.
     corrected: Mapping[str, tuple[frozenset[Code], frozenset[Code]]] = field(default_factory=dict)
 
+    @cached_property
+    def generics(self) -> Mapping[str, str]:
+        """Branded drug → clinical drug of this table, built once and kept with the data it was made from, so it
+        lives as long as they do (a module cache keyed by id() kept every table ever asked about alive)."""
+        return _generics(self.drugs)
+
     def upstream_size(self, key: str) -> int:
         """How many codes the value set held before the project's corrections."""
         added, removed = self.corrected.get(key, (frozenset(), frozenset()))
@@ -331,14 +337,8 @@ def _strength(raw: str, rxcui: str) -> tuple[Decimal, str]:
     return value, parts[1]
 
 
-_GENERICS: dict[int, tuple[Mapping[str, tuple[DrugIngredient, ...]], dict[str, str]]] = {}
-
-
 def _generics(drugs: Mapping[str, tuple[DrugIngredient, ...]]) -> dict[str, str]:
-    """Branded drug → clinical drug of the table (built once per table; a pack names no single clinical drug)."""
-    known = _GENERICS.get(id(drugs))
-    if known is not None and known[0] is drugs:
-        return known[1]
+    """Branded drug → clinical drug of the table (a pack names no single clinical drug)."""
     by_name = {
         rows[0].drug_name: rxcui for rxcui, rows in drugs.items() if rows and not rows[0].drug_name.endswith("]")
     }
@@ -349,7 +349,6 @@ def _generics(drugs: Mapping[str, tuple[DrugIngredient, ...]]) -> dict[str, str]
             generic = by_name.get(name[: name.rindex(" [")])
             if generic:
                 found[rxcui] = generic
-    _GENERICS[id(drugs)] = (drugs, found)
     return found
 
 
@@ -923,7 +922,7 @@ class Terminology:
         """The clinical drug (RxNorm SCD) a branded drug of the table stands for, else the code itself: Percocet
         10/325 (1049625) is acetaminophen 325 MG / oxycodone hydrochloride 10 MG Oral Tablet (1049214). RxNorm names a
         branded drug as its clinical drug followed by the brand in brackets, which is how the table's are matched."""
-        return _generics(self._data.drugs).get(rxcui, rxcui)
+        return self._data.generics.get(rxcui, rxcui)
 
     def same_form_strengths(self, rxcui: str) -> tuple[Decimal, ...]:
         """Strengths (mg per unit) of single-opioid products with this drug's ingredient, dose form and unit,
