@@ -181,3 +181,21 @@ def test_an_override_of_the_unidentified_medication_card_for_that_fill_quiets_it
     loud = run("patient-view", resources=[alprazolam(), ndc_only_fill(), other], snoozes=snoozes)
     assert [item for item in card_items("unidentified-medications", loud) if "f2" in item]
     assert not [item for item in card_items("unidentified-medications", loud) if "(pharmacy fill f1)" in item]
+
+
+def test_the_dose_card_and_the_naming_of_unconverted_opioids_share_one_threshold_rule() -> None:
+    from decimal import Decimal
+
+    from guideline.checks.high_mme import dose_indicator, names_unconverted
+
+    evaluation = run("patient-view", resources=[oxycontin_text_sig()])
+    settings = evaluation.facts.config.check("high-mme")
+    assert [dose_indicator(Decimal(n), settings) for n in ("49.99", "50", "89.99", "90")] == [
+        None,
+        "warning",
+        "warning",
+        "critical",
+    ]
+    # Below 50 MME on patient-view the data-incomplete card names the opioid; order-sign's info card is not for here.
+    assert names_unconverted(evaluation.facts, settings, "patient-view")
+    assert not names_unconverted(evaluation.facts, settings, "order-sign")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from guideline.cards import Card
 from guideline.checks.common import (
@@ -41,13 +42,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
     mme = facts.mme
     total = mme.total
-    if total >= Decimal(str(settings["critical_mme"])):
-        indicator = "critical"
-    elif total >= Decimal(str(settings["warning_mme"])):
-        indicator = "warning"
-    elif mme.unknown_orders and settings["unknown_card"] and facts.context.hook == "order-sign":
-        return _unknown_card(facts, mme)
-    else:
+    indicator = dose_indicator(total, settings)
+    if indicator is None:
+        if mme.unknown_orders and names_unconverted(facts, settings, "order-sign"):
+            return _unknown_card(facts, mme)
         return None
 
     at_least = "at least " if mme.state == "partial" else ""
@@ -123,19 +121,34 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     )
 
 
+def dose_indicator(total: Decimal, settings: CheckSettings) -> Literal["critical", "warning"] | None:
+    """The dose card's indicator for a total: critical from `critical_mme`, warning from `warning_mme` (the settings
+    refuse a warning threshold at or above the critical one); None below both, where no dose card is shown."""
+    if total >= Decimal(str(settings["critical_mme"])):
+        return "critical"
+    if total >= Decimal(str(settings["warning_mme"])):
+        return "warning"
+    return None
+
+
+def names_unconverted(facts: Facts, settings: CheckSettings, hook: str) -> bool:
+    """Whether, on `hook`, the opioids whose MME could not be worked out are named below the dose thresholds: the
+    site keeps `unknown_card` and the known total has no dose card (a dose card lists them itself). On order-sign
+    this check's info card names them; on patient-view the data-incomplete card does (`unconverted_to_name`)."""
+    if facts.context.hook != hook or not settings["unknown_card"]:
+        return False
+    return dose_indicator(facts.mme.total, settings) is None
+
+
 def unconverted_to_name(facts: Facts) -> tuple[str, ...]:
     """On patient-view, the current opioids (orders, reported medications and fills) whose daily dose in MME could
-    not be worked out, each named for the data-incomplete card when this check would otherwise be silent about them.
-
-    The same conditions as order-sign's info card: the check runs on the hook and applies to the patient, the site
-    keeps `unknown_card`, and the known total is below the warning threshold (at or above it the dose card lists
-    them). An order a clinician's override of that info card named is left out, as the card would be."""
+    not be worked out, each named for the data-incomplete card when this check would otherwise be silent about them:
+    the check runs on the hook and applies to the patient, and `names_unconverted` holds. An order a clinician's
+    override of the info card named is left out, as the card would be."""
     settings = facts.config.check(CHECK_ID)
-    if facts.context.hook != "patient-view" or not settings.runs_on(facts.context.hook):
+    if not names_unconverted(facts, settings, "patient-view") or not settings.runs_on(facts.context.hook):
         return ()
-    if not settings["unknown_card"] or facts.excluded(settings):
-        return ()
-    if facts.mme.total >= Decimal(str(settings["warning_mme"])):
+    if facts.excluded(settings):
         return ()
     return tuple(named for display, named in unconverted_current(facts) if not facts.overridden(CHECK_ID, display))
 
