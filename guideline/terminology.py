@@ -20,6 +20,7 @@ from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, LOINC, NDC, RXNOR
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import ndc11
 from guideline.record import ResolvedMedication
+from guideline.searches import PDMP_CODES
 from guideline.uds_analytes import ANALYTES, UNMARKETED, Analyte
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -485,6 +486,14 @@ def site_pdmp_review_codes(config: GuidelineConfig) -> tuple[str, ...]:
     spelling, the one its EHR stores; what comes back is matched under the systems' FHIR names."""
     written = {(c.written, c.code) for c in config.site_codes.listed("pdmp.review_codes")}
     return tuple(f"{system}|{code}" for system, code in sorted(written))
+
+
+def pdmp_search_codes(config: GuidelineConfig | None) -> str:
+    """The codes every search for documented PDMP reviews asks for, as a token search's `code=` value: the packaged
+    ones (`PDMP_CODES`), then the site's own (`site_pdmp_review_codes`). The hooks' `pdmpObs` and the plan page's
+    coded-score search ask with the same list, so neither fetches a review the other cannot see."""
+    site = site_pdmp_review_codes(config) if config is not None else ()
+    return ",".join((PDMP_CODES, *site))
 
 
 def _exclusion_codes(config: GuidelineConfig) -> tuple[tuple[str, frozenset[Code], frozenset[Code]], ...]:

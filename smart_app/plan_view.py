@@ -47,8 +47,8 @@ from guideline.report_results import (
     reasons,
 )
 from guideline.search_windows import Window, reader_windows, widest
-from guideline.searches import FILLS_PREPARED, PDMP_CODES, RESULTS_ISSUED, SecondDate, render, site_uds_query
-from guideline.terminology import load_terminology, site_pdmp_review_codes
+from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, render, site_uds_query
+from guideline.terminology import load_terminology, pdmp_search_codes
 from smart_app import svg_charts
 from smart_app.config import Settings
 from smart_app.markdown_text import markdown_html
@@ -182,7 +182,6 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     `prefetch.medication_administrations`), administrations in the window `oud-treatment` reads, their only reader;
     lab reports likewise (`prefetch.diagnostic_reports`), in the months the urine drug test checks read; and the
     site's own urine drug test search (`prefetch.uds_query`) replaces the laboratory search, run as the hooks run it."""
-    site_codes = "".join(f",{code}" for code in site_pdmp_review_codes(config)) if config is not None else ""
     optional = {}
     # Not filled in, the laboratory search runs instead and fetch_page_input names the site's as not read.
     uds_search, _ = site_uds_search(patient_id, today, config)
@@ -213,7 +212,7 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         "surveys": f"Observation?patient={p}&category=survey&date=ge{since_of['surveys']}&_count=100",
         "coded_scores": (
             f"Observation?patient={p}&code=http://loinc.org|72514-3,http://loinc.org|38208-5,"
-            f"{PDMP_CODES}{site_codes},"
+            f"{pdmp_search_codes(config)},"
             f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL},"
             f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL},"
             # A PEG recorded as its three items is read from them (guideline.plan.scores): asked for here too, so it

@@ -152,3 +152,18 @@ def test_a_sites_own_pdmp_review_codes_are_asked_for_by_the_hook_and_the_plan_pa
     assert f"|461621000124108,{row}," in plan_queries("p1", date(2026, 6, 15), config)["coded_scores"]
     plain = plan_queries("p1", date(2026, 6, 15), GuidelineConfig.from_mapping())["coded_scores"]
     assert "707679" not in plain and "707679" not in templates("order-sign", GuidelineConfig.from_mapping())["pdmpObs"]
+
+
+def test_the_hook_and_the_plan_page_ask_for_one_pdmp_code_list() -> None:
+    from cds_hooks.services import templates
+    from guideline.config import GuidelineConfig
+    from guideline.searches import PDMP_CODES
+    from guideline.terminology import pdmp_search_codes
+
+    row = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679|30412"
+    config = GuidelineConfig.from_mapping({"pdmp": {"review_codes": [row]}})
+    codes = pdmp_search_codes(config)
+    assert codes == f"{PDMP_CODES},{row}"
+    assert pdmp_search_codes(None) == PDMP_CODES
+    assert templates("order-sign", config)["pdmpObs"].split("&")[1] == f"code={codes}"
+    assert f",{codes}," in plan_queries("p1", date(2026, 6, 15), config)["coded_scores"]
