@@ -10,6 +10,7 @@ from typing import Literal
 from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
+from guideline.units import normalise_unit
 
 UnitClass = Literal["mass", "volume", "patch-rate", "per-other", "count", "unknown"]
 
@@ -129,15 +130,6 @@ def number_text(value: Decimal) -> str:
     except InvalidOperation:  # more digits than the context holds (an absurd number from bad data): as it is
         return format(value, "f") if value.is_finite() else str(value)
     return format(rounded.normalize(), "f")
-
-
-def normalise_unit(raw: str | None) -> str | None:
-    """A unit as EHRs spell it, as one key: "mg(s)", "MG.", "{tbl}", "patch(es)" → "mg", "mg", "tbl", "patch"."""
-    if raw is None:
-        return None
-    key = raw.strip().lower().replace("{", "").replace("}", "")
-    key = re.sub(r"\((?:e?s|ies)\)$", "", key.strip().rstrip(".")).rstrip(".").strip()
-    return re.sub(r"\s+", " ", key) or None
 
 
 # Count units as EHRs write them (after normalise_unit) → the word an explanation uses ("2 TAB" reads "2 tablets");

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from guideline.fhirdata import Quantity
+from guideline.units import duration_key
 
 # Guideline 4.1's unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
 _DAYS: dict[str, tuple[Decimal, Decimal]] = {
@@ -24,7 +25,7 @@ def quantity_days(q: Quantity | None) -> Decimal | None:
         return None
     for raw in (q.code, q.unit):
         # "Day(s)" and "{days}" as some EHRs write the unit are days too.
-        key = raw.strip().lower().replace("(s)", "s").strip("{}") if raw else None
+        key = duration_key(raw) if raw else None
         if key in _DAYS:
             multiply, divide = _DAYS[key]
             return q.value * multiply / divide
