@@ -371,6 +371,24 @@ def quantity_text(value: Quantity) -> str:
     return f"{value.value} {value.unit or value.code or ''}".strip()
 
 
+def medication_element(resource: Mapping[str, Any]) -> tuple[Any, Any]:
+    """medication[x] of an order, statement, dispense or administration, as the record reads it: (the concept, the
+    reference) as written. The concept is R4's (STU3's, DSTU2's) medicationCodeableConcept, else, when R4 gives no
+    medicationReference, R5's `medication` (a CodeableReference) concept; None when neither is an object with
+    content, so the reference names the medicine. The reference is R4's medicationReference, else R5's
+    `medication.reference`, given whether or not a concept is."""
+    concept = resource.get("medicationCodeableConcept")
+    if concept and (type(concept) is dict or as_dict(concept)):  # as_dict's test, the usual dict read in place
+        return concept, resource.get("medicationReference")
+    named = resource.get("medicationReference")
+    if named is None:
+        both = resource.get("medication")
+        if type(both) is dict:  # R5: asked only when R4 names no reference, so the R4 path costs no lookup more
+            concept = both.get("concept")
+            return (concept if as_dict(concept) else None), both.get("reference")
+    return None, named
+
+
 def reference(value: Any) -> str | None:
     """The `reference` string of a Reference, or None."""
     if type(value) is dict:

@@ -496,3 +496,20 @@ def test_a_recent_order_whose_status_painplan_cannot_read_is_named_not_silently_
     assert evaluation.facts.unknown_status_orders == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
     assert view.named["unknown-status"] == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
+
+
+def test_medication_element_reads_r4_and_r5_medication_as_one_concept_and_one_reference() -> None:
+    from guideline.fhirdata import medication_element
+
+    oxycodone = {"coding": [{"system": RXNORM, "code": OXYCODONE_5}], "text": "oxycodone 5 mg tablet"}
+    med1 = {"reference": "Medication/1"}
+    contained = {"reference": "#med1"}
+    assert medication_element({"medicationCodeableConcept": oxycodone}) == (oxycodone, None)
+    assert medication_element({"medicationReference": med1}) == (None, med1)
+    assert medication_element({"medication": {"concept": oxycodone}}) == (oxycodone, None)
+    assert medication_element({"medication": {"reference": med1}}) == (None, med1)
+    # An R5 CodeableReference may hold both: the concept names the medicine, the reference is still given.
+    assert medication_element({"medication": {"concept": oxycodone, "reference": contained}}) == (oxycodone, contained)
+    # An empty concept names nothing, so the reference does.
+    assert medication_element({"medicationCodeableConcept": {}, "medicationReference": med1}) == (None, med1)
+    assert medication_element({"resourceType": "MedicationRequest"}) == (None, None)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guideline.fhirdata import reference
+from guideline.fhirdata import medication_element, reference
 from guideline.plan.medications import Medications
 
 MAX_NAMED = 20  # the cards send at most 20 (guideline 10.x); more is not from us
@@ -95,9 +95,7 @@ def _carried(resource: Mapping[str, Any]) -> dict[str, Any]:
 def _contained_medication(resource: Mapping[str, Any]) -> dict[str, Any] | None:
     """The contained Medication a draft names by "#id" (R4's medicationReference, R5's medication.reference), with
     only MEDICATION_FIELDS; None when it names none. Another contained resource is never carried."""
-    named = resource.get("medicationReference")
-    if named is None and isinstance(resource.get("medication"), Mapping):
-        named = resource["medication"].get("reference")  # R5: a CodeableReference
+    _, named = medication_element(resource)
     ref = reference(named)
     contained = resource.get("contained")
     if not ref or not ref.startswith("#") or not isinstance(contained, list):

@@ -30,6 +30,7 @@ from guideline.fhirdata import (
     integer,
     json_image,
     json_text,
+    medication_element,
     no_day_written,
     parse_date,
     parse_datetime,
@@ -110,19 +111,16 @@ def _ingredient_named(item: Mapping[str, Any]) -> Any:
 def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> ResolvedMedication:
     """medication[x]: R4's (and STU3's, DSTU2's) medicationCodeableConcept or medicationReference, or R5's
     `medication`, a CodeableReference holding the same concept or reference."""
+    # The usual R4 concept, read in place (this runs for every order, fill and statement): medication_element
+    # answers it the same, and decides every other case, R5's `medication` included (read by R4's names only, an R5
+    # oxycodone order was "a medication with no name or code"), as every other reader of medication[x] does.
     inline = coded_medication(data.get("medicationCodeableConcept"))
     if inline is not None:
         return inline
-    named = data.get("medicationReference")
-    if named is None:
-        # Asked only when R4's elements are absent, so the R4 path costs no lookup more: R5 names the medicine
-        # `medication`, and read by R4's names only, an R5 oxycodone order was "a medication with no name or code".
-        both = data.get("medication")
-        if type(both) is dict:
-            inline = coded_medication(both.get("concept"))
-            if inline is not None:
-                return inline
-            named = both.get("reference")
+    concept, named = medication_element(data)
+    inline = None if concept is None else coded_medication(concept)
+    if inline is not None:
+        return inline
     ref_data = as_dict(named)
     ref = text(ref_data.get("reference"))
     display = text(ref_data.get("display"))
