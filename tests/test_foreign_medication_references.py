@@ -218,3 +218,14 @@ def test_the_page_reads_an_absolute_reference_on_its_own_server(tmp_path: Path) 
     assert sorted(reads) == ["Medication/m-oxy", "Patient/p1"]
     assert '<strong id="total-mme">30.0 MME/day</strong>' in html
     assert listed(html, "unidentified-medications") == []
+
+
+def test_a_reference_beside_a_concept_that_is_no_object_is_fetched_because_the_reader_reads_it() -> None:
+    # A converter that wraps every element in an array sends the concept as a list: the record reader passes over
+    # it to the reference, so the reference is fetched too (it was not, and the order was named as not read).
+    order = epic_order("ord-wrapped", "Medication/m-oxy")
+    order["medicationCodeableConcept"] = [{"text": "oxyCODONE 5 mg tablet"}]
+    assert medication_references([order], FHIR) == {"Medication/m-oxy"}
+    record = build_record([order, {**OXY_MEDICATION, "id": "m-oxy"}], TZ, fhir_server=FHIR)
+    assert record.orders[0].medication.reference == "Medication/m-oxy"
+    assert not record.orders[0].medication.unresolved

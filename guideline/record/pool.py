@@ -13,6 +13,7 @@ from guideline.fhirdata import (
     as_list,
     concept,
     is_absolute_url,
+    medication_element,
     path_on_server,
     readings_by_text,
     reference,
@@ -266,16 +267,13 @@ def elsewhere_references(refs: Iterable[str]) -> list[str]:
 
 def _medication_reference(resource: Mapping[str, Any]) -> tuple[Any, ...]:
     """The reference naming the medicine of an order, statement, dispense or administration that names no concept:
-    R4's medicationReference, or the reference of R5's `medication` (a CodeableReference), as the reader takes them."""
-    if resource.get("medicationCodeableConcept"):
+    R4's medicationReference, or the reference of R5's `medication` (a CodeableReference), as the reader takes them
+    (`medication_element`: a concept that is no object, such as one sent as a list, names nothing)."""
+    usual = resource.get("medicationCodeableConcept")
+    if type(usual) is dict and usual:  # the usual R4 concept, answered in place: one test per resource of a chart
         return ()
-    named = resource.get("medicationReference")
-    if named is None:
-        both = resource.get("medication")
-        if type(both) is not dict or both.get("concept"):
-            return ()
-        named = both.get("reference")
-    return (named,)
+    concept, named = medication_element(resource)
+    return () if concept is not None else (named,)
 
 
 def unresolved_references(
