@@ -5,16 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from guideline.fhirdata import Quantity
-from guideline.units import duration_key
+from guideline.units import normalise_unit
 
 # Guideline 4.1's unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
 _DAYS: dict[str, tuple[Decimal, Decimal]] = {
     **dict.fromkeys(("d", "day", "days"), (Decimal(1), Decimal(1))),
-    **dict.fromkeys(("wk", "week", "weeks"), (Decimal(7), Decimal(1))),
-    **dict.fromkeys(("mo", "month", "months"), (Decimal(30), Decimal(1))),
-    **dict.fromkeys(("a", "year", "years"), (Decimal(365), Decimal(1))),
-    **dict.fromkeys(("h", "hour", "hours"), (Decimal(1), Decimal(24))),
-    **dict.fromkeys(("min",), (Decimal(1), Decimal(1440))),
+    **dict.fromkeys(("wk", "wks", "week", "weeks"), (Decimal(7), Decimal(1))),
+    **dict.fromkeys(("mo", "mos", "month", "months"), (Decimal(30), Decimal(1))),
+    **dict.fromkeys(("a", "yr", "yrs", "year", "years"), (Decimal(365), Decimal(1))),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), (Decimal(1), Decimal(24))),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), (Decimal(1), Decimal(1440))),
     **dict.fromkeys(("s",), (Decimal(1), Decimal(86400))),
 }
 
@@ -24,8 +24,8 @@ def quantity_days(q: Quantity | None) -> Decimal | None:
     if q is None or q.value is None or q.value <= 0:
         return None
     for raw in (q.code, q.unit):
-        # "Day(s)" and "{days}" as some EHRs write the unit are days too.
-        key = duration_key(raw) if raw else None
+        # Read as doses and strengths read their units: "Day(s)", "{days}", "days.", "24 hr" as EHRs write them.
+        key = raw if raw in _DAYS else normalise_unit(raw)
         if key in _DAYS:
             multiply, divide = _DAYS[key]
             return q.value * multiply / divide

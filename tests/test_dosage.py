@@ -342,6 +342,16 @@ def test_no_value_or_non_positive_value_is_no_amount() -> None:
         (Quantity(Decimal(30), "Day(s)"), "30"),  # as some EHRs write the unit: was unknown
         (Quantity(Decimal(2), "Week(s)"), "14"),
         (Quantity(Decimal(30), "{days}"), "30"),
+        # spelt as doses and strengths are read (units.normalise_unit): each was read as no duration
+        (Quantity(Decimal(24), "hr"), "1"),
+        (Quantity(Decimal(24), "Hrs"), "1"),
+        (Quantity(Decimal(30), "days."), "30"),
+        (Quantity(Decimal(2880), "min(s)"), "2"),
+        (Quantity(Decimal(2880), "mins"), "2"),
+        (Quantity(Decimal(2), "wk(s)"), "14"),
+        (Quantity(Decimal(2), "wks"), "14"),
+        (Quantity(Decimal(1), "mo(s)"), "30"),
+        (Quantity(Decimal(1), "yr"), "365"),
     ],
 )
 def test_duration_units(quantity: Quantity, days: str) -> None:
@@ -351,6 +361,13 @@ def test_duration_units(quantity: Quantity, days: str) -> None:
 def test_unknown_duration_unit_is_unknown_not_an_error() -> None:
     assert quantity_days(Quantity(Decimal(30), "fortnights", "http://unitsofmeasure.org", "x")) is None
     assert quantity_days(Quantity(None, "d")) is None
+
+
+def test_a_cap_per_24_hr_is_read_as_a_daily_cap() -> None:
+    # "no more than 6 tablets per 24 hr": the cap was ignored ("period unit is not recognised") and the MME was
+    # worked out from every 4 hours alone.
+    capped = read(dosage(1, every(4), maxDosePerPeriod={"numerator": qty(4), "denominator": qty(24, "hr")}))
+    assert daily_cap(capped).value == Decimal(4)
 
 
 def test_daily_cap_from_max_dose_per_period() -> None:

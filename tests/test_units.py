@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from guideline.units import duration_key, normalise_unit, unit_key
+from guideline.units import normalise_unit, unit_key
 
 
 @pytest.mark.parametrize(
@@ -31,12 +31,3 @@ def test_unit_key_is_trimmed_lower_case_without_braces(written: str, key: str) -
 )
 def test_normalise_unit_reads_ehr_spellings_as_one_key(written: str | None, key: str | None) -> None:
     assert normalise_unit(written) == key
-
-
-@pytest.mark.parametrize(
-    ("written", "key"),
-    [("Day(s)", "days"), ("{days}", "days"), (" WK ", "wk"), ("min(s)", "mins"), ("days.", "days.")],
-)
-def test_duration_key_keeps_its_own_reading_of_plurals_and_full_stops(written: str, key: str) -> None:
-    # "min(s)" and "days." differ from normalise_unit's "min" and "days": guideline.units names the difference.
-    assert duration_key(written) == key
