@@ -10,7 +10,7 @@ from typing import Any
 from guideline.config import GuidelineConfig
 from guideline.search_windows import Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, PDMP_CODES, RESULTS_ISSUED, SecondDate, site_uds_query
-from guideline.terminology import site_pdmp_review_codes
+from guideline.terminology import pdmp_search_codes
 
 ALL = ("order-select", "order-sign", "patient-view")
 SIGN_VIEW = ("order-sign", "patient-view")
@@ -280,9 +280,8 @@ def templates(hook: str, config: GuidelineConfig) -> dict[str, str]:
     uds_query = site_uds_query(config)  # the plan page runs the same searches (guideline.searches)
     if uds_query and "udsLabs" in result:
         result = with_site_uds_query(result, uds_query)
-    site_codes = site_pdmp_review_codes(config)
-    if site_codes and "pdmpObs" in result:
-        codes = ",".join((PDMP_CODES, *site_codes))
+    codes = pdmp_search_codes(config)  # the plan page asks with the same list
+    if codes != PDMP_CODES and "pdmpObs" in result:
         result["pdmpObs"] = result["pdmpObs"].replace(f"code={PDMP_CODES}", f"code={codes}", 1)
     return result
 
