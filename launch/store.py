@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 metadata = MetaData()
 
@@ -62,6 +63,17 @@ sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("refresh_lock_until", BigInteger),
 )
+
+
+# One row per write-back form sent to the EHR (a hash of launch, form and page token): a form arriving again (a
+# double click, a reload of the answer page) is never sent a second time. Swept once older than any launch can be.
+writes_sent = Table(
+    "launch_write_sent",
+    metadata,
+    Column("send_key", String(64), primary_key=True),
+    Column("sent_at", BigInteger, nullable=False),
+)
+WRITES_SENT_KEPT_SECONDS = 2 * 24 * 3600
 
 
 def create_tables(engine: Engine) -> None:
@@ -137,6 +149,19 @@ def store_refreshed(engine: Engine, handle: str, values: Mapping[str, Any]) -> N
 def release_refresh(engine: Engine, handle: str) -> None:
     with engine.begin() as connection:
         connection.execute(update(sessions).where(sessions.c.handle == handle).values(refresh_lock_until=None))
+
+
+def claim_send(engine: Engine, send_key: str) -> bool:
+    """Record that a form is being sent; False when it was sent before (the insert is the check, so two requests
+    racing with the same form cannot both win)."""
+    moment = now()
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(writes_sent).where(writes_sent.c.sent_at < moment - WRITES_SENT_KEPT_SECONDS))
+            connection.execute(insert(writes_sent).values(send_key=send_key, sent_at=moment))
+    except IntegrityError:
+        return False
+    return True
 
 
 def end_session(engine: Engine, handle: str) -> None:

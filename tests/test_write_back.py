@@ -122,7 +122,7 @@ def test_a_consent_without_policy_is_refused_before_sending() -> None:
 
 
 def test_csrf_token_is_per_launch_and_needs_the_key() -> None:
-    token = csrf.token_for("key-1", "handle-a")
+    token = csrf.new_token("key-1", "handle-a")
     assert csrf.token_ok("key-1", "handle-a", token)
     assert not csrf.token_ok("key-1", "handle-b", token)
     assert not csrf.token_ok("key-2", "handle-a", token)

@@ -13,7 +13,7 @@ from smart_app.config import Settings
 from smart_app.write import csrf
 from smart_app.write.forms import FORMS, WriteContext
 from smart_app.write.panel import WritePanel, build_panel, schedule_of
-from smart_app.write.send import send
+from smart_app.write.send import WriteResult, send
 from smart_app.write.update import CHANGED, NAMES, VERSION_FIELD, Update, prepare_update, search_read
 from smart_app.write.validate import InvalidResource, validated
 
@@ -33,7 +33,7 @@ def panel_for(
     return build_panel(
         session.scope,
         settings.write_back,
-        csrf.token_for(current_app.secret_key, session.handle),
+        csrf.new_token(current_app.secret_key, session.handle),
         page_input.resources,
         view.note,
         schedule_of(view) is not None,
@@ -70,6 +70,36 @@ def _unconfirmed(label: str, why: str) -> str:
         f"May not have been saved: {label} — {why}. Check the patient's chart in the EHR before saving again (the "
         "records listed on this page were read before this save); what you typed is still in the form below."
     )
+
+
+def _sent_before(label: str) -> str:
+    """The failure line for a form that arrives again after it was sent (a double click, a reload of the answer
+    page): the first send may have been saved, so this one is not sent at all."""
+    return (
+        f"Not sent again: {label} — this form was already sent to the EHR (the button was pressed twice, or the page "
+        "showing its result was reloaded), so it was not sent a second time. Check the patient's chart in the EHR "
+        "before saving again; what you typed is still in the form below."
+    )
+
+
+def _not_saved_answer(result: WriteResult | None, label: str, kind: str) -> tuple[str, int]:
+    """The failure line and HTTP status for a write that was not saved, or not sent because it was sent before
+    (`result` None)."""
+    if result is None:
+        return _sent_before(label), 409
+    if result.unconfirmed:
+        return _unconfirmed(label, result.message), 202 if result.status == 202 else 502
+    if result.conflict:
+        return _kept(label, CHANGED.format(one=NAMES[kind][0])), 409
+    return _kept(label, result.message), 502
+
+
+def _first_send(session: Any, form_key: str, token: str) -> bool:
+    """Record that this page's form is being sent; False when it was sent before."""
+    from launch import store
+    from launch.service import current_service
+
+    return store.claim_send(current_service().engine, csrf.send_key(session.handle, form_key, token))
 
 
 def create_write_blueprint(settings: Settings) -> Blueprint:
@@ -147,29 +177,25 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                     failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
                     status = 500
                 else:
-                    result = send(
-                        _http(),
-                        session.iss,
-                        session.access_token,
-                        built.method,
-                        built.target,
-                        resource,
-                        settings.fhir_timeout * 2,
-                        update.if_match,
-                    )
-                    if result.ok:
+                    # Used up just before sending, so the same form arriving again is never sent twice.
+                    first = _first_send(session, form_key, request.form.get(csrf.FIELD, ""))
+                    result = None
+                    if first:
+                        result = send(
+                            _http(),
+                            session.iss,
+                            session.access_token,
+                            built.method,
+                            built.target,
+                            resource,
+                            settings.fhir_timeout * 2,
+                            update.if_match,
+                        )
+                    if result is not None and result.ok:
                         taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
                         url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
                         return redirect(f"{url}#write-{form_key}", code=303)
-                    if result.unconfirmed:
-                        failure = _unconfirmed(label, result.message)
-                        status = 202 if result.status == 202 else 502
-                    elif result.conflict:
-                        failure = _kept(label, CHANGED.format(one=NAMES[kind][0]))
-                        status = 409
-                    else:
-                        failure = _kept(label, result.message)
-                        status = 502
+                    failure, status = _not_saved_answer(result, label, kind)
         panel = replace(panel, failed=built, failure=failure)
 
         def link(**params: Any) -> str:

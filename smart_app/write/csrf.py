@@ -1,20 +1,42 @@
-"""A CSRF token per launch: an HMAC of the launch handle under the app's secret key, checked on every write.
+"""A form token per page shown: a random nonce and an HMAC of it with the launch handle under the app's secret key,
+checked on every write, and used up when its form is sent to the EHR.
 
 The plan page is framed by EHRs, so its launch cookie is SameSite=None and a cross-site form could carry it;
-the token is only ever in our own page, so a forged POST cannot know it."""
+the token is only ever in our own page, so a forged POST cannot know it. The nonce makes each page's token its own,
+so a form sent once (a double click, a reload of the answer page) is recognised when it comes again."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 
 FIELD = "csrf_token"
+NONCE_HEX = 32
+TOKEN = re.compile(f"^[0-9a-f]{{{NONCE_HEX + 64}}}$")
 
 
-def token_for(secret_key: str | bytes, handle: str) -> str:
-    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    return hmac.new(key, b"painplan-write:" + handle.encode(), hashlib.sha256).hexdigest()
+def _mac(key: str | bytes, handle: str, nonce: str) -> str:
+    """The HMAC binding a nonce to one launch under the app's key."""
+    raw = key.encode() if isinstance(key, str) else key
+    return hmac.new(raw, f"painplan-write:{handle}:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_token(secret_key: str | bytes, handle: str) -> str:
+    """A fresh token for the forms of one page shown in this launch."""
+    nonce = secrets.token_hex(NONCE_HEX // 2)
+    return nonce + _mac(secret_key, handle, nonce)
 
 
 def token_ok(secret_key: str | bytes, handle: str, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(token_for(secret_key, handle), str(presented))
+    """The token was made by this app for this launch."""
+    if not presented or not TOKEN.match(str(presented)):
+        return False
+    nonce, mac = str(presented)[:NONCE_HEX], str(presented)[NONCE_HEX:]
+    return hmac.compare_digest(_mac(secret_key, handle, nonce), mac)
+
+
+def send_key(handle: str, form_key: str, token: str) -> str:
+    """What is recorded when a form is sent: one page's form in one launch, never the token itself."""
+    return hashlib.sha256(f"{handle}\n{form_key}\n{token}".encode()).hexdigest()
