@@ -454,15 +454,22 @@ def test_a_write_the_ehr_answers_with_no_body_is_saved(rsps, method, target, sta
     assert result.reference == (f"Observation/{reference}" if reference else None)
 
 
-def test_a_write_the_ehr_accepted_but_has_not_stored_is_neither_saved_nor_not_saved(rsps) -> None:
+def test_a_write_the_ehr_accepted_but_has_not_stored_is_neither_saved_nor_not_saved(rsps, monkeypatch) -> None:
     """202 Accepted (an asynchronous server) says the EHR will process the write later: it may yet be stored."""
+    from smart_app.write import send as send_module
     from smart_app.write.send import send
+
+    monkeypatch.setattr(send_module, "POLL_WAITS", (0.0, 0.0, 0.0))
 
     status_url = f"{ISS}/_async/8d1f"
     rsps.add(responses.POST, f"{ISS}/Observation", body="", status=202, headers={"Content-Location": status_url})
+    rsps.add(responses.GET, status_url, status=202)  # still processing each time it is asked
     result = send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 5)
     assert not result.ok and result.unconfirmed and result.reference is None and result.status == 202
-    assert result.message == "the EHR accepted the request but has not confirmed it was saved"
+    assert result.message == (
+        "the record was sent and the EHR accepted it for processing, but had not confirmed it was saved when "
+        "PainPlan last asked"
+    )
 
 
 @pytest.mark.parametrize(
@@ -506,8 +513,9 @@ def test_the_page_calls_a_write_answered_without_a_body_saved_and_a_202_unconfir
     text = html.unescape(answer.get_data(as_text=True))
     assert answer.status_code == 202 and "Not saved" not in text and 'write-result" role="status"' not in text
     assert (
-        "May not have been saved: the PEG score — the EHR accepted the request but has not confirmed it was saved. "
-        "Check the patient's chart in the EHR before saving again" in text
+        "May not have been saved: the PEG score — the record was sent and the EHR accepted it for processing, but "
+        "had not confirmed it was saved when PainPlan last asked. Check the patient's chart in the EHR before saving "
+        "again" in text
     )
     assert "what you typed is still in the form below." in text and re.search(r'name="pain"[^>]*value="6"', text)
 
@@ -530,8 +538,9 @@ def test_the_page_never_calls_a_write_that_may_be_stored_not_saved(tmp_path, rsp
         assert "Not saved" not in text
         assert (
             "May not have been saved: the goal — the record was sent but the EHR did not answer in time. Check the "
-            "patient's chart in the EHR before saving again (the records listed on this page were read before this "
-            "save); what you typed is still in the form below." in text
+            "patient's chart in the EHR before saving again (the records listed on this page were read again after "
+            "this save, and a record the EHR is still processing may not be among them yet); what you typed is still "
+            "in the form below." in text
         )
     else:
         assert chart.received == []

@@ -68,7 +68,8 @@ def _unconfirmed(label: str, why: str) -> str:
     so saving again could record it twice."""
     return (
         f"May not have been saved: {label} — {why}. Check the patient's chart in the EHR before saving again (the "
-        "records listed on this page were read before this save); what you typed is still in the form below."
+        "records listed on this page were read again after this save, and a record the EHR is still processing may "
+        "not be among them yet); what you typed is still in the form below."
     )
 
 
@@ -196,6 +197,12 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                         url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
                         return redirect(f"{url}#write-{form_key}", code=303)
                     failure, status = _not_saved_answer(result, label, kind)
+                    if result is not None and result.unconfirmed:
+                        # The EHR may have stored it: the records on file are read again, so the list under the
+                        # answer shows the record if it is there (the list read before the save never could).
+                        shown = launched_page(session, settings, settings.evaluation_now(), request.form)
+                        view = shown.view
+                        panel = panel_for(session, settings, view, shown.page_input, request.form)
         panel = replace(panel, failed=built, failure=failure)
 
         def link(**params: Any) -> str:

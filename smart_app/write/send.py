@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError
@@ -19,6 +21,13 @@ log = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
 MAX_DIAGNOSTICS = 300
+# After 202 Accepted, the status address is asked after each of these waits (seconds) while it answers 202: a few
+# seconds at most, so the clinician is not kept waiting on an EHR that processes writes in a queue.
+POLL_WAITS: tuple[float, ...] = (0.5, 1.0, 2.0)
+ACCEPTED = (
+    "the record was sent and the EHR accepted it for processing, but had not confirmed it was saved when PainPlan "
+    "last asked"
+)
 # Raised before a byte of the request is sent: the connection was never made, or the request could not be built.
 UNSENT = (
     requests.ConnectTimeout,
@@ -27,6 +36,15 @@ UNSENT = (
     requests.exceptions.MissingSchema,
     requests.exceptions.InvalidHeader,
 )
+
+REASONS = {
+    401: "the EHR no longer accepts this launch's access (open the plan again from the chart)",
+    403: "the EHR refused permission to save this",
+    404: "the EHR does not have the record to update",
+    409: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
+    412: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
+    422: "the EHR did not accept the content",
+}
 
 
 @dataclass(frozen=True)
@@ -45,24 +63,37 @@ class WriteResult:
         return self.status in (409, 412)
 
 
-def _issues(response: requests.Response) -> list[dict[str, Any]]:
-    """The issues of an OperationOutcome body; none when the body is anything else."""
-    try:
-        body = response.json()
-    except ValueError:
-        return []
+def _outcome_issues(body: Any) -> list[dict[str, Any]]:
+    """The issues of an OperationOutcome; none when `body` is anything else."""
     if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
         return []
     return [issue for issue in body.get("issue") or [] if isinstance(issue, dict)]
 
 
-def _outcome_text(response: requests.Response) -> str:
-    """The first OperationOutcome diagnostics or details text, shortened; '' when there is none."""
-    for issue in _issues(response):
-        text = issue.get("diagnostics") or (issue.get("details") or {}).get("text")
+def _issues(response: requests.Response) -> list[dict[str, Any]]:
+    """The issues of an OperationOutcome body; none when the body is anything else."""
+    try:
+        return _outcome_issues(response.json())
+    except ValueError:
+        return []
+
+
+def _outcome_text_of(body: Any) -> str:
+    """The first diagnostics or details text of an OperationOutcome, shortened; '' when there is none."""
+    for issue in _outcome_issues(body):
+        details = issue.get("details")
+        text = issue.get("diagnostics") or (details.get("text") if isinstance(details, dict) else None)
         if text:
             return str(text)[:MAX_DIAGNOSTICS]
     return ""
+
+
+def _outcome_text(response: requests.Response) -> str:
+    """The first OperationOutcome diagnostics or details text of a response body; '' when there is none."""
+    try:
+        return _outcome_text_of(response.json())
+    except ValueError:
+        return ""
 
 
 def _outcome_failed(response: requests.Response) -> bool:
@@ -70,14 +101,22 @@ def _outcome_failed(response: requests.Response) -> bool:
     return any(issue.get("severity") in ("error", "fatal") for issue in _issues(response))
 
 
-def _reference(response: requests.Response, kind: str) -> str | None:
-    """The id from Location (…/Observation/123/_history/1), else from a returned resource."""
-    location = response.headers.get("Location") or response.headers.get("Content-Location") or ""
+def _location_reference(location: str, kind: str) -> str | None:
+    """`kind/id` from a location (…/Observation/123/_history/1); None when it names no record of `kind`."""
     parts = [p for p in location.split("?")[0].split("/") if p]
     if "_history" in parts:
         parts = parts[: parts.index("_history")]
     if len(parts) >= 2 and parts[-2] == kind:
         return f"{kind}/{parts[-1]}"
+    return None
+
+
+def _reference(response: requests.Response, kind: str) -> str | None:
+    """The id from Location (…/Observation/123/_history/1), else from a returned resource."""
+    location = response.headers.get("Location") or response.headers.get("Content-Location") or ""
+    found = _location_reference(location, kind)
+    if found is not None:
+        return found
     try:
         body = response.json()
     except ValueError:
@@ -155,23 +194,24 @@ def send(
     if response.status_code == 202:
         # Accepted for processing later (an asynchronous server): it may yet be stored, or refused.
         log.warning("FHIR %s %s answered 202 Accepted", method, kind)
-        message = "the EHR accepted the request but has not confirmed it was saved"
-        return WriteResult(False, None, message, 202, unconfirmed=True)
+        return _accepted(session, base_url, token, method, target, kind, response, timeout)
     if success:
-        # 204 No Content (or 200/201 with no body: Prefer return=minimal) is a save; Location, when given, is the id.
-        reference = _reference(response, kind)
-        if reference is None and method == "PUT":
-            reference = target
-        return WriteResult(True, reference, "saved", response.status_code)
+        return _saved(response, method, target, kind)
+    return _refused(response, method, kind)
+
+
+def _saved(response: requests.Response, method: str, target: str, kind: str) -> WriteResult:
+    """A save: 204 No Content (or 200/201 with no body: Prefer return=minimal) too; Location, when given, is the id."""
+    reference = _reference(response, kind)
+    if reference is None and method == "PUT":
+        reference = target
+    return WriteResult(True, reference, "saved", response.status_code)
+
+
+def _refused(response: requests.Response, method: str, kind: str) -> WriteResult:
+    """A write the EHR answered with an error or a redirect: not saved, with its reason and OperationOutcome text."""
     detail = _outcome_text(response)
-    reason = {
-        401: "the EHR no longer accepts this launch's access (open the plan again from the chart)",
-        403: "the EHR refused permission to save this",
-        404: "the EHR does not have the record to update",
-        409: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
-        412: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
-        422: "the EHR did not accept the content",
-    }.get(response.status_code, f"the EHR answered with an error (HTTP {response.status_code})")
+    reason = REASONS.get(response.status_code, f"the EHR answered with an error (HTTP {response.status_code})")
     if 300 <= response.status_code < 400:
         reason = (
             f"the EHR redirected the request to another page (HTTP {response.status_code}; often a sign-in page "
@@ -179,3 +219,75 @@ def send(
         )
     log.warning("FHIR %s %s answered %s", method, kind, response.status_code)
     return WriteResult(False, None, f"{reason}{': ' + detail if detail else ''}", response.status_code)
+
+
+def status_address(base_url: str, response: requests.Response) -> str | None:
+    """The 202's status address (Content-Location), only when it is on the FHIR server itself: the launch's token
+    is sent with the question and must never go to another host or scheme."""
+    location = response.headers.get("Content-Location") or ""
+    if not location:
+        return None
+    root = base_url.rstrip("/") + "/"
+    address = urljoin(root, location)
+    parts, base = urlsplit(address), urlsplit(root)
+    inside = address.startswith(root) and (parts.scheme, parts.netloc) == (base.scheme, base.netloc)
+    return address if inside and ".." not in parts.path.split("/") else None
+
+
+def _accepted(
+    session: Any,
+    base_url: str,
+    token: str | None,
+    method: str,
+    target: str,
+    kind: str,
+    response: requests.Response,
+    timeout: float,
+) -> WriteResult:
+    """Ask the status address whether the accepted write was stored, a few times at most: a GET, so the write itself
+    is never sent again. Only an answer that says what became of the write decides; anything else leaves it
+    unconfirmed."""
+    address = status_address(base_url, response)
+    headers = {"Accept": FHIR_JSON, **({"Authorization": f"Bearer {token}"} if token else {})}
+    for wait in POLL_WAITS if address else ():
+        time.sleep(wait)
+        try:
+            answer = session.get(address, headers=headers, timeout=timeout, allow_redirects=False)
+        except requests.RequestException:
+            break
+        if answer.status_code != 202:
+            decided = _decided(answer, method, target, kind)
+            if decided is not None:
+                return decided
+            break
+    return WriteResult(False, None, ACCEPTED, 202, unconfirmed=True)
+
+
+def _decided(answer: requests.Response, method: str, target: str, kind: str) -> WriteResult | None:
+    """What a status address's final answer says of the write: the record itself (saved), or a batch-response
+    entry with the write's own status and outcome; None when it says neither (the job expired, an error page)."""
+    if answer.status_code != 200:
+        return None
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    if body.get("resourceType") == kind and body.get("id"):
+        return WriteResult(True, f"{kind}/{body['id']}", "saved", 200)
+    entries = body.get("entry") if body.get("resourceType") == "Bundle" else None
+    first = entries[0] if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], dict) else {}
+    outcome = first.get("response") if isinstance(first.get("response"), dict) else {}
+    code = str(outcome.get("status", "")).split(" ")[0]
+    if not code.isdigit():
+        return None
+    status = int(code)
+    if 200 <= status < 300:
+        reference = _location_reference(str(outcome.get("location") or ""), kind)
+        return WriteResult(True, reference or (target if method == "PUT" else None), "saved", status)
+    if status == 202 or status < 400:
+        return None
+    detail = _outcome_text_of(outcome.get("outcome"))
+    reason = REASONS.get(status, f"the EHR answered with an error (HTTP {status})")
+    return WriteResult(False, None, f"{reason}{': ' + detail if detail else ''}", status)
