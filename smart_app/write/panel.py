@@ -13,7 +13,9 @@ from launch.scopes import granted_writes
 from smart_app.write.forms import DECISIONS, FORMS, GOAL_KINDS, Built
 
 SAVED_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,40}/[A-Za-z0-9.-]{1,64}$")
-# The page's search each list of records on file comes from (guideline.plan.on_record).
+# The page's search each list of records on file comes from (guideline.plan.on_record): the one definition, read by
+# the list's "not known"/"more may be on record" words and by an update's check that its record was read
+# (update.search_read).
 RECORD_SEARCHES = {"goals": "goals", "plans": "care_plans", "agreements": "consents", "notes": "documents"}
 
 

@@ -17,11 +17,13 @@ from typing import Any
 from guideline.plan.goals import HOW_WE_WILL_KNOW
 from guideline.plan.on_record import on_record
 from smart_app.write.forms import GOAL_KINDS, LOINC, PEG_PANEL, PEG_SCORE, Built, WriteContext
+from smart_app.write.panel import RECORD_SEARCHES
 from smart_app.write.validate import codings
 
 VERSION_FIELD = "version."  # + the record's id: the hidden field carrying the versionId the page showed
 FHIR_ID = re.compile(r"^[A-Za-z0-9.-]{1,64}$")
-QUERY_OF = {"Goal": "goals", "CarePlan": "care_plans"}
+# One and many of each kind updated; the plural is also its list of records on file (OnRecord.goals, .plans), whose
+# search is panel.RECORD_SEARCHES's: the search the page's list and the update's check both rest on is named once.
 NAMES = {"Goal": ("goal", "goals"), "CarePlan": ("plan", "plans")}
 PEG_MEASURES = {(LOINC, PEG_SCORE), (LOINC, PEG_PANEL[0])}
 PLAN_ACTIVITIES = ("Follow-up visit", "Naloxone rescue kit", "Urine drug test")  # the decision form's, by code text
@@ -61,7 +63,7 @@ def _is_patients(resource: Mapping[str, Any], patient_id: str) -> bool:
 def offered(resources: Sequence[Mapping[str, Any]], kind: str, patient_id: str) -> dict[str, Mapping[str, Any]]:
     """The records of `kind` the page offers to update, by id: this patient's goals, and pain-plan CarePlans."""
     records = on_record(resources)
-    listed = {item.reference for item in (records.goals if kind == "Goal" else records.plans)}
+    listed = {item.reference for item in getattr(records, NAMES[kind][1])}
     return {
         str(r["id"]): r
         for r in resources
@@ -306,7 +308,7 @@ def search_read(statuses: Iterable[Any], kind: str) -> str:
     """How the page's search for this kind of record went: READ in full, FAILED (nothing to check against), or
     CUT_OFF at the page limit (`prefetch.page_cap` pages followed, a next link left): a record not among those read
     may still be the patient's, so its absence decides nothing."""
-    mine = [status for status in statuses if status.key == QUERY_OF[kind]]
+    mine = [status for status in statuses if status.key == RECORD_SEARCHES[NAMES[kind][1]]]
     if not all(status.ok for status in mine):
         return FAILED
     return CUT_OFF if any(status.truncated for status in mine) else READ
