@@ -452,3 +452,27 @@ def _text_of(page: str, element_id: str) -> str:
     """The text of one element of the page, tags dropped and spaces collapsed."""
     block = page.split(f'id="{element_id}"', 1)[1].split("</div>", 1)[0]
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", block)).split())
+
+
+def test_a_goal_the_ehr_refuses_as_changed_is_shown_as_it_is_now_and_can_be_saved_over_it(tmp_path, rsps) -> None:
+    """The goal was changed in Epic between the page's check and the PUT: the EHR answers 412. The answer says the
+    goal below is as it is now, so it must have been read again (with its new version in the form), not the goal as
+    read before the save, whose version would make every later save a conflict again."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, extra=(copy.deepcopy(EPIC_GOAL),))
+
+    def nurse_edits() -> None:
+        goal = chart.resources[("Goal", GOAL_ID)]
+        goal["meta"] = {"versionId": "4"}
+        goal["description"] = {"text": "Walk to the mailbox and back, with a cane"}
+        chart.before_write = None
+
+    chart.before_write = nurse_edits
+    answer = _post(client, handle, "goal", _goal_form(page, due="2026-09-01"))
+    text = _text(answer)
+    assert answer.status_code == 409 and chart.if_match == ['W/"3"']  # sent once, refused by the EHR
+    assert chart.resources[("Goal", GOAL_ID)]["meta"] == {"versionId": "4"}
+    assert "someone changed this goal in the EHR after this page was opened, so it was not overwritten" in text
+    assert "with a cane" in text and f'name="{VERSION_FIELD}{GOAL_ID}" value="4"' in text
+    assert 'value="2026-09-01"' in text
+    again = _post(client, handle, "goal", _goal_form(text, due="2026-09-01"))
+    assert again.status_code == 303 and chart.if_match[-1] == 'W/"4"'

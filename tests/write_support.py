@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -41,6 +42,7 @@ class ChartServer:
     unreachable: Exception | None = None  # raised for each write before it reaches the server (connection refused)
     answer_lost: Exception | None = None  # raised after each write is stored: the answer never came back
     page_size: dict[str, int] = field(default_factory=dict)  # resource type -> entries per search page (next links)
+    before_write: Callable[[], None] | None = None  # run as each write arrives (someone else edits meanwhile)
 
     def __post_init__(self) -> None:
         chart = load_demo_patients(self.today)[self.patient_id]
@@ -98,6 +100,8 @@ class ChartServer:
             raise self.unreachable
         if not self._authorised(request):
             return 401, {}, ""
+        if self.before_write is not None:
+            self.before_write()
         parts = self._path(request)
         body = json.loads(request.body)
         self.received.append((request.method, "/".join(parts), body))

@@ -197,9 +197,10 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                         url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
                         return redirect(f"{url}#write-{form_key}", code=303)
                     failure, status = _not_saved_answer(result, label, kind)
-                    if result is not None and result.unconfirmed:
-                        # The EHR may have stored it: the records on file are read again, so the list under the
-                        # answer shows the record if it is there (the list read before the save never could).
+                    if result is not None and (result.unconfirmed or result.conflict):
+                        # The EHR may have stored it, or changed it after this request read it: the records on file
+                        # are read again, so the list under the answer shows the record as it is now (and a conflict's
+                        # form carries its new version), which the list read before the save never could.
                         shown = launched_page(session, settings, settings.evaluation_now(), request.form)
                         view = shown.view
                         panel = panel_for(session, settings, view, shown.page_input, request.form)
