@@ -18,7 +18,7 @@ from launch.crypto import digest, random_secret, same_digest
 from launch.discovery import DiscoveryError, SmartConfiguration
 from launch.identity import fhir_user
 from launch.oauth import TokenResponseError, authorization_url, exchange_code
-from launch.scopes import requested_scope
+from launch.scopes import release_named_in_base, requested_scope
 from launch.service import LaunchService
 from launch.session import FHIR_ID, LaunchError, app_context_hints, create_session, token_expiry
 
@@ -67,7 +67,8 @@ def begin(service: LaunchService, iss_param: str | None, launch_param: str | Non
         config,
         ehr_launch=launch is not None,
         override=client.scope,
-        write=service.settings.write_back,
+        # A server whose base names another FHIR release is offered no form, so no write right is asked of it.
+        write=service.settings.write_back and release_named_in_base(iss) is None,
         extra_reads=service.settings.extra_read_types,
     )
     state, browser_nonce = random_secret(), random_secret()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from guideline.record import READ_RESOURCE_TYPES
 from launch.discovery import SmartConfiguration
 
@@ -15,6 +17,20 @@ WRITE_RESOURCES: dict[str, str] = {
     "CarePlan": "cu",  # the decision and the plan
     "DocumentReference": "c",  # the note
 }
+# Path segments (lower case) of a FHIR base naming a release other than R4/R4B, whose records PainPlan does not write:
+# Epic's …/api/FHIR/STU3 and …/DSTU2, Oracle Health's /dstu2/<tenant>, HAPI's /baseDstu3, the SMART sandbox's /v/r3/.
+OTHER_RELEASE_BASES = {
+    "dstu1": "DSTU1",
+    "dstu2": "DSTU2",
+    "basedstu2": "DSTU2",
+    "r2": "DSTU2",
+    "stu3": "STU3",
+    "dstu3": "STU3",
+    "basedstu3": "STU3",
+    "r3": "STU3",
+    "r5": "R5",
+    "baser5": "R5",
+}
 # online_access: a refresh token for the length of the user's session; we never ask for offline_access.
 IDENTITY_SCOPES: tuple[str, ...] = ("openid", "fhirUser", "online_access")
 
@@ -23,6 +39,14 @@ def resource_scopes(v2: bool, extra_reads: tuple[str, ...] = ()) -> tuple[str, .
     """Read scopes for what the plan view reads, and the types the site turned on (`extra_reads`)."""
     suffix = "rs" if v2 else "read"
     return tuple(f"patient/{resource}.{suffix}" for resource in dict.fromkeys((*PLAN_RESOURCES, *extra_reads)))
+
+
+def release_named_in_base(base_url: str) -> str | None:
+    """The FHIR release a base address's path names when it is not R4 ("STU3"); None when it names R4 or none."""
+    for segment in urlsplit(base_url).path.lower().split("/"):
+        if segment in OTHER_RELEASE_BASES:
+            return OTHER_RELEASE_BASES[segment]
+    return None
 
 
 def write_scopes(v2: bool) -> tuple[str, ...]:

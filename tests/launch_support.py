@@ -79,6 +79,7 @@ class FakeEhr:
     permission_v2: bool = True
     well_known: bool = True
     metadata: bool = True
+    fhir_version: str = "4.0.1"  # the CapabilityStatement's fhirVersion (3.0.2 for an STU3 server)
     patient: str = "pat-0001"
     encounter: str | None = "enc-77"
     expires_in: int = 3600
@@ -163,7 +164,7 @@ class FakeEhr:
         statement = {
             "resourceType": "CapabilityStatement",
             "status": "active",
-            "fhirVersion": "4.0.1",
+            "fhirVersion": self.fhir_version,
             "rest": [{"mode": "server", "security": {"extension": [oauth]}}],
         }
         return 200, {"Content-Type": "application/fhir+json"}, json.dumps(statement)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
 from smart_app.config import Settings
-from smart_app.write import csrf
+from smart_app.write import csrf, fhir_version
 from smart_app.write.forms import FORMS, WriteContext
 from smart_app.write.panel import WritePanel, build_panel, schedule_of
 from smart_app.write.send import WriteResult, send
@@ -39,6 +39,7 @@ def panel_for(
         schedule_of(view) is not None,
         args,
         statuses=page_input.statuses,
+        server_release=fhir_version.base_refusal(session.iss),
     )
 
 
@@ -95,6 +96,28 @@ def _not_saved_answer(result: WriteResult | None, label: str, kind: str) -> tupl
     return _kept(label, result.message), 502
 
 
+def _not_r4(release: str) -> str:
+    """Why nothing was sent to a server that is not FHIR R4 ("FHIR STU3 (3.0.2)")."""
+    return f"the EHR's FHIR server is {release}, and PainPlan writes FHIR R4 records only, so nothing was sent"
+
+
+def _send_once(session: Any, settings: Settings, form_key: str, built: Any, resource: dict, update: Update) -> Any:
+    """Send the record with the launch's token; None, with nothing sent, when this page's form was sent before.
+    The form is used up just before sending, so the same form arriving again is never sent twice."""
+    if not _first_send(session, form_key, request.form.get(csrf.FIELD, "")):
+        return None
+    return send(
+        _http(),
+        session.iss,
+        session.access_token,
+        built.method,
+        built.target,
+        resource,
+        settings.fhir_timeout * 2,
+        update.if_match,
+    )
+
+
 def _first_send(session: Any, form_key: str, token: str) -> bool:
     """Record that this page's form is being sent; False when it was sent before."""
     from launch import store
@@ -149,7 +172,10 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         panel = panel_for(session, settings, view, page_input, request.form)
         failure = ""
         status = 200
-        if not panel.can(form_key, interaction):
+        if panel.server_release:
+            failure = f"Not saved: {label} — {_not_r4(panel.server_release)}."  # no form is offered to keep it
+            status = 502
+        elif not panel.can(form_key, interaction):
             failure = f"Not saved: the EHR did not grant PainPlan permission to {interaction} {kind} records."
             status = 403
         elif built.errors:
@@ -178,25 +204,15 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                     failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
                     status = 500
                 else:
-                    # Used up just before sending, so the same form arriving again is never sent twice.
-                    first = _first_send(session, form_key, request.form.get(csrf.FIELD, ""))
-                    result = None
-                    if first:
-                        result = send(
-                            _http(),
-                            session.iss,
-                            session.access_token,
-                            built.method,
-                            built.target,
-                            resource,
-                            settings.fhir_timeout * 2,
-                            update.if_match,
-                        )
+                    release = fhir_version.save_refusal(_http(), session.iss, settings.fhir_timeout)
+                    result = None if release else _send_once(session, settings, form_key, built, resource, update)
                     if result is not None and result.ok:
                         taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
                         url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
                         return redirect(f"{url}#write-{form_key}", code=303)
-                    failure, status = _not_saved_answer(result, label, kind)
+                    failure, status = (
+                        (_kept(label, _not_r4(release)), 502) if release else _not_saved_answer(result, label, kind)
+                    )
                     if result is not None and (result.unconfirmed or result.conflict):
                         # The EHR may have stored it, or changed it after this request read it: the records on file
                         # are read again, so the list under the answer shows the record as it is now (and a conflict's

@@ -35,11 +35,14 @@ class WritePanel:
     # Each list of records on file whose search was not read in full, with the words saying so: such a list is
     # never "none on record", and one cut off may leave out the very record to update.
     unread: Mapping[str, str] = field(default_factory=dict)
+    # "FHIR STU3" when the server's base address names a release other than R4: PainPlan writes R4 only, so no form.
+    server_release: str = ""
     decisions: Mapping[str, str] = field(default_factory=lambda: DECISIONS)
     goal_kinds: Mapping[str, str] = field(default_factory=lambda: GOAL_KINDS)
 
     def can(self, form_key: str, interaction: str = "create") -> bool:
-        return interaction in self.granted.get(FORMS[form_key][2], frozenset())
+        """The form is offered: the scope allows it and the server takes R4 records."""
+        return not self.server_release and interaction in self.granted.get(FORMS[form_key][2], frozenset())
 
     @property
     def any_form(self) -> bool:
@@ -78,6 +81,7 @@ def build_panel(
     failed: Built | None = None,
     failure: str = "",
     statuses: Sequence[Any] = (),
+    server_release: str = "",
 ) -> WritePanel:
     """The panel for the page; `statuses` are the page's searches, so a list whose search failed or was cut off says
     so."""
@@ -92,6 +96,7 @@ def build_panel(
         failed=failed,
         failure=failure,
         unread=records_unread(statuses),
+        server_release=server_release,
     )
 
 
