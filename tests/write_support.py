@@ -43,6 +43,7 @@ class ChartServer:
     answer_lost: Exception | None = None  # raised after each write is stored: the answer never came back
     page_size: dict[str, int] = field(default_factory=dict)  # resource type -> entries per search page (next links)
     before_write: Callable[[], None] | None = None  # run as each write arrives (someone else edits meanwhile)
+    warning: str | None = None  # store each write, answer with Location and an OperationOutcome carrying this warning
 
     def __post_init__(self) -> None:
         chart = load_demo_patients(self.today)[self.patient_id]
@@ -132,6 +133,11 @@ class ChartServer:
             # Prefer: return=minimal honoured with nothing but a version tag: no body, no Location.
             return self.answer_status, {"ETag": f'W/"{version + 1}"'}, ""
         headers = {**FHIR_JSON, "Location": f"{self.ehr.iss}/{parts[0]}/{ident}/_history/{version + 1}"}
+        if self.warning is not None:
+            # As Epic answers a write it stored while ignoring part of it: the outcome, not the resource.
+            issue = {"severity": "warning", "code": "informational", "details": {"text": self.warning}}
+            outcome = {"resourceType": "OperationOutcome", "issue": [issue]}
+            return (201 if request.method == "POST" else 200), headers, json.dumps(outcome)
         return (201 if request.method == "POST" else 200), headers, json.dumps(stored)
 
     def written(self, kind: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from smart_app.write.validate import InvalidResource, validated
 log = logging.getLogger(__name__)
 
 # The taper form's fields travel with every write so the page comes back with the same schedule.
+MAX_NOTE = 600  # what the EHR noted on a save, as carried in the redirect's address
 TAPER_FIELDS = ("rate", "interval", "basis", "target", "pause_at", "pause_intervals")
 
 
@@ -40,7 +41,15 @@ def panel_for(
         args,
         statuses=page_input.statuses,
         server_release=fhir_version.base_refusal(session.iss),
+        saved_note=_saved_note(session, args),
     )
+
+
+def _saved_note(session: Any, args: Any) -> str:
+    """What the EHR noted on the save just made, when the address carries it with PainPlan's own signature."""
+    note, form_key = args.get("note", ""), args.get("saved", "")
+    ok = csrf.note_ok(current_app.secret_key, session.handle, form_key, note, args.get("note_sig"))
+    return note if ok else ""
 
 
 def _context(session: Any, view: Any, now: Any, config: Any) -> WriteContext:
@@ -116,6 +125,14 @@ def _send_once(session: Any, settings: Settings, form_key: str, built: Any, reso
         settings.fhir_timeout * 2,
         update.if_match,
     )
+
+
+def _noted(session: Any, form_key: str, result: WriteResult) -> dict[str, str]:
+    """What the EHR noted on the save, for the page it redirects to, signed so a link cannot make one up."""
+    if not result.warnings:
+        return {}
+    note = " ".join(result.warnings)[:MAX_NOTE]
+    return {"note": note, "note_sig": csrf.note_mac(current_app.secret_key, session.handle, form_key, note)}
 
 
 def _first_send(session: Any, form_key: str, token: str) -> bool:
@@ -208,7 +225,13 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                     result = None if release else _send_once(session, settings, form_key, built, resource, update)
                     if result is not None and result.ok:
                         taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
-                        url = plan_url(session, saved=form_key, ref=result.reference or "", **taper)
+                        url = plan_url(
+                            session,
+                            saved=form_key,
+                            ref=result.reference or "",
+                            **taper,
+                            **_noted(session, form_key, result),
+                        )
                         return redirect(f"{url}#write-{form_key}", code=303)
                     failure, status = (
                         (_kept(label, _not_r4(release)), 502) if release else _not_saved_answer(result, label, kind)

@@ -40,3 +40,15 @@ def token_ok(secret_key: str | bytes, handle: str, presented: str | None) -> boo
 def send_key(handle: str, form_key: str, token: str) -> str:
     """What is recorded when a form is sent: one page's form in one launch, never the token itself."""
     return hashlib.sha256(f"{handle}\n{form_key}\n{token}".encode()).hexdigest()
+
+
+def note_mac(secret_key: str | bytes, handle: str, form_key: str, note: str) -> str:
+    """The HMAC carried beside what the EHR noted on a save, in the address the save redirects to: a note typed
+    into a link is not the EHR's and must never be shown as if it were."""
+    raw = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(raw, f"painplan-note:{handle}:{form_key}:{note}".encode(), hashlib.sha256).hexdigest()
+
+
+def note_ok(secret_key: str | bytes, handle: str, form_key: str, note: str, mac: str | None) -> bool:
+    """The note came from this app's own redirect after a save in this launch."""
+    return bool(note and mac) and hmac.compare_digest(note_mac(secret_key, handle, form_key, note), str(mac))

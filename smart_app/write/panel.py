@@ -30,6 +30,7 @@ class WritePanel:
     note_text: str
     has_schedule: bool
     saved: tuple[str, str] | None = None  # (form key, reference or "")
+    saved_note: str = ""  # what the EHR noted on that save (its warnings), checked to come from PainPlan's redirect
     failed: Built | None = None
     failure: str = ""  # what was not saved and why
     # Each list of records on file whose search was not read in full, with the words saying so: such a list is
@@ -82,9 +83,11 @@ def build_panel(
     failure: str = "",
     statuses: Sequence[Any] = (),
     server_release: str = "",
+    saved_note: str = "",
 ) -> WritePanel:
     """The panel for the page; `statuses` are the page's searches, so a list whose search failed or was cut off says
     so."""
+    saved = saved_from(args)
     return WritePanel(
         requested=requested,
         granted=granted_writes(scope),
@@ -92,7 +95,8 @@ def build_panel(
         records=on_record(resources),
         note_text=note_text,
         has_schedule=has_schedule,
-        saved=saved_from(args),
+        saved=saved,
+        saved_note=saved_note if saved is not None else "",
         failed=failed,
         failure=failure,
         unread=records_unread(statuses),

@@ -56,6 +56,8 @@ class WriteResult:
     # Not saved as far as PainPlan knows, but the EHR may have stored it (sent, then no answer; or 202 Accepted):
     # saving again could put the record in the chart twice.
     unconfirmed: bool = False
+    # What the EHR noted on a save (OperationOutcome warnings: an element it ignored, a code it did not know).
+    warnings: tuple[str, ...] = ()
 
     @property
     def conflict(self) -> bool:
@@ -205,7 +207,19 @@ def _saved(response: requests.Response, method: str, target: str, kind: str) -> 
     reference = _reference(response, kind)
     if reference is None and method == "PUT":
         reference = target
-    return WriteResult(True, reference, "saved", response.status_code)
+    return WriteResult(True, reference, "saved", response.status_code, warnings=_warnings(response))
+
+
+def _warnings(response: requests.Response) -> tuple[str, ...]:
+    """The texts of an OperationOutcome body's warnings, each once and shortened (information issues such as
+    "created" are left out)."""
+    texts = []
+    for issue in _issues(response):
+        details = issue.get("details")
+        text = issue.get("diagnostics") or (details.get("text") if isinstance(details, dict) else None)
+        if issue.get("severity") == "warning" and text:
+            texts.append(str(text)[:MAX_DIAGNOSTICS])
+    return tuple(dict.fromkeys(texts))
 
 
 def _refused(response: requests.Response, method: str, kind: str) -> WriteResult:
