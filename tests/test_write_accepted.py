@@ -129,3 +129,23 @@ def test_after_a_write_the_ehr_may_have_stored_the_records_on_file_are_read_agai
     on_record = text.split('id="write-on-record"')[1].split("</div>")[0]
     assert "Pain at 4 or less by autumn" in on_record
     assert "the records listed on this page were read again after this save" in text
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/html", "<html><body><form action='/login'>Your session has ended. Sign in</form></body></html>"),
+        ("application/json", '{"status": "ok"}'),
+    ],
+)
+def test_a_2xx_whose_body_is_not_a_fhir_answer_is_not_called_saved(rsps, content_type, body) -> None:
+    """A gateway in front of the EHR whose session ended answers 200 with its sign-in page (or its own JSON) instead
+    of redirecting: nothing says the EHR stored the record, and nothing says it did not."""
+    rsps.add(responses.POST, f"{ISS}/Observation", body=body, status=200, content_type=content_type)
+    result = _post()
+    assert not result.ok and result.unconfirmed and result.status == 200
+    assert result.message == (
+        f"the EHR answered with something that is not a FHIR answer ({content_type}), so whether it was saved is not "
+        "known"
+    )
+    assert len(_calls(rsps, "POST")) == 1

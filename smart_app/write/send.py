@@ -202,8 +202,29 @@ def send(
     return _refused(response, method, kind)
 
 
+def _not_fhir(response: requests.Response) -> bool:
+    """A body that is neither empty nor a FHIR resource: a gateway's sign-in page, or its own JSON."""
+    if not response.content.strip():
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return True
+    return not (isinstance(body, dict) and isinstance(body.get("resourceType"), str))
+
+
 def _saved(response: requests.Response, method: str, target: str, kind: str) -> WriteResult:
-    """A save: 204 No Content (or 200/201 with no body: Prefer return=minimal) too; Location, when given, is the id."""
+    """A save: 204 No Content (or 200/201 with no body: Prefer return=minimal) too; Location, when given, is the id.
+    A body that is not FHIR with no Location naming the record says nothing of a save: unconfirmed."""
+    location = response.headers.get("Location") or response.headers.get("Content-Location") or ""
+    if _not_fhir(response) and _location_reference(location, kind) is None:
+        log.warning("FHIR %s %s answered %s with a body that is not FHIR", method, kind, response.status_code)
+        content_type = (response.headers.get("Content-Type") or "no content type").split(";")[0].strip()[:60]
+        message = (
+            f"the EHR answered with something that is not a FHIR answer ({content_type}), so whether it was saved is "
+            "not known"
+        )
+        return WriteResult(False, None, message, response.status_code, unconfirmed=True)
     reference = _reference(response, kind)
     if reference is None and method == "PUT":
         reference = target
