@@ -149,3 +149,12 @@ def test_a_2xx_whose_body_is_not_a_fhir_answer_is_not_called_saved(rsps, content
         "known"
     )
     assert len(_calls(rsps, "POST")) == 1
+
+
+def test_a_batch_response_status_that_is_not_a_number_leaves_the_write_unconfirmed(rsps) -> None:
+    """send() never raises: a status such as '²01' is a digit to str.isdigit that int() cannot read."""
+    _accepted(rsps)
+    bundle = {"resourceType": "Bundle", "type": "batch-response", "entry": [{"response": {"status": "²01 Created"}}]}
+    rsps.add(responses.GET, STATUS_URL, body=json.dumps(bundle), status=200)
+    result = _post()
+    assert not result.ok and result.unconfirmed

@@ -35,6 +35,8 @@ DECISIONS = {
 GOAL_KINDS = {"function": "Function goal", "pain": "Pain goal"}
 FHIR_ID = re.compile(r"^[A-Za-z0-9.-]{1,64}$")
 MAX_TEXT = 4000
+# Below U+0020 a FHIR string holds only tab, LF and CR.
+UNSAVABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MAX_NOTE = 20000
 
 
@@ -86,7 +88,9 @@ def _author(context: WriteContext) -> list[dict[str, str]]:
 def _text(
     values: Mapping[str, str], name: str, errors: dict[str, str], required: str = "", limit: int = MAX_TEXT
 ) -> str:
-    value = values.get(name, "").strip()
+    """A text field as typed, without the control characters FHIR strings cannot hold (pasted text carries them
+    unseen; an EHR refuses the record, or stores what its other readers cannot show)."""
+    value = UNSAVABLE.sub("", values.get(name, "")).strip()
     if required and not value:
         errors[name] = required
     elif len(value) > limit:
@@ -116,7 +120,8 @@ def _day(values: Mapping[str, str], name: str, errors: dict[str, str], required:
 
 def _score(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int | None:
     raw = values.get(name, "").strip()
-    if not raw.isdigit() or not 0 <= int(raw) <= 10:
+    # isdecimal, not isdigit: '²' is a digit that int() cannot read (it crashed the save, losing what was typed).
+    if not raw.isdecimal() or not 0 <= int(raw) <= 10:
         errors[name] = "A whole number from 0 to 10."
         return None
     return int(raw)

@@ -315,7 +315,7 @@ def _decided(answer: requests.Response, method: str, target: str, kind: str) -> 
     first = entries[0] if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], dict) else {}
     outcome = first.get("response") if isinstance(first.get("response"), dict) else {}
     code = str(outcome.get("status", "")).split(" ")[0]
-    if not code.isdigit():
+    if not (code.isascii() and code.isdecimal()):  # send() never raises: '²' is a digit int() cannot read
         return None
     status = int(code)
     if 200 <= status < 300:
