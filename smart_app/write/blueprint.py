@@ -189,7 +189,10 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         panel = panel_for(session, settings, view, page_input, request.form)
         failure = ""
         status = 200
-        if panel.server_release:
+        if not panel.requested:
+            failure = f"Not saved: {label} — saving to the chart is turned off in PainPlan's settings."
+            status = 403
+        elif panel.server_release:
             failure = f"Not saved: {label} — {_not_r4(panel.server_release)}."  # no form is offered to keep it
             status = 502
         elif not panel.can(form_key, interaction):

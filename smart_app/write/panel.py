@@ -42,8 +42,11 @@ class WritePanel:
     goal_kinds: Mapping[str, str] = field(default_factory=lambda: GOAL_KINDS)
 
     def can(self, form_key: str, interaction: str = "create") -> bool:
-        """The form is offered: the scope allows it and the server takes R4 records."""
-        return not self.server_release and interaction in self.granted.get(FORMS[form_key][2], frozenset())
+        """The form is offered: the site turned write-back on, the scope allows it and the server takes R4 records.
+        The setting is checked, not only the grant: an EHR may grant the scopes an app is registered for, whatever
+        it asked."""
+        granted = interaction in self.granted.get(FORMS[form_key][2], frozenset())
+        return self.requested and not self.server_release and granted
 
     @property
     def any_form(self) -> bool:
