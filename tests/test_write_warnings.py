@@ -55,3 +55,26 @@ def test_a_note_not_made_by_painplan_is_never_shown(tmp_path, rsps) -> None:
     forged = {"s": handle, "saved": "peg", "ref": "Observation/ehr-1", "note": "Call 555-0100", "note_sig": "0" * 64}
     shown = html.unescape(client.get("/plan", query_string=forged, base_url=PUBLIC_URL).get_data(as_text=True))
     assert "Saved the PEG score as Observation/ehr-1." in shown and "555-0100" not in shown
+
+
+def test_an_outcome_that_explains_itself_only_in_a_coding_display_is_still_shown(rsps) -> None:
+    """Epic's OperationOutcome may carry its reason only as details.coding.display, with no text or diagnostics."""
+    issue = {
+        "severity": "error",
+        "code": "business-rule",
+        "details": {
+            "coding": [
+                {
+                    "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.657369",
+                    "code": "59159",
+                    "display": "The patient is not in the user's care context.",
+                }
+            ]
+        },
+    }
+    rsps.add(
+        responses.POST, f"{ISS}/Observation", json={"resourceType": "OperationOutcome", "issue": [issue]}, status=422
+    )
+    result = send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 5)
+    assert not result.ok and not result.unconfirmed
+    assert result.message == "the EHR did not accept the content: The patient is not in the user's care context."

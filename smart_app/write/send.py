@@ -80,14 +80,17 @@ def _issues(response: requests.Response) -> list[dict[str, Any]]:
         return []
 
 
+def _issue_text(issue: dict[str, Any]) -> str:
+    """What an issue says: its diagnostics, else its details' text, else a coding's display (all Epic may give)."""
+    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    displays = [c.get("display") for c in details.get("coding") or [] if isinstance(c, dict) and c.get("display")]
+    text = issue.get("diagnostics") or details.get("text") or next(iter(displays), "")
+    return str(text)[:MAX_DIAGNOSTICS] if text else ""
+
+
 def _outcome_text_of(body: Any) -> str:
-    """The first diagnostics or details text of an OperationOutcome, shortened; '' when there is none."""
-    for issue in _outcome_issues(body):
-        details = issue.get("details")
-        text = issue.get("diagnostics") or (details.get("text") if isinstance(details, dict) else None)
-        if text:
-            return str(text)[:MAX_DIAGNOSTICS]
-    return ""
+    """The first text of an OperationOutcome's issues, shortened; '' when there is none."""
+    return next((text for text in map(_issue_text, _outcome_issues(body)) if text), "")
 
 
 def _outcome_text(response: requests.Response) -> str:
@@ -234,13 +237,8 @@ def _saved(response: requests.Response, method: str, target: str, kind: str) -> 
 def _warnings(response: requests.Response) -> tuple[str, ...]:
     """The texts of an OperationOutcome body's warnings, each once and shortened (information issues such as
     "created" are left out)."""
-    texts = []
-    for issue in _issues(response):
-        details = issue.get("details")
-        text = issue.get("diagnostics") or (details.get("text") if isinstance(details, dict) else None)
-        if issue.get("severity") == "warning" and text:
-            texts.append(str(text)[:MAX_DIAGNOSTICS])
-    return tuple(dict.fromkeys(texts))
+    texts = [_issue_text(issue) for issue in _issues(response) if issue.get("severity") == "warning"]
+    return tuple(dict.fromkeys(text for text in texts if text))
 
 
 def _refused(response: requests.Response, method: str, kind: str) -> WriteResult:
