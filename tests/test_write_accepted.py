@@ -158,3 +158,13 @@ def test_a_batch_response_status_that_is_not_a_number_leaves_the_write_unconfirm
     rsps.add(responses.GET, STATUS_URL, body=json.dumps(bundle), status=200)
     result = _post()
     assert not result.ok and result.unconfirmed
+
+
+def test_each_question_to_the_status_address_waits_a_few_seconds_at_most(rsps) -> None:
+    """The clinician waits for the follow-up: a slow status address must not hold the page for the write's timeout
+    at every question."""
+    _accepted(rsps)
+    rsps.add(responses.GET, STATUS_URL, status=202)
+    send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 60)
+    timeouts = [call.request.req_kwargs["timeout"] for call in _calls(rsps, "GET")]
+    assert timeouts == [send_module.POLL_TIMEOUT] * len(send_module.POLL_WAITS)

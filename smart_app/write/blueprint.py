@@ -19,8 +19,8 @@ from smart_app.write.validate import InvalidResource, validated
 
 log = logging.getLogger(__name__)
 
-# The taper form's fields travel with every write so the page comes back with the same schedule.
 MAX_NOTE = 600  # what the EHR noted on a save, as carried in the redirect's address
+# The taper form's fields travel with every write so the page comes back with the same schedule.
 TAPER_FIELDS = ("rate", "interval", "basis", "target", "pause_at", "pause_intervals")
 
 
@@ -110,7 +110,9 @@ def _not_r4(release: str) -> str:
     return f"the EHR's FHIR server is {release}, and PainPlan writes FHIR R4 records only, so nothing was sent"
 
 
-def _send_once(session: Any, settings: Settings, form_key: str, built: Any, resource: dict, update: Update) -> Any:
+def _send_once(
+    session: Any, settings: Settings, form_key: str, built: Any, resource: dict, update: Update
+) -> WriteResult | None:
     """Send the record with the launch's token; None, with nothing sent, when this page's form was sent before.
     The form is used up just before sending, so the same form arriving again is never sent twice."""
     if not _first_send(session, form_key, request.form.get(csrf.FIELD, "")):

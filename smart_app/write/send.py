@@ -24,6 +24,7 @@ MAX_DIAGNOSTICS = 300
 # After 202 Accepted, the status address is asked after each of these waits (seconds) while it answers 202: a few
 # seconds at most, so the clinician is not kept waiting on an EHR that processes writes in a queue.
 POLL_WAITS: tuple[float, ...] = (0.5, 1.0, 2.0)
+POLL_TIMEOUT = 5.0  # each question's own limit (seconds), so the whole follow-up stays under about 20 seconds
 ACCEPTED = (
     "the record was sent and the EHR accepted it for processing, but had not confirmed it was saved when PainPlan "
     "last asked"
@@ -285,7 +286,7 @@ def _accepted(
     for wait in POLL_WAITS if address else ():
         time.sleep(wait)
         try:
-            answer = session.get(address, headers=headers, timeout=timeout, allow_redirects=False)
+            answer = session.get(address, headers=headers, timeout=min(timeout, POLL_TIMEOUT), allow_redirects=False)
         except requests.RequestException:
             break
         if answer.status_code != 202:
