@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -62,6 +63,7 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.renewals import ImpliedRenewal, counted_once, implied_renewals
+from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
     BENZO,
@@ -152,7 +154,6 @@ class Facts:
         snoozes: Sequence[Snooze] = (),
         terms: Terminology | None = None,
     ) -> None:
-        self.record = record
         self.context = context
         self.config = config
         # "today" is the calendar date of now in the configured zone (1.1), whatever zone the caller used.
@@ -161,6 +162,11 @@ class Facts:
         self.today: date = self.now.date()
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
+        # A fill sent twice (prefetch and search, a gateway's copy, the payer's claim for it) is read once, as the
+        # population review reads it: the copy queued as an early refill and kept an ended supply current.
+        kept, sent_twice = read_once_at_the_point_of_care(record.dispenses, self.terms, config)
+        self.fills_sent_twice: tuple[SentTwice, ...] = sent_twice
+        self.record = replace(record, dispenses=kept) if sent_twice else record
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._observations: dict[str, tuple[Observation, ...]] = {}
         self._procedures: dict[str, tuple[Procedure, ...]] = {}

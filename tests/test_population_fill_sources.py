@@ -100,6 +100,27 @@ def test_two_fills_on_one_day_that_differ_are_both_counted() -> None:
     assert outcome.quality.duplicate_fills == 0
 
 
+def test_two_prescriptions_filled_together_are_two_fills() -> None:
+    # Two orders of one drug filled on one day at one pharmacy, with no fill number sent: each names its own
+    # prescription, so they are two fills (read as one, the patient lost 30 days and an MME of 60).
+    fills = [
+        dispense("m1", "d", OXYCODONE_10, "2026-01-05", 120, 30, "drA", "ph1", order="o1"),
+        dispense("m2", "d", OXYCODONE_10, "2026-01-05", 120, 30, "drA", "ph1", order="o2"),
+    ]
+    outcome = _evaluate("d", [patient("d"), *fills])
+    assert (_row(outcome)["opioid_fills"], outcome.quality.duplicate_fills) == (2, 0)
+
+
+def test_two_lines_of_one_claim_are_two_fills() -> None:
+    # A claim bills each prescription filled together on a line of its own: two identical lines are two fills, not
+    # one sent twice (they share the claim's prescription number, which the rule cannot tell them apart by).
+    claim = pharmacy_claim("c9", "e", "2026-01-05", quantity=120, drug=OXYCODONE_10, rx_number="RX9")
+    claim["item"].append({**claim["item"][0], "sequence": 2})
+    outcome = _evaluate("e", [patient("e"), claim])
+    assert _row(outcome)["opioid_fills"] == 2
+    assert (outcome.quality.duplicate_fills, outcome.quality.duplicate_claim_fills) == (0, 0)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # 2. Opioid cough and cold medicines are no pain-opioid fill
 

@@ -11,7 +11,7 @@ from typing import Any
 from guideline.exclusions import is_hospice_bill_type
 from guideline.fhirdata import as_dict, as_list, local_reference, text
 from guideline.population.quality import Quality
-from guideline.record.model import BILLING_UNITS_EXTENSION
+from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION
 
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
 # Button's eob-type "PDE" (a Part D prescription drug event).
@@ -65,8 +65,9 @@ def claim_resources(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> list[Mapping[str, Any]]:
     """Claims replaced by the fills, diagnoses and procedures they stand for (guideline.population.claims), after
-    the claims an adjustment replaces are dropped; then reversals, the fills they cancel and a claim line billed
-    twice are taken out (`settled_fills`). A claim that stands for nothing is counted, never dropped unseen."""
+    the claims an adjustment replaces are dropped; then reversals and the fills they cancel are taken out
+    (`settled_fills`). A claim that stands for nothing is counted, never dropped unseen. A fill billed twice is read
+    once with every other fill sent twice, by guideline.sent_twice, once the record is read."""
     if not any(is_claim(r) or _is_reversal(r) for r in resources):
         return resources  # the usual EHR patient: no claim, no negative fill
     kept = {id(claim) for claim in settled_claims([r for r in resources if is_claim(r)], quality)}
@@ -79,7 +80,7 @@ def with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> li
             quality.claims_not_read += not derived
             read.extend((item, number) for item in derived)
     places = [i for i, (resource, _) in enumerate(read) if resource.get("resourceType") == "MedicationDispense"]
-    dropped = {places[i] for i in settled_fills([read[i] for i in places], quality)}
+    dropped = {places[i] for i in settled_fills([read[i][0] for i in places], quality)}
     left = [entry for i, entry in enumerate(read) if i not in dropped]
     quality.claims_read += len({claim for _, claim in left if claim is not None})
     return [resource for resource, _ in left]
@@ -166,6 +167,8 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
             "subject": patient,
             "medicationCodeableConcept": medication,
             "performer": performers,
+            # Two lines of one claim are two prescriptions filled together, never one fill sent twice.
+            "extension": [{"url": CLAIM_EXTENSION, "valueString": ident}],
         }
         if rx_numbers:
             fill["identifier"] = rx_numbers
@@ -398,14 +401,14 @@ def _reverses(reversal: Mapping[str, Any], fill: Mapping[str, Any]) -> bool:
     return True
 
 
-def settled_fills(fills: Sequence[tuple[Mapping[str, Any], int | None]], quality: Quality) -> set[int]:
-    """Which of a patient's fills (MedicationDispense, each with the claim it came from, or None) are no fill: a
+def settled_fills(fills: Sequence[Mapping[str, Any]], quality: Quality) -> set[int]:
+    """Which of a patient's fills (MedicationDispense, an EHR's or read from a claim) are no fill: a
     reversal (a negative quantity: NCPDP's reversal as payers export it) cancels the fill it reverses (`_reverses`)
-    and is itself dropped, or, with none to cancel, is dropped alone; then a claim line identical to another
-    claim's line (one fill billed twice under two claim numbers) is read once. Reversals go first: a pharmacy that
-    reverses a claim and bills it again sends three identical lines but one fill. Returns their positions."""
-    ordered = sorted(range(len(fills)), key=lambda i: (text(fills[i][0].get("id")) or "", i))
-    signs = {i: _quantity(fills[i][0]) for i in ordered if _counts(fills[i][0])}
+    and is itself dropped, or, with none to cancel, is dropped alone. Returns their positions. Reversals are settled
+    before fills sent twice are read once (guideline.sent_twice): a pharmacy that reverses a claim and bills it again
+    sends three identical lines but one fill."""
+    ordered = sorted(range(len(fills)), key=lambda i: (text(fills[i].get("id")) or "", i))
+    signs = {i: _quantity(fills[i]) for i in ordered if _counts(fills[i])}
     dropped: set[int] = set()
     for i in ordered:
         sign = signs.get(i)
@@ -413,11 +416,7 @@ def settled_fills(fills: Sequence[tuple[Mapping[str, Any], int | None]], quality
             continue
         dropped.add(i)
         match = next(
-            (
-                j
-                for j in ordered
-                if j not in dropped and (signs.get(j) or 0) > 0 and _reverses(fills[i][0], fills[j][0])
-            ),
+            (j for j in ordered if j not in dropped and (signs.get(j) or 0) > 0 and _reverses(fills[i], fills[j])),
             None,
         )
         if match is None:
@@ -425,14 +424,4 @@ def settled_fills(fills: Sequence[tuple[Mapping[str, Any], int | None]], quality
         else:
             dropped.add(match)
             quality.fills_reversed += 1
-    billed: dict[str, int] = {}
-    for i in ordered:
-        fill, claim = fills[i]
-        if claim is None or i in dropped or i not in signs:
-            continue
-        content = json.dumps({k: v for k, v in fill.items() if k != "id"}, sort_keys=True, default=str)
-        first = billed.setdefault(content, claim)
-        if first != claim:
-            dropped.add(i)
-            quality.duplicate_claim_fills += 1
     return dropped

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from guideline import fills
+from guideline import fills, sent_twice
 from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, local_reference, text, written_days
@@ -158,64 +158,23 @@ def _replacements(patient_id: str, patient: Mapping[str, Any] | None) -> list[st
     return list(dict.fromkeys(found))
 
 
-def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense]) -> list[Dispense]:
-    """The fills with each one fill sent twice read once (counted in `duplicate_fills`): two dispenses, or a
-    dispense and a pharmacy claim, on the same day, of the same clinical drug (`fills.same_drug_key`), quantity and
-    days' supply, from the same prescriber and pharmacy, whose prescription numbers (when both carry one under the
-    same system) agree. A resent fill added its days and MME twice, and two such copies made a long-term user.
-    Two fills on one day that differ in any of these are two fills. The copy kept is the one whose quantity states
-    a unit (a claim may not), else the first by id, so either engine keeps the same one."""
-    by_day: dict[date, list[Dispense]] = {}
-    for dispense in dispenses:
-        day = fills.fill_date(dispense)
-        if day is not None and fill_counts(dispense):
-            by_day.setdefault(day, []).append(dispense)
-    copies: set[int] = set()
-    for same_day in by_day.values():
-        if len(same_day) < 2:
-            continue
-        ordered = sorted(
-            same_day, key=lambda d: (d.quantity is None or not (d.quantity.unit or d.quantity.code), d.id or "")
-        )
-        kept: list[tuple[tuple[Any, ...], frozenset[tuple[str, str]], Dispense]] = []
-        for dispense in ordered:
-            key, numbers = _fill_key(reader, dispense), _fill_numbers(reader, dispense)
-            if any(key == other and _numbers_agree(numbers, theirs) for other, theirs, _ in kept):
-                copies.add(id(dispense))
-            else:
-                kept.append((key, numbers, dispense))
-    reader.quality.duplicate_fills += len(copies)
-    return [d for d in dispenses if id(d) not in copies] if copies else list(dispenses)
-
-
-def _fill_key(reader: _Reader, dispense: Dispense) -> tuple[Any, ...]:
-    """What makes two same-day fills one: drug, quantity, days' supply, prescriber and pharmacy."""
-    quantity = dispense.quantity.value if dispense.quantity is not None else None
-    return (
-        fills.same_drug_key(dispense, reader.terms, reader.config),
-        quantity.normalize() if isinstance(quantity, Decimal) else quantity,
-        fills.days_supply(dispense),
-        reader.prescriber(dispense, None),
-        reader.pharmacy(dispense),
+def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense]) -> tuple[Dispense, ...]:
+    """The fills with each fill sent twice read once, by the cards' rule (guideline.sent_twice), the prescriber and
+    pharmacy as the export's directory names them. Each copy is counted once: in `duplicate_claim_fills` when both
+    it and the fill read are claim lines (one fill billed under two claim numbers), else in `duplicate_fills`."""
+    kept, copies = sent_twice.read_once(
+        dispenses,
+        fill_counts,
+        lambda d: sent_twice.fill_marks(
+            d, fills.same_drug_key(d, reader.terms, reader.config), reader.prescriber(d, None), reader.pharmacy(d)
+        ),
     )
-
-
-def _fill_numbers(reader: _Reader, dispense: Dispense) -> frozenset[tuple[str, str]]:
-    """The fill's identifiers as (system, value): a pharmacy's prescription-fill number, a Part D event's."""
-    raw = reader.raw.get(f"MedicationDispense/{dispense.id}") if dispense.id else None
-    found = set()
-    for identifier in as_list(as_dict(raw).get("identifier")):
-        identifier = as_dict(identifier)
-        value = text(identifier.get("value"))
-        if value:
-            found.add((text(identifier.get("system")) or "", value))
-    return frozenset(found)
-
-
-def _numbers_agree(mine: frozenset[tuple[str, str]], theirs: frozenset[tuple[str, str]]) -> bool:
-    """No system under which the two fills carry different numbers (a claim's and an EHR's are other systems)."""
-    systems = {system for system, _ in mine} & {system for system, _ in theirs}
-    return all({v for s, v in mine if s == system} == {v for s, v in theirs if s == system} for system in systems)
+    for copy in copies:
+        if copy.copy.claim is not None and copy.kept.claim is not None:
+            reader.quality.duplicate_claim_fills += 1
+        else:
+            reader.quality.duplicate_fills += 1
+    return kept
 
 
 def _drug_key(reader: _Reader) -> Callable[[Dispense | MedOrder], str]:

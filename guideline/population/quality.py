@@ -73,10 +73,10 @@ class Quality:
     # Fills a reversal (a negative quantity) cancels, and reversals with no fill to cancel: none is read as a fill.
     fills_reversed: int = 0
     reversals_unmatched: int = 0
-    # Pharmacy claim lines identical to another claim's line (one fill billed twice): read once.
+    # Fills sent twice (guideline.sent_twice), read once; each copy counted in one of the two. As two claim lines of
+    # two claims (one fill billed twice):
     duplicate_claim_fills: int = 0
-    # Fills sent twice (two dispenses, or a dispense and a pharmacy claim, for the same fill: the same day, drug,
-    # quantity, days' supply, prescriber and pharmacy, and no differing prescription number): read once.
+    # As two dispenses, or a dispense and a pharmacy claim, for the same fill:
     duplicate_fills: int = 0
     # Fills of opioid cough and cold medicines (codeine, hydrocodone or dihydrocodeine with an antihistamine,
     # decongestant, expectorant or homatropine): no pain-opioid fill, as the PQA measures define them.

@@ -15,6 +15,10 @@ from guideline.record.slot_init import slot_init
 # Marks a fill read from a pharmacy claim whose quantity names no unit: the claim's quantity is in NCPDP billing
 # units (guideline.population.claims sets it; read_dispense reads it). PainPlan's own mark, never sent anywhere.
 BILLING_UNITS_EXTENSION = "urn:painplan:quantity-in-ncpdp-billing-units"
+# Marks a fill read from a pharmacy claim, with the claim's id (guideline.population.claims sets it; read_dispense
+# reads it): two lines of one claim are two prescriptions filled together, never one fill sent twice. PainPlan's own
+# mark, never sent anywhere.
+CLAIM_EXTENSION = "urn:painplan:fill-read-from-claim"
 
 EPIC_ORDERED_DOSE = "https://open.epic.com/fhir/extensions/ordered-dose"
 EPIC_ADMIN_AMOUNT = "https://open.epic.com/fhir/extensions/admin-amount"
@@ -201,6 +205,11 @@ class Dispense:
     # A pharmacy claim's bare quantity (no unit): in NCPDP billing units, mL for a liquid (fills.fill_quantity). A
     # MedicationDispense's bare quantity has no such meaning and stays a plain count.
     billing_units: bool = False
+    # The fill's identifiers as (system, value): a pharmacy's prescription-fill number, a Part D event's. Two fills
+    # numbered differently under one system are two fills (guideline.sent_twice).
+    numbers: tuple[tuple[str, str], ...] = ()
+    location: str | None = None  # location.reference: where it was dispensed, when no pharmacy performer says
+    claim: str | None = None  # the id of the pharmacy claim it was read from (CLAIM_EXTENSION), None for a dispense
 
 
 @slot_init

@@ -43,6 +43,7 @@ from guideline.fhirdata import (
 from guideline.identifiers import actor_reference
 from guideline.record.model import (
     BILLING_UNITS_EXTENSION,
+    CLAIM_EXTENSION,
     EPIC_ADMIN_AMOUNT,
     EPIC_ORDERED_DOSE,
     Administration,
@@ -528,7 +529,33 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         # the number (not the usual "d"), so the many reads of a fill's days' supply per call convert nothing.
         days_supply_written=supplied if _unit_changes_days(supplied) else None,
         billing_units=_in_billing_units(get("quantity")),
+        numbers=_numbers(get("identifier")),
+        location=reference(get("location")) if "location" in data else None,
+        claim=_claim_read_from(get("extension")),
     )
+
+
+def _numbers(identifiers: Any) -> tuple[tuple[str, str], ...]:
+    """A fill's identifiers as (system, value), those with a value: what numbers one fill apart from another."""
+    if identifiers is None:
+        return ()
+    found = []
+    for identifier in as_list(identifiers):
+        identifier = as_dict(identifier)
+        value = text(identifier.get("value"))
+        if value:
+            found.append((text(identifier.get("system")) or "", value))
+    return tuple(dict.fromkeys(found))
+
+
+def _claim_read_from(extensions: Any) -> str | None:
+    """The id of the pharmacy claim a fill was read from (PainPlan's CLAIM_EXTENSION), None for a dispense."""
+    if extensions is None:
+        return None  # every EHR fill: asked per fill, so the usual case is one look-up
+    for extension in map(as_dict, as_list(extensions)):
+        if extension.get("url") == CLAIM_EXTENSION:
+            return text(extension.get("valueString"))
+    return None
 
 
 def _in_billing_units(written: Any) -> bool:

@@ -1,0 +1,187 @@
+"""One pharmacy fill sent twice: the one rule that tells a fill that reached PainPlan twice from two fills.
+
+A fill can arrive twice: in a hook's prefetch and again from a search or a Bulk page under another id (an HIE
+gateway's, a payer feed's), as the EHR's dispense and as the payer's pharmacy claim for it, or billed under two claim
+numbers. Read twice, it adds its days' supply again: the copy queues as an early refill, so a supply that ran out
+seems current, its MME is counted in today's total, and a short course looks like long-term use. The cards, the plan
+page (guideline.facts) and the population review (guideline.population.facts) all read fills through `read_once`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from guideline import fills
+from guideline.fhirdata import local_reference
+from guideline.identifiers import by_identifier
+from guideline.record import Dispense
+
+if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
+    from guideline.terminology import Terminology
+
+PRESCRIBER_TYPES = ("Practitioner", "PractitionerRole")
+
+
+@dataclass(frozen=True, slots=True)
+class FillMarks:
+    """What one fill says that could tell it from another fill of the same day."""
+
+    day: date
+    drug: str  # fills.same_drug_key: the clinical drug (a brand and its generic are one)
+    quantity: Decimal | None
+    days_supply: Decimal | None
+    prescriber: str | None
+    pharmacy: str | None
+    numbers: frozenset[tuple[str, str]]  # (system, value): prescription-fill numbers
+    prescriptions: frozenset[str]  # the orders it names as filled (authorizingPrescription)
+    claim: str | None  # the pharmacy claim it was read from
+
+
+def same_fill(one: FillMarks, other: FillMarks) -> bool:
+    """One fill sent twice: handed over on the same day, of the same clinical drug, in the same quantity for the same
+    days' supply, from the same prescriber and pharmacy, and nothing numbers them apart (no fill number that differs
+    under a system both carry, no two different prescriptions, not two lines of one claim)."""
+    return (
+        one.day == other.day
+        and one.drug == other.drug
+        and one.quantity == other.quantity
+        and one.days_supply == other.days_supply
+        and one.prescriber == other.prescriber
+        and one.pharmacy == other.pharmacy
+        and not numbered_apart(one.numbers, other.numbers)
+        and not (one.prescriptions and other.prescriptions and not one.prescriptions & other.prescriptions)
+        and (one.claim is None or one.claim != other.claim)
+    )
+
+
+def numbered_apart(mine: frozenset[tuple[str, str]], theirs: frozenset[tuple[str, str]]) -> bool:
+    """Whether a system both fills carry numbers them differently (an EHR's and a payer's numbers are two systems,
+    so they never tell a fill from its claim)."""
+    systems = {system for system, _ in mine} & {system for system, _ in theirs}
+    return any({v for s, v in mine if s == system} != {v for s, v in theirs if s == system} for system in systems)
+
+
+@dataclass(frozen=True, slots=True)
+class SentTwice:
+    """A fill left out as a copy, and the fill it repeats (the one read)."""
+
+    copy: Dispense
+    kept: Dispense
+
+
+def read_once(
+    dispenses: Sequence[Dispense],
+    counts: Callable[[Dispense], bool],
+    marks_of: Callable[[Dispense], FillMarks],
+) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
+    """The fills with each fill sent twice (`same_fill`) read once, in their order, and the copies left out. Only
+    dated fills that `counts` are compared; `marks_of` is asked only of fills sharing a day with another. The copy
+    read is the one whose quantity states a unit (a claim's may not), else the first by id: the same one whatever
+    order the fills came in, so the cards and both engines of the population review read the same fill."""
+    by_day: dict[date, list[Dispense]] = {}
+    for dispense in dispenses:
+        day = fills.fill_date(dispense)
+        if day is not None and counts(dispense):
+            by_day.setdefault(day, []).append(dispense)
+    copies: list[SentTwice] = []
+    for same_day in by_day.values():
+        if len(same_day) > 1:
+            copies += _copies(sorted(same_day, key=_read_first), marks_of)
+    if not copies:
+        return tuple(dispenses), ()
+    left_out = {id(c.copy) for c in copies}
+    return tuple(d for d in dispenses if id(d) not in left_out), tuple(copies)
+
+
+def _read_first(dispense: Dispense) -> tuple[bool, str]:
+    """The copy read first: a quantity with its unit, then the id."""
+    quantity = dispense.quantity
+    return quantity is None or not (quantity.unit or quantity.code), dispense.id or ""
+
+
+def _copies(ordered: list[Dispense], marks_of: Callable[[Dispense], FillMarks]) -> list[SentTwice]:
+    kept: list[tuple[FillMarks, Dispense]] = []
+    copies: list[SentTwice] = []
+    for dispense in ordered:
+        marks = marks_of(dispense)
+        first = next((read for known, read in kept if same_fill(marks, known)), None)
+        if first is None:
+            kept.append((marks, dispense))
+        else:
+            copies.append(SentTwice(dispense, first))
+    return copies
+
+
+def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: str | None) -> FillMarks:
+    """A dated fill's marks, with its drug key and its prescriber and pharmacy as the caller names them."""
+    day = fills.fill_date(dispense)
+    assert day is not None  # read_once compares dated fills only
+    quantity = dispense.quantity.value if dispense.quantity is not None else None
+    return FillMarks(
+        day=day,
+        drug=drug,
+        quantity=quantity.normalize() if isinstance(quantity, Decimal) else quantity,
+        days_supply=fills.days_supply(dispense),
+        prescriber=prescriber,
+        pharmacy=pharmacy,
+        numbers=frozenset(dispense.numbers),
+        prescriptions=frozenset(map(_prescription, dispense.authorizing_prescriptions)),
+        claim=dispense.claim,
+    )
+
+
+def _prescription(ref: str) -> str:
+    """An authorizingPrescription as `MedicationRequest/id` (relative, absolute or a bare id)."""
+    return (local_reference(ref) or ref) if "/" in ref else f"MedicationRequest/{ref}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# At the point of care: the cards and the plan page
+
+
+def read_once_at_the_point_of_care(
+    dispenses: Sequence[Dispense], terms: Terminology, config: GuidelineConfig
+) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
+    """The record's fills with each fill sent twice read once (`read_once`), among the fills the cards count
+    (`fills.counts_as_fill`). With no export's directory to look numbers up in, a prescriber or pharmacy is the
+    actor as the fill names it: one named by reference and one by NPI or NCPDP number are not known to be one, so
+    such fills are both read."""
+    return read_once(
+        dispenses,
+        fills.counts_as_fill,
+        lambda d: fill_marks(d, fills.same_drug_key(d, terms, config), named_prescriber(d), named_pharmacy(d)),
+    )
+
+
+def named_prescriber(dispense: Dispense) -> str | None:
+    """The prescriber a fill names: a claim's prescribing performer, else a practitioner performer (as the population
+    review reads it)."""
+    for performers in (dispense.prescribers, dispense.performers):
+        found = next((key for kind, key in map(_actor, performers) if kind in PRESCRIBER_TYPES), None)
+        if found:
+            return found
+    return None
+
+
+def named_pharmacy(dispense: Dispense) -> str | None:
+    """The pharmacy a fill names: an organisation performer (an NCPDP number is always a pharmacy), else where it was
+    dispensed."""
+    found = next((key for kind, key in map(_actor, dispense.performers) if kind == "Organization"), None)
+    return found or (local_reference(dispense.location) if dispense.location else None)
+
+
+def _actor(ref: str) -> tuple[str, str]:
+    """(the type it names, one spelling of who it is): `Type/id`, or the type and the identifier's one spelling."""
+    named = by_identifier(ref)
+    if named is None:
+        local = local_reference(ref) or ref
+        return local.partition("/")[0], local
+    kind, key = named
+    if not kind and key.startswith("ncpdp|"):
+        kind = "Organization"
+    return kind, f"{kind}?{key}"

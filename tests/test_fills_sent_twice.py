@@ -1,0 +1,177 @@
+"""One pharmacy fill sent twice reaches a card once: an Epic dispense that comes back under a gateway's id, or a
+fill in the prefetch and its pharmacy claim. Two fills of one drug on one day that anything tells apart (another
+prescription, another fill number, another quantity) both count."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from builders import NOW, PATIENT_ID, TZ, patient
+from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+from werkzeug.datastructures import MultiDict
+
+from guideline.config import GuidelineConfig
+from guideline.context import HookContext
+from guideline.engine import evaluate
+from guideline.record import build_record
+from smart_app.plan_view import PageInput, assemble
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+OXYCODONE_10 = "1049683"  # oxycodone hydrochloride 10 MG Oral Tablet
+EPIC_RX_NUMBER = "urn:oid:1.2.840.114350.1.13.0.1.7.2.798268"  # an Epic instance's prescription-fill number
+NPI = "http://hl7.org/fhir/sid/us-npi"
+NCPDP = "http://terminology.hl7.org/NamingSystem/NCPDPProviderIdentificationNumber"
+CARIN_INFO = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType"
+
+
+def epic_dispense(ident: str = "eZ8m1kq0Rb3sT6vXyA2dFhg3", **changes: Any) -> dict[str, Any]:
+    """An Epic MedicationDispense from the pharmacy's fill history: oxycodone 10 mg, 180 tablets for 30 days
+    (90 MME/day) handed over on 2026-05-06 (its supply ran out on 2026-06-04, before today, 2026-06-15), the
+    prescriber and pharmacy named by NPI and NCPDP number."""
+    fill: dict[str, Any] = {
+        "resourceType": "MedicationDispense",
+        "id": ident,
+        "identifier": [{"use": "usual", "system": EPIC_RX_NUMBER, "value": "4471920-00"}],
+        "status": "completed",
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": OXYCODONE_10, "display": "oxycodone HCl 10 mg tablet"}],
+            "text": "oxyCODONE (ROXICODONE) 10 mg tablet",
+        },
+        "subject": {"reference": f"Patient/{PATIENT_ID}", "display": "Ramirez, Ana"},
+        "performer": [
+            {"actor": {"type": "Practitioner", "identifier": {"system": NPI, "value": "1467586115"}}},
+            {"actor": {"type": "Organization", "identifier": {"system": NCPDP, "value": "3349217"}}},
+        ],
+        "authorizingPrescription": [{"reference": "MedicationRequest/eQ1wXc7TnB0", "display": "oxyCODONE"}],
+        "quantity": {"value": 180, "unit": "Tablet"},
+        "daysSupply": {"value": 30, "unit": "Day", "system": "http://unitsofmeasure.org", "code": "d"},
+        "whenHandedOver": "2026-05-06T15:32:00Z",
+    }
+    fill.update(changes)
+    return fill
+
+
+def carin_claim(claim_id: str = "eob-pde-8812") -> dict[str, Any]:
+    """The payer's CARIN Blue Button pharmacy claim for the same fill: same day, drug, quantity, days' supply,
+    prescriber (NPI) and pharmacy (NCPDP); its prescription number is under the payer's system, not Epic's."""
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": claim_id,
+        "meta": {"profile": ["http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy"]},
+        "identifier": [{"system": "https://bluebutton.cms.gov/resources/variables/rx_srvc_rfrnc_num", "value": "88"}],
+        "status": "active",
+        "use": "claim",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "pharmacy"}]},
+        "patient": {"reference": f"Patient/{PATIENT_ID}"},
+        "billablePeriod": {"start": "2026-05-06"},
+        "provider": {"identifier": {"system": NCPDP, "value": "3349217"}},
+        "careTeam": [
+            {
+                "sequence": 1,
+                "provider": {"identifier": {"system": NPI, "value": "1467586115"}},
+                "role": {"coding": [{"code": "prescribing"}]},
+            }
+        ],
+        "outcome": "complete",
+        "supportingInfo": [
+            {
+                "sequence": 1,
+                "category": {"coding": [{"system": CARIN_INFO, "code": "dayssupply"}]},
+                "valueQuantity": {"value": 30},
+            }
+        ],
+        "item": [
+            {
+                "sequence": 1,
+                "servicedDate": "2026-05-06",
+                "productOrService": {"coding": [{"system": RXNORM, "code": OXYCODONE_10}]},
+                "quantity": {"value": 180},
+            }
+        ],
+    }
+
+
+def total_on_card(tmp_path: Path, *chart: dict[str, Any]) -> str:
+    """The MME/day the high-dose card of an order-sign gives: a draft of oxycodone 5 mg, 2 tablets every 4 hours
+    (90 MME/day), with these resources in the prefetch's dispenses."""
+    prefetch = full_prefetch("order-sign", dispenses=bundle(*chart))
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)
+    cards = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json["cards"]
+    high = next(c for c in cards if c["source"]["topic"]["code"] == "high-mme")
+    found = re.search(r"(\d+)(?:\.0)? MME/day", high["summary"])
+    assert found, high["summary"]
+    return found.group(1)
+
+
+def test_an_epic_dispense_sent_again_under_a_gateway_id_counts_once(tmp_path: Path) -> None:
+    # The prefetch holds the Epic fill; a Bulk page or an HIE gateway sends it again under an id of its own. Read
+    # twice, the copy queued as an early refill of the same prescription: a supply that ran out on 2026-06-04 seemed
+    # to last to 2026-07-04, and its 90 MME/day were added to the draft's 90 as a current dose.
+    resent = epic_dispense("hie-gw-MedicationDispense-20260506-7781")
+    assert total_on_card(tmp_path, epic_dispense(), resent) == "90"
+
+
+def test_an_epic_dispense_and_its_pharmacy_claim_count_once(tmp_path: Path) -> None:
+    # An integrated payer-provider feed: the EHR's fill and the payer's claim for it.
+    assert total_on_card(tmp_path, epic_dispense(), carin_claim()) == "90"
+
+
+def test_two_prescriptions_filled_together_both_count(tmp_path: Path) -> None:
+    # Two prescriptions of one drug filled on one day at one pharmacy (two fill numbers, two orders): two fills,
+    # both current (2026-06-10), both added to the draft's 90.
+    first = epic_dispense(whenHandedOver="2026-06-10T15:32:00Z")
+    second = epic_dispense(
+        "eT2kq9Vb4Lr7",
+        whenHandedOver="2026-06-10T15:32:00Z",
+        identifier=[{"use": "usual", "system": EPIC_RX_NUMBER, "value": "4471933-00"}],
+        authorizingPrescription=[{"reference": "MedicationRequest/eQ1wXc7TnB9"}],
+    )
+    assert total_on_card(tmp_path, first, second) == "270"
+
+
+def test_two_fills_that_name_different_prescriptions_both_count(tmp_path: Path) -> None:
+    # No fill number on either, but each names its own prescription: two fills, not one sent twice.
+    today = "2026-06-10T15:32:00Z"
+    first = epic_dispense(identifier=[], whenHandedOver=today)
+    second = epic_dispense(
+        "eT2kq9Vb4Lr7",
+        identifier=[],
+        whenHandedOver=today,
+        authorizingPrescription=[{"reference": "MedicationRequest/eQ1wXc7TnB9"}],
+    )
+    assert total_on_card(tmp_path, first, second) == "270"
+
+
+def test_two_copies_that_disagree_on_quantity_are_two_fills(tmp_path: Path) -> None:
+    # The same fill number with another quantity is no copy PainPlan can drop: both are counted, the second as an
+    # early refill of the same prescription, current today (45 MME/day on top of the draft's 90).
+    other = epic_dispense("hie-gw-7782", quantity={"value": 90, "unit": "Tablet"})
+    assert total_on_card(tmp_path, epic_dispense(), other) == "135"
+
+
+def test_one_fill_billed_under_two_claim_numbers_counts_once(tmp_path: Path) -> None:
+    assert total_on_card(tmp_path, carin_claim("eob-pde-8812"), carin_claim("eob-pde-8812-rebill")) == "90"
+
+
+def test_a_fill_sent_twice_is_read_once_for_the_engine_and_the_record_is_left_as_read() -> None:
+    record = build_record([patient(), epic_dispense(), epic_dispense("hie-gw-7781")], TZ)
+    facts = evaluate(record, HookContext("patient-view", PATIENT_ID), GuidelineConfig.from_mapping(), NOW).facts
+    assert [d.id for d in facts.record.dispenses] == ["eZ8m1kq0Rb3sT6vXyA2dFhg3"]
+    assert [(s.copy.id, s.kept.id) for s in facts.fills_sent_twice] == [("hie-gw-7781", "eZ8m1kq0Rb3sT6vXyA2dFhg3")]
+    assert facts.mme.total == 0  # the one fill ran out on 2026-06-04
+    assert len(record.dispenses) == 2
+
+
+def test_the_plan_page_dose_history_ends_when_the_one_fill_ran_out(tmp_path: Path) -> None:
+    # The page's MME chart read the copy as an early refill: 90 MME/day up to today instead of none since 2026-06-05.
+    app = make_app(tmp_path)
+    with app.test_request_context("/plan"):
+        resources = (patient(), epic_dispense(), epic_dispense("hie-gw-7781"))
+        view = assemble(PageInput(resources, (), ()), app.config["PAINPLAN"].guideline, PATIENT_ID, NOW, MultiDict())
+    history = view.by_key["mme_history"].content
+    assert [(p.day.isoformat(), p.value) for p in history.opioid if p.day.isoformat() >= "2026-05-06"][:2] == [
+        ("2026-05-06", 90),
+        ("2026-06-05", 0),
+    ]
