@@ -15,6 +15,7 @@ SERTRALINE = "92652-7"  # Sertraline [Presence] in Urine by Confirmatory method:
 CANNABINOID_SCREEN = "18282-4"  # Cannabinoids [Presence] in Urine by Screen method: not judged by default setting
 FUTURE = "2026-07-01"  # builders' evaluation day is 2026-06-15
 SITE_ORDER_CLASS = {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30", "code": "3"}]}
+PHARMACY_RX = "urn:oid:2.16.840.1.113883.3.1234.rx"  # a pharmacy system's prescription-fill number
 
 
 def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
@@ -55,8 +56,16 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         del undated_fill["whenHandedOver"]
         found.append(undated_fill)
         found.append(med_request(OXYCODONE, id=f"mr-month-{n}", authored="2026-05"))  # may last until 29 June
-        found.append({**dispense(LORAZEPAM, days_ago(4), status="unknown"), "id": f"md-status-{n}"})
-        found.append({**dispense(OXYCODONE, FUTURE), "id": f"md-ahead-{n}"})
+        # Each fill its own prescription-fill number: otherwise the copies of one fill sent twice, read once.
+        status_fill = {**dispense(LORAZEPAM, days_ago(4), status="unknown"), "id": f"md-status-{n}"}
+        found.append({**status_fill, "identifier": [{"system": PHARMACY_RX, "value": f"RX-status-{n}"}]})
+        found.append(
+            {
+                **dispense(OXYCODONE, FUTURE),
+                "id": f"md-ahead-{n}",
+                "identifier": [{"system": PHARMACY_RX, "value": f"RX-ahead-{n}"}],
+            }
+        )
         found.append(med_request(LORAZEPAM, id=f"mr-status-{n}", authored=days_ago(10), status="unknown", period=8))
         # A home opioid on the active list, written down 200 days ago with no end: not counted in MME, named.
         home = med_request(OXYCODONE, id=f"mr-home-{n}", authored=days_ago(200), supply_days=None, intent="plan")

@@ -5,6 +5,9 @@ prescription, another fill number, another quantity) both count."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from guideline.config import GuidelineConfig
 from guideline.context import HookContext
 from guideline.engine import evaluate
 from guideline.record import build_record
+from guideline.sent_twice import FillMarks, same_fill
 from smart_app.plan_view import PageInput, assemble
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -175,3 +179,40 @@ def test_the_plan_page_dose_history_ends_when_the_one_fill_ran_out(tmp_path: Pat
         ("2026-05-06", 90),
         ("2026-06-05", 0),
     ]
+
+
+def _marks(**changes: Any) -> FillMarks:
+    """Oxycodone 10 mg #180 for 30 days on 2026-05-06, by drA at ph1, fill number RX1 under the pharmacy's system."""
+    marks = FillMarks(
+        day=date(2026, 5, 6),
+        drug=f"rxnorm:{OXYCODONE_10}",
+        quantity=Decimal(180),
+        days_supply=Decimal(30),
+        prescriber="Practitioner/drA",
+        pharmacy="Organization/ph1",
+        numbers=frozenset({(EPIC_RX_NUMBER, "RX1")}),
+        prescriptions=frozenset({"MedicationRequest/o1"}),
+        claim=None,
+    )
+    return replace(marks, **changes)
+
+
+def test_the_rule_reads_as_its_sentence() -> None:
+    one = _marks()
+    assert same_fill(one, _marks())
+    # the payer's copy: its own number system, no prescription named, read from a claim
+    assert same_fill(one, _marks(numbers=frozenset({("payer", "88")}), prescriptions=frozenset(), claim="eob-1"))
+    for other in (
+        _marks(day=date(2026, 5, 7)),  # an early refill
+        _marks(quantity=Decimal(90)),
+        _marks(days_supply=Decimal(15)),
+        _marks(prescriber="Practitioner/drB"),
+        _marks(pharmacy="Organization/ph2"),
+        _marks(numbers=frozenset({(EPIC_RX_NUMBER, "RX2")})),
+        _marks(prescriptions=frozenset({"MedicationRequest/o2"})),
+        _marks(drug="rxnorm:1049621"),
+    ):
+        assert not same_fill(one, other), other
+    line = _marks(claim="eob-1")
+    assert not same_fill(line, _marks(claim="eob-1"))  # two lines of one claim: two prescriptions filled together
+    assert same_fill(line, _marks(claim="eob-2"))  # one fill billed twice
