@@ -9,36 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from guideline.fhirdata import as_dict, text
+from guideline.fhirdata import text
 from guideline.population.quality import Quality
-
-VersionRank = tuple[bool, float, bool, bool, int, str]
-
-
-def version_rank(resource: Mapping[str, Any]) -> VersionRank:
-    """How new a version says it is: a known `meta.lastUpdated` above none, later above earlier; then a
-    `meta.versionId` above none, a larger number above a smaller one ("10" after "2"), else by its text."""
-    meta = as_dict(resource.get("meta"))
-    stamp = text(meta.get("lastUpdated"))
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
-    except ValueError:
-        moment = None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # FHIR instants carry an offset; a bare one is read as UTC
-    version = (text(meta.get("versionId")) or "").strip()
-    numeric = version.isdigit()
-    return (
-        moment is not None,
-        moment.timestamp() if moment else 0.0,
-        bool(version),
-        numeric,
-        int(version) if numeric else 0,
-        version,
-    )
+from guideline.versions import version_rank
 
 
 def _canonical(resource: Mapping[str, Any]) -> str:

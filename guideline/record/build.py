@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,7 @@ from guideline.record.readers import (
     read_service_request,
     statement_not_taken,
 )
+from guideline.versions import same_content, version_rank
 
 Reader = Callable[[Mapping[str, Any], ZoneInfo], Any]
 
@@ -204,7 +206,6 @@ def build_record(
     `fhir_server` is the EHR's FHIR base (the hook's fhirServer, the page's iss): a Medication named by an absolute
     reference is matched by its id only on that server, and otherwise by its fullUrl alone.
     """
-    own = f"Patient/{patient_id}" if patient_id else None
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}  # fullUrls by position in `found`, for Medication references
     collect_resources(draft_orders, found, urls)
@@ -213,14 +214,37 @@ def build_record(
         found.extend(resources)  # walking them again found the same list, for ~0.17 M instructions a call (0.5 %)
     else:
         collect_resources(list(resources), found, urls)
-    pool = MedicationPool(
-        pending=found,
-        pending_urls=urls,
-        pending_fetched=list(extra_medications),
-        pending_by_url=list(medication_urls),
-        server=fhir_server,
+    extra, by_url = list(extra_medications), list(medication_urls)
+    read = partial(
+        _read_all,
+        urls=urls,
+        draft_count=draft_count,
+        tz=tz,
+        own=f"Patient/{patient_id}" if patient_id else None,
+        results_not_received=tuple(results_not_received),
+        pool=partial(MedicationPool, pending_fetched=extra, pending_by_url=by_url, server=fhir_server),
     )
+    record, newer = read(found)
+    if not newer:
+        return record
+    # A later copy was a newer version of a resource read earlier: read again, with it in the first copy's place.
+    return read([newer.get(id(resource), resource) for resource in found])[0]
 
+
+def _read_all(
+    found: list[Mapping[str, Any]],
+    urls: dict[int, str],
+    draft_count: int,
+    tz: ZoneInfo,
+    own: str | None,
+    results_not_received: tuple[tuple[str, str], ...],
+    pool: Callable[..., MedicationPool],
+) -> tuple[PatientRecord, dict[int, Mapping[str, Any]]]:
+    """The record read from the pooled resources (drafts first), and the newer versions found of resources read in
+    an older one: for each first copy (by its `id()`), the copy to read in its place."""
+    medications = pool(pending=found, pending_urls=urls)
+    versions: dict[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Any]]] = {}  # first copy, newest copy
+    newer: dict[int, Mapping[str, Any]] = {}
     seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
     orders: list[MedOrder] = []
@@ -262,9 +286,17 @@ def build_record(
                 earlier = seen.setdefault(key, resource)
                 if len(seen) == known:  # the id came before (one lookup where get-then-set takes two)
                     if type(earlier) is not list:
+                        versions[key] = (earlier, earlier)
                         earlier = seen[key] = [earlier]
                     if _is_copy(earlier, kind, resource):
-                        continue  # drafts come first, so a draft beats its EHR copy (guideline 3.3)
+                        # drafts come first, so a draft beats its EHR copy (guideline 3.3)
+                        if index >= draft_count and not any(d is versions[key][0] for d in found[:draft_count]):
+                            problem = _another_version(key, versions, resource, newer)
+                            if problem is not None:
+                                problems.append(
+                                    ReadProblem(kind[:40], resource_id, problem, _position(index, draft_count))
+                                )
+                        continue
             reading = _READERS.get(kind)
             if reading is not None:
                 collected[reading[0]].append(reading[1](resource, tz))
@@ -272,7 +304,7 @@ def build_record(
                 # doNotPerform: an order *not* to give the medicine (or to do the test). No rule reads one as
                 # given, pending or done: as an order it added to the MME total or stood for a drug screen.
                 if resource.get("doNotPerform") is not True:
-                    order = read_med_order(resource, index < draft_count, tz, pool)
+                    order = read_med_order(resource, index < draft_count, tz, medications)
                     if index < draft_count and index in urls:
                         order = replace(order, full_url=urls[index])  # a selection may name the draft by it
                     orders.append(order)
@@ -280,12 +312,12 @@ def build_record(
                 if resource.get("doNotPerform") is not True:
                     service_requests.append(read_service_request(resource, index < draft_count, tz))
             elif kind == "MedicationDispense":
-                dispenses.append(read_dispense(resource, tz, pool))
+                dispenses.append(read_dispense(resource, tz, medications))
             elif kind in _STATEMENT_TYPES:
                 if not statement_not_taken(resource):
-                    orders.append(read_med_statement(resource, tz, pool))
+                    orders.append(read_med_statement(resource, tz, medications))
             elif kind == "MedicationAdministration":
-                administrations.append(read_administration(resource, tz, pool))
+                administrations.append(read_administration(resource, tz, medications))
             elif kind == "Patient":
                 patient = patient or read_patient(resource, tz)
             elif kind == "DiagnosticOrder":  # DSTU2's lab order: one ServiceRequest per test it orders
@@ -312,7 +344,7 @@ def build_record(
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
     )
-    return PatientRecord(
+    record = PatientRecord(
         patient=patient,
         orders=tuple(orders),
         dispenses=tuple(dispenses),
@@ -321,7 +353,34 @@ def build_record(
         service_requests=tuple(service_requests),
         problems=tuple(problems),
         unresolved_medication_refs=unresolved,
-        results_not_received=tuple(results_not_received),
+        results_not_received=results_not_received,
         draft_names=_draft_names(found[:draft_count], urls),
         **{name: tuple(values) for name, values in collected.items()},
     )
+    return record, newer
+
+
+TWO_VERSIONS = (
+    "it was sent twice, in two versions that differ, and nothing in them (meta.lastUpdated, meta.versionId) says "
+    "which is newer: the first was read, and it may be out of date"
+)
+
+
+def _another_version(
+    key: tuple[str, str],
+    versions: dict[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Any]]],
+    resource: Mapping[str, Any],
+    newer: dict[int, Mapping[str, Any]],
+) -> str | None:
+    """What to make of another copy of a resource read already: nothing when it says the same (apart from `meta`)
+    or is older; the copy to read instead when it says it is newer; a problem to name when nothing tells. The
+    first copy read was once kept whatever the second said: an order stopped since was read as active."""
+    first, newest = versions[key]
+    if same_content(newest, resource):
+        return None
+    rank, best = version_rank(resource), version_rank(newest)
+    if rank > best:
+        versions[key] = (first, resource)
+        newer[id(first)] = resource
+        return None
+    return TWO_VERSIONS if rank == best else None

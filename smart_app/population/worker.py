@@ -13,8 +13,8 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text
 from guideline.identifiers import identifier_key
 from guideline.population import Directory, Period, Quality, evaluate_patient
-from guideline.population.versions import VersionRank, version_rank
 from guideline.record import READABLE_TYPES
+from guideline.versions import VersionRank, version_rank
 
 # What the review reads: every type the record reader reads (READABLE_TYPES, so the two cannot drift apart: listed by
 # hand, MedicationStatement, Goal and the STU3/DSTU2 order types were called unexpected while the findings read
@@ -92,7 +92,7 @@ def build_directory(lines: Iterable[str]) -> Directory:
     """Practitioners, roles and organisations (names and who works where) from their NDJSON lines.
 
     An id sent more than once with differing content (two export files, an older and a newer copy) is read from
-    its newest version (guideline.population.versions: the latest `meta.lastUpdated`, else the highest
+    its newest version (guideline.versions: the latest `meta.lastUpdated`, else the highest
     `meta.versionId`), then, between versions these do not tell apart, the entry that sorts last. Either engine
     reads the files in its own order, so "the last one read" would put different names on the same letter. Only
     the entry is kept per id, never the resource: a directory can run to a million lines.
