@@ -114,9 +114,11 @@ def _not_counted(order_id: str, result: OrderMme, current: bool, recognition: Re
     }
 
 
-def _fill_json(fill_id: str, result: FillMme, current: bool, unidentified: bool = False) -> dict[str, Any]:
+def _fill_json(
+    fill_id: str, result: FillMme, current: bool, unidentified: bool = False, copy_of: str | None = None
+) -> dict[str, Any]:
     filled = fill_date(result.dispense)
-    return {
+    line = {
         "id": fill_id,
         "medication": result.display_name,
         "rxcui": result.rxnorm_code,
@@ -126,6 +128,9 @@ def _fill_json(fill_id: str, result: FillMme, current: bool, unidentified: bool 
         "current": current,
         "explanation": result.explanation,
     }
+    if copy_of is not None:  # a fill sent twice is read once (guideline.sent_twice): the copy names the fill read
+        line["copy_of"] = copy_of
+    return line
 
 
 def _counted(order: MedOrder, result: OrderMme, recognition: Recognition, terms: Terminology) -> bool:
@@ -183,10 +188,15 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     unidentified = {id(d) for d in record.dispenses if recognise(d.medication, terms).unidentified}
     current_fills |= {id(s.dispense) for s in facts.unidentified_fills}
     listed = [d for d in record.dispenses if id(d) in unidentified or facts.is_in(OPIOID, d)]
+    copies = {id(sent.copy): sent.kept.id or "(a fill without an id)" for sent in facts.fills_sent_twice}
     if listed:
         report["dispenses"] = [
             _fill_json(
-                d.id or f"(dispense {index})", fill_mme(d, terms, config), id(d) in current_fills, id(d) in unidentified
+                d.id or f"(dispense {index})",
+                fill_mme(d, terms, config),
+                id(d) in current_fills,
+                id(d) in unidentified,
+                copies.get(id(d)),
             )
             for index, d in enumerate(listed, start=1)
         ]

@@ -292,6 +292,21 @@ def test_fills_only_input_has_a_current_mme(tmp_path: Path, capsys: pytest.Captu
     assert fills["f0"]["current"] is False
 
 
+def test_a_fill_sent_twice_is_listed_as_a_copy_of_the_fill_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The card reads one fill sent twice once (guideline.sent_twice); the command listed the copy as a fill of its
+    # own, "not current", with no word of why.
+    fill = morphine_fill()
+    resent = {**fill, "id": "gw-f1"}  # a gateway's copy under its own id
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": fill}, {"resource": resent}]}
+    code, report, _ = run([write(tmp_path, bundle), "--today", "2026-06-15"], capsys)
+    assert code == 0 and report["current_total_mme"] == 60.0
+    fills = {f["id"]: f for f in report["dispenses"]}
+    assert fills["f1"]["current"] is True and "copy_of" not in fills["f1"]
+    assert fills["gw-f1"]["copy_of"] == "f1" and fills["gw-f1"]["current"] is False
+
+
 def test_an_unidentified_current_fill_is_listed_and_makes_the_current_total_incomplete(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
