@@ -230,8 +230,9 @@ class FhirClient:
                 outcome_error = empty_search_problem(payload, found)
                 if not query.lower().startswith(("https://", "http://")):
                     total = reported_total(payload)
-            withheld = withheld or withheld_problem(payload)
-            matched += match_count(payload)
+            scan = _bundle_scan(payload)  # one pass for the page's warnings and its matches
+            withheld = withheld or _withheld_in(scan)
+            matched += scan.matched
             if first_total is None:
                 first_total = reported_total(payload)
             with progress.lock:
@@ -358,9 +359,7 @@ _WITHHELD_TEXT = "additional data may be present"
 def withheld_problem(payload: Any) -> str | None:
     """WITHHELD when a search answer's OperationOutcome says matches were withheld or may be missing, wherever in
     the Bundle it sits (`_scan`), else None."""
-    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
-        return None
-    return _withheld_in(_scan(payload))
+    return _withheld_in(_bundle_scan(payload))
 
 
 def _withheld_in(scan: _Scan) -> str | None:
@@ -373,19 +372,25 @@ class _Scan:
 
     issues: list[dict] = field(default_factory=list)  # every OperationOutcome issue
     nested: str | None = None  # why a search nested in it (or a batch entry) is not all there
-    matched: int = 0  # the matches among its own entries, as match_count counts them
+    matched: int = 0  # the matches among its own entries (match_count)
 
 
 _NOT_MATCHES = frozenset({"include", "outcome"})
 
 
-def _scan(bundle: Mapping[str, Any], scan: _Scan | None = None) -> _Scan:
+def _bundle_scan(payload: Any) -> _Scan:
+    """`_scan` of a Bundle; an empty _Scan (no issues, no matches) of anything else."""
+    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
+        return _Scan()
+    return _scan(payload)
+
+
+def _scan(bundle: Mapping[str, Any]) -> _Scan:
     """The OperationOutcome issues a Bundle carries anywhere (an entry's resource, an entry's response.outcome as a
     batch-response has, and the same inside any Bundle that is an entry's resource, as an EHR gateway wraps
     searches), the first nested search or batch entry that is not all there, and its own matches. The resources
     are pooled from any depth, so what is said about them is read from any depth too."""
-    top = scan is None
-    scan = _Scan() if scan is None else scan
+    scan = _Scan()
     entries = bundle.get("entry")
     if not isinstance(entries, list):
         return scan
@@ -399,10 +404,11 @@ def _scan(bundle: Mapping[str, Any], scan: _Scan | None = None) -> _Scan:
             kind = resource.get("resourceType")
             if kind == "OperationOutcome":
                 scan.issues.extend(_issues_of(resource))
-            elif kind == "Bundle":
-                scan.nested = scan.nested or _nested_search_problem(resource)
-                _scan(resource, scan)
-            if top and kind != "OperationOutcome":
+            else:
+                if kind == "Bundle":  # scanned once: its matches judge its total, its issues count as this one's
+                    inner = _scan(resource)
+                    scan.issues.extend(inner.issues)
+                    scan.nested = scan.nested or _nested_search_problem(resource, inner.matched) or inner.nested
                 search = entry.get("search")
                 if type(search) is not dict or search.get("mode") not in _NOT_MATCHES:
                     scan.matched += 1
@@ -422,13 +428,13 @@ def _read_response(response: Any, scan: _Scan) -> None:
         scan.nested = f"one of the searches in the Bundle the EHR sent failed (HTTP {status[:40]})"
 
 
-def _nested_search_problem(bundle: Mapping[str, Any]) -> str | None:
-    """Why a search Bundle nested in another is not all there: pages left (a nested next link is never followed),
-    or a total above its matches; None when nothing says so."""
+def _nested_search_problem(bundle: Mapping[str, Any], matched: int) -> str | None:
+    """Why a search Bundle nested in another, holding `matched` matches, is not all there: pages left (a nested next
+    link is never followed), or a total above its matches; None when nothing says so."""
     if _next_link(bundle, "") is not None:
         return "a search in the Bundle the EHR sent has more pages, which were not read"
     total = reported_total(bundle)
-    return shortfall_words(total, match_count(bundle)) if total is not None else None
+    return shortfall_words(total, matched) if total is not None else None
 
 
 def _issues_of(outcome: Mapping[str, Any]) -> list[dict]:
@@ -458,22 +464,8 @@ def reported_total(payload: Any) -> int | None:
 
 
 def match_count(payload: Any) -> int:
-    """The matches a Bundle page holds: entries that are neither an _include nor an OperationOutcome."""
-    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
-        return 0
-    count = 0
-    # Run on every prefetched search of every call: one lookup per element, where repeated gets cost more than the
-    # rest of the prefetch check.
-    for entry in payload.get("entry") or ():
-        if not isinstance(entry, dict):
-            continue
-        resource = entry.get("resource")
-        if not isinstance(resource, dict) or resource.get("resourceType") == "OperationOutcome":
-            continue
-        search = entry.get("search")
-        if not isinstance(search, dict) or search.get("mode") not in ("include", "outcome"):
-            count += 1
-    return count
+    """The matches a Bundle page holds: entries that are neither an _include nor an OperationOutcome (`_scan`)."""
+    return _bundle_scan(payload).matched
 
 
 def shortfall_words(total: int, matched: int) -> str | None:
