@@ -329,7 +329,7 @@ def _pool_unasked(value: Any, pooled: list[Any]) -> tuple[str | None, str | None
         return None, None if found_in_list or not value else "not a FHIR resource, so nothing in it was read"
     found, error = resources_of(value)
     pooled.extend(found)
-    if error is None and not found and isinstance(value, dict) and value.get("resourceType") == "Bundle":
+    if error is None and not found and isinstance(value, dict):  # an OperationOutcome alone is no answer either
         error = empty_search_problem(value, found)
     if error is not None:
         if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):

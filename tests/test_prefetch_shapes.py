@@ -204,6 +204,16 @@ def test_a_key_painplan_did_not_ask_for_that_holds_no_resource_is_named(tmp_path
     assert 'prefetch key "oudMeds"' in detail and "not a FHIR resource" in detail
 
 
+def test_a_key_painplan_did_not_ask_for_answered_by_a_warning_alone_is_named(tmp_path):
+    # A site's own search that did not run, as a gateway passes it on: an OperationOutcome, no Bundle, no results.
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "warning", "code": "timeout", "diagnostics": "The search did not complete."}],
+    }
+    detail = incomplete_detail(post(tmp_path, full_prefetch("order-sign", oudMeds=outcome)))
+    assert 'prefetch key "oudMeds"' in detail and "OperationOutcome, not a Bundle" in detail
+
+
 @responses.activate
 def test_a_key_asked_by_another_hook_has_its_remaining_pages_read_and_its_total_checked(tmp_path):
     page_two = f"{FHIR}/MedicationDispense?patient={PATIENT_ID}&_getpagesoffset=1"
