@@ -319,6 +319,9 @@ def _single_resource(value: Mapping[str, Any]) -> str:
     return f"a single {kind} was sent, not a search result (a Bundle), so other matches may be missing"
 
 
+_NO_RESOURCE = "not a FHIR resource, so nothing in it was read"
+
+
 def _pool_unasked(value: Any, pooled: list[Any]) -> tuple[str | None, str | None]:
     """Pools a prefetch value under a key PainPlan did not ask for (a site's own key, or another hook's) as it
     pools a search's, and returns its next link and why it is not all there: a value that holds no resource, an
@@ -326,14 +329,14 @@ def _pool_unasked(value: Any, pooled: list[Any]) -> tuple[str | None, str | None
     if isinstance(value, list):  # a plain list of resources, read as sent
         found_in_list = resources_in(value)
         pooled.extend(found_in_list)
-        return None, None if found_in_list or not value else "not a FHIR resource, so nothing in it was read"
+        return None, (None if found_in_list or not value else _NO_RESOURCE)
     found, error = resources_of(value)
     pooled.extend(found)
     if error is None and not found and isinstance(value, dict):  # an OperationOutcome alone is no answer either
         error = empty_search_problem(value, found)
     if error is not None:
         if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
-            error = "not a FHIR resource, so nothing in it was read"
+            error = _NO_RESOURCE
         return None, error
     more = _next_url(value)
     return more, withheld_problem(value) if more else search_problem(value)
