@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import requests
@@ -99,8 +100,10 @@ def test_informational_outcome_inside_a_search_bundle_is_dropped_not_fatal():
 
 @responses.activate
 def test_budget_stops_slow_queries_and_reports_them_timed_out():
+    released = threading.Event()
+
     def slow(_request):
-        time.sleep(1.5)
+        released.wait(1.5)
         return 200, {}, '{"resourceType": "Patient", "id": "p1"}'
 
     responses.add_callback(responses.GET, f"{BASE}/Patient/p1", callback=slow)
@@ -112,6 +115,11 @@ def test_budget_stops_slow_queries_and_reports_them_timed_out():
     assert time.monotonic() - started < 1.0
     assert results["patient"].error == "timed out" and not results["patient"].ok
     assert results["conditions"].ok
+    # The abandoned query's thread still runs: let it finish here, or its late call lands in the next test's mock.
+    released.set()
+    deadline = time.monotonic() + 5
+    while len(responses.calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_plain_http_is_refused_unless_allowed_and_nothing_is_sent():
