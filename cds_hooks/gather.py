@@ -326,10 +326,15 @@ def _pool_unasked(value: Any, pooled: list[Any]) -> tuple[str | None, str | None
     """Pools a prefetch value under a key PainPlan did not ask for (a site's own key, or another hook's) as it
     pools a search's, and returns its next link and why it is not all there: a value that holds no resource, an
     error or a warning with no results, a withheld warning, or a total above its matches. Either may be None."""
-    if isinstance(value, list):  # a plain list of resources, read as sent
-        found_in_list = resources_in(value)
-        pooled.extend(found_in_list)
-        return None, (None if found_in_list or not value else _NO_RESOURCE)
+    if isinstance(value, list):  # each item read and checked as a value of its own: a search in it has a total too
+        problems: list[str] = []
+        for item in value:
+            more, why = _pool_unasked(item, pooled)
+            if more and not why:
+                why = "it holds a search page whose next pages are not read from inside a list"
+            if why:
+                problems.append(why)
+        return None, "; ".join(dict.fromkeys(problems)) or None
     found, error = resources_of(value)
     pooled.extend(found)
     if error is None and not found and isinstance(value, dict):  # an OperationOutcome alone is no answer either

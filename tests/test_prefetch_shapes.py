@@ -330,3 +330,26 @@ def test_context_resources_painplan_does_not_need_add_no_card(tmp_path):
     ]
     answer = post(tmp_path, full_prefetch("order-sign", context=searchset(*context)))
     assert "data-incomplete" not in topics(answer)
+
+
+# A list sent under a key PainPlan did not ask for: each item is read and checked as a value of its own would be.
+
+
+def test_a_search_inside_a_list_under_an_unasked_key_is_checked_against_its_total(tmp_path):
+    prefetch = full_prefetch("order-sign")
+    prefetch["siteMeds"] = [searchset(IBUPROFEN, total=7)]
+    detail = incomplete_detail(post(tmp_path, prefetch))
+    assert 'prefetch key "siteMeds"' in detail and "7" in detail
+
+
+def test_an_item_that_is_no_resource_in_a_list_under_an_unasked_key_is_named(tmp_path):
+    prefetch = full_prefetch("order-sign")
+    prefetch["siteMeds"] = [IBUPROFEN, {"medication": "oxycodone 80 mg"}]
+    detail = incomplete_detail(post(tmp_path, prefetch))
+    assert 'prefetch key "siteMeds"' in detail and "not a FHIR resource" in detail
+
+
+def test_a_clean_list_under_an_unasked_key_adds_no_card(tmp_path):
+    prefetch = full_prefetch("order-sign")
+    prefetch["siteMeds"] = [IBUPROFEN, searchset(ACETAMINOPHEN, total=1)]
+    assert "data-incomplete" not in topics(post(tmp_path, prefetch))
