@@ -202,7 +202,13 @@ def gather(
         )
         for key in queries:
             label = MEDICATIONS if key.startswith("med:") else _label(key)
-            gaps[label] = f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
+            if key in continued:  # page one was read: say so, after anything already named of it (a warning)
+                rest = f"only its first page was in the prefetch, and the rest was not read: {_no_rest_read(network)}"
+                gaps[label] = "; ".join(filter(None, (gaps.get(label), rest)))
+            else:
+                gaps[label] = (
+                    f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
+                )
         _name_unread_types([pooled, draft_items], gaps)
         return Gathered(
             tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
@@ -383,6 +389,12 @@ def _results_not_read(network: bool) -> str:
     if not network:
         return "not sent in the request (the offline check reads nothing from the network)"
     return "not sent in the prefetch, and the request names no FHIR server to read them from"
+
+
+def _no_rest_read(network: bool) -> str:
+    if not network:
+        return "the offline check reads nothing from the network"
+    return "the request names no FHIR server to read it from"
 
 
 def _no_second_read(network: bool) -> str:

@@ -353,3 +353,14 @@ def test_a_clean_list_under_an_unasked_key_adds_no_card(tmp_path):
     prefetch = full_prefetch("order-sign")
     prefetch["siteMeds"] = [IBUPROFEN, searchset(ACETAMINOPHEN, total=1)]
     assert "data-incomplete" not in topics(post(tmp_path, prefetch))
+
+
+def test_a_paged_prefetch_with_no_fhir_server_says_its_first_page_was_read_and_keeps_its_warning(tmp_path):
+    # Page one was read; it was called "not in the prefetch", and that replaced the page's own withheld warning.
+    prefetch = full_prefetch("order-sign")
+    prefetch["medsActive"] = searchset(
+        IBUPROFEN, total=4, next_url=f"{FHIR}/MedicationRequest?page=2", extra=(withheld_outcome(),)
+    )
+    detail = incomplete_detail(post(tmp_path, prefetch, fhir=False))
+    assert "not in the prefetch" not in detail
+    assert "first page" in detail and "withheld" in detail
