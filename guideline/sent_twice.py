@@ -105,15 +105,19 @@ def _read_first(dispense: Dispense) -> tuple[bool, str]:
 
 
 def _copies(ordered: list[Dispense], marks_of: Callable[[Dispense], FillMarks]) -> list[SentTwice]:
-    kept: list[tuple[FillMarks, Dispense]] = []
+    """The copies among one day's fills. A fill is a copy of a fill read only when it is `same_fill` with it and
+    with every copy of it already found: a copy that carries no fill number matches two fills numbered apart, and
+    must not make them one."""
+    kept: list[tuple[list[FillMarks], Dispense]] = []
     copies: list[SentTwice] = []
     for dispense in ordered:
         marks = marks_of(dispense)
-        first = next((read for known, read in kept if same_fill(marks, known)), None)
-        if first is None:
-            kept.append((marks, dispense))
+        one = next(((seen, read) for seen, read in kept if all(same_fill(marks, m) for m in seen)), None)
+        if one is None:
+            kept.append(([marks], dispense))
         else:
-            copies.append(SentTwice(dispense, first))
+            one[0].append(marks)
+            copies.append(SentTwice(dispense, one[1]))
     return copies
 
 

@@ -216,3 +216,26 @@ def test_the_rule_reads_as_its_sentence() -> None:
     line = _marks(claim="eob-1")
     assert not same_fill(line, _marks(claim="eob-1"))  # two lines of one claim: two prescriptions filled together
     assert same_fill(line, _marks(claim="eob-2"))  # one fill billed twice
+
+
+def two_prescriptions_and_a_gateway_copy() -> tuple[dict[str, Any], ...]:
+    """Two prescriptions of oxycodone 10 mg filled together on 2026-06-10 (two fill numbers, two orders), and an HIE
+    gateway's copy of the first that carries neither a fill number nor its order (its id sorts before both)."""
+    today = "2026-06-10T15:32:00Z"
+    first = epic_dispense(whenHandedOver=today)
+    second = epic_dispense(
+        "eT2kq9Vb4Lr7",
+        whenHandedOver=today,
+        identifier=[{"use": "usual", "system": EPIC_RX_NUMBER, "value": "4471933-00"}],
+        authorizingPrescription=[{"reference": "MedicationRequest/eQ1wXc7TnB9"}],
+    )
+    return first, second, epic_dispense("100234", whenHandedOver=today, identifier=[], authorizingPrescription=[])
+
+
+def test_a_copy_without_a_fill_number_never_makes_two_fills_numbered_apart_one() -> None:
+    # Each real fill matches the copy, but they are numbered apart from each other: one is the copy's fill, the
+    # other a fill of its own. Both were read as copies of the gateway's, leaving one fill of two.
+    record = build_record([patient(), *two_prescriptions_and_a_gateway_copy()], TZ)
+    facts = evaluate(record, HookContext("patient-view", PATIENT_ID), GuidelineConfig.from_mapping(), NOW).facts
+    assert len(facts.record.dispenses) == 2
+    assert len(facts.fills_sent_twice) == 1
