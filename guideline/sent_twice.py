@@ -81,8 +81,8 @@ def read_once(
 ) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
     """The fills with each fill sent twice (`same_fill`) read once, in their order, and the copies left out. Only
     dated fills that `counts` are compared; `marks_of` is asked only of fills sharing a day with another. The copy
-    read is the one whose quantity states a unit (a claim's may not), else the first by id: the same one whatever
-    order the fills came in, so the cards and both engines of the population review read the same fill."""
+    read is the one that says most (`_read_first`), else the first by id: the same one whatever order the fills came
+    in, so the cards and both engines of the population review read the same fill."""
     by_day: dict[date, list[Dispense]] = {}
     for dispense in dispenses:
         day = fills.fill_date(dispense)
@@ -98,10 +98,17 @@ def read_once(
     return tuple(d for d in dispenses if id(d) not in left_out), tuple(copies)
 
 
-def _read_first(dispense: Dispense) -> tuple[bool, str]:
-    """The copy read first: a quantity with its unit, then the id."""
+def _read_first(dispense: Dispense) -> tuple[bool, bool, bool, str]:
+    """The copy read first: a quantity with its unit, then one known handed over (a copy of unknown status is
+    counted only on trust), then one naming its prescription (a copy naming none is tied to no order and queues as
+    an early refill), then the id."""
     quantity = dispense.quantity
-    return quantity is None or not (quantity.unit or quantity.code), dispense.id or ""
+    return (
+        quantity is None or not (quantity.unit or quantity.code),
+        not fills.known_in_hand(dispense),
+        not dispense.authorizing_prescriptions,
+        dispense.id or "",
+    )
 
 
 def _copies(ordered: list[Dispense], marks_of: Callable[[Dispense], FillMarks]) -> list[SentTwice]:

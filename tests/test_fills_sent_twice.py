@@ -239,3 +239,18 @@ def test_a_copy_without_a_fill_number_never_makes_two_fills_numbered_apart_one()
     facts = evaluate(record, HookContext("patient-view", PATIENT_ID), GuidelineConfig.from_mapping(), NOW).facts
     assert len(facts.record.dispenses) == 2
     assert len(facts.fills_sent_twice) == 1
+
+
+def test_the_copy_read_is_the_one_that_names_its_prescription(tmp_path: Path) -> None:
+    # The gateway's copy, read in place of the Epic fill it repeats, named no order: it queued as an early refill
+    # behind the other prescription's fill instead of being current with it, and the card said 180 MME/day for 270.
+    assert total_on_card(tmp_path, *two_prescriptions_and_a_gateway_copy()) == "270"
+
+
+def test_the_copy_read_is_the_one_known_handed_over() -> None:
+    # A completed fill and its gateway copy of unknown status: the completed one is read, so the fill shows past
+    # opioid use (a copy of unknown status would be counted only on trust).
+    unknown = epic_dispense("100234", status="unknown")
+    record = build_record([patient(), epic_dispense(), unknown], TZ)
+    facts = evaluate(record, HookContext("patient-view", PATIENT_ID), GuidelineConfig.from_mapping(), NOW).facts
+    assert [d.id for d in facts.record.dispenses] == ["eZ8m1kq0Rb3sT6vXyA2dFhg3"]
