@@ -44,10 +44,12 @@ class FillMarks:
 
 def same_fill(one: FillMarks, other: FillMarks) -> bool:
     """One fill sent twice: handed over on the same day, of the same clinical drug, in the same quantity for the same
-    days' supply, from the same prescriber and pharmacy, and nothing numbers them apart (no fill number that differs
-    under a system both carry, no two different prescriptions, not two lines of one claim)."""
+    days' supply, from the same prescriber and pharmacy, something both name ties them (`tied`), and nothing numbers
+    them apart (no fill number that differs under a system both carry, no two different prescriptions, not two lines
+    of one claim)."""
     return (
-        one.day == other.day
+        tied(one, other)
+        and one.day == other.day
         and one.drug == other.drug
         and one.quantity == other.quantity
         and one.days_supply == other.days_supply
@@ -56,6 +58,18 @@ def same_fill(one: FillMarks, other: FillMarks) -> bool:
         and not numbered_apart(one.numbers, other.numbers)
         and not (one.prescriptions and other.prescriptions and not one.prescriptions & other.prescriptions)
         and (one.claim is None or one.claim != other.claim)
+    )
+
+
+def tied(one: FillMarks, other: FillMarks) -> bool:
+    """Whether the two fills name something in common that makes them one fill: a fill number, the prescription
+    filled, the prescriber or the pharmacy. Two fills that name none of these are two fills: day, drug and quantity
+    alone cannot tell a copy from a second real fill, and merged, that fill's dose went uncounted."""
+    return bool(
+        one.numbers & other.numbers
+        or one.prescriptions & other.prescriptions
+        or (one.prescriber is not None and one.prescriber == other.prescriber)
+        or (one.pharmacy is not None and one.pharmacy == other.pharmacy)
     )
 
 

@@ -297,8 +297,8 @@ def test_a_fill_sent_twice_is_listed_as_a_copy_of_the_fill_read(
 ) -> None:
     # The card reads one fill sent twice once (guideline.sent_twice); the command listed the copy as a fill of its
     # own, "not current", with no word of why.
-    fill = morphine_fill()
-    resent = {**fill, "id": "gw-f1"}  # a gateway's copy under its own id
+    fill = {**morphine_fill(), "performer": [{"actor": {"reference": "Organization/pharmacy-1"}}]}
+    resent = {**fill, "id": "gw-f1"}  # a gateway's copy under its own id, from the same pharmacy
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": fill}, {"resource": resent}]}
     code, report, _ = run([write(tmp_path, bundle), "--today", "2026-06-15"], capsys)
     assert code == 0 and report["current_total_mme"] == 60.0

@@ -218,6 +218,22 @@ def test_the_rule_reads_as_its_sentence() -> None:
     assert same_fill(line, _marks(claim="eob-2"))  # one fill billed twice
 
 
+def test_fills_that_name_nothing_to_tie_them_are_two_fills() -> None:
+    # No prescriber, pharmacy, fill number or order on either: nothing says they are one fill, and merged on day,
+    # drug and quantity alone a second real fill was dropped (90 MME/day read where 180 were dispensed).
+    bare = _marks(prescriber=None, pharmacy=None, numbers=frozenset(), prescriptions=frozenset())
+    assert not same_fill(bare, bare)
+    # one shared mark is enough: the pharmacy both name, or the order both fill
+    assert same_fill(replace(bare, pharmacy="Organization/ph1"), replace(bare, pharmacy="Organization/ph1"))
+    ordered = replace(bare, prescriptions=frozenset({"MedicationRequest/o1"}))
+    assert same_fill(ordered, ordered)
+
+
+def test_two_bare_same_day_fills_both_count_on_the_card(tmp_path: Path) -> None:
+    bare = {k: v for k, v in epic_dispense().items() if k not in ("identifier", "authorizingPrescription", "performer")}
+    assert total_on_card(tmp_path, bare, {**bare, "id": "other-fill-2"}) == "180"
+
+
 def two_prescriptions_and_a_gateway_copy() -> tuple[dict[str, Any], ...]:
     """Two prescriptions of oxycodone 10 mg filled together on 2026-06-10 (two fill numbers, two orders), and an HIE
     gateway's copy of the first that carries neither a fill number nor its order (its id sorts before both)."""
