@@ -155,13 +155,17 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
         prescriber=prescriber,
         pharmacy=pharmacy,
         numbers=frozenset(dispense.numbers),
-        prescriptions=frozenset(map(_prescription, dispense.authorizing_prescriptions)),
+        prescriptions=frozenset(_prescription(ref, dispense) for ref in dispense.authorizing_prescriptions),
         claim=dispense.claim,
     )
 
 
-def _prescription(ref: str) -> str:
-    """An authorizingPrescription as `MedicationRequest/id` (relative, absolute or a bare id)."""
+def _prescription(ref: str, dispense: Dispense) -> str:
+    """An authorizingPrescription as `MedicationRequest/id` (relative, absolute or a bare id); one contained in the
+    fill ("#rx1") as that fill's own, since a contained id means something only inside its resource: two fills each
+    containing their own "#rx1" name two orders."""
+    if ref.startswith("#"):
+        return f"{dispense.id or id(dispense)}{ref}"
     return (local_reference(ref) or ref) if "/" in ref else f"MedicationRequest/{ref}"
 
 

@@ -234,6 +234,21 @@ def test_two_bare_same_day_fills_both_count_on_the_card(tmp_path: Path) -> None:
     assert total_on_card(tmp_path, bare, {**bare, "id": "other-fill-2"}) == "180"
 
 
+def test_two_fills_each_naming_its_own_contained_order_are_not_tied_by_it(tmp_path: Path) -> None:
+    # "#rx1" names a MedicationRequest contained in the fill itself: two fills that each contain their own "#rx1"
+    # name two orders, not one, and were read as one fill sent twice (the second fill's 90 MME/day dropped).
+    def contained(ident: str) -> dict[str, Any]:
+        bare = {
+            k: v
+            for k, v in epic_dispense(ident).items()
+            if k not in ("identifier", "authorizingPrescription", "performer")
+        }
+        order = {"resourceType": "MedicationRequest", "id": "rx1", "status": "completed", "intent": "order"}
+        return {**bare, "contained": [order], "authorizingPrescription": [{"reference": "#rx1"}]}
+
+    assert total_on_card(tmp_path, contained("fill-a"), contained("fill-b")) == "180"
+
+
 def two_prescriptions_and_a_gateway_copy() -> tuple[dict[str, Any], ...]:
     """Two prescriptions of oxycodone 10 mg filled together on 2026-06-10 (two fill numbers, two orders), and an HIE
     gateway's copy of the first that carries neither a fill number nor its order (its id sorts before both)."""
