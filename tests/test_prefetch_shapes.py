@@ -364,3 +364,23 @@ def test_a_paged_prefetch_with_no_fhir_server_says_its_first_page_was_read_and_k
     detail = incomplete_detail(post(tmp_path, prefetch, fhir=False))
     assert "not in the prefetch" not in detail
     assert "first page" in detail and "withheld" in detail
+
+
+def test_a_search_entry_that_holds_no_resource_is_named_even_when_the_total_agrees(tmp_path):
+    # A gateway that strips resources it may not pass on can leave the entry behind: counted as a match, read as
+    # nothing, and named only if Bundle.total happened to give it away.
+    stripped = {"fullUrl": f"{FHIR}/MedicationRequest/opioid-1", "search": {"mode": "match"}}
+    prefetch = full_prefetch("order-sign")
+    prefetch["medsActive"] = searchset(IBUPROFEN, total=2, extra=(stripped,))
+    detail = incomplete_detail(post(tmp_path, prefetch))
+    assert "holds no resource" in detail
+
+
+def test_a_batch_response_entry_with_a_status_and_no_resource_is_no_gap(tmp_path):
+    prefetch = full_prefetch("order-sign")
+    prefetch["siteNotes"] = {
+        "resourceType": "Bundle",
+        "type": "batch-response",
+        "entry": [{"response": {"status": "200 OK"}}, {"resource": IBUPROFEN, "response": {"status": "200 OK"}}],
+    }
+    assert "data-incomplete" not in topics(post(tmp_path, prefetch))

@@ -206,7 +206,13 @@ def _note_url(urls: dict[int, str], position: int, url: Any) -> None:
 def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, str] | None) -> None:
     """A Bundle entry of any shape: a nested Bundle is walked, an entry without a resource object is named."""
     entry_data = as_dict(entry)
-    if not entry_data or ("resource" in entry_data and not as_dict(entry_data["resource"])):
+    if (
+        not entry_data
+        or ("resource" in entry_data and not as_dict(entry_data["resource"]))
+        # an entry with no resource at all, unless it is a batch's or transaction's answer or request alone: a
+        # gateway may strip a resource it may not pass on and leave its search entry, a match read as nothing
+        or ("resource" not in entry_data and "response" not in entry_data and "request" not in entry_data)
+    ):
         # An entry that is not an object, or whose resource is not one: named by the record, not dropped.
         found.append(unreadable_entry())
         return
