@@ -27,8 +27,11 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 
 @pytest.fixture(autouse=True)
-def no_waiting(monkeypatch) -> None:
-    monkeypatch.setattr(send_module, "POLL_WAITS", (0.0, 0.0, 0.0))
+def slept(monkeypatch) -> list[float]:
+    """The waits send() would have slept, recorded instead of slept."""
+    waits: list[float] = []
+    monkeypatch.setattr(send_module.time, "sleep", waits.append)
+    return waits
 
 
 def _accepted(rsps: responses.RequestsMock, status_url: str = STATUS_URL) -> None:
@@ -168,3 +171,76 @@ def test_each_question_to_the_status_address_waits_a_few_seconds_at_most(rsps) -
     send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 60)
     timeouts = [call.request.req_kwargs["timeout"] for call in _calls(rsps, "GET")]
     assert timeouts == [send_module.POLL_TIMEOUT] * len(send_module.POLL_WAITS)
+
+
+OUTCOME_ERROR = {
+    "resourceType": "OperationOutcome",
+    "issue": [
+        {
+            "severity": "error",
+            "code": "processing",
+            "diagnostics": "Observation.subject: patient eRt.8Gv3 is not on file",
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("final_status", [200, 400, 422, 500])
+def test_a_status_address_whose_final_answer_is_an_error_outcome_says_the_write_was_not_saved(
+    rsps, final_status
+) -> None:
+    """The asynchronous pattern ends a job that failed with an error status (or a 200) and an OperationOutcome:
+    the write was not stored, and the EHR's reason is shown, not 'may have been saved'."""
+    _accepted(rsps)
+    rsps.add(responses.GET, STATUS_URL, json=OUTCOME_ERROR, status=final_status)
+    result = _post()
+    assert not result.ok and not result.unconfirmed and result.status == final_status
+    assert result.message == (
+        "the EHR accepted the record for processing, then reported that it could not save it: "
+        "Observation.subject: patient eRt.8Gv3 is not on file"
+    )
+    assert len(_calls(rsps, "POST")) == 1
+
+
+@pytest.mark.parametrize(
+    ("final_status", "body"),
+    [
+        (500, "<html><body>Internal Server Error</body></html>"),
+        (503, json.dumps({**OUTCOME_ERROR, "issue": [{"severity": "error", "code": "transient"}]})),
+        (404, json.dumps({**OUTCOME_ERROR, "issue": [{"severity": "error", "code": "not-found"}]})),
+        (401, json.dumps({**OUTCOME_ERROR, "issue": [{"severity": "error", "code": "login"}]})),
+    ],
+)
+def test_a_status_address_error_about_the_question_itself_leaves_the_write_unconfirmed(
+    rsps, final_status, body
+) -> None:
+    """A gateway's error page, a transient outcome (ask later), an expired job (404) or a refused question (401)
+    says nothing about the write: it may still be stored."""
+    _accepted(rsps)
+    rsps.add(responses.GET, STATUS_URL, body=body, status=final_status)
+    result = _post()
+    assert not result.ok and result.unconfirmed and result.status == 202
+
+
+def test_retry_after_from_the_status_address_sets_the_next_wait_within_the_same_total(rsps, slept) -> None:
+    _accepted(rsps)
+    rsps.add(responses.GET, STATUS_URL, status=202, headers={"Retry-After": "2"})
+    rsps.add(responses.GET, STATUS_URL, status=202, headers={"Retry-After": "1"})
+    rsps.add(responses.GET, STATUS_URL, json={**peg(PEG, CONTEXT).resource, "id": "obs-9"}, status=200)
+    result = _post()
+    assert result.ok and result.reference == "Observation/obs-9"
+    assert slept == [0.5, 2.0, 1.0]
+    assert sum(slept) <= sum(send_module.POLL_WAITS)
+
+
+@pytest.mark.parametrize("retry_after", ["120", "Sat, 05 Dec 2099 23:59:00 GMT"])
+def test_retry_after_beyond_the_total_wait_stops_asking_and_leaves_the_write_unconfirmed(
+    rsps, slept, retry_after
+) -> None:
+    """The clinician is never kept waiting longer than the usual follow-up, and the EHR is not asked before the time
+    it gave."""
+    _accepted(rsps)
+    rsps.add(responses.GET, STATUS_URL, status=202, headers={"Retry-After": retry_after})
+    result = _post()
+    assert not result.ok and result.unconfirmed and result.status == 202
+    assert slept == [0.5] and len(_calls(rsps, "GET")) == 1

@@ -7,6 +7,8 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,6 +27,10 @@ MAX_DIAGNOSTICS = 300
 # seconds at most, so the clinician is not kept waiting on an EHR that processes writes in a queue.
 POLL_WAITS: tuple[float, ...] = (0.5, 1.0, 2.0)
 POLL_TIMEOUT = 5.0  # each question's own limit (seconds), so the whole follow-up stays under about 20 seconds
+# A status answer with these statuses is about the question, not the write: access to ask, a job expired or gone,
+# asked too often. Issue codes the bulk data spec calls transient say "ask again later", not "failed".
+ABOUT_THE_QUESTION = (401, 403, 404, 410, 429)
+TRANSIENT_ISSUES = ("transient", "lock-error", "no-store", "exception", "timeout", "incomplete", "throttled")
 ACCEPTED = (
     "the record was sent and the EHR accepted it for processing, but had not confirmed it was saved when PainPlan "
     "last asked"
@@ -278,23 +284,61 @@ def _accepted(
     response: requests.Response,
     timeout: float,
 ) -> WriteResult:
-    """Ask the status address whether the accepted write was stored, a few times at most: a GET, so the write itself
-    is never sent again. Only an answer that says what became of the write decides; anything else leaves it
-    unconfirmed."""
+    """Ask the status address whether the accepted write was stored, a few times at most and within POLL_WAITS'
+    total (Retry-After moves a wait, never the total): a GET, so the write itself is never sent again. Only an answer
+    that says what became of the write (the record, a batch-response entry, an error outcome) decides; anything else
+    leaves it unconfirmed."""
     address = status_address(base_url, response)
     headers = {"Accept": FHIR_JSON, **({"Authorization": f"Bearer {token}"} if token else {})}
-    for wait in POLL_WAITS if address else ():
+    budget = sum(POLL_WAITS)  # Retry-After moves the waits, never the total
+    waited, previous = 0.0, response
+    for scheduled in POLL_WAITS if address else ():
+        wait = _retry_after(previous)
+        wait = scheduled if wait is None else wait
+        if waited + wait > budget:
+            break  # the EHR asked not to be asked before the clinician's wait would be over
         time.sleep(wait)
+        waited += wait
         try:
             answer = session.get(address, headers=headers, timeout=min(timeout, POLL_TIMEOUT), allow_redirects=False)
         except requests.RequestException:
             break
         if answer.status_code != 202:
-            decided = _decided(answer, method, target, kind)
+            decided = _decided(answer, method, target, kind) or _failed_job(answer)
             if decided is not None:
                 return decided
             break
+        previous = answer
     return WriteResult(False, None, ACCEPTED, 202, unconfirmed=True)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Retry-After in seconds from now (delta-seconds or an HTTP date); None when absent or unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if value.isascii() and value.isdecimal():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _failed_job(answer: requests.Response) -> WriteResult | None:
+    """The asynchronous pattern's end of a job that failed: an OperationOutcome with an error or fatal issue (with
+    a 4xx, a 5xx or a 200). None when the answer is about the question rather than the write (see
+    ABOUT_THE_QUESTION, TRANSIENT_ISSUES) or carries no such outcome (a gateway's error page)."""
+    if answer.status_code in ABOUT_THE_QUESTION:
+        return None
+    errors = [issue for issue in _issues(answer) if issue.get("severity") in ("error", "fatal")]
+    if not errors or any(issue.get("code") in TRANSIENT_ISSUES for issue in errors):
+        return None
+    detail = next((text for text in map(_issue_text, errors) if text), "")
+    message = "the EHR accepted the record for processing, then reported that it could not save it"
+    log.warning("FHIR write's status address answered %s with an error outcome", answer.status_code)
+    return WriteResult(False, None, f"{message}{': ' + detail if detail else ''}", answer.status_code)
 
 
 def _decided(answer: requests.Response, method: str, target: str, kind: str) -> WriteResult | None:
