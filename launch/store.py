@@ -164,6 +164,13 @@ def claim_send(engine: Engine, send_key: str) -> bool:
     return True
 
 
+def send_claimed(engine: Engine, send_key: str) -> bool:
+    """Whether `send_key` was recorded (and not yet swept); a look, never a claim."""
+    with engine.connect() as connection:
+        found = connection.execute(select(writes_sent.c.send_key).where(writes_sent.c.send_key == send_key))
+        return found.first() is not None
+
+
 def end_session(engine: Engine, handle: str) -> None:
     with engine.begin() as connection:
         connection.execute(delete(sessions).where(sessions.c.handle == handle))

@@ -78,3 +78,31 @@ def test_a_form_not_sent_can_be_sent_and_the_page_shown_after_a_failure_can_save
     assert fresh != token
     saved = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": fresh}, base_url=PUBLIC_URL)
     assert saved.status_code == 303 and len(chart.written("Observation")) == 2
+
+
+@pytest.mark.parametrize("unreachable", ["refused", "connect timeout"])
+def test_reloading_after_a_send_that_never_reached_the_ehr_says_so_and_still_does_not_send(
+    tmp_path, rsps, unreachable
+) -> None:
+    """The EHR refused the connection (or never accepted it in time): nothing reached it. A reload must not claim the
+    form 'was already sent to the EHR', nor send it on its own; the fresh form under the answer can be saved."""
+    from test_write_back import _connect_timeout, _refused
+
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    chart.unreachable = _refused() if unreachable == "refused" else _connect_timeout()
+    data = {**PEG, "csrf_token": _token(page)}
+    first = client.post(f"/plan/write/peg?s={handle}", data=data, base_url=PUBLIC_URL)
+    assert first.status_code == 502 and chart.received == []
+    chart.unreachable = None
+    reloaded = client.post(f"/plan/write/peg?s={handle}", data=data, base_url=PUBLIC_URL)
+    text = html.unescape(reloaded.get_data(as_text=True))
+    assert chart.received == [] and reloaded.status_code == 409
+    assert "already sent" not in text
+    assert (
+        "Not sent again: the PEG score — the earlier attempt to save this form did not reach the EHR (no connection "
+        "to it could be made), so nothing was saved. It is not sent again on its own: check what you typed in the "
+        "form below and press Save to send it."
+    ) in text
+    fresh = _token(text)
+    saved = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": fresh}, base_url=PUBLIC_URL)
+    assert saved.status_code == 303 and len(chart.written("Observation")) == 1

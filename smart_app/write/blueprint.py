@@ -83,9 +83,16 @@ def _unconfirmed(label: str, why: str) -> str:
     )
 
 
-def _sent_before(label: str) -> str:
+def _sent_before(label: str, reached: bool) -> str:
     """The failure line for a form that arrives again after it was sent (a double click, a reload of the answer
-    page): the first send may have been saved, so this one is not sent at all."""
+    page): the first send may have been saved, so this one is not sent at all. When the first send never reached
+    the EHR (no connection was made), nothing was saved, and the line says so rather than 'already sent'."""
+    if not reached:
+        return (
+            f"Not sent again: {label} — the earlier attempt to save this form did not reach the EHR (no connection "
+            "to it could be made), so nothing was saved. It is not sent again on its own: check what you typed in "
+            "the form below and press Save to send it."
+        )
     return (
         f"Not sent again: {label} — this form was already sent to the EHR (the button was pressed twice, or the page "
         "showing its result was reloaded), so it was not sent a second time. Check the patient's chart in the EHR "
@@ -93,11 +100,11 @@ def _sent_before(label: str) -> str:
     )
 
 
-def _not_saved_answer(result: WriteResult | None, label: str, kind: str) -> tuple[str, int]:
+def _not_saved_answer(result: WriteResult | None, label: str, kind: str, reached: bool = True) -> tuple[str, int]:
     """The failure line and HTTP status for a write that was not saved, or not sent because it was sent before
-    (`result` None)."""
+    (`result` None; `reached` False when that earlier send never reached the EHR)."""
     if result is None:
-        return _sent_before(label), 409
+        return _sent_before(label, reached), 409
     if result.unconfirmed:
         return _unconfirmed(label, result.message), 202 if result.status == 202 else 502
     if result.conflict:
@@ -115,9 +122,10 @@ def _send_once(
 ) -> WriteResult | None:
     """Send the record with the launch's token; None, with nothing sent, when this page's form was sent before.
     The form is used up just before sending, so the same form arriving again is never sent twice."""
-    if not _first_send(session, form_key, request.form.get(csrf.FIELD, "")):
+    key = csrf.send_key(session.handle, form_key, request.form.get(csrf.FIELD, ""))
+    if not _claim(key):
         return None
-    return send(
+    result = send(
         _http(),
         session.iss,
         session.access_token,
@@ -127,6 +135,16 @@ def _send_once(
         settings.fhir_timeout * 2,
         update.if_match,
     )
+    if not result.reached:
+        # Still used up (a reload never sends on its own), but a reload can say truly that nothing reached the EHR.
+        _claim(csrf.unreached_key(key))
+    return result
+
+
+def _earlier_reached(session: Any, form_key: str) -> bool:
+    """Whether this page's form, sent before, reached the EHR; False only when its send made no connection."""
+    key = csrf.send_key(session.handle, form_key, request.form.get(csrf.FIELD, ""))
+    return not _claimed(csrf.unreached_key(key))
 
 
 def _noted(session: Any, form_key: str, result: WriteResult) -> dict[str, str]:
@@ -137,12 +155,20 @@ def _noted(session: Any, form_key: str, result: WriteResult) -> dict[str, str]:
     return {"note": note, "note_sig": csrf.note_mac(current_app.secret_key, session.handle, form_key, note)}
 
 
-def _first_send(session: Any, form_key: str, token: str) -> bool:
-    """Record that this page's form is being sent; False when it was sent before."""
+def _claim(key: str) -> bool:
+    """Record a send key in the launch store; False when it was recorded before."""
     from launch import store
     from launch.service import current_service
 
-    return store.claim_send(current_service().engine, csrf.send_key(session.handle, form_key, token))
+    return store.claim_send(current_service().engine, key)
+
+
+def _claimed(key: str) -> bool:
+    """Whether a send key is recorded in the launch store (a look, never a claim)."""
+    from launch import store
+    from launch.service import current_service
+
+    return store.send_claimed(current_service().engine, key)
 
 
 def create_write_blueprint(settings: Settings) -> Blueprint:
@@ -239,7 +265,11 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                         )
                         return redirect(f"{url}#write-{form_key}", code=303)
                     failure, status = (
-                        (_kept(label, _not_r4(release)), 502) if release else _not_saved_answer(result, label, kind)
+                        (_kept(label, _not_r4(release)), 502)
+                        if release
+                        else _not_saved_answer(
+                            result, label, kind, result is not None or _earlier_reached(session, form_key)
+                        )
                     )
                     if result is not None and (result.unconfirmed or result.conflict):
                         # The EHR may have stored it, or changed it after this request read it: the records on file

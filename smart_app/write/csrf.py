@@ -42,6 +42,11 @@ def send_key(handle: str, form_key: str, token: str) -> str:
     return hashlib.sha256(f"{handle}\n{form_key}\n{token}".encode()).hexdigest()
 
 
+def unreached_key(send_key: str) -> str:
+    """What is recorded beside a form's send_key when its send never reached the EHR (no connection was made)."""
+    return hashlib.sha256(f"{send_key}\nunreached".encode()).hexdigest()
+
+
 def note_mac(secret_key: str | bytes, handle: str, form_key: str, note: str) -> str:
     """The HMAC carried beside what the EHR noted on a save, in the address the save redirects to: a note typed
     into a link is not the EHR's and must never be shown as if it were."""

@@ -65,6 +65,8 @@ class WriteResult:
     unconfirmed: bool = False
     # What the EHR noted on a save (OperationOutcome warnings: an element it ignored, a code it did not know).
     warnings: tuple[str, ...] = ()
+    # False when nothing of the request reached the EHR (no connection was made): certainly not saved.
+    reached: bool = True
 
     @property
     def conflict(self) -> bool:
@@ -164,7 +166,7 @@ def _no_answer(error: requests.RequestException) -> WriteResult:
         reached = (
             "could not be reached in time" if isinstance(error, requests.ConnectTimeout) else "could not be reached"
         )
-        return WriteResult(False, None, f"the EHR {reached}")
+        return WriteResult(False, None, f"the EHR {reached}", reached=False)
     if isinstance(error, requests.Timeout):
         return WriteResult(False, None, "the record was sent but the EHR did not answer in time", unconfirmed=True)
     lost = "the record was sent but the connection to the EHR was lost before it answered"
