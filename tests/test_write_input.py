@@ -49,3 +49,53 @@ def test_control_characters_are_never_sent_to_the_ehr() -> None:
     assert built.resource is not None
     assert built.resource["description"]["text"] == "Pain at 4 or less"
     assert built.resource["note"][0]["text"].endswith("a\tb\r\nc")
+
+
+GOAL = {"goal_kind": "function", "description": "Walk to the mailbox and back"}
+DECISION = {"decision": "continue", "reasons": "Function improving at the same dose"}
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "error"),
+    [
+        ({**GOAL, "due": "9999-12-31"}, "due", "The due date is more than 5 years away; check the year."),
+        ({**GOAL, "due": "2031-06-16"}, "due", "The due date is more than 5 years away; check the year."),
+        ({**GOAL, "due": "2025-09-01"}, "due", "A new goal's due date is in the past; check the year."),
+        ({**DECISION, "follow_up": "2062-06-15"}, "follow_up", "The follow-up date is more than a year away; check "),
+        ({**DECISION, "follow_up": "2027-06-16"}, "follow_up", "The follow-up date is more than a year away; check "),
+    ],
+)
+def test_dates_far_from_today_are_sent_back_to_check_not_written_as_typed(values, field, error) -> None:
+    """Today is 2026-06-15: a goal due in 9999 or a follow-up in 2062 is a mistyped year, not a plan."""
+    from smart_app.write.forms import decision
+
+    built = (goal if "goal_kind" in values else decision)(values, CONTEXT)
+    assert built.resource is None and built.errors[field].startswith(error)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {**GOAL, "due": "2031-06-15"},
+        {**GOAL, "due": "2026-06-15"},
+        {**GOAL, "due": "2025-09-01", "resource_id": "goal-7"},  # an existing goal keeps a due date that passed
+        {**GOAL, "due": "2025-09-01", "status": "completed"},
+        {**DECISION, "follow_up": "2027-06-15"},
+        {**DECISION, "follow_up": "2026-06-15"},
+    ],
+)
+def test_dates_within_the_bounds_are_written(values) -> None:
+    from smart_app.write.forms import decision
+
+    built = (goal if "goal_kind" in values else decision)(values, CONTEXT)
+    assert built.errors == {} and built.resource is not None
+
+
+def test_the_page_sends_back_a_follow_up_decades_away_with_what_was_typed(tmp_path, rsps) -> None:
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    data = {**DECISION, "follow_up": "2062-06-15", "csrf_token": _token(page)}
+    answer = client.post(f"/plan/write/decision?s={handle}", data=data, base_url=PUBLIC_URL)
+    text = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 422 and chart.received == []
+    assert "The follow-up date is more than a year away; check the year." in text
+    assert 'value="2062-06-15"' in text and "Function improving at the same dose" in text

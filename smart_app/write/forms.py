@@ -118,6 +118,28 @@ def _day(values: Mapping[str, str], name: str, errors: dict[str, str], required:
     return day
 
 
+# How far ahead a typed date may be. A treatment goal is for the coming months, and the guideline asks for a review at
+# least every 3 months on long-term opioids: a goal due in 9999 or a follow-up in 2062 is a mistyped year, and it
+# would sit in the chart as the plan.
+GOAL_DUE_YEARS = 5
+FOLLOW_UP_YEARS = 1
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day `years` later (29 February becomes the 28th in a year that has none)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _not_after(day: date | None, years: int, today: date, name: str, errors: dict[str, str], what: str) -> None:
+    """A field error when `day` is more than `years` after today."""
+    if day is not None and name not in errors and day > _years_after(today, years):
+        span = "a year" if years == 1 else f"{years} years"
+        errors[name] = f"{what} is more than {span} away; check the year."
+
+
 def _score(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int | None:
     raw = values.get(name, "").strip()
     # isdecimal, not isdigit: '²' is a digit that int() cannot read (it crashed the save, losing what was typed).
@@ -229,10 +251,15 @@ def goal(values: Mapping[str, str], context: WriteContext) -> Built:
     measure = _text(values, "measure", errors)
     peg_target = _peg_target(values, kind, errors)
     due = _day(values, "due", errors)
+    today = context.now.date()
+    _not_after(due, GOAL_DUE_YEARS, today, "due", errors, "The due date")
     status = values.get("status", "active")
     if status not in ("active", "completed", "cancelled", "on-hold"):
         errors["status"] = "Choose a status."
     ident = _existing_id(values, errors)
+    # A goal on file may keep a due date that has passed; a new goal still to be met cannot start overdue.
+    if due is not None and "due" not in errors and due < today and not ident and status in ("active", "on-hold"):
+        errors["due"] = "A new goal's due date is in the past; check the year."
     if errors:
         return Built("goal", values, errors)
     resource: dict[str, Any] = {
@@ -351,6 +378,7 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
     follow_up = _day(values, "follow_up", errors, "Set the follow-up date.")
     if follow_up and follow_up < context.now.date():
         errors["follow_up"] = "The follow-up date is in the past."
+    _not_after(follow_up, FOLLOW_UP_YEARS, context.now.date(), "follow_up", errors, "The follow-up date")
     ident = _existing_id(values, errors)
     include_taper = values.get("include_taper") == "on"
     if include_taper and (context.schedule is None or not context.schedule.steps):
