@@ -82,13 +82,75 @@ def test_an_r4_or_r4b_server_is_written_to(tmp_path, rsps, stated) -> None:
     assert answer.status_code == 303 and len(chart.written("Observation")) == 1
 
 
-def test_a_server_whose_version_cannot_be_read_is_written_to(tmp_path, rsps) -> None:
-    """No CapabilityStatement (an error, or no fhirVersion): R4 is assumed, as the page's reads assume it."""
+UNCONFIRMED = (
+    "PainPlan could not confirm which FHIR version the EHR's server uses (its capability statement could not be "
+    "read, or names no version), so the record was sent as FHIR R4: check it in the patient's chart."
+)
+
+
+def _saved_page(client: Any, answer: Any) -> str:
+    """The plan page the save redirected to, as the clinician reads it."""
+    assert answer.status_code == 303
+    return html.unescape(client.get(answer.headers["Location"], base_url=PUBLIC_URL).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("metadata", ["error", "no version"])
+def test_a_server_whose_version_cannot_be_read_is_written_to_and_the_page_says_so(tmp_path, rsps, metadata) -> None:
+    """Most servers are R4, and the page's reads assume it, so the record is sent; but the save does not pass for one
+    PainPlan knows the server takes: the clinician is told to check it in the chart."""
+    client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", "4.0.1")
+    fhir_version.forget()
+    if metadata == "error":
+        rsps.replace(responses.GET, "https://hapi.example.org/fhir/metadata", status=500)
+    else:
+        statement = {"resourceType": "CapabilityStatement", "status": "active", "kind": "instance"}
+        rsps.replace(responses.GET, "https://hapi.example.org/fhir/metadata", json=statement)
+    answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
+    assert len(chart.written("Observation")) == 1
+    result = _saved_page(client, answer).split('id="write-peg-result"')[1].split("</p>")[0]
+    assert "notice-warning" in _saved_page(client, answer).split('id="write-peg-result"')[0][-120:]
+    assert f"Saved the PEG score as Observation/ehr-1. {UNCONFIRMED}" in result
+
+
+def test_a_save_to_a_server_whose_version_was_read_carries_no_such_warning(tmp_path, rsps) -> None:
+    client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", "4.0.1")
+    answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
+    text = _saved_page(client, answer)
+    assert "Saved the PEG score as Observation/ehr-1." in text and "could not confirm which FHIR version" not in text
+
+
+def test_a_base_that_names_r4_confirms_the_version_when_metadata_cannot_be_read(tmp_path, rsps) -> None:
+    iss = "https://fhir.example-hospital.org/interconnect-fhir-oauth/api/FHIR/R4"
+    client, chart, handle, page = _launch(tmp_path, rsps, iss, "4.0.1")
+    fhir_version.forget()
+    rsps.replace(responses.GET, f"{iss}/metadata", status=500)
+    answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
+    assert "could not confirm which FHIR version" not in _saved_page(client, answer)
+
+
+def test_the_version_warning_cannot_be_added_by_a_link(tmp_path, rsps) -> None:
+    client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", "4.0.1")
+    answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
+    forged = answer.headers["Location"].replace("saved=peg", "saved=peg&fv=unconfirmed&fv_sig=" + "0" * 64)
+    assert "could not confirm which FHIR version" not in html.unescape(
+        client.get(forged, base_url=PUBLIC_URL).get_data(as_text=True)
+    )
+
+
+def test_a_failed_save_to_a_server_whose_version_cannot_be_read_says_so_too(tmp_path, rsps) -> None:
+    """The EHR's refusal may come from the version itself (an STU3 server refusing an R4 record)."""
     client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", "4.0.1")
     fhir_version.forget()
     rsps.replace(responses.GET, "https://hapi.example.org/fhir/metadata", status=500)
+    chart.fail_status = 422
     answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
-    assert answer.status_code == 303 and len(chart.written("Observation")) == 1
+    text = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 502
+    assert "Not saved: the PEG score — the EHR did not accept the content: Server is busy." in text
+    assert (
+        "What you typed is still in the form below. PainPlan could not confirm which FHIR version the EHR's server "
+        "uses (its capability statement could not be read, or names no version); the record was sent as FHIR R4."
+    ) in text
 
 
 def test_an_epic_stu3_base_offers_no_forms_and_says_why(tmp_path, rsps) -> None:

@@ -12,13 +12,14 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from smart_app.config import Settings
 from smart_app.write import csrf, fhir_version
 from smart_app.write.forms import FORMS, WriteContext
-from smart_app.write.panel import WritePanel, build_panel, schedule_of
+from smart_app.write.panel import VERSION_UNCONFIRMED_SENT, WritePanel, build_panel, schedule_of
 from smart_app.write.send import WriteResult, send
 from smart_app.write.update import CHANGED, NAMES, VERSION_FIELD, Update, prepare_update, search_read
 from smart_app.write.validate import InvalidResource, validated
 
 log = logging.getLogger(__name__)
 
+VERSION_FLAG = "fhir-version-unconfirmed"  # what the redirect's fv_sig signs
 MAX_NOTE = 600  # what the EHR noted on a save, as carried in the redirect's address
 # The taper form's fields travel with every write so the page comes back with the same schedule.
 TAPER_FIELDS = ("rate", "interval", "basis", "target", "pause_at", "pause_intervals")
@@ -42,6 +43,7 @@ def panel_for(
         statuses=page_input.statuses,
         server_release=fhir_version.base_refusal(session.iss),
         saved_note=_saved_note(session, args),
+        saved_version_unconfirmed=_saved_version_unconfirmed(session, args),
     )
 
 
@@ -50,6 +52,19 @@ def _saved_note(session: Any, args: Any) -> str:
     note, form_key = args.get("note", ""), args.get("saved", "")
     ok = csrf.note_ok(current_app.secret_key, session.handle, form_key, note, args.get("note_sig"))
     return note if ok else ""
+
+
+def _saved_version_unconfirmed(session: Any, args: Any) -> bool:
+    """The save just made went to a server whose version was not confirmed, by PainPlan's own signed redirect."""
+    signed = args.get("fv_sig")
+    return csrf.note_ok(current_app.secret_key, session.handle, args.get("saved", ""), VERSION_FLAG, signed)
+
+
+def _version_flag(session: Any, form_key: str, check: Any) -> dict[str, str]:
+    """The redirect's signed mark that the server's version was not confirmed; none when it was."""
+    if not check.unconfirmed:
+        return {}
+    return {"fv_sig": csrf.note_mac(current_app.secret_key, session.handle, form_key, VERSION_FLAG)}
 
 
 def _context(session: Any, view: Any, now: Any, config: Any) -> WriteContext:
@@ -252,7 +267,8 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                     failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
                     status = 500
                 else:
-                    release = fhir_version.save_refusal(_http(), session.iss, settings.fhir_timeout)
+                    check = fhir_version.save_check(_http(), session.iss, settings.fhir_timeout)
+                    release = check.refusal
                     result = None if release else _send_once(session, settings, form_key, built, resource, update)
                     if result is not None and result.ok:
                         taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
@@ -262,6 +278,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                             ref=result.reference or "",
                             **taper,
                             **_noted(session, form_key, result),
+                            **_version_flag(session, form_key, check),
                         )
                         return redirect(f"{url}#write-{form_key}", code=303)
                     failure, status = (
@@ -271,6 +288,8 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                             result, label, kind, result is not None or _earlier_reached(session, form_key)
                         )
                     )
+                    if result is not None and check.unconfirmed:
+                        failure = f"{failure} {VERSION_UNCONFIRMED_SENT}"
                     if result is not None and (result.unconfirmed or result.conflict):
                         # The EHR may have stored it, or changed it after this request read it: the records on file
                         # are read again, so the list under the answer shows the record as it is now (and a conflict's

@@ -4,15 +4,18 @@ lifecycleStatus on an STU3 server: a goal with no status), so nothing is sent to
 
 Two signs: the base address's path, when it names a version (Epic's …/api/FHIR/STU3, Oracle Health's /dstu2/…,
 HAPI's /baseDstu3, the SMART sandbox's /v/r3/), which needs no request, so the page offers no form; and, before a
-save, the server's CapabilityStatement `fhirVersion`, for a base that names none. When neither says, R4 is assumed,
-as the page's reads assume it."""
+save, the server's CapabilityStatement `fhirVersion`, for a base that names none. When neither says, the record is
+still sent as R4 (most servers are, and the page's reads assume it), but the save is marked unconfirmed so the page
+says PainPlan could not confirm the version."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # fhirVersion's first two numbers -> release name; R4 (4.0) and R4B (4.3) take R4 records.
 RELEASES = {"0.0": "DSTU1", "1.0": "DSTU2", "3.0": "STU3", "4.0": "R4", "4.3": "R4B", "5.0": "R5"}
+# Base path segments that name R4 (Epic's …/api/FHIR/R4, Oracle Health's /r4/…, HAPI's /baseR4): the version is known.
+R4_BASES = frozenset({"r4", "baser4", "r4b", "baser4b"})
 KEPT_SECONDS = 3600.0  # a server's version changes with an upgrade, not between saves
 UNREAD_KEPT_SECONDS = 60.0  # a CapabilityStatement that could not be read is asked for again soon
 
@@ -70,7 +75,7 @@ def stated_version(session: Any, base_url: str, timeout: float) -> str | None:
         version = body.get("fhirVersion") if isinstance(body, dict) else None
         stated = version.strip() if isinstance(version, str) and version.strip() else None
     except (requests.RequestException, ValueError):
-        log.warning("the FHIR server's CapabilityStatement could not be read; R4 assumed for write-back")
+        log.warning("the FHIR server's CapabilityStatement could not be read")
     with _lock:
         _stated[base_url] = (moment + (KEPT_SECONDS if stated else UNREAD_KEPT_SECONDS), stated)
     return stated
@@ -82,12 +87,29 @@ def base_refusal(base_url: str) -> str:
     return f"FHIR {named}" if named else ""
 
 
-def save_refusal(session: Any, base_url: str, timeout: float) -> str:
-    """Why this record must not be sent to this server; '' when it is R4, or its version cannot be known."""
+@dataclass(frozen=True)
+class SaveCheck:
+    """What the server's version means for a save: `refusal` says why nothing may be sent ('' when it may), and
+    `unconfirmed` that it is sent as R4 without the server having said it is R4."""
+
+    refusal: str = ""
+    unconfirmed: bool = False
+
+
+def names_r4(base_url: str) -> bool:
+    """The base address's path names R4 (…/api/FHIR/R4), which says the version with no request."""
+    return any(segment in R4_BASES for segment in urlsplit(base_url).path.lower().split("/"))
+
+
+def save_check(session: Any, base_url: str, timeout: float) -> SaveCheck:
+    """Whether this record may be sent to this server, and whether its version is confirmed."""
     named = base_refusal(base_url)
     if named:
-        return named
+        return SaveCheck(named)
+    if names_r4(base_url):
+        return SaveCheck()
     stated = stated_version(session, base_url, timeout)
-    if stated is None or _takes_r4(stated):
-        return ""
-    return f"FHIR {release_of(stated)} ({stated})"
+    if stated is None:
+        log.warning("the FHIR server's version could not be confirmed; the record is sent as R4")
+        return SaveCheck(unconfirmed=True)
+    return SaveCheck() if _takes_r4(stated) else SaveCheck(f"FHIR {release_of(stated)} ({stated})")

@@ -19,6 +19,18 @@ SAVED_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,40}/[A-Za-z0-9.-]{1,64}$")
 RECORD_SEARCHES = {"goals": "goals", "plans": "care_plans", "agreements": "consents", "notes": "documents"}
 
 
+# Said beside a save (or a failure) when the server's FHIR version could not be confirmed and the record went as R4.
+VERSION_UNCONFIRMED = (
+    "PainPlan could not confirm which FHIR version the EHR's server uses (its capability statement could not be "
+    "read, or names no version), so the record was sent as FHIR R4: check it in the patient's chart."
+)
+# The same, beside a write that was not saved or not confirmed.
+VERSION_UNCONFIRMED_SENT = (
+    "PainPlan could not confirm which FHIR version the EHR's server uses (its capability statement could not be "
+    "read, or names no version); the record was sent as FHIR R4."
+)
+
+
 @dataclass(frozen=True)
 class WritePanel:
     """Everything the templates need for the forms; `failed` re-fills a form that was not saved."""
@@ -31,6 +43,8 @@ class WritePanel:
     has_schedule: bool
     saved: tuple[str, str] | None = None  # (form key, reference or "")
     saved_note: str = ""  # what the EHR noted on that save (its warnings), checked to come from PainPlan's redirect
+    # That save went to a server whose FHIR version PainPlan could not confirm (sent as R4), by its signed redirect.
+    saved_version_unconfirmed: bool = False
     failed: Built | None = None
     failure: str = ""  # what was not saved and why
     # Each list of records on file whose search was not read in full, with the words saying so: such a list is
@@ -58,6 +72,11 @@ class WritePanel:
 
     def errors(self, form_key: str) -> Mapping[str, str]:
         return self.failed.errors if self.failed is not None and self.failed.kind == form_key else {}
+
+    @property
+    def saved_caution(self) -> str:
+        """What the saved line adds when the server's FHIR version was not confirmed; '' otherwise."""
+        return VERSION_UNCONFIRMED if self.saved_version_unconfirmed else ""
 
     def saved_label(self) -> str:
         if self.saved is None:
@@ -87,6 +106,7 @@ def build_panel(
     statuses: Sequence[Any] = (),
     server_release: str = "",
     saved_note: str = "",
+    saved_version_unconfirmed: bool = False,
 ) -> WritePanel:
     """The panel for the page; `statuses` are the page's searches, so a list whose search failed or was cut off says
     so."""
@@ -100,6 +120,7 @@ def build_panel(
         has_schedule=has_schedule,
         saved=saved,
         saved_note=saved_note if saved is not None else "",
+        saved_version_unconfirmed=saved_version_unconfirmed and saved is not None,
         failed=failed,
         failure=failure,
         unread=records_unread(statuses),
