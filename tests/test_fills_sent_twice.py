@@ -117,6 +117,44 @@ def test_an_epic_dispense_sent_again_under_a_gateway_id_counts_once(tmp_path: Pa
     assert total_on_card(tmp_path, epic_dispense(), resent) == "90"
 
 
+def high_mme_card(tmp_path: Path, *chart: dict[str, Any]) -> dict[str, Any]:
+    """The high-dose card of an order-sign for the draft of oxycodone 5 mg (90 MME/day), with these fills."""
+    prefetch = full_prefetch("order-sign", dispenses=bundle(*chart))
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)
+    cards = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json["cards"]
+    return next(c for c in cards if c["source"]["topic"]["code"] == "high-mme")
+
+
+def gateway_copy(fill: dict[str, Any], ident: str = "hie-gw-MedicationDispense-20260610-7781") -> dict[str, Any]:
+    """An HIE gateway's copy of an Epic fill: its own id and identifier (no Epic fill number), no order named, the
+    same prescriber and pharmacy (NPI, NCPDP), day, drug, quantity and days' supply."""
+    return {
+        **fill,
+        "id": ident,
+        "identifier": [{"system": "urn:oid:2.16.840.1.113883.3.7781.1", "value": ident.rpartition("-")[2]}],
+        "authorizingPrescription": [],
+    }
+
+
+def test_the_dose_card_says_a_fill_it_counted_was_sent_twice(tmp_path: Path) -> None:
+    # A current Epic fill (2026-06-10, no order for it in this record) counts in the total, and the gateway's copy of
+    # it is left out. The clinician who sees both fills in the EHR must read why the card counted one.
+    current = epic_dispense(whenHandedOver="2026-06-10T15:32:00Z")
+    card = high_mme_card(tmp_path, current, gateway_copy(current))
+    assert "180.0 MME/day" in card["summary"]  # 90 from the draft, 90 from the fill read once
+    assert "1 pharmacy fill sent twice was counted once." in card["detail"]
+    assert card["source"]["topic"]["code"] == "high-mme" and card["indicator"] == "critical"
+
+
+def test_the_dose_card_says_nothing_of_a_copy_it_did_not_count(tmp_path: Path) -> None:
+    # The fill ran out on 2026-06-04: it is not in the total, so neither is its copy, and the card does not mention it.
+    ended = epic_dispense()
+    card = high_mme_card(tmp_path, ended, gateway_copy(ended))
+    assert "90.0 MME/day" in card["summary"]
+    assert "sent twice" not in card["detail"]
+    assert "sent twice" not in high_mme_card(tmp_path, epic_dispense(whenHandedOver="2026-06-10T15:32:00Z"))["detail"]
+
+
 def test_an_epic_dispense_and_its_pharmacy_claim_count_once(tmp_path: Path) -> None:
     # An integrated payer-provider feed: the EHR's fill and the payer's claim for it.
     assert total_on_card(tmp_path, epic_dispense(), carin_claim()) == "90"

@@ -213,3 +213,30 @@ def test_the_plan_page_shows_program_methadone_as_not_counted(tmp_path: Any) -> 
     assert "<h3>Not counted in MME</h3>" in html and NOT_COUNTED in html
     assert "Methadone for opioid use disorder supplied on 15 days (not counted in MME" in html
     assert "470.0" not in html
+
+
+def test_the_plan_page_says_which_fill_was_sent_twice_and_read_once(tmp_path: Any) -> None:
+    # The EHR shows two fills where the page lists one: the Epic fill and an HIE gateway's copy of it under another
+    # id. The page says which copy it left out, for a current fill in the fills table and for an earlier fill the
+    # table does not list (its copy still shaped the dose history), and names neither as data not read.
+    from test_fills_sent_twice import epic_dispense, gateway_copy
+
+    current = epic_dispense(whenHandedOver="2026-06-10T15:32:00Z")
+    earlier = epic_dispense(
+        "eH3pQ0sLw5Yb",
+        identifier=[{"use": "usual", "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.798268", "value": "4471888-00"}],
+        whenHandedOver="2026-04-06T15:10:00Z",
+    )
+    chart = [patient(), current, gateway_copy(current), earlier, gateway_copy(earlier, "hie-gw-md-20260406-5512")]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, chart)
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+    assert '<strong id="total-mme">90.0 MME/day from pharmacy fills</strong>' in html
+    table = html[html.index('id="fills-table"') : html.index("</table>", html.index('id="fills-table"'))]
+    assert "also sent as hie-gw-MedicationDispense-20260610-7781 (read once)" in table
+    notice = html[html.index('id="fills-read-once"') :].split("</p>")[0]
+    assert "eH3pQ0sLw5Yb" in notice and "filled 2026-04-06" in notice
+    assert "also sent as hie-gw-md-20260406-5512 (read once)" in notice
+    assert "eZ8m1kq0Rb3sT6vXyA2dFhg3" not in notice  # listed in the table already
+    assert html.count("hie-gw-MedicationDispense-20260610-7781") == 1
+    assert html.count("hie-gw-md-20260406-5512") == 1

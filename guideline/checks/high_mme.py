@@ -84,6 +84,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "The patient has naloxone on record; check that it is still at hand and not expired."
             if facts.has_naloxone
             else "Naloxone is recommended at this dose (PainPlan offers it in its own card).",
+            _sent_twice_note(facts, mme),
             based_on(
                 "current outpatient opioid orders"
                 + ("" if standing else " and today's draft orders")
@@ -184,6 +185,18 @@ def _oud_methadone_note(mme: MmeSummary) -> str:
         "These options are about the opioids counted above, not the methadone for opioid use disorder: keep that "
         "treatment going and coordinate with the opioid treatment program."
     )
+
+
+def _sent_twice_note(facts: Facts, mme: MmeSummary) -> str:
+    """With a fill counted in the total that was also sent as a copy (guideline.sent_twice), that it was counted
+    once: the EHR shows both, and the clinician can see why the total holds one. Not a gap: nothing went unread."""
+    counted = {id(f.dispense) for f in mme.ok_fills}
+    sent_twice = len({id(s.kept) for s in facts.fills_sent_twice if id(s.kept) in counted})
+    if not sent_twice:
+        return ""
+    if sent_twice == 1:
+        return "1 pharmacy fill sent twice was counted once."
+    return f"{sent_twice} pharmacy fills sent twice were each counted once."
 
 
 def _fill_table(mme: MmeSummary) -> str:

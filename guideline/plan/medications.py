@@ -3,16 +3,17 @@ sedatives and naloxone on order; with drafts being signed, the total now and wit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from guideline.fills import fill_moment, with_fills
+from guideline.fills import fill_date, fill_moment, with_fills
 from guideline.mme import MmeSummary, compute_mme
 from guideline.named_gaps import unidentified_orders
 from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
-from guideline.record import MedOrder
+from guideline.record import Dispense, MedOrder
 from guideline.terminology import BUPRENORPHINE, OPIOID
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class OpioidRow:
     duration: str
     order_id: str | None = None  # matches the orders a card's link names (what_if)
     why: str | None = None  # why a row is not counted in MME (buprenorphine, methadone for opioid use disorder)
+    # A fill's copies left out as the same fill sent twice (guideline.sent_twice), named: the EHR lists them too.
+    sent_twice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class Medications:
     # Current orders and fills whose medicine could not be identified, each named as the data-incomplete card names
     # it: any may be an opioid the total leaves out, so with none identified the total is no "no current opioids".
     unidentified: tuple[str, ...] = ()
+    # The other fills sent twice and read once, each with its copies' ids: fills the table does not list (ended, or
+    # filled for an order), whose copy, read too, would have lengthened the supply and the dose history.
+    read_once: tuple[str, ...] = ()
 
 
 def _sig(order: MedOrder) -> str:
@@ -149,7 +155,33 @@ def _not_counted_kinds(summary: MmeSummary) -> str:
     return " and ".join(kinds) + (" are" if len(kinds) > 1 else " is")
 
 
+def copies_by_fill(facts: Facts) -> dict[int, tuple[str, ...]]:
+    """id() of each fill read once -> the ids of its copies left out (`Facts.fills_sent_twice`)."""
+    copies: dict[int, tuple[str, ...]] = {}
+    for sent in facts.fills_sent_twice:
+        copies[id(sent.kept)] = (*copies.get(id(sent.kept), ()), sent.copy.id or "a copy without an id")
+    return copies
+
+
+def also_sent_as(copies: tuple[str, ...]) -> str:
+    """ "also sent as hie-gw-7781 (read once)": why the EHR shows two fills where the page shows one."""
+    return f"also sent as {', '.join(copies)} (read once)"
+
+
+def _read_once_elsewhere(facts: Facts, listed: Iterable[Dispense]) -> tuple[str, ...]:
+    """Each fill read once that the fills table does not list, named with its day, id and copies."""
+    copies = copies_by_fill(facts)
+    shown = {id(d) for d in listed}
+    kept = {id(s.kept): s.kept for s in facts.fills_sent_twice if id(s.kept) not in shown}
+    return tuple(
+        f"{facts.name(d)} filled {d.filled_partial or fill_date(d) or 'on an unknown day'} ({d.id or 'no id'}), "
+        + also_sent_as(copies[key])
+        for key, d in kept.items()
+    )
+
+
 def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
+    copies = copies_by_fill(facts)
     rows = []
     for supply, result in zip(facts.current_fills, facts.fill_mme, strict=True):
         until = f", supply to {supply.end.isoformat()}" if supply.end else ", days' supply unknown"
@@ -164,6 +196,7 @@ def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
                 duration="unclassified",
                 order_id=supply.dispense.id,
                 why=_why_not_counted(result, result.state),
+                sent_twice=also_sent_as(copies[id(supply.dispense)]) if id(supply.dispense) in copies else None,
             )
         )
     return tuple(rows)
@@ -244,4 +277,5 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
         int(facts.config.check("naloxone")["possession_months"]),
         frozenset(o.id for o in (*facts.current_benzos, *facts.current_cns) if o.id),
         unidentified_orders(facts),
+        _read_once_elsewhere(facts, (s.dispense for s in facts.current_fills)),
     )
