@@ -488,6 +488,51 @@ def search_problem(payload: Any) -> str | None:
     return shortfall_words(total, scan.matched) if total is not None else None
 
 
+@dataclass(frozen=True)
+class PlainPage:
+    """A search page every entry of which is plain (`plain_page`): its resources and its matches."""
+
+    resources: list[dict]
+    matched: int
+
+    def problem(self, payload: Mapping[str, Any]) -> str | None:
+        """`search_problem` of the page: with no warning and no nested search in it, only a total above its
+        matches can say it is not all there."""
+        total = reported_total(payload)
+        return shortfall_words(total, self.matched) if total is not None else None
+
+
+def plain_page(payload: Any) -> PlainPage | None:
+    """The page when it is a Bundle every entry of which is plain, as a clean Epic or HAPI searchset is: an object
+    holding a resource object that is neither an OperationOutcome nor a Bundle, and no batch response. Then
+    `resources_of` finds these resources and no error, `_scan` no issue and no nested search, and the matches are
+    counted here in the same pass; None for any other answer, which is read in full. Run on every prefetched search,
+    it walks the entries once where `resources_of` and `search_problem` walked them three times."""
+    if type(payload) is not dict or payload.get("resourceType") != "Bundle":
+        return None
+    entries = payload.get("entry")
+    if entries is None:
+        return PlainPage([], 0)
+    if type(entries) is not list:
+        return None
+    found: list[dict] = []
+    matched = 0
+    for entry in entries:
+        if type(entry) is not dict or "response" in entry:
+            return None
+        resource = entry.get("resource")
+        if type(resource) is not dict or not resource:
+            return None
+        kind = resource.get("resourceType")
+        if kind == "OperationOutcome" or kind == "Bundle":
+            return None
+        search = entry.get("search")
+        if type(search) is not dict or search.get("mode") not in _NOT_MATCHES:  # as _scan counts them
+            matched += 1
+        found.append(resource)
+    return PlainPage(found, matched)
+
+
 def _next_link(payload: Any, current: str) -> str | None:
     if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
         return None

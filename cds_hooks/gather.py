@@ -17,6 +17,7 @@ from cds_hooks.fhir_client import (
     FhirClient,
     empty_search_problem,
     match_count,
+    plain_page,
     reported_total,
     resources_of,
     search_problem,
@@ -124,7 +125,8 @@ def gather(
             if value is None:  # the client says: no data
                 obtained = True
                 continue
-            found, error = resources_of(value)
+            plain = plain_page(value) if "?" in template else None  # a clean searchset: read in one pass
+            found, error = (plain.resources, None) if plain is not None else resources_of(value)
             if error is None and "?" in template and not found and isinstance(value, dict):
                 # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
                 # empty search with a warning is no "nothing on record" here either.
@@ -142,11 +144,16 @@ def gather(
                 if more:
                     queries[key] = more  # the client sent page one only: read the rest ourselves
                     if "?" in template:
-                        continued[key] = (reported_total(value), match_count(value))
+                        matched = plain.matched if plain is not None else match_count(value)
+                        continued[key] = (reported_total(value), matched)
                 if "?" in template and isinstance(value, dict):
                     # What it holds counts; a warning that data was withheld names it (read again, the same user
-                    # would be shown the same), and so does a total above the matches of a search sent whole.
-                    short = withheld_problem(value) if more else search_problem(value)
+                    # would be shown the same), and so does a total above the matches of a search sent whole. A
+                    # plain page holds no warning and no nested search: only its total can say it is short.
+                    if plain is not None:
+                        short = None if more else plain.problem(value)
+                    else:
+                        short = withheld_problem(value) if more else search_problem(value)
                     if short:
                         gaps[_label(key)] = f"in the prefetch, {short}"
                 continue
