@@ -40,7 +40,7 @@ from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.slot_init import slot_init
 from guideline.supply import MAX_DAYS_SUPPLY, daily_units
 from guideline.terminology import UNNAMED_MEDICATION
-from guideline.timeutil import ONE_DAY, day_span, iso_day, local_date
+from guideline.timeutil import ONE_DAY, day_span, iso_day
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -76,7 +76,11 @@ def fill_moment(dispense: Dispense) -> datetime | None:
 
 
 def fill_date(dispense: Dispense) -> date | None:
-    return local_date(fill_moment(dispense))
+    """The calendar day of `fill_moment` (`local_date`), written out: asked of every fill several times a call."""
+    moment = dispense.when_handed_over or dispense.when_prepared
+    if moment is None:
+        return None
+    return moment.date() if isinstance(moment, datetime) else moment
 
 
 def days_supply(dispense: Dispense) -> Decimal | None:

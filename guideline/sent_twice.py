@@ -9,6 +9,7 @@ page (guideline.facts) and the population review (guideline.population.facts) al
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -94,13 +95,18 @@ def read_once(
     marks_of: Callable[[Dispense], FillMarks],
 ) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
     """The fills with each fill sent twice (`same_fill`) read once, in their order, and the copies left out. Only
-    dated fills that `counts` are compared; `marks_of` is asked only of fills sharing a day with another. The copy
-    read is the one that says most (`_read_first`), else the first by id: the same one whatever order the fills came
-    in, so the cards and both engines of the population review read the same fill."""
-    by_day: dict[date, list[Dispense]] = {}
-    for dispense in dispenses:
-        day = fills.fill_date(dispense)
-        if day is not None and counts(dispense):
+    dated fills that `counts` are compared; `marks_of` is asked only of fills sharing a day and a quantity with
+    another. The copy read is the one that says most (`_read_first`), else the first by id: the same one whatever
+    order the fills came in, so the cards and both engines of the population review read the same fill."""
+    # Run on every call: the days are counted first (Counter counts in C), and only fills of a day that holds
+    # another fill are asked `counts`, so a chart where no two fills share a day costs one pass.
+    days = list(map(fills.fill_date, dispenses))
+    shared = {day for day, fills_that_day in Counter(days).items() if fills_that_day > 1 and day is not None}
+    if not shared:
+        return tuple(dispenses), ()
+    by_day: dict[date, list[Dispense]] = {}  # in the order of each day's first counted fill, as before
+    for dispense, day in zip(dispenses, days, strict=True):
+        if day in shared and counts(dispense):
             by_day.setdefault(day, []).append(dispense)
     copies: list[SentTwice] = []
     for same_day in by_day.values():
@@ -129,9 +135,13 @@ def _copies(ordered: list[Dispense], marks_of: Callable[[Dispense], FillMarks]) 
     """The copies among one day's fills. A fill is a copy of a fill read only when it is `same_fill` with it and
     with every copy of it already found: a copy that carries no fill number matches two fills numbered apart, and
     must not make them one."""
+    # A fill is a copy only of one in the same quantity: fills whose quantity no other fill of the day has are
+    # neither, and are passed over before their marks (the drug's key, the actors) are worked out.
+    quantities = [_quantity(d) for d in ordered]
+    alike = [d for d, mine in zip(ordered, quantities, strict=True) if sum(q == mine for q in quantities) > 1]
     kept: list[tuple[list[FillMarks], Dispense]] = []
     copies: list[SentTwice] = []
-    for dispense in ordered:
+    for dispense in alike:
         marks = marks_of(dispense)
         one = next(((seen, read) for seen, read in kept if all(same_fill(marks, m) for m in seen)), None)
         if one is None:
@@ -146,11 +156,10 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
     """A dated fill's marks, with its drug key and its prescriber and pharmacy as the caller names them."""
     day = fills.fill_date(dispense)
     assert day is not None  # read_once compares dated fills only
-    quantity = dispense.quantity.value if dispense.quantity is not None else None
     return FillMarks(
         day=day,
         drug=drug,
-        quantity=quantity.normalize() if isinstance(quantity, Decimal) else quantity,
+        quantity=_quantity(dispense),
         days_supply=fills.days_supply(dispense),
         prescriber=prescriber,
         pharmacy=pharmacy,
@@ -158,6 +167,12 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
         prescriptions=frozenset(_prescription(ref, dispense) for ref in dispense.authorizing_prescriptions),
         claim=dispense.claim,
     )
+
+
+def _quantity(dispense: Dispense) -> Decimal | None:
+    """The quantity a fill's marks carry: its value normalized, so 30 and 30.0 are one quantity."""
+    quantity = dispense.quantity.value if dispense.quantity is not None else None
+    return quantity.normalize() if isinstance(quantity, Decimal) else quantity
 
 
 def _prescription(ref: str, dispense: Dispense) -> str:

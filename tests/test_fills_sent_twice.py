@@ -18,8 +18,10 @@ from werkzeug.datastructures import MultiDict
 from guideline.config import GuidelineConfig
 from guideline.context import HookContext
 from guideline.engine import evaluate
-from guideline.record import build_record
-from guideline.sent_twice import FillMarks, same_fill
+from guideline.fills import counts_as_fill, same_drug_key
+from guideline.record import Dispense, build_record
+from guideline.sent_twice import FillMarks, fill_marks, read_once, same_fill
+from guideline.terminology import load_terminology
 from smart_app.plan_view import PageInput, assemble
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -323,3 +325,37 @@ def test_the_copy_read_is_the_one_known_handed_over() -> None:
     record = build_record([patient(), epic_dispense(), unknown], TZ)
     facts = evaluate(record, HookContext("patient-view", PATIENT_ID), GuidelineConfig.from_mapping(), NOW).facts
     assert [d.id for d in facts.record.dispenses] == ["eZ8m1kq0Rb3sT6vXyA2dFhg3"]
+
+
+def test_marks_are_worked_out_only_for_fills_that_share_a_day_and_a_quantity() -> None:
+    # Asked on every call: a chart's fills on days of their own, or in a quantity no other fill of the day has, can
+    # be no copy, so neither `counts` nor `marks_of` (a drug key, the actors) is worked out for them.
+    same_day = "2026-06-10T15:32:00Z"
+    chart = [
+        epic_dispense("fill-may", whenHandedOver="2026-05-06T15:32:00Z"),
+        epic_dispense("fill-june", whenHandedOver=same_day),
+        epic_dispense("gateway-copy", whenHandedOver=same_day),
+        epic_dispense("fill-june-90", whenHandedOver=same_day, quantity={"value": 90.0, "unit": "Tablet"}),
+    ]
+    dispenses = build_record(chart, TZ).dispenses
+    counted: list[str | None] = []
+    marked: list[str | None] = []
+    config = GuidelineConfig.from_mapping()
+
+    def counts(dispense: Dispense) -> bool:
+        counted.append(dispense.id)
+        return counts_as_fill(dispense)
+
+    def marks_of(dispense: Dispense) -> FillMarks:
+        marked.append(dispense.id)
+        return fill_marks(
+            dispense, same_drug_key(dispense, load_terminology(config), config), "npi-1467586115", "ncpdp-3349217"
+        )
+
+    kept, copies = read_once(dispenses, counts, marks_of)
+    assert [d.id for d in kept] == ["fill-may", "fill-june", "fill-june-90"]
+    assert [(c.copy.id, c.kept.id) for c in copies] == [("gateway-copy", "fill-june")]
+    assert sorted(counted) == ["fill-june", "fill-june-90", "gateway-copy"]
+    assert sorted(marked) == ["fill-june", "gateway-copy"]
+    assert read_once(dispenses[:1], counts, marks_of) == (dispenses[:1], ())
+    assert len(counted) == 3
