@@ -2,7 +2,8 @@
 
 Two readings:
 
-- `unit_key`: trimmed, lower case, UCUM annotation braces dropped. Strengths read their denominator by it.
+- `unit_key`: trimmed, lower case, UCUM annotation braces dropped. Strengths read their denominator by it (an hour
+  by `normalise_unit`, so "hour(s)" and "hrs" are hours there too).
 - `normalise_unit`: `unit_key`, and a trailing "(s)", "(es)", "(ies)" or full stop dropped, spaces collapsed. Doses,
   dispense quantities, count words and durations (days' supplies, timing bounds, maxDosePerPeriod periods) read by
   it: durations once had a reading of their own, under which "24 hr", "min(s)", "wk(s)" and "days." named no unit.

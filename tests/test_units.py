@@ -31,3 +31,14 @@ def test_unit_key_is_trimmed_lower_case_without_braces(written: str, key: str) -
 )
 def test_normalise_unit_reads_ehr_spellings_as_one_key(written: str | None, key: str | None) -> None:
     assert normalise_unit(written) == key
+
+
+@pytest.mark.parametrize("written", ["h", "hr", "HR", "hour", "Hours", "hour(s)", "hrs", "hr."])
+def test_a_strength_per_hour_is_read_per_hour_however_the_ehr_spells_the_hour(written: str) -> None:
+    # A patch's "12 mcg / 1 hour(s)" had no usable denominator, so its MME could not be worked out from it.
+    from decimal import Decimal
+
+    from guideline.fhirdata import Quantity
+    from guideline.recognition.strengths import strength_basis
+
+    assert strength_basis(Quantity(Decimal(1), written)) == ("hour", Decimal(1))

@@ -13,9 +13,10 @@ from guideline.dosage import classify_unit, to_amount
 from guideline.fhirdata import RXNORM, Concept, Quantity
 from guideline.recognition.names import read_name
 from guideline.record import MedicationIngredient, ResolvedMedication
-from guideline.units import unit_key
+from guideline.units import normalise_unit, unit_key
 
 Strength = Literal["unit", "ml", "hour", "actuation"]
+_HOURS = frozenset({"h", "hr", "hrs", "hour", "hours"})
 
 
 def strength_basis(q: Quantity | None) -> tuple[Strength, Decimal] | None:
@@ -25,10 +26,9 @@ def strength_basis(q: Quantity | None) -> tuple[Strength, Decimal] | None:
     value = q.value if q.value is not None else Decimal(1)
     if value <= 0:
         return None
-    # The code, else the unit, by unit_key alone (guideline.units): "hour(s)" or "hrs" is no hour here, though a
-    # duration reads "Hour(s)" as hours; kept as it was, the difference named in guideline.units.
+    # The code, else the unit: "hour(s)", "hrs" and "hr." are hours, as a duration reads them (normalise_unit).
     key = unit_key(q.code or q.unit or "")
-    if key in ("h", "hr", "hour", "hours"):
+    if normalise_unit(key) in _HOURS:
         return "hour", value
     if any(word in key for word in ("actuat", "spray", "puff")):
         return "actuation", value
