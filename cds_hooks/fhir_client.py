@@ -421,11 +421,14 @@ def _read_response(response: Any, scan: _Scan) -> None:
     """A batch-response entry's response: its outcome's issues, and a status that says the search failed."""
     if not isinstance(response, dict):
         return
-    if isinstance(response.get("outcome"), dict):
-        scan.issues.extend(_issues_of(response["outcome"]))
+    issues = _issues_of(response["outcome"]) if isinstance(response.get("outcome"), dict) else []
+    scan.issues.extend(issues)
     status = str(response.get("status") or "").strip()
     if status and not status.startswith("2") and scan.nested is None:
         scan.nested = f"one of the searches in the Bundle the EHR sent failed (HTTP {status[:40]})"
+    # An error outcome says the search failed whatever the status says (or when, against the spec, there is none).
+    if scan.nested is None and any(issue.get("severity") in ("error", "fatal") for issue in issues):
+        scan.nested = "one of the searches in the Bundle the EHR sent reported an error"
 
 
 def _nested_search_problem(bundle: Mapping[str, Any], matched: int) -> str | None:

@@ -384,3 +384,32 @@ def test_a_batch_response_entry_with_a_status_and_no_resource_is_no_gap(tmp_path
         "entry": [{"response": {"status": "200 OK"}}, {"resource": IBUPROFEN, "response": {"status": "200 OK"}}],
     }
     assert "data-incomplete" not in topics(post(tmp_path, prefetch))
+
+
+def test_a_batch_entry_whose_outcome_is_an_error_is_named_even_without_a_status(tmp_path):
+    failed = {
+        "response": {
+            "outcome": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "processing", "diagnostics": "search failed"}],
+            }
+        }
+    }
+    prefetch = full_prefetch("order-sign")
+    prefetch["medsActive"] = {
+        "resourceType": "Bundle",
+        "type": "batch-response",
+        "entry": [failed, {"resource": searchset(IBUPROFEN, total=1), "response": {"status": "200 OK"}}],
+    }
+    assert "reported an error" in incomplete_detail(post(tmp_path, prefetch))
+
+
+def test_a_batch_entry_with_an_informational_outcome_is_no_gap(tmp_path):
+    note = {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational"}]}
+    prefetch = full_prefetch("order-sign")
+    prefetch["medsActive"] = {
+        "resourceType": "Bundle",
+        "type": "batch-response",
+        "entry": [{"resource": searchset(IBUPROFEN, total=1), "response": {"status": "200 OK", "outcome": note}}],
+    }
+    assert "data-incomplete" not in topics(post(tmp_path, prefetch))
