@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -26,11 +27,23 @@ def rsps() -> Iterator[responses.RequestsMock]:
         yield mock
 
 
+class _RecordedClock:
+    """The `time` module as send() sees it, with its sleeps recorded instead of slept."""
+
+    def __init__(self, waits: list[float]) -> None:
+        self.sleep = waits.append
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+
 @pytest.fixture(autouse=True)
 def slept(monkeypatch) -> list[float]:
-    """The waits send() would have slept, recorded instead of slept."""
+    """The waits send() would have slept, recorded instead of slept. Only send()'s own clock is replaced: patching
+    time.sleep itself turned every other thread's sleep loop still alive in the suite (a server's, a Spark
+    session's) into a busy loop filling this list, and the suite stalled with its memory growing by gigabytes."""
     waits: list[float] = []
-    monkeypatch.setattr(send_module.time, "sleep", waits.append)
+    monkeypatch.setattr(send_module, "time", _RecordedClock(waits))
     return waits
 
 
