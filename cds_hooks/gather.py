@@ -210,7 +210,8 @@ def gather(
         for key in queries:
             label = MEDICATIONS if key.startswith("med:") else _label(key)
             if key in continued:  # page one was read: say so, after anything already named of it (a warning)
-                rest = f"only its first page was in the prefetch, and the rest was not read: {_no_rest_read(network)}"
+                why_not = _no_second_read(network, again=False)
+                rest = f"only its first page was in the prefetch, and the rest was not read: {why_not}"
                 gaps[label] = "; ".join(filter(None, (gaps.get(label), rest)))
             else:
                 gaps[label] = (
@@ -398,16 +399,11 @@ def _results_not_read(network: bool) -> str:
     return "not sent in the prefetch, and the request names no FHIR server to read them from"
 
 
-def _no_rest_read(network: bool) -> str:
+def _no_second_read(network: bool, again: bool = True) -> str:
+    """Why nothing more was read from the EHR for the prefetch: offline, or no FHIR server named."""
     if not network:
         return "the offline check reads nothing from the network"
-    return "the request names no FHIR server to read it from"
-
-
-def _no_second_read(network: bool) -> str:
-    if not network:
-        return "the offline check reads nothing from the network"
-    return "the request names no FHIR server to read it again from"
+    return f"the request names no FHIR server to read it {'again ' if again else ''}from"
 
 
 def _note(result: FetchResult, gaps: dict[str, str], page_cap: int) -> None:
