@@ -43,10 +43,24 @@ def resource_scopes(v2: bool, extra_reads: tuple[str, ...] = ()) -> tuple[str, .
 
 def release_named_in_base(base_url: str) -> str | None:
     """The FHIR release a base address's path names when it is not R4 ("STU3"); None when it names R4 or none."""
-    for segment in urlsplit(base_url).path.lower().split("/"):
+    for segment in _base_segments(base_url):
         if segment in OTHER_RELEASE_BASES:
             return OTHER_RELEASE_BASES[segment]
     return None
+
+
+# Base path segments that name R4 (Epic's …/api/FHIR/R4, Oracle Health's /r4/…, HAPI's /baseR4): the version is known.
+R4_BASES = frozenset({"r4", "baser4", "r4b", "baser4b"})
+
+
+def r4_named_in_base(base_url: str) -> bool:
+    """The base address's path names R4 (…/api/FHIR/R4), which says the version with no request."""
+    return any(segment in R4_BASES for segment in _base_segments(base_url))
+
+
+def _base_segments(base_url: str) -> list[str]:
+    """A FHIR base address's path segments, in lower case: where a release is named, if anywhere."""
+    return urlsplit(base_url).path.lower().split("/")
 
 
 def write_scopes(v2: bool) -> tuple[str, ...]:

@@ -15,18 +15,15 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
-from launch.scopes import release_named_in_base
+from launch.scopes import r4_named_in_base, release_named_in_base
 
 log = logging.getLogger(__name__)
 
 # fhirVersion's first two numbers -> release name; R4 (4.0) and R4B (4.3) take R4 records.
 RELEASES = {"0.0": "DSTU1", "1.0": "DSTU2", "3.0": "STU3", "4.0": "R4", "4.3": "R4B", "5.0": "R5"}
-# Base path segments that name R4 (Epic's …/api/FHIR/R4, Oracle Health's /r4/…, HAPI's /baseR4): the version is known.
-R4_BASES = frozenset({"r4", "baser4", "r4b", "baser4b"})
 KEPT_SECONDS = 3600.0  # a server's version changes with an upgrade, not between saves
 UNREAD_KEPT_SECONDS = 60.0  # a CapabilityStatement that could not be read is asked for again soon
 
@@ -34,10 +31,9 @@ _stated: dict[str, tuple[float, str | None]] = {}
 _lock = threading.Lock()
 
 
-def named_in_base(base_url: str) -> str | None:
-    """The release a FHIR base's path names when it is not R4 ("STU3"); None when it names R4 or none (the launch
-    reads the same table, so no write scope is asked of such a server)."""
-    return release_named_in_base(base_url)
+# The release a FHIR base's path names when it is not R4 ("STU3"): the launch reads the same table, so no write scope
+# is asked of such a server.
+named_in_base = release_named_in_base
 
 
 def release_of(stated: str) -> str:
@@ -96,17 +92,12 @@ class SaveCheck:
     unconfirmed: bool = False
 
 
-def names_r4(base_url: str) -> bool:
-    """The base address's path names R4 (…/api/FHIR/R4), which says the version with no request."""
-    return any(segment in R4_BASES for segment in urlsplit(base_url).path.lower().split("/"))
-
-
 def save_check(session: Any, base_url: str, timeout: float) -> SaveCheck:
     """Whether this record may be sent to this server, and whether its version is confirmed."""
     named = base_refusal(base_url)
     if named:
         return SaveCheck(named)
-    if names_r4(base_url):
+    if r4_named_in_base(base_url):
         return SaveCheck()
     stated = stated_version(session, base_url, timeout)
     if stated is None:
