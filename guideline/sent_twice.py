@@ -5,6 +5,10 @@ gateway's, a payer feed's), as the EHR's dispense and as the payer's pharmacy cl
 numbers. Read twice, it adds its days' supply again: the copy queues as an early refill, so a supply that ran out
 seems current, its MME is counted in today's total, and a short course looks like long-term use. The cards, the plan
 page (guideline.facts) and the population review (guideline.population.facts) all read fills through `read_once`.
+
+The rule must never make two real fills one: merged, a supply the patient has is lost, and a card that should show
+does not. So, unsure, it counts twice: two part fills of one prescription (a pharmacy that ran short hands over 30
+tablets now and 30 later the same day) are two fills, and so are 60 tablets and 60 mL.
 """
 
 from __future__ import annotations
@@ -12,20 +16,49 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from guideline import fills
-from guideline.fhirdata import local_reference
+from guideline.dosage import classify_unit
+from guideline.fhirdata import Coding, Concept, Quantity, local_reference
 from guideline.identifiers import by_identifier
 from guideline.record import Dispense
+from guideline.units import normalise_unit
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
     from guideline.terminology import Terminology
 
 PRESCRIBER_TYPES = ("Practitioner", "PractitionerRole")
+
+# HL7 v3 ActCode, the code system of MedicationDispense.type (ActPharmacySupplyType), as R4 names it, as STU3 and
+# DSTU2 did, and by its OID: one system however a copy spells it.
+ACT_CODE_SYSTEMS = frozenset(
+    {
+        "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+        "http://hl7.org/fhir/v3/ActCode",
+        "urn:oid:2.16.840.1.113883.5.4",
+    }
+)
+# The ActPharmacySupplyType codes: a coding of one of them that names no system is read as ActCode (the element's
+# own code system), since a sender that drops the system still means it.
+SUPPLY_TYPE_CODES = frozenset(
+    {
+        *("DF", "EM", "SO", "FS", "MS", "UD", "UDE"),
+        *("FF", "FFC", "FFCS", "FFP", "FFPS", "FFSS", "TF", "TFS"),
+        *("RF", "RFC", "RFCS", "RFF", "RFFS", "RFP", "RFPS", "RFS", "TB", "TBS"),
+    }
+)
+# A fill that hands over part of what was ordered, the rest to follow: a part fill (first fill or refill, at full or
+# partial strength) and a trial fill. Its next part may be handed over the same day in the same quantity.
+PART_FILLS = frozenset({"FFP", "FFPS", "RFP", "RFPS", "TF", "TFS"})
+ACT_CODE = "v3-ActCode"  # the one spelling of ActCode in a fill's type keys
+
+# The units a claim's bare quantity may be in (NCPDP billing units: each, mL, g), as `quantity_unit` keys them.
+COUNT = "count"
+BILLING_UNITS = frozenset({COUNT, "volume:1/1", "mass:1000/1"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +74,60 @@ class FillMarks:
     numbers: frozenset[tuple[str, str]]  # (system, value): prescription-fill numbers
     prescriptions: frozenset[str]  # the orders it names as filled (authorizingPrescription)
     claim: str | None  # the pharmacy claim it was read from
+    # What kind of fill it says it was (`supply_type_keys`); empty when it does not say, as no claim does.
+    supply_types: frozenset[str] = frozenset()
+    part_fill: bool = False  # a part fill or a trial fill (PART_FILLS)
+    handed_over_at: datetime | None = None  # when it was handed over, when written to the time of day
+    unit: str | None = None  # its quantity's unit (`quantity_unit`); None for a bare number
+    in_billing_units: bool = False  # a claim's bare quantity: in NCPDP billing units
 
 
 def same_fill(one: FillMarks, other: FillMarks) -> bool:
-    """One fill sent twice: handed over on the same day, of the same clinical drug, in the same quantity for the same
-    days' supply, from the same prescriber and pharmacy, something both name ties them (`tied`), and nothing numbers
-    them apart (no fill number that differs under a system both carry, no two different prescriptions, not two lines
-    of one claim)."""
+    """One fill sent twice: handed over on the same day, of the same clinical drug, in the same quantity (in one unit,
+    `same_unit`) for the same days' supply, from the same prescriber and pharmacy, something both name ties them
+    (`tied`), nothing numbers them apart (no fill number that differs under a system both carry, no two different
+    prescriptions, not two lines of one claim), and what kind of fill each is does not set them apart
+    (`typed_apart`)."""
     return (
         tied(one, other)
         and one.day == other.day
         and one.drug == other.drug
         and one.quantity == other.quantity
+        and same_unit(one, other)
         and one.days_supply == other.days_supply
         and one.prescriber == other.prescriber
         and one.pharmacy == other.pharmacy
         and not numbered_apart(one.numbers, other.numbers)
         and not (one.prescriptions and other.prescriptions and not one.prescriptions & other.prescriptions)
         and (one.claim is None or one.claim != other.claim)
+        and not typed_apart(one, other)
     )
+
+
+def same_unit(one: FillMarks, other: FillMarks) -> bool:
+    """Whether the two quantities are in one unit: the same unit however it is spelled ("Tablet", "TAB", "{tbl}",
+    "EA"; "mL", "ML"), or a bare number and a unit it means: a dispense's bare number is a count of dose units (as
+    PainPlan reads it), a claim's an NCPDP billing unit (each, mL or g). 60 tablets and 60 mL are two fills, and so
+    are a dispense's bare 60 and 60 mL: it may mean bottles, and unsure, both are counted."""
+    if one.unit == other.unit:
+        return True
+    if one.unit is not None and other.unit is not None:
+        return False
+    bare, stated = (one, other.unit) if one.unit is None else (other, one.unit)
+    return stated in BILLING_UNITS if bare.in_billing_units else stated == COUNT
+
+
+def typed_apart(one: FillMarks, other: FillMarks) -> bool:
+    """Whether the kind of fill each says it was makes them two fills: two kinds (a trial fill and its balance, a
+    part fill and a complete one), or both part or trial fills (a pharmacy that ran short hands over 30 tablets now
+    and 30 later, one kind, day and quantity). A fill that says nothing (a claim never does) is set apart by nothing.
+    Only one moment of hand-over, written to the time of day, makes such fills one again; a shared fill number does
+    not, since a pharmacy sends each part of a fill under its prescription and fill number."""
+    if not one.supply_types or not other.supply_types:
+        return False
+    if one.supply_types & other.supply_types and not (one.part_fill and other.part_fill):
+        return False
+    return one.handed_over_at is None or one.handed_over_at != other.handed_over_at
 
 
 def tied(one: FillMarks, other: FillMarks) -> bool:
@@ -166,7 +234,58 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
         numbers=frozenset(dispense.numbers),
         prescriptions=frozenset(_prescription(ref, dispense) for ref in dispense.authorizing_prescriptions),
         claim=dispense.claim,
+        supply_types=supply_type_keys(dispense.supply_type),
+        part_fill=_part_fill(dispense.supply_type),
+        handed_over_at=_time_written(dispense.when_handed_over),
+        unit=quantity_unit(dispense.quantity),
+        in_billing_units=dispense.billing_units,
     )
+
+
+def supply_type_keys(supply_type: Concept | None) -> frozenset[str]:
+    """A fill's type as keys two copies of it share: each coding as `system|code`, ActCode as one system however it
+    is spelled (and its codes in capitals); a type in words alone as its words."""
+    if supply_type is None:
+        return frozenset()
+    keys = {f"{system}|{code}" for system, code in map(_supply_coding, supply_type.codings) if code}
+    if not keys and supply_type.text and supply_type.text.strip():
+        keys.add("text|" + " ".join(supply_type.text.lower().split()))
+    return frozenset(keys)
+
+
+def _supply_coding(coding: Coding) -> tuple[str, str]:
+    """(system, code) of one coding of a fill's type, ActCode under its one spelling."""
+    code = (coding.code or "").strip()
+    if coding.system in ACT_CODE_SYSTEMS or (not coding.system and code.upper() in SUPPLY_TYPE_CODES):
+        return ACT_CODE, code.upper()
+    return coding.system or "", code
+
+
+def _part_fill(supply_type: Concept | None) -> bool:
+    """Whether the fill's type says it is a part fill or a trial fill (PART_FILLS)."""
+    return supply_type is not None and any(
+        system == ACT_CODE and code in PART_FILLS for system, code in map(_supply_coding, supply_type.codings)
+    )
+
+
+def _time_written(moment: datetime | None) -> datetime | None:
+    """When a fill was handed over, if written to the time of day: a date alone reads as local midnight, which
+    tells nothing of when in the day."""
+    return moment if moment is not None and moment.time() != time(0) else None
+
+
+def quantity_unit(quantity: Quantity | None) -> str | None:
+    """A quantity's unit as one key however it is spelled: a count of dose units ("Tablet", "TAB", "{tbl}", "EA")
+    as `COUNT`, a mass, volume or patch rate as its scale to mg, mL or mcg/h ("mL" and "ML" one, "L" another), any
+    other unit as written, tidied ("box"); None for a bare number."""
+    if quantity is None or not (quantity.unit or quantity.code):
+        return None
+    unit_class, multiply, divide = classify_unit(quantity)
+    if unit_class == "count":
+        return COUNT
+    if unit_class in ("mass", "volume", "patch-rate"):
+        return f"{unit_class}:{multiply.normalize():f}/{divide.normalize():f}"
+    return f"{unit_class}:{normalise_unit(quantity.unit) or normalise_unit(quantity.code)}"
 
 
 def _quantity(dispense: Dispense) -> Decimal | None:

@@ -210,6 +210,10 @@ class Dispense:
     numbers: tuple[tuple[str, str], ...] = ()
     location: str | None = None  # location.reference: where it was dispensed, when no pharmacy performer says
     claim: str | None = None  # the id of the pharmacy claim it was read from (CLAIM_EXTENSION), None for a dispense
+    # MedicationDispense.type: what kind of fill it was (HL7 v3 ActPharmacySupplyType: a first fill, a refill, a
+    # part fill, a trial fill and its balance). Two equal part fills of one prescription on one day are two fills,
+    # never one sent twice (guideline.sent_twice). None when not sent, as for every fill read from a claim.
+    supply_type: Concept | None = None
 
 
 @slot_init

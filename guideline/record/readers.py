@@ -532,7 +532,19 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         numbers=_numbers(get("identifier")),
         location=reference(get("location")) if "location" in data else None,
         claim=_claim_read_from(get("extension")),
+        supply_type=_supply_type(get("type")) if "type" in data else None,
     )
+
+
+def _supply_type(value: Any) -> Concept | None:
+    """MedicationDispense.type, one CodeableConcept in DSTU2, STU3, R4 and R5; an array, as a sender may write it, is
+    read as one concept holding all its codings."""
+    if type(value) is not list:
+        return concept(value)
+    found = concepts(value)
+    if len(found) < 2:
+        return found[0] if found else None
+    return Concept(tuple(c for one in found for c in one.codings), next((one.text for one in found if one.text), None))
 
 
 def _numbers(identifiers: Any) -> tuple[tuple[str, str], ...]:
