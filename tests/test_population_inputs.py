@@ -426,3 +426,34 @@ def test_the_earliest_fill_is_dated_as_written_at_a_time_zone_boundary(tmp_path,
     assert quality["medication_data_from"] == "2025-10-03"
     assert list(quality["lookback_not_reached"]) == ["AMO: 12 months from 2025-04-01"]
     assert rows["A"]["iop_hd_den"] == "false"  # the October fill's supply reaches into January: no new start
+
+
+def test_run_files_lists_the_files_read_not_one_that_could_not_be_opened(tmp_path, capsys, monkeypatch):
+    """A file that could be told apart when the folder was listed but not opened when it was read (its permissions
+    changed in between) was named in input_files_not_read and still listed in run.files as a file read."""
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
+    write_ndjson(
+        folder, "Condition", [{"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/A"}}]
+    )
+    later = [patient(f"z{n}") for n in range(50)]
+    packed = gzip.compress("".join(json.dumps(r) + "\n" for r in later).encode())
+    (folder / "Patient_002.ndjson.gz").write_bytes(packed[: len(packed) // 2])
+    real, opens = open, {"n": 0}
+
+    def refused_when_read(file, *args, **kwargs):
+        if Path(str(file)) == folder / "Condition.ndjson":
+            opens["n"] += 1
+            if opens["n"] > 1:  # listed (its start read), then refused
+                raise PermissionError(13, "Permission denied", str(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", refused_when_read)
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 3 and rows["A"]["ohd_num"] == "true"
+    refused, cut = sorted(quality["input_files_not_read"])
+    assert refused == "Condition.ndjson: could not be opened: Permission denied"
+    assert cut.startswith("Patient_002.ndjson.gz: read in part: cut off or corrupt after line ")
+    assert "Condition.ndjson" not in quality["run"]["files"]
+    assert "Patient_002.ndjson.gz" in quality["run"]["files"]  # read in part: what it held up to the cut was read
+    assert "Condition.ndjson: could not be opened: Permission denied" in out

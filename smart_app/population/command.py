@@ -128,7 +128,7 @@ def review(
         "today": today.isoformat(),
         "engine": engine,
         "workers": used_workers,
-        "files": [inputs.name(p) for p in inputs],
+        "files": prepared.read,  # not a file that could not be opened when read: input_files_not_read names it
     }
     measures = write_outputs(con, source, out, quality, run, counts)
     patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]

@@ -235,6 +235,7 @@ class PreparedInputs:
 
     paths: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # the engines' file name (no folder) → the input's name
+    read: list[str] = field(default_factory=list)  # the input files read (some perhaps only in part), by name
     quality: Quality = field(default_factory=Quality)
 
     def name_of(self, engine_path: str) -> str:
@@ -284,6 +285,7 @@ def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], Non
                 note(f"check: {name}: {dropped} line(s) could not be read" + (f"; {cut}" if cut else ""))
         prepared.paths.append(str(target))
         prepared.names[target.name] = name
+        prepared.read.append(name)
     if not prepared.paths:  # every file failed to open: the engines still read a folder, an empty one
         (workdir / "00000.ndjson").touch()
         prepared.paths.append(str(workdir / "00000.ndjson"))
