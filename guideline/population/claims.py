@@ -253,8 +253,6 @@ def _procedures(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]
     for entry in as_list(claim.get("procedure")):
         entry = as_dict(entry)
         coded.append((entry.get("procedureCodeableConcept"), text(entry.get("date")) or _claim_day(claim)))
-    if _is_hospice_claim(claim):
-        coded.append(({"coding": [HOSPICE_CARE]}, _claim_day(claim)))
     procedures = []
     for number, (code, day) in enumerate(coded, start=1):
         if not code:
@@ -269,7 +267,28 @@ def _procedures(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]
         if day:
             procedure["performedDateTime"] = day
         procedures.append(procedure)
+    if _is_hospice_claim(claim):
+        procedures.append(_hospice_care(claim, f"{ident}-px{len(coded) + 1}", patient))
     return procedures
+
+
+def _hospice_care(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]) -> dict[str, Any]:
+    """A hospice claim as hospice care over every day it bills (`billablePeriod`): dated by its first day alone, a
+    month's care billed from before the exclusions' window and ending inside it excluded no one."""
+    care: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": ident,
+        "status": "completed",
+        "subject": patient,
+        "code": {"coding": [HOSPICE_CARE]},
+    }
+    billed = as_dict(claim.get("billablePeriod"))
+    start, end = text(billed.get("start")), text(billed.get("end"))
+    if start and end:
+        care["performedPeriod"] = {"start": start, "end": end}
+    elif start or end:
+        care["performedDateTime"] = start or end
+    return care
 
 
 def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:

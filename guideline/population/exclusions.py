@@ -7,12 +7,18 @@ window, not against the months before today."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from guideline.clinical import ACTIVE_CLINICAL, is_visible, procedure_dates
 from guideline.config import GuidelineConfig
-from guideline.exclusions import TENTATIVE_VERIFICATION, discharged_to_hospice, hospice_visit, is_z515
+from guideline.exclusions import (
+    ONGOING_STATUSES,
+    TENTATIVE_VERIFICATION,
+    discharged_to_hospice,
+    hospice_visit,
+    is_z515,
+)
 from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
 from guideline.recognition.diagnoses import in_diagnosis_set
@@ -54,6 +60,17 @@ def _in_history(day: date | None, period: Period) -> bool:
     return day is not None and period.history_start <= day <= period.end
 
 
+def _care_in_history(status: str | None, start: datetime | None, end: datetime | None, period: Period) -> bool:
+    """Care over a period that overlaps the history window: one starting or ending in it, one spanning it (a
+    hospice stay from before the window to after it), or one still in progress with no end, begun by the period
+    end, as at the point of care. A finished record with no end is its first day only (one often omits the end)."""
+    first, last = local_date(start), local_date(end)
+    if last is None:
+        last = period.end if status in ONGOING_STATUSES and first is not None else first
+    first = first or last
+    return first is not None and last is not None and first <= period.end and last >= period.history_start
+
+
 def _name(condition: Condition, fallback: str) -> str:
     shown = condition.code.display() if condition.code else None
     return f"{fallback} ({shown})" if shown else fallback
@@ -78,22 +95,19 @@ def exclusion_reason(
     for encounter in record.encounters:
         if encounter.status in VOID:
             continue
-        hospice = discharged_to_hospice(encounter.discharge_disposition, terms) or hospice_visit(encounter, terms)
-        if hospice and (
-            _in_history(local_date(encounter.period_start), period)
-            or _in_history(local_date(encounter.period_end), period)
-        ):
+        in_window = _care_in_history(encounter.status, encounter.period_start, encounter.period_end, period)
+        if not in_window:
+            continue
+        if discharged_to_hospice(encounter.discharge_disposition, terms) or hospice_visit(encounter, terms):
             return "hospice or palliative care (encounter)"
         # A palliative-care visit billed Z51.5 may carry it only as its reason, with no diagnosis of its own.
-        if any(is_z515(reason) for reason in encounter.reason_codes) and (
-            _in_history(local_date(encounter.period_start), period)
-            or _in_history(local_date(encounter.period_end), period)
-        ):
+        if any(is_z515(reason) for reason in encounter.reason_codes):
             return "palliative care (Z51.5)"
     for procedure in record.procedures:
         if procedure.status in VOID or not terms.contains(HOSPICE_PROCEDURE, procedure.code):
             continue
-        if any(_in_history(local_date(moment), period) for moment in procedure_dates(procedure)):
+        performed, start, end = procedure_dates(procedure)
+        if _in_history(local_date(performed), period) or _care_in_history(procedure.status, start, end, period):
             return "hospice or palliative care (procedure)"
     for observation in record.observations:
         finding = observation.status not in VOID and terms.contains(HOSPICE_FINDING, observation.code)
