@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from synthetic_export import (
     ICD10,
+    OXYCODONE_5,
     OXYCODONE_10,
     SNOMED,
+    TRAMADOL_50,
     condition,
     dispense,
+    order,
     patient,
 )
 from test_population_measures import PERIOD, TODAY
@@ -107,3 +110,47 @@ def test_cancer_abated_the_day_before_the_window_does_not_exclude() -> None:
     assert _row(before)["excluded"] is None
     # Resolved is not active: a cancer resolved in the window excludes no one, whatever its abatement date.
     assert _row(inside)["excluded"] is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# New starts (IOP): the 90 days before the index prescription start date
+
+
+def _prescribed(ident: str, pid: str, authored: str, fill_day: str) -> list[dict]:
+    """An EHR's prescription and its fill: tramadol 50 mg, 1 tablet 4 times a day for 5 days, filled later."""
+    request = order(ident, pid, TRAMADOL_50, authored, "drA", per_day=4, days=5)
+    fill = dispense(f"{ident}-fill", pid, TRAMADOL_50, fill_day, 20, 5, "drA", "ph1", order=ident)
+    return [request, fill]
+
+
+def test_a_new_start_filled_days_after_its_prescription_was_written_is_a_new_start() -> None:
+    # The prescription written on 2 February is the start itself, not opioid use before it.
+    outcome = _evaluate("n1", [patient("n1"), *_prescribed("rx1", "n1", "2026-02-02", "2026-02-04")])
+    assert _row(outcome)["iop_hd_den"] is True
+
+
+def test_an_earlier_prescription_of_another_opioid_in_the_90_days_is_prior_use() -> None:
+    earlier = order("rx0", "n2", OXYCODONE_5, "2025-12-20", "drB", per_day=4, days=5)
+    outcome = _evaluate("n2", [patient("n2"), earlier, *_prescribed("rx1", "n2", "2026-02-02", "2026-02-04")])
+    assert _row(outcome)["iop_hd_den"] is False
+
+
+def test_supply_ending_exactly_90_days_before_is_prior_use_and_91_days_is_not() -> None:
+    # A 30-day fill of 2025-10-08 covers to 2025-11-06; 90 days before 2026-02-04 is 2025-11-06.
+    inside = [dispense("a", "n3", OXYCODONE_5, "2025-10-08", 120, 30, "drA", "ph1")]
+    outside = [dispense("a", "n4", OXYCODONE_5, "2025-10-07", 120, 30, "drA", "ph1")]
+    new = [dispense("b", "{}", TRAMADOL_50, "2026-02-04", 20, 5, "drA", "ph1")]
+    covered = _evaluate("n3", [patient("n3"), *inside, {**new[0], "subject": {"reference": "Patient/n3"}}])
+    uncovered = _evaluate("n4", [patient("n4"), *outside, {**new[0], "subject": {"reference": "Patient/n4"}}])
+    assert (_row(covered)["iop_hd_den"], _row(uncovered)["iop_hd_den"]) == (False, True)
+
+
+def test_an_early_refill_queued_into_the_look_back_is_prior_use() -> None:
+    # 30 days from 2025-10-01 (to 10-30), refilled early on 10-25: the refill's supply runs 10-31 to 11-29, inside
+    # the 90 days before 2026-02-27 (from 11-29), so 2026-02-27 is no new start.
+    fills = [
+        dispense("a", "n5", OXYCODONE_5, "2025-10-01", 120, 30, "drA", "ph1"),
+        dispense("b", "n5", OXYCODONE_5, "2025-10-25", 120, 30, "drA", "ph1"),
+        dispense("c", "n5", OXYCODONE_5, "2026-02-27", 20, 5, "drA", "ph1"),
+    ]
+    assert _row(_evaluate("n5", [patient("n5"), *fills]))["iop_hd_den"] is False

@@ -190,7 +190,10 @@ def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Read
     return replace(dispense, days_supply=derived, days_supply_written=None) if derived is not None else dispense
 
 
-def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) -> tuple[OpioidFill, ...]:
+def _opioid_fills(
+    reader: _Reader, dispenses: list[Dispense], period: Period
+) -> tuple[tuple[OpioidFill, ...], frozenset[int]]:
+    """The pain-opioid fills as the measures read them, and (by `id`) the orders they were filled from."""
     # The prescriptions a fill may come from: a medication reported as taken, or a proposal, prescribed nothing here.
     orders = [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
     drug_of = _drug_key(reader)
@@ -235,7 +238,7 @@ def _opioid_fills(reader: _Reader, dispenses: list[Dispense], period: Period) ->
                 mme_reason=unknown,
             )
         )
-    return tuple(result)
+    return tuple(result), frozenset(id(order) for order in linked.values() if order is not None)
 
 
 def _order_fills(reader: _Reader, orders: list[MedOrder], period: Period) -> tuple[OpioidFill, ...]:
@@ -382,16 +385,21 @@ def patient_facts(
     orders_in_year = [o for o in opioid_orders if period.year_start <= (local_date(order_start(o))) <= period.end]
     if not in_year and not orders_in_year:
         return None
+    filled: frozenset[int] = frozenset()
     if opioid_dispenses:
-        source, opioids = "fills", _opioid_fills(reader, opioid_dispenses, period)
+        source = "fills"
+        opioids, filled = _opioid_fills(reader, opioid_dispenses, period)
     else:
         source, opioids = "orders", _order_fills(reader, opioid_orders, period)
         quality.patients_from_orders += 1
-    # A medication reported as taken is no prescription, but it is opioid use: prior supply for a new start.
+    # A medication reported as taken is no prescription, but it is opioid use: prior supply for a new start. A
+    # prescription a fill was filled from is that fill's supply, not use before it: written on 2 February and
+    # filled on the 4th, its days from the 2nd made the new start no new start.
     reported = [o for o in record.orders if _reported_in_use(o) and reader.kind(o) == "opioid"]
+    unfilled = [o for o in opioid_orders if id(o) not in filled]
     order_intervals = tuple(
         interval
-        for interval in (order_interval(o, order_supply(o, terms, config)) for o in (*opioid_orders, *reported))
+        for interval in (order_interval(o, order_supply(o, terms, config)) for o in (*unfilled, *reported))
         if interval is not None
     )
     naloxone = [fills.fill_date(d) for d in by_kind.get("naloxone", [])]
