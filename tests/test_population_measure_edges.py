@@ -3,7 +3,10 @@ attribution, each on a realistic Bulk FHIR patient, hand-computed."""
 
 from __future__ import annotations
 
+import json
+
 from synthetic_export import (
+    ALPRAZOLAM,
     ICD10,
     OXYCODONE_5,
     OXYCODONE_10,
@@ -154,3 +157,70 @@ def test_an_early_refill_queued_into_the_look_back_is_prior_use() -> None:
         dispense("c", "n5", OXYCODONE_5, "2026-02-27", 20, 5, "drA", "ph1"),
     ]
     assert _row(_evaluate("n5", [patient("n5"), *fills]))["iop_hd_den"] is False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Thresholds: at, just under
+
+
+def test_thresholds_are_met_at_their_values() -> None:
+    # IOP-HD at exactly 50 MME/day (oxycodone 10 mg, 100 tablets for 30 days = 50); IOP-LD at 8 days, not 7.
+    at_50 = _row(_evaluate("t1", [patient("t1"), dispense("a", "t1", OXYCODONE_10, "2026-02-01", 100, 30)]))
+    seven = _row(_evaluate("t2", [patient("t2"), dispense("a", "t2", OXYCODONE_5, "2026-02-01", 28, 7)]))
+    eight = _row(_evaluate("t3", [patient("t3"), dispense("a", "t3", OXYCODONE_5, "2026-02-01", 32, 8)]))
+    assert (at_50["iop_hd_num"], seven["iop_ld_num"], eight["iop_ld_num"]) == (True, False, True)
+
+
+def test_ohd_denominator_needs_15_days_and_amo_90() -> None:
+    fourteen = [dispense(f"f{n}", "t4", OXYCODONE_5, day, 28, 7) for n, day in ((1, "2026-01-05"), (2, "2026-02-05"))]
+    fourteen[1]["quantity"]["value"], fourteen[1]["daysSupply"]["value"] = 28, 7
+    fifteen = [*fourteen[:1], {**fourteen[1], "daysSupply": {**fourteen[1]["daysSupply"], "value": 8}}]
+    assert _row(_evaluate("t4", [patient("t4"), *fourteen]))["ohd_den"] is False
+    assert _row(_evaluate("t4", [patient("t4"), *fifteen]))["ohd_den"] is True
+    year = [dispense(f"y{n}", "t5", OXYCODONE_5, day, 120, 30) for n, day in enumerate(("2025-06-01", "2025-09-01"))]
+    at_89 = [*year, dispense("y9", "t5", OXYCODONE_5, "2026-01-10", 116, 29)]
+    at_90 = [*year, dispense("y9", "t5", OXYCODONE_5, "2026-01-10", 120, 30)]
+    assert _row(_evaluate("t5", [patient("t5"), *at_89]))["amo_den"] is False
+    assert _row(_evaluate("t5", [patient("t5"), *at_90]))["amo_den"] is True
+
+
+def test_adult_on_the_period_s_first_day() -> None:
+    born_18_years_before = _row(_evaluate("a1", [patient("a1", "2008-01-01"), *_high_dose("a1")]))
+    born_a_day_later = _row(_evaluate("a2", [patient("a2", "2008-01-02"), *_high_dose("a2")]))
+    assert (born_18_years_before["ohd_den"], born_a_day_later["excluded"]) == (True, "under 18")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Opioid with a benzodiazepine (COB)
+
+
+def _cob_patient(pid: str, benzo_days: int | None) -> list[dict]:
+    """Oxycodone for 60 days and alprazolam twice a month apart, with `benzo_days` days' supply stated (or none)."""
+    benzos = [dispense(f"{pid}-b{n}", pid, ALPRAZOLAM, day, 60, benzo_days, "drB", "ph1") for n, day in
+              enumerate(("2026-01-06", "2026-02-05"))]  # fmt: skip
+    return [patient(pid), *_high_dose(pid), *benzos]
+
+
+def test_cob_counts_the_days_both_cover() -> None:
+    row = _row(_evaluate("b1", _cob_patient("b1", 30)))
+    # Opioid 01-05 to 03-05, alprazolam 01-06 to 03-06: 01-06 to 03-05 is 59 days.
+    assert (row["cob_den"], row["cob_num"], row["cob_overlap_days"]) == (True, True, 59)
+
+
+def test_a_benzodiazepine_fill_with_no_days_supply_takes_it_from_its_prescription() -> None:
+    # Alprazolam 0.5 mg twice a day for 30 days, the fills sending no days' supply: read as one day each, the 59
+    # days both cover were 2 and COB's numerator missed the patient with nothing said.
+    resources = _cob_patient("b2", None)
+    for n in range(2):
+        resources.append(order(f"b2-rx{n}", "b2", ALPRAZOLAM, ("2026-01-05", "2026-02-04")[n], "drB", 2, 30))
+        resources[3 + n]["authorizingPrescription"] = [{"reference": f"MedicationRequest/b2-rx{n}"}]
+    row = _row(_evaluate("b2", resources))
+    assert (row["cob_num"], row["cob_overlap_days"]) == (True, 59)
+
+
+def test_a_benzodiazepine_fill_with_no_days_supply_at_all_makes_cob_partial() -> None:
+    outcome = _evaluate("b3", _cob_patient("b3", None))
+    row = _row(outcome)
+    assert (row["cob_den"], row["cob_num"]) == (True, False)
+    assert row["partial"] == "COB"
+    assert any("alprazolam" in line and "COB" in line for line in json.loads(row["evidence"])["partial"])

@@ -33,11 +33,13 @@ ORDER_STATUSES = frozenset({"active", "completed", ENDED})
 
 @dataclass(frozen=True)
 class Supply:
-    """A benzodiazepine supply: the days it covers."""
+    """A benzodiazepine supply: the days it covers (only the day it was filled when its days' supply is unknown)."""
 
     filled: date
     start: date
     end: date
+    name: str = ""
+    days_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -288,11 +290,20 @@ def _order_fills(reader: _Reader, orders: list[MedOrder], period: Period) -> tup
 
 
 def _benzodiazepines(reader: _Reader, dispenses: list[Dispense]) -> tuple[Supply, ...]:
+    """The benzodiazepine supplies, a fill with no days' supply taking it from its prescription's dosage as an
+    opioid fill does (read as one day, two months' alprazolam so sent met COB's 30 days on none)."""
     drug_of = _drug_key(reader)
+    orders = [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
+
+    def interval_of(order: MedOrder) -> tuple[date, date] | None:
+        return order_interval(order, order_supply(order, reader.terms, reader.config))
+
+    prepared = [_with_derived_days(d, fills.source_order(d, orders, drug_of, interval_of), reader) for d in dispenses]
     supplies = []
-    for supply in fills.supply_intervals(dispenses, drug_of):
+    for supply in fills.supply_intervals(prepared, drug_of):
         end = supply.end if supply.end is not None else supply.start  # unknown supply: only the day it was filled
-        supplies.append(Supply(supply.filled, supply.start, end))
+        name = reader.terms.medication_name(supply.dispense.medication) or "a benzodiazepine"
+        supplies.append(Supply(supply.filled, supply.start, end, name, supply.end is None))
     return tuple(supplies)
 
 

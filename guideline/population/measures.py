@@ -273,13 +273,19 @@ def outcomes(summary: PeriodSummary) -> dict[str, tuple[bool, bool]]:
 def partial_measures(s: PeriodSummary) -> tuple[str, ...]:
     """The measures whose result a fill of unknown MME could change, had its MME been known: OHD (and OHDMP and
     NAL through it) for any such fill in the period, since the average leaves it out; IOP-HD for one among the first
-    3 days' fills while they sum to under 50 (MME only adds)."""
+    3 days' fills while they sum to under 50 (MME only adds); COB (and NAL through it) for a benzodiazepine fill of
+    unknown days' supply while the overlap is under 30 days."""
     found = set()
     if s.unknown_mme and _base_ohd(s):
         found.add("OHD")
         if _omp(s):
             found.add("OHDMP")
         if not (_cob(s) or s.facts.oud_diagnosis):
+            found.add("NAL")
+    # A benzodiazepine fill of unknown days' supply covers only its fill day: more days could meet COB's 30.
+    if s.benzos_without_days and _base_ohd(s) and not _cob(s):
+        found.add("COB")
+        if not (_ohd(s) or s.facts.oud_diagnosis):
             found.add("NAL")
     # An order with no days' supply has its MME per day, which is all the initial dose adds.
     unknown_start = any(f.mme_reason and f.mme is None for f in s.initiation_fills)
@@ -292,7 +298,14 @@ def partial_evidence(s: PeriodSummary, partial: tuple[str, ...]) -> list[str]:
     """Why the patient's result is partial: each fill of unknown MME with its reason, and what it may change."""
     named = (*(s.unknown_mme if "OHD" in partial else ()), *(s.initiation_fills if "IOP-HD" in partial else ()))
     unknown = {f.ref: f for f in named if f.mme_reason}
-    return [f"{fill.mme_text}: {_unknown(fill)}, so {', '.join(partial)} may differ" for fill in unknown.values()]
+    lines = [f"{fill.mme_text}: {_unknown(fill)}, so {', '.join(partial)} may differ" for fill in unknown.values()]
+    if "COB" in partial:
+        lines += [
+            f"{benzo.name} filled on {benzo.filled}: its days' supply is unknown (counted as that day only), so "
+            f"{', '.join(m for m in partial if m in ('COB', 'NAL'))} may differ"
+            for benzo in s.benzos_without_days
+        ]
+    return lines
 
 
 def _unknown(fill: OpioidFill) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal, localcontext
 
 from guideline.history import UNKNOWN_SUPPLY_DAYS
 from guideline.mme import DECIMAL_CONTEXT, format_mme
-from guideline.population.facts import PatientFacts, total_days
+from guideline.population.facts import PatientFacts, Supply, total_days
 from guideline.population.model import OpioidFill, Period
 
 NEW_START_LOOKBACK_DAYS = 90
@@ -36,6 +36,8 @@ class PeriodSummary:
     pharmacies: tuple[str, ...]
     benzo_fill_dates: int
     cob_overlap_days: int
+    # The period's benzodiazepine fills whose days' supply is unknown (each covers only the day it was filled).
+    benzos_without_days: tuple[Supply, ...]
     initiation: OpioidFill | None
     initiation_fills: tuple[OpioidFill, ...]
     year_days_supply: Decimal
@@ -169,6 +171,7 @@ def summarise(facts: PatientFacts, period: Period, adult: bool, excluded: str | 
         pharmacies=tuple(sorted({f.pharmacy for f in fills if f.pharmacy})),
         benzo_fill_dates=len({b.filled for b in benzos}),
         cob_overlap_days=len(opioid_days & benzo_days),
+        benzos_without_days=tuple(b for b in benzos if b.days_unknown),
         initiation=initiation,
         initiation_fills=initiation_fills,
         year_days_supply=total_days(facts.opioids_in(period.year_start, period.end)),
