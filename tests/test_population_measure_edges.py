@@ -224,3 +224,25 @@ def test_a_benzodiazepine_fill_with_no_days_supply_at_all_makes_cob_partial() ->
     assert (row["cob_den"], row["cob_num"]) == (True, False)
     assert row["partial"] == "COB"
     assert any("alprazolam" in line and "COB" in line for line in json.loads(row["evidence"])["partial"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Attribution to the main prescriber: ties
+
+
+def test_a_tie_goes_to_the_prescriber_of_the_latest_fill() -> None:
+    fills = [
+        dispense("a", "m1", OXYCODONE_5, "2026-01-05", 20, 5, "drB", "ph1"),
+        dispense("b", "m1", OXYCODONE_5, "2026-02-05", 20, 5, "drA", "ph1"),
+    ]
+    assert _row(_evaluate("m1", [patient("m1"), *fills]))["pcp_id"] == "drA"
+
+
+def test_a_tie_on_the_same_latest_day_goes_to_the_lowest_id() -> None:
+    # dr1 and dr10 each wrote one fill of 5 February: the lowest id, dr1, not the longer id it begins.
+    fills = [
+        dispense("a", "m2", OXYCODONE_5, "2026-02-05", 20, 5, "dr10", "ph1"),
+        dispense("b", "m2", TRAMADOL_50, "2026-02-05", 20, 5, "dr1", "ph1"),
+    ]
+    row = _row(_evaluate("m2", [patient("m2"), *fills]))
+    assert (row["attribution"], row["pcp_id"]) == ("prescriber", "dr1")

@@ -136,11 +136,9 @@ def attribute(
     counts = Counter(f.prescriber for f in period_fills if f.prescriber)
     if counts:
         latest = {f.prescriber: f.filled for f in period_fills if f.prescriber}
-        best = max(counts, key=lambda p: (counts[p], latest[p], _neg(p)))
+        # max() keeps the first of equals, and the ids are in order: the lowest id wins a full tie ("dr1" before
+        # "dr10"; negated characters put the longer "dr10" first).
+        best = max(sorted(counts), key=lambda p: (counts[p], latest[p]))
         ident = _bare(best)
         return Attribution("prescriber" + suffix, ident, directory.practitioner_orgs.get(ident or ""), missing)
     return Attribution("none", None, None, missing)
-
-
-def _neg(value: str) -> tuple[int, ...]:
-    return tuple(-ord(ch) for ch in value)
