@@ -331,3 +331,19 @@ def test_omp_needs_four_of_each() -> None:
 
     assert _row(_evaluate("p4", [patient("p4"), *fills("p4", 4)]))["omp_num"] is True
     assert _row(_evaluate("p3", [patient("p3"), *fills("p3", 3)]))["omp_num"] is False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A fill straddling the period's start
+
+
+def test_an_early_refill_queued_behind_a_fill_from_before_the_period_does_not_dilute_the_average() -> None:
+    # 90 MME/day every day: filled 2025-12-20 (to 2026-01-18), refilled early on 01-10, 02-09 and 03-11. The 01-10
+    # refill's supply starts 01-19; the days before are the December fill's, not days of no opioid. Counted as
+    # such, the average was 6,480 ÷ 81 = 80 and a patient on 90 MME/day every day was out of OHD's numerator.
+    fills = [
+        dispense(f"s{n}", "s1", OXYCODONE_10, day, 180, 30, "drA", "ph1")
+        for n, day in enumerate(("2025-12-20", "2026-01-10", "2026-02-09", "2026-03-11"))
+    ]
+    row = _row(_evaluate("s1", [patient("s1"), *fills]))
+    assert (row["episode_start"], row["avg_mme"], row["ohd_num"]) == (date(2026, 1, 19), 90.0, True)

@@ -70,10 +70,17 @@ def _days(low: date, high: date) -> list[date]:
 
 
 def _episode(fills: tuple[OpioidFill, ...], period: Period) -> tuple[date, date] | None:
+    """From the first day a period fill supplies to the end of the last one's supply, clipped to the period end. An
+    early refill queued behind a fill from before the period supplies from the day after that fill runs out: the
+    days between are that fill's, and counted from the refill's date they went into the divisor as days of no
+    opioid (a patient on 90 MME/day every day averaged 80)."""
     ends = [f.end for f in fills if f.end is not None]
     if not fills or not ends:
         return None
-    return min(f.filled for f in fills), min(max(ends), period.end)
+    end = min(max(ends), period.end)
+    start = min(f.start for f in fills)
+    # Every period fill queued past the period end supplies none of it: the episode is dated as written.
+    return (start if start <= end else min(f.filled for f in fills)), end
 
 
 def _days_without_mme(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> int:
