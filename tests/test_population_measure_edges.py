@@ -347,3 +347,12 @@ def test_an_early_refill_queued_behind_a_fill_from_before_the_period_does_not_di
     ]
     row = _row(_evaluate("s1", [patient("s1"), *fills]))
     assert (row["episode_start"], row["avg_mme"], row["ohd_num"]) == (date(2026, 1, 19), 90.0, True)
+
+
+def test_a_billed_palliative_care_diagnosis_excludes_from_the_window_s_first_day_on() -> None:
+    from test_population_claims import professional_claim
+
+    before = {**professional_claim("pc", "z1", "2025-10-02", "Z51.5")}
+    first = {**professional_claim("pc", "z2", "2025-10-03", "Z51.5")}
+    assert _row(_evaluate("z1", [patient("z1"), *_high_dose("z1"), before]))["excluded"] is None
+    assert _row(_evaluate("z2", [patient("z2"), *_high_dose("z2"), first]))["excluded"] == "palliative care (Z51.5)"
