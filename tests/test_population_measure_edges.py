@@ -254,12 +254,6 @@ def test_a_tie_on_the_same_latest_day_goes_to_the_lowest_id() -> None:
 # Left as found, for a decision: each fails today (strict), with why
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Period.year_start (guideline/population/model.py, not this change's) reads the 12 months ending "
-    "2025-02-28 as from 2024-02-29 (months_before clamps to the same day, then + 1): 366 days, so AMO counts a fill "
-    "of 2024-02-29. Right: from 2024-03-01 (a period ending on a month's last day starts on the 1st).",
-)
 def test_the_twelve_months_to_the_end_of_february_after_a_leap_year_start_on_1_march() -> None:
     from guideline.population import Period
 

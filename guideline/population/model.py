@@ -65,8 +65,9 @@ class Period:
 
     @property
     def year_start(self) -> date:
-        """First day of the 12 months ending at the period end."""
-        return months_before(self.end, 12) + timedelta(days=1)
+        """First day of the 12 months ending at the period end: counted back from the day after it, so a period
+        ending on 28 February after a leap year starts them on 1 March, not on the 29th (366 days)."""
+        return months_before(self.end + timedelta(days=1), 12)
 
     def contains(self, day: date | None) -> bool:
         return day is not None and self.start <= day <= self.end
