@@ -730,8 +730,11 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
             session = current_launch()
         except LaunchError as error:
             return launch_error_page(error, settings)
+        from smart_app.write.blueprint import ask_version, panel_for
+
         now = settings.evaluation_now()
         hints = session.app_context or {}
+        version = ask_version(session, settings)  # in the background, while the page reads the chart
         shown = launched_page(session, settings, now, request.args)
 
         def link(**params: Any) -> str:
@@ -739,9 +742,7 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
 
         view_hint = hints.get("view") if isinstance(hints, Mapping) else None
         focus = VIEW_SECTIONS.get(view_hint, "") if isinstance(view_hint, str) else ""
-        from smart_app.write.blueprint import panel_for
-
-        write = panel_for(session, settings, shown.view, shown.page_input, request.args)
+        write = panel_for(session, settings, shown.view, shown.page_input, request.args, version)
         focus = focus or ("medications" if shown.orders else "")
         body = render_page(shown.view, request.args, link, focus, session.handle, shown.orders, write)
         return _secure(Response(body, mimetype="text/html"), settings)

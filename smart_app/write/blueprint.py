@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as WaitedTooLong
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
+from launch.scopes import granted_writes
 from smart_app.config import Settings
 from smart_app.write import csrf, fhir_version
 from smart_app.write.forms import FORMS, WriteContext
@@ -23,6 +27,39 @@ VERSION_FLAG = "fhir-version-unconfirmed"  # what the redirect's fv_sig signs
 MAX_NOTE = 600  # what the EHR noted on a save, as carried in the redirect's address
 # The taper form's fields travel with every write so the page comes back with the same schedule.
 TAPER_FIELDS = ("rate", "interval", "basis", "target", "pause_at", "pause_intervals")
+VERSIONS = "painplan.fhir_versions"  # this app's fhir_version.VersionCache, in app.extensions
+
+
+def versions() -> fhir_version.VersionCache:
+    """What this app learnt of each FHIR server's version: per app, so one app's answers are never another's."""
+    return current_app.extensions.setdefault(VERSIONS, fhir_version.VersionCache())
+
+
+@dataclass(frozen=True)
+class VersionQuestion:
+    """The page's question of the server's FHIR version, asked in the background while the page's reads run."""
+
+    base_url: str
+    answer: Future
+    deadline: float  # time.monotonic() at which the page stops waiting: when its own reads' budget ends
+
+    def check(self) -> fhir_version.SaveCheck:
+        """What the answer means for a save; not confirmed when the server has not answered by the deadline."""
+        try:
+            stated = self.answer.result(timeout=max(0.0, self.deadline - time.monotonic()))
+        except WaitedTooLong:
+            log.warning("the FHIR server's CapabilityStatement did not answer before the page was shown")
+            stated = None
+        return fhir_version.check_of(self.base_url, stated)
+
+
+def ask_version(session: Any, settings: Settings) -> VersionQuestion | None:
+    """Start asking the server's version when the page may offer a form and only the server can say (its base
+    address names no release); None when there is nothing to ask. Asked once a while per base (versions())."""
+    if not (settings.write_back and granted_writes(session.scope) and fhir_version.asked_of(session.iss)):
+        return None
+    deadline = time.monotonic() + settings.fhir_timeout * 2  # the page's reads' budget (plan_view.fetch_page_input)
+    return VersionQuestion(session.iss, versions().ask(_http(), session.iss, settings.fhir_timeout), deadline)
 
 
 def panel_for(
@@ -31,7 +68,14 @@ def panel_for(
     view: Any,
     page_input: Any,
     args: Any,
+    version: VersionQuestion | None = None,
+    keep_forms: bool = False,
 ) -> WritePanel:
+    """The write-back panel; `version` the page's question of the server's FHIR version (None: only what the base
+    address says is known). `keep_forms`: a form sent back keeps its place, with what was typed, even when the
+    server's answer refuses it (the save's line says why), as only a base address naming another release removes it."""
+    base_refusal = fhir_version.base_refusal(session.iss)
+    check = version.check() if version is not None else fhir_version.SaveCheck(base_refusal)
     return build_panel(
         session.scope,
         settings.write_back,
@@ -41,9 +85,10 @@ def panel_for(
         schedule_of(view) is not None,
         args,
         statuses=page_input.statuses,
-        server_release=fhir_version.base_refusal(session.iss),
+        server_release=base_refusal if keep_forms else check.refusal,
         saved_note=_saved_note(session, args),
         saved_version_unconfirmed=_saved_version_unconfirmed(session, args),
+        version_unconfirmed=check.unconfirmed,
     )
 
 
@@ -224,12 +269,13 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         builder, label, kind = FORMS[form_key]
         values = {k: v for k, v in request.form.items() if k != csrf.FIELD}
         now = settings.evaluation_now()
+        version = ask_version(session, settings)
         shown = launched_page(session, settings, now, request.form)
         page_input, view = shown.page_input, shown.view
         context = _context(session, view, now, settings.guideline)
         built = builder(values, context)
         interaction = "update" if built.method == "PUT" else "create"
-        panel = panel_for(session, settings, view, page_input, request.form)
+        panel = panel_for(session, settings, view, page_input, request.form, version, keep_forms=True)
         failure = ""
         status = 200
         if not panel.requested:
@@ -267,7 +313,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                     failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
                     status = 500
                 else:
-                    check = fhir_version.save_check(_http(), session.iss, settings.fhir_timeout)
+                    check = fhir_version.save_check(_http(), session.iss, settings.fhir_timeout, versions())
                     release = check.refusal
                     result = None if release else _send_once(session, settings, form_key, built, resource, update)
                     if result is not None and result.ok:
@@ -296,7 +342,9 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                         # form carries its new version), which the list read before the save never could.
                         shown = launched_page(session, settings, settings.evaluation_now(), request.form)
                         view = shown.view
-                        panel = panel_for(session, settings, view, shown.page_input, request.form)
+                        panel = panel_for(
+                            session, settings, view, shown.page_input, request.form, version, keep_forms=True
+                        )
         panel = replace(panel, failed=built, failure=failure)
 
         def link(**params: Any) -> str:

@@ -3,16 +3,21 @@ an R4 record is refused, or stored by a lenient server with what it does not kno
 lifecycleStatus on an STU3 server: a goal with no status), so nothing is sent to one.
 
 Two signs: the base address's path, when it names a version (Epic's …/api/FHIR/STU3, Oracle Health's /dstu2/…,
-HAPI's /baseDstu3, the SMART sandbox's /v/r3/), which needs no request, so the page offers no form; and, before a
-save, the server's CapabilityStatement `fhirVersion`, for a base that names none. When neither says, the record is
-still sent as R4 (most servers are, and the page's reads assume it), but the save is marked unconfirmed so the page
-says PainPlan could not confirm the version."""
+HAPI's /baseDstu3, the SMART sandbox's /v/r3/), which needs no request, so the page offers no form; and, for a base
+that names none, the server's CapabilityStatement `fhirVersion`, asked in the background while the plan page reads
+the chart (so the page says before any form is filled what it means for a save) and before a save, remembered per
+base by each app (VersionCache). When neither says, the record is still sent as R4 (most servers are, and the page's
+reads assume it), but the page says up front and after the save that PainPlan could not confirm the version."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import weakref
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +31,15 @@ log = logging.getLogger(__name__)
 RELEASES = {"0.0": "DSTU1", "1.0": "DSTU2", "3.0": "STU3", "4.0": "R4", "4.3": "R4B", "5.0": "R5"}
 KEPT_SECONDS = 3600.0  # a server's version changes with an upgrade, not between saves
 UNREAD_KEPT_SECONDS = 60.0  # a CapabilityStatement that could not be read is asked for again soon
+# FHIR bases remembered by one app: a site has a few; the bound keeps launches from many servers from growing it.
+MAX_BASES = 256
+# Questions the plan page leaves running in the background: a server whose `metadata` hangs holds one thread until
+# its timeout, and no more than these are ever held.
+ASKERS = 4
 
-_stated: dict[str, tuple[float, str | None]] = {}
-_lock = threading.Lock()
+monotonic = time.monotonic  # the cache's clock (tests move it, not the whole process's)
+_askers = ThreadPoolExecutor(max_workers=ASKERS, thread_name_prefix="fhir-version")
+_caches: weakref.WeakSet[VersionCache] = weakref.WeakSet()
 
 
 # The release a FHIR base's path names when it is not R4 ("STU3"): the launch reads the same table, so no write scope
@@ -45,21 +56,9 @@ def _takes_r4(stated: str) -> bool:
     return stated.startswith("4.")
 
 
-def forget() -> None:
-    """Drop what was learnt of every server (tests; a server upgraded meanwhile)."""
-    with _lock:
-        _stated.clear()
-
-
-def stated_version(session: Any, base_url: str, timeout: float) -> str | None:
-    """The server's CapabilityStatement fhirVersion, remembered for a while per server; None when it cannot be read.
+def read_stated(session: Any, base_url: str, timeout: float) -> str | None:
+    """Ask the server for its CapabilityStatement's fhirVersion; None when it cannot be read or states none.
     No token is sent: the capability statement is public."""
-    moment = time.monotonic()
-    with _lock:
-        known = _stated.get(base_url)
-    if known is not None and known[0] > moment:
-        return known[1]
-    stated: str | None = None
     try:
         answer = session.get(
             base_url.rstrip("/") + "/metadata",
@@ -68,13 +67,108 @@ def stated_version(session: Any, base_url: str, timeout: float) -> str | None:
             allow_redirects=False,
         )
         body = answer.json() if answer.status_code == 200 else None
-        version = body.get("fhirVersion") if isinstance(body, dict) else None
-        stated = version.strip() if isinstance(version, str) and version.strip() else None
     except (requests.RequestException, ValueError):
         log.warning("the FHIR server's CapabilityStatement could not be read")
-    with _lock:
-        _stated[base_url] = (moment + (KEPT_SECONDS if stated else UNREAD_KEPT_SECONDS), stated)
-    return stated
+        return None
+    version = body.get("fhirVersion") if isinstance(body, dict) else None
+    return version.strip() if isinstance(version, str) and version.strip() else None
+
+
+def _done(stated: str | None) -> Future[str | None]:
+    """A question already answered."""
+    future: Future[str | None] = Future()
+    future.set_result(stated)
+    return future
+
+
+class VersionCache:
+    """What each FHIR base's CapabilityStatement said of its version, for one app: kept KEPT_SECONDS (a minute when
+    it could not be read), for at most `max_bases` bases (the least recently asked are forgotten first), and asked
+    by one request at a time per base."""
+
+    def __init__(self, max_bases: int = MAX_BASES) -> None:
+        self._known: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+        self._asking: dict[str, Future[str | None]] = {}
+        self._max_bases = max_bases
+        self._lock = threading.Lock()
+        _caches.add(self)
+
+    def known(self, base_url: str) -> tuple[bool, str | None]:
+        """(True, what the server stated) while it is remembered; (False, None) when it is to be asked."""
+        with self._lock:
+            entry = self._known.get(base_url)
+            if entry is None:
+                return False, None
+            if entry[0] <= monotonic():
+                del self._known[base_url]
+                return False, None
+            self._known.move_to_end(base_url)
+            return True, entry[1]
+
+    def remember(self, base_url: str, stated: str | None) -> None:
+        """Keep what the server stated (None: it could not be read), forgetting the least recently asked bases."""
+        kept = KEPT_SECONDS if stated else UNREAD_KEPT_SECONDS
+        with self._lock:
+            self._known[base_url] = (monotonic() + kept, stated)
+            self._known.move_to_end(base_url)
+            while len(self._known) > self._max_bases:
+                self._known.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+    def ask(self, session: Any, base_url: str, timeout: float) -> Future[str | None]:
+        """What the server states, as a future: answered at once when remembered, else asked in the background (the
+        question already under way for this base, when there is one)."""
+        is_known, stated = self.known(base_url)
+        if is_known:
+            return _done(stated)
+        with self._lock:
+            pending = self._asking.get(base_url)
+            if pending is None:
+                pending = _askers.submit(self._read, session, base_url, timeout)
+                self._asking[base_url] = pending
+        return pending
+
+    def stated(self, session: Any, base_url: str, timeout: float) -> str | None:
+        """What the server states, asked now in this thread unless remembered or already under way (then waited for,
+        `timeout` at most); None when it cannot be read."""
+        is_known, stated = self.known(base_url)
+        if is_known:
+            return stated
+        with self._lock:
+            pending = self._asking.get(base_url)
+        if pending is None:
+            return self._read(session, base_url, timeout)
+        try:
+            return pending.result(timeout=timeout)
+        except WaitedTooLong:
+            log.warning("the FHIR server's CapabilityStatement did not answer in time")
+            return None
+
+    def _read(self, session: Any, base_url: str, timeout: float) -> str | None:
+        try:
+            stated = read_stated(session, base_url, timeout)
+            self.remember(base_url, stated)
+            return stated
+        finally:
+            with self._lock:
+                self._asking.pop(base_url, None)
+
+
+_shared = VersionCache()  # for a caller outside any app
+
+
+def forget() -> None:
+    """Drop what every cache learnt of every server (tests; a server upgraded meanwhile)."""
+    for cache in list(_caches):
+        cache.clear()
+
+
+def stated_version(session: Any, base_url: str, timeout: float, cache: VersionCache | None = None) -> str | None:
+    """The server's CapabilityStatement fhirVersion, remembered for a while per server; None when it cannot be read."""
+    return (cache or _shared).stated(session, base_url, timeout)
 
 
 def base_refusal(base_url: str) -> str:
@@ -92,15 +186,27 @@ class SaveCheck:
     unconfirmed: bool = False
 
 
-def save_check(session: Any, base_url: str, timeout: float) -> SaveCheck:
-    """Whether this record may be sent to this server, and whether its version is confirmed."""
+def asked_of(base_url: str) -> bool:
+    """Only the server can say its version: its base address names no release, R4 or another."""
+    return not base_refusal(base_url) and not r4_named_in_base(base_url)
+
+
+def check_of(base_url: str, stated: str | None) -> SaveCheck:
+    """What a server's base address and its stated fhirVersion (None: not known) mean for a save."""
     named = base_refusal(base_url)
     if named:
         return SaveCheck(named)
     if r4_named_in_base(base_url):
         return SaveCheck()
-    stated = stated_version(session, base_url, timeout)
     if stated is None:
-        log.warning("the FHIR server's version could not be confirmed; the record is sent as R4")
         return SaveCheck(unconfirmed=True)
     return SaveCheck() if _takes_r4(stated) else SaveCheck(f"FHIR {release_of(stated)} ({stated})")
+
+
+def save_check(session: Any, base_url: str, timeout: float, cache: VersionCache | None = None) -> SaveCheck:
+    """Whether this record may be sent to this server, and whether its version is confirmed."""
+    stated = stated_version(session, base_url, timeout, cache) if asked_of(base_url) else None
+    check = check_of(base_url, stated)
+    if check.unconfirmed:
+        log.warning("the FHIR server's version could not be confirmed; the record is sent as R4")
+    return check

@@ -30,6 +30,14 @@ VERSION_UNCONFIRMED_SENT = (
     "read, or names no version); the record was sent as FHIR R4."
 )
 
+# Said in the panel before any save, when the server's FHIR version could not be confirmed (its capability statement
+# could not be read, did not answer before the page was shown, or names no version).
+VERSION_UNCONFIRMED_AHEAD = (
+    "PainPlan could not confirm which FHIR version the EHR's server uses, so a record you save here is sent as FHIR "
+    "R4, the version PainPlan writes. A server of another version may refuse it or store it with parts missing: "
+    "after saving, check the record in the patient's chart."
+)
+
 
 @dataclass(frozen=True)
 class WritePanel:
@@ -50,8 +58,11 @@ class WritePanel:
     # Each list of records on file whose search was not read in full, with the words saying so: such a list is
     # never "none on record", and one cut off may leave out the very record to update.
     unread: Mapping[str, str] = field(default_factory=dict)
-    # "FHIR STU3" when the server's base address names a release other than R4: PainPlan writes R4 only, so no form.
+    # "FHIR STU3" when the server's base address names a release other than R4, or "FHIR STU3 (3.0.2)" when its
+    # CapabilityStatement states one: PainPlan writes R4 only, so no form.
     server_release: str = ""
+    # The server's version could not be confirmed before the page was shown: a save is sent as R4, said up front.
+    version_unconfirmed: bool = False
     decisions: Mapping[str, str] = field(default_factory=lambda: DECISIONS)
     goal_kinds: Mapping[str, str] = field(default_factory=lambda: GOAL_KINDS)
 
@@ -72,6 +83,11 @@ class WritePanel:
 
     def errors(self, form_key: str) -> Mapping[str, str]:
         return self.failed.errors if self.failed is not None and self.failed.kind == form_key else {}
+
+    @property
+    def version_notice(self) -> str:
+        """What the panel says up front when the server's FHIR version is not confirmed; '' otherwise."""
+        return VERSION_UNCONFIRMED_AHEAD if self.version_unconfirmed else ""
 
     @property
     def saved_caution(self) -> str:
@@ -107,6 +123,7 @@ def build_panel(
     server_release: str = "",
     saved_note: str = "",
     saved_version_unconfirmed: bool = False,
+    version_unconfirmed: bool = False,
 ) -> WritePanel:
     """The panel for the page; `statuses` are the page's searches, so a list whose search failed or was cut off says
     so."""
@@ -125,6 +142,7 @@ def build_panel(
         failure=failure,
         unread=records_unread(statuses),
         server_release=server_release,
+        version_unconfirmed=version_unconfirmed,
     )
 
 
