@@ -16,6 +16,7 @@ from cds_hooks.settings import CdsSettings
 from guideline.config import DEFAULTS, ConfigError, GuidelineConfig
 from launch.settings import LaunchSettings
 from smart_app.ndc_crosswalk import with_crosswalk_file
+from smart_app.write.forms import FOLLOW_UP_YEARS, GOAL_DUE_YEARS
 
 ENV_PREFIX = "PAINPLAN_"
 
@@ -39,6 +40,8 @@ class Settings:
     smart_default_iss: str = LaunchSettings.smart_default_iss
     frame_ancestors: tuple[str, ...] = LaunchSettings.frame_ancestors
     write_back: bool = LaunchSettings.write_back
+    goal_due_years: int = GOAL_DUE_YEARS  # how far ahead a goal written back may be due
+    follow_up_years: int = FOLLOW_UP_YEARS  # how far ahead a follow-up written back may be
     max_body_bytes: int = CdsSettings.max_body_bytes
     host: str = "127.0.0.1"
     port: int = 8765

@@ -70,6 +70,9 @@ def validate(settings: Settings) -> None:
     _range("queue_patience", settings.queue_patience, 0.05, 60)
     _range("max_body_bytes", settings.max_body_bytes, 1024, 1024**3)
     _range("fhir_budget_bytes", settings.fhir_budget_bytes, 64 * 1024, 4 * 1024**3)
+    # Whole years (an integer setting); beyond these a typed date is a mistyped year, not a plan.
+    _range("goal_due_years", settings.goal_due_years, 1, 10)
+    _range("follow_up_years", settings.follow_up_years, 1, 5)
     if settings.today is not None and not EARLIEST_YEAR < settings.today.year <= LATEST_YEAR:
         # The demo charts and every look-back window count back from it; near year 1 or 9999 they cannot.
         raise ConfigError(f"{_key('today')} must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}")

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from launch.scopes import granted_writes
 from smart_app.config import Settings
 from smart_app.write import csrf, fhir_version
-from smart_app.write.forms import FORMS, WriteContext
+from smart_app.write.forms import FORMS, DateLimits, WriteContext, date_ranges
 from smart_app.write.panel import VERSION_UNCONFIRMED_SENT, WritePanel, build_panel, schedule_of
 from smart_app.write.send import WriteResult, send
 from smart_app.write.update import CHANGED, NAMES, VERSION_FIELD, Update, prepare_update, search_read
@@ -89,6 +89,7 @@ def panel_for(
         saved_note=_saved_note(session, args),
         saved_version_unconfirmed=_saved_version_unconfirmed(session, args),
         version_unconfirmed=check.unconfirmed,
+        date_bounds=date_ranges(view.now.date(), date_limits(settings)),
     )
 
 
@@ -112,7 +113,12 @@ def _version_flag(session: Any, form_key: str, check: Any) -> dict[str, str]:
     return {"fv_sig": csrf.note_mac(current_app.secret_key, session.handle, form_key, VERSION_FLAG)}
 
 
-def _context(session: Any, view: Any, now: Any, config: Any) -> WriteContext:
+def date_limits(settings: Settings) -> DateLimits:
+    """How far ahead the site lets a goal be due and a follow-up be set."""
+    return DateLimits(settings.goal_due_years, settings.follow_up_years)
+
+
+def _context(session: Any, view: Any, now: Any, settings: Settings) -> WriteContext:
     from guideline.plan.decision import care_plan_category, decision_system
 
     taper = view.by_key["taper"].content if "taper" in view.by_key else None
@@ -123,8 +129,9 @@ def _context(session: Any, view: Any, now: Any, config: Any) -> WriteContext:
         now,
         schedule_of(view),
         description,
-        care_plan_category(config),
-        decision_system(config),
+        care_plan_category(settings.guideline),
+        decision_system(settings.guideline),
+        date_limits(settings),
     )
 
 
@@ -272,7 +279,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         version = ask_version(session, settings)
         shown = launched_page(session, settings, now, request.form)
         page_input, view = shown.page_input, shown.view
-        context = _context(session, view, now, settings.guideline)
+        context = _context(session, view, now, settings)
         built = builder(values, context)
         interaction = "update" if built.method == "PUT" else "create"
         panel = panel_for(session, settings, view, page_input, request.form, version, keep_forms=True)

@@ -40,6 +40,21 @@ UNSAVABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MAX_NOTE = 20000
 
 
+# How far ahead a typed date may be, by default. A treatment goal is for the coming months, and the guideline asks for a
+# review at least every 3 months on long-term opioids: a goal due in 9999 or a follow-up in 2062 is a mistyped year,
+# and it would sit in the chart as the plan. A site sets its own (goal_due_years, follow_up_years).
+GOAL_DUE_YEARS = 5
+FOLLOW_UP_YEARS = 1
+
+
+@dataclass(frozen=True)
+class DateLimits:
+    """How many years after today a goal's due date and a follow-up date may be (the site's settings)."""
+
+    goal_due_years: int = GOAL_DUE_YEARS
+    follow_up_years: int = FOLLOW_UP_YEARS
+
+
 @dataclass(frozen=True)
 class WriteContext:
     """Who and when: the launch's patient and user, the evaluation moment, and the taper on the page."""
@@ -52,6 +67,7 @@ class WriteContext:
     # guideline.plan.decision's category and decision code system, so the Decide step reads the plan back
     decision_category: Mapping[str, str] | None = None
     decision_system: str = ""
+    limits: DateLimits = DateLimits()
 
 
 @dataclass(frozen=True)
@@ -118,13 +134,6 @@ def _day(values: Mapping[str, str], name: str, errors: dict[str, str], required:
     return day
 
 
-# How far ahead a typed date may be. A treatment goal is for the coming months, and the guideline asks for a review at
-# least every 3 months on long-term opioids: a goal due in 9999 or a follow-up in 2062 is a mistyped year, and it
-# would sit in the chart as the plan.
-GOAL_DUE_YEARS = 5
-FOLLOW_UP_YEARS = 1
-
-
 def _years_after(day: date, years: int) -> date:
     """The same day `years` later (29 February becomes the 28th in a year that has none)."""
     try:
@@ -138,6 +147,20 @@ def _not_after(day: date | None, years: int, today: date, name: str, errors: dic
     if day is not None and name not in errors and day > _years_after(today, years):
         span = "a year" if years == 1 else f"{years} years"
         errors[name] = f"{what} is more than {span} away; check the year."
+
+
+def date_ranges(today: date, limits: DateLimits) -> dict[str, tuple[date, date]]:
+    """The first and last day each form's date input takes, by the input's id: the bounds the builders check, which
+    the page gives the browser as min and max. A goal's due date may be before today only on a goal on record, or one
+    completed or cancelled, so its input allows any day from EARLIEST_DAY and the save checks the rest."""
+    up_to_today = (EARLIEST_DAY, today)
+    return {
+        "peg-date": up_to_today,
+        "consent-date": up_to_today,
+        "agreement-date": up_to_today,
+        "goal-due": (EARLIEST_DAY, _years_after(today, limits.goal_due_years)),
+        "decision-follow-up": (today, _years_after(today, limits.follow_up_years)),
+    }
 
 
 def _score(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int | None:
@@ -252,7 +275,7 @@ def goal(values: Mapping[str, str], context: WriteContext) -> Built:
     peg_target = _peg_target(values, kind, errors)
     due = _day(values, "due", errors)
     today = context.now.date()
-    _not_after(due, GOAL_DUE_YEARS, today, "due", errors, "The due date")
+    _not_after(due, context.limits.goal_due_years, today, "due", errors, "The due date")
     status = values.get("status", "active")
     if status not in ("active", "completed", "cancelled", "on-hold"):
         errors["status"] = "Choose a status."
@@ -378,7 +401,7 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
     follow_up = _day(values, "follow_up", errors, "Set the follow-up date.")
     if follow_up and follow_up < context.now.date():
         errors["follow_up"] = "The follow-up date is in the past."
-    _not_after(follow_up, FOLLOW_UP_YEARS, context.now.date(), "follow_up", errors, "The follow-up date")
+    _not_after(follow_up, context.limits.follow_up_years, context.now.date(), "follow_up", errors, "The follow-up date")
     ident = _existing_id(values, errors)
     include_taper = values.get("include_taper") == "on"
     if include_taper and (context.schedule is None or not context.schedule.steps):

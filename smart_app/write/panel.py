@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from guideline.plan.on_record import OnRecord, on_record
@@ -63,6 +64,9 @@ class WritePanel:
     server_release: str = ""
     # The server's version could not be confirmed before the page was shown: a save is sent as R4, said up front.
     version_unconfirmed: bool = False
+    # Each date input's first and last day (forms.date_ranges), given to the browser as min and max: the save checks
+    # the same bounds, and decides.
+    date_bounds: Mapping[str, tuple[date, date]] = field(default_factory=dict)
     decisions: Mapping[str, str] = field(default_factory=lambda: DECISIONS)
     goal_kinds: Mapping[str, str] = field(default_factory=lambda: GOAL_KINDS)
 
@@ -76,6 +80,11 @@ class WritePanel:
     @property
     def any_form(self) -> bool:
         return any(self.can(key) for key in FORMS)
+
+    def bounds(self, input_id: str) -> Mapping[str, str]:
+        """The min and max attributes of a date input; none when the page knows no bounds for it."""
+        first, last = self.date_bounds.get(input_id, (None, None))
+        return {"min": first.isoformat(), "max": last.isoformat()} if first and last else {}
 
     def values(self, form_key: str) -> Mapping[str, str]:
         """What the clinician typed into this form when it was not saved; empty otherwise."""
@@ -124,6 +133,7 @@ def build_panel(
     saved_note: str = "",
     saved_version_unconfirmed: bool = False,
     version_unconfirmed: bool = False,
+    date_bounds: Mapping[str, tuple[date, date]] | None = None,
 ) -> WritePanel:
     """The panel for the page; `statuses` are the page's searches, so a list whose search failed or was cut off says
     so."""
@@ -143,6 +153,7 @@ def build_panel(
         unread=records_unread(statuses),
         server_release=server_release,
         version_unconfirmed=version_unconfirmed,
+        date_bounds=date_bounds or {},
     )
 
 
