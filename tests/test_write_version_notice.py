@@ -91,8 +91,9 @@ def _panel(page: str) -> str:
         requests.ReadTimeout("metadata did not answer"),
         requests.ConnectTimeout("metadata could not be reached"),
         (200, {"Content-Type": "application/fhir+json"}, '{"resourceType": "CapabilityStatement"}'),  # no version
+        RuntimeError("something PainPlan did not foresee"),
     ],
-    ids=["http-500", "read-timeout", "connect-timeout", "no-version"],
+    ids=["http-500", "read-timeout", "connect-timeout", "no-version", "unforeseen-error"],
 )
 def test_the_panel_says_up_front_when_the_version_cannot_be_confirmed(tmp_path, rsps, failure) -> None:
     client, chart, handle = _launched(tmp_path, rsps, HAPI)

@@ -12,6 +12,7 @@ reads assume it), but the page says up front and after the save that PainPlan co
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import weakref
@@ -38,7 +39,8 @@ MAX_BASES = 256
 ASKERS = 4
 
 monotonic = time.monotonic  # the cache's clock (tests move it, not the whole process's)
-_askers = ThreadPoolExecutor(max_workers=ASKERS, thread_name_prefix="fhir-version")
+_askers: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, its pool)
+_askers_lock = threading.Lock()
 _caches: weakref.WeakSet[VersionCache] = weakref.WeakSet()
 
 
@@ -72,6 +74,16 @@ def read_stated(session: Any, base_url: str, timeout: float) -> str | None:
         return None
     version = body.get("fhirVersion") if isinstance(body, dict) else None
     return version.strip() if isinstance(version, str) and version.strip() else None
+
+
+def _background() -> ThreadPoolExecutor:
+    """This process's pool for questions asked in the background: made in the process that uses it, since a forked
+    worker inherits no thread of its parent's pool (`painplan serve` forks its workers)."""
+    global _askers
+    with _askers_lock:
+        if _askers is None or _askers[0] != os.getpid():
+            _askers = (os.getpid(), ThreadPoolExecutor(max_workers=ASKERS, thread_name_prefix="fhir-version"))
+        return _askers[1]
 
 
 def _done(stated: str | None) -> Future[str | None]:
@@ -127,7 +139,7 @@ class VersionCache:
         with self._lock:
             pending = self._asking.get(base_url)
             if pending is None:
-                pending = _askers.submit(self._read, session, base_url, timeout)
+                pending = _background().submit(self._read, session, base_url, timeout)
                 self._asking[base_url] = pending
         return pending
 
@@ -149,7 +161,11 @@ class VersionCache:
 
     def _read(self, session: Any, base_url: str, timeout: float) -> str | None:
         try:
-            stated = read_stated(session, base_url, timeout)
+            try:
+                stated = read_stated(session, base_url, timeout)
+            except Exception:  # a page or a save waits on this answer: never an error in its place
+                log.exception("asking the FHIR server's CapabilityStatement failed")
+                stated = None
             self.remember(base_url, stated)
             return stated
         finally:
