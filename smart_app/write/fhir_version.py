@@ -82,7 +82,10 @@ def _background() -> ThreadPoolExecutor:
     global _askers
     with _askers_lock:
         if _askers is None or _askers[0] != os.getpid():
-            _askers = (os.getpid(), ThreadPoolExecutor(max_workers=ASKERS, thread_name_prefix="fhir-version"))
+            _askers = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=ASKERS, thread_name_prefix="server-version-question"),
+            )
         return _askers[1]
 
 
