@@ -73,11 +73,19 @@ _TIMING_CODES: dict[str, Decimal] = {
 _QNH = re.compile(r"^Q(\d+(?:\.\d+)?)H$")
 _QND = re.compile(r"^Q(\d+(?:\.\d+)?)D$")
 
-_NUMBER = r"(\d+(?:\.\d+)?)"
-# Epic writes "every 4 (four) hours"; the spelled-out number in brackets is skipped.
-_SPELLED = r"\s*(?:\([a-z -]+\)\s*)?"
+# Counts in words as sigs write them ("every twelve hours", "Four (4) times daily").
+_NUMBER_WORDS: dict[str, Decimal] = {
+    word: Decimal(value)
+    for value, word in enumerate(
+        ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"), start=1
+    )
+}
+_NUMBER_WORDS.update({"twenty-four": Decimal(24), "twenty four": Decimal(24), "seventy-two": Decimal(72)})
+_NUMBER = rf"(\d+(?:\.\d+)?|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})(?![a-z]))"
+# Epic writes "every 4 (four) hours" and "Four (4) times daily": the number repeated in brackets is skipped. Unread,
+# "4 (four) times daily" fell through to the bare "daily" of once a day.
+_SPELLED = r"\s*(?:\([a-z0-9 -]+\)\s*)?"
 _HOURS = r"(?:hours|hour|hrs|hr|h)\b"
-_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six")
 # "a day", "per day", "each day", and Epic's "daily" ("3 times daily" is Epic's name for TID).
 _A_DAY = r"(?:(?:a|per|each|every)\s+day|daily)\b"
 # First match wins, so "3 times daily" is read before the bare "daily" of once a day, and a range "every 4-6 hours"
@@ -90,8 +98,9 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}(?:days|day|d)\b"), "days"),
     (re.compile(r"\bevery other day\b"), "0.5"),
     (re.compile(rf"\btwice\s+{_A_DAY}"), "2"),
-    (re.compile(rf"\b{_NUMBER}\s*(?:times|x)\s+{_A_DAY}"), "times"),
-    (re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\s+times\s+{_A_DAY}"), "times in words"),
+    (re.compile(rf"\b{_NUMBER}{_SPELLED}\s*(?:times|x)\s+{_A_DAY}"), "times"),
+    # "every morning and at bedtime" is twice a day: read before the "every morning" of once a day.
+    (re.compile(r"\b(?:every|in the)\s+morning\s+and\s+(?:at\s+|in the\s+)?(?:bedtime|evening|night)\b"), "2"),
     (re.compile(rf"\b(?:(?:once|one time|1 time)\s+{_A_DAY}|daily|nightly|every\s+day)\b"), "1"),
     (re.compile(r"\b(?:at bedtime|every (?:morning|evening|night)|in the (?:morning|evening))\b"), "1"),
     # The timing abbreviations of rule 4, written as text ("Q6H PRN", "BID"); AM and PM are left out, since as
@@ -295,6 +304,11 @@ def _code_text(code: str) -> str:
     return key
 
 
+def _count(written: str) -> Decimal:
+    """A count as the sig writes it, in digits or in words: "4" or "four"."""
+    return _NUMBER_WORDS.get(written) or Decimal(written)
+
+
 def _from_text(raw: str) -> Decimal | None:
     """Rule 5: the small timing-text grammar; first match wins."""
     lowered = raw.lower()
@@ -305,13 +319,11 @@ def _from_text(raw: str) -> Decimal | None:
         if meaning == "code":
             return _from_code(match.group(1))
         if meaning == "times":
-            times = Decimal(match.group(1))
+            times = _count(match.group(1))
             return times if times > 0 else None
-        if meaning == "times in words":
-            return Decimal(_NUMBER_WORDS.index(match.group(1)) + 1)
         if meaning in ("hours", "days", "hour range"):
             # A range counts at its shorter period, the most often it may be taken (as periodMax does in rule 1).
-            n = min(Decimal(group) for group in match.groups() if group is not None)
+            n = min(_count(group) for group in match.groups() if group is not None)
             if n <= 0:
                 return None
             return (Decimal(24) if meaning != "days" else Decimal(1)) / n
