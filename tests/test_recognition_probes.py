@@ -1,4 +1,5 @@
-"""Real-world medication data that was once misread in silence. Read through `painplan mme`, end to end."""
+"""Real-world medication data that was once misread in silence: payers' cut drug names, an unrecognised ingredient
+beside an opioid's usual partner, and Epic's spelled-out frequencies. Read through `painplan mme`, end to end."""
 
 from __future__ import annotations
 
@@ -67,6 +68,74 @@ def mme_report(tmp_path: Path, capsys: pytest.CaptureFixture[str], *resources: d
     return json.loads(capsys.readouterr().out)
 
 
+# ---- payers' drug files cut ingredient names to fit a field ----
+
+
+@pytest.mark.parametrize(
+    ("display", "mme_per_day"),
+    [
+        # Medi-Span's abbreviated names: read as acetaminophen alone, each was "not relevant", no card, no word.
+        ("HYDROCO/APAP TAB 5-325MG", 40.0),  # 2 tablets every 6 hours: 40 mg hydrocodone × 1
+        ("OXYCOD/APAP TAB 10-325MG", 120.0),  # 80 mg oxycodone × 1.5
+        ("HYDROCO/IBU TAB 7.5-200MG", 60.0),  # "IBU" unknown made it unidentified: 60 mg hydrocodone
+    ],
+)
+def test_a_drug_files_cut_opioid_name_is_an_opioid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], display: str, mme_per_day: float
+) -> None:
+    report = mme_report(tmp_path, capsys, order(ndc_only(display), every_hours(6), dose=2))
+    (line,) = report["orders"]
+    assert (line["class"], line["status"], line["mme_per_day"]) == ("opioid-by-name", "converted", mme_per_day)
+    assert report["complete"] is True
+
+
+def test_a_fill_known_only_by_a_cut_name_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A PBM fill of "HYDROCO/APAP" with no order: once not relevant, it was left out of the current total."""
+    report = mme_report(tmp_path, capsys, fill(ndc_only("HYDROCO/APAP TAB 10-325MG"), 120, 30))
+    (line,) = report["dispenses"]
+    assert line["status"] == "converted" and line["current"] is True
+    assert report["current_total_mme"] == 40.0  # 4 tablets a day × 10 mg hydrocodone × 1
+
+
+def test_a_cut_benzodiazepine_combination_is_a_benzodiazepine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = mme_report(
+        tmp_path,
+        capsys,
+        order(ndc_only("CHLORDIAZEP/AMITRIP TAB 10-25MG"), every_hours(8)),
+        order({"coding": [OXYCODONE_5]}, every_hours(4), id="rx2"),
+    )
+    assert report["orders"][0]["class"] == "benzodiazepine"
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        # A strength list with more numbers than ingredients read, beside an ingredient sold with opioids: an
+        # ingredient went unread ("HC" is hydrocodone, "COD" codeine), so the name is no evidence it is harmless.
+        "APAP/HC 325-5",
+        "BUTALB/APAP/CAFF/COD CAP 50-325-40-30",
+    ],
+)
+def test_an_unread_ingredient_beside_an_opioid_partner_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], display: str
+) -> None:
+    report = mme_report(tmp_path, capsys, order(ndc_only(display), every_hours(6)))
+    (line,) = report["orders"]
+    assert (line["class"], line["status"]) == ("unidentified", "unidentified")
+    assert line["medication"] == display
+    assert report["complete"] is False
+
+
+def test_a_plain_combination_of_other_medicines_stays_not_relevant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both ingredients read: positive evidence, as before (no noise about an ordinary combination)."""
+    report = mme_report(tmp_path, capsys, order(ndc_only("ACETAMINOPHEN/CAFFEINE 500-65 MG TAB"), every_hours(6)))
+    assert report["orders"][0]["class"] == "not-relevant"
+
+
 # ---- frequencies written out in words, as Epic writes them ----
 
 
@@ -91,3 +160,11 @@ def test_a_frequency_written_in_words(
     (line,) = report["orders"]
     assert line["mme_per_day"] == per_day * 5 * 1.5
     assert f"({per_day} a day)" in line["explanation"]
+
+
+def test_a_cough_syrup_with_dextromethorphan_written_dm_is_not_relevant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "DM" is dextromethorphan: the guard above must not turn an ordinary cough syrup into an unidentified one."""
+    report = mme_report(tmp_path, capsys, order({"text": "guaiFENesin-DM 100-10 mg/5 mL syrup"}, every_hours(4)))
+    assert report["orders"][0]["class"] == "not-relevant"

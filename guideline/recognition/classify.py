@@ -11,6 +11,7 @@ from guideline import mme_factors as mf
 from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.lexicon import ingredients as known_ingredients
+from guideline.recognition.lexicon import opioid_partners
 from guideline.recognition.names import NamedStrength, NameReading, read_name
 from guideline.recognition.strengths import listed_strengths_known
 from guideline.record import ResolvedMedication, may_read_medication
@@ -136,6 +137,10 @@ def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognitio
     if by_code is not None:
         return by_code
     reading = _best_reading(medication_names(medication))
+    if reading is not None and _partner_beside_unread(reading):
+        # "APAP/HC 325-5", "BUTALB/APAP/CAFF/COD": what was read is sold with opioids, and an ingredient beside it
+        # was not read. Not relevant would be a guess that it is harmless (no card, no word): it is named instead.
+        return Recognition("unidentified", "none", unidentified_name(medication))
     if reading is not None:
         kind = _kind_of(reading)
         if kind == "sedative" and not _sedative_counted(reading, terms):
@@ -326,6 +331,15 @@ def _kind_of(reading: NameReading) -> Kind | None:
     if classes:
         return "not-relevant"
     return None
+
+
+def _partner_beside_unread(reading: NameReading) -> bool:
+    """Whether a name with no opioid read lists a strength for an ingredient it did not read, beside one that is
+    sold with opioids (acetaminophen, ibuprofen, butalbital, ...): the unread one may be the opioid."""
+    if any(i.kind == "opioid" for i in reading.ingredients) or not reading.unread_ingredient:
+        return False
+    partners = opioid_partners()
+    return any(i.name in partners for i in reading.ingredients)
 
 
 def _strength_listed(reading: NameReading, medication: ResolvedMedication) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +21,8 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 BRAND_TABLE = Path(__file__).resolve().parent.parent / "data" / "brand-names.csv"
+DRUG_TABLE = Path(__file__).resolve().parent.parent / "data" / "opioid-drug-data.csv"
+_NAME_WORD = re.compile(r"[a-z][a-z0-9]*")
 
 # Opioids named in the factor tables, plus the anaesthesia-only fentanyl analogues (opioids without a factor).
 _OPIOIDS: dict[str, str | None] = {name: rxcui for rxcui, name in mf.INGREDIENT_NAMES.items()}
@@ -87,7 +90,43 @@ ALIASES: Mapping[str, str] = {
     "asa": "aspirin",
     "caff": "caffeine",
     "mso4": "morphine",
+    # Medi-Span's and First Databank's abbreviated names ("HYDROCO/APAP TAB 5-325MG", "OXYCOD/APAP", "HYDROCO/IBU",
+    # "BUPREN/NALOX", "CHLORDIAZEP/AMITRIP"), as PBM medication histories and claims carry them. Read as
+    # acetaminophen alone, "HYDROCO/APAP" was not relevant: no opioid, no card, no word.
+    **dict.fromkeys(("hydroco", "hydrocod", "hydrocodon"), "hydrocodone"),
+    **dict.fromkeys(("oxycod", "oxycodon"), "oxycodone"),
+    **dict.fromkeys(("hydromorph", "hydromorphon"), "hydromorphone"),
+    **dict.fromkeys(("oxymorph", "oxymorphon"), "oxymorphone"),
+    **dict.fromkeys(("bupren", "buprenor", "buprenorph"), "buprenorphine"),
+    **dict.fromkeys(("dihydrocod", "dihydrocodein"), "dihydrocodeine"),
+    "tramad": "tramadol",
+    "tapentad": "tapentadol",
+    "meperid": "meperidine",
+    "pentazoc": "pentazocine",
+    "butorph": "butorphanol",
+    "levorph": "levorphanol",
+    "nalox": "naloxone",
+    "ibu": "ibuprofen",
+    "dm": "dextromethorphan",  # "guaiFENesin-DM 100-10 mg/5 mL"
+    **dict.fromkeys(("chlordiazep", "chlordiazepox"), "chlordiazepoxide"),
+    "amitrip": "amitriptyline",
+    "butalb": "butalbital",
+    **dict.fromkeys(("carisop", "carisoprod"), "carisoprodol"),
 }
+
+
+@cache
+def opioid_partners() -> frozenset[str]:
+    """The other ingredients sold with an opioid in one product (acetaminophen, ibuprofen, butalbital, guaifenesin,
+    naloxone, ...), read from the packaged RxNorm drug table's names."""
+    known = ingredients()
+    with DRUG_TABLE.open(encoding="utf-8", newline="") as handle:
+        words = {
+            ALIASES.get(word, word)
+            for row in csv.DictReader(handle)
+            for word in _NAME_WORD.findall(row["drug_name"].lower())
+        }
+    return frozenset(word for word in words if word in known and known[word].kind != "opioid")
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ class NameReading:
     form: str | None
     extended_release: bool
     brand: Brand | None
+    # A list of strengths with more numbers than the ingredients read ("APAP/HC 325-5"): one ingredient went unread.
+    unread_ingredient: bool = False
 
     def strength_of(self, ingredient: str) -> NamedStrength | None:
         return next((s for s in self.strengths if s.ingredient == ingredient), None)
@@ -321,4 +323,20 @@ def read_name(text: str) -> NameReading:
         form=form,
         extended_release=extended,
         brand=brand,
+        unread_ingredient=numbered is None and _unread_ingredient(lowered, mentions),
     )
+
+
+def _unread_ingredient(lowered: str, mentions: list[_Mention]) -> bool:
+    """Whether the name lists more strengths than the ingredients read: "APAP/HC 325-5" (two numbers, acetaminophen
+    read alone) names an ingredient recognition does not know. A list counts when it has a mass unit or the name
+    joins words with "/" or "-", as a combination's name does; a brand stands for its ingredients."""
+    listed = _strength_list(lowered)
+    if listed is None or not mentions:
+        return False
+    read = max(len(mentions), len(_ingredients_in_order(lowered)))
+    combination = any(written for _, written in listed.numbers) or _JOINED_WORDS.search(lowered) is not None
+    return combination and len(listed.numbers) > read
+
+
+_JOINED_WORDS = re.compile(r"[a-z]\s*[/-]\s*[a-z]")
