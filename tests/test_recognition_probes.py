@@ -168,3 +168,18 @@ def test_a_cough_syrup_with_dextromethorphan_written_dm_is_not_relevant(
     """ "DM" is dextromethorphan: the guard above must not turn an ordinary cough syrup into an unidentified one."""
     report = mme_report(tmp_path, capsys, order({"text": "guaiFENesin-DM 100-10 mg/5 mL syrup"}, every_hours(4)))
     assert report["orders"][0]["class"] == "not-relevant"
+
+
+# ---- opioids newer than the packaged RxNorm data ----
+
+
+def test_oliceridine_by_a_code_newer_than_the_packaged_data_is_an_opioid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Olinvyk (2020) is in no packaged set: read by its RxNorm display, its name said nothing known, and an RxNorm
+    code whose name says nothing opioid-like is not relevant. An opioid injection has no MME, and is named so."""
+    olinvyk = {"coding": [{"system": RXNORM, "code": "2388451", "display": "oliceridine 1 MG/ML Injectable Solution"}]}
+    report = mme_report(tmp_path, capsys, order(olinvyk, every_hours(3)))
+    (line,) = report["orders"]
+    assert (line["class"], line["status"]) == ("opioid-by-name", "not-convertible")
+    assert report["complete"] is False

@@ -27,6 +27,9 @@ _NAME_WORD = re.compile(r"[a-z][a-z0-9]*")
 # Opioids named in the factor tables, plus the anaesthesia-only fentanyl analogues (opioids without a factor).
 _OPIOIDS: dict[str, str | None] = {name: rxcui for rxcui, name in mf.INGREDIENT_NAMES.items()}
 _OPIOIDS.update({"sufentanil": None, "alfentanil": None, "remifentanil": None, "benzhydrocodone": None})
+# Oliceridine (Olinvyk, an intravenous opioid approved in 2020) is newer than the packaged RxNorm data: its code is in
+# no set, so only its name tells it is an opioid; unknown, that code was read as not relevant.
+_OPIOIDS["oliceridine"] = None
 # Opioids of the CDC opioid set sold outside the US (no MME factor): a name is still an opioid, never unidentified.
 _OPIOIDS.update(dict.fromkeys(("dextromoramide", "dipipanone", "diamorphine", "heroin", "meptazinol", "pholcodine")))
 
