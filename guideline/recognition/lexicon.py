@@ -111,6 +111,12 @@ ALIASES: Mapping[str, str] = {
     "nalox": "naloxone",
     "ibu": "ibuprofen",
     "dm": "dextromethorphan",  # "guaiFENesin-DM 100-10 mg/5 mL"
+    # Cough and cold ingredients as drug files cut them ("BROMPHEN/PSE/DM", "CHLORPHEN/PE"): read, an ordinary
+    # cold medicine is not relevant, where its unread part would make it unidentified beside its read partner.
+    "bromphen": "brompheniramine",
+    "chlorphen": "chlorpheniramine",
+    "pse": "pseudoephedrine",
+    "pe": "phenylephrine",
     **dict.fromkeys(("chlordiazep", "chlordiazepox"), "chlordiazepoxide"),
     "amitrip": "amitriptyline",
     "butalb": "butalbital",
