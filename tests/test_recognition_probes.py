@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import card, days_ago, med_request, run
 
 from smart_app.cli import main
 
@@ -107,6 +108,16 @@ def test_a_cut_benzodiazepine_combination_is_a_benzodiazepine(
         order({"coding": [OXYCODONE_5]}, every_hours(4), id="rx2"),
     )
     assert report["orders"][0]["class"] == "benzodiazepine"
+
+
+def test_a_cut_opioid_name_beside_a_benzodiazepine_gets_the_card() -> None:
+    """Signing alprazolam for a patient whose hydrocodone is known only as "HYDROCO/APAP": no card, before."""
+    hydrocodone = med_request("0", id="hc1", authored=days_ago(10), period=6)
+    hydrocodone["medicationCodeableConcept"] = ndc_only("HYDROCO/APAP TAB 10-325MG")
+    alprazolam = med_request("0", id="alp", draft=True, supply_days=5, period=8)
+    alprazolam["medicationCodeableConcept"] = {"text": "ALPRAZolam 0.5 MG tablet"}
+    found = card(run("order-sign", drafts=[alprazolam], resources=[hydrocodone]), "opioid-benzodiazepine")
+    assert found is not None and "HYDROCO/APAP" in found.detail
 
 
 @pytest.mark.parametrize(
