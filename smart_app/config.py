@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -100,10 +101,17 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
             if lowered in ("0", "false", "no", "off", ""):
                 return False
             raise ValueError(value)
+        if isinstance(value, bool):  # TOML's true where a number or text is meant: int(True) would read it as 1
+            raise ValueError("true or false is not a number" if kind in (int, float) else "true or false is not text")
         if kind in (int, "int"):
+            if isinstance(value, float) and not value.is_integer():  # TOML's 2.5: int() rounds it down unsaid
+                raise ValueError("not a whole number")
             return int(value)
         if kind in (float, "float"):
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError("not a finite number")
+            return number
         if kind in ("tuple[str, ...]",):
             if isinstance(value, (list, tuple)):
                 return tuple(str(v).strip() for v in value if str(v).strip())
@@ -112,8 +120,12 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
             if value in (None, ""):
                 return None
             return value if isinstance(value, date) else date.fromisoformat(str(value))
-        return str(value)
-    except ValueError as error:
+        if isinstance(value, os.PathLike):  # a folder handed over by the CLI or a test
+            return os.fspath(value)
+        if not isinstance(value, str):  # TOML's 8765 or a list where text is meant
+            raise ValueError("must be text")
+        return value
+    except (ValueError, TypeError) as error:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}: cannot read {value!r} ({error})") from error
 
 

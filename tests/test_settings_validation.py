@@ -179,3 +179,33 @@ def test_an_unknown_painplan_variable_stops_a_command_in_one_line(capsys, monkey
 def test_known_variables_and_the_config_path_are_accepted(tmp_path):
     env = {"PAINPLAN_CONFIG": "", "PAINPLAN_PORT": "9000", "PAINPLAN_INSTANCE_PATH": str(tmp_path), "OTHER": "1"}
     assert load_settings(env).port == 9000
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ("goal_due_years = 2.5", "PAINPLAN_GOAL_DUE_YEARS: cannot read 2.5 (not a whole number)"),
+        ("workers = true", "PAINPLAN_WORKERS: cannot read True (true or false is not a number)"),
+        ("port = [8765]", "PAINPLAN_PORT: cannot read [8765]"),
+        ("read_timeout = nan", "PAINPLAN_READ_TIMEOUT: cannot read nan (not a finite number)"),
+        ("read_timeout = false", "PAINPLAN_READ_TIMEOUT: cannot read False (true or false is not a number)"),
+        ("public_url = 8765", "PAINPLAN_PUBLIC_URL: cannot read 8765 (must be text)"),
+        ('cors_origins = "https://ehr.example.org"', None),  # text for a list is a list of one: still read
+    ],
+)
+def test_a_setting_of_the_wrong_toml_type_is_refused_not_rounded_or_turned_into_text(toml, named, tmp_path):
+    """A TOML value of the wrong type was turned into the setting's type without a word: goal_due_years = 2.5 became
+    2, workers = true became 1, public_url = 8765 became the text "8765", and a list for a number was a traceback."""
+    config = tmp_path / "painplan.toml"
+    config.write_text(toml + "\n")
+    env = {"PAINPLAN_INSTANCE_PATH": str(tmp_path)}
+    if named is None:
+        load_settings(env, config_file=config)
+        return
+    with pytest.raises(ConfigError, match=named.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        load_settings(env, config_file=config)
+
+
+def test_a_whole_number_written_as_a_decimal_is_read():
+    """goal_due_years = 3.0 is three years: refusing it would only be pedantic."""
+    assert load_settings({}, goal_due_years=3.0).goal_due_years == 3
