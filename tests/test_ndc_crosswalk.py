@@ -32,6 +32,9 @@ CROSSWALK = {"ndc": {"rxnorm": {OXYCODONE_NDC: OXYCODONE_5}}}
         ("12345-678-90", "12345067890"),  # 5-3-2
         ("12345-6789-0", "12345678900"),  # 5-4-1
         ("00406051201", "00406051201"),  # 11 digits
+        ("0406 0512 01", "00406051201"),  # spaces where the hyphens go, as some pharmacy systems print it
+        ("00406 0512 01", "00406051201"),
+        ("0406-0512 01", None),  # a hyphen and a space: not a layout anyone writes, not guessed
         ("0406051201", None),  # 10 digits without hyphens: three layouts fit, none is guessed
         ("RX-12", None),
     ],
