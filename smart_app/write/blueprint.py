@@ -32,7 +32,10 @@ VERSIONS = "painplan.fhir_versions"  # this app's fhir_version.VersionCache, in 
 
 def versions() -> fhir_version.VersionCache:
     """What this app learnt of each FHIR server's version: per app, so one app's answers are never another's."""
-    return current_app.extensions.setdefault(VERSIONS, fhir_version.VersionCache())
+    cache = current_app.extensions.get(VERSIONS)
+    if cache is None:  # made once per app, not a throwaway cache on every page view and save
+        cache = current_app.extensions.setdefault(VERSIONS, fhir_version.VersionCache())
+    return cache
 
 
 @dataclass(frozen=True)
