@@ -512,6 +512,11 @@ def _to_status(
     )
 
 
+def read_budget(settings: Settings) -> float:
+    """Seconds the page's FHIR searches may take together (the write panel's version question waits as long)."""
+    return settings.fhir_timeout * 2
+
+
 def fetch_page_input(
     session: Any, settings: Settings, today: date, drafts: Sequence[Mapping[str, Any]] = ()
 ) -> PageInput:
@@ -528,7 +533,7 @@ def fetch_page_input(
         page_cap=int(config["prefetch"]["page_cap"]),
         allow_http=settings.allow_http,
     )
-    budget = settings.fhir_timeout * 2
+    budget = read_budget(settings)
     started = time.monotonic()
     queries = plan_queries(session.patient_id, today, config)
     results = merged_results(client.fetch_all(queries | second_queries(queries), budget))

@@ -61,7 +61,9 @@ def ask_version(session: Any, settings: Settings) -> VersionQuestion | None:
     address names no release); None when there is nothing to ask. Asked once a while per base (versions())."""
     if not (settings.write_back and granted_writes(session.scope) and fhir_version.asked_of(session.iss)):
         return None
-    deadline = time.monotonic() + settings.fhir_timeout * 2  # the page's reads' budget (plan_view.fetch_page_input)
+    from smart_app.plan_view import read_budget
+
+    deadline = time.monotonic() + read_budget(settings)  # the page waits no longer than its own reads may take
     return VersionQuestion(session.iss, versions().ask(_http(), session.iss, settings.fhir_timeout), deadline)
 
 
