@@ -176,18 +176,10 @@ class VersionCache:
                 self._asking.pop(base_url, None)
 
 
-_shared = VersionCache()  # for a caller outside any app
-
-
 def forget() -> None:
     """Drop what every cache learnt of every server (tests; a server upgraded meanwhile)."""
     for cache in list(_caches):
         cache.clear()
-
-
-def stated_version(session: Any, base_url: str, timeout: float, cache: VersionCache | None = None) -> str | None:
-    """The server's CapabilityStatement fhirVersion, remembered for a while per server; None when it cannot be read."""
-    return (cache or _shared).stated(session, base_url, timeout)
 
 
 def base_refusal(base_url: str) -> str:
@@ -222,9 +214,9 @@ def check_of(base_url: str, stated: str | None) -> SaveCheck:
     return SaveCheck() if _takes_r4(stated) else SaveCheck(f"FHIR {release_of(stated)} ({stated})")
 
 
-def save_check(session: Any, base_url: str, timeout: float, cache: VersionCache | None = None) -> SaveCheck:
-    """Whether this record may be sent to this server, and whether its version is confirmed."""
-    stated = stated_version(session, base_url, timeout, cache) if asked_of(base_url) else None
+def save_check(session: Any, base_url: str, timeout: float, cache: VersionCache) -> SaveCheck:
+    """Whether this record may be sent to this server, and whether its version is confirmed (`cache`: the app's)."""
+    stated = cache.stated(session, base_url, timeout) if asked_of(base_url) else None
     check = check_of(base_url, stated)
     if check.unconfirmed:
         log.warning("the FHIR server's version could not be confirmed; the record is sent as R4")
