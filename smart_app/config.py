@@ -114,11 +114,17 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
             return number
         if kind in ("tuple[str, ...]",):
             if isinstance(value, (list, tuple)):
-                return tuple(str(v).strip() for v in value if str(v).strip())
+                if not all(isinstance(v, str) for v in value):
+                    raise ValueError("every item must be text")
+                return tuple(v.strip() for v in value if v.strip())
             return tuple(part.strip() for part in str(value).split(",") if part.strip())
         if kind in ("date | None",):
             if value in (None, ""):
                 return None
+            if isinstance(
+                value, datetime
+            ):  # TOML's 2026-06-15T10:00:00 is a date and time: compared with dates, a crash
+                raise ValueError("a date is wanted, not a date and time")
             return value if isinstance(value, date) else date.fromisoformat(str(value))
         if isinstance(value, os.PathLike):  # a folder handed over by the CLI or a test
             return os.fspath(value)

@@ -190,6 +190,9 @@ def test_known_variables_and_the_config_path_are_accepted(tmp_path):
         ("read_timeout = nan", "PAINPLAN_READ_TIMEOUT: cannot read nan (not a finite number)"),
         ("read_timeout = false", "PAINPLAN_READ_TIMEOUT: cannot read False (true or false is not a number)"),
         ("public_url = 8765", "PAINPLAN_PUBLIC_URL: cannot read 8765 (must be text)"),
+        ("today = 2026-06-15T10:00:00", "PAINPLAN_TODAY: cannot read datetime.datetime(2026, 6, 15, 10, 0) (a date"),
+        ("frame_ancestors = [1]", "PAINPLAN_FRAME_ANCESTORS: cannot read [1] (every item must be text)"),
+        ("today = 2026-06-15", None),
         ('cors_origins = "https://ehr.example.org"', None),  # text for a list is a list of one: still read
     ],
 )
