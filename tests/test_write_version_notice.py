@@ -218,3 +218,35 @@ def test_a_form_sent_back_to_correct_keeps_the_notice(tmp_path, rsps) -> None:
     text = html.unescape(answer.get_data(as_text=True))
     assert answer.status_code == 422 and chart.received == []
     assert UNCONFIRMED_NOTICE in _panel(text)
+
+
+def test_a_save_while_metadata_hangs_waits_for_it_once_not_twice(tmp_path, rsps, monkeypatch) -> None:
+    """A save asks the version as its page does, and waits for that question up to the page's deadline; it then
+    waited for the same question again (up to another fhir_timeout) before sending. Now the save uses the answer its
+    page waited for: still unconfirmed, it is sent as R4 and says so."""
+    client, chart, handle = _launched(tmp_path, rsps, HAPI, fhir_timeout=0.5)
+    released = threading.Event()
+
+    def hang() -> tuple[int, dict[str, str], str]:
+        released.wait(30)
+        return _statement("4.0.1")
+
+    waited_again: list[str] = []
+    real_stated = fhir_version.VersionCache.stated
+
+    def stated(self: Any, session: Any, base_url: str, timeout: float) -> str | None:
+        waited_again.append(base_url)
+        return real_stated(self, session, base_url, timeout)
+
+    monkeypatch.setattr(fhir_version.VersionCache, "stated", stated)
+    asked = _metadata(rsps, HAPI, hang)
+    try:
+        page = _page(client, handle)
+        answer = client.post(
+            f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL
+        )
+        assert not released.is_set() and len(asked) == 1
+    finally:
+        released.set()
+    assert answer.status_code in (302, 303) and len(chart.received) == 1  # sent, as R4
+    assert waited_again == []

@@ -325,7 +325,13 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
                     failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
                     status = 500
                 else:
-                    check = fhir_version.save_check(_http(), session.iss, settings.fhir_timeout, versions())
+                    # The page's own question, already waited for up to its deadline: asked again here, a hung
+                    # `metadata` held the save for another fhir_timeout.
+                    check = (
+                        version.check()
+                        if version is not None
+                        else fhir_version.save_check(_http(), session.iss, settings.fhir_timeout, versions())
+                    )
                     release = check.refusal
                     result = None if release else _send_once(session, settings, form_key, built, resource, update)
                     if result is not None and result.ok:
