@@ -192,3 +192,32 @@ def test_the_mutator_is_deterministic():
         return out
 
     assert run_once() == run_once()
+
+
+@pytest.mark.parametrize("written", [["MedicationRequest"], {"text": "MedicationRequest"}, "", "  "])
+@pytest.mark.parametrize("sent_as", ["prefetch", "draft"])
+def test_a_resource_type_that_is_no_type_is_an_unread_resource_not_a_failed_gather(client, caplog, written, sent_as):
+    """A resourceType written as a list (found by the plan page's fuzzer) made the look for Medications to read fail
+    with a TypeError: the whole chart was dropped as "could not be gathered", the benzodiazepine on it unseen. An
+    empty one was skipped without a word, a draft being signed included. Each is one resource that cannot be read:
+    it is named, and everything else is evaluated."""
+    broken = med_request(LORAZEPAM, id="odd", draft=sent_as == "draft")
+    broken["resourceType"] = written
+    broken.pop("medicationCodeableConcept", None)
+    broken["medicationReference"] = {"reference": "Medication/lorazepam"}  # what makes the look for Medications run
+    chart = [med_request(LORAZEPAM, id="benzo-1")] + ([broken] if sent_as == "prefetch" else [])
+    prefetch = {
+        "medications": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in chart]}
+    }
+    drafts = [oxycodone_draft()] + ([broken] if sent_as == "draft" else [])
+    with caplog.at_level(logging.INFO):
+        answer = client.post(
+            "/cds-services/order-sign", json=hook_request("order-sign", drafts=drafts, prefetch=prefetch)
+        )
+    assert answer.status_code == 200 and not internal_error_logged(caplog.records)
+    cards = answer.get_json()["cards"]
+    summaries = [card["summary"] for card in cards]
+    assert any("90.0 MME/day" in summary for summary in summaries)  # the draft is still evaluated
+    assert any(summary.startswith("Opioid with benzodiazepine") for summary in summaries)  # and the chart
+    incomplete = [card for card in cards if "could not be read" in card["summary"]]
+    assert incomplete and "resourceType" in incomplete[0]["detail"]

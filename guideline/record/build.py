@@ -332,6 +332,9 @@ def _read_all(
                         kind, resource_id, "the EHR reported an error instead of data", _position(index, draft_count)
                     )
                 )
+            elif not kind.strip():  # an empty type names no resource: skipped, a draft being signed went unseen
+                reason = "its resourceType is empty"
+                problems.append(ReadProblem("resource", resource_id, reason, _position(index, draft_count)))
         except Exception as error:  # noqa: BLE001 - one unreadable resource must never fail the call
             problems.append(
                 ReadProblem(

@@ -298,7 +298,10 @@ def unresolved_references(
     collect_resources(list(payloads), found, urls)
     written: list[Any] = []
     for resource in found:
-        if resource.get("resourceType") in referring:  # one test per resource: charts hold thousands
+        kind = resource.get("resourceType")
+        # One test per resource: charts hold thousands. A type that is no text (a list) names no Medication: it
+        # is an unreadable resource, named where the record is read; as a set's key it failed the whole chart.
+        if type(kind) is str and kind in referring:
             written.extend(references_of(resource))
     refs = [ref for ref in map(reference, written) if ref and not ref.startswith("#")]
     if not refs:  # the usual payload names nothing by reference: the targets are never pooled
