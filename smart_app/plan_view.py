@@ -39,6 +39,7 @@ from guideline.record import (
     medication_references,
     readable_medication_references,
 )
+from guideline.record.pool import UNREADABLE_REASON
 from guideline.report_results import (
     ResultReads,
     each_result,
@@ -543,7 +544,9 @@ def fetch_page_input(
     unfilled = uds_search_status(session.patient_id, today, config, labels)
     if unfilled is not None:
         statuses.append(unfilled)
-    resources: list[dict] = [r for result in results.values() for r in result.resources]
+    resources: list[dict] = [
+        r for key, result in results.items() for r in answered_as_asked(result.resources, queries[key], labels[key])
+    ]
     wanted = medication_references([resources, list(drafts)], session.iss)
     # The hook's rule: only a plain Medication/<id> on the launch's server is read with the token; the orders of the
     # rest stay named (those on another server are not matched to this server's Medication of the same id either).
@@ -579,6 +582,46 @@ def fetch_page_input(
     return PageInput(
         tuple(resources), tuple(medications), tuple(statuses), each_result(not_received), fhir_server=session.iss
     )
+
+
+# The resource types a search's answer may hold besides the type it asks for: the same resource under an older
+# release's name, and the Medications an order search may include.
+ANSWER_ALSO: dict[str, frozenset[str]] = {
+    "MedicationRequest": frozenset({"MedicationOrder", "Medication"}),
+    "MedicationStatement": frozenset({"MedicationUsage", "Medication"}),
+    "MedicationDispense": frozenset({"Medication"}),
+    "MedicationAdministration": frozenset({"Medication"}),
+    "ServiceRequest": frozenset({"ProcedureRequest", "ReferralRequest"}),
+}
+
+
+def answered_as_asked(resources: Sequence[dict], query: str, label: str) -> list[dict]:
+    """A search's resources, each one of another type than the search asks for (or of no readable type) replaced by
+    a stand-in the record names as unreadable: a Patient or a Bundle in the order search was skipped unseen, and an
+    entry with no resourceType was dropped, taking its opioid out of the total on a page that looked complete."""
+    asked = query.split("?", 1)[0].split("/", 1)[0]
+    allowed = {asked, *ANSWER_ALSO.get(asked, ())}
+    return [r if _type_of(r) in allowed else _stand_in(r, asked, label) for r in resources]
+
+
+def _type_of(resource: Mapping[str, Any]) -> str | None:
+    """A resource's resourceType when it is text (a list or an object there is no type)."""
+    kind = resource.get("resourceType")
+    return kind if isinstance(kind, str) else None
+
+
+def _stand_in(resource: Mapping[str, Any], asked: str, label: str) -> dict[str, Any]:
+    """What the record names for a resource of the wrong type in a search's answer: where it came from and why."""
+    kind = resource.get("resourceType")
+    what = f"a {kind[:40]}" if isinstance(kind, str) and kind else "an entry with no readable resourceType"
+    stand_in: dict[str, Any] = {
+        "resourceType": None,
+        UNREADABLE_REASON: f"{what} in the answer to the search for {label}, which asks for {asked} only",
+    }
+    rid = resource.get("id")
+    if kind != "Patient" and isinstance(rid, str):  # a Patient's id may be another patient's: never shown
+        stand_in["id"] = rid[:64]
+    return stand_in
 
 
 def _medications_read(
