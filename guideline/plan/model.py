@@ -83,6 +83,19 @@ class PlanView:
         return self.by_key[key]
 
     @property
+    def not_built(self) -> tuple[tuple[str, str], ...]:
+        """Each part of the page that could not be built, (title, why), for the data-completeness panel: the section
+        says so in place, and the panel that names what the page could not do names it too."""
+        parts = (self.banner, *self.sections)
+        return tuple((s.title, s.error) for s in parts if s.error)
+
+    @property
+    def checks_not_run(self) -> tuple[str, ...]:
+        """The guideline checks that failed while evaluating (their cards, if any, are missing)."""
+        alerts = self.by_key.get("alerts")
+        return tuple(getattr(alerts.content, "failures", ())) if alerts is not None else ()
+
+    @property
     def page_gaps(self) -> tuple[tuple[NamedGap, tuple[str, ...]], ...]:
         """Each kind the page's data-completeness panel names, in its order, with the items named (maybe none)."""
         return tuple((kind, self.named[kind.key]) for kind in self.page_kinds)

@@ -98,7 +98,7 @@ def note_text(view: PlanView) -> str:
     missing = [s.label for s in view.completeness if not s.ok]
     if missing:
         lines.append("Data not available when this was generated: " + ", ".join(missing))
-    failed = [s.title for s in view.sections if s.error]
+    failed = [title for title, _ in view.not_built]  # the patient banner too
     if failed:
         lines.append("Sections that could not be built: " + ", ".join(failed))
     return "\n".join(lines)
