@@ -192,7 +192,32 @@ def test_spark_and_duckdb_agree_on_fills_sent_twice_brands_cough_medicines_and_l
     duck_quality.pop("run"), spark_quality.pop("run")
     assert duck_quality == spark_quality
     assert (spark_quality["duplicate_fills"], spark_quality["cough_cold_opioid_fills"]) == (2, 1)
-    assert spark_quality["linked_patients"] == {"OLD → NEW": 2}
+    assert spark_quality["linked_patients"] == {"OLD → NEW merged": 1}
+
+
+def test_spark_and_duckdb_merge_the_same_replaced_records(tmp_path):
+    # A member re-enrolled under a new id is one patient on both engines (the newest record's age and PCP, the old
+    # record's fills and drug test); two records contradicting each other and two `seealso` records stay apart.
+    from test_population_links import MERGE_NAMED, merge_export
+
+    write_export(tmp_path / "in", merge_export())
+    tables = both_engines(ndjson_files(tmp_path / "in"), tmp_path)
+    rows = duckdb.connect().execute(
+        f"SELECT patient_id, pcp_id, amo_den, amo_num FROM '{tmp_path / 'spark' / 'patients'}.parquet' "
+        "ORDER BY patient_id"
+    )
+    assert tables["patients"] and rows.fetchall() == [
+        ("C1", None, False, False),  # no PCP, and no fill in the quarter to name a main prescriber
+        ("C2", "drRx", False, False),
+        ("NEW", "drNew", True, True),
+        ("S1", "drRx", False, False),
+        ("S2", "drRx", False, False),
+    ]
+    duck_quality = json.loads((tmp_path / "duck" / "data-quality.json").read_text())
+    spark_quality = json.loads((tmp_path / "spark" / "data-quality.json").read_text())
+    duck_quality.pop("run"), spark_quality.pop("run")
+    assert duck_quality == spark_quality
+    assert (spark_quality["linked_patients"], spark_quality["linked_patients_not_merged"]) == (MERGE_NAMED, 2)
 
 
 def test_spark_and_duckdb_agree_on_damaged_files_odd_layouts_and_unknown_ages(tmp_path, monkeypatch):

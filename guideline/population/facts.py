@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from guideline import fills, sent_twice
 from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import as_dict, as_list, local_reference, text, written_days
+from guideline.fhirdata import as_dict, local_reference, text, written_days
 from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
@@ -138,26 +138,6 @@ class _Reader:
         raw = self.raw.get(f"MedicationDispense/{dispense.id}") if dispense.id else None
         location = local_reference(text(as_dict(as_dict(raw).get("location")).get("reference"))) if raw else None
         return location
-
-
-# Patient.link types saying one record of a person replaces another (FHIR R4 link-type; "refer" and "seealso" name
-# a record to read beside this one, not a replacement).
-REPLACED_BY, REPLACES = "replaced-by", "replaces"
-
-
-def _replacements(patient_id: str, patient: Mapping[str, Any] | None) -> list[str]:
-    """The replacements the patient's record names, each as "old → new" (the same text from either record of the
-    pair): data-quality.json's `linked_patients`, since the review does not merge the two ids."""
-    found = []
-    for link in as_list(as_dict(patient).get("link")):
-        link = as_dict(link)
-        kind = text(link.get("type"))
-        other = local_reference(text(as_dict(link.get("other")).get("reference")))
-        if kind not in (REPLACED_BY, REPLACES) or not other or not other.startswith("Patient/"):
-            continue
-        other_id = other.partition("/")[2]
-        found.append(f"{patient_id} → {other_id}" if kind == REPLACED_BY else f"{other_id} → {patient_id}")
-    return list(dict.fromkeys(found))
 
 
 def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense]) -> tuple[Dispense, ...]:
@@ -376,7 +356,6 @@ def patient_facts(
     ending at the period end). Counts unidentified medicines, fills and orders without a date and fills without days'
     supply."""
     reader = _Reader(record, raw, directory, config, terms, quality)
-    quality.linked_patients.update(_replacements(patient_id, raw.get(f"Patient/{patient_id}")))
     look_back_start = period.year_start - timedelta(days=90)
     by_kind, undated_fills = _grouped_by_kind(
         reader, _distinct_fills(reader, record.dispenses), fill_counts, fills.fill_date, look_back_start, period.end

@@ -86,10 +86,13 @@ class Quality:
     # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
     # the period: left out of every denominator, as the measures count adults only.
     patients_age_unsettled: int = 0
-    # Patients whose record says another patient id replaces it, or that it replaces another (Patient.link
-    # replaced-by / replaces: an MPI merge, a re-enrolment): "old → new" → records of the pair evaluated. Not merged:
-    # each id is a patient of its own, so a continuing supply on the new id may read as a new start.
+    # Patient records another record replaces (Patient.link replaced-by / replaces, stated by either: an MPI merge,
+    # a re-enrolment), one per old record: "old → new merged" when its resources were read as the surviving record's
+    # (guideline.population.links), "old → new not merged (why)" when they were read apart. Built once per run.
     linked_patients: Counter[str] = field(default_factory=Counter)
+    # Of those, the records read apart from their replacement: a continuing supply on the new id may read as a new
+    # start, and a long-term user split across the two may be in neither OHD nor AMO.
+    linked_patients_not_merged: int = 0
     # Patients with fills or orders whose Patient resource is not in the export: their age (and PCP) cannot be known,
     # and the measures count adults only, so they are left out of every measure as an unsettled age is.
     patients_without_patient_resource: int = 0
@@ -390,10 +393,16 @@ COUNTS: tuple[Count, ...] = (
         "patients whose birth date cannot settle whether they were 18 (left out of every measure)",
         denominators=EVERY,
     ),
-    # Read apart, the pair may be missing from OHD or AMO and the new id counted as a new start (IOP).
     Count(
         "linked_patients",
-        "patients recorded as replaced by, or replacing, another patient id (not merged: read as two patients)",
+        "patient records replaced by another record",
+        kind="note",
+        names_only=True,
+    ),
+    # Read apart, the pair may be missing from OHD or AMO and the new id counted as a new start (IOP).
+    Count(
+        "linked_patients_not_merged",
+        "patient records replaced by another record but not merged (read as separate patients)",
         denominators=EVERY,
         numerators=EVERY,
     ),

@@ -15,7 +15,15 @@ import pyarrow.parquet as pq
 from guideline.population import Quality
 from smart_app.population.inputs import ENGINE_MAX_LINE_BYTES, PreparedInputs
 from smart_app.population.progress import Progress
-from smart_app.population.tables import PATIENT_SCHEMA, count_ingested, resources_sql, rows_to_table, sql_list
+from smart_app.population.tables import (
+    PATIENT_SCHEMA,
+    count_ingested,
+    count_merges,
+    patient_merges,
+    resources_sql,
+    rows_to_table,
+    sql_list,
+)
 from smart_app.population.worker import (
     DIRECTORY_TYPES,
     MEDICATION_TYPES,
@@ -53,6 +61,20 @@ def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Qual
     con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
     count_ingested(quality, lambda query: con.execute(query).fetchall())
+
+
+def merge_replaced_records(con: duckdb.DuckDBPyConnection, quality: Quality) -> None:
+    """Each replaced Patient record's resources under its surviving id, before the cohort is chosen (the map is the
+    Spark engine's too: tables.patient_merges). In place: only the merged records' rows are written again."""
+    merges = patient_merges(lambda query: con.execute(query).fetchall())
+    count_merges(quality, merges)
+    if not merges.merged:
+        return
+    con.execute("CREATE TEMP TABLE merged (old VARCHAR, new VARCHAR)")
+    con.executemany("INSERT INTO merged VALUES (?, ?)", sorted(merges.merged.items()))
+    # As tables.relinked_sql: the old Patient resource keeps its id, so the surviving one alone gives age and PCP.
+    con.execute("UPDATE res SET pkey = m.new FROM merged m WHERE res.pkey = m.old AND res.kind <> 'Patient'")
+    con.execute("DROP TABLE merged")
 
 
 def select_cohort(con: duckdb.DuckDBPyConnection, buckets_hint: int | None = None) -> tuple[int, int]:
@@ -124,6 +146,7 @@ def run_duckdb(
     ]
     context = RunContext(directory=build_directory(directory_lines), **context_args)
     quality.directory_conflicts += context.directory.conflicts
+    merge_replaced_records(con, quality)
     total, buckets = select_cohort(con)
     progress.begin("evaluate", f"{total:,} patients with medicines in {buckets} buckets, {workers} workers")
     rows_path = workdir / "rows.parquet"

@@ -17,7 +17,16 @@ from guideline.population import Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
 from smart_app.population.inputs import PreparedInputs
 from smart_app.population.progress import Progress
-from smart_app.population.tables import PATIENT_SCHEMA, count_ingested, measures_sql, resources_sql, sql_list
+from smart_app.population.tables import (
+    PATIENT_SCHEMA,
+    count_ingested,
+    count_merges,
+    measures_sql,
+    patient_merges,
+    relinked_sql,
+    resources_sql,
+    sql_list,
+)
 from smart_app.population.worker import (
     DIRECTORY_TYPES,
     MEDICATION_TYPES,
@@ -107,7 +116,7 @@ def run_spark(
     inputs: PreparedInputs, workdir: Path, context_args: dict[str, Any], master: str, progress: Progress
 ) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any, list[tuple]]:
     from pyspark.sql import SparkSession
-    from pyspark.sql.functions import input_file_name
+    from pyspark.sql.functions import broadcast, input_file_name
 
     reason = java_missing_reason()
     if reason:
@@ -147,9 +156,18 @@ def run_spark(
         inputs.count_malformed(
             quality, spark.sql("SELECT file, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").collect()
         )
-        spark.sql(resources_sql("get_json_object")).cache().createOrReplaceTempView("res")
+        resources = spark.sql(resources_sql("get_json_object")).cache()
+        resources.createOrReplaceTempView("res")
         count_ingested(quality, lambda query: spark.sql(query).collect())
         lines.unpersist()  # `res` holds what the rest of the run reads
+        merges = patient_merges(lambda query: spark.sql(query).collect())
+        count_merges(quality, merges)
+        if merges.merged:
+            # Each replaced record's resources under its surviving id, before the cohort is chosen: the small map
+            # is broadcast, the resources stay cached as read (the view replaced is resolved to them, not by name).
+            merged = spark.createDataFrame(sorted(merges.merged.items()), "old string, new string")
+            broadcast(merged).createOrReplaceTempView("merged")
+            spark.sql(relinked_sql("res", "merged")).createOrReplaceTempView("res")
         directory_lines = [
             r[0] for r in spark.sql(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").collect()
         ]

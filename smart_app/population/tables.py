@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from guideline.population import MEASURES, Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
+from guideline.population.links import Merges, resolve_links
 from smart_app.population.worker import EXPECTED_TYPES, MEDICATION_TYPES, SHARED_TYPES
 
 _ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
@@ -58,22 +59,60 @@ def count_ingested(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]
 
 
 def resources_sql(json_string: str, lines: str = "lines") -> str:
-    """Each readable line's type, id, patient key and Medication id, from the `keys` column `line_keys` wrote.
+    """Each readable line's type, id, patient key, Medication id and (a linked Patient's) replacements, from the
+    `keys` column `line_keys` wrote.
     `json_string` is the dialect's "string at a JSON path" function (DuckDB `json_extract_string`, Spark
     `get_json_object`); it only ever reads `line_keys`' plain arrays, never the export's own text."""
     return rf"""
         SELECT line, kind, id,
                nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
                                      'Patient/([^/?#]+)', 1), '') AS pkey,
-               nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid
+               nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid,
+               replaced
         FROM (
             SELECT line,
                    nullif({json_string}(keys, '$[0]'), '') AS kind,
                    nullif({json_string}(keys, '$[1]'), '') AS id,
                    nullif({json_string}(keys, '$[2]'), '') AS pref,
-                   nullif({json_string}(keys, '$[3]'), '') AS medref
+                   nullif({json_string}(keys, '$[3]'), '') AS medref,
+                   nullif({json_string}(keys, '$[4]'), '') AS replaced
             FROM {lines} WHERE keys IS NOT NULL
         )
+        """
+
+
+def patient_merges(run_sql: Callable[[str], list[Sequence[Any]]]) -> Merges:
+    """The run's one map of replaced Patient records to their surviving record (guideline.population.links), from
+    the linked Patients alone: the few lines stating a replacement, and whether the ids they name are in `res`."""
+    links = [
+        (old, new)
+        for (replaced,) in run_sql("SELECT replaced FROM res WHERE kind = 'Patient' AND replaced IS NOT NULL")
+        for old, new in json.loads(replaced)
+    ]
+    named = sorted({ident for pair in links for ident in pair})
+    present: set[str] = set()
+    for start in range(0, len(named), 1000):  # an IN list of bounded length, however many records are linked
+        chunk = sql_list(named[start : start + 1000])
+        present.update(
+            row[0] for row in run_sql(f"SELECT DISTINCT id FROM res WHERE kind = 'Patient' AND id IN ({chunk})")
+        )
+    return resolve_links(links, present)
+
+
+def count_merges(quality: Quality, merges: Merges) -> None:
+    """data-quality.json's `linked_patients` (each replaced record, merged or not and why) and how many were not."""
+    quality.linked_patients.update(merges.named)
+    quality.linked_patients_not_merged += merges.not_merged
+
+
+def relinked_sql(table: str, merged: str) -> str:
+    """`table` (a `res`) with each replaced record's resources under its surviving id; `merged` holds (old, new).
+    The old Patient resource keeps its own id: the surviving record alone gives age, sex and PCP."""
+    return f"""
+        SELECT r.line, r.kind, r.id,
+               CASE WHEN m.new IS NOT NULL AND r.kind <> 'Patient' THEN m.new ELSE r.pkey END AS pkey,
+               r.medid, r.replaced
+        FROM {table} r LEFT JOIN {merged} m ON r.pkey = m.old
         """
 
 

@@ -13,6 +13,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text
 from guideline.identifiers import identifier_key
 from guideline.population import Directory, Period, Quality, evaluate_patient
+from guideline.population.links import replacement_links
 from guideline.record import READABLE_TYPES
 from guideline.versions import VersionRank, version_rank
 
@@ -32,7 +33,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def line_keys(line: str) -> str | None:
     """What both engines' SQL reads of an NDJSON line, decided by the parser the evaluator uses (json.loads): None
     when the line is not JSON, else a JSON array of its resourceType, id, patient reference and Medication
-    reference (each "" unless it is text: Spark reads a JSON null in an array as the text "null").
+    reference (each "" unless it is text: Spark reads a JSON null in an array as the text "null"); and, only for a
+    Patient that states a replacement (guideline.population.links), a fifth: those (old, new) pairs as JSON text.
 
     DuckDB's and Spark's own JSON readers disagree with each other and with json.loads on malformed lines (NaN,
     trailing text, trailing commas, single quotes, raw control characters, lone surrogates), so letting each engine
@@ -56,8 +58,12 @@ def line_keys(line: str) -> str | None:
     # R4's medicationReference, else the reference R5's `medication` (a CodeableReference) holds.
     named = resource.get("medicationReference") or as_dict(resource.get("medication")).get("reference")
     medication = _plain_text(as_dict(named).get("reference"))
-    keys = [_plain_text(resource.get("resourceType")), _plain_text(resource.get("id")), patient, medication]
-    return json.dumps([key or "" for key in keys])
+    kind = _plain_text(resource.get("resourceType"))
+    # Only the few linked Patients carry this: the engines collect it to build the one merge map of the run.
+    links = replacement_links(resource) if kind == "Patient" and resource.get("link") else ()
+    replaced = json.dumps(links) if links and not any(_unwritable(i) for pair in links for i in pair) else None
+    keys = [kind, _plain_text(resource.get("id")), patient, medication]
+    return json.dumps([key or "" for key in keys] + ([replaced] if replaced else []))
 
 
 def _plain_text(value: Any) -> str | None:
