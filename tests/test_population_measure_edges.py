@@ -226,6 +226,16 @@ def test_a_benzodiazepine_fill_with_no_days_supply_at_all_makes_cob_partial() ->
     assert (row["cob_den"], row["cob_num"]) == (True, False)
     assert row["partial"] == "COB"
     assert any("alprazolam" in line and "COB" in line for line in json.loads(row["evidence"])["partial"])
+    # Counted for the run too, so the dashboard marks COB's rate (the row alone named it for this patient only).
+    assert outcome.quality.benzodiazepine_fills_without_days_supply == 2
+
+
+def test_a_benzodiazepine_fill_whose_days_come_from_its_prescription_is_not_counted_as_without() -> None:
+    resources = _cob_patient("b4", None)
+    for n in range(2):
+        resources.append(order(f"b4-rx{n}", "b4", ALPRAZOLAM, ("2026-01-05", "2026-02-04")[n], "drB", 2, 30))
+        resources[3 + n]["authorizingPrescription"] = [{"reference": f"MedicationRequest/b4-rx{n}"}]
+    assert _evaluate("b4", resources).quality.benzodiazepine_fills_without_days_supply == 0
 
 
 # ---------------------------------------------------------------------------------------------------------------

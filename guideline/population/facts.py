@@ -395,12 +395,16 @@ def patient_facts(
     naloxone = [fills.fill_date(d) for d in by_kind.get("naloxone", [])]
     naloxone += [local_date(order_start(o)) for o in orders_by_kind.get("naloxone", [])]
     tests = _year_tests(reader, period)
+    benzodiazepines = _benzodiazepines(reader, by_kind.get("benzodiazepine", []))
+    quality.benzodiazepine_fills_without_days_supply += sum(
+        1 for supply in benzodiazepines if supply.days_unknown and period.contains(supply.filled)
+    )
     return PatientFacts(
         patient_id=patient_id,
         source=source,
         opioids=opioids,
         opioid_orders=order_intervals,
-        benzodiazepines=_benzodiazepines(reader, by_kind.get("benzodiazepine", [])),
+        benzodiazepines=benzodiazepines,
         naloxone=tuple(sorted(d for d in naloxone if d is not None and period.year_start <= d <= period.end)),
         urine_tests=tests,
         oud_diagnosis=_oud_diagnosis(record, reader, period),

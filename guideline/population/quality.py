@@ -35,6 +35,9 @@ class Quality:
     lookback_not_reached: Counter[str] = field(default_factory=Counter)
     unreadable_resources: int = 0
     fills_without_days_supply: int = 0
+    # Benzodiazepine fills in the period with no days' supply, none derived from their prescription: each covers only
+    # the day it was filled, so COB's overlap may be short (the patient's row marks COB partial).
+    benzodiazepine_fills_without_days_supply: int = 0
     # Opioid fills in the period whose prescriber, or pharmacy, no reference names: they count towards no distinct
     # prescriber or pharmacy (the OMP measure), so a high number means OMP is undercounted.
     fills_without_prescriber: int = 0
@@ -315,6 +318,12 @@ COUNTS: tuple[Count, ...] = (
         "opioid fills without days' supply (left out of MME)",
         denominators=EVERY,
         numerators=("OHD", "OHDMP", "IOP-HD", "IOP-LD"),
+    ),
+    Count(
+        "benzodiazepine_fills_without_days_supply",
+        "benzodiazepine fills without days' supply (each counted as its fill day only: COB may be undercounted)",
+        denominators=("NAL",),
+        numerators=("COB",),
     ),
     Count(
         "fills_without_prescriber",
