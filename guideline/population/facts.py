@@ -172,26 +172,37 @@ def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Read
     return replace(dispense, days_supply=derived, days_supply_written=None) if derived is not None else dispense
 
 
+def _filled_from(reader: _Reader, dispenses: list[Dispense]) -> list[tuple[Dispense, MedOrder | None]]:
+    """Each fill with the prescription it was filled from (`fills.source_order`), its days' supply taken from that
+    prescription's dosage when it gives none (`_with_derived_days`): the opioid and the benzodiazepine fills alike."""
+    # The prescriptions a fill may come from: a medication reported as taken, or a proposal, prescribed nothing here.
+    orders = [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
+    drug_of = _drug_key(reader)
+    intervals: dict[int, tuple[date, date] | None] = {}  # each order's supply worked out once, not once per fill
+
+    def interval_of(order: MedOrder) -> tuple[date, date] | None:
+        if id(order) not in intervals:
+            intervals[id(order)] = order_interval(order, order_supply(order, reader.terms, reader.config))
+        return intervals[id(order)]
+
+    found = []
+    for dispense in dispenses:
+        order = fills.source_order(dispense, orders, drug_of, interval_of)
+        found.append((_with_derived_days(dispense, order, reader), order))
+    return found
+
+
 def _opioid_fills(
     reader: _Reader, dispenses: list[Dispense], period: Period
 ) -> tuple[tuple[OpioidFill, ...], frozenset[int]]:
     """The pain-opioid fills as the measures read them, and (by `id`) the orders they were filled from."""
-    # The prescriptions a fill may come from: a medication reported as taken, or a proposal, prescribed nothing here.
-    orders = [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
-    drug_of = _drug_key(reader)
-
-    def interval_of(order: MedOrder) -> tuple[date, date] | None:
-        return order_interval(order, order_supply(order, reader.terms, reader.config))
-
     linked: dict[int, MedOrder | None] = {}
     prepared: list[Dispense] = []
-    for dispense in dispenses:
-        order = fills.source_order(dispense, orders, drug_of, interval_of)
-        ready = _with_derived_days(dispense, order, reader)
+    for ready, order in _filled_from(reader, dispenses):
         linked[id(ready)] = order
         prepared.append(ready)
     result = []
-    for supply in fills.supply_intervals(prepared, drug_of):
+    for supply in fills.supply_intervals(prepared, _drug_key(reader)):
         dispense = supply.dispense
         computed = fills.fill_mme(dispense, reader.terms, reader.config)
         days = fills.days_supply(dispense)
@@ -272,15 +283,9 @@ def _order_fills(reader: _Reader, orders: list[MedOrder], period: Period) -> tup
 def _benzodiazepines(reader: _Reader, dispenses: list[Dispense]) -> tuple[Supply, ...]:
     """The benzodiazepine supplies, a fill with no days' supply taking it from its prescription's dosage as an
     opioid fill does (read as one day, two months' alprazolam so sent met COB's 30 days on none)."""
-    drug_of = _drug_key(reader)
-    orders = [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
-
-    def interval_of(order: MedOrder) -> tuple[date, date] | None:
-        return order_interval(order, order_supply(order, reader.terms, reader.config))
-
-    prepared = [_with_derived_days(d, fills.source_order(d, orders, drug_of, interval_of), reader) for d in dispenses]
+    prepared = [ready for ready, _ in _filled_from(reader, dispenses)]
     supplies = []
-    for supply in fills.supply_intervals(prepared, drug_of):
+    for supply in fills.supply_intervals(prepared, _drug_key(reader)):
         end = supply.end if supply.end is not None else supply.start  # unknown supply: only the day it was filled
         name = reader.terms.medication_name(supply.dispense.medication) or "a benzodiazepine"
         supplies.append(Supply(supply.filled, supply.start, end, name, supply.end is None))
