@@ -55,6 +55,7 @@ SUPPLY_TYPE_CODES = frozenset(
 # partial strength) and a trial fill. Its next part may be handed over the same day in the same quantity.
 PART_FILLS = frozenset({"FFP", "FFPS", "RFP", "RFPS", "TF", "TFS"})
 ACT_CODE = "v3-ActCode"  # the one spelling of ActCode in a fill's type keys
+_PART_FILL_KEYS = frozenset(f"{ACT_CODE}|{code}" for code in PART_FILLS)  # as `supply_type_keys` writes them
 
 # The units a claim's bare quantity may be in (NCPDP billing units: each, mL, g), as `quantity_unit` keys them.
 COUNT = "count"
@@ -224,6 +225,7 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
     """A dated fill's marks, with its drug key and its prescriber and pharmacy as the caller names them."""
     day = fills.fill_date(dispense)
     assert day is not None  # read_once compares dated fills only
+    supply_types = supply_type_keys(dispense.supply_type)
     return FillMarks(
         day=day,
         drug=drug,
@@ -234,8 +236,8 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
         numbers=frozenset(dispense.numbers),
         prescriptions=frozenset(_prescription(ref, dispense) for ref in dispense.authorizing_prescriptions),
         claim=dispense.claim,
-        supply_types=supply_type_keys(dispense.supply_type),
-        part_fill=_part_fill(dispense.supply_type),
+        supply_types=supply_types,
+        part_fill=not supply_types.isdisjoint(_PART_FILL_KEYS),
         handed_over_at=_time_written(dispense.when_handed_over),
         unit=quantity_unit(dispense.quantity),
         in_billing_units=dispense.billing_units,
@@ -259,13 +261,6 @@ def _supply_coding(coding: Coding) -> tuple[str, str]:
     if coding.system in ACT_CODE_SYSTEMS or (not coding.system and code.upper() in SUPPLY_TYPE_CODES):
         return ACT_CODE, code.upper()
     return coding.system or "", code
-
-
-def _part_fill(supply_type: Concept | None) -> bool:
-    """Whether the fill's type says it is a part fill or a trial fill (PART_FILLS)."""
-    return supply_type is not None and any(
-        system == ACT_CODE and code in PART_FILLS for system, code in map(_supply_coding, supply_type.codings)
-    )
 
 
 def _time_written(moment: datetime | None) -> datetime | None:
