@@ -209,12 +209,13 @@ def _ingredients_in_order(text: str, start: int = 0, end: int | None = None) -> 
     return [name for name in (ALIASES.get(w.group(), w.group()) for w in words) if name in known]
 
 
-def _assign(text: str, mentions: list[_Mention], form: str | None) -> tuple[NamedStrength, ...]:
+def _assign(
+    text: str, mentions: list[_Mention], form: str | None, listed: _StrengthList | None
+) -> tuple[NamedStrength, ...]:
     """Strengths to ingredients: a pair goes to the ingredients in the order named; a single strength to the one
     ingredient named since the previous strength (RxNorm's "oxycodone 5 MG / acetaminophen 325 MG"). Anything
     ambiguous is left unassigned, so no dose is ever guessed."""
     assigned: dict[str, NamedStrength] = {}
-    listed = _strength_list(text)
     if listed is not None:
         if len(listed.numbers) == len(mentions):
             unit = next((written for _, written in listed.numbers if written), "mg")
@@ -289,13 +290,13 @@ _CODEINE_NUMBER = re.compile(r"(?:#|\bno\.?)\s*([234])\b")
 _CODEINE_MG = {"2": "15", "3": "30", "4": "60"}
 
 
-def _codeine_number(lowered: str) -> tuple[NamedStrength, ...] | None:
+def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedStrength, ...] | None:
     """The strengths a Tylenol-with-codeine number stands for, when the name writes none of its own ("Tylenol
     #3" read as plain Tylenol: acetaminophen, not relevant, and its codeine was never counted)."""
     if "tylenol" not in lowered and "codeine" not in lowered:
         return None
     number = _CODEINE_NUMBER.search(lowered)
-    if number is None or _SINGLE.search(lowered) or _strength_list(lowered):
+    if number is None or _SINGLE.search(lowered) or listed is not None:
         return None
     shown = number.group().strip()
     return (
@@ -311,7 +312,8 @@ def read_name(text: str) -> NameReading:
     mentions, brand = _mentions(lowered)
     form = _form(lowered, brand)
     extended = bool(_EXTENDED.search(lowered)) or bool(brand and brand.extended_release)
-    numbered = _codeine_number(lowered)
+    listed = _strength_list(lowered)  # read once: the strengths, the codeine number and the unread check all ask
+    numbered = _codeine_number(lowered, listed)
     if numbered is not None:
         known = ingredients()
         named = {m.ingredient.name for m in mentions}
@@ -319,19 +321,18 @@ def read_name(text: str) -> NameReading:
     return NameReading(
         text=text,
         ingredients=tuple(m.ingredient for m in mentions),
-        strengths=numbered if numbered is not None else _assign(lowered, mentions, form),
+        strengths=numbered if numbered is not None else _assign(lowered, mentions, form, listed),
         form=form,
         extended_release=extended,
         brand=brand,
-        unread_ingredient=numbered is None and _unread_ingredient(lowered, mentions),
+        unread_ingredient=numbered is None and _unread_ingredient(lowered, mentions, listed),
     )
 
 
-def _unread_ingredient(lowered: str, mentions: list[_Mention]) -> bool:
+def _unread_ingredient(lowered: str, mentions: list[_Mention], listed: _StrengthList | None) -> bool:
     """Whether the name lists more strengths than the ingredients read: "APAP/HC 325-5" (two numbers, acetaminophen
     read alone) names an ingredient recognition does not know. A list counts when it has a mass unit or the name
     joins words with "/" or "-", as a combination's name does; a brand stands for its ingredients."""
-    listed = _strength_list(lowered)
     if listed is None or not mentions:
         return False
     read = max(len(mentions), len(_ingredients_in_order(lowered)))
