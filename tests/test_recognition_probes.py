@@ -127,6 +127,14 @@ def test_a_cut_opioid_name_beside_a_benzodiazepine_gets_the_card() -> None:
         # ingredient went unread ("HC" is hydrocodone, "COD" codeine), so the name is no evidence it is harmless.
         "APAP/HC 325-5",
         "BUTALB/APAP/CAFF/COD CAP 50-325-40-30",
+        # With no strengths, once "IBU", "PSE" and "PE" were read the opioid's cut name beside them was not: each
+        # was "not relevant" (before those aliases, unidentified), with nothing said.
+        "IBU/HC TAB",
+        "IBU/OXY TAB",
+        "PSE/HC SYRUP",
+        "HC/PSE/DM",
+        "CHLORPHEN/PE/HC SOLN",
+        "APAP / COD TAB",
     ],
 )
 def test_an_unread_ingredient_beside_an_opioid_partner_is_named(
@@ -146,6 +154,7 @@ def test_an_unread_ingredient_beside_an_opioid_partner_is_named(
         # The cough and cold ingredients cut as drug files cut them: each read, so no unread ingredient.
         "BROMPHEN/PSE/DM SYR 2-30-10 MG/5 ML",
         "CHLORPHEN/PE TAB 4-10 MG",
+        "BROMPHEN/PSE/DM SYRUP",  # no strengths, every part read
     ],
 )
 def test_a_plain_combination_of_other_medicines_stays_not_relevant(

@@ -325,7 +325,24 @@ def read_name(text: str) -> NameReading:
         form=form,
         extended_release=extended,
         brand=brand,
-        unread_ingredient=numbered is None and _unread_ingredient(lowered, mentions, listed),
+        unread_ingredient=(numbered is None and _unread_ingredient(lowered, mentions, listed))
+        or _opioid_cut_joined(lowered),
+    )
+
+
+# The opioids as drug files cut them to two or three letters ("IBU/HC", "APAP/COD", "IBU/OXY"): too short to read as
+# the opioid by themselves ("HC" is also hydrocortisone), but a name joining one to an ingredient sold with opioids
+# names an ingredient that was not read (recognition.classify then names the medicine, never "not relevant").
+_OPIOID_CUTS = frozenset({"hc", "oxy", "cod"})
+_JOINED_PARTS = re.compile(r"[a-z]+(?:\s*/\s*[a-z]+)+")
+
+
+def _opioid_cut_joined(lowered: str) -> bool:
+    """Whether a "/"-joined list of ingredients holds an opioid's cut name: "ibu/hc", "pse/hc/dm"."""
+    if "/" not in lowered:
+        return False
+    return any(
+        part.strip() in _OPIOID_CUTS for joined in _JOINED_PARTS.finditer(lowered) for part in joined[0].split("/")
     )
 
 
