@@ -751,6 +751,17 @@ def _substance_result(
     return first
 
 
+def _judged_by_day(substance: UdsSubstance, value: Value, negative_substances: frozenset[str]) -> bool:
+    """Whether the substance's verdict depends on the test's day: only a positive some prescription may explain, or
+    a negative a prescription may make unexpected. Every other verdict (`_judged_on`) is the same on every day, and
+    for a result dated to the month or the year only (`_substance_result`) too; dated or not is all that matters."""
+    if value == "positive":
+        return bool(substance.expected_by)
+    if value == "negative":
+        return substance.name in negative_substances and bool(substance.negative_unexpected_by)
+    return False
+
+
 def _days_after(day: date, count: int) -> date | None:
     """`count` days after `day`, or None past the calendar's end (no result can be dated so late)."""
     try:
@@ -868,7 +879,13 @@ def uds_results(
             continue
         substances = []
         for substance in test.substances:
-            key = (substance.test_set, value, day, last)  # each row's own: rows sharing a substance judge differently
+            # Each row's own (rows sharing a substance judge differently). A verdict no prescription can change (a
+            # negative nothing makes unexpected, a positive nothing explains, no reading) is the same on every day:
+            # judged once per call, not once per test day.
+            if _judged_by_day(substance, value, negative_substances):
+                key = (substance.test_set, value, day, last)
+            else:
+                key = (substance.test_set, value, day is None)
             found = judged.get(key)
             if found is None:
                 found = judged[key] = _substance_result(substance, value, day, last, history, negative_substances)

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from builders import PATIENT_ID, RXNORM, card, dispense, med_request, run
+from builders import PATIENT_ID, RXNORM, card, days_ago, dispense, med_request, observation, run
 from test_partial_uds_dates import epic_screen
 
 import guideline.uds as uds
@@ -140,3 +140,41 @@ def test_a_year_only_negative_asks_the_prescriptions_about_a_few_days_not_each_d
     found = card(evaluation, unexpected_uds_result.CHECK_ID)
     assert found is not None and "negative for oxycodone (2026)" in found.summary
     assert 0 < len(asked) <= 2 * len(fills) + 1
+
+
+SNOMED = "http://snomed.info/sct"
+NEGATIVE = (SNOMED, "260385009")
+POSITIVE = (SNOMED, "10828004")
+BENZODIAZEPINE_SCREEN = "14316-4"  # Benzodiazepines [Presence] in Urine by Screen method
+OXYCODONE_SCREEN = "19642-8"  # oxyCODONE [Presence] in Urine by Screen method
+
+
+def test_a_verdict_no_prescription_can_change_is_judged_once_not_once_per_test_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A monthly panel: benzodiazepines negative each time (nothing makes that unexpected), oxycodone negative while
+    # it is supplied (unexpected, judged against the supply of each test's day).
+    judged: list[tuple[str, str, date | None]] = []
+    substance_result = uds._substance_result
+
+    def counted(substance: uds.UdsSubstance, value: uds.Value, day: date | None, *rest: Any) -> uds.SubstanceResult:
+        judged.append((substance.name, value, day))
+        return substance_result(substance, value, day, *rest)
+
+    monkeypatch.setattr(uds, "_substance_result", counted)
+    days = (20, 50, 80, 110)
+    fills = [oxycodone_fill(days_ago(140), 150)]
+    screens = [
+        observation(code, when=days_ago(ago), value_code=NEGATIVE)
+        for ago in days
+        for code in (BENZODIAZEPINE_SCREEN, OXYCODONE_SCREEN)
+    ]
+    evaluation = sign(*fills, *screens)
+    results = evaluation.facts.uds_results_since(12)
+    benzodiazepines = [s for r in results for s in r.substances if s.substance == "benzodiazepine"]
+    oxycodone = [s for r in results for s in r.substances if s.substance == "oxycodone"]
+    assert len(benzodiazepines) == len(oxycodone) == len(days)
+    assert not any(s.unexpected for s in benzodiazepines)
+    assert all(s.unexpected for s in oxycodone)
+    assert [name for name, _, _ in judged].count("benzodiazepine") == 1
+    assert [name for name, _, _ in judged].count("oxycodone") == len(days)
