@@ -10,9 +10,11 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import (
     MEDREQ_CATEGORY_SYSTEMS,
     MEDSTATEMENT_CATEGORY_SYSTEMS,
+    Concept,
     last_possible_day,
     local_reference,
 )
+from guideline.memo import IdentityTables
 from guideline.record import MedOrder, ServiceRequest
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
@@ -56,12 +58,29 @@ def category_reading(order: MedOrder, config: GuidelineConfig) -> str:
     """Whether the order's category says outpatient (`AMBULATORY`; no category says so too), says otherwise
     (`NOT_AMBULATORY`: an HL7 category outside `ambulatory_categories`, or one in `inpatient_categories`), or names
     only categories PainPlan does not know (`UNREAD_CATEGORY`)."""
-    if not order.categories:
+    categories = order.categories
+    if not categories:
         return AMBULATORY
-    ambulatory = config.ambulatory_categories
-    inpatient = config.inpatient_categories
+    # Asked of every order several times a call; the reader shares one tuple per distinct category array (a chart
+    # files its orders under a few), so each is read once per pair of category settings, across calls.
+    question = (config.ambulatory_categories, config.inpatient_categories)
+    table = _CATEGORY_READINGS.tables.get(question)
+    if table is not None:
+        entry = table.get(id(categories))
+        if entry is not None:
+            return entry[1]  # type: ignore[return-value]
+    reading = _category_reading(categories, *question)
+    _CATEGORY_READINGS.put(question, categories, reading)
+    return reading
+
+
+_CATEGORY_READINGS = IdentityTables(limit=4096)
+
+
+def _category_reading(categories: tuple[Concept, ...], ambulatory: frozenset[str], inpatient: frozenset[str]) -> str:
+    """`category_reading` of a non-empty category tuple under these category settings."""
     known_other = False
-    for concept in order.categories:
+    for concept in categories:
         for coding in concept.codings:
             # R4 and STU3 name the same codes in two code systems; the sandbox sends the category without a
             # system. Codes are lower case in FHIR, but "Outpatient" is that code too, and a site's own coding is
@@ -78,7 +97,7 @@ def category_reading(order: MedOrder, config: GuidelineConfig) -> str:
         known_other = known_other or text in inpatient
     if known_other:
         return NOT_AMBULATORY
-    if not any(concept.codings or concept.text for concept in order.categories):
+    if not any(concept.codings or concept.text for concept in categories):
         return AMBULATORY  # empty category entries say nothing
     return UNREAD_CATEGORY
 
