@@ -15,6 +15,7 @@ from guideline.clinical import (
 )
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_reference
+from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.hospice import names_hospice_care
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.terminology import (
@@ -216,6 +217,20 @@ def discharged_to_hospice(disposition: Concept | None, terms: Terminology) -> bo
     )
 
 
+# Keyed by the visit's reasons and kinds: the reader shares one tuple per distinct concept array, so a chart's (and
+# the next call's) visits of one type are judged once.
+_HOSPICE_VISITS = IdentityMemo(limit=8192)
+
+
+def _remembered_hospice_visit(encounter: Encounter, terms: Terminology) -> str | None:
+    """`hospice_visit`, remembered per terminology and the visit's reason codes and kinds (all it reads)."""
+    found = _HOSPICE_VISITS.get(None, terms, encounter.reason_codes, encounter.kinds)
+    if found is MISSING:
+        found = hospice_visit(encounter, terms)
+        _HOSPICE_VISITS.put(None, terms, encounter.reason_codes, encounter.kinds, answer=found)
+    return found  # type: ignore[return-value]
+
+
 # A suggestion nobody acted on: another tool's proposal, or one option among several. A care team's plan to refer
 # to hospice (intent plan) is their decision, and counts.
 UNSIGNED_INTENTS = frozenset({"proposal", "option"})
@@ -242,10 +257,11 @@ def _hospice(
         ):
             return "discharged to hospice care"
     for encounter in record.encounters:
-        if _hospice_visit_counts(encounter, rules["procedure_days"], today):
-            visit = hospice_visit(encounter, terms)
-            if visit:
-                return visit
+        # What the visit was is asked first, and remembered: nearly no visit is hospice care, so its dates are then
+        # never read.
+        visit = _remembered_hospice_visit(encounter, terms)
+        if visit and _hospice_visit_counts(encounter, rules["procedure_days"], today):
+            return visit
     for procedure in record.procedures:
         if (
             procedure_counts(procedure)
