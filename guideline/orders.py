@@ -136,7 +136,9 @@ def is_taken(order: MedOrder) -> bool:
     """An order, or a medication reported as taken: not a proposal, an option or a plan nobody has acted on (3.2).
     A reported medication with intent plan is what Oracle Health sends for a documented home medication, such as
     a benzodiazepine an outside psychiatrist prescribes: left out, no check saw it."""
-    return is_prescription(order) or (order.reported and order.intent == REPORTED_INTENT)
+    # is_prescription's test, in place: asked of every order several times a call, through two calls.
+    intent = order.intent
+    return intent not in NON_ORDER_INTENTS or (order.reported and intent == REPORTED_INTENT)
 
 
 def draft_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:
