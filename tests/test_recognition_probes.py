@@ -155,6 +155,11 @@ def test_an_unread_ingredient_beside_an_opioid_partner_is_named(
         "BROMPHEN/PSE/DM SYR 2-30-10 MG/5 ML",
         "CHLORPHEN/PE TAB 4-10 MG",
         "BROMPHEN/PSE/DM SYRUP",  # no strengths, every part read
+        # A dose range is no strength list: "1-2" beside a "/" or "-" between words was read as two strengths for one
+        # ingredient read, and acetaminophen, sold with opioids, was named unidentified beside every opioid order.
+        "acetaminophen 325 mg 1-2 tabs PO q4h prn pain/fever",
+        "Tylenol Extra-Strength 500 mg 1-2 tabs",
+        "ibuprofen 200 mg 2-3 tablets every 6 hours as needed for pain/swelling",
     ],
 )
 def test_a_plain_combination_of_other_medicines_stays_not_relevant(

@@ -83,7 +83,7 @@ def _strength_list(text: str) -> _StrengthList | None:
             if per_ml is None:
                 continue  # "0.075 mg/1 hr": a rate, not a list
             run.pop()
-        if len(run) < 2 or _DENOMINATOR.match(text, run[-1].end()):
+        if len(run) < 2 or _DENOMINATOR.match(text, run[-1].end()) or _dose_range(text, run):
             continue
         end = last.end() + len(_DENOMINATOR.match(text, last.end()).group()) if per_ml else run[-1].end()
         volume = None if per_ml else _PER_VOLUME.match(text, run[-1].end())  # "120-12 mg per 5 mL"
@@ -92,6 +92,20 @@ def _strength_list(text: str) -> _StrengthList | None:
         shown = text[run[0].start() : end].strip()
         return _StrengthList(tuple((t.group(1), t.group(2)) for t in run), shown, per_ml)
     return None
+
+
+# What follows a dose range written in a sig: "1-2 tabs", "2-3 capsules", "1-2 puffs".
+_DOSE_COUNT = re.compile(r"\s*(?:tabs?|tablets?|caps?|capsules?|pills?|puffs?|drops?|patch(?:es)?)\b")
+_LARGEST_DOSE_COUNT = Decimal(10)
+
+
+def _dose_range(text: str, run: list[re.Match[str]]) -> bool:
+    """Whether unitless numbers are how many to take ("1-2 tabs"), not a combination's strengths: small, rising and
+    followed by a count of dose units. "5-325 TAB" is a list of strengths (325 is no count of tablets)."""
+    if any(token.group(2) for token in run) or not _DOSE_COUNT.match(text, run[-1].end()):
+        return False
+    numbers = [Decimal(token.group(1)) for token in run]
+    return numbers[-1] <= _LARGEST_DOSE_COUNT and numbers == sorted(numbers)
 
 
 # "10 mg", "10 mg/5 mL", "5 MG/ML", "75 mcg/hr", "0.075 MG/HR", "4 mg/actuation"
