@@ -86,6 +86,8 @@ _NUMBER = rf"(\d+(?:\.\d+)?|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=
 # "4 (four) times daily" fell through to the bare "daily" of once a day.
 _SPELLED = r"\s*(?:\([a-z0-9 -]+\)\s*)?"
 _HOURS = r"(?:hours|hour|hrs|hr|h)\b"
+# A time of day as a sig names it: "every morning", "in the evening", "at bedtime", "at night", "nightly".
+_TIME_OF_DAY = r"\b(?:(?:every|each|in the)\s+(?:morning|afternoon|evening|night)|(?:at\s+)?(?:bedtime|night)|nightly)"
 # "a day", "per day", "each day", and Epic's "daily" ("3 times daily" is Epic's name for TID).
 _A_DAY = r"(?:(?:a|per|each|every)\s+day|daily)\b"
 # First match wins, so "3 times daily" is read before the bare "daily" of once a day, and a range "every 4-6 hours"
@@ -99,8 +101,9 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bevery other day\b"), "0.5"),
     (re.compile(rf"\btwice\s+{_A_DAY}"), "2"),
     (re.compile(rf"\b{_NUMBER}{_SPELLED}\s*(?:times|x)\s+{_A_DAY}"), "times"),
-    # "every morning and at bedtime" is twice a day: read before the "every morning" of once a day.
-    (re.compile(r"\b(?:every|in the)\s+morning\s+and\s+(?:at\s+|in the\s+)?(?:bedtime|evening|night)\b"), "2"),
+    # Two times of day joined by "and" ("every morning and at bedtime", "nightly and every morning", "1 tab every
+    # morning and 1 tab at bedtime") are twice a day: read before the "every morning" of once a day.
+    (re.compile(rf"{_TIME_OF_DAY}\s+and\s+(?:[\d.]+\s*[a-z()]+\s+)?(?:{_TIME_OF_DAY}|evening|night)\b"), "2"),
     (re.compile(rf"\b(?:(?:once|one time|1 time)\s+{_A_DAY}|daily|nightly|every\s+day)\b"), "1"),
     (re.compile(r"\b(?:at bedtime|every (?:morning|evening|night)|in the (?:morning|evening))\b"), "1"),
     # The timing abbreviations of rule 4, written as text ("Q6H PRN", "BID"); AM and PM are left out, since as

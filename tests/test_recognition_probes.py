@@ -184,6 +184,14 @@ def test_a_plain_combination_of_other_medicines_stays_not_relevant(
         ("Every eight (8) hours PRN", 3),
         ("every morning and at bedtime", 2),  # the "every morning" of once a day was read first
         ("in the morning and evening", 2),
+        # Two times of day joined by "and", however each is written: each was read as its first, once a day.
+        ("every morning and every evening", 2),
+        ("every evening and at bedtime", 2),
+        ("nightly and every morning", 2),
+        ("at night and in the morning", 2),
+        ("1 tab every morning and 1 tab at bedtime", 2),
+        ("every morning", 1),
+        ("at bedtime as needed for pain and sleep", 1),
     ],
 )
 def test_a_frequency_written_in_words(
