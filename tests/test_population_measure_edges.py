@@ -360,3 +360,12 @@ def test_a_billed_palliative_care_diagnosis_excludes_from_the_window_s_first_day
     first = {**professional_claim("pc", "z2", "2025-10-03", "Z51.5")}
     assert _row(_evaluate("z1", [patient("z1"), *_high_dose("z1"), before]))["excluded"] is None
     assert _row(_evaluate("z2", [patient("z2"), *_high_dose("z2"), first]))["excluded"] == "palliative care (Z51.5)"
+
+
+def test_one_benzodiazepine_fill_of_unknown_days_supply_cannot_change_cob_so_is_not_partial() -> None:
+    """COB needs benzodiazepine fills on two dates: with one, more days could not put the patient in the numerator,
+    and the row said COB "may differ" when it could not (found by review)."""
+    resources = _cob_patient("b5", None)[:-1]  # the first alprazolam fill only
+    row = _row(_evaluate("b5", resources))
+    assert (row["cob_den"], row["cob_num"]) == (True, False)
+    assert "COB" not in (row["partial"] or "")

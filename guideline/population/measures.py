@@ -282,8 +282,9 @@ def partial_measures(s: PeriodSummary) -> tuple[str, ...]:
             found.add("OHDMP")
         if not (_cob(s) or s.facts.oud_diagnosis):
             found.add("NAL")
-    # A benzodiazepine fill of unknown days' supply covers only its fill day: more days could meet COB's 30.
-    if s.benzos_without_days and _base_ohd(s) and not _cob(s):
+    # A benzodiazepine fill of unknown days' supply covers only its fill day: more days could meet COB's 30 when the
+    # fills are on two dates (on one, no number of days meets COB).
+    if s.benzos_without_days and s.benzo_fill_dates >= 2 and _base_ohd(s) and not _cob(s):
         found.add("COB")
         if not (_ohd(s) or s.facts.oud_diagnosis):
             found.add("NAL")
