@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from builders import med_request
 from cds_support import full_prefetch, hook_request, make_app, oxycodone_draft
+from fuzz_support import mutate_at, node_at, paths
 
 DEMO = Path(__file__).resolve().parent.parent / "smart_app" / "demo_data"
 SEED = 20260615
@@ -75,47 +76,12 @@ def base_request(rng: random.Random, charts: list[tuple[str, list[dict[str, Any]
     return hook, copy.deepcopy(body)
 
 
-def paths(value: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in the JSON tree (object members and list items), parents before children."""
-    found = [here] if here else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += paths(item, (*here, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += paths(item, (*here, index))
-    return found
-
-
-def parent_of(body: Any, path: tuple[Any, ...]) -> Any:
-    node = body
-    for step in path[:-1]:
-        node = node[step]
-    return node
-
-
 def mutate(rng: random.Random, body: dict[str, Any]) -> str:
     """One random change somewhere in the request (mostly inside the patient data); returns what it did."""
     places = paths(body)
     inside = [p for p in places if p[:1] in (("prefetch",), ("context",))]
     path = rng.choice(inside if inside and rng.random() < 0.9 else places)
-    parent, last = parent_of(body, path), path[-1]
-    current = parent[last]
-    kind = rng.choice(("odd", "list", "delete", "nest", "dict-for-string", "number", "duplicate"))
-    if kind == "delete":
-        del parent[last]
-    elif kind == "list":
-        parent[last] = [current]
-    elif kind == "nest":
-        parent[last] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": current}]}
-    elif kind == "dict-for-string" and isinstance(current, str):
-        parent[last] = {"value": current}
-    elif kind == "number":
-        parent[last] = rng.choice((10**400, -(10**30), 1e-300, 2**63, -0.0))
-    elif kind == "duplicate" and isinstance(parent, list):
-        parent.append(copy.deepcopy(current))
-    else:
-        parent[last] = copy.deepcopy(rng.choice(ODD_VALUES))
+    kind = mutate_at(rng, node_at(body, path[:-1]), path[-1], ODD_VALUES)
     return f"{kind} at {'/'.join(map(str, path))[:120]}"
 
 

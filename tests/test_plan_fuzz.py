@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 import responses
+from fuzz_support import mutate_at, node_at, paths
 from launch_support import PUBLIC_URL, make_app
 
 FHIR = "https://ehr.example.org/fhir/r4"
@@ -85,48 +86,13 @@ def demo_charts() -> dict[str, list[dict[str, Any]]]:
     return charts
 
 
-def paths(value: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in the JSON tree (object members and list items), parents before children."""
-    found = [here] if here else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += paths(item, (*here, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += paths(item, (*here, index))
-    return found
-
-
-def node_at(value: Any, path: tuple[Any, ...]) -> Any:
-    for step in path:
-        value = value[step]
-    return value
-
-
 def _generic(rng: random.Random, resource: dict[str, Any]) -> str:
     """test_cds_fuzz.py's mutations, inside one resource (never its resourceType or id: those have their own)."""
     places = [p for p in paths(resource) if p[0] not in ("resourceType", "id")]
     if not places:
         return "nothing to mutate"
     path = rng.choice(places)
-    parent, last = node_at(resource, path[:-1]), path[-1]
-    current = parent[last]
-    kind = rng.choice(("odd", "list", "delete", "nest", "dict-for-string", "number", "duplicate"))
-    if kind == "delete":
-        del parent[last]
-    elif kind == "list":
-        parent[last] = [current]
-    elif kind == "nest":
-        parent[last] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": current}]}
-    elif kind == "dict-for-string" and isinstance(current, str):
-        parent[last] = {"value": current}
-    elif kind == "number":
-        parent[last] = rng.choice((10**400, -(10**30), 1e-300, 2**63, -0.0))
-    elif kind == "duplicate" and isinstance(parent, list):
-        parent.append(copy.deepcopy(current))
-    else:
-        kind = "odd"
-        parent[last] = copy.deepcopy(rng.choice(ODD_VALUES))
+    kind = mutate_at(rng, node_at(resource, path[:-1]), path[-1], ODD_VALUES)
     return f"{kind} at {'/'.join(map(str, path))[:100]}"
 
 
