@@ -568,12 +568,6 @@ GAPS = [
         "eleanor-fitzgerald",
         "MedicationRequest/eleanor-fitzgerald-morphine",
         _set("resourceType", "Bundle"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="an entry whose resourceType is Bundle is walked as a nested Bundle (guideline.record.pool."
-            "collect_resources, used by cds_hooks.fhir_client.resources_of); with no entries it yields nothing and "
-            "nothing is named: the current morphine order leaves the total unseen",
-        ),
         id="order-entry-typed-Bundle",
     ),
     pytest.param(

@@ -662,3 +662,18 @@ def test_a_versioned_medication_reference_names_the_medication() -> None:
     assert medication_references([[order]], server) == {"Medication/med1"}  # read from the server by its id
     traversal = dict(order, medicationReference={"reference": "Medication/../_history/3"})
     assert medication_references([[traversal]]) != {"Medication/.."}  # never a path step
+
+
+def test_an_entry_typed_bundle_with_no_type_and_no_entries_is_named_not_dropped() -> None:
+    # A MedicationRequest whose resourceType was mangled to "Bundle" on its way through an interface engine: it has
+    # no `type` (every Bundle has one) and no entries, so it is no Bundle, and walked as one it vanished unseen.
+    mangled = {**med_request(OXYCODONE_5MG, id="mr-mangled", status="active"), "resourceType": "Bundle"}
+    empty_search = {"resourceType": "Bundle", "type": "searchset", "total": 0}  # a real empty nested Bundle
+    outer = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": mangled}, {"resource": empty_search}],
+    }
+    problems = build_record([outer], TZ).problems
+    assert [(p.resource_id, p.position) for p in problems] == [("mr-mangled", "patient data item 1")]
+    assert "no type and no entries" in problems[0].reason

@@ -144,6 +144,23 @@ def unreadable_entry() -> dict[str, Any]:
     return {"resourceType": None, UNREADABLE_REASON: "a Bundle entry that holds no resource object"}
 
 
+# Why an entry's resource typed "Bundle" is named rather than walked (see `_no_bundle`).
+NOT_A_BUNDLE = 'its resourceType is "Bundle" but it has no type and no entries, so it is no Bundle PainPlan can read'
+
+
+def _no_bundle(resource: Mapping[str, Any]) -> bool:
+    """Whether an entry's resource typed "Bundle" is no Bundle: no `type` (required of every Bundle) and no entries.
+    A resource whose resourceType was mangled (an order sent as "Bundle") is so, and walked as a Bundle it held
+    nothing and vanished. A real empty nested search answer has its type ("searchset", total 0) and is skipped
+    silently, as it holds nothing; one with entries but no type is still walked, for what it holds is readable."""
+    return text(resource.get("type")) is None and not as_list(resource.get("entry"))
+
+
+def _named_no_bundle(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """The placeholder that names such a resource, with its id if it has one."""
+    return {"resourceType": None, "id": resource.get("id"), UNREADABLE_REASON: NOT_A_BUNDLE}
+
+
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
     """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any
     (`resources_in` gives the resources alone, for callers that only pool them).
@@ -218,6 +235,9 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
         return
     resource = as_dict(entry_data.get("resource"))
     if resource.get("resourceType") == "Bundle":
+        if _no_bundle(resource):
+            found.append(_named_no_bundle(resource))
+            return
         collect_resources(resource, found, urls)
     elif resource:
         if urls is not None:
