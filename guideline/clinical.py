@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from guideline.config import GuidelineConfig
@@ -101,6 +102,26 @@ def procedure_counts(procedure: Procedure, completed_only: bool = False) -> bool
     if completed_only:
         return procedure.status == "completed"
     return procedure.status in PROCEDURE_DONE
+
+
+# A procedure status that says nothing of whether it was done: "unknown", or none PainPlan could read (missing, or
+# sent as a list or an object, which the reader takes as none).
+UNSTATED_STATUSES = frozenset({"unknown", None})
+
+
+def unstated_in_window(procedures: Iterable[Procedure], days: int, today: date) -> list[tuple[Procedure, str]]:
+    """The procedures of unstated status (`UNSTATED_STATUSES`) dated in [today - days, today], or of status
+    "unknown" and undated, each with why it was not counted ("status unknown", "status unknown, no date"). One with
+    no status and no date is left to `undated_procedures`, which names it already."""
+    found = []
+    for procedure in procedures:
+        if procedure.status not in UNSTATED_STATUSES:
+            continue
+        if performed_within(procedure, days, today):
+            found.append((procedure, "status unknown"))
+        elif procedure.status is not None and not any(procedure_dates(procedure)):
+            found.append((procedure, "status unknown, no date"))
+    return found
 
 
 def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:

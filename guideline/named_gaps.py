@@ -8,6 +8,8 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from guideline.checks.high_mme import unconverted_current, unconverted_to_name
+from guideline.checks.pdmp_review import unread_reviews
+from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
 from guideline.checks.unidentified_medication import current_to_name
 from guideline.facts import Facts
@@ -104,6 +106,12 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     each named."""
     drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
     return tuple(facts.unidentified_named((*drafts, *facts.unidentified_current_orders), "current fill"))
+
+
+def reviews_not_counted(facts: Facts) -> tuple[str, ...]:
+    """Benefit/harm evaluations, then PDMP reviews, that their check could not count (no date it can read, a status
+    unknown or unreadable) where counting them could change it, each named with why."""
+    return (*unread_assessments(facts), *unread_reviews(facts))
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
@@ -340,6 +348,22 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "tile counted them as done:",
         ),
         note="Reviews dated after today (not counted as done)",
+    ),
+    NamedGap(
+        key="unread-reviews",
+        items=reviews_not_counted,  # the item says why: "no date", "status unknown" or both
+        card=CardLine(
+            "a review that no check could count as done (no date PainPlan can read, or a status it cannot tell), so "
+            "a card may ask for one already on record",
+            "other reviews not counted",
+        ),
+        page=PageSentence(
+            "1 review (benefit/harm evaluation or PDMP review) had no date PainPlan can read or an unknown status, so "
+            "no check or status tile counted it as done; check it yourself:",
+            "{count} reviews (benefit/harm evaluation or PDMP review) had no date PainPlan can read or an unknown "
+            "status, so no check or status tile counted them as done; check them yourself:",
+        ),
+        note="Reviews with no date or of unknown status (not counted as done)",
     ),
     NamedGap(
         key="future-dated-drug-tests",

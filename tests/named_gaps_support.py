@@ -37,7 +37,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     unknown status, fill dated ahead, order dated to the month only, order of unknown status, home opioid on the list
     with no recent order, unread category, unread
     drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge,
-    undated procedure, review dated ahead, OUD dose given with no date, and diagnosis in words only."""
+    undated procedure, review dated ahead, evaluation of unreadable status, OUD dose given with no date,
+    and diagnosis in words only."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -83,6 +84,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append(_procedure(f"pr-age-{n}", performedAge={"value": 55 + n, "unit": "years"}))
         found.append(_procedure(f"pr-ahead-{n}", performedDateTime=f"{FUTURE}T10:00:00-04:00"))
         found.append(_dose_with_no_date(f"ma-undated-{n}"))
+        # A benefit/harm evaluation of last week whose status came as a list: not counted as done, named.
+        found.append(_evaluation_of_unreadable_status(f"pr-eval-status-{n}", days_ago(5 + n)))
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
     return found
@@ -97,6 +100,18 @@ def _procedure(ident: str, **performed: Any) -> dict[str, Any]:
         "subject": {"reference": f"Patient/{PATIENT_ID}"},
         "code": {"coding": [{"system": SNOMED, "code": PDMP_REVIEW}], "text": "PDMP review"},
         **performed,
+    }
+
+
+def _evaluation_of_unreadable_status(ident: str, performed: str) -> dict[str, Any]:
+    """An opioid benefit/harm evaluation whose status is a list, as a broken interface sends it."""
+    return {
+        "resourceType": "Procedure",
+        "id": ident,
+        "status": ["completed"],
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "code": {"coding": [{"system": SNOMED, "code": "454281000124100"}], "text": "Opioid benefit/harm review"},
+        "performedDateTime": performed,
     }
 
 

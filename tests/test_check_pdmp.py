@@ -260,3 +260,40 @@ def test_the_plan_tile_is_overdue_exactly_when_the_card_fires(
     assert (tile.state == "overdue") is card_fires
     assert tile.next_due == NOW.date() - timedelta(days=reviewed_ago - lookback)
     assert f"at least every {lookback} days" in tile.detail
+
+
+def _unread_reviews(evaluation) -> tuple[str, ...]:
+    """What the data-incomplete card and the plan page name as reviews not counted (none before they were named)."""
+    from guideline.named_gaps import NAMED_GAPS
+
+    kinds = [kind for kind in NAMED_GAPS if kind.key == "unread-reviews"]
+    return kinds[0].items(evaluation.facts) if kinds else ()
+
+
+def test_a_review_row_whose_date_cannot_be_read_is_named_not_dropped() -> None:
+    # A flowsheet row "PDMP reviewed" charted on a day that does not exist: not counted (no day to place it on),
+    # so the card fires; before, nothing said a review was on record at all.
+    row = {**observation(REVIEW_FINDING, system=SNOMED, when="2026-02-30"), "id": "obs-pdmp-feb30"}
+    evaluation = run("order-sign", drafts=[oxy()], resources=[row])
+    assert card(evaluation, CHECK) is not None
+    assert _unread_reviews(evaluation) == ("PDMP review (observation obs-pdmp-feb30), no date",)
+
+
+def test_a_review_row_whose_status_is_not_text_is_named_not_dropped() -> None:
+    row = {**observation(REVIEW_FINDING, system=SNOMED, when=days_ago(10)), "id": "obs-pdmp-list"}
+    row["status"] = ["final"]
+    evaluation = run("order-sign", drafts=[oxy()], resources=[row])
+    assert card(evaluation, CHECK) is not None
+    assert _unread_reviews(evaluation) == ("PDMP review (observation obs-pdmp-list), status unknown",)
+
+
+def test_a_review_of_unknown_status_is_not_named_beside_a_review_counted_in_the_window() -> None:
+    # It could change nothing: the counted review already keeps the card quiet and the tile up to date.
+    row = {**observation(REVIEW_FINDING, system=SNOMED, when=days_ago(10)), "status": "unknown"}
+    counted = procedure(SNOMED, REVIEW_PROCEDURE, performed=days_ago(30))
+    evaluation = run("order-sign", drafts=[oxy()], resources=[row, counted])
+    assert card(evaluation, CHECK) is None
+    assert _unread_reviews(evaluation) == ()
+    # An unread review older than the window could not count either.
+    old = {**observation(REVIEW_FINDING, system=SNOMED, when=days_ago(120)), "status": "unknown"}
+    assert _unread_reviews(run("order-sign", drafts=[oxy()], resources=[old])) == ()

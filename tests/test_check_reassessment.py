@@ -279,3 +279,31 @@ def test_a_dose_increase_never_moves_an_overdue_review_later() -> None:
     tile, found = _tile_and_card(resources)
     assert found is not None
     assert tile.state == "overdue" and "1–4 weeks" in tile.detail
+
+
+def _unread_reviews(evaluation) -> tuple[str, ...]:
+    """What the data-incomplete card and the plan page name as reviews not counted (none before they were named)."""
+    from guideline.named_gaps import NAMED_GAPS
+
+    kinds = [kind for kind in NAMED_GAPS if kind.key == "unread-reviews"]
+    return kinds[0].items(evaluation.facts) if kinds else ()
+
+
+@pytest.mark.parametrize("status", [["completed"], "unknown", None])
+def test_an_evaluation_of_unreadable_or_unknown_status_is_named_when_none_counts(status: object) -> None:
+    # Done last week, its status sent as a list (or "unknown", or none): whether it was done cannot be told, so it
+    # is not counted and the card fires, but the card and the page now say an evaluation is on record.
+    assessment = {**procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(5)), "id": "pr-eval-list", "status": status}
+    if status is None:
+        del assessment["status"]
+    evaluation = run("order-sign", drafts=[draft()], resources=[*ltot(), assessment])
+    assert card(evaluation, CHECK) is not None
+    assert _unread_reviews(evaluation) == ("opioid treatment evaluation (procedure pr-eval-list), status unknown",)
+
+
+def test_an_evaluation_of_unknown_status_beside_one_counted_is_not_named() -> None:
+    unknown = {**procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(5)), "status": "unknown"}
+    counted = procedure(SNOMED, RISK_ASSESSMENT, performed=days_ago(40))
+    evaluation = run("order-sign", drafts=[draft()], resources=[*ltot(), unknown, counted])
+    assert card(evaluation, CHECK) is None
+    assert _unread_reviews(evaluation) == ()

@@ -574,22 +574,12 @@ GAPS = [
         "kevin-obrien",
         "Observation/kevin-obrien-observation-3",
         _set("effectiveDateTime", "2026-02-30"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a PDMP review Observation whose date cannot be read is not counted and not named (an undated "
-            "review Procedure is, as undated-procedures); the PDMP tile loses its last review unseen",
-        ),
         id="pdmp-review-dated-2026-02-30",
     ),
     pytest.param(
         "tanya-greene",
         "Procedure/tanya-greene-procedure-16",
         _set("status", ["completed"]),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a review Procedure whose status is not text is not counted and not named; the reassessment "
-            "tile and step go from done to due, and a card fires, with nothing on the panel",
-        ),
         id="review-procedure-status-list",
     ),
     pytest.param(

@@ -14,9 +14,9 @@ from guideline.checks.common import (
     guideline_link,
     override_reasons,
 )
-from guideline.clinical import dated_after, last_performed
+from guideline.clinical import UNSTATED_STATUSES, dated_after, last_performed, unstated_in_window
 from guideline.config import CheckSettings
-from guideline.facts import Facts
+from guideline.facts import Facts, named_item
 from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
@@ -190,6 +190,45 @@ def future_reviews(facts: Facts) -> tuple[tuple[Procedure | Observation, date], 
             found.append((procedure, ahead))
     found.extend((row, day) for row, day in _review_rows(facts) if day > facts.today)
     return tuple(found)
+
+
+def unread_reviews(facts: Facts) -> tuple[str, ...]:
+    """The PDMP reviews on record that `last_review` could not count, each named with why, when no counted review
+    lies in the check's window (beside one, they could change nothing): a review row or finding saying a review was
+    done whose date cannot be read ("2026-02-30") or whose status is unknown or unreadable (a list), and a review
+    Procedure of such a status. Dropped unseen, the card and the tile said "no PDMP review" of a chart holding one."""
+    lookback = int(facts.config.check(CHECK_ID)["lookback_days"])
+    last = last_review(facts)
+    if last is not None and facts.within_days(last, lookback):
+        return ()
+    named = []
+    procedures = (p for p in facts.record.procedures if facts.terms.contains(PDMP_REVIEW, p.code))
+    for procedure, why in unstated_in_window(procedures, lookback, facts.today):
+        named.append(_named(procedure, "procedure", why))
+    for row in facts.observations_in(PDMP_REVIEW):
+        why = _unread_row(row, lookback, facts)
+        if why is not None:
+            named.append(_named(row, "observation", why))
+    return tuple(dict.fromkeys(named))
+
+
+def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
+    """Why a review row that does not answer "No" was not counted, where that could matter, else None."""
+    unstated = row.status in UNSTATED_STATUSES
+    if not unstated and row.status not in REVIEWED_OBSERVATION_STATUSES:
+        return None  # preliminary, cancelled, entered in error: a status PainPlan reads, and not a review done
+    if answered_no(row):
+        return None
+    day = _observation_date(row)
+    if day is None:
+        return "status unknown, no date" if unstated else "no date"
+    return "status unknown" if unstated and facts.within_days(day, lookback) else None
+
+
+def _named(item: Procedure | Observation, what: str, why: str) -> str:
+    """ "PDMP review (observation obs-1), no date"."""
+    shown = (item.code.display() if item.code else None) or "PDMP review"
+    return f"{named_item(shown, what, item.id)}, {why}"
 
 
 def _review_rows(facts: Facts) -> list[tuple[Observation, date]]:

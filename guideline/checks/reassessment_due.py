@@ -16,9 +16,9 @@ from guideline.checks.common import (
     plan_link,
     service_request,
 )
-from guideline.clinical import dated_after, is_pending_request, last_performed
+from guideline.clinical import dated_after, is_pending_request, last_performed, unstated_in_window
 from guideline.config import CheckSettings
-from guideline.facts import Facts
+from guideline.facts import Facts, named_item
 from guideline.record import Procedure, ServiceRequest
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import iso_day
@@ -159,6 +159,25 @@ def future_assessments(facts: Facts) -> tuple[tuple[Procedure, date], ...]:
     """The benefit/harm evaluations dated only after today, each with its first date."""
     found = ((p, dated_after(p, facts.today)) for p in facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT))
     return tuple((p, day) for p, day in found if day is not None)
+
+
+def unread_assessments(facts: Facts) -> tuple[str, ...]:
+    """The benefit/harm evaluations in the check's window whose status is unknown or unreadable (a list), each
+    named, when nothing counted or pending already shows a review in hand (beside one, they could change nothing).
+    Not counted as done, such an evaluation turned the tile from done to due and the card fired, with nothing to
+    say one was on record."""
+    settings = facts.config.check(CHECK_ID)
+    lookback = int(settings["lookback_days"])
+    if facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT, days=lookback):
+        return ()
+    if pending_assessments(facts, int(settings["pending_order_days"])):
+        return ()
+    procedures = (p for p in facts.record.procedures if facts.terms.contains(OPIOID_TREATMENT_ASSESSMENT, p.code))
+    named = []
+    for procedure, why in unstated_in_window(procedures, lookback, facts.today):
+        shown = (procedure.code.display() if procedure.code else None) or "opioid treatment evaluation"
+        named.append(f"{named_item(shown, 'procedure', procedure.id)}, {why}")
+    return tuple(dict.fromkeys(named))
 
 
 def _last_text(facts: Facts, last: date | None, lookback: int) -> str:
