@@ -415,6 +415,29 @@ class Facts:
         return tuple(o for o in self.active_orders if recognise(o.medication, self.terms).unidentified)
 
     @cached_property
+    def unidentified_past_orders(self) -> tuple[str, ...]:
+        """Orders that ended (not current, not drafts) but supplied medicine in the 90 days the opioid history reads
+        (`exposure`: long-term use, a recent start, opioid-naive), whose medication matched no code or name PainPlan
+        knows, each named with its status ("… (completed order mr-1)"): it may have been an opioid the history left
+        out, so that long-term therapy read as none. Older ones could change nothing, and are not named."""
+        current = {id(order) for order in self.active_orders}
+        named = []
+        for order in self.exposure_orders:
+            if id(order) in current or not recognise(order.medication, self.terms).unidentified:
+                continue
+            if self._in_history_window(order):
+                kind = f"{order.status} order" if order.status else "order"
+                named.append(named_item(recognise(order.medication, self.terms).display, kind, order.id))
+        return tuple(dict.fromkeys(named))
+
+    def _in_history_window(self, order: MedOrder) -> bool:
+        """Whether an order's supply overlaps the last 90 days, or it was written in them (its supply unknown)."""
+        interval = self.order_interval(order)
+        if interval is not None:
+            return interval[1] >= self.today - timedelta(days=89) and interval[0] <= self.today
+        return in_last_days(order.authored_on, 90, self.today)
+
+    @cached_property
     def undated_fills(self) -> tuple[str, ...]:
         """Fills with no handed-over or prepared date whose medication matters here (any class but not-relevant),
         each named: without a date no supply can be placed in time, so the MME total and the checks cannot count

@@ -114,6 +114,16 @@ def reviews_not_counted(facts: Facts) -> tuple[str, ...]:
     return (*unread_assessments(facts), *unread_reviews(facts))
 
 
+def past_orders_on_card(facts: Facts) -> tuple[str, ...]:
+    """The ended unidentified orders where a check reads the opioid history they may belong to: an opioid being
+    ordered (order-select, order-sign), or on patient-view a patient with a current opioid (`reassessment-due`).
+    Elsewhere no check reads that history, and naming them on every visit would be noise."""
+    standing = facts.context.hook == "patient-view" and facts.has_current_opioid
+    if not (facts.trigger_orders or standing):
+        return ()
+    return facts.unidentified_past_orders
+
+
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
     """Current opioids (drafts aside) whose daily dose in MME could not be worked out, each named."""
     return tuple(named for _, named in unconverted_current(facts))
@@ -144,6 +154,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "opioid, benzodiazepine, sedative and naloxone checks could not count them:",
         ),
         note="Medications PainPlan could not identify (not counted in MME or the checks)",
+    ),
+    NamedGap(
+        key="unidentified-past-orders",
+        items=attrgetter("unidentified_past_orders"),
+        card=CardLine(
+            "is an order of the last 90 days, now ended, whose medication could not be identified; it may have been "
+            "an opioid, so the opioid history (long-term use, recent start, opioid-naive) could not count it",
+            "other ended orders of the last 90 days not identified",
+        ),
+        card_items=past_orders_on_card,
+        page=PageSentence(
+            "1 medication order of the last 90 days, now ended, could not be identified from its codes or name; it "
+            "may have been an opioid, so the opioid history (long-term use, recent start, opioid-naive) and the "
+            "status tiles that read it could not count it:",
+            "{count} medication orders of the last 90 days, now ended, could not be identified from their codes or "
+            "names; they may have been opioids, so the opioid history (long-term use, recent start, opioid-naive) "
+            "and the status tiles that read it could not count them:",
+        ),
+        note="Ended medication orders of the last 90 days PainPlan could not identify (not counted in opioid history)",
     ),
     NamedGap(
         key="unconverted-opioids",

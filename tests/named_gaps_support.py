@@ -33,12 +33,11 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified, current opioid whose MME cannot be worked out, undated fill, fill of
-    unknown status, fill dated ahead, order dated to the month only, order of unknown status, home opioid on the list
-    with no recent order, unread category, unread
-    drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge,
-    undated procedure, review dated ahead, evaluation of unreadable status, OUD dose given with no date,
-    and diagnosis in words only."""
+    """`count` items of each kind: unidentified (current, and ended in the last 90 days), current opioid whose MME
+    cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the month only, order
+    of unknown status, home opioid on the list with no recent order, unread category, unread drug test, drug test
+    dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge, undated procedure,
+    review dated ahead, evaluation of unreadable status, OUD dose given with no date, and diagnosis in words only."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -50,6 +49,9 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
                 "medicationCodeableConcept": {"text": f"Zorblex {n + 1}0 mg tablet"},
             }
         )
+        # An order of 40 days ago, completed, for a medicine nothing identifies: it may have been an opioid.
+        ended = med_request("0", id=f"mr-ended-unknown-{n}", authored=days_ago(40), status="completed")
+        found.append({**ended, "medicationCodeableConcept": {"text": f"Quorvane {n + 1} mg tablet"}})
         # A current opioid whose sig is in words only (an outside medication): its MME cannot be worked out.
         words_only = med_request(OXYCODONE, id=f"mr-sig-{n}", authored=days_ago(4), supply_days=None)
         found.append({**words_only, "dosageInstruction": [{"text": f"Take {n + 1} tablet by mouth twice a day"}]})

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import patient, run
+from builders import days_ago, med_request, patient, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
 from markupsafe import escape  # what the page template escapes with (an apostrophe is &#39;)
-from named_gaps_support import every_gap_drafts, every_gap_resources, every_gap_selections
+from named_gaps_support import LORAZEPAM, OXYCODONE, every_gap_drafts, every_gap_resources, every_gap_selections
 from werkzeug.datastructures import MultiDict
 
 from guideline.config import GuidelineConfig
@@ -187,3 +187,43 @@ def test_no_face_shows_a_window_of_days_unfilled() -> None:
         if kind.page is not None:
             texts += [kind.page.text(1), kind.page.text(2)]
         assert not any("{" in text for text in texts), kind.key
+
+
+# -- an ended order of the last 90 days whose medicine cannot be identified ------------------------------------------
+
+
+def _ended_unidentified(ident: str, authored_days_ago: int) -> dict[str, Any]:
+    """A completed opioid-era order naming its medicine by a contained Medication with no code (as a broken interface
+    sends one): nothing tells what it was."""
+    order = med_request("0", id=ident, status="completed", authored=days_ago(authored_days_ago), supply_days=30)
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "#med-no-code"}
+    order["contained"] = [{"resourceType": "Medication", "id": "med-no-code", "status": "active"}]
+    return order
+
+
+def _past(hook: str, drafts: list[dict[str, Any]], resources: list[dict[str, Any]]) -> tuple[tuple, tuple]:
+    """(what the plan page names of ended unidentified orders, what the data-incomplete card names of them)."""
+    facts = run(hook, drafts=drafts, resources=resources).facts
+    kinds = [kind for kind in NAMED_GAPS if kind.key == "unidentified-past-orders"]
+    return (kinds[0].items(facts), kinds[0].card_named(facts)) if kinds else ((), ())
+
+
+def test_an_ended_order_of_the_last_90_days_that_cannot_be_identified_is_named() -> None:
+    # It may have been an opioid: the 90 days of opioid history (long-term use, recent start, opioid-naive) could not
+    # count it, and the plan page's reassessment tile read a history without it, with nothing named.
+    signed = med_request(OXYCODONE, draft=True, id="draft-oxy", supply_days=5)
+    page, on_card = _past("order-sign", [signed], [_ended_unidentified("mr-ended", 40)])
+    assert page == (
+        "medication #med-no-code (its Medication names no medicine: no code, name or ingredient) "
+        "(completed order mr-ended)",
+    )
+    assert on_card == page  # an opioid is being ordered: the checks that read the history judge it
+
+
+def test_an_ended_unidentified_order_is_left_off_the_card_where_no_check_reads_the_history() -> None:
+    benzo = med_request(LORAZEPAM, draft=True, id="draft-benzo", supply_days=5)
+    page, on_card = _past("order-sign", [benzo], [_ended_unidentified("mr-ended", 40)])
+    assert len(page) == 1 and on_card == ()
+    # Older than the 90 days the history reads: it could change nothing, and is not named at all.
+    assert _past("order-sign", [benzo], [_ended_unidentified("mr-old", 200)]) == ((), ())

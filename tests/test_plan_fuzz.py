@@ -363,8 +363,8 @@ def completeness_panel(html: str) -> str:
 # A mutation that makes the resource itself unreadable, or a search's answer no searchset: whatever it costs the
 # page must be named. Other mutations may change what the page shows legitimately (a date moved, a code changed to
 # one PainPlan does not know); those that change it with nothing named are printed, and the ones found so far to be
-# real gaps are the xfail tests below (an entry turned into a Bundle, an impossible date or a status that is a list
-# on a review, an older order whose contained Medication has no code).
+# real gaps are the tests below (an entry turned into a Bundle, an impossible date or a status that is a list on a
+# review, an older order whose contained Medication has no code), each now named.
 MUST_BE_NAMED = re.compile(r"resourceType (?!'Bundle')|searches answered")
 
 
@@ -540,7 +540,7 @@ def test_a_check_that_could_not_run_is_named_on_the_data_completeness_panel(
 
 
 # -- Gaps the fuzzer found outside the plan page's own code (cds_hooks.fhir_client, guideline.record and
-# guideline.named_gaps, which the hooks share): each reduced to one resource, expected to fail until fixed there.
+# guideline.named_gaps, which the hooks share): each reduced to one resource, and named since it was fixed there.
 
 
 def _page_names_something_new(app: Any, fuzz_fhir: FuzzFhir, monkeypatch: Any, case: Case) -> tuple[set, set]:
@@ -586,11 +586,6 @@ GAPS = [
         "marcus-webb",
         "MedicationRequest/marcus-webb-medicationrequest-16",
         _contained,
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="an opioid order of the last months (completed) whose contained Medication has no code is not "
-            "named: named_gaps names unidentified medicines of current orders only; the reassessment tile changes",
-        ),
         id="completed-order-contained-medication-no-code",
     ),
 ]
