@@ -114,14 +114,22 @@ def reviews_not_counted(facts: Facts) -> tuple[str, ...]:
     return (*unread_assessments(facts), *unread_reviews(facts))
 
 
+def opioid_checks_run(facts: Facts) -> bool:
+    """Whether the checks that read the opioid history and the reviews run on this call: an opioid being ordered
+    (order-select, order-sign), or on patient-view a patient with a current opioid (`reassessment-due`)."""
+    return bool(facts.trigger_orders) or (facts.context.hook == "patient-view" and facts.has_current_opioid)
+
+
 def past_orders_on_card(facts: Facts) -> tuple[str, ...]:
-    """The ended unidentified orders where a check reads the opioid history they may belong to: an opioid being
-    ordered (order-select, order-sign), or on patient-view a patient with a current opioid (`reassessment-due`).
+    """The ended unidentified orders where a check reads the opioid history they may belong to (`opioid_checks_run`).
     Elsewhere no check reads that history, and naming them on every visit would be noise."""
-    standing = facts.context.hook == "patient-view" and facts.has_current_opioid
-    if not (facts.trigger_orders or standing):
-        return ()
-    return facts.unidentified_past_orders
+    return facts.unidentified_past_orders if opioid_checks_run(facts) else ()
+
+
+def reviews_on_card(facts: Facts) -> tuple[str, ...]:
+    """The reviews no check could count, where a review check runs (`opioid_checks_run`): elsewhere no card could ask
+    for one already on record, and the plan page names them."""
+    return reviews_not_counted(facts) if opioid_checks_run(facts) else ()
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
@@ -381,6 +389,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="unread-reviews",
         items=reviews_not_counted,  # the item says why: "no date", "status unknown" or both
+        card_items=reviews_on_card,
         card=CardLine(
             "a review that no check could count as done (no date PainPlan can read, or a status it cannot tell), so "
             "a card may ask for one already on record",

@@ -297,3 +297,16 @@ def test_a_review_of_unknown_status_is_not_named_beside_a_review_counted_in_the_
     # An unread review older than the window could not count either.
     old = {**observation(REVIEW_FINDING, system=SNOMED, when=days_ago(120)), "status": "unknown"}
     assert _unread_reviews(run("order-sign", drafts=[oxy()], resources=[old])) == ()
+
+
+def test_an_unread_review_is_named_on_the_card_only_where_a_review_check_runs() -> None:
+    """On patient-view with no current opioid neither review check runs: the page names the row, the card does not
+    (naming it on every visit would be noise; nothing it could change is on the card)."""
+    from guideline.named_gaps import NAMED_GAPS
+
+    row = {**observation(REVIEW_FINDING, system=SNOMED, when="2026-02-30"), "id": "obs-pdmp-feb30"}
+    kind = next(kind for kind in NAMED_GAPS if kind.key == "unread-reviews")
+    quiet = run("patient-view", resources=[row])
+    assert kind.items(quiet.facts) and kind.card_named(quiet.facts) == ()
+    ordering = run("order-sign", drafts=[oxy()], resources=[row])
+    assert kind.card_named(ordering.facts) == ("PDMP review (observation obs-pdmp-feb30), no date",)
