@@ -394,6 +394,42 @@ def test_librax_is_a_benzodiazepine_by_name_as_by_code(name: str) -> None:
     assert terms().medication_in(t.BENZO, named(name))
 
 
+def test_every_ingredient_sold_with_an_opioid_is_read() -> None:
+    """Each ingredient of the drug table's opioid products is known: a partner left unread ("dexbrompheniramine")
+    made its ordinary combinations with pseudoephedrine look as if an opioid had gone unread."""
+    import re
+
+    known = ingredients()
+    with DRUG_TABLE.open(encoding="utf-8", newline="") as handle:
+        names = [
+            re.sub(r"\s*\[.*?\]|^\d+ (hr|ml) |abuse-deterrent |matrix delivery ", "", row["drug_name"].lower())
+            for row in csv.DictReader(handle)
+        ]
+    # Each ingredient as RxNorm writes it, before its strength: "acetaminophen 325 mg / hydrocodone bitartrate 5 mg".
+    ingredient_parts = {re.split(r"\s+[\d.]", piece)[0] for name in names for piece in name.split(" / ")}
+    unread = {part for part in ingredient_parts if not set(re.findall(r"[a-z][a-z0-9]*", part)) & known.keys()}
+    assert unread == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        # Muscle relaxants: carisoprodol (Soma) is a schedule IV sedative PainPlan adds to the CNS depressant set;
+        # orphenadrine and chlorzoxazone, like cyclobenzaprine and methocarbamol, are in no set the checks read.
+        ("carisoprodol 350 mg tablet", "sedative"),
+        ("carisoprodol-aspirin 200-325 mg tablet", "sedative"),
+        ("orphenadrine citrate ER 100 mg tablet", "not-relevant"),
+        ("chlorzoxazone 500 mg tablet", "not-relevant"),
+        ("cyclobenzaprine 10 mg tablet", "not-relevant"),
+        ("doxylamine succinate 25 mg tablet", "not-relevant"),
+        ("diphenhydramine 25 mg capsule", "not-relevant"),
+    ],
+)
+def test_muscle_relaxants_and_antihistamines_are_read_as_the_sets_count_them(name: str, kind: str) -> None:
+    assert recognise(named(name), terms()).kind == kind
+    assert terms().medication_in(t.CNS_DEPRESSANT, named(name)) == (kind == "sedative")
+
+
 def test_plain_tylenol_stays_not_relevant() -> None:
     assert recognise(named("Tylenol Extra Strength"), terms()).kind == "not-relevant"
     assert recognise(named("Tylenol 325 mg"), terms()).kind == "not-relevant"

@@ -170,6 +170,57 @@ def test_a_plain_combination_of_other_medicines_stays_not_relevant(
     assert report["orders"][0]["class"] == "not-relevant"
 
 
+# Ordinary combinations whose other ingredient the lexicon once lacked: the partner sold with opioids was read alone,
+# the strength list had one number too many, and each was named unidentified (a data-incomplete card beside every
+# opioid order, "incomplete" on the plan page) where it is plainly not relevant.
+ORDINARY_COMBINATIONS = (
+    "AGGRENOX 25-200 MG CAP",
+    "ASPIRIN-DIPYRIDAMOLE ER 25-200 MG CAP",
+    "ACETAMINOPHEN-PAMABROM 500-25 MG TAB",
+    "acetaminophen-dextromethorphan-doxylamine 650-30-12.5 mg/30 mL liquid",
+    "desloratadine-pseudoephedrine 2.5-120 mg tablet,extended release 12 hr",
+    "TRIPROLIDINE-PSEUDOEPHEDRINE 1.25-30 MG/5 ML SOLN",
+    "carbinoxamine maleate-pseudoephedrine 4-60 mg/5 mL liquid",
+    "DEXBROMPHENIRAMINE-PSEUDOEPHEDRINE 6-120 MG TAB ER",
+    "ORPHENADRINE-ASPIRIN-CAFFEINE 25-385-30 MG TAB",
+    "ORPHENADRINE CITRATE/ASPIRIN/CAFFEINE 50-770-60 MG TAB",
+    "CHLORZOXAZONE-ACETAMINOPHEN 250-300 MG TAB",
+    "ASPIRIN-CALCIUM CARBONATE 81-777 MG TAB",
+    "CHLORPHENIRAMINE-METHSCOPOLAMINE-PHENYLEPHRINE 8-2.5-20 MG TAB ER",
+    "ACETAMINOPHEN/PHENYLTOLOXAMINE 325-30 MG TAB",
+    "pseudoephedrine-acrivastine 60-8 mg capsule",
+)
+
+
+@pytest.mark.parametrize("payload", ["ndc", "text"])
+@pytest.mark.parametrize("display", ORDINARY_COMBINATIONS)
+def test_an_ordinary_combination_is_not_relevant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], display: str, payload: str
+) -> None:
+    concept = ndc_only(display) if payload == "ndc" else {"text": display}
+    report = mme_report(
+        tmp_path, capsys, order(concept, every_hours(6)), order({"coding": [OXYCODONE_5]}, every_hours(6), id="rx2")
+    )
+    classes = {line["medication"]: line["class"] for line in report["orders"]}
+    assert classes[display] == "not-relevant"
+    assert report["complete"] is True
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        # Every ingredient of these now read, a fourth number still names an ingredient that was not: maybe the opioid.
+        "CHLORPHENIRAMINE-METHSCOPOLAMINE-PHENYLEPHRINE-HC 8-2.5-20-5 MG TAB",
+        "TRIPROLIDINE/PSE/HYDROC 2.5-60-5 MG/10 ML",
+    ],
+)
+def test_a_fourth_strength_beside_newly_read_ingredients_is_still_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], display: str
+) -> None:
+    report = mme_report(tmp_path, capsys, order(ndc_only(display), every_hours(6)))
+    assert report["orders"][0]["class"] == "unidentified"
+
+
 # ---- frequencies written out in words, as Epic writes them ----
 
 

@@ -83,6 +83,25 @@ _OTHER = _words(
     """
 )
 
+# The other ingredients of the ordinary combinations that hold an ingredient sold with opioids (acetaminophen,
+# aspirin, ibuprofen, naproxen, caffeine, the decongestants and antihistamines): unread, such a name listed one
+# strength more than the ingredients read, and was named unidentified beside every opioid order though it is
+# plainly not relevant (aspirin with dipyridamole, acetaminophen with pamabrom). First the non-opioid ingredients
+# of the packaged drug table's opioid products (so every partner of an opioid is read), then the common OTC and
+# prescription partners of those partners. None is an opioid, a benzodiazepine or in the CNS depressant set:
+# orphenadrine and chlorzoxazone are muscle relaxants the set leaves out, as it does cyclobenzaprine and
+# methocarbamol above (carisoprodol, which PainPlan adds to the set, is a sedative); doxylamine and the other
+# antihistamines are read as diphenhydramine is. Calcium, magnesium and aluminum are the antacids of buffered aspirin.
+_COMBINATION_PARTNERS = _words(
+    """
+    bromodiphenhydramine chlorcyclizine dexbrompheniramine dexchlorpheniramine guaiacolsulfonate phenylpropanolamine
+    pyrilamine ropivacaine triprolidine
+    dipyridamole pamabrom doxylamine desloratadine carbinoxamine acrivastine phenyltoloxamine methscopolamine
+    orphenadrine chlorzoxazone salicylamide carbetapentane bupivacaine ergotamine esomeprazole misoprostol
+    calcium magnesium aluminum bicarbonate citric
+    """
+)
+
 # Abbreviations EHR order names and payers' drug files (names cut to fit a field) use for an ingredient.
 ALIASES: Mapping[str, str] = {
     "apap": "acetaminophen",
@@ -159,7 +178,7 @@ class Brand:
 def ingredients() -> Mapping[str, Ingredient]:
     """Every ingredient name recognition knows, by its lowercase name."""
     found: dict[str, Ingredient] = {}
-    for name in _OTHER:
+    for name in (*_OTHER, *_COMBINATION_PARTNERS):
         found[name] = Ingredient(name, "other")
     for name in _SEDATIVES:
         found[name] = Ingredient(name, "sedative")
