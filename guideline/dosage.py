@@ -10,7 +10,7 @@ from typing import Literal
 from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
-from guideline.units import normalise_unit
+from guideline.units import nci_unit, normalise_unit
 
 UnitClass = Literal["mass", "volume", "patch-rate", "per-other", "count", "unknown"]
 
@@ -177,14 +177,16 @@ def _known_class(key: str) -> tuple[UnitClass, Decimal, Decimal] | None:
 def classify_unit(q: Quantity) -> tuple[UnitClass, Decimal, Decimal]:
     """Unit class in guideline 8.5 table order, with (multiply, divide) into the canonical unit.
 
-    The code is read first (UCUM, or an HL7 drug form), then the unit text. A quantity with no unit at all is a
-    count (a dispense quantity of "60"); a unit word PainPlan does not know ("box", "vial", "drop") is "unknown",
-    never a count of tablets: a box of patches read as one patch undercounted fivefold."""
+    The code is read first (UCUM, an HL7 drug form, or an NCI Thesaurus unit code), then the unit text. A quantity
+    with no unit at all is a count (a dispense quantity of "60"); a unit word PainPlan does not know ("box", "vial",
+    "drop") is "unknown", never a count of tablets: a box of patches read as one patch undercounted fivefold."""
     trusted = q.system in (None, UCUM, ORDERABLE_DRUG_FORM)
     code = normalise_unit(q.code) if q.code else None
     if code is not None and q.system == ORDERABLE_DRUG_FORM and _DRUG_FORM_COUNT.search(code):
         return "count", Decimal(1), Decimal(1)
-    keys = [key for key in (code if trusted else None, normalise_unit(q.unit)) if key is not None]
+    # An NCI Thesaurus unit code (FDA SPL, NCPDP) is read as the unit it names: "C48542" alone was an unknown unit.
+    named = normalise_unit(nci_unit(q.system, q.code))
+    keys = [key for key in (named, code if trusted else None, normalise_unit(q.unit)) if key is not None]
     for key in keys:
         known = _known_class(key)
         if known is not None:
@@ -211,7 +213,7 @@ def to_amount(q: Quantity | None) -> Amount | None:
     if q is None or q.value is None or q.value <= 0:
         return None
     unit_class, multiply, divide = classify_unit(q)
-    shown_unit = (q.unit or q.code or "").replace("{", "").replace("}", "")
+    shown_unit = (q.unit or nci_unit(q.system, q.code) or q.code or "").replace("{", "").replace("}", "")
     plain = f"{number_text(q.value)} {shown_unit}".strip()
     value = q.value * multiply / divide
     if unit_class == "volume" and multiply != divide:

@@ -310,6 +310,52 @@ def test_unit_classes(unit: str | None, code: str | None, system: str | None, ex
     assert classify_unit(Quantity(Decimal(1), unit, system, code))[0] == expected
 
 
+NCI_META = "http://ncimeta.nci.nih.gov"
+NCI_OID = "urn:oid:2.16.840.1.113883.3.26.1.1"
+
+
+@pytest.mark.parametrize("system", [NCI_META, NCI_OID])
+@pytest.mark.parametrize(
+    ("code", "expected", "shown"),
+    [
+        # The NCI Thesaurus codes of FDA SPL and NCPDP units, as Oracle Health and CARIN send them with no unit text.
+        ("C48542", "count", "2 tablets"),
+        ("C48480", "count", "2 capsules"),
+        ("C48524", "count", "2 patches"),
+        ("C122629", "count", "2 sprays"),  # Actuation
+        ("C48506", "count", "2 lozenges"),
+        ("C48539", "count", "2 suppositories"),
+        ("C53499", "count", "2 films"),
+        ("C28253", "mass", "2 mg"),
+        ("C48152", "mass", "2 mcg"),
+        ("C48155", "mass", "2 g"),
+        ("C28254", "volume", "2 mL"),
+        ("C48505", "volume", "2 L (2000 mL)"),
+        # Codes of units PainPlan does not read as an amount stay unknown: C48473 is an ampule, not an actuation.
+        ("C48473", "unknown", "2 C48473"),
+        ("C48551", "unknown", "2 C48551"),
+    ],
+)
+def test_an_nci_unit_code_with_no_unit_text_is_read_as_its_unit(
+    system: str, code: str, expected: str, shown: str
+) -> None:
+    quantity = Quantity(Decimal(2), None, system, code)
+    assert classify_unit(quantity)[0] == expected
+    assert to_amount(quantity).shown == shown
+
+
+def test_an_nci_code_under_another_system_is_not_read() -> None:
+    assert classify_unit(Quantity(Decimal(2), None, "urn:oid:1.2.840.114350", "C48542"))[0] == "unknown"
+
+
+def test_a_dose_in_an_nci_tablet_code_is_converted() -> None:
+    """Oracle Health's dose of 2 tablets written only as the SPL unit code: once unknown, no MME (named)."""
+    dose = {"value": 2, "system": NCI_META, "code": "C48542"}
+    (order,) = mme(med_request("1049621", [dosage(dose, every(4))])).orders
+    assert (order.state, order.mme) == ("ok", Decimal(90))  # 2 × 6 a day × 5 mg × 1.5
+    assert "2 tablets" in order.explanation
+
+
 @pytest.mark.parametrize(
     ("value", "unit", "canonical"),
     [("500", "mcg", "0.5"), ("2", "g", "2000"), ("0.075", "mg/h", "75"), ("1", "L", "1000"), ("25", "ug/h", "25")],
@@ -393,3 +439,12 @@ def test_a_daily_cap_is_written_in_words() -> None:
 def test_an_epic_order_4_times_daily_counts_four_doses_in_its_mme() -> None:
     order = med_request("1049621", [dosage(1, {"code": {"text": "4 times daily"}})])  # oxycodone 5 mg tablets
     assert mme(order).orders[0].mme == Decimal(30)  # 4 × 5 mg × 1.5; it read 7.5
+
+
+def test_a_strength_per_an_nci_actuation_code_is_per_spray() -> None:
+    """A nasal spray's strength "100 mcg per 1 C122629" is per actuation, not per unit (a count of one)."""
+    from guideline.recognition.strengths import strength_basis
+
+    assert strength_basis(Quantity(Decimal(1), None, NCI_META, "C122629")) == ("actuation", Decimal(1))
+    assert strength_basis(Quantity(Decimal(1), None, NCI_OID, "C48542")) == ("unit", Decimal(1))
+    assert strength_basis(Quantity(Decimal(5), None, NCI_META, "C28254")) == ("ml", Decimal(5))

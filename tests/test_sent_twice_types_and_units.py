@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from builders import NOW, PATIENT_ID, TZ, patient
 from synthetic_export import dispense
 from test_fills_sent_twice import EPIC_RX_NUMBER, OXYCODONE_10, carin_claim, epic_dispense, total_on_card
@@ -204,6 +205,20 @@ def test_a_unit_spelled_another_way_is_the_same_unit() -> None:
     assert same_fill(ml, unit_marks({"value": 60, "unit": "ML"}))
     assert same_fill(ml, unit_marks({"value": 60, "unit": "milliliter"}))
     assert not same_fill(ml, unit_marks({"value": 60, "unit": "L"}))
+
+
+@pytest.mark.parametrize("system", ["http://ncimeta.nci.nih.gov", "urn:oid:2.16.840.1.113883.3.26.1.1"])
+def test_a_unit_sent_only_as_its_nci_code_is_that_unit(tmp_path: Path, system: str) -> None:
+    # Oracle Health and CARIN send the FDA SPL unit as its NCI Thesaurus code with no unit text. Read as an unknown
+    # unit, the EHR's fill and the payer's claim for it (a bare quantity) were two fills: 180 MME/day for 90.
+    tablets = {"value": 180, "system": system, "code": "C48542"}
+    assert total_on_card(tmp_path, epic_dispense(quantity=tablets), carin_claim()) == "90"
+    coded = unit_marks({"value": 60, "system": system, "code": "C48542"})
+    assert same_fill(coded, unit_marks({"value": 60, "unit": "Tablet"}))
+    assert not same_fill(coded, unit_marks({"value": 60, "system": system, "code": "C28254"}))
+    assert same_fill(
+        unit_marks({"value": 60, "system": system, "code": "C28254"}), unit_marks({"value": 60, "unit": "mL"})
+    )
 
 
 def test_a_quantity_with_no_unit_is_one_with_a_unit_it_can_mean() -> None:
