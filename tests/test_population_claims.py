@@ -98,14 +98,15 @@ def professional_claim(ident: str, pid: str, day: str, icd10: str) -> dict:
     }
 
 
-def hospice_claim(ident: str, pid: str, day: str) -> dict:
+def hospice_claim(ident: str, pid: str, day: str, last_day: str | None = None) -> dict:
+    """A Blue Button hospice claim billed from `day` to `last_day` (the same day when not given)."""
     return {
         "resourceType": "ExplanationOfBenefit",
         "id": ident,
         "status": "active",
         "type": {"coding": [{"system": "https://bluebutton.cms.gov/resources/codesystem/eob-type", "code": "HOSPICE"}]},
         "patient": {"reference": f"Patient/{pid}"},
-        "billablePeriod": {"start": day, "end": day},
+        "billablePeriod": {"start": day, "end": last_day or day},
     }
 
 

@@ -19,6 +19,7 @@ from synthetic_export import (
     order,
     patient,
 )
+from test_population_claims import hospice_claim
 from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
@@ -59,18 +60,6 @@ def _hospice_stay(ident: str, pid: str, start: str, end: str | None, status: str
     }
 
 
-def _hospice_claim(ident: str, pid: str, start: str, end: str) -> dict:
-    """A Blue Button hospice claim for a month's care: billed from its first day to its last."""
-    return {
-        "resourceType": "ExplanationOfBenefit",
-        "id": ident,
-        "status": "active",
-        "type": {"coding": [{"system": "https://bluebutton.cms.gov/resources/codesystem/eob-type", "code": "HOSPICE"}]},
-        "patient": {"reference": f"Patient/{pid}"},
-        "billablePeriod": {"start": start, "end": end},
-    }
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Hospice dated around the history window (2025-10-03 to 2026-03-31 for 2026 Q1)
 
@@ -88,7 +77,7 @@ def test_a_hospice_stay_still_in_progress_excludes() -> None:
 
 
 def test_a_hospice_claim_ending_inside_the_window_excludes() -> None:
-    claim = _hospice_claim("hc", "h3", "2025-09-15", "2025-10-14")
+    claim = hospice_claim("hc", "h3", "2025-09-15", "2025-10-14")
     outcome = _evaluate("h3", [patient("h3"), *_high_dose("h3"), claim])
     assert _row(outcome)["excluded"] == "hospice or palliative care (procedure)"
 
