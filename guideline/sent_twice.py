@@ -77,10 +77,14 @@ class FillMarks:
     claim: str | None  # the pharmacy claim it was read from
     # What kind of fill it says it was (`supply_type_keys`); empty when it does not say, as no claim does.
     supply_types: frozenset[str] = frozenset()
-    part_fill: bool = False  # a part fill or a trial fill (PART_FILLS)
     handed_over_at: datetime | None = None  # when it was handed over, when written to the time of day
     unit: str | None = None  # its quantity's unit (`quantity_unit`); None for a bare number
     in_billing_units: bool = False  # a claim's bare quantity: in NCPDP billing units
+
+    @property
+    def part_fill(self) -> bool:
+        """A part fill or a trial fill (`PART_FILLS`), as its type keys say."""
+        return not self.supply_types.isdisjoint(_PART_FILL_KEYS)
 
 
 def same_fill(one: FillMarks, other: FillMarks) -> bool:
@@ -225,7 +229,6 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
     """A dated fill's marks, with its drug key and its prescriber and pharmacy as the caller names them."""
     day = fills.fill_date(dispense)
     assert day is not None  # read_once compares dated fills only
-    supply_types = supply_type_keys(dispense.supply_type)
     return FillMarks(
         day=day,
         drug=drug,
@@ -236,8 +239,7 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
         numbers=frozenset(dispense.numbers),
         prescriptions=frozenset(_prescription(ref, dispense) for ref in dispense.authorizing_prescriptions),
         claim=dispense.claim,
-        supply_types=supply_types,
-        part_fill=not supply_types.isdisjoint(_PART_FILL_KEYS),
+        supply_types=supply_type_keys(dispense.supply_type),
         handed_over_at=_time_written(dispense.when_handed_over),
         unit=quantity_unit(dispense.quantity),
         in_billing_units=dispense.billing_units,
