@@ -56,3 +56,9 @@ def by_identifier(ref: str) -> tuple[str, str] | None:
         return None
     system, _, number = rest.rpartition("|")
     return kind, identifier_key(system, number)
+
+
+def named_kind(kind: str, key: str) -> str:
+    """The type a reference by identifier names (`by_identifier`): its stated type, else "Organization" for an NCPDP
+    number (always a pharmacy), else "" (an NPI of no stated type may be a prescriber or a pharmacy)."""
+    return "Organization" if not kind and key.startswith("ncpdp|") else kind

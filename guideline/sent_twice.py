@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from guideline import fills
 from guideline.dosage import classify_unit
 from guideline.fhirdata import Coding, Concept, Quantity, local_reference
-from guideline.identifiers import by_identifier
+from guideline.identifiers import by_identifier, named_kind
 from guideline.record import Dispense
 from guideline.units import normalise_unit
 
@@ -342,6 +342,5 @@ def _actor(ref: str) -> tuple[str, str]:
         local = local_reference(ref) or ref
         return local.partition("/")[0], local
     kind, key = named
-    if not kind and key.startswith("ncpdp|"):
-        kind = "Organization"
+    kind = named_kind(kind, key)
     return kind, f"{kind}?{key}"

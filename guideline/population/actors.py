@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from guideline.fhirdata import local_reference
-from guideline.identifiers import by_identifier
+from guideline.identifiers import by_identifier, named_kind
 from guideline.population.model import Directory
 
 _UNSAFE_IN_ID = re.compile(r"[^A-Za-z0-9.\-]+")  # an identifier's system and number, made fit for an id
@@ -23,6 +23,5 @@ def resolve_actor(reference: str | None, directory: Directory) -> str | None:
     found = directory.by_identifier.get(key)
     if found is not None:
         return found
-    if not kind and key.startswith("ncpdp|"):
-        kind = "Organization"
+    kind = named_kind(kind, key)
     return f"{kind}/{_UNSAFE_IN_ID.sub('-', key)}" if kind else None
