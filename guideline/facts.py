@@ -423,11 +423,12 @@ class Facts:
         current = {id(order) for order in self.active_orders}
         named = []
         for order in self.exposure_orders:
-            if id(order) in current or not recognise(order.medication, self.terms).unidentified:
+            if id(order) in current:
                 continue
-            if self._in_history_window(order):
+            recognition = recognise(order.medication, self.terms)
+            if recognition.unidentified and self._in_history_window(order):
                 kind = f"{order.status} order" if order.status else "order"
-                named.append(named_item(recognise(order.medication, self.terms).display, kind, order.id))
+                named.append(named_item(recognition.display, kind, order.id))
         return tuple(dict.fromkeys(named))
 
     def _in_history_window(self, order: MedOrder) -> bool:
