@@ -732,13 +732,10 @@ def _substance_result(
     so the first day and those days within the period are judged, never each of its up to 366 days."""
     in_effect, taking_on = history.in_effect, history.taking_on
     first = _judged_on(substance, value, day, in_effect, taking_on, negative_substances)
-    if day is None or last is None or value not in ("positive", "negative"):
+    if day is None or last is None:
         return first
-    if value == "positive":
-        set_name = substance.expected_by
-    else:
-        set_name = substance.negative_unexpected_by if substance.name in negative_substances else None
-    if not set_name:
+    set_name = _day_dependent_set(substance, value, negative_substances)
+    if set_name is None:
         return first  # nothing can explain it, or make it unexpected: the same verdict on every day
     for turn in history.turning_days(set_name, value == "positive"):
         if turn <= day:
@@ -751,15 +748,16 @@ def _substance_result(
     return first
 
 
-def _judged_by_day(substance: UdsSubstance, value: Value, negative_substances: frozenset[str]) -> bool:
-    """Whether the substance's verdict depends on the test's day: only a positive some prescription may explain, or
-    a negative a prescription may make unexpected. Every other verdict (`_judged_on`) is the same on every day, and
-    for a result dated to the month or the year only (`_substance_result`) too; dated or not is all that matters."""
+def _day_dependent_set(substance: UdsSubstance, value: Value, negative_substances: frozenset[str]) -> str | None:
+    """The medication set that makes the substance's verdict depend on the test's day, else None: for a positive
+    the set that may explain it, for a negative the set that may make it unexpected. Every other verdict
+    (`_judged_on`) is the same on every day, and for a result dated to the month or the year only
+    (`_substance_result`) too; dated or not is all that matters."""
     if value == "positive":
-        return bool(substance.expected_by)
-    if value == "negative":
-        return substance.name in negative_substances and bool(substance.negative_unexpected_by)
-    return False
+        return substance.expected_by or None
+    if value == "negative" and substance.name in negative_substances:
+        return substance.negative_unexpected_by or None
+    return None
 
 
 def _days_after(day: date, count: int) -> date | None:
@@ -882,7 +880,7 @@ def uds_results(
             # Each row's own (rows sharing a substance judge differently). A verdict no prescription can change (a
             # negative nothing makes unexpected, a positive nothing explains, no reading) is the same on every day:
             # judged once per call, not once per test day.
-            if _judged_by_day(substance, value, negative_substances):
+            if _day_dependent_set(substance, value, negative_substances) is not None:
                 key = (substance.test_set, value, day, last)
             else:
                 key = (substance.test_set, value, day is None)
