@@ -8,7 +8,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from guideline.checks.high_mme import unconverted_current, unconverted_to_name
-from guideline.checks.pdmp_review import unread_reviews
+from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
 from guideline.checks.unidentified_medication import current_to_name
@@ -127,9 +127,13 @@ def past_orders_on_card(facts: Facts) -> tuple[str, ...]:
 
 
 def reviews_on_card(facts: Facts) -> tuple[str, ...]:
-    """The reviews no check could count, where a review check runs (`opioid_checks_run`): elsewhere no card could ask
-    for one already on record, and the plan page names them."""
-    return reviews_not_counted(facts) if opioid_checks_run(facts) else ()
+    """The reviews no check could count, where a check asking for them runs: the evaluations where the opioid checks
+    run (`opioid_checks_run`), the PDMP reviews also where a benzodiazepine order asks for one (`review_asked`).
+    Elsewhere no card could ask for one already on record, and the plan page names them."""
+    opioid = opioid_checks_run(facts)
+    assessments = unread_assessments(facts) if opioid else ()
+    reviews = unread_reviews(facts) if opioid or review_asked(facts) else ()
+    return (*assessments, *reviews)
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:

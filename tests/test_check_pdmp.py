@@ -310,3 +310,17 @@ def test_an_unread_review_is_named_on_the_card_only_where_a_review_check_runs() 
     assert kind.items(quiet.facts) and kind.card_named(quiet.facts) == ()
     ordering = run("order-sign", drafts=[oxy()], resources=[row])
     assert kind.card_named(ordering.facts) == ("PDMP review (observation obs-pdmp-feb30), no date",)
+
+
+def test_an_unread_review_is_named_on_the_card_when_a_benzodiazepine_order_asks_for_a_review() -> None:
+    """With include_benzodiazepines a lorazepam order alone asks for a PDMP review: an unreadable review row on record
+    is named on that card too (it was named only where an opioid was being ordered)."""
+    from guideline.named_gaps import NAMED_GAPS
+
+    row = {**observation(REVIEW_FINDING, system=SNOMED, when="2026-02-30"), "id": "obs-pdmp-feb30"}
+    lorazepam = med_request(LORAZEPAM, draft=True, id="lz1", supply_days=10)
+    config = {"checks": {CHECK: {"include_benzodiazepines": True}}}
+    evaluation = run("order-sign", drafts=[lorazepam], resources=[row], config=config)
+    assert card(evaluation, CHECK) is not None
+    kind = next(kind for kind in NAMED_GAPS if kind.key == "unread-reviews")
+    assert kind.card_named(evaluation.facts) == ("PDMP review (observation obs-pdmp-feb30), no date",)

@@ -110,6 +110,11 @@ def _summary(last: date | None, lookback: int, label: str) -> str:
     return first_fitting(f"{gap}; check {label} before prescribing", f"{gap}; check the PDMP before prescribing")
 
 
+def review_asked(facts: Facts) -> bool:
+    """Whether an order on this call asks for a PDMP review: an opioid, or a benzodiazepine where the site asks."""
+    return bool(_triggers(facts, bool(facts.config.check(CHECK_ID)["include_benzodiazepines"])))
+
+
 def _triggers(facts: Facts, include_benzodiazepines: bool) -> tuple[MedOrder, ...]:
     """Every new opioid order, of any duration and including buprenorphine treatment; benzodiazepines if asked."""
     if not include_benzodiazepines:
