@@ -10,7 +10,7 @@ from typing import Literal
 from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
-from guideline.units import nci_unit, normalise_unit
+from guideline.units import HOURS, nci_unit, normalise_unit
 
 UnitClass = Literal["mass", "volume", "patch-rate", "per-other", "count", "unknown"]
 
@@ -85,7 +85,8 @@ _NUMBER = rf"(\d+(?:\.\d+)?|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=
 # Epic writes "every 4 (four) hours" and "Four (4) times daily": the number repeated in brackets is skipped. Unread,
 # "4 (four) times daily" fell through to the bare "daily" of once a day.
 _SPELLED = r"\s*(?:\([a-z0-9 -]+\)\s*)?"
-_HOURS = r"(?:hours|hour|hrs|hr|h)\b"
+# The hour words of guideline.units (the ones durations and strengths read), longest first: one fixed order.
+_HOURS = rf"(?:{'|'.join(sorted(HOURS, key=len, reverse=True))})\b"
 # A time of day as a sig names it: "every morning", "in the evening", "at bedtime", "at night", "nightly".
 _TIME_OF_DAY = r"\b(?:(?:every|each|in the)\s+(?:morning|afternoon|evening|night)|(?:at\s+)?(?:bedtime|night)|nightly)"
 # "a day", "per day", "each day", and Epic's "daily" ("3 times daily" is Epic's name for TID).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from guideline.fhirdata import Quantity
-from guideline.units import normalise_unit
+from guideline.units import HOURS, normalise_unit
 
 # Guideline 4.1's unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
 _DAYS: dict[str, tuple[Decimal, Decimal]] = {
@@ -13,7 +13,7 @@ _DAYS: dict[str, tuple[Decimal, Decimal]] = {
     **dict.fromkeys(("wk", "wks", "week", "weeks"), (Decimal(7), Decimal(1))),
     **dict.fromkeys(("mo", "mos", "month", "months"), (Decimal(30), Decimal(1))),
     **dict.fromkeys(("a", "yr", "yrs", "year", "years"), (Decimal(365), Decimal(1))),
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), (Decimal(1), Decimal(24))),
+    **dict.fromkeys(HOURS, (Decimal(1), Decimal(24))),
     **dict.fromkeys(("min", "mins", "minute", "minutes"), (Decimal(1), Decimal(1440))),
     **dict.fromkeys(("s",), (Decimal(1), Decimal(86400))),
 }

@@ -1,6 +1,6 @@
 """A unit as EHRs spell it, read as one key: the one place doses, strengths and durations tidy unit words.
 
-Two readings:
+Three readings, and the words of an hour:
 
 - `unit_key`: trimmed, lower case, UCUM annotation braces dropped. Strengths read their denominator by it (an hour
   by `normalise_unit`, so "hour(s)" and "hrs" are hours there too).
@@ -9,6 +9,7 @@ Two readings:
   it: durations once had a reading of their own, under which "24 hr", "min(s)", "wk(s)" and "days." named no unit.
 - `nci_unit`: the unit an NCI Thesaurus code names (FDA SPL and NCPDP units, as Oracle Health and CARIN payers send
   a quantity's unit with no unit text), as the unit word the readings above know.
+- `HOURS`: an hour as units and sigs write it, the one list durations, strengths per hour and sig text read.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ _NCI_UNITS: dict[str, str] = {
     "C28254": "mL",
     "C48505": "L",
 }
+
+# An hour, after `normalise_unit`: a duration's unit ("24 hr"), a strength's denominator ("mcg/hrs") and a sig's
+# interval ("every 4 hrs") are read by this one list, so none of them knows an hour the others do not.
+HOURS = frozenset({"h", "hr", "hrs", "hour", "hours"})
 
 _PLURAL_MARK = re.compile(r"\((?:e?s|ies)\)$")
 _SPACES = re.compile(r"\s+")

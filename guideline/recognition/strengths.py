@@ -13,10 +13,9 @@ from guideline.dosage import classify_unit, to_amount
 from guideline.fhirdata import RXNORM, Concept, Quantity
 from guideline.recognition.names import read_name
 from guideline.record import MedicationIngredient, ResolvedMedication
-from guideline.units import nci_unit, normalise_unit, unit_key
+from guideline.units import HOURS, nci_unit, normalise_unit, unit_key
 
 Strength = Literal["unit", "ml", "hour", "actuation"]
-_HOURS = frozenset({"h", "hr", "hrs", "hour", "hours"})
 
 
 def strength_basis(q: Quantity | None) -> tuple[Strength, Decimal] | None:
@@ -28,7 +27,7 @@ def strength_basis(q: Quantity | None) -> tuple[Strength, Decimal] | None:
         return None
     # The code, else the unit: "hour(s)", "hrs" and "hr." are hours, as a duration reads them (normalise_unit).
     key = unit_key(nci_unit(q.system, q.code) or q.code or q.unit or "")  # "C122629" is an actuation
-    if normalise_unit(key) in _HOURS:
+    if normalise_unit(key) in HOURS:
         return "hour", value
     if any(word in key for word in ("actuat", "spray", "puff")):
         return "actuation", value
