@@ -22,7 +22,8 @@ def _words(text: str) -> tuple[str, ...]:
 
 BRAND_TABLE = Path(__file__).resolve().parent.parent / "data" / "brand-names.csv"
 DRUG_TABLE = Path(__file__).resolve().parent.parent / "data" / "opioid-drug-data.csv"
-_NAME_WORD = re.compile(r"[a-z][a-z0-9]*")
+# A word of a lower-cased drug name, as recognition reads names (guideline.recognition.names) and the drug table.
+NAME_WORD = re.compile(r"[a-z][a-z0-9]*")
 
 # Opioids named in the factor tables, plus the anaesthesia-only fentanyl analogues (opioids without a factor).
 _OPIOIDS: dict[str, str | None] = {name: rxcui for rxcui, name in mf.INGREDIENT_NAMES.items()}
@@ -152,7 +153,7 @@ def opioid_partners() -> frozenset[str]:
         words = {
             ALIASES.get(word, word)
             for row in csv.DictReader(handle)
-            for word in _NAME_WORD.findall(row["drug_name"].lower())
+            for word in NAME_WORD.findall(row["drug_name"].lower())
         }
     return frozenset(word for word in words if word in known and known[word].kind != "opioid")
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from guideline.recognition.lexicon import ALIASES, Brand, Ingredient, brands, ingredients
+from guideline.recognition.lexicon import ALIASES, NAME_WORD, Brand, Ingredient, brands, ingredients
 
 StrengthBasis = Literal["unit", "ml", "hour", "actuation"]
 
@@ -40,7 +40,6 @@ class NameReading:
         return next((s for s in self.strengths if s.ingredient == ingredient), None)
 
 
-_WORD = re.compile(r"[a-z][a-z0-9]*")
 # A number starts where a run of digits starts, and its digits are never given back (possessive): a name of 60,000
 # digits otherwise took minutes, every start inside the run trying every split of it.
 _NUMBER = r"(?<![\d.])(\d++(?:\.\d++)?|\.\d++)"
@@ -196,7 +195,7 @@ def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
     table = brands()
     found: list[_Mention] = []
     brand: Brand | None = None
-    words = list(_WORD.finditer(text))
+    words = list(NAME_WORD.finditer(text))
     for index, match in enumerate(words):
         word = ALIASES.get(match.group(), match.group())
         if word in known:
@@ -219,7 +218,7 @@ def _ingredients_in_order(text: str, start: int = 0, end: int | None = None) -> 
     """Every ingredient word of a name (or of `text[start:end]`) in order, a repeated one each time it is written
     (two salts of one drug)."""
     known = ingredients()
-    words = _WORD.finditer(text, start, len(text) if end is None else end)
+    words = NAME_WORD.finditer(text, start, len(text) if end is None else end)
     return [name for name in (ALIASES.get(w.group(), w.group()) for w in words) if name in known]
 
 
