@@ -348,6 +348,8 @@ def read_name(text: str) -> NameReading:
 # names an ingredient that was not read (recognition.classify then names the medicine, never "not relevant").
 _OPIOID_CUTS = frozenset({"hc", "oxy", "cod"})
 _JOINED_PARTS = re.compile(r"[a-z]+(?:\s*/\s*[a-z]+)+")
+# Two words joined by "/" or "-", as a combination's name joins its ingredients ("apap/hc", "acetaminophen-hc").
+_JOINED_WORDS = re.compile(r"[a-z]\s*[/-]\s*[a-z]")
 
 
 def _opioid_cut_joined(lowered: str) -> bool:
@@ -368,6 +370,3 @@ def _unread_ingredient(lowered: str, mentions: list[_Mention], listed: _Strength
     read = max(len(mentions), len(_ingredients_in_order(lowered)))
     combination = any(written for _, written in listed.numbers) or _JOINED_WORDS.search(lowered) is not None
     return combination and len(listed.numbers) > read
-
-
-_JOINED_WORDS = re.compile(r"[a-z]\s*[/-]\s*[a-z]")
