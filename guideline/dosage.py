@@ -104,9 +104,9 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\b{_NUMBER}{_SPELLED}\s*(?:times|x)\s+{_A_DAY}"), "times"),
     # Two times of day joined by "and" ("every morning and at bedtime", "nightly and every morning", "1 tab every
     # morning and 1 tab at bedtime") are twice a day: read before the "every morning" of once a day.
-    (re.compile(rf"{_TIME_OF_DAY}\s+and\s+(?:[\d.]+\s*[a-z()]+\s+)?(?:{_TIME_OF_DAY}|evening|night)\b"), "2"),
+    (re.compile(rf"{_TIME_OF_DAY}\s+and\s+(?:[\d.]+\s*[a-z()]+\s+)?(?:{_TIME_OF_DAY}|evening|night|noon)\b"), "2"),
     (re.compile(rf"\b(?:(?:once|one time|1 time)\s+{_A_DAY}|daily|nightly|every\s+day)\b"), "1"),
-    (re.compile(r"\b(?:at bedtime|every (?:morning|evening|night)|in the (?:morning|evening))\b"), "1"),
+    (re.compile(_TIME_OF_DAY), "1"),  # one time of day alone: once ("every morning", "each evening", "at bedtime")
     # The timing abbreviations of rule 4, written as text ("Q6H PRN", "BID"); AM and PM are left out, since as
     # text they are as likely a clock time.
     (re.compile(r"\b(q\d+(?:\.\d+)?[hd]|qd|bid|tid|qid|qhs|hs|qod)\b"), "code"),

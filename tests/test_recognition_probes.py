@@ -135,6 +135,8 @@ def test_a_cut_opioid_name_beside_a_benzodiazepine_gets_the_card() -> None:
         "HC/PSE/DM",
         "CHLORPHEN/PE/HC SOLN",
         "APAP / COD TAB",
+        "APAP-HC",  # joined by a hyphen or a space, not "/": read as acetaminophen alone, not relevant
+        "APAP HC 5-325",
     ],
 )
 def test_an_unread_ingredient_beside_an_opioid_partner_is_named(
@@ -242,6 +244,8 @@ def test_a_fourth_strength_beside_newly_read_ingredients_is_still_named(
         ("at night and in the morning", 2),
         ("1 tab every morning and 1 tab at bedtime", 2),
         ("every morning", 1),
+        ("each morning", 1),  # no frequency: the twice-a-day rule knew "each", the once-a-day one did not
+        ("every morning and noon", 2),  # read as "every morning": once
         ("at bedtime as needed for pain and sleep", 1),
     ],
 )

@@ -339,26 +339,21 @@ def read_name(text: str) -> NameReading:
         extended_release=extended,
         brand=brand,
         unread_ingredient=(numbered is None and _unread_ingredient(lowered, mentions, listed))
-        or _opioid_cut_joined(lowered),
+        or _opioid_cut_named(lowered),
     )
 
 
-# The opioids as drug files cut them to two or three letters ("IBU/HC", "APAP/COD", "IBU/OXY"): too short to read as
-# the opioid by themselves ("HC" is also hydrocortisone), but a name joining one to an ingredient sold with opioids
-# names an ingredient that was not read (recognition.classify then names the medicine, never "not relevant").
-_OPIOID_CUTS = frozenset({"hc", "oxy", "cod"})
-_JOINED_PARTS = re.compile(r"[a-z]+(?:\s*/\s*[a-z]+)+")
+# The opioids as drug files cut them to two or three letters ("IBU/HC", "APAP-HC", "APAP HC 5-325"): too short to
+# read as the opioid by themselves ("HC" is also hydrocortisone), but a name holding one beside an ingredient sold with
+# opioids names an ingredient that was not read (recognition.classify then names the medicine, never "not relevant").
+_OPIOID_CUT = re.compile(r"\b(?:hc|oxy|cod)\b")
 # Two words joined by "/" or "-", as a combination's name joins its ingredients ("apap/hc", "acetaminophen-hc").
 _JOINED_WORDS = re.compile(r"[a-z]\s*[/-]\s*[a-z]")
 
 
-def _opioid_cut_joined(lowered: str) -> bool:
-    """Whether a "/"-joined list of ingredients holds an opioid's cut name: "ibu/hc", "pse/hc/dm"."""
-    if "/" not in lowered:
-        return False
-    return any(
-        part.strip() in _OPIOID_CUTS for joined in _JOINED_PARTS.finditer(lowered) for part in joined[0].split("/")
-    )
+def _opioid_cut_named(lowered: str) -> bool:
+    """Whether the name holds an opioid's cut name as a word of its own: "ibu/hc", "apap-hc", "apap hc 5-325"."""
+    return _OPIOID_CUT.search(lowered) is not None
 
 
 def _unread_ingredient(lowered: str, mentions: list[_Mention], listed: _StrengthList | None) -> bool:
