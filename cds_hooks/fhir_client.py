@@ -436,8 +436,7 @@ def _nested_search_problem(bundle: Mapping[str, Any], matched: int) -> str | Non
     link is never followed), or a total above its matches; None when nothing says so."""
     if _next_link(bundle, "") is not None:
         return "a search in the Bundle the EHR sent has more pages, which were not read"
-    total = reported_total(bundle)
-    return shortfall_words(total, matched) if total is not None else None
+    return _total_above(bundle, matched)
 
 
 def _issues_of(outcome: Mapping[str, Any]) -> list[dict]:
@@ -481,14 +480,14 @@ def shortfall_words(total: int, matched: int) -> str | None:
 def search_problem(payload: Any) -> str | None:
     """Why a whole search answer in one Bundle (no next page) is not all there: data withheld, a search nested in it
     not all there, or fewer matches than its total. None when nothing says so."""
-    if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
-        return None
-    scan = _scan(payload)
-    short = _withheld_in(scan) or scan.nested
-    if short:
-        return short
+    scan = _bundle_scan(payload)  # anything but a Bundle: no issue, no nested search and no total, so None
+    return _withheld_in(scan) or scan.nested or _total_above(payload, scan.matched)
+
+
+def _total_above(payload: Any, matched: int) -> str | None:
+    """Words for a search answer whose Bundle.total is above the `matched` matches it holds; None without a total."""
     total = reported_total(payload)
-    return shortfall_words(total, scan.matched) if total is not None else None
+    return shortfall_words(total, matched) if total is not None else None
 
 
 @dataclass(frozen=True)
@@ -501,8 +500,7 @@ class PlainPage:
     def problem(self, payload: Mapping[str, Any]) -> str | None:
         """`search_problem` of the page: with no warning and no nested search in it, only a total above its
         matches can say it is not all there."""
-        total = reported_total(payload)
-        return shortfall_words(total, self.matched) if total is not None else None
+        return _total_above(payload, self.matched)
 
 
 def plain_page(payload: Any) -> PlainPage | None:
