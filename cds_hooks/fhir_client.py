@@ -356,13 +356,9 @@ _WITHHELD_TYPES = frozenset({"suppressed", "incomplete"})
 _WITHHELD_TEXT = "additional data may be present"
 
 
-def withheld_problem(payload: Any) -> str | None:
-    """WITHHELD when a search answer's OperationOutcome says matches were withheld or may be missing, wherever in
-    the Bundle it sits (`_scan`), else None."""
-    return _withheld_in(_bundle_scan(payload))
-
-
 def _withheld_in(scan: _Scan) -> str | None:
+    """WITHHELD when an OperationOutcome issue of a scanned search answer says matches were withheld or may be
+    missing, wherever in the Bundle it sits (`_scan`), else None."""
     return WITHHELD if any(_says_withheld(issue) for issue in scan.issues) else None
 
 
@@ -480,8 +476,29 @@ def shortfall_words(total: int, matched: int) -> str | None:
 def search_problem(payload: Any) -> str | None:
     """Why a whole search answer in one Bundle (no next page) is not all there: data withheld, a search nested in it
     not all there, or fewer matches than its total. None when nothing says so."""
-    scan = _bundle_scan(payload)  # anything but a Bundle: no issue, no nested search and no total, so None
-    return _withheld_in(scan) or scan.nested or _total_above(payload, scan.matched)
+    return page_facts(payload).problem(payload)
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What a search page says of its own completeness: its matches, a withheld warning, a nested search's gap."""
+
+    matched: int
+    withheld: str | None = None
+    nested: str | None = None
+
+    def problem(self, payload: Any, more: bool = False) -> str | None:
+        """Why the page's search is not all there. With pages still to read only a withheld warning can say so (its
+        total counts the matches of those pages too); a whole search, as `search_problem` says."""
+        if more:
+            return self.withheld
+        return self.withheld or self.nested or _total_above(payload, self.matched)
+
+
+def page_facts(payload: Any) -> PageFacts:
+    """The PageFacts of a search answer, read in one `_scan`; none (no matches, nothing said) of anything else."""
+    scan = _bundle_scan(payload)
+    return PageFacts(scan.matched, _withheld_in(scan), scan.nested)
 
 
 def _total_above(payload: Any, matched: int) -> str | None:
@@ -491,16 +508,11 @@ def _total_above(payload: Any, matched: int) -> str | None:
 
 
 @dataclass(frozen=True)
-class PlainPage:
-    """A search page every entry of which is plain (`plain_page`): its resources and its matches."""
+class PlainPage(PageFacts):
+    """A search page every entry of which is plain (`plain_page`): its resources and its matches. It holds no
+    warning and no nested search, so only a total above its matches can say it is not all there."""
 
-    resources: list[dict]
-    matched: int
-
-    def problem(self, payload: Mapping[str, Any]) -> str | None:
-        """`search_problem` of the page: with no warning and no nested search in it, only a total above its
-        matches can say it is not all there."""
-        return _total_above(payload, self.matched)
+    resources: list[dict] = field(default_factory=list)
 
 
 def plain_page(payload: Any) -> PlainPage | None:
@@ -513,7 +525,7 @@ def plain_page(payload: Any) -> PlainPage | None:
         return None
     entries = payload.get("entry")
     if entries is None:
-        return PlainPage([], 0)
+        return PlainPage(0)
     if type(entries) is not list:
         return None
     found: list[dict] = []
@@ -531,7 +543,7 @@ def plain_page(payload: Any) -> PlainPage | None:
         if type(search) is not dict or search.get("mode") not in _NOT_MATCHES:  # as _scan counts them
             matched += 1
         found.append(resource)
-    return PlainPage(found, matched)
+    return PlainPage(matched, resources=found)
 
 
 def _next_link(payload: Any, current: str) -> str | None:

@@ -17,12 +17,11 @@ from cds_hooks.fhir_client import (
     FhirClient,
     empty_search_problem,
     match_count,
+    page_facts,
     plain_page,
     reported_total,
     resources_of,
-    search_problem,
     shortfall_words,
-    withheld_problem,
 )
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS
@@ -143,17 +142,13 @@ def gather(
                 more = _next_url(value)
                 if more:
                     queries[key] = more  # the client sent page one only: read the rest ourselves
-                    if "?" in template:
-                        matched = plain.matched if plain is not None else match_count(value)
-                        continued[key] = (reported_total(value), matched)
-                if "?" in template and isinstance(value, dict):
+                if "?" in template:  # a search answered with a Bundle (a dict, or resources_of said so)
+                    facts = plain if plain is not None else page_facts(value)  # one scan of a page that is not plain
+                    if more:
+                        continued[key] = (reported_total(value), facts.matched)
                     # What it holds counts; a warning that data was withheld names it (read again, the same user
-                    # would be shown the same), and so does a total above the matches of a search sent whole. A
-                    # plain page holds no warning and no nested search: only its total can say it is short.
-                    if plain is not None:
-                        short = None if more else plain.problem(value)
-                    else:
-                        short = withheld_problem(value) if more else search_problem(value)
+                    # would be shown the same), and so does a total above the matches of a search sent whole.
+                    short = facts.problem(value, bool(more))
                     if short:
                         gaps[_label(key)] = f"in the prefetch, {short}"
                 continue
@@ -358,7 +353,7 @@ def _pool_unasked(value: Any, pooled: list[Any]) -> tuple[str | None, str | None
             error = _NO_RESOURCE
         return None, error
     more = _next_url(value)
-    return more, withheld_problem(value) if more else search_problem(value)
+    return more, page_facts(value).problem(value, bool(more))
 
 
 def _continued_shortfall(first: tuple[int | None, int], result: FetchResult) -> str | None:
