@@ -115,7 +115,7 @@ def is_z515(concept: Concept | None) -> bool:
     )
 
 
-def _ongoing(status: str | None, start: datetime | None, end: datetime | None, today: date) -> bool:
+def ongoing_care(status: str | None, start: datetime | None, end: datetime | None, today: date) -> bool:
     """Care in progress over a period that began by today and has no end: it is going on now, however long ago it
     began (an open end alone is not read so, since a completed record often omits it)."""
     began = local_date(start)
@@ -127,7 +127,7 @@ ONGOING_STATUSES = frozenset({"in-progress", "onleave"})
 
 
 def _care_ongoing(procedure: Procedure, today: date) -> bool:
-    return _ongoing(procedure.status, procedure.performed_start, procedure.performed_end, today)
+    return ongoing_care(procedure.status, procedure.performed_start, procedure.performed_end, today)
 
 
 def _recent_visit(encounter: Encounter, days: int, today: date) -> bool:
@@ -140,7 +140,7 @@ def _recent_visit(encounter: Encounter, days: int, today: date) -> bool:
 def _hospice_visit_counts(encounter: Encounter, days: int, today: date) -> bool:
     """A visit recent as a hospice procedure is (in the last `days` days), or a stay still going on however long ago
     it began: a patient in hospice for more than 90 days is in it now."""
-    return _recent_visit(encounter, days, today) or _ongoing(
+    return _recent_visit(encounter, days, today) or ongoing_care(
         encounter.status, encounter.period_start, encounter.period_end, today
     )
 

@@ -13,11 +13,11 @@ from typing import Any
 from guideline.clinical import ACTIVE_CLINICAL, is_visible, procedure_dates
 from guideline.config import GuidelineConfig
 from guideline.exclusions import (
-    ONGOING_STATUSES,
     TENTATIVE_VERIFICATION,
     discharged_to_hospice,
     hospice_visit,
     is_z515,
+    ongoing_care,
 )
 from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
@@ -63,11 +63,12 @@ def _in_history(day: date | None, period: Period) -> bool:
 def _care_in_history(status: str | None, start: datetime | None, end: datetime | None, period: Period) -> bool:
     """Care over a period that overlaps the history window: one starting or ending in it, one spanning it (a
     hospice stay from before the window to after it), or one still in progress with no end, begun by the period
-    end, as at the point of care. A finished record with no end is its first day only (one often omits the end)."""
+    end (the point of care's rule, guideline.exclusions.ongoing_care). A finished record with no end is its first
+    day only (one often omits the end)."""
+    if ongoing_care(status, start, end, period.end):
+        return True
     first, last = local_date(start), local_date(end)
-    if last is None:
-        last = period.end if status in ONGOING_STATUSES and first is not None else first
-    first = first or last
+    first, last = first or last, last or first
     return first is not None and last is not None and first <= period.end and last >= period.history_start
 
 
