@@ -18,8 +18,7 @@ from smart_app.population.progress import Progress
 from smart_app.population.tables import (
     PATIENT_SCHEMA,
     count_ingested,
-    count_merges,
-    patient_merges,
+    merge_map,
     resources_sql,
     rows_to_table,
     sql_list,
@@ -65,13 +64,12 @@ def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Qual
 
 def merge_replaced_records(con: duckdb.DuckDBPyConnection, quality: Quality) -> None:
     """Each replaced Patient record's resources under its surviving id, before the cohort is chosen (the map is the
-    Spark engine's too: tables.patient_merges). In place: only the merged records' rows are written again."""
-    merges = patient_merges(lambda query: con.execute(query).fetchall())
-    count_merges(quality, merges)
-    if not merges.merged:
+    Spark engine's too: tables.merge_map). In place: only the merged records' rows are written again."""
+    merged = merge_map(quality, lambda query: con.execute(query).fetchall())
+    if not merged:
         return
     con.execute("CREATE TEMP TABLE merged (old VARCHAR, new VARCHAR)")
-    con.executemany("INSERT INTO merged VALUES (?, ?)", sorted(merges.merged.items()))
+    con.executemany("INSERT INTO merged VALUES (?, ?)", merged)
     # As tables.relinked_sql: the old Patient resource keeps its id, so the surviving one alone gives age and PCP.
     con.execute("UPDATE res SET pkey = m.new FROM merged m WHERE res.pkey = m.old AND res.kind <> 'Patient'")
     con.execute("DROP TABLE merged")

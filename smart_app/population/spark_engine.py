@@ -20,9 +20,8 @@ from smart_app.population.progress import Progress
 from smart_app.population.tables import (
     PATIENT_SCHEMA,
     count_ingested,
-    count_merges,
     measures_sql,
-    patient_merges,
+    merge_map,
     relinked_sql,
     resources_sql,
     sql_list,
@@ -160,13 +159,11 @@ def run_spark(
         resources.createOrReplaceTempView("res")
         count_ingested(quality, lambda query: spark.sql(query).collect())
         lines.unpersist()  # `res` holds what the rest of the run reads
-        merges = patient_merges(lambda query: spark.sql(query).collect())
-        count_merges(quality, merges)
-        if merges.merged:
+        merged = merge_map(quality, lambda query: spark.sql(query).collect())
+        if merged:
             # Each replaced record's resources under its surviving id, before the cohort is chosen: the small map
             # is broadcast, the resources stay cached as read (the view replaced is resolved to them, not by name).
-            merged = spark.createDataFrame(sorted(merges.merged.items()), "old string, new string")
-            broadcast(merged).createOrReplaceTempView("merged")
+            broadcast(spark.createDataFrame(merged, "old string, new string")).createOrReplaceTempView("merged")
             spark.sql(relinked_sql("res", "merged")).createOrReplaceTempView("res")
         directory_lines = [
             r[0] for r in spark.sql(f"SELECT line FROM res WHERE kind IN ({sql_list(DIRECTORY_TYPES)})").collect()

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from guideline.population import MEASURES, Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
-from guideline.population.links import Merges, resolve_links
+from guideline.population.links import resolve_links
 from smart_app.population.worker import EXPECTED_TYPES, MEDICATION_TYPES, SHARED_TYPES
 
 _ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
@@ -81,9 +81,11 @@ def resources_sql(json_string: str, lines: str = "lines") -> str:
         """
 
 
-def patient_merges(run_sql: Callable[[str], list[Sequence[Any]]]) -> Merges:
-    """The run's one map of replaced Patient records to their surviving record (guideline.population.links), from
-    the linked Patients alone: the few lines stating a replacement, and whether the ids they name are in `res`."""
+def merge_map(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]]) -> list[tuple[str, str]]:
+    """The run's one map of replaced Patient records to their surviving record (guideline.population.links), as
+    sorted (old, new) pairs, from the linked Patients alone: the few lines stating a replacement, and whether the
+    ids they name are in `res`. Each replaced record, merged or not and why, goes into data-quality.json's
+    `linked_patients`, and those read apart into `linked_patients_not_merged`."""
     links = [
         (old, new)
         for (replaced,) in run_sql("SELECT replaced FROM res WHERE kind = 'Patient' AND replaced IS NOT NULL")
@@ -96,13 +98,10 @@ def patient_merges(run_sql: Callable[[str], list[Sequence[Any]]]) -> Merges:
         present.update(
             row[0] for row in run_sql(f"SELECT DISTINCT id FROM res WHERE kind = 'Patient' AND id IN ({chunk})")
         )
-    return resolve_links(links, present)
-
-
-def count_merges(quality: Quality, merges: Merges) -> None:
-    """data-quality.json's `linked_patients` (each replaced record, merged or not and why) and how many were not."""
+    merges = resolve_links(links, present)
     quality.linked_patients.update(merges.named)
     quality.linked_patients_not_merged += merges.not_merged
+    return sorted(merges.merged.items())
 
 
 def relinked_sql(table: str, merged: str) -> str:
