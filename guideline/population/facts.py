@@ -196,13 +196,10 @@ def _opioid_fills(
     reader: _Reader, dispenses: list[Dispense], period: Period
 ) -> tuple[tuple[OpioidFill, ...], frozenset[int]]:
     """The pain-opioid fills as the measures read them, and (by `id`) the orders they were filled from."""
-    linked: dict[int, MedOrder | None] = {}
-    prepared: list[Dispense] = []
-    for ready, order in _filled_from(reader, dispenses):
-        linked[id(ready)] = order
-        prepared.append(ready)
+    filled = _filled_from(reader, dispenses)
+    linked = {id(ready): order for ready, order in filled}
     result = []
-    for supply in fills.supply_intervals(prepared, _drug_key(reader)):
+    for supply in fills.supply_intervals([ready for ready, _ in filled], _drug_key(reader)):
         dispense = supply.dispense
         computed = fills.fill_mme(dispense, reader.terms, reader.config)
         days = fills.days_supply(dispense)
