@@ -243,6 +243,99 @@ def _claimed(key: str) -> bool:
     return store.send_claimed(current_service().engine, key)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a save came to when the page is shown again rather than redirected: the failure line, its HTTP status,
+    and whether the records on file are read again first (the EHR may have stored the record, or changed it)."""
+
+    failure: str
+    status: int
+    reread: bool = False
+
+
+def _not_taken(panel: WritePanel, built: Any, form_key: str, label: str, kind: str) -> Answer | None:
+    """Why the panel does not take this form (saving turned off, a server of another release, a scope not granted,
+    fields to correct); None when it does."""
+    interaction = "update" if built.method == "PUT" else "create"
+    if not panel.requested:
+        return Answer(f"Not saved: {label} — saving to the chart is turned off in PainPlan's settings.", 403)
+    if panel.server_release:
+        return Answer(f"Not saved: {label} — {_not_r4(panel.server_release)}.", 502)  # no form is offered to keep it
+    if not panel.can(form_key, interaction):
+        return Answer(f"Not saved: the EHR did not grant PainPlan permission to {interaction} {kind} records.", 403)
+    if built.errors:
+        return Answer(f"Not saved: {label} needs a few corrections (see below).", 422)
+    return None
+
+
+def _to_send(
+    session: Any, built: Any, page_input: Any, values: dict[str, str], context: WriteContext, label: str, kind: str
+) -> tuple[Update, dict] | Answer:
+    """The update and the validated record to send; the Answer saying why not when the update is refused or the
+    record built is not valid FHIR."""
+    update = Update(built.resource)
+    if built.method == "PUT":
+        # Server-side, from this launch's reads: never an id the form names that the page did not offer.
+        update = prepare_update(
+            built,
+            page_input.resources,
+            search_read(page_input.statuses, kind),
+            session.patient_id,
+            values.get(VERSION_FIELD + str(built.resource["id"] if built.resource else "")),
+            context,
+        )
+    if update.refusal:
+        return Answer(_kept(label, update.refusal), update.status)
+    try:
+        return update, validated(update.resource or {})
+    except InvalidResource as error:
+        log.error("write-back built an invalid %s: %s", kind, error)
+        return Answer(f"Not saved: {label} could not be turned into a valid FHIR record ({error}).", 500)
+
+
+def _save(
+    session: Any,
+    settings: Settings,
+    form_key: str,
+    built: Any,
+    update: Update,
+    resource: dict,
+    version: VersionQuestion | None,
+    label: str,
+    kind: str,
+) -> str | Answer:
+    """Send the record once the server's version allows it: the saved page's address to redirect to, or the Answer
+    saying why it was not saved (or may not have been)."""
+    from launch.session import plan_url
+
+    # The page's own question, already waited for up to its deadline: asked again here, a hung `metadata` held the
+    # save for another fhir_timeout.
+    check = (
+        version.check()
+        if version is not None
+        else fhir_version.save_check(_http(), session.iss, settings.fhir_timeout, versions())
+    )
+    if check.refusal:
+        return Answer(_kept(label, _not_r4(check.refusal)), 502)
+    result = _send_once(session, settings, form_key, built, resource, update)
+    if result is not None and result.ok:
+        taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
+        url = plan_url(
+            session,
+            saved=form_key,
+            ref=result.reference or "",
+            **taper,
+            **_noted(session, form_key, result),
+            **_version_flag(session, form_key, check),
+        )
+        return f"{url}#write-{form_key}"
+    reached = result is not None or _earlier_reached(session, form_key)
+    failure, status = _not_saved_answer(result, label, kind, reached)
+    if result is not None and check.unconfirmed:
+        failure = f"{failure} {VERSION_UNCONFIRMED_SENT}"
+    return Answer(failure, status, reread=result is not None and (result.unconfirmed or result.conflict))
+
+
 def create_write_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("plan_write", __name__)
     # The hidden version field's name, for the forms: the save reads the same constant.
@@ -286,90 +379,31 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         page_input, view = shown.page_input, shown.view
         context = _context(session, view, now, settings)
         built = builder(values, context)
-        interaction = "update" if built.method == "PUT" else "create"
         panel = panel_for(session, settings, view, page_input, request.form, version, keep_forms=True)
-        failure = ""
-        status = 200
-        if not panel.requested:
-            failure = f"Not saved: {label} — saving to the chart is turned off in PainPlan's settings."
-            status = 403
-        elif panel.server_release:
-            failure = f"Not saved: {label} — {_not_r4(panel.server_release)}."  # no form is offered to keep it
-            status = 502
-        elif not panel.can(form_key, interaction):
-            failure = f"Not saved: the EHR did not grant PainPlan permission to {interaction} {kind} records."
-            status = 403
-        elif built.errors:
-            failure = f"Not saved: {label} needs a few corrections (see below)."
-            status = 422
-        else:
-            update = Update(built.resource)
-            if built.method == "PUT":
-                # Server-side, from this launch's reads: never an id the form names that the page did not offer.
-                update = prepare_update(
-                    built,
-                    page_input.resources,
-                    search_read(page_input.statuses, kind),
-                    session.patient_id,
-                    values.get(VERSION_FIELD + str(built.resource["id"] if built.resource else "")),
-                    context,
-                )
-            if update.refusal:
-                failure = _kept(label, update.refusal)
-                status = update.status
-            else:
-                try:
-                    resource = validated(update.resource or {})
-                except InvalidResource as error:
-                    log.error("write-back built an invalid %s: %s", kind, error)
-                    failure = f"Not saved: {label} could not be turned into a valid FHIR record ({error})."
-                    status = 500
-                else:
-                    # The page's own question, already waited for up to its deadline: asked again here, a hung
-                    # `metadata` held the save for another fhir_timeout.
-                    check = (
-                        version.check()
-                        if version is not None
-                        else fhir_version.save_check(_http(), session.iss, settings.fhir_timeout, versions())
-                    )
-                    release = check.refusal
-                    result = None if release else _send_once(session, settings, form_key, built, resource, update)
-                    if result is not None and result.ok:
-                        taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
-                        url = plan_url(
-                            session,
-                            saved=form_key,
-                            ref=result.reference or "",
-                            **taper,
-                            **_noted(session, form_key, result),
-                            **_version_flag(session, form_key, check),
-                        )
-                        return redirect(f"{url}#write-{form_key}", code=303)
-                    failure, status = (
-                        (_kept(label, _not_r4(release)), 502)
-                        if release
-                        else _not_saved_answer(
-                            result, label, kind, result is not None or _earlier_reached(session, form_key)
-                        )
-                    )
-                    if result is not None and check.unconfirmed:
-                        failure = f"{failure} {VERSION_UNCONFIRMED_SENT}"
-                    if result is not None and (result.unconfirmed or result.conflict):
-                        # The EHR may have stored it, or changed it after this request read it: the records on file
-                        # are read again, so the list under the answer shows the record as it is now (and a conflict's
-                        # form carries its new version), which the list read before the save never could.
-                        shown = launched_page(session, settings, settings.evaluation_now(), request.form)
-                        view = shown.view
-                        panel = panel_for(
-                            session, settings, view, shown.page_input, request.form, version, keep_forms=True
-                        )
-        panel = replace(panel, failed=built, failure=failure)
+        answer = _not_taken(panel, built, form_key, label, kind)
+        if answer is None:
+            prepared = _to_send(session, built, page_input, values, context, label, kind)
+            answer = (
+                prepared
+                if isinstance(prepared, Answer)
+                else _save(session, settings, form_key, built, *prepared, version, label, kind)
+            )
+        if isinstance(answer, str):
+            return redirect(answer, code=303)
+        if answer.reread:
+            # The EHR may have stored it, or changed it after this request read it: the records on file are read
+            # again, so the list under the answer shows the record as it is now (and a conflict's form carries its
+            # new version), which the list read before the save never could.
+            shown = launched_page(session, settings, settings.evaluation_now(), request.form)
+            view = shown.view
+            panel = panel_for(session, settings, view, shown.page_input, request.form, version, keep_forms=True)
+        panel = replace(panel, failed=built, failure=answer.failure)
 
         def link(**params: Any) -> str:
             return plan_url(session, **params)
 
         body = render_page(view, request.form, link, f"write-{form_key}", session.handle, shown.orders, panel)
-        return page(body, status)
+        return page(body, answer.status)
 
     @blueprint.get("/plan/handout")
     def handout() -> Response:
