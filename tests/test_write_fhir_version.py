@@ -12,7 +12,7 @@ import pytest
 import responses
 from launch_support import PUBLIC_URL, FakeEhr, make_app, query
 from test_write_back import PEG, WRITE_SCOPE, _token
-from write_support import ChartServer
+from write_support import ChartServer, fresh_version_cache  # noqa: F401 (a fixture, used by pytestmark)
 
 from smart_app.write import csrf, fhir_version
 
@@ -23,11 +23,7 @@ def rsps() -> Iterator[responses.RequestsMock]:
         yield mock
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    fhir_version.forget()
-    yield
-    fhir_version.forget()
+pytestmark = pytest.mark.usefixtures("fresh_version_cache")
 
 
 def _launch(tmp_path: Any, rsps: responses.RequestsMock, iss: str, version: str) -> tuple[Any, ...]:

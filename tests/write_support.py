@@ -12,18 +12,28 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import responses
 from launch_support import FakeEhr
 
 from smart_app.demo_data import load_demo_patients
+from smart_app.write import fhir_version
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+@pytest.fixture
+def fresh_version_cache() -> Iterator[None]:
+    """No FHIR server's version is remembered from another test, before or after this one."""
+    fhir_version.forget()
+    yield
+    fhir_version.forget()
 
 
 @dataclass
