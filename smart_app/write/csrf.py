@@ -17,10 +17,15 @@ NONCE_HEX = 32
 TOKEN = re.compile(f"^[0-9a-f]{{{NONCE_HEX + 64}}}$")
 
 
+def _hmac(key: str | bytes, message: str) -> str:
+    """The hex HMAC-SHA256 of `message` under the app's key."""
+    raw = key.encode() if isinstance(key, str) else key
+    return hmac.new(raw, message.encode(), hashlib.sha256).hexdigest()
+
+
 def _mac(key: str | bytes, handle: str, nonce: str) -> str:
     """The HMAC binding a nonce to one launch under the app's key."""
-    raw = key.encode() if isinstance(key, str) else key
-    return hmac.new(raw, f"painplan-write:{handle}:{nonce}".encode(), hashlib.sha256).hexdigest()
+    return _hmac(key, f"painplan-write:{handle}:{nonce}")
 
 
 def new_token(secret_key: str | bytes, handle: str) -> str:
@@ -50,8 +55,7 @@ def unreached_key(send_key: str) -> str:
 def note_mac(secret_key: str | bytes, handle: str, form_key: str, note: str) -> str:
     """The HMAC carried beside what the EHR noted on a save, in the address the save redirects to: a note typed
     into a link is not the EHR's and must never be shown as if it were."""
-    raw = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    return hmac.new(raw, f"painplan-note:{handle}:{form_key}:{note}".encode(), hashlib.sha256).hexdigest()
+    return _hmac(secret_key, f"painplan-note:{handle}:{form_key}:{note}")
 
 
 def note_ok(secret_key: str | bytes, handle: str, form_key: str, note: str, mac: str | None) -> bool:
