@@ -20,16 +20,14 @@ SAVED_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,40}/[A-Za-z0-9.-]{1,64}$")
 RECORD_SEARCHES = {"goals": "goals", "plans": "care_plans", "agreements": "consents", "notes": "documents"}
 
 
+_NOT_CONFIRMED = (
+    "PainPlan could not confirm which FHIR version the EHR's server uses (its capability statement could not be "
+    "read, or names no version)"
+)
 # Said beside a save (or a failure) when the server's FHIR version could not be confirmed and the record went as R4.
-VERSION_UNCONFIRMED = (
-    "PainPlan could not confirm which FHIR version the EHR's server uses (its capability statement could not be "
-    "read, or names no version), so the record was sent as FHIR R4: check it in the patient's chart."
-)
+VERSION_UNCONFIRMED = f"{_NOT_CONFIRMED}, so the record was sent as FHIR R4: check it in the patient's chart."
 # The same, beside a write that was not saved or not confirmed.
-VERSION_UNCONFIRMED_SENT = (
-    "PainPlan could not confirm which FHIR version the EHR's server uses (its capability statement could not be "
-    "read, or names no version); the record was sent as FHIR R4."
-)
+VERSION_UNCONFIRMED_SENT = f"{_NOT_CONFIRMED}; the record was sent as FHIR R4."
 
 # Said in the panel before any save, when the server's FHIR version could not be confirmed (its capability statement
 # could not be read, did not answer before the page was shown, or names no version).
