@@ -121,9 +121,8 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
         if kind in ("date | None",):
             if value in (None, ""):
                 return None
-            if isinstance(
-                value, datetime
-            ):  # TOML's 2026-06-15T10:00:00 is a date and time: compared with dates, a crash
+            # TOML's 2026-06-15T10:00:00 is a date and time: compared with dates, a crash.
+            if isinstance(value, datetime):
                 raise ValueError("a date is wanted, not a date and time")
             return value if isinstance(value, date) else date.fromisoformat(str(value))
         if isinstance(value, os.PathLike):  # a folder handed over by the CLI or a test
