@@ -392,7 +392,7 @@ def main() -> None:
 
 
 def body_parse_ms() -> float:
-    """CPU milliseconds of the service's own body parser (orjson, with its exactness screen) per body, best of 5."""
+    """CPU milliseconds of the service's own body parser (msgspec, falling back to json.loads) per body, best of 5."""
     from cds_hooks.json_body import parse_json
 
     pool = [unique_call(raw, n) for n, raw in enumerate(encoded_bodies(200, first_seed=90_000))]
