@@ -219,3 +219,82 @@ def test_a_denied_pharmacy_claim_or_line_is_no_fill_and_is_counted(tmp_path: Pat
     rows, quality = _run(tmp_path, [patient("p-den"), denied, line_denied, paid])
     assert rows["p-den"]["opioid_fills"] == "1"
     assert quality["fills_not_counted_by_status"] == {"declined": 2}
+
+
+NUBC_BILL = "https://www.nubc.org/CodeSystem/TypeOfBill"
+NUBC_REVENUE = "https://www.nubc.org/CodeSystem/RevenueCodes"
+HOSPICE_ROUTINE_HOME_CARE = {"coding": [{"system": NUBC_REVENUE, "code": "0651"}]}
+NOT_APPLICABLE = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "not-applicable"}]
+}
+
+
+def undated_hospice_export() -> list[dict]:
+    """Three patients on 90 MME/day whose hospice claims carry no billablePeriod: one dated by its lines (a month's
+    routine home care from before the history window, which starts 2025-10-03, into it), one by the stay CARIN's
+    `admissionperiod` states, one by nothing but the day the claim was written."""
+    by_lines = {
+        key: value
+        for key, value in hospice_claim("h-lines", "p-lines", "2025-09-15").items()
+        if key != "billablePeriod"
+    }
+    by_lines["item"] = [
+        {
+            "sequence": 1,
+            "revenue": HOSPICE_ROUTINE_HOME_CARE,
+            "productOrService": NOT_APPLICABLE,
+            "servicedPeriod": {"start": "2025-09-15", "end": "2025-10-14"},
+        }
+    ]
+    by_stay = {
+        "resourceType": "ExplanationOfBenefit",
+        "id": "h-stay",
+        "status": "active",
+        "type": {"coding": [{"system": CLAIM_TYPE, "code": "institutional"}]},
+        "patient": {"reference": "Patient/p-stay"},
+        "supportingInfo": [
+            {
+                "sequence": 1,
+                "category": {"coding": [{"system": CARIN_INFO, "code": "typeofbill"}]},
+                "code": {"coding": [{"system": NUBC_BILL, "code": "0812"}]},
+            },
+            {
+                "sequence": 2,
+                "category": {"coding": [{"system": CARIN_INFO, "code": "admissionperiod"}]},
+                "timingPeriod": {"start": "2025-11-01", "end": "2026-02-15"},
+            },
+        ],
+        "item": [{"sequence": 1, "revenue": HOSPICE_ROUTINE_HOME_CARE, "productOrService": NOT_APPLICABLE}],
+    }
+    undated = {
+        key: value for key, value in hospice_claim("h-undated", "p-undated", "x").items() if key != "billablePeriod"
+    }
+    undated["created"] = "2026-02-20"  # the day the claim was written: no day of care
+    resources = [by_lines, by_stay, undated]
+    for n, pid in enumerate(("p-lines", "p-stay", "p-undated")):
+        resources += [
+            patient(pid, "1970-01-01"),
+            part_d_event(f"pde-{n}a", pid, "2026-01-05"),
+            part_d_event(f"pde-{n}b", pid, "2026-02-04"),
+        ]
+    return resources
+
+
+def test_a_hospice_claim_without_a_billable_period_is_dated_by_its_lines_or_stay_or_named(tmp_path: Path) -> None:
+    # Before, a hospice claim with no billablePeriod was hospice care on no day: each of the three stayed in OHD's
+    # numerator with nothing said.
+    write_export(tmp_path / "in", undated_hospice_export())
+    config = GuidelineConfig.from_mapping(CONFIG)
+    lines = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, config)
+    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
+        rows = {row["patient_id"]: row for row in csv.DictReader(handle)}
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    for pid in ("p-lines", "p-stay"):
+        assert rows[pid]["excluded"] == "hospice or palliative care (procedure)", pid
+        assert rows[pid]["ohd_den"] == "false"
+    # Dated by nothing it carries: still in the measures, and named as such.
+    assert (rows["p-undated"]["excluded"], rows["p-undated"]["ohd_den"]) == ("", "true")
+    assert quality["hospice_claims_undated"] == {"p-undated": 1}
+    summary = next(line for line in lines if line.startswith("data quality: "))
+    assert "1 hospice claims with no day of care to date them by" in summary
+    assert "(p-undated 1)" in summary

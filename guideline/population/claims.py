@@ -63,11 +63,14 @@ def claim_resources(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [*_diagnoses(claim, ident, patient), *_procedures(claim, ident, patient)]
 
 
-def with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> list[Mapping[str, Any]]:
+def with_claims_read(
+    resources: list[Mapping[str, Any]], quality: Quality, patient_id: str = ""
+) -> list[Mapping[str, Any]]:
     """Claims replaced by the fills, diagnoses and procedures they stand for (guideline.population.claims), after
     the claims an adjustment replaces are dropped; then reversals and the fills they cancel are taken out
-    (`settled_fills`). A claim that stands for nothing is counted, never dropped unseen. A fill billed twice is read
-    once with every other fill sent twice, by guideline.sent_twice, once the record is read."""
+    (`settled_fills`). A claim that stands for nothing is counted, never dropped unseen, and so is a hospice claim
+    carrying no day of care, under `patient_id`. A fill billed twice is read once with every other fill sent twice,
+    by guideline.sent_twice, once the record is read."""
     if not any(is_claim(r) or _is_reversal(r) for r in resources):
         return resources  # the usual EHR patient: no claim, no negative fill
     kept = {id(claim) for claim in settled_claims([r for r in resources if is_claim(r)], quality)}
@@ -78,6 +81,8 @@ def with_claims_read(resources: list[Mapping[str, Any]], quality: Quality) -> li
         elif id(resource) in kept:
             derived = claim_resources(resource)
             quality.claims_not_read += not derived
+            if derived and undated_hospice_claim(resource):
+                quality.hospice_claims_undated[patient_id] += 1
             read.extend((item, number) for item in derived)
     places = [i for i, (resource, _) in enumerate(read) if resource.get("resourceType") == "MedicationDispense"]
     dropped = {places[i] for i in settled_fills([read[i][0] for i in places], quality)}
@@ -273,7 +278,7 @@ def _procedures(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]
 
 
 def _hospice_care(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]) -> dict[str, Any]:
-    """A hospice claim as hospice care over every day it bills (`billablePeriod`): dated by its first day alone, a
+    """A hospice claim as hospice care over every day it bills (`hospice_days`): dated by its first day alone, a
     month's care billed from before the exclusions' window and ending inside it excluded no one."""
     care: dict[str, Any] = {
         "resourceType": "Procedure",
@@ -282,13 +287,47 @@ def _hospice_care(claim: Mapping[str, Any], ident: str, patient: Mapping[str, An
         "subject": patient,
         "code": {"coding": [HOSPICE_CARE]},
     }
-    billed = as_dict(claim.get("billablePeriod"))
-    start, end = text(billed.get("start")), text(billed.get("end"))
+    start, end = hospice_days(claim)
     if start and end:
         care["performedPeriod"] = {"start": start, "end": end}
     elif start or end:
         care["performedDateTime"] = start or end
     return care
+
+
+# supportingInfo categories stating the hospice stay: CARIN's `admissionperiod`, Blue Button's hospice start date.
+_STAY_CATEGORIES = ("admissionperiod", "clm_hospc_start_dt_id")
+
+
+def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The first and last day of care a hospice claim bills: its `billablePeriod`; else the span of its lines'
+    service dates (`servicedDate`, `servicedPeriod`); else the stay its supportingInfo states. Never `created`,
+    the day the claim was written (often weeks after the care). (None, None) when it carries no day of care."""
+    billed = as_dict(claim.get("billablePeriod"))
+    start, end = text(billed.get("start")), text(billed.get("end"))
+    if start or end:
+        return start, end
+    days: list[str] = []
+    for item in map(as_dict, as_list(claim.get("item"))):
+        served = as_dict(item.get("servicedPeriod"))
+        days += [d for d in (text(item.get("servicedDate")), text(served.get("start")), text(served.get("end"))) if d]
+    if days:
+        return min(days), max(days)  # ISO days (and timestamps) sort as they fall
+    for info in map(as_dict, as_list(claim.get("supportingInfo"))):
+        names = [(text(c.get("code")) or "").lower() for c in _codings(info.get("category"))]
+        if any(name.endswith(_STAY_CATEGORIES) for name in names):
+            stay = as_dict(info.get("timingPeriod"))
+            start = text(stay.get("start")) or text(info.get("timingDate"))
+            end = text(stay.get("end"))
+            if start or end:
+                return start, end
+    return None, None
+
+
+def undated_hospice_claim(claim: Mapping[str, Any]) -> bool:
+    """A hospice claim that carries no day of care (`hospice_days`): hospice care on no day the exclusions read,
+    so it is named, never dropped unseen."""
+    return is_claim(claim) and _is_hospice_claim(claim) and hospice_days(claim) == (None, None)
 
 
 def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:

@@ -247,7 +247,7 @@ def evaluate_patient(
     measures, attribute them, and run the engine's standing-risk review at the period end. Never raises on data."""
     quality = Quality()
     resources = newest_versions(resources, quality)
-    resources = [_as_written(r) for r in with_claims_read(resources, quality)]
+    resources = [_as_written(r) for r in with_claims_read(resources, quality, patient_id)]
     terms = load_terminology(config)
     zone = ZoneInfo(config["timezone"])
     record = build_record(resources, zone)
@@ -256,6 +256,7 @@ def evaluate_patient(
     raw = _index(resources)
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
+        quality.hospice_claims_undated.clear()  # in no measure: nothing to name them for
         return PatientOutcome(None, quality)
     quality.procedures_not_read_by_system.update(unread_procedure_systems(record, period, config))
     patient = raw.get(f"Patient/{patient_id}")
@@ -269,6 +270,8 @@ def evaluate_patient(
         birth = None  # a year or a month names no day: its first day is no birth date to show
     adult = age == "adult"
     excluded = exclusion_reason(record, raw, period, config, terms)
+    if excluded or age != "adult":
+        quality.hospice_claims_undated.clear()  # left out of the measures all the same
     summary = summarise(facts, period, adult, excluded)
     attribution = attribute(patient, summary.fills, directory)
     if attribution.kind == "none":

@@ -73,6 +73,10 @@ class Quality:
     # Claims another claim in the export replaces (an adjustment naming it as prior, or it naming its replacement):
     # the replacing claim is read instead.
     claims_replaced: int = 0
+    # Hospice claims carrying no day of care (no billablePeriod, no line service date, no stay in supportingInfo;
+    # `created` is the day the claim was written): patient id → claims. Hospice care on no day excludes no one, so
+    # each such patient is named, only while nothing else leaves them out of the measures.
+    hospice_claims_undated: Counter[str] = field(default_factory=Counter)
     # Fills a reversal (a negative quantity) cancels, and reversals with no fill to cancel: none is read as a fill.
     fills_reversed: int = 0
     reversals_unmatched: int = 0
@@ -360,6 +364,11 @@ COUNTS: tuple[Count, ...] = (
         "claims_not_read",
         "claims with no drug line, diagnosis or procedure to read, or cancelled (left out)",
         denominators=EVERY,
+    ),
+    # Read as no hospice care: the patient stays in the denominators (never fewer patients, perhaps more).
+    Count(
+        "hospice_claims_undated",
+        "hospice claims with no day of care to date them by, so no exclusion (patients still in the measures)",
     ),
     Count("claims_replaced", "claims replaced by a later claim in the export (the later one was read)", kind="note"),
     Count("fills_reversed", "fills cancelled by a reversal (neither counted)", kind="note"),
