@@ -130,6 +130,12 @@ def _care_ongoing(procedure: Procedure, today: date) -> bool:
     return ongoing_care(procedure.status, procedure.performed_start, procedure.performed_end, today)
 
 
+def care_within(procedure: Procedure, days: int, today: date) -> bool:
+    """Care performed in the last `days` days (on a day in them, or over a period starting, ending in or spanning
+    them), or still in progress however long ago it began. The population review reads hospice care by it too."""
+    return performed_within(procedure, days, today) or _care_ongoing(procedure, today)
+
+
 def _recent_visit(encounter: Encounter, days: int, today: date) -> bool:
     """A visit that happened (not planned, cancelled or in error) starting or ending in the last `days` days."""
     return encounter.status not in CLOSED_ENCOUNTER and (
@@ -266,7 +272,7 @@ def _hospice(
         if (
             procedure_counts(procedure)
             and terms.contains(HOSPICE_PROCEDURE, procedure.code)
-            and (performed_within(procedure, rules["procedure_days"], today) or _care_ongoing(procedure, today))
+            and care_within(procedure, rules["procedure_days"], today)
         ):
             return (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
     for request in record.service_requests:

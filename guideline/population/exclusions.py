@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from guideline.clinical import ACTIVE_CLINICAL, is_visible, procedure_dates
+from guideline.clinical import ACTIVE_CLINICAL, is_visible
 from guideline.config import GuidelineConfig
 from guideline.exclusions import (
     TENTATIVE_VERIFICATION,
+    care_within,
     discharged_to_hospice,
     hospice_visit,
     is_z515,
@@ -30,7 +31,7 @@ from guideline.terminology import (
     SICKLE_CELL,
     Terminology,
 )
-from guideline.timeutil import local_date
+from guideline.timeutil import in_last_days, local_date, period_in_last_days
 
 VOID = frozenset({"cancelled", "entered-in-error", "not-done"})
 
@@ -57,19 +58,17 @@ def _condition_applies(condition: Condition, raw: Mapping[str, Mapping[str, Any]
 
 
 def _in_history(day: date | None, period: Period) -> bool:
-    return day is not None and period.history_start <= day <= period.end
+    return in_last_days(day, period.history_days, period.end)
 
 
 def _care_in_history(status: str | None, start: datetime | None, end: datetime | None, period: Period) -> bool:
-    """Care over a period that overlaps the history window: one starting or ending in it, one spanning it (a
-    hospice stay from before the window to after it), or one still in progress with no end, begun by the period
-    end (the point of care's rule, guideline.exclusions.ongoing_care). A finished record with no end is its first
-    day only (one often omits the end)."""
-    if ongoing_care(status, start, end, period.end):
-        return True
-    first, last = local_date(start), local_date(end)
-    first, last = first or last, last or first
-    return first is not None and last is not None and first <= period.end and last >= period.history_start
+    """Care over a period in the history window, by the point of care's rule read with the window ending at the
+    period end (guideline.timeutil.period_in_last_days: starting or ending in it, or spanning it, as a hospice
+    stay from before the window to after it does), or still in progress with no end, begun by the period end
+    (guideline.exclusions.ongoing_care). A finished record with no end is its first day only."""
+    return ongoing_care(status, start, end, period.end) or period_in_last_days(
+        start, end, period.history_days, period.end
+    )
 
 
 def _name(condition: Condition, fallback: str) -> str:
@@ -107,8 +106,8 @@ def exclusion_reason(
     for procedure in record.procedures:
         if procedure.status in VOID or not terms.contains(HOSPICE_PROCEDURE, procedure.code):
             continue
-        performed, start, end = procedure_dates(procedure)
-        if _in_history(local_date(performed), period) or _care_in_history(procedure.status, start, end, period):
+        # The point of care's rule for hospice care (guideline.exclusions.care_within), over the history window.
+        if care_within(procedure, period.history_days, period.end):
             return "hospice or palliative care (procedure)"
     for observation in record.observations:
         finding = observation.status not in VOID and terms.contains(HOSPICE_FINDING, observation.code)

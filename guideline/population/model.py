@@ -64,6 +64,11 @@ class Period:
         return self.start - timedelta(days=HISTORY_DAYS)
 
     @property
+    def history_days(self) -> int:
+        """The history window as the point of care's windows are written: the days before the period end."""
+        return (self.end - self.history_start).days
+
+    @property
     def year_start(self) -> date:
         """First day of the 12 months ending at the period end: counted back from the day after it, so a period
         ending on 28 February after a leap year starts them on 1 March, not on the 29th (366 days)."""
