@@ -12,7 +12,7 @@ from synthetic_export import OXYCODONE_5, dispense, patient, practitioner, urine
 from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
-from guideline.population.links import replacement_links, resolve_links
+from guideline.population.links import read_links, replacement_links, resolve_links
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 from smart_app.population.worker import line_keys
@@ -173,3 +173,79 @@ def test_either_records_statement_alone_merges(tmp_path: Path, kind: str) -> Non
     review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
     with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
         assert [row["patient_id"] for row in csv.DictReader(handle)] == ["NEW"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Links that cannot be read: named, and the rest still merged
+
+
+def test_a_link_naming_no_record_the_engines_can_file_is_named_not_dropped() -> None:
+    record = linked(
+        "NEW",
+        [
+            ("replaces", "Patient/OLD"),
+            ("replaces", "Patient/"),  # an MPI that wrote the type and lost the id
+            ("replaces", "urn:uuid:5b7f4c2e-8a1d-4c1e-9f0a-2d3c4b5a6e7f"),  # a bundle's local name, no record here
+            ("replaces", "Patient/OLD 2"),  # no FHIR id holds a space
+            ("replaced-by", "RelatedPerson/r1"),
+            ("seealso", "Patient/"),  # no replacement: never read, nothing to name
+        ],
+    )
+    record["link"].append({"type": "replaces", "other": {"identifier": {"system": "urn:mpi", "value": "123"}}})
+    read = read_links(record)
+    assert read.pairs == (("OLD", "NEW"),)
+    assert read.unread == (
+        'replaces "Patient/": names no Patient id',
+        'replaces "urn:uuid:5b7f4c2e-8a1d-4c1e-9f0a-2d3c4b5a6e7f": names no Patient id',
+        'replaces "Patient/OLD 2": an id holding a space, a control character, /, ? or #',
+        'replaced-by "RelatedPerson/r1": names no Patient id',
+        "replaces (an identifier only): names no Patient id",
+    )
+    assert replacement_links(record) == (("OLD", "NEW"),)
+    # A lone surrogate escape (a broken \\u) cannot be written as UTF-8 by either engine: named, escaped.
+    broken = read_links(linked("NEW", [("replaces", "Patient/OLD"), ("replaces", "Patient/\ud800")]))
+    assert broken.pairs == (("OLD", "NEW"),)
+    assert broken.unread == ('replaces "Patient/\\ud800": text that is not UTF-8',)
+    keys = json.loads(line_keys(json.dumps(linked("NEW", [("replaces", "Patient/OLD"), ("replaces", "Patient/")]))))
+    assert (json.loads(keys[4]), json.loads(keys[5])) == (
+        [["OLD", "NEW"]],
+        ['replaces "Patient/": names no Patient id'],
+    )
+
+
+def unread_links_export() -> list[dict]:
+    """The re-enrolled member of `merge_export` whose new record also states two links no engine can file, and a
+    record whose one replacement link names no id."""
+    export = merge_export()
+    new = next(r for r in export if r.get("id") == "NEW")
+    new["link"] += [
+        {"type": "replaces", "other": {"reference": "Patient/"}},
+        {"type": "replaces", "other": {"reference": "Patient/\ud800"}},
+    ]
+    lost = linked("LOST", [("replaced-by", "Patient/")])
+    return [*export, lost, *_fills("LOST", ("2026-01-05",))]
+
+
+UNREAD_NAMED = {
+    'Patient.ndjson: Patient LOST: replaced-by "Patient/": names no Patient id': 1,
+    'Patient.ndjson: Patient NEW: replaces "Patient/": names no Patient id': 1,
+    'Patient.ndjson: Patient NEW: replaces "Patient/\\ud800": text that is not UTF-8': 1,
+}
+
+
+def test_links_that_cannot_be_read_are_named_and_the_rest_still_merge(tmp_path: Path) -> None:
+    # Before, the NEW record's lone surrogate dropped every link it stated (OLD was read apart, nothing said) and
+    # "Patient/" was named as a record "not in the export" with no id.
+    write_export(tmp_path / "in", unread_links_export())
+    lines = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    with open(tmp_path / "out" / "patients.csv", encoding="utf-8") as handle:
+        rows = {row["patient_id"]: row for row in csv.DictReader(handle)}
+    assert sorted(rows) == ["C1", "C2", "LOST", "NEW", "S1", "S2"]
+    assert (rows["NEW"]["amo_den"], rows["NEW"]["amo_num"]) == ("true", "true")  # OLD still merged
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    assert quality["linked_patients"] == MERGE_NAMED
+    assert quality["patient_links_not_read"] == UNREAD_NAMED
+    summary = next(line for line in lines if line.startswith("data quality: "))
+    assert (
+        "3 replacement links between Patient records that could not be read (not merged): Patient.ndjson: " in summary
+    )

@@ -267,3 +267,30 @@ def test_spark_and_duckdb_agree_on_damaged_files_odd_layouts_and_unknown_ages(tm
     assert spark_quality["medication_data_from"] == "2026-01-05" and len(spark_quality["lookback_not_reached"]) == 2
     rows = {row[0]: row for row in tables["patients"]}
     assert set(rows) == {"p-a", "p-kid", "p-us", "p-gp", "p-sub"}
+
+
+def test_spark_and_duckdb_date_hospice_claims_and_name_unreadable_links_alike(tmp_path):
+    # Hospice claims with no billablePeriod (dated by their lines, by their stay, or by nothing and named) and
+    # replacement links no engine can file (named by file and Patient, the rest still merged): both engines.
+    from test_population_claims import undated_hospice_export
+    from test_population_links import UNREAD_NAMED, unread_links_export
+
+    write_export(tmp_path / "in", [*undated_hospice_export(), *unread_links_export()])
+    both_engines(ndjson_files(tmp_path / "in"), tmp_path)
+    rows = duckdb.connect().execute(
+        f"SELECT patient_id, excluded, ohd_den, amo_num FROM '{tmp_path / 'spark' / 'patients'}.parquet' "
+        "WHERE patient_id IN ('p-lines', 'p-stay', 'p-undated', 'NEW') ORDER BY patient_id"
+    )
+    hospice = "hospice or palliative care (procedure)"
+    assert rows.fetchall() == [
+        ("NEW", None, False, True),  # OLD's fills and drug test, merged
+        ("p-lines", hospice, False, False),
+        ("p-stay", hospice, False, False),
+        ("p-undated", None, True, False),
+    ]
+    duck_quality = json.loads((tmp_path / "duck" / "data-quality.json").read_text())
+    spark_quality = json.loads((tmp_path / "spark" / "data-quality.json").read_text())
+    duck_quality.pop("run"), spark_quality.pop("run")
+    assert duck_quality == spark_quality
+    assert spark_quality["hospice_claims_undated"] == {"p-undated": 1}
+    assert spark_quality["patient_links_not_read"] == UNREAD_NAMED

@@ -8,6 +8,8 @@ chosen. Only a replacement both records agree on, or that one states and the oth
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,21 +22,61 @@ from guideline.fhirdata import as_dict, as_list, local_reference, text
 REPLACED_BY, REPLACES = "replaced-by", "replaces"
 
 
-def replacement_links(patient: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """The replacements a Patient resource states, each as (old id, new id) whichever record states it."""
-    own = text(patient.get("id"))
-    if not own:
-        return ()
-    found = []
+@dataclass(frozen=True)
+class LinksRead:
+    """A Patient's replacement links: (old id, new id) pairs, and each link that could not be read, in words."""
+
+    pairs: tuple[tuple[str, str], ...] = ()
+    unread: tuple[str, ...] = ()
+
+
+def read_links(patient: Mapping[str, Any]) -> LinksRead:
+    """The replacements a Patient resource states, each as (old id, new id) whichever record states it; and each
+    `replaced-by` or `replaces` link whose ids the engines cannot file resources under, with why: no Patient id
+    ("Patient/", an identifier alone, a `urn:uuid:`), an id no engine key holds (`filing_problem`), or a Patient
+    whose own id is so. Named by the caller, never dropped unseen."""
+    own = patient.get("id")
+    own_problem = filing_problem(own)
+    found, unread = [], []
     for link in as_list(patient.get("link")):
         link = as_dict(link)
         kind = text(link.get("type"))
-        other = local_reference(text(as_dict(link.get("other")).get("reference")))
-        if kind not in (REPLACED_BY, REPLACES) or not other or not other.startswith("Patient/"):
-            continue
-        other_id = other.partition("/")[2]
-        found.append((own, other_id) if kind == REPLACED_BY else (other_id, own))
-    return tuple(dict.fromkeys(found))
+        if kind not in (REPLACED_BY, REPLACES):
+            continue  # "refer", "seealso": no replacement, nothing to read
+        written = as_dict(link.get("other")).get("reference")
+        shown = json.dumps(written) if written is not None else "(an identifier only)"
+        other = local_reference(written) if isinstance(written, str) else None
+        other_id = other.partition("/")[2] if other and other.startswith("Patient/") else ""
+        problem = "names no Patient id" if not other_id else filing_problem(other_id)
+        problem = problem or (f"this Patient's own id: {own_problem}" if own_problem else None)
+        if problem:
+            unread.append(f"{kind} {shown}: {problem}")
+        else:
+            found.append((own, other_id) if kind == REPLACED_BY else (other_id, own))
+    return LinksRead(tuple(dict.fromkeys(found)), tuple(dict.fromkeys(unread)))
+
+
+# What no engine key holds: the patient key stops at "/", "?" and "#" (tables.resources_sql), and whitespace or a
+# control character is no FHIR id.
+_NOT_IN_A_KEY = re.compile(r"[\s/?#\x00-\x1f\x7f]")
+
+
+def filing_problem(ident: Any) -> str | None:
+    """Why an id cannot be a patient key both engines file resources under, or None."""
+    if not isinstance(ident, str) or not ident:
+        return "no id"
+    try:
+        ident.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape: neither Arrow nor the engines write it
+        return "text that is not UTF-8"
+    if _NOT_IN_A_KEY.search(ident):
+        return "an id holding a space, a control character, /, ? or #"
+    return None
+
+
+def replacement_links(patient: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The replacements a Patient resource states that can be read (`read_links`), as (old id, new id)."""
+    return read_links(patient).pairs
 
 
 @dataclass

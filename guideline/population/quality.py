@@ -100,6 +100,10 @@ class Quality:
     # Of those, the records read apart from their replacement: a continuing supply on the new id may read as a new
     # start, and a long-term user split across the two may be in neither OHD nor AMO.
     linked_patients_not_merged: int = 0
+    # Replacement links (Patient.link replaced-by / replaces) no engine can file resources under, one per link as
+    # "file: Patient id: type "reference": why" (no Patient id, an id holding a space or a "/", text that is not
+    # UTF-8): not merged, so the person may be read as two patients. The rest of the export's links still merge.
+    patient_links_not_read: Counter[str] = field(default_factory=Counter)
     # Patients with fills or orders whose Patient resource is not in the export: their age (and PCP) cannot be known,
     # and the measures count adults only, so they are left out of every measure as an unsettled age is.
     patients_without_patient_resource: int = 0
@@ -423,6 +427,13 @@ COUNTS: tuple[Count, ...] = (
         "patient records replaced by another record but not merged (read as separate patients)",
         denominators=EVERY,
         numerators=EVERY,
+    ),
+    Count(
+        "patient_links_not_read",
+        "replacement links between Patient records that could not be read (not merged)",
+        denominators=EVERY,
+        numerators=EVERY,
+        names_only=True,
     ),
     Count(
         "patients_without_patient_resource",

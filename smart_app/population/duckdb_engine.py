@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from smart_app.population.tables import (
     PATIENT_SCHEMA,
     count_ingested,
     merge_map,
+    relink_in_place_sql,
     resources_sql,
     rows_to_table,
     sql_list,
@@ -47,7 +48,7 @@ def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Qual
     con.execute(
         """
         CREATE TABLE lines AS
-        SELECT line, painplan_line_keys(line) AS keys, filename FROM read_csv(?, columns={'line': 'VARCHAR'},
+        SELECT line, painplan_line_keys(line) AS keys, filename AS file FROM read_csv(?, columns={'line': 'VARCHAR'},
             delim=chr(1), header=false, quote='', escape='', auto_detect=false, max_line_size=?, strict_mode=false,
             filename=true)
         WHERE line IS NOT NULL AND trim(line) <> ''
@@ -55,23 +56,25 @@ def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Qual
         [inputs.paths, ENGINE_MAX_LINE_BYTES],
     )
     inputs.count_malformed(
-        quality, con.execute("SELECT filename, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").fetchall()
+        quality, con.execute("SELECT file, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").fetchall()
     )
     con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
     count_ingested(quality, lambda query: con.execute(query).fetchall())
 
 
-def merge_replaced_records(con: duckdb.DuckDBPyConnection, quality: Quality) -> None:
-    """Each replaced Patient record's resources under its surviving id, before the cohort is chosen (the map is the
-    Spark engine's too: tables.merge_map). In place: only the merged records' rows are written again."""
-    merged = merge_map(quality, lambda query: con.execute(query).fetchall())
+def merge_replaced_records(
+    con: duckdb.DuckDBPyConnection, quality: Quality, file_name: Callable[[str], str] = str
+) -> None:
+    """Each replaced Patient record's resources under its surviving id, before the cohort is chosen (the map and
+    the rule are the Spark engine's too: tables.merge_map, tables.relink_in_place_sql). In place: only the merged
+    records' rows are written again."""
+    merged = merge_map(quality, lambda query: con.execute(query).fetchall(), file_name)
     if not merged:
         return
     con.execute("CREATE TEMP TABLE merged (old VARCHAR, new VARCHAR)")
     con.executemany("INSERT INTO merged VALUES (?, ?)", merged)
-    # As tables.relinked_sql: the old Patient resource keeps its id, so the surviving one alone gives age and PCP.
-    con.execute("UPDATE res SET pkey = m.new FROM merged m WHERE res.pkey = m.old AND res.kind <> 'Patient'")
+    con.execute(relink_in_place_sql("res", "merged"))
     con.execute("DROP TABLE merged")
 
 
@@ -144,7 +147,7 @@ def run_duckdb(
     ]
     context = RunContext(directory=build_directory(directory_lines), **context_args)
     quality.directory_conflicts += context.directory.conflicts
-    merge_replaced_records(con, quality)
+    merge_replaced_records(con, quality, inputs.name_of)
     total, buckets = select_cohort(con)
     progress.begin("evaluate", f"{total:,} patients with medicines in {buckets} buckets, {workers} workers")
     rows_path = workdir / "rows.parquet"

@@ -159,7 +159,7 @@ def run_spark(
         resources.createOrReplaceTempView("res")
         count_ingested(quality, lambda query: spark.sql(query).collect())
         lines.unpersist()  # `res` holds what the rest of the run reads
-        merged = merge_map(quality, lambda query: spark.sql(query).collect())
+        merged = merge_map(quality, lambda query: spark.sql(query).collect(), inputs.name_of)
         if merged:
             # Each replaced record's resources under its surviving id, before the cohort is chosen: the small map
             # is broadcast, the resources stay cached as read (the view replaced is resolved to them, not by name).

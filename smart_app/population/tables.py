@@ -58,9 +58,14 @@ def count_ingested(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]
     )[0][0]
 
 
+# The columns of `res`, as resources_sql writes them and every rewrite of it keeps them.
+RES_COLUMNS = ("line", "kind", "id", "pkey", "medid", "replaced", "links_unread", "file")
+
+
 def resources_sql(json_string: str, lines: str = "lines") -> str:
-    """Each readable line's type, id, patient key, Medication id and (a linked Patient's) replacements, from the
-    `keys` column `line_keys` wrote.
+    """Each readable line's type, id, patient key, Medication id and (a linked Patient's) replacements and the
+    replacement links it could not read, with its file (kept for those alone), from the `keys` column `line_keys`
+    wrote and the `file` column of `lines`.
     `json_string` is the dialect's "string at a JSON path" function (DuckDB `json_extract_string`, Spark
     `get_json_object`); it only ever reads `line_keys`' plain arrays, never the export's own text."""
     return rf"""
@@ -68,24 +73,34 @@ def resources_sql(json_string: str, lines: str = "lines") -> str:
                nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
                                      'Patient/([^/?#]+)', 1), '') AS pkey,
                nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid,
-               replaced
+               replaced, links_unread, CASE WHEN links_unread IS NOT NULL THEN file END AS file
         FROM (
-            SELECT line,
+            SELECT line, file,
                    nullif({json_string}(keys, '$[0]'), '') AS kind,
                    nullif({json_string}(keys, '$[1]'), '') AS id,
                    nullif({json_string}(keys, '$[2]'), '') AS pref,
                    nullif({json_string}(keys, '$[3]'), '') AS medref,
-                   nullif({json_string}(keys, '$[4]'), '') AS replaced
+                   nullif({json_string}(keys, '$[4]'), '') AS replaced,
+                   nullif({json_string}(keys, '$[5]'), '') AS links_unread
             FROM {lines} WHERE keys IS NOT NULL
         )
         """
 
 
-def merge_map(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]]) -> list[tuple[str, str]]:
+def merge_map(
+    quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]], file_name: Callable[[str], str] = str
+) -> list[tuple[str, str]]:
     """The run's one map of replaced Patient records to their surviving record (guideline.population.links), as
     sorted (old, new) pairs, from the linked Patients alone: the few lines stating a replacement, and whether the
     ids they name are in `res`. Each replaced record, merged or not and why, goes into data-quality.json's
-    `linked_patients`, and those read apart into `linked_patients_not_merged`."""
+    `linked_patients`, and those read apart into `linked_patients_not_merged`; each link no engine can file, by
+    its file (`file_name` gives the input's name for the engine's path) and Patient, into `patient_links_not_read`.
+    """
+    unread = run_sql("SELECT file, id, links_unread FROM res WHERE kind = 'Patient' AND links_unread IS NOT NULL")
+    for file, ident, whys in unread:
+        patient = f"Patient {ident}" if ident else "a Patient with no readable id"
+        for why in json.loads(whys):
+            quality.patient_links_not_read[f"{file_name(file)}: {patient}: {why}"] += 1
     links = [
         (old, new)
         for (replaced,) in run_sql("SELECT replaced FROM res WHERE kind = 'Patient' AND replaced IS NOT NULL")
@@ -104,15 +119,23 @@ def merge_map(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]]) -
     return sorted(merges.merged.items())
 
 
+def _relinks(row: str, merged: str) -> str:
+    """Which rows of `res` go under the surviving id (the one rule both engines' SQL states): a replaced record's
+    resources, not its Patient resource, which keeps its own id so the surviving record alone gives age and PCP."""
+    return f"{row}.pkey = {merged}.old AND {row}.kind <> 'Patient'"
+
+
 def relinked_sql(table: str, merged: str) -> str:
-    """`table` (a `res`) with each replaced record's resources under its surviving id; `merged` holds (old, new).
-    The old Patient resource keeps its own id: the surviving record alone gives age, sex and PCP."""
-    return f"""
-        SELECT r.line, r.kind, r.id,
-               CASE WHEN m.new IS NOT NULL AND r.kind <> 'Patient' THEN m.new ELSE r.pkey END AS pkey,
-               r.medid, r.replaced
-        FROM {table} r LEFT JOIN {merged} m ON r.pkey = m.old
-        """
+    """`table` (a `res`) with each replaced record's resources under its surviving id (`_relinks`); `merged` holds
+    (old, new). A new table's query: Spark's temporary views cannot be updated."""
+    columns = ", ".join("coalesce(m.new, r.pkey) AS pkey" if c == "pkey" else f"r.{c}" for c in RES_COLUMNS)
+    return f"SELECT {columns} FROM {table} r LEFT JOIN {merged} m ON {_relinks('r', 'm')}"
+
+
+def relink_in_place_sql(table: str, merged: str) -> str:
+    """`relinked_sql` as an update of `table` in place: only the replaced records' rows are written again (DuckDB,
+    whose `res` holds every line of the export)."""
+    return f"UPDATE {table} SET pkey = m.new FROM {merged} m WHERE {_relinks(table, 'm')}"
 
 
 def measures_sql(table: str) -> str:

@@ -13,7 +13,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text
 from guideline.identifiers import identifier_key
 from guideline.population import Directory, Period, Quality, evaluate_patient
-from guideline.population.links import replacement_links
+from guideline.population.links import LinksRead, read_links
 from guideline.record import READABLE_TYPES
 from guideline.versions import VersionRank, version_rank
 
@@ -34,7 +34,8 @@ def line_keys(line: str) -> str | None:
     """What both engines' SQL reads of an NDJSON line, decided by the parser the evaluator uses (json.loads): None
     when the line is not JSON, else a JSON array of its resourceType, id, patient reference and Medication
     reference (each "" unless it is text: Spark reads a JSON null in an array as the text "null"); and, only for a
-    Patient that states a replacement (guideline.population.links), a fifth: those (old, new) pairs as JSON text.
+    Patient that states a replacement (guideline.population.links), a fifth: those (old, new) pairs as JSON text
+    ("" when none can be read), and a sixth when a replacement link cannot be read: why, each, as JSON text.
 
     DuckDB's and Spark's own JSON readers disagree with each other and with json.loads on malformed lines (NaN,
     trailing text, trailing commas, single quotes, raw control characters, lone surrogates), so letting each engine
@@ -59,11 +60,15 @@ def line_keys(line: str) -> str | None:
     named = resource.get("medicationReference") or as_dict(resource.get("medication")).get("reference")
     medication = _plain_text(as_dict(named).get("reference"))
     kind = _plain_text(resource.get("resourceType"))
-    # Only the few linked Patients carry this: the engines collect it to build the one merge map of the run.
-    links = replacement_links(resource) if kind == "Patient" and resource.get("link") else ()
-    replaced = json.dumps(links) if links and not any(_unwritable(i) for pair in links for i in pair) else None
     keys = [kind, _plain_text(resource.get("id")), patient, medication]
-    return json.dumps([key or "" for key in keys] + ([replaced] if replaced else []))
+    # Only the few linked Patients carry these: the engines collect them to build the one merge map of the run, and
+    # to name the links it could not read (read_links only ever passes ids UTF-8 can write).
+    links = read_links(resource) if kind == "Patient" and resource.get("link") else LinksRead()
+    if links.unread:
+        keys += [json.dumps(links.pairs) if links.pairs else "", json.dumps(links.unread)]
+    elif links.pairs:
+        keys.append(json.dumps(links.pairs))
+    return json.dumps([key or "" for key in keys])
 
 
 def _plain_text(value: Any) -> str | None:
