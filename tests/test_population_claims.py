@@ -298,3 +298,22 @@ def test_a_hospice_claim_without_a_billable_period_is_dated_by_its_lines_or_stay
     summary = next(line for line in lines if line.startswith("data quality: "))
     assert "1 hospice claims with no day of care to date them by" in summary
     assert "(p-undated 1)" in summary
+
+
+POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+BLUE_BUTTON_POS = "https://bluebutton.cms.gov/resources/variables/line_place_of_srvc_cd"
+
+
+def test_a_professional_claim_at_a_hospice_place_of_service_is_hospice_care() -> None:
+    # A physician's visit billed at place of service 34 (hospice) is care given in hospice; read before by its
+    # office-visit code alone, it excluded no one.
+    for system in (POS, BLUE_BUTTON_POS):
+        claim = professional_claim("prof-h", "p1", "2026-02-10", "M54.50")
+        claim["item"][0]["locationCodeableConcept"] = {"coding": [{"system": system, "code": "34"}]}
+        care = [
+            r for r in claim_resources(claim) if r.get("code", {}).get("coding", [{}])[0].get("code") == "385763009"
+        ]
+        assert [c["performedPeriod"] for c in care] == [{"start": "2026-02-10", "end": "2026-02-10"}], system
+    office = professional_claim("prof-o", "p1", "2026-02-10", "M54.50")
+    office["item"][0]["locationCodeableConcept"] = {"coding": [{"system": POS, "code": "11"}]}  # an office
+    assert not any(r.get("code", {}).get("coding", [{}])[0].get("code") == "385763009" for r in claim_resources(office))

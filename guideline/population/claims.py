@@ -330,9 +330,26 @@ def undated_hospice_claim(claim: Mapping[str, Any]) -> bool:
     return is_claim(claim) and _is_hospice_claim(claim) and hospice_days(claim) == (None, None)
 
 
+# The place of service code systems (CMS's, and Blue Button's line place of service) and hospice's code in them.
+PLACE_OF_SERVICE_SYSTEMS = frozenset(
+    {
+        "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
+        "https://bluebutton.cms.gov/resources/variables/line_place_of_srvc_cd",
+    }
+)
+HOSPICE_PLACE_OF_SERVICE = "34"
+
+
 def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:
+    """A hospice claim: its type (Blue Button's HOSPICE), a UB-04 hospice type of bill, or a line given at the
+    hospice place of service (34): a physician's visit there is care given in hospice."""
     if _claim_type_codes(claim) & HOSPICE_CLAIM_TYPES:
         return True
+    for item in map(as_dict, as_list(claim.get("item"))):
+        for coding in _codings(item.get("locationCodeableConcept")):
+            system, code = text(coding.get("system")), (text(coding.get("code")) or "").strip()
+            if system in PLACE_OF_SERVICE_SYSTEMS and code == HOSPICE_PLACE_OF_SERVICE:
+                return True
     for info in as_list(claim.get("supportingInfo")):
         info = as_dict(info)
         if any((text(c.get("code")) or "").lower() == "typeofbill" for c in _codings(info.get("category"))):
