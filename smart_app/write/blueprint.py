@@ -16,7 +16,15 @@ from launch.scopes import granted_writes
 from smart_app.config import Settings
 from smart_app.write import csrf, fhir_version
 from smart_app.write.forms import FORMS, DateLimits, WriteContext, date_ranges
-from smart_app.write.panel import VERSION_UNCONFIRMED_SENT, WritePanel, build_panel, schedule_of
+from smart_app.write.panel import (
+    VERSION_UNCONFIRMED_SENT,
+    WritePanel,
+    build_panel,
+    removed_arg,
+    removed_from,
+    removed_line,
+    schedule_of,
+)
 from smart_app.write.send import WriteResult, send
 from smart_app.write.update import CHANGED, NAMES, VERSION_FIELD, Update, prepare_update, search_read
 from smart_app.write.validate import InvalidResource, validated
@@ -24,6 +32,7 @@ from smart_app.write.validate import InvalidResource, validated
 log = logging.getLogger(__name__)
 
 VERSION_FLAG = "fhir-version-unconfirmed"  # what the redirect's fv_sig signs
+REMOVED_FLAG = "removed-characters:"  # what the redirect's removed_sig signs, before the removals themselves
 MAX_NOTE = 600  # what the EHR noted on a save, as carried in the redirect's address
 # The taper form's fields travel with every write so the page comes back with the same schedule.
 TAPER_FIELDS = ("rate", "interval", "basis", "target", "pause_at", "pause_intervals")
@@ -93,6 +102,7 @@ def panel_for(
         server_release=base_refusal if keep_forms else check.refusal,
         saved_note=_saved_note(session, args),
         saved_version_unconfirmed=_saved_version_unconfirmed(session, args),
+        saved_removed=_saved_removed(session, args),
         version_unconfirmed=check.unconfirmed,
         date_bounds=date_ranges(view.now.date(), date_limits(settings)),
     )
@@ -109,6 +119,22 @@ def _saved_version_unconfirmed(session: Any, args: Any) -> bool:
     """The save just made went to a server whose version was not confirmed, by PainPlan's own signed redirect."""
     signed = args.get("fv_sig")
     return csrf.note_ok(current_app.secret_key, session.handle, args.get("saved", ""), VERSION_FLAG, signed)
+
+
+def _saved_removed(session: Any, args: Any) -> dict[str, int]:
+    """The characters removed from the save just made, by PainPlan's own signed redirect; none otherwise."""
+    removed, form_key = args.get("removed", ""), args.get("saved", "")
+    ok = csrf.note_ok(current_app.secret_key, session.handle, form_key, REMOVED_FLAG + removed, args.get("removed_sig"))
+    return removed_from(form_key, removed) if removed and ok else {}
+
+
+def _removed_mark(session: Any, form_key: str, built: Any) -> dict[str, str]:
+    """The redirect's signed record of the characters removed from what was typed; none when nothing was."""
+    removed = removed_arg(built.removed)
+    if not removed:
+        return {}
+    mac = csrf.note_mac(current_app.secret_key, session.handle, form_key, REMOVED_FLAG + removed)
+    return {"removed": removed, "removed_sig": mac}
 
 
 def _version_flag(session: Any, form_key: str, check: Any) -> dict[str, str]:
@@ -327,10 +353,14 @@ def _save(
             **taper,
             **_noted(session, form_key, result),
             **_version_flag(session, form_key, check),
+            **_removed_mark(session, form_key, built),
         )
         return f"{url}#write-{form_key}"
     reached = result is not None or _earlier_reached(session, form_key)
     failure, status = _not_saved_answer(result, label, kind, reached)
+    if result is not None and result.unconfirmed and built.removed:
+        # The EHR may hold the record without them, while the form below still shows them as typed.
+        failure = f"{failure} {removed_line(form_key, built.removed)}"
     if result is not None and check.unconfirmed:
         failure = f"{failure} {VERSION_UNCONFIRMED_SENT}"
     return Answer(failure, status, reread=result is not None and (result.unconfirmed or result.conflict))

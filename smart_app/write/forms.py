@@ -38,6 +38,14 @@ MAX_TEXT = 4000
 # Below U+0020 a FHIR string holds only tab, LF and CR.
 UNSAVABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MAX_NOTE = 20000
+# Each form's free-text fields, with the words naming each on the save's result when characters had to be removed.
+TEXT_FIELDS: dict[str, dict[str, str]] = {
+    "goal": {"description": "the goal text", "measure": "“How we will know”"},
+    "agreement": {"note": "“What was discussed”"},
+    "consent": {"note": "“What was discussed”"},
+    "decision": {"reasons": "the reasons"},
+    "note": {"note_text": "the note"},
+}
 
 
 # How far ahead a typed date may be, by default. A treatment goal is for the coming months, and the guideline asks for a
@@ -81,6 +89,13 @@ class Built:
     method: str = "POST"
 
     @property
+    def removed(self) -> dict[str, int]:
+        """How many characters a FHIR string cannot hold were taken out of each of the form's text fields, by field
+        name; only fields that lost some."""
+        counts = {name: len(UNSAVABLE.findall(self.values.get(name, ""))) for name in TEXT_FIELDS.get(self.kind, {})}
+        return {name: count for name, count in counts.items() if count}
+
+    @property
     def target(self) -> str:
         assert self.resource is not None
         kind = self.resource["resourceType"]
@@ -105,7 +120,8 @@ def _text(
     values: Mapping[str, str], name: str, errors: dict[str, str], required: str = "", limit: int = MAX_TEXT
 ) -> str:
     """A text field as typed, without the control characters FHIR strings cannot hold (pasted text carries them
-    unseen; an EHR refuses the record, or stores what its other readers cannot show)."""
+    unseen; an EHR refuses the record, or stores what its other readers cannot show). Built.removed counts them, and
+    the save's result says so: a field cleaned here is listed in TEXT_FIELDS."""
     value = UNSAVABLE.sub("", values.get(name, "")).strip()
     if required and not value:
         errors[name] = required

@@ -11,7 +11,7 @@ from typing import Any
 from guideline.plan.on_record import OnRecord, on_record
 from guideline.plan.reads import unread_words
 from launch.scopes import granted_writes
-from smart_app.write.forms import DECISIONS, FORMS, GOAL_KINDS, Built
+from smart_app.write.forms import DECISIONS, FORMS, GOAL_KINDS, TEXT_FIELDS, Built
 
 SAVED_REFERENCE = re.compile(r"^[A-Z][A-Za-z]{1,40}/[A-Za-z0-9.-]{1,64}$")
 # The page's search each list of records on file comes from (guideline.plan.on_record): the one definition, read by
@@ -37,6 +37,39 @@ VERSION_UNCONFIRMED_AHEAD = (
     "after saving, check the record in the patient's chart."
 )
 
+# Said beside a save (or a write that may have been stored) when characters a FHIR string cannot hold were removed.
+REMOVED_WHAT = "invisible control characters, which pasted text can carry"
+
+
+def removed_line(form_key: str, removed: Mapping[str, int]) -> str:
+    """What the save's line says of the characters removed from the form's text fields ("2 characters that cannot
+    be stored were removed from the goal text (…)."); '' when none were."""
+    words = TEXT_FIELDS.get(form_key, {})
+    counts = [(words[name], count) for name, count in removed.items() if name in words and count > 0]
+    if not counts:
+        return ""
+    total = sum(count for _, count in counts)
+    many = f"{total} character{'s' if total > 1 else ''} that cannot be stored {'were' if total > 1 else 'was'} removed"
+    if len(counts) == 1:
+        return f"{many} from {counts[0][0]} ({REMOVED_WHAT})."
+    each = [f"{count} from {field}" for field, count in counts]
+    return f"{many}: {', '.join(each[:-1])} and {each[-1]} ({REMOVED_WHAT})."
+
+
+def removed_arg(removed: Mapping[str, int]) -> str:
+    """The removals as the redirect after a save carries them ("description:2,measure:1"); '' when none."""
+    return ",".join(f"{name}:{count}" for name, count in removed.items())
+
+
+def removed_from(form_key: str, arg: str) -> dict[str, int]:
+    """The removals a redirect's argument names, for the form's own text fields only; the rest is ignored."""
+    found: dict[str, int] = {}
+    for part in arg.split(","):
+        name, _, count = part.partition(":")
+        if name in TEXT_FIELDS.get(form_key, {}) and count.isascii() and count.isdecimal() and len(count) < 7:
+            found[name] = int(count)
+    return found
+
 
 @dataclass(frozen=True)
 class WritePanel:
@@ -52,6 +85,8 @@ class WritePanel:
     saved_note: str = ""  # what the EHR noted on that save (its warnings), checked to come from PainPlan's redirect
     # That save went to a server whose FHIR version PainPlan could not confirm (sent as R4), by its signed redirect.
     saved_version_unconfirmed: bool = False
+    # Characters removed from that save's text fields, by field name, by its signed redirect.
+    saved_removed: Mapping[str, int] = field(default_factory=dict)
     failed: Built | None = None
     failure: str = ""  # what was not saved and why
     # Each list of records on file whose search was not read in full, with the words saying so: such a list is
@@ -101,6 +136,11 @@ class WritePanel:
         """What the saved line adds when the server's FHIR version was not confirmed; '' otherwise."""
         return VERSION_UNCONFIRMED if self.saved_version_unconfirmed else ""
 
+    @property
+    def saved_removals(self) -> str:
+        """What the saved line adds when characters had to be removed from what was typed; '' otherwise."""
+        return removed_line(self.saved[0], self.saved_removed) if self.saved is not None else ""
+
     def saved_label(self) -> str:
         if self.saved is None:
             return ""
@@ -130,6 +170,7 @@ def build_panel(
     server_release: str = "",
     saved_note: str = "",
     saved_version_unconfirmed: bool = False,
+    saved_removed: Mapping[str, int] | None = None,
     version_unconfirmed: bool = False,
     date_bounds: Mapping[str, tuple[date, date]] | None = None,
 ) -> WritePanel:
@@ -146,6 +187,7 @@ def build_panel(
         saved=saved,
         saved_note=saved_note if saved is not None else "",
         saved_version_unconfirmed=saved_version_unconfirmed and saved is not None,
+        saved_removed=dict(saved_removed or {}) if saved is not None else {},
         failed=failed,
         failure=failure,
         unread=records_unread(statuses),
