@@ -54,6 +54,8 @@ class ChartServer:
     page_size: dict[str, int] = field(default_factory=dict)  # resource type -> entries per search page (next links)
     before_write: Callable[[], None] | None = None  # run as each write arrives (someone else edits meanwhile)
     warning: str | None = None  # store each write, answer with Location and an OperationOutcome carrying this warning
+    # Store each write but answer 200 with this (content type, body) and no Location: a gateway's page, or junk.
+    answer_body: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         chart = load_demo_patients(self.today)[self.patient_id]
@@ -139,6 +141,8 @@ class ChartServer:
         self.resources[(parts[0], ident)] = stored
         if self.answer_lost is not None:
             raise self.answer_lost
+        if self.answer_body is not None:
+            return 200, {"Content-Type": self.answer_body[0]}, self.answer_body[1]
         if self.answer_status is not None:
             # Prefer: return=minimal honoured with nothing but a version tag: no body, no Location.
             return self.answer_status, {"ETag": f'W/"{version + 1}"'}, ""

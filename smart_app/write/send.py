@@ -81,12 +81,16 @@ def _outcome_issues(body: Any) -> list[dict[str, Any]]:
     return [issue for issue in body.get("issue") or [] if isinstance(issue, dict)]
 
 
-def _issues(response: requests.Response) -> list[dict[str, Any]]:
-    """The issues of an OperationOutcome body; none when the body is anything else."""
+# What _json gives for a body that is not JSON (an empty one too): no JSON value is this object.
+NOT_JSON: Any = object()
+
+
+def _json(response: requests.Response) -> Any:
+    """The body read as JSON, once per answer (the helpers below take this value); NOT_JSON when it is not JSON."""
     try:
-        return _outcome_issues(response.json())
-    except ValueError:
-        return []
+        return response.json()
+    except ValueError:  # requests' JSONDecodeError, and a body that cannot be decoded as text
+        return NOT_JSON
 
 
 def _issue_text(issue: dict[str, Any]) -> str:
@@ -102,17 +106,9 @@ def _outcome_text_of(body: Any) -> str:
     return next((text for text in map(_issue_text, _outcome_issues(body)) if text), "")
 
 
-def _outcome_text(response: requests.Response) -> str:
-    """The first OperationOutcome diagnostics or details text of a response body; '' when there is none."""
-    try:
-        return _outcome_text_of(response.json())
-    except ValueError:
-        return ""
-
-
-def _outcome_failed(response: requests.Response) -> bool:
+def _outcome_failed(body: Any) -> bool:
     """A success status whose body says the write failed (an OperationOutcome with an error or fatal issue)."""
-    return any(issue.get("severity") in ("error", "fatal") for issue in _issues(response))
+    return any(issue.get("severity") in ("error", "fatal") for issue in _outcome_issues(body))
 
 
 def _location_reference(location: str, kind: str) -> str | None:
@@ -125,16 +121,12 @@ def _location_reference(location: str, kind: str) -> str | None:
     return None
 
 
-def _reference(response: requests.Response, kind: str) -> str | None:
-    """The id from Location (…/Observation/123/_history/1), else from a returned resource."""
+def _reference(response: requests.Response, body: Any, kind: str) -> str | None:
+    """The id from Location (…/Observation/123/_history/1), else from the returned resource (`body`)."""
     location = response.headers.get("Location") or response.headers.get("Content-Location") or ""
     found = _location_reference(location, kind)
     if found is not None:
         return found
-    try:
-        body = response.json()
-    except ValueError:
-        return None
     if isinstance(body, dict) and body.get("resourceType") == kind and body.get("id"):
         return f"{kind}/{body['id']}"
     return None
@@ -201,35 +193,32 @@ def send(
     except requests.RequestException as error:
         return _no_answer(error)
     success = 200 <= response.status_code < 300
-    if success and _outcome_failed(response):
+    body = _json(response)
+    if success and _outcome_failed(body):
         log.warning("FHIR %s %s answered %s with an error outcome", method, kind, response.status_code)
-        detail = _outcome_text(response)
+        detail = _outcome_text_of(body)
         return WriteResult(False, None, f"the EHR answered without saving{': ' + detail if detail else ''}")
     if response.status_code == 202:
         # Accepted for processing later (an asynchronous server): it may yet be stored, or refused.
         log.warning("FHIR %s %s answered 202 Accepted", method, kind)
         return _accepted(session, base_url, token, method, target, kind, response, timeout)
     if success:
-        return _saved(response, method, target, kind)
-    return _refused(response, method, kind)
+        return _saved(response, body, method, target, kind)
+    return _refused(response, body, method, kind)
 
 
-def _not_fhir(response: requests.Response) -> bool:
+def _not_fhir(response: requests.Response, body: Any) -> bool:
     """A body that is neither empty nor a FHIR resource: a gateway's sign-in page, or its own JSON."""
     if not response.content.strip():
         return False
-    try:
-        body = response.json()
-    except ValueError:
-        return True
     return not (isinstance(body, dict) and isinstance(body.get("resourceType"), str))
 
 
-def _saved(response: requests.Response, method: str, target: str, kind: str) -> WriteResult:
+def _saved(response: requests.Response, body: Any, method: str, target: str, kind: str) -> WriteResult:
     """A save: 204 No Content (or 200/201 with no body: Prefer return=minimal) too; Location, when given, is the id.
     A body that is not FHIR with no Location naming the record says nothing of a save: unconfirmed."""
     location = response.headers.get("Location") or response.headers.get("Content-Location") or ""
-    if _not_fhir(response) and _location_reference(location, kind) is None:
+    if _not_fhir(response, body) and _location_reference(location, kind) is None:
         log.warning("FHIR %s %s answered %s with a body that is not FHIR", method, kind, response.status_code)
         content_type = (response.headers.get("Content-Type") or "no content type").split(";")[0].strip()[:60]
         message = (
@@ -237,22 +226,22 @@ def _saved(response: requests.Response, method: str, target: str, kind: str) -> 
             "not known"
         )
         return WriteResult(False, None, message, response.status_code, unconfirmed=True)
-    reference = _reference(response, kind)
+    reference = _reference(response, body, kind)
     if reference is None and method == "PUT":
         reference = target
-    return WriteResult(True, reference, "saved", response.status_code, warnings=_warnings(response))
+    return WriteResult(True, reference, "saved", response.status_code, warnings=_warnings(body))
 
 
-def _warnings(response: requests.Response) -> tuple[str, ...]:
+def _warnings(body: Any) -> tuple[str, ...]:
     """The texts of an OperationOutcome body's warnings, each once and shortened (information issues such as
     "created" are left out)."""
-    texts = [_issue_text(issue) for issue in _issues(response) if issue.get("severity") == "warning"]
+    texts = [_issue_text(issue) for issue in _outcome_issues(body) if issue.get("severity") == "warning"]
     return tuple(dict.fromkeys(text for text in texts if text))
 
 
-def _refused(response: requests.Response, method: str, kind: str) -> WriteResult:
+def _refused(response: requests.Response, body: Any, method: str, kind: str) -> WriteResult:
     """A write the EHR answered with an error or a redirect: not saved, with its reason and OperationOutcome text."""
-    detail = _outcome_text(response)
+    detail = _outcome_text_of(body)
     reason = REASONS.get(response.status_code, f"the EHR answered with an error (HTTP {response.status_code})")
     if 300 <= response.status_code < 400:
         reason = (
@@ -306,7 +295,8 @@ def _accepted(
         except requests.RequestException:
             break
         if answer.status_code != 202:
-            decided = _decided(answer, method, target, kind) or _failed_job(answer)
+            answered = _json(answer)
+            decided = _decided(answer, answered, method, target, kind) or _failed_job(answer, answered)
             if decided is not None:
                 return decided
             break
@@ -328,13 +318,13 @@ def _retry_after(response: requests.Response) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-def _failed_job(answer: requests.Response) -> WriteResult | None:
+def _failed_job(answer: requests.Response, body: Any) -> WriteResult | None:
     """The asynchronous pattern's end of a job that failed: an OperationOutcome with an error or fatal issue (with
     a 4xx, a 5xx or a 200). None when the answer is about the question rather than the write (see
     ABOUT_THE_QUESTION, TRANSIENT_ISSUES) or carries no such outcome (a gateway's error page)."""
     if answer.status_code in ABOUT_THE_QUESTION:
         return None
-    errors = [issue for issue in _issues(answer) if issue.get("severity") in ("error", "fatal")]
+    errors = [issue for issue in _outcome_issues(body) if issue.get("severity") in ("error", "fatal")]
     if not errors or any(issue.get("code") in TRANSIENT_ISSUES for issue in errors):
         return None
     detail = next((text for text in map(_issue_text, errors) if text), "")
@@ -343,16 +333,10 @@ def _failed_job(answer: requests.Response) -> WriteResult | None:
     return WriteResult(False, None, f"{message}{': ' + detail if detail else ''}", answer.status_code)
 
 
-def _decided(answer: requests.Response, method: str, target: str, kind: str) -> WriteResult | None:
+def _decided(answer: requests.Response, body: Any, method: str, target: str, kind: str) -> WriteResult | None:
     """What a status address's final answer says of the write: the record itself (saved), or a batch-response
     entry with the write's own status and outcome; None when it says neither (the job expired, an error page)."""
-    if answer.status_code != 200:
-        return None
-    try:
-        body = answer.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
+    if answer.status_code != 200 or not isinstance(body, dict):
         return None
     if body.get("resourceType") == kind and body.get("id"):
         return WriteResult(True, f"{kind}/{body['id']}", "saved", 200)
