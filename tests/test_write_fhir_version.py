@@ -12,7 +12,7 @@ import pytest
 import responses
 from launch_support import PUBLIC_URL, FakeEhr, make_app, query
 from test_write_back import PEG, WRITE_SCOPE, _token
-from write_support import ChartServer, fresh_version_cache  # noqa: F401 (a fixture, used by pytestmark)
+from write_support import ChartServer, forget_versions
 
 from smart_app.write import csrf, fhir_version
 
@@ -21,9 +21,6 @@ from smart_app.write import csrf, fhir_version
 def rsps() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
-
-
-pytestmark = pytest.mark.usefixtures("fresh_version_cache")
 
 
 def _launch(tmp_path: Any, rsps: responses.RequestsMock, iss: str, version: str) -> tuple[Any, ...]:
@@ -63,7 +60,7 @@ def test_a_server_whose_capability_statement_is_not_r4_is_sent_nothing(tmp_path,
     before the save once what the page learnt is forgotten (the page was shown by another worker, or the server
     changed since: a page that knows it offers no form, tests/test_write_version_notice.py)."""
     client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", "4.0.1")
-    fhir_version.forget()
+    forget_versions(client)
     chart.ehr.fhir_version = stated
     answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
     text = html.unescape(answer.get_data(as_text=True))
@@ -99,7 +96,7 @@ def test_a_server_whose_version_cannot_be_read_is_written_to_and_the_page_says_s
     """Most servers are R4, and the page's reads assume it, so the record is sent; but the save does not pass for one
     PainPlan knows the server takes: the clinician is told to check it in the chart."""
     client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", "4.0.1")
-    fhir_version.forget()
+    forget_versions(client)
     if metadata == "error":
         rsps.replace(responses.GET, "https://hapi.example.org/fhir/metadata", status=500)
     else:
@@ -122,7 +119,7 @@ def test_a_save_to_a_server_whose_version_was_read_carries_no_such_warning(tmp_p
 def test_a_base_that_names_r4_confirms_the_version_when_metadata_cannot_be_read(tmp_path, rsps) -> None:
     iss = "https://fhir.example-hospital.org/interconnect-fhir-oauth/api/FHIR/R4"
     client, chart, handle, page = _launch(tmp_path, rsps, iss, "4.0.1")
-    fhir_version.forget()
+    forget_versions(client)
     rsps.replace(responses.GET, f"{iss}/metadata", status=500)
     answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
     assert "could not confirm which FHIR version" not in _saved_page(client, answer)
@@ -140,7 +137,7 @@ def test_the_version_warning_cannot_be_added_by_a_link(tmp_path, rsps) -> None:
 def test_a_failed_save_to_a_server_whose_version_cannot_be_read_says_so_too(tmp_path, rsps) -> None:
     """The EHR's refusal may come from the version itself (an STU3 server refusing an R4 record)."""
     client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", "4.0.1")
-    fhir_version.forget()
+    forget_versions(client)
     rsps.replace(responses.GET, "https://hapi.example.org/fhir/metadata", status=500)
     chart.fail_status = 422
     answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)

@@ -12,28 +12,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import responses
 from launch_support import FakeEhr
 
 from smart_app.demo_data import load_demo_patients
 from smart_app.write import fhir_version
+from smart_app.write.blueprint import VERSIONS
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
 
-@pytest.fixture
-def fresh_version_cache() -> Iterator[None]:
-    """No FHIR server's version is remembered from another test, before or after this one."""
-    fhir_version.forget()
-    yield
-    fhir_version.forget()
+def forget_versions(client: Any) -> None:
+    """The app forgets every FHIR server's version it learnt (as another worker, or after an hour): a fresh cache."""
+    client.application.extensions[VERSIONS] = fhir_version.VersionCache()
 
 
 @dataclass

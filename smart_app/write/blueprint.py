@@ -335,15 +335,13 @@ def _save(
     from launch.session import plan_url
 
     # The page's own question, already waited for up to its deadline: asked again here, a hung `metadata` held the
-    # save for another fhir_timeout.
-    check = (
-        version.check()
-        if version is not None
-        else fhir_version.save_check(_http(), session.iss, settings.fhir_timeout, versions())
-    )
+    # save for another fhir_timeout. No question was asked only of a base whose address names its release.
+    check = version.check() if version is not None else fhir_version.check_of(session.iss, None)
     if check.refusal:
         return Answer(_kept(label, _not_r4(check.refusal)), 502)
     result = _send_once(session, settings, form_key, built, resource, update)
+    if result is not None and check.unconfirmed:
+        log.warning("the FHIR server's version could not be confirmed; the record was sent as R4")
     if result is not None and result.ok:
         taper = {name: request.form.get(name) for name in TAPER_FIELDS if request.form.get(name)}
         url = plan_url(

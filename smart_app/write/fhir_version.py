@@ -5,9 +5,10 @@ lifecycleStatus on an STU3 server: a goal with no status), so nothing is sent to
 Two signs: the base address's path, when it names a version (Epic's …/api/FHIR/STU3, Oracle Health's /dstu2/…,
 HAPI's /baseDstu3, the SMART sandbox's /v/r3/), which needs no request, so the page offers no form; and, for a base
 that names none, the server's CapabilityStatement `fhirVersion`, asked in the background while the plan page reads
-the chart (so the page says before any form is filled what it means for a save) and before a save, remembered per
-base by each app (VersionCache). When neither says, the record is still sent as R4 (most servers are, and the page's
-reads assume it), but the page says up front and after the save that PainPlan could not confirm the version."""
+the chart (so the page says before any form is filled what it means for a save; a save's own page view asks the same
+way, and the save uses that answer), remembered per base by each app (VersionCache). When neither says, the record
+is still sent as R4 (most servers are, and the page's reads assume it), but the page says up front and after the
+save that PainPlan could not confirm the version."""
 
 from __future__ import annotations
 
@@ -15,10 +16,8 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as WaitedTooLong
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +40,6 @@ ASKERS = 4
 monotonic = time.monotonic  # the cache's clock (tests move it, not the whole process's)
 _askers: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, its pool)
 _askers_lock = threading.Lock()
-_caches: weakref.WeakSet[VersionCache] = weakref.WeakSet()
 
 
 # The release a FHIR base's path names when it is not R4 ("STU3"): the launch reads the same table, so no write scope
@@ -106,7 +104,6 @@ class VersionCache:
         self._asking: dict[str, Future[str | None]] = {}
         self._max_bases = max_bases
         self._lock = threading.Lock()
-        _caches.add(self)
 
     def known(self, base_url: str) -> tuple[bool, str | None]:
         """(True, what the server stated) while it is remembered; (False, None) when it is to be asked."""
@@ -129,10 +126,6 @@ class VersionCache:
             while len(self._known) > self._max_bases:
                 self._known.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._known.clear()
-
     def ask(self, session: Any, base_url: str, timeout: float) -> Future[str | None]:
         """What the server states, as a future: answered at once when remembered, else asked in the background (the
         question already under way for this base, when there is one)."""
@@ -146,23 +139,8 @@ class VersionCache:
                 self._asking[base_url] = pending
         return pending
 
-    def stated(self, session: Any, base_url: str, timeout: float) -> str | None:
-        """What the server states, asked now in this thread unless remembered or already under way (then waited for,
-        `timeout` at most); None when it cannot be read."""
-        is_known, stated = self.known(base_url)
-        if is_known:
-            return stated
-        with self._lock:
-            pending = self._asking.get(base_url)
-        if pending is None:
-            return self._read(session, base_url, timeout)
-        try:
-            return pending.result(timeout=timeout)
-        except WaitedTooLong:
-            log.warning("the FHIR server's CapabilityStatement did not answer in time")
-            return None
-
     def _read(self, session: Any, base_url: str, timeout: float) -> str | None:
+        """Ask the server in this (background) thread, remember the answer, and let the next question go out."""
         try:
             try:
                 stated = read_stated(session, base_url, timeout)
@@ -174,12 +152,6 @@ class VersionCache:
         finally:
             with self._lock:
                 self._asking.pop(base_url, None)
-
-
-def forget() -> None:
-    """Drop what every cache learnt of every server (tests; a server upgraded meanwhile)."""
-    for cache in list(_caches):
-        cache.clear()
 
 
 def base_refusal(base_url: str) -> str:
@@ -212,12 +184,3 @@ def check_of(base_url: str, stated: str | None) -> SaveCheck:
     if stated is None:
         return SaveCheck(unconfirmed=True)
     return SaveCheck() if _takes_r4(stated) else SaveCheck(f"FHIR {release_of(stated)} ({stated})")
-
-
-def save_check(session: Any, base_url: str, timeout: float, cache: VersionCache) -> SaveCheck:
-    """Whether this record may be sent to this server, and whether its version is confirmed (`cache`: the app's)."""
-    stated = cache.stated(session, base_url, timeout) if asked_of(base_url) else None
-    check = check_of(base_url, stated)
-    if check.unconfirmed:
-        log.warning("the FHIR server's version could not be confirmed; the record is sent as R4")
-    return check
