@@ -22,6 +22,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.recognition import partly_read, recognise
 from guideline.record import Dispense, MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID, OUD_TREATMENT_OPIOID
 
@@ -178,16 +179,19 @@ def _summary(facts: Facts, overlap: Overlap, variant: Variant) -> str:
 
 
 def _order_line(facts: Facts, order: MedOrder | Dispense) -> str:
+    # A name only partly read says so: the clinician weighs the ingredient PainPlan did not recognise.
+    unread = partly_read(recognise(order.medication, facts.terms))
+    note = f"; {unread}" if unread else ""
     if isinstance(order, Dispense):
-        return f"{facts.name(order)} ({fill_note(order)}, no active order)"
+        return f"{facts.name(order)} ({fill_note(order)}, no active order{note})"
     if order.is_draft:
-        return f"{facts.name(order)} ({order_kind(order)})"
+        return f"{facts.name(order)} ({order_kind(order)}{note})"
     written = (
         f", {'noted' if order.reported else 'written'} {order.authored_on.date().isoformat()}"
         if order.authored_on
         else ""
     )
-    return f"{facts.name(order)} ({order_kind(order)}{written})"
+    return f"{facts.name(order)} ({order_kind(order)}{written}{note})"
 
 
 def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:

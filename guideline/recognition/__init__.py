@@ -13,6 +13,7 @@ from guideline.recognition.classify import (
     Recognition,
     in_set,
     medication_names,
+    partly_read,
     recognise,
     unidentified_name,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Recognition",
     "medication_names",
     "in_set",
+    "partly_read",
     "read_name",
     "recognise",
     "unidentified_name",

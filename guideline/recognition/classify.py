@@ -93,6 +93,9 @@ class Recognition:
     # codes then decide every set, and nothing else is asked. Otherwise (a name, a drug-table or ingredient code) the
     # sets follow the class, through `in_set`.
     by_set_code: bool = False
+    # The name lists a strength for an ingredient it did not read ("ALPRAZOLAM/XYLOPRIN 1-5MG"): what was read still
+    # decides the class (or, beside an ingredient sold with opioids, the sedative sets of an unidentified name).
+    unread_ingredient: bool = False
 
     @property
     def by_name(self) -> bool:
@@ -140,7 +143,14 @@ def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognitio
     if reading is not None and _partner_beside_unread(reading):
         # "APAP/HC 325-5", "BUTALB/APAP/CAFF/COD": what was read is sold with opioids, and an ingredient beside it
         # was not read. Not relevant would be a guess that it is harmless (no card, no word): it is named instead.
-        return Recognition("unidentified", "none", unidentified_name(medication))
+        # What was read is kept: a butalbital or carisoprodol in it is a sedative whatever the unread part is.
+        return Recognition(
+            "unidentified",
+            "none",
+            unidentified_name(medication),
+            ingredients=tuple(i.name for i in reading.ingredients),
+            unread_ingredient=True,
+        )
     if reading is not None:
         kind = _kind_of(reading)
         if kind == "sedative" and not _sedative_counted(reading, terms):
@@ -161,6 +171,7 @@ def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognitio
                 strengths=reading.strengths,
                 form=reading.form,
                 extended_release=reading.extended_release,
+                unread_ingredient=reading.unread_ingredient,
             )
     concept = medication.concept
     if concept is not None and concept.codes(RXNORM) and medication_names(medication):
@@ -401,8 +412,10 @@ def unidentified_name(medication: ResolvedMedication) -> str:
 def in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
     """Whether a recognised medication belongs to a code set the checks read, when no set's code decided its class:
     the one rule for a name, a drug-table code and an ingredient code, so a class never goes without its set."""
-    if recognition.by_set_code or recognition.how == "none":
+    if recognition.by_set_code:
         return False
+    if recognition.how == "none":
+        return _sedative_read(recognition, set_name, terms)
     kind = recognition.kind
     names = set(recognition.ingredients)
     bup = "buprenorphine" in names
@@ -434,6 +447,27 @@ def in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
     # still joins a substance set (a barbiturate the site does not count as a sedative explains a barbiturate
     # result, as its code does), and names not relevant are never sold alone in a set the checks count.
     return bool(names & _single_ingredients(terms, set_name))
+
+
+def _sedative_read(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
+    """Whether an unidentified name read a sedative of the set beside the ingredient it did not read
+    ("BUTALB/APAP/CAFF/COD"): the sedative is in it whatever the other is, so the opioid + sedative check counts it.
+    Every other set stays out of reach: the unread part may be the opioid, and the name stays unidentified."""
+    if set_name not in (BENZO, CNS_DEPRESSANT) or not recognition.ingredients:
+        return False
+    return bool(set(recognition.ingredients) & _single_ingredients(terms, set_name))
+
+
+def partly_read(recognition: Recognition) -> str | None:
+    """What a name only partly read says, for a card: "read as alprazolam; another ingredient in its name was not
+    recognised"; None for a name read whole, or one whose codes decided."""
+    if not recognition.unread_ingredient or not recognition.ingredients:
+        return None
+    names = list(recognition.ingredients)
+    read = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    # Unidentified, its unread part sits beside an ingredient sold with opioids: it may be the opioid.
+    maybe = " (it may be an opioid)" if recognition.unidentified else ""
+    return f"read as {read}; another ingredient in its name was not recognised{maybe}"
 
 
 def _otp_methadone(recognition: Recognition) -> bool:

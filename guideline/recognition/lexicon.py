@@ -138,6 +138,7 @@ ALIASES: Mapping[str, str] = {
     "pse": "pseudoephedrine",
     "pe": "phenylephrine",
     **dict.fromkeys(("chlordiazep", "chlordiazepox"), "chlordiazepoxide"),
+    "clidin": "clidinium",  # "CHLORDIAZEP/CLIDIN" (Librax): unread, the benzodiazepine was only partly read
     "amitrip": "amitriptyline",
     "butalb": "butalbital",
     **dict.fromkeys(("carisop", "carisoprod"), "carisoprodol"),
