@@ -110,18 +110,29 @@ UNSTATED_STATUSES = frozenset({"unknown", None})
 
 
 def unstated_in_window(procedures: Iterable[Procedure], days: int, today: date) -> list[tuple[Procedure, str]]:
-    """The procedures of unstated status (`UNSTATED_STATUSES`) dated in [today - days, today], or of status
-    "unknown" and undated, each with why it was not counted ("status unknown", "status unknown, no date"). One with
-    no status and no date is left to `undated_procedures`, which names it already."""
+    """The procedures of unstated status (`UNSTATED_STATUSES`) dated in [today - days, today] or only after today,
+    or of status "unknown" and undated, each with why it was not counted ("status unknown", "status unknown, dated
+    2026-07-01, after today", "status unknown, no date"). One with no status and no date is left to
+    `undated_procedures`, which names it already."""
     found = []
     for procedure in procedures:
         if procedure.status not in UNSTATED_STATUSES:
             continue
+        ahead = dated_after(procedure, today)
         if performed_within(procedure, days, today):
             found.append((procedure, "status unknown"))
+        elif ahead is not None:
+            # No review done yet whatever its status; dropped as outside the window, it went unseen.
+            found.append((procedure, unknown_status_ahead(ahead)))
         elif procedure.status is not None and not any(procedure_dates(procedure)):
             found.append((procedure, "status unknown, no date"))
     return found
+
+
+def unknown_status_ahead(day: date) -> str:
+    """Why a review of unknown status dated after today was not counted: "status unknown, dated 2026-07-01, after
+    today"."""
+    return f"status unknown, dated {day.isoformat()}, after today"
 
 
 def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:

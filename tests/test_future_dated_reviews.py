@@ -136,3 +136,78 @@ def test_a_review_dated_after_today_is_named_on_the_data_incomplete_card(tmp_pat
     assert (
         f"Opioid benefit/harm review (procedure pr-eval-future), dated {FUTURE}, after today" in (incomplete["detail"])
     )
+
+
+# -- a review dated after today whose status is unknown or unreadable ----------------------------------------------
+
+
+def _unread(evaluation) -> tuple[str, ...]:
+    """What the data-incomplete card names as reviews no check could count (and the plan page too)."""
+    from guideline.named_gaps import NAMED_GAPS
+
+    kind = next(kind for kind in NAMED_GAPS if kind.key == "unread-reviews")
+    return kind.card_named(evaluation.facts)
+
+
+def unknown_status(resource: dict[str, Any], status: Any = "unknown") -> dict[str, Any]:
+    """The resource with a status PainPlan cannot tell: "unknown", or one sent as a list (read as none)."""
+    return {**resource, "status": status}
+
+
+@pytest.mark.parametrize("status", ["unknown", ["completed"]], ids=["unknown", "list"])
+def test_an_evaluation_of_unknown_status_dated_after_today_is_named_not_dropped(status: Any) -> None:
+    # Before: dated outside the window and of no status PainPlan reads, it was dropped unseen; the card said "No
+    # evaluation is on record." and the tile "never" of a chart showing one.
+    evaluation = sign([*ltot(), unknown_status(evaluation_r4(FUTURE), status)])
+    found = card(evaluation, reassessment_due.CHECK_ID)
+    assert found is not None and found.facts["last_assessment"] is None
+    named = f"Opioid benefit/harm review (procedure pr-eval-future), status unknown, dated {FUTURE}, after today"
+    assert _unread(evaluation) == (named,)
+    view, task = tile(evaluation, "reassessment")
+    assert task.last_done is None
+    assert view.named["unread-reviews"] == (named,)
+
+
+def test_an_evaluation_of_unknown_status_dated_by_a_period_after_today_is_named() -> None:
+    """STU3: a performedPeriod wholly after today."""
+    evaluation = sign([*ltot(), unknown_status(evaluation_stu3_period(FUTURE, FUTURE))])
+    assert _unread(evaluation) == (
+        f"Opioid benefit/harm review (procedure pr-eval-stu3), status unknown, dated {FUTURE}, after today",
+    )
+
+
+@pytest.mark.parametrize("status", ["unknown", ["final"]], ids=["unknown", "list"])
+def test_a_pdmp_review_row_of_unknown_status_dated_after_today_is_named_not_dropped(status: Any) -> None:
+    evaluation = sign([unknown_status(pdmp_row(FUTURE), status)])
+    found = card(evaluation, pdmp_review.CHECK_ID)
+    assert found is not None and found.facts["last_review"] is None
+    named = f"PDMP last reviewed (observation obs-pdmp-future), status unknown, dated {FUTURE}, after today"
+    assert _unread(evaluation) == (named,)
+    view, _ = tile(evaluation, "pdmp")
+    assert view.named["unread-reviews"] == (named,)
+
+
+def test_a_pdmp_review_procedure_of_unknown_status_dated_after_today_is_named_not_dropped() -> None:
+    evaluation = sign([unknown_status(pdmp_procedure(FUTURE))])
+    assert card(evaluation, pdmp_review.CHECK_ID) is not None
+    assert _unread(evaluation) == (
+        f"CPMRS review (procedure pr-pdmp-future), status unknown, dated {FUTURE}, after today",
+    )
+
+
+def test_a_review_of_unknown_status_dated_after_today_is_not_named_beside_a_review_counted_in_the_window() -> None:
+    """It could change nothing: the counted review keeps the card quiet, as for one of unknown status dated today."""
+    counted = evaluation_r4(days_ago(30), "pr-pdmp-counted")
+    counted["code"] = {"coding": [{"system": SNOMED, "code": PDMP_PROCEDURE}], "text": "CPMRS review"}
+    evaluation = sign([counted, unknown_status(pdmp_procedure(FUTURE))])
+    assert card(evaluation, pdmp_review.CHECK_ID) is None
+    assert _unread(evaluation) == ()
+
+
+@pytest.mark.parametrize("status", ["in-progress", "preparation"])
+def test_a_pdmp_review_procedure_of_a_status_short_of_done_dated_after_today_is_no_review(status: str) -> None:
+    """A status PainPlan reads that is not a review done (a review under way or scheduled): the card fires and asks
+    for a review, as for one dated today; no review is claimed."""
+    evaluation = sign([{**pdmp_procedure(FUTURE), "status": status}])
+    found = card(evaluation, pdmp_review.CHECK_ID)
+    assert found is not None and found.facts["last_review"] is None

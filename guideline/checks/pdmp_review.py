@@ -14,7 +14,13 @@ from guideline.checks.common import (
     guideline_link,
     override_reasons,
 )
-from guideline.clinical import UNSTATED_STATUSES, dated_after, last_performed, unstated_in_window
+from guideline.clinical import (
+    UNSTATED_STATUSES,
+    dated_after,
+    last_performed,
+    unknown_status_ahead,
+    unstated_in_window,
+)
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import SNOMED
@@ -227,6 +233,8 @@ def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
     day = _observation_date(row)
     if day is None:
         return "status unknown, no date" if unstated else "no date"
+    if unstated and day > facts.today:
+        return unknown_status_ahead(day)  # one of a known status dated ahead is `future_reviews`'
     return "status unknown" if unstated and facts.within_days(day, lookback) else None
 
 
