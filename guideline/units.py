@@ -46,6 +46,9 @@ _NCI_UNITS: dict[str, str] = {
     "C48155": "g",
     "C28254": "mL",
     "C48505": "L",
+    # SPL's "Unit" (UCUM U), the unit insulin or heparin is dosed in: shown as the unit it is, and, being no amount
+    # of an opioid, still unknown to the dose readings (never the count word "unit", which would be tablets).
+    "C44278": "U",
 }
 
 # An hour, after `normalise_unit`: a duration's unit ("24 hr"), a strength's denominator ("mcg/hrs") and a sig's

@@ -12,6 +12,7 @@ from guideline.durations import quantity_days
 from guideline.fhirdata import Quantity
 from guideline.mme import quantize6
 from guideline.record import Dosage
+from guideline.units import nci_unit
 
 
 def read(data: dict) -> Dosage:
@@ -332,6 +333,8 @@ NCI_OID = "urn:oid:2.16.840.1.113883.3.26.1.1"
         ("C28254", "volume", "2 mL"),
         ("C48505", "volume", "2 L (2000 mL)"),
         # Codes of units PainPlan does not read as an amount stay unknown: C48473 is an ampule, not an actuation.
+        # C44278 is SPL's "Unit" (U, as insulin or heparin is dosed): named as U, never a count of tablets.
+        ("C44278", "unknown", "2 U"),
         ("C48473", "unknown", "2 C48473"),
         ("C48551", "unknown", "2 C48551"),
     ],
@@ -342,6 +345,14 @@ def test_an_nci_unit_code_with_no_unit_text_is_read_as_its_unit(
     quantity = Quantity(Decimal(2), None, system, code)
     assert classify_unit(quantity)[0] == expected
     assert to_amount(quantity).shown == shown
+
+
+def test_a_dose_in_spl_units_has_no_mme_and_is_named_in_units() -> None:
+    """SPL's "Unit" (C44278) is no amount of an opioid: the order stays not computable, its dose shown as "10 U"."""
+    dose = {"value": 10, "system": NCI_META, "code": "C44278"}
+    (order,) = mme(med_request("1049621", [dosage(dose, every(4))])).orders
+    assert (order.state, order.reason, order.mme) == ("unknown", "unit-unknown", None)
+    assert nci_unit(NCI_META, "C44278") == "U"
 
 
 def test_an_nci_code_under_another_system_is_not_read() -> None:
