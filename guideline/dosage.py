@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Literal
 
 from guideline.durations import quantity_days
@@ -56,16 +57,45 @@ _PERIOD: dict[str, tuple[Decimal, Decimal]] = {
 # Meal-generic `when` codes stand for three meals a day; every other code is one event (rule 3).
 _MEAL_GENERIC = frozenset({"C", "AC", "PC"})
 
+# Times of day as sigs and timing codes write them, and the time each names: the one list that the frequency rules
+# ("every morning and at bedtime" is twice a day), the timing codes (HS, QHS, AM) and the doses by time of day ("1 tab
+# every morning and 2 tabs at bedtime") read. Each is once a day.
+TIMES_OF_DAY: dict[str, str] = {
+    "morning": "morning",
+    "noon": "noon",
+    "midday": "noon",
+    "afternoon": "afternoon",
+    "evening": "evening",
+    "night": "night",
+    "nightly": "night",
+    "bedtime": "night",
+    # Abbreviations: GTS timing codes and sig shorthand ("qAM", "qHS").
+    "am": "morning",
+    "qam": "morning",
+    "pm": "evening",
+    "qpm": "evening",
+    "bed": "night",
+    "hs": "night",
+    "qhs": "night",
+}
+_ABBREVIATED_TIMES = ("am", "qam", "pm", "qpm", "bed", "hs", "qhs")
+# The abbreviations read in a sig's words: as text AM and PM are as likely a clock time, and "bed" a word.
+_TEXT_TIME_CODES = tuple(code for code in _ABBREVIATED_TIMES if code not in ("am", "pm", "bed"))
+# Each time of day in the words an explanation uses.
+_TIME_WORDS = {
+    "morning": "every morning",
+    "noon": "at noon",
+    "afternoon": "every afternoon",
+    "evening": "every evening",
+    "night": "at bedtime",
+}
+
 _TIMING_CODES: dict[str, Decimal] = {
     "QD": Decimal(1),
     "BID": Decimal(2),
     "TID": Decimal(3),
     "QID": Decimal(4),
-    "AM": Decimal(1),
-    "PM": Decimal(1),
-    "BED": Decimal(1),
-    "HS": Decimal(1),
-    "QHS": Decimal(1),
+    **{code.upper(): Decimal(1) for code in _ABBREVIATED_TIMES},
     "QOD": Decimal("0.5"),
     "WK": Decimal(1) / Decimal(7),
     "MO": Decimal(1) / Decimal(30),
@@ -73,7 +103,8 @@ _TIMING_CODES: dict[str, Decimal] = {
 _QNH = re.compile(r"^Q(\d+(?:\.\d+)?)H$")
 _QND = re.compile(r"^Q(\d+(?:\.\d+)?)D$")
 
-# Counts in words as sigs write them ("every twelve hours", "Four (4) times daily").
+# Counts in words as sigs write them ("every twelve hours", "Four (4) times daily", "two tablets at bedtime"): the one
+# list the frequency rules and the doses by time of day read.
 _NUMBER_WORDS: dict[str, Decimal] = {
     word: Decimal(value)
     for value, word in enumerate(
@@ -81,14 +112,24 @@ _NUMBER_WORDS: dict[str, Decimal] = {
     )
 }
 _NUMBER_WORDS.update({"twenty-four": Decimal(24), "twenty four": Decimal(24), "seventy-two": Decimal(72)})
-_NUMBER = rf"(\d+(?:\.\d+)?|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})(?![a-z]))"
+# How often in one word ("once a day", "twice daily"): read by the frequency rules and written by the explanations.
+_TIMES_IN_WORDS: dict[str, Decimal] = {"once": Decimal(1), "twice": Decimal(2)}
+_NUM = rf"(?:\d+(?:\.\d+)?|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})(?![a-z]))"
+_NUMBER = rf"({_NUM})"
 # Epic writes "every 4 (four) hours" and "Four (4) times daily": the number repeated in brackets is skipped. Unread,
 # "4 (four) times daily" fell through to the bare "daily" of once a day.
 _SPELLED = r"\s*(?:\([a-z0-9 -]+\)\s*)?"
 # The hour words of guideline.units (the ones durations and strengths read), longest first: one fixed order.
 _HOURS = rf"(?:{'|'.join(sorted(HOURS, key=len, reverse=True))})\b"
-# A time of day as a sig names it: "every morning", "in the evening", "at bedtime", "at night", "nightly".
-_TIME_OF_DAY = r"\b(?:(?:every|each|in the)\s+(?:morning|afternoon|evening|night)|(?:at\s+)?(?:bedtime|night)|nightly)"
+_TIME_NAMES = "|".join(sorted((w for w in TIMES_OF_DAY if w not in _ABBREVIATED_TIMES), key=len, reverse=True))
+# A time of day as a sig names it: "every morning", "in the evening", "at bedtime", "at night", "nightly". As text the
+# abbreviations are left to the timing codes below, and "morning" alone needs its "every", "each", "in the" or "at".
+_TIME_OF_DAY = rf"\b(?:(?:every|each|in the|at)\s+(?:{_TIME_NAMES})|bedtime|nightly|night)\b"
+# A time of day anywhere in a sig, for the doses by time of day: also "morning" alone, and "qAM", "q PM", "HS".
+_SPACED_CODES = "|".join(code.replace("q", r"q\s*", 1) for code in _TEXT_TIME_CODES)  # "qHS", "q HS"
+_ANY_TIME = re.compile(
+    rf"\b(?:(?:(?:every|each|in the|at)\s+)?(?:{_TIME_NAMES})|(?:every|in the)\s+[ap]m|{_SPACED_CODES})\b"
+)
 # "a day", "per day", "each day", and Epic's "daily" ("3 times daily" is Epic's name for TID).
 _A_DAY = r"(?:(?:a|per|each|every)\s+day|daily)\b"
 # First match wins, so "3 times daily" is read before the bare "daily" of once a day, and a range "every 4-6 hours"
@@ -100,16 +141,23 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"{_EVERY}{_NUMBER}{_SPELLED}{_HOURS}"), "hours"),
     (re.compile(rf"\bevery\s+{_NUMBER}{_SPELLED}(?:days|day|d)\b"), "days"),
     (re.compile(r"\bevery other day\b"), "0.5"),
-    (re.compile(rf"\btwice\s+{_A_DAY}"), "2"),
-    (re.compile(rf"\b{_NUMBER}{_SPELLED}\s*(?:times|x)\s+{_A_DAY}"), "times"),
+    (re.compile(rf"\b({'|'.join(_TIMES_IN_WORDS)})\s+{_A_DAY}"), "word"),
+    (re.compile(rf"\b{_NUMBER}{_SPELLED}\s*(?:times?|x)\s+{_A_DAY}"), "times"),
     # Two times of day joined by "and" ("every morning and at bedtime", "nightly and every morning", "1 tab every
-    # morning and 1 tab at bedtime") are twice a day: read before the "every morning" of once a day.
-    (re.compile(rf"{_TIME_OF_DAY}\s+and\s+(?:[\d.]+\s*[a-z()]+\s+)?(?:{_TIME_OF_DAY}|evening|night|noon)\b"), "2"),
-    (re.compile(rf"\b(?:(?:once|one time|1 time)\s+{_A_DAY}|daily|nightly|every\s+day)\b"), "1"),
+    # morning and 1 tab at bedtime", "in the morning and evening", "qAM and qHS") are twice a day: read before the
+    # "every morning" of once a day.
+    (
+        re.compile(
+            rf"(?:{_TIME_OF_DAY}|\b(?:{_SPACED_CODES})\b)\s+and\s+(?:{_NUM}{_SPELLED}\s*[a-z()]+\s+)?"
+            rf"(?:{_TIME_OF_DAY}|\b(?:{_TIME_NAMES}|{_SPACED_CODES})\b)"
+        ),
+        "2",
+    ),
+    (re.compile(r"\b(?:daily|every\s+day)\b"), "1"),
     (re.compile(_TIME_OF_DAY), "1"),  # one time of day alone: once ("every morning", "each evening", "at bedtime")
-    # The timing abbreviations of rule 4, written as text ("Q6H PRN", "BID"); AM and PM are left out, since as
-    # text they are as likely a clock time.
-    (re.compile(r"\b(q\d+(?:\.\d+)?[hd]|qd|bid|tid|qid|qhs|hs|qod)\b"), "code"),
+    # The timing abbreviations of rule 4, written as text ("Q6H PRN", "BID", "qHS"); AM and PM are left out, since
+    # as text they are as likely a clock time.
+    (re.compile(rf"\b(q\d+(?:\.\d+)?[hd]|qd|bid|tid|qid|qod|{'|'.join(_TEXT_TIME_CODES)})\b"), "code"),
 )
 
 # Preference among typed doseAndRate entries (guideline 8.5): lower is better.
@@ -226,8 +274,11 @@ def to_amount(q: Quantity | None) -> Amount | None:
 _UNIT_WORDS = {"s": "second", "min": "minute", "h": "hour", "d": "day", "wk": "week", "mo": "month", "a": "year"}
 
 
+_WORDS_FOR_TIMES = {times: word for word, times in _TIMES_IN_WORDS.items()}
+
+
 def _times(frequency: Decimal) -> str:
-    return {Decimal(1): "once", Decimal(2): "twice"}.get(frequency, f"{number_text(frequency)} times")
+    return _WORDS_FOR_TIMES.get(frequency, f"{number_text(frequency)} times")
 
 
 def _period_text(frequency: Decimal, period: Decimal, unit: str) -> str:
@@ -286,11 +337,7 @@ _CODE_WORDS = {
     "BID": "twice a day",
     "TID": "3 times a day",
     "QID": "4 times a day",
-    "AM": "every morning",
-    "PM": "every evening",
-    "BED": "at bedtime",
-    "HS": "at bedtime",
-    "QHS": "at bedtime",
+    **{code.upper(): _TIME_WORDS[TIMES_OF_DAY[code]] for code in _ABBREVIATED_TIMES},
     "QOD": "every other day",
     "WK": "once a week",
     "MO": "once a month",
@@ -324,6 +371,8 @@ def _from_text(raw: str) -> Decimal | None:
             continue
         if meaning == "code":
             return _from_code(match.group(1))
+        if meaning == "word":
+            return _TIMES_IN_WORDS[match.group(1)]
         if meaning == "times":
             times = _count(match.group(1))
             return times if times > 0 else None
@@ -461,6 +510,152 @@ def pick_dose(dosage: Dosage, transdermal: bool = False) -> Amount | None:
         if amount is not None:
             return amount
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A different dose at each time of day ("1 tab every morning and 2 tabs at bedtime")
+
+# The dose units a sig writes after a number ("2 tabs", "10 mg", "5 mL"), longest first; "each" is left out, since
+# in a sig it is the "each" of "each morning".
+_SIG_UNITS = "|".join(
+    re.escape(word)
+    for word in sorted(
+        (w for w in (*_COUNT_NOUNS, *_MASS, *_VOLUME) if w.isalpha() and w not in ("each", "ea", "l")),
+        key=len,
+        reverse=True,
+    )
+)
+# A dose in a sig: a number or a range ("1-2", at its higher number, as a doseRange is read), a unit, and the amount
+# Epic repeats in brackets ("1 tablet (5 mg total)"). A number inside a clock time ("8:00") or a code, or one that
+# opens brackets ("at bedtime (5 mg)", the dose said again), is none.
+_SIG_DOSE = re.compile(
+    rf"(?<![\w.:/#(])(?P<low>\d+/\d+|{_NUM})(?:\s*(?:-|to)\s*(?P<high>{_NUM}))?{_SPELLED}\s*"
+    rf"(?:(?P<unit>(?:{_SIG_UNITS})(?:\((?:e?s)\))?)\.?(?![a-z])(?:\s*\([^)]*\))?)?"
+)
+# A number with no unit is a dose only right before its time of day ("1 in the morning and 2 at night").
+_BEFORE_A_TIME = re.compile(rf"\s*(?:(?:by mouth|orally|po)\s+)?(?:{_ANY_TIME.pattern})")
+# Between two doses, words that make them one: "5 mg = 1 tab", "1 tablet of 5 mg", "5 mg, 1 tab".
+_SAME_DOSE = re.compile(r"\s*(?:=|of|,)?\s*")
+# A number that is a limit or a quantity to dispense, not a dose: "max 3 tablets a day", "#90 tablets".
+_NOT_A_DOSE = re.compile(r"(?:max(?:imum)?|exceed|more than|up to|dispense|disp|qty|quantity|total of|#)\W*$")
+
+
+@dataclass(frozen=True)
+class TimedDose:
+    """One dose of a sig and the times of day it is taken at, as the sig writes them."""
+
+    amount: Amount
+    times: tuple[str, ...]
+    unit: str = ""  # the unit as the sig writes it ("tabs"), for the day's total in words
+
+
+@dataclass(frozen=True)
+class TimedDoses:
+    """Doses a sig gives at named times of day, each taken once a day at each of its times."""
+
+    doses: tuple[TimedDose, ...]
+
+    @property
+    def per_day(self) -> Decimal:
+        return sum((d.amount.value * len(d.times) for d in self.doses), Decimal(0))
+
+    @property
+    def text(self) -> str:
+        """ "1 tablet every morning + 2 tablets at bedtime"."""
+        return " + ".join(f"{d.amount.shown} {' and '.join(d.times)}" for d in self.doses)
+
+
+# Doses by time of day that cannot be paired with their times: the dose is unread, never one of them guessed.
+UNPAIRED = "unpaired"
+
+
+def doses_by_time(dosage: Dosage) -> TimedDoses | Literal["unpaired"] | None:
+    """The doses a sig gives at different times of day: from the dosage's text, else its timing's text or a timing
+    code's display. None when no text gives different doses at times of day (the dose and frequency stand), UNPAIRED
+    when one does but its doses and times cannot be paired one to one."""
+    shown = (
+        dosage.text,
+        *((dosage.timing_code.text, *(c.display for c in dosage.timing_code.codings)) if dosage.timing_code else ()),
+    )
+    for words in filter(None, shown):
+        found = _timed_in_text(words.lower())
+        if found is not None:
+            return None if isinstance(found, TimedDoses) and _one_part(dosage, found) else found
+    return None
+
+
+def _one_part(dosage: Dosage, timed: TimedDoses) -> bool:
+    """Whether the instruction's own timing lists fewer times of day than the sig: it is one part of the sig (an
+    instruction "when MORN" of "1 tab every morning and 2 tabs at bedtime"), read by its own dose and times."""
+    repeat = dosage.repeat
+    listed = max(len(repeat.time_of_day), _when_count(repeat.when)) if repeat is not None else 0
+    return 0 < listed < sum(len(d.times) for d in timed.doses)
+
+
+@lru_cache(maxsize=4096)
+def _timed_in_text(text: str) -> TimedDoses | Literal["unpaired"] | None:
+    if _ANY_TIME.search(text) is None:
+        return None  # most sigs name no time of day: one search
+    doses = _sig_doses(text)
+    if len({written[:3] for _, _, _, written in doses}) < 2:
+        return None  # one dose at every time: the order's dose, as many times a day as the frequency says
+    times = [(m.start(), m.end(), " ".join(m.group().split())) for m in _ANY_TIME.finditer(text)]
+    return _paired(text, doses, times)
+
+
+def _sig_doses(text: str) -> list[tuple[int, int, Amount, tuple[str, ...]]]:
+    """The doses a sig writes, with where each stands and its words; limits and dispense quantities are left out."""
+    found = []
+    for match in _SIG_DOSE.finditer(text):
+        unit = match.group("unit")
+        if unit is None and not _BEFORE_A_TIME.match(text, match.end()):
+            continue
+        if _NOT_A_DOSE.search(text, 0, match.start()):
+            continue
+        value = _sig_number(match.group("high") or match.group("low"))
+        amount = to_amount(Quantity(value, unit)) if value is not None else None
+        if amount is None:
+            continue
+        if found and _SAME_DOSE.fullmatch(text, found[-1][1], match.start()):
+            continue  # "5 mg = 1 tab", "1 tab of 5 mg": one dose written twice, as Oracle Health writes a sig
+        written = (amount.unit_class, match.group("low"), match.group("high") or "", unit or "")
+        found.append((match.start(), match.end(), amount, written))
+    return found
+
+
+def _sig_number(written: str) -> Decimal | None:
+    """A dose's number as a sig writes it: "2", "0.5", "1/2", "two"."""
+    if "/" in written:
+        top, bottom = written.split("/")
+        return Decimal(top) / Decimal(bottom) if Decimal(bottom) else None
+    return _count(written)
+
+
+def _paired(
+    text: str, doses: list[tuple[int, int, Amount, tuple[str, ...]]], times: list[tuple[int, int, str]]
+) -> TimedDoses | Literal["unpaired"]:
+    """Each dose with the times written after it ("1 tab every morning"), or before it when the sig names a time
+    first ("in the morning take 1 tab"); UNPAIRED when a dose has no time, a time is left over or named twice, or
+    the doses are of different kinds (tablets and mg)."""
+    dose_first = doses[0][0] < times[0][0]
+    paired: list[TimedDose] = []
+    for index, (start, end, amount, written) in enumerate(doses):
+        if dose_first:
+            low, high = end, doses[index + 1][0] if index + 1 < len(doses) else len(text)
+        else:
+            low, high = doses[index - 1][1] if index else -1, start
+        own = tuple(words for t_start, t_end, words in times if low <= t_start and t_end <= high)
+        if not own:
+            return UNPAIRED
+        paired.append(TimedDose(amount, own, written[-1]))
+    if sum(len(d.times) for d in paired) != len(times):
+        return UNPAIRED  # a time before the first dose, or after the last, belongs to none
+    named = [TIMES_OF_DAY[words.split()[-1]] for d in paired for words in d.times]  # "every morning", "q am"
+    if len(set(named)) != len(named):
+        return UNPAIRED  # two doses at one time are steps or choices, not a sum
+    if len({d.amount.unit_class for d in paired}) != 1 or paired[0].amount.unit_class == "unknown":
+        return UNPAIRED
+    return TimedDoses(tuple(paired))
 
 
 def daily_cap(dosage: Dosage) -> Amount | None:

@@ -11,9 +11,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from guideline import mme_factors as mf
 from guideline.dosage import (
+    CANONICAL_UNIT,
+    UNPAIRED,
     Amount,
+    Frequency,
+    TimedDoses,
     count_text,
     daily_cap,
+    doses_by_time,
     doses_per_day,
     number_text,
     pick_dose,
@@ -53,6 +58,9 @@ REASON_TEXT: dict[str, str] = {
     "conflicting-codes": "the RxNorm codes on the order describe different strengths or products",
     "no-frequency": "the dosage has no frequency and there is no dispense quantity and days' supply to estimate from",
     "no-dose": "the dosage has no dose and there is no dispense quantity and days' supply to estimate from",
+    "dose-by-time-unread": "the instructions give different doses at different times of day and PainPlan could not "
+    "tell which dose goes with which time, so no one dose is assumed, and there is no dispense quantity and days' "
+    "supply to estimate from",
     "implausible-frequency": "the dosage is more often than every 15 minutes, which no one takes; check the order",
     "unit-not-convertible": "the dose unit cannot be combined with the product strength",
     "unit-unknown": "the dose or quantity unit is not one PainPlan can read (a package such as a box or vial, or an "
@@ -626,19 +634,13 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
         if isinstance(worn, str):
             return worn
         return _Daily(worn, f"{dose.shown} worn", ())
-    if frequency is None:
-        return "no-frequency"
-    if dose is None:
-        return "no-dose"
-    if dose.unit_class == "mass" and drug.combination:
-        read = combination_dose(drug, dose)
-        if isinstance(read, str):
-            return read
-        dose = read
-    daily = Amount(frequency.per_day * dose.value, dose.unit_class, "")
-    text = f"{dose.shown} {frequency.text}"
-    if not frequency.text.endswith(" a day"):
-        text += f" ({number_text(frequency.per_day)} a day)"
+    timed = doses_by_time(dosage) if parse_timing_text else None
+    if timed == UNPAIRED:
+        return "dose-by-time-unread"
+    read = _timed_daily(timed, drug) if isinstance(timed, TimedDoses) else _dosed_daily(frequency, dose, drug)
+    if isinstance(read, str):
+        return read
+    daily, text = read
     if dosage.max_dose_numerator is not None and apply_cap:
         cap = daily_cap(dosage)
         limit = _cap_value(cap, daily, drug) if cap is not None else None
@@ -656,6 +658,46 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     if isinstance(amounts, str):
         return amounts
     return _Daily(amounts, text, tuple(notes))
+
+
+def _dosed_daily(frequency: Frequency | None, dose: Amount | None, drug: Drug) -> tuple[Amount, str] | str:
+    """The day's amount of one dose taken `frequency` times a day, and its words: "1 tablet every 4 hours (6 a day)"."""
+    if frequency is None:
+        return "no-frequency"
+    if dose is None:
+        return "no-dose"
+    if dose.unit_class == "mass" and drug.combination:
+        converted = combination_dose(drug, dose)
+        if isinstance(converted, str):
+            return converted
+        dose = converted
+    text = f"{dose.shown} {frequency.text}"
+    if not frequency.text.endswith(" a day"):
+        text += f" ({number_text(frequency.per_day)} a day)"
+    return Amount(frequency.per_day * dose.value, dose.unit_class, ""), text
+
+
+def _timed_daily(timed: TimedDoses, drug: Drug) -> tuple[Amount, str] | str:
+    """The day's amount of doses given by time of day, their sum, and its words: "1 tablet every morning + 2 tablets
+    at bedtime (3 tablets a day)". A dose in mg on a combination product is read as its tablets, as a dose is."""
+    total = Decimal(0)
+    unit_class = timed.doses[0].amount.unit_class
+    for dose in timed.doses:
+        amount = dose.amount
+        if amount.unit_class == "mass" and drug.combination:
+            converted = combination_dose(drug, amount)
+            if isinstance(converted, str):
+                return converted
+            amount = converted
+        unit_class = amount.unit_class
+        total += amount.value * len(dose.times)
+    if unit_class == "count":
+        words = count_text(
+            total, timed.doses[0].unit if timed.doses[0].amount.unit_class == "count" else _unit_noun(drug)
+        )
+    else:
+        words = f"{number_text(total)} {CANONICAL_UNIT.get(unit_class, '')}".strip()
+    return Amount(total, unit_class, ""), f"{timed.text} ({words} a day)"
 
 
 def _fallback(order: MedOrder, drug: Drug) -> _Daily | None:
@@ -744,7 +786,7 @@ def daily_groups(order: MedOrder, drug: Drug, config: GuidelineConfig) -> _Group
         notes = tuple(dict.fromkeys(n for step in read for d in step for n in d.notes))
         texts = tuple(" + ".join(d.text for d in step) for step in read)
         return _Groups(groups, texts, notes, "dosage")
-    if failure in ("no-frequency", "no-dose") and len(order.dosages) <= 1:
+    if failure in ("no-frequency", "no-dose", "dose-by-time-unread") and len(order.dosages) <= 1:
         estimate = _fallback(order, drug)
         if estimate is not None:
             return _Groups((_add([estimate]),), (estimate.text,), estimate.notes, "fallback")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
-from guideline.dosage import Amount, doses_per_day, pick_dose, plausible, to_amount
+from guideline.dosage import UNPAIRED, Amount, TimedDoses, doses_by_time, doses_per_day, pick_dose, plausible, to_amount
 from guideline.durations import quantity_days
 from guideline.memo import IdentityMemo
 from guideline.mme import DECIMAL_CONTEXT, Drug, combination_dose, identify_drug, quantize6
@@ -53,7 +53,24 @@ def _dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, Dispense
     return dose.value / strength.mg, ("volume" if strength.per == "ml" else "count")
 
 
+def _timed_units(timed: TimedDoses, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
+    """Units a day of doses given by time of day ("1 tab every morning and 2 tabs at bedtime" is 3 tablets)."""
+    total, kinds = Decimal(0), set()
+    for dose in timed.doses:
+        units = _dispensed_units(dose.amount, drug)
+        if units is None:
+            return None
+        total += units[0] * len(dose.times)
+        kinds.add(units[1])
+    return (total, kinds.pop()) if len(kinds) == 1 else None
+
+
 def _instruction_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tuple[Decimal, DispenseUnit] | None:
+    timed = doses_by_time(dosage) if parse_text and not (drug and drug.transdermal) else None
+    if timed == UNPAIRED:
+        return None  # the day's dose is not read, so neither is how long a quantity lasts
+    if isinstance(timed, TimedDoses):
+        return _timed_units(timed, drug)
     frequency = doses_per_day(dosage, parse_text)
     if frequency is None or not plausible(frequency):
         return None
