@@ -40,6 +40,7 @@ from guideline.fills import (
     with_fills,
 )
 from guideline.history import (
+    UNKNOWN_SUPPLY_DAYS,
     Exposure,
     Interval,
     counts_as_exposure_dispense,
@@ -598,11 +599,23 @@ class Facts:
         return tuple((d, dispense_interval(d)) for d in self.exposure_dispenses)
 
     @cached_property
+    def exposure_fill_supplies(self) -> tuple[tuple[Dispense, Interval | None], ...]:
+        """Each fill that counts as exposure with the days it supplies, an early refill of one drug and course
+        queued after the earlier supply, as the current total reads it (5.1)."""
+        # Merged as overlapping runs, 90 days of oxycodone handed over in 40 days ended 21 days ago: no long-term
+        # therapy and no card, while the current total counted the last fill as today's supply.
+        queued = supply_intervals(
+            self.exposure_dispenses, self.drug_key, course_of=self.fill_course, unknown_days=UNKNOWN_SUPPLY_DAYS
+        )
+        days = {id(s.dispense): (s.start, s.end) for s in queued if s.end is not None}
+        return tuple((d, days.get(id(d))) for d in self.exposure_dispenses)
+
+    @cached_property
     def exposure(self) -> Exposure:
         return exposure(
             self.exposure_orders,
             self.order_interval,
-            self.exposure_dispense_intervals,
+            self.exposure_fill_supplies,
             # Buprenorphine or methadone for opioid use disorder is treatment, not pain therapy: months of it are not
             # long-term opioid therapy for pain (Recommendations 6 and 7).
             is_opioid=per_medication(

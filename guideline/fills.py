@@ -392,13 +392,16 @@ def supply_intervals(
     drug_of: Callable[[Dispense], str],
     today: date | None = None,
     course_of: Callable[[Dispense], str | None] = no_course,
+    unknown_days: int | None = None,
 ) -> tuple[FillSupply, ...]:
     """Each dated fill's supply, in fill order. Fills of one drug and one prescription course (`course_of`, e.g.
     `prescription_course`) queue: a fill made before the earlier supply ran out starts the day after it ends. Fills
     of different drugs, or of one drug on different prescriptions, overlap (and their doses add). A fill naming no
     prescription (course None) queues behind the course of its drug whose supply ends first; a fill naming one whose
     course has no fill yet takes over the supply of the fills that named none, as one course. Given `today`, a fill
-    dated to the month or the year only is placed on the last day it can mean (`possible_fill_date`)."""
+    dated to the month or the year only is placed on the last day it can mean (`possible_fill_date`). Given
+    `unknown_days`, a fill whose days' supply is unknown supplies that many days (the exposure history's rule), else
+    its supply has no end and holds no place in the queue."""
     filled_on = [(fill_date(d) if today is None else possible_fill_date(d, today), d) for d in dispenses]
     # Ordered by date, id and place: the place is unique, so sorting never compares two dispenses.
     dated = sorted((filled, d.id or "", index, d) for index, (filled, d) in enumerate(filled_on) if filled is not None)
@@ -411,6 +414,8 @@ def supply_intervals(
         course = queue_of(courses, course_of(dispense))
         start = max(filled, courses.get(course, filled))
         days = days_supply(dispense)
+        if days is None and unknown_days is not None:
+            days = Decimal(unknown_days)
         end = last_supply_day(start, days) if days is not None else None
         if end is not None:
             courses[course] = end + ONE_DAY
