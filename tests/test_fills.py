@@ -340,3 +340,13 @@ def test_a_fill_whose_code_and_name_state_different_strengths_names_the_conflict
     assert result.explanation.endswith(
         "; the code says 5 mg oxycodone, the name says 10 mg: counted at 10 mg, check which strength is meant"
     )
+
+
+def test_a_fill_of_unknown_supply_holds_its_place_in_the_queue_when_asked():
+    # The exposure history reads an unknown days' supply as 30 days; its early refill starts after those 30 days.
+    record = read(fill(OXYCODONE_5, "2026-03-01", days=None, id="f1"), fill(OXYCODONE_5, "2026-03-20", id="f2"))
+    plain = {s.dispense.id: s for s in supply_intervals(record.dispenses, lambda _: "oxycodone")}
+    assert plain["f1"].end is None and plain["f2"].start == date(2026, 3, 20)
+    queued = {s.dispense.id: s for s in supply_intervals(record.dispenses, lambda _: "oxycodone", unknown_days=30)}
+    assert queued["f1"].end == date(2026, 3, 30)
+    assert (queued["f2"].start, queued["f2"].end) == (date(2026, 3, 31), date(2026, 4, 29))
