@@ -56,8 +56,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "**Current medications not identified:**\n"
             + bullet_list(current)
             + "\n\nThe patient's current orders or pharmacy fills above matched no code or name PainPlan knows. If "
-            "any is an opioid, the MME total with this order is too low; if any is a benzodiazepine or sedative, "
-            "the combination check missed it."
+            "any is an opioid, the MME total with this order is too low; if any is a benzodiazepine or sedative "
+            "whose name PainPlan did not read as one, the combination check missed it."
         )
     parts.append(
         "If it is one of those medications, weigh it yourself when reading the other cards and the plan (the MME "
