@@ -136,19 +136,15 @@ def care_within(procedure: Procedure, days: int, today: date) -> bool:
     return performed_within(procedure, days, today) or _care_ongoing(procedure, today)
 
 
-def _recent_visit(encounter: Encounter, days: int, today: date) -> bool:
-    """A visit that happened (not planned, cancelled or in error) starting or ending in the last `days` days."""
-    return encounter.status not in CLOSED_ENCOUNTER and (
-        in_last_days(encounter.period_start, days, today) or in_last_days(encounter.period_end, days, today)
-    )
-
-
-def _hospice_visit_counts(encounter: Encounter, days: int, today: date) -> bool:
-    """A visit recent as a hospice procedure is (in the last `days` days), or a stay still going on however long ago
-    it began: a patient in hospice for more than 90 days is in it now."""
-    return _recent_visit(encounter, days, today) or ongoing_care(
-        encounter.status, encounter.period_start, encounter.period_end, today
-    )
+def visit_within(encounter: Encounter, days: int, today: date) -> bool:
+    """A visit or stay that happened (not planned, cancelled or in error) in the last `days` days: starting or ending
+    in them or spanning them, or still in progress with no end, however long ago it began (`ongoing_care`). The
+    population review reads visits by it too, over its history window: a patient in hospice since before the window
+    is in it now, and read by a start or end in the window alone they got every opioid card."""
+    if encounter.status in CLOSED_ENCOUNTER:
+        return False
+    start, end = encounter.period_start, encounter.period_end
+    return period_in_last_days(start, end, days, today) or ongoing_care(encounter.status, start, end, today)
 
 
 # The NUBC patient discharge status codes for hospice (UB-04 form locator 17), under the names systems give them.
@@ -266,7 +262,7 @@ def _hospice(
         # What the visit was is asked first, and remembered: nearly no visit is hospice care, so its dates are then
         # never read.
         visit = _remembered_hospice_visit(encounter, terms)
-        if visit and _hospice_visit_counts(encounter, rules["procedure_days"], today):
+        if visit and visit_within(encounter, rules["procedure_days"], today):
             return visit
     for procedure in record.procedures:
         if (
@@ -295,7 +291,7 @@ def _hospice(
                 return "palliative care encounter (Z51.5)"
         for encounter in record.encounters:
             # A palliative-care visit is billed Z51.5 and may carry it only as its reason, with no diagnosis of its own.
-            if any(is_z515(r) for r in encounter.reason_codes) and _recent_visit(encounter, 90, today):
+            if any(is_z515(r) for r in encounter.reason_codes) and visit_within(encounter, 90, today):
                 return "palliative care encounter (Z51.5)"
     if rules["include_hospice_finding"]:
         for observation in hospice_findings:

@@ -7,7 +7,7 @@ window, not against the months before today."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from guideline.clinical import ACTIVE_CLINICAL, is_visible
@@ -18,7 +18,7 @@ from guideline.exclusions import (
     discharged_to_hospice,
     hospice_visit,
     is_z515,
-    ongoing_care,
+    visit_within,
 )
 from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
@@ -31,7 +31,7 @@ from guideline.terminology import (
     SICKLE_CELL,
     Terminology,
 )
-from guideline.timeutil import in_last_days, local_date, period_in_last_days
+from guideline.timeutil import in_last_days, local_date
 
 VOID = frozenset({"cancelled", "entered-in-error", "not-done"})
 
@@ -61,16 +61,6 @@ def _in_history(day: date | None, period: Period) -> bool:
     return in_last_days(day, period.history_days, period.end)
 
 
-def _care_in_history(status: str | None, start: datetime | None, end: datetime | None, period: Period) -> bool:
-    """Care over a period in the history window, by the point of care's rule read with the window ending at the
-    period end (guideline.timeutil.period_in_last_days: starting or ending in it, or spanning it, as a hospice
-    stay from before the window to after it does), or still in progress with no end, begun by the period end
-    (guideline.exclusions.ongoing_care). A finished record with no end is its first day only."""
-    return ongoing_care(status, start, end, period.end) or period_in_last_days(
-        start, end, period.history_days, period.end
-    )
-
-
 def _name(condition: Condition, fallback: str) -> str:
     shown = condition.code.display() if condition.code else None
     return f"{fallback} ({shown})" if shown else fallback
@@ -93,10 +83,9 @@ def exclusion_reason(
             if in_diagnosis_set(set_name, condition.code, terms) and _condition_applies(condition, raw, period):
                 return _name(condition, label)
     for encounter in record.encounters:
-        if encounter.status in VOID:
-            continue
-        in_window = _care_in_history(encounter.status, encounter.period_start, encounter.period_end, period)
-        if not in_window:
+        # The point of care's rule for a visit (guideline.exclusions.visit_within), over the history window: a
+        # planned, cancelled or erroneous visit never counts.
+        if not visit_within(encounter, period.history_days, period.end):
             continue
         if discharged_to_hospice(encounter.discharge_disposition, terms) or hospice_visit(encounter, terms):
             return "hospice or palliative care (encounter)"

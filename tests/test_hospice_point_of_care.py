@@ -1,0 +1,88 @@
+"""Hospice care at the point of care as the population review reads it: a hospice stay begun before the window and
+still open, or spanning it, excludes as a recent hospice visit does; a hospice claim with no day of care handed to a
+hook is named on the data-incomplete card, never passed over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import PATIENT_ID
+from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
+from synthetic_export import patient
+from test_population_measure_edges import _evaluate, _high_dose, _hospice_stay, _row
+
+# Epic's own visit class and visit type for its hospice service (TODAY is 2026-06-15; the window 90 days back).
+EPIC_CLASS = "urn:oid:1.2.840.114350.1.72.1.7.7.10.696784.13260"
+EPIC_VISIT_TYPE = "urn:oid:1.2.840.114350.1.13.0.1.7.10.698084.30"
+OPIOID_CARDS = {"high-mme", "naloxone", "pdmp-review", "urine-drug-test", "treatment-plan"}
+
+
+def epic_hospice_stay(start: str, end: str | None, status: str) -> dict[str, Any]:
+    """A hospice stay as Epic sends it: its class and visit type say hospice, nothing else does."""
+    period = {"start": start, **({"end": end} if end else {})}
+    return {
+        "resourceType": "Encounter",
+        "id": "eHsp.1",
+        "status": status,
+        "class": {"system": EPIC_CLASS, "code": "13", "display": "Hospice"},
+        "type": [
+            {
+                "coding": [{"system": EPIC_VISIT_TYPE, "code": "1012", "display": "HOSPICE HOME VISIT"}],
+                "text": "HOSPICE HOME VISIT",
+            }
+        ],
+        "subject": {"reference": f"Patient/{PATIENT_ID}", "display": "Test, Patient"},
+        "period": period,
+    }
+
+
+def order_sign(tmp_path: Path, **prefetch: Any) -> dict[str, Any]:
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", **prefetch))
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200
+    return response.json
+
+
+def test_without_hospice_care_the_opioid_cards_fire(tmp_path: Path) -> None:
+    assert set(topics(order_sign(tmp_path))) == OPIOID_CARDS
+
+
+def test_a_recent_hospice_visit_excludes(tmp_path: Path) -> None:
+    visit = epic_hospice_stay("2026-06-01T09:00:00-04:00", "2026-06-01T10:00:00-04:00", "finished")
+    assert topics(order_sign(tmp_path, encounters=bundle(visit))) == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "status"),
+    [
+        # Admitted in January, still in hospice: the stay's expected end (Epic sends one) is after today.
+        ("2026-01-05T09:00:00-05:00", "2026-07-31T09:00:00-04:00", "in-progress"),
+        ("2026-01-05T09:00:00-05:00", "2026-07-31T09:00:00-04:00", "onleave"),
+        # Admitted last autumn, discharged after today: the stay spans the whole 90 days.
+        ("2025-11-20", "2026-06-20", "finished"),
+    ],
+)
+def test_a_hospice_stay_begun_before_the_window_and_going_on_excludes_as_a_recent_visit_does(
+    tmp_path: Path, start: str, end: str, status: str
+) -> None:
+    # Before, a stay was counted only when it started or ended in the last 90 days: a patient in hospice since
+    # January got every opioid card, while the population review left them out of its measures.
+    assert topics(order_sign(tmp_path, encounters=bundle(epic_hospice_stay(start, end, status)))) == []
+
+
+@pytest.mark.parametrize("status", ["planned", "cancelled", "entered-in-error"])
+def test_a_hospice_stay_planned_cancelled_or_in_error_never_excludes(tmp_path: Path, status: str) -> None:
+    stay = epic_hospice_stay("2026-01-05T09:00:00-05:00", "2026-07-31T09:00:00-04:00", status)
+    assert set(topics(order_sign(tmp_path, encounters=bundle(stay)))) == OPIOID_CARDS
+
+
+def test_the_review_reads_a_planned_hospice_stay_as_no_care_as_the_point_of_care_does() -> None:
+    # One rule for both: a planned stay in the history window (2025-10-03 to 2026-03-31) is no hospice care.
+    planned = _hospice_stay("s", "h9", "2025-11-01", "2026-02-01", status="planned")
+    assert _row(_evaluate("h9", [patient("h9"), *_high_dose("h9"), planned]))["excluded"] is None
+    going_on = _hospice_stay("s", "h10", "2025-09-01", "2026-05-31", status="in-progress")
+    assert _row(_evaluate("h10", [patient("h10"), *_high_dose("h10"), going_on]))["excluded"] == (
+        "hospice or palliative care (encounter)"
+    )
