@@ -28,7 +28,7 @@ from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
-from guideline.named_gaps import ON_CARD, CardLine, worded
+from guideline.named_gaps import ON_CARD, UNDATED_HOSPICE_CLAIMS, CardLine, worded
 from guideline.population.claims import claims_read_for_a_hook
 from guideline.record import ReadProblem, build_record, resources_in
 from guideline.terminology import load_terminology
@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 CHART = "the patient's chart (prefetch and FHIR server)"
 # Payer claims handed to a hook are read as the fills, diagnoses and procedures they stand for; one that stands for
-# none (no drug line, diagnosis or procedure, or cancelled) is named by count.
+# none (no drug line, diagnosis or procedure, or cancelled) is named by count, a hospice claim with no day of care by
+# its id.
 CLAIMS = "payer claims (ExplanationOfBenefit)"
 CLAIMS_UNREAD = "left out: no drug line, diagnosis or procedure PainPlan reads, or cancelled"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
@@ -129,9 +130,11 @@ def run_hook(
     with cpu_turn or nullcontext():
         record = None
         try:
-            resources, claims_unread = claims_read_for_a_hook(data.resources)
-            if claims_unread:
-                gaps[CLAIMS] = f"{claims_unread} {CLAIMS_UNREAD}"
+            claims = claims_read_for_a_hook(data.resources)
+            resources = claims.resources
+            if claims.unread:
+                gaps[CLAIMS] = f"{claims.unread} {CLAIMS_UNREAD}"
+            _name_each(claims.undated_hospice, gaps, UNDATED_HOSPICE_CLAIMS)
             record = build_record(
                 resources,
                 tz,

@@ -486,6 +486,16 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
 )
 
+# Named before the record is built, so on the card only: a hospice claim handed to a hook with no day of care
+# (guideline.population.claims.claims_read_for_a_hook) stands for hospice care on no day, which excludes no one. The
+# plan page reads no payer claims.
+UNDATED_HOSPICE_CLAIMS = CardLine(
+    "has no date of care (no billing period, service date or stay), so whether the patient is in hospice now could "
+    "not be told and the hospice exclusion could not be checked for it; check whether the patient receives hospice "
+    "care",
+    "other hospice claims with no date of care",
+)
+
 # The card and the note each keep the order they have always listed these kinds in (their text is compared byte for
 # byte across releases); a kind not listed here follows in the registry's order, so a new kind needs no edit here.
 CARD_ORDER = (

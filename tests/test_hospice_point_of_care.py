@@ -86,3 +86,50 @@ def test_the_review_reads_a_planned_hospice_stay_as_no_care_as_the_point_of_care
     assert _row(_evaluate("h10", [patient("h10"), *_high_dose("h10"), going_on]))["excluded"] == (
         "hospice or palliative care (encounter)"
     )
+
+
+BLUE_BUTTON_TYPE = "https://bluebutton.cms.gov/resources/codesystem/eob-type"
+
+
+def hospice_claim(ident: str, **extra: Any) -> dict[str, Any]:
+    """A CMS Blue Button hospice claim for the patient, with what `extra` adds (dates, status)."""
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": ident,
+        "status": "active",
+        "type": {"coding": [{"system": BLUE_BUTTON_TYPE, "code": "HOSPICE", "display": "Hospice claim"}]},
+        "patient": {"reference": f"Patient/{PATIENT_ID}"},
+        "created": "2026-06-01",  # the day it was written: no day of care
+        **extra,
+    }
+
+
+def data_incomplete(found: dict[str, Any]) -> str:
+    return next(c for c in found["cards"] if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
+
+
+def test_a_hospice_claim_with_no_day_of_care_is_named_as_such_on_the_card(tmp_path: Path) -> None:
+    # Before, it was named only as "Hospice care (claim) (procedure h-undated-px1), no date", a procedure in no
+    # chart, with no word that the hospice exclusion could not be checked.
+    found = order_sign(tmp_path, procedures=bundle(hospice_claim("h-undated")))
+    assert set(topics(found)) == OPIOID_CARDS | {"data-incomplete"}
+    detail = data_incomplete(found)
+    assert (
+        "- Hospice claim (ExplanationOfBenefit h-undated): has no date of care (no billing period, service date or "
+        "stay), so whether the patient is in hospice now could not be told and the hospice exclusion could not be "
+        "checked for it; check whether the patient receives hospice care" in detail
+    )
+    assert "h-undated-px" not in detail
+
+
+def test_a_dated_hospice_claim_excludes_and_is_not_named(tmp_path: Path) -> None:
+    claim = hospice_claim("h-dated", billablePeriod={"start": "2026-06-01", "end": "2026-06-30"})
+    assert topics(order_sign(tmp_path, procedures=bundle(claim))) == []
+
+
+def test_a_cancelled_hospice_claim_with_no_day_of_care_is_counted_as_left_out_not_named_as_hospice(
+    tmp_path: Path,
+) -> None:
+    detail = data_incomplete(order_sign(tmp_path, procedures=bundle(hospice_claim("h-void", status="cancelled"))))
+    assert "payer claims (ExplanationOfBenefit): 1 left out" in detail
+    assert "h-void" not in detail and "hospice exclusion" not in detail

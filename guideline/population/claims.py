@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -73,6 +74,13 @@ def with_claims_read(
     by guideline.sent_twice, once the record is read."""
     if not any(is_claim(r) or _is_reversal(r) for r in resources):
         return resources  # the usual EHR patient: no claim, no negative fill
+    return [resource for resource, _ in _claims_read(resources, quality, patient_id)]
+
+
+def _claims_read(
+    resources: list[Mapping[str, Any]], quality: Quality, patient_id: str
+) -> list[tuple[Mapping[str, Any], int | None]]:
+    """`with_claims_read`, each resource with the position of the claim it was read from (None: not from a claim)."""
     kept = {id(claim) for claim in settled_claims([r for r in resources if is_claim(r)], quality)}
     read: list[tuple[Mapping[str, Any], int | None]] = []
     for number, resource in enumerate(resources):
@@ -88,7 +96,7 @@ def with_claims_read(
     dropped = {places[i] for i in settled_fills([read[i][0] for i in places], quality)}
     left = [entry for i, entry in enumerate(read) if i not in dropped]
     quality.claims_read += len({claim for _, claim in left if claim is not None})
-    return [resource for resource, _ in left]
+    return left
 
 
 def _is_reversal(resource: Mapping[str, Any]) -> bool:
@@ -100,19 +108,54 @@ def _is_reversal(resource: Mapping[str, Any]) -> bool:
     return type(value) in (int, float) and value < 0
 
 
-def claims_read_for_a_hook(resources: Sequence[Mapping[str, Any]]) -> tuple[Sequence[Mapping[str, Any]], int]:
-    """A hook's resources with any payer claims read as the population review reads them (`with_claims_read`), and
-    how many claims stood for nothing: a Blue Button pharmacy claim handed to a hook is a fill, never dropped unseen.
-    Without a claim the resources are returned as they are (a negative fill from the EHR stays to be named)."""
+@dataclass(frozen=True)
+class HookClaims:
+    """A hook's resources with its payer claims read (`claims_read_for_a_hook`), how many claims stood for nothing,
+    and the hospice claims that carry no day of care, each named ("Hospice claim (ExplanationOfBenefit h-1)")."""
+
+    resources: Sequence[Mapping[str, Any]]
+    unread: int = 0
+    undated_hospice: tuple[str, ...] = ()
+
+
+def claims_read_for_a_hook(resources: Sequence[Mapping[str, Any]]) -> HookClaims:
+    """A hook's resources with any payer claims read as the population review reads them (`with_claims_read`), how
+    many claims stood for nothing, and the hospice claims with no day of care (`hospice_days`), named as claims: the
+    hospice care such a claim stands for is on no day, so it cannot exclude the patient, and it is taken out rather
+    than named as an undated procedure that is in no chart. Without a claim the resources are returned as they are
+    (a negative fill from the EHR stays to be named)."""
     # Asked of every resource of every hook call, and nearly always none is a claim: a plain loop, not a generator
     # calling is_claim once per resource.
     for resource in resources:
         if resource.get("resourceType") == "ExplanationOfBenefit":  # is_claim
             break
     else:
-        return resources, 0
+        return HookClaims(resources)
     quality = Quality()
-    return with_claims_read(list(resources), quality), quality.claims_not_read
+    listed = list(resources)
+    kept: list[Mapping[str, Any]] = []
+    undated: list[str] = []
+    for resource, claim in _claims_read(listed, quality, ""):
+        if claim is not None and _undated_hospice_care(resource):
+            undated.append(_claim_named(listed[claim]))
+        else:
+            kept.append(resource)
+    return HookClaims(kept, quality.claims_not_read, tuple(dict.fromkeys(undated)))
+
+
+def _undated_hospice_care(resource: Mapping[str, Any]) -> bool:
+    """The hospice care read from a hospice claim with no day of care (`_hospice_care`): built here, so known by its
+    own coding, and undated."""
+    if resource.get("resourceType") != "Procedure" or "performedDateTime" in resource or "performedPeriod" in resource:
+        return False
+    codings = as_list(as_dict(resource.get("code")).get("coding"))
+    return bool(codings) and codings[0] is HOSPICE_CARE
+
+
+def _claim_named(claim: Mapping[str, Any]) -> str:
+    """ "Hospice claim (ExplanationOfBenefit h-1)": how the card names a claim."""
+    ident = text(claim.get("id"))
+    return f"Hospice claim (ExplanationOfBenefit {ident})" if ident else "Hospice claim (ExplanationOfBenefit)"
 
 
 def _claim_type_codes(claim: Mapping[str, Any]) -> set[str]:
