@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -244,17 +245,25 @@ def test_draft_orders_alone_still_get_cards_and_a_data_incomplete_card(app):
 @responses.activate
 def test_slow_fhir_server_is_cut_off_by_the_budget_and_named_in_a_data_incomplete_card(tmp_path):
     app = make_app(tmp_path, fhir_timeout=0.5)
+    released = threading.Event()
 
     def slow(_request):
-        time.sleep(2)
+        released.wait(2)
         return 200, {}, json.dumps(bundle())
 
     responses.add_callback(responses.GET, __import__("re").compile(FHIR + "/.*"), callback=slow)
     prefetch = full_prefetch("order-sign")
     del prefetch["medsActive"]
     started = time.monotonic()
-    response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True))
-    assert time.monotonic() - started < 1.5
+    try:
+        response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True))
+        assert time.monotonic() - started < 1.5
+    finally:
+        # The abandoned query still waits in `slow`: let it answer and be recorded here, not in a later test's mock.
+        released.set()
+        deadline = time.monotonic() + 10
+        while not responses.calls and time.monotonic() < deadline:
+            time.sleep(0.01)
     assert response.status_code == 200
     assert topics(response.json)[0] == "high-mme" and topics(response.json)[-1] == "data-incomplete"
     assert "active medication orders: timed out" in response.json["cards"][-1]["detail"]

@@ -63,7 +63,7 @@ def test_a_prefetched_search_continued_by_its_next_link_is_named_when_its_total_
     prefetch["medsActive"] = searchset(IBUPROFEN, ACETAMINOPHEN, total=5, next_url=page_two)
     responses.get(page_two, json=searchset(NAPROXEN, total=5))
     answer = post(tmp_path, prefetch, fhir=True)
-    assert [call.request.url for call in responses.calls].count(page_two) == 1  # page two was read, once
+    assert [call.request.url for call in responses.calls] == [page_two]  # page two was read, once, and nothing else
     assert "data-incomplete" in topics(answer)
     assert "the FHIR server reported 5 results but returned 3" in incomplete_detail(answer)
 
