@@ -136,6 +136,14 @@ def reviews_on_card(facts: Facts) -> tuple[str, ...]:
     return (*assessments, *reviews)
 
 
+def listed_opioids_on_card(facts: Facts) -> tuple[str, ...]:
+    """The listed opioids left out of the MME total, where a check works that total out (`opioid_checks_run`).
+    Elsewhere (a chart opened with no current opioid, an antibiotic signed) no total is shown that they could be
+    missing from; named there on every call, the line was noise clinicians learned to skip. The plan page always
+    names them."""
+    return facts.listed_opioids_named if opioid_checks_run(facts) else ()
+
+
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
     """Current opioids (drafts aside) whose daily dose in MME could not be worked out, each named."""
     return tuple(named for _, named in unconverted_current(facts))
@@ -441,17 +449,20 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="listed-opioids-not-counted",
         items=attrgetter("listed_opioids_named"),
+        # A reported MedicationRequest (Oracle Health) or a MedicationStatement (Epic, STU3) alike.
         card=CardLine(
-            "has no order or end date in the last {days}, so its dose was not counted in the MME total",
+            "has no order or end date in the last {days}, so its dose was not counted in the MME total; reconcile "
+            "the medication list",
             "other opioids on the medication list not counted",
         ),
+        card_items=listed_opioids_on_card,
         page=PageSentence(
-            "1 opioid is on the medication list as taken (reported, recorded more than {days} ago with no end date) "
-            "and has no recent order; it counts for the sedative checks, but its dose was not counted in the MME "
-            "total:",
-            "{count} opioids are on the medication list as taken (reported, recorded more than {days} ago with no "
-            "end date) and have no recent order; they count for the sedative checks, but their doses were not "
+            "1 opioid is on the medication list as taken (reported, recorded or last confirmed more than {days} ago "
+            "with no end date) and has no recent order; it counts for the sedative checks, but its dose was not "
             "counted in the MME total:",
+            "{count} opioids are on the medication list as taken (reported, recorded or last confirmed more than "
+            "{days} ago with no end date) and have no recent order; they count for the sedative checks, but their "
+            "doses were not counted in the MME total:",
         ),
         note="Opioids on the medication list with no recent order (not counted in MME)",
     ),

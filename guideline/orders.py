@@ -294,23 +294,23 @@ def listed_medications(
     today: date,
     config: GuidelineConfig,
 ) -> tuple[MedOrder, ...]:
-    """Medications on the active medication list as reported (a MedicationRequest with reportedBoolean or
-    reportedReference: a home medication an outside prescriber gave) that are no current order only because they
-    were written down more than `current_order_default_days` ago and give no end (no days' supply, validity or
-    bounds end). Status active on the list says the patient takes it today; authoredOn says only when it was
-    recorded. The co-prescribing checks count them; the MME total does not (no recent order says the dose)."""
+    """Medications on the active medication list as reported that are no current order only because they were
+    written down more than `current_order_default_days` ago and give no end (no days' supply, validity, bounds or
+    effective period end): a MedicationRequest with reportedBoolean or reportedReference (Oracle Health's home
+    medication) and a MedicationStatement (Epic's and STU3's) alike, read the one way. Status active on the list
+    says the patient takes it today; the date says only when it was recorded or last confirmed. A statement that
+    the patient does not take it never reaches here (the reader drops it), and one that ended, stopped or is in
+    error is not active. The co-prescribing checks count them; the MME total does not (no recent order says the
+    dose)."""
     orders = tuple(orders)
     replaced = replaced_refs(orders)
-    return tuple(
-        o
-        for o in orders
-        if o.reported
-        and o.resource_type == "MedicationRequest"
-        and not o.is_draft
-        and o.status == "active"
-        and is_taken(o)
-        and is_ambulatory(o, config)
-        and o.ref not in replaced
-        and supply_end(o, supply_of(o)) is None
-        and not is_current(o, supply_of(o), today, config)
-    )
+    listed = []
+    for o in orders:
+        if not o.reported or o.is_draft or o.status != "active" or not is_taken(o) or o.ref in replaced:
+            continue
+        if not is_ambulatory(o, config):
+            continue
+        supply = supply_of(o)
+        if supply_end(o, supply) is None and not is_current(o, supply, today, config):
+            listed.append(o)
+    return tuple(listed)

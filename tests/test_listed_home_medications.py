@@ -117,5 +117,150 @@ def test_the_named_window_follows_the_current_order_default_days_setting(tmp_pat
             PageInput((patient(), oxycodone), (), ()), settings.guideline, "p1", settings.evaluation_now(), MultiDict()
         )
         page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
-    assert "(reported, recorded more than 120 days ago with no end date)" in page
+    assert "(reported, recorded or last confirmed more than 120 days ago with no end date)" in page
     assert "more than 90 days ago" not in page
+
+
+# -- a MedicationStatement on the list: Epic and STU3 servers send home medications so --------------------------
+
+
+def home_statement(rxcui: str, id: str, asserted: str, shape: str = "r4", **fields: Any) -> dict[str, Any]:
+    """An active home medication as a MedicationStatement, taken since long ago, last confirmed on `asserted`, with
+    no end: R4 as Epic sends it (effectivePeriod start, dateAsserted), or STU3's shape (taken "y", a date only)."""
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": id,
+        "status": "active",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": rxcui}]
+        },
+        "informationSource": {"reference": "Patient/p1"},
+    }
+    if shape == "stu3":
+        resource |= {
+            "taken": "y",
+            "effectiveDateTime": asserted,
+            "dosage": [
+                {"timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}}, "doseQuantity": {"value": 1}}
+            ],
+        }
+    else:
+        resource |= {
+            "effectivePeriod": {"start": "2024-03-01"},
+            "dateAsserted": asserted,
+            "dosage": [
+                {
+                    "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
+                    "doseAndRate": [{"doseQuantity": {"value": 1}}],
+                }
+            ],
+        }
+    resource.update(fields)
+    return resource
+
+
+def lorazepam_draft() -> dict[str, Any]:
+    return med_request(LORAZEPAM, id="lz1", draft=True, period=1, period_unit="d")
+
+
+@pytest.mark.parametrize("shape", ["r4", "stu3"])
+def test_a_new_benzodiazepine_beside_an_old_active_opioid_statement_warns(shape: str) -> None:
+    # Last confirmed 8 months ago, still active, no end: on the list today, as a reported MedicationRequest is.
+    oxycodone = home_statement(OXYCODONE, "ms-ox", "2025-10-15", shape)
+    evaluation = run("order-sign", drafts=[lorazepam_draft()], resources=[oxycodone])
+    found = card(evaluation, "opioid-benzodiazepine")
+    assert found is not None
+    assert "oxycodone hydrochloride 5 MG Oral Tablet (reported as taken, noted 2025-10-15)" in found.detail
+    # Named on the plan page as left out of the MME total.
+    assert evaluation.facts.listed_opioids_named == (
+        "oxycodone hydrochloride 5 MG Oral Tablet (reported medication ms-ox, on the medication list since 2025-10-15)",
+    )
+
+
+@pytest.mark.parametrize("shape", ["r4", "stu3"])
+def test_an_old_active_opioid_statement_is_left_out_of_the_mme_and_named_on_an_opioid_order(
+    shape: str, tmp_path: Path
+) -> None:
+    oxycodone = home_statement(OXYCODONE, "ms-ox", "2025-10-15", shape)  # 30 MME/day, were it counted
+    evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[oxycodone])
+    assert evaluation.facts.mme.total == 30  # the draft alone
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", medsActive=bundle(oxycodone)))
+    cards = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json["cards"]
+    detail = next(c["detail"] for c in cards if c["source"]["topic"]["code"] == "data-incomplete")
+    assert "oxycodone hydrochloride 5 MG Oral Tablet (reported medication ms-ox, on the medication list since" in detail
+
+
+@pytest.mark.parametrize(
+    "not_listed",
+    [
+        {"effectivePeriod": {"start": "2024-03-01", "end": "2025-12-01"}},  # taken until December
+        {"status": "completed"},
+        {"status": "stopped"},
+        {"status": "not-taken"},
+        {"status": "entered-in-error"},
+        {"status": "on-hold"},
+        {"taken": "n"},  # STU3: not taken, whatever the status
+    ],
+)
+def test_an_opioid_statement_that_ended_or_is_not_taken_is_not_on_the_list(not_listed: dict[str, Any]) -> None:
+    oxycodone = home_statement(OXYCODONE, "ms-ox", "2025-10-15", **not_listed)
+    evaluation = run("order-sign", drafts=[lorazepam_draft()], resources=[oxycodone])
+    assert card(evaluation, "opioid-benzodiazepine") is None
+    assert evaluation.facts.listed_medications == ()
+
+
+def test_an_old_active_benzodiazepine_statement_counts_on_patient_view_with_a_current_opioid() -> None:
+    lorazepam = home_statement(LORAZEPAM, "ms-lz", "2025-09-01")
+    oxycodone = med_request(OXYCODONE, id="ox-now", authored=days_ago(10), supply_days=30)
+    assert card(run("patient-view", resources=[lorazepam, oxycodone]), "opioid-benzodiazepine") is not None
+
+
+# -- the data-incomplete card names a listed opioid only where the MME total is worked out -----------------------
+
+AMOXICILLIN = "308191"  # amoxicillin 500 MG Oral Capsule
+RECONCILE = "so its dose was not counted in the MME total; reconcile the medication list"
+
+
+def data_incomplete(tmp_path: Path, hook: str, drafts: list[dict[str, Any]], *resources: dict[str, Any]) -> str:
+    """The data-incomplete card's detail for this hook call ("" when there is none)."""
+    prefetch = full_prefetch(hook, medsActive=bundle(*resources))
+    body = hook_request(hook, drafts=drafts, prefetch=prefetch)
+    cards = make_app(tmp_path).test_client().post(f"/cds-services/{hook}", json=body).json["cards"]
+    return next((c["detail"] for c in cards if c["source"]["topic"]["code"] == "data-incomplete"), "")
+
+
+@pytest.mark.parametrize("listed", ["request", "statement"])
+def test_a_listed_opioid_is_not_named_where_no_mme_total_is_worked_out(listed: str, tmp_path: Path) -> None:
+    oxycodone = (
+        home_med(OXYCODONE, "hm-ox", "2025-11-20")
+        if listed == "request"
+        else home_statement(OXYCODONE, "hm-ox", "2025-11-20")
+    )
+    assert "hm-ox" not in data_incomplete(tmp_path, "patient-view", [], oxycodone)
+    amoxicillin = med_request(AMOXICILLIN, id="amx", draft=True, supply_days=10)
+    assert "hm-ox" not in data_incomplete(tmp_path, "order-sign", [amoxicillin], oxycodone)
+    detail = data_incomplete(tmp_path, "order-sign", [oxycodone_draft()], oxycodone)
+    assert (
+        "hm-ox, on the medication list since 2025-11-20): has no order or end date in the last 90 days, " + RECONCILE
+        in detail
+    )
+
+
+def test_a_listed_opioid_is_named_on_patient_view_beside_a_current_opioid(tmp_path: Path) -> None:
+    # The patient has a current opioid order: the MME total is worked out on patient-view, and misses this one.
+    listed = home_med(OXYCODONE, "hm-ox", "2025-11-20")
+    current = med_request(OXYCODONE, id="ox-now", authored=days_ago(10), supply_days=30)
+    assert RECONCILE in data_incomplete(tmp_path, "patient-view", [], listed, current)
+
+
+def test_the_plan_page_names_a_listed_opioid_statement_with_no_opioid_ordered(tmp_path: Path) -> None:
+    oxycodone = home_statement(OXYCODONE, "ms-ox", "2025-10-15")
+    app = make_app(tmp_path)
+    settings = app.config["PAINPLAN"]
+    with app.test_request_context("/plan"):
+        view = assemble(
+            PageInput((patient(), oxycodone), (), ()), settings.guideline, "p1", settings.evaluation_now(), MultiDict()
+        )
+        page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
+    assert "reported medication ms-ox, on the medication list since 2025-10-15" in page
