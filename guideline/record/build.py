@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from guideline.fhirdata import as_dict, as_list, local_reference, text
+from guideline.record.copies import Order, which_newer
 from guideline.record.model import (
     Administration,
     DiagnosticReport,
@@ -132,11 +133,13 @@ def _content_identity(kind: str, resource: Mapping[str, Any]) -> frozenset[tuple
 
 
 Identity = frozenset[tuple[str, ...]]
+Copy = tuple[str, str, int]  # type, id, and which of the resources sharing them (0 the first met)
 
 
-def _is_copy(earlier: list[Identity | Mapping[str, Any]], kind: str, resource: Mapping[str, Any]) -> bool:
-    """Whether an earlier resource of this type and id is the same resource: its content names a code, text or
-    reference in common with this one (or either names nothing to compare). Otherwise both are kept.
+def _copy_of(earlier: list[Identity | Mapping[str, Any]], kind: str, resource: Mapping[str, Any]) -> int | None:
+    """Which earlier resource of this type and id this one is a copy of (its place in `earlier`): the first whose
+    content names a code, text or reference in common with this one (or either names nothing to compare). None when
+    it is another resource, whose identity is then added to `earlier`: both are kept.
 
     Most ids occur once, so the first resource with an id is kept as it is (not in a list) and its identity worked
     out only if the id comes back."""
@@ -145,9 +148,9 @@ def _is_copy(earlier: list[Identity | Mapping[str, Any]], kind: str, resource: M
         known = item if isinstance(item, frozenset) else _content_identity(kind, item)
         earlier[index] = known
         if not identity or not known or identity & known:
-            return True
+            return index
     earlier.append(identity)
-    return False
+    return None
 
 
 def _results_by_full_url(
@@ -224,11 +227,13 @@ def build_record(
         results_not_received=tuple(results_not_received),
         pool=partial(MedicationPool, pending_fetched=extra, pending_by_url=by_url, server=fhir_server),
     )
-    record, newer = read(found)
+    record, newer, untold = read(found)
     if not newer:
         return record
     # A later copy was a newer version of a resource read earlier: read again, with it in the first copy's place.
-    return read([newer.get(id(resource), resource) for resource in found])[0]
+    # What could not be told between copies is still named: the copy read first may be gone from the list read again.
+    again = read([newer.get(id(resource), resource) for resource in found])[0]
+    return replace(again, problems=tuple(dict.fromkeys((*again.problems, *untold))))
 
 
 def _read_all(
@@ -239,11 +244,14 @@ def _read_all(
     own: str | None,
     results_not_received: tuple[tuple[str, str], ...],
     pool: Callable[..., MedicationPool],
-) -> tuple[PatientRecord, dict[int, Mapping[str, Any]]]:
-    """The record read from the pooled resources (drafts first), and the newer versions found of resources read in
-    an older one: for each first copy (by its `id()`), the copy to read in its place."""
+) -> tuple[PatientRecord, dict[int, Mapping[str, Any]], list[ReadProblem]]:
+    """The record read from the pooled resources (drafts first), the newer versions found of resources read in an
+    older one (for each first copy, by its `id()`, the copy to read in its place), and the resources named because
+    nothing told which of their copies is newer."""
     medications = pool(pending=found, pending_urls=urls)
-    versions: dict[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Any]]] = {}  # first copy, newest copy
+    # The first and newest copy of each resource, by type, id and which of the resources sharing them it is: two
+    # resources with one id (two servers' orders) each have their own versions, and one is never taken for the other's.
+    versions: dict[Copy, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
     newer: dict[int, Mapping[str, Any]] = {}
     seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
@@ -253,6 +261,7 @@ def _read_all(
     administrations: list[Administration] = []
     reports: list[DiagnosticReport] = []
     problems: list[ReadProblem] = []
+    untold: list[ReadProblem] = []
     patient: Patient | None = None
 
     for index, resource in enumerate(found):
@@ -286,16 +295,21 @@ def _read_all(
                 earlier = seen.setdefault(key, resource)
                 if len(seen) == known:  # the id came before (one lookup where get-then-set takes two)
                     if type(earlier) is not list:
-                        versions[key] = (earlier, earlier)
+                        versions[(kind, resource_id, 0)] = (earlier, earlier)
                         earlier = seen[key] = [earlier]
-                    if _is_copy(earlier, kind, resource):
+                    group = _copy_of(earlier, kind, resource)
+                    if group is None:  # another resource with this id: its versions are tracked apart
+                        versions[(kind, resource_id, len(earlier) - 1)] = (resource, resource)
+                    else:
+                        copy = (kind, resource_id, group)
                         # drafts come first, so a draft beats its EHR copy (guideline 3.3)
-                        if index >= draft_count and not any(d is versions[key][0] for d in found[:draft_count]):
-                            problem = _another_version(key, versions, resource, newer)
+                        if index >= draft_count and not any(d is versions[copy][0] for d in found[:draft_count]):
+                            problem = _another_version(copy, versions, resource, newer)
                             if problem is not None:
-                                problems.append(
+                                untold.append(
                                     ReadProblem(kind[:40], resource_id, problem, _position(index, draft_count))
                                 )
+                                problems.append(untold[-1])
                         continue
             reading = _READERS.get(kind)
             if reading is not None:
@@ -360,7 +374,7 @@ def _read_all(
         draft_names=_draft_names(found[:draft_count], urls),
         **{name: tuple(values) for name, values in collected.items()},
     )
-    return record, newer
+    return record, newer, untold
 
 
 TWO_VERSIONS = (
@@ -369,21 +383,41 @@ TWO_VERSIONS = (
 )
 
 
+def _untold(order: Order, first_read: bool) -> str:
+    """Why a resource sent in two versions is named (nothing tells which is newer, or a date that would tell could
+    not be read) and which copy was read: the first of the two compared, or the one sent later."""
+    if order.unreadable is None and first_read:
+        return TWO_VERSIONS
+    why = (
+        "nothing in them (meta.lastUpdated, meta.versionId) says which is newer"
+        if order.unreadable is None
+        else f'one gives the date of its last change as "{order.unreadable}" (meta.lastUpdated), which could not be '
+        "read, so which is newer is not known"
+    )
+    read = "the first" if first_read else "the one sent later"
+    return f"it was sent twice, in two versions that differ, and {why}: {read} was read, and it may be out of date"
+
+
 def _another_version(
-    key: tuple[str, str],
-    versions: dict[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Any]]],
+    copy: Copy,
+    versions: dict[Copy, tuple[Mapping[str, Any], Mapping[str, Any]]],
     resource: Mapping[str, Any],
     newer: dict[int, Mapping[str, Any]],
 ) -> str | None:
     """What to make of another copy of a resource read already: nothing when it says the same (apart from `meta`)
-    or is older; the copy to read instead when it says it is newer; a problem to name when nothing tells. The
-    first copy read was once kept whatever the second said: an order stopped since was read as active."""
-    first, newest = versions[key]
+    or is older; the copy to read instead when it is newer; a problem to name when nothing tells (`which_newer`).
+    The first copy read was once kept whatever the second said: an order stopped since was read as active. When
+    nothing tells, the copy read is still the one `version_rank` puts first (a dated copy over an undated one, as the
+    population review reads an export), so naming it never changes which copy the checks see."""
+    first, newest = versions[copy]
     if same_content(newest, resource):
         return None
-    rank, best = version_rank(resource), version_rank(newest)
-    if rank > best:
-        versions[key] = (first, resource)
-        newer[id(first)] = resource
+    order = which_newer(newest, resource)
+    if order.newer < 0:
         return None
-    return TWO_VERSIONS if rank == best else None
+    if order.newer > 0 or version_rank(resource) > version_rank(newest):
+        versions[copy] = (first, resource)
+        newer[id(first)] = resource
+    if order.newer > 0:
+        return None
+    return _untold(order, first_read=versions[copy][1] is not resource)
