@@ -376,12 +376,18 @@ def test_a_search_entry_that_holds_no_resource_is_named_even_when_the_total_agre
     assert "holds no resource" in detail
 
 
-def test_a_batch_response_entry_with_a_status_and_no_resource_is_no_gap(tmp_path):
+def test_a_batch_response_entry_answering_a_write_with_no_resource_is_no_gap(tmp_path):
+    # A write's answer holds no resource by design (a success that answers a read or a search, and holds none, is
+    # named: tests/test_record_bundle_shapes.py).
     prefetch = full_prefetch("order-sign")
     prefetch["siteNotes"] = {
         "resourceType": "Bundle",
         "type": "batch-response",
-        "entry": [{"response": {"status": "200 OK"}}, {"resource": IBUPROFEN, "response": {"status": "200 OK"}}],
+        "entry": [
+            {"response": {"status": "201 Created", "location": "Flag/f1/_history/1"}},
+            {"request": {"method": "DELETE", "url": "Flag/f2"}, "response": {"status": "200 OK"}},
+            {"resource": IBUPROFEN, "response": {"status": "200 OK"}},
+        ],
     }
     assert "data-incomplete" not in topics(post(tmp_path, prefetch))
 

@@ -220,6 +220,29 @@ def _note_url(urls: dict[int, str], position: int, url: Any) -> None:
         urls[position] = readable
 
 
+# Statuses that answer a write (created, accepted for later, nothing to return): such an entry holds no resource by
+# design. Any other success answers a read or a search, whose resource is the data asked for.
+_WRITE_STATUSES = frozenset({"201", "202", "204"})
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _stripped_answer(entry: Mapping[str, Any]) -> str | None:
+    """Why a batch-response or transaction-response entry with no resource lost data: its status says a read or a
+    search succeeded, so a server returning minimal answers, or a proxy, stripped what it found. None for an entry
+    that answers a write or says it failed (a failure is named where the search answer is checked)."""
+    response = as_dict(entry.get("response"))
+    status = (text(response.get("status")) or "")[:40]
+    code = status[:3]
+    if not (code.isdigit() and code.startswith("2")) or code in _WRITE_STATUSES:
+        return None
+    if text(as_dict(entry.get("request")).get("method")) in _WRITE_METHODS:
+        return None
+    return (
+        f"an answer in a batch the EHR sent says it succeeded (HTTP {status}) but holds no data: the server or a "
+        "proxy left out what it found, so none of it was read"
+    )
+
+
 def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, str] | None) -> None:
     """A Bundle entry of any shape: a nested Bundle is walked, an entry without a resource object is named."""
     entry_data = as_dict(entry)
@@ -232,6 +255,11 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
     ):
         # An entry that is not an object, or whose resource is not one: named by the record, not dropped.
         found.append(unreadable_entry())
+        return
+    if "resource" not in entry_data:
+        stripped = _stripped_answer(entry_data)
+        if stripped is not None:
+            found.append({"resourceType": None, UNREADABLE_REASON: stripped})
         return
     resource = as_dict(entry_data.get("resource"))
     if resource.get("resourceType") == "Bundle":
