@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from guideline.fhirdata import as_list
 from guideline.record import resources_in
 
 log = logging.getLogger(__name__)
@@ -387,9 +388,8 @@ def _scan(bundle: Mapping[str, Any]) -> _Scan:
     searches), the first nested search or batch entry that is not all there, and its own matches. The resources
     are pooled from any depth, so what is said about them is read from any depth too."""
     scan = _Scan()
-    entries = bundle.get("entry")
-    if not isinstance(entries, list):
-        return scan
+    # One entry sent as an object (as hand-built integrations do) reads as a list of one, as the resources are pooled.
+    entries = as_list(bundle.get("entry"))
     # Run on every prefetched search of every call, in one pass that counts the matches too: a plain entry (a
     # resource, no response) costs a few lookups.
     for entry in entries:
@@ -546,10 +546,19 @@ def plain_page(payload: Any) -> PlainPage | None:
     return PlainPage(matched, resources=found)
 
 
+def bundle_links(bundle: Mapping[str, Any]) -> list[Any]:
+    """A Bundle's links, one sent as an object (as hand-built integrations do) read as a list of one: read as a
+    list, an object's keys were its links, and its `next` page was never read nor named."""
+    links = bundle.get("link")
+    if type(links) is list:
+        return links
+    return [links] if isinstance(links, Mapping) else []
+
+
 def _next_link(payload: Any, current: str) -> str | None:
     if not isinstance(payload, dict) or payload.get("resourceType") != "Bundle":
         return None
-    for link in payload.get("link") or []:
+    for link in bundle_links(payload):
         if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
             return urljoin(current, link["url"])
     return None

@@ -15,6 +15,7 @@ from cds_hooks.fhir_client import (
     ByteBudget,
     FetchResult,
     FhirClient,
+    bundle_links,
     empty_search_problem,
     match_count,
     page_facts,
@@ -77,7 +78,7 @@ class Gathered:
 def _next_url(payload: Any) -> str | None:
     # type() first: a dict is the usual answer, and the Mapping test runs Python code each time.
     if (type(payload) is dict or isinstance(payload, Mapping)) and payload.get("resourceType") == "Bundle":
-        for link in payload.get("link") or []:
+        for link in bundle_links(payload):
             if isinstance(link, Mapping) and link.get("relation") == "next" and isinstance(link.get("url"), str):
                 return link["url"]
     return None

@@ -9,6 +9,7 @@ from typing import Any
 
 from guideline.fhirdata import medication_element, reference
 from guideline.plan.medications import Medications
+from guideline.record import resources_in
 
 MAX_NAMED = 20  # the cards send at most 20 (guideline 10.x); more is not from us
 MAX_ID_LENGTH = 256  # Epic ids run past FHIR's 64 characters; far longer is not an id
@@ -107,14 +108,10 @@ def _contained_medication(resource: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _entries(draft_orders: Any) -> list[Mapping[str, Any]]:
-    if isinstance(draft_orders, Mapping) and draft_orders.get("resourceType") == "Bundle":
-        entries = draft_orders.get("entry")
-        items = [e.get("resource") for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
-    elif isinstance(draft_orders, list):
-        items = draft_orders
-    else:
-        items = [draft_orders]
-    return [i for i in items if isinstance(i, Mapping) and i.get("resourceType") == "MedicationRequest"]
+    """The draft MedicationRequests, found as the record finds the drafts it reads (`resources_in`: a Bundle, a list,
+    one resource; a Bundle's one entry sent as an object too): read another way, drafts the cards counted could be
+    missing from their link, and the page evaluated without them."""
+    return [i for i in resources_in(draft_orders) if i.get("resourceType") == "MedicationRequest"]
 
 
 def compact_drafts(draft_orders: Any, order_ids: Sequence[str]) -> list[dict[str, Any]] | None:
