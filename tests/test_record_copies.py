@@ -114,3 +114,42 @@ def test_stamps_of_one_day_without_a_time_do_not_tell_which_is_newer():
     record = build_record([morning, day], TZ)
     [problem] = record.problems
     assert "two versions" in problem.reason
+
+
+# ---- a care plan dated only by an unreadable meta.lastUpdated -----------------------------------------------------
+# The treatment-plan check counts a pain treatment plan made or changed in its window, by `created`, `period.start` or
+# meta.lastUpdated. A plan whose only date is a lastUpdated that cannot be read can be placed in no window: it was
+# passed over as if no plan were on record.
+
+PAIN_PLAN = {"coding": [{"system": "http://loinc.org", "code": "80764-4"}]}
+
+
+def _care_plan(**extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "CarePlan",
+        "id": "cp-1",
+        "status": "active",
+        "intent": "plan",
+        "subject": {"reference": "Patient/p1"},
+        "category": [PAIN_PLAN],
+        **extra,
+    }
+
+
+def test_a_care_plan_dated_only_by_an_unreadable_last_updated_is_named():
+    for unreadable in ("last week", 1780300800):
+        record = build_record([_care_plan(meta={"lastUpdated": unreadable})], TZ)
+        assert len(record.care_plans) == 1
+        [problem] = record.problems
+        assert (problem.resource_type, problem.resource_id) == ("CarePlan", "cp-1")
+        assert "meta.lastUpdated" in problem.reason and str(unreadable) in problem.reason
+
+
+def test_a_care_plan_with_another_date_or_a_readable_one_is_not_named():
+    for plan in (
+        _care_plan(meta={"lastUpdated": "last week"}, created="2026-06-01"),
+        _care_plan(meta={"lastUpdated": "last week"}, period={"start": "2026-06-01"}),
+        _care_plan(meta={"lastUpdated": "2026-06-01T10:00Z"}),
+        _care_plan(),
+    ):
+        assert build_record([plan], TZ).problems == ()

@@ -12,6 +12,7 @@ from guideline.fhirdata import as_dict, as_list, local_reference, text
 from guideline.record.copies import Order, which_newer
 from guideline.record.model import (
     Administration,
+    CarePlan,
     DiagnosticReport,
     Dispense,
     MedOrder,
@@ -358,6 +359,7 @@ def _read_all(
 
     if reports and urls:
         reports = _results_by_full_url(reports, found, urls)
+    problems.extend(_undated_care_plans(collected["care_plans"]))
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
     )
@@ -375,6 +377,21 @@ def _read_all(
         **{name: tuple(values) for name, values in collected.items()},
     )
     return record, newer, untold
+
+
+def _undated_care_plans(plans: list[CarePlan]) -> list[ReadProblem]:
+    """The care plans whose only date is a meta.lastUpdated that cannot be read: no check can place such a plan in
+    its window (a pain treatment plan made in the lookback counts by `created`, `period.start` or that date)."""
+    return [
+        ReadProblem(
+            "CarePlan",
+            plan.id,
+            f'its only date, when it was last changed (meta.lastUpdated "{plan.last_updated_unread}"), could not be '
+            "read, so no check could count it as a plan made in its window",
+        )
+        for plan in plans
+        if plan.last_updated_unread is not None and plan.created is None and plan.period_start is None
+    ]
 
 
 TWO_VERSIONS = (

@@ -400,6 +400,8 @@ class CarePlan:
     activities: tuple[str, ...] = ()  # each activity as written: its detail's description or code, and when
     notes: tuple[str, ...] = ()
     follow_up: date | None = None  # the earliest scheduled day of an appointment activity (the follow-up visit)
+    # meta.lastUpdated as written (cut short) when it is given but cannot be read as a date; else None
+    last_updated_unread: str | None = None
 
 
 @slot_init

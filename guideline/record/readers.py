@@ -1148,18 +1148,21 @@ def _follow_up(activities: list[Any], tz: ZoneInfo) -> date | None:
 
 def read_care_plan(data: Mapping[str, Any], tz: ZoneInfo) -> CarePlan:
     activities = as_list(data.get("activity"))
+    stamp = as_dict(data.get("meta")).get("lastUpdated")
+    last_updated = parse_datetime(stamp, tz)
     return CarePlan.make(
         id=text(data.get("id")),
         status=code_text(data.get("status")),
         categories=concepts(data.get("category")),
         created=parse_datetime(data.get("created"), tz),
         period_start=parse_datetime(as_dict(data.get("period")).get("start"), tz),
-        last_updated=parse_datetime(as_dict(data.get("meta")).get("lastUpdated"), tz),
+        last_updated=last_updated,
         title=text(data.get("title")) or text(data.get("description")),
         description=text(data.get("description")),
         activities=tuple(a for a in (_activity_text(as_dict(x), tz) for x in activities) if a),
         notes=tuple(n for n in (text(as_dict(x).get("text")) for x in as_list(data.get("note"))) if n),
         follow_up=_follow_up(activities, tz),
+        last_updated_unread=None if last_updated is not None or stamp in (None, "") else str(stamp)[:40],
     )
 
 
