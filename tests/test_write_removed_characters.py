@@ -41,12 +41,13 @@ def test_a_goal_whose_text_carried_control_characters_says_how_many_were_removed
     }
     answer = client.post(f"/plan/write/goal?s={handle}", data=typed, base_url=PUBLIC_URL)
     sent = chart.written("Goal")[0]
-    assert sent["description"]["text"] == "Walk to the mailbox and back"
+    # The Word line break is kept as a line break (a break between words, not a character to drop); the NUL goes.
+    assert sent["description"]["text"] == "Walk to the mailbox\n and back"
     assert sent["note"][0]["text"] == "How we will know: walks there\tand back\r\nwithout stopping"  # kept as typed
     line = _saved_line(client, answer, "goal")
     assert "notice-warning" in line
     assert line.endswith(
-        "Saved the goal as Goal/ehr-1. 2 characters that cannot be stored were removed from the goal text "
+        "Saved the goal as Goal/ehr-1. 1 character that cannot be stored was removed from the goal text "
         "(invisible control characters, which pasted text can carry)."
     )
 
@@ -79,7 +80,7 @@ def test_characters_removed_from_several_fields_are_counted_for_each(tmp_path, r
 
 def test_a_note_s_attachment_says_what_was_removed_too(tmp_path, rsps) -> None:
     client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
-    typed = {"note_text": "Plan reviewed.\x0c\r\nNext visit in 3 months.", "csrf_token": _token(page)}
+    typed = {"note_text": "Plan reviewed.\x1b\r\nNext visit in 3 months.", "csrf_token": _token(page)}
     answer = client.post(f"/plan/write/note?s={handle}", data=typed, base_url=PUBLIC_URL)
     attachment = chart.written("DocumentReference")[0]["content"][0]["attachment"]
     assert base64.b64decode(attachment["data"]).decode() == "Plan reviewed.\r\nNext visit in 3 months."

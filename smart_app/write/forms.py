@@ -36,7 +36,10 @@ GOAL_KINDS = {"function": "Function goal", "pain": "Pain goal"}
 FHIR_ID = re.compile(r"^[A-Za-z0-9.-]{1,64}$")
 MAX_TEXT = 4000
 # Below U+0020 a FHIR string holds only tab, LF and CR.
-UNSAVABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+UNSAVABLE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+# Word's manual line break (vertical tab) and page break (form feed) are breaks between words: stored as a line
+# break, so "mailbox\vand back" keeps its meaning rather than becoming "mailboxand back".
+LINE_BREAKS = str.maketrans({"\v": "\n", "\f": "\n"})
 MAX_NOTE = 20000
 # Each form's free-text fields, with the words naming each on the save's result when characters had to be removed.
 TEXT_FIELDS: dict[str, dict[str, str]] = {
@@ -119,10 +122,11 @@ def _author(context: WriteContext) -> list[dict[str, str]]:
 def _text(
     values: Mapping[str, str], name: str, errors: dict[str, str], required: str = "", limit: int = MAX_TEXT
 ) -> str:
-    """A text field as typed, without the control characters FHIR strings cannot hold (pasted text carries them
-    unseen; an EHR refuses the record, or stores what its other readers cannot show). Built.removed counts them, and
+    """A text field as typed, its page and manual line breaks as line breaks, without the control characters FHIR
+    strings cannot hold (pasted text carries them unseen; an EHR refuses the record, or stores what its other readers
+    cannot show). Built.removed counts them, and
     the save's result says so: a field cleaned here is listed in TEXT_FIELDS."""
-    value = UNSAVABLE.sub("", values.get(name, "")).strip()
+    value = UNSAVABLE.sub("", values.get(name, "").translate(LINE_BREAKS)).strip()
     if required and not value:
         errors[name] = required
     elif len(value) > limit:
