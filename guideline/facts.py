@@ -278,12 +278,13 @@ class Facts:
 
     @cached_property
     def listed_opioids_named(self) -> tuple[str, ...]:
-        """Each listed opioid with the day it was put on the list: left out of the MME total, so named."""
+        """Each listed opioid with the day the list dates it (when it was recorded or last confirmed, not when the
+        patient began it): left out of the MME total, so named."""
         named = []
         for order in self.listed_opioids:
             kind = named_item(self.name(order), "reported medication", order.id)[:-1]
-            since = local_date(order_rules.order_start(order))
-            named.append(f"{kind}, on the medication list since {since.isoformat()})" if since else f"{kind})")
+            noted = local_date(order_rules.order_start(order))
+            named.append(f"{kind}, noted on the medication list {noted.isoformat()})" if noted else f"{kind})")
         return tuple(dict.fromkeys(named))
 
     @cached_property

@@ -72,13 +72,13 @@ def test_an_old_home_opioid_is_left_out_of_the_mme_and_named(tmp_path: Path) -> 
     evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[oxycodone])
     assert evaluation.facts.mme.total == 30  # the draft alone: 20 mg/day oxycodone x 1.5
     assert evaluation.facts.listed_opioids_named == (
-        "oxycodone hydrochloride 5 MG Oral Tablet (reported medication hm-ox, on the medication list since 2025-11-20)",
+        "oxycodone hydrochloride 5 MG Oral Tablet (reported medication hm-ox, noted on the medication list 2025-11-20)",
     )
     body = hook_request(drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", medsActive=bundle(oxycodone)))
     cards = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json["cards"]
     detail = next(c["detail"] for c in cards if c["source"]["topic"]["code"] == "data-incomplete")
     assert (
-        "- oxycodone hydrochloride 5 MG Oral Tablet (reported medication hm-ox, on the medication list since "
+        "- oxycodone hydrochloride 5 MG Oral Tablet (reported medication hm-ox, noted on the medication list "
         "2025-11-20): has no order or end date in the last 90 days, so its dose was not counted in the MME total"
     ) in detail
 
@@ -174,7 +174,7 @@ def test_a_new_benzodiazepine_beside_an_old_active_opioid_statement_warns(shape:
     assert "oxycodone hydrochloride 5 MG Oral Tablet (reported as taken, noted 2025-10-15)" in found.detail
     # Named on the plan page as left out of the MME total.
     assert evaluation.facts.listed_opioids_named == (
-        "oxycodone hydrochloride 5 MG Oral Tablet (reported medication ms-ox, on the medication list since 2025-10-15)",
+        "oxycodone hydrochloride 5 MG Oral Tablet (reported medication ms-ox, noted on the medication list 2025-10-15)",
     )
 
 
@@ -242,7 +242,7 @@ def test_a_listed_opioid_is_not_named_where_no_mme_total_is_worked_out(listed: s
     assert "hm-ox" not in data_incomplete(tmp_path, "order-sign", [amoxicillin], oxycodone)
     detail = data_incomplete(tmp_path, "order-sign", [oxycodone_draft()], oxycodone)
     assert (
-        "hm-ox, on the medication list since 2025-11-20): has no order or end date in the last 90 days, " + RECONCILE
+        "hm-ox, noted on the medication list 2025-11-20): has no order or end date in the last 90 days, " + RECONCILE
         in detail
     )
 
@@ -263,4 +263,4 @@ def test_the_plan_page_names_a_listed_opioid_statement_with_no_opioid_ordered(tm
             PageInput((patient(), oxycodone), (), ()), settings.guideline, "p1", settings.evaluation_now(), MultiDict()
         )
         page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
-    assert "reported medication ms-ox, on the medication list since 2025-10-15" in page
+    assert "reported medication ms-ox, noted on the medication list 2025-10-15" in page
