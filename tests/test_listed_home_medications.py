@@ -188,7 +188,7 @@ def test_an_old_active_opioid_statement_is_left_out_of_the_mme_and_named_on_an_o
     body = hook_request(drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", medsActive=bundle(oxycodone)))
     cards = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json["cards"]
     detail = next(c["detail"] for c in cards if c["source"]["topic"]["code"] == "data-incomplete")
-    assert "oxycodone hydrochloride 5 MG Oral Tablet (reported medication ms-ox, on the medication list since" in detail
+    assert "oxycodone hydrochloride 5 MG Oral Tablet (reported medication ms-ox, noted on the medication list" in detail
 
 
 @pytest.mark.parametrize(
