@@ -29,6 +29,9 @@ READ_CHUNK = 64 * 1024
 
 
 BUDGET_SPENT = "cut off: the FHIR server's answers to this call passed its memory budget"
+# A search the server refused as asked (a parameter it does not know, or a combination it does not allow); 401, 403,
+# 404 and 5xx are other answers (FetchResult.refused).
+REFUSED = "the FHIR server answered HTTP 400"
 
 
 class ByteBudget:
@@ -76,6 +79,9 @@ class FetchResult:
     # next link is set against the total its first page (the prefetch) gave, with that page's matches added.
     matched: int = 0
     total: int | None = None
+    # The server refused the search itself as asked (HTTP 400, or a warning that it did not understand one of its
+    # parameters, with nothing found): a query asked differently may be answered. Never set for access or failure.
+    refused: bool = False
 
 
 @dataclass
@@ -211,6 +217,7 @@ class FhirClient:
         total: int | None = None
         first_total: int | None = None
         matched = 0
+        refused = False
         while url is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -223,10 +230,11 @@ class FhirClient:
                 error = BUDGET_SPENT
                 break
             payload, error = self._get(url, headers, remaining)
+            first = progress.pages == 0
             if error is not None:
+                refused = first and error == REFUSED
                 break
             found, outcome_error = resources_of(payload)
-            first = progress.pages == 0
             if outcome_error is None and "?" in query and first:
                 outcome_error = empty_search_problem(payload, found)
                 if not query.lower().startswith(("https://", "http://")):
@@ -241,6 +249,9 @@ class FhirClient:
                 progress.pages += 1
             if outcome_error:
                 error = outcome_error
+                refused = (
+                    first and "?" in query and any(_says_parameter_unknown(i) for i in _outcome_issues(payload, scan))
+                )
                 break
             url = _next_link(payload, url)
             if url is not None and _origin(url) != _origin(self.base_url):
@@ -253,7 +264,18 @@ class FhirClient:
         with progress.lock:
             resources = tuple(progress.resources)
             pages = progress.pages
-        return FetchResult(key, query, resources, error is None, error, truncated, pages, matched, first_total)
+        return FetchResult(
+            key,
+            query,
+            resources,
+            error is None,
+            error,
+            truncated,
+            pages,
+            matched,
+            first_total,
+            refused and not resources,
+        )
 
     def _get(self, url: str, headers: Mapping[str, str], timeout: float) -> tuple[Any, str | None]:
         # requests' read timeout is per socket read: a body trickling in a byte at a time never trips it. So the
@@ -268,7 +290,10 @@ class FhirClient:
             return None, "could not connect to the FHIR server"
         with response:
             if response.status_code != 200:
-                return None, f"the FHIR server answered HTTP {response.status_code}"
+                return (
+                    None,
+                    REFUSED if response.status_code == 400 else f"the FHIR server answered HTTP {response.status_code}",
+                )
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
                 return None, "the FHIR server's answer was too large"  # said up front: nothing to read
@@ -439,6 +464,30 @@ def _issues_of(outcome: Mapping[str, Any]) -> list[dict]:
     """The issues of an OperationOutcome."""
     issues = outcome.get("issue")
     return [issue for issue in issues if isinstance(issue, dict)] if isinstance(issues, list) else []
+
+
+# HL7's operation-outcome codes for a search parameter the server did not take (MSG_PARAM_UNKNOWN "Parameter not
+# understood", and the invalid, chained and modifier ones), and the words servers write for one in text (HAPI:
+# 'Unknown search parameter "whenprepared"'; Firely: "not supported and was ignored").
+_PARAM_CODES = frozenset({"MSG_PARAM_UNKNOWN", "MSG_PARAM_INVALID", "MSG_PARAM_CHAINED", "MSG_PARAM_MODIFIER_INVALID"})
+_PARAM_WORDS = ("unknown", "not understood", "not supported", "unsupported", "ignored", "invalid")
+
+
+def _outcome_issues(payload: Any, scan: _Scan) -> list[dict]:
+    """The issues a search answer carries: a Bundle's from any depth (`_scan`), or an OperationOutcome's own."""
+    if isinstance(payload, dict) and payload.get("resourceType") == "OperationOutcome":
+        return _issues_of(payload)
+    return scan.issues
+
+
+def _says_parameter_unknown(issue: dict) -> bool:
+    """Whether an OperationOutcome issue says that the server did not take one of the search's parameters."""
+    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    codings = [c for c in details.get("coding") or [] if isinstance(c, dict)]
+    if any(str(coding.get("code") or "") in _PARAM_CODES for coding in codings):
+        return True
+    text = f"{details.get('text') or ''} {issue.get('diagnostics') or ''}".lower()
+    return "parameter" in text and any(words in text for words in _PARAM_WORDS)
 
 
 def _says_withheld(issue: dict) -> bool:

@@ -25,7 +25,7 @@ from cds_hooks.fhir_client import (
     shortfall_words,
 )
 from cds_hooks.request import HookRequest
-from cds_hooks.services import PREFETCH_LABELS
+from cds_hooks.services import PREFETCH_LABELS, SECOND_SEARCHES
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
 from guideline.record import (
     NOT_A_MEDICATION_ID,
@@ -37,12 +37,14 @@ from guideline.record import (
 )
 from guideline.record.pool import collect_resources
 from guideline.report_results import each_result, none_read, plan_result_reads, read_outcome, reasons
-from guideline.searches import render
+from guideline.searches import ASKED_AGAIN, SecondDate, render
 from guideline.terminology import Terminology
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
 REPORT_RESULTS = "results of urine drug test reports"
 UNREAD_RECORDS = "medicines or results in records PainPlan does not read"
+# The second-date searches by prefetch key: one the server refuses is asked once more without its date bound.
+SECOND_DATES: dict[str, SecondDate] = {second.key: second.date for second in SECOND_SEARCHES}
 # Types that hold a patient's medicines or results in a form PainPlan has no reader for: sent, they are named, never
 # passed over as if they said nothing. Payer claims are read as ExplanationOfBenefit; a Claim (one not yet
 # adjudicated) is not. Context types (Practitioner, Organization, Location, Coverage, Medication's own details) and
@@ -228,11 +230,19 @@ def gather(
     )
     attempted = set(medication_refs)
     not_received: list[tuple[str, str]] = []
+    refusals: dict[str, str] = {}  # second searches refused, by key: why, once asked again without the date bound
+    again: dict[str, str] = {}
     while True:
         results = client.fetch_all(queries, deadline - time.monotonic()) if queries else {}
         new_resources: list[dict] = []
         for key, result in results.items():
-            fetched.append(key)
+            if key not in fetched:
+                fetched.append(key)
+            unbounded = None if key in refusals or key in continued else _ask_again(key, result)
+            if unbounded is not None:
+                refusals[key] = result.error or "refused"
+                again[key] = unbounded
+                continue
             if key.startswith("med:"):
                 medications.extend(r for r in result.resources if r.get("resourceType") == "Medication")
                 error = _read_error(result)
@@ -246,6 +256,8 @@ def gather(
                 continue
             new_resources.extend(result.resources)
             _note(result, gaps, page_cap)
+            if key in refusals and _label(key) in gaps and not result.ok:
+                gaps[_label(key)] = f"{refusals[key]}; {ASKED_AGAIN}, {gaps[_label(key)]}"
             if key in continued:
                 short = _continued_shortfall(continued.pop(key), result)
                 if short:  # a first page's withheld warning, already named, says more
@@ -258,6 +270,8 @@ def gather(
         elsewhere.extend(sorted(set(elsewhere_references(more)) - set(elsewhere)))
         attempted |= refs
         queries = {f"med:{ref}": ref for ref in sorted(refs)}
+        queries.update(again)  # each refused second search, once, in the next round of the same call
+        again = {}
         if read_results:  # once, after the searches: the report results no answer held
             read_results = False
             plan = plan_result_reads(pooled, terms, request.fhir_server or "")  # type: ignore[arg-type]
@@ -269,6 +283,8 @@ def gather(
             break
         if deadline - time.monotonic() <= 0:
             _name_timed_out(queries, gaps, not_received)
+            for key in refusals.keys() & queries.keys():
+                gaps[_label(key)] = f"{refusals[key]}; {ASKED_AGAIN}, timed out"
             break
     missed = each_result(not_received)
     if missed:
@@ -294,6 +310,15 @@ def _medications_by_url(values: Any) -> tuple[tuple[str, Mapping[str, Any]], ...
             if url and resources[index].get("resourceType") == "Medication":
                 found.append((url, resources[index]))
     return tuple(found)
+
+
+def _ask_again(key: str, result: FetchResult) -> str | None:
+    """The second-date search without its date bound, when the server refused it as asked (FetchResult.refused):
+    the data is then read rather than named missing. None for any other key or answer (401, 403, 5xx, timeout)."""
+    second = SECOND_DATES.get(key)
+    if second is None or not result.refused:
+        return None
+    return second.unbounded(result.query)
 
 
 def _read_error(result: FetchResult) -> str | None:

@@ -30,14 +30,31 @@ class SecondDate:
         """The second search of a dated query, or None when the query is not bounded by this parameter."""
         return query.replace(self.parameter, self.instead) if self.parameter in query else None
 
+    def unbounded(self, query: str) -> str | None:
+        """The second search without its date bound (the patient and the rest of the query kept), asked when a
+        server refuses the second search's parameter; None when the query is not bounded by it."""
+        path, mark, search = query.partition("?")
+        name = self.instead.strip("&=")
+        items = search.split("&")
+        kept = [item for item in items if item.partition("=")[0] != name]
+        if not mark or len(kept) == len(items):
+            return None
+        return f"{path}?{'&'.join(kept)}"
+
+
+# What a refused second search's gap adds when the one asked without its date bound failed too.
+ASKED_AGAIN = "asked again without its date bound"
 
 # A FHIR server matches `whenhandedover` on MedicationDispense.whenHandedOver alone, but the engine dates a fill by
 # when it was handed over, else when it was prepared (guideline/fills.py); `whenprepared` is the R4 parameter on
 # whenPrepared. Observation `date` matches effective[x] alone, but the engine dates a result by effective[x], else
 # `issued`, which R4 defines no search parameter for: `_lastUpdated` (meta.lastUpdated, a parameter of every
 # resource) bounds it instead, since a result issued in the window was last changed in it or after. A server that
-# ignores a parameter it does not support answers the second search unbounded: more to read, never less. The hooks'
-# dated prefetch (cds_hooks.services) and the plan page (smart_app.plan_view) both make these second searches.
+# ignores a parameter it does not support answers the second search unbounded: more to read, never less. A server
+# that refuses it instead (HTTP 400, or a warning that it did not understand a parameter, with nothing found) is
+# asked once more without the date bound (`unbounded`), for the same reason: named missing, those fills and results
+# were noise on every call at that site, and a blind spot. The hooks' dated prefetch (cds_hooks.services) and the
+# plan page (smart_app.plan_view) both make these second searches.
 FILLS_PREPARED = SecondDate("whenhandedover=", "whenprepared=", "fills dated only by when they were prepared")
 RESULTS_ISSUED = SecondDate("&date=", "&_lastUpdated=", "results dated only by when they were issued")
 

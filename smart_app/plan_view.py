@@ -48,7 +48,7 @@ from guideline.report_results import (
     reasons,
 )
 from guideline.search_windows import Window, reader_windows, widest
-from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, render, site_uds_query
+from guideline.searches import ASKED_AGAIN, FILLS_PREPARED, RESULTS_ISSUED, SecondDate, render, site_uds_query
 from guideline.terminology import load_terminology, pdmp_search_codes
 from smart_app import svg_charts
 from smart_app.config import Settings
@@ -247,6 +247,27 @@ def second_queries(queries: Mapping[str, str]) -> dict[str, str]:
     """The second search of each dated search in SECOND_SEARCHES the page makes, keyed "<key>:second"."""
     seconds = {key: second.of(queries[key]) for key, second in SECOND_SEARCHES.items() if key in queries}
     return {f"{key}:second": query for key, query in seconds.items() if query is not None}
+
+
+def asked_again(client: Any, results: Mapping[str, Any], remaining: float) -> dict[str, Any]:
+    """The search results with each second search the server refused as asked (FetchResult.refused: HTTP 400, or a
+    parameter it did not understand) asked once more without its date bound, by the same client (its memory budget)
+    within the page's `remaining` seconds; one that fails again keeps both reasons. Access refused, a server error or
+    a timeout is not asked again."""
+    again = {
+        key: unbounded
+        for key, result in results.items()
+        if key.endswith(":second")
+        and result.refused
+        and (unbounded := SECOND_SEARCHES[key.removesuffix(":second")].unbounded(result.query)) is not None
+    }
+    merged = dict(results)
+    if not again:
+        return merged
+    for key, answer in client.fetch_all(again, max(0.0, remaining)).items():
+        why = f"{results[key].error}; {ASKED_AGAIN}, {answer.error or 'could not be read'}"
+        merged[key] = answer if answer.ok else replace(answer, error=why)
+    return merged
 
 
 def _identity(resource: Mapping[str, Any]) -> str:
@@ -537,7 +558,8 @@ def fetch_page_input(
     budget = read_budget(settings)
     started = time.monotonic()
     queries = plan_queries(session.patient_id, today, config)
-    results = merged_results(client.fetch_all(queries | second_queries(queries), budget))
+    answers = client.fetch_all(queries | second_queries(queries), budget)
+    results = merged_results(asked_again(client, answers, budget - (time.monotonic() - started)))
     labels = query_labels(config)
     windows = query_windows(config)
     statuses = [_to_status(key, result, labels, windows) for key, result in results.items()]

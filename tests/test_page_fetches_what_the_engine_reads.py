@@ -139,12 +139,14 @@ def test_a_fill_both_searches_return_is_counted_once(tmp_path: Any) -> None:
     assert "Pharmacy dispenses (2 years): 1 item" in html
 
 
-def test_a_server_refusing_the_prepared_date_search_leaves_the_fills_named_not_complete(tmp_path: Any) -> None:
-    html, _ = _page([patient(patient_id="p1"), _prepared_only_fill()], tmp_path, refuse={"whenprepared"})
-    assert (
-        "Pharmacy dispenses (2 years): 0 items, failed (the search for fills dated only by when they were prepared: "
-        "the FHIR server answered HTTP 400)" in html
-    )
+def test_a_server_refusing_the_prepared_date_search_is_asked_again_without_the_date(tmp_path: Any) -> None:
+    # A strict server refuses `whenprepared` (HTTP 400): asked once more without the date bound, the fill is read
+    # (tests/test_second_search_refused.py has the rest: a second refusal is named, 401/403/5xx are not asked again).
+    html, server = _page([patient(patient_id="p1"), _prepared_only_fill()], tmp_path, refuse={"whenprepared"})
+    assert _total(html).startswith("90.0 MME/day"), _total(html)
+    assert "Pharmacy dispenses (2 years): 1 item" in html
+    asked = [url for url, _ in server.requests if "/MedicationDispense?" in url]
+    assert asked[-1].endswith("MedicationDispense?patient=p1&_count=100"), asked
 
 
 def _issued_only_screen() -> dict[str, Any]:
