@@ -63,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
         "apply_max_dose_per_period": True,
         "parse_timing_text": True,
         "ingredient_code_aliases": {},
+        # A US schedule II opioid fill may supply at most 90 days: a longer days' supply is likely the quantity keyed
+        # in as the days (#180, 180 days), which reads the daily dose far too low; such fills are named.
+        "max_opioid_fill_days": 90,
     },
     "opioid_set": {"include_legacy_codes": True},
     "cns": {"include_barbiturates": True, "extra_codes": []},

@@ -30,6 +30,7 @@ from guideline.fills import (
     counts_as_fill,
     covering_order,
     fill_date,
+    fill_implied_doses,
     fill_mme,
     fill_moment,
     known_in_hand,
@@ -305,7 +306,17 @@ class Facts:
     def mme(self) -> MmeSummary:
         """Current orders and drafts, plus current pharmacy fills that no counted order stands for."""
         orders = counted_once(compute_mme(self.current_opioids, self.terms, self.config), self.implied_renewals)
-        return with_fills(orders, self.fill_mme)
+        return with_fills(fill_implied_doses(orders, self.order_fills), self.fill_mme)
+
+    @cached_property
+    def order_fills(self) -> tuple[tuple[MedOrder, FillMme], ...]:
+        """Opioid fills supplying today read as a current order's supply, each with its MME a day: one implying a
+        larger dose than its order counts at it (`fills.fill_implied_doses`)."""
+        counted, pairs = self._counted_orders, []
+        for supply in self.opioid_fill_supplies:
+            if supply.covers(self.today) and (order := self.source_order(supply.dispense)) and id(order) in counted:
+                pairs.append((order, fill_mme(supply.dispense, self.terms, self.config)))
+        return tuple(pairs)
 
     @cached_property
     def implied_renewals(self) -> tuple[ImpliedRenewal, ...]:

@@ -25,6 +25,7 @@ from guideline.mme import (
     MmeSummary,
     conflict_text,
     convert_amounts,
+    counted_total,
     daily_dose_text,
     factor_text,
     format_mme,
@@ -544,3 +545,58 @@ def with_fills(summary: MmeSummary, fills: Sequence[FillMme]) -> MmeSummary:
     unknown = bool(summary.unknown_orders or any(f.state == "unknown" for f in fills))
     state: Literal["complete", "partial", "none"] = "none" if not ok else ("partial" if unknown else "complete")
     return replace(summary, total=quantize6(total), state=state, fills=tuple(fills))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A fill read as an order's supply that implies a larger daily dose than the order
+
+
+def fill_implied_doses(summary: MmeSummary, paired: Iterable[tuple[MedOrder, FillMme]]) -> MmeSummary:
+    """Each counted order whose current fill implies a larger daily dose than the order (quantity ÷ days' supply),
+    counted at the fill's dose, with why: the fill may be another prescriber's prescription or a changed sig, and
+    read as the order's supply it hid the larger dose. Of two readings of one supply the larger counts, as for an
+    order and the draft read as its renewal (`renewals.counted_once`); a fill implying as much or less leaves the
+    order's dose, and a dose not known both ways leaves it as it is."""
+    results = list(summary.orders)
+    changed = False
+    for order, fill in paired:
+        index = next((i for i, r in enumerate(results) if r.order is order), None)
+        if index is None or fill.state != "ok" or fill.mme is None:
+            continue
+        result = results[index]
+        if result.state != "ok" or result.mme is None or quantize6(fill.mme) <= quantize6(result.mme):
+            continue
+        results[index] = replace(
+            result,
+            mme=fill.mme,
+            ingredients=fill.ingredients,
+            daily_dose_text=fill.daily_dose_text,
+            explanation=f"{result.explanation}; {fill_above_order_text(fill, result.mme)}",
+        )
+        changed = True
+    if not changed:
+        return summary
+    return replace(summary, orders=tuple(results), total=counted_total(results))
+
+
+def fill_above_order_text(fill: FillMme, order_mme: Decimal) -> str:
+    """ "the pharmacy fill of … on 2026-06-10 (#180 for 30 days) implies 90.0 MME a day, more than the order's 45.0
+    MME; the larger is counted …": why an order counts at its fill's dose."""
+    dispense = fill.dispense
+    quantity = dispense.quantity.value if dispense.quantity is not None else None
+    days = _days_written(dispense)
+    amount = f" (#{number_text(quantity)} for {number_text(days)} days)" if quantity is not None and days else ""
+    when = fill.dispense.filled_partial or (iso_day(fill_date(dispense)) if fill_date(dispense) else "undated")
+    return (
+        f"the pharmacy fill of {fill.display_name} on {when}{amount} implies {format_mme(fill.mme or Decimal(0))} "
+        f"MME a day, more than the order's {format_mme(order_mme)} MME; the larger is counted (the fill may be "
+        "another prescriber's prescription or a changed sig)"
+    )
+
+
+def implausible_supply(dispense: Dispense, limit: int) -> Decimal | None:
+    """The fill's days' supply when it is longer than `limit` days (`mme.max_opioid_fill_days`): a schedule II
+    opioid fill over 90 days is not lawful in the US, so such a supply is likely the quantity keyed in as the days
+    and the daily dose read from it too low. None for a supply within the limit or unknown."""
+    days = days_supply(dispense)
+    return days if days is not None and days > limit else None

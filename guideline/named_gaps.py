@@ -12,7 +12,9 @@ from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
 from guideline.checks.unidentified_medication import current_to_name
-from guideline.facts import Facts
+from guideline.dosage import number_text
+from guideline.facts import Facts, named_item
+from guideline.fills import implausible_supply
 from guideline.recognition import recognise
 from guideline.undated import (
     future_dated_drug_tests,
@@ -144,6 +146,26 @@ def listed_opioids_on_card(facts: Facts) -> tuple[str, ...]:
     return facts.listed_opioids_named if opioid_checks_run(facts) else ()
 
 
+def implausible_supply_fills(facts: Facts) -> tuple[str, ...]:
+    """Current opioid fills whose days' supply is longer than `mme.max_opioid_fill_days`, each named with it: read as
+    written, their daily dose (quantity ÷ days) is likely too low, so the MME total may be higher than counted."""
+    limit = facts.config["mme"]["max_opioid_fill_days"]
+    named = []
+    for supply in facts.opioid_fill_supplies:
+        days = implausible_supply(supply.dispense, limit)
+        if days is not None and supply.covers(facts.today):
+            item = named_item(
+                recognise(supply.dispense.medication, facts.terms).display, "pharmacy fill", supply.dispense.id
+            )
+            named.append(f"{item[:-1]}, days' supply {number_text(days)})")
+    return tuple(dict.fromkeys(named))
+
+
+def implausible_supply_on_card(facts: Facts) -> tuple[str, ...]:
+    """The fills of an implausible days' supply where the MME total matters: where the opioid checks run."""
+    return implausible_supply_fills(facts) if opioid_checks_run(facts) else ()
+
+
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
     """Current opioids (drafts aside) whose daily dose in MME could not be worked out, each named."""
     return tuple(named for _, named in unconverted_current(facts))
@@ -242,6 +264,27 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "opioid use:",
         ),
         note="Pharmacy fills of unknown status (counted as handed over)",
+    ),
+    NamedGap(
+        key="implausible-supply-fills",
+        items=implausible_supply_fills,
+        # A US schedule II opioid fill may supply at most 90 days (`mme.max_opioid_fill_days`): a longer one is
+        # likely the quantity keyed in as the days (#180, 180 days), read as 1 tablet a day. No other number is
+        # guessed; the fill is counted as written and named. On the card only where the MME total is judged.
+        card=CardLine(
+            "that days' supply looks implausible for an opioid fill; its daily dose may be higher than counted, so "
+            "check the quantity and days' supply with the pharmacy",
+            "other opioid fills with an implausible days' supply",
+        ),
+        page=PageSentence(
+            "1 current opioid fill had a days' supply that looks implausible for an opioid fill (perhaps its quantity "
+            "keyed in as the days); it was counted as written, so its daily dose may be higher than counted:",
+            "{count} current opioid fills had a days' supply that looks implausible for an opioid fill (perhaps the "
+            "quantity keyed in as the days); they were counted as written, so their daily doses may be higher than "
+            "counted:",
+        ),
+        note="Opioid fills with an implausible days' supply (daily dose may be higher than counted)",
+        card_items=implausible_supply_on_card,
     ),
     NamedGap(
         key="future-dated-fills",

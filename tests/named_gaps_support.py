@@ -37,7 +37,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the month only, order
     of unknown status, home opioid on the list with no recent order, unread category, unread drug test, drug test
     dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge, undated procedure,
-    review dated ahead, evaluation of unreadable status, OUD dose given with no date, and diagnosis in words only."""
+    review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in words only, and
+    opioid fill of an implausible days' supply."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -69,6 +70,11 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
                 "identifier": [{"system": PHARMACY_RX, "value": f"RX-ahead-{n}"}],
             }
         )
+        # The quantity keyed in as the days' supply (#180 for 180 days): read as 1 tablet a day, named. Each on a
+        # prescription of its own (none in this record), so that the two do not queue one after the other.
+        long_fill = {**dispense(OXYCODONE, days_ago(6), 180), "id": f"md-long-{n}", "quantity": {"value": 180}}
+        long_fill["identifier"] = [{"system": PHARMACY_RX, "value": f"RX-long-{n}"}]
+        found.append({**long_fill, "authorizingPrescription": [{"reference": f"MedicationRequest/outside-{n}"}]})
         found.append(med_request(LORAZEPAM, id=f"mr-status-{n}", authored=days_ago(10), status="unknown", period=8))
         # A home opioid on the active list, written down 200 days ago with no end: not counted in MME, named.
         home = med_request(OXYCODONE, id=f"mr-home-{n}", authored=days_ago(200), supply_days=None, intent="plan")
