@@ -556,10 +556,6 @@ class TimedDoses:
     doses: tuple[TimedDose, ...]
 
     @property
-    def per_day(self) -> Decimal:
-        return sum((d.amount.value * len(d.times) for d in self.doses), Decimal(0))
-
-    @property
     def text(self) -> str:
         """ "1 tablet every morning + 2 tablets at bedtime"."""
         return " + ".join(f"{d.amount.shown} {' and '.join(d.times)}" for d in self.doses)
