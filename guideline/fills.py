@@ -586,7 +586,8 @@ def fill_above_order_text(fill: FillMme, order_mme: Decimal) -> str:
     quantity = dispense.quantity.value if dispense.quantity is not None else None
     days = _days_written(dispense)
     amount = f" (#{number_text(quantity)} for {number_text(days)} days)" if quantity is not None and days else ""
-    when = fill.dispense.filled_partial or (iso_day(fill_date(dispense)) if fill_date(dispense) else "undated")
+    filled = fill_date(dispense)
+    when = dispense.filled_partial or (iso_day(filled) if filled else "undated")
     return (
         f"the pharmacy fill of {fill.display_name} on {when}{amount} implies {format_mme(fill.mme or Decimal(0))} "
         f"MME a day, more than the order's {format_mme(order_mme)} MME; the larger is counted (the fill may be "
