@@ -12,7 +12,7 @@ from synthetic_export import OXYCODONE_5, dispense, patient, practitioner, urine
 from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
-from guideline.population.links import read_links, replacement_links, resolve_links
+from guideline.population.links import read_links, resolve_links
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 from smart_app.population.worker import line_keys
@@ -32,16 +32,16 @@ def linked(ident: str, links: list[tuple[str, str]], birth: str = "1970-01-01", 
 
 
 def test_a_record_states_its_replacement_from_either_side() -> None:
-    assert replacement_links(linked("A", [("replaced-by", "Patient/B")])) == (("A", "B"),)
-    assert replacement_links(linked("B", [("replaces", "Patient/A")])) == (("A", "B"),)
+    assert read_links(linked("A", [("replaced-by", "Patient/B")])).pairs == (("A", "B"),)
+    assert read_links(linked("B", [("replaces", "Patient/A")])).pairs == (("A", "B"),)
     # Absolute and versioned references, as Epic and Oracle send them, name the same record.
     absolute = linked("A", [("replaced-by", "https://fhir.example.org/R4/Patient/B/_history/3")])
-    assert replacement_links(absolute) == (("A", "B"),)
+    assert read_links(absolute).pairs == (("A", "B"),)
 
 
 def test_see_also_refer_and_links_to_other_kinds_are_no_replacement() -> None:
     record = linked("A", [("seealso", "Patient/B"), ("refer", "Patient/C"), ("replaced-by", "RelatedPerson/r1")])
-    assert replacement_links(record) == ()
+    assert read_links(record).pairs == ()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_a_link_naming_no_record_the_engines_can_file_is_named_not_dropped() -> 
         'replaced-by "RelatedPerson/r1": names no Patient id',
         "replaces (an identifier only): names no Patient id",
     )
-    assert replacement_links(record) == (("OLD", "NEW"),)
+    assert read_links(record).pairs == (("OLD", "NEW"),)
     # A lone surrogate escape (a broken \\u) cannot be written as UTF-8 by either engine: named, escaped.
     broken = read_links(linked("NEW", [("replaces", "Patient/OLD"), ("replaces", "Patient/\ud800")]))
     assert broken.pairs == (("OLD", "NEW"),)

@@ -74,11 +74,6 @@ def filing_problem(ident: Any) -> str | None:
     return None
 
 
-def replacement_links(patient: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """The replacements a Patient resource states that can be read (`read_links`), as (old id, new id)."""
-    return read_links(patient).pairs
-
-
 @dataclass
 class Merges:
     """The old ids read as their surviving record's, and every stated replacement as data-quality.json names it."""
