@@ -98,9 +98,9 @@ def _by_version(kept: Mapping[str, Any], other: Mapping[str, Any]) -> int:
     opaque in FHIR, so only two whole numbers (as most servers count versions) are ordered."""
     mine = (text(as_dict(kept.get("meta")).get("versionId")) or "").strip()
     theirs = (text(as_dict(other.get("meta")).get("versionId")) or "").strip()
-    if not (mine.isdigit() and theirs.isdigit()) or int(mine) == int(theirs):
+    if not (mine.isdigit() and theirs.isdigit()):
         return 0
-    return 1 if int(theirs) > int(mine) else -1
+    return (int(theirs) > int(mine)) - (int(theirs) < int(mine))
 
 
 @dataclass(frozen=True)
