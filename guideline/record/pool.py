@@ -267,7 +267,7 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
             found.append(_named_no_bundle(resource))
             return
         collect_resources(resource, found, urls)
-    elif resource:
+    else:  # an object with content: an empty or missing resource was named or passed over above
         if urls is not None:
             _note_url(urls, len(found), entry_data.get("fullUrl"))
         found.append(resource)
