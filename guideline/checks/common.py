@@ -8,10 +8,10 @@ from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Link, OverrideReason, Suggestion
 from guideline.config import GuidelineConfig
-from guideline.facts import Facts
+from guideline.facts import Facts, named_item
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
 from guideline.fills import fill_date
-from guideline.record import Dispense, MedOrder
+from guideline.record import Dispense, MedOrder, Observation, Procedure
 from guideline.timeutil import iso_day
 
 # Our wording for PainPlan's override reasons (guideline 11.1).
@@ -122,6 +122,12 @@ def dated_after_today_as(what: str, written: str | None, done: str = "a review")
     if written is None:
         return None
     return f"{what} is on record dated {written}, after today, so it cannot show {done} done yet."
+
+
+def named_not_counted(item: Procedure | Observation, what: str, why: str, shown_as: str) -> str:
+    """A review its check could not count, named with why: "PDMP review (observation obs-1), no date"."""
+    shown = (item.code.display() if item.code else None) or shown_as
+    return f"{named_item(shown, what, item.id)}, {why}"
 
 
 def based_on(text: str) -> str:

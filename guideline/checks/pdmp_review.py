@@ -12,6 +12,7 @@ from guideline.checks.common import (
     dated_after_today,
     first_fitting,
     guideline_link,
+    named_not_counted,
     override_reasons,
 )
 from guideline.clinical import (
@@ -22,7 +23,7 @@ from guideline.clinical import (
     unstated_in_window,
 )
 from guideline.config import CheckSettings
-from guideline.facts import Facts, named_item
+from guideline.facts import Facts
 from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
@@ -215,11 +216,11 @@ def unread_reviews(facts: Facts) -> tuple[str, ...]:
     named = []
     procedures = (p for p in facts.record.procedures if facts.terms.contains(PDMP_REVIEW, p.code))
     for procedure, why in unstated_in_window(procedures, lookback, facts.today):
-        named.append(_named(procedure, "procedure", why))
+        named.append(named_not_counted(procedure, "procedure", why, "PDMP review"))
     for row in facts.observations_in(PDMP_REVIEW):
         why = _unread_row(row, lookback, facts)
         if why is not None:
-            named.append(_named(row, "observation", why))
+            named.append(named_not_counted(row, "observation", why, "PDMP review"))
     return tuple(dict.fromkeys(named))
 
 
@@ -236,12 +237,6 @@ def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
     if unstated and day > facts.today:
         return unknown_status_ahead(day)  # one of a known status dated ahead is `future_reviews`'
     return "status unknown" if unstated and facts.within_days(day, lookback) else None
-
-
-def _named(item: Procedure | Observation, what: str, why: str) -> str:
-    """ "PDMP review (observation obs-1), no date"."""
-    shown = (item.code.display() if item.code else None) or "PDMP review"
-    return f"{named_item(shown, what, item.id)}, {why}"
 
 
 def _review_rows(facts: Facts) -> list[tuple[Observation, date]]:

@@ -10,6 +10,7 @@ from guideline.checks.common import (
     based_on,
     dated_after_today,
     guideline_link,
+    named_not_counted,
     opioids_to_judge,
     order_suggestion,
     override_reasons,
@@ -18,7 +19,7 @@ from guideline.checks.common import (
 )
 from guideline.clinical import dated_after, is_pending_request, last_performed, unstated_in_window
 from guideline.config import CheckSettings
-from guideline.facts import Facts, named_item
+from guideline.facts import Facts
 from guideline.record import Procedure, ServiceRequest
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import iso_day
@@ -175,8 +176,7 @@ def unread_assessments(facts: Facts) -> tuple[str, ...]:
     procedures = (p for p in facts.record.procedures if facts.terms.contains(OPIOID_TREATMENT_ASSESSMENT, p.code))
     named = []
     for procedure, why in unstated_in_window(procedures, lookback, facts.today):
-        shown = (procedure.code.display() if procedure.code else None) or "opioid treatment evaluation"
-        named.append(f"{named_item(shown, 'procedure', procedure.id)}, {why}")
+        named.append(named_not_counted(procedure, "procedure", why, "opioid treatment evaluation"))
     return tuple(dict.fromkeys(named))
 
 
