@@ -124,8 +124,8 @@ def _text(
 ) -> str:
     """A text field as typed, its page and manual line breaks as line breaks, without the control characters FHIR
     strings cannot hold (pasted text carries them unseen; an EHR refuses the record, or stores what its other readers
-    cannot show). Built.removed counts them, and
-    the save's result says so: a field cleaned here is listed in TEXT_FIELDS."""
+    cannot show). Built.removed counts them, and the save's result says so: a field cleaned here is listed in
+    TEXT_FIELDS."""
     value = UNSAVABLE.sub("", values.get(name, "").translate(LINE_BREAKS)).strip()
     if required and not value:
         errors[name] = required
