@@ -109,9 +109,11 @@ def per_medication(test: Callable[[ResolvedMedication], bool]) -> Callable[[MedO
     return of
 
 
-def named_item(display: str, kind: str, ident: str | None) -> str:
-    """ "… (fill d-1)", "… (condition c-7)": how the card and the plan page name a record item they did not count."""
-    return f"{display} ({kind} {ident})" if ident else f"{display} ({kind})"
+def named_item(display: str, kind: str, ident: str | None, detail: str | None = None) -> str:
+    """ "… (fill d-1)", "… (condition c-7)", with a `detail` "… (fill d-1, dispensed 2026-05 only)": how the card and
+    the plan page name a record item they did not count."""
+    named = f"{kind} {ident}" if ident else kind
+    return f"{display} ({named}, {detail})" if detail else f"{display} ({named})"
 
 
 def _order_kind(order: MedOrder) -> str:
@@ -126,7 +128,7 @@ def order_named(display: str, order: MedOrder) -> str:
 
 def _named_dated_only(display: str, kind: str, ident: str | None, written: str) -> str:
     """ "… (current fill d-1, dispensed 2026-05 only)": `named_item` with the date it is dated by, as written."""
-    return f"{named_item(display, kind, ident)[:-1]}, {written} only)"
+    return named_item(display, kind, ident, f"{written} only")
 
 
 def remembered_intervals(terms: Terminology, config: GuidelineConfig) -> Callable[[MedOrder], Interval | None]:
@@ -283,9 +285,9 @@ class Facts:
         patient began it): left out of the MME total, so named."""
         named = []
         for order in self.listed_opioids:
-            kind = named_item(self.name(order), "reported medication", order.id)[:-1]
             noted = local_date(order_rules.order_start(order))
-            named.append(f"{kind}, noted on the medication list {noted.isoformat()})" if noted else f"{kind})")
+            detail = f"noted on the medication list {noted.isoformat()}" if noted else None
+            named.append(named_item(self.name(order), "reported medication", order.id, detail))
         return tuple(dict.fromkeys(named))
 
     @cached_property

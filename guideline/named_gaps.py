@@ -154,10 +154,8 @@ def implausible_supply_fills(facts: Facts) -> tuple[str, ...]:
     for supply in facts.opioid_fill_supplies:
         days = implausible_supply(supply.dispense, limit)
         if days is not None and supply.covers(facts.today):
-            item = named_item(
-                recognise(supply.dispense.medication, facts.terms).display, "pharmacy fill", supply.dispense.id
-            )
-            named.append(f"{item[:-1]}, days' supply {number_text(days)})")
+            display = recognise(supply.dispense.medication, facts.terms).display
+            named.append(named_item(display, "pharmacy fill", supply.dispense.id, f"days' supply {number_text(days)}"))
     return tuple(dict.fromkeys(named))
 
 
