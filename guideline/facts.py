@@ -120,10 +120,10 @@ def _order_kind(order: MedOrder) -> str:
     return "draft order" if order.is_draft else "reported medication" if order.reported else "current order"
 
 
-def order_named(display: str, order: MedOrder) -> str:
+def order_named(display: str, order: MedOrder, detail: str | None = None) -> str:
     """ "… (draft order mr-1)", "… (current order mr-1)" or "… (reported medication ms-1)": how the card and the
-    plan page name an order, or a medication the patient reports taking."""
-    return named_item(display, _order_kind(order), order.id)
+    plan page name an order, or a medication the patient reports taking (with a `detail`, as `named_item`)."""
+    return named_item(display, _order_kind(order), order.id, detail)
 
 
 def _named_dated_only(display: str, kind: str, ident: str | None, written: str) -> str:

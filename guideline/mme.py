@@ -500,6 +500,7 @@ class _Daily:
     amounts: tuple[tuple[str, Decimal], ...]
     text: str
     notes: tuple[str, ...] = ()
+    against: tuple[SigAgainstCode, ...] = ()  # its sig's doses by time of day disagreeing with its coded frequency
 
 
 def _per_ingredient(drug: Drug, daily: Amount) -> tuple[tuple[str, Decimal], ...] | str:
@@ -637,7 +638,14 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     timed = doses_by_time(dosage) if parse_timing_text else None
     if timed == UNPAIRED:
         return "dose-by-time-unread"
-    read = _timed_daily(timed, drug) if isinstance(timed, TimedDoses) else _dosed_daily(frequency, dose, drug)
+    against = sig_against_code(dosage, drug, timed) if isinstance(timed, TimedDoses) else None
+    if against is not None and against.coded_counted:
+        # In the units the two were compared in, so the MME and the days' supply count one daily amount.
+        read = Amount(against.coded, against.unit, ""), against.coded_words
+    elif isinstance(timed, TimedDoses):
+        read = _timed_daily(timed, drug)
+    else:
+        read = _dosed_daily(frequency, dose, drug)
     if isinstance(read, str):
         return read
     daily, text = read
@@ -657,7 +665,7 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     amounts = _per_ingredient(drug, daily)
     if isinstance(amounts, str):
         return amounts
-    return _Daily(amounts, text, tuple(notes))
+    return _Daily(amounts, text, tuple(notes), (against,) if against is not None else ())
 
 
 def _dosed_daily(frequency: Frequency | None, dose: Amount | None, drug: Drug) -> tuple[Amount, str] | str:
@@ -700,6 +708,119 @@ def _timed_daily(timed: TimedDoses, drug: Drug) -> tuple[Amount, str] | str:
     return Amount(total, unit_class, ""), f"{timed.text} ({words} a day)"
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# A sig's doses by time of day against the order's coded dose and frequency: one rule for the MME and the days' supply
+
+DispenseUnit = Literal["count", "volume"]
+
+
+def dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
+    """A dose in the units a pharmacy counts (tablets or mL); a mass dose is turned into units by the strength."""
+    if dose.unit_class in ("count", "volume"):
+        return dose.value, dose.unit_class  # type: ignore[return-value]
+    if dose.unit_class != "mass" or drug is None or drug.transdermal:
+        return None
+    if drug.combination:
+        # The mg may be the acetaminophen's (650 mg of Percocet 5/325 is 2 tablets, not 130): read as the MME reads
+        # it, and a dose that fits no ingredient, or several at different counts, leaves the units unknown.
+        units = combination_dose(drug, dose)
+        return None if isinstance(units, str) else (units.value, units.unit_class)  # type: ignore[return-value]
+    if len(drug.strengths) != 1:
+        return None
+    strength = drug.strengths[0]
+    return dose.value / strength.mg, ("volume" if strength.per == "ml" else "count")
+
+
+def timed_units(timed: TimedDoses, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
+    """Units a day of doses given by time of day ("1 tab every morning and 2 tabs at bedtime" is 3 tablets)."""
+    total, kinds = Decimal(0), set()
+    for dose in timed.doses:
+        units = dispensed_units(dose.amount, drug)
+        if units is None:
+            return None
+        total += units[0] * len(dose.times)
+        kinds.add(units[1])
+    return (total, kinds.pop()) if len(kinds) == 1 else None
+
+
+def coded_dose_units(dosage: Dosage, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
+    """The instruction's coded dose in the units a pharmacy counts: a count or volume entry first (Epic's admin
+    amount is in tablets, what a dispense quantity counts), else the dose the MME reads, turned into units."""
+    for entry in dosage.dose_and_rate:
+        amount = to_amount(entry.dose or entry.dose_high or entry.dose_low)
+        if amount is not None and amount.unit_class in ("count", "volume"):
+            return amount.value, amount.unit_class  # type: ignore[return-value]
+    dose = pick_dose(dosage, drug.transdermal if drug else False)
+    return dispensed_units(dose, drug) if dose is not None else None
+
+
+@dataclass(frozen=True)
+class SigAgainstCode:
+    """An instruction whose sig gives doses by time of day adding up to another day's amount than its coded dose
+    taken as often as its coded frequency says (QID of 1 tablet, "1 tab every morning and 2 tabs at bedtime")."""
+
+    timed: Decimal  # units a day by the sig's doses by time of day
+    coded: Decimal  # units a day by the coded dose × the coded frequency
+    unit: DispenseUnit
+    noun: str  # the unit as the sig writes it ("tabs"), for the words
+    dose: Decimal  # the coded dose in units
+    frequency: Frequency  # the coded frequency
+
+    @property
+    def coded_counted(self) -> bool:
+        """Whether the coded dose and frequency give the larger day, and so are counted."""
+        return self.coded > self.timed
+
+    def _amount(self, units: Decimal) -> str:
+        return count_text(units, self.noun) if self.unit == "count" else f"{number_text(units)} mL"
+
+    @property
+    def coded_words(self) -> str:
+        """ "1 tablet 4 times a day", with the doses a day when its words do not say them ("…, 4 a day")."""
+        words = f"{self._amount(self.dose)} {self.frequency.text}"
+        return words if words.endswith(" a day") else f"{words}, {number_text(self.frequency.per_day)} a day"
+
+    @property
+    def text(self) -> str:
+        """ "the instructions give 3 tablets a day by time of day but the coded frequency gives 4 tablets a day (1
+        tablet 4 times a day); counted 4 tablets a day"."""
+        counted = max(self.coded, self.timed)
+        return (
+            f"the instructions give {self._amount(self.timed)} a day by time of day but the coded frequency gives "
+            f"{self._amount(self.coded)} a day ({self.coded_words}); counted "
+            f"{self._amount(counted)} a day"
+        )
+
+
+def sig_against_code(dosage: Dosage, drug: Drug | None, timed: TimedDoses) -> SigAgainstCode | None:
+    """The sig's doses by time of day against the instruction's coded dose and frequency (its timing.repeat, when,
+    timeOfDay or timing code, never words), or None when they agree or cannot be compared. A coded frequency of as
+    many doses a day as the sig gives is no disagreement: EHRs code one of the doses (Epic the first) with the times
+    a day, and the sig's doses stand. A schedule limited to some days of the week is left to the sig, as before."""
+    if dosage.repeat is not None and dosage.repeat.day_of_week:
+        return None
+    frequency = doses_per_day(dosage, parse_timing_text=False)
+    if frequency is None or not plausible(frequency):
+        return None
+    if frequency.per_day == sum(len(d.times) for d in timed.doses):
+        return None
+    by_time, dose = timed_units(timed, drug), coded_dose_units(dosage, drug)
+    if by_time is None or dose is None or by_time[1] != dose[1]:
+        return None
+    with localcontext(DECIMAL_CONTEXT):
+        coded = frequency.per_day * dose[0]
+        if quantize6(coded) == quantize6(by_time[0]):
+            return None
+    written = next((d.unit for d in timed.doses if d.amount.unit_class == "count"), "")
+    noun = written or (_unit_noun(drug) if drug is not None else "unit")  # a sig in mg: the product's tablets
+    return SigAgainstCode(by_time[0], coded, by_time[1], noun, dose[0], frequency)
+
+
+def against_text(against: Sequence[SigAgainstCode]) -> str:
+    """The disagreements of an order's instructions, for the end of its explanation ("" when there is none)."""
+    return "".join(f"; {a.text}, check which is meant" for a in against)
+
+
 def _fallback(order: MedOrder, drug: Drug) -> _Daily | None:
     """Guideline 8.6 fallback: dispense quantity ÷ expected supply days (no refills); one patch at a time."""
     quantity = to_amount(order.dispense.quantity)
@@ -735,6 +856,7 @@ class _Groups:
     texts: tuple[str, ...]
     notes: tuple[str, ...]
     estimated_by: Literal["dosage", "fallback"]
+    against: tuple[SigAgainstCode, ...] = ()
 
 
 _FAR_PAST = datetime.min.replace(tzinfo=UTC)
@@ -785,7 +907,8 @@ def daily_groups(order: MedOrder, drug: Drug, config: GuidelineConfig) -> _Group
         groups = tuple(_add(step) for step in read)
         notes = tuple(dict.fromkeys(n for step in read for d in step for n in d.notes))
         texts = tuple(" + ".join(d.text for d in step) for step in read)
-        return _Groups(groups, texts, notes, "dosage")
+        against = tuple(dict.fromkeys(a for step in read for d in step for a in d.against))
+        return _Groups(groups, texts, notes, "dosage", against)
     if failure in ("no-frequency", "no-dose", "dose-by-time-unread") and len(order.dosages) <= 1:
         estimate = _fallback(order, drug)
         if estimate is not None:
@@ -824,6 +947,9 @@ class OrderMme:
     notes: tuple[str, ...]
     explanation: str
     daily_dose_text: str | None
+    # Instructions whose sig's doses by time of day give another day's amount than their coded dose and frequency:
+    # the larger was counted, and each is named (guideline.named_gaps, "sig-against-coded-frequency").
+    sig_against_code: tuple[SigAgainstCode, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1050,8 +1176,9 @@ def _result(
         ingredients=ingredients,
         mme=mme,
         notes=tuple(dict.fromkeys(notes)),
-        explanation=explanation,
+        explanation=explanation + against_text(work.groups.against if work.groups else ()),
         daily_dose_text=daily_dose_text(ingredients),
+        sig_against_code=work.groups.against if work.groups else (),
     )
 
 

@@ -13,7 +13,7 @@ from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
 from guideline.checks.unidentified_medication import current_to_name
 from guideline.dosage import number_text
-from guideline.facts import Facts, named_item
+from guideline.facts import Facts, named_item, order_named
 from guideline.fills import implausible_supply
 from guideline.recognition import recognise
 from guideline.undated import (
@@ -164,6 +164,23 @@ def implausible_supply_on_card(facts: Facts) -> tuple[str, ...]:
     return implausible_supply_fills(facts) if opioid_checks_run(facts) else ()
 
 
+def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
+    """Current opioid orders and drafts whose sig gives doses by time of day adding up to another day's amount than
+    their coded dose and frequency, each named with both and the one counted (guideline.mme.sig_against_code)."""
+    return tuple(
+        dict.fromkeys(
+            order_named(result.display_name, result.order, against.text)
+            for result in facts.mme.orders
+            for against in result.sig_against_code
+        )
+    )
+
+
+def sig_against_coded_frequency_on_card(facts: Facts) -> tuple[str, ...]:
+    """The disagreements where the MME total and the supply they change are judged: where the opioid checks run."""
+    return sig_against_coded_frequency(facts) if opioid_checks_run(facts) else ()
+
+
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
     """Current opioids (drafts aside) whose daily dose in MME could not be worked out, each named."""
     return tuple(named for _, named in unconverted_current(facts))
@@ -230,6 +247,26 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         page=None,
         note=None,
         card_items=unconverted_to_name,
+    ),
+    NamedGap(
+        key="sig-against-coded-frequency",
+        items=sig_against_coded_frequency,
+        # The sig's doses by time of day and the coded frequency disagree about the day's dose; the larger was counted
+        # (the high-dose direction), so nothing went uncounted, but one of the two is wrong and only the prescriber
+        # knows which. Named on the card only where the MME total is judged.
+        card=CardLine(
+            "the instructions' doses by time of day and the order's coded frequency give different daily doses; the "
+            "larger was counted in the MME total and the days' supply, so check which is meant",
+            "other orders whose instructions and coded frequency disagree",
+        ),
+        card_items=sig_against_coded_frequency_on_card,
+        page=PageSentence(
+            "1 opioid order's instructions give doses by time of day that add up to a different daily dose than its "
+            "coded dose and frequency; the larger was counted in the MME total and the days' supply:",
+            "{count} opioid orders' instructions give doses by time of day that add up to a different daily dose "
+            "than their coded dose and frequency; the larger was counted in the MME total and the days' supply:",
+        ),
+        note="Opioid orders whose instructions and coded frequency give different daily doses (the larger counted)",
     ),
     NamedGap(
         key="undated-fills",

@@ -6,10 +6,19 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
-from guideline.dosage import UNPAIRED, Amount, TimedDoses, doses_by_time, doses_per_day, pick_dose, plausible, to_amount
+from guideline.dosage import UNPAIRED, TimedDoses, doses_by_time, doses_per_day, plausible, to_amount
 from guideline.durations import quantity_days
 from guideline.memo import IdentityMemo
-from guideline.mme import DECIMAL_CONTEXT, Drug, combination_dose, identify_drug, quantize6
+from guideline.mme import (
+    DECIMAL_CONTEXT,
+    DispenseUnit,
+    Drug,
+    coded_dose_units,
+    identify_drug,
+    quantize6,
+    sig_against_code,
+    timed_units,
+)
 from guideline.record import Dosage, MedOrder
 from guideline.record.slot_init import slot_init
 
@@ -18,7 +27,6 @@ if TYPE_CHECKING:
     from guideline.terminology import Terminology
 
 DurationClass = Literal["acute", "subacute-chronic", "unclassified"]
-DispenseUnit = Literal["count", "volume"]
 
 ACUTE_LIMIT_DAYS = Decimal(28)  # guideline 4.2: < 28 days is acute, ≥ 28 is subacute/chronic
 
@@ -36,54 +44,21 @@ MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can 
 MAX_REFILLS = 99  # the most refills a prescription can carry
 
 
-def _dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
-    """A dose in the units a pharmacy counts (tablets or mL); a mass dose is turned into units by the strength."""
-    if dose.unit_class in ("count", "volume"):
-        return dose.value, dose.unit_class  # type: ignore[return-value]
-    if dose.unit_class != "mass" or drug is None or drug.transdermal:
-        return None
-    if drug.combination:
-        # The mg may be the acetaminophen's (650 mg of Percocet 5/325 is 2 tablets, not 130): read as the MME reads
-        # it, and a dose that fits no ingredient, or several at different counts, leaves the supply unknown.
-        units = combination_dose(drug, dose)
-        return None if isinstance(units, str) else (units.value, units.unit_class)  # type: ignore[return-value]
-    if len(drug.strengths) != 1:
-        return None
-    strength = drug.strengths[0]
-    return dose.value / strength.mg, ("volume" if strength.per == "ml" else "count")
-
-
-def _timed_units(timed: TimedDoses, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
-    """Units a day of doses given by time of day ("1 tab every morning and 2 tabs at bedtime" is 3 tablets)."""
-    total, kinds = Decimal(0), set()
-    for dose in timed.doses:
-        units = _dispensed_units(dose.amount, drug)
-        if units is None:
-            return None
-        total += units[0] * len(dose.times)
-        kinds.add(units[1])
-    return (total, kinds.pop()) if len(kinds) == 1 else None
-
-
 def _instruction_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tuple[Decimal, DispenseUnit] | None:
+    """Units a day of one instruction, by the rule the MME reads its daily amount with: the sig's doses by time of
+    day, or its coded dose and frequency when they give the larger day (`sig_against_code`)."""
     timed = doses_by_time(dosage) if parse_text and not (drug and drug.transdermal) else None
     if timed == UNPAIRED:
         return None  # the day's dose is not read, so neither is how long a quantity lasts
     if isinstance(timed, TimedDoses):
-        return _timed_units(timed, drug)
+        against = sig_against_code(dosage, drug, timed)
+        if against is not None and against.coded_counted:
+            return against.coded, against.unit
+        return timed_units(timed, drug)
     frequency = doses_per_day(dosage, parse_text)
     if frequency is None or not plausible(frequency):
         return None
-    # Prefer a count or volume entry (Epic's admin amount is in tablets): that is what the quantity counts.
-    dispensable = [
-        a
-        for a in (to_amount(e.dose or e.dose_high or e.dose_low) for e in dosage.dose_and_rate)
-        if a is not None and a.unit_class in ("count", "volume")
-    ]
-    dose = dispensable[0] if dispensable else pick_dose(dosage, drug.transdermal if drug else False)
-    if dose is None:
-        return None
-    units = _dispensed_units(dose, drug)
+    units = coded_dose_units(dosage, drug)
     if units is None:
         return None
     value, unit = units

@@ -37,8 +37,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the month only, order
     of unknown status, home opioid on the list with no recent order, unread category, unread drug test, drug test
     dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge, undated procedure,
-    review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in words only, and
-    opioid fill of an implausible days' supply."""
+    review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in words only,
+    opioid fill of an implausible days' supply, and opioid order whose sig and coded frequency disagree."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -94,6 +94,10 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append(_dose_with_no_date(f"ma-undated-{n}"))
         # A benefit/harm evaluation of last week whose status came as a list: not counted as done, named.
         found.append(_evaluation_of_unreadable_status(f"pr-eval-status-{n}", days_ago(5 + n)))
+        # A current opioid coded once a day whose sig gives 1 tablet every morning and 2 at bedtime: 3 a day counted.
+        once_a_day = med_request(OXYCODONE, id=f"mr-sig-code-{n}", authored=days_ago(3), period=1, period_unit="d")
+        once_a_day["dosageInstruction"][0]["text"] = "1 tab every morning and 2 tabs at bedtime"
+        found.append(once_a_day)
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
     return found
