@@ -37,7 +37,7 @@ from guideline.record import (
 )
 from guideline.record.pool import collect_resources
 from guideline.report_results import each_result, none_read, plan_result_reads, read_outcome, reasons
-from guideline.searches import ASKED_AGAIN, SecondDate, render
+from guideline.searches import AskedAgain, SecondDate, ask_again, render
 from guideline.terminology import Terminology
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
@@ -230,7 +230,7 @@ def gather(
     )
     attempted = set(medication_refs)
     not_received: list[tuple[str, str]] = []
-    refusals: dict[str, str] = {}  # second searches refused, by key: why, once asked again without the date bound
+    refusals: dict[str, AskedAgain] = {}  # second searches refused, by key, once asked again without the date bound
     again: dict[str, str] = {}
     while True:
         results = client.fetch_all(queries, deadline - time.monotonic()) if queries else {}
@@ -238,10 +238,10 @@ def gather(
         for key, result in results.items():
             if key not in fetched:
                 fetched.append(key)
-            unbounded = None if key in refusals or key in continued else _ask_again(key, result)
-            if unbounded is not None:
-                refusals[key] = result.error or "refused"
-                again[key] = unbounded
+            retry = None if key in refusals or key in continued else _ask_again(key, result)
+            if retry is not None:
+                refusals[key] = retry
+                again[key] = retry.query
                 continue
             if key.startswith("med:"):
                 medications.extend(r for r in result.resources if r.get("resourceType") == "Medication")
@@ -257,7 +257,7 @@ def gather(
             new_resources.extend(result.resources)
             _note(result, gaps, page_cap)
             if key in refusals and _label(key) in gaps and not result.ok:
-                gaps[_label(key)] = f"{refusals[key]}; {ASKED_AGAIN}, {gaps[_label(key)]}"
+                gaps[_label(key)] = refusals[key].failed(gaps[_label(key)])
             if key in continued:
                 short = _continued_shortfall(continued.pop(key), result)
                 if short:  # a first page's withheld warning, already named, says more
@@ -284,7 +284,7 @@ def gather(
         if deadline - time.monotonic() <= 0:
             _name_timed_out(queries, gaps, not_received)
             for key in refusals.keys() & queries.keys():
-                gaps[_label(key)] = f"{refusals[key]}; {ASKED_AGAIN}, timed out"
+                gaps[_label(key)] = refusals[key].failed("timed out")
             break
     missed = each_result(not_received)
     if missed:
@@ -312,13 +312,14 @@ def _medications_by_url(values: Any) -> tuple[tuple[str, Mapping[str, Any]], ...
     return tuple(found)
 
 
-def _ask_again(key: str, result: FetchResult) -> str | None:
-    """The second-date search without its date bound, when the server refused it as asked (FetchResult.refused):
-    the data is then read rather than named missing. None for any other key or answer (401, 403, 5xx, timeout)."""
+def _ask_again(key: str, result: FetchResult) -> AskedAgain | None:
+    """The second-date search to ask without its date bound, when the server refused it as asked
+    (FetchResult.refused): the data is then read rather than named missing. None for any other key or answer (401,
+    403, 5xx, timeout)."""
     second = SECOND_DATES.get(key)
     if second is None or not result.refused:
         return None
-    return second.unbounded(result.query)
+    return ask_again(second, result.query, result.error)
 
 
 def _read_error(result: FetchResult) -> str | None:

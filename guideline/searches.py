@@ -42,8 +42,25 @@ class SecondDate:
         return f"{path}?{'&'.join(kept)}"
 
 
-# What a refused second search's gap adds when the one asked without its date bound failed too.
-ASKED_AGAIN = "asked again without its date bound"
+@dataclass(frozen=True)
+class AskedAgain:
+    """A second search the server refused as asked, to be asked once more without its date bound; both faces (the
+    hooks' gather and the plan page) ask it and name it failing again through this, so they say the same."""
+
+    query: str  # the refused search without its date bound (SecondDate.unbounded)
+    refused: str  # why the server refused the search as first asked
+
+    def failed(self, why: str | None) -> str:
+        """The sentence naming the search asked again when it failed too: why it was refused, then why again."""
+        return f"{self.refused}; asked again without its date bound, {why or 'could not be read'}"
+
+
+def ask_again(second: SecondDate, query: str, why: str | None) -> AskedAgain | None:
+    """What to ask once more when the server refused `second`'s search `query` as asked (`why`); None when the
+    query has no such date bound to take off. The faces decide what counts as refused (their HTTP)."""
+    unbounded = second.unbounded(query)
+    return None if unbounded is None else AskedAgain(unbounded, why or "refused")
+
 
 # A FHIR server matches `whenhandedover` on MedicationDispense.whenHandedOver alone, but the engine dates a fill by
 # when it was handed over, else when it was prepared (guideline/fills.py); `whenprepared` is the R4 parameter on
@@ -52,7 +69,7 @@ ASKED_AGAIN = "asked again without its date bound"
 # resource) bounds it instead, since a result issued in the window was last changed in it or after. A server that
 # ignores a parameter it does not support answers the second search unbounded: more to read, never less. A server
 # that refuses it instead (HTTP 400, or a warning that it did not understand a parameter, with nothing found) is
-# asked once more without the date bound (`unbounded`), for the same reason: named missing, those fills and results
+# asked once more without the date bound (`ask_again`), for the same reason: named missing, those fills and results
 # were noise on every call at that site, and a blind spot. The hooks' dated prefetch (cds_hooks.services) and the
 # plan page (smart_app.plan_view) both make these second searches.
 FILLS_PREPARED = SecondDate("whenhandedover=", "whenprepared=", "fills dated only by when they were prepared")

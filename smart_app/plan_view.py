@@ -48,7 +48,7 @@ from guideline.report_results import (
     reasons,
 )
 from guideline.search_windows import Window, reader_windows, widest
-from guideline.searches import ASKED_AGAIN, FILLS_PREPARED, RESULTS_ISSUED, SecondDate, render, site_uds_query
+from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, ask_again, render, site_uds_query
 from guideline.terminology import load_terminology, pdmp_search_codes
 from smart_app import svg_charts
 from smart_app.config import Settings
@@ -254,19 +254,19 @@ def asked_again(client: Any, results: Mapping[str, Any], remaining: float) -> di
     parameter it did not understand) asked once more without its date bound, by the same client (its memory budget)
     within the page's `remaining` seconds; one that fails again keeps both reasons. Access refused, a server error or
     a timeout is not asked again."""
-    again = {
-        key: unbounded
+    retries = {
+        key: retry
         for key, result in results.items()
         if key.endswith(":second")
         and result.refused
-        and (unbounded := SECOND_SEARCHES[key.removesuffix(":second")].unbounded(result.query)) is not None
+        and (retry := ask_again(SECOND_SEARCHES[key.removesuffix(":second")], result.query, result.error))
     }
     merged = dict(results)
-    if not again:
+    if not retries:
         return merged
+    again = {key: retry.query for key, retry in retries.items()}
     for key, answer in client.fetch_all(again, max(0.0, remaining)).items():
-        why = f"{results[key].error}; {ASKED_AGAIN}, {answer.error or 'could not be read'}"
-        merged[key] = answer if answer.ok else replace(answer, error=why)
+        merged[key] = answer if answer.ok else replace(answer, error=retries[key].failed(answer.error))
     return merged
 
 

@@ -26,7 +26,7 @@ from test_page_fetches_what_the_engine_reads import (
 from test_plan import rich_patient
 from test_plan_view import FHIR, _app, _open_plan
 
-from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED
+from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, ask_again
 
 DATED = {"prefetch": {"dated": True}}
 FILLS_GAP = "pharmacy dispensing records dated only by when they were prepared"
@@ -246,3 +246,20 @@ def test_the_plan_page_names_the_fills_when_the_search_without_the_date_fails_to
         "date bound, the FHIR server answered HTTP 400" in html
     )
     assert len(server.asked("MedicationDispense")) == 3
+
+
+def test_the_card_and_the_plan_page_name_a_failed_retry_in_the_same_words(tmp_path: Any) -> None:
+    # One rule, one sentence (guideline.searches.ask_again): the card's gap and the page's panel say the same.
+    refused = "the FHIR server answered HTTP 400"
+    retry = ask_again(FILLS_PREPARED, "MedicationDispense?patient=p1&whenprepared=ge2024-06-15&_count=100", refused)
+    assert retry is not None and retry.query == "MedicationDispense?patient=p1&_count=100"
+    sentence = retry.failed(refused)
+    assert sentence == f"{refused}; asked again without its date bound, {refused}"
+    card, _ = _hook(BothRefused, tmp_path)
+    html, _ = _page(BothRefused, tmp_path)
+    assert f"{FILLS_GAP}: {sentence}" in json.dumps(card)
+    assert f"fills dated only by when they were prepared: {sentence}" in html
+
+
+def test_a_retry_with_no_date_bound_to_take_off_is_not_asked() -> None:
+    assert ask_again(FILLS_PREPARED, "MedicationDispense?patient=p1&_count=100", "refused") is None
