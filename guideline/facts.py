@@ -41,6 +41,7 @@ from guideline.fills import (
     with_fills,
 )
 from guideline.history import (
+    HISTORY_DAYS,
     UNKNOWN_SUPPLY_DAYS,
     Exposure,
     Interval,
@@ -48,6 +49,7 @@ from guideline.history import (
     counts_as_exposure_order,
     dispense_interval,
     exposure,
+    history_start,
     order_supply_interval,
 )
 from guideline.memo import cached_property
@@ -450,8 +452,9 @@ class Facts:
         """Whether an order's supply overlaps the last 90 days, or it was written in them (its supply unknown)."""
         interval = self.order_interval(order)
         if interval is not None:
-            return interval[1] >= self.today - timedelta(days=89) and interval[0] <= self.today
-        return in_last_days(order.authored_on, 90, self.today)
+            return interval[1] >= history_start(self.today) and interval[0] <= self.today
+        # Written on any day the opioid-naive window touches (it opens HISTORY_DAYS before now, so on today - 90).
+        return in_last_days(order.authored_on, HISTORY_DAYS, self.today)
 
     @cached_property
     def undated_fills(self) -> tuple[str, ...]:

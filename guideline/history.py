@@ -24,6 +24,19 @@ EXPOSURE_ORDER_STATUSES = frozenset({"active", "completed", "stopped", ENDED})
 UNKNOWN_SUPPLY_DAYS = 30  # guideline 5.1: an unknown supply counts as [start, start + 29]
 LTOT_MIN_DAYS = 21
 RECENT_START_MIN_DAYS = 7
+# The days the opioid history reads (guideline 5.1-5.3): long-term therapy in three 30-day windows, the last ending
+# today, and the opioid-naive window from this many days before now to 24 hours before now.
+HISTORY_DAYS = 90
+
+
+def history_start(today: date) -> date:
+    """The first of the history's HISTORY_DAYS days, today the last (today - 89)."""
+    return today - timedelta(days=HISTORY_DAYS - 1)
+
+
+def naive_window(now: datetime) -> tuple[datetime, datetime]:
+    """The opioid-naive window (5.3), in full datetimes: [now - HISTORY_DAYS days, now - 24 hours]."""
+    return now - timedelta(days=HISTORY_DAYS), now - timedelta(hours=24)
 
 
 def order_interval(order: MedOrder, supply: Supply) -> Interval | None:
@@ -94,7 +107,7 @@ def covered_days(intervals: Sequence[Interval], start: date, end: date) -> int:
 
 @dataclass(frozen=True)
 class Exposure:
-    """What the record says about the patient's opioid supply over the last 90 days."""
+    """What the record says about the patient's opioid supply over the last HISTORY_DAYS days."""
 
     intervals: tuple[Interval, ...]
     windows: tuple[Interval, Interval, Interval]
@@ -121,7 +134,7 @@ def exposure(
     order's read by `interval_of` only where it counts (an opioid, or treatment that builds tolerance)."""
     today = now.date()
     opioid_intervals: list[Interval] = []
-    naive_window = (now - timedelta(days=90), now - timedelta(hours=24))
+    naive = naive_window(now)
     exposed_in_naive_window = False
     for order in orders:
         if is_opioid(order):
@@ -131,7 +144,7 @@ def exposure(
         if (
             not exposed_in_naive_window
             and counts_for_naive(order)
-            and _exposed(order.authored_on, order_start(order), interval_of(order), naive_window)
+            and _exposed(order.authored_on, order_start(order), interval_of(order), naive)
         ):
             exposed_in_naive_window = True
     for dispense, interval in dispenses:
@@ -140,13 +153,13 @@ def exposure(
         if (
             not exposed_in_naive_window
             and counts_for_naive(dispense)
-            and _exposed(fill_moment(dispense), fill_moment(dispense), interval, naive_window)
+            and _exposed(fill_moment(dispense), fill_moment(dispense), interval, naive)
         ):
             exposed_in_naive_window = True
 
     intervals = merge(opioid_intervals)
     windows = (
-        (today - timedelta(days=89), today - timedelta(days=60)),
+        (history_start(today), today - timedelta(days=60)),
         (today - timedelta(days=59), today - timedelta(days=30)),
         (today - timedelta(days=29), today),
     )

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from builders import NOW, TODAY, days_ago, dispense, med_request, run
 
-from guideline.history import Exposure, covered_days, merge
+from guideline.history import HISTORY_DAYS, Exposure, covered_days, history_start, merge, naive_window
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 MORPHINE_ER = "891888"  # morphine sulfate 30 MG Extended Release Oral Tablet
@@ -38,6 +38,15 @@ def test_windows_are_three_consecutive_30_day_periods_ending_today() -> None:
         (date(2026, 5, 17), date(2026, 6, 15)),
     )
     assert exposure.window_days == (0, 0, 0) and exposure.naive and not exposure.ltot
+
+
+def test_the_history_reads_the_last_90_days_today_included() -> None:
+    # One window for the history (5.1-5.3): the long-term therapy windows open on its first day, and the
+    # opioid-naive window runs from 90 days before now to 24 hours before now.
+    assert HISTORY_DAYS == 90
+    assert history_start(TODAY) == day(89)
+    assert history().windows[0][0] == history_start(TODAY)
+    assert naive_window(NOW) == (NOW - timedelta(days=90), NOW - timedelta(hours=24))
 
 
 def test_continuous_supply_is_long_term_therapy() -> None:

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import days_ago, med_request, patient, run
+from builders import TODAY, days_ago, med_request, patient, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
 from markupsafe import escape  # what the page template escapes with (an apostrophe is &#39;)
 from named_gaps_support import LORAZEPAM, OXYCODONE, every_gap_drafts, every_gap_resources, every_gap_selections
 from werkzeug.datastructures import MultiDict
 
 from guideline.config import GuidelineConfig
+from guideline.history import history_start
 from guideline.named_gaps import CARD_ORDER, IN_NOTE, NAMED_GAPS, NOTE_ORDER, ON_CARD, ON_PAGE, NamedGap, worded
 from guideline.plan import PlanView, build_plan
 from smart_app.plan_view import PageInput, assemble, render_page
@@ -227,3 +228,13 @@ def test_an_ended_unidentified_order_is_left_off_the_card_where_no_check_reads_t
     assert len(page) == 1 and on_card == ()
     # Older than the 90 days the history reads: it could change nothing, and is not named at all.
     assert _past("order-sign", [benzo], [_ended_unidentified("mr-old", 200)]) == ((), ())
+
+
+def test_an_ended_unidentified_order_is_named_while_its_supply_reaches_the_history_window() -> None:
+    # The same 90 days as the long-term therapy windows (history_start): 30 days' supply written 118 days ago ends
+    # on the window's first day (today - 89) and could have counted; written a day earlier, it ended before it.
+    benzo = med_request(LORAZEPAM, draft=True, id="draft-benzo", supply_days=5)
+    reaching = (TODAY - history_start(TODAY)).days + 29
+    assert reaching == 118
+    assert len(_past("order-sign", [benzo], [_ended_unidentified("mr-edge", reaching)])[0]) == 1
+    assert _past("order-sign", [benzo], [_ended_unidentified("mr-before", reaching + 1)]) == ((), ())

@@ -3,8 +3,6 @@ transmucosal immediate-release fentanyl (for opioid-tolerant patients only), for
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
@@ -18,6 +16,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.history import HISTORY_DAYS, naive_window
 from guideline.terminology import ER_LA, TIRF
 
 CHECK_ID = "er-la-opioid-naive"
@@ -25,8 +24,6 @@ CHECK_ID = "er-la-opioid-naive"
 HOOKS = frozenset({"order-select", "order-sign"})
 # The id stays as integrators registered it; the check also covers transmucosal fentanyl, which is not long-acting.
 TITLE = "Long-acting or tolerant-only opioid for an opioid-naive patient"
-
-NAIVE_WINDOW_DAYS = 90  # guideline 5.3: [now − 90 days, now − 24 hours]
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
@@ -41,8 +38,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
     tirf_names = [facts.name(o) for o in tolerant_only]
     er_la_names = [facts.name(o) for o in er_la]
-    window_start = (facts.now - timedelta(days=NAIVE_WINDOW_DAYS)).date()
-    window_end = (facts.now - timedelta(hours=24)).date()
+    window_start, window_end = (moment.date() for moment in naive_window(facts.now))
     detail = "\n\n".join(
         part
         for part in (
@@ -55,7 +51,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             _options(bool(tirf_names)),
             based_on(
                 f"opioid and opioid use disorder medication prescriptions and dispenses in this record from "
-                f"{window_start} to {window_end} ({NAIVE_WINDOW_DAYS} days), including earlier supply that "
+                f"{window_start} to {window_end} ({HISTORY_DAYS} days), including earlier supply that "
                 "lasts into that window."
             ),
         )

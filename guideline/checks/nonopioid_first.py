@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from guideline.cards import Card
 from guideline.checks.common import (
     and_more,
@@ -17,14 +15,13 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.history import naive_window
 from guideline.terminology import TIRF
 
 CHECK_ID = "nonopioid-first"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
 HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Consider non-opioid options first"
-
-NAIVE_WINDOW_DAYS = 90  # guideline 5.3
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
@@ -35,8 +32,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         return None
 
     names = [facts.name(o) for o in acute]
-    window_start = (facts.now - timedelta(days=NAIVE_WINDOW_DAYS)).date()
-    window_end = (facts.now - timedelta(hours=24)).date()
+    window_start, window_end = (moment.date() for moment in naive_window(facts.now))
     options = list(settings["options"])
     detail = "\n\n".join(
         part
