@@ -16,8 +16,8 @@ from typing import Any
 from cds_hooks.settings import CdsSettings
 from guideline.config import DEFAULTS, ConfigError, GuidelineConfig
 from launch.settings import LaunchSettings
+from smart_app.date_limits import FOLLOW_UP_YEARS, GOAL_DUE_YEARS
 from smart_app.ndc_crosswalk import with_crosswalk_file
-from smart_app.write.forms import FOLLOW_UP_YEARS, GOAL_DUE_YEARS
 
 ENV_PREFIX = "PAINPLAN_"
 

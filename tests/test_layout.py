@@ -45,6 +45,13 @@ def test_the_domain_imports_no_face_and_no_web_library():
     assert offenders("guideline", ("cds_hooks", "launch", "smart_app", "flask", "werkzeug", "requests")) == []
 
 
+def test_the_app_settings_import_no_write_back_code():
+    # The defaults a site's settings start from (goal_due_years, follow_up_years) live with the settings' own
+    # modules: loading the settings (every command, every worker) never loads the forms that write to the chart.
+    found = [name for name in imported_modules(ROOT / "smart_app" / "config.py") if name.startswith("smart_app.write")]
+    assert found == []
+
+
 def test_the_analysis_sees_imports_inside_functions(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from smart_app.db import make_engine\n    import flask.json\n")

@@ -21,7 +21,8 @@ from write_support import ChartServer
 from guideline.config import ConfigError
 from smart_app.cli import main
 from smart_app.config import load_settings
-from smart_app.write.forms import FORMS, DateLimits, WriteContext
+from smart_app.date_limits import DateLimits
+from smart_app.write.forms import FORMS, WriteContext
 
 TODAY = date(2026, 6, 15)
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=TZ)

@@ -14,8 +14,9 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from launch.scopes import granted_writes
 from smart_app.config import Settings
+from smart_app.date_limits import DateLimits
 from smart_app.write import csrf, fhir_version
-from smart_app.write.forms import FORMS, DateLimits, WriteContext, date_ranges
+from smart_app.write.forms import FORMS, WriteContext, date_ranges
 from smart_app.write.panel import (
     VERSION_UNCONFIRMED_SENT,
     WritePanel,
