@@ -85,6 +85,11 @@ class Settings:
         return changed
 
 
+def read_budget(settings: Settings) -> float:
+    """Seconds the plan page's FHIR searches may take together (the write panel's version question waits as long)."""
+    return settings.fhir_timeout * 2
+
+
 _CDS_FIELDS = tuple(f.name for f in fields(CdsSettings))
 _LAUNCH_FIELDS = tuple(f.name for f in fields(LaunchSettings) if f.name != "extra_read_types")  # from the guideline
 

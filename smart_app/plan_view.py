@@ -51,8 +51,9 @@ from guideline.search_windows import Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, ask_again, render, site_uds_query
 from guideline.terminology import load_terminology, pdmp_search_codes
 from smart_app import svg_charts
-from smart_app.config import Settings
+from smart_app.config import Settings, read_budget
 from smart_app.markdown_text import markdown_html
+from smart_app.write.page_panel import ask_version, panel_for
 
 log = logging.getLogger(__name__)
 
@@ -534,11 +535,6 @@ def _to_status(
     )
 
 
-def read_budget(settings: Settings) -> float:
-    """Seconds the page's FHIR searches may take together (the write panel's version question waits as long)."""
-    return settings.fhir_timeout * 2
-
-
 def fetch_page_input(
     session: Any, settings: Settings, today: date, drafts: Sequence[Mapping[str, Any]] = ()
 ) -> PageInput:
@@ -769,7 +765,8 @@ def launched_page(session: Any, settings: Settings, now: datetime, args: Mapping
     return LaunchedPage(page_input, view, named_order_focus(view, hints))
 
 
-def _secure(response: Response, settings: Settings) -> Response:
+def secured(response: Response, settings: Settings) -> Response:
+    """The response with the page's security headers: its content policy (framed by the EHR only), no caching."""
     from launch.session import frame_ancestors_header
 
     response.headers["Content-Security-Policy"] = (
@@ -785,7 +782,7 @@ def _secure(response: Response, settings: Settings) -> Response:
 def launch_error_page(error: Any, settings: Settings) -> Response:
     """The page for a launch that is missing or expired (a LaunchError), with its status."""
     body = render_template("plan_error.html", message=error.message)
-    return _secure(Response(body, status=error.status, mimetype="text/html"), settings)
+    return secured(Response(body, status=error.status, mimetype="text/html"), settings)
 
 
 def create_plan_blueprint(settings: Settings) -> Blueprint:
@@ -800,8 +797,6 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
             session = current_launch()
         except LaunchError as error:
             return launch_error_page(error, settings)
-        from smart_app.write.blueprint import ask_version, panel_for
-
         now = settings.evaluation_now()
         hints = session.app_context or {}
         version = ask_version(session, settings)  # in the background, while the page reads the chart
@@ -815,6 +810,6 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
         write = panel_for(session, settings, shown.view, shown.page_input, request.args, version)
         focus = focus or ("medications" if shown.orders else "")
         body = render_page(shown.view, request.args, link, focus, session.handle, shown.orders, write)
-        return _secure(Response(body, mimetype="text/html"), settings)
+        return secured(Response(body, mimetype="text/html"), settings)
 
     return blueprint

@@ -52,6 +52,49 @@ def test_the_app_settings_import_no_write_back_code():
     assert found == []
 
 
+def _module_of(path: Path) -> str:
+    """A source file's dotted module name ("smart_app.write.blueprint")."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def reaches_itself(module: str, package: str) -> list[str]:
+    """The modules of `package` through which `module` imports itself again (at any depth, inside functions too); an
+    empty list when it does not. A cycle hidden inside a function is still a cycle: it only fails later."""
+    known = {_module_of(path): path for path in (ROOT / package).rglob("*.py")}
+
+    def imports_of(name: str) -> set[str]:
+        found = set()
+        for target in imported_modules(known[name]):
+            while target and target not in known:  # "smart_app.write.forms.X" is the module smart_app.write.forms
+                target = target.rpartition(".")[0]
+            if target and target != name and target != package:  # the package's app factory mounts everything
+                found.add(target)
+        return found
+
+    seen: dict[str, str | None] = {module: None}
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for target in imports_of(current):
+            if target == module:
+                path = [current]
+                while seen[path[-1]] is not None:
+                    path.append(seen[path[-1]])  # type: ignore[arg-type]
+                return path[::-1]
+            if target not in seen:
+                seen[target] = current
+                todo.append(target)
+    return []
+
+
+@pytest.mark.parametrize("module", ["smart_app.plan_view", "smart_app.write.blueprint"])
+def test_the_plan_page_and_the_write_back_import_each_other_one_way(module):
+    # The write-back imports the page it answers with; the page's panel comes from smart_app.write.page_panel,
+    # which imports no page.
+    assert reaches_itself(module, "smart_app") == []
+
+
 def test_the_analysis_sees_imports_inside_functions(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from smart_app.db import make_engine\n    import flask.json\n")

@@ -23,7 +23,7 @@ from launch_support import FakeEhr
 
 from smart_app.demo_data import load_demo_patients
 from smart_app.write import fhir_version
-from smart_app.write.blueprint import VERSIONS
+from smart_app.write.page_panel import VERSIONS
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 

@@ -3,151 +3,35 @@
 from __future__ import annotations
 
 import logging
-import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as WaitedTooLong
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
-from launch.scopes import granted_writes
 from smart_app.config import Settings
-from smart_app.date_limits import DateLimits
+from smart_app.plan_view import assemble, fetch_page_input, launch_error_page, launched_page, render_page, secured
 from smart_app.write import csrf, fhir_version
-from smart_app.write.forms import FORMS, WriteContext, date_ranges
-from smart_app.write.panel import (
-    VERSION_UNCONFIRMED_SENT,
-    WritePanel,
-    build_panel,
-    removed_arg,
-    removed_from,
-    removed_line,
-    schedule_of,
+from smart_app.write.forms import FORMS, WriteContext
+from smart_app.write.page_panel import (
+    VersionQuestion,
+    ask_version,
+    date_limits,
+    http_session,
+    panel_for,
+    removed_mark,
+    version_flag,
 )
+from smart_app.write.panel import VERSION_UNCONFIRMED_SENT, WritePanel, removed_line, schedule_of
 from smart_app.write.send import WriteResult, send
 from smart_app.write.update import CHANGED, NAMES, VERSION_FIELD, Update, prepare_update, search_read
 from smart_app.write.validate import InvalidResource, validated
 
 log = logging.getLogger(__name__)
 
-VERSION_FLAG = "fhir-version-unconfirmed"  # what the redirect's fv_sig signs
-REMOVED_FLAG = "removed-characters:"  # what the redirect's removed_sig signs, before the removals themselves
 MAX_NOTE = 600  # what the EHR noted on a save, as carried in the redirect's address
 # The taper form's fields travel with every write so the page comes back with the same schedule.
 TAPER_FIELDS = ("rate", "interval", "basis", "target", "pause_at", "pause_intervals")
-VERSIONS = "painplan.fhir_versions"  # this app's fhir_version.VersionCache, in app.extensions
-
-
-def versions() -> fhir_version.VersionCache:
-    """What this app learnt of each FHIR server's version: per app, so one app's answers are never another's."""
-    cache = current_app.extensions.get(VERSIONS)
-    if cache is None:  # made once per app, not a throwaway cache on every page view and save
-        cache = current_app.extensions.setdefault(VERSIONS, fhir_version.VersionCache())
-    return cache
-
-
-@dataclass(frozen=True)
-class VersionQuestion:
-    """The page's question of the server's FHIR version, asked in the background while the page's reads run."""
-
-    base_url: str
-    answer: Future
-    deadline: float  # time.monotonic() at which the page stops waiting: when its own reads' budget ends
-
-    def check(self) -> fhir_version.SaveCheck:
-        """What the answer means for a save; not confirmed when the server has not answered by the deadline."""
-        try:
-            stated = self.answer.result(timeout=max(0.0, self.deadline - time.monotonic()))
-        except WaitedTooLong:
-            log.warning("the FHIR server's CapabilityStatement did not answer before the page was shown")
-            stated = None
-        return fhir_version.check_of(self.base_url, stated)
-
-
-def ask_version(session: Any, settings: Settings) -> VersionQuestion | None:
-    """Start asking the server's version when the page may offer a form and only the server can say (its base
-    address names no release); None when there is nothing to ask. Asked once a while per base (versions())."""
-    if not (settings.write_back and granted_writes(session.scope) and fhir_version.asked_of(session.iss)):
-        return None
-    from smart_app.plan_view import read_budget
-
-    deadline = time.monotonic() + read_budget(settings)  # the page waits no longer than its own reads may take
-    return VersionQuestion(session.iss, versions().ask(_http(), session.iss, settings.fhir_timeout), deadline)
-
-
-def panel_for(
-    session: Any,
-    settings: Settings,
-    view: Any,
-    page_input: Any,
-    args: Any,
-    version: VersionQuestion | None = None,
-    keep_forms: bool = False,
-) -> WritePanel:
-    """The write-back panel; `version` the page's question of the server's FHIR version (None: only what the base
-    address says is known). `keep_forms`: a form sent back keeps its place, with what was typed, even when the
-    server's answer refuses it (the save's line says why), as only a base address naming another release removes it."""
-    base_refusal = fhir_version.base_refusal(session.iss)
-    check = version.check() if version is not None else fhir_version.SaveCheck(base_refusal)
-    return build_panel(
-        session.scope,
-        settings.write_back,
-        csrf.new_token(current_app.secret_key, session.handle),
-        page_input.resources,
-        view.note,
-        schedule_of(view) is not None,
-        args,
-        statuses=page_input.statuses,
-        server_release=base_refusal if keep_forms else check.refusal,
-        saved_note=_saved_note(session, args),
-        saved_version_unconfirmed=_saved_version_unconfirmed(session, args),
-        saved_removed=_saved_removed(session, args),
-        version_unconfirmed=check.unconfirmed,
-        date_bounds=date_ranges(view.now.date(), date_limits(settings)),
-    )
-
-
-def _saved_note(session: Any, args: Any) -> str:
-    """What the EHR noted on the save just made, when the address carries it with PainPlan's own signature."""
-    note, form_key = args.get("note", ""), args.get("saved", "")
-    ok = csrf.note_ok(current_app.secret_key, session.handle, form_key, note, args.get("note_sig"))
-    return note if ok else ""
-
-
-def _saved_version_unconfirmed(session: Any, args: Any) -> bool:
-    """The save just made went to a server whose version was not confirmed, by PainPlan's own signed redirect."""
-    signed = args.get("fv_sig")
-    return csrf.note_ok(current_app.secret_key, session.handle, args.get("saved", ""), VERSION_FLAG, signed)
-
-
-def _saved_removed(session: Any, args: Any) -> dict[str, int]:
-    """The characters removed from the save just made, by PainPlan's own signed redirect; none otherwise."""
-    removed, form_key = args.get("removed", ""), args.get("saved", "")
-    ok = csrf.note_ok(current_app.secret_key, session.handle, form_key, REMOVED_FLAG + removed, args.get("removed_sig"))
-    return removed_from(form_key, removed) if removed and ok else {}
-
-
-def _removed_mark(session: Any, form_key: str, built: Any) -> dict[str, str]:
-    """The redirect's signed record of the characters removed from what was typed; none when nothing was."""
-    removed = removed_arg(built.removed)
-    if not removed:
-        return {}
-    mac = csrf.note_mac(current_app.secret_key, session.handle, form_key, REMOVED_FLAG + removed)
-    return {"removed": removed, "removed_sig": mac}
-
-
-def _version_flag(session: Any, form_key: str, check: Any) -> dict[str, str]:
-    """The redirect's signed mark that the server's version was not confirmed; none when it was."""
-    if not check.unconfirmed:
-        return {}
-    return {"fv_sig": csrf.note_mac(current_app.secret_key, session.handle, form_key, VERSION_FLAG)}
-
-
-def date_limits(settings: Settings) -> DateLimits:
-    """How far ahead the site lets a goal be due and a follow-up be set."""
-    return DateLimits(settings.goal_due_years, settings.follow_up_years)
 
 
 def _context(session: Any, view: Any, now: Any, settings: Settings) -> WriteContext:
@@ -225,7 +109,7 @@ def _send_once(
     if not _claim(key):
         return None
     result = send(
-        _http(),
+        http_session(),
         session.iss,
         session.access_token,
         built.method,
@@ -351,8 +235,8 @@ def _save(
             ref=result.reference or "",
             **taper,
             **_noted(session, form_key, result),
-            **_version_flag(session, form_key, check),
-            **_removed_mark(session, form_key, built),
+            **version_flag(session, form_key, check),
+            **removed_mark(session, form_key, built),
         )
         return f"{url}#write-{form_key}"
     reached = result is not None or _earlier_reached(session, form_key)
@@ -373,10 +257,9 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
     @blueprint.post("/plan/write/<form_key>")
     def write(form_key: str) -> Response:
         from launch.session import LaunchError, current_launch, plan_url
-        from smart_app.plan_view import _secure, launched_page, render_page
 
         def page(body: str, status: int) -> Response:
-            return _secure(Response(body, status=status, mimetype="text/html"), settings)
+            return secured(Response(body, status=status, mimetype="text/html"), settings)
 
         if form_key not in FORMS:
             return page(render_template("plan_error.html", message="There is no such form."), 404)
@@ -439,7 +322,6 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         """The patient's handout (print-friendly): ?lang=en|es, the taper schedule when ?schedule=1."""
         from guideline.plan.handout import build_handout, language
         from launch.session import LaunchError, current_launch, plan_url
-        from smart_app.plan_view import _secure, assemble, fetch_page_input, launch_error_page
 
         try:
             session = current_launch()
@@ -478,7 +360,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         body = render_template(
             "plan/handout.html", sheet=sheet, view=view, medications_failed=medications_failed, links=links
         )
-        return _secure(Response(body, mimetype="text/html"), settings)
+        return secured(Response(body, mimetype="text/html"), settings)
 
     return blueprint
 
@@ -490,9 +372,3 @@ def _next_visit(view: Any) -> date | None:
     if decision is None or decision.follow_up is None or decision.follow_up < view.now.date():
         return None
     return decision.follow_up
-
-
-def _http() -> Any:
-    from cds_hooks.fhir_client import shared_session
-
-    return shared_session()
