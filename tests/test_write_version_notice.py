@@ -21,6 +21,7 @@ from test_write_back import PEG, WRITE_SCOPE, _token
 from write_support import ChartServer
 
 from smart_app.write import fhir_version
+from smart_app.write.page_panel import VersionQuestion, version_check
 
 HAPI = "https://hapi.example.org/fhir"  # a base whose path names no release: only `metadata` can say
 EPIC_R4 = "https://fhir.example-hospital.org/interconnect-fhir-oauth/api/FHIR/R4"
@@ -261,3 +262,27 @@ def _waits_on_version_questions(monkeypatch: pytest.MonkeyPatch) -> list[float |
     monkeypatch.setattr(fhir_version.VersionCache, "ask", ask)
     monkeypatch.setattr(Future, "result", result)
     return waits
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        (HAPI, fhir_version.SaveCheck(unconfirmed=True)),  # only the server could say, and it was not asked
+        (EPIC_R4, fhir_version.SaveCheck()),
+        (
+            "https://fhir.example-hospital.org/interconnect-fhir-oauth/api/FHIR/STU3",
+            fhir_version.SaveCheck("FHIR STU3"),
+        ),
+    ],
+)
+def test_with_no_question_asked_the_panel_and_the_save_read_the_base_address_alike(base, expected) -> None:
+    # One rule for both (page_panel.version_check): the panel once took "no question" to mean confirmed, the save
+    # took it to mean unconfirmed.
+    assert version_check(base, None) == expected
+
+
+def test_a_question_asked_is_what_both_read() -> None:
+    answered: Future[str | None] = Future()
+    answered.set_result("3.0.2")
+    question = VersionQuestion(HAPI, answered, time.monotonic() + 1)
+    assert version_check(HAPI, question) == fhir_version.SaveCheck("FHIR STU3 (3.0.2)")

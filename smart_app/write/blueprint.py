@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from smart_app.config import Settings
 from smart_app.plan_view import assemble, fetch_page_input, launch_error_page, launched_page, render_page, secured
-from smart_app.write import csrf, fhir_version
+from smart_app.write import csrf
 from smart_app.write.forms import FORMS, WriteContext
 from smart_app.write.page_panel import (
     VersionQuestion,
@@ -20,6 +20,7 @@ from smart_app.write.page_panel import (
     http_session,
     panel_for,
     removed_mark,
+    version_check,
     version_flag,
 )
 from smart_app.write.panel import VERSION_UNCONFIRMED_SENT, WritePanel, removed_line, schedule_of
@@ -221,7 +222,7 @@ def _save(
 
     # The page's own question, already waited for up to its deadline: asked again here, a hung `metadata` held the
     # save for another fhir_timeout. No question was asked only of a base whose address names its release.
-    check = version.check() if version is not None else fhir_version.check_of(session.iss, None)
+    check = version_check(session.iss, version)
     if check.refusal:
         return Answer(_kept(label, _not_r4(check.refusal)), 502)
     result = _send_once(session, settings, form_key, built, resource, update)

@@ -63,6 +63,13 @@ def ask_version(session: Any, settings: Settings) -> VersionQuestion | None:
     return VersionQuestion(session.iss, versions().ask(http_session(), session.iss, settings.fhir_timeout), deadline)
 
 
+def version_check(base_url: str, version: VersionQuestion | None) -> fhir_version.SaveCheck:
+    """What the server's FHIR version means for a save, for the panel and the save alike: the page's question's
+    answer (waited for up to its deadline), or, when none was asked, what the base address alone says: a release it
+    names, else sent unconfirmed (no question is asked when the page offers no form, so no notice shows then)."""
+    return version.check() if version is not None else fhir_version.check_of(base_url, None)
+
+
 def panel_for(
     session: Any,
     settings: Settings,
@@ -75,8 +82,7 @@ def panel_for(
     """The write-back panel; `version` the page's question of the server's FHIR version (None: only what the base
     address says is known). `keep_forms`: a form sent back keeps its place, with what was typed, even when the
     server's answer refuses it (the save's line says why), as only a base address naming another release removes it."""
-    base_refusal = fhir_version.base_refusal(session.iss)
-    check = version.check() if version is not None else fhir_version.SaveCheck(base_refusal)
+    check = version_check(session.iss, version)
     return build_panel(
         session.scope,
         settings.write_back,
@@ -86,7 +92,7 @@ def panel_for(
         schedule_of(view) is not None,
         args,
         statuses=page_input.statuses,
-        server_release=base_refusal if keep_forms else check.refusal,
+        server_release=fhir_version.base_refusal(session.iss) if keep_forms else check.refusal,
         saved_note=_saved_note(session, args),
         saved_version_unconfirmed=_saved_version_unconfirmed(session, args),
         saved_removed=_saved_removed(session, args),
