@@ -60,6 +60,7 @@ KIND_TEXT: dict[str, str] = {
 }
 
 _SYSTEM_LABELS = {NDC: "NDC", RXNORM: "RxNorm"}
+_SEDATIVE_CLASSES = frozenset({"sedative", "benzodiazepine"})
 
 # The dose forms the factor tables tell apart (fentanyl), by the form words recognition reads.
 FORM_CODES: dict[str, str] = {
@@ -449,13 +450,23 @@ def in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
     return bool(names & _single_ingredients(terms, set_name))
 
 
+# The sets that stand for a class (opioid, long-acting, rescue, treatment for opioid use disorder): an unidentified
+# name is in none of them, whatever it read, as its unread part decides what it is.
+_CLASS_SETS = frozenset(
+    {OPIOID, ER_LA, TIRF, NALOXONE_RESCUE, MOUD_BUP, OUD_TREATMENT_OPIOID, NALTREXONE, MOUD, BUPRENORPHINE}
+)
+
+
 def _sedative_read(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
-    """Whether an unidentified name read a sedative of the set beside the ingredient it did not read
-    ("BUTALB/APAP/CAFF/COD"): the sedative is in it whatever the other is, so the opioid + sedative check counts it.
-    Every other set stays out of reach: the unread part may be the opioid, and the name stays unidentified."""
-    if set_name not in (BENZO, CNS_DEPRESSANT) or not recognition.ingredients:
+    """Whether an unidentified name read a sedative or benzodiazepine of the set beside the ingredient it did not
+    read ("BUTALB/APAP/CAFF/COD"): the sedative is in it whatever the other is, so the opioid + sedative check counts
+    it and it explains a barbiturate urine result, as the product's code would. The class sets stay out of reach: the
+    unread part may be the opioid, and the name stays unidentified."""
+    if set_name in _CLASS_SETS or not recognition.ingredients:
         return False
-    return bool(set(recognition.ingredients) & _single_ingredients(terms, set_name))
+    known = known_ingredients()
+    read = {name for name in recognition.ingredients if known[name].kind in _SEDATIVE_CLASSES}
+    return bool(read & _single_ingredients(terms, set_name))
 
 
 def partly_read(recognition: Recognition) -> str | None:
@@ -497,7 +508,10 @@ def _single_ingredients(terms: Terminology, set_name: str) -> frozenset[str]:
         if "/" in shown:
             # From a combination only its sedatives: butalbital is sold only with acetaminophen or aspirin, and
             # the barbiturate set holds it so (Fioricet by name was no CNS depressant though its code is one),
-            # while the acetaminophen or codeine beside it must never join the set.
-            words = [word for word in words if known[word].kind in ("sedative", "benzodiazepine")]
+            # while the acetaminophen or codeine beside it must never join the set. A combination with an opioid is
+            # in a set for its opioid: the opioid sets hold Fioricet with codeine, and its butalbital joining them
+            # made plain Fioricet by name explain an opiate positive (and an opiate negative unexpected).
+            opioid = any(known[word].kind == "opioid" for word in words)
+            words = [] if opioid else [word for word in words if known[word].kind in _SEDATIVE_CLASSES]
         found.update(words)
     return frozenset(found)
