@@ -6,7 +6,7 @@ import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -93,6 +93,9 @@ _OTHER = _words(
 # orphenadrine and chlorzoxazone are muscle relaxants the set leaves out, as it does cyclobenzaprine and
 # methocarbamol above (carisoprodol, which PainPlan adds to the set, is a sedative); doxylamine and the other
 # antihistamines are read as diphenhydramine is. Calcium, magnesium and aluminum are the antacids of buffered aspirin.
+# Last, the other ingredients the packaged medication sets combine with an opioid or a sedative (dipipanone with
+# cyclizine; phenobarbital with hyoscyamine, atropine and scopolamine, Donnatal; butabarbital with hyoscyamine and
+# phenazopyridine; pentobarbital with phenytoin): unknown, each was an unread word beside its partner.
 _COMBINATION_PARTNERS = _words(
     """
     bromodiphenhydramine chlorcyclizine dexbrompheniramine dexchlorpheniramine guaiacolsulfonate phenylpropanolamine
@@ -100,6 +103,7 @@ _COMBINATION_PARTNERS = _words(
     dipyridamole pamabrom doxylamine desloratadine carbinoxamine acrivastine phenyltoloxamine methscopolamine
     orphenadrine chlorzoxazone salicylamide carbetapentane bupivacaine ergotamine esomeprazole misoprostol
     calcium magnesium aluminum bicarbonate citric
+    cyclizine hyoscyamine scopolamine phenazopyridine phenytoin
     """
 )
 
@@ -143,6 +147,43 @@ ALIASES: Mapping[str, str] = {
     "butalb": "butalbital",
     **dict.fromkeys(("carisop", "carisoprod"), "carisoprodol"),
 }
+
+
+# The words of a medicine's name that are no ingredient: strength units and bases, dose forms and routes, release,
+# salts, and the packaging and marketing words joined to others by "/" or "-" ("mg/ml", "extended-release",
+# "auto-injector", "abuse-deterrent", "sugar-free"). A word joined so that is neither these nor an ingredient or a
+# brand is read as an ingredient PainPlan did not recognise (guideline.recognition.names).
+_NOT_INGREDIENTS = _words(
+    """
+    mg mcg ml mls liter unit units meq hr hrs hour hours day days actuat actuation actuations spray sprays dose doses
+    puff puffs drop drops patch patches strength strengths gram grams
+    tab tabs tablet tablets cap caps capsule capsules sol soln solution liquid liqd syrup syrp elixir elix susp
+    suspension conc concentrate inj injection injectable injector ampule vial syringe syrg cartridge pen kit film
+    lozenge lozg troche powder cream gel ointment lotion suppository supp implant pump wafer chew chewable
+    disintegrating dispersible effervescent granules packet
+    oral buccal sublingual nasal rectal topical transdermal mucosal intravenous intramuscular subcutaneous
+    epidural intrathecal ophthalmic otic
+    extended release released immediate delayed controlled sustained modified long short acting abuse deterrent
+    er xr xl sr cr la ir dr ec odt cd
+    hcl hydrochloride bitartrate bitart bit sulfate sulf phosphate phos citrate tartrate sodium potassium maleate
+    mesylate besylate succinate acetate bromide hydrobromide hbr chloride napsylate polistirex terephthalate pamoate
+    fumarate hydroiodide anhydrous base alkaloid alkaloids
+    auto pre filled prefilled free sugar alcohol dye extra maximum max regular plus junior children childrens
+    infant infants adult adults pediatric pack dose daily night nighttime daytime time and with per
+    """
+)
+
+
+@lru_cache(maxsize=4096)
+def known_word(word: str) -> bool:
+    """Whether a word of a lower-cased name is one PainPlan reads: an ingredient or its abbreviation, a brand's word,
+    or a word that is no ingredient (a unit, a form, a salt, a release)."""
+    return word in ingredients() or word in ALIASES or word in _NOT_INGREDIENTS or word in _brand_words()
+
+
+@cache
+def _brand_words() -> frozenset[str]:
+    return frozenset(word for name in brands() for word in name.split())
 
 
 @cache

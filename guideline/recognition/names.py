@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from guideline.recognition.lexicon import ALIASES, NAME_WORD, Brand, Ingredient, brands, ingredients
+from guideline.recognition.lexicon import ALIASES, NAME_WORD, Brand, Ingredient, brands, ingredients, known_word
 
 StrengthBasis = Literal["unit", "ml", "hour", "actuation"]
 
@@ -331,15 +331,22 @@ def read_name(text: str) -> NameReading:
         known = ingredients()
         named = {m.ingredient.name for m in mentions}
         mentions += [_Mention(len(lowered), known[s.ingredient]) for s in numbered if s.ingredient not in named]
+    # An unknown word joined to an ingredient may be the ingredient a strength belongs to ("oxycodone / foo 5 mg"):
+    # which number is whose cannot be told, so none is assigned and no dose is guessed.
+    joined_unread = bool(mentions) and _unread_word_joined(lowered)
+    strengths = numbered
+    if strengths is None:
+        strengths = () if joined_unread else _assign(lowered, mentions, form, listed)
     return NameReading(
         text=text,
         ingredients=tuple(m.ingredient for m in mentions),
-        strengths=numbered if numbered is not None else _assign(lowered, mentions, form, listed),
+        strengths=strengths,
         form=form,
         extended_release=extended,
         brand=brand,
         unread_ingredient=(numbered is None and _unread_ingredient(lowered, mentions, listed))
-        or _opioid_cut_named(lowered),
+        or _opioid_cut_named(lowered)
+        or joined_unread,
     )
 
 
@@ -354,6 +361,41 @@ _JOINED_WORDS = re.compile(r"[a-z]\s*[/-]\s*[a-z]")
 def _opioid_cut_named(lowered: str) -> bool:
     """Whether the name holds an opioid's cut name as a word of its own: "ibu/hc", "apap-hc", "apap hc 5-325"."""
     return _OPIOID_CUT.search(lowered) is not None
+
+
+# Where a combination's name joins two ingredients: "/" ("alprazolam / xyz 1 mg", "oxycodone 5 mg/acetaminophen"), or
+# "-" between words ("hydrocodone-acetaminophen"; "12-hr" and "5-325" join numbers).
+_JOIN = re.compile(r"/|(?<=[a-z])\s*-\s*(?=[a-z])")
+_WORD_BEFORE = re.compile(r"([a-z][a-z0-9]*)\s*$")
+_WORD_AFTER = re.compile(r"\s*([a-z][a-z0-9]*)")
+# An ingredient written with its own strength after a join, as RxNorm writes each one: "/ acetaminophen 325 mg".
+_NAMED_WITH_STRENGTH = re.compile(r"\s*[a-z][a-z0-9]*(?:\s+[a-z][a-z0-9]*){0,3}\s*\d")
+# A brand, a note or a strength's basis in brackets is no ingredient list: RxNorm's "[Hy-KXP]", Epic's "(NORCO)".
+_BRACKETED = re.compile(r"\[[^\]]*\]|\([^)]*\)")
+# Shorter words are abbreviations PainPlan reads elsewhere or none ("w/", "p-v-tussin"; the opioids' cut names).
+_SHORTEST_INGREDIENT = 3
+_LONGEST_WORD = 64
+
+
+def _unread_word_joined(lowered: str) -> bool:
+    """Whether a word joined to another as a combination joins its ingredients is no word PainPlan knows: "alprazolam
+    / xyz-unknown 1 mg" or "oxycodone / foo 5 mg" has one strength, so no strength is left over to tell that an
+    ingredient went unread, and the name was read as its known ingredient alone. Units, forms, salts and release
+    words ("mg/ml", "mcg/hr", "extended-release", "hydrocodone bitartrate/acetaminophen") are known words. Only the
+    joins of the ingredient list count: before the first strength, or before an ingredient written with its own
+    ("oxycodone 5 mg / foo 325 mg"); words after the strengths are a sig's or a note's ("1-2 tabs prn pain/fever")."""
+    text = _BRACKETED.sub(" ", lowered)
+    first_number = next((index for index, char in enumerate(text) if char.isdigit()), len(text))
+    for join in _JOIN.finditer(text):
+        if join.start() > first_number and not _NAMED_WITH_STRENGTH.match(text, join.end()):
+            continue
+        # A word is looked for in the few characters before the join, so a name of many joins stays linear.
+        before = _WORD_BEFORE.search(text, max(0, join.start() - _LONGEST_WORD), join.start())
+        after = _WORD_AFTER.match(text, join.end())
+        for word in (before.group(1) if before else None, after.group(1) if after else None):
+            if word is not None and len(word) >= _SHORTEST_INGREDIENT and not known_word(word):
+                return True
+    return False
 
 
 def _unread_ingredient(lowered: str, mentions: list[_Mention], listed: _StrengthList | None) -> bool:
