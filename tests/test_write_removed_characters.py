@@ -142,3 +142,51 @@ def test_every_text_field_counts_what_it_removes(form_key, name) -> None:
     assert built.resource is not None and "\x01" not in str(built.resource)
     assert built.removed == {name: 2}
     assert FORMS[form_key][0](VALID[form_key], CONTEXT).removed == {}
+
+
+# Whitespace around the text: what shows nothing is trimmed without a word, the layout typed is kept.
+
+
+def test_blank_lines_and_spaces_around_a_goal_are_trimmed_and_nothing_is_said(tmp_path, rsps) -> None:
+    """Nothing a reader sees changes, so the save's line says nothing of it (the rule: a visible change is said)."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    typed = {
+        "goal_kind": "function",
+        "description": "\r\n  Walk to the mailbox and back  \r\n\r\n",
+        "measure": " walks there without stopping\t",
+        "csrf_token": _token(page),
+    }
+    answer = client.post(f"/plan/write/goal?s={handle}", data=typed, base_url=PUBLIC_URL)
+    sent = chart.written("Goal")[0]
+    assert sent["description"]["text"] == "Walk to the mailbox and back"
+    assert sent["note"][0]["text"] == "How we will know: walks there without stopping"
+    line = _saved_line(client, answer, "goal")
+    assert "notice-ok" in line and "removed" not in line
+
+
+def test_a_note_keeps_the_indentation_of_its_first_line(tmp_path, rsps) -> None:
+    """An indented list keeps its first item lined up with the rest: only the blank lines around it go."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
+    typed = {"note_text": "\r\n  - PEG down to 4\r\n  - back at work\r\n\r\n", "csrf_token": _token(page)}
+    answer = client.post(f"/plan/write/note?s={handle}", data=typed, base_url=PUBLIC_URL)
+    attachment = chart.written("DocumentReference")[0]["content"][0]["attachment"]
+    assert base64.b64decode(attachment["data"]).decode() == "  - PEG down to 4\r\n  - back at work"
+    line = _saved_line(client, answer, "note")
+    assert "notice-ok" in line and "removed" not in line
+
+
+def test_decision_reasons_keep_their_first_line_s_indentation() -> None:
+    values = {**VALID["decision"], "reasons": "\n\t- walks daily\n\t- back at work\n"}
+    built = FORMS["decision"][0](values, CONTEXT)
+    assert built.resource is not None and built.resource["description"].endswith(
+        "Reasons: \t- walks daily\n\t- back at work"
+    )
+    assert built.removed == {}
+
+
+@pytest.mark.parametrize(
+    ("form_key", "name"), [("goal", "description"), ("decision", "reasons"), ("note", "note_text")]
+)
+def test_a_required_text_of_whitespace_only_is_still_missing(form_key, name) -> None:
+    built = FORMS[form_key][0]({**VALID[form_key], name: " \r\n\t\r\n "}, CONTEXT)
+    assert built.resource is None and name in built.errors

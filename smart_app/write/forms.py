@@ -41,6 +41,8 @@ UNSAVABLE = re.compile(r"[\x00-\x08\x0e-\x1f]")
 # Word's manual line break (vertical tab) and page break (form feed) are breaks between words: stored as a line
 # break, so "mailbox\vand back" keeps its meaning rather than becoming "mailboxand back".
 LINE_BREAKS = str.maketrans({"\v": "\n", "\f": "\n"})
+# Lines before the text with nothing on them but spaces or tabs.
+LEADING_BLANK_LINES = re.compile(r"\A(?:[^\S\r\n]*(?:\r\n|\r|\n))+")
 MAX_NOTE = 20000
 # Each form's free-text fields, with the words naming each on the save's result when characters had to be removed.
 TEXT_FIELDS: dict[str, dict[str, str]] = {
@@ -111,13 +113,21 @@ def _text(
     """A text field as typed, its page and manual line breaks as line breaks, without the control characters FHIR
     strings cannot hold (pasted text carries them unseen; an EHR refuses the record, or stores what its other readers
     cannot show). Built.removed counts them, and the save's result says so: a field cleaned here is listed in
-    TEXT_FIELDS."""
-    value = UNSAVABLE.sub("", values.get(name, "").translate(LINE_BREAKS)).strip()
+    TEXT_FIELDS. The whitespace around the text that shows nothing is trimmed (_trimmed), and not counted."""
+    value = _trimmed(UNSAVABLE.sub("", values.get(name, "").translate(LINE_BREAKS)))
     if required and not value:
         errors[name] = required
     elif len(value) > limit:
         errors[name] = f"Please keep this under {limit} characters."
     return value
+
+
+def _trimmed(value: str) -> str:
+    """The text without the whitespace around it that shows nothing, so it is trimmed without a word: blank lines
+    before and after it, spaces at its end, and a one-line text's leading spaces. A text of several lines keeps its
+    first line's indentation, which lines it up with the lines below (an indented list), as typed."""
+    value = LEADING_BLANK_LINES.sub("", value).rstrip()
+    return value if "\n" in value or "\r" in value else value.lstrip()
 
 
 EARLIEST_DAY = date(1900, 1, 1)
