@@ -54,6 +54,11 @@ def test_a_benzodiazepine_beside_an_unknown_joined_word_is_counted_and_partly_re
     assert terms().medication_in(BENZO, medication(BENZO_NAME))
 
 
+@pytest.mark.parametrize("name", ["alprazolam-XYZ 1 mg", "ALPRAZOLAM/XYZUNKNOWN TAB 1MG", "alprazolam 1 mg / xyz 5 mg"])
+def test_the_unknown_word_is_found_however_the_name_joins_it(name: str) -> None:
+    assert recognise(medication(name), terms()).unread_ingredient
+
+
 def test_an_opioid_beside_an_unknown_joined_word_keeps_its_class_and_guesses_no_dose() -> None:
     """The 5 mg follows the unknown word: it may be that ingredient's, so no MME is worked out from it."""
     recognition = recognise(medication(OPIOID_NAME), terms())
@@ -113,6 +118,8 @@ def test_an_ingredient_beside_an_unknown_joined_word_sold_with_opioids_is_uniden
         "Tylenol w/ Codeine #3",
         "acetaminophen 325 mg 1-2 tabs PO q4h prn pain/fever",  # a sig's words after the strength
         "dipipanone 10 MG / cyclizine 30 MG Oral Tablet",
+        "fentaNYL-bupivacaine-NaCl (PF) 2 mcg/mL-0.125 % epidural",  # an infusion's diluent is no ingredient
+        "bupivacaine-EPINEPHrine 0.25 %-1:200,000 injection",
         "phenobarbital 16.2 MG / hyoscyamine sulfate 0.1037 MG / atropine sulfate 0.0194 MG / scopolamine "
         "hydrobromide 0.0065 MG Oral Tablet",
     ],

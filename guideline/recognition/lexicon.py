@@ -151,8 +151,10 @@ ALIASES: Mapping[str, str] = {
 
 # The words of a medicine's name that are no ingredient: strength units and bases, dose forms and routes, release,
 # salts, and the packaging and marketing words joined to others by "/" or "-" ("mg/ml", "extended-release",
-# "auto-injector", "abuse-deterrent", "sugar-free"). A word joined so that is neither these nor an ingredient or a
-# brand is read as an ingredient PainPlan did not recognise (guideline.recognition.names).
+# "auto-injector", "abuse-deterrent", "sugar-free"), Epic's form abbreviations, and the diluents and local
+# anaesthetic partners of an infusion's or an epidural's name ("fentanyl-bupivacaine-NaCl", "bupivacaine-epinephrine":
+# epinephrine is in no set the checks read). A word joined so that is neither these nor an ingredient or a brand is
+# read as an ingredient PainPlan did not recognise (guideline.recognition.names).
 _NOT_INGREDIENTS = _words(
     """
     mg mcg ml mls liter unit units meq hr hrs hour hours day days actuat actuation actuations spray sprays dose doses
@@ -170,6 +172,9 @@ _NOT_INGREDIENTS = _words(
     fumarate hydroiodide anhydrous base alkaloid alkaloids
     auto pre filled prefilled free sugar alcohol dye extra maximum max regular plus junior children childrens
     infant infants adult adults pediatric pack dose daily night nighttime daytime time and with per
+    sosy soaj socr soct tbcr tber tb12 tb24 t12a t24a cp12 cp24 cpcr cper cpep pt72 pt24 ptwk lozg subq
+    nacl saline dextrose d5w water lactated ringer ringers epinephrine infusion drip bolus premix bag ivpb
+    piggyback pca pcea compounded compound combination combo starter titration
     """
 )
 
