@@ -126,3 +126,7 @@ def test_an_ingredient_beside_an_unknown_joined_word_sold_with_opioids_is_uniden
 )
 def test_a_name_whose_joined_words_are_all_known_is_read_whole(name: str) -> None:
     assert not recognise(medication(name), terms()).unread_ingredient
+
+
+def test_an_unknown_word_before_the_known_one_is_found_too() -> None:
+    assert recognise(medication("Xyzfoo-oxycodone 5 mg"), terms()).unread_ingredient

@@ -171,8 +171,8 @@ _NOT_INGREDIENTS = _words(
     mesylate besylate succinate acetate bromide hydrobromide hbr chloride napsylate polistirex terephthalate pamoate
     fumarate hydroiodide anhydrous base alkaloid alkaloids
     auto pre filled prefilled free sugar alcohol dye extra maximum max regular plus junior children childrens
-    infant infants adult adults pediatric pack dose daily night nighttime daytime time and with per
-    sosy soaj socr soct tbcr tber tb12 tb24 t12a t24a cp12 cp24 cpcr cper cpep pt72 pt24 ptwk lozg subq
+    infant infants adult adults pediatric pack daily night nighttime daytime time and with per
+    sosy soaj socr soct tbcr tber tb12 tb24 t12a t24a cp12 cp24 cpcr cper cpep pt72 pt24 ptwk subq
     nacl saline dextrose d5w water lactated ringer ringers epinephrine infusion drip bolus premix bag ivpb
     piggyback pca pcea compounded compound combination combo starter titration
     """
