@@ -63,6 +63,63 @@ def test_a_windows_1252_name_is_one_malformed_line_of_its_file_and_the_rest_is_e
     assert "1 malformed lines skipped (Patient.ndjson 1)" in out
 
 
+def test_each_damaged_line_is_named_once_with_its_file_and_line_and_the_rest_of_the_file_is_read(tmp_path, capsys):
+    """A Windows-1252 name on line 2 and a last line cut off mid-resource (a plain download interrupted): each line
+    named once, by file and line number, and every other line of both files still evaluated."""
+    folder = tmp_path / "in"
+    write_export(folder, directory())
+    lines = [json.dumps(patient("A", gp="Practitioner/pcp1")).encode(),
+             json.dumps(patient("C", name="Peña"), ensure_ascii=False).encode("cp1252"),
+             json.dumps(patient("B", gp="Practitioner/pcp1")).encode()]  # fmt: skip
+    (folder / "Patient.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+    fills = "".join(json.dumps(r) + "\n" for r in [*quarter_of_methadone("A"), *quarter_of_methadone("B")])
+    (folder / "MedicationDispense.ndjson").write_text(fills + json.dumps(methadone("A-3", "A", "2026-03-06"))[:70])
+    code, out, quality, rows = command(folder, capsys)
+    assert code == 0
+    assert rows["A"]["ohd_num"] == "true" and rows["B"]["ohd_num"] == "true"  # lines after each damage were read
+    assert quality["malformed_lines"] == 2
+    assert quality["malformed_lines_by_file"] == {"MedicationDispense.ndjson": 1, "Patient.ndjson": 1}
+    assert quality["malformed_lines_named"] == {
+        "MedicationDispense.ndjson line 5: not JSON": 1,
+        "Patient.ndjson line 2: not UTF-8": 1,
+    }
+    assert out.count("Patient.ndjson line 2") == 1 and out.count("MedicationDispense.ndjson line 5") == 1
+
+
+def test_a_damaged_file_is_opened_and_read_once_and_the_engines_read_its_readable_lines(tmp_path, monkeypatch):
+    """A file with a line that cannot be read was read through to find it, then opened and read again from the
+    start to copy its readable lines: now the copy is written as the one reading goes."""
+    folder = tmp_path / "in"
+    good = [json.dumps(patient(f"p{n}")).encode() for n in range(2000)]
+    bad = json.dumps(patient("C", name="Peña"), ensure_ascii=False).encode("cp1252")
+    folder.mkdir()
+    (folder / "Patient.ndjson").write_bytes(b"\n".join([*good[:1500], bad, *good[1500:]]) + b"\n")
+    found = ndjson_files(folder)
+    opened = []
+    real = inputs._opened
+    monkeypatch.setattr(inputs, "_opened", lambda path: opened.append(path.name) or real(path))
+    prepared = inputs.prepare_inputs(found, tmp_path / "work")
+    assert opened == ["Patient.ndjson"]
+    assert Path(prepared.paths[0]).read_bytes() == b"\n".join(good) + b"\n"
+    assert dict(prepared.quality.malformed_lines_named) == {"Patient.ndjson line 1,501: not UTF-8": 1}
+
+
+def test_a_damaged_gzip_file_is_opened_once_and_its_copy_holds_every_readable_line(tmp_path, monkeypatch):
+    folder = tmp_path / "in"
+    good = [json.dumps(patient(f"p{n}")).encode() for n in range(2000)]
+    bad = json.dumps(patient("C", name="Peña"), ensure_ascii=False).encode("cp1252")
+    folder.mkdir()
+    (folder / "Patient.ndjson.gz").write_bytes(gzip.compress(b"\n".join([*good[:1500], bad, *good[1500:]]) + b"\n"))
+    found = ndjson_files(folder)
+    opened = []
+    real = inputs._opened
+    monkeypatch.setattr(inputs, "_opened", lambda path: opened.append(path.name) or real(path))
+    prepared = inputs.prepare_inputs(found, tmp_path / "work")
+    assert opened == ["Patient.ndjson.gz"]
+    assert Path(prepared.paths[0]).read_bytes() == b"\n".join(good) + b"\n"
+    assert prepared.quality.malformed_lines_by_file == {"Patient.ndjson.gz": 1}
+
+
 def test_a_cut_off_gzip_download_is_read_up_to_the_cut_and_named_with_exit_status_3(tmp_path, capsys):
     folder = tmp_path / "in"
     write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
@@ -102,6 +159,7 @@ def test_a_line_longer_than_the_readers_limit_is_a_malformed_line_of_its_file(tm
     code, out, quality, rows = command(folder, capsys)
     assert code == 0 and rows["A"]["ohd_num"] == "true"
     assert quality["malformed_lines_by_file"] == {"DocumentReference.ndjson": 1}
+    assert quality["malformed_lines_named"] == {"DocumentReference.ndjson line 1: longer than 4,096 bytes": 1}
     assert quality["resources_by_type"]["DocumentReference"] == 1
 
 

@@ -17,6 +17,10 @@ class Quality:
     # The malformed lines by the file they came from (its path inside the input folder): not JSON, not UTF-8 (a
     # Windows-1252 name), or longer than the engines read (an inline PDF of 64 MB).
     malformed_lines_by_file: Counter[str] = field(default_factory=Counter)
+    # The first malformed lines of each file by number, as reading the file through found them, each "path line N:
+    # why" (not UTF-8, longer than the engines read, not JSON): where to look. At most 10 a file; a line that looks
+    # like a JSON object but is not one inside is counted above, by file, and not named here.
+    malformed_lines_named: Counter[str] = field(default_factory=Counter)
     # Files in the input folder that were not read, or only in part, each "path: why" (a download cut off, a .bz2,
     # a file that is not NDJSON): the run still evaluates everything else, and exits with status 3.
     input_files_not_read: Counter[str] = field(default_factory=Counter)
@@ -301,6 +305,12 @@ COUNTS: tuple[Count, ...] = (
     ),
     Count("malformed_lines", "malformed lines skipped", denominators=EVERY, breakdown="malformed_lines_by_file"),
     Count("malformed_lines_by_file", "malformed lines skipped, by file"),
+    Count(
+        "malformed_lines_named",
+        "malformed lines named by file and line (the first 10 of each file)",
+        kind="note",
+        names_only=True,
+    ),
     Count(
         "patients_without_medication_data",
         "patients in an export holding no fills, orders or pharmacy claims at all (no MedicationDispense, "

@@ -11,13 +11,16 @@ file is opened once to tell what it is (only its start read) and once to be read
 
 Before the engines read a file, `prepare_inputs` reads it once through: a line that is not UTF-8 or is longer than
 the engines read is a malformed line of its file, and a gzip stream cut off or corrupt is read up to the damage and
-the file named. DuckDB and Spark each stopped the whole run on any of these; now both read the same cleaned lines.
+the file named. DuckDB and Spark each stopped the whole run on any of these; now both read the same cleaned lines,
+which the same reading writes (a damaged file is not read a second time to copy them). Each such line, and a line
+seen on the way that is no JSON (the engines count it), is named by its file and line number.
 """
 
 from __future__ import annotations
 
 import errno
 import gzip
+import io
 import json
 import os
 import shutil
@@ -27,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, overload
+from typing import IO, Any, overload
 
 from guideline.population import PopulationError, Quality
 
@@ -253,36 +256,31 @@ class PreparedInputs:
 
 def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], None] | None = None) -> PreparedInputs:
     """Each file the engines will read, under a name that says its compression (`00001.ndjson[.gz]`: a link to the
-    file, or a cleaned copy when a line could not be read); the files not read, and the lines dropped, counted."""
+    file, or a cleaned copy when a line could not be read); the files not read, and the lines dropped, counted and
+    named by line."""
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     prepared = PreparedInputs()
     for name, why in inputs.not_read:
         prepared.quality.input_files_not_read[f"{name}: {why}"] += 1
-    # Decompression and reading release the GIL: a few files are checked at once.
+    copies = [workdir / f"{number:05d}.ndjson" for number in range(1, len(inputs.files) + 1)]
+    # Decompression and reading release the GIL: a few files are read at once.
     with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
-        checked = list(pool.map(_check, inputs.files))
-    for number, (path, check) in enumerate(zip(inputs.files, checked, strict=True), 1):
+        found = list(pool.map(_read_through, inputs.files, copies))
+    for path, copy, read in zip(inputs.files, copies, found, strict=True):
         name = inputs.name(path)
-        if check.unopened:
-            prepared.quality.input_files_not_read[f"{name}: {check.unopened}"] += 1
+        if read.unopened:
+            prepared.quality.input_files_not_read[f"{name}: {read.unopened}"] += 1
             if note:
-                note(f"check: {name}: {check.unopened}")
+                note(f"check: {name}: {read.unopened}")
             continue
-        stem = f"{number:05d}.ndjson"
-        target = workdir / (stem + (".gz" if check.gzipped else ""))
-        if check.clean:
+        target = copy
+        if not read.copied:
+            target = copy.with_name(copy.name + (".gz" if read.gzipped else ""))
             _link(path, target)
-        else:
-            target = workdir / stem  # the lines that could be read, as plain text
-            dropped, cut = _copy_readable(path, check.gzipped, target)
-            if dropped:
-                prepared.quality.malformed_lines += dropped
-                prepared.quality.malformed_lines_by_file[name] += dropped
-            if cut:
-                prepared.quality.input_files_not_read[f"{name}: {cut}"] += 1
-            if note:
-                note(f"check: {name}: {dropped} line(s) could not be read" + (f"; {cut}" if cut else ""))
+        _count(prepared.quality, name, read)
+        if note and (read.dropped or read.cut):
+            note(f"check: {name}: {read.dropped} line(s) could not be read" + (f"; {read.cut}" if read.cut else ""))
         prepared.paths.append(str(target))
         prepared.names[target.name] = name
         prepared.read.append(name)
@@ -292,28 +290,270 @@ def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], Non
     return prepared
 
 
-@dataclass(frozen=True)
-class _Checked:
-    """What reading a file through found: its compression, whether every line can be read, or why it could not
-    be opened at all (listed, then gone, or its permissions changed; or a list of files naming a folder)."""
+def _count(quality: Quality, name: str, read: _Read) -> None:
+    """What reading one file found, in the run's counts: lines dropped (by file), lines named, a file read in part."""
+    if read.dropped:
+        quality.malformed_lines += read.dropped
+        quality.malformed_lines_by_file[name] += read.dropped
+    for line in read.named:
+        quality.malformed_lines_named[f"{name} {line}"] += 1
+    if read.cut:
+        quality.input_files_not_read[f"{name}: {read.cut}"] += 1
+
+
+# The malformed lines named by number in each file: the first ones, enough to find the damage; the count by file says
+# how many there are in all (a Windows-1252 extract can have one on every other line).
+NAMED_LINES_PER_FILE = 10
+
+
+@dataclass
+class _Read:
+    """What reading a file through found: its compression, whether the engines read a copy of its readable lines
+    rather than the file, the lines dropped, the malformed lines named by number ("line 3: not UTF-8"; a line that
+    is no JSON is named but kept, for the engines count it), why it was read only in part, or why it could not be
+    opened at all (listed, then gone, or its permissions changed; or a list of files naming a folder)."""
 
     gzipped: bool = False
-    clean: bool = False
+    copied: bool = False
+    dropped: int = 0
+    named: list[str] = field(default_factory=list)
+    cut: str | None = None
     unopened: str | None = None
 
 
-def _check(path: Path) -> _Checked:
-    """The file read through once, from one open: its first bytes say whether it is gzip, then every line."""
+def _read_through(path: Path, copy: Path) -> _Read:
+    """The file read through once, from one open: its first bytes say whether it is gzip, then every line. A file
+    whose lines can all be read is left as it is; from its first line that cannot, the lines that can are written
+    to `copy`, which the engines then read instead (see `_Reader`)."""
     handle, unopened = _opened(path)
     if handle is None:
-        return _Checked(unopened=unopened)
+        return _Read(unopened=unopened)
     with handle:
+        reader = _Reader(handle, copy)
         try:
-            gzipped = handle.read(2) == _GZIP_MAGIC
+            reader.gzipped = reader.found.gzipped = handle.read(2) == _GZIP_MAGIC
             handle.seek(0)
-        except OSError:
-            return _Checked()  # read again line by line, which names the damage
-        return _Checked(gzipped, _clean(_decompressed(handle, gzipped)))
+            reader.read(_decompressed(handle, reader.gzipped))
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+            reader.read_in_part(f"read in part: cut off or corrupt after line {reader.lines:,} ({_damage(error)})")
+        except OSError as error:
+            reader.read_in_part(f"read in part: a read error after line {reader.lines:,} ({_reason(error)})")
+        finally:
+            reader.close()
+        return reader.found
+
+
+class _Reader:
+    """One file's lines, read in large chunks: a chunk that is all UTF-8 costs a few passes in C, its line breaks
+    counted to number the lines (the usual file, at the speed of decompression); any other chunk, and a last line
+    with no line break after it, is read line by line. Nothing is written while every line can be read: the
+    engines read the file itself. At the first line that cannot be read (not UTF-8, longer than MAX_LINE_BYTES) or
+    where the file is cut off, the copy is begun with what came before, which was all readable, and every readable
+    line after it is written to it as it is read. A plain file's beginning is copied by the system
+    (copy_file_range), not read again; a gzip file's is decompressed again, up to the damage, from the same open
+    file."""
+
+    def __init__(self, handle: IO[bytes], copy: Path) -> None:
+        self.handle = handle
+        self.copy = copy
+        self.gzipped = False
+        self.found = _Read()
+        self.out: IO[bytes] | None = None
+        self.lines = 0  # whole lines read so far (the next line's number, less one)
+        self.offset = 0  # the bytes (decompressed) of those lines: until the copy is begun, all of them readable
+        self.carried = b""  # the current line's start, from earlier chunks
+        self.skipping = False  # inside a line too long to read, already dropped
+
+    def read(self, stream: IO[bytes]) -> None:
+        """Every line of the stream, chunk by chunk (read1: a gzip stream cut off keeps what came before the cut)."""
+        chunk_size = min(_CHUNK_BYTES, MAX_LINE_BYTES)  # a line wholly inside one chunk is then never too long
+        while chunk := stream.read1(chunk_size):  # type: ignore[attr-defined]
+            if self.skipping:
+                chunk = self._skip(chunk)
+            if chunk:
+                self._chunk(chunk)
+        if self.skipping:
+            return
+        if self.carried:  # a last line with no line break after it
+            if len(self.carried) > MAX_LINE_BYTES:
+                self._too_long()
+            else:
+                self._lines(self.carried + b"\n")
+            self.carried = b""
+
+    def _chunk(self, chunk: bytes) -> None:
+        last = chunk.rfind(b"\n")
+        if last < 0:
+            self.carried += chunk
+            if len(self.carried) > MAX_LINE_BYTES + 1:
+                self._too_long()
+                self.skipping = True
+            return
+        first = chunk.find(b"\n")
+        head, start = self.carried, 0  # the block of whole lines: head, then chunk[start : last + 1]
+        # A line may run one byte over MAX_LINE_BYTES before its line break, as it always could (the engines read
+        # 1 kB more): counts stay what they were.
+        if len(head) + first > MAX_LINE_BYTES + 1:
+            self._too_long()
+            head, start = b"", first + 1
+        self.carried = chunk[last + 1 :]
+        if start > last:
+            return
+        if _readable(head, chunk, start, last):
+            # The usual chunk: nothing copied or split, and nothing written unless a copy has begun.
+            if self.out is not None:
+                self.out.write(head)
+                self.out.write(memoryview(chunk)[start : last + 1])
+            self.lines += chunk.count(b"\n", start, last + 1)
+            self.offset += len(head) + last + 1 - start
+        else:
+            self._lines(head + chunk[start : last + 1])
+
+    def _skip(self, chunk: bytes) -> bytes:
+        """The rest of a chunk after the end of a line too long to read (nothing, if it does not end in it)."""
+        end = chunk.find(b"\n")
+        if end < 0:
+            return b""
+        self.skipping = False
+        return chunk[end + 1 :]
+
+    def _too_long(self) -> None:
+        """The current line dropped, longer than the engines read: only its number is kept, never its bytes."""
+        self._begin_copy()
+        self._drop(self.lines + 1, f"longer than {MAX_LINE_BYTES:,} bytes")
+        self.lines += 1
+        self.carried = b""
+
+    def _lines(self, block: bytes) -> None:
+        """A block of whole lines (ending in a line break) read one by one, numbered from the line after `lines`:
+        one that is not all UTF-8, or a file's last line (where a plain file is cut off)."""
+        kept = self._judged(block.split(b"\n")[:-1])
+        if self.out is not None:
+            self.out.write(b"".join(line + b"\n" for line in kept))
+        self.lines += block.count(b"\n")
+        self.offset += len(block)
+
+    def _judged(self, lines: list[bytes]) -> list[bytes]:
+        """The lines the engines can read that are still to be written, each line that cannot dropped and named, and
+        each that is no JSON named (and kept: the engines count it). The copy is begun at the first line dropped."""
+        kept: list[bytes] = []
+        for number, line in enumerate(lines, self.lines + 1):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                if self.out is None:  # the lines kept so far are the copy's last lines before the damage
+                    self._begin_copy(sum(len(k) + 1 for k in kept))
+                    kept = []
+                self._drop(number, "not UTF-8")
+                continue
+            if _not_json(line, text):
+                self._name(number, "not JSON")
+            kept.append(line)
+        return kept
+
+    def _drop(self, number: int, why: str) -> None:
+        self.found.dropped += 1
+        self._name(number, why)
+
+    def _name(self, number: int, why: str) -> None:
+        if len(self.found.named) < NAMED_LINES_PER_FILE:
+            self.found.named.append(f"line {number:,}: {why}")
+
+    def read_in_part(self, why: str) -> None:
+        """The stream ended in damage: the lines before it are what the engines read."""
+        self.found.cut = why
+        self._begin_copy()
+
+    def _begin_copy(self, more: int = 0) -> None:
+        """The copy begun, if it is not yet, with every byte before the damage: the whole lines read before this
+        block (`offset`) and `more` of this block's, all of which could be read."""
+        if self.out is not None:
+            return
+        self.out = open(self.copy, "wb")  # noqa: SIM115 - written chunk by chunk, closed by close()
+        self.found.copied = True
+        length = self.offset + more
+        if length:
+            self.out.flush()
+            if self.gzipped:
+                _copy_decompressed(self.handle.fileno(), self.out, length)
+            else:
+                _copy_bytes(self.handle.fileno(), self.out.fileno(), length)
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+
+
+def _readable(head: bytes, chunk: bytes, start: int, last: int) -> bool:
+    """Whether the whole lines `head` + chunk[start : last + 1] are all UTF-8, checked in C without copying the
+    chunk: ASCII is UTF-8 (most chunks need no decoding), and no character spans a line break."""
+    if head.isascii() and chunk.isascii():
+        return True
+    end = chunk.find(b"\n", start)
+    try:
+        (head + chunk[start : end + 1]).decode("utf-8")
+        str(memoryview(chunk)[end + 1 : last + 1], "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _not_json(line: bytes, text: str) -> bool:
+    """Whether a line the engines will read is no JSON (json.loads refuses it), as both engines will count it. Only a
+    line that does not look like an object is parsed here (the engines parse every line anyway); one the engines
+    split elsewhere than at its line break (a carriage return inside it, or the control character 1) or skip as
+    blank is left to them, so that what is named here is exactly what they count."""
+    stripped = line.strip()
+    if stripped.startswith(b"{") and stripped.endswith(b"}"):
+        return False
+    body = text[:-1] if text.endswith("\r") else text
+    if "\r" in body or "\x01" in body or not body.strip(" "):
+        return False
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
+def _copy_bytes(source: int, target: int, length: int) -> None:
+    """The first `length` bytes of a file copied by the system, from the start whatever the file's position."""
+    done = 0
+    try:
+        while done < length:
+            copied = os.copy_file_range(source, target, length - done, done)
+            if not copied:
+                break
+            done += copied
+    except OSError:  # a file system or kernel that cannot: read them once more
+        while done < length and (data := os.pread(source, min(_CHUNK_BYTES, length - done), done)):
+            os.write(target, data)
+            done += len(data)
+
+
+def _copy_decompressed(source: int, target: IO[bytes], length: int) -> None:
+    """The first `length` decompressed bytes of a gzip file, read through its own descriptor from the start."""
+    with gzip.GzipFile(fileobj=_PositionalReader(source), mode="rb") as stream:
+        while length and (data := stream.read(min(_CHUNK_BYTES, length))):
+            target.write(data)
+            length -= len(data)
+
+
+class _PositionalReader(io.RawIOBase):
+    """A file descriptor read from its start, leaving the descriptor's own position to the reader using it."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = os.pread(self.descriptor, len(buffer), self.position)
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
 
 
 def _link(path: Path, target: Path) -> None:
@@ -321,66 +561,6 @@ def _link(path: Path, target: Path) -> None:
         os.symlink(path.resolve(), target)
     except OSError:  # a file system with no symbolic links: a copy reads the same
         shutil.copyfile(path, target)
-
-
-def _clean(stream: IO[bytes]) -> bool:
-    """Whether every line is UTF-8 and no longer than MAX_LINE_BYTES, and the whole file can be read (a gzip stream
-    is complete): read in large chunks, the usual file costs one pass at the speed of decompression."""
-    chunk_size = min(_CHUNK_BYTES, MAX_LINE_BYTES)  # a line wholly inside one chunk is then never too long
-    carried = b""  # the current line's start, from earlier chunks
-    try:
-        while chunk := stream.read(chunk_size):
-            first = chunk.find(b"\n")
-            if first < 0:
-                carried += chunk
-                if len(carried) > MAX_LINE_BYTES:
-                    return False
-                continue
-            if len(carried) + first > MAX_LINE_BYTES:
-                return False
-            last = chunk.rfind(b"\n")
-            if not (carried.isascii() and chunk.isascii()):  # ASCII is UTF-8: most chunks need no decoding
-                (carried + chunk[: first + 1]).decode("utf-8")
-                str(memoryview(chunk)[first + 1 : last], "utf-8")
-            carried = chunk[last + 1 :]
-        carried.decode("utf-8")
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
-        return False
-    return True
-
-
-def _copy_readable(path: Path, gzipped: bool, target: Path) -> tuple[int, str | None]:
-    """Copy the lines that can be read to `target`: (lines dropped, why the file was read only in part or None).
-    Only a damaged file is read this second time: the copy is what the engines read in its place."""
-    dropped = lines = 0
-    with open(target, "wb") as out:
-        handle, unopened = _opened(path)
-        if handle is None:
-            return dropped, unopened
-        try:
-            with handle, _decompressed(handle, gzipped) as stream:
-                while line := stream.readline(MAX_LINE_BYTES + 2):
-                    lines += 1
-                    if not line.endswith(b"\n") and len(line) > MAX_LINE_BYTES:
-                        dropped += 1
-                        _skip_rest_of_line(stream)
-                        continue
-                    try:
-                        line.decode("utf-8")
-                    except UnicodeDecodeError:
-                        dropped += 1
-                        continue
-                    out.write(line if line.endswith(b"\n") else line + b"\n")
-        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            return dropped, f"read in part: cut off or corrupt after line {lines:,} ({_damage(error)})"
-        except OSError as error:
-            return dropped, f"read in part: a read error after line {lines:,} ({_reason(error)})"
-    return dropped, None
-
-
-def _skip_rest_of_line(stream: IO[bytes]) -> None:
-    while (rest := stream.readline(_CHUNK_BYTES)) and not rest.endswith(b"\n"):
-        pass
 
 
 def _damage(error: BaseException) -> str:
