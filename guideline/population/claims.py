@@ -4,6 +4,7 @@ fills, diagnoses and procedures they stand for, so the review reads them with th
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -41,6 +42,14 @@ REPLACED_BY = frozenset({"replacedby"})
 # The prescription (Rx service reference) number of a Part D event, as Blue Button 2.0 and BCDA name it: a reversal
 # and the fill it cancels carry the same one. The fills a claim stands for keep it as their identifier.
 RX_NUMBER_SUFFIX = "rx_srvc_rfrnc_num"
+# The fill number a pharmacy claim states (CARIN's `refillnum`, Blue Button's `fill_num`: 0 a first fill, 1 the
+# first refill), and which part of a fill it was (Blue Button's and BCDA's dispensing status, `dspnsng_stus_cd`: P a
+# part fill, C the completion of one), kept on the fills it stands for as an identifier under PainPlan's own system,
+# so the one rule for a fill sent twice (guideline.sent_twice) tells apart what they tell apart: two fill numbers
+# are two fills (a vacation supply: refills 1 and 2 handed over together), and so are a part fill and its completion,
+# or two part fills, on one day in one quantity. A completion, or a whole fill, sent twice under one number is one.
+FILL_NUMBER_SYSTEM = "urn:painplan:claim-fill-number"
+_PART_FILL, _COMPLETION = "P", "C"
 ENCOUNTER_DIAGNOSIS = {
     "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis"}]
 }
@@ -196,7 +205,11 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
     if pharmacy:
         performers.append({"actor": _typed(pharmacy, "Organization")})
     claim_days = _days_supply(claim.get("supportingInfo"))
-    rx_numbers = [as_dict(i) for i in as_list(claim.get("identifier")) if _is_rx_number(as_dict(i))]
+    numbers = [as_dict(i) for i in as_list(claim.get("identifier")) if _is_rx_number(as_dict(i))]
+    if prescriber or pharmacy:
+        # Only a fill that names who prescribed or dispensed it carries its fill number: a first fill's 0 in common
+        # must never tie two fills that nothing else ties (guideline.sent_twice.tied).
+        numbers += _fill_number(claim, ident)
     fills = []
     claim_denied = _denied(claim.get("adjudication"))
     for number, item in enumerate(as_list(claim.get("item")), start=1):
@@ -218,8 +231,8 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
             # Two lines of one claim are two prescriptions filled together, never one fill sent twice.
             "extension": [{"url": CLAIM_EXTENSION, "valueString": ident}],
         }
-        if rx_numbers:
-            fill["identifier"] = rx_numbers
+        if numbers:
+            fill["identifier"] = numbers
         day = _claim_day(claim, item)
         if day:
             fill["whenHandedOver"] = day
@@ -250,6 +263,48 @@ def _days_supply(entries: Any, by_url: bool = False) -> Any:
             value = as_dict(entry.get("valueQuantity")).get("value", entry.get("valueInteger"))
             if value is not None:
                 return value
+    return None
+
+
+def _fill_number(claim: Mapping[str, Any], ident: str) -> list[dict[str, str]]:
+    """The claim's fill number and part as an identifier (FILL_NUMBER_SYSTEM), none when it states neither: "2" a
+    second refill, "2 completion" the completion of its part fill, "2 part fill of claim <id>" a part fill (each part
+    its own: two parts of one day and quantity are two dispenses, as two part-fill dispenses are)."""
+    info = as_list(claim.get("supportingInfo"))
+    number = _info_value(info, ("refillnum", "fill_num"))
+    status = _dispensing_status(info)
+    words = [] if number is None else [number]
+    if status == _PART_FILL:
+        words.append(f"part fill of claim {ident}")
+    elif status == _COMPLETION:
+        words.append("completion")
+    return [{"system": FILL_NUMBER_SYSTEM, "value": " ".join(words)}] if words else []
+
+
+def _info_value(entries: list[Any], names: tuple[str, ...]) -> str | None:
+    """The number a supportingInfo entry of one of these categories carries (by code, or a Blue Button variable's
+    URL ending in it), as text ("0", "2"); None when there is none."""
+    for entry in map(as_dict, entries):
+        codes = [(text(c.get("code")) or "").lower() for c in _codings(entry.get("category"))]
+        if any(code.rpartition("/")[2] in names for code in codes):
+            value = as_dict(entry.get("valueQuantity")).get("value", entry.get("valueInteger"))
+            if type(value) in (int, float) and math.isfinite(value) and value == int(value):
+                return str(int(value))
+            if isinstance(value, str) and value.strip().isdigit():
+                return str(int(value))
+    return None
+
+
+def _dispensing_status(entries: list[Any]) -> str | None:
+    """P (a part fill) or C (the completion of one), as a Part D event's dispensing status says; None otherwise."""
+    for entry in map(as_dict, entries):
+        codes = [(text(c.get("code")) or "").lower() for c in _codings(entry.get("category"))]
+        if any(code.endswith("dspnsng_stus_cd") for code in codes):
+            found = {(text(c.get("code")) or "").strip().upper() for c in _codings(entry.get("code"))}
+            found.add((text(entry.get("valueString")) or "").strip().upper())
+            for status in (_PART_FILL, _COMPLETION):
+                if status in found:
+                    return status
     return None
 
 
