@@ -228,14 +228,20 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _stripped_answer(entry: Mapping[str, Any]) -> str | None:
     """Why a batch-response or transaction-response entry with no resource lost data: its status says a read or a
-    search succeeded, so a server returning minimal answers, or a proxy, stripped what it found. None for an entry
-    that answers a write or says it failed (a failure is named where the search answer is checked)."""
-    response = as_dict(entry.get("response"))
-    status = (text(response.get("status")) or "")[:40]
+    search succeeded, so a server returning minimal answers, or a proxy, stripped what it found; or its response has
+    no status at all (FHIR requires one), so nothing says the search it answers failed, and its matches were lost.
+    None for an entry that answers a write or says it failed (a failure is named where the search answer is
+    checked), and for a batch's request alone (no response: nothing was answered)."""
+    if "response" not in entry or text(as_dict(entry.get("request")).get("method")) in _WRITE_METHODS:
+        return None
+    status = (text(as_dict(entry["response"]).get("status")) or "")[:40]
+    if not status:
+        return (
+            "an answer in a batch the EHR sent has no status and holds no data: the server or a proxy left out "
+            "whether its search succeeded and what it found, so none of it was read"
+        )
     code = status[:3]
     if not (code.isdigit() and code.startswith("2")) or code in _WRITE_STATUSES:
-        return None
-    if text(as_dict(entry.get("request")).get("method")) in _WRITE_METHODS:
         return None
     return (
         f"an answer in a batch the EHR sent says it succeeded (HTTP {status}) but holds no data: the server or a "
