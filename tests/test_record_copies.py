@@ -150,6 +150,5 @@ def test_a_care_plan_with_another_date_or_a_readable_one_is_not_named():
         _care_plan(meta={"lastUpdated": "last week"}, created="2026-06-01"),
         _care_plan(meta={"lastUpdated": "last week"}, period={"start": "2026-06-01"}),
         _care_plan(meta={"lastUpdated": "2026-06-01T10:00Z"}),
-        _care_plan(),
     ):
         assert build_record([plan], TZ).problems == ()

@@ -52,6 +52,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             + bullet_list(f"{name}{day}" for name, day in zip(names, days, strict=True)),
             f"The patient has had no opioids in the last 90 days, and no pain treatment plan is documented in the "
             f"last {lookback} days.",
+            *_undated_plans_text(facts),
             "Agreeing on a plan before longer-term opioid therapy starts sets shared expectations and makes it "
             "easier to judge later whether the opioid is helping.",
             "**With the patient, agree on:** realistic goals for pain and function; how benefit will be judged "
@@ -93,7 +94,7 @@ def _in_window(facts: Facts, moments: tuple[datetime | None, ...], lookback: int
 def _care_plan_counts(plan: CarePlan, facts: Facts, lookback: int) -> bool:
     return (
         plan.status in PLAN_STATUSES
-        and any(facts.terms.contains(PAIN_TREATMENT_PLAN, category) for category in plan.categories)
+        and _pain_plan(plan, facts)
         and _in_window(facts, (plan.created, plan.period_start, plan.last_updated), lookback)
     )
 
@@ -104,6 +105,31 @@ def _note_counts(document: DocumentReference, facts: Facts, lookback: int) -> bo
         and facts.terms.contains(PAIN_TREATMENT_PLAN, document.type)
         and facts.within_days(document.date, lookback)
     )
+
+
+def _undated_plans_text(facts: Facts) -> tuple[str, ...]:
+    """A paragraph naming the pain treatment plans on record with no date PainPlan can read, if any: not counted (one
+    may be years old), but the card's "no plan documented" must not read as "no plan on record"."""
+    titles = [
+        plan.title or "untitled"
+        for plan in facts.record.care_plans
+        if plan.undated and plan.status in PLAN_STATUSES and _pain_plan(plan, facts)
+    ]
+    if not titles:
+        return ()
+    if len(titles) == 1:
+        return (
+            f"A pain treatment plan with no date is on record ({titles[0]}): PainPlan could not tell when it was "
+            "made, so it was not counted; check whether it is current.",
+        )
+    return (
+        f"Pain treatment plans with no date are on record ({and_more(titles)}): PainPlan could not tell when they "
+        "were made, so they were not counted; check whether they are current.",
+    )
+
+
+def _pain_plan(plan: CarePlan, facts: Facts) -> bool:
+    return any(facts.terms.contains(PAIN_TREATMENT_PLAN, category) for category in plan.categories)
 
 
 def _plan_documented(facts: Facts, lookback: int, accept_notes: bool) -> bool:

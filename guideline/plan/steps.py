@@ -469,6 +469,10 @@ def _reassess(
 # -- 6. Clinical decision making -------------------------------------------------------------------------------
 
 
+# Beside a plan or decision with no date: shown without a day, it read as the plan in force.
+NO_PLAN_DATE = "no date on record, so it was not taken for a current plan; check when it was made"
+
+
 def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
     """Without a PainPlan decision, the newest active care plan of any kind is the plan on record."""
     plans = [p for p in facts.record.care_plans if p.status in ("active", "completed", None)]
@@ -476,8 +480,17 @@ def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
     if not dated:
         return None
     day, plan = dated[-1]
-    evidence.append(Evidence(f"Care plan on record: {plan.title or 'untitled'}", day))
+    evidence.append(
+        Evidence(f"Care plan on record: {plan.title or 'untitled'}", day, NO_PLAN_DATE if day is None else "")
+    )
     return day
+
+
+def _decision_detail(decision: Decision) -> str:
+    """The decision's reasons, and that it has no date when it has none."""
+    if decision.day is not None:
+        return decision.reasons or ""
+    return "; ".join(part for part in (decision.reasons, NO_PLAN_DATE) if part)
 
 
 def _decide(
@@ -497,7 +510,7 @@ def _decide(
         evidence.append(unknown_evidence("Decision (continue, adjust, taper or stop)", plans_unread))
         latest_plan = _latest_care_plan(facts, evidence)
     elif decision is not None:
-        evidence.append(Evidence(f"Decision: {decision.label}", decision.day, decision.reasons or ""))
+        evidence.append(Evidence(f"Decision: {decision.label}", decision.day, _decision_detail(decision)))
         evidence.extend(Evidence(f"Plan: {a}") for a in decision.activities)
         evidence.extend(Evidence(f"Note: {n}") for n in decision.notes)
         latest_plan = decision.day

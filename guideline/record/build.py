@@ -379,19 +379,33 @@ def _read_all(
     return record, newer, untold
 
 
+# Statuses no check and no section reads a care plan in: its date would change nothing.
+_VOID_PLAN_STATUSES = frozenset({"entered-in-error", "revoked"})
+UNDATED_CARE_PLAN = (
+    "it has no date PainPlan can read (no created date, period start or meta.lastUpdated), so no check could count "
+    "it as a plan made in its window and the plan page did not take it for the current plan; check when it was made"
+)
+
+
 def _undated_care_plans(plans: list[CarePlan]) -> list[ReadProblem]:
-    """The care plans whose only date is a meta.lastUpdated that cannot be read: no check can place such a plan in
-    its window (a pain treatment plan made in the lookback counts by `created`, `period.start` or that date)."""
+    """The care plans no check can place in its window (a pain treatment plan made in the lookback counts by
+    `created`, `period.start` or meta.lastUpdated): one whose only date is a meta.lastUpdated that cannot be read,
+    with that date as written, and one with no date at all. Passed over silently, a plan on record read as none."""
     return [
-        ReadProblem(
-            "CarePlan",
-            plan.id,
-            f'its only date, when it was last changed (meta.lastUpdated "{plan.last_updated_unread}"), could not be '
-            "read, so no check could count it as a plan made in its window",
-        )
+        ReadProblem("CarePlan", plan.id, _undated_reason(plan))
         for plan in plans
-        if plan.last_updated_unread is not None and plan.created is None and plan.period_start is None
+        if plan.undated and plan.status not in _VOID_PLAN_STATUSES
     ]
+
+
+def _undated_reason(plan: CarePlan) -> str:
+    """Why an undated care plan is named: its unreadable meta.lastUpdated, or no date at all."""
+    if plan.last_updated_unread is None:
+        return UNDATED_CARE_PLAN
+    return (
+        f'its only date, when it was last changed (meta.lastUpdated "{plan.last_updated_unread}"), could not be '
+        "read, so no check could count it as a plan made in its window"
+    )
 
 
 TWO_VERSIONS = (

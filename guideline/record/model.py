@@ -403,6 +403,12 @@ class CarePlan:
     # meta.lastUpdated as written (cut short) when it is given but cannot be read as a date; else None
     last_updated_unread: str | None = None
 
+    @property
+    def undated(self) -> bool:
+        """Whether it has no date PainPlan can read (created, period start, meta.lastUpdated): no check can place it
+        in a window, and it may be years old."""
+        return self.created is None and self.period_start is None and self.last_updated is None
+
 
 @slot_init
 @dataclass(frozen=True, slots=True)
