@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 
 from guideline.fhirdata import as_list
 from guideline.record import resources_in
+from guideline.record.pool import home_prefix, marked_if_elsewhere
 
 log = logging.getLogger(__name__)
 
@@ -315,9 +316,10 @@ class FhirClient:
             return None, "the FHIR server's answer was not JSON"
 
 
-def resources_of(payload: Any) -> tuple[list[dict], str | None]:
-    """Resources of a Bundle or a single resource; an OperationOutcome with an error means the read failed."""
-    found: list[dict] = resources_in(payload)  # type: ignore[assignment] - read-only use; pooled without fullUrls
+def resources_of(payload: Any, server: str | None = None) -> tuple[list[dict], str | None]:
+    """Resources of a Bundle or a single resource; an OperationOutcome with an error means the read failed. With the
+    EHR's `server`, another server's resources are marked with its base (`resources_in`)."""
+    found: list[dict] = resources_in(payload, server)  # type: ignore[assignment] - read-only use; pooled without fullUrls
     failed = False
     # Most answers hold none: one pass that only looks, and a second only when there is an outcome to take out.
     outcomes = [resource for resource in found if resource.get("resourceType") == "OperationOutcome"]
@@ -561,14 +563,17 @@ class PlainPage(PageFacts):
     resources: list[dict] = field(default_factory=list)
 
 
-def plain_page(payload: Any) -> PlainPage | None:
+def plain_page(payload: Any, server: str | None = None) -> PlainPage | None:
     """The page when it is a Bundle every entry of which is plain, as a clean Epic or HAPI searchset is: an object
     holding a resource object that is neither an OperationOutcome nor a Bundle, and no batch response. Then
     `resources_of` finds these resources and no error, `_scan` no issue and no nested search, and the matches are
     counted here in the same pass; None for any other answer, which is read in full. Run on every prefetched search,
-    it walks the entries once where `resources_of` and `search_problem` walked them three times."""
+    it walks the entries once where `resources_of` and `search_problem` walked them three times. With the EHR's
+    `server`, a resource whose fullUrl names it on another server is a copy marked with that server's base, as
+    `resources_in` marks it (an HIE's MedicationRequest/123 is not the EHR's)."""
     if type(payload) is not dict or payload.get("resourceType") != "Bundle":
         return None
+    home = home_prefix(server)
     entries = payload.get("entry")
     if entries is None:
         return PlainPage(0)
@@ -588,6 +593,10 @@ def plain_page(payload: Any) -> PlainPage | None:
         search = entry.get("search")
         if type(search) is not dict or search.get("mode") not in _NOT_MATCHES:  # as _scan counts them
             matched += 1
+        if home is not None:
+            url = entry.get("fullUrl")
+            if type(url) is str and not url.startswith(home):
+                resource = marked_if_elsewhere(resource, url, home)
         found.append(resource)
     return PlainPage(matched, resources=found)
 

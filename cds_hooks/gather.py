@@ -112,10 +112,13 @@ def gather(
 
     # Queries use the patient id as the request parser read it ("Patient/123" from some clients means "123").
     context = {**request.context, "patientId": request.patient_id} if request.patient_id else request.context
+    # The EHR's FHIR base: a prefetched resource whose fullUrl names another server (an HIE's) is pooled marked with
+    # that server's base, so the record never takes it for a version of the EHR's resource with the same id.
+    server = request.fhir_server
     for key, value in request.prefetch.items():
         if key not in templates and value is not None:
             # Read (a site may add keys of its own), and checked as a search is: its warnings and total are named.
-            more, why = _pool_unasked(value, pooled)
+            more, why = _pool_unasked(value, pooled, server)
             if why:
                 gaps[_label(key)] = f"in the prefetch, {why}"
             if more:
@@ -127,8 +130,8 @@ def gather(
             if value is None:  # the client says: no data
                 obtained = True
                 continue
-            plain = plain_page(value) if "?" in template else None  # a clean searchset: read in one pass
-            found, error = (plain.resources, None) if plain is not None else resources_of(value)
+            plain = plain_page(value, server) if "?" in template else None  # a clean searchset: read in one pass
+            found, error = (plain.resources, None) if plain is not None else resources_of(value, server)
             if error is None and "?" in template and not found and isinstance(value, dict):
                 # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
                 # empty search with a warning is no "nothing on record" here either.
@@ -168,7 +171,6 @@ def gather(
     names_medication = any(["medicationReference" in r or "medication" in r for r in pooled]) or any(
         ["medicationReference" in r or "medication" in r for r in draft_items]  # lists: no generator frame
     )
-    server = request.fhir_server
     included = _medications_by_url(request.prefetch.values()) if names_medication else ()
     held = {url for url, _ in included}
     wanted = medication_references([pooled, draft_items], server) - held if names_medication else set()
@@ -358,20 +360,20 @@ def _single_resource(value: Mapping[str, Any]) -> str:
 _NO_RESOURCE = "not a FHIR resource, so nothing in it was read"
 
 
-def _pool_unasked(value: Any, pooled: list[Any]) -> tuple[str | None, str | None]:
+def _pool_unasked(value: Any, pooled: list[Any], server: str | None) -> tuple[str | None, str | None]:
     """Pools a prefetch value under a key PainPlan did not ask for (a site's own key, or another hook's) as it
     pools a search's, and returns its next link and why it is not all there: a value that holds no resource, an
     error or a warning with no results, a withheld warning, or a total above its matches. Either may be None."""
     if isinstance(value, list):  # each item read and checked as a value of its own: a search in it has a total too
         problems: list[str] = []
         for item in value:
-            more, why = _pool_unasked(item, pooled)
+            more, why = _pool_unasked(item, pooled, server)
             if more and not why:
                 why = "it holds a search page whose next pages are not read from inside a list"
             if why:
                 problems.append(why)
         return None, "; ".join(dict.fromkeys(problems)) or None
-    found, error = resources_of(value)
+    found, error = resources_of(value, server)
     pooled.extend(found)
     if error is None and not found and isinstance(value, dict):  # an OperationOutcome alone is no answer either
         error = empty_search_problem(value, found)

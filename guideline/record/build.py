@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from guideline.record.model import (
     ReadProblem,
     ServiceRequest,
 )
-from guideline.record.pool import UNREADABLE_REASON, MedicationPool, collect_resources
+from guideline.record.pool import SOURCE, UNREADABLE_REASON, MedicationPool, collect_resources, source_base
 from guideline.record.readers import (
     read_administration,
     read_care_plan,
@@ -137,20 +137,66 @@ Identity = frozenset[tuple[str, ...]]
 Copy = tuple[str, str, int]  # type, id, and which of the resources sharing them (0 the first met)
 
 
-def _copy_of(earlier: list[Identity | Mapping[str, Any]], kind: str, resource: Mapping[str, Any]) -> int | None:
-    """Which earlier resource of this type and id this one is a copy of (its place in `earlier`): the first whose
-    content names a code, text or reference in common with this one (or either names nothing to compare). None when
-    it is another resource, whose identity is then added to `earlier`: both are kept.
+# Where a resource with an id that came back is from: the base of the server its fullUrl names (pool.SOURCE), HOME for
+# the EHR's own (a fullUrl on its server, or none, in what the EHR sent), None when that cannot be told (no EHR
+# server known and no fullUrl).
+HOME = ""
 
-    Most ids occur once, so the first resource with an id is kept as it is (not in a list) and its identity worked
-    out only if the id comes back."""
+
+@dataclass
+class _Known:
+    """One resource among those sharing a type and id: where it is from, and what it names (worked out when needed)."""
+
+    source: str | None
+    resource: Mapping[str, Any]
+    identity: Identity | None = None
+
+    def names(self, kind: str) -> Identity:
+        if self.identity is None:
+            self.identity = _content_identity(kind, self.resource)
+        return self.identity
+
+
+def _source(index: int, found: list[Mapping[str, Any]], urls: Mapping[int, str], home: bool, drafts: int) -> str | None:
+    """Where the resource at `index` is from (HOME, another server's base, or None: not known). A draft's is never
+    told: a draft beats its EHR copy whatever its fullUrl says."""
+    if index < drafts:
+        return None
+    resource = found[index]
+    marked = resource.get(SOURCE)
+    if type(marked) is str:
+        return marked
+    if home:  # pooled with the EHR's server known: another server's resources were marked
+        return HOME
+    url = urls.get(index)
+    return None if url is None else source_base(url, resource)
+
+
+def _same_apart_from_source(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    """Whether two copies say the same apart from `meta` and where they are from (`same_content`)."""
+    if SOURCE not in first and SOURCE not in second:  # the usual pair: both the EHR's
+        return same_content(first, second)
+    return same_content(
+        {k: v for k, v in first.items() if k != SOURCE}, {k: v for k, v in second.items() if k != SOURCE}
+    )
+
+
+def _copy_of(earlier: list[_Known], kind: str, resource: Mapping[str, Any], source: str | None) -> int | None:
+    """Which earlier resource of this type and id this one is a copy of (its place in `earlier`): the first from the
+    same server (or either's not known) whose content names a code, text or reference in common with this one (or
+    either names nothing to compare), or from another server that sent it unchanged (an HIE relaying the EHR's own
+    order: read twice, its dose counted twice). None when it is another resource, which is then added to `earlier`:
+    both are kept. Ids are unique on their own server only: an HIE's MedicationRequest/123 is not the EHR's."""
     identity = _content_identity(kind, resource)
-    for index, item in enumerate(earlier):
-        known = item if isinstance(item, frozenset) else _content_identity(kind, item)
-        earlier[index] = known
-        if not identity or not known or identity & known:
+    for index, known in enumerate(earlier):
+        if source is not None and known.source is not None and source != known.source:
+            if _same_apart_from_source(known.resource, resource):
+                return index
+            continue
+        named = known.names(kind)
+        if not identity or not named or identity & named:
             return index
-    earlier.append(identity)
+    earlier.append(_Known(source, resource, identity))
     return None
 
 
@@ -208,7 +254,9 @@ def build_record(
     are), so they are taken as they are rather than walked for Bundles and lists again. `results_not_received`
     are the report results a FHIR client tried to read and could not, each (result id, why), to be named.
     `fhir_server` is the EHR's FHIR base (the hook's fhirServer, the page's iss): a Medication named by an absolute
-    reference is matched by its id only on that server, and otherwise by its fullUrl alone.
+    reference is matched by its id only on that server, and otherwise by its fullUrl alone. Two resources of one type
+    and id are different resources when they are from different servers: by their fullUrls' bases, or by the base
+    `resources_in(…, fhir_server)` marked another server's resources with (pooled ones have no fullUrls left).
     """
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}  # fullUrls by position in `found`, for Medication references
@@ -217,7 +265,7 @@ def build_record(
     if pooled:
         found.extend(resources)  # walking them again found the same list, for ~0.17 M instructions a call (0.5 %)
     else:
-        collect_resources(list(resources), found, urls)
+        collect_resources(list(resources), found, urls, fhir_server)
     extra, by_url = list(extra_medications), list(medication_urls)
     read = partial(
         _read_all,
@@ -225,6 +273,7 @@ def build_record(
         draft_count=draft_count,
         tz=tz,
         own=f"Patient/{patient_id}" if patient_id else None,
+        home=bool(fhir_server),
         results_not_received=tuple(results_not_received),
         pool=partial(MedicationPool, pending_fetched=extra, pending_by_url=by_url, server=fhir_server),
     )
@@ -245,16 +294,19 @@ def _read_all(
     own: str | None,
     results_not_received: tuple[tuple[str, str], ...],
     pool: Callable[..., MedicationPool],
+    home: bool,
 ) -> tuple[PatientRecord, dict[int, Mapping[str, Any]], list[ReadProblem]]:
     """The record read from the pooled resources (drafts first), the newer versions found of resources read in an
     older one (for each first copy, by its `id()`, the copy to read in its place), and the resources named because
     nothing told which of their copies is newer."""
     medications = pool(pending=found, pending_urls=urls)
+    source = partial(_source, found=found, urls=urls, home=home, drafts=draft_count)
     # The first and newest copy of each resource, by type, id and which of the resources sharing them it is: two
     # resources with one id (two servers' orders) each have their own versions, and one is never taken for the other's.
     versions: dict[Copy, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
     newer: dict[int, Mapping[str, Any]] = {}
-    seen: dict[tuple[str, str], Mapping[str, Any] | list[Identity | Mapping[str, Any]]] = {}
+    # The position of the first resource of each type and id; a list once the id comes back (`_copy_of`).
+    seen: dict[tuple[str, str], int | list[_Known]] = {}
     collected: dict[str, list[Any]] = {name: [] for name, _ in _READERS.values()}
     orders: list[MedOrder] = []
     service_requests: list[ServiceRequest] = []
@@ -293,12 +345,13 @@ def _read_all(
         try:
             if resource_id:
                 key, known = (kind, resource_id), len(seen)
-                earlier = seen.setdefault(key, resource)
+                earlier = seen.setdefault(key, index)
                 if len(seen) == known:  # the id came before (one lookup where get-then-set takes two)
-                    if type(earlier) is not list:
-                        versions[(kind, resource_id, 0)] = (earlier, earlier)
-                        earlier = seen[key] = [earlier]
-                    group = _copy_of(earlier, kind, resource)
+                    if type(earlier) is int:
+                        first = found[earlier]
+                        versions[(kind, resource_id, 0)] = (first, first)
+                        earlier = seen[key] = [_Known(source(earlier), first)]
+                    group = _copy_of(earlier, kind, resource, source(index))
                     if group is None:  # another resource with this id: its versions are tracked apart
                         versions[(kind, resource_id, len(earlier) - 1)] = (resource, resource)
                     else:
@@ -441,7 +494,7 @@ def _another_version(
     nothing tells, the copy read is still the one `version_rank` puts first (a dated copy over an undated one, as the
     population review reads an export), so naming it never changes which copy the checks see."""
     first, newest = versions[copy]
-    if same_content(newest, resource):
+    if _same_apart_from_source(newest, resource):
         return None
     order = which_newer(newest, resource)
     if order.newer < 0:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from guideline.fhirdata import (
     Concept,
@@ -161,6 +162,42 @@ def _named_no_bundle(resource: Mapping[str, Any]) -> dict[str, Any]:
     return {"resourceType": None, "id": resource.get("id"), UNREADABLE_REASON: NOT_A_BUNDLE}
 
 
+# The FHIR base of another server than the EHR's, kept on a resource pooled from a Bundle entry whose fullUrl names it
+# there (a copy of the resource carries it; the EHR's JSON is never changed): ids are unique on their own server only,
+# and an HIE's MedicationRequest/123 beside the EHR's was read as a version of it, and one of the two orders was lost.
+SOURCE = "painplan:source"
+
+
+def source_base(url: str, resource: Mapping[str, Any]) -> str | None:
+    """The FHIR base an absolute fullUrl names `resource` on (`https://hie.example/fhir` for
+    `https://hie.example/fhir/MedicationRequest/123`, or its `_history` version), or None when it is no absolute URL
+    or does not end in the resource's own type and id (then it tells nothing of where the resource is from)."""
+    if not is_absolute_url(url):
+        return None
+    parts = unversioned(url.split("?", 1)[0].split("#", 1)[0].rstrip("/").split("/"))
+    if len(parts) < 5 or parts[-2] != resource.get("resourceType") or parts[-1] != text(resource.get("id")):
+        return None
+    return "/".join(parts[:-2])
+
+
+def _host(url: str) -> str | None:
+    """The host a URL names, in lower case; None when it names none (or is no URL)."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def marked_if_elsewhere(resource: dict[str, Any], url: str, server: str) -> dict[str, Any]:
+    """The resource, or a copy of it marked with its base (SOURCE) when its fullUrl names it on another host than
+    `server`, the EHR's. The host alone tells: an EHR's own fullUrls may name it by another path or scheme than its
+    FHIR base (a proxy's, an http one), and taken for another server's, two versions of one order were both read."""
+    base = source_base(url, resource)
+    if base is None or _host(base) == _host(server):
+        return resource
+    return {**resource, SOURCE: base}
+
+
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
     """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any
     (`resources_in` gives the resources alone, for callers that only pool them).
@@ -173,17 +210,28 @@ def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None
     return iter([(resource, found_urls.get(index)) for index, resource in enumerate(found)])
 
 
-def resources_in(payload: Any) -> list[Mapping[str, Any]]:
-    """The resources iter_resources yields, without their fullUrls (what pooling callers read)."""
+def resources_in(payload: Any, server: str | None = None) -> list[Mapping[str, Any]]:
+    """The resources iter_resources yields, without their fullUrls (what pooling callers read); with the EHR's
+    `server`, one whose fullUrl names it on another server is a copy marked with that server's base (SOURCE)."""
     found: list[Mapping[str, Any]] = []
-    collect_resources(payload, found)
+    collect_resources(payload, found, server=server)
     return found
 
 
-def collect_resources(payload: Any, found: list[Mapping[str, Any]], urls: dict[int, str] | None = None) -> None:
+def home_prefix(server: str | None) -> str | None:
+    """The EHR's FHIR base as every fullUrl on it starts (with its closing slash), or None when none is known."""
+    return server.rstrip("/") + "/" if server else None
+
+
+def collect_resources(
+    payload: Any, found: list[Mapping[str, Any]], urls: dict[int, str] | None = None, server: str | None = None
+) -> None:
     """Appends the resources iter_resources yields (a list, not nested generators: charts have thousands of
     entries) and, when `urls` is given, puts each one's Bundle fullUrl there under its position in `found`. Only
-    resources that have a fullUrl get one: a plain resource costs one append, not a pair."""
+    resources that have a fullUrl get one: a plain resource costs one append, not a pair. With the EHR's FHIR base
+    `server`, a resource whose fullUrl names it on another server is appended as a copy marked with that server's
+    base (SOURCE); the EHR's own cost one test of their fullUrl's start."""
+    home = home_prefix(server)
     if isinstance(payload, list):
         for item in payload:
             if type(item) is dict and item.get("resourceType") != "Bundle":
@@ -191,7 +239,7 @@ def collect_resources(payload: Any, found: list[Mapping[str, Any]], urls: dict[i
                 if "resourceType" in item:
                     found.append(item)
                 continue
-            collect_resources(item, found, urls)
+            collect_resources(item, found, urls, server)
         return
     data = as_dict(payload)
     if not data:
@@ -205,9 +253,13 @@ def collect_resources(payload: Any, found: list[Mapping[str, Any]], urls: dict[i
                     url = entry.get("fullUrl")
                     if url is not None:
                         _note_url(urls, len(found), url)
+                if home is not None:
+                    url = entry.get("fullUrl")
+                    if type(url) is str and not url.startswith(home):
+                        resource = marked_if_elsewhere(resource, url, home)
                 found.append(resource)
             else:
-                _collect_entry(entry, found, urls)
+                _collect_entry(entry, found, urls, server)
         return
     if "resourceType" in data:
         # Kept even when resourceType is not a text value: build_record names such a resource as unreadable.
@@ -249,7 +301,9 @@ def _stripped_answer(entry: Mapping[str, Any]) -> str | None:
     )
 
 
-def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, str] | None) -> None:
+def _collect_entry(
+    entry: Any, found: list[Mapping[str, Any]], urls: dict[int, str] | None, server: str | None = None
+) -> None:
     """A Bundle entry of any shape: a nested Bundle is walked, an entry without a resource object is named."""
     entry_data = as_dict(entry)
     if (
@@ -272,10 +326,13 @@ def _collect_entry(entry: Any, found: list[Mapping[str, Any]], urls: dict[int, s
         if _no_bundle(resource):
             found.append(_named_no_bundle(resource))
             return
-        collect_resources(resource, found, urls)
+        collect_resources(resource, found, urls, server)
     else:  # an object with content: an empty or missing resource was named or passed over above
         if urls is not None:
             _note_url(urls, len(found), entry_data.get("fullUrl"))
+        url = entry_data.get("fullUrl")
+        if server and type(url) is str:
+            resource = marked_if_elsewhere(resource, url, server)
         found.append(resource)
 
 
