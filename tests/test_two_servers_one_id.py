@@ -102,6 +102,15 @@ def test_the_same_order_relayed_unchanged_by_another_server_is_still_read_once()
     assert _authored(record) == [days_ago(150)] and record.problems == ()
 
 
+def test_the_newer_version_relayed_unchanged_by_another_server_is_still_the_one_order():
+    active = _order(f"{days_ago(150)}T09:12:00-05:00", "active", lastUpdated=f"{days_ago(150)}T09:12:00Z")
+    stopped = _order(f"{days_ago(150)}T09:12:00-05:00", "stopped", lastUpdated=f"{days_ago(10)}T08:00:00Z")
+    relayed = {**stopped, "meta": {"lastUpdated": f"{days_ago(9)}T02:00:00Z", "source": "#hie-feed"}}
+    merged = _searchset(_entry(EHR, active), _entry(EHR, stopped), _entry(HIE, relayed))
+    record = build_record([merged], TZ, fhir_server=EHR)
+    assert [o.status for o in record.orders] == ["stopped"] and record.problems == ()
+
+
 def test_pooling_marks_only_resources_of_another_server():
     ehr, hie = resources_in(_searchset(_entry(EHR, EHR_ORDER), _entry(HIE, HIE_ORDER)), EHR)
     assert ehr is EHR_ORDER  # the EHR's own resources are pooled as they are, not copied

@@ -185,8 +185,9 @@ def _copy_of(earlier: list[_Known], kind: str, resource: Mapping[str, Any], sour
     """Which earlier resource of this type and id this one is a copy of (its place in `earlier`): the first from the
     same server (or either's not known) whose content names a code, text or reference in common with this one (or
     either names nothing to compare), or from another server that sent it unchanged (an HIE relaying the EHR's own
-    order: read twice, its dose counted twice). None when it is another resource, which is then added to `earlier`:
-    both are kept. Ids are unique on their own server only: an HIE's MedicationRequest/123 is not the EHR's."""
+    order: read twice, its dose counted twice; a newer version relayed is matched when the record is read again with
+    the newer versions in place). None when it is another resource, which is then added to `earlier`: both are kept.
+    Ids are unique on their own server only: an HIE's MedicationRequest/123 is not the EHR's."""
     identity = _content_identity(kind, resource)
     for index, known in enumerate(earlier):
         if source is not None and known.source is not None and source != known.source:
