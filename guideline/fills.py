@@ -23,6 +23,7 @@ from guideline.mme import (
     Drug,
     IngredientMme,
     MmeSummary,
+    OrderMme,
     conflict_text,
     convert_amounts,
     counted_total,
@@ -551,48 +552,81 @@ def with_fills(summary: MmeSummary, fills: Sequence[FillMme]) -> MmeSummary:
 # A fill read as an order's supply that implies a larger daily dose than the order
 
 
+def fill_raises(order_state: str, order_mme: Decimal | None, fill: FillMme) -> bool:
+    """Whether a fill read as an order's supply implies a larger daily dose than the order (quantity ÷ days' supply):
+    then the order counts at the fill's dose. The one rule the card's total, the plan page's total now and its MME
+    history all apply; a dose not known both ways raises nothing."""
+    return (
+        order_state == "ok"
+        and order_mme is not None
+        and fill.state == "ok"
+        and fill.mme is not None
+        and quantize6(fill.mme) > quantize6(order_mme)
+    )
+
+
 def fill_implied_doses(summary: MmeSummary, paired: Iterable[tuple[MedOrder, FillMme]]) -> MmeSummary:
-    """Each counted order whose current fill implies a larger daily dose than the order (quantity ÷ days' supply),
-    counted at the fill's dose, with why: the fill may be another prescriber's prescription or a changed sig, and
-    read as the order's supply it hid the larger dose. Of two readings of one supply the larger counts, as for an
-    order and the draft read as its renewal (`renewals.counted_once`); a fill implying as much or less leaves the
-    order's dose, and a dose not known both ways leaves it as it is."""
-    results = list(summary.orders)
-    changed = False
+    """Each counted order whose current fills imply a larger daily dose than the order, counted at the largest of
+    them, with why (`raised_by_fills`): the fill may be another prescriber's prescription or a changed sig, and read
+    as the order's supply it hid the larger dose. Of two readings of one supply the larger counts, as for an order and
+    the draft read as its renewal (`renewals.counted_once`)."""
+    by_order: dict[int, list[FillMme]] = {}
     for order, fill in paired:
-        index = next((i for i, r in enumerate(results) if r.order is order), None)
-        if index is None or fill.state != "ok" or fill.mme is None:
-            continue
-        result = results[index]
-        if result.state != "ok" or result.mme is None or quantize6(fill.mme) <= quantize6(result.mme):
-            continue
-        results[index] = replace(
-            result,
-            mme=fill.mme,
-            ingredients=fill.ingredients,
-            daily_dose_text=fill.daily_dose_text,
-            explanation=f"{result.explanation}; {fill_above_order_text(fill, result.mme)}",
-        )
-        changed = True
-    if not changed:
+        by_order.setdefault(id(order), []).append(fill)
+    if not by_order:
+        return summary
+    results = [raised_by_fills(r, by_order.get(id(r.order), ())) for r in summary.orders]
+    if all(new is old for new, old in zip(results, summary.orders, strict=True)):
         return summary
     return replace(summary, orders=tuple(results), total=counted_total(results))
 
 
-def fill_above_order_text(fill: FillMme, order_mme: Decimal) -> str:
+def raised_by_fills(result: OrderMme, fills: Sequence[FillMme]) -> OrderMme:
+    """The order counted at the largest dose its fills imply when that is larger than its own (`fill_raises`), one
+    sentence naming every such fill; else the order as it is. Each fill is compared with the order's own dose, never
+    with another fill's."""
+    above = sorted(
+        (f for f in fills if fill_raises(result.state, result.mme, f)), key=lambda f: f.mme or 0, reverse=True
+    )
+    if not above or result.mme is None:
+        return result
+    largest = above[0]
+    return replace(
+        result,
+        mme=largest.mme,
+        ingredients=largest.ingredients,
+        daily_dose_text=largest.daily_dose_text,
+        explanation=f"{result.explanation}; {fills_above_order_text(above, result.mme)}",
+    )
+
+
+def fills_above_order_text(above: Sequence[FillMme], order_mme: Decimal) -> str:
     """ "the pharmacy fill of … on 2026-06-10 (#180 for 30 days) implies 90.0 MME a day, more than the order's 45.0
-    MME; the larger is counted …": why an order counts at its fill's dose."""
+    MME; the larger is counted …": why an order counts at its fill's dose. Several such fills (largest first) are one
+    sentence, "the pharmacy fills of … and of … imply 90.0 and 60.0 MME a day, …; the largest is counted …"."""
+    if len(above) == 1:
+        return (
+            f"the pharmacy fill of {_fill_named(above[0])} implies {format_mme(above[0].mme or Decimal(0))} MME a "
+            f"day, more than the order's {format_mme(order_mme)} MME; the larger is counted (the fill may be "
+            "another prescriber's prescription or a changed sig)"
+        )
+    named = ", of ".join(_fill_named(f) for f in above[:-1]) + f" and of {_fill_named(above[-1])}"
+    doses = ", ".join(format_mme(f.mme or Decimal(0)) for f in above[:-1]) + f" and {format_mme(above[-1].mme or 0)}"
+    return (
+        f"the pharmacy fills of {named} imply {doses} MME a day, each more than the order's {format_mme(order_mme)} "
+        "MME; the largest is counted (the fills may be another prescriber's prescriptions or a changed sig)"
+    )
+
+
+def _fill_named(fill: FillMme) -> str:
+    """ "oxycodone … on 2026-06-10 (#180 for 30 days)": a fill by its medicine, day and amount as written."""
     dispense = fill.dispense
     quantity = dispense.quantity.value if dispense.quantity is not None else None
     days = _days_written(dispense)
     amount = f" (#{number_text(quantity)} for {number_text(days)} days)" if quantity is not None and days else ""
     filled = fill_date(dispense)
     when = dispense.filled_partial or (iso_day(filled) if filled else "undated")
-    return (
-        f"the pharmacy fill of {fill.display_name} on {when}{amount} implies {format_mme(fill.mme or Decimal(0))} "
-        f"MME a day, more than the order's {format_mme(order_mme)} MME; the larger is counted (the fill may be "
-        "another prescriber's prescription or a changed sig)"
-    )
+    return f"{fill.display_name} on {when}{amount}"
 
 
 def implausible_supply(dispense: Dispense, limit: int) -> Decimal | None:

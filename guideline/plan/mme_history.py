@@ -3,7 +3,8 @@
 Supplies of the same drug and prescription course queue: an early renewal (or refill) starts the day after the
 earlier supply ends, so it never counts twice; supplies of different drugs add, and so do those of one drug on another
 prescriber's prescription (`fills.prescription_course`). Pharmacy fills that no order in the record stands for count
-too.
+too; one an order stands for raises it to the fill's dose on the days it supplies when that is larger
+(`fills.fill_raises`, the card's rule).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from guideline.fills import FillSupply, days_supply, fill_mme, queue_of, source_order
+from guideline.fills import FillSupply, days_supply, fill_mme, fill_raises, queue_of, source_order
 from guideline.history import counts_as_exposure_order
 from guideline.identifiers import actor_key
 from guideline.plan.model import Point
@@ -62,6 +63,8 @@ class _Supply:
     price: Callable[[], tuple[str, Decimal | None, str | None]]
     label: Callable[[], str]
     course: str | None  # the prescription course (`fills.queue_of`); None: a fill naming no prescription
+    # An order's fills (read as its supply): on the days one supplies, the order counts at its dose when larger.
+    fills: tuple[FillSupply, ...] = ()
 
 
 # The course of the record's orders that name no prescriber: their renewals queue one behind the other, and a fill
@@ -74,18 +77,25 @@ def _order_course(order: MedOrder) -> str:
     return f"prescriber:{actor_key(order.requester)}" if order.requester else UNSIGNED_ORDERS
 
 
-def _standalone_fills(facts: Facts, orders: Sequence[MedOrder]) -> list[FillSupply]:
-    """Opioid fills no history order stands for (claims, outside prescriptions, fills of orders not in the record)."""
-    return [
-        s
-        for s in facts.opioid_fill_supplies
-        if days_supply(s.dispense) is not None
-        and source_order(s.dispense, orders, facts.drug_key, facts.order_interval) is None
-    ]
+def _fills_by_order(facts: Facts, orders: Sequence[MedOrder]) -> tuple[list[FillSupply], dict[int, list[FillSupply]]]:
+    """Opioid fills no history order stands for (claims, outside prescriptions, fills of orders not in the record),
+    and by `id` of its order those that one stands for (each fill's supply as the current fills queue it)."""
+    standalone: list[FillSupply] = []
+    paired: dict[int, list[FillSupply]] = {}
+    for supply in facts.opioid_fill_supplies:
+        if days_supply(supply.dispense) is None:
+            continue
+        order = source_order(supply.dispense, orders, facts.drug_key, facts.order_interval)
+        if order is None:
+            standalone.append(supply)
+        else:
+            paired.setdefault(id(order), []).append(supply)
+    return standalone, paired
 
 
 def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
     orders = _history_orders(facts)
+    standalone, paired = _fills_by_order(facts, orders)
     supplies: list[_Supply] = []
     for order in orders:
         interval = facts.order_interval(order)
@@ -99,9 +109,10 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 lambda order=order: order_mme(order),
                 lambda order=order: f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})",
                 _order_course(order),
+                tuple(paired.get(id(order), ())),
             )
         )
-    for fill in _standalone_fills(facts, orders):
+    for fill in standalone:
         assert fill.end is not None
 
         def price(fill: FillSupply = fill) -> tuple[str, Decimal | None, str | None]:
@@ -161,8 +172,9 @@ def daily_mme_series(
             for index in range(first, last + 1):
                 days[index] = True
         elif state == "ok" and value is not None:
+            raised = _raised_days(facts, supply, value, low, high, start)
             for index in range(first, last + 1):
-                daily[index] += value
+                daily[index] += raised.get(index, value)
         else:
             unknown.append(supply.label())
     changes: dict[date, Decimal] = {}
@@ -173,6 +185,26 @@ def daily_mme_series(
             previous = value
     changes[end] = daily[-1]
     return changes, {reason: sum(days) for reason, days in apart.items()}, tuple(dict.fromkeys(unknown))
+
+
+def _raised_days(
+    facts: Facts, supply: _Supply, value: Decimal, low: date, high: date, start: date
+) -> dict[int, Decimal]:
+    """The days (index from `start`) from `low` to `high` on which a fill read as the order's supply implies a larger
+    dose than the order's `value`, with that dose (`fills.fill_raises`, the card's rule): the largest on a day two
+    supply."""
+    raised: dict[int, Decimal] = {}
+    for fill in supply.fills:
+        assert fill.end is not None  # only fills of a known days' supply are paired
+        first, last = max(fill.start, low), min(fill.end, high)
+        if first > last:
+            continue
+        priced = fill_mme(fill.dispense, facts.terms, facts.config)
+        if not fill_raises("ok", value, priced) or priced.mme is None:
+            continue
+        for index in range((first - start).days, (last - start).days + 1):
+            raised[index] = max(raised.get(index, value), priced.mme)
+    return raised
 
 
 def _order_mme_function(facts: Facts, compute: Callable[..., Any]) -> OrderMme:
