@@ -635,3 +635,31 @@ def implausible_supply(dispense: Dispense, limit: int) -> Decimal | None:
     and the daily dose read from it too low. None for a supply within the limit or unknown."""
     days = days_supply(dispense)
     return days if days is not None and days > limit else None
+
+
+# How far back the plan page's MME history (`plan.mme_history`) reads past supply: the last 12 months.
+MME_HISTORY_MONTHS = 12
+
+
+def implausible_fills(
+    supplies: Iterable[FillSupply], limit: int, since: date
+) -> tuple[tuple[FillSupply, Decimal], ...]:
+    """The fills of an implausible days' supply (`implausible_supply`) whose supply, as written, lasts to `since` or
+    later, each with that supply: not only those reaching today. One that ended 45 days ago still makes the patient
+    not opioid-naive, though its real supply (the quantity keyed in as the days) probably ended months ago."""
+    found = []
+    for supply in supplies:
+        days = implausible_supply(supply.dispense, limit)
+        if days is not None and supply.end is not None and supply.end >= since:
+            found.append((supply, days))
+    return tuple(found)
+
+
+def implausible_detail(supply: FillSupply, days: Decimal, today: date) -> str:
+    """ "days' supply 180", and for a supply that ended before today ", filled 2026-01-02, read as supplying to
+    2026-05-01": the days it was counted on, which its real supply probably did not reach."""
+    shown = f"days' supply {number_text(days)}"
+    if supply.covers(today) or supply.end is None:
+        return shown
+    filled = supply.dispense.filled_partial or iso_day(supply.filled)
+    return f"{shown}, filled {filled}, read as supplying to {iso_day(supply.end)}"

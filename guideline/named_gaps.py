@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,15 @@ from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
 from guideline.checks.unidentified_medication import current_to_name
-from guideline.dosage import number_text
 from guideline.facts import Facts, named_item, order_named
-from guideline.fills import implausible_supply
+from guideline.fills import (
+    MME_HISTORY_MONTHS,
+    implausible_detail,
+    implausible_fills,
+)
+from guideline.history import naive_window
 from guideline.recognition import recognise
+from guideline.timeutil import months_before
 from guideline.undated import (
     future_dated_drug_tests,
     future_dated_reviews,
@@ -147,21 +153,30 @@ def listed_opioids_on_card(facts: Facts) -> tuple[str, ...]:
 
 
 def implausible_supply_fills(facts: Facts) -> tuple[str, ...]:
-    """Current opioid fills whose days' supply is longer than `mme.max_opioid_fill_days`, each named with it: read as
-    written, their daily dose (quantity ÷ days) is likely too low, so the MME total may be higher than counted."""
-    limit = facts.config["mme"]["max_opioid_fill_days"]
-    named = []
-    for supply in facts.opioid_fill_supplies:
-        days = implausible_supply(supply.dispense, limit)
-        if days is not None and supply.covers(facts.today):
-            display = recognise(supply.dispense.medication, facts.terms).display
-            named.append(named_item(display, "pharmacy fill", supply.dispense.id, f"days' supply {number_text(days)}"))
-    return tuple(dict.fromkeys(named))
+    """Opioid fills whose days' supply is longer than `mme.max_opioid_fill_days` and that something the page reads
+    still counts (its supply, as written, reaching into the 12-month MME history), each named with it."""
+    return _implausible_named(facts, months_before(facts.today, MME_HISTORY_MONTHS))
 
 
 def implausible_supply_on_card(facts: Facts) -> tuple[str, ...]:
-    """The fills of an implausible days' supply where the MME total matters: where the opioid checks run."""
-    return implausible_supply_fills(facts) if opioid_checks_run(facts) else ()
+    """The fills of an implausible days' supply where the checks read them: where the opioid checks run, those whose
+    supply reaches into the opioid history's 90 days (the MME total, opioid-naive, long-term therapy)."""
+    if not opioid_checks_run(facts):
+        return ()
+    # The opioid-naive window reaches a day further back than the long-term therapy windows: it is the wider.
+    return _implausible_named(facts, naive_window(facts.now)[0].date())
+
+
+def _implausible_named(facts: Facts, since: date) -> tuple[str, ...]:
+    """Read as written their daily dose (quantity ÷ days) is likely too low and their supply too long: the MME total
+    and history may be higher, and the opioid history longer, than the patient's."""
+    limit = facts.config["mme"]["max_opioid_fill_days"]
+    named = []
+    for supply, days in implausible_fills(facts.opioid_fill_supplies, limit, since):
+        display = recognise(supply.dispense.medication, facts.terms).display
+        detail = implausible_detail(supply, days, facts.today)
+        named.append(named_item(display, "pharmacy fill", supply.dispense.id, detail))
+    return tuple(dict.fromkeys(named))
 
 
 def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
@@ -304,21 +319,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         key="implausible-supply-fills",
         items=implausible_supply_fills,
         # A US schedule II opioid fill may supply at most 90 days (`mme.max_opioid_fill_days`): a longer one is
-        # likely the quantity keyed in as the days (#180, 180 days), read as 1 tablet a day. No other number is
-        # guessed; the fill is counted as written and named. On the card only where the MME total is judged.
+        # likely the quantity keyed in as the days (#180, 180 days), read as 1 tablet a day for half a year. No other
+        # number is guessed; the fill is counted as written and named wherever it is still counted: on the card
+        # (where the MME total and the opioid history are judged) while it reaches the 90 days the opioid history
+        # reads, on the page while it reaches the 12-month MME history.
         card=CardLine(
-            "that days' supply looks implausible for an opioid fill; its daily dose may be higher than counted, so "
-            "check the quantity and days' supply with the pharmacy",
+            "that days' supply looks implausible for an opioid fill; its daily dose may be higher, and its supply "
+            "shorter, than counted, so check the quantity and days' supply with the pharmacy",
             "other opioid fills with an implausible days' supply",
         ),
         page=PageSentence(
-            "1 current opioid fill had a days' supply that looks implausible for an opioid fill (perhaps its quantity "
-            "keyed in as the days); it was counted as written, so its daily dose may be higher than counted:",
-            "{count} current opioid fills had a days' supply that looks implausible for an opioid fill (perhaps the "
-            "quantity keyed in as the days); they were counted as written, so their daily doses may be higher than "
-            "counted:",
+            "1 opioid fill of the last 12 months had a days' supply that looks implausible for an opioid fill "
+            "(perhaps its quantity keyed in as the days); it was counted as written, so its daily dose may be higher, "
+            "and its supply shorter, than counted:",
+            "{count} opioid fills of the last 12 months had a days' supply that looks implausible for an opioid fill "
+            "(perhaps the quantity keyed in as the days); they were counted as written, so their daily doses may be "
+            "higher, and their supplies shorter, than counted:",
         ),
-        note="Opioid fills with an implausible days' supply (daily dose may be higher than counted)",
+        note="Opioid fills with an implausible days' supply (daily dose may be higher, and supply shorter, than "
+        "counted)",
         card_items=implausible_supply_on_card,
     ),
     NamedGap(

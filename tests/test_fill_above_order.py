@@ -87,7 +87,7 @@ def test_opioid_fill_over_90_days_supply_is_named_on_the_card(tmp_path: Path) ->
     detail = card(response, "data-incomplete")["detail"]
     assert (
         "oxycodone hydrochloride 5 MG Oral Tablet (pharmacy fill md-keyed, days' supply 180): that days' supply looks "
-        "implausible for an opioid fill; its daily dose may be higher than counted"
+        "implausible for an opioid fill; its daily dose may be higher, and its supply shorter, than counted"
     ) in detail
 
 

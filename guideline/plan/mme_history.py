@@ -15,7 +15,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from guideline.fills import FillSupply, days_supply, fill_mme, fill_raises, queue_of, source_order
+from guideline.fills import (
+    MME_HISTORY_MONTHS,
+    FillSupply,
+    days_supply,
+    fill_mme,
+    fill_raises,
+    queue_of,
+    source_order,
+)
 from guideline.history import counts_as_exposure_order
 from guideline.identifiers import actor_key
 from guideline.plan.model import Point
@@ -26,7 +34,7 @@ from guideline.timeutil import local_date, months_before
 if TYPE_CHECKING:
     from guideline.facts import Facts
 
-HISTORY_MONTHS = 12
+HISTORY_MONTHS = MME_HISTORY_MONTHS
 
 # An order's (state, MME, reason): "ok", "excluded" (reason "buprenorphine" or "oud-methadone") or "unknown".
 # The reasons for leaving a supply out that the history counts apart by name; any other, or none, is counted as
