@@ -309,8 +309,9 @@ class Facts:
     @cached_property
     def mme(self) -> MmeSummary:
         """Current orders and drafts, plus current pharmacy fills that no counted order stands for."""
-        orders = counted_once(compute_mme(self.current_opioids, self.terms, self.config), self.implied_renewals)
-        return with_fills(fill_implied_doses(orders, self.order_fills), self.fill_mme)
+        # Raised by its fill before it is weighed against a draft read as its renewal: the larger reading counts.
+        orders = fill_implied_doses(compute_mme(self.current_opioids, self.terms, self.config), self.order_fills)
+        return with_fills(counted_once(orders, self.implied_renewals), self.fill_mme)
 
     @cached_property
     def order_fills(self) -> tuple[tuple[MedOrder, FillMme], ...]:

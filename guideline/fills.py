@@ -569,7 +569,7 @@ def fill_implied_doses(summary: MmeSummary, paired: Iterable[tuple[MedOrder, Fil
     """Each counted order whose current fills imply a larger daily dose than the order, counted at the largest of
     them, with why (`raised_by_fills`): the fill may be another prescriber's prescription or a changed sig, and read
     as the order's supply it hid the larger dose. Of two readings of one supply the larger counts, as for an order and
-    the draft read as its renewal (`renewals.counted_once`)."""
+    the draft read as its renewal (`renewals.counted_once`, which weighs the order so raised)."""
     by_order: dict[int, list[FillMme]] = {}
     for order, fill in paired:
         by_order.setdefault(id(order), []).append(fill)

@@ -143,3 +143,20 @@ def test_plan_page_panel_names_the_implausible_supply(tmp_path: Path) -> None:
     assert panel is not None
     assert str(escape("(pharmacy fill md-keyed, days' supply 180)")) in panel.group(0)
     assert str(escape("looks implausible for an opioid fill")) in panel.group(0)
+
+
+def test_an_order_a_draft_renews_is_compared_at_its_fill_dose(tmp_path: Path) -> None:
+    # The same oxycodone 10 mg every 8 hours drafted again with no priorPrescription (an Epic "reorder"): read as the
+    # current order's renewal, the larger of the two counts. The order's fill of #180 for 30 days says the patient
+    # takes 90 MME a day, not the order's 45: compared at 45, the draft's 45 won the tie, the fill's dose was lost
+    # with the order, and the total read 45 with no card.
+    renewal = med_request(OXYCODONE_10, id="draft-oxy10", draft=True, period=8)
+    prefetch = full_prefetch(
+        "order-sign", medsActive=bundle(oxycodone_10_order()), medsRecent=bundle(oxycodone_10_order())
+    )
+    prefetch["dispenses"] = bundle(oxycodone_10_fill(180, 30, linked=True))
+    body = hook_request(drafts=[renewal], prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json
+    high = card(response, "high-mme")
+    assert "90.0 MME/day" in high["summary"]
+    assert "implies 90.0 MME a day, more than the order's 45.0 MME" in high["detail"]
