@@ -619,14 +619,34 @@ class Facts:
     @cached_property
     def exposure_fill_supplies(self) -> tuple[tuple[Dispense, Interval | None], ...]:
         """Each fill that counts as exposure with the days it supplies, an early refill of one drug and course
-        queued after the earlier supply, as the current total reads it (5.1)."""
+        queued after the earlier supply, as the current total reads it (5.1); None for a fill of a drug that builds no
+        tolerance, whose days the history never reads."""
         # Merged as overlapping runs, 90 days of oxycodone handed over in 40 days ended 21 days ago: no long-term
         # therapy and no card, while the current total counted the last fill as today's supply.
+        # Only the fills of a drug the history reads a supply of (`_builds_tolerance`) are queued: a queue holds the
+        # fills of one drug, so leaving the others out moves no fill in it, and their days are never read.
+        builds_tolerance, drug_key = self._builds_tolerance, self.drug_key
+        read = {drug_key(d) for d in self.exposure_dispenses if builds_tolerance(d)}
         queued = supply_intervals(
-            self.exposure_dispenses, self.drug_key, course_of=self.fill_course, unknown_days=UNKNOWN_SUPPLY_DAYS
+            [d for d in self.exposure_dispenses if drug_key(d) in read],
+            drug_key,
+            course_of=self.fill_course,
+            unknown_days=UNKNOWN_SUPPLY_DAYS,
         )
         days = {id(s.dispense): (s.start, s.end) for s in queued if s.end is not None}
         return tuple((d, days.get(id(d))) for d in self.exposure_dispenses)
+
+    @cached_property
+    def _builds_tolerance(self) -> Callable[[MedOrder | Dispense], bool]:
+        """Whether an order's or fill's medicine builds opioid tolerance: an opioid, or buprenorphine or methadone
+        (naltrexone does not) (5.3). The opioid history reads the supply of these alone."""
+        terms = self.terms  # not self: kept on the facts, a closure over them would be a reference cycle
+        return per_medication(
+            lambda m: (
+                terms.medication_in(OPIOID, m)
+                or (terms.medication_in(MOUD, m) and not terms.medication_in(NALTREXONE, m))
+            )
+        )
 
     @cached_property
     def exposure(self) -> Exposure:
@@ -639,13 +659,7 @@ class Facts:
             is_opioid=per_medication(
                 lambda m: self.terms.medication_in(OPIOID, m) and not self.terms.medication_in(OUD_TREATMENT_OPIOID, m)
             ),
-            # Buprenorphine and methadone build tolerance, naltrexone does not (5.3).
-            counts_for_naive=per_medication(
-                lambda m: (
-                    self.terms.medication_in(OPIOID, m)
-                    or (self.terms.medication_in(MOUD, m) and not self.terms.medication_in(NALTREXONE, m))
-                )
-            ),
+            counts_for_naive=self._builds_tolerance,
             now=self.now,
         )
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from guideline.facts import Facts
-from guideline.fills import same_drug_key, source_order
-from guideline.history import dispense_interval, order_interval
+from guideline.fills import same_drug_key, source_order, supply_intervals
+from guideline.history import UNKNOWN_SUPPLY_DAYS, dispense_interval, order_interval
 from guideline.recognition.diagnoses import names_diagnosis
 from guideline.supply import order_supply
 from guideline.terminology import (
@@ -289,6 +289,34 @@ def test_the_exposure_history_and_the_uds_expectations_read_lazily_what_reading_
     assert [facts.source_order(d) for d in facts.record.dispenses] == [
         eager.source_order(d) for d in eager.record.dispenses
     ]
+
+
+def test_the_exposure_history_queues_the_fills_of_the_drugs_it_reads_as_queueing_every_fill_does() -> None:
+    """Only the fills of drugs that build tolerance are queued for the opioid history: each keeps the place queueing
+    every fill gives it (early refills of one drug, a fill of unknown supply), and the others have no days."""
+    naltrexone = "1483744"
+    facts = facts_of(
+        dispense(OXYCODONE, days_ago(40), days_supply=30),
+        dispense(LORAZEPAM, days_ago(39), days_supply=30),
+        dispense(OXYCODONE, days_ago(25), days_supply=30),  # early: queued after the first
+        dispense(BUP_NALOXONE, days_ago(20), days_supply=None),
+        dispense(BUP_NALOXONE, days_ago(10), days_supply=14),
+        dispense(naltrexone, days_ago(30), days_supply=30),
+        dispense(LORAZEPAM, days_ago(20), days_supply=30),
+        dispense(IBUPROFEN, days_ago(5)),
+    )
+    every = supply_intervals(
+        facts.exposure_dispenses, facts.drug_key, course_of=facts.fill_course, unknown_days=UNKNOWN_SUPPLY_DAYS
+    )
+    queued = {id(s.dispense): (s.start, s.end) for s in every}
+    read = [d for d in facts.exposure_dispenses if facts.is_in(OPIOID, d) or facts.is_in(MOUD, d)]
+    naltrexone_fills = [d for d in read if not facts.is_in(OPIOID, d) and facts.name(d).lower().startswith("naltr")]
+    supplies = dict((id(d), interval) for d, interval in facts.exposure_fill_supplies)
+    assert len(read) == 5 and len(naltrexone_fills) == 1
+    for item in facts.exposure_dispenses:
+        kept = item in read and item not in naltrexone_fills
+        assert supplies[id(item)] == (queued[id(item)] if kept else None)
+    assert supplies[id(facts.exposure_dispenses[2])][0] == TODAY - day_span(10)  # the early refill, queued
 
 
 def _npi(number: str) -> dict:
