@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -75,9 +74,14 @@ class CardOptions:
         """A random (version 4) uuid, as `uuid.uuid4()` makes it, from the same source of randomness."""
         if len(self.randomness) < 16:
             self.randomness.extend(os.urandom(16 * UUIDS_PER_READ))
-        raw = bytes(self.randomness[:16])
+        raw = self.randomness[:16]
         del self.randomness[:16]
-        return str(uuid.UUID(bytes=raw, version=4))
+        # The version and variant bits set and the hex written out as str(uuid.UUID(bytes=raw, version=4)) writes
+        # them, without the UUID object (its constructor checks and converts in Python: 3x the cost).
+        raw[6] = (raw[6] & 0x0F) | 0x40
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        text = raw.hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def drafts_for(self, orders: tuple[str, ...]) -> str | None:
         if orders not in self.drafts_json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 
@@ -58,6 +59,14 @@ def test_uuids_stay_random_v4_and_distinct_past_one_read_of_randomness():
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
     other_call = options_for(CONFIG, "https://cds.example.org/", PATIENT_ID)
     assert card_json(sample_card(), other_call)["uuid"] not in ids
+
+
+def test_a_uuid_is_written_as_uuid_writes_the_same_random_bytes_as_version_4():
+    """new_uuid sets the version and variant bits and writes the hex itself: the text uuid.UUID gives."""
+    samples = [bytes(16), b"\xff" * 16, bytes(range(16)), bytes(range(240, 256)), os.urandom(16)]
+    options = options_for(CONFIG, "https://cds.example.org/", PATIENT_ID)
+    options.randomness.extend(b"".join(samples))
+    assert [options.new_uuid() for _ in samples] == [str(uuid.UUID(bytes=raw, version=4)) for raw in samples]
 
 
 def test_card_shape_uuids_topic_suggestions_and_links():
