@@ -25,12 +25,27 @@ FHIR_FAILURES = Counter(
 )
 
 
+# Each metric's children by their label values, as `labels` finds them: it checks, converts and takes a lock on every
+# call (a hook call asks for five) to hand back the same child. The metric keeps every child anyway, so this holds
+# no more than it does.
+_CHILDREN: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def _child(metric: Any, *values: str) -> Any:
+    """`metric.labels(*values)`, looked up once."""
+    key = (id(metric), values)  # the metrics are module constants: an id stays theirs
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*values)
+    return child
+
+
 def observe_call(service: str, status: int, seconds: float, body: Mapping[str, Any] | None) -> None:
-    CALLS.labels(service, str(status)).inc()
-    LATENCY.labels(service).observe(seconds)
+    _child(CALLS, service, str(status)).inc()
+    _child(LATENCY, service).observe(seconds)
     for card in (body or {}).get("cards", ()) if status == 200 else ():
         topic = (card.get("source") or {}).get("topic") or {}
-        CARDS.labels(str(topic.get("code", "unknown"))[:64], str(card.get("indicator", "unknown"))[:16]).inc()
+        _child(CARDS, str(topic.get("code", "unknown"))[:64], str(card.get("indicator", "unknown"))[:16]).inc()
 
 
 def observe_feedback(outcome: str, reason: str | None, known_reasons: Iterable[str]) -> None:
