@@ -133,3 +133,110 @@ def test_a_cancelled_hospice_claim_with_no_day_of_care_is_counted_as_left_out_no
     detail = data_incomplete(order_sign(tmp_path, procedures=bundle(hospice_claim("h-void", status="cancelled"))))
     assert "payer claims (ExplanationOfBenefit): 1 left out" in detail
     assert "h-void" not in detail and "hospice exclusion" not in detail
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One rule for a hospice claim with no day of care: the claim's content decides, for the card and the review alike
+
+POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
+CARIN_INFO = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType"
+NDC = "http://hl7.org/fhir/sid/ndc"
+
+
+def hospice_pharmacy_claim(ident: str, pid: str) -> dict[str, Any]:
+    """A CARIN Blue Button pharmacy claim for morphine oral solution dispensed to a patient in hospice (place of
+    service 34), with no service date: the payer filled in only the day it was written."""
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": ident,
+        "status": "active",
+        "type": {"coding": [{"system": CLAIM_TYPE, "code": "pharmacy"}]},
+        "use": "claim",
+        "outcome": "complete",
+        "patient": {"reference": f"Patient/{pid}"},
+        "created": "2026-02-20",
+        "provider": {"reference": "Organization/pharm-77", "display": "HOSPICE PHARMACIA"},
+        "supportingInfo": [
+            {
+                "sequence": 1,
+                "category": {"coding": [{"system": CARIN_INFO, "code": "dayssupply"}]},
+                "valueQuantity": {"value": 7},
+            }
+        ],
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": {
+                    "coding": [{"system": NDC, "code": "00054023750", "display": "MORPHINE SULFATE 20 MG/ML SOLN"}]
+                },
+                "locationCodeableConcept": {"coding": [{"system": POS, "code": "34", "display": "Hospice"}]},
+                "quantity": {"value": 30, "unit": "mL"},
+            }
+        ],
+    }
+
+
+def hospice_professional_claim(ident: str, pid: str) -> dict[str, Any]:
+    """A CARIN professional claim for a physician's visit given in hospice (place of service 34), undated."""
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": ident,
+        "status": "active",
+        "type": {"coding": [{"system": CLAIM_TYPE, "code": "professional"}]},
+        "use": "claim",
+        "outcome": "complete",
+        "patient": {"reference": f"Patient/{pid}"},
+        "created": "2026-02-20",
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "99347"}]},
+                "locationCodeableConcept": {"coding": [{"system": POS, "code": "34"}]},
+            }
+        ],
+    }
+
+
+def review_undated_hospice_claims(pid: str, claim: dict[str, Any]) -> int:
+    """How many hospice claims with no day of care the population review counts for a high-dose patient."""
+    outcome = _evaluate(pid, [patient(pid), *_high_dose(pid), claim])
+    return outcome.quality.hospice_claims_undated[pid]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda ident, pid: (
+            {k: v for k, v in hospice_claim(ident).items() if k != "patient"}
+            | {"patient": {"reference": f"Patient/{pid}"}}
+        ),
+        hospice_professional_claim,
+        hospice_pharmacy_claim,
+    ],
+    ids=["blue-button-hospice", "professional-at-hospice", "pharmacy-at-hospice"],
+)
+def test_a_hospice_claim_with_no_day_of_care_is_named_by_the_card_and_counted_by_the_review_alike(
+    tmp_path: Path, build: Any
+) -> None:
+    # Before, a pharmacy claim at place of service 34 with no date was counted by the review but not named on the
+    # card: the card asked only whether a procedure derived from the claim was its hospice care.
+    assert review_undated_hospice_claims("h-rx", build("c-1", "h-rx")) == 1
+    detail = data_incomplete(order_sign(tmp_path, procedures=bundle(build("c-1", PATIENT_ID))))
+    assert "- Hospice claim (ExplanationOfBenefit c-1): has no date of care" in detail
+
+
+def test_the_card_knows_undated_hospice_care_by_its_content_not_by_which_object_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, the card knew the hospice care read from an undated claim by object identity: a copy of it (a cache, a
+    # serialisation) was read as an undated procedure in no chart, and the claim went unnamed as hospice.
+    import copy
+
+    from guideline.population import claims
+
+    read = claims.claim_resources
+    monkeypatch.setattr(claims, "claim_resources", lambda claim: copy.deepcopy(read(claim)))
+    found = claims.claims_read_for_a_hook([hospice_claim("h-undated")])
+    assert found.undated_hospice == ("Hospice claim (ExplanationOfBenefit h-undated)",)
+    assert found.resources == []

@@ -87,9 +87,11 @@ def with_claims_read(
 
 
 def _claims_read(
-    resources: list[Mapping[str, Any]], quality: Quality, patient_id: str
+    resources: list[Mapping[str, Any]], quality: Quality, patient_id: str, undated: list[int] | None = None
 ) -> list[tuple[Mapping[str, Any], int | None]]:
-    """`with_claims_read`, each resource with the position of the claim it was read from (None: not from a claim)."""
+    """`with_claims_read`, each resource with the position of the claim it was read from (None: not from a claim).
+    The position of each hospice claim with no day of care (`undated_hospice_claim`) is added to `undated`: the one
+    place either face learns of them, so the card names every claim the review counts."""
     kept = {id(claim) for claim in settled_claims([r for r in resources if is_claim(r)], quality)}
     read: list[tuple[Mapping[str, Any], int | None]] = []
     for number, resource in enumerate(resources):
@@ -100,6 +102,8 @@ def _claims_read(
             quality.claims_not_read += not derived
             if derived and undated_hospice_claim(resource):
                 quality.hospice_claims_undated[patient_id] += 1
+                if undated is not None:
+                    undated.append(number)
             read.extend((item, number) for item in derived)
     places = [i for i, (resource, _) in enumerate(read) if resource.get("resourceType") == "MedicationDispense"]
     dropped = {places[i] for i in settled_fills([read[i][0] for i in places], quality)}
@@ -129,10 +133,11 @@ class HookClaims:
 
 def claims_read_for_a_hook(resources: Sequence[Mapping[str, Any]]) -> HookClaims:
     """A hook's resources with any payer claims read as the population review reads them (`with_claims_read`), how
-    many claims stood for nothing, and the hospice claims with no day of care (`hospice_days`), named as claims: the
-    hospice care such a claim stands for is on no day, so it cannot exclude the patient, and it is taken out rather
-    than named as an undated procedure that is in no chart. Without a claim the resources are returned as they are
-    (a negative fill from the EHR stays to be named)."""
+    many claims stood for nothing, and the hospice claims with no day of care, named as claims: the very claims the
+    review counts (`undated_hospice_claim`, asked once in `_claims_read`), whatever they stand for (hospice care, or
+    a pharmacy's fills at the hospice place of service). The hospice care such a claim stands for is on no day, so
+    it cannot exclude the patient, and it is taken out rather than named as an undated procedure that is in no
+    chart. Without a claim the resources are returned as they are (a negative fill from the EHR stays to be named)."""
     # Asked of every resource of every hook call, and nearly always none is a claim: a plain loop, not a generator
     # calling is_claim once per resource.
     for resource in resources:
@@ -142,23 +147,26 @@ def claims_read_for_a_hook(resources: Sequence[Mapping[str, Any]]) -> HookClaims
         return HookClaims(resources)
     quality = Quality()
     listed = list(resources)
-    kept: list[Mapping[str, Any]] = []
-    undated: list[str] = []
-    for resource, claim in _claims_read(listed, quality, ""):
-        if claim is not None and _undated_hospice_care(resource):
-            undated.append(_claim_named(listed[claim]))
-        else:
-            kept.append(resource)
-    return HookClaims(kept, quality.claims_not_read, tuple(dict.fromkeys(undated)))
+    undated: list[int] = []
+    read = _claims_read(listed, quality, "", undated)
+    kept = [
+        resource
+        for resource, claim in read
+        if claim is None or claim not in undated or not is_undated_hospice_care(resource)
+    ]
+    named = (_claim_named(listed[claim]) for claim in undated)
+    return HookClaims(kept, quality.claims_not_read, tuple(dict.fromkeys(named)))
 
 
-def _undated_hospice_care(resource: Mapping[str, Any]) -> bool:
-    """The hospice care read from a hospice claim with no day of care (`_hospice_care`): built here, so known by its
-    own coding, and undated."""
+def is_undated_hospice_care(resource: Mapping[str, Any]) -> bool:
+    """Hospice care on no day, as `_hospice_care` reads it from a hospice claim: known by its content (a Procedure
+    coded as the claim's hospice care, with no performed date), so a copy of it is known as well as the original."""
     if resource.get("resourceType") != "Procedure" or "performedDateTime" in resource or "performedPeriod" in resource:
         return False
-    codings = as_list(as_dict(resource.get("code")).get("coding"))
-    return bool(codings) and codings[0] is HOSPICE_CARE
+    return any(
+        coding.get("system") == HOSPICE_CARE["system"] and coding.get("code") == HOSPICE_CARE["code"]
+        for coding in _codings(resource.get("code"))
+    )
 
 
 def _claim_named(claim: Mapping[str, Any]) -> str:
