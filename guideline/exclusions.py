@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from guideline.clinical import (
     condition_name,
@@ -29,6 +30,9 @@ from guideline.terminology import (
     icd10cm_dotted,
 )
 from guideline.timeutil import in_last_days, in_last_months, local_date, period_in_last_days
+
+if TYPE_CHECKING:
+    from guideline.facts import Facts
 
 CLOSED_ENCOUNTER = frozenset({"planned", "cancelled", "entered-in-error"})
 VOID_ENCOUNTER = frozenset({"cancelled", "entered-in-error"})
@@ -134,6 +138,67 @@ def care_within(procedure: Procedure, days: int, today: date) -> bool:
     """Care performed in the last `days` days (on a day in them, or over a period starting, ending in or spanning
     them), or still in progress however long ago it began. The population review reads hospice care by it too."""
     return performed_within(procedure, days, today) or _care_ongoing(procedure, today)
+
+
+# Hospice care counts as given when completed or in progress (6.3), at the point of care and in the population review
+# alike. These statuses leave open whether care was given (unknown, none stated), or say it began and was then held or
+# stopped: such care dated in the window is not counted, so no unsure record switches the safety checks off, and it is
+# named, so the patient is never read as "no hospice care" in silence. A stay in preparation has not begun.
+HOSPICE_STATUS_UNSURE: dict[str | None, str] = {
+    "unknown": "status unknown",
+    None: "no status",
+    "on-hold": "on hold",
+    "stopped": "stopped",
+}
+
+
+def hospice_care_given(procedure: Procedure, terms: Terminology, days: int, today: date) -> bool:
+    """Hospice or end-of-life care given in the last `days` days: coded so, completed or in progress, and dated in
+    them or going on (`care_within`). The one rule both the point of care and the population review read it by."""
+    return (
+        procedure_counts(procedure)
+        and terms.contains(HOSPICE_PROCEDURE, procedure.code)
+        and care_within(procedure, days, today)
+    )
+
+
+def hospice_care_unsure(procedure: Procedure, terms: Terminology, days: int, today: date) -> str | None:
+    """Why hospice or end-of-life care dated in the last `days` days was not counted as given
+    (`HOSPICE_STATUS_UNSURE`: "status unknown", "on hold", ...), or None."""
+    why = HOSPICE_STATUS_UNSURE.get(procedure.status)
+    if why is None or not performed_within(procedure, days, today):
+        return None
+    return why if terms.contains(HOSPICE_PROCEDURE, procedure.code) else None
+
+
+def hospice_not_counted(record: PatientRecord, terms: Terminology, days: int, today: date) -> tuple[str, ...]:
+    """Possible hospice care of the last `days` days that the hospice exclusion did not count, each named as the card
+    names an item ("Hospice care (procedure p-1, status unknown)"). Both faces name these: the card and plan page
+    (`hospice_not_counted_for`), the population review (`hospice_not_counted` in its data quality)."""
+    named = []
+    for procedure in record.procedures:
+        why = hospice_care_unsure(procedure, terms, days, today)
+        if why is not None:
+            shown = (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
+            named.append(f"{shown} ({_as_item('procedure', procedure.id)}, {why})")
+    return tuple(dict.fromkeys(named))
+
+
+def _as_item(kind: str, ident: str | None) -> str:
+    return f"{kind} {ident}" if ident else kind
+
+
+def hospice_not_counted_for(facts: Facts) -> tuple[str, ...]:
+    """`hospice_not_counted` over the hospice exclusion's days, where it is enabled and nothing else applied it: with
+    the patient excluded as in hospice already, a record more or less changes nothing."""
+    config = facts.config
+    if not config.exclusion_enabled("hospice_palliative"):
+        return ()
+    days = config["exclusions"]["hospice_palliative"]["procedure_days"]
+    named = hospice_not_counted(facts.record, facts.terms, days, facts.today)
+    if named and any(finding.name == "hospice_palliative" for finding in facts.exclusions):
+        return ()
+    return named
 
 
 def visit_within(encounter: Encounter, days: int, today: date) -> bool:
@@ -265,11 +330,7 @@ def _hospice(
         if visit and visit_within(encounter, rules["procedure_days"], today):
             return visit
     for procedure in record.procedures:
-        if (
-            procedure_counts(procedure)
-            and terms.contains(HOSPICE_PROCEDURE, procedure.code)
-            and care_within(procedure, rules["procedure_days"], today)
-        ):
+        if hospice_care_given(procedure, terms, rules["procedure_days"], today):
             return (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
     for request in record.service_requests:
         if (

@@ -13,6 +13,7 @@ from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
 from guideline.checks.unidentified_medication import current_to_name
+from guideline.exclusions import hospice_not_counted_for
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import (
     MME_HISTORY_MONTHS,
@@ -574,6 +575,26 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # selections, and checks them all; there is nothing it could not match.
         page=None,
         note=None,
+    ),
+    NamedGap(
+        key="hospice-not-counted",
+        # Possible hospice care the hospice exclusion did not count (guideline.exclusions.hospice_not_counted): read
+        # as hospice care, an unsure record switched every safety check off; passed over in silence, the cards read
+        # as if the chart held no hospice care. The population review counts the same records in its data quality.
+        items=hospice_not_counted_for,
+        card=CardLine(
+            "may be hospice care, but the record does not say the care was given, so the hospice exclusion was not "
+            "applied for it; check whether the patient receives hospice care",
+            "other possible hospice care not counted",
+        ),
+        page=PageSentence(
+            "1 record may be hospice care, but does not say the care was given (its status is unknown, on hold or "
+            "stopped), so the hospice exclusion was not applied; check whether the patient receives hospice care:",
+            "{count} records may be hospice care, but do not say the care was given (their status is unknown, on "
+            "hold or stopped), so the hospice exclusion was not applied; check whether the patient receives hospice "
+            "care:",
+        ),
+        note="Possible hospice care not counted (hospice exclusion not applied)",
     ),
     NamedGap(
         key="unread-conditions",

@@ -38,7 +38,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     of unknown status, home opioid on the list with no recent order, unread category, unread drug test, drug test
     dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge, undated procedure,
     review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in words only,
-    opioid fill of an implausible days' supply, and opioid order whose sig and coded frequency disagree."""
+    opioid fill of an implausible days' supply, opioid order whose sig and coded frequency disagree, and hospice care
+    of unknown status."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -98,6 +99,17 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         once_a_day = med_request(OXYCODONE, id=f"mr-sig-code-{n}", authored=days_ago(3), period=1, period_unit="d")
         once_a_day["dosageInstruction"][0]["text"] = "1 tab every morning and 2 tabs at bedtime"
         found.append(once_a_day)
+        # Hospice care of last week whose status is unknown: not read as hospice care (no exclusion), named.
+        found.append(
+            {
+                "resourceType": "Procedure",
+                "id": f"pr-hospice-{n}",
+                "status": "unknown",
+                "subject": {"reference": f"Patient/{PATIENT_ID}"},
+                "code": {"coding": [{"system": SNOMED, "code": "385763009"}], "text": f"Hospice care {n + 1}"},
+                "performedDateTime": days_ago(7 + n),
+            }
+        )
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
     return found

@@ -240,3 +240,70 @@ def test_the_card_knows_undated_hospice_care_by_its_content_not_by_which_object_
     found = claims.claims_read_for_a_hook([hospice_claim("h-undated")])
     assert found.undated_hospice == ("Hospice claim (ExplanationOfBenefit h-undated)",)
     assert found.resources == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One status rule for a hospice procedure, at the point of care and in the review: the same patient, both faces
+
+EPIC_PROCEDURE = "urn:oid:1.2.840.114350.1.13.0.1.7.2.696580"
+
+
+def epic_hospice_procedure(pid: str, status: str) -> dict[str, Any]:
+    """Hospice care as Epic's Procedure.Read sends it, performed 20 to 25 March 2026: in the point of care's 90 days
+    (today 2026-06-15) and in the review's history window (2025-10-03 to 2026-03-31) alike."""
+    return {
+        "resourceType": "Procedure",
+        "id": "eHSPpx.1",
+        "status": status,
+        "code": {
+            "coding": [
+                {"system": "http://snomed.info/sct", "code": "385763009", "display": "Hospice care"},
+                {"system": EPIC_PROCEDURE, "code": "HSP100", "display": "HOSPICE CARE"},
+            ],
+            "text": "HOSPICE CARE",
+        },
+        "subject": {"reference": f"Patient/{pid}", "display": "Test, Patient"},
+        "performedPeriod": {"start": "2026-03-20T10:00:00-04:00", "end": "2026-03-25T16:00:00-04:00"},
+    }
+
+
+def both_faces(tmp_path: Path, resource: Any) -> tuple[set[str], str, str | None, int]:
+    """The hook's card topics and data-incomplete detail ("" without one), and the review's exclusion and count of
+    possible hospice care not counted, for one patient with `resource(pid)` on record."""
+    found = order_sign(tmp_path, **resource(PATIENT_ID))
+    detail = next((c["detail"] for c in found["cards"] if c["source"]["topic"]["code"] == "data-incomplete"), "")
+    prefetched = [entry["resource"] for value in resource("h-both").values() for entry in value["entry"]]
+    outcome = _evaluate("h-both", [patient("h-both"), *_high_dose("h-both"), *prefetched])
+    return set(topics(found)), detail, _row(outcome)["excluded"], outcome.quality.hospice_not_counted["h-both"]
+
+
+@pytest.mark.parametrize("status", ["completed", "in-progress"])
+def test_hospice_care_given_excludes_at_the_point_of_care_and_from_the_measures(tmp_path: Path, status: str) -> None:
+    cards, detail, excluded, named = both_faces(
+        tmp_path, lambda pid: {"procedures": bundle(epic_hospice_procedure(pid, status))}
+    )
+    assert (cards, excluded, named) == (set(), "hospice or palliative care (procedure)", 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "why"), [("unknown", "status unknown"), ("on-hold", "on hold"), ("stopped", "stopped")]
+)
+def test_hospice_care_whose_status_does_not_say_it_was_given_excludes_neither_face_and_both_name_it(
+    tmp_path: Path, status: str, why: str
+) -> None:
+    # Before, the review left this patient out of every measure while the card, reading it as no hospice care,
+    # fired every opioid card and said nothing of the hospice record it had passed over.
+    cards, detail, excluded, named = both_faces(
+        tmp_path, lambda pid: {"procedures": bundle(epic_hospice_procedure(pid, status))}
+    )
+    assert cards == OPIOID_CARDS | {"data-incomplete"}
+    assert f"- HOSPICE CARE (procedure eHSPpx.1, {why}): may be hospice care" in detail
+    assert (excluded, named) == (None, 1)
+
+
+@pytest.mark.parametrize("status", ["preparation", "not-done", "entered-in-error"])
+def test_hospice_care_not_begun_or_not_done_excludes_neither_face_and_is_not_named(tmp_path: Path, status: str) -> None:
+    cards, detail, excluded, named = both_faces(
+        tmp_path, lambda pid: {"procedures": bundle(epic_hospice_procedure(pid, status))}
+    )
+    assert (cards, excluded, named) == (OPIOID_CARDS, None, 0)

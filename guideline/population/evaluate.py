@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from guideline.config import GuidelineConfig
-from guideline.exclusions import age_in_years
+from guideline.exclusions import age_in_years, hospice_not_counted
 from guideline.fhirdata import as_dict, text, written_days
 from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
 from guideline.population.claims import with_claims_read
@@ -272,6 +272,10 @@ def evaluate_patient(
     excluded = exclusion_reason(record, raw, period, config, terms)
     if excluded or age != "adult":
         quality.hospice_claims_undated.clear()  # left out of the measures all the same
+    else:
+        unsure = hospice_not_counted(record, terms, period.history_days, period.end)
+        if unsure:
+            quality.hospice_not_counted[patient_id] += len(unsure)
     summary = summarise(facts, period, adult, excluded)
     attribution = attribute(patient, summary.fills, directory)
     if attribution.kind == "none":

@@ -14,8 +14,8 @@ from guideline.clinical import ACTIVE_CLINICAL, is_visible
 from guideline.config import GuidelineConfig
 from guideline.exclusions import (
     TENTATIVE_VERIFICATION,
-    care_within,
     discharged_to_hospice,
+    hospice_care_given,
     hospice_visit,
     is_z515,
     visit_within,
@@ -26,7 +26,6 @@ from guideline.recognition.diagnoses import in_diagnosis_set
 from guideline.record import Condition, PatientRecord
 from guideline.terminology import (
     HOSPICE_FINDING,
-    HOSPICE_PROCEDURE,
     MALIGNANT_CANCER,
     SICKLE_CELL,
     Terminology,
@@ -93,10 +92,10 @@ def exclusion_reason(
         if any(is_z515(reason) for reason in encounter.reason_codes):
             return "palliative care (Z51.5)"
     for procedure in record.procedures:
-        if procedure.status in VOID or not terms.contains(HOSPICE_PROCEDURE, procedure.code):
-            continue
-        # The point of care's rule for hospice care (guideline.exclusions.care_within), over the history window.
-        if care_within(procedure, period.history_days, period.end):
+        # The point of care's rule for hospice care, its status and its dates (guideline.exclusions
+        # .hospice_care_given), over the history window: care of unknown status, on hold or stopped is not counted,
+        # and is named (`hospice_not_counted`), at the point of care as here.
+        if hospice_care_given(procedure, terms, period.history_days, period.end):
             return "hospice or palliative care (procedure)"
     for observation in record.observations:
         finding = observation.status not in VOID and terms.contains(HOSPICE_FINDING, observation.code)

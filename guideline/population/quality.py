@@ -81,6 +81,8 @@ class Quality:
     # `created` is the day the claim was written): patient id → claims. Hospice care on no day excludes no one, so
     # each such patient is named, only while nothing else leaves them out of the measures.
     hospice_claims_undated: Counter[str] = field(default_factory=Counter)
+    # {patient: records} of possible hospice care the exclusion did not count (guideline.exclusions.hospice_not_counted)
+    hospice_not_counted: Counter[str] = field(default_factory=Counter)
     # Fills a reversal (a negative quantity) cancels, and reversals with no fill to cancel: none is read as a fill.
     fills_reversed: int = 0
     reversals_unmatched: int = 0
@@ -383,6 +385,10 @@ COUNTS: tuple[Count, ...] = (
     Count(
         "hospice_claims_undated",
         "hospice claims with no day of care to date them by, so no exclusion (patients still in the measures)",
+    ),
+    Count(
+        "hospice_not_counted",
+        "possible hospice care not counted (a status unknown, on hold or stopped; patients still in the measures)",
     ),
     Count("claims_replaced", "claims replaced by a later claim in the export (the later one was read)", kind="note"),
     Count("fills_reversed", "fills cancelled by a reversal (neither counted)", kind="note"),
