@@ -19,6 +19,7 @@ from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_re
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.hospice import names_hospice_care
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
+from guideline.record.model import Place
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
     HOSPICE_FINDING,
@@ -181,6 +182,12 @@ def hospice_not_counted(record: PatientRecord, terms: Terminology, days: int, to
         if why is not None:
             shown = (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
             named.append(f"{shown} ({_as_item('procedure', procedure.id)}, {why})")
+    for encounter in record.encounters:
+        if not encounter.places:
+            continue  # the usual visit, its place not sent: no further work
+        name = possible_hospice_place(encounter)
+        if name is not None and visit_within(encounter, days, today) and not hospice_visit(encounter, terms):
+            named.append(f"Stay at {name} ({_as_item('visit', encounter.id)}, hospice by the place's name only)")
     return tuple(dict.fromkeys(named))
 
 
@@ -258,9 +265,71 @@ def hospice_visit_kind(encounter: Encounter, terms: Terminology) -> Concept | No
     return None
 
 
+# The place of service code systems (CMS's, and Blue Button's line place of service) and hospice's code in them: a
+# payer's claim line and a Location's type say hospice so alike.
+PLACE_OF_SERVICE_SYSTEMS = frozenset(
+    {
+        "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
+        "https://bluebutton.cms.gov/resources/variables/line_place_of_srvc_cd",
+    }
+)
+HOSPICE_PLACE_OF_SERVICE = "34"
+# A Location's type coded as a hospice: CMS place of service 34, SNOMED CT's hospice environment, or the NUCC
+# provider taxonomy's hospice codes (inpatient hospice; community based hospice care). HL7's v3 RoleCode (the FHIR
+# location type codes) has no hospice code, so a site types its hospice by one of these or by its own code.
+HOSPICE_PLACE_CODES = frozenset(
+    {
+        *((system, HOSPICE_PLACE_OF_SERVICE) for system in PLACE_OF_SERVICE_SYSTEMS),
+        ("http://snomed.info/sct", "284546000"),
+        ("http://nucc.org/provider-taxonomy", "315D00000X"),
+        ("http://nucc.org/provider-taxonomy", "251G00000X"),
+    }
+)
+# A place the visit only planned or reserved is no stay there.
+UNSTAYED_PLACES = frozenset({"planned", "reserved"})
+
+
+def _hospice_place_type(place: Place) -> Concept | None:
+    """The place's Location type that says hospice: coded so (`HOSPICE_PLACE_CODES`), or a site's own type named
+    hospice, as a visit type or department named hospice is (`names_hospice`)."""
+    for kind in place.types:
+        if any((c.system, (c.code or "").strip()) in HOSPICE_PLACE_CODES for c in kind.codings) or names_hospice(kind):
+            return kind
+    return None
+
+
+def hospice_place(encounter: Encounter) -> str | None:
+    """Why the visit was a stay in a hospice, or None: a place it took place at (not only planned or reserved) whose
+    Location's type says hospice. One rule for the point of care and the population review (`hospice_visit`)."""
+    for place in encounter.places:
+        if place.status not in UNSTAYED_PLACES and _hospice_place_type(place) is not None:
+            return "stay at a hospice" + (f" ({place.name})" if place.name else "")
+    return None
+
+
+def possible_hospice_place(encounter: Encounter) -> str | None:
+    """The name of a place the visit took place at that is named hospice while nothing (no Location type) says the
+    place is one, or None. A name is not counted as hospice care: "Connecticut Hospice, Branford" is the name of a
+    hospice, but a name alone (a foundation's building, a hospital named for a hospice charity) is not the place's
+    type, and read as hospice care it would switch every safety check off. It is named instead
+    (`hospice_not_counted`)."""
+    if hospice_place(encounter) is not None:
+        return None
+    for place in encounter.places:
+        if place.status not in UNSTAYED_PLACES and place.name and names_hospice_care(place.name):
+            return place.name
+    return None
+
+
 def hospice_visit(encounter: Encounter, terms: Terminology) -> str | None:
-    """Why the visit is hospice or end-of-life care, or None: its reason is such care, as a hospice procedure is, or
-    it is a visit of the hospice service, known by its type, service type or class (`hospice_visit_kind`)."""
+    """Why the visit is hospice or end-of-life care, or None: its reason is such care, as a hospice procedure is, it
+    is a visit of the hospice service, known by its type, service type or class (`hospice_visit_kind`), or a stay at
+    a place whose type says hospice (`hospice_place`)."""
+    return _hospice_visit_by_kind(encounter, terms) or hospice_place(encounter)
+
+
+def _hospice_visit_by_kind(encounter: Encounter, terms: Terminology) -> str | None:
+    """`hospice_visit` by the visit's reasons and kinds alone (all `_remembered_hospice_visit` remembers it by)."""
     if any(terms.contains(HOSPICE_PROCEDURE, r) for r in encounter.reason_codes):
         return "visit for hospice or end-of-life care"
     kind = hospice_visit_kind(encounter, terms)
@@ -290,12 +359,13 @@ _HOSPICE_VISITS = IdentityMemo(limit=8192)
 
 
 def _remembered_hospice_visit(encounter: Encounter, terms: Terminology) -> str | None:
-    """`hospice_visit`, remembered per terminology and the visit's reason codes and kinds (all it reads)."""
+    """`hospice_visit`, remembered per terminology and the visit's reason codes and kinds (its places read apart)."""
     found = _HOSPICE_VISITS.get(None, terms, encounter.reason_codes, encounter.kinds)
     if found is MISSING:
-        found = hospice_visit(encounter, terms)
+        found = _hospice_visit_by_kind(encounter, terms)
         _HOSPICE_VISITS.put(None, terms, encounter.reason_codes, encounter.kinds, answer=found)
-    return found  # type: ignore[return-value]
+    # Where it took place is read apart, as nearly no visit names one PainPlan reads as hospice.
+    return found or (hospice_place(encounter) if encounter.places else None)  # type: ignore[return-value]
 
 
 # A suggestion nobody acted on: another tool's proposal, or one option among several. A care team's plan to refer

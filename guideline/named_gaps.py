@@ -583,16 +583,17 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # as if the chart held no hospice care. The population review counts the same records in its data quality.
         items=hospice_not_counted_for,
         card=CardLine(
-            "may be hospice care, but the record does not say the care was given, so the hospice exclusion was not "
+            "may be hospice care, but the record does not say so for certain, so the hospice exclusion was not "
             "applied for it; check whether the patient receives hospice care",
             "other possible hospice care not counted",
         ),
         page=PageSentence(
-            "1 record may be hospice care, but does not say the care was given (its status is unknown, on hold or "
-            "stopped), so the hospice exclusion was not applied; check whether the patient receives hospice care:",
-            "{count} records may be hospice care, but do not say the care was given (their status is unknown, on "
-            "hold or stopped), so the hospice exclusion was not applied; check whether the patient receives hospice "
-            "care:",
+            "1 record may be hospice care, but does not say so for certain (hospice care whose status is unknown, on "
+            "hold or stopped, or a stay at a place named hospice whose type does not say so), so the hospice "
+            "exclusion was not applied; check whether the patient receives hospice care:",
+            "{count} records may be hospice care, but do not say so for certain (hospice care whose status is "
+            "unknown, on hold or stopped, or a stay at a place named hospice whose type does not say so), so the "
+            "hospice exclusion was not applied; check whether the patient receives hospice care:",
         ),
         note="Possible hospice care not counted (hospice exclusion not applied)",
     ),

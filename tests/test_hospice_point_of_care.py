@@ -307,3 +307,88 @@ def test_hospice_care_not_begun_or_not_done_excludes_neither_face_and_is_not_nam
         tmp_path, lambda pid: {"procedures": bundle(epic_hospice_procedure(pid, status))}
     )
     assert (cards, excluded, named) == (OPIOID_CARDS, None, 0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A hospice stay known only by where it took place: one rule for both faces
+
+EPIC_INPATIENT = {"system": EPIC_CLASS, "code": "1", "display": "Inpatient"}
+POS_HOSPICE = {"system": POS, "code": "34", "display": "Hospice"}
+SNOMED_HOSPICE_PLACE = {"system": "http://snomed.info/sct", "code": "284546000", "display": "Hospice"}
+
+
+def epic_stay_at(pid: str, place: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An Epic inpatient stay begun 20 March 2026 and going on (in both faces' windows), whose class and type say
+    only that it is a hospital encounter: its place is the one thing that could say hospice."""
+    return {
+        "resourceType": "Encounter",
+        "id": "eCTH.1",
+        "status": "in-progress",
+        "class": EPIC_INPATIENT,
+        "type": [
+            {
+                "coding": [{"system": EPIC_VISIT_TYPE, "code": "3", "display": "Hospital Encounter"}],
+                "text": "Hospital Encounter",
+            }
+        ],
+        "subject": {"reference": f"Patient/{pid}", "display": "Test, Patient"},
+        "period": {"start": "2026-03-20T14:00:00-04:00"},
+        "location": [{"location": place, "status": "active"}],
+        **extra,
+    }
+
+
+def oracle_contained_hospice(pid: str) -> dict[str, Any]:
+    """The stay as Oracle Health sends a visit's place: a Location contained in the Encounter, typed hospice (place
+    of service 34)."""
+    place = {"reference": "#loc-1", "display": "Connecticut Hospice, Branford"}
+    held = {
+        "resourceType": "Location",
+        "id": "loc-1",
+        "name": "Connecticut Hospice, Branford",
+        "type": [{"coding": [POS_HOSPICE], "text": "Hospice"}],
+    }
+    return epic_stay_at(pid, place, contained=[held])
+
+
+def test_a_stay_at_a_place_typed_hospice_excludes_at_the_point_of_care_and_from_the_measures(tmp_path: Path) -> None:
+    # Before, a visit's place was never read: a patient staying at a hospice got every opioid card, and the review
+    # kept them in OHD's numerator.
+    cards, detail, excluded, named = both_faces(
+        tmp_path, lambda pid: {"encounters": bundle(oracle_contained_hospice(pid))}
+    )
+    assert (cards, excluded, named) == (set(), "hospice or palliative care (encounter)", 0)
+
+
+def test_a_stay_at_a_location_sent_beside_the_visit_and_typed_hospice_excludes(tmp_path: Path) -> None:
+    # Epic names the Location by reference; a prefetch or search that includes it (_include=Encounter:location)
+    # sends it beside the visit, typed as SNOMED CT's hospice environment.
+    place = {"reference": "Location/e4W3eRk2pnfVx0bhMy0Dt9w3", "display": "Connecticut Hospice, Branford"}
+    location = {
+        "resourceType": "Location",
+        "id": "e4W3eRk2pnfVx0bhMy0Dt9w3",
+        "status": "active",
+        "name": "Connecticut Hospice, Branford",
+        "type": [{"coding": [SNOMED_HOSPICE_PLACE], "text": "Hospice"}],
+    }
+    assert topics(order_sign(tmp_path, encounters=bundle(epic_stay_at(PATIENT_ID, place), location))) == []
+
+
+def test_a_stay_known_as_hospice_by_the_place_name_only_excludes_neither_face_and_both_name_it(tmp_path: Path) -> None:
+    # Epic's visit names its place by reference and display; with no Location type to say so, a name is not read as
+    # hospice care (it would switch every safety check off), and the possible hospice stay is named, never passed
+    # over.
+    place = {"reference": "Location/e4W3eRk2pnfVx0bhMy0Dt9w3", "display": "Connecticut Hospice, Branford"}
+    cards, detail, excluded, named = both_faces(tmp_path, lambda pid: {"encounters": bundle(epic_stay_at(pid, place))})
+    assert cards == OPIOID_CARDS | {"data-incomplete"}
+    assert (
+        "- Stay at Connecticut Hospice, Branford (visit eCTH.1, hospice by the place's name only): may be hospice care"
+        in detail
+    )
+    assert (excluded, named) == (None, 1)
+
+
+def test_a_hospice_place_only_planned_for_the_visit_is_no_stay_there(tmp_path: Path) -> None:
+    stay = oracle_contained_hospice(PATIENT_ID)
+    stay["location"][0]["status"] = "planned"
+    assert set(topics(order_sign(tmp_path, encounters=bundle(stay)))) == OPIOID_CARDS

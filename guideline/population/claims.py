@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from guideline.exclusions import is_hospice_bill_type
+from guideline.exclusions import HOSPICE_PLACE_OF_SERVICE, PLACE_OF_SERVICE_SYSTEMS, is_hospice_bill_type
 from guideline.fhirdata import as_dict, as_list, local_reference, text
 from guideline.population.quality import Quality
 from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION
@@ -434,16 +434,6 @@ def undated_hospice_claim(claim: Mapping[str, Any]) -> bool:
     """A hospice claim that carries no day of care (`hospice_days`): hospice care on no day the exclusions read,
     so it is named, never dropped unseen."""
     return is_claim(claim) and _is_hospice_claim(claim) and hospice_days(claim) == (None, None)
-
-
-# The place of service code systems (CMS's, and Blue Button's line place of service) and hospice's code in them.
-PLACE_OF_SERVICE_SYSTEMS = frozenset(
-    {
-        "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
-        "https://bluebutton.cms.gov/resources/variables/line_place_of_srvc_cd",
-    }
-)
-HOSPICE_PLACE_OF_SERVICE = "34"
 
 
 def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:

@@ -388,7 +388,10 @@ COUNTS: tuple[Count, ...] = (
     ),
     Count(
         "hospice_not_counted",
-        "possible hospice care not counted (a status unknown, on hold or stopped; patients still in the measures)",
+        (
+            "possible hospice care not counted (status unknown, on hold or stopped, or a place named hospice only; "
+            "patients still in the measures)"
+        ),
     ),
     Count("claims_replaced", "claims replaced by a later claim in the export (the later one was read)", kind="note"),
     Count("fills_reversed", "fills cancelled by a reversal (neither counted)", kind="note"),

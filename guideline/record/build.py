@@ -15,14 +15,17 @@ from guideline.record.model import (
     CarePlan,
     DiagnosticReport,
     Dispense,
+    Encounter,
     MedOrder,
     Patient,
     PatientRecord,
+    Place,
     ReadProblem,
     ServiceRequest,
 )
 from guideline.record.pool import SOURCE, UNREADABLE_REASON, MedicationPool, collect_resources, source_base
 from guideline.record.readers import (
+    location_types,
     read_administration,
     read_care_plan,
     read_condition,
@@ -317,6 +320,7 @@ def _read_all(
     problems: list[ReadProblem] = []
     untold: list[ReadProblem] = []
     patient: Patient | None = None
+    locations: dict[str, Mapping[str, Any]] = {}
 
     for index, resource in enumerate(found):
         kind = resource.get("resourceType")
@@ -395,6 +399,9 @@ def _read_all(
                 report, contained = read_diagnostic_report(resource, tz)
                 reports.append(report)
                 collected["observations"].extend(contained)
+            elif kind == "Location":  # where a visit took place: its type may say hospice (`_with_places_read`)
+                if resource_id:
+                    locations[f"Location/{resource_id}"] = resource
             elif kind == "OperationOutcome":
                 problems.append(
                     ReadProblem(
@@ -413,6 +420,8 @@ def _read_all(
 
     if reports and urls:
         reports = _results_by_full_url(reports, found, urls)
+    if locations and collected["encounters"]:
+        collected["encounters"] = [_with_places_read(e, locations) for e in collected["encounters"]]
     problems.extend(_undated_care_plans(collected["care_plans"]))
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
@@ -431,6 +440,21 @@ def _read_all(
         **{name: tuple(values) for name, values in collected.items()},
     )
     return record, newer, untold
+
+
+def _with_places_read(encounter: Encounter, locations: Mapping[str, Mapping[str, Any]]) -> Encounter:
+    """The visit with the type (and, where the visit gives none, the name) of each Location it took place at that
+    the record holds: an Epic stay at "Connecticut Hospice, Branford" says hospice only in its Location's type."""
+    if not encounter.places:
+        return encounter
+    places = []
+    for place in encounter.places:
+        held = locations.get(local_reference(place.reference) or "") if place.reference else None
+        if held is not None and not place.types:
+            name = place.name or text(held.get("name"))
+            place = Place.make(place.reference, name, place.status, location_types(held))
+        places.append(place)
+    return replace(encounter, places=tuple(places))
 
 
 # Statuses no check and no section reads a care plan in: its date would change nothing.

@@ -355,6 +355,19 @@ class Procedure:
 
 @slot_init
 @dataclass(frozen=True, slots=True)
+class Place:
+    """Where a visit took place (an Encounter's location): the Location it names, the name the visit or the Location
+    gives it, its status on the visit (planned, active, reserved, completed), and the Location's type when the
+    record holds that Location (contained in the visit, or sent beside it)."""
+
+    reference: str | None
+    name: str | None
+    status: str | None = None
+    types: tuple[Concept, ...] = ()
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Encounter:
     id: str | None
     status: str | None
@@ -366,6 +379,9 @@ class Encounter:
     # What kind of visit it was, by whom: its type (a list in every version), R4's serviceType and class. A hospice
     # service's visit says so here, often with no hospice procedure, diagnosis or discharge on record.
     kinds: tuple[Concept, ...] = ()
+    # Where it took place: a stay in a hospice may be known only by its place (Epic's inpatient visit at
+    # "Connecticut Hospice, Branford"), with the Location's type saying hospice.
+    places: tuple[Place, ...] = ()
 
     @property
     def ref(self) -> str | None:

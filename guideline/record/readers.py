@@ -65,6 +65,7 @@ from guideline.record.model import (
     MedOrder,
     Observation,
     Patient,
+    Place,
     Procedure,
     ResolvedMedication,
     ServiceRequest,
@@ -994,7 +995,31 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
         diagnosis_conditions=_visit_conditions(diagnoses, linked) if diagnoses or linked else (),
         reason_codes=() if reasons is None else concepts(reasons),
         kinds=_visit_kinds(get("type"), get("serviceType"), get("class")),
+        places=_visit_places(get("location"), get("contained")) if "location" in data else (),
     )
+
+
+def _visit_places(locations: Any, contained: Any) -> tuple[Place, ...]:
+    """Where a visit took place (`location`, in every version), each with the type of its Location when the visit
+    contains it ("#loc-1"); a Location sent beside the visit is read in by build_record."""
+    places = []
+    for entry in map(as_dict, as_list(locations)):
+        target = as_dict(entry.get("location"))
+        ref = reference(target)
+        name = text(target.get("display"))
+        types: tuple[Concept, ...] = ()
+        if ref and ref.startswith("#"):
+            held = next((as_dict(r) for r in as_list(contained) if "#" + (text(as_dict(r).get("id")) or "") == ref), {})
+            types = location_types(held)
+            name = name or text(held.get("name"))
+        places.append(Place.make(ref, name, code_text(entry.get("status")), types))
+    return tuple(places)
+
+
+def location_types(location: Mapping[str, Any]) -> tuple[Concept, ...]:
+    """A Location's types: R4's `type` (a list), STU3's and DSTU2's (one concept)."""
+    kind = location.get("type")
+    return concepts(kind) if kind is not None else ()
 
 
 _ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
