@@ -765,6 +765,8 @@ class SigAgainstCode:
     noun: str  # the unit as the sig writes it ("tabs"), for the words
     dose: Decimal  # the coded dose in units
     frequency: Frequency  # the coded frequency
+    # The coded frequency has as many doses a day as the sig's times, but the coded dose is none of the sig's doses.
+    dose_differs: bool = False
 
     @property
     def coded_counted(self) -> bool:
@@ -785,8 +787,9 @@ class SigAgainstCode:
         """ "the instructions give 3 tablets a day by time of day but the coded frequency gives 4 tablets a day (1
         tablet 4 times a day); counted 4 tablets a day"."""
         counted = max(self.coded, self.timed)
+        coded_by = "coded dose gives" if self.dose_differs else "coded frequency gives"
         return (
-            f"the instructions give {self._amount(self.timed)} a day by time of day but the coded frequency gives "
+            f"the instructions give {self._amount(self.timed)} a day by time of day but the {coded_by} "
             f"{self._amount(self.coded)} a day ({self.coded_words}); counted "
             f"{self._amount(counted)} a day"
         )
@@ -795,17 +798,19 @@ class SigAgainstCode:
 def sig_against_code(dosage: Dosage, drug: Drug | None, timed: TimedDoses) -> SigAgainstCode | None:
     """The sig's doses by time of day against the instruction's coded dose and frequency (its timing.repeat, when,
     timeOfDay or timing code, never words), or None when they agree or cannot be compared. A coded frequency of as
-    many doses a day as the sig gives is no disagreement: EHRs code one of the doses (Epic the first) with the times
-    a day, and the sig's doses stand. A schedule limited to some days of the week is left to the sig, as before."""
+    many doses a day as the sig gives, of one of the sig's doses, is no disagreement: EHRs code one of the doses (Epic
+    the first) with the times a day, and the sig's doses stand; of a dose that is none of them (3 tablets twice a day
+    against 1 and 2), it is. A schedule limited to some days of the week is left to the sig, as before."""
     if dosage.repeat is not None and dosage.repeat.day_of_week:
         return None
     frequency = doses_per_day(dosage, parse_timing_text=False)
     if frequency is None or not plausible(frequency):
         return None
-    if frequency.per_day == sum(len(d.times) for d in timed.doses):
-        return None
     by_time, dose = timed_units(timed, drug), coded_dose_units(dosage, drug)
     if by_time is None or dose is None or by_time[1] != dose[1]:
+        return None
+    same_times = frequency.per_day == sum(len(d.times) for d in timed.doses)
+    if same_times and _one_of_the_doses(dose[0], timed, drug):
         return None
     with localcontext(DECIMAL_CONTEXT):
         coded = frequency.per_day * dose[0]
@@ -813,7 +818,17 @@ def sig_against_code(dosage: Dosage, drug: Drug | None, timed: TimedDoses) -> Si
             return None
     written = next((d.unit for d in timed.doses if d.amount.unit_class == "count"), "")
     noun = written or (_unit_noun(drug) if drug is not None else "unit")  # a sig in mg: the product's tablets
-    return SigAgainstCode(by_time[0], coded, by_time[1], noun, dose[0], frequency)
+    return SigAgainstCode(by_time[0], coded, by_time[1], noun, dose[0], frequency, dose_differs=same_times)
+
+
+def _one_of_the_doses(units: Decimal, timed: TimedDoses, drug: Drug | None) -> bool:
+    """Whether a coded dose (in units) is one of the sig's doses by time of day: how an EHR structures such a sig
+    (Epic codes the first dose with the number of times a day), not a second instruction."""
+    for each in timed.doses:
+        found = dispensed_units(each.amount, drug)
+        if found is not None and quantize6(found[0]) == quantize6(units):
+            return True
+    return False
 
 
 def against_text(against: Sequence[SigAgainstCode]) -> str:

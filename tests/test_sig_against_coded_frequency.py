@@ -44,9 +44,11 @@ def epic_order(
     status: str = "active",
     id: str = "eRx1",
     dispense: dict[str, Any] | None = None,
+    tablets: int = 1,
 ) -> dict[str, Any]:
     """An Epic MedicationRequest: the sig in dosageInstruction.text, the frequency record as a GTS code with its
-    repeat, and the first dose as Epic sends it (calculated in mg, admin amount in tablets)."""
+    repeat, and the coded dose as Epic sends it (calculated in mg, admin amount in tablets; the sig's first dose
+    unless `tablets` says otherwise)."""
     resource = med_request(
         None,
         [
@@ -61,11 +63,11 @@ def epic_order(
                 "doseAndRate": [
                     {
                         "type": {"coding": [{"system": EPIC_TYPE, "code": "calculated", "display": "calculated"}]},
-                        "doseQuantity": {"value": strength_mg, "unit": "mg", "system": UCUM, "code": "mg"},
+                        "doseQuantity": {"value": strength_mg * tablets, "unit": "mg", "system": UCUM, "code": "mg"},
                     },
                     {
                         "type": {"coding": [{"system": EPIC_TYPE, "code": "admin-amount", "display": "admin-amount"}]},
-                        "doseQuantity": {"value": 1, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
+                        "doseQuantity": {"value": tablets, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
                     },
                 ],
             }
@@ -182,6 +184,38 @@ def test_a_coded_frequency_with_as_many_doses_as_the_sig_names_nothing() -> None
     assert (oracle.mme, oracle.sig_against_code) == (Decimal("22.5"), ())
 
 
+DOSE_NAMED = (
+    "the instructions give 3 tablets a day by time of day but the coded dose gives 6 tablets a day (3 tablets twice "
+    "a day); counted 6 tablets a day"
+)
+
+
+def test_a_coded_dose_that_is_none_of_the_sigs_doses_counts_the_larger_and_names_it() -> None:
+    """Coded twice a day, as many doses as the sig's times, but of 3 tablets, neither the sig's 1 nor its 2: 6
+    tablets a day by the code against the sig's 3. Before, the sig's 3 counted (22.5 MME) and nothing was said."""
+    order = _only(epic_order(code="BID", frequency=2, tablets=3))
+    assert (order.state, order.mme) == ("ok", Decimal(45)), order.explanation
+    assert [a.text for a in order.sig_against_code] == [DOSE_NAMED]
+    assert order.explanation.endswith(f"; {DOSE_NAMED}, check which is meant")
+
+
+def test_a_coded_dose_smaller_than_each_of_the_sigs_doses_counts_the_sig_and_names_it() -> None:
+    resource = epic_order("2 tabs every morning and 3 tabs at bedtime", code="BID", frequency=2)
+    order = _only(resource)
+    assert order.mme == Decimal("37.5"), order.explanation
+    assert [a.text for a in order.sig_against_code] == [
+        "the instructions give 5 tablets a day by time of day but the coded dose gives 2 tablets a day (1 tablet "
+        "twice a day); counted 5 tablets a day"
+    ]
+
+
+def test_a_coded_dose_that_is_the_sigs_second_dose_names_nothing() -> None:
+    """Twice a day of 2 tablets against "1 tab every morning and 2 tabs at bedtime": the code carries one of the
+    sig's doses, the structure an EHR gives doses by time of day, and the sig's 3 a day stands."""
+    order = _only(epic_order(code="BID", frequency=2, tablets=2))
+    assert (order.mme, order.sig_against_code) == (Decimal("22.5"), ())
+
+
 # ---- the days' supply reads the same daily amount ----
 
 
@@ -261,6 +295,18 @@ def test_order_sign_with_agreeing_sig_and_frequency_names_nothing(tmp_path: Path
     body = _order_sign(tmp_path, epic_order(code="BID", frequency=2, id="eDraft3"))
     incomplete = _card(body, "data-incomplete")
     assert incomplete is None or "coded frequency" not in incomplete["detail"]
+
+
+def test_order_sign_names_a_coded_dose_that_is_none_of_the_sigs(tmp_path: Path) -> None:
+    """Oxycodone 15 mg BID of 3 tablets, sig 1 + 2 tablets: 90 mg, 135.0 MME/day by the code (67.5 by the sig)."""
+    body = _order_sign(
+        tmp_path, epic_order(rxcui=OXY_15, strength_mg=15, id="eDraft4", code="BID", frequency=2, tablets=3)
+    )
+    high = _card(body, "high-mme")
+    assert high is not None and "135.0 MME/day" in high["summary"], high
+    assert DOSE_NAMED in high["detail"]
+    incomplete = _card(body, "data-incomplete")
+    assert incomplete is not None and f"(draft order eDraft4, {DOSE_NAMED})" in incomplete["detail"]
 
 
 # ---- other shapes ----
