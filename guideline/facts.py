@@ -25,6 +25,7 @@ from guideline.fhirdata import Concept, local_reference
 from guideline.fills import (
     FillMme,
     FillSupply,
+    RenewedFill,
     authorized_order,
     counted_on_trust,
     counts_as_fill,
@@ -34,7 +35,9 @@ from guideline.fills import (
     fill_mme,
     fill_moment,
     known_in_hand,
+    named_order,
     prescription_course,
+    renewed_fill_doses,
     same_drug_key,
     standalone_fills,
     supply_intervals,
@@ -311,7 +314,31 @@ class Facts:
         """Current orders and drafts, plus current pharmacy fills that no counted order stands for."""
         # Raised by its fill before it is weighed against a draft read as its renewal: the larger reading counts.
         orders = fill_implied_doses(compute_mme(self.current_opioids, self.terms, self.config), self.order_fills)
+        # A draft naming the order it renews stands for that order's fill too: a fill above both counts.
+        orders = renewed_fill_doses(orders, self.renewed_fills)
         return with_fills(counted_once(orders, self.implied_renewals), self.fill_mme)
+
+    @cached_property
+    def renewed_fills(self) -> tuple[RenewedFill, ...]:
+        """Opioid fills supplying today of an order an opioid draft names in its priorPrescription, each with the
+        draft and that order's own MME (`fills.renewed_fill_doses`)."""
+        drafts = [o for o in self.current_opioids if o.is_draft and o.prior_prescription]
+        if not drafts:
+            return ()
+        found = []
+        for draft in drafts:
+            renewed = named_order((draft.prior_prescription,), self.real_orders)
+            if renewed is None:
+                continue
+            fills = [
+                fill_mme(s.dispense, self.terms, self.config)
+                for s in self.opioid_fill_supplies
+                if s.covers(self.today) and self.source_order(s.dispense) is renewed
+            ]
+            if fills:
+                (renewed_mme,) = compute_mme((renewed,), self.terms, self.config).orders
+                found.extend(RenewedFill(draft, renewed_mme, fill) for fill in fills)
+        return tuple(found)
 
     @cached_property
     def order_fills(self) -> tuple[tuple[MedOrder, FillMme], ...]:

@@ -484,8 +484,14 @@ def source_order(
 
 def authorized_order(dispense: Dispense, real_orders: Iterable[MedOrder]) -> MedOrder | None:
     """The first real order the fill's authorizingPrescription names (relative, absolute or a bare id)."""
-    wanted = {local_reference(r) for r in dispense.authorizing_prescriptions}
-    wanted |= {f"MedicationRequest/{r}" for r in dispense.authorizing_prescriptions if "/" not in r}
+    return named_order(dispense.authorizing_prescriptions, real_orders)
+
+
+def named_order(references: Sequence[str], real_orders: Iterable[MedOrder]) -> MedOrder | None:
+    """The first real order one of the references names (relative, absolute or a bare id): a fill's
+    authorizingPrescription, a draft's priorPrescription."""
+    wanted = {local_reference(r) for r in references}
+    wanted |= {f"MedicationRequest/{r}" for r in references if "/" not in r}
     return next((o for o in real_orders if o.ref in wanted), None)
 
 
@@ -627,6 +633,55 @@ def _fill_named(fill: FillMme) -> str:
     filled = fill_date(dispense)
     when = dispense.filled_partial or (iso_day(filled) if filled else "undated")
     return f"{fill.display_name} on {when}{amount}"
+
+
+@dataclass(frozen=True)
+class RenewedFill:
+    """A current fill of an order a draft names in its priorPrescription: the draft replaces the order in the total,
+    and the fill would go with it unread."""
+
+    draft: MedOrder
+    renewed: OrderMme  # the order the draft renews, at its own dose
+    fill: FillMme
+
+
+def renewed_fill_doses(summary: MmeSummary, renewed: Iterable[RenewedFill]) -> MmeSummary:
+    """Each draft counted at the largest dose a current fill of the order it renews implies, when that fill implies
+    more than the renewed order (`fill_raises`) and more than the draft, with why; else the draft as it is. A fill
+    that matched its order says nothing new (a renewal at a lower dose is a taper the prescriber means), but one above
+    it says the patient may have been taking more than ordered, and the draft that replaces the order must not hide
+    it: read without the link, as a renewal the draft implies, the same supply counts at the fill's dose."""
+    above: dict[int, list[RenewedFill]] = {}
+    drafts = {id(r.order): r for r in summary.orders}
+    for item in renewed:
+        draft = drafts.get(id(item.draft))
+        raises_order = fill_raises(item.renewed.state, item.renewed.mme, item.fill)
+        if draft is not None and raises_order and fill_raises(draft.state, draft.mme, item.fill):
+            above.setdefault(id(item.draft), []).append(item)
+    if not above:
+        return summary
+    results = [_raised_by_renewed(r, above[id(r.order)]) if id(r.order) in above else r for r in summary.orders]
+    return replace(summary, orders=tuple(results), total=counted_total(results))
+
+
+def _raised_by_renewed(result: OrderMme, items: Sequence[RenewedFill]) -> OrderMme:
+    """The draft counted at the largest of the renewed order's fill doses above it, one sentence naming it."""
+    largest = max(items, key=lambda i: i.fill.mme or 0)
+    fill, renewed_mme = largest.fill, largest.renewed.mme or Decimal(0)
+    which = "the last fill" if len(items) == 1 else "the largest of the current fills"
+    text = (
+        f"{which} of the order this renews, {_fill_named(fill)}, implies {format_mme(fill.mme or Decimal(0))} MME a "
+        f"day, more than that order's {format_mme(renewed_mme)} MME and this order's "
+        f"{format_mme(result.mme or Decimal(0))} MME; the larger is counted (the patient may have been taking more "
+        "than ordered)"
+    )
+    return replace(
+        result,
+        mme=fill.mme,
+        ingredients=fill.ingredients,
+        daily_dose_text=fill.daily_dose_text,
+        explanation=f"{result.explanation}; {text}",
+    )
 
 
 def implausible_supply(dispense: Dispense, limit: int) -> Decimal | None:

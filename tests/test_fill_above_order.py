@@ -160,3 +160,56 @@ def test_an_order_a_draft_renews_is_compared_at_its_fill_dose(tmp_path: Path) ->
     high = card(response, "high-mme")
     assert "90.0 MME/day" in high["summary"]
     assert "implies 90.0 MME a day, more than the order's 45.0 MME" in high["detail"]
+
+
+def renewal_sign(tmp_path: Path, order: dict[str, Any], fill: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
+    """order-sign of `draft`, which names `order` in its priorPrescription (Epic's reorder of a current order)."""
+    draft["priorPrescription"] = {"reference": f"MedicationRequest/{order['id']}", "display": "oxyCODONE 10 mg"}
+    prefetch = full_prefetch("order-sign", medsActive=bundle(order), medsRecent=bundle(order))
+    prefetch["dispenses"] = bundle(fill)
+    body = hook_request(drafts=[draft], prefetch=prefetch)
+    return make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json
+
+
+RENEWED_FILL_TEXT = (
+    "the last fill of the order this renews, oxycodone hydrochloride 10 MG Oral Tablet on 2026-06-10 (#180 for 30 "
+    "days), implies 90.0 MME a day, more than that order's 45.0 MME and this order's 45.0 MME; the larger is counted "
+    "(the patient may have been taking more than ordered)"
+)
+
+
+def test_a_draft_naming_its_prior_prescription_counts_that_orders_larger_fill_dose(tmp_path: Path) -> None:
+    # The current oxycodone 10 mg every 8 hours (45 MME/day), filled as #180 for 30 days (90), renewed at the same
+    # sig by a draft that names it in priorPrescription. The draft replaced the order and its fill went with it: the
+    # total read 45, no card, and the 90 the pharmacy dispensed for was named nowhere. Read without the link (an
+    # implied renewal) the same patient counts 90; the link must not lower it.
+    renewal = med_request(OXYCODONE_10, id="draft-oxy10", draft=True, period=8)
+    response = renewal_sign(tmp_path, oxycodone_10_order(), oxycodone_10_fill(180, 30, linked=True), renewal)
+    high = card(response, "high-mme")
+    assert "90.0 MME/day" in high["summary"]
+    assert RENEWED_FILL_TEXT in high["detail"]
+
+
+def test_an_unlinked_fill_of_the_renewed_order_is_weighed_the_same(tmp_path: Path) -> None:
+    # A pharmacy fill with no authorizingPrescription, of the same drug within the renewed order's supply.
+    renewal = med_request(OXYCODONE_10, id="draft-oxy10", draft=True, period=8)
+    response = renewal_sign(tmp_path, oxycodone_10_order(), oxycodone_10_fill(180, 30), renewal)
+    assert RENEWED_FILL_TEXT in card(response, "high-mme")["detail"]
+
+
+def test_a_taper_below_a_fill_that_matched_its_order_counts_the_draft(tmp_path: Path) -> None:
+    # 2 tablets every 8 hours (90 MME/day) filled as ordered (#180 for 30 days), renewed at 1 tablet (45): a taper
+    # the prescriber means. The fill says nothing the old order did not, so the draft's 45 counts, no dose card.
+    order = med_request(OXYCODONE_10, id="mr-oxy10", authored=days_ago(10), period=8, dose=2)
+    renewal = med_request(OXYCODONE_10, id="draft-oxy10", draft=True, period=8)
+    response = renewal_sign(tmp_path, order, oxycodone_10_fill(180, 30, linked=True), renewal)
+    assert all(c["source"]["topic"]["code"] != "high-mme" for c in response["cards"])
+
+
+def test_a_draft_above_the_renewed_orders_fill_counts_the_draft_and_says_nothing_of_it(tmp_path: Path) -> None:
+    # Renewed at 2 tablets every 6 hours (120 MME/day), above the fill's 90: the draft's dose counts as it is.
+    renewal = med_request(OXYCODONE_10, id="draft-oxy10", draft=True, period=6, dose=2)
+    response = renewal_sign(tmp_path, oxycodone_10_order(), oxycodone_10_fill(180, 30, linked=True), renewal)
+    high = card(response, "high-mme")
+    assert "120.0 MME/day" in high["summary"]
+    assert "the order this renews" not in high["detail"]
