@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guideline.config_codes import SiteCodes, read_site_codes
+from guideline.config_rules import consistency_errors, type_and_range_errors
 
 CHECK_IDS: tuple[str, ...] = (
     "high-mme",
@@ -464,8 +465,6 @@ def _validate(merged: Mapping[str, Any]) -> None:
         raise ConfigError("topic_code_style must be id or alnum")
     if merged["suggestions"]["order_intent"] not in ("proposal", "order"):
         raise ConfigError("suggestions.order_intent must be proposal or order")
-    from guideline.config_rules import consistency_errors, type_and_range_errors
-
     for check_id, table in merged["checks"].items():
         if check_id not in CHECK_IDS:
             raise ConfigError(f"unknown check: {check_id}")

@@ -8,13 +8,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from guideline.timeutil import months_before
 
-if TYPE_CHECKING:
-    from guideline.config import GuidelineConfig
+
+class SettingsTable(Protocol):
+    """The clinical settings as the searches read them (a GuidelineConfig): by table name. Typed by shape, not by
+    importing guideline.config, whose rules import this module."""
+
+    def __getitem__(self, key: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ PDMP_CODES = "http://snomed.info/sct|461651000124104,http://snomed.info/sct|4616
 PAGE_CONTEXT_CHECK = {"patientId": "p"}
 
 
-def site_uds_query(config: GuidelineConfig) -> str | None:
+def site_uds_query(config: SettingsTable) -> str | None:
     """The site's own template for the urine drug test search (`prefetch.uds_query`), or None to search the
     laboratory category. The hooks publish it in place of `udsLabs` and the plan page runs it in place of its
     laboratory search."""

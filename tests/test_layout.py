@@ -95,6 +95,13 @@ def test_the_plan_page_and_the_write_back_import_each_other_one_way(module):
     assert reaches_itself(module, "smart_app") == []
 
 
+@pytest.mark.parametrize("module", ["guideline.config", "guideline.config_rules", "guideline.searches"])
+def test_the_clinical_settings_and_the_searches_import_each_other_one_way(module):
+    # The settings' rules check a site's urine drug test search with guideline.searches; the searches read the
+    # settings through any table that answers config["prefetch"], not by importing them.
+    assert reaches_itself(module, "guideline") == []
+
+
 def test_the_analysis_sees_imports_inside_functions(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from smart_app.db import make_engine\n    import flask.json\n")
