@@ -7,7 +7,7 @@ import math
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -16,48 +16,14 @@ from typing import Any
 from cds_hooks.settings import CdsSettings
 from guideline.config import DEFAULTS, ConfigError, GuidelineConfig
 from launch.settings import LaunchSettings
-from smart_app.date_limits import FOLLOW_UP_YEARS, GOAL_DUE_YEARS
 from smart_app.ndc_crosswalk import with_crosswalk_file
-
-ENV_PREFIX = "PAINPLAN_"
+from smart_app.settings_fields import ENV_PREFIX, SettingsFields
+from smart_app.settings_rules import validate
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(SettingsFields):
     """Everything the app needs; each face reads its own part (`cds`, `launch`), clinical settings are `guideline`."""
-
-    # A face's own settings take their defaults from the face, so the two can never disagree.
-    public_url: str = CdsSettings.public_url
-    auth: str = CdsSettings.auth
-    trusted_clients: str = CdsSettings.trusted_clients
-    cors_origins: tuple[str, ...] = CdsSettings.cors_origins
-    database_url: str = ""
-    fhir_timeout: float = CdsSettings.fhir_timeout
-    fhir_budget_bytes: int = CdsSettings.fhir_budget_bytes
-    today: date | None = CdsSettings.today
-    allow_http: bool = CdsSettings.allow_http
-    secret_key: str = ""
-    smart_clients: str = LaunchSettings.smart_clients
-    smart_default_iss: str = LaunchSettings.smart_default_iss
-    frame_ancestors: tuple[str, ...] = LaunchSettings.frame_ancestors
-    write_back: bool = LaunchSettings.write_back
-    goal_due_years: int = GOAL_DUE_YEARS  # how far ahead a goal written back may be due
-    follow_up_years: int = FOLLOW_UP_YEARS  # how far ahead a follow-up written back may be
-    max_body_bytes: int = CdsSettings.max_body_bytes
-    host: str = "127.0.0.1"
-    port: int = 8765
-    workers: int = 4
-    threads: int = 4
-    read_timeout: float = 10.0
-    queue_patience: float = 1.0
-    metrics_token: str = ""
-    population_root: str = ""
-    population_token: str = ""
-    population_export_clients: str = ""
-    demo: bool = False
-    instance_path: str = ""
-    log_level: str = "INFO"
-    guideline: GuidelineConfig = field(default_factory=GuidelineConfig.from_mapping)
 
     @cached_property
     def cds(self) -> CdsSettings:
@@ -78,8 +44,6 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         """These settings with some changed, checked as load_settings checks them (a bad --today stops the demo)."""
-        from smart_app.settings_rules import validate
-
         changed = replace(self, **changes)
         validate(changed)
         return changed
@@ -196,7 +160,5 @@ def load_settings(
     if not isinstance(guideline, GuidelineConfig):
         guideline = GuidelineConfig.from_mapping({**guideline_table, **(guideline or {})})
     settings = Settings(**coerced, guideline=guideline)
-    from smart_app.settings_rules import validate
-
     validate(settings)
     return settings

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from guideline.config import ConfigError
 from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR
-from smart_app.config import ENV_PREFIX, Settings
+from smart_app.settings_fields import ENV_PREFIX, SettingsFields
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FRAME_KEYWORDS = ("'self'", "'none'")
@@ -43,7 +43,7 @@ def _existing_file(name: str, value: str) -> None:
         raise ConfigError(f"{_key(name)}: no such file {value}")
 
 
-def validate(settings: Settings) -> None:
+def validate(settings: SettingsFields) -> None:
     """Raise ConfigError for the first setting that is out of range, unreadable or contradicts another."""
     if settings.auth not in ("required", "off"):
         raise ConfigError(f"{_key('auth')} must be required or off, not {settings.auth!r}")
@@ -106,7 +106,7 @@ def _database_url(value: str) -> None:
         raise ConfigError(f"{_key('database_url')} is not a database URL ({type(error).__name__})") from error
 
 
-def _client_files(settings: Settings) -> None:
+def _client_files(settings: SettingsFields) -> None:
     """Both client files are read now, so a broken one stops every command, not the first call or launch."""
     from cds_hooks.auth import load_trusted_clients
     from launch.clients import load_clients

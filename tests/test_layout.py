@@ -102,6 +102,13 @@ def test_the_clinical_settings_and_the_searches_import_each_other_one_way(module
     assert reaches_itself(module, "guideline") == []
 
 
+@pytest.mark.parametrize("module", ["smart_app.config", "smart_app.settings_rules"])
+def test_the_app_settings_and_their_rules_import_each_other_one_way(module):
+    # The settings check themselves with smart_app.settings_rules; the rules read the values they check from
+    # smart_app.settings_fields, which imports neither.
+    assert reaches_itself(module, "smart_app") == []
+
+
 def test_the_analysis_sees_imports_inside_functions(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from smart_app.db import make_engine\n    import flask.json\n")
