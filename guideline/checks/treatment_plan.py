@@ -3,10 +3,10 @@ opioid therapy starts."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from guideline.cards import Card
+from guideline.care_plans import CurrentPlan, current_pain_plan
 from guideline.checks.common import (
     and_more,
     based_on,
@@ -18,15 +18,13 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.record import CarePlan, DocumentReference, MedOrder
+from guideline.record import DocumentReference, MedOrder
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 
 CHECK_ID = "treatment-plan"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
 HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Pain treatment plan"
-
-PLAN_STATUSES = frozenset({"active", "completed"})
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
@@ -36,7 +34,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if not longer_term or not facts.exposure.naive:
         return None
     lookback = int(settings["lookback_days"])
-    if _plan_documented(facts, lookback, bool(settings["accept_document_reference"])):
+    current = current_pain_plan(facts.record.care_plans, facts.terms, facts.today)
+    if _plan_documented(facts, current, lookback, bool(settings["accept_document_reference"])):
         return None
 
     names = [facts.name(o) for o in longer_term]
@@ -52,7 +51,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             + bullet_list(f"{name}{day}" for name, day in zip(names, days, strict=True)),
             f"The patient has had no opioids in the last 90 days, and no pain treatment plan is documented in the "
             f"last {lookback} days.",
-            *_undated_plans_text(facts),
+            *_undated_plans_text(current),
             "Agreeing on a plan before longer-term opioid therapy starts sets shared expectations and makes it "
             "easier to judge later whether the opioid is helping.",
             "**With the patient, agree on:** realistic goals for pain and function; how benefit will be judged "
@@ -87,18 +86,6 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     )
 
 
-def _in_window(facts: Facts, moments: tuple[datetime | None, ...], lookback: int) -> bool:
-    return any(facts.within_days(moment, lookback) for moment in moments)
-
-
-def _care_plan_counts(plan: CarePlan, facts: Facts, lookback: int) -> bool:
-    return (
-        plan.status in PLAN_STATUSES
-        and _pain_plan(plan, facts)
-        and _in_window(facts, (plan.created, plan.period_start, plan.last_updated), lookback)
-    )
-
-
 def _note_counts(document: DocumentReference, facts: Facts, lookback: int) -> bool:
     return (
         document.status == "current"
@@ -107,14 +94,10 @@ def _note_counts(document: DocumentReference, facts: Facts, lookback: int) -> bo
     )
 
 
-def _undated_plans_text(facts: Facts) -> tuple[str, ...]:
+def _undated_plans_text(current: CurrentPlan) -> tuple[str, ...]:
     """A paragraph naming the pain treatment plans on record with no date PainPlan can read, if any: not counted (one
     may be years old), but the card's "no plan documented" must not read as "no plan on record"."""
-    titles = [
-        plan.title or "untitled"
-        for plan in facts.record.care_plans
-        if plan.undated and plan.status in PLAN_STATUSES and _pain_plan(plan, facts)
-    ]
+    titles = [plan.title or "untitled" for plan in current.undated]
     if not titles:
         return ()
     if len(titles) == 1:
@@ -128,13 +111,10 @@ def _undated_plans_text(facts: Facts) -> tuple[str, ...]:
     )
 
 
-def _pain_plan(plan: CarePlan, facts: Facts) -> bool:
-    return any(facts.terms.contains(PAIN_TREATMENT_PLAN, category) for category in plan.categories)
-
-
-def _plan_documented(facts: Facts, lookback: int, accept_notes: bool) -> bool:
-    """Any author's plan counts: a care plan, a pain-management procedure or (if accepted) a plan note."""
-    if any(_care_plan_counts(p, facts, lookback) for p in facts.record.care_plans):
+def _plan_documented(facts: Facts, current: CurrentPlan, lookback: int, accept_notes: bool) -> bool:
+    """Any author's plan counts: the current care plan (as the plan page's Decide step takes it), a pain-management
+    procedure or (if accepted) a plan note."""
+    if facts.within_days(current.day, lookback):
         return True
     if facts.procedures_in(PAIN_MANAGEMENT_PROCEDURE, days=lookback):
         return True

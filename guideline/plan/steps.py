@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from guideline.care_plans import current_pain_plan
 from guideline.plan.decision import Decision, last_decision
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
 from guideline.plan.reads import CHART_WINDOW, none_found, unread
 from guideline.plan.screens import Screens, build_screens
 from guideline.plan.tasks import Task, on_opioid_therapy, signed_documents
-from guideline.timeutil import local_date, months_after
+from guideline.timeutil import months_after
 
 if TYPE_CHECKING:
     from guideline.exclusions import ExclusionFinding
@@ -474,16 +475,15 @@ NO_PLAN_DATE = "no date on record, so it was not taken for a current plan; check
 
 
 def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
-    """Without a PainPlan decision, the newest active care plan of any kind is the plan on record."""
-    plans = [p for p in facts.record.care_plans if p.status in ("active", "completed", None)]
-    dated = sorted(((local_date(p.created or p.period_start), p) for p in plans), key=lambda x: x[0] or date.min)
-    if not dated:
-        return None
-    day, plan = dated[-1]
-    evidence.append(
-        Evidence(f"Care plan on record: {plan.title or 'untitled'}", day, NO_PLAN_DATE if day is None else "")
+    """Without a PainPlan decision, the current pain treatment plan is the plan on record, taken by the rule the
+    `treatment-plan` card counts it by; each plan with no date is named beside it, never taken for it."""
+    current = current_pain_plan(facts.record.care_plans, facts.terms, facts.today)
+    if current.plan is not None:
+        evidence.append(Evidence(f"Care plan on record: {current.plan.title or 'untitled'}", current.day, ""))
+    evidence.extend(
+        Evidence(f"Care plan on record: {plan.title or 'untitled'}", None, NO_PLAN_DATE) for plan in current.undated
     )
-    return day
+    return current.day
 
 
 def _decision_detail(decision: Decision) -> str:

@@ -1,0 +1,53 @@
+"""The current pain treatment plan: one rule for the `treatment-plan` card and the plan page's Decide step, so the
+card and the page never name different plans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from guideline.terminology import PAIN_TREATMENT_PLAN
+from guideline.timeutil import local_date
+
+if TYPE_CHECKING:
+    from guideline.record import CarePlan
+    from guideline.terminology import Terminology
+
+# A draft, a revoked plan or one entered in error is no plan in force.
+PLAN_STATUSES = frozenset({"active", "completed"})
+
+
+@dataclass(frozen=True)
+class CurrentPlan:
+    """The newest pain treatment plan and its day, and the ones with no date that could not be placed."""
+
+    plan: CarePlan | None
+    day: date | None
+    undated: tuple[CarePlan, ...] = ()
+
+
+def is_pain_plan(plan: CarePlan, terms: Terminology) -> bool:
+    """An active or completed CarePlan with the pain treatment plan category (LOINC 80764-4)."""
+    return plan.status in PLAN_STATUSES and any(terms.contains(PAIN_TREATMENT_PLAN, c) for c in plan.categories)
+
+
+def plan_day(plan: CarePlan, today: date) -> date | None:
+    """The plan's latest day up to today among created, period start and meta.lastUpdated: EHRs revise a plan in
+    place, keeping its created date and moving lastUpdated, so a revision made last week is last week's plan. A day
+    after today is not counted: the plan is not yet in force, or the clock that wrote it was wrong."""
+    days = [local_date(m) for m in (plan.created, plan.period_start, plan.last_updated)]
+    return max((d for d in days if d is not None and d <= today), default=None)
+
+
+def current_pain_plan(plans: Iterable[CarePlan], terms: Terminology, today: date) -> CurrentPlan:
+    """The pain treatment plan with the latest day (the first written wins a tie), and apart the undated ones."""
+    pain_plans = [p for p in plans if is_pain_plan(p, terms)]
+    best: tuple[date, CarePlan] | None = None
+    for plan in pain_plans:
+        day = plan_day(plan, today)
+        if day is not None and (best is None or day > best[0]):
+            best = (day, plan)
+    undated = tuple(p for p in pain_plans if p.undated)
+    return CurrentPlan(best[1], best[0], undated) if best else CurrentPlan(None, None, undated)
