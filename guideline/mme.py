@@ -70,6 +70,9 @@ REASON_TEXT: dict[str, str] = {
     "no-factor": "the selected profile has no conversion factor for this ingredient or dose form",
     "injected": "the conversion factors are for oral, transdermal and transmucosal use; an injected opioid has none",
     "no-strength": "the product strength is missing or unusable",
+    # A name read only in part ("oxycodone / Foo 5 mg"): the strength written may be the unread ingredient's.
+    "unread-ingredient": "another ingredient in its name was not recognised, so which strength is the opioid's "
+    "could not be told and its dose could not be read",
     "buprenorphine": "buprenorphine (not included in MME)",
     "oud-methadone": "methadone for opioid use disorder (not counted in MME; the CDC thresholds do not apply)",
     # A draft of the same product as a current order with no priorPrescription (guideline.renewals): one of the two.
@@ -361,6 +364,12 @@ def _drug_from_name(medication: ResolvedMedication, terms: Terminology) -> Drug 
     return drug  # type: ignore[return-value]
 
 
+def _no_strength(recognition: Recognition) -> str:
+    """Why a name read as an opioid gave no strength: an ingredient in it not read (its strength may be the one
+    written, so none was taken), or none written that PainPlan could use."""
+    return "unread-ingredient" if recognition.unread_ingredient else "no-strength"
+
+
 def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Drug | str:
     strengths: list[IngredientStrength] = []
     partners: list[IngredientStrength] = []
@@ -379,10 +388,10 @@ def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Dru
             continue
         strength = next((s for s in recognition.strengths if s.ingredient == name), None)
         if strength is None or strength.mg <= 0:
-            return "no-strength"
+            return _no_strength(recognition)
         strengths.append(IngredientStrength(ingredient.rxcui or name, name, strength.mg, strength.per))
     if not strengths:
-        return "no-strength"
+        return _no_strength(recognition)
     dose_form = FORM_CODES.get(recognition.form or "")
     transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
     codes = _rxnorm_codings(medication)

@@ -21,7 +21,8 @@ from guideline.fills import (
     implausible_fills,
 )
 from guideline.history import naive_window
-from guideline.recognition import recognise
+from guideline.recognition import partly_read, recognise
+from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.timeutil import months_before
 from guideline.undated import (
     future_dated_drug_tests,
@@ -32,6 +33,7 @@ from guideline.undated import (
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
+    from guideline.record import ResolvedMedication
 
 # A text may name the window a setting chose: "{days}" stands for `current_order_default_days` ("90 days"), so the
 # card and the page say the window this site set. The faces show the kinds `worded` returns, never the raw ones.
@@ -202,6 +204,39 @@ def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
     return tuple(named for _, named in unconverted_current(facts))
 
 
+def partly_read_sedatives(facts: Facts) -> tuple[str, ...]:
+    """Drafts, current orders, listed medications and current fills of a benzodiazepine or other sedative whose name
+    was only partly read ("alprazolam / XYZ-unknown 1 mg"), each named with what was read. An unidentified one is
+    named as such already (`unidentified-medications`)."""
+    named: list[str] = []
+    for order in (*facts.current_benzos, *facts.current_cns):
+        unread = _partly_read(facts, order.medication)
+        if unread:
+            named.append(order_named(facts.name(order), order, unread))
+    for supply in (*facts.current_fills_in(BENZO), *facts.current_fills_in(CNS_DEPRESSANT)):
+        unread = _partly_read(facts, supply.dispense.medication)
+        if unread:
+            named.append(named_item(facts.name(supply.dispense), "current fill", supply.dispense.id, unread))
+    return tuple(dict.fromkeys(named))
+
+
+def _partly_read(facts: Facts, medication: ResolvedMedication) -> str | None:
+    """What a sedative's partly read name says ("read as alprazolam; another ingredient ..."), or None."""
+    recognition = recognise(medication, facts.terms)
+    return None if recognition.unidentified else partly_read(recognition)
+
+
+def partly_read_sedatives_on_card(facts: Facts) -> tuple[str, ...]:
+    """The partly read sedatives where a card could be the last word on them: on patient-view (a chart opened), where
+    an opioid is being ordered (the MME total and the opioid checks run), or where one of them is itself being
+    ordered. On other orders (an antibiotic signed) naming them every time would be noise; the plan page names them."""
+    if facts.context.hook == "patient-view" or facts.trigger_orders:
+        return partly_read_sedatives(facts)
+    if not any(_partly_read(facts, order.medication) for order in facts.new_drafts):
+        return ()
+    return partly_read_sedatives(facts)
+
+
 # To name a new kind of uncounted item, add one entry here: the card, the page and the note read this tuple.
 # Its order is the plan page's.
 NAMED_GAPS: tuple[NamedGap, ...] = (
@@ -246,6 +281,27 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "and the status tiles that read it could not count them:",
         ),
         note="Ended medication orders of the last 90 days PainPlan could not identify (not counted in opioid history)",
+    ),
+    NamedGap(
+        key="partly-read-sedatives",
+        items=partly_read_sedatives,
+        # With an opioid on record the opioid + sedative card says the name was partly read; with none, nothing did,
+        # though the word not read may be an opioid (the medicine itself then an opioid with a sedative).
+        card=CardLine(
+            "its name was only partly read; the ingredient not recognised may be an opioid, which the MME total and "
+            "the opioid and sedative checks could not count, so check what it is",
+            "other sedatives whose names were only partly read",
+        ),
+        card_items=partly_read_sedatives_on_card,
+        page=PageSentence(
+            "1 benzodiazepine or other sedative has a name PainPlan read only in part; another ingredient in it was "
+            "not recognised and may be an opioid, which the MME total and the opioid and sedative checks could not "
+            "count:",
+            "{count} benzodiazepines or other sedatives have names PainPlan read only in part; another ingredient in "
+            "each was not recognised and may be an opioid, which the MME total and the opioid and sedative checks "
+            "could not count:",
+        ),
+        note="Sedatives whose names were only partly read (an ingredient not recognised may be an opioid)",
     ),
     NamedGap(
         key="unconverted-opioids",

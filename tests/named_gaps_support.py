@@ -38,8 +38,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     of unknown status, home opioid on the list with no recent order, unread category, unread drug test, drug test
     dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge, undated procedure,
     review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in words only,
-    opioid fill of an implausible days' supply, opioid order whose sig and coded frequency disagree, and hospice care
-    of unknown status."""
+    opioid fill of an implausible days' supply, opioid order whose sig and coded frequency disagree, hospice care of
+    unknown status, and benzodiazepine whose name was only partly read."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -110,6 +110,10 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
                 "performedDateTime": days_ago(7 + n),
             }
         )
+        # A benzodiazepine whose name holds a word PainPlan does not know: read as alprazolam; the word may be an
+        # opioid.
+        partly = med_request("0", id=f"mr-partly-{n}", authored=days_ago(6))
+        found.append({**partly, "medicationCodeableConcept": {"text": f"alprazolam / Xyzolin{n} 1 mg"}})
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
     return found

@@ -86,7 +86,7 @@ def test_a_drafted_opioid_with_an_unknown_joined_word_is_named_and_its_dose_not_
     )
     dose = card(evaluation, "high-mme")
     assert dose is not None and "could not be fully calculated" in dose.summary
-    assert f"{OPIOID_NAME}: the product strength is missing or unusable" in dose.detail
+    assert f"{OPIOID_NAME}: another ingredient in its name was not recognised, so which strength" in dose.detail
 
 
 def test_an_ingredient_beside_an_unknown_joined_word_sold_with_opioids_is_unidentified() -> None:
