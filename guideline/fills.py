@@ -596,13 +596,17 @@ def raised_by_fills(result: OrderMme, fills: Sequence[FillMme]) -> OrderMme:
     )
     if not above or result.mme is None:
         return result
-    largest = above[0]
+    return counted_at_fill(result, above[0], fills_above_order_text(above, result.mme))
+
+
+def counted_at_fill(result: OrderMme, fill: FillMme, why: str) -> OrderMme:
+    """The order counted at `fill`'s dose, its explanation ending with `why`."""
     return replace(
         result,
-        mme=largest.mme,
-        ingredients=largest.ingredients,
-        daily_dose_text=largest.daily_dose_text,
-        explanation=f"{result.explanation}; {fills_above_order_text(above, result.mme)}",
+        mme=fill.mme,
+        ingredients=fill.ingredients,
+        daily_dose_text=fill.daily_dose_text,
+        explanation=f"{result.explanation}; {why}",
     )
 
 
@@ -675,13 +679,7 @@ def _raised_by_renewed(result: OrderMme, items: Sequence[RenewedFill]) -> OrderM
         f"{format_mme(result.mme or Decimal(0))} MME; the larger is counted (the patient may have been taking more "
         "than ordered)"
     )
-    return replace(
-        result,
-        mme=fill.mme,
-        ingredients=fill.ingredients,
-        daily_dose_text=fill.daily_dose_text,
-        explanation=f"{result.explanation}; {text}",
-    )
+    return counted_at_fill(result, fill, text)
 
 
 def implausible_supply(dispense: Dispense, limit: int) -> Decimal | None:
