@@ -21,11 +21,13 @@ PLAN_STATUSES = frozenset({"active", "completed"})
 
 @dataclass(frozen=True)
 class CurrentPlan:
-    """The newest pain treatment plan and its day, and the ones with no date that could not be placed."""
+    """The newest pain treatment plan and its day, the ones with no date that could not be placed, and the ones
+    dated only after today, each with its latest day."""
 
     plan: CarePlan | None
     day: date | None
     undated: tuple[CarePlan, ...] = ()
+    ahead: tuple[tuple[CarePlan, date], ...] = ()
 
 
 def is_pain_plan(plan: CarePlan, terms: Terminology) -> bool:
@@ -41,13 +43,25 @@ def plan_day(plan: CarePlan, today: date) -> date | None:
     return max((d for d in days if d is not None and d <= today), default=None)
 
 
+def _day_ahead(plan: CarePlan, today: date) -> date | None:
+    """The latest of a plan's days when every day it has is after today; else None."""
+    days = [d for d in (local_date(m) for m in (plan.created, plan.period_start, plan.last_updated)) if d is not None]
+    return max(days) if days and min(days) > today else None
+
+
 def current_pain_plan(plans: Iterable[CarePlan], terms: Terminology, today: date) -> CurrentPlan:
-    """The pain treatment plan with the latest day (the first written wins a tie), and apart the undated ones."""
+    """The pain treatment plan with the latest day (the first written wins a tie), and apart the undated ones and
+    those dated only after today: neither is counted, and both faces name them rather than leave them out unsaid."""
     pain_plans = [p for p in plans if is_pain_plan(p, terms)]
     best: tuple[date, CarePlan] | None = None
+    ahead: list[tuple[CarePlan, date]] = []
     for plan in pain_plans:
         day = plan_day(plan, today)
         if day is not None and (best is None or day > best[0]):
             best = (day, plan)
+        elif day is None and (later := _day_ahead(plan, today)) is not None:
+            ahead.append((plan, later))
     undated = tuple(p for p in pain_plans if p.undated)
-    return CurrentPlan(best[1], best[0], undated) if best else CurrentPlan(None, None, undated)
+    if best is None:
+        return CurrentPlan(None, None, undated, tuple(ahead))
+    return CurrentPlan(best[1], best[0], undated, tuple(ahead))

@@ -91,3 +91,34 @@ def test_the_rule_itself_excludes_drafts_and_other_care_plans_and_keeps_undated_
     assert current.plan is not None and current.plan.id == "eCP-rev"
     assert current.day == TODAY - timedelta(days=10)
     assert [p.id for p in current.undated] == ["eCP-nd"]
+    assert [(p.id, d) for p, d in current.ahead] == [("eCP-next", TODAY + timedelta(days=30))]
+
+
+def _days_ahead(days: int) -> str:
+    return (TODAY + timedelta(days=days)).isoformat()
+
+
+# A plan whose every date is after today: a plan written ahead for the next visit, or a server clock that was wrong.
+AHEAD = _plan(
+    "eCP-ahead",
+    "Chronic low back pain plan (next visit)",
+    f"{_days_ahead(20)}T08:00:00Z",
+    created=f"{_days_ahead(20)}T08:00:00-04:00",
+    period={"start": _days_ahead(21)},
+)
+
+
+@pytest.mark.usefixtures("registered")
+def test_card_and_page_name_a_plan_dated_only_after_today_instead_of_leaving_it_out_without_a_word():
+    found = _card(AHEAD)
+    assert found is not None  # not in force yet, so not counted
+    assert (
+        "A pain treatment plan dated after today is on record (Chronic low back pain plan (next visit), dated "
+        f"{_days_ahead(21)}): it was not counted; check its date." in found.detail
+    )
+    line = _plan_line(AHEAD)
+    assert line.label == "Care plan on record: Chronic low back pain plan (next visit)"
+    assert line.day is None
+    assert (
+        line.detail == f"dated after today ({_days_ahead(21)}), so it was not taken for a current plan; check its date"
+    )

@@ -20,6 +20,7 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.record import DocumentReference, MedOrder
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
+from guideline.timeutil import iso_day
 
 CHECK_ID = "treatment-plan"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -52,6 +53,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             f"The patient has had no opioids in the last 90 days, and no pain treatment plan is documented in the "
             f"last {lookback} days.",
             *_undated_plans_text(current),
+            *_plans_ahead_text(current),
             "Agreeing on a plan before longer-term opioid therapy starts sets shared expectations and makes it "
             "easier to judge later whether the opioid is helping.",
             "**With the patient, agree on:** realistic goals for pain and function; how benefit will be judged "
@@ -91,6 +93,22 @@ def _note_counts(document: DocumentReference, facts: Facts, lookback: int) -> bo
         document.status == "current"
         and facts.terms.contains(PAIN_TREATMENT_PLAN, document.type)
         and facts.within_days(document.date, lookback)
+    )
+
+
+def _plans_ahead_text(current: CurrentPlan) -> tuple[str, ...]:
+    """A paragraph naming the pain treatment plans on record dated only after today, if any: not yet in force (or
+    written by a wrong clock), so not counted, but never left out without a word."""
+    named = [f"{plan.title or 'untitled'}, dated {iso_day(day)}" for plan, day in current.ahead]
+    if not named:
+        return ()
+    if len(named) == 1:
+        return (
+            f"A pain treatment plan dated after today is on record ({named[0]}): it was not counted; check its date.",
+        )
+    return (
+        f"Pain treatment plans dated after today are on record ({'; '.join(named)}): they were not counted; check "
+        "their dates.",
     )
 
 

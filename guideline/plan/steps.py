@@ -14,7 +14,7 @@ from guideline.plan.model import QueryStatus, Section
 from guideline.plan.reads import CHART_WINDOW, none_found, unread
 from guideline.plan.screens import Screens, build_screens
 from guideline.plan.tasks import Task, on_opioid_therapy, signed_documents
-from guideline.timeutil import months_after
+from guideline.timeutil import iso_day, months_after
 
 if TYPE_CHECKING:
     from guideline.exclusions import ExclusionFinding
@@ -474,6 +474,11 @@ def _reassess(
 NO_PLAN_DATE = "no date on record, so it was not taken for a current plan; check when it was made"
 
 
+def _plan_ahead_detail(day: date) -> str:
+    """Beside a plan dated only after today: not yet in force, or its date is wrong."""
+    return f"dated after today ({iso_day(day)}), so it was not taken for a current plan; check its date"
+
+
 def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
     """Without a PainPlan decision, the current pain treatment plan is the plan on record, taken by the rule the
     `treatment-plan` card counts it by; each plan with no date is named beside it, never taken for it."""
@@ -482,6 +487,10 @@ def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
         evidence.append(Evidence(f"Care plan on record: {current.plan.title or 'untitled'}", current.day, ""))
     evidence.extend(
         Evidence(f"Care plan on record: {plan.title or 'untitled'}", None, NO_PLAN_DATE) for plan in current.undated
+    )
+    evidence.extend(
+        Evidence(f"Care plan on record: {plan.title or 'untitled'}", None, _plan_ahead_detail(day))
+        for plan, day in current.ahead
     )
     return current.day
 
