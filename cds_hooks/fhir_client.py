@@ -290,8 +290,10 @@ class FhirClient:
         except requests.RequestException:
             return None, "could not connect to the FHIR server"
         with response:
+            if response.status_code == 400:
+                return None, REFUSED  # the one error `fetch` tells apart: a search asked differently may be answered
             if response.status_code != 200:
-                return None, f"the FHIR server answered HTTP {response.status_code}"  # REFUSED for 400
+                return None, f"the FHIR server answered HTTP {response.status_code}"
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
                 return None, "the FHIR server's answer was too large"  # said up front: nothing to read
