@@ -198,6 +198,15 @@ def marked_if_elsewhere(resource: dict[str, Any], url: str, server: str) -> dict
     return {**resource, SOURCE: base}
 
 
+def marked_from(resource: dict[str, Any], url: Any, home: str | None) -> dict[str, Any]:
+    """`marked_if_elsewhere` behind the test the EHR's own fullUrls pass: one starting with `home` (`home_prefix`)
+    is the EHR's, and costs no URL parse. The pooling loops over plain entries inline this test (a call per entry
+    was most of a searchset's reading); every other path calls it."""
+    if home is None or type(url) is not str or url.startswith(home):
+        return resource
+    return marked_if_elsewhere(resource, url, home)
+
+
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
     """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any
     (`resources_in` gives the resources alone, for callers that only pool them).
@@ -330,10 +339,7 @@ def _collect_entry(
     else:  # an object with content: an empty or missing resource was named or passed over above
         if urls is not None:
             _note_url(urls, len(found), entry_data.get("fullUrl"))
-        url = entry_data.get("fullUrl")
-        if server and type(url) is str:
-            resource = marked_if_elsewhere(resource, url, server)
-        found.append(resource)
+        found.append(marked_from(resource, entry_data.get("fullUrl"), home_prefix(server)))
 
 
 # The resources whose Medication, named by reference alone, is read from the FHIR server: a dose given in clinic
