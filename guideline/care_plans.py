@@ -35,18 +35,22 @@ def is_pain_plan(plan: CarePlan, terms: Terminology) -> bool:
     return plan.status in PLAN_STATUSES and any(terms.contains(PAIN_TREATMENT_PLAN, c) for c in plan.categories)
 
 
+def _days(plan: CarePlan) -> list[date]:
+    """The plan's days it has among created, period start and meta.lastUpdated."""
+    days = (local_date(m) for m in (plan.created, plan.period_start, plan.last_updated))
+    return [d for d in days if d is not None]
+
+
 def plan_day(plan: CarePlan, today: date) -> date | None:
     """The plan's latest day up to today among created, period start and meta.lastUpdated: EHRs revise a plan in
     place, keeping its created date and moving lastUpdated, so a revision made last week is last week's plan. A day
     after today is not counted: the plan is not yet in force, or the clock that wrote it was wrong."""
-    days = [local_date(m) for m in (plan.created, plan.period_start, plan.last_updated)]
-    return max((d for d in days if d is not None and d <= today), default=None)
+    return _day_up_to(_days(plan), today)
 
 
-def _day_ahead(plan: CarePlan, today: date) -> date | None:
-    """The latest of a plan's days when every day it has is after today; else None."""
-    days = [d for d in (local_date(m) for m in (plan.created, plan.period_start, plan.last_updated)) if d is not None]
-    return max(days) if days and min(days) > today else None
+def _day_up_to(days: list[date], today: date) -> date | None:
+    """The latest of `days` up to today, or None."""
+    return max((d for d in days if d <= today), default=None)
 
 
 def current_pain_plan(plans: Iterable[CarePlan], terms: Terminology, today: date) -> CurrentPlan:
@@ -56,11 +60,13 @@ def current_pain_plan(plans: Iterable[CarePlan], terms: Terminology, today: date
     best: tuple[date, CarePlan] | None = None
     ahead: list[tuple[CarePlan, date]] = []
     for plan in pain_plans:
-        day = plan_day(plan, today)
+        days = _days(plan)
+        day = _day_up_to(days, today)
         if day is not None and (best is None or day > best[0]):
             best = (day, plan)
-        elif day is None and (later := _day_ahead(plan, today)) is not None:
-            ahead.append((plan, later))
+        elif day is None and days:
+            # No day up to today, so every day it has is after today.
+            ahead.append((plan, max(days)))
     undated = tuple(p for p in pain_plans if p.undated)
     if best is None:
         return CurrentPlan(None, None, undated, tuple(ahead))
