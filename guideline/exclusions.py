@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -180,7 +180,7 @@ def hospice_not_counted(record: PatientRecord, terms: Terminology, days: int, to
     for procedure in record.procedures:
         why = hospice_care_unsure(procedure, terms, days, today)
         if why is not None:
-            shown = (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
+            shown = _care_shown(procedure)
             named.append(f"{shown} ({_as_item('procedure', procedure.id)}, {why})")
     for encounter in record.encounters:
         if not encounter.places:
@@ -189,6 +189,11 @@ def hospice_not_counted(record: PatientRecord, terms: Terminology, days: int, to
         if name is not None and visit_within(encounter, days, today) and not hospice_visit(encounter, terms):
             named.append(f"Stay at {name} ({_as_item('visit', encounter.id)}, hospice by the place's name only)")
     return tuple(dict.fromkeys(named))
+
+
+def _care_shown(procedure: Procedure) -> str:
+    """A hospice procedure as named where it is counted and where it is not: its code's display, or what it is."""
+    return (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
 
 
 def _as_item(kind: str, ident: str | None) -> str:
@@ -298,11 +303,16 @@ def _hospice_place_type(place: Place) -> Concept | None:
     return None
 
 
+def _stayed_places(encounter: Encounter) -> Iterator[Place]:
+    """The places the visit took place at (`UNSTAYED_PLACES` aside)."""
+    return (place for place in encounter.places if place.status not in UNSTAYED_PLACES)
+
+
 def hospice_place(encounter: Encounter) -> str | None:
     """Why the visit was a stay in a hospice, or None: a place it took place at (not only planned or reserved) whose
     Location's type says hospice. One rule for the point of care and the population review (`hospice_visit`)."""
-    for place in encounter.places:
-        if place.status not in UNSTAYED_PLACES and _hospice_place_type(place) is not None:
+    for place in _stayed_places(encounter):
+        if _hospice_place_type(place) is not None:
             return "stay at a hospice" + (f" ({place.name})" if place.name else "")
     return None
 
@@ -315,8 +325,8 @@ def possible_hospice_place(encounter: Encounter) -> str | None:
     (`hospice_not_counted`)."""
     if hospice_place(encounter) is not None:
         return None
-    for place in encounter.places:
-        if place.status not in UNSTAYED_PLACES and place.name and names_hospice_care(place.name):
+    for place in _stayed_places(encounter):
+        if place.name and names_hospice_care(place.name):
             return place.name
     return None
 
@@ -401,7 +411,7 @@ def _hospice(
             return visit
     for procedure in record.procedures:
         if hospice_care_given(procedure, terms, rules["procedure_days"], today):
-            return (procedure.code.display() if procedure.code else None) or "hospice or end-of-life care"
+            return _care_shown(procedure)
     for request in record.service_requests:
         if (
             request.status in ("active", "completed")
