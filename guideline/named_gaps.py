@@ -71,18 +71,22 @@ class PageSentence:
         return PageSentence(_fill(self.one, days), _fill(self.many, days))
 
 
+# How a kind lists its items, each named.
+Items = Callable[[Facts], tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class NamedGap:
     """One kind of item not read or not counted. A face that is None does not name the kind: its entry says why."""
 
     key: str  # unique; also the id of the page's list of the items
-    items: Callable[[Facts], tuple[str, ...]]  # each item named, in the order every face lists them
+    items: Items  # each item named, in the order every face lists them
     card: CardLine | None  # the hook's data-incomplete card
     page: PageSentence | None  # the plan page's data-completeness panel
     note: str | None  # the heading of the items in the copy-to-note text
     # What the card names when it names fewer than `items` (only on some hooks, or not what an override quieted);
     # None: the card names `items`.
-    card_items: Callable[[Facts], tuple[str, ...]] | None = None
+    card_items: Items | None = None
 
     @property
     def on_card(self) -> bool:
@@ -131,10 +135,15 @@ def opioid_checks_run(facts: Facts) -> bool:
     return bool(facts.trigger_orders) or (facts.context.hook == "patient-view" and facts.has_current_opioid)
 
 
-def past_orders_on_card(facts: Facts) -> tuple[str, ...]:
-    """The ended unidentified orders where a check reads the opioid history they may belong to (`opioid_checks_run`).
-    Elsewhere no check reads that history, and naming them on every visit would be noise."""
-    return facts.unidentified_past_orders if opioid_checks_run(facts) else ()
+def where_opioid_checks_run(items: Items) -> Items:
+    """`items`, named on the card only where the opioid checks run (`opioid_checks_run`): elsewhere (a chart opened
+    with no current opioid, an antibiotic signed) no check reads what they are missing from, and naming them on every
+    call was noise clinicians learned to skip. The plan page always names them."""
+
+    def on_card(facts: Facts) -> tuple[str, ...]:
+        return items(facts) if opioid_checks_run(facts) else ()
+
+    return on_card
 
 
 def reviews_on_card(facts: Facts) -> tuple[str, ...]:
@@ -145,14 +154,6 @@ def reviews_on_card(facts: Facts) -> tuple[str, ...]:
     assessments = unread_assessments(facts) if opioid else ()
     reviews = unread_reviews(facts) if opioid or review_asked(facts) else ()
     return (*assessments, *reviews)
-
-
-def listed_opioids_on_card(facts: Facts) -> tuple[str, ...]:
-    """The listed opioids left out of the MME total, where a check works that total out (`opioid_checks_run`).
-    Elsewhere (a chart opened with no current opioid, an antibiotic signed) no total is shown that they could be
-    missing from; named there on every call, the line was noise clinicians learned to skip. The plan page always
-    names them."""
-    return facts.listed_opioids_named if opioid_checks_run(facts) else ()
 
 
 def implausible_supply_fills(facts: Facts) -> tuple[str, ...]:
@@ -192,11 +193,6 @@ def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
             for against in result.sig_against_code
         )
     )
-
-
-def sig_against_coded_frequency_on_card(facts: Facts) -> tuple[str, ...]:
-    """The disagreements where the MME total and the supply they change are judged: where the opioid checks run."""
-    return sig_against_coded_frequency(facts) if opioid_checks_run(facts) else ()
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
@@ -271,7 +267,8 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "an opioid, so the opioid history (long-term use, recent start, opioid-naive) could not count it",
             "other ended orders of the last 90 days not identified",
         ),
-        card_items=past_orders_on_card,
+        # Only where a check reads the opioid history they may belong to.
+        card_items=where_opioid_checks_run(attrgetter("unidentified_past_orders")),
         page=PageSentence(
             "1 medication order of the last 90 days, now ended, could not be identified from its codes or name; it "
             "may have been an opioid, so the opioid history (long-term use, recent start, opioid-naive) and the "
@@ -331,7 +328,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "larger was counted in the MME total and the days' supply, so check which is meant",
             "other orders whose instructions and coded frequency disagree",
         ),
-        card_items=sig_against_coded_frequency_on_card,
+        card_items=where_opioid_checks_run(sig_against_coded_frequency),
         page=PageSentence(
             "1 opioid order's instructions give doses by time of day that add up to a different daily dose than its "
             "coded dose and frequency; the larger was counted in the MME total and the days' supply:",
@@ -609,7 +606,8 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "the medication list",
             "other opioids on the medication list not counted",
         ),
-        card_items=listed_opioids_on_card,
+        # Only where a check works out the MME total they are left out of.
+        card_items=where_opioid_checks_run(attrgetter("listed_opioids_named")),
         page=PageSentence(
             "1 opioid is on the medication list as taken (reported, recorded or last confirmed more than {days} ago "
             "with no end date) and has no recent order; it counts for the sedative checks, but its dose was not "
