@@ -226,11 +226,13 @@ def partly_read_sedatives_on_card(facts: Facts) -> tuple[str, ...]:
     """The partly read sedatives where a card could be the last word on them: on patient-view (a chart opened), where
     an opioid is being ordered (the MME total and the opioid checks run), or where one of them is itself being
     ordered. On other orders (an antibiotic signed) naming them every time would be noise; the plan page names them."""
-    if facts.context.hook == "patient-view" or facts.trigger_orders:
+    if (
+        facts.context.hook == "patient-view"
+        or facts.trigger_orders
+        or any(_partly_read(facts, order.medication) for order in facts.new_drafts)
+    ):
         return partly_read_sedatives(facts)
-    if not any(_partly_read(facts, order.medication) for order in facts.new_drafts):
-        return ()
-    return partly_read_sedatives(facts)
+    return ()
 
 
 # To name a new kind of uncounted item, add one entry here: the card, the page and the note read this tuple.
