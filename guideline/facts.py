@@ -189,6 +189,7 @@ class Facts:
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
         self._drug_keys: dict[int, tuple[object, str]] = {}
         self._courses: dict[int, tuple[Dispense, str | None]] = {}
+        self._sources: dict[int, tuple[Dispense, MedOrder | None]] = {}
         # A plain function, not a method: the prescription history keeps it, and a bound method would tie the
         # history back to these facts in a cycle that only the garbage collector frees (the whole record with it).
         self.order_interval: Callable[[MedOrder], Interval | None] = remembered_intervals(self.terms, self.config)
@@ -441,6 +442,14 @@ class Facts:
 
     def source_order(self, dispense: Dispense) -> MedOrder | None:
         """The order a fill came from (`fills.source_order`), with the orders and their intervals read once."""
+        found = self._sources.get(id(dispense))
+        if found is None or found[0] is not dispense:
+            # Worked out once per fill: the current fills, the fills raising their order and each renewing draft ask.
+            found = self._sources[id(dispense)] = (dispense, self._find_source_order(dispense))
+        return found[1]
+
+    def _find_source_order(self, dispense: Dispense) -> MedOrder | None:
+        """The order a fill came from, worked out (`source_order` remembers it)."""
         if dispense.authorizing_prescriptions:
             return authorized_order(dispense, self.real_orders)
         same_drug = self._real_orders_by_drug.get(self.drug_key(dispense), ())
