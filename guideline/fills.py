@@ -540,6 +540,8 @@ def standalone_fills(
     return tuple(kept)
 
 
+# Guideline 5.1: a supply of unknown days counts as [start, start + 29]; the exposure history reads it so
+# (`history.UNKNOWN_SUPPLY_DAYS` is this), and a fill of unknown supply this recent is named as current.
 UNKNOWN_SUPPLY_DAYS = 30
 
 

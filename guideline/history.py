@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
-from guideline.fills import days_supply, fill_date, fill_moment, known_in_hand
+from guideline.fills import UNKNOWN_SUPPLY_DAYS, days_supply, fill_date, fill_moment, known_in_hand
 from guideline.orders import ENDED, is_ambulatory, is_taken, order_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply, order_supply
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 Interval = tuple[date, date]
 
 EXPOSURE_ORDER_STATUSES = frozenset({"active", "completed", "stopped", ENDED})
-UNKNOWN_SUPPLY_DAYS = 30  # guideline 5.1: an unknown supply counts as [start, start + 29]
 LTOT_MIN_DAYS = 21
 RECENT_START_MIN_DAYS = 7
 # The days the opioid history reads (guideline 5.1-5.3): long-term therapy in three 30-day windows, the last ending
