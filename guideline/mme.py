@@ -782,6 +782,11 @@ class SigAgainstCode:
         """Whether the coded dose and frequency give the larger day, and so are counted."""
         return self.coded > self.timed
 
+    @property
+    def counted(self) -> Decimal:
+        """The units a day counted: the larger of the two readings."""
+        return max(self.coded, self.timed)
+
     def _amount(self, units: Decimal) -> str:
         return count_text(units, self.noun) if self.unit == "count" else f"{number_text(units)} mL"
 
@@ -795,12 +800,11 @@ class SigAgainstCode:
     def text(self) -> str:
         """ "the instructions give 3 tablets a day by time of day but the coded frequency gives 4 tablets a day (1
         tablet 4 times a day); counted 4 tablets a day"."""
-        counted = max(self.coded, self.timed)
         coded_by = "coded dose gives" if self.dose_differs else "coded frequency gives"
         return (
             f"the instructions give {self._amount(self.timed)} a day by time of day but the {coded_by} "
             f"{self._amount(self.coded)} a day ({self.coded_words}); counted "
-            f"{self._amount(counted)} a day"
+            f"{self._amount(self.counted)} a day"
         )
 
 

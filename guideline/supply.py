@@ -52,8 +52,8 @@ def _instruction_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> t
         return None  # the day's dose is not read, so neither is how long a quantity lasts
     if isinstance(timed, TimedDoses):
         against = sig_against_code(dosage, drug, timed)
-        if against is not None and against.coded_counted:
-            return against.coded, against.unit
+        if against is not None:
+            return against.counted, against.unit  # both read in one unit: the larger day, as the MME counts it
         return timed_units(timed, drug)
     frequency = doses_per_day(dosage, parse_text)
     if frequency is None or not plausible(frequency):
