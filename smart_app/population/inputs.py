@@ -331,9 +331,9 @@ def _read_through(path: Path, copy: Path) -> _Read:
     with handle:
         reader = _Reader(handle, copy)
         try:
-            reader.gzipped = reader.found.gzipped = handle.read(2) == _GZIP_MAGIC
+            reader.found.gzipped = handle.read(2) == _GZIP_MAGIC
             handle.seek(0)
-            reader.read(_decompressed(handle, reader.gzipped))
+            reader.read(_decompressed(handle, reader.found.gzipped))
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             reader.read_in_part(f"read in part: cut off or corrupt after line {reader.lines:,} ({_damage(error)})")
         except OSError as error:
@@ -356,7 +356,6 @@ class _Reader:
     def __init__(self, handle: IO[bytes], copy: Path) -> None:
         self.handle = handle
         self.copy = copy
-        self.gzipped = False
         self.found = _Read()
         self.out: IO[bytes] | None = None
         self.lines = 0  # whole lines read so far (the next line's number, less one)
@@ -474,7 +473,7 @@ class _Reader:
         length = self.offset + more
         if length:
             self.out.flush()
-            if self.gzipped:
+            if self.found.gzipped:
                 _copy_decompressed(self.handle.fileno(), self.out, length)
             else:
                 _copy_bytes(self.handle.fileno(), self.out.fileno(), length)
