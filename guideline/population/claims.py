@@ -176,11 +176,16 @@ def _claim_named(claim: Mapping[str, Any]) -> str:
 
 
 def _claim_type_codes(claim: Mapping[str, Any]) -> set[str]:
-    return {(text(c.get("code")) or "").lower() for c in _codings(claim.get("type"))}
+    return set(_codes(claim.get("type")))
 
 
 def _codings(concept: Any) -> list[Mapping[str, Any]]:
     return [as_dict(c) for c in as_list(as_dict(concept).get("coding"))]
+
+
+def _codes(concept: Any) -> list[str]:
+    """A concept's codes in lower case ("" for a coding with none): how a claim's categories and reasons are matched."""
+    return [(text(c.get("code")) or "").lower() for c in _codings(concept)]
 
 
 def _claim_day(claim: Mapping[str, Any], item: Mapping[str, Any] | None = None) -> str | None:
@@ -197,9 +202,9 @@ def _denied(adjudications: Any) -> bool:
     line's denial reason (the pharmacy's reject code)."""
     for entry in as_list(adjudications):
         entry = as_dict(entry)
-        if any((text(c.get("code")) or "").lower() == "denied" for c in _codings(entry.get("reason"))):
+        if "denied" in _codes(entry.get("reason")):
             return True
-        if any((text(c.get("code")) or "").lower() == "denialreason" for c in _codings(entry.get("category"))):
+        if "denialreason" in _codes(entry.get("category")):
             return True
     return False
 
@@ -293,8 +298,7 @@ def _info_value(entries: list[Any], names: tuple[str, ...]) -> str | None:
     """The number a supportingInfo entry of one of these categories carries (by code, or a Blue Button variable's
     URL ending in it), as text ("0", "2"); None when there is none."""
     for entry in map(as_dict, entries):
-        codes = [(text(c.get("code")) or "").lower() for c in _codings(entry.get("category"))]
-        if any(code.rpartition("/")[2] in names for code in codes):
+        if any(code.rpartition("/")[2] in names for code in _codes(entry.get("category"))):
             value = as_dict(entry.get("valueQuantity")).get("value", entry.get("valueInteger"))
             if type(value) in (int, float) and math.isfinite(value) and value == int(value):
                 return str(int(value))
@@ -306,8 +310,7 @@ def _info_value(entries: list[Any], names: tuple[str, ...]) -> str | None:
 def _dispensing_status(entries: list[Any]) -> str | None:
     """P (a part fill) or C (the completion of one), as a Part D event's dispensing status says; None otherwise."""
     for entry in map(as_dict, entries):
-        codes = [(text(c.get("code")) or "").lower() for c in _codings(entry.get("category"))]
-        if any(code.endswith("dspnsng_stus_cd") for code in codes):
+        if any(code.endswith("dspnsng_stus_cd") for code in _codes(entry.get("category"))):
             found = {(text(c.get("code")) or "").strip().upper() for c in _codings(entry.get("code"))}
             found.add((text(entry.get("valueString")) or "").strip().upper())
             for status in (_PART_FILL, _COMPLETION):
@@ -420,8 +423,7 @@ def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if days:
         return min(days), max(days)  # ISO days (and timestamps) sort as they fall
     for info in map(as_dict, as_list(claim.get("supportingInfo"))):
-        names = [(text(c.get("code")) or "").lower() for c in _codings(info.get("category"))]
-        if any(name.endswith(_STAY_CATEGORIES) for name in names):
+        if any(name.endswith(_STAY_CATEGORIES) for name in _codes(info.get("category"))):
             stay = as_dict(info.get("timingPeriod"))
             start = text(stay.get("start")) or text(info.get("timingDate"))
             end = text(stay.get("end"))
@@ -448,7 +450,7 @@ def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:
                 return True
     for info in as_list(claim.get("supportingInfo")):
         info = as_dict(info)
-        if any((text(c.get("code")) or "").lower() == "typeofbill" for c in _codings(info.get("category"))):
+        if "typeofbill" in _codes(info.get("category")):
             bill = next((text(c.get("code")) or "" for c in _codings(info.get("code"))), "")
             if is_hospice_bill_type(bill):
                 return True
@@ -482,7 +484,7 @@ def settled_claims(claims: Sequence[Mapping[str, Any]], quality: Quality) -> lis
         if text(claim.get("status")) in VOID_CLAIM_STATUSES:
             continue
         for entry in map(as_dict, as_list(claim.get("related"))):
-            codes = {(text(c.get("code")) or "").lower() for c in _codings(entry.get("relationship"))}
+            codes = set(_codes(entry.get("relationship")))
             named = _related_claims(entry, by_id, by_number) - {index}
             if codes & REPLACES:
                 replaced |= named
