@@ -18,6 +18,7 @@ from smart_app.write.page_panel import (
     ask_version,
     date_limits,
     http_session,
+    note_mark,
     panel_for,
     removed_mark,
     version_check,
@@ -30,7 +31,6 @@ from smart_app.write.validate import InvalidResource, validated
 
 log = logging.getLogger(__name__)
 
-MAX_NOTE = 600  # what the EHR noted on a save, as carried in the redirect's address
 # The taper form's fields travel with every write so the page comes back with the same schedule.
 TAPER_FIELDS = ("rate", "interval", "basis", "target", "pause_at", "pause_intervals")
 
@@ -131,14 +131,6 @@ def _earlier_reached(session: Any, form_key: str) -> bool:
     return not _claimed(csrf.unreached_key(key))
 
 
-def _noted(session: Any, form_key: str, result: WriteResult) -> dict[str, str]:
-    """What the EHR noted on the save, for the page it redirects to, signed so a link cannot make one up."""
-    if not result.warnings:
-        return {}
-    note = " ".join(result.warnings)[:MAX_NOTE]
-    return {"note": note, "note_sig": csrf.note_mac(current_app.secret_key, session.handle, form_key, note)}
-
-
 def _claim(key: str) -> bool:
     """Record a send key in the launch store; False when it was recorded before."""
     from launch import store
@@ -235,7 +227,7 @@ def _save(
             saved=form_key,
             ref=result.reference or "",
             **taper,
-            **_noted(session, form_key, result),
+            **note_mark(session, form_key, result),
             **version_flag(session, form_key, check),
             **removed_mark(session, form_key, built),
         )

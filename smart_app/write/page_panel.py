@@ -20,11 +20,13 @@ from smart_app.date_limits import DateLimits
 from smart_app.write import csrf, fhir_version
 from smart_app.write.forms import date_ranges
 from smart_app.write.panel import WritePanel, build_panel, removed_arg, removed_from, schedule_of
+from smart_app.write.send import WriteResult
 
 log = logging.getLogger(__name__)
 
 VERSION_FLAG = "fhir-version-unconfirmed"  # what the redirect's fv_sig signs
 REMOVED_FLAG = "removed-characters:"  # what the redirect's removed_sig signs, before the removals themselves
+MAX_NOTE = 600  # what the EHR noted on a save, as carried in the redirect's address
 VERSIONS = "painplan.fhir_versions"  # this app's fhir_version.VersionCache, in app.extensions
 
 
@@ -119,6 +121,14 @@ def _saved_removed(session: Any, args: Any) -> dict[str, int]:
     removed, form_key = args.get("removed", ""), args.get("saved", "")
     ok = csrf.note_ok(current_app.secret_key, session.handle, form_key, REMOVED_FLAG + removed, args.get("removed_sig"))
     return removed_from(form_key, removed) if removed and ok else {}
+
+
+def note_mark(session: Any, form_key: str, result: WriteResult) -> dict[str, str]:
+    """What the EHR noted on the save, for the page it redirects to, signed so a link cannot make one up."""
+    if not result.warnings:
+        return {}
+    note = " ".join(result.warnings)[:MAX_NOTE]
+    return {"note": note, "note_sig": csrf.note_mac(current_app.secret_key, session.handle, form_key, note)}
 
 
 def removed_mark(session: Any, form_key: str, built: Any) -> dict[str, str]:
