@@ -40,6 +40,7 @@ from guideline.fills import (
     renewed_fill_doses,
     same_drug_key,
     standalone_fills,
+    supplies_now,
     supply_intervals,
     with_fills,
 )
@@ -321,7 +322,8 @@ class Facts:
 
     @cached_property
     def renewed_fills(self) -> tuple[RenewedFill, ...]:
-        """Opioid fills supplying today of an order an opioid draft names in its priorPrescription, each with the
+        """Opioid fills that may be today's supply (`fills.supplies_now`) of an order an opioid draft names in its
+        priorPrescription, each with the
         draft and that order's own MME (`fills.renewed_fill_doses`)."""
         drafts = [o for o in self.current_opioids if o.is_draft and o.prior_prescription]
         if not drafts:
@@ -334,7 +336,7 @@ class Facts:
             fills = [
                 fill_mme(s.dispense, self.terms, self.config)
                 for s in self.opioid_fill_supplies
-                if s.covers(self.today) and self.source_order(s.dispense) is renewed
+                if supplies_now(s, self.today) and self.source_order(s.dispense) is renewed
             ]
             if fills:
                 (renewed_mme,) = compute_mme((renewed,), self.terms, self.config).orders
@@ -343,11 +345,16 @@ class Facts:
 
     @cached_property
     def order_fills(self) -> tuple[tuple[MedOrder, FillMme], ...]:
-        """Opioid fills supplying today read as a current order's supply, each with its MME a day: one implying a
-        larger dose than its order counts at it (`fills.fill_implied_doses`)."""
+        """Opioid fills that may be today's supply (`fills.supplies_now`) read as a current order's supply, each with
+        its MME a day: one implying a larger dose than its order counts at it, one whose dose is unknown is named
+        (`fills.fill_implied_doses`)."""
         counted, pairs = self._counted_orders, []
         for supply in self.opioid_fill_supplies:
-            if supply.covers(self.today) and (order := self.source_order(supply.dispense)) and id(order) in counted:
+            if (
+                supplies_now(supply, self.today)
+                and (order := self.source_order(supply.dispense))
+                and id(order) in counted
+            ):
                 pairs.append((order, fill_mme(supply.dispense, self.terms, self.config)))
         return tuple(pairs)
 

@@ -530,8 +530,7 @@ def standalone_fills(
     that it is named, not dropped."""
     kept: list[FillSupply] = []
     for supply in supplies:
-        recent_unknown = supply.end is None and 0 <= (today - supply.filled).days < UNKNOWN_SUPPLY_DAYS
-        if not supply.covers(today) and not recent_unknown:
+        if not supplies_now(supply, today):
             continue
         order = source_of(supply.dispense)
         if order is not None and counted(order):
@@ -540,9 +539,18 @@ def standalone_fills(
     return tuple(kept)
 
 
-# Guideline 5.1: a supply of unknown days counts as [start, start + 29]; the exposure history reads it so
-# (`history.UNKNOWN_SUPPLY_DAYS` is this), and a fill of unknown supply this recent is named as current.
+# Guideline 5.1: a supply of unknown days counts as [start, start + 29]; the exposure history and the MME history read
+# it so, and a fill of unknown supply this recent is named as current.
 UNKNOWN_SUPPLY_DAYS = 30
+
+
+def supplies_now(supply: FillSupply, today: date) -> bool:
+    """Whether a fill may be today's supply: its supply covers today, or its days' supply is unknown and it was made
+    in the last UNKNOWN_SUPPLY_DAYS days (its dose then unknown, so it is named, never dropped). The current total's
+    standalone fills and the fills read as an order's supply are chosen by this one rule."""
+    if supply.covers(today):
+        return True
+    return supply.end is None and 0 <= (today - supply.filled).days < UNKNOWN_SUPPLY_DAYS
 
 
 def with_fills(summary: MmeSummary, fills: Sequence[FillMme]) -> MmeSummary:
@@ -573,6 +581,56 @@ def fill_raises(order_state: str, order_mme: Decimal | None, fill: FillMme) -> b
     )
 
 
+def fill_unread(order_state: str, order_mme: Decimal | None, fill: FillMme) -> bool:
+    """Whether a fill read as an order's supply leaves `fill_raises` unanswerable: the order's dose is known and the
+    fill's is not (no quantity, no days' supply, ...). The fill may imply more than the order, so it is named
+    (`UnreadFill`), never passed over as "no larger"."""
+    return order_state == "ok" and order_mme is not None and fill.state == "unknown"
+
+
+@dataclass(frozen=True)
+class UnreadFill:
+    """A fill read as an order's supply whose daily dose could not be worked out, with the order's own dose it could
+    not be weighed against (guideline.named_gaps, "order-fills-of-unread-dose")."""
+
+    fill: FillMme
+    order_mme: Decimal
+
+    @property
+    def _why(self) -> str:
+        reason = self.fill.reason_text or "its daily dose could not be worked out"
+        order = format_mme(self.order_mme)
+        return f"{reason}, so whether it implies more than the order's {order} MME a day could not be told"
+
+    @property
+    def text(self) -> str:
+        """ "pharmacy fill md-1 on 2026-06-05: the fill has no quantity dispensed, so whether …": how the card, the
+        page and the note name it beside its order."""
+        dispense = self.fill.dispense
+        filled = fill_date(dispense)
+        when = dispense.filled_partial or (iso_day(filled) if filled else "undated")
+        named = f"pharmacy fill {dispense.id}" if dispense.id else "pharmacy fill"
+        return f"{named} on {when}: {self._why}"
+
+    @property
+    def sentence(self) -> str:
+        """The end of the order's explanation: "the pharmacy fill of … on 2026-06-05 was not weighed (…)"."""
+        return f"the pharmacy fill of {_fill_named(self.fill)} was not weighed against the order: {self._why}"
+
+
+def with_unread(result: OrderMme, fills: Iterable[FillMme]) -> OrderMme:
+    """The order with each fill whose dose could not be weighed against it (`fill_unread`) named, in its explanation
+    and in `unread_fills`; the order as it is when there is none."""
+    mme = result.mme
+    unread = tuple(UnreadFill(f, mme) for f in fills if mme is not None and fill_unread(result.state, mme, f))
+    if not unread:
+        return result
+    sentences = "; ".join(u.sentence for u in unread)
+    return replace(
+        result, unread_fills=(*result.unread_fills, *unread), explanation=f"{result.explanation}; {sentences}"
+    )
+
+
 def fill_implied_doses(summary: MmeSummary, paired: Iterable[tuple[MedOrder, FillMme]]) -> MmeSummary:
     """Each counted order whose current fills imply a larger daily dose than the order, counted at the largest of
     them, with why (`raised_by_fills`): the fill may be another prescriber's prescription or a changed sig, and read
@@ -592,13 +650,15 @@ def fill_implied_doses(summary: MmeSummary, paired: Iterable[tuple[MedOrder, Fil
 def raised_by_fills(result: OrderMme, fills: Sequence[FillMme]) -> OrderMme:
     """The order counted at the largest dose its fills imply when that is larger than its own (`fill_raises`), one
     sentence naming every such fill; else the order as it is. Each fill is compared with the order's own dose, never
-    with another fill's."""
+    with another fill's; a fill whose dose is unknown is named (`with_unread`)."""
     above = sorted(
         (f for f in fills if fill_raises(result.state, result.mme, f)), key=lambda f: f.mme or 0, reverse=True
     )
+    # Weighed against the order's own dose, before any fill raises it.
+    unread = with_unread(result, fills)
     if not above or result.mme is None:
-        return result
-    return counted_at_fill(result, above[0], fills_above_order_text(above, result.mme))
+        return unread
+    return counted_at_fill(unread, above[0], fills_above_order_text(above, result.mme))
 
 
 def counted_at_fill(result: OrderMme, fill: FillMme, why: str) -> OrderMme:
@@ -658,15 +718,25 @@ def renewed_fill_doses(summary: MmeSummary, renewed: Iterable[RenewedFill]) -> M
     it says the patient may have been taking more than ordered, and the draft that replaces the order must not hide
     it: read without the link, as a renewal the draft implies, the same supply counts at the fill's dose."""
     above: dict[int, list[RenewedFill]] = {}
+    unread: dict[int, list[FillMme]] = {}
     drafts = {id(r.order): r for r in summary.orders}
     for item in renewed:
         draft = drafts.get(id(item.draft))
+        if draft is None:
+            continue
         raises_order = fill_raises(item.renewed.state, item.renewed.mme, item.fill)
-        if draft is not None and raises_order and fill_raises(draft.state, draft.mme, item.fill):
+        if raises_order and fill_raises(draft.state, draft.mme, item.fill):
             above.setdefault(id(item.draft), []).append(item)
-    if not above:
+        elif fill_unread(draft.state, draft.mme, item.fill):
+            # The draft stands for the fill: one whose dose is unknown is named on the draft, as on its order.
+            unread.setdefault(id(item.draft), []).append(item.fill)
+    if not above and not unread:
         return summary
-    results = [_raised_by_renewed(r, above[id(r.order)]) if id(r.order) in above else r for r in summary.orders]
+    results = [
+        _raised_by_renewed(named, above[id(r.order)]) if id(r.order) in above else named
+        for r in summary.orders
+        for named in (with_unread(r, unread.get(id(r.order), ())),)
+    ]
     return replace(summary, orders=tuple(results), total=counted_total(results))
 
 

@@ -44,7 +44,7 @@ from guideline.terminology import (
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
-    from guideline.fills import FillMme
+    from guideline.fills import FillMme, UnreadFill
     from guideline.terminology import Terminology
 
 # Precision ≥ 28 and banker's rounding for the 6-dp comparison quantum, whatever the caller's context (1.4).
@@ -978,6 +978,9 @@ class OrderMme:
     # Instructions whose sig's doses by time of day give another day's amount than their coded dose and frequency:
     # the larger was counted, and each is named (guideline.named_gaps, "sig-against-coded-frequency").
     sig_against_code: tuple[SigAgainstCode, ...] = ()
+    # Fills read as its supply whose daily dose could not be worked out: whether they imply more than the order could
+    # not be told, so each is named (guideline.named_gaps, "order-fills-of-unread-dose").
+    unread_fills: tuple[UnreadFill, ...] = ()
 
 
 @dataclass(frozen=True)

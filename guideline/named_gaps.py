@@ -195,6 +195,18 @@ def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
     )
 
 
+def order_fills_of_unread_dose(facts: Facts) -> tuple[str, ...]:
+    """Current opioid orders and drafts with a fill read as their supply whose daily dose could not be worked out,
+    each named with the fill and why (`fills.fill_unread`): it may imply more than the order counted."""
+    return tuple(
+        dict.fromkeys(
+            order_named(result.display_name, result.order, unread.text)
+            for result in facts.mme.orders
+            for unread in result.unread_fills
+        )
+    )
+
+
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
     """Current opioids (drafts aside) whose daily dose in MME could not be worked out, each named."""
     return tuple(named for _, named in unconverted_current(facts))
@@ -338,6 +350,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "than their coded dose and frequency; the larger was counted in the MME total and the days' supply:",
         ),
         note="Opioid orders whose instructions and coded frequency give different daily doses (the larger counted)",
+    ),
+    NamedGap(
+        key="order-fills-of-unread-dose",
+        items=order_fills_of_unread_dose,
+        # The order counts at its own dose; a fill of it whose quantity or days' supply is missing may say the patient
+        # was dispensed more (another prescriber's prescription, a changed sig), which `fills.fill_raises` would count.
+        card=CardLine(
+            "the daily dose of that pharmacy fill, read as this order's supply, could not be worked out; it may imply "
+            "a larger dose than the order, which the MME total would then count, so check the fill with the pharmacy",
+            "other orders with a fill whose daily dose could not be worked out",
+        ),
+        card_items=where_opioid_checks_run(order_fills_of_unread_dose),
+        page=PageSentence(
+            "1 current opioid order has a pharmacy fill read as its supply whose daily dose could not be worked out; "
+            "it may imply a larger dose than the order, and the MME total counts the order's:",
+            "{count} current opioid orders have a pharmacy fill read as their supply whose daily dose could not be "
+            "worked out; each may imply a larger dose than its order, and the MME total counts the order's:",
+        ),
+        note="Opioid orders with a pharmacy fill of unknown daily dose (the order's dose counted)",
     ),
     NamedGap(
         key="undated-fills",
