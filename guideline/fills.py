@@ -544,6 +544,13 @@ def standalone_fills(
 UNKNOWN_SUPPLY_DAYS = 30
 
 
+def supplied_days(dispense: Dispense) -> int:
+    """The days a fill supplies on the calendar: its days' supply (part days up, at least one), or
+    UNKNOWN_SUPPLY_DAYS when that is unknown (guideline 5.1). The exposure history and the MME history read it so."""
+    days = days_supply(dispense)
+    return max(math.ceil(days), 1) if days is not None else UNKNOWN_SUPPLY_DAYS
+
+
 def supplies_now(supply: FillSupply, today: date) -> bool:
     """Whether a fill may be today's supply: its supply covers today, or its days' supply is unknown and it was made
     in the last UNKNOWN_SUPPLY_DAYS days (its dose then unknown, so it is named, never dropped). The current total's
@@ -724,8 +731,7 @@ def renewed_fill_doses(summary: MmeSummary, renewed: Iterable[RenewedFill]) -> M
         draft = drafts.get(id(item.draft))
         if draft is None:
             continue
-        raises_order = fill_raises(item.renewed.state, item.renewed.mme, item.fill)
-        if raises_order and fill_raises(draft.state, draft.mme, item.fill):
+        if renewal_raised(item.renewed.state, item.renewed.mme, draft.state, draft.mme, item.fill):
             above.setdefault(id(item.draft), []).append(item)
         elif fill_unread(draft.state, draft.mme, item.fill):
             # The draft stands for the fill: one whose dose is unknown is named on the draft, as on its order.
@@ -738,6 +744,15 @@ def renewed_fill_doses(summary: MmeSummary, renewed: Iterable[RenewedFill]) -> M
         for named in (with_unread(r, unread.get(id(r.order), ())),)
     ]
     return replace(summary, orders=tuple(results), total=counted_total(results))
+
+
+def renewal_raised(
+    renewed_state: str, renewed_mme: Decimal | None, renewal_state: str, renewal_mme: Decimal | None, fill: FillMme
+) -> bool:
+    """Whether a renewal counts at the dose of a fill of the order it renews: the fill implies more than that order
+    (`fill_raises`: the patient may have been taking more than ordered) and more than the renewal. The one rule the
+    card's total (`renewed_fill_doses`) and the plan page's MME history apply."""
+    return fill_raises(renewed_state, renewed_mme, fill) and fill_raises(renewal_state, renewal_mme, fill)
 
 
 def _raised_by_renewed(result: OrderMme, items: Sequence[RenewedFill]) -> OrderMme:

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
-from guideline.fills import UNKNOWN_SUPPLY_DAYS, days_supply, fill_date, fill_moment, known_in_hand
+from guideline.fills import UNKNOWN_SUPPLY_DAYS, fill_date, fill_moment, known_in_hand, supplied_days
 from guideline.orders import ENDED, is_ambulatory, is_taken, order_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply, order_supply
@@ -60,9 +60,7 @@ def dispense_interval(dispense: Dispense) -> Interval | None:
     start = fill_date(dispense)
     if start is None:
         return None
-    usable = days_supply(dispense)
-    days = math.ceil(usable) if usable is not None else UNKNOWN_SUPPLY_DAYS
-    return start, start + day_span(max(days, 1) - 1)
+    return start, start + day_span(supplied_days(dispense) - 1)
 
 
 def counts_as_exposure_order(order: MedOrder, config: GuidelineConfig) -> bool:

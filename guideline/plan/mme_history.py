@@ -4,7 +4,9 @@ Supplies of the same drug and prescription course queue: an early renewal (or re
 earlier supply ends, so it never counts twice; supplies of different drugs add, and so do those of one drug on another
 prescriber's prescription (`fills.prescription_course`). Pharmacy fills that no order in the record stands for count
 too; one an order stands for raises it to the fill's dose on the days it supplies when that is larger
-(`fills.fill_raises`, the card's rule).
+(`fills.fill_raises`, the card's rule), and so does one of the order an order renews (`fills.renewal_raised`). A fill of
+unknown days' supply supplies `fills.UNKNOWN_SUPPLY_DAYS` days (`fills.supplied_days`), as in the exposure history;
+one whose dose is unknown is named, never dropped.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from typing import TYPE_CHECKING, Any
 from guideline.fills import (
     MME_HISTORY_MONTHS,
     FillSupply,
-    days_supply,
     fill_mme,
     fill_raises,
+    fill_unread,
+    named_order,
     queue_of,
+    renewal_raised,
     source_order,
+    supplied_days,
 )
 from guideline.history import counts_as_exposure_order
 from guideline.identifiers import actor_key
@@ -55,6 +60,9 @@ class MmeHistory:
     unknown_orders: tuple[str, ...]
     oud_methadone_days: int = 0  # methadone for opioid use disorder supplied, not counted in MME
     unexplained_days: int = 0  # an opioid not counted in MME supplied, for a reason the page has no words for
+    # Fills read as an order's supply (or the supply of the order it renews) whose daily dose is unknown: the line
+    # counts the order's dose on their days, and the fill may imply more (`fills.fill_unread`).
+    unread_fills: tuple[str, ...] = ()
 
 
 def _history_orders(facts: Facts) -> list[MedOrder]:
@@ -73,6 +81,17 @@ class _Supply:
     course: str | None  # the prescription course (`fills.queue_of`); None: a fill naming no prescription
     # An order's fills (read as its supply): on the days one supplies, the order counts at its dose when larger.
     fills: tuple[FillSupply, ...] = ()
+    # The order this order renews (its priorPrescription), when it has fills: on the days one supplies, this order
+    # counts at its dose when larger than both orders' (`fills.renewal_raised`, the card's rule for a renewal).
+    renewed: _Renewed | None = None
+
+
+@dataclass(frozen=True)
+class _Renewed:
+    """The fills of the order a supply's order renews, with how to price that order."""
+
+    fills: tuple[FillSupply, ...]
+    price: Callable[[], tuple[str, Decimal | None, str | None]]
 
 
 # The course of the record's orders that name no prescriber: their renewals queue one behind the other, and a fill
@@ -87,12 +106,11 @@ def _order_course(order: MedOrder) -> str:
 
 def _fills_by_order(facts: Facts, orders: Sequence[MedOrder]) -> tuple[list[FillSupply], dict[int, list[FillSupply]]]:
     """Opioid fills no history order stands for (claims, outside prescriptions, fills of orders not in the record),
-    and by `id` of its order those that one stands for (each fill's supply as the current fills queue it)."""
+    and by `id` of its order those that one stands for (each fill's supply as the current fills queue it). A fill of
+    unknown days' supply is kept: it supplies UNKNOWN_SUPPLY_DAYS days, its dose unknown and named."""
     standalone: list[FillSupply] = []
     paired: dict[int, list[FillSupply]] = {}
     for supply in facts.opioid_fill_supplies:
-        if days_supply(supply.dispense) is None:
-            continue
         order = source_order(supply.dispense, orders, facts.drug_key, facts.order_interval)
         if order is None:
             standalone.append(supply)
@@ -118,10 +136,10 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 lambda order=order: f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})",
                 _order_course(order),
                 tuple(paired.get(id(order), ())),
+                _renewed(order, orders, paired, order_mme),
             )
         )
     for fill in standalone:
-        assert fill.end is not None
 
         def price(fill: FillSupply = fill) -> tuple[str, Decimal | None, str | None]:
             result = fill_mme(fill.dispense, facts.terms, facts.config)
@@ -131,13 +149,31 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
             _Supply(
                 fill.drug,
                 fill.filled,
-                (fill.end - fill.start).days + 1,
+                supplied_days(fill.dispense),
                 price,
-                lambda fill=fill: f"{facts.name(fill.dispense)} (filled {fill.dispense.filled_partial or fill.filled})",
+                lambda fill=fill: _fill_label(facts, fill),
                 facts.fill_course(fill.dispense),
             )
         )
     return supplies
+
+
+def _fill_label(facts: Facts, fill: FillSupply) -> str:
+    """ "oxycodone … (filled 2026-03-20)": a fill as the history names it."""
+    return f"{facts.name(fill.dispense)} (filled {fill.dispense.filled_partial or fill.filled})"
+
+
+def _renewed(
+    order: MedOrder, orders: Sequence[MedOrder], paired: dict[int, list[FillSupply]], order_mme: OrderMme
+) -> _Renewed | None:
+    """The fills of the history order `order` names in its priorPrescription, with its price; None when it names
+    none, or one with no fills."""
+    if not order.prior_prescription:
+        return None
+    renewed = named_order((order.prior_prescription,), orders)
+    if renewed is None or renewed is order or not paired.get(id(renewed)):
+        return None
+    return _Renewed(tuple(paired[id(renewed)]), lambda: order_mme(renewed))
 
 
 def _queued(supplies: list[_Supply]) -> list[tuple[date, date, _Supply]]:
@@ -155,20 +191,29 @@ def _queued(supplies: list[_Supply]) -> list[tuple[date, date, _Supply]]:
     return placed
 
 
-def daily_mme_series(
-    facts: Facts, start: date, end: date, order_mme: OrderMme
-) -> tuple[dict[date, Decimal], dict[str, int], tuple[str, ...]]:
+@dataclass(frozen=True)
+class MmeSeries:
+    """The daily MME line's change points, the days supplied per reason not counted, the names of the supplies whose
+    MME is unknown (missing from the line) and of the fills whose dose is unknown beside their order's."""
+
+    changes: dict[date, Decimal]
+    apart: dict[str, int]
+    unknown: tuple[str, ...]
+    unread_fills: tuple[str, ...]
+
+
+def daily_mme_series(facts: Facts, start: date, end: date, order_mme: OrderMme) -> MmeSeries:
     """Daily MME from each opioid order's exposure interval (guideline 5.1) and each standalone fill, same-drug
     supplies queued; days of buprenorphine, of methadone for opioid use disorder and of any other opioid left out
     (UNEXPLAINED) counted apart.
 
-    `order_mme(order)` gives ("ok"|"excluded"|"unknown", MME, reason). Returns (change points, days supplied per
-    reason not counted, names of orders whose MME is unknown and so missing from the line).
+    `order_mme(order)` gives ("ok"|"excluded"|"unknown", MME, reason).
     """
     span = (end - start).days + 1
     daily = [Decimal(0)] * span
     apart: dict[str, list[bool]] = {}
     unknown: list[str] = []
+    unread: list[str] = []
     for interval_start, interval_end, supply in _queued(_supplies(facts, order_mme)):
         low, high = max(interval_start, start), min(interval_end, end)
         if low > high:
@@ -180,7 +225,7 @@ def daily_mme_series(
             for index in range(first, last + 1):
                 days[index] = True
         elif state == "ok" and value is not None:
-            raised = _raised_days(facts, supply, value, low, high, start)
+            raised = _raised_days(facts, supply, value, low, high, start, unread)
             for index in range(first, last + 1):
                 daily[index] += raised.get(index, value)
         else:
@@ -192,23 +237,41 @@ def daily_mme_series(
             changes[start + timedelta(days=index)] = value
             previous = value
     changes[end] = daily[-1]
-    return changes, {reason: sum(days) for reason, days in apart.items()}, tuple(dict.fromkeys(unknown))
+    return MmeSeries(
+        changes,
+        {reason: sum(days) for reason, days in apart.items()},
+        tuple(dict.fromkeys(unknown)),
+        tuple(dict.fromkeys(unread)),
+    )
 
 
 def _raised_days(
-    facts: Facts, supply: _Supply, value: Decimal, low: date, high: date, start: date
+    facts: Facts, supply: _Supply, value: Decimal, low: date, high: date, start: date, unread: list[str]
 ) -> dict[int, Decimal]:
     """The days (index from `start`) from `low` to `high` on which a fill read as the order's supply implies a larger
-    dose than the order's `value`, with that dose (`fills.fill_raises`, the card's rule): the largest on a day two
-    supply."""
+    dose than the order's `value` (`fills.fill_raises`), or a fill of the order it renews a larger dose than both
+    (`fills.renewal_raised`), with that dose (the card's rules): the largest on a day two supply. A fill on those days
+    whose dose is unknown is added to `unread` (`fills.fill_unread`)."""
     raised: dict[int, Decimal] = {}
-    for fill in supply.fills:
-        assert fill.end is not None  # only fills of a known days' supply are paired
-        first, last = max(fill.start, low), min(fill.end, high)
+    renewed = supply.renewed
+    weighed = [(fill, None) for fill in supply.fills]
+    weighed += [(fill, renewed) for fill in renewed.fills] if renewed is not None else []
+    for fill, renewing in weighed:
+        # A fill of unknown days' supply supplies UNKNOWN_SUPPLY_DAYS days, as the exposure history reads it.
+        end = fill.end or fill.start + timedelta(days=supplied_days(fill.dispense) - 1)
+        first, last = max(fill.start, low), min(end, high)
         if first > last:
             continue
         priced = fill_mme(fill.dispense, facts.terms, facts.config)
-        if not fill_raises("ok", value, priced) or priced.mme is None:
+        if fill_unread("ok", value, priced):
+            unread.append(_fill_label(facts, fill))
+            continue
+        if renewing is None:
+            raises = fill_raises("ok", value, priced)
+        else:
+            renewed_state, renewed_mme, _ = renewing.price()
+            raises = renewal_raised(renewed_state, renewed_mme, "ok", value, priced)
+        if not raises or priced.mme is None:
             continue
         for index in range((first - start).days, (last - start).days + 1):
             raised[index] = max(raised.get(index, value), priced.mme)
@@ -253,8 +316,9 @@ def _expand(points: Sequence[Point], start: date, end: date) -> list[Decimal]:
 def build_mme_history(facts: Facts, compute: Callable[..., Any]) -> MmeHistory:
     end = facts.today
     start = months_before(end, HISTORY_MONTHS)
-    changes, apart, unknown = daily_mme_series(facts, start, end, _order_mme_function(facts, compute))
-    points = tuple(Point(d, v) for d, v in sorted(changes.items()))
+    series = daily_mme_series(facts, start, end, _order_mme_function(facts, compute))
+    apart = series.apart
+    points = tuple(Point(d, v) for d, v in sorted(series.changes.items()))
     values = _expand(points, start, end)
     last_90 = values[-90:]
     average = sum(last_90, Decimal(0)) / len(last_90) if last_90 else Decimal(0)
@@ -265,7 +329,8 @@ def build_mme_history(facts: Facts, compute: Callable[..., Any]) -> MmeHistory:
         apart.get("buprenorphine", 0),
         max(values, default=Decimal(0)),
         average,
-        unknown,
+        series.unknown,
         apart.get("oud-methadone", 0),
         apart.get(UNEXPLAINED, 0),
+        series.unread_fills,
     )
