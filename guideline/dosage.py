@@ -407,6 +407,13 @@ def doses_per_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency |
     return frequency
 
 
+def doses_per_dosing_day(dosage: Dosage, parse_timing_text: bool = True) -> Frequency | None:
+    """Doses on each day the schedule is taken: `doses_per_day` before a dayOfWeek limit averages it over the week
+    (and whatever day it names, read or not)."""
+    found = _doses_per_day(dosage, parse_timing_text)
+    return found[0] if found is not None else None
+
+
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

@@ -20,6 +20,7 @@ from guideline.dosage import (
     daily_cap,
     doses_by_time,
     doses_per_day,
+    doses_per_dosing_day,
     number_text,
     pick_dose,
     plausible,
@@ -813,16 +814,27 @@ def sig_against_code(dosage: Dosage, drug: Drug | None, timed: TimedDoses) -> Si
     timeOfDay or timing code, never words), or None when they agree or cannot be compared. A coded frequency of as
     many doses a day as the sig gives, of one of the sig's doses, is no disagreement: EHRs code one of the doses (Epic
     the first) with the times a day, and the sig's doses stand; of a dose that is none of them (3 tablets twice a day
-    against 1 and 2), it is. A schedule limited to some days of the week is left to the sig, as before."""
-    if dosage.repeat is not None and dosage.repeat.day_of_week:
+    against 1 and 2), it is. A schedule limited to some days of the week is weighed by its average over the week
+    against the sig counted every day, as the sig is read; the times a day are compared on a day it is taken."""
+    dosing_day = doses_per_dosing_day(dosage, parse_timing_text=False)
+    if dosing_day is None or not plausible(dosing_day):
+        # No coded frequency: the sig's times are the only frequency read, and nothing coded can say more. An
+        # implausible one (more often than every 15 minutes) leaves the whole instruction unknown, and named
+        # (`_read_instruction`'s "implausible-frequency"), before the sig is read.
         return None
-    frequency = doses_per_day(dosage, parse_timing_text=False)
-    if frequency is None or not plausible(frequency):
-        return None
+    # A weekday that is no FHIR day code: every day, the most it can mean (as `doses_per_day` never reads fewer days).
+    frequency = doses_per_day(dosage, parse_timing_text=False) or dosing_day
     by_time, dose = timed_units(timed, drug), coded_dose_units(dosage, drug)
-    if by_time is None or dose is None or by_time[1] != dose[1]:
+    if dose is None:
+        # No coded dose: a coded frequency alone gives no day's amount to weigh against the sig's doses.
         return None
-    same_times = frequency.per_day == sum(len(d.times) for d in timed.doses)
+    if by_time is None or by_time[1] != dose[1]:
+        # The sig's doses are in no unit a pharmacy counts, or not in the coded dose's (tablets against mL): the MME
+        # reads the sig's doses in their own unit, and one no strength converts leaves the order unknown and named
+        # ("unit-unknown", "unit-not-convertible"); a coded dose in a unit the product does not come in (mL of a
+        # tablet) says no amount of it, so no larger day is hidden.
+        return None
+    same_times = dosing_day.per_day == sum(len(d.times) for d in timed.doses)
     if same_times and _one_of_the_doses(dose[0], timed, drug):
         return None
     with localcontext(DECIMAL_CONTEXT):

@@ -356,3 +356,40 @@ def test_an_stu3_epic_order_is_read_the_same() -> None:
     order = _only(resource)
     assert order.mme == Decimal(30), order.explanation
     assert [a.text for a in order.sig_against_code] == [NAMED]
+
+
+# ---- a coded schedule limited to some days of the week (timing.repeat.dayOfWeek) ----
+
+
+def _on_days(resource: dict[str, Any], *days: str) -> dict[str, Any]:
+    resource["dosageInstruction"][0]["timing"]["repeat"]["dayOfWeek"] = list(days)
+    return resource
+
+
+def test_a_coded_schedule_on_some_weekdays_larger_than_the_sig_counts_and_is_named() -> None:
+    """QID on Monday to Saturday is 4 × 6/7 = 3.43 tablets a day over the week, more than the sig's 3 a day counted
+    every day: the larger counts, and the disagreement is named. Before, a schedule with a dayOfWeek was left to the
+    sig without a word (22.5 MME/day)."""
+    order = _only(_on_days(epic_order(), "mon", "tue", "wed", "thu", "fri", "sat"))
+    assert order.state == "ok"
+    assert order.mme is not None and order.mme > Decimal("22.5")
+    (against,) = order.sig_against_code
+    assert against.coded_counted
+    assert "4 times a day on Mon, Tue, Wed, Thu, Fri, Sat" in against.text
+
+
+def test_a_coded_schedule_on_some_weekdays_giving_the_sig_doses_each_day_is_no_disagreement() -> None:
+    """Epic codes the first dose with the sig's times a day: 1 tablet twice a day on Monday, Wednesday and Friday
+    beside "1 tab every morning and 2 tabs at bedtime" agrees on each day it is taken; the sig stands, unnamed."""
+    order = _only(_on_days(epic_order(code="BID", frequency=2), "mon", "wed", "fri"))
+    assert order.sig_against_code == ()
+    assert order.mme == Decimal("22.5")
+
+
+def test_a_coded_schedule_with_an_unread_weekday_is_weighed_as_every_day() -> None:
+    """A day that is no FHIR day code: the coded schedule may be every day, the most it can mean (4 tablets against
+    the sig's 3), and the larger counts, named."""
+    order = _only(_on_days(epic_order(), "mon", "Tuesday"))
+    (against,) = order.sig_against_code
+    assert against.coded == 4 and against.coded_counted
+    assert order.mme == Decimal(30)
