@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from guideline import mme_factors as mf
 from guideline.dosage import (
@@ -698,17 +698,18 @@ def _dosed_daily(frequency: Frequency | None, dose: Amount | None, drug: Drug) -
 def _timed_daily(timed: TimedDoses, drug: Drug) -> tuple[Amount, str] | str:
     """The day's amount of doses given by time of day, their sum, and its words: "1 tablet every morning + 2 tablets
     at bedtime (3 tablets a day)". A dose in mg on a combination product is read as its tablets, as a dose is."""
-    total = Decimal(0)
-    unit_class = timed.doses[0].amount.unit_class
-    for dose in timed.doses:
-        amount = dose.amount
+
+    def as_read(amount: Amount) -> tuple[Decimal, str] | str:
         if amount.unit_class == "mass" and drug.combination:
             converted = combination_dose(drug, amount)
-            if isinstance(converted, str):
-                return converted
-            amount = converted
-        unit_class = amount.unit_class
-        total += amount.value * len(dose.times)
+            return converted if isinstance(converted, str) else (converted.value, converted.unit_class)
+        return amount.value, amount.unit_class
+
+    summed = _timed_sum(timed, as_read)
+    if not isinstance(summed, tuple):
+        # Doses in two kinds of unit: the sig reader pairs none such (`dose-by-time-unread`), so this guards only.
+        return summed or "unit-not-convertible"
+    total, unit_class = summed
     if unit_class == "count":
         words = count_text(
             total, timed.doses[0].unit if timed.doses[0].amount.unit_class == "count" else _unit_noun(drug)
@@ -716,6 +717,25 @@ def _timed_daily(timed: TimedDoses, drug: Drug) -> tuple[Amount, str] | str:
     else:
         words = f"{number_text(total)} {CANONICAL_UNIT.get(unit_class, '')}".strip()
     return Amount(total, unit_class, ""), f"{timed.text} ({words} a day)"
+
+
+_Unit = TypeVar("_Unit", bound=str)
+
+
+def _timed_sum(
+    timed: TimedDoses, read: Callable[[Amount], tuple[Decimal, _Unit] | str | None]
+) -> tuple[Decimal, _Unit] | str | None:
+    """The day's sum of doses by time of day, each dose (read by `read` into a value and its unit) times its times a
+    day: the one rule the MME's daily amount (`_timed_daily`) and the units a day (`timed_units`) add doses by. Why a
+    dose could not be read (`read`'s text, or None), or None when the doses are in more than one unit."""
+    total, units = Decimal(0), set()
+    for dose in timed.doses:
+        found = read(dose.amount)
+        if not isinstance(found, tuple):
+            return found
+        total += found[0] * len(dose.times)
+        units.add(found[1])
+    return (total, units.pop()) if len(units) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -743,14 +763,8 @@ def dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, DispenseU
 
 def timed_units(timed: TimedDoses, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
     """Units a day of doses given by time of day ("1 tab every morning and 2 tabs at bedtime" is 3 tablets)."""
-    total, kinds = Decimal(0), set()
-    for dose in timed.doses:
-        units = dispensed_units(dose.amount, drug)
-        if units is None:
-            return None
-        total += units[0] * len(dose.times)
-        kinds.add(units[1])
-    return (total, kinds.pop()) if len(kinds) == 1 else None
+    summed = _timed_sum(timed, lambda amount: dispensed_units(amount, drug))
+    return summed if isinstance(summed, tuple) else None
 
 
 def coded_dose_units(dosage: Dosage, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
