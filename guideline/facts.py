@@ -21,7 +21,7 @@ from guideline.clinical import (
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.context import HookContext
 from guideline.exclusions import ExclusionFinding, general_exclusions
-from guideline.fhirdata import Concept, local_reference
+from guideline.fhirdata import Concept
 from guideline.fills import (
     FillMme,
     FillSupply,
@@ -36,6 +36,7 @@ from guideline.fills import (
     fill_moment,
     known_in_hand,
     named_order,
+    named_refs,
     prescription_course,
     renewed_fill_doses,
     same_drug_key,
@@ -390,7 +391,16 @@ class Facts:
     @cached_property
     def opioid_fill_supplies(self) -> tuple[FillSupply, ...]:
         """Every opioid fill's supply, early refills of the same drug queued after the earlier supply."""
-        fills = self.only_in(OPIOID, self.fills)
+        return self.fill_supplies(self.only_in(OPIOID, self.fills))
+
+    def fill_supplies(self, fills: Iterable[Dispense], *, exposure: bool = False) -> tuple[FillSupply, ...]:
+        """The fills' supplies, queued by drug and prescription course (`fills.supply_intervals`): the one queue the
+        current total's fills (opioid, sedative, unidentified) and the opioid exposure history read. For the total a
+        fill dated to the month or the year only is placed on the last day it can mean (its supply may still last)
+        and one of unknown days' supply holds no place (its dose unknown, named); for the `exposure` history (5.1)
+        each is dated as written and an unknown supply lasts UNKNOWN_SUPPLY_DAYS days."""
+        if exposure:
+            return supply_intervals(fills, self.drug_key, course_of=self.fill_course, unknown_days=UNKNOWN_SUPPLY_DAYS)
         return supply_intervals(fills, self.drug_key, self.today, self.fill_course)
 
     @cached_property
@@ -404,9 +414,7 @@ class Facts:
             return self.current_fills
         if set_name not in self._fills_in:
             fills = self.only_in(set_name, self.fills)
-            self._fills_in[set_name] = self._standalone(
-                supply_intervals(fills, self.drug_key, self.today, self.fill_course)
-            )
+            self._fills_in[set_name] = self._standalone(self.fill_supplies(fills))
         return self._fills_in[set_name]
 
     def _standalone(self, supplies: tuple[FillSupply, ...]) -> tuple[FillSupply, ...]:
@@ -421,9 +429,8 @@ class Facts:
 
     @cached_property
     def _renewed_refs(self) -> frozenset[str | None]:
-        renewed = {local_reference(o.prior_prescription) for o in self.drafts if o.prior_prescription}
-        renewed |= {f"MedicationRequest/{r}" for r in renewed if r and "/" not in r}
-        return frozenset(renewed)
+        """The orders the drafts name in their priorPrescription, as `fills.named_order` matches them."""
+        return named_refs(o.prior_prescription for o in self.drafts if o.prior_prescription)
 
     @cached_property
     def real_orders(self) -> tuple[MedOrder, ...]:
@@ -467,7 +474,7 @@ class Facts:
         """Fills supplying today that no counted order stands for and whose medication matched no code or name
         PainPlan knows: they may be opioids the total leaves out, so they are named, never dropped."""
         fills = self._kept(self.fills, ("unidentified",), lambda m: recognise(m, self.terms).unidentified)
-        return self._standalone(supply_intervals(fills, self.drug_key, self.today, self.fill_course))
+        return self._standalone(self.fill_supplies(fills))
 
     @cached_property
     def unidentified_current_orders(self) -> tuple[MedOrder, ...]:
@@ -670,12 +677,7 @@ class Facts:
         # fills of one drug, so leaving the others out moves no fill in it, and their days are never read.
         builds_tolerance, drug_key = self._builds_tolerance, self.drug_key
         read = {drug_key(d) for d in self.exposure_dispenses if builds_tolerance(d)}
-        queued = supply_intervals(
-            [d for d in self.exposure_dispenses if drug_key(d) in read],
-            drug_key,
-            course_of=self.fill_course,
-            unknown_days=UNKNOWN_SUPPLY_DAYS,
-        )
+        queued = self.fill_supplies([d for d in self.exposure_dispenses if drug_key(d) in read], exposure=True)
         days = {id(s.dispense): (s.start, s.end) for s in queued if s.end is not None}
         return tuple((d, days.get(id(d))) for d in self.exposure_dispenses)
 

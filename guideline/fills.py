@@ -490,9 +490,17 @@ def authorized_order(dispense: Dispense, real_orders: Iterable[MedOrder]) -> Med
 def named_order(references: Sequence[str], real_orders: Iterable[MedOrder]) -> MedOrder | None:
     """The first real order one of the references names (relative, absolute or a bare id): a fill's
     authorizingPrescription, a draft's priorPrescription."""
-    wanted = {local_reference(r) for r in references}
-    wanted |= {f"MedicationRequest/{r}" for r in references if "/" not in r}
+    wanted = named_refs(references)
     return next((o for o in real_orders if o.ref in wanted), None)
+
+
+def named_refs(references: Iterable[str]) -> frozenset[str | None]:
+    """The order references (`MedicationRequest/id`) that references name, relative, absolute or a bare id: what an
+    order's `ref` is matched against (`named_order`; the orders the drafts renew, whose fills the drafts stand for)."""
+    written = tuple(references)
+    return frozenset(
+        {local_reference(r) for r in written} | {f"MedicationRequest/{r}" for r in written if "/" not in r}
+    )
 
 
 def covering_order(
