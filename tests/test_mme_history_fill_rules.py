@@ -142,3 +142,17 @@ def test_the_plan_page_names_them_beside_the_chart(tmp_path) -> None:
         "Pharmacy fills whose daily dose is unknown, so the line counts their order's dose on their days (a fill may "
         "imply more): oxycodone 10 mg tablet (filled 2026-06-05)"
     ) in text
+
+
+def test_a_renewal_beside_the_order_it_renews_does_not_count_that_order_fill_twice() -> None:
+    # Another prescriber renews the June order on 12 June while it still runs (another course: the two add). On the
+    # days the June order supplies, its fill raises it (90); the renewal beside it counts its own 45, as the card
+    # counts both orders: the fill is never counted on two orders on one day.
+    order = renewal()
+    order.update(authoredOn="2026-06-12T10:00:00-04:00", requester={"reference": "Practitioner/eDrB"})
+    resources = [oxycodone_order(), order, pharmacy_fill()]
+    days = line(history(*resources))
+    assert days[TODAY] == Decimal(135)
+    record = build_record([patient(), medication(), *resources], TZ)
+    facts = Facts(record, HookContext("patient-view", "p1"), GuidelineConfig.from_mapping(), NOW)
+    assert facts.mme.total == Decimal(135)

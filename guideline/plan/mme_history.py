@@ -84,14 +84,16 @@ class _Supply:
     # The order this order renews (its priorPrescription), when it has fills: on the days one supplies, this order
     # counts at its dose when larger than both orders' (`fills.renewal_raised`, the card's rule for a renewal).
     renewed: _Renewed | None = None
+    order_id: int | None = None  # `id` of its order; None for a standalone fill
 
 
 @dataclass(frozen=True)
 class _Renewed:
-    """The fills of the order a supply's order renews, with how to price that order."""
+    """The fills of the order a supply's order renews, with how to price that order and its `id`."""
 
     fills: tuple[FillSupply, ...]
     price: Callable[[], tuple[str, Decimal | None, str | None]]
+    order_id: int
 
 
 # The course of the record's orders that name no prescriber: their renewals queue one behind the other, and a fill
@@ -137,6 +139,7 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 _order_course(order),
                 tuple(paired.get(id(order), ())),
                 _renewed(order, orders, paired, order_mme),
+                id(order),
             )
         )
     for fill in standalone:
@@ -173,7 +176,7 @@ def _renewed(
     renewed = named_order((order.prior_prescription,), orders)
     if renewed is None or renewed is order or not paired.get(id(renewed)):
         return None
-    return _Renewed(tuple(paired[id(renewed)]), lambda: order_mme(renewed))
+    return _Renewed(tuple(paired[id(renewed)]), lambda: order_mme(renewed), id(renewed))
 
 
 def _queued(supplies: list[_Supply]) -> list[tuple[date, date, _Supply]]:
@@ -214,7 +217,10 @@ def daily_mme_series(facts: Facts, start: date, end: date, order_mme: OrderMme) 
     apart: dict[str, list[bool]] = {}
     unknown: list[str] = []
     unread: list[str] = []
-    for interval_start, interval_end, supply in _queued(_supplies(facts, order_mme)):
+    placed = _queued(_supplies(facts, order_mme))
+    # Each order's days as queued: a fill of an order renewed raises the renewal only off the renewed order's days.
+    spans = {supply.order_id: (first, last) for first, last, supply in placed if supply.order_id is not None}
+    for interval_start, interval_end, supply in placed:
         low, high = max(interval_start, start), min(interval_end, end)
         if low > high:
             continue
@@ -225,7 +231,8 @@ def daily_mme_series(facts: Facts, start: date, end: date, order_mme: OrderMme) 
             for index in range(first, last + 1):
                 days[index] = True
         elif state == "ok" and value is not None:
-            raised = _raised_days(facts, supply, value, low, high, start, unread)
+            renewed_days = spans.get(supply.renewed.order_id) if supply.renewed is not None else None
+            raised = _raised_days(facts, supply, value, (low, high), start, unread, renewed_days)
             for index in range(first, last + 1):
                 daily[index] += raised.get(index, value)
         else:
@@ -246,12 +253,21 @@ def daily_mme_series(facts: Facts, start: date, end: date, order_mme: OrderMme) 
 
 
 def _raised_days(
-    facts: Facts, supply: _Supply, value: Decimal, low: date, high: date, start: date, unread: list[str]
+    facts: Facts,
+    supply: _Supply,
+    value: Decimal,
+    days: tuple[date, date],
+    start: date,
+    unread: list[str],
+    renewed_days: tuple[date, date] | None = None,
 ) -> dict[int, Decimal]:
-    """The days (index from `start`) from `low` to `high` on which a fill read as the order's supply implies a larger
-    dose than the order's `value` (`fills.fill_raises`), or a fill of the order it renews a larger dose than both
-    (`fills.renewal_raised`), with that dose (the card's rules): the largest on a day two supply. A fill on those days
-    whose dose is unknown is added to `unread` (`fills.fill_unread`)."""
+    """The `days` (index from `start`) on which a fill read as the order's supply implies a larger dose than the
+    order's `value` (`fills.fill_raises`), or a fill of the order it renews a larger dose than both
+    (`fills.renewal_raised`), with that dose (the card's rules): the largest on a day two supply. A fill of the order
+    renewed raises the renewal only off that order's own `renewed_days`, where the fill already stands with its own
+    order: one fill is never counted on two orders on one day. A fill on those days whose dose is unknown is added to
+    `unread` (`fills.fill_unread`)."""
+    low, high = days
     raised: dict[int, Decimal] = {}
     renewed = supply.renewed
     weighed = [(fill, None) for fill in supply.fills]
@@ -274,6 +290,9 @@ def _raised_days(
         if not raises or priced.mme is None:
             continue
         for index in range((first - start).days, (last - start).days + 1):
+            day = start + timedelta(days=index)
+            if renewing is not None and renewed_days is not None and renewed_days[0] <= day <= renewed_days[1]:
+                continue
             raised[index] = max(raised.get(index, value), priced.mme)
     return raised
 
