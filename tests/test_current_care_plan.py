@@ -122,3 +122,25 @@ def test_card_and_page_name_a_plan_dated_only_after_today_instead_of_leaving_it_
     assert (
         line.detail == f"dated after today ({_days_ahead(21)}), so it was not taken for a current plan; check its date"
     )
+
+
+@pytest.mark.usefixtures("registered")
+def test_the_card_names_every_plan_it_did_not_count_one_paragraph_per_kind():
+    # Two plans an interface sent with their dates stripped, and two written ahead for the next visits.
+    undated = [
+        {k: v for k, v in _plan(i, t, "").items() if k not in ("meta", "created", "period")}
+        for i, t in (("eCP-nd1", "Knee osteoarthritis plan"), ("eCP-nd2", "Low back pain plan"))
+    ]
+    ahead = [
+        _plan(i, t, f"{_days_ahead(n)}T08:00:00Z", created=f"{_days_ahead(n)}T08:00:00-04:00", period={})
+        for i, t, n in (("eCP-a1", "Plan for the May visit", 10), ("eCP-a2", "Plan for the June visit", 40))
+    ]
+    detail = _card(*undated, *ahead).detail
+    assert (
+        "Pain treatment plans with no date are on record (Knee osteoarthritis plan; Low back pain plan): PainPlan "
+        "could not tell when they were made, so they were not counted; check whether they are current." in detail
+    )
+    assert (
+        f"Pain treatment plans dated after today are on record (Plan for the May visit, dated {_days_ahead(10)}; "
+        f"Plan for the June visit, dated {_days_ahead(40)}): they were not counted; check their dates." in detail
+    )

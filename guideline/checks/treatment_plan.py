@@ -3,6 +3,7 @@ opioid therapy starts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from guideline.cards import Card
@@ -52,8 +53,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             + bullet_list(f"{name}{day}" for name, day in zip(names, days, strict=True)),
             f"The patient has had no opioids in the last 90 days, and no pain treatment plan is documented in the "
             f"last {lookback} days.",
-            *_undated_plans_text(current),
-            *_plans_ahead_text(current),
+            *_uncounted_plans(current),
             "Agreeing on a plan before longer-term opioid therapy starts sets shared expectations and makes it "
             "easier to judge later whether the opioid is helping.",
             "**With the patient, agree on:** realistic goals for pain and function; how benefit will be judged "
@@ -96,37 +96,44 @@ def _note_counts(document: DocumentReference, facts: Facts, lookback: int) -> bo
     )
 
 
-def _plans_ahead_text(current: CurrentPlan) -> tuple[str, ...]:
-    """A paragraph naming the pain treatment plans on record dated only after today, if any: not yet in force (or
-    written by a wrong clock), so not counted, but never left out without a word."""
-    named = [f"{plan.title or 'untitled'}, dated {iso_day(day)}" for plan, day in current.ahead]
+@dataclass(frozen=True)
+class _Uncounted:
+    """Pain treatment plans on record that were not counted, of one kind, and why, said of one plan and of several:
+    each is named, so the card's "no plan documented" never reads as "no plan on record"."""
+
+    kind: str  # after "A pain treatment plan" / "Pain treatment plans"
+    one: str  # after "is on record (…): "
+    many: str  # after "are on record (…): "
+
+
+# Not counted, as it may be years old.
+UNDATED = _Uncounted(
+    "with no date",
+    "PainPlan could not tell when it was made, so it was not counted; check whether it is current.",
+    "PainPlan could not tell when they were made, so they were not counted; check whether they are current.",
+)
+# Not yet in force, or written by a wrong clock.
+AHEAD = _Uncounted(
+    "dated after today",
+    "it was not counted; check its date.",
+    "they were not counted; check their dates.",
+)
+
+
+def _uncounted_text(named: list[str], why: _Uncounted) -> tuple[str, ...]:
+    """A paragraph naming the pain treatment plans of one kind that were not counted (`named`), if any."""
     if not named:
         return ()
     if len(named) == 1:
-        return (
-            f"A pain treatment plan dated after today is on record ({named[0]}): it was not counted; check its date.",
-        )
-    return (
-        f"Pain treatment plans dated after today are on record ({'; '.join(named)}): they were not counted; check "
-        "their dates.",
-    )
+        return (f"A pain treatment plan {why.kind} is on record ({named[0]}): {why.one}",)
+    return (f"Pain treatment plans {why.kind} are on record ({'; '.join(named)}): {why.many}",)
 
 
-def _undated_plans_text(current: CurrentPlan) -> tuple[str, ...]:
-    """A paragraph naming the pain treatment plans on record with no date PainPlan can read, if any: not counted (one
-    may be years old), but the card's "no plan documented" must not read as "no plan on record"."""
-    titles = [plan.title or "untitled" for plan in current.undated]
-    if not titles:
-        return ()
-    if len(titles) == 1:
-        return (
-            f"A pain treatment plan with no date is on record ({titles[0]}): PainPlan could not tell when it was "
-            "made, so it was not counted; check whether it is current.",
-        )
-    return (
-        f"Pain treatment plans with no date are on record ({and_more(titles)}): PainPlan could not tell when they "
-        "were made, so they were not counted; check whether they are current.",
-    )
+def _uncounted_plans(current: CurrentPlan) -> tuple[str, ...]:
+    """The paragraphs naming each pain treatment plan on record that was not counted: undated, then dated ahead."""
+    undated = [plan.title or "untitled" for plan in current.undated]
+    ahead = [f"{plan.title or 'untitled'}, dated {iso_day(day)}" for plan, day in current.ahead]
+    return (*_uncounted_text(undated, UNDATED), *_uncounted_text(ahead, AHEAD))
 
 
 def _plan_documented(facts: Facts, current: CurrentPlan, lookback: int, accept_notes: bool) -> bool:
