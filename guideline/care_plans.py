@@ -15,24 +15,41 @@ if TYPE_CHECKING:
     from guideline.record import CarePlan
     from guideline.terminology import Terminology
 
-# A draft, a revoked plan or one entered in error is no plan in force.
+# Only an active or completed plan is in force: a draft, one on hold or one with no status is no plan agreed.
 PLAN_STATUSES = frozenset({"active", "completed"})
+# A plan entered in error or revoked is void: nothing reads it, so nothing names it.
+VOID_STATUSES = frozenset({"entered-in-error", "revoked"})
+# How each face says a status not in force (R4 draft, on-hold, unknown; DSTU2 proposed; STU3 suspended are as written).
+_STATUS_WORDS = {None: "no status", "draft": "draft", "proposed": "draft", "unknown": "status unknown"}
 
 
 @dataclass(frozen=True)
 class CurrentPlan:
-    """The newest pain treatment plan and its day, the ones with no date that could not be placed, and the ones
-    dated only after today, each with its latest day."""
+    """The newest pain treatment plan and its day, the ones with no date that could not be placed, the ones dated
+    only after today, each with its latest day, and the ones not in force (a draft, on hold, no status), each with its
+    latest day if it has one."""
 
     plan: CarePlan | None
     day: date | None
     undated: tuple[CarePlan, ...] = ()
     ahead: tuple[tuple[CarePlan, date], ...] = ()
+    not_in_force: tuple[tuple[CarePlan, date | None], ...] = ()
 
 
-def is_pain_plan(plan: CarePlan, terms: Terminology) -> bool:
-    """An active or completed CarePlan with the pain treatment plan category (LOINC 80764-4)."""
-    return plan.status in PLAN_STATUSES and any(terms.contains(PAIN_TREATMENT_PLAN, c) for c in plan.categories)
+def _pain_category(plan: CarePlan, terms: Terminology) -> bool:
+    """Whether the CarePlan carries the pain treatment plan category (LOINC 80764-4), whatever its status."""
+    return any(terms.contains(PAIN_TREATMENT_PLAN, c) for c in plan.categories)
+
+
+def in_force(plan: CarePlan) -> bool:
+    """Whether the plan's status says it is in force (active or completed)."""
+    return plan.status in PLAN_STATUSES
+
+
+def status_words(plan: CarePlan) -> str:
+    """A status not in force as both faces say it: "draft", "no status", "on hold", "status unknown"."""
+    status = plan.status
+    return _STATUS_WORDS.get(status) or (status or "").replace("-", " ")
 
 
 def _days(plan: CarePlan) -> list[date]:
@@ -54,9 +71,12 @@ def _day_up_to(days: list[date], today: date) -> date | None:
 
 
 def current_pain_plan(plans: Iterable[CarePlan], terms: Terminology, today: date) -> CurrentPlan:
-    """The pain treatment plan with the latest day (the first written wins a tie), and apart the undated ones and
-    those dated only after today: neither is counted, and both faces name them rather than leave them out unsaid."""
-    pain_plans = [p for p in plans if is_pain_plan(p, terms)]
+    """The pain treatment plan with the latest day (the first written wins a tie), and apart the undated ones, those
+    dated only after today and those not in force: none is counted, and both faces name them rather than leave them
+    out unsaid (a draft passed over read as "no plan on record")."""
+    plans = [p for p in plans if p.status not in VOID_STATUSES and _pain_category(p, terms)]
+    pain_plans = [p for p in plans if in_force(p)]
+    not_in_force = tuple((p, max(_days(p), default=None)) for p in plans if not in_force(p))
     best: tuple[date, CarePlan] | None = None
     ahead: list[tuple[CarePlan, date]] = []
     for plan in pain_plans:
@@ -69,5 +89,5 @@ def current_pain_plan(plans: Iterable[CarePlan], terms: Terminology, today: date
             ahead.append((plan, max(days)))
     undated = tuple(p for p in pain_plans if p.undated)
     if best is None:
-        return CurrentPlan(None, None, undated, tuple(ahead))
-    return CurrentPlan(best[1], best[0], undated, tuple(ahead))
+        return CurrentPlan(None, None, undated, tuple(ahead), not_in_force)
+    return CurrentPlan(best[1], best[0], undated, tuple(ahead), not_in_force)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from guideline.cards import Card
-from guideline.care_plans import CurrentPlan, current_pain_plan
+from guideline.care_plans import CurrentPlan, current_pain_plan, status_words
 from guideline.checks.common import (
     and_more,
     based_on,
@@ -120,6 +120,16 @@ AHEAD = _Uncounted(
 )
 
 
+# A draft, a plan on hold or one with no status: nobody has agreed to it yet, or nothing says so.
+NOT_IN_FORCE = _Uncounted(
+    "not in force",
+    "only an active or completed plan counts, so it was not counted; if it is the plan, finish and sign it, or check "
+    "its status.",
+    "only an active or completed plan counts, so they were not counted; if one is the plan, finish and sign it, or "
+    "check their status.",
+)
+
+
 def _uncounted_text(named: list[str], why: _Uncounted) -> tuple[str, ...]:
     """A paragraph naming the pain treatment plans of one kind that were not counted (`named`), if any."""
     if not named:
@@ -130,10 +140,19 @@ def _uncounted_text(named: list[str], why: _Uncounted) -> tuple[str, ...]:
 
 
 def _uncounted_plans(current: CurrentPlan) -> tuple[str, ...]:
-    """The paragraphs naming each pain treatment plan on record that was not counted: undated, then dated ahead."""
+    """The paragraphs naming each pain treatment plan on record that was not counted: undated, dated ahead, then not
+    in force."""
     undated = [plan.title or "untitled" for plan in current.undated]
     ahead = [f"{plan.title or 'untitled'}, dated {iso_day(day)}" for plan, day in current.ahead]
-    return (*_uncounted_text(undated, UNDATED), *_uncounted_text(ahead, AHEAD))
+    not_in_force = [
+        f"{plan.title or 'untitled'}, {status_words(plan)}" + (f", dated {iso_day(day)}" if day else "")
+        for plan, day in current.not_in_force
+    ]
+    return (
+        *_uncounted_text(undated, UNDATED),
+        *_uncounted_text(ahead, AHEAD),
+        *_uncounted_text(not_in_force, NOT_IN_FORCE),
+    )
 
 
 def _plan_documented(facts: Facts, current: CurrentPlan, lookback: int, accept_notes: bool) -> bool:

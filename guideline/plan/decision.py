@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from guideline.care_plans import in_force
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ DECISIONS: dict[str, str] = {
     "taper": "Taper",
     "stop": "Stop opioid therapy",
 }
-VOID = frozenset({"entered-in-error", "revoked"})
 
 
 def care_plan_category(config: GuidelineConfig) -> dict[str, str]:
@@ -60,11 +60,13 @@ def _decided(plan: CarePlan) -> date | None:
 
 
 def last_decision(facts: Facts) -> Decision | None:
+    """The newest decision in force: a draft (or one on hold, or with no status) is no decision made, as the
+    `treatment-plan` card counts no such plan; the Decide step names it beside the care plans instead."""
     category = care_plan_category(facts.config)
     kinds = decision_system(facts.config)
     found: list[Decision] = []
     for plan in facts.record.care_plans:
-        if plan.status in VOID or not any(c.has(category["system"], category["code"]) for c in plan.categories):
+        if not in_force(plan) or not any(c.has(category["system"], category["code"]) for c in plan.categories):
             continue
         chosen = next((code for c in plan.categories for code in c.codes(kinds) if code in DECISIONS), None)
         found.append(

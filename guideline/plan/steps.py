@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from guideline.care_plans import current_pain_plan
+from guideline.care_plans import CurrentPlan, current_pain_plan, status_words
 from guideline.plan.decision import Decision, last_decision
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from guideline.facts import Facts
     from guideline.plan.oud import OudBlock
     from guideline.plan.risks import Risks
+    from guideline.record import CarePlan
 
 PEG_EVERY_MONTHS = 3
 SCREEN_EVERY_MONTHS = 12
@@ -479,10 +480,9 @@ def _plan_ahead_detail(day: date) -> str:
     return f"dated after today ({iso_day(day)}), so it was not taken for a current plan; check its date"
 
 
-def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
+def _latest_care_plan(current: CurrentPlan, evidence: list[Evidence]) -> date | None:
     """Without a PainPlan decision, the current pain treatment plan is the plan on record, taken by the rule the
     `treatment-plan` card counts it by; each plan with no date is named beside it, never taken for it."""
-    current = current_pain_plan(facts.record.care_plans, facts.terms, facts.today)
     if current.plan is not None:
         evidence.append(Evidence(f"Care plan on record: {current.plan.title or 'untitled'}", current.day, ""))
     evidence.extend(
@@ -493,6 +493,26 @@ def _latest_care_plan(facts: Facts, evidence: list[Evidence]) -> date | None:
         for plan, day in current.ahead
     )
     return current.day
+
+
+def _not_in_force_detail(plan: CarePlan) -> str:
+    """Beside a plan not in force (a draft, on hold, no status): shown, as a clinician would look for it, but never
+    taken for the current plan, as the `treatment-plan` card does not count it."""
+    if plan.status is None:
+        return "no status recorded, so it was not taken for a current plan; check whether it is in force"
+    words = status_words(plan)
+    if words == "draft":
+        return "a draft, not in force, so it was not taken for a current plan; if it is the plan, finish and sign it"
+    return f"{words}, not in force, so it was not taken for a current plan; check its status"
+
+
+def _not_in_force_evidence(current: CurrentPlan) -> list[Evidence]:
+    """Each pain treatment plan not in force, with its day, whether or not a decision is recorded: a draft left out
+    read as "no plan on record"."""
+    return [
+        Evidence(f"Care plan on record: {plan.title or 'untitled'}", day, _not_in_force_detail(plan))
+        for plan, day in current.not_in_force
+    ]
 
 
 def _decision_detail(decision: Decision) -> str:
@@ -515,9 +535,10 @@ def _decide(
     due: list[str] = []
     states: list[str] = []
     plans_unread = unread("decision", statuses)
+    current = current_pain_plan(facts.record.care_plans, facts.terms, facts.today)
     if decision is None and plans_unread:
         evidence.append(unknown_evidence("Decision (continue, adjust, taper or stop)", plans_unread))
-        latest_plan = _latest_care_plan(facts, evidence)
+        latest_plan = _latest_care_plan(current, evidence)
     elif decision is not None:
         evidence.append(Evidence(f"Decision: {decision.label}", decision.day, _decision_detail(decision)))
         evidence.extend(Evidence(f"Plan: {a}") for a in decision.activities)
@@ -525,7 +546,8 @@ def _decide(
         latest_plan = decision.day
     else:
         evidence.append(Evidence("Decision (continue, adjust, taper or stop)", None, "none recorded with PainPlan"))
-        latest_plan = _latest_care_plan(facts, evidence)
+        latest_plan = _latest_care_plan(current, evidence)
+    evidence.extend(_not_in_force_evidence(current))
     reassessed = tasks.get("reassessment")
     stale = latest_plan is None or latest_plan < facts.today - timedelta(days=DECISION_DAYS)
     if therapy and (
