@@ -12,15 +12,24 @@ from guideline.terminology import PAIN_TREATMENT_PLAN
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
+    from guideline.config import GuidelineConfig
     from guideline.record import CarePlan
     from guideline.terminology import Terminology
 
+# The check whose `lookback_days` is the one window a pain treatment plan (or a PainPlan decision) stays current in.
+PLAN_WINDOW_CHECK = "treatment-plan"
 # Only an active or completed plan is in force: a draft, one on hold or one with no status is no plan agreed.
 PLAN_STATUSES = frozenset({"active", "completed"})
 # A plan entered in error or revoked is void: nothing reads it, so nothing names it.
 VOID_STATUSES = frozenset({"entered-in-error", "revoked"})
 # How each face says a status not in force (R4 draft, on-hold, unknown; DSTU2 proposed; STU3 suspended are as written).
 _STATUS_WORDS = {None: "no status", "draft": "draft", "proposed": "draft", "unknown": "status unknown"}
+
+
+def plan_window_days(config: GuidelineConfig) -> int:
+    """How many days a pain treatment plan stays current: `checks.treatment-plan.lookback_days`, read by the card
+    and the plan page's Decide step alike, so they never disagree on whether a current plan exists."""
+    return int(config.check(PLAN_WINDOW_CHECK)["lookback_days"])
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def test_the_plan_page_names_an_undated_plan_and_does_not_take_it_for_the_curren
     decide = _decide(view)
     [line] = [e for e in decide.evidence if e.label.startswith("Care plan on record")]
     assert line.day is None and "no date" in line.detail
-    assert decide.status == "due"  # an undated plan is no plan of the last 92 days
+    assert decide.status == "due"  # an undated plan is no plan of the window (90 days)
 
 
 def test_an_undated_decision_is_said_to_have_no_date():

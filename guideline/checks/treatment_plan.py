@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from guideline.cards import Card
-from guideline.care_plans import CurrentPlan, current_pain_plan, status_words
+from guideline.care_plans import CurrentPlan, current_pain_plan, plan_window_days, status_words
 from guideline.checks.common import (
     and_more,
     based_on,
@@ -35,7 +35,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     longer_term = tuple(o for o in facts.pain_triggers(CHECK_ID) if facts.duration(o) == "subacute-chronic")
     if not longer_term or not facts.exposure.naive:
         return None
-    lookback = int(settings["lookback_days"])
+    lookback = plan_window_days(facts.config)
     current = current_pain_plan(facts.record.care_plans, facts.terms, facts.today)
     if _plan_documented(facts, current, lookback, bool(settings["accept_document_reference"])):
         return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from guideline.care_plans import CurrentPlan, current_pain_plan, status_words
+from guideline.care_plans import CurrentPlan, current_pain_plan, plan_window_days, status_words
 from guideline.plan.decision import Decision, last_decision
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 PEG_EVERY_MONTHS = 3
 SCREEN_EVERY_MONTHS = 12
-DECISION_DAYS = 92  # a decision is made at each reassessment, at least every 3 months
 
 STEP_KEYS = ("assess", "consent", "agreement", "initiate", "reassess", "decide")
 STEP_TITLES: dict[str, str] = {
@@ -549,7 +548,8 @@ def _decide(
         latest_plan = _latest_care_plan(current, evidence)
     evidence.extend(_not_in_force_evidence(current))
     reassessed = tasks.get("reassessment")
-    stale = latest_plan is None or latest_plan < facts.today - timedelta(days=DECISION_DAYS)
+    # The `treatment-plan` card's window: the page's own 92 days called a plan current that the card did not count.
+    stale = latest_plan is None or latest_plan < facts.today - timedelta(days=plan_window_days(facts.config))
     if therapy and (
         stale
         or (reassessed and reassessed.last_done and decision and decision.day and decision.day < reassessed.last_done)
