@@ -5,6 +5,7 @@ window to 45 or 180 days moved the card alone. Both now read `checks.treatment-p
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -66,3 +67,56 @@ def test_the_card_and_the_decide_step_agree_whether_a_plan_is_current(window: in
 def test_a_bad_window_stops_the_program_with_the_key_named(value: Any):
     with pytest.raises(ConfigError, match=r"checks\.treatment-plan\.lookback_days"):
         GuidelineConfig.from_mapping(_window(value))
+
+
+def _decision(days: int) -> dict[str, Any]:
+    """PainPlan's decision as the page writes it (continue), recorded `days` ago."""
+    base = "http://painplan.example/fhir"
+    return {
+        "resourceType": "CarePlan",
+        "id": "cp-decision",
+        "status": "active",
+        "intent": "plan",
+        "title": "Pain treatment plan: continue",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "created": f"{days_ago(days)}T10:00:00-04:00",
+        "period": {"start": days_ago(days)},
+        "category": [
+            PAIN_PLAN,
+            {"coding": [{"system": f"{base}/CodeSystem/painplan-care-plan", "code": "opioid-treatment-decision"}]},
+            {"coding": [{"system": f"{base}/CodeSystem/painplan-decision", "code": "continue"}]},
+        ],
+    }
+
+
+def _sign(*resources: dict[str, Any]):
+    draft = med_request(OXYCODONE, draft=True, id="ox1", supply_days=30)
+    evaluation = run("order-sign", drafts=[draft], resources=list(resources))
+    view = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    return card(evaluation, treatment_plan.CHECK_ID), next(
+        s for s in view.section("steps").content.steps if s.key == "decide"
+    )
+
+
+def test_a_plan_revised_after_an_old_decision_is_current_on_both_faces():
+    # Before, an old PainPlan decision hid the plan the EHR revised since: the card counted the revision, the page
+    # looked at the decision alone and asked for one.
+    found, decide = _sign(_decision(120), _plan(10))
+    assert found is None
+    assert not any(d.startswith(ASK) for d in decide.due)
+    lines = [(e.label, e.day) for e in decide.evidence if e.label.startswith(("Decision:", "Care plan on record"))]
+    assert lines == [
+        ("Decision: Continue the current plan", NOW.date() - timedelta(days=120)),
+        ("Care plan on record: Chronic knee pain treatment plan", NOW.date() - timedelta(days=10)),
+    ]
+
+
+def test_the_decision_is_not_listed_again_as_a_care_plan():
+    found, decide = _sign(_decision(30))
+    assert found is None and not any(d.startswith(ASK) for d in decide.due)
+    assert not any(e.label.startswith("Care plan on record") for e in decide.evidence)
+
+
+def test_an_old_decision_and_an_old_plan_still_ask_for_a_decision():
+    found, decide = _sign(_decision(120), _plan(100))
+    assert found is not None and any(d.startswith(ASK) for d in decide.due)

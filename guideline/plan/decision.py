@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,8 @@ class Decision:
     activities: tuple[str, ...]
     notes: tuple[str, ...]
     follow_up: date | None = None  # the follow-up visit the decision scheduled
+    # The CarePlan it was read from: the Decide step lists the other pain treatment plans beside it, not this one again.
+    plan: CarePlan | None = field(default=None, compare=False, repr=False)
 
 
 def _decided(plan: CarePlan) -> date | None:
@@ -79,6 +81,7 @@ def last_decision(facts: Facts) -> Decision | None:
                 plan.activities,
                 plan.notes,
                 plan.follow_up,
+                plan,
             )
         )
     found.sort(key=lambda d: d.day or date.min)

@@ -479,19 +479,29 @@ def _plan_ahead_detail(day: date) -> str:
     return f"dated after today ({iso_day(day)}), so it was not taken for a current plan; check its date"
 
 
-def _latest_care_plan(current: CurrentPlan, evidence: list[Evidence]) -> date | None:
-    """Without a PainPlan decision, the current pain treatment plan is the plan on record, taken by the rule the
-    `treatment-plan` card counts it by; each plan with no date is named beside it, never taken for it."""
-    if current.plan is not None:
+def _care_plan_evidence(current: CurrentPlan, decision: Decision | None) -> list[Evidence]:
+    """The pain treatment plans on record beside the decision, each taken or not by the rule the `treatment-plan` card
+    counts them by: the current plan, then each with no date, dated only after today or not in force, named and never
+    taken for it. The decision's own plan is not listed twice."""
+    own = decision.plan if decision is not None else None
+    evidence: list[Evidence] = []
+    if current.plan is not None and current.plan is not own:
         evidence.append(Evidence(f"Care plan on record: {current.plan.title or 'untitled'}", current.day, ""))
     evidence.extend(
-        Evidence(f"Care plan on record: {plan.title or 'untitled'}", None, NO_PLAN_DATE) for plan in current.undated
+        Evidence(f"Care plan on record: {plan.title or 'untitled'}", None, NO_PLAN_DATE)
+        for plan in current.undated
+        if plan is not own
     )
     evidence.extend(
         Evidence(f"Care plan on record: {plan.title or 'untitled'}", None, _plan_ahead_detail(day))
         for plan, day in current.ahead
+        if plan is not own
     )
-    return current.day
+    evidence.extend(
+        Evidence(f"Care plan on record: {plan.title or 'untitled'}", day, _not_in_force_detail(plan))
+        for plan, day in current.not_in_force
+    )
+    return evidence
 
 
 def _not_in_force_detail(plan: CarePlan) -> str:
@@ -503,15 +513,6 @@ def _not_in_force_detail(plan: CarePlan) -> str:
     if words == "draft":
         return "a draft, not in force, so it was not taken for a current plan; if it is the plan, finish and sign it"
     return f"{words}, not in force, so it was not taken for a current plan; check its status"
-
-
-def _not_in_force_evidence(current: CurrentPlan) -> list[Evidence]:
-    """Each pain treatment plan not in force, with its day, whether or not a decision is recorded: a draft left out
-    read as "no plan on record"."""
-    return [
-        Evidence(f"Care plan on record: {plan.title or 'untitled'}", day, _not_in_force_detail(plan))
-        for plan, day in current.not_in_force
-    ]
 
 
 def _decision_detail(decision: Decision) -> str:
@@ -537,16 +538,16 @@ def _decide(
     current = current_pain_plan(facts.record.care_plans, facts.terms, facts.today)
     if decision is None and plans_unread:
         evidence.append(unknown_evidence("Decision (continue, adjust, taper or stop)", plans_unread))
-        latest_plan = _latest_care_plan(current, evidence)
     elif decision is not None:
         evidence.append(Evidence(f"Decision: {decision.label}", decision.day, _decision_detail(decision)))
         evidence.extend(Evidence(f"Plan: {a}") for a in decision.activities)
         evidence.extend(Evidence(f"Note: {n}") for n in decision.notes)
-        latest_plan = decision.day
     else:
         evidence.append(Evidence("Decision (continue, adjust, taper or stop)", None, "none recorded with PainPlan"))
-        latest_plan = _latest_care_plan(current, evidence)
-    evidence.extend(_not_in_force_evidence(current))
+    evidence.extend(_care_plan_evidence(current, decision))
+    # The later of the decision and the current plan: a plan the EHR revised after an old decision is current for the
+    # card, and was not for the page when it looked at the decision alone.
+    latest_plan = max((d for d in (decision.day if decision else None, current.day) if d is not None), default=None)
     reassessed = tasks.get("reassessment")
     # The `treatment-plan` card's window: the page's own 92 days called a plan current that the card did not count.
     stale = latest_plan is None or latest_plan < facts.today - timedelta(days=plan_window_days(facts.config))
