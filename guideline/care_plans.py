@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 PLAN_WINDOW_CHECK = "treatment-plan"
 # Only an active or completed plan is in force: a draft, one on hold or one with no status is no plan agreed.
 PLAN_STATUSES = frozenset({"active", "completed"})
-# A plan entered in error or revoked is void: nothing reads it, so nothing names it.
-VOID_STATUSES = frozenset({"entered-in-error", "revoked"})
 # How each face says a status not in force (R4 draft, on-hold, unknown; DSTU2 proposed; STU3 suspended are as written).
 _STATUS_WORDS = {None: "no status", "draft": "draft", "proposed": "draft", "unknown": "status unknown"}
 
@@ -83,7 +81,7 @@ def current_pain_plan(plans: Iterable[CarePlan], terms: Terminology, today: date
     """The pain treatment plan with the latest day (the first written wins a tie), and apart the undated ones, those
     dated only after today and those not in force: none is counted, and both faces name them rather than leave them
     out unsaid (a draft passed over read as "no plan on record")."""
-    plans = [p for p in plans if p.status not in VOID_STATUSES and _pain_category(p, terms)]
+    plans = [p for p in plans if not p.void and _pain_category(p, terms)]
     pain_plans = [p for p in plans if in_force(p)]
     not_in_force = tuple((p, max(_days(p), default=None)) for p in plans if not in_force(p))
     best: tuple[date, CarePlan] | None = None

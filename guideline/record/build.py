@@ -457,8 +457,6 @@ def _with_places_read(encounter: Encounter, locations: Mapping[str, Mapping[str,
     return replace(encounter, places=tuple(places))
 
 
-# Statuses no check and no section reads a care plan in: its date would change nothing.
-_VOID_PLAN_STATUSES = frozenset({"entered-in-error", "revoked"})
 UNDATED_CARE_PLAN = (
     "it has no date PainPlan can read (no created date, period start or meta.lastUpdated), so no check could count "
     "it as a plan made in its window and the plan page did not take it for the current plan; check when it was made"
@@ -472,7 +470,7 @@ def _undated_care_plans(plans: list[CarePlan]) -> list[ReadProblem]:
     return [
         ReadProblem("CarePlan", plan.id, _undated_reason(plan))
         for plan in plans
-        if plan.undated and plan.status not in _VOID_PLAN_STATUSES
+        if plan.undated and not plan.void  # no check reads a void plan: its date would change nothing
     ]
 
 

@@ -402,6 +402,10 @@ class ServiceRequest:
     occurrence_end: datetime | None
 
 
+# A care plan entered in error or revoked is void (a draft, one on hold or with no status is not: it is named).
+VOID_CARE_PLAN_STATUSES = frozenset({"entered-in-error", "revoked"})
+
+
 @slot_init
 @dataclass(frozen=True, slots=True)
 class CarePlan:
@@ -424,6 +428,11 @@ class CarePlan:
         """Whether it has no date PainPlan can read (created, period start, meta.lastUpdated): no check can place it
         in a window, and it may be years old."""
         return self.created is None and self.period_start is None and self.last_updated is None
+
+    @property
+    def void(self) -> bool:
+        """Whether it was entered in error or revoked: no check and no section reads it, so nothing names it."""
+        return self.status in VOID_CARE_PLAN_STATUSES
 
 
 @slot_init
