@@ -28,6 +28,7 @@ from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
+from guideline.exclusions import hospice_place_days
 from guideline.named_gaps import ON_CARD, UNDATED_HOSPICE_CLAIMS, CardLine, worded
 from guideline.population.claims import claims_read_for_a_hook
 from guideline.record import ReadProblem, build_record, resources_in
@@ -103,6 +104,7 @@ def run_hook(
             budget_bytes=settings.fhir_budget_bytes,
             # Where the site searches lab reports, the results they name and no answer held are read too.
             terms=load_terminology(config) if REPORTS.key in asked else None,
+            hospice_days=hospice_place_days(config),  # the visits whose places' Locations are read
         )
     except Exception as error:  # noqa: BLE001 - the drafts can still be checked; the chart is named as missing
         log_failure("gather-failed", request.hook_instance, error)

@@ -331,6 +331,27 @@ def possible_hospice_place(encounter: Encounter) -> str | None:
     return None
 
 
+def hospice_place_days(config: GuidelineConfig) -> int | None:
+    """The days back a visit's place may show a hospice stay (the hospice exclusion's `procedure_days`), or None
+    where the exclusion is off: the hook reads the Locations of those visits' places and no others."""
+    if not config.exclusion_enabled("hospice_palliative"):
+        return None
+    return int(config["exclusions"]["hospice_palliative"]["procedure_days"])
+
+
+def places_to_read(encounter: Encounter, days: int, today: date) -> tuple[str, ...]:
+    """The references of the Locations a visit of the last `days` days took place at (`visit_within`, not only
+    planned or reserved) whose type the visit does not hold (`Place.types`, from a contained Location or one sent
+    beside it): only such a Location's type can say the stay was at a hospice (`hospice_place`)."""
+    if not encounter.places or not visit_within(encounter, days, today):
+        return ()
+    return tuple(
+        place.reference
+        for place in _stayed_places(encounter)
+        if place.reference and not place.types and not place.reference.startswith("#")
+    )
+
+
 def hospice_visit(encounter: Encounter, terms: Terminology) -> str | None:
     """Why the visit is hospice or end-of-life care, or None: its reason is such care, as a hospice procedure is, it
     is a visit of the hospice service, known by its type, service type or class (`hospice_visit_kind`), or a stay at
