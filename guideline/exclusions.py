@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from guideline.clinical import (
     condition_name,
@@ -15,11 +15,12 @@ from guideline.clinical import (
     procedure_counts,
 )
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_reference
+from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_reference, text
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.hospice import names_hospice_care
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.record.model import Place
+from guideline.record.readers import location_types
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
     HOSPICE_FINDING,
@@ -329,6 +330,14 @@ def possible_hospice_place(encounter: Encounter) -> str | None:
         if place.name and names_hospice_care(place.name):
             return place.name
     return None
+
+
+def location_may_say_hospice(location: Mapping[str, Any]) -> bool:
+    """Whether a Location, joined to a visit that took place there, could make it a hospice stay or name it as a
+    possible one: its type says hospice (`hospice_place`) or its name does (`possible_hospice_place`). Any other
+    Location changes no hospice rule, so the population review keeps only these of an export's Locations."""
+    place = Place.make(None, text(location.get("name")), None, location_types(location))
+    return _hospice_place_type(place) is not None or bool(place.name and names_hospice_care(place.name))
 
 
 def hospice_place_days(config: GuidelineConfig) -> int | None:

@@ -16,7 +16,7 @@ from guideline.exclusions import age_in_years, hospice_not_counted
 from guideline.fhirdata import as_dict, text, written_days
 from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
 from guideline.population.claims import with_claims_read
-from guideline.population.exclusions import exclusion_reason
+from guideline.population.exclusions import exclusion_reason, with_export_places
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes, partial_evidence, partial_measures
 from guideline.population.model import Directory, Period
@@ -250,7 +250,8 @@ def evaluate_patient(
     resources = [_as_written(r) for r in with_claims_read(resources, quality, patient_id)]
     terms = load_terminology(config)
     zone = ZoneInfo(config["timezone"])
-    record = build_record(resources, zone)
+    # A visit's place joined to the export's Location by reference: Bulk exports send Locations in their own file.
+    record = with_export_places(build_record(resources, zone), directory.places)
     quality.unreadable_resources += len(record.problems)
     quality.medication_data_from = _earliest_medication_day(record)
     raw = _index(resources)

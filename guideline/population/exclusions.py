@@ -7,6 +7,7 @@ window, not against the months before today."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -18,12 +19,14 @@ from guideline.exclusions import (
     hospice_care_given,
     hospice_visit,
     is_z515,
+    location_may_say_hospice,
     visit_within,
 )
 from guideline.fhirdata import as_dict, text
 from guideline.population.model import Period
 from guideline.recognition.diagnoses import in_diagnosis_set
 from guideline.record import Condition, PatientRecord
+from guideline.record.build import with_places_read
 from guideline.terminology import (
     HOSPICE_FINDING,
     MALIGNANT_CANCER,
@@ -33,6 +36,23 @@ from guideline.terminology import (
 from guideline.timeutil import in_last_days, local_date
 
 VOID = frozenset({"cancelled", "entered-in-error", "not-done"})
+
+
+def hospice_location(location: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the review keeps of one of the export's Locations (its name and type, all the hospice rules read), or
+    None when neither could say hospice: a payer's export may list thousands of places, nearly none a hospice."""
+    if not location_may_say_hospice(location):
+        return None
+    kept = {"resourceType": "Location", "id": location.get("id"), "name": location.get("name")}
+    return {**kept, "type": location.get("type")}
+
+
+def with_export_places(record: PatientRecord, places: Mapping[str, Mapping[str, Any]]) -> PatientRecord:
+    """The record with each visit's places joined to the export's Locations by reference (`Location/id`, relative,
+    absolute or versioned), as the point of care joins a Location sent beside the visit (`with_places_read`)."""
+    if not places or not any(encounter.places for encounter in record.encounters):
+        return record
+    return replace(record, encounters=tuple(with_places_read(e, places) for e in record.encounters))
 
 
 def _abated_on(raw: Mapping[str, Any] | None) -> date | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR
 from guideline.timeutil import months_before
@@ -89,6 +90,10 @@ class Directory:
     # prescribers and pharmacies by number alone
     by_identifier: Mapping[str, str] = field(default_factory=dict)
     conflicts: int = 0  # ids sent in more than one differing version (the newest was read)
+    # "Location/x" → the export's Location, as sent in its own file, kept only where its type or name may say hospice
+    # (guideline.exclusions.location_may_say_hospice): a visit names its place by reference, and the review joins it
+    # as the point of care joins a Location sent beside the visit.
+    places: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

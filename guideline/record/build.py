@@ -399,7 +399,7 @@ def _read_all(
                 report, contained = read_diagnostic_report(resource, tz)
                 reports.append(report)
                 collected["observations"].extend(contained)
-            elif kind == "Location":  # where a visit took place: its type may say hospice (`_with_places_read`)
+            elif kind == "Location":  # where a visit took place: its type may say hospice (`with_places_read`)
                 if resource_id:
                     locations[f"Location/{resource_id}"] = resource
             elif kind == "OperationOutcome":
@@ -421,7 +421,7 @@ def _read_all(
     if reports and urls:
         reports = _results_by_full_url(reports, found, urls)
     if locations and collected["encounters"]:
-        collected["encounters"] = [_with_places_read(e, locations) for e in collected["encounters"]]
+        collected["encounters"] = [with_places_read(e, locations) for e in collected["encounters"]]
     problems.extend(_undated_care_plans(collected["care_plans"]))
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
@@ -442,7 +442,7 @@ def _read_all(
     return record, newer, untold
 
 
-def _with_places_read(encounter: Encounter, locations: Mapping[str, Mapping[str, Any]]) -> Encounter:
+def with_places_read(encounter: Encounter, locations: Mapping[str, Mapping[str, Any]]) -> Encounter:
     """The visit with the type (and, where the visit gives none, the name) of each Location it took place at that
     the record holds: an Epic stay at "Connecticut Hospice, Branford" says hospice only in its Location's type."""
     if not encounter.places:

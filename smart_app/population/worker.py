@@ -13,6 +13,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text
 from guideline.identifiers import identifier_key
 from guideline.population import Directory, Period, Quality, evaluate_patient
+from guideline.population.exclusions import hospice_location
 from guideline.population.links import LinksRead, read_links
 from guideline.record import READABLE_TYPES
 from guideline.versions import VersionRank, version_rank
@@ -23,7 +24,8 @@ from guideline.versions import VersionRank, version_rank
 EXPECTED_TYPES = READABLE_TYPES | frozenset(
     {"Practitioner", "PractitionerRole", "Organization", "Location", "Coverage", "ExplanationOfBenefit"}
 )
-DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
+# Location too: a visit names its place by reference, and a place typed hospice excludes the patient.
+DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location")
 SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
 # A patient with any of these may be in the cohort (the engine decides); claims may be pharmacy claims.
 MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder", "ExplanationOfBenefit")
@@ -121,7 +123,10 @@ def build_directory(lines: Iterable[str]) -> Directory:
         if not kind or not ident:
             continue
         key = (kind, ident)
-        entry = _role_links(resource) if kind == "PractitionerRole" else _name(resource)
+        if kind == "Location":
+            entry = hospice_location(resource)
+        else:
+            entry = _role_links(resource) if kind == "PractitionerRole" else _name(resource)
         rank = (version_rank(resource), repr(entry))
         earlier = newest.get(key)
         if earlier is not None and earlier[1] != entry:
@@ -130,12 +135,16 @@ def build_directory(lines: Iterable[str]) -> Directory:
             newest[key] = (rank, entry, _identifier_keys(resource) if kind in _NUMBERED else ())
     roles: dict[str, tuple[str | None, str | None]] = {}
     names: dict[str, str] = {}
+    places: dict[str, Any] = {}
     numbered: dict[str, str] = {}
     for (kind, ident), (_, entry, keys) in newest.items():
         for key in keys:  # one identifier on two resources: the lowest reference, whatever order the files came in
             numbered[key] = min(numbered.get(key, f"{kind}/{ident}"), f"{kind}/{ident}")
         if kind == "PractitionerRole":
             roles[ident] = entry  # type: ignore[assignment]
+        elif kind == "Location":
+            if entry:
+                places[f"Location/{ident}"] = entry
         elif entry:
             names[f"{kind}/{ident}"] = entry  # type: ignore[assignment]
     practitioner_orgs: dict[str, str] = {}
@@ -149,6 +158,7 @@ def build_directory(lines: Iterable[str]) -> Directory:
         names=names,
         conflicts=len(conflicting),
         by_identifier=numbered,
+        places=places,
     )
 
 
