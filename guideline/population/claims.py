@@ -67,7 +67,12 @@ def claim_resources(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
     patient = as_dict(claim.get("patient"))
     status = text(claim.get("status"))
     if _claim_type_codes(claim) & PHARMACY_CLAIM_TYPES:
-        return _fills(claim, ident, patient, _FILL_STATUS.get(status or "active", "unknown"))
+        fills = _fills(claim, ident, patient, _FILL_STATUS.get(status or "active", "unknown"))
+        if status in VOID_CLAIM_STATUSES or not _is_hospice_claim(claim):
+            return fills
+        # Dispensed at the hospice place of service (34): billed for a patient in hospice on the days it bills, so
+        # hospice care as an institutional hospice claim is, on both faces (one rule: `_is_hospice_claim`).
+        return [*fills, _hospice_care(claim, f"{ident}-px1", patient)]
     if status in VOID_CLAIM_STATUSES:
         return []
     return [*_diagnoses(claim, ident, patient), *_procedures(claim, ident, patient)]
