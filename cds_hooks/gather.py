@@ -51,8 +51,8 @@ UNREAD_RECORDS = "medicines or results in records PainPlan does not read"
 # The Locations of the places of recent visits: only a Location's type may say a stay was at a hospice (Epic and
 # Oracle Health name it by reference, and no prefetch key carries it).
 HOSPICE_PLACES = "places of recent visits (whether a stay was at a hospice)"
-# Locations read per call: a year of clinic visits names a handful of departments; a Location is a read of 1-2 kB, so
-# 20 are two rounds of the parallel reads, far inside the call's deadline and memory budget.
+# Locations read per call: 90 days of visits name a handful of departments; a Location is a read of 1-2 kB, so 20
+# are two batches of the parallel reads (12 at a time), far inside the call's deadline and memory budget.
 MAX_PLACE_READS = 20
 # The second-date searches by prefetch key: one the server refuses is asked once more without its date bound.
 SECOND_DATES: dict[str, SecondDate] = {second.key: second.date for second in SECOND_SEARCHES}
