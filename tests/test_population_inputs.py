@@ -57,7 +57,7 @@ def test_a_windows_1252_name_is_one_malformed_line_of_its_file_and_the_rest_is_e
     (folder / "Patient.ndjson").write_bytes(b"".join(json.dumps(p, ensure_ascii=False).encode("cp1252") + b"\n"
                                                      for p in people))  # fmt: skip
     code, out, quality, rows = command(folder, capsys)
-    assert code == 0
+    assert code == 4  # every file read, not every line: a partial review
     assert list(rows) == ["A"] and rows["A"]["ohd_num"] == "true"
     assert quality["malformed_lines"] == 1 and quality["malformed_lines_by_file"] == {"Patient.ndjson": 1}
     assert "1 malformed lines skipped (Patient.ndjson 1)" in out
@@ -75,7 +75,7 @@ def test_each_damaged_line_is_named_once_with_its_file_and_line_and_the_rest_of_
     fills = "".join(json.dumps(r) + "\n" for r in [*quarter_of_methadone("A"), *quarter_of_methadone("B")])
     (folder / "MedicationDispense.ndjson").write_text(fills + json.dumps(methadone("A-3", "A", "2026-03-06"))[:70])
     code, out, quality, rows = command(folder, capsys)
-    assert code == 0
+    assert code == 4
     assert rows["A"]["ohd_num"] == "true" and rows["B"]["ohd_num"] == "true"  # lines after each damage were read
     assert quality["malformed_lines"] == 2
     assert quality["malformed_lines_by_file"] == {"MedicationDispense.ndjson": 1, "Patient.ndjson": 1}
@@ -83,7 +83,12 @@ def test_each_damaged_line_is_named_once_with_its_file_and_line_and_the_rest_of_
         "MedicationDispense.ndjson line 5: not JSON": 1,
         "Patient.ndjson line 2: not UTF-8": 1,
     }
-    assert out.count("Patient.ndjson line 2") == 1 and out.count("MedicationDispense.ndjson line 5") == 1
+    (report,) = [line for line in out.splitlines() if line.startswith("data quality:")]
+    assert report.count("Patient.ndjson line 2") == 1 and report.count("MedicationDispense.ndjson line 5") == 1
+    assert out.splitlines()[-1] == (  # and the closing line names what the review did not read
+        "not read (exit status 4): 2 lines "
+        "(MedicationDispense.ndjson line 5: not JSON, Patient.ndjson line 2: not UTF-8)"
+    )
 
 
 def test_a_damaged_file_is_opened_and_read_once_and_the_engines_read_its_readable_lines(tmp_path, monkeypatch):
@@ -157,7 +162,7 @@ def test_a_line_longer_than_the_readers_limit_is_a_malformed_line_of_its_file(tm
                 "content": [{"attachment": {"contentType": "application/pdf", "data": "A" * 10_000}}]}  # fmt: skip
     write_ndjson(folder, "DocumentReference", [document, {"resourceType": "DocumentReference", "id": "small"}])
     code, out, quality, rows = command(folder, capsys)
-    assert code == 0 and rows["A"]["ohd_num"] == "true"
+    assert code == 4 and rows["A"]["ohd_num"] == "true"
     assert quality["malformed_lines_by_file"] == {"DocumentReference.ndjson": 1}
     assert quality["malformed_lines_named"] == {"DocumentReference.ndjson line 1: longer than 4,096 bytes": 1}
     assert quality["resources_by_type"]["DocumentReference"] == 1
@@ -170,7 +175,7 @@ def test_a_line_over_64_megabytes_does_not_stop_the_run(tmp_path, capsys):
                 "content": [{"attachment": {"contentType": "application/pdf", "data": "A" * (65 << 20)}}]}  # fmt: skip
     write_ndjson(folder, "DocumentReference", [document])
     code, out, quality, rows = command(folder, capsys)
-    assert code == 0 and rows["A"]["ohd_num"] == "true"
+    assert code == 4 and rows["A"]["ohd_num"] == "true"
     assert quality["malformed_lines_by_file"] == {"DocumentReference.ndjson": 1}
 
 

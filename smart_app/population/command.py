@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=None, help="TOML configuration file")
     parser.add_argument("--export", default=None, help="FHIR Group or Patient $export URL to download first")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--malformed-lines-ok",
+        action="store_true",
+        help=f"exit 0, not {LINES_NOT_READ}, when every input file was read but some lines were not (still named)",
+    )
 
 
 def _usage(message: str) -> int:
@@ -36,13 +41,17 @@ def _usage(message: str) -> int:
     return 2
 
 
-# The run finished, but some input file could not be read, or only in part (each is named in the summary).
+# The run finished and wrote its outputs, but some input file could not be read, or only in part.
 INPUT_NOT_READ = 3
+# The run finished and wrote its outputs, and read every input file, but not every line of them (malformed lines).
+LINES_NOT_READ = 4
+_SHOWN = 10  # the files, and the lines, the closing line names: the summary and data-quality.json name the rest
 
 
 def run_population(args: argparse.Namespace) -> int:
-    """Exit 0 after a run that read every input file (bad data is reported, not fatal); 3 after a run that could
-    not read some file, or read it only in part; 2 for usage and configuration errors."""
+    """Exit 0 after a run that read every line of every input file (bad data in them is reported, not fatal); 3
+    after a run that could not read some file, or read it only in part; 4 after one that read every file but not
+    every line (0 with --malformed-lines-ok); 2 for usage and configuration errors, which stop the run."""
     from smart_app.config import load_settings
 
     try:
@@ -73,15 +82,57 @@ def run_population(args: argparse.Namespace) -> int:
     except (ConfigError, PopulationError) as error:
         return _usage(str(error))
     summary = review(files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress)
-    for line in summary:
+    code = exit_status(summary, args.malformed_lines_ok)
+    for line in [*summary, closing_line(summary, code, args.malformed_lines_ok)]:
         print(line)
-    return INPUT_NOT_READ if summary.inputs_not_read else 0
+    return code
 
 
 class RunSummary(list[str]):
-    """The end-of-run summary lines, and how many input files were not read or read only in part."""
+    """The end-of-run summary lines, and what of the input was not read: files (not read, or read only in part),
+    each named, and malformed lines, the first of them named by file and line."""
 
-    inputs_not_read: int = 0
+    inputs_not_read: list[str]
+    lines_not_read: int = 0
+    lines_named: list[str]
+
+    def __init__(self, lines: Sequence[str] = ()) -> None:
+        super().__init__(lines)
+        self.inputs_not_read = []
+        self.lines_named = []
+
+
+def exit_status(summary: RunSummary, malformed_lines_ok: bool = False) -> int:
+    """The command's exit status for a run that finished (see run_population)."""
+    if summary.inputs_not_read:
+        return INPUT_NOT_READ
+    if summary.lines_not_read and not malformed_lines_ok:
+        return LINES_NOT_READ
+    return 0
+
+
+def closing_line(summary: RunSummary, code: int, malformed_lines_ok: bool = False) -> str:
+    """The command's last line: that every line of every input file was read, or what was not, with the exit status,
+    so a log's last line tells a whole review from a partial one."""
+    if not summary.inputs_not_read and not summary.lines_not_read:
+        return "read: every line of every input file"
+    parts = []
+    if summary.inputs_not_read:
+        parts.append(_listed(len(summary.inputs_not_read), "input file", summary.inputs_not_read))
+    if summary.lines_not_read:
+        parts.append(_listed(summary.lines_not_read, "line", summary.lines_named))
+    status = f"{code}: --malformed-lines-ok" if code == 0 and malformed_lines_ok else str(code)
+    return f"not read (exit status {status}): " + "; ".join(parts)
+
+
+def _listed(count: int, noun: str, named: Sequence[str]) -> str:
+    """ "2 lines (Patient.ndjson line 2: not UTF-8, …, and 3 more)": the count, and the first few named."""
+    shown = list(named[:_SHOWN])
+    more = count - len(shown)
+    if more > 0 and shown:
+        shown.append(f"and {more:,} more")
+    words = f"{count:,} {noun}{'' if count == 1 else 's'}"
+    return f"{words} ({', '.join(shown)})" if shown else words
 
 
 def review(
@@ -118,6 +169,7 @@ def review(
     else:
         used_workers = workers or default_workers()
         con, source, quality, directory, counts = run_duckdb(prepared, workdir, context_args, used_workers, progress)
+    prepared.name_malformed_lines(quality)  # before merging: the names of the file's lines are then settled
     quality.merge(prepared.quality)
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
@@ -144,7 +196,9 @@ def review(
     ]
     problems = quality.summary_lines()
     lines.append("data quality: " + ("; ".join(problems) if problems else "nothing to report"))
-    lines.inputs_not_read = sum(quality.input_files_not_read.values())
+    lines.inputs_not_read = list(quality.input_files_not_read)
+    lines.lines_not_read = quality.malformed_lines
+    lines.lines_named = list(quality.malformed_lines_named)
     return lines
 
 

@@ -13,7 +13,9 @@ Before the engines read a file, `prepare_inputs` reads it once through: a line t
 the engines read is a malformed line of its file, and a gzip stream cut off or corrupt is read up to the damage and
 the file named. DuckDB and Spark each stopped the whole run on any of these; now both read the same cleaned lines,
 which the same reading writes (a damaged file is not read a second time to copy them). Each such line, and a line
-seen on the way that is no JSON (the engines count it), is named by its file and line number.
+seen on the way that is no JSON (the engines count it), is named by its file and line number; a file in which the
+engines count a malformed line that reading did not name is read once more, after them, to name it
+(`PreparedInputs.name_malformed_lines`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import os
 import shutil
 import stat
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any, overload
 
 from guideline.population import PopulationError, Quality
+from smart_app.population.worker import line_keys
 
 # The longest line the engines read (DuckDB's read_csv max_line_size); a longer one is counted as malformed first, a
 # little below the limit so the engine's own count of the line's end never decides it.
@@ -240,6 +244,8 @@ class PreparedInputs:
     names: dict[str, str] = field(default_factory=dict)  # the engines' file name (no folder) → the input's name
     read: list[str] = field(default_factory=list)  # the input files read (some perhaps only in part), by name
     quality: Quality = field(default_factory=Quality)
+    sources: dict[str, Path] = field(default_factory=dict)  # the input's name → its file, as read
+    named: Counter[str] = field(default_factory=Counter)  # the input's name → its malformed lines named so far
 
     def name_of(self, engine_path: str) -> str:
         """The input's name for a path an engine reports (Spark gives a `file:` URI): by the file's own name."""
@@ -252,6 +258,25 @@ class PreparedInputs:
         for engine_path, count in counts:
             quality.malformed_lines += count
             quality.malformed_lines_by_file[self.name_of(engine_path)] += count
+
+    def name_malformed_lines(self, engine: Quality) -> None:
+        """Names by number the malformed lines the engines counted that reading the files through did not (a line
+        that is no JSON inside an all-UTF-8 chunk, or one that looks like an object and is none): each file with
+        fewer lines named than it has malformed, up to NAMED_LINES_PER_FILE, is read once more, up to its last line
+        to name, and its names are replaced by what that reading finds (the same lines, in file order, and the rest).
+        A file with nothing unnamed is not read again."""
+        for name, counted in engine.malformed_lines_by_file.items():
+            malformed = counted + self.quality.malformed_lines_by_file[name]
+            if name not in self.sources or self.named[name] >= min(NAMED_LINES_PER_FILE, malformed):
+                continue
+            found = _malformed_lines(self.sources[name])
+            if len(found) <= self.named[name]:  # the file changed, or could not be read again: keep what was found
+                continue
+            for line in [key for key in self.quality.malformed_lines_named if key.startswith(f"{name} line ")]:
+                del self.quality.malformed_lines_named[line]
+            for line in found:
+                self.quality.malformed_lines_named[f"{name} {line}"] += 1
+            self.named[name] = len(found)
 
 
 def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], None] | None = None) -> PreparedInputs:
@@ -284,6 +309,8 @@ def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], Non
         prepared.paths.append(str(target))
         prepared.names[target.name] = name
         prepared.read.append(name)
+        prepared.sources[name] = path
+        prepared.named[name] = len(read.named)
     if not prepared.paths:  # every file failed to open: the engines still read a folder, an empty one
         (workdir / "00000.ndjson").touch()
         prepared.paths.append(str(workdir / "00000.ndjson"))
@@ -508,11 +535,47 @@ def _not_json(line: bytes, text: str) -> bool:
     body = text[:-1] if text.endswith("\r") else text
     if "\r" in body or "\x01" in body or not body.strip(" "):
         return False
-    try:
-        json.loads(body)
-    except (ValueError, RecursionError):
-        return True
-    return False
+    return line_keys(body) is None
+
+
+def _engines_find_malformed(text: str) -> bool:
+    """Whether the engines count a malformed line in this line of text, judged as they judge it (`line_keys`): each
+    piece they read of it (they split it at a carriage return too) that is not blank and is no JSON."""
+    body = text[:-1] if text.endswith("\r") else text
+    return any(piece.strip(" ") and line_keys(piece) is None for piece in body.split("\r"))
+
+
+def _malformed_lines(path: Path) -> list[str]:
+    """The first NAMED_LINES_PER_FILE malformed lines of a file by number, as `_Reader` names them ("line 3: not
+    UTF-8") and the engines count them ("line 5: not JSON"), read line by line from one open up to the last one to
+    name (a line too long to read is never held whole); up to the damage, in a file cut off or corrupt."""
+    handle, _ = _opened(path)
+    if handle is None:
+        return []
+    named: list[str] = []
+    with handle:
+        try:
+            gzipped = handle.read(2) == _GZIP_MAGIC
+            handle.seek(0)
+            stream = _decompressed(handle, gzipped)
+            number = 0
+            while len(named) < NAMED_LINES_PER_FILE and (line := stream.readline(MAX_LINE_BYTES + 2)):
+                number += 1
+                if not line.endswith(b"\n") and len(line) > MAX_LINE_BYTES:  # as `_Reader` drops it
+                    named.append(f"line {number:,}: longer than {MAX_LINE_BYTES:,} bytes")
+                    while line and not line.endswith(b"\n"):  # the rest of the line, never held
+                        line = stream.readline(_CHUNK_BYTES)
+                    continue
+                try:
+                    text = line.rstrip(b"\n").decode("utf-8")
+                except UnicodeDecodeError:
+                    named.append(f"line {number:,}: not UTF-8")
+                    continue
+                if _engines_find_malformed(text):
+                    named.append(f"line {number:,}: not JSON")
+        except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+            pass  # the damage is named as the file's (input_files_not_read); the lines before it are named
+    return named
 
 
 def _copy_bytes(source: int, target: int, length: int) -> None:
