@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -268,20 +268,25 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
     return fills
 
 
+# The supportingInfo categories (and Blue Button v1 extension URLs) of a fill's days' supply: CARIN's `dayssupply`,
+# Blue Button's `days_suply_num` variable.
+_DAYS_SUPPLY = ("dayssupply", "days_suply_num")
+
+
 def _days_supply(entries: Any, by_url: bool = False) -> Any:
-    """Days' supply from supportingInfo (CARIN's `dayssupply`, Blue Button's `days_suply_num` category) or, with
-    `by_url`, from the line quantity's extensions (Blue Button v1)."""
-    for entry in as_list(entries):
-        entry = as_dict(entry)
-        if by_url:
-            named = [text(entry.get("url")) or ""]
-        else:
-            named = [(text(c.get("code")) or "") for c in _codings(entry.get("category"))]
-        if any(n.lower() == "dayssupply" or n.endswith("days_suply_num") for n in named):
-            value = as_dict(entry.get("valueQuantity")).get("value", entry.get("valueInteger"))
-            if value is not None:
-                return value
-    return None
+    """Days' supply from supportingInfo or, with `by_url`, from the line quantity's extensions (Blue Button v1): the
+    first such entry's value, as written."""
+    return next((v for v in _entry_values(entries, _DAYS_SUPPLY, by_url) if v is not None), None)
+
+
+def _entry_values(entries: Any, names: tuple[str, ...], by_url: bool = False) -> Iterator[Any]:
+    """The value (`valueQuantity.value`, else `valueInteger`) of each supportingInfo entry whose category names one
+    of `names` (lower case) by a code, or by a Blue Button variable's URL ending in it; with `by_url`, of each
+    extension whose URL does. The one rule both a claim's days' supply and its fill number are read by."""
+    for entry in map(as_dict, as_list(entries)):
+        named = [(text(entry.get("url")) or "").lower()] if by_url else _codes(entry.get("category"))
+        if any(code.rpartition("/")[2] in names for code in named):
+            yield as_dict(entry.get("valueQuantity")).get("value", entry.get("valueInteger"))
 
 
 def _fill_number(claim: Mapping[str, Any], ident: str) -> list[dict[str, str]]:
@@ -300,15 +305,13 @@ def _fill_number(claim: Mapping[str, Any], ident: str) -> list[dict[str, str]]:
 
 
 def _info_value(entries: list[Any], names: tuple[str, ...]) -> str | None:
-    """The number a supportingInfo entry of one of these categories carries (by code, or a Blue Button variable's
-    URL ending in it), as text ("0", "2"); None when there is none."""
-    for entry in map(as_dict, entries):
-        if any(code.rpartition("/")[2] in names for code in _codes(entry.get("category"))):
-            value = as_dict(entry.get("valueQuantity")).get("value", entry.get("valueInteger"))
-            if type(value) in (int, float) and math.isfinite(value) and value == int(value):
-                return str(int(value))
-            if isinstance(value, str) and value.strip().isdigit():
-                return str(int(value))
+    """The whole number a supportingInfo entry of one of these categories carries (`_entry_values`), as text ("0",
+    "2"); None when there is none."""
+    for value in _entry_values(entries, names):
+        if type(value) in (int, float) and math.isfinite(value) and value == int(value):
+            return str(int(value))
+        if isinstance(value, str) and value.strip().isdigit():
+            return str(int(value))
     return None
 
 
