@@ -272,10 +272,11 @@ def test_a_claim_that_says_it_was_replaced_by_another_in_the_export_is_dropped()
 
 
 def test_the_same_fill_billed_twice_counts_once() -> None:
-    # Case D: one fill billed under two claim numbers made 90 days' supply of 45 and put the patient in AMO.
+    # Case D: one claim sent twice (its claim number under two resource ids) made 90 days' supply of 45 and put the
+    # patient in AMO. (Two claim numbers of one payer are two paid claims, two fills: test_population_part_fills.)
     claims = [
         pharmacy_claim("a1", "q", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5),
-        pharmacy_claim("a1dup", "q", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5),
+        {**pharmacy_claim("a1", "q", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5), "id": "a1dup"},
     ]
     outcome = _evaluate("q", [patient("q"), *claims])
     row = outcome.row
@@ -462,7 +463,8 @@ def integrity_export() -> dict[str, list[dict]]:
                 "a2x", "p-adj", "2026-02-04", quantity=120, related=_related("prior", claim={"reference": "Claim/a2"})
             ),
             pharmacy_claim("d1", "p-dup", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5),
-            pharmacy_claim("d1x", "p-dup", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5),
+            # Case D: one claim sent twice, its claim number under another resource id.
+            {**pharmacy_claim("d1", "p-dup", "2026-02-01", quantity=90, days=45, drug=OXYCODONE_5), "id": "d1x"},
         ],
     }
 

@@ -14,7 +14,7 @@ from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
 from guideline.population import Directory, PatientOutcome, evaluate_patient
-from guideline.population.claims import claim_resources
+from guideline.population.claims import FILL_NUMBER_SYSTEM, claim_resources
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 
@@ -224,10 +224,35 @@ def test_carin_parts_of_one_fill_on_different_days_each_count_once() -> None:
     assert (outcome.quality.duplicate_claim_fills, outcome.quality.claims_replaced) == (0, 0)
 
 
-def test_one_carin_fill_billed_twice_is_still_read_once() -> None:
-    # Same day, refill number, quantity, days' supply, prescriber and pharmacy, no part said: a fill billed twice.
-    claims = [carin_pharmacy_claim("c1", "2026-02-02", 90, 30), carin_pharmacy_claim("c2", "2026-02-02", 90, 30)]
+def test_two_carin_claims_alike_but_for_their_claim_numbers_are_two_fills() -> None:
+    # Same day, refill number, quantity, days' supply, prescriber and pharmacy, and CARIN says no part: but two
+    # claims the payer adjudicated and paid under two unique claim numbers. A payer's duplicate-claim edit rejects
+    # a fill billed again, and an adjustment names the claim it replaces; so these are two dispensings (two part
+    # fills of one day, which CARIN cannot mark as such). Read as one, 30 days' supply was lost.
+    claims = [carin_pharmacy_claim("c1", "2026-02-02", 45, 15), carin_pharmacy_claim("c2", "2026-02-02", 45, 15)]
+    claim_number = {"system": "https://payer.example.com/claim-number", "value": "2026C1"}
+    assert claim_number in claim_resources(claims[0])[0]["identifier"]
     outcome = _evaluate(claims)
+    assert _fills_and_days(outcome) == (2, 30.0)
+    assert outcome.quality.duplicate_claim_fills == 0
+
+
+def test_one_carin_claim_sent_twice_under_two_resource_ids_is_read_once() -> None:
+    # The payer's API re-issued resource ids between two extracts: one claim number, so one fill billed once.
+    first = carin_pharmacy_claim("c1", "2026-02-02", 90, 30)
+    again = {**carin_pharmacy_claim("c1", "2026-02-02", 90, 30), "id": "9f0c2a"}
+    outcome = _evaluate([first, again])
+    assert _fills_and_days(outcome) == (1, 30.0)
+    assert outcome.quality.duplicate_claim_fills == 1
+
+
+def test_one_fill_billed_to_two_payers_is_read_once() -> None:
+    # Coordination of benefits in an ACO's merged export: the primary and the secondary payer each paid a claim for
+    # the same fill, each under its own claim-number system. Nothing numbers them apart: one fill billed twice.
+    primary = carin_pharmacy_claim("c1", "2026-02-02", 90, 30)
+    secondary = carin_pharmacy_claim("c7", "2026-02-02", 90, 30)
+    secondary["identifier"][0]["system"] = "https://medicaid.example.gov/tcn"
+    outcome = _evaluate([primary, secondary])
     assert _fills_and_days(outcome) == (1, 30.0)
     assert outcome.quality.duplicate_claim_fills == 1
 
@@ -250,7 +275,9 @@ def test_a_claim_that_names_no_prescriber_or_pharmacy_is_not_tied_to_another_by_
     bare = [carin_pharmacy_claim(f"c{n}", "2026-02-02", 90, 30) for n in (1, 2)]
     for claim in bare:
         del claim["provider"], claim["careTeam"]
-    assert all("identifier" not in fill for claim in bare for fill in claim_resources(claim))
+    assert all(
+        FILL_NUMBER_SYSTEM not in str(fill.get("identifier")) for claim in bare for fill in claim_resources(claim)
+    )
     assert _fills_and_days(_evaluate(bare)) == (2, 60.0)
 
 
@@ -271,4 +298,4 @@ def test_a_fill_number_that_is_no_number_is_no_fill_number() -> None:
     claim = carin_pharmacy_claim("c1", "2026-02-02", 90, 30)
     claim["supportingInfo"][1]["valueQuantity"]["value"] = float("nan")
     (fill,) = claim_resources(claim)
-    assert "identifier" not in fill and fill["quantity"]["value"] == 90
+    assert FILL_NUMBER_SYSTEM not in str(fill["identifier"]) and fill["quantity"]["value"] == 90  # its claim number

@@ -223,7 +223,7 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
     if pharmacy:
         performers.append({"actor": _typed(pharmacy, "Organization")})
     claim_days = _days_supply(claim.get("supportingInfo"))
-    numbers = [as_dict(i) for i in as_list(claim.get("identifier")) if _is_rx_number(as_dict(i))]
+    numbers = _claim_numbers(claim)
     if prescriber or pharmacy:
         # Only a fill that names who prescribed or dispensed it carries its fill number: a first fill's 0 in common
         # must never tie two fills that nothing else ties (guideline.sent_twice.tied).
@@ -519,6 +519,26 @@ def _related_claims(
             if not system or not known_system or system == known_system:
                 found.add(index)
     return found
+
+
+def _claim_numbers(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The numbers a claim's fills carry as their identifiers, to tell a fill sent twice from two fills
+    (guideline.sent_twice: a system both carry, numbering them differently, makes two fills). A Part D event's
+    prescription number (with its fill number and part, `_fill_number`) is the fill's identity, as CMS's own
+    duplicate check keys it: two events under it are one fill, whatever their event ids. A claim with none (CARIN)
+    carries its claim numbers instead (each identifier with a system): two claims one payer adjudicated under two
+    numbers are two fills it paid (a fill billed again is rejected as a duplicate; an adjustment names the claim it
+    replaces), while one claim sent twice under two resource ids, or one fill billed to two payers (two systems), is
+    one fill billed twice."""
+    identifiers = [as_dict(i) for i in as_list(claim.get("identifier"))]
+    rx_numbers = [i for i in identifiers if _is_rx_number(i)]
+    if rx_numbers:
+        return rx_numbers
+    return [
+        {"system": i["system"], "value": i["value"]}
+        for i in identifiers
+        if text(i.get("system")) and text(i.get("value"))
+    ]
 
 
 def _is_rx_number(identifier: Mapping[str, Any]) -> bool:
