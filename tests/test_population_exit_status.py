@@ -167,3 +167,60 @@ def test_a_clean_file_is_read_once_and_a_file_with_an_unnamed_line_once_more(tmp
     prepared.name_malformed_lines(engine)
     assert opened == ["MedicationDispense.ndjson"]
     assert dict(prepared.quality.malformed_lines_named) == {"MedicationDispense.ndjson line 2: not JSON": 1}
+
+
+# ---- (c) a damaged gzip file is decompressed once ------------------------------------------------------------------
+
+
+def _gzip_export(tmp_path: Path, cut: bool) -> tuple[Path, list[bytes]]:
+    """A HealthLake-style gzip file of 3,000 Patients with a Windows-1252 name on line 2,001 and, if `cut`, its
+    download interrupted; and the lines the engines should read of it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = [json.dumps(patient(f"p{n}")).encode() for n in range(3000)]
+    bad = json.dumps(patient("C", name="Peña"), ensure_ascii=False).encode("cp1252")
+    packed = gzip.compress(b"\n".join([*good[:2000], bad, *good[2000:]]) + b"\n")
+    (folder / "Patient-0.ndjson.gz").write_bytes(packed[: len(packed) * 3 // 4] if cut else packed)
+    return folder, good
+
+
+def _never_again(*_: object) -> None:
+    raise AssertionError("the file's start was decompressed a second time")
+
+
+def test_a_gzip_file_with_a_bad_line_is_decompressed_once(tmp_path, monkeypatch):
+    folder, good = _gzip_export(tmp_path, cut=False)
+    monkeypatch.setattr(inputs, "_copy_decompressed", _never_again)
+    prepared = inputs.prepare_inputs(ndjson_files(folder), tmp_path / "work")
+    assert Path(prepared.paths[0]).read_bytes() == b"\n".join(good) + b"\n"
+    assert dict(prepared.quality.malformed_lines_named) == {"Patient-0.ndjson.gz line 2,001: not UTF-8": 1}
+
+
+def test_a_cut_off_gzip_download_is_decompressed_once(tmp_path, monkeypatch):
+    folder, good = _gzip_export(tmp_path, cut=True)
+    monkeypatch.setattr(inputs, "_copy_decompressed", _never_again)
+    prepared = inputs.prepare_inputs(ndjson_files(folder), tmp_path / "work")
+    copied = Path(prepared.paths[0]).read_bytes().splitlines()
+    assert copied == good[: len(copied)] and 2000 < len(copied) < 3000  # every whole line before the cut
+    (cut,) = prepared.quality.input_files_not_read
+    assert cut.startswith("Patient-0.ndjson.gz: read in part: cut off or corrupt after line")
+    assert prepared.quality.malformed_lines_by_file == {"Patient-0.ndjson.gz": 1}
+
+
+def test_a_whole_gzip_file_leaves_no_copy_and_the_engines_read_the_file(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Patient-0.ndjson.gz").write_bytes(gzip.compress(b"".join(json.dumps(patient("A")).encode() + b"\n"
+                                                                       for _ in range(10))))  # fmt: skip
+    prepared = inputs.prepare_inputs(ndjson_files(folder), tmp_path / "work")
+    assert [Path(p).name for p in prepared.paths] == ["00001.ndjson.gz"]
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["00001.ndjson.gz"]
+
+
+def test_past_the_spool_a_damaged_gzip_file_is_still_copied_whole(tmp_path, monkeypatch):
+    """A gzip file larger, decompressed, than the copy kept while reading it: its start is decompressed again, and
+    the copy is the same."""
+    monkeypatch.setattr(inputs, "SPOOL_BYTES", 4096)
+    folder, good = _gzip_export(tmp_path, cut=False)
+    prepared = inputs.prepare_inputs(ndjson_files(folder), tmp_path / "work")
+    assert Path(prepared.paths[0]).read_bytes() == b"\n".join(good) + b"\n"

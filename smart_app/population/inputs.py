@@ -43,6 +43,9 @@ from smart_app.population.worker import line_keys
 ENGINE_MAX_LINE_BYTES = 64 << 20
 MAX_LINE_BYTES = ENGINE_MAX_LINE_BYTES - 1024
 _CHUNK_BYTES = 16 << 20
+# A gzip file's readable lines are written out as they are decompressed, up to this much (see `_Reader`): a damaged
+# file's start is then never decompressed twice, and a whole one's is deleted. Four files are read at once.
+SPOOL_BYTES = 512 << 20
 _SNIFF_BYTES = 1 << 20
 _NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -360,6 +363,8 @@ def _read_through(path: Path, copy: Path) -> _Read:
         try:
             reader.found.gzipped = handle.read(2) == _GZIP_MAGIC
             handle.seek(0)
+            if reader.found.gzipped:
+                reader.spool()
             reader.read(_decompressed(handle, reader.found.gzipped))
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             reader.read_in_part(f"read in part: cut off or corrupt after line {reader.lines:,} ({_damage(error)})")
@@ -377,8 +382,10 @@ class _Reader:
     engines read the file itself. At the first line that cannot be read (not UTF-8, longer than MAX_LINE_BYTES) or
     where the file is cut off, the copy is begun with what came before, which was all readable, and every readable
     line after it is written to it as it is read. A plain file's beginning is copied by the system
-    (copy_file_range), not read again; a gzip file's is decompressed again, up to the damage, from the same open
-    file."""
+    (copy_file_range), not read again. A gzip file's lines are written to the copy from its first line, as they are
+    decompressed (the spool), up to SPOOL_BYTES: at the damage the copy already holds its beginning, and a file that
+    turns out whole has its spool deleted; only past SPOOL_BYTES is a damaged file's beginning decompressed again, up
+    to the damage, from the same open file."""
 
     def __init__(self, handle: IO[bytes], copy: Path) -> None:
         self.handle = handle
@@ -389,6 +396,24 @@ class _Reader:
         self.offset = 0  # the bytes (decompressed) of those lines: until the copy is begun, all of them readable
         self.carried = b""  # the current line's start, from earlier chunks
         self.skipping = False  # inside a line too long to read, already dropped
+        self.spooling = False  # `out` holds every readable line so far, but is no copy yet: nothing is damaged
+
+    def spool(self) -> None:
+        """The copy begun at the file's start, as a spool (see the class's docstring)."""
+        self.out = open(self.copy, "wb")  # noqa: SIM115 - written chunk by chunk, closed by close()
+        self.spooling = True
+
+    def _spooled(self) -> None:
+        """A spool that has grown past SPOOL_BYTES given up, so that a whole gzip file costs no more disk than that."""
+        if self.spooling and self.offset > SPOOL_BYTES:
+            self._end_spool()
+
+    def _end_spool(self) -> None:
+        assert self.out is not None
+        self.out.close()
+        self.copy.unlink()
+        self.out = None
+        self.spooling = False
 
     def read(self, stream: IO[bytes]) -> None:
         """Every line of the stream, chunk by chunk (read1: a gzip stream cut off keeps what came before the cut)."""
@@ -432,6 +457,7 @@ class _Reader:
                 self.out.write(memoryview(chunk)[start : last + 1])
             self.lines += chunk.count(b"\n", start, last + 1)
             self.offset += len(head) + last + 1 - start
+            self._spooled()
         else:
             self._lines(head + chunk[start : last + 1])
 
@@ -458,6 +484,7 @@ class _Reader:
             self.out.write(b"".join(line + b"\n" for line in kept))
         self.lines += block.count(b"\n")
         self.offset += len(block)
+        self._spooled()
 
     def _judged(self, lines: list[bytes]) -> list[bytes]:
         """The lines the engines can read that are still to be written, each line that cannot dropped and named, and
@@ -478,6 +505,7 @@ class _Reader:
         return kept
 
     def _drop(self, number: int, why: str) -> None:
+        self._keep_spool()
         self.found.dropped += 1
         self._name(number, why)
 
@@ -493,6 +521,7 @@ class _Reader:
     def _begin_copy(self, more: int = 0) -> None:
         """The copy begun, if it is not yet, with every byte before the damage: the whole lines read before this
         block (`offset`) and `more` of this block's, all of which could be read."""
+        self._keep_spool()
         if self.out is not None:
             return
         self.out = open(self.copy, "wb")  # noqa: SIM115 - written chunk by chunk, closed by close()
@@ -505,8 +534,16 @@ class _Reader:
             else:
                 _copy_bytes(self.handle.fileno(), self.out.fileno(), length)
 
+    def _keep_spool(self) -> None:
+        """The spool, which holds every readable line before the damage, kept as the file's copy."""
+        if self.spooling:
+            self.spooling = False
+            self.found.copied = True
+
     def close(self) -> None:
-        if self.out is not None:
+        if self.spooling:  # the file was whole: the engines read it, not the spool
+            self._end_spool()
+        elif self.out is not None:
             self.out.close()
 
 
