@@ -224,3 +224,21 @@ def test_past_the_spool_a_damaged_gzip_file_is_still_copied_whole(tmp_path, monk
     folder, good = _gzip_export(tmp_path, cut=False)
     prepared = inputs.prepare_inputs(ndjson_files(folder), tmp_path / "work")
     assert Path(prepared.paths[0]).read_bytes() == b"\n".join(good) + b"\n"
+
+
+def test_reading_again_stops_at_the_last_line_to_name(tmp_path, monkeypatch):
+    """A 3,000-line file whose one malformed line is line 2: read again only up to it, not through to its end."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lines = [json.dumps(patient(f"p{n}")) for n in range(3000)]
+    lines[1] = lines[1][:-1] + ",}"
+    (folder / "Patient.ndjson").write_text("\n".join(lines) + "\n")
+    prepared = inputs.prepare_inputs(ndjson_files(folder), tmp_path / "work")
+    engine = inputs.Quality()
+    prepared.count_malformed(engine, [(prepared.paths[0], 1)])
+    judged: list[str] = []
+    real = inputs.line_keys
+    monkeypatch.setattr(inputs, "line_keys", lambda line: judged.append(line) or real(line))
+    prepared.name_malformed_lines(engine)
+    assert dict(prepared.quality.malformed_lines_named) == {"Patient.ndjson line 2: not JSON": 1}
+    assert len(judged) == 2

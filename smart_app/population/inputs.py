@@ -266,13 +266,14 @@ class PreparedInputs:
         """Names by number the malformed lines the engines counted that reading the files through did not (a line
         that is no JSON inside an all-UTF-8 chunk, or one that looks like an object and is none): each file with
         fewer lines named than it has malformed, up to NAMED_LINES_PER_FILE, is read once more, up to its last line
-        to name, and its names are replaced by what that reading finds (the same lines, in file order, and the rest).
-        A file with nothing unnamed is not read again."""
+        to name (it knows how many there are), and its names are replaced by what that reading finds (the same lines,
+        in file order, and the rest). A file with nothing unnamed is not read again."""
         for name, counted in engine.malformed_lines_by_file.items():
             malformed = counted + self.quality.malformed_lines_by_file[name]
-            if name not in self.sources or self.named[name] >= min(NAMED_LINES_PER_FILE, malformed):
+            wanted = min(NAMED_LINES_PER_FILE, malformed)
+            if name not in self.sources or self.named[name] >= wanted:
                 continue
-            found = _malformed_lines(self.sources[name])
+            found = _malformed_lines(self.sources[name], wanted)
             if len(found) <= self.named[name]:  # the file changed, or could not be read again: keep what was found
                 continue
             for line in [key for key in self.quality.malformed_lines_named if key.startswith(f"{name} line ")]:
@@ -582,8 +583,8 @@ def _engines_find_malformed(text: str) -> bool:
     return any(piece.strip(" ") and line_keys(piece) is None for piece in body.split("\r"))
 
 
-def _malformed_lines(path: Path) -> list[str]:
-    """The first NAMED_LINES_PER_FILE malformed lines of a file by number, as `_Reader` names them ("line 3: not
+def _malformed_lines(path: Path, wanted: int = NAMED_LINES_PER_FILE) -> list[str]:
+    """The first `wanted` malformed lines of a file by number, as `_Reader` names them ("line 3: not
     UTF-8") and the engines count them ("line 5: not JSON"), read line by line from one open up to the last one to
     name (a line too long to read is never held whole); up to the damage, in a file cut off or corrupt."""
     handle, _ = _opened(path)
@@ -596,7 +597,7 @@ def _malformed_lines(path: Path) -> list[str]:
             handle.seek(0)
             stream = _decompressed(handle, gzipped)
             number = 0
-            while len(named) < NAMED_LINES_PER_FILE and (line := stream.readline(MAX_LINE_BYTES + 2)):
+            while len(named) < wanted and (line := stream.readline(MAX_LINE_BYTES + 2)):
                 number += 1
                 if not line.endswith(b"\n") and len(line) > MAX_LINE_BYTES:  # as `_Reader` drops it
                     named.append(f"line {number:,}: longer than {MAX_LINE_BYTES:,} bytes")
