@@ -242,3 +242,32 @@ def test_reading_again_stops_at_the_last_line_to_name(tmp_path, monkeypatch):
     prepared.name_malformed_lines(engine)
     assert dict(prepared.quality.malformed_lines_named) == {"Patient.ndjson line 2: not JSON": 1}
     assert len(judged) == 2
+
+
+# ---- the export's own error files ------------------------------------------------------------------------------------
+
+
+def test_error_files_the_exports_server_listed_are_named_and_exit_3(tmp_path, capsys):
+    """A Bulk Data server lists in its manifest's `error` the OperationOutcome files of resources it could not export:
+    the export is missing them, so the review is partial, whether it downloaded the export now or earlier (PainPlan's
+    saved state keeps the manifest). Before: a progress note, hidden by --quiet, and status 0."""
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
+    state = {
+        "url": "https://fhir.example.org/Group/members/$export",
+        "status_url": "https://fhir.example.org/bulkstatus/7",
+        "downloaded": [],
+        "manifest": {
+            "transactionTime": "2026-04-02T00:00:00Z",
+            "requiresAccessToken": True,
+            "output": [{"type": "Patient", "url": "https://fhir.example.org/files/1"}],
+            "error": [{"type": "OperationOutcome", "url": "https://fhir.example.org/files/err1?sig=abc"}],
+        },
+    }
+    (folder / ".export-state.json").write_text(json.dumps(state))
+    code, lines, quality = run(folder, capsys)
+    assert code == 3
+    assert list(quality["input_files_not_read"]) == [
+        "export error file 1 of 1: the server listed resources it could not export (OperationOutcome), not downloaded"
+    ]
+    assert "sig=abc" not in "\n".join(lines)  # a signed URL is a credential: never printed

@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,10 @@ def run_population(args: argparse.Namespace) -> int:
         files = ndjson_files(input_dir, exclude=out)
     except (ConfigError, PopulationError) as error:
         return _usage(str(error))
+    from smart_app.population.export import reported_errors
+
+    # What the export's server said it could not export is missing from the review as a file not read would be.
+    files = replace(files, not_read=files.not_read + tuple(reported_errors(input_dir)))
     summary = review(files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress)
     code = exit_status(summary, args.malformed_lines_ok)
     for line in [*summary, closing_line(summary, code, args.malformed_lines_ok)]:

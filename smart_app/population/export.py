@@ -243,6 +243,22 @@ def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
     return data
 
 
+def reported_errors(folder: Path) -> list[tuple[str, str]]:
+    """The error files the export's server listed in its manifest, as PainPlan's saved state keeps it: each one
+    resources the server could not export, so missing from the review, named as input not read (never by its URL,
+    which may be signed)."""
+    try:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    manifest = state.get("manifest") if isinstance(state, dict) else None
+    errors = manifest.get("error") if isinstance(manifest, dict) else None
+    if not isinstance(errors, list):
+        return []
+    why = "the server listed resources it could not export (OperationOutcome), not downloaded"
+    return [(f"export error file {n} of {len(errors)}", why) for n in range(1, len(errors) + 1)]
+
+
 def download_export(url: str, folder: Path, settings: Any, progress: Progress,
                     sleep: Callable[[float], None] | None = None) -> list[Path]:  # fmt: skip
     """Run (or resume) the export into `folder`."""
