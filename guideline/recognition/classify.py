@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, get_args
@@ -417,44 +417,56 @@ def in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
         return False
     if recognition.how == "none":
         return _sedative_read(recognition, set_name, terms)
-    kind = recognition.kind
-    names = set(recognition.ingredients)
-    bup = "buprenorphine" in names
-    if set_name == OPIOID:
-        return kind in OPIOID_KINDS or (kind == "moud" and bup)
-    if set_name == ER_LA:
-        long_acting = recognition.extended_release or recognition.form == "patch" or "methadone" in names
-        return kind in OPIOID_KINDS and long_acting
-    if set_name == TIRF:
-        transmucosal = FORM_CODES.get(recognition.form or "") in mf.TRANSMUCOSAL_FENTANYL_FORMS
-        return kind in OPIOID_KINDS and "fentanyl" in names and transmucosal
-    if set_name == NALOXONE_RESCUE:
-        return kind == "naloxone"
-    if set_name == MOUD_BUP:
-        return kind == "moud" and bup
-    if set_name == OUD_TREATMENT_OPIOID:
-        return (kind == "moud" and bup) or (
-            kind in OPIOID_KINDS and "methadone" in names and _otp_methadone(recognition)
-        )
-    if set_name == NALTREXONE:
-        return kind == "moud" and "naltrexone" in names
-    if set_name == MOUD:
-        return kind == "moud" or (kind in OPIOID_KINDS and "methadone" in names)
-    if set_name == BUPRENORPHINE:
-        return bup and (kind in OPIOID_KINDS or kind == "moud")
-    if kind == "unidentified":
+    rule = _CLASS_RULES.get(set_name)
+    if rule is not None:
+        return rule(recognition)
+    if recognition.kind == "unidentified":
         return False
     # The ingredient sets (urine-test substances, the sedative sets) by the names; a name recognised as not relevant
     # still joins a substance set (a barbiturate the site does not count as a sedative explains a barbiturate
     # result, as its code does), and names not relevant are never sold alone in a set the checks count.
-    return bool(names & _single_ingredients(terms, set_name))
+    return bool(set(recognition.ingredients) & _single_ingredients(terms, set_name))
 
 
-# The sets that stand for a class (opioid, long-acting, rescue, treatment for opioid use disorder): an unidentified
-# name is in none of them, whatever it read, as its unread part decides what it is.
-_CLASS_SETS = frozenset(
-    {OPIOID, ER_LA, TIRF, NALOXONE_RESCUE, MOUD_BUP, OUD_TREATMENT_OPIOID, NALTREXONE, MOUD, BUPRENORPHINE}
-)
+def _opioid(recognition: Recognition) -> bool:
+    return recognition.kind in OPIOID_KINDS
+
+
+def _buprenorphine_moud(recognition: Recognition) -> bool:
+    return recognition.kind == "moud" and "buprenorphine" in recognition.ingredients
+
+
+def _long_acting(recognition: Recognition) -> bool:
+    return recognition.extended_release or recognition.form == "patch" or "methadone" in recognition.ingredients
+
+
+def _transmucosal_fentanyl(recognition: Recognition) -> bool:
+    form = FORM_CODES.get(recognition.form or "")
+    return "fentanyl" in recognition.ingredients and form in mf.TRANSMUCOSAL_FENTANYL_FORMS
+
+
+# The sets that stand for a class (opioid, long-acting, rescue, treatment for opioid use disorder), each with the
+# rule that places a medication its codes did not: a set added here is a class set wherever the class sets are read.
+_CLASS_RULES: dict[str, Callable[[Recognition], bool]] = {
+    OPIOID: lambda r: _opioid(r) or _buprenorphine_moud(r),
+    ER_LA: lambda r: _opioid(r) and _long_acting(r),
+    TIRF: lambda r: _opioid(r) and _transmucosal_fentanyl(r),
+    NALOXONE_RESCUE: lambda r: r.kind == "naloxone",
+    MOUD_BUP: _buprenorphine_moud,
+    OUD_TREATMENT_OPIOID: lambda r: (
+        _buprenorphine_moud(r) or (_opioid(r) and "methadone" in r.ingredients and _otp_methadone(r))
+    ),
+    NALTREXONE: lambda r: r.kind == "moud" and "naltrexone" in r.ingredients,
+    MOUD: lambda r: r.kind == "moud" or (_opioid(r) and "methadone" in r.ingredients),
+    BUPRENORPHINE: lambda r: "buprenorphine" in r.ingredients and (_opioid(r) or r.kind == "moud"),
+}
+
+
+def _class_sets() -> frozenset[str]:
+    """The sets that stand for a class: those with a class rule, and every set whose code decides a class other
+    than a sedative's. Read from the tables each time, so a class set added to either is never left out."""
+    deciding = (name for name, kind in (*_CLASS_SETS_FIRST, *_CLASS_SETS_AFTER) if kind not in _SEDATIVE_CLASSES)
+    return frozenset(_CLASS_RULES).union(deciding)
 
 
 def _sedative_read(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
@@ -462,7 +474,7 @@ def _sedative_read(recognition: Recognition, set_name: str, terms: Terminology) 
     read ("BUTALB/APAP/CAFF/COD"): the sedative is in it whatever the other is, so the opioid + sedative check counts
     it and it explains a barbiturate urine result, as the product's code would. The class sets stay out of reach: the
     unread part may be the opioid, and the name stays unidentified."""
-    if set_name in _CLASS_SETS or not recognition.ingredients:
+    if not recognition.ingredients or set_name in _class_sets():
         return False
     known = known_ingredients()
     read = {name for name in recognition.ingredients if known[name].kind in _SEDATIVE_CLASSES}
