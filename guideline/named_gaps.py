@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from guideline.checks.high_mme import unconverted_current, unconverted_to_name
+from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZEPINE
 from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
@@ -21,7 +22,7 @@ from guideline.fills import (
     implausible_fills,
 )
 from guideline.history import naive_window
-from guideline.recognition import partly_read, recognise
+from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.timeutil import months_before
 from guideline.undated import (
@@ -33,7 +34,8 @@ from guideline.undated import (
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
-    from guideline.record import ResolvedMedication
+    from guideline.fills import FillSupply
+    from guideline.record import MedOrder, ResolvedMedication
 
 # A text may name the window a setting chose: "{days}" stands for `current_order_default_days` ("90 days"), so the
 # card and the page say the window this site set. The faces show the kinds `worded` returns, never the raw ones.
@@ -247,6 +249,40 @@ def partly_read_sedatives_on_card(facts: Facts) -> tuple[str, ...]:
     return ()
 
 
+def partly_read_opioids(facts: Facts) -> tuple[str, ...]:
+    """Drafts, current orders, listed medications and current fills of an opioid whose name was only partly read and
+    whose unread word may be a sedative the checks count ("ASA/CARISOPRO/CODEINE": codeine is sold with butalbital
+    or carisoprodol), each named with what was read. An opioid never sold with a sedative is not named here."""
+    return _doubted(facts, (*facts.current_opioids, *facts.listed_opioids), facts.current_fills)
+
+
+def partly_read_opioids_on_card(facts: Facts) -> tuple[str, ...]:
+    """Those the opioid + sedative check judged: on patient-view the current ones, on an order hook the opioids being
+    ordered; where the check runs and counts sedatives other than benzodiazepines (no benzodiazepine is sold with an
+    opioid). On other orders (an antibiotic signed) the check judged nothing; the plan page names them. (A patient
+    the general exclusions silence the check for is still told: the exclusions are not read here, so that one that
+    cannot be read costs the data-incomplete card nothing.)"""
+    settings = facts.config.check(OPIOID_BENZODIAZEPINE)
+    if not settings.runs_on(facts.context.hook) or not settings["cns_enabled"]:
+        return ()
+    if facts.context.hook == "patient-view":
+        return partly_read_opioids(facts)
+    return _doubted(facts, facts.trigger_orders, ())
+
+
+def _doubted(facts: Facts, orders: Iterable[MedOrder], fills: Iterable[FillSupply]) -> tuple[str, ...]:
+    named: list[str] = []
+    for order in orders:
+        doubt = sedative_doubt(recognise(order.medication, facts.terms), facts.terms)
+        if doubt:
+            named.append(order_named(facts.name(order), order, doubt))
+    for supply in fills:
+        doubt = sedative_doubt(recognise(supply.dispense.medication, facts.terms), facts.terms)
+        if doubt:
+            named.append(named_item(facts.name(supply.dispense), "current fill", supply.dispense.id, doubt))
+    return tuple(dict.fromkeys(named))
+
+
 # To name a new kind of uncounted item, add one entry here: the card, the page and the note read this tuple.
 # Its order is the plan page's.
 NAMED_GAPS: tuple[NamedGap, ...] = (
@@ -313,6 +349,27 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "could not count:",
         ),
         note="Sedatives whose names were only partly read (an ingredient not recognised may be an opioid)",
+    ),
+    NamedGap(
+        key="partly-read-opioids",
+        items=partly_read_opioids,
+        # The opioid + sedative check pairs an opioid with a sedative on record; the one the unread word may be, inside
+        # the opioid itself, it cannot see. Only opioids sold with a sedative (codeine) are named: "oxycodone / Foo"
+        # would be noise. Its dose card says only that its dose could not be read.
+        card=CardLine(
+            "its name was only partly read; the ingredient not recognised may be a sedative, so the opioid + sedative "
+            "check could not tell whether this medicine combines an opioid with a sedative; check what it is",
+            "other opioids whose names were only partly read",
+        ),
+        card_items=partly_read_opioids_on_card,
+        page=PageSentence(
+            "1 opioid has a name PainPlan read only in part; another ingredient in it was not recognised and may be a "
+            "sedative, so the opioid + sedative check could not tell whether it combines an opioid with a sedative:",
+            "{count} opioids have names PainPlan read only in part; another ingredient in each was not recognised and "
+            "may be a sedative, so the opioid + sedative check could not tell whether they combine an opioid with a "
+            "sedative:",
+        ),
+        note="Opioids whose names were only partly read (an ingredient not recognised may be a sedative)",
     ),
     NamedGap(
         key="unconverted-opioids",

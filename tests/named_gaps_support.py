@@ -14,17 +14,30 @@ COCAINE_SCREEN = "14314-9"
 SERTRALINE = "92652-7"  # Sertraline [Presence] in Urine by Confirmatory method: a drug PainPlan does not judge
 CANNABINOID_SCREEN = "18282-4"  # Cannabinoids [Presence] in Urine by Screen method: not judged by default setting
 FUTURE = "2026-07-01"  # builders' evaluation day is 2026-06-15
+NDC = "http://hl7.org/fhir/sid/ndc"
 SITE_ORDER_CLASS = {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30", "code": "3"}]}
 PHARMACY_RX = "urn:oid:2.16.840.1.113883.3.1234.rx"  # a pharmacy system's prescription-fill number
 
 
 def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
-    """The order being signed (an opioid, so every check applies) and `count` new opioid orders of unknown supply."""
+    """The order being signed (an opioid, so every check applies), `count` new opioid orders of unknown supply, and
+    `count` new orders of a codeine product whose cut name hides a word that may be carisoprodol (a sedative)."""
     signed = med_request(OXYCODONE, draft=True, id="draft-oxy", supply_days=5)
     unclassified = [
         med_request(OXYCODONE, draft=True, id=f"draft-nosupply-{n}", supply_days=None) for n in range(count)
     ]
-    return [signed, *unclassified]
+    partly_read = [
+        {
+            **med_request("0", draft=True, id=f"draft-cod-partly-{n}", supply_days=5),
+            "medicationCodeableConcept": {
+                "coding": [
+                    {"system": NDC, "code": "00603-2550-21", "display": "ASA/CARISOPRO/CODEINE TAB 325-200-16MG"}
+                ]
+            },
+        }
+        for n in range(count)
+    ]
+    return [signed, *unclassified, *partly_read]
 
 
 def every_gap_selections(count: int = 1) -> list[str]:

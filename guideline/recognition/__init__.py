@@ -15,6 +15,8 @@ from guideline.recognition.classify import (
     medication_names,
     partly_read,
     recognise,
+    sedative_doubt,
+    sedatives_maybe_unread,
     unidentified_name,
 )
 from guideline.recognition.names import NamedStrength, NameReading, read_name
@@ -32,5 +34,7 @@ __all__ = [
     "partly_read",
     "read_name",
     "recognise",
+    "sedative_doubt",
+    "sedatives_maybe_unread",
     "unidentified_name",
 ]

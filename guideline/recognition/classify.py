@@ -11,7 +11,7 @@ from guideline import mme_factors as mf
 from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.lexicon import ingredients as known_ingredients
-from guideline.recognition.lexicon import opioid_partners
+from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with
 from guideline.recognition.names import NamedStrength, NameReading, read_name
 from guideline.recognition.strengths import listed_strengths_known
 from guideline.record import ResolvedMedication, may_read_medication
@@ -486,11 +486,43 @@ def partly_read(recognition: Recognition) -> str | None:
     recognised"; None for a name read whole, or one whose codes decided."""
     if not recognition.unread_ingredient or not recognition.ingredients:
         return None
-    names = list(recognition.ingredients)
-    read = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    read = _listed(list(recognition.ingredients), "and")
     # Unidentified, its unread part sits beside an ingredient sold with opioids: it may be the opioid.
     maybe = " (it may be an opioid)" if recognition.unidentified else ""
     return f"read as {read}; another ingredient in its name was not recognised{maybe}"
+
+
+def sedatives_maybe_unread(recognition: Recognition, terms: Terminology) -> tuple[str, ...]:
+    """The sedatives an opioid whose name was only partly read may hold in the word not read: those the packaged drug
+    table sells with an opioid it read and that the site's benzodiazepine or CNS depressant set counts ("ASA/CARISOPRO/
+    CODEINE": butalbital, carisoprodol). Empty for a name read whole, for an opioid never sold with a sedative
+    ("oxycodone / Foo 5 mg") and when a counted sedative was read in the name (the checks count that one)."""
+    if not recognition.is_opioid or not recognition.unread_ingredient:
+        return ()
+    counted = _single_ingredients(terms, BENZO) | _single_ingredients(terms, CNS_DEPRESSANT)
+    read = set(recognition.ingredients)
+    if read & counted:
+        return ()
+    partners = sedatives_sold_with()
+    return tuple(sorted({sedative for name in read for sedative in partners.get(name, ())} & counted))
+
+
+def sedative_doubt(recognition: Recognition, terms: Terminology) -> str | None:
+    """What an opioid partly read, which may hold a sedative, says for a card: "read as aspirin and codeine; another
+    ingredient in its name was not recognised; codeine is sold with butalbital or carisoprodol"; else None."""
+    sedatives = sedatives_maybe_unread(recognition, terms)
+    unread = partly_read(recognition)
+    if not sedatives or unread is None:
+        return None
+    partners = sedatives_sold_with()
+    opioids = [name for name in recognition.ingredients if partners.get(name, frozenset()) & set(sedatives)]
+    return f"{unread}; {_listed(opioids, 'and')} {'is' if len(opioids) == 1 else 'are'} sold with " + _listed(
+        list(sedatives), "or"
+    )
+
+
+def _listed(names: list[str], joiner: str) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {joiner} {names[-1]}"
 
 
 def _otp_methadone(recognition: Recognition) -> bool:

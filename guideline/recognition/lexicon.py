@@ -205,6 +205,23 @@ def opioid_partners() -> frozenset[str]:
     return frozenset(word for word in words if word in known and known[word].kind != "opioid")
 
 
+@cache
+def sedatives_sold_with() -> Mapping[str, frozenset[str]]:
+    """Each opioid with the sedatives and benzodiazepines sold with it in one product (codeine: butalbital in
+    Fioricet and Fiorinal with codeine, carisoprodol in Soma compound with codeine), read from the packaged RxNorm
+    drug table's names."""
+    known = ingredients()
+    found: dict[str, set[str]] = {}
+    with DRUG_TABLE.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            words = {ALIASES.get(word, word) for word in NAME_WORD.findall(row["drug_name"].lower())}
+            named = [known[word] for word in words if word in known]
+            sedatives = {i.name for i in named if i.kind in ("sedative", "benzodiazepine")}
+            for opioid in (i.name for i in named if i.kind == "opioid"):
+                found.setdefault(opioid, set()).update(sedatives)
+    return {opioid: frozenset(sedatives) for opioid, sedatives in found.items() if sedatives}
+
+
 @dataclass(frozen=True, slots=True)
 class Ingredient:
     name: str
