@@ -19,47 +19,47 @@ from guideline.config_codes import SiteCode, rxnorm_code
 from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, LOINC, NDC, RXNORM, SNOMED, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import ndc11
+from guideline.recognition import in_set, recognise
 from guideline.record import ResolvedMedication
 from guideline.searches import PDMP_CODES
+from guideline.set_names import (
+    BENZO,
+    BUPRENORPHINE,
+    CNS_DEPRESSANT,
+    ER_LA,
+    HOSPICE_DISPOSITION,
+    HOSPICE_FINDING,
+    HOSPICE_PROCEDURE,
+    MALIGNANT_CANCER,
+    MOUD,
+    MOUD_BUP,
+    NALOXONE_RESCUE,
+    NALTREXONE,
+    OPIATE_EXPECTED,
+    OPIOID,
+    OPIOID_POISONING,
+    OPIOID_TREATMENT_ASSESSMENT,
+    OUD,
+    OUD_TREATMENT_OPIOID,
+    PAIN_MANAGEMENT_PROCEDURE,
+    PAIN_TREATMENT_PLAN,
+    PDMP_REVIEW,
+    SICKLE_CELL,
+    SLEEP_BREATHING,
+    SUD_HISTORY,
+    TERMINAL,
+    TIRF,
+    UDS_TEST,
+    UNNAMED_MEDICATION,
+)
 from guideline.uds_analytes import ANALYTES, UNMARKETED, Analyte
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 Code = tuple[str, str]  # (system, code)
 
-# ---- set names: derived sets (guideline 2.2, 2.3 and the sets the checks read) ----
-OPIOID = "OPIOID"
-ER_LA = "ER_LA"
-# Transmucosal immediate-release fentanyl (buccal tablets and films, lozenges, sublingual tablets, sublingual and
-# nasal sprays): contraindicated in patients who are not opioid-tolerant (FDA boxed warning, TIRF REMS).
-TIRF = "TIRF"
-BENZO = "BENZO"
-CNS_DEPRESSANT = "CNS_DEPRESSANT"
-NALOXONE_RESCUE = "NALOXONE_RESCUE"
-MOUD_BUP = "MOUD_BUP"
-# Opioids whose form marks them as treatment for opioid use disorder, never pain therapy: the A.4 buprenorphine
-# products and the methadone forms only opioid treatment programs dispense (dispersible 40 mg tablets, 10 mg/mL
-# concentrate). Their supply is not pain exposure (long-term therapy, recent start) for Recommendations 6 and 7.
-OUD_TREATMENT_OPIOID = "OUD_TREATMENT_OPIOID"
-MOUD = "MOUD"
-NALTREXONE = "NALTREXONE"
-BUPRENORPHINE = "BUPRENORPHINE"
-OUD = "OUD"
-OPIOID_POISONING = "OPIOID_POISONING"
-SUD_HISTORY = "SUD_HISTORY"
-SLEEP_BREATHING = "SLEEP_BREATHING"
-SICKLE_CELL = "SICKLE_CELL"
-MALIGNANT_CANCER = "MALIGNANT_CANCER"
-TERMINAL = "TERMINAL"
-UDS_TEST = "UDS_TEST"
-HOSPICE_DISPOSITION = "HOSPICE_DISPOSITION"
-HOSPICE_PROCEDURE = "HOSPICE_PROCEDURE"
-HOSPICE_FINDING = "HOSPICE_FINDING"
-OPIOID_TREATMENT_ASSESSMENT = "OPIOID_TREATMENT_ASSESSMENT"
-PDMP_REVIEW = "PDMP_REVIEW"
-PAIN_MANAGEMENT_PROCEDURE = "PAIN_MANAGEMENT_PROCEDURE"
-PAIN_TREATMENT_PLAN = "PAIN_TREATMENT_PLAN"
-OPIATE_EXPECTED = "OPIATE_EXPECTED"
+# The derived sets' names live in guideline.set_names (recognition names them without importing this module); every
+# reader of the sets imports them from here, as before.
 
 # ---- set names: 2022 value sets used as they are (the name is the value set id) ----
 AMPHETAMINE_MEDS = "amphetamines-class-medications"
@@ -736,9 +736,6 @@ def _products_by_ingredient(data: _Data, opioid: frozenset[Code], words: set[str
 # The public lookup object.
 
 
-# What a medication nothing names is called.
-UNNAMED_MEDICATION = "unnamed medication"
-
 # Memo questions besides set names; set names never contain a space, so these cannot collide with one.
 _NAME = "medication name"
 _SUBSTANCES = "substances for test"
@@ -861,9 +858,6 @@ class Terminology:
         return answer
 
     def _in_by_recognition(self, set_name: str, medication: ResolvedMedication) -> bool:
-        # Imported here: recognition reads this module's sets, so it cannot be imported before them.
-        from guideline.recognition import in_set, recognise
-
         return in_set(recognise(medication, self), set_name, self)
 
     def knows_medication(self, medication: ResolvedMedication) -> bool:

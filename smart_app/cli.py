@@ -73,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_serve(args)
     if args.command == "demo":
-        from smart_app.demo import run_demo
+        from smart_app.demo_command import run_demo
 
         return run_demo(args)
     if args.command == "population":

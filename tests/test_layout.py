@@ -133,3 +133,60 @@ def test_each_face_gets_the_loaded_values():
     assert settings.cds.today.isoformat() == "2026-06-15"
     assert settings.launch.smart_default_iss == "https://ehr.example/fhir"
     assert settings.cds.guideline is settings.guideline
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "guideline.terminology",
+        "guideline.recognition",
+        "guideline.recognition.classify",
+        "guideline.recognition.diagnoses",
+    ],
+)
+def test_the_code_sets_and_recognition_import_each_other_one_way(module):
+    # The code sets ask recognition where a medication no set's code places belongs; recognition reads the sets'
+    # names from guideline.set_names and asks the sets only through the calls it names (recognition.code_sets).
+    assert reaches_itself(module, "guideline") == []
+
+
+def test_recognition_imports_no_terminology():
+    assert offenders("guideline/recognition", ("guideline.terminology",)) == []
+
+
+def factory_importers(package: str) -> set[str]:
+    """The modules of `package` that import a name of its own __init__ (the app factory), not one of its modules:
+    `from smart_app import create_app` does, `from smart_app import svg_charts` does not."""
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == package and node.level == 0:
+                names = [alias.name for alias in node.names]
+                if any(not (ROOT / package / f"{n}.py").exists() and not (ROOT / package / n).is_dir() for n in names):
+                    found.add(_module_of(path))
+            elif isinstance(node, ast.Import) and any(alias.name == package for alias in node.names):
+                found.add(_module_of(path))
+    return found
+
+
+def mounted_by_the_factory(package: str) -> set[str]:
+    """Every module of `package` the app factory imports, at any depth (inside functions too)."""
+    known = {_module_of(path): path for path in (ROOT / package).rglob("*.py")}
+    seen: set[str] = set()
+    todo = [package]
+    while todo:
+        for target in imported_modules(known[todo.pop()]):
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target not in seen and target != package:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def test_no_module_the_app_factory_mounts_imports_the_factory():
+    # The demo's blueprint is mounted by the factory; the command that serves the demo (smart_app.demo_command), like
+    # `painplan serve`, builds the app with the factory and is mounted by nothing.
+    assert factory_importers("smart_app") & mounted_by_the_factory("smart_app") == set()
+    assert factory_importers("smart_app") == {"smart_app.server", "smart_app.demo_command"}

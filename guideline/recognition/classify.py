@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
 from guideline import mme_factors as mf
 from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
+from guideline.recognition.code_sets import CodeSets, DrugRow
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with
 from guideline.recognition.names import NamedStrength, NameReading, read_name
 from guideline.recognition.strengths import listed_strengths_known
 from guideline.record import ResolvedMedication, may_read_medication
-from guideline.terminology import (
+from guideline.set_names import (
     BENZO,
     BUPRENORPHINE,
     CNS_DEPRESSANT,
@@ -29,9 +30,6 @@ from guideline.terminology import (
     TIRF,
     UNNAMED_MEDICATION,
 )
-
-if TYPE_CHECKING:
-    from guideline.terminology import DrugIngredient, Terminology
 
 Kind = Literal[
     "known-opioid",
@@ -122,7 +120,7 @@ class Recognition:
 _MEMO = IdentityMemo()
 
 
-def recognise(medication: ResolvedMedication, terms: Terminology) -> Recognition:
+def recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
     """The medication's class: its codes decide when any is known; otherwise its names; otherwise an RxNorm code
     whose names say nothing opioid-like is not relevant, and anything else (a bare code with no name) is
     unidentified."""
@@ -136,7 +134,7 @@ def recognise(medication: ResolvedMedication, terms: Terminology) -> Recognition
     return found  # type: ignore[return-value]
 
 
-def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognition:
+def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
     by_code = _by_code(medication, terms)
     if by_code is not None:
         return by_code
@@ -182,7 +180,7 @@ def _recognise(medication: ResolvedMedication, terms: Terminology) -> Recognitio
     return Recognition("unidentified", "none", unidentified_name(medication))
 
 
-def _shown_name(medication: ResolvedMedication, terms: Terminology) -> str:
+def _shown_name(medication: ResolvedMedication, terms: CodeSets) -> str:
     name = terms.medication_name(medication)
     return unidentified_name(medication) if name == UNNAMED_MEDICATION else name
 
@@ -203,7 +201,7 @@ _CLASS_SETS_AFTER: tuple[tuple[str, Kind], ...] = (
 )
 
 
-def _by_code(medication: ResolvedMedication, terms: Terminology) -> Recognition | None:
+def _by_code(medication: ResolvedMedication, terms: CodeSets) -> Recognition | None:
     if medication.unresolved:
         return None
     in_set = terms.medication_in_by_code
@@ -226,7 +224,7 @@ def _by_code(medication: ResolvedMedication, terms: Terminology) -> Recognition 
 
 
 def _coded_opioid(
-    medication: ResolvedMedication, name: str, ingredient_codes: tuple[str, ...], terms: Terminology
+    medication: ResolvedMedication, name: str, ingredient_codes: tuple[str, ...], terms: CodeSets
 ) -> Recognition | None:
     """A known opioid by a code no set the checks read holds: a drug-table product (an opioid cough medicine or an
     injection, which the CDC opioid analgesic set leaves out), else an RxNorm opioid ingredient code in the
@@ -257,7 +255,7 @@ def _coded_opioid(
     )
 
 
-def _route_form(rows: Iterable[DrugIngredient]) -> str | None:
+def _route_form(rows: Iterable[DrugRow]) -> str | None:
     return "injection" if any(row.route == "injection" for row in rows) else None
 
 
@@ -361,7 +359,7 @@ def _strength_listed(reading: NameReading, medication: ResolvedMedication) -> bo
     return opioids != {"buprenorphine"} and listed_strengths_known(medication)
 
 
-def _sedative_counted(reading: NameReading, terms: Terminology) -> bool:
+def _sedative_counted(reading: NameReading, terms: CodeSets) -> bool:
     """Whether the CNS depressant set, as configured, holds one of the name's sedatives."""
     return any(i.name in _single_ingredients(terms, CNS_DEPRESSANT) for i in reading.ingredients)
 
@@ -410,7 +408,7 @@ def unidentified_name(medication: ResolvedMedication) -> str:
 # ---- set membership of a medication its codes do not place (Terminology.medication_in asks this) ----
 
 
-def in_set(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
+def in_set(recognition: Recognition, set_name: str, terms: CodeSets) -> bool:
     """Whether a recognised medication belongs to a code set the checks read, when no set's code decided its class:
     the one rule for a name, a drug-table code and an ingredient code, so a class never goes without its set."""
     if recognition.by_set_code:
@@ -469,7 +467,7 @@ def _class_sets() -> frozenset[str]:
     return frozenset(_CLASS_RULES).union(deciding)
 
 
-def _sedative_read(recognition: Recognition, set_name: str, terms: Terminology) -> bool:
+def _sedative_read(recognition: Recognition, set_name: str, terms: CodeSets) -> bool:
     """Whether an unidentified name read a sedative or benzodiazepine of the set beside the ingredient it did not
     read ("BUTALB/APAP/CAFF/COD"): the sedative is in it whatever the other is, so the opioid + sedative check counts
     it and it explains a barbiturate urine result, as the product's code would. The class sets stay out of reach: the
@@ -492,7 +490,7 @@ def partly_read(recognition: Recognition) -> str | None:
     return f"read as {read}; another ingredient in its name was not recognised{maybe}"
 
 
-def sedatives_maybe_unread(recognition: Recognition, terms: Terminology) -> tuple[str, ...]:
+def sedatives_maybe_unread(recognition: Recognition, terms: CodeSets) -> tuple[str, ...]:
     """The sedatives an opioid whose name was only partly read may hold in the word not read: those the packaged drug
     table sells with an opioid it read and that the site's benzodiazepine or CNS depressant set counts ("ASA/CARISOPRO/
     CODEINE": butalbital, carisoprodol). Empty for a name read whole, for an opioid never sold with a sedative
@@ -507,7 +505,7 @@ def sedatives_maybe_unread(recognition: Recognition, terms: Terminology) -> tupl
     return tuple(sorted({sedative for name in read for sedative in partners.get(name, ())} & counted))
 
 
-def sedative_doubt(recognition: Recognition, terms: Terminology) -> str | None:
+def sedative_doubt(recognition: Recognition, terms: CodeSets) -> str | None:
     """What an opioid partly read, which may hold a sedative, says for a card: "read as aspirin and codeine; another
     ingredient in its name was not recognised; codeine is sold with butalbital or carisoprodol"; else None."""
     sedatives = sedatives_maybe_unread(recognition, terms)
@@ -539,7 +537,7 @@ def _otp_methadone(recognition: Recognition) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _single_ingredients(terms: Terminology, set_name: str) -> frozenset[str]:
+def _single_ingredients(terms: CodeSets, set_name: str) -> frozenset[str]:
     """The ingredients the set holds as single-ingredient products, read from its members' names (so a UDS
     substance set such as oxycodone-medications or a site's barbiturate setting applies to names as to codes)."""
     known = known_ingredients()

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from guideline.fhirdata import ICD10CM, SNOMED, Concept
+from guideline.recognition.code_sets import CodeSets
 from guideline.recognition.hospice import HOSPICE_WORD, PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS
-from guideline.terminology import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL, Terminology
+from guideline.set_names import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL
 
 # The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
 DIAGNOSIS_CODE_SYSTEMS = frozenset({SNOMED, ICD10CM})
@@ -205,7 +206,7 @@ def names_diagnosis(set_name: str, concept: Concept | None) -> bool:
     return _NOT_BEFORE.search(words, 0, found.start()) is None
 
 
-def in_diagnosis_set(set_name: str, concept: Concept | None, terms: Terminology) -> bool:
+def in_diagnosis_set(set_name: str, concept: Concept | None, terms: CodeSets) -> bool:
     """A diagnosis of the set: by its code, or, having no code PainPlan reads, by words that clearly name it
     (`names_diagnosis`). Facts reads the same per distinct code (`Facts.conditions_in`)."""
     return terms.contains(set_name, concept) or names_diagnosis(set_name, concept)
