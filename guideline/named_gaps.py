@@ -257,17 +257,18 @@ def partly_read_opioids(facts: Facts) -> tuple[str, ...]:
 
 
 def partly_read_opioids_on_card(facts: Facts) -> tuple[str, ...]:
-    """Those the opioid + sedative check judged: on patient-view the current ones, on an order hook the opioids being
-    ordered; where the check runs and counts sedatives other than benzodiazepines (no benzodiazepine is sold with an
-    opioid). On other orders (an antibiotic signed) the check judged nothing; the plan page names them. (A patient
-    the general exclusions silence the check for is still told: the exclusions are not read here, so that one that
-    cannot be read costs the data-incomplete card nothing.)"""
+    """Where the opioid + sedative check judged them: on patient-view (the current ones), and where an opioid is being
+    ordered (the new one may hold the sedative, and so may a current one the new opioid is paired against); where
+    the check runs and counts sedatives other than benzodiazepines (no benzodiazepine is sold with an opioid). A new
+    sedative gets the check's own card with them; on other orders (an antibiotic signed) the check judged nothing, and
+    the plan page names them. (The general exclusions are not read here, so that one that cannot be read costs the
+    data-incomplete card nothing.)"""
     settings = facts.config.check(OPIOID_BENZODIAZEPINE)
     if not settings.runs_on(facts.context.hook) or not settings["cns_enabled"]:
         return ()
-    if facts.context.hook == "patient-view":
+    if facts.context.hook == "patient-view" or facts.trigger_orders:
         return partly_read_opioids(facts)
-    return _doubted(facts, facts.trigger_orders, ())
+    return ()
 
 
 def _doubted(facts: Facts, orders: Iterable[MedOrder], fills: Iterable[FillSupply]) -> tuple[str, ...]:

@@ -109,6 +109,15 @@ def test_signing_a_partly_read_codeine_product_says_the_sedative_check_could_not
     assert WHY in line and "opioid + sedative check could not tell" in line
 
 
+def test_signing_another_opioid_names_a_current_partly_read_codeine_product(tmp_path: Path) -> None:
+    """The check pairs the new oxycodone with the sedatives on record: the current codeine product may be one."""
+    drafts = [med_request(OXYCODONE, draft=True, id="draft-oxy")]
+    response = answer(tmp_path, "order-sign", drafts, [ordered(ndc_only(FIORICET_CODEINE_CUT))])
+    assert detail_of(response, "opioid-benzodiazepine") == ""
+    line = f"- {FIORICET_CODEINE_CUT} (current order mr-cod, read as codeine, acetaminophen and caffeine;"
+    assert line in detail_of(response, "data-incomplete")
+
+
 def test_patient_view_names_a_current_partly_read_codeine_product(tmp_path: Path) -> None:
     response = answer(tmp_path, "patient-view", [], [ordered(epic_local(ASCOMP_CODEINE))])
     assert f"- {ASCOMP_CODEINE} (current order mr-cod, read as codeine;" in detail_of(response, "data-incomplete")

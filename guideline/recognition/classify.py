@@ -514,9 +514,8 @@ def sedative_doubt(recognition: Recognition, terms: CodeSets) -> str | None:
         return None
     partners = sedatives_sold_with()
     opioids = [name for name in recognition.ingredients if partners.get(name, frozenset()) & set(sedatives)]
-    return f"{unread}; {_listed(opioids, 'and')} {'is' if len(opioids) == 1 else 'are'} sold with " + _listed(
-        list(sedatives), "or"
-    )
+    sold = "is" if len(opioids) == 1 else "are"
+    return f"{unread}; {_listed(opioids, 'and')} {sold} sold with {_listed(list(sedatives), 'or')}"
 
 
 def _listed(names: list[str], joiner: str) -> str:
