@@ -267,6 +267,18 @@ def test_a_cough_syrup_with_dextromethorphan_written_dm_is_not_relevant(
     assert report["orders"][0]["class"] == "not-relevant"
 
 
+@pytest.mark.parametrize("display", ["CODEINE PHOS/GUAIFEN 10-100MG/5ML", "GUAIFEN/CODEINE SYRUP 100-10MG/5ML"])
+def test_a_codeine_cough_syrup_with_guaifenesin_cut_to_guaifen_is_read_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], display: str
+) -> None:
+    """First Databank cuts guaifenesin to "GUAIFEN": unread, the syrup was partly read, its codeine dose unknown and
+    the opioid + sedative check told it could not rule out a sedative in it, for a common cough syrup."""
+    syrup = fill(ndc_only(display), 120, 10)
+    syrup["quantity"] = {"value": 120, "unit": "mL", "system": UCUM, "code": "mL"}
+    (line,) = mme_report(tmp_path, capsys, syrup)["dispenses"]
+    assert (line["status"], line["mme_per_day"]) == ("converted", 3.6)  # 12 mL a day = 24 mg codeine × 0.15
+
+
 # ---- opioids newer than the packaged RxNorm data ----
 
 

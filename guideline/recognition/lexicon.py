@@ -141,6 +141,7 @@ ALIASES: Mapping[str, str] = {
     "chlorphen": "chlorpheniramine",
     "pse": "pseudoephedrine",
     "pe": "phenylephrine",
+    "guaifen": "guaifenesin",  # "CODEINE PHOS/GUAIFEN 10-100MG/5ML": unread, the codeine's strength could not be told
     **dict.fromkeys(("chlordiazep", "chlordiazepox"), "chlordiazepoxide"),
     "clidin": "clidinium",  # "CHLORDIAZEP/CLIDIN" (Librax): unread, the benzodiazepine was only partly read
     "amitrip": "amitriptyline",
