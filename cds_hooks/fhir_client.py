@@ -235,7 +235,9 @@ class FhirClient:
             if error is not None:
                 refused = first and error == REFUSED
                 break
-            found, outcome_error = resources_of(payload)
+            # Marked by the rule prefetch is (`resources_in`): an entry whose fullUrl names another server's base
+            # (an HIE's order relayed by the EHR) is that server's, on this page and every next one.
+            found, outcome_error = resources_of(payload, self.base_url)
             if outcome_error is None and "?" in query and first:
                 outcome_error = empty_search_problem(payload, found)
                 if not query.lower().startswith(("https://", "http://")):

@@ -39,7 +39,7 @@ from guideline.record import (
     medication_references,
     readable_medication_references,
 )
-from guideline.record.pool import UNREADABLE_REASON
+from guideline.record.pool import UNREADABLE_REASON, located_id
 from guideline.report_results import (
     ResultReads,
     each_result,
@@ -272,11 +272,10 @@ def asked_again(client: Any, results: Mapping[str, Any], remaining: float) -> di
 
 
 def _identity(resource: Mapping[str, Any]) -> str:
-    """One resource however many searches returned it: its type and id, or its whole content when it has no id."""
-    rid = resource.get("id")
-    if isinstance(rid, str) and rid:
-        return f"{resource.get('resourceType')}/{rid}"
-    return json.dumps(resource, sort_keys=True, default=str)
+    """One resource however many searches returned it: its type and id on its server (`located_id`: an HIE's
+    MedicationDispense/77 is not the EHR's, and merged by type and id alone one of the two fills was lost), or its
+    whole content when it has no id."""
+    return located_id(resource) or json.dumps(resource, sort_keys=True, default=str)
 
 
 def merged_results(results: Mapping[str, Any]) -> dict[str, Any]:

@@ -207,6 +207,18 @@ def marked_from(resource: dict[str, Any], url: Any, home: str | None) -> dict[st
     return marked_if_elsewhere(resource, url, home)
 
 
+def located_id(resource: Mapping[str, Any]) -> str | None:
+    """A resource's type and id where it lives: `MedicationRequest/123` for the EHR's own, with the base it was
+    marked from (SOURCE) for another server's (`https://hie.example/fhir/MedicationRequest/123`); None with no id.
+    What tells one resource met twice from two servers' resources with one id."""
+    rid = resource.get("id")
+    if not isinstance(rid, str) or not rid:
+        return None
+    marked = resource.get(SOURCE)
+    path = f"{resource.get('resourceType')}/{rid}"
+    return f"{marked}/{path}" if isinstance(marked, str) else path
+
+
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
     """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any
     (`resources_in` gives the resources alone, for callers that only pool them).
