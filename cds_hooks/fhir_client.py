@@ -396,7 +396,7 @@ class _Scan:
     """What a search answer's Bundle says about itself, from any depth."""
 
     issues: list[dict] = field(default_factory=list)  # every OperationOutcome issue
-    nested: str | None = None  # why a search nested in it (or a batch entry) is not all there
+    nested: str | None = None  # why a search nested in it is not all there (pages left, a total above its matches)
     matched: int = 0  # the matches among its own entries (match_count)
 
 
@@ -413,7 +413,8 @@ def _bundle_scan(payload: Any) -> _Scan:
 def _scan(bundle: Mapping[str, Any]) -> _Scan:
     """The OperationOutcome issues a Bundle carries anywhere (an entry's resource, an entry's response.outcome as a
     batch-response has, and the same inside any Bundle that is an entry's resource, as an EHR gateway wraps
-    searches), the first nested search or batch entry that is not all there, and its own matches. The resources
+    searches), the first nested search that is not all there, and its own matches (a batch answer that failed is
+    named where it is pooled, `pool.answer_problem`). The resources
     are pooled from any depth, so what is said about them is read from any depth too."""
     scan = _Scan()
     # One entry sent as an object (as hand-built integrations do) reads as a list of one, as the resources are pooled.
@@ -442,17 +443,11 @@ def _scan(bundle: Mapping[str, Any]) -> _Scan:
 
 
 def _read_response(response: Any, scan: _Scan) -> None:
-    """A batch-response entry's response: its outcome's issues, and a status that says the search failed."""
-    if not isinstance(response, dict):
-        return
-    issues = _issues_of(response["outcome"]) if isinstance(response.get("outcome"), dict) else []
-    scan.issues.extend(issues)
-    status = str(response.get("status") or "").strip()
-    if status and not status.startswith("2") and scan.nested is None:
-        scan.nested = f"one of the searches in the Bundle the EHR sent failed (HTTP {status[:40]})"
-    # An error outcome says the search failed whatever the status says (or when, against the spec, there is none).
-    if scan.nested is None and any(issue.get("severity") in ("error", "fatal") for issue in issues):
-        scan.nested = "one of the searches in the Bundle the EHR sent reported an error"
+    """A batch-response entry's response: its outcome's issues (a withheld warning, a parameter not understood).
+    Whether its status or an error in its outcome lost data is `pool.answer_problem`'s to judge, where the entry
+    is pooled: so it is named once, wherever the Bundle is read."""
+    if isinstance(response, dict) and isinstance(response.get("outcome"), dict):
+        scan.issues.extend(_issues_of(response["outcome"]))
 
 
 def _nested_search_problem(bundle: Mapping[str, Any], matched: int) -> str | None:

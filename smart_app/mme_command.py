@@ -23,6 +23,9 @@ from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_re
 from guideline.terminology import OPIOID, Terminology, load_terminology
 
 STATUS = {"ok": "converted", "excluded": "excluded", "unknown": "not-convertible"}
+# The exit status when the report was printed but an item of the input could not be read (listed under "unread"), as
+# the population review exits 3 for a file it could not read; 2 is input that cannot be read at all.
+UNREAD_EXIT = 3
 
 
 class InputError(ValueError):
@@ -171,19 +174,25 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
             lines.append(_order_json(order_id, next(results), id(order) in current_orders, known))
         else:
             lines.append(_not_counted(order_id, first, id(order) in current_unidentified, known))
+    # Every item of the input the record could not read (an unreadable resource, a batch answer that failed, one
+    # left out as another patient's), as the card names it: any of them may be an order the totals leave out.
+    unread = [{"item": problem.describe(), "why": problem.reason} for problem in record.problems]
     report: dict[str, Any] = {
         "profile": config.profile,
         "total_mme": _number(summary.total),
-        "complete": not summary.unknown_orders and not any(k.unidentified for k in recognitions),
+        "complete": not summary.unknown_orders and not any(k.unidentified for k in recognitions) and not unread,
         "current_total_mme": _number(facts.mme.total),
         # Unknown orders or fills with nothing converted leave the state "none", not "partial": still incomplete.
         "current_complete": not facts.mme.unknown_orders
         and not facts.mme.unknown_fills
         and not current_unidentified
         and not facts.unidentified_fills
-        and not _opioid_fills_ahead(facts, terms),
+        and not _opioid_fills_ahead(facts, terms)
+        and not unread,
         "orders": lines,
     }
+    if unread:  # present only when something was not read, as "dispenses" only when there are fills to list
+        report["unread"] = unread
     # Opioid fills, and fills nobody could identify (they may be opioids the total leaves out).
     unidentified = {id(d) for d in record.dispenses if recognise(d.medication, terms).unidentified}
     current_fills |= {id(s.dispense) for s in facts.unidentified_fills}
@@ -242,4 +251,15 @@ def run_mme(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextI
         return 2
     json.dump(report, stdout, indent=2, ensure_ascii=False)
     stdout.write("\n")
+    if report.get("unread"):  # the report stands, but not for the whole input: said on stderr and in the exit status
+        count = len(report["unread"])
+        print(
+            f'painplan mme: {_items(count)} in the input {"was" if count == 1 else "were"} not read (see "unread")',
+            file=sys.stderr,
+        )
+        return UNREAD_EXIT
     return 0
+
+
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"

@@ -628,7 +628,12 @@ def _type_of(resource: Mapping[str, Any]) -> str | None:
 
 
 def _stand_in(resource: Mapping[str, Any], asked: str, label: str) -> dict[str, Any]:
-    """What the record names for a resource of the wrong type in a search's answer: where it came from and why."""
+    """What the record names for a resource of the wrong type in a search's answer: where it came from and why. An
+    entry pooling already named (UNREADABLE_REASON: a failed batch answer, an entry with no resource) keeps its
+    reason, with the search it came in: replaced by "no readable resourceType", why it was not read was lost."""
+    named = resource.get(UNREADABLE_REASON)
+    if isinstance(named, str):
+        return {**resource, UNREADABLE_REASON: f"{named} (in the answer to the search for {label})"}
     kind = resource.get("resourceType")
     what = f"a {kind[:40]}" if isinstance(kind, str) and kind else "an entry with no readable resourceType"
     stand_in: dict[str, Any] = {

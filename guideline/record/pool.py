@@ -268,8 +268,14 @@ def collect_resources(
     if data.get("resourceType") == "Bundle":
         for entry in as_list(data.get("entry")):
             resource = entry.get("resource") if type(entry) is dict else None
-            if type(resource) is dict and resource and resource.get("resourceType") != "Bundle":
-                # The common case, an entry holding a resource object, without the calls of the general path.
+            if (
+                type(resource) is dict
+                and resource
+                and resource.get("resourceType") != "Bundle"
+                and "response" not in entry
+            ):
+                # The common case, an entry holding a resource object, without the calls of the general path (a
+                # batch answer's takes it: its status is judged).
                 if urls is not None:
                     url = entry.get("fullUrl")
                     if url is not None:
@@ -297,28 +303,51 @@ def _note_url(urls: dict[int, str], position: int, url: Any) -> None:
 # design. Any other success answers a read or a search, whose resource is the data asked for.
 _WRITE_STATUSES = frozenset({"201", "202", "204"})
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_ANSWER = "an answer in a batch the EHR sent"
 
 
-def _stripped_answer(entry: Mapping[str, Any]) -> str | None:
-    """Why a batch-response or transaction-response entry with no resource lost data: its status says a read or a
-    search succeeded, so a server returning minimal answers, or a proxy, stripped what it found; or its response has
-    no status at all (FHIR requires one), so nothing says the search it answers failed, and its matches were lost.
-    None for an entry that answers a write or says it failed (a failure is named where the search answer is
-    checked), and for a batch's request alone (no response: nothing was answered)."""
+def answer_problem(entry: Mapping[str, Any]) -> str | None:
+    """Why a batch-response or transaction-response entry (one with a `response`) lost data, in words; the one rule
+    for a batch answer's status, named where its Bundle is pooled (`collect_resources`), so the hook, the plan
+    page, a fetched page and `painplan mme` all name it, once. Named: a status that is no success (4xx, 5xx, or
+    no HTTP status at all, such as "OK") or an error in `response.outcome`, whatever the entry holds; and with no
+    resource, a success that answers a read or a search (a server returning minimal answers, or a proxy, stripped
+    what it found) or no status at all (FHIR requires one). None for an answer to a write (its method, or 201, 202
+    or 204), for one whose resource is an OperationOutcome (that resource names the failure where it is read), and
+    for a batch's request alone (no response: nothing was answered)."""
     if "response" not in entry or text(as_dict(entry.get("request")).get("method")) in _WRITE_METHODS:
         return None
-    status = (text(as_dict(entry["response"]).get("status")) or "")[:40]
+    resource = entry.get("resource")
+    held = type(resource) is dict and bool(resource)
+    if held and resource.get("resourceType") == "OperationOutcome":
+        return None
+    response = as_dict(entry["response"])
+    status = (text(response.get("status")) or "")[:40]
+    code = status[:3]
+    if status and not (code.isdigit() and code.startswith("2")):
+        said = f"HTTP {status}" if code.isdigit() else f'its status "{status}" is no HTTP status'
+        return f"{_ANSWER} failed ({said}), so whatever its search or read would have found was not read"
+    if _outcome_failed(response.get("outcome")):
+        said = f" (HTTP {status})" if status else ""
+        return f"{_ANSWER} reported an error{said}, so what its search or read found may not all be there"
+    if held or code in _WRITE_STATUSES:
+        return None
     if not status:
         return (
-            "an answer in a batch the EHR sent has no status and holds no data: the server or a proxy left out "
-            "whether its search succeeded and what it found, so none of it was read"
+            f"{_ANSWER} has no status and holds no data: the server or a proxy left out whether its search "
+            "succeeded and what it found, so none of it was read"
         )
-    code = status[:3]
-    if not (code.isdigit() and code.startswith("2")) or code in _WRITE_STATUSES:
-        return None
     return (
-        f"an answer in a batch the EHR sent says it succeeded (HTTP {status}) but holds no data: the server or a "
-        "proxy left out what it found, so none of it was read"
+        f"{_ANSWER} says it succeeded (HTTP {status}) but holds no data: the server or a proxy left out what it "
+        "found, so none of it was read"
+    )
+
+
+def _outcome_failed(outcome: Any) -> bool:
+    """Whether a batch answer's `response.outcome` reports an error or a fatal issue (a warning or a note does not)."""
+    issues = as_dict(outcome).get("issue")
+    return isinstance(issues, list) and any(
+        isinstance(issue, dict) and issue.get("severity") in ("error", "fatal") for issue in issues
     )
 
 
@@ -337,10 +366,10 @@ def _collect_entry(
         # An entry that is not an object, or whose resource is not one: named by the record, not dropped.
         found.append(unreadable_entry())
         return
+    problem = answer_problem(entry_data)
+    if problem is not None:  # named, and whatever the entry holds is still read
+        found.append({"resourceType": None, UNREADABLE_REASON: problem})
     if "resource" not in entry_data:
-        stripped = _stripped_answer(entry_data)
-        if stripped is not None:
-            found.append({"resourceType": None, UNREADABLE_REASON: stripped})
         return
     resource = as_dict(entry_data.get("resource"))
     if resource.get("resourceType") == "Bundle":
