@@ -190,3 +190,54 @@ def test_the_plan_page_keeps_two_servers_orders_and_fills_with_one_id_apart():
     ]
     assert sorted(o.authored_on.date().isoformat() for o in record.orders) == [days_ago(150), days_ago(40)]
     assert record.problems == ()
+
+
+# ---- a Medication of another server with the id the EHR's order names ------------------------------------------------
+
+IBUPROFEN = "197806"  # ibuprofen 600 MG Oral Tablet
+
+
+def _medication(id_: str, rxcui: str, name: str) -> dict[str, Any]:
+    coding = {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": rxcui, "display": name}
+    return {"resourceType": "Medication", "id": id_, "code": {"coding": [coding], "text": name}}
+
+
+def _by_reference(id_: str, medication: str) -> dict[str, Any]:
+    order = {
+        **med_request(OXY, id=id_, status="active", dose=2, period=4),
+        "medicationReference": {"reference": medication},
+    }
+    order.pop("medicationCodeableConcept")
+    return order
+
+
+@responses.activate
+def test_another_server_s_medication_is_never_taken_for_the_ehr_s_medication_of_that_id():
+    # A gateway's merged search: the EHR's order names its Medication/eMed1 (not included), and the HIE's order beside
+    # it came with the HIE's own Medication/eMed1, ibuprofen. Pooled as the EHR's Medication/eMed1, the oxycodone
+    # order was read as ibuprofen (no MME), and the EHR's Medication was never read.
+    hie_medication = {
+        **_entry(HIE, _medication("eMed1", IBUPROFEN, "ibuprofen 600 MG Oral Tablet")),
+        "search": {"mode": "include"},
+    }
+    merged = _searchset(_entry(FHIR, _by_reference("eRx1", "Medication/eMed1")), hie_medication)
+    responses.get(
+        f"{FHIR}/Medication/eMed1", json=_medication("eMed1", OXY, "oxycodone hydrochloride 5 MG Oral Tablet")
+    )
+    prefetch = full_prefetch("order-sign", medsActive=merged)
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True)
+    request = parse_hook_request(body, body["hook"], allow_http=False)
+    data = gather(request, templates("order-sign", GuidelineConfig.from_mapping()), today=TODAY, budget_seconds=5)
+    assert [m["id"] for m in data.medications] == ["eMed1"]  # the EHR's Medication was read
+    record = build_record(
+        data.resources,
+        TZ,
+        pooled=True,
+        fhir_server=FHIR,
+        extra_medications=data.medications,
+        medication_urls=data.medication_urls,
+        draft_orders=request.draft_orders,
+    )
+    [order] = [o for o in record.orders if o.id == "eRx1"]
+    assert order.medication.concept is not None
+    assert [c.code for c in order.medication.concept.codings] == [OXY]

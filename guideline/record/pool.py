@@ -111,9 +111,14 @@ class MedicationPool:
     server: str | None = None
 
     def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
-        resource_id = text(resource.get("id"))
-        if resource_id:
-            self.medications.setdefault(f"Medication/{resource_id}", resource)
+        """Pools a Medication under its fullUrl and where it lives (`located_id`): `Medication/<id>` only when it is
+        the EHR's. Another server's (marked, or by a fullUrl on another host) under its `Medication/<id>` was taken
+        for the EHR's Medication of that id: the EHR's was never read, and an oxycodone order read as the HIE's
+        ibuprofen."""
+        home = home_prefix(self.server)
+        located = located_id(marked_from(resource, full_url, home) if full_url and type(resource) is dict else resource)
+        if located:
+            self.medications.setdefault(located, resource)
         if full_url:
             self.medications.setdefault(full_url, resource)
 
@@ -211,8 +216,8 @@ def located_id(resource: Mapping[str, Any]) -> str | None:
     """A resource's type and id where it lives: `MedicationRequest/123` for the EHR's own, with the base it was
     marked from (SOURCE) for another server's (`https://hie.example/fhir/MedicationRequest/123`); None with no id.
     What tells one resource met twice from two servers' resources with one id."""
-    rid = resource.get("id")
-    if not isinstance(rid, str) or not rid:
+    rid = text(resource.get("id"))
+    if rid is None:
         return None
     marked = resource.get(SOURCE)
     path = f"{resource.get('resourceType')}/{rid}"
@@ -474,9 +479,9 @@ def _held(found: list[Mapping[str, Any]], urls: Mapping[int, str], target: str) 
     for index, resource in enumerate(found):
         if resource.get("resourceType") != target:
             continue
-        resource_id = text(resource.get("id"))
-        if resource_id:
-            held.add(f"{target}/{resource_id}")
+        located = located_id(resource)  # another server's (marked) is no `target/id` of the EHR's
+        if located:
+            held.add(located)
         if index in urls:
             held.add(urls[index])
     return held
