@@ -29,6 +29,7 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 READ_CHUNK = 64 * 1024
 
 
+NOT_A_RESOURCE = "the FHIR server's answer was not a FHIR resource"
 BUDGET_SPENT = "cut off: the FHIR server's answers to this call passed its memory budget"
 # A search the server refused as asked (a parameter it does not know, or a combination it does not allow); 401, 403,
 # 404 and 5xx are other answers (FetchResult.refused).
@@ -322,7 +323,10 @@ class FhirClient:
 
 def resources_of(payload: Any, server: str | None = None) -> tuple[list[dict], str | None]:
     """Resources of a Bundle or a single resource; an OperationOutcome with an error means the read failed. With the
-    EHR's `server`, another server's resources are marked with its base (`resources_in`)."""
+    EHR's `server`, another server's resources are marked with its base (`resources_in`). An answer that is no
+    resource and no list of them holds none, and is named by its error alone (not also as an unreadable item)."""
+    if isinstance(payload, dict) and not isinstance(payload.get("resourceType"), str):
+        return [], NOT_A_RESOURCE
     found: list[dict] = resources_in(payload, server)  # type: ignore[assignment] - read-only use; pooled without fullUrls
     failed = False
     # Most answers hold none: one pass that only looks, and a second only when there is an outcome to take out.
@@ -334,8 +338,8 @@ def resources_of(payload: Any, server: str | None = None) -> tuple[list[dict], s
             # Searches may carry an informational OperationOutcome (HAPI does); only errors spoil the data.
             if not severities or severities & {"error", "fatal"}:
                 failed = True
-    if not isinstance(payload, dict) or not isinstance(payload.get("resourceType"), str):
-        return found, "the FHIR server's answer was not a FHIR resource"
+    if not isinstance(payload, dict):
+        return found, NOT_A_RESOURCE
     return found, ("the FHIR server reported an error (OperationOutcome)" if failed else None)
 
 

@@ -162,6 +162,15 @@ def _no_bundle(resource: Mapping[str, Any]) -> bool:
     return text(resource.get("type")) is None and not as_list(resource.get("entry"))
 
 
+def _no_type() -> dict[str, Any]:
+    """Stands in for an object with no resourceType where a resource is expected (an item of a list of resources, or
+    the payload itself): skipped, a draft order sent so went unseen, and an order-sign answered "all clear"."""
+    return {
+        "resourceType": None,
+        UNREADABLE_REASON: "an object with no resourceType, so no FHIR resource PainPlan can read",
+    }
+
+
 def _named_no_bundle(resource: Mapping[str, Any]) -> dict[str, Any]:
     """The placeholder that names such a resource, with its id if it has one."""
     return {"resourceType": None, "id": resource.get("id"), UNREADABLE_REASON: NOT_A_BUNDLE}
@@ -228,8 +237,8 @@ def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None
     """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any
     (`resources_in` gives the resources alone, for callers that only pool them).
 
-    An object that claims to be a resource (has a resourceType) is yielded even when it is malformed, so the
-    record can name it instead of dropping it unseen."""
+    An object that claims to be a resource (has a resourceType) is yielded even when it is malformed, and one with
+    no resourceType as a stand-in that says so, so the record can name it instead of dropping it unseen."""
     found: list[Mapping[str, Any]] = []
     found_urls: dict[int, str] = {}
     collect_resources(payload, found, found_urls)
@@ -262,13 +271,16 @@ def collect_resources(
         for item in payload:
             if type(item) is dict and item.get("resourceType") != "Bundle":
                 # The common case, a plain resource, without a call per item (the same test as below).
-                if "resourceType" in item:
-                    found.append(item)
+                found.append(item if "resourceType" in item else _no_type())
                 continue
             collect_resources(item, found, urls, server)
         return
     data = as_dict(payload)
     if not data:
+        return
+    if "resourceType" not in data:
+        # An object that is no resource (a draft, or a Bundle of drafts, that lost its type): named, not skipped.
+        found.append(_no_type())
         return
     if data.get("resourceType") == "Bundle":
         for entry in as_list(data.get("entry")):
@@ -293,9 +305,8 @@ def collect_resources(
             else:
                 _collect_entry(entry, found, urls, server)
         return
-    if "resourceType" in data:
-        # Kept even when resourceType is not a text value: build_record names such a resource as unreadable.
-        found.append(data)
+    # Kept even when resourceType is not a text value: build_record names such a resource as unreadable.
+    found.append(data)
 
 
 def _note_url(urls: dict[int, str], position: int, url: Any) -> None:
