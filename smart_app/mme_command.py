@@ -20,6 +20,7 @@ from guideline.fills import FillMme, fill_date, fill_mme
 from guideline.mme import OrderMme, compute_mme
 from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
+from guideline.record.pool import UNREADABLE_REASON
 from guideline.terminology import OPIOID, Terminology, load_terminology
 
 STATUS = {"ok": "converted", "excluded": "excluded", "unknown": "not-convertible"}
@@ -47,6 +48,9 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
             raise InputError("the CDS Hooks request has no context object")
         prefetch = data.get("prefetch")
         prefetched = [v for v in prefetch.values() if v is not None] if isinstance(prefetch, Mapping) else []
+        if prefetch is not None and not isinstance(prefetch, Mapping):  # read as none, the total was the drafts'
+            shown = _JSON_KINDS.get(type(prefetch), "value")
+            prefetched = [_unread(f"the request's prefetch is not an object (a {shown}), so none of it was read")]
         patient = context.get("patientId")
         own = patient.removeprefix("Patient/") if isinstance(patient, str) and patient.strip() else None
         server = data.get("fhirServer")  # whose absolute Medication references may be matched by their id
@@ -68,6 +72,14 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
         f"the input is {shown}; expected a MedicationRequest, a MedicationStatement (or MedicationUsage), "
         "a MedicationDispense, a Bundle or a CDS Hooks request"
     )
+
+
+_JSON_KINDS = {list: "list", str: "text", int: "number", float: "number", bool: "true or false"}
+
+
+def _unread(why: str) -> dict[str, Any]:
+    """A stand-in the record names as an item not read, with why (as the pool names what it cannot read)."""
+    return {"resourceType": None, UNREADABLE_REASON: why}
 
 
 def _number(value: Decimal | None) -> float | None:

@@ -66,3 +66,16 @@ def test_painplan_mme_names_a_prefetch_value_that_is_no_resource(tmp_path: Path,
     assert code == 3 and report["current_complete"] is False
     [unread] = report["unread"]
     assert "no resourceType" in unread["why"]
+
+
+def test_painplan_mme_names_a_prefetch_that_is_no_object(tmp_path: Path, capsys):
+    # A prefetch sent as a list of its values: read as no prefetch at all, the total was the draft's alone.
+    body = hook_request(drafts=[oxycodone_draft()], prefetch={})
+    body["prefetch"] = [{"resourceType": "Bundle", "type": "searchset", "entry": []}]
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    code = main(["mme", str(path), "--today", "2026-06-15"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 3 and report["current_complete"] is False
+    [unread] = report["unread"]
+    assert "prefetch" in unread["why"] and "not an object" in unread["why"]
