@@ -138,3 +138,17 @@ def test_the_plan_page_names_a_failed_batch_answer_with_its_reason_and_its_searc
     page = answered_as_asked(result.resources, query, "Medication orders (2 years)")
     [problem] = build_record(page, TZ, fhir_server=EPIC).problems
     assert "HTTP 403 Forbidden" in problem.reason and "Medication orders (2 years)" in problem.reason
+
+
+def test_a_failed_answer_whose_resource_is_an_error_outcome_is_named_by_that_outcome_once():
+    record = build_record(
+        [_batch(_answered_search(ACTIVE), {"resource": FORBIDDEN, "response": {"status": "403"}})], TZ
+    )
+    [problem] = record.problems
+    assert problem.resource_type == "OperationOutcome"
+
+
+def test_a_failed_answer_whose_resource_is_only_a_note_is_still_named():
+    note = {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational"}]}
+    record = build_record([_batch(_answered_search(ACTIVE), {"resource": note, "response": {"status": "403"}})], TZ)
+    assert any("HTTP 403" in problem.reason for problem in record.problems)

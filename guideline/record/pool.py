@@ -335,8 +335,8 @@ def answer_problem(entry: Mapping[str, Any]) -> str | None:
         return None
     resource = entry.get("resource")
     held = type(resource) is dict and bool(resource)
-    if held and resource.get("resourceType") == "OperationOutcome":
-        return None
+    if held and resource.get("resourceType") == "OperationOutcome" and _outcome_failed(resource, True):
+        return None  # the error it reports names the failure where it is read (a note beside a 403 would not)
     response = as_dict(entry["response"])
     status = (text(response.get("status")) or "")[:40]
     code = status[:3]
@@ -359,12 +359,14 @@ def answer_problem(entry: Mapping[str, Any]) -> str | None:
     )
 
 
-def _outcome_failed(outcome: Any) -> bool:
-    """Whether a batch answer's `response.outcome` reports an error or a fatal issue (a warning or a note does not)."""
+def _outcome_failed(outcome: Any, empty: bool = False) -> bool:
+    """Whether an OperationOutcome reports an error or a fatal issue (a warning or a note does not); one with no
+    issues counts as `empty` says (as the search reading takes an OperationOutcome resource with none: failed)."""
     issues = as_dict(outcome).get("issue")
-    return isinstance(issues, list) and any(
-        isinstance(issue, dict) and issue.get("severity") in ("error", "fatal") for issue in issues
+    severities = (
+        [issue.get("severity") for issue in issues if isinstance(issue, dict)] if isinstance(issues, list) else []
     )
+    return any(severity in ("error", "fatal") for severity in severities) or (empty and not severities)
 
 
 def _collect_entry(
