@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 
 from guideline.fhirdata import as_list
 from guideline.record import resources_in
-from guideline.record.pool import home_prefix, marked_if_elsewhere
+from guideline.record.pool import home_prefix, marked_if_elsewhere, outcome_failed
 
 log = logging.getLogger(__name__)
 
@@ -333,11 +333,8 @@ def resources_of(payload: Any, server: str | None = None) -> tuple[list[dict], s
     outcomes = [resource for resource in found if resource.get("resourceType") == "OperationOutcome"]
     if outcomes:
         found = [resource for resource in found if resource.get("resourceType") != "OperationOutcome"]
-        for outcome in outcomes:
-            severities = {issue.get("severity") for issue in outcome.get("issue") or [] if isinstance(issue, dict)}
-            # Searches may carry an informational OperationOutcome (HAPI does); only errors spoil the data.
-            if not severities or severities & {"error", "fatal"}:
-                failed = True
+        # Searches may carry an informational OperationOutcome (HAPI does); only errors (or no issue) spoil the data.
+        failed = any(outcome_failed(outcome, empty=True) for outcome in outcomes)
     if not isinstance(payload, dict):
         return found, NOT_A_RESOURCE
     return found, ("the FHIR server reported an error (OperationOutcome)" if failed else None)

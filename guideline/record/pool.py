@@ -335,7 +335,7 @@ def answer_problem(entry: Mapping[str, Any]) -> str | None:
         return None
     resource = entry.get("resource")
     held = type(resource) is dict and bool(resource)
-    if held and resource.get("resourceType") == "OperationOutcome" and _outcome_failed(resource, True):
+    if held and resource.get("resourceType") == "OperationOutcome" and outcome_failed(resource, empty=True):
         return None  # the error it reports names the failure where it is read (a note beside a 403 would not)
     response = as_dict(entry["response"])
     status = (text(response.get("status")) or "")[:40]
@@ -343,7 +343,7 @@ def answer_problem(entry: Mapping[str, Any]) -> str | None:
     if status and not (code.isdigit() and code.startswith("2")):
         said = f"HTTP {status}" if code.isdigit() else f'its status "{status}" is no HTTP status'
         return f"{_ANSWER} failed ({said}), so whatever its search or read would have found was not read"
-    if _outcome_failed(response.get("outcome")):
+    if outcome_failed(response.get("outcome")):
         said = f" (HTTP {status})" if status else ""
         return f"{_ANSWER} reported an error{said}, so what its search or read found may not all be there"
     if held or code in _WRITE_STATUSES:
@@ -359,9 +359,10 @@ def answer_problem(entry: Mapping[str, Any]) -> str | None:
     )
 
 
-def _outcome_failed(outcome: Any, empty: bool = False) -> bool:
+def outcome_failed(outcome: Any, empty: bool = False) -> bool:
     """Whether an OperationOutcome reports an error or a fatal issue (a warning or a note does not); one with no
-    issues counts as `empty` says (as the search reading takes an OperationOutcome resource with none: failed)."""
+    issues counts as `empty` says (a batch answer's `response.outcome` with none says nothing; an OperationOutcome
+    sent as a search's answer with none is no data, so it failed). One rule for the answers' reading and the pool's."""
     issues = as_dict(outcome).get("issue")
     severities = (
         [issue.get("severity") for issue in issues if isinstance(issue, dict)] if isinstance(issues, list) else []
