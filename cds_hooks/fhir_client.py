@@ -415,8 +415,8 @@ def _scan(bundle: Mapping[str, Any]) -> _Scan:
     """The OperationOutcome issues a Bundle carries anywhere (an entry's resource, an entry's response.outcome as a
     batch-response has, and the same inside any Bundle that is an entry's resource, as an EHR gateway wraps
     searches), the first nested search that is not all there, and its own matches (a batch answer that failed is
-    named where it is pooled, `pool.answer_problem`). The resources
-    are pooled from any depth, so what is said about them is read from any depth too."""
+    named where it is pooled, `pool.answer_problem`). The resources are pooled from any depth, so what is said
+    about them is read from any depth too."""
     scan = _Scan()
     # One entry sent as an object (as hand-built integrations do) reads as a list of one, as the resources are pooled.
     entries = as_list(bundle.get("entry"))

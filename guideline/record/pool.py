@@ -329,8 +329,8 @@ def answer_problem(entry: Mapping[str, Any]) -> str | None:
     no HTTP status at all, such as "OK") or an error in `response.outcome`, whatever the entry holds; and with no
     resource, a success that answers a read or a search (a server returning minimal answers, or a proxy, stripped
     what it found) or no status at all (FHIR requires one). None for an answer to a write (its method, or 201, 202
-    or 204), for one whose resource is an OperationOutcome (that resource names the failure where it is read), and
-    for a batch's request alone (no response: nothing was answered)."""
+    or 204), for one whose resource is an OperationOutcome reporting an error (that resource names the failure
+    where it is read), and for a batch's request alone (no response: nothing was answered)."""
     if "response" not in entry or text(as_dict(entry.get("request")).get("method")) in _WRITE_METHODS:
         return None
     resource = entry.get("resource")
