@@ -16,7 +16,7 @@ from cds_hooks.json_input import JsonInputError, read_json_input
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
-from guideline.fills import FillMme, fill_date, fill_mme
+from guideline.fills import FillMme, UnreadFill, fill_date, fill_mme
 from guideline.mme import OrderMme, compute_mme
 from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
@@ -89,7 +89,11 @@ def _number(value: Decimal | None) -> float | None:
     return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _order_json(order_id: str, result: OrderMme, current: bool, recognition: Recognition) -> dict[str, Any]:
+def _order_json(
+    order_id: str, result: OrderMme, current: bool, recognition: Recognition, unread: tuple[UnreadFill, ...] = ()
+) -> dict[str, Any]:
+    """An opioid order's line; `unread` are its current fills whose dose could not be weighed against it."""
+    explanation = "; ".join((result.explanation, *(u.sentence for u in unread)))
     return {
         "id": order_id,
         "medication": result.display_name,
@@ -99,7 +103,7 @@ def _order_json(order_id: str, result: OrderMme, current: bool, recognition: Rec
         "identified_by": recognition.how,
         "mme_per_day": _number(result.mme) if result.state == "ok" else None,
         "current": current,
-        "explanation": result.explanation,
+        "explanation": explanation,
     }
 
 
@@ -178,12 +182,17 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     # Recomputed over the opioid orders alone: the cdc2016 methadone tier is based on their total.
     summary = compute_mme([o for o, keep in zip(record.orders, counted, strict=True) if keep], terms, config)
     results = iter(summary.orders)
+    # Current fills whose dose could not be read beside their order's (`fills.fill_unread`): each may imply more than
+    # the order the card counts, so the order's line names them and the current total is not complete.
+    unread = {id(r.order): r.unread_fills for r in facts.mme.orders if r.unread_fills}
     lines = []
     for order, order_id, keep, first, known in zip(
         record.orders, ids, counted, probe.orders, recognitions, strict=True
     ):
         if keep:
-            lines.append(_order_json(order_id, next(results), id(order) in current_orders, known))
+            lines.append(
+                _order_json(order_id, next(results), id(order) in current_orders, known, unread.get(id(order), ()))
+            )
         else:
             lines.append(_not_counted(order_id, first, id(order) in current_unidentified, known))
     # Every item of the input the record could not read (an unreadable resource, a batch answer that failed, one
@@ -197,6 +206,7 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
         # Unknown orders or fills with nothing converted leave the state "none", not "partial": still incomplete.
         "current_complete": not facts.mme.unknown_orders
         and not facts.mme.unknown_fills
+        and not unread
         and not current_unidentified
         and not facts.unidentified_fills
         and not _opioid_fills_ahead(facts, terms)
