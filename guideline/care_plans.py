@@ -43,7 +43,7 @@ class CurrentPlan:
     not_in_force: tuple[tuple[CarePlan, date | None], ...] = ()
 
 
-def _pain_category(plan: CarePlan, terms: Terminology) -> bool:
+def pain_category(plan: CarePlan, terms: Terminology) -> bool:
     """Whether the CarePlan carries the pain treatment plan category (LOINC 80764-4), whatever its status."""
     return any(terms.contains(PAIN_TREATMENT_PLAN, c) for c in plan.categories)
 
@@ -57,6 +57,11 @@ def status_words(plan: CarePlan) -> str:
     """A status not in force as both faces say it: "draft", "no status", "on hold", "status unknown"."""
     status = plan.status
     return _STATUS_WORDS.get(status) or (status or "").replace("-", " ")
+
+
+def not_in_force_days(plans: Iterable[CarePlan]) -> tuple[tuple[CarePlan, date | None], ...]:
+    """Each plan not in force, with its latest day if it has one (after today too: shown as written)."""
+    return tuple((p, max(_days(p), default=None)) for p in plans if not in_force(p))
 
 
 def _days(plan: CarePlan) -> list[date]:
@@ -81,9 +86,9 @@ def current_pain_plan(plans: Iterable[CarePlan], terms: Terminology, today: date
     """The pain treatment plan with the latest day (the first written wins a tie), and apart the undated ones, those
     dated only after today and those not in force: none is counted, and both faces name them rather than leave them
     out unsaid (a draft passed over read as "no plan on record")."""
-    plans = [p for p in plans if not p.void and _pain_category(p, terms)]
+    plans = [p for p in plans if not p.void and pain_category(p, terms)]
     pain_plans = [p for p in plans if in_force(p)]
-    not_in_force = tuple((p, max(_days(p), default=None)) for p in plans if not in_force(p))
+    not_in_force = not_in_force_days(plans)
     best: tuple[date, CarePlan] | None = None
     ahead: list[tuple[CarePlan, date]] = []
     for plan in pain_plans:

@@ -190,3 +190,38 @@ def test_a_draft_beside_a_recorded_decision_is_named_too():
     step = _decide([*rich_patient(), _decision("cp-d", "active", days=30, choice="continue"), DRAFT])
     assert any(e.label == "Decision: Continue the current plan" for e in step.evidence)
     assert [label for label, _, _ in _plan_lines(step)] == ["Care plan on record: Knee osteoarthritis pain plan"]
+
+
+def _decision_only(plan_id: str, status: Any, days: int, choice: str = "adjust") -> dict[str, Any]:
+    """PainPlan's decision as another writer (an older page, an interface) leaves it: the decision category and the
+    decision, no LOINC 80764-4."""
+    resource = _decision(plan_id, status, days, choice)
+    resource["category"] = resource["category"][1:]
+    return resource
+
+
+def test_a_draft_decision_without_the_pain_plan_code_is_named_on_the_decide_step():
+    # Before, neither the decision rule (not in force) nor the pain treatment plan rule (no LOINC 80764-4) read it,
+    # and step 6 said nothing of it: "no decision recorded" with a draft decision of 4 days ago on the chart.
+    step = _decide([*rich_patient(), _decision_only("cp-do", "draft", days=4)])
+    assert not any(e.label.startswith("Decision:") for e in step.evidence)
+    assert _plan_lines(step) == [
+        (
+            "Care plan on record: Pain treatment plan: adjust",
+            TODAY - timedelta(days=4),
+            "a draft, not in force, so it was not taken for a current plan; if it is the plan, finish and sign it",
+        )
+    ]
+    assert step.status == "due"
+
+
+def test_a_decision_in_force_without_the_pain_plan_code_is_the_decision_and_not_listed_again():
+    step = _decide([*rich_patient(), _decision_only("cp-da", "active", days=4), _decision_only("cp-dh", "on-hold", 9)])
+    assert any(e.label == "Decision: Adjust the dose or regimen" for e in step.evidence)
+    assert _plan_lines(step) == [
+        (
+            "Care plan on record: Pain treatment plan: adjust",
+            TODAY - timedelta(days=9),
+            "on hold, not in force, so it was not taken for a current plan; check its status",
+        )
+    ]

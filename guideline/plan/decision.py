@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from guideline.care_plans import in_force
+from guideline.care_plans import CurrentPlan, current_pain_plan, in_force, not_in_force_days, pain_category
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
@@ -61,14 +61,32 @@ def _decided(plan: CarePlan) -> date | None:
     return local_date(max(moments)) if moments else None
 
 
+def _is_decision(plan: CarePlan, config: GuidelineConfig) -> bool:
+    """Whether the CarePlan carries PainPlan's decision category, whatever its status."""
+    category = care_plan_category(config)
+    return any(c.has(category["system"], category["code"]) for c in plan.categories)
+
+
+def plans_on_record(facts: Facts) -> CurrentPlan:
+    """The pain treatment plans the Decide step lists beside the decision (`care_plans.current_pain_plan`, the
+    `treatment-plan` card's rule), with the decisions not in force that carry no pain treatment plan code (LOINC
+    80764-4) named among the plans not in force: neither rule read such a draft, and the step said nothing of it."""
+    current = current_pain_plan(facts.record.care_plans, facts.terms, facts.today)
+    drafts = not_in_force_days(
+        p
+        for p in facts.record.care_plans
+        if not p.void and _is_decision(p, facts.config) and not pain_category(p, facts.terms)
+    )
+    return replace(current, not_in_force=(*current.not_in_force, *drafts)) if drafts else current
+
+
 def last_decision(facts: Facts) -> Decision | None:
     """The newest decision in force: a draft (or one on hold, or with no status) is no decision made, as the
     `treatment-plan` card counts no such plan; the Decide step names it beside the care plans instead."""
-    category = care_plan_category(facts.config)
     kinds = decision_system(facts.config)
     found: list[Decision] = []
     for plan in facts.record.care_plans:
-        if not in_force(plan) or not any(c.has(category["system"], category["code"]) for c in plan.categories):
+        if not in_force(plan) or not _is_decision(plan, facts.config):
             continue
         chosen = next((code for c in plan.categories for code in c.codes(kinds) if code in DECISIONS), None)
         found.append(

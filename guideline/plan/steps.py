@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from guideline.care_plans import CurrentPlan, current_pain_plan, plan_window_days, status_words
-from guideline.plan.decision import Decision, last_decision
+from guideline.care_plans import CurrentPlan, plan_window_days, status_words
+from guideline.plan.decision import Decision, last_decision, plans_on_record
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
 from guideline.plan.reads import CHART_WINDOW, none_found, unread
@@ -535,7 +535,7 @@ def _decide(
     due: list[str] = []
     states: list[str] = []
     plans_unread = unread("decision", statuses)
-    current = current_pain_plan(facts.record.care_plans, facts.terms, facts.today)
+    current = plans_on_record(facts)
     if decision is None and plans_unread:
         evidence.append(unknown_evidence("Decision (continue, adjust, taper or stop)", plans_unread))
     elif decision is not None:
