@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from guideline.care_plans import plan_window_days
 from guideline.checks.unexpected_uds_result import RESULT_MONTHS
 from guideline.checks.urine_drug_test import report_months
 from guideline.timeutil import day_span, months_before
@@ -104,7 +105,7 @@ def reader_windows(config: GuidelineConfig) -> dict[str, tuple[Window, ...]]:
     hospice = config["exclusions"]["hospice_palliative"]
     uds, reassessment = check("urine-drug-test").options, check("reassessment-due").options
     oud_days = int(check("oud-treatment")["lookback_days"])
-    plan_days = int(check("treatment-plan")["lookback_days"])
+    plan_days = plan_window_days(config)  # the one window a pain treatment plan stays current in (card and page)
     pdmp_days = int(check("pdmp-review")["lookback_days"])
     possession = months(check("naloxone").options["possession_months"])
     medication_history = (possession, days(oud_days + SUPPLY_REACH_DAYS))
