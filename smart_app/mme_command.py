@@ -184,14 +184,16 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     results = iter(summary.orders)
     # Current fills whose dose could not be read beside their order's (`fills.fill_unread`): each may imply more than
     # the order the card counts, so the order's line names them and the current total is not complete.
-    unread = {id(r.order): r.unread_fills for r in facts.mme.orders if r.unread_fills}
+    unread_fills = {id(r.order): r.unread_fills for r in facts.mme.orders if r.unread_fills}
     lines = []
     for order, order_id, keep, first, known in zip(
         record.orders, ids, counted, probe.orders, recognitions, strict=True
     ):
         if keep:
             lines.append(
-                _order_json(order_id, next(results), id(order) in current_orders, known, unread.get(id(order), ()))
+                _order_json(
+                    order_id, next(results), id(order) in current_orders, known, unread_fills.get(id(order), ())
+                )
             )
         else:
             lines.append(_not_counted(order_id, first, id(order) in current_unidentified, known))
@@ -206,7 +208,7 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
         # Unknown orders or fills with nothing converted leave the state "none", not "partial": still incomplete.
         "current_complete": not facts.mme.unknown_orders
         and not facts.mme.unknown_fills
-        and not unread
+        and not unread_fills
         and not current_unidentified
         and not facts.unidentified_fills
         and not _opioid_fills_ahead(facts, terms)
