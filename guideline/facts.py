@@ -903,7 +903,7 @@ class Facts:
         if months not in self._uds_within:
             today = self.today
             self._uds_within[months] = tuple(
-                r for r in self.uds_results_since(months) if r.day is not None and r.day <= today
+                [r for r in self.uds_results_since(months) if r.day is not None and r.day <= today]
             )
         return self._uds_within[months]
 

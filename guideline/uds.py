@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Literal, TypeVar
 
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
@@ -311,39 +312,54 @@ class SubstanceResult:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class UdsResult:
+    """One result read as a urine drug test, its substances judged. Made by `uds_result`, which works out the
+    last three fields from the others once: the checks, the data-incomplete card and the plan page read them
+    for every result, several times a call."""
+
     observation: Observation
     day: date | None
     name: str
     value: Value
     substances: tuple[SubstanceResult, ...]
     # The analyte of a test PainPlan does not judge against prescriptions ("sertraline"): named, never judged.
-    not_judged: str | None = None
+    not_judged: str | None
     # What a test of only substances the site's settings leave out reports on ("cannabinoids"): named on the plan
     # page, never judged.
-    left_out: str | None = None
-
-    @property
-    def unexpected(self) -> tuple[SubstanceResult, ...]:
-        return tuple(s for s in self.substances if s.unexpected)
+    left_out: str | None
+    # The result's date as the cards and the page write it: as written when it names a month or a year only
+    # ("2026-05"), else its day; None when undated.
+    when: str | None
+    unexpected: tuple[SubstanceResult, ...]  # its substances judged unexpected
+    # Why some of its substances were not judged against prescriptions ("dated to the month only"), else None: the
+    # days its date can mean judge them differently.
+    unsettled: str | None
 
     @property
     def preliminary(self) -> bool:
         """A preliminary result is to be confirmed before anyone acts on it: the cards and the page say so."""
         return self.observation.status == "preliminary"
 
-    @property
-    def when(self) -> str | None:
-        """The result's date as the cards and the page write it: as written when it names a month or a year only
-        ("2026-05"), else its day; None when undated."""
-        return as_written(self.day, self.observation.dated_partial)
 
-    @property
-    def unsettled(self) -> str | None:
-        """Why some of its substances were not judged against prescriptions ("dated to the month only"), else
-        None: the days its date can mean judge them differently."""
-        if not any(s.unsettled for s in self.substances):
-            return None
-        return dated_only(self.observation.dated_partial or "")
+def uds_result(
+    observation: Observation,
+    day: date | None,
+    name: str,
+    value: Value,
+    substances: tuple[SubstanceResult, ...],
+    not_judged: str | None = None,
+    left_out: str | None = None,
+) -> UdsResult:
+    """The result with its date as written, its unexpected substances and why any went unjudged."""
+    partial = observation.dated_partial
+    when = as_written(day, partial)
+    unexpected: tuple[SubstanceResult, ...] = ()
+    unsettled = None
+    for item in substances:  # most results test one substance
+        if item.unexpected:
+            unexpected += (item,)
+        if item.unsettled:
+            unsettled = dated_only(partial or "")
+    return UdsResult.make(observation, day, name, value, substances, not_judged, left_out, when, unexpected, unsettled)
 
 
 def as_written(day: date | None, partial: str | None) -> str | None:
@@ -583,27 +599,24 @@ class PrescriptionHistory:
         self._given: tuple[GivenDose, ...] | None = None
         self._given_by_set: dict[str, tuple[GivenDose, ...]] = {}
         # (medication, the order whose interval is read when its set is asked for, or the dispense's interval)
-        supplied: list[tuple[ResolvedMedication, MedOrder | None, Interval | None]] = []
-        for order in orders:
-            if is_taken(order):
-                supplied.append((order.medication, order, None))
-        for dispense, interval in dispenses:
-            # Completed, or with no status but handed over: the status is optional before R4.
-            if interval and handed_over(dispense):
-                supplied.append((dispense.medication, None, interval))
-        self._supplied = tuple(supplied)
+        supplied: list[tuple[ResolvedMedication, MedOrder | None, Interval | None]] = [
+            (order.medication, order, None) for order in orders if is_taken(order)
+        ]
+        # Completed, or with no status but handed over: the status is optional before R4.
+        supplied += [(d.medication, None, interval) for d, interval in dispenses if interval and handed_over(d)]
+        self._supplied = supplied
         # Orders and fills of one drug share one medication object: set membership is asked once per medication, and
         # a set's supplies are picked by their places rather than by reading them all again.
         self._medications: dict[int, ResolvedMedication] = {}
         self._places: dict[int, list[int]] = {}
         medications, places = self._medications, self._places
-        for place, entry in enumerate(supplied):
-            key = id(entry[0])
-            if key in places:
-                places[key].append(place)
+        for place, (medication, _, _) in enumerate(supplied):
+            found = places.get(id(medication))
+            if found is None:
+                places[id(medication)] = [place]
+                medications[id(medication)] = medication
             else:
-                places[key] = [place]
-                medications[key] = entry[0]
+                found.append(place)
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
         self._by_name: dict[tuple[str, ...], tuple[tuple[ResolvedMedication, Interval], ...]] = {}
         self._turning: dict[tuple[str, bool], tuple[date, ...]] = {}
@@ -611,27 +624,27 @@ class PrescriptionHistory:
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         """The supplies of medications in a set, in record order (the first in effect explains a result)."""
         if set_name not in self._by_set:
-            self._by_set[set_name] = self._supplies_of(lambda m: self._terms.medication_in(set_name, m))
+            medication_in = self._terms.medication_in
+            self._by_set[set_name] = self._supplies_of(
+                [key for key, medication in self._medications.items() if medication_in(set_name, medication)]
+            )
         return self._by_set[set_name]
 
     def _named(self, drugs: tuple[str, ...]) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         """The supplies of medications whose name says one of `drugs` (as a word), in record order."""
         if drugs not in self._by_name:
             words = re.compile(rf"(?<![a-z])(?:{'|'.join(map(re.escape, drugs))})(?![a-z])")
+            name = self._terms.medication_name
             self._by_name[drugs] = self._supplies_of(
-                lambda m: words.search(self._terms.medication_name(m).lower()) is not None
+                [key for key, medication in self._medications.items() if words.search(name(medication).lower())]
             )
         return self._by_name[drugs]
 
-    def _supplies_of(
-        self, chosen: Callable[[ResolvedMedication], bool]
-    ) -> tuple[tuple[ResolvedMedication, Interval], ...]:
-        """The supplies, in record order, of the medications `chosen` picks (asked once per medication)."""
-        places = sorted(
-            place for key, medication in self._medications.items() if chosen(medication) for place in self._places[key]
-        )
+    def _supplies_of(self, chosen: Sequence[int]) -> tuple[tuple[ResolvedMedication, Interval], ...]:
+        """The supplies, in record order, of the medications `chosen` names (by `id`, as `_medications` keys them)."""
+        places = self._places
         picked = []
-        for place in places:
+        for place in sorted([place for key in chosen for place in places[key]]):
             medication, order, interval = self._supplied[place]
             if order is not None:
                 interval = self._interval_of(order)
@@ -889,9 +902,21 @@ def uds_results(
                 found = judged[key] = _substance_result(substance, value, day, last, history, negative_substances)
             substances.append(found)
         results.append(
-            UdsResult.make(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
+            uds_result(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
         )
-    return tuple(sorted(_standing(results, withdrawn), key=lambda r: r.day or date.min, reverse=True))
+    return _newest_first(_standing(results, withdrawn))
+
+
+def _newest_first(results: list[UdsResult]) -> tuple[UdsResult, ...]:
+    """Newest first, the undated last, each day's and the undated in record order: sorted by `day or date.min`,
+    newest first, with the days compared in C rather than through a key function per result."""
+    dated = [r for r in results if r.day is not None and r.day != date.min]
+    if len(dated) == len(results):
+        return tuple(sorted(dated, key=_DAY, reverse=True))
+    return (*sorted(dated, key=_DAY, reverse=True), *[r for r in results if r.day is None or r.day == date.min])
+
+
+_DAY = attrgetter("day")
 
 
 # How settled a result is: a lab replaces a preliminary with its final, and a final with a correction or amendment.

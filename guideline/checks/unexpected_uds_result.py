@@ -158,13 +158,16 @@ def _cell(found: Sequence[SubstanceResult]) -> str:
     if not found:
         return "not tested"
     if len(found) == 1:  # one test that day, the usual case: a table has dozens of cells
-        text = CELL_TEXT[found[0].value]
-        if found[0].given:  # a dose given in hospital is easily missed in the chart: say which one explains it
-            return f"{text} ({found[0].given})"
+        only = found[0]
+        text = CELL_TEXT[only.value]
+        if only.given:  # a dose given in hospital is easily missed in the chart: say which one explains it
+            return f"{text} ({only.given})"
+        unexpected = only.unexpected
     else:
         values = {s.value for s in found}
         text = " / ".join([CELL_TEXT[v] for v in CELL_TEXT if v in values])
-    return f"**{text} (unexpected)**" if any([s.unexpected for s in found]) else text
+        unexpected = any([s.unexpected for s in found])
+    return f"**{text} (unexpected)**" if unexpected else text
 
 
 def _table(
