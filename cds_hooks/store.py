@@ -197,7 +197,7 @@ class _DriverStatement:
     def parameters(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         for name, convert in self.converters:
             values[name] = convert(values[name])
-        return values if self.order is None else tuple(values[name] for name in self.order)
+        return values if self.order is None else tuple([values[name] for name in self.order])
 
 
 def _driver_statement(statement: ClauseElement, dialect: Dialect, column_keys: Sequence[str] = ()) -> _DriverStatement:

@@ -753,8 +753,10 @@ class Terminology:
     __slots__ = (
         "_data",
         "_known_medication_codes",
+        "_concept_tables",
         "_concepts_in",
         "_medication_memo",
+        "_medication_tables",
         "_medications_in",
         "_memo",
         "_sets",
@@ -782,6 +784,9 @@ class Terminology:
         # Set membership, the hottest questions: one table per set, keyed by the concept or medication.
         self._concepts_in = IdentityTables()
         self._medications_in = IdentityTables()
+        # Their tables by set, read directly by the look-ups (the dicts live as long as their IdentityTables).
+        self._concept_tables = self._concepts_in.tables
+        self._medication_tables = self._medications_in.tables
         self._known_medication_codes: frozenset[Code] | None = None
 
     def _members(self, set_name: str) -> frozenset[Code]:
@@ -792,7 +797,7 @@ class Terminology:
 
     def contains(self, set_name: str, concept: Concept | None) -> bool:
         """True when any coding has the same system and code as a member; a coding without system never matches."""
-        table = self._concepts_in.tables.get(set_name)
+        table = self._concept_tables.get(set_name)
         if table is not None:
             entry = table.get(id(concept))
             if entry is not None:
@@ -838,7 +843,7 @@ class Terminology:
         """Membership of a medication: by its codes (NALTREXONE, and so MOUD, also read Medication.ingredient);
         a medication no set's code placed in a class is in the sets its recognised class stands for (by its name,
         a drug-table code or an ingredient code), so the class and the sets never disagree."""
-        table = self._medications_in.tables.get(set_name)
+        table = self._medication_tables.get(set_name)
         if table is not None:
             entry = table.get(id(medication))
             if entry is not None:

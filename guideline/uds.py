@@ -863,7 +863,7 @@ def uds_results(
 
     results = []
     withdrawn: list[Observation] = []  # results the lab says were not performed
-    for observation, test in _with_panel_components(record.observations, test_of, item_test_of):
+    for observation, test in _with_panel_components(record.observations, test_of, item_test_of, tests):
         moment = observation.result_time
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
@@ -883,7 +883,7 @@ def uds_results(
             value = readings.get(reading)
             if value is None:
                 value = readings[reading] = result_value(observation)
-        if _lab_did_not_test(observation, value):
+        if value == "none" and _lab_did_not_test(observation, value):  # most results have a reading: no call
             # Not judged, but it withdraws what was sent before for that sample (_standing): a positive corrected to
             # "Specimen rejected: mislabeled" is no longer the lab's result.
             withdrawn.append(observation)
@@ -1020,15 +1020,21 @@ def _with_panel_components(
     observations: Iterable[Observation],
     test_of: Callable[[Concept | None], _Test | None],
     item_test_of: Callable[[Concept | None], _Test | None],
+    known: Mapping[int, _Test | None],
 ) -> Iterator[tuple[Observation, _Test]]:
     """Every result, and each component of a panel as a result of its own: a lab that reports a drug screen panel as
     one result with a component per substance (each with its own code, value, flag and range) had those substances
     never judged, so an unexpected positive in a component gave no card. Components of other tests (a PEG item, a
-    blood pressure) are left out by their codes before any copy is made. Each comes with what its code tests for."""
+    blood pressure) are left out by their codes before any copy is made. Each comes with what its code tests for.
+    `known` holds what `test_of` has read, by the id of the code: results of one test share one code object, so a
+    result's test is mostly found there without a call."""
     for observation in observations:
         if observation.status not in RESULT_STATUSES:
             continue
-        test = test_of(observation.code)
+        code = observation.code
+        test = known.get(id(code), MISSING)
+        if test is MISSING:
+            test = test_of(code)
         if test is not None:
             yield observation, test
         if not observation.components:
