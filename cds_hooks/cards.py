@@ -159,8 +159,9 @@ def safe_markdown(text: str) -> str:
     plain = _TAG_OPENER.sub("&lt;", _ENTITY.sub("&amp;", text)) if "<" in text or "&" in text else text
     twins = not plain.isascii() and any(twin in plain for twin in _TWIN_LETTERS)
     folded = (plain.translate(_IGNORECASE_TWINS) if twins else plain).lower()
-    if any(scheme in folded for scheme in _SCRIPT_SCHEMES):
-        return _SCRIPT_TARGET.sub(r"\1#blocked:", plain)
+    for scheme in _SCRIPT_SCHEMES:  # a loop, not any(generator): every card's detail passes here
+        if scheme in folded:
+            return _SCRIPT_TARGET.sub(r"\1#blocked:", plain)
     return plain
 
 
@@ -301,8 +302,13 @@ def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict
 
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
     """The object without its null or empty members (the members here are flat or already compact)."""
-    # Truthy values first: the common case costs one test, and False or 0 are still kept.
-    return {key: value for key, value in values.items() if value or not _empty(value)}
+    # Truthy values first: the common case costs one test, and False or 0 are still kept. A loop, not a dict
+    # comprehension: a comprehension is a function call of its own, and a card makes dozens of these.
+    compact = {}
+    for key, value in values.items():
+        if value or not _empty(value):
+            compact[key] = value
+    return compact
 
 
 def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None:
@@ -357,20 +363,24 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
         if suggestion.is_recommended:
             entry["isRecommended"] = True
         suggestions.append(entry)
-    links = [link for link in (_link(item, card, options) for item in card.links) if link]
-    if not any(link["type"] == "smart" for link in links):
+    # Plain loops: a comprehension or generator is a function call of its own, and every card builds these.
+    links = []
+    smart = False
+    for item in card.links:
+        link = _link(item, card, options)
+        if link:
+            links.append(link)
+            smart = smart or link["type"] == "smart"
+    if not smart:
         plan = _link(Link(label="Open PainPlan", type="smart", view=card.view), card, options)
         if plan:
             links.append(plan)
-    reasons = [
-        reason
-        for reason in (
-            _compact({"system": r.system, "code": r.code, "display": r.display})
-            for r in card.override_reasons
-            if r.display
-        )
-        if reason
-    ]
+    reasons = []
+    for r in card.override_reasons:
+        if r.display:
+            reason = _compact({"system": r.system, "code": r.code, "display": r.display})
+            if reason:
+                reasons.append(reason)
     result = _compact(
         {
             "uuid": options.new_uuid(),

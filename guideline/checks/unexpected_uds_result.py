@@ -188,11 +188,11 @@ def _table(
     days = sorted({day for day, _ in cells}, reverse=True)
     shown = days[:max_dates]
     lines = [
-        "| Substance | " + " | ".join(written for _, written in shown) + " |",
+        "| Substance | " + " | ".join([written for _, written in shown]) + " |",
         "|---|" + "---|" * len(shown),
     ]
     lines += [
-        f"| {label} | " + " | ".join(_cell(cells.get((d, substance), ())) for d in shown) + " |"
+        f"| {label} | " + " | ".join([_cell(cells.get((d, substance), ())) for d in shown]) + " |"
         for substance, label in substances.items()
     ]
     return "\n".join(lines), len(days) - len(shown)
@@ -239,7 +239,7 @@ def _card(
     detail = "\n\n".join(
         (
             "**Results in the last 12 months:**\n\n" + table + older,
-            "**Unexpected:**\n" + bullet_list(_explanation(negatives, r, s) for r, s in findings),
+            "**Unexpected:**\n" + bullet_list([_explanation(negatives, r, s) for r, s in findings]),
             "Screening immunoassays give false positives and false negatives: talk with the patient and consider "
             "confirmatory testing (for example by mass spectrometry) before making decisions.",
             "An unexpected result is a reason for closer follow-up and a conversation, not for dismissing the "
