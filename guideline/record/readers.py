@@ -298,7 +298,20 @@ def _unit_changes_days(supplied: Quantity | None) -> bool:
     "720 h", "boxes"); a unit of days, or none, leaves the number as it is."""
     if supplied is None or not (supplied.unit or supplied.code):
         return False
-    return quantity_days(supplied) != supplied.value
+    # A chart's fills share a few days' supply objects (`quantity` gives one per distinct text): each is converted
+    # once, by identity, where converting costs two Decimal operations per fill. The entry holds its quantity, so
+    # its id stays its own.
+    known = _UNIT_CHANGES.get(id(supplied))
+    if known is not None:
+        return known[1]
+    changes = quantity_days(supplied) != supplied.value
+    if len(_UNIT_CHANGES) >= _READ_LIMIT:
+        _UNIT_CHANGES.clear()  # bounded: after a clear the units are simply converted again
+    _UNIT_CHANGES[id(supplied)] = (supplied, changes)
+    return changes
+
+
+_UNIT_CHANGES: dict[int, tuple[Quantity, bool]] = {}
 
 
 def _course_of_therapy(value: Any) -> str | None:
@@ -1313,6 +1326,7 @@ def clear_read_caches() -> None:
     clear_caches()
     _DOSAGES.clear()
     _DISPENSE_REQUESTS.clear()
+    _UNIT_CHANGES.clear()
     _read_image.cache_clear()
     clear_inline_medications()
     memo.forget_all()  # recognition, MME and terminology answers are keyed by the objects read above
