@@ -477,7 +477,7 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
     parsed: Any = _bare_date(raw, tz) if len(raw) <= 10 else _NOT_A_DATE
     if parsed is _NOT_A_DATE:
         try:
-            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if "Z" in raw else raw)
+            parsed = _datetime_from_text(raw.replace("Z", "+00:00") if "Z" in raw else raw)
         except ValueError:
             parsed = None
         else:
@@ -494,6 +494,8 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
 
 
 _DATETIMES: dict[str, tuple[ZoneInfo, datetime | None]] = {}
+# Bound once: `datetime.fromisoformat` makes (and frees) a bound classmethod on every read of a new date.
+_datetime_from_text, _date_from_text = datetime.fromisoformat, date.fromisoformat
 _DATETIME_LIMIT = 16384
 
 
@@ -515,7 +517,7 @@ def _bare_date(raw: str, tz: ZoneInfo) -> datetime | None | object:
     if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         # The usual full date, parsed in C; what fromisoformat refuses (other digits, impossible days) goes on below.
         try:
-            full = date.fromisoformat(raw)
+            full = _date_from_text(raw)
         except ValueError:
             pass
         else:
