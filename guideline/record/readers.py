@@ -407,6 +407,7 @@ def read_med_order(
     data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo, pool: MedicationPool | None = None
 ) -> MedOrder:
     get = data.get
+    authored = get("authoredOn") or get("dateWritten")  # DSTU2's MedicationOrder: dateWritten
     return MedOrder.make(
         id=text(get("id")),
         is_draft=is_draft,
@@ -414,8 +415,8 @@ def read_med_order(
         intent=code_text(get("intent")),
         categories=concepts(get("category")),
         medication=_resolve_medication(data, pool or MedicationPool()),
-        authored_on=parse_datetime(get("authoredOn") or get("dateWritten"), tz),  # DSTU2's MedicationOrder: dateWritten
-        authored_partial=no_day_written(get("authoredOn") or get("dateWritten")),
+        authored_on=parse_datetime(authored, tz),
+        authored_partial=no_day_written(authored),
         prior_prescription=reference(get("priorPrescription")),
         course_of_therapy=code_text(_course_of_therapy(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
