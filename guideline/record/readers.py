@@ -882,7 +882,13 @@ VERIFICATION_STATUS_CODES = frozenset(
 def _status_code(value: Any, known: frozenset[str]) -> str | None:
     """clinicalStatus/verificationStatus: a CodeableConcept in R4, a plain code string in STU3. A concept whose first
     code is none of the `known` HL7 codes gives the HL7 code of another coding, else the status its words name."""
-    if type(value) is not dict and isinstance(value, str):  # R4's CodeableConcept, the usual shape, goes first
+    if type(value) is dict:
+        codings = value.get("coding")
+        if type(codings) is list and codings and type(coding := codings[0]) is dict:
+            code = coding.get("code")
+            if type(code) is str and code in known:  # the usual: HL7's code first, as HL7 writes it
+                return code  # what the reading below gives it: a known code has no spaces and no capitals
+    elif isinstance(value, str):  # STU3's plain code
         return code_text(value)
     first = code_text(_first_code(value))
     if first in known:
