@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +21,7 @@ from cds_hooks.errors import FHIR_JSON, RequestError, operation_outcome
 from cds_hooks.feedback import apply_feedback, parse_feedback
 from cds_hooks.fhir_client import shared_session
 from cds_hooks.json_body import parse_json
+from cds_hooks.location_cache import app_cache
 from cds_hooks.service import error_result, failed_call_body, log_failure, run_hook
 from cds_hooks.services import SERVICES, discovery
 from cds_hooks.settings import CdsSettings
@@ -201,7 +202,16 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
             return _outcome(404, "no CDS service with this id", "not-found")
         try:
             body = read_json(cpu_turn)
-            result = run_hook(service_id, body, settings, engine=engine, session=shared_session(), cpu_turn=cpu_turn)
+            locations = app_cache(current_app.extensions, settings.location_cache_seconds)
+            result = run_hook(
+                service_id,
+                body,
+                settings,
+                engine=engine,
+                session=shared_session(),
+                cpu_turn=cpu_turn,
+                locations=locations,
+            )
         except RequestError as error:
             result = error_result(error)
         except Exception as error:  # noqa: BLE001 - the guard of last resort: log it, name what did not run

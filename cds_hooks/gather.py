@@ -26,6 +26,7 @@ from cds_hooks.fhir_client import (
     resources_of,
     shortfall_words,
 )
+from cds_hooks.location_cache import LocationCache
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, SECOND_SEARCHES
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
@@ -110,10 +111,12 @@ def gather(
     budget_bytes: int = DEFAULT_FHIR_BUDGET_BYTES,
     terms: Terminology | None = None,
     hospice_days: int | None = None,
+    locations: LocationCache | None = None,
 ) -> Gathered:
     """Pool prefetch values; fetch absent or failed keys and unknown Medication references in parallel. With
     `terms` (the site searches lab reports), then the results urine drug test reports name and no answer held; with
-    `hospice_days` (the hospice exclusion is on), the Locations of that many days' visits that no answer held."""
+    `hospice_days` (the hospice exclusion is on), the Locations of that many days' visits that no answer held (and
+    `locations` does not remember from an earlier call)."""
     deadline = time.monotonic() + budget_seconds
     pooled: list[Any] = []
     gaps: dict[str, str] = {}
@@ -209,9 +212,11 @@ def gather(
             gaps[REPORT_RESULTS] = f"{len(unread_results)} not read; {reasons(unread_results)}"
     # The places of recent visits are read only from the EHR's own server; offline or with no server, a Location
     # not sent is passed over as before (the stay is still named when its place's name says hospice).
-    places = _PlaceReads(server, hospice_days, today) if hospice_days is not None and network and server else None
+    places = (
+        _PlaceReads(server, hospice_days, today, locations) if hospice_days is not None and network and server else None
+    )
     if places is not None:
-        queries.update(places.plan(pooled))
+        queries.update(places.plan(pooled, pooled))
     if not queries and not read_results:  # the usual call: the prefetch held everything
         _name_unread_types([pooled, draft_items], gaps)
         if places is not None:
@@ -296,7 +301,7 @@ def gather(
         attempted |= refs
         queries = {f"med:{ref}": ref for ref in sorted(refs)}
         if places is not None:  # visits the searches just returned may name Locations nobody has read yet
-            queries.update(places.plan(new_resources))
+            queries.update(places.plan(new_resources, pooled))
         queries.update(again)  # each refused second search, once, in the next round of the same call
         again = {}
         if read_results:  # once, after the searches: the report results no answer held
@@ -329,6 +334,7 @@ def gather(
 # send the bearer token elsewhere than a Location.
 _LOCATION_READ = re.compile(r"Location/[A-Za-z0-9.\-]{1,64}")
 _UTC = ZoneInfo("UTC")
+_NOT_FOUND = re.compile(r"the FHIR server answered HTTP (?:404|410)")
 # Items listed by name in the gap; the rest are counted.
 _PLACES_LISTED = 5
 
@@ -341,13 +347,15 @@ class _PlaceReads:
     server: str
     days: int
     today: date
+    cache: LocationCache | None = None  # Locations read by earlier calls (organisation data, not the patient's)
     held: set[str] = field(default_factory=set)  # Location/<id> the answers hold or a read asked for
     asked: int = 0
     not_read: dict[str, str] = field(default_factory=dict)  # reference → why it was not read
     over_cap: int = 0
 
-    def plan(self, resources: list[Any]) -> dict[str, str]:
-        """The reads (`loc:Location/<id>` → `Location/<id>`) the visits among `resources` need, within the cap."""
+    def plan(self, resources: list[Any], pooled: list[Any]) -> dict[str, str]:
+        """The reads (`loc:Location/<id>` → `Location/<id>`) the visits among `resources` need, within the cap; a
+        Location the cache remembers is added to `pooled` (or named, when remembered as not found) unread."""
         visits = []
         for resource in resources:
             kind = resource.get("resourceType")
@@ -359,6 +367,14 @@ class _PlaceReads:
         for visit in visits:
             for ref in self._wanted(visit):
                 if ref in self.held or ref in self.not_read:
+                    continue
+                remembered = self.cache.get(self.server, ref) if self.cache is not None else None
+                if remembered is not None:
+                    self.held.add(ref)
+                    if remembered.location is None:
+                        self.not_read[ref] = remembered.why_not
+                    else:
+                        pooled.append(dict(remembered.location))  # a copy: the record may not change the cache's
                     continue
                 if self.asked >= MAX_PLACE_READS:
                     self.over_cap += 1
@@ -396,6 +412,11 @@ class _PlaceReads:
         ]
         if error or not found:
             self.not_read[ref] = error or "the FHIR server returned no Location of that id"
+        if self.cache is not None:
+            if found:
+                self.cache.put(self.server, ref, found[0])
+            elif error and _NOT_FOUND.fullmatch(error):  # only "no such Location": a failure is asked again next call
+                self.cache.put_not_found(self.server, ref, error)
         return found
 
     def timed_out(self, queries: Mapping[str, str]) -> None:

@@ -20,6 +20,7 @@ from cds_hooks import store
 from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, data_incomplete_card, options_for
 from cds_hooks.errors import RequestError, operation_outcome
 from cds_hooks.gather import Gathered, gather
+from cds_hooks.location_cache import LocationCache
 from cds_hooks.request import HookRequest, parse_hook_request
 from cds_hooks.services import REPORTS, SERVICES, templates
 from cds_hooks.settings import CdsSettings
@@ -71,11 +72,13 @@ def run_hook(
     session: requests.Session | None = None,
     now: datetime | None = None,
     cpu_turn: AbstractContextManager[Any] | None = None,
+    locations: LocationCache | None = None,
 ) -> HookResult:
     """Parse, gather data, evaluate, build cards, remember them for feedback. Raises nothing.
 
     `cpu_turn` (a lock shared by the calls of one process) is held while the record is built, evaluated and turned
-    into cards, and never while waiting on the FHIR server or the database.
+    into cards, and never while waiting on the FHIR server or the database. `locations` remembers the Locations read
+    by earlier calls of the process.
     """
     service = SERVICES.get(service_id)
     if service is None:
@@ -105,6 +108,7 @@ def run_hook(
             # Where the site searches lab reports, the results they name and no answer held are read too.
             terms=load_terminology(config) if REPORTS.key in asked else None,
             hospice_days=hospice_place_days(config),  # the visits whose places' Locations are read
+            locations=locations,
         )
     except Exception as error:  # noqa: BLE001 - the drafts can still be checked; the chart is named as missing
         log_failure("gather-failed", request.hook_instance, error)

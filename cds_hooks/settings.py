@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from cds_hooks.location_cache import DEFAULT_LOCATION_CACHE_SECONDS
 from guideline.config import GuidelineConfig
 
 DEFAULT_FHIR_BUDGET_BYTES = 16 * 1024 * 1024  # all FHIR answers of one hook call together
@@ -21,6 +22,7 @@ class CdsSettings:
     cors_origins: tuple[str, ...] = ()
     fhir_timeout: float = 2.5
     fhir_budget_bytes: int = DEFAULT_FHIR_BUDGET_BYTES
+    location_cache_seconds: float = DEFAULT_LOCATION_CACHE_SECONDS  # how long a Location read is remembered
     today: date | None = None
     allow_http: bool = False
     max_body_bytes: int = 5 * 1024 * 1024

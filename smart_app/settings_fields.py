@@ -26,6 +26,7 @@ class SettingsFields:
     database_url: str = ""
     fhir_timeout: float = CdsSettings.fhir_timeout
     fhir_budget_bytes: int = CdsSettings.fhir_budget_bytes
+    location_cache_seconds: float = CdsSettings.location_cache_seconds
     today: date | None = CdsSettings.today
     allow_http: bool = CdsSettings.allow_http
     secret_key: str = ""

@@ -70,6 +70,8 @@ def validate(settings: SettingsFields) -> None:
     _range("queue_patience", settings.queue_patience, 0.05, 60)
     _range("max_body_bytes", settings.max_body_bytes, 1024, 1024**3)
     _range("fhir_budget_bytes", settings.fhir_budget_bytes, 64 * 1024, 4 * 1024**3)
+    # 0 reads every Location on every call; past a week a department retyped as hospice would go unseen too long.
+    _range("location_cache_seconds", settings.location_cache_seconds, 0, 7 * 24 * 3600)
     # Whole years (an integer setting); beyond these a typed date is a mistyped year, not a plan.
     _range("goal_due_years", settings.goal_due_years, 1, 10)
     _range("follow_up_years", settings.follow_up_years, 1, 5)
