@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from cds_hooks import store
 from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, data_incomplete_card, options_for
 from cds_hooks.errors import RequestError, operation_outcome
-from cds_hooks.gather import Gathered, gather
+from cds_hooks.gather import HOSPICE_PLACES, Gathered, gather
 from cds_hooks.location_cache import LocationCache
 from cds_hooks.request import HookRequest, parse_hook_request
 from cds_hooks.services import REPORTS, SERVICES, templates
@@ -29,7 +29,7 @@ from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
-from guideline.exclusions import hospice_place_days
+from guideline.exclusions import hospice_place_days, unread_places_matter
 from guideline.named_gaps import ON_CARD, UNDATED_HOSPICE_CLAIMS, CardLine, worded
 from guideline.population.claims import claims_read_for_a_hook
 from guideline.record import ReadProblem, build_record, resources_in
@@ -170,6 +170,8 @@ def run_hook(
                 cards = list(evaluation.cards)
                 for kind in worded(ON_CARD, config):
                     _name_each(kind.card_named(evaluation.facts), gaps, kind.card)
+                if not unread_places_matter(evaluation.facts):
+                    gaps.pop(HOSPICE_PLACES, None)
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"

@@ -209,9 +209,21 @@ def hospice_not_counted_for(facts: Facts) -> tuple[str, ...]:
         return ()
     days = config["exclusions"]["hospice_palliative"]["procedure_days"]
     named = hospice_not_counted(facts.record, facts.terms, days, facts.today)
-    if named and any(finding.name == "hospice_palliative" for finding in facts.exclusions):
+    if named and hospice_applied(facts):
         return ()
     return named
+
+
+def hospice_applied(facts: Facts) -> bool:
+    """The patient is excluded as in hospice or palliative care: what more a record (possible hospice care not
+    counted) or a place not read (`unread_places_matter`) could say changes nothing."""
+    return any(finding.name == "hospice_palliative" for finding in facts.exclusions)
+
+
+def unread_places_matter(facts: Facts) -> bool:
+    """Whether the Locations of recent visits that could not be read are named (card and plan page): only where the
+    hospice exclusion did not already apply, since all such a Location could do is apply it."""
+    return not hospice_applied(facts)
 
 
 def visit_within(encounter: Encounter, days: int, today: date) -> bool:

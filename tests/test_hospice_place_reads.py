@@ -139,3 +139,23 @@ def test_a_location_on_another_server_is_never_read_and_is_named() -> None:
     with responses.RequestsMock():
         data = gathered(far)
     assert "on another FHIR server" in data.gaps[HOSPICE_PLACES] and data.fetched_keys == ()
+
+
+def test_places_not_read_are_not_named_when_other_evidence_already_excludes_as_hospice(tmp_path: Path) -> None:
+    # Before: the patient seen by the hospice service (the visit's class and type say so) got no opioid card, yet a
+    # data-incomplete card named the ward's Location that could not be read: it could change nothing.
+    from test_hospice_point_of_care import epic_hospice_stay
+
+    seen = epic_hospice_stay("2026-06-01T09:00:00-04:00", "2026-06-01T10:00:00-04:00", "finished")
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/Location/e5North", status=404)
+        found = sign(tmp_path, epic_stay_at(PATIENT_ID, epic_place("e5North", "5 North Medical")), seen)
+    assert topics(found) == []
+
+
+def test_places_not_read_are_still_named_when_nothing_else_excludes(tmp_path: Path) -> None:
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/Location/e5North", status=404)
+        found = sign(tmp_path, epic_stay_at(PATIENT_ID, epic_place("e5North", "5 North Medical")))
+    assert set(topics(found)) == OPIOID_CARDS | {"data-incomplete"}
+    assert "Location/e5North: the FHIR server answered HTTP 404" in incomplete(found)
