@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
 
@@ -27,11 +25,14 @@ from cds_hooks.fhir_client import (
     shortfall_words,
 )
 from cds_hooks.location_cache import LocationCache
+from cds_hooks.place_reads import PlaceReads
 from cds_hooks.request import HookRequest
 from cds_hooks.services import PREFETCH_LABELS, SECOND_SEARCHES
 from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
-from guideline.exclusions import places_to_read
-from guideline.fhirdata import is_absolute_url, local_reference, path_on_server
+
+# The places of recent visits: only a Location's type may say a stay was at a hospice (Epic and Oracle Health name it
+# by reference, and no prefetch key carries it). Named here too, as the hook's tests and service read them.
+from guideline.exclusions import HOSPICE_PLACES, MAX_PLACE_READS  # noqa: F401 - re-exported
 from guideline.record import (
     NOT_A_MEDICATION_ID,
     ON_ANOTHER_SERVER,
@@ -41,7 +42,6 @@ from guideline.record import (
     resources_in,
 )
 from guideline.record.pool import collect_resources
-from guideline.record.readers import read_encounter
 from guideline.report_results import each_result, none_read, plan_result_reads, read_outcome, reasons
 from guideline.searches import AskedAgain, SecondDate, ask_again, render
 from guideline.terminology import Terminology
@@ -49,12 +49,6 @@ from guideline.terminology import Terminology
 MEDICATIONS = "medication details for orders that name a Medication resource"
 REPORT_RESULTS = "results of urine drug test reports"
 UNREAD_RECORDS = "medicines or results in records PainPlan does not read"
-# The Locations of the places of recent visits: only a Location's type may say a stay was at a hospice (Epic and
-# Oracle Health name it by reference, and no prefetch key carries it).
-HOSPICE_PLACES = "places of recent visits (whether a stay was at a hospice)"
-# Locations read per call: 90 days of visits name a handful of departments; a Location is a read of 1-2 kB, so 20
-# are two batches of the parallel reads (12 at a time), far inside the call's deadline and memory budget.
-MAX_PLACE_READS = 20
 # The second-date searches by prefetch key: one the server refuses is asked once more without its date bound.
 SECOND_DATES: dict[str, SecondDate] = {second.key: second.date for second in SECOND_SEARCHES}
 # Types that hold a patient's medicines or results in a form PainPlan has no reader for: sent, they are named, never
@@ -213,14 +207,14 @@ def gather(
     # The places of recent visits are read only from the EHR's own server; offline or with no server, a Location
     # not sent is passed over as before (the stay is still named when its place's name says hospice).
     places = (
-        _PlaceReads(server, hospice_days, today, locations) if hospice_days is not None and network and server else None
+        PlaceReads(server, hospice_days, today, locations) if hospice_days is not None and network and server else None
     )
     if places is not None:
         queries.update(places.plan(pooled, pooled))
     if not queries and not read_results:  # the usual call: the prefetch held everything
         _name_unread_types([pooled, draft_items], gaps)
-        if places is not None:
-            places.name(gaps)
+        if places is not None and places.named():
+            gaps[HOSPICE_PLACES] = places.named()
         return Gathered(
             tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
         )
@@ -277,6 +271,7 @@ def gather(
                     gaps[MEDICATIONS] = error
                 continue
             if key.startswith("loc:") and places is not None:
+                _read_error(result)  # counted as a FHIR failure, as every read is
                 new_resources.extend(places.take(key[4:], result))
                 continue
             if key.startswith("obs:"):
@@ -325,115 +320,9 @@ def gather(
         gaps[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
     gaps = _name_elsewhere(gaps, elsewhere)
     _name_unread_types([pooled, draft_items], gaps)
-    if places is not None:
-        places.name(gaps)
+    if places is not None and places.named():
+        gaps[HOSPICE_PLACES] = places.named()
     return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included)
-
-
-# Only plain reads of a Location by FHIR id: a reference is EHR data, and "Location/../Patient/1" would otherwise
-# send the bearer token elsewhere than a Location.
-_LOCATION_READ = re.compile(r"Location/[A-Za-z0-9.\-]{1,64}")
-_UTC = ZoneInfo("UTC")
-_NOT_FOUND = re.compile(r"the FHIR server answered HTTP (?:404|410)")
-# Items listed by name in the gap; the rest are counted.
-_PLACES_LISTED = 5
-
-
-@dataclass
-class _PlaceReads:
-    """The Locations of the places of the hospice window's visits that no answer holds: read from the EHR's server
-    (at most MAX_PLACE_READS per call), and each one not read named with why."""
-
-    server: str
-    days: int
-    today: date
-    cache: LocationCache | None = None  # Locations read by earlier calls (organisation data, not the patient's)
-    held: set[str] = field(default_factory=set)  # Location/<id> the answers hold or a read asked for
-    asked: int = 0
-    not_read: dict[str, str] = field(default_factory=dict)  # reference → why it was not read
-    over_cap: int = 0
-
-    def plan(self, resources: list[Any], pooled: list[Any]) -> dict[str, str]:
-        """The reads (`loc:Location/<id>` → `Location/<id>`) the visits among `resources` need, within the cap; a
-        Location the cache remembers is added to `pooled` (or named, when remembered as not found) unread."""
-        visits = []
-        for resource in resources:
-            kind = resource.get("resourceType")
-            if kind == "Location" and isinstance(resource.get("id"), str):
-                self.held.add(f"Location/{resource['id']}")
-            elif kind == "Encounter" and resource.get("location"):
-                visits.append(resource)
-        reads: dict[str, str] = {}
-        for visit in visits:
-            for ref in self._wanted(visit):
-                if ref in self.held or ref in self.not_read:
-                    continue
-                remembered = self.cache.get(self.server, ref) if self.cache is not None else None
-                if remembered is not None:
-                    self.held.add(ref)
-                    if remembered.location is None:
-                        self.not_read[ref] = remembered.why_not
-                    else:
-                        pooled.append(dict(remembered.location))  # a copy: the record may not change the cache's
-                    continue
-                if self.asked >= MAX_PLACE_READS:
-                    self.over_cap += 1
-                    self.not_read[ref] = ""
-                    continue
-                self.held.add(ref)
-                self.asked += 1
-                reads[f"loc:{ref}"] = ref
-        return reads
-
-    def _wanted(self, visit: Mapping[str, Any]) -> list[str]:
-        """The visit's Locations to read, as `Location/<id>` on the EHR's server; one on another server, or that is
-        no Location id, is noted as not read. One day more than the window: visits are dated here in UTC."""
-        try:
-            refs = places_to_read(read_encounter(visit, _UTC), self.days + 1, self.today)
-        except Exception:  # noqa: BLE001 - an unreadable visit is named where the record is read
-            return []
-        wanted = []
-        for ref in refs:
-            path = path_on_server(ref, self.server) if is_absolute_url(ref) else ref
-            local = local_reference(path) if path is not None else None
-            if path is None:
-                self.not_read.setdefault(ref[:200], ON_ANOTHER_SERVER)
-            elif local is None or not _LOCATION_READ.fullmatch(local) or local.split("/")[1] in (".", ".."):
-                self.not_read.setdefault(ref[:200], "not a Location id")
-            else:
-                wanted.append(local)
-        return wanted
-
-    def take(self, ref: str, result: FetchResult) -> list[dict]:
-        """The Location a read returned, or none with why noted."""
-        error = _read_error(result)
-        found = [
-            r for r in result.resources if r.get("resourceType") == "Location" and f"Location/{r.get('id')}" == ref
-        ]
-        if error or not found:
-            self.not_read[ref] = error or "the FHIR server returned no Location of that id"
-        if self.cache is not None:
-            if found:
-                self.cache.put(self.server, ref, found[0])
-            elif error and _NOT_FOUND.fullmatch(error):  # only "no such Location": a failure is asked again next call
-                self.cache.put_not_found(self.server, ref, error)
-        return found
-
-    def timed_out(self, queries: Mapping[str, str]) -> None:
-        for key, ref in queries.items():
-            if key.startswith("loc:"):
-                self.not_read[ref] = "timed out"
-
-    def name(self, gaps: dict[str, str]) -> None:
-        """Names the Locations not read, each with why (the first few by reference, the rest counted)."""
-        if not self.not_read:
-            return
-        why = [f"only the first {MAX_PLACE_READS} are read per call"] if self.over_cap else []
-        failed = [f"{ref}: {reason}" for ref, reason in self.not_read.items() if reason]
-        why.extend(failed[:_PLACES_LISTED])
-        if len(failed) > _PLACES_LISTED:
-            why.append(f"and {len(failed) - _PLACES_LISTED} more")
-        gaps[HOSPICE_PLACES] = f"{len(self.not_read)} not read; " + "; ".join(why)
 
 
 def _medications_by_url(values: Any) -> tuple[tuple[str, Mapping[str, Any]], ...]:

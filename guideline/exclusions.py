@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from guideline.clinical import (
     condition_name,
@@ -15,12 +17,21 @@ from guideline.clinical import (
     procedure_counts,
 )
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, Concept, local_reference, text
+from guideline.fhirdata import (
+    DISCHARGE_DISPOSITION,
+    ICD10CM,
+    Concept,
+    is_absolute_url,
+    local_reference,
+    path_on_server,
+    text,
+)
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.hospice import names_hospice_care
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.record.model import Place
-from guideline.record.readers import location_types
+from guideline.record.pool import ON_ANOTHER_SERVER
+from guideline.record.readers import location_types, read_encounter
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
     HOSPICE_FINDING,
@@ -371,6 +382,53 @@ def places_to_read(encounter: Encounter, days: int, today: date) -> tuple[str, .
         for place in _stayed_places(encounter)
         if place.reference and not place.types and not place.reference.startswith("#")
     )
+
+
+# The places of recent visits whose Locations the faces read, as the card and the page name them when not read.
+HOSPICE_PLACES = "places of recent visits (whether a stay was at a hospice)"
+# Locations read per call or page: 90 days of visits name a handful of departments; a Location is a read of 1-2 kB, so
+# 20 are two batches of the parallel reads (12 at a time), far inside the deadline and memory budget.
+MAX_PLACE_READS = 20
+# Only plain reads of a Location by FHIR id: a reference is EHR data, and "Location/../Patient/1" would otherwise send
+# the bearer token elsewhere than a Location.
+_LOCATION_READ = re.compile(r"Location/[A-Za-z0-9.\-]{1,64}")
+_UTC = ZoneInfo("UTC")
+# Places not read listed by reference; the rest are counted.
+_PLACES_LISTED = 5
+
+
+def visit_place_reads(
+    visit: Mapping[str, Any], server: str, days: int, today: date
+) -> tuple[list[str], dict[str, str]]:
+    """A visit resource's Locations to read on the EHR's `server` (`Location/<id>`, `places_to_read`), and those not
+    to read with why (on another server, no Location id). One day more than the window: visits are dated in UTC."""
+    try:
+        refs = places_to_read(read_encounter(visit, _UTC), days + 1, today)
+    except Exception:  # noqa: BLE001 - an unreadable visit is named where the record is read
+        return [], {}
+    wanted: list[str] = []
+    skipped: dict[str, str] = {}
+    for ref in refs:
+        path = path_on_server(ref, server) if is_absolute_url(ref) else ref
+        local = local_reference(path) if path is not None else None
+        if path is None:
+            skipped.setdefault(ref[:200], ON_ANOTHER_SERVER)
+        elif local is None or not _LOCATION_READ.fullmatch(local) or local.split("/")[1] in (".", ".."):
+            skipped.setdefault(ref[:200], "not a Location id")
+        else:
+            wanted.append(local)
+    return wanted, skipped
+
+
+def places_not_read_words(not_read: Mapping[str, str], over_cap: bool) -> str:
+    """How the places not read are named (card and page): how many, the cap if it left some, then each with why
+    (the first few by reference, the rest counted)."""
+    why = [f"only the first {MAX_PLACE_READS} are read per call"] if over_cap else []
+    failed = [f"{ref}: {reason}" for ref, reason in not_read.items() if reason]
+    why.extend(failed[:_PLACES_LISTED])
+    if len(failed) > _PLACES_LISTED:
+        why.append(f"and {len(failed) - _PLACES_LISTED} more")
+    return f"{len(not_read)} not read; " + "; ".join(why)
 
 
 def hospice_visit(encounter: Encounter, terms: Terminology) -> str | None:
