@@ -9,6 +9,10 @@ from launch.discovery import SmartConfiguration
 
 # Everything the plan view reads (read + search); Goal is read for the goals the clinician sets on the page.
 PLAN_RESOURCES: tuple[str, ...] = tuple(dict.fromkeys((*READ_RESOURCE_TYPES, "Goal")))
+# Organisation data the page reads by id only, outside the Patient compartment (so a patient/ scope does not cover it
+# in SMART's terms): the Locations of recent visits' places, whose type may say a stay was at a hospice. Asked for as
+# the user, read only (v2 `.r`: no search; v1 has no finer grain than `.read`).
+USER_READS: tuple[str, ...] = ("Location",)
 # What the page writes when the EHR allows it, and how: Goal and CarePlan are updated in place, the rest created.
 WRITE_RESOURCES: dict[str, str] = {
     "Observation": "c",  # a PEG score
@@ -36,9 +40,11 @@ IDENTITY_SCOPES: tuple[str, ...] = ("openid", "fhirUser", "online_access")
 
 
 def resource_scopes(v2: bool, extra_reads: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Read scopes for what the plan view reads, and the types the site turned on (`extra_reads`)."""
+    """Read scopes for what the plan view reads, and the types the site turned on (`extra_reads`); then the
+    organisation data it reads by id (USER_READS)."""
     suffix = "rs" if v2 else "read"
-    return tuple(f"patient/{resource}.{suffix}" for resource in dict.fromkeys((*PLAN_RESOURCES, *extra_reads)))
+    patient = tuple(f"patient/{resource}.{suffix}" for resource in dict.fromkeys((*PLAN_RESOURCES, *extra_reads)))
+    return patient + tuple(f"user/{resource}.{'r' if v2 else 'read'}" for resource in USER_READS)
 
 
 def release_named_in_base(base_url: str) -> str | None:

@@ -12,11 +12,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, has_app_context, render_template, request
 
 from guideline.checks.urine_drug_test import report_months
 from guideline.config import GuidelineConfig
 from guideline.engine import HookContext, evaluate
+from guideline.exclusions import hospice_place_days, unread_places_matter
 from guideline.plan import (
     OrderFocus,
     PlanView,
@@ -100,6 +101,7 @@ SEARCH_NAMES: dict[str, str] = {
     "reports": "Laboratory reports (the urine drug test window)",
     "medications": "Medication details",
     "report_results": "Results of urine drug test reports",
+    "places": "Places of recent visits (whether a stay was at a hospice)",
 }
 
 # The page's dated searches with a fixed window, each with the hooks' prefetch key whose readers it serves too: it is
@@ -431,7 +433,10 @@ def assemble(
     context = HookContext(hook=hook, patient_id=patient_id, user_id=user_id, encounter_id=encounter_id)
     evaluation = evaluate(record, context, config, now, snoozes)
     checked = args.getlist("oud") if hasattr(args, "getlist") else ()
-    return build_plan(evaluation, page_input.statuses, config, now, taper_request(args), checked)
+    statuses = page_input.statuses
+    if not unread_places_matter(evaluation.facts):  # the card's rule: excluded as hospice, a place changes nothing
+        statuses = tuple(status for status in statuses if status.key != "places")
+    return build_plan(evaluation, statuses, config, now, taper_request(args), checked)
 
 
 def charts(view: PlanView) -> dict[str, Any]:
@@ -574,13 +579,19 @@ def fetch_page_input(
         if "reports" in queries and session.access_token
         else ResultReads()
     )
-    if not wanted and not plan.reads and not plan.not_read:
+    # The Locations of recent visits' places, read by the hook's rule (cds_hooks.place_reads): only a Location's type
+    # may say a stay was at a hospice, and without them the card excluded a patient the page did not.
+    places = _place_reads(session.iss, settings, today)
+    place_reads = places.plan(resources, resources) if places is not None else {}
+    if not wanted and not plan.reads and not plan.not_read and not place_reads:
+        _name_places(places, statuses)
         return PageInput(tuple(resources), (), tuple(statuses), fhir_server=session.iss)
     to_read, left = medication_reads(readable, [*resources, *drafts], session.iss, today)
     reads = {f"med{i}": ref for i, ref in enumerate(to_read)}
     # plan_result_reads plans only plain Observation/<id> reads on the launch's server: a filter here could only drop
     # a result unnamed.
     reads |= {f"obs{i}": path for i, path in enumerate(plan.reads)}
+    reads |= place_reads
     remaining = max(0.5, budget - (time.monotonic() - started))
     answers = client.fetch_all(reads, remaining)
     medications: list[dict] = []
@@ -594,6 +605,11 @@ def fetch_page_input(
             found, missed = read_outcome(reads[key], answer.resources, error)
             resources.extend(found)
             not_received.extend(missed)
+        elif key.startswith("loc:") and places is not None:
+            resources.extend(places.take(reads[key], answer))
+    if places is not None:
+        places.timed_out({key: ref for key, ref in place_reads.items() if key not in answers})
+    _name_places(places, statuses)
     if plan.reads or plan.not_read:
         statuses.append(_results_status(len(plan.reads) + len(plan.not_read), not_received, plan.capped))
     return PageInput(
@@ -708,6 +724,25 @@ def medication_reads(
     current = [ref for ref in ordered if newest.get(ref, "9999-12-31") >= since]
     rest = ordered[len(current) :]
     return current + rest[:MEDICATION_READ_CAP], max(0, len(rest) - MEDICATION_READ_CAP)
+
+
+def _place_reads(iss: str, settings: Settings, today: date) -> Any:
+    """The hook's Location reads for this page (None where the hospice exclusion is off), sharing the app's cache."""
+    from cds_hooks.location_cache import app_cache
+    from cds_hooks.place_reads import PlaceReads
+
+    days = hospice_place_days(settings.guideline)
+    if days is None or not iss:
+        return None
+    cache = app_cache(current_app.extensions, settings.location_cache_seconds) if has_app_context() else None
+    return PlaceReads(iss, days, today, cache)
+
+
+def _name_places(places: Any, statuses: list[QueryStatus]) -> None:
+    """The places of recent visits not read, on the data-completeness panel (as the card names them)."""
+    named = places.named() if places is not None else None
+    if named:
+        statuses.append(QueryStatus("places", QUERY_LABELS["places"], "Location/<id>", places.asked, False, named))
 
 
 def _results_status(sought: int, not_received: Sequence[tuple[str, str]], capped: int) -> QueryStatus:
