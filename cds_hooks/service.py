@@ -170,7 +170,7 @@ def run_hook(
                 cards = list(evaluation.cards)
                 for kind in worded(ON_CARD, config):
                     _name_each(kind.card_named(evaluation.facts), gaps, kind.card)
-                if not unread_places_matter(evaluation.facts):
+                if HOSPICE_PLACES in gaps and not unread_places_matter(evaluation.facts):
                     gaps.pop(HOSPICE_PLACES, None)
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")

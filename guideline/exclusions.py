@@ -233,8 +233,12 @@ def hospice_applied(facts: Facts) -> bool:
 
 def unread_places_matter(facts: Facts) -> bool:
     """Whether the Locations of recent visits that could not be read are named (card and plan page): only where the
-    hospice exclusion did not already apply, since all such a Location could do is apply it."""
-    return not hospice_applied(facts)
+    hospice exclusion did not already apply, since all such a Location could do is apply it. Where the exclusions
+    could not be worked out, nothing says they applied: the places stay named (never silent)."""
+    try:
+        return not hospice_applied(facts)
+    except Exception:  # noqa: BLE001 - the failure itself is named by the check that applies the exclusions
+        return True
 
 
 def visit_within(encounter: Encounter, days: int, today: date) -> bool:

@@ -434,7 +434,8 @@ def assemble(
     evaluation = evaluate(record, context, config, now, snoozes)
     checked = args.getlist("oud") if hasattr(args, "getlist") else ()
     statuses = page_input.statuses
-    if not unread_places_matter(evaluation.facts):  # the card's rule: excluded as hospice, a place changes nothing
+    places = any(status.key == "places" for status in statuses)
+    if places and not unread_places_matter(evaluation.facts):  # the card's rule: excluded as hospice, a place is moot
         statuses = tuple(status for status in statuses if status.key != "places")
     return build_plan(evaluation, statuses, config, now, taper_request(args), checked)
 

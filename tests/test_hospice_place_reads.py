@@ -159,3 +159,20 @@ def test_places_not_read_are_still_named_when_nothing_else_excludes(tmp_path: Pa
         found = sign(tmp_path, epic_stay_at(PATIENT_ID, epic_place("e5North", "5 North Medical")))
     assert set(topics(found)) == OPIOID_CARDS | {"data-incomplete"}
     assert "Location/e5North: the FHIR server answered HTTP 404" in incomplete(found)
+
+
+def test_places_not_read_stay_named_when_the_exclusions_themselves_failed(tmp_path: Path, monkeypatch) -> None:
+    # Asking whether the hospice exclusion applied must not cost the call: the exclusions failing, the check that
+    # applies them is named as not run, and the place not read is still named.
+    import guideline.facts
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(guideline.facts, "general_exclusions", broken)
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/Location/e5North", status=404)
+        found = sign(tmp_path, epic_stay_at(PATIENT_ID, epic_place("e5North", "5 North Medical")))
+    assert "Location/e5North: the FHIR server answered HTTP 404" in incomplete(found)
+    not_run = next(c["detail"] for c in found["cards"] if c["source"]["topic"]["code"] == "checks-not-run")
+    assert "High total daily opioid dose: an internal error stopped it" in not_run
