@@ -541,6 +541,13 @@ def _claim_numbers(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def is_claim_number(system: str) -> bool:
+    """Whether a claim fill's number, by its system, is its claim's own number (`_claim_numbers`: CARIN's unique
+    claim id), not its fill number or a Part D prescription number: a number that sets two fills apart only as two
+    claims."""
+    return system != FILL_NUMBER_SYSTEM and not system.endswith(RX_NUMBER_SUFFIX)
+
+
 def _is_rx_number(identifier: Mapping[str, Any]) -> bool:
     return (text(identifier.get("system")) or "").endswith(RX_NUMBER_SUFFIX) and bool(text(identifier.get("value")))
 

@@ -258,6 +258,7 @@ def evaluate_patient(
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
         quality.hospice_claims_undated.clear()  # in no measure: nothing to name them for
+        quality.claim_fills_told_apart_by_number.clear()
         return PatientOutcome(None, quality)
     quality.procedures_not_read_by_system.update(unread_procedure_systems(record, period, config))
     patient = raw.get(f"Patient/{patient_id}")
@@ -273,6 +274,7 @@ def evaluate_patient(
     excluded = exclusion_reason(record, raw, period, config, terms)
     if excluded or age != "adult":
         quality.hospice_claims_undated.clear()  # left out of the measures all the same
+        quality.claim_fills_told_apart_by_number.clear()
     else:
         unsure = hospice_not_counted(record, terms, period.history_days, period.end)
         if unsure:

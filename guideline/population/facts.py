@@ -16,6 +16,7 @@ from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
 from guideline.population.actors import resolve_actor
+from guideline.population.claims import is_claim_number
 from guideline.population.medicines import Kind, medication_kind, unidentified_key
 from guideline.population.model import Directory, OpioidFill, Period
 from guideline.population.quality import Quality
@@ -140,23 +141,53 @@ class _Reader:
         return location
 
 
-def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense]) -> tuple[Dispense, ...]:
+def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: str) -> tuple[Dispense, ...]:
     """The fills with each fill sent twice read once, by the cards' rule (guideline.sent_twice), the prescriber and
     pharmacy as the export's directory names them. Each copy is counted once: in `duplicate_claim_fills` when both
-    it and the fill read are claim lines (one fill billed under two claim numbers), else in `duplicate_fills`."""
-    kept, copies = sent_twice.read_once(
-        dispenses,
-        fill_counts,
-        lambda d: sent_twice.fill_marks(
-            d, fills.same_drug_key(d, reader.terms, reader.config), reader.prescriber(d, None), reader.pharmacy(d)
-        ),
-    )
+    it and the fill read are claim lines (one fill billed under two claim numbers), else in `duplicate_fills`. The
+    fills kept apart only by their claim numbers are named (`_told_apart_by_claim_number`)."""
+
+    def marks(dispense: Dispense) -> sent_twice.FillMarks:
+        drug = fills.same_drug_key(dispense, reader.terms, reader.config)
+        return sent_twice.fill_marks(dispense, drug, reader.prescriber(dispense, None), reader.pharmacy(dispense))
+
+    kept, copies = sent_twice.read_once(dispenses, fill_counts, marks)
     for copy in copies:
         if copy.copy.claim is not None and copy.kept.claim is not None:
             reader.quality.duplicate_claim_fills += 1
         else:
             reader.quality.duplicate_fills += 1
+    told_apart = _told_apart_by_claim_number(reader, kept, marks)
+    if told_apart:
+        reader.quality.claim_fills_told_apart_by_number[patient_id] += told_apart
     return kept
+
+
+# The kinds whose fills a measure adds up (MME, days' supply, overlap): one counted twice makes a finding.
+_SUPPLY_KINDS = frozenset({"opioid", "benzodiazepine"})
+
+
+def _told_apart_by_claim_number(
+    reader: _Reader, kept: Sequence[Dispense], marks: Callable[[Dispense], sent_twice.FillMarks]
+) -> int:
+    """How many of the fills read (after fills sent twice are read once) would be copies of another but for their
+    claim numbers: two same-day claims one payer numbered apart, alike in everything else (`sent_twice.same_fill`).
+    Both are counted (two part fills of one day, as the payer adjudicated them), but a feed that rebills a claim
+    under a new number without reversing the old one doubles the fill; only opioid and benzodiazepine fills, whose
+    supply a measure adds up, are counted."""
+    claims = [d for d in kept if d.claim is not None and reader.kind(d) in _SUPPLY_KINDS and _claim_numbered(d)]
+    if len(claims) < 2:
+        return 0
+
+    def unnumbered(dispense: Dispense) -> sent_twice.FillMarks:
+        found = marks(dispense)
+        return replace(found, numbers=frozenset(n for n in found.numbers if not is_claim_number(n[0])))
+
+    return len(sent_twice.read_once(claims, fill_counts, unnumbered)[1])
+
+
+def _claim_numbered(dispense: Dispense) -> bool:
+    return any(is_claim_number(system) for system, _ in dispense.numbers)
 
 
 def _drug_key(reader: _Reader) -> Callable[[Dispense | MedOrder], str]:
@@ -360,7 +391,12 @@ def patient_facts(
     reader = _Reader(record, raw, directory, config, terms, quality)
     look_back_start = period.year_start - timedelta(days=90)
     by_kind, undated_fills = _grouped_by_kind(
-        reader, _distinct_fills(reader, record.dispenses), fill_counts, fills.fill_date, look_back_start, period.end
+        reader,
+        _distinct_fills(reader, record.dispenses, patient_id),
+        fill_counts,
+        fills.fill_date,
+        look_back_start,
+        period.end,
     )
     quality.cough_cold_opioid_fills += sum(
         period.contains(day) for d in by_kind.get("cough-cold", []) if (day := fills.fill_date(d)) is not None
