@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from synthetic_export import patient, write_export
 from test_population_measures import PERIOD, TODAY
 from test_population_part_fills import CONFIG, _evaluate, _fills_and_days, carin_pharmacy_claim, part_d_event
@@ -16,7 +15,6 @@ from guideline.population import Directory, evaluate_patient
 from guideline.population.quality import COUNTS, quality_lines
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
-from smart_app.population.spark_engine import java_missing_reason
 
 KEY = "claim_fills_told_apart_by_number"
 
@@ -88,6 +86,10 @@ def test_a_patient_left_out_of_the_measures_is_not_named() -> None:
     assert not outcome.quality.claim_fills_told_apart_by_number
 
 
+# Spark agrees: tests/test_population_spark.py (run after the tests that patch time.sleep, as a Spark session's
+# threads call it).
+
+
 def test_the_review_writes_the_count_and_its_summary_names_it(tmp_path: Path) -> None:
     write_export(tmp_path / "in", numbered_apart_export())
     summary = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, CONFIG, workers=1)
@@ -99,20 +101,3 @@ def test_the_review_writes_the_count_and_its_summary_names_it(tmp_path: Path) ->
     assert KEY in {count.key for count in COUNTS}
     (said,) = [line for line in summary if line.startswith("data quality: ")]
     assert line.text in said
-
-
-@pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
-def test_spark_and_duckdb_name_the_same_claims_told_apart_by_number(tmp_path: Path) -> None:
-    # Each patient's fills are read where the patient is evaluated, on either engine: the count travels in the
-    # parts' data-quality counts and is merged by patient.
-    second = [{**claim, "patient": {"reference": "Patient/m2"}} for claim in numbered_apart_export()[1:]]
-    for claim in second:
-        claim["id"] = "m2-" + claim["id"]
-    write_export(tmp_path / "in", [*numbered_apart_export(), patient("m2"), *second])
-    files = ndjson_files(tmp_path / "in")
-    review(files, tmp_path / "duck", PERIOD, TODAY, CONFIG, "duckdb", workers=2)
-    review(files, tmp_path / "spark", PERIOD, TODAY, CONFIG, "spark", master="local[2]")
-    duck, spark = (json.loads((tmp_path / e / "data-quality.json").read_text()) for e in ("duck", "spark"))
-    duck.pop("run"), spark.pop("run")
-    assert duck == spark
-    assert spark[KEY] == {"m1": 1, "m2": 1}

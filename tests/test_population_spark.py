@@ -294,3 +294,21 @@ def test_spark_and_duckdb_date_hospice_claims_and_name_unreadable_links_alike(tm
     assert duck_quality == spark_quality
     assert spark_quality["hospice_claims_undated"] == {"p-undated": 1}
     assert spark_quality["patient_links_not_read"] == UNREAD_NAMED
+
+
+def test_spark_and_duckdb_name_the_same_claims_told_apart_by_number(tmp_path):
+    # Two same-day CARIN claims alike but for their claim numbers, and a pair differing in quantity, for two
+    # patients: each patient's fills are read where the patient is evaluated, and the count merged by patient.
+    from test_population_claim_numbers import CONFIG, KEY, numbered_apart_export
+
+    second = [{**claim, "patient": {"reference": "Patient/m2"}} for claim in numbered_apart_export()[1:]]
+    for claim in second:
+        claim["id"] = "m2-" + claim["id"]
+    write_export(tmp_path / "in", [*numbered_apart_export(), patient("m2"), *second])
+    files = ndjson_files(tmp_path / "in")
+    review(files, tmp_path / "duck", PERIOD, TODAY, CONFIG, "duckdb", workers=2)
+    review(files, tmp_path / "spark", PERIOD, TODAY, CONFIG, "spark", master="local[2]")
+    duck, spark = (json.loads((tmp_path / engine / "data-quality.json").read_text()) for engine in ("duck", "spark"))
+    duck.pop("run"), spark.pop("run")
+    assert duck == spark
+    assert spark[KEY] == {"m1": 1, "m2": 1}
