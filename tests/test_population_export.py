@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from urllib.parse import parse_qs
 
 import pytest
@@ -116,7 +118,17 @@ def test_fhir_base_and_retry_after():
 def test_export_then_review(tmp_path, key, clients_file, monkeypatch, capsys):
     calls = _server(key)
     waits: list[float] = []
-    monkeypatch.setattr("smart_app.population.export.time.sleep", waits.append)
+    real_sleep, caller = time.sleep, threading.current_thread()
+
+    def sleep(seconds: float) -> None:
+        # time.sleep is patched for the whole process: a Spark session an earlier test left running sleeps in its
+        # own threads, and those waits are not the export's.
+        if threading.current_thread() is caller:
+            waits.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("smart_app.population.export.time.sleep", sleep)
     monkeypatch.setenv("PAINPLAN_POPULATION_EXPORT_CLIENTS", str(clients_file))
     code = main(["population", "--export", EXPORT, "--out", str(tmp_path / "out"), "--today", "2026-04-15",
                  "--workers", "1"])  # fmt: skip
