@@ -71,7 +71,7 @@ from guideline.record import (
     Procedure,
     ResolvedMedication,
 )
-from guideline.renewals import ImpliedRenewal, counted_once, implied_renewals
+from guideline.renewals import ImpliedRenewal, counted_once, implied_renewals, named_beside
 from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
@@ -315,24 +315,44 @@ class Facts:
     @cached_property
     def mme(self) -> MmeSummary:
         """Current orders and drafts, plus current pharmacy fills that no counted order stands for."""
+        return self.opioid_total(self.current_opioids)
+
+    def opioid_total(self, opioids: Iterable[MedOrder]) -> MmeSummary:
+        """The total daily MME of these opioid orders (the current ones with the drafts, or without them: the plan
+        page's "now") and the current fills no counted order stands for: the one rule every face counts by."""
         # Raised by its fill before it is weighed against a draft read as its renewal: the larger reading counts.
-        orders = fill_implied_doses(compute_mme(self.current_opioids, self.terms, self.config), self.order_fills)
-        # A draft naming the order it renews stands for that order's fill too: a fill above both counts.
+        orders = fill_implied_doses(compute_mme(tuple(opioids), self.terms, self.config), self.order_fills)
+        # A renewal (draft or signed) naming the order it renews stands for that order's fill too: a fill above both
+        # counts.
         orders = renewed_fill_doses(orders, self.renewed_fills)
+        orders = named_beside(orders, self.renewals_beside)
         return with_fills(counted_once(orders, self.implied_renewals), self.fill_mme)
 
     @cached_property
+    def renewals_beside(self) -> tuple[tuple[MedOrder, MedOrder], ...]:
+        """Each current opioid order paired with the order its priorPrescription names when that order is still
+        counted (another prescriber's, `orders.renewed_by_signed`): both count, and the renewal's line says so."""
+        counted, pairs = self._counted_orders, []
+        for order in self.current_opioids:
+            if order.prior_prescription:
+                renewed = named_order((order.prior_prescription,), self.real_orders)
+                if renewed is not None and renewed is not order and id(renewed) in counted:
+                    pairs.append((order, renewed))
+        return tuple(pairs)
+
+    @cached_property
     def renewed_fills(self) -> tuple[RenewedFill, ...]:
-        """Opioid fills that may be today's supply (`fills.supplies_now`) of an order an opioid draft names in its
-        priorPrescription, each with the
-        draft and that order's own MME (`fills.renewed_fill_doses`)."""
-        drafts = [o for o in self.current_opioids if o.is_draft and o.prior_prescription]
-        if not drafts:
+        """Opioid fills that may be today's supply (`fills.supplies_now`) of an order a counted opioid order (a draft,
+        or a signed current renewal) names in its priorPrescription, each with the renewal and that order's own MME
+        (`fills.renewed_fill_doses`)."""
+        renewals = [o for o in self.current_opioids if o.prior_prescription]
+        if not renewals:
             return ()
         found = []
-        for draft in drafts:
+        for draft in renewals:
             renewed = named_order((draft.prior_prescription,), self.real_orders)
-            if renewed is None:
+            # An order still counted (another prescriber's, run beside its renewal) stands for its own fills.
+            if renewed is None or renewed is draft or id(renewed) in self._counted_orders:
                 continue
             fills = [
                 fill_mme(s.dispense, self.terms, self.config)
@@ -429,8 +449,12 @@ class Facts:
 
     @cached_property
     def _renewed_refs(self) -> frozenset[str | None]:
-        """The orders the drafts name in their priorPrescription, as `fills.named_order` matches them."""
-        return named_refs(o.prior_prescription for o in self.drafts if o.prior_prescription)
+        """The orders the drafts and the current signed orders name in their priorPrescription, as
+        `fills.named_order` matches them: the renewal stands for the renewed order's fills. Read from the drafts
+        alone, a signed renewal's completed order left its last fill counted as a standalone fill beside the renewal,
+        one regimen twice."""
+        renewals = (*self.drafts, *self.active_orders)
+        return named_refs(o.prior_prescription for o in renewals if o.prior_prescription)
 
     @cached_property
     def real_orders(self) -> tuple[MedOrder, ...]:

@@ -14,6 +14,7 @@ from guideline.fhirdata import (
     last_possible_day,
     local_reference,
 )
+from guideline.identifiers import MARK, actor_key
 from guideline.memo import IdentityTables
 from guideline.record import MedOrder, ServiceRequest
 from guideline.supply import Supply
@@ -273,19 +274,53 @@ def active_orders(
     today: date,
     config: GuidelineConfig,
 ) -> tuple[MedOrder, ...]:
-    """Active, real, ambulatory, current EHR orders that no draft replaces (3.2, 3.3)."""
+    """Active, real, ambulatory, current EHR orders that no draft, and no other such order, replaces (3.2, 3.3)."""
     orders = tuple(orders)
-    replaced = replaced_refs(orders)
-    return tuple(
+    current = [
         o
         for o in orders
         if not o.is_draft
         and o.status == "active"
         and is_taken(o)
         and is_ambulatory(o, config)
-        and o.ref not in replaced
         and is_current(o, supply_of(o), today, config)
-    )
+    ]
+    replaced = replaced_refs(orders) | renewed_by_signed(current)
+    return tuple(o for o in current if o.ref not in replaced)
+
+
+def renewed_by_signed(current: Iterable[MedOrder]) -> set[str | None]:
+    """The current orders a current signed order of the same prescriber renews (`priorPrescription`): retired, as a
+    draft retires the order it names. Epic may leave the old order active beside its renewal, and both counted
+    doubled one regimen's dose. Another prescriber's renewal runs beside the order it names while that order is
+    current (another course, as the MME history reads it): both count, and the renewal's line says so. Two orders
+    naming each other (a data error) say neither is the renewal: both count."""
+    current = tuple(current)
+    by_ref = {o.ref: o for o in current}
+    replaced: set[str | None] = set()
+    for order in current:
+        for ref in _named(order.prior_prescription) if order.prior_prescription else ():
+            renewed = by_ref.get(ref)
+            if renewed is None or renewed is order or not same_prescriber(order, renewed):
+                continue
+            if renewed.prior_prescription and order.ref in _named(renewed.prior_prescription):
+                continue
+            replaced.add(ref)
+    return replaced
+
+
+def same_prescriber(first: MedOrder, second: MedOrder) -> bool:
+    """Whether two orders may be one prescriber's: unknown on either side, or one named by reference and the other by
+    identifier alone, is no evidence of two prescribers."""
+    if not first.requester or not second.requester or (MARK in first.requester) != (MARK in second.requester):
+        return True
+    return actor_key(first.requester) == actor_key(second.requester)
+
+
+def _named(reference: str | None) -> set[str | None]:
+    """The order references a priorPrescription may name: relative, absolute or versioned, or a bare id."""
+    local = local_reference(reference)
+    return {local, f"MedicationRequest/{local}"} if local and "/" not in local else {local}
 
 
 def listed_medications(

@@ -74,3 +74,24 @@ def _index(results: list[OrderMme], order: MedOrder) -> int | None:
 
 def _left_out(result: OrderMme, reason: Literal["renewed", "renewal"]) -> OrderMme:
     return replace(result, state="excluded", reason=reason, reason_text=REASON_TEXT[reason])
+
+
+def named_beside(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]]) -> MmeSummary:
+    """Each renewal whose priorPrescription names an order still counted beside it (another prescriber's) with a
+    sentence saying both are counted: two prescriptions taken together, or an old order nobody stopped. Counting
+    both leans high; naming it lets the clinician tell which."""
+    beside = {id(renewal): renewed for renewal, renewed in pairs}
+    if not beside:
+        return summary
+    results = []
+    for result in summary.orders:
+        renewed = beside.get(id(result.order))
+        if renewed is not None:
+            named = f"order {renewed.id}" if renewed.id else "the order it names"
+            why = (
+                f"it renews {named} (priorPrescription), another prescriber's, still current: both are counted, as "
+                "two prescriptions taken together; check whether that order was stopped"
+            )
+            result = replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
+        results.append(result)
+    return replace(summary, orders=tuple(results))

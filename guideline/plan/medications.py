@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from guideline.fills import fill_date, fill_implied_doses, fill_moment, with_fills
-from guideline.mme import MmeSummary, compute_mme
+from guideline.fills import fill_date, fill_moment
+from guideline.mme import MmeSummary
 from guideline.named_gaps import unidentified_orders
 from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
@@ -213,8 +213,7 @@ def _opioids_now(facts: Facts) -> tuple[MedOrder, ...]:
 def mme_now(facts: Facts) -> MmeSummary:
     """The daily MME the patient takes now, before the drafts being signed: current orders (those renewed included)
     and pharmacy fills no counted order stands for."""
-    orders = compute_mme(_opioids_now(facts), facts.terms, facts.config)
-    return with_fills(fill_implied_doses(orders, facts.order_fills), facts.fill_mme)
+    return facts.opioid_total(_opioids_now(facts))
 
 
 def _comparison(facts: Facts, standing: MmeSummary) -> str | None:
