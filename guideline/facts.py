@@ -71,7 +71,15 @@ from guideline.record import (
     Procedure,
     ResolvedMedication,
 )
-from guideline.renewals import ImpliedRenewal, counted_once, implied_renewals, named_beside
+from guideline.renewals import (
+    ImpliedRenewal,
+    ReorderedFill,
+    counted_once,
+    fills_counted_once,
+    implied_renewals,
+    named_beside,
+    reordered_fills,
+)
 from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
@@ -326,7 +334,18 @@ class Facts:
         # counts.
         orders = renewed_fill_doses(orders, self.renewed_fills)
         orders = named_beside(orders, self.renewals_beside)
-        return with_fills(counted_once(orders, self.implied_renewals), self.fill_mme)
+        orders, fills = fills_counted_once(counted_once(orders, self.implied_renewals), self.fill_mme, self.reorders)
+        return with_fills(orders, fills)
+
+    @cached_property
+    def reorders(self) -> tuple[ReorderedFill, ...]:
+        """Current fills of a finished order that a current signed order of the same product and prescriber reorders
+        with no priorPrescription (`renewals.reordered_fills`): counted once with it, at the larger dose."""
+        signed = tuple(o for o in self.current_opioids if not o.is_draft and not o.prior_prescription)
+        if not signed:
+            return ()
+        fills = tuple((s.dispense, self.source_order(s.dispense)) for s in self.current_fills)
+        return reordered_fills(signed, fills, self.drug_key)
 
     @cached_property
     def renewals_beside(self) -> tuple[tuple[MedOrder, MedOrder], ...]:

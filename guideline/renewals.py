@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Literal
 
+from guideline.fills import FillMme
+from guideline.identifiers import MARK, actor_key
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
-from guideline.record import MedOrder
+from guideline.record import Dispense, MedOrder
+from guideline.timeutil import local_date
 
 RENEWED = "renewed"  # the current order, whose dose the renewal's larger one stands for
 RENEWAL = "renewal"  # the draft, whose dose the current order's larger one stands for
@@ -95,3 +99,88 @@ def named_beside(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]]
             result = replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
         results.append(result)
     return replace(summary, orders=tuple(results))
+
+
+def one_prescriber(first: MedOrder, second: MedOrder) -> bool:
+    """Both orders name their prescriber, the same way, and it is the same one: the evidence an unlinked reorder
+    needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may."""
+    a, b = first.requester, second.requester
+    if not a or not b:
+        return False
+    return (MARK in a) == (MARK in b) and actor_key(a) == actor_key(b)
+
+
+def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:
+    """Whether a signed order with no priorPrescription reads as the reorder of an earlier one: the same recognised
+    product, by the same prescriber, written on a later day, the newer naming no priorPrescription."""
+    product = key(renewal)
+    return (
+        renewal is not earlier
+        and not renewal.is_draft
+        and not renewal.reported
+        and not renewal.prior_prescription
+        and not earlier.reported
+        and product.startswith(_PRODUCT_KEYS)
+        and key(earlier) == product
+        and one_prescriber(renewal, earlier)
+        and _written(earlier) < _written(renewal)
+    )
+
+
+def _written(order: MedOrder) -> date:
+    """The day an order was written; undated, the earliest day (then never read as the later of two)."""
+    return local_date(order.authored_on) or date.min
+
+
+@dataclass(frozen=True)
+class ReorderedFill:
+    """A current fill of a finished order, and a current signed order read as that order's reorder (no
+    priorPrescription): one regimen, counted once."""
+
+    renewal: MedOrder
+    fill: Dispense
+
+
+def reordered_fills(
+    orders: Iterable[MedOrder],
+    fills: Iterable[tuple[Dispense, MedOrder | None]],
+    key: Callable[[MedOrder], str],
+) -> tuple[ReorderedFill, ...]:
+    """Each standalone current fill whose order (finished, so not counted) a current signed order reorders
+    (`_reorders`), paired with that order; each order and fill paired once. A fill with no order in the record
+    (a claim, an outside prescription) is never paired: nothing says whose it is."""
+    pairs: list[ReorderedFill] = []
+    for fill, source in fills:
+        if source is None:
+            continue
+        for order in orders:
+            if _reorders(order, source, key) and all(order is not p.renewal for p in pairs):
+                pairs.append(ReorderedFill(order, fill))
+                break
+    return tuple(pairs)
+
+
+def fills_counted_once(
+    summary: MmeSummary, fills: Sequence[FillMme], pairs: Iterable[ReorderedFill]
+) -> tuple[MmeSummary, tuple[FillMme, ...]]:
+    """The orders and the fills with each reorder and the old order's fill counted once, at the larger daily dose
+    (a tie keeps the order), the other listed as not counted with why (`counted_once`'s reasons). A pair whose dose
+    is not known both ways is left as it is."""
+    results, kept = list(summary.orders), list(fills)
+    changed = False
+    for pair in pairs:
+        order = _index(results, pair.renewal)
+        fill = next((i for i, f in enumerate(kept) if f.dispense is pair.fill), None)
+        if order is None or fill is None:
+            continue
+        new, old = results[order], kept[fill]
+        if new.state != "ok" or old.state != "ok" or new.mme is None or old.mme is None:
+            continue
+        if old.mme > new.mme:
+            results[order] = _left_out(new, RENEWAL)
+        else:
+            kept[fill] = replace(old, state="excluded", reason=RENEWED)
+        changed = True
+    if not changed:
+        return summary, tuple(fills)
+    return replace(summary, orders=tuple(results), total=counted_total(results)), tuple(kept)

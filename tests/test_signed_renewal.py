@@ -194,3 +194,41 @@ def test_another_prescribers_renewal_beside_a_current_order_adds_and_says_so() -
 def test_another_prescribers_renewal_of_a_completed_order_counts_its_fill_once() -> None:
     evaluation = run("patient-view", resources=[medication(), old(), fill("eOxy.Old"), renewal(requester=ED)])
     assert evaluation.facts.mme.total == Decimal(60)
+
+
+def test_an_unlinked_signed_reorder_of_a_completed_order_counts_its_fill_once_and_names_it() -> None:
+    # Epic's reorder: the same oxycodone 10 mg by the same prescriber, no priorPrescription, the old order completed
+    # and its fill still supplying. One regimen: the renewal counts (a tie keeps the new order), the fill is named.
+    evaluation = run("patient-view", resources=[medication(), old(), fill("eOxy.Old"), renewal(linked=False)])
+    assert evaluation.facts.mme.total == Decimal(60)
+    high = card(evaluation, "high-mme")
+    assert high is not None
+    assert (
+        "so the larger daily dose of the two is counted, not both:**\n- oxycodone 10 mg tablet (pharmacy fill "
+        "2026-05-26)"
+    ) in high.detail
+    found = facts([old(), fill("eOxy.Old"), renewal(linked=False)])
+    assert mme_now(found).total == Decimal(60)
+
+
+def test_an_unlinked_signed_reorder_below_the_old_fill_counts_the_fill() -> None:
+    # The old order's fill implies 120 (#240 for 30 days), the reorder 60: the larger, the fill, counts, once.
+    evaluation = run("patient-view", resources=[medication(), old(), fill("eOxy.Old", 240), renewal(linked=False)])
+    assert evaluation.facts.mme.total == Decimal(120)
+    high = card(evaluation, "high-mme")
+    assert high is not None
+    assert "**A new order of the same product as a current order, read as its renewal" in high.detail
+
+
+def test_two_active_unlinked_orders_of_one_prescriber_still_add() -> None:
+    # Both orders active, neither naming the other: a reorder the EHR left open, or a second prescription of the same
+    # tablet (scheduled beside as-needed). Nothing says which, so both count, as before (the louder reading).
+    evaluation = run("patient-view", resources=[medication(), old("active"), fill("eOxy.Old"), renewal(linked=False)])
+    assert evaluation.facts.mme.total == Decimal(120)
+
+
+def test_an_unlinked_order_of_another_prescriber_beside_a_completed_orders_fill_adds() -> None:
+    # The emergency physician's oxycodone 10 mg beside the PCP's last fill: two prescriptions, 120.
+    ed = epic_order("eOxy.ED", "active", days_ago(2), requester=ED)
+    evaluation = run("patient-view", resources=[medication(), old(), fill("eOxy.Old"), ed])
+    assert evaluation.facts.mme.total == Decimal(120)
