@@ -368,10 +368,10 @@ class Facts:
         if not renewals:
             return ()
         found = []
-        for draft in renewals:
-            renewed = named_order((draft.prior_prescription,), self.real_orders)
+        for renewal in renewals:
+            renewed = named_order((renewal.prior_prescription,), self.real_orders)
             # An order still counted (another prescriber's, run beside its renewal) stands for its own fills.
-            if renewed is None or renewed is draft or id(renewed) in self._counted_orders:
+            if renewed is None or renewed is renewal or id(renewed) in self._counted_orders:
                 continue
             fills = [
                 fill_mme(s.dispense, self.terms, self.config)
@@ -380,7 +380,7 @@ class Facts:
             ]
             if fills:
                 (renewed_mme,) = compute_mme((renewed,), self.terms, self.config).orders
-                found.extend(RenewedFill(draft, renewed_mme, fill) for fill in fills)
+                found.extend(RenewedFill(renewal, renewed_mme, fill) for fill in fills)
         return tuple(found)
 
     @cached_property

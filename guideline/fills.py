@@ -718,10 +718,10 @@ def _fill_named(fill: FillMme) -> str:
 
 @dataclass(frozen=True)
 class RenewedFill:
-    """A current fill of an order a draft names in its priorPrescription: the draft replaces the order in the total,
-    and the fill would go with it unread."""
+    """A current fill of an order a renewal (a draft, or a current signed order) names in its priorPrescription: the
+    renewal replaces the order in the total, and the fill would go with it unread."""
 
-    draft: MedOrder
+    draft: MedOrder  # the renewal: a draft, or a current signed order
     renewed: OrderMme  # the order the draft renews, at its own dose
     fill: FillMme
 

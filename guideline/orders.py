@@ -259,12 +259,10 @@ def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineCo
 def replaced_refs(orders: tuple[MedOrder, ...]) -> set[str | None]:
     """The orders real drafts replace (`priorPrescription`), by reference: relative, absolute or versioned, or
     (sandbox) a bare id. A cancelled or erroneous draft is not a draft order (3.1) and replaces nothing."""
-    replaced = {
-        local_reference(o.prior_prescription)
-        for o in orders
-        if o.is_draft and o.prior_prescription and o.status not in IGNORED_DRAFT_STATUSES
-    }
-    replaced |= {f"MedicationRequest/{r}" for r in replaced if r and "/" not in r}
+    replaced: set[str | None] = set()
+    for o in orders:
+        if o.is_draft and o.prior_prescription and o.status not in IGNORED_DRAFT_STATUSES:
+            replaced |= _named(o.prior_prescription)
     return replaced
 
 

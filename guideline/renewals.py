@@ -8,8 +8,8 @@ from datetime import date
 from typing import Literal
 
 from guideline.fills import FillMme
-from guideline.identifiers import MARK, actor_key
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
+from guideline.orders import same_prescriber
 from guideline.record import Dispense, MedOrder
 from guideline.timeutil import local_date
 
@@ -104,10 +104,7 @@ def named_beside(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]]
 def one_prescriber(first: MedOrder, second: MedOrder) -> bool:
     """Both orders name their prescriber, the same way, and it is the same one: the evidence an unlinked reorder
     needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may."""
-    a, b = first.requester, second.requester
-    if not a or not b:
-        return False
-    return (MARK in a) == (MARK in b) and actor_key(a) == actor_key(b)
+    return bool(first.requester and second.requester) and same_prescriber(first, second)
 
 
 def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:
