@@ -285,8 +285,9 @@ def test_the_page_works_out_what_the_patient_takes_now_once_and_shows_it_in_all_
         computed.append(1)
         return real(*args, **kwargs)
 
-    real = medications.compute_mme
-    monkeypatch.setattr(medications, "compute_mme", counting)
+    # Each computation of `mme_now` reads the orders now once.
+    real = medications._opioids_now
+    monkeypatch.setattr(medications, "_opioids_now", counting)
     walter = load_demo_patients(DAY)["walter-brooks"]
     drafts = draft_bundle([story_draft(walter, NOW)])
     page_input = PageInput(tuple(walter.resources()), (), ())
