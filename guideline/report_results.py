@@ -19,6 +19,7 @@ from guideline.fhirdata import (
     unversioned,
 )
 from guideline.record import result_id, unresolved_references
+from guideline.record.pool import absolute_on_source
 from guideline.terminology import Terminology
 from guideline.uds import NO_RESULT_STATUSES, is_drug_test_code
 
@@ -87,9 +88,11 @@ def plan_result_reads(payloads: Iterable[Any], terms: Terminology, server: str) 
 
 
 def _on_server(report: Mapping[str, Any], missing: set[str], server: str, not_read: list[tuple[str, str]]) -> list:
-    """The `Observation/<id>` reads of a report's missing results on `server`; the others go to `not_read`."""
+    """The `Observation/<id>` reads of a report's missing results on `server`; the others go to `not_read` (a
+    relative one in another server's report is on that server: `absolute_on_source`, as `missing` names it)."""
     readable = []
-    for ref in dict.fromkeys(filter(None, map(reference, as_list(report.get("result"))))):
+    for written in dict.fromkeys(filter(None, map(reference, as_list(report.get("result"))))):
+        ref = absolute_on_source(written, report)
         if ref in missing:
             path, why = _server_read(ref, server)
             if path is None:

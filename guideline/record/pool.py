@@ -233,6 +233,18 @@ def located_id(resource: Mapping[str, Any]) -> str | None:
     return f"{marked}/{path}" if isinstance(marked, str) else path
 
 
+def absolute_on_source(ref: str, resource: Mapping[str, Any]) -> str:
+    """A reference as `resource` makes it: a relative one (`Medication/m1`) in another server's resource (marked,
+    SOURCE) is absolute on that server (`https://hie.example/fhir/Medication/m1`); any other as written. An HIE's
+    order naming `Medication/m1` means the HIE's m1: read against the EHR, it became whatever drug the EHR files
+    under that id, and the EHR was asked for an id not its own with its token. The one rule for every reader of a
+    reference (medicines, what the hook fetches, report results)."""
+    marked = resource.get(SOURCE)
+    if type(marked) is not str or not ref or ref[0] == "#" or ":" in ref:  # contained, absolute, or a urn
+        return ref
+    return f"{marked}/{ref}"
+
+
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:
     """Every resource in a resource, Bundle (any type, nested) or list, with its Bundle fullUrl if any
     (`resources_in` gives the resources alone, for callers that only pool them).
@@ -466,21 +478,24 @@ def unresolved_references(
     references_of: Callable[[Mapping[str, Any]], Iterable[Any]],
     server: str | None = None,
 ) -> list[str]:
-    """The references (as written, in the order met, once each) that the payloads' resources of the `referring`
-    types make through `references_of` and that no resource of type `target` among the payloads answers, by its
-    fullUrl, or by `target/id` (a relative reference, or an absolute one on the EHR's `server`); contained ones
-    ("#x") are the resource's own. What a FHIR client must still read, or name."""
+    """The references (as written, in the order met, once each; a relative one in another server's resource as
+    absolute on it, `absolute_on_source`) that the payloads' resources of the `referring` types make through
+    `references_of` and that no resource of type `target` among the payloads answers, by its fullUrl, or by
+    `target/id` (a relative reference, or an absolute one on the EHR's `server`); contained ones ("#x") are the
+    resource's own. What a FHIR client must still read, or name (one on another server is never read)."""
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}
-    collect_resources(list(payloads), found, urls)
-    written: list[Any] = []
+    collect_resources(list(payloads), found, urls, server)
+    refs: list[str] = []
     for resource in found:
         kind = resource.get("resourceType")
         # One test per resource: charts hold thousands. A type that is no text (a list) names no Medication: it
         # is an unreadable resource, named where the record is read; as a set's key it failed the whole chart.
         if type(kind) is str and kind in referring:
-            written.extend(references_of(resource))
-    refs = [ref for ref in map(reference, written) if ref and not ref.startswith("#")]
+            named = [ref for ref in map(reference, references_of(resource)) if ref and not ref.startswith("#")]
+            if named and SOURCE in resource:  # another server's: its relative references are on that server
+                named = [absolute_on_source(ref, resource) for ref in named]
+            refs.extend(named)
     if not refs:  # the usual payload names nothing by reference: the targets are never pooled
         return []
     held = _held(found, urls, target)

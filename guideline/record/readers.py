@@ -71,7 +71,14 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
 )
-from guideline.record.pool import MedicationPool, clear_inline_medications, coded_medication, on_another_server
+from guideline.record.pool import (
+    SOURCE,
+    MedicationPool,
+    absolute_on_source,
+    clear_inline_medications,
+    coded_medication,
+    on_another_server,
+)
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
@@ -139,6 +146,8 @@ def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> Resolv
         return _resolved(contained, ref, display)
     if not ref:
         return _resolved(None, ref, display)
+    if SOURCE in data:  # another server's order: its `Medication/m1` is that server's, never the EHR's m1
+        ref = absolute_on_source(ref, data)
     # One object per reference in a call, so orders and fills of the same Medication are read and recognised once.
     found = pool.resolved.get((ref, display))
     if found is None:
