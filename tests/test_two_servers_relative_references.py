@@ -124,6 +124,17 @@ def test_what_must_be_fetched_names_the_hies_medication_as_on_its_server() -> No
     assert medication_references([bundle], EPIC) == {"Medication/e9", f"{HIE}/Medication/m1"}
 
 
+def test_the_hies_included_medication_does_not_stand_for_the_ehrs_of_that_id_in_a_whole_bundle() -> None:
+    # A whole Bundle (as `painplan mme` and a page read one): the HIE's Medication/m1, sent for the HIE's order, was
+    # taken for the EHR's Medication/m1 there, and the EHR's own order's Medication was never asked for.
+    bundle = _searchset(
+        _entry(EPIC, _by_reference("eRx1", "Medication/m1")),
+        _entry(HIE, _by_reference("hieRx7", "Medication/m1")),
+        _entry(HIE, _medication("m1", IBUPROFEN, "ibuprofen 600 MG Oral Tablet"), "include"),
+    )
+    assert medication_references([bundle], EPIC) == {"Medication/m1"}
+
+
 # ---- the hook (responses-mocked FHIR) --------------------------------------------------------------------------------
 
 
@@ -203,3 +214,48 @@ def test_an_hie_reports_relative_result_is_named_on_another_server_and_never_rea
         data, _ = _gather(full_prefetch("order-sign", labReports=reports), terms=True)
         assert hie_read.call_count == 0 and ehr_read.call_count == 1
     assert OTHER_SERVER in data.gaps[REPORT_RESULTS]
+
+
+# ---- the plan page (responses-mocked FHIR) ---------------------------------------------------------------------------
+
+
+def test_the_plan_page_never_asks_the_ehr_for_the_hies_medication_id_and_names_it() -> None:
+    import json
+    import re
+    from types import SimpleNamespace
+    from urllib.parse import urlsplit
+
+    from builders import patient
+
+    from smart_app.config import load_settings
+    from smart_app.plan_view import fetch_page_input
+
+    orders = [
+        _entry(EPIC, _by_reference("eRx1", "Medication/e9")),
+        _entry(HIE, _by_reference("hieRx7", "Medication/m1")),
+    ]
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        path = urlsplit(request.url).path[len(urlsplit(EPIC).path) + 1 :]
+        if path == f"Patient/{PATIENT_ID}":
+            return 200, {}, json.dumps(patient())
+        if path == "Medication/e9":
+            return 200, {}, json.dumps(_medication("e9", OXY, "oxycodone hydrochloride 5 MG Oral Tablet"))
+        if path.startswith("Medication/"):
+            return 200, {}, json.dumps(_medication("m1", AMOXICILLIN, "amoxicillin 500 MG Oral Capsule"))
+        return 200, {}, json.dumps(_searchset(*(orders if path == "MedicationRequest" else [])))
+
+    settings = load_settings(env={}, today=TODAY.isoformat())
+    launch = SimpleNamespace(iss=EPIC, access_token="tok", patient_id=PATIENT_ID)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(responses.GET, re.compile(re.escape(EPIC) + r"/.*"), callback=answer)
+        page = fetch_page_input(launch, settings, TODAY)
+        read = [urlsplit(c.request.url).path.rsplit("/", 2)[-2:] for c in rsps.calls]
+    assert ["Medication", "e9"] in read and ["Medication", "m1"] not in read  # the EHR is never asked for m1
+    assert any(ON_ANOTHER_SERVER in " ".join(map(str, vars(s).values())) for s in page.statuses)
+    record = build_record(
+        page.resources, TZ, patient_id=PATIENT_ID, fhir_server=page.fhir_server, extra_medications=page.medications
+    )
+    assert _codes(_order(record, "eRx1")) == [OXY]
+    hie = _order(record, "hieRx7")
+    assert hie.medication.concept is None and hie.medication.elsewhere
