@@ -30,7 +30,7 @@ from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.hospice import names_hospice_care
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.record.model import Place
-from guideline.record.pool import ON_ANOTHER_SERVER
+from guideline.record.pool import ON_ANOTHER_SERVER, absolute_on_source
 from guideline.record.readers import location_types, read_encounter
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
@@ -412,7 +412,8 @@ def visit_place_reads(
         return [], {}
     wanted: list[str] = []
     skipped: dict[str, str] = {}
-    for ref in refs:
+    for written in refs:
+        ref = absolute_on_source(written, visit)  # an HIE visit's "Location/l1" is the HIE's l1, not the EHR's
         path = path_on_server(ref, server) if is_absolute_url(ref) else ref
         local = local_reference(path) if path is not None else None
         if path is None:

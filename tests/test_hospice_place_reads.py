@@ -176,3 +176,21 @@ def test_places_not_read_stay_named_when_the_exclusions_themselves_failed(tmp_pa
     assert "Location/e5North: the FHIR server answered HTTP 404" in incomplete(found)
     not_run = next(c["detail"] for c in found["cards"] if c["source"]["topic"]["code"] == "checks-not-run")
     assert "High total daily opioid dose: an internal error stopped it" in not_run
+
+
+def test_an_hie_visits_relative_location_is_the_hies_and_never_read_from_the_ehr() -> None:
+    # An HIE's stay (its fullUrl on the HIE's base) naming "Location/l1" means the HIE's l1: read from the EHR with
+    # the EHR's token, it asked for an id not the EHR's and could take the EHR's l1 type for the HIE's place.
+    hie = "https://hie.example.org/fhir"
+    stay = epic_stay_at(PATIENT_ID, {"reference": "Location/l1", "display": "Hospice"})
+    encounters = {"resourceType": "Bundle", "type": "searchset",
+                  "entry": [{"fullUrl": f"{hie}/Encounter/{stay['id']}", "resource": stay}]}  # fmt: skip
+    body = hook_request(prefetch=full_prefetch("order-sign", encounters=encounters), fhir=True)
+    request = parse_hook_request(body, "order-sign", allow_http=False)
+    with responses.RequestsMock():  # any read of the EHR's Location/l1 would fail here: no answer is registered
+        data = gather(
+            request, templates("order-sign", CONFIG), today=TODAY, budget_seconds=5,
+            hospice_days=hospice_place_days(CONFIG),
+        )  # fmt: skip
+    assert f"{hie}/Location/l1: on another FHIR server" in data.gaps[HOSPICE_PLACES]
+    assert data.fetched_keys == ()
