@@ -36,7 +36,6 @@ from guideline.fills import (
     fill_moment,
     known_in_hand,
     named_order,
-    named_refs,
     prescription_course,
     renewed_fill_doses,
     same_drug_key,
@@ -362,25 +361,27 @@ class Facts:
     @cached_property
     def renewed_fills(self) -> tuple[RenewedFill, ...]:
         """Opioid fills that may be today's supply (`fills.supplies_now`) of an order a counted opioid order (a draft,
-        or a signed current renewal) names in its priorPrescription, each with the renewal and that order's own MME
-        (`fills.renewed_fill_doses`)."""
+        or a signed current renewal) renews through priorPrescription, directly or through the renewals between
+        (`orders.renewal_chain`), each with the renewal and that order's own MME (`fills.renewed_fill_doses`)."""
         renewals = [o for o in self.current_opioids if o.prior_prescription]
         if not renewals:
             return ()
         found = []
         for renewal in renewals:
-            renewed = named_order((renewal.prior_prescription,), self.real_orders)
-            # An order still counted (another prescriber's, run beside its renewal) stands for its own fills.
-            if renewed is None or renewed is renewal or id(renewed) in self._counted_orders:
-                continue
-            fills = [
-                fill_mme(s.dispense, self.terms, self.config)
-                for s in self.opioid_fill_supplies
-                if supplies_now(s, self.today) and self.source_order(s.dispense) is renewed
-            ]
-            if fills:
-                (renewed_mme,) = compute_mme((renewed,), self.terms, self.config).orders
-                found.extend(RenewedFill(renewal, renewed_mme, fill) for fill in fills)
+            chain = order_rules.renewal_chain(renewal, self._orders_by_ref)
+            for index, renewed in enumerate(chain):
+                # An order still counted (another prescriber's, run beside its renewal) stands for its own fills,
+                # and for those of the orders it renews.
+                if id(renewed) in self._counted_orders:
+                    break
+                fills = [
+                    fill_mme(s.dispense, self.terms, self.config)
+                    for s in self.opioid_fill_supplies
+                    if supplies_now(s, self.today) and self.source_order(s.dispense) is renewed
+                ]
+                if fills:
+                    (renewed_mme,) = compute_mme((renewed,), self.terms, self.config).orders
+                    found.extend(RenewedFill(renewal, renewed_mme, fill, chain[:index]) for fill in fills)
         return tuple(found)
 
     @cached_property
@@ -468,12 +469,21 @@ class Facts:
 
     @cached_property
     def _renewed_refs(self) -> frozenset[str | None]:
-        """The orders the drafts and the current signed orders name in their priorPrescription, as
-        `fills.named_order` matches them: the renewal stands for the renewed order's fills. Read from the drafts
-        alone, a signed renewal's completed order left its last fill counted as a standalone fill beside the renewal,
-        one regimen twice."""
+        """The orders the drafts and the current signed orders renew through priorPrescription, directly or through
+        the renewals between (`orders.renewal_chain`): the renewal stands for the renewed orders' fills. Read from the
+        drafts alone, a signed renewal's completed order left its last fill counted as a standalone fill beside the
+        renewal, and read one link deep, a draft renewing a signed renewal left the older order's fill counted: one
+        regimen twice."""
         renewals = (*self.drafts, *self.active_orders)
-        return named_refs(o.prior_prescription for o in renewals if o.prior_prescription)
+        by_ref = self._orders_by_ref
+        return frozenset(
+            renewed.ref for o in renewals if o.prior_prescription for renewed in order_rules.renewal_chain(o, by_ref)
+        )
+
+    @cached_property
+    def _orders_by_ref(self) -> dict[str | None, MedOrder]:
+        """The real orders by reference, as a priorPrescription names them (`orders.renewal_chain`)."""
+        return order_rules.orders_by_ref(self.real_orders)
 
     @cached_property
     def real_orders(self) -> tuple[MedOrder, ...]:

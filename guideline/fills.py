@@ -724,6 +724,8 @@ class RenewedFill:
     draft: MedOrder  # the renewal: a draft, or a current signed order
     renewed: OrderMme  # the order the draft renews, at its own dose
     fill: FillMme
+    # The renewals between, nearest the draft first: a draft renewing a signed renewal of `renewed` (a chain).
+    through: tuple[MedOrder, ...] = ()
 
 
 def renewed_fill_doses(summary: MmeSummary, renewed: Iterable[RenewedFill]) -> MmeSummary:
@@ -769,12 +771,20 @@ def _raised_by_renewed(result: OrderMme, items: Sequence[RenewedFill]) -> OrderM
     fill, renewed_mme = largest.fill, largest.renewed.mme or Decimal(0)
     which = "the last fill" if len(items) == 1 else "the largest of the current fills"
     text = (
-        f"{which} of the order this renews, {_fill_named(fill)}, implies {format_mme(fill.mme or Decimal(0))} MME a "
-        f"day, more than that order's {format_mme(renewed_mme)} MME and this order's "
-        f"{format_mme(result.mme or Decimal(0))} MME; the larger is counted (the patient may have been taking more "
-        "than ordered)"
+        f"{which} of {_renewed_named(largest)}, {_fill_named(fill)}, implies "
+        f"{format_mme(fill.mme or Decimal(0))} MME a day, more than that order's {format_mme(renewed_mme)} MME "
+        f"and this order's {format_mme(result.mme or Decimal(0))} MME; the larger is counted (the patient may have "
+        "been taking more than ordered)"
     )
     return counted_at_fill(result, fill, text)
+
+
+def _renewed_named(item: RenewedFill) -> str:
+    """ "the order this renews", or along a chain "order eOxy.Old, which this renews through order eOxy.New"."""
+    if not item.through:
+        return "the order this renews"
+    between = " and ".join(f"order {o.id or 'unnamed'}" for o in item.through)
+    return f"order {item.renewed.order.id or 'unnamed'}, which this renews through {between}"
 
 
 def implausible_supply(dispense: Dispense, limit: int) -> Decimal | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from guideline.config import GuidelineConfig
@@ -305,6 +305,37 @@ def renewed_by_signed(current: Iterable[MedOrder]) -> set[str | None]:
                 continue
             replaced.add(ref)
     return replaced
+
+
+# How many priorPrescription links a renewal chain is followed through: a regimen renewed monthly for a year and more
+# is within it; a longer chain (or a loop the visited set missed) is not followed further.
+RENEWAL_CHAIN_LIMIT = 24
+
+
+def renewal_chain(order: MedOrder, real_orders: Mapping[str | None, MedOrder]) -> tuple[MedOrder, ...]:
+    """The orders `order` renews through priorPrescription, nearest first: the one it names, the one that order
+    names, and on (`real_orders` by `ref`). A draft renewing a signed renewal stands for the older order's fill too,
+    or one regimen counted twice. Each order once: a loop (orders naming each other, a data error) ends the walk, and
+    so does `RENEWAL_CHAIN_LIMIT`."""
+    chain: list[MedOrder] = []
+    seen = {id(order)}
+    current = order
+    while current.prior_prescription and len(chain) < RENEWAL_CHAIN_LIMIT:
+        renewed = next((real_orders[ref] for ref in _named(current.prior_prescription) if ref in real_orders), None)
+        if renewed is None or id(renewed) in seen:
+            break
+        chain.append(renewed)
+        seen.add(id(renewed))
+        current = renewed
+    return tuple(chain)
+
+
+def orders_by_ref(real_orders: Iterable[MedOrder]) -> dict[str | None, MedOrder]:
+    """The real orders by `ref`, the first of a reference sent twice kept (as `fills.named_order` takes it)."""
+    found: dict[str | None, MedOrder] = {}
+    for order in real_orders:
+        found.setdefault(order.ref, order)
+    return found
 
 
 def same_prescriber(first: MedOrder, second: MedOrder) -> bool:

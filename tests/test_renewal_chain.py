@@ -1,0 +1,56 @@
+"""Renewals counted once everywhere: a draft renewing a signed renewal that itself renewed an older order counts the
+chain once (the older order's still-supplying fill goes with the draft); another prescriber's linked renewal of a
+completed order counts once in the MME history as on the card; and the card's words say what is counted."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from builders import NOW, card, run
+from test_signed_renewal import epic_order, fill, medication, old, renewal
+
+
+def draft_renewing(prior: str, tablets: int = 1) -> dict[str, Any]:
+    """Today's order-sign draft, oxycodone 10 mg `tablets` every 6 hours, renewing `prior` (Epic: the order being
+    renewed as priorPrescription)."""
+    return epic_order("eOxy.Draft", "draft", NOW.date().isoformat(), tablets=tablets, prior=prior)
+
+
+def test_a_draft_renewing_a_signed_renewal_counts_the_older_orders_fill_once() -> None:
+    # eOxy.Old (completed, its fill of 20 days ago supplying 9 more days) <- eOxy.New (signed 2 days ago) <- the draft.
+    # The draft retires eOxy.New; eOxy.Old's fill was counted as a standalone fill beside the draft: 120, not 60.
+    resources = [medication(), old(), fill("eOxy.Old"), renewal()]
+    evaluation = run("order-sign", drafts=[draft_renewing("eOxy.New")], resources=resources)
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert evaluation.facts.current_fills == ()
+
+
+def test_a_chain_with_the_old_order_left_active_counts_once() -> None:
+    resources = [medication(), old("active"), fill("eOxy.Old"), renewal()]
+    evaluation = run("order-sign", drafts=[draft_renewing("eOxy.New")], resources=resources)
+    assert evaluation.facts.mme.total == Decimal(60)
+
+
+def test_a_fill_at_the_chains_far_end_above_the_draft_counts_once_at_its_dose() -> None:
+    # eOxy.Old's fill of #240 for 30 days implies 120 MME a day, more than eOxy.Old's 60 and the draft's 60: the
+    # draft counts at 120, once (it was 60 + 120), and says which order's fill it is and through which renewal.
+    resources = [medication(), old(), fill("eOxy.Old", 240), renewal()]
+    evaluation = run("order-sign", drafts=[draft_renewing("eOxy.New")], resources=resources)
+    assert evaluation.facts.mme.total == Decimal(120)
+    high = card(evaluation, "high-mme")
+    assert high is not None
+    assert (
+        "the last fill of order eOxy.Old, which this renews through order eOxy.New, oxycodone 10 mg tablet on "
+        "2026-05-26 (#240 for 30 days), implies 120.0 MME a day"
+    ) in high.detail
+
+
+def test_a_cycle_of_renewals_ends() -> None:
+    # eOxy.Old names eOxy.New and eOxy.New names eOxy.Old (a data error): the walk ends, the draft counts once.
+    looped = old()
+    looped["priorPrescription"] = {"reference": "MedicationRequest/eOxy.New"}
+    evaluation = run(
+        "order-sign", drafts=[draft_renewing("eOxy.New")], resources=[medication(), looped, fill("eOxy.Old"), renewal()]
+    )
+    assert evaluation.facts.mme.total == Decimal(60)
