@@ -350,11 +350,11 @@ class Facts:
     def renewals_beside(self) -> tuple[tuple[MedOrder, MedOrder], ...]:
         """Each current opioid order paired with the order its priorPrescription names when that order is still
         counted (another prescriber's, `orders.renewed_by_signed`): both count, and the renewal's line says so."""
-        counted, pairs = self._counted_orders, []
+        pairs = []
         for order in self.current_opioids:
             if order.prior_prescription:
                 renewed = named_order((order.prior_prescription,), self.real_orders)
-                if renewed is not None and renewed is not order and id(renewed) in counted:
+                if renewed is not None and renewed is not order and self.runs_beside(renewed):
                     pairs.append((order, renewed))
         return tuple(pairs)
 
@@ -372,7 +372,7 @@ class Facts:
             for index, renewed in enumerate(chain):
                 # An order still counted (another prescriber's, run beside its renewal) stands for its own fills,
                 # and for those of the orders it renews.
-                if id(renewed) in self._counted_orders:
+                if self.runs_beside(renewed):
                     break
                 fills = [
                     fill_mme(s.dispense, self.terms, self.config)
@@ -462,6 +462,12 @@ class Facts:
         return standalone_fills(
             supplies, self.source_order, lambda order: id(order) in counted or order.ref in renewed, self.today
         )
+
+    def runs_beside(self, renewed: MedOrder) -> bool:
+        """Whether a renewal of this order runs beside it (two courses, both counted) rather than continuing it: the
+        order is still counted today as itself (current, active, no renewal retiring it: another prescriber's).
+        The card's total and the MME history's queues read renewals by this one rule."""
+        return id(renewed) in self._counted_orders
 
     @cached_property
     def _counted_orders(self) -> frozenset[int]:

@@ -4,11 +4,16 @@ completed order counts once in the MME history as on the card; and the card's wo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from builders import NOW, card, run
-from test_signed_renewal import epic_order, fill, medication, old, renewal
+from test_mme_history_fill_rules import line
+from test_signed_renewal import ED, epic_order, facts, fill, medication, old, renewal
+
+from guideline.mme import compute_mme
+from guideline.plan.mme_history import build_mme_history
 
 
 def draft_renewing(prior: str, tablets: int = 1) -> dict[str, Any]:
@@ -54,3 +59,19 @@ def test_a_cycle_of_renewals_ends() -> None:
         "order-sign", drafts=[draft_renewing("eOxy.New")], resources=[medication(), looped, fill("eOxy.Old"), renewal()]
     )
     assert evaluation.facts.mme.total == Decimal(60)
+
+
+def test_the_history_counts_another_prescribers_renewal_of_a_completed_order_once() -> None:
+    # The emergency physician renews the PCP's completed order (priorPrescription) 2 days ago while its fill still
+    # supplies: the card counts 60; the history added both courses (120 today).
+    found = facts([old(), fill("eOxy.Old"), renewal(requester=ED)])
+    assert found.mme.total == Decimal(60)
+    days = line(build_mme_history(found, compute_mme))
+    assert days[NOW.date()] == Decimal(60)
+    assert days[NOW.date() - timedelta(days=5)] == Decimal(60)
+
+
+def test_the_history_still_adds_another_prescribers_renewal_beside_a_current_order() -> None:
+    found = facts([old("active"), fill("eOxy.Old"), renewal(requester=ED)])
+    assert found.mme.total == Decimal(120)
+    assert line(build_mme_history(found, compute_mme))[NOW.date()] == Decimal(120)

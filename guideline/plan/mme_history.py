@@ -31,6 +31,7 @@ from guideline.fills import (
 )
 from guideline.history import counts_as_exposure_order
 from guideline.identifiers import actor_key
+from guideline.orders import orders_by_ref, renewal_chain
 from guideline.plan.model import Point
 from guideline.record import MedOrder
 from guideline.terminology import OPIOID
@@ -121,9 +122,23 @@ def _fills_by_order(facts: Facts, orders: Sequence[MedOrder]) -> tuple[list[Fill
     return standalone, paired
 
 
+def _renewal_course(facts: Facts, order: MedOrder, by_ref: dict[str | None, MedOrder]) -> str:
+    """The prescription course an order's supply queues in: that of the order it renews through priorPrescription
+    (followed along a chain, `orders.renewal_chain`) unless that order runs beside it (`Facts.runs_beside`: another
+    prescriber's, still counted today), else its own (`_order_course`). Another prescriber's renewal of a completed
+    order continues that order's course, as the card counts it once; on its own course both were added."""
+    course_of = order
+    for renewed in renewal_chain(order, by_ref):
+        if facts.runs_beside(renewed):
+            break
+        course_of = renewed
+    return _order_course(course_of)
+
+
 def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
     orders = _history_orders(facts)
     standalone, paired = _fills_by_order(facts, orders)
+    by_ref = orders_by_ref(orders)
     supplies: list[_Supply] = []
     for order in orders:
         interval = facts.order_interval(order)
@@ -136,7 +151,7 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 (interval[1] - interval[0]).days + 1,
                 lambda order=order: order_mme(order),
                 lambda order=order: f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})",
-                _order_course(order),
+                _renewal_course(facts, order, by_ref),
                 tuple(paired.get(id(order), ())),
                 _renewed(order, orders, paired, order_mme),
                 id(order),
