@@ -81,6 +81,9 @@ REASON_TEXT: dict[str, str] = {
     "dose of the two is counted, not both",
     "renewal": "a new order of the same product as a current order, read as its renewal (no priorPrescription links "
     "them), so the larger daily dose of the two, the current order's, is counted, not both",
+    # A signed reorder with no priorPrescription of a finished order whose last fill implies more: the fill counts.
+    "reorder": "a new order of the same product as a finished order whose last fill still supplies, read as its "
+    "reorder (no priorPrescription links them), so the larger daily dose of the two, the fill's, is counted, not both",
 }
 # Why an opioid listed with its daily dose is kept out of the total: the end of its explanation.
 NOT_COUNTED_TEXT: dict[str, str] = {
@@ -88,6 +91,7 @@ NOT_COUNTED_TEXT: dict[str, str] = {
     "oud-methadone": REASON_TEXT["oud-methadone"],
     "renewed": REASON_TEXT["renewed"],
     "renewal": REASON_TEXT["renewal"],
+    "reorder": REASON_TEXT["reorder"],
 }
 
 FALLBACK_NOTE = "estimated from dispense quantity and days' supply"

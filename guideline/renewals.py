@@ -15,7 +15,10 @@ from guideline.timeutil import local_date
 
 RENEWED = "renewed"  # the current order, whose dose the renewal's larger one stands for
 RENEWAL = "renewal"  # the draft, whose dose the current order's larger one stands for
-RENEWAL_REASONS = frozenset({RENEWED, RENEWAL})
+# A signed reorder (no priorPrescription) of a finished order, whose dose the larger one of that order's last fill
+# stands for: the fill is counted, not a current order, and the words say so.
+REORDER = "reorder"
+RENEWAL_REASONS = frozenset({RENEWED, RENEWAL, REORDER})
 # Same-drug keys of a recognised product (an RxNorm product, or opioid strengths and form): a key made of codes or
 # a name alone is too loose to say two orders are one prescription.
 _PRODUCT_KEYS = ("rxnorm:", "strengths:")
@@ -76,7 +79,7 @@ def _index(results: list[OrderMme], order: MedOrder) -> int | None:
     return next((i for i, r in enumerate(results) if r.order is order), None)
 
 
-def _left_out(result: OrderMme, reason: Literal["renewed", "renewal"]) -> OrderMme:
+def _left_out(result: OrderMme, reason: Literal["renewed", "renewal", "reorder"]) -> OrderMme:
     return replace(result, state="excluded", reason=reason, reason_text=REASON_TEXT[reason])
 
 
@@ -174,7 +177,7 @@ def fills_counted_once(
         if new.state != "ok" or old.state != "ok" or new.mme is None or old.mme is None:
             continue
         if old.mme > new.mme:
-            results[order] = _left_out(new, RENEWAL)
+            results[order] = _left_out(new, REORDER)
         else:
             kept[fill] = replace(old, state="excluded", reason=RENEWED)
         changed = True

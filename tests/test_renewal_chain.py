@@ -75,3 +75,41 @@ def test_the_history_still_adds_another_prescribers_renewal_beside_a_current_ord
     found = facts([old("active"), fill("eOxy.Old"), renewal(requester=ED)])
     assert found.mme.total == Decimal(120)
     assert line(build_mme_history(found, compute_mme))[NOW.date()] == Decimal(120)
+
+
+def test_a_fill_listed_as_renewed_names_its_mme() -> None:
+    # The unlinked reorder's case: the old order's fill is listed as counted once with the reorder; its line said only
+    # its date.
+    evaluation = run("patient-view", resources=[medication(), old(), fill("eOxy.Old"), renewal(linked=False)])
+    high = card(evaluation, "high-mme")
+    assert high is not None
+    assert (
+        "- oxycodone 10 mg tablet (filled 2026-05-26): 120 tablets ÷ 30 days' supply = 4 per day = 40 mg/day oxycodone "
+        "× 1.5 = 60.0 MME/day (pharmacy fill)"
+    ) in high.detail
+
+
+def test_the_renewal_reason_says_the_fill_is_counted_when_it_is() -> None:
+    evaluation = run("patient-view", resources=[medication(), old(), fill("eOxy.Old", 240), renewal(linked=False)])
+    high = card(evaluation, "high-mme")
+    assert high is not None
+    assert "the current order's, is counted" not in high.detail
+    assert (
+        "**A new order of the same product as a finished order whose last fill still supplies, read as its reorder "
+        "(no priorPrescription links them), so the larger daily dose of the two, the fill's, is counted, not both:**"
+    ) in high.detail
+    # The plan page's medication table gives the same reason.
+    found = facts([old(), fill("eOxy.Old", 240), renewal(linked=False)])
+    (reorder,) = [r for r in found.mme.orders if r.order.id == "eOxy.New"]
+    assert reorder.reason_text is not None and "the fill's, is counted" in reorder.reason_text
+
+
+def test_a_draft_read_as_a_renewal_still_says_the_current_orders_dose_counts() -> None:
+    # A draft of the same product below the current order's dose: that order's dose is counted, as the words say.
+    draft = epic_order("eOxy.Draft", "draft", NOW.date().isoformat())
+    evaluation = run(
+        "order-sign", drafts=[draft], resources=[medication(), old("active", tablets=2), fill("eOxy.Old", 240)]
+    )
+    high = card(evaluation, "high-mme")
+    assert high is not None
+    assert "so the larger daily dose of the two, the current order's, is counted, not both:**" in high.detail

@@ -204,8 +204,8 @@ def test_an_unlinked_signed_reorder_of_a_completed_order_counts_its_fill_once_an
     high = card(evaluation, "high-mme")
     assert high is not None
     assert (
-        "so the larger daily dose of the two is counted, not both:**\n- oxycodone 10 mg tablet (pharmacy fill "
-        "2026-05-26)"
+        "so the larger daily dose of the two is counted, not both:**\n- oxycodone 10 mg tablet (filled 2026-05-26): "
+        "120 tablets ÷ 30 days' supply"
     ) in high.detail
     found = facts([old(), fill("eOxy.Old"), renewal(linked=False)])
     assert mme_now(found).total == Decimal(60)
@@ -217,7 +217,7 @@ def test_an_unlinked_signed_reorder_below_the_old_fill_counts_the_fill() -> None
     assert evaluation.facts.mme.total == Decimal(120)
     high = card(evaluation, "high-mme")
     assert high is not None
-    assert "**A new order of the same product as a current order, read as its renewal" in high.detail
+    assert "**A new order of the same product as a finished order whose last fill still supplies" in high.detail
 
 
 def test_two_active_unlinked_orders_of_one_prescriber_still_add() -> None:

@@ -20,6 +20,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item, order_named
+from guideline.fills import FillMme
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
 
@@ -258,10 +259,18 @@ def _excluded_list(mme: MmeSummary) -> str:
             for o in mme.excluded_orders
             if o.reason == reason
         ]
-        lines += [f"{f.display_name} ({fill_note(f.dispense)})" for f in mme.excluded_fills if f.reason == reason]
+        lines += [_fill_line(f) for f in mme.excluded_fills if f.reason == reason]
         if lines:
             parts.append(f"**{REASON_TEXT[reason][0].upper()}{REASON_TEXT[reason][1:]}:**\n" + bullet_list(lines))
     return "\n\n".join(parts)
+
+
+def _fill_line(fill: FillMme) -> str:
+    """A fill kept out of the total; one read as renewed with its MME a day worked out, so the larger one counted
+    can be seen: "oxycodone … (filled 2026-05-26): 120 tablets ÷ 30 days' supply = … = 60.0 MME/day (pharmacy fill)"."""
+    if fill.reason in RENEWAL_REASONS and fill.mme is not None and fill.explanation:
+        return f"{fill.explanation} (pharmacy fill)"
+    return f"{fill.display_name} ({fill_note(fill.dispense)})"
 
 
 def _unknown_list(mme: MmeSummary) -> str:
