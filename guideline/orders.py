@@ -283,8 +283,34 @@ def active_orders(
         and is_ambulatory(o, config)
         and is_current(o, supply_of(o), today, config)
     ]
-    replaced = replaced_refs(orders) | renewed_by_signed(current)
+    replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
     return tuple(o for o in current if o.ref not in replaced)
+
+
+def renewed_along_chains(orders: tuple[MedOrder, ...], current: Iterable[MedOrder]) -> set[str | None]:
+    """The current orders that a draft or a current signed order renews through a renewal that is no longer current
+    (`renewal_chain`): a link of one prescriber retires the order it names, as `renewed_by_signed` reads one link;
+    another prescriber's order runs beside its renewal and ends the walk, as do two orders naming each other. Read
+    one link deep, a draft renewing a completed renewal left the first order, still active, counted beside it."""
+    current_ids = {id(o) for o in current}
+    by_ref = orders_by_ref(o for o in orders if not o.is_draft)
+    retired: set[str | None] = set()
+    for start in orders:
+        if not start.prior_prescription or (start.is_draft and start.status in IGNORED_DRAFT_STATUSES):
+            continue
+        if not start.is_draft and id(start) not in current_ids:
+            continue
+        renewer = start
+        for renewed in renewal_chain(start, by_ref):
+            if renewer is not start and id(renewed) in current_ids:
+                # The one-link rules (`replaced_refs`, `renewed_by_signed`) read links from a draft or a current order.
+                if not same_prescriber(renewer, renewed) or (
+                    renewed.prior_prescription and renewer.ref in _named(renewed.prior_prescription)
+                ):
+                    break
+                retired.add(renewed.ref)
+            renewer = renewed
+    return retired
 
 
 def renewed_by_signed(current: Iterable[MedOrder]) -> set[str | None]:

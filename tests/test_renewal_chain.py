@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from builders import NOW, card, run
+from builders import NOW, card, days_ago, run
 from test_mme_history_fill_rules import line
 from test_signed_renewal import ED, epic_order, facts, fill, medication, old, renewal
 
@@ -113,3 +113,25 @@ def test_a_draft_read_as_a_renewal_still_says_the_current_orders_dose_counts() -
     high = card(evaluation, "high-mme")
     assert high is not None
     assert "so the larger daily dose of the two, the current order's, is counted, not both:**" in high.detail
+
+
+def test_a_chain_through_a_completed_renewal_retires_the_order_left_active() -> None:
+    # Epic left the first order active with a 60-day supply (current); its renewal, written 25 days ago, is completed;
+    # today's draft renews that renewal. The first order was counted beside the draft (120), one regimen twice.
+    first = epic_order("eOxy.First", "active", days_ago(40))
+    first["dispenseRequest"]["expectedSupplyDuration"]["value"] = 60
+    first["dispenseRequest"]["quantity"]["value"] = 240
+    middle = epic_order("eOxy.Middle", "completed", days_ago(25), prior="eOxy.First")
+    evaluation = run("order-sign", drafts=[draft_renewing("eOxy.Middle")], resources=[medication(), first, middle])
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert evaluation.facts.active_orders == ()
+
+
+def test_a_chain_through_a_completed_renewal_keeps_another_prescribers_order() -> None:
+    # The same chain where the first order is the emergency physician's: it runs beside the PCP's renewals, both count.
+    first = epic_order("eOxy.First", "active", days_ago(40), requester=ED)
+    first["dispenseRequest"]["expectedSupplyDuration"]["value"] = 60
+    first["dispenseRequest"]["quantity"]["value"] = 240
+    middle = epic_order("eOxy.Middle", "completed", days_ago(25), prior="eOxy.First")
+    evaluation = run("order-sign", drafts=[draft_renewing("eOxy.Middle")], resources=[medication(), first, middle])
+    assert evaluation.facts.mme.total == Decimal(120)
