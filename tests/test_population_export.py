@@ -48,8 +48,9 @@ def _ndjson(*resources) -> str:
     return "".join(json.dumps(r) + "\n" for r in resources)
 
 
-def _server(key: RSAKey, status_answers: int = 2) -> dict[str, int]:
-    calls = {"token": 0, "kickoff": 0, "status": 0, "download": 0}
+def _server(key: RSAKey, status_answers: int = 2, errors: tuple[tuple[int, str], ...] = ()) -> dict[str, int]:
+    """A Bulk Data server with three data files and, for each of `errors` (HTTP status, body), an error file."""
+    calls = {"token": 0, "kickoff": 0, "status": 0, "download": 0, "errors": 0}
     responses.get(f"{BASE}/.well-known/smart-configuration", json={"token_endpoint": TOKEN_URL})
 
     def token(request):
@@ -82,7 +83,9 @@ def _server(key: RSAKey, status_answers: int = 2) -> dict[str, int]:
                 {"type": kind, "url": f"{BASE}/files/{n}"}
                 for n, kind in ((1, "Patient"), (2, "MedicationDispense"), (3, "Practitioner"))
             ],
-            "error": [],
+            "error": [
+                {"type": "OperationOutcome", "url": f"{BASE}/files/err{n}?sig=s3cr3t"} for n in range(len(errors))
+            ],
         }  # fmt: skip
         return 200, {}, json.dumps(manifest)
 
@@ -106,6 +109,14 @@ def _server(key: RSAKey, status_answers: int = 2) -> dict[str, int]:
     ]
     responses.add_callback(responses.GET, f"{BASE}/files/2", callback=download(_ndjson(*fills)))
     responses.add_callback(responses.GET, f"{BASE}/files/3", callback=download(_ndjson(practitioner("drA"))))
+    for n, (status_code, body) in enumerate(errors):
+
+        def error_file(request, status_code=status_code, body=body):
+            assert request.headers["Authorization"] == "Bearer secret-token"  # requiresAccessToken covers it too
+            calls["errors"] += 1
+            return status_code, {}, body
+
+        responses.add_callback(responses.GET, f"{BASE}/files/err{n}", callback=error_file)
     return calls
 
 
@@ -133,7 +144,7 @@ def test_export_then_review(tmp_path, key, clients_file, monkeypatch, capsys):
     code = main(["population", "--export", EXPORT, "--out", str(tmp_path / "out"), "--today", "2026-04-15",
                  "--workers", "1"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    assert calls == {"token": 1, "kickoff": 1, "status": 2, "download": 3}
+    assert calls == {"token": 1, "kickoff": 1, "status": 2, "download": 3, "errors": 0}
     assert waits == [3.0]
     assert "1 cohort patients" in capsys.readouterr().out
     assert (tmp_path / "out" / "letters" / "drA.html").exists()  # 90 MME/day average: a letter
@@ -217,3 +228,82 @@ def test_a_broken_status_answer_is_a_one_line_error(tmp_path, clients_file, caps
 
 def test_retry_after_that_is_not_a_number_waits_the_default():
     assert retry_after("nan") == 10 and retry_after("inf") == 10 and retry_after("-5") == 0
+
+
+# ---- the server's error files --------------------------------------------------------------------------------------
+
+
+def _outcome(severity: str, code: str, diagnostics: str) -> dict:
+    return {"resourceType": "OperationOutcome", "issue": [{"severity": severity, "code": code,
+                                                            "diagnostics": diagnostics}]}  # fmt: skip
+
+
+def _export_run(tmp_path, capsys) -> tuple[int, str, dict]:
+    code = main(["population", "--export", EXPORT, "--out", str(tmp_path / "out"), "--today", "2026-04-15",
+                 "--workers", "1", "--quiet"])  # fmt: skip
+    quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
+    return code, capsys.readouterr().out, quality
+
+
+@responses.activate
+def test_a_warning_only_error_file_is_listed_as_an_export_warning_and_the_run_exits_0(
+    tmp_path, key, clients_file, monkeypatch, capsys
+):
+    """An Epic-style server that ignores an unsupported _typeFilter says so in a warning OperationOutcome in the
+    manifest's `error`: nothing was lost, so the run is whole, and the warning is listed, on this run and on a rerun
+    over the same folder (graded from the saved file, not downloaded again)."""
+    warning = _outcome("warning", "not-supported", "_typeFilter not supported, ignored")
+    calls = _server(key, errors=((200, _ndjson(warning)),))
+    monkeypatch.setattr("smart_app.population.export.time.sleep", lambda _: None)
+    monkeypatch.setenv("PAINPLAN_POPULATION_EXPORT_CLIENTS", str(clients_file))
+    for _ in range(2):
+        code, out, quality = _export_run(tmp_path, capsys)
+        assert code == 0, out
+        assert quality["export_warnings"] == {"export error file 1 of 1: _typeFilter not supported, ignored": 1}
+        assert quality["input_files_not_read"] == {}
+        assert "_typeFilter not supported, ignored" in out and "s3cr3t" not in out
+        assert out.splitlines()[-1] == "read: every line of every input file"
+    assert calls["errors"] == 1
+
+
+@responses.activate
+def test_an_error_issue_is_input_not_read_named_by_its_diagnostics_never_its_url(
+    tmp_path, key, clients_file, monkeypatch, capsys
+):
+    long = "Patient/p9 could not be exported: " + "x" * 500 + f" see {BASE}/files/err0?sig=s3cr3t"
+    body = _ndjson(
+        _outcome("information", "informational", "export took 3 minutes"),
+        _outcome("error", "exception", long),
+        _outcome("fatal", "exception", "MedicationDispense export failed"),
+    )
+    _server(key, errors=((200, body),))
+    monkeypatch.setattr("smart_app.population.export.time.sleep", lambda _: None)
+    monkeypatch.setenv("PAINPLAN_POPULATION_EXPORT_CLIENTS", str(clients_file))
+    code, out, quality = _export_run(tmp_path, capsys)
+    assert code == 3
+    (named,) = quality["input_files_not_read"]
+    assert named.startswith("export error file 1 of 1: 2 errors (Patient/p9 could not be exported: xxx")
+    assert len(named) < 300 and "s3cr3t" not in named and "https://" not in named
+    assert quality["export_warnings"] == {"export error file 1 of 1: export took 3 minutes": 1}
+    assert "s3cr3t" not in out
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("status_code", "body", "said"),
+    [
+        (500, "", "could not be downloaded (HTTP 500)"),
+        (200, "<html>Service Unavailable</html>\n", "could not be read (line 1 is no OperationOutcome)"),
+    ],
+)
+def test_an_error_file_that_cannot_be_downloaded_or_read_is_input_not_read(
+    tmp_path, key, clients_file, monkeypatch, capsys, status_code, body, said
+):
+    _server(key, errors=((status_code, body),))
+    monkeypatch.setattr("smart_app.population.export.time.sleep", lambda _: None)
+    monkeypatch.setenv("PAINPLAN_POPULATION_EXPORT_CLIENTS", str(clients_file))
+    code, out, quality = _export_run(tmp_path, capsys)
+    assert code == 3
+    (named,) = quality["input_files_not_read"]
+    assert named.startswith("export error file 1 of 1: ") and said in named, named
+    assert "s3cr3t" not in out

@@ -24,6 +24,10 @@ class Quality:
     # Files in the input folder that were not read, or only in part, each "path: why" (a download cut off, a .bz2,
     # a file that is not NDJSON): the run still evaluates everything else, and exits with status 3.
     input_files_not_read: Counter[str] = field(default_factory=Counter)
+    # What a Bulk Data server's error files said as warnings or information only, each "export error file N of M:
+    # text" (an unsupported _typeFilter it ignored): nothing was lost, so the exit status is unaffected. An error or
+    # fatal issue is input_files_not_read.
+    export_warnings: Counter[str] = field(default_factory=Counter)
     resources_by_type: Counter[str] = field(default_factory=Counter)
     unexpected_resource_types: Counter[str] = field(default_factory=Counter)
     resources_without_patient: int = 0
@@ -308,6 +312,12 @@ COUNTS: tuple[Count, ...] = (
         "input_files_not_read",
         "input files not read, or read only in part",
         denominators=EVERY,
+        names_only=True,
+    ),
+    Count(
+        "export_warnings",
+        "export warnings the server listed in its error files (nothing lost)",
+        kind="note",
         names_only=True,
     ),
     Count("malformed_lines", "malformed lines skipped", denominators=EVERY, breakdown="malformed_lines_by_file"),

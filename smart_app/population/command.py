@@ -85,7 +85,8 @@ def run_population(args: argparse.Namespace) -> int:
     from smart_app.population.export import reported_errors
 
     # What the export's server said it could not export is missing from the review as a file not read would be.
-    files = replace(files, not_read=files.not_read + tuple(reported_errors(input_dir)))
+    reported = reported_errors(input_dir)
+    files = replace(files, not_read=files.not_read + reported.not_read, export_warnings=reported.warnings)
     summary = review(files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress)
     code = exit_status(summary, args.malformed_lines_ok)
     for line in [*summary, closing_line(summary, code, args.malformed_lines_ok)]:

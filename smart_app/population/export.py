@@ -12,7 +12,9 @@ import json
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -30,6 +32,13 @@ DEFAULT_SCOPE = "system/*.read"
 EXPORT_TYPES = ("Patient,MedicationDispense,MedicationRequest,Medication,ExplanationOfBenefit,Condition,Observation,"
                 "Procedure,Encounter,Practitioner,PractitionerRole,Organization,Location")  # fmt: skip
 STATE_FILE = ".export-state.json"
+# The manifest's error files are kept here: hidden, so never read as input (inputs.ndjson_files skips dot-names).
+ERRORS_FOLDER = ".export-errors"
+NOT_DOWNLOADED = "the server listed resources it could not export (OperationOutcome), not downloaded"
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+_TEXT_CHARS = 160
+_WARNINGS_SHOWN = 10
+_WHOLE_FILE_BYTES = 16 << 20
 MAX_WAIT_SECONDS = 120
 TIMEOUT = 60
 _BASE = re.compile(r"^(?P<base>.+?)/(?:(?:Group/[^/]+|Patient)/)?\$export(?:\?.*)?$")
@@ -201,22 +210,55 @@ class BulkExport:
             files.append(target)
             if output["url"] in done and target.exists():
                 continue  # finished before an interruption
-            auth = manifest.get("requiresAccessToken", True) is not False  # only an explicit false drops the token
-            fetch = self._get if auth else self._get_without_token
-            response = fetch(output["url"], stream=True, headers={"Accept": "application/fhir+ndjson"})
-            if response.status_code != 200:
-                raise PopulationError(f"downloading export file {index + 1} was answered {response.status_code}")
-            partial = target.with_suffix(".part")
-            with open(partial, "wb") as handle:
-                for chunk in response.iter_content(1 << 20):
-                    handle.write(chunk)
-            partial.replace(target)
+            status = self._fetch(manifest, output["url"], target)
+            if status != 200:
+                raise PopulationError(f"downloading export file {index + 1} was answered {status}")
             done.append(output["url"])
             self._save(state)
             self.progress.note(f"export: downloaded {index + 1}/{len(outputs)} ({output.get('type')})")
-        if isinstance(manifest.get("error"), list) and manifest["error"]:
-            self.progress.note(f"export: the server reported {len(manifest['error'])} error files (not downloaded)")
+        self.download_errors(manifest, state)
         return files
+
+    def download_errors(self, manifest: dict[str, Any], state: dict[str, Any]) -> None:
+        """The manifest's error files, into ERRORS_FOLDER, to be graded by `reported_errors`: one that cannot be
+        downloaded is noted in the state (never by its URL) and the run goes on, since the data files are whole."""
+        listed = manifest.get("error")
+        if not isinstance(listed, list):
+            return
+        done: list[str] = state.setdefault("errors_downloaded", [])
+        failed: dict[str, str] = state.setdefault("errors_failed", {})
+        for index, entry in enumerate(listed):
+            url = entry.get("url") if isinstance(entry, dict) else None
+            target = _error_file(self.folder, index)
+            if not isinstance(url, str) or (url in done and target.exists()):
+                continue
+            target.parent.mkdir(exist_ok=True)
+            try:
+                status = self._fetch(manifest, url, target)
+            except PopulationError as error:  # unreachable, or on a host the token may not go to: named, not fatal
+                failed[str(index)] = f"could not be downloaded ({error})"
+            else:
+                if status == 200:
+                    done.append(url)
+                    failed.pop(str(index), None)
+                else:
+                    failed[str(index)] = f"could not be downloaded (HTTP {status})"
+            self._save(state)
+            self.progress.note(f"export: error file {index + 1}/{len(listed)}: " + failed.get(str(index), "downloaded"))
+
+    def _fetch(self, manifest: dict[str, Any], url: str, target: Path) -> int:
+        """Streams one manifest file to `target` (through a .part file); the HTTP status. Bulk Data's
+        requiresAccessToken covers data and error files alike: only an explicit false drops the token."""
+        fetch = self._get if manifest.get("requiresAccessToken", True) is not False else self._get_without_token
+        response = fetch(url, stream=True, headers={"Accept": "application/fhir+ndjson"})
+        if response.status_code != 200:
+            return response.status_code
+        partial = target.with_suffix(".part")
+        with open(partial, "wb") as handle:
+            for chunk in response.iter_content(1 << 20):
+                handle.write(chunk)
+        partial.replace(target)
+        return 200
 
     def run(self) -> list[Path]:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -243,20 +285,134 @@ def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
     return data
 
 
-def reported_errors(folder: Path) -> list[tuple[str, str]]:
-    """The error files the export's server listed in its manifest, as PainPlan's saved state keeps it: each one
-    resources the server could not export, so missing from the review, named as input not read (never by its URL,
-    which may be signed)."""
+@dataclass(frozen=True)
+class ReportedErrors:
+    """What the export's server said in its error files: input not read (path-like name, why) and warnings."""
+
+    not_read: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def reported_errors(folder: Path) -> ReportedErrors:
+    """The error files the export's server listed in its manifest, graded from what PainPlan saved (the state and
+    ERRORS_FOLDER), so a rerun over the folder grades them the same: an error or fatal issue is resources missing from
+    the review, a file not downloaded or not readable may be, and both are input not read; a warning or information
+    is an export warning. Each file is named by its number, never by its URL, which may be signed."""
     try:
         state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return []
-    manifest = state.get("manifest") if isinstance(state, dict) else None
+        return ReportedErrors()
+    state = state if isinstance(state, dict) else {}
+    manifest = state.get("manifest")
     errors = manifest.get("error") if isinstance(manifest, dict) else None
-    if not isinstance(errors, list):
-        return []
-    why = "the server listed resources it could not export (OperationOutcome), not downloaded"
-    return [(f"export error file {n} of {len(errors)}", why) for n in range(1, len(errors) + 1)]
+    if not isinstance(errors, list) or not errors:
+        return ReportedErrors()
+    done = state.get("errors_downloaded") if isinstance(state.get("errors_downloaded"), list) else []
+    failed = state.get("errors_failed") if isinstance(state.get("errors_failed"), dict) else {}
+    not_read: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    for index, entry in enumerate(errors):
+        label = f"export error file {index + 1} of {len(errors)}"
+        url = entry.get("url") if isinstance(entry, dict) else None
+        path = _error_file(folder, index)
+        if url in done and path.exists():
+            graded = grade_error_file(path)
+            not_read += [(label, why) for why in graded.not_read]
+            warnings += [f"{label}: {text}" for text in graded.warnings]
+        else:
+            why = failed.get(str(index))
+            not_read.append((label, why if isinstance(why, str) else NOT_DOWNLOADED))
+    return ReportedErrors(tuple(not_read), tuple(warnings))
+
+
+@dataclass
+class GradedErrorFile:
+    """One error file's issues: why it stands for input not read (errors, unreadable lines) and its warnings."""
+
+    not_read: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def grade_error_file(path: Path) -> GradedErrorFile:
+    """Reads an error file's OperationOutcomes leniently (NDJSON, or one pretty-printed JSON resource; any
+    severity's case; details.text or a coding when there is no diagnostics) and grades their issues. An issue with
+    no severity, or one not in the spec, counts as an error: it cannot be assumed harmless."""
+    graded = GradedErrorFile()
+    errors: list[str] = []
+    warned: Counter[str] = Counter()
+    try:
+        outcomes, unreadable = _outcomes(path)
+    except OSError as error:
+        graded.not_read.append(f"could not be read ({error.strerror or type(error).__name__})")
+        return graded
+    for outcome in outcomes:
+        issues = outcome.get("issue")
+        for issue in issues if isinstance(issues, list) else []:
+            issue = issue if isinstance(issue, dict) else {}
+            severity = str(issue.get("severity", "")).strip().lower()
+            text = _issue_text(issue)
+            if severity in ("warning", "information"):
+                warned[text] += 1
+            else:
+                errors.append(text)
+    if errors:
+        more = "; …" if len(set(errors)) > 1 else ""
+        graded.not_read.append(f"{len(errors):,} error{'' if len(errors) == 1 else 's'} ({errors[0]}{more})")
+    if unreadable:
+        more = f", and {len(unreadable) - 1:,} more lines" if len(unreadable) > 1 else ""
+        graded.not_read.append(f"could not be read (line {unreadable[0]:,} is no OperationOutcome{more})")
+    # A server may warn once per resource: the first few texts, then how many more, so data-quality stays short.
+    for text, count in list(warned.items())[:_WARNINGS_SHOWN]:
+        graded.warnings += [text] * count
+    rest = sum(list(warned.values())[_WARNINGS_SHOWN:])
+    if rest:
+        graded.warnings.append(f"{rest:,} more warnings")
+    return graded
+
+
+def _outcomes(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """The file's OperationOutcomes, and the numbers of its non-blank lines that are none."""
+    outcomes: list[dict[str, Any]] = []
+    unreadable: list[int] = []
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            resource = _json_value(raw)
+            if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+                outcomes.append(resource)
+            else:
+                unreadable.append(number)
+    if unreadable and not outcomes and path.stat().st_size <= _WHOLE_FILE_BYTES:
+        whole = _json_value(path.read_bytes())  # one OperationOutcome written over several lines
+        if isinstance(whole, dict) and whole.get("resourceType") == "OperationOutcome":
+            return [whole], []
+    return outcomes, unreadable
+
+
+def _json_value(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+
+
+def _issue_text(issue: dict[str, Any]) -> str:
+    """What an issue says, shortened, with any URL in it left out (a server may echo a signed one)."""
+    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    codings = details.get("coding") if isinstance(details.get("coding"), list) else []
+    coded = next((c.get("display") or c.get("code") for c in codings if isinstance(c, dict)), None)
+    text = next(
+        (t for t in (issue.get("diagnostics"), details.get("text"), coded, issue.get("code")) if isinstance(t, str)
+         and t.strip()),
+        "no diagnostics",
+    )  # fmt: skip
+    text = " ".join(_URL.sub("[a URL]", text).split())
+    return text if len(text) <= _TEXT_CHARS else text[: _TEXT_CHARS - 1].rstrip() + "…"
+
+
+def _error_file(folder: Path, index: int) -> Path:
+    return folder / ERRORS_FOLDER / f"{index + 1:04d}.OperationOutcome.ndjson"
 
 
 def download_export(url: str, folder: Path, settings: Any, progress: Progress,
