@@ -271,3 +271,20 @@ def test_error_files_the_exports_server_listed_are_named_and_exit_3(tmp_path, ca
         "export error file 1 of 1: the server listed resources it could not export (OperationOutcome), not downloaded"
     ]
     assert "sig=abc" not in "\n".join(lines)  # a signed URL is a credential: never printed
+
+
+# ---- reading a file again says so -----------------------------------------------------------------------------------
+
+
+def test_reading_a_file_again_to_name_its_lines_prints_a_progress_line_unless_quiet(tmp_path, capsys):
+    """The re-read after the engines runs serially over a file that may be gigabytes: a progress line names it, as
+    the other stages' do, and --quiet silences it as it silences them."""
+    folder = export_with_a_trailing_comma(tmp_path)
+    out = tmp_path / "out"
+    args = ["population", str(folder), "--out", str(out), "--period", "2026-01-01/2026-03-31", "--today", "2026-04-15",
+            "--workers", "1"]  # fmt: skip
+    assert main(args) == 4
+    said = "name: reading MedicationDispense.ndjson again to name its malformed lines by number"
+    assert said in capsys.readouterr().err.splitlines()
+    assert main([*args, "--quiet"]) == 4
+    assert capsys.readouterr().err == ""

@@ -175,7 +175,9 @@ def review(
     else:
         used_workers = workers or default_workers()
         con, source, quality, directory, counts = run_duckdb(prepared, workdir, context_args, used_workers, progress)
-    prepared.name_malformed_lines(quality)  # before merging: the names of the file's lines are then settled
+    prepared.name_malformed_lines(
+        quality, progress.note
+    )  # before merging: the names of the file's lines are then settled
     quality.merge(prepared.quality)
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))

@@ -263,17 +263,20 @@ class PreparedInputs:
             quality.malformed_lines += count
             quality.malformed_lines_by_file[self.name_of(engine_path)] += count
 
-    def name_malformed_lines(self, engine: Quality) -> None:
+    def name_malformed_lines(self, engine: Quality, note: Callable[[str], None] | None = None) -> None:
         """Names by number the malformed lines the engines counted that reading the files through did not (a line
         that is no JSON inside an all-UTF-8 chunk, or one that looks like an object and is none): each file with
         fewer lines named than it has malformed, up to NAMED_LINES_PER_FILE, is read once more, up to its last line
         to name (it knows how many there are), and its names are replaced by what that reading finds (the same lines,
-        in file order, and the rest). A file with nothing unnamed is not read again."""
+        in file order, and the rest). A file with nothing unnamed is not read again; one that is, is named first to
+        `note` (a progress line): it is read serially, and may be gigabytes."""
         for name, counted in engine.malformed_lines_by_file.items():
             malformed = counted + self.quality.malformed_lines_by_file[name]
             wanted = min(NAMED_LINES_PER_FILE, malformed)
             if name not in self.sources or self.named[name] >= wanted:
                 continue
+            if note:
+                note(f"name: reading {name} again to name its malformed lines by number")
             found = _malformed_lines(self.sources[name], wanted)
             if len(found) <= self.named[name]:  # the file changed, or could not be read again: keep what was found
                 continue
