@@ -20,6 +20,7 @@ engines count a malformed line that reading did not name is read once more, afte
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import io
@@ -366,6 +367,8 @@ def _read_through(path: Path, copy: Path) -> _Read:
         return _Read(unopened=unopened)
     with handle:
         reader = _Reader(handle, copy)
+        why: str | None = None
+        unwritten = False  # `why` is already that the copy could not be written
         try:
             reader.found.gzipped = handle.read(2) == _GZIP_MAGIC
             handle.seek(0)
@@ -373,12 +376,64 @@ def _read_through(path: Path, copy: Path) -> _Read:
                 reader.spool()
             reader.read(_decompressed(handle, reader.found.gzipped))
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            reader.read_in_part(f"read in part: cut off or corrupt after line {reader.lines:,} ({_damage(error)})")
+            why = f"read in part: cut off or corrupt after line {reader.lines:,} ({_damage(error)})"
+        except _CopyNotWritten as error:  # the file may be whole: the disk it is copied to said no
+            why, unwritten = f"read in part: {error.after(reader.lines)}", True
         except OSError as error:
-            reader.read_in_part(f"read in part: a read error after line {reader.lines:,} ({_reason(error)})")
-        finally:
+            why = f"read in part: a read error after line {reader.lines:,} ({_reason(error)})"
+        try:
+            if why:
+                reader.read_in_part(why)
             reader.close()
+        except _CopyNotWritten as error:  # beginning the copy at the damage, or finishing it, failed too
+            if not unwritten:
+                written = error.after(reader.lines)
+                reader.found.cut = f"{why}; {written}" if why else f"read in part: {written}"
+            reader.close_quietly()
         return reader.found
+
+
+class _CopyNotWritten(Exception):
+    """Writing the copy the engines read failed (a full disk): the file's lines may all have been readable."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+        self.why = f"disk full: {_reason(error)}" if full else _reason(error)
+
+    def after(self, lines: int) -> str:
+        return f"its copy for the engines could not be written after line {lines:,} ({self.why})"
+
+
+class _Copy:
+    """The copy the engines read, open for writing: a failed write is `_CopyNotWritten`, never a read error."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.handle = open(path, "wb")  # noqa: SIM115 - written chunk by chunk, closed by close()
+        except OSError as error:
+            raise _CopyNotWritten(error) from error
+
+    def write(self, data: bytes | memoryview) -> None:
+        try:
+            self.handle.write(data)
+        except OSError as error:
+            raise _CopyNotWritten(error) from error
+
+    def flush(self) -> None:
+        try:
+            self.handle.flush()
+        except OSError as error:
+            raise _CopyNotWritten(error) from error
+
+    def fileno(self) -> int:
+        return self.handle.fileno()
+
+    def close(self) -> None:
+        try:
+            self.handle.close()
+        except OSError as error:
+            raise _CopyNotWritten(error) from error
 
 
 class _Reader:
@@ -397,7 +452,7 @@ class _Reader:
         self.handle = handle
         self.copy = copy
         self.found = _Read()
-        self.out: IO[bytes] | None = None
+        self.out: _Copy | None = None
         self.lines = 0  # whole lines read so far (the next line's number, less one)
         self.offset = 0  # the bytes (decompressed) of those lines: until the copy is begun, all of them readable
         self.carried = b""  # the current line's start, from earlier chunks
@@ -406,7 +461,7 @@ class _Reader:
 
     def spool(self) -> None:
         """The copy begun at the file's start, as a spool (see the class's docstring)."""
-        self.out = open(self.copy, "wb")  # noqa: SIM115 - written chunk by chunk, closed by close()
+        self.out = _Copy(self.copy)
         self.spooling = True
 
     def _spooled(self) -> None:
@@ -416,10 +471,11 @@ class _Reader:
 
     def _end_spool(self) -> None:
         assert self.out is not None
-        self.out.close()
-        self.copy.unlink()
-        self.out = None
+        out, self.out = self.out, None
         self.spooling = False
+        with contextlib.suppress(_CopyNotWritten):  # the file was whole, its spool deleted: what it lost is no loss
+            out.close()
+        self.copy.unlink()
 
     def read(self, stream: IO[bytes]) -> None:
         """Every line of the stream, chunk by chunk (read1: a gzip stream cut off keeps what came before the cut)."""
@@ -530,7 +586,7 @@ class _Reader:
         self._keep_spool()
         if self.out is not None:
             return
-        self.out = open(self.copy, "wb")  # noqa: SIM115 - written chunk by chunk, closed by close()
+        self.out = _Copy(self.copy)
         self.found.copied = True
         length = self.offset + more
         if length:
@@ -550,7 +606,16 @@ class _Reader:
         if self.spooling:  # the file was whole: the engines read it, not the spool
             self._end_spool()
         elif self.out is not None:
-            self.out.close()
+            out, self.out = self.out, None
+            out.close()
+
+    def close_quietly(self) -> None:
+        """The copy closed after a write failed: what it holds is what the engines read (the file is named)."""
+        self.spooling = False
+        if self.out is not None:
+            out, self.out = self.out, None
+            with contextlib.suppress(_CopyNotWritten):  # its last bytes are lost: a torn last line is malformed
+                out.close()
 
 
 def _readable(head: bytes, chunk: bytes, start: int, last: int) -> bool:
@@ -632,11 +697,14 @@ def _copy_bytes(source: int, target: int, length: int) -> None:
             done += copied
     except OSError:  # a file system or kernel that cannot: read them once more
         while done < length and (data := os.pread(source, min(_CHUNK_BYTES, length - done), done)):
-            os.write(target, data)
+            try:
+                os.write(target, data)
+            except OSError as error:
+                raise _CopyNotWritten(error) from error
             done += len(data)
 
 
-def _copy_decompressed(source: int, target: IO[bytes], length: int) -> None:
+def _copy_decompressed(source: int, target: _Copy, length: int) -> None:
     """The first `length` decompressed bytes of a gzip file, read through its own descriptor from the start."""
     with gzip.GzipFile(fileobj=_PositionalReader(source), mode="rb") as stream:
         while length and (data := stream.read(min(_CHUNK_BYTES, length))):
