@@ -307,3 +307,20 @@ def test_an_error_file_that_cannot_be_downloaded_or_read_is_input_not_read(
     (named,) = quality["input_files_not_read"]
     assert named.startswith("export error file 1 of 1: ") and said in named, named
     assert "s3cr3t" not in out
+
+
+def test_an_error_file_is_read_leniently_and_an_issue_with_no_severity_is_an_error(tmp_path):
+    """A server that writes its one OperationOutcome pretty-printed, over several lines, with `details.text` for its
+    words, a severity in capitals and an issue with no severity: read, and the unknown severity is no warning."""
+    from smart_app.population.export import grade_error_file
+
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "WARNING", "code": "not-supported", "details": {"text": "_typeFilter   ignored"}},
+        {"code": "processing", "details": {"coding": [{"system": "http://hl7.org/fhir/issue-type",
+                                                       "code": "too-costly", "display": "Too costly"}]}},
+    ]}  # fmt: skip
+    path = tmp_path / "0001.OperationOutcome.ndjson"
+    path.write_text(json.dumps(outcome, indent=2))
+    graded = grade_error_file(path)
+    assert graded.warnings == ["_typeFilter ignored"]
+    assert graded.not_read == ["1 error (Too costly)"]
