@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -35,7 +35,6 @@ from guideline.fills import (
     fill_mme,
     fill_moment,
     known_in_hand,
-    named_order,
     prescription_course,
     renewed_fill_doses,
     same_drug_key,
@@ -72,6 +71,7 @@ from guideline.record import (
 )
 from guideline.renewals import (
     ImpliedRenewal,
+    RenewalBeside,
     ReorderedFill,
     counted_once,
     fills_counted_once,
@@ -347,33 +347,43 @@ class Facts:
         return reordered_fills(signed, fills, self.drug_key)
 
     @cached_property
-    def renewals_beside(self) -> tuple[tuple[MedOrder, MedOrder], ...]:
-        """Each current opioid order paired with the order its priorPrescription names when that order is still
-        counted (another prescriber's, `orders.renewed_by_signed`): both count, and the renewal's line says so."""
+    def renewals_beside(self) -> tuple[RenewalBeside, ...]:
+        """Each current opioid order whose chain of priorPrescription links (`renewal_reach`) reaches an order still
+        counted (another prescriber's, `orders.renewed_by_signed`): both count, and the renewal's line names that
+        order, with the renewals between when it is further down the chain."""
         pairs = []
         for order in self.current_opioids:
             if order.prior_prescription:
-                renewed = named_order((order.prior_prescription,), self.real_orders)
-                if renewed is not None and renewed is not order and self.runs_beside(renewed):
-                    pairs.append((order, renewed))
+                through, beside = self.renewal_reach(order, self._orders_by_ref)
+                if beside is not None:
+                    pairs.append(RenewalBeside(order, beside, through))
         return tuple(pairs)
+
+    def renewal_reach(
+        self, renewal: MedOrder, by_ref: Mapping[str | None, MedOrder]
+    ) -> tuple[tuple[MedOrder, ...], MedOrder | None]:
+        """The orders `renewal` stands for along its priorPrescription links (`orders.renewal_chain`, nearest first),
+        and the order where the walk ends because it is still counted beside the renewal (`runs_beside`), or None. An
+        order counted beside stands for its own fills and for those of the orders it renews. The one walk the card's
+        total, its note and the MME history read a chain by."""
+        chain = order_rules.renewal_chain(renewal, by_ref)
+        for index, renewed in enumerate(chain):
+            if self.runs_beside(renewed):
+                return chain[:index], renewed
+        return chain, None
 
     @cached_property
     def renewed_fills(self) -> tuple[RenewedFill, ...]:
         """Opioid fills that may be today's supply (`fills.supplies_now`) of an order a counted opioid order (a draft,
         or a signed current renewal) renews through priorPrescription, directly or through the renewals between
-        (`orders.renewal_chain`), each with the renewal and that order's own MME (`fills.renewed_fill_doses`)."""
+        (`renewal_reach`), each with the renewal and that order's own MME (`fills.renewed_fill_doses`)."""
         renewals = [o for o in self.current_opioids if o.prior_prescription]
         if not renewals:
             return ()
         found = []
         for renewal in renewals:
-            chain = order_rules.renewal_chain(renewal, self._orders_by_ref)
+            chain, _ = self.renewal_reach(renewal, self._orders_by_ref)
             for index, renewed in enumerate(chain):
-                # An order still counted (another prescriber's, run beside its renewal) stands for its own fills,
-                # and for those of the orders it renews.
-                if self.runs_beside(renewed):
-                    break
                 fills = [
                     fill_mme(s.dispense, self.terms, self.config)
                     for s in self.opioid_fill_supplies

@@ -83,21 +83,34 @@ def _left_out(result: OrderMme, reason: Literal["renewed", "renewal", "reorder"]
     return replace(result, state="excluded", reason=reason, reason_text=REASON_TEXT[reason])
 
 
-def named_beside(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]]) -> MmeSummary:
-    """Each renewal whose priorPrescription names an order still counted beside it (another prescriber's) with a
-    sentence saying both are counted: two prescriptions taken together, or an old order nobody stopped. Counting
-    both leans high; naming it lets the clinician tell which."""
-    beside = {id(renewal): renewed for renewal, renewed in pairs}
+@dataclass(frozen=True)
+class RenewalBeside:
+    """A renewal and the order its chain of priorPrescription links reaches that is still counted beside it (another
+    prescriber's), with the renewals between, nearest the renewal first (none when it names that order itself)."""
+
+    renewal: MedOrder
+    renewed: MedOrder
+    through: tuple[MedOrder, ...] = ()
+
+
+def named_beside(summary: MmeSummary, pairs: Iterable[RenewalBeside]) -> MmeSummary:
+    """Each renewal whose priorPrescription names an order still counted beside it (another prescriber's), directly
+    or through the renewals between, with a sentence saying both are counted: two prescriptions taken together, or an
+    old order nobody stopped. Counting both leans high; naming it lets the clinician tell which."""
+    beside = {id(pair.renewal): pair for pair in pairs}
     if not beside:
         return summary
     results = []
     for result in summary.orders:
-        renewed = beside.get(id(result.order))
-        if renewed is not None:
-            named = f"order {renewed.id}" if renewed.id else "the order it names"
+        pair = beside.get(id(result.order))
+        if pair is not None:
+            named = f"order {pair.renewed.id}" if pair.renewed.id else "an order with no id"
+            link = "priorPrescription"
+            if pair.through:
+                link += ", through " + " and ".join(f"order {o.id or 'unnamed'}" for o in pair.through)
             why = (
-                f"it renews {named} (priorPrescription), another prescriber's, still current: both are counted, as "
-                "two prescriptions taken together; check whether that order was stopped"
+                f"it renews {named} ({link}), another prescriber's, still current: both are counted, as two "
+                "prescriptions taken together; check whether that order was stopped"
             )
             result = replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
         results.append(result)
