@@ -4,9 +4,10 @@ Supplies of the same drug and prescription course queue: an early renewal (or re
 earlier supply ends, so it never counts twice; supplies of different drugs add, and so do those of one drug on another
 prescriber's prescription (`fills.prescription_course`). Pharmacy fills that no order in the record stands for count
 too; one an order stands for raises it to the fill's dose on the days it supplies when that is larger
-(`fills.fill_raises`, the card's rule), and so does one of the order an order renews (`fills.renewal_raised`). A fill of
-unknown days' supply supplies `fills.UNKNOWN_SUPPLY_DAYS` days (`fills.supplied_days`), as in the exposure history;
-one whose dose is unknown is named, never dropped.
+(`fills.fill_raises`, the card's rule), and so does one of an order an order renews, along its chain of renewals as
+the card reads it (`fills.renewal_raised`, `Facts.renewal_reach`). A fill of unknown days' supply supplies
+`fills.UNKNOWN_SUPPLY_DAYS` days (`fills.supplied_days`), as in the exposure history; one whose dose is unknown is
+named, never dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from guideline.fills import (
     fill_mme,
     fill_raises,
     fill_unread,
-    named_order,
     queue_of,
     renewal_raised,
     source_order,
@@ -31,7 +31,7 @@ from guideline.fills import (
 )
 from guideline.history import counts_as_exposure_order
 from guideline.identifiers import actor_key
-from guideline.orders import orders_by_ref, renewal_chain
+from guideline.orders import orders_by_ref
 from guideline.plan.model import Point
 from guideline.record import MedOrder
 from guideline.terminology import OPIOID
@@ -82,15 +82,16 @@ class _Supply:
     course: str | None  # the prescription course (`fills.queue_of`); None: a fill naming no prescription
     # An order's fills (read as its supply): on the days one supplies, the order counts at its dose when larger.
     fills: tuple[FillSupply, ...] = ()
-    # The order this order renews (its priorPrescription), when it has fills: on the days one supplies, this order
-    # counts at its dose when larger than both orders' (`fills.renewal_raised`, the card's rule for a renewal).
-    renewed: _Renewed | None = None
+    # The orders this order renews along its priorPrescription links (`Facts.renewal_reach`), those with fills: on the
+    # days one supplies, this order counts at its dose when larger than both orders' (`fills.renewal_raised`, the
+    # card's rule for a renewal).
+    renewed: tuple[_Renewed, ...] = ()
     order_id: int | None = None  # `id` of its order; None for a standalone fill
 
 
 @dataclass(frozen=True)
 class _Renewed:
-    """The fills of the order a supply's order renews, with how to price that order and its `id`."""
+    """The fills of an order a supply's order renews, with how to price that order and its `id`."""
 
     fills: tuple[FillSupply, ...]
     price: Callable[[], tuple[str, Decimal | None, str | None]]
@@ -124,14 +125,11 @@ def _fills_by_order(facts: Facts, orders: Sequence[MedOrder]) -> tuple[list[Fill
 
 def _renewal_course(facts: Facts, order: MedOrder, by_ref: dict[str | None, MedOrder]) -> str:
     """The prescription course an order's supply queues in: that of the order it renews through priorPrescription
-    (followed along a chain, `orders.renewal_chain`) unless that order runs beside it (`Facts.runs_beside`: another
-    prescriber's, still counted today), else its own (`_order_course`). Another prescriber's renewal of a completed
-    order continues that order's course, as the card counts it once; on its own course both were added."""
-    course_of = order
-    for renewed in renewal_chain(order, by_ref):
-        if facts.runs_beside(renewed):
-            break
-        course_of = renewed
+    (followed along a chain, `Facts.renewal_reach`) up to an order that runs beside it (`Facts.runs_beside`:
+    another prescriber's, still counted today), else its own (`_order_course`). Another prescriber's renewal of a
+    completed order continues that order's course, as the card counts it once; on its own course both were added."""
+    chain, _ = facts.renewal_reach(order, by_ref)
+    course_of = chain[-1] if chain else order
     return _order_course(course_of)
 
 
@@ -153,7 +151,7 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 lambda order=order: f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})",
                 _renewal_course(facts, order, by_ref),
                 tuple(paired.get(id(order), ())),
-                _renewed(order, orders, paired, order_mme),
+                _renewed(facts, order, by_ref, paired, order_mme),
                 id(order),
             )
         )
@@ -182,16 +180,21 @@ def _fill_label(facts: Facts, fill: FillSupply) -> str:
 
 
 def _renewed(
-    order: MedOrder, orders: Sequence[MedOrder], paired: dict[int, list[FillSupply]], order_mme: OrderMme
-) -> _Renewed | None:
-    """The fills of the history order `order` names in its priorPrescription, with its price; None when it names
-    none, or one with no fills."""
-    if not order.prior_prescription:
-        return None
-    renewed = named_order((order.prior_prescription,), orders)
-    if renewed is None or renewed is order or not paired.get(id(renewed)):
-        return None
-    return _Renewed(tuple(paired[id(renewed)]), lambda: order_mme(renewed), id(renewed))
+    facts: Facts,
+    order: MedOrder,
+    by_ref: dict[str | None, MedOrder],
+    paired: dict[int, list[FillSupply]],
+    order_mme: OrderMme,
+) -> tuple[_Renewed, ...]:
+    """The fills of each history order `order` stands for along its priorPrescription links, nearest first, with its
+    price: the card's walk (`Facts.renewal_reach`), which ends at an order still counted beside it (that order stands
+    for its own fills). Orders with no fills are passed through."""
+    chain, _ = facts.renewal_reach(order, by_ref)
+    return tuple(
+        _Renewed(tuple(paired[id(renewed)]), lambda renewed=renewed: order_mme(renewed), id(renewed))
+        for renewed in chain
+        if paired.get(id(renewed))
+    )
 
 
 def _queued(supplies: list[_Supply]) -> list[tuple[date, date, _Supply]]:
@@ -246,8 +249,7 @@ def daily_mme_series(facts: Facts, start: date, end: date, order_mme: OrderMme) 
             for index in range(first, last + 1):
                 days[index] = True
         elif state == "ok" and value is not None:
-            renewed_days = spans.get(supply.renewed.order_id) if supply.renewed is not None else None
-            raised = _raised_days(facts, supply, value, (low, high), start, unread, renewed_days)
+            raised = _raised_days(facts, supply, value, (low, high), start, unread, spans)
             for index in range(first, last + 1):
                 daily[index] += raised.get(index, value)
         else:
@@ -274,19 +276,18 @@ def _raised_days(
     days: tuple[date, date],
     start: date,
     unread: list[str],
-    renewed_days: tuple[date, date] | None = None,
+    spans: dict[int, tuple[date, date]],
 ) -> dict[int, Decimal]:
     """The `days` (index from `start`) on which a fill read as the order's supply implies a larger dose than the
-    order's `value` (`fills.fill_raises`), or a fill of the order it renews a larger dose than both
-    (`fills.renewal_raised`), with that dose (the card's rules): the largest on a day two supply. A fill of the order
-    renewed raises the renewal only off that order's own `renewed_days`, where the fill already stands with its own
-    order: one fill is never counted on two orders on one day. A fill on those days whose dose is unknown is added to
-    `unread` (`fills.fill_unread`)."""
+    order's `value` (`fills.fill_raises`), or a fill of an order it renews along the chain a larger dose than both
+    (`fills.renewal_raised`), with that dose (the card's rules): the largest on a day two supply. A fill of an order
+    renewed raises the renewal only off that order's own days as queued (`spans`, by order `id`), where the fill
+    already stands with its own order: one fill is never counted on two orders on one day. A fill on those days whose
+    dose is unknown is added to `unread` (`fills.fill_unread`)."""
     low, high = days
     raised: dict[int, Decimal] = {}
-    renewed = supply.renewed
-    weighed = [(fill, None) for fill in supply.fills]
-    weighed += [(fill, renewed) for fill in renewed.fills] if renewed is not None else []
+    weighed: list[tuple[FillSupply, _Renewed | None]] = [(fill, None) for fill in supply.fills]
+    weighed += [(fill, renewed) for renewed in supply.renewed for fill in renewed.fills]
     for fill, renewing in weighed:
         # A fill of unknown days' supply supplies UNKNOWN_SUPPLY_DAYS days, as the exposure history reads it.
         end = fill.end or fill.start + timedelta(days=supplied_days(fill.dispense) - 1)
@@ -304,9 +305,10 @@ def _raised_days(
             raises = renewal_raised(renewed_state, renewed_mme, "ok", value, priced)
         if not raises or priced.mme is None:
             continue
+        own_days = spans.get(renewing.order_id) if renewing is not None else None
         for index in range((first - start).days, (last - start).days + 1):
             day = start + timedelta(days=index)
-            if renewing is not None and renewed_days is not None and renewed_days[0] <= day <= renewed_days[1]:
+            if own_days is not None and own_days[0] <= day <= own_days[1]:
                 continue
             raised[index] = max(raised.get(index, value), priced.mme)
     return raised
