@@ -62,3 +62,16 @@ def test_the_app_asks_to_read_locations_as_the_user_and_only_to_read_them() -> N
     for config, wanted in ((v2, "user/Location.r"), (v1, "user/Location.read")):
         asked = requested_scope(config, ehr_launch=True, write=True).split()
         assert [scope for scope in asked if "Location" in scope] == [wanted]
+
+
+def test_a_place_not_read_marks_the_alerts_section_possibly_incomplete(tmp_path: Any) -> None:
+    # Before: the place was named on the completeness panel only, and the alerts section read as complete although the
+    # hospice exclusion (which would take every opioid card away) may have applied.
+    from guideline.plan.alerts import INCOMPLETE_SUMMARY
+    from test_plan_page_caveats import _section
+
+    html, _ = page(tmp_path, epic_stay_at("p1", epic_place()))  # no such Location: the server answers 404
+    alerts = _section(html, "alerts")
+    assert INCOMPLETE_SUMMARY in alerts
+    assert "Places of recent visits (whether a stay was at a hospice) could not be read" in alerts
+    assert "No guideline alerts for this patient today" not in alerts

@@ -40,8 +40,9 @@ SIGNED_DOCUMENTS = Reads(("documents", "consents"))
 # The searches each list of the non-opioid section rests on: covered services, and first-line medicines.
 SERVICE_READS = ("procedures", "service_requests")
 MEDICINE_READS = ("orders", "active_orders", "medications")
-# Everything the guideline checks read (the hooks' prefetch): the alerts section rests on all of it, since a search not
-# read can cost a card. Goals, consents and questionnaire scores are read by the page alone.
+# Everything the guideline checks read (the hooks' prefetch, and the Locations of recent visits the hospice exclusion
+# reads): the alerts section rests on all of it, since a search or place not read can cost a card or let one show that
+# the exclusion would have taken away. Goals, consents and questionnaire scores are read by the page alone.
 CHECKS_READ = (
     "patient",
     *MEDICINES,
@@ -54,6 +55,7 @@ CHECKS_READ = (
     "coded_scores",
     "care_plans",
     "documents",
+    "places",
 )
 
 # Keyed by the status tile (Task.key) or the step evidence it names. Searches a site does not turn on are listed too:
