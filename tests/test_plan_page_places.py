@@ -9,7 +9,10 @@ import responses
 from builders import med_request, patient
 from test_hospice_place_reads import EPIC_LOCATION, epic_location, epic_place
 from test_hospice_point_of_care import epic_hospice_stay, epic_stay_at
+from test_plan_page_caveats import _section
 from test_plan_view import FakeFhir, _app, _open_plan
+
+from guideline.plan.alerts import INCOMPLETE_SUMMARY
 
 OXYCODONE = "1049621"  # oxycodone 5 mg oral tablet
 NOT_APPLICABLE = "Not applicable: receiving hospice or palliative care"
@@ -67,9 +70,6 @@ def test_the_app_asks_to_read_locations_as_the_user_and_only_to_read_them() -> N
 def test_a_place_not_read_marks_the_alerts_section_possibly_incomplete(tmp_path: Any) -> None:
     # Before: the place was named on the completeness panel only, and the alerts section read as complete although the
     # hospice exclusion (which would take every opioid card away) may have applied.
-    from guideline.plan.alerts import INCOMPLETE_SUMMARY
-    from test_plan_page_caveats import _section
-
     html, _ = page(tmp_path, epic_stay_at("p1", epic_place()))  # no such Location: the server answers 404
     alerts = _section(html, "alerts")
     assert INCOMPLETE_SUMMARY in alerts
