@@ -41,7 +41,7 @@ from guideline.record import (
     readable_medication_references,
     resources_in,
 )
-from guideline.record.pool import collect_resources
+from guideline.record.pool import collect_resources, named_where
 from guideline.report_results import each_result, none_read, plan_result_reads, read_outcome, reasons
 from guideline.searches import AskedAgain, SecondDate, ask_again, render
 from guideline.terminology import Terminology
@@ -128,7 +128,7 @@ def gather(
     for key, value in request.prefetch.items():
         if key not in templates and value is not None:
             # Read (a site may add keys of its own), and checked as a search is: its warnings and total are named.
-            more, why = _pool_unasked(value, pooled, server)
+            more, why = _pool_unasked(value, pooled, server, f"in the prefetch: {_label(key)}")
             if why:
                 gaps[_label(key)] = f"in the prefetch, {why}"
             if more:
@@ -142,6 +142,7 @@ def gather(
                 continue
             plain = plain_page(value, server) if "?" in template else None  # a clean searchset: read in one pass
             found, error = (plain.resources, None) if plain is not None else resources_of(value, server)
+            found = named_where(found, f"in the prefetch: {_label(key)}")  # a failed batch answer says its search
             if error is None and "?" in template and not found and isinstance(value, dict):
                 # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
                 # empty search with a warning is no "nothing on record" here either.
@@ -279,7 +280,7 @@ def gather(
                 new_resources.extend(found)
                 not_received.extend(missed)
                 continue
-            new_resources.extend(result.resources)
+            new_resources.extend(named_where(result.resources, f"in the answer to the search for {_label(key)}"))
             _note(result, gaps, page_cap)
             if key in refusals and _label(key) in gaps and not result.ok:
                 gaps[_label(key)] = refusals[key].failed(gaps[_label(key)])
@@ -389,21 +390,21 @@ def _single_resource(value: Mapping[str, Any]) -> str:
 _NO_RESOURCE = "not a FHIR resource, so nothing in it was read"
 
 
-def _pool_unasked(value: Any, pooled: list[Any], server: str | None) -> tuple[str | None, str | None]:
+def _pool_unasked(value: Any, pooled: list[Any], server: str | None, where: str) -> tuple[str | None, str | None]:
     """Pools a prefetch value under a key PainPlan did not ask for (a site's own key, or another hook's) as it
     pools a search's, and returns its next link and why it is not all there: a value that holds no resource, an
     error or a warning with no results, a withheld warning, or a total above its matches. Either may be None."""
     if isinstance(value, list):  # each item read and checked as a value of its own: a search in it has a total too
         problems: list[str] = []
         for item in value:
-            more, why = _pool_unasked(item, pooled, server)
+            more, why = _pool_unasked(item, pooled, server, where)
             if more and not why:
                 why = "it holds a search page whose next pages are not read from inside a list"
             if why:
                 problems.append(why)
         return None, "; ".join(dict.fromkeys(problems)) or None
     found, error = resources_of(value, server)
-    pooled.extend(found)
+    pooled.extend(named_where(found, where))
     if error is None and not found and isinstance(value, dict):  # an OperationOutcome alone is no answer either
         error = empty_search_problem(value, found)
     if error is not None:

@@ -40,7 +40,7 @@ from guideline.record import (
     medication_references,
     readable_medication_references,
 )
-from guideline.record.pool import UNREADABLE_REASON, located_id
+from guideline.record.pool import UNREADABLE_REASON, located_id, named_in
 from guideline.report_results import (
     ResultReads,
     each_result,
@@ -648,9 +648,8 @@ def _stand_in(resource: Mapping[str, Any], asked: str, label: str) -> dict[str, 
     """What the record names for a resource of the wrong type in a search's answer: where it came from and why. An
     entry pooling already named (UNREADABLE_REASON: a failed batch answer, an entry with no resource) keeps its
     reason, with the search it came in: replaced by "no readable resourceType", why it was not read was lost."""
-    named = resource.get(UNREADABLE_REASON)
-    if isinstance(named, str):
-        return {**resource, UNREADABLE_REASON: f"{named} (in the answer to the search for {label})"}
+    if isinstance(resource.get(UNREADABLE_REASON), str):
+        return dict(named_in(resource, f"in the answer to the search for {label}"))
     kind = resource.get("resourceType")
     what = f"a {kind[:40]}" if isinstance(kind, str) and kind else "an entry with no readable resourceType"
     stand_in: dict[str, Any] = {

@@ -8,6 +8,7 @@ named the others."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ import pytest
 import requests
 import responses
 from builders import TZ, days_ago, med_request
-from cds_support import data_incomplete_detail
+from cds_support import data_incomplete_detail, hook_request, oxycodone_draft
 
 from cds_hooks.fhir_client import FhirClient
+from cds_hooks.gather import gather
+from cds_hooks.request import parse_hook_request
 from guideline.record import build_record
 from smart_app.cli import main
 
@@ -88,6 +91,35 @@ def test_a_failed_write_answer_in_a_batch_is_still_no_missing_data():
 def test_a_failed_answer_in_the_prefetch_is_named_once_on_the_card(tmp_path: Path):
     detail = data_incomplete_detail(tmp_path, medsActive=_batch(_answered_search(ACTIVE), FAILED))
     assert detail.count("403") == 1, detail
+
+
+def test_a_failed_answer_in_the_prefetch_names_the_search_it_was_sent_for(tmp_path: Path):
+    # Before: "resource (patient data item 3): skipped: an answer in a batch the EHR sent failed (HTTP 403 ...)":
+    # which prefetch search failed was lost, and the integrator could not tell which query or scope to fix.
+    detail = data_incomplete_detail(tmp_path, medsActive=_batch(_answered_search(ACTIVE), FAILED))
+    [line] = [line for line in detail.splitlines() if "403" in line]
+    assert "HTTP 403 Forbidden" in line and "(in the prefetch: active medication orders)" in line, line
+
+
+def test_a_failed_answer_under_a_sites_own_prefetch_key_names_that_key(tmp_path: Path):
+    detail = data_incomplete_detail(tmp_path, siteOpioidOrders=_batch(_answered_search(ACTIVE), FAILED))
+    [line] = [line for line in detail.splitlines() if "403" in line]
+    assert 'under the prefetch key "siteOpioidOrders"' in line, line
+
+
+@responses.activate
+def test_a_failed_answer_in_a_search_the_hook_made_names_that_search(tmp_path: Path):
+    responses.get(f"{EPIC}/MedicationRequest", json=_batch(_answered_search(ACTIVE), FAILED))
+    body = hook_request(drafts=[oxycodone_draft()], prefetch={})
+    body["fhirServer"] = EPIC
+    body["fhirAuthorization"] = {"access_token": "tok", "token_type": "Bearer", "scope": "x", "subject": "app"}
+    request = parse_hook_request(body, "order-sign")
+    templates = {"medsActive": "MedicationRequest?patient={{context.patientId}}&status=active"}
+    gathered = gather(request, templates, today=date(2026, 6, 15), budget_seconds=5.0, session=requests.Session())
+    record = build_record(list(gathered.resources), TZ, fhir_server=EPIC)
+    [problem] = record.problems
+    assert "HTTP 403" in problem.reason
+    assert "(in the answer to the search for active medication orders)" in problem.reason
 
 
 @responses.activate

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,6 +144,21 @@ class MedicationPool:
 
 # Stands in for a Bundle entry that holds no resource object, so the record can name it ("no resource in it").
 UNREADABLE_REASON = "painplan:unreadable"
+
+
+def named_where(found: Sequence[Any], where: str) -> Sequence[Any]:
+    """`found` with each item pooling named (UNREADABLE_REASON: a failed batch answer, an entry with no resource)
+    saying where it came (`where`: "in the prefetch: active medication orders"): without it, the card said a batch
+    answer failed and not which search, and the integrator could not tell which query or scope to fix."""
+    if not any([type(r) is dict and r.get("resourceType", "") is None for r in found]):  # the usual case: none
+        return found
+    return [named_in(r, where) if type(r) is dict and r.get("resourceType", "") is None else r for r in found]
+
+
+def named_in(resource: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """The item pooling named, saying where it came; any other resource as it is."""
+    named = resource.get(UNREADABLE_REASON)
+    return {**resource, UNREADABLE_REASON: f"{named} ({where})"} if isinstance(named, str) else resource
 
 
 def unreadable_entry() -> dict[str, Any]:
