@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cds_hooks.errors import RequestError
+from guideline.fhirdata import as_list
 
 ORDER_HOOKS = frozenset({"order-sign", "order-select"})
 
@@ -60,6 +61,34 @@ def fhir_server_problem(server: str, *, allow_http: bool = False) -> str | None:
     if parts.scheme == "http" and not allow_http:
         return "fhirServer must use https"
     return None
+
+
+# What an order hook's draft orders are: the orders being signed or selected.
+_BEING = {"order-sign": "signed", "order-select": "selected"}
+NO_DRAFT_ORDERS = "draft orders (context.draftOrders)"
+
+
+def no_draft_orders(hook: str, drafts: Any) -> str | None:
+    """Why an order hook's draftOrders held no order (`{}`, a Bundle with no entries, `[]`), in words; None for any
+    other hook, or when it held any item (an item that cannot be read is named by the record). CDS Hooks requires
+    them: the EHR sent nothing being ordered, so the checks of the orders being signed had nothing to check, and an
+    empty answer read as if the order had been checked and found all clear."""
+    being = _BEING.get(hook)
+    if being is None:
+        return None
+    if isinstance(drafts, list):
+        return None if drafts else _no_order(being, "an empty list")
+    if not isinstance(drafts, Mapping) or drafts.get("resourceType") != "Bundle":  # one resource sent bare is read
+        return None if drafts else _no_order(being, "an empty object")
+    # The entries as the pool reads them (one sent as an object is a list of one; one that is no resource is named).
+    return None if as_list(drafts.get("entry")) else _no_order(being, "a Bundle with no entries")
+
+
+def _no_order(being: str, sent: str) -> str:
+    return (
+        f"the EHR sent no order being {being} ({sent}; CDS Hooks requires them), so no order was checked: no card "
+        f"here says anything about what is being {being}"
+    )
 
 
 def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = False) -> HookRequest:

@@ -21,7 +21,7 @@ from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, dat
 from cds_hooks.errors import RequestError, operation_outcome
 from cds_hooks.gather import HOSPICE_PLACES, Gathered, gather
 from cds_hooks.location_cache import LocationCache
-from cds_hooks.request import HookRequest, parse_hook_request
+from cds_hooks.request import NO_DRAFT_ORDERS, HookRequest, no_draft_orders, parse_hook_request
 from cds_hooks.services import REPORTS, SERVICES, templates
 from cds_hooks.settings import CdsSettings
 from guideline.cards import Card, Snooze, finding_keys
@@ -119,7 +119,10 @@ def run_hook(
         outcome = operation_outcome(f"could not obtain the data this service needs: {missing}", "not-found")
         return HookResult(412, outcome, request.hook_instance, gaps=tuple(data.gaps))
 
-    gaps = dict(data.gaps)
+    # An order hook with no order in its draftOrders: the chart is still checked, and the order nobody sent is named
+    # first, never read as checked and all clear.
+    unsent = no_draft_orders(service.hook, request.draft_orders)
+    gaps = {NO_DRAFT_ORDERS: unsent, **data.gaps} if unsent else dict(data.gaps)
 
     def every_check(why: str) -> dict[str, str]:
         # Worked out only when a stage fails, so a call that goes well never pays for it.
