@@ -181,4 +181,5 @@ def test_every_search_a_section_lists_is_one_the_page_makes() -> None:
 
     made = {*plan_queries("p1", TODAY, GuidelineConfig.from_mapping(OPTIONAL_SEARCHES)), "uds_labs"}
     made |= {"medications", "report_results"}  # the reads of what orders and reports name
+    made |= {"places"}  # the Location reads of the places of recent visits (the hospice exclusion)
     assert {key for keys in SECTION_QUERIES.values() for key in keys} <= made
