@@ -141,11 +141,14 @@ def test_the_cache_setting_defaults_to_a_day_and_a_bad_value_stops_the_program_n
 def test_the_hook_service_reads_a_location_once_across_calls_of_the_app(tmp_path) -> None:
     # Before: every order-sign call for a patient with a recent stay read its Location again.
 
-    from cds_support import make_app
+    from cds_support import make_app, oxycodone_draft
 
     app = make_app(tmp_path)
+    # An oxycodone draft being signed: the stay's Location says hospice, so the patient is excluded and no card shows.
     body = hook_request(
-        prefetch=full_prefetch("order-sign", encounters=bundle(epic_stay_at(PATIENT_ID, epic_place()))), fhir=True
+        drafts=[oxycodone_draft()],
+        prefetch=full_prefetch("order-sign", encounters=bundle(epic_stay_at(PATIENT_ID, epic_place()))),
+        fhir=True,
     )
     with responses.RequestsMock() as mock:
         mock.get(f"{FHIR}/Location/{EPIC_LOCATION}", json=epic_location())
