@@ -470,7 +470,7 @@ class Facts:
     def _standalone(self, supplies: tuple[FillSupply, ...]) -> tuple[FillSupply, ...]:
         counted, renewed = self._counted_orders, self._renewed_refs
         return standalone_fills(
-            supplies, self.source_order, lambda order: id(order) in counted or order.ref in renewed, self.today
+            supplies, self.source_order, lambda order: id(order) in counted or order.located in renewed, self.today
         )
 
     def runs_beside(self, renewed: MedOrder) -> bool:
@@ -493,7 +493,10 @@ class Facts:
         renewals = (*self.drafts, *self.active_orders)
         by_ref = self._orders_by_ref
         return frozenset(
-            renewed.ref for o in renewals if o.prior_prescription for renewed in order_rules.renewal_chain(o, by_ref)
+            renewed.located
+            for o in renewals
+            if o.prior_prescription
+            for renewed in order_rules.renewal_chain(o, by_ref)
         )
 
     @cached_property

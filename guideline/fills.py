@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from guideline import mme_factors as mf
 from guideline.dosage import Amount, number_text, to_amount
 from guideline.durations import quantity_days
-from guideline.fhirdata import last_possible_day, local_reference
+from guideline.fhirdata import is_absolute_url, last_possible_day, local_reference
 from guideline.identifiers import MARK, actor_key
 from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import (
@@ -39,6 +39,7 @@ from guideline.mme import (
     quantize6,
 )
 from guideline.record import Dispense, MedOrder, ResolvedMedication
+from guideline.record.pool import order_keys
 from guideline.record.slot_init import slot_init
 from guideline.supply import MAX_DAYS_SUPPLY, daily_units
 from guideline.terminology import UNNAMED_MEDICATION
@@ -448,8 +449,9 @@ def prescription_course(dispense: Dispense, real_orders: Sequence[MedOrder]) -> 
     if order is not None:
         return f"prescriber:{actor_key(order.requester)}" if order.requester else f"order:{order.ref}"
     named = (
-        (local_reference(r) or r) if "/" in r else f"MedicationRequest/{r}" for r in dispense.authorizing_prescriptions
-    )
+        ((local_reference(r) or r) if not is_absolute_url(r) else r) if "/" in r else f"MedicationRequest/{r}"
+        for r in dispense.authorizing_prescriptions
+    )  # another server's (absolute, `located_reference`) stays whole: its order 123 is not the EHR's
     return "prescription:" + min(named)
 
 
@@ -491,16 +493,13 @@ def named_order(references: Sequence[str], real_orders: Iterable[MedOrder]) -> M
     """The first real order one of the references names (relative, absolute or a bare id): a fill's
     authorizingPrescription, a draft's priorPrescription."""
     wanted = named_refs(references)
-    return next((o for o in real_orders if o.ref in wanted), None)
+    return next((o for o in real_orders if o.located in wanted), None)
 
 
 def named_refs(references: Iterable[str]) -> frozenset[str | None]:
     """The order references (`MedicationRequest/id`) that references name, relative, absolute or a bare id: what an
     order's `ref` is matched against (`named_order`; the orders the drafts renew, whose fills the drafts stand for)."""
-    written = tuple(references)
-    return frozenset(
-        {local_reference(r) for r in written} | {f"MedicationRequest/{r}" for r in written if "/" not in r}
-    )
+    return frozenset(key for r in references for key in order_keys(r))
 
 
 def covering_order(

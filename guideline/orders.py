@@ -12,11 +12,11 @@ from guideline.fhirdata import (
     MEDSTATEMENT_CATEGORY_SYSTEMS,
     Concept,
     last_possible_day,
-    local_reference,
 )
 from guideline.identifiers import MARK, actor_key
 from guideline.memo import IdentityTables
 from guideline.record import MedOrder, ServiceRequest
+from guideline.record.pool import order_keys
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
 
@@ -284,7 +284,7 @@ def active_orders(
         and is_current(o, supply_of(o), today, config)
     ]
     replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
-    return tuple(o for o in current if o.ref not in replaced)
+    return tuple(o for o in current if o.located not in replaced)
 
 
 def renewed_along_chains(orders: tuple[MedOrder, ...], current: Iterable[MedOrder]) -> set[str | None]:
@@ -305,10 +305,10 @@ def renewed_along_chains(orders: tuple[MedOrder, ...], current: Iterable[MedOrde
             if renewer is not start and id(renewed) in current_ids:
                 # The one-link rules (`replaced_refs`, `renewed_by_signed`) read links from a draft or a current order.
                 if not same_prescriber(renewer, renewed) or (
-                    renewed.prior_prescription and renewer.ref in _named(renewed.prior_prescription)
+                    renewed.prior_prescription and renewer.located in _named(renewed.prior_prescription)
                 ):
                     break
-                retired.add(renewed.ref)
+                retired.add(renewed.located)
             renewer = renewed
     return retired
 
@@ -320,14 +320,14 @@ def renewed_by_signed(current: Iterable[MedOrder]) -> set[str | None]:
     current (another course, as the MME history reads it): both count, and the renewal's line says so. Two orders
     naming each other (a data error) say neither is the renewal: both count."""
     current = tuple(current)
-    by_ref = {o.ref: o for o in current}
+    by_ref = {o.located: o for o in current}
     replaced: set[str | None] = set()
     for order in current:
         for ref in _named(order.prior_prescription) if order.prior_prescription else ():
             renewed = by_ref.get(ref)
             if renewed is None or renewed is order or not same_prescriber(order, renewed):
                 continue
-            if renewed.prior_prescription and order.ref in _named(renewed.prior_prescription):
+            if renewed.prior_prescription and order.located in _named(renewed.prior_prescription):
                 continue
             replaced.add(ref)
     return replaced
@@ -340,7 +340,7 @@ RENEWAL_CHAIN_LIMIT = 24
 
 def renewal_chain(order: MedOrder, real_orders: Mapping[str | None, MedOrder]) -> tuple[MedOrder, ...]:
     """The orders `order` renews through priorPrescription, nearest first: the one it names, the one that order
-    names, and on (`real_orders` by `ref`). A draft renewing a signed renewal stands for the older order's fill too,
+    names, and on (`real_orders` by `located`). A draft renewing a signed renewal stands for the older order's fill too,
     or one regimen counted twice. Each order once: a loop (orders naming each other, a data error) ends the walk, and
     so does `RENEWAL_CHAIN_LIMIT`."""
     chain: list[MedOrder] = []
@@ -357,10 +357,11 @@ def renewal_chain(order: MedOrder, real_orders: Mapping[str | None, MedOrder]) -
 
 
 def orders_by_ref(real_orders: Iterable[MedOrder]) -> dict[str | None, MedOrder]:
-    """The real orders by `ref`, the first of a reference sent twice kept (as `fills.named_order` takes it)."""
+    """The real orders by where they live (`MedOrder.located`, as `_named` reads a priorPrescription: an HIE's 123 is
+    not the EHR's), the first of a reference sent twice kept (as `fills.named_order` takes it)."""
     found: dict[str | None, MedOrder] = {}
     for order in real_orders:
-        found.setdefault(order.ref, order)
+        found.setdefault(order.located, order)
     return found
 
 
@@ -373,9 +374,8 @@ def same_prescriber(first: MedOrder, second: MedOrder) -> bool:
 
 
 def _named(reference: str | None) -> set[str | None]:
-    """The order references a priorPrescription may name: relative, absolute or versioned, or a bare id."""
-    local = local_reference(reference)
-    return {local, f"MedicationRequest/{local}"} if local and "/" not in local else {local}
+    """The orders (`MedOrder.located`) a priorPrescription names (`pool.order_keys`)."""
+    return order_keys(reference)
 
 
 def listed_medications(
@@ -396,7 +396,7 @@ def listed_medications(
     replaced = replaced_refs(orders)
     listed = []
     for o in orders:
-        if not o.reported or o.is_draft or o.status != "active" or not is_taken(o) or o.ref in replaced:
+        if not o.reported or o.is_draft or o.status != "active" or not is_taken(o) or o.located in replaced:
             continue
         if not is_ambulatory(o, config):
             continue

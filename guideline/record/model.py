@@ -176,10 +176,18 @@ class MedOrder:
     authored_partial: str | None = None  # authoredOn as written when it names a month or a year only ("2026-05")
     # A draft's Bundle fullUrl ("urn:uuid:…"): an order-select `selections` entry may name a draft by it alone.
     full_url: str | None = None
+    # The base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's own.
+    source: str | None = None
 
     @property
     def ref(self) -> str | None:
         return f"{self.resource_type}/{self.id}" if self.id else None
+
+    @property
+    def located(self) -> str | None:
+        """Its `ref` where it lives (`pool.located_id`): an HIE's order 123 is not the EHR's order 123."""
+        ref = self.ref
+        return f"{self.source}/{ref}" if self.source and ref else ref
 
 
 @slot_init

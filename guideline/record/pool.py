@@ -14,6 +14,7 @@ from guideline.fhirdata import (
     as_list,
     concept,
     is_absolute_url,
+    local_reference,
     medication_element,
     path_on_server,
     readings_by_text,
@@ -258,6 +259,33 @@ def absolute_on_source(ref: str, resource: Mapping[str, Any]) -> str:
     if type(marked) is not str or not ref or ref[0] == "#" or ":" in ref:  # contained, absolute, or a urn
         return ref
     return f"{marked}/{ref}"
+
+
+def located_reference(ref: str | None, resource: Mapping[str, Any], server: str | None) -> str | None:
+    """A reference to another resource (an order's priorPrescription, a fill's authorizingPrescription, a report's
+    result) as the located identity it names (`located_id`): the EHR's as `Type/id` (relative, or absolute on the
+    EHR's host), another server's as its unversioned absolute URL (a relative one in that server's resource is on it,
+    `absolute_on_source`). With no EHR server known nothing is marked, and an absolute one is its `Type/id`. Kept by
+    its bare id, an HIE renewal naming `MedicationRequest/123` retired the EHR's current order 123."""
+    if not ref:
+        return ref
+    ref = absolute_on_source(ref, resource)
+    if not is_absolute_url(ref):
+        return ref
+    if server is None or _host(ref) == _host(server):
+        return local_reference(ref)
+    parts = unversioned(ref.split("?", 1)[0].split("#", 1)[0].rstrip("/").split("/"))
+    return "/".join(parts)
+
+
+def order_keys(reference: str | None, kind: str = "MedicationRequest") -> set[str | None]:
+    """The located order references (`MedOrder.located`) one priorPrescription or authorizingPrescription names, as
+    `located_reference` read it: another server's (absolute) whole, the EHR's as `Type/id` (also versioned), a bare id
+    (sandboxes) also as `kind/<id>`. The one rule for the renewals, the orders drafts replace and a fill's order."""
+    if reference and is_absolute_url(reference):
+        return {reference}
+    local = local_reference(reference)
+    return {local, f"{kind}/{local}"} if local and "/" not in local else {local}
 
 
 def iter_resources(payload: Any) -> Iterable[tuple[Mapping[str, Any], str | None]]:

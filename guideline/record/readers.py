@@ -77,6 +77,7 @@ from guideline.record.pool import (
     absolute_on_source,
     clear_inline_medications,
     coded_medication,
+    located_reference,
     on_another_server,
 )
 
@@ -426,13 +427,14 @@ def read_med_order(
         medication=_resolve_medication(data, pool or MedicationPool()),
         authored_on=parse_datetime(authored, tz),
         authored_partial=no_day_written(authored),
-        prior_prescription=reference(get("priorPrescription")),
+        prior_prescription=located_reference(reference(get("priorPrescription")), data, pool.server if pool else None),
         course_of_therapy=code_text(_course_of_therapy(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=_prescriber(get("requester"), get),
         # R4's reported[x]; R5 says `reported: true` (who reported it is its informationSource).
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
+        source=_source_of(data),
     )
 
 
@@ -545,7 +547,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         when_prepared=handed_over if type(prepared) is str and prepared == handed else parse_datetime(prepared, tz),
         days_supply=supplied.value if supplied is not None else None,
         quantity=quantity(get("quantity")),
-        authorizing_prescriptions=_references(get("authorizingPrescription")),
+        authorizing_prescriptions=_located_references(get("authorizingPrescription"), data, pool.server),
         performers=_actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")),
         prescribers=_prescribing(get("performer")),
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
@@ -654,6 +656,21 @@ def _actor_references(performers: Any) -> tuple[str, ...]:
         if actor:
             found.append(actor)
     return tuple(found)
+
+
+def _source_of(data: Mapping[str, Any]) -> str | None:
+    """The other server's base a resource was marked from (pool.SOURCE), None for the EHR's own."""
+    marked = data.get(SOURCE) if SOURCE in data else None
+    return marked if type(marked) is str else None
+
+
+def _located_references(values: Any, data: Mapping[str, Any], server: str | None) -> tuple[str, ...]:
+    """References to other resources as the located identities they name (`pool.located_reference`): an HIE fill's
+    `MedicationRequest/123` is the HIE's order 123, never the EHR's."""
+    found = _references(values)
+    if not found or (server is None and SOURCE not in data):
+        return found
+    return tuple(r for r in (located_reference(ref, data, server) for ref in found) if r)
 
 
 def _references(values: Any) -> tuple[str, ...]:
