@@ -20,6 +20,7 @@ from guideline.fhirdata import (
 )
 from guideline.record import result_id, unresolved_references
 from guideline.record.pool import absolute_on_source
+from guideline.record.readers import result_key
 from guideline.terminology import Terminology
 from guideline.uds import NO_RESULT_STATUSES, is_drug_test_code
 
@@ -96,7 +97,7 @@ def _on_server(report: Mapping[str, Any], missing: set[str], server: str, not_re
         if ref in missing:
             path, why = _server_read(ref, server)
             if path is None:
-                not_read.append((result_id(ref), why))
+                not_read.append((result_key(written, report, server), why))  # as the record keys it
             else:
                 readable.append(path)
     return readable

@@ -455,8 +455,9 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
     with what was missed and why: its read results are judged, the missing ones must not go unseen."""
     if not record.diagnostic_reports:
         return ()
-    received = {o.id for o in record.observations if o.id is not None}
-    read = {o.id for o in record.observations if o.id is not None and is_urine_drug_test(o.code, terms)}
+    # By where each lives (`Observation.located`): an HIE report's o9 is not the EHR's o9.
+    received = {o.located for o in record.observations if o.id is not None}
+    read = {o.located for o in record.observations if o.id is not None and is_urine_drug_test(o.code, terms)}
     missing = {ref: why for ref, why in record.results_not_received if ref not in received}
     found = []
     for report in record.diagnostic_reports:

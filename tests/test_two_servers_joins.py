@@ -89,3 +89,58 @@ def test_an_hie_fill_naming_123_is_no_fill_of_the_ehrs_123() -> None:
     ehr_fill = build_record([bundle, _searchset(_entry(EPIC, fill("123")))], TZ, fhir_server=EPIC)
     [own] = ehr_fill.dispenses
     assert authorized_order(own, ehr_fill.orders).id == "123"
+
+
+# ---- report results ---------------------------------------------------------------------------------------------
+
+
+def _udt_facts(*entries: dict[str, Any]):
+    from guideline.terminology import load_terminology
+    from guideline.uds import unread_drug_test_reports
+
+    bundle = _searchset(_entry(EPIC, patient()), *entries)
+    record = build_record([bundle], TZ, fhir_server=EPIC)
+    return [u.report.id for u in unread_drug_test_reports(record, load_terminology(GuidelineConfig.from_mapping()))]
+
+
+def _ehr_o9() -> dict[str, Any]:
+    """The EHR's Observation o9: its own fentanyl screen, read as a urine drug test result."""
+    from test_report_result_reads import FENTANYL, lab_result
+
+    return lab_result("o9", FENTANYL[1], FENTANYL[2], "NEGATIVE", 40)
+
+
+def test_an_hie_reports_o9_is_not_received_because_the_ehr_holds_an_o9() -> None:
+    from test_report_result_reads import reflab_report
+
+    hie_report = reflab_report(["Observation/o9"], ago=10, report_id="h-dr-1")
+    assert _udt_facts(_entry(EPIC, _ehr_o9()), _entry(HIE, hie_report)) == ["h-dr-1"]
+    # Named absolutely on the HIE too.
+    absolute = reflab_report([f"{HIE}/Observation/o9"], ago=10, report_id="h-dr-1")
+    assert _udt_facts(_entry(EPIC, _ehr_o9()), _entry(HIE, absolute)) == ["h-dr-1"]
+
+
+def test_the_ehrs_report_of_its_own_o9_is_read_and_the_hies_of_its_own_too() -> None:
+    from test_report_result_reads import FENTANYL, lab_result, reflab_report
+
+    ehr_report = reflab_report([f"{EPIC}/Observation/o9"], ago=40, report_id="e-dr-1")
+    assert _udt_facts(_entry(EPIC, _ehr_o9()), _entry(EPIC, ehr_report)) == []
+    hie_o9 = lab_result("o9", FENTANYL[1], FENTANYL[2], "POSITIVE", 10)
+    hie_report = reflab_report(["Observation/o9"], ago=10, report_id="h-dr-1")
+    assert _udt_facts(_entry(EPIC, _ehr_o9()), _entry(HIE, hie_o9), _entry(HIE, hie_report)) == []
+
+
+def test_an_hie_result_not_read_is_named_with_why_though_the_ehr_holds_that_id() -> None:
+    from test_report_result_reads import ON, reflab_report
+
+    from guideline.report_results import OTHER_SERVER, plan_result_reads
+    from guideline.terminology import load_terminology
+    from guideline.uds import unread_drug_test_reports
+
+    hie_report = reflab_report(["Observation/o9"], ago=10, report_id="h-dr-1")
+    bundle = _searchset(_entry(EPIC, patient()), _entry(EPIC, _ehr_o9()), _entry(HIE, hie_report))
+    terms = load_terminology(GuidelineConfig.from_mapping(ON))
+    plan = plan_result_reads([bundle], terms, EPIC)
+    record = build_record([bundle], TZ, fhir_server=EPIC, results_not_received=plan.not_read)
+    [unread] = unread_drug_test_reports(record, terms)
+    assert unread.report.id == "h-dr-1" and OTHER_SERVER in unread.reading

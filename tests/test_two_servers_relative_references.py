@@ -207,7 +207,8 @@ def test_an_hie_reports_relative_result_is_named_on_another_server_and_never_rea
     terms = load_terminology(GuidelineConfig.from_mapping(ON))
     plan = plan_result_reads([reports], terms, FHIR)
     assert plan.reads == (f"Observation/{found[1]['id']}",)
-    assert plan.not_read == ((found[0]["id"], OTHER_SERVER),)
+    # Keyed as the record keys the HIE report's result: the HIE's, never the EHR's result of that id.
+    assert plan.not_read == ((f"{HIE}/Observation/{found[0]['id']}", OTHER_SERVER),)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         hie_read = rsps.get(f"{FHIR}/Observation/{found[0]['id']}", json=found[0])
         ehr_read = rsps.get(f"{FHIR}/Observation/{found[1]['id']}", json=found[1])

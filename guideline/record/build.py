@@ -23,7 +23,14 @@ from guideline.record.model import (
     ReadProblem,
     ServiceRequest,
 )
-from guideline.record.pool import SOURCE, UNREADABLE_REASON, MedicationPool, collect_resources, source_base
+from guideline.record.pool import (
+    SOURCE,
+    UNREADABLE_REASON,
+    MedicationPool,
+    collect_resources,
+    located_id,
+    source_base,
+)
 from guideline.record.readers import (
     location_types,
     read_administration,
@@ -211,7 +218,7 @@ def _results_by_full_url(
     Bundles tie entries) with those results named by the Observations' ids: otherwise such a report, whose results
     are read, counted as a second test with no result read. Only called when a report and a fullUrl were sent."""
     ids = {
-        url: text(found[position].get("id"))
+        url: _observation_key(found[position])
         for position, url in urls.items()
         if found[position].get("resourceType") == "Observation"
     }
@@ -221,6 +228,12 @@ def _results_by_full_url(
         else report
         for report in reports
     ]
+
+
+def _observation_key(resource: Mapping[str, Any]) -> str | None:
+    """An Observation's key as `Observation.located` gives it: its id when the EHR's, its located id when another
+    server's (an HIE report's result under the HIE's fullUrl is never the EHR's result of that id)."""
+    return located_id(resource) if SOURCE in resource else text(resource.get("id"))
 
 
 def _draft_names(drafts: list[Mapping[str, Any]], urls: Mapping[int, str]) -> frozenset[str]:
@@ -396,7 +409,7 @@ def _read_all(
             elif kind == "DiagnosticOrder":  # DSTU2's lab order: one ServiceRequest per test it orders
                 service_requests.extend(read_diagnostic_order(resource, index < draft_count, tz))
             elif kind == "DiagnosticReport":  # a lab report: the results it contains are read as any result
-                report, contained = read_diagnostic_report(resource, tz)
+                report, contained = read_diagnostic_report(resource, tz, medications.server)
                 reports.append(report)
                 collected["observations"].extend(contained)
             elif kind == "Location":  # where a visit took place: its type may say hospice (`with_places_read`)

@@ -293,6 +293,14 @@ class Observation:
     # The date it is dated by (`result_time`) as written when it names a month or a year only ("2026-05"): read as
     # its 1st, and judged against the prescriptions of every day it can mean (guideline.uds).
     dated_partial: str | None = None
+    # The base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's own.
+    source: str | None = None
+
+    @property
+    def located(self) -> str | None:
+        """How a report's results name it (`readers.result_key`): its id when the EHR's, its absolute URL when
+        another server's (an HIE's o9 is not the EHR's o9)."""
+        return f"{self.source}/Observation/{self.id}" if self.source and self.id else self.id
 
     @property
     def result_time(self) -> datetime | None:

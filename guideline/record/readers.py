@@ -28,6 +28,7 @@ from guideline.fhirdata import (
     extension_value,
     from_image,
     integer,
+    is_absolute_url,
     json_image,
     json_text,
     medication_element,
@@ -722,6 +723,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     high, below = (None, False) if ranges is None else _reference_high(ranges)
     observation = Observation.make(
         id=text(get("id")),
+        source=_source_of(data),
         status=code_text(get("status")),
         code=concept(get("code")),
         effective=parse_datetime(get("effectiveDateTime"), tz),
@@ -825,7 +827,9 @@ def _reference_high(ranges: Any) -> tuple[Quantity | None, bool]:
 _REPORT_STATUS_FOR_RESULT = {"appended": "amended", "partial": "preliminary"}
 
 
-def read_diagnostic_report(data: Mapping[str, Any], tz: ZoneInfo) -> tuple[DiagnosticReport, tuple[Observation, ...]]:
+def read_diagnostic_report(
+    data: Mapping[str, Any], tz: ZoneInfo, server: str | None = None
+) -> tuple[DiagnosticReport, tuple[Observation, ...]]:
     """A DiagnosticReport (R4, STU3, DSTU2) and the Observations it contains. HL7 v2 lab feeds converted to FHIR and
     payers' clinical data send a report's results inside it (`result: [{"reference": "#obs1"}]`): unread, a
     fentanyl positive gave no card and a tested patient was "not tested in 12 months". Each contained result is read
@@ -866,7 +870,7 @@ def read_diagnostic_report(data: Mapping[str, Any], tz: ZoneInfo) -> tuple[Diagn
         issued=issued,
         conclusion=text(get("conclusion")),
         conclusion_codes=concepts(get("conclusionCode") or get("codedDiagnosis")),  # R4; STU3 and DSTU2
-        results=_report_results(get("result"), local_ids),
+        results=_report_results(get("result"), local_ids, data, server),
         document=bool(get("presentedForm")),
         dated_partial=dated_partial,
     )
@@ -883,13 +887,24 @@ def _report_partial_date(data: Mapping[str, Any], tz: ZoneInfo) -> str | None:
     return None
 
 
-def _report_results(results: Any, local_ids: Mapping[str, str]) -> tuple[str, ...]:
-    """A report's result references as the record's Observation ids: "#obs1" as its contained result's,
-    "Observation/12" (or an absolute URL ending so) as "12"; any other reference (a urn) as written."""
+def _report_results(
+    results: Any, local_ids: Mapping[str, str], data: Mapping[str, Any], server: str | None
+) -> tuple[str, ...]:
+    """A report's result references as the record's Observation keys (`Observation.located`): "#obs1" as its
+    contained result's, any other as `result_key` gives it."""
     found = []
     for ref in _references(results):
-        found.append(local_ids.get(ref[1:], ref) if ref.startswith("#") else result_id(ref))
+        found.append(local_ids.get(ref[1:], ref) if ref.startswith("#") else result_key(ref, data, server))
     return tuple(found)
+
+
+def result_key(ref: str, report: Mapping[str, Any], server: str | None) -> str:
+    """A report's result reference as the key of the Observation it names (`Observation.located`): the EHR's as its
+    id ("Observation/12", relative or absolute on the EHR's host, as "12"), another server's as its absolute URL (a
+    relative one in that server's report is on it, `pool.located_reference`). Keyed by the bare id, an HIE report's
+    o9 was read as received because the EHR holds an unrelated o9, and the report went unnamed."""
+    located = located_reference(ref, report, server) or ref
+    return located if is_absolute_url(located) else result_id(located)
 
 
 def result_id(ref: str) -> str:
