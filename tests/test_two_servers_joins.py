@@ -144,3 +144,36 @@ def test_an_hie_result_not_read_is_named_with_why_though_the_ehr_holds_that_id()
     record = build_record([bundle], TZ, fhir_server=EPIC, results_not_received=plan.not_read)
     [unread] = unread_drug_test_reports(record, terms)
     assert unread.report.id == "h-dr-1" and OTHER_SERVER in unread.reading
+
+
+# ---- a visit's place --------------------------------------------------------------------------------------------
+
+
+def _visits(*entries: dict[str, Any]) -> dict[str, str | None]:
+    from guideline.exclusions import hospice_place
+
+    bundle = _searchset(_entry(EPIC, patient()), *entries)
+    record = build_record([bundle], TZ, fhir_server=EPIC)
+    return {e.id: hospice_place(e) for e in record.encounters}
+
+
+def _stay(id_: str) -> dict[str, Any]:
+    from test_hospice_point_of_care import epic_stay_at
+
+    return {**epic_stay_at("p1", {"reference": "Location/l1", "display": "Inpatient unit"}), "id": id_}
+
+
+def _hospice_l1() -> dict[str, Any]:
+    from test_hospice_place_reads import epic_location
+
+    return epic_location("l1")
+
+
+def test_an_hie_visit_at_location_l1_does_not_take_the_ehrs_hospice_l1() -> None:
+    found = _visits(_entry(EPIC, _hospice_l1()), _entry(EPIC, _stay("e-1")), _entry(HIE, _stay("h-1")))
+    assert found["e-1"] is not None and found["h-1"] is None
+
+
+def test_an_ehr_visit_at_location_l1_does_not_take_the_hies_hospice_l1() -> None:
+    found = _visits(_entry(HIE, _hospice_l1()), _entry(EPIC, _stay("e-1")), _entry(HIE, _stay("h-1")))
+    assert found["e-1"] is None and found["h-1"] is not None

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from guideline.fhirdata import as_dict, as_list, local_reference, text
+from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.record.copies import Order, which_newer
 from guideline.record.model import (
     Administration,
@@ -29,6 +29,7 @@ from guideline.record.pool import (
     MedicationPool,
     collect_resources,
     located_id,
+    located_reference,
     source_base,
 )
 from guideline.record.readers import (
@@ -413,8 +414,8 @@ def _read_all(
                 reports.append(report)
                 collected["observations"].extend(contained)
             elif kind == "Location":  # where a visit took place: its type may say hospice (`with_places_read`)
-                if resource_id:
-                    locations[f"Location/{resource_id}"] = resource
+                if resource_id:  # where it lives: an HIE's Location/l1 is not the EHR's l1
+                    locations[located_id(resource) or f"Location/{resource_id}"] = resource
             elif kind == "OperationOutcome":
                 problems.append(
                     ReadProblem(
@@ -434,7 +435,8 @@ def _read_all(
     if reports and urls:
         reports = _results_by_full_url(reports, found, urls)
     if locations and collected["encounters"]:
-        collected["encounters"] = [with_places_read(e, locations) for e in collected["encounters"]]
+        server = medications.server
+        collected["encounters"] = [with_places_read(e, locations, server) for e in collected["encounters"]]
     problems.extend(_undated_care_plans(collected["care_plans"]))
     unresolved = tuple(
         sorted({o.medication.reference for o in orders if o.medication.unresolved and o.medication.reference})
@@ -455,19 +457,31 @@ def _read_all(
     return record, newer, untold
 
 
-def with_places_read(encounter: Encounter, locations: Mapping[str, Mapping[str, Any]]) -> Encounter:
+def with_places_read(
+    encounter: Encounter, locations: Mapping[str, Mapping[str, Any]], server: str | None = None
+) -> Encounter:
     """The visit with the type (and, where the visit gives none, the name) of each Location it took place at that
-    the record holds: an Epic stay at "Connecticut Hospice, Branford" says hospice only in its Location's type."""
+    the record holds: an Epic stay at "Connecticut Hospice, Branford" says hospice only in its Location's type.
+    `locations` are keyed by where they live (`located_id`), and a place by where its reference points
+    (`_place_key`): an HIE visit's `Location/l1` never takes the EHR's l1's type (hospice or not), nor the reverse."""
     if not encounter.places:
         return encounter
     places = []
     for place in encounter.places:
-        held = locations.get(local_reference(place.reference) or "") if place.reference else None
+        held = locations.get(_place_key(place.reference, server) or "") if place.reference else None
         if held is not None and not place.types:
             name = place.name or text(held.get("name"))
             place = Place.make(place.reference, name, place.status, location_types(held))
         places.append(place)
     return replace(encounter, places=tuple(places))
+
+
+def _place_key(ref: str, server: str | None) -> str | None:
+    """A visit's place reference as the Location key it names: the EHR's as `Location/<id>` (relative, versioned, or
+    absolute on the EHR's host), another server's as its absolute URL (as the reader made an HIE visit's relative one,
+    `pool.located_reference`)."""
+    located = located_reference(ref, {}, server)
+    return located if located and is_absolute_url(located) else local_reference(located)
 
 
 UNDATED_CARE_PLAN = (

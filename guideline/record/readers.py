@@ -1056,17 +1056,21 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
         diagnosis_conditions=_visit_conditions(diagnoses, linked) if diagnoses or linked else (),
         reason_codes=() if reasons is None else concepts(reasons),
         kinds=_visit_kinds(get("type"), get("serviceType"), get("class")),
-        places=_visit_places(get("location"), get("contained")) if "location" in data else (),
+        places=_visit_places(get("location"), get("contained"), data) if "location" in data else (),
     )
 
 
-def _visit_places(locations: Any, contained: Any) -> tuple[Place, ...]:
+def _visit_places(locations: Any, contained: Any, data: Mapping[str, Any]) -> tuple[Place, ...]:
     """Where a visit took place (`location`, in every version), each with the type of its Location when the visit
-    contains it ("#loc-1"); a Location sent beside the visit is read in by build_record."""
+    contains it ("#loc-1"); a Location sent beside the visit is read in by build_record. Another server's visit's
+    `Location/l1` is that server's (`absolute_on_source`): joined by it, an HIE visit took the EHR's l1's type."""
     places = []
+    elsewhere = SOURCE in data
     for entry in map(as_dict, as_list(locations)):
         target = as_dict(entry.get("location"))
         ref = reference(target)
+        if elsewhere and ref:
+            ref = absolute_on_source(ref, data)
         name = text(target.get("display"))
         types: tuple[Concept, ...] = ()
         if ref and ref.startswith("#"):
