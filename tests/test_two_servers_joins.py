@@ -177,3 +177,13 @@ def test_an_hie_visit_at_location_l1_does_not_take_the_ehrs_hospice_l1() -> None
 def test_an_ehr_visit_at_location_l1_does_not_take_the_hies_hospice_l1() -> None:
     found = _visits(_entry(HIE, _hospice_l1()), _entry(EPIC, _stay("e-1")), _entry(HIE, _stay("h-1")))
     assert found["e-1"] is None and found["h-1"] is not None
+
+
+def test_an_hie_renewal_never_retires_the_ehrs_order_along_a_chain() -> None:
+    # The EHR's 123 (active, 120 MME) was renewed by its 124, since completed; the HIE's h5 names MedicationRequest/124,
+    # the HIE's own. Followed into the EHR's chain, h5 retired the EHR's 123 through the EHR's 124.
+    ehr_124 = epic_order("124", "completed", days_ago(5), tablets=1, prior="123")
+    hie = _hie_renewal()
+    hie["priorPrescription"] = {"reference": "MedicationRequest/124"}
+    facts = _facts(_entry(EPIC, _ehr_order()), _entry(EPIC, ehr_124), _entry(HIE, hie))
+    assert sorted(o.id for o in facts.current_opioids) == ["123", "h5"]
