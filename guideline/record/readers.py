@@ -669,8 +669,8 @@ def _located_references(values: Any, data: Mapping[str, Any], server: str | None
     """References to other resources as the located identities they name (`pool.located_reference`): an HIE fill's
     `MedicationRequest/123` is the HIE's order 123, never the EHR's."""
     found = _references(values)
-    if not found or (server is None and SOURCE not in data):
-        return found
+    if not found or (server is None and SOURCE not in data and not any("://" in ref for ref in found)):
+        return found  # the usual: relative references to the EHR's own orders, read as written
     return tuple(r for r in (located_reference(ref, data, server) for ref in found) if r)
 
 
