@@ -262,7 +262,7 @@ def replaced_refs(orders: tuple[MedOrder, ...]) -> set[str | None]:
     replaced: set[str | None] = set()
     for o in orders:
         if o.is_draft and o.prior_prescription and o.status not in IGNORED_DRAFT_STATUSES:
-            replaced |= _named(o.prior_prescription)
+            replaced |= order_keys(o.prior_prescription)
     return replaced
 
 
@@ -305,7 +305,7 @@ def renewed_along_chains(orders: tuple[MedOrder, ...], current: Iterable[MedOrde
             if renewer is not start and id(renewed) in current_ids:
                 # The one-link rules (`replaced_refs`, `renewed_by_signed`) read links from a draft or a current order.
                 if not same_prescriber(renewer, renewed) or (
-                    renewed.prior_prescription and renewer.located in _named(renewed.prior_prescription)
+                    renewed.prior_prescription and renewer.located in order_keys(renewed.prior_prescription)
                 ):
                     break
                 retired.add(renewed.located)
@@ -323,11 +323,11 @@ def renewed_by_signed(current: Iterable[MedOrder]) -> set[str | None]:
     by_ref = {o.located: o for o in current}
     replaced: set[str | None] = set()
     for order in current:
-        for ref in _named(order.prior_prescription) if order.prior_prescription else ():
+        for ref in order_keys(order.prior_prescription) if order.prior_prescription else ():
             renewed = by_ref.get(ref)
             if renewed is None or renewed is order or not same_prescriber(order, renewed):
                 continue
-            if renewed.prior_prescription and order.located in _named(renewed.prior_prescription):
+            if renewed.prior_prescription and order.located in order_keys(renewed.prior_prescription):
                 continue
             replaced.add(ref)
     return replaced
@@ -347,7 +347,7 @@ def renewal_chain(order: MedOrder, real_orders: Mapping[str | None, MedOrder]) -
     seen = {id(order)}
     current = order
     while current.prior_prescription and len(chain) < RENEWAL_CHAIN_LIMIT:
-        renewed = next((real_orders[ref] for ref in _named(current.prior_prescription) if ref in real_orders), None)
+        renewed = next((real_orders[ref] for ref in order_keys(current.prior_prescription) if ref in real_orders), None)
         if renewed is None or id(renewed) in seen:
             break
         chain.append(renewed)
@@ -357,8 +357,8 @@ def renewal_chain(order: MedOrder, real_orders: Mapping[str | None, MedOrder]) -
 
 
 def orders_by_ref(real_orders: Iterable[MedOrder]) -> dict[str | None, MedOrder]:
-    """The real orders by where they live (`MedOrder.located`, as `_named` reads a priorPrescription: an HIE's 123 is
-    not the EHR's), the first of a reference sent twice kept (as `fills.named_order` takes it)."""
+    """The real orders by where they live (`MedOrder.located`, as `pool.order_keys` reads a priorPrescription: an
+    HIE's 123 is not the EHR's), the first of a reference sent twice kept (as `fills.named_order` takes it)."""
     found: dict[str | None, MedOrder] = {}
     for order in real_orders:
         found.setdefault(order.located, order)
@@ -371,11 +371,6 @@ def same_prescriber(first: MedOrder, second: MedOrder) -> bool:
     if not first.requester or not second.requester or (MARK in first.requester) != (MARK in second.requester):
         return True
     return actor_key(first.requester) == actor_key(second.requester)
-
-
-def _named(reference: str | None) -> set[str | None]:
-    """The orders (`MedOrder.located`) a priorPrescription names (`pool.order_keys`)."""
-    return order_keys(reference)
 
 
 def listed_medications(
