@@ -419,6 +419,7 @@ def read_med_order(
 ) -> MedOrder:
     get = data.get
     authored = get("authoredOn") or get("dateWritten")  # DSTU2's MedicationOrder: dateWritten
+    prior = get("priorPrescription")
     return MedOrder.make(
         id=text(get("id")),
         is_draft=is_draft,
@@ -428,14 +429,14 @@ def read_med_order(
         medication=_resolve_medication(data, pool or MedicationPool()),
         authored_on=parse_datetime(authored, tz),
         authored_partial=no_day_written(authored),
-        prior_prescription=located_reference(reference(get("priorPrescription")), data, pool.server if pool else None),
+        prior_prescription=located_reference(reference(prior), data, pool.server if pool else None) if prior else None,
         course_of_therapy=code_text(_course_of_therapy(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=_prescriber(get("requester"), get),
         # R4's reported[x]; R5 says `reported: true` (who reported it is its informationSource).
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
-        source=_source_of(data),
+        source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
     )
 
 
@@ -660,8 +661,8 @@ def _actor_references(performers: Any) -> tuple[str, ...]:
 
 
 def _source_of(data: Mapping[str, Any]) -> str | None:
-    """The other server's base a resource was marked from (pool.SOURCE), None for the EHR's own."""
-    marked = data.get(SOURCE) if SOURCE in data else None
+    """The other server's base a resource was marked from (pool.SOURCE; callers ask only where it is marked)."""
+    marked = data[SOURCE]
     return marked if type(marked) is str else None
 
 
@@ -723,7 +724,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
     high, below = (None, False) if ranges is None else _reference_high(ranges)
     observation = Observation.make(
         id=text(get("id")),
-        source=_source_of(data),
+        source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
         status=code_text(get("status")),
         code=concept(get("code")),
         effective=parse_datetime(get("effectiveDateTime"), tz),
