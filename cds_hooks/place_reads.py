@@ -12,6 +12,7 @@ from typing import Any
 from cds_hooks.fhir_client import FetchResult
 from cds_hooks.location_cache import LocationCache
 from guideline.exclusions import MAX_PLACE_READS, places_not_read_words, visit_place_reads
+from guideline.record.pool import SOURCE
 
 # Only "no such Location" is remembered: a read that failed otherwise is asked again next call.
 _NOT_FOUND = re.compile(r"the FHIR server answered HTTP (?:404|410)")
@@ -43,6 +44,8 @@ class PlaceReads:
                 visits.append(resource)
         reads: dict[str, str] = {}
         for visit in visits:
+            if SOURCE not in visit and _places_written(visit) <= self.held:
+                continue  # every place already held or asked for: nothing to plan, so the visit is not read twice
             wanted, skipped = visit_place_reads(visit, self.server, self.days, self.today)
             for ref, why in skipped.items():
                 self.not_read.setdefault(ref, why)
@@ -89,3 +92,11 @@ class PlaceReads:
     def named(self) -> str | None:
         """The places not read, in words (`places_not_read_words`), or None when every one was read."""
         return places_not_read_words(self.not_read, bool(self.over_cap)) if self.not_read else None
+
+
+def _places_written(visit: Mapping[str, Any]) -> set[Any]:
+    """A visit's place references as written (a place with none, or a contained one, never matches `held`)."""
+    places = visit.get("location")
+    if type(places) is not list:
+        return {None}
+    return {(entry.get("location") or {}).get("reference") if type(entry) is dict else None for entry in places}

@@ -194,3 +194,12 @@ def test_an_hie_visits_relative_location_is_the_hies_and_never_read_from_the_ehr
         )  # fmt: skip
     assert f"{hie}/Location/l1: on another FHIR server" in data.gaps[HOSPICE_PLACES]
     assert data.fetched_keys == ()
+
+
+def test_many_visits_at_one_department_make_one_read_and_still_exclude(tmp_path: Path) -> None:
+    # A year of clinic visits names a handful of departments: each is read once, however many visits name it.
+    visits = [dict(epic_stay_at(PATIENT_ID, epic_place()), id=f"eCTH.{n}") for n in range(6)]
+    with responses.RequestsMock() as mock:
+        read = mock.get(f"{FHIR}/Location/{EPIC_LOCATION}", json=epic_location())
+        found = sign(tmp_path, *visits)
+    assert read.call_count == 1 and topics(found) == []
