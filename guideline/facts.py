@@ -55,8 +55,9 @@ from guideline.history import (
     history_start,
     order_supply_interval,
 )
+from guideline.later_starts import later_line, named_later
 from guideline.memo import cached_property
-from guideline.mme import MmeSummary, compute_mme
+from guideline.mme import MmeSummary, OrderMme, compute_mme
 from guideline.recognition import recognise
 from guideline.recognition.diagnoses import names_diagnosis, read_by_code, unread_diagnosis
 from guideline.record import (
@@ -334,7 +335,21 @@ class Facts:
         orders = renewed_fill_doses(orders, self.renewed_fills)
         orders = named_beside(orders, self.renewals_beside)
         orders, fills = fills_counted_once(counted_once(orders, self.implied_renewals), self.fill_mme, self.reorders)
-        return with_fills(orders, fills)
+        return named_later(with_fills(orders, fills), self._later_lines)
+
+    @cached_property
+    def later_opioids(self) -> tuple[MedOrder, ...]:
+        """Active opioid orders that begin after today (`orders.later_orders`): named beside the total, not in it."""
+        return self.only_in(OPIOID, order_rules.later_orders(self.record.orders, self.today, self.config))
+
+    @cached_property
+    def _later_lines(self) -> tuple[OrderMme, ...]:
+        lines = []
+        for order in self.later_opioids:
+            starts = order_rules.starts_after(order, self.today)
+            if starts is not None:
+                lines.append(later_line(compute_mme((order,), self.terms, self.config).orders[0], starts))
+        return tuple(lines)
 
     @cached_property
     def reorders(self) -> tuple[ReorderedFill, ...]:

@@ -84,6 +84,9 @@ REASON_TEXT: dict[str, str] = {
     # A signed reorder with no priorPrescription of a finished order whose last fill implies more: the fill counts.
     "reorder": "a new order of the same product as a finished order whose last fill still supplies, read as its "
     "reorder (no priorPrescription links them), so the larger daily dose of the two, the fill's, is counted, not both",
+    # An active order that begins after today (guideline.later_starts): a staggered prescription, filled later.
+    "not-started": "starts after today (its earliest fill date, or its first dose, is still ahead), so not counted in "
+    "today's total",
 }
 # Why an opioid listed with its daily dose is kept out of the total: the end of its explanation.
 NOT_COUNTED_TEXT: dict[str, str] = {
@@ -92,6 +95,7 @@ NOT_COUNTED_TEXT: dict[str, str] = {
     "renewed": REASON_TEXT["renewed"],
     "renewal": REASON_TEXT["renewal"],
     "reorder": REASON_TEXT["reorder"],
+    "not-started": REASON_TEXT["not-started"],
 }
 
 FALLBACK_NOTE = "estimated from dispense quantity and days' supply"

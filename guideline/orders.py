@@ -212,13 +212,38 @@ def order_start(order: MedOrder) -> datetime | None:
 
 
 def possible_start(order: MedOrder, today: date) -> date | None:
-    """The order's start (`order_start`) as a day; for one written to the month or the year only (authoredOn
-    "2026-05"), the last day it can mean, never after today. Counted from the 1st, as the reader dates it, a supply
-    that may still last looked ended, and a current opioid left the MME total with nothing said."""
+    """The first day of the order's supply: its start (`order_start`) as a day; for one written to the month or the
+    year only (authoredOn "2026-05"), the last day it can mean, never after today. Counted from the 1st, as the reader
+    dates it, a supply that may still last looked ended, and a current opioid left the MME total with nothing said.
+    With no validity period, instructions that begin after the day written (`stated_start`) begin the supply: read
+    from the day written, the second of two prescriptions written one day, its instructions a month on, looked ended
+    while it was the dose taken."""
     start = local_date(order_start(order))
-    if start is None or order.authored_partial is None or order.dispense.validity_start:
+    if start is None or order.dispense.validity_start:
         return start
-    return last_possible_day(start, order.authored_partial, today) or start
+    if order.authored_partial is not None:
+        start = last_possible_day(start, order.authored_partial, today) or start
+    begins = stated_start(order)
+    return max(start, begins) if begins is not None else start
+
+
+def stated_start(order: MedOrder) -> date | None:
+    """The first day the order itself says it may begin: its validity period's start (the earliest fill date, "do
+    not fill before"), else its instructions' earliest boundsPeriod start. The reader reads a date written to the
+    month or the year only as its first day, the earliest it can mean."""
+    validity = local_date(order.dispense.validity_start)
+    if validity is not None:
+        return validity  # the law's date: no pharmacy may fill it before, whatever the instructions say
+    starts = [local_date(ds.repeat.bounds_start) for ds in order.dosages if ds.repeat]
+    known = [start for start in starts if start is not None]
+    return min(known) if known else None
+
+
+def starts_after(order: MedOrder, today: date) -> date | None:
+    """The day the order begins (`stated_start`) when that is after `today`, else None: a staggered Schedule II
+    prescription, or a renewal written to be filled later, is not today's dose."""
+    start = stated_start(order)
+    return start if start is not None and start > today else None
 
 
 def supply_end(order: MedOrder, supply: Supply, start: date | None = None) -> date | None:
@@ -244,9 +269,12 @@ def stated_end(order: MedOrder) -> date | None:
 
 
 def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineConfig) -> bool:
-    """Drafts always; otherwise supply reaching today, or a recent start when no end can be derived (3.3)."""
+    """Drafts always; otherwise begun by today (`starts_after`) and supply reaching today, or a recent start when
+    no end can be derived (3.3)."""
     if order.is_draft:
         return True
+    if starts_after(order, today) is not None:
+        return False
     start = possible_start(order, today)
     end = supply_end(order, supply, start)
     if end is not None:
@@ -285,6 +313,24 @@ def active_orders(
     ]
     replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
     return tuple(o for o in current if o.located not in replaced)
+
+
+def later_orders(orders: Iterable[MedOrder], today: date, config: GuidelineConfig) -> tuple[MedOrder, ...]:
+    """Active, real, ambulatory EHR orders that begin after today (`starts_after`) and no draft replaces: not
+    current, so in no total and renewing no order yet (the order they renew is still today's dose), but named
+    beside today's total. A fill of one dispensed early is real supply, and counts as a fill."""
+    orders = tuple(orders)
+    replaced = replaced_refs(orders)
+    return tuple(
+        o
+        for o in orders
+        if not o.is_draft
+        and o.status == "active"
+        and is_taken(o)
+        and is_ambulatory(o, config)
+        and starts_after(o, today) is not None
+        and o.located not in replaced
+    )
 
 
 def renewed_along_chains(orders: tuple[MedOrder, ...], current: Iterable[MedOrder]) -> set[str | None]:
@@ -396,6 +442,10 @@ def listed_medications(
         if not is_ambulatory(o, config):
             continue
         supply = supply_of(o)
-        if supply_end(o, supply) is None and not is_current(o, supply, today, config):
+        if (
+            supply_end(o, supply) is None
+            and not is_current(o, supply, today, config)
+            and starts_after(o, today) is None
+        ):
             listed.append(o)
     return tuple(listed)

@@ -17,6 +17,7 @@ from guideline.config import ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
 from guideline.fills import FillMme, UnreadFill, fill_date, fill_mme
+from guideline.later_starts import NOT_STARTED
 from guideline.mme import OrderMme, compute_mme
 from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
@@ -90,10 +91,16 @@ def _number(value: Decimal | None) -> float | None:
 
 
 def _order_json(
-    order_id: str, result: OrderMme, current: bool, recognition: Recognition, unread: tuple[UnreadFill, ...] = ()
+    order_id: str,
+    result: OrderMme,
+    current: bool,
+    recognition: Recognition,
+    unread: tuple[UnreadFill, ...] = (),
+    starts: str | None = None,
 ) -> dict[str, Any]:
-    """An opioid order's line; `unread` are its current fills whose dose could not be weighed against it."""
-    explanation = "; ".join((result.explanation, *(u.sentence for u in unread)))
+    """An opioid order's line; `unread` are its current fills whose dose could not be weighed against it, `starts`
+    says when an order that begins after today starts (not counted in today's total)."""
+    explanation = "; ".join((result.explanation, *(u.sentence for u in unread), *((starts,) if starts else ())))
     return {
         "id": order_id,
         "medication": result.display_name,
@@ -185,6 +192,8 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     # Current fills whose dose could not be read beside their order's (`fills.fill_unread`): each may imply more than
     # the order the card counts, so the order's line names them and the current total is not complete.
     unread_fills = {id(r.order): r.unread_fills for r in facts.mme.orders if r.unread_fills}
+    # Orders that begin after today, as the card names them beside its total (guideline.later_starts).
+    later = {id(r.order): r.reason_text for r in facts.mme.orders if r.reason == NOT_STARTED}
     lines = []
     for order, order_id, keep, first, known in zip(
         record.orders, ids, counted, probe.orders, recognitions, strict=True
@@ -192,7 +201,12 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
         if keep:
             lines.append(
                 _order_json(
-                    order_id, next(results), id(order) in current_orders, known, unread_fills.get(id(order), ())
+                    order_id,
+                    next(results),
+                    id(order) in current_orders,
+                    known,
+                    unread_fills.get(id(order), ()),
+                    later.get(id(order)),
                 )
             )
         else:

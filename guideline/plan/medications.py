@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import fill_date, fill_moment
+from guideline.later_starts import NOT_STARTED
 from guideline.mme import MmeSummary
 from guideline.named_gaps import unidentified_orders
 from guideline.orders import active_orders
@@ -103,7 +104,11 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
     )
 
 
-NOT_COUNTED_KINDS = {"buprenorphine": "buprenorphine", "oud-methadone": "methadone for opioid use disorder"}
+NOT_COUNTED_KINDS = {
+    "buprenorphine": "buprenorphine",
+    "oud-methadone": "methadone for opioid use disorder",
+    NOT_STARTED: "a prescription that starts after today",
+}
 # An opioid left out of the total whose reason the page has no words for: it once read "buprenorphine", whatever it was.
 NOT_RECORDED = "not counted in MME, reason not recorded"
 NOT_RECORDED_KIND = "an opioid with no reason recorded"
@@ -252,7 +257,7 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
     rows: list[OpioidRow] = []
     apart: list[OpioidRow] = []
     unknown: list[str] = []
-    for order in facts.current_opioids:
+    for order in (*facts.current_opioids, *facts.later_opioids):  # those that start later, listed apart
         row = _opioid_row(facts, order)
         if row.state == "excluded" or facts.is_in(BUPRENORPHINE, order):
             apart.append(row)

@@ -1,0 +1,279 @@
+"""Staggered Schedule II prescriptions: up to 90 days of an opioid written on one day as several prescriptions, each
+with an earliest fill date (Epic and Oracle send it as `dispenseRequest.validityPeriod.start`; an instruction's
+`boundsPeriod.start` ahead says the same). One that starts after today is not today's dose: it is left out of
+today's total and named where the total is shown (the card, the plan page, `painplan mme`), on patient-view and
+order-sign, through the engine and the HTTP face."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from builders import NOW, RXNORM, TODAY, TZ, UCUM, card, med_request, run
+from cds_support import bundle, full_prefetch, hook_request, make_app
+
+from guideline.config import GuidelineConfig
+from guideline.plan import build_plan
+from guideline.plan.medications import mme_now
+from guideline.terminology import load_terminology
+from smart_app.mme_command import mme_report
+
+OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet: 7.5 MME a tablet
+OXYCODONE_10 = "1049683"  # oxycodone hydrochloride 10 MG Oral Tablet: 15 MME a tablet
+PCP = {"reference": "Practitioner/eDrA", "display": "Adams, Ann, MD"}
+NOT_COUNTED = "not counted in today's total"
+
+
+def day(offset: int) -> str:
+    return (TODAY + timedelta(days=offset)).isoformat()
+
+
+def epic_oxycodone(
+    id: str,
+    authored: str,
+    *,
+    starts: str | None = None,
+    bounds_start: str | None = None,
+    tablets: int = 1,
+    prior: str | None = None,
+) -> dict[str, Any]:
+    """Epic's outpatient e-prescription: oxycodone 10 mg, `tablets` every 6 hours (60 MME a day a tablet), #120 a
+    tablet for 30 days, "do not fill before" `starts` (validityPeriod.start) or instructions from `bounds_start`."""
+    repeat: dict[str, Any] = {"frequency": 1, "period": 6, "periodUnit": "h"}
+    if bounds_start:
+        repeat["boundsPeriod"] = {"start": bounds_start}
+    order: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": id,
+        "identifier": [{"use": "usual", "system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.798268", "value": id}],
+        "status": "active",
+        "intent": "order",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+                        "code": "community",
+                        "display": "Community",
+                    }
+                ],
+                "text": "Community",
+            }
+        ],
+        "medicationReference": {"reference": "Medication/eMed10", "display": "oxyCODONE 10 mg tablet"},
+        "subject": {"reference": "Patient/p1", "display": "Rivera, Alex"},
+        "authoredOn": f"{authored}T09:12:00-04:00",
+        "requester": PCP,
+        "recorder": PCP,
+        "dosageInstruction": [
+            {
+                "text": f"Take {tablets} tablet by mouth every 6 hours.",
+                "timing": {"repeat": repeat, "code": {"text": "EVERY 6 HOURS"}},
+                "route": {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.4.698288.330", "code": "15"}]},
+                "doseAndRate": [
+                    {"doseQuantity": {"value": tablets, "unit": "tablet", "system": UCUM, "code": "{tbl}"}}
+                ],
+            }
+        ],
+        "dispenseRequest": {
+            "numberOfRepeatsAllowed": 0,
+            "quantity": {"value": 120 * tablets, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
+            "expectedSupplyDuration": {"value": 30, "unit": "Days", "system": UCUM, "code": "d"},
+        },
+    }
+    if starts:
+        order["dispenseRequest"]["validityPeriod"] = {"start": starts}
+    if prior:
+        order["priorPrescription"] = {"reference": f"MedicationRequest/{prior}", "display": "oxyCODONE 10 mg"}
+    return order
+
+
+def medication() -> dict[str, Any]:
+    return {
+        "resourceType": "Medication",
+        "id": "eMed10",
+        "code": {
+            "coding": [{"system": RXNORM, "code": OXYCODONE_10, "display": "oxycodone HCl 10 MG Oral Tablet"}],
+            "text": "oxyCODONE 10 mg tablet",
+        },
+    }
+
+
+def staggered(written: int) -> list[dict[str, Any]]:
+    """Three 30-day prescriptions written `written` days from today, to be filled from that day, 30 and 60 days on."""
+    return [epic_oxycodone(f"eOxy.{n + 1}", day(written), starts=day(written + 30 * n)) for n in range(3)]
+
+
+def fill(order_id: str, handed_over: str, id: str = "eDisp.1") -> dict[str, Any]:
+    """A pharmacy's dispense of the order: #120 for 30 days."""
+    return {
+        "resourceType": "MedicationDispense",
+        "id": id,
+        "status": "completed",
+        "medicationReference": {"reference": "Medication/eMed10", "display": "oxyCODONE 10 mg tablet"},
+        "subject": {"reference": "Patient/p1"},
+        "authorizingPrescription": [{"reference": f"MedicationRequest/{order_id}"}],
+        "quantity": {"value": 120, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
+        "daysSupply": {"value": 30, "unit": "Day", "system": UCUM, "code": "d"},
+        "whenHandedOver": f"{handed_over}T14:40:00-04:00",
+    }
+
+
+def small_draft() -> dict[str, Any]:
+    """Another product being signed: oxycodone 5 mg, half a tablet once a day (3.75 MME a day)."""
+    return med_request(OXYCODONE_5, id="draft-oxy5", draft=True, dose=0.5, period=24)
+
+
+def starts_note(offset: int) -> str:
+    return f"starts on {day(offset)}: {NOT_COUNTED}"
+
+
+# -- the engine ----------------------------------------------------------------------------------------------------
+
+
+def test_three_staggered_prescriptions_count_the_one_started() -> None:
+    # Written 5 days ago to be filled from then, in 25 and in 55 days: 60 MME a day, not 180 (a false critical card).
+    evaluation = run("patient-view", resources=[medication(), *staggered(-5)])
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert [o.id for o in evaluation.facts.current_opioids] == ["eOxy.1"]
+    high = card(evaluation, "high-mme")
+    assert high is not None and high.indicator == "warning"
+    assert "60.0 MME/day" in high.summary
+    assert starts_note(25) in high.detail and starts_note(55) in high.detail
+
+
+def test_the_second_prescription_counts_once_it_has_started() -> None:
+    # Written 34 days ago: the first supply ended, the second started 4 days ago, the third starts in 26 days.
+    evaluation = run("patient-view", resources=[medication(), *staggered(-34)])
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert [o.id for o in evaluation.facts.current_opioids] == ["eOxy.2"]
+    high = card(evaluation, "high-mme")
+    assert high is not None and starts_note(26) in high.detail
+    assert f"starts on {day(-4)}" not in high.detail
+
+
+def test_order_sign_adds_the_draft_to_todays_dose_alone() -> None:
+    evaluation = run("order-sign", drafts=[small_draft()], resources=[medication(), *staggered(-5)])
+    assert evaluation.facts.mme.total == Decimal("63.75")
+    high = card(evaluation, "high-mme")
+    assert high is not None and "63.8 MME/day" in high.summary
+    assert starts_note(25) in high.detail and starts_note(55) in high.detail
+
+
+def test_the_plan_page_lists_the_later_prescriptions_apart_and_tapers_from_todays_dose() -> None:
+    evaluation = run("order-sign", drafts=[small_draft()], resources=[medication(), *staggered(-5)])
+    assert mme_now(evaluation.facts).total == Decimal(60)  # the taper's baseline and the page's "now"
+    plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    meds = plan.section("medications").content
+    assert [r.order_id for r in meds.opioids] == ["draft-oxy5", "eOxy.1"]
+    later = {r.order_id: r for r in meds.not_counted}
+    assert sorted(later) == ["eOxy.2", "eOxy.3"]
+    assert starts_note(25) in later["eOxy.2"].explanation and later["eOxy.2"].why == starts_note(25)
+    assert meds.total == "63.8 MME/day"
+    assert meds.comparison is not None and meds.comparison.startswith("60.0 MME/day now")
+    assert f"{starts_note(55)}" in plan.note
+
+
+def test_painplan_mme_marks_them_not_current_and_says_when_they_start() -> None:
+    config = GuidelineConfig.from_mapping()
+    data = {"resourceType": "Bundle", "entry": [{"resource": r} for r in (medication(), *staggered(-5))]}
+    report = mme_report(data, config, load_terminology(config), TODAY)
+    assert report["current_total_mme"] == 60.0 and report["current_complete"] is True
+    lines = {line["id"]: line for line in report["orders"]}
+    assert [lines[i]["current"] for i in ("eOxy.1", "eOxy.2", "eOxy.3")] == [True, False, False]
+    assert lines["eOxy.2"]["mme_per_day"] == 60.0
+    assert lines["eOxy.2"]["explanation"].endswith(starts_note(25))
+    assert starts_note(25) not in lines["eOxy.1"]["explanation"]
+
+
+def test_an_instructions_start_ahead_reads_the_same() -> None:
+    # No validityPeriod; the instructions begin in 25 days (boundsPeriod.start), as some builds send the stagger.
+    orders = [
+        epic_oxycodone("eOxy.1", day(-5)),
+        epic_oxycodone("eOxy.2", day(-5), bounds_start=day(25)),
+    ]
+    evaluation = run("patient-view", resources=[medication(), *orders])
+    assert evaluation.facts.mme.total == Decimal(60)
+    high = card(evaluation, "high-mme")
+    assert high is not None and starts_note(25) in high.detail
+
+
+def test_a_supply_begins_when_its_instructions_begin() -> None:
+    # Written 34 days ago with instructions from 4 days ago: its 30 days run from then, so it is today's dose. Read
+    # from the day written, it looked ended and the total was 0.
+    orders = [epic_oxycodone("eOxy.2", day(-34), bounds_start=day(-4))]
+    evaluation = run("patient-view", resources=[medication(), *orders])
+    assert evaluation.facts.mme.total == Decimal(60)
+
+
+def test_a_start_written_to_the_month_only_counts_from_the_first_day_it_can_mean() -> None:
+    # validityPeriod.start "2026-07": ahead on 15 June; on 10 July it may have started on the 1st, so it counts.
+    order = epic_oxycodone("eOxy.2", "2026-06-10", starts="2026-07")
+    ahead = run("patient-view", resources=[medication(), order])
+    assert ahead.facts.mme.total == Decimal(0) and ahead.facts.current_opioids == ()
+    assert ahead.facts.mme.excluded_orders[0].reason_text == f"starts on 2026-07-01: {NOT_COUNTED}"
+    started = run("patient-view", resources=[medication(), order], now=datetime(2026, 7, 10, 12, tzinfo=TZ))
+    assert started.facts.mme.total == Decimal(60)
+
+
+def test_an_early_fill_of_a_later_prescription_queues_behind_the_fill_supplying_today() -> None:
+    # The first filled 5 days ago; the second filled early today, 25 days before its date. One prescriber's
+    # prescriptions are one course: the early fill queues after the first supply, so today is still 60.
+    resources = [medication(), *staggered(-5), fill("eOxy.1", day(-5)), fill("eOxy.2", day(0), id="eDisp.2")]
+    evaluation = run("patient-view", resources=resources)
+    assert evaluation.facts.mme.total == Decimal(60)
+
+
+def test_an_early_fill_of_a_later_prescription_is_real_supply() -> None:
+    # Only the second prescription is on record, filled yesterday though it starts in 25 days: the patient holds it,
+    # so the fill counts as a fill does; the order is still named as starting later.
+    resources = [medication(), staggered(-5)[1], fill("eOxy.2", day(-1))]
+    evaluation = run("patient-view", resources=resources)
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert evaluation.facts.mme.from_fills
+    assert [r.reason_text for r in evaluation.facts.mme.excluded_orders] == [starts_note(25)]
+
+
+def test_a_signed_renewal_that_starts_later_leaves_todays_order_counted() -> None:
+    # The renewal at 2 tablets (120 MME a day) was signed today to be filled in 10 days; it named the current order
+    # as its priorPrescription and retired it, so today read 120 (a false critical card) instead of 60.
+    current = epic_oxycodone("eOxy.1", day(-20), starts=day(-20))
+    renewal = epic_oxycodone("eOxy.2", day(0), starts=day(10), tablets=2, prior="eOxy.1")
+    evaluation = run("patient-view", resources=[medication(), current, renewal])
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert [r.reason_text for r in evaluation.facts.mme.excluded_orders] == [starts_note(10)]
+
+
+# -- the HTTP face ---------------------------------------------------------------------------------------------------
+
+
+def _post(tmp_path: Path, hook: str, resources: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> Any:
+    body = hook_request(hook, drafts=drafts, prefetch=full_prefetch(hook, medsActive=bundle(*resources)))
+    return make_app(tmp_path).test_client().post(f"/cds-services/{hook}", json=body)
+
+
+def _high_mme(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200
+    return next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "high-mme")
+
+
+def test_patient_view_over_http(tmp_path: Path) -> None:
+    high = _high_mme(_post(tmp_path, "patient-view", [medication(), *staggered(-5)], []))
+    assert "60.0 MME/day" in high["summary"]
+    assert starts_note(25) in high["detail"] and starts_note(55) in high["detail"]
+
+
+def test_order_sign_over_http(tmp_path: Path) -> None:
+    high = _high_mme(_post(tmp_path, "order-sign", [medication(), *staggered(-34)], [small_draft()]))
+    assert "63.8 MME/day" in high["summary"]
+    assert starts_note(26) in high["detail"]
+
+
+def test_the_plan_page_total_with_only_a_later_prescription_says_why_it_is_zero() -> None:
+    # Only the third prescription is on record: nothing is today's dose, and the page says why the total is 0.
+    evaluation = run("patient-view", resources=[medication(), staggered(-5)[2]])
+    meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
+    assert meds.total == "0 MME/day (a prescription that starts after today is not counted)"
+    assert [r.why for r in meds.not_counted] == [starts_note(55)]
