@@ -78,6 +78,7 @@ from guideline.renewals import (
     fills_counted_once,
     implied_renewals,
     named_beside,
+    named_replacing,
     reordered_fills,
 )
 from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care
@@ -333,7 +334,7 @@ class Facts:
         # A renewal (draft or signed) naming the order it renews stands for that order's fill too: a fill above both
         # counts.
         orders = renewed_fill_doses(orders, self.renewed_fills)
-        orders = named_beside(orders, self.renewals_beside)
+        orders = named_replacing(named_beside(orders, self.renewals_beside), self.replaced_of_another)
         orders, fills = fills_counted_once(counted_once(orders, self.implied_renewals), self.fill_mme, self.reorders)
         return named_later(with_fills(orders, fills), self._later_lines)
 
@@ -360,6 +361,11 @@ class Facts:
             return ()
         fills = tuple((s.dispense, self.source_order(s.dispense)) for s in self.current_fills)
         return reordered_fills(signed, fills, self.drug_key)
+
+    @cached_property
+    def replaced_of_another(self) -> tuple[tuple[MedOrder, MedOrder], ...]:
+        """Drafts with the other prescriber's current order each replaces (`orders.replaced_of_another`): named."""
+        return order_rules.replaced_of_another(self.drafts, self._orders_by_ref, self.supply, self.today, self.config)
 
     @cached_property
     def renewals_beside(self) -> tuple[RenewalBeside, ...]:

@@ -333,6 +333,34 @@ def later_orders(orders: Iterable[MedOrder], today: date, config: GuidelineConfi
     )
 
 
+def replaced_of_another(
+    drafts: Iterable[MedOrder],
+    real_orders: Mapping[str | None, MedOrder],
+    supply_of: Callable[[MedOrder], Supply],
+    today: date,
+    config: GuidelineConfig,
+) -> tuple[tuple[MedOrder, MedOrder], ...]:
+    """Each draft with the order its priorPrescription names (`real_orders` by `located`) when that order is another
+    prescriber's and would count today (active, current): a draft replaces the order it renews whoever wrote it
+    (`replaced_refs`: the EHR stops it when the renewal is signed), and the draft's line says which order it replaced,
+    as a signed renewal's line names the order it runs beside."""
+    pairs = []
+    for draft in drafts:
+        if not draft.is_draft or not draft.prior_prescription or draft.status in IGNORED_DRAFT_STATUSES:
+            continue
+        renewed = next((real_orders[r] for r in order_keys(draft.prior_prescription) if r in real_orders), None)
+        if (
+            renewed is not None
+            and not same_prescriber(draft, renewed)
+            and renewed.status == "active"
+            and is_taken(renewed)
+            and is_ambulatory(renewed, config)
+            and is_current(renewed, supply_of(renewed), today, config)
+        ):
+            pairs.append((draft, renewed))
+    return tuple(pairs)
+
+
 def renewed_along_chains(orders: tuple[MedOrder, ...], current: Iterable[MedOrder]) -> set[str | None]:
     """The current orders that a draft or a current signed order renews through a renewal that is no longer current
     (`renewal_chain`): a link of one prescriber retires the order it names, as `renewed_by_signed` reads one link;

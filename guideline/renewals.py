@@ -97,21 +97,44 @@ def named_beside(summary: MmeSummary, pairs: Iterable[RenewalBeside]) -> MmeSumm
     """Each renewal whose priorPrescription names an order still counted beside it (another prescriber's), directly
     or through the renewals between, with a sentence saying both are counted: two prescriptions taken together, or an
     old order nobody stopped. Counting both leans high; naming it lets the clinician tell which."""
-    beside = {id(pair.renewal): pair for pair in pairs}
-    if not beside:
+    words = {}
+    for pair in pairs:
+        link = "priorPrescription"
+        if pair.through:
+            link += ", through " + " and ".join(f"order {o.id or 'unnamed'}" for o in pair.through)
+        words[id(pair.renewal)] = (
+            f"it renews {_named(pair.renewed)} ({link}), another prescriber's, still current: both are counted, as two "
+            "prescriptions taken together; check whether that order was stopped"
+        )
+    return _with_words(summary, words)
+
+
+def named_replacing(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]]) -> MmeSummary:
+    """Each draft renewal with the other prescriber's current order it replaces (`orders.replaced_of_another`), with a
+    sentence saying so: the covering clinician's renewal stands for that order, which is not counted beside it. Once
+    signed, an order the EHR left active runs beside the renewal instead (`named_beside`)."""
+    words = {
+        id(draft): (
+            f"it renews {_named(renewed)} (priorPrescription), another prescriber's, still current: read as replaced "
+            "by this renewal, so that order is not counted beside it"
+        )
+        for draft, renewed in pairs
+    }
+    return _with_words(summary, words)
+
+
+def _named(order: MedOrder) -> str:
+    return f"order {order.id}" if order.id else "an order with no id"
+
+
+def _with_words(summary: MmeSummary, words: dict[int, str]) -> MmeSummary:
+    """The total with each order's line (by the order's id()) ending in its words."""
+    if not words:
         return summary
     results = []
     for result in summary.orders:
-        pair = beside.get(id(result.order))
-        if pair is not None:
-            named = f"order {pair.renewed.id}" if pair.renewed.id else "an order with no id"
-            link = "priorPrescription"
-            if pair.through:
-                link += ", through " + " and ".join(f"order {o.id or 'unnamed'}" for o in pair.through)
-            why = (
-                f"it renews {named} ({link}), another prescriber's, still current: both are counted, as two "
-                "prescriptions taken together; check whether that order was stopped"
-            )
+        why = words.get(id(result.order))
+        if why is not None:
             result = replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
         results.append(result)
     return replace(summary, orders=tuple(results))
