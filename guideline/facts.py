@@ -55,7 +55,7 @@ from guideline.history import (
     history_start,
     order_supply_interval,
 )
-from guideline.later_starts import later_line, named_later
+from guideline.later_starts import counted_as_signed, draft_series, later_line, named_later
 from guideline.memo import cached_property
 from guideline.mme import MmeSummary, OrderMme, compute_mme
 from guideline.recognition import recognise
@@ -335,8 +335,14 @@ class Facts:
         # counts.
         orders = renewed_fill_doses(orders, self.renewed_fills)
         orders = named_replacing(named_beside(orders, self.renewals_beside), self.replaced_of_another)
-        orders, fills = fills_counted_once(counted_once(orders, self.implied_renewals), self.fill_mme, self.reorders)
+        orders = counted_as_signed(counted_once(orders, self.implied_renewals), self.draft_series, self.today)
+        orders, fills = fills_counted_once(orders, self.fill_mme, self.reorders)
         return named_later(with_fills(orders, fills), self._later_lines)
+
+    @cached_property
+    def draft_series(self) -> tuple[tuple[MedOrder, ...], ...]:
+        """Opioid drafts of one product being signed to be filled on different days (`later_starts.draft_series`)."""
+        return draft_series((o for o in self.current_opioids if o.is_draft), self.drug_key, self.today)
 
     @cached_property
     def later_opioids(self) -> tuple[MedOrder, ...]:

@@ -1,14 +1,21 @@
-"""Prescriptions that begin after today (a staggered Schedule II series): named beside today's MME total."""
+"""Prescriptions that begin after today (a staggered Schedule II series): named beside today's MME total; drafts of
+one series being signed together counted once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 
-from guideline.mme import MmeSummary, OrderMme
+from guideline.mme import MmeSummary, OrderMme, counted_total
+from guideline.orders import starts_after, stated_start
+from guideline.record import MedOrder
+from guideline.renewals import is_product
 
 NOT_STARTED = "not-started"  # the reason of an opioid order listed beside the total because it begins after today
+SERIES = "series"  # the reason of a draft of a staggered series being signed that another of the series stands for
+# Reasons whose orders the card lists with their daily dose worked out and the words that say when they start.
+SHOWN_WITH_DOSE = frozenset({NOT_STARTED, SERIES})
 
 
 def starts_text(starts: date) -> str:
@@ -36,3 +43,64 @@ def named_later(summary: MmeSummary, later: Iterable[OrderMme]) -> MmeSummary:
     """The total with the orders that begin after today listed beside it, not counted (its total unchanged)."""
     later = tuple(later)
     return replace(summary, orders=(*summary.orders, *later)) if later else summary
+
+
+def draft_series(
+    drafts: Iterable[MedOrder], key: Callable[[MedOrder], str], today: date
+) -> tuple[tuple[MedOrder, ...], ...]:
+    """Drafts of one recognised product being signed together that begin on different days, one at least after today
+    (a staggered series: 90 days written as three prescriptions to be filled a month apart), each in start order. Two
+    drafts of the product beginning on one day are two prescriptions taken together: that product's drafts add."""
+    groups: dict[str, list[MedOrder]] = {}
+    for draft in drafts:
+        product = key(draft)
+        if draft.is_draft and is_product(product):
+            groups.setdefault(product, []).append(draft)
+    found = []
+    for group in groups.values():
+        begins = [max(stated_start(d) or today, today) for d in group]
+        if len(group) > 1 and len(set(begins)) == len(group) and max(begins) > today:
+            ordered = sorted(zip(begins, range(len(group)), group, strict=True))
+            found.append(tuple(draft for _, _, draft in ordered))
+    return tuple(found)
+
+
+def counted_as_signed(summary: MmeSummary, series: Iterable[tuple[MedOrder, ...]], today: date) -> MmeSummary:
+    """Each series being signed counted once, at its largest daily dose (the earliest on a tie), the others listed
+    with why; and each counted draft that begins after today saying when: the regimen being signed is judged, and
+    the clinician sees which prescription the total holds. A series any of whose doses is unknown is left to add."""
+    results = list(summary.orders)
+    changed = False
+    for group in series:
+        places = [_place(results, draft) for draft in group]
+        if any(p is None or results[p].state != "ok" or results[p].mme is None for p in places):
+            continue
+        lines = [results[p] for p in places if p is not None]
+        keep = max(range(len(lines)), key=lambda k: (lines[k].mme, -k))
+        for k, place in enumerate(places):
+            if k == keep or place is None:
+                continue
+            starts = starts_after(group[k], today)
+            when = f"starts on {starts.isoformat()}: " if starts else ""
+            if k > keep:
+                why = f"{when}a later prescription of the series being signed, not counted beside it"
+            else:
+                why = f"{when}an earlier prescription of the series being signed, whose larger later dose is counted"
+            results[place] = _worded(replace(results[place], state="excluded", reason=SERIES, reason_text=why), why)
+            changed = True
+    for place, result in enumerate(results):
+        starts = starts_after(result.order, today) if result.order.is_draft and result.state == "ok" else None
+        if starts is not None:
+            results[place] = _worded(result, f"starts on {starts.isoformat()}: counted as the regimen being signed")
+            changed = True
+    if not changed:
+        return summary
+    return replace(summary, orders=tuple(results), total=counted_total(results))
+
+
+def _place(results: list[OrderMme], order: MedOrder) -> int | None:
+    return next((i for i, r in enumerate(results) if r.order is order), None)
+
+
+def _worded(result: OrderMme, why: str) -> OrderMme:
+    return replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)

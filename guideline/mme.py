@@ -87,6 +87,9 @@ REASON_TEXT: dict[str, str] = {
     # An active order that begins after today (guideline.later_starts): a staggered prescription, filled later.
     "not-started": "starts after today (its earliest fill date, or its first dose, is still ahead), so not counted in "
     "today's total",
+    # Drafts of one product being signed together to be filled on different days (guideline.later_starts).
+    "series": "a prescription of a staggered series being signed (one product, to be filled on different days), so "
+    "the series is counted once, at its largest daily dose",
 }
 # Why an opioid listed with its daily dose is kept out of the total: the end of its explanation.
 NOT_COUNTED_TEXT: dict[str, str] = {
@@ -96,6 +99,7 @@ NOT_COUNTED_TEXT: dict[str, str] = {
     "renewal": REASON_TEXT["renewal"],
     "reorder": REASON_TEXT["reorder"],
     "not-started": REASON_TEXT["not-started"],
+    "series": REASON_TEXT["series"],
 }
 
 FALLBACK_NOTE = "estimated from dispense quantity and days' supply"

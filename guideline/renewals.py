@@ -24,6 +24,11 @@ RENEWAL_REASONS = frozenset({RENEWED, RENEWAL, REORDER})
 _PRODUCT_KEYS = ("rxnorm:", "strengths:")
 
 
+def is_product(key: str) -> bool:
+    """Whether a same-drug key names a recognised product: the evidence two orders are one prescription needs."""
+    return key.startswith(_PRODUCT_KEYS)
+
+
 @dataclass(frozen=True)
 class ImpliedRenewal:
     """A draft of the same product as a current order, with no priorPrescription: read as that order's renewal."""
@@ -43,7 +48,7 @@ def implied_renewals(
         if draft.prior_prescription or not draft.is_draft:
             continue
         product = key(draft)
-        if not product.startswith(_PRODUCT_KEYS):
+        if not is_product(product):
             continue
         for order in standing:
             if key(order) == product and all(order is not p.order for p in pairs):
@@ -156,7 +161,7 @@ def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], st
         and not renewal.reported
         and not renewal.prior_prescription
         and not earlier.reported
-        and product.startswith(_PRODUCT_KEYS)
+        and is_product(product)
         and key(earlier) == product
         and one_prescriber(renewal, earlier)
         and _written(earlier) < _written(renewal)

@@ -17,7 +17,7 @@ from guideline.config import ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
 from guideline.fills import FillMme, UnreadFill, fill_date, fill_mme
-from guideline.later_starts import NOT_STARTED
+from guideline.later_starts import SHOWN_WITH_DOSE
 from guideline.mme import OrderMme, compute_mme
 from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
@@ -192,8 +192,9 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     # Current fills whose dose could not be read beside their order's (`fills.fill_unread`): each may imply more than
     # the order the card counts, so the order's line names them and the current total is not complete.
     unread_fills = {id(r.order): r.unread_fills for r in facts.mme.orders if r.unread_fills}
-    # Orders that begin after today, as the card names them beside its total (guideline.later_starts).
-    later = {id(r.order): r.reason_text for r in facts.mme.orders if r.reason == NOT_STARTED}
+    # Orders that begin after today, and drafts of a series being signed another of the series stands for, as the
+    # card names them beside its total (guideline.later_starts).
+    later = {id(r.order): r.reason_text for r in facts.mme.orders if r.reason in SHOWN_WITH_DOSE}
     lines = []
     for order, order_id, keep, first, known in zip(
         record.orders, ids, counted, probe.orders, recognitions, strict=True

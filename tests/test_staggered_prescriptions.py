@@ -277,3 +277,78 @@ def test_the_plan_page_total_with_only_a_later_prescription_says_why_it_is_zero(
     meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
     assert meds.total == "0 MME/day (a prescription that starts after today is not counted)"
     assert [r.why for r in meds.not_counted] == [starts_note(55)]
+
+
+# -- drafts that start later -----------------------------------------------------------------------------------------
+
+
+def draft_oxycodone(n: int, starts: int, tablets: int = 1) -> dict[str, Any]:
+    """The n-th prescription of a series being signed today, to be filled from `starts` days on."""
+    order = epic_oxycodone(f"eOxy.Draft{n}", day(0), starts=day(starts), tablets=tablets)
+    order["status"] = "draft"
+    return order
+
+
+def test_a_staggered_series_being_signed_counts_one_prescriptions_dose() -> None:
+    # The three prescriptions signed together: one regimen of 60 MME a day for 90 days, not 180 at sign time.
+    drafts = [draft_oxycodone(1, 0), draft_oxycodone(2, 30), draft_oxycodone(3, 60)]
+    evaluation = run("order-sign", drafts=drafts, resources=[medication()])
+    assert evaluation.facts.mme.total == Decimal(60)
+    high = card(evaluation, "high-mme")
+    assert high is not None and "60.0 MME/day with this order" in high.summary
+    assert f"starts on {day(30)}: a later prescription of the series being signed" in high.detail
+    assert f"starts on {day(60)}: a later prescription of the series being signed" in high.detail
+
+
+def test_a_series_whose_later_prescription_is_larger_counts_the_larger() -> None:
+    # 1 tablet now, 2 tablets from next month: the series reaches 120 MME a day, and the card judges that.
+    drafts = [draft_oxycodone(1, 0), draft_oxycodone(2, 30, tablets=2)]
+    evaluation = run("order-sign", drafts=drafts, resources=[medication()])
+    assert evaluation.facts.mme.total == Decimal(120)
+    high = card(evaluation, "high-mme")
+    assert high is not None and high.indicator == "critical"
+    assert f"starts on {day(30)}: counted as the regimen being signed" in high.detail
+
+
+def test_two_drafts_of_one_product_starting_today_still_add() -> None:
+    # Not a series: two prescriptions of one tablet taken together (as before).
+    drafts = [draft_oxycodone(1, 0), draft_oxycodone(2, 0)]
+    evaluation = run("order-sign", drafts=drafts, resources=[medication()])
+    assert evaluation.facts.mme.total == Decimal(120)
+
+
+def test_a_single_draft_that_starts_later_counts_and_says_when() -> None:
+    # A new prescription signed today to be filled in 10 days, beside today's oxycodone 5 mg order (another product):
+    # the regimen being signed, counted as every draft is, and its line says when it starts.
+    current = med_request(OXYCODONE_5, id="eOxy5", authored=day(-5), dose=1, period=6)
+    evaluation = run("order-sign", drafts=[draft_oxycodone(1, 10)], resources=[medication(), current])
+    assert evaluation.facts.mme.total == Decimal(90)
+    high = card(evaluation, "high-mme")
+    assert high is not None and f"starts on {day(10)}: counted as the regimen being signed" in high.detail
+
+
+def test_a_staggered_series_being_signed_over_http(tmp_path: Path) -> None:
+    drafts = [draft_oxycodone(1, 0), draft_oxycodone(2, 30), draft_oxycodone(3, 60)]
+    high = _high_mme(_post(tmp_path, "order-sign", [medication()], drafts))
+    assert "60.0 MME/day" in high["summary"]
+    assert f"starts on {day(60)}: a later prescription of the series being signed" in high["detail"]
+
+
+def test_painplan_mme_of_a_series_being_signed_names_the_later_prescriptions() -> None:
+    config = GuidelineConfig.from_mapping()
+    drafts = [draft_oxycodone(1, 0), draft_oxycodone(2, 30), draft_oxycodone(3, 60)]
+    request = {
+        "hook": "order-sign",
+        "context": {
+            "patientId": "p1",
+            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": d} for d in drafts]},
+        },
+        "prefetch": {"medsActive": {"resourceType": "Bundle", "entry": [{"resource": medication()}]}},
+    }
+    report = mme_report(request, config, load_terminology(config), TODAY)
+    assert report["current_total_mme"] == 60.0
+    lines = {line["id"]: line["explanation"] for line in report["orders"]}
+    assert lines["eOxy.Draft3"].endswith(
+        f"starts on {day(60)}: a later prescription of the series being signed, not counted beside it"
+    )
+    assert "series" not in lines["eOxy.Draft1"]

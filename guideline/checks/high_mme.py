@@ -21,7 +21,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import FillMme
-from guideline.later_starts import NOT_STARTED
+from guideline.later_starts import SHOWN_WITH_DOSE
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
 
@@ -255,7 +255,7 @@ def _excluded_list(mme: MmeSummary) -> str:
     for reason in NOT_COUNTED_TEXT:
         lines = [
             _order_line(o)
-            if reason in RENEWAL_REASONS or reason == NOT_STARTED
+            if reason in RENEWAL_REASONS or reason in SHOWN_WITH_DOSE
             else f"{o.display_name}: {o.daily_dose_text or 'dose not computed'}"
             for o in mme.excluded_orders
             if o.reason == reason
