@@ -70,6 +70,7 @@ def begin(service: LaunchService, iss_param: str | None, launch_param: str | Non
         # A server whose base names another FHIR release is offered no form, so no write right is asked of it.
         write=service.settings.write_back and release_named_in_base(iss) is None,
         extra_reads=service.settings.extra_read_types,
+        user_types=service.settings.user_read_types,
     )
     state, browser_nonce = random_secret(), random_secret()
     code_verifier = secrets.token_urlsafe(64)  # 86 characters; PKCE allows 43-128

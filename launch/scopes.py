@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from guideline.config import GuidelineConfig
+from guideline.exclusions import hospice_place_days
 from guideline.record import READ_RESOURCE_TYPES
 from launch.discovery import SmartConfiguration
 
@@ -11,7 +13,7 @@ from launch.discovery import SmartConfiguration
 PLAN_RESOURCES: tuple[str, ...] = tuple(dict.fromkeys((*READ_RESOURCE_TYPES, "Goal")))
 # Organisation data the page reads by id only, outside the Patient compartment (so a patient/ scope does not cover it
 # in SMART's terms): the Locations of recent visits' places, whose type may say a stay was at a hospice. Asked for as
-# the user, read only (v2 `.r`: no search; v1 has no finer grain than `.read`).
+# the user, read only (v2 `.r`: no search; v1 has no finer grain than `.read`), and only where the page reads them.
 USER_READS: tuple[str, ...] = ("Location",)
 # What the page writes when the EHR allows it, and how: Goal and CarePlan are updated in place, the rest created.
 WRITE_RESOURCES: dict[str, str] = {
@@ -39,12 +41,20 @@ OTHER_RELEASE_BASES = {
 IDENTITY_SCOPES: tuple[str, ...] = ("openid", "fhirUser", "online_access")
 
 
-def resource_scopes(v2: bool, extra_reads: tuple[str, ...] = ()) -> tuple[str, ...]:
+def user_reads(config: GuidelineConfig) -> tuple[str, ...]:
+    """The organisation data the plan page reads by id as the user with this configuration: the Locations of recent
+    visits' places only where the hospice exclusion reads them (`hospice_place_days`), else none, so none is asked."""
+    return USER_READS if hospice_place_days(config) is not None else ()
+
+
+def resource_scopes(
+    v2: bool, extra_reads: tuple[str, ...] = (), user_types: tuple[str, ...] = USER_READS
+) -> tuple[str, ...]:
     """Read scopes for what the plan view reads, and the types the site turned on (`extra_reads`); then the
-    organisation data it reads by id (USER_READS)."""
+    organisation data it reads by id (`user_types`, from `user_reads`)."""
     suffix = "rs" if v2 else "read"
     patient = tuple(f"patient/{resource}.{suffix}" for resource in dict.fromkeys((*PLAN_RESOURCES, *extra_reads)))
-    return patient + tuple(f"user/{resource}.{'r' if v2 else 'read'}" for resource in USER_READS)
+    return patient + tuple(f"user/{resource}.{'r' if v2 else 'read'}" for resource in user_types)
 
 
 def release_named_in_base(base_url: str) -> str | None:
@@ -81,13 +91,14 @@ def requested_scope(
     override: str | None = None,
     write: bool = False,
     extra_reads: tuple[str, ...] = (),
+    user_types: tuple[str, ...] = USER_READS,
 ) -> str:
     """One dialect per request (never v1 and v2 mixed); `override` replaces the resource scopes only."""
     context = "launch" if ehr_launch else "launch/patient"
     if override:
         resources = override.split()
     else:
-        resources = list(resource_scopes(config.permission_v2, extra_reads))
+        resources = list(resource_scopes(config.permission_v2, extra_reads, user_types))
         if write:
             resources += write_scopes(config.permission_v2)
     parts = [context, *IDENTITY_SCOPES, *resources]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from launch.scopes import USER_READS
+
 
 @dataclass(frozen=True)
 class LaunchSettings:
@@ -17,3 +19,4 @@ class LaunchSettings:
     frame_ancestors: tuple[str, ...] = ("'self'",)
     write_back: bool = True  # ask for the write scopes the plan page's forms use (granted scopes still decide)
     extra_read_types: tuple[str, ...] = ()  # types the site turned on for the plan page to read
+    user_read_types: tuple[str, ...] = USER_READS  # organisation data the page reads as the user (`user_reads`)

@@ -15,6 +15,7 @@ from typing import Any
 
 from cds_hooks.settings import CdsSettings
 from guideline.config import DEFAULTS, ConfigError, GuidelineConfig
+from launch.scopes import user_reads
 from launch.settings import LaunchSettings
 from smart_app.ndc_crosswalk import with_crosswalk_file
 from smart_app.settings_fields import ENV_PREFIX, SettingsFields
@@ -36,7 +37,8 @@ class Settings(SettingsFields):
         from cds_hooks.services import turned_on  # here: the services module loads the checks, settings need not
 
         extra = tuple(key.resource_type for key in turned_on(self.guideline))  # the searches the site turns on
-        return LaunchSettings(**{name: getattr(self, name) for name in _LAUNCH_FIELDS}, extra_read_types=extra)
+        values = {name: getattr(self, name) for name in _LAUNCH_FIELDS}
+        return LaunchSettings(**values, extra_read_types=extra, user_read_types=user_reads(self.guideline))
 
     def evaluation_now(self) -> datetime:
         """The moment checks are evaluated at: noon local time on PAINPLAN_TODAY (tests, demos), else now."""
@@ -55,7 +57,8 @@ def read_budget(settings: Settings) -> float:
 
 
 _CDS_FIELDS = tuple(f.name for f in fields(CdsSettings))
-_LAUNCH_FIELDS = tuple(f.name for f in fields(LaunchSettings) if f.name != "extra_read_types")  # from the guideline
+# From the guideline: the types the page reads.
+_LAUNCH_FIELDS = tuple(f.name for f in fields(LaunchSettings) if f.name not in ("extra_read_types", "user_read_types"))
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:
