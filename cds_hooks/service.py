@@ -114,15 +114,15 @@ def run_hook(
         log_failure("gather-failed", request.hook_instance, error)
         gather_failed = True
         data = Gathered((), (), {CHART: "could not be gathered because of an internal error"}, True)
-    if not data.obtained and not data.resources and not has_drafts:
-        missing = ", ".join(data.gaps) or "patient data"
-        outcome = operation_outcome(f"could not obtain the data this service needs: {missing}", "not-found")
-        return HookResult(412, outcome, request.hook_instance, gaps=tuple(data.gaps))
-
     # An order hook with no order in its draftOrders: the chart is still checked, and the order nobody sent is named
-    # first, never read as checked and all clear.
+    # first, never read as checked and all clear (in the 412 too, when there is no chart either).
     unsent = no_draft_orders(service.hook, request.draft_orders)
     gaps = {NO_DRAFT_ORDERS: unsent, **data.gaps} if unsent else dict(data.gaps)
+    if not data.obtained and not data.resources and not has_drafts:
+        missing = ", ".join(data.gaps) or "patient data"
+        missing += f"; and {NO_DRAFT_ORDERS}: {unsent}" if unsent else ""
+        outcome = operation_outcome(f"could not obtain the data this service needs: {missing}", "not-found")
+        return HookResult(412, outcome, request.hook_instance, gaps=tuple(gaps))
 
     def every_check(why: str) -> dict[str, str]:
         # Worked out only when a stage fails, so a call that goes well never pays for it.

@@ -63,3 +63,39 @@ def test_an_order_sign_with_a_draft_order_does_not_name_the_draft_orders(tmp_pat
 def test_draft_orders_that_are_no_object_or_list_stay_a_400(tmp_path: Path) -> None:
     response = _call(tmp_path, "order-sign", "MedicationRequest/1")
     assert response.status_code == 400 and response.json["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("drafts", EMPTY, ids=EMPTY_IDS)
+def test_nothing_to_read_and_no_draft_order_names_both_in_the_412(tmp_path: Path, drafts: Any) -> None:
+    # An Epic order-sign with no prefetch, no fhirServer and an empty draftOrders: nothing at all to evaluate, so 412.
+    # Before: the OperationOutcome named only the chart's data, as if the order being signed had been sent and read.
+    body = hook_request("order-sign", prefetch={})
+    body["context"]["draftOrders"] = drafts
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 412
+    outcome = response.json
+    assert outcome["resourceType"] == "OperationOutcome"
+    said = " ".join(issue["diagnostics"] for issue in outcome["issue"])
+    assert f"{NAMED}: the EHR sent no order being signed" in said, said
+    assert "active medication orders" in said and "the patient's demographics" in said, said
+    assert all(issue["severity"] == "error" for issue in outcome["issue"])
+
+
+def test_an_order_select_with_nothing_to_read_names_the_orders_being_selected(tmp_path: Path) -> None:
+    body = hook_request("order-select", prefetch={})
+    body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": []}
+    body["context"]["selections"] = []
+    response = make_app(tmp_path).test_client().post("/cds-services/order-select", json=body)
+    assert response.status_code == 412
+    said = " ".join(issue["diagnostics"] for issue in response.json["issue"])
+    assert f"{NAMED}: the EHR sent no order being selected" in said, said
+
+
+def test_a_patient_view_with_nothing_to_read_names_no_draft_orders(tmp_path: Path) -> None:
+    response = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/patient-view", json=hook_request("patient-view", prefetch={}))
+    )
+    assert response.status_code == 412
+    assert NAMED not in " ".join(issue["diagnostics"] for issue in response.json["issue"])
