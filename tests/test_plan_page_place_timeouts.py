@@ -130,3 +130,39 @@ def test_a_location_read_that_timed_out_is_asked_again_on_the_next_page(tmp_path
     assert len(location_reads(fhir)) == 1
     assert NOT_APPLICABLE in html
     assert PLACES not in html
+
+
+def test_the_hook_s_location_read_that_hangs_is_named_and_the_cards_come_in_time(tmp_path: Any) -> None:
+    # The card's side of the same rule: the hook's read deadline is `fhir_timeout` itself (one budget for the call).
+    from builders import PATIENT_ID
+    from cds_support import FHIR as HOOK_FHIR
+    from cds_support import bundle, full_prefetch, hook_request, oxycodone_draft
+    from cds_support import make_app as hook_app
+    from test_hospice_place_reads import incomplete
+    from test_hospice_point_of_care import OPIOID_CARDS
+
+    release = threading.Event()
+
+    def hangs(request: Any) -> tuple[int, dict[str, str], str]:
+        release.wait(HANG)
+        return 200, {}, "{}"
+
+    encounters = bundle(epic_stay_at(PATIENT_ID, epic_place()))
+    body = hook_request(
+        drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", encounters=encounters), fhir=True
+    )
+    app = hook_app(tmp_path, fhir_timeout=FHIR_TIMEOUT)
+    # Not asserted fired: `responses` records a call only once its callback returns, after this block here.
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.GET, f"{HOOK_FHIR}/Location/{EPIC_LOCATION}", callback=hangs)
+        started = time.monotonic()
+        try:
+            answer = app.test_client().post("/cds-services/order-sign", json=body)
+        finally:
+            elapsed = time.monotonic() - started
+            release.set()
+    assert elapsed < FHIR_TIMEOUT + SLACK, elapsed
+    assert answer.status_code == 200
+    topics = {card["source"]["topic"]["code"] for card in answer.json["cards"]}
+    assert topics == OPIOID_CARDS | {"data-incomplete"}  # not read is not "in hospice": every card still comes
+    assert f"Location/{EPIC_LOCATION}: timed out" in incomplete(answer.json)
