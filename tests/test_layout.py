@@ -118,10 +118,13 @@ def test_the_analysis_sees_imports_inside_functions(tmp_path):
 def test_the_app_settings_carry_every_face_setting():
     app_fields = {f.name for f in fields(Settings)}
     assert {f.name for f in fields(CdsSettings)} <= app_fields
-    # extra_read_types is the one launch setting made from the clinical settings (prefetch.medication_statements).
-    assert {f.name for f in fields(LaunchSettings)} - {"extra_read_types"} <= app_fields
+    # The launch settings made from the clinical settings: extra_read_types (prefetch.medication_statements) and
+    # user_read_types (the Locations the hospice exclusion reads).
+    assert {f.name for f in fields(LaunchSettings)} - {"extra_read_types", "user_read_types"} <= app_fields
     on = load_settings(guideline={"prefetch": {"medication_statements": True}})
     assert on.launch.extra_read_types == ("MedicationStatement",) and load_settings().launch.extra_read_types == ()
+    off = load_settings(guideline={"exclusions": {"hospice_palliative": {"enabled": False}}})
+    assert off.launch.user_read_types == () and load_settings().launch.user_read_types == ("Location",)
 
 
 def test_each_face_gets_the_loaded_values():
