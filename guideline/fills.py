@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from guideline import mme_factors as mf
 from guideline.dosage import Amount, number_text, to_amount
 from guideline.durations import quantity_days
-from guideline.fhirdata import is_absolute_url, last_possible_day, local_reference
+from guideline.fhirdata import last_possible_day
 from guideline.identifiers import MARK, actor_key
 from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import (
@@ -39,6 +39,7 @@ from guideline.mme import (
     quantize6,
 )
 from guideline.record import Dispense, MedOrder, ResolvedMedication
+from guideline.record.identity import prescription_named
 from guideline.record.pool import order_keys
 from guideline.record.slot_init import slot_init
 from guideline.supply import MAX_DAYS_SUPPLY, daily_units
@@ -447,12 +448,13 @@ def prescription_course(dispense: Dispense, real_orders: Sequence[MedOrder]) -> 
         return None
     order = authorized_order(dispense, real_orders)
     if order is not None:
-        return f"prescriber:{actor_key(order.requester)}" if order.requester else f"order:{order.ref}"
-    named = (
-        ((local_reference(r) or r) if not is_absolute_url(r) else r) if "/" in r else f"MedicationRequest/{r}"
-        for r in dispense.authorizing_prescriptions
-    )  # another server's (absolute, `located_reference`) stays whole: its order 123 is not the EHR's
-    return "prescription:" + min(named)
+        # where it lives (`MedOrder.located`): an HIE's unsigned order 123 is not the EHR's, and its fills add up
+        return f"prescriber:{actor_key(order.requester)}" if order.requester else f"order:{order.located}"
+    # The one identity of the order named (another server's whole: its order 123 is not the EHR's). One contained
+    # in the fill names no order any other fill can share, so it joins no course by its id: it queues as a fill
+    # naming none (`queue_of`), where two fills' own "#rx1" were one course.
+    named = [key for key in (prescription_named(r, None) for r in dispense.authorizing_prescriptions) if key]
+    return "prescription:" + min(named) if named else None
 
 
 # ---------------------------------------------------------------------------------------------------------------

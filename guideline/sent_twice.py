@@ -25,6 +25,7 @@ from guideline.dosage import classify_unit
 from guideline.fhirdata import Coding, Concept, Quantity, local_reference
 from guideline.identifiers import by_identifier, named_kind
 from guideline.record import Dispense
+from guideline.record.identity import prescription_named
 from guideline.units import normalise_unit
 
 if TYPE_CHECKING:
@@ -292,12 +293,10 @@ def _quantity(dispense: Dispense) -> Decimal | None:
 
 
 def _prescription(ref: str, dispense: Dispense) -> str:
-    """An authorizingPrescription as `MedicationRequest/id` (relative, absolute or a bare id); one contained in the
-    fill ("#rx1") as that fill's own, since a contained id means something only inside its resource: two fills each
-    containing their own "#rx1" name two orders."""
-    if ref.startswith("#"):
-        return f"{dispense.id or id(dispense)}{ref}"
-    return (local_reference(ref) or ref) if "/" in ref else f"MedicationRequest/{ref}"
+    """An authorizingPrescription as the one identity of the order it names (`identity.prescription_named`): another
+    server's whole, so two servers' order 123 are two prescriptions; one contained in the fill ("#rx1") as that
+    fill's own, since two fills each containing their own "#rx1" name two orders."""
+    return prescription_named(ref, dispense.id or str(id(dispense))) or ref
 
 
 # ---------------------------------------------------------------------------------------------------------------
