@@ -107,7 +107,8 @@ def _panels_without_members(facts: Facts) -> list[str]:
     panels = [r for r in facts.uds_results_since(RESULT_MONTHS) if r.observation.member_ids]
     if not panels:
         return []
-    received = {o.id for o in facts.record.observations if o.id is not None}
+    # By where each lives (`Observation.located`), as the members are keyed: an HIE panel's o2 is not the EHR's o2.
+    received = {o.located for o in facts.record.observations if o.id is not None}
     named = []
     for result in panels:
         members = result.observation.member_ids

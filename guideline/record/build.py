@@ -68,6 +68,13 @@ _READERS: dict[str, tuple[str, Reader]] = {
     "Consent": ("consents", read_consent),
     "Goal": ("goals", read_goal),
 }
+
+
+def _with_server(server: str) -> dict[str, tuple[str, Reader]]:
+    """`_READERS` with Observations read against the EHR's FHIR server (`readers.read_observation`)."""
+    return {**_READERS, "Observation": ("observations", partial(read_observation, server=server))}
+
+
 _ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name (STU3 renamed it)
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest", "ReferralRequest")  # STU3/DSTU2 names
 _STATEMENT_TYPES = ("MedicationStatement", "MedicationUsage")  # MedicationUsage: R5's ballot name for it
@@ -318,6 +325,8 @@ def _read_all(
     older one (for each first copy, by its `id()`, the copy to read in its place), and the resources named because
     nothing told which of their copies is newer."""
     medications = pool(pending=found, pending_urls=urls)
+    # With the EHR's server known, a panel's members are read against it (an HIE panel's o2 is not the EHR's o2).
+    readers = _READERS if medications.server is None else _with_server(medications.server)
     source = partial(_source, found=found, urls=urls, home=home, drafts=draft_count)
     # The first and newest copy of each resource, by type, id and which of the resources sharing them it is: two
     # resources with one id (two servers' orders) each have their own versions, and one is never taken for the other's.
@@ -384,7 +393,7 @@ def _read_all(
                                 )
                                 problems.append(untold[-1])
                         continue
-            reading = _READERS.get(kind)
+            reading = readers.get(kind)
             if reading is not None:
                 collected[reading[0]].append(reading[1](resource, tz))
             elif kind in _ORDER_TYPES:

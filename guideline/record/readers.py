@@ -78,6 +78,7 @@ from guideline.record.pool import (
     absolute_on_source,
     clear_inline_medications,
     coded_medication,
+    located_id,
     located_reference,
     on_another_server,
 )
@@ -714,7 +715,8 @@ def _component(data: Mapping[str, Any]) -> Component:
     )
 
 
-def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
+def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None = None) -> Observation:
+    """A result (`server`, the EHR's FHIR base, tells whose results a panel's members are: `_member_ids`)."""
     get = data.get
     # Most results carry one effective time, one value and nothing else: an absent element costs a lookup, not
     # a reader call that answers None.
@@ -745,7 +747,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
         observation = _partially_dated(observation, data, tz)
     # The rarer elements are set on the few results that carry them: one keyword more in the call above costs every
     # result of a chart more than all of them together (CPython calls with 20 or more keywords take a slower path).
-    return observation if _RARE_ELEMENTS.isdisjoint(data) else _with_rare_elements(observation, data, tz)
+    return observation if _RARE_ELEMENTS.isdisjoint(data) else _with_rare_elements(observation, data, tz, server)
 
 
 def _may_name_no_day(moment: datetime | None) -> bool:
@@ -774,7 +776,9 @@ def _partially_dated(observation: Observation, data: Mapping[str, Any], tz: Zone
 _RARE_ELEMENTS = frozenset({"valueBoolean", "valueDateTime", "dataAbsentReason", "hasMember", "related"})
 
 
-def _with_rare_elements(observation: Observation, data: Mapping[str, Any], tz: ZoneInfo) -> Observation:
+def _with_rare_elements(
+    observation: Observation, data: Mapping[str, Any], tz: ZoneInfo, server: str | None
+) -> Observation:
     """A yes/no or date answer, a reason the value is absent, and whether the result is a panel of members."""
     answer, answered_on = data.get("valueBoolean"), data.get("valueDateTime")
     has_member, related = data.get("hasMember"), _related_members(data.get("related")) if "related" in data else []
@@ -784,7 +788,7 @@ def _with_rare_elements(observation: Observation, data: Mapping[str, Any], tz: Z
         data_absent=data.get("dataAbsentReason") is not None,
         value_datetime=None if answered_on is None else parse_datetime(answered_on, tz),
         has_members=bool(has_member or related),
-        member_ids=_member_ids(has_member, related),
+        member_ids=_member_ids(_member_references(has_member, related), data, server, {}),
     )
 
 
@@ -793,10 +797,27 @@ def _related_members(related: Any) -> list[Mapping[str, Any]]:
     return [entry for entry in map(as_dict, as_list(related)) if code_text(entry.get("type")) == "has-member"]
 
 
-def _member_ids(has_member: Any, related: list[Mapping[str, Any]]) -> tuple[str, ...]:
-    """A panel's members as Observation ids: R4 hasMember, else STU3/DSTU2 related (has-member) targets."""
-    refs = _references(has_member) or _references([entry.get("target") for entry in related])
-    return tuple(dict.fromkeys(result_id(ref) for ref in refs))
+def _member_references(has_member: Any, related: list[Mapping[str, Any]]) -> tuple[str, ...]:
+    """A panel's member references: R4 hasMember, else STU3/DSTU2 related (has-member) targets."""
+    return _references(has_member) or _references([entry.get("target") for entry in related])
+
+
+def _member_ids(
+    refs: tuple[str, ...], holder: Mapping[str, Any], server: str | None, contained: Mapping[str, str]
+) -> tuple[str, ...]:
+    """A panel's members as the record's Observation keys (`Observation.located`), as a report's results are
+    (`result_key`: an HIE panel's `Observation/o2` is the HIE's o2, never the EHR's o2). `holder` is the resource
+    the references are written in (the panel, or the report containing it); a contained one ("#m1") is the result
+    `contained` keys by that local id (a sibling in the report), else the panel's own contained resource, which is
+    not read: keyed under the panel (`<located id>#m1`), it is never another resource's m1 and is named as not
+    received. Keyed by the bare id, an HIE panel whose o2 never came read as complete: the EHR holds an o2."""
+    keys = []
+    for ref in refs:
+        if ref.startswith("#"):
+            keys.append(contained.get(ref[1:]) or f"{located_id(holder) or 'Observation/'}{ref}")
+        else:
+            keys.append(result_key(ref, holder, server))
+    return tuple(dict.fromkeys(keys))
 
 
 def _comparator(measured: Any) -> str | None:
@@ -863,6 +884,8 @@ def read_diagnostic_report(
             dated_partial=observation.dated_partial if observation.result_time else dated_partial,
         )
         observations.append(observation)
+    if any(o.has_members for o in observations):  # a contained panel: its members are written in the report
+        observations = [_members_in_report(o, data, server, local_ids) for o in observations]
     report = DiagnosticReport.make(
         id=report_id or None,
         status=status,
@@ -876,6 +899,20 @@ def read_diagnostic_report(
         dated_partial=dated_partial,
     )
     return report, tuple(observations)
+
+
+def _members_in_report(
+    observation: Observation, report: Mapping[str, Any], server: str | None, local_ids: Mapping[str, str]
+) -> Observation:
+    """A panel contained in a report with its members keyed as written there: "#m1" is the report's contained m1
+    (contained ids are the container's), a relative one in an HIE's report the HIE's (`_member_ids`)."""
+    if not observation.has_members:
+        return observation
+    local = observation.id.partition("#")[2] if observation.id else ""
+    item = next((as_dict(c) for c in as_list(report.get("contained")) if text(as_dict(c).get("id")) == local), {})
+    related = _related_members(item.get("related")) if "related" in item else []
+    refs = _member_references(item.get("hasMember"), related)
+    return replace(observation, member_ids=_member_ids(refs, report, server, local_ids))
 
 
 def _report_partial_date(data: Mapping[str, Any], tz: ZoneInfo) -> str | None:
