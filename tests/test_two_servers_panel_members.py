@@ -150,3 +150,29 @@ def test_a_panels_contained_member_is_never_a_result_contained_in_another_resour
     panel = {**_panel("p1", ["#m1"]), "contained": [_contained(_result("m1", FENTANYL, "Positive"))]}
     other = _v2_report(None, [_contained(_result("m1", CREATININE, "112 mg/dL"))], ["#m1"], URINALYSIS)
     assert _unread(panel, other) == (MISSING_ONE,)
+
+
+# ---- a report's contained results on two servers -----------------------------------------------------------------
+
+
+def test_two_servers_reports_with_one_id_each_read_their_own_contained_obs1() -> None:
+    # The EHR's converted report dr1 contains its fentanyl screen "#obs1"; the HIE's report dr1 (another practice's
+    # drug screen, another day) contains an "#obs1" of its own, a urine creatinine, and no drug test result. Keyed by
+    # the bare report id, both results were "dr1#obs1": the EHR's fentanyl screen stood for the HIE's report, which
+    # went unnamed though none of its results is a drug test result PainPlan reads.
+    from guideline.config import GuidelineConfig
+    from guideline.record import build_record
+    from guideline.terminology import load_terminology
+    from guideline.uds import unread_drug_test_reports
+    from tests.builders import TZ
+
+    ehr_report = _v2_report("dr1", [_contained(_result("obs1", FENTANYL, "Negative"))], ["#obs1"])
+    hie_report = {
+        **_v2_report("dr1", [_contained(_result("obs1", CREATININE, "112 mg/dL"))], ["#obs1"]),
+        "effectiveDateTime": f"{days_ago(40)}T10:05:00-04:00",
+    }
+    bundle = _searchset(_entry(EPIC, ehr_report), _entry(HIE, hie_report))
+    record = build_record([bundle], TZ, fhir_server=EPIC)
+    unread = unread_drug_test_reports(record, load_terminology(GuidelineConfig.from_mapping()))
+    assert [(u.report.id, u.day.isoformat() if u.day else None) for u in unread] == [("dr1", days_ago(40))]
+    assert len({o.located for o in record.observations}) == 2

@@ -864,7 +864,9 @@ def read_diagnostic_report(
     effective = parse_datetime(get("effectiveDateTime"), tz) or start or end
     issued = parse_datetime(get("issued"), tz)
     dated_partial = _report_partial_date(data, tz) if _may_name_no_day(effective or issued) else None
-    # A contained id is local to its report: qualified by the report's, two reports' "#obs1" are two results.
+    # A contained id is local to its report: qualified by the report's, two reports' "#obs1" are two results; by
+    # where another server's report lives (`located_id`), as the HIE's report dr1 is not the EHR's dr1.
+    qualifier = (located_id(data) or report_id) if SOURCE in data else report_id
     local_ids: dict[str, str] = {}
     observations = []
     for item in map(as_dict, as_list(get("contained"))):
@@ -872,7 +874,7 @@ def read_diagnostic_report(
             continue
         local = text(item.get("id"))
         observation = read_observation(item, tz)
-        own_id = f"{report_id}#{local}" if local else None
+        own_id = f"{qualifier}#{local}" if local else None
         if local:
             local_ids[local] = own_id  # type: ignore[assignment]
         observation = replace(
