@@ -14,7 +14,7 @@ from guideline import mme_factors as mf
 from guideline.dosage import Amount, number_text, to_amount
 from guideline.durations import quantity_days
 from guideline.fhirdata import last_possible_day
-from guideline.identifiers import MARK, actor_key
+from guideline.identifiers import actor_key, comparable
 from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import (
     DECIMAL_CONTEXT,
@@ -463,13 +463,13 @@ def prescription_course(dispense: Dispense, real_orders: Sequence[MedOrder]) -> 
 
 def _same_prescriber(dispense: Dispense, order: MedOrder) -> bool:
     """Unknown on either side is no evidence of a different prescriber, nor is a prescriber named one way (by
-    reference) against one named the other (by identifier alone): they may be the same person. Only a fill that
+    reference) against one named the other (by identifier alone), nor two references on two servers: they may be the
+    same person (`identifiers.comparable`). Only a fill that
     names its prescriber (a claim's) can differ: a pharmacy's fill names who dispensed it, not who prescribed it."""
     if not order.requester or not dispense.prescribers:
         return True
-    by_number = MARK in order.requester
-    comparable = [actor_key(p) for p in dispense.prescribers if (MARK in p) == by_number]
-    return not comparable or actor_key(order.requester) in comparable
+    named = [actor_key(p) for p in dispense.prescribers if comparable(p, order.requester)]  # on two servers: no
+    return not named or actor_key(order.requester) in named
 
 
 def source_order(

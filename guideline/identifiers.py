@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guideline.fhirdata import local_reference, reference, text
+from guideline.fhirdata import is_absolute_url, local_reference, reference, text
 
 NPI_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/us-npi", "urn:oid:2.16.840.1.113883.4.6"})
 NCPDP_SYSTEMS = frozenset(
@@ -45,8 +45,25 @@ def actor_key(ref: str) -> str:
     the type and the identifier's one spelling."""
     named = by_identifier(ref)
     if named is None:
-        return local_reference(ref) or ref
+        # Another server's actor, whole, as the reader located it (`pool.located_reference`): its dr1 is not the
+        # EHR's dr1. The EHR's own absolute references were read as `Type/id`.
+        return ref if is_absolute_url(ref) else local_reference(ref) or ref
     return "?".join(named)
+
+
+def comparable(first: str, second: str) -> bool:
+    """Whether two actor references can tell one actor from another: both by identifier (an NPI names one person on
+    every server), or both by reference on one server (the EHR's relative ones, or another server's absolute ones on
+    one base). One by reference and one by identifier, or references on two servers (the EHR's `Practitioner/dr1`
+    and an HIE's), may name one person as well as two: no evidence either way."""
+    if (MARK in first) != (MARK in second):
+        return False
+    return MARK in first or _server_of(first) == _server_of(second)
+
+
+def _server_of(ref: str) -> str | None:
+    """The base an absolute reference (another server's, as the reader located it) is on; None for a relative one."""
+    return ref.rsplit("/", 2)[0] if is_absolute_url(ref) else None
 
 
 def by_identifier(ref: str) -> tuple[str, str] | None:

@@ -13,7 +13,7 @@ from guideline.fhirdata import (
     Concept,
     last_possible_day,
 )
-from guideline.identifiers import MARK, actor_key
+from guideline.identifiers import actor_key, comparable
 from guideline.memo import IdentityTables
 from guideline.record import MedOrder, ServiceRequest
 from guideline.record.pool import order_keys
@@ -440,9 +440,9 @@ def orders_by_ref(real_orders: Iterable[MedOrder]) -> dict[str | None, MedOrder]
 
 
 def same_prescriber(first: MedOrder, second: MedOrder) -> bool:
-    """Whether two orders may be one prescriber's: unknown on either side, or one named by reference and the other by
-    identifier alone, is no evidence of two prescribers."""
-    if not first.requester or not second.requester or (MARK in first.requester) != (MARK in second.requester):
+    """Whether two orders may be one prescriber's: unknown on either side, one named by reference and the other by
+    identifier alone, or references on two servers (`identifiers.comparable`), is no evidence of two prescribers."""
+    if not first.requester or not second.requester or not comparable(first.requester, second.requester):
         return True
     return actor_key(first.requester) == actor_key(second.requester)
 

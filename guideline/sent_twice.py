@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from guideline import fills
 from guideline.dosage import classify_unit
 from guideline.fhirdata import Coding, Concept, Quantity, local_reference
-from guideline.identifiers import by_identifier, named_kind
+from guideline.identifiers import actor_key, by_identifier, named_kind
 from guideline.record import Dispense
 from guideline.record.identity import prescription_named
 from guideline.units import normalise_unit
@@ -337,9 +337,8 @@ def named_pharmacy(dispense: Dispense) -> str | None:
 def _actor(ref: str) -> tuple[str, str]:
     """(the type it names, one spelling of who it is): `Type/id`, or the type and the identifier's one spelling."""
     named = by_identifier(ref)
-    if named is None:
-        local = local_reference(ref) or ref
-        return local.partition("/")[0], local
+    if named is None:  # another server's (absolute, as the reader located it) whole: its ph1 is not the EHR's
+        return (local_reference(ref) or ref).partition("/")[0], actor_key(ref)
     kind, key = named
     kind = named_kind(kind, key)
     return kind, f"{kind}?{key}"

@@ -191,3 +191,75 @@ def test_a_bulk_exports_fill_naming_its_order_absolutely_or_by_version_is_still_
         assert outcome.row is not None
         assert (outcome.row["opioid_fills"], outcome.row["days_supply"]) == (1, 30.0), named
         assert outcome.quality.duplicate_fills == 1
+
+
+# ---- who prescribed and who dispensed --------------------------------------------------------------------------------
+
+
+def _by_reference(fill: dict[str, Any]) -> dict[str, Any]:
+    """The fill naming its prescriber and pharmacy by reference on its own server, and no prescription."""
+    fill = {k: v for k, v in fill.items() if k != "authorizingPrescription"}
+    fill["performer"] = [
+        {"actor": {"reference": "Practitioner/dr1", "display": "Adams, Ann, MD"}},
+        {"actor": {"reference": "Organization/ph1", "display": "CVS Pharmacy #0712"}},
+    ]
+    return fill
+
+
+def test_two_servers_fills_by_their_own_practitioner_and_pharmacy_dr1_ph1_are_two_fills() -> None:
+    # The EHR's fill and the HIE's fill of the same day and drug, each naming `Practitioner/dr1` and
+    # `Organization/ph1` on its own server: two prescribers and two pharmacies that share ids, not one fill sent twice.
+    # Tied by the bare ids, the HIE's fill was dropped as a copy and its 30 days' supply lost. (Naming no
+    # prescription, the second queues behind the first, as any fill naming none does.)
+    ehr = _searchset(_entry(EPIC, _by_reference(_fill("eDisp.1", "MedicationRequest/123", 5))))
+    hie = _searchset(_entry(HIE, _by_reference(_fill("hDisp.9", "MedicationRequest/123", 5))))
+    facts = _facts(ehr, hie)
+    assert facts.fills_sent_twice == ()
+    assert sorted(d.id for d in facts.record.dispenses) == ["eDisp.1", "hDisp.9"]
+
+
+def test_one_servers_fill_sent_twice_by_reference_is_still_read_once() -> None:
+    # The same fill under a gateway's id on the EHR's own host, naming the EHR's dr1 and ph1 (one absolutely).
+    copy = _by_reference(_fill("gw-77", "MedicationRequest/123", 5))
+    copy["performer"][0]["actor"]["reference"] = f"{EPIC}/Practitioner/dr1"
+    ehr = _searchset(_entry(EPIC, _by_reference(_fill("eDisp.1", "MedicationRequest/123", 5))), _entry(EPIC, copy))
+    facts = _facts(ehr)
+    assert [(c.copy.id, c.kept.id) for c in facts.fills_sent_twice] == [("gw-77", "eDisp.1")]
+    assert facts.mme.total == Decimal(60)
+
+
+def test_two_servers_orders_by_their_own_practitioner_dr1_are_two_prescription_courses() -> None:
+    # The EHR's dr1 and the HIE's dr1 are two prescribers: each one's fill is its own course, and the two add up
+    # (one course by the bare id, the HIE's fill queued behind the EHR's: 60 MME a day where 120 are taken).
+    def signed(order_id: str, ago: int) -> dict[str, Any]:
+        return {**_unsigned(order_id, ago), "requester": {"reference": "Practitioner/dr1", "display": "Adams, Ann"}}
+
+    ehr = _searchset(_entry(EPIC, signed("123", 21)), _entry(EPIC, _fill("eDisp.1", "MedicationRequest/123", 20)))
+    hie = _searchset(_entry(HIE, signed("h7", 6)), _entry(HIE, _fill("hDisp.9", "MedicationRequest/h7", 5)))
+    facts = _facts(ehr, hie)
+    by_id = {d.id: d for d in facts.record.dispenses}
+    assert prescription_course(by_id["eDisp.1"], facts.real_orders) == "prescriber:Practitioner/dr1"
+    assert prescription_course(by_id["hDisp.9"], facts.real_orders) == f"prescriber:{HIE}/Practitioner/dr1"
+    assert facts.mme.total == Decimal(120)
+
+
+def test_one_prescribers_orders_named_by_npi_on_two_servers_are_one_course() -> None:
+    # An NPI names one person on every server: the HIE's order by the same NPI continues the EHR's course.
+    def by_npi(order_id: str, ago: int) -> dict[str, Any]:
+        npi = {"type": "Practitioner", "identifier": {"system": NPI, "value": "1467586115"}}
+        return {**_unsigned(order_id, ago), "requester": npi}
+
+    ehr = _searchset(_entry(EPIC, by_npi("123", 21)), _entry(EPIC, _fill("eDisp.1", "MedicationRequest/123", 20)))
+    hie = _searchset(_entry(HIE, by_npi("h7", 6)), _entry(HIE, _fill("hDisp.9", "MedicationRequest/h7", 5)))
+    assert _facts(ehr, hie).mme.total == Decimal(60)
+
+
+def test_which_prescriber_references_can_tell_two_prescribers_apart() -> None:
+    from guideline.identifiers import comparable
+
+    npi = "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|1467586115"
+    assert comparable("Practitioner/dr1", "Practitioner/dr2")  # both the EHR's
+    assert comparable(f"{HIE}/Practitioner/dr1", f"{HIE}/Practitioner/dr2")  # both the HIE's
+    assert comparable(npi, "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|1306849450")
+    assert not comparable("Practitioner/dr1", f"{HIE}/Practitioner/dr1")  # two servers: no evidence either way
+    assert not comparable("Practitioner/dr1", npi)

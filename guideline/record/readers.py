@@ -41,7 +41,7 @@ from guideline.fhirdata import (
     text,
     unversioned,
 )
-from guideline.identifiers import actor_reference
+from guideline.identifiers import MARK, actor_reference
 from guideline.record.model import (
     BILLING_UNITS_EXTENSION,
     CLAIM_EXTENSION,
@@ -434,7 +434,7 @@ def read_med_order(
         course_of_therapy=code_text(_course_of_therapy(get("courseOfTherapyType"))),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
-        requester=_prescriber(get("requester"), get),
+        requester=_located_actor(_prescriber(get("requester"), get), data, pool.server if pool else None),
         # R4's reported[x]; R5 says `reported: true` (who reported it is its informationSource).
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
@@ -551,8 +551,10 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         days_supply=supplied.value if supplied is not None else None,
         quantity=quantity(get("quantity")),
         authorizing_prescriptions=_located_references(get("authorizingPrescription"), data, pool.server),
-        performers=_actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")),
-        prescribers=_prescribing(get("performer")),
+        performers=_located_actors(
+            _actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")), data, pool.server
+        ),
+        prescribers=_located_actors(_prescribing(get("performer")), data, pool.server),
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
         # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4. Kept only when it changes
         # the number (not the usual "d"), so the many reads of a fill's days' supply per call convert nothing.
@@ -659,6 +661,23 @@ def _actor_references(performers: Any) -> tuple[str, ...]:
         if actor:
             found.append(actor)
     return tuple(found)
+
+
+def _located_actors(found: tuple[str, ...], data: Mapping[str, Any], server: str | None) -> tuple[str, ...]:
+    """Who prescribed or dispensed, as the located identities the references name (`pool.located_reference`): an HIE
+    fill's `Practitioner/dr1` and `Organization/ph1` are the HIE's, never the EHR's dr1 and ph1 (tied by them, the
+    HIE's fill was read as the EHR's fill sent twice, and the two practices' prescriptions as one course). One by
+    identifier (an NPI or NCPDP number names one actor on every server) as written."""
+    if not found or (SOURCE not in data and not any("://" in ref for ref in found)):
+        return found  # the usual: the EHR's own references, read as written
+    return tuple(_located_actor(ref, data, server) or ref for ref in found)
+
+
+def _located_actor(ref: str | None, data: Mapping[str, Any], server: str | None) -> str | None:
+    """One actor reference as `_located_actors` reads it."""
+    if not ref or MARK in ref or (SOURCE not in data and "://" not in ref):
+        return ref
+    return located_reference(ref, data, server)
 
 
 def _source_of(data: Mapping[str, Any]) -> str | None:
