@@ -56,9 +56,13 @@ def comparable(first: str, second: str) -> bool:
     every server), or both by reference on one server (the EHR's relative ones, or another server's absolute ones on
     one base). One by reference and one by identifier, or references on two servers (the EHR's `Practitioner/dr1`
     and an HIE's), may name one person as well as two: no evidence either way."""
-    if (MARK in first) != (MARK in second):
-        return False
-    return MARK in first or _server_of(first) == _server_of(second)
+    return (MARK in first) == (MARK in second) and not on_two_servers(first, second)
+
+
+def on_two_servers(first: str, second: str) -> bool:
+    """Whether two actor references are references on two servers (the EHR's relative one and an HIE's absolute one,
+    as the reader located them): never evidence of one actor, and never of two."""
+    return MARK not in first and MARK not in second and _server_of(first) != _server_of(second)
 
 
 def _server_of(ref: str) -> str | None:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Literal
 
 from guideline.fills import FillMme
+from guideline.identifiers import on_two_servers
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
 from guideline.orders import same_prescriber
 from guideline.record import Dispense, MedOrder
@@ -147,8 +148,10 @@ def _with_words(summary: MmeSummary, words: dict[int, str]) -> MmeSummary:
 
 def one_prescriber(first: MedOrder, second: MedOrder) -> bool:
     """Both orders name their prescriber, the same way, and it is the same one: the evidence an unlinked reorder
-    needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may."""
-    return bool(first.requester and second.requester) and same_prescriber(first, second)
+    needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may. Nor are two
+    servers' references (`identifiers.on_two_servers`): the EHR's order is no reorder of an HIE's."""
+    mine, theirs = first.requester, second.requester
+    return bool(mine and theirs) and not on_two_servers(mine or "", theirs or "") and same_prescriber(first, second)
 
 
 def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:

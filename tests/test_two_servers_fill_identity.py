@@ -263,3 +263,19 @@ def test_which_prescriber_references_can_tell_two_prescribers_apart() -> None:
     assert comparable(npi, "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|1306849450")
     assert not comparable("Practitioner/dr1", f"{HIE}/Practitioner/dr1")  # two servers: no evidence either way
     assert not comparable("Practitioner/dr1", npi)
+
+
+def test_an_ehr_order_is_never_read_as_the_unlinked_reorder_of_another_servers_order() -> None:
+    # The HIE's completed order h7 (another practice's prescriber, the HIE's `Practitioner/dr9`) was filled 5 days ago
+    # and still supplies 60 MME a day; the EHR's PCP (the EHR's `Practitioner/dr1`) wrote oxycodone 10 mg 2 days ago,
+    # naming no priorPrescription. Two servers' references cannot say the two prescribers are one: the EHR's order is
+    # no reorder of the HIE's, and both count (read as one regimen, the HIE's fill was dropped from the total).
+    def order(order_id: str, status: str, ago: int, prescriber: str) -> dict[str, Any]:
+        return {**_unsigned(order_id, ago), "status": status, "requester": {"reference": prescriber}}
+
+    hie = _searchset(
+        _entry(HIE, order("h7", "completed", 6, "Practitioner/dr9")),
+        _entry(HIE, _fill("hDisp.9", "MedicationRequest/h7", 5)),
+    )
+    ehr = _searchset(_entry(EPIC, order("e1", "active", 2, "Practitioner/dr1")))
+    assert _facts(ehr, hie).mme.total == Decimal(120)
