@@ -331,7 +331,7 @@ def named_pharmacy(dispense: Dispense) -> str | None:
     """The pharmacy a fill names: an organisation performer (an NCPDP number is always a pharmacy), else where it was
     dispensed."""
     found = next((key for kind, key in map(_actor, dispense.performers) if kind == "Organization"), None)
-    return found or (local_reference(dispense.location) if dispense.location else None)
+    return found or (actor_key(dispense.location) if dispense.location else None)  # another server's whole
 
 
 def _actor(ref: str) -> tuple[str, str]:

@@ -279,3 +279,18 @@ def test_an_ehr_order_is_never_read_as_the_unlinked_reorder_of_another_servers_o
     )
     ehr = _searchset(_entry(EPIC, order("e1", "active", 2, "Practitioner/dr1")))
     assert _facts(ehr, hie).mme.total == Decimal(120)
+
+
+def test_two_servers_fills_dispensed_at_their_own_location_l1_are_two_fills() -> None:
+    # No organisation performer: the pharmacy is where each was dispensed, `Location/l1` on its own server.
+    def at_l1(fill_id: str) -> dict[str, Any]:
+        fill = _by_reference(_fill(fill_id, "MedicationRequest/123", 5))
+        fill["performer"] = [{"actor": {"reference": "Practitioner/dr1"}}]
+        fill["location"] = {"reference": "Location/l1", "display": "Outpatient Pharmacy"}
+        return fill
+
+    hie_fill = {**at_l1("hDisp.9"), "performer": [{"actor": {"identifier": {"system": NPI, "value": "1467586115"}}}]}
+    ehr_fill = {**at_l1("eDisp.1"), "performer": [{"actor": {"identifier": {"system": NPI, "value": "1467586115"}}}]}
+    facts = _facts(_searchset(_entry(EPIC, ehr_fill)), _searchset(_entry(HIE, hie_fill)))
+    assert facts.fills_sent_twice == ()
+    assert sorted(d.id for d in facts.record.dispenses) == ["eDisp.1", "hDisp.9"]

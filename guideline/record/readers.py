@@ -561,7 +561,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         days_supply_written=supplied if _unit_changes_days(supplied) else None,
         billing_units=_in_billing_units(get("quantity")),
         numbers=_numbers(get("identifier")),
-        location=reference(get("location")) if "location" in data else None,
+        location=_located_actor(reference(get("location")), data, pool.server) if "location" in data else None,
         claim=_claim_read_from(get("extension")),
         supply_type=_supply_type(get("type")) if "type" in data else None,
     )
