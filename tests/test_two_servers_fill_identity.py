@@ -294,3 +294,29 @@ def test_two_servers_fills_dispensed_at_their_own_location_l1_are_two_fills() ->
     facts = _facts(_searchset(_entry(EPIC, ehr_fill)), _searchset(_entry(HIE, hie_fill)))
     assert facts.fills_sent_twice == ()
     assert sorted(d.id for d in facts.record.dispenses) == ["eDisp.1", "hDisp.9"]
+
+
+def test_a_bulk_exports_copy_naming_its_prescriber_and_pharmacy_absolutely_is_still_one_fill_sent_twice() -> None:
+    # The export's own server names dr1 and ph1 relatively in one copy and absolutely in the other: one fill.
+    from synthetic_export import dispense as export_fill
+    from synthetic_export import patient as export_patient
+    from test_population_measures import PERIOD, TODAY
+
+    from guideline.population import Directory, evaluate_patient
+
+    base = "https://fhir.ehr.example/api/FHIR/R4"
+    fill = export_fill("f1", "a", ("1049683", "oxycodone hydrochloride 10 MG Oral Tablet"), "2026-01-05", 120, 30)
+    fill |= {"performer": [{"actor": {"reference": "Practitioner/drA"}}, {"actor": {"reference": "Organization/ph1"}}]}
+    resent = {
+        **fill,
+        "id": "f1-resent",
+        "performer": [
+            {"actor": {"reference": f"{base}/Practitioner/drA"}},
+            {"actor": {"reference": f"{base}/Organization/ph1/_history/2"}},
+        ],
+    }
+    config = GuidelineConfig.from_mapping()
+    outcome = evaluate_patient("a", [export_patient("a"), fill, resent], PERIOD, config, TODAY, Directory())
+    assert outcome.row is not None
+    assert (outcome.row["opioid_fills"], outcome.row["days_supply"]) == (1, 30.0)
+    assert outcome.quality.duplicate_fills == 1
