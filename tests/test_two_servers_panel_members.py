@@ -176,3 +176,21 @@ def test_two_servers_reports_with_one_id_each_read_their_own_contained_obs1() ->
     unread = unread_drug_test_reports(record, load_terminology(GuidelineConfig.from_mapping()))
     assert [(u.report.id, u.day.isoformat() if u.day else None) for u in unread] == [("dr1", days_ago(40))]
     assert len({o.located for o in record.observations}) == 2
+
+
+def test_a_panels_members_named_by_their_bundle_fullurls_are_received() -> None:
+    # A lab interface's transaction Bundle ties entries by fullUrl ("urn:uuid:…"), as it does a report's results:
+    # the panel's members are the entries under those fullUrls (before: "2 of its 2 results not received").
+    fentanyl, oxycodone = _result("m1", FENTANYL, "Negative"), _result("m2", OXYCODONE_SCREEN, "Positive")
+    urls = ["urn:uuid:2b0c8a4e-5f0e-4c51-9d0b-7c1f1f3e6a01", "urn:uuid:2b0c8a4e-5f0e-4c51-9d0b-7c1f1f3e6a02"]
+    panel = _panel("p1", urls)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:2b0c8a4e-5f0e-4c51-9d0b-7c1f1f3e6a00", "resource": panel},
+            {"fullUrl": urls[0], "resource": fentanyl},
+            {"fullUrl": urls[1], "resource": oxycodone},
+        ],
+    }
+    assert _unread(bundle) == ()

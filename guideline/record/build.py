@@ -17,6 +17,7 @@ from guideline.record.model import (
     Dispense,
     Encounter,
     MedOrder,
+    Observation,
     Patient,
     PatientRecord,
     Place,
@@ -225,17 +226,37 @@ def _results_by_full_url(
     """Reports whose results name Observations by their Bundle fullUrl ("urn:uuid:…", as transaction and collection
     Bundles tie entries) with those results named by the Observations' ids: otherwise such a report, whose results
     are read, counted as a second test with no result read. Only called when a report and a fullUrl were sent."""
-    ids = {
-        url: _observation_key(found[position])
-        for position, url in urls.items()
-        if found[position].get("resourceType") == "Observation"
-    }
+    ids = _observation_keys_by_url(found, urls)
     return [
         replace(report, results=tuple(ids.get(ref) or ref for ref in report.results))
         if any(ref in ids for ref in report.results)
         else report
         for report in reports
     ]
+
+
+def _members_by_full_url(
+    observations: list[Observation], found: list[Mapping[str, Any]], urls: dict[int, str]
+) -> list[Observation]:
+    """Panels whose members name Observations by their Bundle fullUrl ("urn:uuid:…"), with those members named by
+    the Observations' keys, as `_results_by_full_url` does a report's results: otherwise a panel whose members were
+    sent beside it was named as missing them."""
+    ids = _observation_keys_by_url(found, urls)
+    return [
+        replace(o, member_ids=tuple(dict.fromkeys(ids.get(m) or m for m in o.member_ids)))
+        if any(m in ids for m in o.member_ids)
+        else o
+        for o in observations
+    ]
+
+
+def _observation_keys_by_url(found: list[Mapping[str, Any]], urls: dict[int, str]) -> dict[str, str | None]:
+    """The key (`_observation_key`) of each Observation sent under a Bundle fullUrl, by that fullUrl."""
+    return {
+        url: _observation_key(found[position])
+        for position, url in urls.items()
+        if found[position].get("resourceType") == "Observation"
+    }
 
 
 def _observation_key(resource: Mapping[str, Any]) -> str | None:
@@ -443,6 +464,8 @@ def _read_all(
 
     if reports and urls:
         reports = _results_by_full_url(reports, found, urls)
+    if urls and any([o.member_ids for o in collected["observations"]]):
+        collected["observations"] = _members_by_full_url(collected["observations"], found, urls)
     if locations and collected["encounters"]:
         server = medications.server
         collected["encounters"] = [with_places_read(e, locations, server) for e in collected["encounters"]]
