@@ -83,6 +83,7 @@ def test_the_identity_of_a_named_order() -> None:
     assert prescription_named("#rx1", "eDisp.1") == "eDisp.1#rx1"  # contained: the fill's own
     assert prescription_named("#rx1", "eDisp.2") != prescription_named("#rx1", "eDisp.1")
     assert prescription_named("#rx1", None) is None  # a contained order with no fill to tie it to names no order
+    assert prescription_named("", "eDisp.1") is None  # an empty reference names none (and never raises)
 
 
 def test_a_fill_sent_twice_keeps_another_servers_order_whole() -> None:

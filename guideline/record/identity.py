@@ -14,4 +14,4 @@ def prescription_named(ref: str, fill: str | None, kind: str = "MedicationReques
     dropped as the EHR's fill sent twice, or queued behind it as one prescription."""
     if ref.startswith("#"):
         return f"{fill}{ref}" if fill else None
-    return next(key for key in order_keys(ref, kind) if key and "/" in key)
+    return next((key for key in order_keys(ref, kind) if key and "/" in key), ref or None)
