@@ -253,7 +253,7 @@ def partly_read_opioids(facts: Facts) -> tuple[str, ...]:
     """Drafts, current orders, listed medications and current fills of an opioid whose name was only partly read and
     whose unread word may be a sedative the checks count ("ASA/CARISOPRO/CODEINE": codeine is sold with butalbital
     or carisoprodol), each named with what was read. An opioid never sold with a sedative is not named here."""
-    return _doubted(facts, (*facts.current_opioids, *facts.listed_opioids), facts.current_fills)
+    return tuple(dict.fromkeys(named for _, named in _opioid_doubts(facts)))
 
 
 def partly_read_opioids_on_card(facts: Facts) -> tuple[str, ...]:
@@ -271,17 +271,41 @@ def partly_read_opioids_on_card(facts: Facts) -> tuple[str, ...]:
     return ()
 
 
-def _doubted(facts: Facts, orders: Iterable[MedOrder], fills: Iterable[FillSupply]) -> tuple[str, ...]:
-    named: list[str] = []
+def _opioid_doubts(facts: Facts) -> list[tuple[int, str]]:
+    """`_doubts` of the current opioid orders, listed medications and current fills."""
+    return _doubts(facts, (*facts.current_opioids, *facts.listed_opioids), facts.current_fills)
+
+
+# Said of a partly read opioid whose dose is unknown too, so its one line says everything not known about it.
+DOSE_UNKNOWN = "its daily dose in MME could not be worked out, so the high-dose check could not judge the full total"
+
+
+def _doubts(facts: Facts, orders: Iterable[MedOrder], fills: Iterable[FillSupply]) -> list[tuple[int, str]]:
+    """Each partly read opioid that may hold a sedative, by the id of its order or fill, named with what was read
+    and, when its MME could not be worked out either, that too: one medicine, one line on the card."""
+    mme = facts.mme
+    unknown = {id(o.order) for o in mme.unknown_orders} | {id(f.dispense) for f in mme.unknown_fills}
+    named: list[tuple[int, str]] = []
     for order in orders:
         doubt = sedative_doubt(recognise(order.medication, facts.terms), facts.terms)
         if doubt:
-            named.append(order_named(facts.name(order), order, doubt))
+            detail = f"{doubt}; {DOSE_UNKNOWN}" if id(order) in unknown else doubt
+            named.append((id(order), order_named(facts.name(order), order, detail)))
     for supply in fills:
         doubt = sedative_doubt(recognise(supply.dispense.medication, facts.terms), facts.terms)
         if doubt:
-            named.append(named_item(facts.name(supply.dispense), "current fill", supply.dispense.id, doubt))
-    return tuple(dict.fromkeys(named))
+            detail = f"{doubt}; {DOSE_UNKNOWN}" if id(supply.dispense) in unknown else doubt
+            shown = named_item(facts.name(supply.dispense), "current fill", supply.dispense.id, detail)
+            named.append((id(supply.dispense), shown))
+    return named
+
+
+def unconverted_on_card(facts: Facts) -> tuple[str, ...]:
+    """The current opioids of unknown MME the data-incomplete card names (`unconverted_to_name`), but those its
+    partly-read-opioids line names already, with their dose: named twice, one medicine read as two gaps."""
+    if not partly_read_opioids_on_card(facts):
+        return unconverted_to_name(facts)
+    return unconverted_to_name(facts, frozenset(key for key, _ in _opioid_doubts(facts)))
 
 
 # To name a new kind of uncounted item, add one entry here: the card, the page and the note read this tuple.
@@ -387,7 +411,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # an opioid with why its dose was not converted.
         page=None,
         note=None,
-        card_items=unconverted_to_name,
+        card_items=unconverted_on_card,
     ),
     NamedGap(
         key="sig-against-coded-frequency",

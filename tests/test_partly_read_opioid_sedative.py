@@ -183,3 +183,41 @@ def test_no_real_name_of_the_probes_is_named_for_it(display: str) -> None:
     ):
         evaluation = run(hook, drafts=drafts, resources=resources)
         assert gap().items(evaluation.facts) == ()
+
+
+# ---- one medicine, one line: a partly read codeine product whose dose is unknown too ----
+
+MME_UNKNOWN = "its daily dose in MME could not be worked out"
+
+
+def lines_naming(detail: str, name: str) -> list[str]:
+    return [line for line in detail.splitlines() if line.startswith(f"- {name} (")]
+
+
+def test_patient_view_names_a_partly_read_codeine_of_unknown_mme_in_one_line(tmp_path: Path) -> None:
+    """Before: one line said it was partly read (a sedative may be in it), a second that its MME was unknown."""
+    response = answer(tmp_path, "patient-view", [], [ordered(epic_local(ASCOMP_CODEINE))])
+    lines = lines_naming(detail_of(response, "data-incomplete"), ASCOMP_CODEINE)
+    assert len(lines) == 1, lines
+    assert "(current order mr-cod, read as codeine;" in lines[0]
+    assert WHY in lines[0] and MME_UNKNOWN in lines[0] and "high-dose check" in lines[0]
+
+
+def test_patient_view_names_a_current_fill_of_it_in_one_line(tmp_path: Path) -> None:
+    """A PBM's fill known by its NDC and cut name: named once, as a current fill, with both unknowns."""
+    dispensed = probes.fill(ndc_only(SOMA_CODEINE_CUT), 60, 30, when=days_ago(5))
+    body = hook_request("patient-view", prefetch=full_prefetch("patient-view", dispenses=bundle(dispensed)))
+    response = make_app(tmp_path).test_client().post("/cds-services/patient-view", json=body).json
+    lines = lines_naming(detail_of(response, "data-incomplete"), SOMA_CODEINE_CUT)
+    assert len(lines) == 1, lines
+    assert "(current fill f1, read as aspirin and codeine;" in lines[0]
+    assert WHY in lines[0] and MME_UNKNOWN in lines[0]
+
+
+def test_the_plan_page_names_it_once_too() -> None:
+    from guideline.plan.alerts import incomplete_data
+
+    evaluation = run("patient-view", resources=[ordered(epic_local(ASCOMP_CODEINE))])
+    named = [(item, why) for item, why in incomplete_data(evaluation) if item.startswith(f"{ASCOMP_CODEINE} (")]
+    assert len(named) == 1, named
+    assert WHY in named[0][1] and MME_UNKNOWN in named[0][0]

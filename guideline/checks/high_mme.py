@@ -143,25 +143,30 @@ def names_unconverted(facts: Facts, settings: CheckSettings, hook: str) -> bool:
     return dose_indicator(facts.mme.total, settings) is None
 
 
-def unconverted_to_name(facts: Facts) -> tuple[str, ...]:
+def unconverted_to_name(facts: Facts, said: frozenset[int] = frozenset()) -> tuple[str, ...]:
     """On patient-view, the current opioids (orders, reported medications and fills) whose daily dose in MME could
     not be worked out, each named for the data-incomplete card when this check would otherwise be silent about them:
     the check runs on the hook and applies to the patient, and `names_unconverted` holds. An order a clinician's
-    override of the info card named is left out, as the card would be."""
+    override of the info card named is left out, as the card would be, and so is one whose line on the card already
+    says its dose is unknown (`said`: the ids of those orders and fills)."""
     settings = facts.config.check(CHECK_ID)
     if not names_unconverted(facts, settings, "patient-view") or not settings.runs_on(facts.context.hook):
         return ()
     if facts.excluded(settings):
         return ()
-    return tuple(named for display, named in unconverted_current(facts) if not facts.overridden(CHECK_ID, display))
+    unconverted = unconverted_current(facts, said)
+    return tuple(named for display, named in unconverted if not facts.overridden(CHECK_ID, display))
 
 
-def unconverted_current(facts: Facts) -> tuple[tuple[str, str], ...]:
+def unconverted_current(facts: Facts, said: frozenset[int] = frozenset()) -> tuple[tuple[str, str], ...]:
     """Each current opioid order, reported medication and fill (drafts aside) whose daily dose in MME could not be
-    worked out: its name as this check's cards show it, and as the data-incomplete card names it."""
+    worked out, but those in `said` (ids of orders and fills): its name as this check's cards show it, and as the
+    data-incomplete card names it."""
     mme = facts.mme
-    named = [(o.display_name, order_named(o.display_name, o.order)) for o in mme.unknown_orders if not o.is_draft]
-    named += [(f.display_name, named_item(f.display_name, "pharmacy fill", f.dispense.id)) for f in mme.unknown_fills]
+    orders = (o for o in mme.unknown_orders if not o.is_draft and id(o.order) not in said)
+    fills = (f for f in mme.unknown_fills if id(f.dispense) not in said)
+    named = [(o.display_name, order_named(o.display_name, o.order)) for o in orders]
+    named += [(f.display_name, named_item(f.display_name, "pharmacy fill", f.dispense.id)) for f in fills]
     return tuple(dict.fromkeys(named))
 
 
