@@ -142,6 +142,7 @@ ALIASES: Mapping[str, str] = {
     "pse": "pseudoephedrine",
     "pe": "phenylephrine",
     "guaifen": "guaifenesin",  # "CODEINE PHOS/GUAIFEN 10-100MG/5ML": unread, the codeine's strength could not be told
+    "prometh": "promethazine",  # "PROMETH/CODEINE SYRUP 6.25-10 MG/5ML": unread, its codeine dose was unknown
     **dict.fromkeys(("chlordiazep", "chlordiazepox"), "chlordiazepoxide"),
     "clidin": "clidinium",  # "CHLORDIAZEP/CLIDIN" (Librax): unread, the benzodiazepine was only partly read
     "amitrip": "amitriptyline",
@@ -173,7 +174,8 @@ _NOT_INGREDIENTS = _words(
     fumarate hydroiodide anhydrous base alkaloid alkaloids
     auto pre filled prefilled free sugar alcohol dye extra maximum max regular plus junior children childrens
     infant infants adult adults pediatric pack daily night nighttime daytime time and with per
-    sosy soaj socr soct tbcr tber tb12 tb24 t12a t24a cp12 cp24 cpcr cper cpep pt72 pt24 ptwk subq
+    sosy soaj socr soct tbcr tber tb12 tb24 t12a t24a cp12 cp24 cpcr cper cpep pt72 pt24 ptwk subq suer susr
+    polst
     nacl saline dextrose d5w water lactated ringer ringers epinephrine infusion drip bolus premix bag ivpb
     piggyback pca pcea compounded compound combination combo starter titration
     """

@@ -113,7 +113,7 @@ _EXTENDED = re.compile(
     r"\b(extended|controlled|sustained|modified)[- ]release\b|\blong[- ]acting\b|\b(er|xr|xl|sr|cr|la|er/la|cd)\b"
     r"|\b(12|24)\s*hr?\b|\bcontin\b"
     # Epic's dose-form abbreviations: controlled-release and 12/24-hour tablets and capsules (TBCR, TB12, T12A, CP24).
-    r"|\b(tbcr|tber|tb12|tb24|t12a|t24a|cp12|cp24|c12a|c24a|cpcr|cper|cpep)\b"
+    r"|\b(tbcr|tber|tb12|tb24|t12a|t24a|cp12|cp24|c12a|c24a|cpcr|cper|cpep|suer)\b"
 )
 _FORMS: tuple[tuple[str, str], ...] = (
     ("buccal tablet", r"\bbucc(?:al)?\s+tab"),
@@ -135,7 +135,7 @@ _FORMS: tuple[tuple[str, str], ...] = (
     (
         "solution",
         r"\bsolution|\bsoln\b|\bliquid|\bsyrup|\belixir|\bconcentrate|\bsuspension|\boral\s+sol"
-        r"|\b(conc|liqd|susp|elix|syrp)\b",
+        r"|\b(conc|liqd|susp|susr|suer|elix|syrp)\b",  # Epic: "SUER", an extended-release suspension
     ),
     ("suppository", r"\bsuppositor|\bsupp\b"),
     ("film", r"\bfilm\b"),
