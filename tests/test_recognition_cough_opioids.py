@@ -14,7 +14,7 @@ import pytest
 from builders import RXNORM, UCUM, card, days_ago, med_request, run
 
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import Concept
+from guideline.fhirdata import Coding, Concept
 from guideline.recognition import OPIOID_KINDS, Recognition, recognise
 from guideline.recognition.lexicon import ALIASES, DRUG_TABLE, NAME_WORD, brands, ingredients
 from guideline.record import ResolvedMedication
@@ -252,3 +252,44 @@ def test_every_brand_the_packaged_drug_table_names_has_the_tables_ingredients() 
             checked += 1
             assert frozenset(brand.ingredients) in by_brand[name], (brand.name, by_brand[name])
     assert checked >= 20
+
+
+# ---- a brand the packaged drug table sells only as opioid products, named with no ingredient ----
+
+# RxNorm's brand-level names (a branded dose form, "Zodryl AC Oral Product"; a brand) carry no ingredient: sent with
+# an RxNorm code the packaged data does not hold, such a name was read as "not relevant", with no card and no word.
+NEWER_RXNORM = "2999001"  # an RxNorm code newer than the packaged data
+
+
+def rx_named(display: str) -> Recognition:
+    """How recognition classes a medication sent as that RxNorm code, with this display."""
+    medication = ResolvedMedication(concept=Concept((Coding(RXNORM, NEWER_RXNORM, display),)))
+    return recognise(medication, load_terminology(GuidelineConfig.from_mapping()))
+
+
+@pytest.mark.parametrize(
+    ("display", "opioid", "form"),
+    [
+        ("Zodryl AC Oral Product", "codeine", None),
+        ("BroveX CB Oral Tablet", "codeine", "tablet"),
+        ("Synalgos-DC Oral Capsule", "dihydrocodeine", "capsule"),
+        ("Talwin Injectable Product", "pentazocine", "injection"),
+        ("Zutripro", "hydrocodone", "solution"),
+    ],
+)
+def test_an_rxnorm_brand_name_of_the_drug_table_is_an_opioid(display: str, opioid: str, form: str | None) -> None:
+    concept = coded(NEWER_RXNORM, display)
+    recognition = rx_named(display)
+    assert recognition.kind == "opioid-no-mme" and opioid in recognition.ingredients
+    assert recognition.form == (form or recognition.form)
+    assert beside_a_benzodiazepine(liquid_order(concept)) is not None
+
+
+@pytest.mark.parametrize("text", ["Zodryl AC syrup", "Synalgos-DC capsule", "Talwin 30 mg/mL injection"])
+def test_the_brand_named_in_text_alone_is_an_opioid_too(text: str) -> None:
+    """It was unidentified: named, but not paired with a benzodiazepine and not counted as an opioid."""
+    assert named(text).kind == "opioid-no-mme"
+
+
+def test_an_rxnorm_drug_whose_name_names_no_opioid_brand_stays_not_relevant() -> None:
+    assert rx_named("entacapone 200 MG Oral Tablet").kind == "not-relevant"

@@ -294,14 +294,9 @@ def test_oliceridine_by_a_code_newer_than_the_packaged_data_is_an_opioid(
     assert report["complete"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Left for review: an RxNorm code outside the packaged data whose display is a brand the brand table lacks "
-    "(a BN code 'Talwin', pentazocine) is read as not relevant by rule 4 ('names say nothing opioid-like'), though "
-    "an unknown word is no positive evidence. Fixing it means rule 4 asks for a recognised ingredient, which names "
-    "every unknown non-opioid RxNorm drug beside an opioid; a design decision, not a small fix.",
-)
 def test_a_brand_name_code_the_brand_table_lacks_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An RxNorm brand code outside the packaged data ('Talwin', pentazocine) was read as not relevant: its display
+    names no ingredient. The packaged drug table sells Talwin only as an opioid, so it is an opioid without MME."""
     talwin = {"coding": [{"system": RXNORM, "code": "220996", "display": "Talwin"}]}
     report = mme_report(tmp_path, capsys, order(talwin, every_hours(4)))
-    assert report["orders"][0]["class"] in ("unidentified", "opioid-no-mme")
+    assert report["orders"][0]["class"] == "opioid-no-mme"

@@ -13,8 +13,9 @@ from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.code_sets import CodeSets, DrugRow
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with
-from guideline.recognition.names import NamedStrength, NameReading, read_name
+from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
 from guideline.recognition.strengths import listed_strengths_known
+from guideline.recognition.table_brands import table_brand
 from guideline.record import ResolvedMedication, may_read_medication
 from guideline.set_names import (
     BENZO,
@@ -172,12 +173,37 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
                 extended_release=reading.extended_release,
                 unread_ingredient=reading.unread_ingredient,
             )
+    branded = _by_table_brand(medication)
+    if branded is not None:
+        return branded
     concept = medication.concept
     if concept is not None and concept.codes(RXNORM) and medication_names(medication):
         # An RxNorm drug that is in none of the packaged sets and whose name says nothing opioid-like. A bare code
         # with no name at all is no such evidence: it may be an opioid newer than the packaged data.
         return Recognition("not-relevant", "code", _shown_name(medication, terms))
     return Recognition("unidentified", "none", unidentified_name(medication))
+
+
+def _by_table_brand(medication: ResolvedMedication) -> Recognition | None:
+    """An opioid named by a brand the packaged drug table sells only as opioid products, in a name that reads no
+    ingredient: RxNorm's brand-level names ("Zodryl AC Oral Product", "Talwin Injectable Product"), sent with a code
+    the packaged data does not hold, were read as not relevant (no card, no word), and the brand alone in text was
+    unidentified. Its strength is never read from the name (the table's ingredient order is not the label's)."""
+    for name in medication_names(medication):
+        brand = table_brand(name)
+        if brand is None:
+            continue
+        injection = any("Inject" in form for form in brand.dose_forms)
+        kind: Kind = "opioid-by-name" if _strength_listed_for(brand.ingredients, medication) else "opioid-no-mme"
+        return Recognition(
+            kind,
+            "name",
+            name,
+            ingredients=brand.ingredients,
+            form="injection" if injection else form_of(" ".join(brand.dose_forms).lower()),
+            extended_release=brand.extended_release,
+        )
+    return None
 
 
 def _shown_name(medication: ResolvedMedication, terms: CodeSets) -> str:
@@ -354,8 +380,15 @@ def _partner_beside_unread(reading: NameReading) -> bool:
 
 def _strength_listed(reading: NameReading, medication: ResolvedMedication) -> bool:
     """Whether an opioid the name gives no strength for has it in its Medication's ingredient list, as the MME reads
-    it. Buprenorphine for pain is never converted (guideline 8.7), whatever its strength."""
-    opioids = {i.name for i in reading.ingredients if i.kind == "opioid"}
+    it."""
+    return _strength_listed_for(tuple(i.name for i in reading.ingredients), medication)
+
+
+def _strength_listed_for(names: tuple[str, ...], medication: ResolvedMedication) -> bool:
+    """`_strength_listed` by the ingredient names read. Buprenorphine for pain is never converted (guideline 8.7),
+    whatever its strength."""
+    known = known_ingredients()
+    opioids = {name for name in names if known[name].kind == "opioid"}
     return opioids != {"buprenorphine"} and listed_strengths_known(medication)
 
 
