@@ -293,3 +293,18 @@ def test_the_brand_named_in_text_alone_is_an_opioid_too(text: str) -> None:
 
 def test_an_rxnorm_drug_whose_name_names_no_opioid_brand_stays_not_relevant() -> None:
     assert rx_named("entacapone 200 MG Oral Tablet").kind == "not-relevant"
+
+
+@pytest.mark.parametrize(
+    ("text", "opioid"),
+    [
+        ("Sufenta 50 mcg/mL injection", "sufentanil"),
+        ("Ultiva 1 mg vial", "remifentanil"),
+        ("Nubain 10 mg/mL injection", "nalbuphine"),
+        ("Stadol 1 mg/spray nasal spray", "butorphanol"),
+        ("MSIR 15 mg tablet", "morphine"),
+    ],
+)
+def test_other_opioid_brands_that_were_unidentified(text: str, opioid: str) -> None:
+    recognition = named(text)
+    assert recognition.is_opioid and opioid in recognition.ingredients
