@@ -308,3 +308,27 @@ def test_an_rxnorm_drug_whose_name_names_no_opioid_brand_stays_not_relevant() ->
 def test_other_opioid_brands_that_were_unidentified(text: str, opioid: str) -> None:
     recognition = named(text)
     assert recognition.is_opioid and opioid in recognition.ingredients
+
+
+# ---- "AC" (with codeine) and "DAC" (decongestant and codeine) in a cough medicine's generic name ----
+
+
+@pytest.mark.parametrize("text", ["GUAIFENESIN AC LIQUID", "guaifenesin AC syrup", "Guaifenesin DAC syrup"])
+def test_a_cough_medicine_named_ac_holds_codeine(text: str) -> None:
+    """Read as guaifenesin alone, "GUAIFENESIN AC LIQUID" was not relevant: no card, no word, not in the total."""
+    recognition = named(text)
+    assert recognition.is_opioid and "codeine" in recognition.ingredients
+
+
+def test_its_strengths_are_read_as_codeine_and_guaifenesin() -> None:
+    assert mme_of(liquid_order(text_only("guaiFENesin AC 100-10 mg/5 mL syrup"))) == Decimal("9.0")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["metformin 500 mg tablet AC", "guaifenesin 400 mg tablet AC and HS", "acetaminophen AC 500 mg"],
+)
+def test_ac_is_no_codeine_elsewhere(text: str) -> None:
+    """ "AC" is also "before meals": only a cough and cold ingredient's generic name written before any strength
+    reads it as codeine."""
+    assert named(text).kind == "not-relevant"

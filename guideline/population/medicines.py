@@ -6,6 +6,7 @@ import re
 from typing import Literal
 
 from guideline.recognition import OPIOID_KINDS, Recognition, recognise, unidentified_name
+from guideline.recognition.lexicon import COUGH_COLD_PARTNERS
 from guideline.record import ResolvedMedication
 from guideline.terminology import OUD_TREATMENT_OPIOID, Terminology
 
@@ -13,23 +14,11 @@ Kind = Literal["opioid", "cough-cold", "moud", "benzodiazepine", "naloxone", "no
 
 # Opioid cough and cold products, which PQA's opioid measures (and CMS Part D's, built on them) leave out of their
 # opioid medication list: an antitussive opioid combined with an antihistamine, a decongestant, an expectorant or
-# homatropine. Recognised by the combination (the RxNorm drug table's product name, or the ingredients a name or
-# brand gives), not by a list of codes: every such product of the table is one, and none of the CDC's 2022 opioid
-# analgesic set is. Meperidine with promethazine (a pain and sedation product) is no cough medicine.
+# homatropine (`COUGH_COLD_PARTNERS`, which recognition reads too). Recognised by the combination (the RxNorm drug
+# table's product name, or the ingredients a name or brand gives), not by a list of codes: every such product of the
+# table is one, and none of the CDC's 2022 opioid analgesic set is. Meperidine with promethazine (a pain and sedation
+# product) is no cough medicine.
 ANTITUSSIVE_OPIOIDS = frozenset({"codeine", "hydrocodone", "dihydrocodeine"})
-COUGH_COLD_PARTNERS = frozenset(
-    {
-        # antihistamines
-        "brompheniramine", "bromodiphenhydramine", "carbinoxamine", "chlorcyclizine", "chlorpheniramine",
-        "dexbrompheniramine", "dexchlorpheniramine", "diphenhydramine", "promethazine", "pyrilamine", "triprolidine",
-        # decongestants
-        "phenylephrine", "phenylpropanolamine", "pseudoephedrine",
-        # expectorants
-        "guaifenesin", "guaiacolsulfonate",
-        # the anticholinergic of hydrocodone's antitussives (Hycodan, Hydromet, Tussigon)
-        "homatropine",
-    }
-)  # fmt: skip
 _WORD = re.compile(r"[a-z]+")
 
 

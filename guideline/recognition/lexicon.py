@@ -107,6 +107,23 @@ _COMBINATION_PARTNERS = _words(
     """
 )
 
+# The ingredients an opioid cough and cold product holds beside its opioid: an antihistamine, a decongestant, an
+# expectorant, or homatropine (hydrocodone's antitussives, Hycodan, Hydromet, Tussigon). The population review leaves
+# such products out of the pain-opioid measures; recognition reads "GUAIFENESIN AC" (with codeine) by them.
+COUGH_COLD_PARTNERS = frozenset(
+    {
+        # antihistamines
+        "brompheniramine", "bromodiphenhydramine", "carbinoxamine", "chlorcyclizine", "chlorpheniramine",
+        "dexbrompheniramine", "dexchlorpheniramine", "diphenhydramine", "promethazine", "pyrilamine", "triprolidine",
+        # decongestants
+        "phenylephrine", "phenylpropanolamine", "pseudoephedrine",
+        # expectorants
+        "guaifenesin", "guaiacolsulfonate",
+        # the anticholinergic of hydrocodone's antitussives
+        "homatropine",
+    }
+)  # fmt: skip
+
 # Abbreviations EHR order names and payers' drug files (names cut to fit a field) use for an ingredient.
 ALIASES: Mapping[str, str] = {
     "apap": "acetaminophen",

@@ -8,7 +8,16 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from guideline.recognition.lexicon import ALIASES, NAME_WORD, Brand, Ingredient, brands, ingredients, known_word
+from guideline.recognition.lexicon import (
+    ALIASES,
+    COUGH_COLD_PARTNERS,
+    NAME_WORD,
+    Brand,
+    Ingredient,
+    brands,
+    ingredients,
+    known_word,
+)
 
 StrengthBasis = Literal["unit", "ml", "hour", "actuation"]
 
@@ -209,9 +218,31 @@ def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
             brand = named
             for offset, name in enumerate(named.ingredients):
                 found.append(_Mention(match.start() + offset, known[name]))
+    codeine = _written_as_ac(text, words, found)
+    if codeine is not None:
+        found.append(codeine)
     found.sort(key=lambda m: m.start)
     unique = {m.ingredient.name: m for m in reversed(found)}  # a brand and its generic name are one ingredient
     return sorted(unique.values(), key=lambda m: m.start), brand
+
+
+# A cough medicine's generic name says its codeine so: "GUAIFENESIN AC" (with codeine), "guaifenesin DAC" (with a
+# decongestant and codeine). Elsewhere "AC" is "before meals", a sig's word, written after the strength.
+_WITH_CODEINE = frozenset({"ac", "dac"})
+_DIGIT = re.compile(r"\d")
+
+
+def _written_as_ac(text: str, words: list[re.Match[str]], found: list[_Mention]) -> _Mention | None:
+    """Codeine, where a name that reads no opioid writes "AC" or "DAC" beside a cough and cold ingredient, before any
+    strength: read as guaifenesin alone, "GUAIFENESIN AC LIQUID" was not relevant (no card, no word)."""
+    if any(m.ingredient.kind == "opioid" for m in found):
+        return None
+    if not any(m.ingredient.name in COUGH_COLD_PARTNERS for m in found):
+        return None
+    number = _DIGIT.search(text)
+    before = number.start() if number else len(text)
+    marker = next((w for w in words if w.group() in _WITH_CODEINE and w.start() < before), None)
+    return _Mention(marker.start(), ingredients()["codeine"]) if marker else None
 
 
 def _ingredients_in_order(text: str, start: int = 0, end: int | None = None) -> list[str]:
