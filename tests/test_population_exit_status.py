@@ -4,7 +4,6 @@ read is named by its file and line number, wherever in the file it is."""
 
 from __future__ import annotations
 
-import errno
 import gzip
 import json
 from pathlib import Path
@@ -289,43 +288,3 @@ def test_reading_a_file_again_to_name_its_lines_prints_a_progress_line_unless_qu
     assert said in capsys.readouterr().err.splitlines()
     assert main([*args, "--quiet"]) == 4
     assert capsys.readouterr().err == ""
-
-
-# ---- a copy that cannot be written is named so -------------------------------------------------------------------
-
-
-class _FillingDisk:
-    """A file being written on a disk with `room` bytes left: past it, writes fail as a full disk's do."""
-
-    def __init__(self, path: str, room: int) -> None:
-        self.handle = open(path, "wb")  # noqa: SIM115 - closed by close()
-        self.room = room
-
-    def write(self, data: bytes) -> int:
-        if len(data) > self.room:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        self.room -= len(data)
-        return self.handle.write(data)
-
-    def __getattr__(self, name: str):
-        return getattr(self.handle, name)
-
-
-def test_a_whole_gzip_file_whose_copy_fills_the_disk_is_named_for_the_disk_not_a_read_error(tmp_path, monkeypatch):
-    """A HealthLake gzip file, whole, decompressed to a copy on a disk that fills: its lines could all be read, so the
-    file is not "read in part: a read error" (which sends a site to check its download); the copy could not be
-    written. The engines read only part of it, so the status stays 3."""
-    folder = tmp_path / "in"
-    folder.mkdir()
-    lines = b"".join(json.dumps(patient(f"p{n}")).encode() + b"\n" for n in range(3000))
-    (folder / "Patient-0.ndjson.gz").write_bytes(gzip.compress(lines))
-    real_open = open
-
-    def disk_filling_open(path, mode="r", *args, **kwargs):
-        return _FillingDisk(path, 4096) if mode == "wb" else real_open(path, mode, *args, **kwargs)
-
-    monkeypatch.setattr(inputs, "open", disk_filling_open, raising=False)
-    prepared = inputs.prepare_inputs(ndjson_files(folder), tmp_path / "work")
-    (named,) = prepared.quality.input_files_not_read
-    assert named.startswith("Patient-0.ndjson.gz: read in part: its copy for the engines could not be written"), named
-    assert named.endswith("(disk full: No space left on device)") and "read error" not in named

@@ -347,8 +347,9 @@ NAMED_LINES_PER_FILE = 10
 class _Read:
     """What reading a file through found: its compression, whether the engines read a copy of its readable lines
     rather than the file, the lines dropped, the malformed lines named by number ("line 3: not UTF-8"; a line that
-    is no JSON is named but kept, for the engines count it), why it was read only in part, or why it could not be
-    opened at all (listed, then gone, or its permissions changed; or a list of files naming a folder)."""
+    is no JSON is named but kept, for the engines count it), why it was read only in part, or why the engines read
+    none of it (it could not be opened: listed, then gone, or its permissions changed, or a list of files naming a
+    folder; or it is damaged and its copy could not be created)."""
 
     gzipped: bool = False
     copied: bool = False
@@ -377,32 +378,43 @@ def _read_through(path: Path, copy: Path) -> _Read:
             reader.read(_decompressed(handle, reader.found.gzipped))
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             why = f"read in part: cut off or corrupt after line {reader.lines:,} ({_damage(error)})"
-        except _CopyNotWritten as error:  # the file may be whole: the disk it is copied to said no
-            why, unwritten = f"read in part: {error.after(reader.lines)}", True
+        except _CopyNotWritten as error:  # a copy begun at the damage: the engines read only what it holds
+            why, unwritten = f"read in part: {error.words()}", True
         except OSError as error:
             why = f"read in part: a read error after line {reader.lines:,} ({_reason(error)})"
         try:
-            if why:
+            if unwritten:
+                reader.found.cut = why  # never begun again: the disk just said no
+            elif why:
                 reader.read_in_part(why)
             reader.close()
         except _CopyNotWritten as error:  # beginning the copy at the damage, or finishing it, failed too
             if not unwritten:
-                written = error.after(reader.lines)
-                reader.found.cut = f"{why}; {written}" if why else f"read in part: {written}"
+                reader.found.cut = f"{why}; {error.words()}" if why else f"read in part: {error.words()}"
             reader.close_quietly()
+        if reader.found.cut and not reader.found.copied:
+            # Damaged, and its copy could not even be created: the engines cannot read the file itself (they stop
+            # at its damage), so they read none of it, and it is named as not read.
+            reader.found.unopened = "not read" + reader.found.cut.removeprefix("read in part")
         return reader.found
 
 
 class _CopyNotWritten(Exception):
-    """Writing the copy the engines read failed (a full disk): the file's lines may all have been readable."""
+    """Writing the copy the engines read failed (a full disk): the file's lines may all have been readable, but the
+    engines read only what the copy holds. (A spool that cannot be written is no such failure: see `_Reader`.)"""
 
-    def __init__(self, error: OSError) -> None:
+    def __init__(self, error: OSError, created: bool = True) -> None:
         super().__init__(error)
         full = error.errno in (errno.ENOSPC, errno.EDQUOT)
         self.why = f"disk full: {_reason(error)}" if full else _reason(error)
+        self.created = created
 
-    def after(self, lines: int) -> str:
-        return f"its copy for the engines could not be written after line {lines:,} ({self.why})"
+    def words(self) -> str:
+        if not self.created:
+            return f"its copy for the engines could not be created ({self.why})"
+        # No line number: a write that fails may have written part of its bytes, and one on closing loses a
+        # buffered tail, so where the copy ends is not known to the line.
+        return f"its copy for the engines could not be written whole ({self.why})"
 
 
 class _Copy:
@@ -412,7 +424,7 @@ class _Copy:
         try:
             self.handle = open(path, "wb")  # noqa: SIM115 - written chunk by chunk, closed by close()
         except OSError as error:
-            raise _CopyNotWritten(error) from error
+            raise _CopyNotWritten(error, created=False) from error
 
     def write(self, data: bytes | memoryview) -> None:
         try:
@@ -460,9 +472,26 @@ class _Reader:
         self.spooling = False  # `out` holds every readable line so far, but is no copy yet: nothing is damaged
 
     def spool(self) -> None:
-        """The copy begun at the file's start, as a spool (see the class's docstring)."""
-        self.out = _Copy(self.copy)
+        """The copy begun at the file's start, as a spool (see the class's docstring); none when it cannot be."""
+        try:
+            self.out = _Copy(self.copy)
+        except _CopyNotWritten:
+            return  # a full disk: a whole file needs no spool, and a damaged one's start is decompressed again
         self.spooling = True
+
+    def _write(self, data: bytes | memoryview) -> None:
+        """`data` written to the copy, if one is begun. A spool that cannot be written (a full disk) is given up,
+        not failed: the file may well be whole, and the engines then read it, not the spool; at any damage after,
+        the copy is begun afresh, its start decompressed again, as past SPOOL_BYTES. A copy's failure is the
+        file's (`_CopyNotWritten`): the engines would read only part of it."""
+        if self.out is None:
+            return
+        try:
+            self.out.write(data)
+        except _CopyNotWritten:
+            if not self.spooling:
+                raise
+            self._end_spool()
 
     def _spooled(self) -> None:
         """A spool that has grown past SPOOL_BYTES given up, so that a whole gzip file costs no more disk than that."""
@@ -475,7 +504,8 @@ class _Reader:
         self.spooling = False
         with contextlib.suppress(_CopyNotWritten):  # the file was whole, its spool deleted: what it lost is no loss
             out.close()
-        self.copy.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.copy.unlink()
 
     def read(self, stream: IO[bytes]) -> None:
         """Every line of the stream, chunk by chunk (read1: a gzip stream cut off keeps what came before the cut)."""
@@ -514,9 +544,8 @@ class _Reader:
             return
         if _readable(head, chunk, start, last):
             # The usual chunk: nothing copied or split, and nothing written unless a copy has begun.
-            if self.out is not None:
-                self.out.write(head)
-                self.out.write(memoryview(chunk)[start : last + 1])
+            self._write(head)
+            self._write(memoryview(chunk)[start : last + 1])
             self.lines += chunk.count(b"\n", start, last + 1)
             self.offset += len(head) + last + 1 - start
             self._spooled()
@@ -543,7 +572,7 @@ class _Reader:
         one that is not all UTF-8, or a file's last line (where a plain file is cut off)."""
         kept = self._judged(block.split(b"\n")[:-1])
         if self.out is not None:
-            self.out.write(b"".join(line + b"\n" for line in kept))
+            self._write(b"".join(line + b"\n" for line in kept))
         self.lines += block.count(b"\n")
         self.offset += len(block)
         self._spooled()
