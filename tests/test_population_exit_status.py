@@ -268,7 +268,8 @@ def test_error_files_the_exports_server_listed_are_named_and_exit_3(tmp_path, ca
     code, lines, quality = run(folder, capsys)
     assert code == 3
     assert list(quality["input_files_not_read"]) == [
-        "export error file 1 of 1: the server listed resources it could not export (OperationOutcome), not downloaded"
+        "export error file 1 of 1 (.export-errors/0001.OperationOutcome.ndjson): "
+        "the server listed resources it could not export (OperationOutcome), not downloaded"
     ]
     assert "sig=abc" not in "\n".join(lines)  # a signed URL is a credential: never printed
 

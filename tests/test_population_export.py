@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from urllib.parse import parse_qs
@@ -245,13 +246,17 @@ def _export_run(tmp_path, capsys) -> tuple[int, str, dict]:
     return code, capsys.readouterr().out, quality
 
 
+ERRORS_FILE = ".export-errors/0001.OperationOutcome.ndjson"
+LABEL = f"export error file 1 of 1 ({ERRORS_FILE})"
+
+
 @responses.activate
 def test_a_warning_only_error_file_is_listed_as_an_export_warning_and_the_run_exits_0(
     tmp_path, key, clients_file, monkeypatch, capsys
 ):
     """An Epic-style server that ignores an unsupported _typeFilter says so in a warning OperationOutcome in the
-    manifest's `error`: nothing was lost, so the run is whole, and the warning is listed, on this run and on a rerun
-    over the same folder (graded from the saved file, not downloaded again)."""
+    manifest's `error`: nothing was lost, so the run is whole, and the warning is listed by its severity, code, file
+    and line, on this run and on a rerun over the same folder (graded from the saved file, not downloaded again)."""
     warning = _outcome("warning", "not-supported", "_typeFilter not supported, ignored")
     calls = _server(key, errors=((200, _ndjson(warning)),))
     monkeypatch.setattr("smart_app.population.export.time.sleep", lambda _: None)
@@ -259,33 +264,81 @@ def test_a_warning_only_error_file_is_listed_as_an_export_warning_and_the_run_ex
     for _ in range(2):
         code, out, quality = _export_run(tmp_path, capsys)
         assert code == 0, out
-        assert quality["export_warnings"] == {"export error file 1 of 1: _typeFilter not supported, ignored": 1}
+        assert quality["export_warnings"] == {f"{LABEL}: warning not-supported at line 1": 1}
         assert quality["input_files_not_read"] == {}
-        assert "_typeFilter not supported, ignored" in out and "s3cr3t" not in out
+        assert f"{LABEL}: warning not-supported at line 1" in out and "s3cr3t" not in out
         assert out.splitlines()[-1] == "read: every line of every input file"
     assert calls["errors"] == 1
 
 
+# What an Oracle Health (Cerner) or Epic server writes in its error file: the resource ids, a patient's name and MRN
+# in the diagnostics, the expression, and details.text. None of it may reach stdout, stderr, a log record or
+# data-quality.json (which the dashboard shows): the file and line are named, and the count, severity and code.
+PATIENT_WORDS = ("12724066", "SMART", "NANCY", "fd-88213", "4455667", "Peña", "Maria", "eX9kq2", "s3cr3t")
+REALISTIC_ERRORS = (
+    {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational",
+     "diagnostics": "Export of Patient/eX9kq2 (Peña, Maria) took 3 minutes"}]},
+    {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing",
+     "diagnostics": "Unable to export MedicationDispense/fd-88213 for Patient/12724066 (SMART, NANCY; MRN 4455667):"
+                    f" access restricted, see {BASE}/files/err0?sig=s3cr3t",
+     "expression": ["MedicationDispense/fd-88213"]}]},
+    {"resourceType": "OperationOutcome", "issue": [{"severity": "fatal", "code": "exception",
+     "details": {"text": "Patient 12724066 SMART, NANCY: MedicationRequest export failed"}}]},
+    {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "not-supported",
+     "diagnostics": "_typeFilter ignored for Patient/eX9kq2"}]},
+    {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing",
+     "diagnostics": "Patient/eX9kq2 (Peña, Maria): Observation export timed out"}]},
+)  # fmt: skip
+
+
 @responses.activate
-def test_an_error_issue_is_input_not_read_named_by_its_diagnostics_never_its_url(
-    tmp_path, key, clients_file, monkeypatch, capsys
+def test_an_error_file_names_its_file_lines_and_codes_and_nothing_patient_identifying_reaches_output_or_logs(
+    tmp_path, key, clients_file, monkeypatch, capsys, caplog
 ):
-    long = "Patient/p9 could not be exported: " + "x" * 500 + f" see {BASE}/files/err0?sig=s3cr3t"
-    body = _ndjson(
-        _outcome("information", "informational", "export took 3 minutes"),
-        _outcome("error", "exception", long),
-        _outcome("fatal", "exception", "MedicationDispense export failed"),
-    )
-    _server(key, errors=((200, body),))
+    caplog.set_level(logging.DEBUG)
+    _server(key, errors=((200, _ndjson(*REALISTIC_ERRORS)),))
     monkeypatch.setattr("smart_app.population.export.time.sleep", lambda _: None)
     monkeypatch.setenv("PAINPLAN_POPULATION_EXPORT_CLIENTS", str(clients_file))
-    code, out, quality = _export_run(tmp_path, capsys)
+    out_dir = tmp_path / "out"
+    # Not --quiet: the progress lines on stderr are a scheduled job's log too.
+    code = main(["population", "--export", EXPORT, "--out", str(out_dir), "--today", "2026-04-15", "--workers", "1"])
+    said = capsys.readouterr()
+    report = (out_dir / "data-quality.json").read_text(encoding="utf-8")
+    quality = json.loads(report)
     assert code == 3
-    (named,) = quality["input_files_not_read"]
-    assert named.startswith("export error file 1 of 1: 2 errors (Patient/p9 could not be exported: xxx")
-    assert len(named) < 300 and "s3cr3t" not in named and "https://" not in named
-    assert quality["export_warnings"] == {"export error file 1 of 1: export took 3 minutes": 1}
-    assert "s3cr3t" not in out
+    assert quality["input_files_not_read"] == {
+        f"{LABEL}: 3 errors (error processing 2, fatal exception 1) at lines 2, 3 and 5": 1
+    }
+    assert quality["export_warnings"] == {
+        f"{LABEL}: information informational at line 1": 1,
+        f"{LABEL}: warning not-supported at line 4": 1,
+    }
+    assert f"{LABEL}: 3 errors" in said.out.splitlines()[-1]
+    records = " ".join(record.getMessage() for record in caplog.records)
+    for word in PATIENT_WORDS:
+        for where, text in (("stdout", said.out), ("stderr", said.err), ("logs", records), ("report", report)):
+            assert word not in text, f"{word!r} reached {where}"
+    # The server's words stay in the file it names, in the export folder the analyst controls.
+    assert "SMART, NANCY" in (out_dir / "export" / ERRORS_FILE).read_text(encoding="utf-8")
+
+
+def test_a_warning_per_resource_is_listed_once_per_code_with_its_first_lines(tmp_path):
+    """A server that warns once per resource (2,500 lines, one an unknown code): one entry per severity and code,
+    counted, with its first lines named and the rest counted, so data-quality.json stays short; an issue code that
+    is not FHIR's is not repeated (a server may put anything there)."""
+    from smart_app.population.export import grade_error_file
+
+    lines = [_outcome("warning", "not-found", f"Practitioner/pr{n} referenced by Patient/p{n} not exported")
+             for n in range(2500)]  # fmt: skip
+    lines[7] = _outcome("warning", "Patient p7 restricted", "Patient/p7 restricted")
+    path = tmp_path / "0001.OperationOutcome.ndjson"
+    path.write_text(_ndjson(*lines))
+    graded = grade_error_file(path)
+    assert graded.not_read == []
+    assert graded.warnings == {
+        "warning not-found at lines 1, 2, 3, 4, 5, 6, 7, 9, 10, 11 and 2,489 more": 2499,
+        "warning (a code not in FHIR's list) at line 8": 1,
+    }
 
 
 @responses.activate
@@ -305,7 +358,7 @@ def test_an_error_file_that_cannot_be_downloaded_or_read_is_input_not_read(
     code, out, quality = _export_run(tmp_path, capsys)
     assert code == 3
     (named,) = quality["input_files_not_read"]
-    assert named.startswith("export error file 1 of 1: ") and said in named, named
+    assert named.startswith(f"{LABEL}: ") and said in named, named
     assert "s3cr3t" not in out
 
 
@@ -322,5 +375,5 @@ def test_an_error_file_is_read_leniently_and_an_issue_with_no_severity_is_an_err
     path = tmp_path / "0001.OperationOutcome.ndjson"
     path.write_text(json.dumps(outcome, indent=2))
     graded = grade_error_file(path)
-    assert graded.warnings == ["_typeFilter ignored"]
-    assert graded.not_read == ["1 error (Too costly)"]
+    assert graded.warnings == {"warning not-supported at issue 1": 1}
+    assert graded.not_read == ["1 error (no severity processing) at issue 2"]

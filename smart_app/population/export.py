@@ -12,7 +12,6 @@ import json
 import math
 import re
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,8 +34,6 @@ STATE_FILE = ".export-state.json"
 # The manifest's error files are kept here: hidden, so never read as input (inputs.ndjson_files skips dot-names).
 ERRORS_FOLDER = ".export-errors"
 NOT_DOWNLOADED = "the server listed resources it could not export (OperationOutcome), not downloaded"
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
-_TEXT_CHARS = 160
 _WARNINGS_SHOWN = 10
 _WHOLE_FILE_BYTES = 16 << 20
 MAX_WAIT_SECONDS = 120
@@ -287,17 +284,19 @@ def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ReportedErrors:
-    """What the export's server said in its error files: input not read (path-like name, why) and warnings."""
+    """What the export's server said in its error files: input not read (path-like name, why) and warnings, each
+    with how many issues it stands for."""
 
     not_read: tuple[tuple[str, str], ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[tuple[str, int], ...] = ()
 
 
 def reported_errors(folder: Path) -> ReportedErrors:
     """The error files the export's server listed in its manifest, graded from what PainPlan saved (the state and
     ERRORS_FOLDER), so a rerun over the folder grades them the same: an error or fatal issue is resources missing from
     the review, a file not downloaded or not readable may be, and both are input not read; a warning or information
-    is an export warning. Each file is named by its number, never by its URL, which may be signed."""
+    is an export warning. Each file is named by its number and its path in the folder, never by its URL, which may be
+    signed; each issue by its severity, code and line, never by its words (see `grade_error_file`)."""
     try:
         state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -310,15 +309,15 @@ def reported_errors(folder: Path) -> ReportedErrors:
     done = state.get("errors_downloaded") if isinstance(state.get("errors_downloaded"), list) else []
     failed = state.get("errors_failed") if isinstance(state.get("errors_failed"), dict) else {}
     not_read: list[tuple[str, str]] = []
-    warnings: list[str] = []
+    warnings: list[tuple[str, int]] = []
     for index, entry in enumerate(errors):
-        label = f"export error file {index + 1} of {len(errors)}"
-        url = entry.get("url") if isinstance(entry, dict) else None
         path = _error_file(folder, index)
+        label = f"export error file {index + 1} of {len(errors)} ({path.relative_to(folder).as_posix()})"
+        url = entry.get("url") if isinstance(entry, dict) else None
         if url in done and path.exists():
             graded = grade_error_file(path)
             not_read += [(label, why) for why in graded.not_read]
-            warnings += [f"{label}: {text}" for text in graded.warnings]
+            warnings += [(f"{label}: {kind}", count) for kind, count in graded.warnings.items()]
         else:
             why = failed.get(str(index))
             not_read.append((label, why if isinstance(why, str) else NOT_DOWNLOADED))
@@ -327,52 +326,106 @@ def reported_errors(folder: Path) -> ReportedErrors:
 
 @dataclass
 class GradedErrorFile:
-    """One error file's issues: why it stands for input not read (errors, unreadable lines) and its warnings."""
+    """One error file's issues: why it stands for input not read (errors, unreadable lines) and its warnings, each
+    "warning not-supported at lines 1 and 4" with how many issues it stands for."""
 
     not_read: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: dict[str, int] = field(default_factory=dict)
+
+
+# FHIR R4's IssueType codes (a required binding): an issue's code is repeated only when it is one of these, since a
+# server may put anything in the field, a patient's name included.
+ISSUE_CODES = frozenset(
+    {
+        "invalid", "structure", "required", "value", "invariant", "security", "login", "unknown", "expired",
+        "forbidden", "suppressed", "processing", "not-supported", "duplicate", "multiple-matches", "not-found",
+        "deleted", "too-long", "code-invalid", "extension", "too-costly", "business-rule", "conflict", "transient",
+        "lock-error", "no-store", "exception", "timeout", "incomplete", "throttled", "informational", "success",
+    }
+)  # fmt: skip
+_SEVERITIES = ("fatal", "error", "warning", "information")
 
 
 def grade_error_file(path: Path) -> GradedErrorFile:
     """Reads an error file's OperationOutcomes leniently (NDJSON, or one pretty-printed JSON resource; any
-    severity's case; details.text or a coding when there is no diagnostics) and grades their issues. An issue with
-    no severity, or one not in the spec, counts as an error: it cannot be assumed harmless."""
+    severity's case) and grades their issues. An issue with no severity, or one not in the spec, counts as an error:
+    it cannot be assumed harmless. An issue is named by its severity, its code and where it is (the file's line, or
+    the one OperationOutcome's issue), never by its words: a server's diagnostics, details and expression name the
+    resources, and often the patient (an id, a name, an MRN), that it could not export, and the summary is printed
+    and logged. The words stay in the file, which the analyst reads at the line named."""
     graded = GradedErrorFile()
-    errors: list[str] = []
-    warned: Counter[str] = Counter()
+    errors: dict[str, list[str]] = {}  # kind ("error processing") → where
+    warned: dict[str, list[str]] = {}
     try:
         outcomes, unreadable = _outcomes(path)
     except OSError as error:
         graded.not_read.append(f"could not be read ({error.strerror or type(error).__name__})")
         return graded
-    for outcome in outcomes:
+    for where, outcome in outcomes:
         issues = outcome.get("issue")
-        for issue in issues if isinstance(issues, list) else []:
+        for number, issue in enumerate(issues if isinstance(issues, list) else [], 1):
             issue = issue if isinstance(issue, dict) else {}
-            severity = str(issue.get("severity", "")).strip().lower()
-            text = _issue_text(issue)
-            if severity in ("warning", "information"):
-                warned[text] += 1
-            else:
-                errors.append(text)
+            severity, kind = _issue_kind(issue)
+            (warned if severity in ("warning", "information") else errors).setdefault(kind, []).append(
+                where or f"issue {number:,}"
+            )
     if errors:
-        more = "; …" if len(set(errors)) > 1 else ""
-        graded.not_read.append(f"{len(errors):,} error{'' if len(errors) == 1 else 's'} ({errors[0]}{more})")
+        count = sum(len(places) for places in errors.values())
+        kinds = ", ".join(f"{kind} {len(found):,}" for kind, found in _most_first(errors)) if len(errors) > 1 else ""
+        kinds = kinds or next(iter(errors))
+        places = [place for _, found in _most_first(errors) for place in found]
+        graded.not_read.append(f"{count:,} error{'' if count == 1 else 's'} ({kinds}) at {_places(places)}")
     if unreadable:
         more = f", and {len(unreadable) - 1:,} more lines" if len(unreadable) > 1 else ""
         graded.not_read.append(f"could not be read (line {unreadable[0]:,} is no OperationOutcome{more})")
-    # A server may warn once per resource: the first few texts, then how many more, so data-quality stays short.
-    for text, count in list(warned.items())[:_WARNINGS_SHOWN]:
-        graded.warnings += [text] * count
-    rest = sum(list(warned.values())[_WARNINGS_SHOWN:])
-    if rest:
-        graded.warnings.append(f"{rest:,} more warnings")
+    # A server may warn once per resource: one entry per severity and code, its first places named, so data-quality
+    # stays short.
+    for kind, places in _most_first(warned):
+        graded.warnings[f"{kind} at {_places(places)}"] = len(places)
     return graded
 
 
-def _outcomes(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
-    """The file's OperationOutcomes, and the numbers of its non-blank lines that are none."""
-    outcomes: list[dict[str, Any]] = []
+def _issue_kind(issue: dict[str, Any]) -> tuple[str, str]:
+    """An issue's severity (lower-cased; "no severity" or "a severity not in FHIR's list" when it has none the spec
+    knows) and its words as named: "error processing", "warning (a code not in FHIR's list)"."""
+    raw = issue.get("severity")
+    severity = raw.strip().lower() if isinstance(raw, str) and raw.strip() else ""
+    shown = (
+        severity if severity in _SEVERITIES else "no severity" if not severity else "(a severity not in FHIR's list)"
+    )
+    code = issue.get("code")
+    code = code.strip().lower() if isinstance(code, str) else ""
+    said = code if code in ISSUE_CODES else "(no code)" if not code else "(a code not in FHIR's list)"
+    return severity, f"{shown} {said}"
+
+
+def _most_first(kinds: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    return sorted(kinds.items(), key=lambda item: (-len(item[1]), item[0]))
+
+
+def _places(places: list[str]) -> str:
+    """ "lines 2, 3 and 5", "line 8", "issue 2", "lines 1, …, 11 and 2,489 more": each place once, in file order,
+    the first few named."""
+    unique = sorted(dict.fromkeys(places), key=_place_order)
+    noun = unique[0].split()[0]
+    numbers = [place.split(maxsplit=1)[1] for place in unique]
+    if len(numbers) == 1:
+        return f"{noun} {numbers[0]}"
+    shown, more = numbers[:_WARNINGS_SHOWN], len(numbers) - _WARNINGS_SHOWN
+    if more > 0:
+        return f"{noun}s {', '.join(shown)} and {more:,} more"
+    return f"{noun}s {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _place_order(place: str) -> tuple[str, int]:
+    noun, _, number = place.partition(" ")
+    return noun, int(number.replace(",", ""))
+
+
+def _outcomes(path: Path) -> tuple[list[tuple[str | None, dict[str, Any]]], list[int]]:
+    """The file's OperationOutcomes, each with its line ("line 3"; None for a file that is one OperationOutcome
+    written over several lines), and the numbers of its non-blank lines that are none."""
+    outcomes: list[tuple[str | None, dict[str, Any]]] = []
     unreadable: list[int] = []
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
@@ -380,13 +433,13 @@ def _outcomes(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
                 continue
             resource = _json_value(raw)
             if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
-                outcomes.append(resource)
+                outcomes.append((f"line {number:,}", resource))
             else:
                 unreadable.append(number)
     if unreadable and not outcomes and path.stat().st_size <= _WHOLE_FILE_BYTES:
         whole = _json_value(path.read_bytes())  # one OperationOutcome written over several lines
         if isinstance(whole, dict) and whole.get("resourceType") == "OperationOutcome":
-            return [whole], []
+            return [(None, whole)], []
     return outcomes, unreadable
 
 
@@ -395,20 +448,6 @@ def _json_value(raw: bytes) -> Any:
         return json.loads(raw.decode("utf-8", errors="replace"))
     except ValueError:
         return None
-
-
-def _issue_text(issue: dict[str, Any]) -> str:
-    """What an issue says, shortened, with any URL in it left out (a server may echo a signed one)."""
-    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
-    codings = details.get("coding") if isinstance(details.get("coding"), list) else []
-    coded = next((c.get("display") or c.get("code") for c in codings if isinstance(c, dict)), None)
-    text = next(
-        (t for t in (issue.get("diagnostics"), details.get("text"), coded, issue.get("code")) if isinstance(t, str)
-         and t.strip()),
-        "no diagnostics",
-    )  # fmt: skip
-    text = " ".join(_URL.sub("[a URL]", text).split())
-    return text if len(text) <= _TEXT_CHARS else text[: _TEXT_CHARS - 1].rstrip() + "…"
 
 
 def _error_file(folder: Path, index: int) -> Path:

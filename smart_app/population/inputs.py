@@ -65,7 +65,8 @@ class InputFolder(Sequence[Path]):
     folder: Path
     files: tuple[Path, ...]
     not_read: tuple[tuple[str, str], ...] = ()  # (path inside the folder, why)
-    export_warnings: tuple[str, ...] = ()  # what the export's server warned of (export.reported_errors)
+    # What the export's server warned of (export.reported_errors), each with how many issues it stands for.
+    export_warnings: tuple[tuple[str, int], ...] = ()
 
     @overload
     def __getitem__(self, index: int) -> Path: ...
@@ -297,7 +298,8 @@ def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], Non
     prepared = PreparedInputs()
     for name, why in inputs.not_read:
         prepared.quality.input_files_not_read[f"{name}: {why}"] += 1
-    prepared.quality.export_warnings.update(inputs.export_warnings)
+    for warning, count in inputs.export_warnings:
+        prepared.quality.export_warnings[warning] += count
     copies = [workdir / f"{number:05d}.ndjson" for number in range(1, len(inputs.files) + 1)]
     # Decompression and reading release the GIL: a few files are read at once.
     with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
