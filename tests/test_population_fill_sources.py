@@ -365,3 +365,34 @@ def test_an_export_holding_every_case(tmp_path: Path) -> None:
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert (quality["duplicate_fills"], quality["cough_cold_opioid_fills"]) == (2, 1)
     assert quality["linked_patients"] == {"OLD → NEW merged": 1}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# STU3 fills name their pharmacy as the performer's onBehalfOf
+
+
+def _stu3_fill(ident: str, pid: str, day: str, prescriber: str, pharmacy: str) -> dict:
+    """An STU3 MedicationDispense as an STU3 server exports it: the dispensing pharmacist as performer.actor and the
+    pharmacy as performer.onBehalfOf (R4 dropped onBehalfOf), the visit as `context`, `notDone` false."""
+    fill = dispense(ident, pid, OXYCODONE_10, day, 120, 30)
+    fill.update(
+        context={"reference": "Encounter/visit-1"},
+        notDone=False,
+        performer=[{"actor": {"reference": f"Practitioner/{prescriber}"},
+                    "onBehalfOf": {"reference": f"Organization/{pharmacy}"}}],
+    )  # fmt: skip
+    return fill
+
+
+def test_an_stu3_fills_pharmacy_is_its_performers_on_behalf_of_and_counts_for_omp() -> None:
+    """Four fills at four pharmacies, STU3: each pharmacy is read from performer.onBehalfOf, so OMP sees four
+    pharmacies and no fill is counted as naming none (it saw none, and counted every fill as naming no pharmacy)."""
+    fills = [
+        _stu3_fill(f"s{n}", "A", day, f"dr{n}", f"ph{n}")
+        for n, day in enumerate(("2026-01-05", "2026-01-20", "2026-02-04", "2026-02-19"))
+    ]
+    outcome = _evaluate("A", [patient("A"), *fills])
+    row = _row(outcome)
+    assert (row["prescribers"], row["pharmacies"]) == (4, 4)
+    assert row["omp_den"] and row["omp_num"]
+    assert outcome.quality.fills_without_pharmacy == 0

@@ -132,13 +132,21 @@ class _Reader:
         return None
 
     def pharmacy(self, dispense: Dispense) -> str | None:
+        """The fill's pharmacy: an Organization performer, else (STU3) the organisation a performer acted on behalf
+        of, else (R4) its location. STU3 named the pharmacist as the actor and the pharmacy as `onBehalfOf`, which
+        R4 dropped: read as R4 alone, every STU3 fill named no pharmacy and OMP saw none."""
         for performer in dispense.performers:
             local = resolve_actor(performer, self.directory)
             if local and local.startswith("Organization/"):
                 return local
-        raw = self.raw.get(f"MedicationDispense/{dispense.id}") if dispense.id else None
-        location = local_reference(text(as_dict(as_dict(raw).get("location")).get("reference"))) if raw else None
-        return location
+        raw = as_dict(self.raw.get(f"MedicationDispense/{dispense.id}")) if dispense.id else {}
+        performers = raw.get("performer")
+        for performer in performers if isinstance(performers, list) else []:
+            behalf = text(as_dict(as_dict(performer).get("onBehalfOf")).get("reference"))
+            local = resolve_actor(behalf, self.directory) if behalf else None
+            if local and local.startswith("Organization/"):
+                return local
+        return local_reference(text(as_dict(raw.get("location")).get("reference"))) if raw else None
 
 
 def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: str) -> tuple[Dispense, ...]:

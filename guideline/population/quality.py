@@ -31,7 +31,7 @@ class Quality:
     resources_by_type: Counter[str] = field(default_factory=Counter)
     unexpected_resource_types: Counter[str] = field(default_factory=Counter)
     resources_without_patient: int = 0
-    # Patient resources in an export holding no MedicationDispense, MedicationRequest (or STU3 MedicationOrder) and
+    # Patient resources in an export holding no MedicationDispense, MedicationRequest (or DSTU2 MedicationOrder) and
     # no ExplanationOfBenefit at all: every measure is empty because nothing was sent, not because no one was
     # prescribed opioids (a payer's export asked without claims, or a download that lost the fills).
     patients_without_medication_data: int = 0
