@@ -119,6 +119,24 @@ def test_a_line_that_looks_like_an_object_but_is_no_json_is_named_by_its_line(tm
     assert quality["malformed_lines_named"] == {"MedicationDispense.ndjson line 2: not JSON": 1}
 
 
+def test_a_json_line_that_is_no_fhir_resource_is_a_malformed_line_named_by_its_line(tmp_path, capsys):
+    """A fill whose resourceType an extract tool left out (a Patient line missing its type, a bare array): json.loads
+    reads each, but no FHIR resource is there to read, so each is a malformed line, named, and the status is 4. They
+    were counted as resources of an unread type "(none)", with status 0: a fill dropped with no line to find it by."""
+    folder = tmp_path / "in"
+    write_export(folder, [*directory(), patient("A", gp="Practitioner/pcp1")])
+    fills = [json.dumps(f) for f in quarter_of_methadone("A")]
+    untyped = dispense("A-3", "A", METHADONE_10, "2026-03-06", 90, 30, "er-doc", "ph1")
+    del untyped["resourceType"]
+    lines = [fills[0], json.dumps(untyped), "[1, 2, 3]", json.dumps({"resourceType": 7, "id": "x"}), fills[1]]
+    (folder / "MedicationDispense.ndjson").write_text("\n".join(lines) + "\n")
+    code, out, quality = run(folder, capsys)
+    why = "not a FHIR resource (no resourceType)"
+    assert quality["malformed_lines_named"] == {f"MedicationDispense.ndjson line {n}: {why}": 1 for n in (2, 3, 4)}
+    assert quality["malformed_lines"] == 3 and quality["unexpected_resource_types"] == {}
+    assert code == 4 and f"MedicationDispense.ndjson line 2: {why}" in out[-1]
+
+
 def test_a_line_of_text_in_a_clean_gzip_file_is_named_by_its_line(tmp_path, capsys):
     """A gzip file whose chunks are all UTF-8: the fast reading never looks at a line alone, yet an HTML error page
     pasted into the middle of it (a proxy's answer saved as data) is named where it is."""

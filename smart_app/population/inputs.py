@@ -593,7 +593,7 @@ class _Reader:
                 self._drop(number, "not UTF-8")
                 continue
             if _not_json(line, text):
-                self._name(number, "not JSON")
+                self._name(number, _why_malformed(text))
             kept.append(line)
         return kept
 
@@ -677,6 +677,18 @@ def _not_json(line: bytes, text: str) -> bool:
     return line_keys(body) is None
 
 
+NO_RESOURCE = "not a FHIR resource (no resourceType)"
+
+
+def _why_malformed(text: str) -> str:
+    """Why a line the engines count as malformed (`line_keys` gave None) is: no JSON, or JSON that is no resource."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return "not JSON"
+    return NO_RESOURCE
+
+
 def _engines_find_malformed(text: str) -> bool:
     """Whether the engines count a malformed line in this line of text, judged as they judge it (`line_keys`): each
     piece they read of it (they split it at a carriage return too) that is not blank and is no JSON."""
@@ -711,7 +723,7 @@ def _malformed_lines(path: Path, wanted: int = NAMED_LINES_PER_FILE) -> list[str
                     named.append(f"line {number:,}: not UTF-8")
                     continue
                 if _engines_find_malformed(text):
-                    named.append(f"line {number:,}: not JSON")
+                    named.append(f"line {number:,}: {_why_malformed(text)}")
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
             pass  # the damage is named as the file's (input_files_not_read); the lines before it are named
     return named

@@ -34,10 +34,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def line_keys(line: str) -> str | None:
     """What both engines' SQL reads of an NDJSON line, decided by the parser the evaluator uses (json.loads): None
-    when the line is not JSON, else a JSON array of its resourceType, id, patient reference and Medication
-    reference (each "" unless it is text: Spark reads a JSON null in an array as the text "null"); and, only for a
-    Patient that states a replacement (guideline.population.links), a fifth: those (old, new) pairs as JSON text
-    ("" when none can be read), and a sixth when a replacement link cannot be read: why, each, as JSON text.
+    when the line is not JSON or no FHIR resource (not an object, or no resourceType as text), else a JSON array of
+    its resourceType, id, patient reference and Medication reference (each "" unless it is text: Spark reads a JSON
+    null in an array as the text "null"); and, only for a Patient that states a replacement
+    (guideline.population.links), a fifth: those (old, new) pairs as JSON text ("" when none can be read), and a
+    sixth when a replacement link cannot be read: why, each, as JSON text.
 
     DuckDB's and Spark's own JSON readers disagree with each other and with json.loads on malformed lines (NaN,
     trailing text, trailing commas, single quotes, raw control characters, lone surrogates), so letting each engine
@@ -48,8 +49,11 @@ def line_keys(line: str) -> str | None:
         resource = json.loads(line)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(resource, dict):
-        return '["","","",""]'
+    # JSON that is no FHIR resource (an array, an object with no resourceType as text) is malformed too: read as a
+    # resource of no type, it was dropped with only a "(none)" count, and the line that lost a fill was never named.
+    kind = _plain_text(resource.get("resourceType")) if isinstance(resource, dict) else None
+    if not kind:
+        return None
     patient = next(
         (
             reference
@@ -61,7 +65,6 @@ def line_keys(line: str) -> str | None:
     # R4's medicationReference, else the reference R5's `medication` (a CodeableReference) holds.
     named = resource.get("medicationReference") or as_dict(resource.get("medication")).get("reference")
     medication = _plain_text(as_dict(named).get("reference"))
-    kind = _plain_text(resource.get("resourceType"))
     keys = [kind, _plain_text(resource.get("id")), patient, medication]
     # Only the few linked Patients carry these: the engines collect them to build the one merge map of the run, and
     # to name the links it could not read (read_links only ever passes ids UTF-8 can write).
