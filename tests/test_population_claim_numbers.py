@@ -90,14 +90,15 @@ def test_a_patient_left_out_of_the_measures_is_not_named() -> None:
 # threads call it).
 
 
-def test_the_review_writes_the_count_and_its_summary_names_it(tmp_path: Path) -> None:
+def test_the_review_writes_the_count_by_patient_and_its_summary_counts_it(tmp_path: Path) -> None:
     write_export(tmp_path / "in", numbered_apart_export())
     summary = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, CONFIG, workers=1)
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert quality[KEY] == {"m1": 1}
     (line,) = [line for line in quality_lines(quality) if line.key == KEY]
     assert line.kind == "problem" and line.count == 1
-    assert line.text.startswith("1 ") and "claim number" in line.text and "m1 1" in line.text
+    assert line.text.startswith("1 ") and "claim number" in line.text and "m1" not in line.text  # printed: no ids
+    assert line.text.endswith("(by patient in data-quality.json)")
     assert KEY in {count.key for count in COUNTS}
     (said,) = [line for line in summary if line.startswith("data quality: ")]
     assert line.text in said

@@ -153,8 +153,9 @@ def test_a_replaced_record_is_read_as_its_newest_record(tmp_path: Path) -> None:
     assert quality["linked_patients"] == MERGE_NAMED
     assert quality["linked_patients_not_merged"] == 2
     summary = next(line for line in lines if line.startswith("data quality: "))
-    assert "3 patient records replaced by another record: C1 → C2 not merged" in summary
-    assert "OLD → NEW merged" in summary
+    # Patient ids (member ids, in a payer's export) are never printed: the summary counts, data-quality.json names.
+    assert "3 patient records replaced by another record (by patient in data-quality.json)" in summary
+    assert "OLD → NEW" not in summary and "C1" not in summary
     assert "2 patient records replaced by another record but not merged" in summary
 
 
@@ -247,5 +248,6 @@ def test_links_that_cannot_be_read_are_named_and_the_rest_still_merge(tmp_path: 
     assert quality["patient_links_not_read"] == UNREAD_NAMED
     summary = next(line for line in lines if line.startswith("data quality: "))
     assert (
-        "3 replacement links between Patient records that could not be read (not merged): Patient.ndjson: " in summary
+        "3 replacement links between Patient records that could not be read (not merged) "
+        "(by patient in data-quality.json)" in summary
     )

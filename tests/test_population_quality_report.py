@@ -175,3 +175,22 @@ def test_a_value_that_is_no_count_is_not_read_as_one():
         Quality.from_json({"fills_in_a_newer_shape": "many"})
     with pytest.raises(ValueError, match="fills_without_date"):
         Quality.from_json({"fills_without_date": {"2026": 1}})
+
+
+def test_counts_by_patient_are_never_named_by_patient_in_the_summary_or_on_the_dashboard():
+    """The summary is printed (a scheduler logs it) and the dashboard shows the same lines: a count kept by patient
+    (BCDA's Patient ids are beneficiary ids) gives its number there, and its patients only in data-quality.json, in
+    the output folder. The summary printed "possible hospice care not counted (-19990000000123 2)"."""
+    quality = Quality()
+    quality.hospice_not_counted["-19990000000123"] += 2
+    quality.claim_fills_told_apart_by_number["-19990000000456"] += 1
+    quality.linked_patients["-19990000000789 → -19990000000790 merged"] += 1
+    quality.patient_links_not_read["Patient.ndjson: Patient -19990000000791: a link names no Patient"] += 1
+    lines = quality.summary_lines()
+    shown = [line.text for line in quality_lines(quality.to_json())]
+    assert lines == [line for line in shown if not line.startswith("0 ")]
+    for ident in ("123", "456", "789", "790", "791"):
+        assert not any(f"-19990000000{ident}" in line for line in lines), ident
+    assert any(line.startswith("2 possible hospice care not counted") for line in lines)
+    assert all(line.endswith("(by patient in data-quality.json)") for line in lines), lines
+    assert quality.to_json()["hospice_not_counted"] == {"-19990000000123": 2}

@@ -303,6 +303,9 @@ class Count:
     numerators: tuple[str, ...] = ()
     breakdown: str | None = None  # another key whose {name: count} is shown with this count (and not on its own)
     names_only: bool = False  # a {name: 1} listing: its names are shown without their counts ("a.ndjson: why")
+    # Its names are patients (their ids: in a payer's export often member or beneficiary ids): the summary, which is
+    # printed and logged, and the dashboard give the count alone; data-quality.json, in the output folder, names them.
+    by_patient: bool = False
 
 
 # Every count a run writes, in the order the summary gives them. A count added to Quality without its words here is
@@ -407,6 +410,7 @@ COUNTS: tuple[Count, ...] = (
             "possible hospice care not counted (status unknown, on hold or stopped, or a place named hospice only; "
             "patients still in the measures)"
         ),
+        by_patient=True,
     ),
     Count("claims_replaced", "claims replaced by a later claim in the export (the later one was read)", kind="note"),
     Count("fills_reversed", "fills cancelled by a reversal (neither counted)", kind="note"),
@@ -424,6 +428,7 @@ COUNTS: tuple[Count, ...] = (
         "claim_fills_told_apart_by_number",
         "same-day pharmacy claims alike but for their claim numbers, counted as separate fills (ask the payer "
         "whether one rebills the other)",
+        by_patient=True,
     ),
     # Left out by the measures' definition (PQA counts no opioid cough and cold product), so no rate is lowered.
     Count("cough_cold_opioid_fills", "fills of opioid cough and cold medicines (no pain-opioid fill)", kind="note"),
@@ -461,6 +466,7 @@ COUNTS: tuple[Count, ...] = (
         "patient records replaced by another record",
         kind="note",
         names_only=True,
+        by_patient=True,
     ),
     # Read apart, the pair may be missing from OHD or AMO and the new id counted as a new start (IOP).
     Count(
@@ -475,6 +481,7 @@ COUNTS: tuple[Count, ...] = (
         denominators=EVERY,
         numerators=EVERY,
         names_only=True,
+        by_patient=True,
     ),
     Count(
         "patients_without_patient_resource",
@@ -537,6 +544,8 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, (int, dict, list)) and not isinstance(value, bool)
 
 
+# Where a count kept by patient names them (see Count.by_patient).
+BY_PATIENT = "by patient in data-quality.json"
 # After a count no entry of COUNTS knows (a newer version's): its key is all this version can say of it.
 UNKNOWN_WORDS = "a count this version of PainPlan does not know"
 
@@ -550,6 +559,8 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
         detail, keys = _by_count(report[known.breakdown]), (key, known.breakdown)
     if known.names_only and isinstance(value, dict):
         detail = "; ".join(sorted(str(name) for name in value))
+    if known.by_patient:
+        detail = ""
     words = known.words
     if key == "lookback_not_reached" and "medication_data_from" in report:
         keys = (key, "medication_data_from")  # a day, no count: shown with the count it dates
@@ -557,6 +568,8 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
             words = f"{known.words} (dated {report['medication_data_from']})"
     text = f"{count} {words}" + (f": {detail}" if count and detail and known.names_only else "")
     text += f" ({detail})" if count and detail and not known.names_only else ""
+    if known.by_patient and count:
+        text += f" ({BY_PATIENT})"
     if key not in _BY_KEY:
         text += f" — {UNKNOWN_WORDS}"
     return QualityLine(key, keys, count, text, known.kind, known.denominators, known.numerators)
