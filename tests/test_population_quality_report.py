@@ -194,3 +194,22 @@ def test_counts_by_patient_are_never_named_by_patient_in_the_summary_or_on_the_d
     assert any(line.startswith("2 possible hospice care not counted") for line in lines)
     assert all(line.endswith("(by patient in data-quality.json)") for line in lines), lines
     assert quality.to_json()["hospice_not_counted"] == {"-19990000000123": 2}
+
+
+def test_lines_named_by_number_are_listed_in_file_order():
+    """ "Patient.ndjson line 12" came before "line 7" (text order) in data-quality.json and the summary, so a site
+    reading down the list jumped about the file; numbers (with their thousands commas) now sort as numbers."""
+    quality = Quality()
+    for line in ("line 12: not JSON", "line 1,234: not UTF-8", "line 7: not JSON", "line 200: not JSON"):
+        quality.malformed_lines_named[f"Patient.ndjson {line}"] += 1
+    quality.malformed_lines_named["MedicationDispense.ndjson line 3: not JSON"] += 1
+    order = [
+        "MedicationDispense.ndjson line 3: not JSON",
+        "Patient.ndjson line 7: not JSON",
+        "Patient.ndjson line 12: not JSON",
+        "Patient.ndjson line 200: not JSON",
+        "Patient.ndjson line 1,234: not UTF-8",
+    ]
+    assert list(quality.to_json()["malformed_lines_named"]) == order
+    (line,) = [line for line in quality_lines(quality.to_json()) if line.key == "malformed_lines_named"]
+    assert line.text.endswith(": " + "; ".join(order))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -179,7 +180,7 @@ class Quality:
                 {"system": system, "code": code, "text": text, "count": count}
                 for (system, code, text), count in sorted(value.items(), key=lambda item: (-item[1], item[0]))
             ]
-        return dict(sorted(value.items())) if isinstance(value, Counter) else value
+        return dict(sorted(value.items(), key=lambda item: in_order(item[0]))) if isinstance(value, Counter) else value
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Quality:
@@ -270,6 +271,21 @@ def _added(name: str, mine: Any, theirs: Any) -> Any:
     )
 
 
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+")
+
+
+def in_order(name: Any) -> tuple[tuple[int, str, int], ...]:
+    """A name's place in a listing: its text, with each number in it ("line 1,234") taken as the number, so lines
+    named by number are listed in file order ("line 7" before "line 12")."""
+    text = str(name)
+    parts: list[tuple[int, str, int]] = []
+    end = 0
+    for match in _NUMBER.finditer(text):
+        parts += [(0, text[end : match.start()], 0), (1, "", int(match.group().replace(",", "")))]
+        end = match.end()
+    return (*parts, (0, text[end:], 0))
+
+
 def _item_key(item: Mapping[str, Any]) -> str:
     """What an item counts: everything but its count."""
     return json.dumps({key: value for key, value in item.items() if key != "count"}, sort_keys=True, default=str)
@@ -278,7 +294,7 @@ def _item_key(item: Mapping[str, Any]) -> str:
 def _written_unknown(value: Any) -> Any:
     """An unknown count as data-quality.json writes it: a {name: count} by name, items the most counted first."""
     if isinstance(value, Counter):
-        return dict(sorted(value.items()))
+        return dict(sorted(value.items(), key=lambda item: in_order(item[0])))
     if isinstance(value, list):
         return [dict(item) for item in sorted(value, key=lambda item: (-item["count"], _item_key(item)))]
     return value
@@ -558,7 +574,7 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
     if known.breakdown and isinstance(report.get(known.breakdown), dict):
         detail, keys = _by_count(report[known.breakdown]), (key, known.breakdown)
     if known.names_only and isinstance(value, dict):
-        detail = "; ".join(sorted(str(name) for name in value))
+        detail = "; ".join(sorted((str(name) for name in value), key=in_order))
     if known.by_patient:
         detail = ""
     words = known.words
