@@ -27,8 +27,9 @@ def _no_space() -> OSError:
 
 
 class _FillingFile:
-    """A file written on a disk with `room` bytes left (None: room enough): a write past it fails as a full disk's
-    does, having written nothing; `close_fails` loses the last write, as a buffered tail lost on close."""
+    """A file written on a disk with `room` bytes left (None: room enough): a write past it fills the room, as a
+    full disk's does, then fails, leaving a torn last line; `close_fails` loses the last write, as a buffered tail
+    lost on close."""
 
     def __init__(self, path: str, room: int | None, close_fails: bool) -> None:
         self.handle = open(path, "wb")  # noqa: SIM115 - closed by close()
@@ -38,6 +39,8 @@ class _FillingFile:
 
     def write(self, data: bytes) -> int:
         if self.room is not None and len(data) > self.room:
+            self.handle.write(bytes(data[: self.room]))
+            self.room = 0
             raise _no_space()
         if self.room is not None:
             self.room -= len(data)
@@ -186,6 +189,8 @@ def test_a_damaged_gzip_file_whose_copy_cannot_be_written_whole_is_named_and_exi
     assert list(quality["input_files_not_read"]) == [named]
     assert code == 3 and named in lines[-1] and lines[-1].startswith("not read (exit status 3): 1 input file")
     assert quality["resources_by_type"].get("Patient", 0) < 3000
+    # The copy ends at a whole line: its torn tail is no malformed line of the file's; only the Peña line is.
+    assert quality["malformed_lines_by_file"] == ({"Patient-0.ndjson.gz": 1} if said == WRITTEN else {})
 
 
 def test_a_cut_off_gzip_file_whose_copy_cannot_be_written_is_named_for_both(tmp_path, monkeypatch, capsys):

@@ -393,7 +393,10 @@ def _read_through(path: Path, copy: Path) -> _Read:
         except _CopyNotWritten as error:  # beginning the copy at the damage, or finishing it, failed too
             if not unwritten:
                 reader.found.cut = f"{why}; {error.words()}" if why else f"read in part: {error.words()}"
+            unwritten = True
             reader.close_quietly()
+        if unwritten and reader.found.copied:
+            _whole_lines_only(copy)
         if reader.found.cut and not reader.found.copied:
             # Damaged, and its copy could not even be created: the engines cannot read the file itself (they stop
             # at its damage), so they read none of it, and it is named as not read.
@@ -587,10 +590,10 @@ class _Reader:
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
+                self._drop(number, "not UTF-8")  # counted first: beginning the copy may fail (a full disk)
                 if self.out is None:  # the lines kept so far are the copy's last lines before the damage
                     self._begin_copy(sum(len(k) + 1 for k in kept))
                     kept = []
-                self._drop(number, "not UTF-8")
                 continue
             if _not_json(line, text):
                 self._name(number, _why_malformed(text))
@@ -641,12 +644,37 @@ class _Reader:
             out.close()
 
     def close_quietly(self) -> None:
-        """The copy closed after a write failed: what it holds is what the engines read (the file is named)."""
+        """The copy closed after a write failed: what it holds is what the engines read (the file is named; its
+        torn last line is cut off by `_whole_lines_only`)."""
         self.spooling = False
         if self.out is not None:
             out, self.out = self.out, None
-            with contextlib.suppress(_CopyNotWritten):  # its last bytes are lost: a torn last line is malformed
+            with contextlib.suppress(_CopyNotWritten):
                 out.close()
+
+
+def _whole_lines_only(path: Path) -> None:
+    """A copy cut back to its last line break: a write that failed may have left part of a line, which the engines
+    would count as a malformed line the file does not have. (Cutting a file frees room; it needs none.)"""
+    try:
+        descriptor = os.open(path, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        size = end = os.fstat(descriptor).st_size
+        while end > 0:  # backwards, a block at a time: a torn line may be megabytes long
+            start = max(0, end - _SNIFF_BYTES)
+            found = os.pread(descriptor, end - start, start).rfind(b"\n")
+            if found >= 0:
+                end = start + found + 1
+                break
+            end = start
+        if end < size:
+            os.ftruncate(descriptor, end)
+    except OSError:
+        pass  # left as it is: its torn line is then counted as malformed, in a file already named
+    finally:
+        os.close(descriptor)
 
 
 def _readable(head: bytes, chunk: bytes, start: int, last: int) -> bool:
