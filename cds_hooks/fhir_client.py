@@ -565,7 +565,8 @@ class PlainPage(PageFacts):
 
 def plain_page(payload: Any, server: str | None = None) -> PlainPage | None:
     """The page when it is a Bundle every entry of which is plain, as a clean Epic or HAPI searchset is: an object
-    holding a resource object that is neither an OperationOutcome nor a Bundle, and no batch response. Then
+    holding a resource object that has a resourceType and is neither an OperationOutcome nor a Bundle, and no batch
+    response (a resourceType of null is how the pool marks an item it names, which `named_where` must see). Then
     `resources_of` finds these resources and no error, `_scan` no issue and no nested search, and the matches are
     counted here in the same pass; None for any other answer, which is read in full. Run on every prefetched search,
     it walks the entries once where `resources_of` and `search_problem` walked them three times. With the EHR's
@@ -588,7 +589,7 @@ def plain_page(payload: Any, server: str | None = None) -> PlainPage | None:
         if type(resource) is not dict or not resource:
             return None
         kind = resource.get("resourceType")
-        if kind == "OperationOutcome" or kind == "Bundle":
+        if kind is None or kind == "OperationOutcome" or kind == "Bundle":
             return None
         search = entry.get("search")
         if type(search) is not dict or search.get("mode") not in _NOT_MATCHES:  # as _scan counts them

@@ -141,8 +141,11 @@ def gather(
                 obtained = True
                 continue
             plain = plain_page(value, server) if "?" in template else None  # a clean searchset: read in one pass
-            found, error = (plain.resources, None) if plain is not None else resources_of(value, server)
-            found = named_where(found, f"in the prefetch: {_label(key)}")  # a failed batch answer says its search
+            if plain is not None:  # every resource typed: no item the pool names, so no pass of named_where over it
+                found, error = plain.resources, None
+            else:
+                found, error = resources_of(value, server)
+                found = named_where(found, f"in the prefetch: {_label(key)}")  # a failed batch answer says its search
             if error is None and "?" in template and not found and isinstance(value, dict):
                 # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
                 # empty search with a warning is no "nothing on record" here either.

@@ -12,7 +12,7 @@ from cds_support import FHIR, full_prefetch, hook_request, oxycodone_draft
 
 from cds_hooks.gather import MEDICATIONS, gather
 from cds_hooks.request import parse_hook_request
-from cds_hooks.services import templates
+from cds_hooks.services import PREFETCH_LABELS, templates
 from guideline.config import GuidelineConfig
 from guideline.record import build_record
 
@@ -151,3 +151,16 @@ def test_gathered_resources_are_plain_so_the_record_takes_them_without_a_second_
         for pooled in (True, False)
     ]
     assert built[0] == built[1] and built[0].problems and built[0].orders
+
+
+def test_an_item_the_pool_names_in_a_clean_search_page_still_says_which_search_it_came_from():
+    """A clean Epic searchset read in one pass (`plain_page`) with one resource whose resourceType is null, marked as
+    the pool marks an item it names: the card must still say which prefetch search held it."""
+    unreadable = {"resourceType": None, "id": "mr-9", "painplan:unreadable": "a resource with no type"}
+    prefetch = with_active(by_reference("mr-1", "Medication/m1"))
+    prefetch["medsActive"]["entry"].append({"fullUrl": f"{FHIR}/MedicationRequest/mr-9", "resource": unreadable})
+    data = run(hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    where = f"in the prefetch: {PREFETCH_LABELS['medsActive']}"
+    assert [r for r in data.resources if r.get("id") == "mr-9"] == [
+        {**unreadable, "painplan:unreadable": f"a resource with no type ({where})"}
+    ]

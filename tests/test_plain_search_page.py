@@ -92,6 +92,10 @@ NOT_PLAIN = {
     "an entry that is not an object": searchset(["MedicationRequest/o1"]),
     "entries that are not a list": {"resourceType": "Bundle", "type": "searchset", "entry": entry(order("o1"))},
     "a single resource, no Bundle": order("o1"),
+    # What the pool marks as an item it names (`named_where` says which search it came from): left to that reading.
+    "a resource whose resourceType is null": searchset(
+        {"fullUrl": f"{FHIR}/MedicationRequest/o1", "resource": {**order("o1"), "resourceType": None}}
+    ),
 }
 
 
