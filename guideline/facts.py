@@ -280,7 +280,7 @@ class Facts:
 
     @cached_property
     def active_orders(self) -> tuple[MedOrder, ...]:
-        return order_rules.active_orders(self.record.orders, self.supply, self.today, self.config)
+        return order_rules.active_orders(self.record.orders, self.supply, self.today, self.config, self.drug_key)
 
     def current_in(self, set_name: str) -> tuple[MedOrder, ...]:
         """Drafts and current active orders whose medication is in a set (3.4); deduplicated by the record."""

@@ -8,9 +8,8 @@ from dataclasses import replace
 from datetime import date
 
 from guideline.mme import MmeSummary, OrderMme, counted_total
-from guideline.orders import starts_after, stated_start
+from guideline.orders import is_product, starts_after, stated_start
 from guideline.record import MedOrder
-from guideline.renewals import is_product
 
 NOT_STARTED = "not-started"  # the reason of an opioid order listed beside the total because it begins after today
 SERIES = "series"  # the reason of a draft of a staggered series being signed that another of the series stands for

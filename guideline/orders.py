@@ -13,7 +13,7 @@ from guideline.fhirdata import (
     Concept,
     last_possible_day,
 )
-from guideline.identifiers import actor_key, comparable
+from guideline.identifiers import actor_key, comparable, on_two_servers
 from guideline.memo import IdentityTables
 from guideline.record import MedOrder, ServiceRequest
 from guideline.record.pool import order_keys
@@ -260,6 +260,16 @@ def supply_end(order: MedOrder, supply: Supply, start: date | None = None) -> da
     return max(candidates) if candidates else None
 
 
+def worked_out_end(order: MedOrder, supply: Supply, start: date | None) -> date | None:
+    """The end of the supply worked out from the order (start + supply days, any bounds end), its validity end left
+    out; None when its supply days are unknown (then the validity end is the only end it gives)."""
+    if start is None or supply.total_days is None:
+        return None
+    ends = [start + day_span(math.ceil(supply.total_days))]
+    ends.extend(local_date(ds.repeat.bounds_end) for ds in order.dosages if ds.repeat)
+    return max(end for end in ends if end is not None)
+
+
 def stated_end(order: MedOrder) -> date | None:
     """The latest end the order itself states: its validity period's, or any instruction's boundsPeriod's."""
     ends = [local_date(order.dispense.validity_end)]
@@ -299,8 +309,10 @@ def active_orders(
     supply_of: Callable[[MedOrder], Supply],
     today: date,
     config: GuidelineConfig,
+    key: Callable[[MedOrder], str] | None = None,
 ) -> tuple[MedOrder, ...]:
-    """Active, real, ambulatory, current EHR orders that no draft, and no other such order, replaces (3.2, 3.3)."""
+    """Active, real, ambulatory, current EHR orders that no draft, and no other such order, replaces (3.2, 3.3); with
+    the same-drug `key`, none a later prescription of its staggered series has taken over (`expired_in_series`)."""
     orders = tuple(orders)
     current = [
         o
@@ -312,7 +324,39 @@ def active_orders(
         and is_current(o, supply_of(o), today, config)
     ]
     replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
-    return tuple(o for o in current if o.located not in replaced)
+    expired = expired_in_series(current, supply_of, today, key) if key is not None else set()
+    return tuple(o for o in current if o.located not in replaced and id(o) not in expired)
+
+
+def expired_in_series(
+    current: Iterable[MedOrder], supply_of: Callable[[MedOrder], Supply], today: date, key: Callable[[MedOrder], str]
+) -> set[int]:
+    """The current orders (by id()) that only their validity end keeps current, and that a later prescription of
+    theirs has taken over: one of the same recognised product (`is_product`), by the same prescriber
+    (`one_prescriber`), begun after them and by today. In such a staggered series the validity end is the
+    prescription's expiry (Epic sends it months after the start), not supply: read as supply, the first of three
+    30-day prescriptions counted beside the second on day 35. Their supply must be worked out (`worked_out_end`)."""
+    current = tuple(current)
+    expired: set[int] = set()
+    for order in current:
+        if order.dispense.validity_end is None:
+            continue
+        start = possible_start(order, today)
+        end = worked_out_end(order, supply_of(order), start)
+        if start is None or end is None or end >= today:
+            continue  # its own supply still reaches today, or cannot be worked out: the general rule stands
+        product = key(order)
+        if not is_product(product):
+            continue
+        if any(
+            later is not order
+            and one_prescriber(order, later)
+            and (possible_start(later, today) or start) > start
+            and key(later) == product
+            for later in current
+        ):
+            expired.add(id(order))
+    return expired
 
 
 def later_orders(orders: Iterable[MedOrder], today: date, config: GuidelineConfig) -> tuple[MedOrder, ...]:
@@ -437,6 +481,24 @@ def orders_by_ref(real_orders: Iterable[MedOrder]) -> dict[str | None, MedOrder]
     for order in real_orders:
         found.setdefault(order.located, order)
     return found
+
+
+# Same-drug keys of a recognised product (an RxNorm product, or opioid strengths and form): a key made of codes or
+# a name alone is too loose to say two orders are one prescription.
+_PRODUCT_KEYS = ("rxnorm:", "strengths:")
+
+
+def is_product(key: str) -> bool:
+    """Whether a same-drug key names a recognised product: the evidence two orders are one prescription needs."""
+    return key.startswith(_PRODUCT_KEYS)
+
+
+def one_prescriber(first: MedOrder, second: MedOrder) -> bool:
+    """Both orders name their prescriber, the same way, and it is the same one: the evidence an unlinked reorder
+    needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may. Nor are two
+    servers' references (`identifiers.on_two_servers`): the EHR's order is no reorder of an HIE's."""
+    mine, theirs = first.requester, second.requester
+    return bool(mine and theirs) and not on_two_servers(mine or "", theirs or "") and same_prescriber(first, second)
 
 
 def same_prescriber(first: MedOrder, second: MedOrder) -> bool:

@@ -8,9 +8,8 @@ from datetime import date
 from typing import Literal
 
 from guideline.fills import FillMme
-from guideline.identifiers import on_two_servers
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
-from guideline.orders import same_prescriber
+from guideline.orders import is_product, one_prescriber, stated_start
 from guideline.record import Dispense, MedOrder
 from guideline.timeutil import local_date
 
@@ -20,14 +19,6 @@ RENEWAL = "renewal"  # the draft, whose dose the current order's larger one stan
 # stands for: the fill is counted, not a current order, and the words say so.
 REORDER = "reorder"
 RENEWAL_REASONS = frozenset({RENEWED, RENEWAL, REORDER})
-# Same-drug keys of a recognised product (an RxNorm product, or opioid strengths and form): a key made of codes or
-# a name alone is too loose to say two orders are one prescription.
-_PRODUCT_KEYS = ("rxnorm:", "strengths:")
-
-
-def is_product(key: str) -> bool:
-    """Whether a same-drug key names a recognised product: the evidence two orders are one prescription needs."""
-    return key.startswith(_PRODUCT_KEYS)
 
 
 @dataclass(frozen=True)
@@ -146,17 +137,10 @@ def _with_words(summary: MmeSummary, words: dict[int, str]) -> MmeSummary:
     return replace(summary, orders=tuple(results))
 
 
-def one_prescriber(first: MedOrder, second: MedOrder) -> bool:
-    """Both orders name their prescriber, the same way, and it is the same one: the evidence an unlinked reorder
-    needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may. Nor are two
-    servers' references (`identifiers.on_two_servers`): the EHR's order is no reorder of an HIE's."""
-    mine, theirs = first.requester, second.requester
-    return bool(mine and theirs) and not on_two_servers(mine or "", theirs or "") and same_prescriber(first, second)
-
-
 def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:
     """Whether a signed order with no priorPrescription reads as the reorder of an earlier one: the same recognised
-    product, by the same prescriber, written on a later day, the newer naming no priorPrescription."""
+    product, by the same prescriber, written (or begun: a staggered series) on a later day, the newer naming no
+    priorPrescription."""
     product = key(renewal)
     return (
         renewal is not earlier
@@ -167,13 +151,17 @@ def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], st
         and is_product(product)
         and key(earlier) == product
         and one_prescriber(renewal, earlier)
-        and _written(earlier) < _written(renewal)
+        and _dated(earlier) < _dated(renewal)
     )
 
 
-def _written(order: MedOrder) -> date:
-    """The day an order was written; undated, the earliest day (then never read as the later of two)."""
-    return local_date(order.authored_on) or date.min
+def _dated(order: MedOrder) -> date:
+    """The day an order was written, or the day it begins when later (`stated_start`: the prescriptions of a
+    staggered series are written on one day, each filled from its own); undated, the earliest day (then never read
+    as the later of two)."""
+    written = local_date(order.authored_on) or date.min
+    begins = stated_start(order)
+    return max(written, begins) if begins is not None else written
 
 
 @dataclass(frozen=True)

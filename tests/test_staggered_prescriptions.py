@@ -35,12 +35,14 @@ def epic_oxycodone(
     authored: str,
     *,
     starts: str | None = None,
+    ends: str | None = None,
     bounds_start: str | None = None,
     tablets: int = 1,
     prior: str | None = None,
 ) -> dict[str, Any]:
     """Epic's outpatient e-prescription: oxycodone 10 mg, `tablets` every 6 hours (60 MME a day a tablet), #120 a
-    tablet for 30 days, "do not fill before" `starts` (validityPeriod.start) or instructions from `bounds_start`."""
+    tablet for 30 days, "do not fill before" `starts` (validityPeriod.start) or instructions from `bounds_start`;
+    `ends` is the prescription's expiry (validityPeriod.end, which Epic sends months after the start)."""
     repeat: dict[str, Any] = {"frequency": 1, "period": 6, "periodUnit": "h"}
     if bounds_start:
         repeat["boundsPeriod"] = {"start": bounds_start}
@@ -85,6 +87,8 @@ def epic_oxycodone(
     }
     if starts:
         order["dispenseRequest"]["validityPeriod"] = {"start": starts}
+    if ends:
+        order["dispenseRequest"].setdefault("validityPeriod", {})["end"] = ends
     if prior:
         order["priorPrescription"] = {"reference": f"MedicationRequest/{prior}", "display": "oxyCODONE 10 mg"}
     return order
@@ -244,6 +248,71 @@ def test_a_signed_renewal_that_starts_later_leaves_todays_order_counted() -> Non
     evaluation = run("patient-view", resources=[medication(), current, renewal])
     assert evaluation.facts.mme.total == Decimal(60)
     assert [r.reason_text for r in evaluation.facts.mme.excluded_orders] == [starts_note(10)]
+
+
+# -- a validity end is the prescription's expiry ---------------------------------------------------------------------
+
+
+def expiring(written: int, valid_days: int = 90) -> list[dict[str, Any]]:
+    """`staggered`, as Epic sends it: each prescription also expires `valid_days` after its earliest fill date."""
+    return [
+        epic_oxycodone(
+            f"eOxy.{n + 1}", day(written), starts=day(written + 30 * n), ends=day(written + 30 * n + valid_days)
+        )
+        for n in range(3)
+    ]
+
+
+def test_an_expiry_after_the_supply_does_not_keep_the_first_of_a_series_current() -> None:
+    # Day 35 of the series: the first prescription's 30 days ended on day 30, the second began then. The first's
+    # validity end (day 90) is when it may no longer be filled, not supply: read as supply, both counted (120).
+    evaluation = run("patient-view", resources=[medication(), *expiring(-35)])
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert [o.id for o in evaluation.facts.current_opioids] == ["eOxy.2"]
+    high = card(evaluation, "high-mme")
+    assert high is not None and high.indicator == "warning" and "60.0 MME/day" in high.summary
+    assert starts_note(25) in high.detail
+
+
+def test_the_plan_page_and_painplan_mme_read_the_series_the_same_way() -> None:
+    evaluation = run("patient-view", resources=[medication(), *expiring(-35)])
+    assert mme_now(evaluation.facts).total == Decimal(60)
+    config = GuidelineConfig.from_mapping()
+    data = {"resourceType": "Bundle", "entry": [{"resource": r} for r in (medication(), *expiring(-35))]}
+    report = mme_report(data, config, load_terminology(config), TODAY)
+    assert report["current_total_mme"] == 60.0
+    assert [line["current"] for line in report["orders"]] == [False, True, False]
+
+
+def test_a_fill_of_the_first_still_supplying_is_one_regimen_with_the_second() -> None:
+    # The first filled late, on day 10: its 30 days last to day 39. On day 35 the patient holds that supply; the
+    # second, begun on day 30, is not filled yet. One regimen: 60, not the fill beside the second order.
+    resources = [medication(), *expiring(-35), fill("eOxy.1", day(-25))]
+    evaluation = run("patient-view", resources=resources)
+    assert evaluation.facts.mme.total == Decimal(60)
+
+
+def test_a_lone_prescription_is_still_current_to_its_validity_end() -> None:
+    # The general rule stands where no later prescription of the series has begun: an order current to its end.
+    evaluation = run("patient-view", resources=[medication(), expiring(-35)[0]])
+    assert evaluation.facts.mme.total == Decimal(60)
+
+
+def test_another_prescribers_later_prescription_does_not_end_the_first() -> None:
+    # Not one series: a second prescriber's oxycodone begun on day 30 runs beside the first, both counted.
+    first, second, _ = expiring(-35)
+    second["requester"] = {"reference": "Practitioner/eDrB", "display": "Baker, Bo, MD"}
+    evaluation = run("patient-view", resources=[medication(), first, second])
+    assert evaluation.facts.mme.total == Decimal(120)
+
+
+def test_a_later_prescription_begun_while_the_first_still_supplies_adds() -> None:
+    # A second prescription fillable from day 20 while the first's own 30 days last: not read as the series'
+    # next (its supply is worked out and still reaches today), so both count, as two prescriptions may.
+    first = epic_oxycodone("eOxy.1", day(-25), starts=day(-25), ends=day(65))
+    second = epic_oxycodone("eOxy.2", day(-25), starts=day(-5), ends=day(85))
+    evaluation = run("patient-view", resources=[medication(), first, second])
+    assert evaluation.facts.mme.total == Decimal(120)
 
 
 # -- the HTTP face ---------------------------------------------------------------------------------------------------
