@@ -147,7 +147,9 @@ def _named_dated_only(display: str, kind: str, ident: str | None, written: str) 
     return named_item(display, kind, ident, f"{written} only")
 
 
-def remembered_intervals(terms: Terminology, config: GuidelineConfig) -> Callable[[MedOrder], Interval | None]:
+def remembered_intervals(
+    terms: Terminology, config: GuidelineConfig, today: date
+) -> Callable[[MedOrder], Interval | None]:
     """An order's supply interval (5.1), worked out once per call and only for the orders something reads: the
     exposure history its opioids, the UDS expectations the sets a result asks about, fill matching one drug."""
     intervals: dict[int, tuple[MedOrder, Interval | None]] = {}  # id(order) -> (order, interval)
@@ -156,7 +158,7 @@ def remembered_intervals(terms: Terminology, config: GuidelineConfig) -> Callabl
         found = intervals.get(id(order))
         if found is None:
             # The entry holds the order, so its id stays its own.
-            found = intervals[id(order)] = (order, order_supply_interval(order, terms, config))
+            found = intervals[id(order)] = (order, order_supply_interval(order, terms, config, today))
         return found[1]
 
     return order_interval
@@ -203,7 +205,9 @@ class Facts:
         self._sources: dict[int, tuple[Dispense, MedOrder | None]] = {}
         # A plain function, not a method: the prescription history keeps it, and a bound method would tie the
         # history back to these facts in a cycle that only the garbage collector frees (the whole record with it).
-        self.order_interval: Callable[[MedOrder], Interval | None] = remembered_intervals(self.terms, self.config)
+        self.order_interval: Callable[[MedOrder], Interval | None] = remembered_intervals(
+            self.terms, self.config, self.today
+        )
 
     # -- medication sets and names -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from guideline.config import GuidelineConfig
 from guideline.fills import UNKNOWN_SUPPLY_DAYS, fill_date, fill_moment, known_in_hand, supplied_days
-from guideline.orders import ENDED, is_ambulatory, is_taken, order_start
+from guideline.orders import ENDED, is_ambulatory, is_taken, order_start, possible_start
 from guideline.record import Dispense, MedOrder
 from guideline.supply import Supply, order_supply
 from guideline.timeutil import ONE_DAY, day_span, local_date
@@ -38,19 +38,24 @@ def naive_window(now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(days=HISTORY_DAYS), now - timedelta(hours=24)
 
 
-def order_interval(order: MedOrder, supply: Supply) -> Interval | None:
-    """[start, start + total supply days − 1], or 30 days when the supply is unknown."""
-    start = local_date(order_start(order))
+def order_interval(order: MedOrder, supply: Supply, today: date | None = None) -> Interval | None:
+    """[start, start + total supply days − 1], or 30 days when the supply is unknown; its start is the first day of
+    its supply as `is_current` reads it (`orders.possible_start`): dated from the day written, an order whose
+    instructions begin a month on (`boundsPeriod.start`) had supplied nothing in the days it counted as today's
+    dose, and no recent start was read beside a current 60 MME/day order."""
+    start = possible_start(order, today)
     if start is None:
         return None
     days = math.ceil(supply.total_days) if supply.total_days is not None else UNKNOWN_SUPPLY_DAYS
     return start, start + day_span(max(days, 1) - 1)
 
 
-def order_supply_interval(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Interval | None:
+def order_supply_interval(
+    order: MedOrder, terms: Terminology, config: GuidelineConfig, today: date | None = None
+) -> Interval | None:
     """`order_interval` of the order with its `order_supply` (remembered per the objects it reads)."""
     # Not remembered itself: an order's dates differ from call to call, so a memo here missed nearly every time.
-    return order_interval(order, order_supply(order, terms, config))
+    return order_interval(order, order_supply(order, terms, config), today)
 
 
 def dispense_interval(dispense: Dispense) -> Interval | None:
@@ -141,7 +146,7 @@ def exposure(
         if (
             not exposed_in_naive_window
             and counts_for_naive(order)
-            and _exposed(order.authored_on, order_start(order), interval_of(order), naive)
+            and _exposed(order.authored_on, _supply_moment(order, interval_of(order)), interval_of(order), naive)
         ):
             exposed_in_naive_window = True
     for dispense, interval in dispenses:
@@ -172,6 +177,15 @@ def exposure(
         recent_start=recent_days >= RECENT_START_MIN_DAYS and not ltot,
         naive=not exposed_in_naive_window,
     )
+
+
+def _supply_moment(order: MedOrder, interval: Interval | None) -> datetime | None:
+    """When the order's supply begins: its start (`order_start`), or the first day of its interval when that is
+    later (instructions that begin after the day written, a date written to the month only), at 00:00."""
+    start = order_start(order)
+    if start is None or interval is None or local_date(start) >= interval[0]:
+        return start
+    return datetime.combine(interval[0], time(0), tzinfo=start.tzinfo)
 
 
 def _exposed(

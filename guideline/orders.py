@@ -211,17 +211,18 @@ def order_start(order: MedOrder) -> datetime | None:
     return None
 
 
-def possible_start(order: MedOrder, today: date) -> date | None:
+def possible_start(order: MedOrder, today: date | None) -> date | None:
     """The first day of the order's supply: its start (`order_start`) as a day; for one written to the month or the
     year only (authoredOn "2026-05"), the last day it can mean, never after today. Counted from the 1st, as the reader
     dates it, a supply that may still last looked ended, and a current opioid left the MME total with nothing said.
     With no validity period, instructions that begin after the day written (`stated_start`) begin the supply: read
     from the day written, the second of two prescriptions written one day, its instructions a month on, looked ended
-    while it was the dose taken."""
+    while it was the dose taken. Whether it is current and the history of its supply read it alike; with no `today`
+    (the population review's history, read for a past year) a month or a year is read as its first day."""
     start = local_date(order_start(order))
     if start is None or order.dispense.validity_start:
         return start
-    if order.authored_partial is not None:
+    if order.authored_partial is not None and today is not None:
         start = last_possible_day(start, order.authored_partial, today) or start
     begins = stated_start(order)
     return max(start, begins) if begins is not None else start
