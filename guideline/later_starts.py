@@ -6,15 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from guideline.mme import MmeSummary, OrderMme, counted_total
 from guideline.orders import is_product, starts_after, stated_start
 from guideline.record import MedOrder
 
+if TYPE_CHECKING:
+    from guideline.facts import Facts
+
 NOT_STARTED = "not-started"  # the reason of an opioid order listed beside the total because it begins after today
 SERIES = "series"  # the reason of a draft of a staggered series being signed that another of the series stands for
 # Reasons whose orders the card lists with their daily dose worked out and the words that say when they start.
 SHOWN_WITH_DOSE = frozenset({NOT_STARTED, SERIES})
+# Where a fill of a prescription that starts later is listed: the order is in the record, not current yet, so the
+# words of a fill with no current order ("no current order in this record") sent the clinician looking elsewhere.
+EARLY_FILLS_HEADING = "From pharmacy fills of a prescription that starts later (not current yet)"
 
 
 def starts_text(starts: date) -> str:
@@ -103,3 +110,20 @@ def _place(results: list[OrderMme], order: MedOrder) -> int | None:
 
 def _worded(result: OrderMme, why: str) -> OrderMme:
     return replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
+
+
+def early_fills(facts: Facts) -> dict[int, str]:
+    """id() of each current fill no counted order stands for whose order begins after today (`Facts.later_opioids`:
+    dispensed before its earliest fill date) -> the words naming that order and its start. The fill is real supply
+    and counts (`orders.later_orders`); its order is in the record, so it is not listed as a fill with none."""
+    if not facts.later_opioids:
+        return {}
+    later = {id(order) for order in facts.later_opioids}
+    found = {}
+    for supply in facts.current_fills:
+        order = facts.source_order(supply.dispense)
+        starts = starts_after(order, facts.today) if order is not None and id(order) in later else None
+        if order is not None and starts is not None:
+            named = f"order {order.id}" if order.id else "an order with no id"
+            found[id(supply.dispense)] = f"filled early from {named}, which starts on {starts.isoformat()}"
+    return found

@@ -240,6 +240,44 @@ def test_an_early_fill_of_a_later_prescription_is_real_supply() -> None:
     assert [r.reason_text for r in evaluation.facts.mme.excluded_orders] == [starts_note(25)]
 
 
+NO_ORDER = "no current order in this record"
+
+
+def test_an_early_fill_of_a_later_prescription_names_its_order_on_the_card() -> None:
+    # The order is in the record, it starts later: "no current order in this record" sent the clinician looking for
+    # a prescription from elsewhere.
+    resources = [medication(), staggered(-5)[1], fill("eOxy.2", day(-1))]
+    high = card(run("patient-view", resources=resources), "high-mme")
+    assert high is not None and NO_ORDER not in high.detail
+    assert "From pharmacy fills of a prescription that starts later" in high.detail
+    assert f"filled early from order eOxy.2, which starts on {day(25)}" in high.detail
+
+
+def test_a_fill_with_no_order_keeps_its_words_beside_an_early_fill() -> None:
+    # A fill of another product with no order in the record: still "no current order in this record".
+    other = fill("nowhere", day(-3), id="eDisp.9")
+    other.pop("authorizingPrescription")
+    other["medicationReference"] = {"reference": "Medication/eMed5", "display": "oxyCODONE 5 mg tablet"}
+    five = {
+        "resourceType": "Medication",
+        "id": "eMed5",
+        "code": {"coding": [{"system": RXNORM, "code": OXYCODONE_5}], "text": "oxyCODONE 5 mg tablet"},
+    }
+    resources = [medication(), five, staggered(-5)[1], fill("eOxy.2", day(-1)), other]
+    high = card(run("patient-view", resources=resources), "high-mme")
+    assert high is not None
+    assert f"From pharmacy fills ({NO_ORDER}):**\n- oxyCODONE 5 mg tablet (filled {day(-3)})" in high.detail
+    assert high.detail.index(NO_ORDER) < high.detail.index("filled early from order eOxy.2")
+
+
+def test_the_plan_page_names_the_order_an_early_fill_came_from() -> None:
+    resources = [medication(), staggered(-5)[1], fill("eOxy.2", day(-1))]
+    evaluation = run("patient-view", resources=resources)
+    meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
+    assert [r.sig for r in meds.fills] == [f"filled early from order eOxy.2, which starts on {day(25)}"]
+    assert meds.fills_caption == "From pharmacy fills of a prescription that starts later (not current yet)"
+
+
 def test_a_signed_renewal_that_starts_later_leaves_todays_order_counted() -> None:
     # The renewal at 2 tablets (120 MME a day) was signed today to be filled in 10 days; it named the current order
     # as its priorPrescription and retired it, so today read 120 (a false critical card) instead of 60.
@@ -421,3 +459,19 @@ def test_painplan_mme_of_a_series_being_signed_names_the_later_prescriptions() -
         f"starts on {day(60)}: a later prescription of the series being signed, not counted beside it"
     )
     assert "series" not in lines["eOxy.Draft1"]
+
+
+def test_the_plan_page_table_of_fills_is_captioned_by_what_its_fills_are() -> None:
+    from types import SimpleNamespace
+
+    from jinja2 import Environment, FileSystemLoader
+
+    resources = [medication(), staggered(-5)[1], fill("eOxy.2", day(-1))]
+    evaluation = run("patient-view", resources=resources)
+    meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
+    template = Environment(loader=FileSystemLoader("smart_app/templates")).get_template("plan/medications.html")
+    html = template.render(s=SimpleNamespace(content=meds), named=SimpleNamespace(missing=(), found=()))
+    table = html[html.index('id="fills-table"') : html.index("</table>", html.index('id="fills-table"'))]
+    assert "<caption>From pharmacy fills of a prescription that starts later (not current yet)</caption>" in table
+    assert f"filled early from order eOxy.2, which starts on {day(25)}" in table
+    assert "no current order in this record" not in html

@@ -21,7 +21,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import FillMme
-from guideline.later_starts import SHOWN_WITH_DOSE
+from guideline.later_starts import EARLY_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
 
@@ -76,7 +76,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         for part in (
             f"**Total: {mme.display()}.**",
             _order_table(mme),
-            _fill_table(mme),
+            _fill_table(mme, early_fills(facts)),
             _excluded_list(mme),
             _unknown_list(mme),
             why,
@@ -206,10 +206,21 @@ def _sent_twice_note(facts: Facts, mme: MmeSummary) -> str:
     return f"{sent_twice} pharmacy fills sent twice were each counted once."
 
 
-def _fill_table(mme: MmeSummary) -> str:
-    lines = [f.explanation for f in mme.ok_fills]
-    lines += [f"{f.display_name}: {f.reason_text or 'could not be converted'}" for f in mme.unknown_fills]
-    return "**From pharmacy fills (no current order in this record):**\n" + bullet_list(lines) if lines else ""
+def _fill_table(mme: MmeSummary, early: dict[int, str]) -> str:
+    """The fills counted, those of a prescription that starts later (`later_starts.early_fills`) apart."""
+    lines = [(f, f.explanation) for f in mme.ok_fills]
+    lines += [(f, f"{f.display_name}: {f.reason_text or 'could not be converted'}") for f in mme.unknown_fills]
+    alone = [line for f, line in lines if id(f.dispense) not in early]
+    filled_early = [f"{line}; {early[id(f.dispense)]}" for f, line in lines if id(f.dispense) in early]
+    tables = [
+        f"**{heading}:**\n" + bullet_list(group)
+        for heading, group in (
+            ("From pharmacy fills (no current order in this record)", alone),
+            (EARLY_FILLS_HEADING, filled_early),
+        )
+        if group
+    ]
+    return "\n\n".join(tables)
 
 
 def _unknown_card(facts: Facts, mme: MmeSummary) -> Card:

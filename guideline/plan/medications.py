@@ -3,13 +3,13 @@ sedatives and naloxone on order; with drafts being signed, the total now and wit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import fill_date, fill_moment
-from guideline.later_starts import NOT_STARTED
+from guideline.later_starts import EARLY_FILLS_HEADING, NOT_STARTED, early_fills
 from guideline.mme import MmeSummary
 from guideline.named_gaps import unidentified_orders
 from guideline.orders import active_orders
@@ -58,6 +58,7 @@ class Medications:
     # The other fills sent twice and read once, each with its copies' ids: fills the table does not list (ended, or
     # filled for an order), whose copy, read too, would have lengthened the supply and the dose history.
     read_once: tuple[str, ...] = ()
+    fills_caption: str = "From pharmacy fills (no current order in this record)"  # `fills_caption`
 
 
 def _sig(order: MedOrder) -> str:
@@ -185,18 +186,33 @@ def _read_once_elsewhere(facts: Facts, listed: Iterable[Dispense]) -> tuple[str,
     )
 
 
-def _fill_rows(facts: Facts) -> tuple[OpioidRow, ...]:
+NO_ORDER_FILLS = "From pharmacy fills (no current order in this record)"
+# Fills with no current order beside fills of a prescription that starts later (`later_starts.early_fills`).
+MIXED_FILLS = "From pharmacy fills (no current order in this record, or one filled early whose order starts later)"
+
+
+def fills_caption(filled_early: Iterable[bool]) -> str:
+    """The fills table's caption, each fill listed saying whether it was filled early from a prescription that starts
+    later: its order is in the record, so "no current order in this record" is said only of the fills it is true of."""
+    kinds = set(filled_early)
+    if kinds == {True}:
+        return EARLY_FILLS_HEADING
+    return MIXED_FILLS if kinds == {True, False} else NO_ORDER_FILLS
+
+
+def _fill_rows(facts: Facts, early: Mapping[int, str]) -> tuple[OpioidRow, ...]:
     copies = copies_by_fill(facts)
     rows = []
     for supply, result in zip(facts.current_fills, facts.fill_mme, strict=True):
         until = f", supply to {supply.end.isoformat()}" if supply.end else ", days' supply unknown"
+        filled_early = early.get(id(supply.dispense))
         rows.append(
             OpioidRow(
                 name=result.display_name,
                 status=f"pharmacy fill {supply.dispense.filled_partial or supply.filled.isoformat()}{until}",
-                sig="from pharmacy fill data (no current order in this record)",
+                sig=filled_early or "from pharmacy fill data (no current order in this record)",
                 mme=_mme_shown(result, result.state),
-                explanation=result.explanation,
+                explanation=f"{result.explanation}; {filled_early}" if filled_early else result.explanation,
                 state=result.state,
                 duration="unclassified",
                 order_id=supply.dispense.id,
@@ -268,6 +284,8 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
     summary = facts.mme
     sedatives = tuple(f"{facts.name(o)} ({order_status(o)})" for o in (*facts.current_benzos, *facts.current_cns))
     naloxone = naloxone_named(facts)
+    early = early_fills(facts)
+    fill_rows = _fill_rows(facts, early)
     return Medications(
         tuple(rows),
         _total_text(facts),
@@ -277,10 +295,11 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
         tuple(unknown),
         tuple(dict.fromkeys(sedatives)),
         naloxone,
-        _fill_rows(facts),
+        fill_rows,
         _comparison(facts, now),
         int(facts.config.check("naloxone")["possession_months"]),
         frozenset(o.id for o in (*facts.current_benzos, *facts.current_cns) if o.id),
         unidentified_orders(facts),
         _read_once_elsewhere(facts, (s.dispense for s in facts.current_fills)),
+        fills_caption(id(s.dispense) in early for s in facts.current_fills),
     )
