@@ -349,9 +349,14 @@ class Facts:
         return draft_series((o for o in self.current_opioids if o.is_draft), self.drug_key, self.today)
 
     @cached_property
+    def later_orders(self) -> tuple[MedOrder, ...]:
+        """Active orders that begin after today (`orders.later_orders`): not current, each named where it matters."""
+        return order_rules.later_orders(self.record.orders, self.today, self.config)
+
+    @cached_property
     def later_opioids(self) -> tuple[MedOrder, ...]:
         """Active opioid orders that begin after today (`orders.later_orders`): named beside the total, not in it."""
-        return self.only_in(OPIOID, order_rules.later_orders(self.record.orders, self.today, self.config))
+        return self.only_in(OPIOID, self.later_orders)
 
     @cached_property
     def _later_lines(self) -> tuple[OrderMme, ...]:
@@ -727,11 +732,18 @@ class Facts:
         return tuple(dict.fromkeys(named))
 
     def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
-        """The given unidentified orders, then the unidentified fills, each named by what recognition shows and its
-        id ("… (current order mr-1)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike."""
+        """The given unidentified orders, then the unidentified orders that start later, then the unidentified fills,
+        each named by what recognition shows and its id ("… (current order mr-1)", "… (order mr-2, starts on
+        2026-07-10)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike. One that starts
+        later is read by no check until it starts, and may be an opioid or a benzodiazepine: named, not passed over."""
         named = []
         for order in orders:
             named.append(order_named(recognise(order.medication, self.terms).display, order))
+        for order in self.later_orders:
+            recognition = recognise(order.medication, self.terms)
+            starts = order_rules.starts_after(order, self.today)
+            if recognition.unidentified and starts is not None:
+                named.append(named_item(recognition.display, "order", order.id, f"starts on {starts.isoformat()}"))
         for supply in self.unidentified_fills:
             dispense = supply.dispense
             named.append(named_item(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))

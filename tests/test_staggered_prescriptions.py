@@ -475,3 +475,44 @@ def test_the_plan_page_table_of_fills_is_captioned_by_what_its_fills_are() -> No
     assert "<caption>From pharmacy fills of a prescription that starts later (not current yet)</caption>" in table
     assert f"filled early from order eOxy.2, which starts on {day(25)}" in table
     assert "no current order in this record" not in html
+
+
+# -- an unidentified prescription that starts later -----------------------------------------------------------------
+
+
+def unidentified_later() -> list[dict[str, Any]]:
+    """An Epic prescription to be filled in 25 days whose Medication carries only the site's own code and name: it
+    may be the series' opioid written under a local product, or a benzodiazepine."""
+    order = epic_oxycodone("eZx.2", day(-5), starts=day(25), ends=day(115))
+    order["medicationReference"] = {"reference": "Medication/eMedZx", "display": "ZX-114 10 MG TABLET"}
+    med = {
+        "resourceType": "Medication",
+        "id": "eMedZx",
+        "code": {
+            "coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288", "code": "990114"}],
+            "text": "ZX-114 10 MG TABLET",
+        },
+    }
+    return [med, order]
+
+
+UNIDENTIFIED_LATER = f"ZX-114 10 MG TABLET (order eZx.2, starts on {day(25)})"
+
+
+def test_an_unidentified_prescription_that_starts_later_is_named_on_patient_view(tmp_path: Path) -> None:
+    response = _post(tmp_path, "patient-view", [medication(), staggered(-5)[0], *unidentified_later()], [])
+    assert response.status_code == 200
+    incomplete = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    assert UNIDENTIFIED_LATER in incomplete["detail"]
+
+
+def test_an_unidentified_prescription_that_starts_later_is_named_when_an_opioid_is_signed() -> None:
+    resources = [medication(), staggered(-5)[0], *unidentified_later()]
+    unidentified = card(run("order-sign", drafts=[small_draft()], resources=resources), "unidentified-medication")
+    assert unidentified is not None and UNIDENTIFIED_LATER in unidentified.detail
+
+
+def test_the_plan_page_names_an_unidentified_prescription_that_starts_later() -> None:
+    evaluation = run("patient-view", resources=[medication(), staggered(-5)[0], *unidentified_later()])
+    meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
+    assert meds.unidentified == (UNIDENTIFIED_LATER,)
