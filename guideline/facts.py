@@ -346,7 +346,7 @@ class Facts:
     @cached_property
     def draft_series(self) -> tuple[tuple[MedOrder, ...], ...]:
         """Opioid drafts of one product being signed to be filled on different days (`later_starts.draft_series`)."""
-        return draft_series((o for o in self.current_opioids if o.is_draft), self.drug_key, self.today)
+        return draft_series((o for o in self.current_opioids if o.is_draft), self.drug_key, self.supply, self.today)
 
     @cached_property
     def later_orders(self) -> tuple[MedOrder, ...]:

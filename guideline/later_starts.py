@@ -3,6 +3,7 @@ one series being signed together counted once."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 from guideline.mme import MmeSummary, OrderMme, counted_total
 from guideline.orders import is_product, starts_after, stated_start
 from guideline.record import MedOrder
+from guideline.supply import Supply
+from guideline.timeutil import day_span
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -52,11 +55,12 @@ def named_later(summary: MmeSummary, later: Iterable[OrderMme]) -> MmeSummary:
 
 
 def draft_series(
-    drafts: Iterable[MedOrder], key: Callable[[MedOrder], str], today: date
+    drafts: Iterable[MedOrder], key: Callable[[MedOrder], str], supply_of: Callable[[MedOrder], Supply], today: date
 ) -> tuple[tuple[MedOrder, ...], ...]:
-    """Drafts of one recognised product being signed together that begin on different days, one at least after today
-    (a staggered series: 90 days written as three prescriptions to be filled a month apart), each in start order. Two
-    drafts of the product beginning on one day are two prescriptions taken together: that product's drafts add."""
+    """Drafts of one recognised product being signed together that begin on different days, one at least after today,
+    each once the one before has run out (`follows`): a staggered series, 90 days written as three prescriptions to be
+    filled a month apart, each in start order. Two drafts of the product beginning on one day, or one beginning while
+    the other still supplies, are two prescriptions taken together: that product's drafts add."""
     groups: dict[str, list[MedOrder]] = {}
     for draft in drafts:
         product = key(draft)
@@ -67,8 +71,26 @@ def draft_series(
         begins = [max(stated_start(d) or today, today) for d in group]
         if len(group) > 1 and len(set(begins)) == len(group) and max(begins) > today:
             ordered = sorted(zip(begins, range(len(group)), group, strict=True))
-            found.append(tuple(draft for _, _, draft in ordered))
+            if all(
+                follows(first, supply_of(earlier), then)
+                for (first, _, earlier), (then, _, _) in zip(ordered, ordered[1:], strict=False)
+            ):
+                found.append(tuple(draft for _, _, draft in ordered))
     return tuple(found)
+
+
+# A pharmacy may fill a controlled prescription a few days before the last one runs out, and "a month apart" from
+# 1 February is 28 days after a 30-day supply began: so much overlap is still one prescription after another.
+SERIES_OVERLAP_DAYS = 3
+
+
+def follows(begins: date, earlier: Supply, then: date) -> bool:
+    """Whether a prescription beginning `then` follows one beginning `begins` with supply `earlier`: it begins no more
+    than `SERIES_OVERLAP_DAYS` before that supply runs out. A supply not known shows no such thing: 30 days from
+    today and another from next week are both taken for 23 days, and counting one of them hid a double dose."""
+    if earlier.total_days is None:
+        return False
+    return then >= begins + day_span(math.ceil(earlier.total_days) - SERIES_OVERLAP_DAYS)
 
 
 def counted_as_signed(summary: MmeSummary, series: Iterable[tuple[MedOrder, ...]], today: date) -> MmeSummary:

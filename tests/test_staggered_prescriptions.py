@@ -516,3 +516,32 @@ def test_the_plan_page_names_an_unidentified_prescription_that_starts_later() ->
     evaluation = run("patient-view", resources=[medication(), staggered(-5)[0], *unidentified_later()])
     meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
     assert meds.unidentified == (UNIDENTIFIED_LATER,)
+
+
+def test_a_second_draft_filled_while_the_first_still_supplies_is_two_prescriptions_taken_together() -> None:
+    # Two 30-day prescriptions signed together, the second to be filled in 7 days: for 23 days both supply the
+    # patient (120 MME a day), so they are no staggered series and both count; each line says when it starts.
+    drafts = [draft_oxycodone(1, 0), draft_oxycodone(2, 7)]
+    evaluation = run("order-sign", drafts=drafts, resources=[medication()])
+    assert evaluation.facts.mme.total == Decimal(120)
+    high = card(evaluation, "high-mme")
+    assert high is not None and high.indicator == "critical"
+    assert f"starts on {day(7)}: counted as the regimen being signed" in high.detail
+    assert "series being signed" not in high.detail
+
+
+def test_a_series_a_calendar_month_apart_in_february_is_still_one_series() -> None:
+    # "Do not fill before" a month apart from 1 February: 28 days after a 30-day supply began. A pharmacy may fill a
+    # controlled prescription a few days early, so two days of overlap is still one regimen, counted once.
+    drafts = [draft_oxycodone(1, 0), draft_oxycodone(2, 28), draft_oxycodone(3, 59)]
+    evaluation = run("order-sign", drafts=drafts, resources=[medication()])
+    assert evaluation.facts.mme.total == Decimal(60)
+
+
+def test_a_series_whose_supply_is_not_known_adds() -> None:
+    # With no days' supply and no quantity nothing shows the first ends before the second begins: both count.
+    drafts = [draft_oxycodone(1, 0), draft_oxycodone(2, 30)]
+    for draft in drafts:
+        del draft["dispenseRequest"]["quantity"], draft["dispenseRequest"]["expectedSupplyDuration"]
+    evaluation = run("order-sign", drafts=drafts, resources=[medication()])
+    assert evaluation.facts.mme.total == Decimal(120)
