@@ -230,14 +230,17 @@ def possible_start(order: MedOrder, today: date | None) -> date | None:
 
 def stated_start(order: MedOrder) -> date | None:
     """The first day the order itself says it may begin: its validity period's start (the earliest fill date, "do
-    not fill before"), else its instructions' earliest boundsPeriod start. The reader reads a date written to the
-    month or the year only as its first day, the earliest it can mean."""
+    not fill before"), else, when every instruction states one, its instructions' earliest boundsPeriod start. The
+    reader reads a date written to the month or the year only as its first day, the earliest it can mean."""
     validity = local_date(order.dispense.validity_start)
     if validity is not None:
         return validity  # the law's date: no pharmacy may fill it before, whatever the instructions say
-    starts = [local_date(ds.repeat.bounds_start) for ds in order.dosages if ds.repeat]
-    known = [start for start in starts if start is not None]
-    return min(known) if known else None
+    # An instruction with no start begins with the order: "every 6 hours for 14 days, then every 8 hours from the
+    # 15th" is taken today, though only its second step states a start.
+    starts = [local_date(ds.repeat.bounds_start) if ds.repeat else None for ds in order.dosages]
+    if not starts or None in starts:
+        return None
+    return min(start for start in starts if start is not None)
 
 
 def starts_after(order: MedOrder, today: date) -> date | None:

@@ -545,3 +545,24 @@ def test_a_series_whose_supply_is_not_known_adds() -> None:
         del draft["dispenseRequest"]["quantity"], draft["dispenseRequest"]["expectedSupplyDuration"]
     evaluation = run("order-sign", drafts=drafts, resources=[medication()])
     assert evaluation.facts.mme.total == Decimal(120)
+
+
+def test_an_order_whose_first_instruction_begins_now_is_todays_dose_though_its_next_begins_later() -> None:
+    # Written 5 days ago: 1 tablet every 6 hours for 14 days (boundsDuration, no start: from the day written), then
+    # every 8 hours from day 14 (boundsPeriod.start, 9 days ahead). The order is taken today: 60 MME a day, not
+    # "starts on …: not counted" (read by its one stated start, today's dose went uncounted).
+    order = epic_oxycodone("eOxy.Taper", day(-5))
+    first = order["dosageInstruction"][0]
+    first["timing"]["repeat"]["boundsDuration"] = {"value": 14, "unit": "days", "system": UCUM, "code": "d"}
+    first["sequence"] = 1
+    then = {
+        "sequence": 2,
+        "text": "Then take 1 tablet by mouth every 8 hours.",
+        "timing": {"repeat": {"boundsPeriod": {"start": day(9)}, "frequency": 1, "period": 8, "periodUnit": "h"}},
+        "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet", "system": UCUM, "code": "{tbl}"}}],
+    }
+    order["dosageInstruction"].append(then)
+    evaluation = run("patient-view", resources=[medication(), order])
+    assert [o.id for o in evaluation.facts.current_opioids] == ["eOxy.Taper"]
+    assert evaluation.facts.mme.total > 0
+    assert NOT_COUNTED not in card(evaluation, "high-mme").detail
