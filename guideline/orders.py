@@ -13,7 +13,7 @@ from guideline.fhirdata import (
     Concept,
     last_possible_day,
 )
-from guideline.identifiers import actor_key, comparable, on_two_servers
+from guideline.identifiers import actor_key, comparable
 from guideline.memo import IdentityTables
 from guideline.record import MedOrder, ServiceRequest
 from guideline.record.pool import order_keys
@@ -499,10 +499,13 @@ def is_product(key: str) -> bool:
 
 def one_prescriber(first: MedOrder, second: MedOrder) -> bool:
     """Both orders name their prescriber, the same way, and it is the same one: the evidence an unlinked reorder
-    needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may. Nor are two
-    servers' references (`identifiers.on_two_servers`): the EHR's order is no reorder of an HIE's."""
+    needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may. Nor are
+    references that cannot tell one prescriber from another (`identifiers.comparable`): one by reference and one by
+    NPI alone, or two servers' references (the EHR's order is no reorder of an HIE's)."""
     mine, theirs = first.requester, second.requester
-    return bool(mine and theirs) and not on_two_servers(mine or "", theirs or "") and same_prescriber(first, second)
+    if not mine or not theirs:
+        return False
+    return comparable(mine, theirs) and actor_key(mine) == actor_key(theirs)
 
 
 def same_prescriber(first: MedOrder, second: MedOrder) -> bool:

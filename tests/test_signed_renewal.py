@@ -232,3 +232,12 @@ def test_an_unlinked_order_of_another_prescriber_beside_a_completed_orders_fill_
     ed = epic_order("eOxy.ED", "active", days_ago(2), requester=ED)
     evaluation = run("patient-view", resources=[medication(), old(), fill("eOxy.Old"), ed])
     assert evaluation.facts.mme.total == Decimal(120)
+
+
+def test_an_unlinked_order_whose_prescriber_is_named_by_npi_alone_beside_a_completed_orders_fill_adds() -> None:
+    # The emergency physician's oxycodone 10 mg, its requester sent by NPI alone (no reference), beside the PCP's last
+    # fill (Practitioner/eDrA): nothing shows one prescriber wrote both, so it is no reorder, and both count (120).
+    by_npi = {"identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1245319599"}, "display": "Evans"}
+    ed = epic_order("eOxy.ED", "active", days_ago(2), requester=by_npi)
+    evaluation = run("patient-view", resources=[medication(), old(), fill("eOxy.Old"), ed])
+    assert evaluation.facts.mme.total == Decimal(120)
