@@ -284,6 +284,7 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
                 continue  # a name without a usable strength: the names decide, as with no ingredient at all
             return "no-strength"
         mg, per = strength
+        mg = mf.opium_mass(mg, per) if ingredient == mf.OPIUM else mg
         strengths.append(IngredientStrength(ingredient, mf.INGREDIENT_NAMES[ingredient], mg, per))
     if not strengths:
         return "not-in-drug-table"
@@ -1155,7 +1156,7 @@ def _factor_text(item: IngredientMme, profile: str) -> str:
     factor = number_text(item.factor or Decimal(0))
     if item.factor_source == "datafile":
         table = "2022" if profile == "cdc2022" else "2016"
-        return f"× {factor} (factor {factor} from the CDC data file, not in the {table} clinical table)"
+        return f"× {factor} ({mf.datafile_words(item.rxcui, factor, table)})"
     return f"× {factor}"
 
 

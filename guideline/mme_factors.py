@@ -135,7 +135,37 @@ def product_form(dose_form: str, drug_name: str) -> str:
     return (pack_form(drug_name) or dose_form) if dose_form == PACK else dose_form
 
 
-# Data-file factors: used by cdc2022 unless turned off, and by cdc2016 only when turned on.
+# Opium is counted by its morphine: opium USP is about 10 % anhydrous morphine by weight (Opium Tincture USP: 10 g of
+# powdered opium, 1 g of morphine per 100 mL), and its effect is its morphine's. RxNorm states opium products by their
+# opium ("opium tincture 100 MG/ML", B&O "opium 30 MG"), so the factor per mg of opium is 0.1, 1 per mg of morphine.
+# The CDC data file's 1 per mg of opium counted laudanum and B&O suppositories ten times over. Clinical lead to confirm.
+OPIUM_MORPHINE_FRACTION = Decimal("0.1")
+# The strongest opium liquid, the tincture, holds 10 mg of morphine per mL (100 mg of opium).
+_OPIUM_LIQUID_MORPHINE_MAX = Decimal(10)
+
+
+def opium_mass(mg: Decimal, per: str) -> Decimal:
+    """The mg of opium a stated opium strength means. US labels and drug files name the liquids by their morphine
+    (tincture "10 mg/mL", paregoric "2 mg/5 mL"), RxNorm by their opium (100 mg/mL): no liquid holds over 10 mg/mL
+    morphine, so a strength per mL up to that is its morphine and stands for ten times as much opium. A
+    suppository's strength is its opium (B&O "16.2 mg/30 mg"), as RxNorm states it."""
+    if per == "ml" and mg <= _OPIUM_LIQUID_MORPHINE_MAX:
+        return mg / OPIUM_MORPHINE_FRACTION
+    return mg
+
+
+def datafile_words(ingredient: str, factor: str, table: str) -> str:
+    """How an explanation names a data-file factor; opium's says it is counted by its morphine, not as the file says."""
+    if ingredient == OPIUM:
+        return (
+            f"factor {factor}: opium is counted by its morphine, about 10 %, 1 per mg of morphine; "
+            f"the CDC data file's 1 per mg of opium would count it ten times over"
+        )
+    return f"factor {factor} from the CDC data file, not in the {table} clinical table"
+
+
+# Data-file factors: used by cdc2022 unless turned off, and by cdc2016 only when turned on (opium's is the file's
+# row corrected to its morphine content, above).
 DATAFILE_RULES: tuple[FactorRule, ...] = (
     *(_rule(FENTANYL, factor, "datafile", "mcg", forms) for factor, forms in _TRANSMUCOSAL_FENTANYL),
     _rule(LEVORPHANOL, "11", "datafile"),
@@ -143,7 +173,7 @@ DATAFILE_RULES: tuple[FactorRule, ...] = (
     _rule(PENTAZOCINE, "0.37", "datafile"),
     _rule(BUTORPHANOL, "7", "datafile"),
     _rule(DIHYDROCODEINE, "0.25", "datafile"),
-    _rule(OPIUM, "1", "datafile"),
+    _rule(OPIUM, str(OPIUM_MORPHINE_FRACTION), "datafile"),
     _rule(LEVOMETHADYL, "8", "datafile"),
 )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
+from guideline import mme_factors as mf
 from guideline.recognition.lexicon import (
     ALIASES,
     COUGH_COLD_PARTNERS,
@@ -371,7 +372,7 @@ def read_name(text: str) -> NameReading:
     return NameReading(
         text=text,
         ingredients=tuple(m.ingredient for m in mentions),
-        strengths=strengths,
+        strengths=tuple(_as_opium(s) for s in strengths),
         form=form,
         extended_release=extended,
         brand=brand,
@@ -379,6 +380,13 @@ def read_name(text: str) -> NameReading:
         or _opioid_cut_named(lowered)
         or joined_unread,
     )
+
+
+def _as_opium(strength: NamedStrength) -> NamedStrength:
+    """Opium's strength as the mg of opium it means: a liquid's label gives its morphine (see mf.opium_mass)."""
+    if strength.ingredient != mf.INGREDIENT_NAMES[mf.OPIUM]:
+        return strength
+    return NamedStrength(strength.ingredient, mf.opium_mass(strength.mg, strength.per), strength.per, strength.shown)
 
 
 # The opioids as drug files cut them to two or three letters ("IBU/HC", "APAP-HC", "APAP HC 5-325"): too short to
