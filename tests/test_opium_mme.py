@@ -186,11 +186,31 @@ def test_population_review_reads_the_same_factor(tmp_path: Path) -> None:
     assert row["ohd_num"] == "false"
 
 
-def test_paregoric_by_name_alone_is_named_not_taken_as_no_opioid() -> None:
-    """The word "paregoric" is in neither the drug table nor the value sets, and recognition does not know it: the order
-    is named as a medication PainPlan could not identify, never read as "not an opioid"."""
-    order = tincture_order({"text": "PAREGORIC 2 MG/5ML PO LIQD"}, ml=5)
-    evaluation = run("order-sign", drafts=[order])
-    named = card(evaluation, "unidentified-medication")
-    assert named is not None
-    assert "PAREGORIC 2 MG/5ML PO LIQD" in named.detail + named.summary
+@pytest.mark.parametrize(
+    ("name", "ml", "expected"),
+    [
+        ("PAREGORIC 2 MG/5ML PO LIQD", 5, "8"),  # 0.4 mg morphine per mL: 20 mL a day, 8 mg morphine
+        ("Paregoric (camphorated opium tincture) 2 mg/5 mL oral liquid", 5, "8"),
+        ("laudanum 10 mg/mL oral solution", 0.6, "24"),
+    ],
+)
+def test_paregoric_and_laudanum_by_name_are_opium(name: str, ml: float, expected: str) -> None:
+    """Paregoric and laudanum are opium preparations, named by their morphine: an opioid with its MME, and beside
+    a benzodiazepine the opioid + benzodiazepine card (unrecognised, they were only "could not identify")."""
+    order = tincture_order({"text": name}, ml=ml)
+    result, _ = counted(order)
+    assert result.state == "ok", result.explanation
+    assert result.mme == Decimal(expected)
+    lorazepam = med_request("197900", id="lz", authored="2026-06-05", frequency=2, period=1, period_unit="d")
+    evaluation = run("order-sign", drafts=[order], resources=[lorazepam])
+    assert card(evaluation, "opioid-benzodiazepine") is not None
+    assert card(evaluation, "unidentified-medication") is None
+
+
+def test_paregoric_without_a_strength_is_an_opioid_with_no_mme_named() -> None:
+    """Paregoric named with no strength: an opioid whose MME cannot be worked out, named on the dose card."""
+    result, high = counted(tincture_order({"text": "paregoric liquid"}, ml=5))
+    assert result.state == "unknown"
+    assert result.mme is None
+    assert high is not None
+    assert "paregoric liquid" in high.detail

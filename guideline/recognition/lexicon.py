@@ -144,6 +144,8 @@ ALIASES: Mapping[str, str] = {
     **dict.fromkeys(("bupren", "buprenor", "buprenorph"), "buprenorphine"),
     **dict.fromkeys(("dihydrocod", "dihydrocodein"), "dihydrocodeine"),
     "tramad": "tramadol",
+    # Opium preparations by their own names (camphorated opium tincture, opium tincture), strengths read as opium's.
+    **dict.fromkeys(("paregoric", "laudanum"), "opium"),
     "tapentad": "tapentadol",
     "meperid": "meperidine",
     "pentazoc": "pentazocine",
