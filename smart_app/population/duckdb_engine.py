@@ -60,7 +60,7 @@ def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Qual
     )
     con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
-    count_ingested(quality, lambda query: con.execute(query).fetchall())
+    count_ingested(quality, lambda query: con.execute(query).fetchall(), inputs.name_of)
 
 
 def merge_replaced_records(

@@ -157,7 +157,7 @@ def run_spark(
         )
         resources = spark.sql(resources_sql("get_json_object")).cache()
         resources.createOrReplaceTempView("res")
-        count_ingested(quality, lambda query: spark.sql(query).collect())
+        count_ingested(quality, lambda query: spark.sql(query).collect(), inputs.name_of)
         lines.unpersist()  # `res` holds what the rest of the run reads
         merged = merge_map(quality, lambda query: spark.sql(query).collect(), inputs.name_of)
         if merged:

@@ -41,14 +41,20 @@ def sql_list(values: Iterable[Any]) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values))
 
 
-def count_ingested(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]]) -> None:
+def count_ingested(
+    quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]], file_name: Callable[[str], str] = str
+) -> None:
     """What the export held, from the `res` table both engines build: resources by type, the types the review does
-    not read, patient resources that name no patient, and members sent with no medicines at all. `run_sql` runs a
-    query in the engine's dialect."""
+    not read, the files holding Bundles (read in part), patient resources that name no patient, and members sent
+    with no medicines at all. `run_sql` runs a query in the engine's dialect; `file_name` names an engine's file."""
     for kind, count in run_sql("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1"):
         quality.resources_by_type[kind] += count
         if kind not in EXPECTED_TYPES:
             quality.unexpected_resource_types[kind] += count
+    # A Bundle on a line (a payer's file of searchset Bundles) holds resources the review never reads: counted only
+    # as an unexpected type, its file looked read and the run ended with status 0 and empty measures.
+    for file, count in run_sql(f"SELECT file, count(*) FROM res WHERE kind = '{BUNDLE}' GROUP BY 1"):
+        quality.input_files_not_read[bundles_not_read(file_name(file), count)] += 1
     # Members sent with no fill, order or claim of any kind: the measures are empty for want of data, not of patients.
     if not any(quality.resources_by_type[kind] for kind in MEDICATION_TYPES):
         quality.patients_without_medication_data += quality.resources_by_type["Patient"]
@@ -58,14 +64,23 @@ def count_ingested(quality: Quality, run_sql: Callable[[str], list[Sequence[Any]
     )[0][0]
 
 
+BUNDLE = "Bundle"
+
+
+def bundles_not_read(name: str, count: int) -> str:
+    """How `input_files_not_read` names a file holding Bundle lines (the review reads one resource a line)."""
+    lines = "1 line is a FHIR Bundle" if count == 1 else f"{count:,} lines are FHIR Bundles"
+    return f"{name}: read in part: {lines}, whose entries the review does not read (it reads one resource a line)"
+
+
 # The columns of `res`, as resources_sql writes them and every rewrite of it keeps them.
 RES_COLUMNS = ("line", "kind", "id", "pkey", "medid", "replaced", "links_unread", "file")
 
 
 def resources_sql(json_string: str, lines: str = "lines") -> str:
     """Each readable line's type, id, patient key, Medication id and (a linked Patient's) replacements and the
-    replacement links it could not read, with its file (kept for those alone), from the `keys` column `line_keys`
-    wrote and the `file` column of `lines`.
+    replacement links it could not read, with its file (kept for those, and Bundle lines, alone), from the `keys`
+    column `line_keys` wrote and the `file` column of `lines`.
     `json_string` is the dialect's "string at a JSON path" function (DuckDB `json_extract_string`, Spark
     `get_json_object`); it only ever reads `line_keys`' plain arrays, never the export's own text."""
     return rf"""
@@ -73,7 +88,7 @@ def resources_sql(json_string: str, lines: str = "lines") -> str:
                nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
                                      'Patient/([^/?#]+)', 1), '') AS pkey,
                nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid,
-               replaced, links_unread, CASE WHEN links_unread IS NOT NULL THEN file END AS file
+               replaced, links_unread, CASE WHEN links_unread IS NOT NULL OR kind = '{BUNDLE}' THEN file END AS file
         FROM (
             SELECT line, file,
                    nullif({json_string}(keys, '$[0]'), '') AS kind,
