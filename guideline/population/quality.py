@@ -32,6 +32,11 @@ class Quality:
     resources_by_type: Counter[str] = field(default_factory=Counter)
     unexpected_resource_types: Counter[str] = field(default_factory=Counter)
     resources_without_patient: int = 0
+    # Fills, orders and pharmacy claims whose patient no `Patient/id` reference names (a member id alone, a
+    # `urn:uuid`): no patient can be given them, so each is a line not read (exit status 4), by file, and the first
+    # 10 of each file named "path line N: MedicationDispense whose patient no Patient reference names".
+    fills_without_patient_by_file: Counter[str] = field(default_factory=Counter)
+    fills_without_patient_named: Counter[str] = field(default_factory=Counter)
     # Patient resources in an export holding no MedicationDispense, MedicationRequest (or DSTU2 MedicationOrder) and
     # no ExplanationOfBenefit at all: every measure is empty because nothing was sent, not because no one was
     # prescribed opioids (a payer's export asked without claims, or a download that lost the fills).
@@ -366,6 +371,17 @@ COUNTS: tuple[Count, ...] = (
     Count("resources_by_type", "resources read", kind="census"),
     Count("unexpected_resource_types", "resources of types the review does not read, ignored"),
     Count("resources_without_patient", "patient resources without a patient reference", denominators=EVERY),
+    Count(
+        "fills_without_patient_by_file",
+        "fills, orders and pharmacy claims no Patient reference names (lines not read), by file",
+        denominators=EVERY,
+    ),
+    Count(
+        "fills_without_patient_named",
+        "fills, orders and pharmacy claims no Patient reference names, by file and line (the first 10 of each file)",
+        kind="note",
+        names_only=True,
+    ),
     Count("unreadable_resources", "resources that could not be read", denominators=EVERY),
     Count(
         "fills_without_days_supply",

@@ -179,6 +179,7 @@ def review(
         quality, progress.note
     )  # before merging: the names of the file's lines are then settled
     quality.merge(prepared.quality)
+    prepared.name_fills_without_patient(quality)
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
     progress.begin("write", str(out))
@@ -205,8 +206,9 @@ def review(
     problems = quality.summary_lines()
     lines.append("data quality: " + ("; ".join(problems) if problems else "nothing to report"))
     lines.inputs_not_read = list(quality.input_files_not_read)
-    lines.lines_not_read = quality.malformed_lines
-    lines.lines_named = list(quality.malformed_lines_named)
+    # A fill no Patient reference names is a line not read, as a malformed line is: the measures lack it.
+    lines.lines_not_read = quality.malformed_lines + quality.fills_without_patient_by_file.total()
+    lines.lines_named = [*quality.malformed_lines_named, *quality.fills_without_patient_named]
     return lines
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, Any, overload
 
 from guideline.population import PopulationError, Quality
-from smart_app.population.worker import line_keys
+from smart_app.population.worker import line_keys, names_no_patient
 
 # The longest line the engines read (DuckDB's read_csv max_line_size); a longer one is counted as malformed first, a
 # little below the limit so the engine's own count of the line's end never decides it.
@@ -287,6 +287,15 @@ class PreparedInputs:
             for line in found:
                 self.quality.malformed_lines_named[f"{name} {line}"] += 1
             self.named[name] = len(found)
+
+    def name_fills_without_patient(self, quality: Quality) -> None:
+        """Names by line the first fills, orders and pharmacy claims of each file the engines counted in
+        `fills_without_patient_by_file` (no Patient reference names their patient): the file is read once more, up
+        to its last one to name."""
+        for name, counted in quality.fills_without_patient_by_file.items():
+            if name in self.sources:
+                for line in _lines_without_patient(self.sources[name], min(NAMED_LINES_PER_FILE, counted)):
+                    quality.fills_without_patient_named[f"{name} {line}"] += 1
 
 
 def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], None] | None = None) -> PreparedInputs:
@@ -754,6 +763,37 @@ def _malformed_lines(path: Path, wanted: int = NAMED_LINES_PER_FILE) -> list[str
                     named.append(f"line {number:,}: {_why_malformed(text)}")
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
             pass  # the damage is named as the file's (input_files_not_read); the lines before it are named
+    return named
+
+
+def _lines_without_patient(path: Path, wanted: int) -> list[str]:
+    """The first `wanted` fills of a file no Patient reference names ("line 4: MedicationDispense whose patient no
+    Patient reference names"), judged as the engines key them (`names_no_patient`); the reference itself, which may
+    be a member id, is never shown."""
+    handle, _ = _opened(path)
+    if handle is None:
+        return []
+    named: list[str] = []
+    with handle:
+        try:
+            gzipped = handle.read(2) == _GZIP_MAGIC
+            handle.seek(0)
+            stream = _decompressed(handle, gzipped)
+            number = 0
+            while len(named) < wanted and (line := stream.readline(MAX_LINE_BYTES + 2)):
+                number += 1
+                if not line.endswith(b"\n") and len(line) > MAX_LINE_BYTES:  # never a line the engines read
+                    while line and not line.endswith(b"\n"):
+                        line = stream.readline(_CHUNK_BYTES)
+                    continue
+                try:
+                    text = line.rstrip(b"\r\n").decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                if kind := names_no_patient(line_keys(text) if text.strip() else None):
+                    named.append(f"line {number:,}: {kind} whose patient no Patient reference names")
+        except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+            pass  # the damage is named as the file's (input_files_not_read)
     return named
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 from guideline.population import MEASURES, Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
 from guideline.population.links import resolve_links
-from smart_app.population.worker import EXPECTED_TYPES, MEDICATION_TYPES, SHARED_TYPES
+from smart_app.population.worker import EXPECTED_TYPES, MEDICATION_TYPES, PATIENT_KEY, SHARED_TYPES
 
 _ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
 PATIENT_SCHEMA = pa.schema([(name, _ARROW[kind]) for name, kind in PATIENT_COLUMNS])
@@ -59,6 +59,12 @@ def count_ingested(
     if not any(quality.resources_by_type[kind] for kind in MEDICATION_TYPES):
         quality.patients_without_medication_data += quality.resources_by_type["Patient"]
     patient_kinds = sql_list(EXPECTED_TYPES - SHARED_TYPES)
+    # A fill no Patient reference names is put with no patient: a line not read, by file (named by line later).
+    unkeyed = run_sql(
+        f"SELECT file, count(*) FROM res WHERE pkey IS NULL AND kind IN ({sql_list(MEDICATION_TYPES)}) GROUP BY 1"
+    )
+    for file, count in unkeyed:
+        quality.fills_without_patient_by_file[file_name(file)] += count
     quality.resources_without_patient += run_sql(
         f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({patient_kinds})"
     )[0][0]
@@ -79,16 +85,20 @@ RES_COLUMNS = ("line", "kind", "id", "pkey", "medid", "replaced", "links_unread"
 
 def resources_sql(json_string: str, lines: str = "lines") -> str:
     """Each readable line's type, id, patient key, Medication id and (a linked Patient's) replacements and the
-    replacement links it could not read, with its file (kept for those, and Bundle lines, alone), from the `keys`
-    column `line_keys` wrote and the `file` column of `lines`.
+    replacement links it could not read, with its file (kept for those, Bundle lines and fills with no patient key
+    alone), from the `keys` column `line_keys` wrote and the `file` column of `lines`.
     `json_string` is the dialect's "string at a JSON path" function (DuckDB `json_extract_string`, Spark
     `get_json_object`); it only ever reads `line_keys`' plain arrays, never the export's own text."""
     return rf"""
-        SELECT line, kind, id,
+        SELECT line, kind, id, pkey, medid, replaced, links_unread,
+               CASE WHEN links_unread IS NOT NULL OR kind = '{BUNDLE}'
+                    OR (pkey IS NULL AND kind IN ({sql_list(MEDICATION_TYPES)})) THEN file END AS file
+        FROM (
+        SELECT line, kind, id, file,
                nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
-                                     'Patient/([^/?#]+)', 1), '') AS pkey,
+                                     '{PATIENT_KEY}', 1), '') AS pkey,
                nullif(regexp_extract(medref, 'Medication/([^/?#]+)', 1), '') AS medid,
-               replaced, links_unread, CASE WHEN links_unread IS NOT NULL OR kind = '{BUNDLE}' THEN file END AS file
+               replaced, links_unread
         FROM (
             SELECT line, file,
                    nullif({json_string}(keys, '$[0]'), '') AS kind,
@@ -98,6 +108,7 @@ def resources_sql(json_string: str, lines: str = "lines") -> str:
                    nullif({json_string}(keys, '$[4]'), '') AS replaced,
                    nullif({json_string}(keys, '$[5]'), '') AS links_unread
             FROM {lines} WHERE keys IS NOT NULL
+        )
         )
         """
 

@@ -29,6 +29,9 @@ DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location
 SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
 # A patient with any of these may be in the cohort (the engine decides); claims may be pharmacy claims.
 MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder", "ExplanationOfBenefit")
+# A patient's key in a reference ("Patient/123", "https://ehr/fhir/Patient/123/_history/2"): both engines' SQL and
+# the naming of fills that have none read it with this one pattern.
+PATIENT_KEY = r"Patient/([^/?#]+)"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -256,3 +259,12 @@ def evaluate_chunk(chunk: list[tuple[str, list[str]]]) -> tuple[list[dict[str, A
         if row is not None:
             rows.append(row)
     return rows, quality
+
+
+def names_no_patient(keys: str | None) -> str | None:
+    """The type of a fill, order or pharmacy claim whose `line_keys` name no patient by a `Patient/id` reference (a
+    member id alone, a `urn:uuid`), as the engines' SQL keys it; None for any other line."""
+    if keys is None:
+        return None
+    kind, _, reference = json.loads(keys)[:3]
+    return kind if kind in MEDICATION_TYPES and not re.search(PATIENT_KEY, reference) else None
