@@ -393,9 +393,11 @@ def _read_all(
             continue
         try:
             if resource_id:
-                key, known = (kind, resource_id), len(seen)
-                earlier = seen.setdefault(key, index)
-                if len(seen) == known:  # the id came before (one lookup where get-then-set takes two)
+                key = (kind, resource_id)
+                earlier = seen.setdefault(key, index)  # one lookup where get-then-set takes two
+                # The id came before: setdefault gave back what it held (another position, or a list), not `index`
+                # itself, which it returns only when it stored it. Told so without two len() calls per resource.
+                if earlier is not index:
                     if type(earlier) is int:
                         first = found[earlier]
                         versions[(kind, resource_id, 0)] = (first, first)
