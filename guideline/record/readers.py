@@ -7,8 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from guideline import memo
@@ -16,7 +15,6 @@ from guideline.durations import quantity_days
 from guideline.fhirdata import (
     MEDSTATEMENT_CATEGORY_SYSTEMS,
     Concept,
-    Image,
     Quantity,
     as_dict,
     as_list,
@@ -26,11 +24,8 @@ from guideline.fhirdata import (
     concepts,
     decimal,
     extension_value,
-    from_image,
     integer,
     is_absolute_url,
-    json_image,
-    json_text,
     medication_element,
     no_day_written,
     parse_date,
@@ -40,6 +35,7 @@ from guideline.fhirdata import (
     reference,
     text,
     unversioned,
+    zoned_readings_by_text,
 )
 from guideline.identifiers import MARK, actor_reference
 from guideline.record.model import (
@@ -341,62 +337,16 @@ def _course_of_therapy(value: Any) -> str | None:
     return _first_code(value)
 
 
-_Read = TypeVar("_Read")
-# What each reader made of each distinct JSON text, with the zone it was read in (a process reads in one zone).
-_Known = dict[bytes, tuple[ZoneInfo, Any]]
+# How many distinct readings each remembering reader keeps (emptied when full).
 _READ_LIMIT = 8192
-
-
-def _read_once(read: Callable[[Any, ZoneInfo], _Read], value: Any, tz: ZoneInfo, known: _Known) -> _Read:
-    """`read(value, tz)` once per distinct content. A chart repeats a few instructions many times, so each is read
-    once and the immutable result shared, which also lets MME and supply remember their answers per object."""
-    key = json_text(value)
-    if key is None:
-        return _read_unkeyed(read, value, tz)
-    # A dict per reader keyed by the text alone: one lookup, where a cache keyed by (reader, text, zone) builds,
-    # hashes and compares a tuple each time. A text holding null is never stored (NaN writes as null too), so a
-    # hit needs no search for one.
-    found = known.get(key)
-    if found is not None and found[0] is tz:
-        return found[1]  # type: ignore[no-any-return]
-    if key.find(b"null") >= 0:  # find, not `in`: see json_key
-        return _read_unkeyed(read, value, tz)
-    result = read(value, tz)  # the key stands for exactly this value, so reading it is reading the key
-    if len(known) >= _READ_LIMIT:
-        known.clear()  # bounded: after a clear the contents are simply read again
-    known[key] = (tz, result)
-    return result
-
-
-def _read_unkeyed(read: Callable[[Any, ZoneInfo], _Read], value: Any, tz: ZoneInfo) -> _Read:
-    try:
-        image = json_image(value)  # NaN, huge integers: the slower image still tells them apart
-    except TypeError:  # not plain parsed JSON (a caller's own Mapping): read it as it is
-        return read(value, tz)
-    return _read_image(read, image, tz)  # type: ignore[no-any-return]
-
-
-@lru_cache(maxsize=8192)
-def _read_image(read: Callable[[Any, ZoneInfo], Any], image: Image, tz: ZoneInfo) -> Any:
-    return read(from_image(image), tz)
-
-
-_DOSAGES: _Known = {}
-_DISPENSE_REQUESTS: _Known = {}
-
-
-def _dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
-    """dosageInstruction, read once per distinct content."""
-    return () if value is None else _read_once(_read_dosages, value, tz, _DOSAGES)
 
 
 def _read_dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
     return tuple(_dosage(d, tz) for d in map(as_dict, as_list(value)) if d)
 
 
-def _dispense_request(value: Any, tz: ZoneInfo) -> DispenseRequest:
-    """dispenseRequest, read once per distinct content like the dosages."""
-    return _NO_DISPENSE_REQUEST if value is None else _read_once(_read_dispense_request, value, tz, _DISPENSE_REQUESTS)
+# dosageInstruction, read once per distinct content: a chart repeats a few instructions many times.
+_dosages = zoned_readings_by_text(_read_dosages, _READ_LIMIT, ())
 
 
 def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
@@ -414,6 +364,8 @@ def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
 
 
 _NO_DISPENSE_REQUEST = DispenseRequest()
+# dispenseRequest, read once per distinct content like the dosages.
+_dispense_request = zoned_readings_by_text(_read_dispense_request, _READ_LIMIT, _NO_DISPENSE_REQUEST)
 
 
 def read_med_order(
@@ -549,6 +501,11 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
     handed, prepared = get("whenHandedOver"), get("whenPrepared")
     handed_over = parse_datetime(handed, tz)
     supplied = quantity(get("daysSupply"))
+    written, performers, extensions = get("quantity"), get("performer"), get("extension")
+    # The elements most fills lack (the order filled, a DSTU2 dispenser, fill numbers, PainPlan's claim marks) are
+    # read only where sent: a call each per fill of a chart otherwise, each to answer "none".
+    authorizing, dispenser, identifiers = get("authorizingPrescription"), get("dispenser"), get("identifier")
+    actors, prescribers = ((), ()) if performers is None else _performers(performers)
     # The id, status, medicine and hand-over time by position, as MedOrder.make's: within CPython's fast call
     # (tests/test_reader_calls_fast).
     return Dispense.make(
@@ -559,20 +516,20 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         # Pharmacies often write one time for both: the same text reads the same, so it is read once.
         when_prepared=handed_over if type(prepared) is str and prepared == handed else parse_datetime(prepared, tz),
         days_supply=supplied.value if supplied is not None else None,
-        quantity=quantity(get("quantity")),
-        authorizing_prescriptions=_located_references(get("authorizingPrescription"), data, pool.server),
+        quantity=quantity(written),
+        authorizing_prescriptions=() if authorizing is None else _located_references(authorizing, data, pool.server),
         performers=_located_actors(
-            _actor_references(get("performer")) or _dstu2_dispenser(get("dispenser")), data, pool.server
+            actors or (() if dispenser is None else _dstu2_dispenser(dispenser)), data, pool.server
         ),
-        prescribers=_located_actors(_prescribing(get("performer")), data, pool.server),
+        prescribers=_located_actors(prescribers, data, pool.server),
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
         # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4. Kept only when it changes
         # the number (not the usual "d"), so the many reads of a fill's days' supply per call convert nothing.
         days_supply_written=supplied if _unit_changes_days(supplied) else None,
-        billing_units=_in_billing_units(get("quantity")),
-        numbers=_numbers(get("identifier")),
+        billing_units=type(written) is dict and "extension" in written and _in_billing_units(written["extension"]),
+        numbers=() if identifiers is None else _numbers(identifiers),
         location=_located_actor(reference(get("location")), data, pool.server) if "location" in data else None,
-        claim=_claim_read_from(get("extension")),
+        claim=None if extensions is None else _claim_read_from(extensions),
         supply_type=_supply_type(get("type")) if "type" in data else None,
     )
 
@@ -590,8 +547,6 @@ def _supply_type(value: Any) -> Concept | None:
 
 def _numbers(identifiers: Any) -> tuple[tuple[str, str], ...]:
     """A fill's identifiers as (system, value), those with a value: what numbers one fill apart from another."""
-    if identifiers is None:
-        return ()
     found = []
     for identifier in as_list(identifiers):
         identifier = as_dict(identifier)
@@ -603,19 +558,15 @@ def _numbers(identifiers: Any) -> tuple[tuple[str, str], ...]:
 
 def _claim_read_from(extensions: Any) -> str | None:
     """The id of the pharmacy claim a fill was read from (PainPlan's CLAIM_EXTENSION), None for a dispense."""
-    if extensions is None:
-        return None  # every EHR fill: asked per fill, so the usual case is one look-up
     for extension in map(as_dict, as_list(extensions)):
         if extension.get("url") == CLAIM_EXTENSION:
             return text(extension.get("valueString"))
     return None
 
 
-def _in_billing_units(written: Any) -> bool:
-    """Whether a fill's quantity carries PainPlan's mark of a claim's bare quantity (in NCPDP billing units)."""
-    if type(written) is not dict or "extension" not in written:
-        return False  # every EHR fill: asked per fill, so the usual case is one look-up
-    return any(as_dict(e).get("url") == BILLING_UNITS_EXTENSION for e in as_list(written["extension"]))
+def _in_billing_units(extensions: Any) -> bool:
+    """Whether a fill's quantity's extensions carry PainPlan's mark of a claim's bare quantity (NCPDP billing units)."""
+    return any(as_dict(e).get("url") == BILLING_UNITS_EXTENSION for e in as_list(extensions))
 
 
 def read_administration(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -> Administration:
@@ -640,37 +591,27 @@ def read_administration(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationP
 PRESCRIBING_ROLE = "prescribing"  # the claim care-team role (claimcareteamrole) of the prescriber
 
 
-def _prescribing(performers: Any) -> tuple[str, ...]:
-    """The performers whose function is prescribing: a fill converted from a claim names its prescriber so."""
-    if performers is None:
-        return ()
-    found = []
+def _performers(performers: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The performer[].actor references, and those of the performers whose function is prescribing (a fill
+    converted from a claim names its prescriber so), in one pass: a fill names a performer or two."""
+    actors, prescribing = [], []
     for performer in as_list(performers):
         performer = as_dict(performer)
-        function = concept(performer.get("function"))
-        if function is not None and any(c.code == PRESCRIBING_ROLE for c in function.codings):
-            actor = actor_reference(performer.get("actor"))
-            if actor:
-                found.append(actor)
-    return tuple(found)
+        actor = actor_reference(performer.get("actor"))
+        if actor:
+            actors.append(actor)
+        function = performer.get("function")
+        if function is not None:  # only a claim's performers say what they did
+            read = concept(function)
+            if read is not None and any(c.code == PRESCRIBING_ROLE for c in read.codings) and actor:
+                prescribing.append(actor)
+    return tuple(actors), tuple(prescribing)
 
 
 def _dstu2_dispenser(dispenser: Any) -> tuple[str, ...]:
     """DSTU2's dispenser: the one performer its fills name."""
-    actor = None if dispenser is None else actor_reference(dispenser)
+    actor = actor_reference(dispenser)
     return (actor,) if actor else ()
-
-
-def _actor_references(performers: Any) -> tuple[str, ...]:
-    """The performer[].actor references, in one loop: a fill names a performer or two."""
-    if performers is None:
-        return ()
-    found = []
-    for performer in as_list(performers):
-        actor = actor_reference(as_dict(performer).get("actor"))
-        if actor:
-            found.append(actor)
-    return tuple(found)
 
 
 def _located_actors(found: tuple[str, ...], data: Mapping[str, Any], server: str | None) -> tuple[str, ...]:
@@ -753,27 +694,36 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
     ranges, measured = get("referenceRange"), get("valueQuantity")
     high, below = (None, False) if ranges is None else _reference_high(ranges)
+    effective = parse_datetime(get("effectiveDateTime"), tz)
+    # a period sent with its end only (a collection ending then) is dated by its end: undated, it was never judged
+    started = None if period is None else next(filter(None, _period(period, tz)), None)
+    instant = None if instant is None else parse_datetime(instant, tz)
+    issued = parse_datetime(get("issued"), tz)
     # The id and the status by position, as MedOrder.make's: within CPython's fast call (tests/test_reader_calls_fast).
     observation = Observation.make(
         text(get("id")),
         code_text(get("status")),
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
         code=concept(get("code")),
-        effective=parse_datetime(get("effectiveDateTime"), tz),
-        # a period sent with its end only (a collection ending then) is dated by its end: undated, it was never judged
-        effective_period_start=None if period is None else next(filter(None, _period(period, tz)), None),
-        effective_instant=None if instant is None else parse_datetime(instant, tz),
-        issued=parse_datetime(get("issued"), tz),
+        effective=effective,
+        effective_period_start=started,
+        effective_instant=instant,
+        issued=issued,
         value_concept=concept(get("valueCodeableConcept")),
         value_string=None if words is None else text(words),
-        value_quantity=_value_quantity(data),
+        # A result with no number (a coded screen result, the usual drug test) is told so by two lookups, not a call.
+        value_quantity=_value_quantity(data)
+        if measured is not None or "valueInteger" in data or "valueDecimal" in data
+        else None,
         interpretation=() if flags is None else concepts(flags),
         components=tuple(_component(c) for c in map(as_dict, as_list(parts)) if c) if parts else (),
         value_comparator=None if measured is None else _comparator(measured),
         reference_high=high,
         reference_below=below,
     )
-    if _may_name_no_day(observation.result_time):
+    # `result_time` from the dates just read, and the 1st of a month told in place: two calls fewer per result.
+    moment = effective or started or instant or issued
+    if moment is not None and moment.day == 1 and _may_name_no_day(moment):
         observation = _partially_dated(observation, data, tz)
     # The rarer elements are set on the few results that carry them: one keyword more in the call above costs every
     # result of a chart more than all of them together (it would pass CPython's fast call: test_reader_calls_fast).
@@ -1446,9 +1396,8 @@ def read_patient(data: Mapping[str, Any], tz: ZoneInfo) -> Patient:
 def clear_read_caches() -> None:
     """Forget every cached reading of FHIR content (for cold-cost benchmarks; results never depend on it)."""
     clear_caches()
-    _DOSAGES.clear()
-    _DISPENSE_REQUESTS.clear()
+    _dosages.clear()
+    _dispense_request.clear()
     _UNIT_CHANGES.clear()
-    _read_image.cache_clear()
     clear_inline_medications()
     memo.forget_all()  # recognition, MME and terminology answers are keyed by the objects read above
