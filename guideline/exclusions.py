@@ -26,7 +26,7 @@ from guideline.fhirdata import (
     path_on_server,
     text,
 )
-from guideline.memo import MISSING, IdentityMemo
+from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.recognition.hospice import names_hospice_care
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.record.model import Place
@@ -42,7 +42,7 @@ from guideline.terminology import (
     Terminology,
     icd10cm_dotted,
 )
-from guideline.timeutil import in_last_days, in_last_months, local_date, period_in_last_days
+from guideline.timeutil import in_last_days, in_last_months, local_date, months_before, period_in_last_days
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -105,11 +105,13 @@ def _active_cancer(record: PatientRecord, cancers: Sequence[Condition], terms: T
             return f"active {_evidence(condition, MALIGNANT_CANCER, terms)}"
     cancer_refs = {c.ref for c in cancers if c.ref}
     cancer_by_encounter = {r for r in (local_reference(c.encounter) for c in cancers) if r}
+    since = months_before(today, 12)  # `in_last_months`, its window worked out once rather than once per visit
     linked = {
         e.id or str(index)
         for index, e in enumerate(record.encounters)
         if e.status not in CLOSED_ENCOUNTER
-        and in_last_months(e.period_start, 12, today)
+        and (day := local_date(e.period_start)) is not None
+        and since <= day <= today
         and _encounter_cancer_links(e, cancer_refs, cancer_by_encounter, terms)
     }
     if len(linked) >= 2:
@@ -127,9 +129,20 @@ def _terminal(terminal: Sequence[Condition], terms: Terminology) -> str | None:
 
 def is_z515(concept: Concept | None) -> bool:
     """The ICD-10-CM palliative care encounter code Z51.5 (dotted or not, in any case)."""
-    return concept is not None and any(
-        c.system == ICD10CM and c.code and icd10cm_dotted(c.code) == "Z51.5" for c in concept.codings
-    )
+    if concept is None:
+        return False
+    # Asked of every diagnosis and visit reason on every call; the reader shares one object per distinct concept,
+    # across calls too, so each is read once (reading its codings cost more than the rest of the hospice rule).
+    table = _Z515.tables.get(None)
+    entry = table.get(id(concept)) if table is not None else None
+    if entry is not None:
+        return entry[1]  # type: ignore[return-value]
+    answer = any(c.system == ICD10CM and c.code and icd10cm_dotted(c.code) == "Z51.5" for c in concept.codings)
+    _Z515.put(None, concept, answer)
+    return answer
+
+
+_Z515 = IdentityTables(limit=8192)
 
 
 def ongoing_care(status: str | None, start: datetime | None, end: datetime | None, today: date) -> bool:
@@ -537,7 +550,8 @@ def _hospice(
                 return "palliative care encounter (Z51.5)"
         for encounter in record.encounters:
             # A palliative-care visit is billed Z51.5 and may carry it only as its reason, with no diagnosis of its own.
-            if any(is_z515(r) for r in encounter.reason_codes) and visit_within(encounter, 90, today):
+            reasons = encounter.reason_codes  # most visits state none: no generator made for them
+            if reasons and any(is_z515(r) for r in reasons) and visit_within(encounter, 90, today):
                 return "palliative care encounter (Z51.5)"
     if rules["include_hospice_finding"]:
         for observation in hospice_findings:
