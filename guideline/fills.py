@@ -95,7 +95,11 @@ def days_supply(dispense: Dispense) -> Decimal | None:
     it would end the supply before it starts, so the fill would silently count for nothing, and ÷ 0.0001 days would
     give an absurd dose; a supply of thousands of years cannot be placed on a calendar. Both are read as unknown,
     and named as such."""
-    return _days_written(dispense) if days_supply_problem(dispense) is None else None
+    # `days_supply_problem` is None exactly when the days written are 1 to 999 (a missing, non-positive or unread
+    # one is None or under 1 here): one comparison rather than its checks and a second reading, for every fill
+    # several times a call.
+    days = _days_written(dispense)
+    return days if days is not None and 1 <= days <= MAX_DAYS_SUPPLY else None
 
 
 def _days_written(dispense: Dispense) -> Decimal | None:

@@ -11,6 +11,7 @@ import pytest
 from guideline.config import GuidelineConfig
 from guideline.fills import (
     days_supply,
+    days_supply_problem,
     fill_date,
     fill_mme,
     same_drug_key,
@@ -81,6 +82,31 @@ def test_days_supply_missing_or_zero_is_unknown():
     assert days_supply(one(fill(OXYCODONE_5, days=14))) == Decimal(14)
     assert days_supply(one(fill(OXYCODONE_5, days=None))) is None
     assert days_supply(one(fill(OXYCODONE_5, days=0))) is None
+
+
+@pytest.mark.parametrize(
+    ("days_supply_written", "expected", "problem"),
+    [
+        ({"value": 30, "unit": "d", "system": UCUM, "code": "d"}, Decimal(30), None),
+        ({"value": 2, "unit": "wk", "system": UCUM, "code": "wk"}, Decimal(14), None),
+        ({"value": 1, "unit": "mo", "system": UCUM, "code": "mo"}, Decimal(30), None),
+        ({"value": 30}, Decimal(30), None),  # a bare number is days
+        ({"value": 0, "unit": "d", "system": UCUM, "code": "d"}, None, "no-days-supply"),
+        ({"value": -30, "unit": "d", "system": UCUM, "code": "d"}, None, "no-days-supply"),
+        ({"value": 30, "unit": "fortnights", "code": "fortnights"}, None, "days-supply-unit-unread"),
+        ({"value": 12, "unit": "h", "system": UCUM, "code": "h"}, None, "days-supply-under-a-day"),
+        ({"value": 0.5, "unit": "d", "system": UCUM, "code": "d"}, None, "days-supply-under-a-day"),
+        ({"value": 1000, "unit": "d", "system": UCUM, "code": "d"}, None, "days-supply-over-999"),
+        ({"value": 999, "unit": "d", "system": UCUM, "code": "d"}, Decimal(999), None),
+        ({"value": 1, "unit": "d", "system": UCUM, "code": "d"}, Decimal(1), None),
+    ],
+)
+def test_days_supply_is_unknown_exactly_when_a_problem_is_named(days_supply_written, expected, problem):
+    # The supply every queue and history reads and the reason the card names are one rule: a fill has a days'
+    # supply, or a named reason it has none, never both and never neither.
+    dispense = one({**fill(OXYCODONE_5, days=None), "daysSupply": days_supply_written})
+    assert days_supply(dispense) == expected
+    assert days_supply_problem(dispense) == problem
 
 
 @pytest.mark.parametrize(
