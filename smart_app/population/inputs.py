@@ -734,9 +734,39 @@ def _engines_find_malformed(text: str) -> bool:
 
 
 def _malformed_lines(path: Path, wanted: int = NAMED_LINES_PER_FILE) -> list[str]:
-    """The first `wanted` malformed lines of a file by number, as `_Reader` names them ("line 3: not
-    UTF-8") and the engines count them ("line 5: not JSON"), read line by line from one open up to the last one to
-    name (a line too long to read is never held whole); up to the damage, in a file cut off or corrupt."""
+    """The first `wanted` malformed lines of a file by number, as `_Reader` names them ("line 3: not UTF-8") and the
+    engines count them ("line 5: not JSON"); up to the damage, in a file cut off or corrupt."""
+    return _named_lines(path, wanted, _why_line_malformed, too_long=f"longer than {MAX_LINE_BYTES:,} bytes")
+
+
+def _why_line_malformed(line: bytes) -> str | None:
+    try:
+        text = line.rstrip(b"\n").decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    return _why_malformed(text) if _engines_find_malformed(text) else None
+
+
+def _lines_without_patient(path: Path, wanted: int) -> list[str]:
+    """The first `wanted` fills of a file no Patient reference names ("line 4: MedicationDispense whose patient no
+    Patient reference names"), judged as the engines key them (`names_no_patient`); the reference itself, which may
+    be a member id, is never shown. A line too long for the engines, or not UTF-8, is a malformed line, not this."""
+    return _named_lines(path, wanted, _why_line_names_no_patient, too_long=None)
+
+
+def _why_line_names_no_patient(line: bytes) -> str | None:
+    try:
+        text = line.rstrip(b"\r\n").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    kind = names_no_patient(line_keys(text) if text.strip() else None)
+    return f"{kind} whose patient no Patient reference names" if kind else None
+
+
+def _named_lines(path: Path, wanted: int, why: Callable[[bytes], str | None], too_long: str | None) -> list[str]:
+    """The first `wanted` lines of a file that `why` names, by number ("line 7: ..."), read line by line from one
+    open up to the last one to name; a line longer than the engines read is never held whole, and is named
+    `too_long` where that is given. Damage ends the reading: it is named as the file's (input_files_not_read)."""
     handle, _ = _opened(path)
     if handle is None:
         return []
@@ -750,50 +780,15 @@ def _malformed_lines(path: Path, wanted: int = NAMED_LINES_PER_FILE) -> list[str
             while len(named) < wanted and (line := stream.readline(MAX_LINE_BYTES + 2)):
                 number += 1
                 if not line.endswith(b"\n") and len(line) > MAX_LINE_BYTES:  # as `_Reader` drops it
-                    named.append(f"line {number:,}: longer than {MAX_LINE_BYTES:,} bytes")
+                    if too_long is not None:
+                        named.append(f"line {number:,}: {too_long}")
                     while line and not line.endswith(b"\n"):  # the rest of the line, never held
                         line = stream.readline(_CHUNK_BYTES)
                     continue
-                try:
-                    text = line.rstrip(b"\n").decode("utf-8")
-                except UnicodeDecodeError:
-                    named.append(f"line {number:,}: not UTF-8")
-                    continue
-                if _engines_find_malformed(text):
-                    named.append(f"line {number:,}: {_why_malformed(text)}")
+                if (reason := why(line)) is not None:
+                    named.append(f"line {number:,}: {reason}")
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
-            pass  # the damage is named as the file's (input_files_not_read); the lines before it are named
-    return named
-
-
-def _lines_without_patient(path: Path, wanted: int) -> list[str]:
-    """The first `wanted` fills of a file no Patient reference names ("line 4: MedicationDispense whose patient no
-    Patient reference names"), judged as the engines key them (`names_no_patient`); the reference itself, which may
-    be a member id, is never shown."""
-    handle, _ = _opened(path)
-    if handle is None:
-        return []
-    named: list[str] = []
-    with handle:
-        try:
-            gzipped = handle.read(2) == _GZIP_MAGIC
-            handle.seek(0)
-            stream = _decompressed(handle, gzipped)
-            number = 0
-            while len(named) < wanted and (line := stream.readline(MAX_LINE_BYTES + 2)):
-                number += 1
-                if not line.endswith(b"\n") and len(line) > MAX_LINE_BYTES:  # never a line the engines read
-                    while line and not line.endswith(b"\n"):
-                        line = stream.readline(_CHUNK_BYTES)
-                    continue
-                try:
-                    text = line.rstrip(b"\r\n").decode("utf-8")
-                except UnicodeDecodeError:
-                    continue
-                if kind := names_no_patient(line_keys(text) if text.strip() else None):
-                    named.append(f"line {number:,}: {kind} whose patient no Patient reference names")
-        except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
-            pass  # the damage is named as the file's (input_files_not_read)
+            pass
     return named
 
 
