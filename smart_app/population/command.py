@@ -16,6 +16,7 @@ from guideline.config import ConfigError
 from guideline.population import Period, PopulationError
 from guideline.population.summary import lookback_not_reached
 from smart_app.population.inputs import InputFolder, ndjson_files, prepare_inputs
+from smart_app.population.outputs import OutputNotWritten
 from smart_app.population.progress import Progress
 
 
@@ -46,13 +47,16 @@ def _usage(message: str) -> int:
 INPUT_NOT_READ = 3
 # The run finished and wrote its outputs, and read every input file, but not every line of them (malformed lines).
 LINES_NOT_READ = 4
+# The run stopped: an output could not be written whole (a full disk, a read-only folder); none is left torn.
+OUTPUT_NOT_WRITTEN = 5
 _SHOWN = 10  # the files, and the lines, the closing line names: the summary and data-quality.json name the rest
 
 
 def run_population(args: argparse.Namespace) -> int:
     """Exit 0 after a run that read every line of every input file (bad data in them is reported, not fatal); 3
     after a run that could not read some file, or read it only in part; 4 after one that read every file but not
-    every line (0 with --malformed-lines-ok); 2 for usage and configuration errors, which stop the run."""
+    every line (0 with --malformed-lines-ok); 5 when an output could not be written whole; 2 for usage and
+    configuration errors, which stop the run."""
     from smart_app.config import load_settings
 
     try:
@@ -87,7 +91,13 @@ def run_population(args: argparse.Namespace) -> int:
     # What the export's server said it could not export is missing from the review as a file not read would be.
     reported = reported_errors(input_dir)
     files = replace(files, not_read=files.not_read + reported.not_read, export_warnings=reported.warnings)
-    summary = review(files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress)
+    try:
+        summary = review(
+            files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress
+        )
+    except OutputNotWritten as error:
+        print(f"painplan population: not written (exit status {OUTPUT_NOT_WRITTEN}): {error}", file=sys.stderr)
+        return OUTPUT_NOT_WRITTEN
     code = exit_status(summary, args.malformed_lines_ok)
     for line in [*summary, closing_line(summary, code, args.malformed_lines_ok)]:
         print(line)

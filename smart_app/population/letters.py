@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from guideline.population import MEASURES, Directory, Period
 from guideline.population.attribution import ATTRIBUTION_KINDS
 from guideline.population.measures import MEASURE_BY_ID
+from smart_app.population.outputs import replaced, write_whole
 from smart_app.population.progress import Progress
 from smart_app.population.wording import consider_items, disclaimer, group_heading, index_reasons, intro_text
 
@@ -191,8 +192,9 @@ def _write_one(letter: Letter, period: Period, config: Any, folder: Path) -> Non
 
     context = letter_context(letter, period, config)
     html = _environment().get_template("letter.html").render(**context)
-    (folder / f"{letter.file_stem}.html").write_text(html, encoding="utf-8")
-    write_pdf(folder / f"{letter.file_stem}.pdf", context)
+    write_whole(folder / f"{letter.file_stem}.html", html)
+    with replaced(folder / f"{letter.file_stem}.pdf") as partial:
+        write_pdf(partial, context)
 
 
 def write_letters(
@@ -227,5 +229,5 @@ def write_letters(
         .get_template("index.html")
         .render(letters=letters, period=period, programme=programme, reasons=index_reasons)
     )
-    (folder / "index.html").write_text(index, encoding="utf-8")
+    write_whole(folder / "index.html", index)
     return len(letters)

@@ -12,6 +12,7 @@ import pyarrow as pa
 from guideline.population import MEASURES, Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
 from guideline.population.links import resolve_links
+from smart_app.population.outputs import replaced, write_whole
 from smart_app.population.worker import EXPECTED_TYPES, MEDICATION_TYPES, PATIENT_KEY, SHARED_TYPES
 
 _ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
@@ -223,17 +224,21 @@ def write_outputs(
     columns = ", ".join(f'"{name}"' for name, _ in PATIENT_COLUMNS)
     con.execute(f"CREATE OR REPLACE TABLE patients AS SELECT {columns} FROM {patients_source} ORDER BY patient_id")
     out.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY patients TO '{_sql_path(out / 'patients.parquet')}' (FORMAT parquet)")
-    con.execute(f"COPY patients TO '{_sql_path(out / 'patients.csv')}' (FORMAT csv, HEADER true)")
+    with replaced(out / "patients.parquet") as partial:
+        con.execute(f"COPY patients TO '{_sql_path(partial)}' (FORMAT parquet)")
+    with replaced(out / "patients.csv") as partial:
+        con.execute(f"COPY patients TO '{_sql_path(partial)}' (FORMAT csv, HEADER true)")
     if counts is None:
         counts = con.execute(measures_sql("patients")).fetchall()
     measures = measures_table(counts)
     con.register("measures_view", measures)
-    con.execute(f"COPY (SELECT * FROM measures_view) TO '{_sql_path(out / 'measures.parquet')}' (FORMAT parquet)")
-    con.execute(f"COPY (SELECT * FROM measures_view) TO '{_sql_path(out / 'measures.csv')}' (FORMAT csv, HEADER true)")
+    with replaced(out / "measures.parquet") as partial:
+        con.execute(f"COPY (SELECT * FROM measures_view) TO '{_sql_path(partial)}' (FORMAT parquet)")
+    with replaced(out / "measures.csv") as partial:
+        con.execute(f"COPY (SELECT * FROM measures_view) TO '{_sql_path(partial)}' (FORMAT csv, HEADER true)")
     con.unregister("measures_view")
     report = {"run": dict(run), **quality.to_json()}
-    (out / "data-quality.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    write_whole(out / "data-quality.json", json.dumps(report, indent=2, default=str) + "\n")
     return measures
 
 
