@@ -117,13 +117,20 @@ def counted_as_signed(summary: MmeSummary, series: Iterable[tuple[MedOrder, ...]
             results[place] = _worded(replace(results[place], state="excluded", reason=SERIES, reason_text=why), why)
             changed = True
     for place, result in enumerate(results):
-        starts = starts_after(result.order, today) if result.order.is_draft and result.state == "ok" else None
-        if starts is not None:
-            results[place] = _worded(result, f"starts on {starts.isoformat()}: counted as the regimen being signed")
+        words = signed_later_words(result, today)
+        if words is not None:
+            results[place] = _worded(result, words)
             changed = True
     if not changed:
         return summary
     return replace(summary, orders=tuple(results), total=counted_total(results))
+
+
+def signed_later_words(result: OrderMme, today: date) -> str | None:
+    """ "starts on 2026-07-01: counted as the regimen being signed" for a counted draft that begins after today; None
+    for any other line. The card's note and `painplan mme` word it by this one rule."""
+    starts = starts_after(result.order, today) if result.order.is_draft and result.state == "ok" else None
+    return None if starts is None else f"starts on {starts.isoformat()}: counted as the regimen being signed"
 
 
 def _place(results: list[OrderMme], order: MedOrder) -> int | None:

@@ -17,7 +17,7 @@ from guideline.config import ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
 from guideline.fills import FillMme, UnreadFill, fill_date, fill_mme
-from guideline.later_starts import SHOWN_WITH_DOSE
+from guideline.later_starts import SHOWN_WITH_DOSE, signed_later_words
 from guideline.mme import OrderMme, compute_mme
 from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
@@ -195,6 +195,9 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     # Orders that begin after today, and drafts of a series being signed another of the series stands for, as the
     # card names them beside its total (guideline.later_starts).
     later = {id(r.order): r.reason_text for r in facts.mme.orders if r.reason in SHOWN_WITH_DOSE}
+    for r in facts.mme.orders:  # a counted draft that begins after today says when, as on the card
+        if id(r.order) not in later and (words := signed_later_words(r, facts.today)) is not None:
+            later[id(r.order)] = words
     lines = []
     for order, order_id, keep, first, known in zip(
         record.orders, ids, counted, probe.orders, recognitions, strict=True

@@ -566,3 +566,21 @@ def test_an_order_whose_first_instruction_begins_now_is_todays_dose_though_its_n
     assert [o.id for o in evaluation.facts.current_opioids] == ["eOxy.Taper"]
     assert evaluation.facts.mme.total > 0
     assert NOT_COUNTED not in card(evaluation, "high-mme").detail
+
+
+def test_painplan_mme_says_when_a_single_draft_that_starts_later_starts_as_the_card_does() -> None:
+    # One prescription being signed to be filled in 30 days: counted as the regimen being signed, and saying so on
+    # `painplan mme` as on the card (the command read no words for it).
+    config = GuidelineConfig.from_mapping()
+    request = {
+        "hook": "order-sign",
+        "context": {
+            "patientId": "p1",
+            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": draft_oxycodone(2, 30)}]},
+        },
+        "prefetch": {"medsActive": {"resourceType": "Bundle", "entry": [{"resource": medication()}]}},
+    }
+    report = mme_report(request, config, load_terminology(config), TODAY)
+    assert report["current_total_mme"] == 60.0
+    (line,) = report["orders"]
+    assert line["explanation"].endswith(f"starts on {day(30)}: counted as the regimen being signed")
