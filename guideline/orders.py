@@ -282,6 +282,12 @@ def stated_end(order: MedOrder) -> date | None:
     return max(known) if known else None
 
 
+def is_standing(order: MedOrder, config: GuidelineConfig) -> bool:
+    """A real EHR order in force, whatever its dates: signed (no draft), active, taken and ambulatory (3.2); one rule
+    for today's orders, those that start later and the one a draft renews."""
+    return not order.is_draft and order.status == "active" and is_taken(order) and is_ambulatory(order, config)
+
+
 def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineConfig) -> bool:
     """Drafts always; otherwise begun by today (`starts_after`) and supply reaching today, or a recent start when
     no end can be derived (3.3)."""
@@ -318,15 +324,7 @@ def active_orders(
     """Active, real, ambulatory, current EHR orders that no draft, and no other such order, replaces (3.2, 3.3); with
     the same-drug `key`, none a later prescription of its staggered series has taken over (`expired_in_series`)."""
     orders = tuple(orders)
-    current = [
-        o
-        for o in orders
-        if not o.is_draft
-        and o.status == "active"
-        and is_taken(o)
-        and is_ambulatory(o, config)
-        and is_current(o, supply_of(o), today, config)
-    ]
+    current = [o for o in orders if is_standing(o, config) and is_current(o, supply_of(o), today, config)]
     replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
     expired = expired_in_series(current, supply_of, today, key) if key is not None else set()
     return tuple(o for o in current if o.located not in replaced and id(o) not in expired)
@@ -370,14 +368,7 @@ def later_orders(orders: Iterable[MedOrder], today: date, config: GuidelineConfi
     orders = tuple(orders)
     replaced = replaced_refs(orders)
     return tuple(
-        o
-        for o in orders
-        if not o.is_draft
-        and o.status == "active"
-        and is_taken(o)
-        and is_ambulatory(o, config)
-        and starts_after(o, today) is not None
-        and o.located not in replaced
+        o for o in orders if is_standing(o, config) and starts_after(o, today) is not None and o.located not in replaced
     )
 
 
@@ -400,9 +391,7 @@ def replaced_of_another(
         if (
             renewed is not None
             and not same_prescriber(draft, renewed)
-            and renewed.status == "active"
-            and is_taken(renewed)
-            and is_ambulatory(renewed, config)
+            and is_standing(renewed, config)
             and is_current(renewed, supply_of(renewed), today, config)
         ):
             pairs.append((draft, renewed))

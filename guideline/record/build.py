@@ -466,7 +466,7 @@ def _read_all(
 
     if reports and urls:
         reports = _results_by_full_url(reports, found, urls)
-    if urls and any([o.member_ids for o in collected["observations"]]):
+    if urls and any(o.member_ids for o in collected["observations"]):
         collected["observations"] = _members_by_full_url(collected["observations"], found, urls)
     if locations and collected["encounters"]:
         server = medications.server
