@@ -144,14 +144,6 @@ def test_a_contained_panels_members_contained_beside_it_are_received() -> None:
     assert _unread(_v2_report("dr1", contained, ["#p"])) == ()
 
 
-def test_a_panels_contained_member_is_never_a_result_contained_in_another_resource() -> None:
-    # The panel names "#m1", contained in itself and not read; a report with no id contains an m1 of its own. The
-    # panel's "#m1" is never that report's m1: its member is named as not received.
-    panel = {**_panel("p1", ["#m1"]), "contained": [_contained(_result("m1", FENTANYL, "Positive"))]}
-    other = _v2_report(None, [_contained(_result("m1", CREATININE, "112 mg/dL"))], ["#m1"], URINALYSIS)
-    assert _unread(panel, other) == (MISSING_ONE,)
-
-
 # ---- a report's contained results on two servers -----------------------------------------------------------------
 
 

@@ -48,6 +48,7 @@ from guideline.record.readers import (
     read_med_order,
     read_med_statement,
     read_observation,
+    read_panel,
     read_patient,
     read_procedure,
     read_service_request,
@@ -116,6 +117,17 @@ def _names_another_patient(kind: str, resource: Mapping[str, Any], resource_id: 
 def _position(index: int, draft_count: int) -> str:
     """Where a resource sat in the request, in words (only made for a resource that is reported)."""
     return f"draft order {index + 1}" if index < draft_count else f"patient data item {index - draft_count + 1}"
+
+
+def _unnamed_container(
+    resource: Mapping[str, Any], index: int, urls: Mapping[int, str], draft_count: int
+) -> str | None:
+    """What a resource with no id is named by in its contained results' keys (`readers.contained_results`): its
+    Bundle fullUrl ("urn:uuid:…"), else where it sat in the request; None for one with an id (its own keys them).
+    Two reports without ids each containing "#obs1" were one result before, and one stood for the other."""
+    if text(resource.get("id")):
+        return None
+    return urls.get(index) or f"{resource.get('resourceType')} ({_position(index, draft_count)})"
 
 
 # The elements that say what a resource is about: two resources with one id are the same resource only when
@@ -418,7 +430,11 @@ def _read_all(
                         continue
             reading = readers.get(kind)
             if reading is not None:
-                collected[reading[0]].append(reading[1](resource, tz))
+                if kind == "Observation" and "contained" in resource:  # a panel may send its members inside it
+                    container = _unnamed_container(resource, index, urls, draft_count)
+                    collected["observations"].extend(read_panel(resource, tz, medications.server, container))
+                else:
+                    collected[reading[0]].append(reading[1](resource, tz))
             elif kind in _ORDER_TYPES:
                 # doNotPerform: an order *not* to give the medicine (or to do the test). No rule reads one as
                 # given, pending or done: as an order it added to the MME total or stood for a drug screen.
@@ -442,7 +458,8 @@ def _read_all(
             elif kind == "DiagnosticOrder":  # DSTU2's lab order: one ServiceRequest per test it orders
                 service_requests.extend(read_diagnostic_order(resource, index < draft_count, tz))
             elif kind == "DiagnosticReport":  # a lab report: the results it contains are read as any result
-                report, contained = read_diagnostic_report(resource, tz, medications.server)
+                container = _unnamed_container(resource, index, urls, draft_count)
+                report, contained = read_diagnostic_report(resource, tz, medications.server, container)
                 reports.append(report)
                 collected["observations"].extend(contained)
             elif kind == "Location":  # where a visit took place: its type may say hospice (`with_places_read`)

@@ -830,13 +830,14 @@ _REPORT_STATUS_FOR_RESULT = {"appended": "amended", "partial": "preliminary"}
 
 
 def read_diagnostic_report(
-    data: Mapping[str, Any], tz: ZoneInfo, server: str | None = None
+    data: Mapping[str, Any], tz: ZoneInfo, server: str | None = None, container: str | None = None
 ) -> tuple[DiagnosticReport, tuple[Observation, ...]]:
     """A DiagnosticReport (R4, STU3, DSTU2) and the Observations it contains. HL7 v2 lab feeds converted to FHIR and
     payers' clinical data send a report's results inside it (`result: [{"reference": "#obs1"}]`): unread, a
     fentanyl positive gave no card and a tested patient was "not tested in 12 months". Each contained result is read
     as any result is; one with no date of its own takes the report's (a converted OBX often has none), one with no
-    status the report's. Their patient is the report's, which the caller has checked."""
+    status the report's. Their patient is the report's, which the caller has checked. `container` names a report
+    with no id for its contained results' keys (`contained_results`)."""
     get = data.get
     report_id = text(get("id")) or ""
     start, end = _period(get("effectivePeriod"), tz)
@@ -846,26 +847,11 @@ def read_diagnostic_report(
     dated_partial = _report_partial_date(data, tz) if _may_name_no_day(effective or issued) else None
     # A contained id is local to its report: qualified by the report's, two reports' "#obs1" are two results; by
     # where another server's report lives (`located_id`), as the HIE's report dr1 is not the EHR's dr1.
-    qualifier = (located_id(data) or report_id) if SOURCE in data else report_id
-    local_ids: dict[str, str] = {}
-    observations = []
-    for item in map(as_dict, as_list(get("contained"))):
-        if item.get("resourceType") != "Observation":
-            continue
-        local = text(item.get("id"))
-        observation = read_observation(item, tz)
-        own_id = f"{qualifier}#{local}" if local else None
-        if local:
-            local_ids[local] = own_id  # type: ignore[assignment]
-        observation = replace(
-            observation,
-            id=own_id,
-            status=observation.status or _REPORT_STATUS_FOR_RESULT.get(status or "", status),
-            effective=observation.effective if observation.result_time else effective,
-            issued=observation.issued if observation.result_time else issued,
-            dated_partial=observation.dated_partial if observation.result_time else dated_partial,
-        )
-        observations.append(observation)
+    qualifier = ((located_id(data) or report_id) if SOURCE in data else report_id) or container or ""
+    items = [item for item in map(as_dict, as_list(get("contained"))) if item.get("resourceType") == "Observation"]
+    observations, local_ids = contained_results(
+        items, tz, qualifier, _REPORT_STATUS_FOR_RESULT.get(status or "", status), effective, issued, dated_partial
+    )
     if any(o.has_members for o in observations):  # a contained panel: its members are written in the report
         observations = [_members_in_report(o, data, server, local_ids) for o in observations]
     report = DiagnosticReport.make(
@@ -881,6 +867,67 @@ def read_diagnostic_report(
         dated_partial=dated_partial,
     )
     return report, tuple(observations)
+
+
+def contained_results(
+    items: list[Mapping[str, Any]],
+    tz: ZoneInfo,
+    qualifier: str,
+    status: str | None,
+    effective: datetime | None,
+    issued: datetime | None,
+    dated_partial: str | None,
+) -> tuple[list[Observation], dict[str, str]]:
+    """The results contained in a report or a panel, each keyed by its container (`<qualifier>#<local id>`), and
+    those keys by local id. A contained id means something only inside its container: keyed by it alone, two
+    reports without ids each containing "#obs1" were one result, and one report's fentanyl screen stood for the
+    other's. One with no status takes the container's `status`, one with no date its dates."""
+    local_ids: dict[str, str] = {}
+    observations = []
+    for item in items:
+        local = text(item.get("id"))
+        observation = read_observation(item, tz)
+        own_id = f"{qualifier}#{local}" if local else None
+        if own_id:
+            local_ids[local] = own_id  # type: ignore[index]
+        observation = replace(
+            observation,
+            id=own_id,
+            status=observation.status or status,
+            effective=observation.effective if observation.result_time else effective,
+            issued=observation.issued if observation.result_time else issued,
+            dated_partial=observation.dated_partial if observation.result_time else dated_partial,
+        )
+        observations.append(observation)
+    return observations, local_ids
+
+
+def read_panel(
+    data: Mapping[str, Any], tz: ZoneInfo, server: str | None = None, container: str | None = None
+) -> tuple[Observation, ...]:
+    """A result with the results contained in it that it names as its members (`hasMember: "#m1"`, STU3/DSTU2
+    `related`), as a lab interface sends a drug screen panel with its results per substance inside it: the panel,
+    then its members, read and judged as any result (unread, a fentanyl positive inside the panel gave no card and
+    the panel was named as missing its results). They are keyed by the panel (`contained_results`: by where it lives,
+    `located_id`, else `container`), with its status and date when they state none."""
+    panel = read_observation(data, tz, server)
+    if not panel.has_members:
+        return (panel,)
+    related = _related_members(data.get("related")) if "related" in data else []
+    named = {ref[1:] for ref in _member_references(data.get("hasMember"), related) if ref.startswith("#")}
+    items = [
+        item
+        for item in map(as_dict, as_list(data.get("contained")))
+        if item.get("resourceType") == "Observation" and text(item.get("id")) in named
+    ]
+    if not items:
+        return (panel,)
+    qualifier = located_id(data) or container or "Observation/"
+    members, local_ids = contained_results(
+        items, tz, qualifier, panel.status, panel.result_time, panel.issued, panel.dated_partial
+    )
+    refs = _member_references(data.get("hasMember"), related)
+    return (replace(panel, member_ids=_member_ids(refs, data, server, local_ids)), *members)
 
 
 def _members_in_report(
