@@ -138,29 +138,28 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
     procedures and lab reports read as tests done. None is a test done yet, nor judged for unexpected substances
     (the prescriptions of a day that has not come are not known), so each is named rather than counted."""
     today = facts.today
-    found: dict[tuple[str, str | None, date], DrugTestAhead] = {}
+    # Each test by where it lives, never by its bare id: two servers' o1 (or pr1, or report dr1) are two tests.
+    found: dict[str | int, DrugTestAhead] = {}
     for result in facts.uds_results_since(RESULT_MONTHS):  # a day after today is in every window's "since"
         if result.day is not None and result.day > today:
-            # a panel's components share its id: the panel is named once
-            key = ("observation", result.observation.id, result.day)
-            ahead = DrugTestAhead(
-                result.name, "observation", result.observation.id, result.day, result.when or iso_day(result.day)
-            )
-            found.setdefault(key, ahead)
+            # a panel's components share its result: the panel is named once, by its located id (an HIE's by URL)
+            located = result.observation.located
+            ahead = DrugTestAhead(result.name, "observation", located, result.day, result.when or iso_day(result.day))
+            found.setdefault(located or id(result.observation), ahead)
     for day, procedure in facts.drug_test_procedures:
         # dated as the card counts it (its latest date): what the card does not count is named
         if day is not None and day > today:
             name = drug_test_name(procedure.code)
             written = procedure.dated_partial or iso_day(day)  # its month or year as written, as a result's
-            ahead = DrugTestAhead(name, "procedure", procedure.id, day, written)
-            found.setdefault(("procedure", procedure.id, day), ahead)
+            found.setdefault(id(procedure), DrugTestAhead(name, "procedure", procedure.id, day, written))
     for unread in facts.unread_drug_test_reports:
         # a report partly read is a test by its read results, named above when they are dated ahead
         if unread.done and not unread.partly and unread.day is not None and unread.day > today:
-            ident = unread.report.id
             found.setdefault(
-                ("lab report", ident, unread.day),
-                DrugTestAhead(unread.name, "lab report", ident, unread.day, unread.when or iso_day(unread.day)),
+                id(unread.report),
+                DrugTestAhead(
+                    unread.name, "lab report", unread.report.id, unread.day, unread.when or iso_day(unread.day)
+                ),
             )
     return tuple(found.values())
 
