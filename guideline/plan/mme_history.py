@@ -98,14 +98,19 @@ class _Renewed:
     order_id: int
 
 
-# The course of the record's orders that name no prescriber: their renewals queue one behind the other, and a fill
+# The course of one server's orders that name no prescriber: their renewals queue one behind the other, and a fill
 # naming another prescription is not taken for one of them.
 UNSIGNED_ORDERS = "orders"
 
 
 def _order_course(order: MedOrder) -> str:
-    """An order's prescription course: its prescriber's, as `fills.prescription_course` gives its fills."""
-    return f"prescriber:{actor_key(order.requester)}" if order.requester else UNSIGNED_ORDERS
+    """An order's prescription course: its prescriber's, as `fills.prescription_course` gives its fills; one naming
+    none, its server's unsigned orders' (`MedOrder.source`: an HIE's order with no prescriber is no evidence of the
+    EHR's course, and queued behind the EHR's order 123 the HIE's order 123 was counted only once the first ran out,
+    where the card adds the two)."""
+    if order.requester:
+        return f"prescriber:{actor_key(order.requester)}"
+    return UNSIGNED_ORDERS if order.source is None else f"{UNSIGNED_ORDERS}:{order.source}"
 
 
 def _fills_by_order(facts: Facts, orders: Sequence[MedOrder]) -> tuple[list[FillSupply], dict[int, list[FillSupply]]]:
