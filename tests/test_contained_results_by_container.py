@@ -167,6 +167,23 @@ def test_a_panels_contained_member_is_never_a_result_contained_in_another_resour
     assert found.facts["unexpected"] == [{"substance": "fentanyl", "value": "positive", "date": WHEN}]
 
 
+def test_a_sub_panel_inside_a_panel_names_its_members_beside_it() -> None:
+    # The heading holds a confirmation sub-panel "#conf" whose own member "#m3" (a fentanyl positive by LC-MS/MS) sits
+    # beside it in the heading: contained ids are the container's, so "#m3" is the heading's m3.
+    confirmation = _member("conf", PANEL, "See members", hasMember=[{"reference": "#m3"}])
+    del confirmation["valueString"]
+    panel = _panel(
+        "p1",
+        ["#m1", "#conf"],
+        [_member("m1", OXYCODONE_SCREEN, "Negative"), confirmation, _member("m3", FENTANYL, "Positive")],
+    )
+    evaluation = _sign(panel)
+    assert unread_results(evaluation.facts) == ()
+    found = card(evaluation, CHECK_ID)
+    assert found is not None
+    assert found.facts["unexpected"] == [{"substance": "fentanyl", "value": "positive", "date": WHEN}]
+
+
 def test_an_id_less_panels_missing_member_is_not_another_id_less_panels() -> None:
     # Two panels without ids (a lab interface's feed): the first names "#m1" and "#m2" but carries only m1; the
     # second carries an m2 of its own. Keyed as "Observation/#m2" both, the first panel read as complete.

@@ -853,7 +853,7 @@ def read_diagnostic_report(
         items, tz, qualifier, _REPORT_STATUS_FOR_RESULT.get(status or "", status), effective, issued, dated_partial
     )
     if any(o.has_members for o in observations):  # a contained panel: its members are written in the report
-        observations = [_members_in_report(o, data, server, local_ids) for o in observations]
+        observations = [_members_in_container(o, data, server, local_ids) for o in observations]
     report = DiagnosticReport.make(
         id=report_id or None,
         status=status,
@@ -905,43 +905,45 @@ def contained_results(
 def read_panel(
     data: Mapping[str, Any], tz: ZoneInfo, server: str | None = None, container: str | None = None
 ) -> tuple[Observation, ...]:
-    """A result with the results contained in it that it names as its members (`hasMember: "#m1"`, STU3/DSTU2
-    `related`), as a lab interface sends a drug screen panel with its results per substance inside it: the panel,
-    then its members, read and judged as any result (unread, a fentanyl positive inside the panel gave no card and
-    the panel was named as missing its results). They are keyed by the panel (`contained_results`: by where it lives,
-    `located_id`, else `container`), with its status and date when they state none."""
+    """A panel and the results contained in it (`hasMember: "#m1"`, STU3/DSTU2 `related`), as a lab interface sends a
+    drug screen heading with its results per substance inside it: the panel, then those results, read and judged as
+    any result (unread, a fentanyl positive inside the panel gave no card and the panel was named as missing its
+    results). They are keyed by the panel (`contained_results`: by where it lives, `located_id`, else `container`),
+    take its status and date when they state none, and a sub-panel among them names its members beside it."""
     panel = read_observation(data, tz, server)
     if not panel.has_members:
         return (panel,)
-    related = _related_members(data.get("related")) if "related" in data else []
-    named = {ref[1:] for ref in _member_references(data.get("hasMember"), related) if ref.startswith("#")}
-    items = [
-        item
-        for item in map(as_dict, as_list(data.get("contained")))
-        if item.get("resourceType") == "Observation" and text(item.get("id")) in named
-    ]
+    items = [item for item in map(as_dict, as_list(data.get("contained"))) if item.get("resourceType") == "Observation"]
     if not items:
         return (panel,)
     qualifier = located_id(data) or container or "Observation/"
     members, local_ids = contained_results(
         items, tz, qualifier, panel.status, panel.result_time, panel.issued, panel.dated_partial
     )
-    refs = _member_references(data.get("hasMember"), related)
-    return (replace(panel, member_ids=_member_ids(refs, data, server, local_ids)), *members)
+    if any(o.has_members for o in members):
+        members = [_members_in_container(o, data, server, local_ids) for o in members]
+    return (_members_in_container(panel, data, server, local_ids, data), *members)
 
 
-def _members_in_report(
-    observation: Observation, report: Mapping[str, Any], server: str | None, local_ids: Mapping[str, str]
+def _members_in_container(
+    observation: Observation,
+    container: Mapping[str, Any],
+    server: str | None,
+    local_ids: Mapping[str, str],
+    item: Mapping[str, Any] | None = None,
 ) -> Observation:
-    """A panel contained in a report with its members keyed as written there: "#m1" is the report's contained m1
-    (contained ids are the container's), a relative one in an HIE's report the HIE's (`_member_ids`)."""
+    """A panel in a report or a panel (itself, or contained in it: `item`, else found by its local id) with its
+    members keyed as written there: "#m1" is the container's contained m1 (contained ids are the container's), a
+    relative one in an HIE's resource the HIE's (`_member_ids`)."""
     if not observation.has_members:
         return observation
-    local = observation.id.partition("#")[2] if observation.id else ""
-    item = next((as_dict(c) for c in as_list(report.get("contained")) if text(as_dict(c).get("id")) == local), {})
+    if item is None:
+        local = observation.id.rpartition("#")[2] if observation.id else ""
+        found = (as_dict(c) for c in as_list(container.get("contained")))
+        item = next((c for c in found if text(c.get("id")) == local), {})
     related = _related_members(item.get("related")) if "related" in item else []
     refs = _member_references(item.get("hasMember"), related)
-    return replace(observation, member_ids=_member_ids(refs, report, server, local_ids))
+    return replace(observation, member_ids=_member_ids(refs, container, server, local_ids))
 
 
 def _report_partial_date(data: Mapping[str, Any], tz: ZoneInfo) -> str | None:
