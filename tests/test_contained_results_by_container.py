@@ -217,3 +217,24 @@ def test_two_reports_without_ids_in_a_transaction_are_told_by_their_fullurls() -
         ],
     }
     assert _unread_reports([bundle]) == [(None, EARLIER)]
+
+
+# ---- through the CDS service -------------------------------------------------------------------------------------
+
+
+def test_the_order_sign_service_judges_a_prefetched_panels_own_members(tmp_path) -> None:
+    # The prefetch's urine drug test search returns the heading with its members inside it: the service reads them
+    # (pooled, as the hook gathers its data), gives the unexpected-result card and names nothing as not received.
+    from cds_support import full_prefetch, hook_request, make_app
+
+    panel = _panel(
+        "p1",
+        ["#m1", "#m2"],
+        [_member("m1", FENTANYL, "Positive"), _member("m2", OXYCODONE_SCREEN, "Negative")],
+    )
+    draft = med_request(OXYCODONE, draft=True, id="ox1", supply_days=5)
+    body = hook_request(drafts=[draft], prefetch=full_prefetch("order-sign", udsLabs=_searchset(_entry(EPIC, panel))))
+    answer = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).get_json()
+    by_topic = {c["source"]["topic"]["code"]: c for c in answer["cards"]}
+    assert "fentanyl" in by_topic[CHECK_ID]["summary"]
+    assert "results not received" not in by_topic.get("data-incomplete", {}).get("detail", "")
