@@ -887,9 +887,9 @@ def contained_results(
     for item in items:
         local = text(item.get("id"))
         observation = read_observation(item, tz)
-        own_id = f"{qualifier}#{local}" if local else None
-        if own_id:
-            local_ids[local] = own_id  # type: ignore[index]
+        own_id = None
+        if local:
+            own_id = local_ids[local] = f"{qualifier}#{local}"
         observation = replace(
             observation,
             id=own_id,
