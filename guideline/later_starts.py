@@ -3,17 +3,15 @@ one series being signed together counted once."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from guideline.mme import MmeSummary, OrderMme, counted_total
-from guideline.orders import is_product, starts_after, stated_start
+from guideline.orders import follows, is_product, starts_after, stated_start
 from guideline.record import MedOrder
 from guideline.supply import Supply
-from guideline.timeutil import day_span
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -77,20 +75,6 @@ def draft_series(
             ):
                 found.append(tuple(draft for _, _, draft in ordered))
     return tuple(found)
-
-
-# A pharmacy may fill a controlled prescription a few days before the last one runs out, and "a month apart" from
-# 1 February is 28 days after a 30-day supply began: so much overlap is still one prescription after another.
-SERIES_OVERLAP_DAYS = 3
-
-
-def follows(begins: date, earlier: Supply, then: date) -> bool:
-    """Whether a prescription beginning `then` follows one beginning `begins` with supply `earlier`: it begins no more
-    than `SERIES_OVERLAP_DAYS` before that supply runs out. A supply not known shows no such thing: 30 days from
-    today and another from next week are both taken for 23 days, and counting one of them hid a double dose."""
-    if earlier.total_days is None:
-        return False
-    return then >= begins + day_span(math.ceil(earlier.total_days) - SERIES_OVERLAP_DAYS)
 
 
 def counted_as_signed(summary: MmeSummary, series: Iterable[tuple[MedOrder, ...]], today: date) -> MmeSummary:

@@ -333,32 +333,56 @@ def active_orders(
 def expired_in_series(
     current: Iterable[MedOrder], supply_of: Callable[[MedOrder], Supply], today: date, key: Callable[[MedOrder], str]
 ) -> set[int]:
-    """The current orders (by id()) that only their validity end keeps current, and that a later prescription of
-    theirs has taken over: one of the same recognised product (`is_product`), by the same prescriber
-    (`one_prescriber`), begun after them and by today. In such a staggered series the validity end is the
-    prescription's expiry (Epic sends it months after the start), not supply: read as supply, the first of three
-    30-day prescriptions counted beside the second on day 35. Their supply must be worked out (`worked_out_end`)."""
+    """The current orders (by id()) that a later prescription of their staggered series has taken over: one of the
+    same recognised product (`is_product`), by the same prescriber (`one_prescriber`), begun after them and by today,
+    when the order's own supply (`worked_out_end`) ended before today and only its validity end keeps it current (the
+    prescription's expiry, which Epic sends months after the start), or when the later one was written to be filled
+    once this one's supply runs out (`next_in_series`). Read as still current, the first of three 30-day
+    prescriptions counted beside the second on the day the second began (day 30) and, by its expiry, on day 35."""
     current = tuple(current)
     expired: set[int] = set()
     for order in current:
-        if order.dispense.validity_end is None:
-            continue
-        start = possible_start(order, today)
-        end = worked_out_end(order, supply_of(order), start)
-        if start is None or end is None or end >= today:
-            continue  # its own supply still reaches today, or cannot be worked out: the general rule stands
         product = key(order)
-        if not is_product(product):
+        start = possible_start(order, today)
+        if start is None or not is_product(product):
             continue
-        if any(
-            later is not order
-            and one_prescriber(order, later)
-            and (possible_start(later, today) or start) > start
-            and key(later) == product
-            for later in current
-        ):
-            expired.add(id(order))
+        supply = supply_of(order)
+        end = worked_out_end(order, supply, start)
+        # Its own supply ended: only its validity end keeps it current (its own supply unknown: the general rule).
+        expiry_only = order.dispense.validity_end is not None and end is not None and end < today
+        for later in current:
+            if later is order or key(later) != product or not one_prescriber(order, later):
+                continue
+            begins = possible_start(later, today) or start
+            if begins > start and (expiry_only or next_in_series(later, begins, start, supply)):
+                expired.add(id(order))
+                break
     return expired
+
+
+# A pharmacy may fill a controlled prescription a few days before the last one runs out, and "a month apart" from
+# 1 February is 28 days after a 30-day supply began: so much overlap is still one prescription after another.
+SERIES_OVERLAP_DAYS = 3
+
+
+def follows(begins: date, earlier: Supply, then: date) -> bool:
+    """Whether a prescription beginning `then` follows one beginning `begins` with supply `earlier`: it begins no more
+    than `SERIES_OVERLAP_DAYS` before that supply runs out. A supply not known shows no such thing: 30 days from
+    today and another from next week are both taken for 23 days, and counting one of them hid a double dose."""
+    if earlier.total_days is None:
+        return False
+    return then >= begins + day_span(math.ceil(earlier.total_days) - SERIES_OVERLAP_DAYS)
+
+
+def next_in_series(later: MedOrder, begins: date, start: date, earlier: Supply) -> bool:
+    """Whether `later`, beginning `begins`, is the next prescription of a staggered series after an order beginning
+    `start` with supply `earlier`: it states a start after the day it was written (an earliest fill date, "do not fill
+    before", or instructions that begin later), and that start follows the earlier supply (`follows`). A reorder
+    written to be filled the day it was written states no such date: it may be a second prescription taken beside
+    the first, and both count."""
+    stated = stated_start(later)
+    written = local_date(later.authored_on)
+    return stated is not None and written is not None and stated > written and follows(start, earlier, begins)
 
 
 def later_orders(orders: Iterable[MedOrder], today: date, config: GuidelineConfig) -> tuple[MedOrder, ...]:
