@@ -731,23 +731,33 @@ class Facts:
             named.append(f"{order_named(recognition.display, order)}: category {order_rules.category_label(order)}")
         return tuple(dict.fromkeys(named))
 
-    def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
-        """The given unidentified orders, then the unidentified orders that start later, then the unidentified fills,
-        each named by what recognition shows and its id ("… (current order mr-1)", "… (order mr-2, starts on
-        2026-07-10)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike. One that starts
-        later is read by no check until it starts, and may be an opioid or a benzodiazepine: named, not passed over."""
+    def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str, with_later: bool = True) -> list[str]:
+        """The given unidentified orders, then (`with_later`) the unidentified orders that start later
+        (`unidentified_later`), then the unidentified fills, each named by what recognition shows and its id ("…
+        (current order mr-1)", "… (order mr-2, starts on 2026-07-10)", "… (<fill_kind> d-1)"), without repeats: the
+        card and the plan page alike."""
         named = []
         for order in orders:
             named.append(order_named(recognise(order.medication, self.terms).display, order))
+        if with_later:
+            named.extend(self.unidentified_later)
+        for supply in self.unidentified_fills:
+            dispense = supply.dispense
+            named.append(named_item(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))
+        return list(dict.fromkeys(named))
+
+    @cached_property
+    def unidentified_later(self) -> tuple[str, ...]:
+        """The orders that start later (`later_orders`) whose medication nobody could identify, each named with the day
+        it starts ("… (order mr-2, starts on 2026-07-10)"): read by no check until it starts, and may be an opioid or
+        a benzodiazepine, so named, not passed over; never called current."""
+        named = []
         for order in self.later_orders:
             recognition = recognise(order.medication, self.terms)
             starts = order_rules.starts_after(order, self.today)
             if recognition.unidentified and starts is not None:
                 named.append(named_item(recognition.display, "order", order.id, f"starts on {starts.isoformat()}"))
-        for supply in self.unidentified_fills:
-            dispense = supply.dispense
-            named.append(named_item(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))
-        return list(dict.fromkeys(named))
+        return tuple(dict.fromkeys(named))
 
     def overridden(self, check_id: str, part: str) -> bool:
         """Whether a clinician's unexpired override of `check_id` for this patient (and user) was set on a finding

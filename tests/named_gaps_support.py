@@ -46,13 +46,14 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified (current, and ended in the last 90 days), current opioid whose MME
-    cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the month only, order
-    of unknown status, home opioid on the list with no recent order, unread category, unread drug test, drug test
-    dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge, undated procedure,
-    review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in words only,
-    opioid fill of an implausible days' supply, opioid order whose sig and coded frequency disagree, opioid order
-    whose fill has no quantity, hospice care of unknown status, and benzodiazepine whose name was only partly read."""
+    """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current
+    opioid whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the
+    month only, order of unknown status, home opioid on the list with no recent order, unread category, unread drug
+    test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge,
+    undated procedure, review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in
+    words only, opioid fill of an implausible days' supply, opioid order whose sig and coded frequency disagree,
+    opioid order whose fill has no quantity, hospice care of unknown status, and benzodiazepine whose name was only
+    partly read."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -64,6 +65,11 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
                 "medicationCodeableConcept": {"text": f"Zorblex {n + 1}0 mg tablet"},
             }
         )
+        # An order written two days ago to be filled from 1 July (its earliest fill date), for a medicine nothing
+        # identifies: not current yet, named as starting later.
+        later = med_request("0", id=f"mr-later-unknown-{n}", authored=days_ago(2))
+        later["dispenseRequest"]["validityPeriod"] = {"start": FUTURE}
+        found.append({**later, "medicationCodeableConcept": {"text": f"Vexolan {n + 1} mg tablet"}})
         # An order of 40 days ago, completed, for a medicine nothing identifies: it may have been an opioid.
         ended = med_request("0", id=f"mr-ended-unknown-{n}", authored=days_ago(40), status="completed")
         found.append({**ended, "medicationCodeableConcept": {"text": f"Quorvane {n + 1} mg tablet"}})

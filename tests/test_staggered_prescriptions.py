@@ -518,6 +518,67 @@ def test_the_plan_page_names_an_unidentified_prescription_that_starts_later() ->
     assert meds.unidentified == (UNIDENTIFIED_LATER,)
 
 
+LATER_LINE = "is a prescription that starts later, so not a current medication yet"
+
+
+def test_the_data_incomplete_card_says_an_unidentified_prescription_starts_later_not_that_it_is_current(
+    tmp_path: Path,
+) -> None:
+    # Named as "… is a current medication that could not be identified": it begins in 25 days.
+    response = _post(tmp_path, "patient-view", [medication(), staggered(-5)[0], *unidentified_later()], [])
+    incomplete = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    assert f"- {UNIDENTIFIED_LATER}: {LATER_LINE}" in incomplete["detail"]
+    assert "is a current medication" not in incomplete["detail"]
+
+
+def unidentified_current() -> list[dict[str, Any]]:
+    """A current Epic order whose Medication carries only the site's own code and name."""
+    order = epic_oxycodone("eQr.1", day(-5))
+    order["medicationReference"] = {"reference": "Medication/eMedQr", "display": "QR-220 5 MG CAPSULE"}
+    med = {
+        "resourceType": "Medication",
+        "id": "eMedQr",
+        "code": {
+            "coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288", "code": "990220"}],
+            "text": "QR-220 5 MG CAPSULE",
+        },
+    }
+    return [med, order]
+
+
+def test_the_unidentified_medication_card_lists_a_prescription_that_starts_later_apart_from_current_ones() -> None:
+    resources = [medication(), staggered(-5)[0], *unidentified_later(), *unidentified_current()]
+    unidentified = card(run("order-sign", drafts=[small_draft()], resources=resources), "unidentified-medication")
+    assert unidentified is not None
+    current = "**Current medications not identified:**\n- QR-220 5 MG CAPSULE (current order eQr.1)\n\n"
+    assert current in unidentified.detail
+    later = f"**Prescriptions that start later, not identified (not current yet):**\n- {UNIDENTIFIED_LATER}\n\n"
+    assert later in unidentified.detail
+    assert unidentified.summary.startswith("Could not identify current medication QR-220 5 MG CAPSULE")
+
+
+def test_an_unidentified_prescription_that_starts_later_alone_is_not_called_current() -> None:
+    resources = [medication(), staggered(-5)[0], *unidentified_later()]
+    unidentified = card(run("order-sign", drafts=[small_draft()], resources=resources), "unidentified-medication")
+    assert unidentified is not None
+    assert unidentified.summary == f"Could not identify {UNIDENTIFIED_LATER}, which starts later"
+    assert "current" not in unidentified.summary.lower() and "Current medications" not in unidentified.detail
+    assert UNIDENTIFIED_LATER in unidentified.about
+
+
+def test_the_plan_page_total_beside_only_an_unidentified_prescription_that_starts_later() -> None:
+    # Nothing current: the total read "1 current medicine could not be identified" of a prescription that starts
+    # in 25 days; the panel names it as starting later, apart from the current ones.
+    evaluation = run("patient-view", resources=[medication(), *unidentified_later()])
+    view = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    meds = view.section("medications").content
+    assert meds.total == "0 MME/day counted; 1 prescription that starts later could not be identified (below)"
+    assert meds.unidentified == (UNIDENTIFIED_LATER,)
+    assert f"Prescriptions that start later PainPlan could not identify (not current yet): {UNIDENTIFIED_LATER}" in (
+        view.note
+    )
+
+
 def test_a_second_draft_filled_while_the_first_still_supplies_is_two_prescriptions_taken_together() -> None:
     # Two 30-day prescriptions signed together, the second to be filled in 7 days: for 23 days both supply the
     # patient (120 MME a day), so they are no staggered series and both count; each line says when it starts.

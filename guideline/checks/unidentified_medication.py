@@ -20,6 +20,7 @@ CHECK_ID = "unidentified-medication"
 # About a new order, so patient-view has nothing for it; current orders are listed on the plan page as well.
 HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Medication PainPlan could not identify"
+LATER_HEADING = "Prescriptions that start later, not identified (not current yet)"
 
 # What each check counts from medication orders, in plain words, for the list of what this order escaped.
 COUNTED_BY: dict[str, str] = {
@@ -47,7 +48,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     # Current unidentified medicines matter to the dose being signed only when the new order is an opioid; for
     # any other order the plan page lists them, and a card on every order would teach clinicians to ignore it.
     current = _current_unidentified(facts) if facts.trigger_orders else []
-    if not unknown and not current:
+    later = list(facts.unidentified_later) if facts.trigger_orders else []
+    if not unknown and not current and not later:
         return None
     names = [r.display for _, r in unknown]
     parts = _draft_parts(facts, names) if names else []
@@ -59,6 +61,13 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "any is an opioid, the MME total with this order is too low; if any is a benzodiazepine or sedative "
             "whose name PainPlan did not read as one, the combination check missed it."
         )
+    if later:
+        parts.append(
+            f"**{LATER_HEADING}:**\n"
+            + bullet_list(later)
+            + "\n\nThey begin after today, so they are not in today's MME total; if one is an opioid, a "
+            "benzodiazepine or a sedative, no check will count it when it starts either."
+        )
     parts.append(
         "If it is one of those medications, weigh it yourself when reading the other cards and the plan (the MME "
         "total may be too low). Choosing the coded product from the medication list lets every check count it."
@@ -68,24 +77,29 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     parts.append(
         based_on(
             "the codes and names of today's draft outpatient medication orders"
-            + (", and of the patient's current orders and pharmacy fills." if current else ".")
+            + (", and of the patient's current orders and pharmacy fills" if current else "")
+            + (", and of the prescriptions that start later." if later else ".")
         )
     )
     detail = "\n\n".join(parts)
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(names) if names else _current_summary(current),
+        summary=_summary(names) if names else _current_summary(current) if current else _later_summary(later),
         detail=detail,
         links=(plan_link("plan"),),
         override_reasons=override_reasons(facts.config, "medication-not-relevant", "data-incorrect"),
         view="plan",
         orders=tuple(o.id for o, _ in unknown if o.id),
-        facts={"unidentified": names, **({"unidentified_current": current} if current else {})},
+        facts={
+            "unidentified": names,
+            **({"unidentified_current": current} if current else {}),
+            **({"unidentified_later": later} if later else {}),
+        },
         # An override may quiet the reminder about the same current medicines, never a new order nobody could
         # identify, nor another current medicine.
         snoozable=not names,
-        about=frozenset(current),
+        about=frozenset((*current, *later)),
     )
 
 
@@ -110,8 +124,16 @@ def _draft_parts(facts: Facts, names: list[str]) -> list[str]:
 
 
 def _current_unidentified(facts: Facts) -> list[str]:
-    """Current orders and current fills (that no counted order stands for) nobody could identify, each named."""
-    return facts.unidentified_named(facts.unidentified_current_orders, "pharmacy fill")
+    """Current orders and current fills (that no counted order stands for) nobody could identify, each named; those
+    that start later are listed apart (`Facts.unidentified_later`), never called current."""
+    return facts.unidentified_named(facts.unidentified_current_orders, "pharmacy fill", with_later=False)
+
+
+def later_to_name(facts: Facts) -> tuple[str, ...]:
+    """On patient-view, as `current_to_name`: the prescriptions that start later nobody could identify."""
+    if facts.context.hook != "patient-view" or not facts.config.check(CHECK_ID).enabled:
+        return ()
+    return tuple(name for name in facts.unidentified_later if not facts.overridden(CHECK_ID, name))
 
 
 def current_to_name(facts: Facts) -> tuple[str, ...]:
@@ -128,6 +150,13 @@ def _current_summary(current: list[str]) -> str:
     return first_fitting(
         f"Could not identify current medication {and_more(current)}: the MME total may be too low",
         "Could not identify a current medication: the MME total may be too low",
+    )
+
+
+def _later_summary(later: list[str]) -> str:
+    return first_fitting(
+        f"Could not identify {and_more(later)}, which starts later",
+        "Could not identify a prescription that starts later",
     )
 
 

@@ -135,6 +135,11 @@ def _total_text(facts: Facts) -> str:
             if unknown == 1:
                 return "0 MME/day counted; 1 current medicine could not be identified and may be an opioid (below)"
             return f"0 MME/day counted; {unknown} current medicines could not be identified and may be opioids (below)"
+        later = len(facts.unidentified_later)
+        if later:  # nor of one that starts later, which is no current medicine
+            if later == 1:
+                return "0 MME/day counted; 1 prescription that starts later could not be identified (below)"
+            return f"0 MME/day counted; {later} prescriptions that start later could not be identified (below)"
         return "0 MME/day (no current opioid orders or fills)"
     prefix = "at least " if summary.state == "partial" else ""
     text = f"{prefix}{one_decimal(summary.total)} MME/day"
@@ -299,7 +304,7 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
         _comparison(facts, now),
         int(facts.config.check("naloxone")["possession_months"]),
         frozenset(o.id for o in (*facts.current_benzos, *facts.current_cns) if o.id),
-        unidentified_orders(facts),
+        (*unidentified_orders(facts), *facts.unidentified_later),
         _read_once_elsewhere(facts, (s.dispense for s in facts.current_fills)),
         fills_caption(id(s.dispense) in early for s in facts.current_fills),
     )
