@@ -338,7 +338,7 @@ class Facts:
         # A renewal (draft or signed) naming the order it renews stands for that order's fill too: a fill above both
         # counts.
         orders = renewed_fill_doses(orders, self.renewed_fills)
-        orders = named_replacing(named_beside(orders, self.renewals_beside), self.replaced_of_another)
+        orders = named_replacing(named_beside(orders, self.renewals_beside), self.replaced_of_another, self.today)
         orders = counted_as_signed(counted_once(orders, self.implied_renewals), self.draft_series, self.today)
         orders, fills = fills_counted_once(orders, self.fill_mme, self.reorders)
         return named_later(with_fills(orders, fills), self._later_lines)
@@ -380,7 +380,9 @@ class Facts:
     @cached_property
     def replaced_of_another(self) -> tuple[tuple[MedOrder, MedOrder], ...]:
         """Drafts with the other prescriber's current order each replaces (`orders.replaced_of_another`): named."""
-        return order_rules.replaced_of_another(self.drafts, self._orders_by_ref, self.supply, self.today, self.config)
+        return order_rules.replaced_of_another(
+            self.drafts, self._orders_by_ref, self.supply, self.today, self.config, self.drug_key
+        )
 
     @cached_property
     def renewals_beside(self) -> tuple[RenewalBeside, ...]:
@@ -447,13 +449,23 @@ class Facts:
 
     @cached_property
     def implied_renewals(self) -> tuple[ImpliedRenewal, ...]:
-        """Opioid drafts of the same product as a current opioid order, with no priorPrescription: each pair is
-        counted once in the MME total, at the larger dose (`guideline.renewals`)."""
+        """Opioid drafts of the same product as a current opioid order, with no priorPrescription (or one naming only
+        an order that starts later): each pair is counted once in the MME total, at the larger dose
+        (`guideline.renewals`)."""
         drafts = tuple(o for o in self.current_opioids if o.is_draft)
         if not drafts:
             return ()
         standing = tuple(o for o in self.current_opioids if not o.is_draft)
-        return implied_renewals(drafts, standing, self.drug_key)
+        later = (
+            frozenset(
+                ref
+                for ref, order in self._orders_by_ref.items()
+                if order_rules.is_standing(order, self.config) and order_rules.starts_after(order, self.today)
+            )
+            if any(d.prior_prescription for d in drafts)
+            else frozenset()
+        )
+        return implied_renewals(drafts, standing, self.drug_key, later)
 
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
 

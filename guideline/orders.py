@@ -402,23 +402,32 @@ def replaced_of_another(
     supply_of: Callable[[MedOrder], Supply],
     today: date,
     config: GuidelineConfig,
+    key: Callable[[MedOrder], str] | None = None,
 ) -> tuple[tuple[MedOrder, MedOrder], ...]:
     """Each draft with the order its priorPrescription names (`real_orders` by `located`) when that order is another
-    prescriber's and would count today (active, current): a draft replaces the order it renews whoever wrote it
-    (`replaced_refs`: the EHR stops it when the renewal is signed), and the draft's line says which order it replaced,
-    as a signed renewal's line names the order it runs beside."""
+    prescriber's and would count today (active, current, and with the same-drug `key` not taken over by a later
+    prescription of its staggered series, `expired_in_series`) or starts later (`starts_after`): a draft replaces the
+    order it renews whoever wrote it (`replaced_refs`: the EHR stops it when the renewal is signed), and the draft's
+    line says which order it replaced, as a signed renewal's line names the order it runs beside. Read by its own
+    supply alone, the first of a series its second had taken over was called "still current"; one that starts later
+    left the list of later prescriptions with no word."""
     pairs = []
+    expired: set[int] | None = None
     for draft in drafts:
         if not draft.is_draft or not draft.prior_prescription or draft.status in IGNORED_DRAFT_STATUSES:
             continue
         renewed = next((real_orders[r] for r in order_keys(draft.prior_prescription) if r in real_orders), None)
-        if (
-            renewed is not None
-            and not same_prescriber(draft, renewed)
-            and is_standing(renewed, config)
-            and is_current(renewed, supply_of(renewed), today, config)
-        ):
+        if renewed is None or same_prescriber(draft, renewed) or not is_standing(renewed, config):
+            continue
+        if starts_after(renewed, today) is not None:
             pairs.append((draft, renewed))
+        elif is_current(renewed, supply_of(renewed), today, config):
+            if expired is None:
+                current = [o for o in real_orders.values() if is_standing(o, config)]
+                current = [o for o in current if is_current(o, supply_of(o), today, config)]
+                expired = expired_in_series(current, supply_of, today, key) if key is not None else set()
+            if id(renewed) not in expired:
+                pairs.append((draft, renewed))
     return tuple(pairs)
 
 

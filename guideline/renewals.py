@@ -9,8 +9,9 @@ from typing import Literal
 
 from guideline.fills import FillMme
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
-from guideline.orders import is_product, one_prescriber, stated_start
+from guideline.orders import is_product, one_prescriber, starts_after, stated_start
 from guideline.record import Dispense, MedOrder
+from guideline.record.pool import order_keys
 from guideline.timeutil import local_date
 
 RENEWED = "renewed"  # the current order, whose dose the renewal's larger one stands for
@@ -30,14 +31,22 @@ class ImpliedRenewal:
 
 
 def implied_renewals(
-    drafts: Iterable[MedOrder], orders: Iterable[MedOrder], key: Callable[[MedOrder], str]
+    drafts: Iterable[MedOrder],
+    orders: Iterable[MedOrder],
+    key: Callable[[MedOrder], str],
+    starting_later: frozenset[str | None] = frozenset(),
 ) -> tuple[ImpliedRenewal, ...]:
-    """Each draft that names no priorPrescription, paired with the first current order of the same recognised
-    product not paired yet. A medication reported as taken (prescribed elsewhere) is no order a draft here renews."""
+    """Each draft that names no priorPrescription, or names only orders that start later (`starting_later`, by
+    `located`: they are no dose today, so the draft renews none), paired with the first current order of the same
+    recognised product not paired yet. A renewal of a staggered series' third prescription, to be filled when it
+    would have been, read beside the first (today's dose) as a second dose: 120 MME/day for a patient taking 60. A
+    medication reported as taken (prescribed elsewhere) is no order a draft here renews."""
     standing = [o for o in orders if not o.is_draft and not o.reported]
     pairs: list[ImpliedRenewal] = []
     for draft in drafts:
-        if draft.prior_prescription or not draft.is_draft:
+        if not draft.is_draft:
+            continue
+        if draft.prior_prescription and not order_keys(draft.prior_prescription) & starting_later:
             continue
         product = key(draft)
         if not is_product(product):
@@ -106,17 +115,26 @@ def named_beside(summary: MmeSummary, pairs: Iterable[RenewalBeside]) -> MmeSumm
     return _with_words(summary, words)
 
 
-def named_replacing(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]]) -> MmeSummary:
-    """Each draft renewal with the other prescriber's current order it replaces (`orders.replaced_of_another`), with a
-    sentence saying so: the covering clinician's renewal stands for that order, which is not counted beside it. Once
-    signed, an order the EHR left active runs beside the renewal instead (`named_beside`)."""
-    words = {
-        id(draft): (
-            f"it renews {_named(renewed)} (priorPrescription), another prescriber's, still current: read as replaced "
-            "by this renewal, so that order is not counted beside it"
-        )
-        for draft, renewed in pairs
-    }
+def named_replacing(
+    summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]], today: date | None = None
+) -> MmeSummary:
+    """Each draft renewal with the other prescriber's current order, or order that starts later, it replaces
+    (`orders.replaced_of_another`), with a sentence saying so: the covering clinician's renewal stands for that
+    order, which is not counted beside it (nor named beside the total as starting later). Once signed, an order the EHR
+    left active runs beside the renewal instead (`named_beside`)."""
+    words = {}
+    for draft, renewed in pairs:
+        starts = starts_after(renewed, today) if today is not None else None
+        if starts is None:
+            words[id(draft)] = (
+                f"it renews {_named(renewed)} (priorPrescription), another prescriber's, still current: read as "
+                "replaced by this renewal, so that order is not counted beside it"
+            )
+        else:
+            words[id(draft)] = (
+                f"it renews {_named(renewed)} (priorPrescription), another prescriber's, which starts on "
+                f"{starts.isoformat()}: read as replaced by this renewal, so that order is not listed as starting later"
+            )
     return _with_words(summary, words)
 
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from builders import NOW, TODAY, card, run
+from builders import NOW, TODAY, card, med_request, run
 from test_history_supply_start import facts_of, line
-from test_staggered_prescriptions import day, epic_oxycodone, fill, medication, staggered
+from test_staggered_prescriptions import OXYCODONE_5, day, epic_oxycodone, expiring, fill, medication, staggered
 
 from guideline.config import GuidelineConfig
 from guideline.plan import build_plan
@@ -102,3 +102,68 @@ def test_a_reorder_written_today_with_no_later_fill_date_still_adds() -> None:
     second = epic_oxycodone("eOxy.2", day(0), starts=day(0))
     evaluation = run("patient-view", resources=[medication(), first, second])
     assert evaluation.facts.mme.total == Decimal(120)
+
+
+# -- a covering clinician's draft renewal of one prescription of another prescriber's series ----------------------
+
+
+def covering_renewal(prior: str, starts: int = 0) -> dict[str, Any]:
+    """Dr Baker's draft renewal (Epic's renew action: priorPrescription) of Dr Adams's order `prior`, to be filled
+    from `starts` days on."""
+    draft = epic_oxycodone("eOxy.Renew", day(0), starts=day(starts), prior=prior)
+    draft["status"] = "draft"
+    draft["requester"] = draft["recorder"] = DR_BAKER
+    return draft
+
+
+def line_of(evaluation: Any, order_id: str) -> str:
+    return next(r.explanation for r in evaluation.facts.mme.orders if r.order.id == order_id)
+
+
+def test_a_renewal_of_a_series_prescription_its_next_has_taken_over_does_not_call_it_still_current() -> None:
+    # Day 35: the first prescription is not current (the second began on day 30 and stands for it). The renewal's
+    # line said "it renews order eOxy.1 …, another prescriber's, still current: read as replaced by this renewal".
+    # The second, today's supply, still counts beside the renewal: 120 with this order, as two supplies held.
+    evaluation = run("order-sign", drafts=[covering_renewal("eOxy.1")], resources=[medication(), *expiring(-35)])
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert [o.id for o in evaluation.facts.current_opioids] == ["eOxy.Renew", "eOxy.2"]
+    assert "still current" not in line_of(evaluation, "eOxy.Renew")
+    assert evaluation.facts.replaced_of_another == ()
+
+
+def test_a_renewal_of_another_prescribers_prescription_that_starts_later_says_which_it_replaces() -> None:
+    # Day 5 of Dr Adams's series: Dr Baker renews the third prescription (to be filled from day 60). The draft
+    # replaces it, so it left the list of prescriptions that start later with no word on any line.
+    evaluation = run("order-sign", drafts=[covering_renewal("eOxy.3", 55)], resources=[medication(), *staggered(-5)])
+    words = (
+        f"it renews order eOxy.3 (priorPrescription), another prescriber's, which starts on {day(55)}: read as "
+        "replaced by this renewal, so that order is not listed as starting later"
+    )
+    assert words in line_of(evaluation, "eOxy.Renew")
+    high = card(evaluation, "high-mme")
+    assert high is not None and "it renews order eOxy.3" in high.detail
+
+
+def test_a_renewal_of_a_prescription_that_starts_later_is_no_second_dose_beside_todays() -> None:
+    # The renewal stands where the third prescription stood (from day 60): it renews no current order, and beside
+    # the first, today's dose of the same product, it read 120 MME/day with this order (a false critical card).
+    # As a draft of the product naming no current order, it is read as the current one's renewal: counted once.
+    for prior, starts in (("eOxy.3", 55), ("eOxy.2", 25)):
+        drafts = [covering_renewal(prior, starts)]
+        evaluation = run("order-sign", drafts=drafts, resources=[medication(), *staggered(-5)])
+        assert evaluation.facts.mme.total == Decimal(60), prior
+        assert card(evaluation, "high-mme").indicator == "warning"
+        assert mme_now(evaluation.facts).total == Decimal(60)
+    # The same renewal by Dr Adams herself reads the same.
+    own = covering_renewal("eOxy.3", 55)
+    own["requester"] = own["recorder"] = staggered(-5)[0]["requester"]
+    assert run("order-sign", drafts=[own], resources=[medication(), *staggered(-5)]).facts.mme.total == Decimal(60)
+
+
+def test_a_renewal_of_a_prescription_that_starts_later_beside_another_product_still_adds() -> None:
+    # Only the later prescription is on record, beside today's oxycodone 5 mg every 6 hours (30 MME a day), another
+    # product: the renewal renews no dose of it, and the two add.
+    five = med_request(OXYCODONE_5, id="eOxy5", authored=day(-5), dose=1, period=6)
+    resources = [medication(), staggered(-5)[2], five]
+    evaluation = run("order-sign", drafts=[covering_renewal("eOxy.3", 55)], resources=resources)
+    assert evaluation.facts.mme.total == Decimal(90)
