@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from guideline.cards import SUMMARY_LIMIT, Card, Indicator
@@ -22,6 +23,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.orders import starts_after
 from guideline.recognition import partly_read, recognise
 from guideline.record import Dispense, MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID, OUD_TREATMENT_OPIOID
@@ -32,6 +34,10 @@ HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Opioid with a sedative"
 
 Variant = Literal["benzo", "cns", "moud"]
+# On order-sign a signed prescription that starts within this many days (a staggered series' first, to be filled next
+# week) is read beside the order being signed: prescribing a benzodiazepine now with an opioid due next week is a
+# real co-prescription, which waited until the opioid started for its card. Further ahead it is no pair with today.
+LATER_START_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -80,14 +86,21 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     CNS depressants when enabled. Current means an active order, another draft (3.4), a home medication on the
     active list (`Facts.listed_medications`), or a pharmacy fill supplying today that no such order stands for: a
     benzodiazepine from another prescriber often shows up only as a fill."""
+    soon = _starting_soon(facts)
     sedatives = _unique(
         (
             *facts.current_benzos,
             *(facts.current_cns if settings["cns_enabled"] else ()),
             *_sedative_fills(facts, settings),
+            *(o for o in soon if _is_sedative(facts, settings, o)),
         )
     )
-    current_opioids = (*facts.current_opioids, *facts.listed_opioids, *(s.dispense for s in facts.current_fills))
+    current_opioids = (
+        *facts.current_opioids,
+        *facts.listed_opioids,
+        *(s.dispense for s in facts.current_fills),
+        *(o for o in soon if facts.is_in(OPIOID, o)),
+    )
     new_opioids = facts.trigger_orders
     new_sedatives = tuple(o for o in facts.new_drafts if _is_sedative(facts, settings, o))
     opioids: list[MedOrder | Dispense] = []
@@ -103,6 +116,27 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     involved = _unique([*opioids, *paired_sedatives])
     new = tuple(o for o in involved if any(o is n for n in (*new_opioids, *new_sedatives)))
     return Overlap(_unique(opioids), _unique(paired_sedatives), new)
+
+
+def _starting_soon(facts: Facts) -> tuple[MedOrder, ...]:
+    """On order-sign, the signed orders that start after today and within `LATER_START_DAYS` (`Facts.later_orders`):
+    held by the patient as the order is signed, and taken with it once they start."""
+    if facts.context.hook != "order-sign" or not facts.later_orders:
+        return ()
+    return tuple(o for o in facts.later_orders if _days_ahead(facts, o) <= LATER_START_DAYS)
+
+
+def _days_ahead(facts: Facts, order: MedOrder | Dispense) -> int:
+    """How many days after today an order that starts later begins; 0 for anything current."""
+    starts = _starts(facts, order)
+    return (starts - facts.today).days if starts is not None else 0
+
+
+def _starts(facts: Facts, order: MedOrder | Dispense) -> date | None:
+    """The day a signed order that starts after today begins (`orders.starts_after`), else None."""
+    if isinstance(order, Dispense) or order.is_draft:
+        return None
+    return starts_after(order, facts.today)
 
 
 def _sedative_fills(facts: Facts, settings: CheckSettings) -> tuple[MedOrder | Dispense, ...]:
@@ -141,15 +175,19 @@ def _variant(facts: Facts, overlap: Overlap) -> Variant:
 # -- the card --------------------------------------------------------------------------------------------------
 
 
-def _state_word(item: MedOrder | Dispense) -> str:
+def _state_word(facts: Facts, item: MedOrder | Dispense) -> str:
     if isinstance(item, Dispense):
         return "filled"
+    starts = _starts(facts, item)
+    if starts is not None:
+        return f"starts on {starts.isoformat()}"
     return "new" if item.is_draft else "active"
 
 
 def _name_options(facts: Facts, orders: Sequence[MedOrder | Dispense]) -> tuple[str, ...]:
-    """ "a (new), b (active)", then the shorter "a (new) and 1 more"."""
-    labels = [f"{facts.name(o)} ({_state_word(o)})" for o in orders]
+    """ "a (new), b (active)", then the shorter "a (new) and 1 more"; "c (starts on 2026-06-22)" for an order that
+    starts later."""
+    labels = [f"{facts.name(o)} ({_state_word(facts, o)})" for o in orders]
     options = [", ".join(labels)]
     if len(labels) > 1:
         options.append(f"{labels[0]} and {len(labels) - 1} more")
@@ -191,7 +229,9 @@ def _order_line(facts: Facts, order: MedOrder | Dispense) -> str:
         if order.authored_on
         else ""
     )
-    return f"{facts.name(order)} ({order_kind(order)}{written}{note})"
+    starts = _starts(facts, order)
+    when = f"; starts on {starts.isoformat()}" if starts is not None else ""
+    return f"{facts.name(order)} ({order_kind(order)}{written}{when}{note})"
 
 
 def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
@@ -230,12 +270,18 @@ def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
         if facts.context.hook == "patient-view"
         else "active outpatient orders, current pharmacy fills and today's draft orders"
     )
+    ahead = any(_starts(facts, o) is not None for o in (*overlap.opioids, *overlap.sedatives))
+    supply = (
+        f"current supply, and signed prescriptions that start within the next {LATER_START_DAYS} days"
+        if ahead
+        else "current supply only"
+    )
     return "\n\n".join(
         (
             finding,
             why,
             options,
-            based_on(f"{hook_note} for opioids, benzodiazepines and other CNS depressants (current supply only)."),
+            based_on(f"{hook_note} for opioids, benzodiazepines and other CNS depressants ({supply})."),
         )
     )
 
