@@ -645,3 +645,71 @@ def test_painplan_mme_says_when_a_single_draft_that_starts_later_starts_as_the_c
     assert report["current_total_mme"] == 60.0
     (line,) = report["orders"]
     assert line["explanation"].endswith(f"starts on {day(30)}: counted as the regimen being signed")
+
+
+# -- Oracle Health: an order signed today whose validity starts tomorrow ---------------------------------------------
+
+
+def oracle_oxycodone(id: str, authored: str, starts: str) -> dict[str, Any]:
+    """Oracle Health's outpatient MedicationRequest (R4, times in UTC): oxycodone 10 mg every 6 hours, #120 for 30 days,
+    whose `validityPeriod.start` may be the day after the order was signed."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": id,
+        "status": "active",
+        "intent": "order",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+                        "code": "community",
+                        "display": "Community",
+                    }
+                ],
+                "text": "Community",
+            }
+        ],
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": OXYCODONE_10, "display": "oxycodone HCl 10 MG Oral Tablet"}],
+            "text": "oxyCODONE 10 mg oral tablet",
+        },
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": f"{authored}T14:03:00.000Z",
+        "requester": {"reference": "Practitioner/12742069", "display": "Adams, Ann MD"},
+        "dosageInstruction": [
+            {
+                "text": "1 tab(s) orally every 6 hours",
+                "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
+                "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tab(s)", "system": UCUM, "code": "{tbl}"}}],
+            }
+        ],
+        "dispenseRequest": {
+            "validityPeriod": {"start": f"{starts}T14:03:00.000Z"},
+            "numberOfRepeatsAllowed": 0,
+            "quantity": {"value": 120, "unit": "tab(s)", "system": UCUM, "code": "{tbl}"},
+            "expectedSupplyDuration": {"value": 30, "unit": "day", "system": UCUM, "code": "d"},
+        },
+    }
+
+
+def test_an_oracle_order_signed_today_to_start_tomorrow_is_named_as_starting_tomorrow_not_lost() -> None:
+    # No earlier supply: today it is not counted, and every face names it with its date; tomorrow it counts.
+    order = oracle_oxycodone("O-MR-1", day(0), day(1))
+    evaluation = run("patient-view", resources=[order])
+    assert evaluation.facts.mme.total == Decimal(0)
+    assert [r.reason_text for r in evaluation.facts.mme.excluded_orders] == [starts_note(1)]
+    meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
+    assert [r.why for r in meds.not_counted] == [starts_note(1)]
+    config = GuidelineConfig.from_mapping()
+    data = {"resourceType": "Bundle", "entry": [{"resource": order}]}
+    (line,) = mme_report(data, config, load_terminology(config), TODAY)["orders"]
+    assert line["current"] is False and line["explanation"].endswith(starts_note(1))
+    tomorrow = run("patient-view", resources=[order], now=NOW + timedelta(days=1))
+    assert tomorrow.facts.mme.total == Decimal(60)
+
+
+def test_an_oracle_order_signed_yesterday_whose_validity_starts_today_is_current() -> None:
+    evaluation = run("patient-view", resources=[oracle_oxycodone("O-MR-1", day(-1), day(0))])
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert evaluation.facts.mme.excluded_orders == ()
