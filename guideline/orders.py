@@ -339,24 +339,32 @@ def expired_in_series(
     prescription's expiry, which Epic sends months after the start), or when the later one was written to be filled
     once this one's supply runs out (`next_in_series`). Read as still current, the first of three 30-day
     prescriptions counted beside the second on the day the second began (day 30) and, by its expiry, on day 35."""
-    current = tuple(current)
-    expired: set[int] = set()
+    # Only orders sharing a recognised product with another current order can be taken over: grouped first, so a
+    # chart of many different medicines compares no pairs.
+    products: dict[str, list[MedOrder]] = {}
     for order in current:
         product = key(order)
-        start = possible_start(order, today)
-        if start is None or not is_product(product):
+        if is_product(product):
+            products.setdefault(product, []).append(order)
+    expired: set[int] = set()
+    for group in products.values():
+        if len(group) < 2:
             continue
-        supply = supply_of(order)
-        end = worked_out_end(order, supply, start)
-        # Its own supply ended: only its validity end keeps it current (its own supply unknown: the general rule).
-        expiry_only = order.dispense.validity_end is not None and end is not None and end < today
-        for later in current:
-            if later is order or key(later) != product or not one_prescriber(order, later):
+        for order in group:
+            start = possible_start(order, today)
+            if start is None:
                 continue
-            begins = possible_start(later, today) or start
-            if begins > start and (expiry_only or next_in_series(later, begins, start, supply)):
-                expired.add(id(order))
-                break
+            supply = supply_of(order)
+            end = worked_out_end(order, supply, start)
+            # Its own supply ended: only its validity end keeps it current (its supply unknown: the general rule).
+            expiry_only = order.dispense.validity_end is not None and end is not None and end < today
+            for later in group:
+                if later is order or not one_prescriber(order, later):
+                    continue
+                begins = possible_start(later, today) or start
+                if begins > start and (expiry_only or next_in_series(later, begins, start, supply)):
+                    expired.add(id(order))
+                    break
     return expired
 
 
