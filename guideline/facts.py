@@ -743,16 +743,13 @@ class Facts:
             named.append(f"{order_named(recognition.display, order)}: category {order_rules.category_label(order)}")
         return tuple(dict.fromkeys(named))
 
-    def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str, with_later: bool = True) -> list[str]:
-        """The given unidentified orders, then (`with_later`) the unidentified orders that start later
-        (`unidentified_later`), then the unidentified fills, each named by what recognition shows and its id ("…
-        (current order mr-1)", "… (order mr-2, starts on 2026-07-10)", "… (<fill_kind> d-1)"), without repeats: the
-        card and the plan page alike."""
+    def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
+        """The given unidentified orders, then the unidentified fills, each named by what recognition shows and its id
+        ("… (current order mr-1)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike. Those
+        that start later are named apart (`unidentified_later`), never as current."""
         named = []
         for order in orders:
             named.append(order_named(recognise(order.medication, self.terms).display, order))
-        if with_later:
-            named.extend(self.unidentified_later)
         for supply in self.unidentified_fills:
             dispense = supply.dispense
             named.append(named_item(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))

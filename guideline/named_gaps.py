@@ -123,7 +123,7 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     each named; those that start later are a kind of their own (`Facts.unidentified_later`), never called current."""
     drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
     orders = (*drafts, *facts.unidentified_current_orders)
-    return tuple(facts.unidentified_named(orders, "current fill", with_later=False))
+    return tuple(facts.unidentified_named(orders, "current fill"))
 
 
 def reviews_not_counted(facts: Facts) -> tuple[str, ...]:

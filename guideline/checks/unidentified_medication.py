@@ -126,7 +126,7 @@ def _draft_parts(facts: Facts, names: list[str]) -> list[str]:
 def _current_unidentified(facts: Facts) -> list[str]:
     """Current orders and current fills (that no counted order stands for) nobody could identify, each named; those
     that start later are listed apart (`Facts.unidentified_later`), never called current."""
-    return facts.unidentified_named(facts.unidentified_current_orders, "pharmacy fill", with_later=False)
+    return facts.unidentified_named(facts.unidentified_current_orders, "pharmacy fill")
 
 
 def later_to_name(facts: Facts) -> tuple[str, ...]:
