@@ -214,3 +214,47 @@ def test_paregoric_without_a_strength_is_an_opioid_with_no_mme_named() -> None:
     assert result.mme is None
     assert high is not None
     assert "paregoric liquid" in high.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "ml", "expected"),
+    [
+        # A pharmacy's name carrying the morphine the label states, in brackets: one ingredient, opium, at the
+        # label's morphine (it read opium and morphine, and with no strength for the morphine lost the dose).
+        ("opium tincture 10 mg/mL (morphine)", 0.6, "24"),
+        ("OPIUM TINCTURE 10 MG/ML (MORPHINE) PO TINC", 0.6, "24"),
+        ("paregoric 2 mg/5 mL (morphine)", 5, "8"),
+        # The morphine content written in the brackets with its strength, or after the opium as DailyMed titles it.
+        ("opium tincture (morphine 10 mg/mL)", 0.6, "24"),
+        ("Opium Tincture (Deodorized) 10 mg/mL (morphine 10 mg/mL)", 0.6, "24"),
+        ("OPIUM TINCTURE DEODORIZED- morphine solution 10 mg/mL", 0.6, "24"),
+        ("camphorated opium tincture (morphine 2 mg/5 mL) liquid", 5, "8"),
+    ],
+)
+def test_opium_named_with_its_morphine_is_opium_at_that_morphine(name: str, ml: float, expected: str) -> None:
+    result, high = counted(tincture_order({"text": name}, ml=ml))
+    assert result.state == "ok", result.explanation
+    assert result.mme == Decimal(expected)
+    assert [i.rxcui for i in result.ingredients] == ["7676"]
+    assert high is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # A morphine equivalent written beside another opioid is a note, not a second ingredient: hydromorphone
+        # 2 mg four times a day is 40 MME/day (the note's 8 mg of morphine was counted too, 72).
+        ("hydromorphone 2 mg tablet (morphine equivalent 8 mg)", "40"),
+        ("HYDROMORPHONE (MORPHINE EQUIV 8 MG) 2 MG TAB", "40"),
+        ("oxycodone 10 mg tablet (= 15 mg morphine)", "60"),
+        # A brand's generic in brackets is the same ingredient.
+        ("MS CONTIN (morphine) 15 mg tablet", "60"),
+    ],
+)
+def test_a_morphine_note_in_brackets_invents_no_dose(name: str, expected: str) -> None:
+    order = med_request("0", id="eq", draft=True, frequency=4, period=1, period_unit="d", supply_days=5, quantity=20)
+    order["medicationCodeableConcept"] = {"text": name}
+    result, _ = counted(order)
+    assert result.state == "ok", result.explanation
+    assert result.mme == Decimal(expected)
+    assert len(result.ingredients) == 1

@@ -353,8 +353,9 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
 @lru_cache(maxsize=4096)
 def read_name(text: str) -> NameReading:
     """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same)."""
-    lowered = " ".join(text.lower().replace(",", " ").split())
+    lowered = _without_morphine_notes(" ".join(text.lower().replace(",", " ").split()))
     mentions, brand = _mentions(lowered)
+    mentions, morphine_at = _morphine_as_opium_content(mentions)
     form = _form(lowered, brand)
     extended = bool(_EXTENDED.search(lowered)) or bool(brand and brand.extended_release)
     listed = _strength_list(lowered)  # read once: the strengths, the codeine number and the unread check all ask
@@ -372,7 +373,7 @@ def read_name(text: str) -> NameReading:
     return NameReading(
         text=text,
         ingredients=tuple(m.ingredient for m in mentions),
-        strengths=tuple(_as_opium(s) for s in strengths),
+        strengths=tuple(_opium_strength(lowered, s, morphine_at) for s in strengths),
         form=form,
         extended_release=extended,
         brand=brand,
@@ -380,6 +381,50 @@ def read_name(text: str) -> NameReading:
         or _opioid_cut_named(lowered)
         or joined_unread,
     )
+
+
+_OPIUM = mf.INGREDIENT_NAMES[mf.OPIUM]
+_MORPHINE = mf.INGREDIENT_NAMES[mf.MORPHINE]
+
+
+def _morphine_as_opium_content(mentions: list[_Mention]) -> tuple[list[_Mention], int | None]:
+    """Morphine named beside opium is the opium's morphine content, as pharmacies and DailyMed write it ("opium
+    tincture 10 mg/mL (morphine)", "OPIUM TINCTURE DEODORIZED- morphine solution"): no product holds both. Read as a
+    second ingredient, with no strength of its own, it lost the dose. The mentions without it, and where it is
+    written (a strength after it is the morphine's)."""
+    names = {m.ingredient.name for m in mentions}
+    if _OPIUM not in names or _MORPHINE not in names:
+        return mentions, None
+    where = next(m.start for m in mentions if m.ingredient.name == _MORPHINE)
+    return [m for m in mentions if m.ingredient.name != _MORPHINE], where
+
+
+def _opium_strength(lowered: str, strength: NamedStrength, morphine_at: int | None) -> NamedStrength:
+    """Opium's strength as the mg of opium it means: one written after the word morphine is that morphine, ten times
+    as much opium ("opium tincture (morphine 10 mg/mL)"); else as the label gives it (`_as_opium`)."""
+    if strength.ingredient != _OPIUM or morphine_at is None or lowered.find(strength.shown) < morphine_at:
+        return _as_opium(strength)
+    return NamedStrength(_OPIUM, strength.mg / mf.OPIUM_MORPHINE_FRACTION, strength.per, strength.shown)
+
+
+def _without_morphine_notes(lowered: str) -> str:
+    """The name with a morphine equivalent in brackets blanked, when another opioid (not opium, whose morphine is its
+    content) is named outside them: "hydromorphone 2 mg tablet (morphine equivalent 8 mg)" is hydromorphone alone,
+    where the note's 8 mg of morphine was counted as a second ingredient. A brand's generic in brackets ("MS CONTIN
+    (morphine)") is the same opioid and stays."""
+    if _MORPHINE not in lowered:
+        return lowered
+    notes = [note for note in _BRACKETED.finditer(lowered) if _MORPHINE in note.group()]
+    if not notes:
+        return lowered
+    outside = _BRACKETED.sub(lambda note: " " * len(note.group()), lowered)
+    opioids = {m.ingredient.name for m in _mentions(outside)[0] if m.ingredient.kind == "opioid"}
+    if not opioids or opioids & {_OPIUM, _MORPHINE}:
+        return lowered
+    for note in notes:
+        if {m.ingredient.name for m in _mentions(note.group())[0] if m.ingredient.kind == "opioid"} == {_MORPHINE}:
+            lowered = lowered[: note.start()] + " " * len(note.group()) + lowered[note.end() :]
+    return lowered
 
 
 def _as_opium(strength: NamedStrength) -> NamedStrength:
