@@ -35,11 +35,12 @@ def medication(display: str) -> ResolvedMedication:
     return ResolvedMedication(concept=Concept((Coding(NDC, "00406-0123-01", display),)))
 
 
-# Fioricet with codeine and Soma compound with codeine as drug files cut them: "COD" is too short to read as codeine,
-# so each stays unidentified (the unread part may be the opioid); the butalbital or carisoprodol in them was read.
+# Fioricet and Soma compound cut names whose last ingredient PainPlan does not know, so each stays unidentified (the
+# unread part may be an opioid); the butalbital or carisoprodol in them was read. (Their codeine, cut to "COD", is
+# read: tests/test_recognition_cut_codeine.py.)
 SEDATIVE_BESIDE_UNREAD = {
-    "BUTALB/APAP/CAFF/COD CAP 50-300-40-30MG": "butalbital",
-    "CARISOP/ASA/COD TAB 200-325-16MG": "carisoprodol",
+    "BUTALB/APAP/CAFF/XYLOPRIN CAP 50-300-40-30MG": "butalbital",
+    "CARISOP/ASA/XYLOPRIN TAB 200-325-16MG": "carisoprodol",
 }
 
 
@@ -67,15 +68,15 @@ def test_a_sedative_read_beside_an_unread_ingredient_pairs_with_a_new_opioid(dis
 
 def test_a_sedative_beside_an_unread_ingredient_drafted_beside_a_current_opioid_gets_the_card() -> None:
     sedative = med_request("0", draft=True, id="new-sed")
-    sedative["medicationCodeableConcept"] = ndc_only("BUTALB/APAP/CAFF/COD CAP 50-300-40-30MG")
+    sedative["medicationCodeableConcept"] = ndc_only("BUTALB/APAP/CAFF/XYLOPRIN CAP 50-300-40-30MG")
     current = med_request(OXYCODONE, id="ox-active", authored=days_ago(10))
     found = card(run("order-sign", drafts=[sedative], resources=[current]), CHECK)
-    assert found is not None and found.facts["sedatives"] == ["BUTALB/APAP/CAFF/COD CAP 50-300-40-30MG"]
+    assert found is not None and found.facts["sedatives"] == ["BUTALB/APAP/CAFF/XYLOPRIN CAP 50-300-40-30MG"]
 
 
 def test_on_patient_view_a_sedative_beside_an_unread_ingredient_counts_with_a_current_opioid() -> None:
     current = med_request(OXYCODONE, id="ox-active", authored=days_ago(10))
-    found = card(run("patient-view", resources=[current, active_cut("CARISOP/ASA/COD TAB 200-325-16MG")]), CHECK)
+    found = card(run("patient-view", resources=[current, active_cut("CARISOP/ASA/XYLOPRIN TAB 200-325-16MG")]), CHECK)
     assert found is not None and found.facts["variant"] == "cns"
 
 
@@ -84,7 +85,10 @@ def test_with_barbiturates_left_out_a_butalbital_beside_an_unread_ingredient_is_
     config = {"cns": {"include_barbiturates": False}}
     drafts = [med_request(OXYCODONE, draft=True, id="ox1")]
     evaluation = run(
-        "order-sign", drafts=drafts, resources=[active_cut("BUTALB/APAP/CAFF/COD CAP 50-300-40-30MG")], config=config
+        "order-sign",
+        drafts=drafts,
+        resources=[active_cut("BUTALB/APAP/CAFF/XYLOPRIN CAP 50-300-40-30MG")],
+        config=config,
     )
     assert card(evaluation, CHECK) is None
     assert card(evaluation, "unidentified-medication") is not None

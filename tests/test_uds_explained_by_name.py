@@ -74,8 +74,8 @@ def unexpected(*resources: dict[str, Any]) -> list[str]:
     return [] if found is None else [item["substance"] for item in found.facts["unexpected"]]
 
 
-# Fioricet with codeine as a payer's drug file cuts its name: "COD" is too short to read, so the name stays
-# unidentified (the unread part may be the opioid), but the butalbital in it was read.
+# Fioricet with codeine as a payer's drug file cuts its name: its "COD" is read as codeine beside butalbital,
+# acetaminophen and caffeine, and the butalbital explains the barbiturate result as the product's code would.
 CUT_WITH_CODEINE = {
     "coding": [{"system": NDC, "code": "00591-3219-01", "display": "BUTALB/APAP/CAFF/COD CAP 50-300-40-30MG"}]
 }

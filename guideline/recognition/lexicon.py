@@ -228,20 +228,31 @@ def opioid_partners() -> frozenset[str]:
 
 
 @cache
-def sedatives_sold_with() -> Mapping[str, frozenset[str]]:
-    """Each opioid with the sedatives and benzodiazepines sold with it in one product (codeine: butalbital in
-    Fioricet and Fiorinal with codeine, carisoprodol in Soma compound with codeine), read from the packaged RxNorm
-    drug table's names."""
+def sold_with() -> Mapping[str, frozenset[str]]:
+    """Each opioid with the other ingredients sold with it in one product (codeine: acetaminophen, butalbital,
+    guaifenesin, promethazine, ...), read from the packaged RxNorm drug table's names."""
     known = ingredients()
     found: dict[str, set[str]] = {}
     with DRUG_TABLE.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             words = {ALIASES.get(word, word) for word in NAME_WORD.findall(row["drug_name"].lower())}
             named = [known[word] for word in words if word in known]
-            sedatives = {i.name for i in named if i.kind in ("sedative", "benzodiazepine")}
+            partners = {i.name for i in named if i.kind != "opioid"}
             for opioid in (i.name for i in named if i.kind == "opioid"):
-                found.setdefault(opioid, set()).update(sedatives)
-    return {opioid: frozenset(sedatives) for opioid, sedatives in found.items() if sedatives}
+                found.setdefault(opioid, set()).update(partners)
+    return {opioid: frozenset(partners) for opioid, partners in found.items()}
+
+
+@cache
+def sedatives_sold_with() -> Mapping[str, frozenset[str]]:
+    """Each opioid with the sedatives and benzodiazepines sold with it in one product (codeine: butalbital in
+    Fioricet and Fiorinal with codeine, carisoprodol in Soma compound with codeine)."""
+    known = ingredients()
+    found = {
+        opioid: frozenset(p for p in partners if known[p].kind in ("sedative", "benzodiazepine"))
+        for opioid, partners in sold_with().items()
+    }
+    return {opioid: sedatives for opioid, sedatives in found.items() if sedatives}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from guideline.recognition.lexicon import (
     brands,
     ingredients,
     known_word,
+    sold_with,
 )
 
 StrengthBasis = Literal["unit", "ml", "hour", "actuation"]
@@ -353,7 +354,7 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
 @lru_cache(maxsize=4096)
 def read_name(text: str) -> NameReading:
     """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same)."""
-    lowered = _without_morphine_notes(" ".join(text.lower().replace(",", " ").split()))
+    lowered = _cut_names_spelt(_without_morphine_notes(" ".join(text.lower().replace(",", " ").split())))
     mentions, brand = _mentions(lowered)
     mentions, morphine_at = _morphine_as_opium_content(mentions)
     form = _form(lowered, brand)
@@ -381,6 +382,30 @@ def read_name(text: str) -> NameReading:
         or _opioid_cut_named(lowered)
         or joined_unread,
     )
+
+
+# Drug files and pharmacy systems cut codeine to "COD" ("APAP/COD 300-30 TAB", "GUAIFENESIN-COD",
+# "BROMPHENIRAMINE/PSE/COD") and write promethazine with phenylephrine as "PROMETHAZINE VC" ("PROMETHAZINE VC/COD SYR").
+_CUT_CODEINE = re.compile(r"\bcod\b(?!\s+liver)")
+_WITH_PHENYLEPHRINE = re.compile(r"\bvc\b")
+
+
+def _cut_names_spelt(lowered: str) -> str:
+    """The name with codeine and phenylephrine written out where drug files cut them: "VC" beside promethazine
+    (Promethazine VC, with phenylephrine), and "COD" beside an ingredient the packaged drug table sells with codeine,
+    when no opioid is read. Left unread, each was unidentified; elsewhere "COD" is no codeine ("COD LIVER OIL")."""
+    cut = _CUT_CODEINE.search(lowered)
+    with_phenylephrine = _WITH_PHENYLEPHRINE.search(lowered)
+    if cut is None and with_phenylephrine is None:
+        return lowered
+    found = {m.ingredient.name for m in _mentions(lowered)[0]}
+    if with_phenylephrine is not None and "promethazine" in found:
+        lowered = _WITH_PHENYLEPHRINE.sub("phenylephrine", lowered)
+        found.add("phenylephrine")
+    known = ingredients()
+    if cut is not None and found & sold_with()["codeine"] and all(known[n].kind != "opioid" for n in found):
+        lowered = _CUT_CODEINE.sub("codeine", lowered)
+    return lowered
 
 
 _OPIUM = mf.INGREDIENT_NAMES[mf.OPIUM]
