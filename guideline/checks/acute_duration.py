@@ -9,6 +9,7 @@ from guideline.checks.common import based_on, bullet_list, first_fitting, guidel
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.mme import quantize6
+from guideline.recognition.cough import opioid_cough_medicine
 from guideline.supply import Supply
 
 CHECK_ID = "acute-duration"
@@ -26,7 +27,7 @@ SOURCE_WORDS = {
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires when a new acute opioid order supplies more than 3 days (info) or more than 7 days (warning); patients
-    on long-term therapy are left to `reassessment-due`."""
+    on long-term therapy are left to `reassessment-due`, and opioid cough medicines to the risk checks."""
     info_days = Decimal(str(settings["info_days"]))
     warning_days = Decimal(str(settings["warning_days"]))
     if settings["skip_if_ltot"] and facts.exposure.ltot:
@@ -34,7 +35,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     qualifying = [
         (order, supply)
         for order, supply in ((o, facts.supply(o)) for o in facts.pain_triggers(CHECK_ID))
-        if facts.duration(order) == "acute"
+        # Its durations are acute pain's: an opioid cough medicine is no pain prescription (docs/clinical-logic.md).
+        if not opioid_cough_medicine(order.medication, facts.terms)
+        and facts.duration(order) == "acute"
         and supply.total_days is not None
         and quantize6(supply.total_days) > info_days
     ]
