@@ -154,6 +154,20 @@ NALTREXONE_DISPLAYS: Mapping[str, str] = {
     NALTREXONE_INGREDIENT: "naltrexone",
 }
 
+# Nalmefene rescue products, newer than the CDC naloxone set (A.3), by their codes as the FDA NDC Directory lists them
+# (openFDA, checked 2026-12): Zurnai 1.5 mg/0.5 mL auto-injector, NDC 59011-962-01, RxNorm 2720806 and 2720812;
+# nalmefene hydrochloride injection 2 mg/2 mL, NDC 82432-102-02, RxNorm 2592953 and 2672926. Named as the directory
+# names them (no RxNorm name was checked). Opvee, the nasal spray, is read by its name: none of its codes was checked.
+# Check them against current RxNorm before a release, as the A.5 naltrexone codes.
+NALMEFENE_RESCUE_DISPLAYS: Mapping[str, str] = {
+    "2720806": "nalmefene hydrochloride 1.5 MG/0.5 ML auto-injector (Zurnai)",
+    "2720812": "nalmefene hydrochloride 1.5 MG/0.5 ML auto-injector (Zurnai)",
+    "2592953": "nalmefene hydrochloride 2 MG/2 ML injection",
+    "2672926": "nalmefene hydrochloride 2 MG/2 ML injection",
+}
+# Their NDCs, read as a site's crosswalk reads its own (a site's entry for the same NDC wins).
+NALMEFENE_RESCUE_NDCS: Mapping[str, str] = {"59011-0962-01": "2720806", "82432-0102-02": "2592953"}
+
 BUPRENORPHINE_INGREDIENT = "1819"
 METHADONE_INGREDIENT = "6813"
 HYDROCODONE_INGREDIENT = "5489"
@@ -398,7 +412,7 @@ def _data() -> _Data:
         raise TerminologyError(f"cannot read the packaged terminology data in {DATA_DIR}: {error}") from error
     for rxcui, drug_rows in drugs.items():
         displays.setdefault((RXNORM, rxcui), drug_rows[0].drug_name)
-    for rxcui, name in NALTREXONE_DISPLAYS.items():
+    for rxcui, name in (*NALTREXONE_DISPLAYS.items(), *NALMEFENE_RESCUE_DISPLAYS.items()):
         displays.setdefault((RXNORM, rxcui), name)
     data = _Data(valuesets=valuesets, displays=displays, drugs=drugs, legacy_opioids=legacy, uds_analytes=analytes)
     _check_counts(data)  # the counts describe the upstream expansions, before the project's corrections
@@ -529,14 +543,16 @@ def _options(config: GuidelineConfig) -> _Options:
         moud_extra=_rxnorm_codes(config["oud"]["extra_moud_codes"], "oud.extra_moud_codes"),
         count_poisoning_as_oud=bool(config["oud"]["count_poisoning_as_oud"]),
         exclusion_codes=_exclusion_codes(config),
-        ndc_rxnorm=_ndc_crosswalk(config["ndc"]["rxnorm"]),
+        ndc_rxnorm=_ndc_crosswalk(config["ndc"]["rxnorm"], NALMEFENE_RESCUE_NDCS),
         pdmp_review_extra=_matched(config.site_codes.listed("pdmp.review_codes")),
     )
 
 
-def _ndc_crosswalk(table: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """The crosswalk keyed by 11-digit NDC; the configuration has checked every entry (config_rules.ndc_problem)."""
-    return tuple(sorted({ndc11(written) or written: rxcui.strip() for written, rxcui in table.items()}.items()))
+def _ndc_crosswalk(table: Mapping[str, str], packaged: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The crosswalk keyed by 11-digit NDC, the site's entries over the packaged ones; the configuration has checked
+    every site entry (config_rules.ndc_problem)."""
+    merged = {ndc11(written) or written: rxcui.strip() for written, rxcui in (*packaged.items(), *table.items())}
+    return tuple(sorted(merged.items()))
 
 
 def _with_ndc_members(sets: dict[str, frozenset[Code]], crosswalk: tuple[tuple[str, str], ...]) -> None:
@@ -614,7 +630,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         if not display_has(member, "buprenorphine") and member != (RXNORM, NALOXONE_NOT_RESCUE)
     )
     _expect(len(naloxone), NALOXONE_RESCUE_COUNT, "naloxone rescue codes (A.3)")
-    naloxone = naloxone | _rx(options.naloxone_extra)
+    naloxone = naloxone | _rx(NALMEFENE_RESCUE_DISPLAYS) | _rx(options.naloxone_extra)
 
     moud_bup = _rx(MOUD_BUP_CODES)
     _expect(len(moud_bup), MOUD_BUP_COUNT, "MOUD buprenorphine codes (A.4)")

@@ -98,7 +98,9 @@ def test_naloxone_rescue_is_exactly_the_21_codes_of_a3(term: t.Terminology) -> N
     others = {"2589612", "2589618", "2673091", "2679504", "2685612"}
     expected = injectables | sprays | others
     assert len(expected) == 21
-    assert codes_of(term, t.NALOXONE_RESCUE) == expected
+    # Plus the nalmefene rescue products (Zurnai, nalmefene injection), newer than the CDC set.
+    nalmefene = {"2720806", "2720812", "2592953", "2672926"}
+    assert codes_of(term, t.NALOXONE_RESCUE) == expected | nalmefene
     assert term.contains(t.NALOXONE_RESCUE, rx("1725059"))
     assert not term.contains(t.NALOXONE_RESCUE, rx("1010604"))  # Suboxone film contains naloxone
     assert not term.contains(t.NALOXONE_RESCUE, rx("312289"))  # naloxone/pentazocine
