@@ -27,7 +27,7 @@ from guideline.dosage import (
     to_amount,
 )
 from guideline.durations import quantity_days
-from guideline.fhirdata import RXNORM, Coding, Concept
+from guideline.fhirdata import NDC, RXNORM, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
@@ -56,6 +56,9 @@ REASON_TEXT: dict[str, str] = {
     "medication-unresolved": "the medication reference could not be resolved",
     "not-in-drug-table": "no RxNorm code of this medication is in the drug table and no usable ingredient strength "
     "is given",
+    # A medication known by NDC codes alone that nothing maps: "no RxNorm code ... is in the drug table" misnamed it.
+    "ndc-not-mapped": "it is known only by its NDC, which neither PainPlan's packaged data nor the site's NDC "
+    "crosswalk (ndc.rxnorm) maps to a product, so what it is could not be told (it may be an opioid)",
     "conflicting-codes": "the RxNorm codes on the order describe different strengths or products",
     "no-frequency": "the dosage has no frequency and there is no dispense quantity and days' supply to estimate from",
     "no-dose": "the dosage has no dose and there is no dispense quantity and days' supply to estimate from",
@@ -359,7 +362,21 @@ def identify_drug(medication: ResolvedMedication, terms: Terminology, config: Gu
     else:
         found = _identify(medication, terms, config)
     if found in ("medication-unresolved", "not-in-drug-table"):
-        return _drug_from_name(medication, terms) or found
+        return _drug_from_name(medication, terms) or _ndc_not_mapped(medication, terms, found)
+    return found
+
+
+def _ndc_not_mapped(medication: ResolvedMedication, terms: Terminology, found: str) -> str:
+    """ "ndc-not-mapped" for a medication known only by NDCs with no name, which no crosswalk maps (a paregoric claim:
+    no packaged data holds paregoric), else `found`: the line says why it could not be read."""
+    concept = medication.concept
+    if found != "not-in-drug-table" or concept is None or concept.text or terms.rxnorm_codings(concept):
+        return found
+    if medication.resource is not None and medication.resource.ingredients:
+        return found
+    codings = [c for c in concept.codings if c.code]
+    if codings and all(c.system == NDC and not c.display for c in codings):
+        return "ndc-not-mapped"
     return found
 
 

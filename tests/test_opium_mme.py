@@ -258,3 +258,48 @@ def test_a_morphine_note_in_brackets_invents_no_dose(name: str, expected: str) -
     assert result.state == "ok", result.explanation
     assert result.mme == Decimal(expected)
     assert len(result.ingredients) == 1
+
+
+def _mme_report_of_fill(tmp_path: Path, capsys: pytest.CaptureFixture[str], concept: dict[str, Any]) -> dict:
+    """`painplan mme` on a chart holding one pharmacy claim of 120 mL for 6 days (5 mL four times a day)."""
+    import json
+
+    from smart_app.cli import main
+
+    fill = {
+        "resourceType": "MedicationDispense",
+        "id": "par1",
+        "status": "completed",
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": "Patient/p1"},
+        "quantity": {"value": 120, "unit": "mL", "system": UCUM, "code": "mL"},
+        "daysSupply": {"value": 6, "unit": "Day", "system": UCUM, "code": "d"},
+        "whenHandedOver": "2026-06-10T14:40:00-04:00",
+    }
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1960-04-02"}
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in (patient, fill)]}
+    path = tmp_path / "chart.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    assert main(["mme", str(path), "--today", "2026-06-15"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_paregoric_known_only_by_its_ndc_is_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No packaged data maps a paregoric NDC (the value sets and the drug table are RxNorm, and the table has no
+    paregoric product): its claim is unidentified, never "not an opioid", and its line says why in words a reader can
+    act on (it said "no RxNorm code of this medication is in the drug table and no usable ingredient strength is
+    given", for a claim that carries no RxNorm code at all)."""
+    report = _mme_report_of_fill(tmp_path, capsys, {"coding": [{"system": NDC, "code": "00121077504"}]})
+    assert report["current_complete"] is False
+    (line,) = report["dispenses"]
+    assert line["status"] == "unidentified" and line["medication"] == "NDC 00121077504"
+    assert line["explanation"] == (
+        "NDC 00121077504 (filled 2026-06-10): it is known only by its NDC, which neither PainPlan's packaged data nor "
+        "the site's NDC crosswalk (ndc.rxnorm) maps to a product, so what it is could not be told (it may be an opioid)"
+    )
+
+
+def test_paregoric_by_ndc_with_the_claims_name_is_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    concept = {"coding": [{"system": NDC, "code": "00121077504", "display": "PAREGORIC 2 MG/5ML LIQD"}]}
+    (line,) = _mme_report_of_fill(tmp_path, capsys, concept)["dispenses"]
+    assert line["status"] == "converted" and line["mme_per_day"] == 8.0
