@@ -17,6 +17,9 @@ class DrugRow(Protocol):
     def ingredient_rxcui(self) -> str: ...
 
     @property
+    def drug_name(self) -> str: ...
+
+    @property
     def dose_form(self) -> str: ...
 
     @property

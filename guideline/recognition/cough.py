@@ -9,8 +9,8 @@ from guideline.recognition.classify import OPIOID_KINDS, Recognition, recognise
 from guideline.recognition.lexicon import COUGH_COLD_PARTNERS
 
 if TYPE_CHECKING:
+    from guideline.recognition.code_sets import CodeSets
     from guideline.record import ResolvedMedication
-    from guideline.terminology import Terminology
 
 # Opioid cough and cold products, which the CDC 2022 opioid analgesic set and PQA's opioid measures (and CMS Part D's,
 # built on them) leave out: an antitussive opioid combined with an antihistamine, a decongestant, an expectorant or
@@ -22,7 +22,7 @@ ANTITUSSIVE_OPIOIDS = frozenset({"codeine", "hydrocodone", "dihydrocodeine"})
 _WORD = re.compile(r"[a-z]+")
 
 
-def is_cough_cold(medication: ResolvedMedication, recognition: Recognition, terms: Terminology) -> bool:
+def is_cough_cold(medication: ResolvedMedication, recognition: Recognition, terms: CodeSets) -> bool:
     """Whether an opioid is a cough and cold product (`COUGH_COLD_PARTNERS`): its ingredients as recognition read
     them, and, for a product of the RxNorm drug table (whose rows hold its opioid ingredients only), the other
     ingredients its RxNorm name states."""
@@ -33,7 +33,7 @@ def is_cough_cold(medication: ResolvedMedication, recognition: Recognition, term
     return bool(names & ANTITUSSIVE_OPIOIDS) and bool(names & COUGH_COLD_PARTNERS)
 
 
-def opioid_cough_medicine(medication: ResolvedMedication, terms: Terminology) -> bool:
+def opioid_cough_medicine(medication: ResolvedMedication, terms: CodeSets) -> bool:
     """Whether a medication is an opioid cough and cold medicine (promethazine with codeine, Hycodan, Tussionex):
     an opioid for the risk checks, but no pain prescription for the acute-pain checks."""
     recognition = recognise(medication, terms)
