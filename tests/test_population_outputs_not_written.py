@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from synthetic_export import dispense, organization, patient, practitioner, write_export
 
 from smart_app.cli import main
-from smart_app.population import outputs
+from smart_app.population import outputs, tables
 from smart_app.population.outputs import OutputNotWritten, write_whole
 
 METHADONE_10 = ("864706", "methadone hydrochloride 10 MG Oral Tablet")
@@ -58,12 +59,21 @@ def test_a_full_disk_while_writing_data_quality_stops_with_status_5_and_names_it
     assert not list(out.glob("*.partial"))
 
 
-def test_an_output_duckdb_cannot_write_stops_with_status_5_and_keeps_the_earlier_file(tmp_path, capsys):
+def test_an_output_duckdb_cannot_write_stops_with_status_5_and_keeps_the_earlier_file(tmp_path, capsys, monkeypatch):
     folder = export(tmp_path)
     assert run(folder) == 0
     out = folder.parent / "out"
     before = (out / "measures.csv").read_bytes()
-    (out / "measures.csv.partial").mkdir()  # DuckDB cannot write its copy: a path it cannot create as a file
+    real = tables.replaced
+
+    @contextmanager
+    def blocked(path: Path):
+        with real(path) as partial:
+            if path.name == "measures.csv":
+                partial.mkdir()  # DuckDB cannot write its copy: a path it cannot create as a file
+            yield partial
+
+    monkeypatch.setattr(tables, "replaced", blocked)
     assert run(folder) == 5
     err = capsys.readouterr().err
     assert "measures.csv" in err and "not written (exit status 5)" in err

@@ -18,6 +18,7 @@ from guideline.population.summary import lookback_not_reached
 from smart_app.population.inputs import InputFolder, ndjson_files, prepare_inputs
 from smart_app.population.outputs import OutputNotWritten
 from smart_app.population.progress import Progress
+from smart_app.population.run_folder import run_folder
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,12 +97,24 @@ def run_population(args: argparse.Namespace) -> int:
             files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress
         )
     except OutputNotWritten as error:
-        print(f"painplan population: not written (exit status {OUTPUT_NOT_WRITTEN}): {error}", file=sys.stderr)
+        print(
+            f"painplan population: not written (exit status {OUTPUT_NOT_WRITTEN}): {error}; {_left(out)}",
+            file=sys.stderr,
+        )
         return OUTPUT_NOT_WRITTEN
     code = exit_status(summary, args.malformed_lines_ok)
     for line in [*summary, closing_line(summary, code, args.malformed_lines_ok)]:
         print(line)
     return code
+
+
+def _left(out: Path) -> str:
+    """What a run that stopped left at `out`: nothing of its own (its outputs are put in place together or not)."""
+    if (out / "data-quality.json").exists():
+        kept = f"{out} holds the previous run, as it was"
+    else:
+        kept = f"{out} holds no run" if out.exists() else f"{out} was not created"
+    return f"nothing of this run was put in place: {kept}"
 
 
 class RunSummary(list[str]):
@@ -164,13 +177,30 @@ def review(
 ) -> RunSummary:
     """The whole run; returns the end-of-run summary lines. `files` is an input folder's (ndjson_files), or a list
     of files, named in the outputs by their own names."""
+    progress = progress or Progress(quiet=True)
+    with run_folder(out) as folder:  # every output put at `out` together, or none of them
+        return _review_into(folder, files, out, period, today, config, engine, master, workers, progress)
+
+
+def _review_into(
+    folder: Path,
+    files: InputFolder | Sequence[Path],
+    out: Path,
+    period: Period,
+    today: date,
+    config: Any,
+    engine: str,
+    master: str | None,
+    workers: int | None,
+    progress: Progress,
+) -> RunSummary:
+    """The run written into `folder` (the hidden folder put at `out` when the run is whole)."""
     from smart_app.population.duckdb_engine import default_workers, run_duckdb
     from smart_app.population.letters import write_letters
     from smart_app.population.tables import write_outputs
 
-    progress = progress or Progress(quiet=True)
     started = time.monotonic()
-    workdir = out / ".work"
+    workdir = folder / ".work"
     inputs = files if isinstance(files, InputFolder) else _as_folder(files)
     progress.begin("check", f"{len(inputs)} files")
     prepared = prepare_inputs(inputs, workdir / "inputs", progress.note)
@@ -201,9 +231,9 @@ def review(
         "workers": used_workers,
         "files": prepared.read,  # not a file that could not be opened when read: input_files_not_read names it
     }
-    measures = write_outputs(con, source, out, quality, run, counts)
+    measures = write_outputs(con, source, folder, quality, run, counts)
     patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]
-    letters = write_letters(con, measures, out, period, config, directory, progress, workers or default_workers())
+    letters = write_letters(con, measures, folder, period, config, directory, progress, workers or default_workers())
     con.close()
     shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started

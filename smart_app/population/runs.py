@@ -45,7 +45,28 @@ MEASURE_COLUMNS = ("level", "unit", "measure", "denominator", "numerator", "rate
 
 def read_run(folder: Path) -> Run | UnreadableRun | None:
     """A finished run (data-quality.json and measures.parquet present and readable), an UnreadableRun for a folder
-    with either file that cannot be read, or None for a folder that is not a run at all."""
+    with either file that cannot be read, or None for a folder that is not a run at all. A folder replaced by a
+    rerun while it was read (the run's folder swapped in whole: run_folder) is read again, so the rates and the
+    data-quality counts shown are always of one run."""
+    for _ in range(3):
+        before = _identity(folder)
+        run = _read_files(folder)
+        if _identity(folder) == before:
+            return run
+    return run
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at this path now (a rerun puts a new folder there)."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _read_files(folder: Path) -> Run | UnreadableRun | None:
+    """read_run's reading of the folder's two files."""
     # Imported here, not with the module: the dashboard blueprint is mounted in every `painplan serve` worker, and
     # pyarrow (with numpy and its thread pool) would otherwise load into each of them for no hook call's use.
     import pyarrow.parquet as pq
@@ -94,7 +115,8 @@ def find_runs(root: Path, limit: int = 12) -> tuple[list[Run], list[UnreadableRu
     by_period: dict[str, tuple[float, Run]] = {}
     unreadable: list[UnreadableRun] = []
     for folder in root.iterdir():
-        if not folder.is_dir():
+        # A hidden folder is a run being written (or one a stopped run left), or the previous run being removed.
+        if not folder.is_dir() or folder.name.startswith("."):
             continue
         run = read_run(folder)
         if isinstance(run, UnreadableRun):

@@ -1,0 +1,128 @@
+"""A run's outputs put in place together or not at all: written into a fresh hidden folder beside `--out` and swapped
+in for the previous run's folder only once every output is whole."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from smart_app.population.outputs import OutputNotWritten
+
+# What a run writes in its folder (and its working folder): replaced by each run. Anything else in the folder (an
+# `--export` download and its state, an analyst's notes) is not the run's and is carried into the new run's folder.
+RUN_OUTPUTS = frozenset(
+    {"patients.parquet", "patients.csv", "measures.parquet", "measures.csv", "data-quality.json", "letters", ".work"}
+)
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _libc_renameat2() -> Callable[..., int] | None:
+    """Linux's renameat2 (glibc 2.28+), which swaps two folders in one step; None where the system has none."""
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    except OSError:
+        return None
+
+
+_renameat2 = _libc_renameat2()
+
+
+def exchange(new: Path, place: Path) -> None:
+    """`new` put at `place` and the folder that was there at `new`, in one step where the system and file system can
+    (RENAME_EXCHANGE: a reader never finds `place` missing), else by two renames, between which `place` is briefly
+    absent (never half old, half new)."""
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(place), _RENAME_EXCHANGE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # these say only "not on this file system"
+            raise OSError(code, os.strerror(code), str(place))
+    aside = place.with_name(f".{place.name}.previous-{os.getpid()}-{secrets.token_hex(3)}")
+    os.rename(place, aside)
+    try:
+        os.rename(new, place)
+    except OSError:
+        os.rename(aside, place)
+        raise
+    os.rename(aside, new)
+
+
+def _carried(place: Path) -> list[str]:
+    """The entries of the previous run's folder that are not a run's outputs (nor a torn `.partial` of one)."""
+    return sorted(name for name in os.listdir(place) if name not in RUN_OUTPUTS and not name.endswith(".partial"))
+
+
+def _swap_in(new: Path, place: Path) -> None:
+    """The whole new run put at `place`, with what the previous folder held that is not a run's output moved into
+    it first; on a failure everything is moved back and `place` is left as it was."""
+    if not place.exists():
+        os.rename(new, place)
+        return
+    moved: list[str] = []
+    try:
+        for name in _carried(place):
+            os.rename(place / name, new / name)
+            moved.append(name)
+        exchange(new, place)
+    except OSError:
+        for name in moved:
+            with suppress(OSError):
+                os.rename(new / name, place / name)
+        raise
+    shutil.rmtree(new, ignore_errors=True)  # now the previous run's outputs alone
+
+
+def _begin(out: Path, place: Path) -> Path:
+    """The fresh hidden folder beside `place` the run is written into, with the previous folder's permissions."""
+    if place.exists() and not place.is_dir():
+        raise OutputNotWritten(str(out), "not a folder")
+    if place.is_dir() and os.path.ismount(place):
+        # A mount point cannot be renamed: the run could be written but never put in its place.
+        raise OutputNotWritten(
+            str(out), "a mount point, which cannot be replaced by a run's folder: give a folder in it"
+        )
+    new = place.with_name(f".{place.name}.partial-{os.getpid()}-{secrets.token_hex(3)}")
+    try:
+        place.parent.mkdir(parents=True, exist_ok=True)
+        new.mkdir()
+        if place.is_dir():
+            os.chmod(new, place.stat().st_mode & 0o7777)
+    except OSError as error:
+        shutil.rmtree(new, ignore_errors=True)
+        why = error.strerror or str(error)
+        raise OutputNotWritten(str(out), f"its run's folder could not be made beside it ({why})") from error
+    return new
+
+
+@contextmanager
+def run_folder(out: Path) -> Iterator[Path]:
+    """The folder to write a run's outputs in. Once the block ends it is put at `out` whole (the previous run's
+    outputs go, anything else in `out` stays); if the block fails, it is removed and `out` is left as it was. An
+    output that could not be written is named under `out`, never under the hidden folder."""
+    place = out.resolve()  # a link to a folder: the folder it names is replaced, the link kept
+    new = _begin(out, place)
+    try:
+        yield new
+        try:
+            _swap_in(new, place)
+        except OSError as error:
+            raise OutputNotWritten(str(out), f"could not be put in place ({error.strerror or error})") from error
+    except OutputNotWritten as error:
+        shutil.rmtree(new, ignore_errors=True)
+        raise OutputNotWritten(_named(error.name, new, out), error.why) from error
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+
+
+def _named(name: str, new: Path, out: Path) -> str:
+    """An output's path inside the hidden folder, as its place under `out`."""
+    path = Path(name)
+    return str(out / path.relative_to(new)) if path.is_relative_to(new) else name
