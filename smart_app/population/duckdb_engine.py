@@ -25,11 +25,13 @@ from smart_app.population.tables import (
     sql_list,
 )
 from smart_app.population.worker import (
+    BUNDLE_KEYS,
     DIRECTORY_TYPES,
     MEDICATION_TYPES,
     SHARED_TYPES,
     RunContext,
     build_directory,
+    bundle_rows,
     evaluate_chunk,
     init_worker,
     line_keys,
@@ -55,12 +57,37 @@ def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Qual
         """,
         [inputs.paths, ENGINE_MAX_LINE_BYTES],
     )
+    read_bundles(con)
     inputs.count_malformed(
         quality, con.execute("SELECT file, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").fetchall()
     )
     con.execute("CREATE TABLE res AS " + resources_sql("json_extract_string"))
     con.execute("DROP TABLE lines")
     count_ingested(quality, lambda query: con.execute(query).fetchall(), inputs.name_of)
+
+
+_ROWS = duckdb.list_type(duckdb.struct_type({"line": "VARCHAR", "keys": "VARCHAR"}))
+
+
+def read_bundles(con: duckdb.DuckDBPyConnection) -> None:
+    """Each Bundle line of `lines` as the Bundle and its entries, each a line of its own (`bundle_rows`, as the Spark
+    engine reads it): only the Bundle lines are read again."""
+
+    def rows(line: str, keys: str) -> list[dict[str, str | None]]:
+        return [{"line": text, "keys": entry} for text, entry in bundle_rows(line, keys)]
+
+    con.create_function("painplan_bundle_rows", rows, ["VARCHAR", "VARCHAR"], _ROWS, side_effects=False)
+    bundles = f"keys LIKE '{BUNDLE_KEYS}%'"
+    con.execute(f"CREATE TEMP TABLE bundles AS SELECT line, keys, file FROM lines WHERE {bundles}")
+    if not con.execute("SELECT count(*) FROM bundles").fetchone()[0]:
+        con.execute("DROP TABLE bundles")
+        return
+    con.execute(f"DELETE FROM lines WHERE {bundles}")
+    con.execute(
+        "INSERT INTO lines SELECT row.line, row.keys, file "
+        "FROM (SELECT unnest(painplan_bundle_rows(line, keys)) AS row, file FROM bundles)"
+    )
+    con.execute("DROP TABLE bundles")
 
 
 def merge_replaced_records(

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, Any, overload
 
 from guideline.population import PopulationError, Quality
-from smart_app.population.worker import line_keys, names_no_patient
+from smart_app.population.worker import NO_RESOURCE, bundle_entries, is_bundle, line_keys, names_no_patient
 
 # The longest line the engines read (DuckDB's read_csv max_line_size); a longer one is counted as malformed first, a
 # little below the limit so the engine's own count of the line's end never decides it.
@@ -714,9 +714,6 @@ def _not_json(line: bytes, text: str) -> bool:
     return line_keys(body) is None
 
 
-NO_RESOURCE = "not a FHIR resource (no resourceType)"
-
-
 def _why_malformed(text: str) -> str:
     """Why a line the engines count as malformed (`line_keys` gave None) is: no JSON, or JSON that is no resource."""
     try:
@@ -726,11 +723,11 @@ def _why_malformed(text: str) -> str:
     return NO_RESOURCE
 
 
-def _engines_find_malformed(text: str) -> bool:
-    """Whether the engines count a malformed line in this line of text, judged as they judge it (`line_keys`): each
-    piece they read of it (they split it at a carriage return too) that is not blank and is no JSON."""
+def _engines_keys(text: str) -> list[str | None]:
+    """The `line_keys` of each piece the engines read of this line of text (they split it at a carriage return too)
+    that is not blank: a None among them is a malformed line they count."""
     body = text[:-1] if text.endswith("\r") else text
-    return any(piece.strip(" ") and line_keys(piece) is None for piece in body.split("\r"))
+    return [line_keys(piece) for piece in body.split("\r") if piece.strip(" ")]
 
 
 def _malformed_lines(path: Path, wanted: int = NAMED_LINES_PER_FILE) -> list[str]:
@@ -739,12 +736,19 @@ def _malformed_lines(path: Path, wanted: int = NAMED_LINES_PER_FILE) -> list[str
     return _named_lines(path, wanted, _why_line_malformed, too_long=f"longer than {MAX_LINE_BYTES:,} bytes")
 
 
-def _why_line_malformed(line: bytes) -> str | None:
+def _why_line_malformed(line: bytes) -> list[tuple[str, str]]:
+    """What of a line the engines count malformed, and why: the line, or the entries of a Bundle line they cannot
+    read (" entry 3": "no resource")."""
     try:
         text = line.rstrip(b"\n").decode("utf-8")
     except UnicodeDecodeError:
-        return "not UTF-8"
-    return _why_malformed(text) if _engines_find_malformed(text) else None
+        return [("", "not UTF-8")]
+    keys = _engines_keys(text)
+    if None in keys:
+        return [("", _why_malformed(text))]
+    if keys == [keys[0]] and is_bundle(keys[0]):  # a Bundle line: the entries the engines cannot read
+        return [(f" {entry.where}", entry.why) for entry in bundle_entries(text) if entry.why is not None]
+    return []
 
 
 def _lines_without_patient(path: Path, wanted: int) -> list[str]:
@@ -754,17 +758,26 @@ def _lines_without_patient(path: Path, wanted: int) -> list[str]:
     return _named_lines(path, wanted, _why_line_names_no_patient, too_long=None)
 
 
-def _why_line_names_no_patient(line: bytes) -> str | None:
+def _why_line_names_no_patient(line: bytes) -> list[tuple[str, str]]:
+    """The line, or the entries of a Bundle line, that are a fill, order or pharmacy claim naming no patient."""
     try:
         text = line.rstrip(b"\r\n").decode("utf-8")
     except UnicodeDecodeError:
-        return None
-    kind = names_no_patient(line_keys(text) if text.strip() else None)
-    return f"{kind} whose patient no Patient reference names" if kind else None
+        return []
+    keys = line_keys(text) if text.strip() else None
+    named = [("", keys)] if not is_bundle(keys) else [(f" {e.where}", e.keys) for e in bundle_entries(text)]
+    return [
+        (where, f"{kind} whose patient no Patient reference names")
+        for where, k in named
+        if (kind := names_no_patient(k))
+    ]
 
 
-def _named_lines(path: Path, wanted: int, why: Callable[[bytes], str | None], too_long: str | None) -> list[str]:
-    """The first `wanted` lines of a file that `why` names, by number ("line 7: ..."), read line by line from one
+def _named_lines(
+    path: Path, wanted: int, why: Callable[[bytes], list[tuple[str, str]]], too_long: str | None
+) -> list[str]:
+    """The first `wanted` lines of a file that `why` names, by number ("line 7: ...", or a Bundle line's entry:
+    "line 7 entry 2: ..."), read line by line from one
     open up to the last one to name; a line longer than the engines read is never held whole, and is named
     `too_long` where that is given. Damage ends the reading: it is named as the file's (input_files_not_read)."""
     handle, _ = _opened(path)
@@ -785,8 +798,7 @@ def _named_lines(path: Path, wanted: int, why: Callable[[bytes], str | None], to
                     while line and not line.endswith(b"\n"):  # the rest of the line, never held
                         line = stream.readline(_CHUNK_BYTES)
                     continue
-                if (reason := why(line)) is not None:
-                    named.append(f"line {number:,}: {reason}")
+                named += [f"line {number:,}{where}: {reason}" for where, reason in why(line)][: wanted - len(named)]
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
             pass
     return named

@@ -32,7 +32,9 @@ from smart_app.population.worker import (
     SHARED_TYPES,
     RunContext,
     build_directory,
+    bundle_rows,
     evaluate_lines,
+    is_bundle,
     line_keys,
 )
 
@@ -62,16 +64,25 @@ def _spark_schema():  # noqa: ANN202
 
 
 def _keyed_lines(batches: Iterator[Any]) -> Iterator[Any]:
-    """Each line with what `line_keys` reads of it (runs on the executors)."""
+    """Each line with what `line_keys` reads of it, a Bundle line as the Bundle and its entries (`bundle_rows`, as
+    the DuckDB engine reads it) (runs on the executors)."""
     import pyarrow as pa
 
     for batch in batches:
         lines = batch.column("value").to_pylist()
+        keys = [line_keys(line) for line in lines]
+        if not any(is_bundle(k) for k in keys):
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(lines, pa.string()), pa.array(keys, pa.string()), batch.column("file")],
+                names=["line", "keys", "file"],
+            )
+            continue
+        rows: list[tuple[str | None, str | None, str]] = []
+        for line, key, file in zip(lines, keys, batch.column("file").to_pylist(), strict=True):
+            rows += [(*row, file) for row in bundle_rows(line, key)] if is_bundle(key) else [(line, key, file)]
         yield pa.RecordBatch.from_arrays(
-            [pa.array(lines, pa.string()), pa.array([line_keys(line) for line in lines], pa.string()),
-             batch.column("file")],
-            names=["line", "keys", "file"],
-        )  # fmt: skip
+            [pa.array([row[n] for row in rows], pa.string()) for n in range(3)], names=["line", "keys", "file"]
+        )
 
 
 def _evaluator(context: RunContext):  # noqa: ANN202 - a closure Spark ships to its executors

@@ -13,7 +13,7 @@ from guideline.population import MEASURES, Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
 from guideline.population.links import resolve_links
 from smart_app.population.outputs import replaced, write_whole
-from smart_app.population.worker import EXPECTED_TYPES, MEDICATION_TYPES, PATIENT_KEY, SHARED_TYPES
+from smart_app.population.worker import BUNDLE, EXPECTED_TYPES, MEDICATION_TYPES, PATIENT_KEY, SHARED_TYPES
 
 _ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
 PATIENT_SCHEMA = pa.schema([(name, _ARROW[kind]) for name, kind in PATIENT_COLUMNS])
@@ -46,16 +46,13 @@ def count_ingested(
     quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]], file_name: Callable[[str], str] = str
 ) -> None:
     """What the export held, from the `res` table both engines build: resources by type, the types the review does
-    not read, the files holding Bundles (read in part), patient resources that name no patient, and members sent
+    not read, patient resources that name no patient, and members sent
     with no medicines at all. `run_sql` runs a query in the engine's dialect; `file_name` names an engine's file."""
     for kind, count in run_sql("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1"):
         quality.resources_by_type[kind] += count
-        if kind not in EXPECTED_TYPES:
+        # A Bundle line (a payer's file of searchset Bundles) is read as its entries, each counted by its own type.
+        if kind not in EXPECTED_TYPES and kind != BUNDLE:
             quality.unexpected_resource_types[kind] += count
-    # A Bundle on a line (a payer's file of searchset Bundles) holds resources the review never reads: counted only
-    # as an unexpected type, its file looked read and the run ended with status 0 and empty measures.
-    for file, count in run_sql(f"SELECT file, count(*) FROM res WHERE kind = '{BUNDLE}' GROUP BY 1"):
-        quality.input_files_not_read[bundles_not_read(file_name(file), count)] += 1
     # Members sent with no fill, order or claim of any kind: the measures are empty for want of data, not of patients.
     if not any(quality.resources_by_type[kind] for kind in MEDICATION_TYPES):
         quality.patients_without_medication_data += quality.resources_by_type["Patient"]
@@ -71,28 +68,19 @@ def count_ingested(
     )[0][0]
 
 
-BUNDLE = "Bundle"
-
-
-def bundles_not_read(name: str, count: int) -> str:
-    """How `input_files_not_read` names a file holding Bundle lines (the review reads one resource a line)."""
-    lines = "1 line is a FHIR Bundle" if count == 1 else f"{count:,} lines are FHIR Bundles"
-    return f"{name}: read in part: {lines}, whose entries the review does not read (it reads one resource a line)"
-
-
 # The columns of `res`, as resources_sql writes them and every rewrite of it keeps them.
 RES_COLUMNS = ("line", "kind", "id", "pkey", "medid", "replaced", "links_unread", "file")
 
 
 def resources_sql(json_string: str, lines: str = "lines") -> str:
     """Each readable line's type, id, patient key, Medication id and (a linked Patient's) replacements and the
-    replacement links it could not read, with its file (kept for those, Bundle lines and fills with no patient key
-    alone), from the `keys` column `line_keys` wrote and the `file` column of `lines`.
+    replacement links it could not read, with its file (kept for those and fills with no patient key alone), from
+    the `keys` column `line_keys` wrote and the `file` column of `lines`.
     `json_string` is the dialect's "string at a JSON path" function (DuckDB `json_extract_string`, Spark
     `get_json_object`); it only ever reads `line_keys`' plain arrays, never the export's own text."""
     return rf"""
         SELECT line, kind, id, pkey, medid, replaced, links_unread,
-               CASE WHEN links_unread IS NOT NULL OR kind = '{BUNDLE}'
+               CASE WHEN links_unread IS NOT NULL
                     OR (pkey IS NULL AND kind IN ({sql_list(MEDICATION_TYPES)})) THEN file END AS file
         FROM (
         SELECT line, kind, id, file,

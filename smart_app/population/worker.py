@@ -52,6 +52,11 @@ def line_keys(line: str) -> str | None:
         resource = json.loads(line)
     except (ValueError, RecursionError):
         return None
+    return resource_keys(resource)
+
+
+def resource_keys(resource: Any) -> str | None:
+    """`line_keys` of a parsed line (or a Bundle entry's resource): None when it is no FHIR resource."""
     # JSON that is no FHIR resource (an array, an object with no resourceType as text) is malformed too: read as a
     # resource of no type, it was dropped with only a "(none)" count, and the line that lost a fill was never named.
     kind = _plain_text(resource.get("resourceType")) if isinstance(resource, dict) else None
@@ -77,6 +82,59 @@ def line_keys(line: str) -> str | None:
     elif links.pairs:
         keys.append(json.dumps(links.pairs))
     return json.dumps([key or "" for key in keys])
+
+
+BUNDLE = "Bundle"
+BUNDLE_KEYS = json.dumps([BUNDLE])[:-1] + ","  # how `line_keys` of a Bundle begins: '["Bundle",'
+NO_RESOURCE = "not a FHIR resource (no resourceType)"
+
+
+def is_bundle(keys: str | None) -> bool:
+    """Whether `line_keys` are a Bundle's (a payer's or HIE's file of Bundles, one a line)."""
+    return keys is not None and keys.startswith(BUNDLE_KEYS)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A Bundle line's entry as the engines read it: where it is ("entry 3", "entry 1.4" in a Bundle inside the
+    Bundle), its resource as a line of its own and that line's `line_keys`, or why it cannot be read."""
+
+    where: str
+    line: str
+    keys: str | None
+    why: str | None
+
+
+def bundle_entries(line: str) -> list[Entry]:
+    """Each `entry[].resource` of a Bundle line, read as if it were a line of its own (both engines read these in
+    place of the Bundle's line; a Bundle among them is read through in turn), and each entry that cannot be read:
+    no resource (a transaction's DELETE, a response) or one that is no FHIR resource, as a malformed line is."""
+    try:
+        bundle = json.loads(line)
+    except (ValueError, RecursionError):
+        return []
+    return list(_entries(bundle, "entry "))
+
+
+def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
+    for number, entry in enumerate(as_list(bundle.get("entry")), 1):
+        where = f"{prefix}{number}"
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        keys = resource_keys(resource) if resource is not None else None
+        if is_bundle(keys):
+            yield from _entries(resource, f"{where}.")
+        elif keys is None:
+            yield Entry(where, "", None, "no resource" if resource is None else NO_RESOURCE)
+        else:
+            # ASCII JSON: a lone surrogate (a broken \u escape) is kept escaped, as it was in the line, never made
+            # into text UTF-8 cannot hold.
+            yield Entry(where, json.dumps(resource, separators=(",", ":")), keys, None)
+
+
+def bundle_rows(line: str, keys: str) -> list[tuple[str | None, str | None]]:
+    """What both engines keep of a Bundle line: the Bundle itself (its keys alone, to count it: its text is read as
+    its entries) and each entry as a line (`bundle_entries`; keys None for one that cannot be read)."""
+    return [(None, keys), *((entry.line, entry.keys) for entry in bundle_entries(line))]
 
 
 def _plain_text(value: Any) -> str | None:
