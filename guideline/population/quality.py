@@ -37,6 +37,14 @@ class Quality:
     # 10 of each file named "path line N: MedicationDispense whose patient no Patient reference names".
     fills_without_patient_by_file: Counter[str] = field(default_factory=Counter)
     fills_without_patient_named: Counter[str] = field(default_factory=Counter)
+    # The same of the other resources a measure reads (Condition, Observation, Procedure, Encounter, DiagnosticReport):
+    # a cancer diagnosis that would exclude, a urine drug test AMO counts, a hospice visit. Lines not read (status 4).
+    records_without_patient_by_file: Counter[str] = field(default_factory=Counter)
+    records_without_patient_named: Counter[str] = field(default_factory=Counter)
+    # The same of every other resource of one patient (Coverage, CarePlan, MedicationAdministration...): named where
+    # to look, but no measure reads them, so the exit status is unaffected.
+    other_resources_without_patient_by_file: Counter[str] = field(default_factory=Counter)
+    other_resources_without_patient_named: Counter[str] = field(default_factory=Counter)
     # Patient resources in an export holding no MedicationDispense, MedicationRequest (or DSTU2 MedicationOrder) and
     # no ExplanationOfBenefit at all: every measure is empty because nothing was sent, not because no one was
     # prescribed opioids (a payer's export asked without claims, or a download that lost the fills).
@@ -379,6 +387,30 @@ COUNTS: tuple[Count, ...] = (
     Count(
         "fills_without_patient_named",
         "fills, orders and pharmacy claims no Patient reference names, by file and line (the first 10 of each file)",
+        kind="note",
+        names_only=True,
+    ),
+    Count(
+        "records_without_patient_by_file",
+        "diagnoses, results, procedures, visits and reports no Patient reference names (lines not read), by file",
+        denominators=EVERY,
+        numerators=EVERY,
+    ),
+    Count(
+        "records_without_patient_named",
+        "diagnoses, results, procedures, visits and reports no Patient reference names, by file and line (the first "
+        "10 of each file)",
+        kind="note",
+        names_only=True,
+    ),
+    Count(
+        "other_resources_without_patient_by_file",
+        "other patient resources no Patient reference names (no measure reads them), by file",
+        kind="note",
+    ),
+    Count(
+        "other_resources_without_patient_named",
+        "other patient resources no Patient reference names, by file and line (the first 10 of each file)",
         kind="note",
         names_only=True,
     ),

@@ -19,6 +19,7 @@ from smart_app.population.inputs import InputFolder, ndjson_files, prepare_input
 from smart_app.population.outputs import OutputNotWritten
 from smart_app.population.progress import Progress
 from smart_app.population.run_folder import run_folder
+from smart_app.population.worker import WITHOUT_PATIENT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -219,7 +220,7 @@ def _review_into(
         quality, progress.note
     )  # before merging: the names of the file's lines are then settled
     quality.merge(prepared.quality)
-    prepared.name_fills_without_patient(quality)
+    prepared.name_without_patient(quality)
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
     progress.begin("write", str(out))
@@ -246,9 +247,11 @@ def _review_into(
     problems = quality.summary_lines()
     lines.append("data quality: " + ("; ".join(problems) if problems else "nothing to report"))
     lines.inputs_not_read = list(quality.input_files_not_read)
-    # A fill no Patient reference names is a line not read, as a malformed line is: the measures lack it.
-    lines.lines_not_read = quality.malformed_lines + quality.fills_without_patient_by_file.total()
-    lines.lines_named = [*quality.malformed_lines_named, *quality.fills_without_patient_named]
+    # A fill, or a record a measure reads, that no Patient reference names is a line not read, as a malformed line
+    # is: the measures lack it (WITHOUT_PATIENT says which groups).
+    unread = [group for group, (_, lost) in WITHOUT_PATIENT.items() if lost]
+    lines.lines_not_read = quality.malformed_lines + sum(getattr(quality, f"{g}_by_file").total() for g in unread)
+    lines.lines_named = [*quality.malformed_lines_named, *(n for g in unread for n in getattr(quality, f"{g}_named"))]
     return lines
 
 

@@ -33,11 +33,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, overload
 
 from guideline.population import PopulationError, Quality
-from smart_app.population.worker import NO_RESOURCE, bundle_entries, is_bundle, line_keys, names_no_patient
+from guideline.population.quality import in_order
+from smart_app.population.worker import (
+    NO_RESOURCE,
+    WITHOUT_PATIENT,
+    bundle_entries,
+    is_bundle,
+    line_keys,
+    names_no_patient,
+)
 
 # The longest line the engines read (DuckDB's read_csv max_line_size); a longer one is counted as malformed first, a
 # little below the limit so the engine's own count of the line's end never decides it.
@@ -288,14 +297,20 @@ class PreparedInputs:
                 self.quality.malformed_lines_named[f"{name} {line}"] += 1
             self.named[name] = len(found)
 
-    def name_fills_without_patient(self, quality: Quality) -> None:
-        """Names by line the first fills, orders and pharmacy claims of each file the engines counted in
-        `fills_without_patient_by_file` (no Patient reference names their patient): the file is read once more, up
-        to its last one to name."""
-        for name, counted in quality.fills_without_patient_by_file.items():
-            if name in self.sources:
-                for line in _lines_without_patient(self.sources[name], min(NAMED_LINES_PER_FILE, counted)):
-                    quality.fills_without_patient_named[f"{name} {line}"] += 1
+    def name_without_patient(self, quality: Quality) -> None:
+        """Names by line the first resources of each file the engines counted in a `<group>_by_file` of
+        WITHOUT_PATIENT (fills, orders and pharmacy claims; the records a measure reads; any other resource of one
+        patient) because no Patient reference names their patient: the file is read once more, up to its last one to
+        name."""
+        for group, (kinds, _) in WITHOUT_PATIENT.items():
+            named = getattr(quality, f"{group}_named")
+            # In the order data-quality.json lists the files, whatever order an engine counted them in.
+            for name, counted in sorted(
+                getattr(quality, f"{group}_by_file").items(), key=lambda item: in_order(item[0])
+            ):
+                if name in self.sources:
+                    for line in _lines_without_patient(self.sources[name], min(NAMED_LINES_PER_FILE, counted), kinds):
+                        named[f"{name} {line}"] += 1
 
 
 def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], None] | None = None) -> PreparedInputs:
@@ -751,15 +766,15 @@ def _why_line_malformed(line: bytes) -> list[tuple[str, str]]:
     return []
 
 
-def _lines_without_patient(path: Path, wanted: int) -> list[str]:
+def _lines_without_patient(path: Path, wanted: int, kinds: Sequence[str]) -> list[str]:
     """The first `wanted` fills of a file no Patient reference names ("line 4: MedicationDispense whose patient no
     Patient reference names"), judged as the engines key them (`names_no_patient`); the reference itself, which may
     be a member id, is never shown. A line too long for the engines, or not UTF-8, is a malformed line, not this."""
-    return _named_lines(path, wanted, _why_line_names_no_patient, too_long=None)
+    return _named_lines(path, wanted, partial(_why_line_names_no_patient, kinds=kinds), too_long=None)
 
 
-def _why_line_names_no_patient(line: bytes) -> list[tuple[str, str]]:
-    """The line, or the entries of a Bundle line, that are a fill, order or pharmacy claim naming no patient."""
+def _why_line_names_no_patient(line: bytes, kinds: Sequence[str]) -> list[tuple[str, str]]:
+    """The line, or the entries of a Bundle line, that are a resource of one of `kinds` naming no patient."""
     try:
         text = line.rstrip(b"\r\n").decode("utf-8")
     except UnicodeDecodeError:
@@ -769,7 +784,7 @@ def _why_line_names_no_patient(line: bytes) -> list[tuple[str, str]]:
     return [
         (where, f"{kind} whose patient no Patient reference names")
         for where, k in named
-        if (kind := names_no_patient(k))
+        if (kind := names_no_patient(k, kinds))
     ]
 
 

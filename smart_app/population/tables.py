@@ -13,7 +13,14 @@ from guideline.population import MEASURES, Quality
 from guideline.population.evaluate import PATIENT_COLUMNS
 from guideline.population.links import resolve_links
 from smart_app.population.outputs import replaced, write_whole
-from smart_app.population.worker import BUNDLE, EXPECTED_TYPES, MEDICATION_TYPES, PATIENT_KEY, SHARED_TYPES
+from smart_app.population.worker import (
+    BUNDLE,
+    EXPECTED_TYPES,
+    MEDICATION_TYPES,
+    PATIENT_KEY,
+    SHARED_TYPES,
+    WITHOUT_PATIENT,
+)
 
 _ARROW = {"str": pa.string(), "date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
 PATIENT_SCHEMA = pa.schema([(name, _ARROW[kind]) for name, kind in PATIENT_COLUMNS])
@@ -57,31 +64,35 @@ def count_ingested(
     if not any(quality.resources_by_type[kind] for kind in MEDICATION_TYPES):
         quality.patients_without_medication_data += quality.resources_by_type["Patient"]
     patient_kinds = sql_list(EXPECTED_TYPES - SHARED_TYPES)
-    # A fill no Patient reference names is put with no patient: a line not read, by file (named by line later).
+    # A resource of one patient no Patient reference names is put with no patient: by file, in its group (a fill, a
+    # record a measure reads, another), named by line later; a fill or such a record is a line not read.
+    group_of = {kind: group for group, (kinds, _) in WITHOUT_PATIENT.items() for kind in kinds}
     unkeyed = run_sql(
-        f"SELECT file, count(*) FROM res WHERE pkey IS NULL AND kind IN ({sql_list(MEDICATION_TYPES)}) GROUP BY 1"
+        f"SELECT file, kind, count(*) FROM res WHERE pkey IS NULL AND kind IN ({sql_list(group_of)}) GROUP BY 1, 2"
     )
-    for file, count in unkeyed:
-        quality.fills_without_patient_by_file[file_name(file)] += count
+    for file, kind, count in unkeyed:
+        getattr(quality, f"{group_of[kind]}_by_file")[file_name(file)] += count
     quality.resources_without_patient += run_sql(
         f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({patient_kinds})"
     )[0][0]
 
 
+# The resources of one patient named by file and line when no Patient reference names their patient.
+_NAMED_WITHOUT_PATIENT = frozenset(kind for kinds, _ in WITHOUT_PATIENT.values() for kind in kinds)
 # The columns of `res`, as resources_sql writes them and every rewrite of it keeps them.
 RES_COLUMNS = ("line", "kind", "id", "pkey", "medid", "replaced", "links_unread", "file")
 
 
 def resources_sql(json_string: str, lines: str = "lines") -> str:
     """Each readable line's type, id, patient key, Medication id and (a linked Patient's) replacements and the
-    replacement links it could not read, with its file (kept for those and fills with no patient key alone), from
-    the `keys` column `line_keys` wrote and the `file` column of `lines`.
+    replacement links it could not read, with its file (kept for those and resources of one patient with no patient
+    key alone), from the `keys` column `line_keys` wrote and the `file` column of `lines`.
     `json_string` is the dialect's "string at a JSON path" function (DuckDB `json_extract_string`, Spark
     `get_json_object`); it only ever reads `line_keys`' plain arrays, never the export's own text."""
     return rf"""
         SELECT line, kind, id, pkey, medid, replaced, links_unread,
                CASE WHEN links_unread IS NOT NULL
-                    OR (pkey IS NULL AND kind IN ({sql_list(MEDICATION_TYPES)})) THEN file END AS file
+                    OR (pkey IS NULL AND kind IN ({sql_list(_NAMED_WITHOUT_PATIENT)})) THEN file END AS file
         FROM (
         SELECT line, kind, id, file,
                nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,

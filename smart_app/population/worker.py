@@ -29,6 +29,22 @@ DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location
 SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
 # A patient with any of these may be in the cohort (the engine decides); claims may be pharmacy claims.
 MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder", "ExplanationOfBenefit")
+# Resources of one patient besides fills that a measure reads: a diagnosis that excludes the patient (cancer, sickle
+# cell, hospice) or puts them in NAL's denominator, a urine drug test or drug test procedure (AMO), a lab report with a
+# conclusion only (AMO), a hospice visit or procedure.
+MEASURE_RECORD_TYPES = ("Condition", "Observation", "Procedure", "Encounter", "DiagnosticReport")
+# Resources of one patient that name no patient by a `Patient/id` reference, in three groups, each counted by file and
+# its first lines named (data-quality.json's `<group>_by_file` and `<group>_named`). A group whose resources a measure
+# reads is lines not read (exit status 4); the others (Coverage, CarePlan, a MedicationAdministration: read by no
+# measure) are named and change nothing.
+WITHOUT_PATIENT: dict[str, tuple[tuple[str, ...], bool]] = {
+    "fills_without_patient": (MEDICATION_TYPES, True),
+    "records_without_patient": (MEASURE_RECORD_TYPES, True),
+    "other_resources_without_patient": (
+        tuple(sorted(EXPECTED_TYPES - SHARED_TYPES - {"Patient", *MEDICATION_TYPES, *MEASURE_RECORD_TYPES})),
+        False,
+    ),
+}
 # A patient's key in a reference ("Patient/123", "https://ehr/fhir/Patient/123/_history/2"): both engines' SQL and
 # the naming of fills that have none read it with this one pattern.
 PATIENT_KEY = r"Patient/([^/?#]+)"
@@ -319,10 +335,11 @@ def evaluate_chunk(chunk: list[tuple[str, list[str]]]) -> tuple[list[dict[str, A
     return rows, quality
 
 
-def names_no_patient(keys: str | None) -> str | None:
-    """The type of a fill, order or pharmacy claim whose `line_keys` name no patient by a `Patient/id` reference (a
-    member id alone, a `urn:uuid`), as the engines' SQL keys it; None for any other line."""
+def names_no_patient(keys: str | None, kinds: Iterable[str] = MEDICATION_TYPES) -> str | None:
+    """The type of a resource of one of `kinds` (by default a fill, order or pharmacy claim) whose `line_keys` name no
+    patient by a `Patient/id` reference (a member id alone, a `urn:uuid`), as the engines' SQL keys it; None for any
+    other line."""
     if keys is None:
         return None
     kind, _, reference = json.loads(keys)[:3]
-    return kind if kind in MEDICATION_TYPES and not re.search(PATIENT_KEY, reference) else None
+    return kind if kind in kinds and not re.search(PATIENT_KEY, reference) else None
