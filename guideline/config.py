@@ -111,6 +111,9 @@ DEFAULTS: dict[str, Any] = {
             "cns_indicator": "warning",
             "moud_variant": True,
             "patient_view_apply_general_exclusions": False,
+            # A signed prescription starting within this many days (a staggered series' next one) is read as current
+            # beside a new order: the patient will take the two together within days.
+            "later_start_co_prescribing_days": 30,
         },
         "urine-drug-test": {
             "hooks": ["order-sign", "patient-view"],

@@ -16,6 +16,9 @@ _WINDOW = re.compile(r"(_days|_months)$")
 # Durations a snooze may last, the same words the feedback endpoint reads ("3 months", "90 days", "1 year").
 SNOOZE_DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months|year|years)\s*$", re.IGNORECASE)
 POSITIVE_COUNTS = frozenset({"prefetch.page_cap", "checks.unexpected-uds-result.max_dates"})
+# Upper bounds where a larger value is no site's choice but a mistake. A schedule II series written on one day may
+# cover at most 90 days (21 CFR 1306.12(b)): a prescription starting further ahead is no co-prescription of today's.
+MAXIMUMS = {"checks.opioid-benzodiazepine.later_start_co_prescribing_days": 90}
 
 
 def _type_name(value: Any) -> str:
@@ -61,7 +64,8 @@ def _leaves(defaults: Mapping[str, Any], merged: Mapping[str, Any], path: str) -
 
 
 def type_and_range_errors(defaults: Mapping[str, Any], merged: Mapping[str, Any], whole: frozenset[str]) -> list[str]:
-    """Each value has its default's type; numbers are finite and not negative; windows are positive."""
+    """Each value has its default's type; numbers are finite and not negative; windows are positive; `MAXIMUMS`
+    hold."""
     errors = []
     for where, default, value in _leaves(defaults, merged, ""):
         if where in whole:
@@ -81,6 +85,8 @@ def type_and_range_errors(defaults: Mapping[str, Any], merged: Mapping[str, Any]
             errors.append(f"{where} must not be negative, not {_describe(value)}")
         elif (_WINDOW.search(where) or where in POSITIVE_COUNTS) and (value <= 0 or value != int(value)):
             errors.append(f"{where} must be a positive whole number, not {_describe(value)}")
+        elif where in MAXIMUMS and value > MAXIMUMS[where]:
+            errors.append(f"{where} must be at most {MAXIMUMS[where]}, not {_describe(value)}")
     return errors
 
 

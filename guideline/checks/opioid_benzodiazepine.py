@@ -34,10 +34,11 @@ HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Opioid with a sedative"
 
 Variant = Literal["benzo", "cns", "moud"]
-# On order-sign a signed prescription that starts within this many days (a staggered series' first, to be filled next
-# week) is read beside the order being signed: prescribing a benzodiazepine now with an opioid due next week is a
-# real co-prescription, which waited until the opioid started for its card. Further ahead it is no pair with today.
-LATER_START_DAYS = 30
+# On order-sign a signed prescription that starts within `later_start_co_prescribing_days` (a staggered series' first,
+# to be filled next week) is read beside the order being signed: prescribing a benzodiazepine now with an opioid due
+# next week is a real co-prescription, which waited until the opioid started for its card. Further ahead it is no
+# pair with today.
+WINDOW_KEY = "later_start_co_prescribing_days"
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     CNS depressants when enabled. Current means an active order, another draft (3.4), a home medication on the
     active list (`Facts.listed_medications`), or a pharmacy fill supplying today that no such order stands for: a
     benzodiazepine from another prescriber often shows up only as a fill."""
-    soon = _starting_soon(facts)
+    soon = _starting_soon(facts, settings)
     sedatives = _unique(
         (
             *facts.current_benzos,
@@ -118,12 +119,12 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     return Overlap(_unique(opioids), _unique(paired_sedatives), new)
 
 
-def _starting_soon(facts: Facts) -> tuple[MedOrder, ...]:
-    """On order-sign, the signed orders that start after today and within `LATER_START_DAYS` (`Facts.later_orders`):
-    held by the patient as the order is signed, and taken with it once they start."""
+def _starting_soon(facts: Facts, settings: CheckSettings) -> tuple[MedOrder, ...]:
+    """On order-sign, the signed orders that start after today and within the site's `WINDOW_KEY` days
+    (`Facts.later_orders`): held by the patient as the order is signed, and taken with it once they start."""
     if facts.context.hook != "order-sign" or not facts.later_orders:
         return ()
-    return tuple(o for o in facts.later_orders if _days_ahead(facts, o) <= LATER_START_DAYS)
+    return tuple(o for o in facts.later_orders if _days_ahead(facts, o) <= settings[WINDOW_KEY])
 
 
 def _days_ahead(facts: Facts, order: MedOrder | Dispense) -> int:
@@ -234,7 +235,7 @@ def _order_line(facts: Facts, order: MedOrder | Dispense) -> str:
     return f"{facts.name(order)} ({order_kind(order)}{written}{when}{note})"
 
 
-def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
+def _detail(facts: Facts, settings: CheckSettings, overlap: Overlap, variant: Variant) -> str:
     sedative_class = "benzodiazepine" if variant == "benzo" else "sedating medicine (CNS depressant)"
     treatment = _treatment_word(facts, overlap)
     opioid_heading = f"{treatment.capitalize()} for opioid use disorder" if variant == "moud" else "Opioids"
@@ -272,7 +273,7 @@ def _detail(facts: Facts, overlap: Overlap, variant: Variant) -> str:
     )
     ahead = any(_starts(facts, o) is not None for o in (*overlap.opioids, *overlap.sedatives))
     supply = (
-        f"current supply, and signed prescriptions that start within the next {LATER_START_DAYS} days"
+        f"current supply, and signed prescriptions that start within the next {settings[WINDOW_KEY]} days"
         if ahead
         else "current supply only"
     )
@@ -298,7 +299,7 @@ def _card(facts: Facts, settings: CheckSettings, overlap: Overlap, variant: Vari
         check_id=CHECK_ID,
         indicator=_indicator(settings, variant, overlap, facts),
         summary=_summary(facts, overlap, variant),
-        detail=_detail(facts, overlap, variant),
+        detail=_detail(facts, settings, overlap, variant),
         suggestions=suggestions,
         links=(
             guideline_link(facts.config, "rec11", "CDC 2022 Recommendation 11"),
