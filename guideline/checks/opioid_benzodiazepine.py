@@ -34,10 +34,10 @@ HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Opioid with a sedative"
 
 Variant = Literal["benzo", "cns", "moud"]
-# On order-sign a signed prescription that starts within `later_start_co_prescribing_days` (a staggered series' first,
-# to be filled next week) is read beside the order being signed: prescribing a benzodiazepine now with an opioid due
-# next week is a real co-prescription, which waited until the opioid started for its card. Further ahead it is no
-# pair with today.
+# On the order hooks a signed prescription that starts within `later_start_co_prescribing_days` (a staggered series'
+# first, to be filled next week) is read beside the order being selected or signed: prescribing a benzodiazepine now
+# with an opioid due next week is a real co-prescription, which waited until the opioid started for its card. Further
+# ahead it is no pair with today.
 WINDOW_KEY = "later_start_co_prescribing_days"
 
 
@@ -120,10 +120,9 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
 
 
 def _starting_soon(facts: Facts, settings: CheckSettings) -> tuple[MedOrder, ...]:
-    """On order-sign, the signed orders that start after today and within the site's `WINDOW_KEY` days
-    (`Facts.later_orders`): held by the patient as the order is signed, and taken with it once they start."""
-    if facts.context.hook != "order-sign" or not facts.later_orders:
-        return ()
+    """The signed orders that start after today and within the site's `WINDOW_KEY` days (`Facts.later_orders`): held
+    by the patient as a new order is selected or signed, and taken with it once they start. Order-select reads them
+    as order-sign does: both carry the same draft orders, and the card belongs where the medicine is chosen."""
     return tuple(o for o in facts.later_orders if _days_ahead(facts, o) <= settings[WINDOW_KEY])
 
 
