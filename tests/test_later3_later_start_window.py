@@ -57,7 +57,7 @@ def test_a_bad_window_stops_the_command_with_exit_2(capsys, tmp_path, monkeypatc
     request.write_text(json.dumps(hook_request(drafts=[oxycodone_draft()])))
     assert main(["check", "--config", str(config), str(request)]) == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err and KEY in err
+    assert "Traceback" not in err and f"{KEY} must be at most 90, not 365" in err
 
 
 def test_a_site_window_of_14_days_changes_what_fires() -> None:
