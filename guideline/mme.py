@@ -550,7 +550,7 @@ def _per_ingredient(drug: Drug, daily: Amount) -> tuple[tuple[str, Decimal], ...
     if daily.unit_class == "mass":
         if len(drug.ingredients) > 1 or drug.combination:
             return "ambiguous-mass-dose"
-        return ((drug.ingredients[0], daily.value),)
+        return ((drug.ingredients[0], mf.opium_dose_mass(drug.ingredients[0], daily.value, drug.strengths)),)
     if daily.unit_class == "volume":
         if any(s.per != "ml" for s in drug.strengths):
             return "unit-not-convertible"
@@ -705,6 +705,8 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     amounts = _per_ingredient(drug, daily)
     if isinstance(amounts, str):
         return amounts
+    if daily.unit_class == "mass" and mf.dosed_by_morphine(amounts[0][0], drug.strengths):
+        notes.append(mf.OPIUM_DOSE_NOTE)
     return _Daily(amounts, text, tuple(notes), (against,) if against is not None else ())
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 Basis = Literal["mg", "mcg", "mcg/h"]
 Source = Literal["cdc2022", "cdc2016", "datafile"]
@@ -152,6 +153,20 @@ def opium_mass(mg: Decimal, per: str) -> Decimal:
     if per == "ml" and mg <= _OPIUM_LIQUID_MORPHINE_MAX:
         return mg / OPIUM_MORPHINE_FRACTION
     return mg
+
+
+OPIUM_DOSE_NOTE = "an opium liquid is dosed in mg of its morphine, ten times as much opium"
+
+
+def dosed_by_morphine(ingredient: str, strengths: Sequence[Any]) -> bool:
+    """Whether a dose in mg of this product is its morphine: an opium liquid's label doses it so ("0.6 mL (6 mg of
+    anhydrous morphine)"), as Epic's order composer does ("6 mg")."""
+    return ingredient == OPIUM and any(s.per == "ml" for s in strengths)
+
+
+def opium_dose_mass(ingredient: str, mg: Decimal, strengths: Sequence[Any]) -> Decimal:
+    """The mg of the ingredient a dose in mg means: 6 mg of opium tincture is 60 mg of opium; any other is itself."""
+    return mg / OPIUM_MORPHINE_FRACTION if dosed_by_morphine(ingredient, strengths) else mg
 
 
 def datafile_words(ingredient: str, factor: str, table: str) -> str:

@@ -1,0 +1,49 @@
+"""Review (session 22): opium tincture ordered in mg, as its label and Epic's order composer dose it ("6 mg
+(0.6 mL) four times daily"): the mg of a dose of an opium liquid are its morphine, the label's strength."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from builders import RXNORM, UCUM, card, med_request, run
+
+TINCTURE = ("830196", "opium tincture 100 MG/ML Oral Solution")
+
+
+def mg_order(concept: dict[str, Any], mg: float = 6) -> dict[str, Any]:
+    """A draft for "6 mg (0.6 mL) by mouth four times daily", 30 days (72 mL)."""
+    order = med_request("0", id="tinc", draft=True, supply_days=30, quantity=72, unit="mL")
+    order["medicationCodeableConcept"] = concept
+    instruction = order["dosageInstruction"][0]
+    instruction["text"] = f"{mg:g} mg by mouth four times daily"
+    instruction["timing"] = {"repeat": {"frequency": 4, "period": 1, "periodUnit": "d"}}
+    instruction["doseAndRate"] = [{"doseQuantity": {"value": mg, "unit": "mg", "system": UCUM, "code": "mg"}}]
+    return order
+
+
+@pytest.mark.parametrize(
+    "concept",
+    [
+        {"coding": [{"system": RXNORM, "code": TINCTURE[0], "display": TINCTURE[1]}]},
+        {"text": "OPIUM TINCTURE 10 MG/ML PO TINC"},
+        {"text": "laudanum 10 mg/mL oral solution"},
+    ],
+)
+def test_opium_tincture_dosed_in_mg_is_its_morphine(concept: dict[str, Any]) -> None:
+    """6 mg four times a day is 24 mg of morphine, 24 MME/day (read as 24 mg of opium it was 2.4)."""
+    order = mg_order(concept)
+    evaluation = run("order-sign", drafts=[order])
+    (result,) = [o for o in evaluation.facts.mme.orders if o.order.id == "tinc"]
+    assert result.state == "ok", result.explanation
+    assert result.mme == Decimal(24), result.explanation
+    assert "240 mg/day opium" in result.explanation
+    assert any("dosed in mg of its morphine" in note for note in result.notes)
+
+
+def test_opium_tincture_at_a_high_mg_dose_raises_the_high_dose_card() -> None:
+    """25 mg four times a day is 100 mg of morphine a day: the high-dose card (at 10 MME/day it had none)."""
+    order = mg_order({"text": "OPIUM TINCTURE 10 MG/ML PO TINC"}, mg=25)
+    evaluation = run("order-sign", drafts=[order])
+    assert card(evaluation, "high-mme") is not None
