@@ -42,13 +42,16 @@ def identifier_key(system: str | None, value: str) -> str:
 
 def actor_key(ref: str) -> str:
     """What two references to one actor share: `Type/id` (guideline.clinical.local_reference) or, by identifier,
-    the type and the identifier's one spelling."""
+    the identifier's one spelling (the type too when no system says whose number it is)."""
     named = by_identifier(ref)
     if named is None:
         # Another server's actor, whole, as the reader located it (`pool.located_reference`): its dr1 is not the
         # EHR's dr1. The EHR's own absolute references were read as `Type/id`.
         return ref if is_absolute_url(ref) else local_reference(ref) or ref
-    return "?".join(named)
+    kind, key = named
+    # An NPI names one actor whether a reference states "Practitioner", "PractitionerRole" or no type: typed on an
+    # order and not on a claim, one prescriber was read as two, and the claim's fill added to its own order.
+    return "?" + key if not key.startswith("|") else "?".join(named)
 
 
 def comparable(first: str, second: str) -> bool:
