@@ -247,6 +247,21 @@ def _results_by_full_url(
     ]
 
 
+def _prescriptions_by_full_url(
+    dispenses: list[Dispense], found: list[Mapping[str, Any]], urls: dict[int, str]
+) -> list[Dispense]:
+    """Fills whose authorizingPrescription names the order by its Bundle fullUrl ("urn:uuid:…", as a transaction
+    Bundle, Synthea's, ties entries), naming it by the order's located id: otherwise the fill named no order of the
+    record, was read as another prescription's, and added to its own order."""
+    ids = {url: located_id(found[p]) for p, url in urls.items() if found[p].get("resourceType") in _ORDER_TYPES}
+    return [
+        replace(d, authorizing_prescriptions=tuple(ids.get(r) or r for r in d.authorizing_prescriptions))
+        if any(r in ids for r in d.authorizing_prescriptions)
+        else d
+        for d in dispenses
+    ]
+
+
 def _members_by_full_url(
     observations: list[Observation], found: list[Mapping[str, Any]], urls: dict[int, str]
 ) -> list[Observation]:
@@ -483,6 +498,8 @@ def _read_all(
 
     if reports and urls:
         reports = _results_by_full_url(reports, found, urls)
+    if urls and any(r.startswith("urn:") for d in dispenses for r in d.authorizing_prescriptions):
+        dispenses = _prescriptions_by_full_url(dispenses, found, urls)
     if urls and any(o.member_ids for o in collected["observations"]):
         collected["observations"] = _members_by_full_url(collected["observations"], found, urls)
     if locations and collected["encounters"]:
