@@ -620,11 +620,13 @@ def _cap_value(cap: Amount, daily: Amount, drug: Drug) -> Decimal | None:
     if drug.combination or len(drug.strengths) != 1 or drug.transdermal:
         return None
     strength = drug.strengths[0]
+    # A dose's mg per unit: an opium liquid's mg are its morphine's (mf.dosed_by_morphine), 10 mg per mL of tincture.
+    per_unit = strength.mg / mf.opium_dose_mass(strength.ingredient, Decimal(1), drug.strengths)
     unit_of_strength = {"unit": "count", "ml": "volume"}.get(strength.per)
     if cap.unit_class == "mass" and daily.unit_class == unit_of_strength:
-        return cap.value / strength.mg
+        return cap.value / per_unit
     if daily.unit_class == "mass" and cap.unit_class == unit_of_strength:
-        return cap.value * strength.mg
+        return cap.value * per_unit
     return None
 
 

@@ -47,3 +47,22 @@ def test_opium_tincture_at_a_high_mg_dose_raises_the_high_dose_card() -> None:
     order = mg_order({"text": "OPIUM TINCTURE 10 MG/ML PO TINC"}, mg=25)
     evaluation = run("order-sign", drafts=[order])
     assert card(evaluation, "high-mme") is not None
+
+
+def test_a_cap_in_mg_on_opium_tincture_dosed_in_ml_is_mg_of_its_morphine() -> None:
+    """0.6 mL four times a day with "no more than 24 mg a day" (maxDosePerPeriod, the label's morphine): the cap
+    allows the 2.4 mL taken, 24 MME/day. Read as 24 mg of opium it capped the day at 0.24 mL, 2.4 MME/day."""
+    order = med_request("0", id="tinc", draft=True, supply_days=30, quantity=72, unit="mL")
+    order["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": TINCTURE[0], "display": TINCTURE[1]}]}
+    instruction = order["dosageInstruction"][0]
+    instruction["text"] = "0.6 mL (6 mg) by mouth four times daily; max 24 mg a day"
+    instruction["timing"] = {"repeat": {"frequency": 4, "period": 1, "periodUnit": "d"}}
+    instruction["doseAndRate"] = [{"doseQuantity": {"value": 0.6, "unit": "mL", "system": UCUM, "code": "mL"}}]
+    instruction["maxDosePerPeriod"] = {
+        "numerator": {"value": 24, "unit": "mg", "system": UCUM, "code": "mg"},
+        "denominator": {"value": 1, "unit": "day", "system": UCUM, "code": "d"},
+    }
+    evaluation = run("order-sign", drafts=[order])
+    (result,) = [o for o in evaluation.facts.mme.orders if o.order.id == "tinc"]
+    assert result.state == "ok", result.explanation
+    assert result.mme == Decimal(24), result.explanation
