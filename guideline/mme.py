@@ -620,14 +620,19 @@ def _cap_value(cap: Amount, daily: Amount, drug: Drug) -> Decimal | None:
     if drug.combination or len(drug.strengths) != 1 or drug.transdermal:
         return None
     strength = drug.strengths[0]
-    # A dose's mg per unit: an opium liquid's mg are its morphine's (mf.dosed_by_morphine), 10 mg per mL of tincture.
-    per_unit = strength.mg / mf.opium_dose_mass(strength.ingredient, Decimal(1), drug.strengths)
+    per_unit = _dose_mg_per_unit(strength, drug)
     unit_of_strength = {"unit": "count", "ml": "volume"}.get(strength.per)
     if cap.unit_class == "mass" and daily.unit_class == unit_of_strength:
         return cap.value / per_unit
     if daily.unit_class == "mass" and cap.unit_class == unit_of_strength:
         return cap.value * per_unit
     return None
+
+
+def _dose_mg_per_unit(strength: IngredientStrength, drug: Drug) -> Decimal:
+    """The mg a dose in mg counts per tablet or mL: the strength, but an opium liquid's mg are its morphine's
+    (`mf.dosed_by_morphine`), 10 mg per mL of the tincture RxNorm states as 100 mg of opium."""
+    return strength.mg / mf.opium_dose_mass(strength.ingredient, Decimal(1), drug.strengths)
 
 
 def _patch_worn(drug: Drug, dose: Amount) -> tuple[tuple[str, Decimal], ...] | str:
@@ -792,7 +797,7 @@ def dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, DispenseU
     if len(drug.strengths) != 1:
         return None
     strength = drug.strengths[0]
-    return dose.value / strength.mg, ("volume" if strength.per == "ml" else "count")
+    return dose.value / _dose_mg_per_unit(strength, drug), ("volume" if strength.per == "ml" else "count")
 
 
 def timed_units(timed: TimedDoses, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:

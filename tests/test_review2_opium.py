@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from builders import RXNORM, UCUM, card, med_request, run
+from builders import RXNORM, UCUM, card, days_ago, med_request, run
 
 TINCTURE = ("830196", "opium tincture 100 MG/ML Oral Solution")
 
@@ -66,3 +66,14 @@ def test_a_cap_in_mg_on_opium_tincture_dosed_in_ml_is_mg_of_its_morphine() -> No
     (result,) = [o for o in evaluation.facts.mme.orders if o.order.id == "tinc"]
     assert result.state == "ok", result.explanation
     assert result.mme == Decimal(24), result.explanation
+
+
+def test_the_supply_of_opium_tincture_dosed_in_mg_is_its_ml() -> None:
+    """72 mL of the tincture at 6 mg (0.6 mL) four times a day lasts 30 days: written 40 days ago with no days'
+    supply, it has run out and is not today's dose. Read as 0.06 mL a dose it lasted 300 days and counted today."""
+    order = mg_order({"coding": [{"system": RXNORM, "code": TINCTURE[0], "display": TINCTURE[1]}]})
+    order.update(id="old", status="active", authoredOn=days_ago(40))
+    del order["dispenseRequest"]["expectedSupplyDuration"]
+    evaluation = run("patient-view", resources=[order])
+    assert evaluation.facts.mme.total == 0
+    assert not [o for o in evaluation.facts.mme.orders if o.order.id == "old" and o.state == "ok"]
