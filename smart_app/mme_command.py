@@ -176,7 +176,11 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     record, context = _record(data, tz)
     now = datetime.combine(today, time(12, 0), tzinfo=tz) if today else datetime.now(tz)
     facts = Facts(record, context, config, now, terms=terms)
-    current_orders = {id(o) for o in facts.current_opioids}
+    # A later prescription of a series being signed is a draft, current as every draft is, but the card's total holds
+    # another of its series (guideline.later_starts): not `current`, so the current lines add up to the total.
+    current_orders = {id(o) for o in facts.current_opioids} - {
+        id(r.order) for r in facts.mme.orders if r.reason in SHOWN_WITH_DOSE
+    }
     current_fills = {id(s.dispense) for s in facts.current_fills}
     ids = [order.id or f"(order {index})" for index, order in enumerate(record.orders, start=1)]
     recognitions = [recognise(order.medication, terms) for order in record.orders]
