@@ -88,11 +88,16 @@ def run_population(args: argparse.Namespace) -> int:
         files = ndjson_files(input_dir, exclude=out)
     except (ConfigError, PopulationError) as error:
         return _usage(str(error))
-    from smart_app.population.export import reported_errors
+    from smart_app.population.export import error_files_among, reported_errors
 
-    # What the export's server said it could not export is missing from the review as a file not read would be.
-    reported = reported_errors(input_dir)
-    files = replace(files, not_read=files.not_read + reported.not_read, export_warnings=reported.warnings)
+    # What the export's server said it could not export is missing from the review as a file not read would be,
+    # whichever client saved its error files.
+    reported, among = reported_errors(input_dir), error_files_among(input_dir, files)
+    files = replace(
+        files,
+        not_read=files.not_read + reported.not_read + among.not_read,
+        export_warnings=reported.warnings + among.warnings,
+    )
     try:
         summary = review(
             files, out, period, today, settings.guideline, args.engine, args.master, args.workers, progress

@@ -12,7 +12,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -321,6 +321,21 @@ def reported_errors(folder: Path) -> ReportedErrors:
         else:
             why = failed.get(str(index))
             not_read.append((label, why if isinstance(why, str) else NOT_DOWNLOADED))
+    return ReportedErrors(tuple(not_read), tuple(warnings))
+
+
+def error_files_among(folder: Path, files: Sequence[Path]) -> ReportedErrors:
+    """The error files another Bulk Data client saved among the data (SMART's bulk-data-client's
+    `error/OperationOutcome.ndjson`), graded as the error files `--export` downloads are (`grade_error_file`): read
+    as data, a server's "could not export" was an ignored resource type, and the run said it read every line."""
+    not_read: list[tuple[str, str]] = []
+    warnings: list[tuple[str, int]] = []
+    for path in files:
+        if path.name.endswith("OperationOutcome.ndjson"):
+            label = f"export error file {path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path}"
+            graded = grade_error_file(path)
+            not_read += [(label, why) for why in graded.not_read]
+            warnings += [(f"{label}: {kind}", count) for kind, count in graded.warnings.items()]
     return ReportedErrors(tuple(not_read), tuple(warnings))
 
 
