@@ -17,6 +17,7 @@ CONFIG = GuidelineConfig.from_mapping({})
 TERMS = load_terminology(CONFIG)
 OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 ORDER_ID = "4b1c0c2e-9a0d-4d55-8a0b-2f7f6a1e0001"
+RENEWAL_ID = "4b1c0c2e-9a0d-4d55-8a0b-2f7f6a1e0002"
 
 
 def transaction(*resources: dict[str, Any]) -> dict[str, Any]:
@@ -49,3 +50,14 @@ def test_a_fill_naming_a_full_url_no_order_holds_still_adds() -> None:
     fill["authorizingPrescription"] = [{"reference": "urn:uuid:0d8c3a7e-0000-4000-8000-00000000beef"}]
     report = mme_report(transaction(patient(), order, fill), CONFIG, TERMS, TODAY)
     assert report["current_total_mme"] == 60.0
+
+
+def test_a_renewal_naming_the_order_it_renews_by_its_full_url_retires_it() -> None:
+    """A renewal written 2 days ago whose priorPrescription is "urn:uuid:<the first order>", both active: one
+    regimen, 30 MME/day (the first was not retired: 60)."""
+    first = med_request(OXYCODONE_5, id=ORDER_ID, authored=days_ago(20), supply_days=30, quantity=120)
+    renewal = med_request(OXYCODONE_5, id=RENEWAL_ID, authored=days_ago(2), supply_days=30, quantity=120)
+    renewal["priorPrescription"] = {"reference": f"urn:uuid:{ORDER_ID}"}
+    report = mme_report(transaction(patient(), first, renewal), CONFIG, TERMS, TODAY)
+    assert report["current_total_mme"] == 30.0
+    assert {line["id"]: line["current"] for line in report["orders"]} == {ORDER_ID: False, RENEWAL_ID: True}

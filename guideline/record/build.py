@@ -248,18 +248,23 @@ def _results_by_full_url(
 
 
 def _prescriptions_by_full_url(
-    dispenses: list[Dispense], found: list[Mapping[str, Any]], urls: dict[int, str]
-) -> list[Dispense]:
-    """Fills whose authorizingPrescription names the order by its Bundle fullUrl ("urn:uuid:…", as a transaction
-    Bundle, Synthea's, ties entries), naming it by the order's located id: otherwise the fill named no order of the
-    record, was read as another prescription's, and added to its own order."""
+    dispenses: list[Dispense], orders: list[MedOrder], found: list[Mapping[str, Any]], urls: dict[int, str]
+) -> tuple[list[Dispense], list[MedOrder]]:
+    """Fills whose authorizingPrescription, and renewals whose priorPrescription, name an order by its Bundle fullUrl
+    ("urn:uuid:…", as a transaction Bundle, Synthea's, ties entries), naming it by the order's located id: otherwise
+    the fill named no order of the record and added to its own order, and the renewal retired no order (both added)."""
     ids = {url: located_id(found[p]) for p, url in urls.items() if found[p].get("resourceType") in _ORDER_TYPES}
-    return [
+    fills = [
         replace(d, authorizing_prescriptions=tuple(ids.get(r) or r for r in d.authorizing_prescriptions))
         if any(r in ids for r in d.authorizing_prescriptions)
         else d
         for d in dispenses
     ]
+    renewals = [
+        replace(o, prior_prescription=ids[o.prior_prescription]) if ids.get(o.prior_prescription or "") else o
+        for o in orders
+    ]
+    return fills, renewals
 
 
 def _members_by_full_url(
@@ -498,8 +503,11 @@ def _read_all(
 
     if reports and urls:
         reports = _results_by_full_url(reports, found, urls)
-    if urls and any(r.startswith("urn:") for d in dispenses for r in d.authorizing_prescriptions):
-        dispenses = _prescriptions_by_full_url(dispenses, found, urls)
+    if urls and (
+        any(r.startswith("urn:") for d in dispenses for r in d.authorizing_prescriptions)
+        or any((o.prior_prescription or "").startswith("urn:") for o in orders)
+    ):
+        dispenses, orders = _prescriptions_by_full_url(dispenses, orders, found, urls)
     if urls and any(o.member_ids for o in collected["observations"]):
         collected["observations"] = _members_by_full_url(collected["observations"], found, urls)
     if locations and collected["encounters"]:
