@@ -442,6 +442,12 @@ def queue_of(courses: dict[str | None, date], course: str | None) -> str | None:
     return course
 
 
+def order_course(order: MedOrder) -> str:
+    """An order's prescription course: its prescriber's; one naming none is its own, where it lives
+    (`MedOrder.located`: an HIE's unsigned order 123 is not the EHR's), so its fills add up with another's."""
+    return f"prescriber:{actor_key(order.requester)}" if order.requester else f"order:{order.located}"
+
+
 def prescription_course(dispense: Dispense, real_orders: Sequence[MedOrder]) -> str | None:
     """The prescription course a fill belongs to: the prescriber of the order its authorizingPrescription names when
     that order is in the record and names one (Schedule II opioids carry no refills, so one prescriber's monthly
@@ -452,8 +458,7 @@ def prescription_course(dispense: Dispense, real_orders: Sequence[MedOrder]) -> 
         return None
     order = authorized_order(dispense, real_orders)
     if order is not None:
-        # where it lives (`MedOrder.located`): an HIE's unsigned order 123 is not the EHR's, and its fills add up
-        return f"prescriber:{actor_key(order.requester)}" if order.requester else f"order:{order.located}"
+        return order_course(order)
     # The one identity of the order named (another server's whole: its order 123 is not the EHR's). One contained
     # in the fill names no order any other fill can share, so it joins no course by its id: it queues as a fill
     # naming none (`queue_of`), where two fills' own "#rx1" were one course.

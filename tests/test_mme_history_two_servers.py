@@ -1,6 +1,6 @@
 """The plan page's MME history reads two servers' orders that share an id as two prescriptions: the EHR's order 123 and
 an HIE's order 123 (another practice's, relayed by the regional exchange), each with its own pharmacy fill, are two
-prescription courses whose daily MME adds up, as the card's total adds them (`mme_history._order_course`,
+prescription courses whose daily MME adds up, as the card's total adds them (`fills.order_course`,
 `fills.prescription_course`). Queued as one course, the HIE's supply would start only when the EHR's ran out, and the
 line would show 60 MME a day where 120 were taken."""
 

@@ -24,13 +24,13 @@ from guideline.fills import (
     fill_mme,
     fill_raises,
     fill_unread,
+    order_course,
     queue_of,
     renewal_raised,
     source_order,
     supplied_days,
 )
 from guideline.history import counts_as_exposure_order
-from guideline.identifiers import actor_key
 from guideline.orders import orders_by_ref
 from guideline.plan.model import Point
 from guideline.record import MedOrder
@@ -87,6 +87,8 @@ class _Supply:
     # card's rule for a renewal).
     renewed: tuple[_Renewed, ...] = ()
     order_id: int | None = None  # `id` of its order; None for a standalone fill
+    # The queue of its server's unsigned orders this order's course takes over when it has none yet (`_renewal_course`)
+    takes_over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,21 +98,6 @@ class _Renewed:
     fills: tuple[FillSupply, ...]
     price: Callable[[], tuple[str, Decimal | None, str | None]]
     order_id: int
-
-
-# The course of one server's orders that name no prescriber: their renewals queue one behind the other, and a fill
-# naming another prescription is not taken for one of them.
-UNSIGNED_ORDERS = "orders"
-
-
-def _order_course(order: MedOrder) -> str:
-    """An order's prescription course: its prescriber's, as `fills.prescription_course` gives its fills; one naming
-    none, its server's unsigned orders' (`MedOrder.source`: an HIE's order with no prescriber is no evidence of the
-    EHR's course, and queued behind the EHR's order 123 the HIE's order 123 was counted only once the first ran out,
-    where the card adds the two)."""
-    if order.requester:
-        return f"prescriber:{actor_key(order.requester)}"
-    return UNSIGNED_ORDERS if order.source is None else f"{UNSIGNED_ORDERS}:{order.source}"
 
 
 def _fills_by_order(facts: Facts, orders: Sequence[MedOrder]) -> tuple[list[FillSupply], dict[int, list[FillSupply]]]:
@@ -128,14 +115,31 @@ def _fills_by_order(facts: Facts, orders: Sequence[MedOrder]) -> tuple[list[Fill
     return standalone, paired
 
 
-def _renewal_course(facts: Facts, order: MedOrder, by_ref: dict[str | None, MedOrder]) -> str:
-    """The prescription course an order's supply queues in: that of the order it renews through priorPrescription
-    (followed along a chain, `Facts.renewal_reach`) up to an order that runs beside it (`Facts.runs_beside`:
-    another prescriber's, still counted today), else its own (`_order_course`). Another prescriber's renewal of a
-    completed order continues that order's course, as the card counts it once; on its own course both were added."""
+# One server's orders that name no prescriber, neither counted today nor filled: an unlinked reorder of one of them
+# queues behind it (no evidence of a second prescription taken at once).
+UNSIGNED_ORDERS = "orders"
+
+
+def _renewal_course(
+    facts: Facts, order: MedOrder, by_ref: dict[str | None, MedOrder], paired: dict[int, list[FillSupply]]
+) -> tuple[str, str | None]:
+    """The prescription course an order's supply queues in, and the queue it takes over when its own has none yet.
+    The course is that of the order it renews through priorPrescription (followed along a chain,
+    `Facts.renewal_reach`) up to an order that runs beside it (`Facts.runs_beside`: another prescriber's, still
+    counted today), else its own. Another prescriber's renewal of a completed order
+    continues that order's course, as the card counts it once; on its own course both were added.
+
+    An order naming no prescriber is its own course (`fills.order_course`, as the card adds it and reads its fills)
+    when it is counted today or has fills, taking over its server's queue of the other unsigned orders; one neither
+    counted nor filled queues in that server's queue (an unlinked early reorder is not counted twice)."""
     chain, _ = facts.renewal_reach(order, by_ref)
     course_of = chain[-1] if chain else order
-    return _order_course(course_of)
+    if course_of.requester:
+        return order_course(course_of), None
+    unsigned = UNSIGNED_ORDERS if course_of.source is None else f"{UNSIGNED_ORDERS}:{course_of.source}"
+    if facts.runs_beside(course_of) or paired.get(id(course_of)):
+        return order_course(course_of), unsigned
+    return unsigned, None
 
 
 def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
@@ -147,6 +151,7 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
         interval = facts.order_interval(order)
         if interval is None:
             continue
+        course, takes_over = _renewal_course(facts, order, by_ref, paired)
         supplies.append(
             _Supply(
                 facts.drug_key(order),
@@ -154,10 +159,11 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 (interval[1] - interval[0]).days + 1,
                 lambda order=order: order_mme(order),
                 lambda order=order: f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})",
-                _renewal_course(facts, order, by_ref),
+                course,
                 tuple(paired.get(id(order), ())),
                 _renewed(facts, order, by_ref, paired, order_mme),
                 id(order),
+                takes_over,
             )
         )
     for fill in standalone:
@@ -209,6 +215,8 @@ def _queued(supplies: list[_Supply]) -> list[tuple[date, date, _Supply]]:
     placed: list[tuple[date, date, _Supply]] = []
     for supply in sorted(supplies, key=lambda s: s.start):
         courses = next_free.setdefault(supply.drug, {})
+        if supply.takes_over is not None and supply.takes_over in courses and supply.course not in courses:
+            courses[supply.course] = courses.pop(supply.takes_over)  # its reorder: it continues that queue
         course = queue_of(courses, supply.course)
         first = max(supply.start, courses.get(course, supply.start))
         last = first + timedelta(days=max(supply.days, 1) - 1)
