@@ -291,6 +291,17 @@ def _observation_keys_by_url(found: list[Mapping[str, Any]], urls: dict[int, str
     }
 
 
+def _keyed_by_full_url(found: list[Mapping[str, Any]], urls: Mapping[int, str]) -> None:
+    """Gives each id-less Observation sent under a `urn:uuid` fullUrl that fullUrl as its id, in place in `found`: a
+    report or panel of a transaction Bundle (or Synthea's) names it so, and keyed by nothing it was named "not
+    received" though it arrived."""
+    for position, url in urls.items():
+        if url.startswith("urn:"):
+            resource = found[position]
+            if resource.get("resourceType") == "Observation" and not text(resource.get("id")):
+                found[position] = {**resource, "id": url}
+
+
 def _observation_key(resource: Mapping[str, Any]) -> str | None:
     """An Observation's key as `Observation.located` gives it: its id when the EHR's, its located id when another
     server's (an HIE report's result under the HIE's fullUrl is never the EHR's result of that id)."""
@@ -377,6 +388,8 @@ def _read_all(
     """The record read from the pooled resources (drafts first), the newer versions found of resources read in an
     older one (for each first copy, by its `id()`, the copy to read in its place), and the resources named because
     nothing told which of their copies is newer."""
+    if urls:
+        _keyed_by_full_url(found, urls)
     medications = pool(pending=found, pending_urls=urls)
     # With the EHR's server known, a panel's members are read against it (an HIE panel's o2 is not the EHR's o2).
     readers = _READERS if medications.server is None else _with_server(medications.server)
