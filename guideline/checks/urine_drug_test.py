@@ -151,14 +151,14 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
         if day is not None and day > today:
             name = drug_test_name(procedure.code)
             written = procedure.dated_partial or iso_day(day)  # its month or year as written, as a result's
-            found.setdefault(id(procedure), DrugTestAhead(name, "procedure", procedure.id, day, written))
+            found.setdefault(id(procedure), DrugTestAhead(name, "procedure", procedure.located, day, written))
     for unread in facts.unread_drug_test_reports:
         # a report partly read is a test by its read results, named above when they are dated ahead
         if unread.done and not unread.partly and unread.day is not None and unread.day > today:
             found.setdefault(
                 id(unread.report),
                 DrugTestAhead(
-                    unread.name, "lab report", unread.report.id, unread.day, unread.when or iso_day(unread.day)
+                    unread.name, "lab report", unread.report.located, unread.day, unread.when or iso_day(unread.day)
                 ),
             )
     return tuple(found.values())

@@ -264,6 +264,11 @@ class Component:
     reference_below: bool = False
 
 
+def _located(source: str | None, kind: str, resource_id: str | None) -> str | None:
+    """A resource's id as the record names it: the bare id when the EHR's, its absolute URL when another server's."""
+    return f"{source}/{kind}/{resource_id}" if source and resource_id else resource_id
+
+
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Observation:
@@ -305,7 +310,7 @@ class Observation:
     def located(self) -> str | None:
         """How a report's results name it (`readers.result_key`): its id when the EHR's, its absolute URL when
         another server's (an HIE's o9 is not the EHR's o9)."""
-        return f"{self.source}/Observation/{self.id}" if self.source and self.id else self.id
+        return _located(self.source, "Observation", self.id)
 
     @property
     def result_time(self) -> datetime | None:
@@ -332,6 +337,12 @@ class DiagnosticReport:
     results: tuple[str, ...] = ()
     document: bool = False  # sent as a document (presentedForm: a PDF or image), its results perhaps only there
     dated_partial: str | None = None  # its date as written when it names a month or a year only ("2026-05")
+    source: str | None = None  # the base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's
+
+    @property
+    def located(self) -> str | None:
+        """Its id when the EHR's, its absolute URL when another server's (an HIE's dr1 is not the EHR's dr1)."""
+        return _located(self.source, "DiagnosticReport", self.id)
 
     @property
     def result_time(self) -> datetime | None:
@@ -372,6 +383,12 @@ class Procedure:
     # Its latest performed date as written when it names a month or a year only ("2026-05"): read as its 1st, and
     # written so wherever a drug test's date is shown (guideline.uds.as_written), as a result's is.
     dated_partial: str | None = None
+    source: str | None = None  # the base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's
+
+    @property
+    def located(self) -> str | None:
+        """Its id when the EHR's, its absolute URL when another server's (an HIE's pr1 is not the EHR's pr1)."""
+        return _located(self.source, "Procedure", self.id)
 
 
 @slot_init

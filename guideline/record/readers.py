@@ -865,6 +865,7 @@ def read_diagnostic_report(
         results=_report_results(get("result"), local_ids, data, server),
         document=bool(get("presentedForm")),
         dated_partial=dated_partial,
+        source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
     )
     return report, tuple(observations)
 
@@ -1074,6 +1075,7 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
         performed_end=performed_end,
         performed_as=None if performed or performed_start or performed_end else _performed_as(data),
         dated_partial=_latest_partial(moments, (written, period.get("start"), period.get("end"))),
+        source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
     )
 
 
