@@ -11,6 +11,7 @@ from guideline import mme_factors as mf
 from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.code_sets import CodeSets, DrugRow
+from guideline.recognition.cut_names import cut_note
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with
 from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
@@ -96,6 +97,8 @@ class Recognition:
     # The name lists a strength for an ingredient it did not read ("ALPRAZOLAM/XYLOPRIN 1-5MG"): what was read still
     # decides the class (or, beside an ingredient sold with opioids, the sedative sets of an unidentified name).
     unread_ingredient: bool = False
+    # The name looks cut, and its last fragment may begin these opioids ("BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C").
+    cut_opioids: tuple[str, ...] = ()
 
     @property
     def by_name(self) -> bool:
@@ -140,16 +143,19 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
     if by_code is not None:
         return by_code
     reading = _best_reading(medication_names(medication))
-    if reading is not None and _partner_beside_unread(reading):
-        # "APAP/HC 325-5", "BUTALB/APAP/CAFF/COD": what was read is sold with opioids, and an ingredient beside it
-        # was not read. Not relevant would be a guess that it is harmless (no card, no word): it is named instead.
+    if reading is not None and (reading.cut_opioids or _partner_beside_unread(reading)):
+        # "APAP/HC 325-5", "BUTALB/APAP/CAFF/XYLOPRIN", or a name cut before its opioid ("…/CAFFEINE/C"): what was
+        # read is sold with opioids, and an ingredient beside it was not read. Not relevant (or a sedative alone)
+        # would be a guess that it holds no opioid (no card, no word): it is named instead, with no dose guessed.
         # What was read is kept: a butalbital or carisoprodol in it is a sedative whatever the unread part is.
+        shown = unidentified_name(medication)
         return Recognition(
             "unidentified",
             "none",
-            unidentified_name(medication),
+            f"{shown} ({cut_note(reading.cut_opioids)})" if reading.cut_opioids else shown,
             ingredients=tuple(i.name for i in reading.ingredients),
             unread_ingredient=True,
+            cut_opioids=reading.cut_opioids,
         )
     if reading is not None:
         kind = _kind_of(reading)
@@ -518,6 +524,8 @@ def partly_read(recognition: Recognition) -> str | None:
     if not recognition.unread_ingredient or not recognition.ingredients:
         return None
     read = _listed(list(recognition.ingredients), "and")
+    if recognition.cut_opioids:
+        return f"read as {read}; {cut_note(recognition.cut_opioids)}"
     # Unidentified, its unread part sits beside an ingredient sold with opioids: it may be the opioid.
     maybe = " (it may be an opioid)" if recognition.unidentified else ""
     return f"read as {read}; another ingredient in its name was not recognised{maybe}"

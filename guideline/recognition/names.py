@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Literal
 
 from guideline import mme_factors as mf
+from guideline.recognition.cut_names import opioids_cut_off
 from guideline.recognition.lexicon import (
     ALIASES,
     COUGH_COLD_PARTNERS,
@@ -46,6 +47,8 @@ class NameReading:
     brand: Brand | None
     # A list of strengths with more numbers than the ingredients read ("APAP/HC 325-5"): one ingredient went unread.
     unread_ingredient: bool = False
+    # A name cut short whose last fragment may begin an opioid sold with what was read ("…/CAFFEINE/C": codeine).
+    cut_opioids: tuple[str, ...] = ()
 
     def strength_of(self, ingredient: str) -> NamedStrength | None:
         return next((s for s in self.strengths if s.ingredient == ingredient), None)
@@ -381,6 +384,7 @@ def read_name(text: str) -> NameReading:
         unread_ingredient=(numbered is None and _unread_ingredient(lowered, mentions, listed))
         or _opioid_cut_named(lowered)
         or joined_unread,
+        cut_opioids=opioids_cut_off(text, frozenset(m.ingredient.name for m in mentions)),
     )
 
 
