@@ -19,6 +19,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.recognition.cough import opioid_cough_medicine
 from guideline.record import DocumentReference, MedOrder
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 from guideline.timeutil import iso_day
@@ -31,8 +32,14 @@ TITLE = "Pain treatment plan"
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires when an opioid-naive patient gets a new subacute/chronic opioid order and no pain treatment plan
-    (CarePlan, pain-management Procedure or plan note) is documented in the last 90 days."""
-    longer_term = tuple(o for o in facts.pain_triggers(CHECK_ID) if facts.duration(o) == "subacute-chronic")
+    (CarePlan, pain-management Procedure or plan note) is documented in the last 90 days. Opioid cough medicines are
+    left out."""
+    # A plan for pain: an opioid cough medicine is no pain prescription (docs/clinical-logic.md).
+    longer_term = tuple(
+        o
+        for o in facts.pain_triggers(CHECK_ID)
+        if not opioid_cough_medicine(o.medication, facts.terms) and facts.duration(o) == "subacute-chronic"
+    )
     if not longer_term or not facts.exposure.naive:
         return None
     lookback = plan_window_days(facts.config)
