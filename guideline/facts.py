@@ -810,8 +810,9 @@ class Facts:
         # Only the fills of a drug the history reads a supply of (`_builds_tolerance`) are queued: a queue holds the
         # fills of one drug, so leaving the others out moves no fill in it, and their days are never read.
         builds_tolerance, drug_key = self._builds_tolerance, self.drug_key
-        read = {drug_key(d) for d in self.exposure_dispenses if builds_tolerance(d)}
-        queued = self.fill_supplies([d for d in self.exposure_dispenses if drug_key(d) in read], exposure=True)
+        keyed = [(drug_key(d), d) for d in self.exposure_dispenses]  # each fill's drug asked once, not twice
+        read = {drug for drug, d in keyed if builds_tolerance(d)}
+        queued = self.fill_supplies([d for drug, d in keyed if drug in read], exposure=True)
         days = {id(s.dispense): (s.start, s.end) for s in queued if s.end is not None}
         return tuple((d, days.get(id(d))) for d in self.exposure_dispenses)
 
@@ -851,9 +852,8 @@ class Facts:
         plan page lists exactly these, so it never says "none" beside a card that found some, or back."""
         months = int(self.config.check("naloxone").options["possession_months"])
         found: list[MedOrder | Dispense] = []
-        for order in self.record.orders:
-            if not self.is_in(NALOXONE_RESCUE, order):
-                continue
+        # Each medication is looked up once (`only_in`), not each order and fill: a chart's share a few medications.
+        for order in self.only_in(NALOXONE_RESCUE, self.record.orders):
             if order.is_draft:
                 if order.status not in order_rules.IGNORED_DRAFT_STATUSES:
                     found.append(order)
@@ -867,8 +867,8 @@ class Facts:
                 found.append(order)
         found.extend(
             d
-            for d in self.record.dispenses
-            if known_in_hand(d) and self.is_in(NALOXONE_RESCUE, d) and self.within_months(fill_moment(d), months)
+            for d in self.only_in(NALOXONE_RESCUE, self.record.dispenses)
+            if known_in_hand(d) and self.within_months(fill_moment(d), months)
         )
         return tuple(found)
 

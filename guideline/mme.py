@@ -1258,7 +1258,9 @@ def _result(
     mme: Decimal | None,
     notes: Sequence[str],
     explanation: str,
+    daily: str | None = None,
 ) -> OrderMme:
+    """The order's MME line; `daily` is `daily_dose_text(ingredients)` when the caller has it already."""
     return OrderMme(
         order=work.order,
         order_ref=work.order.ref,
@@ -1273,7 +1275,7 @@ def _result(
         mme=mme,
         notes=tuple(dict.fromkeys(notes)),
         explanation=explanation + against_text(work.groups.against if work.groups else ()),
-        daily_dose_text=daily_dose_text(ingredients),
+        daily_dose_text=daily if daily is not None else daily_dose_text(ingredients),
         sig_against_code=work.groups.against if work.groups else (),
     )
 
@@ -1303,7 +1305,8 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     if profile == "cdc2016" and basis is not None and any(i.rxcui == mf.METHADONE for i in ingredients):
         notes.append(f"methadone factor tiered on {number_text(basis)} mg/day methadone")
     doses = ", then ".join(work.groups.texts)
-    daily = daily_dose_text(ingredients) or "daily dose unknown"
+    daily_text = daily_dose_text(ingredients)
+    daily = daily_text or "daily dose unknown"
     if work.not_counted:
         why = f"{NOT_COUNTED_TEXT[work.not_counted]}{conflict_text(work.drug, False)}"
         return _result(
@@ -1314,6 +1317,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
             None,
             notes,
             f"{work.display_name}: {doses} = {daily}; {why}",
+            daily_text,
         )
     mme = totals[best]
     if mme is None:
@@ -1321,7 +1325,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
         missing = ", ".join(i.name for i in ingredients if i.mme is None and i.rxcui != mf.BUPRENORPHINE)
         reason, why = no_factor(work.drug, missing, f"{profile_name} ")
         why = f"{work.display_name}: {doses} = {daily}; {why}{conflict_text(work.drug, False)}"
-        return _result(work, "unknown", reason, ingredients, None, notes, why)
+        return _result(work, "unknown", reason, ingredients, None, notes, why, daily_text)
     steps = " + ".join(
         f"{number_text(i.daily_amount or Decimal(0))} {_per_day(i.daily_unit)} {i.name} {_factor_text(i, profile)}"
         for i in ingredients
@@ -1329,7 +1333,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     )
     highest = "; highest step = " if len(converted) > 1 else " = "
     explanation = f"{_named(work)}: {doses}{highest}{steps} = {format_mme(mme)} MME/day{conflict_text(work.drug)}"
-    return _result(work, "ok", None, ingredients, mme, notes, explanation)
+    return _result(work, "ok", None, ingredients, mme, notes, explanation, daily_text)
 
 
 def _named(work: _Work) -> str:
