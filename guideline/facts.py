@@ -50,7 +50,6 @@ from guideline.history import (
     Interval,
     counts_as_exposure_dispense,
     counts_as_exposure_order,
-    dispense_interval,
     exposure,
     history_start,
     order_supply_interval,
@@ -796,11 +795,6 @@ class Facts:
         return tuple(order for order in self.real_orders if counts_as_exposure_order(order, config))
 
     @cached_property
-    def exposure_dispense_intervals(self) -> tuple[tuple[Dispense, Interval | None], ...]:
-        # Each dispense is read here once: its interval needs no per-call cache.
-        return tuple((d, dispense_interval(d)) for d in self.exposure_dispenses)
-
-    @cached_property
     def exposure_fill_supplies(self) -> tuple[tuple[Dispense, Interval | None], ...]:
         """Each fill that counts as exposure with the days it supplies, an early refill of one drug and course
         queued after the earlier supply, as the current total reads it (5.1); None for a fill of a drug that builds no
@@ -975,7 +969,7 @@ class Facts:
         return PrescriptionHistory(
             self.exposure_orders,
             self.order_interval,
-            self.exposure_dispense_intervals,
+            self.exposure_dispenses,  # each dated only when its drug's set is asked about
             self.terms,
             # the record and settings, not the facts: a closure over the facts would make a reference cycle
             partial(doses_given, self.record, self.config),

@@ -13,7 +13,7 @@ from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_possible_day
 from guideline.fills import handed_over
-from guideline.history import Interval
+from guideline.history import Interval, dispense_interval
 from guideline.memo import MISSING, IdentityMemo
 from guideline.orders import is_ambulatory, is_order, is_taken, order_start, stated_end
 from guideline.record import (
@@ -566,10 +566,16 @@ def doses_given(record: PatientRecord, config: GuidelineConfig) -> tuple[GivenDo
             first = given.given or given.given_start or given.when
             doses.append(GivenDose.make(given.medication, first.date(), given.when.date(), "given"))
     for order in record.orders:
-        if order.is_draft or order.status not in HOSPITAL_ORDER_DONE or not is_order(order):
+        # An outpatient order is a prescription, read with its supply: told apart before it is dated, as most are.
+        if (
+            order.is_draft
+            or order.status not in HOSPITAL_ORDER_DONE
+            or not is_order(order)
+            or is_ambulatory(order, config)
+        ):
             continue
         day = local_date(order_start(order))
-        if day is not None and not is_ambulatory(order, config):
+        if day is not None:
             # A ward order runs through the stay it states (doses every few hours until discharge); an end before
             # its start is a typing slip, and an order stating none is read as given on its first day only.
             end = stated_end(order)
@@ -586,32 +592,36 @@ class PrescriptionHistory:
         self,
         orders: Iterable[MedOrder],
         interval_of: Callable[[MedOrder], Interval | None],
-        dispenses: Iterable[tuple[Dispense, Interval | None]],
+        dispenses: Iterable[Dispense],
         terms: Terminology,
         given: Callable[[], Iterable[GivenDose]] = tuple,
     ) -> None:
         """`orders` are the orders that count as exposure (`counts_as_exposure_order`), their supply intervals read
         by `interval_of` only for the sets a result asks about; `dispenses` those that count as exposure
-        (`counts_as_exposure_dispense`), each with its supply interval. `given` gives the doses clinicians gave or
-        ordered in hospital, read only when a positive no prescription explains asks for them."""
+        (`counts_as_exposure_dispense`), their supply intervals (`dispense_interval`) likewise read only for the sets
+        asked about. `given` gives the doses clinicians gave or ordered in hospital, read only when a positive no
+        prescription explains asks for them."""
         self._terms = terms
         self._interval_of = interval_of
         self._given_source = given
         self._given: tuple[GivenDose, ...] | None = None
         self._given_by_set: dict[str, tuple[GivenDose, ...]] = {}
-        # (medication, the order whose interval is read when its set is asked for, or the dispense's interval)
-        supplied: list[tuple[ResolvedMedication, MedOrder | None, Interval | None]] = [
-            (order.medication, order, None) for order in orders if is_taken(order)
+        # (medication, the order or the fill whose supply interval is read when its set is asked for): most fills are
+        # of drugs no result asks about (a statin, an antihypertensive), and dating every one cost more than judging.
+        supplied: list[tuple[ResolvedMedication, MedOrder | Dispense]] = [
+            (order.medication, order) for order in orders if is_taken(order)
         ]
         # Completed, or with no status but handed over: the status is optional before R4.
-        supplied += [(d.medication, None, interval) for d, interval in dispenses if interval and handed_over(d)]
+        supplied += [(d.medication, d) for d in dispenses if handed_over(d)]
         self._supplied = supplied
+        # A fill's interval by its place, read once though its drug is in several sets asked about.
+        self._fill_intervals: dict[int, Interval | None] = {}
         # Orders and fills of one drug share one medication object: set membership is asked once per medication, and
         # a set's supplies are picked by their places rather than by reading them all again.
         self._medications: dict[int, ResolvedMedication] = {}
         self._places: dict[int, list[int]] = {}
         medications, places = self._medications, self._places
-        for place, (medication, _, _) in enumerate(supplied):
+        for place, (medication, _) in enumerate(supplied):
             found = places.get(id(medication))
             if found is None:
                 places[id(medication)] = [place]
@@ -643,12 +653,16 @@ class PrescriptionHistory:
 
     def _supplies_of(self, chosen: Sequence[int]) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         """The supplies, in record order, of the medications `chosen` names (by `id`, as `_medications` keys them)."""
-        places = self._places
+        places, fill_intervals = self._places, self._fill_intervals
         picked = []
         for place in sorted([place for key in chosen for place in places[key]]):
-            medication, order, interval = self._supplied[place]
-            if order is not None:
-                interval = self._interval_of(order)
+            medication, supply = self._supplied[place]
+            if isinstance(supply, MedOrder):
+                interval = self._interval_of(supply)
+            else:
+                interval = fill_intervals.get(place, MISSING)
+                if interval is MISSING:
+                    interval = fill_intervals[place] = dispense_interval(supply)
             if interval:
                 picked.append((medication, interval))
         return tuple(picked)

@@ -7,17 +7,19 @@ from datetime import timedelta
 
 from guideline.facts import Facts
 from guideline.fills import same_drug_key, source_order, supply_intervals
-from guideline.history import UNKNOWN_SUPPLY_DAYS, dispense_interval, order_interval
+from guideline.history import UNKNOWN_SUPPLY_DAYS, order_interval
 from guideline.recognition.diagnoses import names_diagnosis
 from guideline.supply import order_supply
 from guideline.terminology import (
     BENZO,
+    BENZODIAZEPINE_MEDS,
     HOSPICE_FINDING,
     MALIGNANT_CANCER,
     MOUD,
     OPIOID,
     OPIOID_POISONING,
     OUD,
+    OXYCODONE_MEDS,
     PDMP_REVIEW,
     SICKLE_CELL,
     SLEEP_BREATHING,
@@ -77,8 +79,6 @@ def test_supply_intervals_are_the_history_rules_and_one_answer_per_object() -> N
     for order in facts.record.orders:
         assert facts.order_interval(order) == order_interval(order, facts.supply(order))
         assert facts.order_interval(order) is facts.order_interval(order)
-    for item, interval in facts.exposure_dispense_intervals:
-        assert interval == dispense_interval(item)
 
 
 def test_each_result_is_judged_as_if_it_were_the_only_one_on_record() -> None:
@@ -163,19 +163,21 @@ def test_real_order_intervals_are_each_orders_own_even_when_orders_share_their_p
 
 
 def test_fills_of_one_day_share_their_dates_but_keep_their_own_supply() -> None:
-    """Fills handed over the same day share the reader's date object: the remembered interval must still follow
-    each fill's own days' supply."""
+    """Fills handed over the same day share the reader's date object: the prescription history must still date
+    each fill by its own days' supply (30 days when it states none), read once though its drug is in two sets."""
     facts = facts_of(
         dispense(OXYCODONE, days_ago(5), days_supply=None),
         dispense(OXYCODONE, days_ago(5), days_supply=7),
         dispense(LORAZEPAM, days_ago(5), days_supply=3),
     )
-    intervals = [interval for _, interval in facts.exposure_dispense_intervals]
-    assert intervals == [
-        (TODAY - day_span(5), TODAY - day_span(5) + day_span(29)),
-        (TODAY - day_span(5), TODAY - day_span(5) + day_span(6)),
-        (TODAY - day_span(5), TODAY - day_span(5) + day_span(2)),
-    ]
+    history, handed = facts.prescription_history, TODAY - day_span(5)
+    # A negative is unexpected from the day after a supply's first to its last: a verdict turns the day after each.
+    after = (handed + day_span(1), handed + day_span(7), handed + day_span(30))
+    assert history.turning_days(OXYCODONE_MEDS, positive=False) == after
+    assert history.turning_days(OPIOID, positive=False) == after
+    assert history.turning_days(BENZODIAZEPINE_MEDS, positive=False) == (handed + day_span(1), handed + day_span(3))
+    assert history.taking_on(BENZODIAZEPINE_MEDS, handed + day_span(2)) is not None
+    assert history.taking_on(BENZODIAZEPINE_MEDS, handed + day_span(3)) is None
 
 
 def test_the_first_prescription_on_record_explains_a_result_whatever_drug_came_first() -> None:
