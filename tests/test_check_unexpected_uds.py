@@ -87,6 +87,21 @@ def test_later_negatives_are_counted_and_all_dates_shown_newest_first() -> None:
     assert "(2 negative results since)" in found.detail
 
 
+def test_later_negatives_are_only_of_the_positives_own_substance() -> None:
+    """The tally after a positive counts that substance's negatives alone: another screen's negatives, and the
+    negatives of a substance with no positive on the card, are not tallied for it."""
+    found = sign(
+        uds(COCAINE, 100, "positive"),
+        uds(OPIATE_SCREEN, 60, "negative"),
+        uds(BENZO_SCREEN, 60, "negative"),
+        uds(COCAINE, 20, "negative"),
+        uds(OPIATE_SCREEN, 10, "negative"),
+    )
+    assert found is not None
+    assert "positive for cocaine, not prescribed in the 30 days before (1 negative result since)" in found.detail
+    assert "| benzodiazepines |" not in found.detail  # no finding for it: no row, no tally
+
+
 def test_unexpected_negative_names_the_prescription() -> None:
     prescribed = med_request(OXYCODONE, authored=days_ago(40), supply_days=60)
     found = sign(prescribed, uds(OXYCODONE_SCREEN, 10, "Not detected"))
