@@ -7,7 +7,9 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +124,14 @@ def _evaluator(context: RunContext):  # noqa: ANN202 - a closure Spark ships to 
     return evaluate_partition
 
 
+def _forget_scratch(jvm: Any) -> None:
+    """The JVM told to forget its scratch folders: it keeps them for its whole life, so a second review in the same
+    process (a worker, the tests) made its Python workers' folder again inside the first run's, after that run had
+    removed it (a failed run's hidden folder came back that way). A Spark without the call: only that case is left."""
+    with suppress(Exception):
+        getattr(getattr(jvm.org.apache.spark.util, "Utils$"), "MODULE$").clearLocalRootDirs()
+
+
 def run_spark(
     inputs: PreparedInputs, workdir: Path, context_args: dict[str, Any], master: str, progress: Progress
 ) -> tuple[duckdb.DuckDBPyConnection, str, Quality, Any, list[tuple]]:
@@ -134,6 +144,9 @@ def run_spark(
 
         raise PopulationError(f"--engine spark cannot start: {reason}")
     workdir.mkdir(parents=True, exist_ok=True)
+    # Spark's scratch space (shuffle blocks, the Python workers' files) outside the run's folder, which may be removed
+    # or swapped while the JVM still knows the path; it is removed once Spark has stopped.
+    scratch = Path(tempfile.mkdtemp(prefix="painplan-spark-"))
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local executors: this interpreter and its packages
     spark = (
         SparkSession.builder.master(master)
@@ -142,7 +155,7 @@ def run_spark(
         .config("spark.ui.showConsoleProgress", "false")  # PainPlan prints its own progress lines
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.local.dir", str(workdir / "spark-tmp"))
+        .config("spark.local.dir", str(scratch))
         # Local executors run this interpreter and import this checkout; a cluster installs painplan on its workers.
         .config("spark.pyspark.python", os.environ.get("PYSPARK_PYTHON", sys.executable))
         .config(
@@ -210,7 +223,10 @@ def run_spark(
         progress.update(total, total, force=True)
         counts = [tuple(r) for r in spark.sql(measures_sql("patients")).collect()]
     finally:
+        jvm = spark.sparkContext._jvm
         spark.stop()
+        _forget_scratch(jvm)
+        shutil.rmtree(scratch, ignore_errors=True)
     con = duckdb.connect()
     source = f"(SELECT * FROM read_parquet('{rows_dir}/*.parquet') WHERE pkey <> '{RECORD}')"
     return con, source, quality, context.directory, counts
