@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -36,6 +37,7 @@ from guideline.exclusions import HOSPICE_PLACES, MAX_PLACE_READS  # noqa: F401 -
 from guideline.record import (
     NOT_A_MEDICATION_ID,
     ON_ANOTHER_SERVER,
+    Encounter,
     elsewhere_references,
     medication_references,
     readable_medication_references,
@@ -81,6 +83,9 @@ class Gathered:
     # Medications the prefetch's Bundles carry under a fullUrl, each (fullUrl, Medication): `resources` lost their
     # fullUrls, and an order that names its Medication by that absolute URL is matched to it by the record.
     medication_urls: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    # The visits read to plan their places' Location reads, read in the zone `gather` was given: by `id()`, each with
+    # the visit itself, for the record to take as read (`build_record`'s `visits_read`) rather than read again.
+    visits_read: Mapping[int, tuple[Mapping[str, Any], Encounter]] = field(default_factory=dict)
 
 
 def _next_url(payload: Any) -> str | None:
@@ -106,11 +111,13 @@ def gather(
     terms: Terminology | None = None,
     hospice_days: int | None = None,
     locations: LocationCache | None = None,
+    tz: ZoneInfo | None = None,
 ) -> Gathered:
     """Pool prefetch values; fetch absent or failed keys and unknown Medication references in parallel. With
     `terms` (the site searches lab reports), then the results urine drug test reports name and no answer held; with
     `hospice_days` (the hospice exclusion is on), the Locations of that many days' visits that no answer held (and
-    `locations` does not remember from an earlier call)."""
+    `locations` does not remember from an earlier call), read in `tz` (the zone the record is built in) when given, so
+    the record need not read them again (`Gathered.visits_read`)."""
     deadline = time.monotonic() + budget_seconds
     pooled: list[Any] = []
     gaps: dict[str, str] = {}
@@ -211,7 +218,9 @@ def gather(
     # The places of recent visits are read only from the EHR's own server; offline or with no server, a Location
     # not sent is passed over as before (the stay is still named when its place's name says hospice).
     places = (
-        PlaceReads(server, hospice_days, today, locations) if hospice_days is not None and network and server else None
+        PlaceReads(server, hospice_days, today, locations, tz=tz)
+        if hospice_days is not None and network and server
+        else None
     )
     if places is not None:
         queries.update(places.plan(pooled, pooled))
@@ -220,7 +229,14 @@ def gather(
         if places is not None and places.named():
             gaps[HOSPICE_PLACES] = places.named()
         return Gathered(
-            tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
+            tuple(pooled),
+            (),
+            _name_elsewhere(gaps, elsewhere),
+            obtained,
+            (),
+            unread_results,
+            medication_urls=included,
+            visits_read=places.visits if places is not None else {},
         )
     medications: list[dict] = []
     fetched: list[str] = []
@@ -326,7 +342,8 @@ def gather(
     _name_unread_types([pooled, draft_items], gaps)
     if places is not None and places.named():
         gaps[HOSPICE_PLACES] = places.named()
-    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included)
+    visits = places.visits if places is not None else {}
+    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included, visits)
 
 
 def _medications_by_url(values: Any) -> tuple[tuple[str, Mapping[str, Any]], ...]:

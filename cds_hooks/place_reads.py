@@ -8,11 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cds_hooks.fhir_client import FetchResult
 from cds_hooks.location_cache import LocationCache
 from guideline.exclusions import MAX_PLACE_READS, places_not_read_words, visit_place_reads
+from guideline.record.model import Encounter
 from guideline.record.pool import SOURCE
+from guideline.record.readers import read_encounter
 
 # Only "no such Location" is remembered: a read that failed otherwise is asked again next call.
 _NOT_FOUND = re.compile(r"the FHIR server answered HTTP (?:404|410)")
@@ -31,6 +34,10 @@ class PlaceReads:
     asked: int = 0
     not_read: dict[str, str] = field(default_factory=dict)  # reference → why it was not read
     over_cap: int = 0
+    # The site's zone, when the caller builds the record in it: each visit planned is read once in it, and kept in
+    # `visits` (by `id()`, with the visit itself) for the record to take as read rather than read again.
+    tz: ZoneInfo | None = None
+    visits: dict[int, tuple[Mapping[str, Any], Encounter]] = field(default_factory=dict)
 
     def plan(self, resources: list[Any], pooled: list[Any]) -> dict[str, str]:
         """The reads (`loc:Location/<id>` → `Location/<id>`) the visits among `resources` need, within the cap; a
@@ -46,7 +53,7 @@ class PlaceReads:
         for visit in visits:
             if SOURCE not in visit and _places_written(visit) <= self.held:
                 continue  # every place already held or asked for: nothing to plan, so the visit is not read twice
-            wanted, skipped = visit_place_reads(visit, self.server, self.days, self.today)
+            wanted, skipped = visit_place_reads(visit, self.server, self.days, self.today, self._read(visit))
             for ref, why in skipped.items():
                 self.not_read.setdefault(ref, why)
             for ref in wanted:
@@ -68,6 +75,18 @@ class PlaceReads:
                 self.asked += 1
                 reads[f"loc:{ref}"] = ref
         return reads
+
+    def _read(self, visit: Mapping[str, Any]) -> Encounter | None:
+        """The visit as the record reads it (kept in `visits`), or None without a zone or when it cannot be read
+        (the record then reads it, and names it)."""
+        if self.tz is None:
+            return None
+        try:
+            read = read_encounter(visit, self.tz)
+        except Exception:  # noqa: BLE001 - an unreadable visit is named where the record is read
+            return None
+        self.visits[id(visit)] = (visit, read)
+        return read
 
     def take(self, ref: str, result: FetchResult) -> list[dict]:
         """The Location a read returned, or none with why noted."""

@@ -109,6 +109,7 @@ def run_hook(
             terms=load_terminology(config) if REPORTS.key in asked else None,
             hospice_days=hospice_place_days(config),  # the visits whose places' Locations are read
             locations=locations,
+            tz=tz,  # the visits it reads to plan their places' reads are read as the record reads them
         )
     except Exception as error:  # noqa: BLE001 - the drafts can still be checked; the chart is named as missing
         log_failure("gather-failed", request.hook_instance, error)
@@ -154,6 +155,7 @@ def run_hook(
                 pooled=True,  # gather pooled them with resources_in
                 results_not_received=data.results_not_received,
                 fhir_server=request.fhir_server,  # what an absolute Medication reference is matched against
+                visits_read=data.visits_read,  # read once by gather, in `tz`, to plan their places' reads
             )
         except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
             log_failure("record-build-failed", request.hook_instance, error)

@@ -31,7 +31,7 @@ from guideline.recognition.hospice import names_hospice_care
 from guideline.record import Condition, Encounter, Observation, PatientRecord, Procedure
 from guideline.record.model import Place
 from guideline.record.pool import ON_ANOTHER_SERVER, absolute_on_source
-from guideline.record.readers import location_types, read_encounter
+from guideline.record.readers import dated_in, location_types, read_encounter
 from guideline.terminology import (
     HOSPICE_DISPOSITION,
     HOSPICE_FINDING,
@@ -415,12 +415,15 @@ _PLACES_LISTED = 5
 
 
 def visit_place_reads(
-    visit: Mapping[str, Any], server: str, days: int, today: date
+    visit: Mapping[str, Any], server: str, days: int, today: date, read: Encounter | None = None
 ) -> tuple[list[str], dict[str, str]]:
     """A visit resource's Locations to read on the EHR's `server` (`Location/<id>`, `places_to_read`), and those not
-    to read with why (on another server, no Location id). One day more than the window: visits are dated in UTC."""
+    to read with why (on another server, no Location id). One day more than the window: visits are dated in UTC.
+    `read` is the visit as the record reads it (in the site's zone) when the caller has it: only its period is read
+    again, in UTC, not the whole visit a second time."""
     try:
-        refs = places_to_read(read_encounter(visit, _UTC), days + 1, today)
+        encounter = read_encounter(visit, _UTC) if read is None else dated_in(read, visit, _UTC)
+        refs = places_to_read(encounter, days + 1, today)
     except Exception:  # noqa: BLE001 - an unreadable visit is named where the record is read
         return [], {}
     wanted: list[str] = []

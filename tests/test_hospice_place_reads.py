@@ -203,3 +203,53 @@ def test_many_visits_at_one_department_make_one_read_and_still_exclude(tmp_path:
         read = mock.get(f"{FHIR}/Location/{EPIC_LOCATION}", json=epic_location())
         found = sign(tmp_path, *visits)
     assert read.call_count == 1 and topics(found) == []
+
+
+def test_a_visit_whose_place_is_read_is_parsed_once_in_the_call(tmp_path: Path, monkeypatch) -> None:
+    # Before: the hook parsed the visit to plan its Location read (dated in UTC) and again to build the record, so
+    # each visit at a department new to the call was read twice. Its places are read once now, and still excluded.
+    from guideline.record import readers
+
+    parsed: list[Any] = []
+    real = readers._visit_places
+
+    def counted(locations: Any, contained: Any, data: Any) -> Any:
+        parsed.append(data.get("id"))
+        return real(locations, contained, data)
+
+    monkeypatch.setattr(readers, "_visit_places", counted)
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/Location/{EPIC_LOCATION}", json=epic_location())
+        found = sign(tmp_path, epic_stay_at(PATIENT_ID, epic_place()))
+    assert topics(found) == []
+    assert parsed == ["eCTH.1"]
+
+
+def test_a_visit_late_in_the_evening_just_before_the_window_still_has_its_location_read() -> None:
+    # The plan reads the visit as dated in UTC (one day more than the window) even when the record reads it in the
+    # site's zone: a stay that ended the evening before, New York time, is the next day in UTC, as before.
+    edge = epic_stay_at(PATIENT_ID, epic_place())
+    days = hospice_place_days(CONFIG)
+    first = TODAY.toordinal() - days - 2  # in the window only as dated in UTC (one day more than the window)
+    day = date.fromordinal(first).isoformat()
+    edge["status"], edge["period"] = "finished", {"start": f"{day}T08:00:00-05:00", "end": f"{day}T22:30:00-05:00"}
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/Location/{EPIC_LOCATION}", json=epic_location())
+        data = gathered(edge)
+    assert data.fetched_keys == (f"loc:Location/{EPIC_LOCATION}",)
+
+
+def test_a_visit_read_in_the_sites_zone_and_dated_again_in_utc_is_the_visit_read_in_utc() -> None:
+    # The plan takes the record's reading and reads only the period again: nothing else may differ.
+    from zoneinfo import ZoneInfo
+
+    from guideline.record.readers import dated_in, read_encounter
+
+    utc, local = ZoneInfo("UTC"), ZoneInfo(CONFIG["timezone"])
+    for period in (
+        {"start": "2026-03-20T21:30:00-04:00", "end": "2026-03-21T23:45:00-04:00"},
+        {"start": "2026-03-20", "end": "2026-03-21T08:00:00"},  # a date alone, a time with no offset
+        {"end": "2026-03-21T02:00:00Z"},
+    ):
+        visit = {**epic_stay_at(PATIENT_ID, epic_place()), "period": period}
+        assert dated_in(read_encounter(visit, local), visit, utc) == read_encounter(visit, utc)

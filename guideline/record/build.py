@@ -332,6 +332,7 @@ def build_record(
     results_not_received: Iterable[tuple[str, str]] = (),
     fhir_server: str | None = None,
     medication_urls: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    visits_read: Mapping[int, tuple[Mapping[str, Any], Encounter]] | None = None,
 ) -> PatientRecord:
     """Pool every resource (Bundles of any type, lists, single resources) into one deduplicated record.
 
@@ -346,6 +347,8 @@ def build_record(
     reference is matched by its id only on that server, and otherwise by its fullUrl alone. Two resources of one type
     and id are different resources when they are from different servers: by their fullUrls' bases, or by the base
     `resources_in(…, fhir_server)` marked another server's resources with (pooled ones have no fullUrls left).
+    `visits_read` are Encounters among `resources` read already in `tz` (`read_encounter`), by the `id()` of each,
+    with the visit itself: the hook reads a visit to plan its place's Location read, and it is not read again.
     """
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}  # fullUrls by position in `found`, for Medication references
@@ -365,6 +368,7 @@ def build_record(
         home=bool(fhir_server),
         results_not_received=tuple(results_not_received),
         pool=partial(MedicationPool, pending_fetched=extra, pending_by_url=by_url, server=fhir_server),
+        visits_read=visits_read or None,
     )
     record, newer, untold = read(found)
     if not newer:
@@ -384,6 +388,7 @@ def _read_all(
     results_not_received: tuple[tuple[str, str], ...],
     pool: Callable[..., MedicationPool],
     home: bool,
+    visits_read: Mapping[int, tuple[Mapping[str, Any], Encounter]] | None = None,
 ) -> tuple[PatientRecord, dict[int, Mapping[str, Any]], list[ReadProblem]]:
     """The record read from the pooled resources (drafts first), the newer versions found of resources read in an
     older one (for each first copy, by its `id()`, the copy to read in its place), and the resources named because
@@ -393,6 +398,8 @@ def _read_all(
     medications = pool(pending=found, pending_urls=urls)
     # With the EHR's server known, a panel's members are read against it (an HIE panel's o2 is not the EHR's o2).
     readers = _READERS if medications.server is None else _with_server(medications.server)
+    if visits_read:  # the few calls whose visits were read to plan their places' reads
+        readers = {**readers, "Encounter": ("encounters", partial(_visit_read_once, visits_read=visits_read))}
     source = partial(_source, found=found, urls=urls, home=home, drafts=draft_count)
     # The first and newest copy of each resource, by type, id and which of the resources sharing them it is: two
     # resources with one id (two servers' orders) each have their own versions, and one is never taken for the other's.
@@ -544,6 +551,16 @@ def _read_all(
         **{name: tuple(values) for name, values in collected.items()},
     )
     return record, newer, untold
+
+
+def _visit_read_once(
+    resource: Mapping[str, Any], tz: ZoneInfo, visits_read: Mapping[int, tuple[Mapping[str, Any], Encounter]]
+) -> Encounter:
+    """The visit as `read_encounter` reads it: the reading made already when it is this very resource's."""
+    found = visits_read.get(id(resource))
+    if found is not None and found[0] is resource:
+        return found[1]
+    return read_encounter(resource, tz)
 
 
 def with_places_read(

@@ -1131,6 +1131,13 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     )
 
 
+def dated_in(encounter: Encounter, data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
+    """A visit read already (`read_encounter`) with its period read again in another zone: nothing else in it
+    depends on the zone, so the rest need not be read again."""
+    period_start, period_end = _period(data.get("period"), tz)
+    return replace(encounter, period_start=period_start, period_end=period_end)
+
+
 def _visit_places(locations: Any, contained: Any, data: Mapping[str, Any]) -> tuple[Place, ...]:
     """Where a visit took place (`location`, in every version), each with the type of its Location when the visit
     contains it ("#loc-1"); a Location sent beside the visit is read in by build_record. Another server's visit's
