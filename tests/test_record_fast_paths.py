@@ -83,6 +83,7 @@ def test_course_of_therapy_of_odd_shapes() -> None:
     ]:
         order["courseOfTherapyType"] = course
         assert build_record([order], TZ).orders[0].course_of_therapy == expected
+        assert build_record([order], TZ).orders[0].course_of_therapy == expected  # read again, as remembered
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from guideline.fhirdata import (
     parse_datetime,
     quantity,
     quantity_text,
+    readings_by_text,
     reference,
     text,
     unversioned,
@@ -341,6 +342,15 @@ def _course_of_therapy(value: Any) -> str | None:
 _READ_LIMIT = 8192
 
 
+def _read_course(value: Any) -> str | None:
+    return code_text(_course_of_therapy(value))
+
+
+# courseOfTherapyType, read once per distinct content: a chart's orders share a few ("acute", "continuous"), and
+# reading one took three calls per order.
+_course = readings_by_text(_read_course, _READ_LIMIT, dict, None)
+
+
 def _read_dosages(value: Any, tz: ZoneInfo) -> tuple[Dosage, ...]:
     return tuple(_dosage(d, tz) for d in map(as_dict, as_list(value)) if d)
 
@@ -387,7 +397,7 @@ def read_med_order(
         authored_on=parse_datetime(authored, tz),
         authored_partial=no_day_written(authored),
         prior_prescription=located_reference(reference(prior), data, pool.server if pool else None) if prior else None,
-        course_of_therapy=code_text(_course_of_therapy(get("courseOfTherapyType"))),
+        course_of_therapy=_course(get("courseOfTherapyType")),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=_located_actor(_prescriber(get("requester"), get), data, pool.server if pool else None),
@@ -1456,6 +1466,7 @@ def clear_read_caches() -> None:
     clear_caches()
     _dosages.clear()
     _dispense_request.clear()
+    _course.clear()
     _UNIT_CHANGES.clear()
     clear_inline_medications()
     memo.forget_all()  # recognition, MME and terminology answers are keyed by the objects read above
