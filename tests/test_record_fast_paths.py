@@ -397,6 +397,18 @@ def test_a_results_time_is_the_first_time_it_carries_in_the_guidelines_order() -
     assert bare.result_time is None
 
 
+def test_issued_is_read_only_for_a_result_no_effective_time_dates() -> None:
+    # Nothing reads `issued` but `result_time`, and only when no effective[x] dates the result: a lab sends both on
+    # nearly every result, and each was parsed for nothing. One whose effective time cannot be read is dated by it.
+    issued = "2025-11-18T16:30:00Z"
+    dated = {"resourceType": "Observation", "id": "o1", "effectiveDateTime": "2025-11-18T11:21:00-05:00"}
+    spans = {"resourceType": "Observation", "id": "o2", "effectivePeriod": {"end": "2025-11-18T11:21:00-05:00"}}
+    unreadable = {"resourceType": "Observation", "id": "o3", "effectiveDateTime": "18/11/2025"}
+    read = build_record([{**r, "issued": issued} for r in (dated, spans, unreadable)], TZ).observations
+    assert [o.issued for o in read] == [None, None, datetime(2025, 11, 18, 11, 30, tzinfo=TZ)]
+    assert [o.result_time for o in read] == [datetime(2025, 11, 18, 11, 21, tzinfo=TZ)] * 2 + [read[2].issued]
+
+
 @pytest.mark.parametrize(
     ("handed", "prepared"),
     [

@@ -281,7 +281,7 @@ class Observation:
     effective: datetime | None
     effective_period_start: datetime | None  # effectivePeriod.start, else its end when it has only an end
     effective_instant: datetime | None
-    issued: datetime | None
+    issued: datetime | None  # read only when no effective[x] dates the result (all `result_time` reads it for)
     value_concept: Concept | None = None
     value_string: str | None = None
     value_quantity: Quantity | None = None

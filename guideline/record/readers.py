@@ -708,7 +708,9 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     # a period sent with its end only (a collection ending then) is dated by its end: undated, it was never judged
     started = None if period is None else next(filter(None, _period(period, tz)), None)
     instant = None if instant is None else parse_datetime(instant, tz)
-    issued = parse_datetime(get("issued"), tz)
+    # `issued` dates a result only when no effective[x] does (`result_time`), and nothing else reads it: a lab sends
+    # both on nearly every result, and parsing it was about a fifth of the dates a call parsed, for nothing.
+    issued = None if effective or started or instant else parse_datetime(get("issued"), tz)
     # The id and the status by position, as MedOrder.make's: within CPython's fast call (tests/test_reader_calls_fast).
     observation = Observation.make(
         text(get("id")),
