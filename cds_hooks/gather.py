@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain, repeat
-from operator import contains, methodcaller
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -191,7 +189,9 @@ def gather(
     draft_items = resources_in(request.draft_orders)
     # Most EHRs send coded medications: only an order or dispense that names a Medication needs the full walk. R5
     # names it inside `medication` (a CodeableReference, which may hold a concept only: the walk then finds none).
-    names_medication = any(_names_medication(pooled)) or any(_names_medication(draft_items))
+    names_medication = any(["medicationReference" in r or "medication" in r for r in pooled]) or any(
+        ["medicationReference" in r or "medication" in r for r in draft_items]  # lists: no generator frame
+    )
     included = _medications_by_url(request.prefetch.values()) if names_medication else ()
     held = {url for url, _ in included}
     wanted = medication_references([pooled, draft_items], server) - held if names_medication else set()
@@ -382,27 +382,10 @@ def _read_error(result: FetchResult) -> str | None:
     return result.error or "could not be read"
 
 
-def _names_medication(resources: list[Any]) -> Iterator[bool]:
-    """Whether each resource has a medicationReference, then whether each has R5's `medication` (`in` each, as a
-    test of every resource written out did it): passes in C, where a comprehension cost ~10 bytecodes a resource."""
-    return chain(
-        map(contains, resources, repeat("medicationReference")), map(contains, resources, repeat("medication"))
-    )
-
-
-_GET_KIND = methodcaller("get", "resourceType")
-
-
 def _name_unread_types(groups: list[list[Any]], gaps: dict[str, str]) -> None:
     """Counts the resources of UNREAD_TYPES among the pooled ones and the drafts, by type, on the card."""
     counts: dict[str, int] = {}
     for resources in groups:
-        try:
-            # The usual group holds none: told in one pass in C, where the loop below costs ~20 bytecodes a resource.
-            if UNREAD_TYPES.isdisjoint(map(_GET_KIND, resources)):
-                continue
-        except TypeError:  # a resourceType no set can hold (a list): the loop below passes over it
-            pass
         for resource in resources:  # one lookup each: charts hold thousands
             kind = resource.get("resourceType")
             if type(kind) is str and kind in UNREAD_TYPES:  # a malformed one (a list) is named by the record

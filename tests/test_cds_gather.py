@@ -164,20 +164,3 @@ def test_an_item_the_pool_names_in_a_clean_search_page_still_says_which_search_i
     assert [r for r in data.resources if r.get("id") == "mr-9"] == [
         {**unreadable, "painplan:unreadable": f"a resource with no type ({where})"}
     ]
-
-
-def test_records_of_unread_types_are_counted_beside_a_malformed_type_and_among_the_drafts():
-    # The pass that finds none in the usual chart must not lose a count when a resourceType is a list (no set can
-    # hold it) or when the unread record is a draft (an order set signed as one RequestGroup).
-    from cds_hooks.gather import UNREAD_RECORDS
-
-    claim = {"resourceType": "Claim", "id": "cl-1", "status": "active", "use": "claim"}
-    malformed = {"resourceType": ["MedicationRequest"], "id": "odd-1"}
-    answers = {"resourceType": "QuestionnaireResponse", "id": "qr-1", "status": "completed"}
-    group = {"resourceType": "RequestGroup", "id": "rg-1", "status": "draft", "intent": "proposal"}
-    data = run(hook_request(drafts=[oxycodone_draft(), group], prefetch=with_active(extra=(claim, malformed, answers))))
-    assert data.gaps[UNREAD_RECORDS] == (
-        "1 Claim, 1 QuestionnaireResponse, 1 RequestGroup: not counted in the MME total or the checks"
-    )
-    plain = run(hook_request(drafts=[oxycodone_draft()], prefetch=with_active(extra=(malformed,))))
-    assert UNREAD_RECORDS not in plain.gaps

@@ -92,18 +92,6 @@ NOT_PLAIN = {
     "an entry that is not an object": searchset(["MedicationRequest/o1"]),
     "entries that are not a list": {"resourceType": "Bundle", "type": "searchset", "entry": entry(order("o1"))},
     "a single resource, no Bundle": order("o1"),
-    # Pages whose entries carry no search mode (HAPI's), so nothing but the entries themselves says they are no plain
-    # page: each is still left to the full reading.
-    "an OperationOutcome among entries with no search mode": searchset(entry(order("o1"), None), entry(WITHHELD, None)),
-    "a nested search with no search mode": searchset(
-        entry(order("o1"), None), entry(searchset(entry(order("o2"))), None)
-    ),
-    "a resource with no resourceType and no search mode": searchset(
-        entry(order("o1"), None), {"resource": {"id": "x"}}
-    ),
-    "an entry with a response and no search mode": searchset(
-        entry(order("o1"), None), {**entry(order("o2"), None), "response": {"status": "200 OK"}}
-    ),
     # What the pool marks as an item it names (`named_where` says which search it came from): left to that reading.
     "a resource whose resourceType is null": searchset(
         {"fullUrl": f"{FHIR}/MedicationRequest/o1", "resource": {**order("o1"), "resourceType": None}}
