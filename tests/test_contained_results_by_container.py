@@ -238,3 +238,33 @@ def test_the_order_sign_service_judges_a_prefetched_panels_own_members(tmp_path)
     by_topic = {c["source"]["topic"]["code"]: c for c in answer["cards"]}
     assert "fentanyl" in by_topic[CHECK_ID]["summary"]
     assert "results not received" not in by_topic.get("data-incomplete", {}).get("detail", "")
+
+
+def test_each_contained_panel_names_the_members_written_in_its_own_element() -> None:
+    """A contained sub-panel's members are read from that very element, not found again by its local id: a panel
+    with no id beside another id-less result (not conformant, but sent) names its own members."""
+    from guideline.record.readers import read_diagnostic_report
+
+    def result(code: str, **more: Any) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            **more,
+        }
+
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "dr9",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": PANEL[0]}]},
+        "effectiveDateTime": WHEN,
+        "contained": [
+            result(CREATININE[0]),
+            result(PANEL[0], hasMember=[{"reference": "#m1"}]),
+            result(FENTANYL[0], id="m1"),
+        ],
+        "result": [{"reference": "#m1"}],
+    }
+    _, contained = read_diagnostic_report(report, TZ)
+    assert [o.member_ids for o in contained] == [(), ("dr9#m1",), ()]

@@ -865,7 +865,9 @@ def read_diagnostic_report(
         items, tz, qualifier, _REPORT_STATUS_FOR_RESULT.get(status or "", status), effective, issued, dated_partial
     )
     if any(o.has_members for o in observations):  # a contained panel: its members are written in the report
-        observations = [_members_in_container(o, data, server, local_ids) for o in observations]
+        observations = [
+            _members_in_container(o, item, data, server, local_ids) for o, item in zip(observations, items, strict=True)
+        ]
     report = DiagnosticReport.make(
         id=report_id or None,
         status=status,
@@ -891,10 +893,11 @@ def contained_results(
     issued: datetime | None,
     dated_partial: str | None,
 ) -> tuple[list[Observation], dict[str, str]]:
-    """The results contained in a report or a panel, each keyed by its container (`<qualifier>#<local id>`), and
-    those keys by local id. A contained id means something only inside its container: keyed by it alone, two
-    reports without ids each containing "#obs1" were one result, and one report's fentanyl screen stood for the
-    other's. One with no status takes the container's `status`, one with no date its dates."""
+    """The results contained in a report or a panel (one per item, in their order), each keyed by its container
+    (`<qualifier>#<local id>`), and those keys by local id. A contained id means something only inside its
+    container: keyed by it alone, two reports without ids each containing "#obs1" were one result, and one report's
+    fentanyl screen stood for the other's. One with no status takes the container's `status`, one with no date its
+    dates."""
     local_ids: dict[str, str] = {}
     observations = []
     for item in items:
@@ -934,26 +937,24 @@ def read_panel(
         items, tz, qualifier, panel.status, panel.result_time, panel.issued, panel.dated_partial
     )
     if any(o.has_members for o in members):
-        members = [_members_in_container(o, data, server, local_ids) for o in members]
-    return (_members_in_container(panel, data, server, local_ids, data), *members)
+        members = [
+            _members_in_container(o, item, data, server, local_ids) for o, item in zip(members, items, strict=True)
+        ]
+    return (_members_in_container(panel, data, data, server, local_ids), *members)
 
 
 def _members_in_container(
     observation: Observation,
+    item: Mapping[str, Any],
     container: Mapping[str, Any],
     server: str | None,
     local_ids: Mapping[str, str],
-    item: Mapping[str, Any] | None = None,
 ) -> Observation:
-    """A panel in a report or a panel (itself, or contained in it: `item`, else found by its local id) with its
-    members keyed as written there: "#m1" is the container's contained m1 (contained ids are the container's), a
-    relative one in an HIE's resource the HIE's (`_member_ids`)."""
+    """A panel in a report or a panel (itself, or contained in it), read from `item`, with its members keyed as
+    written in `container`: "#m1" is the container's contained m1 (contained ids are the container's), a relative
+    one in an HIE's resource the HIE's (`_member_ids`)."""
     if not observation.has_members:
         return observation
-    if item is None:
-        local = observation.id.rpartition("#")[2] if observation.id else ""
-        found = (as_dict(c) for c in as_list(container.get("contained")))
-        item = next((c for c in found if text(c.get("id")) == local), {})
     related = _related_members(item.get("related")) if "related" in item else []
     refs = _member_references(item.get("hasMember"), related)
     return replace(observation, member_ids=_member_ids(refs, container, server, local_ids))
