@@ -429,11 +429,16 @@ def _morphine_as_opium_content(mentions: list[_Mention]) -> tuple[list[_Mention]
 
 
 def _opium_strength(lowered: str, strength: NamedStrength, morphine_at: int | None) -> NamedStrength:
-    """Opium's strength as the mg of opium it means: one written after the word morphine is that morphine, ten times
-    as much opium ("opium tincture (morphine 10 mg/mL)"); else as the label gives it (`_as_opium`)."""
-    if strength.ingredient != _OPIUM or morphine_at is None or lowered.find(strength.shown) < morphine_at:
-        return _as_opium(strength)
-    return NamedStrength(_OPIUM, strength.mg / mf.OPIUM_MORPHINE_FRACTION, strength.per, strength.shown)
+    """Opium's strength as the mg of opium it means (any other ingredient's as written): one written after the word
+    morphine is that morphine, ten times as much opium ("opium tincture (morphine 10 mg/mL)"); else as the label
+    gives it, a liquid's by its morphine (`mf.opium_mass`)."""
+    if strength.ingredient != _OPIUM:
+        return strength
+    if morphine_at is not None and lowered.find(strength.shown) >= morphine_at:
+        mg = strength.mg / mf.OPIUM_MORPHINE_FRACTION
+    else:
+        mg = mf.opium_mass(strength.mg, strength.per)
+    return NamedStrength(_OPIUM, mg, strength.per, strength.shown)
 
 
 def _without_morphine_notes(lowered: str) -> str:
@@ -454,13 +459,6 @@ def _without_morphine_notes(lowered: str) -> str:
         if {m.ingredient.name for m in _mentions(note.group())[0] if m.ingredient.kind == "opioid"} == {_MORPHINE}:
             lowered = lowered[: note.start()] + " " * len(note.group()) + lowered[note.end() :]
     return lowered
-
-
-def _as_opium(strength: NamedStrength) -> NamedStrength:
-    """Opium's strength as the mg of opium it means: a liquid's label gives its morphine (see mf.opium_mass)."""
-    if strength.ingredient != mf.INGREDIENT_NAMES[mf.OPIUM]:
-        return strength
-    return NamedStrength(strength.ingredient, mf.opium_mass(strength.mg, strength.per), strength.per, strength.shown)
 
 
 # The opioids as drug files cut them to two or three letters ("IBU/HC", "APAP-HC", "APAP HC 5-325"): too short to
