@@ -319,14 +319,14 @@ def active_orders(
     supply_of: Callable[[MedOrder], Supply],
     today: date,
     config: GuidelineConfig,
-    key: Callable[[MedOrder], str] | None = None,
+    key: Callable[[MedOrder], str],
 ) -> tuple[MedOrder, ...]:
-    """Active, real, ambulatory, current EHR orders that no draft, and no other such order, replaces (3.2, 3.3); with
-    the same-drug `key`, none a later prescription of its staggered series has taken over (`expired_in_series`)."""
+    """Active, real, ambulatory, current EHR orders that no draft, and no other such order, replaces (3.2, 3.3), and
+    by the same-drug `key` none a later prescription of its staggered series has taken over (`expired_in_series`)."""
     orders = tuple(orders)
     current = [o for o in orders if is_standing(o, config) and is_current(o, supply_of(o), today, config)]
     replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
-    expired = expired_in_series(current, supply_of, today, key) if key is not None else set()
+    expired = expired_in_series(current, supply_of, today, key)
     return tuple(o for o in current if o.located not in replaced and id(o) not in expired)
 
 
@@ -410,7 +410,7 @@ def replaced_of_another(
     supply_of: Callable[[MedOrder], Supply],
     today: date,
     config: GuidelineConfig,
-    key: Callable[[MedOrder], str] | None = None,
+    key: Callable[[MedOrder], str],
 ) -> tuple[tuple[MedOrder, MedOrder], ...]:
     """Each draft with the order its priorPrescription names (`real_orders` by `located`) when that order is another
     prescriber's and would count today (active, current, and with the same-drug `key` not taken over by a later
@@ -433,7 +433,7 @@ def replaced_of_another(
             if expired is None:
                 current = [o for o in real_orders.values() if is_standing(o, config)]
                 current = [o for o in current if is_current(o, supply_of(o), today, config)]
-                expired = expired_in_series(current, supply_of, today, key) if key is not None else set()
+                expired = expired_in_series(current, supply_of, today, key)
             if id(renewed) not in expired:
                 pairs.append((draft, renewed))
     return tuple(pairs)

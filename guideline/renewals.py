@@ -115,16 +115,14 @@ def named_beside(summary: MmeSummary, pairs: Iterable[RenewalBeside]) -> MmeSumm
     return _with_words(summary, words)
 
 
-def named_replacing(
-    summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]], today: date | None = None
-) -> MmeSummary:
+def named_replacing(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]], today: date) -> MmeSummary:
     """Each draft renewal with the other prescriber's current order, or order that starts later, it replaces
     (`orders.replaced_of_another`), with a sentence saying so: the covering clinician's renewal stands for that
     order, which is not counted beside it (nor named beside the total as starting later). Once signed, an order the EHR
     left active runs beside the renewal instead (`named_beside`)."""
     words = {}
     for draft, renewed in pairs:
-        starts = starts_after(renewed, today) if today is not None else None
+        starts = starts_after(renewed, today)
         if starts is None:
             words[id(draft)] = (
                 f"it renews {_named(renewed)} (priorPrescription), another prescriber's, still current: read as "
