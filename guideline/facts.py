@@ -58,6 +58,7 @@ from guideline.later_starts import counted_as_signed, draft_series, later_line, 
 from guideline.memo import cached_property
 from guideline.mme import MmeSummary, OrderMme, compute_mme
 from guideline.recognition import recognise
+from guideline.recognition.cough import opioid_cough_medicine
 from guideline.recognition.diagnoses import names_diagnosis, read_by_code, unread_diagnosis
 from guideline.record import (
     Administration,
@@ -280,6 +281,12 @@ class Facts:
         if check_id not in self.config["moud_orders_exempt_from"]:
             return self.trigger_orders
         return tuple(o for o in self.trigger_orders if not self.is_in(OUD_TREATMENT_OPIOID, o))
+
+    def pain_prescriptions(self, check_id: str) -> tuple[MedOrder, ...]:
+        """The trigger orders that are pain prescriptions (`pain_triggers`), opioid cough and cold medicines left
+        out: opioids for every risk check, but no order for the checks about acute pain and a pain treatment plan
+        (`acute-duration`, `nonopioid-first`, `treatment-plan`; docs/clinical-logic.md, *Cough medicines*)."""
+        return tuple(o for o in self.pain_triggers(check_id) if not opioid_cough_medicine(o.medication, self.terms))
 
     @cached_property
     def active_orders(self) -> tuple[MedOrder, ...]:

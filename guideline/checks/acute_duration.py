@@ -9,7 +9,6 @@ from guideline.checks.common import based_on, bullet_list, first_fitting, guidel
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.mme import quantize6
-from guideline.recognition.cough import opioid_cough_medicine
 from guideline.supply import Supply
 
 CHECK_ID = "acute-duration"
@@ -34,10 +33,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         return None
     qualifying = [
         (order, supply)
-        for order, supply in ((o, facts.supply(o)) for o in facts.pain_triggers(CHECK_ID))
         # Its durations are acute pain's: an opioid cough medicine is no pain prescription (docs/clinical-logic.md).
-        if not opioid_cough_medicine(order.medication, facts.terms)
-        and facts.duration(order) == "acute"
+        for order, supply in ((o, facts.supply(o)) for o in facts.pain_prescriptions(CHECK_ID))
+        if facts.duration(order) == "acute"
         and supply.total_days is not None
         and quantize6(supply.total_days) > info_days
     ]

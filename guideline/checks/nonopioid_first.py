@@ -16,7 +16,6 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.history import naive_window
-from guideline.recognition.cough import opioid_cough_medicine
 from guideline.terminology import TIRF
 
 CHECK_ID = "nonopioid-first"
@@ -29,11 +28,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires when a new acute opioid order (not an unclassified one) is for a patient with no opioid in 90 days:
     a reminder that non-opioid options often work as well for acute pain. Opioid cough medicines are left out."""
     # Its options are for pain: an opioid cough medicine is no pain prescription (docs/clinical-logic.md).
-    acute = tuple(
-        o
-        for o in facts.pain_triggers(CHECK_ID)
-        if not opioid_cough_medicine(o.medication, facts.terms) and facts.duration(o) == "acute"
-    )
+    acute = tuple(o for o in facts.pain_prescriptions(CHECK_ID) if facts.duration(o) == "acute")
     if not acute or not facts.exposure.naive:
         return None
 

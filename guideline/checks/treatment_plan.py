@@ -19,7 +19,6 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.recognition.cough import opioid_cough_medicine
 from guideline.record import DocumentReference, MedOrder
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 from guideline.timeutil import iso_day
@@ -35,11 +34,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     (CarePlan, pain-management Procedure or plan note) is documented in the last 90 days. Opioid cough medicines are
     left out."""
     # A plan for pain: an opioid cough medicine is no pain prescription (docs/clinical-logic.md).
-    longer_term = tuple(
-        o
-        for o in facts.pain_triggers(CHECK_ID)
-        if not opioid_cough_medicine(o.medication, facts.terms) and facts.duration(o) == "subacute-chronic"
-    )
+    longer_term = tuple(o for o in facts.pain_prescriptions(CHECK_ID) if facts.duration(o) == "subacute-chronic")
     if not longer_term or not facts.exposure.naive:
         return None
     lookback = plan_window_days(facts.config)
