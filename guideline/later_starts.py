@@ -23,6 +23,8 @@ SHOWN_WITH_DOSE = frozenset({NOT_STARTED, SERIES})
 # Where a fill of a prescription that starts later is listed: the order is in the record, not current yet, so the
 # words of a fill with no current order ("no current order in this record") sent the clinician looking elsewhere.
 EARLY_FILLS_HEADING = "From pharmacy fills of a prescription that starts later (not current yet)"
+# Where the other current fills are listed, on the card and the plan page alike: no order the record holds counts them.
+NO_ORDER_FILLS_HEADING = "From pharmacy fills (no current order in this record)"
 
 
 def starts_text(starts: date) -> str:

@@ -21,7 +21,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import FillMme
-from guideline.later_starts import EARLY_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
+from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
 
@@ -215,7 +215,7 @@ def _fill_table(mme: MmeSummary, early: dict[int, str]) -> str:
     tables = [
         f"**{heading}:**\n" + bullet_list(group)
         for heading, group in (
-            ("From pharmacy fills (no current order in this record)", alone),
+            (NO_ORDER_FILLS_HEADING, alone),
             (EARLY_FILLS_HEADING, filled_early),
         )
         if group

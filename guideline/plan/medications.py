@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import fill_date, fill_moment
-from guideline.later_starts import EARLY_FILLS_HEADING, NOT_STARTED, early_fills
+from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, NOT_STARTED, early_fills
 from guideline.mme import MmeSummary
 from guideline.named_gaps import unidentified_orders
 from guideline.orders import active_orders
@@ -58,7 +58,7 @@ class Medications:
     # The other fills sent twice and read once, each with its copies' ids: fills the table does not list (ended, or
     # filled for an order), whose copy, read too, would have lengthened the supply and the dose history.
     read_once: tuple[str, ...] = ()
-    fills_caption: str = "From pharmacy fills (no current order in this record)"  # `fills_caption`
+    fills_caption: str = NO_ORDER_FILLS_HEADING  # `fills_caption`
 
 
 def _sig(order: MedOrder) -> str:
@@ -191,7 +191,6 @@ def _read_once_elsewhere(facts: Facts, listed: Iterable[Dispense]) -> tuple[str,
     )
 
 
-NO_ORDER_FILLS = "From pharmacy fills (no current order in this record)"
 # Fills with no current order beside fills of a prescription that starts later (`later_starts.early_fills`).
 MIXED_FILLS = "From pharmacy fills (no current order in this record, or one filled early whose order starts later)"
 
@@ -202,7 +201,7 @@ def fills_caption(filled_early: Iterable[bool]) -> str:
     kinds = set(filled_early)
     if kinds == {True}:
         return EARLY_FILLS_HEADING
-    return MIXED_FILLS if kinds == {True, False} else NO_ORDER_FILLS
+    return MIXED_FILLS if kinds == {True, False} else NO_ORDER_FILLS_HEADING
 
 
 def _fill_rows(facts: Facts, early: Mapping[int, str]) -> tuple[OpioidRow, ...]:
