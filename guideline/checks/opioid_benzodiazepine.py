@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from guideline.cards import SUMMARY_LIMIT, Card, Indicator
@@ -123,13 +123,8 @@ def _starting_soon(facts: Facts, settings: CheckSettings) -> tuple[MedOrder, ...
     """The signed orders that start after today and within the site's `WINDOW_KEY` days (`Facts.later_orders`): held
     by the patient as a new order is selected or signed, and taken with it once they start. Order-select reads them
     as order-sign does: both carry the same draft orders, and the card belongs where the medicine is chosen."""
-    return tuple(o for o in facts.later_orders if _days_ahead(facts, o) <= settings[WINDOW_KEY])
-
-
-def _days_ahead(facts: Facts, order: MedOrder | Dispense) -> int:
-    """How many days after today an order that starts later begins; 0 for anything current."""
-    starts = _starts(facts, order)
-    return (starts - facts.today).days if starts is not None else 0
+    last = facts.today + timedelta(days=settings[WINDOW_KEY])
+    return tuple(o for o in facts.later_orders if (starts := starts_after(o, facts.today)) and starts <= last)
 
 
 def _starts(facts: Facts, order: MedOrder | Dispense) -> date | None:
