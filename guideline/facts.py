@@ -462,6 +462,8 @@ class Facts:
         if not drafts:
             return ()
         standing = tuple(o for o in self.current_opioids if not o.is_draft)
+        # Not `later_orders`: it leaves out the orders a draft replaces, and a draft naming a later order is exactly
+        # the one to pair here.
         later = (
             frozenset(
                 ref

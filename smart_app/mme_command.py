@@ -176,11 +176,12 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     record, context = _record(data, tz)
     now = datetime.combine(today, time(12, 0), tzinfo=tz) if today else datetime.now(tz)
     facts = Facts(record, context, config, now, terms=terms)
+    # Orders that begin after today, and drafts of a series being signed another of the series stands for, as the
+    # card names them beside its total (guideline.later_starts).
+    later = {id(r.order): r.reason_text for r in facts.mme.orders if r.reason in SHOWN_WITH_DOSE}
     # A later prescription of a series being signed is a draft, current as every draft is, but the card's total holds
-    # another of its series (guideline.later_starts): not `current`, so the current lines add up to the total.
-    current_orders = {id(o) for o in facts.current_opioids} - {
-        id(r.order) for r in facts.mme.orders if r.reason in SHOWN_WITH_DOSE
-    }
+    # another of its series: not `current`, so the current lines add up to the total.
+    current_orders = {id(o) for o in facts.current_opioids} - later.keys()
     current_fills = {id(s.dispense) for s in facts.current_fills}
     ids = [order.id or f"(order {index})" for index, order in enumerate(record.orders, start=1)]
     recognitions = [recognise(order.medication, terms) for order in record.orders]
@@ -196,9 +197,6 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     # Current fills whose dose could not be read beside their order's (`fills.fill_unread`): each may imply more than
     # the order the card counts, so the order's line names them and the current total is not complete.
     unread_fills = {id(r.order): r.unread_fills for r in facts.mme.orders if r.unread_fills}
-    # Orders that begin after today, and drafts of a series being signed another of the series stands for, as the
-    # card names them beside its total (guideline.later_starts).
-    later = {id(r.order): r.reason_text for r in facts.mme.orders if r.reason in SHOWN_WITH_DOSE}
     for r in facts.mme.orders:  # a counted draft that begins after today says when, as on the card
         if id(r.order) not in later and (words := signed_later_words(r, facts.today)) is not None:
             later[id(r.order)] = words
