@@ -49,6 +49,11 @@ def sql_list(values: Iterable[Any]) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values))
 
 
+# The group of WITHOUT_PATIENT of each resource of one patient named by file and line when no Patient reference names
+# its patient.
+_GROUP_OF = {kind: group for group, (kinds, _) in WITHOUT_PATIENT.items() for kind in kinds}
+
+
 def count_ingested(
     quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]], file_name: Callable[[str], str] = str
 ) -> None:
@@ -66,19 +71,15 @@ def count_ingested(
     patient_kinds = sql_list(EXPECTED_TYPES - SHARED_TYPES)
     # A resource of one patient no Patient reference names is put with no patient: by file, in its group (a fill, a
     # record a measure reads, another), named by line later; a fill or such a record is a line not read.
-    group_of = {kind: group for group, (kinds, _) in WITHOUT_PATIENT.items() for kind in kinds}
     unkeyed = run_sql(
-        f"SELECT file, kind, count(*) FROM res WHERE pkey IS NULL AND kind IN ({sql_list(group_of)}) GROUP BY 1, 2"
+        f"SELECT file, kind, count(*) FROM res WHERE pkey IS NULL AND kind IN ({patient_kinds}) GROUP BY 1, 2"
     )
     for file, kind, count in unkeyed:
-        getattr(quality, f"{group_of[kind]}_by_file")[file_name(file)] += count
-    quality.resources_without_patient += run_sql(
-        f"SELECT count(*) FROM res WHERE pkey IS NULL AND kind IN ({patient_kinds})"
-    )[0][0]
+        quality.resources_without_patient += count
+        if kind in _GROUP_OF:  # every patient kind but Patient itself (one with no id)
+            getattr(quality, f"{_GROUP_OF[kind]}_by_file")[file_name(file)] += count
 
 
-# The resources of one patient named by file and line when no Patient reference names their patient.
-_NAMED_WITHOUT_PATIENT = frozenset(kind for kinds, _ in WITHOUT_PATIENT.values() for kind in kinds)
 # The columns of `res`, as resources_sql writes them and every rewrite of it keeps them.
 RES_COLUMNS = ("line", "kind", "id", "pkey", "medid", "replaced", "links_unread", "file")
 
@@ -92,7 +93,7 @@ def resources_sql(json_string: str, lines: str = "lines") -> str:
     return rf"""
         SELECT line, kind, id, pkey, medid, replaced, links_unread,
                CASE WHEN links_unread IS NOT NULL
-                    OR (pkey IS NULL AND kind IN ({sql_list(_NAMED_WITHOUT_PATIENT)})) THEN file END AS file
+                    OR (pkey IS NULL AND kind IN ({sql_list(_GROUP_OF)})) THEN file END AS file
         FROM (
         SELECT line, kind, id, file,
                nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,
