@@ -179,8 +179,8 @@ class Quality:
 
     def to_json(self) -> dict[str, Any]:
         """data-quality.json's counts, one per field in the fields' order, so a count added to Quality is written:
-        a {name: count} sorted by name, unidentified_medications as a list (its key is three values). Then the
-        counts this version does not know, under their own keys, as a newer version wrote them."""
+        a {name: count} by name (`in_name_order`), unidentified_medications as a list (its key is three values).
+        Then the counts this version does not know, under their own keys, as a newer version wrote them."""
         written = {name: self._written(name) for name in self.count_names()}
         written.update((key, _written_unknown(value)) for key, value in sorted(self.unknown_counts.items()))
         return written
@@ -193,7 +193,7 @@ class Quality:
                 {"system": system, "code": code, "text": text, "count": count}
                 for (system, code, text), count in sorted(value.items(), key=lambda item: (-item[1], item[0]))
             ]
-        return dict(sorted(value.items(), key=lambda item: in_order(item[0]))) if isinstance(value, Counter) else value
+        return in_name_order(value) if isinstance(value, Counter) else value
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Quality:
@@ -299,6 +299,11 @@ def in_order(name: Any) -> tuple[tuple[int, str, int], ...]:
     return (*parts, (0, text[end:], 0))
 
 
+def in_name_order(counts: Mapping[Any, int]) -> dict[Any, int]:
+    """A {name: count} as data-quality.json lists it: by name, `in_order`."""
+    return dict(sorted(counts.items(), key=lambda item: in_order(item[0])))
+
+
 def _item_key(item: Mapping[str, Any]) -> str:
     """What an item counts: everything but its count."""
     return json.dumps({key: value for key, value in item.items() if key != "count"}, sort_keys=True, default=str)
@@ -307,7 +312,7 @@ def _item_key(item: Mapping[str, Any]) -> str:
 def _written_unknown(value: Any) -> Any:
     """An unknown count as data-quality.json writes it: a {name: count} by name, items the most counted first."""
     if isinstance(value, Counter):
-        return dict(sorted(value.items(), key=lambda item: in_order(item[0])))
+        return in_name_order(value)
     if isinstance(value, list):
         return [dict(item) for item in sorted(value, key=lambda item: (-item["count"], _item_key(item)))]
     return value

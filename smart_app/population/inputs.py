@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any, overload
 
 from guideline.population import PopulationError, Quality
-from guideline.population.quality import in_order
+from guideline.population.quality import in_name_order
 from smart_app.population.worker import (
     NO_RESOURCE,
     WITHOUT_PATIENT,
@@ -305,9 +305,7 @@ class PreparedInputs:
         for group, (kinds, _) in WITHOUT_PATIENT.items():
             named = getattr(quality, f"{group}_named")
             # In the order data-quality.json lists the files, whatever order an engine counted them in.
-            for name, counted in sorted(
-                getattr(quality, f"{group}_by_file").items(), key=lambda item: in_order(item[0])
-            ):
+            for name, counted in in_name_order(getattr(quality, f"{group}_by_file")).items():
                 if name in self.sources:
                     for line in _lines_without_patient(self.sources[name], min(NAMED_LINES_PER_FILE, counted), kinds):
                         named[f"{name} {line}"] += 1
