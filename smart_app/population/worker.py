@@ -335,10 +335,9 @@ def evaluate_chunk(chunk: list[tuple[str, list[str]]]) -> tuple[list[dict[str, A
     return rows, quality
 
 
-def names_no_patient(keys: str | None, kinds: Iterable[str] = MEDICATION_TYPES) -> str | None:
-    """The type of a resource of one of `kinds` (by default a fill, order or pharmacy claim) whose `line_keys` name no
-    patient by a `Patient/id` reference (a member id alone, a `urn:uuid`), as the engines' SQL keys it; None for any
-    other line."""
+def names_no_patient(keys: str | None, kinds: Iterable[str]) -> str | None:
+    """The type of a resource of one of `kinds` (a group of WITHOUT_PATIENT) whose `line_keys` name no patient by a
+    `Patient/id` reference (a member id alone, a `urn:uuid`), as the engines' SQL keys it; None for any other line."""
     if keys is None:
         return None
     kind, _, reference = json.loads(keys)[:3]
