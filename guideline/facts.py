@@ -456,8 +456,8 @@ class Facts:
     @cached_property
     def implied_renewals(self) -> tuple[ImpliedRenewal, ...]:
         """Opioid drafts of the same product as a current opioid order, with no priorPrescription (or one naming only
-        an order that starts later): each pair is counted once in the MME total, at the larger dose
-        (`guideline.renewals`)."""
+        an order that starts later, or one a current order has taken over): each pair is counted once in the MME
+        total, at the larger dose (`guideline.renewals`)."""
         drafts = tuple(o for o in self.current_opioids if o.is_draft)
         if not drafts:
             return ()
@@ -473,7 +473,7 @@ class Facts:
             if any(d.prior_prescription for d in drafts)
             else frozenset()
         )
-        return implied_renewals(drafts, standing, self.drug_key, later)
+        return implied_renewals(drafts, standing, self.drug_key, later, self._orders_by_ref)
 
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
 

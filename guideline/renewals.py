@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
@@ -24,10 +24,12 @@ RENEWAL_REASONS = frozenset({RENEWED, RENEWAL, REORDER})
 
 @dataclass(frozen=True)
 class ImpliedRenewal:
-    """A draft of the same product as a current order, with no priorPrescription: read as that order's renewal."""
+    """A draft of the same product as a current order that no priorPrescription links to it: read as that order's
+    renewal. `named` is the order the draft's priorPrescription does name when the current one has taken it over."""
 
     draft: MedOrder
     order: MedOrder
+    named: MedOrder | None = None
 
 
 def implied_renewals(
@@ -35,27 +37,50 @@ def implied_renewals(
     orders: Iterable[MedOrder],
     key: Callable[[MedOrder], str],
     starting_later: frozenset[str | None] = frozenset(),
+    by_ref: Mapping[str | None, MedOrder] | None = None,
 ) -> tuple[ImpliedRenewal, ...]:
     """Each draft that names no priorPrescription, or names only orders that start later (`starting_later`, by
     `located`: they are no dose today, so the draft renews none), paired with the first current order of the same
     recognised product not paired yet. A renewal of a staggered series' third prescription, to be filled when it
     would have been, read beside the first (today's dose) as a second dose: 120 MME/day for a patient taking 60. A
-    medication reported as taken (prescribed elsewhere) is no order a draft here renews."""
+    draft naming a real order (`by_ref`) that is no current order here but that a current one has taken over
+    (`continues`: the series' next prescription, or a reorder) is paired with that one: a renewal of a series'
+    first prescription on the day its second is taken read 120 beside the second. A medication reported as taken
+    (prescribed elsewhere) is no order a draft here renews."""
     standing = [o for o in orders if not o.is_draft and not o.reported]
     pairs: list[ImpliedRenewal] = []
     for draft in drafts:
         if not draft.is_draft:
             continue
-        if draft.prior_prescription and not order_keys(draft.prior_prescription) & starting_later:
-            continue
         product = key(draft)
         if not is_product(product):
             continue
+        named = None
+        if draft.prior_prescription and not order_keys(draft.prior_prescription) & starting_later:
+            named = _handed_over(draft, standing, by_ref or {})
+            if named is None:
+                continue  # it names an order: it replaces that one (`orders.replaced_refs`), or renews nothing today
         for order in standing:
-            if key(order) == product and all(order is not p.order for p in pairs):
-                pairs.append(ImpliedRenewal(draft, order))
+            if (
+                key(order) == product
+                and (named is None or continues(order, named, key))
+                and all(order is not p.order for p in pairs)
+            ):
+                pairs.append(ImpliedRenewal(draft, order, named))
                 break
     return tuple(pairs)
+
+
+def _handed_over(
+    draft: MedOrder, standing: Iterable[MedOrder], by_ref: Mapping[str | None, MedOrder]
+) -> MedOrder | None:
+    """The real order the draft's priorPrescription names when it is not one of the current orders (`standing`):
+    finished, or handed over to a later prescription of its series (`orders.expired_in_series`)."""
+    assert draft.prior_prescription is not None
+    named = next((by_ref[ref] for ref in order_keys(draft.prior_prescription) if ref in by_ref), None)
+    if named is None or any(named is order for order in standing):
+        return None
+    return named
 
 
 def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> MmeSummary:
@@ -75,10 +100,24 @@ def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> Mme
             results[draft] = _left_out(new, RENEWAL)
         else:
             results[order] = _left_out(old, RENEWED)
+        if pair.named is not None:
+            results[draft] = _worded(results[draft], _series_words(pair.named, pair.order))
         changed = True
     if not changed:
         return summary
     return replace(summary, orders=tuple(results), total=counted_total(results))
+
+
+def _series_words(named: MedOrder, order: MedOrder) -> str:
+    """Why a draft naming an order taken over is counted once with the current order that took it over."""
+    return (
+        f"it renews {_named(named)} (priorPrescription), which {_named(order)} (the same product and prescriber, begun "
+        f"later) has taken over: read as the renewal of {_named(order)}, counted once with it at the larger daily dose"
+    )
+
+
+def _worded(result: OrderMme, why: str) -> OrderMme:
+    return replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
 
 
 def _index(results: list[OrderMme], order: MedOrder) -> int | None:
@@ -154,20 +193,23 @@ def _with_words(summary: MmeSummary, words: dict[int, str]) -> MmeSummary:
 
 
 def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:
-    """Whether a signed order with no priorPrescription reads as the reorder of an earlier one: the same recognised
-    product, by the same prescriber, written (or begun: a staggered series) on a later day, the newer naming no
-    priorPrescription."""
-    product = key(renewal)
+    """Whether a signed order with no priorPrescription reads as the reorder of an earlier one (`continues`)."""
+    return not renewal.is_draft and not renewal.prior_prescription and continues(renewal, earlier, key)
+
+
+def continues(later: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:
+    """Whether an order carries an earlier one on: the same recognised product, by the same prescriber, written (or
+    begun: a staggered series) on a later day, neither reported as taken (prescribed elsewhere). The reorder's rule,
+    and the rule a draft naming an order taken over is paired with the order that took it over by."""
+    product = key(later)
     return (
-        renewal is not earlier
-        and not renewal.is_draft
-        and not renewal.reported
-        and not renewal.prior_prescription
+        later is not earlier
+        and not later.reported
         and not earlier.reported
         and is_product(product)
         and key(earlier) == product
-        and one_prescriber(renewal, earlier)
-        and _dated(earlier) < _dated(renewal)
+        and one_prescriber(later, earlier)
+        and _dated(earlier) < _dated(later)
     )
 
 
