@@ -289,8 +289,14 @@ class Facts:
         return tuple(o for o in self.pain_triggers(check_id) if not opioid_cough_medicine(o.medication, self.terms))
 
     @cached_property
+    def current_orders(self) -> order_rules.CurrentOrders:
+        """Which real orders count today (`orders.current_orders`): the one answer the total and a renewal's words
+        read."""
+        return order_rules.current_orders(self.record.orders, self.supply, self.today, self.config, self.drug_key)
+
+    @cached_property
     def active_orders(self) -> tuple[MedOrder, ...]:
-        return order_rules.active_orders(self.record.orders, self.supply, self.today, self.config, self.drug_key)
+        return self.current_orders.active
 
     def current_in(self, set_name: str) -> tuple[MedOrder, ...]:
         """Drafts and current active orders whose medication is in a set (3.4); deduplicated by the record."""
@@ -387,7 +393,7 @@ class Facts:
     def replaced_of_another(self) -> tuple[tuple[MedOrder, MedOrder], ...]:
         """Drafts with the other prescriber's current order each replaces (`orders.replaced_of_another`): named."""
         return order_rules.replaced_of_another(
-            self.drafts, self._orders_by_ref, self.supply, self.today, self.config, self.drug_key
+            self.drafts, self._orders_by_ref, self.current_orders, self.today, self.config
         )
 
     @cached_property

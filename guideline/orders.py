@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from guideline.config import GuidelineConfig
@@ -314,6 +315,39 @@ def replaced_refs(orders: tuple[MedOrder, ...]) -> set[str | None]:
     return replaced
 
 
+@dataclass(frozen=True)
+class CurrentOrders:
+    """Which real orders count today, worked out once: those in force and current (`is_standing`, `is_current`), the
+    ones among them a later prescription of their series has taken over (`expired_in_series`), and those counted
+    (`active_orders`). The total and the words saying which current order a draft replaces read this one answer."""
+
+    current: tuple[MedOrder, ...]
+    expired: frozenset[int]  # id() of the current orders taken over by a later prescription of their series
+    active: tuple[MedOrder, ...]
+
+    def in_force(self, order: MedOrder) -> bool:
+        """Whether this order would count today were no draft or renewal to replace it: current, not taken over."""
+        return id(order) not in self.expired and any(order is o for o in self.current)
+
+
+def current_orders(
+    orders: Iterable[MedOrder],
+    supply_of: Callable[[MedOrder], Supply],
+    today: date,
+    config: GuidelineConfig,
+    key: Callable[[MedOrder], str],
+) -> CurrentOrders:
+    """The real orders that count today (`CurrentOrders`) over every order of the record, an order sent with no id or
+    two sharing a reference each read as itself: worked out over the orders by reference too, they stood as one, and
+    a renewal's line called an order "still current" that the total read as taken over."""
+    orders = tuple(orders)
+    current = tuple(o for o in orders if is_standing(o, config) and is_current(o, supply_of(o), today, config))
+    replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
+    expired = frozenset(expired_in_series(current, supply_of, today, key))
+    active = tuple(o for o in current if o.located not in replaced and id(o) not in expired)
+    return CurrentOrders(current, expired, active)
+
+
 def active_orders(
     orders: Iterable[MedOrder],
     supply_of: Callable[[MedOrder], Supply],
@@ -323,11 +357,7 @@ def active_orders(
 ) -> tuple[MedOrder, ...]:
     """Active, real, ambulatory, current EHR orders that no draft, and no other such order, replaces (3.2, 3.3), and
     by the same-drug `key` none a later prescription of its staggered series has taken over (`expired_in_series`)."""
-    orders = tuple(orders)
-    current = [o for o in orders if is_standing(o, config) and is_current(o, supply_of(o), today, config)]
-    replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
-    expired = expired_in_series(current, supply_of, today, key)
-    return tuple(o for o in current if o.located not in replaced and id(o) not in expired)
+    return current_orders(orders, supply_of, today, config, key).active
 
 
 def expired_in_series(
@@ -407,35 +437,26 @@ def later_orders(orders: Iterable[MedOrder], today: date, config: GuidelineConfi
 def replaced_of_another(
     drafts: Iterable[MedOrder],
     real_orders: Mapping[str | None, MedOrder],
-    supply_of: Callable[[MedOrder], Supply],
+    counted: CurrentOrders,
     today: date,
     config: GuidelineConfig,
-    key: Callable[[MedOrder], str],
 ) -> tuple[tuple[MedOrder, MedOrder], ...]:
     """Each draft with the order its priorPrescription names (`real_orders` by `located`) when that order is another
-    prescriber's and would count today (active, current, and with the same-drug `key` not taken over by a later
-    prescription of its staggered series, `expired_in_series`) or starts later (`starts_after`): a draft replaces the
-    order it renews whoever wrote it (`replaced_refs`: the EHR stops it when the renewal is signed), and the draft's
-    line says which order it replaced, as a signed renewal's line names the order it runs beside. Read by its own
-    supply alone, the first of a series its second had taken over was called "still current"; one that starts later
-    left the list of later prescriptions with no word."""
+    prescriber's and would count today (`CurrentOrders.in_force`: active, current, and not taken over by a later
+    prescription of its staggered series) or starts later (`starts_after`): a draft replaces the order it renews
+    whoever wrote it (`replaced_refs`: the EHR stops it when the renewal is signed), and the draft's line says which
+    order it replaced, as a signed renewal's line names the order it runs beside. Read by its own supply alone, the
+    first of a series its second had taken over was called "still current"; one that starts later left the list of
+    later prescriptions with no word. `counted` is the total's own answer, so the words and the total agree."""
     pairs = []
-    expired: set[int] | None = None
     for draft in drafts:
         if not draft.is_draft or not draft.prior_prescription or draft.status in IGNORED_DRAFT_STATUSES:
             continue
         renewed = next((real_orders[r] for r in order_keys(draft.prior_prescription) if r in real_orders), None)
         if renewed is None or same_prescriber(draft, renewed) or not is_standing(renewed, config):
             continue
-        if starts_after(renewed, today) is not None:
+        if starts_after(renewed, today) is not None or counted.in_force(renewed):
             pairs.append((draft, renewed))
-        elif is_current(renewed, supply_of(renewed), today, config):
-            if expired is None:
-                current = [o for o in real_orders.values() if is_standing(o, config)]
-                current = [o for o in current if is_current(o, supply_of(o), today, config)]
-                expired = expired_in_series(current, supply_of, today, key)
-            if id(renewed) not in expired:
-                pairs.append((draft, renewed))
     return tuple(pairs)
 
 
