@@ -77,6 +77,8 @@ def test_a_site_window_of_14_days_changes_what_fires() -> None:
     assert "next 30 days" not in found.detail
 
 
-def test_patient_view_still_reads_current_orders_only_whatever_the_window() -> None:
+def test_patient_view_reads_the_same_window() -> None:
+    # Patient-view names a planned pair within the site's window too (tests/test_later4_patient_view_later_sedative.py).
     resources = [medication(), opioid_from(7), lorazepam_draft() | {"status": "active", "intent": "order"}]
-    assert card(run("patient-view", resources=resources, config=window(90)), CHECK_ID) is None
+    assert card(run("patient-view", resources=resources, config=window(90)), CHECK_ID) is not None
+    assert card(run("patient-view", resources=resources, config=window(5)), CHECK_ID) is None

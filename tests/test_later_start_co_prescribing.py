@@ -1,9 +1,9 @@
 """A benzodiazepine signed while the patient holds a signed opioid prescription that starts within the next 30 days (a
 staggered series' first prescription, to be filled next week) is a real co-prescription: on order-sign (and
 order-select, tests/test_later3_order_select.py) the opioid + benzodiazepine card fires and says when the opioid
-starts; the same for an opioid signed beside a benzodiazepine prescription that starts later. Nothing else changes:
-patient-view still reads current orders only, and a prescription that starts more than 30 days ahead is no
-co-prescription of today's order."""
+starts; the same for an opioid signed beside a benzodiazepine prescription that starts later. Patient-view names
+such a planned pair too (tests/test_later4_patient_view_later_sedative.py), and a prescription that starts more than
+30 days ahead is no co-prescription of today's order."""
 
 from __future__ import annotations
 
@@ -53,7 +53,10 @@ def test_an_opioid_signed_beside_a_benzodiazepine_that_starts_later_fires() -> N
     assert f"lorazepam 1 MG Oral Tablet (starts on {day(10)})" in found.summary
 
 
-def test_patient_view_still_reads_current_orders_only() -> None:
+def test_patient_view_names_the_planned_pair_within_the_window() -> None:
+    # Before, patient-view read current orders only: nothing until the opioid started, though the lorazepam's
+    # supply (to day 20) and the opioid's (from day 7) overlap.
     benzo = med_request(LORAZEPAM, id="eLz.1", authored=day(-10), period=12)
-    evaluation = run("patient-view", resources=[medication(), opioid_from(7), benzo])
-    assert card(evaluation, CHECK_ID) is None
+    found = card(run("patient-view", resources=[medication(), opioid_from(7), benzo]), CHECK_ID)
+    assert found is not None and f"oxyCODONE 10 mg tablet (starts on {day(7)})" in found.summary
+    assert card(run("patient-view", resources=[medication(), opioid_from(31), benzo]), CHECK_ID) is None

@@ -23,7 +23,8 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
-from guideline.orders import starts_after
+from guideline.fills import FillSupply
+from guideline.orders import possible_start, starts_after, supply_end
 from guideline.recognition import partly_read, recognise
 from guideline.record import Dispense, MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID, OUD_TREATMENT_OPIOID
@@ -34,10 +35,10 @@ HOOKS = frozenset({"order-select", "order-sign", "patient-view"})
 TITLE = "Opioid with a sedative"
 
 Variant = Literal["benzo", "cns", "moud"]
-# On the order hooks a signed prescription that starts within `later_start_co_prescribing_days` (a staggered series'
-# first, to be filled next week) is read beside the order being selected or signed: prescribing a benzodiazepine now
-# with an opioid due next week is a real co-prescription, which waited until the opioid started for its card. Further
-# ahead it is no pair with today.
+# A signed prescription that starts within `later_start_co_prescribing_days` (a staggered series' first, to be filled
+# next week) is read beside the order being selected or signed, and on patient-view beside a supply that reaches its
+# start: prescribing a benzodiazepine now with an opioid due next week is a real co-prescription, which waited until
+# the opioid started for its card. Further ahead it is no pair with today.
 WINDOW_KEY = "later_start_co_prescribing_days"
 
 
@@ -53,7 +54,8 @@ class Overlap:
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Order hooks: a new opioid with a current sedative, or a new sedative with a current opioid. Patient-view:
     an opioid the patient has now (active order or current fill) together with a benzodiazepine or, when enabled,
-    another CNS depressant (active order or current fill)."""
+    another CNS depressant (active order or current fill), or either signed to start within the window beside the
+    other's supply (`_planned_overlap`)."""
     if facts.context.hook == "patient-view":
         overlap = _patient_view_overlap(facts, settings)
     else:
@@ -121,8 +123,9 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
 
 def _starting_soon(facts: Facts, settings: CheckSettings) -> tuple[MedOrder, ...]:
     """The signed orders that start after today and within the site's `WINDOW_KEY` days (`Facts.later_orders`): held
-    by the patient as a new order is selected or signed, and taken with it once they start. Order-select reads them
-    as order-sign does: both carry the same draft orders, and the card belongs where the medicine is chosen."""
+    by the patient as a new order is selected or signed (or the chart is opened), and taken with it once they start.
+    Order-select reads them as order-sign does: both carry the same draft orders, and the card belongs where the
+    medicine is chosen."""
     last = facts.today + timedelta(days=settings[WINDOW_KEY])
     return tuple(o for o in facts.later_orders if (starts := starts_after(o, facts.today)) and starts <= last)
 
@@ -141,8 +144,10 @@ def _sedative_fills(facts: Facts, settings: CheckSettings) -> tuple[MedOrder | D
 
 
 def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
-    """Active EHR orders and current pharmacy fills no active order stands for: drafts do not exist when a chart
-    is opened."""
+    """Active EHR orders and current pharmacy fills no active order stands for (drafts do not exist when a chart is
+    opened), and the signed prescriptions that start within the site's window (`_starting_soon`) whose supply will
+    overlap the other medicine's: prescribed together, they will be taken together, and the chart said nothing until
+    the day the later one began."""
     # A home medication on the active list counts however long ago it was recorded (`Facts.listed_medications`).
     standing = (*facts.active_orders, *facts.listed_medications)
     opioids = (
@@ -153,9 +158,47 @@ def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | No
         *(o for o in standing if _is_sedative(facts, settings, o)),
         *_sedative_fills(facts, settings),
     )
+    soon = _starting_soon(facts, settings)
+    if soon:
+        return _planned_overlap(
+            facts,
+            (*opioids, *(o for o in soon if facts.is_in(OPIOID, o))),
+            (*sedatives, *(o for o in soon if _is_sedative(facts, settings, o))),
+        )
     if not opioids or not sedatives:
         return None
     return Overlap(opioids, sedatives, ())
+
+
+def _planned_overlap(
+    facts: Facts, opioids: Sequence[MedOrder | Dispense], sedatives: Sequence[MedOrder | Dispense]
+) -> Overlap | None:
+    """The opioids and sedatives of which one of each will be taken on one day: the supplies of today all reach
+    today; one that starts later pairs only with one whose supply reaches its start. A lorazepam course that ends
+    before next week's opioid begins is no co-prescription."""
+    fills = (*facts.current_fills, *facts.current_fills_in(BENZO), *facts.current_fills_in(CNS_DEPRESSANT))
+    supplies = {id(s.dispense): s for s in fills}
+    spans = {id(item): _span(facts, item, supplies) for item in (*opioids, *sedatives)}
+    pairs = [(o, s) for o in opioids for s in sedatives if _overlap(spans[id(o)], spans[id(s)])]
+    if not pairs:
+        return None
+    return Overlap(_unique([o for o, _ in pairs]), _unique([s for _, s in pairs]), ())
+
+
+def _span(facts: Facts, item: MedOrder | Dispense, supplies: dict[int, FillSupply]) -> tuple[date, date | None]:
+    """The first and last day of the item's supply from today on (no last day: not known, so open)."""
+    if isinstance(item, Dispense):
+        supply = supplies.get(id(item))
+        return facts.today, supply.end if supply is not None else None
+    # The supply's start as whether it is current reads it (a date written to the month is its last possible day).
+    end = supply_end(item, facts.supply(item), possible_start(item, facts.today))
+    return _starts(facts, item) or facts.today, end
+
+
+def _overlap(first: tuple[date, date | None], second: tuple[date, date | None]) -> bool:
+    """Whether two supplies share a day (an open end runs on)."""
+    ends = [end for end in (first[1], second[1]) if end is not None]
+    return max(first[0], second[0]) <= min(ends, default=date.max)
 
 
 def _variant(facts: Facts, overlap: Overlap) -> Variant:
