@@ -76,8 +76,8 @@ def _handed_over(
 ) -> MedOrder | None:
     """The real order the draft's priorPrescription names when it is not one of the current orders (`standing`):
     finished, or handed over to a later prescription of its series (`orders.expired_in_series`)."""
-    assert draft.prior_prescription is not None
-    named = next((by_ref[ref] for ref in order_keys(draft.prior_prescription) if ref in by_ref), None)
+    refs = order_keys(draft.prior_prescription) if draft.prior_prescription else set()
+    named = next((by_ref[ref] for ref in refs if ref in by_ref), None)
     if named is None or any(named is order for order in standing):
         return None
     return named
@@ -88,6 +88,7 @@ def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> Mme
     the other is listed as not counted, with why. A pair whose dose is not known both ways is left as it is."""
     results = list(summary.orders)
     changed = False
+    words: dict[int, str] = {}
     for pair in renewals:
         draft = _index(results, pair.draft)
         order = _index(results, pair.order)
@@ -101,11 +102,11 @@ def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> Mme
         else:
             results[order] = _left_out(old, RENEWED)
         if pair.named is not None:
-            results[draft] = _worded(results[draft], _series_words(pair.named, pair.order))
+            words[id(pair.draft)] = _series_words(pair.named, pair.order)
         changed = True
     if not changed:
         return summary
-    return replace(summary, orders=tuple(results), total=counted_total(results))
+    return _with_words(replace(summary, orders=tuple(results), total=counted_total(results)), words)
 
 
 def _series_words(named: MedOrder, order: MedOrder) -> str:
@@ -114,10 +115,6 @@ def _series_words(named: MedOrder, order: MedOrder) -> str:
         f"it renews {_named(named)} (priorPrescription), which {_named(order)} (the same product and prescriber, begun "
         f"later) has taken over: read as the renewal of {_named(order)}, counted once with it at the larger daily dose"
     )
-
-
-def _worded(result: OrderMme, why: str) -> OrderMme:
-    return replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
 
 
 def _index(results: list[OrderMme], order: MedOrder) -> int | None:
