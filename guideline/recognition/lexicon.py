@@ -107,6 +107,11 @@ _COMBINATION_PARTNERS = _words(
     """
 )
 
+# Non-opioid ingredients whose name is several words, by their words: a supplement patients report taking beside
+# opioids. Unread, "COD LIVER OIL" was unidentified and named on every opioid order ("Could not identify current
+# medication COD LIVER OIL …"), a card clinicians learn to ignore; its "cod" is never codeine (names.py).
+PHRASES: Mapping[tuple[str, ...], str] = {("cod", "liver", "oil"): "cod liver oil"}
+
 # The ingredients an opioid cough and cold product holds beside its opioid: an antihistamine, a decongestant, an
 # expectorant, or homatropine (hydrocodone's antitussives, Hycodan, Hydromet, Tussigon). The population review leaves
 # such products out of the pain-opioid measures; recognition reads "GUAIFENESIN AC" (with codeine) by them.
@@ -276,7 +281,7 @@ class Brand:
 def ingredients() -> Mapping[str, Ingredient]:
     """Every ingredient name recognition knows, by its lowercase name."""
     found: dict[str, Ingredient] = {}
-    for name in (*_OTHER, *_COMBINATION_PARTNERS):
+    for name in (*_OTHER, *_COMBINATION_PARTNERS, *PHRASES.values()):
         found[name] = Ingredient(name, "other")
     for name in _SEDATIVES:
         found[name] = Ingredient(name, "sedative")

@@ -14,6 +14,7 @@ from guideline.recognition.lexicon import (
     ALIASES,
     COUGH_COLD_PARTNERS,
     NAME_WORD,
+    PHRASES,
     Brand,
     Ingredient,
     brands,
@@ -210,7 +211,16 @@ def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
     found: list[_Mention] = []
     brand: Brand | None = None
     words = list(NAME_WORD.finditer(text))
+    skip = 0
     for index, match in enumerate(words):
+        if skip:
+            skip -= 1
+            continue
+        phrase = _phrase_at(words, index)
+        if phrase is not None:
+            found.append(_Mention(match.start(), known[PHRASES[phrase]]))
+            skip = len(phrase) - 1
+            continue
         word = ALIASES.get(match.group(), match.group())
         if word in known:
             if not any(m.ingredient.name == word for m in found):
@@ -229,6 +239,15 @@ def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
     found.sort(key=lambda m: m.start)
     unique = {m.ingredient.name: m for m in reversed(found)}  # a brand and its generic name are one ingredient
     return sorted(unique.values(), key=lambda m: m.start), brand
+
+
+def _phrase_at(words: list[re.Match[str]], index: int) -> tuple[str, ...] | None:
+    """The several-word ingredient (`PHRASES`) whose words start at `index`, if any ("cod liver oil")."""
+    for phrase in PHRASES:
+        written = tuple(w.group() for w in words[index : index + len(phrase)])
+        if written == phrase:
+            return phrase
+    return None
 
 
 # A cough medicine's generic name says its codeine so: "GUAIFENESIN AC" (with codeine), "guaifenesin DAC" (with a
@@ -390,7 +409,10 @@ def read_name(text: str) -> NameReading:
 
 # Drug files and pharmacy systems cut codeine to "COD" ("APAP/COD 300-30 TAB", "GUAIFENESIN-COD",
 # "BROMPHENIRAMINE/PSE/COD") and write promethazine with phenylephrine as "PROMETHAZINE VC" ("PROMETHAZINE VC/COD SYR").
-_CUT_CODEINE = re.compile(r"\bcod\b(?!\s+liver)")
+# "COD" before "LIVER" is the fish ("COD LIVER OIL"), never codeine: one pattern for spelling it out and for naming
+# an opioid's cut name.
+_COD = r"\bcod\b(?!\s+liver)"
+_CUT_CODEINE = re.compile(_COD)
 _WITH_PHENYLEPHRINE = re.compile(r"\bvc\b")
 
 
@@ -464,7 +486,7 @@ def _without_morphine_notes(lowered: str) -> str:
 # The opioids as drug files cut them to two or three letters ("IBU/HC", "APAP-HC", "APAP HC 5-325"): too short to
 # read as the opioid by themselves ("HC" is also hydrocortisone), but a name holding one beside an ingredient sold with
 # opioids names an ingredient that was not read (recognition.classify then names the medicine, never "not relevant").
-_OPIOID_CUT = re.compile(r"\b(?:hc|oxy|cod)\b")
+_OPIOID_CUT = re.compile(rf"\b(?:hc|oxy)\b|{_COD}")
 # Two words joined by "/" or "-", as a combination's name joins its ingredients ("apap/hc", "acetaminophen-hc").
 _JOINED_WORDS = re.compile(r"[a-z]\s*[/-]\s*[a-z]")
 
