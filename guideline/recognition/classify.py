@@ -11,7 +11,6 @@ from guideline import mme_factors as mf
 from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.code_sets import CodeSets, DrugRow
-from guideline.recognition.cut_names import cut_note
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with
 from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
@@ -99,6 +98,7 @@ class Recognition:
     unread_ingredient: bool = False
     # The name looks cut, and its last fragment may begin these opioids ("BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C").
     cut_opioids: tuple[str, ...] = ()
+    cut_note: str | None = None  # "the name looks cut and may include codeine"
 
     @property
     def by_name(self) -> bool:
@@ -152,10 +152,11 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
         return Recognition(
             "unidentified",
             "none",
-            f"{shown} ({cut_note(reading.cut_opioids)})" if reading.cut_opioids else shown,
+            f"{shown} ({reading.cut_note})" if reading.cut_note else shown,
             ingredients=tuple(i.name for i in reading.ingredients),
             unread_ingredient=True,
             cut_opioids=reading.cut_opioids,
+            cut_note=reading.cut_note,
         )
     if reading is not None:
         kind = _kind_of(reading)
@@ -524,8 +525,8 @@ def partly_read(recognition: Recognition) -> str | None:
     if not recognition.unread_ingredient or not recognition.ingredients:
         return None
     read = _listed(list(recognition.ingredients), "and")
-    if recognition.cut_opioids:
-        return f"read as {read}; {cut_note(recognition.cut_opioids)}"
+    if recognition.cut_note:
+        return f"read as {read}; {recognition.cut_note}"
     # Unidentified, its unread part sits beside an ingredient sold with opioids: it may be the opioid.
     maybe = " (it may be an opioid)" if recognition.unidentified else ""
     return f"read as {read}; another ingredient in its name was not recognised{maybe}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from guideline.recognition.lexicon import ingredients, known_word, sold_with
+from guideline.recognition.lexicon import COUGH_COLD_PARTNERS, ingredients, known_word, sold_with
 
 # Claims and pharmacy drug files cut names at 35 characters: Fioricet with codeine arrives as
 # "BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C", which reads whole as plain Fioricet.
@@ -13,6 +13,22 @@ CUT_AT = 35
 # since elsewhere a last word after a space is a form or a note ("VITAMIN C").
 _AFTER_SEPARATOR = re.compile(r"[/-]\s*([a-z]+)$")
 _AFTER_SPACE = re.compile(r"\s([a-z]+)$")
+# The ingredients cough and cold products combine with one another, with or without an opioid: the opioid products'
+# partners and dextromethorphan, the antitussive most sold without one ("CHLORPHENIRAMINE/PHENYLEPHRINE/DM").
+_COUGH_COLD = COUGH_COLD_PARTNERS | {"dextromethorphan"}
+# What a cut name is named with, first words: the note is recognised by them where a name is shown with it.
+CUT_NOTE_START = "the name looks cut"
+
+
+def _cut_fragment(text: str) -> str | None:
+    """The last fragment of a name that may be cut ("c" of "…/CAFFEINE/C"), unless it is a word PainPlan reads."""
+    lowered = text.strip().lower()
+    fragment = _AFTER_SEPARATOR.search(lowered)
+    if fragment is None and len(text.strip()) == CUT_AT:
+        fragment = _AFTER_SPACE.search(lowered)
+    if fragment is None or known_word(fragment.group(1)):
+        return None
+    return fragment.group(1)
 
 
 def opioids_cut_off(text: str, read: frozenset[str]) -> tuple[str, ...]:
@@ -22,18 +38,25 @@ def opioids_cut_off(text: str, read: frozenset[str]) -> tuple[str, ...]:
     known = ingredients()
     if not read or any(known[name].kind == "opioid" for name in read):
         return ()
-    lowered = text.strip().lower()
-    fragment = _AFTER_SEPARATOR.search(lowered)
-    if fragment is None and len(text.strip()) == CUT_AT:
-        fragment = _AFTER_SPACE.search(lowered)
-    if fragment is None or known_word(fragment.group(1)):
+    start = _cut_fragment(text)
+    if start is None:
         return ()
-    start = fragment.group(1)
     return tuple(
         sorted(opioid for opioid, partners in sold_with().items() if opioid.startswith(start) and read <= partners)
     )
 
 
-def cut_note(opioids: tuple[str, ...]) -> str:
-    """What a cut name is named with: "the name looks cut and may include codeine"."""
-    return f"the name looks cut and may include {' or '.join(opioids)}"
+def cut_also_cough_cold(text: str, read: frozenset[str]) -> bool:
+    """Whether a cut cough and cold name's last fragment as well begins another cough and cold ingredient: after
+    chlorpheniramine and phenylephrine "D" may be dihydrocodeine (ColdCough PD) or dextromethorphan."""
+    start = _cut_fragment(text)
+    if start is None or not read or not read <= _COUGH_COLD:
+        return False
+    return any(name.startswith(start) for name in _COUGH_COLD - read)
+
+
+def cut_note(opioids: tuple[str, ...], cough_cold_too: bool = False) -> str:
+    """What a cut name is named with: "the name looks cut and may include codeine", and where its last part as well
+    begins a cough and cold ingredient, "…, or a cough and cold ingredient instead"."""
+    note = f"{CUT_NOTE_START} and may include {' or '.join(opioids)}"
+    return f"{note}, or a cough and cold ingredient instead" if cough_cold_too else note

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Literal
 
 from guideline import mme_factors as mf
-from guideline.recognition.cut_names import opioids_cut_off
+from guideline.recognition.cut_names import cut_also_cough_cold, cut_note, opioids_cut_off
 from guideline.recognition.lexicon import (
     ALIASES,
     COUGH_COLD_PARTNERS,
@@ -50,6 +50,8 @@ class NameReading:
     unread_ingredient: bool = False
     # A name cut short whose last fragment may begin an opioid sold with what was read ("…/CAFFEINE/C": codeine).
     cut_opioids: tuple[str, ...] = ()
+    # What such a name is named with: "the name looks cut and may include codeine" (`cut_names.cut_note`).
+    cut_note: str | None = None
 
     def strength_of(self, ingredient: str) -> NamedStrength | None:
         return next((s for s in self.strengths if s.ingredient == ingredient), None)
@@ -390,6 +392,8 @@ def read_name(text: str) -> NameReading:
     # An unknown word joined to an ingredient may be the ingredient a strength belongs to ("oxycodone / foo 5 mg"):
     # which number is whose cannot be told, so none is assigned and no dose is guessed.
     joined_unread = bool(mentions) and _unread_word_joined(lowered)
+    read = frozenset(m.ingredient.name for m in mentions)
+    cut_opioids = opioids_cut_off(text, read)
     strengths = numbered
     if strengths is None:
         strengths = () if joined_unread else _assign(lowered, mentions, form, listed)
@@ -403,7 +407,8 @@ def read_name(text: str) -> NameReading:
         unread_ingredient=(numbered is None and _unread_ingredient(lowered, mentions, listed))
         or _opioid_cut_named(lowered)
         or joined_unread,
-        cut_opioids=opioids_cut_off(text, frozenset(m.ingredient.name for m in mentions)),
+        cut_opioids=cut_opioids,
+        cut_note=cut_note(cut_opioids, cut_also_cough_cold(text, read)) if cut_opioids else None,
     )
 
 
