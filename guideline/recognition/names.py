@@ -152,7 +152,10 @@ _FORMS: tuple[tuple[str, str], ...] = (
     (
         "solution",
         r"\bsolution|\bsoln\b|\bliquid|\bsyrup|\belixir|\bconcentrate|\bsuspension|\boral\s+sol"
-        r"|\b(conc|liqd|susp|susr|suer|elix|syrp)\b",  # Epic: "SUER", an extended-release suspension
+        r"|\b(conc|liqd|susp|susr|suer|elix|syrp)\b"  # Epic: "SUER", an extended-release suspension
+        # A tincture is an alcoholic solution ("OPIUM TINCTURE 10 MG/ML PO TINC"), and paregoric and laudanum are the
+        # opium tinctures by name: with no form read, a liquid was told from a tablet by its strength alone.
+        r"|\btinc(?:ture)?\b|\bparegoric\b|\blaudanum\b",
     ),
     ("suppository", r"\bsuppositor|\bsupp\b"),
     ("film", r"\bfilm\b"),
