@@ -1,11 +1,13 @@
-"""Forms read by name: Talwin NX (pentazocine with naloxone) is an oral tablet, opium liquids are solutions."""
+"""Forms read by name: Talwin NX (pentazocine with naloxone) is an oral tablet, opium liquids are solutions, and
+B&O Supprettes are belladonna and opium rectal suppositories."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from builders import RXNORM, med_request, run
+from builders import RXNORM, UCUM, med_request, run
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import Coding, Concept
@@ -59,3 +61,31 @@ def test_talwin_nx_by_brand_with_its_strengths_counts_as_its_code_does() -> None
 )
 def test_opium_liquids_are_a_solution_by_name(text: str) -> None:
     assert named(text).form == "solution"
+
+
+# ---- 4. B&O Supprettes ----------------------------------------------------------------------------------------------
+
+
+def suppository_order(concept: dict[str, Any]) -> dict[str, Any]:
+    """ "Insert 1 suppository rectally once daily", 10 suppositories."""
+    order = med_request("0", id="supp", draft=True, supply_days=10, quantity=10, unit="{suppository}")
+    order["medicationCodeableConcept"] = concept
+    instruction = order["dosageInstruction"][0]
+    instruction["timing"] = {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}
+    instruction["doseAndRate"] = [
+        {"doseQuantity": {"value": 1, "unit": "suppository", "system": UCUM, "code": "{suppository}"}}
+    ]
+    return order
+
+
+@pytest.mark.parametrize("text", ["B&O SUPPRETTES 16.2-60 MG", "B & O 16.2-60 MG RE SUPP"])
+def test_b_and_o_supprettes_are_opium_suppositories(text: str) -> None:
+    """Before: unidentified. 60 mg of powdered opium is 6 mg of morphine: 6 MME/day, as RxNorm's 312107 reads."""
+    recognition = named(text)
+    assert recognition.is_opioid, recognition.kind
+    assert set(recognition.ingredients) == {"belladonna", "opium"}
+    assert recognition.form == "suppository"
+    by_name = counted(suppository_order({"text": text}))
+    by_code = counted(suppository_order({"coding": [{"system": RXNORM, "code": BO_60}]}))
+    assert by_name.state == "ok", by_name.explanation
+    assert by_name.mme == by_code.mme == Decimal(6)

@@ -187,7 +187,8 @@ _NOT_INGREDIENTS = _words(
     puff puffs drop drops patch patches strength strengths gram grams
     tab tabs tablet tablets cap caps capsule capsules sol soln solution liquid liqd syrup syrp elixir elix susp
     suspension conc concentrate inj injection injectable injector ampule vial syringe syrg cartridge pen kit film
-    lozenge lozg troche powder cream gel ointment lotion suppository supp implant pump wafer chew chewable
+    lozenge lozg troche powder cream gel ointment lotion suppository supp supprette supprettes implant pump wafer
+    chew chewable
     disintegrating dispersible effervescent granules packet tincture tinc deodorized camphorated
     oral buccal sublingual nasal rectal topical transdermal mucosal intravenous intramuscular subcutaneous
     epidural intrathecal ophthalmic otic

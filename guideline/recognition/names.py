@@ -157,7 +157,7 @@ _FORMS: tuple[tuple[str, str], ...] = (
         # opium tinctures by name: with no form read, a liquid was told from a tablet by its strength alone.
         r"|\btinc(?:ture)?\b|\bparegoric\b|\blaudanum\b",
     ),
-    ("suppository", r"\bsuppositor|\bsupp\b"),
+    ("suppository", r"\bsuppositor|\bsupp\b|\bsupprettes?\b"),  # B&O Supprettes, belladonna and opium
     ("film", r"\bfilm\b"),
     ("capsule", r"\bcap(sule)?s?\b|\b(cp12|cp24|c12a|c24a|cpcr|cper|cpep|cpdr)\b"),
     ("tablet", r"\btab(let)?s?\b|\b(tbcr|tber|tb12|tb24|t12a|t24a|tbec|tbdp|tbdd)\b"),
@@ -381,7 +381,9 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
 @lru_cache(maxsize=4096)
 def read_name(text: str) -> NameReading:
     """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same)."""
-    lowered = _cut_names_spelt(_without_morphine_notes(" ".join(text.lower().replace(",", " ").split())))
+    lowered = _cut_names_spelt(
+        _without_morphine_notes(_b_and_o_spelt(" ".join(text.lower().replace(",", " ").split())))
+    )
     mentions, brand = _mentions(lowered)
     mentions, morphine_at = _morphine_as_opium_content(mentions)
     form = _form(lowered, brand)
@@ -413,6 +415,17 @@ def read_name(text: str) -> NameReading:
         cut_opioids=cut_opioids,
         cut_note=cut_note(cut_opioids, cut_also_cough_cold(text, read)) if cut_opioids else None,
     )
+
+
+# Belladonna and opium suppositories as pharmacies and Epic name them: "B&O SUPPRETTES 16.2-60 MG", "B & O 16.2-30 MG
+# RE SUPP". Read as the letters B and O, the name was unidentified.
+_B_AND_O = re.compile(r"\bb\s*&\s*o\b")
+
+
+def _b_and_o_spelt(lowered: str) -> str:
+    """The name with "B&O" written out as the belladonna and opium it stands for, in that order (its strengths'
+    order: 16.2 mg belladonna, 30 or 60 mg opium)."""
+    return _B_AND_O.sub("belladonna/opium", lowered)
 
 
 # Drug files and pharmacy systems cut codeine to "COD" ("APAP/COD 300-30 TAB", "GUAIFENESIN-COD",
