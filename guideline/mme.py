@@ -33,7 +33,7 @@ from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
-from guideline.recognition.strengths import Strength, listed_opioid, mass_strength
+from guideline.recognition.strengths import Strength, listed_items, mass_strength
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
 from guideline.terminology import (
     BUPRENORPHINE,
@@ -275,19 +275,17 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
     strengths: list[IngredientStrength] = []
     partners: list[IngredientStrength | None] = []
-    for item in resource.ingredients:
-        ingredient, named = listed_opioid(item, aliases)
+    for listed in listed_items(resource.ingredients, aliases):
+        item, ingredient, strength = listed.item, listed.ingredient, listed.strength
         if ingredient is None:
             if not _antagonist(item):
                 partners.append(_partner(item))  # a non-opioid ingredient such as acetaminophen
             continue
-        strength = mass_strength(item)
         if strength is None:
-            if named:
+            if listed.named:
                 continue  # a name without a usable strength: the names decide, as with no ingredient at all
             return "no-strength"
         mg, per = strength
-        mg = mf.opium_mass(mg, per) if ingredient == mf.OPIUM else mg
         strengths.append(IngredientStrength(ingredient, mf.INGREDIENT_NAMES[ingredient], mg, per))
     if not strengths:
         return "not-in-drug-table"

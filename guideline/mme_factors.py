@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -153,6 +153,13 @@ def opium_mass(mg: Decimal, per: str) -> Decimal:
     if per == "ml" and mg <= _OPIUM_LIQUID_MORPHINE_MAX:
         return mg / OPIUM_MORPHINE_FRACTION
     return mg
+
+
+def morphine_is_opium_content(ingredients: Iterable[str]) -> bool:
+    """Whether morphine named beside opium is the opium's morphine content (RxNorm ingredient codes): no product
+    holds both, and pharmacies, DailyMed and EHR ingredient lists name the tincture's morphine beside its opium."""
+    found = set(ingredients)
+    return OPIUM in found and MORPHINE in found
 
 
 OPIUM_DOSE_NOTE = "an opium liquid is dosed in mg of its morphine, ten times as much opium"

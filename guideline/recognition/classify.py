@@ -305,7 +305,9 @@ def _opioid_ingredient_codes(medication: ResolvedMedication) -> tuple[str, ...]:
         for code in item.item.codes(RXNORM)
         if code in mf.OPIOID_INGREDIENTS and code != mf.BUPRENORPHINE
     )
-    return tuple(dict.fromkeys(found))
+    codes = tuple(dict.fromkeys(found))
+    # Morphine listed beside opium is its morphine content, one ingredient (as the MME reads the list).
+    return tuple(c for c in codes if c != mf.MORPHINE) if mf.morphine_is_opium_content(codes) else codes
 
 
 def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:

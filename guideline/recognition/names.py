@@ -464,8 +464,7 @@ def _morphine_as_opium_content(mentions: list[_Mention]) -> tuple[list[_Mention]
     tincture 10 mg/mL (morphine)", "OPIUM TINCTURE DEODORIZED- morphine solution"): no product holds both. Read as a
     second ingredient, with no strength of its own, it lost the dose. The mentions without it, and where it is
     written (a strength after it is the morphine's)."""
-    names = {m.ingredient.name for m in mentions}
-    if _OPIUM not in names or _MORPHINE not in names:
+    if not mf.morphine_is_opium_content(m.ingredient.rxcui for m in mentions if m.ingredient.rxcui):
         return mentions, None
     where = next(m.start for m in mentions if m.ingredient.name == _MORPHINE)
     return [m for m in mentions if m.ingredient.name != _MORPHINE], where

@@ -4,7 +4,8 @@ an opioid whose name gives no strength, so the two never disagree about one prod
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -72,17 +73,54 @@ def listed_opioid(item: MedicationIngredient, aliases: Mapping[str, str]) -> tup
     return ingredient, False
 
 
+@dataclass(frozen=True, slots=True)
+class ListedItem:
+    """One item of a Medication's ingredient list as the MME reads it: the RxNorm opioid ingredient it is (None for
+    any other), whether known by its name, and an opioid's strength in mg of that ingredient per its basis (opium's
+    as the mg of opium it stands for, `mf.opium_mass`)."""
+
+    item: MedicationIngredient
+    ingredient: str | None
+    named: bool
+    strength: tuple[Decimal, Strength] | None
+
+
+def listed_items(items: Sequence[MedicationIngredient], aliases: Mapping[str, str]) -> tuple[ListedItem, ...]:
+    """The ingredient list's items, morphine listed beside opium folded into the opium as its morphine content
+    (`mf.morphine_is_opium_content`): it is left out when the opium has a strength, and gives the opium its strength
+    (ten times its morphine) when the opium has none. Each counted, a paregoric listing both counted its morphine
+    twice; the opium listed without a strength left the product with none."""
+    listed = []
+    for item in items:
+        ingredient, named = listed_opioid(item, aliases)
+        strength = mass_strength(item) if ingredient else None
+        if strength is not None and ingredient == mf.OPIUM:
+            strength = mf.opium_mass(*strength), strength[1]
+        listed.append(ListedItem(item, ingredient, named, strength))
+    if not mf.morphine_is_opium_content(i.ingredient for i in listed if i.ingredient):
+        return tuple(listed)
+    morphine = next(i for i in listed if i.ingredient == mf.MORPHINE)
+    kept = [i for i in listed if i.ingredient != mf.MORPHINE]
+    if morphine.strength is None:
+        return tuple(kept)
+    mg, per = morphine.strength
+    as_opium = (mg / mf.OPIUM_MORPHINE_FRACTION, per)
+    return tuple(
+        ListedItem(i.item, i.ingredient, i.named, as_opium) if i.ingredient == mf.OPIUM and i.strength is None else i
+        for i in kept
+    )
+
+
 def listed_strengths_known(medication: ResolvedMedication, aliases: Mapping[str, str] | None = None) -> bool:
     """Whether the Medication's ingredient list gives the MME its opioid strengths: one opioid at least with a mass
     strength, and no opioid named by code without one (a named one without is left to the names, as the MME does)."""
     resource = medication.resource
     found = False
-    for item in resource.ingredients if resource else ():
-        ingredient, named = listed_opioid(item, aliases or {})
-        if ingredient is None:
+    for listed in listed_items(resource.ingredients if resource else (), aliases or {}):
+        if listed.ingredient is None:
             continue
-        if mass_strength(item) is not None:
+        if listed.strength is not None:
             found = True
-        elif not named:
+        elif not listed.named:
             return False
     return found
