@@ -59,6 +59,7 @@ from guideline.memo import cached_property
 from guideline.mme import MmeSummary, OrderMme, compute_mme
 from guideline.recognition import recognise
 from guideline.recognition.cough import opioid_cough_medicine
+from guideline.recognition.cut_names import with_where
 from guideline.recognition.diagnoses import names_diagnosis, read_by_code, unread_diagnosis
 from guideline.record import (
     Administration,
@@ -129,7 +130,7 @@ def named_item(display: str, kind: str, ident: str | None, detail: str | None = 
     """ "… (fill d-1)", "… (condition c-7)", with a `detail` "… (fill d-1, dispensed 2026-05 only)": how the card and
     the plan page name a record item they did not count."""
     named = f"{kind} {ident}" if ident else kind
-    return f"{display} ({named}, {detail})" if detail else f"{display} ({named})"
+    return with_where(display, f"{named}, {detail}" if detail else named)
 
 
 def _order_kind(order: MedOrder) -> str:

@@ -60,3 +60,14 @@ def cut_note(opioids: tuple[str, ...], cough_cold_too: bool = False) -> str:
     begins a cough and cold ingredient, "…, or a cough and cold ingredient instead"."""
     note = f"{CUT_NOTE_START} and may include {' or '.join(opioids)}"
     return f"{note}, or a cough and cold ingredient instead" if cough_cold_too else note
+
+
+def with_where(display: str, where: str) -> str:
+    """A shown name with where it was found in brackets ("… (current order mr-1)"), a cut name's note joined into
+    the one bracket: "BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C (current order mr-1; the name looks cut and may include
+    codeine)", where two brackets in a row read as a stutter."""
+    note = f" ({CUT_NOTE_START}"
+    at = display.rfind(note)
+    if at < 0 or not display.endswith(")"):
+        return f"{display} ({where})"
+    return f"{display[:at]} ({where}; {display[at + len(' (') : -1]})"
