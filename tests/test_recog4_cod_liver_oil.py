@@ -81,3 +81,13 @@ def test_a_cod_cut_name_beside_an_unread_word_is_still_codeine() -> None:
     recognition = named("APAP/COD/XYLOPRIN 300-30-5 TAB")
     assert recognition.is_opioid and "codeine" in recognition.ingredients
     assert recognition.unread_ingredient and not recognition.strengths
+
+
+@pytest.mark.parametrize("text", ["COD-LIVER OIL CAPSULE", "Cod-Liver Oil/Acetaminophen"])
+def test_cod_liver_oil_written_with_a_hyphen_is_no_codeine(text: str) -> None:
+    """Before: "COD-" beside acetaminophen was spelt codeine, an opioid whose dose is unknown."""
+    recognition = named(text)
+    assert not recognition.is_opioid, recognition.kind
+    assert "codeine" not in recognition.ingredients
+    assert "cod liver oil" in recognition.ingredients
+    assert not recognition.unread_ingredient  # "cod-liver" joins two words of the supplement's name

@@ -210,8 +210,18 @@ _NOT_INGREDIENTS = _words(
 @lru_cache(maxsize=4096)
 def known_word(word: str) -> bool:
     """Whether a word of a lower-cased name is one PainPlan reads: an ingredient or its abbreviation, a brand's word,
-    or a word that is no ingredient (a unit, a form, a salt, a release)."""
-    return word in ingredients() or word in ALIASES or word in _NOT_INGREDIENTS or word in _brand_words()
+    a word of a several-word ingredient, or a word that is no ingredient (a unit, a form, a salt, a release)."""
+    return (
+        word in ingredients()
+        or word in ALIASES
+        or word in _NOT_INGREDIENTS
+        or word in _brand_words()
+        or word in _PHRASE_WORDS
+    )
+
+
+# The words of the several-word ingredients ("cod-liver oil" joins two of them).
+_PHRASE_WORDS = frozenset(word for phrase in PHRASES for word in phrase)
 
 
 @cache

@@ -430,9 +430,9 @@ def _b_and_o_spelt(lowered: str) -> str:
 
 # Drug files and pharmacy systems cut codeine to "COD" ("APAP/COD 300-30 TAB", "GUAIFENESIN-COD",
 # "BROMPHENIRAMINE/PSE/COD") and write promethazine with phenylephrine as "PROMETHAZINE VC" ("PROMETHAZINE VC/COD SYR").
-# "COD" before "LIVER" is the fish ("COD LIVER OIL"), never codeine: one pattern for spelling it out and for naming
-# an opioid's cut name.
-_COD = r"\bcod\b(?!\s+liver)"
+# "COD" before "LIVER" is the fish ("COD LIVER OIL", "Cod-Liver Oil"), never codeine: one pattern for spelling it
+# out and for naming an opioid's cut name.
+_COD = r"\bcod\b(?![\s-]*liver)"
 _CUT_CODEINE = re.compile(_COD)
 _WITH_PHENYLEPHRINE = re.compile(r"\bvc\b")
 
