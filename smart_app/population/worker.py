@@ -133,9 +133,12 @@ def bundle_entries(line: str) -> list[Entry]:
 
 
 def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
+    local = _local_names(bundle)
     for number, entry in enumerate(as_list(bundle.get("entry")), 1):
         where = f"{prefix}{number}"
         resource = entry.get("resource") if isinstance(entry, dict) else None
+        if local and isinstance(resource, dict):
+            resource = _resolved(resource, local)
         keys = resource_keys(resource) if resource is not None else None
         if is_bundle(keys):
             yield from _entries(resource, f"{where}.")
@@ -145,6 +148,39 @@ def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
             # ASCII JSON: a lone surrogate (a broken \u escape) is kept escaped, as it was in the line, never made
             # into text UTF-8 cannot hold.
             yield Entry(where, json.dumps(resource, separators=(",", ":")), keys, None)
+
+
+# The references `resource_keys` reads: the patient's and the Medication's (R4's, and R5's CodeableReference).
+_REFERENCE_FIELDS = ("subject", "patient", "beneficiary", "medicationReference")
+
+
+def _local_names(bundle: Mapping[str, Any]) -> dict[str, str]:
+    """Each entry's `urn:` fullUrl (a transaction's or collection's local name, `urn:uuid:…`) → the `Type/id` of the
+    resource it names, for the entries whose resource states an id: a reference to one resolves inside its own Bundle
+    only (FHIR's rule), so a fill naming its member so is that member's fill."""
+    local: dict[str, str] = {}
+    for entry in as_list(bundle.get("entry")):
+        url = as_dict(entry).get("fullUrl")
+        resource = as_dict(as_dict(entry).get("resource"))
+        kind, ident = _plain_text(resource.get("resourceType")), _plain_text(resource.get("id"))
+        if isinstance(url, str) and url.startswith("urn:") and kind and ident:
+            local[url] = f"{kind}/{ident}"
+    return local
+
+
+def _resolved(resource: dict[str, Any], local: Mapping[str, str]) -> dict[str, Any]:
+    """The resource with each patient and Medication reference to a local name (`_local_names`) written as the
+    `Type/id` it names (a copy; other references are left as they are: nothing else is keyed on them)."""
+    changed = {}
+    for key in _REFERENCE_FIELDS:
+        reference = as_dict(resource.get(key)).get("reference")
+        if isinstance(reference, str) and reference in local:
+            changed[key] = {**resource[key], "reference": local[reference]}
+    medication = as_dict(resource.get("medication"))
+    reference = as_dict(medication.get("reference")).get("reference")
+    if isinstance(reference, str) and reference in local:
+        changed["medication"] = {**medication, "reference": {**medication["reference"], "reference": local[reference]}}
+    return {**resource, **changed} if changed else resource
 
 
 def bundle_rows(line: str, keys: str) -> list[tuple[str | None, str | None]]:

@@ -1,0 +1,113 @@
+"""A transaction or collection Bundle line names its member by the Patient entry's `fullUrl` (`urn:uuid:…`), as an
+HIE writes it: the fills are filed under that entry's Patient id, on both engines (one function, `bundle_entries`,
+feeds both). A `urn:uuid` that names no Patient entry of its own Bundle (another line's, or an entry with no id) is
+still named as a fill without patient (before, every `urn:uuid` reference was, and the run exited with status 4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from synthetic_export import MORPHINE_ER_15, OXYCODONE_5, dispense, organization, patient, practitioner, write_export
+from test_population_measures import PERIOD, TODAY
+
+from guideline.config import GuidelineConfig
+from smart_app.cli import main
+from smart_app.population.command import LINES_NOT_READ, exit_status, review
+from smart_app.population.inputs import ndjson_files
+from smart_app.population.spark_engine import java_missing_reason
+
+FILE = "hie/transactions.ndjson"
+
+
+def transaction(pid: str, member_url: str, fills: list[dict], patient_id: bool = True) -> dict:
+    """An HIE's transaction Bundle: the member POSTed under a `urn:uuid` fullUrl, the fills naming that fullUrl."""
+    member = patient(pid, "1961-09-30", gp="Practitioner/pcp1")
+    if not patient_id:
+        del member["id"]  # a POST may leave the id to the server
+    for fill in fills:
+        fill["subject"] = {"reference": member_url}
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": member_url, "resource": member, "request": {"method": "POST", "url": "Patient"}},
+            *(
+                {"fullUrl": f"urn:uuid:{fill['id']}", "resource": fill,
+                 "request": {"method": "POST", "url": "MedicationDispense"}}
+                for fill in fills
+            ),
+        ],
+    }  # fmt: skip
+
+
+def fills(pid: str) -> list[dict]:
+    """Two oxycodone fills of 30 days at 90 MME/day... and one morphine ER: OHD's denominator and numerator."""
+    return [
+        dispense(f"{pid}-1", pid, OXYCODONE_5, "2026-01-12", 180, 30, "pcp1", "ph1"),
+        dispense(f"{pid}-2", pid, MORPHINE_ER_15, "2026-02-11", 120, 30, "pcp1", "ph1"),
+    ]
+
+
+def export(tmp_path: Path, *bundles: dict) -> Path:
+    folder = tmp_path / "in"
+    write_export(folder, [practitioner("pcp1", "Dr. Pat Care"), organization("ph1")])
+    (folder / "hie").mkdir()
+    (folder / FILE).write_text("".join(json.dumps(bundle) + "\n" for bundle in bundles))
+    return folder
+
+
+def run(folder: Path, out: Path) -> int:
+    return main(["population", str(folder), "--out", str(out), "--period", "2026-01-01/2026-03-31",
+                 "--today", "2026-04-15", "--workers", "1", "--quiet"])  # fmt: skip
+
+
+def test_a_fill_naming_its_bundles_patient_entry_by_urn_uuid_is_that_patients(tmp_path, capsys):
+    out = tmp_path / "out"
+    member_url = "urn:uuid:6f1b3c9e-2a41-4f0e-9d3e-5b7c2a9e4d11"
+    code = run(export(tmp_path, transaction("H1", member_url, fills("H1"))), out)
+    last = capsys.readouterr().out.splitlines()[-1]
+    quality = json.loads((out / "data-quality.json").read_text())
+    assert quality["fills_without_patient_by_file"] == {} and quality["fills_without_patient_named"] == {}
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT patient_id, pcp_id, opioid_fills, ohd_den FROM '{out}/patients.parquet'").fetchall()
+    assert rows == [("H1", "pcp1", 2, True)]
+    assert code == 0 and last == "read: every line of every input file"
+
+
+def test_a_urn_uuid_naming_no_patient_entry_of_its_own_bundle_is_still_named(tmp_path, capsys):
+    """Line 2's fill names line 1's member by its urn:uuid (a reference resolves inside its Bundle only); line 3's
+    member entry has no id for the fill to be filed under. Both are named; line 1 is read whole."""
+    shared = "urn:uuid:0b9e7d4c-1f2a-4c3b-8e5d-6a7b8c9d0e1f"
+    other = transaction("H2", "urn:uuid:7d7d7d7d-0000-4000-8000-000000000002", fills("H2"))
+    other["entry"][1]["resource"]["subject"] = {"reference": shared}
+    other["entry"][2]["resource"]["subject"] = {"reference": "urn:uuid:7d7d7d7d-0000-4000-8000-000000000002"}
+    no_id = transaction("H3", "urn:uuid:7d7d7d7d-0000-4000-8000-000000000003", fills("H3"), patient_id=False)
+    out = tmp_path / "out"
+    code = run(export(tmp_path, transaction("H1", shared, fills("H1")), other, no_id), out)
+    quality = json.loads((out / "data-quality.json").read_text())
+    assert quality["fills_without_patient_named"] == {
+        f"{FILE} line 2 entry 2: MedicationDispense whose patient no Patient reference names": 1,
+        f"{FILE} line 3 entry 2: MedicationDispense whose patient no Patient reference names": 1,
+        f"{FILE} line 3 entry 3: MedicationDispense whose patient no Patient reference names": 1,
+    }
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT patient_id, opioid_fills FROM '{out}/patients.parquet' ORDER BY 1").fetchall()
+    assert rows == [("H1", 2), ("H2", 1)]
+    assert code == LINES_NOT_READ
+    assert "urn:uuid" not in capsys.readouterr().out
+
+
+@pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
+def test_spark_files_the_urn_uuid_fills_as_duckdb_does(tmp_path):
+    files = ndjson_files(export(tmp_path, transaction("H1", "urn:uuid:6f1b3c9e-2a41-4f0e-9d3e-5b7c2a9e4d11",
+                                                      fills("H1"))))  # fmt: skip
+    config = GuidelineConfig.from_mapping()
+    duck = review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=1)
+    spark = review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    assert exit_status(duck) == exit_status(spark) == 0
+    con = duckdb.connect()
+    rows = [con.execute(f"SELECT * FROM '{tmp_path / side}/patients.parquet'").fetchall() for side in ("duck", "spark")]
+    assert rows[0] == rows[1] and [row[0] for row in rows[0]] == ["H1"]
