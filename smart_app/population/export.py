@@ -24,6 +24,7 @@ import requests
 
 from guideline.population import PopulationError
 from launch.clients import load_clients, normalize_iss
+from smart_app.population.inputs import GZIP_DAMAGE, as_read, damage
 from smart_app.population.progress import Progress
 
 DEFAULT_SCOPE = "system/*.read"
@@ -36,6 +37,9 @@ ERRORS_FOLDER = ".export-errors"
 NOT_DOWNLOADED = "the server listed resources it could not export (OperationOutcome), not downloaded"
 _WARNINGS_SHOWN = 10
 _WHOLE_FILE_BYTES = 16 << 20
+# How another client names the error files it saves among the data, plain or compressed as the data files may be.
+_ERROR_FILE_ENDINGS = ("OperationOutcome.ndjson", "OperationOutcome.ndjson.gz")
+EMPTY_ERROR_FILE = "empty: the server reported errors in it, and what they were is unknown"
 MAX_WAIT_SECONDS = 120
 TIMEOUT = 60
 _BASE = re.compile(r"^(?P<base>.+?)/(?:(?:Group/[^/]+|Patient)/)?\$export(?:\?.*)?$")
@@ -331,7 +335,7 @@ def error_files_among(folder: Path, files: Sequence[Path]) -> ReportedErrors:
     not_read: list[tuple[str, str]] = []
     warnings: list[tuple[str, int]] = []
     for path in files:
-        if path.name.endswith("OperationOutcome.ndjson"):
+        if path.name.endswith(_ERROR_FILE_ENDINGS):
             label = f"export error file {path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path}"
             graded = grade_error_file(path)
             not_read += [(label, why) for why in graded.not_read]
@@ -372,10 +376,12 @@ def grade_error_file(path: Path) -> GradedErrorFile:
     errors: dict[str, list[str]] = {}  # kind ("error processing") → where
     warned: dict[str, list[str]] = {}
     try:
-        outcomes, unreadable = _outcomes(path)
+        outcomes, unreadable, damaged = _outcomes(path)
     except OSError as error:
         graded.not_read.append(f"could not be read ({error.strerror or type(error).__name__})")
         return graded
+    if not outcomes and not unreadable and not damaged:  # listed as errors, yet says nothing: a lost download?
+        graded.not_read.append(EMPTY_ERROR_FILE)
     for where, outcome in outcomes:
         issues = outcome.get("issue")
         for number, issue in enumerate(issues if isinstance(issues, list) else [], 1):
@@ -393,6 +399,8 @@ def grade_error_file(path: Path) -> GradedErrorFile:
     if unreadable:
         more = f", and {len(unreadable) - 1:,} more lines" if len(unreadable) > 1 else ""
         graded.not_read.append(f"could not be read (line {unreadable[0]:,} is no OperationOutcome{more})")
+    if damaged:
+        graded.not_read.append(f"could not be read: {damaged}")
     # A server may warn once per resource: one entry per severity and code, its first places named, so data-quality
     # stays short.
     for kind, places in _most_first(warned):
@@ -437,25 +445,32 @@ def _place_order(place: str) -> tuple[str, int]:
     return noun, int(number.replace(",", ""))
 
 
-def _outcomes(path: Path) -> tuple[list[tuple[str | None, dict[str, Any]]], list[int]]:
+def _outcomes(path: Path) -> tuple[list[tuple[str | None, dict[str, Any]]], list[int], str | None]:
     """The file's OperationOutcomes, each with its line ("line 3"; None for a file that is one OperationOutcome
-    written over several lines), and the numbers of its non-blank lines that are none."""
+    written over several lines), the numbers of its non-blank lines that are none, and the damage a gzip file's
+    stream ended in (what came before it is read), as the data files are read (`inputs.as_read`)."""
     outcomes: list[tuple[str | None, dict[str, Any]]] = []
     unreadable: list[int] = []
+    number = 0
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            resource = _json_value(raw)
-            if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
-                outcomes.append((f"line {number:,}", resource))
-            else:
-                unreadable.append(number)
-    if unreadable and not outcomes and path.stat().st_size <= _WHOLE_FILE_BYTES:
-        whole = _json_value(path.read_bytes())  # one OperationOutcome written over several lines
-        if isinstance(whole, dict) and whole.get("resourceType") == "OperationOutcome":
-            return [(None, whole)], []
-    return outcomes, unreadable
+        try:
+            for number, raw in enumerate(as_read(handle), 1):  # noqa: B007 - the last number names the damage
+                if not raw.strip():
+                    continue
+                resource = _json_value(raw)
+                if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+                    outcomes.append((f"line {number:,}", resource))
+                else:
+                    unreadable.append(number)
+        except GZIP_DAMAGE as error:
+            return outcomes, unreadable, f"cut off or corrupt after line {number:,} ({damage(error)})"
+        if unreadable and not outcomes:
+            handle.seek(0)
+            text = as_read(handle).read(_WHOLE_FILE_BYTES + 1)
+            whole = _json_value(text) if len(text) <= _WHOLE_FILE_BYTES else None  # one written over several lines
+            if isinstance(whole, dict) and whole.get("resourceType") == "OperationOutcome":
+                return [(None, whole)], [], None
+    return outcomes, unreadable, None
 
 
 def _json_value(raw: bytes) -> Any:

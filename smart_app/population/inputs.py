@@ -246,6 +246,25 @@ def _first_line_is_resource(handle: IO[bytes], gzipped: bool) -> bool:
     return isinstance(resource, dict) and isinstance(resource.get("resourceType"), str)
 
 
+# What a gzip stream that is cut off or corrupt raises when read (the lines before the damage were read).
+GZIP_DAMAGE = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def as_read(handle: IO[bytes]) -> IO[bytes]:
+    """An open file's bytes as the review reads them, from its start: decompressed when its bytes are gzip, whatever
+    its name says (a `.ndjson.gz` that is plain text is read as the text it is)."""
+    gzipped = handle.read(2) == _GZIP_MAGIC
+    handle.seek(0)
+    return _decompressed(handle, gzipped)
+
+
+def damage(error: BaseException) -> str:
+    """What damage a gzip stream ended in (one of GZIP_DAMAGE), in words."""
+    if isinstance(error, EOFError):
+        return "the gzip stream ends early: an interrupted download?"
+    return str(error) or type(error).__name__
+
+
 def _decompressed(handle: IO[bytes], gzipped: bool) -> IO[bytes]:
     """The file's bytes as read from its open handle: a gzip stream decompressed (the handle stays the one open)."""
     return gzip.GzipFile(fileobj=handle, mode="rb") if gzipped else handle  # type: ignore[return-value]
@@ -401,7 +420,7 @@ def _read_through(path: Path, copy: Path) -> _Read:
                 reader.spool()
             reader.read(_decompressed(handle, reader.found.gzipped))
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            why = f"read in part: cut off or corrupt after line {reader.lines:,} ({_damage(error)})"
+            why = f"read in part: cut off or corrupt after line {reader.lines:,} ({damage(error)})"
         except _CopyNotWritten as error:  # a copy begun at the damage: the engines read only what it holds
             why, unwritten = f"read in part: {error.words()}", True
         except OSError as error:
@@ -799,9 +818,7 @@ def _named_lines(
     named: list[str] = []
     with handle:
         try:
-            gzipped = handle.read(2) == _GZIP_MAGIC
-            handle.seek(0)
-            stream = _decompressed(handle, gzipped)
+            stream = as_read(handle)
             number = 0
             while len(named) < wanted and (line := stream.readline(MAX_LINE_BYTES + 2)):
                 number += 1
@@ -812,7 +829,7 @@ def _named_lines(
                         line = stream.readline(_CHUNK_BYTES)
                     continue
                 named += [f"line {number:,}{where}: {reason}" for where, reason in why(line)][: wanted - len(named)]
-        except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+        except (*GZIP_DAMAGE, OSError):
             pass
     return named
 
@@ -865,9 +882,3 @@ def _link(path: Path, target: Path) -> None:
         os.symlink(path.resolve(), target)
     except OSError:  # a file system with no symbolic links: a copy reads the same
         shutil.copyfile(path, target)
-
-
-def _damage(error: BaseException) -> str:
-    if isinstance(error, EOFError):
-        return "the gzip stream ends early: an interrupted download?"
-    return str(error) or type(error).__name__
