@@ -29,6 +29,10 @@ class Quality:
     # text" (an unsupported _typeFilter it ignored): nothing was lost, so the exit status is unaffected. An error or
     # fatal issue is input_files_not_read.
     export_warnings: Counter[str] = field(default_factory=Counter)
+    # OperationOutcomes a server put among the data, by file (a searchset page's `search.mode = outcome` entry, "too
+    # many results, truncated"; an OperationOutcome line): the server's words on its answer, graded as its error
+    # files are, into input_files_not_read (an error, or an answer not all there) or export_warnings (a note).
+    server_outcomes_by_file: Counter[str] = field(default_factory=Counter)
     resources_by_type: Counter[str] = field(default_factory=Counter)
     unexpected_resource_types: Counter[str] = field(default_factory=Counter)
     resources_without_patient: int = 0
@@ -356,6 +360,11 @@ COUNTS: tuple[Count, ...] = (
         "export warnings the server listed in its error files (nothing lost)",
         kind="note",
         names_only=True,
+    ),
+    Count(
+        "server_outcomes_by_file",
+        "OperationOutcomes the server sent among the data, graded as its error files are, by file",
+        kind="note",
     ),
     Count("malformed_lines", "malformed lines skipped", denominators=EVERY, breakdown="malformed_lines_by_file"),
     Count("malformed_lines_by_file", "malformed lines skipped, by file"),

@@ -202,6 +202,7 @@ def _review_into(
 ) -> RunSummary:
     """The run written into `folder` (the hidden folder put at `out` when the run is whole)."""
     from smart_app.population.duckdb_engine import default_workers, run_duckdb
+    from smart_app.population.export import server_outcomes
     from smart_app.population.letters import write_letters
     from smart_app.population.tables import write_outputs
 
@@ -226,6 +227,7 @@ def _review_into(
     )  # before merging: the names of the file's lines are then settled
     quality.merge(prepared.quality)
     prepared.name_without_patient(quality)
+    server_outcomes(prepared.sources, quality)
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
     progress.begin("write", str(out))

@@ -12,7 +12,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,9 +22,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from guideline.population import PopulationError
+from guideline.population import PopulationError, Quality
+from guideline.population.quality import in_name_order
 from launch.clients import load_clients, normalize_iss
-from smart_app.population.inputs import GZIP_DAMAGE, as_read, damage
+from smart_app.population.inputs import GZIP_DAMAGE, as_read, damage, outcomes_in
 from smart_app.population.progress import Progress
 
 DEFAULT_SCOPE = "system/*.read"
@@ -367,45 +368,77 @@ _SEVERITIES = ("fatal", "error", "warning", "information")
 
 def grade_error_file(path: Path) -> GradedErrorFile:
     """Reads an error file's OperationOutcomes leniently (NDJSON, or one pretty-printed JSON resource; any
-    severity's case) and grades their issues. An issue with no severity, or one not in the spec, counts as an error:
-    it cannot be assumed harmless. An issue is named by its severity, its code and where it is (the file's line, or
-    the one OperationOutcome's issue), never by its words: a server's diagnostics, details and expression name the
-    resources, and often the patient (an id, a name, an MRN), that it could not export, and the summary is printed
-    and logged. The words stay in the file, which the analyst reads at the line named."""
-    graded = GradedErrorFile()
-    errors: dict[str, list[str]] = {}  # kind ("error processing") → where
-    warned: dict[str, list[str]] = {}
+    severity's case; gzip when its bytes are) and grades their issues (`grade_outcomes`). An error file that says
+    nothing, or cannot be read whole, is named too: what the server reported in it is unknown."""
     try:
         outcomes, unreadable, damaged = _outcomes(path)
     except OSError as error:
-        graded.not_read.append(f"could not be read ({error.strerror or type(error).__name__})")
-        return graded
+        return GradedErrorFile(not_read=[f"could not be read ({error.strerror or type(error).__name__})"])
+    graded = grade_outcomes(outcomes)
     if not outcomes and not unreadable and not damaged:  # listed as errors, yet says nothing: a lost download?
         graded.not_read.append(EMPTY_ERROR_FILE)
-    for where, outcome in outcomes:
-        issues = outcome.get("issue")
-        for number, issue in enumerate(issues if isinstance(issues, list) else [], 1):
-            issue = issue if isinstance(issue, dict) else {}
-            severity, kind = _issue_kind(issue)
-            (warned if severity in ("warning", "information") else errors).setdefault(kind, []).append(
-                where or f"issue {number:,}"
-            )
-    if errors:
-        count = sum(len(places) for places in errors.values())
-        kinds = ", ".join(f"{kind} {len(found):,}" for kind, found in _most_first(errors)) if len(errors) > 1 else ""
-        kinds = kinds or next(iter(errors))
-        places = [place for _, found in _most_first(errors) for place in found]
-        graded.not_read.append(f"{count:,} error{'' if count == 1 else 's'} ({kinds}) at {_places(places)}")
     if unreadable:
         more = f", and {len(unreadable) - 1:,} more lines" if len(unreadable) > 1 else ""
         graded.not_read.append(f"could not be read (line {unreadable[0]:,} is no OperationOutcome{more})")
     if damaged:
         graded.not_read.append(f"could not be read: {damaged}")
+    return graded
+
+
+# Issue codes saying the answer is not all there, whatever the severity: a searchset truncated ("too-costly"), a
+# source that did not answer ("incomplete", "timeout", "throttled"), records withheld ("suppressed").
+_INCOMPLETE_CODES = frozenset({"incomplete", "suppressed", "too-costly", "throttled", "timeout"})
+
+
+def grade_outcomes(outcomes: Iterable[tuple[str | None, Any]]) -> GradedErrorFile:
+    """Grades the issues of a server's OperationOutcomes, each with where it is ("line 3", "line 2 entry 4"; None:
+    named by its issue's number). An issue with no severity, or one not in the spec, counts as an error: it cannot be
+    assumed harmless; so does a warning or a note saying the answer is not all there (`_INCOMPLETE_CODES`). An issue is
+    named by its severity, its code and where it is, never by its words: a server's diagnostics, details and
+    expression name the resources, and often the patient (an id, a name, an MRN), that it could not export, and the
+    summary is printed and logged. The words stay in the file, which the analyst reads at the place named."""
+    graded = GradedErrorFile()
+    errors: dict[str, list[str]] = {}  # kind ("error processing") → where
+    incomplete: dict[str, list[str]] = {}
+    warned: dict[str, list[str]] = {}
+    for where, outcome in outcomes:
+        issues = outcome.get("issue") if isinstance(outcome, dict) else None
+        for number, issue in enumerate(issues if isinstance(issues, list) else [], 1):
+            issue = issue if isinstance(issue, dict) else {}
+            severity, kind = _issue_kind(issue)
+            noted = severity in ("warning", "information")
+            code = issue.get("code")
+            short = noted and isinstance(code, str) and code.strip().lower() in _INCOMPLETE_CODES
+            found = incomplete if short else warned if noted else errors
+            found.setdefault(kind, []).append(where or f"issue {number:,}")
+    for found, noun in ((errors, "error{}"), (incomplete, "issue{} saying not everything was sent")):
+        if found:
+            count = sum(len(places) for places in found.values())
+            kinds = ", ".join(f"{kind} {len(at):,}" for kind, at in _most_first(found)) if len(found) > 1 else ""
+            kinds = kinds or next(iter(found))
+            places = [place for _, at in _most_first(found) for place in at]
+            words = noun.format("" if count == 1 else "s")
+            graded.not_read.append(f"{count:,} {words} ({kinds}) at {_places(places)}")
     # A server may warn once per resource: one entry per severity and code, its first places named, so data-quality
     # stays short.
     for kind, places in _most_first(warned):
         graded.warnings[f"{kind} at {_places(places)}"] = len(places)
     return graded
+
+
+def server_outcomes(sources: Mapping[str, Path], quality: Quality) -> None:
+    """The OperationOutcomes the engines found among the data (`server_outcomes_by_file`: a searchset's outcome
+    entries, an OperationOutcome line), each file read once more to grade them where they are, as an error file's
+    are: into input_files_not_read or export_warnings. A file graded as an error file already is not read again."""
+    for name in in_name_order(quality.server_outcomes_by_file):
+        if name not in sources or name.endswith(_ERROR_FILE_ENDINGS):
+            continue
+        graded = grade_outcomes(outcomes_in(sources[name]))
+        label = f"server outcome in {name}"
+        for why in graded.not_read:
+            quality.input_files_not_read[f"{label}: {why}"] += 1
+        for kind, count in graded.warnings.items():
+            quality.export_warnings[f"{label}: {kind}"] += count
 
 
 def _issue_kind(issue: dict[str, Any]) -> tuple[str, str]:
@@ -427,22 +460,26 @@ def _most_first(kinds: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
 
 
 def _places(places: list[str]) -> str:
-    """ "lines 2, 3 and 5", "line 8", "issue 2", "lines 1, …, 11 and 2,489 more": each place once, in file order,
-    the first few named."""
+    """ "lines 2, 3 and 5", "line 8", "issue 2", "lines 1, …, 11 and 2,489 more", "line 1 entry 3 and line 2": each
+    place once, in file order, the first few named."""
     unique = sorted(dict.fromkeys(places), key=_place_order)
     noun = unique[0].split()[0]
     numbers = [place.split(maxsplit=1)[1] for place in unique]
+    if any(" " in number for number in numbers):  # a Bundle line's entries: each place in full
+        head, numbers = "", unique
+    else:
+        head = f"{noun} " if len(numbers) == 1 else f"{noun}s "
     if len(numbers) == 1:
-        return f"{noun} {numbers[0]}"
+        return f"{head}{numbers[0]}"
     shown, more = numbers[:_WARNINGS_SHOWN], len(numbers) - _WARNINGS_SHOWN
     if more > 0:
-        return f"{noun}s {', '.join(shown)} and {more:,} more"
-    return f"{noun}s {', '.join(shown[:-1])} and {shown[-1]}"
+        return f"{head}{', '.join(shown)} and {more:,} more"
+    return f"{head}{', '.join(shown[:-1])} and {shown[-1]}"
 
 
-def _place_order(place: str) -> tuple[str, int]:
-    noun, _, number = place.partition(" ")
-    return noun, int(number.replace(",", ""))
+def _place_order(place: str) -> tuple[str, tuple[int, ...]]:
+    noun, _, numbers = place.partition(" ")
+    return noun, tuple(int(number) for number in re.findall(r"\d+", numbers.replace(",", "")))
 
 
 def _outcomes(path: Path) -> tuple[list[tuple[str | None, dict[str, Any]]], list[int], str | None]:

@@ -41,6 +41,7 @@ from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
 from smart_app.population.worker import (
     NO_RESOURCE,
+    OPERATION_OUTCOME,
     WITHOUT_PATIENT,
     bundle_entries,
     is_bundle,
@@ -781,6 +782,33 @@ def _why_line_malformed(line: bytes) -> list[tuple[str, str]]:
     if keys == [keys[0]] and is_bundle(keys[0]):  # a Bundle line: the entries the engines cannot read
         return [(f" {entry.where}", entry.why) for entry in bundle_entries(text) if entry.why is not None]
     return []
+
+
+def outcomes_in(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each OperationOutcome of a data file, as the engines read it (a line, or a Bundle line's entry), with where it
+    is ("line 3", "line 2 entry 4"); only the lines naming one are parsed. Damage ends the reading (it is named as
+    the file's)."""
+    handle, _ = _opened(path)
+    if handle is None:
+        return
+    with handle:
+        try:
+            for number, line in enumerate(as_read(handle), 1):
+                if OPERATION_OUTCOME.encode() not in line:
+                    continue
+                try:
+                    text = line.rstrip(b"\r\n").decode("utf-8")
+                except UnicodeDecodeError:  # a malformed line, which the engines never read
+                    continue
+                keys = line_keys(text)
+                if keys is not None and json.loads(keys)[0] == OPERATION_OUTCOME:
+                    yield f"line {number:,}", json.loads(text)
+                elif is_bundle(keys):
+                    for entry in bundle_entries(text):
+                        if entry.keys is not None and json.loads(entry.keys)[0] == OPERATION_OUTCOME:
+                            yield f"line {number:,} {entry.where}", json.loads(entry.line)
+        except (*GZIP_DAMAGE, OSError):
+            return
 
 
 def _lines_without_patient(path: Path, wanted: int, kinds: Sequence[str]) -> list[str]:

@@ -17,6 +17,7 @@ from smart_app.population.worker import (
     BUNDLE,
     EXPECTED_TYPES,
     MEDICATION_TYPES,
+    OPERATION_OUTCOME,
     PATIENT_KEY,
     SHARED_TYPES,
     WITHOUT_PATIENT,
@@ -63,8 +64,11 @@ def count_ingested(
     for kind, count in run_sql("SELECT coalesce(kind, '(none)'), count(*) FROM res GROUP BY 1"):
         quality.resources_by_type[kind] += count
         # A Bundle line (a payer's file of searchset Bundles) is read as its entries, each counted by its own type.
-        if kind not in EXPECTED_TYPES and kind != BUNDLE:
+        # An OperationOutcome is the server's word on its answer, graded after the engines (export.server_outcomes).
+        if kind not in EXPECTED_TYPES and kind not in (BUNDLE, OPERATION_OUTCOME):
             quality.unexpected_resource_types[kind] += count
+    for file, count in run_sql(f"SELECT file, count(*) FROM res WHERE kind = '{OPERATION_OUTCOME}' GROUP BY 1"):
+        quality.server_outcomes_by_file[file_name(file)] += count
     # Members sent with no fill, order or claim of any kind: the measures are empty for want of data, not of patients.
     if not any(quality.resources_by_type[kind] for kind in MEDICATION_TYPES):
         quality.patients_without_medication_data += quality.resources_by_type["Patient"]
@@ -93,7 +97,8 @@ def resources_sql(json_string: str, lines: str = "lines") -> str:
     return rf"""
         SELECT line, kind, id, pkey, medid, replaced, links_unread,
                CASE WHEN links_unread IS NOT NULL
-                    OR (pkey IS NULL AND kind IN ({sql_list(_GROUP_OF)})) THEN file END AS file
+                    OR (pkey IS NULL AND kind IN ({sql_list(_GROUP_OF)}))
+                    OR kind = '{OPERATION_OUTCOME}' THEN file END AS file
         FROM (
         SELECT line, kind, id, file,
                nullif(regexp_extract(CASE WHEN kind = 'Patient' THEN concat('Patient/', id) ELSE pref END,

@@ -101,6 +101,7 @@ def resource_keys(resource: Any) -> str | None:
 
 
 BUNDLE = "Bundle"
+OPERATION_OUTCOME = "OperationOutcome"
 BUNDLE_KEYS = json.dumps([BUNDLE])[:-1] + ","  # how `line_keys` of a Bundle begins: '["Bundle",'
 NO_RESOURCE = "not a FHIR resource (no resourceType)"
 
