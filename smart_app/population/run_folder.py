@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import secrets
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -16,9 +18,12 @@ from smart_app.population.outputs import OutputNotWritten
 
 # What a run writes in its folder (and its working folder): replaced by each run. Anything else in the folder (an
 # `--export` download and its state, an analyst's notes) is not the run's and is carried into the new run's folder.
+# The file in a run's hidden folder naming the run that writes it (host, process, its start): see `_remove_dead_runs`.
+OWNER_FILE = ".painplan-run"
 RUN_OUTPUTS = frozenset(
-    {"patients.parquet", "patients.csv", "measures.parquet", "measures.csv", "data-quality.json", "letters", ".work"}
-)
+    {"patients.parquet", "patients.csv", "measures.parquet", "measures.csv", "data-quality.json", "letters", ".work",
+     OWNER_FILE}
+)  # fmt: skip
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -79,6 +84,54 @@ def _swap_in(new: Path, place: Path) -> None:
     shutil.rmtree(new, ignore_errors=True)  # now the previous run's outputs alone
 
 
+def _started(pid: int) -> int | None:
+    """When a process started (Linux: clock ticks after boot, /proc/PID/stat's 22nd field), to tell it from a later
+    process given the same number; None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _owner() -> dict[str, object]:
+    """What names this run in its folder's OWNER_FILE."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _started(os.getpid())}
+
+
+def _proved_dead(folder: Path) -> bool:
+    """Whether the run that wrote a hidden folder is gone: its OWNER_FILE names this host and a process that no longer
+    runs, or a process of another start (its number reused). A folder naming no run (an earlier version's, or one
+    killed before it wrote the file), or another host's run (on a shared file system), cannot be proved dead."""
+    try:
+        owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+        host, pid, started = owner["host"], owner["pid"], owner["started"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
+    if host != socket.gethostname() or type(pid) is not int or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # it exists, under another account
+    except OSError:
+        return False
+    now = _started(pid)
+    return started is not None and now is not None and now != started
+
+
+def _remove_dead_runs(place: Path) -> None:
+    """The hidden folders of earlier runs of this `--out` killed outright (kill -9, power loss), removed: only those
+    `_proved_dead`, never a live concurrent run's."""
+    prefix = f".{place.name}.partial-"
+    with suppress(OSError):
+        for entry in os.scandir(place.parent):
+            if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False) and _proved_dead(Path(entry)):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
 def _begin(out: Path, place: Path) -> Path:
     """The fresh hidden folder beside `place` the run is written into, with the previous folder's permissions."""
     if place.exists() and not place.is_dir():
@@ -91,7 +144,9 @@ def _begin(out: Path, place: Path) -> Path:
     new = place.with_name(f".{place.name}.partial-{os.getpid()}-{secrets.token_hex(3)}")
     try:
         place.parent.mkdir(parents=True, exist_ok=True)
+        _remove_dead_runs(place)
         new.mkdir()
+        (new / OWNER_FILE).write_text(json.dumps(_owner()), encoding="utf-8")
         if place.is_dir():
             os.chmod(new, place.stat().st_mode & 0o7777)
     except OSError as error:
@@ -114,6 +169,8 @@ def run_folder(out: Path) -> Iterator[Path]:
             _swap_in(new, place)
         except OSError as error:
             raise OutputNotWritten(str(out), f"could not be put in place ({error.strerror or error})") from error
+        with suppress(OSError):  # in place: no longer a run's hidden folder (a next run replaces it if left)
+            (place / OWNER_FILE).unlink()
     except OutputNotWritten as error:
         shutil.rmtree(new, ignore_errors=True)
         raise OutputNotWritten(_named(error.name, new, out), error.why) from error
