@@ -43,10 +43,11 @@ from smart_app.population.worker import (
     NO_RESOURCE,
     OPERATION_OUTCOME,
     WITHOUT_PATIENT,
-    bundle_entries,
+    bundle_entries_of,
     is_bundle,
     line_keys,
     names_no_patient,
+    parsed_keys,
 )
 
 # The longest line the engines read (DuckDB's read_csv max_line_size); a longer one is counted as malformed first, a
@@ -756,11 +757,11 @@ def _why_malformed(text: str) -> str:
     return NO_RESOURCE
 
 
-def _engines_keys(text: str) -> list[str | None]:
-    """The `line_keys` of each piece the engines read of this line of text (they split it at a carriage return too)
-    that is not blank: a None among them is a malformed line they count."""
+def _engines_read(text: str) -> list[tuple[Any, str | None]]:
+    """Each piece the engines read of this line of text (they split it at a carriage return too) that is not blank,
+    parsed, with its `line_keys` (`parsed_keys`): a None key among them is a malformed line they count."""
     body = text[:-1] if text.endswith("\r") else text
-    return [line_keys(piece) for piece in body.split("\r") if piece.strip(" ")]
+    return [parsed_keys(piece) for piece in body.split("\r") if piece.strip(" ")]
 
 
 def _malformed_lines(path: Path, wanted: int = NAMED_LINES_PER_FILE) -> list[str]:
@@ -776,11 +777,11 @@ def _why_line_malformed(line: bytes) -> list[tuple[str, str]]:
         text = line.rstrip(b"\n").decode("utf-8")
     except UnicodeDecodeError:
         return [("", "not UTF-8")]
-    keys = _engines_keys(text)
-    if None in keys:
+    read = _engines_read(text)
+    if any(keys is None for _, keys in read):
         return [("", _why_malformed(text))]
-    if keys == [keys[0]] and is_bundle(keys[0]):  # a Bundle line: the entries the engines cannot read
-        return [(f" {entry.where}", entry.why) for entry in bundle_entries(text) if entry.why is not None]
+    if len(read) == 1 and is_bundle(read[0][1]):  # a Bundle line: the entries the engines cannot read
+        return [(f" {entry.where}", entry.why) for entry in bundle_entries_of(read[0][0]) if entry.why is not None]
     return []
 
 
@@ -800,11 +801,11 @@ def outcomes_in(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                     text = line.rstrip(b"\r\n").decode("utf-8")
                 except UnicodeDecodeError:  # a malformed line, which the engines never read
                     continue
-                keys = line_keys(text)
+                parsed, keys = parsed_keys(text)
                 if keys is not None and json.loads(keys)[0] == OPERATION_OUTCOME:
-                    yield f"line {number:,}", json.loads(text)
+                    yield f"line {number:,}", parsed
                 elif is_bundle(keys):
-                    for entry in bundle_entries(text):
+                    for entry in bundle_entries_of(parsed):
                         if entry.keys is not None and json.loads(entry.keys)[0] == OPERATION_OUTCOME:
                             yield f"line {number:,} {entry.where}", json.loads(entry.line)
         except (*GZIP_DAMAGE, OSError):
@@ -824,8 +825,8 @@ def _why_line_names_no_patient(line: bytes, kinds: Sequence[str]) -> list[tuple[
         text = line.rstrip(b"\r\n").decode("utf-8")
     except UnicodeDecodeError:
         return []
-    keys = line_keys(text) if text.strip() else None
-    named = [("", keys)] if not is_bundle(keys) else [(f" {e.where}", e.keys) for e in bundle_entries(text)]
+    parsed, keys = parsed_keys(text) if text.strip() else (None, None)
+    named = [("", keys)] if not is_bundle(keys) else [(f" {e.where}", e.keys) for e in bundle_entries_of(parsed)]
     return [
         (where, f"{kind} whose patient no Patient reference names")
         for where, k in named

@@ -64,11 +64,17 @@ def line_keys(line: str) -> str | None:
     judge its lines made the same export give different patients and counts. The array is plain ASCII JSON, which
     both engines read the same way.
     """
+    return parsed_keys(line)[1]
+
+
+def parsed_keys(line: str) -> tuple[Any, str | None]:
+    """The line parsed (None when it is not JSON) and its `line_keys`: a caller that reads on (a Bundle line's entries,
+    `bundle_entries_of`) parses it only once."""
     try:
         resource = json.loads(line)
     except (ValueError, RecursionError):
-        return None
-    return resource_keys(resource)
+        return None, None
+    return resource, resource_keys(resource)
 
 
 def resource_keys(resource: Any) -> str | None:
@@ -130,7 +136,12 @@ def bundle_entries(line: str) -> list[Entry]:
         bundle = json.loads(line)
     except (ValueError, RecursionError):
         return []
-    return list(_entries(bundle, "entry "))
+    return bundle_entries_of(bundle)
+
+
+def bundle_entries_of(bundle: Any) -> list[Entry]:
+    """`bundle_entries` of a Bundle line already parsed."""
+    return list(_entries(bundle, "entry ")) if isinstance(bundle, dict) else []
 
 
 def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
