@@ -18,6 +18,7 @@ from smart_app.cli import main
 from smart_app.population.command import LINES_NOT_READ, exit_status, review
 from smart_app.population.inputs import ndjson_files
 from smart_app.population.spark_engine import java_missing_reason
+from smart_app.population.worker import bundle_entries
 
 FILE = "hie/transactions.ndjson"
 
@@ -111,3 +112,42 @@ def test_spark_files_the_urn_uuid_fills_as_duckdb_does(tmp_path):
     con = duckdb.connect()
     rows = [con.execute(f"SELECT * FROM '{tmp_path / side}/patients.parquet'").fetchall() for side in ("duck", "spark")]
     assert rows[0] == rows[1] and [row[0] for row in rows[0]] == ["H1"]
+
+
+def test_a_medication_reference_to_its_bundles_medication_entry_is_read_as_that_medication():
+    """An order naming its drug by the Bundle's Medication entry (R4 `medicationReference`, R5 `medication.reference`)
+    is joined to that Medication as an order naming `Medication/id` is; the entry's own line says so too."""
+    medication = {
+        "resourceType": "Medication",
+        "id": "med-oxy5",
+        "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": OXYCODONE_5[0]}]},
+    }
+    r4 = {
+        "resourceType": "MedicationRequest",
+        "id": "rx1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "urn:uuid:aa11"},
+        "medicationReference": {"reference": "urn:uuid:bb22"},
+    }
+    r5 = {
+        "resourceType": "MedicationRequest",
+        "id": "rx2",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "urn:uuid:aa11"},
+        "medication": {"reference": {"reference": "urn:uuid:bb22"}},
+    }
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:aa11", "resource": patient("H1")},
+        {"fullUrl": "urn:uuid:bb22", "resource": medication},
+        {"fullUrl": "urn:uuid:cc33", "resource": r4},
+        {"fullUrl": "urn:uuid:dd44", "resource": r5},
+    ]}  # fmt: skip
+    entries = bundle_entries(json.dumps(bundle))
+    assert [json.loads(entry.keys)[:4] for entry in entries[2:]] == [
+        ["MedicationRequest", "rx1", "Patient/H1", "Medication/med-oxy5"],
+        ["MedicationRequest", "rx2", "Patient/H1", "Medication/med-oxy5"],
+    ]
+    assert json.loads(entries[3].line)["medication"] == {"reference": {"reference": "Medication/med-oxy5"}}
+    assert r4["subject"] == {"reference": "urn:uuid:aa11"}  # the Bundle's own resources are left as they were

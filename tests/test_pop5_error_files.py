@@ -106,3 +106,16 @@ def test_a_cut_off_gzipped_error_file_is_named_with_what_it_did_say(tmp_path):
     assert name.startswith("export error file 1 of 1 (.export-errors/0001.OperationOutcome.ndjson): could not be read")
     assert "cut off or corrupt" in name
     assert code == INPUT_NOT_READ
+
+
+def test_an_export_warning_that_the_answer_is_not_all_there_is_input_not_read(tmp_path):
+    """A server that stopped exporting a type partway, and says so as a warning ("incomplete"), lost data: status 3,
+    as for an error (one rule with the searchset's outcomes among the data)."""
+    folder = data(tmp_path)
+    downloaded(folder, outcome("warning", "incomplete", "MedicationDispense export stopped at 50,000").encode())
+    code, _, quality = run(folder)
+    assert quality["input_files_not_read"] == {
+        "export error file 1 of 1 (.export-errors/0001.OperationOutcome.ndjson): 1 issue saying not everything was "
+        "sent (warning incomplete) at line 1": 1
+    }
+    assert quality["export_warnings"] == {} and code == INPUT_NOT_READ
