@@ -16,10 +16,10 @@ from pathlib import Path
 
 from smart_app.population.outputs import OutputNotWritten
 
-# What a run writes in its folder (and its working folder): replaced by each run. Anything else in the folder (an
-# `--export` download and its state, an analyst's notes) is not the run's and is carried into the new run's folder.
 # The file in a run's hidden folder naming the run that writes it (host, process, its start): see `_remove_dead_runs`.
 OWNER_FILE = ".painplan-run"
+# What a run writes in its folder (and its working folder): replaced by each run. Anything else in the folder (an
+# `--export` download and its state, an analyst's notes) is not the run's and is carried into the new run's folder.
 RUN_OUTPUTS = frozenset(
     {"patients.parquet", "patients.csv", "measures.parquet", "measures.csv", "data-quality.json", "letters", ".work",
      OWNER_FILE}
