@@ -255,8 +255,8 @@ def test_reading_again_stops_at_the_last_line_to_name(tmp_path, monkeypatch):
     engine = inputs.Quality()
     prepared.count_malformed(engine, [(prepared.paths[0], 1)])
     judged: list[str] = []
-    real = inputs.line_keys
-    monkeypatch.setattr(inputs, "line_keys", lambda line: judged.append(line) or real(line))
+    real = inputs.parsed_keys  # how reading again judges a line (one parse, its keys)
+    monkeypatch.setattr(inputs, "parsed_keys", lambda line: judged.append(line) or real(line))
     prepared.name_malformed_lines(engine)
     assert dict(prepared.quality.malformed_lines_named) == {"Patient.ndjson line 2: not JSON": 1}
     assert len(judged) == 2
