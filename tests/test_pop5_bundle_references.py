@@ -151,3 +151,20 @@ def test_a_medication_reference_to_its_bundles_medication_entry_is_read_as_that_
     ]
     assert json.loads(entries[3].line)["medication"] == {"reference": {"reference": "Medication/med-oxy5"}}
     assert r4["subject"] == {"reference": "urn:uuid:aa11"}  # the Bundle's own resources are left as they were
+
+
+def test_every_reference_to_an_entry_of_the_bundle_is_read_as_that_entry(tmp_path):
+    """An HIE's transaction names the member's PCP, and the fills' prescriber, by the Practitioner entry's urn:uuid:
+    the member is attributed to that clinician (`pcp`), not to a PCP "not in the directory"."""
+    pcp_url = "urn:uuid:3c1d9a7e-5b2f-4e8a-9c6d-1f0e2d3c4b5a"
+    bundle = transaction("H1", "urn:uuid:6f1b3c9e-2a41-4f0e-9d3e-5b7c2a9e4d11", fills("H1"))
+    bundle["entry"][0]["resource"]["generalPractitioner"] = [{"reference": pcp_url}]
+    for entry in bundle["entry"][1:]:
+        entry["resource"]["performer"] = [{"actor": {"reference": pcp_url}}]
+    bundle["entry"].append({"fullUrl": pcp_url, "resource": practitioner("pcp9", "Dr. Ada Lovelace"),
+                            "request": {"method": "POST", "url": "Practitioner"}})  # fmt: skip
+    out = tmp_path / "out"
+    assert run(export(tmp_path, bundle), out) == 0
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT patient_id, pcp_id, pcp_name, attribution FROM '{out}/patients.parquet'").fetchall()
+    assert rows == [("H1", "pcp9", "Dr. Ada Lovelace", "pcp")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -149,8 +150,10 @@ def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
     for number, entry in enumerate(as_list(bundle.get("entry")), 1):
         where = f"{prefix}{number}"
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if local and isinstance(resource, dict):
-            resource = _resolved(resource, local)
+        # A Bundle among the entries resolves its own entries' references (FHIR: inside the Bundle that holds them).
+        if local and isinstance(resource, dict) and resource.get("resourceType") != BUNDLE:
+            with contextlib.suppress(RecursionError):  # nested deeper than Python recurses: read as it was written
+                resource = _resolved(resource, local)
         keys = resource_keys(resource) if resource is not None else None
         if is_bundle(keys):
             yield from _entries(resource, f"{where}.")
@@ -160,10 +163,6 @@ def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
             # ASCII JSON: a lone surrogate (a broken \u escape) is kept escaped, as it was in the line, never made
             # into text UTF-8 cannot hold.
             yield Entry(where, json.dumps(resource, separators=(",", ":")), keys, None)
-
-
-# The references `resource_keys` reads: the patient's and the Medication's (R4's, and R5's CodeableReference).
-_REFERENCE_FIELDS = ("subject", "patient", "beneficiary", "medicationReference")
 
 
 def _local_names(bundle: Mapping[str, Any]) -> dict[str, str]:
@@ -180,19 +179,20 @@ def _local_names(bundle: Mapping[str, Any]) -> dict[str, str]:
     return local
 
 
-def _resolved(resource: dict[str, Any], local: Mapping[str, str]) -> dict[str, Any]:
-    """The resource with each patient and Medication reference to a local name (`_local_names`) written as the
-    `Type/id` it names (a copy; other references are left as they are: nothing else is keyed on them)."""
-    changed = {}
-    for key in _REFERENCE_FIELDS:
-        reference = as_dict(resource.get(key)).get("reference")
-        if isinstance(reference, str) and reference in local:
-            changed[key] = {**resource[key], "reference": local[reference]}
-    medication = as_dict(resource.get("medication"))
-    reference = as_dict(medication.get("reference")).get("reference")
+def _resolved(value: Any, local: Mapping[str, str]) -> Any:
+    """The resource (or any part of it) with every reference to a local name (`_local_names`) written as the
+    `Type/id` it names, wherever it is: the patient, a Medication, the PCP, a fill's prescriber and pharmacy. A copy
+    of only the parts that change; the Bundle's own objects are left as they are."""
+    if isinstance(value, list):
+        items = [_resolved(item, local) for item in value]
+        return items if any(new is not old for new, old in zip(items, value, strict=True)) else value
+    if not isinstance(value, dict):
+        return value
+    changed = {key: new for key, old in value.items() if (new := _resolved(old, local)) is not old}
+    reference = value.get("reference")
     if isinstance(reference, str) and reference in local:
-        changed["medication"] = {**medication, "reference": {**medication["reference"], "reference": local[reference]}}
-    return {**resource, **changed} if changed else resource
+        changed["reference"] = local[reference]
+    return {**value, **changed} if changed else value
 
 
 def bundle_rows(line: str, keys: str) -> list[tuple[str | None, str | None]]:
