@@ -82,6 +82,15 @@ def by_identifier(ref: str) -> tuple[str, str] | None:
     return kind, identifier_key(system, number)
 
 
+def actor_kind(ref: str) -> str:
+    """The type an actor reference names: the `Type` of `Type/id` (relative or absolute), or a reference by
+    identifier's (`named_kind`), "" when it states none."""
+    named = by_identifier(ref)
+    if named is None:
+        return (local_reference(ref) or ref).partition("/")[0]
+    return named_kind(*named)
+
+
 def named_kind(kind: str, key: str) -> str:
     """The type a reference by identifier names (`by_identifier`): its stated type, else "Organization" for an NCPDP
     number (always a pharmacy), else "" (an NPI of no stated type may be a prescriber or a pharmacy)."""

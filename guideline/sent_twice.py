@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from guideline import fills
 from guideline.dosage import classify_unit
-from guideline.fhirdata import Coding, Concept, Quantity, local_reference
-from guideline.identifiers import actor_key, by_identifier, named_kind
+from guideline.fhirdata import Coding, Concept, Quantity
+from guideline.identifiers import actor_key, actor_kind, by_identifier, named_kind
 from guideline.record import Dispense
 from guideline.record.identity import prescription_named
 from guideline.units import normalise_unit
@@ -328,17 +328,16 @@ def named_prescriber(dispense: Dispense) -> str | None:
 
 
 def named_pharmacy(dispense: Dispense) -> str | None:
-    """The pharmacy a fill names: an organisation performer (an NCPDP number is always a pharmacy), else where it was
-    dispensed."""
-    found = next((key for kind, key in map(_actor, dispense.performers) if kind == "Organization"), None)
-    return found or (actor_key(dispense.location) if dispense.location else None)  # another server's whole
+    """The pharmacy a fill names, as the reader read it (`Dispense.pharmacy`: an organisation performer, an NCPDP
+    number always one; else a STU3 performer's onBehalfOf; else where it was dispensed; else a dispenser named by
+    NPI alone)."""
+    return _actor(dispense.pharmacy)[1] if dispense.pharmacy else None
 
 
 def _actor(ref: str) -> tuple[str, str]:
     """(the type it names, one spelling of who it is): `Type/id`, or the type and the identifier's one spelling."""
     named = by_identifier(ref)
     if named is None:  # another server's (absolute, as the reader located it) whole: its ph1 is not the EHR's
-        return (local_reference(ref) or ref).partition("/")[0], actor_key(ref)
-    kind, key = named
-    kind = named_kind(kind, key)
-    return kind, f"{kind}?{key}"
+        return actor_kind(ref), actor_key(ref)
+    kind = named_kind(*named)
+    return kind, f"{kind}?{named[1]}"

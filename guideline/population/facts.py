@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from guideline import fills, sent_twice
 from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import as_dict, local_reference, text, written_days
+from guideline.fhirdata import as_dict, written_days
 from guideline.history import order_interval
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
@@ -132,21 +132,17 @@ class _Reader:
         return None
 
     def pharmacy(self, dispense: Dispense) -> str | None:
-        """The fill's pharmacy: an Organization performer, else (STU3) the organisation a performer acted on behalf
-        of, else (R4) its location. STU3 named the pharmacist as the actor and the pharmacy as `onBehalfOf`, which
-        R4 dropped: read as R4 alone, every STU3 fill named no pharmacy and OMP saw none."""
+        """The fill's pharmacy: a performer the directory says is an Organization (a claim names it by NPI alone),
+        else the pharmacy the fill names (`Dispense.pharmacy`: its Organization performer, a STU3 performer's
+        onBehalfOf, its location, or a dispenser by identifier alone) when it is an organisation or a place. STU3
+        named the pharmacist as the actor and the pharmacy as `onBehalfOf`, which R4 dropped: read as R4 alone,
+        every STU3 fill named no pharmacy and OMP saw none."""
         for performer in dispense.performers:
             local = resolve_actor(performer, self.directory)
             if local and local.startswith("Organization/"):
                 return local
-        raw = as_dict(self.raw.get(f"MedicationDispense/{dispense.id}")) if dispense.id else {}
-        performers = raw.get("performer")
-        for performer in performers if isinstance(performers, list) else []:
-            behalf = text(as_dict(as_dict(performer).get("onBehalfOf")).get("reference"))
-            local = resolve_actor(behalf, self.directory) if behalf else None
-            if local and local.startswith("Organization/"):
-                return local
-        return local_reference(text(as_dict(raw.get("location")).get("reference"))) if raw else None
+        local = resolve_actor(dispense.pharmacy, self.directory)
+        return local if local and local.startswith(("Organization/", "Location/")) else None
 
 
 def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: str) -> tuple[Dispense, ...]:

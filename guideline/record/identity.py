@@ -1,8 +1,15 @@
-"""The one identity of the order a fill names, wherever a fill's authorizingPrescription is compared."""
+"""One identity for what two resources name two ways: the order a fill names (wherever a fill's
+authorizingPrescription is compared), and the prescriber or pharmacy an actor reference names (`who`)."""
 
 from __future__ import annotations
 
-from guideline.record.pool import order_keys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
+from guideline.identifiers import MARK, actor_reference, by_identifier, identifier_key
+from guideline.record.pool import located_id, located_reference, order_keys
 
 
 def prescription_named(ref: str, fill: str | None, kind: str = "MedicationRequest") -> str | None:
@@ -15,3 +22,102 @@ def prescription_named(ref: str, fill: str | None, kind: str = "MedicationReques
     if ref.startswith("#"):
         return f"{fill}{ref}" if fill else None
     return next((key for key in order_keys(ref, kind) if key and "/" in key), ref or None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Who an actor reference names: one prescriber, one pharmacy, however two resources name them
+
+_DIRECTORY_TYPES = frozenset({"Practitioner", "PractitionerRole", "Organization"})
+_CLAIMED_TWICE = ""  # an identifier two resources carry: it names neither for sure
+
+
+@dataclass(frozen=True, slots=True)
+class Actors:
+    """Who is who among the resources sent with a chart (an `_include`d PractitionerRole, a fill's pharmacy as an
+    Organization): each PractitionerRole's practitioner, and each identifier a Practitioner or an Organization carries
+    (an NPI, an NCPDP number) with the one resource that carries it."""
+
+    practitioner_of: Mapping[str, str]  # located role (`located_id`, or its fullUrl) → its practitioner, located
+    by_identifier: Mapping[str, str]  # `identifier_key` → located `Type/id`; `_CLAIMED_TWICE` when two carry it
+
+
+def actors_in(resources: Sequence[Mapping[str, Any]], urls: Mapping[int, str], server: str | None) -> Actors:
+    """The `Actors` of a chart's resources (`urls`: fullUrls by position, as the record's pool keeps them)."""
+    roles: dict[str, str] = {}
+    numbers: dict[str, str] = {}
+    for index, resource in enumerate(resources):
+        kind = resource.get("resourceType") if type(resource) is dict else None
+        if kind not in _DIRECTORY_TYPES:
+            continue
+        located = located_id(resource)
+        names = [n for n in (located, urls.get(index)) if n]
+        if kind == "PractitionerRole":
+            practitioner = _role_practitioner(resource, resource, server)
+            if practitioner:
+                roles.update(dict.fromkeys(names, practitioner))
+        elif located:
+            for key in _identifier_keys(resource):
+                numbers[key] = located if numbers.get(key, located) == located else _CLAIMED_TWICE
+    return Actors(roles, numbers)
+
+
+def _identifier_keys(resource: Mapping[str, Any]) -> list[str]:
+    """The keys (`identifier_key`) of a resource's identifiers that name whose number they are (a system)."""
+    found = []
+    for identifier in as_list(resource.get("identifier")):
+        identifier = as_dict(identifier)
+        system, value = text(identifier.get("system")), text(identifier.get("value"))
+        if system and value and value.strip():
+            found.append(identifier_key(system, value))
+    return found
+
+
+def _role_practitioner(role: Mapping[str, Any], container: Mapping[str, Any], server: str | None) -> str | None:
+    """A PractitionerRole's practitioner, located as the role (or the resource containing it) makes it; None when it
+    names none, or names one only by a contained reference (its container's to read, `who`)."""
+    practitioner = actor_reference(role.get("practitioner"))
+    if not practitioner or practitioner.startswith("#"):
+        return practitioner if practitioner and role is container else None
+    return practitioner if MARK in practitioner else located_reference(practitioner, container, server)
+
+
+def who(ref: str, resource: Mapping[str, Any], actors: Callable[[], Actors], server: str | None) -> str:
+    """The actor a located reference names, as one spelling every copy of it can share: a PractitionerRole as its
+    practitioner (the role sent with the chart, or contained in `resource`); a reference by identifier as the one
+    Practitioner or Organization sent with the chart that carries that identifier (of the type the reference states,
+    if it states one); a contained Practitioner or Organization as its NPI or NCPDP number. Anything not known for
+    sure is left as written: a role whose practitioner nobody names is not guessed to be anyone's. `actors` is asked
+    only for a reference by role or by identifier (the usual chart names its actors by `Type/id`)."""
+    if ref.startswith("#"):
+        return _contained(ref, resource, server) or ref
+    if MARK in ref:
+        kind, key = by_identifier(ref) or ("", "")
+        found = actors().by_identifier.get(key)
+        if not found or (kind and (local_reference(found) or "").partition("/")[0] != kind):
+            return ref
+        ref = found
+    if "PractitionerRole/" in ref:
+        return actors().practitioner_of.get(ref if is_absolute_url(ref) else local_reference(ref) or ref, ref)
+    return ref
+
+
+def _contained(ref: str, resource: Mapping[str, Any], server: str | None) -> str | None:
+    """Who a contained actor (`#id`) is, said in a way another resource can say it too: a role's practitioner, or a
+    practitioner's or an organisation's NPI or NCPDP number as a reference by identifier; None when it says neither."""
+    wanted = ref[1:]
+    for contained in map(as_dict, as_list(resource.get("contained"))):
+        if text(contained.get("id")) != wanted:
+            continue
+        kind = contained.get("resourceType")
+        if kind == "PractitionerRole":
+            practitioner = _role_practitioner(contained, resource, server)
+            if practitioner and practitioner.startswith("#"):
+                return _contained(practitioner, resource, server) if practitioner != ref else None
+            return practitioner
+        if kind in ("Practitioner", "Organization"):
+            for identifier in map(as_dict, as_list(contained.get("identifier"))):
+                system, value = text(identifier.get("system")), text(identifier.get("value"))
+                if system and value and value.strip() and identifier_key(system, value)[:4] in ("npi|", "ncpd"):
+                    return f"{kind}{MARK}{system}|{value.strip()}"
+        return None
+    return None

@@ -221,7 +221,10 @@ class Dispense:
     # The fill's identifiers as (system, value): a pharmacy's prescription-fill number, a Part D event's. Two fills
     # numbered differently under one system are two fills (guideline.sent_twice).
     numbers: tuple[tuple[str, str], ...] = ()
-    location: str | None = None  # location.reference: where it was dispensed, when no pharmacy performer says
+    # The pharmacy that dispensed it: an Organization performer, else the organisation a STU3 performer acted on
+    # behalf of (onBehalfOf, dropped in R4), else where it was dispensed (location), else a dispenser named by
+    # identifier alone (an NPI of no stated type that is not the prescribing performer); as `identity.who` names it.
+    pharmacy: str | None = None
     claim: str | None = None  # the id of the pharmacy claim it was read from (CLAIM_EXTENSION), None for a dispense
     # MedicationDispense.type: what kind of fill it was (HL7 v3 ActPharmacySupplyType: a first fill, a refill, a
     # part fill, a trial fill and its balance). Two equal part fills of one prescription on one day are two fills,

@@ -110,6 +110,14 @@ class MedicationPool:
     # The EHR's FHIR server (the hook's fhirServer, the page's iss): an absolute reference is matched by its id
     # only when it is on this server. None (a prefetch-only call, an offline check): only by its fullUrl.
     server: str | None = None
+    # Every resource pooled and their fullUrls (what `pending` starts as), and who is who among them
+    # (`identity.Actors`), worked out by the reader the first time an actor named by role or identifier needs it.
+    everything: Sequence[Mapping[str, Any]] = field(init=False, default=())
+    everything_urls: Mapping[int, str] = field(init=False, default_factory=dict)
+    actors: Any = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.everything, self.everything_urls = self.pending, self.pending_urls
 
     def add_medication(self, resource: Mapping[str, Any], full_url: str | None) -> None:
         """Pools a Medication under its fullUrl and where it lives (`located_id`): `Medication/<id>` only when it is

@@ -38,7 +38,8 @@ from guideline.fhirdata import (
     unversioned,
     zoned_readings_by_text,
 )
-from guideline.identifiers import MARK, actor_reference
+from guideline.identifiers import MARK, actor_kind, actor_reference
+from guideline.record.identity import Actors, actors_in, who
 from guideline.record.model import (
     BILLING_UNITS_EXTENSION,
     CLAIM_EXTENSION,
@@ -382,6 +383,7 @@ def read_med_order(
     data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo, pool: MedicationPool | None = None
 ) -> MedOrder:
     get = data.get
+    pool = pool or MedicationPool()
     authored = get("authoredOn") or get("dateWritten")  # DSTU2's MedicationOrder: dateWritten
     prior = get("priorPrescription")
     order_id, source = text(get("id")), _source_of(data) if SOURCE in data else None  # the usual: the EHR's own
@@ -393,14 +395,14 @@ def read_med_order(
         status=code_text(get("status")),
         intent=code_text(get("intent")),
         categories=concepts(get("category")),
-        medication=_resolve_medication(data, pool or MedicationPool()),
+        medication=_resolve_medication(data, pool),
         authored_on=parse_datetime(authored, tz),
         authored_partial=no_day_written(authored),
-        prior_prescription=located_reference(reference(prior), data, pool.server if pool else None) if prior else None,
+        prior_prescription=located_reference(reference(prior), data, pool.server) if prior else None,
         course_of_therapy=_course(get("courseOfTherapyType")),
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
-        requester=_located_actor(_prescriber(get("requester"), get), data, pool.server if pool else None),
+        requester=_located_actor(_prescriber(get("requester"), get), data, pool),
         # R4's reported[x]; R5 says `reported: true` (who reported it is its informationSource).
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
         source=source,
@@ -515,7 +517,10 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
     # The elements most fills lack (the order filled, a DSTU2 dispenser, fill numbers, PainPlan's claim marks) are
     # read only where sent: a call each per fill of a chart otherwise, each to answer "none".
     authorizing, dispenser, identifiers = get("authorizingPrescription"), get("dispenser"), get("identifier")
-    actors, prescribers = ((), ()) if performers is None else _performers(performers)
+    actors, prescribers, behalf = ((), (), ()) if performers is None else _performers(performers)
+    actors = _located_actors(actors or (() if dispenser is None else _dstu2_dispenser(dispenser)), data, pool)
+    prescribers = _located_actors(prescribers, data, pool)
+    location = _located_actor(reference(get("location")), data, pool) if "location" in data else None
     # The id, status, medicine and hand-over time by position, as MedOrder.make's: within CPython's fast call
     # (tests/test_reader_calls_fast).
     return Dispense.make(
@@ -528,17 +533,15 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         days_supply=supplied.value if supplied is not None else None,
         quantity=quantity(written),
         authorizing_prescriptions=() if authorizing is None else _located_references(authorizing, data, pool.server),
-        performers=_located_actors(
-            actors or (() if dispenser is None else _dstu2_dispenser(dispenser)), data, pool.server
-        ),
-        prescribers=_located_actors(prescribers, data, pool.server),
+        performers=actors,
+        prescribers=prescribers,
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
         # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4. Kept only when it changes
         # the number (not the usual "d"), so the many reads of a fill's days' supply per call convert nothing.
         days_supply_written=supplied if _unit_changes_days(supplied) else None,
         billing_units=type(written) is dict and "extension" in written and _in_billing_units(written["extension"]),
         numbers=() if identifiers is None else _numbers(identifiers),
-        location=_located_actor(reference(get("location")), data, pool.server) if "location" in data else None,
+        pharmacy=_pharmacy(actors, prescribers, _located_actors(behalf, data, pool), location),
         claim=None if extensions is None else _claim_read_from(extensions),
         supply_type=_supply_type(get("type")) if "type" in data else None,
     )
@@ -601,21 +604,39 @@ def read_administration(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationP
 PRESCRIBING_ROLE = "prescribing"  # the claim care-team role (claimcareteamrole) of the prescriber
 
 
-def _performers(performers: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The performer[].actor references, and those of the performers whose function is prescribing (a fill
-    converted from a claim names its prescriber so), in one pass: a fill names a performer or two."""
-    actors, prescribing = [], []
+def _performers(performers: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The performer[].actor references, those of the performers whose function is prescribing (a fill converted
+    from a claim names its prescriber so), and the organisations STU3 performers acted on behalf of (onBehalfOf), in
+    one pass: a fill names a performer or two."""
+    actors, prescribing, behalf = [], [], []
     for performer in as_list(performers):
         performer = as_dict(performer)
         actor = actor_reference(performer.get("actor"))
         if actor:
             actors.append(actor)
+        if "onBehalfOf" in performer:
+            organisation = actor_reference(performer["onBehalfOf"])
+            if organisation:
+                behalf.append(organisation)
         function = performer.get("function")
         if function is not None:  # only a claim's performers say what they did
             read = concept(function)
             if read is not None and any(c.code == PRESCRIBING_ROLE for c in read.codings) and actor:
                 prescribing.append(actor)
-    return tuple(actors), tuple(prescribing)
+    return tuple(actors), tuple(prescribing), tuple(behalf)
+
+
+def _pharmacy(
+    performers: tuple[str, ...], prescribers: tuple[str, ...], behalf: tuple[str, ...], location: str | None
+) -> str | None:
+    """The pharmacy a fill names (`Dispense.pharmacy`), its actors as `identity.who` named them: an Organization
+    performer; else the organisation a STU3 performer acted on behalf of (STU3 named the pharmacist as the actor);
+    else where it was dispensed; else a performer named by identifier alone of no stated type that is not its
+    prescriber (an NPI on a relayed fill: the dispenser, read as no pharmacy at all, tied nothing)."""
+    organisation = next((p for p in performers if actor_kind(p) == "Organization"), None)
+    if organisation or behalf or location:
+        return organisation or (behalf[0] if behalf else location)
+    return next((p for p in performers if MARK in p and not actor_kind(p) and p not in prescribers), None)
 
 
 def _dstu2_dispenser(dispenser: Any) -> tuple[str, ...]:
@@ -624,21 +645,33 @@ def _dstu2_dispenser(dispenser: Any) -> tuple[str, ...]:
     return (actor,) if actor else ()
 
 
-def _located_actors(found: tuple[str, ...], data: Mapping[str, Any], server: str | None) -> tuple[str, ...]:
+def _located_actors(found: tuple[str, ...], data: Mapping[str, Any], pool: MedicationPool) -> tuple[str, ...]:
     """Who prescribed or dispensed, as the located identities the references name (`pool.located_reference`): an HIE
     fill's `Practitioner/dr1` and `Organization/ph1` are the HIE's, never the EHR's dr1 and ph1 (tied by them, the
     HIE's fill was read as the EHR's fill sent twice, and the two practices' prescriptions as one course). One by
-    identifier (an NPI or NCPDP number names one actor on every server) as written."""
-    if not found or (SOURCE not in data and not any("://" in ref for ref in found)):
-        return found  # the usual: the EHR's own references, read as written
-    return tuple(_located_actor(ref, data, server) or ref for ref in found)
+    identifier (an NPI or NCPDP number names one actor on every server) as written, unless the chart's resources say
+    whose it is; a PractitionerRole as its practitioner, when they say (`identity.who`)."""
+    if not found:
+        return found
+    return tuple(_located_actor(ref, data, pool) or ref for ref in found)
 
 
-def _located_actor(ref: str | None, data: Mapping[str, Any], server: str | None) -> str | None:
+def _located_actor(ref: str | None, data: Mapping[str, Any], pool: MedicationPool) -> str | None:
     """One actor reference as `_located_actors` reads it."""
-    if not ref or MARK in ref or (SOURCE not in data and "://" not in ref):
+    if not ref:
         return ref
-    return located_reference(ref, data, server)
+    if MARK not in ref and (SOURCE in data or "://" in ref):
+        ref = located_reference(ref, data, pool.server) or ref
+    if ref[0] == "#" or MARK in ref or "PractitionerRole/" in ref:  # the usual `Practitioner/x`: read as written
+        return who(ref, data, lambda: _actors(pool), pool.server)
+    return ref
+
+
+def _actors(pool: MedicationPool) -> Actors:
+    """Who is who among the chart's resources (`identity.Actors`), worked out once per chart when first asked."""
+    if pool.actors is None:
+        pool.actors = actors_in(pool.everything, pool.everything_urls, pool.server)
+    return pool.actors
 
 
 def _source_of(data: Mapping[str, Any]) -> str | None:
