@@ -208,3 +208,29 @@ def test_a_fill_copy_naming_the_role_is_the_fill_naming_the_practitioner(tmp_pat
     copy = r4_fill("hie-gw-7781", (GATEWAY_NUMBER, "7781"), {"reference": f"PractitionerRole/{ROLE_ID}"})
     assert total_on_card(tmp_path, ehr, copy, epic_role()) == "90"
     assert total_on_card(tmp_path, ehr, copy) == "180"  # the role unresolved: unsure, both count
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A contained prescriber is its container's own, unless its NPI says who it is
+
+
+def _contained_prescriber(order: dict[str, Any], family: str, npi: str | None = None) -> dict[str, Any]:
+    """The order naming its prescriber by a Practitioner it contains (`#pr`), as a relayed order may."""
+    practitioner: dict[str, Any] = {"resourceType": "Practitioner", "id": "pr", "name": [{"family": family}]}
+    if npi:
+        practitioner["identifier"] = [{"system": NPI, "value": npi}]
+    return {**order, "contained": [practitioner], "requester": {"reference": "#pr"}}
+
+
+def test_two_orders_each_containing_their_own_prescriber_are_two_prescribers() -> None:
+    # Each order's "#pr" means something only inside that order: Dr Evans's renewal of Dr Adams's current order
+    # runs beside it (120). Read by the bare "#pr", they were one prescriber and the renewal retired the order (60).
+    resources = [medication(), _contained_prescriber(old("active"), "Adams"), renewal_fill("eOxy.Old")]
+    resources.append(_contained_prescriber(renewal(), "Evans"))
+    assert run("patient-view", resources=resources).facts.mme.total == Decimal(120)
+
+
+def test_two_contained_prescribers_with_one_npi_are_one_prescriber() -> None:
+    resources = [medication(), _contained_prescriber(old("active"), "Adams", "1467586115"), renewal_fill("eOxy.Old")]
+    resources.append(_contained_prescriber(renewal(), "Adams", "1467586115"))
+    assert run("patient-view", resources=resources).facts.mme.total == Decimal(60)

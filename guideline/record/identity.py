@@ -85,11 +85,15 @@ def who(ref: str, resource: Mapping[str, Any], actors: Callable[[], Actors], ser
     """The actor a located reference names, as one spelling every copy of it can share: a PractitionerRole as its
     practitioner (the role sent with the chart, or contained in `resource`); a reference by identifier as the one
     Practitioner or Organization sent with the chart that carries that identifier (of the type the reference states,
-    if it states one); a contained Practitioner or Organization as its NPI or NCPDP number. Anything not known for
-    sure is left as written: a role whose practitioner nobody names is not guessed to be anyone's. `actors` is asked
-    only for a reference by role or by identifier (the usual chart names its actors by `Type/id`)."""
+    if it states one); a contained Practitioner or Organization as its NPI or NCPDP number, any other contained
+    actor as its container's own (`MedicationRequest/o1#pr`). Anything not known for sure is left as written: a
+    role whose practitioner nobody names is not guessed to be anyone's. `actors` is asked only for a reference by
+    role or by identifier (the usual chart names its actors by `Type/id`)."""
     if ref.startswith("#"):
-        return _contained(ref, resource, server) or ref
+        # Else the container's own: two orders' "#pr" are two people as far as anything shows.
+        found = _contained(ref, resource, server)
+        container = located_id(resource)
+        return found or (f"{container}{ref}" if container else ref)
     if MARK in ref:
         kind, key = by_identifier(ref) or ("", "")
         found = actors().by_identifier.get(key)
