@@ -234,3 +234,45 @@ def test_two_contained_prescribers_with_one_npi_are_one_prescriber() -> None:
     resources = [medication(), _contained_prescriber(old("active"), "Adams", "1467586115"), renewal_fill("eOxy.Old")]
     resources.append(_contained_prescriber(renewal(), "Adams", "1467586115"))
     assert run("patient-view", resources=resources).facts.mme.total == Decimal(60)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Nothing is guessed: an identifier two resources carry, another server's role
+
+
+def test_an_npi_two_organizations_carry_names_neither(tmp_path: Path) -> None:
+    # The NPI is carried by the pharmacy and by another Organization (a data error, or a chain's two stores under
+    # one billing NPI): it does not say which, so the copies are not tied by it and both count.
+    ehr = r4_fill("4471920", (EPIC_RX_NUMBER, "4471920-00"), {"reference": "Organization/4471023"})
+    copy = r4_fill("hie-gw-7781", (GATEWAY_NUMBER, "7781"), {"identifier": {"system": NPI, "value": "1730166049"}})
+    other_store = {**main_street(), "id": "5512", "name": "Main Street Pharmacy #2"}
+    assert total_on_card(tmp_path, ehr, copy, main_street(), other_store) == "180"
+
+
+def test_an_npi_reference_typed_practitioner_is_not_an_organization_with_that_npi() -> None:
+    fill = r4_fill(
+        "d1", (EPIC_RX_NUMBER, "1"), {"type": "Practitioner", "identifier": {"system": NPI, "value": "1730166049"}}
+    )
+    [read] = build_record([fill, main_street()], TZ).dispenses
+    assert read.performers == (f"Practitioner?identifier={NPI}|1730166049",)
+    assert read.pharmacy is None
+
+
+EPIC_BASE = "https://fhir.epic.example/interconnect-fhir-oauth/api/FHIR/R4"
+HIE_BASE = "https://hie.example.org/fhir"
+
+
+def test_another_servers_role_names_that_servers_practitioner() -> None:
+    # The HIE's order names the HIE's PractitionerRole, whose practitioner is the HIE's eDrA, not the EHR's eDrA; and
+    # the EHR's role of the same id (another person's) does not answer for it.
+    hie_order = renewal(requester=ROLE_REF)
+    entries = [
+        {"fullUrl": f"{HIE_BASE}/MedicationRequest/eOxy.New", "resource": hie_order},
+        {"fullUrl": f"{HIE_BASE}/PractitionerRole/{ROLE_ID}", "resource": epic_role()},
+        {"fullUrl": f"{EPIC_BASE}/PractitionerRole/{ROLE_ID}", "resource": epic_role("Practitioner/eDrE")},
+    ]
+    record = build_record(
+        [{"resourceType": "Bundle", "type": "searchset", "entry": entries}], TZ, fhir_server=EPIC_BASE
+    )
+    [order] = record.orders
+    assert order.requester == f"{HIE_BASE}/Practitioner/eDrA"
