@@ -276,3 +276,28 @@ def test_another_servers_role_names_that_servers_practitioner() -> None:
     )
     [order] = record.orders
     assert order.requester == f"{HIE_BASE}/Practitioner/eDrA"
+
+
+def _contained_role_and_practitioner(order: dict[str, Any], npi: str) -> dict[str, Any]:
+    """The order naming its prescriber by a contained role whose practitioner is contained beside it, with an NPI."""
+    practitioner = {"resourceType": "Practitioner", "id": "pr", "identifier": [{"system": NPI, "value": npi}]}
+    role = {"resourceType": "PractitionerRole", "id": "role", "practitioner": {"reference": "#pr"}}
+    return {**order, "contained": [role, practitioner], "requester": {"reference": "#role"}}
+
+
+def test_a_contained_role_of_a_contained_practitioner_is_that_practitioners_npi() -> None:
+    for npi, total in (("1467586115", 60), ("1942284192", 120)):
+        resources = [medication(), _contained_role_and_practitioner(old("active"), "1467586115")]
+        resources += [renewal_fill("eOxy.Old"), _contained_role_and_practitioner(renewal(), npi)]
+        assert run("patient-view", resources=resources).facts.mme.total == Decimal(total), npi
+
+
+def test_two_contained_roles_naming_each_other_name_nobody() -> None:
+    order = renewal()
+    order["contained"] = [
+        {"resourceType": "PractitionerRole", "id": "a", "practitioner": {"reference": "#b"}},
+        {"resourceType": "PractitionerRole", "id": "b", "practitioner": {"reference": "#a"}},
+    ]
+    order["requester"] = {"reference": "#a"}
+    [read] = build_record([order], TZ).orders
+    assert read.requester == "MedicationRequest/eOxy.New#a"

@@ -53,6 +53,8 @@ def actors_in(resources: Sequence[Mapping[str, Any]], urls: Mapping[int, str], s
         names = [n for n in (located, urls.get(index)) if n]
         if kind == "PractitionerRole":
             practitioner = _role_practitioner(resource, resource, server)
+            if practitioner and practitioner.startswith("#"):  # a practitioner the role itself contains
+                practitioner = _contained(practitioner, resource, server, roles=False)
             if practitioner:
                 roles.update(dict.fromkeys(names, practitioner))
         elif located:
@@ -73,12 +75,12 @@ def _identifier_keys(resource: Mapping[str, Any]) -> list[str]:
 
 
 def _role_practitioner(role: Mapping[str, Any], container: Mapping[str, Any], server: str | None) -> str | None:
-    """A PractitionerRole's practitioner, located as the role (or the resource containing it) makes it; None when it
-    names none, or names one only by a contained reference (its container's to read, `who`)."""
+    """A PractitionerRole's practitioner, located as the role (or the resource containing it) makes it; a contained
+    one (`#pr`) as written, for the caller to read in the resource that contains it; None when it names none."""
     practitioner = actor_reference(role.get("practitioner"))
-    if not practitioner or practitioner.startswith("#"):
-        return practitioner if practitioner and role is container else None
-    return practitioner if MARK in practitioner else located_reference(practitioner, container, server)
+    if not practitioner or practitioner.startswith("#") or MARK in practitioner:
+        return practitioner
+    return located_reference(practitioner, container, server)
 
 
 def who(ref: str, resource: Mapping[str, Any], actors: Callable[[], Actors], server: str | None) -> str:
@@ -105,18 +107,19 @@ def who(ref: str, resource: Mapping[str, Any], actors: Callable[[], Actors], ser
     return ref
 
 
-def _contained(ref: str, resource: Mapping[str, Any], server: str | None) -> str | None:
-    """Who a contained actor (`#id`) is, said in a way another resource can say it too: a role's practitioner, or a
-    practitioner's or an organisation's NPI or NCPDP number as a reference by identifier; None when it says neither."""
+def _contained(ref: str, resource: Mapping[str, Any], server: str | None, roles: bool = True) -> str | None:
+    """Who a contained actor (`#id`) is, said in a way another resource can say it too: a role's practitioner (one
+    step only, `roles`: two contained roles naming each other lead nowhere), or a practitioner's or an organisation's
+    NPI or NCPDP number as a reference by identifier; None when it says neither."""
     wanted = ref[1:]
     for contained in map(as_dict, as_list(resource.get("contained"))):
         if text(contained.get("id")) != wanted:
             continue
         kind = contained.get("resourceType")
-        if kind == "PractitionerRole":
+        if kind == "PractitionerRole" and roles:
             practitioner = _role_practitioner(contained, resource, server)
-            if practitioner and practitioner.startswith("#"):
-                return _contained(practitioner, resource, server) if practitioner != ref else None
+            if practitioner and practitioner.startswith("#"):  # contained beside the role, in the same resource
+                return _contained(practitioner, resource, server, roles=False)
             return practitioner
         if kind in ("Practitioner", "Organization"):
             for identifier in map(as_dict, as_list(contained.get("identifier"))):
