@@ -52,3 +52,42 @@ def test_the_limit_is_where_cpython_packs_keywords_into_a_dict() -> None:
     assert "CALL_FUNCTION_EX" not in ops(f"f({', '.join(keywords[:15])})")
     assert "CALL_FUNCTION_EX" in ops(f"f({', '.join(keywords)})")
     assert "CALL_FUNCTION_EX" not in ops(f"f({', '.join(str(i) for i in range(18))})")
+
+
+def _positional_names(path: Path) -> list[tuple[int, str, int, str]]:
+    """Every bare name passed by position to a `<Class>.make(...)`: its line, the class, its place and the name."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "make":
+            owner = node.func.value
+            if isinstance(owner, ast.Name):
+                found += [(node.lineno, owner.id, i, a.id) for i, a in enumerate(node.args) if isinstance(a, ast.Name)]
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in RECORD.glob("*.py")))
+def test_a_local_named_as_a_field_is_passed_at_that_field_s_place(module: str) -> None:
+    """A reader passes a class's fields by position (keywords cost a scan each) as locals named as the fields they
+    fill: one out of place would fill another field, silently, where a keyword would have failed. (A name that is no
+    field's, such as `order_id`, is not checked here.)"""
+    from dataclasses import fields
+
+    from guideline.record import model
+
+    wrong = []
+    for line, owner, place, name in _positional_names(RECORD / module):
+        cls = getattr(model, owner, None)
+        if cls is None:
+            continue
+        expected = [f.name for f in fields(cls)]
+        if name in expected and (place >= len(expected) or expected[place] != name):
+            wrong.append((line, owner, place, name))
+    assert wrong == [], f"{module}: names passed by position that are not the field at that place: {wrong}"
+
+
+def test_the_readers_pass_a_result_s_fields_by_position() -> None:
+    names = {(owner, name) for _, owner, _, name in _positional_names(RECORD / "readers.py")}
+    assert {
+        ("Observation", "effective_period_start"),
+        ("Observation", "reference_below"),
+    } <= names
