@@ -779,7 +779,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     moment = effective or effective_period_start or effective_instant or issued
     if moment is not None and moment.day == 1 and _may_name_no_day(moment):
         observation = _partially_dated(observation, data, tz)
-    # The rarer elements are set on the few results that carry them: one keyword more in the call above costs every
+    # The rarer elements are set on the few results that carry them: one argument more in the call above costs every
     # result of a chart more than all of them together (it would pass CPython's fast call: test_reader_calls_fast).
     # Five lookups: a set's isdisjoint(data) walked every key of the result, ~500 instructions more.
     if (
