@@ -150,6 +150,12 @@ def test_one_validation_per_shape_whatever_the_patient_visit_user_and_clock():
         {"performedDateTime": NOW},  # not an element of MedicationRequest
         {"occurrenceDateTime": NOW},
         {"subject": {"reference": "Group/g1"}},
+        # A reference's text is checked against Reference.reference's R4B type alone: whitespace R4B refuses, and
+        # text it takes, must give the whole resource's verdict.
+        {"subject": {"reference": "\u00a0"}},
+        {"encounter": {"reference": "\x0b\x0c"}},
+        {"subject": {"reference": "Patient/é-\t1"}},
+        {"requester": {"reference": "#contained"}},
     ],
 )
 def test_the_cached_verdict_is_the_full_r4b_verdict(changes):
