@@ -12,7 +12,7 @@ from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.code_sets import CodeSets, DrugRow
 from guideline.recognition.lexicon import ingredients as known_ingredients
-from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with
+from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, supplements
 from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
 from guideline.recognition.strengths import listed_strengths_known
 from guideline.recognition.table_brands import table_brand
@@ -380,10 +380,12 @@ def _kind_of(reading: NameReading) -> Kind | None:
 
 def _partner_beside_unread(reading: NameReading) -> bool:
     """Whether a name with no opioid read lists a strength for an ingredient it did not read, beside one that is
-    sold with opioids (acetaminophen, ibuprofen, butalbital, ...): the unread one may be the opioid."""
+    sold with opioids (acetaminophen, ibuprofen, butalbital, ...) or a supplement: the unread one may be the opioid."""
     if any(i.kind == "opioid" for i in reading.ingredients) or not reading.unread_ingredient:
         return False
-    partners = opioid_partners()
+    # A supplement is read only so that its own name is quiet: "FISH OIL/ZZQ 5 MG" may be anything, as it was
+    # before "fish oil" was known, and stays named.
+    partners = opioid_partners() | supplements()
     return any(i.name in partners for i in reading.ingredients)
 
 

@@ -107,10 +107,33 @@ _COMBINATION_PARTNERS = _words(
     """
 )
 
-# Non-opioid ingredients whose name is several words, by their words: a supplement patients report taking beside
-# opioids. Unread, "COD LIVER OIL" was unidentified and named on every opioid order ("Could not identify current
-# medication COD LIVER OIL …"), a card clinicians learn to ignore; its "cod" is never codeine (names.py).
-PHRASES: Mapping[tuple[str, ...], str] = {("cod", "liver", "oil"): "cod liver oil"}
+# Supplements and vitamins patients report taking beside opioids, as Epic's and Oracle's med lists name them
+# ("MELATONIN 3 MG PO TABS", "FERROUS SULFATE 325 (65 FE) MG PO TABS"): no opioid check counts them. Unknown, each
+# was unidentified and named on every opioid order ("Could not identify current medication …: the MME total may be
+# too low"), a card clinicians learn to ignore.
+_SUPPLEMENTS = _words(
+    """
+    multivitamin multivitamins melatonin ferrous iron probiotic probiotics glucosamine chondroitin turmeric curcumin
+    zinc biotin coq10 ubiquinone niacin riboflavin pyridoxine phytonadione
+    """
+)
+
+# The vitamins by their letters, as med lists write them ("VITAMIN D3 50 MCG", "VITAMIN B-12", "VITAMIN C").
+_VITAMIN_LETTERS = _words("a b b1 b2 b3 b5 b6 b7 b9 b12 c d d2 d3 e k k1 k2")
+
+# Non-opioid ingredients whose name is several words, by their words (a longer one is read before a shorter one it
+# begins with): the supplements and vitamins above written so. Its "cod" is never codeine (names.py).
+PHRASES: Mapping[tuple[str, ...], str] = {
+    ("cod", "liver", "oil"): "cod liver oil",
+    ("fish", "oil"): "fish oil",
+    ("omega", "fatty", "acids"): "omega-3 fatty acids",  # "OMEGA-3 FATTY ACIDS": the "3" is no word
+    ("folic", "acid"): "folic acid",
+    ("potassium", "chloride"): "potassium chloride",  # alone, "potassium" is a salt's word ("losartan potassium")
+    ("coenzyme", "q10"): "coenzyme q10",
+    ("multiple", "vitamins", "minerals"): "multivitamin with minerals",
+    ("multiple", "vitamins"): "multivitamin",
+    **{("vitamin", letter): f"vitamin {letter}" for letter in _VITAMIN_LETTERS},
+}
 
 # The ingredients an opioid cough and cold product holds beside its opioid: an antihistamine, a decongestant, an
 # expectorant, or homatropine (hydrocodone's antitussives, Hycodan, Hydromet, Tussigon). The population review leaves
@@ -196,7 +219,7 @@ _NOT_INGREDIENTS = _words(
     er xr xl sr cr la ir dr ec odt cd
     hcl hydrochloride bitartrate bitart bit sulfate sulf phosphate phos citrate tartrate sodium potassium maleate
     mesylate besylate succinate acetate bromide hydrobromide hbr chloride napsylate polistirex terephthalate pamoate
-    fumarate hydroiodide anhydrous base alkaloid alkaloids
+    fumarate hydroiodide anhydrous base alkaloid alkaloids carbonate oxide gluconate
     auto pre filled prefilled free sugar alcohol dye extra maximum max regular plus junior children childrens
     infant infants adult adults pediatric pack daily night nighttime daytime time and with per
     sosy soaj socr soct tbcr tber tb12 tb24 t12a t24a cp12 cp24 cpcr cper cpep pt72 pt24 ptwk subq suer susr
@@ -220,13 +243,21 @@ def known_word(word: str) -> bool:
     )
 
 
-# The words of the several-word ingredients ("cod-liver oil" joins two of them).
-_PHRASE_WORDS = frozenset(word for phrase in PHRASES for word in phrase)
+# The words of the several-word ingredients ("cod-liver oil" joins two of them). A vitamin's letter is known only in
+# its phrase: alone, the "C" of a name cut short ("BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C") may begin codeine.
+_PHRASE_WORDS = frozenset(word for phrase in PHRASES for word in phrase if len(word) >= 3)
 
 
 @cache
 def _brand_words() -> frozenset[str]:
     return frozenset(word for name in brands() for word in name.split())
+
+
+@cache
+def supplements() -> frozenset[str]:
+    """The supplements and vitamins recognition reads ("melatonin", "fish oil", "vitamin d3"): read to keep a med
+    list's whole supplement names quiet, never as evidence of what an unread word beside one is."""
+    return frozenset((*_SUPPLEMENTS, *PHRASES.values()))
 
 
 @cache
@@ -292,7 +323,7 @@ class Brand:
 def ingredients() -> Mapping[str, Ingredient]:
     """Every ingredient name recognition knows, by its lowercase name."""
     found: dict[str, Ingredient] = {}
-    for name in (*_OTHER, *_COMBINATION_PARTNERS, *PHRASES.values()):
+    for name in (*_OTHER, *_COMBINATION_PARTNERS, *_SUPPLEMENTS, *PHRASES.values()):
         found[name] = Ingredient(name, "other")
     for name in _SEDATIVES:
         found[name] = Ingredient(name, "sedative")

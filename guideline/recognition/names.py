@@ -246,9 +246,13 @@ def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
     return sorted(unique.values(), key=lambda m: m.start), brand
 
 
+# The several-word ingredients, longest first: "multiple vitamins minerals" before "multiple vitamins".
+_PHRASES_LONGEST_FIRST = sorted(PHRASES, key=len, reverse=True)
+
+
 def _phrase_at(words: list[re.Match[str]], index: int) -> tuple[str, ...] | None:
     """The several-word ingredient (`PHRASES`) whose words start at `index`, if any ("cod liver oil")."""
-    for phrase in PHRASES:
+    for phrase in _PHRASES_LONGEST_FIRST:
         written = tuple(w.group() for w in words[index : index + len(phrase)])
         if written == phrase:
             return phrase
