@@ -39,6 +39,11 @@ SUPPLEMENTS = [
     "ZINC SULFATE 220 MG PO CAPS",
     "BIOTIN 5 MG PO TABS",
     "CALCIUM CARBONATE-VITAMIN D 600-400 MG-UNIT PO TABS",
+    # the same supplements as other lists write them
+    "OMEGA-3 1000 MG PO CAPS",
+    "PRENATAL VITAMINS PO TABS",
+    "PRENATAL VITAMIN PLUS LOW IRON 27-1 MG PO TABS",
+    "ascorbic acid 500 mg tablet",
 ]
 
 

@@ -127,6 +127,10 @@ PHRASES: Mapping[tuple[str, ...], str] = {
     ("cod", "liver", "oil"): "cod liver oil",
     ("fish", "oil"): "fish oil",
     ("omega", "fatty", "acids"): "omega-3 fatty acids",  # "OMEGA-3 FATTY ACIDS": the "3" is no word
+    ("omega",): "omega-3 fatty acids",  # "OMEGA-3 1000 MG"
+    ("prenatal", "vitamins"): "prenatal vitamins",
+    ("prenatal", "vitamin"): "prenatal vitamins",
+    ("ascorbic", "acid"): "ascorbic acid",
     ("folic", "acid"): "folic acid",
     ("potassium", "chloride"): "potassium chloride",  # alone, "potassium" is a salt's word ("losartan potassium")
     ("coenzyme", "q10"): "coenzyme q10",
