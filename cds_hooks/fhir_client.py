@@ -16,6 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from guideline.fhirdata import as_list
+from guideline.outcome_issues import says_not_all_sent
 from guideline.record import resources_in
 from guideline.record.pool import home_prefix, marked_if_elsewhere, outcome_failed
 
@@ -376,14 +377,10 @@ def _says_no_results(issue: dict) -> bool:
     return _NO_RESULTS_TEXT in str(details.get("text") or "").lower()
 
 
-# A search answer that says some matches were left out. Epic adds warning 4119 "Additional data may be present for
-# patient." beside the results when the user may not see all of them (restricted or sensitive records): what came back
-# is real, but "none on record" or a total from it is not. HL7's issue types "suppressed" (withheld by business,
-# consent or privacy rules) and "incomplete" (not every source answered) say the same. Other warnings beside results
-# (HAPI's informational notes, Epic's 4117 on one immunization without a CVX code) do not mean data is missing.
-WITHHELD = "the FHIR server said some of this data may have been withheld (restricted records are not shown)"
-_WITHHELD_TYPES = frozenset({"suppressed", "incomplete"})
-_WITHHELD_TEXT = "additional data may be present"
+# A search answer that says some matches were left out (`says_not_all_sent`: Epic's 4119 "Additional data may be
+# present for patient.", HL7's suppressed, incomplete, too-costly, throttled, timeout): what came back is real, but
+# "none on record" or a total from it is not.
+WITHHELD = "the FHIR server said some of this data may have been withheld or cut short (not every match was sent)"
 
 
 def _withheld_in(scan: _Scan) -> str | None:
@@ -490,15 +487,8 @@ def _says_parameter_unknown(issue: dict) -> bool:
 
 
 def _says_withheld(issue: dict) -> bool:
-    """Whether an OperationOutcome issue says that results were withheld or may be missing."""
-    if issue.get("code") in _WITHHELD_TYPES:
-        return True
-    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
-    for coding in details.get("coding") or []:
-        epic = isinstance(coding, dict) and str(coding.get("system") or "").startswith(_EPIC_OID)
-        if epic and str(coding.get("code") or "") == "4119":
-            return True
-    return _WITHHELD_TEXT in str(details.get("text") or "").lower()
+    """Whether an OperationOutcome issue says that results were withheld or may be missing (one rule, in guideline)."""
+    return says_not_all_sent(issue)
 
 
 def reported_total(payload: Any) -> int | None:

@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from guideline.outcome_issues import says_not_all_sent
 from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
 from launch.clients import load_clients, normalize_iss
@@ -385,15 +386,10 @@ def grade_error_file(path: Path) -> GradedErrorFile:
     return graded
 
 
-# Issue codes saying the answer is not all there, whatever the severity: a searchset truncated ("too-costly"), a
-# source that did not answer ("incomplete", "timeout", "throttled"), records withheld ("suppressed").
-_INCOMPLETE_CODES = frozenset({"incomplete", "suppressed", "too-costly", "throttled", "timeout"})
-
-
 def grade_outcomes(outcomes: Iterable[tuple[str | None, Any]]) -> GradedErrorFile:
     """Grades the issues of a server's OperationOutcomes, each with where it is ("line 3", "line 2 entry 4"; None:
     named by its issue's number). An issue with no severity, or one not in the spec, counts as an error: it cannot be
-    assumed harmless; so does a warning or a note saying the answer is not all there (`_INCOMPLETE_CODES`). An issue is
+    assumed harmless; so does a warning or a note saying the answer is not all there (`says_not_all_sent`). An issue is
     named by its severity, its code and where it is, never by its words: a server's diagnostics, details and
     expression name the resources, and often the patient (an id, a name, an MRN), that it could not export, and the
     summary is printed and logged. The words stay in the file, which the analyst reads at the place named."""
@@ -407,8 +403,7 @@ def grade_outcomes(outcomes: Iterable[tuple[str | None, Any]]) -> GradedErrorFil
             issue = issue if isinstance(issue, dict) else {}
             severity, kind = _issue_kind(issue)
             noted = severity in ("warning", "information")
-            code = issue.get("code")
-            short = noted and isinstance(code, str) and code.strip().lower() in _INCOMPLETE_CODES
+            short = noted and says_not_all_sent(issue)
             found = incomplete if short else warned if noted else errors
             found.setdefault(kind, []).append(where or f"issue {number:,}")
     for found, noun in ((errors, "error{}"), (incomplete, "issue{} saying not everything was sent")):
