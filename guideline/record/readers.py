@@ -633,7 +633,14 @@ def _pharmacy(
     performer; else the organisation a STU3 performer acted on behalf of (STU3 named the pharmacist as the actor);
     else where it was dispensed; else a performer named by identifier alone of no stated type that is not its
     prescriber (an NPI on a relayed fill: the dispenser, read as no pharmacy at all, tied nothing)."""
-    organisation = next((p for p in performers if actor_kind(p) == "Organization"), None)
+    organisation = None
+    for performer in performers:
+        # The usual `Organization/x` told by its prefix: `actor_kind` parses only an absolute or conditional one.
+        if performer.startswith("Organization/") or (
+            ("://" in performer or MARK in performer) and actor_kind(performer) == "Organization"
+        ):
+            organisation = performer
+            break
     if organisation or behalf or location:
         return organisation or (behalf[0] if behalf else location)
     return next((p for p in performers if MARK in p and not actor_kind(p) and p not in prescribers), None)
@@ -653,6 +660,12 @@ def _located_actors(found: tuple[str, ...], data: Mapping[str, Any], pool: Medic
     whose it is; a PractitionerRole as its practitioner, when they say (`identity.who`)."""
     if not found:
         return found
+    if SOURCE not in data:
+        for ref in found:
+            if ref[0] == "#" or "://" in ref or MARK in ref or "PractitionerRole/" in ref:
+                break
+        else:
+            return found  # the usual chart: the EHR's own `Practitioner/x`, read as written, no call per actor
     return tuple(_located_actor(ref, data, pool) or ref for ref in found)
 
 
