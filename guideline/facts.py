@@ -109,6 +109,7 @@ from guideline.uds import (
 )
 
 Item = TypeVar("Item", MedOrder, Dispense)
+Answer = TypeVar("Answer")
 
 
 def per_medication(test: Callable[[ResolvedMedication], bool]) -> Callable[[MedOrder | Dispense], bool]:
@@ -204,11 +205,21 @@ class Facts:
         self._drug_keys: dict[int, tuple[object, str]] = {}
         self._courses: dict[int, tuple[Dispense, str | None]] = {}
         self._sources: dict[int, tuple[Dispense, MedOrder | None]] = {}
+        # question -> its answer for these facts (see `once`).
+        self._answers: dict[Callable[[Facts], object], object] = {}
         # A plain function, not a method: the prescription history keeps it, and a bound method would tie the
         # history back to these facts in a cycle that only the garbage collector frees (the whole record with it).
         self.order_interval: Callable[[MedOrder], Interval | None] = remembered_intervals(
             self.terms, self.config, self.today
         )
+
+    def once(self, question: Callable[[Facts], Answer]) -> Answer:
+        """`question(self)`, worked out on the first ask and remembered for this call: for a rule of a module this
+        one cannot import (a check's), asked by several faces of one call (its card, the data-incomplete card)."""
+        if question in self._answers:
+            return self._answers[question]  # type: ignore[return-value]
+        answer = self._answers[question] = question(self)
+        return answer
 
     # -- medication sets and names -----------------------------------------------------------------------------
 

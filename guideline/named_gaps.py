@@ -272,9 +272,14 @@ def partly_read_opioids_on_card(facts: Facts) -> tuple[str, ...]:
     return ()
 
 
-def _opioid_doubts(facts: Facts) -> list[tuple[int, str]]:
-    """`_doubts` of the current opioid orders, listed medications and current fills."""
-    return _doubts(facts, (*facts.current_opioids, *facts.listed_opioids), facts.current_fills)
+def _opioid_doubts(facts: Facts) -> tuple[tuple[int, str], ...]:
+    """`_doubts` of the current opioid orders, listed medications and current fills, worked out once a call (the
+    partly-read-opioids line and the unknown-MME line both read them)."""
+    return facts.once(_opioid_doubts_of)
+
+
+def _opioid_doubts_of(facts: Facts) -> tuple[tuple[int, str], ...]:
+    return tuple(_doubts(facts, (*facts.current_opioids, *facts.listed_opioids), facts.current_fills))
 
 
 # Said of a partly read opioid whose dose is unknown too, so its one line says everything not known about it.

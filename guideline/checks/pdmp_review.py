@@ -170,7 +170,12 @@ def _no_value(observation: Observation) -> bool:
 
 def last_review(facts: Facts) -> date | None:
     """The latest documented review: either code on a Procedure or an Observation (real data mixes them), or a
-    clinician's "PDMP reviewed" override recorded by PainPlan."""
+    clinician's "PDMP reviewed" override recorded by PainPlan. Worked out once a call: the card and the unread
+    reviews the data-incomplete card names both ask."""
+    return facts.once(_last_review_of)
+
+
+def _last_review_of(facts: Facts) -> date | None:
     dates: list[date] = []
     for procedure in facts.procedures_in(PDMP_REVIEW, completed_only=True):
         # A Period still open today was started on its earlier date: that date is the review.
@@ -239,16 +244,20 @@ def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
     return "status unknown" if unstated and facts.within_days(day, lookback) else None
 
 
-def _review_rows(facts: Facts) -> list[tuple[Observation, date]]:
+def _review_rows(facts: Facts) -> tuple[tuple[Observation, date], ...]:
     """The review rows and findings that say a review was done (final or corrected, not answered "No"), each with
-    its day: `last_review` counts those up to today, `future_reviews` names those after it."""
+    its day: `last_review` counts those up to today, `future_reviews` names those after it (once a call)."""
+    return facts.once(_review_rows_of)
+
+
+def _review_rows_of(facts: Facts) -> tuple[tuple[Observation, date], ...]:
     rows = []
     for observation in facts.observations_in(PDMP_REVIEW):
         if observation.status in REVIEWED_OBSERVATION_STATUSES and not answered_no(observation):
             day = _observation_date(observation)
             if day is not None:
                 rows.append((observation, day))
-    return rows
+    return tuple(rows)
 
 
 def _links(facts: Facts) -> tuple[Link, ...]:
