@@ -71,6 +71,7 @@ from guideline.record import (
     Procedure,
     ResolvedMedication,
 )
+from guideline.record.identity import Relayed, relayed_orders, without_relayed
 from guideline.renewals import (
     ImpliedRenewal,
     RenewalBeside,
@@ -186,6 +187,13 @@ class Facts:
         self.today: date = self.now.date()
         self.snoozes = tuple(snoozes)
         self.terms = terms or load_terminology(config)
+        self._drug_keys: dict[int, tuple[object, str]] = {}
+        # An order an HIE relays under its own id is the EHR's order read once (its fills and renewals naming the
+        # EHR's), named on the card and the page: read twice, 60 MME a day was 120.
+        self.orders_relayed: tuple[Relayed, ...] = relayed_orders(record.orders, self._identified_drug)
+        if self.orders_relayed:
+            orders, dispenses = without_relayed(record.orders, record.dispenses, self.orders_relayed)
+            record = replace(record, orders=orders, dispenses=dispenses)
         # A fill sent twice (prefetch and search, a gateway's copy, the payer's claim for it) is read once, as the
         # population review reads it: the copy queued as an early refill and kept an ended supply current.
         kept, sent_twice = read_once_at_the_point_of_care(record.dispenses, self.terms, config)
@@ -202,7 +210,6 @@ class Facts:
         self._asked: list[ResolvedMedication] = []
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
-        self._drug_keys: dict[int, tuple[object, str]] = {}
         self._courses: dict[int, tuple[Dispense, str | None]] = {}
         self._sources: dict[int, tuple[Dispense, MedOrder | None]] = {}
         # question -> its answer for these facts (see `once`).
@@ -494,6 +501,12 @@ class Facts:
         return implied_renewals(drafts, standing, self.drug_key, later, self._orders_by_ref)
 
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
+
+    def _identified_drug(self, order: MedOrder) -> str | None:
+        """The drug key of an order whose drug is identified (an RxNorm product, or strengths and form), else None:
+        a code or a name alone is no evidence that two orders are one (`identity.relayed_orders`)."""
+        key = self.drug_key(order)
+        return key if key.startswith(("rxnorm:", "strengths:")) else None
 
     def drug_key(self, item: MedOrder | Dispense) -> str:
         """The refill "same drug" key; it depends on the medication alone, so it is worked out once per medication

@@ -87,6 +87,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             if facts.has_naloxone
             else "Naloxone is recommended at this dose (PainPlan offers it in its own card).",
             _sent_twice_note(facts, mme),
+            _relayed_note(facts, mme),
             based_on(
                 "current outpatient opioid orders"
                 + ("" if standing else " and today's draft orders")
@@ -204,6 +205,18 @@ def _sent_twice_note(facts: Facts, mme: MmeSummary) -> str:
     if sent_twice == 1:
         return "1 pharmacy fill sent twice was counted once."
     return f"{sent_twice} pharmacy fills sent twice were each counted once."
+
+
+def _relayed_note(facts: Facts, mme: MmeSummary) -> str:
+    """With an order counted in the total that another server also relayed under its own id (an HIE's copy,
+    `identity.relayed_orders`), that it was counted once, naming the copy: the EHR may list both."""
+    counted = {o.order.located for o in mme.ok_orders}
+    copies = [r.copy.located or "a copy without an id" for r in facts.orders_relayed if r.kept.located in counted]
+    if not copies:
+        return ""
+    said = "1 order" if len(copies) == 1 else f"{len(copies)} orders"
+    verb = "was" if len(copies) == 1 else "were each"
+    return f"{said} relayed by another server under its own id ({', '.join(copies)}) {verb} counted once."
 
 
 def _fill_table(mme: MmeSummary, early: dict[int, str]) -> str:

@@ -4,11 +4,12 @@ authorizingPrescription is compared), and the prescriber or pharmacy an actor re
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.identifiers import MARK, actor_reference, by_identifier, identifier_key
+from guideline.record.model import Dispense, MedOrder
 from guideline.record.pool import located_id, located_reference, order_keys
 
 
@@ -128,3 +129,71 @@ def _contained(ref: str, resource: Mapping[str, Any], server: str | None, roles:
                     return f"{kind}{MARK}{system}|{value.strip()}"
         return None
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# An order another server relays under an id of its own (an HIE's copy of the EHR's order)
+
+
+@dataclass(frozen=True, slots=True)
+class Relayed:
+    """An order another server relayed under its own id (`copy`), and the EHR's order it is a copy of (`kept`)."""
+
+    copy: MedOrder
+    kept: MedOrder
+
+
+def _numbered(order: MedOrder) -> frozenset[tuple[str, str]]:
+    """An order's identifiers that name one order for sure: a system and a value (a bare value is any list's)."""
+    return frozenset(pair for pair in order.identifiers if pair[0])
+
+
+def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | None]) -> tuple[Relayed, ...]:
+    """Each non-draft order from another server that is the EHR's order relayed under its own id: it shares an
+    identifier (system and value) with exactly one EHR order, names the same recognised drug (`drug`: its key, None
+    when not identified) and was written the same day. Anything less is two orders (an over-count, never a loss)."""
+    elsewhere = [o for o in orders if o.source and not o.is_draft and o.resource_type == "MedicationRequest"]
+    if not elsewhere:  # the usual chart: the EHR's own orders only
+        return ()
+    by_number: dict[tuple[str, str], list[MedOrder]] = {}
+    for order in orders:
+        if order.source is None and not order.is_draft and order.resource_type == "MedicationRequest":
+            for pair in _numbered(order):
+                by_number.setdefault(pair, []).append(order)
+    found = []
+    for copy in elsewhere:
+        named = {id(o): o for pair in _numbered(copy) for o in by_number.get(pair, ())}
+        if len(named) != 1 or any(len(by_number[pair]) > 1 for pair in _numbered(copy) if pair in by_number):
+            continue  # no EHR order, or more than one, carries its number: which one it copies is not known
+        kept = next(iter(named.values()))
+        key = drug(copy)
+        if (
+            key is not None
+            and key == drug(kept)
+            and copy.authored_on is not None
+            and kept.authored_on is not None
+            and copy.authored_on.date() == kept.authored_on.date()
+        ):
+            found.append(Relayed(copy, kept))
+    return tuple(found)
+
+
+def without_relayed(
+    orders: Sequence[MedOrder], fills: Sequence[Dispense], relayed: Sequence[Relayed]
+) -> tuple[tuple[MedOrder, ...], tuple[Dispense, ...]]:
+    """The orders without the relayed copies, and renewals and fills naming a copy naming its kept order instead:
+    the HIE's fill of its copy is the EHR order's fill (left naming the copy, it had no order and added its own)."""
+    to_kept = {r.copy.located: r.kept.located for r in relayed if r.copy.located and r.kept.located}
+    dropped = {id(r.copy) for r in relayed}
+    kept_orders = tuple(
+        replace(o, prior_prescription=to_kept[o.prior_prescription]) if o.prior_prescription in to_kept else o
+        for o in orders
+        if id(o) not in dropped
+    )
+    kept_fills = tuple(
+        replace(f, authorizing_prescriptions=tuple(to_kept.get(ref, ref) for ref in f.authorizing_prescriptions))
+        if any(ref in to_kept for ref in f.authorizing_prescriptions)
+        else f
+        for f in fills
+    )
+    return kept_orders, kept_fills

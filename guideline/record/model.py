@@ -182,6 +182,9 @@ class MedOrder:
     full_url: str | None = None
     # The base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's own.
     source: str | None = None
+    # Its identifiers as (system, value), those with a value: the EHR's order number an HIE's copy keeps
+    # (`identity.relayed_orders`).
+    identifiers: tuple[tuple[str, str], ...] = ()
 
     @property
     def ref(self) -> str | None:

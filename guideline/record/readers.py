@@ -387,13 +387,14 @@ def read_med_order(
     authored = get("authoredOn") or get("dateWritten")  # DSTU2's MedicationOrder: dateWritten
     prior = get("priorPrescription")
     order_id, source = text(get("id")), _source_of(data) if SOURCE in data else None  # the usual: the EHR's own
-    # The id and the draft flag by position: CPython 3.11 compiles a call whose positional arguments plus twice its
-    # keywords pass 30 into one that packs the keywords into a dict (about 4 times the cost of the call).
+    # The id, the draft flag, status and intent by position: CPython 3.11 compiles a call whose positional arguments
+    # plus twice its keywords pass 30 into one that packs the keywords into a dict (about 4 times the cost of the call).
+    identifiers = get("identifier")
     return MedOrder.make(
         order_id,
         is_draft,
-        status=code_text(get("status")),
-        intent=code_text(get("intent")),
+        code_text(get("status")),
+        code_text(get("intent")),
         categories=concepts(get("category")),
         medication=_resolve_medication(data, pool),
         authored_on=parse_datetime(authored, tz),
@@ -407,6 +408,7 @@ def read_med_order(
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
         source=source,
         located=order_located("MedicationRequest", order_id, source),
+        identifiers=_numbers(identifiers) if identifiers else (),
     )
 
 
@@ -559,7 +561,8 @@ def _supply_type(value: Any) -> Concept | None:
 
 
 def _numbers(identifiers: Any) -> tuple[tuple[str, str], ...]:
-    """A fill's identifiers as (system, value), those with a value: what numbers one fill apart from another."""
+    """A fill's or an order's identifiers as (system, value), those with a value: what numbers one apart from
+    another."""
     found = []
     for identifier in as_list(identifiers):
         identifier = as_dict(identifier)
