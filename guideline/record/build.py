@@ -145,8 +145,9 @@ def _identity_values(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return values
 
 
-def _content_identity(kind: str, resource: Mapping[str, Any]) -> frozenset[tuple[str, ...]]:
-    """The codes, texts and references naming what the resource is about; empty when it names nothing."""
+def _content_identity(kind: str, resource: Mapping[str, Any], find: Finder) -> frozenset[tuple[str, ...]]:
+    """The codes, texts and references naming what the resource is about, with the codes and text of a Medication
+    it names by reference (`find`); empty when it names nothing."""
     tokens: set[tuple[str, ...]] = set()
     for value in _identity_values(resource):
         if not value:
@@ -154,6 +155,11 @@ def _content_identity(kind: str, resource: Mapping[str, Any]) -> frozenset[tuple
         ref = text(value.get("reference"))
         if ref:
             tokens.add(("reference", ref))
+            # One order sent once by medicationReference and once by the Medication's own code (two shapes of one
+            # EHR's answers) named nothing in common, and its dose was counted twice.
+            named = find(ref) if ref.startswith("Medication/") or "/Medication/" in ref else None
+            if type(named) is dict:
+                tokens |= _content_identity("Medication", {"code": named.get("code")}, _find_none)
         label = text(value.get("text")) or text(value.get("display"))
         if label:
             tokens.add(("text", label.casefold()))
@@ -165,6 +171,16 @@ def _content_identity(kind: str, resource: Mapping[str, Any]) -> frozenset[tuple
 
 
 Identity = frozenset[tuple[str, ...]]
+Finder = Callable[
+    [str], Mapping[str, Any] | None
+]  # the Medication a reference names (`MedicationPool.find_medication`)
+
+
+def _find_none(ref: str) -> None:
+    """No Medication looked up: a Medication's own code names no other."""
+    return None
+
+
 Copy = tuple[str, str, int]  # type, id, and which of the resources sharing them (0 the first met)
 
 
@@ -182,9 +198,9 @@ class _Known:
     resource: Mapping[str, Any]
     identity: Identity | None = None
 
-    def names(self, kind: str) -> Identity:
+    def names(self, kind: str, find: Finder) -> Identity:
         if self.identity is None:
-            self.identity = _content_identity(kind, self.resource)
+            self.identity = _content_identity(kind, self.resource, find)
         return self.identity
 
 
@@ -212,20 +228,22 @@ def _same_apart_from_source(first: Mapping[str, Any], second: Mapping[str, Any])
     )
 
 
-def _copy_of(earlier: list[_Known], kind: str, resource: Mapping[str, Any], source: str | None) -> int | None:
+def _copy_of(
+    earlier: list[_Known], kind: str, resource: Mapping[str, Any], source: str | None, find: Finder
+) -> int | None:
     """Which earlier resource of this type and id this one is a copy of (its place in `earlier`): the first from the
     same server (or either's not known) whose content names a code, text or reference in common with this one (or
     either names nothing to compare), or from another server that sent it unchanged (an HIE relaying the EHR's own
     order: read twice, its dose counted twice; a newer version relayed is matched when the record is read again with
     the newer versions in place). None when it is another resource, which is then added to `earlier`: both are kept.
     Ids are unique on their own server only: an HIE's MedicationRequest/123 is not the EHR's."""
-    identity = _content_identity(kind, resource)
+    identity = _content_identity(kind, resource, find)
     for index, known in enumerate(earlier):
         if source is not None and known.source is not None and source != known.source:
             if _same_apart_from_source(known.resource, resource):
                 return index
             continue
-        named = known.names(kind)
+        named = known.names(kind, find)
         if not identity or not named or identity & named:
             return index
     earlier.append(_Known(source, resource, identity))
@@ -454,7 +472,7 @@ def _read_all(
                         first = found[earlier]
                         versions[(kind, resource_id, 0)] = (first, first)
                         earlier = seen[key] = [_Known(source(earlier), first)]
-                    group = _copy_of(earlier, kind, resource, source(index))
+                    group = _copy_of(earlier, kind, resource, source(index), medications.find_medication)
                     if group is None:  # another resource with this id: its versions are tracked apart
                         versions[(kind, resource_id, len(earlier) - 1)] = (resource, resource)
                     else:
