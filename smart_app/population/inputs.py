@@ -228,6 +228,10 @@ def _not_ndjson(path: Path) -> str:
     return NOT_NDJSON
 
 
+# What a gzip stream that is cut off or corrupt raises when read (the lines before the damage were read).
+GZIP_DAMAGE = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
 def _first_line_is_resource(handle: IO[bytes], gzipped: bool) -> bool:
     """Whether the file's first non-blank line is a JSON object naming a resourceType (as every NDJSON line is)."""
     stream = _decompressed(handle, gzipped)
@@ -237,7 +241,7 @@ def _first_line_is_resource(handle: IO[bytes], gzipped: bool) -> bool:
             line = stream.readline(_SNIFF_BYTES)
             if not line:
                 return False
-    except (EOFError, zlib.error, gzip.BadGzipFile):
+    except GZIP_DAMAGE:
         return False
     if not line.endswith(b"\n") and len(line) >= _SNIFF_BYTES:  # a first line too long to parse here
         return line.lstrip().startswith(b"{") and b'"resourceType"' in line
@@ -246,10 +250,6 @@ def _first_line_is_resource(handle: IO[bytes], gzipped: bool) -> bool:
     except ValueError:
         return False
     return isinstance(resource, dict) and isinstance(resource.get("resourceType"), str)
-
-
-# What a gzip stream that is cut off or corrupt raises when read (the lines before the damage were read).
-GZIP_DAMAGE = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 def as_read(handle: IO[bytes]) -> IO[bytes]:
@@ -421,7 +421,7 @@ def _read_through(path: Path, copy: Path) -> _Read:
             if reader.found.gzipped:
                 reader.spool()
             reader.read(_decompressed(handle, reader.found.gzipped))
-        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        except GZIP_DAMAGE as error:
             why = f"read in part: cut off or corrupt after line {reader.lines:,} ({damage(error)})"
         except _CopyNotWritten as error:  # a copy begun at the damage: the engines read only what it holds
             why, unwritten = f"read in part: {error.words()}", True
