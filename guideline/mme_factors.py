@@ -145,13 +145,18 @@ OPIUM_MORPHINE_FRACTION = Decimal("0.1")
 _OPIUM_LIQUID_MORPHINE_MAX = Decimal(10)
 
 
+def opium_of_morphine(mg: Decimal) -> Decimal:
+    """The mg of opium that holds `mg` of morphine (ten times as much)."""
+    return mg / OPIUM_MORPHINE_FRACTION
+
+
 def opium_mass(mg: Decimal, per: str) -> Decimal:
     """The mg of opium a stated opium strength means. US labels and drug files name the liquids by their morphine
     (tincture "10 mg/mL", paregoric "2 mg/5 mL"), RxNorm by their opium (100 mg/mL): no liquid holds over 10 mg/mL
     morphine, so a strength per mL up to that is its morphine and stands for ten times as much opium. A
     suppository's strength is its opium (B&O "16.2 mg/30 mg"), as RxNorm states it."""
     if per == "ml" and mg <= _OPIUM_LIQUID_MORPHINE_MAX:
-        return mg / OPIUM_MORPHINE_FRACTION
+        return opium_of_morphine(mg)
     return mg
 
 
@@ -173,7 +178,7 @@ def dosed_by_morphine(ingredient: str, strengths: Sequence[Any]) -> bool:
 
 def opium_dose_mass(ingredient: str, mg: Decimal, strengths: Sequence[Any]) -> Decimal:
     """The mg of the ingredient a dose in mg means: 6 mg of opium tincture is 60 mg of opium; any other is itself."""
-    return mg / OPIUM_MORPHINE_FRACTION if dosed_by_morphine(ingredient, strengths) else mg
+    return opium_of_morphine(mg) if dosed_by_morphine(ingredient, strengths) else mg
 
 
 def datafile_words(ingredient: str, factor: str, table: str) -> str:

@@ -481,7 +481,7 @@ def _opium_strength(lowered: str, strength: NamedStrength, morphine_at: int | No
     if strength.ingredient != _OPIUM:
         return strength
     if morphine_at is not None and lowered.find(strength.shown) >= morphine_at:
-        mg = strength.mg / mf.OPIUM_MORPHINE_FRACTION
+        mg = mf.opium_of_morphine(strength.mg)
     else:
         mg = mf.opium_mass(strength.mg, strength.per)
     return NamedStrength(_OPIUM, mg, strength.per, strength.shown)

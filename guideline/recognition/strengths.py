@@ -104,7 +104,7 @@ def listed_items(items: Sequence[MedicationIngredient], aliases: Mapping[str, st
     if morphine.strength is None:
         return tuple(kept)
     mg, per = morphine.strength
-    as_opium = (mg / mf.OPIUM_MORPHINE_FRACTION, per)
+    as_opium = (mf.opium_of_morphine(mg), per)
     return tuple(
         ListedItem(i.item, i.ingredient, i.named, as_opium) if i.ingredient == mf.OPIUM and i.strength is None else i
         for i in kept
