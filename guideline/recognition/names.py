@@ -246,13 +246,16 @@ def _mentions(text: str) -> tuple[list[_Mention], Brand | None]:
     return sorted(unique.values(), key=lambda m: m.start), brand
 
 
-# The several-word ingredients, longest first: "multiple vitamins minerals" before "multiple vitamins".
-_PHRASES_LONGEST_FIRST = sorted(PHRASES, key=len, reverse=True)
+# The several-word ingredients by their first word, longest first: "multiple vitamins minerals" before "multiple
+# vitamins". Only a word that begins one is compared further.
+_PHRASES_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in sorted(PHRASES, key=len, reverse=True):
+    _PHRASES_BY_FIRST_WORD.setdefault(_phrase[0], []).append(_phrase)
 
 
 def _phrase_at(words: list[re.Match[str]], index: int) -> tuple[str, ...] | None:
     """The several-word ingredient (`PHRASES`) whose words start at `index`, if any ("cod liver oil")."""
-    for phrase in _PHRASES_LONGEST_FIRST:
+    for phrase in _PHRASES_BY_FIRST_WORD.get(words[index].group(), ()):
         written = tuple(w.group() for w in words[index : index + len(phrase)])
         if written == phrase:
             return phrase
