@@ -3,7 +3,7 @@ authorizingPrescription is compared), and the prescriber or pharmacy an actor re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -66,13 +66,16 @@ def actors_in(resources: Sequence[Mapping[str, Any]], urls: Mapping[int, str], s
 
 def _identifier_keys(resource: Mapping[str, Any]) -> list[str]:
     """The keys (`identifier_key`) of a resource's identifiers that name whose number they are (a system)."""
-    found = []
-    for identifier in as_list(resource.get("identifier")):
-        identifier = as_dict(identifier)
+    return [identifier_key(system, value) for system, value in _system_numbers(resource)]
+
+
+def _system_numbers(resource: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A resource's identifiers that name whose number they are, as (system, value without its spaces): those with a
+    system and a value (a bare value is any list's)."""
+    for identifier in map(as_dict, as_list(resource.get("identifier"))):
         system, value = text(identifier.get("system")), text(identifier.get("value"))
         if system and value and value.strip():
-            found.append(identifier_key(system, value))
-    return found
+            yield system, value.strip()
 
 
 def _role_practitioner(role: Mapping[str, Any], container: Mapping[str, Any], server: str | None) -> str | None:
@@ -123,10 +126,9 @@ def _contained(ref: str, resource: Mapping[str, Any], server: str | None, roles:
                 return _contained(practitioner, resource, server, roles=False)
             return practitioner
         if kind in ("Practitioner", "Organization"):
-            for identifier in map(as_dict, as_list(contained.get("identifier"))):
-                system, value = text(identifier.get("system")), text(identifier.get("value"))
-                if system and value and value.strip() and identifier_key(system, value)[:4] in ("npi|", "ncpd"):
-                    return f"{kind}{MARK}{system}|{value.strip()}"
+            for system, value in _system_numbers(contained):
+                if identifier_key(system, value)[:4] in ("npi|", "ncpd"):
+                    return f"{kind}{MARK}{system}|{value}"
         return None
     return None
 
