@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.record.copies import Order, which_newer
+from guideline.record.identity import prescriptions_renamed
 from guideline.record.model import (
     Administration,
     CarePlan,
@@ -267,21 +268,16 @@ def _results_by_full_url(
 
 def _prescriptions_by_full_url(
     dispenses: list[Dispense], orders: list[MedOrder], found: list[Mapping[str, Any]], urls: dict[int, str]
-) -> tuple[list[Dispense], list[MedOrder]]:
+) -> tuple[tuple[Dispense, ...], tuple[MedOrder, ...]]:
     """Fills whose authorizingPrescription, and renewals whose priorPrescription, name an order by its Bundle fullUrl
     ("urn:uuid:…", as a transaction Bundle, Synthea's, ties entries), naming it by the order's located id: otherwise
     the fill named no order of the record and added to its own order, and the renewal retired no order (both added)."""
-    ids = {url: located_id(found[p]) for p, url in urls.items() if found[p].get("resourceType") in _ORDER_TYPES}
-    fills = [
-        replace(d, authorizing_prescriptions=tuple(ids.get(r) or r for r in d.authorizing_prescriptions))
-        if any(r in ids for r in d.authorizing_prescriptions)
-        else d
-        for d in dispenses
-    ]
-    renewals = [
-        replace(o, prior_prescription=ids[o.prior_prescription]) if ids.get(o.prior_prescription or "") else o
-        for o in orders
-    ]
+    ids = {
+        url: located
+        for p, url in urls.items()
+        if found[p].get("resourceType") in _ORDER_TYPES and (located := located_id(found[p]))
+    }
+    renewals, fills = prescriptions_renamed(orders, dispenses, ids)
     return fills, renewals
 
 

@@ -187,15 +187,23 @@ def without_relayed(
     the HIE's fill of its copy is the EHR order's fill (left naming the copy, it had no order and added its own)."""
     to_kept = {r.copy.located: r.kept.located for r in relayed if r.copy.located and r.kept.located}
     dropped = {id(r.copy) for r in relayed}
-    kept_orders = tuple(
-        replace(o, prior_prescription=to_kept[o.prior_prescription]) if o.prior_prescription in to_kept else o
+    return prescriptions_renamed([o for o in orders if id(o) not in dropped], fills, to_kept)
+
+
+def prescriptions_renamed(
+    orders: Sequence[MedOrder], fills: Sequence[Dispense], names: Mapping[str, str]
+) -> tuple[tuple[MedOrder, ...], tuple[Dispense, ...]]:
+    """The orders and fills with each renewal's priorPrescription and each fill's authorizingPrescription that is a
+    key of `names` naming the order by its value instead (one order known by two names: a Bundle fullUrl and its
+    located id, an HIE's copy and the EHR's order); the rest as they are."""
+    renamed_orders = tuple(
+        replace(o, prior_prescription=names[o.prior_prescription]) if o.prior_prescription in names else o
         for o in orders
-        if id(o) not in dropped
     )
-    kept_fills = tuple(
-        replace(f, authorizing_prescriptions=tuple(to_kept.get(ref, ref) for ref in f.authorizing_prescriptions))
-        if any(ref in to_kept for ref in f.authorizing_prescriptions)
+    renamed_fills = tuple(
+        replace(f, authorizing_prescriptions=tuple(names.get(ref, ref) for ref in f.authorizing_prescriptions))
+        if any(ref in names for ref in f.authorizing_prescriptions)
         else f
         for f in fills
     )
-    return kept_orders, kept_fills
+    return renamed_orders, renamed_fills
