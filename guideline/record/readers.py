@@ -636,16 +636,16 @@ def _pharmacy(
     performer; else the organisation a STU3 performer acted on behalf of (STU3 named the pharmacist as the actor);
     else where it was dispensed; else a performer named by identifier alone of no stated type that is not its
     prescriber (an NPI on a relayed fill: the dispenser, read as no pharmacy at all, tied nothing)."""
-    organisation = None
     for performer in performers:
         # The usual `Organization/x` told by its prefix: `actor_kind` parses only an absolute or conditional one.
         if performer.startswith("Organization/") or (
             ("://" in performer or MARK in performer) and actor_kind(performer) == "Organization"
         ):
-            organisation = performer
-            break
-    if organisation or behalf or location:
-        return organisation or (behalf[0] if behalf else location)
+            return performer
+    if behalf:
+        return behalf[0]
+    if location:
+        return location
     return next((p for p in performers if MARK in p and not actor_kind(p) and p not in prescribers), None)
 
 
