@@ -164,8 +164,9 @@ def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | 
                 by_number.setdefault(pair, []).append(order)
     found = []
     for copy in elsewhere:
-        named = {id(o): o for pair in _numbered(copy) for o in by_number.get(pair, ())}
-        if len(named) != 1 or any(len(by_number[pair]) > 1 for pair in _numbered(copy) if pair in by_number):
+        carriers = [by_number[pair] for pair in _numbered(copy) if pair in by_number]
+        named = {id(o): o for owners in carriers for o in owners}
+        if len(named) != 1 or any(len(owners) > 1 for owners in carriers):
             continue  # no EHR order, or more than one, carries its number: which one it copies is not known
         kept = next(iter(named.values()))
         key = drug(copy)
