@@ -321,13 +321,13 @@ class CurrentOrders:
     ones among them a later prescription of their series has taken over (`expired_in_series`), and those counted
     (`active_orders`). The total and the words saying which current order a draft replaces read this one answer."""
 
-    current: tuple[MedOrder, ...]
-    expired: frozenset[int]  # id() of the current orders taken over by a later prescription of their series
+    current: tuple[MedOrder, ...]  # held, so the ids in `not_taken_over` stay theirs
+    not_taken_over: frozenset[int]  # id() of the current orders no later prescription of their series has taken over
     active: tuple[MedOrder, ...]
 
     def in_force(self, order: MedOrder) -> bool:
         """Whether this order would count today were no draft or renewal to replace it: current, not taken over."""
-        return id(order) not in self.expired and any(order is o for o in self.current)
+        return id(order) in self.not_taken_over
 
 
 def current_orders(
@@ -343,9 +343,10 @@ def current_orders(
     orders = tuple(orders)
     current = tuple(o for o in orders if is_standing(o, config) and is_current(o, supply_of(o), today, config))
     replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
-    expired = frozenset(expired_in_series(current, supply_of, today, key))
-    active = tuple(o for o in current if o.located not in replaced and id(o) not in expired)
-    return CurrentOrders(current, expired, active)
+    expired = expired_in_series(current, supply_of, today, key)
+    not_taken_over = [o for o in current if id(o) not in expired]
+    active = tuple(o for o in not_taken_over if o.located not in replaced)
+    return CurrentOrders(current, frozenset(map(id, not_taken_over)), active)
 
 
 def active_orders(
