@@ -36,8 +36,8 @@ def implied_renewals(
     drafts: Iterable[MedOrder],
     orders: Iterable[MedOrder],
     key: Callable[[MedOrder], str],
-    starting_later: frozenset[str | None] = frozenset(),
-    by_ref: Mapping[str | None, MedOrder] | None = None,
+    starting_later: frozenset[str | None],
+    by_ref: Mapping[str | None, MedOrder],
 ) -> tuple[ImpliedRenewal, ...]:
     """Each draft that names no priorPrescription, or names only orders that start later (`starting_later`, by
     `located`: they are no dose today, so the draft renews none), paired with the first current order of the same
@@ -56,8 +56,9 @@ def implied_renewals(
         if not is_product(product):
             continue
         named = None
-        if draft.prior_prescription and not order_keys(draft.prior_prescription) & starting_later:
-            named = _handed_over(draft, standing, by_ref or {})
+        refs = order_keys(draft.prior_prescription) if draft.prior_prescription else None
+        if refs is not None and not refs & starting_later:
+            named = _handed_over(refs, standing, by_ref)
             if named is None:
                 continue  # it names an order: it replaces that one (`orders.replaced_refs`), or renews nothing today
         for order in standing:
@@ -72,11 +73,10 @@ def implied_renewals(
 
 
 def _handed_over(
-    draft: MedOrder, standing: Iterable[MedOrder], by_ref: Mapping[str | None, MedOrder]
+    refs: set[str | None], standing: Iterable[MedOrder], by_ref: Mapping[str | None, MedOrder]
 ) -> MedOrder | None:
-    """The real order the draft's priorPrescription names when it is not one of the current orders (`standing`):
-    finished, or handed over to a later prescription of its series (`orders.expired_in_series`)."""
-    refs = order_keys(draft.prior_prescription) if draft.prior_prescription else set()
+    """The real order a draft's priorPrescription (`refs`, by `located`) names when it is not one of the current
+    orders (`standing`): finished, or handed over to a later prescription of its series (`orders.expired_in_series`)."""
     named = next((by_ref[ref] for ref in refs if ref in by_ref), None)
     if named is None or any(named is order for order in standing):
         return None
