@@ -160,15 +160,13 @@ def named_replacing(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrde
     for draft, renewed in pairs:
         starts = starts_after(renewed, today)
         if starts is None:
-            words[id(draft)] = (
-                f"it renews {_named(renewed)} (priorPrescription), another prescriber's, still current: read as "
-                "replaced by this renewal, so that order is not counted beside it"
-            )
+            state, so = "still current", "not counted beside it"
         else:
-            words[id(draft)] = (
-                f"it renews {_named(renewed)} (priorPrescription), another prescriber's, which starts on "
-                f"{starts.isoformat()}: read as replaced by this renewal, so that order is not listed as starting later"
-            )
+            state, so = f"which starts on {starts.isoformat()}", "not listed as starting later"
+        words[id(draft)] = (
+            f"it renews {_named(renewed)} (priorPrescription), another prescriber's, {state}: read as replaced by "
+            f"this renewal, so that order is {so}"
+        )
     return _with_words(summary, words)
 
 
