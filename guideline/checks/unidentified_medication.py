@@ -3,6 +3,9 @@ current orders and fills it could not identify when an opioid is being ordered (
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from operator import attrgetter
+
 from guideline.cards import Card
 from guideline.checks.common import (
     and_more,
@@ -131,9 +134,7 @@ def _current_unidentified(facts: Facts) -> list[str]:
 
 def later_to_name(facts: Facts) -> tuple[str, ...]:
     """On patient-view, as `current_to_name`: the prescriptions that start later nobody could identify."""
-    if facts.context.hook != "patient-view" or not facts.config.check(CHECK_ID).enabled:
-        return ()
-    return tuple(name for name in facts.unidentified_later if not facts.overridden(CHECK_ID, name))
+    return _to_name(facts, attrgetter("unidentified_later"))
 
 
 def current_to_name(facts: Facts) -> tuple[str, ...]:
@@ -141,9 +142,15 @@ def current_to_name(facts: Facts) -> tuple[str, ...]:
     data-incomplete card: they may be opioids the high-dose check did not count, or a benzodiazepine beside an
     opioid. One a clinician's override of this check's card named is left out, as the card would be; a site that
     turned the check off hears of them on the plan page only."""
+    return _to_name(facts, _current_unidentified)
+
+
+def _to_name(facts: Facts, named: Callable[[Facts], Iterable[str]]) -> tuple[str, ...]:
+    """`named(facts)` for the data-incomplete card: on patient-view with this check on, less those a clinician's
+    override of this check's card named (worked out only then)."""
     if facts.context.hook != "patient-view" or not facts.config.check(CHECK_ID).enabled:
         return ()
-    return tuple(name for name in _current_unidentified(facts) if not facts.overridden(CHECK_ID, name))
+    return tuple(name for name in named(facts) if not facts.overridden(CHECK_ID, name))
 
 
 def _current_summary(current: list[str]) -> str:
