@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -507,6 +507,12 @@ class Facts:
         a code or a name alone is no evidence that two orders are one (`identity.relayed_orders`)."""
         key = self.drug_key(order)
         return key if key.startswith(("rxnorm:", "strengths:")) else None
+
+    def relayed_copies(self, kept: Container[str | None]) -> list[str]:
+        """The copies another server relayed under their own ids (`orders_relayed`) of the orders located in `kept`,
+        each named by its reference ("a copy without an id" when it has none): read once, named since the EHR may
+        list both."""
+        return [r.copy.located or "a copy without an id" for r in self.orders_relayed if r.kept.located in kept]
 
     def drug_key(self, item: MedOrder | Dispense) -> str:
         """The refill "same drug" key; it depends on the medication alone, so it is worked out once per medication

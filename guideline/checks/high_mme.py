@@ -211,7 +211,7 @@ def _relayed_note(facts: Facts, mme: MmeSummary) -> str:
     """With an order counted in the total that another server also relayed under its own id (an HIE's copy,
     `identity.relayed_orders`), that it was counted once, naming the copy: the EHR may list both."""
     counted = {o.order.located for o in mme.ok_orders}
-    copies = [r.copy.located or "a copy without an id" for r in facts.orders_relayed if r.kept.located in counted]
+    copies = facts.relayed_copies(counted)
     if not copies:
         return ""
     said = "1 order" if len(copies) == 1 else f"{len(copies)} orders"

@@ -109,7 +109,7 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
 def _relayed_as(facts: Facts, order: MedOrder) -> str | None:
     """ "also relayed as https://hie.example/fhir/MedicationRequest/hie-77 (read once)": an HIE's copy of the order
     under its own id (`Facts.orders_relayed`), named since the EHR may list both."""
-    copies = [r.copy.located or "a copy without an id" for r in facts.orders_relayed if r.kept.located == order.located]
+    copies = facts.relayed_copies((order.located,))
     return f"also relayed as {', '.join(copies)} (read once)" if copies else None
 
 
