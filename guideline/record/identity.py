@@ -4,7 +4,7 @@ authorizingPrescription is compared), and the prescriber or pharmacy an actor re
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
@@ -40,28 +40,58 @@ class Actors:
 
     practitioner_of: Mapping[str, str]  # located role (`located_id`, or its fullUrl) → its practitioner, located
     by_identifier: Mapping[str, str]  # `identifier_key` → located `Type/id`; `_CLAIMED_TWICE` when two carry it
+    # A `urn:` fullUrl (a transaction or collection Bundle's) → who its entry is, as `who` reads that entry named by
+    # `Type/id` (a role as its practitioner; an id-less one by its NPI); `_CLAIMED_TWICE` when two entries differ.
+    by_url: Mapping[str, str] = field(default_factory=dict)
 
 
 def actors_in(resources: Sequence[Mapping[str, Any]], urls: Mapping[int, str], server: str | None) -> Actors:
     """The `Actors` of a chart's resources (`urls`: fullUrls by position, as the record's pool keeps them)."""
     roles: dict[str, str] = {}
     numbers: dict[str, str] = {}
+    by_url: dict[str, str] = {}
+    role_urls: dict[str, str] = {}  # a role's `urn:` fullUrl → its practitioner, as the role names them
     for index, resource in enumerate(resources):
         kind = resource.get("resourceType") if type(resource) is dict else None
         if kind not in _DIRECTORY_TYPES:
             continue
         located = located_id(resource)
-        names = [n for n in (located, urls.get(index)) if n]
+        url = urls.get(index)
+        names = [n for n in (located, url) if n]
         if kind == "PractitionerRole":
             practitioner = _role_practitioner(resource, resource, server)
             if practitioner and practitioner.startswith("#"):  # a practitioner the role itself contains
                 practitioner = _contained(practitioner, resource, server, roles=False)
             if practitioner:
                 roles.update(dict.fromkeys(names, practitioner))
-        elif located:
-            for key in _identifier_keys(resource):
-                numbers[key] = located if numbers.get(key, located) == located else _CLAIMED_TWICE
-    return Actors(roles, numbers)
+                if url and url.startswith(_URN):
+                    _claim(role_urls, url, practitioner)
+        else:
+            if located:
+                for key in _identifier_keys(resource):
+                    numbers[key] = located if numbers.get(key, located) == located else _CLAIMED_TWICE
+            if url and url.startswith(_URN):
+                # An id-less entry (a transaction Bundle's) is known by its fullUrl alone: its NPI says who it is.
+                named = located or _by_number(kind, resource)
+                if named:
+                    _claim(by_url, url, named)
+    if role_urls or by_url:
+        # A role's practitioner named by her entry's fullUrl, as a transaction Bundle ties its entries.
+        roles = {role: by_url.get(p, p) if p.startswith(_URN) else p for role, p in roles.items()}
+        for url, practitioner in role_urls.items():
+            _claim(
+                by_url, url, by_url.get(practitioner, practitioner) if practitioner.startswith(_URN) else practitioner
+            )
+    return Actors(roles, numbers, {url: actor for url, actor in by_url.items() if actor})
+
+
+_URN = "urn:"  # a fullUrl that names an entry only within its Bundle (`urn:uuid:…`, `urn:oid:…`)
+
+
+def _claim(names: dict[str, str], url: str, actor: str) -> None:
+    """Puts `actor` in `names` under `url`, or `_CLAIMED_TWICE` when it holds another: one fullUrl two entries are
+    sent under (two Bundles each numbering their own) names neither."""
+    names[url] = actor if names.get(url, actor) == actor else _CLAIMED_TWICE
 
 
 def _identifier_keys(resource: Mapping[str, Any]) -> list[str]:
@@ -93,8 +123,15 @@ def who(ref: str, resource: Mapping[str, Any], actors: Callable[[], Actors], ser
     Practitioner or Organization sent with the chart that carries that identifier (of the type the reference states,
     if it states one); a contained Practitioner or Organization as its NPI or NCPDP number, any other contained
     actor as its container's own (`MedicationRequest/o1#pr`). Anything not known for sure is left as written: a
-    role whose practitioner nobody names is not guessed to be anyone's. `actors` is asked only for a reference by
-    role or by identifier (the usual chart names its actors by `Type/id`)."""
+    role whose practitioner nobody names is not guessed to be anyone's. A `urn:` reference (a transaction or
+    collection Bundle's) is the entry sent under that fullUrl, read so (`Actors.by_url`); one no entry is sent under
+    is left as written. `actors` is asked only for a reference by role, by identifier or by `urn:` (the usual chart
+    names its actors by `Type/id`)."""
+    if ref.startswith(_URN):
+        found = actors().by_url.get(ref)
+        if not found or MARK not in found:
+            return found or ref
+        ref = found  # an id-less entry's NPI: the Practitioner sent with the chart that carries it, if one does
     if ref.startswith("#"):
         # Else the container's own: two orders' "#pr" are two people as far as anything shows.
         found = _contained(ref, resource, server)
@@ -126,10 +163,17 @@ def _contained(ref: str, resource: Mapping[str, Any], server: str | None, roles:
                 return _contained(practitioner, resource, server, roles=False)
             return practitioner
         if kind in ("Practitioner", "Organization"):
-            for system, value in _system_numbers(contained):
-                if identifier_key(system, value)[:4] in ("npi|", "ncpd"):
-                    return f"{kind}{MARK}{system}|{value}"
+            return _by_number(kind, contained)
         return None
+    return None
+
+
+def _by_number(kind: str, resource: Mapping[str, Any]) -> str | None:
+    """A Practitioner or an Organization named by its NPI or NCPDP number (a reference by identifier, as another
+    resource may name it), for one no `Type/id` names (contained, or an id-less Bundle entry); None with neither."""
+    for system, value in _system_numbers(resource):
+        if identifier_key(system, value)[:4] in ("npi|", "ncpd"):
+            return f"{kind}{MARK}{system}|{value}"
     return None
 
 

@@ -665,7 +665,7 @@ def _located_actors(found: tuple[str, ...], data: Mapping[str, Any], pool: Medic
         return found
     if SOURCE not in data:
         for ref in found:
-            if ref[0] == "#" or "://" in ref or MARK in ref or "PractitionerRole/" in ref:
+            if ref[0] == "#" or ":" in ref or MARK in ref or "PractitionerRole/" in ref:  # ":": absolute, or `urn:`
                 break
         else:
             return found  # the usual chart: the EHR's own `Practitioner/x`, read as written, no call per actor
@@ -678,7 +678,7 @@ def _located_actor(ref: str | None, data: Mapping[str, Any], pool: MedicationPoo
         return ref
     if MARK not in ref and (SOURCE in data or "://" in ref):
         ref = located_reference(ref, data, pool.server) or ref
-    if ref[0] == "#" or MARK in ref or "PractitionerRole/" in ref:  # the usual `Practitioner/x`: read as written
+    if ref[0] == "#" or MARK in ref or "PractitionerRole/" in ref or ref.startswith("urn:"):  # not `Practitioner/x`
         return who(ref, data, lambda: _actors(pool), pool.server)
     return ref
 
