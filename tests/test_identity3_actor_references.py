@@ -139,3 +139,64 @@ def test_a_fills_pharmacy_named_by_full_url_is_that_organization() -> None:
 def test_the_usual_chart_reads_its_requester_as_written() -> None:
     [order] = build_record([old("active")], TZ).orders
     assert order.requester == PCP["reference"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A PractitionerRole not sent, whose reference carries its practitioner's NPI
+
+ROLE_ID = "eFHqV2rVgH7Ir0x8Bt4DYmA3"  # an Epic PractitionerRole id
+
+
+def role_by_reference(npi: str | None = "1467586115") -> dict[str, Any]:
+    """The renewal's requester as a gateway writes it: Epic's PractitionerRole (not sent), with the practitioner's NPI
+    beside the reference (a Reference may carry both)."""
+    named: dict[str, Any] = {"reference": f"PractitionerRole/{ROLE_ID}", "type": "PractitionerRole"}
+    if npi:
+        named["identifier"] = {"system": NPI, "value": npi}
+    return {**named, "display": "Adams, Ann, MD"}
+
+
+def epic_adams(npi: str = "1467586115") -> dict[str, Any]:
+    """Dr Adams's Practitioner as Epic includes it with the chart (Practitioner/eDrA), with her NPI."""
+    return {
+        "resourceType": "Practitioner",
+        "id": "eDrA",
+        "identifier": [
+            {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.0", "value": "E1234"},
+            {"system": NPI, "value": npi},
+        ],
+        "name": [{"family": "Adams", "given": ["Ann"]}],
+    }
+
+
+def plain(requester: Any, *directory: dict[str, Any]) -> Decimal:
+    """Today's MME/day with Dr Adams's order, its fill and her renewal by `requester`, and these resources."""
+    resources = [medication(), old("active"), renewal_fill("eOxy.Old"), renewal(requester=requester), *directory]
+    return run("patient-view", resources=resources).facts.mme.total
+
+
+def test_a_role_not_sent_whose_reference_carries_her_npi_is_her() -> None:
+    # Her Practitioner, sent with the chart, carries that NPI: the data says the role is hers.
+    assert plain(role_by_reference(), epic_adams()) == Decimal(60)
+    [renewed] = [
+        o for o in build_record([renewal(requester=role_by_reference()), epic_adams()], TZ).orders if o.id == "eOxy.New"
+    ]
+    assert renewed.requester == "Practitioner/eDrA"
+
+
+def test_a_role_not_sent_with_no_npi_to_match_stays_another_prescriber() -> None:
+    assert plain(role_by_reference(), epic_adams("1942284192")) == Decimal(120)  # another person's NPI
+    assert plain(role_by_reference()) == Decimal(120)  # her Practitioner not sent: nothing says whose the NPI is
+    assert plain(role_by_reference(npi=None), epic_adams()) == Decimal(120)  # no NPI beside the role
+    clinic = {"resourceType": "Organization", "id": "eOrgPain", "identifier": [{"system": NPI, "value": "1467586115"}]}
+    assert plain(role_by_reference(), clinic) == Decimal(120)  # an organisation's NPI is no practitioner's
+
+
+def test_a_role_named_by_her_npi_alone_is_her_practitioner_sent_with_the_chart() -> None:
+    # Read as `PractitionerRole?identifier=…`, the prescriber was "unknown" beside `Practitioner/eDrA`: no evidence of
+    # two for a renewal, but no evidence of one for a reorder (`orders.one_prescriber`). Her NPI says she is eDrA.
+    by_npi = {"type": "PractitionerRole", "identifier": {"system": NPI, "value": "1467586115"}}
+    [order] = build_record([renewal(requester=by_npi), epic_adams()], TZ).orders
+    assert order.requester == "Practitioner/eDrA"
+    [order] = build_record([renewal(requester=by_npi), epic_adams("1942284192")], TZ).orders
+    assert order.requester == f"PractitionerRole?identifier={NPI}|1467586115"

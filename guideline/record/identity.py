@@ -139,13 +139,58 @@ def who(ref: str, resource: Mapping[str, Any], actors: Callable[[], Actors], ser
         return found or (f"{container}{ref}" if container else ref)
     if MARK in ref:
         kind, key = by_identifier(ref) or ("", "")
+        if kind == "PractitionerRole" and key.startswith("npi|"):
+            kind = "Practitioner"  # an NPI names a person: a role's NPI is its practitioner's
         found = actors().by_identifier.get(key)
-        if not found or (kind and (local_reference(found) or "").partition("/")[0] != kind):
+        if not found or (kind and _kind(found) != kind):
             return ref
         ref = found
     if "PractitionerRole/" in ref:
-        return actors().practitioner_of.get(ref if is_absolute_url(ref) else local_reference(ref) or ref, ref)
+        found = actors().practitioner_of.get(ref if is_absolute_url(ref) else local_reference(ref) or ref)
+        if found:
+            return found
+        # The role not sent: the NPI its reference carries beside it says whose it is, when the Practitioner that
+        # carries that NPI was sent. Nothing else is taken for it (a display is free text).
+        number = _role_npi(ref, resource)
+        found = actors().by_identifier.get(number) if number else None
+        return found if found and _kind(found) == "Practitioner" else ref
     return ref
+
+
+def _kind(located: str) -> str:
+    """The type of a located `Type/id` (the EHR's) or absolute URL (another server's)."""
+    return (local_reference(located) or "").partition("/")[0]
+
+
+def _role_npi(ref: str, resource: Mapping[str, Any]) -> str | None:
+    """The NPI (`identifier_key`) a Reference in `resource` carries beside its reference to the role `ref` (located),
+    as a gateway writes `{"reference": "PractitionerRole/y", "identifier": {<NPI>}}`; None when none does. Only asked
+    for a role the chart does not resolve (rare): the resource's elements are walked, two levels down."""
+    wanted = local_reference(ref)
+    for named in _references_in(resource, depth=3):
+        number = as_dict(named.get("identifier"))
+        system, value = text(number.get("system")), text(number.get("value"))
+        if value and local_reference(text(named.get("reference")) or "") == wanted:
+            key = identifier_key(system, value)
+            if key.startswith("npi|"):
+                return key
+    return None
+
+
+def _references_in(value: Any, depth: int) -> Iterator[Mapping[str, Any]]:
+    """The Reference-shaped objects (a `reference` beside an `identifier`) in a resource's elements, `depth` down,
+    outside its contained resources (whose references are theirs)."""
+    if depth == 0:
+        return
+    if type(value) is list:
+        for item in value:
+            yield from _references_in(item, depth)
+    elif type(value) is dict:
+        if "reference" in value and "identifier" in value:
+            yield value
+        for key, item in value.items():
+            if key != "contained" and type(item) in (dict, list):
+                yield from _references_in(item, depth - 1)
 
 
 def _contained(ref: str, resource: Mapping[str, Any], server: str | None, roles: bool = True) -> str | None:
