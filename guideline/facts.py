@@ -71,7 +71,7 @@ from guideline.record import (
     Procedure,
     ResolvedMedication,
 )
-from guideline.record.identity import Relayed, relayed_orders, without_relayed
+from guideline.record.identity import Relayed, relayed_names, relayed_orders, without_relayed
 from guideline.renewals import (
     ImpliedRenewal,
     RenewalBeside,
@@ -191,8 +191,9 @@ class Facts:
         # An order an HIE relays under its own id is the EHR's order read once (its fills and renewals naming the
         # EHR's), named on the card and the page: read twice, 60 MME a day was 120.
         self.orders_relayed: tuple[Relayed, ...] = relayed_orders(record.orders, self._identified_drug)
-        if self.orders_relayed:
-            orders, dispenses = without_relayed(record.orders, record.dispenses, self.orders_relayed)
+        self._relayed = relayed_names(self.orders_relayed, record.relayed_unchanged)
+        if self._relayed:
+            orders, dispenses = without_relayed(record.orders, record.dispenses, self.orders_relayed, self._relayed)
             record = replace(record, orders=orders, dispenses=dispenses)
         # A fill sent twice (prefetch and search, a gateway's copy, the payer's claim for it) is read once, as the
         # population review reads it: the copy queued as an early refill and kept an ended supply current.
@@ -509,10 +510,10 @@ class Facts:
         return key if key.startswith(("rxnorm:", "strengths:")) else None
 
     def relayed_copies(self, kept: Container[str | None]) -> list[str]:
-        """The copies another server relayed under their own ids (`orders_relayed`) of the orders located in `kept`,
-        each named by its reference ("a copy without an id" when it has none): read once, named since the EHR may
-        list both."""
-        return [r.copy.located or "a copy without an id" for r in self.orders_relayed if r.kept.located in kept]
+        """The copies another server relayed of the orders located in `kept` (`identity.relayed_names`: under the
+        same id, unchanged, or under their own ids), each named by its reference ("a copy without an id" when it has
+        none): read once, named since the EHR may list both."""
+        return [copy or "a copy without an id" for copy, of in self._relayed if of in kept]
 
     def drug_key(self, item: MedOrder | Dispense) -> str:
         """The refill "same drug" key; it depends on the medication alone, so it is worked out once per medication

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.record.copies import Order, which_newer
-from guideline.record.identity import prescriptions_renamed
+from guideline.record.identity import prescriptions_renamed, relayed_unchanged, same_apart_from_source
 from guideline.record.model import (
     Administration,
     CarePlan,
@@ -55,7 +55,7 @@ from guideline.record.readers import (
     read_service_request,
     statement_not_taken,
 )
-from guideline.versions import same_content, version_rank
+from guideline.versions import version_rank
 
 Reader = Callable[[Mapping[str, Any], ZoneInfo], Any]
 
@@ -220,15 +220,6 @@ def _source(index: int, found: list[Mapping[str, Any]], urls: Mapping[int, str],
     return None if url is None else source_base(url, resource)
 
 
-def _same_apart_from_source(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
-    """Whether two copies say the same apart from `meta` and where they are from (`same_content`)."""
-    if SOURCE not in first and SOURCE not in second:  # the usual pair: both the EHR's
-        return same_content(first, second)
-    return same_content(
-        {k: v for k, v in first.items() if k != SOURCE}, {k: v for k, v in second.items() if k != SOURCE}
-    )
-
-
 def _copy_of(
     earlier: list[_Known], kind: str, resource: Mapping[str, Any], source: str | None, find: Finder
 ) -> int | None:
@@ -236,12 +227,13 @@ def _copy_of(
     same server (or either's not known) whose content names a code, text or reference in common with this one (or
     either names nothing to compare), or from another server that sent it unchanged (an HIE relaying the EHR's own
     order: read twice, its dose counted twice; a newer version relayed is matched when the record is read again with
-    the newer versions in place). None when it is another resource, which is then added to `earlier`: both are kept.
-    Ids are unique on their own server only: an HIE's MedicationRequest/123 is not the EHR's."""
+    the newer versions in place; an order so dropped is named, `identity.relayed_unchanged`). None when it is another
+    resource, which is then added to `earlier`: both are kept. Ids are unique on their own server only: an HIE's
+    MedicationRequest/123 is not the EHR's."""
     identity = _content_identity(kind, resource, find)
     for index, known in enumerate(earlier):
         if source is not None and known.source is not None and source != known.source:
-            if _same_apart_from_source(known.resource, resource):
+            if same_apart_from_source(known.resource, resource):
                 return index
             continue
         named = known.names(kind, find)
@@ -249,6 +241,20 @@ def _copy_of(
             return index
     earlier.append(_Known(source, resource, identity))
     return None
+
+
+def _ehr_order_first(
+    kind: str,
+    met: Mapping[str, Any],
+    own: Mapping[str, Any],
+    versions: tuple[Mapping[str, Any], Mapping[str, Any]],
+    newer: dict[int, Mapping[str, Any]],
+) -> None:
+    """Another server's unchanged copy of the EHR's order met before the EHR's own (`identity.relayed_unchanged`):
+    the two swap places for the record's second reading (`newer`), so the EHR's order is read and the copy named.
+    Read first, the EHR's own order was taken for the HIE's, and its fills, naming the EHR's, stood for no order."""
+    if versions[1] is met and relayed_unchanged(kind, own, met):  # no newer version of it read in its place
+        newer[id(met)], newer[id(own)] = own, met
 
 
 def _results_by_full_url(
@@ -429,6 +435,7 @@ def _read_all(
     reports: list[DiagnosticReport] = []
     problems: list[ReadProblem] = []
     untold: list[ReadProblem] = []
+    relayed: list[tuple[str, str]] = []  # (copy, kept): another server's unchanged copies of the EHR's orders
     patient: Patient | None = None
     locations: dict[str, Mapping[str, Any]] = {}
 
@@ -473,6 +480,10 @@ def _read_all(
                         versions[(kind, resource_id, len(earlier) - 1)] = (resource, resource)
                     else:
                         copy = (kind, resource_id, group)
+                        if SOURCE in resource and (named := relayed_unchanged(kind, earlier[group].resource, resource)):
+                            relayed.append(named)  # another server's unchanged copy of the EHR's order: named
+                        elif SOURCE in earlier[group].resource:
+                            _ehr_order_first(kind, earlier[group].resource, resource, versions[copy], newer)
                         # drafts come first, so a draft beats its EHR copy (guideline 3.3)
                         if index >= draft_count and not any(d is versions[copy][0] for d in found[:draft_count]):
                             problem = _another_version(copy, versions, resource, newer)
@@ -562,6 +573,7 @@ def _read_all(
         unresolved_medication_refs=unresolved,
         results_not_received=results_not_received,
         draft_names=_draft_names(found[:draft_count], urls),
+        relayed_unchanged=tuple(relayed),
         **{name: tuple(values) for name, values in collected.items()},
     )
     return record, newer, untold
@@ -664,7 +676,7 @@ def _another_version(
     nothing tells, the copy read is still the one `version_rank` puts first (a dated copy over an undated one, as the
     population review reads an export), so naming it never changes which copy the checks see."""
     first, newest = versions[copy]
-    if _same_apart_from_source(newest, resource):
+    if same_apart_from_source(newest, resource):
         return None
     order = which_newer(newest, resource)
     if order.newer < 0:

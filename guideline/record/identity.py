@@ -10,7 +10,8 @@ from typing import Any
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.identifiers import MARK, actor_reference, by_identifier, identifier_key
 from guideline.record.model import Dispense, MedOrder
-from guideline.record.pool import located_id, located_reference, order_keys
+from guideline.record.pool import SOURCE, located_id, located_reference, order_keys
+from guideline.versions import same_content
 
 
 def prescription_named(ref: str, fill: str | None, kind: str = "MedicationRequest") -> str | None:
@@ -223,7 +224,31 @@ def _by_number(kind: str, resource: Mapping[str, Any]) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# An order another server relays under an id of its own (an HIE's copy of the EHR's order)
+# One order from two sources: another server relaying the EHR's order, under the same id (unchanged: dropped when the
+# record is pooled, `build._copy_of`) or under an id of its own (`relayed_orders`, once the drugs are identified).
+# Either way the copy is read once, its fills and renewals name the EHR's order, and it is named (`relayed_names`).
+
+_ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name
+
+
+def same_apart_from_source(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    """Whether two copies say the same apart from `meta` and where they are from (`versions.same_content`): another
+    server's resource of the same type and id that says this is the resource relayed unchanged, read once."""
+    if SOURCE not in first and SOURCE not in second:  # the usual pair: both the EHR's
+        return same_content(first, second)
+    return same_content(
+        {k: v for k, v in first.items() if k != SOURCE}, {k: v for k, v in second.items() if k != SOURCE}
+    )
+
+
+def relayed_unchanged(kind: str, kept: Mapping[str, Any], copy: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(the copy's located id, the EHR order's) when `copy`, dropped as `kept` relayed unchanged by another server
+    under the same id (`same_apart_from_source`), is another server's copy of the EHR's order, to be named as one
+    under its own id is; None for any other copy (the EHR's own sent twice, another type, an HIE's order first met)."""
+    if kind not in _ORDER_TYPES or SOURCE not in copy or SOURCE in kept:
+        return None
+    names = located_id(copy), located_id(kept)
+    return names if names[0] and names[1] else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,12 +295,26 @@ def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | 
     return tuple(found)
 
 
+def relayed_names(
+    relayed: Sequence[Relayed], unchanged: Sequence[tuple[str, str]]
+) -> tuple[tuple[str | None, str | None], ...]:
+    """Every copy of an EHR order another server relayed, as (the copy's located id, the EHR order's): those under
+    the same id, unchanged, dropped when the record was pooled (`relayed_unchanged`; `PatientRecord.relayed_unchanged`),
+    then those under an id of its own (`relayed_orders`). What the card and the page name, and what fills and renewals
+    naming a copy are renamed by."""
+    return (*unchanged, *((r.copy.located, r.kept.located) for r in relayed))
+
+
 def without_relayed(
-    orders: Sequence[MedOrder], fills: Sequence[Dispense], relayed: Sequence[Relayed]
+    orders: Sequence[MedOrder],
+    fills: Sequence[Dispense],
+    relayed: Sequence[Relayed],
+    names: Sequence[tuple[str | None, str | None]],
 ) -> tuple[tuple[MedOrder, ...], tuple[Dispense, ...]]:
-    """The orders without the relayed copies, and renewals and fills naming a copy naming its kept order instead:
-    the HIE's fill of its copy is the EHR order's fill (left naming the copy, it had no order and added its own)."""
-    to_kept = {r.copy.located: r.kept.located for r in relayed if r.copy.located and r.kept.located}
+    """The orders without the copies relayed under their own ids (`relayed`), and renewals and fills naming any copy
+    (`names`, `relayed_names`) naming its kept order instead: the HIE's fill of its copy is the EHR order's fill (left
+    naming the copy, it had no order and added its own)."""
+    to_kept = {copy: kept for copy, kept in names if copy and kept}
     dropped = {id(r.copy) for r in relayed}
     return prescriptions_renamed([o for o in orders if id(o) not in dropped], fills, to_kept)
 
