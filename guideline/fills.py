@@ -39,7 +39,7 @@ from guideline.mme import (
     quantize6,
 )
 from guideline.record import Dispense, MedOrder, ResolvedMedication
-from guideline.record.identity import prescription_named
+from guideline.record.identity import IdentifiedDrug, prescription_named
 from guideline.record.pool import order_keys
 from guideline.record.slot_init import slot_init
 from guideline.supply import MAX_DAYS_SUPPLY, daily_units
@@ -354,9 +354,9 @@ def _same_drug_key(medication: ResolvedMedication, terms: Terminology, config: G
     if isinstance(identified, Drug):
         if identified.rxcui and not identified.from_ingredients:
             # A brand and its generic are one drug (a pharmacy may dispense either): the clinical drug's code.
-            return f"rxnorm:{terms.generic_drug(identified.rxcui)}"
+            return IdentifiedDrug(f"rxnorm:{terms.generic_drug(identified.rxcui)}")
         parts = sorted(f"{s.ingredient}:{s.mg}/{s.per}" for s in identified.strengths)
-        return f"strengths:{identified.dose_form}:{','.join(parts)}"
+        return IdentifiedDrug(f"strengths:{identified.dose_form}:{','.join(parts)}")
     concept = medication.concept
     if concept is not None:
         codes = sorted(f"{c.system}|{c.code}" for c in concept.codings if c.code)

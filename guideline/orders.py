@@ -17,6 +17,7 @@ from guideline.fhirdata import (
 from guideline.identifiers import actor_key, comparable
 from guideline.memo import IdentityTables
 from guideline.record import MedOrder, ServiceRequest
+from guideline.record.identity import IdentifiedDrug
 from guideline.record.pool import order_keys
 from guideline.supply import Supply
 from guideline.timeutil import day_span, local_date
@@ -539,14 +540,11 @@ def orders_by_ref(real_orders: Iterable[MedOrder]) -> dict[str | None, MedOrder]
     return found
 
 
-# Same-drug keys of a recognised product (an RxNorm product, or opioid strengths and form): a key made of codes or
-# a name alone is too loose to say two orders are one prescription.
-_PRODUCT_KEYS = ("rxnorm:", "strengths:")
-
-
 def is_product(key: str) -> bool:
-    """Whether a same-drug key names a recognised product: the evidence two orders are one prescription needs."""
-    return key.startswith(_PRODUCT_KEYS)
+    """Whether a same-drug key names a recognised product (an RxNorm product, or opioid strengths and form; told by
+    its type, `identity.IdentifiedDrug`): the evidence two orders are one prescription needs. A key made of codes or
+    a name alone is too loose to say two orders are one prescription."""
+    return type(key) is IdentifiedDrug
 
 
 def one_prescriber(first: MedOrder, second: MedOrder) -> bool:

@@ -251,6 +251,14 @@ def relayed_unchanged(kind: str, kept: Mapping[str, Any], copy: Mapping[str, Any
     return names if names[0] and names[1] else None
 
 
+class IdentifiedDrug(str):
+    """A same-drug key (`fills.same_drug_key`) that names an identified product (an RxNorm product, or its strengths
+    and form): the only key that is evidence two orders are one (`relayed_orders`, `orders.is_product`). Told by its
+    type, not by its spelling; compared, hashed and shown as the string it is."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Relayed:
     """An order another server relayed under its own id (`copy`), and the EHR's order it is a copy of (`kept`)."""
