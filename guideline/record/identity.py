@@ -124,10 +124,11 @@ def who(ref: str, resource: Mapping[str, Any], actors: Callable[[], Actors], ser
     Practitioner or Organization sent with the chart that carries that identifier (of the type the reference states,
     if it states one); a contained Practitioner or Organization as its NPI or NCPDP number, any other contained
     actor as its container's own (`MedicationRequest/o1#pr`). Anything not known for sure is left as written: a
-    role whose practitioner nobody names is not guessed to be anyone's. A `urn:` reference (a transaction or
-    collection Bundle's) is the entry sent under that fullUrl, read so (`Actors.by_url`); one no entry is sent under
-    is left as written. `actors` is asked only for a reference by role, by identifier or by `urn:` (the usual chart
-    names its actors by `Type/id`)."""
+    role whose practitioner nobody names is not guessed to be anyone's, unless the reference to it carries (or is) an
+    NPI that the one Practitioner sent with the chart carries (an NPI names a person, never a role). A `urn:`
+    reference (a transaction or collection Bundle's) is the entry sent under that fullUrl, read so (`Actors.by_url`);
+    one no entry is sent under is left as written. `actors` is asked only for a reference by role, by identifier or
+    by `urn:` (the usual chart names its actors by `Type/id`)."""
     if ref.startswith(_URN):
         found = actors().by_url.get(ref)
         if not found or MARK not in found:
@@ -166,7 +167,7 @@ def _kind(located: str) -> str:
 def _role_npi(ref: str, resource: Mapping[str, Any]) -> str | None:
     """The NPI (`identifier_key`) a Reference in `resource` carries beside its reference to the role `ref` (located),
     as a gateway writes `{"reference": "PractitionerRole/y", "identifier": {<NPI>}}`; None when none does. Only asked
-    for a role the chart does not resolve (rare): the resource's elements are walked, two levels down."""
+    for a role the chart does not resolve (rare): the resource's elements, and the elements within those, are walked."""
     wanted = local_reference(ref)
     for named in _references_in(resource, depth=3):
         number = as_dict(named.get("identifier"))
