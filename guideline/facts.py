@@ -482,10 +482,10 @@ class Facts:
     @cached_property
     def implied_renewals(self) -> tuple[ImpliedRenewal, ...]:
         """Opioid drafts of the same product as a current opioid order, with no priorPrescription (or one naming only
-        an order that starts later, or one a current order has taken over): each pair is counted once in the MME
-        total, at the larger dose (`guideline.renewals`)."""
-        drafts = tuple(o for o in self.current_opioids if o.is_draft)
-        if not drafts:
+        an order that starts later, or one a current order has taken over), and signed renewals of one a current order
+        has taken over: each pair is counted once in the MME total, at the larger dose (`guideline.renewals`)."""
+        renewals = tuple(o for o in self.current_opioids if o.is_draft or o.prior_prescription)
+        if not renewals:
             return ()
         standing = tuple(o for o in self.current_opioids if not o.is_draft)
         # Not `later_orders`: it leaves out the orders a draft replaces, and a draft naming a later order is exactly
@@ -496,10 +496,11 @@ class Facts:
                 for ref, order in self._orders_by_ref.items()
                 if order_rules.is_standing(order, self.config) and order_rules.starts_after(order, self.today)
             )
-            if any(d.prior_prescription for d in drafts)
+            if any(d.is_draft and d.prior_prescription for d in renewals)
             else frozenset()
         )
-        return implied_renewals(drafts, standing, self.drug_key, later, self._orders_by_ref)
+        in_force = self.current_orders.in_force
+        return implied_renewals(renewals, standing, self.drug_key, later, self._orders_by_ref, in_force)
 
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
 

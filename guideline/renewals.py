@@ -24,85 +24,98 @@ RENEWAL_REASONS = frozenset({RENEWED, RENEWAL, REORDER})
 
 @dataclass(frozen=True)
 class ImpliedRenewal:
-    """A draft of the same product as a current order that no priorPrescription links to it: read as that order's
-    renewal. `named` is the order the draft's priorPrescription does name when the current one has taken it over."""
+    """A renewal (a draft, or a signed order naming a series' prescription already handed over) read as the renewal
+    of a current order of the same product that no priorPrescription links to it. `named` is the order the renewal's
+    priorPrescription does name when the current one has taken it over."""
 
-    draft: MedOrder
+    renewal: MedOrder
     order: MedOrder
     named: MedOrder | None = None
 
 
 def implied_renewals(
-    drafts: Iterable[MedOrder],
+    renewals: Iterable[MedOrder],
     orders: Iterable[MedOrder],
     key: Callable[[MedOrder], str],
     starting_later: frozenset[str | None],
     by_ref: Mapping[str | None, MedOrder],
+    in_force: Callable[[MedOrder], bool],
 ) -> tuple[ImpliedRenewal, ...]:
     """Each draft that names no priorPrescription, or names only orders that start later (`starting_later`, by
     `located`: they are no dose today, so the draft renews none), paired with the first current order of the same
     recognised product not paired yet. A renewal of a staggered series' third prescription, to be filled when it
     would have been, read beside the first (today's dose) as a second dose: 120 MME/day for a patient taking 60. A
-    draft naming a real order (`by_ref`) that is no current order here but that a current one has taken over
-    (`continues`: the series' next prescription, or a reorder) is paired with that one: a renewal of a series'
-    first prescription on the day its second is taken read 120 beside the second. A medication reported as taken
-    (prescribed elsewhere) is no order a draft here renews."""
+    renewal naming a real order (`by_ref`) that is not in force (`in_force`: finished, or taken over by a later
+    prescription of its series) is paired with the current order that took it over (`continues`: the series' next
+    prescription, or a reorder): a renewal of a series' first prescription on the day its second is taken read 120
+    beside the second. A draft may be a covering prescriber's; a signed renewal is paired only when it continues the
+    order it names itself (`continues`: the same product and prescriber, begun later), else both count, the louder
+    reading. Each order is in one pair at most. A medication reported as taken (prescribed elsewhere) is no order a
+    renewal here renews."""
     standing = [o for o in orders if not o.is_draft and not o.reported]
     pairs: list[ImpliedRenewal] = []
-    for draft in drafts:
-        if not draft.is_draft:
-            continue
-        product = key(draft)
-        if not is_product(product):
+    paired: set[int] = set()
+    for renewal in renewals:
+        product = key(renewal)
+        if id(renewal) in paired or not is_product(product):
             continue
         named = None
-        refs = order_keys(draft.prior_prescription) if draft.prior_prescription else None
-        if refs is not None and not refs & starting_later:
-            named = _handed_over(refs, standing, by_ref)
-            if named is None:
-                continue  # it names an order: it replaces that one (`orders.replaced_refs`), or renews nothing today
+        refs = order_keys(renewal.prior_prescription) if renewal.prior_prescription else None
+        if renewal.is_draft:
+            if refs is not None and not refs & starting_later:
+                named = _handed_over(refs, by_ref, in_force)
+                if named is None:
+                    continue  # it names an order: it replaces that one (`orders.replaced_refs`), or renews none today
+        else:
+            named = _handed_over(refs, by_ref, in_force) if refs is not None else None
+            if named is None or not continues(renewal, named, key):
+                continue  # no sure link: a signed order beside another of the same product is counted beside it
         for order in standing:
             if (
-                key(order) == product
+                order is not renewal
+                and id(order) not in paired
+                and key(order) == product
                 and (named is None or continues(order, named, key))
-                and all(order is not p.order for p in pairs)
             ):
-                pairs.append(ImpliedRenewal(draft, order, named))
+                pairs.append(ImpliedRenewal(renewal, order, named))
+                paired |= {id(renewal), id(order)}
                 break
     return tuple(pairs)
 
 
 def _handed_over(
-    refs: set[str | None], standing: Iterable[MedOrder], by_ref: Mapping[str | None, MedOrder]
+    refs: set[str | None], by_ref: Mapping[str | None, MedOrder], in_force: Callable[[MedOrder], bool]
 ) -> MedOrder | None:
-    """The real order a draft's priorPrescription (`refs`, by `located`) names when it is not one of the current
-    orders (`standing`): finished, or handed over to a later prescription of its series (`orders.expired_in_series`)."""
+    """The real order a renewal's priorPrescription (`refs`, by `located`) names when it is not in force today
+    (`orders.CurrentOrders.in_force`): finished, or handed over to a later prescription of its series
+    (`orders.expired_in_series`). One in force is the order the renewal renews itself, retired by it
+    (`orders.replaced_refs`, `orders.renewed_by_signed`) or counted beside it: no other order stands in for it."""
     named = next((by_ref[ref] for ref in refs if ref in by_ref), None)
-    if named is None or any(named is order for order in standing):
+    if named is None or in_force(named):
         return None
     return named
 
 
 def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> MmeSummary:
-    """The total with each renewal pair counted once, at the larger daily dose of the two (a tie keeps the draft);
+    """The total with each renewal pair counted once, at the larger daily dose of the two (a tie keeps the renewal);
     the other is listed as not counted, with why. A pair whose dose is not known both ways is left as it is."""
     results = list(summary.orders)
     changed = False
     words: dict[int, str] = {}
     for pair in renewals:
-        draft = _index(results, pair.draft)
+        renewal = _index(results, pair.renewal)
         order = _index(results, pair.order)
-        if draft is None or order is None:
+        if renewal is None or order is None:
             continue
-        new, old = results[draft], results[order]
+        new, old = results[renewal], results[order]
         if new.state != "ok" or old.state != "ok" or new.mme is None or old.mme is None:
             continue
         if old.mme > new.mme:
-            results[draft] = _left_out(new, RENEWAL)
+            results[renewal] = _left_out(new, RENEWAL)
         else:
             results[order] = _left_out(old, RENEWED)
         if pair.named is not None:
-            words[id(pair.draft)] = _series_words(pair.named, pair.order)
+            words[id(pair.renewal)] = _series_words(pair.named, pair.order)
         changed = True
     if not changed:
         return summary
@@ -110,7 +123,7 @@ def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> Mme
 
 
 def _series_words(named: MedOrder, order: MedOrder) -> str:
-    """Why a draft naming an order taken over is counted once with the current order that took it over."""
+    """Why a renewal naming an order taken over is counted once with the current order that took it over."""
     return (
         f"it renews {_named(named)} (priorPrescription), which {_named(order)} (the same product and prescriber, begun "
         f"later) has taken over: read as the renewal of {_named(order)}, counted once with it at the larger daily dose"
@@ -195,7 +208,8 @@ def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], st
 def continues(later: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:
     """Whether an order carries an earlier one on: the same recognised product, by the same prescriber, written (or
     begun: a staggered series) on a later day, neither reported as taken (prescribed elsewhere). The reorder's rule,
-    and the rule a draft naming an order taken over is paired with the order that took it over by."""
+    the rule a renewal naming an order taken over is paired with the order that took it over by, and the rule a
+    signed renewal must meet to be so paired."""
     product = key(later)
     return (
         later is not earlier
