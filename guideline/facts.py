@@ -407,7 +407,7 @@ class Facts:
         if not signed:
             return ()
         fills = tuple((s.dispense, self.source_order(s.dispense)) for s in self.current_fills)
-        return reordered_fills(signed, fills, self.drug_key)
+        return reordered_fills(signed, fills, self.drug_key, self.today)
 
     @cached_property
     def replaced_of_another(self) -> tuple[tuple[MedOrder, MedOrder], ...]:
@@ -500,7 +500,7 @@ class Facts:
             else frozenset()
         )
         in_force = self.current_orders.in_force
-        return implied_renewals(renewals, standing, self.drug_key, later, self._orders_by_ref, in_force)
+        return implied_renewals(renewals, standing, self.drug_key, later, self._orders_by_ref, in_force, self.today)
 
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
 

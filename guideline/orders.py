@@ -391,13 +391,30 @@ def expired_in_series(
             # Its own supply ended: only its validity end keeps it current (its supply unknown: the general rule).
             expiry_only = order.dispense.validity_end is not None and end is not None and end < today
             for later in group:
-                if later is order or not one_prescriber(order, later):
+                if not later_in_series(later, order, key, today):
                     continue
                 begins = possible_start(later, today) or start
-                if begins > start and (expiry_only or next_in_series(later, begins, start, supply)):
+                if expiry_only or next_in_series(later, begins, start, supply):
                     expired.add(id(order))
                     break
     return expired
+
+
+def later_in_series(later: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str], today: date | None) -> bool:
+    """Whether `later` is a later prescription of `earlier`'s product by its prescriber: the same recognised product
+    (`is_product`), by the same prescriber (`one_prescriber`), neither reported as taken (prescribed elsewhere), begun
+    on a later day (`possible_start`: the first day of its supply, as whether it is current reads it; an undated order
+    is no evidence of either). The one rule a staggered series' hand-over (`expired_in_series`), a renewal read as
+    carrying on the order it names and a reorder (`renewals.implied_renewals`, `renewals.reordered_fills`) read a pair
+    by: read by two dates (the supply's first day, and the day written or begun), one pair was "later" to the hand-over
+    and "earlier" to the renewal, and an order the series took over was paired with no order (120 MME/day for 60)."""
+    if later is earlier or later.reported or earlier.reported:
+        return False
+    product = key(later)
+    if not is_product(product) or key(earlier) != product or not one_prescriber(later, earlier):
+        return False
+    begins, began = possible_start(later, today), possible_start(earlier, today)
+    return begins is not None and began is not None and begins > began
 
 
 # A pharmacy may fill a controlled prescription a few days before the last one runs out, and "a month apart" from

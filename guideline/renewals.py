@@ -9,10 +9,9 @@ from typing import Literal
 
 from guideline.fills import FillMme
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
-from guideline.orders import is_product, one_prescriber, starts_after, stated_start
+from guideline.orders import is_product, later_in_series, starts_after
 from guideline.record import Dispense, MedOrder
 from guideline.record.pool import order_keys
-from guideline.timeutil import local_date
 
 RENEWED = "renewed"  # the current order, whose dose the renewal's larger one stands for
 RENEWAL = "renewal"  # the draft, whose dose the current order's larger one stands for
@@ -40,18 +39,19 @@ def implied_renewals(
     starting_later: frozenset[str | None],
     by_ref: Mapping[str | None, MedOrder],
     in_force: Callable[[MedOrder], bool],
+    today: date,
 ) -> tuple[ImpliedRenewal, ...]:
     """Each draft that names no priorPrescription, or names only orders that start later (`starting_later`, by
     `located`: they are no dose today, so the draft renews none), paired with the first current order of the same
     recognised product not paired yet. A renewal of a staggered series' third prescription, to be filled when it
     would have been, read beside the first (today's dose) as a second dose: 120 MME/day for a patient taking 60. A
     renewal naming a real order (`by_ref`) that is not in force (`in_force`: finished, or taken over by a later
-    prescription of its series) is paired with the current order that took it over (`continues`: the series' next
-    prescription, or a reorder): a renewal of a series' first prescription on the day its second is taken read 120
-    beside the second. A draft may be a covering prescriber's; a signed renewal is paired only when it continues the
-    order it names itself (`continues`: the same product and prescriber, begun later), else both count, the louder
-    reading. Each order is in one pair at most. A medication reported as taken (prescribed elsewhere) is no order a
-    renewal here renews."""
+    prescription of its series) is paired with the current order that took it over (`orders.later_in_series`: the
+    series' next prescription, or a reorder): a renewal of a series' first prescription on the day its second is taken
+    read 120 beside the second. A draft may be a covering prescriber's; a signed renewal is paired only when it is
+    itself a later prescription of the order it names (`later_in_series`), else both count, the louder reading.
+    Each order is in one pair at most. A medication reported as taken (prescribed elsewhere) is no order a renewal
+    here renews."""
     standing = [o for o in orders if not o.is_draft and not o.reported]
     pairs: list[ImpliedRenewal] = []
     paired: set[int] = set()
@@ -68,14 +68,14 @@ def implied_renewals(
                     continue  # it names an order: it replaces that one (`orders.replaced_refs`), or renews none today
         else:
             named = _handed_over(refs, by_ref, in_force) if refs is not None else None
-            if named is None or not continues(renewal, named, key):
+            if named is None or not later_in_series(renewal, named, key, today):
                 continue  # no sure link: a signed order beside another of the same product is counted beside it
         for order in standing:
             if (
                 order is not renewal
                 and id(order) not in paired
                 and key(order) == product
-                and (named is None or continues(order, named, key))
+                and (named is None or later_in_series(order, named, key, today))
             ):
                 pairs.append(ImpliedRenewal(renewal, order, named))
                 paired |= {id(renewal), id(order)}
@@ -200,35 +200,9 @@ def _with_words(summary: MmeSummary, words: dict[int, str]) -> MmeSummary:
     return replace(summary, orders=tuple(results))
 
 
-def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:
-    """Whether a signed order with no priorPrescription reads as the reorder of an earlier one (`continues`)."""
-    return not renewal.is_draft and not renewal.prior_prescription and continues(renewal, earlier, key)
-
-
-def continues(later: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str]) -> bool:
-    """Whether an order carries an earlier one on: the same recognised product, by the same prescriber, written (or
-    begun: a staggered series) on a later day, neither reported as taken (prescribed elsewhere). The reorder's rule,
-    the rule a renewal naming an order taken over is paired with the order that took it over by, and the rule a
-    signed renewal must meet to be so paired."""
-    product = key(later)
-    return (
-        later is not earlier
-        and not later.reported
-        and not earlier.reported
-        and is_product(product)
-        and key(earlier) == product
-        and one_prescriber(later, earlier)
-        and _dated(earlier) < _dated(later)
-    )
-
-
-def _dated(order: MedOrder) -> date:
-    """The day an order was written, or the day it begins when later (`stated_start`: the prescriptions of a
-    staggered series are written on one day, each filled from its own); undated, the earliest day (then never read
-    as the later of two)."""
-    written = local_date(order.authored_on) or date.min
-    begins = stated_start(order)
-    return max(written, begins) if begins is not None else written
+def _reorders(renewal: MedOrder, earlier: MedOrder, key: Callable[[MedOrder], str], today: date) -> bool:
+    """Whether a signed order with no priorPrescription reads as the reorder of an earlier one (`later_in_series`)."""
+    return not renewal.is_draft and not renewal.prior_prescription and later_in_series(renewal, earlier, key, today)
 
 
 @dataclass(frozen=True)
@@ -244,6 +218,7 @@ def reordered_fills(
     orders: Iterable[MedOrder],
     fills: Iterable[tuple[Dispense, MedOrder | None]],
     key: Callable[[MedOrder], str],
+    today: date,
 ) -> tuple[ReorderedFill, ...]:
     """Each standalone current fill whose order (finished, so not counted) a current signed order reorders
     (`_reorders`), paired with that order; each order and fill paired once. A fill with no order in the record
@@ -253,7 +228,7 @@ def reordered_fills(
         if source is None:
             continue
         for order in orders:
-            if _reorders(order, source, key) and all(order is not p.renewal for p in pairs):
+            if _reorders(order, source, key, today) and all(order is not p.renewal for p in pairs):
                 pairs.append(ReorderedFill(order, fill))
                 break
     return tuple(pairs)
