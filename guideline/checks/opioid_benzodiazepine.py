@@ -137,10 +137,20 @@ def _starts(facts: Facts, order: MedOrder | Dispense) -> date | None:
     return starts_after(order, facts.today)
 
 
-def _sedative_fills(facts: Facts, settings: CheckSettings) -> tuple[MedOrder | Dispense, ...]:
-    """Benzodiazepine (and, when enabled, other sedative) fills supplying today that no counted order stands for."""
+def _sedative_fill_supplies(facts: Facts, settings: CheckSettings) -> tuple[FillSupply, ...]:
+    """Benzodiazepine (and, when enabled, other sedative) fills supplying today that no counted order stands for, each
+    with its supply, once: another sedative's fills are not read when that part of the check is off."""
     sedative_sets = (BENZO, CNS_DEPRESSANT) if settings["cns_enabled"] else (BENZO,)
-    return _unique([s.dispense for name in sedative_sets for s in facts.current_fills_in(name)])
+    found: dict[int, FillSupply] = {}
+    for name in sedative_sets:
+        for supply in facts.current_fills_in(name):
+            found.setdefault(id(supply.dispense), supply)
+    return tuple(found.values())
+
+
+def _sedative_fills(facts: Facts, settings: CheckSettings) -> tuple[MedOrder | Dispense, ...]:
+    """The sedative fills supplying today (`_sedative_fill_supplies`), as the card names them."""
+    return tuple(s.dispense for s in _sedative_fill_supplies(facts, settings))
 
 
 def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
@@ -150,13 +160,13 @@ def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | No
     the day the later one began."""
     # A home medication on the active list counts however long ago it was recorded (`Facts.listed_medications`).
     standing = (*facts.active_orders, *facts.listed_medications)
-    opioids = (
+    opioids: tuple[MedOrder | FillSupply, ...] = (
         *(o for o in standing if facts.is_in(OPIOID, o)),
-        *(s.dispense for s in facts.current_fills),
+        *facts.current_fills,
     )
-    sedatives = (
+    sedatives: tuple[MedOrder | FillSupply, ...] = (
         *(o for o in standing if _is_sedative(facts, settings, o)),
-        *_sedative_fills(facts, settings),
+        *_sedative_fill_supplies(facts, settings),
     )
     soon = _starting_soon(facts, settings)
     if soon:
@@ -167,29 +177,32 @@ def _patient_view_overlap(facts: Facts, settings: CheckSettings) -> Overlap | No
         )
     if not opioids or not sedatives:
         return None
-    return Overlap(opioids, sedatives, ())
+    return Overlap(_items(opioids), _items(sedatives), ())
+
+
+def _items(supplied: Sequence[MedOrder | FillSupply]) -> tuple[MedOrder | Dispense, ...]:
+    """The orders and fills as the card names them (a fill by its dispense)."""
+    return tuple(item.dispense if isinstance(item, FillSupply) else item for item in supplied)
 
 
 def _planned_overlap(
-    facts: Facts, opioids: Sequence[MedOrder | Dispense], sedatives: Sequence[MedOrder | Dispense]
+    facts: Facts, opioids: Sequence[MedOrder | FillSupply], sedatives: Sequence[MedOrder | FillSupply]
 ) -> Overlap | None:
     """The opioids and sedatives of which one of each will be taken on one day: the supplies of today all reach
     today; one that starts later pairs only with one whose supply reaches its start. A lorazepam course that ends
-    before next week's opioid begins is no co-prescription."""
-    fills = (*facts.current_fills, *facts.current_fills_in(BENZO), *facts.current_fills_in(CNS_DEPRESSANT))
-    supplies = {id(s.dispense): s for s in fills}
-    spans = {id(item): _span(facts, item, supplies) for item in (*opioids, *sedatives)}
+    before next week's opioid begins is no co-prescription. Each fill comes with the supply it was found by, so its
+    days are its own (a fill looked up in a table rebuilt from every set, and missing from it, read as open-ended)."""
+    spans = {id(item): _span(facts, item) for item in (*opioids, *sedatives)}
     pairs = [(o, s) for o in opioids for s in sedatives if _overlap(spans[id(o)], spans[id(s)])]
     if not pairs:
         return None
-    return Overlap(_unique([o for o, _ in pairs]), _unique([s for _, s in pairs]), ())
+    return Overlap(_unique(_items([o for o, _ in pairs])), _unique(_items([s for _, s in pairs])), ())
 
 
-def _span(facts: Facts, item: MedOrder | Dispense, supplies: dict[int, FillSupply]) -> tuple[date, date | None]:
+def _span(facts: Facts, item: MedOrder | FillSupply) -> tuple[date, date | None]:
     """The first and last day of the item's supply from today on (no last day: not known, so open)."""
-    if isinstance(item, Dispense):
-        supply = supplies.get(id(item))
-        return facts.today, supply.end if supply is not None else None
+    if isinstance(item, FillSupply):
+        return facts.today, item.end
     # The supply's start as whether it is current reads it (a date written to the month is its last possible day).
     end = supply_end(item, facts.supply(item), possible_start(item, facts.today))
     return _starts(facts, item) or facts.today, end
