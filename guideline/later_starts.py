@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from guideline.config import GuidelineConfig
 from guideline.mme import MmeSummary, OrderMme, counted_total
 from guideline.orders import follows, is_product, starts_after, stated_start
 from guideline.record import MedOrder
@@ -46,6 +47,25 @@ def later_line(result: OrderMme, starts: date) -> OrderMme:
         sig_against_code=(),
         unread_fills=(),
     )
+
+
+# The one setting that says how far ahead a signed prescription is read before it starts, by every check that does
+# (the opioid + benzodiazepine pair, naloxone's opioids to follow): it lives with the check that introduced it.
+WINDOW_CHECK = "opioid-benzodiazepine"
+WINDOW_KEY = "later_start_co_prescribing_days"
+
+
+def window_days(config: GuidelineConfig) -> int:
+    """The site's `later_start_co_prescribing_days` (30 by default, at most 90)."""
+    return int(config.check(WINDOW_CHECK)[WINDOW_KEY])
+
+
+def starting_within(later: Iterable[MedOrder], today: date, days: int) -> tuple[MedOrder, ...]:
+    """The signed orders that start after today (`orders.starts_after`) and no more than `days` days from it: held by
+    the patient and taken within days (the checks that read a prescription before it starts read it by this window,
+    `later_start_co_prescribing_days`). Further ahead it is no part of today's picture."""
+    last = today + timedelta(days=days)
+    return tuple(o for o in later if (starts := starts_after(o, today)) is not None and starts <= last)
 
 
 def named_later(summary: MmeSummary, later: Iterable[OrderMme]) -> MmeSummary:

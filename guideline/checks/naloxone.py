@@ -22,7 +22,9 @@ from guideline.checks.common import (
 from guideline.clinical import condition_date
 from guideline.config import CheckSettings
 from guideline.facts import Facts
+from guideline.later_starts import starting_within, window_days
 from guideline.mme import format_mme
+from guideline.orders import starts_after
 from guideline.record import Condition, Dispense, MedOrder
 from guideline.terminology import (
     BENZO,
@@ -53,15 +55,27 @@ class RiskFactor:
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires on a new opioid order (any duration, buprenorphine for OUD included), or (patient-view) for a patient
-    with current opioids, when at least one overdose risk factor is present and the patient has no naloxone."""
-    if not opioids_to_judge(facts, facts.trigger_orders):
+    with current opioids or a signed opioid prescription that starts within the window (`planned_opioids`), when at
+    least one overdose risk factor is present and the patient has no naloxone."""
+    planned = planned_opioids(facts) if facts.context.hook == "patient-view" else ()
+    if not opioids_to_judge(facts, facts.trigger_orders) and not planned:
         return None
     risks = _risk_factors(facts, settings)
     if not risks:
         return None
     if facts.has_naloxone:
         return None
-    return _card(facts, settings, risks)
+    return _card(facts, settings, risks, planned)
+
+
+def planned_opioids(facts: Facts) -> tuple[MedOrder, ...]:
+    """The signed opioid prescriptions that start after today and within the opioid + benzodiazepine check's window
+    (`later_start_co_prescribing_days`, one setting for every check that reads a prescription before it starts): a
+    staggered series' first, to be filled next week, is an opioid the patient will take within days, and the chart
+    offered no naloxone until the day it began. The plan page's naloxone step reads this too."""
+    if not facts.later_opioids:
+        return ()
+    return starting_within(facts.later_opioids, facts.today, window_days(facts.config))
 
 
 # -- risk factors (R1–R5) --------------------------------------------------------------------------------------
@@ -207,23 +221,45 @@ def _summary(risks: tuple[RiskFactor, ...]) -> str:
     )
 
 
-def _card(facts: Facts, settings: CheckSettings, risks: tuple[RiskFactor, ...]) -> Card:
+def _planned_line(facts: Facts, order: MedOrder) -> str:
+    """ "oxyCODONE 10 mg tablet (active, written 2026-06-15; starts on 2026-06-20)"."""
+    written = f", written {order.authored_on.date().isoformat()}" if order.authored_on else ""
+    starts = starts_after(order, facts.today)
+    when = f"; starts on {starts.isoformat()}" if starts is not None else ""
+    return f"{facts.name(order)} ({order_kind(order)}{written}{when})"
+
+
+def _card(
+    facts: Facts, settings: CheckSettings, risks: tuple[RiskFactor, ...], planned: tuple[MedOrder, ...] = ()
+) -> Card:
     lines = [f"**{r.label}:** {'; '.join(r.evidence)}" for r in risks]
     months = settings["possession_months"]
+    # Named when the card follows them: with no opioid today, they are why the card is here.
+    later = (
+        f"**Signed opioid prescription{'s' if len(planned) > 1 else ''} that start{'' if len(planned) > 1 else 's'} "
+        "later:**\n" + bullet_list(_planned_line(facts, o) for o in planned)
+        if planned
+        else None
+    )
+    ahead = (
+        f", signed opioid prescriptions that start within the next {window_days(facts.config)} days" if planned else ""
+    )
     detail = "\n\n".join(
-        (
+        part
+        for part in (
             "This patient's risk of opioid overdose is elevated:\n" + bullet_list(lines),
+            later,
             "Naloxone reverses an opioid overdose and can be given by family or friends before help arrives.",
             "**Options:** prescribe naloxone and show the patient and the people they live with when and how to "
             "use it. Buprenorphine/naloxone tablets or films (for example Suboxone or Zubsolv) are not a rescue "
             "kit and do not count as having naloxone.",
             based_on(
-                "current opioid and sedative orders including today's drafts, current opioid pharmacy fills, the "
-                "total daily dose (MME), diagnoses on record, urine drug tests of the last 12 months, and naloxone "
-                "orders or dispenses in the last "
-                f"{months} months (none found)."
+                "current opioid and sedative orders including today's drafts, current opioid pharmacy fills"
+                f"{ahead}, the total daily dose (MME), diagnoses on record, urine drug tests of the last 12 months, "
+                f"and naloxone orders or dispenses in the last {months} months (none found)."
             ),
         )
+        if part
     )
     resource = naloxone_request(facts)
     links: list[Link] = [guideline_link(facts.config, "rec8", "CDC 2022 Recommendation 8")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 from guideline.cards import SUMMARY_LIMIT, Card, Indicator
@@ -24,6 +24,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.fills import FillSupply
+from guideline.later_starts import WINDOW_KEY, starting_within
 from guideline.orders import possible_start, starts_after, supply_end
 from guideline.recognition import partly_read, recognise
 from guideline.record import Dispense, MedOrder
@@ -39,7 +40,6 @@ Variant = Literal["benzo", "cns", "moud"]
 # next week) is read beside the order being selected or signed, and on patient-view beside a supply that reaches its
 # start: prescribing a benzodiazepine now with an opioid due next week is a real co-prescription, which waited until
 # the opioid started for its card. Further ahead it is no pair with today.
-WINDOW_KEY = "later_start_co_prescribing_days"
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,7 @@ def _starting_soon(facts: Facts, settings: CheckSettings) -> tuple[MedOrder, ...
     by the patient as a new order is selected or signed (or the chart is opened), and taken with it once they start.
     Order-select reads them as order-sign does: both carry the same draft orders, and the card belongs where the
     medicine is chosen."""
-    last = facts.today + timedelta(days=settings[WINDOW_KEY])
-    return tuple(o for o in facts.later_orders if (starts := starts_after(o, facts.today)) and starts <= last)
+    return starting_within(facts.later_orders, facts.today, settings[WINDOW_KEY])
 
 
 def _starts(facts: Facts, order: MedOrder | Dispense) -> date | None:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from guideline.checks.naloxone import planned_opioids
 from guideline.checks.pdmp_review import CHECK_ID as PDMP_CHECK
 from guideline.checks.pdmp_review import last_review
 from guideline.checks.reassessment_due import CHECK_ID as REASSESS_CHECK
@@ -299,7 +300,8 @@ def naloxone_task(facts: Facts) -> Task:
         day = last.isoformat() if last else "undated"
         detail = f"Ordered or filled {day}; counted as on hand for {months} months (Rec 8)."
         return Task("naloxone", "Naloxone on hand", last, due, "done", detail)
-    on_opioids = on_opioid_therapy(facts)
+    # A signed opioid that starts within days is followed as the card follows it (`naloxone.planned_opioids`).
+    on_opioids = on_opioid_therapy(facts) or bool(planned_opioids(facts))
     if last is None:
         detail = f"No naloxone rescue product ordered or dispensed in the last {months} months (Rec 8)."
         return Task("naloxone", "Naloxone on hand", None, None, "never" if on_opioids else "not-applicable", detail)
