@@ -79,20 +79,17 @@ def test_a_fill_naming_its_bundles_patient_entry_by_urn_uuid_is_that_patients(tm
 
 
 def test_a_urn_uuid_naming_no_patient_entry_of_its_own_bundle_is_still_named(tmp_path, capsys):
-    """Line 2's fill names line 1's member by its urn:uuid (a reference resolves inside its Bundle only); line 3's
-    member entry has no id for the fill to be filed under. Both are named; line 1 is read whole."""
+    """Line 2's fill names line 1's member by its urn:uuid (a reference resolves inside its Bundle only): it is named;
+    line 1 is read whole."""
     shared = "urn:uuid:0b9e7d4c-1f2a-4c3b-8e5d-6a7b8c9d0e1f"
     other = transaction("H2", "urn:uuid:7d7d7d7d-0000-4000-8000-000000000002", fills("H2"))
     other["entry"][1]["resource"]["subject"] = {"reference": shared}
     other["entry"][2]["resource"]["subject"] = {"reference": "urn:uuid:7d7d7d7d-0000-4000-8000-000000000002"}
-    no_id = transaction("H3", "urn:uuid:7d7d7d7d-0000-4000-8000-000000000003", fills("H3"), patient_id=False)
     out = tmp_path / "out"
-    code = run(export(tmp_path, transaction("H1", shared, fills("H1")), other, no_id), out)
+    code = run(export(tmp_path, transaction("H1", shared, fills("H1")), other), out)
     quality = json.loads((out / "data-quality.json").read_text())
     assert quality["fills_without_patient_named"] == {
         f"{FILE} line 2 entry 2: MedicationDispense whose patient no Patient reference names": 1,
-        f"{FILE} line 3 entry 2: MedicationDispense whose patient no Patient reference names": 1,
-        f"{FILE} line 3 entry 3: MedicationDispense whose patient no Patient reference names": 1,
     }
     con = duckdb.connect()
     rows = con.execute(f"SELECT patient_id, opioid_fills FROM '{out}/patients.parquet' ORDER BY 1").fetchall()

@@ -17,6 +17,7 @@ from smart_app.population.inputs import ENGINE_MAX_LINE_BYTES, PreparedInputs
 from smart_app.population.progress import Progress
 from smart_app.population.tables import (
     PATIENT_SCHEMA,
+    count_ids_from_full_url,
     count_ingested,
     merge_map,
     relink_in_place_sql,
@@ -58,6 +59,7 @@ def ingest(con: duckdb.DuckDBPyConnection, inputs: PreparedInputs, quality: Qual
         [inputs.paths, ENGINE_MAX_LINE_BYTES],
     )
     read_bundles(con)
+    count_ids_from_full_url(quality, lambda query: con.execute(query).fetchall(), "json_extract_string", inputs.name_of)
     inputs.count_malformed(
         quality, con.execute("SELECT file, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").fetchall()
     )

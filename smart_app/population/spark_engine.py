@@ -21,6 +21,7 @@ from smart_app.population.inputs import PreparedInputs
 from smart_app.population.progress import Progress
 from smart_app.population.tables import (
     PATIENT_SCHEMA,
+    count_ids_from_full_url,
     count_ingested,
     measures_sql,
     merge_map,
@@ -179,6 +180,7 @@ def run_spark(
         inputs.count_malformed(
             quality, spark.sql("SELECT file, count(*) FROM lines WHERE keys IS NULL GROUP BY 1").collect()
         )
+        count_ids_from_full_url(quality, lambda query: spark.sql(query).collect(), "get_json_object", inputs.name_of)
         resources = spark.sql(resources_sql("get_json_object")).cache()
         resources.createOrReplaceTempView("res")
         count_ingested(quality, lambda query: spark.sql(query).collect(), inputs.name_of)

@@ -16,6 +16,7 @@ from smart_app.population.outputs import replaced, write_whole
 from smart_app.population.worker import (
     BUNDLE,
     EXPECTED_TYPES,
+    ID_FROM_FULL_URL,
     MEDICATION_TYPES,
     OPERATION_OUTCOME,
     PATIENT_KEY,
@@ -82,6 +83,19 @@ def count_ingested(
         quality.resources_without_patient += count
         if kind in _GROUP_OF:  # every patient kind but Patient itself (one with no id)
             getattr(quality, f"{_GROUP_OF[kind]}_by_file")[file_name(file)] += count
+
+
+def count_ids_from_full_url(
+    quality: Quality, run_sql: Callable[[str], list[Sequence[Any]]], json_string: str, file_name: Callable[[str], str]
+) -> None:
+    """The Bundle entries given an id from their `urn:` fullUrl (worker.ID_FROM_FULL_URL in their keys), by file and
+    type, from the `lines` both engines build: said in data-quality.json, as the id is PainPlan's, not the source's."""
+    query = (
+        f"SELECT file, {json_string}(keys, '$[0]'), count(*) FROM lines "
+        f"WHERE {json_string}(keys, '$[6]') = '{ID_FROM_FULL_URL}' GROUP BY 1, 2"
+    )
+    for file, kind, count in run_sql(query):
+        quality.ids_from_full_url[f"{file_name(file)}: {kind}"] += count
 
 
 # The columns of `res`, as resources_sql writes them and every rewrite of it keeps them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -58,7 +59,8 @@ def line_keys(line: str) -> str | None:
     its resourceType, id, patient reference and Medication reference (each "" unless it is text: Spark reads a JSON
     null in an array as the text "null"); and, only for a Patient that states a replacement
     (guideline.population.links), a fifth: those (old, new) pairs as JSON text ("" when none can be read), and a
-    sixth when a replacement link cannot be read: why, each, as JSON text.
+    sixth when a replacement link cannot be read: why, each, as JSON text. (A Bundle entry given an id from its
+    fullUrl has a seventh, ID_FROM_FULL_URL: `_entries`.)
 
     DuckDB's and Spark's own JSON readers disagree with each other and with json.loads on malformed lines (NaN,
     trailing text, trailing commas, single quotes, raw control characters, lone surrogates), so letting each engine
@@ -150,6 +152,9 @@ def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
     for number, entry in enumerate(as_list(bundle.get("entry")), 1):
         where = f"{prefix}{number}"
         resource = entry.get("resource") if isinstance(entry, dict) else None
+        given = _id_from_full_url(entry, resource) if isinstance(resource, dict) else None
+        if given:
+            resource = {**resource, "id": given}
         # A Bundle among the entries resolves its own entries' references (FHIR: inside the Bundle that holds them).
         if local and isinstance(resource, dict) and resource.get("resourceType") != BUNDLE:
             with contextlib.suppress(RecursionError):  # nested deeper than Python recurses: read as it was written
@@ -162,21 +167,51 @@ def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
         else:
             # ASCII JSON: a lone surrogate (a broken \u escape) is kept escaped, as it was in the line, never made
             # into text UTF-8 cannot hold.
-            yield Entry(where, json.dumps(resource, separators=(",", ":")), keys, None)
+            line = json.dumps(resource, separators=(",", ":"))
+            yield Entry(where, line, _marked_id_from_full_url(keys) if given else keys, None)
 
 
 def _local_names(bundle: Mapping[str, Any]) -> dict[str, str]:
     """Each entry's `urn:` fullUrl (a transaction's or collection's local name, `urn:uuid:…`) → the `Type/id` of the
-    resource it names, for the entries whose resource states an id: a reference to one resolves inside its own Bundle
-    only (FHIR's rule), so a fill naming its member so is that member's fill."""
+    resource it names (its own id, else the one `_id_from_full_url` gives it): a reference to one resolves inside its
+    own Bundle only (FHIR's rule), so a fill naming its member so is that member's fill."""
     local: dict[str, str] = {}
     for entry in as_list(bundle.get("entry")):
         url = as_dict(entry).get("fullUrl")
         resource = as_dict(as_dict(entry).get("resource"))
-        kind, ident = _plain_text(resource.get("resourceType")), _plain_text(resource.get("id"))
+        kind = _plain_text(resource.get("resourceType"))
+        ident = _plain_text(resource.get("id")) or _id_from_full_url(entry, resource)
         if isinstance(url, str) and url.startswith("urn:") and kind and ident:
             local[url] = f"{kind}/{ident}"
     return local
+
+
+# FHIR's id: 1 to 64 of these. A urn's tail that is one (a uuid, an oid) is the id as it is.
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# Where `line_keys` of an entry given an id so says it (a seventh item): the engines count them by file and type.
+ID_FROM_FULL_URL = "id from fullUrl"
+
+
+def _id_from_full_url(entry: Any, resource: Mapping[str, Any]) -> str | None:
+    """The id an entry's resource stating none is given from the entry's `urn:` fullUrl (a transaction POST leaves the
+    id to the server; Synthea's and many converters' Bundles name the member so): the uuid or oid when FHIR's id can
+    hold it, else a digest of the whole urn; the same on every line and run, so the member's fills, which name that
+    fullUrl, are filed under it. None when the resource states an id, or the fullUrl is no `urn:`."""
+    url = as_dict(entry).get("fullUrl")
+    if resource.get("id") not in (None, "") or not isinstance(url, str) or not url.startswith("urn:"):
+        return None
+    if _unwritable(url):
+        return None
+    tail = url.removeprefix("urn:uuid:").removeprefix("urn:oid:")
+    if tail != url and _FHIR_ID.fullmatch(tail):
+        return tail
+    return "urn-" + hashlib.sha256(url.encode()).hexdigest()[:40]
+
+
+def _marked_id_from_full_url(keys: str) -> str:
+    """`line_keys` with ID_FROM_FULL_URL as their seventh item (the replacement links' two before it, "" when none)."""
+    items = json.loads(keys)
+    return json.dumps([*items, *[""] * (6 - len(items)), ID_FROM_FULL_URL])
 
 
 def _resolved(value: Any, local: Mapping[str, str]) -> Any:
