@@ -184,7 +184,7 @@ def review(
     """The whole run; returns the end-of-run summary lines. `files` is an input folder's (ndjson_files), or a list
     of files, named in the outputs by their own names."""
     progress = progress or Progress(quiet=True)
-    with run_folder(out) as folder:  # every output put at `out` together, or none of them
+    with run_folder(out, progress.note) as folder:  # every output put at `out` together, or none of them
         return _review_into(folder, files, out, period, today, config, engine, master, workers, progress)
 
 

@@ -70,6 +70,9 @@ def _swap_in(new: Path, place: Path) -> None:
     if not place.exists():
         os.rename(new, place)
         return
+    # The previous folder named as this run's too: swapped out (or set aside by the two renames) it is a hidden
+    # folder a kill can leave, which the next run then proves dead and removes. Unnamed, it was kept for ever.
+    marked = _mark(place)
     moved: list[str] = []
     try:
         for name in _carried(place):
@@ -80,8 +83,20 @@ def _swap_in(new: Path, place: Path) -> None:
         for name in moved:
             with suppress(OSError):
                 os.rename(new / name, place / name)
+        if marked:
+            with suppress(OSError):
+                (place / OWNER_FILE).unlink()
         raise
     shutil.rmtree(new, ignore_errors=True)  # now the previous run's outputs alone
+
+
+def _mark(folder: Path) -> bool:
+    """`folder` named as this run's (OWNER_FILE); False where it cannot be (a read-only folder: then left unnamed)."""
+    try:
+        (folder / OWNER_FILE).write_text(json.dumps(_owner()), encoding="utf-8")
+    except OSError:
+        return False
+    return True
 
 
 def _started(pid: int) -> int | None:
@@ -122,18 +137,64 @@ def _proved_dead(folder: Path) -> bool:
     return started is not None and now is not None and now != started
 
 
-def _remove_dead_runs(place: Path) -> None:
+# The hidden folders a run of `--out` makes beside it: the run's own (`.partial-`) and, on a file system with no
+# exchange, the previous run's set aside between the two renames (`.previous-`). A `.partial-` holds the previous
+# run's outputs after an exchange too.
+_HIDDEN_KINDS = ("previous", "partial")
+NAMES_NO_RUN = (
+    "names no run (one of an earlier version of PainPlan, or killed as it began), so it cannot be proved dead; "
+    "delete it by hand when no run of this --out is going"
+)
+NOT_PUT_BACK = "which could not be put back into --out (it holds one of that name): move or delete it by hand"
+
+
+def _remove_dead_runs(place: Path, note: Callable[[str], None] | None = None) -> None:
     """The hidden folders of earlier runs of this `--out` killed outright (kill -9, power loss), removed: only those
-    `_proved_dead`, never a live concurrent run's."""
-    prefix = f".{place.name}.partial-"
+    `_proved_dead`, never a live concurrent run's. What they hold that is no run's output (the analyst's files a
+    killed run had carried into its own folder) goes back into `place` first, and the previous run set aside by a run
+    killed between its two renames goes back to `place` itself when `place` is missing. A folder naming no run is
+    kept, and named through `note`."""
     with suppress(OSError):
-        for entry in os.scandir(place.parent):
-            if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False) and _proved_dead(Path(entry)):
-                shutil.rmtree(entry.path, ignore_errors=True)
+        names = sorted(entry.name for entry in os.scandir(place.parent) if entry.is_dir(follow_symlinks=False))
+        for kind in _HIDDEN_KINDS:  # the set-aside previous run first: it may be `place` itself
+            for name in (n for n in names if n.startswith(f".{place.name}.{kind}-")):
+                folder = place.parent / name
+                if _proved_dead(folder):
+                    kept: list[str] = []
+                    with suppress(OSError):  # one that cannot be cleared is left; the others are still cleared
+                        kept = _clear_dead(folder, place, restore=kind == "previous")
+                    if kept and note is not None:
+                        note(f"kept: {folder}: a dead run's, holding {', '.join(kept)}, {NOT_PUT_BACK}")
+                elif note is not None and not (folder / OWNER_FILE).exists():
+                    note(f"kept: {folder}: {NAMES_NO_RUN}")
 
 
-def _begin(out: Path, place: Path) -> Path:
+def _clear_dead(folder: Path, place: Path, restore: bool) -> list[str]:
+    """A dead run's hidden folder removed, after what it holds that is not a run's output is moved back into `place`
+    (`restore`: the whole folder put back at a missing `place`). Kept when something of that cannot go back: those
+    entries are returned."""
+    if restore and not place.exists():
+        os.rename(folder, place)
+        (place / OWNER_FILE).unlink(missing_ok=True)  # in place: no longer a run's hidden folder
+        return []
+    left = []
+    for name in _carried(folder):
+        try:
+            if place.is_dir() and not os.path.lexists(place / name):
+                os.rename(folder / name, place / name)
+                continue
+        except OSError:
+            pass
+        left.append(name)
+    if not left:  # never the analyst's files: a folder still holding one is kept
+        shutil.rmtree(folder, ignore_errors=True)
+    return left
+
+
+def _begin(out: Path, place: Path, note: Callable[[str], None] | None = None) -> Path:
     """The fresh hidden folder beside `place` the run is written into, with the previous folder's permissions."""
+    if place.parent.is_dir():
+        _remove_dead_runs(place, note)  # first: a run killed between its two renames left `place` missing
     if place.exists() and not place.is_dir():
         raise OutputNotWritten(str(out), "not a folder")
     if place.is_dir() and os.path.ismount(place):
@@ -144,7 +205,6 @@ def _begin(out: Path, place: Path) -> Path:
     new = place.with_name(f".{place.name}.partial-{os.getpid()}-{secrets.token_hex(3)}")
     try:
         place.parent.mkdir(parents=True, exist_ok=True)
-        _remove_dead_runs(place)
         new.mkdir()
         (new / OWNER_FILE).write_text(json.dumps(_owner()), encoding="utf-8")
         if place.is_dir():
@@ -157,12 +217,13 @@ def _begin(out: Path, place: Path) -> Path:
 
 
 @contextmanager
-def run_folder(out: Path) -> Iterator[Path]:
+def run_folder(out: Path, note: Callable[[str], None] | None = None) -> Iterator[Path]:
     """The folder to write a run's outputs in. Once the block ends it is put at `out` whole (the previous run's
     outputs go, anything else in `out` stays); if the block fails, it is removed and `out` is left as it was. An
-    output that could not be written is named under `out`, never under the hidden folder."""
+    output that could not be written is named under `out`, never under the hidden folder. `note` is told of the
+    hidden folders beside `out` that are kept because they name no run."""
     place = out.resolve()  # a link to a folder: the folder it names is replaced, the link kept
-    new = _begin(out, place)
+    new = _begin(out, place, note)
     try:
         yield new
         try:
