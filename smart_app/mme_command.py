@@ -19,6 +19,7 @@ from guideline.facts import Facts
 from guideline.fills import FillMme, UnreadFill, fill_date, fill_mme
 from guideline.later_starts import SHOWN_WITH_DOSE, signed_later_words
 from guideline.mme import OrderMme, compute_mme
+from guideline.plan.medications import relayed_as
 from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
 from guideline.record.pool import UNREADABLE_REASON
@@ -114,6 +115,16 @@ def _order_json(
     }
 
 
+def _relayed_copy_json(order_id: str, result: OrderMme, recognition: Recognition, kept: str) -> dict[str, Any]:
+    """The line of an order another server relayed under its own id: the EHR's order `kept`, counted once as it."""
+    line = _order_json(order_id, result, False, recognition)
+    line["explanation"] += (
+        f"; the same order as {kept}, relayed by another server under its own id: counted once, as {kept}"
+    )
+    line["copy_of"] = kept
+    return line
+
+
 def _not_counted(order_id: str, result: OrderMme, current: bool, recognition: Recognition) -> dict[str, Any]:
     """An order outside the total: not an opioid (its class named), or unidentified (so the total may be short)."""
     if recognition.unidentified:
@@ -191,8 +202,13 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     }
     probe = compute_mme(record.orders, terms, config)
     counted = [_counted(o, r, k, terms) for o, r, k in zip(record.orders, probe.orders, recognitions, strict=True)]
+    # An HIE's copy of the EHR's order under its own id (`Facts.orders_relayed`) is that order read once, as on the
+    # card and the plan page: its line names the order it copies, and no total counts it (it made 60 MME a day 120).
+    relayed = {id(r.copy): r.kept.id or "(an order without an id)" for r in facts.orders_relayed}
     # Recomputed over the opioid orders alone: the cdc2016 methadone tier is based on their total.
-    summary = compute_mme([o for o, keep in zip(record.orders, counted, strict=True) if keep], terms, config)
+    summary = compute_mme(
+        [o for o, keep in zip(record.orders, counted, strict=True) if keep and id(o) not in relayed], terms, config
+    )
     results = iter(summary.orders)
     # Current fills whose dose could not be read beside their order's (`fills.fill_unread`): each may imply more than
     # the order the card counts, so the order's line names them and the current total is not complete.
@@ -204,17 +220,21 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     for order, order_id, keep, first, known in zip(
         record.orders, ids, counted, probe.orders, recognitions, strict=True
     ):
-        if keep:
-            lines.append(
-                _order_json(
-                    order_id,
-                    next(results),
-                    id(order) in current_orders,
-                    known,
-                    unread_fills.get(id(order), ()),
-                    later.get(id(order)),
-                )
+        if keep and id(order) in relayed:
+            lines.append(_relayed_copy_json(order_id, first, known, relayed[id(order)]))
+        elif keep:
+            line = _order_json(
+                order_id,
+                next(results),
+                id(order) in current_orders,
+                known,
+                unread_fills.get(id(order), ()),
+                later.get(id(order)),
             )
+            if copies := facts.relayed_copies((order.located,)):
+                line["explanation"] += f"; {relayed_as(facts, order)}"
+                line["relayed_as"] = copies
+            lines.append(line)
         else:
             lines.append(_not_counted(order_id, first, id(order) in current_unidentified, known))
     # Every item of the input the record could not read (an unreadable resource, a batch answer that failed, one

@@ -102,13 +102,13 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
         duration=facts.duration(order),
         order_id=order.id,
         why=_why_not_counted(result, state),
-        sent_twice=_relayed_as(facts, order),
+        sent_twice=relayed_as(facts, order),
     )
 
 
-def _relayed_as(facts: Facts, order: MedOrder) -> str | None:
+def relayed_as(facts: Facts, order: MedOrder) -> str | None:
     """ "also relayed as https://hie.example/fhir/MedicationRequest/hie-77 (read once)": an HIE's copy of the order
-    under its own id (`Facts.orders_relayed`), named since the EHR may list both."""
+    under its own id (`Facts.orders_relayed`), named since the EHR may list both (the plan page and `painplan mme`)."""
     copies = facts.relayed_copies((order.located,))
     return f"also relayed as {', '.join(copies)} (read once)" if copies else None
 
