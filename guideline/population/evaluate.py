@@ -22,6 +22,7 @@ from guideline.population.measures import MEASURES, outcomes, partial_evidence, 
 from guideline.population.model import Directory, Period
 from guideline.population.procedures import unread_procedure_systems
 from guideline.population.quality import Quality
+from guideline.population.relayed import relayed_read_once
 from guideline.population.standing import standing_findings
 from guideline.population.summary import summarise
 from guideline.population.versions import newest_versions
@@ -255,6 +256,9 @@ def evaluate_patient(
     quality.unreadable_resources += len(record.problems)
     quality.medication_data_from = _earliest_medication_day(record)
     raw = _index(resources)
+    # An HIE's copy of the EHR's order, which the export marks by `meta.source`, read once: for the measures and the
+    # standing-risk review alike.
+    record = relayed_read_once(record, raw, terms, config, quality)
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
         quality.hospice_claims_undated.clear()  # in no measure: nothing to name them for

@@ -125,6 +125,9 @@ class Quality:
     # Fills of opioid cough and cold medicines (codeine, hydrocodone or dihydrocodeine with an antihistamine,
     # decongestant, expectorant or homatropine): no pain-opioid fill, as the PQA measures define them.
     cough_cold_opioid_fills: int = 0
+    # Orders another source relayed under its own id (an HIE's copy of the EHR's order, marked by `meta.source`),
+    # read once by the point of care's rule (guideline.population.relayed): read twice, 60 MME a day was 120.
+    orders_relayed: int = 0
     # A patient's resources sent in differing versions under one id (two export files): the newest was read.
     resource_conflicts: int = 0
     # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
@@ -588,6 +591,11 @@ COUNTS: tuple[Count, ...] = (
         breakdown="evaluation_errors",
     ),
     Count("evaluation_errors", "patients not evaluated, by error"),
+    Count(
+        "orders_relayed",
+        "orders another source relayed under its own id (meta.source), read once as the order they copy",
+        kind="note",
+    ),
     Count("resource_conflicts", "resources sent in differing versions under one id (the newest was read)", kind="note"),
     Count(
         "directory_conflicts",
