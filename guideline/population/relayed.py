@@ -10,14 +10,11 @@ from typing import Any
 from guideline import fills
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, text
+from guideline.orders import is_product
 from guideline.population.quality import Quality
 from guideline.record import MedOrder, PatientRecord
-from guideline.record.identity import relayed_orders, without_relayed
+from guideline.record.identity import relayed_names, relayed_orders, without_relayed
 from guideline.terminology import Terminology
-
-# The drug keys of an identified drug (an RxNorm product, or strengths and form), as the point of care requires of a
-# copy and its order (`Facts._identified_drug`): a code or a name alone is no evidence that two orders are one.
-_IDENTIFIED = ("rxnorm:", "strengths:")
 
 
 def named_source(resource: Mapping[str, Any] | None) -> str | None:
@@ -45,14 +42,16 @@ def relayed_read_once(
         return record
 
     def drug(order: MedOrder) -> str | None:
+        """The order's drug key when it names an identified product (`orders.is_product`, the point of care's test
+        too): a code or a name alone is no evidence that two orders are one."""
         key = fills.same_drug_key(order, terms, config)
-        return key if key.startswith(_IDENTIFIED) else None
+        return key if is_product(key) else None
 
     relayed = relayed_orders(marked, drug)
     if not relayed:
         return record
     quality.orders_relayed += len(relayed)
-    orders, dispenses = without_relayed(marked, record.dispenses, relayed)
+    orders, dispenses = without_relayed(marked, record.dispenses, relayed, relayed_names(relayed, ()))
     # The source was only the rule's input: the orders read on are the export's, as every other resource is.
     return replace(
         record, orders=tuple(replace(o, source=None) if o.source else o for o in orders), dispenses=dispenses
