@@ -23,6 +23,7 @@ from guideline.plan.medications import relayed_as
 from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
 from guideline.record.pool import UNREADABLE_REASON
+from guideline.renewals import RENEWAL_REASONS
 from guideline.terminology import OPIOID, Terminology, load_terminology
 
 STATUS = {"ok": "converted", "excluded": "excluded", "unknown": "not-convertible"}
@@ -189,7 +190,13 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     facts = Facts(record, context, config, now, terms=terms)
     # Orders that begin after today, and drafts of a series being signed another of the series stands for, as the
     # card names them beside its total (guideline.later_starts).
-    later = {id(r.order): r.reason_text for r in facts.mme.orders if r.reason in SHOWN_WITH_DOSE}
+    # So are the order and its renewal the card counts once at the larger dose (guideline.renewals): the one left out
+    # is not `current` and says why, so the current lines add up to the total here too.
+    later = {
+        id(r.order): r.reason_text
+        for r in facts.mme.orders
+        if r.reason in SHOWN_WITH_DOSE or r.reason in RENEWAL_REASONS
+    }
     # A later prescription of a series being signed is a draft, current as every draft is, but the card's total holds
     # another of its series: not `current`, so the current lines add up to the total.
     current_orders = {id(o) for o in facts.current_opioids} - later.keys()
