@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import pickle
@@ -9,7 +10,7 @@ import pickle
 import pytest
 
 import guideline.record.model as model
-from guideline.record.slot_init import slot_init
+from guideline.record.slot_init import UNREAD, slot_init
 
 MODEL_CLASSES = [
     c
@@ -84,3 +85,43 @@ def test_classes_it_cannot_serve_exactly_are_left_as_they_are() -> None:
     for cls in (WithFactory, WithoutSlots, KeywordOnly):
         before = cls.__init__
         assert slot_init(cls) is cls and cls.__init__ is before and not hasattr(cls, "make")
+
+
+def test_a_lazy_field_is_read_on_first_use_only_and_every_view_of_it_sees_the_reading() -> None:
+    """A field the reader leaves unread (`UNREAD`, the function and its arguments) is read when first used and kept:
+    equality, hashing, repr, replace, pickling and astuple all see the reading, never the marker."""
+    calls: list[str] = []
+
+    def read(written: str) -> str:
+        calls.append(written)
+        return written.upper()
+
+    @slot_init(lazy=("later",))
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Held:
+        now: str
+        later: str | None
+
+    held = Held.make("a", (UNREAD, read, "b"))
+    assert calls == []  # nothing read when made
+    assert held.later == "B" and held.later == "B" and calls == ["b"]  # read once, then kept
+    same = Held("a", (UNREAD, read, "b"))
+    assert same == held and hash(same) == hash(held) and repr(held).endswith("Held(now='a', later='B')")
+    assert dataclasses.replace(held, now="c").later == "B" and dataclasses.astuple(held) == ("a", "B")
+    assert copy.copy(Held.make("a", (UNREAD, read, "c"))).later == "C"  # pickling's state: the reading
+    assert Held.make("a", None).later is None and Held.make("a", ()).later == ()  # plain values are as they are
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        held.__setattr__("later", "x")
+
+
+def test_lazy_fields_on_a_class_it_cannot_serve_are_refused() -> None:
+    """Without the slot_init it would make, a lazy field would hand out the marker itself: refused, not silent."""
+
+    @dataclasses.dataclass(frozen=True)
+    class WithoutSlots:
+        value: int
+
+    with pytest.raises(TypeError, match="lazy"):
+        slot_init(lazy=("value",))(WithoutSlots)
+    with pytest.raises(TypeError, match="lazy"):
+        slot_init(lazy=("missing",))(_generated(model.Patient))

@@ -356,7 +356,9 @@ class DiagnosticReport:
         return self.effective or self.issued
 
 
-@slot_init
+# A problem's dates are read by the plan page and a few exclusions, never by most calls' checks: parsed only when read
+# (readers.read_condition), a chart's problems cost 25 date parses a call for nothing.
+@slot_init(lazy=("recorded_date", "onset"))
 @dataclass(frozen=True, slots=True)
 class Condition:
     id: str | None
@@ -410,7 +412,8 @@ class Place:
     types: tuple[Concept, ...] = ()
 
 
-@slot_init
+# When a visit ended is read only for some visits (a hospice stay's): parsed when read (readers.read_encounter).
+@slot_init(lazy=("period_end",))
 @dataclass(frozen=True, slots=True)
 class Encounter:
     id: str | None

@@ -81,6 +81,7 @@ from guideline.record.pool import (
     located_reference,
     on_another_server,
 )
+from guideline.record.slot_init import UNREAD
 
 
 def _medication(data: Mapping[str, Any]) -> Medication:
@@ -1117,7 +1118,8 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
     get = data.get
     recorded = get("recordedDate") or get("assertedDate") or get("dateRecorded")  # R4, STU3, DSTU2
     onset = get("onsetDateTime") or as_dict(get("onsetPeriod")).get("start")
-    recorded_date = parse_datetime(recorded, tz)
+    # Both dates are parsed when first read (model.Condition); a missing one is None now, with nothing to parse.
+    recorded_date = None if recorded is None else (UNREAD, parse_datetime, recorded, tz)
     return Condition.make(
         id=text(get("id")),
         code=concept(get("code")),
@@ -1126,8 +1128,8 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
         verification_status=_status_code(get("verificationStatus"), VERIFICATION_STATUS_CODES),
         abatement_present=_abatement_present(data),
         recorded_date=recorded_date,
-        # A problem is often recorded the day it began: the same text reads the same, so it is read once.
-        onset=recorded_date if type(onset) is str and onset == recorded else parse_datetime(onset, tz),
+        # A problem is often recorded the day it began: the same text reads the same (one tuple fewer to make).
+        onset=recorded_date if type(onset) is str and onset == recorded else _unread_date(onset, tz),
         encounter=reference(get("encounter") or get("context")),
     )
 
@@ -1188,9 +1190,17 @@ def _performed_as(data: Mapping[str, Any]) -> str | None:
     return f'"{words}"' if words else None
 
 
+def _unread_date(value: Any, tz: ZoneInfo) -> Any:
+    """A lazy date field's value (slot_init's UNREAD): parsed when first read; None, with nothing to parse, when
+    not sent."""
+    return None if value is None else (UNREAD, parse_datetime, value, tz)
+
+
 def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     get = data.get
-    period_start, period_end = _period(get("period"), tz)
+    period = get("period")
+    # The end is parsed when first read (model.Encounter): only a few visits' ends are read.
+    period_start, period_end = (None, None) if period is None else _start_and_unread_end(period, tz)
     diagnoses, stay = get("diagnosis"), get("hospitalization")
     # STU3 and DSTU2 name R4's reasonCode `reason`; R4's reasonReference is DSTU2's `indication`.
     reasons = get("reasonCode") if "reasonCode" in data else get("reason")
@@ -1206,6 +1216,14 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
         kinds=_visit_kinds(get("type"), get("serviceType"), get("class")),
         places=_visit_places(get("location"), get("contained"), data) if "location" in data else (),
     )
+
+
+def _start_and_unread_end(value: Any, tz: ZoneInfo) -> tuple[datetime | None, Any]:
+    """A Period's start, parsed, and its end left for its first read (`_unread_date`)."""
+    period = as_dict(value)
+    if not period:
+        return None, None
+    return parse_datetime(period.get("start"), tz), _unread_date(period.get("end"), tz)
 
 
 def dated_in(encounter: Encounter, data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:

@@ -1,5 +1,6 @@
 """Cheaper construction for frozen, slotted dataclasses: an `__init__` that sets each field through its slot, not
-object.__setattr__, and a `make` function that builds an object without the keyword dict a class call makes."""
+object.__setattr__, a `make` function that builds an object without the keyword dict a class call makes, and lazy
+fields, read on first use."""
 
 from __future__ import annotations
 
@@ -8,8 +9,51 @@ from typing import Any, TypeVar
 
 _Class = TypeVar("_Class", bound=type)
 
+# Marks a lazy field not read yet: the slot holds (UNREAD, read, *arguments), and its first use stores read(*arguments)
+# in its place. A tuple, not an object of a class of its own: a reader makes one per field left unread, and a tuple
+# costs a tenth of building an object. No reading is such a tuple, since none holds this marker.
+UNREAD: Any = object()
 
-def slot_init(cls: _Class) -> _Class:
+
+class _ReadOnFirstUse:
+    """The attribute of a lazy field: the slot's value, read (once) when it still holds what it is read from."""
+
+    __slots__ = ("_get", "_set")
+
+    def __init__(self, slot: Any) -> None:
+        self._get, self._set = slot.__get__, slot.__set__
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self._get(instance)
+        if type(value) is tuple and value and value[0] is UNREAD:
+            value = value[1](*value[2:])
+            self._set(instance, value)  # the slot itself: the frozen class's __setattr__ refuses any other write
+        return value
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self._set(instance, value)
+
+
+def slot_init(cls: _Class | None = None, *, lazy: tuple[str, ...] = ()) -> Any:
+    """`_slot_init`, as `@slot_init` or `@slot_init(lazy=(field, ...))`: the `lazy` fields may be given as
+    (UNREAD, read, *arguments) and are read on first use (equality, hashing, repr, replace and pickling all use them,
+    so all see the reading). For what a reader makes on every resource and the checks seldom read: a chart's
+    problems' dates, parsed for every call and read by none of the order-sign checks."""
+    if cls is None:
+        return lambda found: slot_init(found, lazy=lazy)
+    served = _slot_init(cls)
+    if lazy:
+        slots = cls.__dict__.get("__slots__", ())
+        if not hasattr(served, "make") or not set(lazy) <= set(slots):
+            raise TypeError(f"lazy fields {lazy} need a slotted frozen dataclass slot_init can serve with them")
+        for name in lazy:
+            setattr(served, name, _ReadOnFirstUse(cls.__dict__[name]))
+    return served
+
+
+def _slot_init(cls: _Class) -> _Class:
     """Give a frozen slotted dataclass an `__init__` with the same signature that writes each slot directly, and
     a `make` function with that signature for the hot paths (the readers), which builds the same object cheaper.
 
