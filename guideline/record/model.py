@@ -154,7 +154,8 @@ class ResolvedMedication:
         return self.concept is None
 
 
-@slot_init
+# Its course of therapy is read for a few orders of a call (a long-term opioid's): read when used.
+@slot_init(lazy=("course_of_therapy",))
 @dataclass(frozen=True, slots=True)
 class MedOrder:
     """A MedicationRequest (draft from the hook context, or from the EHR), or a MedicationStatement."""
@@ -198,7 +199,8 @@ def order_located(resource_type: str, order_id: str | None, source: str | None) 
     return f"{source}/{resource_type}/{order_id}" if source else f"{resource_type}/{order_id}"
 
 
-@slot_init
+# What a fill's quantity and type say is read only for the few fills that may be one sent twice: read when used.
+@slot_init(lazy=("quantity", "supply_type"))
 @dataclass(frozen=True, slots=True)
 class Dispense:
     id: str | None
@@ -275,7 +277,8 @@ def _located(source: str | None, kind: str, resource_id: str | None) -> str | No
     return f"{source}/{kind}/{resource_id}" if source and resource_id else resource_id
 
 
-@slot_init
+# A result's reference range is read only for a measured drug amount: read when used (labs send one on each).
+@slot_init(lazy=("reference_high", "reference_below"))
 @dataclass(frozen=True, slots=True)
 class Observation:
     """A result. Its category is not kept: results are told apart by code only, since sites file drug tests and
@@ -356,9 +359,10 @@ class DiagnosticReport:
         return self.effective or self.issued
 
 
-# A problem's dates are read by the plan page and a few exclusions, never by most calls' checks: parsed only when read
-# (readers.read_condition), a chart's problems cost 25 date parses a call for nothing.
-@slot_init(lazy=("recorded_date", "onset"))
+# A problem's dates are read by the plan page and a few exclusions, never by most calls' checks, and whether it abated
+# only when it has no clinicalStatus: read when used (readers.read_condition), a chart's problems cost 25 date parses
+# and 25 searches of every key a call for nothing.
+@slot_init(lazy=("abatement_present", "recorded_date", "onset"))
 @dataclass(frozen=True, slots=True)
 class Condition:
     id: str | None

@@ -390,7 +390,7 @@ def read_med_order(
     order_id, source = text(get("id")), _source_of(data) if SOURCE in data else None  # the usual: the EHR's own
     # The id, the draft flag, status and intent by position: CPython 3.11 compiles a call whose positional arguments
     # plus twice its keywords pass 30 into one that packs the keywords into a dict (about 4 times the cost of the call).
-    identifiers = get("identifier")
+    identifiers, course = get("identifier"), get("courseOfTherapyType")
     return MedOrder.make(
         order_id,
         is_draft,
@@ -401,7 +401,7 @@ def read_med_order(
         authored_on=parse_datetime(authored, tz),
         authored_partial=no_day_written(authored),
         prior_prescription=located_reference(reference(prior), data, pool.server) if prior else None,
-        course_of_therapy=_course(get("courseOfTherapyType")),
+        course_of_therapy=None if course is None else (UNREAD, _course, course),  # read when used (model.MedOrder)
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
         requester=_located_actor(_prescriber(get("requester"), get), data, pool),
@@ -534,7 +534,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         # Pharmacies often write one time for both: the same text reads the same, so it is read once.
         when_prepared=handed_over if type(prepared) is str and prepared == handed else parse_datetime(prepared, tz),
         days_supply=supplied.value if supplied is not None else None,
-        quantity=quantity(written),
+        quantity=None if written is None else (UNREAD, quantity, written),  # read when used (model.Dispense)
         authorizing_prescriptions=() if authorizing is None else _located_references(authorizing, data, pool.server),
         performers=actors,
         prescribers=prescribers,
@@ -546,7 +546,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         numbers=() if identifiers is None else _numbers(identifiers),
         pharmacy=_pharmacy(actors, prescribers, _located_actors(behalf, data, pool), location),
         claim=None if extensions is None else _claim_read_from(extensions),
-        supply_type=_supply_type(get("type")) if "type" in data else None,
+        supply_type=(UNREAD, _supply_type, data["type"]) if "type" in data else None,
     )
 
 
@@ -753,7 +753,10 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     period, instant = get("effectivePeriod"), get("effectiveInstant")
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
     ranges, measured = get("referenceRange"), get("valueQuantity")
-    reference_high, reference_below = (None, False) if ranges is None else _reference_high(ranges)
+    # Read when used (model.Observation): only a measured drug amount's range is, and labs send one on every result.
+    reference_high, reference_below = (
+        (None, False) if ranges is None else ((UNREAD, _range_high, ranges), (UNREAD, _range_below, ranges))
+    )
     effective = parse_datetime(get("effectiveDateTime"), tz)
     # a period sent with its end only (a collection ending then) is dated by its end: undated, it was never judged
     effective_period_start = None if period is None else next(filter(None, _period(period, tz)), None)
@@ -885,6 +888,16 @@ _BELOW = re.compile(r"<\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
 # A screening cutoff written as such ("Cutoff: 300 ng/mL", "Cut-off=50", "Screen cutoff 300"), as drug testing labs
 # write their reference range: at or above it is detected, as at a "<300 ng/mL" range.
 _CUTOFF = re.compile(r"cut[\s-]?off(?:\s+(?:level|value))?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
+
+
+def _range_high(ranges: Any) -> Quantity | None:
+    """A result's `reference_high`: the upper end of its first reference range (`_reference_high`)."""
+    return _reference_high(ranges)[0]
+
+
+def _range_below(ranges: Any) -> bool:
+    """A result's `reference_below`: whether normal lies strictly below that upper end (`_reference_high`)."""
+    return _reference_high(ranges)[1]
 
 
 def _reference_high(ranges: Any) -> tuple[Quantity | None, bool]:
@@ -1126,7 +1139,7 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
         categories=concepts(get("category")),
         clinical_status=_status_code(get("clinicalStatus"), CLINICAL_STATUS_CODES),
         verification_status=_status_code(get("verificationStatus"), VERIFICATION_STATUS_CODES),
-        abatement_present=_abatement_present(data),
+        abatement_present=(UNREAD, _abatement_present, data),  # read when used (model.Condition)
         recorded_date=recorded_date,
         # A problem is often recorded the day it began: the same text reads the same (one tuple fewer to make).
         onset=recorded_date if type(onset) is str and onset == recorded else _unread_date(onset, tz),

@@ -1,0 +1,106 @@
+"""Elements a reader made into record fields for every resource and the order-sign checks seldom read (an order's
+course of therapy, a fill's type and quantity, a result's reference range) are read when first used; what they
+read as is unchanged."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from guideline.fhirdata import LOINC, RXNORM, UCUM, Quantity
+from guideline.record import readers
+from guideline.record.pool import MedicationPool
+
+TZ = ZoneInfo("America/New_York")
+OXYCODONE = {"coding": [{"system": RXNORM, "code": "1049621", "display": "oxycodone hydrochloride 5 MG Oral Tablet"}]}
+
+
+def _counted(monkeypatch: pytest.MonkeyPatch, name: str) -> list[Any]:
+    """Every call of the reader function `name` in readers, by its first argument."""
+    calls: list[Any] = []
+    real = getattr(readers, name)
+
+    def counting(*args: Any) -> Any:
+        calls.append(args[0])
+        return real(*args)
+
+    monkeypatch.setattr(readers, name, counting)
+    return calls
+
+
+def test_an_orders_course_of_therapy_is_read_when_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counted(monkeypatch, "_course")
+    system = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
+    course = {"coding": [{"system": system, "code": "Continuous"}]}
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "eMR-1",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": OXYCODONE,
+        "authoredOn": "2026-05-01T10:00:00-05:00",
+        "courseOfTherapyType": course,
+    }
+    read = readers.read_med_order(order, False, TZ)
+    assert calls == []
+    assert read.course_of_therapy == "continuous" and read.course_of_therapy == "continuous" and calls == [course]
+    assert readers.read_med_order({**order, "courseOfTherapyType": None}, False, TZ).course_of_therapy is None
+
+
+def test_a_fills_type_and_quantity_are_read_when_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    kinds, amounts = _counted(monkeypatch, "_supply_type"), _counted(monkeypatch, "quantity")
+    fill = {
+        "resourceType": "MedicationDispense",
+        "id": "eMD-1",
+        "status": "completed",
+        "medicationCodeableConcept": OXYCODONE,
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "FF"}]},
+        "quantity": {"value": 60, "unit": "tablet"},
+        "daysSupply": {"value": 30, "unit": "Day", "system": UCUM, "code": "d"},
+        "whenHandedOver": "2026-05-02T11:00:00-05:00",
+    }
+    dispense = readers.read_dispense(fill, TZ, MedicationPool())
+    assert kinds == [] and amounts == [fill["daysSupply"]]  # the days' supply: read by every supply rule
+    assert dispense.quantity == Quantity(Decimal(60), "tablet") and amounts[1:] == [fill["quantity"]]
+    assert dispense.supply_type is not None and dispense.supply_type.codings[0].code == "FF"
+    assert kinds == [fill["type"]]
+    bare = readers.read_dispense({**fill, "type": None, "quantity": None}, TZ, MedicationPool())
+    assert bare.supply_type is None and bare.quantity is None
+
+
+def test_a_results_reference_range_is_read_when_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counted(monkeypatch, "_reference_high")
+    result = {
+        "resourceType": "Observation",
+        "id": "eObs-1",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "16250-3", "display": "Oxycodone [Mass/volume] in Urine"}]},
+        "effectiveDateTime": "2026-05-02T11:00:00-05:00",
+        "valueQuantity": {"value": 420, "unit": "ng/mL", "system": UCUM, "code": "ng/mL"},
+        "referenceRange": [{"text": "<300 ng/mL"}],
+    }
+    observation = readers.read_observation(result, TZ)
+    assert calls == []
+    assert observation.reference_high == Quantity(Decimal(300), "ng/mL") and observation.reference_below is True
+    assert len(calls) == 2  # each field reads its own part of the range
+    assert observation.reference_high == Quantity(Decimal(300), "ng/mL") and len(calls) == 2  # then kept
+    plain = readers.read_observation({**result, "referenceRange": None}, TZ)
+    assert plain.reference_high is None and plain.reference_below is False
+
+
+def test_whether_a_problem_has_abated_is_read_when_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read only for a problem with no clinicalStatus (`clinical.is_active`), a search over every key of each."""
+    calls = _counted(monkeypatch, "_abatement_present")
+    problem = {
+        "resourceType": "Condition",
+        "id": "eCond-2",
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G89.29"}]},
+        "abatementDateTime": "2025-12-01",
+    }
+    condition = readers.read_condition(problem, TZ)
+    assert calls == []
+    assert condition.abatement_present is True and condition.abatement_present is True and len(calls) == 1
+    assert readers.read_condition({**problem, "abatementDateTime": None}, TZ).abatement_present is False
