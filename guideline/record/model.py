@@ -154,8 +154,9 @@ class ResolvedMedication:
         return self.concept is None
 
 
-# Its course of therapy is read for a few orders of a call (a long-term opioid's): read when used.
-@slot_init(lazy=("course_of_therapy",))
+# Its course of therapy is read for a few orders of a call (a long-term opioid's), and when it was written for about
+# half of a chart's orders: read when used.
+@slot_init(lazy=("course_of_therapy", "authored_on"))
 @dataclass(frozen=True, slots=True)
 class MedOrder:
     """A MedicationRequest (draft from the hook context, or from the EHR), or a MedicationStatement."""
@@ -199,8 +200,9 @@ def order_located(resource_type: str, order_id: str | None, source: str | None) 
     return f"{source}/{resource_type}/{order_id}" if source else f"{resource_type}/{order_id}"
 
 
-# What a fill's quantity and type say is read only for the few fills that may be one sent twice: read when used.
-@slot_init(lazy=("quantity", "supply_type"))
+# What a fill's quantity and type say is read only for the few fills that may be one sent twice, and when it was
+# prepared (when that is not when it was handed over) by no check: read when used.
+@slot_init(lazy=("quantity", "supply_type", "when_prepared"))
 @dataclass(frozen=True, slots=True)
 class Dispense:
     id: str | None
@@ -439,7 +441,8 @@ class Encounter:
         return f"Encounter/{self.id}" if self.id else None
 
 
-@slot_init
+# A request's dates are read only for a pending drug screen or referral: parsed when read.
+@slot_init(lazy=("authored_on", "occurrence", "occurrence_start", "occurrence_end"))
 @dataclass(frozen=True, slots=True)
 class ServiceRequest:
     id: str | None

@@ -398,7 +398,7 @@ def read_med_order(
         code_text(get("intent")),
         categories=concepts(get("category")),
         medication=_resolve_medication(data, pool),
-        authored_on=parse_datetime(authored, tz),
+        authored_on=None if authored is None else (UNREAD, parse_datetime, authored, tz),  # when read (model.MedOrder)
         authored_partial=no_day_written(authored),
         prior_prescription=located_reference(reference(prior), data, pool.server) if prior else None,
         course_of_therapy=None if course is None else (UNREAD, _course, course),  # read when used (model.MedOrder)
@@ -531,8 +531,9 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         code_text(get("status")),
         _resolve_medication(data, pool),
         handed_over,
-        # Pharmacies often write one time for both: the same text reads the same, so it is read once.
-        when_prepared=handed_over if type(prepared) is str and prepared == handed else parse_datetime(prepared, tz),
+        # Pharmacies often write one time for both: the same text reads the same, so it is read once. Another is
+        # parsed when read (model.Dispense).
+        when_prepared=handed_over if type(prepared) is str and prepared == handed else _unread_date(prepared, tz),
         days_supply=supplied.value if supplied is not None else None,
         quantity=None if written is None else (UNREAD, quantity, written),  # read when used (model.Dispense)
         authorizing_prescriptions=() if authorizing is None else _located_references(authorizing, data, pool.server),
@@ -1338,15 +1339,17 @@ def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) 
         due = due or data.get("fulfillmentTime")
     else:
         asked = concept(code)
-    occurrence_start, occurrence_end = _period(due, tz)
+    # Its dates are parsed when read (model.ServiceRequest).
+    period = as_dict(due)
+    occurrence_start, occurrence_end = _unread_date(period.get("start"), tz), _unread_date(period.get("end"), tz)
     return ServiceRequest.make(
         id=text(data.get("id")),
         is_draft=is_draft,
         status=_request_status(data.get("status")),
         intent=code_text(data.get("intent")),
         code=asked,
-        authored_on=parse_datetime(authored, tz),
-        occurrence=parse_datetime(data.get("occurrenceDateTime"), tz),
+        authored_on=_unread_date(authored, tz),
+        occurrence=_unread_date(data.get("occurrenceDateTime"), tz),
         occurrence_start=occurrence_start,
         occurrence_end=occurrence_end,
     )
