@@ -80,6 +80,24 @@ def run_hook(
     into cards, and never while waiting on the FHIR server or the database. `locations` remembers the Locations read
     by earlier calls of the process.
     """
+    # The snoozes are read and the cards stored on one pooled connection, checked out for the first and returned
+    # once the cards are committed (or here, whatever happened).
+    with store.call_store(engine) as database:
+        return _run_hook(service_id, body, settings, database, network, session, now, cpu_turn, locations)
+
+
+def _run_hook(
+    service_id: str,
+    body: Any,
+    settings: CdsSettings,
+    database: store.CallStore | None,
+    network: bool,
+    session: requests.Session | None,
+    now: datetime | None,
+    cpu_turn: AbstractContextManager[Any] | None,
+    locations: LocationCache | None,
+) -> HookResult:
+    """`run_hook` with the call's database work on `database` (None: no database)."""
     service = SERVICES.get(service_id)
     if service is None:
         return error_result(RequestError(404, f"no CDS service with id {service_id[:60]}", "not-found"))
@@ -136,7 +154,7 @@ def run_hook(
         failures.append("gather")
         if not has_drafts:  # nothing at all to evaluate: every check of the hook is lost
             not_run.update(every_check("the patient's chart could not be gathered"))
-    snoozes = _snoozes(engine, request, now, gaps)
+    snoozes = _snoozes(database, request, now, gaps)
     with cpu_turn or nullcontext():
         record = None
         try:
@@ -203,9 +221,9 @@ def run_hook(
             rendered.append(card_json(closing, options))
             sources.append(closing)
         cards = sources
-    if engine is not None and rendered:
+    if database is not None and rendered:
         try:
-            store.record_issued(engine, _issued(rendered, cards, request, service.id, now))
+            database.record_issued(_issued(rendered, cards, request, service.id, now))
         except Exception as error:  # noqa: BLE001 - cards still go out; feedback for them will be "unknown card"
             log_failure("card-store-failed", request.hook_instance, error)
     return HookResult(
@@ -288,12 +306,14 @@ def _issued(
     ]
 
 
-def _snoozes(engine: Engine | None, request: HookRequest, now: datetime, gaps: dict[str, str]) -> list[Snooze]:
+def _snoozes(
+    database: store.CallStore | None, request: HookRequest, now: datetime, gaps: dict[str, str]
+) -> list[Snooze]:
     """The patient's unexpired snoozes; when the database cannot be read, a gap says a card may repeat an override."""
-    if engine is None:
+    if database is None:
         return []
     try:
-        return store.load_snoozes(engine, request.patient_id, request.user_id, now)
+        return database.load_snoozes(request.patient_id, request.user_id, now)
     except Exception as error:  # noqa: BLE001 - without the database we still answer, just without snoozes
         # Type and place only: a database error's text quotes its parameters (the patient's id).
         log_failure("snooze-load-failed", request.hook_instance, error)

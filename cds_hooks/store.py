@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -199,6 +199,21 @@ class _DriverStatement:
             values[name] = convert(values[name])
         return values if self.order is None else tuple([values[name] for name in self.order])
 
+    def rows(self, many: list[dict[str, Any]]) -> list[tuple[Any, ...]] | list[dict[str, Any]]:
+        """The parameters of many rows. A value the rows share (a call's cards share their issue time) is converted
+        once: the dialect's conversions (SQLite's datetime to text) are Python code."""
+        done: dict[tuple[str, Any], Any] = {}
+        for values in many:
+            for name, convert in self.converters:
+                key = (name, values[name])
+                if key not in done:
+                    done[key] = convert(values[name])
+                values[name] = done[key]
+        if self.order is None:
+            return many
+        order = self.order
+        return [tuple([values[name] for name in order]) for values in many]
+
 
 def _driver_statement(statement: ClauseElement, dialect: Dialect, column_keys: Sequence[str] = ()) -> _DriverStatement:
     compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) or None)
@@ -248,16 +263,100 @@ def _driver_connection(engine: Engine) -> Iterator[Any]:
         connection.close()
 
 
+class CallStore:
+    """One hook call's database work on one pooled connection: its snoozes read before it is evaluated, its cards
+    written and committed (before it is answered) after. The connection is checked out at the first statement and
+    returned once the cards are committed, or at `close`: checking one out and in again for each statement cost more
+    than SQLite's own work on it. After a failure the connection is discarded and a later statement gets a new one.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._statements = _hook_statements(engine.dialect)
+        self._connection: Any = None
+
+    def __enter__(self) -> CallStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Return the connection to the pool (which rolls back anything not committed)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    def _connect(self) -> Any:
+        if self._connection is None:
+            self._connection = self.engine.raw_connection()
+        return self._connection
+
+    def _discard(self) -> None:
+        """After a failure: never hand the connection on half-broken (PostgreSQL refuses all after an error)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.invalidate()
+            connection.close()
+
+    def load_snoozes(self, patient_id: str | None, user_id: str | None, now: datetime) -> list[Snooze]:
+        """Unexpired snoozes for this patient: patient-wide ones and those set by this user."""
+        if not patient_id:
+            return []
+        statement, converters = self._statements.snoozes_for, self._statements.snooze_converters
+        # "" stands for every user; without a user id the query asks for "" twice.
+        values = {"patient": patient_id, "now": utc(now), "everyone": "", "user": user_id or ""}
+        try:
+            with closing(self._connect().cursor()) as cursor:
+                cursor.execute(statement.sql, statement.parameters(values))
+                rows = cursor.fetchall()
+        except BaseException:
+            self._discard()
+            raise
+        if rows and any(converters):
+            rows = [tuple(v if c is None else c(v) for c, v in zip(converters, row, strict=True)) for row in rows]
+        return [
+            Snooze(
+                check_id=check_id,
+                patient_id=patient,
+                until=utc(until),
+                indicator=indicator,
+                user_id=user or None,
+                reason=reason or None,
+                set_at=utc(set_at),
+                about=read_about(about),
+                level=read_level(level),
+            )
+            for check_id, patient, until, indicator, user, reason, set_at, about, level in rows
+        ]
+
+    def record_issued(self, cards: Sequence[IssuedCard]) -> None:
+        """Every card of the call in one transaction and one executemany, committed before the call is answered;
+        the connection then goes back to the pool."""
+        if not cards:
+            return
+        statement = self._statements.insert_issued
+        rows = statement.rows([{**card.__dict__, "issued_at": utc(card.issued_at)} for card in cards])
+        try:
+            connection = self._connect()
+            with closing(connection.cursor()) as cursor:
+                cursor.executemany(statement.sql, rows)
+            connection.commit()
+        except BaseException:
+            self._discard()
+            raise
+        self.close()
+
+
+def call_store(engine: Engine | None) -> AbstractContextManager[CallStore | None]:
+    """A hook call's `CallStore`, closed when the call ends; None without a database."""
+    return CallStore(engine) if engine is not None else nullcontext()
+
+
 def record_issued(engine: Engine, cards: Sequence[IssuedCard]) -> None:
     """Every card of one call in one transaction and one executemany, committed before the call is answered."""
-    if not cards:
-        return
-    statement = _hook_statements(engine.dialect).insert_issued
-    rows = [statement.parameters({**card.__dict__, "issued_at": utc(card.issued_at)}) for card in cards]
-    with _driver_connection(engine) as connection:
-        with closing(connection.cursor()) as cursor:
-            cursor.executemany(statement.sql, rows)
-        connection.commit()
+    with CallStore(engine) as call:
+        call.record_issued(cards)
 
 
 def find_issued(engine: Engine, card_uuid: str) -> IssuedCard | None:
@@ -328,31 +427,8 @@ def save_snooze(engine: Engine, snooze: Snooze, comment: str | None = None) -> N
 
 def load_snoozes(engine: Engine, patient_id: str | None, user_id: str | None, now: datetime) -> list[Snooze]:
     """Unexpired snoozes for this patient: patient-wide ones and those set by this user."""
-    if not patient_id:
-        return []
-    statements = _hook_statements(engine.dialect)
-    statement, converters = statements.snoozes_for, statements.snooze_converters
-    # "" stands for every user; without a user id the query asks for "" twice.
-    values = {"patient": patient_id, "now": utc(now), "everyone": "", "user": user_id or ""}
-    with _driver_connection(engine) as connection, closing(connection.cursor()) as cursor:
-        cursor.execute(statement.sql, statement.parameters(values))
-        rows = cursor.fetchall()
-    if rows and any(converters):
-        rows = [tuple(v if c is None else c(v) for c, v in zip(converters, row, strict=True)) for row in rows]
-    return [
-        Snooze(
-            check_id=check_id,
-            patient_id=patient,
-            until=utc(until),
-            indicator=indicator,
-            user_id=user or None,
-            reason=reason or None,
-            set_at=utc(set_at),
-            about=read_about(about),
-            level=read_level(level),
-        )
-        for check_id, patient, until, indicator, user, reason, set_at, about, level in rows
-    ]
+    with CallStore(engine) as call:
+        return call.load_snoozes(patient_id, user_id, now)
 
 
 def remember_jti(engine: Engine, iss: str, jti: str, expires_at: datetime, now: datetime) -> bool:

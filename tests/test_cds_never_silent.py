@@ -96,7 +96,7 @@ def test_a_card_that_cannot_be_built_costs_only_that_card(app, monkeypatch):
 def test_snoozes_that_cannot_be_read_are_named(app, monkeypatch):
     import cds_hooks.service
 
-    monkeypatch.setattr(cds_hooks.service.store, "load_snoozes", raising(RuntimeError("database gone")))
+    monkeypatch.setattr(cds_hooks.service.store.CallStore, "load_snoozes", raising(RuntimeError("database gone")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert "high-mme" in topics(response.json)
     assert "earlier overrides (snoozes)" in card(response, "data-incomplete")["detail"]
@@ -105,7 +105,7 @@ def test_snoozes_that_cannot_be_read_are_named(app, monkeypatch):
 def test_cards_still_go_out_when_they_cannot_be_remembered(app, monkeypatch):
     import cds_hooks.service
 
-    monkeypatch.setattr(cds_hooks.service.store, "record_issued", raising(RuntimeError("disk full")))
+    monkeypatch.setattr(cds_hooks.service.store.CallStore, "record_issued", raising(RuntimeError("disk full")))
     response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200 and "high-mme" in topics(response.json)
 
@@ -167,8 +167,8 @@ def test_database_failures_are_logged_without_their_message(app, monkeypatch, ca
     import cds_hooks.service
 
     broken = raising(RuntimeError("[parameters: ('patient-secret-id',)]"))
-    monkeypatch.setattr(cds_hooks.service.store, "load_snoozes", broken)
-    monkeypatch.setattr(cds_hooks.service.store, "record_issued", broken)
+    monkeypatch.setattr(cds_hooks.service.store.CallStore, "load_snoozes", broken)
+    monkeypatch.setattr(cds_hooks.service.store.CallStore, "record_issued", broken)
     with caplog.at_level(logging.INFO):
         response = post(app, hook_request(drafts=[oxycodone_draft()]))
     assert response.status_code == 200 and "high-mme" in topics(response.json)

@@ -417,3 +417,28 @@ def test_a_trickling_or_huge_fhir_answer_ends_its_reader_at_the_deadline():
     finally:
         stop.set()
         stop_server()
+
+
+def test_a_call_reads_its_snoozes_and_stores_its_cards_on_one_pooled_connection(app):
+    from sqlalchemy import event
+
+    engine = db(app)
+    post(app, hook_request(drafts=[oxycodone_draft()]))  # the pool's first connection is made outside the count
+    checkouts: list[object] = []
+    event.listen(engine, "checkout", lambda *_: checkouts.append(1))
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    assert "high-mme" in topics(response.json)
+    # Checking a connection out and back in cost more than SQLite's own work on each statement.
+    assert len(checkouts) == 1
+    for card in response.json["cards"]:
+        assert store.find_issued(engine, card["uuid"]) is not None  # committed before the call was answered
+
+
+def test_a_snooze_read_that_fails_still_stores_the_cards_on_a_fresh_connection(app):
+    engine = db(app)
+    with engine.begin() as connection:  # the snoozes cannot be read; the issued cards can still be written
+        connection.exec_driver_sql("ALTER TABLE cds_snoozes RENAME TO cds_snoozes_gone")
+    response = post(app, hook_request(drafts=[oxycodone_draft()]))
+    [incomplete] = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
+    assert "earlier overrides (snoozes)" in incomplete["detail"] and "high-mme" in topics(response.json)
+    assert all(store.find_issued(engine, card["uuid"]) is not None for card in response.json["cards"])

@@ -57,8 +57,12 @@ def test_the_turn_is_held_while_computing_and_never_while_waiting_on_data(tmp_pa
         return wrapper
 
     monkeypatch.setattr(service, "gather", spy("gather", service.gather))
-    monkeypatch.setattr(service.store, "load_snoozes", spy("load_snoozes", service.store.load_snoozes))
-    monkeypatch.setattr(service.store, "record_issued", spy("record_issued", service.store.record_issued))
+    monkeypatch.setattr(
+        service.store.CallStore, "load_snoozes", spy("load_snoozes", service.store.CallStore.load_snoozes)
+    )
+    monkeypatch.setattr(
+        service.store.CallStore, "record_issued", spy("record_issued", service.store.CallStore.record_issued)
+    )
     monkeypatch.setattr(service, "build_record", spy("build_record", service.build_record))
     monkeypatch.setattr(service, "evaluate", spy("evaluate", service.evaluate))
     monkeypatch.setattr(service, "card_json", spy("card_json", service.card_json))
