@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.config import GuidelineConfig
+from guideline.json_text import compact_json
 from guideline.plan.what_if import compact_drafts_json
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,6 @@ _SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "Comm
 
 # appContext travels in the launch URL or token response at some EHRs: keep it short.
 APP_CONTEXT_ORDERS = 20
-# Compact JSON of our own trees (no cycles to look for): what json.dumps(value, separators=(",", ":")) writes.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 UUIDS_PER_READ = 32  # more than most calls need: one read of randomness per call
@@ -188,7 +187,7 @@ def _validation_error(canonical: str) -> str | None:
 
 
 def _canonical(value: Any) -> str:
-    return _ENCODER.encode(value)
+    return compact_json(value)
 
 
 # Top-level elements that differ call after call (patient, visit, user, clock) while the rest of a suggested
@@ -355,7 +354,7 @@ def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None
                 named = tuple(card.orders[:APP_CONTEXT_ORDERS])
                 context["orders"] = list(named)
                 drafts = options.drafts_for(named)
-            text = _ENCODER.encode(context)
+            text = compact_json(context)
             # The drafts' text goes in as encoded, last: what encoding them again as a member would give.
             result["appContext"] = f'{text[:-1]},"drafts":{drafts}}}' if drafts else text
         return result

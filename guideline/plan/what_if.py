@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from guideline.fhirdata import medication_element, reference
+from guideline.json_text import compact_json
 from guideline.plan.medications import Medications
 from guideline.record import resources_in
 
@@ -132,7 +133,7 @@ def compact_drafts_json(draft_orders: Any, order_ids: Sequence[str]) -> str | No
     if not drafts:
         return None
     # Keys sorted all the way down: the same drafts give the same appContext however the EHR ordered its JSON.
-    text = json.dumps(drafts, separators=(",", ":"), sort_keys=True)
+    text = compact_json(drafts, sort_keys=True)
     return text if len(text) <= MAX_DRAFTS_JSON else None
 
 
