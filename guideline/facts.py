@@ -844,36 +844,40 @@ class Facts:
 
     @cached_property
     def exposure_fill_supplies(self) -> tuple[tuple[Dispense, Interval | None], ...]:
-        """Each fill that counts as exposure with the days it supplies, an early refill of one drug and course
-        queued after the earlier supply, as the current total reads it (5.1); None for a fill of a drug that builds no
-        tolerance, whose days the history never reads."""
+        """Each fill that counts as exposure of a medicine that builds tolerance (`_tolerance_builders`: the only fills
+        the history reads), with the days it supplies, an early refill of one drug and course queued after the
+        earlier supply, as the current total reads it (5.1); None for an undated fill."""
         # Merged as overlapping runs, 90 days of oxycodone handed over in 40 days ended 21 days ago: no long-term
         # therapy and no card, while the current total counted the last fill as today's supply.
-        # Only the fills of a drug the history reads a supply of (`_builds_tolerance`) are queued: a queue holds the
-        # fills of one drug, so leaving the others out moves no fill in it, and their days are never read.
-        builds_tolerance, drug_key = self._builds_tolerance, self.drug_key
-        keyed = [(drug_key(d), d) for d in self.exposure_dispenses]  # each fill's drug asked once, not twice
-        read = {drug for drug, d in keyed if builds_tolerance(d)}
-        queued = self.fill_supplies([d for drug, d in keyed if drug in read], exposure=True)
+        # Every fill of a drug one of these is (by `drug_key`) is queued, whatever its medicine: a queue holds the
+        # fills of one drug, so leaving out the other drugs' fills moves no fill in it.
+        read = self._tolerance_builders(self.exposure_dispenses)
+        if not read:
+            return ()
+        drug_key = self.drug_key
+        drugs = {drug_key(d) for d in read}
+        queued = self.fill_supplies([d for d in self.exposure_dispenses if drug_key(d) in drugs], exposure=True)
         days = {id(s.dispense): (s.start, s.end) for s in queued if s.end is not None}
-        return tuple((d, days.get(id(d))) for d in self.exposure_dispenses)
+        return tuple((d, days.get(id(d))) for d in read)
 
-    @cached_property
-    def _builds_tolerance(self) -> Callable[[MedOrder | Dispense], bool]:
-        """Whether an order's or fill's medicine builds opioid tolerance: an opioid, or buprenorphine or methadone
-        (naltrexone does not) (5.3). The opioid history reads the supply of these alone."""
-        terms = self.terms  # not self: kept on the facts, a closure over them would be a reference cycle
-        return per_medication(
+    def _tolerance_builders(self, items: Iterable[Item]) -> tuple[Item, ...]:
+        """The orders or fills whose medicine builds opioid tolerance: an opioid, or buprenorphine or methadone
+        (naltrexone does not) (5.3). The opioid history reads these alone: the others add no opioid supply and no
+        exposure, so they are left out before it rather than asked about one by one inside it."""
+        terms = self.terms
+        return self._kept(
+            items,
+            ("builds tolerance",),
             lambda m: (
                 terms.medication_in(OPIOID, m)
                 or (terms.medication_in(MOUD, m) and not terms.medication_in(NALTREXONE, m))
-            )
+            ),
         )
 
     @cached_property
     def exposure(self) -> Exposure:
         return exposure(
-            self.exposure_orders,
+            self._tolerance_builders(self.exposure_orders),
             self.order_interval,
             self.exposure_fill_supplies,
             # Buprenorphine or methadone for opioid use disorder is treatment, not pain therapy: months of it are not
@@ -881,7 +885,6 @@ class Facts:
             is_opioid=per_medication(
                 lambda m: self.terms.medication_in(OPIOID, m) and not self.terms.medication_in(OUD_TREATMENT_OPIOID, m)
             ),
-            counts_for_naive=self._builds_tolerance,
             now=self.now,
         )
 

@@ -128,12 +128,12 @@ def exposure(
     interval_of: Callable[[MedOrder], Interval | None],
     dispenses: Iterable[tuple[Dispense, Interval | None]],
     is_opioid: Callable[[MedOrder | Dispense], bool],
-    counts_for_naive: Callable[[MedOrder | Dispense], bool],
     now: datetime,
 ) -> Exposure:
     """Long-term therapy, recent start and opioid-naive status (5.1–5.3) from the orders and dispenses that count
-    as exposure (`counts_as_exposure_order`, `counts_as_exposure_dispense`), a dispense with its supply interval, an
-    order's read by `interval_of` only where it counts (an opioid, or treatment that builds tolerance)."""
+    as exposure (`counts_as_exposure_order`, `counts_as_exposure_dispense`) of a medicine that builds tolerance (an
+    opioid, or buprenorphine or methadone: any of them ends opioid-naive status), a dispense with its supply interval,
+    an order's read by `interval_of`; those `is_opioid` picks (pain opioids) make up the opioid supply."""
     today = now.date()
     opioid_intervals: list[Interval] = []
     naive = naive_window(now)
@@ -143,21 +143,15 @@ def exposure(
             interval = interval_of(order)
             if interval:
                 opioid_intervals.append(interval)
-        if (
-            not exposed_in_naive_window
-            and counts_for_naive(order)
-            and _exposed(order.authored_on, _supply_moment(order, interval_of(order)), interval_of(order), naive)
-        ):
-            exposed_in_naive_window = True
+        if not exposed_in_naive_window:
+            interval = interval_of(order)
+            exposed_in_naive_window = _exposed(order.authored_on, _supply_moment(order, interval), interval, naive)
     for dispense, interval in dispenses:
         if interval and is_opioid(dispense):
             opioid_intervals.append(interval)
-        if (
-            not exposed_in_naive_window
-            and counts_for_naive(dispense)
-            and _exposed(fill_moment(dispense), fill_moment(dispense), interval, naive)
-        ):
-            exposed_in_naive_window = True
+        if not exposed_in_naive_window:
+            moment = fill_moment(dispense)
+            exposed_in_naive_window = _exposed(moment, moment, interval, naive)
 
     intervals = merge(opioid_intervals)
     windows = (
