@@ -640,14 +640,19 @@ class Facts:
     def unidentified_fills(self) -> tuple[FillSupply, ...]:
         """Fills supplying today that no counted order stands for and whose medication matched no code or name
         PainPlan knows: they may be opioids the total leaves out, so they are named, never dropped."""
-        fills = self._kept(self.fills, ("unidentified",), lambda m: recognise(m, self.terms).unidentified)
-        return self._standalone(self.fill_supplies(fills))
+        return self._standalone(self.fill_supplies(self._unidentified(self.fills)))
+
+    def _unidentified(self, items: Iterable[Item]) -> tuple[Item, ...]:
+        """The orders or fills whose medication matched no code or name PainPlan knows, asked once per medication
+        and call: the current fills, the current orders and the ended ones share a chart's few medications."""
+        terms = self.terms
+        return self._kept(items, ("unidentified",), lambda m: recognise(m, terms).unidentified)
 
     @cached_property
     def unidentified_current_orders(self) -> tuple[MedOrder, ...]:
         """Current (not draft) orders whose medication matched no code or name PainPlan knows: like the
         unidentified fills, they may be opioids the total leaves out."""
-        return tuple(o for o in self.active_orders if recognise(o.medication, self.terms).unidentified)
+        return self._unidentified(self.active_orders)
 
     @cached_property
     def unidentified_past_orders(self) -> tuple[str, ...]:
@@ -655,15 +660,15 @@ class Facts:
         (`exposure`: long-term use, a recent start, opioid-naive), whose medication matched no code or name PainPlan
         knows, each named with its status ("… (completed order mr-1)"): it may have been an opioid the history left
         out, so that long-term therapy read as none. Older ones could change nothing, and are not named."""
+        unidentified = self._unidentified(self.exposure_orders)
+        if not unidentified:  # the usual chart: every medication identified
+            return ()
         current = {id(order) for order in self.active_orders}
         named = []
-        for order in self.exposure_orders:
-            if id(order) in current:
-                continue
-            recognition = recognise(order.medication, self.terms)
-            if recognition.unidentified and self._in_history_window(order):
+        for order in unidentified:
+            if id(order) not in current and self._in_history_window(order):
                 kind = f"{order.status} order" if order.status else "order"
-                named.append(named_item(recognition.display, kind, order.id))
+                named.append(named_item(recognise(order.medication, self.terms).display, kind, order.id))
         return tuple(dict.fromkeys(named))
 
     def _in_history_window(self, order: MedOrder) -> bool:
