@@ -6,7 +6,9 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from itertools import compress
+from operator import attrgetter
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from guideline import orders as order_rules
@@ -110,6 +112,7 @@ from guideline.uds import (
 )
 
 Item = TypeVar("Item", MedOrder, Dispense)
+_MEDICATION = attrgetter("medication")
 Answer = TypeVar("Answer")
 
 
@@ -209,6 +212,8 @@ class Facts:
         # stays their own.
         self._verdicts: dict[tuple[str, ...], dict[int, bool]] = {}
         self._asked: list[ResolvedMedication] = []
+        # id(tuple of orders or fills) -> (the tuple, its items' medication keys, its distinct medications by key)
+        self._by_medication: dict[int, tuple[tuple[Any, ...], list[int], dict[int, Any]]] = {}
         self._fills_in: dict[str, tuple[FillSupply, ...]] = {}
         # id(medication) -> (medication, key): matching a fill to its order asks this for every order, per fill.
         self._courses: dict[int, tuple[Dispense, str | None]] = {}
@@ -246,16 +251,24 @@ class Facts:
         verdicts = self._verdicts.get(question)
         if verdicts is None:
             verdicts = self._verdicts[question] = {}
-        kept = []
-        for item in items:
-            medication = item.medication
-            verdict = verdicts.get(id(medication))
-            if verdict is None:
-                verdict = verdicts[id(medication)] = test(medication)
+        held, keys, medications = self._medications_of(items if isinstance(items, tuple) else tuple(items))
+        for key, medication in medications.items():
+            if key not in verdicts:
+                verdicts[key] = test(medication)
                 self._asked.append(medication)
-            if verdict:
-                kept.append(item)
-        return tuple(kept)
+        # Picked in C, not item by item in Python: the fills and the orders are filtered by several questions each
+        # call, and a chart's items share a few medications, so a question costs a look-up per medication.
+        return tuple(compress(held, map(verdicts.__getitem__, keys)))
+
+    def _medications_of(self, items: tuple[Item, ...]) -> tuple[tuple[Item, ...], list[int], dict[int, Any]]:
+        """The items, each one's medication key (`id`) and their distinct medications by key: worked out once per
+        tuple of items and call (the entry holds the tuple, so its id stays its own)."""
+        found = self._by_medication.get(id(items))
+        if found is None:
+            medications = list(map(_MEDICATION, items))
+            keys = list(map(id, medications))
+            found = self._by_medication[id(items)] = (items, keys, dict(zip(keys, medications, strict=True)))
+        return found  # type: ignore[return-value]
 
     def name(self, item: MedOrder | Dispense | Administration) -> str:
         return self.terms.medication_name(item.medication)
