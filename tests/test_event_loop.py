@@ -1,0 +1,134 @@
+"""The waitress event loop of `painplan serve` (smart_app.http_server) in process: what it asks, and that it serves."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from smart_app.http_server import GuardedChannel, build_server
+from smart_app.server import listen
+
+LOOPBACK = "127.0.0.1"
+READ_TIMEOUT = 1.0
+
+
+def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = f"path={environ['PATH_INFO']}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    try:
+        sock = listen(LOOPBACK, 0)
+    except OSError:
+        pytest.skip("cannot bind a loopback port here")
+    served = build_server(hello, sock, threads=2, read_timeout=READ_TIMEOUT, patience=5.0, ident="PainPlan")
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    yield served
+
+    def stop() -> None:
+        served.task_dispatcher.shutdown()
+        for dispatcher in list(served._map.values()):
+            dispatcher.close()
+        served._map.clear()
+
+    served.trigger.pull_trigger(stop)
+    thread.join(5)
+    sock.close()
+
+
+class Client:
+    """A keep-alive HTTP/1.1 connection that reads responses one at a time, however the bytes arrive."""
+
+    def __init__(self, server: Any) -> None:
+        self.sock = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
+        self.replies = self.sock.makefile("rb")
+
+    def get(self, path: str) -> bytes:
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+        return self.reply()
+
+    def reply(self) -> bytes:
+        """The next whole response: status line, headers and a Content-Length body."""
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            line = self.replies.readline()
+            assert line, "the server closed the connection"
+            head += line
+        length = next(
+            int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+        )
+        return head + self.replies.read(length)
+
+    def address(self) -> tuple[str, int]:
+        return self.sock.getsockname()
+
+    def close(self) -> None:
+        self.replies.close()
+        self.sock.close()
+
+
+def test_idle_keep_alive_connections_are_not_asked_about_on_every_request(server, monkeypatch):
+    idle = [Client(server) for _ in range(20)]
+    for conn in idle:  # each is an accepted, served, now idle keep-alive connection
+        assert conn.get("/warm").endswith(b"path=/warm")
+    asked: Counter[int] = Counter()
+    readable = GuardedChannel.readable
+
+    def counting(channel: GuardedChannel) -> bool:
+        asked[channel._fileno] += 1
+        return readable(channel)
+
+    monkeypatch.setattr(GuardedChannel, "readable", counting)
+    busy = Client(server)
+    for n in range(50):
+        assert busy.get(f"/call/{n}").endswith(f"path=/call/{n}".encode())
+    fd_of = {channel.addr: fd for fd, channel in server.active_channels.items()}  # by the client's address
+    per_idle = [asked[fd_of[conn.address()]] for conn in idle]
+    # Waitress's own loop asks every connection twice per request (100 times here); asked again only when a
+    # connection opens or closes, or maintenance runs (once a second), an idle one is asked a handful of times.
+    assert max(per_idle) <= 8, per_idle
+    assert asked[fd_of[busy.address()]] >= 50  # the busy one is asked every time something happens to it
+    for conn in [*idle, busy]:
+        conn.close()
+
+
+def test_pipelined_requests_are_answered_in_order_and_connections_closed_by_clients_are_dropped(server):
+    conn = Client(server)
+    conn.sock.sendall(b"GET /first HTTP/1.1\r\nHost: test\r\n\r\nGET /second HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert conn.reply().endswith(b"path=/first")
+    assert conn.reply().endswith(b"path=/second")
+    others = [Client(server) for _ in range(5)]
+    for other in others:
+        assert other.get("/x").endswith(b"path=/x")
+    assert len(server.active_channels) == 6
+    for other in others:
+        other.close()
+    deadline = time.monotonic() + 5
+    while len(server.active_channels) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(server.active_channels) == 1
+    assert conn.get("/still").endswith(b"path=/still")  # the survivor is still served after the others closed
+    conn.close()
+
+
+def test_a_stalled_request_on_a_quiet_server_still_gets_its_408(server):
+    conn = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
+    conn.sendall(b"POST /slow HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\nonly part")
+    conn.settimeout(READ_TIMEOUT + 4)
+    started = time.monotonic()
+    received = b""
+    while chunk := conn.recv(4096):
+        received += chunk
+    assert received.startswith(b"HTTP/1.1 408 Request Timeout")
+    assert time.monotonic() - started < READ_TIMEOUT + 3  # cut off by the once-a-second maintenance, then closed
+    conn.close()
