@@ -59,9 +59,13 @@ class AdmissionTask(WSGITask):
         return environ
 
 
+_serving = threading.local()  # .channel: the connection whose request this worker thread is serving, if any
+
+
 class GuardedChannel(HTTPChannel):
     parser_class = TimedParser
     task_class = AdmissionTask
+    calls_loop = False  # set when a worker thread serving it pulled the trigger for output or an error
 
     # Opening or closing a connection changes which sockets the event loop watches: it then asks them all again.
     def add_channel(self, map: Any = None) -> None:
@@ -76,7 +80,11 @@ class GuardedChannel(HTTPChannel):
         request = self.requests[0] if self.requests else None
         started = time.monotonic()
         shed = getattr(self, "shed", False)
-        super().service()
+        _serving.channel = self  # GuardedServer.pull_trigger asks whether the loop needs waking for it
+        try:
+            super().service()
+        finally:
+            _serving.channel = None
         if request is not None and not shed and is_hook_call(request.command, request.path):
             self.server.task_dispatcher.observe(time.monotonic() - started)
 
@@ -84,14 +92,25 @@ class GuardedChannel(HTTPChannel):
 class GuardedServer(TcpWSGIServer):
     channel_class = GuardedChannel
     connections_changed = True  # set when a connection opens or closes, or maintenance may have changed any of them
+    loop: EventLoop | None = None
 
     def run(self) -> None:
-        loop = EventLoop(self._map, self)
+        self.loop = loop = EventLoop(self._map, self)
         try:
             while self._map:
                 loop.turn(self.adj.asyncore_loop_timeout)
         except (SystemExit, KeyboardInterrupt):
             self.task_dispatcher.shutdown()
+
+    def pull_trigger(self) -> None:
+        # Waitress wakes the loop at the end of every request so that it watches the connection for the next one;
+        # when the loop is already watching it (see EventLoop.awaits_next), that wake-up is a turn for nothing.
+        channel = getattr(_serving, "channel", None)
+        if channel is not None and self.loop is not None:
+            if self.loop.awaits_next(channel):
+                return
+            channel.calls_loop = True  # its thread could not send everything (or failed): the loop takes over
+        super().pull_trigger()
 
     def maintenance(self, now: float) -> None:
         self.connections_changed = True  # idle connections are told to close, overdue requests get their 408
@@ -108,15 +127,15 @@ class GuardedServer(TcpWSGIServer):
             channel.close_when_flushed = True
 
 
-WATCH_READ = select.POLLIN | select.POLLPRI
-WATCH_WRITE = select.POLLOUT
+POLL_IN = select.POLLIN | select.POLLPRI
+POLL_OUT = select.POLLOUT
 
 
 def wanted(dispatcher: Any) -> int:
     """The poll events a dispatcher waits for now, as waitress's own poll loop asks it."""
-    events = WATCH_READ if dispatcher.readable() else 0
+    events = POLL_IN if dispatcher.readable() else 0
     if dispatcher.writable() and not dispatcher.accepting:
-        events |= WATCH_WRITE
+        events |= POLL_OUT
     return events
 
 
@@ -129,9 +148,13 @@ class EventLoop:
     keeps one poll registration per socket and asks again only
     - the listening socket, every turn (its readable() also runs the once-a-second maintenance),
     - connections that had an event on the last turn,
-    - connections with a request in a worker thread (the thread pulls the trigger when it is done, so the loop
-      turns and sees the connection readable again; until then each turn asks it),
+    - connections with a request in a worker thread (busy), every turn until they are done,
     - every connection, after one opened or closed or maintenance ran.
+
+    A busy connection is also watched for its next request, which it will not read yet: if bytes (or a hang-up)
+    arrive before its thread is done, the connection is parked (no longer watched for reading, nothing read, as
+    waitress would) and its thread wakes the loop when done, as in waitress; if not, the thread need not wake the
+    loop at all, which already waits for the next request (awaits_next): one turn and two thread switches fewer.
     """
 
     def __init__(self, sockets: dict[int, Any], server: GuardedServer) -> None:
@@ -141,9 +164,10 @@ class EventLoop:
         self.watched: dict[int, tuple[Any, int]] = {}  # fd -> (dispatcher, events registered)
         self.ask: set[int] = set()  # fds whose answers may have changed since they were last asked
         self.busy: set[int] = set()  # fds of connections with a request queued or in a worker thread
+        self.parked: set[int] = set()  # busy fds no longer watched for their next request (it arrived early)
+        self.lock = threading.Lock()  # a worker's awaits_next sees a busy connection's registration settled
 
-    def watch(self, fd: int, dispatcher: Any) -> None:
-        events = wanted(dispatcher)
+    def watch(self, fd: int, dispatcher: Any, events: int) -> None:
         if self.watched.get(fd) == (dispatcher, events):
             return
         if events:
@@ -152,26 +176,51 @@ class EventLoop:
         elif self.watched.pop(fd, None) is not None:
             self.pollster.unregister(fd)
 
+    def awaits_next(self, channel: Any) -> bool:
+        """True when `channel`'s request is done, nothing is left to send, and the loop watches it for the next."""
+        with self.lock:
+            if channel.requests or channel.request is not None or channel.total_outbufs_len:
+                return False
+            if channel.will_close or channel.close_when_flushed or not channel.connected:
+                return False
+            fd = channel._fileno
+            watched = self.watched.get(fd)
+            return (
+                fd not in self.parked and watched is not None and watched[0] is channel and bool(watched[1] & POLL_IN)
+            )
+
     def turn(self, timeout: float) -> None:
         sockets, server = self.sockets, self.server
-        self.watch(server._fileno, server)  # first: when maintenance runs, it marks every connection to ask
-        if server.connections_changed:
-            server.connections_changed = False
-            for fd in [fd for fd, (dispatcher, _) in self.watched.items() if sockets.get(fd) is not dispatcher]:
-                del self.watched[fd]
-                with contextlib.suppress(KeyError, OSError):
-                    self.pollster.unregister(fd)
-            self.ask = set(sockets)
-        for fd in self.ask | self.busy:
-            dispatcher = sockets.get(fd)
-            if dispatcher is None:
-                self.busy.discard(fd)
-                continue
-            self.watch(fd, dispatcher)
-            if getattr(dispatcher, "requests", None):
-                self.busy.add(fd)
-            else:
-                self.busy.discard(fd)
+        self.watch(server._fileno, server, wanted(server))  # first: its maintenance may mark every connection
+        with self.lock:
+            if server.connections_changed:
+                server.connections_changed = False
+                for fd in [fd for fd, (dispatcher, _) in self.watched.items() if sockets.get(fd) is not dispatcher]:
+                    del self.watched[fd]
+                    with contextlib.suppress(KeyError, OSError):
+                        self.pollster.unregister(fd)
+                self.ask = set(sockets)
+            for fd in self.ask | self.busy:
+                dispatcher = sockets.get(fd)
+                if dispatcher is None:
+                    self.busy.discard(fd)
+                    self.parked.discard(fd)
+                    continue
+                events = wanted(dispatcher)
+                if getattr(dispatcher, "requests", None):
+                    self.busy.add(fd)
+                    if fd not in self.parked:
+                        events |= POLL_IN  # its next request, or a hang-up: parked in dispatch, never read early
+                    if not dispatcher.calls_loop:
+                        # Its thread sends the response itself and pulls the trigger when it cannot; watching for
+                        # "writable" meanwhile made this loop spin, holding the interpreter the thread needs.
+                        events &= ~POLL_OUT
+                else:
+                    self.busy.discard(fd)
+                    self.parked.discard(fd)
+                    if getattr(dispatcher, "calls_loop", False):
+                        dispatcher.calls_loop = False
+                self.watch(fd, dispatcher, events)
         try:
             ready = self.pollster.poll(int(timeout * 1000))
         except InterruptedError:  # pragma: no cover - PEP 475 retries; a signal handler that raises ends the loop
@@ -179,9 +228,17 @@ class EventLoop:
         self.ask = set()
         for fd, events in ready:
             dispatcher = sockets.get(fd)
-            if dispatcher is not None:
-                self.ask.add(fd)
-                wasyncore.readwrite(dispatcher, events)
+            if dispatcher is None:
+                continue
+            self.ask.add(fd)
+            if fd in self.busy:
+                with self.lock:
+                    if not dispatcher.readable():  # still busy: its next request (or hang-up) waits, unread
+                        self.parked.add(fd)  # re-registered without it at the start of the next turn
+                        if not self.watched[fd][1] & POLL_OUT:
+                            continue
+                        events &= ~POLL_IN  # writing, hang-ups and errors go on as in waitress's poll loop
+            wasyncore.readwrite(dispatcher, events)
 
 
 class AdmissionDispatcher(ThreadedTaskDispatcher):
