@@ -30,6 +30,7 @@ from waitress.task import ThreadedTaskDispatcher, WSGITask
 QUEUED_AT = "painplan.queued_at"  # environ key: time.monotonic() when the complete request was queued
 SHED = "painplan.shed"  # environ key: True when admission already knows the call cannot start in time
 HOOK_PREFIX = "/cds-services/"
+ONE_SEND_BYTES = 64 * 1024  # a response body up to this size leaves with its headers in one send (one copy of it)
 TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 33\r\n\r\n"
     b"the request took too long to send"
@@ -58,6 +59,20 @@ class AdmissionTask(WSGITask):
         environ[SHED] = getattr(self.channel, "shed", False)
         return environ
 
+    def write(self, data: bytes) -> None:
+        if self.wrote_header or not data or len(data) > ONE_SEND_BYTES:
+            super().write(data)
+            return
+        # Waitress hands the status line and headers, then the body, to the channel apart: two sends (two system
+        # calls, two TCP segments) per response. Held back and joined, a small response leaves in one.
+        channel = self.channel
+        channel.held = []
+        try:
+            super().write(data)
+        finally:
+            held, channel.held = channel.held, None
+        channel.write_soon(b"".join(held))
+
 
 _serving = threading.local()  # .channel: the connection whose request this worker thread is serving, if any
 
@@ -66,6 +81,13 @@ class GuardedChannel(HTTPChannel):
     parser_class = TimedParser
     task_class = AdmissionTask
     calls_loop = False  # set when a worker thread serving it pulled the trigger for output or an error
+    held: list[bytes] | None = None  # a response's head and first body bytes, while AdmissionTask.write joins them
+
+    def write_soon(self, data: Any) -> int:
+        if self.held is None:
+            return super().write_soon(data)
+        self.held.append(data)
+        return len(data)
 
     # Opening or closing a connection changes which sockets the event loop watches: it then asks them all again.
     def add_channel(self, map: Any = None) -> None:

@@ -166,3 +166,18 @@ def test_a_request_on_a_keep_alive_connection_takes_one_loop_turn_and_no_wake_up
     assert len(wakes) <= 5, len(wakes)
     assert len(turns) <= 60, len(turns)
     conn.close()
+
+
+def test_a_small_response_leaves_in_one_send_with_its_headers(server, monkeypatch):
+    conn = Client(server)
+    sends: list[int] = []
+    send = GuardedChannel.send
+    monkeypatch.setattr(
+        GuardedChannel, "send", lambda channel, data, **kw: (sends.append(len(data)), send(channel, data, **kw))[1]
+    )
+    for n in range(20):
+        reply = conn.get(f"/call/{n}")
+        assert reply.startswith(b"HTTP/1.1 200 OK\r\n") and reply.endswith(f"path=/call/{n}".encode())
+    assert len(sends) == 20, sends  # waitress sent the head, then the body: two sends (and segments) a response
+    assert conn.get("/big").endswith(b"." * BIG_BYTES)  # a large body still goes as it did, without a joined copy
+    conn.close()
