@@ -259,8 +259,11 @@ def test_current_total_is_the_cards_total_and_finished_orders_are_not_current(
     code, report, _ = run([write(tmp_path, request), "--today", "2026-06-15"], capsys)
     assert code == 0
     assert report["total_mme"] == 270.0  # every order given, as before
-    assert {o["id"]: o["current"] for o in report["orders"]} == {"new": True, "old": False, "now": True}
-    # The draft is the active order's product with no priorPrescription: read as its renewal, counted once.
+    # The draft is the active order's product with no priorPrescription: read as its renewal, counted once (a tie
+    # counts the draft), so the active order is not current here and says why: the current lines add up to the total.
+    assert {o["id"]: o["current"] for o in report["orders"]} == {"new": True, "old": False, "now": False}
+    now = next(o for o in report["orders"] if o["id"] == "now")
+    assert now["mme_per_day"] == 90.0 and "renewed by the new order of the same product" in now["explanation"]
     assert report["current_total_mme"] == 90.0
     assert Decimal(_card_total(request, "2026-06-15")) == Decimal("90")
 
