@@ -13,7 +13,7 @@ from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
 from guideline.plan.reads import CHART_WINDOW, none_found, unread
 from guideline.plan.screens import Screens, build_screens
-from guideline.plan.tasks import Task, on_opioid_therapy, signed_documents
+from guideline.plan.tasks import Task, first_planned_start, naloxone_followed, on_opioid_therapy, signed_documents
 from guideline.timeutil import iso_day, months_after
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 PEG_EVERY_MONTHS = 3
 SCREEN_EVERY_MONTHS = 12
+OFFER_NALOXONE = "Offer naloxone as part of the plan."
 
 STEP_KEYS = ("assess", "consent", "agreement", "initiate", "reassess", "decide")
 STEP_TITLES: dict[str, str] = {
@@ -562,12 +563,15 @@ def _decide(
             states.append("due")
     naloxone = tasks.get("naloxone")
     evidence.append(_naloxone_evidence(naloxone))
+    # The tile's rule, not the step's own: an opioid signed to start within days is followed too (it read "not
+    # applicable" beside a tile saying "due").
+    offers_naloxone = naloxone_followed(facts)
     if naloxone is None:  # the status strip could not be built: naloxone was not checked
         states.append("unknown")
-    elif therapy and naloxone.state in ("never", "overdue"):  # none on hand as the cards count it
-        due.append("Offer naloxone as part of the plan.")
+    elif offers_naloxone and naloxone.state in ("never", "overdue"):  # none on hand as the cards count it
+        due.append(OFFER_NALOXONE)
         states.append(_task_status(naloxone))
-    elif therapy and naloxone.state == "not-read":
+    elif offers_naloxone and naloxone.state == "not-read":
         states.append("not-read")
     if oud is None:
         evidence.append(Evidence("Opioid use disorder", None, "could not be checked"))
@@ -575,6 +579,20 @@ def _decide(
     else:
         _oud_evidence(oud, statuses, evidence, due, states)
     action = "Decide with the patient to continue, adjust, taper or stop; give the reasons and the follow-up plan."
+    starts = first_planned_start(facts) if not therapy and offers_naloxone else None
+    if starts is not None:  # no opioid today, one signed to start within days: naloxone before it starts
+        return Step(
+            "decide",
+            STEP_TITLES["decide"],
+            worst(states),
+            f"No opioid therapy now; a signed opioid prescription starts on {starts.isoformat()}: naloxone comes"
+            " before it starts (Rec 8).",
+            tuple(evidence),
+            tuple(d for d in due if d == OFFER_NALOXONE or "opioid use disorder" in d),
+            action,
+            STEP_SECTIONS["decide"],
+            tuple(t for t in (naloxone,) if t is not None),
+        )
     if not therapy:
         return Step(
             "decide",

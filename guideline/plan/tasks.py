@@ -18,7 +18,7 @@ from guideline.checks.urine_drug_test import pending_orders
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date, known_in_hand
 from guideline.mme import MmeSummary
-from guideline.orders import is_taken, order_start
+from guideline.orders import is_taken, order_start, starts_after
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import latest, one_decimal, words_of
@@ -99,6 +99,17 @@ def on_opioid_therapy(facts: Facts) -> bool:
     on patient-view. Read from orders alone, a patient whose opioid came only as a pharmacy fill had every tile "Not
     needed now" beside a card offering naloxone."""
     return bool(facts.has_current_opioid or facts.exposure.ltot)
+
+
+def naloxone_followed(facts: Facts) -> bool:
+    """Whether naloxone is offered: on opioids now, or a signed opioid prescription starts within the later-start
+    window (`naloxone.planned_opioids`). One rule for the naloxone tile and the decision step, which disagreed."""
+    return on_opioid_therapy(facts) or bool(planned_opioids(facts))
+
+
+def first_planned_start(facts: Facts) -> date | None:
+    """The day the first of those planned opioid prescriptions starts (named by the decision step)."""
+    return min((d for o in planned_opioids(facts) if (d := starts_after(o, facts.today)) is not None), default=None)
 
 
 def _recurring(facts: Facts, key: str, label: str, last: date | None, due: date | None, detail: str) -> Task:
@@ -301,7 +312,7 @@ def naloxone_task(facts: Facts) -> Task:
         detail = f"Ordered or filled {day}; counted as on hand for {months} months (Rec 8)."
         return Task("naloxone", "Naloxone on hand", last, due, "done", detail)
     # A signed opioid that starts within days is followed as the card follows it (`naloxone.planned_opioids`).
-    on_opioids = on_opioid_therapy(facts) or bool(planned_opioids(facts))
+    on_opioids = naloxone_followed(facts)
     if last is None:
         detail = f"No naloxone rescue product ordered or dispensed in the last {months} months (Rec 8)."
         return Task("naloxone", "Naloxone on hand", None, None, "never" if on_opioids else "not-applicable", detail)
