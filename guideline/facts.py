@@ -78,12 +78,15 @@ from guideline.renewals import (
     ImpliedRenewal,
     RenewalBeside,
     ReorderedFill,
+    SeriesBeside,
     counted_once,
     fills_counted_once,
     implied_renewals,
     named_beside,
     named_replacing,
+    named_series_beside,
     reordered_fills,
+    series_beside,
 )
 from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care
 from guideline.supply import Supply, duration_class, order_supply
@@ -384,6 +387,7 @@ class Facts:
         # counts.
         orders = renewed_fill_doses(orders, self.renewed_fills)
         orders = named_replacing(named_beside(orders, self.renewals_beside), self.replaced_of_another, self.today)
+        orders = named_series_beside(orders, self.series_beside)
         orders = counted_as_signed(counted_once(orders, self.implied_renewals), self.draft_series, self.today)
         orders, fills = fills_counted_once(orders, self.fill_mme, self.reorders)
         return named_later(with_fills(orders, fills), self._later_lines)
@@ -491,6 +495,15 @@ class Facts:
             ):
                 pairs.append((order, fill_mme(supply.dispense, self.terms, self.config)))
         return tuple(pairs)
+
+    @cached_property
+    def series_beside(self) -> tuple[SeriesBeside, ...]:
+        """Signed renewals of a series' prescription taken over, not known to be its prescriber's: both count, named."""
+        renewals = tuple(o for o in self.current_opioids if not o.is_draft and o.prior_prescription)
+        if not renewals:
+            return ()
+        in_force = self.current_orders.in_force
+        return series_beside(renewals, self.current_opioids, self.drug_key, self._orders_by_ref, in_force, self.today)
 
     @cached_property
     def implied_renewals(self) -> tuple[ImpliedRenewal, ...]:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from guideline.fills import FillMme
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
-from guideline.orders import is_product, later_in_series, starts_after
+from guideline.orders import is_product, later_in_series, one_prescriber, same_prescriber, starts_after
 from guideline.record import Dispense, MedOrder
 from guideline.record.pool import order_keys
 
@@ -160,6 +160,61 @@ def named_beside(summary: MmeSummary, pairs: Iterable[RenewalBeside]) -> MmeSumm
         words[id(pair.renewal)] = (
             f"it renews {_named(pair.renewed)} ({link}), another prescriber's, still current: both are counted, as two "
             "prescriptions taken together; check whether that order was stopped"
+        )
+    return _with_words(summary, words)
+
+
+@dataclass(frozen=True)
+class SeriesBeside:
+    """A signed renewal naming a prescription of a series that the series' next (`order`) has taken over, not read as
+    that series' renewal because the renewal is not known to be the series' prescriber's: both are counted."""
+
+    renewal: MedOrder
+    named: MedOrder
+    order: MedOrder
+
+
+def series_beside(
+    renewals: Iterable[MedOrder],
+    orders: Iterable[MedOrder],
+    key: Callable[[MedOrder], str],
+    by_ref: Mapping[str | None, MedOrder],
+    in_force: Callable[[MedOrder], bool],
+    today: date,
+) -> tuple[SeriesBeside, ...]:
+    """The signed renewals `implied_renewals` leaves unpaired for want of one prescriber (`one_prescriber`) though the
+    order they name was taken over by a current one of its series (`later_in_series`): counted beside it, the louder
+    reading, and named, since two identical lines on the card said nothing of why both count."""
+    standing = [o for o in orders if not o.is_draft and not o.reported]
+    found = []
+    for renewal in renewals:
+        product = key(renewal)
+        if renewal.is_draft or not renewal.prior_prescription or not is_product(product):
+            continue
+        named = _handed_over(order_keys(renewal.prior_prescription), by_ref, in_force)
+        if named is None or key(named) != product or one_prescriber(renewal, named):
+            continue  # none handed over, another product, or one prescriber (read as the series' renewal)
+        order = next((o for o in standing if o is not renewal and later_in_series(o, named, key, today)), None)
+        if order is not None:
+            found.append(SeriesBeside(renewal, named, order))
+    return tuple(found)
+
+
+def named_series_beside(summary: MmeSummary, pairs: Iterable[SeriesBeside]) -> MmeSummary:
+    """Each signed renewal of a series' prescription counted beside the series' current one (`series_beside`), with a
+    sentence saying both are counted and why: another prescriber's renewal may be another course."""
+    words = {}
+    for pair in pairs:
+        # Not known to differ is not "another prescriber": an unnamed prescriber is said to be unknown.
+        whose = (
+            "this renewal is another prescriber's"
+            if not same_prescriber(pair.renewal, pair.named)
+            else "this renewal's prescriber is not known to be the series' own"
+        )
+        words[id(pair.renewal)] = (
+            f"it renews {_named(pair.named)} (priorPrescription), which {_named(pair.order)} (the same product, begun "
+            f"later) has taken over: {whose}, so it is not read as that series' renewal; both are counted, as another "
+            f"course may be meant; check with the prescriber of {_named(pair.order)} whether both are to be taken"
         )
     return _with_words(summary, words)
 
