@@ -223,6 +223,9 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     for r in facts.mme.orders:  # a counted draft that begins after today says when, as on the card
         if id(r.order) not in later and (words := signed_later_words(r, facts.today)) is not None:
             later[id(r.order)] = words
+    # What the card's line adds to an order's dose (guideline.renewals: why a renewal is counted once with an order, or
+    # beside a series): these lines are worked out apart from the card's total, so its words are carried over.
+    card_lines = {id(r.order): r.explanation for r in facts.mme.orders}
     lines = []
     for order, order_id, keep, first, known in zip(
         record.orders, ids, counted, probe.orders, recognitions, strict=True
@@ -230,13 +233,16 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
         if keep and id(order) in relayed:
             lines.append(_relayed_copy_json(order_id, first, known, relayed[id(order)]))
         elif keep:
+            result = next(results)
+            words, when = _card_words(card_lines.get(id(order)), result.explanation), later.get(id(order))
+            said = (words, when if not (words and when and when in words) else None)  # the card's may hold it
             line = _order_json(
                 order_id,
-                next(results),
+                result,
                 id(order) in current_orders,
                 known,
                 unread_fills.get(id(order), ()),
-                later.get(id(order)),
+                "; ".join(part for part in said if part) or None,
             )
             if copies := facts.relayed_copies((order.located,)):
                 line["explanation"] += f"; {relayed_as(facts, order)}"
@@ -281,6 +287,13 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
             for index, d in enumerate(listed, start=1)
         ]
     return report
+
+
+def _card_words(card_line: str | None, explanation: str) -> str | None:
+    """The words the card's line for an order adds after the dose this line already explains, if any."""
+    if not card_line or not explanation or len(card_line) <= len(explanation) or not card_line.startswith(explanation):
+        return None
+    return card_line[len(explanation) :].lstrip("; ") or None
 
 
 def _opioid_fills_ahead(facts: Facts, terms: Terminology) -> bool:

@@ -30,3 +30,13 @@ def test_another_prescribers_renewal_still_counts_beside_the_series_and_both_lin
     result = report([*epic_series(), signed_epic_renewal(requester=DR_BAKER)])
     assert result["current_total_mme"] == 120.0
     assert _current_sum(result["orders"]) == Decimal("120.0")
+
+
+def test_the_lines_carry_the_cards_words_for_a_renewal_counted_beside_the_series_or_once_with_it() -> None:
+    from test_later4_series_renewal import DR_BAKER
+    from test_later6_series_renewal_beside import WORDS
+
+    beside = {line["id"]: line for line in report([*epic_series(), signed_epic_renewal(requester=DR_BAKER)])["orders"]}
+    assert WORDS in beside["eOxy.Renew"]["explanation"]  # why both count: said on the card, the plan page and here
+    once = {line["id"]: line for line in report([*epic_series(), signed_epic_renewal()])["orders"]}
+    assert "it renews order eOxy.1 (priorPrescription), which order eOxy.2" in once["eOxy.Renew"]["explanation"]
