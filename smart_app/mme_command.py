@@ -234,15 +234,13 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
             lines.append(_relayed_copy_json(order_id, first, known, relayed[id(order)]))
         elif keep:
             result = next(results)
-            words, when = _card_words(card_lines.get(id(order)), result.explanation), later.get(id(order))
-            said = (words, when if not (words and when and when in words) else None)  # the card's may hold it
             line = _order_json(
                 order_id,
                 result,
                 id(order) in current_orders,
                 known,
                 unread_fills.get(id(order), ()),
-                "; ".join(part for part in said if part) or None,
+                _line_words(_card_words(card_lines.get(id(order)), result.explanation), later.get(id(order))),
             )
             if copies := facts.relayed_copies((order.located,)):
                 line["explanation"] += f"; {relayed_as(facts, order)}"
@@ -294,6 +292,13 @@ def _card_words(card_line: str | None, explanation: str) -> str | None:
     if not card_line or not explanation or len(card_line) <= len(explanation) or not card_line.startswith(explanation):
         return None
     return card_line[len(explanation) :].lstrip("; ") or None
+
+
+def _line_words(card_words: str | None, when: str | None) -> str | None:
+    """What an order's line says after its dose: the card's words, then when it begins unless they say it already."""
+    if card_words and when and when in card_words:
+        return card_words
+    return "; ".join(part for part in (card_words, when) if part) or None
 
 
 def _opioid_fills_ahead(facts: Facts, terms: Terminology) -> bool:
