@@ -172,9 +172,8 @@ def _content_identity(kind: str, resource: Mapping[str, Any], find: Finder) -> f
 
 
 Identity = frozenset[tuple[str, ...]]
-Finder = Callable[
-    [str], Mapping[str, Any] | None
-]  # the Medication a reference names (`MedicationPool.find_medication`)
+# The Medication a reference names (`MedicationPool.find_medication`).
+Finder = Callable[[str], Mapping[str, Any] | None]
 
 
 def _find_none(ref: str) -> None:
