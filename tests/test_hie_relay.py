@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from builders import NOW, TZ, card, days_ago, patient, run
-from test_signed_renewal import epic_order, medication
+from test_signed_renewal import epic_order, fill, medication
 
 from guideline.config import GuidelineConfig
 from guideline.context import HookContext
@@ -59,20 +59,6 @@ def _facts(ehr_orders: list[dict[str, Any]], hie_orders: list[dict[str, Any]], h
     return Facts(record, HookContext("patient-view", "p1"), GuidelineConfig.from_mapping(), NOW)
 
 
-def _fill(fill_id: str, order_id: str, ago: int) -> dict[str, Any]:
-    return {
-        "resourceType": "MedicationDispense",
-        "id": fill_id,
-        "status": "completed",
-        "medicationReference": {"reference": "Medication/eMed10", "display": "oxycodone 10 mg tablet"},
-        "subject": {"reference": "Patient/p1"},
-        "authorizingPrescription": [{"reference": f"MedicationRequest/{order_id}"}],
-        "quantity": {"value": 120, "unit": "tablet", "system": "http://unitsofmeasure.org", "code": "{tbl}"},
-        "daysSupply": {"value": 30, "unit": "Day", "system": "http://unitsofmeasure.org", "code": "d"},
-        "whenHandedOver": f"{days_ago(ago)}T14:40:00-04:00",
-    }
-
-
 def test_the_hies_copy_of_the_ehr_order_is_read_once_and_named() -> None:
     facts = _facts([_order("eRx.1")], [_order("hie-77")])
     assert facts.mme.total == Decimal(60)
@@ -86,7 +72,7 @@ def test_the_hies_copy_of_the_ehr_order_is_read_once_and_named() -> None:
 def test_the_hies_fill_of_its_copy_is_the_ehr_orders_fill() -> None:
     # The HIE relays the pharmacy's fill too, naming its own copy hie-77: the fill stands for the kept order, not for
     # an order of its own beside it (else it adds 60).
-    facts = _facts([_order("eRx.1", ago=5)], [_order("hie-77", ago=5), _fill("hDisp.9", "hie-77", 4)])
+    facts = _facts([_order("eRx.1", ago=5)], [_order("hie-77", ago=5), fill("hie-77", fill_id="hDisp.9", ago=4)])
     assert facts.mme.total == Decimal(60)
     assert facts.record.dispenses[0].authorizing_prescriptions == ("MedicationRequest/eRx.1",)
 

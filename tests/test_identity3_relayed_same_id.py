@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from builders import NOW, TZ, card, patient, run
-from test_hie_relay import EPIC, HIE, _entry, _fill, _hie_medication, _order, _searchset
-from test_signed_renewal import medication
+from test_hie_relay import EPIC, HIE, _entry, _hie_medication, _order, _searchset
+from test_signed_renewal import fill, medication
 
 from guideline.config import GuidelineConfig
 from guideline.context import HookContext
@@ -54,7 +54,7 @@ def test_the_high_dose_card_names_the_unchanged_copy_as_it_names_one_under_its_o
 def test_the_hies_fill_of_its_unchanged_copy_is_the_ehr_orders_fill() -> None:
     # The HIE relays the pharmacy's fill too, naming its copy `MedicationRequest/eRx.1` (the HIE's): it stands for
     # the EHR's order, not for an order of its own beside it (which added 60).
-    facts = _facts(_ehr(_order("eRx.1", ago=5)), _hie(_order("eRx.1", ago=5), _fill("hDisp.9", "eRx.1", 4)))
+    facts = _facts(_ehr(_order("eRx.1", ago=5)), _hie(_order("eRx.1", ago=5), fill("eRx.1", fill_id="hDisp.9", ago=4)))
     assert facts.record.dispenses[0].authorizing_prescriptions == ("MedicationRequest/eRx.1",)
     assert facts.mme.total == Decimal(60)
 
@@ -76,7 +76,7 @@ def test_the_ehrs_own_copy_sent_twice_is_not_named_as_relayed() -> None:
 def test_the_hies_copy_met_before_the_ehrs_own_order_is_still_the_copy() -> None:
     # The HIE's answer comes first in the request. The EHR's order was then dropped as the copy and the HIE's read in
     # its place: the EHR's own fill, naming `MedicationRequest/eRx.1`, stood for no order and added 60 (120).
-    facts = _facts(_hie(_order("eRx.1", ago=5)), _ehr(_order("eRx.1", ago=5), _fill("eDisp.9", "eRx.1", 4)))
+    facts = _facts(_hie(_order("eRx.1", ago=5)), _ehr(_order("eRx.1", ago=5), fill("eRx.1", fill_id="eDisp.9", ago=4)))
     assert [o.located for o in facts.record.orders] == ["MedicationRequest/eRx.1"]
     assert facts.mme.total == Decimal(60)
     assert facts.relayed_copies({"MedicationRequest/eRx.1"}) == [COPY]

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from builders import NOW, TZ, UCUM, days_ago, patient
-from test_signed_renewal import epic_order, medication
+from builders import NOW, TZ, days_ago, patient
+from test_signed_renewal import epic_order, fill, medication
 
 from guideline.config import GuidelineConfig
 from guideline.context import HookContext
@@ -46,21 +46,6 @@ def _order(ago: int, requester: dict[str, Any] | None) -> dict[str, Any]:
     return order
 
 
-def _fill(fill_id: str, ago: int) -> dict[str, Any]:
-    """The pharmacy's fill of its server's order 123: 120 tablets, 30 days, handed over `ago` days ago."""
-    return {
-        "resourceType": "MedicationDispense",
-        "id": fill_id,
-        "status": "completed",
-        "medicationReference": {"reference": "Medication/eMed10", "display": "oxycodone 10 mg tablet"},
-        "subject": {"reference": "Patient/p1"},
-        "authorizingPrescription": [{"reference": "MedicationRequest/123"}],
-        "quantity": {"value": 120, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
-        "daysSupply": {"value": 30, "unit": "Day", "system": UCUM, "code": "d"},
-        "whenHandedOver": f"{days_ago(ago)}T14:40:00-04:00",
-    }
-
-
 def _history(ehr_requester: dict[str, Any] | None, hie_requester: dict[str, Any] | None) -> MmeHistory:
     # The EHR's order 123 and its fill 20 days ago supply through 9 days ahead; the HIE's order 123 (another practice)
     # and its fill 5 days ago overlap them on the last 6 days.
@@ -68,9 +53,13 @@ def _history(ehr_requester: dict[str, Any] | None, hie_requester: dict[str, Any]
         _entry(EPIC, patient()),
         _entry(EPIC, medication()),
         _entry(EPIC, _order(21, ehr_requester)),
-        _entry(EPIC, _fill("eDisp.1", 20)),
+        _entry(EPIC, fill("123", fill_id="eDisp.1", ago=20)),
     )
-    hie = _searchset(_entry(HIE, medication()), _entry(HIE, _order(6, hie_requester)), _entry(HIE, _fill("hDisp.9", 5)))
+    hie = _searchset(
+        _entry(HIE, medication()),
+        _entry(HIE, _order(6, hie_requester)),
+        _entry(HIE, fill("123", fill_id="hDisp.9", ago=5)),
+    )
     record = build_record([ehr, hie], TZ, fhir_server=EPIC)
     assert len(record.orders) == 2 and len(record.dispenses) == 2
     facts = Facts(record, HookContext("patient-view", "p1"), GuidelineConfig.from_mapping(), NOW)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import NOW, TZ, UCUM, card, days_ago, patient, run
-from test_signed_renewal import epic_order, medication
+from builders import NOW, TZ, card, days_ago, patient, run
+from test_signed_renewal import epic_order, fill, medication
 
 from guideline.config import GuidelineConfig
 from guideline.context import HookContext
@@ -35,30 +35,15 @@ def _order(order_id: str, ago: int) -> dict[str, Any]:
     return order
 
 
-def _fill(fill_id: str, order_id: str, ago: int) -> dict[str, Any]:
-    """The pharmacy's fill of `order_id`: #120 for 30 days, handed over `ago` days ago."""
-    return {
-        "resourceType": "MedicationDispense",
-        "id": fill_id,
-        "status": "completed",
-        "medicationReference": {"reference": "Medication/eMed10", "display": "oxycodone 10 mg tablet"},
-        "subject": {"reference": "Patient/p1"},
-        "authorizingPrescription": [{"reference": f"MedicationRequest/{order_id}"}],
-        "quantity": {"value": 120, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
-        "daysSupply": {"value": 30, "unit": "Day", "system": UCUM, "code": "d"},
-        "whenHandedOver": f"{days_ago(ago)}T14:40:00-04:00",
-    }
-
-
 def resources() -> list[dict[str, Any]]:
     # Order 7001 filled 20 days ago supplies through 9 days ahead; order 7002 filled 5 days ago overlaps it from then.
     return [
         patient(),
         medication(),
         _order("7001", 21),
-        _fill("d7001", "7001", 20),
+        fill("7001", fill_id="d7001", ago=20),
         _order("7002", 6),
-        _fill("d7002", "7002", 5),
+        fill("7002", fill_id="d7002", ago=5),
     ]
 
 
@@ -111,16 +96,16 @@ def _completed(order: dict[str, Any]) -> dict[str, Any]:
         (
             lambda: [
                 _completed(_order("7001", 21)),
-                _fill("d7001", "7001", 20),
+                fill("7001", fill_id="d7001", ago=20),
                 _order("7002", 6),
-                _fill("d7002", "7002", 5),
+                fill("7002", fill_id="d7002", ago=5),
             ],
             120,
         ),
         # The first order completed and never filled: the second is its reorder, counted once (it queues behind it).
         (lambda: [_completed(_order("7001", 21)), _order("7002", 6)], 60),
         # The same, the reorder filled: still one supply today.
-        (lambda: [_completed(_order("7001", 21)), _order("7002", 6), _fill("d7002", "7002", 5)], 60),
+        (lambda: [_completed(_order("7001", 21)), _order("7002", 6), fill("7002", fill_id="d7002", ago=5)], 60),
     ],
     ids=["both-current-unfilled", "completed-filled", "completed-unfilled", "completed-unfilled-reorder-filled"],
 )

@@ -78,18 +78,19 @@ def medication() -> dict[str, Any]:
     }
 
 
-def fill(order_id: str, quantity: int = 120) -> dict[str, Any]:
-    """The pharmacy's dispense of the old order 20 days ago, #`quantity` for 30 days: it supplies 9 more days."""
+def fill(order_id: str, quantity: int = 120, *, fill_id: str = "eDisp.1", ago: int = 20) -> dict[str, Any]:
+    """The pharmacy's dispense of `order_id` `ago` days ago, #`quantity` for 30 days: of the old order 20 days ago, it
+    supplies 9 more days."""
     return {
         "resourceType": "MedicationDispense",
-        "id": "eDisp.1",
+        "id": fill_id,
         "status": "completed",
         "medicationReference": {"reference": "Medication/eMed10", "display": "oxycodone 10 mg tablet"},
         "subject": {"reference": "Patient/p1"},
         "authorizingPrescription": [{"reference": f"MedicationRequest/{order_id}"}],
         "quantity": {"value": quantity, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
         "daysSupply": {"value": 30, "unit": "Day", "system": UCUM, "code": "d"},
-        "whenHandedOver": f"{days_ago(20)}T14:40:00-04:00",
+        "whenHandedOver": f"{days_ago(ago)}T14:40:00-04:00",
     }
 
 
