@@ -533,8 +533,7 @@ class Facts:
     def _identified_drug(self, order: MedOrder) -> str | None:
         """The drug key of an order whose drug is identified (an RxNorm product, or strengths and form), else None:
         a code or a name alone is no evidence that two orders are one (`identity.relayed_orders`)."""
-        key = self.drug_key(order)
-        return key if order_rules.is_product(key) else None
+        return order_rules.identified(self.drug_key(order))
 
     def relayed_copies(self, kept: Container[str | None]) -> list[str]:
         """The copies another server relayed of the orders located in `kept` (`identity.relayed_names`: under the

@@ -564,6 +564,12 @@ def is_product(key: str) -> bool:
     return type(key) is IdentifiedDrug
 
 
+def identified(key: str) -> str | None:
+    """A same-drug key when it names an identified product (`is_product`), else None: a code or a name alone is no
+    evidence that two orders are one (`identity.relayed_orders`, at the point of care and in the review)."""
+    return key if is_product(key) else None
+
+
 def one_prescriber(first: MedOrder, second: MedOrder) -> bool:
     """Both orders name their prescriber, the same way, and it is the same one: the evidence an unlinked reorder
     needs to be read as a renewal. Unknown is no evidence: two such orders add, as two prescriptions may. Nor are

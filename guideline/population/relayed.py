@@ -10,7 +10,7 @@ from typing import Any
 from guideline import fills
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, text
-from guideline.orders import is_product
+from guideline.orders import identified
 from guideline.population.quality import Quality
 from guideline.record import MedOrder, PatientRecord
 from guideline.record.identity import relayed_names, relayed_orders, without_relayed
@@ -41,13 +41,8 @@ def relayed_read_once(
     if all(order.source is None for order in marked):  # the usual export: no order names another source
         return record
 
-    def drug(order: MedOrder) -> str | None:
-        """The order's drug key when it names an identified product (`orders.is_product`, the point of care's test
-        too): a code or a name alone is no evidence that two orders are one."""
-        key = fills.same_drug_key(order, terms, config)
-        return key if is_product(key) else None
-
-    relayed = relayed_orders(marked, drug)
+    # The point of care's test too (`Facts._identified_drug`): a code or a name alone is no evidence two orders are one.
+    relayed = relayed_orders(marked, lambda order: identified(fills.same_drug_key(order, terms, config)))
     if not relayed:
         return record
     quality.orders_relayed += len(relayed)
