@@ -104,12 +104,15 @@ def on_opioid_therapy(facts: Facts) -> bool:
 def naloxone_followed(facts: Facts) -> bool:
     """Whether naloxone is offered: on opioids now, or a signed opioid prescription starts within the later-start
     window (`naloxone.planned_opioids`). One rule for the naloxone tile and the decision step, which disagreed."""
-    return on_opioid_therapy(facts) or bool(planned_opioids(facts))
+    return on_opioid_therapy(facts) or bool(facts.once(planned_opioids))
 
 
 def first_planned_start(facts: Facts) -> date | None:
-    """The day the first of those planned opioid prescriptions starts (named by the decision step)."""
-    return min((d for o in planned_opioids(facts) if (d := starts_after(o, facts.today)) is not None), default=None)
+    """The day the first of those planned opioid prescriptions starts (named by the decision step). The tile, the
+    decision step and this read one answer (`Facts.once`)."""
+    return min(
+        (d for o in facts.once(planned_opioids) if (d := starts_after(o, facts.today)) is not None), default=None
+    )
 
 
 def _recurring(facts: Facts, key: str, label: str, last: date | None, due: date | None, detail: str) -> Task:
