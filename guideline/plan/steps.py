@@ -580,20 +580,7 @@ def _decide(
         _oud_evidence(oud, statuses, evidence, due, states)
     action = "Decide with the patient to continue, adjust, taper or stop; give the reasons and the follow-up plan."
     starts = first_planned_start(facts) if not therapy and offers_naloxone else None
-    if starts is not None:  # no opioid today, one signed to start within days: naloxone before it starts
-        return Step(
-            "decide",
-            STEP_TITLES["decide"],
-            worst(states),
-            f"No opioid therapy now; a signed opioid prescription starts on {starts.isoformat()}: naloxone comes"
-            " before it starts (Rec 8).",
-            tuple(evidence),
-            tuple(d for d in due if d == OFFER_NALOXONE or "opioid use disorder" in d),
-            action,
-            STEP_SECTIONS["decide"],
-            tuple(t for t in (naloxone,) if t is not None),
-        )
-    if not therapy:
+    if not therapy and starts is None:
         return Step(
             "decide",
             STEP_TITLES["decide"],
@@ -604,11 +591,18 @@ def _decide(
             action,
             STEP_SECTIONS["decide"],
         )
+    summary = "Continue, adjust, taper or stop, with the reasons and the plan for follow-up (Rec 5 and 7)."
+    if starts is not None:  # no opioid today, one signed to start within days: naloxone before it starts
+        summary = (
+            f"No opioid therapy now; a signed opioid prescription starts on {starts.isoformat()}: naloxone comes"
+            " before it starts (Rec 8)."
+        )
+        due = [d for d in due if d == OFFER_NALOXONE or "opioid use disorder" in d]
     return Step(
         "decide",
         STEP_TITLES["decide"],
         worst(states),
-        "Continue, adjust, taper or stop, with the reasons and the plan for follow-up (Rec 5 and 7).",
+        summary,
         tuple(evidence),
         tuple(due),
         action,
