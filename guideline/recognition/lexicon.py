@@ -120,6 +120,10 @@ _SUPPLEMENTS = _words(
 
 # The vitamins by their letters, as med lists write them ("VITAMIN D3 50 MCG", "VITAMIN B-12", "VITAMIN C").
 _VITAMIN_LETTERS = _words("a b b1 b2 b3 b5 b6 b7 b9 b12 c d d2 d3 e k k1 k2")
+# A letter with its number is a vitamin's word alone ("B12 1000 MCG", "FOLIC ACID-B6-B12 2.5-25-1 MG"): no drug is
+# called so. A lone letter is not: the "C" of a cut "…/CAFFEINE/C" may begin codeine. The names join a letter to its
+# number when written apart ("B-12", "vitamin B 12": `guideline.recognition.names`).
+VITAMIN_NUMBERED = frozenset(letter for letter in _VITAMIN_LETTERS if len(letter) > 1)
 
 # Non-opioid ingredients whose name is several words, by their words (a longer one is read before a shorter one it
 # begins with): the supplements and vitamins above written so. Its "cod" is never codeine (names.py).
@@ -137,6 +141,11 @@ PHRASES: Mapping[tuple[str, ...], str] = {
     ("multiple", "vitamins", "minerals"): "multivitamin with minerals",
     ("multiple", "vitamins"): "multivitamin",
     **{("vitamin", letter): f"vitamin {letter}" for letter in _VITAMIN_LETTERS},
+    **{("vit", letter): f"vitamin {letter}" for letter in _VITAMIN_LETTERS},  # drug files: "VIT B-12 TAB 1000MCG"
+    # The B vitamins together ("B-COMPLEX", "B COMPLEX-C", "Super B Complex"): "B" alone read nothing, and the name
+    # was unidentified beside every opioid order.
+    ("vitamin", "b", "complex"): "vitamin b complex",
+    ("b", "complex"): "vitamin b complex",
 }
 
 # The ingredients an opioid cough and cold product holds beside its opioid: an antihistamine, a decongestant, an
@@ -199,6 +208,7 @@ ALIASES: Mapping[str, str] = {
     "amitrip": "amitriptyline",
     "butalb": "butalbital",
     **dict.fromkeys(("carisop", "carisoprod"), "carisoprodol"),
+    **{numbered: f"vitamin {numbered}" for numbered in VITAMIN_NUMBERED},  # "B12", "B-6" (joined), "D3"
 }
 
 

@@ -15,6 +15,7 @@ from guideline.recognition.lexicon import (
     COUGH_COLD_PARTNERS,
     NAME_WORD,
     PHRASES,
+    VITAMIN_NUMBERED,
     Brand,
     Ingredient,
     brands,
@@ -389,7 +390,9 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
 def read_name(text: str) -> NameReading:
     """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same)."""
     lowered = _cut_names_spelt(
-        _without_morphine_notes(_b_and_o_spelt(" ".join(text.lower().replace(",", " ").split())))
+        _without_morphine_notes(
+            _vitamin_numbers_joined(_b_and_o_spelt(" ".join(text.lower().replace(",", " ").split())))
+        )
     )
     mentions, brand = _mentions(lowered)
     mentions, morphine_at = _morphine_as_opium_content(mentions)
@@ -433,6 +436,29 @@ def _b_and_o_spelt(lowered: str) -> str:
     """The name with "B&O" written out as the belladonna and opium it stands for, in that order (its strengths'
     order: 16.2 mg belladonna, 30 or 60 mg opium)."""
     return _B_AND_O.sub("belladonna/opium", lowered)
+
+
+# A vitamin's letter and number written apart: "B-12", "D-3", and after "vitamin" (or "vit") a space too ("vitamin B
+# 12"). Read apart, "B" was no word and the number one more strength than the ingredients read, so "FOLIC ACID-B6-B12
+# 2.5-25-1 MG" and "B-12" were named beside every opioid order as medicines that might be an opioid.
+_VITAMIN_NUMBER = re.compile(
+    r"\b(?:(?P<vitamin>(?:vitamin|vit)\s+)(?P<after>[a-z])\s*-?\s*(?P<its>\d{1,2})|(?P<letter>[a-z])\s*-\s*(?P<number>\d{1,2}))"
+    r"\b(?![.\d])"
+)
+
+
+def _vitamin_numbers_joined(lowered: str) -> str:
+    """The name with each vitamin's letter joined to its number ("b-12" is "b12"), where the two make a vitamin's
+    word (`VITAMIN_NUMBERED`); a space joins them only after "vitamin", so a sig's "q 12" is left alone."""
+
+    def joined(found: re.Match[str]) -> str:
+        letter = found.group("after") or found.group("letter")
+        number = found.group("its") or found.group("number")
+        if f"{letter}{number}" not in VITAMIN_NUMBERED:
+            return found.group()
+        return f"{found.group('vitamin') or ''}{letter}{number}"
+
+    return _VITAMIN_NUMBER.sub(joined, lowered)
 
 
 # Drug files and pharmacy systems cut codeine to "COD" ("APAP/COD 300-30 TAB", "GUAIFENESIN-COD",
