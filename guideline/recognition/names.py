@@ -389,6 +389,12 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
 @lru_cache(maxsize=4096)
 def read_name(text: str) -> NameReading:
     """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same)."""
+    pack = _pack_reading(text)
+    return pack if pack is not None else _read_one(text)
+
+
+def _read_one(text: str) -> NameReading:
+    """`read_name` of a name that is no RxNorm pack."""
     lowered = _cut_names_spelt(
         _without_morphine_notes(
             _vitamin_numbers_joined(_b_and_o_spelt(" ".join(text.lower().replace(",", " ").split())))
@@ -412,10 +418,13 @@ def read_name(text: str) -> NameReading:
     strengths = numbered
     if strengths is None:
         strengths = () if joined_unread else _assign(lowered, mentions, form, listed)
+    strengths = tuple(_opium_strength(lowered, s, morphine_at) for s in strengths)
+    if numbered is None and not joined_unread:
+        strengths = _bracketed_product(lowered, mentions, strengths)
     return NameReading(
         text=text,
         ingredients=tuple(m.ingredient for m in mentions),
-        strengths=tuple(_opium_strength(lowered, s, morphine_at) for s in strengths),
+        strengths=strengths,
         form=form,
         extended_release=extended,
         brand=brand,
@@ -424,6 +433,63 @@ def read_name(text: str) -> NameReading:
         or joined_unread,
         cut_opioids=cut_opioids,
         cut_note=cut_note(cut_opioids, cut_also_cough_cold(text, read)) if cut_opioids else None,
+    )
+
+
+def _bracketed_product(
+    lowered: str, mentions: list[_Mention], strengths: tuple[NamedStrength, ...]
+) -> tuple[NamedStrength, ...]:
+    """The strengths of the product a bracket names, where the rest of the name gives an opioid none: "percocet
+    [oxycodone 5 mg / apap 325 mg] [endo]". The brand's ingredients stand where the brand is written, so the bracket's
+    first strength followed two ingredients and was given to neither. A bracket counts only when it reads, by itself,
+    ingredients of this name with a strength for every opioid the name holds ("percocet 10 mg (oxycodone)" gives
+    none: which ingredient the 10 mg is cannot be told); a brand's, a maker's or a form's bracket reads nothing."""
+    opioids = {m.ingredient.name for m in mentions if m.ingredient.kind == "opioid"}
+    if not opioids or opioids <= {s.ingredient for s in strengths}:
+        return strengths
+    read = {m.ingredient.name for m in mentions}
+    for bracket in _BRACKETED.finditer(lowered):
+        inner = _read_one(bracket.group()[1:-1])
+        named = {i.name for i in inner.ingredients}
+        if (
+            named
+            and named <= read
+            and opioids <= {s.ingredient for s in inner.strengths}
+            and not inner.unread_ingredient
+        ):
+            return inner.strengths
+    return strengths
+
+
+# An RxNorm pack (GPCK, BPCK): "{2 (oxycodone hydrochloride 5 MG / acetaminophen 325 MG Oral Tablet) } Pack", "{1 (…)
+# / 2 (…) } Pack [Brand 1200 MCG]". Each part is a count and a product in parentheses; the brand after it is the pack's.
+_PACK = re.compile(r"\s*\{(?P<parts>[^{}]*)\}\s*pack\b(?P<brand>.*)", re.IGNORECASE | re.DOTALL)
+_PACK_PART = re.compile(r"\d+\s*\(([^()]*)\)")
+
+
+def _pack_reading(text: str) -> NameReading | None:
+    """A pack read as the product its parts are: their ingredients, and their strengths only when every part is the
+    same product ("{60 (oxycodone … 5 MG Oral Tablet) } Pack"). Read whole, the parts of "{1 (morphine sulfate 15 MG
+    …) / 2 (morphine sulfate 30 MG …) } Pack" were one tablet of 45 mg (two salts of one drug added up); which part a
+    dose is cannot be told, so a pack of different products gives no strength and its dose is unknown (named). The
+    pack brand's strength ("[Subsys 1200 MCG]", the whole pack's) is never read."""
+    found = _PACK.fullmatch(text)
+    if found is None:
+        return None
+    parts = [_read_one(part) for part in _PACK_PART.findall(found.group("parts"))]
+    if not parts:
+        return None
+    brand = _read_one(found.group("brand")).brand if found.group("brand").strip() else None
+    same = all(p.strengths == parts[0].strengths and p.ingredients == parts[0].ingredients for p in parts)
+    forms = {p.form for p in parts}
+    return NameReading(
+        text=text,
+        ingredients=tuple(dict.fromkeys(i for p in parts for i in p.ingredients)),
+        strengths=parts[0].strengths if same else (),
+        form=forms.pop() if len(forms) == 1 else None,
+        extended_release=any(p.extended_release for p in parts),
+        brand=brand or next((p.brand for p in parts if p.brand), None),
+        unread_ingredient=any(p.unread_ingredient for p in parts),
     )
 
 
