@@ -11,6 +11,7 @@ from guideline import mme_factors as mf
 from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.code_sets import CodeSets, DrugRow
+from guideline.recognition.cut_names import NotedName
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, supplements
 from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
@@ -152,7 +153,7 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
         return Recognition(
             "unidentified",
             "none",
-            f"{shown} ({reading.cut_note})" if reading.cut_note else shown,
+            NotedName(shown, reading.cut_note) if reading.cut_note else shown,
             ingredients=tuple(i.name for i in reading.ingredients),
             unread_ingredient=True,
             cut_opioids=reading.cut_opioids,

@@ -16,7 +16,7 @@ _AFTER_SPACE = re.compile(r"\s([a-z]+)$")
 # The ingredients cough and cold products combine with one another, with or without an opioid: the opioid products'
 # partners and dextromethorphan, the antitussive most sold without one ("CHLORPHENIRAMINE/PHENYLEPHRINE/DM").
 _COUGH_COLD = COUGH_COLD_PARTNERS | {"dextromethorphan"}
-# What a cut name is named with, first words: the note is recognised by them where a name is shown with it.
+# What a cut name is named with, first words.
 CUT_NOTE_START = "the name looks cut"
 
 
@@ -62,12 +62,28 @@ def cut_note(opioids: tuple[str, ...], cough_cold_too: bool = False) -> str:
     return f"{note}, or a cough and cold ingredient instead" if cough_cold_too else note
 
 
+class NotedName(str):
+    """A shown name with recognition's note in brackets ("BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C (the name looks cut and
+    may include codeine)"), which knows its two parts: the name as the medication gives it, and the note."""
+
+    name: str
+    note: str
+
+    def __new__(cls, name: str, note: str) -> NotedName:
+        shown = super().__new__(cls, f"{name} ({note})")
+        shown.name, shown.note = name, note
+        return shown
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        # A copy or a pickle is built from the two parts, not from the joined text.
+        return (self.name, self.note)
+
+
 def with_where(display: str, where: str) -> str:
-    """A shown name with where it was found in brackets ("… (current order mr-1)"), a cut name's note joined into
-    the one bracket: "BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C (current order mr-1; the name looks cut and may include
-    codeine)", where two brackets in a row read as a stutter."""
-    note = f" ({CUT_NOTE_START}"
-    at = display.rfind(note)
-    if at < 0 or not display.endswith(")"):
-        return f"{display} ({where})"
-    return f"{display[:at]} ({where}; {display[at + len(' (') : -1]})"
+    """A shown name with where it was found in brackets ("… (current order mr-1)"), the note of a name recognition
+    noted (`NotedName`) joined into the one bracket: "BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C (current order mr-1; the
+    name looks cut and may include codeine)", where two brackets in a row read as a stutter. Decided by what the name
+    is, never by its words: an order whose own text holds the note's words is named as written."""
+    if isinstance(display, NotedName):
+        return f"{display.name} ({where}; {display.note})"
+    return f"{display} ({where})"
