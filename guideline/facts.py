@@ -79,6 +79,7 @@ from guideline.renewals import (
     RenewalBeside,
     ReorderedFill,
     SeriesBeside,
+    SeriesLink,
     counted_once,
     fills_counted_once,
     implied_renewals,
@@ -87,6 +88,7 @@ from guideline.renewals import (
     named_series_beside,
     reordered_fills,
     series_beside,
+    series_links,
 )
 from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care
 from guideline.supply import Supply, duration_class, order_supply
@@ -497,13 +499,20 @@ class Facts:
         return tuple(pairs)
 
     @cached_property
-    def series_beside(self) -> tuple[SeriesBeside, ...]:
-        """Signed renewals of a series' prescription taken over, not known to be its prescriber's: both count, named."""
-        renewals = tuple(o for o in self.current_opioids if not o.is_draft and o.prior_prescription)
+    def series_links(self) -> tuple[SeriesLink, ...]:
+        """Opioid renewals naming a prescription of their product that is not in force, with the current orders that
+        took it over (`renewals.series_links`): the one finding the series' renewal and a renewal counted beside the
+        series read."""
+        renewals = tuple(o for o in self.current_opioids if o.prior_prescription)
         if not renewals:
             return ()
         in_force = self.current_orders.in_force
-        return series_beside(renewals, self.current_opioids, self.drug_key, self._orders_by_ref, in_force, self.today)
+        return series_links(renewals, self.current_opioids, self.drug_key, self._orders_by_ref, in_force, self.today)
+
+    @cached_property
+    def series_beside(self) -> tuple[SeriesBeside, ...]:
+        """Signed renewals of a series' prescription taken over, not known to be its prescriber's: both count, named."""
+        return series_beside(self.series_links)
 
     @cached_property
     def implied_renewals(self) -> tuple[ImpliedRenewal, ...]:
@@ -525,8 +534,7 @@ class Facts:
             if any(d.is_draft and d.prior_prescription for d in renewals)
             else frozenset()
         )
-        in_force = self.current_orders.in_force
-        return implied_renewals(renewals, standing, self.drug_key, later, self._orders_by_ref, in_force, self.today)
+        return implied_renewals(renewals, standing, self.drug_key, later, self.series_links)
 
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
 

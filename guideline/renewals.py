@@ -32,52 +32,86 @@ class ImpliedRenewal:
     named: MedOrder | None = None
 
 
+@dataclass(frozen=True)
+class SeriesLink:
+    """A renewal naming a prescription of its own recognised product that is not in force today (`_handed_over`:
+    finished, or taken over by a later prescription of its series), with the current signed orders that carry that
+    prescription on (`takers`, `orders.later_in_series`: its series' next prescription, or a reorder; in the order
+    given), and whether the renewal is itself a later prescription of it (`carries_on`). The one finding the series'
+    renewal (`implied_renewals`) and the renewal counted beside the series (`series_beside`) read."""
+
+    renewal: MedOrder
+    named: MedOrder
+    takers: tuple[MedOrder, ...]
+    carries_on: bool
+
+
+def series_links(
+    renewals: Iterable[MedOrder],
+    orders: Iterable[MedOrder],
+    key: Callable[[MedOrder], str],
+    by_ref: Mapping[str | None, MedOrder],
+    in_force: Callable[[MedOrder], bool],
+    today: date,
+) -> tuple[SeriesLink, ...]:
+    """Each renewal (draft or signed, naming a priorPrescription) of a recognised product whose named order is of
+    that product and not in force today, with the current signed orders (`orders`, reported ones left out: prescribed
+    elsewhere) that took it over (`SeriesLink`)."""
+    standing = [o for o in orders if not o.is_draft and not o.reported]
+    links = []
+    for renewal in renewals:
+        product = key(renewal)
+        if not renewal.prior_prescription or not is_product(product):
+            continue
+        named = _handed_over(order_keys(renewal.prior_prescription), by_ref, in_force)
+        if named is None or key(named) != product:
+            continue  # none handed over (it renews an order in force, or none), or another product
+        takers = tuple(o for o in standing if o is not renewal and later_in_series(o, named, key, today))
+        links.append(SeriesLink(renewal, named, takers, later_in_series(renewal, named, key, today)))
+    return tuple(links)
+
+
 def implied_renewals(
     renewals: Iterable[MedOrder],
     orders: Iterable[MedOrder],
     key: Callable[[MedOrder], str],
     starting_later: frozenset[str | None],
-    by_ref: Mapping[str | None, MedOrder],
-    in_force: Callable[[MedOrder], bool],
-    today: date,
+    links: Iterable[SeriesLink],
 ) -> tuple[ImpliedRenewal, ...]:
     """Each draft that names no priorPrescription, or names only orders that start later (`starting_later`, by
     `located`: they are no dose today, so the draft renews none), paired with the first current order of the same
     recognised product not paired yet. A renewal of a staggered series' third prescription, to be filled when it
     would have been, read beside the first (today's dose) as a second dose: 120 MME/day for a patient taking 60. A
-    renewal naming a real order (`by_ref`) that is not in force (`in_force`: finished, or taken over by a later
-    prescription of its series) is paired with the current order that took it over (`orders.later_in_series`: the
-    series' next prescription, or a reorder): a renewal of a series' first prescription on the day its second is taken
-    read 120 beside the second. A draft may be a covering prescriber's; a signed renewal is paired only when it is
-    itself a later prescription of the order it names (`later_in_series`), else both count, the louder reading.
-    Each order is in one pair at most. A medication reported as taken (prescribed elsewhere) is no order a renewal
-    here renews."""
+    renewal naming a real order that is not in force (finished, or taken over by a later prescription of its series:
+    `links`, by `series_links`) is paired with the current order that took it over (`SeriesLink.takers`: the series'
+    next prescription, or a reorder): a renewal of a series' first prescription on the day its second is taken read
+    120 beside the second. A draft may be a covering prescriber's; a signed renewal is paired only when it is itself a
+    later prescription of the order it names (`SeriesLink.carries_on`), else both count, the louder reading. Each
+    order is in one pair at most. A medication reported as taken (prescribed elsewhere) is no order a renewal here
+    renews."""
     standing = [o for o in orders if not o.is_draft and not o.reported]
+    found = {id(link.renewal): link for link in links}
     pairs: list[ImpliedRenewal] = []
     paired: set[int] = set()
     for renewal in renewals:
         product = key(renewal)
         if id(renewal) in paired or not is_product(product):
             continue
-        named = None
+        link = None
         refs = order_keys(renewal.prior_prescription) if renewal.prior_prescription else None
         if renewal.is_draft:
             if refs is not None and not refs & starting_later:
-                named = _handed_over(refs, by_ref, in_force)
-                if named is None:
+                link = found.get(id(renewal))
+                if link is None:
                     continue  # it names an order: it replaces that one (`orders.replaced_refs`), or renews none today
         else:
-            named = _handed_over(refs, by_ref, in_force) if refs is not None else None
-            if named is None or not later_in_series(renewal, named, key, today):
+            link = found.get(id(renewal))
+            if link is None or not link.carries_on:
                 continue  # no sure link: a signed order beside another of the same product is counted beside it
-        for order in standing:
-            if (
-                order is not renewal
-                and id(order) not in paired
-                and key(order) == product
-                and (named is None or later_in_series(order, named, key, today))
-            ):
-                pairs.append(ImpliedRenewal(renewal, order, named))
+        candidates = link.takers if link is not None else (o for o in standing if key(o) == product)
+        for order in candidates:
+            if order is not renewal and id(order) not in paired:
+                pairs.append(ImpliedRenewal(renewal, order, link.named if link is not None else None))
                 paired |= {id(renewal), id(order)}
                 break
     return tuple(pairs)
@@ -174,30 +208,15 @@ class SeriesBeside:
     order: MedOrder
 
 
-def series_beside(
-    renewals: Iterable[MedOrder],
-    orders: Iterable[MedOrder],
-    key: Callable[[MedOrder], str],
-    by_ref: Mapping[str | None, MedOrder],
-    in_force: Callable[[MedOrder], bool],
-    today: date,
-) -> tuple[SeriesBeside, ...]:
+def series_beside(links: Iterable[SeriesLink]) -> tuple[SeriesBeside, ...]:
     """The signed renewals `implied_renewals` leaves unpaired for want of one prescriber (`one_prescriber`) though the
-    order they name was taken over by a current one of its series (`later_in_series`): counted beside it, the louder
+    order they name was taken over by a current one of its series (`SeriesLink.takers`): counted beside it, the louder
     reading, and named, since two identical lines on the card said nothing of why both count."""
-    standing = [o for o in orders if not o.is_draft and not o.reported]
-    found = []
-    for renewal in renewals:
-        product = key(renewal)
-        if renewal.is_draft or not renewal.prior_prescription or not is_product(product):
-            continue
-        named = _handed_over(order_keys(renewal.prior_prescription), by_ref, in_force)
-        if named is None or key(named) != product or one_prescriber(renewal, named):
-            continue  # none handed over, another product, or one prescriber (read as the series' renewal)
-        order = next((o for o in standing if o is not renewal and later_in_series(o, named, key, today)), None)
-        if order is not None:
-            found.append(SeriesBeside(renewal, named, order))
-    return tuple(found)
+    return tuple(
+        SeriesBeside(link.renewal, link.named, link.takers[0])
+        for link in links
+        if not link.renewal.is_draft and link.takers and not one_prescriber(link.renewal, link.named)
+    )
 
 
 def named_series_beside(summary: MmeSummary, pairs: Iterable[SeriesBeside]) -> MmeSummary:
