@@ -86,6 +86,7 @@ from guideline.renewals import (
     named_beside,
     named_replacing,
     named_series_beside,
+    named_unlinked,
     reordered_fills,
     series_beside,
     series_links,
@@ -392,6 +393,10 @@ class Facts:
         orders = named_series_beside(orders, self.series_beside)
         orders = counted_as_signed(counted_once(orders, self.implied_renewals), self.draft_series, self.today)
         orders, fills = fills_counted_once(orders, self.fill_mme, self.reorders)
+        # Last, so the words name only the orders still counted beside the renewal.
+        orders = named_unlinked(
+            orders, self.series_links, self.implied_renewals, self.series_beside, self.drug_key, self.today
+        )
         return named_later(with_fills(orders, fills), self._later_lines)
 
     @cached_property

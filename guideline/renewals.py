@@ -238,6 +238,52 @@ def named_series_beside(summary: MmeSummary, pairs: Iterable[SeriesBeside]) -> M
     return _with_words(summary, words)
 
 
+def named_unlinked(
+    summary: MmeSummary,
+    links: Iterable[SeriesLink],
+    paired: Iterable[ImpliedRenewal],
+    beside_series: Iterable[SeriesBeside],
+    key: Callable[[MedOrder], str],
+    today: date,
+) -> MmeSummary:
+    """Each counted renewal naming a prescription of its product not in force today (`series_links`) that no rule
+    reads as one regimen with a current order (`implied_renewals`) nor names beside its series (`series_beside`), and
+    that is counted beside current orders of its product it does not name, with a sentence saying so. The link to
+    them is not sure (another course may be meant), so both count, the louder reading; said, since two identical
+    lines on the card gave no word of why (Dr Adams's renewal of Dr Baker's finished order beside her own current
+    one, a second renewal of a series' prescription, a renewal of one that starts later)."""
+    paired = tuple(paired)
+    read = {id(o) for pair in paired for o in (pair.renewal, pair.order)}
+    read |= {id(pair.renewal) for pair in beside_series}
+    counted = [r.order for r in summary.orders if r.state == "ok"]
+    words = {}
+    for link in links:
+        renewal = link.renewal
+        if id(renewal) in read or not any(order is renewal for order in counted):
+            continue
+        product = key(renewal)
+        beside = [order for order in counted if order is not renewal and key(order) == product]
+        if beside:
+            words[id(renewal)] = _unlinked_words(link.named, beside, today)
+    return _with_words(summary, words)
+
+
+def _unlinked_words(named: MedOrder, beside: Sequence[MedOrder], today: date) -> str:
+    """Why a renewal is counted beside current orders of its product it does not name (`named_unlinked`)."""
+    starts = starts_after(named, today)
+    state = f"which starts on {starts.isoformat()}" if starts is not None else "which is no longer current"
+    them = " and ".join(_named(order) for order in beside)
+    if len(beside) == 1:
+        what, whose, counted, verb = "a current order", "its", "both are counted, as two prescriptions", "is"
+    else:
+        what, whose, counted, verb = "current orders", "their", "all are counted, as prescriptions", "are"
+    return (
+        f"it renews {_named(named)} (priorPrescription), {state}; it does not name {them}, {what} of the same "
+        f"product, and is not read as {whose} renewal: {counted} taken together may be meant; check whether {them} "
+        f"{verb} to be stopped"
+    )
+
+
 def named_replacing(summary: MmeSummary, pairs: Iterable[tuple[MedOrder, MedOrder]], today: date) -> MmeSummary:
     """Each draft renewal with the other prescriber's current order, or order that starts later, it replaces
     (`orders.replaced_of_another`), with a sentence saying so: the covering clinician's renewal stands for that

@@ -14,6 +14,7 @@ from test_later4_series_renewal import DR_BAKER
 from test_staggered_prescriptions import PCP, day
 
 from guideline.config import GuidelineConfig
+from guideline.plan import build_plan
 from guideline.plan.medications import mme_now
 from guideline.terminology import load_terminology
 from smart_app.mme_command import mme_report
@@ -172,3 +173,104 @@ def test_another_prescribers_day_20_renewal_of_a_current_first_still_adds() -> N
     evaluation = run("patient-view", resources=[*series(), renewal])
     assert evaluation.facts.mme.total == Decimal(120)
     assert "another prescriber's, still current: both are counted" in line(evaluation, "eOxy.R")
+
+
+# -- (b) a renewal of another prescriber's finished prescription beside the renewer's own current one -------------
+
+
+def baker_first() -> dict[str, Any]:
+    """Dr Baker's oxycodone 5 mg written 50 days ago for 30 days, completed: no longer current."""
+    return epic_oxy5("eOxy.B1", -50, fillable=-50, expires=40, requester=DR_BAKER, status="completed")
+
+
+def adams_own() -> dict[str, Any]:
+    """Dr Adams's own oxycodone 5 mg written 10 days ago, in force today."""
+    return epic_oxy5("eOxy.A", -10, fillable=-10, expires=80)
+
+
+def renewal_of_baker(status: str = "active") -> dict[str, Any]:
+    """Dr Adams renews Dr Baker's finished eOxy.B1 today (the renew action on the old order)."""
+    return epic_oxy5("eOxy.R", 0, fillable=0, expires=90, prior="eOxy.B1", status=status)
+
+
+def beside_words(renews: str, state: str, beside: str) -> str:
+    return (
+        f"it renews order {renews} (priorPrescription), {state}; it does not name order {beside}, a current order of "
+        f"the same product, and is not read as its renewal: both are counted, as two prescriptions taken together may "
+        f"be meant; check whether order {beside} is to be stopped"
+    )
+
+
+BAKER_WORDS = beside_words("eOxy.B1", "which is no longer current", "eOxy.A")
+
+
+def test_a_renewal_of_another_prescribers_finished_order_beside_the_renewers_own_says_why_both_count() -> None:
+    resources = [epic_medication(), baker_first(), adams_own(), renewal_of_baker()]
+    evaluation = run("patient-view", resources=resources)
+    # The louder reading is kept (the renewal names neither her own order nor anything that took Dr Baker's over),
+    # but it is said: before, two identical oxycodone lines and 120 with no word of why.
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert BAKER_WORDS in line(evaluation, "eOxy.R")
+    assert "does not name" not in line(evaluation, "eOxy.A")
+    high = card(evaluation, "high-mme")
+    assert high is not None and high.indicator == "critical" and BAKER_WORDS in high.detail
+    meds = build_plan(evaluation, (), evaluation.facts.config, NOW).section("medications").content
+    assert [row.order_id for row in meds.opioids if BAKER_WORDS in row.explanation] == ["eOxy.R"]
+    lines = {entry["id"]: entry for entry in report(resources)["orders"]}
+    assert report(resources)["current_total_mme"] == 120.0
+    assert BAKER_WORDS in lines["eOxy.R"]["explanation"]
+
+
+def test_the_same_renewal_while_a_draft_says_why_both_count_too() -> None:
+    evaluation = run(
+        "order-sign", resources=[epic_medication(), baker_first(), adams_own()], drafts=[renewal_of_baker("draft")]
+    )
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert BAKER_WORDS in line(evaluation, "eOxy.R")
+    assert BAKER_WORDS in card(evaluation, "high-mme").detail
+
+
+def test_a_renewal_of_the_renewers_own_finished_order_is_still_read_as_the_renewal_of_her_current_one() -> None:
+    # Her own finished order, which her current eOxy.A carries on: one regimen, counted once, with the series words.
+    own_first = epic_oxy5("eOxy.A0", -50, fillable=-50, expires=40, status="completed")
+    renewal = epic_oxy5("eOxy.R", 0, fillable=0, expires=90, prior="eOxy.A0")
+    evaluation = run("patient-view", resources=[epic_medication(), own_first, adams_own(), renewal])
+    assert evaluation.facts.mme.total == Decimal(60)
+    assert "does not name" not in line(evaluation, "eOxy.R")
+
+
+# -- (c) where the series' renewal and the renewal beside the series disagreed: both count, now said ---------------
+
+
+def test_a_signed_renewal_of_the_prescription_that_starts_later_says_why_it_counts_beside_todays() -> None:
+    # On day 20 Dr Adams renews eOxy.2 (to be filled from day 30), fillable today. As a draft it renews no dose taken
+    # today and is read as the renewal of eOxy.1 (60); signed, it names no order in force and nothing carries eOxy.2
+    # on: two prescriptions fillable today, 120, the louder reading, and now said.
+    renewal = epic_oxy5("eOxy.R", 0, fillable=0, expires=90, prior="eOxy.2")
+    evaluation = run("patient-view", resources=[*series(), renewal])
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert beside_words("eOxy.2", f"which starts on {day(10)}", "eOxy.1") in line(evaluation, "eOxy.R")
+    draft = epic_oxy5("eOxy.R", 0, fillable=0, expires=90, prior="eOxy.2", status="draft")
+    assert run("order-sign", resources=series(), drafts=[draft]).facts.mme.total == Decimal(60)
+
+
+def test_a_second_renewal_of_the_series_first_prescription_says_why_it_counts_beside_the_first_renewal() -> None:
+    # Day 30: eOxy.2 has taken eOxy.1 over; Dr Adams's renewal eOxy.R1 of eOxy.1 is read as the series' renewal, and
+    # a second one signed the same day (eOxy.R2) is counted beside it: the series' answer gave it no words.
+    first = epic_oxy5("eOxy.R1", 10, fillable=10, expires=100, prior="eOxy.1")
+    second = epic_oxy5("eOxy.R2", 10, fillable=10, expires=100, prior="eOxy.1")
+    evaluation = run("patient-view", resources=[*series(), first, second], now=NOW + timedelta(days=10))
+    assert [(p.renewal.id, p.order.id) for p in evaluation.facts.implied_renewals] == [("eOxy.R1", "eOxy.2")]
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert beside_words("eOxy.1", "which is no longer current", "eOxy.R1") in line(evaluation, "eOxy.R2")
+    assert "does not name" not in line(evaluation, "eOxy.R1")
+
+
+def test_an_undated_renewal_of_the_series_first_prescription_says_why_it_counts_beside_the_second() -> None:
+    # No authoredOn nor validityPeriod: not known to be begun after eOxy.1, so not its series' renewal, though its
+    # prescriber is the series' own (the renewal beside the series named only another prescriber's).
+    renewal = epic_oxy5("eOxy.R", 0, prior="eOxy.1")
+    del renewal["authoredOn"]
+    evaluation = run("patient-view", resources=[*series(), renewal], now=NOW + timedelta(days=10))
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert beside_words("eOxy.1", "which is no longer current", "eOxy.2") in line(evaluation, "eOxy.R")
