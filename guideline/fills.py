@@ -650,10 +650,7 @@ def with_unread(result: OrderMme, fills: Iterable[FillMme]) -> OrderMme:
     unread = tuple(UnreadFill(f, mme) for f in fills if mme is not None and fill_unread(result.state, mme, f))
     if not unread:
         return result
-    sentences = "; ".join(u.sentence for u in unread)
-    return replace(
-        result, unread_fills=(*result.unread_fills, *unread), explanation=f"{result.explanation}; {sentences}"
-    )
+    return replace(result.with_words(*(u.sentence for u in unread)), unread_fills=(*result.unread_fills, *unread))
 
 
 def fill_implied_doses(summary: MmeSummary, paired: Iterable[tuple[MedOrder, FillMme]]) -> MmeSummary:
@@ -689,11 +686,7 @@ def raised_by_fills(result: OrderMme, fills: Sequence[FillMme]) -> OrderMme:
 def counted_at_fill(result: OrderMme, fill: FillMme, why: str) -> OrderMme:
     """The order counted at `fill`'s dose, its explanation ending with `why`."""
     return replace(
-        result,
-        mme=fill.mme,
-        ingredients=fill.ingredients,
-        daily_dose_text=fill.daily_dose_text,
-        explanation=f"{result.explanation}; {why}",
+        result.with_words(why), mme=fill.mme, ingredients=fill.ingredients, daily_dose_text=fill.daily_dose_text
     )
 
 

@@ -37,13 +37,11 @@ def later_line(result: OrderMme, starts: date) -> OrderMme:
     """An order that begins after today, listed with its daily dose worked out and the day it starts, and not
     counted: what it adds is seen, and the day it will count. Its sig and fill notes are the current orders' to name."""
     why = starts_text(starts)
-    explanation = f"{result.explanation}; {why}" if result.explanation else why
     return replace(
-        result,
+        result.with_words(why),
         state="excluded",
         reason=NOT_STARTED,
         reason_text=why,
-        explanation=explanation,
         sig_against_code=(),
         unread_fills=(),
     )
@@ -144,7 +142,7 @@ def _place(results: list[OrderMme], order: MedOrder) -> int | None:
 
 
 def _worded(result: OrderMme, why: str) -> OrderMme:
-    return replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
+    return result.with_words(why)
 
 
 def early_fills(facts: Facts) -> dict[int, str]:

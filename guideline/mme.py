@@ -1036,7 +1036,7 @@ class OrderMme:
     ingredients: tuple[IngredientMme, ...]
     mme: Decimal | None
     notes: tuple[str, ...]
-    explanation: str
+    dose_explanation: str  # how the dose was worked out: "oxycodone …: 1 tablet every 6 hours … = 60.0 MME/day"
     daily_dose_text: str | None
     # Instructions whose sig's doses by time of day give another day's amount than their coded dose and frequency:
     # the larger was counted, and each is named (guideline.named_gaps, "sig-against-coded-frequency").
@@ -1044,6 +1044,19 @@ class OrderMme:
     # Fills read as its supply whose daily dose could not be worked out: whether they imply more than the order could
     # not be told, so each is named (guideline.named_gaps, "order-fills-of-unread-dose").
     unread_fills: tuple[UnreadFill, ...] = ()
+    # What the rules read after the dose add to the line, in the order added (a fill that raises the order or was
+    # not weighed, a renewal or a series, a start after today): one typed field the card's line, the plan page's row
+    # and `painplan mme` read, never derived back from the text.
+    words: tuple[str, ...] = ()
+
+    @property
+    def explanation(self) -> str:
+        """The order's line: how its dose was worked out, then each of its words."""
+        return "; ".join(part for part in (self.dose_explanation, *self.words) if part)
+
+    def with_words(self, *words: str) -> OrderMme:
+        """The line with these words added after those it has."""
+        return replace(self, words=(*self.words, *words)) if words else self
 
 
 @dataclass(frozen=True)
@@ -1272,7 +1285,7 @@ def _result(
         ingredients=ingredients,
         mme=mme,
         notes=tuple(dict.fromkeys(notes)),
-        explanation=explanation + against_text(work.groups.against if work.groups else ()),
+        dose_explanation=explanation + against_text(work.groups.against if work.groups else ()),
         daily_dose_text=daily if daily is not None else daily_dose_text(ingredients),
         sig_against_code=work.groups.against if work.groups else (),
     )

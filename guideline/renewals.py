@@ -315,7 +315,7 @@ def _with_words(summary: MmeSummary, words: dict[int, str]) -> MmeSummary:
     for result in summary.orders:
         why = words.get(id(result.order))
         if why is not None:
-            result = replace(result, explanation=f"{result.explanation}; {why}" if result.explanation else why)
+            result = result.with_words(why)
         results.append(result)
     return replace(summary, orders=tuple(results))
 

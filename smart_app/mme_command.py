@@ -16,7 +16,7 @@ from cds_hooks.json_input import JsonInputError, read_json_input
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
-from guideline.fills import FillMme, UnreadFill, fill_date, fill_mme
+from guideline.fills import FillMme, fill_date, fill_mme
 from guideline.later_starts import SHOWN_WITH_DOSE, signed_later_words
 from guideline.mme import OrderMme, compute_mme
 from guideline.plan.medications import relayed_as
@@ -93,16 +93,10 @@ def _number(value: Decimal | None) -> float | None:
 
 
 def _order_json(
-    order_id: str,
-    result: OrderMme,
-    current: bool,
-    recognition: Recognition,
-    unread: tuple[UnreadFill, ...] = (),
-    starts: str | None = None,
+    order_id: str, result: OrderMme, current: bool, recognition: Recognition, words: str | None = None
 ) -> dict[str, Any]:
-    """An opioid order's line; `unread` are its current fills whose dose could not be weighed against it, `starts`
-    says when an order that begins after today starts (not counted in today's total)."""
-    explanation = "; ".join((result.explanation, *(u.sentence for u in unread), *((starts,) if starts else ())))
+    """An opioid order's line; `words` are what the card's line adds after the dose (`_line_words`)."""
+    explanation = "; ".join((result.explanation, *((words,) if words else ())))
     return {
         "id": order_id,
         "medication": result.display_name,
@@ -223,9 +217,10 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     for r in facts.mme.orders:  # a counted draft that begins after today says when, as on the card
         if id(r.order) not in later and (words := signed_later_words(r, facts.today)) is not None:
             later[id(r.order)] = words
-    # What the card's line adds to an order's dose (guideline.renewals: why a renewal is counted once with an order, or
-    # beside a series): these lines are worked out apart from the card's total, so its words are carried over.
-    card_lines = {id(r.order): r.explanation for r in facts.mme.orders}
+    # What the card's line adds to an order's dose (`OrderMme.words`: a fill that raises it or was not weighed against
+    # it, why a renewal is counted once with an order or beside one): these lines are worked out apart from the card's
+    # total, so its words are carried over, read from the one field the card and the plan page read.
+    card_words = {id(r.order): r.words for r in facts.mme.orders}
     lines = []
     for order, order_id, keep, first, known in zip(
         record.orders, ids, counted, probe.orders, recognitions, strict=True
@@ -239,8 +234,7 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
                 result,
                 id(order) in current_orders,
                 known,
-                unread_fills.get(id(order), ()),
-                _line_words(_card_words(card_lines.get(id(order)), result.explanation), later.get(id(order))),
+                _line_words(card_words.get(id(order), ()), later.get(id(order))),
             )
             if copies := facts.relayed_copies((order.located,)):
                 line["explanation"] += f"; {relayed_as(facts, order)}"
@@ -287,18 +281,12 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     return report
 
 
-def _card_words(card_line: str | None, explanation: str) -> str | None:
-    """The words the card's line for an order adds after the dose this line already explains, if any."""
-    if not card_line or not explanation or len(card_line) <= len(explanation) or not card_line.startswith(explanation):
-        return None
-    return card_line[len(explanation) :].lstrip("; ") or None
-
-
-def _line_words(card_words: str | None, when: str | None) -> str | None:
+def _line_words(card_words: tuple[str, ...], when: str | None) -> str | None:
     """What an order's line says after its dose: the card's words, then when it begins unless they say it already."""
-    if card_words and when and when in card_words:
-        return card_words
-    return "; ".join(part for part in (card_words, when) if part) or None
+    said = "; ".join(card_words)
+    if said and when and when in said:
+        return said
+    return "; ".join(part for part in (said, when) if part) or None
 
 
 def _opioid_fills_ahead(facts: Facts, terms: Terminology) -> bool:
