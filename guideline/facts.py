@@ -73,7 +73,7 @@ from guideline.record import (
     Procedure,
     ResolvedMedication,
 )
-from guideline.record.identity import Relayed, relayed_names, relayed_orders, without_relayed
+from guideline.record.identity import IdentifiedDrug, Relayed, relayed_names, relayed_orders, without_relayed
 from guideline.renewals import (
     ImpliedRenewal,
     RenewalBeside,
@@ -554,7 +554,7 @@ class Facts:
         none): read once, named since the EHR may list both."""
         return [copy or "a copy without an id" for copy, of in self._relayed if of in kept]
 
-    def drug_key(self, item: MedOrder | Dispense) -> str:
+    def drug_key(self, item: MedOrder | Dispense) -> IdentifiedDrug | str:
         """The refill "same drug" key; it depends on the medication alone, so it is worked out once per medication
         (orders of one drug share one medication object)."""
         medication = item.medication

@@ -338,7 +338,7 @@ class FillSupply:
 _DRUG_KEYS = IdentityMemo()
 
 
-def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: GuidelineConfig) -> str:
+def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: GuidelineConfig) -> IdentifiedDrug | str:
     """What "the same drug" means for refills: the identified product (RxNorm code, or its opioid ingredient
     strengths and form), else the medication's codes, else its name, else what it is made of."""
     medication = dispense.medication
@@ -349,14 +349,15 @@ def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: Gui
     return key  # type: ignore[return-value]
 
 
-def _same_drug_key(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> str:
+def _same_drug_key(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> IdentifiedDrug | str:
     identified = identify_drug(medication, terms, config)
     if isinstance(identified, Drug):
         if identified.rxcui and not identified.from_ingredients:
             # A brand and its generic are one drug (a pharmacy may dispense either): the clinical drug's code.
-            return IdentifiedDrug(f"rxnorm:{terms.generic_drug(identified.rxcui)}")
-        parts = sorted(f"{s.ingredient}:{s.mg}/{s.per}" for s in identified.strengths)
-        return IdentifiedDrug(f"strengths:{identified.dose_form}:{','.join(parts)}")
+            return IdentifiedDrug.of_rxnorm(terms.generic_drug(identified.rxcui))
+        return IdentifiedDrug.of_strengths(
+            identified.dose_form, (f"{s.ingredient}:{s.mg}/{s.per}" for s in identified.strengths)
+        )
     concept = medication.concept
     if concept is not None:
         codes = sorted(f"{c.system}|{c.code}" for c in concept.codings if c.code)

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import (
@@ -557,17 +558,23 @@ def orders_by_ref(real_orders: Iterable[MedOrder]) -> dict[str | None, MedOrder]
     return found
 
 
-def is_product(key: str) -> bool:
+def is_product(key: IdentifiedDrug | str) -> bool:
     """Whether a same-drug key names a recognised product (an RxNorm product, or opioid strengths and form; told by
     its type, `identity.IdentifiedDrug`): the evidence two orders are one prescription needs. A key made of codes or
-    a name alone is too loose to say two orders are one prescription."""
-    return type(key) is IdentifiedDrug
+    a name alone is too loose to say two orders are one prescription. A plain string spelled as a product's key is
+    refused (TypeError): read as "not a product", a caller keying orders another way would silently count a renewal
+    beside the order it renews."""
+    if type(key) is IdentifiedDrug:
+        return True
+    if key.startswith(IdentifiedDrug.PREFIXES):
+        raise TypeError(f"a product's drug key must be an IdentifiedDrug (fills.same_drug_key), not a plain {key!r}")
+    return False
 
 
-def identified(key: str) -> str | None:
+def identified(key: IdentifiedDrug | str) -> IdentifiedDrug | None:
     """A same-drug key when it names an identified product (`is_product`), else None: a code or a name alone is no
     evidence that two orders are one (`identity.relayed_orders`, at the point of care and in the review)."""
-    return key if is_product(key) else None
+    return cast(IdentifiedDrug, key) if is_product(key) else None
 
 
 def one_prescriber(first: MedOrder, second: MedOrder) -> bool:

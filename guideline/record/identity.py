@@ -3,7 +3,7 @@ authorizingPrescription is compared), and the prescriber or pharmacy an actor re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -255,9 +255,22 @@ def relayed_unchanged(kind: str, kept: Mapping[str, Any], copy: Mapping[str, Any
 class IdentifiedDrug(str):
     """A same-drug key (`fills.same_drug_key`) that names an identified product (an RxNorm product, or its strengths
     and form): the only key that is evidence two orders are one (`relayed_orders`, `orders.is_product`). Told by its
-    type, not by its spelling; compared, hashed and shown as the string it is."""
+    type, not by its spelling; compared, hashed and shown as the string it is. Made by its two constructors only, so
+    the spelling (`PREFIXES`) is written in one place, where `orders.is_product` refuses a plain string so spelled."""
 
     __slots__ = ()
+
+    PREFIXES = ("rxnorm:", "strengths:")
+
+    @classmethod
+    def of_rxnorm(cls, rxcui: str) -> IdentifiedDrug:
+        """The key of an RxNorm clinical drug."""
+        return cls(f"{cls.PREFIXES[0]}{rxcui}")
+
+    @classmethod
+    def of_strengths(cls, dose_form: str | None, strengths: Iterable[str]) -> IdentifiedDrug:
+        """The key of a drug identified by its opioid strengths and dose form ("ingredient:mg/per", sorted)."""
+        return cls(f"{cls.PREFIXES[1]}{dose_form}:{','.join(sorted(strengths))}")
 
 
 @dataclass(frozen=True, slots=True)
