@@ -9,6 +9,7 @@ from typing import Any
 
 from guideline.config_codes import SiteCodes, read_site_codes
 from guideline.config_rules import consistency_errors, type_and_range_errors
+from guideline.fhirdata import source_system
 
 CHECK_IDS: tuple[str, ...] = (
     "high-mme",
@@ -298,6 +299,9 @@ DEFAULTS: dict[str, Any] = {
         "moud_line": "CT Behavioral Health Partnership, 1-877-552-8247 (https://www.ctbhp.com/)",
         "pdmp_name": "CPMRS (Connecticut Prescription Monitoring and Reporting System)",
         "pdmp_url": "https://www.ctpmp.com/",
+        # The FHIR bases (`meta.source` systems) that are the export's own: an order from one is the EHR's, so an
+        # HIE's copy of it is read once when every order names a source (docs/population.md).
+        "own_sources": [],
     },
     # Non-opioid services the state's plan covers, offered first in the Initiate step (HUSKY Health defaults:
     # physical and occupational therapy, chiropractic, acupuncture, TENS, naturopathy, behavioural health).
@@ -495,6 +499,16 @@ def _validate(merged: Mapping[str, Any]) -> None:
     for key in ("programme", "sender", "moud_line", "pdmp_name"):
         if not str(merged["population"][key]).strip():
             raise ConfigError(f"population.{key} must not be empty")
+    _check_own_sources(merged["population"]["own_sources"])
+
+
+def _check_own_sources(sources: list[Any]) -> None:
+    """Each of `population.own_sources` names a system as `meta.source` does (the URI before any `#`)."""
+    for source in sources:
+        if not isinstance(source, str) or source_system(source) is None:
+            raise ConfigError(
+                f"population.own_sources: {source!r} names no system (give the FHIR base as meta.source writes it)"
+            )
 
 
 def _refuse_unable_hooks(check_id: str, table: Mapping[str, Any]) -> None:

@@ -123,6 +123,14 @@ def text(value: Any) -> str | None:
     return None
 
 
+def source_system(source: str | None) -> str | None:
+    """The system a `meta.source` names: the URI before any `#` (HAPI FHIR writes the request's id after it, or
+    alone, `#a81c2e`, which names no system), without a closing `/`; None when it names none. The one spelling a
+    resource's source and a site's `population.own_sources` are compared in."""
+    system = (source or "").partition("#")[0].strip().rstrip("/")
+    return system or None
+
+
 def code_text(value: Any) -> str | None:
     """A FHIR code such as a status or an intent, in lower case: the standard writes every one so, and an order
     sent "Active" or a fill sent "Completed" was otherwise no active order and no completed fill."""

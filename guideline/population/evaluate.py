@@ -258,7 +258,8 @@ def evaluate_patient(
     raw = _index(resources)
     # An HIE's copy of the EHR's order, which the export marks by `meta.source`, read once: for the measures and the
     # standing-risk review alike.
-    record = relayed_read_once(record, raw, terms, config, quality)
+    relayed = relayed_read_once(record, raw, terms, config, quality)
+    record = relayed.record
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
         quality.hospice_claims_undated.clear()  # in no measure: nothing to name them for
@@ -308,6 +309,8 @@ def evaluate_patient(
     for measure in MEASURES:
         if scored[measure.id][0]:
             evidence[measure.id] = measure.evidence(summary)
+    if relayed.unsure:  # both orders read: the patient's MME may count one order twice
+        evidence["orders_maybe_relayed"] = list(relayed.unsure)
     partial = partial_measures(summary)
     if partial:
         evidence["partial"] = partial_evidence(summary, partial)

@@ -128,6 +128,10 @@ class Quality:
     # Orders another source relayed under its own id (an HIE's copy of the EHR's order, marked by `meta.source`),
     # read once by the point of care's rule (guideline.population.relayed): read twice, 60 MME a day was 120.
     orders_relayed: int = 0
+    # Pairs of orders, each naming a source (meta.source) and none the export's own (no `population.own_sources`
+    # names either), that the rule would read once were either the EHR's: both read (60 MME a day may be 120), by
+    # their two sources ("https://ehr… and https://hie…") → pairs; each patient's evidence names the orders.
+    orders_maybe_relayed: Counter[str] = field(default_factory=Counter)
     # A patient's resources sent in differing versions under one id (two export files): the newest was read.
     resource_conflicts: int = 0
     # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
@@ -595,6 +599,13 @@ COUNTS: tuple[Count, ...] = (
         "orders_relayed",
         "orders another source relayed under its own id (meta.source), read once as the order they copy",
         kind="note",
+    ),
+    # Both orders read: a patient may gain a high dose (OHD, NAL's denominator), never lose one, so no rate is
+    # named as missing patients; the pair is a problem to settle (set population.own_sources).
+    Count(
+        "orders_maybe_relayed",
+        "orders two sources both sent (same order number, drug and day; meta.source naming neither as the export's "
+        "own), both read: set population.own_sources to read the copy once",
     ),
     Count("resource_conflicts", "resources sent in differing versions under one id (the newest was read)", kind="note"),
     Count(

@@ -3,13 +3,13 @@ the point of care's one rule (`guideline.record.identity.relayed_orders`), where
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from guideline import fills
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import as_dict, text
+from guideline.fhirdata import as_dict, source_system, text
 from guideline.orders import identified
 from guideline.population.quality import Quality
 from guideline.record import MedOrder, PatientRecord
@@ -18,11 +18,22 @@ from guideline.terminology import Terminology
 
 
 def named_source(resource: Mapping[str, Any] | None) -> str | None:
-    """The system a resource's `meta.source` names: the URI before any `#` (HAPI FHIR writes the request's id after it,
-    or alone, `#a81c2e`, which names no system); None when it names none."""
-    source = text(as_dict(as_dict(resource).get("meta")).get("source"))
-    system = (source or "").partition("#")[0].strip()
-    return system or None
+    """The system a resource's `meta.source` names (`source_system`); None when it names none."""
+    return source_system(text(as_dict(as_dict(resource).get("meta")).get("source")))
+
+
+def own_sources(config: GuidelineConfig) -> frozenset[str]:
+    """The systems the site named as the export's own (`population.own_sources`): an order from one is the EHR's."""
+    return frozenset(filter(None, map(source_system, config["population"]["own_sources"])))
+
+
+@dataclass(frozen=True)
+class RelayedRead:
+    """The record with relayed copies read once, and what could not be settled: each pair of orders of two named
+    sources that would be one order were either source the export's own, in words for the patient's evidence."""
+
+    record: PatientRecord
+    unsure: tuple[str, ...] = ()
 
 
 def relayed_read_once(
@@ -31,28 +42,58 @@ def relayed_read_once(
     terms: Terminology,
     config: GuidelineConfig,
     quality: Quality,
-) -> PatientRecord:
+) -> RelayedRead:
     """The record with each order another source relayed under its own id read once (its fills and renewals naming
     the order it copies), counted in `orders_relayed`. A Bulk export has no fullUrls to say where an order is from: an
-    order whose `meta.source` names a system is read as that source's, one naming none as the export's own (the EHR's,
-    the point of care's `source` None). Where none names a system, or every order does, nothing tells which is the
-    EHR's order and which the copy: both are read (an over-count, never a lost order)."""
-    marked = [_from_source(order, raw) for order in record.orders]
+    order whose `meta.source` names a system is read as that source's, one naming none, or one of the site's own
+    sources (`population.own_sources`), as the export's own (the EHR's, the point of care's `source` None). Where
+    every order names another source, nothing tells which is the EHR's order and which the copy: both are read (an
+    over-count, never a lost order), and each pair that would be one order is counted by its two sources in
+    `orders_maybe_relayed` and named in `RelayedRead.unsure`, never silently."""
+    own = own_sources(config)
+    marked = [_from_source(order, raw, own) for order in record.orders]
     if all(order.source is None for order in marked):  # the usual export: no order names another source
-        return record
+        return RelayedRead(record)
 
     # The point of care's test too (`Facts._identified_drug`): a code or a name alone is no evidence two orders are one.
-    relayed = relayed_orders(marked, lambda order: identified(fills.same_drug_key(order, terms, config)))
+    def drug(order: MedOrder) -> str | None:
+        return identified(fills.same_drug_key(order, terms, config))
+
+    requests = [o for o in marked if o.resource_type == "MedicationRequest" and not o.is_draft]
+    if all(order.source is not None for order in requests):  # no order the export's own for a copy to copy
+        return RelayedRead(record, _unsure(marked, drug, quality))
+    relayed = relayed_orders(marked, drug)
     if not relayed:
-        return record
+        return RelayedRead(record)
     quality.orders_relayed += len(relayed)
     orders, dispenses = without_relayed(marked, record.dispenses, relayed, relayed_names(relayed, ()))
     # The source was only the rule's input: the orders read on are the export's, as every other resource is.
-    return replace(
-        record, orders=tuple(replace(o, source=None) if o.source else o for o in orders), dispenses=dispenses
-    )
+    orders = tuple(replace(o, source=None) if o.source else o for o in orders)
+    return RelayedRead(replace(record, orders=orders, dispenses=dispenses))
 
 
-def _from_source(order: MedOrder, raw: Mapping[str, Mapping[str, Any]]) -> MedOrder:
+def _unsure(marked: Sequence[MedOrder], drug: Callable[[MedOrder], str | None], quality: Quality) -> tuple[str, ...]:
+    """The pairs the one rule would read once were one of the sources the export's own, each source tried so in
+    turn (a pair found either way is one pair), counted by their two sources and said in words."""
+    pairs: dict[tuple[int, int], tuple[MedOrder, MedOrder]] = {}
+    for system in sorted({order.source for order in marked if order.source}):
+        trial = [replace(o, source=None) if o.source == system else o for o in marked]
+        place = {id(o): n for n, o in enumerate(trial)}
+        for found in relayed_orders(trial, drug):
+            first, second = sorted((place[id(found.copy)], place[id(found.kept)]))
+            pairs.setdefault((first, second), (marked[first], marked[second]))
+    said = []
+    for pair in pairs.values():
+        first, second = sorted(pair, key=lambda order: (order.source or "", order.located or ""))
+        quality.orders_maybe_relayed[f"{first.source} and {second.source}"] += 1
+        said.append(
+            f"{first.located} (from {first.source}) and {second.located} (from {second.source}) carry the same order "
+            "number, drug and date: they may be one order sent by two systems, counted twice here (its MME too)"
+        )
+    return tuple(said)
+
+
+def _from_source(order: MedOrder, raw: Mapping[str, Mapping[str, Any]], own: frozenset[str]) -> MedOrder:
+    """The order with the source its `meta.source` names, None for none or one of the site's own."""
     source = named_source(raw.get(order.located)) if order.located else None
-    return replace(order, source=source) if source else order
+    return replace(order, source=source) if source and source not in own else order

@@ -107,6 +107,9 @@ def _criterion_text(measure_id: str, numerator: bool) -> str:
     return f"{measure.name}: {measure.numerator}" if numerator else measure.name
 
 
+_MME_READ_BY = ("OHD", "NAL")  # the criteria a letter lists that an MME counted twice can meet
+
+
 def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[Letter]:
     """The clinicians and practices who get a letter and, for each, the patients who met a criterion (spec 7): a
     patient is in their PCP's letter, else (assigned to a practice with no clinician named) the practice's, else
@@ -129,6 +132,10 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
         if letter is None:
             letter = letters[key] = _new_letter(key, pcp_name, practice, directory)
         proof = json.loads(evidence or "{}")
+        # Two orders that may be one (an HIE's copy no setting tells from the EHR's) raise the MME: said where it is.
+        for m in _MME_READ_BY:
+            if m in proof:
+                proof[m] = [*proof[m], *proof.get("orders_maybe_relayed", [])]
         criteria = [(m, _criterion_text(m, True), proof.get(m, [])) for m, hit in (("OHD", ohd), ("OMP", omp),
                                                                                    ("COB", cob)) if hit]  # fmt: skip
         if nal_den and not nal_num:
