@@ -36,9 +36,10 @@ class Quality:
     resources_by_type: Counter[str] = field(default_factory=Counter)
     unexpected_resource_types: Counter[str] = field(default_factory=Counter)
     resources_without_patient: int = 0
-    # Bundle entries whose resource states no id, given the one their `urn:` fullUrl names (the uuid; a transaction's
-    # POST leaves the id to the server), each "file: type" → entries: the id in the patients table is PainPlan's, and
-    # the fills naming that fullUrl are that member's. Nothing is lost, so the exit status is unaffected.
+    # Bundle entries whose resource states no id, given the one their fullUrl names (a `urn:`'s uuid: a transaction's
+    # POST leaves the id to the server; an absolute RESTful URL's last segment after `Type/`), each "file: type" →
+    # entries: the id in the patients table is PainPlan's (or the URL's), and the fills naming that fullUrl are that
+    # member's. Nothing is lost, so the exit status is unaffected.
     ids_from_full_url: Counter[str] = field(default_factory=Counter)
     # Fills, orders and pharmacy claims whose patient no `Patient/id` reference names (a member id alone, a
     # `urn:uuid`): no patient can be given them, so each is a line not read (exit status 4), by file, and the first
@@ -405,7 +406,8 @@ COUNTS: tuple[Count, ...] = (
     Count("unexpected_resource_types", "resources of types the review does not read, ignored"),
     Count(
         "ids_from_full_url",
-        "resources with no id given the id their Bundle entry's fullUrl names (urn:uuid), by file and type",
+        "resources with no id given the id their Bundle entry's fullUrl names (a urn:uuid, or a RESTful URL's "
+        "Type/id), by file and type",
         kind="note",
     ),
     Count("resources_without_patient", "patient resources without a patient reference", denominators=EVERY),

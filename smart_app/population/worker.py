@@ -172,36 +172,43 @@ def _entries(bundle: Mapping[str, Any], prefix: str) -> Iterable[Entry]:
 
 
 def _local_names(bundle: Mapping[str, Any]) -> dict[str, str]:
-    """Each entry's `urn:` fullUrl (a transaction's or collection's local name, `urn:uuid:…`) → the `Type/id` of the
-    resource it names (its own id, else the one `_id_from_full_url` gives it): a reference to one resolves inside its
-    own Bundle only (FHIR's rule), so a fill naming its member so is that member's fill."""
+    """Each entry's `urn:` fullUrl (a transaction's or collection's local name, `urn:uuid:…`), and the absolute one of
+    an entry given its id from it, → the `Type/id` of the resource it names (its own id, else the one
+    `_id_from_full_url` gives it): a reference to one resolves inside its own Bundle only (FHIR's rule), so a fill
+    naming its member so is that member's fill."""
     local: dict[str, str] = {}
     for entry in as_list(bundle.get("entry")):
         url = as_dict(entry).get("fullUrl")
         resource = as_dict(as_dict(entry).get("resource"))
         kind = _plain_text(resource.get("resourceType"))
-        ident = _plain_text(resource.get("id")) or _id_from_full_url(entry, resource)
-        if isinstance(url, str) and url.startswith("urn:") and kind and ident:
+        given = _id_from_full_url(entry, resource)
+        ident = _plain_text(resource.get("id")) or given
+        if isinstance(url, str) and (url.startswith("urn:") or given) and kind and ident:
             local[url] = f"{kind}/{ident}"
     return local
 
 
 # FHIR's id: 1 to 64 of these. A urn's tail that is one (a uuid, an oid) is the id as it is.
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# A RESTful fullUrl (`https://ehr.example.org/fhir/Patient/123`, `…/Patient/123/_history/4`): its type and id.
+_RESTFUL = re.compile(r"https?://[^?#]*/([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?")
 # Where `line_keys` of an entry given an id so says it (a seventh item): the engines count them by file and type.
 ID_FROM_FULL_URL = "id from fullUrl"
 
 
 def _id_from_full_url(entry: Any, resource: Mapping[str, Any]) -> str | None:
-    """The id an entry's resource stating none is given from the entry's `urn:` fullUrl (a transaction POST leaves the
-    id to the server; Synthea's and many converters' Bundles name the member so): the uuid or oid when FHIR's id can
-    hold it, else a digest of the whole urn; the same on every line and run, so the member's fills, which name that
-    fullUrl, are filed under it. None when the resource states an id, or the fullUrl is no `urn:`."""
+    """The id an entry's resource stating none is given from the entry's fullUrl: from a `urn:` (a transaction POST
+    leaves the id to the server; Synthea's and many converters' Bundles name the member so) the uuid or oid when
+    FHIR's id can hold it, else a digest of the whole urn; from an absolute RESTful one (a searchset page, a server's
+    resource relayed with its id left off) its last segment after its own `Type/`, before any `/_history/`. The same
+    on every line and run, so the member's fills, which name that fullUrl (or `Type/id`), are filed under it. None
+    when the resource states an id, or the fullUrl names none (another type's URL, a base, a query)."""
     url = as_dict(entry).get("fullUrl")
-    if resource.get("id") not in (None, "") or not isinstance(url, str) or not url.startswith("urn:"):
+    if resource.get("id") not in (None, "") or not isinstance(url, str) or _unwritable(url):
         return None
-    if _unwritable(url):
-        return None
+    if not url.startswith("urn:"):
+        restful = _RESTFUL.fullmatch(url)
+        return restful.group(2) if restful and restful.group(1) == resource.get("resourceType") else None
     tail = url.removeprefix("urn:uuid:").removeprefix("urn:oid:")
     if tail != url and _FHIR_ID.fullmatch(tail):
         return tail
