@@ -184,7 +184,9 @@ def review(
     """The whole run; returns the end-of-run summary lines. `files` is an input folder's (ndjson_files), or a list
     of files, named in the outputs by their own names."""
     progress = progress or Progress(quiet=True)
-    with run_folder(out, progress.note) as folder:  # every output put at `out` together, or none of them
+    # Every output put at `out` together, or none of them; the hidden folders it keeps beside `out` are named on
+    # stderr even under --quiet: a scheduler's log is where someone finds them.
+    with run_folder(out, progress.warn) as folder:
         return _review_into(folder, files, out, period, today, config, engine, master, workers, progress)
 
 

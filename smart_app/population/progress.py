@@ -44,6 +44,10 @@ class Progress:
     def note(self, message: str) -> None:
         self._print(message)
 
+    def warn(self, message: str) -> None:
+        """A line printed whatever `quiet` says: a data-safety warning (a run's leftover folder kept), no progress."""
+        print(message, file=self.stream, flush=True)
+
     def _print(self, line: str) -> None:
         if not self.quiet:
             print(line, file=self.stream, flush=True)

@@ -114,59 +114,68 @@ def _owner() -> dict[str, object]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "started": _started(os.getpid())}
 
 
-def _proved_dead(folder: Path) -> bool:
-    """Whether the run that wrote a hidden folder is gone: its OWNER_FILE names this host and a process that no longer
-    runs, or a process of another start (its number reused). A folder naming no run (an earlier version's, or one
-    killed before it wrote the file), or another host's run (on a shared file system), cannot be proved dead."""
+def _why_kept(folder: Path) -> str | None:
+    """None when the run that wrote a hidden folder is proved gone: its OWNER_FILE names this host and a process that
+    no longer runs, or a process of another start (its number reused). Else why it cannot be: a folder naming no run
+    (an earlier version's, or one killed before it wrote the file), another host's run (a shared file system), or a
+    process still running here."""
     try:
         owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
         host, pid, started = owner["host"], owner["pid"], owner["started"]
+    except FileNotFoundError:
+        return NAMES_NO_RUN
     except (OSError, ValueError, TypeError, KeyError):
-        return False
-    if host != socket.gethostname() or type(pid) is not int or pid <= 0:
-        return False
+        return f"its {OWNER_FILE} cannot be read, so it cannot be proved dead; {BY_HAND}"
+    if type(pid) is not int or pid <= 0:
+        return f"its {OWNER_FILE} names no process, so it cannot be proved dead; {BY_HAND}"
+    if host != socket.gethostname():
+        return f"a run of process {pid} on {host}, another host, whose end this host cannot see; {BY_HAND}"
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
-        return True
+        return None
     except PermissionError:
         pass  # it exists, under another account
     except OSError:
-        return False
+        return f"whether process {pid} still runs cannot be told; {BY_HAND}"
     now = _started(pid)
-    return started is not None and now is not None and now != started
+    if started is not None and now is not None and now != started:
+        return None
+    return f"a run of process {pid} on this host, still going; left as it is"
 
 
 # The hidden folders a run of `--out` makes beside it: the run's own (`.partial-`) and, on a file system with no
 # exchange, the previous run's set aside between the two renames (`.previous-`). A `.partial-` holds the previous
 # run's outputs after an exchange too.
 _HIDDEN_KINDS = ("previous", "partial")
+BY_HAND = "delete it by hand when no run of this --out is going"
 NAMES_NO_RUN = (
     "names no run (one of an earlier version of PainPlan, or killed as it began), so it cannot be proved dead; "
-    "delete it by hand when no run of this --out is going"
+    + BY_HAND
 )
 NOT_PUT_BACK = "which could not be put back into --out (it holds one of that name): move or delete it by hand"
 
 
 def _remove_dead_runs(place: Path, note: Callable[[str], None] | None = None) -> None:
     """The hidden folders of earlier runs of this `--out` killed outright (kill -9, power loss), removed: only those
-    `_proved_dead`, never a live concurrent run's. What they hold that is no run's output (the analyst's files a
-    killed run had carried into its own folder) goes back into `place` first, and the previous run set aside by a run
-    killed between its two renames goes back to `place` itself when `place` is missing. A folder naming no run is
-    kept, and named through `note`."""
+    proved dead (`_why_kept`), never a live concurrent run's. What they hold that is no run's output (the analyst's
+    files a killed run had carried into its own folder) goes back into `place` first, and the previous run set aside
+    by a run killed between its two renames goes back to `place` itself when `place` is missing. Every folder kept
+    is named through `note`, with why (a data-safety warning: the caller prints it whatever --quiet says)."""
     with suppress(OSError):
         names = sorted(entry.name for entry in os.scandir(place.parent) if entry.is_dir(follow_symlinks=False))
         for kind in _HIDDEN_KINDS:  # the set-aside previous run first: it may be `place` itself
             for name in (n for n in names if n.startswith(f".{place.name}.{kind}-")):
                 folder = place.parent / name
-                if _proved_dead(folder):
+                why = _why_kept(folder)
+                if why is None:
                     kept: list[str] = []
                     with suppress(OSError):  # one that cannot be cleared is left; the others are still cleared
                         kept = _clear_dead(folder, place, restore=kind == "previous")
                     if kept and note is not None:
                         note(f"kept: {folder}: a dead run's, holding {', '.join(kept)}, {NOT_PUT_BACK}")
-                elif note is not None and not (folder / OWNER_FILE).exists():
-                    note(f"kept: {folder}: {NAMES_NO_RUN}")
+                elif note is not None:
+                    note(f"kept: {folder}: {why}")
 
 
 def _clear_dead(folder: Path, place: Path, restore: bool) -> list[str]:
