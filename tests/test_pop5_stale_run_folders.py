@@ -63,11 +63,13 @@ def test_the_folder_of_a_run_killed_outright_is_removed_by_the_next_run(tmp_path
 
 
 def test_a_live_concurrent_run_s_folder_is_kept(tmp_path):
+    """The second run refuses (exit status 6, test_pop8_concurrent_runs); before, it ran and kept this folder."""
     out = tmp_path / "runs" / "2026q1"
     process, live = started_run(out)
     try:
-        assert run(export(tmp_path / "in"), out) == 0
-        assert hidden(out.parent) == [live.name] and (live / "patients.csv").read_text() == "patient_id\n"
+        assert run(export(tmp_path / "in"), out) == 6
+        assert hidden(out.parent) == [".2026q1.lock", live.name]
+        assert (live / "patients.csv").read_text() == "patient_id\n"
     finally:
         process.kill()
         process.wait()

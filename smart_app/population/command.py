@@ -18,7 +18,7 @@ from guideline.population.summary import lookback_not_reached
 from smart_app.population.inputs import InputFolder, ndjson_files, prepare_inputs
 from smart_app.population.outputs import OutputNotWritten
 from smart_app.population.progress import Progress
-from smart_app.population.run_folder import run_folder
+from smart_app.population.run_folder import RunGoing, only_run, run_folder
 from smart_app.population.worker import WITHOUT_PATIENT
 
 
@@ -51,14 +51,16 @@ INPUT_NOT_READ = 3
 LINES_NOT_READ = 4
 # The run stopped: an output could not be written whole (a full disk, a read-only folder); none is left torn.
 OUTPUT_NOT_WRITTEN = 5
+# The run did not start: another run of the same --out is going (named); nothing was read, downloaded or written.
+RUN_GOING = 6
 _SHOWN = 10  # the files, and the lines, the closing line names: the summary and data-quality.json name the rest
 
 
 def run_population(args: argparse.Namespace) -> int:
     """Exit 0 after a run that read every line of every input file (bad data in them is reported, not fatal); 3
     after a run that could not read some file, or read it only in part; 4 after one that read every file but not
-    every line (0 with --malformed-lines-ok); 5 when an output could not be written whole; 2 for usage and
-    configuration errors, which stop the run."""
+    every line (0 with --malformed-lines-ok); 5 when an output could not be written whole; 6 when another run of
+    the same --out is going (named); 2 for usage and configuration errors, which stop the run."""
     from smart_app.config import load_settings
 
     try:
@@ -77,6 +79,28 @@ def run_population(args: argparse.Namespace) -> int:
         return _usage(f"--today must be YYYY-MM-DD ({error})")
     out = Path(args.out)
     progress = Progress(quiet=args.quiet)
+    try:
+        with only_run(out):  # before the export's download too: it is written into --out
+            return _run_alone(args, out, settings, period, today, progress)
+    except RunGoing as error:
+        print(
+            f"painplan population: not run (exit status {RUN_GOING}): {error}; nothing of this run was done; {out} "
+            "and that run's folder are left as they are; run this again when that run has finished",
+            file=sys.stderr,
+        )
+        return RUN_GOING
+    except OutputNotWritten as error:  # the lock beside --out could not be made
+        print(
+            f"painplan population: not written (exit status {OUTPUT_NOT_WRITTEN}): {error}; {_left(out)}",
+            file=sys.stderr,
+        )
+        return OUTPUT_NOT_WRITTEN
+
+
+def _run_alone(
+    args: argparse.Namespace, out: Path, settings: Any, period: Period, today: date, progress: Progress
+) -> int:
+    """`run_population` once it is the only run of `out`."""
     try:
         if args.export:
             from smart_app.population.export import download_export

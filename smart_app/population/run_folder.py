@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import secrets
 import shutil
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from smart_app.population.outputs import OutputNotWritten
 
@@ -225,12 +230,135 @@ def _begin(out: Path, place: Path, note: Callable[[str], None] | None = None) ->
     return new
 
 
+class RunGoing(Exception):
+    """Another run of the same `--out` is going: this one must not start (`who`: that run, named)."""
+
+    def __init__(self, out: str, who: str) -> None:
+        super().__init__(f"another run of {out} is going ({who})")
+        self.out, self.who = out, who
+
+
+@dataclass
+class _Held:
+    """A lock this process holds: its open file, and how many blocks hold it (`only_run` taken again inside itself)."""
+
+    handle: IO[str]
+    depth: int = 1
+
+
+# This process's locks of `--out`s, by lock file: a run that took the lock before its `--export` download takes it
+# again for its folder (a second flock of its own would refuse it: a lock is the open file's, not the process's).
+_HELD: dict[Path, _Held] = {}
+
+
+def _lock_path(place: Path) -> Path:
+    """The lock beside `--out` (`runs/.2026q1.lock`): hidden, never a run's output nor a run's folder."""
+    return place.with_name(f".{place.name}.lock")
+
+
+@contextmanager
+def only_run(out: Path) -> Iterator[None]:
+    """The block run as the only run of `out` (on this host, and on others sharing the file system where it locks
+    across hosts, as NFS v4 does): an exclusive lock on `.<name>.lock` beside it, naming this run while it goes,
+    removed when the block ends; the system releases it when the process ends, killed or not (the file a killed run
+    leaves is taken and removed by the next). Raises RunGoing, naming the run that holds it, when another run does;
+    OutputNotWritten when the lock cannot be made. On a file system that takes no locks the run goes on unlocked,
+    said on stderr: never silently unguarded."""
+    place = out.resolve()
+    lock = _lock_path(place)
+    held = _HELD.get(lock)
+    if held is not None:
+        held.depth += 1
+        try:
+            yield
+        finally:
+            held.depth -= 1
+        return
+    handle = _taken(out, lock)
+    _HELD[lock] = _Held(handle)
+    try:
+        yield
+    finally:
+        del _HELD[lock]
+        with suppress(OSError):
+            lock.unlink()  # still held: a run opening it now finds it gone once it has the lock, and opens anew
+        handle.close()  # releases the lock
+
+
+def _taken(out: Path, lock: Path) -> IO[str]:
+    """The lock file, open and locked by this run and naming it. A file removed by the run that held it between
+    this run's opening it and locking it is no lock any more: opened again."""
+    try:
+        out.resolve().parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            handle = open(lock, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the whole run
+            try:
+                if not _locked(handle, out, lock):
+                    return handle
+                if _same_file(handle, lock):
+                    handle.truncate(0)
+                    handle.write(json.dumps({**_owner(), "since": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}))
+                    handle.flush()
+                    return handle
+            except BaseException:
+                handle.close()
+                raise
+            handle.close()
+    except OSError as error:
+        why = error.strerror or str(error)
+        raise OutputNotWritten(str(out), f"its lock {lock.name} could not be made beside it ({why})") from error
+
+
+def _same_file(handle: IO[str], lock: Path) -> bool:
+    """Whether the open lock file is still the one at `lock` (not removed, nor replaced, since it was opened)."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(lock))
+    except FileNotFoundError:
+        return False
+
+
+def _locked(handle: IO[str], out: Path, lock: Path) -> bool:
+    """Takes the exclusive lock on `handle` without waiting: True once held, False on a file system that takes no
+    locks (said on stderr). Raises RunGoing naming the holder when another run holds it."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        raise RunGoing(str(out), _holder(handle.read())) from None
+    except OSError as error:
+        if error.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            raise OutputNotWritten(str(out), f"its lock {lock.name} could not be taken ({error.strerror})") from error
+        print(
+            f"painplan population: not locked: {lock} ({error.strerror}): the file system takes no locks, so a "
+            f"second run of {out} at the same time would not be stopped",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    return True
+
+
+def _holder(written: str) -> str:
+    """The run a lock names, in words: "process 4242 on batch-7, since 2026-12-06T22:40:11Z"."""
+    try:
+        owner = json.loads(written)
+        return f"process {int(owner['pid'])} on {owner['host']}, since {owner['since']}"
+    except (ValueError, TypeError, KeyError):
+        return "a run that has not yet named itself in the lock"
+
+
 @contextmanager
 def run_folder(out: Path, note: Callable[[str], None] | None = None) -> Iterator[Path]:
-    """The folder to write a run's outputs in. Once the block ends it is put at `out` whole (the previous run's
-    outputs go, anything else in `out` stays); if the block fails, it is removed and `out` is left as it was. An
-    output that could not be written is named under `out`, never under the hidden folder. `note` is told of the
-    hidden folders beside `out` that are kept because they name no run."""
+    """The folder to write a run's outputs in, as the only run of `out` (`only_run`). Once the block ends it is put
+    at `out` whole (the previous run's outputs go, anything else in `out` stays); if the block fails, it is removed
+    and `out` is left as it was. An output that could not be written is named under `out`, never under the hidden
+    folder. `note` is told of the hidden folders beside `out` that are kept, and why."""
+    with only_run(out):
+        yield from _run_folder(out, note)
+
+
+def _run_folder(out: Path, note: Callable[[str], None] | None) -> Iterator[Path]:
+    """`run_folder` once the lock is held."""
     place = out.resolve()  # a link to a folder: the folder it names is replaced, the link kept
     new = _begin(out, place, note)
     try:
