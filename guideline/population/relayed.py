@@ -90,7 +90,7 @@ def _unsure(marked: Sequence[MedOrder], drug: Callable[[MedOrder], str | None], 
             f"{first.located} (from {first.source}) and {second.located} (from {second.source}) carry the same order "
             "number, drug and date: they may be one order sent by two systems, counted twice here (its MME too)"
         )
-    return tuple(said)
+    return tuple(sorted(said))  # in one order whatever order the engine handed the orders in
 
 
 def _from_source(order: MedOrder, raw: Mapping[str, Mapping[str, Any]], own: frozenset[str]) -> MedOrder:
