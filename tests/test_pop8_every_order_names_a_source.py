@@ -21,6 +21,7 @@ from test_population_measures import PERIOD, TODAY
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.population import Directory, evaluate_patient
 from guideline.population.quality import quality_lines
+from smart_app import create_app
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 from smart_app.population.spark_engine import java_missing_reason
@@ -29,6 +30,7 @@ EPIC_ORDER_ID = "urn:oid:1.2.840.114350.1.13.0.1.7.2.798268"  # Epic's order num
 EHR = "https://ehr.example.org/fhir"
 HIE = "https://hie.example.org/fhir"
 PAIR = f"{EHR} and {HIE}"
+TOKEN = "population-token-0123456789"
 
 
 def oxycodone(ident: str, source: str, authored: str = "2026-02-05", number: str = "1066899") -> dict[str, Any]:
@@ -123,6 +125,11 @@ def test_a_run_names_the_pairs_in_data_quality_the_summary_and_the_letter(tmp_pa
     letter = (out / "letters" / "pcp1.html").read_text()
     assert "MedicationRequest/hie-77" in letter and "own_sources" not in letter
     assert "may be one order" in letter
+    app = create_app({"instance_path": str(tmp_path / "instance"), "auth": "off", "population_root": str(tmp_path),
+                      "population_token": TOKEN})  # fmt: skip
+    page = app.test_client().get("/population/", headers={"Authorization": f"Bearer {TOKEN}"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "2 orders two sources both sent" in html and HIE in html
 
 
 def test_a_run_with_the_sites_own_source_reads_each_copy_once(tmp_path):
