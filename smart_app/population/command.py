@@ -32,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=None, help="DuckDB engine: worker processes (default: CPUs)")
     parser.add_argument("--config", default=None, help="TOML configuration file")
     parser.add_argument("--export", default=None, help="FHIR Group or Patient $export URL to download first")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress lines (leftover run folders kept are still named on stderr)"
+    )
     parser.add_argument(
         "--malformed-lines-ok",
         action="store_true",
