@@ -86,6 +86,9 @@ class Gathered:
     # The visits read to plan their places' Location reads, read in the zone `gather` was given: by `id()`, each with
     # the visit itself, for the record to take as read (`build_record`'s `visits_read`) rather than read again.
     visits_read: Mapping[int, tuple[Mapping[str, Any], Encounter]] = field(default_factory=dict)
+    # The prefetch's values, as sent: `resources` lost their fullUrls, and an order naming its prescriber by the
+    # `urn:uuid:` fullUrl of a Practitioner or PractitionerRole entry names her (`build_record`'s `bundles`).
+    bundles: tuple[Any, ...] = ()
 
 
 def _next_url(payload: Any) -> str | None:
@@ -193,6 +196,7 @@ def gather(
         ["medicationReference" in r or "medication" in r for r in draft_items]  # lists: no generator frame
     )
     included = _medications_by_url(request.prefetch.values()) if names_medication else ()
+    sent = tuple(request.prefetch.values())  # for who a `urn:uuid:` actor is, read by the record only if asked
     held = {url for url, _ in included}
     wanted = medication_references([pooled, draft_items], server) - held if names_medication else set()
     medication_refs = readable_medication_references(wanted)
@@ -237,6 +241,7 @@ def gather(
             unread_results,
             medication_urls=included,
             visits_read=places.visits if places is not None else {},
+            bundles=sent,
         )
     medications: list[dict] = []
     fetched: list[str] = []
@@ -258,7 +263,14 @@ def gather(
                 )
         _name_unread_types([pooled, draft_items], gaps)
         return Gathered(
-            tuple(pooled), (), _name_elsewhere(gaps, elsewhere), obtained, (), unread_results, medication_urls=included
+            tuple(pooled),
+            (),
+            _name_elsewhere(gaps, elsewhere),
+            obtained,
+            (),
+            unread_results,
+            medication_urls=included,
+            bundles=sent,
         )
 
     client = FhirClient(
@@ -343,7 +355,7 @@ def gather(
     if places is not None and places.named():
         gaps[HOSPICE_PLACES] = places.named()
     visits = places.visits if places is not None else {}
-    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included, visits)
+    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included, visits, sent)
 
 
 def _medications_by_url(values: Any) -> tuple[tuple[str, Mapping[str, Any]], ...]:

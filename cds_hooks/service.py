@@ -174,6 +174,7 @@ def _run_hook(
                 results_not_received=data.results_not_received,
                 fhir_server=request.fhir_server,  # what an absolute Medication reference is matched against
                 visits_read=data.visits_read,  # read once by gather, in `tz`, to plan their places' reads
+                bundles=data.bundles,  # the prefetch as sent: who a `urn:uuid:` prescriber is (resources lost theirs)
             )
         except Exception as error:  # noqa: BLE001 - build_record skips bad resources; this is the guard behind it
             log_failure("record-build-failed", request.hook_instance, error)

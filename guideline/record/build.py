@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -352,6 +352,7 @@ def build_record(
     fhir_server: str | None = None,
     medication_urls: Iterable[tuple[str, Mapping[str, Any]]] = (),
     visits_read: Mapping[int, tuple[Mapping[str, Any], Encounter]] | None = None,
+    bundles: Sequence[Any] = (),
 ) -> PatientRecord:
     """Pool every resource (Bundles of any type, lists, single resources) into one deduplicated record.
 
@@ -368,6 +369,8 @@ def build_record(
     `resources_in(…, fhir_server)` marked another server's resources with (pooled ones have no fullUrls left).
     `visits_read` are Encounters among `resources` read already in `tz` (`read_encounter`), by the `id()` of each,
     with the visit itself: the hook reads a visit to plan its place's Location read, and it is not read again.
+    `bundles` are what `pooled` resources were opened from (a hook's prefetch values): an actor reference naming a
+    Practitioner, PractitionerRole or Organization entry's `urn:` fullUrl names that entry (`identity.who`).
     """
     found: list[Mapping[str, Any]] = []
     urls: dict[int, str] = {}  # fullUrls by position in `found`, for Medication references
@@ -386,7 +389,9 @@ def build_record(
         own=f"Patient/{patient_id}" if patient_id else None,
         home=bool(fhir_server),
         results_not_received=tuple(results_not_received),
-        pool=partial(MedicationPool, pending_fetched=extra, pending_by_url=by_url, server=fhir_server),
+        pool=partial(
+            MedicationPool, pending_fetched=extra, pending_by_url=by_url, server=fhir_server, bundles=tuple(bundles)
+        ),
         visits_read=visits_read or None,
     )
     record, newer, untold = read(found)

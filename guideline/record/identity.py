@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any
 
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.identifiers import MARK, actor_reference, by_identifier, identifier_key
 from guideline.record.model import Dispense, MedOrder
-from guideline.record.pool import SOURCE, located_id, located_reference, order_keys
+from guideline.record.pool import SOURCE, collect_resources, located_id, located_reference, order_keys
 from guideline.versions import same_content
 
 
@@ -46,18 +47,25 @@ class Actors:
     by_url: Mapping[str, str] = field(default_factory=dict)
 
 
-def actors_in(resources: Sequence[Mapping[str, Any]], urls: Mapping[int, str], server: str | None) -> Actors:
-    """The `Actors` of a chart's resources (`urls`: fullUrls by position, as the record's pool keeps them)."""
+def actors_in(
+    resources: Sequence[Mapping[str, Any]],
+    urls: Mapping[int, str],
+    server: str | None,
+    sent: Iterable[tuple[str, Mapping[str, Any]]] = (),
+) -> Actors:
+    """The `Actors` of a chart's resources (`urls`: fullUrls by position, as the record's pool keeps them; `sent`: the
+    Practitioner, PractitionerRole and Organization entries among them pooled without their fullUrls, each (fullUrl,
+    resource), as `directory_by_url` finds them in a hook's prefetch)."""
     roles: dict[str, str] = {}
     numbers: dict[str, str] = {}
     by_url: dict[str, str] = {}
     role_urls: dict[str, str] = {}  # a role's `urn:` fullUrl → its practitioner, as the role names them
-    for index, resource in enumerate(resources):
+    pooled = ((resource, urls.get(index), True) for index, resource in enumerate(resources))
+    for resource, url, numbered in chain(pooled, ((resource, url, False) for url, resource in sent)):
         kind = resource.get("resourceType") if type(resource) is dict else None
         if kind not in _DIRECTORY_TYPES:
             continue
         located = located_id(resource)
-        url = urls.get(index)
         names = [n for n in (located, url) if n]
         if kind == "PractitionerRole":
             practitioner = _role_practitioner(resource, resource, server)
@@ -68,7 +76,7 @@ def actors_in(resources: Sequence[Mapping[str, Any]], urls: Mapping[int, str], s
                 if url and url.startswith(_URN):
                     _claim(role_urls, url, practitioner)
         else:
-            if located:
+            if located and numbered:  # one sent by fullUrl is among `resources` too: its numbers are counted there
                 for key in _identifier_keys(resource):
                     numbers[key] = located if numbers.get(key, located) == located else _CLAIMED_TWICE
             if url and url.startswith(_URN):
@@ -84,6 +92,23 @@ def actors_in(resources: Sequence[Mapping[str, Any]], urls: Mapping[int, str], s
                 by_url, url, by_url.get(practitioner, practitioner) if practitioner.startswith(_URN) else practitioner
             )
     return Actors(roles, numbers, {url: actor for url, actor in by_url.items() if actor})
+
+
+def directory_by_url(payloads: Iterable[Any], server: str | None) -> list[tuple[str, Mapping[str, Any]]]:
+    """The Practitioner, PractitionerRole and Organization entries `payloads` (a hook's prefetch values) send under a
+    `urn:` fullUrl, each (fullUrl, resource as pooled: marked when another server's): what an actor reference naming
+    that fullUrl names. The hook pools its prefetch without fullUrls; walked only when an actor reference needs who is
+    who (`Actors`), so the usual call, naming `Practitioner/x`, pays nothing for it."""
+    found: list[Mapping[str, Any]] = []
+    urls: dict[int, str] = {}
+    for payload in payloads:
+        if payload is not None:
+            collect_resources(payload, found, urls, server)
+    return [
+        (url, found[index])
+        for index, url in urls.items()
+        if url.startswith(_URN) and found[index].get("resourceType") in _DIRECTORY_TYPES
+    ]
 
 
 _URN = "urn:"  # a fullUrl that names an entry only within its Bundle (`urn:uuid:…`, `urn:oid:…`)

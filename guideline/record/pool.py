@@ -115,6 +115,9 @@ class MedicationPool:
     everything: Sequence[Mapping[str, Any]] = field(init=False, default=())
     everything_urls: Mapping[int, str] = field(init=False, default_factory=dict)
     actors: Any = field(init=False, default=None)
+    # What resources pooled without their fullUrls were opened from (a hook's prefetch values): walked for who is who
+    # by `urn:` fullUrl (`identity.directory_by_url`) only when `actors` is worked out.
+    bundles: Sequence[Any] = ()
 
     def __post_init__(self) -> None:
         self.everything, self.everything_urls = self.pending, self.pending_urls

@@ -39,7 +39,7 @@ from guideline.fhirdata import (
     zoned_readings_by_text,
 )
 from guideline.identifiers import MARK, actor_kind, actor_reference
-from guideline.record.identity import Actors, actors_in, who
+from guideline.record.identity import Actors, actors_in, directory_by_url, who
 from guideline.record.model import (
     BILLING_UNITS_EXTENSION,
     CLAIM_EXTENSION,
@@ -688,7 +688,8 @@ def _located_actor(ref: str | None, data: Mapping[str, Any], pool: MedicationPoo
 def _actors(pool: MedicationPool) -> Actors:
     """Who is who among the chart's resources (`identity.Actors`), worked out once per chart when first asked."""
     if pool.actors is None:
-        pool.actors = actors_in(pool.everything, pool.everything_urls, pool.server)
+        sent = directory_by_url(pool.bundles, pool.server) if pool.bundles else ()
+        pool.actors = actors_in(pool.everything, pool.everything_urls, pool.server, sent)
     return pool.actors
 
 
