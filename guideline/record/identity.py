@@ -63,6 +63,9 @@ def actors_in(
     pooled = ((resource, urls.get(index), True) for index, resource in enumerate(resources))
     for resource, url, numbered in chain(pooled, ((resource, url, False) for url, resource in sent)):
         kind = resource.get("resourceType") if type(resource) is dict else None
+        if numbered and kind is not None:
+            for key, actor in _tied_numbers(resource, server):
+                _claim(numbers, key, actor)
         if kind not in _DIRECTORY_TYPES:
             continue
         located = located_id(resource)
@@ -78,7 +81,7 @@ def actors_in(
         else:
             if located and numbered:  # one sent by fullUrl is among `resources` too: its numbers are counted there
                 for key in _identifier_keys(resource):
-                    numbers[key] = located if numbers.get(key, located) == located else _CLAIMED_TWICE
+                    _claim(numbers, key, located)
             if url and url.startswith(_URN):
                 # An id-less entry (a transaction Bundle's) is known by its fullUrl alone: its NPI says who it is.
                 named = located or _by_number(kind, resource)
@@ -118,6 +121,48 @@ def _claim(names: dict[str, str], url: str, actor: str) -> None:
     """Puts `actor` in `names` under `url`, or `_CLAIMED_TWICE` when it holds another: one fullUrl two entries are
     sent under (two Bundles each numbering their own) names neither."""
     names[url] = actor if names.get(url, actor) == actor else _CLAIMED_TWICE
+
+
+# The elements that name who prescribed, dispensed or recorded (and a role's practitioner and organisation), each a
+# Reference or a list of them, or holding one under `agent` (STU3's requester), `actor` or `onBehalfOf` (a performer).
+_ACTOR_ELEMENTS = ("requester", "prescriber", "performer", "dispenser", "recorder", "practitioner", "organization")
+_NESTED_ACTORS = ("agent", "actor", "onBehalfOf")
+
+
+def _tied_numbers(resource: Mapping[str, Any], server: str | None) -> Iterator[tuple[str, str]]:
+    """(identifier key, located `Type/id`) for each actor Reference of `resource` that names a Practitioner or an
+    Organization both by reference and by identifier (`{"reference": "Practitioner/x", "identifier": <NPI>}`, as a
+    gateway or a claim writes it): the chart's own word that x carries that number, so a reference giving the number
+    alone names x though x's resource was not sent. A contained, `urn:` or conditional reference ties nothing (it
+    names no `Type/id` another resource could share)."""
+    for element in _ACTOR_ELEMENTS:
+        value = resource.get(element)
+        if value is None:
+            continue
+        for named in as_list(value):
+            if type(named) is not dict:
+                continue
+            for ref in (named, *(named.get(nested) for nested in _NESTED_ACTORS if nested in named)):
+                if type(ref) is dict and "identifier" in ref and "reference" in ref:
+                    tied = _tie(ref, resource, server)
+                    if tied:
+                        yield tied
+
+
+def _tie(ref: Mapping[str, Any], resource: Mapping[str, Any], server: str | None) -> tuple[str, str] | None:
+    """The (identifier key, located Practitioner or Organization) one Reference carrying both ties, or None."""
+    written = text(ref.get("reference"))
+    number = as_dict(ref.get("identifier"))
+    system, value = text(number.get("system")), text(number.get("value"))
+    if not written or not system or not value or not value.strip() or written[0] == "#":
+        return None
+    if written.startswith(_URN) or MARK in written:
+        return None
+    located = located_reference(written, resource, server) or written
+    actor = located if is_absolute_url(located) else local_reference(located)
+    if not actor or _kind(actor) not in ("Practitioner", "Organization"):
+        return None
+    return identifier_key(system, value.strip()), actor
 
 
 def _identifier_keys(resource: Mapping[str, Any]) -> list[str]:
