@@ -73,7 +73,14 @@ from guideline.record import (
     Procedure,
     ResolvedMedication,
 )
-from guideline.record.identity import IdentifiedDrug, Relayed, relayed_names, relayed_orders, without_relayed
+from guideline.record.identity import (
+    IdentifiedDrug,
+    Relayed,
+    relayed_fills,
+    relayed_names,
+    relayed_orders,
+    without_relayed,
+)
 from guideline.renewals import (
     ImpliedRenewal,
     RenewalBeside,
@@ -206,8 +213,13 @@ class Facts:
             record = replace(record, orders=orders, dispenses=dispenses)
         # A fill sent twice (prefetch and search, a gateway's copy, the payer's claim for it) is read once, as the
         # population review reads it: the copy queued as an early refill and kept an ended supply current.
+        # An HIE's copy of the pharmacy's fill under its own id is one of them too, told by the fill number it keeps.
+        relayed = tuple(SentTwice(c, k) for c, k in relayed_fills(record.dispenses, self._identified_drug))
+        if relayed:
+            copies = {id(r.copy) for r in relayed}
+            record = replace(record, dispenses=tuple(d for d in record.dispenses if id(d) not in copies))
         kept, sent_twice = read_once_at_the_point_of_care(record.dispenses, self.terms, config)
-        self.fills_sent_twice: tuple[SentTwice, ...] = sent_twice
+        self.fills_sent_twice: tuple[SentTwice, ...] = (*relayed, *sent_twice)
         self.record = replace(record, dispenses=kept) if sent_twice else record
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._observations: dict[str, tuple[Observation, ...]] = {}
@@ -543,7 +555,7 @@ class Facts:
 
     # -- pharmacy fills (MedicationDispense as exposure and MME) ------------------------------------------------
 
-    def _identified_drug(self, order: MedOrder) -> str | None:
+    def _identified_drug(self, order: MedOrder | Dispense) -> str | None:
         """The drug key of an order whose drug is identified (an RxNorm product, or strengths and form), else None:
         a code or a name alone is no evidence that two orders are one (`identity.relayed_orders`)."""
         return order_rules.identified(self.drug_key(order))
@@ -553,6 +565,25 @@ class Facts:
         same id, unchanged, or under their own ids), each named by its reference ("a copy without an id" when it has
         none): read once, named since the EHR may list both."""
         return [copy or "a copy without an id" for copy, of in self._relayed if of in kept]
+
+    @cached_property
+    def fills_read_once(self) -> dict[int, tuple[Dispense, tuple[str, ...]]]:
+        """id() of each fill read once → (the fill, the names of its copies left out): a fill sent twice by its id
+        (`fills_sent_twice`), another server's copy by its URL there, whether relayed under its own id or unchanged
+        under the fill's (`record.relayed_unchanged`, dropped when the record was pooled). What the card and the plan
+        page name, since the EHR may list both."""
+        found: dict[int, tuple[Dispense, tuple[str, ...]]] = {}
+        for sent in self.fills_sent_twice:
+            kept, names = found.get(id(sent.kept), (sent.kept, ()))
+            found[id(sent.kept)] = (kept, (*names, sent.copy.located or "a copy without an id"))
+        unchanged = [(c, k) for c, k in self.record.relayed_unchanged if k.startswith("MedicationDispense/")]
+        if unchanged:
+            fills = {f"MedicationDispense/{d.id}": d for d in self.record.dispenses if d.id and d.source is None}
+            for copy, of in unchanged:
+                if (kept := fills.get(of)) is not None:
+                    names = found.get(id(kept), (kept, ()))[1]
+                    found[id(kept)] = (kept, (*names, copy))
+        return found
 
     def drug_key(self, item: MedOrder | Dispense) -> IdentifiedDrug | str:
         """The refill "same drug" key; it depends on the medication alone, so it is worked out once per medication

@@ -196,10 +196,11 @@ def _oud_methadone_note(mme: MmeSummary) -> str:
 
 
 def _sent_twice_note(facts: Facts, mme: MmeSummary) -> str:
-    """With a fill counted in the total that was also sent as a copy (guideline.sent_twice), that it was counted
-    once: the EHR shows both, and the clinician can see why the total holds one. Not a gap: nothing went unread."""
+    """With a fill counted in the total that was also sent as a copy (guideline.sent_twice, or another server's copy
+    relayed: `Facts.fills_read_once`), that it was counted once: the EHR shows both, and the clinician can see why the
+    total holds one. Not a gap: nothing went unread."""
     counted = {id(f.dispense) for f in mme.ok_fills}
-    sent_twice = len({id(s.kept) for s in facts.fills_sent_twice if id(s.kept) in counted})
+    sent_twice = len(counted.intersection(facts.fills_read_once))
     if not sent_twice:
         return ""
     if sent_twice == 1:

@@ -175,11 +175,8 @@ def _not_counted_kinds(summary: MmeSummary) -> str:
 
 
 def copies_by_fill(facts: Facts) -> dict[int, tuple[str, ...]]:
-    """id() of each fill read once -> the ids of its copies left out (`Facts.fills_sent_twice`)."""
-    copies: dict[int, tuple[str, ...]] = {}
-    for sent in facts.fills_sent_twice:
-        copies[id(sent.kept)] = (*copies.get(id(sent.kept), ()), sent.copy.id or "a copy without an id")
-    return copies
+    """id() of each fill read once -> the names of its copies left out (`Facts.fills_read_once`)."""
+    return {key: names for key, (_, names) in facts.fills_read_once.items()}
 
 
 def also_sent_as(copies: tuple[str, ...]) -> str:
@@ -191,7 +188,7 @@ def _read_once_elsewhere(facts: Facts, listed: Iterable[Dispense]) -> tuple[str,
     """Each fill read once that the fills table does not list, named with its day, id and copies."""
     copies = copies_by_fill(facts)
     shown = {id(d) for d in listed}
-    kept = {id(s.kept): s.kept for s in facts.fills_sent_twice if id(s.kept) not in shown}
+    kept = {key: fill for key, (fill, _) in facts.fills_read_once.items() if key not in shown}
     return tuple(
         f"{facts.name(d)} filled {d.filled_partial or fill_date(d) or 'on an unknown day'} ({d.id or 'no id'}), "
         + also_sent_as(copies[key])

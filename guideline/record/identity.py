@@ -312,11 +312,18 @@ def same_apart_from_source(first: Mapping[str, Any], second: Mapping[str, Any]) 
     )
 
 
+# What another server relays of the EHR's own that is read once when relayed unchanged under the same id, and the
+# EHR's copy read whichever came first: its orders and the pharmacy's fills.
+_RELAYED_TYPES = (*_ORDER_TYPES, "MedicationDispense")
+
+
 def relayed_unchanged(kind: str, kept: Mapping[str, Any], copy: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(the copy's located id, the EHR order's) when `copy`, dropped as `kept` relayed unchanged by another server
-    under the same id (`same_apart_from_source`), is another server's copy of the EHR's order, to be named as one
-    under its own id is; None for any other copy (the EHR's own sent twice, another type, an HIE's order first met)."""
-    if kind not in _ORDER_TYPES or SOURCE not in copy or SOURCE in kept:
+    """(the copy's located id, the EHR's resource's) when `copy`, dropped as `kept` relayed unchanged by another
+    server under the same id (`same_apart_from_source`), is another server's copy of the EHR's order or fill, to be
+    named as one under its own id is; None for any other copy (the EHR's own sent twice, another type, an HIE's order
+    first met). A fill so relayed met first was read in place of the EHR's: it named the HIE's order of the same id,
+    never sent, and stood for it beside the EHR's (120 MME/day for 60)."""
+    if kind not in _RELAYED_TYPES or SOURCE not in copy or SOURCE in kept:
         return None
     names = located_id(copy), located_id(kept)
     return names if names[0] and names[1] else None
@@ -385,6 +392,49 @@ def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | 
         ):
             found.append(Relayed(copy, kept))
     return tuple(found)
+
+
+def relayed_fills(
+    dispenses: Sequence[Dispense], drug: Callable[[Dispense], str | None]
+) -> tuple[tuple[Dispense, Dispense], ...]:
+    """Each fill from another server that is the EHR's fill relayed under its own id, as (the copy, the EHR's fill):
+    it shares a fill number (system and value) with exactly one EHR fill, names the same identified drug (`drug`: its
+    key, None when not identified), and was handed over the same day in the same quantity for the same days' supply.
+    Its links are the other server's (its order, its pharmacy), so they cannot tie it to the EHR's fill as a fill sent
+    twice by one server is tied (`sent_twice`): read twice, it stood for an order of its own (120 MME/day for 60).
+    Anything less is two fills (an over-count, never a loss)."""
+    elsewhere = [d for d in dispenses if d.source and d.numbers]
+    if not elsewhere:  # the usual chart: the EHR's own fills only
+        return ()
+    by_number: dict[tuple[str, str], list[Dispense]] = {}
+    for dispense in dispenses:
+        if dispense.source is None:
+            for pair in dispense.numbers:
+                if pair[0]:
+                    by_number.setdefault(pair, []).append(dispense)
+    found = []
+    for copy in elsewhere:
+        carriers = [by_number[pair] for pair in copy.numbers if pair in by_number]
+        named = {id(d): d for owners in carriers for d in owners}
+        if len(named) != 1 or any(len(owners) > 1 for owners in carriers):
+            continue  # no EHR fill, or more than one, carries its number: which one it copies is not known
+        kept = next(iter(named.values()))
+        key = drug(copy)
+        if key is not None and key == drug(kept) and _same_hand_over(copy, kept):
+            found.append((copy, kept))
+    return tuple(found)
+
+
+def _same_hand_over(copy: Dispense, kept: Dispense) -> bool:
+    """Whether two fills were handed over (else prepared) the same day, in the same quantity (value and unit) for the
+    same days' supply, each known."""
+    days = [d.when_handed_over or d.when_prepared for d in (copy, kept)]
+    if days[0] is None or days[1] is None or days[0].date() != days[1].date():
+        return False
+    quantities = [d.quantity for d in (copy, kept)]
+    if quantities[0] is None or quantities[1] is None or quantities[0] != quantities[1]:
+        return False
+    return copy.days_supply is not None and copy.days_supply == kept.days_supply
 
 
 def relayed_names(

@@ -237,6 +237,14 @@ class Dispense:
     # part fill, a trial fill and its balance). Two equal part fills of one prescription on one day are two fills,
     # never one sent twice (guideline.sent_twice). None when not sent, as for every fill read from a claim.
     supply_type: Concept | None = None
+    # The base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's own: an HIE's copy of the
+    # EHR's fill under its own id is read once (`identity.relayed_fills`).
+    source: str | None = None
+
+    @property
+    def located(self) -> str | None:
+        """Its id as the record names it: the bare id when the EHR's, its absolute URL when another server's."""
+        return _located(self.source, "MedicationDispense", self.id)
 
 
 @slot_init

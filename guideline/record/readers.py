@@ -531,11 +531,12 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         code_text(get("status")),
         _resolve_medication(data, pool),
         handed_over,
+        # when_prepared, days_supply and quantity by position too, keeping the call fast (tests/test_reader_calls_fast).
         # Pharmacies often write one time for both: the same text reads the same, so it is read once. Another is
         # parsed when read (model.Dispense).
-        when_prepared=handed_over if type(prepared) is str and prepared == handed else _unread_date(prepared, tz),
-        days_supply=supplied.value if supplied is not None else None,
-        quantity=None if written is None else (UNREAD, quantity, written),  # read when used (model.Dispense)
+        handed_over if type(prepared) is str and prepared == handed else _unread_date(prepared, tz),
+        supplied.value if supplied is not None else None,
+        None if written is None else (UNREAD, quantity, written),  # quantity, read when used (model.Dispense)
         authorizing_prescriptions=() if authorizing is None else _located_references(authorizing, data, pool.server),
         performers=actors,
         prescribers=prescribers,
@@ -548,6 +549,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         pharmacy=_pharmacy(actors, prescribers, _located_actors(behalf, data, pool), location),
         claim=None if extensions is None else _claim_read_from(extensions),
         supply_type=(UNREAD, _supply_type, data["type"]) if "type" in data else None,
+        source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
     )
 
 
