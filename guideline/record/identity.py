@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.identifiers import MARK, actor_reference, by_identifier, identifier_key
@@ -358,9 +358,20 @@ class Relayed:
     kept: MedOrder
 
 
-def _numbered(order: MedOrder) -> frozenset[tuple[str, str]]:
-    """An order's identifiers that name one order for sure: a system and a value (a bare value is any list's)."""
-    return frozenset(pair for pair in order.identifiers if pair[0])
+def _numbered(order: MedOrder) -> list[tuple[str, str]]:
+    """An order's identifiers that name one order for sure (`_sure`)."""
+    return _sure(order.identifiers)
+
+
+def _fill_numbers(dispense: Dispense) -> list[tuple[str, str]]:
+    """A fill's numbers that name one fill for sure (`_sure`)."""
+    return _sure(dispense.numbers)
+
+
+def _sure(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (system, value) numbers that name one resource for sure: a system and a value (a bare value is any
+    list's)."""
+    return [pair for pair in pairs if pair[0]]
 
 
 def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | None]) -> tuple[Relayed, ...]:
@@ -370,28 +381,36 @@ def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | 
     elsewhere = [o for o in orders if o.source and not o.is_draft and o.resource_type == "MedicationRequest"]
     if not elsewhere:  # the usual chart: the EHR's own orders only
         return ()
-    by_number: dict[tuple[str, str], list[MedOrder]] = {}
-    for order in orders:
-        if order.source is None and not order.is_draft and order.resource_type == "MedicationRequest":
-            for pair in _numbered(order):
-                by_number.setdefault(pair, []).append(order)
-    found = []
+    ours = [o for o in orders if o.source is None and not o.is_draft and o.resource_type == "MedicationRequest"]
+    return tuple(
+        Relayed(copy, kept)
+        for copy, kept in _one_numbered(elsewhere, ours, _numbered)
+        if (key := drug(copy)) is not None
+        and key == drug(kept)
+        and copy.authored_on is not None
+        and kept.authored_on is not None
+        and copy.authored_on.date() == kept.authored_on.date()
+    )
+
+
+Item = TypeVar("Item", MedOrder, Dispense)
+
+
+def _one_numbered(
+    elsewhere: Sequence[Item], ours: Sequence[Item], numbers: Callable[[Item], Iterable[tuple[str, str]]]
+) -> Iterator[tuple[Item, Item]]:
+    """Each of another server's orders or fills (`elsewhere`) with the one EHR order or fill (`ours`) that shares one
+    of its `numbers` (system and value, as another server relays them); none when no EHR one, or more than one,
+    carries its numbers: which one it copies is not known. The one rule for relayed orders and relayed fills."""
+    by_number: dict[tuple[str, str], list[Item]] = {}
+    for item in ours:
+        for pair in numbers(item):
+            by_number.setdefault(pair, []).append(item)
     for copy in elsewhere:
-        carriers = [by_number[pair] for pair in _numbered(copy) if pair in by_number]
-        named = {id(o): o for owners in carriers for o in owners}
-        if len(named) != 1 or any(len(owners) > 1 for owners in carriers):
-            continue  # no EHR order, or more than one, carries its number: which one it copies is not known
-        kept = next(iter(named.values()))
-        key = drug(copy)
-        if (
-            key is not None
-            and key == drug(kept)
-            and copy.authored_on is not None
-            and kept.authored_on is not None
-            and copy.authored_on.date() == kept.authored_on.date()
-        ):
-            found.append(Relayed(copy, kept))
-    return tuple(found)
+        carriers = [by_number[pair] for pair in numbers(copy) if pair in by_number]
+        named = {id(item): item for owners in carriers for item in owners}
+        if len(named) == 1 and all(len(owners) == 1 for owners in carriers):
+            yield copy, next(iter(named.values()))
 
 
 def relayed_fills(
@@ -406,23 +425,12 @@ def relayed_fills(
     elsewhere = [d for d in dispenses if d.source and d.numbers]
     if not elsewhere:  # the usual chart: the EHR's own fills only
         return ()
-    by_number: dict[tuple[str, str], list[Dispense]] = {}
-    for dispense in dispenses:
-        if dispense.source is None:
-            for pair in dispense.numbers:
-                if pair[0]:
-                    by_number.setdefault(pair, []).append(dispense)
-    found = []
-    for copy in elsewhere:
-        carriers = [by_number[pair] for pair in copy.numbers if pair in by_number]
-        named = {id(d): d for owners in carriers for d in owners}
-        if len(named) != 1 or any(len(owners) > 1 for owners in carriers):
-            continue  # no EHR fill, or more than one, carries its number: which one it copies is not known
-        kept = next(iter(named.values()))
-        key = drug(copy)
-        if key is not None and key == drug(kept) and _same_hand_over(copy, kept):
-            found.append((copy, kept))
-    return tuple(found)
+    ours = [d for d in dispenses if d.source is None]
+    return tuple(
+        (copy, kept)
+        for copy, kept in _one_numbered(elsewhere, ours, _fill_numbers)
+        if (key := drug(copy)) is not None and key == drug(kept) and _same_hand_over(copy, kept)
+    )
 
 
 def _same_hand_over(copy: Dispense, kept: Dispense) -> bool:
@@ -444,7 +452,8 @@ def relayed_names(
     the same id, unchanged, dropped when the record was pooled (`relayed_unchanged`; `PatientRecord.relayed_unchanged`),
     then those under an id of its own (`relayed_orders`). What the card and the page name, and what fills and renewals
     naming a copy are renamed by."""
-    return (*unchanged, *((r.copy.located, r.kept.located) for r in relayed))
+    orders = [pair for pair in unchanged if _kind(pair[1]) in _ORDER_TYPES]  # a fill's are named with the fills
+    return (*orders, *((r.copy.located, r.kept.located) for r in relayed))
 
 
 def without_relayed(
