@@ -98,6 +98,11 @@ class GuardedChannel(HTTPChannel):
         super().del_channel(map)
         self.server.connections_changed = True
 
+    def handle_expt(self) -> None:
+        # TCP urgent data: no HTTP client sends it, and while unread it raises POLLPRI on every poll, which spun the
+        # loop (waitress only logs a warning, each turn). Such a client is not one to serve: hang up.
+        self.handle_close()
+
     def service(self) -> None:
         request = self.requests[0] if self.requests else None
         started = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -181,3 +182,34 @@ def test_a_small_response_leaves_in_one_send_with_its_headers(server, monkeypatc
     assert len(sends) == 20, sends  # waitress sent the head, then the body: two sends (and segments) a response
     assert conn.get("/big").endswith(b"." * BIG_BYTES)  # a large body still goes as it did, without a joined copy
     conn.close()
+
+
+def turns_counted(monkeypatch) -> list[int]:
+    """Counts the event loop's turns from now on (one entry per turn)."""
+    turns: list[int] = []
+    turn = EventLoop.turn
+    monkeypatch.setattr(EventLoop, "turn", lambda loop, timeout: (turns.append(1), turn(loop, timeout)))
+    return turns
+
+
+def wait_for(condition: Any, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_tcp_urgent_data_closes_the_connection_instead_of_spinning_the_loop(server, monkeypatch):
+    # HTTP never sends TCP urgent (out-of-band) data. Left unread it keeps POLLPRI raised: the loop turned some
+    # 35,000 times a second at 100 % CPU, logging "unhandled incoming priority event" each time, for one such byte.
+    conn = Client(server)
+    assert conn.get("/warm").endswith(b"path=/warm")
+    turns = turns_counted(monkeypatch)
+    conn.sock.send(b"!", socket.MSG_OOB)
+    time.sleep(0.5)
+    assert len(turns) <= 20, len(turns)
+    assert wait_for(lambda: not server.active_channels)
+    with contextlib.suppress(ConnectionResetError):  # closed with the urgent byte unread: a reset, or a FIN
+        assert conn.sock.recv(1) == b""
+    conn.close()
+    assert Client(server).get("/after").endswith(b"path=/after")  # and the server serves on
