@@ -141,6 +141,10 @@ class GuardedServer(TcpWSGIServer):
 
     def maintenance(self, now: float) -> None:
         self.connections_changed = True  # idle connections are told to close, overdue requests get their 408
+        cutoff = now - self.adj.channel_timeout
+        for channel in list(self.active_channels.values()):
+            if channel.total_outbufs_len and channel.last_activity < cutoff:
+                push_or_hang_up(channel, cutoff)
         super().maintenance(now)
         limit = time.monotonic() - self.adj.read_timeout_seconds
         for channel in list(self.active_channels.values()):
@@ -152,6 +156,29 @@ class GuardedServer(TcpWSGIServer):
             with contextlib.suppress(ClientDisconnected):
                 channel.write_soon(TIMEOUT_RESPONSE)
             channel.close_when_flushed = True
+
+
+def push_or_hang_up(channel: HTTPChannel, cutoff: float) -> None:
+    """A response that has waited since `cutoff` for room in the socket: send what fits now, or hang up on a client
+    that took nothing.
+
+    Waitress takes a connection on which it sent nothing for `channel_timeout` seconds for an idle one, even with a
+    response still to send: it marks it to close and, at the next chance to write, sends one socket's worth and
+    hangs up (a slow but steady reader of a response larger than the kernel's buffers got it cut short); and that
+    chance never comes when the client reads nothing (the socket, its response and a connection slot were held for
+    good). The kernel's buffers hide a slow reader's progress from the loop for seconds, so a send is tried first:
+    anything accepted proves the client still reads.
+    """
+    # A thread may be appending to this response: never wait for it here, try again at the next maintenance.
+    if not channel.outbuf_lock.acquire(blocking=not channel.requests):
+        return
+    try:
+        channel._flush_exception(channel._flush_some)  # a send updates last_activity; a broken socket is closed
+        stalled = channel.connected and channel.total_outbufs_len and channel.last_activity < cutoff
+    finally:
+        channel.outbuf_lock.release()
+    if stalled:
+        channel.handle_close()  # also wakes a thread waiting for room to write (it then stops: client disconnected)
 
 
 POLL_IN = select.POLLIN | select.POLLPRI

@@ -213,3 +213,33 @@ def test_tcp_urgent_data_closes_the_connection_instead_of_spinning_the_loop(serv
         assert conn.sock.recv(1) == b""
     conn.close()
     assert Client(server).get("/after").endswith(b"path=/after")  # and the server serves on
+
+
+def test_a_client_that_stops_reading_a_large_response_is_hung_up_on(server):
+    # Its thread is done; the rest of the response waits in the loop for room in the socket. Waitress marks the
+    # connection to close once nothing moved for the idle timeout, but acts on that mark only when the socket becomes
+    # writable, which it never does: the socket, its 8 MB and a connection slot were held for good (a thousand such
+    # clients and the worker stops accepting).
+    stalled = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(b"GET /big HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert stalled.recv(12) == b"HTTP/1.1 200"
+    assert wait_for(lambda: not server.active_channels, READ_TIMEOUT + 4), "the stalled connection is still open"
+    stalled.close()
+
+
+def test_a_slow_but_steady_reader_of_a_large_response_gets_it_whole(server):
+    # Between the kernel's buffers (megabytes) the loop may see no room to write for seconds at this pace: it must
+    # still not take the reader for a stalled one.
+    conn = Client(server)
+    conn.sock.sendall(b"GET /big HTTP/1.1\r\nHost: test\r\n\r\n")
+    received = b""
+    for _ in range(12):  # 3.6 s in all, well past the idle timeout, but never a whole second without reading
+        received += conn.replies.read1(128 * 1024)
+        time.sleep(0.3)
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and body.startswith(b"path=/big")
+    body += conn.replies.read(len(b"path=/big") + BIG_BYTES - len(body))
+    assert body == b"path=/big" + b"." * BIG_BYTES
+    assert conn.get("/after").endswith(b"path=/after")
+    conn.close()
