@@ -30,6 +30,8 @@ from waitress.task import ThreadedTaskDispatcher, WSGITask
 QUEUED_AT = "painplan.queued_at"  # environ key: time.monotonic() when the complete request was queued
 SHED = "painplan.shed"  # environ key: True when admission already knows the call cannot start in time
 HOOK_PREFIX = "/cds-services/"
+DRAIN_SECONDS = 5.0  # on SIGTERM, the time given to the requests already received (patience + a FHIR budget, and more)
+DRAIN_TURN_SECONDS = 0.05  # while draining, how often the loop looks for connections it may close
 ONE_SEND_BYTES = 64 * 1024  # a response body up to this size leaves with its headers in one send (one copy of it)
 TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 33\r\n\r\n"
@@ -120,6 +122,7 @@ class GuardedServer(TcpWSGIServer):
     channel_class = GuardedChannel
     connections_changed = True  # set when a connection opens or closes, or maintenance may have changed any of them
     loop: EventLoop | None = None
+    drain_seconds = DRAIN_SECONDS
 
     def run(self) -> None:
         self.loop = loop = EventLoop(self._map, self)
@@ -127,7 +130,28 @@ class GuardedServer(TcpWSGIServer):
             while self._map:
                 loop.turn(self.adj.asyncore_loop_timeout)
         except (SystemExit, KeyboardInterrupt):
-            self.task_dispatcher.shutdown()
+            self.drain(time.monotonic() + self.drain_seconds)
+
+    def drain(self, deadline: float) -> None:
+        """On SIGTERM: accept nothing more, answer every request already received, send what is left, then close.
+
+        Waitress stopped the threads after their current request and dropped the requests queued behind them: an EHR
+        got no answer to a hook call it had sent, at every restart. Whatever is still unfinished at `deadline` (a
+        call stuck past its own deadlines, a request still arriving) is closed unanswered, so the worker stops in
+        bounded time. A second signal stops it at once.
+        """
+        self.accepting = False  # readable() now only runs maintenance: the listening socket is no longer watched
+        self.connections_changed = True  # the interrupted turn may not have handled its events: ask everyone again
+        while time.monotonic() < deadline:
+            for channel in list(self.active_channels.values()):
+                if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
+                    channel.handle_close()  # nothing received to answer, nothing left to send
+            if not self.active_channels:
+                break
+            self.loop.turn(DRAIN_TURN_SECONDS)
+        self.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
+        for channel in list(self.active_channels.values()):
+            channel.handle_close()
 
     def pull_trigger(self) -> None:
         # Waitress wakes the loop at the end of every request so that it watches the connection for the next one;
