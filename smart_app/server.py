@@ -111,9 +111,18 @@ def warm_up(app: Any) -> None:
 
 def wsgi_app(app: Any, settings: Settings) -> Any:
     from smart_app.admission import admission
+
+    return admission(app.wsgi_app, settings.queue_patience, count_shed)
+
+
+def count_shed(service: str) -> None:
+    """One hook call refused with 503, under its service's name, or "unknown" for a service that does not exist."""
+    from cds_hooks.services import SERVICES
     from smart_app.metrics import SHED
 
-    return admission(app.wsgi_app, settings.queue_patience, lambda service: SHED.labels(service).inc())
+    # Shedding comes before routing and authentication: a name taken from the path as it is let any client mint a
+    # new series (and a file per worker) with every made-up service name.
+    SHED.labels(service if service in SERVICES else "unknown").inc()
 
 
 def serve_worker(app: Any, settings: Settings, sock: socket.socket, options: ServerOptions) -> None:

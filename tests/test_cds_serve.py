@@ -93,3 +93,35 @@ def test_flask_cookie_session_is_switched_off(tmp_path):
             flask.session["token"] = "never"
     response = app.test_client().get("/healthz")
     assert "Set-Cookie" not in response.headers
+
+
+def test_shed_calls_are_counted_by_known_service_only(tmp_path):
+    """Shedding comes before routing and authentication: a service name from the path must not mint a series."""
+    from prometheus_client import REGISTRY
+    from werkzeug.test import EnvironBuilder
+
+    from smart_app import create_app
+    from smart_app.http_server import QUEUED_AT, SHED
+    from smart_app.server import wsgi_app
+
+    app = create_app({"instance_path": str(tmp_path), "auth": "off"})
+    served = wsgi_app(app, app.config["PAINPLAN"])
+
+    def shed(path: str) -> str:
+        environ = EnvironBuilder(path=path, method="POST", json={}).get_environ()
+        environ.update({QUEUED_AT: time.monotonic(), SHED: True})
+        statuses: list[str] = []
+        b"".join(served(environ, lambda status, headers: statuses.append(status)))
+        return statuses[0]
+
+    def counted(service: str) -> float:
+        return REGISTRY.get_sample_value("painplan_shed_calls_total", {"service": service}) or 0.0
+
+    before_sign, before_unknown = counted("order-sign"), counted("unknown")
+    assert shed("/cds-services/order-sign").startswith("503")
+    for n in range(3):  # a client under overload naming services that do not exist
+        assert shed(f"/cds-services/no-such-service-{n}").startswith("503")
+    assert counted("order-sign") == before_sign + 1
+    assert counted("unknown") == before_unknown + 3
+    names = {s.labels["service"] for m in REGISTRY.collect() if m.name == "painplan_shed_calls" for s in m.samples}
+    assert not [name for name in names if name.startswith("no-such-service")], names
