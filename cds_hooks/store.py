@@ -202,13 +202,17 @@ class _DriverStatement:
     def rows(self, many: list[dict[str, Any]]) -> list[tuple[Any, ...]] | list[dict[str, Any]]:
         """The parameters of many rows. A value the rows share (a call's cards share their issue time) is converted
         once: the dialect's conversions (SQLite's datetime to text) are Python code."""
-        done: dict[tuple[str, Any], Any] = {}
+        # Shared means the same object, not an equal one: equal values may convert differently (12:00 UTC and
+        # 07:00 -05:00 are equal datetimes, and SQLite's text drops the zone; 1 == True), and some cannot be hashed.
+        # Each original is kept here, so that its id is not reused by another value while the rows are converted.
+        done: dict[tuple[str, int], tuple[Any, Any]] = {}
         for values in many:
             for name, convert in self.converters:
-                key = (name, values[name])
+                value = values[name]
+                key = (name, id(value))
                 if key not in done:
-                    done[key] = convert(values[name])
-                values[name] = done[key]
+                    done[key] = (value, convert(value))
+                values[name] = done[key][1]
         if self.order is None:
             return many
         order = self.order

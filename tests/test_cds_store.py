@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
@@ -115,3 +117,39 @@ def test_a_token_id_is_refused_while_unexpired_and_accepted_again_after_expiry(w
     assert not store.remember_jti(first, "https://ehr", "jti-1", later + timedelta(minutes=5), later)
     rows = store.all_rows(first, store.seen_jti)
     assert sorted(row["iss"] for row in rows) == ["https://ehr"]  # the expired rows went with the last insert
+
+
+def test_driver_rows_convert_each_value_as_the_dialect_does_and_a_shared_one_once():
+    """`_DriverStatement.rows` converts a value the rows share once; values that are merely equal are not shared.
+
+    Keyed on equality, two equal datetimes in different zones got the first one's text (SQLite's conversion drops the
+    zone: 12:00 UTC and 07:00 -05:00 are equal, their texts are not), True took 1's converted value, and a value that
+    cannot be hashed (a JSON column's list) failed the whole write.
+    """
+    from sqlalchemy.dialects import sqlite
+
+    converted: list[Any] = []
+    to_text = dict(store._hook_statements(sqlite.dialect()).insert_issued.converters)["issued_at"]
+
+    def counting(value: Any) -> Any:
+        converted.append(value)
+        return to_text(value) if isinstance(value, datetime) else json.dumps(value)
+
+    statement = store._DriverStatement("INSERT ...", ("at", "n"), (("at", counting), ("n", counting)))
+    shared, eastern = NOW, NOW.astimezone(timezone(timedelta(hours=-5)))
+    rows = statement.rows(
+        [
+            {"at": shared, "n": 1},
+            {"at": shared, "n": True},
+            {"at": eastern, "n": [1, 2]},
+            {"at": shared, "n": [1, 2]},
+        ]
+    )
+    assert rows == [
+        (to_text(NOW), "1"),
+        (to_text(NOW), "true"),
+        (to_text(eastern), "[1, 2]"),
+        (to_text(NOW), "[1, 2]"),
+    ]
+    assert to_text(eastern) != to_text(NOW)
+    assert sum(value is shared for value in converted) == 1  # the call's one issue time is converted once
