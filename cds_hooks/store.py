@@ -254,19 +254,6 @@ def _hook_statements(dialect: Dialect) -> _HookStatements:
     )
 
 
-@contextmanager
-def _driver_connection(engine: Engine) -> Iterator[Any]:
-    """A pooled driver connection; after a failure it is discarded rather than handed to the next call."""
-    connection = engine.raw_connection()
-    try:
-        yield connection
-    except BaseException:
-        connection.invalidate()
-        raise
-    finally:
-        connection.close()
-
-
 class CallStore:
     """One hook call's database work on one pooled connection: its snoozes read before it is evaluated, its cards
     written and committed (before it is answered) after. The connection is checked out at the first statement and
@@ -303,6 +290,17 @@ class CallStore:
             connection.invalidate()
             connection.close()
 
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A cursor on the call's connection; anything raised through it discards the connection (the only way one is
+        dropped: an error the caller handles inside, such as a replayed token id, leaves the connection as it is)."""
+        try:
+            with closing(self._connect().cursor()) as cursor:
+                yield cursor
+        except BaseException:
+            self._discard()
+            raise
+
     def load_snoozes(self, patient_id: str | None, user_id: str | None, now: datetime) -> list[Snooze]:
         """Unexpired snoozes for this patient: patient-wide ones and those set by this user."""
         if not patient_id:
@@ -310,13 +308,9 @@ class CallStore:
         statement, converters = self._statements.snoozes_for, self._statements.snooze_converters
         # "" stands for every user; without a user id the query asks for "" twice.
         values = {"patient": patient_id, "now": utc(now), "everyone": "", "user": user_id or ""}
-        try:
-            with closing(self._connect().cursor()) as cursor:
-                cursor.execute(statement.sql, statement.parameters(values))
-                rows = cursor.fetchall()
-        except BaseException:
-            self._discard()
-            raise
+        with self._cursor() as cursor:
+            cursor.execute(statement.sql, statement.parameters(values))
+            rows = cursor.fetchall()
         if rows and any(converters):
             rows = [tuple(v if c is None else c(v) for c, v in zip(converters, row, strict=True)) for row in rows]
         return [
@@ -341,15 +335,25 @@ class CallStore:
             return
         statement = self._statements.insert_issued
         rows = statement.rows([{**card.__dict__, "issued_at": utc(card.issued_at)} for card in cards])
-        try:
-            connection = self._connect()
-            with closing(connection.cursor()) as cursor:
-                cursor.executemany(statement.sql, rows)
-            connection.commit()
-        except BaseException:
-            self._discard()
-            raise
+        with self._cursor() as cursor:
+            cursor.executemany(statement.sql, rows)
+            self._connection.commit()
         self.close()
+
+    def remember_jti(self, iss: str, jti: str, expires_at: datetime, now: datetime) -> bool:
+        """Record a token id; False if it was already seen and has not expired (a replay)."""
+        expired, insert_jti = self._statements.delete_expired_jti, self._statements.insert_jti
+        with self._cursor() as cursor:
+            # One transaction: expired ids go first, so an id seen before and since expired is accepted again.
+            cursor.execute(expired.sql, expired.parameters({"now": utc(now)}))
+            values = {"iss": iss, "jti": jti, "expires_at": utc(expires_at)}
+            try:
+                cursor.execute(insert_jti.sql, insert_jti.parameters(values))
+            except self.engine.dialect.loaded_dbapi.IntegrityError:
+                self._connection.rollback()  # the id is known: a replay; the connection itself is fine
+                return False
+            self._connection.commit()
+        return True
 
 
 def call_store(engine: Engine | None) -> AbstractContextManager[CallStore | None]:
@@ -440,20 +444,8 @@ def remember_jti(engine: Engine, iss: str, jti: str, expires_at: datetime, now: 
 
     Every authenticated hook call runs this, so it runs on the driver's cursor like the other hook statements.
     """
-    statements = _hook_statements(engine.dialect)
-    expired, insert_jti = statements.delete_expired_jti, statements.insert_jti
-    with _driver_connection(engine) as connection:
-        try:
-            with closing(connection.cursor()) as cursor:
-                # One transaction: expired ids go first, so an id seen before and since expired is accepted again.
-                cursor.execute(expired.sql, expired.parameters({"now": utc(now)}))
-                values = {"iss": iss, "jti": jti, "expires_at": utc(expires_at)}
-                cursor.execute(insert_jti.sql, insert_jti.parameters(values))
-        except engine.dialect.loaded_dbapi.IntegrityError:
-            connection.rollback()  # the id is known: a replay; the connection itself is fine
-            return False
-        connection.commit()
-    return True
+    with CallStore(engine) as call:
+        return call.remember_jti(iss, jti, expires_at, now)
 
 
 def prune(engine: Engine, now: datetime, retention: timedelta = RETENTION) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event, text
 
 from cds_hooks import store
 from guideline.cards import Snooze
@@ -153,3 +153,30 @@ def test_driver_rows_convert_each_value_as_the_dialect_does_and_a_shared_one_onc
     ]
     assert to_text(eastern) != to_text(NOW)
     assert sum(value is shared for value in converted) == 1  # the call's one issue time is converted once
+
+
+def test_a_replay_keeps_its_pooled_connection_and_a_failed_statement_discards_it(workers):
+    first, _ = workers
+    opened, discarded = [], []
+    event.listen(first, "connect", lambda *_: opened.append(1))
+    event.listen(first, "invalidate", lambda *_: discarded.append(1))
+    expires = NOW + timedelta(minutes=5)
+    assert store.remember_jti(first, "https://ehr", "jti-1", expires, NOW)
+    assert not store.remember_jti(first, "https://ehr", "jti-1", expires, NOW)  # a replay is an answer, not a failure
+    assert store.remember_jti(first, "https://ehr", "jti-9", expires, NOW)
+    assert (opened, discarded) == ([], [])  # the pool's one connection served all three
+    with first.begin() as connection:
+        connection.execute(text("DROP TABLE cds_seen_jti"))
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own error for the missing table
+        store.remember_jti(first, "https://ehr", "jti-2", expires, NOW)
+    assert discarded == [1]  # not handed to the next call
+    store.create_tables(first)
+    with store.CallStore(first) as call:
+        with first.begin() as connection:
+            connection.execute(text("DROP TABLE cds_snoozes"))
+        with pytest.raises(Exception):  # noqa: B017
+            call.load_snoozes("p1", None, NOW)
+        assert discarded == [1, 1]
+        store.create_tables(first)
+        assert call.load_snoozes("p1", None, NOW) == []  # the next statement of the call gets a new connection
+    assert store.remember_jti(first, "https://ehr", "jti-2", expires, NOW)
