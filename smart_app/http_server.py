@@ -15,6 +15,7 @@ request, so a slow or stalled client costs a socket, never a thread. On top of t
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import select
 import threading
@@ -31,6 +32,8 @@ QUEUED_AT = "painplan.queued_at"  # environ key: time.monotonic() when the compl
 SHED = "painplan.shed"  # environ key: True when admission already knows the call cannot start in time
 HOOK_PREFIX = "/cds-services/"
 DRAIN_SECONDS = 5.0  # on SIGTERM, the time given to the requests already received (patience + a FHIR budget, and more)
+ACCEPT_PAUSE_SECONDS = 0.5  # out of file descriptors, how long the worker leaves new connections in the backlog
+OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 DRAIN_TURN_SECONDS = 0.05  # while draining, how often the loop looks for connections it may close
 ONE_SEND_BYTES = 64 * 1024  # a response body up to this size leaves with its headers in one send (one copy of it)
 TIMEOUT_RESPONSE = (
@@ -123,6 +126,7 @@ class GuardedServer(TcpWSGIServer):
     connections_changed = True  # set when a connection opens or closes, or maintenance may have changed any of them
     loop: EventLoop | None = None
     drain_seconds = DRAIN_SECONDS
+    accept_paused_until = 0.0  # time.monotonic() before which no connection is accepted (out of file descriptors)
 
     def run(self) -> None:
         self.loop = loop = EventLoop(self._map, self)
@@ -152,6 +156,28 @@ class GuardedServer(TcpWSGIServer):
         self.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
         for channel in list(self.active_channels.values()):
             channel.handle_close()
+
+    def readable(self) -> bool:
+        ready = super().readable()  # runs the once-a-second maintenance and applies the connection limit
+        return ready and time.monotonic() >= self.accept_paused_until
+
+    def handle_accept(self) -> None:
+        try:
+            accepted = self.accept()  # None when another worker took the connection first
+            if accepted is None:
+                return
+            conn, addr = accepted
+            self.set_socket_options(conn)
+        except OSError as error:
+            if error.errno in OUT_OF_RESOURCES:
+                # The connection stays in the backlog, so the listening socket stays readable: retried at once,
+                # accept failed again on every turn, at 100 % CPU. Wait for descriptors to be freed (a connection
+                # closing, a thread's outbound request ending) and try again.
+                self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
+                self.connections_changed = True
+                self.logger.warning("cannot accept a connection (%s); trying again shortly", error.strerror)
+            return
+        self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
 
     def pull_trigger(self) -> None:
         # Waitress wakes the loop at the end of every request so that it watches the connection for the next one;

@@ -254,7 +254,7 @@ def test_a_slow_but_steady_reader_of_a_large_response_gets_it_whole(server):
 # A worker process as `painplan serve` runs one (its SIGTERM handler, its event loop in the main thread), serving an
 # app that takes the seconds given in the query string: the test sends it a real SIGTERM.
 WORKER = """
-import signal, sys, time
+import resource, signal, sys, time
 from smart_app.http_server import build_server
 from smart_app.server import _exit_worker, listen
 
@@ -265,7 +265,9 @@ def slow(environ, start_response):
     return [body]
 
 signal.signal(signal.SIGTERM, _exit_worker)
-served = build_server(slow, listen("127.0.0.1", 0), threads=1, read_timeout=10, patience=30)
+if int(sys.argv[2]):
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[2]), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+served = build_server(slow, listen("127.0.0.1", 0), threads=1, read_timeout=10, patience=30, log_socket_errors=False)
 served.drain_seconds = float(sys.argv[1])
 print(served.effective_port, flush=True)
 served.run()
@@ -277,9 +279,9 @@ print("stopped", flush=True)
 def worker() -> Iterator[Any]:
     started: list[subprocess.Popen] = []
 
-    def start(drain_seconds: float) -> tuple[subprocess.Popen, int]:
+    def start(drain_seconds: float = 5, open_files: int = 0) -> tuple[subprocess.Popen, int]:
         process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(drain_seconds)],
+            [sys.executable, "-c", WORKER, str(drain_seconds), str(open_files)],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,
@@ -337,3 +339,28 @@ def test_sigterm_gives_up_on_a_stuck_call_within_the_drain_time(worker):
     assert process.wait(10) == 0
     assert time.monotonic() - stopped < 3  # the drain time, not the call's 60 s
     assert read_to_close(stuck) == b""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_file_descriptors_the_worker_waits_instead_of_spinning_and_accepts_again_later(worker):
+    # accept() failing with EMFILE leaves the connection in the backlog, so the listening socket stays readable: the
+    # loop retried at once, turn after turn, at 100 % CPU (and, with socket errors logged, a traceback each time).
+    process, port = worker(open_files=64)
+    waiting = [socket.create_connection((LOOPBACK, port), timeout=10) for _ in range(80)]
+    time.sleep(0.5)
+    before = cpu_seconds(process.pid)
+    time.sleep(2)
+    assert cpu_seconds(process.pid) - before < 0.1
+    for conn in waiting[:40]:
+        conn.close()
+    last = waiting[-1]  # in the backlog while the worker had no descriptor left: served once it has one again
+    last.sendall(b"GET /late HTTP/1.1\r\nHost: test\r\n\r\n")
+    last.settimeout(5)
+    assert last.recv(4096).endswith(b"done /late")
+    for conn in waiting[40:]:
+        conn.close()
