@@ -22,7 +22,8 @@ log = logging.getLogger("painplan.serve")
 
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 RESTART_PAUSE_SECONDS = 1.0  # a worker that dies at once is not restarted in a tight loop
-STOP_GRACE_SECONDS = 10.0
+STOP_GRACE_SECONDS = 10.0  # after SIGTERM, a worker still running this long after is killed
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 
 
 @dataclass(frozen=True)
@@ -159,22 +160,30 @@ class Supervisor:
         self.app, self.settings, self.sock, self.options = app, settings, sock, options
         self.children: dict[int, int] = {}  # pid → worker number
         self.stopping = False
+        self.stop_grace = STOP_GRACE_SECONDS
         self.pid = os.getpid()  # the supervisor's own: a worker inherits this object, and its handler, at fork
 
     def spawn(self, number: int) -> None:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            code = 0
-            try:
-                serve_worker(self.app, self.settings, self.sock, self.options)
-            except SystemExit as stop:
-                code = stop.code if isinstance(stop.code, int) else 0
-            except BaseException:
-                log.exception("worker %d failed", number)
-                code = 1
-            finally:
-                os._exit(code)
-        self.children[pid] = number
+        # A stop signal is held back from the fork until the new worker is noted: handled in between, it signalled
+        # every worker but that one, which served on while the supervisor waited for it forever.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                code = 0
+                try:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop sent meanwhile arrives now (see stop)
+                    serve_worker(self.app, self.settings, self.sock, self.options)
+                except SystemExit as stop:
+                    code = stop.code if isinstance(stop.code, int) else 0
+                except BaseException:
+                    log.exception("worker %d failed", number)
+                    code = 1
+                finally:
+                    os._exit(code)
+            self.children[pid] = number
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def stop(self, _signum: int = 0, _frame: Any = None) -> None:
         if os.getpid() != self.pid:
@@ -185,6 +194,18 @@ class Supervisor:
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+        # A worker drains for a few seconds (smart_app.http_server.DRAIN_SECONDS); one still running after the
+        # grace is killed, so that stopping never hangs on a stuck worker.
+        signal.signal(signal.SIGALRM, self.kill)
+        signal.setitimer(signal.ITIMER_REAL, self.stop_grace)
+
+    def kill(self, _signum: int = 0, _frame: Any = None) -> None:
+        for pid in list(self.children):
+            log.warning(
+                "worker %d (pid %d) did not stop in %.0f s; killing it", self.children[pid], pid, self.stop_grace
+            )
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)

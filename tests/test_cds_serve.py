@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from cds_support import hook_request, oxycodone_draft
 
 from smart_app.config import load_settings
@@ -125,3 +127,60 @@ def test_shed_calls_are_counted_by_known_service_only(tmp_path):
     assert counted("unknown") == before_unknown + 3
     names = {s.labels["service"] for m in REGISTRY.collect() if m.name == "painplan_shed_calls" for s in m.samples}
     assert not [name for name in names if name.startswith("no-such-service")], names
+
+
+# `painplan serve`'s supervisor with stand-in workers (no app), stopped by a real SIGTERM. argv[1]: how the stand-in
+# worker takes SIGTERM ("exit" as a worker does, or "ignore" as a stuck one); argv[2]: "race" sends the supervisor
+# its SIGTERM just as fork() returns, before it has noted the new worker.
+SUPERVISOR = """
+import os, signal, sys, time
+from smart_app import server
+
+def worker(*_):
+    signal.signal(signal.SIGTERM, server._exit_worker if sys.argv[1] == "exit" else signal.SIG_IGN)
+    print("worker", flush=True)
+    time.sleep(60)
+
+server.serve_worker = worker
+if sys.argv[2] == "race":
+    fork = os.fork
+    def racing_fork():
+        pid = fork()
+        if pid:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return pid
+    os.fork = racing_fork
+else:
+    signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+options = server.ServerOptions("127.0.0.1", 0, 1, 1, 1.0, 1.0, 1000)
+supervisor = server.Supervisor(None, None, None, options)
+supervisor.stop_grace = 1.0
+supervisor.run()
+print("stopped", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("worker", "when"),
+    [("exit", "race"), ("ignore", "later")],
+    ids=["sigterm-as-a-worker-is-forked", "a-worker-that-ignores-sigterm"],
+)
+def test_the_supervisor_stops_in_bounded_time(worker, when):
+    process = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR, worker, when],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its workers too are killed below, whatever happens
+    )
+    try:
+        # Before: the worker forked as SIGTERM arrived was never told to stop, and the supervisor waited for it
+        # forever; one that did not stop on SIGTERM was waited for forever too.
+        assert process.wait(timeout=8) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.stdout.read().endswith("stopped\n")
