@@ -164,18 +164,21 @@ class GuardedServer(TcpWSGIServer):
     def handle_accept(self) -> None:
         try:
             accepted = self.accept()  # None when another worker took the connection first
-            if accepted is None:
-                return
-            conn, addr = accepted
-            self.set_socket_options(conn)
         except OSError as error:
             if error.errno in OUT_OF_RESOURCES:
                 # The connection stays in the backlog, so the listening socket stays readable: retried at once,
                 # accept failed again on every turn, at 100 % CPU. Wait for descriptors to be freed (a connection
                 # closing, a thread's outbound request ending) and try again.
                 self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
-                self.connections_changed = True
                 self.logger.warning("cannot accept a connection (%s); trying again shortly", error.strerror)
+            return
+        if accepted is None:
+            return
+        conn, addr = accepted
+        try:
+            self.set_socket_options(conn)
+        except OSError:
+            conn.close()  # the client left before it was set up (waitress left the socket to the collector)
             return
         self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
 
