@@ -24,9 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 READ_TIMEOUT = 1.0
 BIG_BYTES = 8_000_000  # more than loopback's socket buffers hold
+HUGE_CHUNK = 10_000_000  # two are past waitress's 16 MB high watermark: the thread then waits for room
 
 
-def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+def hello(environ: dict[str, Any], start_response: Any) -> Any:
+    if environ["PATH_INFO"] == "/huge":  # streamed, more than waitress buffers before the thread waits for the client
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return (b"." * HUGE_CHUNK for _ in range(3))
     body = f"path={environ['PATH_INFO']}".encode()
     if environ["PATH_INFO"] == "/big":
         body += b"." * BIG_BYTES
@@ -231,6 +235,19 @@ def test_a_client_that_stops_reading_a_large_response_is_hung_up_on(server):
     stalled.sendall(b"GET /big HTTP/1.1\r\nHost: test\r\n\r\n")
     assert stalled.recv(12) == b"HTTP/1.1 200"
     assert wait_for(lambda: not server.active_channels, READ_TIMEOUT + 4), "the stalled connection is still open"
+    stalled.close()
+
+
+def test_a_client_that_stops_reading_does_not_hold_the_thread_writing_its_response(server):
+    # Past the high watermark the thread waits for the loop to send; from a client that reads nothing it waited for
+    # good, one thread fewer for every such client.
+    stalled = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(b"GET /huge HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert stalled.recv(12) == b"HTTP/1.1 200"
+    dispatcher = server.task_dispatcher
+    assert wait_for(lambda: dispatcher.active_count == 1, 2)  # its thread is waiting to write
+    assert wait_for(lambda: not server.active_channels and dispatcher.active_count == 0, READ_TIMEOUT + 4)
     stalled.close()
 
 
