@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from guideline.care_plans import CurrentPlan, plan_window_days, status_words
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 PEG_EVERY_MONTHS = 3
 SCREEN_EVERY_MONTHS = 12
 OFFER_NALOXONE = "Offer naloxone as part of the plan."
+RECORD_DECISION = "Record the decision (continue, adjust, taper or stop), its reasons and the follow-up date."
+OUD_TREATMENT_DUE = "Opioid use disorder criteria are met: offer medication treatment or a referral (below)."
 
 STEP_KEYS = ("assess", "consent", "agreement", "initiate", "reassess", "decide")
 STEP_TITLES: dict[str, str] = {
@@ -83,6 +86,29 @@ class Evidence:
 def unknown_evidence(label: str, words: str, found: bool = False) -> Evidence:
     """A line whose evidence a search not read might hold: "not known", or, beside what was found, that more is."""
     return Evidence(label, None, f"{'others ' if found else ''}not known: {words}", words)
+
+
+class DueKind(Enum):
+    """What a due item of the decision step asks for: the step keeps or drops items by kind, never by their words
+    (matched by text, "opioid use disorder" never matched the line's capital O, and the offer of treatment was lost)."""
+
+    DECISION = "decision"
+    NALOXONE = "naloxone"
+    OUD_TREATMENT = "oud-treatment"
+
+
+@dataclass(frozen=True)
+class Due:
+    """One due item: what it asks for, and its words as the page and the note show them."""
+
+    kind: DueKind
+    text: str
+
+
+# What the decision step still asks with no opioid therapy today: treatment for opioid use disorder stands apart
+# from opioids; naloxone too, when a signed opioid prescription starts within days.
+KEPT_WITHOUT_THERAPY = frozenset({DueKind.OUD_TREATMENT})
+KEPT_BEFORE_START = frozenset({DueKind.NALOXONE, DueKind.OUD_TREATMENT})
 
 
 @dataclass(frozen=True)
@@ -533,7 +559,7 @@ def _decide(
     tasks = _tasks_by_key(sections)
     oud = _content(sections, "oud")
     evidence: list[Evidence] = []
-    due: list[str] = []
+    due: list[Due] = []
     states: list[str] = []
     plans_unread = unread("decision", statuses)
     current = plans_on_record(facts)
@@ -559,7 +585,7 @@ def _decide(
         if plans_unread:  # a newer decision may be in the care plans not read
             states.append("not-read")
         else:
-            due.append("Record the decision (continue, adjust, taper or stop), its reasons and the follow-up date.")
+            due.append(Due(DueKind.DECISION, RECORD_DECISION))
             states.append("due")
     naloxone = tasks.get("naloxone")
     evidence.append(_naloxone_evidence(naloxone))
@@ -569,7 +595,7 @@ def _decide(
     if naloxone is None:  # the status strip could not be built: naloxone was not checked
         states.append("unknown")
     elif offers_naloxone and naloxone.state in ("never", "overdue"):  # none on hand as the cards count it
-        due.append(OFFER_NALOXONE)
+        due.append(Due(DueKind.NALOXONE, OFFER_NALOXONE))
         states.append(_task_status(naloxone))
     elif offers_naloxone and naloxone.state == "not-read":
         states.append("not-read")
@@ -587,7 +613,7 @@ def _decide(
             "not-applicable",
             "No opioid therapy now or planned.",
             tuple(evidence),
-            tuple(d for d in due if "opioid use disorder" in d),
+            tuple(d.text for d in due if d.kind in KEPT_WITHOUT_THERAPY),
             action,
             STEP_SECTIONS["decide"],
         )
@@ -597,14 +623,14 @@ def _decide(
             f"No opioid therapy now; a signed opioid prescription starts on {starts.isoformat()}: naloxone comes"
             " before it starts (Rec 8)."
         )
-        due = [d for d in due if d == OFFER_NALOXONE or "opioid use disorder" in d]
+        due = [d for d in due if d.kind in KEPT_BEFORE_START]
     return Step(
         "decide",
         STEP_TITLES["decide"],
         worst(states),
         summary,
         tuple(evidence),
-        tuple(due),
+        tuple(d.text for d in due),
         action,
         STEP_SECTIONS["decide"],
         tuple(t for t in (naloxone,) if t is not None),
@@ -612,7 +638,7 @@ def _decide(
 
 
 def _oud_evidence(
-    oud: OudBlock, statuses: Mapping[str, QueryStatus], evidence: list[Evidence], due: list[str], states: list[str]
+    oud: OudBlock, statuses: Mapping[str, QueryStatus], evidence: list[Evidence], due: list[Due], states: list[str]
 ) -> None:
     """Opioid use disorder and its treatment: named when found; not known when the search that holds it was not
     read; treatment asked for only when the searches that would show it were read."""
@@ -626,7 +652,7 @@ def _oud_evidence(
             evidence.append(unknown_evidence("Medication treatment", treatment_unread))
             states.append("not-read")
         else:
-            due.append("Opioid use disorder criteria are met: offer medication treatment or a referral (below).")
+            due.append(Due(DueKind.OUD_TREATMENT, OUD_TREATMENT_DUE))
             states.append("due")
     elif diagnoses_unread := unread("oud", statuses):
         evidence.append(unknown_evidence("Opioid use disorder", diagnoses_unread))
