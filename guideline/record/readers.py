@@ -758,9 +758,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     words, flags, parts = get("valueString"), get("interpretation"), get("component")
     ranges, measured = get("referenceRange"), get("valueQuantity")
     # Read when used (model.Observation): only a measured drug amount's range is, and labs send one on every result.
-    reference_high, reference_below = (
-        (None, False) if ranges is None else ((UNREAD, _range_high, ranges), (UNREAD, _range_below, ranges))
-    )
+    reference_high, reference_below = (None, False) if ranges is None else _unread_range(ranges)
     effective = parse_datetime(get("effectiveDateTime"), tz)
     # a period sent with its end only (a collection ending then) is dated by its end: undated, it was never judged
     effective_period_start = None if period is None else next(filter(None, _period(period, tz)), None)
@@ -894,14 +892,29 @@ _BELOW = re.compile(r"<\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
 _CUTOFF = re.compile(r"cut[\s-]?off(?:\s+(?:level|value))?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
 
 
-def _range_high(ranges: Any) -> Quantity | None:
+def _unread_range(ranges: Any) -> tuple[Any, Any]:
+    """`reference_high` and `reference_below` left for their first use (slot_init's UNREAD), both from one reading of
+    the range: the two fields share a one-item list, to which the first of them read adds the pair (`_range_once`).
+    Each read on its own, a result whose range was used was read twice."""
+    shared = [ranges]
+    return (UNREAD, _range_high, shared), (UNREAD, _range_below, shared)
+
+
+def _range_once(shared: list[Any]) -> tuple[Quantity | None, bool]:
+    """The pair `_reference_high` reads from the range `shared` holds, read on the first call and kept there."""
+    if len(shared) == 1:
+        shared.append(_reference_high(shared[0]))
+    return shared[1]
+
+
+def _range_high(shared: list[Any]) -> Quantity | None:
     """A result's `reference_high`: the upper end of its first reference range (`_reference_high`)."""
-    return _reference_high(ranges)[0]
+    return _range_once(shared)[0]
 
 
-def _range_below(ranges: Any) -> bool:
+def _range_below(shared: list[Any]) -> bool:
     """A result's `reference_below`: whether normal lies strictly below that upper end (`_reference_high`)."""
-    return _reference_high(ranges)[1]
+    return _range_once(shared)[1]
 
 
 def _reference_high(ranges: Any) -> tuple[Quantity | None, bool]:
