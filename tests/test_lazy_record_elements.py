@@ -108,3 +108,52 @@ def test_whether_a_problem_has_abated_is_read_when_used(monkeypatch: pytest.Monk
     assert calls == []
     assert condition.abatement_present is True and condition.abatement_present is True and len(calls) == 1
     assert readers.read_condition({**problem, "abatementDateTime": None}, TZ).abatement_present is False
+
+
+def test_dates_and_periods_are_parsed_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One rule for a date left for its first read, in every reader: an order's written day, a problem's dates, a
+    visit's end (its start is always read) and a test order's dates and due period."""
+    calls = _counted(monkeypatch, "parse_datetime")
+    order = readers.read_service_request(
+        {
+            "resourceType": "ServiceRequest",
+            "id": "eSR-uds-1",
+            "status": "active",
+            "intent": "order",
+            "code": {"coding": [{"system": LOINC, "code": "19295-5", "display": "Opiates [Presence] in Urine"}]},
+            "authoredOn": "2026-06-10T09:15:00-04:00",
+            "occurrencePeriod": {"start": "2026-06-10", "end": "2026-06-24"},
+        },
+        False,
+        TZ,
+    )
+    visit = readers.read_encounter(
+        {
+            "resourceType": "Encounter",
+            "id": "eEnc-1",
+            "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "period": {"start": "2026-06-10T09:00:00-04:00", "end": "2026-06-10T09:40:00-04:00"},
+        },
+        TZ,
+    )
+    problem = readers.read_condition(
+        {
+            "resourceType": "Condition",
+            "id": "eCond-3",
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G89.29"}]},
+            "recordedDate": "2025-03-04",
+            "onsetPeriod": {"start": "2024-11-01"},
+        },
+        TZ,
+    )
+    assert calls == ["2026-06-10T09:00:00-04:00"]  # the visit's start only
+    assert order.occurrence_start is not None and order.occurrence_start.isoformat() == "2026-06-10T00:00:00-04:00"
+    assert order.occurrence_end is not None and order.occurrence_end.date().isoformat() == "2026-06-24"
+    assert order.authored_on is not None and order.authored_on.hour == 9 and order.occurrence is None
+    assert visit.period_end is not None and visit.period_end.minute == 40
+    assert problem.recorded_date is not None and problem.recorded_date.date().isoformat() == "2025-03-04"
+    assert problem.onset is not None and problem.onset.date().isoformat() == "2024-11-01"
+    assert len(calls) == 7 and order.occurrence_end.day == 24 and len(calls) == 7  # each read once, then kept
+    empty = readers.read_service_request({"resourceType": "ServiceRequest", "occurrencePeriod": {}}, False, TZ)
+    assert (empty.occurrence_start, empty.occurrence_end, empty.authored_on) == (None, None, None)

@@ -398,7 +398,7 @@ def read_med_order(
         code_text(get("intent")),
         categories=concepts(get("category")),
         medication=_resolve_medication(data, pool),
-        authored_on=None if authored is None else (UNREAD, parse_datetime, authored, tz),  # when read (model.MedOrder)
+        authored_on=_unread_date(authored, tz),  # parsed when read (model.MedOrder)
         authored_partial=no_day_written(authored),
         prior_prescription=located_reference(reference(prior), data, pool.server) if prior else None,
         course_of_therapy=None if course is None else (UNREAD, _course, course),  # read when used (model.MedOrder)
@@ -1149,7 +1149,7 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
     recorded = get("recordedDate") or get("assertedDate") or get("dateRecorded")  # R4, STU3, DSTU2
     onset = get("onsetDateTime") or as_dict(get("onsetPeriod")).get("start")
     # Both dates are parsed when first read (model.Condition); a missing one is None now, with nothing to parse.
-    recorded_date = None if recorded is None else (UNREAD, parse_datetime, recorded, tz)
+    recorded_date = _unread_date(recorded, tz)
     return Condition.make(
         id=text(get("id")),
         code=concept(get("code")),
@@ -1230,7 +1230,7 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     get = data.get
     period = get("period")
     # The end is parsed when first read (model.Encounter): only a few visits' ends are read.
-    period_start, period_end = (None, None) if period is None else _start_and_unread_end(period, tz)
+    period_start, period_end = (None, None) if period is None else _unread_period(period, tz, start_now=True)
     diagnoses, stay = get("diagnosis"), get("hospitalization")
     # STU3 and DSTU2 name R4's reasonCode `reason`; R4's reasonReference is DSTU2's `indication`.
     reasons = get("reasonCode") if "reasonCode" in data else get("reason")
@@ -1248,12 +1248,14 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     )
 
 
-def _start_and_unread_end(value: Any, tz: ZoneInfo) -> tuple[datetime | None, Any]:
-    """A Period's start, parsed, and its end left for its first read (`_unread_date`)."""
+def _unread_period(value: Any, tz: ZoneInfo, start_now: bool = False) -> tuple[Any, Any]:
+    """A Period's start and end, each left for its first read (`_unread_date`); with `start_now` the start is parsed
+    now, for a record field that is not lazy (a visit's start, which every visit rule reads: model.Encounter)."""
     period = as_dict(value)
     if not period:
         return None, None
-    return parse_datetime(period.get("start"), tz), _unread_date(period.get("end"), tz)
+    start = period.get("start")
+    return parse_datetime(start, tz) if start_now else _unread_date(start, tz), _unread_date(period.get("end"), tz)
 
 
 def dated_in(encounter: Encounter, data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
@@ -1356,8 +1358,7 @@ def read_service_request(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo) 
     else:
         asked = concept(code)
     # Its dates are parsed when read (model.ServiceRequest).
-    period = as_dict(due)
-    occurrence_start, occurrence_end = _unread_date(period.get("start"), tz), _unread_date(period.get("end"), tz)
+    occurrence_start, occurrence_end = _unread_period(due, tz)
     return ServiceRequest.make(
         id=text(data.get("id")),
         is_draft=is_draft,
