@@ -190,11 +190,11 @@ def gather(
         queries[key] = query
 
     draft_items = resources_in(request.draft_orders)
-    # Most EHRs send coded medications: only an order or dispense that names a Medication needs the full walk. R5
-    # names it inside `medication` (a CodeableReference, which may hold a concept only: the walk then finds none).
-    names_medication = any(["medicationReference" in r or "medication" in r for r in pooled]) or any(
-        ["medicationReference" in r or "medication" in r for r in draft_items]  # lists: no generator frame
-    )
+    # One look at each resource pooled so far and each order being signed, for both questions asked of them.
+    pooled_look = _Look()
+    pooled_look.add(pooled)
+    pooled_look.add(draft_items)
+    names_medication = pooled_look.names_medication
     included = _medications_by_url(request.prefetch.values()) if names_medication else ()
     sent = tuple(request.prefetch.values())  # for who a `urn:uuid:` actor is, read by the record only if asked
     held = {url for url, _ in included}
@@ -229,7 +229,7 @@ def gather(
     if places is not None:
         queries.update(places.plan(pooled, pooled))
     if not queries and not read_results:  # the usual call: the prefetch held everything
-        _name_unread_types([pooled, draft_items], gaps)
+        pooled_look.name_unread(gaps)
         if places is not None and places.named():
             gaps[HOSPICE_PLACES] = places.named()
         return Gathered(
@@ -261,7 +261,7 @@ def gather(
                 gaps[label] = (
                     f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
                 )
-        _name_unread_types([pooled, draft_items], gaps)
+        pooled_look.name_unread(gaps)
         return Gathered(
             tuple(pooled),
             (),
@@ -321,6 +321,7 @@ def gather(
                     gaps.setdefault(_label(key), f"in the prefetch and the pages read after it, {short}")
             obtained = obtained or result.ok or bool(result.resources)
         pooled.extend(new_resources)
+        pooled_look.add(new_resources)
         # Orders fetched just now may name Medications nobody has read yet: one more round, same budget.
         more = medication_references([pooled, medications], server) - held
         refs = set(readable_medication_references(more)) - attempted
@@ -351,7 +352,7 @@ def gather(
     if missed:
         gaps[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
     gaps = _name_elsewhere(gaps, elsewhere)
-    _name_unread_types([pooled, draft_items], gaps)
+    pooled_look.name_unread(gaps)
     if places is not None and places.named():
         gaps[HOSPICE_PLACES] = places.named()
     visits = places.visits if places is not None else {}
@@ -394,17 +395,32 @@ def _read_error(result: FetchResult) -> str | None:
     return result.error or "could not be read"
 
 
-def _name_unread_types(groups: list[list[Any]], gaps: dict[str, str]) -> None:
-    """Counts the resources of UNREAD_TYPES among the pooled ones and the drafts, by type, on the card."""
-    counts: dict[str, int] = {}
-    for resources in groups:
-        for resource in resources:  # one lookup each: charts hold thousands
+@dataclass
+class _Look:
+    """What gather asks of every resource it pools and of the orders being signed, found in one pass over them (two
+    passes before, one per question): whether one names a Medication, and how many of each of UNREAD_TYPES."""
+
+    # Most EHRs send coded medications: only an order or dispense that names a Medication needs the full walk. R5
+    # names it inside `medication` (a CodeableReference, which may hold a concept only: the walk then finds none).
+    names_medication: bool = False
+    unread: dict[str, int] = field(default_factory=dict)  # by type
+
+    def add(self, resources: list[Any]) -> None:
+        """Looks at each of `resources` (one lookup and a key test each: charts hold thousands)."""
+        names, unread = self.names_medication, self.unread
+        for resource in resources:
+            if not names and ("medicationReference" in resource or "medication" in resource):
+                names = True
             kind = resource.get("resourceType")
             if type(kind) is str and kind in UNREAD_TYPES:  # a malformed one (a list) is named by the record
-                counts[kind] = counts.get(kind, 0) + 1
-    if counts:
-        sent = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
-        gaps[UNREAD_RECORDS] = f"{sent}: not counted in the MME total or the checks"
+                unread[kind] = unread.get(kind, 0) + 1
+        self.names_medication = names
+
+    def name_unread(self, gaps: dict[str, str]) -> None:
+        """Names the resources of UNREAD_TYPES looked at, by type, on the card."""
+        if self.unread:
+            sent = ", ".join(f"{count} {kind}" for kind, count in sorted(self.unread.items()))
+            gaps[UNREAD_RECORDS] = f"{sent}: not counted in the MME total or the checks"
 
 
 def _label(key: str) -> str:
