@@ -30,11 +30,18 @@ def decide_step(resources: list[dict[str, Any]]) -> Step:
     return next(s for s in plan.section("steps").content.steps if s.key == "decide")
 
 
-def test_with_no_opioid_the_step_is_not_applicable_and_still_asks_for_oud_treatment() -> None:
+def test_with_no_opioid_the_step_is_due_for_oud_treatment_alone() -> None:
+    # "Not applicable" beside a line asking for treatment read as nothing to do: the offer stands without opioids.
     step = decide_step([medication(), opioid_dependence()])
-    assert step.status == "not-applicable"
-    assert step.summary == "No opioid therapy now or planned."
+    assert step.status == "due"
+    assert step.summary.startswith("No opioid therapy now or planned; opioid use disorder criteria are met")
+    assert "Rec 12" in step.action and "continue, adjust, taper or stop" not in step.action
     assert step.due == (OUD_WORDS,)
+
+
+def test_with_no_opioid_and_no_oud_the_step_is_not_applicable() -> None:
+    step = decide_step([medication()])
+    assert (step.status, step.summary, step.due) == ("not-applicable", "No opioid therapy now or planned.", ())
 
 
 def test_with_an_opioid_starting_in_5_days_it_asks_for_naloxone_and_oud_treatment_only() -> None:

@@ -29,6 +29,8 @@ SCREEN_EVERY_MONTHS = 12
 OFFER_NALOXONE = "Offer naloxone as part of the plan."
 RECORD_DECISION = "Record the decision (continue, adjust, taper or stop), its reasons and the follow-up date."
 OUD_TREATMENT_DUE = "Opioid use disorder criteria are met: offer medication treatment or a referral (below)."
+OUD_WITHOUT_THERAPY = "opioid use disorder criteria are met without medication treatment."
+OFFER_OUD_TREATMENT = "Offer or arrange medication treatment for opioid use disorder (Rec 12)."
 
 STEP_KEYS = ("assess", "consent", "agreement", "initiate", "reassess", "decide")
 STEP_TITLES: dict[str, str] = {
@@ -607,13 +609,26 @@ def _decide(
     action = "Decide with the patient to continue, adjust, taper or stop; give the reasons and the follow-up plan."
     starts = first_planned_start(facts) if not therapy and offers_naloxone else None
     if not therapy and starts is None:
+        kept = tuple(d.text for d in due if d.kind in KEPT_WITHOUT_THERAPY)
+        if kept:  # "Not applicable" beside an offer of treatment read as nothing to do: the offer stands alone
+            summary = f"No opioid therapy now or planned; {OUD_WITHOUT_THERAPY}"
+            return Step(
+                "decide",
+                STEP_TITLES["decide"],
+                "due",
+                summary,
+                tuple(evidence),
+                kept,
+                OFFER_OUD_TREATMENT,
+                STEP_SECTIONS["decide"],
+            )
         return Step(
             "decide",
             STEP_TITLES["decide"],
             "not-applicable",
             "No opioid therapy now or planned.",
             tuple(evidence),
-            tuple(d.text for d in due if d.kind in KEPT_WITHOUT_THERAPY),
+            kept,
             action,
             STEP_SECTIONS["decide"],
         )
