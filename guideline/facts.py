@@ -402,8 +402,9 @@ class Facts:
         # counts.
         orders = renewed_fill_doses(orders, self.renewed_fills)
         orders = named_replacing(named_beside(orders, self.renewals_beside), self.replaced_of_another, self.today)
-        orders = named_series_beside(orders, self.series_beside)
         orders = counted_as_signed(counted_once(orders, self.implied_renewals), self.draft_series, self.today)
+        # After the pairs are counted once, so the words name the order actually counted beside the renewal.
+        orders = named_series_beside(orders, self.series_beside, self.implied_renewals)
         orders, fills = fills_counted_once(orders, self.fill_mme, self.reorders)
         # Last, so the words name only the orders still counted beside the renewal.
         orders = named_unlinked(

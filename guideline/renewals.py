@@ -219,11 +219,19 @@ def series_beside(links: Iterable[SeriesLink]) -> tuple[SeriesBeside, ...]:
     )
 
 
-def named_series_beside(summary: MmeSummary, pairs: Iterable[SeriesBeside]) -> MmeSummary:
+def named_series_beside(
+    summary: MmeSummary, pairs: Iterable[SeriesBeside], renewals: Iterable[ImpliedRenewal]
+) -> MmeSummary:
     """Each signed renewal of a series' prescription counted beside the series' current one (`series_beside`), with a
-    sentence saying both are counted and why: another prescriber's renewal may be another course."""
+    sentence saying both are counted and why: another prescriber's renewal may be another course. Read after
+    `counted_once`: when the series' order is counted once with a renewal of its own (`renewals`: a draft with no
+    link), the words name the one of the two still counted beside this renewal."""
+    renewals = tuple(renewals)
+    counted = {id(r.order) for r in summary.orders if r.state == "ok"}
     words = {}
     for pair in pairs:
+        if id(pair.renewal) not in counted:
+            continue  # itself counted once with a draft read as its renewal: its line says so instead
         # Not known to differ is not "another prescriber": an unnamed prescriber is said to be unknown.
         whose = (
             "this renewal is another prescriber's"
@@ -233,9 +241,31 @@ def named_series_beside(summary: MmeSummary, pairs: Iterable[SeriesBeside]) -> M
         words[id(pair.renewal)] = (
             f"it renews {_named(pair.named)} (priorPrescription), which {_named(pair.order)} (the same product, begun "
             f"later) has taken over: {whose}, so it is not read as that series' renewal; both are counted, as another "
-            f"course may be meant; check with the prescriber of {_named(pair.order)} whether both are to be taken"
+            f"course may be meant; {_ask_beside(pair.order, renewals, counted)}"
         )
     return _with_words(summary, words)
+
+
+def _ask_beside(order: MedOrder, renewals: Iterable[ImpliedRenewal], counted: set[int]) -> str:
+    """Whom to ask about the order counted beside a renewal of its series: the series' prescriber, or, when the
+    series' order is counted once with a renewal of its own (`counted_once`), the one of the two still counted."""
+    pair = next((p for p in renewals if order is p.order or order is p.renewal), None)
+    one = _counted_of(pair, counted) if pair is not None else None
+    if pair is None or one is None:
+        return f"check with the prescriber of {_named(order)} whether both are to be taken"
+    other = pair.renewal if order is pair.order else pair.order
+    return (
+        f"{_named(order)} is counted once with {_named(other)}, read as one regimen, and {_named(one[0])} is counted "
+        f"beside this renewal: check whether both are to be taken"
+    )
+
+
+def _counted_of(pair: ImpliedRenewal, counted: set[int]) -> tuple[MedOrder, MedOrder] | None:
+    """The order of a pair still counted and the one left out (`counted_once`, by the ids of the orders counted);
+    None unless exactly one is counted (a pair whose dose is not known both ways is left as two orders)."""
+    if (id(pair.renewal) in counted) == (id(pair.order) in counted):
+        return None
+    return (pair.renewal, pair.order) if id(pair.renewal) in counted else (pair.order, pair.renewal)
 
 
 def named_unlinked(

@@ -1,0 +1,90 @@
+"""Renewals beside a draft being signed, on Epic-shaped orders of oxycodone 5 mg (RxNorm 1049621), two tablets every
+6 hours (60 MME a day a prescription). Dr Adams's staggered series (`test_renewals8_series_edges.series`): eOxy.1 for
+series days 0-29, eOxy.2 fillable from day 30. Evaluated on series day 30, when eOxy.2 has taken eOxy.1 over; a
+renewal signed on day 30 names eOxy.1 (the renew action on the series' first order), and a draft of the same product
+with no priorPrescription (eOxy.D) is being signed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from builders import NOW, card, run
+from test_later4_series_renewal import DR_BAKER
+from test_renewals8_series_edges import epic_oxy5, line, series
+
+DAY_30 = NOW + timedelta(days=10)
+
+
+def renewal_of_first(requester: dict[str, str] | None = None, status: str = "active") -> dict[str, Any]:
+    """A renewal of eOxy.1 signed on day 30 (Dr Adams's unless another `requester` is given)."""
+    extra = {"requester": requester} if requester else {}
+    return epic_oxy5("eOxy.R", 10, fillable=10, expires=100, prior="eOxy.1", status=status, **extra)
+
+
+def unlinked_draft(tablets: int = 2) -> dict[str, Any]:
+    """The draft being signed on day 30: oxycodone 5 mg, `tablets` every 6 hours, no priorPrescription."""
+    draft = epic_oxy5("eOxy.D", 10, fillable=10, expires=100, status="draft")
+    draft["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] = tablets
+    draft["dosageInstruction"][0]["text"] = f"Take {tablets} tablet{'s' if tablets > 1 else ''} by mouth every 6 hours."
+    return draft
+
+
+def sign(*resources: dict[str, Any], draft: dict[str, Any]):
+    return run("order-sign", resources=[*series(), *resources], drafts=[draft], now=DAY_30)
+
+
+def states(evaluation) -> dict[str, str]:
+    return {r.order.id: r.state for r in evaluation.facts.mme.orders}
+
+
+# -- 1. another prescriber's renewal beside the series, with an unlinked draft read as the series' renewal ---------
+
+
+def test_another_prescribers_renewal_names_the_draft_counted_beside_it_not_the_series_order_left_out() -> None:
+    evaluation = sign(renewal_of_first(DR_BAKER), draft=unlinked_draft())
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert states(evaluation) == {"eOxy.D": "ok", "eOxy.2": "excluded", "eOxy.R": "ok"}
+    words = line(evaluation, "eOxy.R")
+    # Before: "check with the prescriber of order eOxy.2 whether both are to be taken", eOxy.2 being listed as not
+    # counted: the order counted beside the renewal is the draft.
+    assert "check with the prescriber of order eOxy.2 whether both" not in words
+    assert (
+        "both are counted, as another course may be meant; order eOxy.2 is counted once with order eOxy.D, read as "
+        "one regimen, and order eOxy.D is counted beside this renewal: check whether both are to be taken" in words
+    )
+    high = card(evaluation, "high-mme")
+    assert high is not None and words in high.detail
+
+
+def test_when_the_series_order_keeps_its_larger_dose_the_words_name_it_as_counted_beside() -> None:
+    # The draft is one tablet (30 MME): eOxy.2 keeps the larger dose and the draft is the one left out.
+    evaluation = sign(renewal_of_first(DR_BAKER), draft=unlinked_draft(tablets=1))
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert states(evaluation) == {"eOxy.D": "excluded", "eOxy.2": "ok", "eOxy.R": "ok"}
+    assert (
+        "order eOxy.2 is counted once with order eOxy.D, read as one regimen, and order eOxy.2 is counted beside this "
+        "renewal: check whether both are to be taken" in line(evaluation, "eOxy.R")
+    )
+
+
+def test_a_renewal_the_draft_is_read_as_renewing_does_not_say_it_is_counted() -> None:
+    # Listed before the series, Dr Baker's renewal is the current order of the product the draft is paired with (the
+    # first in the record): it is listed as renewed by the draft, and its line no longer says "both are counted".
+    medication, first, second = series()
+    evaluation = run(
+        "order-sign",
+        resources=[medication, renewal_of_first(DR_BAKER), first, second],
+        drafts=[unlinked_draft()],
+        now=DAY_30,
+    )
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert states(evaluation) == {"eOxy.D": "ok", "eOxy.R": "excluded", "eOxy.2": "ok"}
+    assert "both are counted" not in line(evaluation, "eOxy.R")
+
+
+def test_with_no_draft_the_words_still_ask_the_series_prescriber() -> None:
+    evaluation = run("patient-view", resources=[*series(), renewal_of_first(DR_BAKER)], now=DAY_30)
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert "check with the prescriber of order eOxy.2 whether both are to be taken" in line(evaluation, "eOxy.R")
