@@ -87,13 +87,13 @@ def implied_renewals(
     next prescription, or a reorder): a renewal of a series' first prescription on the day its second is taken read
     120 beside the second. A draft may be a covering prescriber's; a signed renewal is paired only when it is itself a
     later prescription of the order it names (`SeriesLink.carries_on`), else both count, the louder reading. Each
-    order is in one pair at most. A medication reported as taken (prescribed elsewhere) is no order a renewal here
-    renews."""
+    order is in one pair at most, the surest link first (`_pairing_order`). A medication reported as taken
+    (prescribed elsewhere) is no order a renewal here renews."""
     standing = [o for o in orders if not o.is_draft and not o.reported]
     found = {id(link.renewal): link for link in links}
     pairs: list[ImpliedRenewal] = []
     paired: set[int] = set()
-    for renewal in renewals:
+    for renewal in _pairing_order(renewals, found):
         product = key(renewal)
         if id(renewal) in paired or not is_product(product):
             continue
@@ -115,6 +115,14 @@ def implied_renewals(
                 paired |= {id(renewal), id(order)}
                 break
     return tuple(pairs)
+
+
+def _pairing_order(renewals: Iterable[MedOrder], links: Mapping[int, SeriesLink]) -> list[MedOrder]:
+    """The renewals in the order they are paired: signed ones first (a series' own renewal, already in the chart, is
+    its prescriber's continuation of it), then drafts naming a series prescription (`links`), then drafts naming
+    none, against what is left; in the order given within each. A draft with no link is the surmise: it must not
+    take the series order its own signed renewal carries on, leaving that renewal counted beside the draft."""
+    return sorted(renewals, key=lambda r: 0 if not r.is_draft else 1 if id(r) in links else 2)
 
 
 def _handed_over(
@@ -281,7 +289,9 @@ def named_unlinked(
     that is counted beside current orders of its product it does not name, with a sentence saying so. The link to
     them is not sure (another course may be meant), so both count, the louder reading; said, since two identical
     lines on the card gave no word of why (Dr Adams's renewal of Dr Baker's finished order beside her own current
-    one, a second renewal of a series' prescription, a renewal of one that starts later)."""
+    one, a second renewal of a series' prescription, a renewal of one that starts later). So is a draft naming no
+    priorPrescription that `implied_renewals` left unpaired because the orders of its product are already paired
+    (`_unpaired_draft_words`)."""
     paired = tuple(paired)
     read = {id(o) for pair in paired for o in (pair.renewal, pair.order)}
     read |= {id(pair.renewal) for pair in beside_series}
@@ -295,7 +305,32 @@ def named_unlinked(
         beside = [order for order in counted if order is not renewal and key(order) == product]
         if beside:
             words[id(renewal)] = _unlinked_words(link.named, beside, today)
+    for draft in counted:
+        product = key(draft)
+        if draft.is_draft and not draft.prior_prescription and id(draft) not in read and is_product(product):
+            taken = [pair for pair in paired if key(pair.order) == product]
+            if said := _unpaired_draft_words(taken, counted):
+                words[id(draft)] = said
     return _with_words(summary, words)
+
+
+def _unpaired_draft_words(taken: Sequence[ImpliedRenewal], counted: Sequence[MedOrder]) -> str | None:
+    """Why a draft naming no priorPrescription is counted beside the pairs of its product already read as one regimen
+    (`taken`; each named by its order still counted): a second renewal of one regimen is not surmised, the louder
+    reading. None when no pair of its product is counted."""
+    ids = {id(order) for order in counted}
+    parts = [
+        f"{_named(kept)}, a current order of the same product, is already counted once with {_named(other)} as one "
+        "regimen"
+        for kept, other in filter(None, (_counted_of(pair, ids) for pair in taken))
+    ]
+    if not parts:
+        return None
+    it, every = ("it", "both") if len(parts) == 1 else ("any of them", "all")
+    return (
+        f"it names no priorPrescription; {'; '.join(parts)}, so this is not read as another renewal of {it}: {every} "
+        f"are counted, as prescriptions taken together may be meant; check whether {every} are to be taken"
+    )
 
 
 def _unlinked_words(named: MedOrder, beside: Sequence[MedOrder], today: date) -> str:

@@ -10,9 +10,13 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from builders import NOW, card, run
+from builders import NOW, TODAY, card, run
 from test_later4_series_renewal import DR_BAKER
 from test_renewals8_series_edges import epic_oxy5, line, series
+
+from guideline.config import GuidelineConfig
+from guideline.terminology import load_terminology
+from smart_app.mme_command import mme_report
 
 DAY_30 = NOW + timedelta(days=10)
 
@@ -88,3 +92,56 @@ def test_with_no_draft_the_words_still_ask_the_series_prescriber() -> None:
     evaluation = run("patient-view", resources=[*series(), renewal_of_first(DR_BAKER)], now=DAY_30)
     assert evaluation.facts.mme.total == Decimal(120)
     assert "check with the prescriber of order eOxy.2 whether both are to be taken" in line(evaluation, "eOxy.R")
+
+
+# -- 2. the series' own renewal is paired with the series before a draft with no link is --------------------------
+
+DRAFT_WORDS = (
+    "it names no priorPrescription; order eOxy.R, a current order of the same product, is already counted once with "
+    "order eOxy.2 as one regimen, so this is not read as another renewal of it: both are counted, as "
+    "prescriptions taken together may be meant; check whether both are to be taken"
+)
+
+
+def test_the_series_own_signed_renewal_keeps_the_series_and_the_unlinked_draft_counts_beside_it_said() -> None:
+    evaluation = sign(renewal_of_first(), draft=unlinked_draft())
+    # Before: the draft took eOxy.2, and Dr Adams's own renewal of her series was counted beside the draft, its line
+    # asking whether the draft being signed was to be stopped.
+    assert [(p.renewal.id, p.order.id) for p in evaluation.facts.implied_renewals] == [("eOxy.R", "eOxy.2")]
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert states(evaluation) == {"eOxy.D": "ok", "eOxy.2": "excluded", "eOxy.R": "ok"}
+    assert "read as the renewal of order eOxy.2, counted once with it" in line(evaluation, "eOxy.R")
+    assert "does not name" not in line(evaluation, "eOxy.R")
+    assert DRAFT_WORDS in line(evaluation, "eOxy.D")
+    high = card(evaluation, "high-mme")
+    assert high is not None and DRAFT_WORDS in high.detail
+
+
+def draft_report(resources: list[dict[str, Any]], draft: dict[str, Any]) -> dict[str, Any]:
+    """`painplan mme` of the order-sign request carrying the draft and these records, on day 30."""
+    config = GuidelineConfig.from_mapping()
+    request = {
+        "hook": "order-sign",
+        "context": {"patientId": "p1", "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": draft}]}},
+        "prefetch": {"medsActive": {"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]}},
+    }
+    return mme_report(request, config, load_terminology(config), TODAY + timedelta(days=10))
+
+
+def test_painplan_mme_reads_the_same_pairing_and_words() -> None:
+    answer = draft_report([*series(), renewal_of_first()], unlinked_draft())
+    assert answer["current_total_mme"] == 120.0
+    lines = {entry["id"]: entry for entry in answer["orders"]}
+    assert DRAFT_WORDS in lines["eOxy.D"]["explanation"]
+    assert "read as the renewal of order eOxy.2" in lines["eOxy.R"]["explanation"]
+
+
+def test_a_draft_renewal_of_the_first_beside_the_series_own_signed_one_is_the_second_renewal() -> None:
+    # Both name eOxy.1: the signed one, already in the chart, is the series' renewal; the draft is a second renewal,
+    # counted beside it and said (before, the draft took eOxy.2 and the signed renewal was the one said to be beside).
+    draft = epic_oxy5("eOxy.D", 10, fillable=10, expires=100, prior="eOxy.1", status="draft")
+    evaluation = sign(renewal_of_first(), draft=draft)
+    assert [(p.renewal.id, p.order.id) for p in evaluation.facts.implied_renewals] == [("eOxy.R", "eOxy.2")]
+    assert evaluation.facts.mme.total == Decimal(120)
+    assert "it does not name order eOxy.R, a current order of the same product" in line(evaluation, "eOxy.D")
+    assert "does not name" not in line(evaluation, "eOxy.R")
