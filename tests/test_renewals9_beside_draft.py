@@ -145,3 +145,25 @@ def test_a_draft_renewal_of_the_first_beside_the_series_own_signed_one_is_the_se
     assert evaluation.facts.mme.total == Decimal(120)
     assert "it does not name order eOxy.R, a current order of the same product" in line(evaluation, "eOxy.D")
     assert "does not name" not in line(evaluation, "eOxy.R")
+
+
+def test_a_draft_left_beside_two_regimens_names_both() -> None:
+    # Dr Baker's own current oxycodone 5 mg (eOxy.B, no link) beside the series, and two drafts with no link: the
+    # first is read as Dr Baker's renewal, the second is left beside both regimens (180, the louder reading), said.
+    baker = epic_oxy5("eOxy.B", -5, fillable=-5, expires=85, requester=DR_BAKER)
+    second = unlinked_draft()
+    second["id"] = second["identifier"][0]["value"] = "eOxy.D2"
+    evaluation = run(
+        "order-sign", resources=[*series(), renewal_of_first(), baker], drafts=[unlinked_draft(), second], now=DAY_30
+    )
+    assert [(p.renewal.id, p.order.id) for p in evaluation.facts.implied_renewals] == [
+        ("eOxy.R", "eOxy.2"),
+        ("eOxy.D", "eOxy.B"),
+    ]
+    assert evaluation.facts.mme.total == Decimal(180)
+    assert (
+        "it names no priorPrescription; order eOxy.R, a current order of the same product, is already counted once "
+        "with order eOxy.2 as one regimen; order eOxy.D, a current order of the same product, is already counted once "
+        "with order eOxy.B as one regimen, so this is not read as another renewal of any of them: all are counted, as "
+        "prescriptions taken together may be meant; check whether all are to be taken" in line(evaluation, "eOxy.D2")
+    )
