@@ -399,6 +399,40 @@ def _no_strength(recognition: Recognition) -> str:
     return "unread-ingredient" if recognition.unread_ingredient else "no-strength"
 
 
+def reason_words(reason: str, medication: ResolvedMedication, terms: Terminology) -> str | None:
+    """Why an order or fill has no MME, in words: its reason's text, but for an opioid read from its name with no
+    strength of it, what was read and what is missing ("identified from its name as oxycodone with acetaminophen; no
+    strength written"), where "the product strength is missing or unusable" said nothing was read. The card's line,
+    the plan page's row and `painplan mme` all read this one text; the reason key stays for the review's counts."""
+    if reason == "no-strength":
+        recognition = recognise(medication, terms)
+        if recognition.by_name and recognition.is_opioid:
+            return _named_without_strength(recognition)
+    return REASON_TEXT.get(reason)
+
+
+def _named_without_strength(recognition: Recognition) -> str:
+    """ "identified from its name as pentazocine with aspirin; no strength written", or, where the name writes a
+    number none of which is the opioid's strength, "…; its name gives no strength of the hydrocodone"."""
+    known = known_ingredients()
+    opioids = [name for name in recognition.ingredients if known[name].kind == "opioid"]
+    others = [name for name in recognition.ingredients if name not in opioids]
+    read = _joined(opioids) + (f" with {_joined(others)}" if others else "")
+    if not any(char.isdigit() for char in recognition.display):
+        return f"identified from its name as {read}; no strength written"
+    missing = [name for name in opioids if recognition.strengths and not _named_strength(recognition, name)]
+    return f"identified from its name as {read}; its name gives no strength of the {_joined(missing or opioids)}"
+
+
+def _named_strength(recognition: Recognition, name: str) -> bool:
+    return any(s.ingredient == name and s.mg > 0 for s in recognition.strengths)
+
+
+def _joined(names: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Drug | str:
     strengths: list[IngredientStrength] = []
     partners: list[IngredientStrength] = []
@@ -1207,6 +1241,7 @@ class _Work:
     groups: _Groups | None
     reason: str | None
     not_counted: str | None  # a NOT_COUNTED_TEXT key: listed, never added to the total
+    said: str | None = None  # the reason in words (`reason_words`), when there is one
 
 
 def medication_display_name(medication: ResolvedMedication, drug: Drug | None, terms: Terminology) -> str:
@@ -1240,7 +1275,8 @@ def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) ->
     name = medication_display_name(order.medication, drug, terms)
     not_counted = not_counted_reason(order.medication, drug, terms)
     if drug is None:
-        return _Work(order, name, None, None, not_counted or str(identified), not_counted)
+        reason = not_counted or str(identified)
+        return _Work(order, name, None, None, reason, not_counted, reason_words(reason, order.medication, terms))
     groups = daily_groups(order, drug, config)
     if isinstance(groups, str):
         return _Work(order, name, drug, None, not_counted or groups, not_counted)
@@ -1280,7 +1316,7 @@ def _result(
         rxnorm_code=_rxnorm_code(work),
         state=state,
         reason=reason,
-        reason_text=REASON_TEXT.get(reason) if reason else None,
+        reason_text=(work.said if reason == work.reason and work.said else REASON_TEXT.get(reason)) if reason else None,
         estimated_by=work.groups.estimated_by if work.groups else None,
         ingredients=ingredients,
         mme=mme,
@@ -1299,7 +1335,7 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     if work.drug is None or work.groups is None:
         reason = work.reason or "no-frequency"
         state: Literal["excluded", "unknown"] = "excluded" if work.not_counted else "unknown"
-        why = f"{work.display_name}: {REASON_TEXT[reason]}{conflict_text(work.drug, False)}"
+        why = f"{work.display_name}: {work.said or REASON_TEXT[reason]}{conflict_text(work.drug, False)}"
         return _result(work, state, reason, (), None, [], why)
     basis = methadone_total if settings.get("methadone_tier_basis", "total") == "total" else _methadone_mg(work)
     converted = [_convert(g, work.drug, rules, profile, basis) for g in work.groups.groups]
