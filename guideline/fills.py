@@ -37,6 +37,7 @@ from guideline.mme import (
     not_counted_reason,
     per_day_unit,
     quantize6,
+    reason_words,
 )
 from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.identity import IdentifiedDrug, prescription_named
@@ -183,6 +184,9 @@ class FillMme:
     mme: Decimal | None
     explanation: str
     daily_dose_text: str | None
+    # The medication's own words for why it has no MME (`mme.reason_words`: an opioid read from its name with no
+    # strength says what was read), for this unknown fill's reason.
+    said: str | None = None
 
     @property
     def ref(self) -> str | None:
@@ -190,6 +194,8 @@ class FillMme:
 
     @property
     def reason_text(self) -> str | None:
+        if self.said is not None and self.state == "unknown":
+            return self.said
         return FILL_REASON_TEXT.get(self.reason) if self.reason else None
 
 
@@ -241,7 +247,11 @@ def fill_mme(
         return result("excluded", not_counted, f"{label}: {NOT_COUNTED_TEXT[not_counted]}")
     if drug is None:
         reason = str(identified)
-        return result("unknown", reason, f"{label}: {FILL_REASON_TEXT.get(reason, reason)}")
+        # The medication's own words only where they differ from the reason's (a fill's texts are FILL_REASON_TEXT).
+        words = reason_words(reason, dispense.medication, terms)
+        said = words if words != REASON_TEXT.get(reason) else None
+        text = said or FILL_REASON_TEXT.get(reason, reason)
+        return replace(result("unknown", reason, f"{label}: {text}"), said=said)
     problem = days_supply_problem(dispense)
     if problem is not None:
         return result("unknown", problem, f"{label}: {FILL_REASON_TEXT[problem]}")

@@ -127,3 +127,43 @@ def test_a_coded_product_with_no_strength_keeps_the_general_words() -> None:
     ]
     order = mme(request).orders[0]
     assert (order.reason, order.reason_text) == ("no-strength", "the product strength is missing or unusable")
+
+
+def percocet_fill(handed_over: str) -> dict[str, Any]:
+    """A pharmacy fill named "PERCOCET" only, as a PBM medication history sends one: 60 tablets for 15 days."""
+    return {
+        "resourceType": "MedicationDispense",
+        "id": "fill-percocet",
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"text": "PERCOCET"},
+        "quantity": {"value": 60, "unit": "tablet", "system": "http://unitsofmeasure.org", "code": "{tbl}"},
+        "daysSupply": {"value": 15, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"},
+        "whenHandedOver": handed_over,
+    }
+
+
+def test_a_fill_says_it_too() -> None:
+    from guideline.config import GuidelineConfig
+    from guideline.fills import fill_mme
+    from guideline.record import build_record
+    from guideline.terminology import load_terminology
+    from tests.builders import TZ
+
+    config = GuidelineConfig.from_mapping({})
+    fill = build_record([percocet_fill("2026-06-01")], TZ).dispenses[0]
+    result = fill_mme(fill, load_terminology(config), config)
+    words = "identified from its name as oxycodone with acetaminophen; no strength written"
+    assert (result.state, result.reason, result.reason_text) == ("unknown", "no-strength", words)
+    assert result.explanation == f"PERCOCET (filled 2026-06-01): {words}"
+
+
+def test_the_dose_card_names_the_fill_so(tmp_path: Path) -> None:
+    # oxycodone 5 mg, 4 tablets every 4 hours: 180 MME a day, so the dose card lists the fills beside it
+    draft = med_request("1049621", draft=True, id="draft-oxy", dose=4, period=4)
+    prefetch = full_prefetch("order-sign", dispenses=bundle(percocet_fill(days_ago(3))))
+    body = hook_request("order-sign", drafts=[draft], prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    card = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "high-mme")
+    assert "PERCOCET: identified from its name as oxycodone with acetaminophen; no strength written" in card["detail"]
+    assert "missing or unusable" not in card["detail"]
