@@ -407,7 +407,11 @@ def reason_words(reason: str, medication: ResolvedMedication, terms: Terminology
     if reason == "no-strength":
         recognition = recognise(medication, terms)
         if recognition.by_name and recognition.is_opioid:
-            return _named_without_strength(recognition)
+            words = _named_without_strength(recognition)
+            if medication.resource is not None and medication.resource.ingredients:
+                # The Medication's ingredient list was read first and gave no usable opioid strength either.
+                words += ", and its ingredient list gives none PainPlan can use"
+            return words
     return REASON_TEXT.get(reason)
 
 

@@ -167,3 +167,28 @@ def test_the_dose_card_names_the_fill_so(tmp_path: Path) -> None:
     card = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "high-mme")
     assert "PERCOCET: identified from its name as oxycodone with acetaminophen; no strength written" in card["detail"]
     assert "missing or unusable" not in card["detail"]
+
+
+def test_an_ingredient_list_with_no_usable_strength_is_said_too() -> None:
+    """An EHR's own record "PERCOCET" listing "oxycodone hydrochloride" at "5 each": no mass, so no strength."""
+    request = mme_request(None, [dosage(1, every(6))])
+    request["medicationReference"] = {"reference": "#m1"}
+    request["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "m1",
+            "code": {"text": "PERCOCET"},
+            "ingredient": [
+                {
+                    "itemCodeableConcept": {"text": "oxycodone hydrochloride"},
+                    "strength": {"numerator": {"value": 5, "unit": "each"}, "denominator": {"value": 1}},
+                }
+            ],
+        }
+    ]
+    order = mme(request).orders[0]
+    assert (order.reason, order.reason_text) == (
+        "no-strength",
+        "identified from its name as oxycodone with acetaminophen; no strength written, and its ingredient list "
+        "gives none PainPlan can use",
+    )
