@@ -26,6 +26,8 @@ def strengths(name: str) -> dict[str, tuple[Decimal, str]]:
         ("fentanyl citrate 1,200 mcg buccal lozenge", "fentanyl", Decimal("1.2"), "unit"),
         ("morphine sulfate 10,000 mcg tablet", "morphine", Decimal(10), "unit"),
         ("acetaminophen 1,000 mg tablet", "acetaminophen", Decimal(1000), "unit"),
+        # A comma right after the number ("1,600, mcg") left "1,600" a decimal comma: 1.6 mcg, a thousandth of the dose.
+        ("fentanyl citrate lozenge 1,600, mcg", "fentanyl", Decimal("1.6"), "unit"),
     ],
 )
 def test_a_thousands_separator_is_read_as_one_number(name: str, ingredient: str, mg: Decimal, per: str) -> None:

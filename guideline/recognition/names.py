@@ -496,7 +496,7 @@ def _pack_reading(text: str) -> NameReading | None:
 # A comma inside a number: a thousands separator between one to three digits (the first no 0) and groups of exactly
 # three ("1,000 mcg", "ACTIQ 1,600 MCG"), else a decimal comma ("7,5 mg", "0,5 mg/ml"). Every other comma is a list's
 # ("5 mg, 325 mg") and a space. Read as a space, "1,600 mcg" was 600 mcg and "7,5 mg" 5 mg: doses lost, silently.
-_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})++(?![\d,])")
+_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})++(?!\d|,\d)")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
