@@ -92,6 +92,10 @@ def test_the_plan_row_says_it(tmp_path: Path) -> None:
         page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
     assert str(escape(f"{shown}: {words}")) in page
     assert "missing or unusable" not in page
+    # The notice above the table names the order once: the MME line begins with its name already.
+    notice = str(escape(f"Could not be converted (the total is a lower bound): {shown}: {words}"))
+    assert notice in page
+    assert str(escape(f"{shown}: {shown}:")) not in page
 
 
 def test_painplan_mme_says_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -106,6 +106,14 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
     )
 
 
+def _unknown_named(facts: Facts, order: MedOrder, row: OpioidRow) -> str:
+    """An order whose MME is unknown, for the notice above the table: the MME line names the order itself ("PERCOCET:
+    identified from its name …"), which read "PERCOCET: PERCOCET: …" with the row's name put before it."""
+    if _mme_result_for(facts, order) is not None and row.explanation:
+        return row.explanation
+    return f"{row.name}: {row.explanation or 'could not be converted'}"
+
+
 def relayed_as(facts: Facts, order: MedOrder) -> str | None:
     """ "also relayed as https://hie.example/fhir/MedicationRequest/hie-77 (read once)": an HIE's copy of the order
     under its own id (`Facts.orders_relayed`), named since the EHR may list both (the plan page and `painplan mme`)."""
@@ -289,7 +297,7 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
         else:
             rows.append(row)
             if row.state == "unknown":
-                unknown.append(f"{row.name}: {row.explanation or 'could not be converted'}")
+                unknown.append(_unknown_named(facts, order, row))
     summary = facts.mme
     sedatives = tuple(f"{facts.name(o)} ({order_status(o)})" for o in (*facts.current_benzos, *facts.current_cns))
     naloxone = naloxone_named(facts)
