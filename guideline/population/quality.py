@@ -129,6 +129,10 @@ class Quality:
     # Orders another source relayed under its own id (an HIE's copy of the EHR's order, marked by `meta.source`),
     # read once by the point of care's rule (guideline.population.relayed): read twice, 60 MME a day was 120.
     orders_relayed: int = 0
+    # Fills another source relayed under its own id (an HIE's copy of the pharmacy's fill, marked by `meta.source`,
+    # the same fill number, drug, day, quantity and days' supply), read once by the point of care's rule: read twice,
+    # the copy queued as an early refill (twice the days' supply) and the first days counted twice the MME.
+    fills_relayed: int = 0
     # Pairs of orders, each naming a source (meta.source) and none the export's own (no `population.own_sources`
     # names either), that the rule would read once were either the EHR's: both read (60 MME a day may be 120), by
     # their two sources ("https://ehr… and https://hie…") → pairs; each patient's evidence names the orders.
@@ -600,6 +604,12 @@ COUNTS: tuple[Count, ...] = (
     Count(
         "orders_relayed",
         "orders another source relayed under its own id (meta.source), read once as the order they copy",
+        kind="note",
+    ),
+    Count(
+        "fills_relayed",
+        "fills another source relayed under its own id (meta.source; same fill number, drug, day, quantity and days' "
+        "supply), read once as the fill they copy",
         kind="note",
     ),
     # Both orders read: a patient may gain a high dose (OHD, NAL's denominator), never lose one, so no rate is

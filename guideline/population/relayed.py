@@ -1,19 +1,20 @@
-"""An order another source relayed under its own id (an HIE's copy of the EHR's order) read once in the review, by
-the point of care's one rule (`guideline.record.identity.relayed_orders`), where the export tells the sources apart."""
+"""An order or a fill another source relayed under its own id (an HIE's copy of the EHR's order, of the pharmacy's
+fill) read once in the review, by the point of care's rules (`guideline.record.identity.relayed_orders`,
+`relayed_fills`), where the export tells the sources apart."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from guideline import fills
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, source_system, text
 from guideline.orders import identified
 from guideline.population.quality import Quality
-from guideline.record import MedOrder, PatientRecord
-from guideline.record.identity import relayed_names, relayed_orders, without_relayed
+from guideline.record import Dispense, MedOrder, PatientRecord
+from guideline.record.identity import relayed_fills, relayed_names, relayed_orders, without_relayed
 from guideline.terminology import Terminology
 
 
@@ -37,6 +38,50 @@ class RelayedRead:
 
 
 def relayed_read_once(
+    record: PatientRecord,
+    raw: Mapping[str, Mapping[str, Any]],
+    terms: Terminology,
+    config: GuidelineConfig,
+    quality: Quality,
+) -> RelayedRead:
+    """The record with each order, then each fill, another source relayed under its own id read once
+    (`_orders_read_once`, `_fills_read_once`), each counted in the data-quality report."""
+    read = _orders_read_once(record, raw, terms, config, quality)
+    return replace(read, record=_fills_read_once(read.record, raw, terms, config, quality))
+
+
+def _fills_read_once(
+    record: PatientRecord,
+    raw: Mapping[str, Mapping[str, Any]],
+    terms: Terminology,
+    config: GuidelineConfig,
+    quality: Quality,
+) -> PatientRecord:
+    """The record without each fill another source relayed under its own id (an HIE's copy of the pharmacy's fill,
+    its `meta.source` the HIE's: the same fill number, drug, day, quantity and days' supply as one fill of the
+    export's own, by the point of care's one rule, `identity.relayed_fills`), counted in `fills_relayed`. Its links
+    are the HIE's (its order, its pharmacy), so the review's rule for a fill sent twice does not tie it: read twice,
+    it queued as an early refill (twice the days' supply) and its first days counted twice the MME."""
+    own = own_sources(config)
+    marked = [_from_source(dispense, raw, own) for dispense in record.dispenses]
+    if all(dispense.source is None for dispense in marked):  # the usual export: no fill names another source
+        return record
+
+    def drug(dispense: Dispense) -> str | None:
+        return identified(fills.same_drug_key(dispense, terms, config))
+
+    found = relayed_fills(marked, drug)
+    if not found:
+        return record
+    quality.fills_relayed += len(found)
+    copies = {id(copy) for copy, _ in found}
+    # The fills read on are as the export wrote them: the source was only the rule's input.
+    return replace(
+        record, dispenses=tuple(d for d, m in zip(record.dispenses, marked, strict=True) if id(m) not in copies)
+    )
+
+
+def _orders_read_once(
     record: PatientRecord,
     raw: Mapping[str, Mapping[str, Any]],
     terms: Terminology,
@@ -93,7 +138,15 @@ def _unsure(marked: Sequence[MedOrder], drug: Callable[[MedOrder], str | None], 
     return tuple(sorted(said))  # in one order whatever order the engine handed the orders in
 
 
-def _from_source(order: MedOrder, raw: Mapping[str, Mapping[str, Any]], own: frozenset[str]) -> MedOrder:
-    """The order with the source its `meta.source` names, None for none or one of the site's own."""
-    source = named_source(raw.get(order.located)) if order.located else None
-    return replace(order, source=source) if source and source not in own else order
+Sourced = TypeVar("Sourced", MedOrder, Dispense)
+
+
+def _from_source(item: Sourced, raw: Mapping[str, Mapping[str, Any]], own: frozenset[str]) -> Sourced:
+    """The order or fill with the source its `meta.source` names, None for none or one of the site's own (a fill read
+    from a claim line is the payer's, never a copy another source relayed)."""
+    if isinstance(item, Dispense):  # the export's own fill is located by its bare id
+        key = f"MedicationDispense/{item.id}" if item.id and item.claim is None else None
+    else:
+        key = item.located
+    source = named_source(raw.get(key)) if key else None
+    return replace(item, source=source) if source and source not in own else item
