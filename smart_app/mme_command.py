@@ -19,7 +19,7 @@ from guideline.facts import Facts
 from guideline.fills import FillMme, fill_date, fill_mme
 from guideline.later_starts import SHOWN_WITH_DOSE, signed_later_words
 from guideline.mme import OrderMme, compute_mme
-from guideline.plan.medications import relayed_as
+from guideline.plan.medications import also_sent_as, relayed_as
 from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
 from guideline.record.pool import UNREADABLE_REASON
@@ -147,7 +147,12 @@ def _not_counted(order_id: str, result: OrderMme, current: bool, recognition: Re
 
 
 def _fill_json(
-    fill_id: str, result: FillMme, current: bool, unidentified: bool = False, copy_of: str | None = None
+    fill_id: str,
+    result: FillMme,
+    current: bool,
+    unidentified: bool = False,
+    copy_of: str | None = None,
+    sent_as: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     filled = fill_date(result.dispense)
     line = {
@@ -162,6 +167,9 @@ def _fill_json(
     }
     if copy_of is not None:  # a fill sent twice is read once (guideline.sent_twice): the copy names the fill read
         line["copy_of"] = copy_of
+    if sent_as:  # the fill read once names its copies, as the card and the plan page do (`Facts.fills_read_once`)
+        line["explanation"] += f"; {also_sent_as(sent_as)}"
+        line["sent_as"] = list(sent_as)
     return line
 
 
@@ -267,6 +275,12 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
     current_fills |= {id(s.dispense) for s in facts.unidentified_fills}
     listed = [d for d in record.dispenses if id(d) in unidentified or facts.is_in(OPIOID, d)]
     copies = {id(sent.copy): sent.kept.id or "(a fill without an id)" for sent in facts.fills_sent_twice}
+    # Every copy of a fill read once, those relayed unchanged under its id too (dropped when the record was pooled,
+    # so no line of their own): named on the fill's line. Found by the fill's id() (the record's own fill), else by
+    # where it is located (a fill `Facts` renamed, its order an HIE's copy read once as the EHR's).
+    read_once = facts.fills_read_once.values()
+    sent_as = {id(kept): names for kept, names in read_once}
+    located = {kept.located: names for kept, names in read_once if kept.located}
     if listed:
         report["dispenses"] = [
             _fill_json(
@@ -275,6 +289,7 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
                 id(d) in current_fills,
                 id(d) in unidentified,
                 copies.get(id(d)),
+                sent_as.get(id(d)) or (located.get(d.located, ()) if d.located else ()),
             )
             for index, d in enumerate(listed, start=1)
         ]
