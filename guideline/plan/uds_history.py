@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -13,11 +13,15 @@ from guideline.checks.urine_drug_test import pending_orders, report_months
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
+from guideline.record.model import Component
 from guideline.timeutil import local_date
+from guideline.uds import _sample_test
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
     from guideline.facts import Facts
+    from guideline.fhirdata import Concept, Quantity
+    from guideline.record.model import Observation
     from guideline.uds import UdsResult
 
 
@@ -35,6 +39,9 @@ class UdsRow:
     # Why some of its substances were not judged against prescriptions: "dated to the month only" when the days
     # its date can mean judge them differently (the card names it as not judged too).
     not_judged: str | None = None
+    # Another server's copy of it: "also sent by <server> as <its URL> (shown once)" on the row shown for both, or
+    # "possibly the same result as <row>, sent by …" on a row only alike to another (`result_copies`).
+    copy_note: str | None = None
 
 
 # A result's status the page shows beside its value: a preliminary screen is to be confirmed before anyone acts on
@@ -68,7 +75,10 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
     not read that could hold more."""
     rows = []
     today = facts.today
+    notes, shown_once = result_copies(facts.uds_results)
     for result in sorted(facts.uds_results, key=lambda r: r.day or date.min, reverse=True):
+        if id(result) in shown_once:  # named on the row of the EHR's result it copies
+            continue
         substances = tuple(f"{s.label}: {s.value}" for s in result.substances)
         status = result.observation.status
         shown = status if status in SHOWN_STATUSES else None
@@ -88,6 +98,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
                 after_today=after,
                 written=result.observation.dated_partial,
                 not_judged=None if after else result.unsettled,
+                copy_note=notes.get(id(result)),
             )
         )
     for day, procedure in facts.drug_test_procedures:
@@ -128,3 +139,94 @@ def _judged(result: UdsResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _after(day: date | None, today: date) -> bool:
     """Whether a row is dated after today (an undated one is not)."""
     return day is not None and day > today
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Another server's copy of a result (an HIE relaying the lab's result under its own id): no number ties it for sure
+
+
+def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int]]:
+    """What the page says of results another server sent too: (id() of a result → its row's `copy_note`, id() of
+    each result shown once on another's row). A result carries no number to tie it by, as a fill does
+    (`identity.relayed_fills`): one from another server is the EHR's result, left off the list and named on its row,
+    when it has the same test (its codes) and sample (collected at the same instant: a day alone names none), the
+    same status and the same value (and unit, and components) as exactly one of the EHR's own results. One only alike
+    to a result of another source (the same test codes, day and value, not all the rest, or alike to two of the
+    EHR's) stays a row of its own, marked as a possible copy: both shown, never one dropped on a guess."""
+    if all(r.observation.source is None for r in results):  # the usual chart: the EHR's own results only
+        return {}, set()
+    ours: dict[Hashable, list[UdsResult]] = {}
+    for result in results:
+        if result.observation.source is None and (key := _same_result(result.observation)) is not None:
+            ours.setdefault(key, []).append(result)
+    copies: dict[int, list[str]] = {}
+    notes: dict[int, str] = {}
+    shown_once: set[int] = set()
+    for result in results:
+        observation = result.observation
+        if observation.source is None:
+            continue
+        sent = f"sent by {observation.source} as {observation.located or 'a result without an id'}"
+        key = _same_result(observation)
+        owners = ours.get(key, []) if key is not None else []
+        if len(owners) == 1:
+            shown_once.add(id(result))
+            copies.setdefault(id(owners[0]), []).append(f"also {sent}")
+            continue
+        alike = _alike(result)
+        other = next(
+            (
+                r
+                for r in results
+                if r is not result and r.observation.source != observation.source and _alike(r) == alike
+            ),
+            None,
+        )
+        if alike is not None and other is not None:
+            named = other.observation.located or "a result without an id"
+            notes[id(result)] = f"possibly the same result as {named}, {sent} (both shown)"
+    for key, said in copies.items():
+        notes[key] = "; ".join(said) + " (shown once)"
+    return notes, shown_once
+
+
+def _same_result(observation: Observation) -> Hashable | None:
+    """What two copies of one result share: the test and the instant its sample was collected (as the point of care
+    tells a correction of the same sample, `uds._sample_test`: none for a day alone, which may be another sample of
+    that day), its status and its value; None when the test or the instant is not known."""
+    sample = _sample_test(observation)
+    return None if sample is None else (sample, observation.status, _value(observation))
+
+
+def _alike(result: UdsResult) -> Hashable | None:
+    """What a possible copy shares with a result: the test's codes, the day and the value; None with no code or day."""
+    code = result.observation.code
+    tests = frozenset((c.system, c.code) for c in code.codings if c.code) if code else frozenset()
+    return (tests, result.day, _value(result.observation)) if tests and result.day is not None else None
+
+
+def _value(observation: Observation | Component) -> Hashable:
+    """A result's or component's value as two copies of it write it alike (codes, not their displays)."""
+    found: tuple[Hashable, ...] = (
+        _concept(observation.value_concept),
+        (observation.value_string or "").strip().casefold(),
+        _amount(observation.value_quantity),
+        observation.value_comparator,
+    )
+    if isinstance(observation, Component):
+        return (_concept(observation.code), *found)
+    components = tuple(sorted((_value(c) for c in observation.components), key=repr))
+    return (*found, observation.value_boolean, observation.data_absent, components)
+
+
+def _concept(concept: Concept | None) -> Hashable:
+    """A coded value by its codes (system and code), else its text."""
+    if concept is None:
+        return None
+    codes = frozenset((c.system, c.code) for c in concept.codings if c.code)
+    return codes or (concept.text or "").strip().casefold()
+
+
+def _amount(quantity: Quantity | None) -> Hashable:
+    """A quantity's value and unit."""
+    return None if quantity is None else (quantity.value, quantity.code or quantity.unit)

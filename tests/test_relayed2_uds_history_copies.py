@@ -1,0 +1,86 @@
+"""An HIE's copy of a urine drug test result on the plan page. Epic's cocaine screen (LOINC 14314-9, collected
+2026-05-26 09:14, "Positive") relayed back by the regional HIE under its own id (hObs.5) was listed twice in the
+drug-test history, though the card shows it once. A result carries no number to tie it by, so the page's rule is:
+a result from another server with the same test (LOINC) and sample (collected at the same instant), the same
+status and the same value (and unit) as exactly one of the EHR's own results is that result, shown once and named
+on its row ("also sent by …"). A result from another server that is only alike (the same test, day and value, but
+another instant, a day alone, or alike to two) stays a row of its own, marked as a possible copy. Never dropped
+silently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import jinja2
+from builders import patient, run
+from test_check_unexpected_uds import COCAINE, OXYCODONE_SCREEN
+from test_hie_relay import EPIC, HIE, _entry, _searchset
+
+from guideline.plan import build_uds
+
+AT = "2026-05-26T09:14:00-04:00"
+
+
+def result(ident: str, code: str = COCAINE, when: str = AT, value: str = "Positive", **more: Any) -> dict[str, Any]:
+    """A urine drug screen result as Epic sends it (LOINC, collected at `when`)."""
+    return {
+        "resourceType": "Observation",
+        "id": ident,
+        "status": more.pop("status", "final"),
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}
+        ],
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": "Cocaine metabolite, urine screen"},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": when,
+        "valueString": value,
+        **more,
+    }
+
+
+def rows(ehr: list[dict[str, Any]], hie: list[dict[str, Any]]) -> list[Any]:
+    """The plan page's drug-test history with the EHR's search answer and the HIE's, each under its own fullUrls."""
+    ours = _searchset(_entry(EPIC, patient()), *(_entry(EPIC, r) for r in ehr))
+    theirs = _searchset(*(_entry(HIE, r) for r in hie))
+    evaluation = run("patient-view", resources=[ours, theirs], fhir_server=EPIC, with_patient=False)
+    return list(build_uds(evaluation.facts).rows)
+
+
+def test_the_hies_copy_of_a_result_under_its_own_id_is_one_row_naming_it() -> None:
+    (row,) = rows([result("eObs.1")], [result("hObs.5")])
+    assert (row.value, row.copy_note) == ("positive", f"also sent by {HIE} as {HIE}/Observation/hObs.5 (shown once)")
+
+
+def test_the_page_shows_the_copy_on_the_results_row() -> None:
+    history = SimpleNamespace(rows=rows([result("eObs.1")], [result("hObs.5")]), unread="", months=13)
+    templates = Path(__file__).resolve().parent.parent / "smart_app" / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True)
+    html = env.get_template("plan/uds.html").render(s=SimpleNamespace(content=history))
+    assert html.count("<tr class=") == 1
+    assert f"also sent by {HIE} as {HIE}/Observation/hObs.5 (shown once)" in html
+
+
+def test_a_result_only_alike_is_a_row_of_its_own_marked_as_a_possible_copy() -> None:
+    for ours, copy in (
+        (AT, result("hObs.5", when="2026-05-26T11:40:00-04:00")),  # another instant, the same day
+        ("2026-05-26", result("hObs.5", when="2026-05-26")),  # the day alone: no instant says it is one sample
+    ):
+        found = rows([result("eObs.1", when=ours)], [copy])
+        assert len(found) == 2
+        notes = [row.copy_note for row in found]
+        assert notes.count(None) == 1
+        assert f"possibly the same result as eObs.1, sent by {HIE} as {HIE}/Observation/hObs.5 (both shown)" in notes
+
+
+def test_two_own_results_alike_tie_the_copy_to_neither() -> None:
+    found = rows([result("eObs.1"), result("eObs.2")], [result("hObs.5")])
+    assert len(found) == 3
+    assert [row.copy_note for row in found].count(None) == 2
+
+
+def test_another_test_or_value_is_another_result() -> None:
+    for copy in (result("hObs.5", value="Negative"), result("hObs.5", code=OXYCODONE_SCREEN)):
+        found = rows([result("eObs.1")], [copy])
+        assert len(found) == 2 and [row.copy_note for row in found] == [None, None]
