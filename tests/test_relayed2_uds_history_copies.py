@@ -74,6 +74,20 @@ def test_a_result_only_alike_is_a_row_of_its_own_marked_as_a_possible_copy() -> 
         assert f"possibly the same result as eObs.1, sent by {HIE} as {HIE}/Observation/hObs.5 (both shown)" in notes
 
 
+def test_a_possible_copy_names_the_ehrs_result_not_a_copy_shown_once() -> None:
+    # Another HIE's result of the same test and day at another instant; the regional HIE's, met first, is one row.
+    other = "https://hie2.example.org/fhir"
+    ours = _searchset(_entry(EPIC, patient()), _entry(EPIC, result("eObs.1")))
+    theirs = _searchset(_entry(HIE, result("hObs.5")))
+    second = _searchset(_entry(other, result("x.8", when="2026-05-26T11:40:00-04:00")))
+    evaluation = run("patient-view", resources=[theirs, second, ours], fhir_server=EPIC, with_patient=False)
+    notes = sorted(row.copy_note or "" for row in build_uds(evaluation.facts).rows)
+    assert notes == [
+        f"also sent by {HIE} as {HIE}/Observation/hObs.5 (shown once)",
+        f"possibly the same result as eObs.1, sent by {other} as {other}/Observation/x.8 (both shown)",
+    ]
+
+
 def test_two_own_results_alike_tie_the_copy_to_neither() -> None:
     found = rows([result("eObs.1"), result("eObs.2")], [result("hObs.5")])
     assert len(found) == 3

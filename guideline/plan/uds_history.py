@@ -161,6 +161,7 @@ def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int
             ours.setdefault(key, []).append(result)
     copies: dict[int, list[str]] = {}
     notes: dict[int, str] = {}
+    mine_first = sorted(results, key=lambda r: r.observation.source is not None)  # a possible copy names the EHR's
     shown_once: set[int] = set()
     for result in results:
         observation = result.observation
@@ -177,7 +178,7 @@ def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int
         other = next(
             (
                 r
-                for r in results
+                for r in mine_first
                 if r is not result and r.observation.source != observation.source and _alike(r) == alike
             ),
             None,
