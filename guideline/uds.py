@@ -980,10 +980,10 @@ def _still_stands(keyed: _Keyed, best: Mapping[tuple[object, ...], int]) -> bool
 
 def _keyed(observation: Observation) -> _Keyed:
     """The result's test and sample (None when unknown), and how settled it is."""
-    return _sample_test(observation), _SETTLED.get(observation.status or "", 2)
+    return sample_test(observation), _SETTLED.get(observation.status or "", 2)
 
 
-def _sample_test(observation: Observation) -> tuple[object, ...] | None:
+def sample_test(observation: Observation) -> tuple[object, ...] | None:
     """The test (its codes, else its name) and the moment its sample was collected; None when either is unknown (a
     result dated only by when it was issued may be another sample, and one dated by its day alone may be another
     sample of that day: an emergency department's screen and the clinic's that afternoon)."""

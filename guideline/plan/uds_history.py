@@ -15,7 +15,7 @@ from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
 from guideline.timeutil import local_date
-from guideline.uds import _sample_test
+from guideline.uds import sample_test
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -193,9 +193,9 @@ def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int
 
 def _same_result(observation: Observation) -> Hashable | None:
     """What two copies of one result share: the test and the instant its sample was collected (as the point of care
-    tells a correction of the same sample, `uds._sample_test`: none for a day alone, which may be another sample of
+    tells a correction of the same sample, `uds.sample_test`: none for a day alone, which may be another sample of
     that day), its status and its value; None when the test or the instant is not known."""
-    sample = _sample_test(observation)
+    sample = sample_test(observation)
     return None if sample is None else (sample, observation.status, _value(observation))
 
 
