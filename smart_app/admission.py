@@ -7,9 +7,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from smart_app.http_server import QUEUED_AT, SHED, is_hook_call
+from smart_app.http_server import QUEUED_AT, RETRY_AFTER_SECONDS, SHED, is_hook_call
 
-RETRY_AFTER_SECONDS = 1
 _BUSY = json.dumps(
     {
         "resourceType": "OperationOutcome",

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import math
 import select
+import socket
 import threading
 import time
 from typing import Any
@@ -27,6 +29,7 @@ from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
+from waitress.utilities import Error
 
 QUEUED_AT = "painplan.queued_at"  # environ key: time.monotonic() when the complete request was queued
 SHED = "painplan.shed"  # environ key: True when admission already knows the call cannot start in time
@@ -36,6 +39,7 @@ ACCEPT_PAUSE_SECONDS = 0.5  # out of file descriptors, how long the worker leave
 OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 DRAIN_TURN_SECONDS = 0.05  # while draining, how often the loop looks for connections it may close
 ONE_SEND_BYTES = 64 * 1024  # a response body up to this size leaves with its headers in one send (one copy of it)
+RETRY_AFTER_SECONDS = 1  # what a refused caller is told to wait before trying again (busy, or restarting)
 TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 33\r\n\r\n"
     b"the request took too long to send"
@@ -48,11 +52,37 @@ def is_hook_call(method: str, path: str) -> bool:
 
 
 class TimedParser(HTTPRequestParser):
-    """A request parser that remembers when its first byte arrived."""
+    """A request parser that remembers when its first byte arrived, and whether the worker was draining by then."""
+
+    refused = False  # began to arrive during the drain: answered 503, never served
 
     def __init__(self, adj: Any) -> None:
         super().__init__(adj)
         self.started = time.monotonic()
+
+
+class Draining(Error):
+    """The answer to a request that began to arrive after SIGTERM: not started, safe to send again elsewhere."""
+
+    code = 503
+    reason = "Service Unavailable"
+
+    def to_response(self, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+        body = json.dumps(
+            {
+                "resourceType": "OperationOutcome",
+                "issue": [
+                    {
+                        "severity": "error",
+                        "code": "transient",
+                        "diagnostics": "PainPlan is restarting and did not start this call; "
+                        f"retry after {RETRY_AFTER_SECONDS} second",
+                    }
+                ],
+            }
+        ).encode()
+        headers = [("Content-Type", "application/fhir+json"), ("Retry-After", str(RETRY_AFTER_SECONDS))]
+        return f"{self.code} {self.reason}", headers, body
 
 
 class AdmissionTask(WSGITask):
@@ -63,6 +93,14 @@ class AdmissionTask(WSGITask):
         environ[QUEUED_AT] = getattr(self.channel, "queued_at", None)
         environ[SHED] = getattr(self.channel, "shed", False)
         return environ
+
+    def build_response_header(self) -> bytes:
+        channel = self.channel
+        if channel.server.draining and len(channel.requests) <= 1:
+            # The last response this worker sends on the connection: a keep-alive client that was not told reused
+            # it as it closed and got a reset (a hook POST is not retried). Told, it opens a new connection.
+            self.set_close_on_finish()
+        return super().build_response_header()
 
     def write(self, data: bytes) -> None:
         if self.wrote_header or not data or len(data) > ONE_SEND_BYTES:
@@ -83,10 +121,15 @@ _serving = threading.local()  # .channel: the connection whose request this work
 
 
 class GuardedChannel(HTTPChannel):
-    parser_class = TimedParser
     task_class = AdmissionTask
     calls_loop = False  # set when a worker thread serving it pulled the trigger for output or an error
     held: list[bytes] | None = None  # a response's head and first body bytes, while AdmissionTask.write joins them
+
+    def parser_class(self, adj: Any) -> TimedParser:
+        """The parser of the next request (waitress calls `channel.parser_class(adj)` for each)."""
+        parser = TimedParser(adj)
+        parser.refused = self.server.draining
+        return parser
 
     def write_soon(self, data: Any) -> int:
         if self.held is None:
@@ -110,6 +153,9 @@ class GuardedChannel(HTTPChannel):
 
     def service(self) -> None:
         request = self.requests[0] if self.requests else None
+        refused = request is not None and getattr(request, "refused", False)
+        if refused and request.error is None:
+            request.error = Draining("")  # waitress's error task answers it, with Connection: close
         started = time.monotonic()
         shed = getattr(self, "shed", False)
         _serving.channel = self  # GuardedServer.pull_trigger asks whether the loop needs waking for it
@@ -117,7 +163,7 @@ class GuardedChannel(HTTPChannel):
             super().service()
         finally:
             _serving.channel = None
-        if request is not None and not shed and is_hook_call(request.command, request.path):
+        if request is not None and not (shed or refused) and is_hook_call(request.command, request.path):
             self.server.task_dispatcher.observe(time.monotonic() - started)
 
 
@@ -127,6 +173,7 @@ class GuardedServer(TcpWSGIServer):
     loop: EventLoop | None = None
     drain_seconds = DRAIN_SECONDS
     accept_paused_until = 0.0  # time.monotonic() before which no connection is accepted (out of file descriptors)
+    draining = False  # set on SIGTERM: every response closes its connection, a request begun after it is refused
 
     def run(self) -> None:
         self.loop = loop = EventLoop(self._map, self)
@@ -143,12 +190,18 @@ class GuardedServer(TcpWSGIServer):
         got no answer to a hook call it had sent, at every restart. Whatever is still unfinished at `deadline` (a
         call stuck past its own deadlines, a request still arriving) is closed unanswered, so the worker stops in
         bounded time. A second signal stops it at once.
+
+        Every response written from now on says `Connection: close`, and a request that begins to arrive after the
+        signal (its client sent it before reading that) is answered 503 with Retry-After, never served nor reset.
         """
+        self.draining = True
         self.accepting = False  # readable() now only runs maintenance: the listening socket is no longer watched
         self.connections_changed = True  # the interrupted turn may not have handled its events: ask everyone again
         while time.monotonic() < deadline:
             for channel in list(self.active_channels.values()):
                 if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
+                    if channel.readable() and has_input(channel):
+                        continue  # a request arrived unread: closing now resets it, reading it refuses it (503)
                     channel.handle_close()  # nothing received to answer, nothing left to send
             if not self.active_channels:
                 break
@@ -209,6 +262,14 @@ class GuardedServer(TcpWSGIServer):
             with contextlib.suppress(ClientDisconnected):
                 channel.write_soon(TIMEOUT_RESPONSE)
             channel.close_when_flushed = True
+
+
+def has_input(channel: HTTPChannel) -> bool:
+    """True when bytes from the client wait unread in the socket (not an end of stream, not an error)."""
+    try:
+        return bool(channel.socket.recv(1, socket.MSG_PEEK))
+    except OSError:  # nothing to read yet (non-blocking), or the connection is broken
+        return False
 
 
 def push_or_hang_up(channel: HTTPChannel, cutoff: float) -> None:

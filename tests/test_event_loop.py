@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cds_support import hook_request, oxycodone_draft
 
 from smart_app.http_server import EventLoop, GuardedChannel, build_server
 from smart_app.server import listen
@@ -276,10 +278,20 @@ from smart_app.http_server import build_server
 from smart_app.server import _exit_worker, listen
 
 def slow(environ, start_response):
-    time.sleep(float(environ["QUERY_STRING"] or 0))
+    environ["wsgi.input"].read()
+    seconds = float(environ["QUERY_STRING"] or 0)
     body = ("done " + environ["PATH_INFO"]).encode()
+    if environ["PATH_INFO"].startswith("/stream"):  # the head and a first part leave at once, the rest after a while
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body) + 6))])
+        return streamed(body, seconds)
+    time.sleep(seconds)
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
+
+def streamed(body, seconds):
+    yield b"first;"
+    time.sleep(seconds)
+    yield body
 
 signal.signal(signal.SIGTERM, _exit_worker)
 if int(sys.argv[2]):
@@ -356,6 +368,52 @@ def test_sigterm_gives_up_on_a_stuck_call_within_the_drain_time(worker):
     assert process.wait(10) == 0
     assert time.monotonic() - stopped < 3  # the drain time, not the call's 60 s
     assert read_to_close(stuck) == b""
+
+
+def head_of(response: bytes) -> list[bytes]:
+    """The header lines of a response, lower-cased."""
+    return response.partition(b"\r\n\r\n")[0].lower().split(b"\r\n")
+
+
+def test_a_response_written_during_the_drain_says_connection_close(worker):
+    # A keep-alive client that was not told reused the connection the moment the drain closed it: a reset, and an
+    # EHR does not retry a hook POST. Told `Connection: close`, it opens a new connection (to another worker).
+    process, port = worker(drain_seconds=5)
+    conn = send_get(port, "/call/a?0.5")
+    time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    reply = read_to_close(conn)
+    assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(b"done /call/a")
+    assert b"connection: close" in head_of(reply)
+    assert process.wait(5) == 0
+
+
+def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not_served(worker):
+    # The response in progress said keep-alive (its head left before SIGTERM), so the client sends its next hook call
+    # on the same connection: it must get an explicit refusal it can retry elsewhere, never a reset nor a call the
+    # worker starts while stopping.
+    process, port = worker(drain_seconds=5)
+    conn = send_get(port, "/stream/a?0.6")
+    received = b""
+    while b"first;" not in received:
+        received += conn.recv(4096)
+    assert b"connection: close" not in head_of(received)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    body = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
+    conn.sendall(
+        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    received += read_to_close(conn)
+    first, _, second = received.partition(b"done /stream/a")
+    assert first.startswith(b"HTTP/1.1 200 OK")
+    assert second.startswith(b"HTTP/1.1 503 Service Unavailable"), received
+    assert b"retry-after: 1" in head_of(second) and b"connection: close" in head_of(second)
+    assert json.loads(second.partition(b"\r\n\r\n")[2])["issue"][0]["code"] == "transient"
+    assert b"done /cds-services" not in received
+    assert process.wait(5) == 0
 
 
 def cpu_seconds(pid: int) -> float:
