@@ -124,12 +124,23 @@ class GuardedChannel(HTTPChannel):
     task_class = AdmissionTask
     calls_loop = False  # set when a worker thread serving it pulled the trigger for output or an error
     held: list[bytes] | None = None  # a response's head and first body bytes, while AdmissionTask.write joins them
+    waited_for_client = 0.0  # seconds the thread serving this connection's request spent waiting for room to write
 
     def parser_class(self, adj: Any) -> TimedParser:
         """The parser of the next request (waitress calls `channel.parser_class(adj)` for each)."""
         parser = TimedParser(adj)
         parser.refused = self.server.draining
         return parser
+
+    def _flush_outbufs_below_high_watermark(self) -> None:
+        # Past the high watermark a thread waits for the client to read: the client's pace, not the service's time.
+        if self.total_outbufs_len <= self.adj.outbuf_high_watermark:
+            return
+        started = time.monotonic()
+        try:
+            super()._flush_outbufs_below_high_watermark()
+        finally:
+            self.waited_for_client += time.monotonic() - started
 
     def write_soon(self, data: Any) -> int:
         if self.held is None:
@@ -158,13 +169,16 @@ class GuardedChannel(HTTPChannel):
             request.error = Draining("")  # waitress's error task answers it, with Connection: close
         started = time.monotonic()
         shed = getattr(self, "shed", False)
+        self.waited_for_client = 0.0
         _serving.channel = self  # GuardedServer.pull_trigger asks whether the loop needs waking for it
         try:
             super().service()
         finally:
             _serving.channel = None
         if request is not None and not (shed or refused) and is_hook_call(request.command, request.path):
-            self.server.task_dispatcher.observe(time.monotonic() - started)
+            # What admission foresees is how long a thread is busy with a call, which a client slow to read its
+            # answer must not inflate: a few such clients made the service refuse calls it could serve at once.
+            self.server.task_dispatcher.observe(time.monotonic() - started - self.waited_for_client)
 
 
 class GuardedServer(TcpWSGIServer):
@@ -419,6 +433,7 @@ class AdmissionDispatcher(ThreadedTaskDispatcher):
         self._mean_lock = threading.Lock()
 
     def observe(self, seconds: float) -> None:
+        """One hook call's service time: the application's, not the time spent waiting for its client to read."""
         with self._mean_lock:
             self.service_seconds += (seconds - self.service_seconds) * 0.3  # follows a slowdown within a few calls
 
