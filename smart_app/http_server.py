@@ -96,9 +96,10 @@ class AdmissionTask(WSGITask):
 
     def build_response_header(self) -> bytes:
         channel = self.channel
-        if channel.server.draining and len(channel.requests) <= 1:
+        if channel.server.draining and len(channel.requests) <= 1 and not has_input(channel):
             # The last response this worker sends on the connection: a keep-alive client that was not told reused
-            # it as it closed and got a reset (a hook POST is not retried). Told, it opens a new connection.
+            # it as it closed and got a reset (a hook POST is not retried). Told, it opens a new connection. When
+            # the client already sent more, the connection stays open for the loop to read it and refuse it (503).
             self.set_close_on_finish()
         return super().build_response_header()
 
@@ -156,6 +157,11 @@ class GuardedChannel(HTTPChannel):
     def del_channel(self, map: Any = None) -> None:
         super().del_channel(map)
         self.server.connections_changed = True
+
+    def handle_close(self) -> None:
+        if self.server.draining:
+            discard_input(self)  # closed with bytes unread, the socket sends a reset: the client may lose its answer
+        super().handle_close()
 
     def handle_expt(self) -> None:
         # TCP urgent data: no HTTP client sends it, and while unread it raises POLLPRI on every poll, which spun the
@@ -284,6 +290,19 @@ def has_input(channel: HTTPChannel) -> bool:
         return bool(channel.socket.recv(1, socket.MSG_PEEK))
     except OSError:  # nothing to read yet (non-blocking), or the connection is broken
         return False
+
+
+DISCARD_BYTES = 1024 * 1024  # at most this much unread input is thrown away before a draining worker closes
+
+
+def discard_input(channel: HTTPChannel) -> None:
+    """Read and drop what the client sent that will not be served, so that closing sends FIN rather than a reset."""
+    discarded = 0
+    if channel.socket is None:
+        return
+    with contextlib.suppress(OSError):  # nothing more to read now (non-blocking), or the connection is broken
+        while discarded < DISCARD_BYTES and (chunk := channel.socket.recv(64 * 1024)):
+            discarded += len(chunk)
 
 
 def push_or_hang_up(channel: HTTPChannel, cutoff: float) -> None:

@@ -416,6 +416,34 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
     assert process.wait(5) == 0
 
 
+def test_a_request_sent_behind_one_in_service_during_the_drain_is_refused_503_not_reset(worker):
+    # The client sent its next call before the answer to the one in service: that answer was the last, said
+    # `Connection: close`, and the connection closed with the next call unread, which the kernel turns into a reset.
+    process, port = worker(drain_seconds=5)
+    conn = send_get(port, "/call/a?0.5")
+    time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    body = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
+    conn.sendall(
+        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    time.sleep(0.6)  # both are in the client's socket before it reads: a reset would discard them
+    received = b""
+    conn.settimeout(5)
+    while chunk := conn.recv(4096):  # a reset raises ConnectionResetError
+        received += chunk
+    conn.close()
+    first, _, second = received.partition(b"done /call/a")
+    assert first.startswith(b"HTTP/1.1 200 OK") and b"connection: close" not in head_of(first)
+    assert second.startswith(b"HTTP/1.1 503 Service Unavailable"), received
+    assert b"retry-after: 1" in head_of(second) and b"connection: close" in head_of(second)
+    assert b"done /cds-services" not in received
+    assert process.wait(5) == 0
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
