@@ -444,6 +444,29 @@ def test_a_request_sent_behind_one_in_service_during_the_drain_is_refused_503_no
     assert process.wait(5) == 0
 
 
+def test_what_a_client_sends_after_the_last_answer_is_dropped_before_closing_not_reset(worker):
+    # Told `Connection: close` in the head, this client still sends another call while the body streams: closed with
+    # that call unread, the socket sent a reset, which can discard the answer waiting in the client's buffer.
+    process, port = worker(drain_seconds=5)
+    busy = send_get(port, "/call/x?0.4")  # the one thread is busy: the next call starts after SIGTERM
+    conn = send_get(port, "/stream/y?0.5")
+    time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    received = b""
+    while b"first;" not in received:
+        received += conn.recv(4096)
+    assert b"connection: close" in head_of(received)
+    conn.sendall(b"GET /after HTTP/1.1\r\nHost: test\r\n\r\n")
+    time.sleep(1.0)  # the rest of the answer and the close are in the client's socket before it reads
+    conn.settimeout(5)
+    while chunk := conn.recv(4096):  # a reset raises ConnectionResetError
+        received += chunk
+    conn.close()
+    assert received.endswith(b"first;done /stream/y")
+    assert read_to_close(busy).endswith(b"done /call/x")
+    assert process.wait(5) == 0
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
