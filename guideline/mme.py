@@ -33,6 +33,7 @@ from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
+from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible, strength_words
 from guideline.recognition.strengths import Strength, listed_items, mass_strength
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
 from guideline.terminology import (
@@ -74,6 +75,9 @@ REASON_TEXT: dict[str, str] = {
     "no-factor": "the selected profile has no conversion factor for this ingredient or dose form",
     "injected": "the conversion factors are for oral, transdermal and transmucosal use; an injected opioid has none",
     "no-strength": "the product strength is missing or unusable",
+    # A strength read from a name above every product's ("oxycodone 5,325 mg"): `reason_words` says which and why.
+    "implausible-strength": "the strength read from its name is more than any product of that opioid holds; check "
+    "the order",
     # A name read only in part ("oxycodone / Foo 5 mg"): the strength written may be the unread ingredient's.
     "unread-ingredient": "another ingredient in its name was not recognised, so which strength is the opioid's "
     "could not be told and its dose could not be read",
@@ -178,7 +182,7 @@ class Drug:
         return tuple(dict.fromkeys(s.ingredient for s in self.strengths))
 
 
-_PER_BY_UNIT: dict[str, Strength] = {"MG": "unit", "MG/ML": "ml", "MG/HR": "hour", "MG/ACTUAT": "actuation"}
+_PER_BY_UNIT: Mapping[str, Strength] = PER_BY_UNIT
 
 
 def _drug_from_rows(coding: Coding, rows: Sequence[Any]) -> Drug | str:
@@ -388,7 +392,7 @@ def _drug_from_name(medication: ResolvedMedication, terms: Terminology) -> Drug 
         return None
     drug = _NAMED.get(None, recognition)
     if drug is MISSING:
-        drug = _named_drug(recognition, medication)
+        drug = _named_drug(recognition, medication, terms)
         _NAMED.put(None, recognition, answer=drug)
     return drug  # type: ignore[return-value]
 
@@ -412,7 +416,25 @@ def reason_words(reason: str, medication: ResolvedMedication, terms: Terminology
                 # The Medication's ingredient list was read first and gave no usable opioid strength either.
                 words += ", and its ingredient list gives none PainPlan can use"
             return words
+    if reason == "implausible-strength":
+        return _implausible_words(recognise(medication, terms), terms) or REASON_TEXT[reason]
     return REASON_TEXT.get(reason)
+
+
+def _implausible_words(recognition: Recognition, terms: Terminology) -> str | None:
+    """ "identified from its name as oxycodone; 5325 mg is more than any oxycodone product holds (largest 80 mg):
+    check the order"."""
+    for strength in recognition.strengths:
+        largest = implausible(terms, strength, recognition.form)
+        if largest is None:
+            continue
+        small = largest < 1
+        written, most = (strength_words(mg, strength.per, small) for mg in (strength.mg, largest))
+        return (
+            f"identified from its name as {_read_as(recognition)}; {written} is more than any {strength.ingredient} "
+            f"product holds (largest {most}): check the order"
+        )
+    return None
 
 
 def _named_without_strength(recognition: Recognition) -> str:
@@ -420,12 +442,19 @@ def _named_without_strength(recognition: Recognition) -> str:
     number none of which is the opioid's strength, "…; its name gives no strength of the hydrocodone"."""
     known = known_ingredients()
     opioids = [name for name in recognition.ingredients if known[name].kind == "opioid"]
-    others = [name for name in recognition.ingredients if name not in opioids]
-    read = _joined(opioids) + (f" with {_joined(others)}" if others else "")
+    read = _read_as(recognition)
     if not any(char.isdigit() for char in recognition.display):
         return f"identified from its name as {read}; no strength written"
     missing = [name for name in opioids if recognition.strengths and not _named_strength(recognition, name)]
     return f"identified from its name as {read}; its name gives no strength of the {_joined(missing or opioids)}"
+
+
+def _read_as(recognition: Recognition) -> str:
+    """ "oxycodone with acetaminophen": the opioids read from the name, then what they are with."""
+    known = known_ingredients()
+    opioids = [name for name in recognition.ingredients if known[name].kind == "opioid"]
+    others = [name for name in recognition.ingredients if name not in opioids]
+    return _joined(opioids) + (f" with {_joined(others)}" if others else "")
 
 
 def _named_strength(recognition: Recognition, name: str) -> bool:
@@ -437,7 +466,7 @@ def _joined(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Drug | str:
+def _named_drug(recognition: Recognition, medication: ResolvedMedication, terms: Terminology) -> Drug | str:
     strengths: list[IngredientStrength] = []
     partners: list[IngredientStrength] = []
     unknown = False
@@ -456,6 +485,8 @@ def _named_drug(recognition: Recognition, medication: ResolvedMedication) -> Dru
         strength = next((s for s in recognition.strengths if s.ingredient == name), None)
         if strength is None or strength.mg <= 0:
             return _no_strength(recognition)
+        if implausible(terms, strength, recognition.form) is not None:
+            return "implausible-strength"  # no product holds it: counted, it was a loud false total
         strengths.append(IngredientStrength(ingredient.rxcui or name, name, strength.mg, strength.per))
     if not strengths:
         return _no_strength(recognition)

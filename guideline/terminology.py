@@ -942,6 +942,10 @@ class Terminology:
         """The drug table's opioid-ingredient rows for an RxCUI; empty when the drug is not in the table."""
         return self._data.drugs.get(rxcui, ())
 
+    def drug_table(self) -> Mapping[str, tuple[DrugIngredient, ...]]:
+        """The whole drug table, RxCUI to its opioid-ingredient rows (the largest strengths are derived from it)."""
+        return self._data.drugs
+
     def generic_drug(self, rxcui: str) -> str:
         """The clinical drug (RxNorm SCD) a branded drug of the table stands for, else the code itself: Percocet
         10/325 (1049625) is acetaminophen 325 MG / oxycodone hydrochloride 10 MG Oral Tablet (1049214). RxNorm names a
