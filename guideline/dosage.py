@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Literal
 
+from guideline.commas import commas_read
 from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
@@ -599,6 +600,8 @@ def _one_part(dosage: Dosage, timed: TimedDoses) -> bool:
 def _timed_in_text(text: str) -> TimedDoses | Literal["unpaired"] | None:
     if _ANY_TIME.search(text) is None:
         return None  # most sigs name no time of day: one search
+    # Read as names are: "1,5 tablets" is 1.5 (it was "5 tablets"), "1,000 mcg" one thousand (it was "000 mcg").
+    text = commas_read(text)
     doses = _sig_doses(text)
     if len({written[:3] for _, _, _, written in doses}) < 2:
         return None  # one dose at every time: the order's dose, as many times a day as the frequency says

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Literal
 
 from guideline import mme_factors as mf
+from guideline.commas import commas_read
 from guideline.recognition.cut_names import cut_also_cough_cold, cut_note, opioids_cut_off
 from guideline.recognition.lexicon import (
     ALIASES,
@@ -397,7 +398,7 @@ def _read_one(text: str) -> NameReading:
     """`read_name` of a name that is no RxNorm pack."""
     lowered = _cut_names_spelt(
         _without_morphine_notes(
-            _vitamin_numbers_joined(_b_and_o_spelt(" ".join(_commas_read(text.lower()).replace(",", " ").split())))
+            _vitamin_numbers_joined(_b_and_o_spelt(" ".join(commas_read(text.lower()).replace(",", " ").split())))
         )
     )
     mentions, brand = _mentions(lowered)
@@ -491,20 +492,6 @@ def _pack_reading(text: str) -> NameReading | None:
         brand=brand or next((p.brand for p in parts if p.brand), None),
         unread_ingredient=any(p.unread_ingredient for p in parts),
     )
-
-
-# A comma inside a number: a thousands separator between one to three digits (the first no 0) and groups of exactly
-# three ("1,000 mcg", "ACTIQ 1,600 MCG"), else a decimal comma ("7,5 mg", "0,5 mg/ml"). Every other comma is a list's
-# ("5 mg, 325 mg") and a space. Read as a space, "1,600 mcg" was 600 mcg and "7,5 mg" 5 mg: doses lost, silently.
-_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})++(?!\d|,\d)")
-_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
-
-
-def _commas_read(lowered: str) -> str:
-    """The name with a comma inside a number read: a thousands separator dropped, a decimal comma made a point."""
-    if "," not in lowered:
-        return lowered
-    return _DECIMAL_COMMA.sub(".", _THOUSANDS.sub(lambda number: number.group().replace(",", ""), lowered))
 
 
 # Belladonna and opium suppositories as pharmacies and Epic name them: "B&O SUPPRETTES 16.2-60 MG", "B & O 16.2-30 MG
