@@ -33,7 +33,7 @@ from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
-from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible, strength_words
+from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible
 from guideline.recognition.strengths import Strength, listed_items, mass_strength
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
 from guideline.terminology import (
@@ -147,10 +147,12 @@ class StrengthConflict:
     coded: Decimal
     named: tuple[Decimal, ...]
     per: Strength
+    # Named strengths more than any product of the opioid holds ("5,325 mg"): named, never counted over the code's.
+    unreal: tuple[Decimal, ...] = ()
 
     @property
     def counted(self) -> Decimal:
-        return max(self.coded, *self.named)
+        return max((self.coded, *(n for n in self.named if n not in self.unreal)))
 
 
 @dataclass(frozen=True)
@@ -425,11 +427,10 @@ def _implausible_words(recognition: Recognition, terms: Terminology) -> str | No
     """ "identified from its name as oxycodone; 5325 mg is more than any oxycodone product holds (largest 80 mg):
     check the order"."""
     for strength in recognition.strengths:
-        largest = implausible(terms, strength, recognition.form)
+        largest = implausible(terms, strength.ingredient, strength.mg, strength.per, recognition.form)
         if largest is None:
             continue
-        small = largest < 1
-        written, most = (strength_words(mg, strength.per, small) for mg in (strength.mg, largest))
+        written, most = (_strength_text(mg, strength.per) for mg in (strength.mg, largest))
         return (
             f"identified from its name as {_read_as(recognition)}; {written} is more than any {strength.ingredient} "
             f"product holds (largest {most}): check the order"
@@ -485,7 +486,7 @@ def _named_drug(recognition: Recognition, medication: ResolvedMedication, terms:
         strength = next((s for s in recognition.strengths if s.ingredient == name), None)
         if strength is None or strength.mg <= 0:
             return _no_strength(recognition)
-        if implausible(terms, strength, recognition.form) is not None:
+        if implausible(terms, strength.ingredient, strength.mg, strength.per, recognition.form) is not None:
             return "implausible-strength"  # no product holds it: counted, it was a loud false total
         strengths.append(IngredientStrength(ingredient.rxcui or name, name, strength.mg, strength.per))
     if not strengths:
@@ -530,14 +531,15 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
     drug = _drug_from_rows(coding, rows)
     if isinstance(drug, str):
         return drug
-    return _with_named_strengths(drug, (medication.concept.text if medication.concept else None, coding.display))
+    names = (medication.concept.text if medication.concept else None, coding.display)
+    return _with_named_strengths(drug, names, terms)
 
 
 # A name's strength within this fraction of the code's is the same strength written rounded (liquids: 1.33 mg/mL).
 _SAME_STRENGTH = Decimal("0.02")
 
 
-def _with_named_strengths(drug: Drug, names: Sequence[str | None]) -> Drug:
+def _with_named_strengths(drug: Drug, names: Sequence[str | None], terms: Terminology) -> Drug:
     """The coded drug counted at the higher strength where its own name states another strength of one of its
     opioids in the same unit (code 5 mg, text "oxycodone 10 mg tablet"), the conflict kept to be named. A name
     without a strength, or a strength of a combination's other ingredient, is no conflict."""
@@ -554,7 +556,8 @@ def _with_named_strengths(drug: Drug, names: Sequence[str | None]) -> Drug:
         differing = tuple(dict.fromkeys(n for n in named if abs(n - coded) > coded * _SAME_STRENGTH))
         if not differing:
             continue
-        conflict = StrengthConflict(own[0].name, coded, differing, per)
+        unreal = tuple(n for n in differing if implausible(terms, own[0].name, n, per, None))
+        conflict = StrengthConflict(own[0].name, coded, differing, per, unreal)
         conflicts.append(conflict)
         if conflict.counted != coded:
             first = strengths.index(own[0])
@@ -583,6 +586,9 @@ def _strength_text(mg: Decimal, per: Strength) -> str:
     return f"{number_text(mg)} { {'unit': 'mg', 'ml': 'mg/mL', 'actuation': 'mg per spray'}[per] }"
 
 
+_UNREAL = " (more than any {} product holds)"
+
+
 def conflict_text(drug: Drug | None, counted: bool = True) -> str:
     """The strength conflicts of a coded drug, for the end of its explanation ("" when there is none); `counted`
     when the order has an MME, so the strength it used is said."""
@@ -591,7 +597,9 @@ def conflict_text(drug: Drug | None, counted: bool = True) -> str:
     parts = []
     for c in drug.conflicts:
         used = f": counted at {_strength_text(c.counted, c.per)}" if counted else ""
-        named = " and ".join(_strength_text(n, c.per) for n in c.named)
+        named = " and ".join(
+            _strength_text(n, c.per) + (_UNREAL.format(c.name) if n in c.unreal else "") for n in c.named
+        )
         parts.append(f"the code says {_strength_text(c.coded, c.per)} {c.name}, the name says {named}{used}")
     return f"; {'; '.join(parts)}, check which strength is meant"
 

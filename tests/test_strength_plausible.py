@@ -120,3 +120,23 @@ def test_a_fill_named_so_says_it_too() -> None:
     result = fill_mme(fill, load_terminology(config), config)
     assert (result.state, result.reason, result.mme) == ("unknown", "implausible-strength", None)
     assert result.reason_text == WORDS
+
+
+def test_a_coded_product_whose_name_states_an_impossible_strength_counts_the_code() -> None:
+    """Code oxycodone 5 mg, text "oxycodone 5,325 mg tablet": a name's strength is counted over the code's only
+    when some product has it. Before: counted at 5325 mg, 31950 MME/day; now the code's 5 mg, the conflict named."""
+    request = mme_request("1049621", [dosage(1, every(6))])  # oxycodone hydrochloride 5 MG Oral Tablet
+    request["medicationCodeableConcept"]["text"] = "oxycodone 5,325 mg tablet"
+    order = mme(request).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(30))
+    assert order.explanation.endswith(
+        "the code says 5 mg oxycodone, the name says 5325 mg (more than any oxycodone product holds): counted at "
+        "5 mg, check which strength is meant"
+    ), order.explanation
+
+
+def test_a_coded_product_whose_name_states_a_real_higher_strength_still_counts_the_higher() -> None:
+    request = mme_request("1049621", [dosage(1, every(6))])
+    request["medicationCodeableConcept"]["text"] = "oxycodone 10 mg tablet"
+    order = mme(request).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(60))

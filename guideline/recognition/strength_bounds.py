@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from guideline import mme_factors as mf
-from guideline.recognition.names import NamedStrength, StrengthBasis, form_of
+from guideline.recognition.names import StrengthBasis, form_of
 
 # The drug table's strength units as the basis a strength is per (a tablet, a mL, an hour of a patch, a spray).
 PER_BY_UNIT: dict[str, StrengthBasis] = {"MG": "unit", "MG/ML": "ml", "MG/HR": "hour", "MG/ACTUAT": "actuation"}
@@ -72,19 +72,10 @@ def largest_strength(terms: DrugTable, ingredient: str, per: StrengthBasis, form
     return bounds.get((ingredient, per, form)) or bounds.get((ingredient, per, None))
 
 
-def implausible(terms: DrugTable, strength: NamedStrength, form: str | None) -> Decimal | None:
+def implausible(terms: DrugTable, ingredient: str, mg: Decimal, per: StrengthBasis, form: str | None) -> Decimal | None:
     """The largest real strength when a strength read from a name is more than it by more than the margin, else
     None (a plausible strength, or one no product bounds)."""
-    largest = largest_strength(terms, strength.ingredient, strength.per, form)
-    if largest is None or strength.mg <= largest * _MARGIN:
+    largest = largest_strength(terms, ingredient, per, form)
+    if largest is None or mg <= largest * _MARGIN:
         return None
     return largest
-
-
-_UNIT_WORDS: dict[StrengthBasis, str] = {"unit": "", "ml": "/mL", "hour": "/h", "actuation": "/spray"}
-
-
-def strength_words(mg: Decimal, per: StrengthBasis, small: bool) -> str:
-    """ "5325 mg", "100 mg/mL", "1000 mcg/h" (mcg where the largest real strength is under 1 mg)."""
-    value, unit = (mg * 1000, "mcg") if small else (mg, "mg")
-    return f"{format(value.normalize(), 'f')} {unit}{_UNIT_WORDS[per]}"
