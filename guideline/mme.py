@@ -487,7 +487,7 @@ def _named_drug(recognition: Recognition, medication: ResolvedMedication, terms:
         if strength is None or strength.mg <= 0:
             return _no_strength(recognition)
         if implausible(terms, strength.ingredient, strength.mg, strength.per, recognition.form) is not None:
-            return "implausible-strength"  # no product holds it: counted, it was a loud false total
+            return "implausible-strength"  # no product holds it: counting it gave a false critical total
         strengths.append(IngredientStrength(ingredient.rxcui or name, name, strength.mg, strength.per))
     if not strengths:
         return _no_strength(recognition)
