@@ -610,26 +610,15 @@ def _decide(
     starts = first_planned_start(facts) if not therapy and offers_naloxone else None
     if not therapy and starts is None:
         kept = tuple(d.text for d in due if d.kind in KEPT_WITHOUT_THERAPY)
-        if kept:  # "Not applicable" beside an offer of treatment read as nothing to do: the offer stands alone
-            summary = f"No opioid therapy now or planned; {OUD_WITHOUT_THERAPY}"
-            return Step(
-                "decide",
-                STEP_TITLES["decide"],
-                "due",
-                summary,
-                tuple(evidence),
-                kept,
-                OFFER_OUD_TREATMENT,
-                STEP_SECTIONS["decide"],
-            )
+        # "Not applicable" beside an offer of treatment read as nothing to do: the offer stands alone
         return Step(
             "decide",
             STEP_TITLES["decide"],
-            "not-applicable",
-            "No opioid therapy now or planned.",
+            "due" if kept else "not-applicable",
+            f"No opioid therapy now or planned; {OUD_WITHOUT_THERAPY}" if kept else "No opioid therapy now or planned.",
             tuple(evidence),
             kept,
-            action,
+            OFFER_OUD_TREATMENT if kept else action,
             STEP_SECTIONS["decide"],
         )
     summary = "Continue, adjust, taper or stop, with the reasons and the plan for follow-up (Rec 5 and 7)."
