@@ -358,22 +358,6 @@ class Relayed:
     kept: MedOrder
 
 
-def _numbered(order: MedOrder) -> list[tuple[str, str]]:
-    """An order's identifiers that name one order for sure (`_sure`)."""
-    return _sure(order.identifiers)
-
-
-def _fill_numbers(dispense: Dispense) -> list[tuple[str, str]]:
-    """A fill's numbers that name one fill for sure (`_sure`)."""
-    return _sure(dispense.numbers)
-
-
-def _sure(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The (system, value) numbers that name one resource for sure: a system and a value (a bare value is any
-    list's)."""
-    return [pair for pair in pairs if pair[0]]
-
-
 def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | None]) -> tuple[Relayed, ...]:
     """Each non-draft order from another server that is the EHR's order relayed under its own id: it shares an
     identifier (system and value) with exactly one EHR order, names the same recognised drug (`drug`: its key, None
@@ -384,7 +368,7 @@ def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | 
     ours = [o for o in orders if o.source is None and not o.is_draft and o.resource_type == "MedicationRequest"]
     return tuple(
         Relayed(copy, kept)
-        for copy, kept in _one_numbered(elsewhere, ours, _numbered)
+        for copy, kept in _one_numbered(elsewhere, ours, lambda order: order.identifiers)
         if (key := drug(copy)) is not None
         and key == drug(kept)
         and copy.authored_on is not None
@@ -401,11 +385,13 @@ def _one_numbered(
 ) -> Iterator[tuple[Item, Item]]:
     """Each of another server's orders or fills (`elsewhere`) with the one EHR order or fill (`ours`) that shares one
     of its `numbers` (system and value, as another server relays them); none when no EHR one, or more than one,
-    carries its numbers: which one it copies is not known. The one rule for relayed orders and relayed fills."""
+    carries its numbers: which one it copies is not known. The one rule for relayed orders and relayed fills. Only a
+    number with a system and a value names one order or fill for sure (a bare value is any list's)."""
     by_number: dict[tuple[str, str], list[Item]] = {}
     for item in ours:
         for pair in numbers(item):
-            by_number.setdefault(pair, []).append(item)
+            if pair[0]:
+                by_number.setdefault(pair, []).append(item)
     for copy in elsewhere:
         carriers = [by_number[pair] for pair in numbers(copy) if pair in by_number]
         named = {id(item): item for owners in carriers for item in owners}
@@ -428,7 +414,7 @@ def relayed_fills(
     ours = [d for d in dispenses if d.source is None]
     return tuple(
         (copy, kept)
-        for copy, kept in _one_numbered(elsewhere, ours, _fill_numbers)
+        for copy, kept in _one_numbered(elsewhere, ours, lambda fill: fill.numbers)
         if (key := drug(copy)) is not None and key == drug(kept) and _same_hand_over(copy, kept)
     )
 
