@@ -162,6 +162,7 @@ def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int
     copies: dict[int, list[str]] = {}
     notes: dict[int, str] = {}
     mine_first = sorted(results, key=lambda r: r.observation.source is not None)  # a possible copy names the EHR's
+    alikes = {id(r): _alike(r) for r in results}  # each worked out once, not once per result compared
     shown_once: set[int] = set()
     for result in results:
         observation = result.observation
@@ -174,16 +175,18 @@ def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int
             shown_once.add(id(result))
             copies.setdefault(id(owners[0]), []).append(f"also {sent}")
             continue
-        alike = _alike(result)
+        alike = alikes[id(result)]
+        if alike is None:
+            continue
         other = next(
             (
                 r
                 for r in mine_first
-                if r is not result and r.observation.source != observation.source and _alike(r) == alike
+                if r is not result and r.observation.source != observation.source and alikes[id(r)] == alike
             ),
             None,
         )
-        if alike is not None and other is not None:
+        if other is not None:
             named = other.observation.located or "a result without an id"
             notes[id(result)] = f"possibly the same result as {named}, {sent} (both shown)"
     for key, said in copies.items():
