@@ -184,14 +184,11 @@ class Drug:
         return tuple(dict.fromkeys(s.ingredient for s in self.strengths))
 
 
-_PER_BY_UNIT: Mapping[str, Strength] = PER_BY_UNIT
-
-
 def _drug_from_rows(coding: Coding, rows: Sequence[Any]) -> Drug | str:
     strengths: list[IngredientStrength] = []
     dose_form = mf.product_form(rows[0].dose_form_rxcui, rows[0].drug_name)
     for row in rows:
-        per = _PER_BY_UNIT.get(str(row.strength_unit).upper())
+        per = PER_BY_UNIT.get(str(row.strength_unit).upper())
         value = row.strength_value
         if per is None or value is None or value <= 0:
             return "no-strength"
