@@ -438,19 +438,23 @@ def _implausible_words(recognition: Recognition, terms: Terminology) -> str | No
 def _named_without_strength(recognition: Recognition) -> str:
     """ "identified from its name as pentazocine with aspirin; no strength written", or, where the name writes a
     number none of which is the opioid's strength, "…; its name gives no strength of the hydrocodone"."""
-    known = known_ingredients()
-    opioids = [name for name in recognition.ingredients if known[name].kind == "opioid"]
     read = _read_as(recognition)
     if not any(char.isdigit() for char in recognition.display):
         return f"identified from its name as {read}; no strength written"
-    missing = [name for name in opioids if recognition.strengths and not _named_strength(recognition, name)]
+    opioids = _opioids_read(recognition)
+    missing = [name for name in opioids if not _named_strength(recognition, name)]
     return f"identified from its name as {read}; its name gives no strength of the {_joined(missing or opioids)}"
+
+
+def _opioids_read(recognition: Recognition) -> list[str]:
+    """The opioids among the ingredients read from the name, in the name's order."""
+    known = known_ingredients()
+    return [name for name in recognition.ingredients if known[name].kind == "opioid"]
 
 
 def _read_as(recognition: Recognition) -> str:
     """ "oxycodone with acetaminophen": the opioids read from the name, then what they are with."""
-    known = known_ingredients()
-    opioids = [name for name in recognition.ingredients if known[name].kind == "opioid"]
+    opioids = _opioids_read(recognition)
     others = [name for name in recognition.ingredients if name not in opioids]
     return _joined(opioids) + (f" with {_joined(others)}" if others else "")
 
