@@ -33,7 +33,7 @@ from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import form_of, read_name
-from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible
+from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible, row_ingredient
 from guideline.recognition.strengths import Strength, listed_items, mass_strength
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
 from guideline.terminology import (
@@ -192,7 +192,7 @@ def _drug_from_rows(coding: Coding, rows: Sequence[Any]) -> Drug | str:
         value = row.strength_value
         if per is None or value is None or value <= 0:
             return "no-strength"
-        name = mf.INGREDIENT_NAMES.get(row.ingredient_rxcui) or str(row.ingredient).lower()
+        name = row_ingredient(row)
         strengths.append(IngredientStrength(row.ingredient_rxcui, name, Decimal(value), per))
     transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
     injected = rows[0].route == "injection"

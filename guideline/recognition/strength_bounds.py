@@ -42,6 +42,11 @@ class DrugTable(Protocol):
     def drug_table(self) -> Mapping[str, Sequence[_Row]]: ...
 
 
+def row_ingredient(row: _Row) -> str:
+    """A drug table row's ingredient by the name the factors use ("oxycodone"), else its own name lower-cased."""
+    return mf.INGREDIENT_NAMES.get(row.ingredient_rxcui) or str(row.ingredient).lower()
+
+
 # Derived once per table (the packaged one is loaded once): (the table read, its bounds).
 _DERIVED: list[tuple[object, dict[_Key, Decimal]]] = []
 
@@ -56,7 +61,7 @@ def _bounds(terms: DrugTable) -> dict[_Key, Decimal]:
             per = PER_BY_UNIT.get(str(row.strength_unit).upper())
             if per is None or row.strength_value is None:
                 continue
-            name = mf.INGREDIENT_NAMES.get(row.ingredient_rxcui) or str(row.ingredient).lower()
+            name = row_ingredient(row)
             value = Decimal(row.strength_value)
             # Form families by the form words names are read with, so a name's form and a product's compare.
             for key in ((name, per, form_of(row.dose_form.lower())), (name, per, None)):
