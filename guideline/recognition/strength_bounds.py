@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from guideline import mme_factors as mf
+from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.names import StrengthBasis, form_of
 
 # The drug table's strength units as the basis a strength is per (a tablet, a mL, an hour of a patch, a spray).
@@ -47,14 +48,20 @@ def row_ingredient(row: _Row) -> str:
     return mf.INGREDIENT_NAMES.get(row.ingredient_rxcui) or str(row.ingredient).lower()
 
 
-# Derived once per table (the packaged one is loaded once): (the table read, its bounds).
-_DERIVED: list[tuple[object, dict[_Key, Decimal]]] = []
+# Derived once per table (the packaged one is loaded once), remembered by the table's identity.
+_DERIVED = IdentityMemo(limit=4)
 
 
 def _bounds(terms: DrugTable) -> dict[_Key, Decimal]:
     table = terms.drug_table()
-    if _DERIVED and _DERIVED[0][0] is table:
-        return _DERIVED[0][1]
+    bounds = _DERIVED.get(None, table)
+    if bounds is MISSING:
+        bounds = _derived_bounds(table)
+        _DERIVED.put(None, table, answer=bounds)
+    return bounds  # type: ignore[return-value]
+
+
+def _derived_bounds(table: Mapping[str, Sequence[_Row]]) -> dict[_Key, Decimal]:
     bounds: dict[_Key, Decimal] = {}
     for rows in table.values():
         for row in rows:
@@ -66,7 +73,6 @@ def _bounds(terms: DrugTable) -> dict[_Key, Decimal]:
             # Form families by the form words names are read with, so a name's form and a product's compare.
             for key in ((name, per, form_of(row.dose_form.lower())), (name, per, None)):
                 bounds[key] = max(bounds.get(key, value), value)
-    _DERIVED[:] = [(table, bounds)]
     return bounds
 
 
