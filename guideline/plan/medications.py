@@ -89,8 +89,8 @@ def _mme_shown(result: Any, state: str) -> str:
     return "not counted" if state == "excluded" else "unknown"
 
 
-def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
-    result = _mme_result_for(facts, order)
+def _opioid_row(facts: Facts, order: MedOrder, result: Any) -> OpioidRow:
+    """An opioid's row, from its MME line (`_mme_result_for`; None when the total has none for it)."""
     state = result.state if result is not None else "unknown"
     return OpioidRow(
         name=facts.name(order),
@@ -106,10 +106,10 @@ def _opioid_row(facts: Facts, order: MedOrder) -> OpioidRow:
     )
 
 
-def _unknown_named(facts: Facts, order: MedOrder, row: OpioidRow) -> str:
+def _unknown_named(row: OpioidRow, result: Any) -> str:
     """An order whose MME is unknown, for the notice above the table: the MME line names the order itself ("PERCOCET:
     identified from its name …"), which read "PERCOCET: PERCOCET: …" with the row's name put before it."""
-    if _mme_result_for(facts, order) is not None and row.explanation:
+    if result is not None and row.explanation:
         return row.explanation
     return f"{row.name}: {row.explanation or 'could not be converted'}"
 
@@ -291,13 +291,14 @@ def build_medications(facts: Facts, now: MmeSummary) -> Medications:
     apart: list[OpioidRow] = []
     unknown: list[str] = []
     for order in (*facts.current_opioids, *facts.later_opioids):  # those that start later, listed apart
-        row = _opioid_row(facts, order)
+        result = _mme_result_for(facts, order)
+        row = _opioid_row(facts, order, result)
         if row.state == "excluded" or facts.is_in(BUPRENORPHINE, order):
             apart.append(row)
         else:
             rows.append(row)
             if row.state == "unknown":
-                unknown.append(_unknown_named(facts, order, row))
+                unknown.append(_unknown_named(row, result))
     summary = facts.mme
     sedatives = tuple(f"{facts.name(o)} ({order_status(o)})" for o in (*facts.current_benzos, *facts.current_cns))
     naloxone = naloxone_named(facts)
