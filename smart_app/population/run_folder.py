@@ -14,7 +14,6 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -238,17 +237,10 @@ class RunGoing(Exception):
         self.out, self.who = out, who
 
 
-@dataclass
-class _Held:
-    """A lock this process holds: its open file, and how many blocks hold it (`only_run` taken again inside itself)."""
-
-    handle: IO[str]
-    depth: int = 1
-
-
-# This process's locks of `--out`s, by lock file: a run that took the lock before its `--export` download takes it
-# again for its folder (a second flock of its own would refuse it: a lock is the open file's, not the process's).
-_HELD: dict[Path, _Held] = {}
+# This process's locks of `--out`s, by lock file → its open file: a run that took the lock before its `--export`
+# download takes it again for its folder (a second flock of its own would refuse it: a lock is the open file's, not
+# the process's), and the inner block leaves it to the outer one.
+_HELD: dict[Path, IO[str]] = {}
 
 
 def _lock_path(place: Path) -> Path:
@@ -266,16 +258,10 @@ def only_run(out: Path) -> Iterator[None]:
     said on stderr: never silently unguarded."""
     place = out.resolve()
     lock = _lock_path(place)
-    held = _HELD.get(lock)
-    if held is not None:
-        held.depth += 1
-        try:
-            yield
-        finally:
-            held.depth -= 1
+    if lock in _HELD:  # `only_run` taken again inside itself: the outer block holds the lock, and releases it
+        yield
         return
-    handle = _taken(out, lock)
-    _HELD[lock] = _Held(handle)
+    handle = _HELD[lock] = _taken(out, lock)
     try:
         yield
     finally:
