@@ -46,15 +46,21 @@ def relayed_read_once(
 ) -> RelayedRead:
     """The record with each order, then each fill, another source relayed under its own id read once
     (`_orders_read_once`, `_fills_read_once`), each counted in the data-quality report."""
-    read = _orders_read_once(record, raw, terms, config, quality)
-    return replace(read, record=_fills_read_once(read.record, raw, terms, config, quality))
+    own = own_sources(config)
+
+    # The point of care's test too (`Facts._identified_drug`): a code or a name alone is no evidence two are one.
+    def drug(item: MedOrder | Dispense) -> str | None:
+        return identified(fills.same_drug_key(item, terms, config))
+
+    read = _orders_read_once(record, raw, own, drug, quality)
+    return replace(read, record=_fills_read_once(read.record, raw, own, drug, quality))
 
 
 def _fills_read_once(
     record: PatientRecord,
     raw: Mapping[str, Mapping[str, Any]],
-    terms: Terminology,
-    config: GuidelineConfig,
+    own: frozenset[str],
+    drug: Callable[[Dispense], str | None],
     quality: Quality,
 ) -> PatientRecord:
     """The record without each fill another source relayed under its own id (an HIE's copy of the pharmacy's fill,
@@ -62,14 +68,9 @@ def _fills_read_once(
     export's own, by the point of care's one rule, `identity.relayed_fills`), counted in `fills_relayed`. Its links
     are the HIE's (its order, its pharmacy), so the review's rule for a fill sent twice does not tie it: read twice,
     it queued as an early refill (twice the days' supply) and its first days counted twice the MME."""
-    own = own_sources(config)
     marked = [_from_source(dispense, raw, own) for dispense in record.dispenses]
     if all(dispense.source is None for dispense in marked):  # the usual export: no fill names another source
         return record
-
-    def drug(dispense: Dispense) -> str | None:
-        return identified(fills.same_drug_key(dispense, terms, config))
-
     found = relayed_fills(marked, drug)
     if not found:
         return record
@@ -84,8 +85,8 @@ def _fills_read_once(
 def _orders_read_once(
     record: PatientRecord,
     raw: Mapping[str, Mapping[str, Any]],
-    terms: Terminology,
-    config: GuidelineConfig,
+    own: frozenset[str],
+    drug: Callable[[MedOrder], str | None],
     quality: Quality,
 ) -> RelayedRead:
     """The record with each order another source relayed under its own id read once (its fills and renewals naming
@@ -95,15 +96,9 @@ def _orders_read_once(
     every order names another source, nothing tells which is the EHR's order and which the copy: both are read (an
     over-count, never a lost order), and each pair that would be one order is counted by its two sources in
     `orders_maybe_relayed` and named in `RelayedRead.unsure`, never silently."""
-    own = own_sources(config)
     marked = [_from_source(order, raw, own) for order in record.orders]
     if all(order.source is None for order in marked):  # the usual export: no order names another source
         return RelayedRead(record)
-
-    # The point of care's test too (`Facts._identified_drug`): a code or a name alone is no evidence two orders are one.
-    def drug(order: MedOrder) -> str | None:
-        return identified(fills.same_drug_key(order, terms, config))
-
     requests = [o for o in marked if o.resource_type == "MedicationRequest" and not o.is_draft]
     if all(order.source is not None for order in requests):  # no order the export's own for a copy to copy
         return RelayedRead(record, _unsure(marked, drug, quality))
