@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from smart_app.http_server import QUEUED_AT, RETRY_AFTER_SECONDS, SHED, is_hook_call
+from smart_app.http_server import QUEUED_AT, RETRY_AFTER_SECONDS, SHED, is_hook_call, retry_later
 
-_BUSY = json.dumps(
-    {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": "throttled",
-                "diagnostics": "PainPlan is busy and could not start this call in time; retry after 1 second",
-            }
-        ],
-    }
-).encode()
+_BUSY = retry_later("throttled", "PainPlan is busy and could not start this call in time")
 
 
 def admission(app: Callable, patience: float, on_shed: Callable[[str], None]) -> Callable:

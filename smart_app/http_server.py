@@ -51,6 +51,16 @@ def is_hook_call(method: str, path: str) -> bool:
     return method == "POST" and path.startswith(HOOK_PREFIX) and not path.endswith("/feedback")
 
 
+def retry_later(code: str, why: str) -> bytes:
+    """The body of a call refused before it started (`code`: an OperationOutcome issue type), telling its caller why
+    and to send it again after RETRY_AFTER_SECONDS."""
+    issue = {"severity": "error", "code": code, "diagnostics": f"{why}; retry after {RETRY_AFTER_SECONDS} second"}
+    return json.dumps({"resourceType": "OperationOutcome", "issue": [issue]}).encode()
+
+
+_RESTARTING = retry_later("transient", "PainPlan is restarting and did not start this call")
+
+
 class TimedParser(HTTPRequestParser):
     """A request parser that remembers when its first byte arrived, and whether the worker was draining by then."""
 
@@ -68,21 +78,8 @@ class Draining(Error):
     reason = "Service Unavailable"
 
     def to_response(self, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
-        body = json.dumps(
-            {
-                "resourceType": "OperationOutcome",
-                "issue": [
-                    {
-                        "severity": "error",
-                        "code": "transient",
-                        "diagnostics": "PainPlan is restarting and did not start this call; "
-                        f"retry after {RETRY_AFTER_SECONDS} second",
-                    }
-                ],
-            }
-        ).encode()
         headers = [("Content-Type", "application/fhir+json"), ("Retry-After", str(RETRY_AFTER_SECONDS))]
-        return f"{self.code} {self.reason}", headers, body
+        return f"{self.code} {self.reason}", headers, _RESTARTING
 
 
 class AdmissionTask(WSGITask):
