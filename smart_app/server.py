@@ -190,14 +190,17 @@ class Supervisor:
             # A worker stopped before it installed its own handler runs this inherited one: it must stop itself
             # (never signal the siblings it copied), or it serves on and the supervisor waits for it forever.
             raise SystemExit(0)
+        first = not self.stopping
         self.stopping = True
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         # A worker drains for a few seconds (smart_app.http_server.DRAIN_SECONDS); one still running after the
-        # grace is killed, so that stopping never hangs on a stuck worker.
-        signal.signal(signal.SIGALRM, self.kill)
-        signal.setitimer(signal.ITIMER_REAL, self.stop_grace)
+        # grace is killed, so that stopping never hangs on a stuck worker. The grace runs from the first signal:
+        # re-armed by each, a scheduler sending SIGTERM again and again put the kill off for good.
+        if first:
+            signal.signal(signal.SIGALRM, self.kill)
+            signal.setitimer(signal.ITIMER_REAL, self.stop_grace)
 
     def kill(self, _signum: int = 0, _frame: Any = None) -> None:
         for pid in list(self.children):
