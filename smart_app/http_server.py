@@ -241,6 +241,8 @@ class GuardedServer(TcpWSGIServer):
                 # closing, a thread's outbound request ending) and try again.
                 self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
                 self.logger.warning("cannot accept a connection (%s); trying again shortly", error.strerror)
+            elif self.adj.log_socket_errors:  # as waitress logs it: a failed accept is never silent
+                self.logger.warning("server accept() threw an exception", exc_info=True)
             return
         if accepted is None:
             return
@@ -248,6 +250,8 @@ class GuardedServer(TcpWSGIServer):
         try:
             self.set_socket_options(conn)
         except OSError:
+            if self.adj.log_socket_errors:
+                self.logger.warning("server accept() threw an exception", exc_info=True)
             conn.close()  # the client left before it was set up (waitress left the socket to the collector)
             return
         self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)

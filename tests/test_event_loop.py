@@ -490,3 +490,15 @@ def test_out_of_file_descriptors_the_worker_waits_instead_of_spinning_and_accept
     assert last.recv(4096).endswith(b"done /late")
     for conn in waiting[40:]:
         conn.close()
+
+
+def test_an_accept_that_fails_otherwise_is_logged_as_waitress_logs_it(server, caplog):
+    # PainPlan's accept replaced waitress's and returned without a word on any failure but running out of resources.
+    def failing_accept() -> None:
+        raise ConnectionAbortedError(103, "Software caused connection abort")
+
+    server.accept = failing_accept
+    with caplog.at_level("WARNING"):
+        server.handle_accept()
+    assert "server accept() threw an exception" in caplog.text
+    assert server.accept_paused_until <= time.monotonic()  # not paused: that is for running out of descriptors
