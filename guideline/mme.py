@@ -557,6 +557,8 @@ def _with_named_strengths(drug: Drug, names: Sequence[str | None], terms: Termin
         differing = tuple(dict.fromkeys(n for n in named if abs(n - coded) > coded * _SAME_STRENGTH))
         if not differing:
             continue
+        # Against every form, not the name's: the code fixes the product, so the name's form words are no surer than
+        # its strength, and the wider bound refuses fewer real strengths (a name strength refused is only named).
         unreal = tuple(n for n in differing if implausible(terms, own[0].name, n, per, None))
         conflict = StrengthConflict(own[0].name, coded, differing, per, unreal)
         conflicts.append(conflict)
