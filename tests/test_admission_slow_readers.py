@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,12 +12,10 @@ from typing import Any
 import pytest
 import requests
 from cds_support import hook_request, oxycodone_draft
+from serve_support import LOOPBACK, serving
 
 from smart_app.admission import admission
-from smart_app.http_server import build_server
-from smart_app.server import listen
 
-LOOPBACK = "127.0.0.1"
 PATIENCE = 0.5  # seconds a hook call may wait for one of the two threads
 PAUSE = 1.5  # seconds a slow client reads nothing of its answer (the idle timeout, 5 s, is not reached)
 CHUNK = 10_000_000
@@ -40,25 +37,8 @@ def hooks(environ: dict[str, Any], start_response: Any) -> Any:
 
 @pytest.fixture
 def server() -> Iterator[Any]:
-    try:
-        sock = listen(LOOPBACK, 0)
-    except OSError:
-        pytest.skip("cannot bind a loopback port here")
-    app = admission(hooks, PATIENCE, lambda _service: None)
-    served = build_server(app, sock, threads=2, read_timeout=5, patience=PATIENCE, ident="PainPlan")
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    yield served
-
-    def stop() -> None:
-        served.task_dispatcher.shutdown()
-        for dispatcher in list(served._map.values()):
-            dispatcher.close()
-        served._map.clear()
-
-    served.trigger.pull_trigger(stop)
-    thread.join(5)
-    sock.close()
+    with serving(admission(hooks, PATIENCE, lambda _service: None), read_timeout=5, patience=PATIENCE) as served:
+        yield served
 
 
 def slow_reader(port: int) -> int:

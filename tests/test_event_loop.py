@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,12 +17,11 @@ from typing import Any
 
 import pytest
 from cds_support import hook_request, oxycodone_draft
+from serve_support import LOOPBACK, serving
 
-from smart_app.http_server import EventLoop, GuardedChannel, build_server
-from smart_app.server import listen
+from smart_app.http_server import EventLoop, GuardedChannel
 
 ROOT = Path(__file__).resolve().parent.parent
-LOOPBACK = "127.0.0.1"
 READ_TIMEOUT = 1.0
 BIG_BYTES = 8_000_000  # more than loopback's socket buffers hold
 HUGE_CHUNK = 10_000_000  # two are past waitress's 16 MB high watermark: the thread then waits for room
@@ -42,24 +40,8 @@ def hello(environ: dict[str, Any], start_response: Any) -> Any:
 
 @pytest.fixture
 def server() -> Iterator[Any]:
-    try:
-        sock = listen(LOOPBACK, 0)
-    except OSError:
-        pytest.skip("cannot bind a loopback port here")
-    served = build_server(hello, sock, threads=2, read_timeout=READ_TIMEOUT, patience=5.0, ident="PainPlan")
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    yield served
-
-    def stop() -> None:
-        served.task_dispatcher.shutdown()
-        for dispatcher in list(served._map.values()):
-            dispatcher.close()
-        served._map.clear()
-
-    served.trigger.pull_trigger(stop)
-    thread.join(5)
-    sock.close()
+    with serving(hello, read_timeout=READ_TIMEOUT, patience=5.0) as served:
+        yield served
 
 
 class Client:
