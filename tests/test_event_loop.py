@@ -316,6 +316,16 @@ def send_get(port: int, path: str) -> socket.socket:
     return conn
 
 
+def send_hook_call(conn: socket.socket) -> None:
+    """Sends an order-sign hook call on `conn`, keep-alive (no `Connection: close`)."""
+    body = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
+    conn.sendall(
+        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
 def read_to_close(conn: socket.socket) -> bytes:
     received = b""
     with contextlib.suppress(OSError):
@@ -382,12 +392,7 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
     assert b"connection: close" not in head_of(received)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
-    body = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
-    conn.sendall(
-        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(body)}\r\n\r\n".encode()
-        + body
-    )
+    send_hook_call(conn)
     received += read_to_close(conn)
     first, _, second = received.partition(b"done /stream/a")
     assert first.startswith(b"HTTP/1.1 200 OK")
@@ -406,12 +411,7 @@ def test_a_request_sent_behind_one_in_service_during_the_drain_is_refused_503_no
     time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
-    body = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
-    conn.sendall(
-        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(body)}\r\n\r\n".encode()
-        + body
-    )
+    send_hook_call(conn)
     time.sleep(0.6)  # both are in the client's socket before it reads: a reset would discard them
     received = b""
     conn.settimeout(5)
