@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -65,6 +66,26 @@ def run(folder: Path, out: Path) -> int:
                  "--today", "2026-04-15", "--workers", "1", "--quiet"])  # fmt: skip
 
 
+def review_on_both_engines(tmp_path: Path, folder: Path) -> tuple[Any, Any]:
+    """`folder` reviewed by DuckDB into tmp_path/duck and by Spark into tmp_path/spark: the two results."""
+    files = ndjson_files(folder)
+    config = GuidelineConfig.from_mapping()
+    duck = review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=1)
+    spark = review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    return duck, spark
+
+
+def rows_on_both_engines(tmp_path: Path) -> list[list[tuple]]:
+    """patients.parquet's rows as DuckDB, then Spark, wrote them (after review_on_both_engines)."""
+    con = duckdb.connect()
+    return [con.execute(f"SELECT * FROM '{tmp_path / side}/patients.parquet'").fetchall() for side in ("duck", "spark")]
+
+
+def quality_on_both_engines(tmp_path: Path, key: str) -> list[Any]:
+    """data-quality.json's `key` as DuckDB, then Spark, wrote it (after review_on_both_engines)."""
+    return [json.loads((tmp_path / side / "data-quality.json").read_text())[key] for side in ("duck", "spark")]
+
+
 def test_a_fill_naming_its_bundles_patient_entry_by_urn_uuid_is_that_patients(tmp_path, capsys):
     out = tmp_path / "out"
     member_url = "urn:uuid:6f1b3c9e-2a41-4f0e-9d3e-5b7c2a9e4d11"
@@ -100,14 +121,10 @@ def test_a_urn_uuid_naming_no_patient_entry_of_its_own_bundle_is_still_named(tmp
 
 @pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
 def test_spark_files_the_urn_uuid_fills_as_duckdb_does(tmp_path):
-    files = ndjson_files(export(tmp_path, transaction("H1", "urn:uuid:6f1b3c9e-2a41-4f0e-9d3e-5b7c2a9e4d11",
-                                                      fills("H1"))))  # fmt: skip
-    config = GuidelineConfig.from_mapping()
-    duck = review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=1)
-    spark = review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    member_url = "urn:uuid:6f1b3c9e-2a41-4f0e-9d3e-5b7c2a9e4d11"
+    duck, spark = review_on_both_engines(tmp_path, export(tmp_path, transaction("H1", member_url, fills("H1"))))
     assert exit_status(duck) == exit_status(spark) == 0
-    con = duckdb.connect()
-    rows = [con.execute(f"SELECT * FROM '{tmp_path / side}/patients.parquet'").fetchall() for side in ("duck", "spark")]
+    rows = rows_on_both_engines(tmp_path)
     assert rows[0] == rows[1] and [row[0] for row in rows[0]] == ["H1"]
 
 

@@ -10,12 +10,18 @@ import json
 
 import duckdb
 import pytest
-from test_pop5_bundle_references import FILE, export, fills, run, transaction
-from test_population_measures import PERIOD, TODAY
+from test_pop5_bundle_references import (
+    FILE,
+    export,
+    fills,
+    quality_on_both_engines,
+    review_on_both_engines,
+    rows_on_both_engines,
+    run,
+    transaction,
+)
 
-from guideline.config import GuidelineConfig
-from smart_app.population.command import exit_status, review
-from smart_app.population.inputs import ndjson_files
+from smart_app.population.command import exit_status
 from smart_app.population.spark_engine import java_missing_reason
 from smart_app.population.worker import bundle_entries
 
@@ -65,16 +71,10 @@ def test_a_fullurl_that_is_no_plain_id_is_given_a_stable_digest():
 
 @pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
 def test_spark_gives_the_patient_entry_the_same_id_as_duckdb(tmp_path):
-    files = ndjson_files(export(tmp_path, transaction("H3", f"urn:uuid:{MEMBER}", fills("H3"), patient_id=False)))
-    config = GuidelineConfig.from_mapping()
-    duck = review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=1)
-    spark = review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    no_id = transaction("H3", f"urn:uuid:{MEMBER}", fills("H3"), patient_id=False)
+    duck, spark = review_on_both_engines(tmp_path, export(tmp_path, no_id))
     assert exit_status(duck) == exit_status(spark) == 0
-    given = [
-        json.loads((tmp_path / side / "data-quality.json").read_text())["ids_from_full_url"]
-        for side in ("duck", "spark")
-    ]
+    given = quality_on_both_engines(tmp_path, "ids_from_full_url")
     assert given[0] == given[1] == {f"{FILE}: Patient": 1}
-    con = duckdb.connect()
-    rows = [con.execute(f"SELECT * FROM '{tmp_path / side}/patients.parquet'").fetchall() for side in ("duck", "spark")]
+    rows = rows_on_both_engines(tmp_path)
     assert rows[0] == rows[1] and [row[0] for row in rows[0]] == [MEMBER]

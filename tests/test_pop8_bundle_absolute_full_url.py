@@ -13,12 +13,17 @@ import json
 import duckdb
 import pytest
 from synthetic_export import patient
-from test_pop5_bundle_references import FILE, export, fills, run
-from test_population_measures import PERIOD, TODAY
+from test_pop5_bundle_references import (
+    FILE,
+    export,
+    fills,
+    quality_on_both_engines,
+    review_on_both_engines,
+    rows_on_both_engines,
+    run,
+)
 
-from guideline.config import GuidelineConfig
-from smart_app.population.command import exit_status, review
-from smart_app.population.inputs import ndjson_files
+from smart_app.population.command import exit_status
 from smart_app.population.spark_engine import java_missing_reason
 from smart_app.population.worker import bundle_entries
 
@@ -84,16 +89,11 @@ def test_only_a_restful_url_of_the_entrys_own_type_names_an_id():
 
 @pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
 def test_spark_gives_the_absolute_fullurls_id_as_duckdb_does(tmp_path):
-    files = ndjson_files(export(tmp_path, searchset(f"{BASE}/Patient/123/_history/4", f"{BASE}/Patient/123")))
-    config = GuidelineConfig.from_mapping()
-    duck = review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=1)
-    spark = review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    duck, spark = review_on_both_engines(
+        tmp_path, export(tmp_path, searchset(f"{BASE}/Patient/123/_history/4", f"{BASE}/Patient/123"))
+    )
     assert exit_status(duck) == exit_status(spark) == 0
-    given = [
-        json.loads((tmp_path / side / "data-quality.json").read_text())["ids_from_full_url"]
-        for side in ("duck", "spark")
-    ]
+    given = quality_on_both_engines(tmp_path, "ids_from_full_url")
     assert given[0] == given[1] == {f"{FILE}: Patient": 1}
-    con = duckdb.connect()
-    rows = [con.execute(f"SELECT * FROM '{tmp_path / side}/patients.parquet'").fetchall() for side in ("duck", "spark")]
+    rows = rows_on_both_engines(tmp_path)
     assert rows[0] == rows[1] and [row[0] for row in rows[0]] == ["123"]
