@@ -79,6 +79,7 @@ from guideline.record.identity import (
     relayed_fills,
     relayed_names,
     relayed_orders,
+    unchanged_fills,
     without_relayed,
 )
 from guideline.renewals import (
@@ -577,7 +578,7 @@ class Facts:
         for sent in self.fills_sent_twice:
             kept, names = found.get(id(sent.kept), (sent.kept, ()))
             found[id(sent.kept)] = (kept, (*names, sent.copy.located or "a copy without an id"))
-        unchanged = [(c, k) for c, k in self.record.relayed_unchanged if k.startswith("MedicationDispense/")]
+        unchanged = unchanged_fills(self.record.relayed_unchanged)
         if unchanged:
             fills = {f"MedicationDispense/{d.id}": d for d in self.record.dispenses if d.id and d.source is None}
             for copy, of in unchanged:

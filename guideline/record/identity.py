@@ -431,6 +431,22 @@ def _same_hand_over(copy: Dispense, kept: Dispense) -> bool:
     return copy.days_supply is not None and copy.days_supply == kept.days_supply
 
 
+def unchanged_orders(unchanged: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The pairs of `PatientRecord.relayed_unchanged` (`relayed_unchanged`) whose EHR resource is an order."""
+    return [pair for pair in unchanged if _ehr_kind(pair) in _ORDER_TYPES]
+
+
+def unchanged_fills(unchanged: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The pairs of `PatientRecord.relayed_unchanged` (`relayed_unchanged`) whose EHR resource is a pharmacy fill."""
+    return [pair for pair in unchanged if _ehr_kind(pair) == "MedicationDispense"]
+
+
+def _ehr_kind(pair: tuple[str, str]) -> str:
+    """The type of the EHR's resource in a (copy, EHR's) pair of `relayed_unchanged`: its located id is the EHR's own,
+    always `Type/id` (`located_id` of a resource not marked with SOURCE), so the type is what precedes the first /."""
+    return pair[1].partition("/")[0]
+
+
 def relayed_names(
     relayed: Sequence[Relayed], unchanged: Sequence[tuple[str, str]]
 ) -> tuple[tuple[str | None, str | None], ...]:
@@ -438,7 +454,7 @@ def relayed_names(
     the same id, unchanged, dropped when the record was pooled (`relayed_unchanged`; `PatientRecord.relayed_unchanged`),
     then those under an id of its own (`relayed_orders`). What the card and the page name, and what fills and renewals
     naming a copy are renamed by."""
-    orders = [pair for pair in unchanged if _kind(pair[1]) in _ORDER_TYPES]  # a fill's are named with the fills
+    orders = unchanged_orders(unchanged)  # a fill's are named with the fills (`unchanged_fills`)
     return (*orders, *((r.copy.located, r.kept.located) for r in relayed))
 
 

@@ -569,8 +569,8 @@ class PatientRecord:
     # an order-select selection is matched against, so one naming a draft PainPlan does not judge is still found.
     draft_names: frozenset[str] = frozenset()
     # (the copy's located id, the EHR resource's): orders and fills another server relayed unchanged under the same id,
-    # dropped when pooled (`identity.relayed_unchanged`) and named as relayed copies (`identity.relayed_names`, and
-    # `Facts.fills_read_once` for fills).
+    # dropped when pooled (`identity.relayed_unchanged`), told apart by type (`identity.unchanged_orders`,
+    # `unchanged_fills`) and named as relayed copies (`identity.relayed_names`, and `Facts.fills_read_once` for fills).
     relayed_unchanged: tuple[tuple[str, str], ...] = ()
 
     @property
