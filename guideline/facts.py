@@ -574,17 +574,14 @@ class Facts:
         (`fills_sent_twice`), another server's copy by its URL there, whether relayed under its own id or unchanged
         under the fill's (`record.relayed_unchanged`, dropped when the record was pooled). What the card and the plan
         page name, since the EHR may list both."""
-        found: dict[int, tuple[Dispense, tuple[str, ...]]] = {}
-        for sent in self.fills_sent_twice:
-            kept, names = found.get(id(sent.kept), (sent.kept, ()))
-            found[id(sent.kept)] = (kept, (*names, sent.copy.located or "a copy without an id"))
+        named = [(sent.kept, sent.copy.located or "a copy without an id") for sent in self.fills_sent_twice]
         unchanged = unchanged_fills(self.record.relayed_unchanged)
         if unchanged:
             fills = {f"MedicationDispense/{d.id}": d for d in self.record.dispenses if d.id and d.source is None}
-            for copy, of in unchanged:
-                if (kept := fills.get(of)) is not None:
-                    names = found.get(id(kept), (kept, ()))[1]
-                    found[id(kept)] = (kept, (*names, copy))
+            named.extend((fills[of], copy) for copy, of in unchanged if of in fills)
+        found: dict[int, tuple[Dispense, tuple[str, ...]]] = {}
+        for kept, name in named:
+            found[id(kept)] = (kept, (*found.get(id(kept), (kept, ()))[1], name))
         return found
 
     def drug_key(self, item: MedOrder | Dispense) -> IdentifiedDrug | str:
