@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.record.copies import Order, which_newer
-from guideline.record.identity import prescriptions_renamed, relayed_unchanged, same_apart_from_source
+from guideline.record.identity import ORDER_TYPES, prescriptions_renamed, relayed_unchanged, same_apart_from_source
 from guideline.record.model import (
     Administration,
     CarePlan,
@@ -78,17 +78,16 @@ def _with_server(server: str) -> dict[str, tuple[str, Reader]]:
     return {**_READERS, "Observation": ("observations", partial(read_observation, server=server))}
 
 
-_ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name (STU3 renamed it)
 _SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest", "ReferralRequest")  # STU3/DSTU2 names
 _STATEMENT_TYPES = ("MedicationStatement", "MedicationUsage")  # MedicationUsage: R5's ballot name for it
 # The resources that carry one medicine and its dose, in any FHIR version: what `painplan mme` takes on its own.
-MEDICATION_TYPES = (*_ORDER_TYPES, *_STATEMENT_TYPES, "MedicationDispense")
+MEDICATION_TYPES = (*ORDER_TYPES, *_STATEMENT_TYPES, "MedicationDispense")
 # Every resource type build_record reads, in any FHIR version (Medication through the pool; READ_RESOURCE_TYPES
 # are the R4 types the plan page asks for): the population review counts any other type in an export as
 # unexpected, and a list kept by hand there called types the findings read "unexpected", as if ignored.
 READABLE_TYPES = frozenset(
     {
-        *_READERS, *_ORDER_TYPES, *_SERVICE_REQUEST_TYPES, *_STATEMENT_TYPES, "MedicationDispense",
+        *_READERS, *ORDER_TYPES, *_SERVICE_REQUEST_TYPES, *_STATEMENT_TYPES, "MedicationDispense",
         "MedicationAdministration", "Patient", "DiagnosticOrder", "DiagnosticReport", "Medication",
     }
 )  # fmt: skip
@@ -280,7 +279,7 @@ def _prescriptions_by_full_url(
     ids = {
         url: located
         for p, url in urls.items()
-        if found[p].get("resourceType") in _ORDER_TYPES and (located := located_id(found[p]))
+        if found[p].get("resourceType") in ORDER_TYPES and (located := located_id(found[p]))
     }
     renewals, fills = prescriptions_renamed(orders, dispenses, ids)
     return fills, renewals
@@ -504,7 +503,7 @@ def _read_all(
                     collected["observations"].extend(read_panel(resource, tz, medications.server, container))
                 else:
                     collected[reading[0]].append(reading[1](resource, tz))
-            elif kind in _ORDER_TYPES:
+            elif kind in ORDER_TYPES:
                 # doNotPerform: an order *not* to give the medicine (or to do the test). No rule reads one as
                 # given, pending or done: as an order it added to the MME total or stood for a drug screen.
                 if resource.get("doNotPerform") is not True:

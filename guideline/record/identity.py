@@ -299,7 +299,7 @@ def _by_number(kind: str, resource: Mapping[str, Any]) -> str | None:
 # record is pooled, `build._copy_of`) or under an id of its own (`relayed_orders`, once the drugs are identified).
 # Either way the copy is read once, its fills and renewals name the EHR's order, and it is named (`relayed_names`).
 
-_ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name
+ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name (STU3 renamed it)
 
 
 def same_apart_from_source(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
@@ -314,7 +314,7 @@ def same_apart_from_source(first: Mapping[str, Any], second: Mapping[str, Any]) 
 
 # What another server relays of the EHR's own that is read once when relayed unchanged under the same id, and the
 # EHR's copy read whichever came first: its orders and the pharmacy's fills.
-_RELAYED_TYPES = (*_ORDER_TYPES, "MedicationDispense")
+_RELAYED_TYPES = (*ORDER_TYPES, "MedicationDispense")
 
 
 def relayed_unchanged(kind: str, kept: Mapping[str, Any], copy: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -433,7 +433,7 @@ def _same_hand_over(copy: Dispense, kept: Dispense) -> bool:
 
 def unchanged_orders(unchanged: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """The pairs of `PatientRecord.relayed_unchanged` (`relayed_unchanged`) whose EHR resource is an order."""
-    return [pair for pair in unchanged if _ehr_kind(pair) in _ORDER_TYPES]
+    return [pair for pair in unchanged if _ehr_kind(pair) in ORDER_TYPES]
 
 
 def unchanged_fills(unchanged: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
