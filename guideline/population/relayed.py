@@ -68,8 +68,8 @@ def _fills_read_once(
     export's own, by the point of care's one rule, `identity.relayed_fills`), counted in `fills_relayed`. Its links
     are the HIE's (its order, its pharmacy), so the review's rule for a fill sent twice does not tie it: read twice,
     it queued as an early refill (twice the days' supply) and its first days counted twice the MME."""
-    marked = [_from_source(dispense, raw, own) for dispense in record.dispenses]
-    if all(dispense.source is None for dispense in marked):  # the usual export: no fill names another source
+    marked = _marked(record.dispenses, raw, own)
+    if marked is None:
         return record
     found = relayed_fills(marked, drug)
     if not found:
@@ -96,8 +96,8 @@ def _orders_read_once(
     every order names another source, nothing tells which is the EHR's order and which the copy: both are read (an
     over-count, never a lost order), and each pair that would be one order is counted by its two sources in
     `orders_maybe_relayed` and named in `RelayedRead.unsure`, never silently."""
-    marked = [_from_source(order, raw, own) for order in record.orders]
-    if all(order.source is None for order in marked):  # the usual export: no order names another source
+    marked = _marked(record.orders, raw, own)
+    if marked is None:
         return RelayedRead(record)
     requests = [o for o in marked if o.resource_type == "MedicationRequest" and not o.is_draft]
     if all(order.source is not None for order in requests):  # no order the export's own for a copy to copy
@@ -134,6 +134,15 @@ def _unsure(marked: Sequence[MedOrder], drug: Callable[[MedOrder], str | None], 
 
 
 Sourced = TypeVar("Sourced", MedOrder, Dispense)
+
+
+def _marked(
+    items: Sequence[Sourced], raw: Mapping[str, Mapping[str, Any]], own: frozenset[str]
+) -> list[Sourced] | None:
+    """Each order or fill with the source it names (`_from_source`); None in the usual export, where none names
+    another source and there is nothing to read once."""
+    marked = [_from_source(item, raw, own) for item in items]
+    return marked if any(item.source is not None for item in marked) else None
 
 
 def _from_source(item: Sourced, raw: Mapping[str, Mapping[str, Any]], own: frozenset[str]) -> Sourced:
