@@ -204,8 +204,7 @@ def _same_result(observation: Observation) -> Hashable | None:
 
 def _alike(result: UdsResult) -> Hashable | None:
     """What a possible copy shares with a result: the test's codes, the day and the value; None with no code or day."""
-    code = result.observation.code
-    tests = frozenset((c.system, c.code) for c in code.codings if c.code) if code else frozenset()
+    tests = _codes(result.observation.code)
     return (tests, result.day, _value(result.observation)) if tests and result.day is not None else None
 
 
@@ -227,8 +226,12 @@ def _concept(concept: Concept | None) -> Hashable:
     """A coded value by its codes (system and code), else its text."""
     if concept is None:
         return None
-    codes = frozenset((c.system, c.code) for c in concept.codings if c.code)
-    return codes or (concept.text or "").strip().casefold()
+    return _codes(concept) or (concept.text or "").strip().casefold()
+
+
+def _codes(concept: Concept | None) -> frozenset[tuple[str | None, str | None]]:
+    """A concept's codes (system and code), empty with none."""
+    return frozenset((c.system, c.code) for c in concept.codings if c.code) if concept else frozenset()
 
 
 def _amount(quantity: Quantity | None) -> Hashable:
