@@ -32,9 +32,9 @@ from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
 from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
-from guideline.recognition.names import form_of, read_name
+from guideline.recognition.names import read_name
 from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible, row_ingredient
-from guideline.recognition.strengths import Strength, listed_items, mass_strength
+from guideline.recognition.strengths import Strength, listed_form, listed_items, mass_strength, unreal_listed
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
 from guideline.terminology import (
     BUPRENORPHINE,
@@ -75,9 +75,10 @@ REASON_TEXT: dict[str, str] = {
     "no-factor": "the selected profile has no conversion factor for this ingredient or dose form",
     "injected": "the conversion factors are for oral, transdermal and transmucosal use; an injected opioid has none",
     "no-strength": "the product strength is missing or unusable",
-    # A strength read from a name above every product's ("oxycodone 5,325 mg"): `reason_words` says which and why.
-    "implausible-strength": "the strength read from its name is more than any product of that opioid holds; check "
-    "the order",
+    # A strength read from a name ("oxycodone 5,325 mg") or an ingredient list (5000 mg a tablet) above every
+    # product's: `reason_words` says which and why.
+    "implausible-strength": "the strength read from its name or its ingredient list is more than any product of that "
+    "opioid holds; check the order",
     # A name read only in part ("oxycodone / Foo 5 mg"): the strength written may be the unread ingredient's.
     "unread-ingredient": "another ingredient in its name was not recognised, so which strength is the opioid's "
     "could not be told and its dose could not be read",
@@ -270,8 +271,9 @@ def _form_from_medication(medication: ResolvedMedication) -> str | None:
     return None
 
 
-def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConfig) -> Drug | str:
-    """Guideline 8.2 step 3: Medication.ingredient with RxNorm ingredient codes and Ratio strengths."""
+def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConfig, terms: Terminology) -> Drug | str:
+    """Guideline 8.2 step 3: Medication.ingredient with RxNorm ingredient codes and Ratio strengths; an opioid
+    strength no product has is not counted (`implausible-strength`), as a name's is not."""
     resource = medication.resource
     if resource is None or not resource.ingredients:
         return "not-in-drug-table"
@@ -292,6 +294,8 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
         strengths.append(IngredientStrength(ingredient, mf.INGREDIENT_NAMES[ingredient], mg, per))
     if not strengths:
         return "not-in-drug-table"
+    if unreal_listed(medication, terms, aliases) is not None:
+        return "implausible-strength"  # a drug-file error or mg keyed for mcg: counting it gave a false critical total
     dose_form = _form_from_medication(medication)
     transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
     codes = _rxnorm_codings(medication)
@@ -346,10 +350,7 @@ def _partner_name(item: Concept | None) -> str:
 def _injection_form(medication: ResolvedMedication) -> bool:
     """Whether the Medication's form says injection ("Injectable Solution", "Prefilled Syringe", ...), read with the
     form words names are read with."""
-    form = medication.resource.form if medication.resource else None
-    if form is None:
-        return False
-    return form_of(" ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower()) == "injection"
+    return listed_form(medication) == "injection"
 
 
 def identify_drug(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> Drug | str:
@@ -416,13 +417,22 @@ def reason_words(reason: str, medication: ResolvedMedication, terms: Terminology
                 words += ", and its ingredient list gives none PainPlan can use"
             return words
     if reason == "implausible-strength":
-        return _implausible_words(recognise(medication, terms), terms) or REASON_TEXT[reason]
+        return _implausible_words(medication, terms) or REASON_TEXT[reason]
     return REASON_TEXT.get(reason)
 
 
-def _implausible_words(recognition: Recognition, terms: Terminology) -> str | None:
-    """ "identified from its name as oxycodone; 5325 mg is more than any oxycodone product holds (largest 80 mg):
-    check the order"."""
+def _implausible_words(medication: ResolvedMedication, terms: Terminology) -> str | None:
+    """ "its ingredient list gives 5000 mg oxycodone, which is more than any oxycodone product holds (largest 80 mg):
+    check the order", or from a name, "identified from its name as oxycodone; 5325 mg is more than any oxycodone
+    product holds (largest 80 mg): check the order". The list first: it is read before the names."""
+    listed = unreal_listed(medication, terms)
+    if listed is not None:
+        written, most = (_strength_text(mg, listed.per) for mg in (listed.mg, listed.largest))
+        return (
+            f"its ingredient list gives {written} {listed.ingredient}, which is more than any {listed.ingredient} "
+            f"product holds (largest {most}): check the order"
+        )
+    recognition = recognise(medication, terms)
     for strength in recognition.strengths:
         largest = implausible(terms, strength.ingredient, strength.mg, strength.per, recognition.form)
         if largest is None:
@@ -521,7 +531,7 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
     if not matches:
         if config is None:
             return "not-in-drug-table"  # no Medication resource, so no ingredients to read (8.2 step 3)
-        return _drug_from_ingredients(medication, config)
+        return _drug_from_ingredients(medication, config, terms)
     contents = {_row_content(rows) for _, rows in matches}
     if len(contents) > 1 and not _same_dose(matches):
         selected = [(c, rows) for c, rows in matches if c.user_selected]

@@ -12,7 +12,8 @@ from typing import Literal
 from guideline import mme_factors as mf
 from guideline.dosage import classify_unit, to_amount
 from guideline.fhirdata import RXNORM, Concept, Quantity
-from guideline.recognition.names import read_name
+from guideline.recognition.names import form_of, read_name
+from guideline.recognition.strength_bounds import DrugTable, implausible
 from guideline.record import MedicationIngredient, ResolvedMedication
 from guideline.units import HOURS, nci_unit, normalise_unit, unit_key
 
@@ -124,3 +125,42 @@ def listed_strengths_known(medication: ResolvedMedication, aliases: Mapping[str,
         elif not listed.named:
             return False
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class UnrealStrength:
+    """An opioid strength of an ingredient list that no product has: which opioid, the strength in mg per its basis,
+    and the largest strength of that opioid in any product."""
+
+    ingredient: str
+    mg: Decimal
+    per: Strength
+    largest: Decimal
+
+
+def listed_form(medication: ResolvedMedication) -> str | None:
+    """The form family the Medication's form words say ("tablet", "patch", "injection"), as names are read."""
+    form = medication.resource.form if medication.resource else None
+    if form is None:
+        return None
+    return form_of(" ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower())
+
+
+def unreal_listed(
+    medication: ResolvedMedication, terms: DrugTable, aliases: Mapping[str, str] | None = None
+) -> UnrealStrength | None:
+    """The first opioid of the Medication's ingredient list whose strength is more than any product of that opioid
+    holds (the bound a name's strength meets, `strength_bounds.implausible`), by the Medication's form family; None
+    when every listed strength is plausible. 5000 mg of oxycodone a tablet is a drug-file error or mg keyed for mcg:
+    counted, it made a false critical total of 30000 MME a day."""
+    resource = medication.resource
+    form = listed_form(medication)
+    for listed in listed_items(resource.ingredients if resource else (), aliases or {}):
+        if listed.ingredient is None or listed.strength is None:
+            continue
+        mg, per = listed.strength
+        name = mf.INGREDIENT_NAMES[listed.ingredient]
+        largest = implausible(terms, name, mg, per, form)
+        if largest is not None:
+            return UnrealStrength(name, mg, per, largest)
+    return None
