@@ -301,6 +301,8 @@ def _from_repeat(repeat: TimingRepeat) -> tuple[Decimal, str] | None:
     frequency = repeat.frequency_max if repeat.frequency_max is not None else repeat.frequency
     if frequency is None:
         frequency = Decimal(1)  # FHIR's implicit frequency
+    if frequency != frequency.to_integral_value():
+        return None  # a count of times is whole (positiveInt): 2.5 times ("2,5" sent as text) is taken by no one
     period = repeat.period if repeat.period is not None else Decimal(1)
     if repeat.period_max is not None and 0 < repeat.period_max < period:
         period = repeat.period_max
@@ -364,8 +366,9 @@ def _count(written: str) -> Decimal:
 
 
 def _from_text(raw: str) -> Decimal | None:
-    """Rule 5: the small timing-text grammar; first match wins."""
-    lowered = raw.lower()
+    """Rule 5: the small timing-text grammar; first match wins. A comma inside a number is read by the one rule
+    names use ("every 4,5 hours" is 4.5 hours: it was no frequency, and "2,5 times a day" 5 a day)."""
+    lowered = commas_read(raw.lower())
     for pattern, meaning in _TEXT_RULES:
         match = pattern.search(lowered)
         if not match:
@@ -376,7 +379,8 @@ def _from_text(raw: str) -> Decimal | None:
             return _TIMES_IN_WORDS[match.group(1)]
         if meaning == "times":
             times = _count(match.group(1))
-            return times if times > 0 else None
+            # No one takes a dose 2.5 times a day: "2,5 times" may as well be 2 to 5, so it is unread, not guessed.
+            return times if times > 0 and times == times.to_integral_value() else None
         if meaning in ("hours", "days", "hour range"):
             # A range counts at its shorter period, the most often it may be taken (as periodMax does in rule 1).
             n = min(_count(group) for group in match.groups() if group is not None)

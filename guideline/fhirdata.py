@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from guideline.commas import commas_read
+
 _Reading = TypeVar("_Reading")
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -160,9 +162,10 @@ MAX_MAGNITUDE_EXPONENT = 12
 
 @lru_cache(maxsize=4096)
 def _decimal_from_text(raw: str) -> Decimal | None:
-    # Charts repeat the same few numbers (1 tablet, 30 days), so parsing each spelling once pays.
+    # Charts repeat the same few numbers (1 tablet, 30 days), so parsing each spelling once pays. A number sent as
+    # text with a comma ("1,5" tablets, "1,000" mcg) is read by the one comma rule names and sigs use; it was none.
     try:
-        result = Decimal(raw.strip())
+        result = Decimal(commas_read(raw.strip()) if "," in raw else raw.strip())
     except (InvalidOperation, ValueError):
         return None
     if not result.is_finite() or (result and result.adjusted() > MAX_MAGNITUDE_EXPONENT):

@@ -1,34 +1,81 @@
-"""A comma inside a number of a sig ("1,5 tablets", "1,000 mcg") is read as a name's is (guideline.recognition.names:
-a decimal comma, or a thousands separator), not as a list comma: "1,5 tablets" read as 5 tablets doubled the dose."""
+"""A comma inside a number of a sig's frequency text ("every 4,5 hours", "q4,5h") or of a dose quantity sent as text
+by a lenient EHR ("1,5" tablets, "7,5" mg) is read by the one comma rule names use (`guideline.commas`): a decimal
+comma, or a thousands separator. A count of times a day that is not whole ("2,5 times a day": 2.5, or 2 to 5?) is
+no frequency anyone takes: unread and named, never a silent guess. Before, "2,5 times a day" was 5 a day and the rest
+were read as no frequency or no dose at all."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from fixtures.mme.helpers import mme
-from test_doses_by_time_of_day import epic_order
+import pytest
+from fixtures.mme.helpers import dosage, every, med_request, mme, qty
 
+from guideline.mme import quantize6
 
-def test_a_decimal_comma_in_a_dose_by_time_of_day() -> None:
-    """Oxycodone 5 mg, 1.5 tablets + 2 tablets = 3.5 tablets = 17.5 mg a day × 1.5 = 26.25 MME/day. Before: "1,5
-    tablets" was "5 tablets", 7 tablets = 35 mg, 52.5 MME/day, twice the dose."""
-    order = mme(epic_order("Take 1,5 tablets by mouth every morning and 2 tablets at bedtime.")).orders[0]
-    assert (order.state, order.mme) == ("ok", Decimal("26.25")), order.explanation
-    assert "1.5 tablets every morning + 2 tablets at bedtime" in order.explanation
+CERNER_FREQUENCY = "https://fhir-ehr.cerner.com/r4/ec2458f2-1e24-41c8-b71b-0e701af7583d/codeSet/4003"
+OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 
 
-def test_a_thousands_separator_in_a_dose_by_time_of_day() -> None:
-    """Morning 1,000 mcg (1 mg) and 500 mcg at bedtime of a product dosed in mcg: the two doses are read, not "000"."""
-    from guideline.dosage import _timed_in_text
-
-    timed = _timed_in_text("take 1,000 mcg every morning and 500 mcg at bedtime")
-    assert timed is not None and not isinstance(timed, str)
-    assert [(d.amount.shown, d.times) for d in timed.doses] == [
-        ("1000 mcg", ("every morning",)),
-        ("500 mcg", ("at bedtime",)),
-    ]
+def _order(dose: Any, timing: dict) -> Any:
+    return mme(med_request(OXYCODONE_5, [dosage(dose, timing)])).orders[0]
 
 
-def test_list_commas_in_a_sig_are_unchanged() -> None:
-    order = mme(epic_order("take 1 tablet in the morning, 2 tablets at night")).orders[0]
-    assert (order.state, order.mme) == ("ok", Decimal("22.5"))
+@pytest.mark.parametrize(
+    "timing",
+    [
+        {"code": {"text": "every 4,5 hours"}},  # Epic's frequency text
+        {"code": {"text": "q4,5h"}},
+        {"code": {"coding": [{"system": CERNER_FREQUENCY, "code": "696531", "display": "Q 4,5 HR PRN"}]}},
+    ],
+    ids=["epic-text", "shorthand", "oracle-display"],
+)
+def test_a_decimal_comma_in_the_frequency_text_is_read(timing: dict) -> None:
+    # Before: "the dosage has no frequency" (every 4 hours would have been 30 MME; every 4.5 hours is 5.33 a day).
+    order = _order(1, timing)
+    assert (order.state, quantize6(order.mme)) == ("ok", Decimal(40))
+    assert "(5.3333 a day)" in order.explanation
+
+
+def test_a_range_with_a_decimal_comma_counts_its_shorter_period() -> None:
+    order = _order(1, {"code": {"text": "every 4 to 6,5 hours as needed"}})
+    assert (order.state, order.mme) == ("ok", Decimal(45))  # every 4 hours: 6 a day
+
+
+def test_a_count_of_times_that_is_not_whole_is_named_never_guessed() -> None:
+    """ "2,5 times a day": 2.5 times, or 2 to 5? Before it read "5 times a day", 37.5 MME, without a word."""
+    order = _order(1, {"code": {"text": "2,5 times a day"}})
+    assert (order.state, order.reason, order.mme) == ("unknown", "no-frequency", None)
+
+
+def test_a_dose_quantity_sent_as_text_with_a_decimal_comma_is_read() -> None:
+    # Before: "the dosage has no dose" (the value "1,5" was no number).
+    order = _order(qty("1,5"), every(6))
+    assert (order.state, order.mme) == ("ok", Decimal(45))
+    assert order.explanation.startswith("oxycodone hydrochloride 5 MG Oral Tablet: 1.5 tablets every 6 hours")
+
+
+def test_a_mass_dose_sent_as_text_with_a_decimal_comma_is_read() -> None:
+    order = _order(qty("7,5", "mg"), every(6))
+    assert (order.state, order.mme) == ("ok", Decimal(45))
+
+
+def test_a_period_sent_as_text_with_a_decimal_comma_is_read() -> None:
+    order = _order(1, every("4,5"))
+    assert (order.state, quantize6(order.mme)) == ("ok", Decimal(40))
+
+
+def test_a_list_comma_is_still_no_number() -> None:
+    """ "every 4, 6 hours": a list, not 4.6; read as before (no frequency), never as a decimal."""
+    order = _order(1, {"code": {"text": "every 4, 6 hours"}})
+    assert (order.state, order.reason) == ("unknown", "no-frequency")
+
+
+def test_a_frequency_sent_as_text_that_is_not_whole_is_still_named() -> None:
+    """repeat.frequency "2,5" (a positiveInt in FHIR): read by the comma rule it is 2.5 times, which no one takes, so
+    the dosage has no frequency and is named, as it was when the text was no number at all."""
+    order = _order(1, every(1, "d", frequency="2,5"))
+    assert (order.state, order.reason) == ("unknown", "no-frequency")
+    whole = _order(1, every(1, "d", frequency=2.5))
+    assert (whole.state, whole.reason) == ("unknown", "no-frequency")
