@@ -61,7 +61,7 @@ from guideline.memo import cached_property
 from guideline.mme import MmeSummary, OrderMme, compute_mme
 from guideline.recognition import recognise
 from guideline.recognition.cough import opioid_cough_medicine
-from guideline.recognition.cut_names import with_where
+from guideline.recognition.cut_names import NotedName, with_where
 from guideline.recognition.diagnoses import names_diagnosis, read_by_code, unread_diagnosis
 from guideline.record import (
     Administration,
@@ -145,7 +145,7 @@ def per_medication(test: Callable[[ResolvedMedication], bool]) -> Callable[[MedO
     return of
 
 
-def named_item(display: str, kind: str, ident: str | None, detail: str | None = None) -> str:
+def named_item(display: str | NotedName, kind: str, ident: str | None, detail: str | None = None) -> str:
     """ "… (fill d-1)", "… (condition c-7)", with a `detail` "… (fill d-1, dispensed 2026-05 only)": how the card and
     the plan page name a record item they did not count."""
     named = f"{kind} {ident}" if ident else kind
@@ -156,13 +156,13 @@ def _order_kind(order: MedOrder) -> str:
     return "draft order" if order.is_draft else "reported medication" if order.reported else "current order"
 
 
-def order_named(display: str, order: MedOrder, detail: str | None = None) -> str:
+def order_named(display: str | NotedName, order: MedOrder, detail: str | None = None) -> str:
     """ "… (draft order mr-1)", "… (current order mr-1)" or "… (reported medication ms-1)": how the card and the
     plan page name an order, or a medication the patient reports taking (with a `detail`, as `named_item`)."""
     return named_item(display, _order_kind(order), order.id, detail)
 
 
-def _named_dated_only(display: str, kind: str, ident: str | None, written: str) -> str:
+def _named_dated_only(display: str | NotedName, kind: str, ident: str | None, written: str) -> str:
     """ "… (current fill d-1, dispensed 2026-05 only)": `named_item` with the date it is dated by, as written."""
     return named_item(display, kind, ident, f"{written} only")
 
@@ -736,7 +736,7 @@ class Facts:
         for order in unidentified:
             if id(order) not in current and self._in_history_window(order):
                 kind = f"{order.status} order" if order.status else "order"
-                named.append(named_item(recognise(order.medication, self.terms).display, kind, order.id))
+                named.append(named_item(recognise(order.medication, self.terms).shown, kind, order.id))
         return tuple(dict.fromkeys(named))
 
     def _in_history_window(self, order: MedOrder) -> bool:
@@ -759,7 +759,7 @@ class Facts:
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            named.append(named_item(recognition.display, "fill", dispense.id))
+            named.append(named_item(recognition.shown, "fill", dispense.id))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -770,13 +770,13 @@ class Facts:
         named = []
         for order in self.active_orders:
             if order.authored_partial is not None and order.dispense.validity_start is None:
-                display = recognise(order.medication, self.terms).display
+                display = recognise(order.medication, self.terms).shown
                 written = f"written {order.authored_partial}"
                 named.append(_named_dated_only(display, _order_kind(order), order.id, written))
         for supply in (*self.current_fills, *self.current_fills_in(BENZO), *self.current_fills_in(CNS_DEPRESSANT)):
             fill = supply.dispense
             if fill.filled_partial is not None:
-                display = recognise(fill.medication, self.terms).display
+                display = recognise(fill.medication, self.terms).shown
                 named.append(_named_dated_only(display, "current fill", fill.id, f"dispensed {fill.filled_partial}"))
         return tuple(dict.fromkeys(named))
 
@@ -793,7 +793,7 @@ class Facts:
                 continue
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind != "not-relevant":
-                named.append(f"{named_item(recognition.display, 'fill', dispense.id)}, filled {filled.isoformat()}")
+                named.append(f"{named_item(recognition.shown, 'fill', dispense.id)}, filled {filled.isoformat()}")
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -810,7 +810,7 @@ class Facts:
     def future_dated_fills(self) -> tuple[str, ...]:
         """The `future_fills`, each named with its date: "Oxycodone … (fill md-1), dated 2026-06-16, after today"."""
         named = (
-            f"{named_item(recognise(d.medication, self.terms).display, 'fill', d.id)}, dated "
+            f"{named_item(recognise(d.medication, self.terms).shown, 'fill', d.id)}, dated "
             f"{d.filled_partial or (fill_date(d) or self.today).isoformat()}, after today"
             for d in self.future_fills
         )
@@ -845,7 +845,7 @@ class Facts:
                 continue
             recognition = recognise(order.medication, self.terms)
             if recognition.kind != "not-relevant":
-                named.append(order_named(recognition.display, order))
+                named.append(order_named(recognition.shown, order))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -860,7 +860,7 @@ class Facts:
             recognition = recognise(order.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            named.append(f"{order_named(recognition.display, order)}: category {order_rules.category_label(order)}")
+            named.append(f"{order_named(recognition.shown, order)}: category {order_rules.category_label(order)}")
         return tuple(dict.fromkeys(named))
 
     def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
@@ -869,10 +869,10 @@ class Facts:
         that start later are named apart (`unidentified_later`), never as current."""
         named = []
         for order in orders:
-            named.append(order_named(recognise(order.medication, self.terms).display, order))
+            named.append(order_named(recognise(order.medication, self.terms).shown, order))
         for supply in self.unidentified_fills:
             dispense = supply.dispense
-            named.append(named_item(recognise(dispense.medication, self.terms).display, fill_kind, dispense.id))
+            named.append(named_item(recognise(dispense.medication, self.terms).shown, fill_kind, dispense.id))
         return list(dict.fromkeys(named))
 
     @cached_property
@@ -885,7 +885,7 @@ class Facts:
             recognition = recognise(order.medication, self.terms)
             starts = order_rules.starts_after(order, self.today)
             if recognition.unidentified and starts is not None:
-                named.append(named_item(recognition.display, "order", order.id, f"starts on {starts.isoformat()}"))
+                named.append(named_item(recognition.shown, "order", order.id, f"starts on {starts.isoformat()}"))
         return tuple(dict.fromkeys(named))
 
     def overridden(self, check_id: str, part: str) -> bool:

@@ -180,7 +180,7 @@ def _implausible_named(facts: Facts, since: date) -> tuple[str, ...]:
     limit = facts.config["mme"]["max_opioid_fill_days"]
     named = []
     for supply, days in implausible_fills(facts.opioid_fill_supplies, limit, since):
-        display = recognise(supply.dispense.medication, facts.terms).display
+        display = recognise(supply.dispense.medication, facts.terms).shown
         detail = implausible_detail(supply, days, facts.today)
         named.append(named_item(display, "pharmacy fill", supply.dispense.id, detail))
     return tuple(dict.fromkeys(named))

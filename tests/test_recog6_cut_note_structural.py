@@ -10,8 +10,8 @@ from builders import card, days_ago, med_request, run
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import Concept
-from guideline.recognition import recognise
-from guideline.recognition.cut_names import with_where
+from guideline.recognition import Recognition, recognise
+from guideline.recognition.cut_names import NotedName, with_where
 from guideline.record import ResolvedMedication
 from guideline.terminology import load_terminology
 
@@ -48,10 +48,23 @@ def test_a_cut_name_still_shares_one_bracket() -> None:
 def test_recognition_names_a_cut_name_with_its_note_apart() -> None:
     terms = load_terminology(GuidelineConfig.from_mapping())
     recognition = recognise(ResolvedMedication(concept=Concept(text=CUT)), terms)
-    display = recognition.display
-    assert display == f"{CUT} (the name looks cut and may include codeine)"  # shown alone, as before
+    assert recognition.display == f"{CUT} (the name looks cut and may include codeine)"  # shown alone, as before
+    display = recognition.shown
+    assert isinstance(display, NotedName)
     assert (display.name, display.note) == (CUT, recognition.cut_note)
     assert with_where(display, "fill f1") == f"{CUT} (fill f1; the name looks cut and may include codeine)"
     # a copy (the population review's workers, a memo) keeps the parts
-    for kept in (pickle.loads(pickle.dumps(display)), copy.deepcopy(display)):
-        assert with_where(kept, "fill f1") == with_where(display, "fill f1")
+    for kept in (pickle.loads(pickle.dumps(display)), copy.deepcopy(display), pickle.loads(pickle.dumps(recognition))):
+        kept_shown = kept.shown if isinstance(kept, Recognition) else kept
+        assert with_where(kept_shown, "fill f1") == with_where(display, "fill f1")
+
+
+def test_the_note_is_a_typed_field_no_string_operation_loses() -> None:
+    """The shown text is a plain `str`: trimmed or sliced it is text as any other, and the note's parts are read
+    from recognition's typed fields, not from the text (a `str` subclass lost them on `.strip()`)."""
+    terms = load_terminology(GuidelineConfig.from_mapping())
+    recognition = recognise(ResolvedMedication(concept=Concept(text=f"  {CUT}  ")), terms)
+    assert type(recognition.display) is str
+    assert with_where(recognition.display.strip(), "fill f1") == f"{recognition.display.strip()} (fill f1)"
+    assert with_where(recognition.shown, "fill f1") == f"{CUT} (fill f1; the name looks cut and may include codeine)"
+    assert str(recognition.shown) == recognition.display

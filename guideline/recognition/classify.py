@@ -100,6 +100,16 @@ class Recognition:
     # The name looks cut, and its last fragment may begin these opioids ("BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C").
     cut_opioids: tuple[str, ...] = ()
     cut_note: str | None = None  # "the name looks cut and may include codeine"
+    # The name as the medication gives it, when recognition noted it (`cut_note`); `display` is the two joined.
+    noted_name: str | None = None
+
+    @property
+    def shown(self) -> str | NotedName:
+        """What a card or the plan page names the medication by: the display, or where recognition noted the name,
+        the name and its note as typed parts (`cut_names.with_where` joins its where into the note's bracket)."""
+        if self.noted_name is not None and self.cut_note is not None:
+            return NotedName(self.noted_name, self.cut_note)
+        return self.display
 
     @property
     def by_name(self) -> bool:
@@ -153,11 +163,12 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
         return Recognition(
             "unidentified",
             "none",
-            NotedName(shown, reading.cut_note) if reading.cut_note else shown,
+            str(NotedName(shown, reading.cut_note)) if reading.cut_note else shown,
             ingredients=tuple(i.name for i in reading.ingredients),
             unread_ingredient=True,
             cut_opioids=reading.cut_opioids,
             cut_note=reading.cut_note,
+            noted_name=shown if reading.cut_note else None,
         )
     if reading is not None:
         kind = _kind_of(reading)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from guideline.recognition.lexicon import COUGH_COLD_PARTNERS, ingredients, known_word, sold_with
 
@@ -62,24 +63,20 @@ def cut_note(opioids: tuple[str, ...], cough_cold_too: bool = False) -> str:
     return f"{note}, or a cough and cold ingredient instead" if cough_cold_too else note
 
 
-class NotedName(str):
-    """A shown name with recognition's note in brackets ("BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C (the name looks cut and
-    may include codeine)"), which knows its two parts: the name as the medication gives it, and the note."""
+@dataclass(frozen=True, slots=True)
+class NotedName:
+    """A shown name and recognition's note on it, kept apart ("BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C" and "the name
+    looks cut and may include codeine"): typed fields, so no string operation on the shown text can lose the note, as
+    it could from the `str` subclass this replaces. Its text is the name with the note in brackets."""
 
     name: str
     note: str
 
-    def __new__(cls, name: str, note: str) -> NotedName:
-        shown = super().__new__(cls, f"{name} ({note})")
-        shown.name, shown.note = name, note
-        return shown
-
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
-        # A copy or a pickle is built from the two parts, not from the joined text.
-        return (self.name, self.note)
+    def __str__(self) -> str:
+        return f"{self.name} ({self.note})"
 
 
-def with_where(display: str, where: str) -> str:
+def with_where(display: str | NotedName, where: str) -> str:
     """A shown name with where it was found in brackets ("… (current order mr-1)"), the note of a name recognition
     noted (`NotedName`) joined into the one bracket: "BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C (current order mr-1; the
     name looks cut and may include codeine)", where two brackets in a row read as a stutter. Decided by what the name
