@@ -138,6 +138,7 @@ PHRASES: Mapping[tuple[str, ...], str] = {
     ("folic", "acid"): "folic acid",
     ("potassium", "chloride"): "potassium chloride",  # alone, "potassium" is a salt's word ("losartan potassium")
     ("coenzyme", "q10"): "coenzyme q10",
+    ("saw", "palmetto"): "saw palmetto",  # an herb patients report for the prostate
     ("multiple", "vitamins", "minerals"): "multivitamin with minerals",
     ("multiple", "vitamins"): "multivitamin",
     **{("vitamin", letter): f"vitamin {letter}" for letter in _VITAMIN_LETTERS},
@@ -364,7 +365,8 @@ def brands() -> Mapping[str, Brand]:
             unknown = [name for name in names if name not in known]
             if unknown:
                 raise ValueError(f"{BRAND_TABLE.name}: {row['brand']} names unknown ingredients {unknown}")
-            table[row["brand"].strip().lower()] = Brand(
+            # A hyphened brand by its two words, as names are read ("NEPHRO-VITE": "nephro", "vite").
+            table[row["brand"].strip().lower().replace("-", " ")] = Brand(
                 name=row["brand"].strip(),
                 ingredients=names,
                 extended_release=row["release"].strip() == "extended",
