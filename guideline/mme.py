@@ -150,6 +150,7 @@ class StrengthConflict:
     per: Strength
     # Named strengths more than any product of the opioid holds ("5,325 mg"): named, never counted over the code's.
     unreal: tuple[Decimal, ...] = ()
+    said_by: str = "name"  # or "ingredient list": where the other strength is written
 
     @property
     def counted(self) -> Decimal:
@@ -543,7 +544,27 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
     if isinstance(drug, str):
         return drug
     names = (medication.concept.text if medication.concept else None, coding.display)
-    return _with_named_strengths(drug, names, terms)
+    drug = _with_named_strengths(drug, names, terms)
+    return _with_unreal_listed(drug, medication, terms, config) if config is not None else drug
+
+
+def _with_unreal_listed(
+    drug: Drug, medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig
+) -> Drug:
+    """The coded drug with its Medication's ingredient-list strength of one of its opioids named where no product
+    holds it (code 5 mg, list 5000 mg): the code is the product and its strength is counted, but the record
+    contradicts itself, so it is named as a name's impossible strength is. A plausible list strength beside a drug-table
+    code is not read (guideline 8.2: the list is read only when no code is in the drug table)."""
+    aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
+    unreal = unreal_listed(medication, terms, aliases)
+    if unreal is None:
+        return drug
+    own = [s for s in drug.strengths if s.name == unreal.ingredient and s.per == unreal.per]
+    if not own:
+        return drug
+    coded = sum((s.mg for s in own), Decimal(0))
+    conflict = StrengthConflict(unreal.ingredient, coded, (unreal.mg,), unreal.per, (unreal.mg,), "ingredient list")
+    return replace(drug, conflicts=(*drug.conflicts, conflict))
 
 
 # A name's strength within this fraction of the code's is the same strength written rounded (liquids: 1.33 mg/mL).
@@ -613,7 +634,7 @@ def conflict_text(drug: Drug | None, counted: bool = True) -> str:
         named = " and ".join(
             _strength_text(n, c.per) + (_UNREAL.format(c.name) if n in c.unreal else "") for n in c.named
         )
-        parts.append(f"the code says {_strength_text(c.coded, c.per)} {c.name}, the name says {named}{used}")
+        parts.append(f"the code says {_strength_text(c.coded, c.per)} {c.name}, the {c.said_by} says {named}{used}")
     return f"; {'; '.join(parts)}, check which strength is meant"
 
 

@@ -106,6 +106,19 @@ def test_a_known_rxnorm_product_counts_its_own_strength() -> None:
     medication["code"] = {"coding": [{"system": RXNORM, "code": "1049621"}], "text": "oxyCODONE 5 MG tablet"}
     order = mme(_ordered(medication)).orders[0]
     assert (order.state, order.mme) == ("ok", Decimal(30))
+    # ... and the record's contradiction is named, as a name's is: never silently passed over.
+    assert order.explanation.endswith(
+        "the code says 5 mg oxycodone, the ingredient list says 5000 mg (more than any oxycodone product holds): "
+        "counted at 5 mg, check which strength is meant"
+    ), order.explanation
+
+
+def test_a_known_product_whose_list_agrees_says_nothing_more() -> None:
+    medication = _medication("OXYCODONE 5 MG TAB", OXYCODONE, qty(5, "mg"), qty(1, "{tbl}"))
+    medication["code"] = {"coding": [{"system": RXNORM, "code": "1049621"}], "text": "oxyCODONE 5 MG tablet"}
+    order = mme(_ordered(medication)).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(30))
+    assert "check which strength" not in order.explanation
 
 
 def test_the_card_names_it_and_still_counts_the_rest(tmp_path: Path) -> None:
