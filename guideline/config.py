@@ -302,6 +302,11 @@ DEFAULTS: dict[str, Any] = {
         # The FHIR bases (`meta.source` systems) that are the export's own: an order from one is the EHR's, so an
         # HIE's copy of it is read once when every order names a source (docs/population.md).
         "own_sources": [],
+        # How the review reads a member's Coverage over the period: "name" (the spec's denominators, every enrolment
+        # gap named) or "continuous" (PQA's rule: more than one gap, or one longer than enrolment_gap_days, leaves
+        # the member out of every measure). guideline.population.enrolment.
+        "enrolment": "name",
+        "enrolment_gap_days": 31,
     },
     # Non-opioid services the state's plan covers, offered first in the Initiate step (HUSKY Health defaults:
     # physical and occupational therapy, chiropractic, acupuncture, TENS, naturopathy, behavioural health).
@@ -500,6 +505,7 @@ def _validate(merged: Mapping[str, Any]) -> None:
         if not str(merged["population"][key]).strip():
             raise ConfigError(f"population.{key} must not be empty")
     _check_own_sources(merged["population"]["own_sources"])
+    _check_enrolment(merged["population"])
 
 
 def _check_own_sources(sources: list[Any]) -> None:
@@ -509,6 +515,21 @@ def _check_own_sources(sources: list[Any]) -> None:
             raise ConfigError(
                 f"population.own_sources: {source!r} names no system (give the FHIR base as meta.source writes it)"
             )
+
+
+# population.enrolment: "name" names each enrolment gap (the spec's denominators), "continuous" applies PQA's rule.
+ENROLMENT_MODES = ("name", "continuous")
+
+
+def _check_enrolment(population: Mapping[str, Any]) -> None:
+    """`population.enrolment` is one of its modes; `enrolment_gap_days` a whole number of days, 0 or more."""
+    if population["enrolment"] not in ENROLMENT_MODES:
+        raise ConfigError(
+            f"population.enrolment must be one of {', '.join(ENROLMENT_MODES)}, not {population['enrolment']!r}"
+        )
+    days = population["enrolment_gap_days"]
+    if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+        raise ConfigError(f"population.enrolment_gap_days must be a whole number of days, 0 or more, not {days!r}")
 
 
 def _refuse_unable_hooks(check_id: str, table: Mapping[str, Any]) -> None:

@@ -13,6 +13,8 @@ from guideline.searches import uds_query_error
 
 # A window (…_days, …_months) must be a positive whole number: a zero or negative window silently empties a check.
 _WINDOW = re.compile(r"(_days|_months)$")
+# Days named so that are an allowance, not a window: 0 is a setting (no enrolment gap allowed at all).
+ALLOWANCES = frozenset({"population.enrolment_gap_days"})
 # Durations a snooze may last, the same words the feedback endpoint reads ("3 months", "90 days", "1 year").
 SNOOZE_DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months|year|years)\s*$", re.IGNORECASE)
 POSITIVE_COUNTS = frozenset({"prefetch.page_cap", "checks.unexpected-uds-result.max_dates"})
@@ -83,7 +85,9 @@ def type_and_range_errors(defaults: Mapping[str, Any], merged: Mapping[str, Any]
             errors.append(f"{where} must be a finite number, not {_describe(value)}")
         elif value < 0:
             errors.append(f"{where} must not be negative, not {_describe(value)}")
-        elif (_WINDOW.search(where) or where in POSITIVE_COUNTS) and (value <= 0 or value != int(value)):
+        elif ((_WINDOW.search(where) and where not in ALLOWANCES) or where in POSITIVE_COUNTS) and (
+            value <= 0 or value != int(value)
+        ):
             errors.append(f"{where} must be a positive whole number, not {_describe(value)}")
         elif where in MAXIMUMS and value > MAXIMUMS[where]:
             errors.append(f"{where} must be at most {MAXIMUMS[where]}, not {_describe(value)}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import date
 
-import pytest
 from synthetic_export import (
     ALPRAZOLAM,
     ICD10,
@@ -250,7 +249,7 @@ def test_a_tie_on_the_same_latest_day_goes_to_the_lowest_id() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Left as found, for a decision: each fails today (strict), with why
+# Once left as found for a decision (strict xfails), now decided
 
 
 def test_the_twelve_months_to_the_end_of_february_after_a_leap_year_start_on_1_march() -> None:
@@ -265,6 +264,8 @@ def test_the_twelve_months_to_the_end_of_february_after_a_leap_year_start_on_1_m
     assert (period.year_start, _row(outcome)["amo_den"]) == (date(2024, 3, 1), False)
 
 
+# Enrolment (population.enrolment, the default `name` and PQA's `continuous`): tests/test_population_enrolment.py
+# has the rest.
 def _coverage(pid: str, start: str, end: str) -> dict:
     """A payer's Coverage for the member: enrolled from `start` to `end`."""
     return {
@@ -277,15 +278,21 @@ def _coverage(pid: str, start: str, end: str) -> dict:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Measure-definition decision: PQA's measures count members continuously enrolled over the measurement "
-    "period (a gap allowance per measure); the review reads no Coverage, so a member enrolled for the quarter's "
-    "first 20 days only is in OHD's denominator and numerator, and nothing names the enrolment gap.",
-)
-def test_a_member_enrolled_for_part_of_the_period_is_not_in_the_denominators() -> None:
+def test_a_member_enrolled_for_part_of_the_period_is_in_the_denominators_and_named() -> None:
+    # population.enrolment = name (the default): the spec's denominators, the enrolment gap on the row and counted
     outcome = _evaluate("e1", [patient("e1"), *_high_dose("e1"), _coverage("e1", "2025-01-01", "2026-01-20")])
-    assert _row(outcome)["ohd_den"] is False
+    row = _row(outcome)
+    assert (row["ohd_den"], row["ohd_num"]) == (True, True)
+    assert (row["enrolled_days"], row["enrolment_gaps"], row["longest_enrolment_gap_days"]) == (20, 1, 70)
+    assert outcome.quality.members_enrolled_part_of_period == 1
+
+
+def test_a_member_enrolled_for_part_of_the_period_is_not_in_the_denominators_under_continuous_enrolment() -> None:
+    continuous = GuidelineConfig.from_mapping({"population": {"enrolment": "continuous"}})
+    resources = [patient("e1"), *_high_dose("e1"), _coverage("e1", "2025-01-01", "2026-01-20")]
+    outcome = evaluate_patient("e1", resources, PERIOD, continuous, TODAY, Directory())
+    assert (_row(outcome)["ohd_den"], _row(outcome)["ohd_num"]) == (False, False)
+    assert _row(outcome)["excluded"] == "not continuously enrolled (1 gap, the longest 70 days)"
 
 
 # ---------------------------------------------------------------------------------------------------------------

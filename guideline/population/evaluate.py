@@ -16,6 +16,7 @@ from guideline.exclusions import age_in_years, hospice_not_counted
 from guideline.fhirdata import as_dict, text, written_days
 from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
 from guideline.population.claims import with_claims_read
+from guideline.population.enrolment import Enrolment, read_enrolment
 from guideline.population.exclusions import exclusion_reason, with_export_places
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes, partial_evidence, partial_measures
@@ -49,6 +50,11 @@ PATIENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("prescribers", "int"),
     ("pharmacies", "int"),
     ("cob_overlap_days", "int"),
+    # The member's enrolment over the period, from their Coverage (guideline.population.enrolment); null when no
+    # Coverage of theirs could be read (enrolment not stated).
+    ("enrolled_days", "int"),
+    ("enrolment_gaps", "int"),
+    ("longest_enrolment_gap_days", "int"),
     *((f"{m.column}_{part}", "bool") for m in MEASURES for part in ("den", "num")),
     ("partial", "str"),
     ("excluded", "str"),
@@ -236,6 +242,45 @@ def _unsettled_age_text(patient: Mapping[str, Any] | None, period: Period) -> st
     )
 
 
+def _not_enrolled(enrolment: Enrolment | None, config: GuidelineConfig, quality: Quality) -> Enrolment | None:
+    """The enrolment that leaves a member in the measures out of them (`population.enrolment = continuous` and more
+    than one gap, or one longer than `enrolment_gap_days`), else None; each gap counted where the setting puts it."""
+    if enrolment is None:
+        quality.members_enrolment_not_stated += 1
+        return None
+    if not enrolment.gaps:
+        return None
+    settings = config["population"]
+    if settings["enrolment"] != "continuous":
+        quality.members_enrolled_part_of_period += 1  # in the spec's denominators: the dashboard marks every rate
+        return None
+    if enrolment.continuous(settings["enrolment_gap_days"]):
+        quality.members_enrolment_gap_allowed += 1
+        return None
+    quality.members_not_continuously_enrolled += 1
+    return enrolment
+
+
+def _not_enrolled_text(enrolment: Enrolment, period: Period, config: GuidelineConfig) -> str:
+    """Why the row of a member left out for their enrolment is in no measure."""
+    allowed = config["population"]["enrolment_gap_days"]
+    return (
+        f"{enrolment.evidence(period)}; population.enrolment = continuous allows one gap of up to {allowed} days, "
+        "so the member is in no measure"
+    )
+
+
+def _enrolment_columns(enrolment: Enrolment | None) -> dict[str, int | None]:
+    """The row's enrolment columns: null when enrolment is not stated; the longest gap null when there is none."""
+    if enrolment is None:
+        return {"enrolled_days": None, "enrolment_gaps": None, "longest_enrolment_gap_days": None}
+    return {
+        "enrolled_days": enrolment.enrolled_days,
+        "enrolment_gaps": len(enrolment.gaps),
+        "longest_enrolment_gap_days": enrolment.longest_gap,
+    }
+
+
 def evaluate_patient(
     patient_id: str,
     resources: list[Mapping[str, Any]],
@@ -276,7 +321,12 @@ def evaluate_patient(
     if written is not None and written[0] != written[1]:
         birth = None  # a year or a month names no day: its first day is no birth date to show
     adult = age == "adult"
+    coverage = read_enrolment(resources, period)
     excluded = exclusion_reason(record, raw, period, config, terms)
+    unenrolled = _not_enrolled(coverage.enrolment, config, quality) if adult and not excluded else None
+    quality.coverage_not_read.update(coverage.not_read)
+    if unenrolled:
+        excluded = f"not continuously enrolled ({unenrolled.gap_text()})"
     if excluded or age != "adult":
         quality.hospice_claims_undated.clear()  # left out of the measures all the same
         quality.claim_fills_told_apart_by_number.clear()
@@ -298,7 +348,9 @@ def evaluate_patient(
     now = datetime.combine(min(period.end, today), time(12, 0), tzinfo=zone)
     findings = standing_findings(record, config, now, terms)
     evidence: dict[str, list[str]] = {}
-    if excluded:
+    if unenrolled:
+        evidence["excluded"] = [_not_enrolled_text(unenrolled, period, config)]
+    elif excluded:
         evidence["excluded"] = [excluded]
     elif age == "unsettled":
         evidence["excluded"] = [_unsettled_age_text(patient, period)]
@@ -309,6 +361,8 @@ def evaluate_patient(
     for measure in MEASURES:
         if scored[measure.id][0]:
             evidence[measure.id] = measure.evidence(summary)
+    if coverage.enrolment and coverage.enrolment.gaps and not unenrolled:
+        evidence["enrolment"] = [coverage.enrolment.evidence(period)]
     if relayed.unsure:  # both orders read: the patient's MME may count one order twice
         evidence["orders_maybe_relayed"] = list(relayed.unsure)
     partial = partial_measures(summary)
@@ -337,6 +391,7 @@ def evaluate_patient(
         "prescribers": len(summary.prescribers),
         "pharmacies": len(summary.pharmacies),
         "cob_overlap_days": summary.cob_overlap_days,
+        **_enrolment_columns(coverage.enrolment),
         "partial": ",".join(partial) or None,
         "excluded": excluded or (_NOT_ADULT[age] if not adult else None),
         "findings": ",".join(findings),

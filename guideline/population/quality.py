@@ -153,6 +153,19 @@ class Quality:
     # "file: Patient id: type "reference": why" (no Patient id, an id holding a space or a "/", text that is not
     # UTF-8): not merged, so the person may be read as two patients. The rest of the export's links still merge.
     patient_links_not_read: Counter[str] = field(default_factory=Counter)
+    # Members in the review whose Coverage leaves a gap in the measurement period (guideline.population.enrolment),
+    # kept in the spec's denominators (population.enrolment = name): a PQA-certified vendor's rates leave them out.
+    members_enrolled_part_of_period: int = 0
+    # Under population.enrolment = continuous: members left out of every measure for more than one gap, or one
+    # longer than enrolment_gap_days; and members kept in with the one gap the setting allows.
+    members_not_continuously_enrolled: int = 0
+    members_enrolment_gap_allowed: int = 0
+    # Members in the review with no Coverage the review could read (denominators unchanged). Reported only when the
+    # export holds Coverage for someone: an export with none says so in one summary line instead.
+    members_enrolment_not_stated: int = 0
+    # Coverage that could not be read, each "Coverage/id: why" (a date that is no date, no period and no status, a
+    # status FHIR does not define): its member's enrolment is read from their other Coverage, if any.
+    coverage_not_read: Counter[str] = field(default_factory=Counter)
     # Patients with fills or orders whose Patient resource is not in the export: their age (and PCP) cannot be known,
     # and the measures count adults only, so they are left out of every measure as an unsettled age is.
     patients_without_patient_resource: int = 0
@@ -355,6 +368,9 @@ class Count:
     # measure): the dashboard says so beside those rates.
     denominators: tuple[str, ...] = ()
     numerators: tuple[str, ...] = ()
+    # The measures whose rates may count patients their PQA definition leaves out when the count is not zero (EVERY:
+    # every measure): the dashboard says so beside those rates, as it says what may be missing.
+    includes: tuple[str, ...] = ()
     breakdown: str | None = None  # another key whose {name: count} is shown with this count (and not on its own)
     names_only: bool = False  # a {name: 1} listing: its names are shown without their counts ("a.ndjson: why")
     # Its names are patients (their ids: in a payer's export often member or beneficiary ids): the summary, which is
@@ -583,6 +599,34 @@ COUNTS: tuple[Count, ...] = (
         names_only=True,
         by_patient=True,
     ),
+    # Kept in the spec's denominators, which PQA's continuous-enrolment rule would leave them out of: every rate may
+    # count members a PQA-certified vendor's rates do not (population.enrolment = continuous leaves them out). None
+    # is missing, so the dashboard marks the rates as counting more, not fewer.
+    Count(
+        "members_enrolled_part_of_period",
+        "members whose Coverage leaves a gap in the period, still in the measures (population.enrolment = name)",
+        includes=EVERY,
+    ),
+    Count(
+        "members_not_continuously_enrolled",
+        "members not continuously enrolled, left out of every measure (population.enrolment = continuous)",
+        kind="note",
+    ),
+    Count(
+        "members_enrolment_gap_allowed",
+        "members with the one enrolment gap population.enrolment_gap_days allows, kept in the measures",
+        kind="note",
+    ),
+    Count(
+        "members_enrolment_not_stated",
+        "members with no Coverage the review could read (enrolment not stated; still in the measures)",
+    ),
+    Count(
+        "coverage_not_read",
+        "Coverage resources that could not be read (no enrolment read from them)",
+        names_only=True,
+        by_patient=True,
+    ),
     Count(
         "patients_without_patient_resource",
         "patients with fills or orders but no Patient resource in the export (age not known: left out of every "
@@ -642,6 +686,11 @@ class QualityLine:
     kind: str
     denominators: tuple[str, ...]
     numerators: tuple[str, ...]
+    includes: tuple[str, ...] = ()
+
+    def widens(self, measure_id: str) -> bool:
+        """Whether, not being zero, this count may put patients in the measure its PQA definition leaves out."""
+        return bool(self.count) and (self.includes == EVERY or measure_id in self.includes)
 
     def lowers(self, measure_id: str, part: str) -> bool:
         """Whether, not being zero, this count may leave patients out of the measure's "denominators" or
@@ -690,7 +739,7 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
         text += f" ({BY_PATIENT})"
     if key not in _BY_KEY:
         text += f" — {UNKNOWN_WORDS}"
-    return QualityLine(key, keys, count, text, known.kind, known.denominators, known.numerators)
+    return QualityLine(key, keys, count, text, known.kind, known.denominators, known.numerators, known.includes)
 
 
 def _total(value: Any) -> tuple[int, str]:

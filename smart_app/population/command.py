@@ -14,6 +14,7 @@ from typing import Any
 
 from guideline.config import ConfigError
 from guideline.population import Period, PopulationError
+from guideline.population.enrolment import enrolment_not_checked
 from guideline.population.summary import lookback_not_reached
 from smart_app.population.inputs import InputFolder, ndjson_files, prepare_inputs
 from smart_app.population.outputs import OutputNotWritten
@@ -258,6 +259,7 @@ def _review_into(
     server_outcomes(prepared.sources, quality)
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
+    unchecked = enrolment_not_checked(quality, config["population"]["enrolment"])
     progress.begin("write", str(out))
     run = {
         "period": f"{period.start}/{period.end}",
@@ -266,6 +268,9 @@ def _review_into(
         "engine": engine,
         "workers": used_workers,
         "files": prepared.read,  # not a file that could not be opened when read: input_files_not_read names it
+        # How the denominators read enrolment, and whether they could (the dashboard says so beside the rates).
+        "enrolment": config["population"]["enrolment"],
+        "enrolment_checked": unchecked is None,
     }
     measures = write_outputs(con, source, folder, quality, run, counts)
     patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]
@@ -280,6 +285,8 @@ def _review_into(
         for m, r in overall.items()
     ]
     problems = quality.summary_lines()
+    if unchecked:  # before data quality's line, the summary's last
+        lines.append(unchecked)
     lines.append("data quality: " + ("; ".join(problems) if problems else "nothing to report"))
     lines.inputs_not_read = list(quality.input_files_not_read)
     # A fill, or a record a measure reads, that no Patient reference names is a line not read, as a malformed line

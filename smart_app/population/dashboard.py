@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
@@ -36,6 +36,8 @@ class QualityView:
     zero: list[QualityLine]  # nothing to report
     # Per measure: the problem counts that may leave patients out of its denominator, and out of its numerator.
     missing: dict[str, tuple[list[QualityLine], list[QualityLine]]]
+    # Per measure: the problem counts that may put patients in its rate whom its PQA definition leaves out.
+    extra: dict[str, list[QualityLine]] = field(default_factory=dict)
 
 
 def quality_view(run: Run) -> QualityView:
@@ -48,7 +50,24 @@ def quality_view(run: Run) -> QualityView:
         census=[line for line in lines if line.kind == "census"],
         zero=[line for line in lines if not line.count and line.kind != "census"],
         missing={m.id: _missing(m, problems) for m in MEASURES},
+        extra={m.id: [line for line in problems if line.widens(m.id)] for m in MEASURES},
     )
+
+
+def enrolment_note(run: Run) -> str | None:
+    """What the run's rates assume of enrolment (population.enrolment), or that it could not be checked; None for a
+    run written before the review read Coverage."""
+    about = run.quality.get("run")
+    mode = about.get("enrolment") if isinstance(about, dict) else None
+    if mode is None:
+        return None
+    if not about.get("enrolment_checked", True):
+        return "Enrolment not checked: the export holds no Coverage, so no member's enrolment over the period is known."
+    if mode == "continuous":
+        return (
+            "Members not continuously enrolled over the period are in no measure (population.enrolment = continuous)."
+        )
+    return "Members are counted whatever their enrolment; each gap is named (population.enrolment = name)."
 
 
 def _missing(measure: Measure, problems: list[QualityLine]) -> tuple[list[QualityLine], list[QualityLine]]:
@@ -122,6 +141,7 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
             higher_ids=HIGHER_BETTER,
             classes=CLASSES,
             quality=quality_view(latest) if latest else None,
+            enrolment=enrolment_note(latest) if latest else None,
         )
 
     @blueprint.get("/runs/<run>/letters/<path:name>")

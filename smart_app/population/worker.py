@@ -37,8 +37,8 @@ MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder"
 MEASURE_RECORD_TYPES = ("Condition", "Observation", "Procedure", "Encounter", "DiagnosticReport")
 # Resources of one patient that name no patient by a `Patient/id` reference, in three groups, each counted by file and
 # its first lines named (data-quality.json's `<group>_by_file` and `<group>_named`). A group whose resources a measure
-# reads is lines not read (exit status 4); the others (Coverage, CarePlan, a MedicationAdministration: read by no
-# measure) are named and change nothing.
+# reads is lines not read (exit status 4); the others (Coverage, read for enrolment alone; CarePlan, a
+# MedicationAdministration: read by no measure) are named and change nothing.
 WITHOUT_PATIENT: dict[str, tuple[tuple[str, ...], bool]] = {
     "fills_without_patient": (MEDICATION_TYPES, True),
     "records_without_patient": (MEASURE_RECORD_TYPES, True),
@@ -80,6 +80,11 @@ def parsed_keys(line: str) -> tuple[Any, str | None]:
     return resource, resource_keys(resource)
 
 
+# The keys naming a resource's patient, the first that does: a Coverage's member is its beneficiary, else (DSTU2's
+# Coverage has no beneficiary) its subscriber.
+_PATIENT_KEYS = {"": ("subject", "patient", "beneficiary"), "Coverage": ("beneficiary", "subscriber")}
+
+
 def resource_keys(resource: Any) -> str | None:
     """`line_keys` of a parsed line (or a Bundle entry's resource): None when it is no FHIR resource."""
     # JSON that is no FHIR resource (an array, an object with no resourceType as text) is malformed too: read as a
@@ -90,7 +95,7 @@ def resource_keys(resource: Any) -> str | None:
     patient = next(
         (
             reference
-            for key in ("subject", "patient", "beneficiary")
+            for key in _PATIENT_KEYS.get(kind, _PATIENT_KEYS[""])
             if (reference := _plain_text(as_dict(resource.get(key)).get("reference")))
         ),
         None,

@@ -1,0 +1,148 @@
+"""A member's enrolment over the measurement period, read from their Coverage: enrolled days and the gaps left."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from guideline.fhirdata import LATEST_YEAR, as_dict, text, written_days
+from guideline.population.model import Period
+from guideline.population.quality import Quality
+
+# FHIR's Coverage statuses (FinancialResourceStatusCodes): an active Coverage (or one stating no status, as DSTU2's
+# never does) enrols the member; a cancelled, draft or entered-in-error one is read and enrols no one.
+_COUNTED = frozenset({"active"})
+_NOT_COUNTED = frozenset({"cancelled", "draft", "entered-in-error"})
+_FULL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """The days of the period a member's Coverage enrols them on, and each gap's length in days, in date order."""
+
+    enrolled_days: int
+    gaps: tuple[int, ...]
+
+    @property
+    def longest_gap(self) -> int | None:
+        return max(self.gaps, default=None)
+
+    def continuous(self, allowed_gap_days: int) -> bool:
+        """PQA's rule: no more than one gap, of no more than `allowed_gap_days`."""
+        return len(self.gaps) <= 1 and (self.longest_gap or 0) <= allowed_gap_days
+
+    def gap_text(self) -> str:
+        """ "1 gap, the longest 70 days" (the row's `excluded` and evidence say it alike)."""
+        noun = "gap" if len(self.gaps) == 1 else "gaps"
+        return f"{len(self.gaps)} {noun}, the longest {self.longest_gap} days"
+
+    def evidence(self, period: Period) -> str:
+        """What the row's evidence says of a member whose Coverage leaves a gap."""
+        return (
+            f"Coverage enrols the member on {self.enrolled_days} of the period's {period.days} days: {self.gap_text()}"
+        )
+
+
+@dataclass(frozen=True)
+class CoverageRead:
+    """A member's Coverage read: their enrolment (None when no Coverage could be read: enrolment not stated), and
+    each Coverage that could not be read, as "Coverage/id: why"."""
+
+    enrolment: Enrolment | None
+    not_read: tuple[str, ...] = ()
+
+
+def read_enrolment(resources: Iterable[Mapping[str, Any]], period: Period) -> CoverageRead:
+    """The member's enrolment over `period` from the Coverage among their resources. Never raises on data."""
+    spans: list[tuple[date, date]] = []
+    read, not_read = 0, []
+    for resource in resources:
+        if text(resource.get("resourceType")) != "Coverage":
+            continue
+        span, why = _span(resource, period)
+        if why is not None:
+            not_read.append(f"Coverage/{text(resource.get('id')) or '(no id)'}: {why}")
+            continue
+        read += 1
+        if span is not None:
+            spans.append(span)
+    if not read:
+        return CoverageRead(None, tuple(not_read))
+    return CoverageRead(_enrolment(spans, period), tuple(not_read))
+
+
+def _span(coverage: Mapping[str, Any], period: Period) -> tuple[tuple[date, date] | None, str | None]:
+    """The days the Coverage enrols the member on, clipped to the period's (None when it enrols them on none of
+    them, or is cancelled, a draft or entered in error), or why it cannot be read."""
+    status = coverage.get("status")
+    if status is not None and not (isinstance(status, str) and status in _COUNTED | _NOT_COUNTED):
+        return None, f"status {status!r} is not one FHIR defines"
+    raw = coverage.get("period")
+    if raw is None and status is None:
+        return None, "no period and no status"
+    if raw is not None and not isinstance(raw, Mapping):
+        return None, "period is not a period"
+    bounds = as_dict(raw)
+    start, why = _bound(bounds, "start", period)
+    if why is None:
+        end, why = _bound(bounds, "end", period)
+    if why is not None:
+        return None, why
+    first = period.start if start is None else start[0]  # a start written as a month or a year: its first day
+    last = period.end if end is None else end[1]  # an end so written: its last day
+    if start is not None and end is not None and last < first:
+        return None, f"period ends ({bounds['end']}) before it starts"
+    if status in _NOT_COUNTED:
+        return None, None
+    first, last = max(first, period.start), min(last, period.end)
+    return ((first, last) if first <= last else None), None
+
+
+def _bound(bounds: Mapping[str, Any], key: str, period: Period) -> tuple[tuple[date, date] | None, str | None]:
+    """A period's start or end as the days it can mean (None when open), or why it cannot be read. A payer's
+    "no end" written as a far date (9999-12-31) is open."""
+    value = bounds.get(key)
+    if value is None:
+        return None, None
+    days = written_days(value)
+    if days is not None:
+        return days, None
+    far = _FULL_DATE.match(value[:10]) if isinstance(value, str) else None
+    if far and int(far.group(1)) > LATEST_YEAR and _is_date(value[:10]):
+        return (None, None) if key == "end" else (None, f"period.start {value!r} is not a date")
+    return None, f"period.{key} {value!r} is not a date"
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _enrolment(spans: list[tuple[date, date]], period: Period) -> Enrolment:
+    """The enrolled days and the gaps the spans leave in the period."""
+    gaps, enrolled = [], 0
+    day = period.start  # the first day not yet known to be enrolled
+    for first, last in sorted(spans):
+        if first > day:
+            gaps.append((first - day).days)
+        if last >= day:
+            enrolled += (last - max(first, day)).days + 1
+            day = last + timedelta(days=1)
+    if day <= period.end:
+        gaps.append((period.end - day).days + 1)
+    return Enrolment(enrolled, tuple(gaps))
+
+
+def enrolment_not_checked(quality: Quality, mode: str) -> str | None:
+    """The run's one summary line when its export holds no Coverage at all (then no member is counted as
+    enrolment not stated: none could be); None when it holds some."""
+    if quality.resources_by_type["Coverage"]:
+        return None
+    quality.members_enrolment_not_stated = 0
+    return f"enrolment not checked: the export holds no Coverage (population.enrolment = {mode})"

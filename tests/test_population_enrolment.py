@@ -1,0 +1,304 @@
+"""A member's enrolment over the measurement period, read from the payer's Coverage: every gap named on the row and
+in data-quality.json (`population.enrolment = name`, the default), or the member left out of the denominators as
+PQA's continuous-enrolment rule does (`continuous`, one gap of up to `enrolment_gap_days` allowed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from synthetic_export import OXYCODONE_10, dispense, patient, write_export
+from test_population_measures import PERIOD, TODAY
+
+from guideline.config import ConfigError, GuidelineConfig
+from guideline.population import Directory, PatientOutcome, evaluate_patient
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
+
+NAMED = GuidelineConfig.from_mapping()
+CONTINUOUS = GuidelineConfig.from_mapping({"population": {"enrolment": "continuous"}})
+
+
+def coverage(ident: str, pid: str, start: str | None, end: str | None, status: str | None = "active") -> dict:
+    """A payer's Coverage for the member (Medicaid managed care), enrolled from `start` to `end` (either open)."""
+    resource: dict = {
+        "resourceType": "Coverage",
+        "id": ident,
+        "beneficiary": {"reference": f"Patient/{pid}"},
+        "subscriberId": f"M{pid}",
+        "relationship": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship", "code": "self"}]
+        },  # fmt: skip
+        "payor": [{"reference": "Organization/husky"}],
+    }
+    if status is not None:
+        resource["status"] = status
+    period = {key: value for key, value in (("start", start), ("end", end)) if value is not None}
+    if period:
+        resource["period"] = period
+    return resource
+
+
+def high_dose(pid: str) -> list[dict]:
+    """Oxycodone 10 mg, 180 tablets for 30 days, twice: 90 MME/day for 60 days (OHD's denominator and numerator)."""
+    return [
+        patient(pid),
+        dispense(f"{pid}-f1", pid, OXYCODONE_10, "2026-01-05", 180, 30, "drA", "ph1"),
+        dispense(f"{pid}-f2", pid, OXYCODONE_10, "2026-02-04", 180, 30, "drA", "ph1"),
+    ]
+
+
+def evaluate(pid: str, coverages: list[dict], config: GuidelineConfig = NAMED) -> PatientOutcome:
+    return evaluate_patient(pid, [*high_dose(pid), *coverages], PERIOD, config, TODAY, Directory())
+
+
+def enrolment(outcome: PatientOutcome) -> tuple:
+    assert outcome.row is not None
+    row = outcome.row
+    return row["enrolled_days"], row["enrolment_gaps"], row["longest_enrolment_gap_days"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The quarter's first 20 days only (2026 Q1 has 90 days): a gap of 70 days
+
+
+def test_by_default_a_member_enrolled_for_part_of_the_period_stays_in_the_denominators_and_is_named() -> None:
+    outcome = evaluate("e1", [coverage("e1-cov", "e1", "2025-01-01", "2026-01-20")])
+    assert outcome.row is not None
+    assert (outcome.row["ohd_den"], outcome.row["ohd_num"], outcome.row["excluded"]) == (True, True, None)
+    assert enrolment(outcome) == (20, 1, 70)
+    assert outcome.quality.members_enrolled_part_of_period == 1
+    evidence = json.loads(outcome.row["evidence"])
+    assert evidence["enrolment"] == [
+        "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days"
+    ]
+
+
+def test_under_continuous_enrolment_a_member_enrolled_for_part_of_the_period_is_in_no_denominator() -> None:
+    outcome = evaluate("e1", [coverage("e1-cov", "e1", "2025-01-01", "2026-01-20")], CONTINUOUS)
+    assert outcome.row is not None
+    assert not any(outcome.row[f"{m}_{part}"] for m in ("ohd", "omp", "ohdmp", "cob", "nal") for part in ("den", "num"))
+    assert outcome.row["excluded"] == "not continuously enrolled (1 gap, the longest 70 days)"
+    assert enrolment(outcome) == (20, 1, 70)
+    assert outcome.quality.members_not_continuously_enrolled == 1
+    assert outcome.quality.members_enrolled_part_of_period == 0  # left out by the setting: no rate to mark
+
+
+def test_a_coverage_with_no_end_enrols_to_the_period_end() -> None:
+    outcome = evaluate("e2", [coverage("e2-cov", "e2", "2024-07-01", None)], CONTINUOUS)
+    assert outcome.row is not None and outcome.row["ohd_den"] is True
+    assert enrolment(outcome) == (90, 0, None)
+    assert "enrolment" not in json.loads(outcome.row["evidence"])
+
+
+def test_an_end_written_as_9999_12_31_is_no_end() -> None:
+    outcome = evaluate("e2", [coverage("e2-cov", "e2", "2024-07-01", "9999-12-31")], CONTINUOUS)
+    assert enrolment(outcome) == (90, 0, None)
+    assert not outcome.quality.coverage_not_read
+
+
+def test_two_coverages_that_together_cover_the_period_leave_no_gap() -> None:
+    # A plan change mid-quarter, the second dated as a dateTime (its date part as written, as every date)
+    coverages = [
+        coverage("e3-a", "e3", "2025-07-01", "2026-02-14"),
+        coverage("e3-b", "e3", "2026-02-15T00:00:00-05:00", "2026-12-31T23:59:59-05:00"),
+    ]
+    outcome = evaluate("e3", coverages, CONTINUOUS)
+    assert enrolment(outcome) == (90, 0, None)
+    assert outcome.row is not None and outcome.row["ohd_den"] is True
+    assert outcome.quality.members_enrolled_part_of_period + outcome.quality.members_not_continuously_enrolled == 0
+
+
+def test_a_cancelled_coverage_is_no_enrolment() -> None:
+    coverages = [
+        coverage("e4-a", "e4", "2025-01-01", "2026-01-20"),
+        coverage("e4-b", "e4", "2026-01-21", "2026-12-31", status="cancelled"),
+        coverage("e4-c", "e4", "2026-01-21", "2026-12-31", status="entered-in-error"),
+    ]
+    outcome = evaluate("e4", coverages, CONTINUOUS)
+    assert enrolment(outcome) == (20, 1, 70)
+    assert outcome.row is not None and outcome.row["ohd_den"] is False
+
+
+def test_a_coverage_with_no_status_counts() -> None:
+    # DSTU2's Coverage has no status, and names the member as subscriber
+    outcome = evaluate("e5", [coverage("e5-cov", "e5", "2025-01-01", "2026-12-31", status=None)], CONTINUOUS)
+    assert enrolment(outcome) == (90, 0, None)
+
+
+def test_a_ten_day_gap_is_allowed_under_continuous_enrolment_with_31_days() -> None:
+    coverages = [coverage("e6-a", "e6", "2025-01-01", "2026-02-09"), coverage("e6-b", "e6", "2026-02-20", None)]
+    outcome = evaluate("e6", coverages, CONTINUOUS)
+    assert enrolment(outcome) == (80, 1, 10)
+    assert outcome.row is not None and (outcome.row["ohd_den"], outcome.row["excluded"]) == (True, None)
+    assert outcome.quality.members_enrolment_gap_allowed == 1
+    assert outcome.quality.members_not_continuously_enrolled == 0
+
+
+def test_a_gap_longer_than_the_setting_allows_is_refused() -> None:
+    coverages = [coverage("e6-a", "e6", "2025-01-01", "2026-02-09"), coverage("e6-b", "e6", "2026-02-20", None)]
+    strict = GuidelineConfig.from_mapping({"population": {"enrolment": "continuous", "enrolment_gap_days": 7}})
+    outcome = evaluate("e6", coverages, strict)
+    assert outcome.row is not None and outcome.row["ohd_den"] is False
+    assert outcome.row["excluded"] == "not continuously enrolled (1 gap, the longest 10 days)"
+
+
+def test_a_second_gap_is_refused_under_continuous_enrolment() -> None:
+    coverages = [
+        coverage("e7-a", "e7", "2025-01-01", "2026-01-09"),
+        coverage("e7-b", "e7", "2026-01-15", "2026-02-27"),
+        coverage("e7-c", "e7", "2026-03-05", None),
+    ]
+    outcome = evaluate("e7", coverages, CONTINUOUS)
+    assert enrolment(outcome) == (80, 2, 5)
+    assert outcome.row is not None and outcome.row["ohd_den"] is False
+    assert outcome.row["excluded"] == "not continuously enrolled (2 gaps, the longest 5 days)"
+    evidence = json.loads(outcome.row["evidence"])
+    assert evidence["excluded"] == [
+        "Coverage enrols the member on 80 of the period's 90 days: 2 gaps, the longest 5 days; "
+        "population.enrolment = continuous allows one gap of up to 31 days, so the member is in no measure"
+    ]
+
+
+def test_a_coverage_that_cannot_be_read_is_named_and_the_member_is_enrolment_not_stated() -> None:
+    coverages = [
+        coverage("e8-a", "e8", "2026-13-01", None),  # no such month
+        coverage("e8-b", "e8", None, None, status=None),  # no period, no status: says nothing
+        coverage("e8-c", "e8", "2026-01-01", None, status="suspended"),  # no status FHIR defines
+    ]
+    outcome = evaluate("e8", coverages, CONTINUOUS)
+    assert enrolment(outcome) == (None, None, None)
+    assert outcome.row is not None and outcome.row["ohd_den"] is True  # not stated: denominators unchanged
+    assert outcome.quality.coverage_not_read == {
+        "Coverage/e8-a: period.start '2026-13-01' is not a date": 1,
+        "Coverage/e8-b: no period and no status": 1,
+        "Coverage/e8-c: status 'suspended' is not one FHIR defines": 1,
+    }
+    assert outcome.quality.members_enrolment_not_stated == 1
+
+
+def test_a_coverage_ending_before_it_starts_is_named() -> None:
+    coverages = [coverage("e9-a", "e9", "2026-03-01", "2026-02-01"), coverage("e9-b", "e9", "2025-01-01", None)]
+    outcome = evaluate("e9", coverages)
+    assert enrolment(outcome) == (90, 0, None)
+    assert outcome.quality.coverage_not_read == {"Coverage/e9-a: period ends (2026-02-01) before it starts": 1}
+
+
+def test_a_member_without_coverage_is_enrolment_not_stated() -> None:
+    outcome = evaluate("e10", [])
+    assert enrolment(outcome) == (None, None, None)
+    assert outcome.quality.members_enrolment_not_stated == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        ({"enrolment": "pqa"}, "population.enrolment"),
+        ({"enrolment": 1}, "population.enrolment"),
+        ({"enrolment_gap_days": -1}, "population.enrolment_gap_days"),
+        ({"enrolment_gap_days": 10.5}, "population.enrolment_gap_days"),
+        ({"enrolment_gap_days": "31"}, "population.enrolment_gap_days"),
+        ({"enrolment_gap_days": True}, "population.enrolment_gap_days"),
+    ],
+)
+def test_a_bad_enrolment_setting_is_refused_naming_its_key(setting: dict, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        GuidelineConfig.from_mapping({"population": setting})
+
+
+def test_a_gap_allowance_of_zero_days_is_a_setting() -> None:
+    config = GuidelineConfig.from_mapping({"population": {"enrolment": "continuous", "enrolment_gap_days": 0}})
+    assert config["population"]["enrolment_gap_days"] == 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The whole run (DuckDB)
+
+
+def _run(tmp_path, resources: list[dict], config: GuidelineConfig = NAMED) -> tuple[dict, list[str]]:
+    source = tmp_path / "in"
+    write_export(source, resources)
+    summary = review(ndjson_files(source), tmp_path / "out", PERIOD, TODAY, config, "duckdb", workers=1)
+    return json.loads((tmp_path / "out" / "data-quality.json").read_text()), list(summary)
+
+
+def test_the_run_counts_members_without_coverage_when_others_have_some(tmp_path) -> None:
+    resources = [*high_dose("a1"), *high_dose("a2"), coverage("a1-cov", "a1", "2025-01-01", "2026-01-20")]
+    quality, summary = _run(tmp_path, resources)
+    assert (quality["members_enrolled_part_of_period"], quality["members_enrolment_not_stated"]) == (1, 1)
+    text = "\n".join(summary)
+    assert "1 members whose Coverage leaves a gap in the period" in text
+    assert "1 members with no Coverage the review could read" in text
+    assert "enrolment not checked" not in text
+
+
+def test_a_run_whose_export_holds_no_coverage_says_enrolment_was_not_checked(tmp_path) -> None:
+    quality, summary = _run(tmp_path, [*high_dose("b1"), *high_dose("b2")])
+    assert quality["members_enrolment_not_stated"] == 0
+    assert [line for line in summary if "enrolment" in line] == [
+        "enrolment not checked: the export holds no Coverage (population.enrolment = name)"
+    ]
+
+
+def test_a_coverage_naming_the_member_as_subscriber_only_is_theirs(tmp_path) -> None:
+    # DSTU2's Coverage names no beneficiary: the subscriber is the member
+    dstu2 = coverage("c1-cov", "c1", "2025-01-01", "2026-01-20", status=None)
+    dstu2["subscriber"] = dstu2.pop("beneficiary")
+    quality, _ = _run(tmp_path, [*high_dose("c1"), dstu2], CONTINUOUS)
+    assert quality["members_not_continuously_enrolled"] == 1
+    assert quality["resources_without_patient"] == 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The dashboard
+
+TOKEN = "population-token-0123456789"
+
+
+def _dashboard(tmp_path, resources: list[dict], config: GuidelineConfig = NAMED) -> str:
+    import base64
+
+    from smart_app import create_app
+
+    source = tmp_path / "in"
+    write_export(source, resources)
+    review(ndjson_files(source), tmp_path / "runs" / "2026q1", PERIOD, TODAY, config, "duckdb", workers=1)
+    app = create_app(
+        {
+            "instance_path": str(tmp_path / "instance"),
+            "auth": "off",
+            "population_root": str(tmp_path / "runs"),
+            "population_token": TOKEN,
+        }
+    )
+    basic = base64.b64encode(f"analyst:{TOKEN}".encode()).decode()
+    page = app.test_client().get("/population/", headers={"Authorization": f"Basic {basic}"})
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def _rate_row(html: str, measure: str) -> str:
+    return html.split(f'<tr id="rate-{measure}">')[1].split("</tr>")[0]
+
+
+def test_the_dashboard_marks_every_rate_while_members_enrolled_for_part_of_the_period_are_counted(tmp_path) -> None:
+    html = _dashboard(tmp_path, [*high_dose("d1"), coverage("d1-cov", "d1", "2025-01-01", "2026-01-20")])
+    for measure in ("OHD", "AMO"):
+        assert (
+            "This rate may count patients PQA's measure leaves out:</strong> 1 members whose Coverage leaves a gap"
+            in _rate_row(html, measure)
+        )
+    assert "Patients may be missing" not in _rate_row(html, "OHD")
+    assert "each gap is named (population.enrolment = name)" in html
+
+
+def test_the_dashboard_says_enrolment_was_not_checked_when_the_export_holds_no_coverage(tmp_path) -> None:
+    html = _dashboard(tmp_path, high_dose("d2"), CONTINUOUS)
+    assert '<p id="enrolment">Enrolment not checked: the export holds no Coverage' in html
+    assert "PQA's measure leaves out" not in html
+
+
+def test_the_dashboard_says_continuous_enrolment_applies(tmp_path) -> None:
+    html = _dashboard(tmp_path, [*high_dose("d3"), coverage("d3-cov", "d3", "2025-01-01", "2026-01-20")], CONTINUOUS)
+    assert "Members not continuously enrolled over the period are in no measure" in html
+    assert "PQA's measure leaves out" not in html
