@@ -121,7 +121,7 @@ def test_a_cancelled_coverage_is_no_enrolment() -> None:
 
 
 def test_a_coverage_with_no_status_counts() -> None:
-    # DSTU2's Coverage has no status, and names the member as subscriber
+    # DSTU2's Coverage states no status
     outcome = evaluate("e5", [coverage("e5-cov", "e5", "2025-01-01", "2026-12-31", status=None)], CONTINUOUS)
     assert enrolment(outcome) == (90, 0, None)
 
@@ -175,6 +175,18 @@ def test_a_coverage_that_cannot_be_read_is_named_and_the_member_is_enrolment_not
         "Coverage/e8-c: status 'suspended' is not one FHIR defines": 1,
     }
     assert outcome.quality.members_enrolment_not_stated == 1
+
+
+def test_a_coverage_of_no_shape_fhir_knows_is_named_and_never_stops_the_member() -> None:
+    odd = coverage("e11-a", "e11", "2025-01-01", None, status=None)
+    odd["status"], bad_period = ["active"], coverage("e11-b", "e11", None, None)
+    bad_period["period"] = "2026"
+    outcome = evaluate("e11", [odd, bad_period, coverage("e11-c", "e11", "2025-01-01", "2026-12-31")])
+    assert enrolment(outcome) == (90, 0, None)
+    assert outcome.quality.coverage_not_read == {
+        "Coverage/e11-a: status ['active'] is not one FHIR defines": 1,
+        "Coverage/e11-b: period is not a period": 1,
+    }
 
 
 def test_a_coverage_ending_before_it_starts_is_named() -> None:
