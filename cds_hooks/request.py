@@ -37,10 +37,17 @@ def _identifier(value: Any) -> str | None:
     return None
 
 
-def _patient_id(value: Any) -> str | None:
+def context_id(value: Any, resource_type: str) -> str | None:
+    """A context id (patientId, encounterId) as the bare id the hook defines. Some clients send it as a reference,
+    "Patient/123" or "Encounter/eVf3.2" (or an absolute URL ending so): read as sent, the suggested orders would
+    name "Encounter/Encounter/eVf3.2", a visit no EHR has."""
     text = _identifier(value)
-    # Some clients send "Patient/123" although the hook defines a bare id.
-    return text.split("/", 1)[1] if text and text.startswith("Patient/") else text
+    if text is None:
+        return None
+    head, marker, rest = text.rpartition(f"{resource_type}/")
+    if marker and (not head or (head.endswith("/") and "://" in head)):
+        text = rest.split("/", 1)[0].strip()  # a version ("/_history/2") names the same resource
+    return text or None
 
 
 def fhir_server_problem(server: str, *, allow_http: bool = False) -> str | None:
@@ -61,6 +68,13 @@ def fhir_server_problem(server: str, *, allow_http: bool = False) -> str | None:
     if parts.scheme == "http" and not allow_http:
         return "fhirServer must use https"
     return None
+
+
+def hook_draft_orders(hook: str, context: Mapping[str, Any]) -> Any:
+    """The draft orders a hook's context holds: `draftOrders` on order-select and order-sign, None on any other
+    hook, which defines none (sent there it is a vendor extra like any unknown key: an order basket read on
+    patient-view would count unsigned drafts as the patient's current medicines)."""
+    return context.get("draftOrders") if hook in ORDER_HOOKS else None
 
 
 # What an order hook's draft orders are: the orders being signed or selected.
@@ -142,9 +156,9 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         fhir_server=server,
         access_token=token,
         prefetch=prefetch if isinstance(prefetch, Mapping) else {},
-        patient_id=_patient_id(context.get("patientId")),
+        patient_id=context_id(context.get("patientId"), "Patient"),
         user_id=_identifier(context.get("userId")),
-        encounter_id=_identifier(context.get("encounterId")),
-        draft_orders=context.get("draftOrders"),
+        encounter_id=context_id(context.get("encounterId"), "Encounter"),
+        draft_orders=hook_draft_orders(expected_hook, context),
         selections=tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else (),
     )

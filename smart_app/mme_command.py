@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cds_hooks.json_input import JsonInputError, read_json_input
+from cds_hooks.request import context_id, hook_draft_orders
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
@@ -55,16 +56,16 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
             shown = _JSON_KINDS.get(type(prefetch), "value")
             prefetched = [_unread(f"the request's prefetch is not an object (a {shown}), so none of it was read")]
         patient = context.get("patientId")
-        own = patient.removeprefix("Patient/") if isinstance(patient, str) and patient.strip() else None
+        own = context_id(patient, "Patient")  # as the hook reads it
         server = data.get("fhirServer")  # whose absolute Medication references may be matched by their id
+        hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
         record = build_record(
             prefetched,
             tz,
-            draft_orders=context.get("draftOrders"),
+            draft_orders=hook_draft_orders(hook, context),  # as the hook reads them: none on patient-view
             patient_id=own,
             fhir_server=server if isinstance(server, str) and server.strip() else None,
         )
-        hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
         selections = context.get("selections")
         chosen = tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else ()
         return record, HookContext(hook, patient if isinstance(patient, str) else None, selections=chosen)
