@@ -18,7 +18,9 @@ from pydantic import TypeAdapter
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
-from guideline.plan.what_if import compact_drafts_json
+from guideline.plan.what_if import carried_as_draft, compact_drafts_json
+from guideline.record import resources_in
+from guideline.record.identity import ORDER_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,9 @@ class CardOptions:
     # Random bytes for the call's uuids, read from the OS for many uuids at once: a call hands out one per card and
     # per suggestion, and on a virtual machine each read of the OS's randomness is a costly system call.
     randomness: bytearray = field(default_factory=bytearray, compare=False, repr=False)
+    # The call's drafts the plan page cannot look up, and the ids of those it can (options_for counts them once).
+    unkeyed_drafts: int = 0
+    keyed_drafts: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def new_uuid(self) -> str:
         """A random (version 4) uuid, as `uuid.uuid4()` makes it, from the same source of randomness."""
@@ -87,13 +92,35 @@ class CardOptions:
             self.drafts_json[orders] = compact_drafts_json(self.draft_orders, orders)
         return self.drafts_json[orders]
 
+    def drafts_left_behind(self, orders: tuple[str, ...], carried: bool) -> int:
+        """How many of the call's draft orders a link naming `orders` cannot hand to the plan page: every one the
+        page cannot look up (no text id, DSTU2's MedicationOrder), and the named ones when they were too long to
+        carry. The card counted them; the page, without a word, would show totals and alerts without them."""
+        return self.unkeyed_drafts + (0 if carried else len(self.keyed_drafts.intersection(orders)))
+
+
+def _draft_keys(draft_orders: Any) -> tuple[int, frozenset[str]]:
+    """How many draft orders the plan page cannot take from a link, and the ids of those it can."""
+    drafts = [r for r in resources_in(draft_orders) if r.get("resourceType") in ORDER_TYPES] if draft_orders else []
+    keyed = [r for r in drafts if carried_as_draft(r)]
+    return len(drafts) - len(keyed), frozenset(r["id"] for r in keyed)
+
 
 def options_for(
     config: GuidelineConfig, public_url: str, patient_id: str | None, draft_orders: Any = None
 ) -> CardOptions:
     smart = config["smart_app"]
     launch = smart.get("launch_url") or public_url.rstrip("/") + "/launch"
-    return CardOptions(config, launch, bool(smart.get("send_app_context", True)), patient_id, draft_orders)
+    unkeyed, keyed = _draft_keys(draft_orders)
+    return CardOptions(
+        config,
+        launch,
+        bool(smart.get("send_app_context", True)),
+        patient_id,
+        draft_orders,
+        unkeyed_drafts=unkeyed,
+        keyed_drafts=keyed,
+    )
 
 
 def topic_code(check_id: str, config: GuidelineConfig) -> str:
@@ -354,6 +381,9 @@ def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None
                 named = tuple(card.orders[:APP_CONTEXT_ORDERS])
                 context["orders"] = list(named)
                 drafts = options.drafts_for(named)
+            left = options.drafts_left_behind(tuple(card.orders[:APP_CONTEXT_ORDERS]), drafts is not None)
+            if left:
+                context["draftsNotCarried"] = left  # the page names what it leaves out (plan_view)
             text = compact_json(context)
             # The drafts' text goes in as encoded, last: what encoding them again as a member would give.
             result["appContext"] = f'{text[:-1]},"drafts":{drafts}}}' if drafts else text

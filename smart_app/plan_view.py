@@ -773,6 +773,25 @@ def _load_snoozes(patient_id: str, user_id: str | None, now: datetime) -> list[A
         return []
 
 
+CARD_DRAFTS = "Orders being signed (from the card)"
+
+
+def drafts_not_carried(hints: Any) -> QueryStatus | None:
+    """The orders being signed a card counted and its link could not carry (no id the page can look them up by, or
+    too long), as a failed line of the data-completeness panel: the page's totals and alerts leave them out."""
+    count = hints.get("draftsNotCarried") if isinstance(hints, Mapping) else None
+    if type(count) is not int or count < 1:
+        return None
+    count = min(count, 99)  # a hint, from a link: a number no card sends is still named, not echoed
+    noun = "order being signed" if count == 1 else "orders being signed"
+    it = "it" if count == 1 else "them"
+    why = (
+        f"{count} {noun} could not be carried from the card (no id the page can look {it} up by, or too long), so "
+        f"no total or alert on this page includes {it}: the card's figures do"
+    )
+    return QueryStatus("card_drafts", CARD_DRAFTS, "appContext draftsNotCarried", 0, False, why)
+
+
 @dataclass(frozen=True)
 class LaunchedPage:
     """The plan page as a launch shows it: what was read, the view, and the orders the card's link named."""
@@ -789,6 +808,9 @@ def launched_page(session: Any, settings: Settings, now: datetime, args: Mapping
     hints = session.app_context or {}
     drafts = drafts_from_app_context(hints)
     page_input = fetch_page_input(session, settings, now.date(), drafts)
+    left_behind = drafts_not_carried(hints)
+    if left_behind is not None:
+        page_input = replace(page_input, statuses=(*page_input.statuses, left_behind))
     snoozes = _load_snoozes(session.patient_id, session.user, now)
     view = assemble(
         page_input,

@@ -80,3 +80,54 @@ def test_painplan_mme_reads_a_patient_view_request_as_the_hook_does(tmp_path, ca
     assert code == 0
     assert [o["id"] for o in report["orders"]] == ["oxy-on-record"]
     assert report["current_total_mme"] == 30.0
+
+
+def _smart_context(card: dict[str, Any]) -> dict[str, Any]:
+    link = next(link for link in card["links"] if link["type"] == "smart")
+    return json.loads(link["appContext"])
+
+
+def test_a_card_link_says_how_many_orders_being_signed_it_could_not_carry(tmp_path):
+    """The CDS Hooks sandbox and some EHRs send a draft with a `urn:uuid:` fullUrl and no id. The card counts it
+    ("130 MME/day with this order") but its link can carry only drafts with an id: the link says one was left
+    behind, so the page opened from it can say its figures leave that order out."""
+    draft = oxycodone_draft()
+    del draft["id"]
+    body = hook_request()
+    body["context"]["draftOrders"] = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": "urn:uuid:5d6c0e1a-8f1e-4a43-9b1f-0c9a3d2b7e11", "resource": draft}],
+    }
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+
+    high = next(card for card in response.json["cards"] if card["source"]["topic"]["code"] == "high-mme")
+    assert "90.0 MME/day with this order" in high["summary"]
+    context = _smart_context(high)
+    assert "drafts" not in context
+    assert context["draftsNotCarried"] == 1
+
+
+def test_a_card_link_with_every_draft_carried_says_nothing_more(tmp_path):
+    body = hook_request(drafts=[oxycodone_draft()])
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+
+    high = next(card for card in response.json["cards"] if card["source"]["topic"]["code"] == "high-mme")
+    context = _smart_context(high)
+    assert [d["id"] for d in context["drafts"]] == ["draft-oxy"]
+    assert "draftsNotCarried" not in context
+
+
+def test_the_page_opened_from_such_a_link_names_the_order_it_does_not_include(tmp_path):
+    from builders import patient
+    from test_plan_with_drafts import _launched_plan_html
+
+    resources = [patient(patient_id="p1")]
+    context = {"view": "mme", "check": "high-mme", "draftsNotCarried": 1}
+    html = _launched_plan_html(tmp_path, resources, context)
+
+    notice = html.split('id="data-notice"', 1)[1].split("</div>", 1)[0]
+    assert "Orders being signed" in notice
+    panel = html.split('id="completeness"', 1)[1].split("</section>", 1)[0]
+    assert "1 order being signed could not be carried" in panel
+    assert "no total or alert on this page includes it" in panel

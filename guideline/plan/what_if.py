@@ -145,10 +145,14 @@ def drafts_from_app_context(app_context: Any) -> tuple[dict[str, Any], ...]:
     raw = app_context.get("drafts")
     if not isinstance(raw, list):
         return ()
-    drafts = []
-    for item in raw[:MAX_NAMED]:
-        if isinstance(item, Mapping) and item.get("resourceType") == "MedicationRequest":
-            order_id = item.get("id")
-            if isinstance(order_id, str) and 0 < len(order_id) <= MAX_ID_LENGTH:
-                drafts.append(_carried(item))
-    return tuple(drafts)
+    return tuple(_carried(item) for item in raw[:MAX_NAMED] if isinstance(item, Mapping) and carried_as_draft(item))
+
+
+def carried_as_draft(resource: Mapping[str, Any]) -> bool:
+    """Whether the plan page takes this draft from a card's link: a MedicationRequest with an id it can look up."""
+    order_id = resource.get("id")
+    return (
+        resource.get("resourceType") == "MedicationRequest"
+        and isinstance(order_id, str)
+        and 0 < len(order_id) <= MAX_ID_LENGTH
+    )
