@@ -183,8 +183,8 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
 
     @bp.route(PREFIX, methods=ALL_METHODS)
     def services() -> Response:
-        if request.method != "GET":
-            return not_allowed("GET, OPTIONS")
+        if request.method not in ("GET", "HEAD"):  # HEAD: a monitor's GET without the body (Flask drops it)
+            return not_allowed("GET, HEAD, OPTIONS")
         refused = authenticate()
         if refused is not None:
             return refused

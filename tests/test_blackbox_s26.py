@@ -131,3 +131,19 @@ def test_the_page_opened_from_such_a_link_names_the_order_it_does_not_include(tm
     panel = html.split('id="completeness"', 1)[1].split("</section>", 1)[0]
     assert "1 order being signed could not be carried" in panel
     assert "no total or alert on this page includes it" in panel
+
+
+def test_discovery_answers_head_as_get_does(tmp_path):
+    """A load balancer's or monitor's HEAD on the discovery URL is a GET without the body (HTTP semantics); it was
+    refused with 405, so a health check that uses HEAD marked a working service as down."""
+    client = make_app(tmp_path).test_client()
+    got = client.get("/cds-services")
+    head = client.head("/cds-services")
+
+    assert head.status_code == 200
+    assert head.headers["Content-Type"] == got.headers["Content-Type"] == "application/json"
+    assert head.get_data() == b""
+    refused = client.post("/cds-services")
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert refused.json["resourceType"] == "OperationOutcome"
