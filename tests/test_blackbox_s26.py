@@ -6,7 +6,16 @@ import json
 from typing import Any
 
 from builders import PATIENT_ID, TODAY, med_request
-from cds_support import OXYCODONE_5, bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
+from cds_support import (
+    OXYCODONE_5,
+    OXYCODONE_10,
+    bundle,
+    full_prefetch,
+    hook_request,
+    make_app,
+    oxycodone_draft,
+    topics,
+)
 
 
 def _created(response_json: dict[str, Any]) -> list[dict[str, Any]]:
@@ -147,3 +156,18 @@ def test_discovery_answers_head_as_get_does(tmp_path):
     assert refused.status_code == 405
     assert refused.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert refused.json["resourceType"] == "OperationOutcome"
+
+
+def test_a_patient_id_sent_as_an_absolute_url_still_reads_the_patients_chart(tmp_path):
+    """A patientId sent as the Patient's URL names the same patient as "Patient/p1": the chart's orders are the
+    patient's own, counted in the total, never left out as another patient's."""
+    # Another product than the draft's (a same-product draft is read as its renewal): 4 x 10 mg a day, 60 MME/day.
+    on_record = med_request(OXYCODONE_10, id="oxy-on-record", status="active", dose=1, period=6)
+    prefetch = full_prefetch("order-sign", medsActive=bundle(on_record))
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)  # 90 MME/day
+    body["context"]["patientId"] = f"https://ehr.test/fhir/Patient/{PATIENT_ID}"
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+
+    assert "data-incomplete" not in topics(response.json)
+    high = next(card for card in response.json["cards"] if card["source"]["topic"]["code"] == "high-mme")
+    assert "150.0 MME/day with this order" in high["summary"]
