@@ -171,3 +171,22 @@ def test_a_patient_id_sent_as_an_absolute_url_still_reads_the_patients_chart(tmp
     assert "data-incomplete" not in topics(response.json)
     high = next(card for card in response.json["cards"] if card["source"]["topic"]["code"] == "high-mme")
     assert "150.0 MME/day with this order" in high["summary"]
+
+
+def test_the_left_behind_count_is_read_from_the_link_as_an_untrusted_hint():
+    from smart_app.plan_view import drafts_not_carried
+
+    for odd in (
+        {},
+        {"draftsNotCarried": 0},
+        {"draftsNotCarried": -3},
+        {"draftsNotCarried": "2"},
+        {"draftsNotCarried": True},
+        [],
+    ):
+        assert drafts_not_carried(odd) is None, odd
+    two = drafts_not_carried({"draftsNotCarried": 2})
+    assert two is not None and not two.ok
+    assert two.error.startswith("2 orders being signed could not be carried from the card")
+    assert "includes them" in two.error
+    assert drafts_not_carried({"draftsNotCarried": 10**12}).error.startswith("99 orders being signed")
