@@ -73,6 +73,16 @@ class CardOptions:
     # The call's drafts the plan page cannot look up, and the ids of those it can (options_for counts them once).
     unkeyed_drafts: int = 0
     keyed_drafts: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # The drafts sent as DSTU2's MedicationOrder, by id: the record reads them as MedicationRequests, but a delete
+    # must name the resource the EHR holds.
+    dstu2_drafts: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    def delete_target(self, target: str) -> str:
+        """The resource a "remove the draft" suggestion deletes, under the type the EHR sent the draft as."""
+        kind, _, draft_id = target.partition("/")
+        return (
+            f"MedicationOrder/{draft_id}" if kind == "MedicationRequest" and draft_id in self.dstu2_drafts else target
+        )
 
     def new_uuid(self) -> str:
         """A random (version 4) uuid, as `uuid.uuid4()` makes it, from the same source of randomness."""
@@ -99,11 +109,13 @@ class CardOptions:
         return self.unkeyed_drafts + (0 if carried else len(self.keyed_drafts.intersection(orders)))
 
 
-def _draft_keys(draft_orders: Any) -> tuple[int, frozenset[str]]:
-    """How many draft orders the plan page cannot take from a link, and the ids of those it can."""
+def _draft_keys(draft_orders: Any) -> tuple[int, frozenset[str], frozenset[str]]:
+    """How many draft orders the plan page cannot take from a link, the ids of those it can, and the ids of those
+    sent as DSTU2's MedicationOrder."""
     drafts = [r for r in resources_in(draft_orders) if r.get("resourceType") in ORDER_TYPES] if draft_orders else []
     keyed = [r for r in drafts if carried_as_draft(r)]
-    return len(drafts) - len(keyed), frozenset(r["id"] for r in keyed)
+    dstu2 = (r.get("id") for r in drafts if r.get("resourceType") == "MedicationOrder")
+    return len(drafts) - len(keyed), frozenset(r["id"] for r in keyed), frozenset(i for i in dstu2 if type(i) is str)
 
 
 def options_for(
@@ -111,7 +123,7 @@ def options_for(
 ) -> CardOptions:
     smart = config["smart_app"]
     launch = smart.get("launch_url") or public_url.rstrip("/") + "/launch"
-    unkeyed, keyed = _draft_keys(draft_orders)
+    unkeyed, keyed, dstu2 = _draft_keys(draft_orders)
     return CardOptions(
         config,
         launch,
@@ -120,6 +132,7 @@ def options_for(
         draft_orders,
         unkeyed_drafts=unkeyed,
         keyed_drafts=keyed,
+        dstu2_drafts=dstu2,
     )
 
 
@@ -342,6 +355,7 @@ def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict
         target = suggestion.resource_id or ""
         if "/" not in target:
             return None
+        target = options.delete_target(target)
         return _compact({"type": "delete", "description": suggestion.description, "resourceId": target})
     if suggestion.resource is None:
         return None

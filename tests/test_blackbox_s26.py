@@ -190,3 +190,24 @@ def test_the_left_behind_count_is_read_from_the_link_as_an_untrusted_hint():
     assert two.error.startswith("2 orders being signed could not be carried from the card")
     assert "includes them" in two.error
     assert drafts_not_carried({"draftsNotCarried": 10**12}).error.startswith("99 orders being signed")
+
+
+def test_a_dstu2_medication_order_draft_is_removed_by_its_own_type(tmp_path):
+    """A DSTU2 EHR sends the order being signed as a MedicationOrder: the card's "Remove the new … order" must name
+    `MedicationOrder/<id>`, the resource the EHR holds (the record reads it as a MedicationRequest, so the delete
+    named `MedicationRequest/<id>`, which the EHR cannot find)."""
+    draft = med_request("891888", draft=True, id="mo1", frequency=2, period=1, period_unit="d")  # morphine ER 30 mg
+    draft["resourceType"] = "MedicationOrder"
+    draft["dateWritten"] = draft.pop("authoredOn", None) or TODAY
+    body = hook_request(drafts=[draft])
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+
+    deletes = [
+        action["resourceId"]
+        for card in response.json["cards"]
+        for suggestion in card.get("suggestions", [])
+        for action in suggestion["actions"]
+        if action["type"] == "delete"
+    ]
+    assert "er-la-opioid-naive" in topics(response.json)
+    assert deletes and set(deletes) == {"MedicationOrder/mo1"}
