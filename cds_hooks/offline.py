@@ -6,14 +6,16 @@ import argparse
 import json
 import sys
 
+from cds_hooks.cards import CHECKS_NOT_RUN, DATA_INCOMPLETE
 from cds_hooks.json_input import JsonInputError, read_json_input
-from cds_hooks.service import run_hook
+from cds_hooks.service import HookResult, run_hook
 from cds_hooks.services import SERVICES
 from cds_hooks.settings import CdsSettings
 
 
 def run_check(args: argparse.Namespace, settings: CdsSettings) -> int:
-    """Print the response JSON; exit 0 on 200, 1 on 412 (nothing readable), 2 on bad input."""
+    """Print the response JSON; exit 0 on a complete answer, 3 on one worked out from incomplete data or with checks
+    that did not run (named on stderr), 1 on 412 (nothing readable), 2 on bad input."""
     try:
         body = read_json_input(getattr(args, "input", "-") or "-")
     except JsonInputError as error:
@@ -31,4 +33,22 @@ def run_check(args: argparse.Namespace, settings: CdsSettings) -> int:
         print(f"painplan check: {result.body['issue'][0]['diagnostics']}", file=sys.stderr)
         return 2
     print(json.dumps(result.body, indent=2, ensure_ascii=False))
-    return 0 if result.status == 200 else 1
+    if result.status != 200:
+        return 1
+    incomplete = _incomplete(result)
+    if incomplete:
+        print(f"painplan check: the answer was worked out from incomplete data: {incomplete}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _incomplete(result: HookResult) -> str | None:
+    """What the answer's own cards say was not read or not run, in one line; None for a complete answer. The cards
+    name each item; the exit status is for a script, which reads no card (as `painplan mme` exits 3)."""
+    said = []
+    if DATA_INCOMPLETE in result.topics:
+        count = len(result.gaps)
+        said.append(f"{count} item{'s' if count != 1 else ''} named on the data-incomplete card")
+    if CHECKS_NOT_RUN in result.topics:
+        said.append("checks not run: " + ", ".join(result.not_run))
+    return "; ".join(said) or None

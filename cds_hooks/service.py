@@ -56,6 +56,7 @@ class HookResult:
     topics: tuple[str, ...] = ()
     gaps: tuple[str, ...] = ()
     failures: tuple[str, ...] = field(default_factory=tuple)
+    not_run: tuple[str, ...] = ()  # the checks the checks-not-run card names
 
 
 def error_result(error: RequestError, hook_instance: str | None = None) -> HookResult:
@@ -234,6 +235,7 @@ def _run_hook(
         topics=tuple(c.check_id for c in cards),
         gaps=tuple(gaps),
         failures=tuple(failures),
+        not_run=tuple(not_run),
     )
 
 

@@ -35,11 +35,38 @@ def test_check_prints_what_the_service_would_answer(tmp_path, capsys):
 
 
 def test_missing_prefetch_is_named_in_a_data_incomplete_card_and_nothing_is_fetched(tmp_path, capsys):
+    """The answer is printed whole, and the exit status says it was worked out from incomplete data (3, as `painplan
+    mme` says so), with one line on stderr: a script checking requests must not read an incomplete answer as clear."""
     body = hook_request(drafts=[oxycodone_draft()], prefetch={}, fhir=True)
-    assert main(["check", write(tmp_path, body), "--today", "2026-06-15"]) == 0
-    cards = json.loads(capsys.readouterr().out)["cards"]
+    assert main(["check", write(tmp_path, body), "--today", "2026-06-15"]) == 3
+    captured = capsys.readouterr()
+    cards = json.loads(captured.out)["cards"]
     assert cards[-1]["source"]["topic"]["code"] == "data-incomplete"
     assert "offline check reads nothing from the network" in cards[-1]["detail"]
+    assert captured.err.startswith("painplan check: the answer was worked out from incomplete data")
+    assert "data-incomplete card" in captured.err
+
+
+def test_a_complete_answer_exits_0_with_nothing_on_stderr(tmp_path, capsys):
+    body = hook_request(drafts=[oxycodone_draft()])  # every prefetch key sent (empty searches)
+    assert main(["check", write(tmp_path, body), "--today", "2026-06-15"]) == 0
+    captured = capsys.readouterr()
+    assert "data-incomplete" not in captured.out and captured.err == ""
+
+
+def test_checks_that_did_not_run_exit_3_naming_them(tmp_path, capsys, monkeypatch):
+    """An internal failure of one check costs its card, not the call; `check` says which did not run."""
+    from guideline.checks import CHECKS
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(CHECKS["naloxone"], "evaluate", broken)
+    body = hook_request(drafts=[oxycodone_draft()])
+    assert main(["check", write(tmp_path, body), "--today", "2026-06-15"]) == 3
+    captured = capsys.readouterr()
+    assert "checks-not-run" in captured.out
+    assert "checks not run: naloxone" in captured.err
 
 
 def test_stdin_input(tmp_path, capsys, monkeypatch):
