@@ -50,6 +50,25 @@ def context_id(value: Any, resource_type: str) -> str | None:
     return text or None
 
 
+# The resource types CDS Hooks names for context.userId.
+_USER_TYPES = ("PractitionerRole", "Practitioner", "Patient", "RelatedPerson")
+
+
+def user_reference(value: Any) -> str | None:
+    """context.userId as the relative reference the hook defines ("Practitioner/123"). A client sending the user's
+    absolute URL (a version dropped) is read as its relative part: read as sent, the suggested orders lost their
+    requester, since no EHR takes a URL for its own clinician."""
+    text = _identifier(value)
+    if text is None or "://" not in text:
+        return text
+    for kind in _USER_TYPES:
+        head, marker, rest = text.rpartition(f"/{kind}/")
+        if marker and "://" in head:
+            user = rest.split("/", 1)[0].strip()
+            return f"{kind}/{user}" if user else None
+    return text
+
+
 def fhir_server_problem(server: str, *, allow_http: bool = False) -> str | None:
     """What is wrong with a fhirServer value, in words safe to show (the service and `painplan check` both
     answer with it), or None when it is a usable absolute http(s) base URL."""
@@ -157,7 +176,7 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         access_token=token,
         prefetch=prefetch if isinstance(prefetch, Mapping) else {},
         patient_id=context_id(context.get("patientId"), "Patient"),
-        user_id=_identifier(context.get("userId")),
+        user_id=user_reference(context.get("userId")),
         encounter_id=context_id(context.get("encounterId"), "Encounter"),
         draft_orders=hook_draft_orders(expected_hook, context),
         selections=tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else (),

@@ -211,3 +211,15 @@ def test_a_dstu2_medication_order_draft_is_removed_by_its_own_type(tmp_path):
     ]
     assert "er-la-opioid-naive" in topics(response.json)
     assert deletes and set(deletes) == {"MedicationOrder/mo1"}
+
+
+def test_a_user_id_sent_as_an_absolute_url_still_signs_the_suggested_orders(tmp_path):
+    """context.userId is a relative reference ("Practitioner/dr1"); a client sending the Practitioner's absolute URL
+    must still get suggested orders whose requester is that clinician (before, the requester was left out)."""
+    body = hook_request(drafts=[oxycodone_draft()])  # 90 MME/day, no drug test: naloxone and a urine screen
+    body["context"]["userId"] = "https://ehr.test/fhir/Practitioner/dr-9/_history/3"
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+
+    created = _created(response.json)
+    assert created
+    assert [r.get("requester") for r in created] == [{"reference": "Practitioner/dr-9"}] * len(created)
