@@ -577,7 +577,9 @@ class Facts:
         named = [(sent.kept, sent.copy.located or "a copy without an id") for sent in self.fills_sent_twice]
         unchanged = unchanged_fills(self.record.relayed_unchanged)
         if unchanged:
-            fills = {f"MedicationDispense/{d.id}": d for d in self.record.dispenses if d.id and d.source is None}
+            # The EHR's own fills only: another server's fill of the same id has the same `ref`, and is not the one
+            # its unchanged copy stands for (that copy was dropped when the record was pooled).
+            fills = {d.ref: d for d in self.record.dispenses if d.ref and d.source is None}
             named.extend((fills[of], copy) for copy, of in unchanged if of in fills)
         found: dict[int, tuple[Dispense, tuple[str, ...]]] = {}
         for kept, name in named:

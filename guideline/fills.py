@@ -190,7 +190,7 @@ class FillMme:
 
     @property
     def ref(self) -> str | None:
-        return f"MedicationDispense/{self.dispense.id}" if self.dispense.id else None
+        return self.dispense.ref
 
     @property
     def reason_text(self) -> str | None:

@@ -249,7 +249,8 @@ def _opioid_fills(
                 reader.quality.fills_without_mme[unknown] += 1
         result.append(
             OpioidFill(
-                ref=f"MedicationDispense/{dispense.id}" if dispense.id else f"MedicationDispense#{len(result)}",
+                # A claim line's fill by the id made up for it too: here the ref only tells the patient's fills apart.
+                ref=dispense.ref or f"MedicationDispense#{len(result)}",
                 filled=supply.filled,
                 start=supply.start,
                 end=supply.end,

@@ -148,9 +148,8 @@ def _marked(
 def _from_source(item: Sourced, raw: Mapping[str, Mapping[str, Any]], own: frozenset[str]) -> Sourced:
     """The order or fill with the source its `meta.source` names, None for none or one of the site's own (a fill read
     from a claim line is the payer's, never a copy another source relayed)."""
-    if isinstance(item, Dispense):  # the export's own fill is located by its bare id
-        key = f"MedicationDispense/{item.id}" if item.id and item.claim is None else None
-    else:
-        key = item.located
+    # A fill is looked up by its `ref` (its `located` is the bare id); a claim line's fill by none, since its id was
+    # made up for it and no resource of the export carries it.
+    key = (item.ref if item.claim is None else None) if isinstance(item, Dispense) else item.located
     source = named_source(raw.get(key)) if key else None
     return replace(item, source=source) if source and source not in own else item

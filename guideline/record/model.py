@@ -242,6 +242,13 @@ class Dispense:
     source: str | None = None
 
     @property
+    def ref(self) -> str | None:
+        """Its own reference, `MedicationDispense/<id>`, on the server it is from; None without an id. Another
+        server's fill of the same id has the same `ref` (`located` tells them apart), and a claim line's fill has an
+        id made up for it (`claim`): a join on the EHR's or the export's own fills asks `source` or `claim` too."""
+        return f"MedicationDispense/{self.id}" if self.id else None
+
+    @property
     def located(self) -> str | None:
         """Its id as the record names it: the bare id when the EHR's, its absolute URL when another server's."""
         return _located(self.source, "MedicationDispense", self.id)
