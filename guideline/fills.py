@@ -35,9 +35,9 @@ from guideline.mme import (
     medication_display_name,
     no_factor,
     not_counted_reason,
+    own_words,
     per_day_unit,
     quantize6,
-    reason_words,
 )
 from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.identity import IdentifiedDrug, prescription_named
@@ -184,7 +184,7 @@ class FillMme:
     mme: Decimal | None
     explanation: str
     daily_dose_text: str | None
-    # The medication's own words for why it has no MME (`mme.reason_words`: an opioid read from its name with no
+    # The medication's own words for why it has no MME (`mme.own_words`: an opioid read from its name with no
     # strength says what was read), for this unknown fill's reason.
     said: str | None = None
 
@@ -247,9 +247,7 @@ def fill_mme(
         return result("excluded", not_counted, f"{label}: {NOT_COUNTED_TEXT[not_counted]}")
     if drug is None:
         reason = str(identified)
-        # The medication's own words only where they differ from the reason's (a fill's texts are FILL_REASON_TEXT).
-        words = reason_words(reason, dispense.medication, terms)
-        said = words if words != REASON_TEXT.get(reason) else None
+        said = own_words(reason, dispense.medication, terms)
         text = said or FILL_REASON_TEXT.get(reason, reason)
         return replace(result("unknown", reason, f"{label}: {text}"), said=said)
     problem = days_supply_problem(dispense)

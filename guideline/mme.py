@@ -422,6 +422,13 @@ def reason_words(reason: str, medication: ResolvedMedication, terms: Terminology
     return REASON_TEXT.get(reason)
 
 
+def own_words(reason: str, medication: ResolvedMedication, terms: Terminology) -> str | None:
+    """`reason_words` where they say more than the reason's stock text (REASON_TEXT), else None: an order's and a
+    fill's `said`, which their lines show in place of their own stock text (a fill's is FILL_REASON_TEXT)."""
+    words = reason_words(reason, medication, terms)
+    return words if words != REASON_TEXT.get(reason) else None
+
+
 def _implausible_words(medication: ResolvedMedication, terms: Terminology) -> str | None:
     """ "its ingredient list gives 5000 mg oxycodone, which is more than any oxycodone product holds (largest 80 mg):
     check the order", or from a name, "identified from its name as oxycodone; 5325 mg is more than any oxycodone
@@ -1318,7 +1325,7 @@ class _Work:
     groups: _Groups | None
     reason: str | None
     not_counted: str | None  # a NOT_COUNTED_TEXT key: listed, never added to the total
-    said: str | None = None  # the reason in words (`reason_words`), when there is one
+    said: str | None = None  # the reason in the medication's own words (`own_words`), when they say more
 
 
 def medication_display_name(medication: ResolvedMedication, drug: Drug | None, terms: Terminology) -> str:
@@ -1353,7 +1360,7 @@ def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) ->
     not_counted = not_counted_reason(order.medication, drug, terms)
     if drug is None:
         reason = not_counted or str(identified)
-        return _Work(order, name, None, None, reason, not_counted, reason_words(reason, order.medication, terms))
+        return _Work(order, name, None, None, reason, not_counted, own_words(reason, order.medication, terms))
     groups = daily_groups(order, drug, config)
     if isinstance(groups, str):
         return _Work(order, name, drug, None, not_counted or groups, not_counted)
