@@ -525,7 +525,8 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
     prescribers = _located_actors(prescribers, data, pool)
     location = _located_actor(reference(get("location")), data, pool) if "location" in data else None
     # The id, status, medicine and hand-over time by position, as MedOrder.make's: within CPython's fast call
-    # (tests/test_reader_calls_fast).
+    # (tests/test_reader_calls_fast). A field moved in model.Dispense would take another's value here: the places
+    # of all seven are pinned (tests/test_dispense_positions).
     return Dispense.make(
         text(get("id")),
         code_text(get("status")),
