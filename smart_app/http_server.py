@@ -19,6 +19,7 @@ import errno
 import json
 import math
 import select
+import signal
 import socket
 import threading
 import time
@@ -39,6 +40,7 @@ ACCEPT_PAUSE_SECONDS = 0.5  # out of file descriptors, how long the worker leave
 OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 DRAIN_TURN_SECONDS = 0.05  # while draining, how often the loop looks for connections it may close
 ONE_SEND_BYTES = 64 * 1024  # a response body up to this size leaves with its headers in one send (one copy of it)
+STOP_MARGIN_SECONDS = 2.0  # stop() waits this long past the drain deadline for threads and sockets to be closed
 RETRY_AFTER_SECONDS = 1  # what a refused caller is told to wait before trying again (busy, or restarting)
 TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 33\r\n\r\n"
@@ -192,16 +194,51 @@ class GuardedServer(TcpWSGIServer):
     accept_paused_until = 0.0  # time.monotonic() before which no connection is accepted (out of file descriptors)
     draining = False  # set on SIGTERM: every response closes its connection, a request begun after it is refused
 
+    stop_deadline: float | None = None  # set by stop(): the loop drains until then, then run() returns
+    loop_thread: int | None = None  # the thread running run()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.finished = threading.Event()  # set when run() has returned: every socket closed
+        super().__init__(*args, **kwargs)
+
     def run(self) -> None:
+        """Serve in this thread until stop() (or SIGTERM, see run_until_sigterm), then drain, close every socket
+        (connections, the listening socket, the trigger) and return."""
+        self.loop_thread = threading.get_ident()
         self.loop = loop = EventLoop(self._map, self)
         try:
-            while self._map:
+            while self.stop_deadline is None:
                 loop.turn(self.adj.asyncore_loop_timeout)
-        except (SystemExit, KeyboardInterrupt):
-            self.drain(time.monotonic() + self.drain_seconds)
+            self.drain(self.stop_deadline)
+        finally:
+            for dispatcher in list(self._map.values()):
+                dispatcher.close()
+            self._map.clear()
+            self.finished.set()
+
+    def stop(self, timeout: float | None = None, *, wait: bool = True) -> bool:
+        """Stop serving: accept nothing more, answer what was received within `timeout` seconds (default
+        `drain_seconds`, see drain), close everything, and make run() return. True once run() has returned.
+
+        Safe from any thread and from a signal handler: the loop finishes the turn it is in, then drains (an
+        exception raised into it mid-turn could drop bytes it had read). From the loop's own thread, or with
+        `wait=False`, it only asks and returns. Asked again while stopping, it keeps the first deadline.
+        """
+        if self.stop_deadline is None:
+            self.stop_deadline = time.monotonic() + (self.drain_seconds if timeout is None else timeout)
+            self.trigger.pull_trigger()  # wakes the loop from its poll (writes one byte to a pipe: signal-safe)
+        if wait and threading.get_ident() != self.loop_thread:
+            self.finished.wait(max(0.0, self.stop_deadline - time.monotonic()) + STOP_MARGIN_SECONDS)
+        return self.finished.is_set()
+
+    def stop_signal(self, _signum: int = 0, _frame: Any = None) -> None:
+        """The SIGTERM handler of a worker: drain and stop; a second signal while draining stops at once."""
+        if self.stop_deadline is not None:
+            raise SystemExit(0)
+        self.stop(wait=False)
 
     def drain(self, deadline: float) -> None:
-        """On SIGTERM: accept nothing more, answer every request already received, send what is left, then close.
+        """On stop() (SIGTERM): accept nothing more, answer every request already received, send what is left, close.
 
         Waitress stopped the threads after their current request and dropped the requests queued behind them: an EHR
         got no answer to a hook call it had sent, at every restart. Whatever is still unfinished at `deadline` (a
@@ -213,7 +250,7 @@ class GuardedServer(TcpWSGIServer):
         """
         self.draining = True
         self.accepting = False  # readable() now only runs maintenance: the listening socket is no longer watched
-        self.connections_changed = True  # the interrupted turn may not have handled its events: ask everyone again
+        self.connections_changed = True  # every connection's answers change now (nothing is read for service)
         while time.monotonic() < deadline:
             for channel in list(self.active_channels.values()):
                 if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
@@ -283,6 +320,12 @@ class GuardedServer(TcpWSGIServer):
             with contextlib.suppress(ClientDisconnected):
                 channel.write_soon(TIMEOUT_RESPONSE)
             channel.close_when_flushed = True
+
+
+def run_until_sigterm(server: GuardedServer) -> None:
+    """Serve in this (main) thread until SIGTERM, then drain and return: how every `painplan serve` worker runs."""
+    signal.signal(signal.SIGTERM, server.stop_signal)
+    server.run()
 
 
 def has_input(channel: HTTPChannel) -> bool:

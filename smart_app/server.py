@@ -128,10 +128,10 @@ def count_shed(service: str) -> None:
 
 def serve_worker(app: Any, settings: Settings, sock: socket.socket, options: ServerOptions) -> None:
     """One worker process: a waitress event loop and its threads on the shared socket, until SIGTERM."""
-    from smart_app.http_server import build_server
+    from smart_app.http_server import build_server, run_until_sigterm
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C goes to the parent, which stops the workers in order
-    signal.signal(signal.SIGTERM, _exit_worker)
+    signal.signal(signal.SIGTERM, _exit_worker)  # until the server exists (then it drains: run_until_sigterm)
     app.wsgi_app = wsgi_app(app, settings)
     server = build_server(
         app,
@@ -146,7 +146,7 @@ def serve_worker(app: Any, settings: Settings, sock: socket.socket, options: Ser
         log_socket_errors=False,
         clear_untrusted_proxy_headers=True,
     )
-    server.run()
+    run_until_sigterm(server)
 
 
 def _exit_worker(_signum: int, _frame: Any) -> None:

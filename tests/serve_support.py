@@ -13,6 +13,7 @@ from smart_app.http_server import build_server
 from smart_app.server import listen
 
 LOOPBACK = "127.0.0.1"
+STOP_SECONDS = 2.0  # a test's requests still in service get this long to finish
 
 
 @contextmanager
@@ -28,13 +29,6 @@ def serving(app: Any, *, read_timeout: float, patience: float) -> Iterator[Any]:
     try:
         yield served
     finally:
-
-        def stop() -> None:
-            served.task_dispatcher.shutdown()
-            for dispatcher in list(served._map.values()):
-                dispatcher.close()
-            served._map.clear()
-
-        served.trigger.pull_trigger(stop)
+        served.stop(timeout=STOP_SECONDS)  # the product's own stop: drain, close every socket, run() returns
         thread.join(5)
         sock.close()

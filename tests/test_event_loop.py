@@ -255,9 +255,9 @@ def test_a_slow_but_steady_reader_of_a_large_response_gets_it_whole(server):
 # A worker process as `painplan serve` runs one (its SIGTERM handler, its event loop in the main thread), serving an
 # app that takes the seconds given in the query string: the test sends it a real SIGTERM.
 WORKER = """
-import resource, signal, sys, time
-from smart_app.http_server import build_server
-from smart_app.server import _exit_worker, listen
+import resource, sys, time
+from smart_app.http_server import build_server, run_until_sigterm
+from smart_app.server import listen
 
 def slow(environ, start_response):
     environ["wsgi.input"].read()
@@ -275,13 +275,12 @@ def streamed(body, seconds):
     time.sleep(seconds)
     yield body
 
-signal.signal(signal.SIGTERM, _exit_worker)
 if int(sys.argv[2]):
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[2]), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 served = build_server(slow, listen("127.0.0.1", 0), threads=1, read_timeout=10, patience=30, log_socket_errors=False)
 served.drain_seconds = float(sys.argv[1])
 print(served.effective_port, flush=True)
-served.run()
+run_until_sigterm(served)
 print("stopped", flush=True)
 """
 
@@ -359,6 +358,20 @@ def test_sigterm_gives_up_on_a_stuck_call_within_the_drain_time(worker):
     process.send_signal(signal.SIGTERM)
     assert process.wait(10) == 0
     assert time.monotonic() - stopped < 3  # the drain time, not the call's 60 s
+    assert read_to_close(stuck) == b""
+
+
+def test_a_second_sigterm_during_the_drain_stops_the_worker_at_once(worker):
+    process, port = worker(drain_seconds=30)
+    stuck = send_get(port, "/stuck?60")
+    time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert process.poll() is None  # draining: it waits for the stuck call
+    stopped = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(5) == 0
+    assert time.monotonic() - stopped < 2  # not the 30 s drain
     assert read_to_close(stuck) == b""
 
 

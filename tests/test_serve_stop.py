@@ -1,0 +1,88 @@
+"""The public stop of the serving loop (smart_app.http_server.GuardedServer.stop), in process, on real sockets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+from serve_support import LOOPBACK
+
+from smart_app.http_server import build_server
+from smart_app.server import listen
+
+
+def slow(environ: dict[str, Any], start_response: Any) -> Any:
+    """Answers after the seconds given in the query string."""
+    time.sleep(float(environ["QUERY_STRING"] or 0))
+    body = f"done {environ['PATH_INFO']}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def open_fds() -> set[int]:
+    return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+def started() -> tuple[Any, threading.Thread, int]:
+    try:
+        sock = listen(LOOPBACK, 0)
+    except OSError:
+        pytest.skip("cannot bind a loopback port here")
+    served = build_server(slow, sock, threads=2, read_timeout=5, patience=5)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    return served, thread, served.effective_port
+
+
+def read_to_close(conn: socket.socket) -> bytes:
+    received = b""
+    conn.settimeout(5)
+    while chunk := conn.recv(4096):
+        received += chunk
+    conn.close()
+    return received
+
+
+def test_stop_answers_the_call_in_service_then_run_returns_and_closes_every_socket():
+    before = open_fds()
+    served, thread, port = started()
+    idle = socket.create_connection((LOOPBACK, port), timeout=5)
+    busy = socket.create_connection((LOOPBACK, port), timeout=5)
+    busy.sendall(b"GET /call?0.5 HTTP/1.1\r\nHost: test\r\n\r\n")
+    time.sleep(0.2)  # in a worker thread now
+    stopping = time.monotonic()
+    assert served.stop(timeout=5) is True  # returns once run() has returned
+    assert time.monotonic() - stopping < 2  # the call's own time, not the drain time
+    assert not thread.is_alive()
+    reply = read_to_close(busy)
+    assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(b"done /call")
+    assert b"connection: close" in reply.lower()  # its client is told not to reuse the connection
+    assert read_to_close(idle) == b""
+    with pytest.raises(ConnectionRefusedError):  # the listening socket is closed too
+        socket.create_connection((LOOPBACK, port), timeout=5)
+    assert open_fds() <= before  # the trigger's pipe and every connection closed: nothing left for the collector
+
+
+def test_stop_gives_up_on_a_stuck_call_at_its_timeout_and_a_second_stop_is_harmless():
+    served, thread, port = started()
+    stuck = socket.create_connection((LOOPBACK, port), timeout=5)
+    stuck.sendall(b"GET /stuck?3 HTTP/1.1\r\nHost: test\r\n\r\n")
+    time.sleep(0.2)
+    stopping = time.monotonic()
+    assert served.stop(timeout=0.5) is True
+    assert time.monotonic() - stopping < 1.5
+    assert not thread.is_alive()
+    assert read_to_close(stuck) == b""  # unanswered at the deadline: closed
+    assert served.stop(timeout=0.5) is True  # already stopped: nothing to do
+
+
+def test_stop_from_the_loop_s_own_thread_does_not_wait_for_itself():
+    served, thread, port = started()
+    served.trigger.pull_trigger(lambda: served.stop(timeout=1))  # runs in the loop's thread, as a signal handler does
+    thread.join(3)
+    assert not thread.is_alive()
+    assert served.stop() is True
