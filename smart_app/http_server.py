@@ -72,6 +72,18 @@ class TimedParser(HTTPRequestParser):
         super().__init__(adj)
         self.started = time.monotonic()
 
+    def received(self, data: bytes) -> int:
+        consumed = super().received(data)
+        if self.refused and self.expect_continue and self.headers_finished and not self.completed:
+            # Its client waits for `100 Continue` before it sends the body, which would be read only to be refused:
+            # refused now, without the 100 (waitress sends it as soon as the headers are in). The rest of this read,
+            # the body of a client that did not wait, is dropped with it: never taken for a next request.
+            self.expect_continue = False
+            self.error = Draining("")
+            self.completed = True
+            return len(data)
+        return consumed
+
 
 class Draining(Error):
     """The answer to a request that began to arrive after SIGTERM: not started, safe to send again elsewhere."""

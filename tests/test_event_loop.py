@@ -416,6 +416,33 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
     assert process.wait(5) == 0
 
 
+def test_a_call_expecting_100_continue_during_the_drain_is_refused_at_once_without_the_100(worker):
+    # Told `100 Continue`, a client sends its body (165 kB for an order-sign) only to be refused after it: a draining
+    # worker refuses such a call as soon as its headers are in.
+    process, port = worker(drain_seconds=5)
+    conn = send_get(port, "/stream/a?0.3")
+    received = b""
+    while b"first;" not in received:
+        received += conn.recv(4096)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    body = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
+    conn.sendall(
+        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
+    )
+    sent = time.monotonic()
+    received += read_to_close(conn)  # the client waits for an answer before it sends the body
+    first, _, second = received.partition(b"done /stream/a")
+    assert first.startswith(b"HTTP/1.1 200 OK")
+    assert second.startswith(b"HTTP/1.1 503 Service Unavailable"), received
+    assert b"100 continue" not in received.lower()
+    assert b"retry-after: 1" in head_of(second) and b"connection: close" in head_of(second)
+    assert json.loads(second.partition(b"\r\n\r\n")[2])["issue"][0]["code"] == "transient"
+    assert time.monotonic() - sent < 2  # at once, not at the end of the drain (5 s) for want of a body
+    assert process.wait(5) == 0
+
+
 def test_a_request_sent_behind_one_in_service_during_the_drain_is_refused_503_not_reset(worker):
     # The client sent its next call before the answer to the one in service: that answer was the last, said
     # `Connection: close`, and the connection closed with the next call unread, which the kernel turns into a reset.
