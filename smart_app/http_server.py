@@ -169,10 +169,63 @@ class GuardedChannel(HTTPChannel):
         super().del_channel(map)
         self.server.connections_changed = True
 
+    # Draining, a connection is closed in two steps: FIN first (after whatever was sent), then the socket once the
+    # client has closed its side too, or at `linger_until`, reading and dropping what it sends meanwhile. Closed at
+    # once, a socket with bytes unread, or receiving bytes already on their way, sends a reset instead: the client
+    # sees ECONNRESET, can lose an answer it has not read yet, and does not know the request was never started.
+    linger_until: float | None = None  # set when our FIN is sent: the time the socket is closed at the latest
+
     def handle_close(self) -> None:
+        if self.server.draining and self.linger_until is None and self.linger():
+            return
+        self.close_now()
+
+    def close_now(self) -> None:
+        """Close the socket (what was received and not read is dropped first: fewer resets)."""
         if self.server.draining:
-            discard_input(self)  # closed with bytes unread, the socket sends a reset: the client may lose its answer
-        super().handle_close()
+            discard_input(self)
+        if self.linger_until is None:
+            super().handle_close()
+        else:
+            wasyncore.dispatcher.close(self)  # its buffers are closed and its threads told already (linger)
+
+    def linger(self) -> bool:
+        """Send FIN now and close later (see linger_until); False when the socket is broken already."""
+        try:
+            self.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            return False
+        self.linger_until = min(time.monotonic() + LINGER_SECONDS, self.server.stop_deadline or math.inf)
+        with self.outbuf_lock:  # as waitress's handle_close: nothing more is sent, a thread writing stops
+            for outbuf in self.outbufs:
+                with contextlib.suppress(Exception):
+                    outbuf.close()
+            self.total_outbufs_len = 0
+            self.connected = False
+            self.outbuf_lock.notify()
+        self.server.connections_changed = True  # the loop now watches it for reading only
+        self.handle_read()  # what arrived already (or the client's own close)
+        return True
+
+    def readable(self) -> bool:
+        return self.linger_until is not None or super().readable()
+
+    def writable(self) -> bool:
+        return self.linger_until is None and super().writable()
+
+    def handle_read(self) -> None:
+        if self.linger_until is None:
+            super().handle_read()
+            return
+        try:
+            while chunk := self.socket.recv(64 * 1024):  # dropped: nothing is served after our FIN
+                if len(chunk) < 64 * 1024:
+                    return
+        except BlockingIOError:
+            return
+        except OSError:
+            pass  # reset by the client, or broken: nothing more to be clean about
+        self.close_now()  # the client closed its side (or the socket broke): the close is clean now
 
     def handle_expt(self) -> None:
         # TCP urgent data: no HTTP client sends it, and while unread it raises POLLPRI on every poll, which spun the
@@ -264,7 +317,12 @@ class GuardedServer(TcpWSGIServer):
         self.accepting = False  # readable() now only runs maintenance: the listening socket is no longer watched
         self.connections_changed = True  # every connection's answers change now (nothing is read for service)
         while time.monotonic() < deadline:
+            now = time.monotonic()
             for channel in list(self.active_channels.values()):
+                if channel.linger_until is not None:
+                    if now >= channel.linger_until:
+                        channel.close_now()  # its client never closed its side: nothing of ours is left to lose
+                    continue
                 if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
                     if channel.readable() and has_input(channel):
                         continue  # a request arrived unread: closing now resets it, reading it refuses it (503)
@@ -274,7 +332,7 @@ class GuardedServer(TcpWSGIServer):
             self.loop.turn(DRAIN_TURN_SECONDS)
         self.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
         for channel in list(self.active_channels.values()):
-            channel.handle_close()
+            channel.close_now()
 
     def readable(self) -> bool:
         ready = super().readable()  # runs the once-a-second maintenance and applies the connection limit
@@ -348,6 +406,7 @@ def has_input(channel: HTTPChannel) -> bool:
         return False
 
 
+LINGER_SECONDS = 1.0  # draining, how long a closed connection still reads what its client sends, waiting for its FIN
 DISCARD_BYTES = 1024 * 1024  # at most this much unread input is thrown away before a draining worker closes
 
 

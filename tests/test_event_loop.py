@@ -489,6 +489,62 @@ def test_what_a_client_sends_after_the_last_answer_is_dropped_before_closing_not
     assert process.wait(5) == 0
 
 
+def read_answer(conn: socket.socket, ending: bytes) -> bytes:
+    received = b""
+    while not received.endswith(ending):
+        chunk = conn.recv(4096)
+        assert chunk, received
+        received += chunk
+    return received
+
+
+def test_idle_keep_alive_connections_closed_by_the_drain_end_with_a_clean_eof_not_a_reset(worker):
+    # An EHR's pooled connection, idle when the drain closes it: the EHR sends its next call on it before it sees the
+    # close. Closed outright, the worker's socket answered those bytes with a reset: the EHR got ECONNRESET (while
+    # sending, or reading) instead of the end of stream that tells a client to retry on a new connection.
+    process, port = worker(drain_seconds=5)
+    pool = [send_get(port, f"/warm/{n}") for n in range(4)]
+    for n, conn in enumerate(pool):
+        assert read_answer(conn, f"done /warm/{n}".encode()).startswith(b"HTTP/1.1 200 OK")
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.2)  # the drain has closed them (there is nothing to wait for); their clients do not know yet
+    body = b"x" * 2_000_000  # a large call: more than the sockets buffer, so a reset cannot go unseen
+    for conn in pool:
+        conn.sendall(
+            b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )  # a reset raises ConnectionResetError or BrokenPipeError
+        conn.settimeout(5)
+        assert conn.recv(4096) == b""  # the end of stream: never served, safe to send again elsewhere
+        conn.close()
+    assert process.wait(5) == 0
+
+
+def test_the_body_of_a_call_refused_during_the_drain_is_read_and_dropped_not_reset(worker):
+    # A client that sends its body without waiting for `100 Continue` (many do) is refused after the headers: closed
+    # with that body still arriving, the socket sent a reset, which can take the 503 with it.
+    process, port = worker(drain_seconds=5)
+    conn = send_get(port, "/stream/a?0.3")
+    received = b""
+    while b"first;" not in received:
+        received += conn.recv(4096)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    body = b"x" * 4_000_000
+    conn.sendall(
+        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
+        + body
+    )  # a reset raises ConnectionResetError or BrokenPipeError
+    conn.settimeout(5)
+    while chunk := conn.recv(4096):  # a reset raises ConnectionResetError
+        received += chunk
+    conn.close()
+    assert received.partition(b"done /stream/a")[2].startswith(b"HTTP/1.1 503 Service Unavailable"), received
+    assert process.wait(5) == 0
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
