@@ -4,9 +4,10 @@ An EHR keeps connections open between calls; a serving loop that asks every open
 turn costs more per request the more connections wait. This starts `painplan serve` with one worker, opens N
 connections that each finish one GET /healthz and then stay open and quiet, sends GET /healthz on another connection
 at a steady pace, and prints the server's CPU (utime + stime of the parent and worker, from /proc) per request, for
-each N. The requests come from this process, the server runs in its own.
+each N. The requests come from this process, the server runs in its own. With `--connect` each request opens a new
+connection and closes it (a client without a pool): what an accept and a close cost with N idle connections open.
 
-Run: .venv/bin/python bench/idle_connections.py [--idle 0,100,800] [--requests 3000]
+Run: .venv/bin/python bench/idle_connections.py [--idle 0,100,800] [--requests 3000] [--connect]
 """
 
 from __future__ import annotations
@@ -61,25 +62,39 @@ def _idle_connection(port: int) -> http.client.HTTPConnection:
     return connection
 
 
-def one_run(idle: int, requests: int) -> dict[str, float | int]:
+def _get_healthz(active: http.client.HTTPConnection | None, port: int) -> None:
+    """One GET /healthz: on `active`, or (None) on a new connection closed after it."""
+    connection = active or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/healthz")
+    connection.getresponse().read()
+    if active is None:
+        connection.close()
+
+
+def one_run(idle: int, requests: int, connect: bool = False) -> dict[str, float | int | bool]:
     port = _free_port()
     process = _start(port)
     try:
         waiting = [_idle_connection(port) for _ in range(idle)]
-        active = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        active = None if connect else http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for _ in range(50):  # warm the worker's request path
-            active.request("GET", "/healthz")
-            active.getresponse().read()
+            _get_healthz(active, port)
         pids = _tree(process.pid)
         before = _cpu_seconds(pids)
         for _ in range(requests):
-            active.request("GET", "/healthz")
-            active.getresponse().read()
+            _get_healthz(active, port)
             time.sleep(PACE_SECONDS)
         cpu_us = (_cpu_seconds(pids) - before) * 1e6 / requests
-        for connection in (*waiting, active):
+        for connection in waiting:
             connection.close()
-        return {"idle_connections": idle, "requests": requests, "server_cpu_us_per_request": round(cpu_us)}
+        if active is not None:
+            active.close()
+        return {
+            "idle_connections": idle,
+            "requests": requests,
+            "new_connection_each": connect,
+            "server_cpu_us_per_request": round(cpu_us),
+        }
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -89,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--idle", default="0,100,800", help="comma-separated numbers of idle connections")
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--connect", action="store_true", help="each request on a new connection, closed after it")
     args = parser.parse_args()
     counts = [int(part) for part in args.idle.split(",")]
     # Each idle connection is a socket here and one in the server: raise this process's limit when it can be.
@@ -98,7 +114,7 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     print("GET /healthz on one connection while others wait idle; server CPU per request (1 worker):")
     for idle in counts:
-        print(json.dumps(one_run(idle, args.requests)), flush=True)
+        print(json.dumps(one_run(idle, args.requests, args.connect)), flush=True)
 
 
 if __name__ == "__main__":

@@ -160,14 +160,23 @@ class GuardedChannel(HTTPChannel):
         self.held.append(data)
         return len(data)
 
-    # Opening or closing a connection changes which sockets the event loop watches: it then asks them all again.
+    # Opening or closing a connection changes which sockets the event loop watches: it asks the new one, forgets the
+    # closed one (asking them all again, as it did, cost every accept and every close O(open connections)).
     def add_channel(self, map: Any = None) -> None:
         super().add_channel(map)
-        self.server.connections_changed = True
+        loop = self.server.loop
+        if loop is None:
+            self.server.connections_changed = True
+        else:
+            loop.opened(self._fileno)
 
     def del_channel(self, map: Any = None) -> None:
+        loop, fd = self.server.loop, self._fileno
+        if loop is None or fd is None:
+            self.server.connections_changed = True
+        else:
+            loop.closed(fd)  # before the socket is closed: its number may be the next connection's
         super().del_channel(map)
-        self.server.connections_changed = True
 
     # Draining, a connection is closed in two steps: FIN first (after whatever was sent), then the socket once the
     # client has closed its side too, or at `linger_until`, reading and dropping what it sends meanwhile. Closed at
@@ -253,7 +262,7 @@ class GuardedChannel(HTTPChannel):
 
 class GuardedServer(TcpWSGIServer):
     channel_class = GuardedChannel
-    connections_changed = True  # set when a connection opens or closes, or maintenance may have changed any of them
+    connections_changed = True  # set when maintenance (or the drain) may have changed any connection: ask them all
     loop: EventLoop | None = None
     drain_seconds = DRAIN_SECONDS
     accept_paused_until = 0.0  # time.monotonic() before which no connection is accepted (out of file descriptors)
@@ -465,7 +474,8 @@ class EventLoop:
     - the listening socket, every turn (its readable() also runs the once-a-second maintenance),
     - connections that had an event on the last turn,
     - connections with a request in a worker thread (busy), every turn until they are done,
-    - every connection, after one opened or closed or maintenance ran.
+    - a connection just opened (one that closes is forgotten at once),
+    - every connection, after maintenance ran (once a second) or on stopping.
 
     A busy connection is also watched for its next request, which it will not read yet: if bytes (or a hang-up)
     arrive before its thread is done, the connection is parked (no longer watched for reading, nothing read, as
@@ -481,7 +491,21 @@ class EventLoop:
         self.ask: set[int] = set()  # fds whose answers may have changed since they were last asked
         self.busy: set[int] = set()  # fds of connections with a request queued or in a worker thread
         self.parked: set[int] = set()  # busy fds no longer watched for their next request (it arrived early)
-        self.lock = threading.Lock()  # a worker's awaits_next sees a busy connection's registration settled
+        self.lock = threading.RLock()  # a worker's awaits_next sees a busy connection's registration settled
+
+    def opened(self, fd: int) -> None:
+        """A new connection: asked at the next turn, alone."""
+        self.ask.add(fd)
+
+    def closed(self, fd: int) -> None:
+        """A connection closing: its registration is dropped now, the others are left alone."""
+        with self.lock:
+            self.ask.discard(fd)
+            self.busy.discard(fd)
+            self.parked.discard(fd)
+            if self.watched.pop(fd, None) is not None:
+                with contextlib.suppress(KeyError, OSError):
+                    self.pollster.unregister(fd)
 
     def watch(self, fd: int, dispatcher: Any, events: int) -> None:
         if self.watched.get(fd) == (dispatcher, events):

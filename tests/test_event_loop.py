@@ -101,6 +101,33 @@ def test_idle_keep_alive_connections_are_not_asked_about_on_every_request(server
         conn.close()
 
 
+def test_idle_keep_alive_connections_are_not_asked_about_when_others_open_and_close(server, monkeypatch):
+    # A client without a pool opens a connection per call: each accept and each close made the loop ask every open
+    # connection about itself again (800 idle ones tripled the server's CPU per such call).
+    idle = [Client(server) for _ in range(20)]
+    for conn in idle:
+        assert conn.get("/warm").endswith(b"path=/warm")
+    time.sleep(0.2)
+    asked: Counter[int] = Counter()
+    readable = GuardedChannel.readable
+
+    def counting(channel: GuardedChannel) -> bool:
+        asked[channel._fileno] += 1
+        return readable(channel)
+
+    monkeypatch.setattr(GuardedChannel, "readable", counting)
+    fd_of = {channel.addr: fd for fd, channel in server.active_channels.items()}
+    for n in range(50):
+        once = Client(server)
+        assert once.get(f"/once/{n}").endswith(f"path=/once/{n}".encode())
+        once.close()
+    per_idle = [asked[fd_of[conn.address()]] for conn in idle]
+    assert max(per_idle) <= 8, f"asked {sorted(per_idle)} times"  # maintenance, once a second, still asks them all
+    for conn in idle:
+        assert conn.get("/still").endswith(b"path=/still")  # and each is still served
+        conn.close()
+
+
 def test_pipelined_requests_are_answered_in_order_and_connections_closed_by_clients_are_dropped(server):
     conn = Client(server)
     conn.sock.sendall(b"GET /first HTTP/1.1\r\nHost: test\r\n\r\nGET /second HTTP/1.1\r\nHost: test\r\n\r\n")
