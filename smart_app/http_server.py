@@ -288,6 +288,7 @@ class GuardedServer(TcpWSGIServer):
             for dispatcher in list(self._map.values()):
                 dispatcher.close()
             self._map.clear()
+            loop.close()
             self.finished.set()
 
     def stop(self, timeout: float | None = None, *, wait: bool = True) -> bool:
@@ -486,12 +487,20 @@ class EventLoop:
     def __init__(self, sockets: dict[int, Any], server: GuardedServer) -> None:
         self.sockets = sockets
         self.server = server
-        self.pollster = select.poll()
+        # epoll where there is one (Linux): the kernel's cost of a poll grows with the sockets that have events,
+        # where poll(2) walks every registered socket on every turn (800 idle connections: ~0.2 ms a turn).
+        self.epoll = hasattr(select, "epoll")
+        self.pollster = select.epoll() if self.epoll else select.poll()
         self.watched: dict[int, tuple[Any, int]] = {}  # fd -> (dispatcher, events registered)
         self.ask: set[int] = set()  # fds whose answers may have changed since they were last asked
         self.busy: set[int] = set()  # fds of connections with a request queued or in a worker thread
         self.parked: set[int] = set()  # busy fds no longer watched for their next request (it arrived early)
         self.lock = threading.RLock()  # a worker's awaits_next sees a busy connection's registration settled
+
+    def close(self) -> None:
+        """Release the poller (an epoll is a file descriptor)."""
+        if self.epoll:
+            self.pollster.close()
 
     def opened(self, fd: int) -> None:
         """A new connection: asked at the next turn, alone."""
@@ -511,10 +520,19 @@ class EventLoop:
         if self.watched.get(fd) == (dispatcher, events):
             return
         if events:
-            self.pollster.register(fd, events)  # registers or changes the events of one already registered
+            try:
+                if fd in self.watched:
+                    self.pollster.modify(fd, events)
+                else:
+                    self.pollster.register(fd, events)
+            except FileNotFoundError:  # epoll forgot it when its socket closed: this is a new one under that number
+                self.pollster.register(fd, events)
+            except FileExistsError:
+                self.pollster.modify(fd, events)
             self.watched[fd] = (dispatcher, events)
         elif self.watched.pop(fd, None) is not None:
-            self.pollster.unregister(fd)
+            with contextlib.suppress(KeyError, OSError):
+                self.pollster.unregister(fd)
 
     def awaits_next(self, channel: Any) -> bool:
         """True when `channel`'s request is done, nothing is left to send, and the loop watches it for the next."""
@@ -562,7 +580,7 @@ class EventLoop:
                         dispatcher.calls_loop = False
                 self.watch(fd, dispatcher, events)
         try:
-            ready = self.pollster.poll(int(timeout * 1000))
+            ready = self.pollster.poll(timeout) if self.epoll else self.pollster.poll(int(timeout * 1000))
         except InterruptedError:  # pragma: no cover - PEP 475 retries; a signal handler that raises ends the loop
             ready = []
         self.ask = set()
