@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from collections.abc import Iterator
@@ -11,8 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from cds_support import hook_request, oxycodone_draft
-from serve_support import LOOPBACK, serving
+from serve_support import LOOPBACK, ORDER_SIGN, hook_call, serving
 
 from smart_app.admission import admission
 
@@ -20,7 +18,6 @@ PATIENCE = 0.5  # seconds a hook call may wait for one of the two threads
 PAUSE = 1.5  # seconds a slow client reads nothing of its answer (the idle timeout, 5 s, is not reached)
 CHUNK = 10_000_000
 PARTS = 5  # 50 MB: past waitress's 16 MB high watermark and the kernel's buffers, the thread waits for the client
-BODY = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
 
 
 def hooks(environ: dict[str, Any], start_response: Any) -> Any:
@@ -44,11 +41,7 @@ def server() -> Iterator[Any]:
 def slow_reader(port: int) -> int:
     """Posts a hook call, reads nothing of its large answer for PAUSE seconds, then all of it: the bytes received."""
     with socket.create_connection((LOOPBACK, port), timeout=10) as conn:
-        conn.sendall(
-            b"POST /cds-services/order-sign/large HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {len(BODY)}\r\nConnection: close\r\n\r\n".encode()
-            + BODY
-        )
+        conn.sendall(hook_call(path="/cds-services/order-sign/large", headers="Connection: close\r\n"))
         time.sleep(PAUSE)
         received = 0
         while chunk := conn.recv(1024 * 1024):
@@ -62,7 +55,7 @@ def post_calls(port: int, seconds: float, count: int) -> list[requests.Response]
     def call(_: int) -> requests.Response:
         return requests.post(
             f"http://{LOOPBACK}:{port}/cds-services/order-sign?{seconds}",
-            data=BODY,
+            data=ORDER_SIGN,
             headers={"Content-Type": "application/json"},
             timeout=15,
         )

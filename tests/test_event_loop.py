@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cds_support import hook_request, oxycodone_draft
-from serve_support import LOOPBACK, serving
+from serve_support import LOOPBACK, hook_call, serving
 
 from smart_app.http_server import EventLoop, GuardedChannel
 
@@ -342,16 +341,6 @@ def send_get(port: int, path: str) -> socket.socket:
     return conn
 
 
-def send_hook_call(conn: socket.socket) -> None:
-    """Sends an order-sign hook call on `conn`, keep-alive (no `Connection: close`)."""
-    body = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
-    conn.sendall(
-        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(body)}\r\n\r\n".encode()
-        + body
-    )
-
-
 def read_to_close(conn: socket.socket) -> bytes:
     received = b""
     with contextlib.suppress(OSError):
@@ -432,7 +421,7 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
     assert b"connection: close" not in head_of(received)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
-    send_hook_call(conn)
+    conn.sendall(hook_call())
     received += read_to_close(conn)
     first, _, second = received.partition(b"done /stream/a")
     assert first.startswith(b"HTTP/1.1 200 OK")
@@ -453,11 +442,7 @@ def test_a_call_expecting_100_continue_during_the_drain_is_refused_at_once_witho
         received += conn.recv(4096)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
-    body = json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch={})).encode()
-    conn.sendall(
-        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
-    )
+    conn.sendall(hook_call(headers="Expect: 100-continue\r\n", with_body=False))
     sent = time.monotonic()
     received += read_to_close(conn)  # the client waits for an answer before it sends the body
     first, _, second = received.partition(b"done /stream/a")
@@ -478,7 +463,7 @@ def test_a_request_sent_behind_one_in_service_during_the_drain_is_refused_503_no
     time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
-    send_hook_call(conn)
+    conn.sendall(hook_call())
     time.sleep(0.6)  # both are in the client's socket before it reads: a reset would discard them
     received = b""
     conn.settimeout(5)
@@ -537,11 +522,7 @@ def test_idle_keep_alive_connections_closed_by_the_drain_end_with_a_clean_eof_no
     time.sleep(0.2)  # the drain has closed them (there is nothing to wait for); their clients do not know yet
     body = b"x" * 2_000_000  # a large call: more than the sockets buffer, so a reset cannot go unseen
     for conn in pool:
-        conn.sendall(
-            b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )  # a reset raises ConnectionResetError or BrokenPipeError
+        conn.sendall(hook_call(body))  # a reset raises ConnectionResetError or BrokenPipeError
         conn.settimeout(5)
         assert conn.recv(4096) == b""  # the end of stream: never served, safe to send again elsewhere
         conn.close()
@@ -559,11 +540,7 @@ def test_the_body_of_a_call_refused_during_the_drain_is_read_and_dropped_not_res
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
     body = b"x" * 4_000_000
-    conn.sendall(
-        b"POST /cds-services/order-sign HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
-        + body
-    )  # a reset raises ConnectionResetError or BrokenPipeError
+    conn.sendall(hook_call(body, headers="Expect: 100-continue\r\n"))  # a reset: ConnectionResetError, BrokenPipeError
     conn.settimeout(5)
     while chunk := conn.recv(4096):  # a reset raises ConnectionResetError
         received += chunk
