@@ -301,7 +301,8 @@ class GuardedServer(TcpWSGIServer):
         """
         if self.stop_deadline is None:
             self.stop_deadline = time.monotonic() + (self.drain_seconds if timeout is None else timeout)
-            self.trigger.pull_trigger()  # wakes the loop from its poll (writes one byte to a pipe: signal-safe)
+            with contextlib.suppress(OSError):  # the pipe is closed once run() has returned: nothing to wake
+                self.trigger.pull_trigger()  # wakes the loop from its poll (writes one byte to a pipe: signal-safe)
         if wait and threading.get_ident() != self.loop_thread:
             self.finished.wait(max(0.0, self.stop_deadline - time.monotonic()) + STOP_MARGIN_SECONDS)
         return self.finished.is_set()
