@@ -301,8 +301,9 @@ class GuardedServer(TcpWSGIServer):
         """
         if self.stop_deadline is None:
             self.stop_deadline = time.monotonic() + (self.drain_seconds if timeout is None else timeout)
-            with contextlib.suppress(OSError):  # the pipe is closed once run() has returned: nothing to wake
-                self.trigger.pull_trigger()  # wakes the loop from its poll (writes one byte to a pipe: signal-safe)
+            if not self.finished.is_set():  # once run() has returned the pipe is closed: its number may be reused
+                with contextlib.suppress(OSError):  # closed just now: nothing left to wake
+                    self.trigger.pull_trigger()  # wakes the loop from its poll (one byte into a pipe: signal-safe)
         if wait and threading.get_ident() != self.loop_thread:
             self.finished.wait(max(0.0, self.stop_deadline - time.monotonic()) + STOP_MARGIN_SECONDS)
         return self.finished.is_set()

@@ -27,13 +27,23 @@ def open_fds() -> set[int]:
     return {int(name) for name in os.listdir("/proc/self/fd")}
 
 
-def started() -> tuple[Any, threading.Thread, int]:
+def started(failures: list[BaseException] | None = None) -> tuple[Any, threading.Thread, int]:
+    """A server running in a thread; what ends its run() with an exception goes to `failures` when given."""
     try:
         sock = listen(LOOPBACK, 0)
     except OSError:
         pytest.skip("cannot bind a loopback port here")
     served = build_server(slow, sock, threads=2, read_timeout=5, patience=5)
-    thread = threading.Thread(target=served.run, daemon=True)
+
+    def run() -> None:
+        try:
+            served.run()
+        except Exception as error:
+            if failures is None:
+                raise
+            failures.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return served, thread, served.effective_port
 
@@ -86,3 +96,25 @@ def test_stop_from_the_loop_s_own_thread_does_not_wait_for_itself():
     thread.join(3)
     assert not thread.is_alive()
     assert served.stop() is True
+
+
+def test_stop_after_the_loop_died_returns_at_once_and_writes_to_no_closed_descriptor(monkeypatch):
+    # run() closes every socket and its trigger pipe however it ends; a stop() afterwards wrote its wake-up byte to the
+    # pipe's closed descriptor (an error, or a byte into whatever file reused that number).
+    from smart_app.http_server import EventLoop
+
+    def broken(loop: Any, timeout: float) -> None:
+        raise RuntimeError("a bug in the loop")
+
+    monkeypatch.setattr(EventLoop, "turn", broken)
+    failures: list[BaseException] = []
+    served, thread, port = started(failures)
+    thread.join(5)
+    assert not thread.is_alive() and served.finished.is_set()
+    assert [str(error) for error in failures] == ["a bug in the loop"]
+    writes: list[int] = []
+    monkeypatch.setattr(served.trigger, "_physical_pull", lambda: writes.append(1))
+    stopping = time.monotonic()
+    assert served.stop(timeout=5) is True
+    assert time.monotonic() - stopping < 0.5
+    assert writes == []
