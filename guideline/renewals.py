@@ -9,7 +9,7 @@ from typing import Literal
 
 from guideline.fills import FillMme
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
-from guideline.orders import is_product, later_in_series, one_prescriber, same_prescriber, starts_after
+from guideline.orders import is_product, later_in_series, one_prescriber, order_start, same_prescriber, starts_after
 from guideline.record import Dispense, MedOrder
 from guideline.record.pool import order_keys
 
@@ -36,9 +36,10 @@ class ImpliedRenewal:
 class SeriesLink:
     """A renewal naming a prescription of its own recognised product that is not in force today (`_handed_over`:
     finished, or taken over by a later prescription of its series), with the current signed orders that carry that
-    prescription on (`takers`, `orders.later_in_series`: its series' next prescription, or a reorder; in the order
-    given), and whether the renewal is itself a later prescription of it (`carries_on`). The one finding the series'
-    renewal (`implied_renewals`) and the renewal counted beside the series (`series_beside`) read."""
+    prescription on (`takers`, `orders.later_in_series`: its series' next prescription, or a reorder; the first to
+    begin first, `by_start`, so the series' own next one before a reorder begun later), and whether the renewal is
+    itself a later prescription of it (`carries_on`). The one finding the series' renewal (`implied_renewals`) and
+    the renewal counted beside the series (`series_beside`) read."""
 
     renewal: MedOrder
     named: MedOrder
@@ -66,7 +67,7 @@ def series_links(
         named = _handed_over(order_keys(renewal.prior_prescription), by_ref, in_force)
         if named is None or key(named) != product:
             continue  # none handed over (it renews an order in force, or none), or another product
-        takers = tuple(o for o in standing if o is not renewal and later_in_series(o, named, key, today))
+        takers = by_start(o for o in standing if o is not renewal and later_in_series(o, named, key, today))
         links.append(SeriesLink(renewal, named, takers, later_in_series(renewal, named, key, today)))
     return tuple(links)
 
@@ -79,16 +80,17 @@ def implied_renewals(
     links: Iterable[SeriesLink],
 ) -> tuple[ImpliedRenewal, ...]:
     """Each draft that names no priorPrescription, or names only orders that start later (`starting_later`, by
-    `located`: they are no dose today, so the draft renews none), paired with the first current order of the same
-    recognised product not paired yet. A renewal of a staggered series' third prescription, to be filled when it
-    would have been, read beside the first (today's dose) as a second dose: 120 MME/day for a patient taking 60. A
-    renewal naming a real order that is not in force (finished, or taken over by a later prescription of its series:
-    `links`, by `series_links`) is paired with the current order that took it over (`SeriesLink.takers`: the series'
-    next prescription, or a reorder): a renewal of a series' first prescription on the day its second is taken read
-    120 beside the second. A draft may be a covering prescriber's; a signed renewal is paired only when it is itself a
-    later prescription of the order it names (`SeriesLink.carries_on`), else both count, the louder reading. Each
-    order is in one pair at most, the surest link first (`_pairing_order`). A medication reported as taken
-    (prescribed elsewhere) is no order a renewal here renews."""
+    `located`: they are no dose today, so the draft renews none), paired with the current order of the same recognised
+    product not paired yet that is the draft's prescriber's and began last (`_partners`: a renewal renews the latest
+    prescription; the pair never depends on the order the EHR sent the resources in). A renewal of a staggered series'
+    third prescription, to be filled when it would have been, read beside the first (today's dose) as a second dose: 120
+    MME/day for a patient taking 60. A renewal naming a real order that is not in force (finished, or taken over by a
+    later prescription of its series: `links`, by `series_links`) is paired with the current order that took it over
+    (`SeriesLink.takers`: the series' next prescription, or a reorder): a renewal of a series' first prescription on the
+    day its second is taken read 120 beside the second. A draft may be a covering prescriber's; a signed renewal is
+    paired only when it is itself a later prescription of the order it names (`SeriesLink.carries_on`), else both count,
+    the louder reading. Each order is in one pair at most, the surest link first (`_pairing_order`). A medication
+    reported as taken (prescribed elsewhere) is no order a renewal here renews."""
     standing = [o for o in orders if not o.is_draft and not o.reported]
     found = {id(link.renewal): link for link in links}
     pairs: list[ImpliedRenewal] = []
@@ -108,7 +110,7 @@ def implied_renewals(
             link = found.get(id(renewal))
             if link is None or not link.carries_on:
                 continue  # no sure link: a signed order beside another of the same product is counted beside it
-        candidates = link.takers if link is not None else (o for o in standing if key(o) == product)
+        candidates = link.takers if link is not None else _partners(renewal, (o for o in standing if key(o) == product))
         for order in candidates:
             if order is not renewal and id(order) not in paired:
                 pairs.append(ImpliedRenewal(renewal, order, link.named if link is not None else None))
@@ -120,9 +122,31 @@ def implied_renewals(
 def _pairing_order(renewals: Iterable[MedOrder], links: Mapping[int, SeriesLink]) -> list[MedOrder]:
     """The renewals in the order they are paired: signed ones first (a series' own renewal, already in the chart, is
     its prescriber's continuation of it), then drafts naming a series prescription (`links`), then drafts naming
-    none, against what is left; in the order given within each. A draft with no link is the surmise: it must not
+    none, against what is left; within each the first begun first (`by_start`: a second renewal of one order is the
+    one counted beside), never in the order given. A draft with no link is the surmise: it must not
     take the series order its own signed renewal carries on, leaving that renewal counted beside the draft."""
-    return sorted(renewals, key=lambda r: 0 if not r.is_draft else 1 if id(r) in links else 2)
+    return sorted(by_start(renewals), key=lambda r: 0 if not r.is_draft else 1 if id(r) in links else 2)
+
+
+def by_start(orders: Iterable[MedOrder], *, latest: bool = False) -> tuple[MedOrder, ...]:
+    """The orders by when they begin (`orders.order_start`: the validity start, else authoredOn, else the first
+    instruction's start), earliest first, or `latest` first; then by id; undated orders, then orders with no id,
+    last either way. The order renewals with no sure link are paired in, so that shuffling the request's resources
+    changes neither the pairs nor the total (only orders alike in all of these keep the order given)."""
+
+    def when(order: MedOrder) -> tuple[bool, float, bool, str]:
+        start = order_start(order)
+        stamp = start.timestamp() if start is not None else 0.0
+        return (start is None, -stamp if latest else stamp, order.id is None, order.id or "")
+
+    return tuple(sorted(orders, key=when))
+
+
+def _partners(draft: MedOrder, orders: Iterable[MedOrder]) -> tuple[MedOrder, ...]:
+    """The current orders of its product a draft with no link may renew, in the order it is paired with them: the
+    ones known to be its own prescriber's first (`orders.one_prescriber`: a covering prescriber's draft may renew
+    another's, but the prescriber's own regimen is the likelier), then the latest begun (`by_start`)."""
+    return tuple(sorted(by_start(orders, latest=True), key=lambda order: not one_prescriber(draft, order)))
 
 
 def _handed_over(

@@ -74,18 +74,17 @@ def test_when_the_series_order_keeps_its_larger_dose_the_words_name_it_as_counte
 
 
 def test_a_renewal_the_draft_is_read_as_renewing_does_not_say_it_is_counted() -> None:
-    # Listed before the series, Dr Baker's renewal is the current order of the product the draft is paired with (the
-    # first in the record): it is listed as renewed by the draft, and its line no longer says "both are counted".
+    # Dr Baker's draft is paired with Dr Baker's renewal (its own prescriber's, `renewals._partners`; before, the
+    # first in the record, whoever's): it is listed as renewed by the draft, and its line no longer says "both are
+    # counted". Listed after the series or before it alike.
     medication, first, second = series()
-    evaluation = run(
-        "order-sign",
-        resources=[medication, renewal_of_first(DR_BAKER), first, second],
-        drafts=[unlinked_draft()],
-        now=DAY_30,
-    )
-    assert evaluation.facts.mme.total == Decimal(120)
-    assert states(evaluation) == {"eOxy.D": "ok", "eOxy.R": "excluded", "eOxy.2": "ok"}
-    assert "both are counted" not in line(evaluation, "eOxy.R")
+    draft = unlinked_draft()
+    draft["requester"] = draft["recorder"] = DR_BAKER
+    for resources in ([medication, renewal_of_first(DR_BAKER), first, second], [*series(), renewal_of_first(DR_BAKER)]):
+        evaluation = run("order-sign", resources=resources, drafts=[draft], now=DAY_30)
+        assert evaluation.facts.mme.total == Decimal(120)
+        assert states(evaluation) == {"eOxy.D": "ok", "eOxy.R": "excluded", "eOxy.2": "ok"}
+        assert "both are counted" not in line(evaluation, "eOxy.R")
 
 
 def test_with_no_draft_the_words_still_ask_the_series_prescriber() -> None:
