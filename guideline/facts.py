@@ -403,15 +403,15 @@ class Facts:
         # counts.
         orders = renewed_fill_doses(orders, self.renewed_fills)
         orders = named_replacing(named_beside(orders, self.renewals_beside), self.replaced_of_another, self.today)
-        orders = counted_as_signed(counted_once(orders, self.implied_renewals), self.draft_series, self.today)
-        # After the pairs are counted once, so the words name the order actually counted beside the renewal.
-        orders = named_series_beside(orders, self.series_beside, self.implied_renewals)
-        orders, fills = fills_counted_once(orders, self.fill_mme, self.reorders)
-        # Last, so the words name only the orders still counted beside the renewal.
-        orders = named_unlinked(
-            orders, self.series_links, self.implied_renewals, self.series_beside, self.drug_key, self.today
+        # The passes after the pairs are weighed take each the step the one before returns (`renewals.PairsCounted`,
+        # `renewals.AllCounted`): the words name the orders actually counted, whatever is edited here.
+        pairs = counted_once(orders, self.implied_renewals).then(
+            lambda summary: counted_as_signed(summary, self.draft_series, self.today)
         )
-        return named_later(with_fills(orders, fills), self._later_lines)
+        pairs = named_series_beside(pairs, self.series_beside)
+        counted = fills_counted_once(pairs, self.fill_mme, self.reorders)
+        counted = named_unlinked(counted, self.series_links, self.series_beside, self.drug_key, self.today)
+        return named_later(with_fills(counted.summary, counted.fills), self._later_lines)
 
     @cached_property
     def draft_series(self) -> tuple[tuple[MedOrder, ...], ...]:

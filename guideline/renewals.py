@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeVar
 
 from guideline.fills import FillMme
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
@@ -162,9 +162,52 @@ def _handed_over(
     return named
 
 
-def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> MmeSummary:
+# The passes after the renewal pairs are weighed run in one order: each takes the step the one before returns, so a
+# pass run too early is refused (TypeError), not silently wrong. counted_once -> PairsCounted -> named_series_beside
+# -> PairsCounted -> fills_counted_once -> AllCounted -> named_unlinked -> AllCounted.
+
+
+@dataclass(frozen=True)
+class PairsCounted:
+    """The total once each renewal pair is counted once (`counted_once`), with the pairs: the step the words naming
+    the order still counted beside a renewal of a series read (`named_series_beside`)."""
+
+    summary: MmeSummary
+    renewals: tuple[ImpliedRenewal, ...]
+
+    def then(self, count: Callable[[MmeSummary], MmeSummary]) -> PairsCounted:
+        """This step with another pass that only counts orders once (`later_starts.counted_as_signed`) run on it."""
+        return replace(self, summary=count(self.summary))
+
+
+@dataclass(frozen=True)
+class AllCounted:
+    """The orders and fills once every pair, a reorder and its order's fill too, is counted once
+    (`fills_counted_once`): the step the last words read (`named_unlinked`), so they name only what is still counted."""
+
+    summary: MmeSummary
+    fills: tuple[FillMme, ...]
+    renewals: tuple[ImpliedRenewal, ...]
+
+
+Step = TypeVar("Step", PairsCounted, AllCounted)
+
+
+def _step(given: object, wanted: type[Step], name: str) -> Step:
+    """The step a pass reads, or TypeError naming the pass that must run first."""
+    if not isinstance(given, wanted):
+        raise TypeError(f"{name} reads {wanted.__name__}, not {type(given).__name__}: run the passes in their order")
+    return given
+
+
+def counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> PairsCounted:
     """The total with each renewal pair counted once, at the larger daily dose of the two (a tie keeps the renewal);
     the other is listed as not counted, with why. A pair whose dose is not known both ways is left as it is."""
+    renewals = tuple(renewals)
+    return PairsCounted(_counted_once(summary, renewals), renewals)
+
+
+def _counted_once(summary: MmeSummary, renewals: Iterable[ImpliedRenewal]) -> MmeSummary:
     results = list(summary.orders)
     changed = False
     words: dict[int, str] = {}
@@ -251,14 +294,13 @@ def series_beside(links: Iterable[SeriesLink]) -> tuple[SeriesBeside, ...]:
     )
 
 
-def named_series_beside(
-    summary: MmeSummary, pairs: Iterable[SeriesBeside], renewals: Iterable[ImpliedRenewal]
-) -> MmeSummary:
+def named_series_beside(step: PairsCounted, pairs: Iterable[SeriesBeside]) -> PairsCounted:
     """Each signed renewal of a series' prescription counted beside the series' current one (`series_beside`), with a
-    sentence saying both are counted and why: another prescriber's renewal may be another course. Read after
-    `counted_once`: when the series' order is counted once with a renewal of its own (`renewals`: a draft with no
-    link), the words name the one of the two still counted beside this renewal."""
-    renewals = tuple(renewals)
+    sentence saying both are counted and why: another prescriber's renewal may be another course. Reads the step
+    `counted_once` returns: when the series' order is counted once with a renewal of its own (its `renewals`: a draft
+    with no link), the words name the one of the two still counted beside this renewal."""
+    step = _step(step, PairsCounted, "named_series_beside")
+    summary, renewals = step.summary, step.renewals
     counted = {id(r.order) for r in summary.orders if r.state == "ok"}
     words = {}
     for pair in pairs:
@@ -275,7 +317,7 @@ def named_series_beside(
             f"later) has taken over: {whose}, so it is not read as that series' renewal; both are counted, as another "
             f"course may be meant; {_ask_beside(pair.order, renewals, counted)}"
         )
-    return _with_words(summary, words)
+    return replace(step, summary=_with_words(summary, words))
 
 
 def _ask_beside(order: MedOrder, renewals: Iterable[ImpliedRenewal], counted: set[int]) -> str:
@@ -301,13 +343,12 @@ def _counted_of(pair: ImpliedRenewal, counted: set[int]) -> tuple[MedOrder, MedO
 
 
 def named_unlinked(
-    summary: MmeSummary,
+    step: AllCounted,
     links: Iterable[SeriesLink],
-    paired: Iterable[ImpliedRenewal],
     beside_series: Iterable[SeriesBeside],
     key: Callable[[MedOrder], str],
     today: date,
-) -> MmeSummary:
+) -> AllCounted:
     """Each counted renewal naming a prescription of its product not in force today (`series_links`) that no rule
     reads as one regimen with a current order (`implied_renewals`) nor names beside its series (`series_beside`), and
     that is counted beside current orders of its product it does not name, with a sentence saying so. The link to
@@ -315,8 +356,9 @@ def named_unlinked(
     lines on the card gave no word of why (Dr Adams's renewal of Dr Baker's finished order beside her own current
     one, a second renewal of a series' prescription, a renewal of one that starts later). So is a draft naming no
     priorPrescription that `implied_renewals` left unpaired because the orders of its product are already paired
-    (`_unpaired_draft_words`)."""
-    paired = tuple(paired)
+    (`_unpaired_draft_words`). The last pass: it reads the step `fills_counted_once` returns, every pair counted."""
+    step = _step(step, AllCounted, "named_unlinked")
+    summary, paired = step.summary, step.renewals
     read = {id(o) for pair in paired for o in (pair.renewal, pair.order)}
     read |= {id(pair.renewal) for pair in beside_series}
     counted = [r.order for r in summary.orders if r.state == "ok"]
@@ -335,7 +377,7 @@ def named_unlinked(
             taken = [pair for pair in paired if key(pair.order) == product]
             if said := _unpaired_draft_words(taken, counted):
                 words[id(draft)] = said
-    return _with_words(summary, words)
+    return replace(step, summary=_with_words(summary, words))
 
 
 def _unpaired_draft_words(taken: Sequence[ImpliedRenewal], counted: Sequence[MedOrder]) -> str | None:
@@ -443,12 +485,12 @@ def reordered_fills(
     return tuple(pairs)
 
 
-def fills_counted_once(
-    summary: MmeSummary, fills: Sequence[FillMme], pairs: Iterable[ReorderedFill]
-) -> tuple[MmeSummary, tuple[FillMme, ...]]:
+def fills_counted_once(step: PairsCounted, fills: Sequence[FillMme], pairs: Iterable[ReorderedFill]) -> AllCounted:
     """The orders and the fills with each reorder and the old order's fill counted once, at the larger daily dose
     (a tie keeps the order), the other listed as not counted with why (`counted_once`'s reasons). A pair whose dose
-    is not known both ways is left as it is."""
+    is not known both ways is left as it is. Reads the step the renewal pairs' passes return (`PairsCounted`)."""
+    step = _step(step, PairsCounted, "fills_counted_once")
+    summary, fills = step.summary, tuple(fills)
     results, kept = list(summary.orders), list(fills)
     changed = False
     for pair in pairs:
@@ -465,5 +507,5 @@ def fills_counted_once(
             kept[fill] = replace(old, state="excluded", reason=RENEWED)
         changed = True
     if not changed:
-        return summary, tuple(fills)
-    return replace(summary, orders=tuple(results), total=counted_total(results)), tuple(kept)
+        return AllCounted(summary, fills, step.renewals)
+    return AllCounted(replace(summary, orders=tuple(results), total=counted_total(results)), tuple(kept), step.renewals)
