@@ -365,6 +365,8 @@ def evaluate_patient(
         evidence["enrolment"] = [coverage.enrolment.evidence(period)]
     if relayed.unsure:  # both orders read: the patient's MME may count one order twice
         evidence["orders_maybe_relayed"] = list(relayed.unsure)
+    if relayed.unsure_fills:  # both fills read: an early refill, and the MME of its days counted twice
+        evidence["fills_maybe_relayed"] = list(relayed.unsure_fills)
     partial = partial_measures(summary)
     if partial:
         evidence["partial"] = partial_evidence(summary, partial)

@@ -137,6 +137,9 @@ class Quality:
     # names either), that the rule would read once were either the EHR's: both read (60 MME a day may be 120), by
     # their two sources ("https://ehr… and https://hie…") → pairs; each patient's evidence names the orders.
     orders_maybe_relayed: Counter[str] = field(default_factory=Counter)
+    # Pairs of fills likewise (every fill naming another source; the same fill number, drug, day, quantity and days'
+    # supply): both read (an early refill, twice the MME), by their two sources → pairs.
+    fills_maybe_relayed: Counter[str] = field(default_factory=Counter)
     # A patient's resources sent in differing versions under one id (two export files): the newest was read.
     resource_conflicts: int = 0
     # Patients whose birth date (a year, or a year and month) cannot say whether they were 18 on the first day of
@@ -662,6 +665,11 @@ COUNTS: tuple[Count, ...] = (
         "orders_maybe_relayed",
         "orders two sources both sent (same order number, drug and day; meta.source naming neither as the export's "
         "own), both read: set population.own_sources to read the copy once",
+    ),
+    Count(
+        "fills_maybe_relayed",
+        "fills two sources both sent (same fill number, drug, day, quantity and days' supply; meta.source naming "
+        "neither as the export's own), both read: set population.own_sources to read the copy once",
     ),
     Count("resource_conflicts", "resources sent in differing versions under one id (the newest was read)", kind="note"),
     Count(

@@ -4,7 +4,8 @@ fill) read once in the review, by the point of care's rules (`guideline.record.i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -30,11 +31,13 @@ def own_sources(config: GuidelineConfig) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class RelayedRead:
-    """The record with relayed copies read once, and what could not be settled: each pair of orders of two named
-    sources that would be one order were either source the export's own, in words for the patient's evidence."""
+    """The record with relayed copies read once, and what could not be settled: each pair of orders (`unsure`), and
+    of fills (`unsure_fills`), of two named sources that would be one were either source the export's own, in words
+    for the patient's evidence."""
 
     record: PatientRecord
     unsure: tuple[str, ...] = ()
+    unsure_fills: tuple[str, ...] = ()
 
 
 def relayed_read_once(
@@ -53,7 +56,8 @@ def relayed_read_once(
         return identified(fills.same_drug_key(item, terms, config))
 
     read = _orders_read_once(record, raw, own, drug, quality)
-    return replace(read, record=_fills_read_once(read.record, raw, own, drug, quality))
+    fills_read = _fills_read_once(read.record, raw, own, drug, quality)
+    return replace(read, record=fills_read.record, unsure_fills=fills_read.unsure)
 
 
 def _fills_read_once(
@@ -62,24 +66,28 @@ def _fills_read_once(
     own: frozenset[str],
     drug: Callable[[Dispense], str | None],
     quality: Quality,
-) -> PatientRecord:
+) -> RelayedRead:
     """The record without each fill another source relayed under its own id (an HIE's copy of the pharmacy's fill,
     its `meta.source` the HIE's: the same fill number, drug, day, quantity and days' supply as one fill of the
     export's own, by the point of care's one rule, `identity.relayed_fills`), counted in `fills_relayed`. Its links
     are the HIE's (its order, its pharmacy), so the review's rule for a fill sent twice does not tie it: read twice,
-    it queued as an early refill (twice the days' supply) and its first days counted twice the MME."""
+    it queued as an early refill (twice the days' supply) and its first days counted twice the MME. Where every fill
+    names another source, as orders (`_orders_read_once`): both read, each pair counted in `fills_maybe_relayed` and
+    named in `RelayedRead.unsure`."""
     marked = _marked(record.dispenses, raw, own)
     if marked is None:
-        return record
+        return RelayedRead(record)
+    if all(fill.source is not None for fill in marked):  # no fill the export's own for a copy to copy
+        words = _unsure(marked, _fill_pairs(drug), quality.fills_maybe_relayed, _FILL_WORDS)
+        return RelayedRead(record, words)
     found = relayed_fills(marked, drug)
     if not found:
-        return record
+        return RelayedRead(record)
     quality.fills_relayed += len(found)
     copies = {id(copy) for copy, _ in found}
     # The fills read on are as the export wrote them: the source was only the rule's input.
-    return replace(
-        record, dispenses=tuple(d for d, m in zip(record.dispenses, marked, strict=True) if id(m) not in copies)
-    )
+    kept = tuple(d for d, m in zip(record.dispenses, marked, strict=True) if id(m) not in copies)
+    return RelayedRead(replace(record, dispenses=kept))
 
 
 def _orders_read_once(
@@ -101,7 +109,7 @@ def _orders_read_once(
         return RelayedRead(record)
     requests = [o for o in marked if o.resource_type == "MedicationRequest" and not o.is_draft]
     if all(order.source is not None for order in requests):  # no order the export's own for a copy to copy
-        return RelayedRead(record, _unsure(marked, drug, quality))
+        return RelayedRead(record, _unsure(marked, _order_pairs(drug), quality.orders_maybe_relayed, _ORDER_WORDS))
     relayed = relayed_orders(marked, drug)
     if not relayed:
         return RelayedRead(record)
@@ -112,28 +120,48 @@ def _orders_read_once(
     return RelayedRead(replace(record, orders=orders, dispenses=dispenses))
 
 
-def _unsure(marked: Sequence[MedOrder], drug: Callable[[MedOrder], str | None], quality: Quality) -> tuple[str, ...]:
-    """The pairs the one rule would read once were one of the sources the export's own, each source tried so in
-    turn (a pair found either way is one pair), counted by their two sources and said in words."""
-    pairs: dict[tuple[int, int], tuple[MedOrder, MedOrder]] = {}
-    for system in sorted({order.source for order in marked if order.source}):
+Sourced = TypeVar("Sourced", MedOrder, Dispense)
+Pairs = Callable[[Sequence[Sourced]], Iterable[tuple[Sourced, Sourced]]]
+_ORDER_WORDS = "carry the same order number, drug and date: they may be one order sent by two systems, counted twice "
+_ORDER_WORDS += "here (its MME too)"
+_FILL_WORDS = "carry the same fill number, drug, day, quantity and days' supply: they may be one fill sent by two "
+_FILL_WORDS += "systems, counted twice here (its MME and days' supply too)"
+
+
+def _order_pairs(drug: Callable[[MedOrder], str | None]) -> Pairs[MedOrder]:
+    """The point of care's rule for orders (`identity.relayed_orders`) as (copy, kept) pairs."""
+    return lambda orders: ((found.copy, found.kept) for found in relayed_orders(orders, drug))
+
+
+def _fill_pairs(drug: Callable[[Dispense], str | None]) -> Pairs[Dispense]:
+    """The point of care's rule for fills (`identity.relayed_fills`), already (copy, kept) pairs."""
+    return lambda dispenses: relayed_fills(dispenses, drug)
+
+
+def _unsure(marked: Sequence[Sourced], pairs_of: Pairs[Sourced], counted: Counter[str], words: str) -> tuple[str, ...]:
+    """The pairs the one rule (`pairs_of`) would read once were one of the sources the export's own, each source tried
+    so in turn (a pair found either way is one pair), counted by their two sources (`counted`) and said in `words`.
+    Orders and fills alike: where every one names another source, nothing tells which is the EHR's."""
+    pairs: dict[tuple[int, int], tuple[Sourced, Sourced]] = {}
+    for system in sorted({item.source for item in marked if item.source}):
         trial = [replace(o, source=None) if o.source == system else o for o in marked]
         place = {id(o): n for n, o in enumerate(trial)}
-        for found in relayed_orders(trial, drug):
-            first, second = sorted((place[id(found.copy)], place[id(found.kept)]))
+        for copy, kept in pairs_of(trial):
+            first, second = sorted((place[id(copy)], place[id(kept)]))
             pairs.setdefault((first, second), (marked[first], marked[second]))
     said = []
     for pair in pairs.values():
-        first, second = sorted(pair, key=lambda order: (order.source or "", order.located or ""))
-        quality.orders_maybe_relayed[f"{first.source} and {second.source}"] += 1
-        said.append(
-            f"{first.located} (from {first.source}) and {second.located} (from {second.source}) carry the same order "
-            "number, drug and date: they may be one order sent by two systems, counted twice here (its MME too)"
-        )
-    return tuple(sorted(said))  # in one order whatever order the engine handed the orders in
+        first, second = sorted(pair, key=lambda item: (item.source or "", _where(item)))
+        counted[f"{first.source} and {second.source}"] += 1
+        said.append(f"{_where(first)} (from {first.source}) and {_where(second)} (from {second.source}) {words}")
+    return tuple(sorted(said))  # in one order whatever order the engine handed the items in
 
 
-Sourced = TypeVar("Sourced", MedOrder, Dispense)
+def _where(item: MedOrder | Dispense) -> str:
+    """An order's or a fill's reference in the export (`MedicationRequest/eRx.1`, `MedicationDispense/eDisp.1`)."""
+    if isinstance(item, Dispense):
+        return f"MedicationDispense/{item.id}" if item.id else "a fill with no id"
+    return item.located or "an order with no id"
 
 
 def _marked(

@@ -135,7 +135,7 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
         # Two orders that may be one (an HIE's copy no setting tells from the EHR's) raise the MME: said where it is.
         for m in _MME_READ_BY:
             if m in proof:
-                proof[m] = [*proof[m], *proof.get("orders_maybe_relayed", [])]
+                proof[m] = [*proof[m], *proof.get("orders_maybe_relayed", []), *proof.get("fills_maybe_relayed", [])]
         criteria = [(m, _criterion_text(m, True), proof.get(m, [])) for m, hit in (("OHD", ohd), ("OMP", omp),
                                                                                    ("COB", cob)) if hit]  # fmt: skip
         if nal_den and not nal_num:
