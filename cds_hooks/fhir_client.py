@@ -18,6 +18,7 @@ from requests.adapters import HTTPAdapter
 from guideline.fhirdata import as_list
 from guideline.outcome_issues import says_not_all_sent
 from guideline.record import resources_in
+from guideline.record.identity import directory_page
 from guideline.record.pool import home_prefix, marked_if_elsewhere, outcome_failed
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,10 @@ class FetchResult:
     # The server refused the search itself as asked (HTTP 400, or a warning that it did not understand one of its
     # parameters, with nothing found): a query asked differently may be answered. Never set for access or failure.
     refused: bool = False
+    # The pages' Practitioner, PractitionerRole and Organization entries under a `urn:` fullUrl, a Bundle a page
+    # (`identity.directory_page`): `resources` lost their fullUrls, and an order naming its prescriber by such a
+    # fullUrl names her, as in a prefetch's Bundle (`Gathered.bundles`).
+    directory: tuple[dict, ...] = ()
 
 
 @dataclass
@@ -93,6 +98,7 @@ class _Progress:
 
     resources: list[dict] = field(default_factory=list)
     pages: int = 0
+    directory: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -198,11 +204,13 @@ class FhirClient:
             with state.lock:
                 partial = tuple(state.resources)
                 pages = state.pages
+                directory = tuple(state.directory)
             if future in done:
                 log.warning("fhir query failed", extra={"fhir_key": key, "error": type(future.exception()).__name__})
-                results[key] = FetchResult(key, query, partial, False, "unexpected error while reading", False, pages)
+                error = "unexpected error while reading"
             else:
-                results[key] = FetchResult(key, query, partial, False, "timed out", False, pages)
+                error = "timed out"
+            results[key] = FetchResult(key, query, partial, False, error, False, pages, directory=directory)
         return results
 
     def _fetch_one(self, key: str, query: str, deadline: float, progress: _Progress) -> FetchResult:
@@ -249,9 +257,12 @@ class FhirClient:
             matched += scan.matched
             if first_total is None:
                 first_total = reported_total(payload)
+            page_directory = directory_page(payload)
             with progress.lock:
                 progress.resources.extend(found)
                 progress.pages += 1
+                if page_directory is not None:
+                    progress.directory.append(page_directory)
             if outcome_error:
                 error = outcome_error
                 refused = (
@@ -269,6 +280,7 @@ class FhirClient:
         with progress.lock:
             resources = tuple(progress.resources)
             pages = progress.pages
+            directory = tuple(progress.directory)
         return FetchResult(
             key,
             query,
@@ -280,6 +292,7 @@ class FhirClient:
             matched,
             first_total,
             refused and not resources,
+            directory,
         )
 
     def _get(self, url: str, headers: Mapping[str, str], timeout: float) -> tuple[Any, str | None]:

@@ -312,6 +312,7 @@ def gather(
                 not_received.extend(missed)
                 continue
             new_resources.extend(named_where(result.resources, f"in the answer to the search for {_label(key)}"))
+            sent += result.directory  # who a `urn:uuid:` actor on a page read here is, as in the prefetch's Bundles
             _note(result, gaps, page_cap)
             if key in refusals and _label(key) in gaps and not result.ok:
                 gaps[_label(key)] = refusals[key].failed(gaps[_label(key)])

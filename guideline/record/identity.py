@@ -117,6 +117,23 @@ def directory_by_url(payloads: Iterable[Any], server: str | None) -> list[tuple[
 _URN = "urn:"  # a fullUrl that names an entry only within its Bundle (`urn:uuid:…`, `urn:oid:…`)
 
 
+def directory_page(payload: Any) -> dict[str, Any] | None:
+    """A search page's Practitioner, PractitionerRole and Organization entries sent under a `urn:` fullUrl, as a
+    Bundle of them alone (None when it has none): what `directory_by_url` reads of a page the hook read itself, kept
+    as the prefetch's Bundles are, since the page's resources are pooled without their fullUrls."""
+    if type(payload) is not dict or payload.get("resourceType") != "Bundle":
+        return None
+    kept = [
+        entry
+        for entry in as_list(payload.get("entry"))
+        if type(entry) is dict
+        and str(entry.get("fullUrl") or "").startswith(_URN)
+        and type(resource := entry.get("resource")) is dict
+        and resource.get("resourceType") in _DIRECTORY_TYPES
+    ]
+    return {"resourceType": "Bundle", "type": "collection", "entry": kept} if kept else None
+
+
 def _claim(names: dict[str, str], url: str, actor: str) -> None:
     """Puts `actor` in `names` under `url`, or `_CLAIMED_TWICE` when it holds another: one fullUrl two entries are
     sent under (two Bundles each numbering their own) names neither."""
