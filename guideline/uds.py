@@ -989,7 +989,7 @@ def sample_test(observation: Observation) -> tuple[object, ...] | None:
     sample of that day: an emergency department's screen and the clinic's that afternoon)."""
     collected = observation.effective or observation.effective_period_start or observation.effective_instant
     code = observation.code
-    if collected is None or code is None or _day_only(collected):
+    if collected is None or code is None or day_only(collected):
         return None
     codes = tuple(sorted((c.system or "", c.code) for c in code.codings if c.code))
     if not codes and not code.text:
@@ -997,7 +997,7 @@ def sample_test(observation: Observation) -> tuple[object, ...] | None:
     return (codes or code.text.strip().lower(), collected)  # type: ignore[union-attr]
 
 
-def _day_only(collected: datetime) -> bool:
+def day_only(collected: datetime) -> bool:
     """A collection time at local midnight: what a date with no time reads as. A sample truly taken at midnight is
     taken for one dated by its day, so it replaces nothing and both results are judged, as before corrections were
     read: never a positive dropped for a correction of another sample."""

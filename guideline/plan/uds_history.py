@@ -15,14 +15,16 @@ from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
 from guideline.timeutil import local_date
-from guideline.uds import sample_test
+from guideline.uds import day_only, sample_test
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from guideline.config import GuidelineConfig
     from guideline.facts import Facts
     from guideline.fhirdata import Concept, Quantity
-    from guideline.record.model import Observation
-    from guideline.uds import UdsResult
+    from guideline.record.model import Observation, Procedure
+    from guideline.uds import UdsResult, UnreadReport
 
 
 @dataclass(frozen=True)
@@ -101,19 +103,28 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
                 copy_note=notes.get(id(result)),
             )
         )
-    for day, procedure in facts.drug_test_procedures:
+    procedures = facts.drug_test_procedures
+    notes, shown_once = _copies([_procedure_sent(day, procedure) for day, procedure in procedures], "test")
+    for day, procedure in procedures:
+        if id(procedure) in shown_once:  # named on the row of the EHR's test it copies
+            continue
         # Done as a procedure (a point-of-care cup, a billed test): on the list, with no result to show.
         name = concept_name(procedure.code, "drug test")
         after, written = _after(day, today), procedure.dated_partial
-        rows.append(UdsRow(day, name, "done, no result recorded", (), (), after_today=after, written=written))
-    for unread in facts.unread_drug_test_reports:
-        # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it.
-        if unread.done:
-            # A report partly read has its read results on rows of their own, judged; this row names the rest.
-            done = f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
-            after = _after(unread.day, today)
-            written = unread.report.dated_partial
-            rows.append(UdsRow(unread.day, unread.name, done, (), (), after_today=after, written=written))
+        note = notes.get(id(procedure))
+        rows.append(
+            UdsRow(day, name, "done, no result recorded", (), (), after_today=after, written=written, copy_note=note)
+        )
+    reports = [unread for unread in facts.unread_drug_test_reports if unread.done]
+    notes, shown_once = _copies([_report_sent(unread) for unread in reports], "report")
+    for unread in reports:
+        if id(unread.report) in shown_once:
+            continue
+        # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it. A
+        # report partly read has its read results on rows of their own, judged; this row names the rest.
+        done = f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
+        after, written, note = _after(unread.day, today), unread.report.dated_partial, notes.get(id(unread.report))
+        rows.append(UdsRow(unread.day, unread.name, done, (), (), after_today=after, written=written, copy_note=note))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
     # the card no longer counts, shown here as pending beside a card asking for a test.
@@ -145,6 +156,19 @@ def _after(day: date | None, today: date) -> bool:
 # Another server's copy of a result (an HIE relaying the lab's result under its own id): no number ties it for sure
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """One test on the list as its copies are told: the item (a result, a procedure, a report: keyed by its id()),
+    the other server it is from (None: the EHR's), its reference, what a sure copy shares with it (`same`) and what a
+    possible copy shares (`alike`); None when nothing can say so."""
+
+    item: object
+    source: str | None
+    located: str | None
+    same: Hashable | None
+    alike: Hashable | None
+
+
 def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int]]:
     """What the page says of results another server sent too: (id() of a result → its row's `copy_note`, id() of
     each result shown once on another's row). A result carries no number to tie it by, as a fill does
@@ -155,54 +179,88 @@ def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int
     EHR's) stays a row of its own, marked as a possible copy: both shown, never one dropped on a guess."""
     if all(r.observation.source is None for r in results):  # the usual chart: the EHR's own results only
         return {}, set()
-    ours: dict[Hashable, list[UdsResult]] = {}
-    for result in results:
-        if result.observation.source is None and (key := _same_result(result.observation)) is not None:
-            ours.setdefault(key, []).append(result)
+    sent = [
+        _Sent(r, r.observation.source, r.observation.located, _same_result(r.observation), _alike(r)) for r in results
+    ]
+    return _copies(sent, "result")
+
+
+def _procedure_sent(day: date | None, procedure: Procedure) -> _Sent:
+    """A drug test done as a procedure, as its copies are told (`_copies`): the test's codes at the instant it was
+    performed, and its status, for a sure copy; its codes and day for a possible one."""
+    when = procedure.performed or procedure.performed_start
+    same = _done_same(procedure.code, when, procedure.status, None)
+    alike = _done_alike(procedure.code, day)
+    return _Sent(procedure, procedure.source, procedure.located, same, alike)
+
+
+def _report_sent(unread: UnreadReport) -> _Sent:
+    """A lab report with no result read, as its copies are told (`_copies`): as a procedure is, and what it says."""
+    report = unread.report
+    same = _done_same(report.code, report.effective, report.status, unread.reading)
+    return _Sent(report, report.source, report.located, same, _done_alike(report.code, unread.day))
+
+
+def _done_same(code: Concept | None, when: datetime | None, status: str | None, reading: str | None) -> Hashable | None:
+    """What two copies of one test done with no result read share: the test's codes, the instant (none for a day
+    alone, as for a result's sample, `uds.sample_test`), the status and what it says; None with no code or instant."""
+    tests = _codes(code)
+    return None if not tests or when is None or day_only(when) else (tests, when, status, reading)
+
+
+def _done_alike(code: Concept | None, day: date | None) -> Hashable | None:
+    """What a possible copy of a test done shares with it: the test's codes and the day; None with no code or day."""
+    tests = _codes(code)
+    return (tests, day) if tests and day is not None else None
+
+
+def _copies(sent: Sequence[_Sent], noun: str) -> tuple[dict[int, str], set[int]]:
+    """(id() of an item → its row's `copy_note`, id() of each item shown once on another's row): one from another
+    server is the EHR's, left off the list and named on its row, when it shares `same` with exactly one of the EHR's;
+    one only `alike` to an item of another source stays a row of its own, marked as a possible copy of the first such
+    (the EHR's first). The one rule for results, tests done as procedures and reports with no result read."""
+    if all(s.source is None for s in sent):  # the usual chart: the EHR's own tests only
+        return {}, set()
+    ours: dict[Hashable, list[_Sent]] = {}
+    for one in sent:
+        if one.source is None and one.same is not None:
+            ours.setdefault(one.same, []).append(one)
     copies: dict[int, list[str]] = {}
     notes: dict[int, str] = {}
-    alikes = {id(r): _alike(r) for r in results}  # each worked out once, not once per result compared
-    firsts = _first_by_source(results, alikes)
+    firsts = _first_by_source(sent)
     shown_once: set[int] = set()
-    for result in results:
-        observation = result.observation
-        if observation.source is None:
+    for one in sent:
+        if one.source is None:
             continue
-        sent = f"sent by {observation.source} as {observation.located or 'a result without an id'}"
-        key = _same_result(observation)
-        owners = ours.get(key, []) if key is not None else []
+        said = f"sent by {one.source} as {one.located or f'a {noun} without an id'}"
+        owners = ours.get(one.same, []) if one.same is not None else []
         if len(owners) == 1:
-            shown_once.add(id(result))
-            copies.setdefault(id(owners[0]), []).append(f"also {sent}")
+            shown_once.add(id(one.item))
+            copies.setdefault(id(owners[0].item), []).append(f"also {said}")
             continue
-        alike = alikes[id(result)]
-        if alike is None:
+        if one.alike is None:
             continue
-        # The first alike result of another source (the result itself is of its own): a few sources, not n results.
-        other = next((r for r in firsts.get(alike, ()) if r.observation.source != observation.source), None)
+        # The first alike item of another source (the item itself is of its own): a few sources, not n items.
+        other = next((o for o in firsts.get(one.alike, ()) if o.source != one.source), None)
         if other is not None:
-            named = other.observation.located or "a result without an id"
-            notes[id(result)] = f"possibly the same result as {named}, {sent} (both shown)"
-    for key, said in copies.items():
-        notes[key] = "; ".join(said) + " (shown once)"
+            named = other.located or f"a {noun} without an id"
+            notes[id(one.item)] = f"possibly the same {noun} as {named}, {said} (both shown)"
+    for key, words in copies.items():
+        notes[key] = "; ".join(words) + " (shown once)"
     return notes, shown_once
 
 
-def _first_by_source(
-    results: Sequence[UdsResult], alikes: Mapping[int, Hashable | None]
-) -> dict[Hashable, list[UdsResult]]:
-    """Each `_alike` key → the first result of each source with it, the EHR's first, then in the order given: the
-    one a possible copy names is the first of them of another source. Keyed, so a chart of n results is read in
-    about n steps (compared pairwise, 2,000 results made a million comparisons)."""
-    mine_first = sorted(results, key=lambda r: r.observation.source is not None)  # a possible copy names the EHR's
-    firsts: dict[Hashable, list[UdsResult]] = {}
-    for result in mine_first:
-        alike = alikes[id(result)]
-        if alike is None:
+def _first_by_source(sent: Sequence[_Sent]) -> dict[Hashable, list[_Sent]]:
+    """Each `alike` key → the first item of each source with it, the EHR's first, then in the order given: the one a
+    possible copy names is the first of them of another source. Keyed, so a chart of n results is read in about n
+    steps (compared pairwise, 2,000 results made a million comparisons)."""
+    firsts: dict[Hashable, list[_Sent]] = {}
+    for one in sorted(sent, key=lambda s: s.source is not None):  # a possible copy names the EHR's
+        if one.alike is None:
             continue
-        known = firsts.setdefault(alike, [])
-        if all(r.observation.source != result.observation.source for r in known):
-            known.append(result)
+        known = firsts.setdefault(one.alike, [])
+        if all(o.source != one.source for o in known):
+            known.append(one)
     return firsts
 
 
