@@ -368,7 +368,8 @@ def named_unlinked(
         if id(renewal) in read or not any(order is renewal for order in counted):
             continue
         product = key(renewal)
-        beside = [order for order in counted if order is not renewal and key(order) == product]
+        # Named by when they began (`by_start`), not as the EHR listed them: the words never change with the order.
+        beside = by_start(order for order in counted if order is not renewal and key(order) == product)
         if beside:
             words[id(renewal)] = _unlinked_words(link.named, beside, today)
     for draft in counted:
@@ -473,8 +474,10 @@ def reordered_fills(
 ) -> tuple[ReorderedFill, ...]:
     """Each standalone current fill whose order (finished, so not counted) a current signed order reorders
     (`_reorders`), paired with that order; each order and fill paired once. A fill with no order in the record
-    (a claim, an outside prescription) is never paired: nothing says whose it is."""
+    (a claim, an outside prescription) is never paired: nothing says whose it is. The first reorder begun is the
+    fill's (`by_start`), never the first the EHR listed."""
     pairs: list[ReorderedFill] = []
+    orders = by_start(orders)
     for fill, source in fills:
         if source is None:
             continue

@@ -9,7 +9,7 @@ from decimal import Decimal
 from itertools import permutations
 from typing import Any
 
-from builders import days_ago, med_request, patient, run
+from builders import UCUM, days_ago, dispense, med_request, patient, run
 
 OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 
@@ -85,3 +85,40 @@ def test_an_order_with_no_date_is_paired_after_the_dated_ones() -> None:
         evaluation = run("order-sign", drafts=[draft()], resources=resources)
         pairs = [(p.renewal.id, p.order.id) for p in evaluation.facts.implied_renewals]
         assert pairs == [("eOxy.D", "eOxy.B")]
+
+
+def test_a_renewal_counted_beside_two_orders_names_them_in_one_order_whatever_the_prefetch_order() -> None:
+    # Dr Baker's finished order eOxy.F renewed by Dr Adams (eOxy.R): not her series, so counted beside her two
+    # current orders of the product, which its line names, by when they began, not as the EHR listed them.
+    finished = epic_order("eOxy.F", 60, 1)
+    finished["status"] = "completed"
+    finished["requester"] = {"reference": "Practitioner/eDrBaker", "display": "Baker, Ben MD"}
+    renewal = {**epic_order("eOxy.R", 1, 1), "priorPrescription": {"reference": "MedicationRequest/eOxy.F"}}
+    first, second = epic_order("eOxy.A2", 10, 1), epic_order("eOxy.A1", 5, 1)
+    lines = set()
+    for resources in permutations((first, second, renewal, finished)):
+        evaluation = run("patient-view", resources=list(resources))
+        lines.add(next(r.explanation for r in evaluation.facts.mme.orders if r.order.id == "eOxy.R"))
+    assert len(lines) == 1, lines
+    (line,) = lines
+    assert "it does not name order eOxy.A2 and order eOxy.A1, current orders of the same product" in line
+
+
+def test_a_fill_of_a_finished_order_is_counted_once_with_its_first_reorder_whatever_the_prefetch_order() -> None:
+    # Dr Adams's finished eOxy.F (filled 20 days ago: 240 tablets for 30 days, 60 MME/day) and two signed orders of
+    # the same product with no priorPrescription: eOxy.R1 (30, written 3 days ago) and eOxy.R2 (120, yesterday). The
+    # fill is read as the supply of the first reorder (R1, the fill's 60 counted in its place, beside R2's 120: 180),
+    # never of whichever the EHR listed first (R2 first read 150).
+    finished = epic_order("eOxy.F", 40, 8)
+    finished["status"] = "completed"
+    fill = dispense(OXYCODONE_5, days_ago(20), 30)
+    fill["id"] = "eFill.F"
+    fill["authorizingPrescription"] = [{"reference": "MedicationRequest/eOxy.F"}]
+    fill["quantity"] = {"value": 240, "unit": "{tbl}", "system": UCUM, "code": "{tbl}"}
+    first, second = epic_order("eOxy.R1", 3, 1), epic_order("eOxy.R2", 1, 4)
+    totals = set()
+    for resources in permutations((first, second, finished, fill)):
+        evaluation = run("patient-view", resources=list(resources))
+        pairs = [(p.renewal.id, p.fill.id) for p in evaluation.facts.reorders]
+        totals.add((evaluation.facts.mme.total, tuple(pairs)))
+    assert totals == {(Decimal(180), (("eOxy.R1", "eFill.F"),))}
