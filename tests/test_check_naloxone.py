@@ -482,3 +482,15 @@ def test_a_patient_whose_opioid_is_only_a_pharmacy_fill_is_asked_for_naloxone_on
     tile = next(t for t in view.section("tasks").content if t.key == "naloxone")
     assert tile.state == "never"
     assert "Offer naloxone as part of the plan." in view.section("steps").content.step("decide").due
+
+
+def test_r4_an_uncoded_opioid_use_disorder_named_in_words_counts() -> None:
+    """A problem-list entry with no code PainPlan reads, only words that clearly name opioid use disorder (free text
+    at a clinic, a local code), is read as the disorder by every other check (`Facts.conditions_in`). It must be a
+    naloxone risk factor too: it is not named as unreadable, so missing it here was silent."""
+    oud = condition(ICD10, OPIOID_DEPENDENCE, display="Opioid use disorder, moderate")
+    oud["code"] = {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.696580", "code": "31337"}],
+                   "text": "Opioid use disorder, moderate"}  # fmt: skip
+    found = card(run("order-sign", drafts=[oxycodone_draft()], resources=[oud]), CHECK_ID)
+    assert found is not None and found.facts["risk_factors"] == ["R4"]
+    assert "Opioid use disorder, moderate" in found.detail

@@ -124,10 +124,11 @@ def _risk_factors(facts: Facts, settings: CheckSettings) -> tuple[RiskFactor, ..
     if overdose:
         evidence = tuple(_condition_evidence(facts, c) for c in overdose)
         risks.append(RiskFactor("R3", "History of opioid overdose", "past opioid overdose", evidence))
+    # Opioid use disorder as every check reads it (`conditions_in`): by code, or an entry with no code PainPlan reads
+    # whose words clearly name it. Read by code alone, such an entry was no risk factor and, being read, not named.
+    opioid_use_disorder = {id(c) for c in facts.conditions_in(OUD)}
     disorders = tuple(
-        c
-        for c in facts.visible_conditions
-        if facts.terms.contains(SUD_HISTORY, c.code) or facts.terms.contains(OUD, c.code)
+        c for c in facts.visible_conditions if id(c) in opioid_use_disorder or facts.terms.contains(SUD_HISTORY, c.code)
     )
     # Treatment for opioid use disorder is evidence of the disorder, diagnosis on record or not: read otherwise,
     # methadone from an opioid treatment program (not counted in MME) left its patient with no risk factor at all.
