@@ -19,11 +19,12 @@ from sqlalchemy import Engine
 from cds_hooks import store
 from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, data_incomplete_card, options_for
 from cds_hooks.errors import RequestError, operation_outcome
-from cds_hooks.gather import HOSPICE_PLACES, Gathered, gather
+from cds_hooks.gather import HOSPICE_PLACES, REPORT_RESULTS, Gathered, gather
 from cds_hooks.location_cache import LocationCache
 from cds_hooks.request import NO_DRAFT_ORDERS, HookRequest, no_draft_orders, parse_hook_request
-from cds_hooks.services import REPORTS, SERVICES, templates
+from cds_hooks.services import PREFETCH_LABELS, REPORTS, SERVICES, templates
 from cds_hooks.settings import CdsSettings
+from guideline import unread_data as kinds
 from guideline.cards import Card, Snooze, finding_keys
 from guideline.checks import CHECKS
 from guideline.config import CHECK_IDS
@@ -44,6 +45,31 @@ CHART = "the patient's chart (prefetch and FHIR server)"
 CLAIMS = "payer claims (ExplanationOfBenefit)"
 CLAIMS_UNREAD = "left out: no drug line, diagnosis or procedure PainPlan reads, or cancelled"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
+# The kind of data each prefetch key (and its FHIR fallback) holds: a key not read in full (failed, timed out, cut
+# off at the page limit, unusable in the prefetch) makes the cards that state an absence of it say so.
+KEY_KINDS: dict[str, str] = {
+    "medsActive": kinds.ORDERS,
+    "medsRecent": kinds.ORDER_HISTORY,
+    "dispenses": kinds.FILLS,
+    "dispensesPrepared": kinds.FILLS,
+    "udsLabs": kinds.LAB_RESULTS,
+    "udsLabsIssued": kinds.LAB_RESULTS,
+    "pdmpObs": kinds.PDMP_REVIEWS,
+    "conditions": kinds.CONDITIONS,
+    "procedures": kinds.PROCEDURES,
+    "encounters": kinds.ENCOUNTERS,
+    "serviceRequests": kinds.SERVICE_REQUESTS,
+    "carePlans": kinds.CARE_PLANS,
+    "planNotes": kinds.PLAN_DOCUMENTS,
+    "medStatements": kinds.STATEMENTS,
+    "medAdministrations": kinds.ADMINISTRATIONS,
+    "labReports": kinds.LAB_REPORTS,
+}
+# The gaps `gather` names by its prefetch labels, and the report results it could not read, as kinds.
+LABEL_KINDS: dict[str, str] = {
+    **{PREFETCH_LABELS[key]: kind for key, kind in KEY_KINDS.items() if key in PREFETCH_LABELS},
+    REPORT_RESULTS: kinds.LAB_REPORTS,
+}
 
 
 @dataclass(frozen=True)
@@ -191,7 +217,7 @@ def _run_hook(
                 selections=request.selections,
             )
             try:
-                evaluation = evaluate(record, context, config, now, snoozes)
+                evaluation = evaluate(record, context, config, now, snoozes, unread=unread_kinds(gaps))
                 cards = list(evaluation.cards)
                 for kind in worded(ON_CARD, config):
                     _name_each(kind.card_named(evaluation.facts), gaps, kind.card)
@@ -251,6 +277,19 @@ def failed_call_body(service_id: str, settings: CdsSettings) -> dict[str, Any]:
     card = checks_not_run_card(dict.fromkeys(checks or CHECK_IDS, "an internal error stopped the whole call"))
     options = options_for(config, settings.public_url, None)
     return {"cards": [card_json(card, options)]}
+
+
+def unread_kinds(gaps: Mapping[str, str]) -> dict[str, str]:
+    """The kinds of data the named gaps left unread, each with why (the first gap's, for a kind two keys hold); every
+    kind when the chart could not be gathered at all."""
+    if CHART in gaps:
+        return dict.fromkeys(kinds.KINDS, f"{CHART} {gaps[CHART]}")
+    unread: dict[str, str] = {}
+    for label, why in gaps.items():
+        kind = LABEL_KINDS.get(label)
+        if kind is not None:
+            unread.setdefault(kind, why)
+    return unread
 
 
 def enabled_checks(config: Any, hook: str) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -43,9 +43,13 @@ def evaluate(
     now: datetime,
     snoozes: Sequence[Snooze] = (),
     terms: Terminology | None = None,
+    *,
+    unread: Mapping[str, str] | None = None,
 ) -> Evaluation:
-    """Run every check enabled for `context.hook`, at most one card each, sorted critical → warning → info."""
-    facts = Facts(record, context, config, now, snoozes, terms)
+    """Run every check enabled for `context.hook`, at most one card each, sorted critical → warning → info.
+    `unread` names the kinds of data the face could not read in full (guideline.unread_data) and why: a card stating
+    an absence says so of them."""
+    facts = Facts(record, context, config, now, snoozes, terms, unread)
     cards: list[Card] = []
     failures: list[CheckFailure] = []
     for check_id in (c for c in CHECK_IDS if c in CHECKS):

@@ -195,9 +195,13 @@ class Facts:
         now: datetime,
         snoozes: Sequence[Snooze] = (),
         terms: Terminology | None = None,
+        unread: Mapping[str, str] | None = None,
     ) -> None:
         self.context = context
         self.config = config
+        # Kinds of data the face could not read in full (guideline.unread_data) -> why: a check stating an absence
+        # names them, so "none found" never reads as all clear about data nobody read.
+        self.unread: Mapping[str, str] = dict(unread or {})
         # "today" is the calendar date of now in the configured zone (1.1), whatever zone the caller used.
         zone = ZoneInfo(config["timezone"])
         self.now = now.astimezone(zone) if now.tzinfo is not None else now.replace(tzinfo=zone)
@@ -244,6 +248,10 @@ class Facts:
         self.order_interval: Callable[[MedOrder], Interval | None] = remembered_intervals(
             self.terms, self.config, self.today
         )
+
+    def not_read(self, *kinds: str) -> tuple[str, ...]:
+        """Which of `kinds` the face could not read in full, in the order asked."""
+        return tuple(kind for kind in kinds if kind in self.unread)
 
     def once(self, question: Callable[[Facts], Answer]) -> Answer:
         """`question(self)`, worked out on the first ask and remembered for this call: for a rule of a module this

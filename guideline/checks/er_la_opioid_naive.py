@@ -18,6 +18,7 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.history import HISTORY_DAYS, naive_window
 from guideline.terminology import ER_LA, TIRF
+from guideline.unread_data import MEDICINES, could_not_check, mark
 
 CHECK_ID = "er-la-opioid-naive"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -39,13 +40,19 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     tirf_names = [facts.name(o) for o in tolerant_only]
     er_la_names = [facts.name(o) for o in er_la]
     window_start, window_end = (moment.date() for moment in naive_window(facts.now))
+    unread = facts.not_read(*MEDICINES)
+    marker = mark(bool(unread))
     detail = "\n\n".join(
         part
         for part in (
             _list("New order for opioid-tolerant patients only", tirf_names),
             _list("New extended-release/long-acting opioid order", er_la_names),
-            f"No opioid prescription, dispense or supply was found from {window_start} to {window_end}: "
+            f"No opioid prescription, dispense or supply was found in what could be read from {window_start} to "
+            f"{window_end}: the patient may be opioid-naive."
+            if unread
+            else f"No opioid prescription, dispense or supply was found from {window_start} to {window_end}: "
             "the patient appears to be opioid-naive.",
+            could_not_check(facts.unread, unread, f"opioid use in the past {HISTORY_DAYS} days"),
             _tirf_why() if tirf_names else "",
             _er_la_why() if er_la_names else "",
             _options(bool(tirf_names)),
@@ -62,7 +69,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_tolerant_only_summary(tirf_names) if tirf_names else _summary(er_la_names),
+        summary=_tolerant_only_summary(tirf_names, marker) if tirf_names else _summary(er_la_names, marker),
         detail=detail,
         suggestions=present(remove_draft(o, name) for o, name in zip(orders, names, strict=True)),
         links=(
@@ -78,7 +85,12 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         ),
         view="history",
         orders=tuple(o.id for o in orders if o.id),
-        facts={"naive": True, "er_la_orders": er_la_names, "tolerant_only_orders": tirf_names},
+        facts={
+            "naive": True,
+            "er_la_orders": er_la_names,
+            "tolerant_only_orders": tirf_names,
+            "not_read": list(unread),
+        },
     )
 
 
@@ -133,20 +145,20 @@ def _wording(names: list[str]) -> tuple[str, str, str]:
     return ", ".join(names[:-1]) + " and " + names[-1], "are", f"orders ({len(names)})"
 
 
-def _tolerant_only_summary(names: list[str]) -> str:
+def _tolerant_only_summary(names: list[str], marker: str = "") -> str:
     """Name the transmucosal fentanyl when it fits in a summary; otherwise count the orders."""
     joined, verb, orders = _wording(names)
     return first_fitting(
-        f"{joined} {verb} for opioid-tolerant patients only; no opioid use found in the past 90 days",
+        f"{joined} {verb} for opioid-tolerant patients only; no opioid use found in the past 90 days{marker}",
         f"New transmucosal fentanyl {orders} for opioid-tolerant patients only; no opioid use found in the past "
-        "90 days",
+        f"90 days{marker}",
     )
 
 
-def _summary(names: list[str]) -> str:
+def _summary(names: list[str], marker: str = "") -> str:
     """Name the drugs when they fit in a summary; otherwise count the orders."""
     joined, verb, orders = _wording(names)
     return first_fitting(
-        f"{joined} {verb} extended-release/long-acting; no opioid use found in the past 90 days",
-        f"New extended-release/long-acting opioid {orders}; no opioid use found in the past 90 days",
+        f"{joined} {verb} extended-release/long-acting; no opioid use found in the past 90 days{marker}",
+        f"New extended-release/long-acting opioid {orders}; no opioid use found in the past 90 days{marker}",
     )

@@ -36,6 +36,7 @@ from guideline.terminology import (
     SUD_HISTORY,
 )
 from guideline.uds import SubstanceResult, UdsResult
+from guideline.unread_data import FILLS, ORDER_HISTORY, ORDERS, STATEMENTS, could_not_check, mark
 
 CHECK_ID = "naloxone"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -210,15 +211,15 @@ def _illicit_opioid_wording(findings: Sequence[tuple[UdsResult, SubstanceResult]
 # -- the card --------------------------------------------------------------------------------------------------
 
 
-def _summary(risks: tuple[RiskFactor, ...]) -> str:
+def _summary(risks: tuple[RiskFactor, ...], marker: str = "") -> str:
     """Names every risk factor when it fits, else the first ones and a count of the rest."""
     named = (
         ", ".join(r.short for r in risks[:shown]) + (f" and {len(risks) - shown} more" if shown < len(risks) else "")
         for shown in range(len(risks), 0, -1)
     )
     return first_fitting(
-        *(f"Higher overdose risk ({n}): offer naloxone" for n in named),
-        f"Higher overdose risk ({len(risks)} risk factors): offer naloxone",
+        *(f"Higher overdose risk ({n}): offer naloxone{marker}" for n in named),
+        f"Higher overdose risk ({len(risks)} risk factors): offer naloxone{marker}",
     )
 
 
@@ -245,11 +246,14 @@ def _card(
     ahead = (
         f", signed opioid prescriptions that start within the next {window_days(facts.config)} days" if planned else ""
     )
+    # Naloxone on hand is read from orders, fills and what the patient reports; "none found" may be wrong without them.
+    unread = facts.not_read(FILLS, ORDERS, ORDER_HISTORY, STATEMENTS)
     detail = "\n\n".join(
         part
         for part in (
             "This patient's risk of opioid overdose is elevated:\n" + bullet_list(lines),
             later,
+            could_not_check(facts.unread, unread, f"naloxone prescribed or dispensed in the last {months} months"),
             "Naloxone reverses an opioid overdose and can be given by family or friends before help arrives.",
             "**Options:** prescribe naloxone and show the patient and the people they live with when and how to "
             "use it. Buprenorphine/naloxone tablets or films (for example Suboxone or Zubsolv) are not a rescue "
@@ -257,7 +261,8 @@ def _card(
             based_on(
                 "current opioid and sedative orders including today's drafts, current opioid pharmacy fills"
                 f"{ahead}, the total daily dose (MME), diagnoses on record, urine drug tests of the last 12 months, "
-                f"and naloxone orders or dispenses in the last {months} months (none found)."
+                f"and naloxone orders or dispenses in the last {months} months (none found"
+                f"{' in what could be read' if unread else ''})."
             ),
         )
         if part
@@ -270,7 +275,7 @@ def _card(
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(risks),
+        summary=_summary(risks, mark(bool(unread))),
         detail=detail,
         suggestions=(
             Suggestion(
@@ -292,5 +297,5 @@ def _card(
         ),
         view="risk",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={"risk_factors": [r.key for r in risks]},
+        facts={"risk_factors": [r.key for r in risks], "not_read": list(unread)},
     )

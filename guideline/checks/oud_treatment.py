@@ -20,6 +20,7 @@ from guideline.history import dispense_interval
 from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
+from guideline.unread_data import MARK, MEDICINES, PROCEDURES, could_not_check
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -187,8 +188,9 @@ def _diagnosis_line(facts: Facts, condition: Condition) -> str:
     return f"{_diagnosis_name(facts, condition)}" + (f" (recorded {day.isoformat()})" if day else "")
 
 
-def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int) -> str:
-    tail = f": no OUD medication in {days} days; offer treatment"
+def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int, unread: bool = False) -> str:
+    """The diagnosis, clipped to leave room for the finding (and MARK when data it rests on was not read)."""
+    tail = f": no OUD medication in {days} days; offer treatment" + (MARK if unread else "")
     return clip(_diagnosis_name(facts, diagnoses[0]), SUMMARY_LIMIT - len(tail)) + tail
 
 
@@ -217,6 +219,8 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
 
 
 def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...], days: int) -> Card:
+    # OUD medication is read from the medicines and from treatment-program doses billed as procedures.
+    unread = facts.not_read(*MEDICINES, PROCEDURES)
     referrals = tuple(
         Link(label=str(r["label"]), url=str(r["url"]))
         for r in facts.config["oud"]["referral_resources"]
@@ -227,8 +231,10 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
         part
         for part in (
             "**Opioid use disorder diagnosis:**\n" + bullet_list(_diagnosis_line(facts, c) for c in diagnoses),
-            f"No buprenorphine, methadone or naltrexone was found in the last {days} days: no order, pharmacy "
-            "fill or draft, and no dose given in clinic or by a treatment program.",
+            f"No buprenorphine, methadone or naltrexone was found{' in what could be read' if unread else ''} in "
+            f"the last {days} days: no order, pharmacy fill or draft, and no dose given in clinic or by a treatment "
+            "program.",
+            could_not_check(facts.unread, unread, f"OUD medication of the last {days} days"),
             "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
             "**Options:**\n"
             + bullet_list(
@@ -254,7 +260,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(facts, diagnoses, days),
+        summary=_summary(facts, diagnoses, days, bool(unread)),
         detail=detail,
         suggestions=tuple(_template_suggestion(facts, t) for t in settings["suggestions"]),
         links=(
@@ -267,5 +273,5 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
         ),
         view="oud",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={"diagnoses": [_diagnosis_name(facts, c) for c in diagnoses]},
+        facts={"diagnoses": [_diagnosis_name(facts, c) for c in diagnoses], "not_read": list(unread)},
     )

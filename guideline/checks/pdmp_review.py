@@ -28,12 +28,15 @@ from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
 from guideline.timeutil import local_date
+from guideline.unread_data import PDMP_REVIEWS, PROCEDURES, could_not_check, mark
 
 CHECK_ID = "pdmp-review"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
 HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "PDMP not reviewed recently"
 
+# A review is documented as a finding or flowsheet row, or as a procedure.
+REVIEWS_READ = (PDMP_REVIEWS, PROCEDURES)
 REVIEWED_OBSERVATION_STATUSES = frozenset({"final", "amended", "corrected"})
 # A review row or finding answered "no": SNOMED's No, and No in the v2 yes/no tables.
 _NO_CODES = frozenset(
@@ -69,11 +72,13 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
     pdmp = facts.config["pdmp"]
     names = [facts.name(o) for o in triggers]
-    summary = _summary(last, lookback, pdmp["label"])
+    unread = facts.not_read(*REVIEWS_READ)
+    summary = _summary(last, lookback, pdmp["label"], mark(bool(unread)))
+    where = " in what could be read" if unread else ""
     finding = (
-        f"The last documented PDMP review was on {last}, more than {lookback} days ago."
+        f"The last documented PDMP review{where} was on {last}, more than {lookback} days ago."
         if last
-        else f"No PDMP review is documented in this record (none in the last {lookback} days)."
+        else f"No PDMP review is documented in this record (none{where} in the last {lookback} days)."
     )
     ahead = dated_after_today("A PDMP review", (day for _, day in future_reviews(facts)))
     if ahead:
@@ -82,6 +87,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         part
         for part in (
             finding,
+            could_not_check(facts.unread, unread, f"a PDMP review of the last {lookback} days"),
             "**New order" + ("s" if len(names) > 1 else "") + ":**\n" + bullet_list(names),
             "The state prescription monitoring data show controlled-substance prescriptions from other "
             "prescribers and pharmacies, a high combined opioid dose, and dangerous combinations such as "
@@ -108,13 +114,15 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         ),
         view="plan",
         orders=tuple(o.id for o in triggers if o.id),
-        facts={"last_review": last.isoformat() if last else None, "lookback_days": lookback},
+        facts={"last_review": last.isoformat() if last else None, "lookback_days": lookback, "not_read": list(unread)},
     )
 
 
-def _summary(last: date | None, lookback: int, label: str) -> str:
+def _summary(last: date | None, lookback: int, label: str, marker: str = "") -> str:
     gap = f"No PDMP review in the last {lookback} days (last: {last})" if last else "No PDMP review on record"
-    return first_fitting(f"{gap}; check {label} before prescribing", f"{gap}; check the PDMP before prescribing")
+    return first_fitting(
+        f"{gap}; check {label} before prescribing{marker}", f"{gap}; check the PDMP before prescribing{marker}"
+    )
 
 
 def review_asked(facts: Facts) -> bool:

@@ -23,6 +23,7 @@ from guideline.facts import Facts
 from guideline.record import Procedure, ServiceRequest
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import iso_day
+from guideline.unread_data import PROCEDURES, SERVICE_REQUESTS, could_not_check, marked
 
 CHECK_ID = "reassessment-due"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -62,6 +63,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
     last = last_assessment(facts)
     last_text = _last_text(facts, last, lookback)
+    # An evaluation is documented as a procedure, or ordered as a service request.
+    unread = facts.not_read(PROCEDURES, SERVICE_REQUESTS)
+    missing = f"a benefit/harm evaluation of the last {lookback} days, or one already ordered,"
     if branch == "A":
         summary = (
             f"Opioids on {sum(exposure.window_days)} of the last 90 days; no benefit/harm review documented in the "
@@ -83,8 +87,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             + last_text
         )
     detail = "\n\n".join(
-        (
+        part
+        for part in (
             finding,
+            could_not_check(facts.unread, unread, missing),
             _window_table(facts),
             "Reviewing benefits (pain, function, the patient's goals) and harms (side effects, signs of opioid use "
             "disorder, overdose risk) within 1–4 weeks of starting longer-term therapy and at least every "
@@ -97,12 +103,13 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
                 f"ordered in the last {settings['pending_order_days']} days."
             ),
         )
+        if part
     )
     resource = service_request(facts, ASSESSMENT_CODING, ASSESSMENT_TEXT)
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=summary,
+        summary=marked(summary, bool(unread)),
         detail=detail,
         suggestions=(
             order_suggestion(
@@ -130,6 +137,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "window_days": list(exposure.window_days),
             "recent_days": exposure.recent_days,
             "last_assessment": last.isoformat() if last else None,
+            "not_read": list(unread),
         },
     )
 

@@ -22,11 +22,14 @@ from guideline.facts import Facts
 from guideline.record import DocumentReference, MedOrder
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 from guideline.timeutil import iso_day
+from guideline.unread_data import CARE_PLANS, MEDICINES, PLAN_DOCUMENTS, PROCEDURES, could_not_check, mark
 
 CHECK_ID = "treatment-plan"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
 HOOKS = frozenset({"order-select", "order-sign"})
 TITLE = "Pain treatment plan"
+# A plan is documented as a care plan, a pain-management procedure or a plan note.
+PLANS_READ = (CARE_PLANS, PROCEDURES, PLAN_DOCUMENTS)
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
@@ -44,17 +47,26 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
     names = [facts.name(o) for o in longer_term]
     days = [_days_text(facts, o) for o in longer_term]
+    # Plan notes are read only where the site counts them.
+    plans_read = PLANS_READ if settings["accept_document_reference"] else PLANS_READ[:-1]
+    unread = facts.not_read(*plans_read, *MEDICINES)
     sources = "care plans, pain management procedures" + (
         " and pain plan notes" if settings["accept_document_reference"] else ""
     )
     detail = "\n\n".join(
-        (
+        part
+        for part in (
             "**Longer-term opioid order"
             + ("s" if len(names) > 1 else "")
             + ":**\n"
             + bullet_list(f"{name}{day}" for name, day in zip(names, days, strict=True)),
-            f"The patient has had no opioids in the last 90 days, and no pain treatment plan is documented in the "
+            f"No opioids in the last 90 days and no pain treatment plan documented in the last {lookback} days were "
+            "found in what could be read."
+            if unread
+            else f"The patient has had no opioids in the last 90 days, and no pain treatment plan is documented in the "
             f"last {lookback} days.",
+            could_not_check(facts.unread, plans_read, f"a pain treatment plan of the last {lookback} days"),
+            could_not_check(facts.unread, MEDICINES, "opioid use in the past 90 days"),
             *_uncounted_plans(current),
             "Agreeing on a plan before longer-term opioid therapy starts sets shared expectations and makes it "
             "easier to judge later whether the opioid is helping.",
@@ -67,11 +79,12 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
                 "marked continuous)."
             ),
         )
+        if part
     )
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(names, lookback),
+        summary=_summary(names, lookback, mark(bool(unread))),
         detail=detail,
         links=(
             plan_link("plan-start", "Create or review pain treatment plan"),
@@ -86,7 +99,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         ),
         view="plan",
         orders=tuple(o.id for o in longer_term if o.id),
-        facts={"naive": True, "orders": names, "lookback_days": lookback},
+        facts={"naive": True, "orders": names, "lookback_days": lookback, "not_read": list(unread)},
     )
 
 
@@ -175,8 +188,8 @@ def _days_text(facts: Facts, order: MedOrder) -> str:
     return f" ({f'{rounded:f}'.removesuffix('.0')} days' supply)"
 
 
-def _summary(names: list[str], lookback: int) -> str:
+def _summary(names: list[str], lookback: int, marker: str = "") -> str:
     return first_fitting(
-        f"Longer-term opioid ({and_more(names)}) starting with no pain treatment plan documented",
-        f"Longer-term opioid starting with no pain treatment plan documented in {lookback} days",
+        f"Longer-term opioid ({and_more(names)}) starting with no pain treatment plan documented{marker}",
+        f"Longer-term opioid starting with no pain treatment plan documented in {lookback} days{marker}",
     )

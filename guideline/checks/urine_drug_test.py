@@ -24,6 +24,7 @@ from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
 from guideline.uds import drug_test_name, is_uds_order
+from guideline.unread_data import DRUG_TESTS, could_not_check, marked
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -181,9 +182,11 @@ def _latest_ahead(ahead: tuple[DrugTestAhead, ...]) -> str | None:
     return max(ahead, key=lambda t: (t.day, t.written == iso_day(t.day))).written
 
 
-def _finding(facts: Facts, last: date | None, months: int) -> tuple[str, str]:
+def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True) -> tuple[str, str]:
     """The summary and the first line of the card: the last test (and whether it is preliminary), or none, and any
-    test dated after today, which cannot count but must not read as "none on record"."""
+    test dated after today, which cannot count but must not read as "none on record"; with data not read
+    (`read_all` False), "none found in what could be read"."""
+    on_record = "on record" if read_all else "found in what could be read"
     ahead = tests_after_today(facts)
     latest = _latest_ahead(ahead)
     after = dated_after_today_as("A urine drug test", latest, "a test")
@@ -193,22 +196,26 @@ def _finding(facts: Facts, last: date | None, months: int) -> tuple[str, str]:
             f"Order a urine drug test: none in {months} months (last {shown}) for a patient on longer-term opioids"
         )
         status = " (preliminary)" if _preliminary_on(facts, last) else ""
-        finding = f"The last urine drug test result on record is from **{shown}**{status}, over {months} months ago."
+        finding = f"The last urine drug test result {on_record} is from **{shown}**{status}, over {months} months ago."
     elif ahead:
         summary = f"Order a urine drug test: none on record up to today (one is dated {latest}, after today)"
-        finding = "There is **no urine drug test result on record** up to today."
+        finding = f"There is **no urine drug test result {on_record}** up to today."
     else:
         summary = "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
-        finding = "There is **no urine drug test result on record** for this patient."
+        finding = f"There is **no urine drug test result {on_record}** for this patient."
     return summary, f"{finding} {after}" if after else finding
 
 
 def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:
     last = _last_test(facts)
-    summary, finding = _finding(facts, last, months)
+    unread = facts.not_read(*DRUG_TESTS)
+    summary, finding = _finding(facts, last, months, not unread)
+    missing = f"a urine drug test of the last {months} months, or one already ordered,"
     detail = "\n\n".join(
-        (
+        part
+        for part in (
             finding,
+            could_not_check(facts.unread, unread, missing),
             "**Why this applies:**\n" + bullet_list(reasons),
             "Testing before starting and periodically during longer-term opioid therapy can show substances the "
             "patient has not mentioned and supports safer prescribing.",
@@ -221,11 +228,12 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
                 "prescriptions and dispenses."
             ),
         )
+        if part
     )
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=summary,
+        summary=marked(summary, bool(unread)),
         detail=detail,
         suggestions=(urine_screen(facts, "urine drug screen", recommended=True),),
         links=(guideline_link(facts.config, "rec10", "CDC 2022 Recommendation 10"), plan_link("uds")),
@@ -239,5 +247,5 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
         ),
         view="uds",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={"last_test": last.isoformat() if last else None},
+        facts={"last_test": last.isoformat() if last else None, "not_read": list(unread)},
     )

@@ -1,0 +1,84 @@
+"""The kinds of patient data a face could not read in full, and how a card that states an absence names them: "none
+found" of data PainPlan could not read is false confidence (never silent)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from guideline.cards import SUMMARY_LIMIT
+
+# The kinds, as the faces name them to the engine (each face maps its own searches to these).
+ORDERS = "orders"  # current (active) medication orders
+ORDER_HISTORY = "order-history"  # medication orders of the past months
+FILLS = "fills"  # pharmacy dispensing records
+LAB_RESULTS = "lab-results"
+PDMP_REVIEWS = "pdmp-reviews"  # PDMP review findings and flowsheet rows
+PROCEDURES = "procedures"
+CONDITIONS = "conditions"
+ENCOUNTERS = "encounters"
+SERVICE_REQUESTS = "service-requests"
+CARE_PLANS = "care-plans"
+PLAN_DOCUMENTS = "plan-documents"
+STATEMENTS = "statements"  # medications the patient reports taking
+ADMINISTRATIONS = "administrations"  # medicines given in clinic
+LAB_REPORTS = "lab-reports"
+
+# Plain words for each kind, as a card says them.
+LABELS: Mapping[str, str] = {
+    ORDERS: "current medication orders",
+    ORDER_HISTORY: "past medication orders",
+    FILLS: "pharmacy fills",
+    LAB_RESULTS: "lab results",
+    PDMP_REVIEWS: "PDMP reviews",
+    PROCEDURES: "procedures",
+    CONDITIONS: "diagnoses",
+    ENCOUNTERS: "visits",
+    SERVICE_REQUESTS: "pending orders for tests and referrals",
+    CARE_PLANS: "care plans",
+    PLAN_DOCUMENTS: "treatment plan notes",
+    STATEMENTS: "medications the patient reports",
+    ADMINISTRATIONS: "medicines given in clinic",
+    LAB_REPORTS: "lab reports",
+}
+KINDS: tuple[str, ...] = tuple(LABELS)
+
+# What a patient's medicines are read from: the opioid history, naloxone on hand, OUD medication.
+MEDICINES = (FILLS, ORDERS, ORDER_HISTORY, STATEMENTS, ADMINISTRATIONS)
+# What a urine drug test is read from: results, reports, a test done as a procedure, a screen already ordered.
+DRUG_TESTS = (LAB_RESULTS, LAB_REPORTS, PROCEDURES, SERVICE_REQUESTS)
+
+# Added to the summary of a card whose absence may be wrong: the clinician reads the summary first.
+MARK = " (records incomplete)"
+COULD_NOT_CHECK = "**Could not check:**"
+
+
+def mark(unread: bool) -> str:
+    """What a check adds to each of its candidate summaries: MARK when data the card rests on was not read."""
+    return MARK if unread else ""
+
+
+def marked(summary: str, unread: bool) -> str:
+    """The summary with MARK when data it rests on was not read (and it does not carry it yet), shortened to leave
+    room for it on an EHR card."""
+    if not unread or summary.endswith(MARK):
+        return summary
+    room = SUMMARY_LIMIT - len(MARK)
+    return (summary if len(summary) <= room else summary[: room - 1].rstrip() + "…") + MARK
+
+
+def _joined(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def could_not_check(unread: Mapping[str, str], kinds: Iterable[str], missing: str) -> str:
+    """ "**Could not check:** pharmacy fills and current medication orders could not be read (the FHIR server answered
+    HTTP 401), so opioid use in the past 90 days may be missing."; "" when every kind was read. Kinds that failed
+    for one reason are named together, in the order given."""
+    by_why: dict[str, list[str]] = {}
+    for kind in kinds:
+        if kind in unread:
+            by_why.setdefault(unread[kind], []).append(LABELS[kind])
+    if not by_why:
+        return ""
+    said = "; ".join(f"{_joined(labels)} could not be read ({why})" for why, labels in by_why.items())
+    return f"{COULD_NOT_CHECK} {said}, so {missing} may be missing."
