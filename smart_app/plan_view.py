@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, has_app_context, render_template, request
 
+from guideline import unread_data as kinds
 from guideline.checks.urine_drug_test import report_months
 from guideline.config import GuidelineConfig
 from guideline.engine import HookContext, evaluate
@@ -431,13 +432,47 @@ def assemble(
     )
     hook = "order-sign" if drafts else "patient-view"
     context = HookContext(hook=hook, patient_id=patient_id, user_id=user_id, encounter_id=encounter_id)
-    evaluation = evaluate(record, context, config, now, snoozes)
+    evaluation = evaluate(record, context, config, now, snoozes, unread=unread_kinds(page_input.statuses))
     checked = args.getlist("oud") if hasattr(args, "getlist") else ()
     statuses = page_input.statuses
     places = any(status.key == "places" for status in statuses)
     if places and not unread_places_matter(evaluation.facts):  # the card's rule: excluded as hospice, a place is moot
         statuses = tuple(status for status in statuses if status.key != "places")
     return build_plan(evaluation, statuses, config, now, taper_request(args), checked)
+
+
+# The kind of data each page search holds (guideline.unread_data), as the hooks map their prefetch keys: a search not
+# read in full makes the page's cards that state an absence of it say so, as the hook's cards do.
+SEARCH_KINDS: dict[str, str] = {
+    "active_orders": kinds.ORDERS,
+    "orders": kinds.ORDER_HISTORY,
+    "dispenses": kinds.FILLS,
+    "labs": kinds.LAB_RESULTS,
+    "uds_labs": kinds.LAB_RESULTS,
+    "coded_scores": kinds.PDMP_REVIEWS,
+    "conditions": kinds.CONDITIONS,
+    "procedures": kinds.PROCEDURES,
+    "encounters": kinds.ENCOUNTERS,
+    "service_requests": kinds.SERVICE_REQUESTS,
+    "care_plans": kinds.CARE_PLANS,
+    "documents": kinds.PLAN_DOCUMENTS,
+    "statements": kinds.STATEMENTS,
+    "administrations": kinds.ADMINISTRATIONS,
+    "reports": kinds.LAB_REPORTS,
+    "report_results": kinds.LAB_REPORTS,
+}
+
+
+def unread_kinds(statuses: Sequence[QueryStatus]) -> dict[str, str]:
+    """The kinds of data the page's searches left unread (failed, or cut off at the page limit), each with why (the
+    first search's, for a kind two searches hold)."""
+    unread: dict[str, str] = {}
+    for status in statuses:
+        kind = SEARCH_KINDS.get(status.key)
+        if kind is not None and not (status.ok and not status.truncated):
+            why = (status.error or "error") if not status.ok else "cut off at the page limit"
+            unread.setdefault(kind, why)
+    return unread
 
 
 def charts(view: PlanView) -> dict[str, Any]:

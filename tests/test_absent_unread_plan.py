@@ -1,0 +1,56 @@
+"""The plan page's alert cards say what the page's searches could not read, as the hook's cards do: the same checks,
+given the same unread kinds, never state an absence of data nobody read."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from builders import PATIENT_ID, TODAY, patient
+from test_absent_unread import MARK, morphine_er_draft
+
+from guideline.config import GuidelineConfig
+from guideline.plan import QueryStatus
+from smart_app.plan_view import QUERY_LABELS, PageInput, assemble
+
+CONFIG = GuidelineConfig.from_mapping()
+NOW = datetime.combine(TODAY, time(12))
+REFUSED = "the FHIR server answered HTTP 401"
+
+
+def status(key: str, ok: bool = True, truncated: bool = False) -> QueryStatus:
+    """A page search's outcome: read (empty), refused with a 401, or cut off at the page limit."""
+    return QueryStatus(key, QUERY_LABELS[key], f"{key}?…", 0, ok, None if ok else REFUSED, truncated)
+
+
+def alert_cards(statuses: list[QueryStatus]) -> dict:
+    """The alerts section's cards of the page opened from an order-sign card carrying the morphine ER draft."""
+    page = PageInput((patient(),), (), tuple(statuses))
+    view = assemble(page, CONFIG, PATIENT_ID, NOW, {}, drafts=[morphine_er_draft()])
+    alerts = next(s for s in view.sections if s.key == "alerts")
+    return {card.check_id: card for card in alerts.content.cards}
+
+
+READ = ("active_orders", "orders", "dispenses", "labs", "coded_scores", "procedures", "service_requests", "care_plans")
+
+
+def test_the_page_cards_name_the_searches_that_failed():
+    failed = {"dispenses", "orders", "coded_scores"}
+    cards = alert_cards([status(key, ok=key not in failed) for key in READ])
+
+    naive = cards["er-la-opioid-naive"]
+    assert "**Could not check:**" in naive.detail and REFUSED in naive.detail
+    assert "pharmacy fills and past medication orders could not be read" in naive.detail
+    assert naive.summary.endswith(MARK) and naive.facts["not_read"] == ["fills", "order-history"]
+    assert "PDMP reviews could not be read" in cards["pdmp-review"].detail
+    # Lab results were read in full: the urine drug test card states its absence plainly.
+    assert "Could not check" not in cards["urine-drug-test"].detail
+    assert not cards["urine-drug-test"].summary.endswith(MARK)
+
+
+def test_a_search_cut_off_at_the_page_limit_is_named_as_such():
+    cards = alert_cards([status(key, truncated=key == "labs") for key in READ])
+
+    uds = cards["urine-drug-test"]
+    assert "lab results could not be read (cut off at the page limit)" in uds.detail
+    assert uds.facts["not_read"] == ["lab-results"] and uds.summary.endswith(MARK)
+    assert "Could not check" not in cards["er-la-opioid-naive"].detail
