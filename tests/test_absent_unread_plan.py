@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from builders import PATIENT_ID, TODAY, patient
+from builders import PATIENT_ID, TODAY, TZ, patient
 from test_absent_unread import MARK, morphine_er_draft
 
 from guideline.config import GuidelineConfig
@@ -54,3 +54,46 @@ def test_a_search_cut_off_at_the_page_limit_is_named_as_such():
     assert "lab results could not be read (cut off at the page limit)" in uds.detail
     assert uds.facts["not_read"] == ["lab-results"] and uds.summary.endswith(MARK)
     assert "Could not check" not in cards["er-la-opioid-naive"].detail
+
+
+def test_the_page_launched_from_the_card_with_a_failing_search_shows_the_caveat_on_its_cards(tmp_path):
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    import responses
+    from launch_support import PUBLIC_URL, make_app
+    from test_plan_view import FHIR, TOKEN, FakeFhir
+
+    from cds_hooks.cards import card_json, options_for
+    from guideline.context import HookContext
+    from guideline.engine import evaluate
+    from guideline.record import build_record
+    from launch.session import begin_trusted_launch
+
+    drafts = {"resourceType": "Bundle", "entry": [{"resource": morphine_er_draft()}]}
+    record = build_record([patient()], TZ, draft_orders=drafts)
+    naive = next(
+        c
+        for c in evaluate(record, HookContext("order-sign", PATIENT_ID), CONFIG, NOW).cards
+        if c.check_id == "er-la-opioid-naive"
+    )
+    sent = card_json(naive, options_for(CONFIG, "https://cds.example.org", PATIENT_ID, drafts))
+    context = json.loads(next(link for link in sent["links"] if link["type"] == "smart")["appContext"])
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = FakeFhir(rsps, [patient()])
+        fake.fail = {"MedicationDispense"}  # the pharmacy fills search answers HTTP 500
+        app = make_app(tmp_path, [], today=TODAY)
+
+        @app.get("/_card_link")
+        def _card_link():
+            return begin_trusted_launch(iss=FHIR, patient_id=PATIENT_ID, access_token=TOKEN, app_context=context)
+
+        client = app.test_client()
+        launched = client.get("/_card_link", base_url=PUBLIC_URL)
+        handle = parse_qs(urlsplit(launched.headers["Location"]).query)["s"][0]
+        html = client.get("/plan", query_string={"s": handle}, base_url=PUBLIC_URL).get_data(as_text=True)
+
+    assert "records incomplete" in html
+    assert "Could not check:</strong> pharmacy fills could not be read" in html
+    assert "opioid use in the past 90 days may be missing" in html
