@@ -89,3 +89,18 @@ def test_no_caveat_when_every_search_was_read(tmp_path):
     for card in cards.values():
         assert "Could not check" not in card["detail"] and MARK not in card["summary"]
         assert "\n\n\n" not in card["detail"], card["source"]["topic"]["code"]  # no empty paragraph where none was
+
+
+def test_a_chart_that_could_not_be_gathered_leaves_every_kind_unread(tmp_path, monkeypatch):
+    from cds_support import raising
+
+    from cds_hooks import service
+
+    monkeypatch.setattr(service, "gather", raising(RuntimeError("boom")))
+    body = hook_request(drafts=[morphine_er_draft()])
+    cards = cards_by_topic(make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body))
+
+    naive = cards["er-la-opioid-naive"]
+    assert "**Could not check:** pharmacy fills, current medication orders, past medication orders" in naive["detail"]
+    assert "could not be gathered because of an internal error" in naive["detail"]
+    assert naive["summary"].endswith(MARK)
