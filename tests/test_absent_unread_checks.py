@@ -80,3 +80,15 @@ def test_every_kind_has_a_label_and_the_mark_leaves_room_on_an_ehr_card():
     every = dict.fromkeys(KINDS, DOWN)
     for card in cards("order-sign", [acute_oxycodone(), oxycodone_draft()], unread=every).values():
         assert len(card.summary) <= SUMMARY_LIMIT
+
+
+def test_no_card_gains_an_empty_paragraph_when_everything_was_read():
+    oud = condition(ICD10, "F11.20", display="Opioid dependence, uncomplicated")
+    found = {
+        **cards("order-sign", [acute_oxycodone(), oxycodone_draft()]),
+        **cards("patient-view", resources=[oud]),
+    }
+
+    assert {"nonopioid-first", "naloxone", "oud-treatment"} <= set(found)
+    for card in found.values():
+        assert "\n\n\n" not in card.detail, card.check_id

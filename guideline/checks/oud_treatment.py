@@ -256,6 +256,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
                 f"code, or recorded as given) in the last {days} days."
             ),
         )
+        if part
     )
     return Card(
         check_id=CHECK_ID,
