@@ -92,3 +92,16 @@ def test_no_card_gains_an_empty_paragraph_when_everything_was_read():
     assert {"nonopioid-first", "naloxone", "oud-treatment"} <= set(found)
     for card in found.values():
         assert "\n\n\n" not in card.detail, card.check_id
+
+
+def test_reassessment_due_says_no_evaluation_only_of_what_could_be_read():
+    from builders import days_ago, dispense
+
+    fills = [dispense(OXYCODONE_5, days_ago(days), days_supply=30) for days in (88, 58, 28)]
+    plain = cards("order-sign", [oxycodone_draft()], resources=fills)["reassessment-due"]
+    unread = cards("order-sign", [oxycodone_draft()], resources=fills, unread={PROCEDURES: DOWN})["reassessment-due"]
+
+    assert "No evaluation is on record." in plain.detail and "Could not check" not in plain.detail
+    assert "No evaluation is on record." not in unread.detail
+    assert "No evaluation was found in what could be read." in unread.detail
+    assert f"procedures could not be read ({DOWN})" in unread.detail and unread.summary.endswith(MARK)

@@ -62,9 +62,9 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         return None
 
     last = last_assessment(facts)
-    last_text = _last_text(facts, last, lookback)
     # An evaluation is documented as a procedure, or ordered as a service request.
     unread = facts.not_read(PROCEDURES, SERVICE_REQUESTS)
+    last_text = _last_text(facts, last, lookback, bool(unread))
     missing = f"a benefit/harm evaluation of the last {lookback} days, or one already ordered,"
     if branch == "A":
         summary = (
@@ -188,7 +188,7 @@ def unread_assessments(facts: Facts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
-def _last_text(facts: Facts, last: date | None, lookback: int) -> str:
+def _last_text(facts: Facts, last: date | None, lookback: int, unread: bool = False) -> str:
     """The last dated evaluation, and any on record without a date: saying "none" of one the clinician can see would
     make the card plainly wrong."""
     said = [f"The last documented evaluation was on {last}."] if last else []
@@ -199,7 +199,8 @@ def _last_text(facts: Facts, last: date | None, lookback: int) -> str:
     ahead = dated_after_today("An evaluation", (day for _, day in future_assessments(facts)))
     if ahead:
         said.append(ahead)
-    return " ".join(said) or "No evaluation is on record."
+    none = "No evaluation was found in what could be read." if unread else "No evaluation is on record."
+    return " ".join(said) or none
 
 
 def _window_table(facts: Facts) -> str:
