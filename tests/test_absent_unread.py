@@ -104,3 +104,15 @@ def test_a_chart_that_could_not_be_gathered_leaves_every_kind_unread(tmp_path, m
     assert "**Could not check:** pharmacy fills, current medication orders, past medication orders" in naive["detail"]
     assert "could not be gathered because of an internal error" in naive["detail"]
     assert naive["summary"].endswith(MARK)
+
+
+def test_every_prefetch_key_but_the_patient_names_a_kind_of_data():
+    """A prefetch key added without a kind would fail without a word: its search failing would leave the cards saying
+    "none found" of its data. The patient's demographics back no statement of absence."""
+    from cds_hooks.service import KEY_KINDS
+    from cds_hooks.services import PREFETCH, PREFETCH_LABELS, SECOND_SEARCHES, TURNED_ON
+
+    keys = [p.key for p in PREFETCH] + [k.key for _, k in TURNED_ON] + [s.key for s in SECOND_SEARCHES]
+    assert sorted(k for k in keys if k not in KEY_KINDS) == ["patient"]
+    assert set(KEY_KINDS) <= set(keys)
+    assert len(set(PREFETCH_LABELS.values())) == len(PREFETCH_LABELS)  # gaps are mapped back by label
