@@ -165,7 +165,7 @@ def _decimal_from_text(raw: str) -> Decimal | None:
     # Charts repeat the same few numbers (1 tablet, 30 days), so parsing each spelling once pays. A number sent as
     # text with a comma ("1,5" tablets, "1,000" mcg) is read by the one comma rule names and sigs use; it was none.
     try:
-        result = Decimal(commas_read(raw.strip()) if "," in raw else raw.strip())
+        result = Decimal(commas_read(raw.strip()))  # no comma: the text as it is, at the cost of one test
     except (InvalidOperation, ValueError):
         return None
     if not result.is_finite() or (result and result.adjusted() > MAX_MAGNITUDE_EXPONENT):
