@@ -34,7 +34,14 @@ from guideline.recognition.classify import FORM_CODES
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import read_name
 from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible, row_ingredient
-from guideline.recognition.strengths import Strength, listed_form, listed_items, mass_strength, unreal_listed
+from guideline.recognition.strengths import (
+    Strength,
+    form_words,
+    listed_form,
+    listed_items,
+    mass_strength,
+    unreal_listed,
+)
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
 from guideline.terminology import (
     BUPRENORPHINE,
@@ -265,7 +272,7 @@ def _form_from_medication(medication: ResolvedMedication) -> str | None:
     for coding in form.codings:
         if coding.system == RXNORM and coding.code:
             return coding.code
-    words = " ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower()
+    words = form_words(medication) or ""
     for keyword, form_code in mf.FORM_KEYWORDS:
         if keyword in words:
             return form_code

@@ -138,12 +138,18 @@ class UnrealStrength:
     largest: Decimal
 
 
-def listed_form(medication: ResolvedMedication) -> str | None:
-    """The form family the Medication's form words say ("tablet", "patch", "injection"), as names are read."""
+def form_words(medication: ResolvedMedication) -> str | None:
+    """The Medication's form words, its text and every coding's display, in lower case; None with no form."""
     form = medication.resource.form if medication.resource else None
     if form is None:
         return None
-    return form_of(" ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower())
+    return " ".join(filter(None, [form.text, *(c.display for c in form.codings)])).lower()
+
+
+def listed_form(medication: ResolvedMedication) -> str | None:
+    """The form family the Medication's form words say ("tablet", "patch", "injection"), as names are read."""
+    words = form_words(medication)
+    return form_of(words) if words is not None else None
 
 
 def unreal_listed(
