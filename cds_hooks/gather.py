@@ -89,6 +89,9 @@ class Gathered:
     # The prefetch's values, as sent: `resources` lost their fullUrls, and an order naming its prescriber by the
     # `urn:uuid:` fullUrl of a Practitioner or PractitionerRole entry names her (`build_record`'s `bundles`).
     bundles: tuple[Any, ...] = ()
+    # The prefetch keys whose data was not read in full (failed, timed out, cut off, unusable in the prefetch), each
+    # with why, in the order `gaps` names them; REPORT_RESULTS among them when results of reports were not read.
+    unread: Mapping[str, str] = field(default_factory=dict)
 
 
 def _next_url(payload: Any) -> str | None:
@@ -124,6 +127,7 @@ def gather(
     deadline = time.monotonic() + budget_seconds
     pooled: list[Any] = []
     gaps: dict[str, str] = {}
+    unread: dict[str, str] = {}  # prefetch key -> why its data was not read in full (`Gathered.unread`)
     obtained = False
     queries: dict[str, str] = {}
     unusable: dict[str, str] = {}  # prefetch key -> why its value could not be used
@@ -140,7 +144,7 @@ def gather(
             # Read (a site may add keys of its own), and checked as a search is: its warnings and total are named.
             more, why = _pool_unasked(value, pooled, server, f"in the prefetch: {_label(key)}")
             if why:
-                gaps[_label(key)] = f"in the prefetch, {why}"
+                _not_read(gaps, unread, key, f"in the prefetch, {why}")
             if more:
                 queries[key] = more
                 continued[key] = (reported_total(value), match_count(value))
@@ -180,12 +184,12 @@ def gather(
                     # would be shown the same), and so does a total above the matches of a search sent whole.
                     short = facts.problem(value, bool(more))
                     if short:
-                        gaps[_label(key)] = f"in the prefetch, {short}"
+                        _not_read(gaps, unread, key, f"in the prefetch, {short}")
                 continue
             unusable[key] = error
         query = render(template, context, today)
         if query is None:
-            gaps[_label(key)] = "the request lacks the context needed to look it up"
+            _not_read(gaps, unread, key, "the request lacks the context needed to look it up")
             continue
         queries[key] = query
 
@@ -218,7 +222,7 @@ def gather(
         unread_results = none_read(plan_result_reads(pooled, terms, server or ""), _results_not_read(network))
         if unread_results:
             unread_results = each_result(unread_results)
-            gaps[REPORT_RESULTS] = f"{len(unread_results)} not read; {reasons(unread_results)}"
+            gaps[REPORT_RESULTS] = unread[REPORT_RESULTS] = f"{len(unread_results)} not read; {reasons(unread_results)}"
     # The places of recent visits are read only from the EHR's own server; offline or with no server, a Location
     # not sent is passed over as before (the stay is still named when its place's name says hospice).
     places = (
@@ -242,6 +246,7 @@ def gather(
             medication_urls=included,
             visits_read=places.visits if places is not None else {},
             bundles=sent,
+            unread=unread,
         )
     medications: list[dict] = []
     fetched: list[str] = []
@@ -252,14 +257,18 @@ def gather(
             else "not in the prefetch, and the request names no FHIR server to read it from"
         )
         for key in queries:
-            label = MEDICATIONS if key.startswith("med:") else _label(key)
-            if key in continued:  # page one was read: say so, after anything already named of it (a warning)
+            if key.startswith("med:"):
+                gaps[MEDICATIONS] = why
+            elif key in continued:  # page one was read: say so, after anything already named of it (a warning)
                 why_not = _no_second_read(network, again=False)
                 rest = f"only its first page was in the prefetch, and the rest was not read: {why_not}"
-                gaps[label] = "; ".join(filter(None, (gaps.get(label), rest)))
+                _not_read(gaps, unread, key, "; ".join(filter(None, (gaps.get(_label(key)), rest))))
             else:
-                gaps[label] = (
-                    f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why
+                _not_read(
+                    gaps,
+                    unread,
+                    key,
+                    f"in the prefetch, {unusable[key]}; {_no_second_read(network)}" if key in unusable else why,
                 )
         pooled_look.name_unread(gaps)
         return Gathered(
@@ -271,6 +280,7 @@ def gather(
             unread_results,
             medication_urls=included,
             bundles=sent,
+            unread=unread,
         )
 
     client = FhirClient(
@@ -313,13 +323,13 @@ def gather(
                 continue
             new_resources.extend(named_where(result.resources, f"in the answer to the search for {_label(key)}"))
             sent += result.directory  # who a `urn:uuid:` actor on a page read here is, as in the prefetch's Bundles
-            _note(result, gaps, page_cap)
+            _note(result, gaps, unread, page_cap)
             if key in refusals and _label(key) in gaps and not result.ok:
-                gaps[_label(key)] = refusals[key].failed(gaps[_label(key)])
+                _not_read(gaps, unread, key, refusals[key].failed(gaps[_label(key)]))
             if key in continued:
                 short = _continued_shortfall(continued.pop(key), result)
-                if short:  # a first page's withheld warning, already named, says more
-                    gaps.setdefault(_label(key), f"in the prefetch and the pages read after it, {short}")
+                if short and _label(key) not in gaps:  # a first page's withheld warning, already named, says more
+                    _not_read(gaps, unread, key, f"in the prefetch and the pages read after it, {short}")
             obtained = obtained or result.ok or bool(result.resources)
         pooled.extend(new_resources)
         pooled_look.add(new_resources)
@@ -347,17 +357,19 @@ def gather(
             if places is not None:
                 places.timed_out(queries)
             for key in refusals.keys() & queries.keys():
-                gaps[_label(key)] = refusals[key].failed("timed out")
+                _not_read(gaps, unread, key, refusals[key].failed("timed out"))
             break
     missed = each_result(not_received)
     if missed:
-        gaps[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
+        gaps[REPORT_RESULTS] = unread[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
     gaps = _name_elsewhere(gaps, elsewhere)
     pooled_look.name_unread(gaps)
     if places is not None and places.named():
         gaps[HOSPICE_PLACES] = places.named()
     visits = places.visits if places is not None else {}
-    return Gathered(tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included, visits, sent)
+    return Gathered(
+        tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included, visits, sent, unread
+    )
 
 
 def _medications_by_url(values: Any) -> tuple[tuple[str, Mapping[str, Any]], ...]:
@@ -428,6 +440,12 @@ def _label(key: str) -> str:
     """What a prefetch key's data is called on the card: its plain words, or the key itself for one PainPlan
     never asks for (a site's own)."""
     return PREFETCH_LABELS.get(key) or f'data the EHR sent under the prefetch key "{key[:40]}"'
+
+
+def _not_read(gaps: dict[str, str], unread: dict[str, str], key: str, why: str) -> None:
+    """Names a prefetch key's data as not read in full: on the card by its label, and by its key for what reads
+    it (`Gathered.unread`)."""
+    gaps[_label(key)] = unread[key] = why
 
 
 def _single_resource(value: Mapping[str, Any]) -> str:
@@ -509,10 +527,9 @@ def _no_second_read(network: bool, again: bool = True) -> str:
     return f"the request names no FHIR server to read it {'again ' if again else ''}from"
 
 
-def _note(result: FetchResult, gaps: dict[str, str], page_cap: int) -> None:
-    label = _label(result.key)
+def _note(result: FetchResult, gaps: dict[str, str], unread: dict[str, str], page_cap: int) -> None:
     error = _read_error(result)
     if error:
-        gaps[label] = error
+        _not_read(gaps, unread, result.key, error)
     elif result.truncated:
-        gaps[label] = f"only the first {page_cap} pages were read"
+        _not_read(gaps, unread, result.key, f"only the first {page_cap} pages were read")

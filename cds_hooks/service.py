@@ -22,7 +22,7 @@ from cds_hooks.errors import RequestError, operation_outcome
 from cds_hooks.gather import HOSPICE_PLACES, REPORT_RESULTS, Gathered, gather
 from cds_hooks.location_cache import LocationCache
 from cds_hooks.request import NO_DRAFT_ORDERS, HookRequest, no_draft_orders, parse_hook_request
-from cds_hooks.services import PREFETCH_LABELS, REPORTS, SERVICES, templates
+from cds_hooks.services import REPORTS, SERVICES, templates
 from cds_hooks.settings import CdsSettings
 from guideline import unread_data as kinds
 from guideline.cards import Card, Snooze, finding_keys
@@ -65,11 +65,8 @@ KEY_KINDS: dict[str, str] = {
     "medAdministrations": kinds.ADMINISTRATIONS,
     "labReports": kinds.LAB_REPORTS,
 }
-# The gaps `gather` names by its prefetch labels, and the report results it could not read, as kinds.
-LABEL_KINDS: dict[str, str] = {
-    **{PREFETCH_LABELS[key]: kind for key, kind in KEY_KINDS.items() if key in PREFETCH_LABELS},
-    REPORT_RESULTS: kinds.LAB_REPORTS,
-}
+# What `gather` read not in full (`Gathered.unread`), as kinds: its prefetch keys, and the report results.
+UNREAD_KINDS: dict[str, str] = {**KEY_KINDS, REPORT_RESULTS: kinds.LAB_REPORTS}
 
 
 @dataclass(frozen=True)
@@ -217,7 +214,7 @@ def _run_hook(
                 selections=request.selections,
             )
             try:
-                evaluation = evaluate(record, context, config, now, snoozes, unread=unread_kinds(gaps))
+                evaluation = evaluate(record, context, config, now, snoozes, unread=unread_kinds(data.unread, gaps))
                 cards = list(evaluation.cards)
                 for kind in worded(ON_CARD, config):
                     _name_each(kind.card_named(evaluation.facts), gaps, kind.card)
@@ -279,14 +276,14 @@ def failed_call_body(service_id: str, settings: CdsSettings) -> dict[str, Any]:
     return {"cards": [card_json(card, options)]}
 
 
-def unread_kinds(gaps: Mapping[str, str]) -> dict[str, str]:
-    """The kinds of data the named gaps left unread, each with why (the first gap's, for a kind two keys hold); every
-    kind when the chart could not be gathered at all."""
+def unread_kinds(not_read: Mapping[str, str], gaps: Mapping[str, str]) -> dict[str, str]:
+    """The kinds of data `gather` did not read in full (`Gathered.unread`), each with why (the first named, for a kind
+    two keys hold); every kind when the chart could not be gathered at all (named in `gaps`)."""
     if CHART in gaps:
         return dict.fromkeys(kinds.KINDS, f"{CHART} {gaps[CHART]}")
     unread: dict[str, str] = {}
-    for label, why in gaps.items():
-        kind = LABEL_KINDS.get(label)
+    for key, why in not_read.items():
+        kind = UNREAD_KINDS.get(key)
         if kind is not None:
             unread.setdefault(kind, why)
     return unread

@@ -115,4 +115,4 @@ def test_every_prefetch_key_but_the_patient_names_a_kind_of_data():
     keys = [p.key for p in PREFETCH] + [k.key for _, k in TURNED_ON] + [s.key for s in SECOND_SEARCHES]
     assert sorted(k for k in keys if k not in KEY_KINDS) == ["patient"]
     assert set(KEY_KINDS) <= set(keys)
-    assert len(set(PREFETCH_LABELS.values())) == len(PREFETCH_LABELS)  # gaps are mapped back by label
+    assert len(set(PREFETCH_LABELS.values())) == len(PREFETCH_LABELS)  # the card names each gap by its label

@@ -164,3 +164,16 @@ def test_an_item_the_pool_names_in_a_clean_search_page_still_says_which_search_i
     assert [r for r in data.resources if r.get("id") == "mr-9"] == [
         {**unreadable, "painplan:unreadable": f"a resource with no type ({where})"}
     ]
+
+
+def test_the_keys_not_read_in_full_are_named_by_key_with_the_gaps_why():
+    """`Gathered.unread` names by prefetch key what `gaps` names by label, with the same why: the CDS service maps
+    keys (not the label text) to the kinds of data the absence cards say could not be read."""
+    prefetch = full_prefetch("order-sign")
+    prefetch["udsLabs"] = epic_empty_search("4119", "Additional data may be present for patient.")
+    del prefetch["conditions"]
+    prefetch["medsActive"] = {"resourceType": "Bundle", "entry": [{"resource": by_reference("mr-1", "Medication/m1")}]}
+    data = run(hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
+    assert set(data.unread) == {"udsLabs", "conditions"}
+    assert {key: data.gaps[PREFETCH_LABELS[key]] for key in data.unread} == data.unread
+    assert MEDICATIONS in data.gaps  # named on the card, and no prefetch key's
