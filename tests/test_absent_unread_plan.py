@@ -97,3 +97,18 @@ def test_the_page_launched_from_the_card_with_a_failing_search_shows_the_caveat_
     assert "records incomplete" in html
     assert "Could not check:</strong> pharmacy fills could not be read" in html
     assert "opioid use in the past 90 days may be missing" in html
+
+
+def test_every_page_search_holds_a_kind_of_data_or_backs_no_absence():
+    """The page's twin of the hooks' guard (test_absent_unread): a search added without a kind would fail without a
+    word, its cards saying "none found" of its data. The page and the hooks each hold every kind the checks read."""
+    from cds_hooks.service import UNREAD_KINDS
+    from guideline.unread_data import KINDS
+    from smart_app.plan_view import SEARCH_KINDS, SEARCH_NAMES
+
+    # Demographics, questionnaires, consents and goals back no statement of absence; Medication details and the
+    # places of visits are named on their own (unidentified orders, hospice stays), as the hooks name them.
+    backs_no_absence = {"patient", "surveys", "consents", "goals", "medications", "places"}
+    assert set(SEARCH_NAMES) - set(SEARCH_KINDS) == backs_no_absence
+    assert set(SEARCH_KINDS) <= set(SEARCH_NAMES)
+    assert set(SEARCH_KINDS.values()) == set(KINDS) == set(UNREAD_KINDS.values())
