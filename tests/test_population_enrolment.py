@@ -314,3 +314,19 @@ def test_the_dashboard_says_continuous_enrolment_applies(tmp_path) -> None:
     html = _dashboard(tmp_path, [*high_dose("d3"), coverage("d3-cov", "d3", "2025-01-01", "2026-01-20")], CONTINUOUS)
     assert "Members not continuously enrolled over the period are in no measure" in html
     assert "PQA's measure leaves out" not in html
+
+
+def test_only_an_end_written_as_a_real_far_date_is_open() -> None:
+    # A far start is no "no end"; a far day that does not exist (30 February) and a far week date are no date at all.
+    coverages = [
+        coverage("e2b-a", "e2b", "9999-01-01", None),
+        coverage("e2b-b", "e2b", "2024-07-01", "9999-02-30"),
+        coverage("e2b-c", "e2b", "2024-07-01", "9999-W52-1"),
+    ]
+    outcome = evaluate("e2b", coverages)
+    assert outcome.quality.coverage_not_read == {
+        "Coverage/e2b-a: period.start '9999-01-01' is not a date": 1,
+        "Coverage/e2b-b: period.end '9999-02-30' is not a date": 1,
+        "Coverage/e2b-c: period.end '9999-W52-1' is not a date": 1,
+    }
+    assert enrolment(outcome) == (None, None, None)

@@ -86,9 +86,9 @@ def _span(coverage: Mapping[str, Any], period: Period) -> tuple[tuple[date, date
     if raw is not None and not isinstance(raw, Mapping):
         return None, "period is not a period"
     bounds = as_dict(raw)
-    start, why = _bound(bounds, "start", period)
+    start, why = _bound(bounds, "start")
     if why is None:
-        end, why = _bound(bounds, "end", period)
+        end, why = _bound(bounds, "end")
     if why is not None:
         return None, why
     first = period.start if start is None else start[0]  # a start written as a month or a year: its first day
@@ -101,7 +101,7 @@ def _span(coverage: Mapping[str, Any], period: Period) -> tuple[tuple[date, date
     return ((first, last) if first <= last else None), None
 
 
-def _bound(bounds: Mapping[str, Any], key: str, period: Period) -> tuple[tuple[date, date] | None, str | None]:
+def _bound(bounds: Mapping[str, Any], key: str) -> tuple[tuple[date, date] | None, str | None]:
     """A period's start or end as the days it can mean (None when open), or why it cannot be read. A payer's
     "no end" written as a far date (9999-12-31) is open."""
     value = bounds.get(key)
@@ -110,18 +110,20 @@ def _bound(bounds: Mapping[str, Any], key: str, period: Period) -> tuple[tuple[d
     days = written_days(value)
     if days is not None:
         return days, None
-    far = _FULL_DATE.match(value[:10]) if isinstance(value, str) else None
-    if far and int(far.group(1)) > LATEST_YEAR and _is_date(value[:10]):
-        return (None, None) if key == "end" else (None, f"period.start {value!r} is not a date")
+    if key == "end" and _far_date(value):
+        return None, None
     return None, f"period.{key} {value!r} is not a date"
 
 
-def _is_date(value: str) -> bool:
+def _far_date(value: Any) -> bool:
+    """A full date after the years a clinical date can have (`fhirdata.LATEST_YEAR`): a payer's "no end"."""
+    if not (isinstance(value, str) and _FULL_DATE.match(value[:10])):
+        return False
     try:
-        date.fromisoformat(value)
+        day = date.fromisoformat(value[:10])
     except ValueError:
         return False
-    return True
+    return day.year > LATEST_YEAR
 
 
 def _enrolment(spans: list[tuple[date, date]], period: Period) -> Enrolment:
