@@ -160,7 +160,7 @@ def _unsure(marked: Sequence[Sourced], pairs_of: Pairs[Sourced], counted: Counte
 def _where(item: MedOrder | Dispense) -> str:
     """An order's or a fill's reference in the export (`MedicationRequest/eRx.1`, `MedicationDispense/eDisp.1`)."""
     if isinstance(item, Dispense):
-        return f"MedicationDispense/{item.id}" if item.id else "a fill with no id"
+        return item.ref or "a fill with no id"
     return item.located or "an order with no id"
 
 
