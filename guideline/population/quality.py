@@ -698,13 +698,18 @@ class QualityLine:
 
     def widens(self, measure_id: str) -> bool:
         """Whether, not being zero, this count may put patients in the measure its PQA definition leaves out."""
-        return bool(self.count) and (self.includes == EVERY or measure_id in self.includes)
+        return bool(self.count) and _names(self.includes, measure_id)
 
     def lowers(self, measure_id: str, part: str) -> bool:
         """Whether, not being zero, this count may leave patients out of the measure's "denominators" or
         "numerators"."""
         measures = self.denominators if part == "denominators" else self.numerators
-        return bool(self.count) and (measures == EVERY or measure_id in measures)
+        return bool(self.count) and _names(measures, measure_id)
+
+
+def _names(measures: tuple[str, ...], measure_id: str) -> bool:
+    """Whether a Count's tuple of measures (`denominators`, `numerators`, `includes`) names this one (EVERY: all)."""
+    return measures == EVERY or measure_id in measures
 
 
 def quality_lines(report: Mapping[str, Any]) -> list[QualityLine]:
