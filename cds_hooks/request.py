@@ -26,6 +26,8 @@ class HookRequest:
     encounter_id: str | None = None
     draft_orders: Any = None
     selections: tuple[str, ...] = ()
+    # fhirAuthorization.expires_in when it is 0 or less: the token had expired before the EHR sent it.
+    token_expired_in: int | None = None
 
 
 def _identifier(value: Any) -> str | None:
@@ -67,6 +69,14 @@ def user_reference(value: Any) -> str | None:
             user = rest.split("/", 1)[0].strip()
             return f"{kind}/{user}" if user else None
     return text
+
+
+def _expired_in(value: Any) -> int | None:
+    """`expires_in` when it says the token had already expired (a whole number of seconds, 0 or less), else None: a
+    missing or unreadable lifetime says nothing, and the token is used as sent either way."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value > 0:
+        return None
+    return int(value)
 
 
 def fhir_server_problem(server: str, *, allow_http: bool = False) -> str | None:
@@ -153,7 +163,7 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         raise RequestError(400, f"fhirServer must be a URL string, not {type(server).__name__}")
     server = server.strip() if isinstance(server, str) and server.strip() else None
     authorization = body.get("fhirAuthorization")
-    token = None
+    token = expired_in = None
     if authorization is not None:
         if not isinstance(authorization, Mapping):
             raise RequestError(400, "fhirAuthorization must be an object")
@@ -161,6 +171,7 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
             raise RequestError(400, "fhirAuthorization requires fhirServer", "required")
         raw_token = authorization.get("access_token")
         token = raw_token if isinstance(raw_token, str) and raw_token else None
+        expired_in = _expired_in(authorization.get("expires_in"))
     if server is not None:
         problem = fhir_server_problem(server, allow_http=allow_http)
         if problem is not None:
@@ -178,6 +189,7 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         patient_id=context_id(context.get("patientId"), "Patient"),
         user_id=user_reference(context.get("userId")),
         encounter_id=context_id(context.get("encounterId"), "Encounter"),
+        token_expired_in=expired_in,
         draft_orders=hook_draft_orders(expected_hook, context),
         selections=tuple(s for s in selections if isinstance(s, str)) if isinstance(selections, list) else (),
     )

@@ -161,6 +161,7 @@ def _run_hook(
     # first, never read as checked and all clear (in the 412 too, when there is no chart either).
     unsent = no_draft_orders(service.hook, request.draft_orders)
     gaps = {NO_DRAFT_ORDERS: unsent, **data.gaps} if unsent else dict(data.gaps)
+    _name_expired_token(request, gaps)
     if not data.obtained and not data.resources and not has_drafts:
         missing = ", ".join(data.gaps) or "patient data"
         missing += f"; and {NO_DRAFT_ORDERS}: {unsent}" if unsent else ""
@@ -274,6 +275,21 @@ def failed_call_body(service_id: str, settings: CdsSettings) -> dict[str, Any]:
     card = checks_not_run_card(dict.fromkeys(checks or CHECK_IDS, "an internal error stopped the whole call"))
     options = options_for(config, settings.public_url, None)
     return {"cards": [card_json(card, options)]}
+
+
+EXPIRED_TOKEN = "the FHIR access token the EHR sent"
+_REFUSED_TOKEN = "answered HTTP 401"
+
+
+def _name_expired_token(request: HookRequest, gaps: dict[str, str]) -> None:
+    """Once, beside the searches a server refused with 401: the token had expired before the EHR sent it
+    (`expires_in` 0 or less), so the integrator fixes the token, not the scopes or the server."""
+    if request.token_expired_in is None or not any(_REFUSED_TOKEN in why for why in gaps.values()):
+        return
+    gaps[EXPIRED_TOKEN] = (
+        f"had already expired when the EHR sent it (fhirAuthorization expires_in {request.token_expired_in}), so "
+        "the FHIR server refused it (HTTP 401): the EHR must send a token that is still valid"
+    )
 
 
 def unread_kinds(not_read: Mapping[str, str], gaps: Mapping[str, str]) -> dict[str, str]:

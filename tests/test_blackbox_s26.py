@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import responses
 from builders import PATIENT_ID, TODAY, med_request
 from cds_support import (
     OXYCODONE_5,
@@ -223,3 +224,30 @@ def test_a_user_id_sent_as_an_absolute_url_still_signs_the_suggested_orders(tmp_
     created = _created(response.json)
     assert created
     assert [r.get("requester") for r in created] == [{"reference": "Practitioner/dr-9"}] * len(created)
+
+
+@responses.activate
+def test_an_expired_access_token_is_named_once_when_the_server_refuses_it(tmp_path):
+    """An EHR that sends `fhirAuthorization.expires_in` of 0 or less sent a token that had already expired: when the
+    FHIR server then answers 401, the data-incomplete card says so once, so the integrator fixes the token, not the
+    scopes or the server. A token still valid by its own account, refused all the same, gets no such line."""
+    from test_absent_unread import morphine_er_draft, refusing_fhir
+
+    refusing_fhir(401)
+    client = make_app(tmp_path).test_client()
+    expired = hook_request(drafts=[morphine_er_draft()], prefetch={}, fhir=True)
+    expired["fhirAuthorization"]["expires_in"] = -60
+    fresh = hook_request(drafts=[morphine_er_draft()], prefetch={}, fhir=True)
+
+    said = {
+        card["source"]["topic"]["code"]: card
+        for card in client.post("/cds-services/order-sign", json=expired).json["cards"]
+    }
+    other = {
+        card["source"]["topic"]["code"]: card
+        for card in client.post("/cds-services/order-sign", json=fresh).json["cards"]
+    }
+    detail = said["data-incomplete"]["detail"]
+    assert detail.count("had already expired") == 1
+    assert "expires_in -60" in detail
+    assert "had already expired" not in other["data-incomplete"]["detail"]
