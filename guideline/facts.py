@@ -124,6 +124,7 @@ from guideline.uds import (
     uds_results,
     unread_drug_test_reports,
 )
+from guideline.unread_data import Unread
 
 Item = TypeVar("Item", MedOrder, Dispense)
 _MEDICATION = attrgetter("medication")
@@ -249,9 +250,9 @@ class Facts:
             self.terms, self.config, self.today
         )
 
-    def not_read(self, *kinds: str) -> tuple[str, ...]:
-        """Which of `kinds` the face could not read in full, in the order asked."""
-        return tuple(kind for kind in kinds if kind in self.unread)
+    def not_read(self, *kinds: str) -> Unread:
+        """Which of `kinds` the face could not read in full, in the order asked, and why."""
+        return Unread.among(self.unread, kinds)
 
     def once(self, question: Callable[[Facts], Answer]) -> Answer:
         """`question(self)`, worked out on the first ask and remembered for this call: for a rule of a module this

@@ -4,6 +4,7 @@ found" of data PainPlan could not read is false confidence (never silent)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from guideline.cards import SUMMARY_LIMIT
 
@@ -82,3 +83,45 @@ def could_not_check(unread: Mapping[str, str], kinds: Iterable[str], missing: st
         return ""
     said = "; ".join(f"{_joined(labels)} could not be read ({why})" for why, labels in by_why.items())
     return f"{COULD_NOT_CHECK} {said}, so {missing} may be missing."
+
+
+@dataclass(frozen=True)
+class Unread:
+    """The kinds of data one check rests on that the face could not read, in the check's order, and why: all a check
+    needs to say so on its card (made by `Facts.not_read`)."""
+
+    why: tuple[tuple[str, str], ...] = ()  # (kind, why), only the kinds not read
+
+    @classmethod
+    def among(cls, unread: Mapping[str, str], kinds: Iterable[str]) -> Unread:
+        """Which of `kinds` are in `unread` (kind -> why), in the order asked."""
+        return cls(tuple((kind, unread[kind]) for kind in kinds if kind in unread))
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(kind for kind, _ in self.why)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.why)
+
+    @property
+    def marker(self) -> str:
+        """What the check adds to each of its candidate summaries (`mark`)."""
+        return mark(self.any)
+
+    @property
+    def where(self) -> str:
+        """What an absence adds when some of its data was not read: "No evaluation was found in what could be read"."""
+        return " in what could be read" if self.any else ""
+
+    def marked(self, summary: str) -> str:
+        return marked(summary, self.any)
+
+    def of(self, *kinds: str) -> Unread:
+        """Only those of `kinds` not read, in that order: for a card that names two absences apart."""
+        return Unread.among(dict(self.why), kinds)
+
+    def paragraph(self, missing: str) -> str:
+        """The card's "**Could not check:** …" paragraph (`could_not_check`); "" when every kind was read."""
+        return could_not_check(dict(self.why), self.kinds, missing)

@@ -18,7 +18,7 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.history import HISTORY_DAYS, naive_window
 from guideline.terminology import ER_LA, TIRF
-from guideline.unread_data import MEDICINES, could_not_check, mark
+from guideline.unread_data import MEDICINES
 
 CHECK_ID = "er-la-opioid-naive"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -41,7 +41,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     er_la_names = [facts.name(o) for o in er_la]
     window_start, window_end = (moment.date() for moment in naive_window(facts.now))
     unread = facts.not_read(*MEDICINES)
-    marker = mark(bool(unread))
+    marker = unread.marker
     detail = "\n\n".join(
         part
         for part in (
@@ -49,10 +49,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             _list("New extended-release/long-acting opioid order", er_la_names),
             f"No opioid prescription, dispense or supply was found in what could be read from {window_start} to "
             f"{window_end}: the patient may be opioid-naive."
-            if unread
+            if unread.any
             else f"No opioid prescription, dispense or supply was found from {window_start} to {window_end}: "
             "the patient appears to be opioid-naive.",
-            could_not_check(facts.unread, unread, f"opioid use in the past {HISTORY_DAYS} days"),
+            unread.paragraph(f"opioid use in the past {HISTORY_DAYS} days"),
             _tirf_why() if tirf_names else "",
             _er_la_why() if er_la_names else "",
             _options(bool(tirf_names)),
@@ -89,7 +89,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "naive": True,
             "er_la_orders": er_la_names,
             "tolerant_only_orders": tirf_names,
-            "not_read": list(unread),
+            "not_read": list(unread.kinds),
         },
     )
 

@@ -36,7 +36,7 @@ from guideline.terminology import (
     SUD_HISTORY,
 )
 from guideline.uds import SubstanceResult, UdsResult
-from guideline.unread_data import FILLS, ORDER_HISTORY, ORDERS, STATEMENTS, could_not_check, mark
+from guideline.unread_data import FILLS, ORDER_HISTORY, ORDERS, STATEMENTS
 
 CHECK_ID = "naloxone"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -253,7 +253,7 @@ def _card(
         for part in (
             "This patient's risk of opioid overdose is elevated:\n" + bullet_list(lines),
             later,
-            could_not_check(facts.unread, unread, f"naloxone prescribed or dispensed in the last {months} months"),
+            unread.paragraph(f"naloxone prescribed or dispensed in the last {months} months"),
             "Naloxone reverses an opioid overdose and can be given by family or friends before help arrives.",
             "**Options:** prescribe naloxone and show the patient and the people they live with when and how to "
             "use it. Buprenorphine/naloxone tablets or films (for example Suboxone or Zubsolv) are not a rescue "
@@ -262,7 +262,7 @@ def _card(
                 "current opioid and sedative orders including today's drafts, current opioid pharmacy fills"
                 f"{ahead}, the total daily dose (MME), diagnoses on record, urine drug tests of the last 12 months, "
                 f"and naloxone orders or dispenses in the last {months} months (none found"
-                f"{' in what could be read' if unread else ''})."
+                f"{unread.where})."
             ),
         )
         if part
@@ -275,7 +275,7 @@ def _card(
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(risks, mark(bool(unread))),
+        summary=_summary(risks, unread.marker),
         detail=detail,
         suggestions=(
             Suggestion(
@@ -297,5 +297,5 @@ def _card(
         ),
         view="risk",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={"risk_factors": [r.key for r in risks], "not_read": list(unread)},
+        facts={"risk_factors": [r.key for r in risks], "not_read": list(unread.kinds)},
     )

@@ -17,7 +17,7 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.history import naive_window
 from guideline.terminology import TIRF
-from guideline.unread_data import MEDICINES, could_not_check, mark
+from guideline.unread_data import MEDICINES
 
 CHECK_ID = "nonopioid-first"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -41,9 +41,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         part
         for part in (
             "**New opioid order" + ("s" if len(names) > 1 else "") + " for acute pain:**\n" + bullet_list(names),
-            f"No opioid prescription or dispense was found{' in what could be read' if unread else ''} from "
-            f"{window_start} to {window_end}.",
-            could_not_check(facts.unread, unread, f"opioid use from {window_start} to {window_end}"),
+            f"No opioid prescription or dispense was found{unread.where} from {window_start} to {window_end}.",
+            unread.paragraph(f"opioid use from {window_start} to {window_end}"),
             "For many acute pain conditions, non-opioid treatments relieve pain as well as or better than "
             "opioids and avoid the risks that come with opioids.",
             "**Options to consider first:**\n" + bullet_list(options) if options else "",
@@ -58,7 +57,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(names, mark(bool(unread))),
+        summary=_summary(names, unread.marker),
         detail=detail,
         suggestions=present(remove_draft(o, name) for o, name in zip(acute, names, strict=True)),
         links=(guideline_link(facts.config, "rec1", "CDC 2022 Recommendation 1"),),
@@ -71,7 +70,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         ),
         view="plan",
         orders=tuple(o.id for o in acute if o.id),
-        facts={"naive": True, "acute_orders": names, "not_read": list(unread)},
+        facts={"naive": True, "acute_orders": names, "not_read": list(unread.kinds)},
     )
 
 

@@ -20,7 +20,7 @@ from guideline.history import dispense_interval
 from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
-from guideline.unread_data import MARK, MEDICINES, PROCEDURES, could_not_check
+from guideline.unread_data import MARK, MEDICINES, PROCEDURES
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -231,10 +231,10 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
         part
         for part in (
             "**Opioid use disorder diagnosis:**\n" + bullet_list(_diagnosis_line(facts, c) for c in diagnoses),
-            f"No buprenorphine, methadone or naltrexone was found{' in what could be read' if unread else ''} in "
+            f"No buprenorphine, methadone or naltrexone was found{unread.where} in "
             f"the last {days} days: no order, pharmacy fill or draft, and no dose given in clinic or by a treatment "
             "program.",
-            could_not_check(facts.unread, unread, f"OUD medication of the last {days} days"),
+            unread.paragraph(f"OUD medication of the last {days} days"),
             "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
             "**Options:**\n"
             + bullet_list(
@@ -261,7 +261,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(facts, diagnoses, days, bool(unread)),
+        summary=_summary(facts, diagnoses, days, unread.any),
         detail=detail,
         suggestions=tuple(_template_suggestion(facts, t) for t in settings["suggestions"]),
         links=(
@@ -274,5 +274,5 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
         ),
         view="oud",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={"diagnoses": [_diagnosis_name(facts, c) for c in diagnoses], "not_read": list(unread)},
+        facts={"diagnoses": [_diagnosis_name(facts, c) for c in diagnoses], "not_read": list(unread.kinds)},
     )

@@ -28,7 +28,7 @@ from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
 from guideline.timeutil import local_date
-from guideline.unread_data import PDMP_REVIEWS, PROCEDURES, could_not_check, mark
+from guideline.unread_data import PDMP_REVIEWS, PROCEDURES
 
 CHECK_ID = "pdmp-review"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -73,12 +73,11 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     pdmp = facts.config["pdmp"]
     names = [facts.name(o) for o in triggers]
     unread = facts.not_read(*REVIEWS_READ)
-    summary = _summary(last, lookback, pdmp["label"], mark(bool(unread)))
-    where = " in what could be read" if unread else ""
+    summary = _summary(last, lookback, pdmp["label"], unread.marker)
     finding = (
-        f"The last documented PDMP review{where} was on {last}, more than {lookback} days ago."
+        f"The last documented PDMP review{unread.where} was on {last}, more than {lookback} days ago."
         if last
-        else f"No PDMP review is documented in this record (none{where} in the last {lookback} days)."
+        else f"No PDMP review is documented in this record (none{unread.where} in the last {lookback} days)."
     )
     ahead = dated_after_today("A PDMP review", (day for _, day in future_reviews(facts)))
     if ahead:
@@ -87,7 +86,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         part
         for part in (
             finding,
-            could_not_check(facts.unread, unread, f"a PDMP review of the last {lookback} days"),
+            unread.paragraph(f"a PDMP review of the last {lookback} days"),
             "**New order" + ("s" if len(names) > 1 else "") + ":**\n" + bullet_list(names),
             "The state prescription monitoring data show controlled-substance prescriptions from other "
             "prescribers and pharmacies, a high combined opioid dose, and dangerous combinations such as "
@@ -114,7 +113,11 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         ),
         view="plan",
         orders=tuple(o.id for o in triggers if o.id),
-        facts={"last_review": last.isoformat() if last else None, "lookback_days": lookback, "not_read": list(unread)},
+        facts={
+            "last_review": last.isoformat() if last else None,
+            "lookback_days": lookback,
+            "not_read": list(unread.kinds),
+        },
     )
 
 

@@ -23,7 +23,7 @@ from guideline.facts import Facts
 from guideline.record import Procedure, ServiceRequest
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import iso_day
-from guideline.unread_data import PROCEDURES, SERVICE_REQUESTS, could_not_check, marked
+from guideline.unread_data import PROCEDURES, SERVICE_REQUESTS
 
 CHECK_ID = "reassessment-due"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -64,7 +64,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     last = last_assessment(facts)
     # An evaluation is documented as a procedure, or ordered as a service request.
     unread = facts.not_read(PROCEDURES, SERVICE_REQUESTS)
-    last_text = _last_text(facts, last, lookback, bool(unread))
+    last_text = _last_text(facts, last, lookback, unread.any)
     missing = f"a benefit/harm evaluation of the last {lookback} days, or one already ordered,"
     if branch == "A":
         summary = (
@@ -90,7 +90,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         part
         for part in (
             finding,
-            could_not_check(facts.unread, unread, missing),
+            unread.paragraph(missing),
             _window_table(facts),
             "Reviewing benefits (pain, function, the patient's goals) and harms (side effects, signs of opioid use "
             "disorder, overdose risk) within 1–4 weeks of starting longer-term therapy and at least every "
@@ -109,7 +109,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=marked(summary, bool(unread)),
+        summary=unread.marked(summary),
         detail=detail,
         suggestions=(
             order_suggestion(
@@ -137,7 +137,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "window_days": list(exposure.window_days),
             "recent_days": exposure.recent_days,
             "last_assessment": last.isoformat() if last else None,
-            "not_read": list(unread),
+            "not_read": list(unread.kinds),
         },
     )
 

@@ -22,7 +22,7 @@ from guideline.facts import Facts
 from guideline.record import DocumentReference, MedOrder
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 from guideline.timeutil import iso_day
-from guideline.unread_data import CARE_PLANS, MEDICINES, PLAN_DOCUMENTS, PROCEDURES, could_not_check, mark
+from guideline.unread_data import CARE_PLANS, MEDICINES, PLAN_DOCUMENTS, PROCEDURES
 
 CHECK_ID = "treatment-plan"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -62,11 +62,11 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             + bullet_list(f"{name}{day}" for name, day in zip(names, days, strict=True)),
             f"No opioids in the last 90 days and no pain treatment plan documented in the last {lookback} days were "
             "found in what could be read."
-            if unread
+            if unread.any
             else f"The patient has had no opioids in the last 90 days, and no pain treatment plan is documented in the "
             f"last {lookback} days.",
-            could_not_check(facts.unread, plans_read, f"a pain treatment plan of the last {lookback} days"),
-            could_not_check(facts.unread, MEDICINES, "opioid use in the past 90 days"),
+            unread.of(*plans_read).paragraph(f"a pain treatment plan of the last {lookback} days"),
+            unread.of(*MEDICINES).paragraph("opioid use in the past 90 days"),
             *_uncounted_plans(current),
             "Agreeing on a plan before longer-term opioid therapy starts sets shared expectations and makes it "
             "easier to judge later whether the opioid is helping.",
@@ -84,7 +84,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(names, lookback, mark(bool(unread))),
+        summary=_summary(names, lookback, unread.marker),
         detail=detail,
         links=(
             plan_link("plan-start", "Create or review pain treatment plan"),
@@ -99,7 +99,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         ),
         view="plan",
         orders=tuple(o.id for o in longer_term if o.id),
-        facts={"naive": True, "orders": names, "lookback_days": lookback, "not_read": list(unread)},
+        facts={"naive": True, "orders": names, "lookback_days": lookback, "not_read": list(unread.kinds)},
     )
 
 

@@ -24,7 +24,7 @@ from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
 from guideline.uds import drug_test_name, is_uds_order
-from guideline.unread_data import DRUG_TESTS, could_not_check, marked
+from guideline.unread_data import DRUG_TESTS
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -209,13 +209,13 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
 def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:
     last = _last_test(facts)
     unread = facts.not_read(*DRUG_TESTS)
-    summary, finding = _finding(facts, last, months, not unread)
+    summary, finding = _finding(facts, last, months, not unread.any)
     missing = f"a urine drug test of the last {months} months, or one already ordered,"
     detail = "\n\n".join(
         part
         for part in (
             finding,
-            could_not_check(facts.unread, unread, missing),
+            unread.paragraph(missing),
             "**Why this applies:**\n" + bullet_list(reasons),
             "Testing before starting and periodically during longer-term opioid therapy can show substances the "
             "patient has not mentioned and supports safer prescribing.",
@@ -233,7 +233,7 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=marked(summary, bool(unread)),
+        summary=unread.marked(summary),
         detail=detail,
         suggestions=(urine_screen(facts, "urine drug screen", recommended=True),),
         links=(guideline_link(facts.config, "rec10", "CDC 2022 Recommendation 10"), plan_link("uds")),
@@ -247,5 +247,5 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
         ),
         view="uds",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={"last_test": last.isoformat() if last else None, "not_read": list(unread)},
+        facts={"last_test": last.isoformat() if last else None, "not_read": list(unread.kinds)},
     )

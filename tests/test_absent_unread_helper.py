@@ -1,0 +1,28 @@
+"""`Unread`, the one object a check asks for the data it rests on that was not read: it says on the card exactly what
+`could_not_check`, `mark` and `marked` say."""
+
+from __future__ import annotations
+
+from guideline.unread_data import FILLS, MARK, ORDERS, PROCEDURES, STATEMENTS, Unread, could_not_check, marked
+
+UNREAD = {
+    ORDERS: "the FHIR server answered HTTP 401",
+    FILLS: "the FHIR server answered HTTP 401",
+    PROCEDURES: "timed out",
+}
+
+
+def test_the_kinds_not_read_in_the_order_asked_and_why() -> None:
+    unread = Unread.among(UNREAD, (FILLS, STATEMENTS, ORDERS))
+    assert unread.kinds == (FILLS, ORDERS) and unread.any
+    assert unread.marker == MARK and unread.where == " in what could be read"
+    assert unread.paragraph("opioid use") == could_not_check(UNREAD, (FILLS, STATEMENTS, ORDERS), "opioid use")
+    assert unread.marked("No recent opioid use") == marked("No recent opioid use", True)
+    assert unread.of(ORDERS, PROCEDURES).kinds == (ORDERS,)
+
+
+def test_everything_read_says_nothing() -> None:
+    unread = Unread.among(UNREAD, (STATEMENTS,))
+    assert unread.kinds == () and not unread.any
+    assert unread.marker == "" and unread.where == "" and unread.paragraph("opioid use") == ""
+    assert unread.marked("No recent opioid use") == "No recent opioid use"
