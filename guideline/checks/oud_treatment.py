@@ -20,7 +20,7 @@ from guideline.history import dispense_interval
 from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
-from guideline.unread_data import MARK, MEDICINES, PROCEDURES
+from guideline.unread_data import MEDICINES, PROCEDURES
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -188,9 +188,9 @@ def _diagnosis_line(facts: Facts, condition: Condition) -> str:
     return f"{_diagnosis_name(facts, condition)}" + (f" (recorded {day.isoformat()})" if day else "")
 
 
-def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int, unread: bool = False) -> str:
-    """The diagnosis, clipped to leave room for the finding (and MARK when data it rests on was not read)."""
-    tail = f": no OUD medication in {days} days; offer treatment" + (MARK if unread else "")
+def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int, marker: str = "") -> str:
+    """The diagnosis, clipped to leave room for the finding (and the marker when data it rests on was not read)."""
+    tail = f": no OUD medication in {days} days; offer treatment{marker}"
     return clip(_diagnosis_name(facts, diagnoses[0]), SUMMARY_LIMIT - len(tail)) + tail
 
 
@@ -261,7 +261,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(facts, diagnoses, days, unread.any),
+        summary=_summary(facts, diagnoses, days, unread.marker),
         detail=detail,
         suggestions=tuple(_template_suggestion(facts, t) for t in settings["suggestions"]),
         links=(
