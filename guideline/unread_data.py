@@ -105,6 +105,10 @@ class Unread:
     def any(self) -> bool:
         return bool(self.why)
 
+    def __bool__(self) -> bool:
+        # `if unread:` asks the same as `.any`: without this every Unread, the empty one too, would be true.
+        return bool(self.why)
+
     @property
     def marker(self) -> str:
         """What the check adds to each of its candidate summaries (`mark`)."""

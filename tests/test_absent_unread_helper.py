@@ -26,3 +26,10 @@ def test_everything_read_says_nothing() -> None:
     assert unread.kinds == () and not unread.any
     assert unread.marker == "" and unread.where == "" and unread.paragraph("opioid use") == ""
     assert unread.marked("No recent opioid use") == "No recent opioid use"
+
+
+def test_an_unread_with_nothing_unread_is_false_as_a_condition():
+    """A check writing `if unread:` must mean "some of its data was not read", as `.any` does."""
+    from guideline.unread_data import Unread
+
+    assert not Unread() and Unread((("fills", "the FHIR server answered HTTP 401"),))
