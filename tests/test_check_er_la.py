@@ -307,3 +307,29 @@ def test_the_nonopioid_first_card_beside_it_does_not_advise_an_immediate_release
     assert "prescribe an immediate-release opioid at the lowest effective dose" not in first.detail
     assert "immediate-release oral opioid" in first.detail
     assert "transmucosal fentanyl is for opioid-tolerant patients only" in first.detail
+
+
+def _unidentified_order(**kwargs: object) -> dict:
+    """An order whose medicine no code or name identifies: a local code and a clinic's own abbreviation."""
+    order = med_request(OXYCODONE_IR, **kwargs)  # type: ignore[arg-type]
+    order["medicationCodeableConcept"] = {
+        "coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288", "code": "88421"}],
+        "text": "PAIN CMPD TAB (CLINIC STOCK)",
+    }
+    return order
+
+
+def test_an_unidentified_medicine_in_the_window_is_named_as_a_possible_opioid() -> None:
+    """The card says the patient appears opioid-naive from the opioids it could identify. An order in the 90 days
+    whose medicine matched no code or name may have been an opioid: the card says so, and counts them, where it
+    said "appears to be opioid-naive" as if the record were whole."""
+    past = _unidentified_order(id="mr-x", status="completed", authored=days_ago(30), supply_days=10)
+    result = card(run("order-sign", drafts=[er_draft()], resources=[past]), CHECK)
+    assert result is not None
+    assert "1 medication" in result.detail and "matched no code or name" in result.detail
+    assert "if it is an opioid, the patient is not opioid-naive" in result.detail
+    assert result.facts["unidentified_in_window"] == 1
+
+    plain = card(run("order-sign", drafts=[er_draft()]), CHECK)
+    assert plain is not None and "matched no code or name" not in plain.detail
+    assert plain.facts["unidentified_in_window"] == 0
