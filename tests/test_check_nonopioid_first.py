@@ -116,3 +116,19 @@ def test_terminal_condition_excludes_unless_that_exclusion_is_off() -> None:
     config = {"exclusions": {"terminal_condition": {"enabled": False}}}
     assert sign(oxy(), resources=[terminal]) is None
     assert sign(oxy(), resources=[terminal], config=config) is not None
+
+
+def test_an_unidentified_medicine_in_the_window_is_named_as_a_possible_opioid() -> None:
+    """ "No recent opioid use" rests on the medicines PainPlan identified: an order of the 90 days whose medicine
+    matched no code or name may have been an opioid, and the card counts it, as the opioid-naive card does."""
+    past = med_request(OXYCODONE, id="mr-x", status="completed", authored=days_ago(30), supply_days=10)
+    past["medicationCodeableConcept"] = {
+        "coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288", "code": "88421"}],
+        "text": "PAIN CMPD TAB (CLINIC STOCK)",
+    }
+    result = sign(oxy(), resources=[past])
+    assert result is not None
+    assert "**Could not identify:** 1 medication" in result.detail
+    assert result.facts["unidentified_in_window"] == 1
+    plain = sign(oxy())
+    assert plain is not None and "Could not identify" not in plain.detail

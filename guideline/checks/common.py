@@ -256,3 +256,23 @@ def first_fitting_of(candidates: Iterable[str], fallback: str) -> str:
 def and_more(names: list[str]) -> str:
     """ "oxycodone 5 mg" or "oxycodone 5 mg and 2 more": the first name and how many others."""
     return names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+
+
+def unidentified_in_window(facts: Facts) -> int:
+    """The orders and fills of the opioid history's 90 days whose medicine matched no code or name PainPlan knows:
+    current orders, ended orders that supplied medicine in the window, and current fills no order stands for. Any
+    may have been an opioid, which would end opioid-naive status; each is named where PainPlan names what it could
+    not identify."""
+    return len(facts.unidentified_current_orders) + len(facts.unidentified_past_orders) + len(facts.unidentified_fills)
+
+
+def could_not_identify(count: int, start: date, end: date) -> str:
+    """ "**Could not identify:** 1 medication …": "opioid-naive" rests only on the medicines PainPlan identified."""
+    if not count:
+        return ""
+    what = "1 medication" if count == 1 else f"{count} medications"
+    it = "it is an opioid" if count == 1 else "any of them is an opioid"
+    return (
+        f"**Could not identify:** {what} from {start} to {end} matched no code or name PainPlan knows (each is named "
+        f"with what PainPlan could not identify): if {it}, the patient is not opioid-naive."
+    )

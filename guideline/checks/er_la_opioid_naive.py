@@ -3,18 +3,18 @@ transmucosal immediate-release fentanyl (for opioid-tolerant patients only), for
 
 from __future__ import annotations
 
-from datetime import date
-
 from guideline.cards import Card
 from guideline.checks.common import (
     based_on,
     bullet_list,
+    could_not_identify,
     first_fitting,
     guideline_link,
     override_reasons,
     plan_link,
     present,
     remove_draft,
+    unidentified_in_window,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -56,7 +56,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             else f"No opioid prescription, dispense or supply was found from {window_start} to {window_end}: "
             "the patient appears to be opioid-naive.",
             unread.paragraph(f"opioid use in the past {HISTORY_DAYS} days"),
-            _unidentified(unidentified, window_start, window_end),
+            could_not_identify(unidentified, window_start, window_end),
             _tirf_why() if tirf_names else "",
             _er_la_why() if er_la_names else "",
             _options(bool(tirf_names)),
@@ -96,26 +96,6 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "unidentified_in_window": unidentified,
             "not_read": list(unread.kinds),
         },
-    )
-
-
-def unidentified_in_window(facts: Facts) -> int:
-    """The orders and fills of the opioid history's 90 days whose medicine matched no code or name PainPlan knows:
-    current orders, ended orders that supplied medicine in the window, and current fills no order stands for. Any
-    may have been an opioid, which would end opioid-naive status; each is named where PainPlan names what it could
-    not identify."""
-    return len(facts.unidentified_current_orders) + len(facts.unidentified_past_orders) + len(facts.unidentified_fills)
-
-
-def _unidentified(count: int, start: date, end: date) -> str:
-    """ "**Could not identify:** 1 medication …": "opioid-naive" rests only on the medicines PainPlan identified."""
-    if not count:
-        return ""
-    what = "1 medication" if count == 1 else f"{count} medications"
-    it = "it is an opioid" if count == 1 else "any of them is an opioid"
-    return (
-        f"**Could not identify:** {what} from {start} to {end} matched no code or name PainPlan knows (each is named "
-        f"with what PainPlan could not identify): if {it}, the patient is not opioid-naive."
     )
 
 

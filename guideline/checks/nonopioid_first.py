@@ -7,11 +7,13 @@ from guideline.checks.common import (
     and_more,
     based_on,
     bullet_list,
+    could_not_identify,
     first_fitting,
     guideline_link,
     override_reasons,
     present,
     remove_draft,
+    unidentified_in_window,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -37,12 +39,14 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     window_start, window_end = (moment.date() for moment in naive_window(facts.now))
     options = list(settings["options"])
     unread = facts.not_read(*MEDICINES)
+    unidentified = unidentified_in_window(facts)
     detail = "\n\n".join(
         part
         for part in (
             "**New opioid order" + ("s" if len(names) > 1 else "") + " for acute pain:**\n" + bullet_list(names),
             f"No opioid prescription or dispense was found{unread.where} from {window_start} to {window_end}.",
             unread.paragraph(f"opioid use from {window_start} to {window_end}"),
+            could_not_identify(unidentified, window_start, window_end),
             "For many acute pain conditions, non-opioid treatments relieve pain as well as or better than "
             "opioids and avoid the risks that come with opioids.",
             "**Options to consider first:**\n" + bullet_list(options) if options else "",
@@ -70,7 +74,12 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         ),
         view="plan",
         orders=tuple(o.id for o in acute if o.id),
-        facts={"naive": True, "acute_orders": names, "not_read": list(unread.kinds)},
+        facts={
+            "naive": True,
+            "acute_orders": names,
+            "not_read": list(unread.kinds),
+            "unidentified_in_window": unidentified,
+        },
     )
 
 
