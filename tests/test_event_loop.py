@@ -396,6 +396,33 @@ def head_of(response: bytes) -> list[bytes]:
     return response.partition(b"\r\n\r\n")[0].lower().split(b"\r\n")
 
 
+def first_part(conn: socket.socket) -> bytes:
+    """A streamed answer read up to its first part ("first;"): its head has left, and the worker is mid-answer."""
+    received = b""
+    while b"first;" not in received:
+        received += conn.recv(4096)
+    return received
+
+
+def read_to_eof(conn: socket.socket) -> bytes:
+    """Everything the worker sends until it closes. Unlike `read_to_close`, a reset is not swallowed: it raises
+    ConnectionResetError, which is what the clean-close tests look for."""
+    conn.settimeout(5)
+    received = b""
+    while chunk := conn.recv(4096):
+        received += chunk
+    conn.close()
+    return received
+
+
+def assert_refused_for_now(answer: bytes, received: bytes) -> None:
+    """A draining worker's refusal a client may retry elsewhere: 503, `Retry-After: 1`, `Connection: close`, and an
+    OperationOutcome whose issue is `transient`."""
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable"), received
+    assert b"retry-after: 1" in head_of(answer) and b"connection: close" in head_of(answer)
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["issue"][0]["code"] == "transient"
+
+
 def test_a_response_written_during_the_drain_says_connection_close(worker):
     # A keep-alive client that was not told reused the connection the moment the drain closed it: a reset, and an
     # EHR does not retry a hook POST. Told `Connection: close`, it opens a new connection (to another worker).
@@ -415,9 +442,7 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
     # worker starts while stopping.
     process, port = worker(drain_seconds=5)
     conn = send_get(port, "/stream/a?0.6")
-    received = b""
-    while b"first;" not in received:
-        received += conn.recv(4096)
+    received = first_part(conn)
     assert b"connection: close" not in head_of(received)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
@@ -425,9 +450,7 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
     received += read_to_close(conn)
     first, _, second = received.partition(b"done /stream/a")
     assert first.startswith(b"HTTP/1.1 200 OK")
-    assert second.startswith(b"HTTP/1.1 503 Service Unavailable"), received
-    assert b"retry-after: 1" in head_of(second) and b"connection: close" in head_of(second)
-    assert json.loads(second.partition(b"\r\n\r\n")[2])["issue"][0]["code"] == "transient"
+    assert_refused_for_now(second, received)
     assert b"done /cds-services" not in received
     assert process.wait(5) == 0
 
@@ -437,9 +460,7 @@ def test_a_call_expecting_100_continue_during_the_drain_is_refused_at_once_witho
     # worker refuses such a call as soon as its headers are in.
     process, port = worker(drain_seconds=5)
     conn = send_get(port, "/stream/a?0.3")
-    received = b""
-    while b"first;" not in received:
-        received += conn.recv(4096)
+    received = first_part(conn)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
     conn.sendall(hook_call(headers="Expect: 100-continue\r\n", with_body=False))
@@ -465,11 +486,7 @@ def test_a_request_sent_behind_one_in_service_during_the_drain_is_refused_503_no
     time.sleep(0.1)
     conn.sendall(hook_call())
     time.sleep(0.6)  # both are in the client's socket before it reads: a reset would discard them
-    received = b""
-    conn.settimeout(5)
-    while chunk := conn.recv(4096):  # a reset raises ConnectionResetError
-        received += chunk
-    conn.close()
+    received = read_to_eof(conn)
     first, _, second = received.partition(b"done /call/a")
     assert first.startswith(b"HTTP/1.1 200 OK") and b"connection: close" not in head_of(first)
     assert second.startswith(b"HTTP/1.1 503 Service Unavailable"), received
@@ -486,16 +503,11 @@ def test_what_a_client_sends_after_the_last_answer_is_dropped_before_closing_not
     conn = send_get(port, "/stream/y?0.5")
     time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
-    received = b""
-    while b"first;" not in received:
-        received += conn.recv(4096)
+    received = first_part(conn)
     assert b"connection: close" in head_of(received)
     conn.sendall(b"GET /after HTTP/1.1\r\nHost: test\r\n\r\n")
     time.sleep(1.0)  # the rest of the answer and the close are in the client's socket before it reads
-    conn.settimeout(5)
-    while chunk := conn.recv(4096):  # a reset raises ConnectionResetError
-        received += chunk
-    conn.close()
+    received += read_to_eof(conn)
     assert received.endswith(b"first;done /stream/y")
     assert read_to_close(busy).endswith(b"done /call/x")
     assert process.wait(5) == 0
@@ -534,17 +546,12 @@ def test_the_body_of_a_call_refused_during_the_drain_is_read_and_dropped_not_res
     # with that body still arriving, the socket sent a reset, which can take the 503 with it.
     process, port = worker(drain_seconds=5)
     conn = send_get(port, "/stream/a?0.3")
-    received = b""
-    while b"first;" not in received:
-        received += conn.recv(4096)
+    received = first_part(conn)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
     body = b"x" * 4_000_000
     conn.sendall(hook_call(body, headers="Expect: 100-continue\r\n"))  # a reset: ConnectionResetError, BrokenPipeError
-    conn.settimeout(5)
-    while chunk := conn.recv(4096):  # a reset raises ConnectionResetError
-        received += chunk
-    conn.close()
+    received += read_to_eof(conn)
     assert received.partition(b"done /stream/a")[2].startswith(b"HTTP/1.1 503 Service Unavailable"), received
     assert process.wait(5) == 0
 
