@@ -131,6 +131,26 @@ def dispense(rxcui: str, handed_over: str, days_supply: int | None = 30, status:
     return resource
 
 
+def pbm_fill_mme(medicine: Mapping[str, Any]) -> Any:
+    """The MME line of a pharmacy's fill, 120 tablets for 30 days handed over 2026-06-01, whose medicine is
+    `medicine` (the dispense's `medicationCodeableConcept`, or `contained` with its `medicationReference`)."""
+    from guideline.fills import fill_mme
+    from guideline.terminology import load_terminology
+
+    resource = {
+        "resourceType": "MedicationDispense",
+        "id": "fill-1",
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        **medicine,
+        "quantity": {"value": 120, "unit": "tablet", "system": "http://unitsofmeasure.org", "code": "{tbl}"},
+        "daysSupply": {"value": 30, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"},
+        "whenHandedOver": "2026-06-01",
+    }
+    config = GuidelineConfig.from_mapping({})
+    return fill_mme(build_record([resource], TZ).dispenses[0], load_terminology(config), config)
+
+
 def condition(
     system: str,
     code: str,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from builders import TZ, days_ago, patient
+from builders import days_ago, patient, pbm_fill_mme
 from builders import med_request as hook_order
 from cds_support import bundle, full_prefetch, hook_request, make_app
 from fixtures.mme.helpers import RXNORM, dosage, every, mme, qty
@@ -152,24 +152,6 @@ def test_the_plan_page_names_it(tmp_path: Path) -> None:
 
 
 def test_a_fill_of_it_says_it_too() -> None:
-    from guideline.config import GuidelineConfig
-    from guideline.fills import fill_mme
-    from guideline.record import build_record
-    from guideline.terminology import load_terminology
-
-    dispense = {
-        "resourceType": "MedicationDispense",
-        "id": "fill-1",
-        "status": "completed",
-        "subject": {"reference": "Patient/p1"},
-        "contained": [_oxy_5000()],
-        "medicationReference": {"reference": "#erx-1"},
-        "quantity": {"value": 120, "unit": "tablet", "system": "http://unitsofmeasure.org", "code": "{tbl}"},
-        "daysSupply": {"value": 30, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"},
-        "whenHandedOver": "2026-06-01",
-    }
-    config = GuidelineConfig.from_mapping({})
-    fill = build_record([dispense], TZ).dispenses[0]
-    result = fill_mme(fill, load_terminology(config), config)
+    result = pbm_fill_mme({"contained": [_oxy_5000()], "medicationReference": {"reference": "#erx-1"}})
     assert (result.state, result.reason, result.mme) == ("unknown", "implausible-strength", None)
     assert result.reason_text == OXY_WORDS

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from builders import med_request
+from builders import med_request, pbm_fill_mme
 from cds_support import bundle, full_prefetch, hook_request, make_app
 from fixtures.mme.helpers import dosage, every, mme, qty, terms
 from fixtures.mme.helpers import med_request as mme_request
@@ -98,26 +98,7 @@ def test_a_coded_product_keeps_its_own_strength() -> None:
 
 def test_a_fill_named_so_says_it_too() -> None:
     """A PBM fill "OXYCODONE 5,325 MG TAB", 120 tablets for 30 days: named, not 31950 MME a day."""
-    from builders import TZ
-
-    from guideline.config import GuidelineConfig
-    from guideline.fills import fill_mme
-    from guideline.record import build_record
-    from guideline.terminology import load_terminology
-
-    dispense = {
-        "resourceType": "MedicationDispense",
-        "id": "fill-1",
-        "status": "completed",
-        "subject": {"reference": "Patient/p1"},
-        "medicationCodeableConcept": {"text": "OXYCODONE 5,325 MG TAB"},
-        "quantity": {"value": 120, "unit": "tablet", "system": "http://unitsofmeasure.org", "code": "{tbl}"},
-        "daysSupply": {"value": 30, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"},
-        "whenHandedOver": "2026-06-01",
-    }
-    config = GuidelineConfig.from_mapping({})
-    fill = build_record([dispense], TZ).dispenses[0]
-    result = fill_mme(fill, load_terminology(config), config)
+    result = pbm_fill_mme({"medicationCodeableConcept": {"text": "OXYCODONE 5,325 MG TAB"}})
     assert (result.state, result.reason, result.mme) == ("unknown", "implausible-strength", None)
     assert result.reason_text == WORDS
 
