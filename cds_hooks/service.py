@@ -356,6 +356,7 @@ def _issued(
             hook_instance=request.hook_instance,
             about=store.stored_about(finding_keys(source.about)),
             level=store.stored_level(source.level),
+            records_incomplete=store.stored_incomplete(source),
         )
         for card, source in zip(rendered, cards, strict=True)
     ]

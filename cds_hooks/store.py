@@ -35,7 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ClauseElement
 
-from guideline.cards import Snooze
+from guideline.cards import Card, Snooze
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ issued_cards = Table(
     # The finding's parts as digests (space-separated) and its level: an override's snooze keeps them (0002).
     Column("about", Text),
     Column("level", String(32)),
+    # The kinds of data the card's finding rests on that could not be read, sorted, comma-separated ("lab-results");
+    # NULL when all were read, and in rows stored before 0004 (`stored_incomplete`).
+    Column("records_incomplete", Text),
     Index("ix_cds_issued_cards_issued_at", "issued_at"),
 )
 
@@ -126,6 +129,14 @@ class IssuedCard:
     hook_instance: str | None
     about: str | None = None  # `finding_keys` of the card, space-separated (see `stored_about`)
     level: str | None = None
+    records_incomplete: str | None = None  # see `stored_incomplete`
+
+
+def stored_incomplete(card: Card) -> str | None:
+    """The unread kinds a card's finding rests on (its `facts["not_read"]`, as each check stating an absence names
+    them) as one column value: sorted, comma-separated; None when everything it rests on was read."""
+    kinds = card.facts.get("not_read") or ()
+    return ",".join(sorted(set(kinds))) or None
 
 
 def stored_about(keys: frozenset[str] | None) -> str | None:
