@@ -1,10 +1,24 @@
-"""`painplan feedback-report`: how often each check's cards are overridden or accepted, and why."""
+"""`painplan feedback-report`: how often each check's cards are overridden or accepted, and why; apart for the cards
+issued on incomplete records, whose overrides may say the EHR's data is broken rather than the card."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
 from cds_hooks import store
+
+
+def _rate(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 3)
+
+
+def _tally(tally: store.Tally) -> dict:
+    return {
+        "issued": tally.issued,
+        "overridden": tally.overridden,
+        "accepted": tally.accepted,
+        "override_rate": _rate(tally.override_rate),
+    }
 
 
 def report_rows(engine: Engine) -> list[dict]:
@@ -15,21 +29,38 @@ def report_rows(engine: Engine) -> list[dict]:
             "overridden": stats.overridden,
             "accepted": stats.accepted,
             "override_rate": round(stats.override_rate, 3),
+            "records_incomplete": _tally(stats.incomplete),
+            "records_complete": _tally(stats.complete),
             "top_reasons": [{"code": code, "count": count} for code, count in stats.top_reasons],
         }
         for stats in store.feedback_stats(engine)
     ]
 
 
+def _percent(rate: float | None, width: int) -> str:
+    """A rate as a percentage; "-" when there were no cards to have one."""
+    return f"{'-':>{width}}" if rate is None else f"{rate:>{width}.0%}"
+
+
 def format_table(rows: list[dict]) -> str:
-    header = f"{'check':<24} {'issued':>7} {'overridden':>10} {'accepted':>8} {'rate':>6}  top override reasons"
+    header = (
+        f"{'check':<24} {'issued':>7} {'overridden':>10} {'accepted':>8} {'rate':>6} "
+        f"{'incomplete':>10} {'rate':>6} {'complete rate':>13}  top override reasons"
+    )
     lines = [header, "-" * len(header)]
     for row in rows:
         reasons = ", ".join(f"{r['code']} ({r['count']})" for r in row["top_reasons"]) or "-"
+        incomplete, complete = row["records_incomplete"], row["records_complete"]
         lines.append(
             f"{row['check']:<24} {row['issued']:>7} {row['overridden']:>10} {row['accepted']:>8} "
-            f"{row['override_rate']:>6.0%}  {reasons}"
+            f"{row['override_rate']:>6.0%} {incomplete['issued']:>10} {_percent(incomplete['override_rate'], 6)} "
+            f"{_percent(complete['override_rate'], 13)}  {reasons}"
         )
     if not rows:
         lines.append("no cards issued yet")
+    else:
+        lines.append(
+            "incomplete: cards issued when data their finding rests on could not be read (and their override rate); "
+            "complete rate: the other cards' override rate"
+        )
     return "\n".join(lines)

@@ -467,29 +467,62 @@ def prune(engine: Engine, now: datetime, retention: timedelta = RETENTION) -> No
 
 
 @dataclass(frozen=True)
+class Tally:
+    """Cards issued and the distinct ones overridden and accepted."""
+
+    issued: int = 0
+    overridden: int = 0
+    accepted: int = 0
+
+    @property
+    def override_rate(self) -> float | None:
+        """None without cards: no rate, rather than a 0% that reads as "never overridden"."""
+        return self.overridden / self.issued if self.issued else None
+
+
+@dataclass(frozen=True)
 class CheckStats:
     check_id: str
     issued: int
     overridden: int
     accepted: int
     top_reasons: tuple[tuple[str, int], ...]
+    # The cards issued on incomplete records (`records_incomplete` set): an override of one may say the EHR's data
+    # is broken, not the card. The rest were issued on complete records, or before 0004 recorded it.
+    incomplete: Tally = Tally()
 
     @property
     def override_rate(self) -> float:
         return self.overridden / self.issued if self.issued else 0.0
 
+    @property
+    def complete(self) -> Tally:
+        """The cards not issued on incomplete records."""
+        return Tally(
+            self.issued - self.incomplete.issued,
+            self.overridden - self.incomplete.overridden,
+            self.accepted - self.incomplete.accepted,
+        )
+
 
 def feedback_stats(engine: Engine) -> list[CheckStats]:
-    """Per check: cards issued, distinct cards overridden and accepted, and the commonest override reasons."""
+    """Per check: cards issued, distinct cards overridden and accepted (in all, and of those issued on incomplete
+    records), and the commonest override reasons."""
+    incomplete = issued_cards.c.records_incomplete.is_not(None)
     with engine.connect() as connection:
-        issued = dict(
-            connection.execute(select(issued_cards.c.check_id, func.count()).group_by(issued_cards.c.check_id)).all()
-        )
+        issued_rows = connection.execute(
+            select(issued_cards.c.check_id, incomplete, func.count()).group_by(issued_cards.c.check_id, incomplete)
+        ).all()
         joined = feedback.join(issued_cards, feedback.c.card_uuid == issued_cards.c.uuid)
         outcomes = connection.execute(
-            select(issued_cards.c.check_id, feedback.c.outcome, func.count(func.distinct(feedback.c.card_uuid)))
+            select(
+                issued_cards.c.check_id,
+                incomplete,
+                feedback.c.outcome,
+                func.count(func.distinct(feedback.c.card_uuid)),
+            )
             .select_from(joined)
-            .group_by(issued_cards.c.check_id, feedback.c.outcome)
+            .group_by(issued_cards.c.check_id, incomplete, feedback.c.outcome)
         ).all()
         reasons = connection.execute(
             select(issued_cards.c.check_id, feedback.c.reason_code, func.count())
@@ -497,20 +530,37 @@ def feedback_stats(engine: Engine) -> list[CheckStats]:
             .where(and_(feedback.c.outcome == "overridden", or_(feedback.c.reason_code.is_not(None))))
             .group_by(issued_cards.c.check_id, feedback.c.reason_code)
         ).all()
-    counts: dict[tuple[str, str], int] = {(check, outcome): n for check, outcome, n in outcomes}
+    issued: dict[tuple[str, bool], int] = {}
+    for check, on_incomplete, n in issued_rows:
+        issued[(check, bool(on_incomplete))] = n
+    counts: dict[tuple[str, bool, str], int] = {}
+    for check, on_incomplete, outcome, n in outcomes:
+        counts[(check, bool(on_incomplete), outcome)] = n
     by_check: dict[str, list[tuple[str, int]]] = {}
     for check, code, n in reasons:
         by_check.setdefault(check, []).append((code, n))
-    return [
-        CheckStats(
-            check_id=check,
-            issued=issued.get(check, 0),
-            overridden=counts.get((check, "overridden"), 0),
-            accepted=counts.get((check, "accepted"), 0),
-            top_reasons=tuple(sorted(by_check.get(check, []), key=lambda item: (-item[1], item[0]))[:3]),
+
+    def tally(check: str, *groups: bool) -> Tally:
+        return Tally(
+            sum(issued.get((check, group), 0) for group in groups),
+            sum(counts.get((check, group, "overridden"), 0) for group in groups),
+            sum(counts.get((check, group, "accepted"), 0) for group in groups),
         )
-        for check in sorted(set(issued) | {check for check, _ in counts})
-    ]
+
+    stats = []
+    for check in sorted({check for check, _ in issued} | {check for check, _, _ in counts}):
+        every = tally(check, False, True)
+        stats.append(
+            CheckStats(
+                check_id=check,
+                issued=every.issued,
+                overridden=every.overridden,
+                accepted=every.accepted,
+                top_reasons=tuple(sorted(by_check.get(check, []), key=lambda item: (-item[1], item[0]))[:3]),
+                incomplete=tally(check, True),
+            )
+        )
+    return stats
 
 
 def all_rows(engine: Engine, table: Table) -> Iterable[dict]:
