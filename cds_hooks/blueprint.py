@@ -223,7 +223,7 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
             failed = failed_call_body(service_id, settings)
             metrics.observe_call(service_id, 200, elapsed / 1000, failed)
             return _json(failed)
-        metrics.observe_call(service_id, result.status, elapsed / 1000, result.body)
+        metrics.observe_call(service_id, result.status, elapsed / 1000, result.body, result.incomplete)
         _log(
             {
                 "event": "hook",

@@ -15,6 +15,12 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 CARDS = Counter("painplan_cards", "Cards returned, by check (card topic code) and indicator", ["check", "indicator"])
+# Apart from CARDS: an override of a card issued because a search failed says the EHR is broken, not the card.
+CARDS_INCOMPLETE = Counter(
+    "painplan_cards_records_incomplete",
+    "Cards returned whose finding rests on data that could not be read (records incomplete), by check",
+    ["check"],
+)
 FEEDBACK = Counter(
     "painplan_feedback",
     "Card feedback stored, by outcome and override reason ('other' if not configured)",
@@ -40,12 +46,17 @@ def _child(metric: Any, *values: str) -> Any:
     return child
 
 
-def observe_call(service: str, status: int, seconds: float, body: Mapping[str, Any] | None) -> None:
+def observe_call(
+    service: str, status: int, seconds: float, body: Mapping[str, Any] | None, incomplete: Iterable[str] = ()
+) -> None:
+    """One answered call; `incomplete`: the checks of its cards issued on incomplete records (`HookResult`)."""
     _child(CALLS, service, str(status)).inc()
     _child(LATENCY, service).observe(seconds)
     for card in (body or {}).get("cards", ()) if status == 200 else ():
         topic = (card.get("source") or {}).get("topic") or {}
         _child(CARDS, str(topic.get("code", "unknown"))[:64], str(card.get("indicator", "unknown"))[:16]).inc()
+    for check in incomplete if status == 200 else ():
+        _child(CARDS_INCOMPLETE, check[:64]).inc()
 
 
 def observe_feedback(outcome: str, reason: str | None, known_reasons: Iterable[str]) -> None:

@@ -80,6 +80,7 @@ class HookResult:
     gaps: tuple[str, ...] = ()
     failures: tuple[str, ...] = field(default_factory=tuple)
     not_run: tuple[str, ...] = ()  # the checks the checks-not-run card names
+    incomplete: tuple[str, ...] = ()  # the checks of the cards issued on incomplete records (`store.stored_incomplete`)
 
 
 def error_result(error: RequestError, hook_instance: str | None = None) -> HookResult:
@@ -260,6 +261,7 @@ def _run_hook(
         gaps=tuple(gaps),
         failures=tuple(failures),
         not_run=tuple(not_run),
+        incomplete=tuple(c.check_id for c in cards if store.stored_incomplete(c)),
     )
 
 
