@@ -6,6 +6,11 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from cds_hooks import store
+from cds_hooks.cards import CHECKS_NOT_RUN, DATA_INCOMPLETE
+
+# PainPlan's own notices, not a check's finding: they rest on no data, so their cards are neither on complete nor on
+# incomplete records (the data-incomplete card is itself the notice that records were incomplete).
+NOTICES = frozenset({DATA_INCOMPLETE, CHECKS_NOT_RUN})
 
 
 def _rate(rate: float | None) -> float | None:
@@ -22,6 +27,7 @@ def _tally(tally: store.Tally) -> dict:
 
 
 def report_rows(engine: Engine) -> list[dict]:
+    """One row per check; `records_incomplete` and `records_complete` are None for the notices (`NOTICES`)."""
     return [
         {
             "check": stats.check_id,
@@ -29,8 +35,8 @@ def report_rows(engine: Engine) -> list[dict]:
             "overridden": stats.overridden,
             "accepted": stats.accepted,
             "override_rate": round(stats.override_rate, 3),
-            "records_incomplete": _tally(stats.incomplete),
-            "records_complete": _tally(stats.complete),
+            "records_incomplete": None if stats.check_id in NOTICES else _tally(stats.incomplete),
+            "records_complete": None if stats.check_id in NOTICES else _tally(stats.complete),
             "top_reasons": [{"code": code, "count": count} for code, count in stats.top_reasons],
         }
         for stats in store.feedback_stats(engine)
@@ -51,16 +57,22 @@ def format_table(rows: list[dict]) -> str:
     for row in rows:
         reasons = ", ".join(f"{r['code']} ({r['count']})" for r in row["top_reasons"]) or "-"
         incomplete, complete = row["records_incomplete"], row["records_complete"]
+        if incomplete is None or complete is None:  # a notice: the split does not apply
+            split = f"{'n/a':>10} {'n/a':>6} {'n/a':>13}"
+        else:
+            split = (
+                f"{incomplete['issued']:>10} {_percent(incomplete['override_rate'], 6)} "
+                f"{_percent(complete['override_rate'], 13)}"
+            )
         lines.append(
             f"{row['check']:<24} {row['issued']:>7} {row['overridden']:>10} {row['accepted']:>8} "
-            f"{row['override_rate']:>6.0%} {incomplete['issued']:>10} {_percent(incomplete['override_rate'], 6)} "
-            f"{_percent(complete['override_rate'], 13)}  {reasons}"
+            f"{row['override_rate']:>6.0%} {split}  {reasons}"
         )
     if not rows:
         lines.append("no cards issued yet")
     else:
         lines.append(
             "incomplete: cards issued when data their finding rests on could not be read (and their override rate); "
-            "complete rate: the other cards' override rate"
+            "complete rate: the other cards' override rate; n/a: PainPlan's own notices, which rest on no data"
         )
     return "\n".join(lines)

@@ -83,3 +83,24 @@ def test_the_feedback_report_splits_each_checks_override_rate_by_incomplete_reco
     assert printed["urine-drug-test"]["records_incomplete"]["override_rate"] == 1.0
     assert run_feedback_report(argparse.Namespace(config=str(config), json=False)) == 0
     assert uds_line in capsys.readouterr().out
+
+
+def test_the_notices_are_not_split_as_if_their_records_had_been_complete(tmp_path):
+    """The data-incomplete card is itself the notice that records were incomplete, and the checks-not-run card names
+    checks that did not run: neither rests on data, so neither may be counted as issued on complete records."""
+    app = make_app(tmp_path)
+    engine = db(app)
+    issue(engine, "notice-0", "data-incomplete", None)
+    answer(engine, "notice-0", "overridden", "data-incorrect")
+    issue(engine, "notice-1", "checks-not-run", None)
+    issue(engine, "uds-0", "urine-drug-test", None)
+
+    rows = {row["check"]: row for row in report_rows(engine)}
+    for notice in ("data-incomplete", "checks-not-run"):
+        assert rows[notice]["records_incomplete"] is None and rows[notice]["records_complete"] is None, notice
+    assert rows["data-incomplete"]["override_rate"] == 1.0  # its own totals stay
+    assert rows["urine-drug-test"]["records_complete"]["issued"] == 1
+
+    lines = format_table(report_rows(engine)).splitlines()
+    [line] = [line for line in lines if line.startswith("data-incomplete")]
+    assert re.search(r"\b1\s+1\s+0\s+100%\s+n/a\s+n/a\s+n/a\s+data-incorrect \(1\)$", line), line
