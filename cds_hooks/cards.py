@@ -12,9 +12,12 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B import get_fhir_model_class as r4_model
+from fhir.resources.STU3 import get_fhir_model_class as stu3_model
 from pydantic import TypeAdapter
 
+from cds_hooks.ehr_release import DSTU2, R4, STU3
+from cds_hooks.stu3_resources import as_stu3
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
@@ -47,6 +50,14 @@ CHECK_TITLES: dict[str, str] = {
 
 # Resource types whose `subject` must name the context patient when we suggest creating one.
 _SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "CommunicationRequest", "CarePlan"})
+# The models each release's suggestions are validated with (DSTU2 has none in fhir.resources: nothing is created).
+_MODELS = {R4: r4_model, STU3: stu3_model}
+
+
+def get_fhir_model_class(name: str, release: str = R4) -> Any:
+    """The release's model of a resource or data type (KeyError for one it does not have)."""
+    return _MODELS[release](name)
+
 
 # appContext travels in the launch URL or token response at some EHRs: keep it short.
 APP_CONTEXT_ORDERS = 20
@@ -76,6 +87,8 @@ class CardOptions:
     # The drafts sent as DSTU2's MedicationOrder, by id: the record reads them as MedicationRequests, but a delete
     # must name the resource the EHR holds.
     dstu2_drafts: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # The FHIR release the EHR speaks (cds_hooks.ehr_release): suggested resources are written in it.
+    release: str = R4
 
     def delete_target(self, target: str) -> str:
         """The resource a "remove the draft" suggestion deletes, under the type the EHR sent the draft as."""
@@ -119,7 +132,7 @@ def _draft_keys(draft_orders: Any) -> tuple[int, frozenset[str], frozenset[str]]
 
 
 def options_for(
-    config: GuidelineConfig, public_url: str, patient_id: str | None, draft_orders: Any = None
+    config: GuidelineConfig, public_url: str, patient_id: str | None, draft_orders: Any = None, release: str = R4
 ) -> CardOptions:
     smart = config["smart_app"]
     launch = smart.get("launch_url") or public_url.rstrip("/") + "/launch"
@@ -133,6 +146,7 @@ def options_for(
         unkeyed_drafts=unkeyed,
         keyed_drafts=keyed,
         dstu2_drafts=dstu2,
+        release=release,
     )
 
 
@@ -212,11 +226,12 @@ def _absolute(url: str) -> bool:
 
 
 @lru_cache(maxsize=512)
-def _validation_error(canonical: str) -> str | None:
-    """The R4B validation error of a resource (by its canonical JSON), cached: suggestions repeat call after call."""
+def _validation_error(canonical: str, release: str = R4) -> str | None:
+    """The validation error of a resource (by its canonical JSON) in the release's models (R4B's for R4), cached:
+    suggestions repeat call after call."""
     resource = json.loads(canonical)
     try:
-        get_fhir_model_class(str(resource.get("resourceType"))).model_validate(resource)
+        get_fhir_model_class(str(resource.get("resourceType")), release).model_validate(resource)
     except Exception as error:  # noqa: BLE001 - pydantic, KeyError for unknown types: all mean "do not send"
         return type(error).__name__
     return None
@@ -235,6 +250,8 @@ def _canonical(value: Any) -> str:
 # own against the element's R4B type: R4B's model checks look at one element at a time (only whether a choice
 # or required element is present spans elements, and a placeholder keeps the element present).
 _SLOTS = ("subject", "encounter", "requester", "authoredOn", "performedDateTime", "occurrenceDateTime")
+# STU3 names the visit `context`; its requester is a backbone around the reference, so it stays in the shape.
+_RELEASE_SLOTS = {R4: _SLOTS, STU3: ("subject", "context", "authoredOn", "performedDateTime", "occurrenceDateTime")}
 _REFERENCE_SLOT = {"reference": "Placeholder/slot"}
 _DATETIME_SLOT = "2000-01-01T00:00:00Z"
 
@@ -248,39 +265,40 @@ class _Shape:
 
 
 @lru_cache(maxsize=256)
-def _shape(canonical: str) -> _Shape:
+def _shape(canonical: str, release: str = R4) -> _Shape:
     resource = json.loads(canonical)
     has_empty = bool(empty_paths(resource))
-    return _Shape(_validation_error(_canonical(prune(resource)) if has_empty else canonical) is None, has_empty)
+    valid = _validation_error(_canonical(prune(resource)) if has_empty else canonical, release) is None
+    return _Shape(valid, has_empty)
 
 
 @lru_cache(maxsize=64)
-def _slot_adapter(resource_type: str, name: str) -> TypeAdapter | None:
+def _slot_adapter(resource_type: str, name: str, release: str = R4) -> TypeAdapter | None:
     try:
-        field = get_fhir_model_class(resource_type).model_fields.get(name)
+        field = get_fhir_model_class(resource_type, release).model_fields.get(name)
     except Exception:  # noqa: BLE001 - an unknown type: KeyError, or an import error for an odd name
         return None
     return TypeAdapter(field.annotation) if field is not None else None
 
 
-def _slot_valid(resource_type: str, name: str, value: str, is_reference: bool) -> bool:
+def _slot_valid(resource_type: str, name: str, value: str, is_reference: bool, release: str = R4) -> bool:
     # Ids and timestamps are short; a long value is checked each time rather than kept in the cache.
     check = _slot_value_valid if len(value) <= _SLOT_CACHE_CHARS else _slot_value_valid.__wrapped__
-    return check(resource_type, name, value, is_reference)
+    return check(resource_type, name, value, is_reference, release)
 
 
 _SLOT_CACHE_CHARS = 512
 
 
 @lru_cache(maxsize=4096)
-def _slot_value_valid(resource_type: str, name: str, value: str, is_reference: bool) -> bool:
-    if is_reference and _holds_reference(resource_type, name):
+def _slot_value_valid(resource_type: str, name: str, value: str, is_reference: bool, release: str = R4) -> bool:
+    if is_reference and _holds_reference(resource_type, name, release):
         # Only the string is checked, against the R4B type of `Reference.reference`: the Reference around it was
         # validated with the placeholder, and the Reference model's own rules look at which of its members are
         # present, never at their text. A Reference model per value (the patient and the visit differ every call)
         # gave the same verdict at several hundred times the cost.
-        return _valid(_reference_text(), value)
-    adapter = _slot_adapter(resource_type, name)
+        return _valid(_reference_text(release), value)
+    adapter = _slot_adapter(resource_type, name, release)
     if adapter is None:
         return False
     return _valid(adapter, {"reference": value} if is_reference else value)
@@ -294,30 +312,32 @@ def _valid(adapter: TypeAdapter, value: object) -> bool:
     return True
 
 
-@lru_cache(maxsize=1)
-def _reference_text() -> TypeAdapter:
-    """The R4B type of a Reference's `reference` string."""
-    return TypeAdapter(get_fhir_model_class("Reference").model_fields["reference"].annotation)
+@lru_cache(maxsize=2)
+def _reference_text(release: str = R4) -> TypeAdapter:
+    """The release's type of a Reference's `reference` string."""
+    return TypeAdapter(get_fhir_model_class("Reference", release).model_fields["reference"].annotation)
 
 
 @lru_cache(maxsize=64)
-def _holds_reference(resource_type: str, name: str) -> bool:
-    """Whether the element is an R4B Reference: the placeholder reference validates to a Reference model."""
-    adapter = _slot_adapter(resource_type, name)
+def _holds_reference(resource_type: str, name: str, release: str = R4) -> bool:
+    """Whether the element is a Reference: the placeholder reference validates to the release's Reference model."""
+    adapter = _slot_adapter(resource_type, name, release)
     if adapter is None:
         return False
     try:
         value = adapter.validate_python(_REFERENCE_SLOT)
     except Exception:  # noqa: BLE001 - not a Reference: its slots are checked as they always were
         return False
-    return type(value) is get_fhir_model_class("Reference")
+    return type(value) is get_fhir_model_class("Reference", release)
 
 
-def _split_slots(resource: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str, bool]]]:
+def _split_slots(
+    resource: Mapping[str, Any], slots: tuple[str, ...] = _SLOTS
+) -> tuple[dict[str, Any], list[tuple[str, str, bool]]]:
     """The resource with placeholders in its plain, non-empty slot values, and those values."""
     shape = dict(resource)
     values: list[tuple[str, str, bool]] = []
-    for name in _SLOTS:
+    for name in slots:
         value = shape.get(name)
         if type(value) is dict and len(value) == 1 and type(value.get("reference")) is str and value["reference"]:
             shape[name] = _REFERENCE_SLOT
@@ -328,26 +348,32 @@ def _split_slots(resource: Mapping[str, Any]) -> tuple[dict[str, Any], list[tupl
     return shape, values
 
 
-def _checked_resource(resource: Mapping[str, Any], check_id: str) -> Mapping[str, Any] | None:
-    """The resource without empty values if it is valid R4, else None (logged): validation runs once per shape."""
-    shape, slots = _split_slots(resource)
+def _checked_resource(resource: Mapping[str, Any], check_id: str, release: str = R4) -> Mapping[str, Any] | None:
+    """The resource without empty values if it is valid in the release (R4 or STU3), else None (logged): validation
+    runs once per shape."""
+    names = _RELEASE_SLOTS[release]
+    shape, slots = _split_slots(resource, names)
     try:
         key = _canonical(shape)
     except TypeError:  # a Mapping that is not a dict: work on a plain copy (prune makes one)
         resource = prune(resource)
-        shape, slots = _split_slots(resource)
+        shape, slots = _split_slots(resource, names)
         key = _canonical(shape)
-    known = _shape(key)
+    known = _shape(key, release)
     kind = str(resource.get("resourceType"))
     cleaned = prune(resource) if known.has_empty else resource
-    if known.valid and all(_slot_valid(kind, name, value, ref) for name, value, ref in slots):
+    if known.valid and all(_slot_valid(kind, name, value, ref, release) for name, value, ref in slots):
         return cleaned
     # Placeholders or a value refused: judge the resource itself, exactly as sent.
-    error = _validation_error(_canonical(cleaned))
+    error = _validation_error(_canonical(cleaned), release)
     if error is None:
         return cleaned
-    log.error(json.dumps({"event": "suggestion-dropped", "check": check_id, "resourceType": kind[:40], "error": error}))
+    _dropped(check_id, kind, error)
     return None
+
+
+def _dropped(check_id: str, kind: str, error: str) -> None:
+    log.error(json.dumps({"event": "suggestion-dropped", "check": check_id, "resourceType": kind[:40], "error": error}))
 
 
 def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict[str, Any] | None:
@@ -363,7 +389,12 @@ def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict
     resource = dict(suggestion.resource)
     if options.patient_id and resource.get("resourceType") in _SUBJECT_TYPES:
         resource["subject"] = {"reference": f"Patient/{options.patient_id}"}
-    checked = _checked_resource(resource, check_id)
+    if options.release == STU3:
+        resource, uncoded = as_stu3(resource)
+        if uncoded:  # an R4 code STU3 does not have (intent original-order): the EHR could not take it
+            _dropped(check_id, str(resource.get("resourceType")), f"STU3 {uncoded}")
+            return None
+    checked = _checked_resource(resource, check_id, options.release)
     if checked is None:
         return None
     return _compact({"type": "create", "description": suggestion.description, "resource": checked})
@@ -426,7 +457,11 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     logging on, the result is checked for them as well.
     """
     suggestions = []
+    not_offered: list[str] = []
     for suggestion in card.suggestions:
+        if options.release == DSTU2 and suggestion.action == "create" and suggestion.resource is not None:
+            not_offered.append(suggestion.label)  # no DSTU2 models: never a resource the EHR cannot apply
+            continue
         action = _action(suggestion, options, card.check_id)
         if action is None:
             continue
@@ -458,7 +493,9 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
             "uuid": options.new_uuid(),
             "summary": card.summary[:SUMMARY_LIMIT],
             "indicator": card.indicator,
-            "detail": safe_markdown(card.detail) if card.detail else None,
+            "detail": safe_markdown(_with_not_offered(card.detail, not_offered))
+            if card.detail or not_offered
+            else None,
             "source": _source(card.check_id, options.config),
             "suggestions": suggestions,
             "selectionBehavior": "any" if suggestions else None,
@@ -472,6 +509,16 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
             log.error(json.dumps({"event": "card-empty-members", "check": card.check_id, "paths": found[:10]}))
             return prune(result)
     return result
+
+
+def _with_not_offered(detail: str, labels: list[str]) -> str:
+    """The card's detail, then one line for each suggestion left out because the EHR speaks DSTU2."""
+    lines = [
+        f'"{label}" is not offered as a suggestion: the EHR speaks FHIR {DSTU2}, and PainPlan writes the resources it '
+        f"suggests in FHIR {R4} or {STU3} only, so the EHR could not apply it. Do it in the EHR directly."
+        for label in labels
+    ]
+    return "\n\n".join(part for part in (detail, *lines) if part)
 
 
 def data_incomplete_card(gaps: Mapping[str, str]) -> Card:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from cds_hooks import store
 from cds_hooks.cards import DATA_INCOMPLETE, card_json, checks_not_run_card, data_incomplete_card, options_for
+from cds_hooks.ehr_release import release_of_call
 from cds_hooks.errors import RequestError, operation_outcome
 from cds_hooks.gather import HOSPICE_PLACES, REPORT_RESULTS, Gathered, gather
 from cds_hooks.location_cache import LocationCache
@@ -232,7 +233,8 @@ def _run_hook(
         if gaps:
             cards.append(data_incomplete_card(gaps))
 
-        options = options_for(config, settings.public_url, request.patient_id, request.draft_orders)
+        release = release_of_call(settings.ehr_fhir_version, request.fhir_server, request.draft_orders, data.resources)
+        options = options_for(config, settings.public_url, request.patient_id, request.draft_orders, release)
         rendered: list[dict[str, Any]] = []
         sources: list[Card] = []
         for card in cards:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from cds_hooks.ehr_release import AUTO, setting_value
 from cds_hooks.location_cache import DEFAULT_LOCATION_CACHE_SECONDS
 from guideline.config import GuidelineConfig
 
@@ -26,7 +27,13 @@ class CdsSettings:
     today: date | None = None
     allow_http: bool = False
     max_body_bytes: int = 5 * 1024 * 1024
+    # The FHIR release suggested resources are written in: auto (worked out per call), R4, STU3 or DSTU2.
+    ehr_fhir_version: str = AUTO
     guideline: GuidelineConfig = field(default_factory=GuidelineConfig.from_mapping)
+
+    def __post_init__(self) -> None:
+        # As PainPlan spells it ("stu3" -> "STU3"); the loader has refused a value it does not take.
+        object.__setattr__(self, "ehr_fhir_version", setting_value(self.ehr_fhir_version) or self.ehr_fhir_version)
 
     @property
     def auth_required(self) -> bool:

@@ -37,6 +37,7 @@ class SettingsFields:
     goal_due_years: int = GOAL_DUE_YEARS  # how far ahead a goal written back may be due
     follow_up_years: int = FOLLOW_UP_YEARS  # how far ahead a follow-up written back may be
     max_body_bytes: int = CdsSettings.max_body_bytes
+    ehr_fhir_version: str = CdsSettings.ehr_fhir_version
     host: str = "127.0.0.1"
     port: int = 8765
     workers: int = 4

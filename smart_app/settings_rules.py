@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cds_hooks.ehr_release import SETTING_VALUES, setting_value
 from guideline.config import ConfigError
 from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR
 from smart_app.settings_fields import ENV_PREFIX, SettingsFields
@@ -78,6 +79,9 @@ def validate(settings: SettingsFields) -> None:
     if settings.today is not None and not EARLIEST_YEAR < settings.today.year <= LATEST_YEAR:
         # The demo charts and every look-back window count back from it; near year 1 or 9999 they cannot.
         raise ConfigError(f"{_key('today')} must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}")
+    if setting_value(settings.ehr_fhir_version) is None:
+        allowed = ", ".join(SETTING_VALUES[:-1]) + f" or {SETTING_VALUES[-1]}"
+        raise ConfigError(f"{_key('ehr_fhir_version')} must be {allowed}, not {settings.ehr_fhir_version!r:.40}")
     if not settings.host.strip():
         raise ConfigError(f"{_key('host')} must not be empty")
     if settings.log_level.upper() not in LOG_LEVELS:

@@ -1,0 +1,96 @@
+"""A suggested resource, built in R4 by the checks, rewritten as FHIR STU3 for an EHR that speaks STU3."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# R4 renamed STU3's ProcedureRequest (an order for a test or a procedure).
+_RENAMED = {"ServiceRequest": "ProcedureRequest"}
+# STU3 requests whose requester is a backbone naming the requester as its `agent` (R4: a plain Reference).
+_AGENT_REQUESTERS = frozenset({"MedicationRequest", "ProcedureRequest", "ReferralRequest", "CommunicationRequest"})
+# Resources whose visit STU3 names `context` (R4: `encounter`).
+_CONTEXT_TYPES = frozenset(
+    {"MedicationRequest", "ProcedureRequest", "Procedure", "CommunicationRequest", "CarePlan", "Task"}
+)
+MEDREQ_CATEGORY_R4 = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
+MEDREQ_CATEGORY_STU3 = "http://hl7.org/fhir/medication-request-category"
+# R4 statuses STU3 writes under another code; the rest are the same words.
+_STATUS_RENAMED = {"ProcedureRequest": {"on-hold": "suspended", "revoked": "cancelled"}}
+# The codes STU3 has for the elements the models do not check (the models take any code as a code). A value
+# outside them is no STU3 resource, so the suggestion is not sent.
+STU3_CODES: dict[tuple[str, str], frozenset[str]] = {
+    ("MedicationRequest", "status"): frozenset(
+        {"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
+    ),
+    ("MedicationRequest", "intent"): frozenset({"proposal", "plan", "order", "instance-order"}),
+    ("ProcedureRequest", "status"): frozenset(
+        {"draft", "active", "suspended", "completed", "entered-in-error", "cancelled", "unknown"}
+    ),
+    ("ProcedureRequest", "intent"): frozenset(
+        {"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
+    ),
+    ("Procedure", "status"): frozenset(
+        {"preparation", "in-progress", "suspended", "aborted", "completed", "entered-in-error", "unknown"}
+    ),
+}
+
+
+def as_stu3(resource: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The resource as STU3 writes it, and the element STU3 has no code for (None when every code is STU3's).
+    Elements STU3 lacks are left as they are: STU3 validation then refuses the resource, and it is not sent."""
+    kind = _RENAMED.get(str(resource.get("resourceType")), resource.get("resourceType"))
+    stu3: dict[str, Any] = {**resource, "resourceType": kind}
+    if kind in _CONTEXT_TYPES and "encounter" in stu3 and "context" not in stu3:
+        stu3["context"] = stu3.pop("encounter")
+    requester = stu3.get("requester")
+    if kind in _AGENT_REQUESTERS and type(requester) is dict and "reference" in requester:
+        stu3["requester"] = {"agent": requester}
+    if kind in _STATUS_RENAMED and stu3.get("status") in _STATUS_RENAMED[kind]:
+        stu3["status"] = _STATUS_RENAMED[kind][stu3["status"]]
+    if kind == "MedicationRequest":
+        _medication_request(stu3)
+    for (code_kind, element), codes in STU3_CODES.items():
+        if code_kind == kind and element in stu3 and stu3[element] not in codes:
+            return stu3, element
+    return stu3, None
+
+
+def _medication_request(request: dict[str, Any]) -> None:
+    """STU3's MedicationRequest: one category, the dose on the dosage itself, a positive number of repeats."""
+    category = request.get("category")
+    if type(category) is list and len(category) == 1 and type(category[0]) is dict:
+        request["category"] = _stu3_category(category[0])
+    dosages = request.get("dosageInstruction")
+    if type(dosages) is list:
+        request["dosageInstruction"] = [_stu3_dosage(d) if type(d) is dict else d for d in dosages]
+    dispense = request.get("dispenseRequest")
+    if type(dispense) is dict and dispense.get("numberOfRepeatsAllowed") == 0:
+        # STU3's repeats are a positiveInt: no repeats is said by leaving the number out.
+        request["dispenseRequest"] = {k: v for k, v in dispense.items() if k != "numberOfRepeatsAllowed"}
+    substitution = request.get("substitution")
+    if type(substitution) is dict and "allowedBoolean" in substitution:
+        request["substitution"] = {("allowed" if k == "allowedBoolean" else k): v for k, v in substitution.items()}
+
+
+def _stu3_category(category: dict[str, Any]) -> dict[str, Any]:
+    """A category with R4's code system for its codes (inpatient, outpatient, community) under STU3's name."""
+    codings = category.get("coding")
+    if type(codings) is not list:
+        return category
+    renamed = [
+        {**c, "system": MEDREQ_CATEGORY_STU3} if type(c) is dict and c.get("system") == MEDREQ_CATEGORY_R4 else c
+        for c in codings
+    ]
+    return {**category, "coding": renamed}
+
+
+def _stu3_dosage(dosage: dict[str, Any]) -> dict[str, Any]:
+    """One R4 doseAndRate entry with no type, moved onto the dosage (STU3's dose[x] and rate[x]); any other left as
+    it is, for validation to refuse: two doses, or a dose type, have no place in STU3."""
+    entries = dosage.get("doseAndRate")
+    if type(entries) is not list or len(entries) != 1 or type(entries[0]) is not dict or "type" in entries[0]:
+        return dosage
+    moved = {k: v for k, v in dosage.items() if k != "doseAndRate"}
+    moved.update(entries[0])
+    return moved
