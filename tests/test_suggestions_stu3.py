@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 import pytest
-from builders import RXNORM, days_ago, dispense, med_request
+from builders import RXNORM, days_ago, dispense, med_request, observation
 from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
 from fhir.resources.STU3 import get_fhir_model_class as stu3_model
 
@@ -148,6 +148,18 @@ def test_an_stu3_pdmp_review_record_names_the_visit_as_context(tmp_path):
     assert review["resourceType"] == "Procedure"
     assert review["context"] == {"reference": "Encounter/enc1"}
     assert review["status"] == "completed"
+
+
+def test_an_stu3_repeat_urine_screen_is_a_procedure_request(tmp_path):
+    """unexpected-uds-result's optional repeat screen: a cocaine-positive screen 20 days ago, an opioid signed."""
+    cocaine = observation("14314-9", when=days_ago(20), value_string="Positive")  # benzoylecgonine, urine screen
+    prefetch = full_prefetch("order-sign", udsLabs=bundle(cocaine))
+    guideline = {"checks": {"unexpected-uds-result": {"suggest_repeat": True}}}
+    answer = sign(tmp_path, [oxycodone_draft()], prefetch, guideline=guideline, ehr_fhir_version="STU3")
+    [repeat] = created(answer)["unexpected-uds-result"]
+    assert_stu3(repeat)
+    assert repeat["resourceType"] == "ProcedureRequest"
+    assert repeat["code"]["coding"][0]["code"] == "310627008"
 
 
 def oud_view(tmp_path, template: dict[str, Any], service_requests: tuple[dict[str, Any], ...] = (), **settings):
