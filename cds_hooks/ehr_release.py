@@ -51,6 +51,8 @@ def _release_shown(resource: Any) -> str | None:
     if type(resource) is not dict:
         return None
     kind = resource.get("resourceType")
+    if type(kind) is not str:  # a list or an object (a fuzzer's, a broken interface's): no type, no release
+        return None
     if kind in _TYPE_RELEASE:
         return _TYPE_RELEASE[kind]
     if kind in ("ProcedureRequest", "ReferralRequest"):

@@ -39,7 +39,10 @@ STU3_CODES: dict[tuple[str, str], frozenset[str]] = {
 def as_stu3(resource: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     """The resource as STU3 writes it, and the element STU3 has no code for (None when every code is STU3's).
     Elements STU3 lacks are left as they are: STU3 validation then refuses the resource, and it is not sent."""
-    kind = _RENAMED.get(str(resource.get("resourceType")), resource.get("resourceType"))
+    written = resource.get("resourceType")
+    if type(written) is not str:  # no type: as it is, for validation to refuse
+        return dict(resource), None
+    kind = _RENAMED.get(written, written)
     stu3: dict[str, Any] = {**resource, "resourceType": kind}
     if kind in _CONTEXT_TYPES and "encounter" in stu3 and "context" not in stu3:
         stu3["context"] = stu3.pop("encounter")

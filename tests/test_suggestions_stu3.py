@@ -321,3 +321,17 @@ def test_the_setting_reads_any_case(value, tmp_path):
 def test_a_bad_setting_stops_the_program_naming_the_key(tmp_path):
     with pytest.raises(ConfigError, match=r"PAINPLAN_EHR_FHIR_VERSION must be auto, R4, STU3 or DSTU2, not 'R3'"):
         load_settings(env={"PAINPLAN_EHR_FHIR_VERSION": "R3"}, instance_path=str(tmp_path))
+
+
+def test_resources_no_reader_can_read_say_nothing_of_the_release():
+    """A resourceType written as a list or an object (the fuzzer's), a requester or dosage that is no object: no
+    release is read from them, and nothing fails (a TypeError here cost the whole call)."""
+    odd = (
+        {"resourceType": ["MedicationRequest"]},
+        {"resourceType": {"text": "MedicationOrder"}},
+        {"resourceType": "MedicationRequest", "requester": "Practitioner/dr1", "dosageInstruction": ["2 tablets"]},
+        "MedicationOrder",
+        None,
+    )
+    drafts = {"resourceType": "Bundle", "entry": [{"resource": r} for r in odd]}
+    assert release_of_call("auto", None, drafts, odd) == "R4"
