@@ -34,6 +34,7 @@ from cds_hooks.settings import DEFAULT_FHIR_BUDGET_BYTES
 # The places of recent visits: only a Location's type may say a stay was at a hospice (Epic and Oracle Health name it
 # by reference, and no prefetch key carries it). Named here too, as the hook's tests and service read them.
 from guideline.exclusions import HOSPICE_PLACES, MAX_PLACE_READS  # noqa: F401 - re-exported
+from guideline.fhirdata import as_list
 from guideline.record import (
     NOT_A_MEDICATION_ID,
     ON_ANOTHER_SERVER,
@@ -154,22 +155,27 @@ def gather(
             if value is None:  # the client says: no data
                 obtained = True
                 continue
-            plain = plain_page(value, server) if "?" in template else None  # a clean searchset: read in one pass
-            if plain is not None:  # every resource typed: no item the pool names, so no pass of named_where over it
-                found, error = plain.resources, None
+            error = _no_answer(value, template)
+            plain = None
+            if error is not None:
+                # Read for what it holds (one resource, a list's), named where unreadable; but it is no answer to
+                # the key's query, which is asked of the FHIR server (or named) as for a key not sent.
+                found = named_where(resources_of(value, server)[0], f"in the prefetch: {_label(key)}")
+                if found:
+                    pooled.extend(found)
+                    obtained = True
             else:
-                found, error = resources_of(value, server)
-                found = named_where(found, f"in the prefetch: {_label(key)}")  # a failed batch answer says its search
-            if error is None and "?" in template and not found and isinstance(value, dict):
-                # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
-                # empty search with a warning is no "nothing on record" here either.
-                error = empty_search_problem(value, found)
-            if error is None and "?" in template and found and value.get("resourceType") != "Bundle":
-                # One resource where a search was asked for: it is read, but it is no answer to the search, which
-                # is read again (or named) as one not sent.
-                pooled.extend(found)
-                obtained = True
-                error = _single_resource(value)
+                plain = plain_page(value, server) if "?" in template else None  # a clean searchset: one pass
+                if plain is not None:  # every resource typed: no item the pool names, so no named_where over it
+                    found = plain.resources
+                else:
+                    found, error = resources_of(value, server)
+                    # A failed batch answer in it says its search.
+                    found = named_where(found, f"in the prefetch: {_label(key)}")
+                if error is None and "?" in template and not found:
+                    # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
+                    # empty search with a warning is no "nothing on record" here either.
+                    error = empty_search_problem(value, found)
             if error is None:
                 pooled.extend(found)
                 obtained = True
@@ -326,6 +332,8 @@ def gather(
             _note(result, gaps, unread, page_cap)
             if key in refusals and _label(key) in gaps and not result.ok:
                 _not_read(gaps, unread, key, refusals[key].failed(gaps[_label(key)]))
+            if key in unusable and key in unread:  # the prefetch's value and the search both failed: both said
+                _not_read(gaps, unread, key, f"in the prefetch, {unusable[key]}; searched again: {unread[key]}")
             if key in continued:
                 short = _continued_shortfall(continued.pop(key), result)
                 if short and _label(key) not in gaps:  # a first page's withheld warning, already named, says more
@@ -448,13 +456,75 @@ def _not_read(gaps: dict[str, str], unread: dict[str, str], key: str, why: str) 
     gaps[_label(key)] = unread[key] = why
 
 
-def _single_resource(value: Mapping[str, Any]) -> str:
-    """Why one resource sent where a search was asked for is not the whole answer."""
-    kind = str(value.get("resourceType"))[:40]
-    return f"a single {kind} was sent, not a search result (a Bundle), so other matches may be missing"
+def _no_answer(value: Any, template: str) -> str | None:
+    """Why a prefetch value (not null) is no answer to its key's query, so the query is asked of the FHIR server or
+    the key named: no resource (a string, a number, a list, an object with no resourceType), an OperationOutcome
+    (the search's failure passed on), a Bundle with no entries that is no searchset (no type is not valid FHIR; a
+    collection or a batch answer holding nothing says nothing of what a search would find), or one resource where a
+    search was asked for. None for anything else, which is read as the answer (a searchset with no entries is Epic's
+    and Oracle Health's "nothing found"). A few lookups: it runs on every key of every call."""
+    if type(value) is not dict:
+        return _not_a_resource(value)
+    kind = value.get("resourceType")
+    if kind == "Bundle":
+        if value.get("type") == "searchset" or as_list(value.get("entry")):
+            return None
+        bundle = value.get("type")
+        sent = f"an empty {bundle[:40]} Bundle" if type(bundle) is str and bundle else "a Bundle with no type"
+        return f"the EHR sent {sent} and no entries, not a search result, so it says nothing of what was found"
+    if type(kind) is not str:
+        return _not_a_resource(value)
+    if kind == "OperationOutcome":
+        return f"the EHR sent an OperationOutcome ({_outcome_words(value)}), not a search result (a Bundle)"
+    asked = template.split("?", 1)[0] if "?" in template else None
+    if asked is None:  # a read (the patient): one resource is its answer
+        return None
+    if kind != asked:
+        return (
+            f"a single {kind[:40]} was sent where a search of {asked} was asked for, so the search's answer is missing"
+        )
+    return f"a single {kind[:40]} was sent, not a search result (a Bundle), so other matches may be missing"
 
 
-_NO_RESOURCE = "not a FHIR resource, so nothing in it was read"
+_SEVERITIES = ("fatal", "error", "warning", "information")
+_DIAGNOSTICS_CHARS = 100  # enough for the server's reason; a stack trace or a query echo is cut
+
+
+def _outcome_words(outcome: Mapping[str, Any]) -> str:
+    """An OperationOutcome's gravest issue in words for the card: its severity, code and text (diagnostics, else
+    details.text), on one line and cut at _DIAGNOSTICS_CHARS. The text is the EHR's, shown only on this patient's
+    card: `Gathered.gaps` values are never logged (the log names the labels)."""
+    issues = [issue for issue in as_list(outcome.get("issue")) if type(issue) is dict]
+    if not issues:
+        return "with no issue"
+    rank = {severity: place for place, severity in enumerate(_SEVERITIES)}
+    issue = min(issues, key=lambda one: rank.get(one.get("severity"), len(rank)))  # type: ignore[arg-type]
+    said = [str(part)[:40] for part in (issue.get("severity"), issue.get("code")) if type(part) is str and part]
+    details = issue.get("details")
+    text = issue.get("diagnostics") or (details.get("text") if type(details) is dict else None)
+    if type(text) is str and text.strip():
+        line = " ".join(text.split())  # one line: the card lists its gaps one a line
+        if len(line) > _DIAGNOSTICS_CHARS:
+            line = line[:_DIAGNOSTICS_CHARS].rstrip() + "…"
+        return f'{", ".join(said) or "no severity"}: "{line}"'
+    return ", ".join(said) or "no severity"
+
+
+def _not_a_resource(value: Any) -> str:
+    """Why a prefetch value that is no FHIR resource was not read, saying what it is (never its content)."""
+    if type(value) is bool:
+        sent = "true" if value else "false"
+    elif type(value) is str:
+        sent = "an empty string" if not value else "a string"
+    elif type(value) in (int, float):
+        sent = "a number"
+    elif type(value) is list:
+        sent = "an empty list" if not value else "a list"
+    elif type(value) is dict:
+        sent = "an empty object" if not value else "an object with no resourceType"
+    else:
+        sent = "a value"
+    return f"the EHR sent {sent}, not a FHIR resource"
 
 
 def _pool_unasked(value: Any, pooled: list[Any], server: str | None, where: str) -> tuple[str | None, str | None]:
@@ -476,7 +546,7 @@ def _pool_unasked(value: Any, pooled: list[Any], server: str | None, where: str)
         error = empty_search_problem(value, found)
     if error is not None:
         if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
-            error = _NO_RESOURCE
+            error = f"{_not_a_resource(value)}, so nothing in it was read"
         return None, error
     more = _next_url(value)
     return more, page_facts(value).problem(value, bool(more))

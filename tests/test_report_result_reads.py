@@ -259,7 +259,9 @@ def test_a_read_past_the_calls_memory_budget_is_named() -> None:
     config = GuidelineConfig.from_mapping(ON)
     found = results()
     report = reflab_report([f"Observation/{r['id']}" for r in found])
-    prefetch = {key: {"resourceType": "Bundle", "entry": []} for key in templates("patient-view", config)}
+    prefetch = {
+        key: {"resourceType": "Bundle", "type": "searchset", "entry": []} for key in templates("patient-view", config)
+    }
     prefetch["patient"] = patient(patient_id=PATIENT_ID)
     prefetch["labReports"] = {"resourceType": "Bundle", "entry": [{"resource": report}]}
     request = HookRequest(
