@@ -6,12 +6,16 @@ with no entries is Epic's and Oracle Health's "nothing found": read as such, sil
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 import pytest
 import responses
 from builders import PATIENT_ID, days_ago, med_request, observation
 from cds_support import FHIR, full_prefetch, hook_request, make_app, oxycodone_draft, topics
+
+from smart_app.cli import main
 
 UDS_LABEL = "laboratory results (urine drug tests)"
 ORDERS_LABEL = "active medication orders"
@@ -222,3 +226,22 @@ def test_a_resource_of_another_type_is_searched_on_the_fhir_server_and_its_answe
     assert len(searches_to("MedicationRequest")) == 1 and "status=active" in searches_to("MedicationRequest")[0]
     assert "150.0 MME/day" in card(answer, "high-mme")["summary"]
     assert "data-incomplete" not in topics(answer)
+
+
+def test_an_operation_outcome_s_text_is_on_the_card_and_never_in_the_log(tmp_path, caplog):
+    # Its text is the EHR's and may name the patient: the card is this patient's; the call's log names labels only.
+    with caplog.at_level(logging.INFO, logger="painplan"):
+        answer = sign(tmp_path, udsLabs=failed_search("No index for patient Rivera, Alex (MRN 000123)"))
+    assert "Rivera, Alex" in incomplete_line(answer, UDS_LABEL)
+    assert UDS_LABEL in caplog.text and "Rivera" not in caplog.text
+
+
+def test_the_offline_check_names_such_values_and_exits_3(tmp_path, capsys):
+    prefetch = full_prefetch("order-sign", medsActive="Bundle/123", udsLabs={"resourceType": "Bundle"})
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True)))
+    assert main(["check", str(path), "--today", "2026-06-15"]) == 3
+    answer = json.loads(capsys.readouterr().out)
+    assert "the EHR sent a string, not a FHIR resource" in incomplete_line(answer, ORDERS_LABEL)
+    assert "the EHR sent a Bundle with no type and no entries" in incomplete_line(answer, UDS_LABEL)
+    assert card(answer, "urine-drug-test")["summary"].endswith("(records incomplete)")
