@@ -33,9 +33,11 @@ READ_CHUNK = 64 * 1024
 
 NOT_A_RESOURCE = "the FHIR server's answer was not a FHIR resource"
 BUDGET_SPENT = "cut off: the FHIR server's answers to this call passed its memory budget"
+# An answer with an HTTP error status, in words. Words only: what a status decides is read from FetchResult.status.
+ANSWERED_HTTP = "the FHIR server answered HTTP {status}"
 # A search the server refused as asked (a parameter it does not know, or a combination it does not allow); 401, 403,
 # 404 and 5xx are other answers (FetchResult.refused).
-REFUSED = "the FHIR server answered HTTP 400"
+REFUSED = ANSWERED_HTTP.format(status=400)
 
 
 class ByteBudget:
@@ -90,6 +92,10 @@ class FetchResult:
     # (`identity.directory_page`): `resources` lost their fullUrls, and an order naming its prescriber by such a
     # fullUrl names her, as in a prefetch's Bundle (`Gathered.bundles`).
     directory: tuple[dict, ...] = ()
+    # The HTTP status of the answer that ended the read with an error (401, 403, 404, 5xx, 400): what the callers
+    # decide on (an expired token, a place not found, a search asked again), never the words of `error`. None when
+    # no answer said one (answered, timed out, could not connect, an error in a 200).
+    status: int | None = None
 
 
 @dataclass
@@ -229,6 +235,7 @@ class FhirClient:
         first_total: int | None = None
         matched = 0
         refused = False
+        status: int | None = None
         while url is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -240,10 +247,10 @@ class FhirClient:
             if self.budget.spent:
                 error = BUDGET_SPENT
                 break
-            payload, error = self._get(url, headers, remaining)
+            payload, error, status = self._get(url, headers, remaining)
             first = progress.pages == 0
             if error is not None:
-                refused = first and error == REFUSED
+                refused = first and status == 400
                 break
             # Marked by the rule prefetch is (`resources_in`): an entry whose fullUrl names another server's base
             # (an HIE's order relayed by the EHR) is that server's, on this page and every next one.
@@ -293,9 +300,11 @@ class FhirClient:
             first_total,
             refused and not resources,
             directory,
+            status,
         )
 
-    def _get(self, url: str, headers: Mapping[str, str], timeout: float) -> tuple[Any, str | None]:
+    def _get(self, url: str, headers: Mapping[str, str], timeout: float) -> tuple[Any, str | None, int | None]:
+        """The page's JSON, or why not in words with the HTTP status when the server answered one other than 200."""
         # requests' read timeout is per socket read: a body trickling in a byte at a time never trips it. So the
         # body is read in chunks against the call's own deadline and a size cap, and the connection is dropped
         # when either ends the read (otherwise the leftover thread reads on long after the hook has answered).
@@ -303,36 +312,40 @@ class FhirClient:
         try:
             response = self._session.get(url, headers=headers, timeout=(min(timeout, 5.0), timeout), stream=True)
         except requests.Timeout:
-            return None, "timed out"
+            return None, "timed out", None
         except requests.RequestException:
-            return None, "could not connect to the FHIR server"
+            return None, "could not connect to the FHIR server", None
         with response:
-            if response.status_code == 400:
-                return None, REFUSED  # the one error `fetch` tells apart: a search asked differently may be answered
+            if response.status_code == 400:  # a search asked differently may be answered (FetchResult.refused)
+                return None, REFUSED, 400
             if response.status_code != 200:
-                return None, f"the FHIR server answered HTTP {response.status_code}"
+                return None, ANSWERED_HTTP.format(status=response.status_code), response.status_code
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-                return None, "the FHIR server's answer was too large"  # said up front: nothing to read
+                return None, "the FHIR server's answer was too large", None  # said up front: nothing to read
             if declared.isdigit() and not self.budget.can_hold(int(declared)):
                 self.budget.take(int(declared))  # what would not fit spends the budget: the other queries stop too
-                return None, BUDGET_SPENT
+                return None, BUDGET_SPENT, None
             body = bytearray()
             try:
                 for chunk in response.iter_content(READ_CHUNK):
                     if not self.budget.take(len(chunk)):
-                        return None, BUDGET_SPENT
+                        return None, BUDGET_SPENT, None
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
-                        return None, "the FHIR server's answer was too large"
+                        return None, "the FHIR server's answer was too large", None
                     if time.monotonic() > deadline:
-                        return None, "timed out"
+                        return None, "timed out", None
             except requests.RequestException:
-                return None, "timed out" if time.monotonic() > deadline else "the FHIR server's answer was cut short"
+                return (
+                    None,
+                    "timed out" if time.monotonic() > deadline else "the FHIR server's answer was cut short",
+                    None,
+                )
         try:
-            return json.loads(body), None  # no bytes() copy: a page is never held twice
+            return json.loads(body), None, None  # no bytes() copy: a page is never held twice
         except ValueError:
-            return None, "the FHIR server's answer was not JSON"
+            return None, "the FHIR server's answer was not JSON", None
 
 
 def resources_of(payload: Any, server: str | None = None) -> tuple[list[dict], str | None]:

@@ -93,6 +93,10 @@ class Gathered:
     # The prefetch keys whose data was not read in full (failed, timed out, cut off, unusable in the prefetch), each
     # with why, in the order `gaps` names them; REPORT_RESULTS among them when results of reports were not read.
     unread: Mapping[str, str] = field(default_factory=dict)
+    # The queries the FHIR server refused with an HTTP error status, by key (a prefetch key, or a `med:`, `obs:` or
+    # `loc:` read), each with the status of its last answer (FetchResult.status): what the service decides on (an
+    # expired token), never the words in `gaps`. A search refused as asked and answered when asked again is not here.
+    refused: Mapping[str, int] = field(default_factory=dict)
 
 
 def _next_url(payload: Any) -> str | None:
@@ -300,6 +304,7 @@ def gather(
     attempted = set(medication_refs)
     not_received: list[tuple[str, str]] = []
     refusals: dict[str, AskedAgain] = {}  # second searches refused, by key, once asked again without the date bound
+    refused: dict[str, int] = {}  # key -> the HTTP error status of its last answer (`Gathered.refused`)
     again: dict[str, str] = {}
     while True:
         results = client.fetch_all(queries, deadline - time.monotonic()) if queries else {}
@@ -312,6 +317,8 @@ def gather(
                 refusals[key] = retry
                 again[key] = retry.query
                 continue
+            if result.status is not None:
+                refused[key] = result.status
             if key.startswith("med:"):
                 medications.extend(r for r in result.resources if r.get("resourceType") == "Medication")
                 error = _read_error(result)
@@ -376,7 +383,17 @@ def gather(
         gaps[HOSPICE_PLACES] = places.named()
     visits = places.visits if places is not None else {}
     return Gathered(
-        tuple(pooled), tuple(medications), gaps, obtained, tuple(fetched), missed, included, visits, sent, unread
+        tuple(pooled),
+        tuple(medications),
+        gaps,
+        obtained,
+        tuple(fetched),
+        missed,
+        included,
+        visits,
+        sent,
+        unread,
+        refused,
     )
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,8 +16,8 @@ from guideline.record.model import Encounter
 from guideline.record.pool import SOURCE
 from guideline.record.readers import read_encounter
 
-# Only "no such Location" is remembered: a read that failed otherwise is asked again next call.
-_NOT_FOUND = re.compile(r"the FHIR server answered HTTP (?:404|410)")
+# Only "no such Location" (its HTTP status) is remembered: a read that failed otherwise is asked again next call.
+_NOT_FOUND = frozenset({404, 410})
 
 
 @dataclass
@@ -99,7 +98,7 @@ class PlaceReads:
         if self.cache is not None:
             if found:
                 self.cache.put(self.server, ref, found[0])
-            elif error and _NOT_FOUND.fullmatch(error):
+            elif error and result.status in _NOT_FOUND:
                 self.cache.put_not_found(self.server, ref, error)
         return found
 

@@ -163,7 +163,7 @@ def _run_hook(
     # first, never read as checked and all clear (in the 412 too, when there is no chart either).
     unsent = no_draft_orders(service.hook, request.draft_orders)
     gaps = {NO_DRAFT_ORDERS: unsent, **data.gaps} if unsent else dict(data.gaps)
-    _name_expired_token(request, gaps)
+    _name_expired_token(request, data.refused, gaps)
     if not data.obtained and not data.resources and not has_drafts:
         missing = ", ".join(data.gaps) or "patient data"
         missing += f"; and {NO_DRAFT_ORDERS}: {unsent}" if unsent else ""
@@ -282,13 +282,13 @@ def failed_call_body(service_id: str, settings: CdsSettings) -> dict[str, Any]:
 
 
 EXPIRED_TOKEN = "the FHIR access token the EHR sent"
-_REFUSED_TOKEN = "answered HTTP 401"
 
 
-def _name_expired_token(request: HookRequest, gaps: dict[str, str]) -> None:
-    """Once, beside the searches a server refused with 401: the token had expired before the EHR sent it
-    (`expires_in` 0 or less), so the integrator fixes the token, not the scopes or the server."""
-    if request.token_expired_in is None or not any(_REFUSED_TOKEN in why for why in gaps.values()):
+def _name_expired_token(request: HookRequest, refused: Mapping[str, int], gaps: dict[str, str]) -> None:
+    """Once, beside the searches a server refused with 401 (`Gathered.refused`, the status itself: never our words
+    for it): the token had expired before the EHR sent it (`expires_in` 0 or less), so the integrator fixes the
+    token, not the scopes or the server."""
+    if request.token_expired_in is None or 401 not in refused.values():
         return
     gaps[EXPIRED_TOKEN] = (
         f"had already expired when the EHR sent it (fhirAuthorization expires_in {request.token_expired_in}), so "
