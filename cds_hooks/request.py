@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,17 +40,61 @@ def _identifier(value: Any) -> str | None:
     return None
 
 
+# A FHIR resource type's name, as a literal reference spells it ("Patient", "PractitionerRole").
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]+")
+
+
+def read_reference(value: str, field: str, types: Collection[str]) -> tuple[str | None, str]:
+    """A context value read by FHIR's rule for a literal reference, as (type, id): a bare id (type None), `Type/id`,
+    or an absolute URL `[base]/Type/id`; a version (`/_history/n`), a query string and a fragment name the same
+    resource and are dropped. A value no such rule reads, or a reference to a type not in `types`, raises a 400
+    naming `field` (never the value: it may be the patient's id). The id's characters are not checked against FHIR's
+    id pattern: an EHR's id is handed back to it as sent, and a bare id was read as sent before."""
+    unreadable = RequestError(
+        400, f"{field} must be an id, a {' or '.join(types)} reference (Type/id) or the absolute URL of one"
+    )
+    if "://" in value:
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            raise unreadable from None
+        if not parts.scheme or not parts.netloc:
+            raise unreadable
+        path, absolute = parts.path, True
+    else:  # relative: Type/id, or a bare id; a query string or fragment ends it as in a URL
+        path, absolute = value.split("#", 1)[0].split("?", 1)[0], False
+    # A relative reference's trailing slash leaves its id empty ("Patient/"); a URL's path keeps its leading one.
+    segments = (path.strip("/") if absolute else path.lstrip("/")).split("/")
+    if len(segments) > 2 and segments[-2] == "_history":
+        segments = segments[:-2]
+    if not absolute and len(segments) == 1:
+        bare = segments[0].strip()
+        if not bare:
+            raise unreadable
+        return None, bare
+    # Absolute: the last two segments after the server's base; relative: exactly Type/id.
+    if len(segments) < 2 or (not absolute and len(segments) != 2):
+        raise unreadable
+    kind, ident = segments[-2], segments[-1].strip()
+    if not _TYPE_NAME.fullmatch(kind) or not ident:
+        raise unreadable
+    if kind not in types:
+        raise RequestError(
+            400, f"{field} names a resource of type {kind}, where CDS Hooks expects {' or '.join(types)}"
+        )
+    return kind, ident
+
+
 def context_id(value: Any, resource_type: str) -> str | None:
     """A context id (patientId, encounterId) as the bare id the hook defines. Some clients send it as a reference,
-    "Patient/123" or "Encounter/eVf3.2" (or an absolute URL ending so): read as sent, the suggested orders would
-    name "Encounter/Encounter/eVf3.2", a visit no EHR has."""
+    "Patient/123" or "Encounter/eVf3.2" (or an absolute URL ending so, a version, query or fragment after it): read
+    as sent, the suggested orders would name "Encounter/Encounter/eVf3.2", a visit no EHR has. Raises a 400 for a
+    value `read_reference` cannot read."""
     text = _identifier(value)
     if text is None:
         return None
-    head, marker, rest = text.rpartition(f"{resource_type}/")
-    if marker and (not head or (head.endswith("/") and "://" in head)):
-        text = rest.split("/", 1)[0].strip()  # a version ("/_history/2") names the same resource
-    return text or None
+    field = f"context.{resource_type[0].lower()}{resource_type[1:]}Id"
+    return read_reference(text, field, (resource_type,))[1]
 
 
 # The resource types CDS Hooks names for context.userId.
@@ -58,17 +103,14 @@ _USER_TYPES = ("PractitionerRole", "Practitioner", "Patient", "RelatedPerson")
 
 def user_reference(value: Any) -> str | None:
     """context.userId as the relative reference the hook defines ("Practitioner/123"). A client sending the user's
-    absolute URL (a version dropped) is read as its relative part: read as sent, the suggested orders lost their
-    requester, since no EHR takes a URL for its own clinician."""
+    absolute URL (a version, query or fragment dropped) is read as its relative part: read as sent, the suggested
+    orders lost their requester, since no EHR takes a URL for its own clinician. A bare id is kept as sent; a value
+    `read_reference` cannot read, or a user of another type, raises a 400."""
     text = _identifier(value)
-    if text is None or "://" not in text:
-        return text
-    for kind in _USER_TYPES:
-        head, marker, rest = text.rpartition(f"/{kind}/")
-        if marker and "://" in head:
-            user = rest.split("/", 1)[0].strip()
-            return f"{kind}/{user}" if user else None
-    return text
+    if text is None:
+        return None
+    kind, ident = read_reference(text, "context.userId", _USER_TYPES)
+    return ident if kind is None else f"{kind}/{ident}"
 
 
 def _expired_in(value: Any) -> int | None:

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cds_hooks.errors import RequestError
 from cds_hooks.json_input import JsonInputError, read_json_input
 from cds_hooks.request import context_id, hook_draft_orders
 from guideline.config import ConfigError, GuidelineConfig
@@ -56,7 +57,10 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
             shown = _JSON_KINDS.get(type(prefetch), "value")
             prefetched = [_unread(f"the request's prefetch is not an object (a {shown}), so none of it was read")]
         patient = context.get("patientId")
-        own = context_id(patient, "Patient")  # as the hook reads it
+        try:
+            own = context_id(patient, "Patient")  # as the hook reads it
+        except RequestError as error:  # the hook's 400: input that cannot be read
+            raise InputError(error.message) from None
         server = data.get("fhirServer")  # whose absolute Medication references may be matched by their id
         hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
         record = build_record(
