@@ -381,7 +381,6 @@ def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict
         target = suggestion.resource_id or ""
         if "/" not in target:
             return None
-        target = options.delete_target(target)
         return _compact({"type": "delete", "description": suggestion.description, "resourceId": target})
     if suggestion.resource is None:
         return None

@@ -95,7 +95,7 @@ def remove_draft(order: MedOrder, name: str) -> Suggestion | None:
         action="delete",
         description=f"Remove the draft order for {name}.",
         is_recommended=False,
-        resource_id=order.ref,
+        resource_id=order.held_ref,  # DSTU2's MedicationOrder/<id>: deleted as the EHR holds it
     )
 
 

@@ -187,10 +187,18 @@ class MedOrder:
     # Its identifiers as (system, value), those with a value: the EHR's order number an HIE's copy keeps
     # (`identity.relayed_orders`).
     identifiers: tuple[tuple[str, str], ...] = ()
+    # The type the EHR sent it as when that is not `resource_type`: DSTU2's MedicationOrder, read as a
+    # MedicationRequest (its `ref`, for every join), but held by the EHR under its own type. None otherwise.
+    sent_type: str | None = None
 
     @property
     def ref(self) -> str | None:
         return f"{self.resource_type}/{self.id}" if self.id else None
+
+    @property
+    def held_ref(self) -> str | None:
+        """Its reference as the EHR holds it, under the type it was sent as: what a delete of the draft names."""
+        return f"{self.sent_type or self.resource_type}/{self.id}" if self.id else None
 
 
 def order_located(resource_type: str, order_id: str | None, source: str | None) -> str | None:

@@ -410,7 +410,12 @@ def read_med_order(
         source=source,
         located=order_located("MedicationRequest", order_id, source),
         identifiers=_numbers(identifiers) if identifiers else (),
+        sent_type=_SENT_TYPES.get(get("resourceType")),
     )
+
+
+# The order types read as a MedicationRequest under another name, which the EHR holds them by (MedOrder.sent_type).
+_SENT_TYPES = {"MedicationOrder": "MedicationOrder"}
 
 
 def statement_not_taken(data: Mapping[str, Any]) -> bool:
