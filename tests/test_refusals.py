@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 import responses
+from builders import med_request
 from cds_support import FHIR, hook_request, make_app
 from test_absent_unread import morphine_er_draft, refusing_fhir
 
@@ -119,3 +120,20 @@ def test_a_location_is_remembered_as_not_found_by_its_status_whatever_it_is_word
     remembered = cache.get(FHIR, "Location/e5North")
     assert remembered is not None and remembered.location is None and remembered.why_not == "no such place (gone)"
     assert cache.get(FHIR, "Location/e6South") is None  # a failure other than "not found" is asked again next call
+
+
+@responses.activate
+def test_a_medication_read_refused_with_401_is_recorded_under_its_read() -> None:
+    """Epic names an order's medicine by a Medication reference; the prefetch held every search, so only that
+    Medication is read from the server, which refuses the expired token: its read is recorded, as a search is."""
+    from cds_support import bundle, full_prefetch
+
+    order = med_request("1049621", id="eRx1")
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "Medication/eMed4", "display": "oxycodone 5 mg tablet"}
+    responses.get(f"{FHIR}/Medication/eMed4", status=401, json=EPIC_401)
+    body = hook_request(drafts=[morphine_er_draft()], prefetch=full_prefetch("order-sign", medsActive=bundle(order)))
+    body.update(fhirServer=FHIR, fhirAuthorization={"access_token": "tok", "token_type": "Bearer", "expires_in": 0})
+    request = parse_hook_request(body, "order-sign")
+    data = gather(request, templates("order-sign", GuidelineConfig.from_mapping()), today=TODAY, budget_seconds=5)
+    assert dict(data.refused) == {"med:Medication/eMed4": 401}
