@@ -388,16 +388,17 @@ def read_med_order(
     authored = get("authoredOn") or get("dateWritten")  # DSTU2's MedicationOrder: dateWritten
     prior = get("priorPrescription")
     order_id, source = text(get("id")), _source_of(data) if SOURCE in data else None  # the usual: the EHR's own
-    # The id, the draft flag, status and intent by position: CPython 3.11 compiles a call whose positional arguments
-    # plus twice its keywords pass 30 into one that packs the keywords into a dict (about 4 times the cost of the call).
+    # The id, the draft flag, status, intent, categories and medication by position: CPython 3.11 compiles a call
+    # whose positional arguments plus twice its keywords pass 30 into one that packs the keywords into a dict (about
+    # 4 times the cost of the call; tests/test_reader_calls_fast.py).
     identifiers, course = get("identifier"), get("courseOfTherapyType")
     return MedOrder.make(
         order_id,
         is_draft,
         code_text(get("status")),
         code_text(get("intent")),
-        categories=concepts(get("category")),
-        medication=_resolve_medication(data, pool),
+        concepts(get("category")),  # categories
+        _resolve_medication(data, pool),  # medication
         authored_on=_unread_date(authored, tz),  # parsed when read (model.MedOrder)
         authored_partial=no_day_written(authored),
         prior_prescription=located_reference(reference(prior), data, pool.server) if prior else None,
