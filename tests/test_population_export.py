@@ -67,7 +67,8 @@ def _server(key: RSAKey, status_answers: int = 2, errors: tuple[tuple[int, str],
 
     def kickoff(request):
         assert (
-            request.headers["Prefer"] == "respond-async" and request.headers["Authorization"] == "Bearer secret-token"
+            request.headers["Prefer"].split(",")[0] == "respond-async"
+            and request.headers["Authorization"] == "Bearer secret-token"
         )
         assert "_type=Patient" in request.url
         calls["kickoff"] += 1
