@@ -1,7 +1,7 @@
 """Resources other than fills, orders and claims whose patient is named only by an identifier (a payer's member id)
 or a `urn:uuid` cannot be put with any patient. A diagnosis that excludes a patient from the measures (cancer,
 hospice, sickle cell), a urine drug test AMO counts, a hospice visit or procedure: each is a line of the export not
-read, named by file and line, and the run exits with status 4, as for a fill. A resource no measure reads (Coverage)
+read, named by file and line, and the run exits with status 4, as for a fill. A resource no measure reads (a CarePlan)
 is named the same way and changes nothing of the status. Before, both were only counted in
 `resources_without_patient`, with status 0 and "every line of every input file" read."""
 
@@ -27,13 +27,13 @@ NAMED = [
     "Condition.ndjson line 2: Condition whose patient no Patient reference names",
     "Observation.ndjson line 1: Observation whose patient no Patient reference names",
 ]
-OTHER = ["Coverage.ndjson line 1: Coverage whose patient no Patient reference names"]
+OTHER = ["CarePlan.ndjson line 1: CarePlan whose patient no Patient reference names"]
 
 
 def export_with_unkeyed_records(tmp_path: Path) -> Path:
     """Patient A's quarter of methadone (OHD's numerator, a letter to pcp1); a breast cancer diagnosis that would
     exclude them, its subject the member's Medicare Beneficiary Identifier alone; a urine drug test whose subject is
-    a `urn:uuid`; and a Coverage whose beneficiary is the member id."""
+    a `urn:uuid`; and a CarePlan whose subject is the member id."""
     folder = tmp_path / "in"
     directory = [practitioner("pcp1", "Dr. Pat Care"), practitioner("er-doc"), organization("ph1")]
     write_export(folder, [*directory, patient("A", gp="Practitioner/pcp1"), *quarter_of_methadone("A")])
@@ -44,14 +44,14 @@ def export_with_unkeyed_records(tmp_path: Path) -> Path:
     test = urine_test("o-udt", "A", "2026-02-10")
     test["subject"] = {"reference": "urn:uuid:9d2b4e3a-6f1c-4b8e-a0d2-3c5e7f9a1b2c"}
     (folder / "Observation.ndjson").write_text(json.dumps(test) + "\n")
-    coverage = {
-        "resourceType": "Coverage",
-        "id": "cov1",
+    care_plan = {
+        "resourceType": "CarePlan",
+        "id": "cp1",
         "status": "active",
-        "beneficiary": {"identifier": {"system": MBI, "value": MEMBER_ID}},
-        "payor": [{"reference": "Organization/ph1"}],
+        "intent": "plan",
+        "subject": {"identifier": {"system": MBI, "value": MEMBER_ID}},
     }
-    (folder / "Coverage.ndjson").write_text(json.dumps(coverage) + "\n")
+    (folder / "CarePlan.ndjson").write_text(json.dumps(care_plan) + "\n")
     return folder
 
 
@@ -66,7 +66,7 @@ def test_records_a_measure_reads_with_no_patient_reference_are_named_by_line_and
     assert quality["resources_without_patient"] == 3
     assert quality["records_without_patient_by_file"] == {"Condition.ndjson": 1, "Observation.ndjson": 1}
     assert quality["records_without_patient_named"] == dict.fromkeys(NAMED, 1)
-    assert quality["other_resources_without_patient_by_file"] == {"Coverage.ndjson": 1}
+    assert quality["other_resources_without_patient_by_file"] == {"CarePlan.ndjson": 1}
     assert quality["other_resources_without_patient_named"] == dict.fromkeys(OTHER, 1)
     assert code == LINES_NOT_READ
     assert lines[-1] == f"not read (exit status 4): 2 lines ({', '.join(NAMED)})"

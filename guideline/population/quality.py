@@ -50,8 +50,12 @@ class Quality:
     # a cancer diagnosis that would exclude, a urine drug test AMO counts, a hospice visit. Lines not read (status 4).
     records_without_patient_by_file: Counter[str] = field(default_factory=Counter)
     records_without_patient_named: Counter[str] = field(default_factory=Counter)
-    # The same of every other resource of one patient (Coverage, CarePlan, MedicationAdministration...): named where
-    # to look, but no measure reads them, so the exit status is unaffected.
+    # The same of Coverage (a payer's member id alone as its beneficiary): joined to no member, it may be the Coverage
+    # that fills a member's enrolment gap. Lines not read (status 4).
+    coverage_without_patient_by_file: Counter[str] = field(default_factory=Counter)
+    coverage_without_patient_named: Counter[str] = field(default_factory=Counter)
+    # The same of every other resource of one patient (CarePlan, MedicationAdministration...): named where to look,
+    # but no measure reads them, so the exit status is unaffected.
     other_resources_without_patient_by_file: Counter[str] = field(default_factory=Counter)
     other_resources_without_patient_named: Counter[str] = field(default_factory=Counter)
     # Patient resources in an export holding no MedicationDispense, MedicationRequest (or DSTU2 MedicationOrder) and
@@ -455,6 +459,18 @@ COUNTS: tuple[Count, ...] = (
         "records_without_patient_named",
         "diagnoses, results, procedures, visits and reports no Patient reference names, by file and line (the first "
         "10 of each file)",
+        kind="note",
+        names_only=True,
+    ),
+    # Under population.enrolment = continuous a member whose gap such a Coverage fills is left out of every measure.
+    Count(
+        "coverage_without_patient_by_file",
+        "Coverage no Patient reference names (lines not read: enrolment read without it), by file",
+        denominators=EVERY,
+    ),
+    Count(
+        "coverage_without_patient_named",
+        "Coverage no Patient reference names, by file and line (the first 10 of each file)",
         kind="note",
         names_only=True,
     ),

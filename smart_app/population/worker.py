@@ -35,15 +35,19 @@ MEDICATION_TYPES = ("MedicationDispense", "MedicationRequest", "MedicationOrder"
 # cell, hospice) or puts them in NAL's denominator, a urine drug test or drug test procedure (AMO), a lab report with a
 # conclusion only (AMO), a hospice visit or procedure.
 MEASURE_RECORD_TYPES = ("Condition", "Observation", "Procedure", "Encounter", "DiagnosticReport")
-# Resources of one patient that name no patient by a `Patient/id` reference, in three groups, each counted by file and
-# its first lines named (data-quality.json's `<group>_by_file` and `<group>_named`). A group whose resources a measure
-# reads is lines not read (exit status 4); the others (Coverage, read for enrolment alone; CarePlan, a
-# MedicationAdministration: read by no measure) are named and change nothing.
+# Resources of one patient that name no patient by a `Patient/id` reference, in four groups, each counted by file and
+# its first lines named (data-quality.json's `<group>_by_file` and `<group>_named`). A group whose resources the
+# measures' answer reads is lines not read (exit status 4): fills, the records a measure reads, and Coverage (a
+# member's enrolment: under population.enrolment = continuous the Coverage that fills a gap, joined to no one, leaves
+# the member out); the others (CarePlan, a MedicationAdministration: read by no measure) are named and change nothing.
 WITHOUT_PATIENT: dict[str, tuple[tuple[str, ...], bool]] = {
     "fills_without_patient": (MEDICATION_TYPES, True),
     "records_without_patient": (MEASURE_RECORD_TYPES, True),
+    "coverage_without_patient": (("Coverage",), True),
     "other_resources_without_patient": (
-        tuple(sorted(EXPECTED_TYPES - SHARED_TYPES - {"Patient", *MEDICATION_TYPES, *MEASURE_RECORD_TYPES})),
+        tuple(
+            sorted(EXPECTED_TYPES - SHARED_TYPES - {"Patient", "Coverage", *MEDICATION_TYPES, *MEASURE_RECORD_TYPES})
+        ),
         False,
     ),
 }
