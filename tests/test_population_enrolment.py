@@ -160,7 +160,7 @@ def test_a_second_gap_is_refused_under_continuous_enrolment() -> None:
     ]
 
 
-def test_a_coverage_that_cannot_be_read_is_named_and_the_member_is_enrolment_not_stated() -> None:
+def test_a_coverage_that_cannot_be_read_is_named_and_the_member_is_enrolment_unknown() -> None:
     coverages = [
         coverage("e8-a", "e8", "2026-13-01", None),  # no such month
         coverage("e8-b", "e8", None, None, status=None),  # no period, no status: says nothing
@@ -174,7 +174,8 @@ def test_a_coverage_that_cannot_be_read_is_named_and_the_member_is_enrolment_not
         "Coverage/e8-b: no period and no status": 1,
         "Coverage/e8-c: status 'suspended' is not one FHIR defines": 1,
     }
-    assert outcome.quality.members_enrolment_not_stated == 1
+    assert outcome.quality.members_enrolment_unknown == {"e8": 1}  # not "not stated": Coverage was sent
+    assert outcome.quality.members_enrolment_not_stated == 0
 
 
 def test_a_coverage_of_no_shape_fhir_knows_is_named_and_never_stops_the_member() -> None:
@@ -240,7 +241,7 @@ def test_the_run_counts_members_without_coverage_when_others_have_some(tmp_path)
     assert (quality["members_enrolled_part_of_period"], quality["members_enrolment_not_stated"]) == (1, 1)
     text = "\n".join(summary)
     assert "1 members whose Coverage leaves a gap in the period" in text
-    assert "1 members with no Coverage the review could read" in text
+    assert "1 members with no Coverage in the export" in text
     assert "enrolment not checked" not in text
 
 

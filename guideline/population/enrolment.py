@@ -39,20 +39,44 @@ class Enrolment:
         noun = "gap" if len(self.gaps) == 1 else "gaps"
         return f"{len(self.gaps)} {noun}, the longest {self.longest_gap} days"
 
-    def evidence(self, period: Period) -> str:
-        """What the row's evidence says of a member whose Coverage leaves a gap."""
-        return (
-            f"Coverage enrols the member on {self.enrolled_days} of the period's {period.days} days: {self.gap_text()}"
-        )
+    def evidence(self, period: Period, read: str = "Coverage") -> str:
+        """What the row's evidence says of a member whose Coverage (`read`) leaves a gap."""
+        return f"{read} enrols the member on {self.enrolled_days} of the period's {period.days} days: {self.gap_text()}"
 
 
 @dataclass(frozen=True)
 class CoverageRead:
-    """A member's Coverage read: their enrolment (None when no Coverage could be read: enrolment not stated), and
-    each Coverage that could not be read, as "Coverage/id: why"."""
+    """A member's Coverage read: their enrolment from the Coverage that could be read (None when none could: not
+    stated when there was none, `unknown` when some could not be read), and each Coverage that could not be read,
+    as "Coverage/id: why"."""
 
     enrolment: Enrolment | None
     not_read: tuple[str, ...] = ()
+
+    def unknown(self, allowed_gap_days: int | None) -> bool:
+        """Whether the member's enrolment is unknown: a Coverage of theirs could not be read, and the Coverage read
+        (if any) leaves a gap that counts: any gap (`population.enrolment = name`, `allowed_gap_days` None), or more
+        than `continuous` allows. A Coverage not read can only add enrolled days, never take one away, so beside
+        Coverage read that already settles it (no gap, or the one gap allowed) it changes nothing."""
+        if not self.not_read:
+            return False
+        if self.enrolment is None:
+            return True
+        if not self.enrolment.gaps:
+            return False
+        return allowed_gap_days is None or not self.enrolment.continuous(allowed_gap_days)
+
+    def unknown_evidence(self, period: Period) -> str:
+        """What the row's evidence says of a member whose enrolment is unknown (`unknown`)."""
+        unread = ", ".join(
+            f"{ident} could not be read ({why})" for ident, _, why in (item.partition(": ") for item in self.not_read)
+        )
+        read = (
+            self.enrolment.evidence(period, "the Coverage read")
+            if self.enrolment
+            else "no other Coverage of the member's was read"
+        )
+        return f"enrolment unknown: {unread}; {read}; kept in the measures"
 
 
 def read_enrolment(resources: Iterable[Mapping[str, Any]], period: Period) -> CoverageRead:

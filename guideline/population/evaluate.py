@@ -16,7 +16,7 @@ from guideline.exclusions import age_in_years, hospice_not_counted
 from guideline.fhirdata import as_dict, text, written_days
 from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
 from guideline.population.claims import with_claims_read
-from guideline.population.enrolment import Enrolment, read_enrolment
+from guideline.population.enrolment import CoverageRead, Enrolment, read_enrolment
 from guideline.population.exclusions import exclusion_reason, with_export_places
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes, partial_evidence, partial_measures
@@ -242,19 +242,33 @@ def _unsettled_age_text(patient: Mapping[str, Any] | None, period: Period) -> st
     )
 
 
-def _not_enrolled(enrolment: Enrolment | None, config: GuidelineConfig, quality: Quality) -> Enrolment | None:
+def _gap_allowance(config: GuidelineConfig) -> int | None:
+    """The one gap `population.enrolment = continuous` allows, in days; None under `name` (no gap is allowed for)."""
+    settings = config["population"]
+    return settings["enrolment_gap_days"] if settings["enrolment"] == "continuous" else None
+
+
+def _not_enrolled(
+    coverage: CoverageRead, patient_id: str, config: GuidelineConfig, quality: Quality
+) -> Enrolment | None:
     """The enrolment that leaves a member in the measures out of them (`population.enrolment = continuous` and more
-    than one gap, or one longer than `enrolment_gap_days`), else None; each gap counted where the setting puts it."""
+    than one gap, or one longer than `enrolment_gap_days`), else None; each gap counted where the setting puts it. A
+    member whose enrolment is unknown (`CoverageRead.unknown`) is kept in and named: a Coverage not read may be the
+    one that fills the gap, so the data does not say they were not enrolled."""
+    allowed = _gap_allowance(config)
+    if coverage.unknown(allowed):
+        quality.members_enrolment_unknown[patient_id] += 1  # in the measures: the dashboard marks every rate
+        return None
+    enrolment = coverage.enrolment
     if enrolment is None:
         quality.members_enrolment_not_stated += 1
         return None
     if not enrolment.gaps:
         return None
-    settings = config["population"]
-    if settings["enrolment"] != "continuous":
+    if allowed is None:
         quality.members_enrolled_part_of_period += 1  # in the spec's denominators: the dashboard marks every rate
         return None
-    if enrolment.continuous(settings["enrolment_gap_days"]):
+    if enrolment.continuous(allowed):
         quality.members_enrolment_gap_allowed += 1
         return None
     quality.members_not_continuously_enrolled += 1
@@ -271,7 +285,8 @@ def _not_enrolled_text(enrolment: Enrolment, period: Period, config: GuidelineCo
 
 
 def _enrolment_columns(enrolment: Enrolment | None) -> dict[str, int | None]:
-    """The row's enrolment columns: null when enrolment is not stated; the longest gap null when there is none."""
+    """The row's enrolment columns: null when enrolment is not stated or unknown; the longest gap null when there is
+    none."""
     if enrolment is None:
         return {"enrolled_days": None, "enrolment_gaps": None, "longest_enrolment_gap_days": None}
     return {
@@ -323,7 +338,9 @@ def evaluate_patient(
     adult = age == "adult"
     coverage = read_enrolment(resources, period)
     excluded = exclusion_reason(record, raw, period, config, terms)
-    unenrolled = _not_enrolled(coverage.enrolment, config, quality) if adult and not excluded else None
+    unenrolled = _not_enrolled(coverage, patient_id, config, quality) if adult and not excluded else None
+    unknown = coverage.unknown(_gap_allowance(config))
+    known = None if unknown else coverage.enrolment  # an enrolment not known gives no figures that look known
     quality.coverage_not_read.update(coverage.not_read)
     if unenrolled:
         excluded = f"not continuously enrolled ({unenrolled.gap_text()})"
@@ -361,8 +378,10 @@ def evaluate_patient(
     for measure in MEASURES:
         if scored[measure.id][0]:
             evidence[measure.id] = measure.evidence(summary)
-    if coverage.enrolment and coverage.enrolment.gaps and not unenrolled:
-        evidence["enrolment"] = [coverage.enrolment.evidence(period)]
+    if unknown:
+        evidence["enrolment"] = [coverage.unknown_evidence(period)]
+    elif known and known.gaps and not unenrolled:
+        evidence["enrolment"] = [known.evidence(period)]
     if relayed.unsure:  # both orders read: the patient's MME may count one order twice
         evidence["orders_maybe_relayed"] = list(relayed.unsure)
     if relayed.unsure_fills:  # both fills read: an early refill, and the MME of its days counted twice
@@ -393,7 +412,7 @@ def evaluate_patient(
         "prescribers": len(summary.prescribers),
         "pharmacies": len(summary.pharmacies),
         "cob_overlap_days": summary.cob_overlap_days,
-        **_enrolment_columns(coverage.enrolment),
+        **_enrolment_columns(known),
         "partial": ",".join(partial) or None,
         "excluded": excluded or (_NOT_ADULT[age] if not adult else None),
         "findings": ",".join(findings),

@@ -167,9 +167,13 @@ class Quality:
     # longer than enrolment_gap_days; and members kept in with the one gap the setting allows.
     members_not_continuously_enrolled: int = 0
     members_enrolment_gap_allowed: int = 0
-    # Members in the review with no Coverage the review could read (denominators unchanged). Reported only when the
+    # Members in the review with no Coverage at all (denominators unchanged; one whose Coverage could not be read is
+    # members_enrolment_unknown). Reported only when the
     # export holds Coverage for someone: an export with none says so in one summary line instead.
     members_enrolment_not_stated: int = 0
+    # Members in the review whose enrolment is unknown, {patient id: 1}: a Coverage of theirs could not be read, and
+    # the Coverage read leaves a gap it may fill (or there is none read). Kept in the measures, every rate marked.
+    members_enrolment_unknown: Counter[str] = field(default_factory=Counter)
     # Coverage that could not be read, each "Coverage/id: why" (a date that is no date, no period and no status, a
     # status FHIR does not define): its member's enrolment is read from their other Coverage, if any.
     coverage_not_read: Counter[str] = field(default_factory=Counter)
@@ -638,7 +642,15 @@ COUNTS: tuple[Count, ...] = (
     ),
     Count(
         "members_enrolment_not_stated",
-        "members with no Coverage the review could read (enrolment not stated; still in the measures)",
+        "members with no Coverage in the export (enrolment not stated; still in the measures)",
+    ),
+    # Kept in, where PQA's rule may leave them out: every rate may count members a PQA-certified vendor's do not.
+    Count(
+        "members_enrolment_unknown",
+        "members whose enrolment is unknown: a Coverage of theirs could not be read (kept in the measures)",
+        includes=EVERY,
+        names_only=True,
+        by_patient=True,
     ),
     Count(
         "coverage_not_read",
