@@ -84,18 +84,8 @@ class CardOptions:
     # The call's drafts the plan page cannot look up, and the ids of those it can (options_for counts them once).
     unkeyed_drafts: int = 0
     keyed_drafts: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
-    # The drafts sent as DSTU2's MedicationOrder, by id: the record reads them as MedicationRequests, but a delete
-    # must name the resource the EHR holds.
-    dstu2_drafts: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     # The FHIR release the EHR speaks (cds_hooks.ehr_release): suggested resources are written in it.
     release: str = R4
-
-    def delete_target(self, target: str) -> str:
-        """The resource a "remove the draft" suggestion deletes, under the type the EHR sent the draft as."""
-        kind, _, draft_id = target.partition("/")
-        return (
-            f"MedicationOrder/{draft_id}" if kind == "MedicationRequest" and draft_id in self.dstu2_drafts else target
-        )
 
     def new_uuid(self) -> str:
         """A random (version 4) uuid, as `uuid.uuid4()` makes it, from the same source of randomness."""
@@ -122,13 +112,11 @@ class CardOptions:
         return self.unkeyed_drafts + (0 if carried else len(self.keyed_drafts.intersection(orders)))
 
 
-def _draft_keys(draft_orders: Any) -> tuple[int, frozenset[str], frozenset[str]]:
-    """How many draft orders the plan page cannot take from a link, the ids of those it can, and the ids of those
-    sent as DSTU2's MedicationOrder."""
+def _draft_keys(draft_orders: Any) -> tuple[int, frozenset[str]]:
+    """How many draft orders the plan page cannot take from a link, and the ids of those it can."""
     drafts = [r for r in resources_in(draft_orders) if r.get("resourceType") in ORDER_TYPES] if draft_orders else []
     keyed = [r for r in drafts if carried_as_draft(r)]
-    dstu2 = (r.get("id") for r in drafts if r.get("resourceType") == "MedicationOrder")
-    return len(drafts) - len(keyed), frozenset(r["id"] for r in keyed), frozenset(i for i in dstu2 if type(i) is str)
+    return len(drafts) - len(keyed), frozenset(r["id"] for r in keyed)
 
 
 def options_for(
@@ -136,7 +124,7 @@ def options_for(
 ) -> CardOptions:
     smart = config["smart_app"]
     launch = smart.get("launch_url") or public_url.rstrip("/") + "/launch"
-    unkeyed, keyed, dstu2 = _draft_keys(draft_orders)
+    unkeyed, keyed = _draft_keys(draft_orders)
     return CardOptions(
         config,
         launch,
@@ -145,7 +133,6 @@ def options_for(
         draft_orders,
         unkeyed_drafts=unkeyed,
         keyed_drafts=keyed,
-        dstu2_drafts=dstu2,
         release=release,
     )
 

@@ -52,7 +52,7 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
         if not isinstance(context, Mapping):
             raise InputError("the CDS Hooks request has no context object")
         prefetch = data.get("prefetch")
-        prefetched = [v for v in prefetch.values() if v is not None] if isinstance(prefetch, Mapping) else []
+        prefetched = _prefetched(prefetch) if isinstance(prefetch, Mapping) else []
         if prefetch is not None and not isinstance(prefetch, Mapping):  # read as none, the total was the drafts'
             shown = _JSON_KINDS.get(type(prefetch), "value")
             prefetched = [_unread(f"the request's prefetch is not an object (a {shown}), so none of it was read")]
@@ -82,7 +82,26 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
     )
 
 
-_JSON_KINDS = {list: "list", str: "text", int: "number", float: "number", bool: "true or false"}
+_JSON_KINDS = {list: "list", str: "text", int: "number", float: "number", bool: "true/false value"}
+
+
+def _prefetched(prefetch: Mapping[str, Any]) -> list[Any]:
+    """The prefetch's resources, as the hook reads them (a list's resources too; null: nothing was asked), and a
+    stand-in naming each value, or part of a list, that is no FHIR resource, so it is not skipped without a word."""
+    resources: list[Any] = []
+    for key, value in prefetch.items():
+        items = value if isinstance(value, list) else [value]
+        resources += [item for item in items if isinstance(item, Mapping)]
+        strays = [item for item in items if item is not None and not isinstance(item, Mapping)]
+        if strays:
+            shown = _JSON_KINDS.get(type(strays[0]), "value")
+            what = (
+                f"is a list with {_items(len(strays))} that {'is' if len(strays) == 1 else 'are'} no FHIR resource"
+                if isinstance(value, list)
+                else "is no FHIR resource"
+            )
+            resources.append(_unread(f"the prefetch's {str(key)[:60]!r} {what} (a {shown}), so it was not read"))
+    return resources
 
 
 def _unread(why: str) -> dict[str, Any]:
