@@ -30,12 +30,25 @@ FHIR_MODELS = (
     "Bundle",
 )
 
+# The STU3 models an STU3 EHR's suggestions are validated with (cds_hooks.stu3_resources writes them).
+STU3_SUGGESTION_MODELS = (
+    "MedicationRequest",
+    "ProcedureRequest",
+    "Procedure",
+    "CommunicationRequest",
+    "CarePlan",
+    "Task",
+)
+
 
 def load_fhir_models() -> None:
     from fhir.resources.R4B import get_fhir_model_class
+    from fhir.resources.STU3 import get_fhir_model_class as stu3_model_class
 
     for name in FHIR_MODELS:
         get_fhir_model_class(name)
+    for name in STU3_SUGGESTION_MODELS:  # about 5 MB and 0.06 s, once, rather than in each worker's first STU3 call
+        stu3_model_class(name)
 
 
 def warm_up_requests(config: GuidelineConfig) -> list[dict[str, Any]]:

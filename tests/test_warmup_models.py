@@ -1,0 +1,25 @@
+"""The FHIR models a hook call validates its suggestions with are loaded before the workers fork, the STU3 ones an
+STU3 EHR's suggestions need included: loaded lazily, each worker's first such call paid tenths of a second."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from cds_hooks.stu3_resources import _CONTEXT_TYPES, _RENAMED
+from smart_app.warmup import STU3_SUGGESTION_MODELS
+
+
+def test_every_stu3_type_a_suggestion_is_written_as_is_preloaded() -> None:
+    written = set(_RENAMED.values()) | _CONTEXT_TYPES
+    assert written <= set(STU3_SUGGESTION_MODELS)
+
+
+def test_load_fhir_models_imports_the_stu3_suggestion_models() -> None:
+    # A fresh interpreter: this test process may have imported the models already for other tests.
+    probe = (
+        "import sys; from smart_app.warmup import load_fhir_models; load_fhir_models(); "
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('fhir.resources.STU3.'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert {"fhir.resources.STU3.procedurerequest", "fhir.resources.STU3.medicationrequest"} <= set(loaded)
