@@ -444,12 +444,15 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     """
     suggestions = []
     not_offered: list[str] = []
+    dropped: list[str] = []
     for suggestion in card.suggestions:
         if options.release == DSTU2 and suggestion.action == "create" and suggestion.resource is not None:
             not_offered.append(suggestion.label)  # no DSTU2 models: never a resource the EHR cannot apply
             continue
         action = _action(suggestion, options, card.check_id)
         if action is None:
+            if suggestion.action == "create" and suggestion.resource is not None:
+                dropped.append(suggestion.label)  # refused by validation: said, not only logged
             continue
         entry = _compact({"label": suggestion.label, "uuid": options.new_uuid()})
         entry["actions"] = [action]
@@ -479,8 +482,8 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
             "uuid": options.new_uuid(),
             "summary": card.summary[:SUMMARY_LIMIT],
             "indicator": card.indicator,
-            "detail": safe_markdown(_with_not_offered(card.detail, not_offered))
-            if card.detail or not_offered
+            "detail": safe_markdown(_with_not_offered(card.detail, not_offered, dropped, options.release))
+            if card.detail or not_offered or dropped
             else None,
             "source": _source(card.check_id, options.config),
             "suggestions": suggestions,
@@ -497,12 +500,18 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     return result
 
 
-def _with_not_offered(detail: str, labels: list[str]) -> str:
-    """The card's detail, then one line for each suggestion left out because the EHR speaks DSTU2."""
+def _with_not_offered(detail: str, labels: list[str], dropped: list[str], release: str) -> str:
+    """The card's detail, then one line for each suggestion left out: because the EHR speaks DSTU2, or because
+    its resource failed validation in the EHR's release (a fault of ours or of a site template, logged)."""
     lines = [
         f'"{label}" is not offered as a suggestion: the EHR speaks FHIR {DSTU2}, and PainPlan writes the resources it '
         f"suggests in FHIR {R4} or {STU3} only, so the EHR could not apply it. Do it in the EHR directly."
         for label in labels
+    ]
+    lines += [
+        f'"{label}" is not offered as a suggestion: PainPlan could not write it as a FHIR {release} resource the EHR '
+        "can apply (an internal fault, logged as suggestion-dropped). Do it in the EHR directly."
+        for label in dropped
     ]
     return "\n\n".join(part for part in (detail, *lines) if part)
 

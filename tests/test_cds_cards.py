@@ -123,6 +123,11 @@ def test_invalid_suggested_resource_is_dropped_never_sent():
         options_for(CONFIG, "https://x.test", PATIENT_ID),
     )
     assert "suggestions" not in card and "selectionBehavior" not in card
+    # Never silent: the clinician looking for the button is told it is missing and what to do instead.
+    assert card["detail"].endswith(
+        '"Order" is not offered as a suggestion: PainPlan could not write it as a FHIR R4 resource the EHR can '
+        "apply (an internal fault, logged as suggestion-dropped). Do it in the EHR directly."
+    )
 
 
 def test_card_without_suggestions_has_no_selection_behavior_and_no_empty_lists():

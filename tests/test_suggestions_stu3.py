@@ -227,6 +227,8 @@ def test_a_template_stu3_cannot_say_is_dropped_and_logged(tmp_path, caplog):
         answer = oud_view(tmp_path, suboxone_template(intent="original-order"), ehr_fhir_version="STU3")
     assert "oud-treatment" in topics(answer)
     assert "oud-treatment" not in created(answer)
+    card = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
+    assert "is not offered as a suggestion: PainPlan could not write it as a FHIR STU3 resource" in card["detail"]
     dropped = [json.loads(r.getMessage()) for r in caplog.records if "suggestion-dropped" in r.getMessage()]
     assert dropped == [
         {
