@@ -307,7 +307,7 @@ def test_the_dashboard_marks_every_rate_while_members_enrolled_for_part_of_the_p
 
 def test_the_dashboard_says_enrolment_was_not_checked_when_the_export_holds_no_coverage(tmp_path) -> None:
     html = _dashboard(tmp_path, high_dose("d2"), CONTINUOUS)
-    assert '<p id="enrolment">Enrolment not checked: the export holds no Coverage' in html
+    assert '<p id="enrolment">Enrolment not checked: no Coverage was read' in html
     assert "PQA's measure leaves out" not in html
 
 
@@ -331,3 +331,16 @@ def test_only_an_end_written_as_a_real_far_date_is_open() -> None:
         "Coverage/e2b-c: period.end '9999-W52-1' is not a date": 1,
     }
     assert enrolment(outcome) == (None, None, None)
+
+
+def test_a_run_whose_coverage_file_could_not_be_opened_does_not_say_the_export_holds_none(tmp_path) -> None:
+    """A damaged Coverage.ndjson.gz is named as input not read; the enrolment line must not then claim the export
+    holds no Coverage, which it may well hold."""
+    source = tmp_path / "in"
+    write_export(source, [*high_dose("d1"), *high_dose("d2")])
+    (source / "Coverage.ndjson.gz").write_bytes(b"\x1f\x8b\x08\x00 not a whole gzip stream")
+    summary = review(ndjson_files(source), tmp_path / "out", PERIOD, TODAY, NAMED, "duckdb", workers=1)
+    assert [line for line in summary if line.startswith("enrolment")] == [
+        "enrolment not checked: no Coverage was read, and 1 input file could not be read in full, which may hold "
+        "it (population.enrolment = name)"
+    ]

@@ -171,4 +171,11 @@ def enrolment_not_checked(quality: Quality, mode: str) -> str | None:
     if quality.resources_by_type["Coverage"]:
         return None
     quality.members_enrolment_not_stated = 0
+    unread = sum(quality.input_files_not_read.values())
+    if unread:  # a file not opened may be the Coverage: "the export holds none" would be a claim, not a reading
+        files = "1 input file" if unread == 1 else f"{unread} input files"
+        return (
+            f"enrolment not checked: no Coverage was read, and {files} could not be read in full, which may hold it "
+            f"(population.enrolment = {mode})"
+        )
     return f"enrolment not checked: the export holds no Coverage (population.enrolment = {mode})"

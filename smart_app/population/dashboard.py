@@ -62,7 +62,7 @@ def enrolment_note(run: Run) -> str | None:
     if mode is None:
         return None
     if not about.get("enrolment_checked", True):
-        return "Enrolment not checked: the export holds no Coverage, so no member's enrolment over the period is known."
+        return "Enrolment not checked: no Coverage was read, so no member's enrolment over the period is known."
     if mode == "continuous":
         return (
             "Members not continuously enrolled over the period are in no measure (population.enrolment = continuous)."
