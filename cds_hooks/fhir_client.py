@@ -33,6 +33,25 @@ READ_CHUNK = 64 * 1024
 
 NOT_A_RESOURCE = "the FHIR server's answer was not a FHIR resource"
 BUDGET_SPENT = "cut off: the FHIR server's answers to this call passed its memory budget"
+TIMED_OUT = "timed out"
+NO_CONNECTION = "could not connect to the FHIR server"
+TOO_LARGE = "the FHIR server's answer was too large"
+NOT_JSON = "the FHIR server's answer was not JSON"
+OUTCOME_ERROR = "the FHIR server reported an error (OperationOutcome)"
+UNEXPECTED = "unexpected error while reading"
+# A failed query's reason on /metrics: a few fixed words, never the failure's own words (they carry counts and a
+# server's resource type, so each call could start a new series). Any other failure is an answer not all there.
+_METRIC_REASONS = {
+    TIMED_OUT: "timed out",
+    NO_CONNECTION: "could not connect",
+    TOO_LARGE: "answer too large",
+    BUDGET_SPENT: "memory budget spent",
+    NOT_JSON: "not JSON",
+    NOT_A_RESOURCE: "not a FHIR resource",
+    OUTCOME_ERROR: "OperationOutcome error",
+    UNEXPECTED: "unexpected error",
+}
+INCOMPLETE_ANSWER = "incomplete answer"
 # An answer with an HTTP error status, in words. Words only: what a status decides is read from FetchResult.status.
 ANSWERED_HTTP = "the FHIR server answered HTTP {status}"
 # A search the server refused as asked (a parameter it does not know, or a combination it does not allow); 401, 403,
@@ -213,9 +232,9 @@ class FhirClient:
                 directory = tuple(state.directory)
             if future in done:
                 log.warning("fhir query failed", extra={"fhir_key": key, "error": type(future.exception()).__name__})
-                error = "unexpected error while reading"
+                error = UNEXPECTED
             else:
-                error = "timed out"
+                error = TIMED_OUT
             results[key] = FetchResult(key, query, partial, False, error, False, pages, directory=directory)
         return results
 
@@ -239,7 +258,7 @@ class FhirClient:
         while url is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                error = "timed out"
+                error = TIMED_OUT
                 break
             if progress.pages >= self.page_cap:
                 truncated = True
@@ -312,9 +331,9 @@ class FhirClient:
         try:
             response = self._session.get(url, headers=headers, timeout=(min(timeout, 5.0), timeout), stream=True)
         except requests.Timeout:
-            return None, "timed out", None
+            return None, TIMED_OUT, None
         except requests.RequestException:
-            return None, "could not connect to the FHIR server", None
+            return None, NO_CONNECTION, None
         with response:
             if response.status_code == 400:  # a search asked differently may be answered (FetchResult.refused)
                 return None, REFUSED, 400
@@ -322,7 +341,7 @@ class FhirClient:
                 return None, ANSWERED_HTTP.format(status=response.status_code), response.status_code
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-                return None, "the FHIR server's answer was too large", None  # said up front: nothing to read
+                return None, TOO_LARGE, None  # said up front: nothing to read
             if declared.isdigit() and not self.budget.can_hold(int(declared)):
                 self.budget.take(int(declared))  # what would not fit spends the budget: the other queries stop too
                 return None, BUDGET_SPENT, None
@@ -333,19 +352,19 @@ class FhirClient:
                         return None, BUDGET_SPENT, None
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
-                        return None, "the FHIR server's answer was too large", None
+                        return None, TOO_LARGE, None
                     if time.monotonic() > deadline:
-                        return None, "timed out", None
+                        return None, TIMED_OUT, None
             except requests.RequestException:
                 return (
                     None,
-                    "timed out" if time.monotonic() > deadline else "the FHIR server's answer was cut short",
+                    TIMED_OUT if time.monotonic() > deadline else "the FHIR server's answer was cut short",
                     None,
                 )
         try:
             return json.loads(body), None, None  # no bytes() copy: a page is never held twice
         except ValueError:
-            return None, "the FHIR server's answer was not JSON", None
+            return None, NOT_JSON, None
 
 
 def resources_of(payload: Any, server: str | None = None) -> tuple[list[dict], str | None]:
@@ -364,7 +383,7 @@ def resources_of(payload: Any, server: str | None = None) -> tuple[list[dict], s
         failed = any(outcome_failed(outcome, empty=True) for outcome in outcomes)
     if not isinstance(payload, dict):
         return found, NOT_A_RESOURCE
-    return found, ("the FHIR server reported an error (OperationOutcome)" if failed else None)
+    return found, (OUTCOME_ERROR if failed else None)
 
 
 def empty_search_problem(payload: Any, found: list[dict]) -> str | None:
@@ -634,3 +653,10 @@ def _next_link(payload: Any, current: str) -> str | None:
         if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
             return urljoin(current, link["url"])
     return None
+
+
+def failure_reason(result: FetchResult) -> str:
+    """A failed query's reason as /metrics labels it: its HTTP status ("http 401"), else one of a few fixed words."""
+    if result.status is not None:
+        return f"http {result.status}"
+    return _METRIC_REASONS.get(result.error or "", INCOMPLETE_ANSWER)

@@ -18,6 +18,7 @@ from cds_hooks.fhir_client import (
     FhirClient,
     bundle_links,
     empty_search_problem,
+    failure_reason,
     match_count,
     page_facts,
     plain_page,
@@ -429,7 +430,7 @@ def _read_error(result: FetchResult) -> str | None:
     """Why a read or search failed (counted as a FHIR failure), or None when it answered."""
     if result.ok:
         return None
-    metrics.observe_fhir_failure(result.error)
+    metrics.observe_fhir_failure(failure_reason(result))
     return result.error or "could not be read"
 
 

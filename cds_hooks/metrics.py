@@ -65,5 +65,6 @@ def observe_feedback(outcome: str, reason: str | None, known_reasons: Iterable[s
     FEEDBACK.labels(outcome[:16], label).inc()
 
 
-def observe_fhir_failure(error: str | None) -> None:
-    FHIR_FAILURES.labels((error or "could not be read")[:80]).inc()
+def observe_fhir_failure(reason: str) -> None:
+    """One failed FHIR query, under its fixed reason (`fhir_client.failure_reason`)."""
+    FHIR_FAILURES.labels(reason).inc()

@@ -1,0 +1,51 @@
+"""/metrics counts failed FHIR queries by a few fixed reasons: the HTTP status, or a word for what went wrong. Before,
+the label was the failure's own words, so a search whose Bundle.total said more than it returned made a new series
+for every count ("reported 250 results but returned 2", "... 251 ...") and /metrics grew without bound."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import responses
+from cds_support import make_app
+from test_incomplete_analytics import FHIR, bundle, sign_without_labs
+
+
+def reasons(app) -> dict[str, float]:
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    found = re.findall(r'^painplan_fhir_failures_total\{reason="([^"]*)"\} (\S+)$', text, re.MULTILINE)
+    return {reason: float(count) for reason, count in found}
+
+
+def lab_search_answers(status: int, body: dict) -> None:
+    def answer(request):
+        if urlsplit(request.url).path.startswith("/fhir/Observation"):
+            return status, {}, json.dumps(body)
+        return 200, {}, json.dumps(bundle())
+
+    responses.add_callback(responses.GET, re.compile(FHIR + "/.*"), callback=answer)
+
+
+@responses.activate
+def test_a_search_that_returned_less_than_its_total_is_counted_under_one_fixed_reason(tmp_path):
+    short = {"resourceType": "Bundle", "type": "searchset", "total": 250, "entry": []}
+    lab_search_answers(200, short)
+    app = make_app(tmp_path)
+    before = reasons(app)
+    sign_without_labs(app)
+    after = reasons(app)
+    grown = {reason: after[reason] - before.get(reason, 0.0) for reason in after if after[reason] != before.get(reason)}
+    assert set(grown) == {"incomplete answer"} and grown["incomplete answer"] >= 1
+    assert not any(re.search(r"\d", reason) for reason in after)  # no count ever becomes a label
+
+
+@responses.activate
+def test_an_http_error_is_counted_under_its_status(tmp_path):
+    lab_search_answers(503, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "transient"}]})
+    app = make_app(tmp_path)
+    before = reasons(app).get("http 503", 0.0)
+    sign_without_labs(app)
+    assert reasons(app)["http 503"] >= before + 1
+    assert not any("FHIR server" in reason for reason in reasons(app))  # a fixed word, not the card's sentence
