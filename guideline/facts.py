@@ -739,15 +739,43 @@ class Facts:
         (`exposure`: long-term use, a recent start, opioid-naive), whose medication matched no code or name PainPlan
         knows, each named with its status ("… (completed order mr-1)"): it may have been an opioid the history left
         out, so that long-term therapy read as none. Older ones could change nothing, and are not named."""
+        named = []
+        for order in self._unidentified_ended_orders:
+            kind = f"{order.status} order" if order.status else "order"
+            named.append(named_item(recognise(order.medication, self.terms).shown, kind, order.id))
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
+    def _unidentified_ended_orders(self) -> tuple[MedOrder, ...]:
+        """The orders `unidentified_past_orders` names."""
         unidentified = self._unidentified(self.exposure_orders)
         if not unidentified:  # the usual chart: every medication identified
             return ()
         current = {id(order) for order in self.active_orders}
+        return tuple(o for o in unidentified if id(o) not in current and self._in_history_window(o))
+
+    @cached_property
+    def unidentified_past_fills(self) -> tuple[str, ...]:
+        """Fills whose supply ran out but reached the 90 days the opioid history reads, whose medication matched no
+        code or name PainPlan knows, each named with its day ("… (fill md-1, filled 2026-05-06)"): like an ended
+        order, it may have been an opioid the history left out. A fill still supplying today is a current one
+        (`unidentified_fills`, or its order's), and the fill of an order named already is that order: one medicine
+        is counted once."""
+        unidentified = self._unidentified(self.fills)
+        if not unidentified:  # the usual chart: every medication identified
+            return ()
+        ordered = {id(order) for order in (*self.unidentified_current_orders, *self._unidentified_ended_orders)}
+        first, today = history_start(self.today), self.today
         named = []
-        for order in unidentified:
-            if id(order) not in current and self._in_history_window(order):
-                kind = f"{order.status} order" if order.status else "order"
-                named.append(named_item(recognise(order.medication, self.terms).shown, kind, order.id))
+        # Dated as the exposure history dates fills: an unknown days' supply lasts UNKNOWN_SUPPLY_DAYS days.
+        for supply in self.fill_supplies(unidentified, exposure=True):
+            fill = supply.dispense
+            if supply.end is None or supply.end < first or supply.end >= today or supply.filled > today:
+                continue  # before the window, still supplying (a current fill) or dated after today (named so)
+            if id(self.source_order(fill)) in ordered:
+                continue
+            shown = recognise(fill.medication, self.terms).shown
+            named.append(named_item(shown, "fill", fill.id, f"filled {supply.filled.isoformat()}"))
         return tuple(dict.fromkeys(named))
 
     def _in_history_window(self, order: MedOrder) -> bool:

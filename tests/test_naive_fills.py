@@ -1,0 +1,162 @@
+"""A pharmacy fill of the 90 opioid-naive days whose medicine PainPlan cannot identify, and whose supply has run out,
+may have been an opioid: `er-la-opioid-naive` and `nonopioid-first` count it as they count such an order ("**Could
+not identify:** 1 medication …"), and the plan page and the data-incomplete card name it. Before, only orders and the
+fills still supplying today were counted: a fill 40 days ago read "no opioid use found … appears to be opioid-naive"
+with no word about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import PATIENT_ID, card, days_ago, med_request, run
+from cds_support import bundle, full_prefetch, hook_request, make_app
+
+from guideline.checks import CHECKS, er_la_opioid_naive, nonopioid_first
+from guideline.named_gaps import NAMED_GAPS
+
+MORPHINE_ER = "891888"  # morphine sulfate 30 MG Extended Release Oral Tablet (ER/LA)
+OXYCODONE_IR = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+NDC = "http://hl7.org/fhir/sid/ndc"
+UCUM = "http://unitsofmeasure.org"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, er_la_opioid_naive.CHECK_ID, er_la_opioid_naive)
+    monkeypatch.setitem(CHECKS, nonopioid_first.CHECK_ID, nonopioid_first)
+
+
+def _fill(ident: str, medication: dict[str, Any], handed_over: str, days_supply: int = 10) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationDispense",
+        "id": ident,
+        "status": "completed",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "medicationCodeableConcept": medication,
+        "quantity": {"value": 30, "unit": "tablet", "system": UCUM, "code": "{tbl}"},
+        "daysSupply": {"value": days_supply, "unit": "Day", "system": UCUM, "code": "d"},
+        "whenHandedOver": f"{handed_over}T15:20:00Z",
+    }
+
+
+def epic_ndc_fill(handed_over: str = days_ago(40), ident: str = "eZrX3.nMdT1") -> dict[str, Any]:
+    """Epic's dispense of a pharmacy's repackaged product: an NDC that is in no table PainPlan ships, no RxNorm."""
+    return _fill(ident, {"coding": [{"system": NDC, "code": "99999-0123-01"}]}, handed_over)
+
+
+def oracle_text_fill(handed_over: str = days_ago(40), ident: str = "21543987") -> dict[str, Any]:
+    """Oracle Health's dispense with the pharmacy system's free text only: a compounded product no name identifies."""
+    return _fill(ident, {"text": "PAIN CMPD CAP (ZXR-22)"}, handed_over)
+
+
+def er_draft() -> dict[str, Any]:
+    return med_request(MORPHINE_ER, draft=True, id="er1", frequency=2, period=1, period_unit="d")
+
+
+def ir_draft() -> dict[str, Any]:
+    return med_request(OXYCODONE_IR, draft=True, id="ir1", frequency=4, period=1, period_unit="d", supply_days=5)
+
+
+@pytest.mark.parametrize("fill", [epic_ndc_fill, oracle_text_fill], ids=["epic-unknown-ndc", "oracle-text-only"])
+def test_an_unidentified_fill_of_the_window_is_counted_on_the_er_la_card(fill: Any) -> None:
+    result = card(run("order-sign", drafts=[er_draft()], resources=[fill()]), er_la_opioid_naive.CHECK_ID)
+    assert result is not None
+    assert result.facts["unidentified_in_window"] == 1
+    assert "**Could not identify:** 1 medication from 2026-03-17 to 2026-06-14" in result.detail
+    assert "if it is an opioid, the patient is not opioid-naive" in result.detail
+
+
+@pytest.mark.parametrize("fill", [epic_ndc_fill, oracle_text_fill], ids=["epic-unknown-ndc", "oracle-text-only"])
+def test_an_unidentified_fill_of_the_window_is_counted_on_the_nonopioid_first_card(fill: Any) -> None:
+    result = card(run("order-sign", drafts=[ir_draft()], resources=[fill()]), nonopioid_first.CHECK_ID)
+    assert result is not None
+    assert result.facts["unidentified_in_window"] == 1
+    assert "**Could not identify:** 1 medication" in result.detail
+
+
+def _named(hook: str, drafts: list[dict[str, Any]], resources: list[dict[str, Any]]) -> tuple[tuple, tuple]:
+    """(what the plan page names of the window's unidentified past items, what the data-incomplete card names)."""
+    facts = run(hook, drafts=drafts, resources=resources).facts
+    (kind,) = [kind for kind in NAMED_GAPS if kind.key == "unidentified-past-orders"]
+    return kind.items(facts), kind.card_named(facts)
+
+
+def test_the_fill_is_named_with_its_id_and_day_on_the_plan_page_and_the_card() -> None:
+    page, on_card = _named("order-sign", [er_draft()], [oracle_text_fill()])
+    assert page == ("PAIN CMPD CAP (ZXR-22) (fill 21543987, filled 2026-05-06)",)
+    assert on_card == page
+
+
+def test_a_fill_whose_supply_ran_out_before_the_window_is_not_counted() -> None:
+    # 10 days handed over 100 days ago ended on day 91 before today: it could give no tolerance in the window.
+    evaluation = run("order-sign", drafts=[er_draft()], resources=[epic_ndc_fill(days_ago(100))])
+    result = card(evaluation, er_la_opioid_naive.CHECK_ID)
+    assert result is not None and result.facts["unidentified_in_window"] == 0
+    assert "Could not identify" not in result.detail
+
+
+def test_a_fill_still_supplying_today_is_counted_once() -> None:
+    # Handed over 3 days ago with 10 days' supply: a current fill, counted as one, never again as a past one.
+    result = card(run("order-sign", drafts=[er_draft()], resources=[epic_ndc_fill(days_ago(3))]), "er-la-opioid-naive")
+    assert result is not None and result.facts["unidentified_in_window"] == 1
+    assert _named("order-sign", [er_draft()], [epic_ndc_fill(days_ago(3))])[0] == ()
+
+
+def test_a_fill_of_an_unidentified_ended_order_is_that_order_counted_once() -> None:
+    """The fill of an order already counted is the same medicine: one item, not two."""
+    order = med_request(OXYCODONE_IR, id="mr-cmpd", status="completed", authored=days_ago(41), supply_days=10)
+    order["medicationCodeableConcept"] = {"text": "PAIN CMPD CAP (ZXR-22)"}
+    fill = oracle_text_fill()
+    fill["authorizingPrescription"] = [{"reference": "MedicationRequest/mr-cmpd"}]
+    result = card(run("order-sign", drafts=[er_draft()], resources=[order, fill]), er_la_opioid_naive.CHECK_ID)
+    assert result is not None and result.facts["unidentified_in_window"] == 1
+
+
+def _carin_claim_unknown_ndc() -> dict[str, Any]:
+    """A CARIN Blue Button pharmacy claim 40 days ago for an NDC PainPlan's tables do not hold, 10 days' supply."""
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": "pde-77",
+        "meta": {"profile": ["http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy"]},
+        "status": "active",
+        "use": "claim",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "pharmacy"}]},
+        "patient": {"reference": f"Patient/{PATIENT_ID}"},
+        "billablePeriod": {"start": days_ago(40)},
+        "outcome": "complete",
+        "supportingInfo": [
+            {
+                "sequence": 1,
+                "category": {
+                    "coding": [
+                        {
+                            "system": "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            "code": "dayssupply",
+                        }
+                    ]
+                },
+                "valueQuantity": {"value": 10},
+            }
+        ],
+        "item": [
+            {
+                "sequence": 1,
+                "servicedDate": days_ago(40),
+                "productOrService": {"coding": [{"system": NDC, "code": "99999012301"}]},
+                "quantity": {"value": 30},
+            }
+        ],
+    }
+
+
+def test_a_payer_claim_of_the_window_for_an_unknown_ndc_is_counted_and_named_on_the_hook(tmp_path: Path) -> None:
+    body = hook_request("order-sign", drafts=[er_draft()], prefetch=full_prefetch("order-sign"))
+    body["prefetch"]["claims"] = bundle(_carin_claim_unknown_ndc())
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200
+    cards = {c["source"]["topic"]["code"]: c for c in response.json["cards"]}
+    assert "**Could not identify:** 1 medication" in cards["er-la-opioid-naive"]["detail"]
+    incomplete = cards["data-incomplete"]["detail"]
+    assert "99999012301" in incomplete and "pharmacy fill of the last 90 days, now ended" in incomplete
