@@ -558,60 +558,85 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
     if isinstance(drug, str):
         return drug
     names = (medication.concept.text if medication.concept else None, coding.display)
-    drug = _with_named_strengths(drug, names, terms)
-    return _with_unreal_listed(drug, medication, terms, config) if config is not None else drug
-
-
-def _with_unreal_listed(
-    drug: Drug, medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig
-) -> Drug:
-    """The coded drug with its Medication's ingredient-list strength of one of its opioids named where no product
-    holds it (code 5 mg, list 5000 mg): the code is the product and its strength is counted, but the record
-    contradicts itself, so it is named as a name's impossible strength is. A plausible list strength beside a drug-table
-    code is not read (guideline 8.2: the list is read only when no code is in the drug table)."""
+    known = known_ingredients()
+    drug = _with_stated_strengths(
+        drug,
+        lambda rxcui, _name, per: _named_strengths(rxcui, per, names, known),
+        # Against every form, not the name's: the code fixes the product, so the name's form words are no surer than
+        # its strength, and the wider bound refuses fewer real strengths (a name strength refused is only named).
+        lambda name, mg, per: implausible(terms, name, mg, per, None) is not None,
+        "name",
+    )
+    if config is None:
+        return drug
     aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
-    unreal = unreal_listed(medication, terms, aliases)
-    if unreal is None:
+    listed = _listed_strengths(medication, aliases)
+    if not listed:
         return drug
-    own = [s for s in drug.strengths if s.name == unreal.ingredient and s.per == unreal.per]
-    if not own:
-        return drug
-    coded = sum((s.mg for s in own), Decimal(0))
-    conflict = StrengthConflict(unreal.ingredient, coded, (unreal.mg,), unreal.per, (unreal.mg,), "ingredient list")
-    return replace(drug, conflicts=(*drug.conflicts, conflict))
+    form = listed_form(medication)
+    return _with_stated_strengths(
+        drug,
+        # By the opioid's name: the list may code it by another concept (a salt, a site's alias) than the table.
+        lambda _rxcui, name, per: listed.get(f"{name}|{per}", []),
+        lambda name, mg, per: implausible(terms, name, mg, per, form) is not None,
+        "ingredient list",
+    )
 
 
-# A name's strength within this fraction of the code's is the same strength written rounded (liquids: 1.33 mg/mL).
+def _listed_strengths(medication: ResolvedMedication, aliases: Mapping[str, str]) -> dict[str, list[Decimal]]:
+    """The opioid strengths the Medication's ingredient list states, by opioid name and basis ("oxycodone|unit")."""
+    resource = medication.resource
+    found: dict[str, list[Decimal]] = {}
+    for listed in listed_items(resource.ingredients if resource else (), aliases):
+        if listed.ingredient is None or listed.strength is None:
+            continue
+        mg, per = listed.strength
+        if mg > 0:
+            found.setdefault(f"{mf.INGREDIENT_NAMES[listed.ingredient]}|{per}", []).append(mg)
+    return found
+
+
+# A strength stated within this fraction of the code's is the same strength written rounded (liquids: 1.33 mg/mL).
 _SAME_STRENGTH = Decimal("0.02")
 
 
-def _with_named_strengths(drug: Drug, names: Sequence[str | None], terms: Terminology) -> Drug:
-    """The coded drug counted at the higher strength where its own name states another strength of one of its
-    opioids in the same unit (code 5 mg, text "oxycodone 10 mg tablet"), the conflict kept to be named. A name
-    without a strength, or a strength of a combination's other ingredient, is no conflict."""
-    known = known_ingredients()
-    conflicts: list[StrengthConflict] = []
+def _with_stated_strengths(
+    drug: Drug,
+    stated: Callable[[str, str, Strength], list[Decimal]],
+    unreal: Callable[[str, Decimal, Strength], bool],
+    said_by: str,
+) -> Drug:
+    """The coded drug counted at the highest strength of each of its opioids that its code or the record's own
+    statement of it gives in the same unit (its name: code 5 mg, text "oxycodone 10 mg tablet"; its Medication's
+    ingredient list: code 5 mg, list 10 mg a tablet), each disagreement kept to be named (`conflict_text`). The one
+    rule for names and lists: the record contradicts itself, and the higher dose is the one not to understate. A
+    stated strength no product of that opioid holds (`unreal`) is named and never counted. A statement without a
+    strength, or a strength of a combination's other ingredient, is no disagreement."""
+    conflicts = list(drug.conflicts)
     strengths = list(drug.strengths)
     for rxcui in drug.ingredients:
-        own = [s for s in drug.strengths if s.ingredient == rxcui]
+        own = [s for s in strengths if s.ingredient == rxcui]
         per = own[0].per
         if any(s.per != per for s in own):
             continue
-        coded = sum((s.mg for s in own), Decimal(0))
-        named = _named_strengths(rxcui, per, names, known)
+        current = sum((s.mg for s in own), Decimal(0))
+        # The code's own strength, though a name's disagreement counted another already.
+        earlier = [c for c in drug.conflicts if c.name == own[0].name and c.per == per]
+        coded = earlier[0].coded if earlier else current
+        named = stated(rxcui, own[0].name, per)
         differing = tuple(dict.fromkeys(n for n in named if abs(n - coded) > coded * _SAME_STRENGTH))
         if not differing:
             continue
-        # Against every form, not the name's: the code fixes the product, so the name's form words are no surer than
-        # its strength, and the wider bound refuses fewer real strengths (a name strength refused is only named).
-        unreal = tuple(n for n in differing if implausible(terms, own[0].name, n, per, None))
-        conflict = StrengthConflict(own[0].name, coded, differing, per, unreal)
+        conflict = StrengthConflict(
+            own[0].name, coded, differing, per, tuple(n for n in differing if unreal(own[0].name, n, per)), said_by
+        )
         conflicts.append(conflict)
-        if conflict.counted != coded:
+        counted = max(conflict.counted, current)
+        if counted != current:
             first = strengths.index(own[0])
             strengths = [s for s in strengths if s.ingredient != rxcui]
-            strengths.insert(first, IngredientStrength(rxcui, own[0].name, conflict.counted, per))
-    if not conflicts:
+            strengths.insert(first, IngredientStrength(rxcui, own[0].name, counted, per))
+    if len(conflicts) == len(drug.conflicts):
         return drug
     return replace(drug, strengths=tuple(strengths), conflicts=tuple(conflicts))
 
