@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import product
 from typing import Literal
 
-from guideline.commas import commas_read
+from guideline.commas import NUMBER, comma_readings, commas_read
 from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
@@ -115,7 +116,9 @@ _NUMBER_WORDS: dict[str, Decimal] = {
 _NUMBER_WORDS.update({"twenty-four": Decimal(24), "twenty four": Decimal(24), "seventy-two": Decimal(72)})
 # How often in one word ("once a day", "twice daily"): read by the frequency rules and written by the explanations.
 _TIMES_IN_WORDS: dict[str, Decimal] = {"once": Decimal(1), "twice": Decimal(2)}
-_NUM = rf"(?:\d+(?:\.\d+)?|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})(?![a-z]))"
+# A decimal comma is kept in a count of hours, days or times and weighed there (`_counts`); every other text the
+# number is read in has had its commas read (`commas_read`), so none is left in it.
+_NUM = rf"(?:{NUMBER}|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})(?![a-z]))"
 _NUMBER = rf"({_NUM})"
 # Epic writes "every 4 (four) hours" and "Four (4) times daily": the number repeated in brackets is skipped. Unread,
 # "4 (four) times daily" fell through to the bare "daily" of once a day.
@@ -365,10 +368,17 @@ def _count(written: str) -> Decimal:
     return _NUMBER_WORDS.get(written) or Decimal(written)
 
 
+def _counts(written: str) -> tuple[Decimal, ...]:
+    """What a count of hours, days or times may mean (`commas.comma_readings`): one value, or several when it is
+    written with a decimal comma ("4,5": 4.5, or 4 or 5)."""
+    return (_NUMBER_WORDS[written],) if written in _NUMBER_WORDS else comma_readings(written)
+
+
 def _from_text(raw: str) -> Decimal | None:
-    """Rule 5: the small timing-text grammar; first match wins. A comma inside a number is read by the one rule
-    names use ("every 4,5 hours" is 4.5 hours: it was no frequency, and "2,5 times a day" 5 a day)."""
-    lowered = commas_read(raw.lower())
+    """Rule 5: the small timing-text grammar; first match wins. A thousands separator is read by the one rule names
+    use ("every 1,000 hours"); a decimal comma in a count is weighed (`_counts`): a count that differs between its
+    readings ("every 4,5 hours": 4.5, or 4 or 5; "2,5 times a day") is not read, never guessed."""
+    lowered = commas_read(raw.lower(), decimal=False)
     for pattern, meaning in _TEXT_RULES:
         match = pattern.search(lowered)
         if not match:
@@ -378,12 +388,16 @@ def _from_text(raw: str) -> Decimal | None:
         if meaning == "word":
             return _TIMES_IN_WORDS[match.group(1)]
         if meaning == "times":
-            times = _count(match.group(1))
-            # No one takes a dose 2.5 times a day: "2,5 times" may as well be 2 to 5, so it is unread, not guessed.
-            return times if times > 0 and times == times.to_integral_value() else None
+            (times, *other) = _counts(match.group(1))
+            # No one takes a dose 2.5 times a day ("2.5 times", or "2,5": 2 to 5?), so it is unread, not guessed.
+            return times if not other and times > 0 and times == times.to_integral_value() else None
         if meaning in ("hours", "days", "hour range"):
-            # A range counts at its shorter period, the most often it may be taken (as periodMax does in rule 1).
-            n = min(_count(group) for group in match.groups() if group is not None)
+            # A range counts at its shorter period, the most often it may be taken (as periodMax does in rule 1);
+            # read only when every reading of its counts gives that one period ("every 4 to 6,5 hours": 4).
+            shortest = {min(n) for n in product(*(_counts(group) for group in match.groups() if group is not None))}
+            if len(shortest) != 1:
+                return None
+            (n,) = shortest
             if n <= 0:
                 return None
             return (Decimal(24) if meaning != "days" else Decimal(1)) / n
