@@ -160,3 +160,31 @@ def test_a_payer_claim_of_the_window_for_an_unknown_ndc_is_counted_and_named_on_
     assert "**Could not identify:** 1 medication" in cards["er-la-opioid-naive"]["detail"]
     incomplete = cards["data-incomplete"]["detail"]
     assert "99999012301" in incomplete and "pharmacy fill of the last 90 days, now ended" in incomplete
+
+
+def test_the_plan_pages_data_completeness_panel_names_the_fill(tmp_path: Path) -> None:
+    import re
+
+    from builders import patient
+    from markupsafe import escape
+    from werkzeug.datastructures import MultiDict
+
+    from smart_app.plan_view import PageInput, assemble, render_page
+
+    app = make_app(tmp_path)
+    settings = app.config["PAINPLAN"]
+    with app.test_request_context("/plan"):
+        view = assemble(
+            PageInput((patient(), epic_ndc_fill()), (), ()),
+            settings.guideline,
+            PATIENT_ID,
+            settings.evaluation_now(),
+            MultiDict(),
+        )
+        page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
+    panel = re.search(r'<section id="completeness".*?</section>', page, re.S)
+    assert panel is not None
+    assert (
+        "1 medication order or pharmacy fill of the last 90 days, now ended, could not be identified" in panel.group()
+    )
+    assert str(escape("(fill eZrX3.nMdT1, filled 2026-05-06)")) in panel.group()
