@@ -2,7 +2,8 @@
 error, or mg keyed for mcg) is not counted: the order is named with the strength and the largest real one, never
 counted as a loud false critical total, and everything else is still evaluated. The bound is the one a name's
 strength meets (`implausible-strength`, the largest product strength of that opioid + 10 %). A code the drug table
-holds is the product: its own strength is counted, and the ingredient list is not read."""
+holds is the product: its own strength is counted over an impossible list strength, which is named (a plausible one
+that differs: tests/test_strength_disagree.py)."""
 
 from __future__ import annotations
 
