@@ -32,13 +32,16 @@ def hook_call(
 
 
 @contextmanager
-def serving(app: Any, *, read_timeout: float, patience: float) -> Iterator[Any]:
-    """`app` served by two threads on a free loopback port (the test is skipped if none can be bound); stopped after."""
+def serving(app: Any, *, read_timeout: float, patience: float, **adjustments: Any) -> Iterator[Any]:
+    """`app` served by two threads on a free loopback port (the test is skipped if none can be bound); stopped after.
+    `adjustments` are waitress's (e.g. `outbuf_high_watermark`)."""
     try:
         sock = listen(LOOPBACK, 0)
     except OSError:
         pytest.skip("cannot bind a loopback port here")
-    served = build_server(app, sock, threads=2, read_timeout=read_timeout, patience=patience, ident="PainPlan")
+    served = build_server(
+        app, sock, threads=2, read_timeout=read_timeout, patience=patience, ident="PainPlan", **adjustments
+    )
     thread = threading.Thread(target=served.run, daemon=True)
     thread.start()
     try:
