@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from serve_support import LOOPBACK, hook_call, serving
 
+from smart_app import http_server
 from smart_app.http_server import EventLoop, GuardedChannel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +39,26 @@ def hello(environ: dict[str, Any], start_response: Any) -> Any:
     return [body]
 
 
+# Every serving test here runs twice: with epoll (Linux) and with the poll(2) fallback other systems get.
+POLLERS = ["epoll", "poll"]
+
+
+@pytest.fixture(params=POLLERS)
+def poller(request: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The event loop's poller for this test: the fallback is forced by hiding epoll."""
+    monkeypatch.setattr(http_server, "EPOLL", request.param == "epoll")
+    return request.param
+
+
 @pytest.fixture
-def server() -> Iterator[Any]:
+def server(poller: str) -> Iterator[Any]:
     with serving(hello, read_timeout=READ_TIMEOUT, patience=5.0) as served:
+        assert wait_for(lambda: served.loop is not None)
+        assert type(served.loop.pollster) is POLLSTERS[poller]  # the poller asked for, not the other
         yield served
+
+
+POLLSTERS = {"epoll": getattr(select, "epoll", None), "poll": type(select.poll())}
 
 
 class Client:
@@ -282,6 +300,7 @@ def test_a_slow_but_steady_reader_of_a_large_response_gets_it_whole(server):
 # app that takes the seconds given in the query string: the test sends it a real SIGTERM.
 WORKER = """
 import resource, sys, time
+from smart_app import http_server
 from smart_app.http_server import build_server, run_until_sigterm
 from smart_app.server import listen
 
@@ -301,6 +320,7 @@ def streamed(body, seconds):
     time.sleep(seconds)
     yield body
 
+http_server.EPOLL = sys.argv[3] == "epoll"  # the poll(2) fallback, where asked
 if int(sys.argv[2]):
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[2]), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 served = build_server(slow, listen("127.0.0.1", 0), threads=1, read_timeout=10, patience=30, log_socket_errors=False)
@@ -311,13 +331,13 @@ print("stopped", flush=True)
 """
 
 
-@pytest.fixture
-def worker() -> Iterator[Any]:
+@pytest.fixture(params=POLLERS)
+def worker(request: Any) -> Iterator[Any]:
     started: list[subprocess.Popen] = []
 
     def start(drain_seconds: float = 5, open_files: int = 0) -> tuple[subprocess.Popen, int]:
         process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(drain_seconds), str(open_files)],
+            [sys.executable, "-c", WORKER, str(drain_seconds), str(open_files), request.param],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,
