@@ -323,9 +323,11 @@ class GuardedServer(TcpWSGIServer):
         bounded time. A second signal stops it at once.
 
         Every response written from now on says `Connection: close`, and a request that begins to arrive after the
-        signal (its client sent it before reading that) is answered 503 with Retry-After, never served nor reset.
+        signal (its client sent it before reading that) is answered 503 with Retry-After, never served nor reset; so is
+        one on a connection still waiting to be accepted at the signal (accept_backlog).
         """
         self.draining = True
+        self.accept_backlog()
         self.accepting = False  # readable() now only runs maintenance: the listening socket is no longer watched
         self.connections_changed = True  # every connection's answers change now (nothing is read for service)
         while time.monotonic() < deadline:
@@ -345,6 +347,17 @@ class GuardedServer(TcpWSGIServer):
         self.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
         for channel in list(self.active_channels.values()):
             channel.close_now()
+
+    def accept_backlog(self) -> None:
+        """Accept the connections still waiting in the listening socket's queue (their requests are refused 503).
+
+        Left there, they were reset when the socket closed: their clients had sent calls and learnt nothing of them.
+        """
+        while len(self.active_channels) < self.adj.connection_limit:
+            before = len(self.active_channels)
+            self.handle_accept()
+            if len(self.active_channels) == before:  # the queue is empty (or another worker took it, or no fds)
+                return
 
     def readable(self) -> bool:
         ready = super().readable()  # runs the once-a-second maintenance and applies the connection limit

@@ -118,3 +118,27 @@ def test_stop_after_the_loop_died_returns_at_once_and_writes_to_no_closed_descri
     assert served.stop(timeout=5) is True
     assert time.monotonic() - stopping < 0.5
     assert writes == []
+
+
+def test_connections_still_waiting_to_be_accepted_at_the_stop_are_refused_503_not_reset():
+    # Connections the kernel had set up but the loop had not accepted yet when the stop came: left in the listening
+    # socket's queue, they were reset when it closed, and their clients lost calls they had sent (a reset tells them
+    # nothing about whether the call ran). Accepted by the drain, each request is refused like any arriving after
+    # the signal: 503, Retry-After, Connection: close, then a clean end of stream.
+    served, thread, port = started()
+    held, release = threading.Event(), threading.Event()
+    served.trigger.pull_trigger(lambda: (held.set(), release.wait(10)))  # the loop is busy in this turn
+    assert held.wait(5)
+    waiting = [socket.create_connection((LOOPBACK, port), timeout=5) for _ in range(3)]
+    for n, conn in enumerate(waiting):
+        conn.sendall(f"GET /waiting/{n} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+    served.stop(timeout=2, wait=False)  # the loop drains as soon as its turn ends
+    release.set()
+    for conn in waiting:
+        answer = read_to_close(conn)  # a reset raises ConnectionResetError here
+        head = answer.split(b"\r\n\r\n")[0].lower()
+        assert head.startswith(b"http/1.1 503 service unavailable"), answer
+        assert b"connection: close" in head and b"retry-after: 1" in head
+        assert b"done /waiting" not in answer  # not started: safe to send again
+    thread.join(5)
+    assert not thread.is_alive()
