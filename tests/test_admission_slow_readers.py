@@ -74,6 +74,7 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, served: Any) -> None:
         self.calls: list[tuple[float, float]] = []  # (observed, spent)
         self.stuck = threading.Event()  # a thread waits for its client with more unsent than the kernel can hold
+        self.recorded = threading.Semaphore(0)  # released as each hook call's thread is done with it
         local = threading.local()
         service, flush = GuardedChannel.service, GuardedChannel._flush_outbufs_below_high_watermark
         observe = served.task_dispatcher.observe
@@ -85,6 +86,7 @@ class Spy:
             spent = time.monotonic() - started
             if local.observed is not None:
                 self.calls.append((local.observed, spent))
+                self.recorded.release()
 
         def noted_observe(seconds: float) -> None:
             local.observed = seconds
@@ -122,7 +124,8 @@ def server(gate: Gate) -> Iterator[Any]:
 
 def slow_reader(port: int, spy: Spy) -> int:
     """Posts a hook call whose answer is large, reads nothing of it for PAUSE seconds from the moment its thread is
-    stuck waiting for it, then reads all of it: the bytes received."""
+    stuck waiting for it, then reads all of it: the bytes received, once its thread is done with the call (the last
+    bytes can reach the client before the thread has returned)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as conn:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)  # before connecting: the window stays small
         conn.settimeout(WAIT)
@@ -133,7 +136,8 @@ def slow_reader(port: int, spy: Spy) -> int:
         received = 0
         while chunk := conn.recv(1024 * 1024):
             received += len(chunk)
-        return received
+    assert spy.recorded.acquire(timeout=WAIT), "the call's thread never finished it"
+    return received
 
 
 def post(port: int, path: str) -> requests.Response:
