@@ -178,21 +178,25 @@ class GuardedChannel(HTTPChannel):
             loop.closed(fd)  # before the socket is closed: its number may be the next connection's
         super().del_channel(map)
 
-    # Draining, a connection is closed in two steps: FIN first (after whatever was sent), then the socket once the
-    # client has closed its side too, or at `linger_until`, reading and dropping what it sends meanwhile. Closed at
-    # once, a socket with bytes unread, or receiving bytes already on their way, sends a reset instead: the client
-    # sees ECONNRESET, can lose an answer it has not read yet, and does not know the request was never started.
+    # A connection is closed in two steps, draining or not: FIN first (after whatever was sent), then the socket once
+    # the client has closed its side too, or at `linger_until`, reading and dropping what it sends meanwhile. Closed
+    # at once, a socket with bytes unread, or receiving bytes already on their way, sends a reset instead: the client
+    # sees ECONNRESET, can lose an answer it has not read yet (the last one of a `Connection: close`, a 408), and does
+    # not know the request was never started. Only a client hung up on (see hang_up) is closed at once.
     linger_until: float | None = None  # set when our FIN is sent: the time the socket is closed at the latest
 
     def handle_close(self) -> None:
-        if self.server.draining and self.linger_until is None and self.linger():
+        if self.linger_until is None and self.linger():
             return
+        self.close_now()
+
+    def hang_up(self) -> None:
+        """Close at once, without waiting for the client: one that reads nothing, or that no HTTP client would be."""
         self.close_now()
 
     def close_now(self) -> None:
         """Close the socket (what was received and not read is dropped first: fewer resets)."""
-        if self.server.draining:
-            discard_input(self)
+        discard_input(self)
         if self.linger_until is None:
             super().handle_close()
         else:
@@ -212,7 +216,7 @@ class GuardedChannel(HTTPChannel):
             self.total_outbufs_len = 0
             self.connected = False
             self.outbuf_lock.notify()
-        self.server.connections_changed = True  # the loop now watches it for reading only
+        self.server.connection_changed(self._fileno)  # the loop now watches it for reading only
         self.handle_read()  # what arrived already (or the client's own close)
         return True
 
@@ -239,7 +243,7 @@ class GuardedChannel(HTTPChannel):
     def handle_expt(self) -> None:
         # TCP urgent data: no HTTP client sends it, and while unread it raises POLLPRI on every poll, which spun the
         # loop (waitress only logs a warning, each turn). Such a client is not one to serve: hang up.
-        self.handle_close()
+        self.hang_up()
 
     def service(self) -> None:
         request = self.requests[0] if self.requests else None
@@ -331,11 +335,9 @@ class GuardedServer(TcpWSGIServer):
         self.accepting = False  # readable() now only runs maintenance: the listening socket is no longer watched
         self.connections_changed = True  # every connection's answers change now (nothing is read for service)
         while time.monotonic() < deadline:
-            now = time.monotonic()
+            self.close_lingering(time.monotonic())
             for channel in list(self.active_channels.values()):
                 if channel.linger_until is not None:
-                    if now >= channel.linger_until:
-                        channel.close_now()  # its client never closed its side: nothing of ours is left to lose
                     continue
                 if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
                     if channel.readable() and has_input(channel):
@@ -347,6 +349,19 @@ class GuardedServer(TcpWSGIServer):
         self.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
         for channel in list(self.active_channels.values()):
             channel.close_now()
+
+    def close_lingering(self, now: float) -> None:
+        """Close the connections whose client has not closed its side by their `linger_until` (time.monotonic())."""
+        for channel in list(self.active_channels.values()):
+            if channel.linger_until is not None and now >= channel.linger_until:
+                channel.close_now()  # its client never closed its side: nothing of ours is left to lose
+
+    def connection_changed(self, fd: int | None) -> None:
+        """One connection's answers to readable()/writable() changed: the loop asks it (alone) at its next turn."""
+        if self.loop is None or fd is None:
+            self.connections_changed = True
+        else:
+            self.loop.opened(fd)
 
     def accept_backlog(self) -> None:
         """Accept the connections still waiting in the listening socket's queue (their requests are refused 503).
@@ -400,6 +415,7 @@ class GuardedServer(TcpWSGIServer):
 
     def maintenance(self, now: float) -> None:
         self.connections_changed = True  # idle connections are told to close, overdue requests get their 408
+        self.close_lingering(time.monotonic())
         cutoff = now - self.adj.channel_timeout
         for channel in list(self.active_channels.values()):
             if channel.total_outbufs_len and channel.last_activity < cutoff:
@@ -465,7 +481,7 @@ def push_or_hang_up(channel: HTTPChannel, cutoff: float) -> None:
     finally:
         channel.outbuf_lock.release()
     if stalled:
-        channel.handle_close()  # also wakes a thread waiting for room to write (it then stops: client disconnected)
+        channel.hang_up()  # also wakes a thread waiting for room to write (it then stops: client disconnected)
 
 
 # epoll where there is one (Linux): the kernel's cost of a poll grows with the sockets that have events, where
@@ -519,7 +535,7 @@ class EventLoop:
             self.pollster.close()
 
     def opened(self, fd: int) -> None:
-        """A new connection: asked at the next turn, alone."""
+        """A new connection (or one whose answers changed): asked at the next turn, alone."""
         self.ask.add(fd)
 
     def closed(self, fd: int) -> None:

@@ -533,6 +533,23 @@ def test_what_a_client_sends_after_the_last_answer_is_dropped_before_closing_not
     assert process.wait(5) == 0
 
 
+def test_a_connection_closed_after_its_last_answer_outside_the_drain_ends_cleanly_not_reset(worker):
+    # The client asked `Connection: close`, then sent another call while the answer streamed (pipelining clients and
+    # proxies do). Closed with that call unread, the socket sent a reset, which can discard the answer still waiting
+    # in the client's buffer: the worker must close as the drain does (FIN, read and drop, then close).
+    process, port = worker(drain_seconds=5)
+    conn = socket.create_connection((LOOPBACK, port), timeout=10)
+    conn.sendall(b"GET /stream/y?0.5 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+    received = first_part(conn)
+    conn.sendall(b"GET /after HTTP/1.1\r\nHost: test\r\n\r\n")
+    time.sleep(1.0)  # the rest of the answer and the close are in the client's socket before it reads (or not yet)
+    received += read_to_eof(conn)  # a reset raises ConnectionResetError
+    assert received.startswith(b"HTTP/1.1 200 OK")
+    assert received.endswith(b"first;done /stream/y")
+    assert process.poll() is None  # not a drain: the worker serves on
+    assert read_answer(send_get(port, "/next"), b"done /next").startswith(b"HTTP/1.1 200 OK")
+
+
 def read_answer(conn: socket.socket, ending: bytes) -> bytes:
     received = b""
     while not received.endswith(ending):
