@@ -20,7 +20,7 @@ import pytest
 from serve_support import LOOPBACK, hook_call, serving
 
 from smart_app import http_server
-from smart_app.http_server import EventLoop, GuardedChannel
+from smart_app.http_server import LINGER_SECONDS, EventLoop, GuardedChannel
 
 ROOT = Path(__file__).resolve().parent.parent
 READ_TIMEOUT = 1.0
@@ -161,6 +161,19 @@ def test_pipelined_requests_are_answered_in_order_and_connections_closed_by_clie
         time.sleep(0.05)
     assert len(server.active_channels) == 1
     assert conn.get("/still").endswith(b"path=/still")  # the survivor is still served after the others closed
+    conn.close()
+
+
+def test_a_client_that_never_closes_after_its_last_answer_is_closed_within_the_linger_time(server):
+    # After a `Connection: close` answer the worker sends its FIN and waits for the client's; a client that keeps its
+    # end open for good must not keep the connection (its socket, a connection slot) for good.
+    conn = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
+    conn.sendall(b"GET /last HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+    received = b""
+    while chunk := conn.recv(4096):  # to our FIN; the client's own end stays open
+        received += chunk
+    assert received.endswith(b"path=/last")
+    assert wait_for(lambda: not server.active_channels, LINGER_SECONDS + 10)  # maintenance: once a second
     conn.close()
 
 
