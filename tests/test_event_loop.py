@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import select
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -310,27 +312,43 @@ def test_a_slow_but_steady_reader_of_a_large_response_gets_it_whole(server):
 
 
 # A worker process as `painplan serve` runs one (its SIGTERM handler, its event loop in the main thread), serving an
-# app that takes the seconds given in the query string: the test sends it a real SIGTERM.
+# app whose calls wait as their query string says: that many seconds, until the worker drains (`drain`), or until the
+# test opens the gate (`gate`). The test sends it a real SIGTERM. The worker reports on its standard output each
+# request it has received whole ("queued /path") and the start of its drain ("draining"): the tests wait for those,
+# never for a guessed length of time, so a slow machine cannot make them fail.
 WORKER = """
-import resource, sys, time
+import os, resource, sys, time
 from smart_app import http_server
 from smart_app.http_server import build_server, run_until_sigterm
 from smart_app.server import listen
 
+def report(event):
+    sys.stdout.write(event + "\\n")  # one write: whole lines, whichever thread reports
+    sys.stdout.flush()
+
+def wait(how):
+    if how == "drain":
+        while not served.draining:
+            time.sleep(0.005)
+    elif how == "gate":
+        while not os.path.exists(sys.argv[4]):
+            time.sleep(0.005)
+    else:
+        time.sleep(float(how or 0))
+
 def slow(environ, start_response):
     environ["wsgi.input"].read()
-    seconds = float(environ["QUERY_STRING"] or 0)
     body = ("done " + environ["PATH_INFO"]).encode()
     if environ["PATH_INFO"].startswith("/stream"):  # the head and a first part leave at once, the rest after a while
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body) + 6))])
-        return streamed(body, seconds)
-    time.sleep(seconds)
+        return streamed(body, environ["QUERY_STRING"])
+    wait(environ["QUERY_STRING"])
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
 
-def streamed(body, seconds):
+def streamed(body, how):
     yield b"first;"
-    time.sleep(seconds)
+    wait(how)
     yield body
 
 http_server.EPOLL = sys.argv[3] == "epoll"  # the poll(2) fallback, where asked
@@ -338,26 +356,66 @@ if int(sys.argv[2]):
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[2]), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 served = build_server(slow, listen("127.0.0.1", 0), threads=1, read_timeout=10, patience=30, log_socket_errors=False)
 served.drain_seconds = float(sys.argv[1])
-print(served.effective_port, flush=True)
+add_task, drain = served.task_dispatcher.add_task, served.drain
+
+def reported_add_task(channel):
+    add_task(channel)
+    if channel.requests:
+        report("queued " + channel.requests[0].path)
+
+def reported_drain(deadline):
+    report("draining")
+    drain(deadline)
+
+served.task_dispatcher.add_task, served.drain = reported_add_task, reported_drain
+report(str(served.effective_port))
 run_until_sigterm(served)
-print("stopped", flush=True)
+report("stopped")
 """
+EVENT_SECONDS = 20.0  # the longest a test waits for a worker's report: reached only when something is broken
+
+
+class Worker(subprocess.Popen):
+    """A worker process (WORKER), with its reports read as they come, and the gate its `gate` calls wait for."""
+
+    def __init__(self, args: list[str], gate: Path) -> None:
+        super().__init__(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+        self.gate = gate
+        self.reports: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self.read_reports, daemon=True).start()
+
+    def read_reports(self) -> None:
+        for line in self.stdout:
+            self.reports.put(line.rstrip("\n"))
+        self.reports.put("")  # its end: the worker exited
+
+    def await_report(self, expected: str) -> None:
+        """Until the worker reports `expected` (other reports are passed over)."""
+        deadline = time.monotonic() + EVENT_SECONDS
+        while True:
+            report = self.reports.get(timeout=max(0.0, deadline - time.monotonic()))
+            assert report, f"the worker exited without reporting {expected!r}"
+            if report == expected:
+                return
+
+    def open_gate(self) -> None:
+        self.gate.touch()
 
 
 @pytest.fixture(params=POLLERS)
-def worker(request: Any) -> Iterator[Any]:
-    started: list[subprocess.Popen] = []
+def worker(request: Any, tmp_path: Path) -> Iterator[Any]:
+    started: list[Worker] = []
 
-    def start(drain_seconds: float = 5, open_files: int = 0) -> tuple[subprocess.Popen, int]:
-        process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(drain_seconds), str(open_files), request.param],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            text=True,
+    def start(drain_seconds: float = 5, open_files: int = 0) -> tuple[Worker, int]:
+        gate = tmp_path / f"gate-{len(started)}"
+        process = Worker(
+            [sys.executable, "-c", WORKER, str(drain_seconds), str(open_files), request.param, str(gate)], gate
         )
         started.append(process)
-        line = process.stdout.readline()
+        try:
+            line = process.reports.get(timeout=EVENT_SECONDS)
+        except queue.Empty:
+            line = ""
         if not line.strip().isdigit():
             pytest.skip("cannot bind a loopback port here")
         return process, int(line)
@@ -384,43 +442,45 @@ def read_to_close(conn: socket.socket) -> bytes:
 
 
 def test_sigterm_answers_every_request_already_received_then_exits(worker):
-    process, port = worker(drain_seconds=5)
+    process, port = worker(drain_seconds=30)
     idle = socket.create_connection((LOOPBACK, port), timeout=10)
-    calls = [send_get(port, f"/call/{n}?0.4") for n in range(3)]  # one thread: one served, two queued
-    time.sleep(0.2)
+    calls = []
+    for n in range(3):  # one thread: one served, two queued
+        calls.append(send_get(port, f"/call/{n}?0.4"))
+        process.await_report(f"queued /call/{n}")  # received whole: it must be answered
     stopped = time.monotonic()
     process.send_signal(signal.SIGTERM)
     # Before, the call in the thread was answered and the two queued were dropped unanswered (a hook call lost).
     for n, conn in enumerate(calls):
         assert read_to_close(conn).endswith(f"done /call/{n}".encode()), n
     assert read_to_close(idle) == b""  # an idle keep-alive connection is closed, not left to the kill
-    assert process.wait(5) == 0
-    assert process.stdout.read() == "stopped\n"
-    assert time.monotonic() - stopped < 3
+    process.await_report("stopped")
+    assert process.wait(EVENT_SECONDS) == 0
+    assert time.monotonic() - stopped < 15  # once the calls are answered (1.2 s), not at the end of the 30 s drain
 
 
 def test_sigterm_gives_up_on_a_stuck_call_within_the_drain_time(worker):
     process, port = worker(drain_seconds=1)
     stuck = send_get(port, "/stuck?60")
-    time.sleep(0.2)
+    process.await_report("queued /stuck")
     stopped = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    assert process.wait(10) == 0
-    assert time.monotonic() - stopped < 3  # the drain time, not the call's 60 s
+    assert process.wait(EVENT_SECONDS) == 0
+    assert time.monotonic() - stopped < EVENT_SECONDS  # the drain time (1 s), not the call's 60 s
     assert read_to_close(stuck) == b""
 
 
 def test_a_second_sigterm_during_the_drain_stops_the_worker_at_once(worker):
-    process, port = worker(drain_seconds=30)
-    stuck = send_get(port, "/stuck?60")
-    time.sleep(0.2)
+    process, port = worker(drain_seconds=60)
+    stuck = send_get(port, "/stuck?90")
+    process.await_report("queued /stuck")
     process.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
+    process.await_report("draining")
     assert process.poll() is None  # draining: it waits for the stuck call
     stopped = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    assert process.wait(5) == 0
-    assert time.monotonic() - stopped < 2  # not the 30 s drain
+    assert process.wait(EVENT_SECONDS) == 0
+    assert time.monotonic() - stopped < EVENT_SECONDS  # not the 60 s drain
     assert read_to_close(stuck) == b""
 
 
@@ -459,9 +519,9 @@ def assert_refused_for_now(answer: bytes, received: bytes) -> None:
 def test_a_response_written_during_the_drain_says_connection_close(worker):
     # A keep-alive client that was not told reused the connection the moment the drain closed it: a reset, and an
     # EHR does not retry a hook POST. Told `Connection: close`, it opens a new connection (to another worker).
-    process, port = worker(drain_seconds=5)
-    conn = send_get(port, "/call/a?0.5")
-    time.sleep(0.2)
+    process, port = worker(drain_seconds=30)
+    conn = send_get(port, "/call/a?drain")  # answered once the drain has begun
+    process.await_report("queued /call/a")
     process.send_signal(signal.SIGTERM)
     reply = read_to_close(conn)
     assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(b"done /call/a")
@@ -473,13 +533,14 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
     # The response in progress said keep-alive (its head left before SIGTERM), so the client sends its next hook call
     # on the same connection: it must get an explicit refusal it can retry elsewhere, never a reset nor a call the
     # worker starts while stopping.
-    process, port = worker(drain_seconds=5)
-    conn = send_get(port, "/stream/a?0.6")
+    process, port = worker(drain_seconds=30)
+    conn = send_get(port, "/stream/a?gate")
     received = first_part(conn)
     assert b"connection: close" not in head_of(received)
     process.send_signal(signal.SIGTERM)
-    time.sleep(0.1)
+    process.await_report("draining")
     conn.sendall(hook_call())
+    process.open_gate()  # the answer in progress ends only now: the next call certainly arrived during the drain
     received += read_to_close(conn)
     first, _, second = received.partition(b"done /stream/a")
     assert first.startswith(b"HTTP/1.1 200 OK")
@@ -491,12 +552,13 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
 def test_a_call_expecting_100_continue_during_the_drain_is_refused_at_once_without_the_100(worker):
     # Told `100 Continue`, a client sends its body (165 kB for an order-sign) only to be refused after it: a draining
     # worker refuses such a call as soon as its headers are in.
-    process, port = worker(drain_seconds=5)
-    conn = send_get(port, "/stream/a?0.3")
+    process, port = worker(drain_seconds=30)
+    conn = send_get(port, "/stream/a?gate")
     received = first_part(conn)
     process.send_signal(signal.SIGTERM)
-    time.sleep(0.1)
+    process.await_report("draining")
     conn.sendall(hook_call(headers="Expect: 100-continue\r\n", with_body=False))
+    process.open_gate()
     sent = time.monotonic()
     received += read_to_close(conn)  # the client waits for an answer before it sends the body
     first, _, second = received.partition(b"done /stream/a")
@@ -505,20 +567,21 @@ def test_a_call_expecting_100_continue_during_the_drain_is_refused_at_once_witho
     assert b"100 continue" not in received.lower()
     assert b"retry-after: 1" in head_of(second) and b"connection: close" in head_of(second)
     assert json.loads(second.partition(b"\r\n\r\n")[2])["issue"][0]["code"] == "transient"
-    assert time.monotonic() - sent < 2  # at once, not at the end of the drain (5 s) for want of a body
+    assert time.monotonic() - sent < 15  # at once, not at the end of the drain (30 s) for want of a body
     assert process.wait(5) == 0
 
 
 def test_a_request_sent_behind_one_in_service_during_the_drain_is_refused_503_not_reset(worker):
     # The client sent its next call before the answer to the one in service: that answer was the last, said
     # `Connection: close`, and the connection closed with the next call unread, which the kernel turns into a reset.
-    process, port = worker(drain_seconds=5)
-    conn = send_get(port, "/call/a?0.5")
-    time.sleep(0.2)
+    process, port = worker(drain_seconds=30)
+    conn = send_get(port, "/call/a?gate")
+    process.await_report("queued /call/a")
     process.send_signal(signal.SIGTERM)
-    time.sleep(0.1)
+    process.await_report("draining")
     conn.sendall(hook_call())
-    time.sleep(0.6)  # both are in the client's socket before it reads: a reset would discard them
+    process.open_gate()  # its answer is written now, with the next call already in the worker's socket
+    time.sleep(0.6)  # both are in the client's socket before it reads (if not yet, reading waits for them)
     received = read_to_eof(conn)
     first, _, second = received.partition(b"done /call/a")
     assert first.startswith(b"HTTP/1.1 200 OK") and b"connection: close" not in head_of(first)
@@ -531,10 +594,10 @@ def test_a_request_sent_behind_one_in_service_during_the_drain_is_refused_503_no
 def test_what_a_client_sends_after_the_last_answer_is_dropped_before_closing_not_reset(worker):
     # Told `Connection: close` in the head, this client still sends another call while the body streams: closed with
     # that call unread, the socket sent a reset, which can discard the answer waiting in the client's buffer.
-    process, port = worker(drain_seconds=5)
-    busy = send_get(port, "/call/x?0.4")  # the one thread is busy: the next call starts after SIGTERM
+    process, port = worker(drain_seconds=30)
+    busy = send_get(port, "/call/x?drain")  # the one thread is busy until the drain: the next call starts after it
     conn = send_get(port, "/stream/y?0.5")
-    time.sleep(0.1)
+    process.await_report("queued /stream/y")  # received before the signal: answered, not refused
     process.send_signal(signal.SIGTERM)
     received = first_part(conn)
     assert b"connection: close" in head_of(received)
@@ -581,7 +644,9 @@ def test_idle_keep_alive_connections_closed_by_the_drain_end_with_a_clean_eof_no
     for n, conn in enumerate(pool):
         assert read_answer(conn, f"done /warm/{n}".encode()).startswith(b"HTTP/1.1 200 OK")
     process.send_signal(signal.SIGTERM)
-    time.sleep(0.2)  # the drain has closed them (there is nothing to wait for); their clients do not know yet
+    for conn in pool:  # the drain closes them (there is nothing to wait for); their clients do not know yet
+        conn.settimeout(EVENT_SECONDS)
+        assert conn.recv(1, socket.MSG_PEEK) == b""  # the worker's end of stream has arrived, unread
     body = b"x" * 2_000_000  # a large call: more than the sockets buffer, so a reset cannot go unseen
     for conn in pool:
         conn.sendall(hook_call(body))  # a reset raises ConnectionResetError or BrokenPipeError
@@ -594,13 +659,17 @@ def test_idle_keep_alive_connections_closed_by_the_drain_end_with_a_clean_eof_no
 def test_the_body_of_a_call_refused_during_the_drain_is_read_and_dropped_not_reset(worker):
     # A client that sends its body without waiting for `100 Continue` (many do) is refused after the headers: closed
     # with that body still arriving, the socket sent a reset, which can take the 503 with it.
-    process, port = worker(drain_seconds=5)
-    conn = send_get(port, "/stream/a?0.3")
+    process, port = worker(drain_seconds=30)
+    conn = send_get(port, "/stream/a?gate")
     received = first_part(conn)
     process.send_signal(signal.SIGTERM)
-    time.sleep(0.1)
+    process.await_report("draining")
     body = b"x" * 4_000_000
-    conn.sendall(hook_call(body, headers="Expect: 100-continue\r\n"))  # a reset: ConnectionResetError, BrokenPipeError
+    call = hook_call(body, headers="Expect: 100-continue\r\n")
+    head = call[: len(call) - len(body)]
+    conn.sendall(head)  # in the worker's socket before the answer in progress ends: it arrived during the drain
+    process.open_gate()
+    conn.sendall(body)  # not waiting for the answer to the head; a reset: ConnectionResetError, BrokenPipeError
     received += read_to_eof(conn)
     assert received.partition(b"done /stream/a")[2].startswith(b"HTTP/1.1 503 Service Unavailable"), received
     assert process.wait(5) == 0
