@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import socket
 import threading
 import time
@@ -14,9 +15,13 @@ from serve_support import LOOPBACK
 from smart_app.http_server import build_server
 from smart_app.server import listen
 
+WAIT = 20.0  # the longest a test waits for something to happen: reached only when something is broken
+in_service: queue.Queue[str] = queue.Queue()  # the path of each call, as a thread starts it
+
 
 def slow(environ: dict[str, Any], start_response: Any) -> Any:
     """Answers after the seconds given in the query string."""
+    in_service.put(environ["PATH_INFO"])
     time.sleep(float(environ["QUERY_STRING"] or 0))
     body = f"done {environ['PATH_INFO']}".encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
@@ -63,10 +68,10 @@ def test_stop_answers_the_call_in_service_then_run_returns_and_closes_every_sock
     idle = socket.create_connection((LOOPBACK, port), timeout=5)
     busy = socket.create_connection((LOOPBACK, port), timeout=5)
     busy.sendall(b"GET /call?0.5 HTTP/1.1\r\nHost: test\r\n\r\n")
-    time.sleep(0.2)  # in a worker thread now
+    assert in_service.get(timeout=WAIT) == "/call"  # in a worker thread now
     stopping = time.monotonic()
-    assert served.stop(timeout=5) is True  # returns once run() has returned
-    assert time.monotonic() - stopping < 2  # the call's own time, not the drain time
+    assert served.stop(timeout=30) is True  # returns once run() has returned
+    assert time.monotonic() - stopping < 15  # the call's own time (0.5 s), not the drain time (30 s)
     assert not thread.is_alive()
     reply = read_to_close(busy)
     assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(b"done /call")
@@ -80,12 +85,13 @@ def test_stop_answers_the_call_in_service_then_run_returns_and_closes_every_sock
 def test_stop_gives_up_on_a_stuck_call_at_its_timeout_and_a_second_stop_is_harmless():
     served, thread, port = started()
     stuck = socket.create_connection((LOOPBACK, port), timeout=5)
-    stuck.sendall(b"GET /stuck?3 HTTP/1.1\r\nHost: test\r\n\r\n")
-    time.sleep(0.2)
+    stuck.sendall(b"GET /stuck?10 HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert in_service.get(timeout=WAIT) == "/stuck"
     stopping = time.monotonic()
-    assert served.stop(timeout=0.5) is True
-    assert time.monotonic() - stopping < 1.5
+    served.stop(timeout=0.5, wait=False)
+    thread.join(WAIT)  # run() returns at the 0.5 s deadline (plus what a slow machine adds), not after the 10 s call
     assert not thread.is_alive()
+    assert time.monotonic() - stopping < WAIT
     assert read_to_close(stuck) == b""  # unanswered at the deadline: closed
     assert served.stop(timeout=0.5) is True  # already stopped: nothing to do
 
