@@ -60,6 +60,15 @@ def server(poller: str) -> Iterator[Any]:
         yield served
 
 
+@pytest.fixture
+def patient_server(poller: str) -> Iterator[Any]:
+    """As `server`, but idle keep-alive connections stay open 30 s (not READ_TIMEOUT): however slow the machine,
+    they are still open when a test that counts what is asked of them is done."""
+    with serving(hello, read_timeout=30, patience=5.0) as served:
+        assert wait_for(lambda: served.loop is not None)
+        yield served
+
+
 POLLSTERS = {"epoll": getattr(select, "epoll", None), "poll": type(select.poll())}
 
 
@@ -94,11 +103,16 @@ class Client:
         self.sock.close()
 
 
-def test_idle_keep_alive_connections_are_not_asked_about_on_every_request(server, monkeypatch):
-    idle = [Client(server) for _ in range(20)]
+def await_no_busy_connection(server: Any) -> None:
+    """Until the loop has seen every thread finish its request (a slow machine takes longer than any fixed pause)."""
+    assert wait_for(lambda: not server.loop.busy, 30), server.loop.busy
+
+
+def test_idle_keep_alive_connections_are_not_asked_about_on_every_request(patient_server, monkeypatch):
+    idle = [Client(patient_server) for _ in range(20)]
     for conn in idle:  # each is an accepted, served, now idle keep-alive connection
         assert conn.get("/warm").endswith(b"path=/warm")
-    time.sleep(0.2)  # the last warm-up's thread finishes its request (a busy connection is asked every turn)
+    await_no_busy_connection(patient_server)  # a busy connection is asked every turn
     asked: Counter[int] = Counter()
     readable = GuardedChannel.readable
 
@@ -107,26 +121,28 @@ def test_idle_keep_alive_connections_are_not_asked_about_on_every_request(server
         return readable(channel)
 
     monkeypatch.setattr(GuardedChannel, "readable", counting)
-    busy = Client(server)
+    maintenance = maintenance_counted(patient_server, monkeypatch)
+    busy = Client(patient_server)
     for n in range(50):
         assert busy.get(f"/call/{n}").endswith(f"path=/call/{n}".encode())
-    fd_of = {channel.addr: fd for fd, channel in server.active_channels.items()}  # by the client's address
+    fd_of = {channel.addr: fd for fd, channel in patient_server.active_channels.items()}  # by the client's address
     per_idle = [asked[fd_of[conn.address()]] for conn in idle]
     # Waitress's own loop asks every connection twice per request (100 times here); asked again only when a
-    # connection opens or closes, or maintenance runs (once a second), an idle one is asked a handful of times.
-    assert max(per_idle) <= 8, f"asked {sorted(per_idle)} times"
+    # connection opens or closes, or maintenance runs (once a second: the slower the machine, the more often per
+    # request), an idle one is asked a handful of times.
+    assert max(per_idle) <= 4 + 2 * len(maintenance), f"asked {sorted(per_idle)} times, {len(maintenance)} runs"
     assert asked[fd_of[busy.address()]] >= 50  # the busy one is asked every time something happens to it
     for conn in [*idle, busy]:
         conn.close()
 
 
-def test_idle_keep_alive_connections_are_not_asked_about_when_others_open_and_close(server, monkeypatch):
+def test_idle_keep_alive_connections_are_not_asked_about_when_others_open_and_close(patient_server, monkeypatch):
     # A client without a pool opens a connection per call: each accept and each close made the loop ask every open
     # connection about itself again (800 idle ones tripled the server's CPU per such call).
-    idle = [Client(server) for _ in range(20)]
+    idle = [Client(patient_server) for _ in range(20)]
     for conn in idle:
         assert conn.get("/warm").endswith(b"path=/warm")
-    time.sleep(0.2)
+    await_no_busy_connection(patient_server)
     asked: Counter[int] = Counter()
     readable = GuardedChannel.readable
 
@@ -135,13 +151,15 @@ def test_idle_keep_alive_connections_are_not_asked_about_when_others_open_and_cl
         return readable(channel)
 
     monkeypatch.setattr(GuardedChannel, "readable", counting)
-    fd_of = {channel.addr: fd for fd, channel in server.active_channels.items()}
+    maintenance = maintenance_counted(patient_server, monkeypatch)
+    fd_of = {channel.addr: fd for fd, channel in patient_server.active_channels.items()}
     for n in range(50):
-        once = Client(server)
+        once = Client(patient_server)
         assert once.get(f"/once/{n}").endswith(f"path=/once/{n}".encode())
         once.close()
     per_idle = [asked[fd_of[conn.address()]] for conn in idle]
-    assert max(per_idle) <= 8, f"asked {sorted(per_idle)} times"  # maintenance, once a second, still asks them all
+    # Maintenance, once a second, still asks them all.
+    assert max(per_idle) <= 4 + 2 * len(maintenance), f"asked {sorted(per_idle)} times, {len(maintenance)} runs"
     for conn in idle:
         assert conn.get("/still").endswith(b"path=/still")  # and each is still served
         conn.close()
@@ -182,13 +200,13 @@ def test_a_client_that_never_closes_after_its_last_answer_is_closed_within_the_l
 def test_a_stalled_request_on_a_quiet_server_still_gets_its_408(server):
     conn = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
     conn.sendall(b"POST /slow HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\nonly part")
-    conn.settimeout(READ_TIMEOUT + 4)
+    conn.settimeout(READ_TIMEOUT + 30)  # never answered, the test fails here
     started = time.monotonic()
     received = b""
     while chunk := conn.recv(4096):
         received += chunk
     assert received.startswith(b"HTTP/1.1 408 Request Timeout")
-    assert time.monotonic() - started < READ_TIMEOUT + 3  # cut off by the once-a-second maintenance, then closed
+    assert time.monotonic() - started >= READ_TIMEOUT - 0.1  # cut off by maintenance at the deadline, not before
     conn.close()
 
 
@@ -203,22 +221,24 @@ def test_a_response_larger_than_the_socket_buffers_reaches_a_slow_reader_whole(s
     conn.close()
 
 
-def test_a_request_on_a_keep_alive_connection_takes_one_loop_turn_and_no_wake_up(server, monkeypatch):
-    conn = Client(server)
+def test_a_request_on_a_keep_alive_connection_takes_one_loop_turn_and_no_wake_up(patient_server, monkeypatch):
+    conn = Client(patient_server)
     assert conn.get("/warm").endswith(b"path=/warm")
-    time.sleep(0.2)
+    await_no_busy_connection(patient_server)
     wakes, turns = [], []
-    pull = server.trigger._physical_pull
-    monkeypatch.setattr(server.trigger, "_physical_pull", lambda: (wakes.append(1), pull()))
+    pull = patient_server.trigger._physical_pull
+    monkeypatch.setattr(patient_server.trigger, "_physical_pull", lambda: (wakes.append(1), pull()))
     turn = EventLoop.turn
     monkeypatch.setattr(EventLoop, "turn", lambda loop, timeout: (turns.append(1), turn(loop, timeout)))
+    started = time.monotonic()
     for n in range(50):
         assert conn.get(f"/call/{n}").endswith(f"path=/call/{n}".encode())
         time.sleep(0.005)  # an EHR's next call comes a little later, not the instant the last answer arrived
+    idle_turns = (time.monotonic() - started) / patient_server.adj.asyncore_loop_timeout + 1  # its poll's timeouts
     # Its bytes arriving is the turn; the thread answering needs no second one (waitress wakes the loop after every
     # request, and while the thread wrote, a loop watching the connection for "writable" spun turn after turn).
     assert len(wakes) <= 5, len(wakes)
-    assert len(turns) <= 60, len(turns)
+    assert len(turns) <= 55 + idle_turns, (len(turns), idle_turns)
     conn.close()
 
 
@@ -235,6 +255,14 @@ def test_a_small_response_leaves_in_one_send_with_its_headers(server, monkeypatc
     assert len(sends) == 20, sends  # waitress sent the head, then the body: two sends (and segments) a response
     assert conn.get("/big").endswith(b"." * BIG_BYTES)  # a large body still goes as it did, without a joined copy
     conn.close()
+
+
+def maintenance_counted(server: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the server's maintenance runs from now on (once a second: more of them on a slow machine)."""
+    runs: list[int] = []
+    maintenance = server.maintenance
+    monkeypatch.setattr(server, "maintenance", lambda now: (runs.append(1), maintenance(now)))
+    return runs
 
 
 def turns_counted(monkeypatch) -> list[int]:
@@ -373,6 +401,7 @@ run_until_sigterm(served)
 report("stopped")
 """
 EVENT_SECONDS = 20.0  # the longest a test waits for a worker's report: reached only when something is broken
+STARTUP_SECONDS = 300.0  # the longest a worker may take to import and listen (a minute on a machine at load 20)
 
 
 class Worker(subprocess.Popen):
@@ -412,10 +441,7 @@ def worker(request: Any, tmp_path: Path) -> Iterator[Any]:
             [sys.executable, "-c", WORKER, str(drain_seconds), str(open_files), request.param, str(gate)], gate
         )
         started.append(process)
-        try:
-            line = process.reports.get(timeout=EVENT_SECONDS)
-        except queue.Empty:
-            line = ""
+        line = process.reports.get(timeout=STARTUP_SECONDS)  # "" when it exited without listening
         if not line.strip().isdigit():
             pytest.skip("cannot bind a loopback port here")
         return process, int(line)
