@@ -186,6 +186,9 @@ class GuardedChannel(HTTPChannel):
     linger_until: float | None = None  # set when our FIN is sent: the time the socket is closed at the latest
 
     def handle_close(self) -> None:
+        if self.socket is None:
+            # Closed already: a reset raises read, hang-up and error events in one turn, and the read closed it.
+            return
         if self.linger_until is None and self.linger():
             return
         self.close_now()

@@ -9,6 +9,7 @@ import queue
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -195,6 +196,20 @@ def test_a_client_that_never_closes_after_its_last_answer_is_closed_within_the_l
     assert received.endswith(b"path=/last")
     assert wait_for(lambda: not server.active_channels, LINGER_SECONDS + 10)  # maintenance: once a second
     conn.close()
+
+
+def test_connections_reset_by_their_clients_leave_the_loop_serving(server):
+    # A reset raises read, hang-up and error events at once: the read closes the connection, then the hang-up asked
+    # it to close again, and the clean close of a socket already gone raised out of the loop (the worker died).
+    for n in range(20):
+        conn = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
+        if n % 2:
+            conn.sendall(b"GET /half HTTP/1.1\r\nHo")  # some with a request begun
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()  # a reset, not a FIN
+    assert wait_for(lambda: not server.active_channels, 10)
+    assert not server.finished.is_set()  # the loop runs on
+    assert Client(server).get("/after").endswith(b"path=/after")
 
 
 def test_a_stalled_request_on_a_quiet_server_still_gets_its_408(server):
