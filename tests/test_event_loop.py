@@ -426,7 +426,8 @@ class Worker(subprocess.Popen):
         super().__init__(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
         self.gate = gate
         self.reports: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self.read_reports, daemon=True).start()
+        self.reader = threading.Thread(target=self.read_reports, daemon=True)
+        self.reader.start()
 
     def read_reports(self) -> None:
         for line in self.stdout:
@@ -465,6 +466,8 @@ def worker(request: Any, tmp_path: Path) -> Iterator[Any]:
     for process in started:
         process.kill()
         process.wait(5)
+        process.reader.join(5)  # at the end of its output
+        process.stdout.close()  # now, not whenever the collector gets to it (tests count open descriptors)
 
 
 def send_get(port: int, path: str) -> socket.socket:
