@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from guideline.fhirdata import MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3
+
 # R4 renamed STU3's ProcedureRequest (an order for a test or a procedure).
 _RENAMED = {"ServiceRequest": "ProcedureRequest"}
 # STU3 requests whose requester is a backbone naming the requester as its `agent` (R4: a plain Reference).
@@ -13,8 +15,6 @@ _AGENT_REQUESTERS = frozenset({"MedicationRequest", "ProcedureRequest", "Referra
 _CONTEXT_TYPES = frozenset(
     {"MedicationRequest", "ProcedureRequest", "Procedure", "CommunicationRequest", "CarePlan", "Task"}
 )
-MEDREQ_CATEGORY_R4 = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
-MEDREQ_CATEGORY_STU3 = "http://hl7.org/fhir/medication-request-category"
 # R4 statuses STU3 writes under another code; the rest are the same words.
 _STATUS_RENAMED = {"ProcedureRequest": {"on-hold": "suspended", "revoked": "cancelled"}}
 # The codes STU3 has for the elements the models do not check (the models take any code as a code). A value
@@ -82,7 +82,7 @@ def _stu3_category(category: dict[str, Any]) -> dict[str, Any]:
     if type(codings) is not list:
         return category
     renamed = [
-        {**c, "system": MEDREQ_CATEGORY_STU3} if type(c) is dict and c.get("system") == MEDREQ_CATEGORY_R4 else c
+        {**c, "system": MEDREQ_CATEGORY_STU3} if type(c) is dict and c.get("system") == MEDREQ_CATEGORY else c
         for c in codings
     ]
     return {**category, "coding": renamed}
