@@ -16,7 +16,7 @@ from fhir.resources.R4B import get_fhir_model_class as r4_model
 from fhir.resources.STU3 import get_fhir_model_class as stu3_model
 from pydantic import TypeAdapter
 
-from cds_hooks.ehr_release import DSTU2, R4, STU3
+from cds_hooks.ehr_release import R4, STU3
 from cds_hooks.stu3_resources import as_stu3
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.config import GuidelineConfig
@@ -50,7 +50,8 @@ CHECK_TITLES: dict[str, str] = {
 
 # Resource types whose `subject` must name the context patient when we suggest creating one.
 _SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "CommunicationRequest", "CarePlan"})
-# The models each release's suggestions are validated with (DSTU2 has none in fhir.resources: nothing is created).
+# The releases PainPlan writes suggested resources in, and the models each is validated with. Any other (DSTU2:
+# fhir.resources has no models for it) is offered no resource to create, and the card says so (card_json).
 _MODELS = {R4: r4_model, STU3: stu3_model}
 
 
@@ -446,12 +447,13 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     not_offered: list[str] = []
     dropped: list[str] = []
     for suggestion in card.suggestions:
-        if options.release == DSTU2 and suggestion.action == "create" and suggestion.resource is not None:
-            not_offered.append(suggestion.label)  # no DSTU2 models: never a resource the EHR cannot apply
+        creates = suggestion.action == "create" and suggestion.resource is not None
+        if creates and options.release not in _MODELS:
+            not_offered.append(suggestion.label)  # no models for it: never a resource the EHR cannot apply
             continue
         action = _action(suggestion, options, card.check_id)
         if action is None:
-            if suggestion.action == "create" and suggestion.resource is not None:
+            if creates:
                 dropped.append(suggestion.label)  # refused by validation: said, not only logged
             continue
         entry = _compact({"label": suggestion.label, "uuid": options.new_uuid()})
@@ -501,11 +503,12 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
 
 
 def _with_not_offered(detail: str, labels: list[str], dropped: list[str], release: str) -> str:
-    """The card's detail, then one line for each suggestion left out: because the EHR speaks DSTU2, or because
-    its resource failed validation in the EHR's release (a fault of ours or of a site template, logged)."""
+    """The card's detail, then one line for each suggestion left out: because the EHR speaks a release PainPlan does
+    not write (DSTU2), or because its resource failed validation in the EHR's release (a fault of ours or of a site
+    template, logged)."""
     lines = [
-        f'"{label}" is not offered as a suggestion: the EHR speaks FHIR {DSTU2}, and PainPlan writes the resources it '
-        f"suggests in FHIR {R4} or {STU3} only, so the EHR could not apply it. Do it in the EHR directly."
+        f'"{label}" is not offered as a suggestion: the EHR speaks FHIR {release}, and PainPlan writes the resources '
+        f"it suggests in FHIR {' or '.join(_MODELS)} only, so the EHR could not apply it. Do it in the EHR directly."
         for label in labels
     ]
     lines += [
