@@ -18,7 +18,9 @@ _CONTEXT_TYPES = frozenset(
 # R4 statuses STU3 writes under another code; the rest are the same words.
 _STATUS_RENAMED = {"ProcedureRequest": {"on-hold": "suspended", "revoked": "cancelled"}}
 # The codes STU3 has for the elements the models do not check (the models take any code as a code). A value
-# outside them is no STU3 resource, so the suggestion is not sent.
+# outside them is no STU3 resource, so the suggestion is not sent. Written out from the STU3 value sets, not read from
+# the models' enum_values: those lack ProcedureRequest's status `unknown` and give its intent's child codes
+# (original-order, …) as "+" (tests/test_stu3_codes.py).
 STU3_CODES: dict[tuple[str, str], frozenset[str]] = {
     ("MedicationRequest", "status"): frozenset(
         {"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
