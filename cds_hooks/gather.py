@@ -477,26 +477,33 @@ def _not_read(gaps: dict[str, str], unread: dict[str, str], key: str, why: str) 
 def _no_answer(value: Any, template: str) -> str | None:
     """Why a prefetch value (not null) is no answer to its key's query, so the query is asked of the FHIR server or
     the key named: no resource (a string, a number, a list, an object with no resourceType), an OperationOutcome
-    (the search's failure passed on), a Bundle with no entries that is no searchset (no type is not valid FHIR; a
-    collection or a batch answer holding nothing says nothing of what a search would find), or one resource where a
-    search was asked for. None for anything else, which is read as the answer (a searchset with no entries is Epic's
-    and Oracle Health's "nothing found"). A few lookups: it runs on every key of every call."""
+    (the query's failure passed on), a Bundle with no entries that is no searchset (no type is not valid FHIR; a
+    collection or a batch answer holding nothing says nothing of what a search would find), one resource where a
+    search was asked for, or, where a read was asked for (the patient), a Bundle with no entries or one resource of
+    another type: a read always has its one resource, so neither says "nothing found". None for anything else, which
+    is read as the answer (a searchset with no entries is Epic's and Oracle Health's "nothing found"). A few lookups:
+    it runs on every key of every call."""
     if type(value) is not dict:
         return _not_a_resource(value)
     kind = value.get("resourceType")
+    search = "?" in template
+    asked = template.split("?" if search else "/", 1)[0]  # the type searched for, or read
     if kind == "Bundle":
-        if value.get("type") == "searchset" or as_list(value.get("entry")):
+        if as_list(value.get("entry")) or (search and value.get("type") == "searchset"):
             return None
         bundle = value.get("type")
         sent = f"an empty {bundle[:40]} Bundle" if type(bundle) is str and bundle else "a Bundle with no type"
+        if not search:
+            return f"the EHR sent {sent} and no entries where the {asked[:40]} itself was asked for, so it is missing"
         return f"the EHR sent {sent} and no entries, not a search result, so it says nothing of what was found"
     if type(kind) is not str:
         return _not_a_resource(value)
     if kind == "OperationOutcome":
         return f"the EHR sent an OperationOutcome ({_outcome_words(value)}), not a search result (a Bundle)"
-    asked = template.split("?", 1)[0] if "?" in template else None
-    if asked is None:  # a read (the patient): one resource is its answer
-        return None
+    if not search:
+        if kind == asked:  # a read's answer: its one resource
+            return None
+        return f"a single {kind[:40]} was sent where the {asked[:40]} itself was asked for, so it is missing"
     if kind != asked:
         return (
             f"a single {kind[:40]} was sent where a search of {asked} was asked for, so the search's answer is missing"

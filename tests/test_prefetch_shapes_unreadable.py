@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import responses
-from builders import PATIENT_ID, days_ago, med_request, observation
+from builders import PATIENT_ID, days_ago, med_request, observation, patient
 from cds_support import FHIR, full_prefetch, hook_request, make_app, oxycodone_draft, topics
 
 from smart_app.cli import main
@@ -225,6 +225,37 @@ def test_a_resource_of_another_type_is_searched_on_the_fhir_server_and_its_answe
     answer = sign(tmp_path, fhir=True, medsActive=negative_screen())
     assert len(searches_to("MedicationRequest")) == 1 and "status=active" in searches_to("MedicationRequest")[0]
     assert "150.0 MME/day" in card(answer, "high-mme")["summary"]
+    assert "data-incomplete" not in topics(answer)
+
+
+# 4. The patient is a read: it always has its one Patient, so an empty Bundle (even a searchset) or another resource
+# is no answer either (read as one, the Patient was silently missing: no card said so).
+
+PATIENT_LABEL = "the patient's demographics"
+NOT_THE_PATIENT = [
+    pytest.param({"resourceType": "Bundle", "type": "searchset"}, "an empty searchset Bundle", id="empty-searchset"),
+    pytest.param(
+        {"resourceType": "Bundle", "type": "collection", "entry": []}, "an empty collection Bundle", id="coll"
+    ),
+]
+
+
+@pytest.mark.parametrize(("value", "sent"), NOT_THE_PATIENT)
+def test_an_empty_bundle_for_the_patient_read_is_named(tmp_path, value, sent):
+    line = incomplete_line(sign(tmp_path, patient=value), PATIENT_LABEL)
+    assert f"the EHR sent {sent} and no entries where the Patient itself was asked for, so it is missing" in line
+
+
+def test_another_resource_for_the_patient_read_is_named(tmp_path):
+    line = incomplete_line(sign(tmp_path, patient=negative_screen()), PATIENT_LABEL)
+    assert "a single Observation was sent where the Patient itself was asked for, so it is missing" in line
+
+
+@responses.activate
+def test_an_empty_searchset_for_the_patient_read_is_read_on_the_fhir_server(tmp_path):
+    responses.get(f"{FHIR}/Patient/{PATIENT_ID}", json=patient())
+    answer = sign(tmp_path, fhir=True, patient={"resourceType": "Bundle", "type": "searchset"})
+    assert any(c.request.url == f"{FHIR}/Patient/{PATIENT_ID}" for c in responses.calls)
     assert "data-incomplete" not in topics(answer)
 
 
