@@ -160,7 +160,8 @@ def gather(
             if value is None:  # the client says: no data
                 obtained = True
                 continue
-            error = _no_answer(value, template)
+            search = "?" in template  # else a read (the patient)
+            error = _no_answer(value, template)  # a search's value past this is a Bundle
             plain = None
             if error is not None:
                 # Read for what it holds (one resource, a list's), named where unreadable; but it is no answer to
@@ -170,14 +171,14 @@ def gather(
                     pooled.extend(found)
                     obtained = True
             else:
-                plain = plain_page(value, server) if "?" in template else None  # a clean searchset: one pass
+                plain = plain_page(value, server) if search else None  # a clean searchset: one pass
                 if plain is not None:  # every resource typed: no item the pool names, so no named_where over it
                     found = plain.resources
                 else:
                     found, error = resources_of(value, server)
                     # A failed batch answer in it says its search.
                     found = named_where(found, f"in the prefetch: {_label(key)}")
-                if error is None and "?" in template and not found:
+                if error is None and search and not found:
                     # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
                     # empty search with a warning is no "nothing on record" here either.
                     error = empty_search_problem(value, found)
@@ -187,7 +188,7 @@ def gather(
                 more = _next_url(value)
                 if more:
                     queries[key] = more  # the client sent page one only: read the rest ourselves
-                if "?" in template:  # a search answered with a Bundle (a dict, or resources_of said so)
+                if search:  # a search answered with a Bundle (`_no_answer` let no other value through)
                     facts = plain if plain is not None else page_facts(value)  # one scan of a page that is not plain
                     if more:
                         continued[key] = (reported_total(value), facts.matched)
