@@ -734,37 +734,36 @@ class Facts:
         return self._unidentified(self.active_orders)
 
     @cached_property
-    def unidentified_past_orders(self) -> tuple[str, ...]:
-        """Orders that ended (not current, not drafts) but supplied medicine in the 90 days the opioid history reads
-        (`exposure`: long-term use, a recent start, opioid-naive), whose medication matched no code or name PainPlan
-        knows, each named with its status ("… (completed order mr-1)"): it may have been an opioid the history left
-        out, so that long-term therapy read as none. Older ones could change nothing, and are not named."""
+    def unidentified_past(self) -> tuple[str, ...]:
+        """The orders and fills (a pharmacy's or a claim's) that ended but supplied medicine in the 90 days the opioid
+        history reads (`exposure`: long-term use, a recent start, opioid-naive), whose medication matched no code or
+        name PainPlan knows: each may have been an opioid the history left out, so that long-term therapy read as
+        none. Named, the orders first, with their status ("… (completed order mr-1)"), then the fills with their day
+        ("… (fill md-1, filled 2026-05-06)"). Older ones could change nothing, and are not named. A fill still
+        supplying today is a current one (`unidentified_fills`, or its order's), and the fill of an order named
+        already (current or ended) is that order: one medicine is counted once."""
+        orders = self._unidentified_ended_orders()
         named = []
-        for order in self._unidentified_ended_orders:
+        for order in orders:
             kind = f"{order.status} order" if order.status else "order"
             named.append(named_item(recognise(order.medication, self.terms).shown, kind, order.id))
+        named.extend(self._unidentified_ended_fills(orders))
         return tuple(dict.fromkeys(named))
 
-    @cached_property
     def _unidentified_ended_orders(self) -> tuple[MedOrder, ...]:
-        """The orders `unidentified_past_orders` names."""
+        """The ended orders `unidentified_past` names: not current, their supply in the window."""
         unidentified = self._unidentified(self.exposure_orders)
         if not unidentified:  # the usual chart: every medication identified
             return ()
         current = {id(order) for order in self.active_orders}
         return tuple(o for o in unidentified if id(o) not in current and self._in_history_window(o))
 
-    @cached_property
-    def unidentified_past_fills(self) -> tuple[str, ...]:
-        """Fills whose supply ran out but reached the 90 days the opioid history reads, whose medication matched no
-        code or name PainPlan knows, each named with its day ("… (fill md-1, filled 2026-05-06)"): like an ended
-        order, it may have been an opioid the history left out. A fill still supplying today is a current one
-        (`unidentified_fills`, or its order's), and the fill of an order named already is that order: one medicine
-        is counted once."""
+    def _unidentified_ended_fills(self, ended_orders: tuple[MedOrder, ...]) -> list[str]:
+        """The ended fills `unidentified_past` names, each with its day: run out in the window, of no order named."""
         unidentified = self._unidentified(self.fills)
         if not unidentified:  # the usual chart: every medication identified
-            return ()
-        ordered = {id(order) for order in (*self.unidentified_current_orders, *self._unidentified_ended_orders)}
+            return []
+        ordered = {id(order) for order in (*self.unidentified_current_orders, *ended_orders)}
         first, today = history_start(self.today), self.today
         named = []
         # Dated as the exposure history dates fills: an unknown days' supply lasts UNKNOWN_SUPPLY_DAYS days.
@@ -776,7 +775,7 @@ class Facts:
                 continue
             shown = recognise(fill.medication, self.terms).shown
             named.append(named_item(shown, "fill", fill.id, f"filled {supply.filled.isoformat()}"))
-        return tuple(dict.fromkeys(named))
+        return named
 
     def _in_history_window(self, order: MedOrder) -> bool:
         """Whether an order's supply overlaps the last 90 days, or it was written in them (its supply unknown)."""

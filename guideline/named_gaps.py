@@ -126,12 +126,6 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     return tuple(facts.unidentified_named(orders, "current fill"))
 
 
-def unidentified_past(facts: Facts) -> tuple[str, ...]:
-    """The ended orders, then the fills whose supply ran out, of the opioid history's 90 days whose medication
-    matched no code or name: what `checks.common.unidentified_in_window` counts beside the current ones."""
-    return (*facts.unidentified_past_orders, *facts.unidentified_past_fills)
-
-
 def reviews_not_counted(facts: Facts) -> tuple[str, ...]:
     """Benefit/harm evaluations, then PDMP reviews, that their check could not count (no date it can read, a status
     unknown or unreadable) where counting them could change it, each named with why."""
@@ -370,7 +364,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
     NamedGap(
         key="unidentified-past-orders",
-        items=unidentified_past,
+        items=attrgetter("unidentified_past"),
         card=CardLine(
             "is an order or pharmacy fill of the last 90 days, now ended, whose medication could not be identified; it "
             "may have been an opioid, so the opioid history (long-term use, recent start, opioid-naive) could not "
@@ -378,7 +372,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "other ended orders and fills of the last 90 days not identified",
         ),
         # Only where a check reads the opioid history they may belong to.
-        card_items=where_opioid_checks_run(unidentified_past),
+        card_items=where_opioid_checks_run(attrgetter("unidentified_past")),
         page=PageSentence(
             "1 medication order or pharmacy fill of the last 90 days, now ended, could not be identified from its "
             "codes or name; it may have been an opioid, so the opioid history (long-term use, recent start, "

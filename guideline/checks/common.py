@@ -260,16 +260,10 @@ def and_more(names: list[str]) -> str:
 
 def unidentified_in_window(facts: Facts) -> int:
     """The orders and fills of the opioid history's 90 days whose medicine matched no code or name PainPlan knows:
-    current orders, ended orders that supplied medicine in the window, current fills no order stands for, and fills
-    whose supply reached the window and ran out (a pharmacy's or a claim's) no order named stands for. Any may have
-    been an opioid, which would end opioid-naive status; each is named where PainPlan names what it could not
-    identify."""
-    return (
-        len(facts.unidentified_current_orders)
-        + len(facts.unidentified_past_orders)
-        + len(facts.unidentified_fills)
-        + len(facts.unidentified_past_fills)
-    )
+    current orders, current fills no order stands for, and the orders and fills that ended but supplied medicine in
+    the window (`Facts.unidentified_past`). Any may have been an opioid, which would end opioid-naive status; each is
+    named where PainPlan names what it could not identify."""
+    return len(facts.unidentified_current_orders) + len(facts.unidentified_fills) + len(facts.unidentified_past)
 
 
 def could_not_identify(count: int, start: date, end: date) -> str:
