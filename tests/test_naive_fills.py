@@ -188,3 +188,16 @@ def test_the_plan_pages_data_completeness_panel_names_the_fill(tmp_path: Path) -
         "1 medication order or pharmacy fill of the last 90 days, now ended, could not be identified" in panel.group()
     )
     assert str(escape("(fill eZrX3.nMdT1, filled 2026-05-06)")) in panel.group()
+
+
+def test_the_count_on_the_card_is_the_ended_orders_and_fills_the_page_names() -> None:
+    """One rule (`Facts.unidentified_past`): an ended order and an unrelated fill of the window are both counted and
+    both named, the order first."""
+    order = med_request(OXYCODONE_IR, id="mr-cmpd", status="completed", authored=days_ago(41), supply_days=10)
+    order["medicationCodeableConcept"] = {"text": "PAIN CMPD CAP (ZXR-22)"}
+    resources = [order, epic_ndc_fill()]
+    result = card(run("order-sign", drafts=[er_draft()], resources=resources), er_la_opioid_naive.CHECK_ID)
+    assert result is not None and result.facts["unidentified_in_window"] == 2
+    page, on_card = _named("order-sign", [er_draft()], resources)
+    assert len(page) == 2 and on_card == page
+    assert "order mr-cmpd" in page[0] and "fill eZrX3.nMdT1" in page[1]
