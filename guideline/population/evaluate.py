@@ -16,7 +16,7 @@ from guideline.exclusions import age_in_years, hospice_not_counted
 from guideline.fhirdata import as_dict, text, written_days
 from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
 from guideline.population.claims import with_claims_read
-from guideline.population.enrolment import CoverageRead, Enrolment, read_enrolment
+from guideline.population.enrolment import Enrolment, read_enrolment
 from guideline.population.exclusions import exclusion_reason, with_export_places
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes, partial_evidence, partial_measures
@@ -249,30 +249,29 @@ def _gap_allowance(config: GuidelineConfig) -> int | None:
 
 
 def _not_enrolled(
-    coverage: CoverageRead, patient_id: str, config: GuidelineConfig, quality: Quality
+    known: Enrolment | None, unknown: bool, allowed: int | None, patient_id: str, quality: Quality
 ) -> Enrolment | None:
-    """The enrolment that leaves a member in the measures out of them (`population.enrolment = continuous` and more
-    than one gap, or one longer than `enrolment_gap_days`), else None; each gap counted where the setting puts it. A
-    member whose enrolment is unknown (`CoverageRead.unknown`) is kept in and named: a Coverage not read may be the
-    one that fills the gap, so the data does not say they were not enrolled."""
-    allowed = _gap_allowance(config)
-    if coverage.unknown(allowed):
+    """The enrolment that leaves a member in the measures out of them (`population.enrolment = continuous`,
+    `allowed` the one gap it allows, and more than one gap, or one longer), else None; each gap counted where the
+    setting puts it. A member whose enrolment is `unknown` (`CoverageRead.unknown`) is kept in and named: a Coverage
+    not read may be the one that fills the gap, so the data does not say they were not enrolled. `known` is the
+    enrolment otherwise (None: not stated)."""
+    if unknown:
         quality.members_enrolment_unknown[patient_id] += 1  # in the measures: the dashboard marks every rate
         return None
-    enrolment = coverage.enrolment
-    if enrolment is None:
+    if known is None:
         quality.members_enrolment_not_stated += 1
         return None
-    if not enrolment.gaps:
+    if not known.gaps:
         return None
     if allowed is None:
         quality.members_enrolled_part_of_period += 1  # in the spec's denominators: the dashboard marks every rate
         return None
-    if enrolment.continuous(allowed):
+    if known.continuous(allowed):
         quality.members_enrolment_gap_allowed += 1
         return None
     quality.members_not_continuously_enrolled += 1
-    return enrolment
+    return known
 
 
 def _not_enrolled_text(enrolment: Enrolment, period: Period, config: GuidelineConfig) -> str:
@@ -338,9 +337,10 @@ def evaluate_patient(
     adult = age == "adult"
     coverage = read_enrolment(resources, period)
     excluded = exclusion_reason(record, raw, period, config, terms)
-    unenrolled = _not_enrolled(coverage, patient_id, config, quality) if adult and not excluded else None
-    unknown = coverage.unknown(_gap_allowance(config))
+    allowed = _gap_allowance(config)
+    unknown = coverage.unknown(allowed)  # the one reading of it: the counts, the evidence and the columns follow it
     known = None if unknown else coverage.enrolment  # an enrolment not known gives no figures that look known
+    unenrolled = _not_enrolled(known, unknown, allowed, patient_id, quality) if adult and not excluded else None
     quality.coverage_not_read.update(coverage.not_read)
     if unenrolled:
         excluded = f"not continuously enrolled ({unenrolled.gap_text()})"
