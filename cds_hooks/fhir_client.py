@@ -39,6 +39,9 @@ TOO_LARGE = "the FHIR server's answer was too large"
 NOT_JSON = "the FHIR server's answer was not JSON"
 OUTCOME_ERROR = "the FHIR server reported an error (OperationOutcome)"
 UNEXPECTED = "unexpected error while reading"
+CUT_SHORT = "the FHIR server's answer was cut short"
+QUERY_OUTSIDE = "the query points outside the FHIR server"
+NEXT_PAGE_OUTSIDE = "a next-page link pointed outside the FHIR server"
 # A failed query's reason on /metrics: a few fixed words, never the failure's own words (they carry counts and a
 # server's resource type, so each call could start a new series). Any other failure is an answer not all there.
 _METRIC_REASONS = {
@@ -50,6 +53,9 @@ _METRIC_REASONS = {
     NOT_A_RESOURCE: "not a FHIR resource",
     OUTCOME_ERROR: "OperationOutcome error",
     UNEXPECTED: "unexpected error",
+    CUT_SHORT: "cut short",
+    QUERY_OUTSIDE: "outside the server",
+    NEXT_PAGE_OUTSIDE: "outside the server",
 }
 INCOMPLETE_ANSWER = "incomplete answer"
 # An answer with an HTTP error status, in words. Words only: what a status decides is read from FetchResult.status.
@@ -241,7 +247,7 @@ class FhirClient:
     def _fetch_one(self, key: str, query: str, deadline: float, progress: _Progress) -> FetchResult:
         url: str | None = self.url_for(query)
         if _origin(url) != _origin(self.base_url):
-            return FetchResult(key, query, (), False, "the query points outside the FHIR server")
+            return FetchResult(key, query, (), False, QUERY_OUTSIDE)
         headers = {"Accept": FHIR_JSON}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -297,7 +303,7 @@ class FhirClient:
                 break
             url = _next_link(payload, url)
             if url is not None and _origin(url) != _origin(self.base_url):
-                error = "a next-page link pointed outside the FHIR server"
+                error = NEXT_PAGE_OUTSIDE
                 break
         if error is None and not truncated:
             # Bundle.total counts the matches of the whole search, so it is set against them only once the last
@@ -358,7 +364,7 @@ class FhirClient:
             except requests.RequestException:
                 return (
                     None,
-                    TIMED_OUT if time.monotonic() > deadline else "the FHIR server's answer was cut short",
+                    TIMED_OUT if time.monotonic() > deadline else CUT_SHORT,
                     None,
                 )
         try:

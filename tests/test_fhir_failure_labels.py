@@ -53,3 +53,16 @@ def test_an_http_error_is_counted_under_its_status(tmp_path):
     sign_without_labs(app)
     assert reasons(app)["http 503"] >= before + 1
     assert not any("FHIR server" in reason for reason in reasons(app))  # a fixed word, not the card's sentence
+
+
+def test_each_failure_the_client_words_has_its_own_fixed_reason():
+    from cds_hooks.fhir_client import CUT_SHORT, NEXT_PAGE_OUTSIDE, TIMED_OUT, FetchResult, failure_reason
+
+    def failed(error, status=None):
+        return FetchResult("medsActive", "MedicationRequest?patient=p1", (), False, error, status=status)
+
+    assert failure_reason(failed(CUT_SHORT)) == "cut short"
+    assert failure_reason(failed(NEXT_PAGE_OUTSIDE)) == "outside the server"
+    assert failure_reason(failed(TIMED_OUT)) == "timed out"
+    assert failure_reason(failed("the FHIR server answered HTTP 401", 401)) == "http 401"
+    assert failure_reason(failed("the FHIR server reported 250 results but returned 2")) == "incomplete answer"
