@@ -14,8 +14,16 @@ OXYCODONE_10 = "1049683"  # oxycodone hydrochloride 10 MG Oral Tablet
 OXYCODONE_SOLUTION = "1049604"  # oxycodone hydrochloride 1 MG/ML Oral Solution
 
 
-def pharmacy_claim(claim_id: str = "pde-1", status: str = "active") -> dict[str, Any]:
-    """A CARIN Blue Button pharmacy claim: oxycodone 10 mg, 180 tablets for 30 days (90 MME/day)."""
+def pharmacy_claim(
+    claim_id: str = "pde-1",
+    status: str = "active",
+    *,
+    product: dict[str, Any] | None = None,
+    day: str = "2026-06-10",
+    days_supply: int = 30,
+    quantity: int = 180,
+) -> dict[str, Any]:
+    """A CARIN Blue Button pharmacy claim: by default oxycodone 10 mg, 180 tablets for 30 days (90 MME/day)."""
     return {
         "resourceType": "ExplanationOfBenefit",
         "id": claim_id,
@@ -24,7 +32,7 @@ def pharmacy_claim(claim_id: str = "pde-1", status: str = "active") -> dict[str,
         "use": "claim",
         "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "pharmacy"}]},
         "patient": {"reference": f"Patient/{PATIENT_ID}"},
-        "billablePeriod": {"start": "2026-06-10"},
+        "billablePeriod": {"start": day},
         "outcome": "complete",
         "supportingInfo": [
             {
@@ -37,15 +45,15 @@ def pharmacy_claim(claim_id: str = "pde-1", status: str = "active") -> dict[str,
                         }
                     ]
                 },
-                "valueQuantity": {"value": 30},
+                "valueQuantity": {"value": days_supply},
             }
         ],
         "item": [
             {
                 "sequence": 1,
-                "servicedDate": "2026-06-10",
-                "productOrService": {"coding": [{"system": RXNORM, "code": OXYCODONE_10}]},
-                "quantity": {"value": 180},
+                "servicedDate": day,
+                "productOrService": product or {"coding": [{"system": RXNORM, "code": OXYCODONE_10}]},
+                "quantity": {"value": quantity},
             }
         ],
     }

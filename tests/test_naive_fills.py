@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from builders import PATIENT_ID, card, days_ago, med_request, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
+from test_cds_claims import pharmacy_claim
 
 from guideline.checks import CHECKS, er_la_opioid_naive, nonopioid_first
 from guideline.named_gaps import NAMED_GAPS
@@ -116,39 +117,8 @@ def test_a_fill_of_an_unidentified_ended_order_is_that_order_counted_once() -> N
 
 def _carin_claim_unknown_ndc() -> dict[str, Any]:
     """A CARIN Blue Button pharmacy claim 40 days ago for an NDC PainPlan's tables do not hold, 10 days' supply."""
-    return {
-        "resourceType": "ExplanationOfBenefit",
-        "id": "pde-77",
-        "meta": {"profile": ["http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy"]},
-        "status": "active",
-        "use": "claim",
-        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "pharmacy"}]},
-        "patient": {"reference": f"Patient/{PATIENT_ID}"},
-        "billablePeriod": {"start": days_ago(40)},
-        "outcome": "complete",
-        "supportingInfo": [
-            {
-                "sequence": 1,
-                "category": {
-                    "coding": [
-                        {
-                            "system": "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            "code": "dayssupply",
-                        }
-                    ]
-                },
-                "valueQuantity": {"value": 10},
-            }
-        ],
-        "item": [
-            {
-                "sequence": 1,
-                "servicedDate": days_ago(40),
-                "productOrService": {"coding": [{"system": NDC, "code": "99999012301"}]},
-                "quantity": {"value": 30},
-            }
-        ],
-    }
+    unknown = {"coding": [{"system": NDC, "code": "99999012301"}]}
+    return pharmacy_claim("pde-77", product=unknown, day=days_ago(40), days_supply=10, quantity=30)
 
 
 def test_a_payer_claim_of_the_window_for_an_unknown_ndc_is_counted_and_named_on_the_hook(tmp_path: Path) -> None:
