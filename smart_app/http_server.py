@@ -23,6 +23,8 @@ import signal
 import socket
 import threading
 import time
+import traceback
+from pathlib import Path
 from typing import Any
 
 from waitress import wasyncore
@@ -631,7 +633,27 @@ class EventLoop:
                         if not self.watched[fd][1] & POLL_OUT:
                             continue
                         events &= ~POLL_IN  # writing, hang-ups and errors go on as in waitress's poll loop
-            wasyncore.readwrite(dispatcher, events)
+            try:
+                wasyncore.readwrite(dispatcher, events)
+            except Exception as error:
+                # readwrite hands a handler's exception to handle_error; this one came from that too. Left to rise,
+                # it ended the loop and the worker with every call in it: only this connection is dropped.
+                if not isinstance(dispatcher, GuardedChannel):
+                    raise  # the listening socket or the trigger: nothing is served without them
+                self._drop(fd, dispatcher, error)
+
+    def _drop(self, fd: int, channel: GuardedChannel, error: Exception) -> None:
+        """Close a connection whose handlers failed, whatever state they left it in, and say so: the error's type and
+        where it was raised, never its message (it may quote what the client sent)."""
+        frames = traceback.extract_tb(error.__traceback__)[-3:]
+        at = [f"{Path(frame.filename).name}:{frame.lineno}" for frame in frames]
+        self.server.logger.error(
+            json.dumps({"event": "connection-handler-failed", "error": type(error).__name__, "at": at})
+        )
+        with contextlib.suppress(Exception):
+            wasyncore.dispatcher.close(channel)  # the plain close: the channel's own handlers are what failed
+        self.sockets.pop(fd, None)
+        self.server.connections_changed = True
 
 
 class AdmissionDispatcher(ThreadedTaskDispatcher):

@@ -212,6 +212,37 @@ def test_connections_reset_by_their_clients_leave_the_loop_serving(server):
     assert Client(server).get("/after").endswith(b"path=/after")
 
 
+def test_a_connection_whose_handlers_fail_is_dropped_and_the_loop_serves_on(server, monkeypatch, caplog):
+    # A handler that raises, and whose error handling raises too (as the close of a closed socket once did): the
+    # exception left the loop and the worker died with every call in it. Now only that connection is dropped.
+    failed = threading.Event()
+
+    def read_fails(channel):
+        if not failed.is_set():
+            failed.set()
+            raise RuntimeError("a handler's own bug")
+        return original_read(channel)
+
+    def error_fails(channel):
+        raise RuntimeError("its error handling's bug too")
+
+    original_read = GuardedChannel.handle_read
+    monkeypatch.setattr(GuardedChannel, "handle_read", read_fails)
+    monkeypatch.setattr(GuardedChannel, "handle_error", error_fails)
+    broken = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
+    broken.sendall(b"GET /first HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert wait_for(failed.is_set, 10)
+    with contextlib.suppress(OSError):
+        assert broken.recv(4096) == b""  # closed, never answered (a reset is as good)
+    broken.close()
+    assert wait_for(lambda: not server.active_channels, 10)
+    assert not server.finished.is_set()  # the loop runs on
+    assert Client(server).get("/after").endswith(b"path=/after")
+    (logged,) = [json.loads(r.getMessage()) for r in caplog.records if "connection-handler-failed" in r.getMessage()]
+    assert logged["error"] == "RuntimeError" and logged["at"][-1].startswith("test_event_loop.py:")
+    assert "bug" not in json.dumps(logged)  # the type and the place, never the message
+
+
 def test_a_stalled_request_on_a_quiet_server_still_gets_its_408(server):
     conn = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
     conn.sendall(b"POST /slow HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\nonly part")
