@@ -29,15 +29,15 @@ def setting_value(raw: str) -> str | None:
 
 def release_of_call(setting: str, fhir_server: str | None, draft_orders: Any, pool: Iterable[Mapping[str, Any]]) -> str:
     """The release to write suggestions in: the site's setting; else the one the fhirServer base's path names
-    (…/api/FHIR/STU3, /dstu2/<tenant>, …/R4); else the one the drafts' shapes, then the chart's, all point to; else
-    R4 (most EHRs, and what shapes that disagree leave us with)."""
+    (…/api/FHIR/STU3, /dstu2/<tenant>, …/R4, /baseR5); else the one the drafts' shapes, then the chart's, all point
+    to; else R4 (most EHRs, and what shapes that disagree leave us with)."""
     if setting != AUTO:
         return setting
     if fhir_server:
         named = release_named_in_base(fhir_server)
-        if named in (STU3, DSTU2):
+        if named is not None:  # STU3 or DSTU2; or R5 or DSTU1, which PainPlan does not write: the card says so
             return named
-        if named is None and r4_named_in_base(fhir_server):
+        if r4_named_in_base(fhir_server):
             return R4
     for resources in (resources_in(draft_orders) if draft_orders else (), pool):
         found = {release for release in map(_release_shown, resources) if release}

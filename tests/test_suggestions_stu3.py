@@ -7,9 +7,11 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
+import responses
 from builders import RXNORM, days_ago, dispense, med_request, observation
 from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
 from fhir.resources.STU3 import get_fhir_model_class as stu3_model
@@ -285,6 +287,8 @@ def test_the_dstu2_setting_leaves_the_orders_out_too(tmp_path):
         ("https://fhir.epic.example/interconnect-fhir-oauth/api/FHIR/STU3", "STU3"),
         ("https://fhir-open.cerner.com/dstu2/ec2458f2-1e24-41c8-b71b-0e701af7583d", "DSTU2"),
         ("https://hapi.example/baseDstu3", "STU3"),
+        ("https://hapi.example/baseR5", "R5"),
+        ("https://legacy.example/dstu1/fhir", "DSTU1"),
         ("https://fhir.epic.example/interconnect-fhir-oauth/api/FHIR/R4", "R4"),
         ("https://ehr.example/fhir", "R4"),
         (None, "R4"),
@@ -337,3 +341,20 @@ def test_resources_no_reader_can_read_say_nothing_of_the_release():
     )
     drafts = {"resourceType": "Bundle", "entry": [{"resource": r} for r in odd]}
     assert release_of_call("auto", None, drafts, odd) == "R4"
+
+
+@responses.activate
+def test_an_r5_ehr_gets_no_create_suggestion_and_the_card_says_why(tmp_path):
+    """An R5 server (HAPI's baseR5) names its release in its base: an R4 MedicationRequest is no R5 resource (R5
+    writes the medication as a CodeableReference), so nothing is offered as if it could be applied. Before, the R5
+    base was read, then ignored, and R4 resources were sent without a word."""
+    body = hook_request(drafts=[oxycodone_draft()], fhir=True)
+    body["fhirServer"] = "https://hapi.example/baseR5"
+    empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+    responses.add(responses.GET, re.compile(r"https://hapi\.example/baseR5/.*"), json=empty)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200
+    answer = response.json
+    assert created(answer) == {}
+    detail = next(c["detail"] for c in answer["cards"] if c["source"]["topic"]["code"] == "naloxone")
+    assert '"Prescribe naloxone 4 mg nasal spray" is not offered as a suggestion: the EHR speaks FHIR R5' in detail
