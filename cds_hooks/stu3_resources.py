@@ -15,8 +15,9 @@ _AGENT_REQUESTERS = frozenset({"MedicationRequest", "ProcedureRequest", "Referra
 _CONTEXT_TYPES = frozenset(
     {"MedicationRequest", "ProcedureRequest", "Procedure", "CommunicationRequest", "CarePlan", "Task"}
 )
-# R4 statuses STU3 writes under another code; the rest are the same words.
-_STATUS_RENAMED = {"ProcedureRequest": {"on-hold": "suspended", "revoked": "cancelled"}}
+# R4 statuses STU3 writes under another code (its requests say suspended and cancelled); the rest are the same words.
+_REQUEST_STATUS_RENAMED = {"on-hold": "suspended", "revoked": "cancelled"}
+_STATUS_RENAMED = dict.fromkeys(("ProcedureRequest", "CarePlan", "CommunicationRequest"), _REQUEST_STATUS_RENAMED)
 # The codes STU3 has for the elements the models do not check (the models take any code as a code). A value
 # outside them is no STU3 resource, so the suggestion is not sent. Written out from the STU3 value sets, not read from
 # the models' enum_values: those lack ProcedureRequest's status `unknown` and give its intent's child codes
@@ -34,6 +35,17 @@ STU3_CODES: dict[tuple[str, str], frozenset[str]] = {
     ),
     ("Procedure", "status"): frozenset(
         {"preparation", "in-progress", "suspended", "aborted", "completed", "entered-in-error", "unknown"}
+    ),
+    # A site's own templates may hold these (oud-treatment): their R4 codes STU3 lacks are caught here too.
+    ("CarePlan", "status"): frozenset(
+        {"draft", "active", "suspended", "completed", "entered-in-error", "cancelled", "unknown"}
+    ),
+    ("CarePlan", "intent"): frozenset({"proposal", "plan", "order", "option"}),
+    ("CommunicationRequest", "status"): frozenset(
+        {"draft", "active", "suspended", "cancelled", "completed", "entered-in-error", "unknown"}
+    ),
+    ("Task", "intent"): frozenset(
+        {"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
     ),
 }
 

@@ -23,3 +23,25 @@ def test_the_models_lack_procedure_request_codes_stu3_has() -> None:
     assert "original-order" in STU3_CODES["ProcedureRequest", "intent"] - intent
     assert STU3_CODES["ProcedureRequest", "status"] >= status
     assert STU3_CODES["ProcedureRequest", "intent"] >= intent - {"+"}
+
+
+def test_r4_statuses_stu3_writes_otherwise_are_rewritten_for_every_request_a_template_may_hold() -> None:
+    # A site's CarePlan or CommunicationRequest template on hold or revoked: STU3 says suspended or cancelled. Before,
+    # only ProcedureRequest was rewritten, and the others went out with a code STU3 does not have (the models take
+    # any code).
+    from cds_hooks.stu3_resources import as_stu3
+
+    for kind in ("CarePlan", "CommunicationRequest", "ProcedureRequest"):
+        assert as_stu3({"resourceType": kind, "status": "on-hold"}) == (
+            {"resourceType": kind, "status": "suspended"},
+            None,
+        )
+        assert as_stu3({"resourceType": kind, "status": "revoked"})[0]["status"] == "cancelled"
+    # R4's Task intent "unknown" has no STU3 code: named, so the suggestion is left out (and said on the card).
+    assert as_stu3({"resourceType": "Task", "status": "requested", "intent": "unknown"})[1] == "intent"
+    assert as_stu3({"resourceType": "Task", "status": "requested", "intent": "order"})[1] is None
+
+
+def test_the_template_request_codes_agree_with_the_models() -> None:
+    for kind, element in (("CarePlan", "status"), ("CarePlan", "intent"), ("CommunicationRequest", "status")):
+        assert STU3_CODES[kind, element] == _model_codes(kind, element)
