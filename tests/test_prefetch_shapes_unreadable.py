@@ -89,15 +89,20 @@ def test_a_value_that_is_no_resource_is_named_with_what_was_sent_and_caveats_the
     assert "150.0 MME/day" in card(answer, "high-mme")["summary"]  # the other keys are still read: 90 + 60
 
 
-@responses.activate
-@pytest.mark.parametrize(("value", "sent"), NOT_OBJECTS)
-def test_a_value_that_is_no_resource_is_searched_on_the_fhir_server_and_its_answer_used(tmp_path, value, sent):
+def assert_lab_search_asked_again_and_used(tmp_path, value) -> None:
+    """The udsLabs value is no answer: with a fhirServer the lab search is asked once, and the negative screen it
+    answers is read (the screen the server holds), so neither the UDS card nor the data-incomplete card is issued."""
     responses.get(f"{FHIR}/Observation", json=searchset(negative_screen(), total=1))
     answer = sign(tmp_path, fhir=True, udsLabs=value)
     assert len(searches_to("Observation")) == 1
+    assert "urine-drug-test" not in topics(answer) and "data-incomplete" not in topics(answer)
+
+
+@responses.activate
+@pytest.mark.parametrize(("value", "sent"), NOT_OBJECTS)
+def test_a_value_that_is_no_resource_is_searched_on_the_fhir_server_and_its_answer_used(tmp_path, value, sent):
+    assert_lab_search_asked_again_and_used(tmp_path, value)
     assert f"patient={PATIENT_ID}" in searches_to("Observation")[0]
-    assert "urine-drug-test" not in topics(answer)  # the screen the server holds was read
-    assert "data-incomplete" not in topics(answer)  # and nothing is missing
 
 
 @responses.activate
@@ -146,10 +151,7 @@ def test_an_empty_bundle_that_is_no_search_answer_is_named_and_caveats_the_absen
 @responses.activate
 @pytest.mark.parametrize(("value", "sent"), EMPTY_NOT_A_SEARCH)
 def test_an_empty_bundle_that_is_no_search_answer_is_searched_on_the_fhir_server(tmp_path, value, sent):
-    responses.get(f"{FHIR}/Observation", json=searchset(negative_screen(), total=1))
-    answer = sign(tmp_path, fhir=True, udsLabs=value)
-    assert len(searches_to("Observation")) == 1
-    assert "urine-drug-test" not in topics(answer) and "data-incomplete" not in topics(answer)
+    assert_lab_search_asked_again_and_used(tmp_path, value)
 
 
 @responses.activate
@@ -206,10 +208,7 @@ def test_an_operation_outcome_with_a_warning_alone_is_named_too(tmp_path):
 
 @responses.activate
 def test_an_operation_outcome_is_searched_on_the_fhir_server_and_its_answer_used(tmp_path):
-    responses.get(f"{FHIR}/Observation", json=searchset(negative_screen(), total=1))
-    answer = sign(tmp_path, fhir=True, udsLabs=failed_search("Search timed out"))
-    assert len(searches_to("Observation")) == 1
-    assert "urine-drug-test" not in topics(answer) and "data-incomplete" not in topics(answer)
+    assert_lab_search_asked_again_and_used(tmp_path, failed_search("Search timed out"))
 
 
 def test_a_resource_of_another_type_is_named_as_not_what_was_asked_for(tmp_path):
