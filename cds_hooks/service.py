@@ -36,6 +36,7 @@ from guideline.named_gaps import ON_CARD, UNDATED_HOSPICE_CLAIMS, CardLine, word
 from guideline.population.claims import claims_read_for_a_hook
 from guideline.record import ReadProblem, build_record, resources_in
 from guideline.terminology import load_terminology
+from guideline.unread_data import KEY_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -46,26 +47,6 @@ CHART = "the patient's chart (prefetch and FHIR server)"
 CLAIMS = "payer claims (ExplanationOfBenefit)"
 CLAIMS_UNREAD = "left out: no drug line, diagnosis or procedure PainPlan reads, or cancelled"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
-# The kind of data each prefetch key (and its FHIR fallback) holds: a key not read in full (failed, timed out, cut
-# off at the page limit, unusable in the prefetch) makes the cards that state an absence of it say so.
-KEY_KINDS: dict[str, str] = {
-    "medsActive": kinds.ORDERS,
-    "medsRecent": kinds.ORDER_HISTORY,
-    "dispenses": kinds.FILLS,
-    "dispensesPrepared": kinds.FILLS,
-    "udsLabs": kinds.LAB_RESULTS,
-    "udsLabsIssued": kinds.LAB_RESULTS,
-    "pdmpObs": kinds.PDMP_REVIEWS,
-    "conditions": kinds.CONDITIONS,
-    "procedures": kinds.PROCEDURES,
-    "encounters": kinds.ENCOUNTERS,
-    "serviceRequests": kinds.SERVICE_REQUESTS,
-    "carePlans": kinds.CARE_PLANS,
-    "planNotes": kinds.PLAN_DOCUMENTS,
-    "medStatements": kinds.STATEMENTS,
-    "medAdministrations": kinds.ADMINISTRATIONS,
-    "labReports": kinds.LAB_REPORTS,
-}
 # What `gather` read not in full (`Gathered.unread`), as kinds: its prefetch keys, and the report results.
 UNREAD_KINDS: dict[str, str] = {**KEY_KINDS, REPORT_RESULTS: kinds.LAB_REPORTS}
 

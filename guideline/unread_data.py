@@ -43,6 +43,29 @@ LABELS: Mapping[str, str] = {
 }
 KINDS: tuple[str, ...] = tuple(LABELS)
 
+# The kind of data each of the hooks' prefetch keys (and its FHIR fallback) holds, by the keys' own names (as
+# guideline.search_windows names them): a key not read in full (failed, timed out, cut off at the page limit, unusable
+# in the prefetch) makes the cards that state an absence of it say so. Stated once for both faces: the hooks map what
+# `gather` did not read through it, the plan page each search through the key it stands for (plan_view.HOOK_KEYS).
+KEY_KINDS: Mapping[str, str] = {
+    "medsActive": ORDERS,
+    "medsRecent": ORDER_HISTORY,
+    "dispenses": FILLS,
+    "dispensesPrepared": FILLS,
+    "udsLabs": LAB_RESULTS,
+    "udsLabsIssued": LAB_RESULTS,
+    "pdmpObs": PDMP_REVIEWS,
+    "conditions": CONDITIONS,
+    "procedures": PROCEDURES,
+    "encounters": ENCOUNTERS,
+    "serviceRequests": SERVICE_REQUESTS,
+    "carePlans": CARE_PLANS,
+    "planNotes": PLAN_DOCUMENTS,
+    "medStatements": STATEMENTS,
+    "medAdministrations": ADMINISTRATIONS,
+    "labReports": LAB_REPORTS,
+}
+
 # What a patient's medicines are read from: the opioid history, naloxone on hand, OUD medication.
 MEDICINES = (FILLS, ORDERS, ORDER_HISTORY, STATEMENTS, ADMINISTRATIONS)
 # What a urine drug test is read from: results, reports, a test done as a procedure, a screen already ordered.

@@ -441,26 +441,27 @@ def assemble(
     return build_plan(evaluation, statuses, config, now, taper_request(args), checked)
 
 
-# The kind of data each page search holds (guideline.unread_data), as the hooks map their prefetch keys: a search not
-# read in full makes the page's cards that state an absence of it say so, as the hook's cards do.
-SEARCH_KINDS: dict[str, str] = {
-    "active_orders": kinds.ORDERS,
-    "orders": kinds.ORDER_HISTORY,
-    "dispenses": kinds.FILLS,
-    "labs": kinds.LAB_RESULTS,
-    "uds_labs": kinds.LAB_RESULTS,
-    "coded_scores": kinds.PDMP_REVIEWS,
-    "conditions": kinds.CONDITIONS,
-    "procedures": kinds.PROCEDURES,
-    "encounters": kinds.ENCOUNTERS,
-    "service_requests": kinds.SERVICE_REQUESTS,
-    "care_plans": kinds.CARE_PLANS,
-    "documents": kinds.PLAN_DOCUMENTS,
-    "statements": kinds.STATEMENTS,
-    "administrations": kinds.ADMINISTRATIONS,
-    "reports": kinds.LAB_REPORTS,
-    "report_results": kinds.LAB_REPORTS,
+# The hooks' prefetch key each page search stands for (guideline.unread_data.KEY_KINDS gives the kind of data it
+# holds): a search not read in full makes the page's cards that state an absence of it say so, as the hook's cards do.
+HOOK_KEYS: dict[str, str] = {
+    "active_orders": "medsActive",
+    "orders": "medsRecent",
+    "dispenses": "dispenses",
+    "labs": "udsLabs",
+    "uds_labs": "udsLabs",  # the site's own urine drug test search, which the hooks run as udsLabs
+    "coded_scores": "pdmpObs",
+    "conditions": "conditions",
+    "procedures": "procedures",
+    "encounters": "encounters",
+    "service_requests": "serviceRequests",
+    "care_plans": "carePlans",
+    "documents": "planNotes",
+    "statements": "medStatements",
+    "administrations": "medAdministrations",
+    "reports": "labReports",
+    "report_results": "labReports",  # the results the reports name
 }
+SEARCH_KINDS: dict[str, str] = {search: kinds.KEY_KINDS[key] for search, key in HOOK_KEYS.items()}
 
 
 def unread_kinds(statuses: Sequence[QueryStatus]) -> dict[str, str]:

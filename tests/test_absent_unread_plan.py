@@ -112,3 +112,15 @@ def test_every_page_search_holds_a_kind_of_data_or_backs_no_absence():
     assert set(SEARCH_NAMES) - set(SEARCH_KINDS) == backs_no_absence
     assert set(SEARCH_KINDS) <= set(SEARCH_NAMES)
     assert set(SEARCH_KINDS.values()) == set(KINDS) == set(UNREAD_KINDS.values())
+
+
+def test_each_page_search_stands_for_the_hook_key_the_page_searches_as():
+    """The page's kinds come from the hooks' (`KEY_KINDS`) through the prefetch key each search stands for: that key
+    is the one the page searches as (test_page_searches_as_hooks), so a search never takes another key's kind."""
+    from test_page_searches_as_hooks import PAGE_KEY
+
+    from smart_app.plan_view import HOOK_KEYS
+
+    # The site's own urine drug test search runs as udsLabs; the results of reports are read with labReports.
+    beside = {"uds_labs": "udsLabs", "report_results": "labReports"}
+    assert {search: key for key, search in PAGE_KEY.items() if search in HOOK_KEYS} | beside == HOOK_KEYS
