@@ -470,7 +470,7 @@ def unread_kinds(statuses: Sequence[QueryStatus]) -> dict[str, str]:
     unread: dict[str, str] = {}
     for status in statuses:
         kind = SEARCH_KINDS.get(status.key)
-        if kind is not None and not (status.ok and not status.truncated):
+        if kind is not None and not status.read_in_full:
             why = (status.error or "error") if not status.ok else "cut off at the page limit"
             unread.setdefault(kind, why)
     return unread

@@ -55,7 +55,7 @@ def incomplete_data(evaluation: Evaluation, searches: Sequence[QueryStatus] = ()
     full, each resource that could not be read, and each item of the kinds the card names (a current order that
     could not be identified, a fill with no date, ...), with why it matters. The page lists them all."""
     facts = evaluation.facts
-    lines = [_search_line(s) for s in searches if not s.ok or s.truncated]
+    lines = [_search_line(s) for s in searches if not s.read_in_full]
     lines.extend((problem.describe(), f"skipped: {problem.reason}") for problem in facts.record.problems)
     for kind in worded(ON_CARD, facts.config):
         if kind.card is not None:  # ON_CARD holds only the kinds with a card line

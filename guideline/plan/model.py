@@ -27,6 +27,11 @@ class QueryStatus:
     # is said only of a search with no window, "none in the last 2 years" of one with.
     window: Window | None = None
 
+    @property
+    def read_in_full(self) -> bool:
+        """Whether the search answered and was not cut off at the page limit: what it did not find is not there."""
+        return self.ok and not self.truncated
+
 
 @dataclass(frozen=True)
 class Point:

@@ -108,17 +108,13 @@ def none_within(keys: Iterable[str], statuses: Mapping[str, QueryStatus], listed
     return f"none in the last {min(windows, key=lambda w: w.shortest_days()).words}"
 
 
-def _whole(status: QueryStatus) -> bool:
-    return status.ok and not status.truncated
-
-
 def not_read(name: str, statuses: Mapping[str, QueryStatus]) -> tuple[QueryStatus, ...]:
     """The searches made and not read in full (failed, or cut off at the page limit) that leave the named evidence
     unknown; () when it is known."""
     reads = EVIDENCE_READS[name]
-    missing = [statuses[k] for k in reads.needed if k in statuses and not _whole(statuses[k])]
+    missing = [statuses[k] for k in reads.needed if k in statuses and not statuses[k].read_in_full]
     made = [statuses[k] for k in reads.either if k in statuses]
-    if made and not any(_whole(s) for s in made):
+    if made and not any(s.read_in_full for s in made):
         missing.extend(made)
     return tuple(missing)
 
@@ -144,7 +140,7 @@ def unread_words(statuses: Sequence[QueryStatus]) -> str:
 def unread_of(keys: Iterable[str], statuses: Mapping[str, QueryStatus]) -> str:
     """unread_words for the searches `keys` that were made and not read in full (failed, or cut off); "" when all
     made were read."""
-    return unread_words([statuses[k] for k in keys if k in statuses and not _whole(statuses[k])])
+    return unread_words([statuses[k] for k in keys if k in statuses and not statuses[k].read_in_full])
 
 
 def unread(name: str, statuses: Mapping[str, QueryStatus]) -> str:
