@@ -50,6 +50,7 @@ from guideline.terminology import (
     OUD_TREATMENT_OPIOID,
     UNNAMED_MEDICATION,
 )
+from guideline.words import and_list
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -468,7 +469,7 @@ def _named_without_strength(recognition: Recognition) -> str:
         return f"identified from its name as {read}; no strength written"
     opioids = _opioids_read(recognition)
     missing = [name for name in opioids if not _named_strength(recognition, name)]
-    return f"identified from its name as {read}; its name gives no strength of the {_joined(missing or opioids)}"
+    return f"identified from its name as {read}; its name gives no strength of the {and_list(missing or opioids)}"
 
 
 def _opioids_read(recognition: Recognition) -> list[str]:
@@ -481,16 +482,11 @@ def _read_as(recognition: Recognition) -> str:
     """ "oxycodone with acetaminophen": the opioids read from the name, then what they are with."""
     opioids = _opioids_read(recognition)
     others = [name for name in recognition.ingredients if name not in opioids]
-    return _joined(opioids) + (f" with {_joined(others)}" if others else "")
+    return and_list(opioids) + (f" with {and_list(others)}" if others else "")
 
 
 def _named_strength(recognition: Recognition, name: str) -> bool:
     return any(s.ingredient == name and s.mg > 0 for s in recognition.strengths)
-
-
-def _joined(names: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _named_drug(recognition: Recognition, medication: ResolvedMedication, terms: Terminology) -> Drug | str:

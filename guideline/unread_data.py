@@ -3,10 +3,11 @@ found" of data PainPlan could not read is false confidence (never silent)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from guideline.cards import SUMMARY_LIMIT
+from guideline.words import and_list
 
 # The kinds, as the faces name them to the engine (each face maps its own searches to these).
 ORDERS = "orders"  # current (active) medication orders
@@ -90,10 +91,6 @@ def marked(summary: str, unread: bool) -> str:
     return (summary if len(summary) <= room else summary[: room - 1].rstrip() + "…") + MARK
 
 
-def _joined(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
 def could_not_check(unread: Mapping[str, str], kinds: Iterable[str], missing: str) -> str:
     """ "**Could not check:** pharmacy fills and current medication orders could not be read (the FHIR server answered
     HTTP 401), so opioid use in the past 90 days may be missing."; "" when every kind was read. Kinds that failed
@@ -104,7 +101,7 @@ def could_not_check(unread: Mapping[str, str], kinds: Iterable[str], missing: st
             by_why.setdefault(unread[kind], []).append(LABELS[kind])
     if not by_why:
         return ""
-    said = "; ".join(f"{_joined(labels)} could not be read ({why})" for why, labels in by_why.items())
+    said = "; ".join(f"{and_list(labels)} could not be read ({why})" for why, labels in by_why.items())
     return f"{COULD_NOT_CHECK} {said}, so {missing} may be missing."
 
 

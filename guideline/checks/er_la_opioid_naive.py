@@ -21,6 +21,7 @@ from guideline.facts import Facts
 from guideline.history import HISTORY_DAYS, naive_window
 from guideline.terminology import ER_LA, TIRF
 from guideline.unread_data import MEDICINES
+from guideline.words import and_list
 
 CHECK_ID = "er-la-opioid-naive"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -147,7 +148,7 @@ def _wording(names: list[str]) -> tuple[str, str, str]:
     """The drugs joined for a sentence, its verb, and "order" or "orders (N)"."""
     if len(names) == 1:
         return names[0], "is", "order"
-    return ", ".join(names[:-1]) + " and " + names[-1], "are", f"orders ({len(names)})"
+    return and_list(names), "are", f"orders ({len(names)})"
 
 
 def _tolerant_only_summary(names: list[str], marker: str = "") -> str:

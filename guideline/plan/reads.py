@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from guideline.plan.model import QueryStatus
 from guideline.search_windows import Window
+from guideline.words import and_list
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,7 @@ def not_read(name: str, statuses: Mapping[str, QueryStatus]) -> tuple[QueryStatu
 
 
 def _labels(statuses: Sequence[QueryStatus]) -> str:
-    names = [s.label for s in statuses]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return and_list([s.label for s in statuses])
 
 
 def unread_words(statuses: Sequence[QueryStatus]) -> str:
