@@ -273,9 +273,10 @@ def _same_result(observation: Observation) -> Hashable | None:
 
 
 def _alike(result: UdsResult) -> Hashable | None:
-    """What a possible copy shares with a result: the test's codes, the day and the value; None with no code or day."""
-    tests = _codes(result.observation.code)
-    return (tests, result.day, _value(result.observation)) if tests and result.day is not None else None
+    """What a possible copy shares with a result: what it shares with a test done (`_done_alike`: the test's codes and
+    the day) and the value; None with no code or day."""
+    alike = _done_alike(result.observation.code, result.day)
+    return None if alike is None else (*alike, _value(result.observation))
 
 
 def _value(observation: Observation | Component) -> Hashable:
