@@ -56,8 +56,7 @@ def relayed_read_once(
         return identified(fills.same_drug_key(item, terms, config))
 
     read = _orders_read_once(record, raw, own, drug, quality)
-    fills_read = _fills_read_once(read.record, raw, own, drug, quality)
-    return replace(read, record=fills_read.record, unsure_fills=fills_read.unsure)
+    return replace(_fills_read_once(read.record, raw, own, drug, quality), unsure=read.unsure)
 
 
 def _fills_read_once(
@@ -73,13 +72,13 @@ def _fills_read_once(
     are the HIE's (its order, its pharmacy), so the review's rule for a fill sent twice does not tie it: read twice,
     it queued as an early refill (twice the days' supply) and its first days counted twice the MME. Where every fill
     names another source, as orders (`_orders_read_once`): both read, each pair counted in `fills_maybe_relayed` and
-    named in `RelayedRead.unsure`."""
+    named in `RelayedRead.unsure_fills`."""
     marked = _marked(record.dispenses, raw, own)
     if marked is None:
         return RelayedRead(record)
     if all(fill.source is not None for fill in marked):  # no fill the export's own for a copy to copy
         words = _unsure(marked, _fill_pairs(drug), quality.fills_maybe_relayed, _FILL_WORDS)
-        return RelayedRead(record, words)
+        return RelayedRead(record, unsure_fills=words)
     found = relayed_fills(marked, drug)
     if not found:
         return RelayedRead(record)
