@@ -344,3 +344,24 @@ def test_a_run_whose_coverage_file_could_not_be_opened_does_not_say_the_export_h
         "enrolment not checked: no Coverage was read, and 1 input file could not be read in full, which may hold "
         "it (population.enrolment = name)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("gaps", "allowed", "counts"),
+    [
+        ((), None, False),
+        ((), 45, False),
+        ((10,), None, True),
+        ((10,), 45, False),
+        ((46,), 45, True),
+        ((5, 5), 45, True),
+    ],
+)
+def test_which_gaps_count_is_one_rule_for_known_and_unknown_enrolment(
+    gaps: tuple[int, ...], allowed: int | None, counts: bool
+) -> None:
+    from guideline.population.enrolment import CoverageRead, Enrolment
+
+    enrolment = Enrolment(365 - sum(gaps), gaps)
+    assert enrolment.gap_counts(allowed) is counts
+    assert CoverageRead(enrolment, ("Coverage/c9: no period and no status",)).unknown(allowed) is counts

@@ -34,6 +34,11 @@ class Enrolment:
         """PQA's rule: no more than one gap, of no more than `allowed_gap_days`."""
         return len(self.gaps) <= 1 and (self.longest_gap or 0) <= allowed_gap_days
 
+    def gap_counts(self, allowed_gap_days: int | None) -> bool:
+        """Whether its gaps count under the setting: any gap (`population.enrolment = name`, `allowed_gap_days`
+        None), or more than `continuous` allows."""
+        return bool(self.gaps) and (allowed_gap_days is None or not self.continuous(allowed_gap_days))
+
     def gap_text(self) -> str:
         """ "1 gap, the longest 70 days" (the row's `excluded` and evidence say it alike)."""
         noun = "gap" if len(self.gaps) == 1 else "gaps"
@@ -60,11 +65,7 @@ class CoverageRead:
         Coverage read that already settles it (no gap, or the one gap allowed) it changes nothing."""
         if not self.not_read:
             return False
-        if self.enrolment is None:
-            return True
-        if not self.enrolment.gaps:
-            return False
-        return allowed_gap_days is None or not self.enrolment.continuous(allowed_gap_days)
+        return self.enrolment is None or self.enrolment.gap_counts(allowed_gap_days)
 
     def unknown_evidence(self, period: Period) -> str:
         """What the row's evidence says of a member whose enrolment is unknown (`unknown`)."""
