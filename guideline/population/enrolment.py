@@ -167,11 +167,10 @@ def _enrolment(spans: list[tuple[date, date]], period: Period) -> Enrolment:
 
 
 def enrolment_not_checked(quality: Quality, mode: str) -> str | None:
-    """The run's one summary line when its export holds no Coverage at all (then no member is counted as
+    """The run's one summary line when its export holds no Coverage at all (the caller then counts no member as
     enrolment not stated: none could be); None when it holds some."""
     if quality.resources_by_type["Coverage"]:
         return None
-    quality.members_enrolment_not_stated = 0
     unread = sum(quality.input_files_not_read.values())
     if unread:  # a file not opened may be the Coverage: "the export holds none" would be a claim, not a reading
         files = "1 input file" if unread == 1 else f"{unread} input files"

@@ -169,7 +169,7 @@ class Quality:
     members_enrolment_gap_allowed: int = 0
     # Members in the review with no Coverage at all (denominators unchanged; one whose Coverage could not be read is
     # members_enrolment_unknown). Reported only when the export holds Coverage for someone: an export with none says
-    # so in one summary line instead (enrolment.enrolment_not_checked, which sets this to 0).
+    # so in one summary line instead (enrolment.enrolment_not_checked; the review then sets this to 0).
     members_enrolment_not_stated: int = 0
     # Members in the review whose enrolment is unknown, {patient id: 1}: a Coverage of theirs could not be read, and
     # the Coverage read leaves a gap it may fill (or there is none read). Kept in the measures, every rate marked.

@@ -260,6 +260,8 @@ def _review_into(
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
     unchecked = enrolment_not_checked(quality, config["population"]["enrolment"])
+    if unchecked is not None:  # no Coverage in the export: the one summary line says so, not a count of every member
+        quality.members_enrolment_not_stated = 0
     progress.begin("write", str(out))
     run = {
         "period": f"{period.start}/{period.end}",
