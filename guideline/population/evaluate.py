@@ -274,9 +274,9 @@ def _not_enrolled(
     return known
 
 
-def _not_enrolled_text(enrolment: Enrolment, period: Period, config: GuidelineConfig) -> str:
-    """Why the row of a member left out for their enrolment is in no measure."""
-    allowed = config["population"]["enrolment_gap_days"]
+def _not_enrolled_text(enrolment: Enrolment, period: Period, allowed: int | None) -> str:
+    """Why the row of a member left out for their enrolment (under `continuous`, with its allowance) is in no
+    measure."""
     return (
         f"{enrolment.evidence(period)}; population.enrolment = continuous allows one gap of up to {allowed} days, "
         "so the member is in no measure"
@@ -366,7 +366,7 @@ def evaluate_patient(
     findings = standing_findings(record, config, now, terms)
     evidence: dict[str, list[str]] = {}
     if unenrolled:
-        evidence["excluded"] = [_not_enrolled_text(unenrolled, period, config)]
+        evidence["excluded"] = [_not_enrolled_text(unenrolled, period, allowed)]
     elif excluded:
         evidence["excluded"] = [excluded]
     elif age == "unsettled":
