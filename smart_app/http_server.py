@@ -166,18 +166,11 @@ class GuardedChannel(HTTPChannel):
     # closed one (asking them all again, as it did, cost every accept and every close O(open connections)).
     def add_channel(self, map: Any = None) -> None:
         super().add_channel(map)
-        loop = self.server.loop
-        if loop is None:
-            self.server.connections_changed = True
-        else:
-            loop.opened(self._fileno)
+        self.server.connection_changed(self._fileno)
 
     def del_channel(self, map: Any = None) -> None:
-        loop, fd = self.server.loop, self._fileno
-        if loop is None or fd is None:
-            self.server.connections_changed = True
-        else:
-            loop.closed(fd)  # before the socket is closed: its number may be the next connection's
+        # Before the socket is closed: its number may be the next connection's.
+        self.server.connection_changed(self._fileno, closed=True)
         super().del_channel(map)
 
     # A connection is closed in two steps, draining or not: FIN first (after whatever was sent), then the socket once
@@ -361,10 +354,13 @@ class GuardedServer(TcpWSGIServer):
             if channel.linger_until is not None and now >= channel.linger_until:
                 channel.close_now()  # its client never closed its side: nothing of ours is left to lose
 
-    def connection_changed(self, fd: int | None) -> None:
-        """One connection's answers to readable()/writable() changed: the loop asks it (alone) at its next turn."""
+    def connection_changed(self, fd: int | None, *, closed: bool = False) -> None:
+        """One connection opened, or its answers to readable()/writable() changed: the loop asks it (alone) at its
+        next turn; `closed`, it forgets it at once. Before the loop runs, or without a number, it asks them all."""
         if self.loop is None or fd is None:
             self.connections_changed = True
+        elif closed:
+            self.loop.closed(fd)
         else:
             self.loop.opened(fd)
 
