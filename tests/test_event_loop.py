@@ -583,6 +583,17 @@ def read_to_eof(conn: socket.socket) -> bytes:
     return received
 
 
+def draining_mid_answer(worker: Any) -> tuple[Worker, socket.socket, bytes]:
+    """A worker (30 s drain) that received SIGTERM, and began its drain, in the middle of an answer (/stream/a, held at
+    its gate after its first part): the worker, that answer's connection, and what was read of it before the signal."""
+    process, port = worker(drain_seconds=30)
+    conn = send_get(port, "/stream/a?gate")
+    received = first_part(conn)
+    process.send_signal(signal.SIGTERM)
+    process.await_report("draining")
+    return process, conn, received
+
+
 def assert_refused_for_now(answer: bytes, received: bytes) -> None:
     """A draining worker's refusal a client may retry elsewhere: 503, `Retry-After: 1`, `Connection: close`, and an
     OperationOutcome whose issue is `transient`."""
@@ -608,12 +619,8 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
     # The response in progress said keep-alive (its head left before SIGTERM), so the client sends its next hook call
     # on the same connection: it must get an explicit refusal it can retry elsewhere, never a reset nor a call the
     # worker starts while stopping.
-    process, port = worker(drain_seconds=30)
-    conn = send_get(port, "/stream/a?gate")
-    received = first_part(conn)
-    assert b"connection: close" not in head_of(received)
-    process.send_signal(signal.SIGTERM)
-    process.await_report("draining")
+    process, conn, received = draining_mid_answer(worker)
+    assert b"connection: close" not in head_of(received)  # its head left before SIGTERM
     conn.sendall(hook_call())
     process.open_gate()  # the answer in progress ends only now: the next call certainly arrived during the drain
     received += read_to_close(conn)
@@ -627,11 +634,7 @@ def test_a_request_arriving_during_the_drain_is_refused_503_with_retry_after_not
 def test_a_call_expecting_100_continue_during_the_drain_is_refused_at_once_without_the_100(worker):
     # Told `100 Continue`, a client sends its body (165 kB for an order-sign) only to be refused after it: a draining
     # worker refuses such a call as soon as its headers are in.
-    process, port = worker(drain_seconds=30)
-    conn = send_get(port, "/stream/a?gate")
-    received = first_part(conn)
-    process.send_signal(signal.SIGTERM)
-    process.await_report("draining")
+    process, conn, received = draining_mid_answer(worker)
     conn.sendall(hook_call(headers="Expect: 100-continue\r\n", with_body=False))
     process.open_gate()
     sent = time.monotonic()
@@ -734,11 +737,7 @@ def test_idle_keep_alive_connections_closed_by_the_drain_end_with_a_clean_eof_no
 def test_the_body_of_a_call_refused_during_the_drain_is_read_and_dropped_not_reset(worker):
     # A client that sends its body without waiting for `100 Continue` (many do) is refused after the headers: closed
     # with that body still arriving, the socket sent a reset, which can take the 503 with it.
-    process, port = worker(drain_seconds=30)
-    conn = send_get(port, "/stream/a?gate")
-    received = first_part(conn)
-    process.send_signal(signal.SIGTERM)
-    process.await_report("draining")
+    process, conn, received = draining_mid_answer(worker)
     body = b"x" * 4_000_000
     call = hook_call(body, headers="Expect: 100-continue\r\n")
     head = call[: len(call) - len(body)]
