@@ -333,7 +333,7 @@ class GuardedServer(TcpWSGIServer):
         self.accepting = False  # readable() now only runs maintenance: the listening socket is no longer watched
         self.connections_changed = True  # every connection's answers change now (nothing is read for service)
         while time.monotonic() < deadline:
-            self.close_lingering(time.monotonic())
+            self.close_lingering()
             for channel in list(self.active_channels.values()):
                 if channel.linger_until is not None:
                     continue
@@ -348,8 +348,9 @@ class GuardedServer(TcpWSGIServer):
         for channel in list(self.active_channels.values()):
             channel.close_now()
 
-    def close_lingering(self, now: float) -> None:
+    def close_lingering(self) -> None:
         """Close the connections whose client has not closed its side by their `linger_until` (time.monotonic())."""
+        now = time.monotonic()  # linger_until's clock, not maintenance's `now` (time.time(), as waitress's)
         for channel in list(self.active_channels.values()):
             if channel.linger_until is not None and now >= channel.linger_until:
                 channel.close_now()  # its client never closed its side: nothing of ours is left to lose
@@ -416,7 +417,7 @@ class GuardedServer(TcpWSGIServer):
 
     def maintenance(self, now: float) -> None:
         self.connections_changed = True  # idle connections are told to close, overdue requests get their 408
-        self.close_lingering(time.monotonic())
+        self.close_lingering()
         cutoff = now - self.adj.channel_timeout
         for channel in list(self.active_channels.values()):
             if channel.total_outbufs_len and channel.last_activity < cutoff:
