@@ -647,10 +647,16 @@ class EventLoop:
         self.server.logger.error(
             json.dumps({"event": "connection-handler-failed", "error": type(error).__name__, "at": at})
         )
+        with contextlib.suppress(Exception), channel.outbuf_lock:
+            channel.connected = False  # a thread writing its answer stops waiting for room, as at any close
+            channel.outbuf_lock.notify()
         with contextlib.suppress(Exception):
             wasyncore.dispatcher.close(channel)  # the plain close: the channel's own handlers are what failed
+        # Whatever that close did before it failed too: the loop, the map and the server's count forget it, so the
+        # loop does not ask it again and a drain does not wait for it.
         self.sockets.pop(fd, None)
-        self.server.connections_changed = True
+        self.server.active_channels.pop(fd, None)
+        self.closed(fd)
 
 
 class AdmissionDispatcher(ThreadedTaskDispatcher):
