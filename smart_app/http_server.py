@@ -173,50 +173,82 @@ class GuardedChannel(HTTPChannel):
         self.server.connection_changed(self._fileno, closed=True)
         super().del_channel(map)
 
-    # A connection is closed in two steps, draining or not: FIN first (after whatever was sent), then the socket once
-    # the client has closed its side too, or at `linger_until`, reading and dropping what it sends meanwhile. Closed
-    # at once, a socket with bytes unread, or receiving bytes already on their way, sends a reset instead: the client
-    # sees ECONNRESET, can lose an answer it has not read yet (the last one of a `Connection: close`, a 408), and does
-    # not know the request was never started. Only a client hung up on (see hang_up) is closed at once.
+    # The one way a connection closes (waitress's handle_close, hang-ups, the drain, run()'s last sweep all come here).
+    # One that was answered closes in two steps: FIN first (after whatever was sent), then the socket once the client
+    # has closed its side too, or at `linger_until`, reading and dropping what it sends meanwhile. Closed at once, a
+    # socket with bytes unread, or receiving bytes already on their way, sends a reset instead: the client sees
+    # ECONNRESET and can lose an answer it has not read yet (the last one of a `Connection: close`, a 408). One that
+    # was never answered has no answer to lose and is closed at once, as is a client hung up on (see hang_up).
     linger_until: float | None = None  # set when our FIN is sent: the time the socket is closed at the latest
+    answered = False  # set once a byte of a response has been sent on this connection
+    output_released = False  # set once its output buffers are closed and a thread writing to it told
 
     def handle_close(self) -> None:
-        if self.socket is None:
-            # Closed already: a reset raises read, hang-up and error events in one turn, and the read closed it.
-            return
-        if self.linger_until is None and self.linger():
-            return
-        self.close_now()
+        self.close_connection(linger=self.answered)
 
     def hang_up(self) -> None:
         """Close at once, without waiting for the client: one that reads nothing, or that no HTTP client would be."""
-        self.close_now()
+        self.close_connection(linger=False)
 
-    def close_now(self) -> None:
-        """Close the socket (what was received and not read is dropped first: fewer resets)."""
-        discard_input(self)
-        if self.linger_until is None:
-            super().handle_close()
-        else:
-            wasyncore.dispatcher.close(self)  # its buffers are closed and its threads told already (linger)
+    def close(self) -> None:
+        # wasyncore's close, which run() calls on every socket it still has: the same path, so a thread writing to
+        # this connection is told even then.
+        self.close_connection(linger=False)
 
-    def linger(self) -> bool:
-        """Send FIN now and close later (see linger_until); False when the socket is broken already."""
+    def close_connection(self, *, linger: bool) -> None:
+        """Stop sending (a thread writing stops), then send FIN and close later (`linger`, see linger_until), or close
+        the socket now (what was received and not read is dropped first: fewer resets). Closed already: nothing."""
+        if self.socket is None:
+            # Closed already: a reset raises read, hang-up and error events in one turn, and the read closed it.
+            return
+        try:
+            self.release_output()
+        finally:
+            # Whatever release_output met, the socket is released: a connection is never left open by its close.
+            if not (linger and self.linger_until is None and self.send_fin()):
+                discard_input(self)
+                wasyncore.dispatcher.close(self)
+
+    def release_output(self) -> None:
+        """Drop what is left to send and wake a thread waiting to write (it then sees the client gone), once.
+
+        Waitress logs each buffer that fails to close with its message (and the copy of that close in the lingering
+        path dropped the failure silently): here it is counted and logged once per connection, by type only.
+        """
+        failed: list[str] = []
+        with self.outbuf_lock:
+            if not self.output_released:
+                self.output_released = True
+                for outbuf in self.outbufs:
+                    try:
+                        outbuf.close()
+                    except Exception as error:  # noqa: BLE001 - a buffer's failure must not keep the socket open
+                        failed.append(type(error).__name__)
+            self.total_outbufs_len = 0
+            self.connected = False
+            self.outbuf_lock.notify()
+        if failed:
+            self.server.output_close_failures += 1
+            self.server.logger.error(
+                json.dumps({"event": "output-buffer-close-failed", "error": failed[0], "buffers": len(failed)})
+            )
+
+    def send_fin(self) -> bool:
+        """Send FIN now and watch the socket for the client's (see linger_until); False when it is broken already."""
         try:
             self.socket.shutdown(socket.SHUT_WR)
         except OSError:
             return False
         self.linger_until = min(time.monotonic() + LINGER_SECONDS, self.server.stop_deadline or math.inf)
-        with self.outbuf_lock:  # as waitress's handle_close: nothing more is sent, a thread writing stops
-            for outbuf in self.outbufs:
-                with contextlib.suppress(Exception):
-                    outbuf.close()
-            self.total_outbufs_len = 0
-            self.connected = False
-            self.outbuf_lock.notify()
         self.server.connection_changed(self._fileno)  # the loop now watches it for reading only
         self.handle_read()  # what arrived already (or the client's own close)
         return True
+
+    def _flush_some(self, do_close: bool = True) -> bool:
+        sent = super()._flush_some(do_close)
+        if sent:
+            self.answered = True
+        return sent
 
     def readable(self) -> bool:
         return self.linger_until is not None or super().readable()
@@ -236,7 +268,7 @@ class GuardedChannel(HTTPChannel):
             return
         except OSError:
             pass  # reset by the client, or broken: nothing more to be clean about
-        self.close_now()  # the client closed its side (or the socket broke): the close is clean now
+        self.close_connection(linger=False)  # the client closed its side (or the socket broke): clean now
 
     def handle_expt(self) -> None:
         # TCP urgent data: no HTTP client sends it, and while unread it raises POLLPRI on every poll, which spun the
@@ -270,6 +302,7 @@ class GuardedServer(TcpWSGIServer):
     accept_paused_until = 0.0  # time.monotonic() before which no connection is accepted (out of file descriptors)
     draining = False  # set on SIGTERM: every response closes its connection, a request begun after it is refused
 
+    output_close_failures = 0  # connections whose output buffers failed to close (each logged once)
     stop_deadline: float | None = None  # set by stop(): the loop drains until then, then run() returns
     loop_thread: int | None = None  # the thread running run()
 
@@ -346,14 +379,14 @@ class GuardedServer(TcpWSGIServer):
             self.loop.turn(DRAIN_TURN_SECONDS)
         self.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
         for channel in list(self.active_channels.values()):
-            channel.close_now()
+            channel.close_connection(linger=False)
 
     def close_lingering(self) -> None:
         """Close the connections whose client has not closed its side by their `linger_until` (time.monotonic())."""
         now = time.monotonic()  # linger_until's clock, not maintenance's `now` (time.time(), as waitress's)
         for channel in list(self.active_channels.values()):
             if channel.linger_until is not None and now >= channel.linger_until:
-                channel.close_now()  # its client never closed its side: nothing of ours is left to lose
+                channel.close_connection(linger=False)  # its client never closed its side: nothing left to lose
 
     def connection_changed(self, fd: int | None, *, closed: bool = False) -> None:
         """One connection opened, or its answers to readable()/writable() changed: the loop asks it (alone) at its
@@ -647,11 +680,8 @@ class EventLoop:
         self.server.logger.error(
             json.dumps({"event": "connection-handler-failed", "error": type(error).__name__, "at": at})
         )
-        with contextlib.suppress(Exception), channel.outbuf_lock:
-            channel.connected = False  # a thread writing its answer stops waiting for room, as at any close
-            channel.outbuf_lock.notify()
         with contextlib.suppress(Exception):
-            wasyncore.dispatcher.close(channel)  # the plain close: the channel's own handlers are what failed
+            channel.close_connection(linger=False)  # its handlers failed: no lingering on their reads
         # Whatever that close did before it failed too: the loop, the map and the server's count forget it, so the
         # loop does not ask it again and a drain does not wait for it.
         self.sockets.pop(fd, None)
