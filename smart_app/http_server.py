@@ -40,6 +40,12 @@ HOOK_PREFIX = "/cds-services/"
 DRAIN_SECONDS = 5.0  # on SIGTERM, the time given to the requests already received (patience + a FHIR budget, and more)
 ACCEPT_PAUSE_SECONDS = 0.5  # out of file descriptors, how long the worker leaves new connections in the backlog
 OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# accept() failing for the connection it was about to return, not for the worker: that connection is skipped. Linux
+# passes a queued connection's pending network error on as accept()'s own (accept(2), "Error handling").
+_ABORTED_NAMES = (
+    "ECONNABORTED ECONNRESET EPROTO ENETDOWN ENOPROTOOPT EHOSTDOWN ENONET EHOSTUNREACH EOPNOTSUPP ENETUNREACH"
+)
+ABORTED_BY_CLIENT = frozenset(getattr(errno, name) for name in _ABORTED_NAMES.split() if hasattr(errno, name))
 DRAIN_TURN_SECONDS = 0.05  # while draining, how often the loop looks for connections it may close
 ONE_SEND_BYTES = 64 * 1024  # a response body up to this size leaves with its headers in one send (one copy of it)
 STOP_MARGIN_SECONDS = 2.0  # stop() waits this long past the drain deadline for threads and sockets to be closed
@@ -402,21 +408,35 @@ class GuardedServer(TcpWSGIServer):
         """Accept the connections still waiting in the listening socket's queue (their requests are refused 503).
 
         Left there, they were reset when the socket closed: their clients had sent calls and learnt nothing of them.
+        One its client reset while it waited is skipped, never taken for the end of the queue (the ones behind it
+        were then reset).
         """
-        while len(self.active_channels) < self.adj.connection_limit:
-            before = len(self.active_channels)
-            self.handle_accept()
-            if len(self.active_channels) == before:  # the queue is empty (or another worker took it, or no fds)
-                return
+        while len(self.active_channels) < self.adj.connection_limit and self.handle_accept():
+            pass
 
     def readable(self) -> bool:
         ready = super().readable()  # runs the once-a-second maintenance and applies the connection limit
         return ready and time.monotonic() >= self.accept_paused_until
 
-    def handle_accept(self) -> None:
+    def accept(self) -> tuple[socket.socket, Any] | None:
+        """The next connection in the queue, or None when it is empty (or another worker took it first).
+
+        Unlike wasyncore's accept, a connection aborted by its client (ECONNABORTED) raises, as it is: it is not the
+        end of the queue.
+        """
         try:
-            accepted = self.accept()  # None when another worker took the connection first
+            return self.socket.accept()
+        except BlockingIOError:
+            return None
+
+    def handle_accept(self) -> bool:
+        """Accept one connection; True when the queue may hold more (one was taken, or one that its client aborted
+        before it could be set up was skipped), False when it is empty or accepting failed for the worker itself."""
+        try:
+            accepted = self.accept()
         except OSError as error:
+            if error.errno in ABORTED_BY_CLIENT:
+                return True  # that connection is gone (Linux also reports its pending network errors here): the next
             if error.errno in OUT_OF_RESOURCES:
                 # The connection stays in the backlog, so the listening socket stays readable: retried at once,
                 # accept failed again on every turn, at 100 % CPU. Wait for descriptors to be freed (a connection
@@ -425,18 +445,20 @@ class GuardedServer(TcpWSGIServer):
                 self.logger.warning("cannot accept a connection (%s); trying again shortly", error.strerror)
             elif self.adj.log_socket_errors:  # as waitress logs it: a failed accept is never silent
                 self.logger.warning("server accept() threw an exception", exc_info=True)
-            return
+            return False
         if accepted is None:
-            return
+            return False
         conn, addr = accepted
         try:
             self.set_socket_options(conn)
+            self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
         except OSError:
+            # The client left before its connection was set up (macOS fails the options of a connection reset in
+            # the queue): that one is closed, the queue goes on (waitress left the socket to the collector).
             if self.adj.log_socket_errors:
                 self.logger.warning("server accept() threw an exception", exc_info=True)
-            conn.close()  # the client left before it was set up (waitress left the socket to the collector)
-            return
-        self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
+            conn.close()
+        return True
 
     def pull_trigger(self) -> None:
         # Waitress wakes the loop at the end of every request so that it watches the connection for the next one;

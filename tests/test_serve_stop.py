@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import queue
 import socket
+import struct
 import threading
 import time
 from typing import Any
@@ -154,5 +156,98 @@ def test_connections_still_waiting_to_be_accepted_at_the_stop_are_refused_503_no
         assert head.startswith(b"http/1.1 503 service unavailable"), answer
         assert b"connection: close" in head and b"retry-after: 1" in head
         assert b"done /waiting" not in answer  # not started: safe to send again
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+def queued_at_the_stop(port: int, served: Any, count: int, reset: int) -> list[socket.socket]:
+    """`count` connections, each with its request sent, waiting in the listening socket's queue while the loop is busy;
+    the one at `reset` is then reset by its client (SO_LINGER 0). Returns the others, in the order they connected."""
+    held, release = threading.Event(), threading.Event()
+    served.trigger.pull_trigger(lambda: (held.set(), release.wait(10)))  # the loop is busy in this turn
+    assert held.wait(5)
+    waiting = [socket.create_connection((LOOPBACK, port), timeout=5) for _ in range(count)]
+    for n, conn in enumerate(waiting):
+        conn.sendall(f"GET /waiting/{n} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+    aborted = waiting.pop(reset)
+    aborted.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    aborted.close()  # a reset while still in the queue: its accept, or its first read, fails
+    served.stop(timeout=2, wait=False)  # the loop drains as soon as its turn ends
+    served.release = release
+    return waiting
+
+
+def assert_all_refused(waiting: list[socket.socket]) -> None:
+    for conn in waiting:
+        answer = read_to_close(conn)  # a reset raises ConnectionResetError here
+        head = answer.split(b"\r\n\r\n")[0].lower()
+        assert head.startswith(b"http/1.1 503 service unavailable"), answer
+        assert b"connection: close" in head and b"retry-after: 1" in head
+
+
+def test_a_queued_connection_reset_by_its_client_does_not_leave_those_behind_it_to_be_reset():
+    served, thread, port = started()
+    waiting = queued_at_the_stop(port, served, count=5, reset=1)
+    served.release.set()
+    assert_all_refused(waiting)
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("failure", [errno.ECONNABORTED, errno.ECONNRESET, errno.EPROTO])
+def test_an_accept_that_fails_for_an_aborted_connection_goes_on_with_the_queue(monkeypatch, failure):
+    # Linux hands over a connection reset in the queue (its first read fails); BSD and macOS fail its accept() with
+    # ECONNABORTED, which waitress takes for an empty queue: the drain stopped accepting, and left the connections
+    # behind it to be reset when the listening socket closed.
+    served, thread, port = started()
+    accept = served.socket.accept
+    failed: list[int] = []
+
+    def aborted_once() -> Any:
+        if not failed and served.draining:
+            failed.append(failure)
+            raise OSError(failure, os.strerror(failure))
+        return accept()
+
+    monkeypatch.setattr(served, "socket", AcceptFails(served.socket, aborted_once))
+    waiting = queued_at_the_stop(port, served, count=4, reset=3)
+    served.release.set()
+    assert_all_refused(waiting)
+    assert failed == [failure]
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+class AcceptFails:
+    """A listening socket whose accept() is the test's; everything else is the real socket's."""
+
+    def __init__(self, sock: socket.socket, accept: Any) -> None:
+        self._sock, self.accept = sock, accept
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def test_a_queued_connection_that_cannot_be_set_up_is_skipped_and_the_queue_goes_on(monkeypatch):
+    # macOS fails the socket options of a connection its client reset in the queue: that one was closed, and its
+    # failure taken for the end of the queue.
+    served, thread, port = started()
+    set_options = served.set_socket_options
+    failed: list[bool] = []
+
+    def fails_once(conn: socket.socket) -> None:
+        if not failed and served.draining:
+            failed.append(True)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        set_options(conn)
+
+    monkeypatch.setattr(served, "set_socket_options", fails_once)
+    waiting = queued_at_the_stop(port, served, count=4, reset=3)
+    first = waiting.pop(0)  # the one whose set-up fails: closed, unanswered
+    served.release.set()
+    assert_all_refused(waiting)
+    assert failed == [True]
+    with contextlib.suppress(ConnectionResetError):  # its client is gone in real life: a reset is as good
+        assert read_to_close(first) == b""  # never answered
     thread.join(5)
     assert not thread.is_alive()
