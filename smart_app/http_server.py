@@ -46,6 +46,9 @@ _ABORTED_NAMES = (
     "ECONNABORTED ECONNRESET EPROTO ENETDOWN ENOPROTOOPT EHOSTDOWN ENONET EHOSTUNREACH EOPNOTSUPP ENETUNREACH"
 )
 ABORTED_BY_CLIENT = frozenset(getattr(errno, name) for name in _ABORTED_NAMES.split() if hasattr(errno, name))
+FIRST_REQUEST_SECONDS = (
+    1.0  # draining, how long a connection just made may take to send its request before it is closed
+)
 DRAIN_TURN_SECONDS = 0.05  # while draining, how often the loop looks for connections it may close
 ONE_SEND_BYTES = 64 * 1024  # a response body up to this size leaves with its headers in one send (one copy of it)
 STOP_MARGIN_SECONDS = 2.0  # stop() waits this long past the drain deadline for threads and sockets to be closed
@@ -171,6 +174,7 @@ class GuardedChannel(HTTPChannel):
     # Opening or closing a connection changes which sockets the event loop watches: it asks the new one, forgets the
     # closed one (asking them all again, as it did, cost every accept and every close O(open connections)).
     def add_channel(self, map: Any = None) -> None:
+        self.opened_at = time.monotonic()  # accepted (a draining worker waits a moment for its first request)
         super().add_channel(map)
         self.server.connection_changed(self._fileno)
 
@@ -314,6 +318,7 @@ class GuardedServer(TcpWSGIServer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.finished = threading.Event()  # set when run() has returned: every socket closed
+        self.refusals: list[GuardedChannel] = []  # draining: connections whose refused request the loop answers
         super().__init__(*args, **kwargs)
 
     def run(self) -> None:
@@ -356,7 +361,7 @@ class GuardedServer(TcpWSGIServer):
         self.stop(wait=False)
 
     def drain(self, deadline: float) -> None:
-        """On stop() (SIGTERM): accept nothing more, answer every request already received, send what is left, close.
+        """On stop() (SIGTERM): answer every request already received, send what is left, refuse what arrives, close.
 
         Waitress stopped the threads after their current request and dropped the requests queued behind them: an EHR
         got no answer to a hook call it had sent, at every restart. Whatever is still unfinished at `deadline` (a
@@ -365,27 +370,56 @@ class GuardedServer(TcpWSGIServer):
 
         Every response written from now on says `Connection: close`, and a request that begins to arrive after the
         signal (its client sent it before reading that) is answered 503 with Retry-After, never served nor reset; so is
-        one on a connection still waiting to be accepted at the signal (accept_backlog).
+        one on a connection still waiting to be accepted at the signal, or made during the drain: the worker accepts
+        until it is done (accept_backlog). Left in the queue, those were reset when the listening socket closed; and
+        the worker cannot have the kernel refuse them instead, since that socket is shared with the other workers
+        and the supervisor (closing its copy refuses nothing; shutting it down would stop every worker accepting and
+        reset what waits in its queue).
         """
         self.draining = True
-        self.accept_backlog()
-        self.accepting = False  # readable() now only runs maintenance: the listening socket is no longer watched
         self.connections_changed = True  # every connection's answers change now (nothing is read for service)
         while time.monotonic() < deadline:
+            self.accept_backlog()  # the loop accepts too; this leaves none in the queue when the drain ends below
             self.close_lingering()
+            now = time.monotonic()
             for channel in list(self.active_channels.values()):
                 if channel.linger_until is not None:
                     continue
                 if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
                     if channel.readable() and has_input(channel):
                         continue  # a request arrived unread: closing now resets it, reading it refuses it (503)
+                    if not channel.answered and now < channel.opened_at + FIRST_REQUEST_SECONDS:
+                        continue  # just made: its request is on its way, and would meet a closed socket (a reset)
                     channel.handle_close()  # nothing received to answer, nothing left to send
             if not self.active_channels:
                 break
             self.loop.turn(DRAIN_TURN_SECONDS)
+            self.answer_refusals()
+        self.accepting = False
         self.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
         for channel in list(self.active_channels.values()):
             channel.close_connection(linger=False)
+
+    def add_task(self, channel: Any) -> None:
+        request = channel.requests[0] if channel.requests else None
+        if getattr(request, "refused", False) and threading.get_ident() == self.loop_thread:
+            # Refused during the drain, with no request ahead of it on its connection (the loop hands over only a
+            # connection's first): the loop answers it itself (answer_refusals), never behind the threads, which may
+            # all be busy until the deadline. Not here: the channel's requests lock is held while it reads.
+            self.refusals.append(channel)
+            return
+        super().add_task(channel)
+
+    def answer_refusals(self) -> None:
+        """Answer, in the loop's thread, the requests refused during the drain that add_task kept from the threads."""
+        refusals, self.refusals = self.refusals, []
+        for channel in refusals:
+            if not channel.requests or channel.socket is None:
+                continue
+            try:
+                channel.service()  # a 503 written into its buffers (sent at once if it fits), then Connection: close
+            except Exception as error:  # noqa: BLE001 - one connection's failure must not end the drain
+                self.loop.drop(channel._fileno, channel, error)
 
     def close_lingering(self) -> None:
         """Close the connections whose client has not closed its side by their `linger_until` (time.monotonic())."""
@@ -692,9 +726,9 @@ class EventLoop:
                 # it ended the loop and the worker with every call in it: only this connection is dropped.
                 if not isinstance(dispatcher, GuardedChannel):
                     raise  # the listening socket or the trigger: nothing is served without them
-                self._drop(fd, dispatcher, error)
+                self.drop(fd, dispatcher, error)
 
-    def _drop(self, fd: int, channel: GuardedChannel, error: Exception) -> None:
+    def drop(self, fd: int, channel: GuardedChannel, error: Exception) -> None:
         """Close a connection whose handlers failed, whatever state they left it in, and say so: the error's type and
         where it was raised, never its message (it may quote what the client sent)."""
         frames = traceback.extract_tb(error.__traceback__)[-3:]

@@ -750,6 +750,36 @@ def test_the_body_of_a_call_refused_during_the_drain_is_read_and_dropped_not_res
     assert process.wait(5) == 0
 
 
+def test_a_connection_made_during_the_drain_is_refused_503_not_left_to_be_reset(worker):
+    # After SIGTERM the worker no longer watched its listening socket: a connection made during the drain (a load
+    # balancer not yet told) waited in the queue, its call sent, until the worker closed the socket: then a reset,
+    # which tells an EHR nothing about whether its call ran. Now it is accepted and refused like any call arriving
+    # during the drain: 503, Retry-After, Connection: close, then a clean end of stream.
+    process, conn, received = draining_mid_answer(worker)  # the drain goes on until that answer is let go
+    late = socket.create_connection((LOOPBACK, int(conn.getpeername()[1])), timeout=10)
+    late.sendall(hook_call())
+    answer = read_to_eof(late)  # a reset raises ConnectionResetError
+    assert_refused_for_now(answer, answer)
+    assert b"done /cds-services" not in answer
+    process.open_gate()
+    assert read_to_close(conn).endswith(b"done /stream/a")
+    assert process.wait(5) == 0
+
+
+def test_a_connection_made_during_the_drain_gets_its_refusal_even_when_its_request_follows_the_connect(worker):
+    # Accepted during the drain with nothing received yet, it must not be taken for an idle connection and closed
+    # at once: its client sends the request a moment after connecting, into a closed socket (a reset).
+    process, conn, received = draining_mid_answer(worker)
+    late = socket.create_connection((LOOPBACK, int(conn.getpeername()[1])), timeout=10)
+    time.sleep(0.2)  # the worker accepts it meanwhile (or later: its wait for the request starts at its accept)
+    late.sendall(hook_call())
+    answer = read_to_eof(late)
+    assert_refused_for_now(answer, answer)
+    process.open_gate()
+    assert read_to_close(conn).endswith(b"done /stream/a")
+    assert process.wait(5) == 0
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
