@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import requests
@@ -84,53 +85,88 @@ def test_a_stalled_body_is_answered_408_and_closed(served):
     assert reply.startswith(b"HTTP/1.1 408 ")
 
 
+TRICKLE_SECONDS = 0.2  # a slow-header client sends a byte this often: never idle long enough to be closed as idle
+CUT_OFF_WITHIN = 30.0  # the longest past the deadline the 408 may take: reached only when something is broken
+
+
 def test_headers_trickled_past_the_deadline_are_cut_off(served):
+    # The read deadline runs from the request's first byte reaching the worker, which is after the client sent it: so
+    # nothing may cut the client off before READ_TIMEOUT seconds after that send (however slow the machine, it can
+    # only come later), and the 408 must come, however late a loaded machine makes it, well within CUT_OFF_WITHIN.
+    # The client keeps sending a byte every TRICKLE_SECONDS, so it is the deadline that cuts it (a connection closed
+    # as idle gets no 408).
+    line = b"GET /healthz HTTP/1.1\r\nX-Slow: "
     with socket.create_connection((LOOPBACK, served.port), timeout=5) as sock:
-        sock.settimeout(0.3)
-        cut_off = False
-        for byte in b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 100:  # bounded: at most 100 x 0.2 s
+        sock.sendall(line[:1])
+        first_sent = time.monotonic()
+        sock.settimeout(TRICKLE_SECONDS)
+        reply, sent = b"", 1
+        while time.monotonic() - first_sent < READ_TIMEOUT + CUT_OFF_WITHIN:
             try:
-                sock.sendall(bytes([byte]))
-            except OSError:
-                cut_off = True
-                break
-            try:
-                reply = sock.recv(4096)
+                chunk = sock.recv(4096)
+            except ConnectionResetError:
+                break  # what was read before it is judged below
             except TimeoutError:
+                with contextlib.suppress(OSError):  # the worker may close between our recv and this send
+                    sock.sendall(line[sent : sent + 1] or b"a")
+                    sent += 1
                 continue
-            cut_off = True
-            assert reply == b"" or reply.startswith(b"HTTP/1.1 408 ")
-            break
-    assert cut_off
+            if not chunk:
+                break
+            reply += chunk
+        cut_after = time.monotonic() - first_sent
+    assert reply.startswith(b"HTTP/1.1 408 "), (reply, cut_after)
+    assert cut_after >= READ_TIMEOUT  # not before its deadline
 
 
 def test_32_slow_header_connections_leave_health_and_hooks_answering(served):
+    # 32 clients trickle their headers a byte at a time for as long as the calls below take: one cut off at its
+    # deadline (408) is replaced at once, so the calls are made with 32 of them open however slow the machine is
+    # (a fixed few seconds of trickling ran out before the calls did, on a loaded machine). The calls' own timeouts are
+    # generous: a slow answer is the machine's load; no answer, or a failure, is what this looks for.
     stop = threading.Event()
-    sockets = [socket.create_connection((LOOPBACK, served.port), timeout=5) for _ in range(32)]
+    line = b"GET /healthz HTTP/1.1\r\nX-Slow: "
+    slow: list[tuple[socket.socket, list[int]]] = []
+
+    def open_slow() -> tuple[socket.socket, list[int]]:
+        return socket.create_connection((LOOPBACK, served.port), timeout=5), [0]
 
     def trickle() -> None:
-        line = b"GET /healthz HTTP/1.1\r\nX-Slow: "
-        for step in range(40):  # bounded: 40 x 0.1 s
-            if stop.wait(0.1):
-                return
-            for sock in sockets:
-                with contextlib.suppress(OSError):
-                    sock.sendall(line[step : step + 1] or b"a")
+        while not stop.wait(0.1):
+            for n, (sock, sent) in enumerate(slow):
+                try:
+                    sock.sendall(line[sent[0] : sent[0] + 1] or b"a")
+                    sent[0] += 1
+                except OSError:  # cut off (408 and closed): another takes its place
+                    sock.close()
+                    slow[n] = open_slow()
 
+    slow.extend(open_slow() for _ in range(32))
     worker = threading.Thread(target=trickle, daemon=True)
     worker.start()
     try:
-        time.sleep(0.3)
+        assert wait_until(lambda: all(sent[0] for _, sent in slow))  # every one has begun its request
         for _ in range(5):
-            assert requests.get(served.base + "/healthz", timeout=2).status_code == 200
-            response = post_sign(served.base, sign_body(), timeout=3)
+            assert requests.get(served.base + "/healthz", timeout=CALL_SECONDS).status_code == 200
+            response = post_sign(served.base, sign_body(), timeout=CALL_SECONDS)
             assert response.status_code == 200
             assert response.json()["cards"][0]["source"]["topic"]["code"] == "high-mme"
+        assert worker.is_alive()  # they were trickling all along
     finally:
         stop.set()
         worker.join(timeout=5)
-        for sock in sockets:
+        for sock, _ in slow:
             sock.close()
+
+
+CALL_SECONDS = 30.0  # a call's timeout under slow-header load: reached only when something is broken
+
+
+def wait_until(condition: Any, seconds: float = CALL_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
 
 
 def test_overload_is_shed_with_503_and_retry_after_while_capacity_keeps_serving(served):
