@@ -475,20 +475,22 @@ def _not_read(gaps: dict[str, str], unread: dict[str, str], key: str, why: str) 
     gaps[_label(key)] = unread[key] = why
 
 
-def _no_answer(value: Any, template: str) -> str | None:
+def _no_answer(value: Any, template: str | None) -> str | None:
     """Why a prefetch value (not null) is no answer to its key's query, so the query is asked of the FHIR server or
     the key named: no resource (a string, a number, a list, an object with no resourceType), an OperationOutcome
     (the query's failure passed on), a Bundle with no entries that is no searchset (no type is not valid FHIR; a
     collection or a batch answer holding nothing says nothing of what a search would find), one resource where a
     search was asked for, or, where a read was asked for (the patient), a Bundle with no entries or one resource of
     another type: a read always has its one resource, so neither says "nothing found". None for anything else, which
-    is read as the answer (a searchset with no entries is Epic's and Oracle Health's "nothing found"). A few lookups:
-    it runs on every key of every call."""
+    is read as the answer (a searchset with no entries is Epic's and Oracle Health's "nothing found"). With no
+    `template` (a key PainPlan did not ask for, whose query it does not know), one resource of any type but an
+    OperationOutcome is an answer, as a read's; every other rule is a search's. A few lookups: it runs on every key of
+    every call."""
     if type(value) is not dict:
         return _not_a_resource(value)
     kind = value.get("resourceType")
-    search = "?" in template
-    asked = template.split("?" if search else "/", 1)[0]  # the type searched for, or read
+    search = template is None or "?" in template
+    asked = template.split("?" if search else "/", 1)[0] if template is not None else ""  # the type searched or read
     if kind == "Bundle":
         if as_list(value.get("entry")) or (search and value.get("type") == "searchset"):
             return None
@@ -501,6 +503,8 @@ def _no_answer(value: Any, template: str) -> str | None:
         return _not_a_resource(value)
     if kind == "OperationOutcome":
         return f"the EHR sent an OperationOutcome ({_outcome_words(value)}), not a search result (a Bundle)"
+    if template is None:
+        return None
     if not search:
         if kind == asked:  # a read's answer: its one resource
             return None
@@ -555,8 +559,9 @@ def _not_a_resource(value: Any) -> str:
 
 def _pool_unasked(value: Any, pooled: list[Any], server: str | None, where: str) -> tuple[str | None, str | None]:
     """Pools a prefetch value under a key PainPlan did not ask for (a site's own key, or another hook's) as it
-    pools a search's, and returns its next link and why it is not all there: a value that holds no resource, an
-    error or a warning with no results, a withheld warning, or a total above its matches. Either may be None."""
+    pools a search's, and returns its next link and why it is not all there: why it is no answer by the asked keys'
+    rule (`_no_answer`, with no query known), a failed search in it, a warning with no results, a withheld warning,
+    or a total above its matches. Either may be None. A list's items are each a value of their own."""
     if isinstance(value, list):  # each item read and checked as a value of its own: a search in it has a total too
         problems: list[str] = []
         for item in value:
@@ -566,13 +571,12 @@ def _pool_unasked(value: Any, pooled: list[Any], server: str | None, where: str)
             if why:
                 problems.append(why)
         return None, "; ".join(dict.fromkeys(problems)) or None
-    found, error = resources_of(value, server)
+    error = _no_answer(value, None)
+    found, failed = resources_of(value, server)  # what it holds is read either way, as an asked key's is
     pooled.extend(named_where(found, where))
-    if error is None and not found and isinstance(value, dict):  # an OperationOutcome alone is no answer either
-        error = empty_search_problem(value, found)
+    if error is None:
+        error = failed or (empty_search_problem(value, found) if not found else None)
     if error is not None:
-        if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
-            error = f"{_not_a_resource(value)}, so nothing in it was read"
         return None, error
     more = _next_url(value)
     return more, page_facts(value).problem(value, bool(more))

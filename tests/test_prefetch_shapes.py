@@ -211,7 +211,9 @@ def test_a_key_painplan_did_not_ask_for_answered_by_a_warning_alone_is_named(tmp
         "issue": [{"severity": "warning", "code": "timeout", "diagnostics": "The search did not complete."}],
     }
     detail = incomplete_detail(post(tmp_path, full_prefetch("order-sign", oudMeds=outcome)))
-    assert 'prefetch key "oudMeds"' in detail and "OperationOutcome, not a Bundle" in detail
+    assert 'prefetch key "oudMeds"' in detail
+    # The asked keys' words (gather._no_answer), the outcome's own text with them.
+    assert 'an OperationOutcome (warning, timeout: "The search did not complete."), not a search result' in detail
 
 
 @responses.activate
