@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -12,12 +13,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from fhir.resources.R4B import get_fhir_model_class as r4_model
-from fhir.resources.STU3 import get_fhir_model_class as stu3_model
 from pydantic import TypeAdapter
 
-from cds_hooks.ehr_release import R4, STU3
-from cds_hooks.stu3_resources import as_stu3
+from cds_hooks.ehr_release import R4, RELEASES, STU3, Release
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
@@ -50,9 +48,14 @@ CHECK_TITLES: dict[str, str] = {
 
 # Resource types whose `subject` must name the context patient when we suggest creating one.
 _SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "CommunicationRequest", "CarePlan"})
-# The releases PainPlan writes suggested resources in, and the models each is validated with. Any other (DSTU2:
-# fhir.resources has no models for it) is offered no resource to create, and the card says so (card_json).
-_MODELS = {R4: r4_model, STU3: stu3_model}
+# The releases PainPlan writes suggested resources in, and the models each is validated with (ehr_release.RELEASES).
+# Any other (DSTU2, R5: PainPlan has no models to vouch for them) is offered no resource to create, and the card says
+# so (card_json).
+_MODELS = {
+    release.name: importlib.import_module(f"fhir.resources.{release.models}").get_fhir_model_class
+    for release in RELEASES.values()
+    if release.models
+}
 
 
 def get_fhir_model_class(name: str, release: str = R4) -> Any:
@@ -372,19 +375,41 @@ def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict
         return _compact({"type": "delete", "description": suggestion.description, "resourceId": target})
     if suggestion.resource is None:
         return None
-    # A new top-level object: the nested values are only read and serialised, so they need no copy.
-    resource = dict(suggestion.resource)
-    if options.patient_id and resource.get("resourceType") in _SUBJECT_TYPES:
-        resource["subject"] = {"reference": f"Patient/{options.patient_id}"}
-    if options.release == STU3:
-        resource, uncoded = as_stu3(resource)
-        if uncoded:  # an R4 code STU3 does not have (intent original-order): the EHR could not take it
-            _dropped(check_id, str(resource.get("resourceType")), f"STU3 {uncoded}")
-            return None
+    release = RELEASES[options.release]
+    resource, uncoded = _written(_built(suggestion.resource, options), release)
+    if uncoded:  # an R4 code STU3 does not have (intent original-order): the EHR could not take it
+        _dropped(check_id, str(resource.get("resourceType")), f"{release.name} {uncoded}")
+        return None
     checked = _checked_resource(resource, check_id, options.release)
     if checked is None:
         return None
     return _compact({"type": "create", "description": suggestion.description, "resource": checked})
+
+
+def _built(resource: Mapping[str, Any], options: CardOptions) -> dict[str, Any]:
+    """The suggested resource as the checks built it (R4), addressed to the context patient."""
+    # A new top-level object: the nested values are only read and serialised, so they need no copy.
+    built = dict(resource)
+    if options.patient_id and built.get("resourceType") in _SUBJECT_TYPES:
+        built["subject"] = {"reference": f"Patient/{options.patient_id}"}
+    return built
+
+
+def _written(built: dict[str, Any], release: Release) -> tuple[dict[str, Any], str | None]:
+    """The resource as the release writes it (ehr_release.Release.writer), and the element whose code it lacks."""
+    return release.writer(built) if release.writer is not None else (built, None)
+
+
+def _why_left_out(suggestion: Suggestion, options: CardOptions) -> str | None:
+    """Why a create suggestion `_action` left out cannot be written in the EHR's release, in the release's words
+    (ehr_release.Release.misfits: the R4 elements or code it has no place for); None when the release is not why (a
+    fault of ours or of a site template, logged). Asked only of a suggestion left out."""
+    release = RELEASES[options.release]
+    if release.misfits is None or suggestion.resource is None:
+        return None
+    built = _built(suggestion.resource, options)
+    written, uncoded = _written(built, release)
+    return release.misfits(built, written, uncoded)
 
 
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
@@ -445,7 +470,7 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     """
     suggestions = []
     not_offered: list[str] = []
-    dropped: list[str] = []
+    dropped: list[tuple[str, str | None]] = []  # each the label and why, when the release says (else a fault of ours)
     for suggestion in card.suggestions:
         creates = suggestion.action == "create" and suggestion.resource is not None
         if creates and options.release not in _MODELS:
@@ -453,8 +478,8 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
             continue
         action = _action(suggestion, options, card.check_id)
         if action is None:
-            if creates:
-                dropped.append(suggestion.label)  # refused by validation: said, not only logged
+            if creates:  # refused by validation: said, not only logged, and why when the release is why
+                dropped.append((suggestion.label, _why_left_out(suggestion, options)))
             continue
         entry = _compact({"label": suggestion.label, "uuid": options.new_uuid()})
         entry["actions"] = [action]
@@ -502,19 +527,23 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     return result
 
 
-def _with_not_offered(detail: str, labels: list[str], dropped: list[str], release: str) -> str:
+def _with_not_offered(detail: str, labels: list[str], dropped: list[tuple[str, str | None]], release: str) -> str:
     """The card's detail, then one line for each suggestion left out: because the EHR speaks a release PainPlan does
-    not write (DSTU2), or because its resource failed validation in the EHR's release (a fault of ours or of a site
-    template, logged)."""
+    not write (DSTU2, R5), because the release has no code or place for what it says (an R4 element STU3 lacks,
+    named), or because its resource failed validation in the EHR's release (a fault of ours or of a site template,
+    logged)."""
     lines = [
         f'"{label}" is not offered as a suggestion: the EHR speaks FHIR {release}, and PainPlan writes the resources '
         f"it suggests in FHIR {' or '.join(_MODELS)} only, so the EHR could not apply it. Do it in the EHR directly."
         for label in labels
     ]
     lines += [
-        f'"{label}" is not offered as a suggestion: PainPlan could not write it as a FHIR {release} resource the EHR '
-        "can apply (an internal fault, logged as suggestion-dropped). Do it in the EHR directly."
-        for label in dropped
+        f'"{label}" is not offered as a suggestion: the EHR speaks FHIR {release}, which {why}, so the EHR could not '
+        "apply it as written. Do it in the EHR directly."
+        if why
+        else f'"{label}" is not offered as a suggestion: PainPlan could not write it as a FHIR {release} resource the '
+        "EHR can apply (an internal fault, logged as suggestion-dropped). Do it in the EHR directly."
+        for label, why in dropped
     ]
     return "\n\n".join(part for part in (detail, *lines) if part)
 

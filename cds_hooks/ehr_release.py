@@ -2,23 +2,138 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from cds_hooks.stu3_resources import as_stu3, stu3_misfits
 from guideline.record import resources_in
-from launch.scopes import r4_named_in_base, release_named_in_base
+from launch.scopes import OTHER_RELEASE_BASES, R4_BASES, r4_named_in_base, release_named_in_base
 
 R4 = "R4"
 STU3 = "STU3"
 DSTU2 = "DSTU2"
+R5 = "R5"
+DSTU1 = "DSTU1"
 AUTO = "auto"
-# What PAINPLAN_EHR_FHIR_VERSION takes; `auto` works the release out call by call (release_of_call).
-SETTING_VALUES = (AUTO, R4, STU3, DSTU2)
 
-# Types only one release has: DSTU2's medication and lab orders, R4's ServiceRequest.
-_TYPE_RELEASE = {"MedicationOrder": DSTU2, "DiagnosticOrder": DSTU2, "ServiceRequest": R4}
+# A shape test: whether a resource of one type is written as only some releases write it.
+Shape = Callable[[Mapping[str, Any]], bool]
+# How a suggestion the checks built in R4 is written in a release: the resource, and the element whose code the
+# release lacks (None when every code is the release's).
+Writer = Callable[[Mapping[str, Any]], tuple[dict[str, Any], str | None]]
+# Why a resource written for a release failed its validation, in words for the card (None: a fault of ours).
+Misfits = Callable[[Mapping[str, Any], Mapping[str, Any], str | None], str | None]
 # The dose[x] and rate[x] an STU3 Dosage holds itself (R4 moved them under doseAndRate).
 _STU3_DOSE_KEYS = ("doseQuantity", "doseRange", "rateQuantity", "rateRatio", "rateRange")
+# R5 names the medication of these in `medication`, a CodeableReference (R4, STU3, DSTU2: medication[x]).
+_MEDICATION_TYPES = ("MedicationRequest", "MedicationDispense", "MedicationStatement", "MedicationAdministration")
+
+
+@dataclass(frozen=True)
+class Release:
+    """One FHIR release an EHR may speak: the strings naming it, how a call shows it, and whether and how PainPlan
+    writes the resources its cards suggest in it."""
+
+    name: str  # as PAINPLAN_EHR_FHIR_VERSION and the cards spell it
+    numbers: tuple[str, ...]  # a CapabilityStatement's fhirVersion, its first two numbers ("4.0.1" -> "4.0")
+    bases: frozenset[str]  # path segments of a FHIR base naming it, lower case (launch.scopes reads these too)
+    types: frozenset[str] = frozenset()  # resource types that show it (one another release has too shows both)
+    shapes: Mapping[str, Shape] = field(default_factory=dict)  # by resource type: a shape that shows it
+    models: str | None = None  # the fhir.resources package suggestions are validated with; None: none is written
+    writer: Writer | None = None  # how a suggestion built in R4 is rewritten for it; None: as built
+    misfits: Misfits | None = None  # the words for a rewritten suggestion its models refused
+
+    @property
+    def writes(self) -> bool:
+        """Whether PainPlan writes suggested resources in it (it has models to vouch for them)."""
+        return self.models is not None
+
+
+def _bases(name: str) -> frozenset[str]:
+    """The base path segments naming a release other than R4, as the launch's table gives them."""
+    return frozenset(segment for segment, release in OTHER_RELEASE_BASES.items() if release == name)
+
+
+def _dosages(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    dosages = resource.get("dosageInstruction")
+    return [d for d in dosages if type(d) is dict] if type(dosages) is list else []
+
+
+def _r4_order(resource: Mapping[str, Any]) -> bool:
+    """R4's MedicationRequest: the dose under doseAndRate and the medication as medication[x] (R5 keeps doseAndRate
+    but names the medication in `medication`)."""
+    return "medication" not in resource and any("doseAndRate" in d for d in _dosages(resource))
+
+
+def _stu3_order(resource: Mapping[str, Any]) -> bool:
+    """STU3's MedicationRequest: a requester that is a backbone around its agent, or a dose on the dosage itself."""
+    requester = resource.get("requester")
+    if type(requester) is dict and "agent" in requester:
+        return True
+    return any(key in d for d in _dosages(resource) for key in _STU3_DOSE_KEYS)
+
+
+def _stu3_request(resource: Mapping[str, Any]) -> bool:
+    """STU3's ProcedureRequest or ReferralRequest states an intent; DSTU2's does not (and R4 renamed both)."""
+    return "intent" in resource
+
+
+def _r5_medication(resource: Mapping[str, Any]) -> bool:
+    """R5's medication: a CodeableReference, holding a concept or a reference object."""
+    medication = resource.get("medication")
+    return type(medication) is dict and ("concept" in medication or type(medication.get("reference")) is dict)
+
+
+# One entry per release, in the order the setting lists them. Only R4 and STU3 have models in fhir.resources to
+# vouch for a suggested resource; for any other no resource to create is offered, and each card says so.
+RELEASES: dict[str, Release] = {
+    release.name: release
+    for release in (
+        Release(
+            R4,  # R4B (4.3) takes R4's resources as PainPlan writes them
+            numbers=("4.0", "4.3"),
+            bases=R4_BASES,
+            types=frozenset({"ServiceRequest"}),
+            shapes={"MedicationRequest": _r4_order},
+            models="R4B",
+        ),
+        Release(
+            STU3,
+            numbers=("3.0",),
+            bases=_bases(STU3),
+            shapes={
+                "MedicationRequest": _stu3_order,
+                "ProcedureRequest": _stu3_request,
+                "ReferralRequest": _stu3_request,
+            },
+            models="STU3",
+            writer=as_stu3,
+            misfits=stu3_misfits,
+        ),
+        Release(DSTU2, numbers=("1.0",), bases=_bases(DSTU2), types=frozenset({"MedicationOrder", "DiagnosticOrder"})),
+        Release(
+            R5,
+            numbers=("5.0",),
+            bases=_bases(R5),
+            # ServiceRequest is R4's too; MedicationUsage (the ballot's MedicationStatement) and RequestOrchestration
+            # (RequestGroup) are R5's alone.
+            types=frozenset({"ServiceRequest", "MedicationUsage", "RequestOrchestration"}),
+            shapes=dict.fromkeys(_MEDICATION_TYPES, _r5_medication),
+        ),
+        Release(DSTU1, numbers=("0.0",), bases=_bases(DSTU1)),
+    )
+}
+# What PAINPLAN_EHR_FHIR_VERSION takes; `auto` works the release out call by call (release_of_call).
+SETTING_VALUES = (AUTO, *RELEASES)
+# By resource type, the releases its type alone shows and the (release, shape) tests that may show one.
+_BY_TYPE: dict[str, frozenset[str]] = {}
+_SHAPES_BY_TYPE: dict[str, list[tuple[str, Shape]]] = {}
+for _release in RELEASES.values():
+    for _kind in _release.types:
+        _BY_TYPE[_kind] = _BY_TYPE.get(_kind, frozenset()) | {_release.name}
+    for _kind, _shape in _release.shapes.items():
+        _SHAPES_BY_TYPE.setdefault(_kind, []).append((_release.name, _shape))
 
 
 def setting_value(raw: str) -> str | None:
@@ -35,43 +150,38 @@ def release_of_call(setting: str, fhir_server: str | None, draft_orders: Any, po
         return setting
     if fhir_server:
         named = release_named_in_base(fhir_server)
-        if named is not None:  # STU3 or DSTU2; or R5 or DSTU1, which PainPlan does not write: the card says so
+        if named is not None:
             return named
         if r4_named_in_base(fhir_server):
             return R4
-    for resources in (resources_in(draft_orders) if draft_orders else (), pool):
-        found = {release for release in map(_release_shown, resources) if release}
-        if len(found) == 1:
-            return found.pop()
-    return R4
+    # The drafts speak first; when they leave more than one (a ServiceRequest: R4 or R5), the chart chooses among them.
+    left = _releases_left(resources_in(draft_orders) if draft_orders else (), None)
+    if left is None or len(left) != 1:
+        left = _releases_left(pool, left or None)  # drafts that disagree (none left) leave the chart to decide alone
+    return next(iter(left)) if left is not None and len(left) == 1 else R4
 
 
-def _release_shown(resource: Any) -> str | None:
-    """The release a resource's shape belongs to when only one has it; None when R4 and STU3 write it alike."""
+def _releases_left(resources: Iterable[Any], left: frozenset[str] | None) -> frozenset[str] | None:
+    """The releases every resource that shows any points to, narrowed from `left`; None when none shows one, and
+    empty when they disagree (an HIE's R4 copies beside the EHR's STU3 records), which proves nothing."""
+    for resource in resources:
+        releases = _releases_shown(resource)
+        if releases:
+            left = releases if left is None else left & releases
+            if not left:
+                return left
+    return left
+
+
+def _releases_shown(resource: Any) -> frozenset[str]:
+    """The releases a resource's type or shape belongs to; empty when it says nothing (R4 and STU3 write it alike)."""
     if type(resource) is not dict:
-        return None
+        return frozenset()
     kind = resource.get("resourceType")
     if type(kind) is not str:  # a list or an object (a fuzzer's, a broken interface's): no type, no release
-        return None
-    if kind in _TYPE_RELEASE:
-        return _TYPE_RELEASE[kind]
-    if kind in ("ProcedureRequest", "ReferralRequest"):
-        # STU3's requests state an intent; DSTU2's (no intent) and R4's (renamed) do not count as STU3.
-        return STU3 if "intent" in resource else None
-    if kind == "MedicationRequest":
-        return _medication_request_release(resource)
-    return None
-
-
-def _medication_request_release(resource: Mapping[str, Any]) -> str | None:
-    requester = resource.get("requester")
-    if type(requester) is dict and "agent" in requester:
-        return STU3
-    dosages = resource.get("dosageInstruction")
-    for dosage in dosages if type(dosages) is list else ():
-        if type(dosage) is dict:
-            if "doseAndRate" in dosage:
-                return R4
-            if any(key in dosage for key in _STU3_DOSE_KEYS):
-                return STU3
-    return None
+        return frozenset()
+    by_type = _BY_TYPE.get(kind, frozenset())
+    tests = _SHAPES_BY_TYPE.get(kind)
+    if not tests:
+        return by_type
+    return by_type | {name for name, shows in tests if shows(resource)}

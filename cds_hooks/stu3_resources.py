@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
+from fhir.resources.R4B import get_fhir_model_class as r4_model
+from fhir.resources.STU3 import get_fhir_model_class as stu3_model
+from pydantic import ValidationError
+
 from guideline.fhirdata import MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3
+from guideline.json_text import compact_json
 
 # R4 renamed STU3's ProcedureRequest (an order for a test or a procedure).
 _RENAMED = {"ServiceRequest": "ProcedureRequest"}
@@ -18,6 +25,16 @@ _CONTEXT_TYPES = frozenset(
 # R4 statuses STU3 writes under another code (its requests say suspended and cancelled); the rest are the same words.
 _REQUEST_STATUS_RENAMED = {"on-hold": "suspended", "revoked": "cancelled"}
 _STATUS_RENAMED = dict.fromkeys(("ProcedureRequest", "CarePlan", "CommunicationRequest"), _REQUEST_STATUS_RENAMED)
+# R4's Procedure says on hold and stopped where STU3 says suspended and aborted (the same meanings).
+_STATUS_RENAMED["Procedure"] = {"on-hold": "suspended", "stopped": "aborted"}
+# R4 elements whose meaning STU3 holds under another name: R4 name -> STU3 name, by STU3 type. R4's
+# instantiatesCanonical (the protocol or order set the request follows) is STU3's `definition`, a list of References
+# (written {"reference": <canonical URL>}) on these, and a Task's one definitionReference.
+_RENAMED_ELEMENTS: dict[str, dict[str, str]] = {
+    "CommunicationRequest": {"about": "topic"},  # what the communication is about
+    "Task": {"reasonCode": "reason"},  # why the task is needed
+}
+_DEFINITION_TYPES = frozenset({"MedicationRequest", "ProcedureRequest", "Procedure", "CarePlan"})
 # The codes STU3 has for the elements the models do not check (the models take any code as a code). A value
 # outside them is no STU3 resource, so the suggestion is not sent. Written out from the STU3 value sets, not read from
 # the models' enum_values: those lack ProcedureRequest's status `unknown` and give its intent's child codes
@@ -65,12 +82,74 @@ def as_stu3(resource: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
         stu3["requester"] = {"agent": requester}
     if kind in _STATUS_RENAMED and stu3.get("status") in _STATUS_RENAMED[kind]:
         stu3["status"] = _STATUS_RENAMED[kind][stu3["status"]]
+    for r4_name, stu3_name in _RENAMED_ELEMENTS.get(kind, {}).items():
+        if r4_name in stu3 and stu3_name not in stu3:
+            stu3[stu3_name] = stu3.pop(r4_name)
+    _definition(kind, stu3)
     if kind == "MedicationRequest":
         _medication_request(stu3)
     for (code_kind, element), codes in STU3_CODES.items():
         if code_kind == kind and element in stu3 and stu3[element] not in codes:
             return stu3, element
     return stu3, None
+
+
+def _definition(kind: str, resource: dict[str, Any]) -> None:
+    """R4's instantiatesCanonical as STU3's definition: References naming the same canonical URLs (a Task's one)."""
+    canonicals = resource.get("instantiatesCanonical")
+    if kind in _DEFINITION_TYPES and type(canonicals) is list and "definition" not in resource:
+        if all(type(url) is str for url in canonicals):
+            resource["definition"] = [{"reference": url} for url in canonicals]
+            del resource["instantiatesCanonical"]
+    elif kind == "Task" and type(canonicals) is str and "definitionReference" not in resource:
+        resource["definitionReference"] = {"reference": resource.pop("instantiatesCanonical")}
+
+
+def stu3_misfits(r4: Mapping[str, Any], stu3: Mapping[str, Any], uncoded: str | None) -> str | None:
+    """Why a suggestion valid in R4 cannot be written in STU3, in words for the card after "FHIR STU3, which": the
+    code it lacks (`uncoded`, from as_stu3), the R4 elements it has no place for, and those R4 writes in a shape it
+    cannot hold (two categories). None when the R4 resource itself is not valid: a fault of ours or the template's."""
+    if uncoded is not None:
+        return f'has no code "{str(stu3.get(uncoded))[:40]}" for its {uncoded}'
+    return _misfit_words(compact_json(r4), compact_json(stu3))
+
+
+@lru_cache(maxsize=64)
+def _misfit_words(r4_text: str, stu3_text: str) -> str | None:
+    """stu3_misfits for a resource pair by their JSON text, cached: a site template fails the same way each call."""
+    r4, stu3 = json.loads(r4_text), json.loads(stu3_text)
+    if _errors(r4_model, r4) != []:
+        return None
+    unplaced: list[str] = []
+    reshaped: list[str] = []
+    for error in _errors(stu3_model, stu3) or []:
+        path = ".".join(str(part) for part in error["loc"] if type(part) is str and part != "root")
+        if path:
+            (unplaced if error["type"] == "extra_forbidden" else reshaped).append(path)
+    parts = []
+    if unplaced:
+        names = sorted(set(unplaced))
+        parts.append(f"has no place for its R4 element{'s' if len(names) > 1 else ''} {_listed(names)}")
+    if reshaped:
+        names = sorted(set(reshaped))
+        parts.append(f"cannot hold its {_listed(names)} in the shape R4 writes")
+    return " and ".join(parts) or None
+
+
+def _errors(model: Any, resource: Mapping[str, Any]) -> list[Any] | None:
+    """The release's validation errors of a resource ([] when valid); None when the release has no such type."""
+    try:
+        model(str(resource.get("resourceType"))).model_validate(resource)
+    except ValidationError as error:
+        return list(error.errors())
+    except Exception:  # noqa: BLE001 - KeyError or an import error for a type the release does not have
+        return None
+    return []
+
+
+def _listed(names: list[str]) -> str:
+    """Names in words: "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _medication_request(request: dict[str, Any]) -> None:

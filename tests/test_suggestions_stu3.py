@@ -230,7 +230,12 @@ def test_a_template_stu3_cannot_say_is_dropped_and_logged(tmp_path, caplog):
     assert "oud-treatment" in topics(answer)
     assert "oud-treatment" not in created(answer)
     card = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
-    assert "is not offered as a suggestion: PainPlan could not write it as a FHIR STU3 resource" in card["detail"]
+    # The code is named: the site's template, not a fault of PainPlan's (before: "an internal fault").
+    assert (
+        '"Order buprenorphine 8 mg / naloxone 2 mg sublingual film" is not offered as a suggestion: the EHR speaks '
+        "FHIR STU3, which has no code "
+        '"original-order" for its intent, so the EHR could not apply it as written. Do it in the EHR directly.'
+    ) in card["detail"]
     dropped = [json.loads(r.getMessage()) for r in caplog.records if "suggestion-dropped" in r.getMessage()]
     assert dropped == [
         {
@@ -253,6 +258,68 @@ def test_a_dose_with_a_type_has_no_stu3_place_and_is_dropped(tmp_path, caplog):
         answer = oud_view(tmp_path, template, ehr_fhir_version="STU3")
     assert "oud-treatment" not in created(answer)
     assert any('"error": "ValidationError"' in r.getMessage() for r in caplog.records)
+    detail = next(c["detail"] for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
+    assert "which has no place for its R4 element dosageInstruction.doseAndRate, so the EHR could not" in detail
+
+
+def test_r4_elements_stu3_has_no_place_for_are_each_named_on_the_card(tmp_path, caplog):
+    """A site's R4 buprenorphine template saying the course of therapy (continuous) and a first fill of 7 days: STU3's
+    MedicationRequest has neither courseOfTherapyType nor dispenseRequest.initialFill. The order is not sent without
+    them (an order that says less than the site wrote), and the card names both. Before: "an internal fault"."""
+    template = suboxone_template(
+        courseOfTherapyType={
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy",
+                    "code": "continuous",
+                }
+            ]
+        },
+        dispenseRequest={
+            "initialFill": {
+                "duration": {"value": 7, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}
+            },
+            "expectedSupplyDuration": {"value": 30, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"},
+        },
+    )
+    with caplog.at_level(logging.ERROR, logger="cds_hooks.cards"):
+        answer = oud_view(tmp_path, template, ehr_fhir_version="STU3")
+    assert "oud-treatment" not in created(answer)
+    detail = next(c["detail"] for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
+    assert (
+        '"Order buprenorphine 8 mg / naloxone 2 mg sublingual film" is not offered as a suggestion: the EHR speaks '
+        "FHIR STU3, which has no place for "
+        "its R4 elements courseOfTherapyType and dispenseRequest.initialFill, so the EHR could not apply it as "
+        "written. Do it in the EHR directly."
+    ) in detail
+    # The same template goes to an R4 EHR as written.
+    [order] = created(oud_view(tmp_path, template))["oud-treatment"]
+    assert order["courseOfTherapyType"]["coding"][0]["code"] == "continuous"
+
+
+def test_an_r4_protocol_reference_keeps_its_meaning_as_stu3_definition(tmp_path):
+    """R4's instantiatesCanonical (the order set the order follows) is STU3's definition: written there, offered."""
+    protocol = "https://fhir.hospital.example/PlanDefinition/moud-induction"
+    answer = oud_view(tmp_path, suboxone_template(instantiatesCanonical=[protocol]), ehr_fhir_version="STU3")
+    [order] = created(answer)["oud-treatment"]
+    assert_stu3(order)
+    assert order["definition"] == [{"reference": protocol}]
+
+
+def test_r4_elements_stu3_names_otherwise_are_renamed():
+    """A CommunicationRequest's `about` is STU3's `topic`; a Task's reasonCode its `reason`; a Procedure stopped or
+    on hold is STU3's aborted or suspended."""
+    from cds_hooks.stu3_resources import as_stu3
+
+    about = [{"reference": "MedicationRequest/ox1"}]
+    assert as_stu3({"resourceType": "CommunicationRequest", "status": "active", "about": about}) == (
+        {"resourceType": "CommunicationRequest", "status": "active", "topic": about},
+        None,
+    )
+    reason = {"text": "buprenorphine induction follow-up"}
+    assert as_stu3({"resourceType": "Task", "intent": "order", "reasonCode": reason})[0]["reason"] == reason
+    assert as_stu3({"resourceType": "Procedure", "status": "stopped"})[0]["status"] == "aborted"
+    assert as_stu3({"resourceType": "Procedure", "status": "on-hold"})[0]["status"] == "suspended"
 
 
 def test_a_dstu2_ehr_gets_no_create_suggestion_and_the_card_says_why(tmp_path):
@@ -325,7 +392,9 @@ def test_the_setting_reads_any_case(value, tmp_path):
 
 
 def test_a_bad_setting_stops_the_program_naming_the_key(tmp_path):
-    with pytest.raises(ConfigError, match=r"PAINPLAN_EHR_FHIR_VERSION must be auto, R4, STU3 or DSTU2, not 'R3'"):
+    with pytest.raises(
+        ConfigError, match=r"PAINPLAN_EHR_FHIR_VERSION must be auto, R4, STU3, DSTU2, R5 or DSTU1, not 'R3'"
+    ):
         load_settings(env={"PAINPLAN_EHR_FHIR_VERSION": "R3"}, instance_path=str(tmp_path))
 
 
