@@ -55,15 +55,20 @@ def _bases(name: str) -> frozenset[str]:
     return frozenset(segment for segment, release in OTHER_RELEASE_BASES.items() if release == name)
 
 
-def _dosages(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _dosages(resource: Mapping[str, Any]) -> list[Any]:
     dosages = resource.get("dosageInstruction")
-    return [d for d in dosages if type(d) is dict] if type(dosages) is list else []
+    return dosages if type(dosages) is list else []
 
 
 def _r4_order(resource: Mapping[str, Any]) -> bool:
     """R4's MedicationRequest: the dose under doseAndRate and the medication as medication[x] (R5 keeps doseAndRate
     but names the medication in `medication`)."""
-    return "medication" not in resource and any("doseAndRate" in d for d in _dosages(resource))
+    if "medication" in resource:
+        return False
+    for dosage in _dosages(resource):  # noqa: SIM110 - a plain loop: any(generator) costs a call on every order
+        if type(dosage) is dict and "doseAndRate" in dosage:
+            return True
+    return False
 
 
 def _stu3_order(resource: Mapping[str, Any]) -> bool:
@@ -71,7 +76,12 @@ def _stu3_order(resource: Mapping[str, Any]) -> bool:
     requester = resource.get("requester")
     if type(requester) is dict and "agent" in requester:
         return True
-    return any(key in d for d in _dosages(resource) for key in _STU3_DOSE_KEYS)
+    for dosage in _dosages(resource):
+        if type(dosage) is dict:
+            for key in _STU3_DOSE_KEYS:
+                if key in dosage:
+                    return True
+    return False
 
 
 def _stu3_request(resource: Mapping[str, Any]) -> bool:
@@ -127,6 +137,8 @@ RELEASES: dict[str, Release] = {
 # What PAINPLAN_EHR_FHIR_VERSION takes; `auto` works the release out call by call (release_of_call).
 SETTING_VALUES = (AUTO, *RELEASES)
 # By resource type, the releases its type alone shows and the (release, shape) tests that may show one.
+_NONE: frozenset[str] = frozenset()
+_ONE = {name: frozenset({name}) for name in RELEASES}
 _BY_TYPE: dict[str, frozenset[str]] = {}
 _SHAPES_BY_TYPE: dict[str, list[tuple[str, Shape]]] = {}
 for _release in RELEASES.values():
@@ -166,7 +178,7 @@ def _releases_left(resources: Iterable[Any], left: frozenset[str] | None) -> fro
     empty when they disagree (an HIE's R4 copies beside the EHR's STU3 records), which proves nothing."""
     for resource in resources:
         releases = _releases_shown(resource)
-        if releases:
+        if releases and releases is not left:  # the same set as the last (one per type or shape): nothing to narrow
             left = releases if left is None else left & releases
             if not left:
                 return left
@@ -174,14 +186,17 @@ def _releases_left(resources: Iterable[Any], left: frozenset[str] | None) -> fro
 
 
 def _releases_shown(resource: Any) -> frozenset[str]:
-    """The releases a resource's type or shape belongs to; empty when it says nothing (R4 and STU3 write it alike)."""
+    """The releases a resource's type or shape belongs to; empty when it says nothing (R4 and STU3 write it alike).
+    The same set object for the same answer, so a chart of like orders narrows nothing after the first."""
     if type(resource) is not dict:
-        return frozenset()
+        return _NONE
     kind = resource.get("resourceType")
     if type(kind) is not str:  # a list or an object (a fuzzer's, a broken interface's): no type, no release
-        return frozenset()
-    by_type = _BY_TYPE.get(kind, frozenset())
+        return _NONE
+    shown = _BY_TYPE.get(kind, _NONE)
     tests = _SHAPES_BY_TYPE.get(kind)
-    if not tests:
-        return by_type
-    return by_type | {name for name, shows in tests if shows(resource)}
+    if tests is not None:
+        for name, shows in tests:
+            if shows(resource):
+                shown = _ONE[name] if not shown else shown | _ONE[name]
+    return shown
