@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from guideline.cards import SUMMARY_LIMIT
-from guideline.words import and_list
+from guideline.words import and_list, clip
 
 # The kinds, as the faces name them to the engine (each face maps its own searches to these).
 ORDERS = "orders"  # current (active) medication orders
@@ -77,18 +77,37 @@ MARK = " (records incomplete)"
 COULD_NOT_CHECK = "**Could not check:**"
 
 
-def mark(unread: bool) -> str:
-    """What a check adds to each of its candidate summaries: MARK when data the card rests on was not read."""
+def _mark(unread: bool) -> str:
     return MARK if unread else ""
 
 
+def _parts(summary: str, unread: bool) -> tuple[str, str]:
+    """The summary without MARK, and the mark it is to end with: MARK when data it rests on was not read or it
+    already carries it (a mark is never dropped, and never doubled)."""
+    return summary.removesuffix(MARK), _mark(unread or summary.endswith(MARK))
+
+
 def marked(summary: str, unread: bool) -> str:
-    """The summary with MARK when data it rests on was not read (and it does not carry it yet), shortened to leave
-    room for it on an EHR card."""
-    if not unread or summary.endswith(MARK):
-        return summary
-    room = SUMMARY_LIMIT - len(MARK)
-    return (summary if len(summary) <= room else summary[: room - 1].rstrip() + "…") + MARK
+    """The summary with MARK when data it rests on was not read, cut before the mark (never through it) to leave it
+    room on an EHR card; one that carries it already is not marked again."""
+    plain, mark = _parts(summary, unread)
+    return clip(plain, SUMMARY_LIMIT - len(mark)) + mark
+
+
+def fitted(candidates: Iterable[str], unread: bool, fallback: str | None = None) -> str:
+    """The first of `candidates` (most specific first, made only as far as needed: a generator is read lazily) that
+    fits an EHR card with MARK after it when data it rests on was not read; else `fallback` (by default the last
+    candidate) `marked`. The one rule every check that marks its summary follows: a shorter wording is chosen before
+    anything is cut, and the mark is never cut, never doubled, and never pushes a summary past SUMMARY_LIMIT."""
+    last = fallback
+    for candidate in candidates:
+        plain, mark = _parts(candidate, unread)
+        if len(plain) + len(mark) <= SUMMARY_LIMIT:
+            return plain + mark
+        last = candidate if fallback is None else last
+    if last is None:
+        raise ValueError("a summary needs at least one wording")
+    return marked(last, unread)
 
 
 def could_not_check(unread: Mapping[str, str], kinds: Iterable[str], missing: str) -> str:
@@ -130,17 +149,13 @@ class Unread:
         return bool(self.why)
 
     @property
-    def marker(self) -> str:
-        """What the check adds to each of its candidate summaries (`mark`)."""
-        return mark(self.any)
-
-    @property
     def where(self) -> str:
         """What an absence adds when some of its data was not read: "No evaluation was found in what could be read"."""
         return " in what could be read" if self.any else ""
 
-    def marked(self, summary: str) -> str:
-        return marked(summary, self.any)
+    def fitted(self, *candidates: str) -> str:
+        """The card's summary: the first wording that fits with MARK when some of its data was not read (`fitted`)."""
+        return fitted(candidates, self.any)
 
     def of(self, *kinds: str) -> Unread:
         """Only those of `kinds` not read, in that order: for a card that names two absences apart."""

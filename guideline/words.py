@@ -1,4 +1,4 @@
-"""Words joined for a sentence: "a", "a and b", "a, b and c"."""
+"""Words joined for a sentence ("a", "a and b", "a, b and c"), and text cut to fit a place."""
 
 from __future__ import annotations
 
@@ -10,3 +10,8 @@ def and_list(words: Sequence[str]) -> str:
     if len(words) < 2:
         return words[0] if words else ""
     return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def clip(text: str, limit: int) -> str:
+    """The text cut to `limit` characters with an ellipsis when it is longer."""
+    return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"

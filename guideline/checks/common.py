@@ -6,13 +6,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from guideline.cards import SUMMARY_LIMIT, Link, OverrideReason, Suggestion
+from guideline.cards import Link, OverrideReason, Suggestion
 from guideline.config import GuidelineConfig
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
 from guideline.fills import fill_date
 from guideline.record import Dispense, MedOrder, Observation, Procedure
 from guideline.timeutil import iso_day
+from guideline.unread_data import fitted
 
 # Our wording for PainPlan's override reasons (guideline 11.1).
 OVERRIDE_DISPLAYS: dict[str, str] = {
@@ -236,21 +237,16 @@ def bullet_list(lines: Iterable[str]) -> str:
     return "\n".join(shown)
 
 
-def clip(text: str, limit: int) -> str:
-    """The text cut to `limit` characters with an ellipsis when it is longer."""
-    return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
+def first_fitting(*summaries: str, unread: bool = False) -> str:
+    """The first (most specific) summary that fits an EHR card, with "(records incomplete)" when data it rests on
+    was not read (`unread_data.fitted`); the last one, cut to fit, if none does."""
+    return fitted(summaries, unread)
 
 
-def first_fitting(*summaries: str) -> str:
-    """The first (most specific) summary that fits an EHR card; the last one, clipped, if none does."""
-    return first_fitting_of(summaries, summaries[-1])
-
-
-def first_fitting_of(candidates: Iterable[str], fallback: str) -> str:
+def first_fitting_of(candidates: Iterable[str], fallback: str, unread: bool = False) -> str:
     """The first candidate that fits an EHR card, made only as far as needed (a generator is read lazily); else
-    the fallback, clipped."""
-    found = next((s for s in candidates if len(s) <= SUMMARY_LIMIT), None)
-    return found if found is not None else clip(fallback, SUMMARY_LIMIT)
+    the fallback, cut to fit (`unread_data.fitted`)."""
+    return fitted(candidates, unread, fallback)
 
 
 def and_more(names: list[str]) -> str:

@@ -45,7 +45,6 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     window_start, window_end = (moment.date() for moment in naive_window(facts.now))
     unread = facts.not_read(*MEDICINES)
     unidentified = unidentified_in_window(facts)
-    marker = unread.marker
     detail = "\n\n".join(
         part
         for part in (
@@ -74,7 +73,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_tolerant_only_summary(tirf_names, marker) if tirf_names else _summary(er_la_names, marker),
+        summary=_tolerant_only_summary(tirf_names, unread.any) if tirf_names else _summary(er_la_names, unread.any),
         detail=detail,
         suggestions=present(remove_draft(o, name) for o, name in zip(orders, names, strict=True)),
         links=(
@@ -151,20 +150,22 @@ def _wording(names: list[str]) -> tuple[str, str, str]:
     return and_list(names), "are", f"orders ({len(names)})"
 
 
-def _tolerant_only_summary(names: list[str], marker: str = "") -> str:
+def _tolerant_only_summary(names: list[str], unread: bool = False) -> str:
     """Name the transmucosal fentanyl when it fits in a summary; otherwise count the orders."""
     joined, verb, orders = _wording(names)
     return first_fitting(
-        f"{joined} {verb} for opioid-tolerant patients only; no opioid use found in the past 90 days{marker}",
+        f"{joined} {verb} for opioid-tolerant patients only; no opioid use found in the past 90 days",
         f"New transmucosal fentanyl {orders} for opioid-tolerant patients only; no opioid use found in the past "
-        f"90 days{marker}",
+        "90 days",
+        unread=unread,
     )
 
 
-def _summary(names: list[str], marker: str = "") -> str:
+def _summary(names: list[str], unread: bool = False) -> str:
     """Name the drugs when they fit in a summary; otherwise count the orders."""
     joined, verb, orders = _wording(names)
     return first_fitting(
-        f"{joined} {verb} extended-release/long-acting; no opioid use found in the past 90 days{marker}",
-        f"New extended-release/long-acting opioid {orders}; no opioid use found in the past 90 days{marker}",
+        f"{joined} {verb} extended-release/long-acting; no opioid use found in the past 90 days",
+        f"New extended-release/long-acting opioid {orders}; no opioid use found in the past 90 days",
+        unread=unread,
     )

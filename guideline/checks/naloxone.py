@@ -211,15 +211,16 @@ def _illicit_opioid_wording(findings: Sequence[tuple[UdsResult, SubstanceResult]
 # -- the card --------------------------------------------------------------------------------------------------
 
 
-def _summary(risks: tuple[RiskFactor, ...], marker: str = "") -> str:
+def _summary(risks: tuple[RiskFactor, ...], unread: bool = False) -> str:
     """Names every risk factor when it fits, else the first ones and a count of the rest."""
     named = (
         ", ".join(r.short for r in risks[:shown]) + (f" and {len(risks) - shown} more" if shown < len(risks) else "")
         for shown in range(len(risks), 0, -1)
     )
     return first_fitting(
-        *(f"Higher overdose risk ({n}): offer naloxone{marker}" for n in named),
-        f"Higher overdose risk ({len(risks)} risk factors): offer naloxone{marker}",
+        *(f"Higher overdose risk ({n}): offer naloxone" for n in named),
+        f"Higher overdose risk ({len(risks)} risk factors): offer naloxone",
+        unread=unread,
     )
 
 
@@ -275,7 +276,7 @@ def _card(
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(risks, unread.marker),
+        summary=_summary(risks, unread.any),
         detail=detail,
         suggestions=(
             Suggestion(

@@ -61,7 +61,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(names, unread.marker),
+        summary=_summary(names, unread.any),
         detail=detail,
         suggestions=present(remove_draft(o, name) for o, name in zip(acute, names, strict=True)),
         links=(guideline_link(facts.config, "rec1", "CDC 2022 Recommendation 1"),),
@@ -98,8 +98,9 @@ def _if_still_needed(tolerant_only: bool) -> str:
     return advice + "."
 
 
-def _summary(names: list[str], marker: str = "") -> str:
+def _summary(names: list[str], unread: bool = False) -> str:
     return first_fitting(
-        f"No recent opioid use: consider non-opioid options before {and_more(names)} for acute pain{marker}",
-        f"No recent opioid use: consider non-opioid options before this opioid for acute pain{marker}",
+        f"No recent opioid use: consider non-opioid options before {and_more(names)} for acute pain",
+        "No recent opioid use: consider non-opioid options before this opioid for acute pain",
+        unread=unread,
     )

@@ -12,7 +12,6 @@ from guideline.cards import SUMMARY_LIMIT, Card, Indicator
 from guideline.checks.common import (
     based_on,
     bullet_list,
-    clip,
     fill_note,
     guideline_link,
     order_kind,
@@ -29,6 +28,7 @@ from guideline.orders import possible_start, starts_after, supply_end
 from guideline.recognition import partly_read, recognise
 from guideline.record import Dispense, MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID, OUD_TREATMENT_OPIOID
+from guideline.words import clip
 
 CHECK_ID = "opioid-benzodiazepine"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.

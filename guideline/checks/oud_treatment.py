@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
-from guideline.checks.common import based_on, bullet_list, clip, guideline_link, override_reasons, plan_link
+from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons, plan_link
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, given_within, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -20,7 +20,8 @@ from guideline.history import dispense_interval
 from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
-from guideline.unread_data import MEDICINES, PROCEDURES
+from guideline.unread_data import MEDICINES, PROCEDURES, marked
+from guideline.words import clip
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -188,10 +189,12 @@ def _diagnosis_line(facts: Facts, condition: Condition) -> str:
     return f"{_diagnosis_name(facts, condition)}" + (f" (recorded {day.isoformat()})" if day else "")
 
 
-def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int, marker: str = "") -> str:
-    """The diagnosis, clipped to leave room for the finding (and the marker when data it rests on was not read)."""
-    tail = f": no OUD medication in {days} days; offer treatment{marker}"
-    return clip(_diagnosis_name(facts, diagnoses[0]), SUMMARY_LIMIT - len(tail)) + tail
+def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int, unread: bool = False) -> str:
+    """The diagnosis, cut to leave room for the finding, marked when data it rests on was not read (`marked`, which
+    leaves the mark its own room)."""
+    tail = f": no OUD medication in {days} days; offer treatment"
+    room = SUMMARY_LIMIT - len(marked(tail, unread))
+    return marked(clip(_diagnosis_name(facts, diagnoses[0]), room) + tail, unread)
 
 
 def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestion:
@@ -261,7 +264,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(facts, diagnoses, days, unread.marker),
+        summary=_summary(facts, diagnoses, days, unread.any),
         detail=detail,
         suggestions=tuple(_template_suggestion(facts, t) for t in settings["suggestions"]),
         links=(

@@ -73,7 +73,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     pdmp = facts.config["pdmp"]
     names = [facts.name(o) for o in triggers]
     unread = facts.not_read(*REVIEWS_READ)
-    summary = _summary(last, lookback, pdmp["label"], unread.marker)
+    summary = _summary(last, lookback, pdmp["label"], unread.any)
     finding = (
         f"The last documented PDMP review{unread.where} was on {last}, more than {lookback} days ago."
         if last
@@ -121,10 +121,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     )
 
 
-def _summary(last: date | None, lookback: int, label: str, marker: str = "") -> str:
+def _summary(last: date | None, lookback: int, label: str, unread: bool = False) -> str:
     gap = f"No PDMP review in the last {lookback} days (last: {last})" if last else "No PDMP review on record"
     return first_fitting(
-        f"{gap}; check {label} before prescribing{marker}", f"{gap}; check the PDMP before prescribing{marker}"
+        f"{gap}; check {label} before prescribing", f"{gap}; check the PDMP before prescribing", unread=unread
     )
 
 

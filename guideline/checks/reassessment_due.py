@@ -109,7 +109,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=unread.marked(summary),
+        summary=unread.fitted(summary),
         detail=detail,
         suggestions=(
             order_suggestion(

@@ -84,7 +84,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=_summary(names, lookback, unread.marker),
+        summary=_summary(names, lookback, unread.any),
         detail=detail,
         links=(
             plan_link("plan-start", "Create or review pain treatment plan"),
@@ -188,8 +188,9 @@ def _days_text(facts: Facts, order: MedOrder) -> str:
     return f" ({f'{rounded:f}'.removesuffix('.0')} days' supply)"
 
 
-def _summary(names: list[str], lookback: int, marker: str = "") -> str:
+def _summary(names: list[str], lookback: int, unread: bool = False) -> str:
     return first_fitting(
-        f"Longer-term opioid ({and_more(names)}) starting with no pain treatment plan documented{marker}",
-        f"Longer-term opioid starting with no pain treatment plan documented in {lookback} days{marker}",
+        f"Longer-term opioid ({and_more(names)}) starting with no pain treatment plan documented",
+        f"Longer-term opioid starting with no pain treatment plan documented in {lookback} days",
+        unread=unread,
     )

@@ -233,7 +233,7 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
     return Card(
         check_id=CHECK_ID,
         indicator=settings["indicator"],
-        summary=unread.marked(summary),
+        summary=unread.fitted(summary),
         detail=detail,
         suggestions=(urine_screen(facts, "urine drug screen", recommended=True),),
         links=(guideline_link(facts.config, "rec10", "CDC 2022 Recommendation 10"), plan_link("uds")),
