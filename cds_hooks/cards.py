@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import TypeAdapter
 
 from cds_hooks.ehr_release import R4, RELEASES, STU3, Release
-from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
+from guideline.cards import Card, Link, Suggestion
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
 from guideline.plan.what_if import carried_as_draft, compact_drafts_json
@@ -507,7 +507,7 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     result = _compact(
         {
             "uuid": options.new_uuid(),
-            "summary": card.summary[:SUMMARY_LIMIT],
+            "summary": card.summary,  # a Card holds at most SUMMARY_LIMIT characters, its mark whole
             "indicator": card.indicator,
             "detail": safe_markdown(_with_not_offered(card.detail, not_offered, dropped, options.release))
             if card.detail or not_offered or dropped
