@@ -69,6 +69,9 @@ KEY_KINDS: Mapping[str, str] = {
 
 # What a patient's medicines are read from: the opioid history, naloxone on hand, OUD medication.
 MEDICINES = (FILLS, ORDERS, ORDER_HISTORY, STATEMENTS, ADMINISTRATIONS)
+# What the current total daily dose (MME) is read from: current orders and the reported medications counted in it,
+# the past orders that end, renew or stand for one (their fills), and the current fills no counted order stands for.
+CURRENT_DOSE = (ORDERS, ORDER_HISTORY, FILLS, STATEMENTS)
 # What a urine drug test is read from: results, reports, a test done as a procedure, a screen already ordered.
 DRUG_TESTS = (LAB_RESULTS, LAB_REPORTS, PROCEDURES, SERVICE_REQUESTS)
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from builders import ICD10, NOW, SNOMED, PATIENT_ID, TZ, condition, days_ago, dispense, med_request, patient
+from builders import ICD10, NOW, PATIENT_ID, SNOMED, TZ, condition, days_ago, dispense, med_request, patient
 from cds_support import OXYCODONE_5, oxycodone_draft
 
 from guideline.cards import SUMMARY_LIMIT, Card

@@ -24,6 +24,7 @@ from guideline.fills import FillMme
 from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
+from guideline.unread_data import CURRENT_DOSE
 
 CHECK_ID = "high-mme"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -120,7 +121,13 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         ),
         view="mme",
         orders=() if standing else tuple(o.id for o in triggers if o.id),
-        facts={"total_mme": str(total), "state": mme.state, "from_fills": mme.from_fills},
+        facts={
+            "total_mme": str(total),
+            "state": mme.state,
+            "from_fills": mme.from_fills,
+            # The total rests on every current order and fill: one not read may hold more (stored with the card).
+            "not_read": list(facts.not_read(*CURRENT_DOSE).kinds),
+        },
         level=total,  # an override of this dose does not hide a higher one
     )
 
@@ -260,7 +267,7 @@ def _unknown_card(facts: Facts, mme: MmeSummary) -> Card:
         override_reasons=override_reasons(facts.config, "data-incorrect", "wrong-clinician"),
         view="mme",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={"total_mme": str(mme.total), "state": mme.state},
+        facts={"total_mme": str(mme.total), "state": mme.state, "not_read": list(facts.not_read(*CURRENT_DOSE).kinds)},
         about=frozenset(o.display_name for o in mme.unknown_orders),
     )
 
