@@ -1,16 +1,12 @@
 """`painplan feedback-report`: how often each check's cards are overridden or accepted, and why; apart for the cards
-issued on incomplete records, whose overrides may say the EHR's data is broken rather than the card."""
+issued on incomplete records, whose overrides may say the EHR's data is broken rather than the card, and for those
+whose records are not known (stored before PainPlan recorded it)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
 from cds_hooks import store
-from cds_hooks.cards import CHECKS_NOT_RUN, DATA_INCOMPLETE
-
-# PainPlan's own notices, not a check's finding: they rest on no data, so their cards are neither on complete nor on
-# incomplete records (the data-incomplete card is itself the notice that records were incomplete).
-NOTICES = frozenset({DATA_INCOMPLETE, CHECKS_NOT_RUN})
 
 
 def _rate(rate: float | None) -> float | None:
@@ -27,20 +23,22 @@ def _tally(tally: store.Tally) -> dict:
 
 
 def report_rows(engine: Engine) -> list[dict]:
-    """One row per check; `records_incomplete` and `records_complete` are None for the notices (`NOTICES`)."""
-    return [
-        {
-            "check": stats.check_id,
-            "issued": stats.issued,
-            "overridden": stats.overridden,
-            "accepted": stats.accepted,
-            "override_rate": round(stats.override_rate, 3),
-            "records_incomplete": None if stats.check_id in NOTICES else _tally(stats.incomplete),
-            "records_complete": None if stats.check_id in NOTICES else _tally(stats.complete),
-            "top_reasons": [{"code": code, "count": count} for code, count in stats.top_reasons],
-        }
-        for stats in store.feedback_stats(engine)
-    ]
+    """One row per check; `records_incomplete`, `records_complete` and `records_unknown` are None for the notices
+    (`store.NOTICES`), which rest on no data."""
+    rows = []
+    for stats in store.feedback_stats(engine):
+        notice = stats.check_id in store.NOTICES
+        rows.append(
+            {
+                "check": stats.check_id,
+                **_tally(stats.every),
+                "records_incomplete": None if notice else _tally(stats.incomplete),
+                "records_complete": None if notice else _tally(stats.complete),
+                "records_unknown": None if notice else _tally(stats.not_known),
+                "top_reasons": [{"code": code, "count": count} for code, count in stats.top_reasons],
+            }
+        )
+    return rows
 
 
 def _percent(rate: float | None, width: int) -> str:
@@ -51,28 +49,30 @@ def _percent(rate: float | None, width: int) -> str:
 def format_table(rows: list[dict]) -> str:
     header = (
         f"{'check':<24} {'issued':>7} {'overridden':>10} {'accepted':>8} {'rate':>6} "
-        f"{'incomplete':>10} {'rate':>6} {'complete rate':>13}  top override reasons"
+        f"{'incomplete':>10} {'rate':>6} {'complete rate':>13} {'unknown':>7}  top override reasons"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         reasons = ", ".join(f"{r['code']} ({r['count']})" for r in row["top_reasons"]) or "-"
-        incomplete, complete = row["records_incomplete"], row["records_complete"]
-        if incomplete is None or complete is None:  # a notice: the split does not apply
-            split = f"{'n/a':>10} {'n/a':>6} {'n/a':>13}"
+        incomplete, complete, unknown = row["records_incomplete"], row["records_complete"], row["records_unknown"]
+        if incomplete is None or complete is None or unknown is None:  # a notice: the split does not apply
+            split = f"{'n/a':>10} {'n/a':>6} {'n/a':>13} {'n/a':>7}"
         else:
             split = (
                 f"{incomplete['issued']:>10} {_percent(incomplete['override_rate'], 6)} "
-                f"{_percent(complete['override_rate'], 13)}"
+                f"{_percent(complete['override_rate'], 13)} {unknown['issued']:>7}"
             )
         lines.append(
             f"{row['check']:<24} {row['issued']:>7} {row['overridden']:>10} {row['accepted']:>8} "
-            f"{row['override_rate']:>6.0%} {split}  {reasons}"
+            f"{_percent(row['override_rate'], 6)} {split}  {reasons}"
         )
     if not rows:
         lines.append("no cards issued yet")
     else:
         lines.append(
             "incomplete: cards issued when data their finding rests on could not be read (and their override rate); "
-            "complete rate: the other cards' override rate; n/a: PainPlan's own notices, which rest on no data"
+            "complete rate: the override rate of the cards issued when all of it was read; unknown: cards whose "
+            "records were not recorded (issued before PainPlan recorded them), counted in neither; n/a: PainPlan's "
+            "own notices, which rest on no data"
         )
     return "\n".join(lines)

@@ -27,7 +27,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -35,6 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ClauseElement
 
+from cds_hooks.cards import CHECKS_NOT_RUN, DATA_INCOMPLETE
 from guideline.cards import Card, Snooze
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ issued_cards = Table(
     Column("about", Text),
     Column("level", String(32)),
     # The kinds of data the card's finding rests on that could not be read, sorted, comma-separated ("lab-results");
-    # NULL when all were read, and in rows stored before 0004 (`stored_incomplete`).
+    # "" when all were read; NULL when not known: a notice, a row stored before 0004, or one stored by a PainPlan that
+    # wrote NULL for a complete record too (`stored_incomplete`, `records_of`).
     Column("records_incomplete", Text),
     Index("ix_cds_issued_cards_issued_at", "issued_at"),
 )
@@ -107,6 +108,10 @@ seen_jti = Table(
 
 RETENTION = timedelta(days=90)
 
+# PainPlan's own notices, not a check's finding: they rest on no data, so their cards are issued neither on complete nor
+# on incomplete records (the data-incomplete card is itself the notice that records were incomplete).
+NOTICES = frozenset({DATA_INCOMPLETE, CHECKS_NOT_RUN})
+
 
 def create_tables(engine: Engine) -> None:
     metadata.create_all(engine, checkfirst=True)
@@ -133,10 +138,13 @@ class IssuedCard:
 
 
 def stored_incomplete(card: Card) -> str | None:
-    """The unread kinds a card's finding rests on (its `facts["not_read"]`, as each check stating an absence names
-    them) as one column value: sorted, comma-separated; None when everything it rests on was read."""
+    """The unread kinds a card's finding rests on (its `facts["not_read"]`, as each check names them) as one column
+    value: sorted, comma-separated; "" when everything it rests on was read; None for PainPlan's own notices, which
+    rest on no data (`records_of`)."""
+    if card.check_id in NOTICES:
+        return None
     kinds = card.facts.get("not_read") or ()
-    return ",".join(sorted(set(kinds))) or None
+    return ",".join(sorted(set(kinds)))
 
 
 def stored_about(keys: frozenset[str] | None) -> str | None:
@@ -479,88 +487,83 @@ class Tally:
         """None without cards: no rate, rather than a 0% that reads as "never overridden"."""
         return self.overridden / self.issued if self.issued else None
 
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.issued + other.issued, self.overridden + other.overridden, self.accepted + other.accepted)
+
+
+# What a row's `records_incomplete` says of the records its card was issued on (`records_of`).
+INCOMPLETE, COMPLETE, NOT_KNOWN = "incomplete", "complete", "not-known"
+
+
+def records_of(stored: str | None) -> str:
+    """Whether a card was issued on incomplete records (kinds named), complete ones ("": everything its finding rests
+    on was read) or not known (NULL: stored before 0004 recorded it, by a PainPlan that stored NULL for complete
+    records too, or a notice, which rests on no data)."""
+    if stored is None:
+        return NOT_KNOWN
+    return INCOMPLETE if stored else COMPLETE
+
 
 @dataclass(frozen=True)
 class CheckStats:
+    """One check's cards, counted apart by the records they were issued on (`records_of`), and its commonest
+    override reasons."""
+
     check_id: str
-    issued: int
-    overridden: int
-    accepted: int
-    top_reasons: tuple[tuple[str, int], ...]
-    # The cards issued on incomplete records (`records_incomplete` set): an override of one may say the EHR's data
-    # is broken, not the card. The rest were issued on complete records, or before 0004 recorded it.
+    top_reasons: tuple[tuple[str, int], ...] = ()
+    # An override of a card issued on incomplete records may say the EHR's data is broken, not the card.
     incomplete: Tally = Tally()
+    complete: Tally = Tally()
+    not_known: Tally = Tally()
 
     @property
-    def override_rate(self) -> float:
-        return self.overridden / self.issued if self.issued else 0.0
-
-    @property
-    def complete(self) -> Tally:
-        """The cards not issued on incomplete records."""
-        return Tally(
-            self.issued - self.incomplete.issued,
-            self.overridden - self.incomplete.overridden,
-            self.accepted - self.incomplete.accepted,
-        )
+    def every(self) -> Tally:
+        return self.incomplete + self.complete + self.not_known
 
 
 def feedback_stats(engine: Engine) -> list[CheckStats]:
-    """Per check: cards issued, distinct cards overridden and accepted (in all, and of those issued on incomplete
-    records), and the commonest override reasons."""
-    incomplete = issued_cards.c.records_incomplete.is_not(None)
+    """Per check: cards issued and the distinct ones overridden and accepted, counted apart by the records they were
+    issued on (`records_of`), and the commonest override reasons."""
+    # Grouped by the stored value itself, classified below (`records_of`): a CASE in GROUP BY repeats its bound
+    # literals, which PostgreSQL does not take for the same expression.
+    stored = issued_cards.c.records_incomplete
     with engine.connect() as connection:
         issued_rows = connection.execute(
-            select(issued_cards.c.check_id, incomplete, func.count()).group_by(issued_cards.c.check_id, incomplete)
+            select(issued_cards.c.check_id, stored, func.count()).group_by(issued_cards.c.check_id, stored)
         ).all()
         joined = feedback.join(issued_cards, feedback.c.card_uuid == issued_cards.c.uuid)
         outcomes = connection.execute(
-            select(
-                issued_cards.c.check_id,
-                incomplete,
-                feedback.c.outcome,
-                func.count(func.distinct(feedback.c.card_uuid)),
-            )
+            select(issued_cards.c.check_id, stored, feedback.c.outcome, func.count(func.distinct(feedback.c.card_uuid)))
             .select_from(joined)
-            .group_by(issued_cards.c.check_id, incomplete, feedback.c.outcome)
+            .group_by(issued_cards.c.check_id, stored, feedback.c.outcome)
         ).all()
         reasons = connection.execute(
             select(issued_cards.c.check_id, feedback.c.reason_code, func.count())
             .select_from(joined)
-            .where(and_(feedback.c.outcome == "overridden", or_(feedback.c.reason_code.is_not(None))))
+            .where(and_(feedback.c.outcome == "overridden", feedback.c.reason_code.is_not(None)))
             .group_by(issued_cards.c.check_id, feedback.c.reason_code)
         ).all()
-    issued: dict[tuple[str, bool], int] = {}
-    for check, on_incomplete, n in issued_rows:
-        issued[(check, bool(on_incomplete))] = n
-    counts: dict[tuple[str, bool, str], int] = {}
-    for check, on_incomplete, outcome, n in outcomes:
-        counts[(check, bool(on_incomplete), outcome)] = n
+    tallies: dict[tuple[str, str], Tally] = {}
+    for check, value, n in issued_rows:
+        key = (check, records_of(value))
+        tallies[key] = tallies.get(key, Tally()) + Tally(issued=n)
+    for check, value, outcome, n in outcomes:
+        if outcome in ("overridden", "accepted"):
+            key = (check, records_of(value))
+            tallies[key] = tallies.get(key, Tally()) + Tally(**{outcome: n})
     by_check: dict[str, list[tuple[str, int]]] = {}
     for check, code, n in reasons:
         by_check.setdefault(check, []).append((code, n))
-
-    def tally(check: str, *groups: bool) -> Tally:
-        return Tally(
-            sum(issued.get((check, group), 0) for group in groups),
-            sum(counts.get((check, group, "overridden"), 0) for group in groups),
-            sum(counts.get((check, group, "accepted"), 0) for group in groups),
+    return [
+        CheckStats(
+            check_id=check,
+            top_reasons=tuple(sorted(by_check.get(check, []), key=lambda item: (-item[1], item[0]))[:3]),
+            incomplete=tallies.get((check, INCOMPLETE), Tally()),
+            complete=tallies.get((check, COMPLETE), Tally()),
+            not_known=tallies.get((check, NOT_KNOWN), Tally()),
         )
-
-    stats = []
-    for check in sorted({check for check, _ in issued} | {check for check, _, _ in counts}):
-        every = tally(check, False, True)
-        stats.append(
-            CheckStats(
-                check_id=check,
-                issued=every.issued,
-                overridden=every.overridden,
-                accepted=every.accepted,
-                top_reasons=tuple(sorted(by_check.get(check, []), key=lambda item: (-item[1], item[0]))[:3]),
-                incomplete=tally(check, True),
-            )
-        )
-    return stats
+        for check in sorted({check for check, _ in tallies})
+    ]
 
 
 def all_rows(engine: Engine, table: Table) -> Iterable[dict]:

@@ -64,8 +64,8 @@ def test_the_uds_card_of_a_call_whose_lab_search_failed_is_stored_as_issued_on_i
     uds, naive = cards["urine-drug-test"], cards["er-la-opioid-naive"]
     assert uds["summary"].endswith("(records incomplete)")  # the card said so; the row must too
     assert store.find_issued(db(app), uds["uuid"]).records_incomplete == "lab-results"
-    # The medicines were all read: the opioid-naive card stands on a complete record.
-    assert store.find_issued(db(app), naive["uuid"]).records_incomplete is None
+    # The medicines were all read: the opioid-naive card stands on a complete record ("", not NULL: not known).
+    assert store.find_issued(db(app), naive["uuid"]).records_incomplete == ""
 
 
 def test_every_card_of_a_fully_read_call_is_stored_as_on_complete_records(tmp_path):
@@ -75,7 +75,7 @@ def test_every_card_of_a_fully_read_call_is_stored_as_on_complete_records(tmp_pa
     assert response.status_code == 200
     rows = store.all_rows(db(app), store.issued_cards)
     assert {row["check_id"] for row in rows} >= {"urine-drug-test", "er-la-opioid-naive"}
-    assert [row["records_incomplete"] for row in rows] == [None] * len(rows)
+    assert [row["records_incomplete"] for row in rows] == [""] * len(rows)
 
 
 def test_a_card_resting_on_several_unread_kinds_stores_them_sorted_and_comma_separated():
@@ -84,8 +84,9 @@ def test_a_card_resting_on_several_unread_kinds_stores_them_sorted_and_comma_sep
     card = Card("urine-drug-test", "warning", "No urine drug test (records incomplete)", "detail")
     several = Card(**{**card.__dict__, "facts": {"not_read": ["procedures", "lab-results", "lab-reports"]}})
     assert store.stored_incomplete(several) == "lab-reports,lab-results,procedures"
-    assert store.stored_incomplete(Card(**{**card.__dict__, "facts": {"not_read": []}})) is None
-    assert store.stored_incomplete(card) is None  # a check that states no absence
+    assert store.stored_incomplete(Card(**{**card.__dict__, "facts": {"not_read": []}})) == ""
+    assert store.stored_incomplete(card) == ""  # a finding resting on no unread data
+    assert store.stored_incomplete(Card(**{**card.__dict__, "check_id": "data-incomplete"})) is None  # a notice
 
 
 def at_revision_0003(url: str):

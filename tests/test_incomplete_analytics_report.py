@@ -45,14 +45,14 @@ def test_the_feedback_report_splits_each_checks_override_rate_by_incomplete_reco
     # urine-drug-test: 4 cards on a complete chart (1 overridden), 2 when the lab search failed (both overridden,
     # "data incorrect": the EHR is broken, not the card).
     for n in range(4):
-        issue(engine, f"uds-{n}", "urine-drug-test", None)
+        issue(engine, f"uds-{n}", "urine-drug-test", "")
     answer(engine, "uds-0", "overridden", "benefits-outweigh-risks")
     answer(engine, "uds-1", "accepted")
     issue(engine, "uds-lab-0", "urine-drug-test", "lab-results")
     issue(engine, "uds-lab-1", "urine-drug-test", "lab-reports,lab-results")
     answer(engine, "uds-lab-0", "overridden", "data-incorrect")
     answer(engine, "uds-lab-1", "overridden", "data-incorrect")
-    issue(engine, "mme-0", "high-mme", None)
+    issue(engine, "mme-0", "high-mme", "")
 
     rows = {row["check"]: row for row in report_rows(engine)}
     uds = rows["urine-drug-test"]
@@ -72,9 +72,9 @@ def test_the_feedback_report_splits_each_checks_override_rate_by_incomplete_reco
     header, _, *lines = table.splitlines()
     assert "incomplete" in header and "complete rate" in header
     [uds_line] = [line for line in lines if line.startswith("urine-drug-test")]
-    assert re.search(r"\b6\s+3\s+1\s+50%\s+2\s+100%\s+25%\s+data-incorrect \(2\)", uds_line), uds_line
+    assert re.search(r"\b6\s+3\s+1\s+50%\s+2\s+100%\s+25%\s+0\s+data-incorrect \(2\)", uds_line), uds_line
     [mme_line] = [line for line in lines if line.startswith("high-mme")]
-    assert re.search(r"\b1\s+0\s+0\s+0%\s+0\s+-\s+0%\s+-$", mme_line), mme_line  # no incomplete card: no rate
+    assert re.search(r"\b1\s+0\s+0\s+0%\s+0\s+-\s+0%\s+0\s+-$", mme_line), mme_line  # no incomplete card: no rate
 
     config = tmp_path / "painplan.toml"
     config.write_text(f'instance_path = "{tmp_path / "instance"}"\n')
@@ -93,14 +93,15 @@ def test_the_notices_are_not_split_as_if_their_records_had_been_complete(tmp_pat
     issue(engine, "notice-0", "data-incomplete", None)
     answer(engine, "notice-0", "overridden", "data-incorrect")
     issue(engine, "notice-1", "checks-not-run", None)
-    issue(engine, "uds-0", "urine-drug-test", None)
+    issue(engine, "uds-0", "urine-drug-test", "")
 
     rows = {row["check"]: row for row in report_rows(engine)}
     for notice in ("data-incomplete", "checks-not-run"):
-        assert rows[notice]["records_incomplete"] is None and rows[notice]["records_complete"] is None, notice
+        split = (rows[notice][key] for key in ("records_incomplete", "records_complete", "records_unknown"))
+        assert list(split) == [None, None, None], notice
     assert rows["data-incomplete"]["override_rate"] == 1.0  # its own totals stay
     assert rows["urine-drug-test"]["records_complete"]["issued"] == 1
 
     lines = format_table(report_rows(engine)).splitlines()
     [line] = [line for line in lines if line.startswith("data-incomplete")]
-    assert re.search(r"\b1\s+1\s+0\s+100%\s+n/a\s+n/a\s+n/a\s+data-incorrect \(1\)$", line), line
+    assert re.search(r"\b1\s+1\s+0\s+100%\s+n/a\s+n/a\s+n/a\s+n/a\s+data-incorrect \(1\)$", line), line
