@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import TypeAdapter
 
 from cds_hooks.ehr_release import R4, RELEASES, STU3, Release
+from cds_hooks.notices import CHECKS_NOT_RUN, DATA_INCOMPLETE
 from guideline.cards import Card, Link, Suggestion
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
@@ -24,9 +25,6 @@ from guideline.record import resources_in
 from guideline.record.identity import ORDER_TYPES
 
 log = logging.getLogger(__name__)
-
-DATA_INCOMPLETE = "data-incomplete"
-CHECKS_NOT_RUN = "checks-not-run"
 
 # The check's short name, sent as source.topic.display (guideline 10.0.1 and the section titles of 10).
 CHECK_TITLES: dict[str, str] = {

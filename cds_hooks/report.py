@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from cds_hooks import store
+from cds_hooks.notices import NOTICES
 
 
 def _rate(rate: float | None) -> float | None:
@@ -24,10 +25,10 @@ def _tally(tally: store.Tally) -> dict:
 
 def report_rows(engine: Engine) -> list[dict]:
     """One row per check; `records_incomplete`, `records_complete` and `records_unknown` are None for the notices
-    (`store.NOTICES`), which rest on no data."""
+    (`NOTICES`), which rest on no data."""
     rows = []
     for stats in store.feedback_stats(engine):
-        notice = stats.check_id in store.NOTICES
+        notice = stats.check_id in NOTICES
         rows.append(
             {
                 "check": stats.check_id,

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ClauseElement
 
-from cds_hooks.cards import CHECKS_NOT_RUN, DATA_INCOMPLETE
+from cds_hooks.notices import NOTICES
 from guideline.cards import Card, Snooze
 
 log = logging.getLogger(__name__)
@@ -107,10 +107,6 @@ seen_jti = Table(
 )
 
 RETENTION = timedelta(days=90)
-
-# PainPlan's own notices, not a check's finding: they rest on no data, so their cards are issued neither on complete nor
-# on incomplete records (the data-incomplete card is itself the notice that records were incomplete).
-NOTICES = frozenset({DATA_INCOMPLETE, CHECKS_NOT_RUN})
 
 
 def create_tables(engine: Engine) -> None:
