@@ -307,7 +307,11 @@ def test_the_dashboard_marks_every_rate_while_members_enrolled_for_part_of_the_p
 
 def test_the_dashboard_says_enrolment_was_not_checked_when_the_export_holds_no_coverage(tmp_path) -> None:
     html = _dashboard(tmp_path, high_dose("d2"), CONTINUOUS)
-    assert '<p id="enrolment">Enrolment not checked: no Coverage was read' in html
+    # The command's summary's words, as the run wrote them in data-quality.json's `run`.
+    assert (
+        '<p id="enrolment">Enrolment not checked: the export holds no Coverage (population.enrolment = continuous)'
+        in html
+    )
     assert "PQA's measure leaves out" not in html
 
 

@@ -364,6 +364,8 @@ def _written_unknown(value: Any) -> Any:
 
 _EARLIEST = frozenset({"medication_data_from"})  # merged as the earliest of the two
 EVERY = ("*",)  # every measure
+# What a count may leave unchecked (Count.unchecked): members' enrolment, or patients no measure evaluated.
+ENROLMENT, PATIENTS = "enrolment", "patients"
 
 
 @dataclass(frozen=True)
@@ -387,6 +389,10 @@ class Count:
     # Its names are patients (their ids: in a payer's export often member or beneficiary ids): the summary, which is
     # printed and logged, and the dashboard give the count alone; data-quality.json, in the output folder, names them.
     by_patient: bool = False
+    # What a count that is not zero leaves unchecked, beyond the measures it names above: "enrolment" (members whose
+    # enrolment was not read from Coverage) or "patients" (patients no measure evaluated). data-quality.json's `run`
+    # lists each under it (guideline.population.unchecked).
+    unchecked: str | None = None
 
 
 # Every count a run writes, in the order the summary gives them. A count added to Quality without its words here is
@@ -599,6 +605,7 @@ COUNTS: tuple[Count, ...] = (
         "patients_age_unsettled",
         "patients whose birth date cannot settle whether they were 18 (left out of every measure)",
         denominators=EVERY,
+        unchecked=PATIENTS,
     ),
     Count(
         "linked_patients",
@@ -643,6 +650,7 @@ COUNTS: tuple[Count, ...] = (
     Count(
         "members_enrolment_not_stated",
         "members with no Coverage in the export (enrolment not stated; still in the measures)",
+        unchecked=ENROLMENT,
     ),
     # Kept in, where PQA's rule may leave them out: every rate may count members a PQA-certified vendor's do not.
     Count(
@@ -651,6 +659,7 @@ COUNTS: tuple[Count, ...] = (
         includes=EVERY,
         names_only=True,
         by_patient=True,
+        unchecked=ENROLMENT,
     ),
     Count(
         "coverage_not_read",
@@ -663,17 +672,20 @@ COUNTS: tuple[Count, ...] = (
         "patients with fills or orders but no Patient resource in the export (age not known: left out of every "
         "measure)",
         denominators=EVERY,
+        unchecked=PATIENTS,
     ),
     Count(
         "patients_birth_date_unreadable",
         "patients whose birth date cannot be read (age not known: left out of every measure)",
         denominators=EVERY,
+        unchecked=PATIENTS,
     ),
     Count(
         "patients_not_evaluated",
         "patients the engine could not evaluate, left out of every measure",
         denominators=EVERY,
         breakdown="evaluation_errors",
+        unchecked=PATIENTS,
     ),
     Count("evaluation_errors", "patients not evaluated, by error"),
     Count(
@@ -723,6 +735,7 @@ class QualityLine:
     denominators: tuple[str, ...]
     numerators: tuple[str, ...]
     includes: tuple[str, ...] = ()
+    unchecked: str | None = None  # Count.unchecked
 
     def widens(self, measure_id: str) -> bool:
         """Whether, not being zero, this count may put patients in the measure its PQA definition leaves out."""
@@ -780,7 +793,9 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
         text += f" ({BY_PATIENT})"
     if key not in _BY_KEY:
         text += f" — {UNKNOWN_WORDS}"
-    return QualityLine(key, keys, count, text, known.kind, known.denominators, known.numerators, known.includes)
+    return QualityLine(
+        key, keys, count, text, known.kind, known.denominators, known.numerators, known.includes, known.unchecked
+    )
 
 
 def _total(value: Any) -> tuple[int, str]:

@@ -16,6 +16,7 @@ from guideline.config import ConfigError
 from guideline.population import Period, PopulationError
 from guideline.population.enrolment import enrolment_not_checked
 from guideline.population.summary import lookback_not_reached
+from guideline.population.unchecked import not_checked
 from smart_app.population.inputs import InputFolder, ndjson_files, prepare_inputs
 from smart_app.population.outputs import OutputNotWritten
 from smart_app.population.progress import Progress
@@ -273,6 +274,8 @@ def _review_into(
         # How the denominators read enrolment, and whether they could (the dashboard says so beside the rates).
         "enrolment": config["population"]["enrolment"],
         "enrolment_checked": unchecked is None,
+        # What could not be checked, and why, in the summary's words (guideline.population.unchecked).
+        "not_checked": not_checked(quality.to_json(), unchecked),
     }
     measures = write_outputs(con, source, folder, quality, run, counts)
     patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, render_template, request, send_fro
 
 from guideline.population import MEASURES, Measure
 from guideline.population.quality import QualityLine, quality_lines
+from guideline.population.unchecked import ENROLMENT_NOT_CHECKED
 from smart_app.config import Settings
 from smart_app.population.charts import (
     CLASSES,
@@ -62,12 +63,24 @@ def enrolment_note(run: Run) -> str | None:
     if mode is None:
         return None
     if not about.get("enrolment_checked", True):
+        said = _reason_text(about, ENROLMENT_NOT_CHECKED)  # the command's summary's words, as the run wrote them
+        if said:
+            return said[:1].upper() + said[1:]
         return "Enrolment not checked: no Coverage was read, so no member's enrolment over the period is known."
     if mode == "continuous":
         return (
             "Members not continuously enrolled over the period are in no measure (population.enrolment = continuous)."
         )
     return "Members are counted whatever their enrolment; each gap is named (population.enrolment = name)."
+
+
+def _reason_text(about: dict, key: str) -> str | None:
+    """The words of one reason the run's `not_checked` gives (guideline.population.unchecked); None in a run written
+    before the run said why."""
+    reasons = about.get("not_checked", {}).get("reasons") if isinstance(about.get("not_checked"), dict) else None
+    reason = reasons.get(key) if isinstance(reasons, dict) else None
+    said = reason.get("text") if isinstance(reason, dict) else None
+    return said if isinstance(said, str) else None
 
 
 def _missing(measure: Measure, problems: list[QualityLine]) -> tuple[list[QualityLine], list[QualityLine]]:

@@ -1,0 +1,148 @@
+"""data-quality.json's `run` says what the review could not check and why: whose enrolment, which patients, which
+measures' denominators and numerators, each with its reasons in the very words the command's summary prints and the
+dashboard shows (one source: `guideline.population.quality`). Before, `run` said only `enrolment_checked: false`, and
+a machine reading it had to guess why from the counts."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from synthetic_export import OXYCODONE_10, dispense, medication_concept, patient, write_export, write_ndjson
+from test_population_enrolment import NAMED, coverage, high_dose
+from test_population_measures import PERIOD, TODAY
+
+from smart_app import create_app
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
+
+TOKEN = "population-token-0123456789"
+NO_COVERAGE = "enrolment not checked: the export holds no Coverage (population.enrolment = name)"
+
+
+def _condition(n: int) -> dict:
+    """A chronic pain diagnosis of n1's (ICD-10-CM G89.4), the 200 of them filling a .gz of several blocks."""
+    return {
+        "resourceType": "Condition",
+        "id": f"n1-c{n}",
+        "subject": {"reference": "Patient/n1"},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G89.4"}]},
+        "recordedDate": "2025-11-03",
+    }
+
+
+def _export_with_every_reason(folder: Path) -> None:
+    """A payer's quarter in which each thing the review cannot check happens once:
+    - n1: a renewal Coverage whose start is a US date ("01/21/2026"): enrolment unknown;
+    - n2: no Coverage at all (others have some): enrolment not stated;
+    - n3: birth date written "01/15/1970": age not known, in no measure;
+    - n4: fills, no Patient resource: age not known, in no measure;
+    - n5: a fill of an NDC the review does not know: medication not identified;
+    - a Condition file cut off mid-download (a .gz whose end is missing): an input file not read in full."""
+    unknown_ndc = dispense(
+        "n5-f3", "n5", None, "2026-01-10", 30, 30, "drA", "ph1", concept=medication_concept(ndc="99999-9999-99")
+    )
+    write_export(
+        folder,
+        [
+            *high_dose("n1"),
+            *high_dose("n2"),
+            patient("n3", birth="01/15/1970"),
+            *high_dose("n3")[1:],
+            *high_dose("n4")[1:],
+            *high_dose("n5"),
+            unknown_ndc,
+        ],
+    )
+    write_ndjson(
+        folder,
+        "Coverage",
+        [
+            coverage("n1-a", "n1", "2025-01-01", "2026-01-20"),
+            coverage("n1-b", "n1", "01/21/2026", None),
+            *(coverage(f"{pid}-a", pid, "2025-01-01", None) for pid in ("n3", "n4", "n5")),
+        ],
+    )
+    cut = write_ndjson(folder, "Condition", [_condition(n) for n in range(200)], True)
+    cut.write_bytes(cut.read_bytes()[:-12])
+
+
+def _run(tmp_path: Path, build) -> tuple[dict, list[str], str]:
+    """The run's data-quality.json, its summary lines and its dashboard page."""
+    source, out = tmp_path / "in", tmp_path / "runs" / "2026q1"
+    build(source)
+    summary = review(ndjson_files(source), out, PERIOD, TODAY, NAMED, "duckdb", workers=1)
+    app = create_app(
+        {
+            "instance_path": str(tmp_path / "instance"),
+            "auth": "off",
+            "population_root": str(tmp_path / "runs"),
+            "population_token": TOKEN,
+        }
+    )
+    basic = base64.b64encode(f"analyst:{TOKEN}".encode()).decode()
+    page = app.test_client().get("/population/", headers={"Authorization": f"Basic {basic}"})
+    assert page.status_code == 200
+    return json.loads((out / "data-quality.json").read_text()), list(summary), html.unescape(page.get_data(True))
+
+
+def test_each_thing_not_checked_names_its_reasons_in_the_summary_and_dashboard_words(tmp_path) -> None:
+    quality, summary, page = _run(tmp_path, _export_with_every_reason)
+    unchecked = quality["run"]["not_checked"]
+    assert unchecked["enrolment"] == ["members_enrolment_not_stated", "members_enrolment_unknown"]
+    assert unchecked["patients"] == ["patients_without_patient_resource", "patients_birth_date_unreadable"]
+    reasons = unchecked["reasons"]
+    assert reasons["members_enrolment_unknown"] == {
+        "count": 1,
+        "text": "1 members whose enrolment is unknown: a Coverage of theirs could not be read (kept in the measures) "
+        "(by patient in data-quality.json)",
+    }
+    assert reasons["patients_birth_date_unreadable"]["count"] == 1
+    assert reasons["patients_without_patient_resource"]["count"] == 1
+    assert reasons["unidentified_medications"]["count"] == 1
+    (cut,) = quality["input_files_not_read"]
+    assert cut.startswith("Condition.ndjson.gz: ")
+    assert reasons["input_files_not_read"] == {
+        "count": 1,
+        "text": f"1 input files not read, or read only in part: {cut}",
+    }
+    # Which measures may be missing patients, and why: the counts the dashboard names beside each rate.
+    ohd = unchecked["measures"]["OHD"]
+    assert {"input_files_not_read", "unidentified_medications", "patients_birth_date_unreadable"} <= set(
+        ohd["denominator"]
+    )
+    assert "fills_without_prescriber" not in ohd["numerator"]
+    # Every reason named is a reason of something not checked, and its words are the summary's and the dashboard's.
+    named = {key for group in ("enrolment", "patients") for key in unchecked[group]}
+    named |= {key for measure in unchecked["measures"].values() for part in measure.values() for key in part}
+    assert named == set(reasons)
+    printed = "\n".join(summary)
+    for reason in reasons.values():
+        assert reason["text"] in printed
+        assert reason["text"] in page
+
+
+def test_an_export_with_no_coverage_says_why_enrolment_was_not_checked_in_one_set_of_words(tmp_path) -> None:
+    quality, summary, page = _run(tmp_path, lambda folder: write_export(folder, [*high_dose("b1"), *high_dose("b2")]))
+    run = quality["run"]
+    assert run["enrolment_checked"] is False
+    assert run["not_checked"]["enrolment"] == ["enrolment_not_checked"]
+    assert run["not_checked"]["reasons"]["enrolment_not_checked"] == {"count": None, "text": NO_COVERAGE}
+    assert NO_COVERAGE in summary
+    assert f'<p id="enrolment">{NO_COVERAGE[0].upper()}{NO_COVERAGE[1:]}' in page
+
+
+def test_a_whole_run_has_nothing_not_checked(tmp_path) -> None:
+    def whole(folder: Path) -> None:
+        # A year of monthly fills before the quarter: every look-back the measures need is in the export.
+        history = ["2025-03-09", "2025-07-09", "2025-08-08", "2025-09-07", "2025-10-07", "2025-11-06", "2025-12-06"]
+        earlier = [
+            dispense(f"w1-h{n}", "w1", OXYCODONE_10, day, 120, 30, "drA", "ph1") for n, day in enumerate(history)
+        ]
+        write_export(folder, [*high_dose("w1"), *earlier])
+        write_ndjson(folder, "Coverage", [coverage("w1-a", "w1", "2025-01-01", None)])
+
+    quality, _, _ = _run(tmp_path, whole)
+    assert quality["run"]["not_checked"] == {"reasons": {}, "enrolment": [], "patients": [], "measures": {}}
