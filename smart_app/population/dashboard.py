@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 
 from guideline.population import MEASURES, Measure
-from guideline.population.quality import QualityLine, quality_lines
+from guideline.population.quality import ENROLMENT, QualityLine, quality_lines
 from guideline.population.unchecked import ENROLMENT_NOT_CHECKED
 from smart_app.config import Settings
 from smart_app.population.charts import (
@@ -26,6 +27,9 @@ from smart_app.population.charts import (
 )
 from smart_app.population.runs import Run, find_runs
 
+# The count of members whose enrolment could not be told from Coverage (guideline.population.quality).
+UNKNOWN_ENROLMENT = "members_enrolment_unknown"
+
 
 @dataclass(frozen=True)
 class QualityView:
@@ -37,8 +41,12 @@ class QualityView:
     zero: list[QualityLine]  # nothing to report
     # Per measure: the problem counts that may leave patients out of its denominator, and out of its numerator.
     missing: dict[str, tuple[list[QualityLine], list[QualityLine]]]
-    # Per measure: the problem counts that may put patients in its rate whom its PQA definition leaves out.
+    # Per measure: the problem counts that may put patients in its rate whom its PQA definition leaves out, their
+    # enrolment read from Coverage (a gap named, say).
     extra: dict[str, list[QualityLine]] = field(default_factory=dict)
+    # Per measure: the same for members whose enrolment could not be told from Coverage, shown apart from `extra`:
+    # a gap read and a Coverage not read are two facts, not one.
+    not_told: dict[str, list[QualityLine]] = field(default_factory=dict)
 
 
 def quality_view(run: Run) -> QualityView:
@@ -51,7 +59,12 @@ def quality_view(run: Run) -> QualityView:
         census=[line for line in lines if line.kind == "census"],
         zero=[line for line in lines if not line.count and line.kind != "census"],
         missing={m.id: _missing(m, problems) for m in MEASURES},
-        extra={m.id: [line for line in problems if line.widens(m.id)] for m in MEASURES},
+        extra={
+            m.id: [line for line in problems if line.widens(m.id) and line.unchecked != ENROLMENT] for m in MEASURES
+        },
+        not_told={
+            m.id: [line for line in problems if line.widens(m.id) and line.unchecked == ENROLMENT] for m in MEASURES
+        },
     )
 
 
@@ -71,7 +84,27 @@ def enrolment_note(run: Run) -> str | None:
         return (
             "Members not continuously enrolled over the period are in no measure (population.enrolment = continuous)."
         )
-    return "Members are counted whatever their enrolment; each gap is named (population.enrolment = name)."
+    if mode == "name":
+        return "Members are counted whatever their enrolment; each gap is named (population.enrolment = name)."
+    # A newer version's setting, or a file edited by hand: read as `name`, the line would claim every gap was named.
+    return (
+        f"Enrolment was read under a setting this version of PainPlan does not know (population.enrolment = "
+        f"{json.dumps(mode)}): what these rates assume of members' enrolment cannot be told here."
+    )
+
+
+def enrolment_not_told(run: Run) -> str | None:
+    """The members of the run whose enrolment could not be told from Coverage (`members_enrolment_unknown`), said
+    apart from members whose Coverage was read; None when there are none."""
+    count = next((line.count for line in quality_lines(run.quality) if line.key == UNKNOWN_ENROLMENT), 0)
+    if not count:
+        return None
+    who = "1 member" if count == 1 else f"{count:,} members"
+    return (
+        f"Enrolment could not be told from Coverage for {who}: a Coverage of theirs could not be read, so whether "
+        "they were enrolled is not known; kept in the measures, apart from members whose Coverage was read (named by "
+        "patient in data-quality.json)."
+    )
 
 
 def _reason_text(about: dict, key: str) -> str | None:
@@ -155,6 +188,7 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
             classes=CLASSES,
             quality=quality_view(latest) if latest else None,
             enrolment=enrolment_note(latest) if latest else None,
+            enrolment_not_told=enrolment_not_told(latest) if latest else None,
         )
 
     @blueprint.get("/runs/<run>/letters/<path:name>")
