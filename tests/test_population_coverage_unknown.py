@@ -123,3 +123,21 @@ def test_spark_counts_enrolment_unknown_as_duckdb_does(tmp_path) -> None:
     duck, spark = (json.loads((tmp_path / side / "data-quality.json").read_text()) for side in ("duck", "spark"))
     assert duck["members_enrolment_unknown"] == spark["members_enrolment_unknown"] == {"u7": 1}
     assert duck["members_enrolment_not_stated"] == spark["members_enrolment_not_stated"] == 1
+
+
+def test_an_unreadable_coverage_whose_id_holds_a_colon_is_named_whole_in_the_evidence() -> None:
+    """A payer's Coverage id written with ": " in it (a plan and a segment, "HUSKY-D: 2026"), sent as is: the row's
+    evidence names the whole id and the whole reason. Before, the words were made as "Coverage/id: why" and split
+    back at the first ": ", so the id was cut short and the rest of it read as the reason."""
+    coverages = [
+        coverage("u10-a", "u10", "2025-01-01", "2026-01-20"),
+        coverage("HUSKY-D: 2026", "u10", "01/21/2026", None),
+    ]
+    outcome = evaluate("u10", coverages, CONTINUOUS)
+    assert outcome.row is not None
+    assert outcome.quality.coverage_not_read == {"Coverage/HUSKY-D: 2026: period.start '01/21/2026' is not a date": 1}
+    assert json.loads(outcome.row["evidence"])["enrolment"] == [
+        "enrolment unknown: Coverage/HUSKY-D: 2026 could not be read (period.start '01/21/2026' is not a date); the "
+        "Coverage read enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; kept in the "
+        "measures"
+    ]

@@ -364,8 +364,10 @@ def test_a_run_whose_coverage_file_could_not_be_opened_does_not_say_the_export_h
 def test_which_gaps_count_is_one_rule_for_known_and_unknown_enrolment(
     gaps: tuple[int, ...], allowed: int | None, counts: bool
 ) -> None:
-    from guideline.population.enrolment import CoverageRead, Enrolment
+    from guideline.population.enrolment import CoverageNotRead, CoverageRead, Enrolment
 
     enrolment = Enrolment(365 - sum(gaps), gaps)
     assert enrolment.gap_counts(allowed) is counts
-    assert CoverageRead(enrolment, ("Coverage/c9: no period and no status",)).unknown(allowed) is counts
+    assert (
+        CoverageRead(enrolment, (CoverageNotRead("Coverage/c9", "no period and no status"),)).unknown(allowed) is counts
+    )

@@ -50,13 +50,26 @@ class Enrolment:
 
 
 @dataclass(frozen=True)
+class CoverageNotRead:
+    """A Coverage that could not be read: which (`Coverage/id`) and why, kept apart from where it is made so the
+    evidence never has to split them back out of text (an id may hold ": ")."""
+
+    resource: str
+    why: str
+
+    def __str__(self) -> str:
+        """ "Coverage/k1-b: period.start '01/21/2026' is not a date", as data-quality.json's coverage_not_read names
+        it."""
+        return f"{self.resource}: {self.why}"
+
+
+@dataclass(frozen=True)
 class CoverageRead:
     """A member's Coverage read: their enrolment from the Coverage that could be read (None when none could: not
-    stated when there was none, `unknown` when some could not be read), and each Coverage that could not be read,
-    as "Coverage/id: why"."""
+    stated when there was none, `unknown` when some could not be read), and each Coverage that could not be read."""
 
     enrolment: Enrolment | None
-    not_read: tuple[str, ...] = ()
+    not_read: tuple[CoverageNotRead, ...] = ()
 
     def unknown(self, allowed_gap_days: int | None) -> bool:
         """Whether the member's enrolment is unknown: a Coverage of theirs could not be read, and the Coverage read
@@ -69,9 +82,7 @@ class CoverageRead:
 
     def unknown_evidence(self, period: Period) -> str:
         """What the row's evidence says of a member whose enrolment is unknown (`unknown`)."""
-        unread = ", ".join(
-            f"{ident} could not be read ({why})" for ident, _, why in (item.partition(": ") for item in self.not_read)
-        )
+        unread = ", ".join(f"{item.resource} could not be read ({item.why})" for item in self.not_read)
         read = (
             self.enrolment.evidence(period, "the Coverage read")
             if self.enrolment
@@ -83,13 +94,14 @@ class CoverageRead:
 def read_enrolment(resources: Iterable[Mapping[str, Any]], period: Period) -> CoverageRead:
     """The member's enrolment over `period` from the Coverage among their resources. Never raises on data."""
     spans: list[tuple[date, date]] = []
-    read, not_read = 0, []
+    read = 0
+    not_read: list[CoverageNotRead] = []
     for resource in resources:
         if text(resource.get("resourceType")) != "Coverage":
             continue
         span, why = _span(resource, period)
         if why is not None:
-            not_read.append(f"Coverage/{text(resource.get('id')) or '(no id)'}: {why}")
+            not_read.append(CoverageNotRead(f"Coverage/{text(resource.get('id')) or '(no id)'}", why))
             continue
         read += 1
         if span is not None:

@@ -341,7 +341,7 @@ def evaluate_patient(
     unknown = coverage.unknown(allowed)  # the one reading of it: the counts, the evidence and the columns follow it
     known = None if unknown else coverage.enrolment  # an enrolment not known gives no figures that look known
     unenrolled = _not_enrolled(known, unknown, allowed, patient_id, quality) if adult and not excluded else None
-    quality.coverage_not_read.update(coverage.not_read)
+    quality.coverage_not_read.update(str(item) for item in coverage.not_read)
     if unenrolled:
         excluded = f"not continuously enrolled ({unenrolled.gap_text()})"
     if excluded or age != "adult":
