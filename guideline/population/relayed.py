@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from guideline import fills
 from guideline.config import GuidelineConfig
@@ -47,94 +47,116 @@ def relayed_read_once(
     config: GuidelineConfig,
     quality: Quality,
 ) -> RelayedRead:
-    """The record with each order, then each fill, another source relayed under its own id read once
-    (`_orders_read_once`, `_fills_read_once`), each counted in the data-quality report."""
+    """The record with each order, then each fill, another source relayed under its own id read once (`_read_once`),
+    each counted in the data-quality report."""
     own = own_sources(config)
 
     # The point of care's test too (`Facts._identified_drug`): a code or a name alone is no evidence two are one.
     def drug(item: MedOrder | Dispense) -> str | None:
         return identified(fills.same_drug_key(item, terms, config))
 
-    read = _orders_read_once(record, raw, own, drug, quality)
-    return replace(_fills_read_once(read.record, raw, own, drug, quality), unsure=read.unsure)
-
-
-def _fills_read_once(
-    record: PatientRecord,
-    raw: Mapping[str, Mapping[str, Any]],
-    own: frozenset[str],
-    drug: Callable[[Dispense], str | None],
-    quality: Quality,
-) -> RelayedRead:
-    """The record without each fill another source relayed under its own id (an HIE's copy of the pharmacy's fill,
-    its `meta.source` the HIE's: the same fill number, drug, day, quantity and days' supply as one fill of the
-    export's own, by the point of care's one rule, `identity.relayed_fills`), counted in `fills_relayed`. Its links
-    are the HIE's (its order, its pharmacy), so the review's rule for a fill sent twice does not tie it: read twice,
-    it queued as an early refill (twice the days' supply) and its first days counted twice the MME. Where every fill
-    names another source, as orders (`_orders_read_once`): both read, each pair counted in `fills_maybe_relayed` and
-    named in `RelayedRead.unsure_fills`."""
-    marked = _marked(record.dispenses, raw, own)
-    if marked is None:
-        return RelayedRead(record)
-    if all(fill.source is not None for fill in marked):  # no fill the export's own for a copy to copy
-        words = _unsure(marked, _fill_pairs(drug), quality.fills_maybe_relayed, _FILL_WORDS)
-        return RelayedRead(record, unsure_fills=words)
-    found = relayed_fills(marked, drug)
-    if not found:
-        return RelayedRead(record)
-    quality.fills_relayed += len(found)
-    copies = {id(copy) for copy, _ in found}
-    # The fills read on are as the export wrote them: the source was only the rule's input.
-    kept = tuple(d for d, m in zip(record.dispenses, marked, strict=True) if id(m) not in copies)
-    return RelayedRead(replace(record, dispenses=kept))
-
-
-def _orders_read_once(
-    record: PatientRecord,
-    raw: Mapping[str, Mapping[str, Any]],
-    own: frozenset[str],
-    drug: Callable[[MedOrder], str | None],
-    quality: Quality,
-) -> RelayedRead:
-    """The record with each order another source relayed under its own id read once (its fills and renewals naming
-    the order it copies), counted in `orders_relayed`. A Bulk export has no fullUrls to say where an order is from: an
-    order whose `meta.source` names a system is read as that source's, one naming none, or one of the site's own
-    sources (`population.own_sources`), as the export's own (the EHR's, the point of care's `source` None). Where
-    every order names another source, nothing tells which is the EHR's order and which the copy: both are read (an
-    over-count, never a lost order), and each pair that would be one order is counted by its two sources in
-    `orders_maybe_relayed` and named in `RelayedRead.unsure`, never silently."""
-    marked = _marked(record.orders, raw, own)
-    if marked is None:
-        return RelayedRead(record)
-    requests = [o for o in marked if o.resource_type == "MedicationRequest" and not o.is_draft]
-    if all(order.source is not None for order in requests):  # no order the export's own for a copy to copy
-        return RelayedRead(record, _unsure(marked, _order_pairs(drug), quality.orders_maybe_relayed, _ORDER_WORDS))
-    relayed = relayed_orders(marked, drug)
-    if not relayed:
-        return RelayedRead(record)
-    quality.orders_relayed += len(relayed)
-    orders, dispenses = without_relayed(marked, record.dispenses, relayed, relayed_names(relayed, ()))
-    # The source was only the rule's input: the orders read on are the export's, as every other resource is.
-    orders = tuple(replace(o, source=None) if o.source else o for o in orders)
-    return RelayedRead(replace(record, orders=orders, dispenses=dispenses))
+    record, unsure = _read_once(record, raw, own, quality, _orders(drug))
+    record, unsure_fills = _read_once(record, raw, own, quality, _fills(drug))
+    return RelayedRead(record, unsure, unsure_fills)
 
 
 Sourced = TypeVar("Sourced", MedOrder, Dispense)
+
+
+@dataclass(frozen=True)
+class _Relayed(Generic[Sourced]):
+    """What reading relayed copies once differs in between orders and fills; `_read_once` is the one rule."""
+
+    items: Callable[[PatientRecord], Sequence[Sourced]]  # the record's orders, or its fills
+    # Those a copy could copy, which must all name another source for nothing to tell the copy from the export's own
+    # (orders: the signed MedicationRequests; fills: every fill).
+    judged: Callable[[Sequence[Sourced]], Sequence[Sourced]]
+    found: Callable[[Sequence[Sourced]], Sequence[Any]]  # the point of care's one rule (`identity.relayed_*`)
+    pair: Callable[[Any], tuple[Sourced, Sourced]]  # one it found as (copy, kept)
+    without: Callable[
+        [PatientRecord, Sequence[Sourced], Sequence[Any]], PatientRecord
+    ]  # the record with them read once
+    relayed: str  # the Quality count of copies read once
+    maybe: str  # the Quality count, by sources, of pairs both read
+    words: str  # what the evidence says of each such pair
+
+
+def _read_once(
+    record: PatientRecord,
+    raw: Mapping[str, Mapping[str, Any]],
+    own: frozenset[str],
+    quality: Quality,
+    kind: _Relayed[Sourced],
+) -> tuple[PatientRecord, tuple[str, ...]]:
+    """The record with each order (or fill) another source relayed under its own id read once, counted in
+    `kind.relayed`, and the pairs that could not be settled, in words. A Bulk export has no fullUrls to say where a
+    resource is from: one whose `meta.source` names a system is read as that source's, one naming none, or one of the
+    site's own sources (`population.own_sources`), as the export's own (the point of care's `source` None). Where
+    every one a copy could copy names another source, nothing tells which is the export's own and which the copy: both
+    are read (an over-count, never a lost order or fill), and each pair that would be one is counted by its two
+    sources in `kind.maybe` and said in words for the evidence, never silently."""
+    marked = _marked(kind.items(record), raw, own)
+    if marked is None:
+        return record, ()
+    if all(item.source is not None for item in kind.judged(marked)):  # no item the export's own for a copy to copy
+        counted = getattr(quality, kind.maybe)
+        return record, _unsure(marked, lambda items: map(kind.pair, kind.found(items)), counted, kind.words)
+    found = kind.found(marked)
+    if not found:
+        return record, ()
+    setattr(quality, kind.relayed, getattr(quality, kind.relayed) + len(found))
+    return kind.without(record, marked, found), ()
+
+
+def _orders(drug: Callable[[MedOrder], str | None]) -> _Relayed[MedOrder]:
+    """Orders: a relayed order's fills and renewals are read as naming the order it copies (`without_relayed`)."""
+
+    def without(record: PatientRecord, marked: Sequence[MedOrder], found: Sequence[Any]) -> PatientRecord:
+        orders, dispenses = without_relayed(marked, record.dispenses, found, relayed_names(found, ()))
+        # The source was only the rule's input: the orders read on are the export's, as every other resource is.
+        orders = tuple(replace(o, source=None) if o.source else o for o in orders)
+        return replace(record, orders=orders, dispenses=dispenses)
+
+    return _Relayed(
+        items=lambda record: record.orders,
+        judged=lambda marked: [o for o in marked if o.resource_type == "MedicationRequest" and not o.is_draft],
+        found=lambda orders: relayed_orders(orders, drug),
+        pair=lambda found: (found.copy, found.kept),
+        without=without,
+        relayed="orders_relayed",
+        maybe="orders_maybe_relayed",
+        words=_ORDER_WORDS,
+    )
+
+
+def _fills(drug: Callable[[Dispense], str | None]) -> _Relayed[Dispense]:
+    """Fills (an HIE's copy of the pharmacy's fill: the same fill number, drug, day, quantity and days' supply). Its
+    links are the HIE's (its order, its pharmacy), so the review's rule for a fill sent twice does not tie it: read
+    twice, it queued as an early refill (twice the days' supply) and its first days counted twice the MME."""
+
+    def without(record: PatientRecord, marked: Sequence[Dispense], found: Sequence[Any]) -> PatientRecord:
+        copies = {id(copy) for copy, _ in found}
+        # The fills read on are as the export wrote them: the source was only the rule's input.
+        kept = tuple(d for d, m in zip(record.dispenses, marked, strict=True) if id(m) not in copies)
+        return replace(record, dispenses=kept)
+
+    return _Relayed(
+        items=lambda record: record.dispenses,
+        judged=lambda marked: marked,
+        found=lambda dispenses: relayed_fills(dispenses, drug),
+        pair=lambda found: found,
+        without=without,
+        relayed="fills_relayed",
+        maybe="fills_maybe_relayed",
+        words=_FILL_WORDS,
+    )
+
+
 Pairs = Callable[[Sequence[Sourced]], Iterable[tuple[Sourced, Sourced]]]
 _ORDER_WORDS = "carry the same order number, drug and date: they may be one order sent by two systems, counted twice "
 _ORDER_WORDS += "here (its MME too)"
 _FILL_WORDS = "carry the same fill number, drug, day, quantity and days' supply: they may be one fill sent by two "
 _FILL_WORDS += "systems, counted twice here (its MME and days' supply too)"
-
-
-def _order_pairs(drug: Callable[[MedOrder], str | None]) -> Pairs[MedOrder]:
-    """The point of care's rule for orders (`identity.relayed_orders`) as (copy, kept) pairs."""
-    return lambda orders: ((found.copy, found.kept) for found in relayed_orders(orders, drug))
-
-
-def _fill_pairs(drug: Callable[[Dispense], str | None]) -> Pairs[Dispense]:
-    """The point of care's rule for fills (`identity.relayed_fills`), already (copy, kept) pairs."""
-    return lambda dispenses: relayed_fills(dispenses, drug)
 
 
 def _unsure(marked: Sequence[Sourced], pairs_of: Pairs[Sourced], counted: Counter[str], words: str) -> tuple[str, ...]:
