@@ -105,19 +105,40 @@ SEARCH_NAMES: dict[str, str] = {
     "places": "Places of recent visits (whether a stay was at a hospice)",
 }
 
-# The page's dated searches with a fixed window, each with the hooks' prefetch key whose readers it serves too: it is
-# widened as that key is (guideline.search_windows), so a site reading hospice discharges over 24 months has the page
-# search 24 months of encounters, not 13. Its label names the window searched.
-PAGE_WINDOWS: dict[str, tuple[Window | None, str | None]] = {
-    "orders": (CHART_WINDOW, "medsRecent"),
-    "dispenses": (CHART_WINDOW, "dispenses"),
-    "coded_scores": (CHART_WINDOW, "pdmpObs"),
-    "procedures": (CHART_WINDOW, "procedures"),
-    "encounters": (Window(13, "months"), "encounters"),
-    "service_requests": (CHART_WINDOW, "serviceRequests"),
-    "documents": (CHART_WINDOW, "planNotes"),
-    "surveys": (CHART_WINDOW, None),  # no check reads questionnaires: never widened
-    "administrations": (None, "medAdministrations"),  # only its readers' windows: searched as the hooks search
+# The hooks' prefetch key each page search stands for (guideline.unread_data.KEY_KINDS gives the kind of data it
+# holds): a search not read in full makes the page's cards that state an absence of it say so, as the hook's cards do.
+HOOK_KEYS: dict[str, str] = {
+    "active_orders": "medsActive",
+    "orders": "medsRecent",
+    "dispenses": "dispenses",
+    "labs": "udsLabs",
+    "uds_labs": "udsLabs",  # the site's own urine drug test search, which the hooks run as udsLabs
+    "coded_scores": "pdmpObs",
+    "conditions": "conditions",
+    "procedures": "procedures",
+    "encounters": "encounters",
+    "service_requests": "serviceRequests",
+    "care_plans": "carePlans",
+    "documents": "planNotes",
+    "statements": "medStatements",
+    "administrations": "medAdministrations",
+    "reports": "labReports",
+    "report_results": "labReports",  # the results the reports name
+}
+# The page's dated searches and their fixed windows. Each is widened as the hooks' prefetch key it stands for
+# (HOOK_KEYS: one table, so a search cannot be given a key in one and forgotten in the other) is widened by its
+# readers (guideline.search_windows), so a site reading hospice discharges over 24 months has the page search 24
+# months of encounters, not 13. Its label names the window searched.
+PAGE_WINDOWS: dict[str, Window | None] = {
+    "orders": CHART_WINDOW,
+    "dispenses": CHART_WINDOW,
+    "coded_scores": CHART_WINDOW,
+    "procedures": CHART_WINDOW,
+    "encounters": Window(13, "months"),
+    "service_requests": CHART_WINDOW,
+    "documents": CHART_WINDOW,
+    "surveys": CHART_WINDOW,  # no hook searches questionnaires and no check reads them: never widened
+    "administrations": None,  # only its readers' windows: searched as the hooks search
 }
 
 
@@ -128,7 +149,7 @@ def _labelled(key: str, window: Window | None) -> str:
 
 # (key, label shown to the clinician) with each dated search's fixed window; query_labels widens them as a site's
 # settings do.
-QUERY_LABELS: dict[str, str] = {key: _labelled(key, PAGE_WINDOWS.get(key, (None, None))[0]) for key in SEARCH_NAMES}
+QUERY_LABELS: dict[str, str] = {key: _labelled(key, PAGE_WINDOWS.get(key)) for key in SEARCH_NAMES}
 
 
 def page_windows(config: GuidelineConfig | None) -> dict[str, Window]:
@@ -137,8 +158,8 @@ def page_windows(config: GuidelineConfig | None) -> dict[str, Window]:
     readers = reader_windows(config) if config is not None else {}
     administrations = config is not None and bool(config["prefetch"].get("medication_administrations"))
     return {
-        key: widest(floor, readers.get(reader, ()) if reader else ())
-        for key, (floor, reader) in PAGE_WINDOWS.items()
+        key: widest(floor, readers.get(HOOK_KEYS.get(key, ""), ()))
+        for key, floor in PAGE_WINDOWS.items()
         if floor is not None or (key == "administrations" and administrations)
     }
 
@@ -441,26 +462,6 @@ def assemble(
     return build_plan(evaluation, statuses, config, now, taper_request(args), checked)
 
 
-# The hooks' prefetch key each page search stands for (guideline.unread_data.KEY_KINDS gives the kind of data it
-# holds): a search not read in full makes the page's cards that state an absence of it say so, as the hook's cards do.
-HOOK_KEYS: dict[str, str] = {
-    "active_orders": "medsActive",
-    "orders": "medsRecent",
-    "dispenses": "dispenses",
-    "labs": "udsLabs",
-    "uds_labs": "udsLabs",  # the site's own urine drug test search, which the hooks run as udsLabs
-    "coded_scores": "pdmpObs",
-    "conditions": "conditions",
-    "procedures": "procedures",
-    "encounters": "encounters",
-    "service_requests": "serviceRequests",
-    "care_plans": "carePlans",
-    "documents": "planNotes",
-    "statements": "medStatements",
-    "administrations": "medAdministrations",
-    "reports": "labReports",
-    "report_results": "labReports",  # the results the reports name
-}
 SEARCH_KINDS: dict[str, str] = {search: kinds.KEY_KINDS[key] for search, key in HOOK_KEYS.items()}
 
 
