@@ -3,16 +3,14 @@ whose enrolment could not be told from Coverage kept apart from members whose Co
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 
 from synthetic_export import write_export, write_ndjson
 from test_population_coverage_unknown import _gap_and_unreadable
-from test_population_enrolment import NAMED, TOKEN, coverage, high_dose
+from test_population_enrolment import NAMED, coverage, high_dose
 from test_population_measures import PERIOD, TODAY
+from test_population_not_checked import _page
 
-from smart_app import create_app
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 
@@ -23,21 +21,6 @@ def _reviewed(tmp_path, coverages: list[dict]) -> None:
     write_export(source, [resource for pid in ("u7", "u8") for resource in high_dose(pid)])
     write_ndjson(source, "Coverage", coverages)
     review(ndjson_files(source), tmp_path / "runs" / "2026q1", PERIOD, TODAY, NAMED, "duckdb", workers=1)
-
-
-def _page(tmp_path) -> str:
-    app = create_app(
-        {
-            "instance_path": str(tmp_path / "instance"),
-            "auth": "off",
-            "population_root": str(tmp_path / "runs"),
-            "population_token": TOKEN,
-        }
-    )
-    basic = base64.b64encode(f"analyst:{TOKEN}".encode()).decode()
-    page = app.test_client().get("/population/", headers={"Authorization": f"Basic {basic}"})
-    assert page.status_code == 200
-    return html.unescape(page.get_data(as_text=True))
 
 
 def _rate_cell(page: str, measure: str) -> str:

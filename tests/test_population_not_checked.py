@@ -69,11 +69,8 @@ def _export_with_every_reason(folder: Path) -> None:
     cut.write_bytes(cut.read_bytes()[:-12])
 
 
-def _run(tmp_path: Path, build) -> tuple[dict, list[str], str]:
-    """The run's data-quality.json, its summary lines and its dashboard page."""
-    source, out = tmp_path / "in", tmp_path / "runs" / "2026q1"
-    build(source)
-    summary = review(ndjson_files(source), out, PERIOD, TODAY, NAMED, "duckdb", workers=1)
+def _page(tmp_path: Path) -> str:
+    """The dashboard over the runs under tmp_path/runs, as an analyst reads it (entities unescaped)."""
     app = create_app(
         {
             "instance_path": str(tmp_path / "instance"),
@@ -85,7 +82,15 @@ def _run(tmp_path: Path, build) -> tuple[dict, list[str], str]:
     basic = base64.b64encode(f"analyst:{TOKEN}".encode()).decode()
     page = app.test_client().get("/population/", headers={"Authorization": f"Basic {basic}"})
     assert page.status_code == 200
-    return json.loads((out / "data-quality.json").read_text()), list(summary), html.unescape(page.get_data(True))
+    return html.unescape(page.get_data(as_text=True))
+
+
+def _run(tmp_path: Path, build) -> tuple[dict, list[str], str]:
+    """The run's data-quality.json, its summary lines and its dashboard page."""
+    source, out = tmp_path / "in", tmp_path / "runs" / "2026q1"
+    build(source)
+    summary = review(ndjson_files(source), out, PERIOD, TODAY, NAMED, "duckdb", workers=1)
+    return json.loads((out / "data-quality.json").read_text()), list(summary), _page(tmp_path)
 
 
 def test_each_thing_not_checked_names_its_reasons_in_the_summary_and_dashboard_words(tmp_path) -> None:
@@ -146,3 +151,14 @@ def test_a_whole_run_has_nothing_not_checked(tmp_path) -> None:
 
     quality, _, _ = _run(tmp_path, whole)
     assert quality["run"]["not_checked"] == {"reasons": {}, "enrolment": [], "patients": [], "measures": {}}
+
+
+def test_a_run_written_before_the_run_said_why_still_says_enrolment_was_not_checked(tmp_path) -> None:
+    """A run of an earlier version has `enrolment_checked: false` and no `not_checked`: the dashboard still says
+    enrolment was not checked, in the words it had then, rather than nothing."""
+    _run(tmp_path, lambda folder: write_export(folder, high_dose("b1")))
+    written = tmp_path / "runs" / "2026q1" / "data-quality.json"
+    report = json.loads(written.read_text())
+    del report["run"]["not_checked"]
+    written.write_text(json.dumps(report))
+    assert '<p id="enrolment">Enrolment not checked: no Coverage was read, so no member' in _page(tmp_path)
