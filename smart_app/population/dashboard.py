@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 
 from guideline.population import MEASURES, Measure
-from guideline.population.quality import ENROLMENT, QualityLine, quality_lines
+from guideline.population.quality import BY_PATIENT, ENROLMENT, QualityLine, quality_lines
 from guideline.population.unchecked import ENROLMENT_NOT_CHECKED
 from smart_app.config import Settings
 from smart_app.population.charts import (
@@ -102,8 +102,8 @@ def enrolment_not_told(run: Run) -> str | None:
     who = "1 member" if count == 1 else f"{count:,} members"
     return (
         f"Enrolment could not be told from Coverage for {who}: a Coverage of theirs could not be read, so whether "
-        "they were enrolled is not known; kept in the measures, apart from members whose Coverage was read (named by "
-        "patient in data-quality.json)."
+        f"they were enrolled is not known; kept in the measures, apart from members whose Coverage was read (named "
+        f"{BY_PATIENT})."
     )
 
 
