@@ -243,10 +243,11 @@ def first_fitting(*summaries: str, unread: bool = False) -> str:
     return fitted(summaries, unread)
 
 
-def first_fitting_of(candidates: Iterable[str], fallback: str, unread: bool = False) -> str:
+def first_fitting_of(candidates: Iterable[str], fallback: str) -> str:
     """The first candidate that fits an EHR card, made only as far as needed (a generator is read lazily); else
-    the fallback, cut to fit (`unread_data.fitted`)."""
-    return fitted(candidates, unread, fallback)
+    the fallback, cut to fit (`unread_data.fitted`). Never marked: its one caller (unexpected-uds-result) names
+    results that were read, and asked for no mark."""
+    return fitted(candidates, False, fallback)
 
 
 def and_more(names: list[str]) -> str:
