@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -539,14 +540,12 @@ def feedback_stats(engine: Engine) -> list[CheckStats]:
             .where(and_(feedback.c.outcome == "overridden", feedback.c.reason_code.is_not(None)))
             .group_by(issued_cards.c.check_id, feedback.c.reason_code)
         ).all()
-    tallies: dict[tuple[str, str], Tally] = {}
+    tallies: defaultdict[tuple[str, str], Tally] = defaultdict(Tally)
     for check, value, n in issued_rows:
-        key = (check, records_of(value))
-        tallies[key] = tallies.get(key, Tally()) + Tally(issued=n)
+        tallies[check, records_of(value)] += Tally(issued=n)
     for check, value, outcome, n in outcomes:
         if outcome in ("overridden", "accepted"):
-            key = (check, records_of(value))
-            tallies[key] = tallies.get(key, Tally()) + Tally(**{outcome: n})
+            tallies[check, records_of(value)] += Tally(**{outcome: n})
     by_check: dict[str, list[tuple[str, int]]] = {}
     for check, code, n in reasons:
         by_check.setdefault(check, []).append((code, n))
@@ -554,9 +553,9 @@ def feedback_stats(engine: Engine) -> list[CheckStats]:
         CheckStats(
             check_id=check,
             top_reasons=tuple(sorted(by_check.get(check, []), key=lambda item: (-item[1], item[0]))[:3]),
-            incomplete=tallies.get((check, INCOMPLETE), Tally()),
-            complete=tallies.get((check, COMPLETE), Tally()),
-            not_known=tallies.get((check, NOT_KNOWN), Tally()),
+            incomplete=tallies[check, INCOMPLETE],
+            complete=tallies[check, COMPLETE],
+            not_known=tallies[check, NOT_KNOWN],
         )
         for check in sorted({check for check, _ in tallies})
     ]
