@@ -80,14 +80,10 @@ MARK = " (records incomplete)"
 COULD_NOT_CHECK = "**Could not check:**"
 
 
-def _mark(unread: bool) -> str:
-    return MARK if unread else ""
-
-
 def _parts(summary: str, unread: bool) -> tuple[str, str]:
     """The summary without MARK, and the mark it is to end with: MARK when data it rests on was not read or it
     already carries it (a mark is never dropped, and never doubled)."""
-    return summary.removesuffix(MARK), _mark(unread or summary.endswith(MARK))
+    return summary.removesuffix(MARK), MARK if unread or summary.endswith(MARK) else ""
 
 
 def marked(summary: str, unread: bool) -> str:
@@ -107,7 +103,8 @@ def fitted(candidates: Iterable[str], unread: bool, fallback: str | None = None)
         plain, mark = _parts(candidate, unread)
         if len(plain) + len(mark) <= SUMMARY_LIMIT:
             return plain + mark
-        last = candidate if fallback is None else last
+        if fallback is None:
+            last = candidate
     if last is None:
         raise ValueError("a summary needs at least one wording")
     return marked(last, unread)
