@@ -93,10 +93,11 @@ def enrolment_note(run: Run) -> str | None:
     )
 
 
-def enrolment_not_told(run: Run) -> str | None:
+def enrolment_not_told(quality: QualityView) -> str | None:
     """The members of the run whose enrolment could not be told from Coverage (`members_enrolment_unknown`), said
-    apart from members whose Coverage was read; None when there are none."""
-    count = next((line.count for line in quality_lines(run.quality) if line.key == UNKNOWN_ENROLMENT), 0)
+    apart from members whose Coverage was read; None when there are none. Read from the run's quality view (its
+    problems: the counts not zero), so the page reads data-quality.json's lines once."""
+    count = next((line.count for line in quality.problems if line.key == UNKNOWN_ENROLMENT), 0)
     if not count:
         return None
     who = "1 member" if count == 1 else f"{count:,} members"
@@ -175,6 +176,7 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
                 values, count = unit_deciles(latest, level, measure.id)
                 title = f"{label} by decile of {measure.id} rate ({latest.label})"
                 charts[level] = decile_chart(f"deciles-{level}", title, values, count) if values else None
+        quality = quality_view(latest) if latest else None
         return render_template(
             "population/dashboard.html",
             runs=runs,
@@ -186,9 +188,9 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
             lower_ids=LOWER_BETTER,
             higher_ids=HIGHER_BETTER,
             classes=CLASSES,
-            quality=quality_view(latest) if latest else None,
+            quality=quality,
             enrolment=enrolment_note(latest) if latest else None,
-            enrolment_not_told=enrolment_not_told(latest) if latest else None,
+            enrolment_not_told=enrolment_not_told(quality) if quality else None,
         )
 
     @blueprint.get("/runs/<run>/letters/<path:name>")
