@@ -36,7 +36,9 @@ class Release:
     writes the resources its cards suggest in it."""
 
     name: str  # as PAINPLAN_EHR_FHIR_VERSION and the cards spell it
-    numbers: tuple[str, ...]  # a CapabilityStatement's fhirVersion, its first two numbers ("4.0.1" -> "4.0")
+    # A CapabilityStatement's fhirVersion, its first two numbers ("4.0.1" -> "4.0"): the write-back reads a server's
+    # release by these (smart_app.write.fhir_version.RELEASES).
+    numbers: tuple[str, ...]
     bases: frozenset[str]  # path segments of a FHIR base naming it, lower case (launch.scopes reads these too)
     types: frozenset[str] = frozenset()  # resource types that show it (one another release has too shows both)
     shapes: Mapping[str, Shape] = field(default_factory=dict)  # by resource type: a shape that shows it

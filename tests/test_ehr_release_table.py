@@ -270,8 +270,8 @@ def test_an_epic_stu3_chart_gets_stu3_orders(tmp_path):
 
 
 def test_the_version_numbers_agree_with_those_the_plan_page_reads_from_a_capability_statement():
-    """The write-back reads a server's fhirVersion by its own map (R4B named apart, for its words): each number
-    there is one entry's here, naming the same release (R4B is R4's entry)."""
+    """The write-back reads a server's fhirVersion by a map made from this table: each number there is one entry's
+    here, naming the same release (R4B is R4's entry)."""
     from smart_app.write.fhir_version import RELEASES as STATED
 
     by_number = {number: release.name for release in RELEASES.values() for number in release.numbers}

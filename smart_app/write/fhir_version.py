@@ -23,12 +23,15 @@ from typing import Any
 
 import requests
 
+from cds_hooks.ehr_release import RELEASES as EHR_RELEASES
 from launch.scopes import r4_named_in_base, release_named_in_base
 
 log = logging.getLogger(__name__)
 
-# fhirVersion's first two numbers -> release name; R4 (4.0) and R4B (4.3) take R4 records.
-RELEASES = {"0.0": "DSTU1", "1.0": "DSTU2", "3.0": "STU3", "4.0": "R4", "4.3": "R4B", "5.0": "R5"}
+# fhirVersion's first two numbers -> release name, from the one table of FHIR releases (cds_hooks.ehr_release: the app
+# imports the CDS face, never the other way). R4 (4.0) and R4B (4.3) take R4 records (_takes_r4), so no refusal names
+# either.
+RELEASES = {number: release.name for release in EHR_RELEASES.values() for number in release.numbers}
 KEPT_SECONDS = 3600.0  # a server's version changes with an upgrade, not between saves
 UNREAD_KEPT_SECONDS = 60.0  # a CapabilityStatement that could not be read is asked for again soon
 # FHIR bases remembered by one app: a site has a few; the bound keeps launches from many servers from growing it.
