@@ -25,7 +25,7 @@ Writer = Callable[[Mapping[str, Any]], tuple[dict[str, Any], str | None]]
 # Why a resource written for a release failed its validation, in words for the card (None: a fault of ours).
 Misfits = Callable[[Mapping[str, Any], Mapping[str, Any], str | None], str | None]
 # The dose[x] and rate[x] an STU3 Dosage holds itself (R4 moved them under doseAndRate).
-_STU3_DOSE_KEYS = ("doseQuantity", "doseRange", "rateQuantity", "rateRatio", "rateRange")
+_STU3_DOSE_KEYS = frozenset({"doseQuantity", "doseRange", "rateQuantity", "rateRatio", "rateRange"})
 # R5 names the medication of these in `medication`, a CodeableReference (R4, STU3, DSTU2: medication[x]).
 _MEDICATION_TYPES = ("MedicationRequest", "MedicationDispense", "MedicationStatement", "MedicationAdministration")
 
@@ -57,19 +57,16 @@ def _bases(name: str) -> frozenset[str]:
     return frozenset(segment for segment, release in OTHER_RELEASE_BASES.items() if release == name)
 
 
-def _dosages(resource: Mapping[str, Any]) -> list[Any]:
-    dosages = resource.get("dosageInstruction")
-    return dosages if type(dosages) is list else []
-
-
 def _r4_order(resource: Mapping[str, Any]) -> bool:
     """R4's MedicationRequest: the dose under doseAndRate and the medication as medication[x] (R5 keeps doseAndRate
     but names the medication in `medication`)."""
     if "medication" in resource:
         return False
-    for dosage in _dosages(resource):  # noqa: SIM110 - a plain loop: any(generator) costs a call on every order
-        if type(dosage) is dict and "doseAndRate" in dosage:
-            return True
+    dosages = resource.get("dosageInstruction")
+    if type(dosages) is list:
+        for dosage in dosages:  # noqa: SIM110 - a plain loop: any(generator) costs a call on every order
+            if type(dosage) is dict and "doseAndRate" in dosage:
+                return True
     return False
 
 
@@ -78,11 +75,11 @@ def _stu3_order(resource: Mapping[str, Any]) -> bool:
     requester = resource.get("requester")
     if type(requester) is dict and "agent" in requester:
         return True
-    for dosage in _dosages(resource):
-        if type(dosage) is dict:
-            for key in _STU3_DOSE_KEYS:
-                if key in dosage:
-                    return True
+    dosages = resource.get("dosageInstruction")
+    if type(dosages) is list:
+        for dosage in dosages:  # noqa: SIM110 - a plain loop: any(generator) costs a call on every order
+            if type(dosage) is dict and not _STU3_DOSE_KEYS.isdisjoint(dosage):
+                return True
     return False
 
 
@@ -138,16 +135,18 @@ RELEASES: dict[str, Release] = {
 }
 # What PAINPLAN_EHR_FHIR_VERSION takes; `auto` works the release out call by call (release_of_call).
 SETTING_VALUES = (AUTO, *RELEASES)
-# By resource type, the releases its type alone shows and the (release, shape) tests that may show one.
 _NONE: frozenset[str] = frozenset()
-_ONE = {name: frozenset({name}) for name in RELEASES}
-_BY_TYPE: dict[str, frozenset[str]] = {}
-_SHAPES_BY_TYPE: dict[str, list[tuple[str, Shape]]] = {}
+# By resource type, what RELEASES says of it, read with one lookup per resource: the releases its type alone shows,
+# and each shape test that may show one with the release (as a set) it shows.
+_BY_TYPE: dict[str, tuple[frozenset[str], tuple[tuple[frozenset[str], Shape], ...]]] = {}
 for _release in RELEASES.values():
+    _one = frozenset({_release.name})
     for _kind in _release.types:
-        _BY_TYPE[_kind] = _BY_TYPE.get(_kind, frozenset()) | {_release.name}
+        _shown, _tests = _BY_TYPE.get(_kind, (_NONE, ()))
+        _BY_TYPE[_kind] = (_shown | _one, _tests)
     for _kind, _shape in _release.shapes.items():
-        _SHAPES_BY_TYPE.setdefault(_kind, []).append((_release.name, _shape))
+        _shown, _tests = _BY_TYPE.get(_kind, (_NONE, ()))
+        _BY_TYPE[_kind] = (_shown, (*_tests, (_one, _shape)))
 
 
 def setting_value(raw: str) -> str | None:
@@ -195,10 +194,11 @@ def _releases_shown(resource: Any) -> frozenset[str]:
     kind = resource.get("resourceType")
     if type(kind) is not str:  # a list or an object (a fuzzer's, a broken interface's): no type, no release
         return _NONE
-    shown = _BY_TYPE.get(kind, _NONE)
-    tests = _SHAPES_BY_TYPE.get(kind)
-    if tests is not None:
-        for name, shows in tests:
-            if shows(resource):
-                shown = _ONE[name] if not shown else shown | _ONE[name]
+    known = _BY_TYPE.get(kind)
+    if known is None:
+        return _NONE
+    shown, tests = known
+    for release, shows in tests:
+        if shows(resource):
+            shown = shown | release if shown else release
     return shown
