@@ -39,7 +39,9 @@ class Release:
     # A CapabilityStatement's fhirVersion, its first two numbers ("4.0.1" -> "4.0"): the write-back reads a server's
     # release by these (smart_app.write.fhir_version.RELEASES).
     numbers: tuple[str, ...]
-    bases: frozenset[str]  # path segments of a FHIR base naming it, lower case (launch.scopes reads these too)
+    # Path segments of a FHIR base naming it, lower case: a copy of launch.scopes' tables (OTHER_RELEASE_BASES,
+    # R4_BASES), which release_of_call reads a base by, as the launch does; kept here so the table shows them.
+    bases: frozenset[str]
     types: frozenset[str] = frozenset()  # resource types that show it (one another release has too shows both)
     shapes: Mapping[str, Shape] = field(default_factory=dict)  # by resource type: a shape that shows it
     models: str | None = None  # the fhir.resources package suggestions are validated with; None: none is written
