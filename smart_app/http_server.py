@@ -338,8 +338,8 @@ class GuardedServer(TcpWSGIServer):
             self.finished.set()
 
     def stop(self, timeout: float | None = None, *, wait: bool = True) -> bool:
-        """Stop serving: accept nothing more, answer what was received within `timeout` seconds (default
-        `drain_seconds`, see drain), close everything, and make run() return. True once run() has returned.
+        """Stop serving: answer what was received within `timeout` seconds (default `drain_seconds`, see drain),
+        refuse (503) what arrives meanwhile, close everything, and make run() return. True once run() has returned.
 
         Safe from any thread and from a signal handler: the loop finishes the turn it is in, then drains (an
         exception raised into it mid-turn could drop bytes it had read). From the loop's own thread, or with
@@ -395,7 +395,6 @@ class GuardedServer(TcpWSGIServer):
                 break
             self.loop.turn(DRAIN_TURN_SECONDS)
             self.answer_refusals()
-        self.accepting = False
         self.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
         for channel in list(self.active_channels.values()):
             channel.close_connection(linger=False)
