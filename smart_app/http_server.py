@@ -174,7 +174,6 @@ class GuardedChannel(HTTPChannel):
     # Opening or closing a connection changes which sockets the event loop watches: it asks the new one, forgets the
     # closed one (asking them all again, as it did, cost every accept and every close O(open connections)).
     def add_channel(self, map: Any = None) -> None:
-        self.opened_at = time.monotonic()  # accepted (a draining worker waits a moment for its first request)
         super().add_channel(map)
         self.server.connection_changed(self._fileno)
 
@@ -381,14 +380,14 @@ class GuardedServer(TcpWSGIServer):
         while time.monotonic() < deadline:
             self.accept_backlog()  # the loop accepts too; this leaves none in the queue when the drain ends below
             self.close_lingering()
-            now = time.monotonic()
+            now = time.time()  # the clock of waitress's creation_time (and of its idle timeout), not linger_until's
             for channel in list(self.active_channels.values()):
                 if channel.linger_until is not None:
                     continue
                 if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
                     if channel.readable() and has_input(channel):
                         continue  # a request arrived unread: closing now resets it, reading it refuses it (503)
-                    if not channel.answered and now < channel.opened_at + FIRST_REQUEST_SECONDS:
+                    if not channel.answered and now < channel.creation_time + FIRST_REQUEST_SECONDS:
                         continue  # just made: its request is on its way, and would meet a closed socket (a reset)
                     channel.handle_close()  # nothing received to answer, nothing left to send
             if not self.active_channels:
