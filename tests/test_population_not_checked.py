@@ -11,9 +11,11 @@ import json
 from pathlib import Path
 
 from synthetic_export import OXYCODONE_10, dispense, medication_concept, patient, write_export, write_ndjson
+from test_population_claims import CONFIG, undated_hospice_export
 from test_population_enrolment import NAMED, coverage, high_dose
 from test_population_measures import PERIOD, TODAY
 
+from guideline.config import GuidelineConfig
 from smart_app import create_app
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
@@ -162,3 +164,20 @@ def test_a_run_written_before_the_run_said_why_still_says_enrolment_was_not_chec
     del report["run"]["not_checked"]
     written.write_text(json.dumps(report))
     assert '<p id="enrolment">Enrolment not checked: no Coverage was read, so no member' in _page(tmp_path)
+
+
+def test_a_hospice_claim_that_dates_no_exclusion_is_named_as_what_may_widen_every_measure(tmp_path) -> None:
+    # Before, an undated hospice claim (its patient kept in every measure, where PQA would leave a hospice patient
+    # out) was counted in the summary but named nowhere in `not_checked`, and beside no rate on the dashboard.
+    write_export(tmp_path / "in", undated_hospice_export())
+    out = tmp_path / "runs" / "2026q1"
+    config = GuidelineConfig.from_mapping(CONFIG)
+    review(ndjson_files(tmp_path / "in"), out, PERIOD, TODAY, config)
+    unchecked = json.loads((out / "data-quality.json").read_text())["run"]["not_checked"]
+    words = "hospice claims with no day of care to date them by, so no exclusion (patients still in the measures)"
+    assert unchecked["reasons"]["hospice_claims_undated"] == {"count": 1, "text": f"1 {words} (p-undated 1)"}
+    assert unchecked["measures"]
+    for measure, parts in unchecked["measures"].items():
+        assert "hospice_claims_undated" in parts["includes"], measure
+        assert "hospice_claims_undated" not in parts["denominator"] + parts["numerator"], measure
+    assert words in _page(tmp_path)

@@ -548,6 +548,7 @@ COUNTS: tuple[Count, ...] = (
     Count(
         "hospice_claims_undated",
         "hospice claims with no day of care to date them by, so no exclusion (patients still in the measures)",
+        includes=EVERY,
     ),
     Count(
         "hospice_not_counted",
@@ -555,12 +556,13 @@ COUNTS: tuple[Count, ...] = (
             "possible hospice care not counted (status unknown, on hold or stopped, or a place named hospice only; "
             "patients still in the measures)"
         ),
+        includes=EVERY,
         by_patient=True,
     ),
     Count("claims_replaced", "claims replaced by a later claim in the export (the later one was read)", kind="note"),
     Count("fills_reversed", "fills cancelled by a reversal (neither counted)", kind="note"),
     # A reversal whose fill was not found may leave that fill counted: no rate misses patients, some may gain them.
-    Count("reversals_unmatched", "reversals with no fill to cancel (left out)"),
+    Count("reversals_unmatched", "reversals with no fill to cancel (left out)", includes=EVERY),
     Count("duplicate_claim_fills", "claim lines billed twice under another claim number (counted once)", kind="note"),
     Count(
         "duplicate_fills",

@@ -14,7 +14,8 @@ ENROLMENT_NOT_CHECKED = "enrolment_not_checked"
 
 def not_checked(report: Mapping[str, Any], enrolment_line: str | None) -> dict[str, Any]:
     """Whose enrolment (`enrolment`) and which patients (`patients`) the run could not check, and which measures'
-    denominators and numerators may be missing patients for it (`measures`), each as the keys of its reasons; and
+    denominators and numerators may be missing patients for it, or may hold patients their definition leaves out
+    (`measures`: `denominator`, `numerator`, `includes`), each as the keys of its reasons; and
     each reason (`reasons`, by key) with its count and its words. The words are the command's summary's and the
     dashboard's (`quality_lines`, and `enrolment_line`, the summary's line for an export with no Coverage): one
     source, so a machine reading the run never reads it otherwise than an analyst does."""
@@ -33,6 +34,9 @@ def not_checked(report: Mapping[str, Any], enrolment_line: str | None) -> dict[s
             part.removesuffix("s"): [_reason(line, reasons) for line in problems if line.lowers(measure.id, part)]
             for part in ("denominators", "numerators")
         }
+        # What may have put patients in it that its PQA definition leaves out: not checked either (a hospice stay
+        # that dated no exclusion), and the dashboard says it beside the rate as it says what may be missing.
+        parts["includes"] = [_reason(line, reasons) for line in problems if line.widens(measure.id)]
         if any(parts.values()):
             measures[measure.id] = parts
     return {"reasons": reasons, **groups, "measures": measures}
