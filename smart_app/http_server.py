@@ -34,6 +34,8 @@ from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import Error
 
+from smart_app.server import LISTEN_BACKLOG
+
 QUEUED_AT = "painplan.queued_at"  # environ key: time.monotonic() when the complete request was queued
 SHED = "painplan.shed"  # environ key: True when admission already knows the call cannot start in time
 HOOK_PREFIX = "/cds-services/"
@@ -441,10 +443,12 @@ class GuardedServer(TcpWSGIServer):
 
         Left there, they were reset when the socket closed: their clients had sent calls and learnt nothing of them.
         One its client reset while it waited is skipped, never taken for the end of the queue (the ones behind it
-        were then reset).
+        were then reset). At most as many are tried as the queue can hold: an error taken for an aborted connection
+        that never clears (EOPNOTSUPP is one) ends the look, where it kept the drain from ever reaching its deadline.
         """
-        while len(self.active_channels) < self.adj.connection_limit and self.handle_accept():
-            pass
+        for _ in range(LISTEN_BACKLOG):
+            if len(self.active_channels) >= self.adj.connection_limit or not self.handle_accept():
+                return
 
     def readable(self) -> bool:
         ready = super().readable()  # runs the once-a-second maintenance and applies the connection limit

@@ -51,7 +51,11 @@ class ServerOptions:
         )
 
 
-def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
+# The listening socket's queue: connections the kernel holds for the workers to accept (it may cap it lower).
+LISTEN_BACKLOG = 2048
+
+
+def listen(host: str, port: int, backlog: int = LISTEN_BACKLOG) -> socket.socket:
     """The listening socket every worker accepts on (bound once, in the parent, before forking)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

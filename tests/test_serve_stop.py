@@ -16,7 +16,7 @@ import pytest
 from serve_support import LOOPBACK
 
 from smart_app.http_server import build_server
-from smart_app.server import listen
+from smart_app.server import LISTEN_BACKLOG, listen
 
 WAIT = 20.0  # the longest a test waits for something to happen: reached only when something is broken
 in_service: queue.Queue[str] = queue.Queue()  # the path of each call, as a thread starts it
@@ -250,4 +250,25 @@ def test_a_queued_connection_that_cannot_be_set_up_is_skipped_and_the_queue_goes
     with contextlib.suppress(ConnectionResetError):  # its client is gone in real life: a reset is as good
         assert read_to_close(first) == b""  # never answered
     thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_an_accept_that_keeps_failing_ends_the_drain_s_look_at_the_queue(monkeypatch):
+    # An error taken for an aborted connection (EOPNOTSUPP among them) that never cleared made accept_backlog try
+    # again for ever: the drain never reached its deadline and the worker never stopped.
+    served, thread, _ = started()
+    tries: list[int] = []
+
+    def always_fails() -> Any:
+        tries.append(1)
+        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
+
+    monkeypatch.setattr(served, "socket", AcceptFails(served.socket, always_fails))
+    looked = threading.Thread(target=served.accept_backlog, daemon=True)
+    looked.start()
+    looked.join(10)
+    assert not looked.is_alive()
+    assert len(tries) == LISTEN_BACKLOG  # the queue never holds more: each one it could have held was tried once
+    served.stop(timeout=2, wait=False)
+    thread.join(10)
     assert not thread.is_alive()
