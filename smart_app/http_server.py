@@ -246,11 +246,13 @@ class GuardedChannel(HTTPChannel):
 
     def send_fin(self) -> bool:
         """Send FIN now and watch the socket for the client's (see linger_until); False when it is broken already."""
+        # Set before the FIN leaves: a client that reads its end of stream finds the connection lingering already.
+        self.linger_until = min(time.monotonic() + LINGER_SECONDS, self.server.stop_deadline or math.inf)
         try:
             self.socket.shutdown(socket.SHUT_WR)
         except OSError:
+            self.linger_until = None
             return False
-        self.linger_until = min(time.monotonic() + LINGER_SECONDS, self.server.stop_deadline or math.inf)
         self.server.connection_changed(self._fileno)  # the loop now watches it for reading only
         self.handle_read()  # what arrived already (or the client's own close)
         return True
