@@ -157,3 +157,77 @@ def test_dates_and_periods_are_parsed_when_read(monkeypatch: pytest.MonkeyPatch)
     assert len(calls) == 7 and order.occurrence_end.day == 24 and len(calls) == 7  # each read once, then kept
     empty = readers.read_service_request({"resourceType": "ServiceRequest", "occurrencePeriod": {}}, False, TZ)
     assert (empty.occurrence_start, empty.occurrence_end, empty.authored_on) == (None, None, None)
+
+
+def test_who_prescribed_an_order_and_its_numbers_are_read_when_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An order's prescriber ties a fill with no authorizingPrescription to it, and its identifiers tie an HIE's copy
+    to it: both read for a few orders of a call, each once, as before."""
+    prescribers, numbers = _counted(monkeypatch, "_prescriber"), _counted(monkeypatch, "_numbers")
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "eMR-2",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": OXYCODONE,
+        "authoredOn": "2026-05-01T10:00:00-05:00",
+        "requester": {"reference": "Practitioner/eDr-7", "display": "Jane Doe, MD"},
+        "identifier": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.798268", "value": "73519"}],
+    }
+    read = readers.read_med_order(order, False, TZ)
+    assert prescribers == [] and numbers == []
+    assert read.requester == "Practitioner/eDr-7" and read.requester == "Practitioner/eDr-7" and len(prescribers) == 1
+    assert read.identifiers == (("urn:oid:1.2.840.114350.1.13.0.1.7.2.798268", "73519"),) and len(numbers) == 1
+    # STU3 names the prescriber under requester.agent, DSTU2's MedicationOrder `prescriber`; none is None.
+    stu3 = readers.read_med_order({**order, "requester": {"agent": {"reference": "Practitioner/p3"}}}, False, TZ)
+    dstu2 = {
+        **order,
+        "resourceType": "MedicationOrder",
+        "requester": None,
+        "prescriber": {"reference": "Practitioner/p2"},
+    }
+    assert (
+        stu3.requester == "Practitioner/p3" and readers.read_med_order(dstu2, False, TZ).requester == "Practitioner/p2"
+    )
+    bare = readers.read_med_order({**order, "requester": None, "identifier": None}, False, TZ)
+    assert bare.requester is None and bare.identifiers == ()
+
+
+def test_who_dispensed_a_fill_is_read_when_used_once_for_all_three_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fill's performers, the prescriber a claim's care team names and its pharmacy are read only for a fill that
+    may be one sent twice (`sent_twice`): one reading gives all three, whichever is read first."""
+    calls = _counted(monkeypatch, "_performers")
+    fill = {
+        "resourceType": "MedicationDispense",
+        "id": "eMD-2",
+        "status": "completed",
+        "medicationCodeableConcept": OXYCODONE,
+        "performer": [
+            {"actor": {"reference": "Practitioner/eRPh-4", "display": "Sam Lee, RPh"}},
+            {"actor": {"reference": "Organization/ePharm-9", "display": "CVS Pharmacy #4410"}},
+        ],
+        "daysSupply": {"value": 30, "unit": "Day", "system": UCUM, "code": "d"},
+        "whenHandedOver": "2026-05-02T11:00:00-05:00",
+    }
+    dispense = readers.read_dispense(fill, TZ, MedicationPool())
+    assert calls == []
+    assert dispense.pharmacy == "Organization/ePharm-9" and len(calls) == 1
+    assert dispense.performers == ("Practitioner/eRPh-4", "Organization/ePharm-9") and dispense.prescribers == ()
+    assert len(calls) == 1
+    # A claim's fill names its prescriber by function; a STU3 pharmacist acted on behalf of the pharmacy.
+    role = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claimcareteamrole", "code": "prescribing"}]}
+    claim = [{"actor": {"reference": "Practitioner/dr1"}, "function": role}]
+    stu3 = [{"actor": {"reference": "Practitioner/rph1"}, "onBehalfOf": {"reference": "Organization/ph1"}}]
+    from_claim = readers.read_dispense({**fill, "performer": claim}, TZ, MedicationPool())
+    assert from_claim.prescribers == ("Practitioner/dr1",) and from_claim.performers == ("Practitioner/dr1",)
+    assert readers.read_dispense({**fill, "performer": stu3}, TZ, MedicationPool()).pharmacy == "Organization/ph1"
+    # DSTU2's dispenser, and a fill naming only where it was dispensed.
+    dstu2 = readers.read_dispense(
+        {**fill, "performer": None, "dispenser": {"reference": "Practitioner/d2"}}, TZ, MedicationPool()
+    )
+    assert dstu2.performers == ("Practitioner/d2",) and dstu2.pharmacy is None
+    placed = readers.read_dispense(
+        {**fill, "performer": None, "location": {"reference": "Location/l1"}}, TZ, MedicationPool()
+    )
+    assert placed.pharmacy == "Location/l1" and placed.performers == ()
+    alone = readers.read_dispense({**fill, "performer": None}, TZ, MedicationPool())
+    assert (alone.performers, alone.prescribers, alone.pharmacy) == ((), (), None)

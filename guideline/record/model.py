@@ -154,9 +154,10 @@ class ResolvedMedication:
         return self.concept is None
 
 
-# Its course of therapy is read for a few orders of a call (a long-term opioid's), and when it was written for about
-# half of a chart's orders: read when used.
-@slot_init(lazy=("course_of_therapy", "authored_on"))
+# Its course of therapy is read for a few orders of a call (a long-term opioid's), when it was written for about
+# half of a chart's orders, and who prescribed it and its numbers only to tie a fill or an HIE's copy to it: read when
+# used.
+@slot_init(lazy=("course_of_therapy", "authored_on", "requester", "identifiers"))
 @dataclass(frozen=True, slots=True)
 class MedOrder:
     """A MedicationRequest (draft from the hook context, or from the EHR), or a MedicationStatement."""
@@ -208,9 +209,9 @@ def order_located(resource_type: str, order_id: str | None, source: str | None) 
     return f"{source}/{resource_type}/{order_id}" if source else f"{resource_type}/{order_id}"
 
 
-# What a fill's quantity and type say is read only for the few fills that may be one sent twice, and when it was
-# prepared (when that is not when it was handed over) by no check: read when used.
-@slot_init(lazy=("quantity", "supply_type", "when_prepared"))
+# What a fill's quantity and type say, who dispensed it and its numbers are read only for the few fills that may be one
+# sent twice, and when it was prepared (when that is not when it was handed over) by no check: read when used.
+@slot_init(lazy=("quantity", "supply_type", "when_prepared", "performers", "prescribers", "pharmacy", "numbers"))
 @dataclass(frozen=True, slots=True)
 class Dispense:
     id: str | None

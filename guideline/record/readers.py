@@ -405,12 +405,13 @@ def read_med_order(
         course_of_therapy=None if course is None else (UNREAD, _course, course),  # read when used (model.MedOrder)
         dosages=_dosages(get("dosageInstruction"), tz),
         dispense=_dispense_request(get("dispenseRequest"), tz),
-        requester=_located_actor(_prescriber(get("requester"), get), data, pool),
+        # Who prescribed it ties a fill naming no order to it (a few orders of a call): read when used.
+        requester=None if "requester" not in data and "prescriber" not in data else (UNREAD, _requester, data, pool),
         # R4's reported[x]; R5 says `reported: true` (who reported it is its informationSource).
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
         source=source,
         located=order_located("MedicationRequest", order_id, source),
-        identifiers=_numbers(identifiers) if identifiers else (),
+        identifiers=(UNREAD, _numbers, identifiers) if identifiers else (),  # read when used (model.MedOrder)
         sent_type=_SENT_TYPES.get(get("resourceType")),
     )
 
@@ -508,6 +509,11 @@ def _patient_specified(category: Concept) -> bool:
     )
 
 
+def _requester(data: Mapping[str, Any], pool: MedicationPool) -> str | None:
+    """An order's `requester`, who prescribed it, as `_located_actor` names it."""
+    return _located_actor(_prescriber(data.get("requester"), data.get), data, pool)
+
+
 def _prescriber(requester: Any, get: Callable[[str], Any]) -> str | None:
     """R4's requester; STU3 nests the prescriber under requester.agent, and DSTU2 names it prescriber."""
     if requester is None:
@@ -522,14 +528,18 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
     handed, prepared = get("whenHandedOver"), get("whenPrepared")
     handed_over = parse_datetime(handed, tz)
     supplied = quantity(get("daysSupply"))
-    written, performers, extensions = get("quantity"), get("performer"), get("extension")
-    # The elements most fills lack (the order filled, a DSTU2 dispenser, fill numbers, PainPlan's claim marks) are
-    # read only where sent: a call each per fill of a chart otherwise, each to answer "none".
-    authorizing, dispenser, identifiers = get("authorizingPrescription"), get("dispenser"), get("identifier")
-    actors, prescribers, behalf = ((), (), ()) if performers is None else _performers(performers)
-    actors = _located_actors(actors or (() if dispenser is None else _dstu2_dispenser(dispenser)), data, pool)
-    prescribers = _located_actors(prescribers, data, pool)
-    location = _located_actor(reference(get("location")), data, pool) if "location" in data else None
+    written, extensions = get("quantity"), get("extension")
+    # The elements most fills lack (the order filled, fill numbers, PainPlan's claim marks) are read only where sent: a
+    # call each per fill of a chart otherwise, each to answer "none".
+    authorizing, identifiers = get("authorizingPrescription"), get("identifier")
+    # Who dispensed it is read for the few fills that may be one sent twice (`sent_twice`): the three fields it gives
+    # share one reading (`_fill_actors`), made when the first of them is read.
+    if "performer" in data or "dispenser" in data or "location" in data:
+        shared = [data, pool]
+        performers = (UNREAD, _fill_actor, shared, 0)
+        prescribers, pharmacy = (UNREAD, _fill_actor, shared, 1), (UNREAD, _fill_actor, shared, 2)
+    else:
+        performers, prescribers, pharmacy = (), (), None
     # The id, status, medicine and hand-over time by position, as MedOrder.make's: within CPython's fast call
     # (tests/test_reader_calls_fast). A field moved in model.Dispense would take another's value here: the places
     # of all seven are pinned (tests/test_dispense_positions).
@@ -545,19 +555,41 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         supplied.value if supplied is not None else None,
         None if written is None else (UNREAD, quantity, written),  # quantity, read when used (model.Dispense)
         authorizing_prescriptions=() if authorizing is None else _located_references(authorizing, data, pool.server),
-        performers=actors,
+        performers=performers,  # read when used (model.Dispense), as are prescribers, pharmacy and numbers
         prescribers=prescribers,
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
         # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4. Kept only when it changes
         # the number (not the usual "d"), so the many reads of a fill's days' supply per call convert nothing.
         days_supply_written=supplied if _unit_changes_days(supplied) else None,
         billing_units=type(written) is dict and "extension" in written and _in_billing_units(written["extension"]),
-        numbers=() if identifiers is None else _numbers(identifiers),
-        pharmacy=_pharmacy(actors, prescribers, _located_actors(behalf, data, pool), location),
+        numbers=() if identifiers is None else (UNREAD, _numbers, identifiers),
+        pharmacy=pharmacy,
         claim=None if extensions is None else _claim_read_from(extensions),
         supply_type=(UNREAD, _supply_type, data["type"]) if "type" in data else None,
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
     )
+
+
+FillActors = tuple[tuple[str, ...], tuple[str, ...], str | None]
+
+
+def _fill_actor(shared: list[Any], which: int) -> Any:
+    """A fill's performers (0), prescribers (1) or pharmacy (2), from the one reading of them `shared` holds after
+    the resource and the pool (`_fill_actors`), made on the first call and kept there."""
+    if len(shared) == 2:
+        shared.append(_fill_actors(shared[0], shared[1]))
+    return shared[2][which]
+
+
+def _fill_actors(data: Mapping[str, Any], pool: MedicationPool) -> FillActors:
+    """A fill's performers (DSTU2: its dispenser), those a claim names as prescribing, and its pharmacy, each as
+    `identity.who` names it (`_located_actors`)."""
+    performers, dispenser = data.get("performer"), data.get("dispenser")
+    actors, prescribers, behalf = ((), (), ()) if performers is None else _performers(performers)
+    actors = _located_actors(actors or (() if dispenser is None else _dstu2_dispenser(dispenser)), data, pool)
+    prescribers = _located_actors(prescribers, data, pool)
+    location = _located_actor(reference(data.get("location")), data, pool) if "location" in data else None
+    return actors, prescribers, _pharmacy(actors, prescribers, _located_actors(behalf, data, pool), location)
 
 
 def _supply_type(value: Any) -> Concept | None:
