@@ -353,7 +353,9 @@ class Facts:
     def current_orders(self) -> order_rules.CurrentOrders:
         """Which real orders count today (`orders.current_orders`): the one answer the total and a renewal's words
         read."""
-        return order_rules.current_orders(self.record.orders, self.supply, self.today, self.config, self.drug_key)
+        return order_rules.current_orders(
+            self.record.orders, self.supply, self.today, self.config, self.drug_key, self._orders_by_ref
+        )
 
     @cached_property
     def active_orders(self) -> tuple[MedOrder, ...]:

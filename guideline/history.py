@@ -139,12 +139,13 @@ def exposure(
     naive = naive_window(now)
     exposed_in_naive_window = False
     for order in orders:
-        if is_opioid(order):
-            interval = interval_of(order)
-            if interval:
-                opioid_intervals.append(interval)
+        opioid = is_opioid(order)
+        if not opioid and exposed_in_naive_window:
+            continue  # neither question needs its supply
+        interval = interval_of(order)
+        if opioid and interval:
+            opioid_intervals.append(interval)
         if not exposed_in_naive_window:
-            interval = interval_of(order)
             exposed_in_naive_window = _exposed(order.authored_on, _supply_moment(order, interval), interval, naive)
     for dispense, interval in dispenses:
         if interval and is_opioid(dispense):

@@ -205,10 +205,10 @@ def new_drafts(
 
 def order_start(order: MedOrder) -> datetime | None:
     """validityPeriod.start, else authoredOn, else the first instruction's boundsPeriod.start (3.3)."""
-    if order.dispense.validity_start:
-        return order.dispense.validity_start
-    if order.authored_on:
-        return order.authored_on
+    # Each field read once: authoredOn is parsed on first use, and every read of it goes through that check.
+    start = order.dispense.validity_start or order.authored_on
+    if start:
+        return start
     if order.dosages and order.dosages[0].repeat and order.dosages[0].repeat.bounds_start:
         return order.dosages[0].repeat.bounds_start
     return None
@@ -222,12 +222,16 @@ def possible_start(order: MedOrder, today: date | None) -> date | None:
     from the day written, the second of two prescriptions written one day, its instructions a month on, looked ended
     while it was the dose taken. Whether it is current and the history of its supply read it alike; with no `today`
     (the population review's history, read for a past year) a month or a year is read as its first day."""
+    return _first_day(order, today, stated_start(order))
+
+
+def _first_day(order: MedOrder, today: date | None, begins: date | None) -> date | None:
+    """`possible_start` of an order whose `stated_start` is `begins` (a caller that has read it passes it)."""
     start = local_date(order_start(order))
     if start is None or order.dispense.validity_start:
         return start
     if order.authored_partial is not None and today is not None:
         start = last_possible_day(start, order.authored_partial, today) or start
-    begins = stated_start(order)
     return max(start, begins) if begins is not None else start
 
 
@@ -296,9 +300,10 @@ def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineCo
     no end can be derived (3.3)."""
     if order.is_draft:
         return True
-    if starts_after(order, today) is not None:
+    begins = stated_start(order)  # read once: whether it starts later and the first day of its supply both read it
+    if begins is not None and begins > today:
         return False
-    start = possible_start(order, today)
+    start = _first_day(order, today, begins)
     end = supply_end(order, supply, start)
     if end is not None:
         return end >= today
@@ -338,13 +343,15 @@ def current_orders(
     today: date,
     config: GuidelineConfig,
     key: Callable[[MedOrder], str],
+    by_ref: Mapping[str | None, MedOrder] | None = None,
 ) -> CurrentOrders:
     """The real orders that count today (`CurrentOrders`) over every order of the record, an order sent with no id or
     two sharing a reference each read as itself: worked out over the orders by reference too, they stood as one, and
-    a renewal's line called an order "still current" that the total read as taken over."""
+    a renewal's line called an order "still current" that the total read as taken over. `by_ref` is the real orders
+    by reference (`orders_by_ref`) when the caller has it already."""
     orders = tuple(orders)
     current = tuple(o for o in orders if is_standing(o, config) and is_current(o, supply_of(o), today, config))
-    replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current)
+    replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current, by_ref)
     expired = expired_in_series(current, supply_of, today, key)
     not_taken_over = [o for o in current if id(o) not in expired]
     active = tuple(o for o in not_taken_over if o.located not in replaced)
@@ -480,19 +487,26 @@ def replaced_of_another(
     return tuple(pairs)
 
 
-def renewed_along_chains(orders: tuple[MedOrder, ...], current: Iterable[MedOrder]) -> set[str | None]:
+def renewed_along_chains(
+    orders: tuple[MedOrder, ...], current: Iterable[MedOrder], by_ref: Mapping[str | None, MedOrder] | None = None
+) -> set[str | None]:
     """The current orders that a draft or a current signed order renews through a renewal that is no longer current
     (`renewal_chain`): a link of one prescriber retires the order it names, as `renewed_by_signed` reads one link;
     another prescriber's order runs beside its renewal and ends the walk, as do two orders naming each other. Read
-    one link deep, a draft renewing a completed renewal left the first order, still active, counted beside it."""
+    one link deep, a draft renewing a completed renewal left the first order, still active, counted beside it.
+    `by_ref` is the real orders by reference (`orders_by_ref`) when the caller has it already."""
     current_ids = {id(o) for o in current}
-    by_ref = orders_by_ref(o for o in orders if not o.is_draft)
+    starts = [
+        o
+        for o in orders
+        if o.prior_prescription and (o.status not in IGNORED_DRAFT_STATUSES if o.is_draft else id(o) in current_ids)
+    ]
+    if not starts:  # most charts: no draft or current order renews another, so no map of the orders is needed
+        return set()
+    if by_ref is None:
+        by_ref = orders_by_ref(o for o in orders if not o.is_draft)
     retired: set[str | None] = set()
-    for start in orders:
-        if not start.prior_prescription or (start.is_draft and start.status in IGNORED_DRAFT_STATUSES):
-            continue
-        if not start.is_draft and id(start) not in current_ids:
-            continue
+    for start in starts:
         renewer = start
         for renewed in renewal_chain(start, by_ref):
             if renewer is not start and id(renewed) in current_ids:
