@@ -121,6 +121,8 @@ from guideline.uds import (
     doses_given,
     drug_test_procedures,
     drug_tests_done_days,
+    in_window,
+    joined_results,
     uds_results,
     unread_drug_test_reports,
 )
@@ -1141,7 +1143,17 @@ class Facts:
 
     @cached_property
     def uds_results(self) -> tuple[UdsResult, ...]:
-        return uds_results(self.record, self.terms, self.prescription_history, self.config, today=self.today)
+        """Every result. The plan page reads them after the checks read the last 12 months: the results of the widest
+        window already judged are taken as they are, and only those before it judged (`joined_results`)."""
+        history, today = self.prescription_history, self.today
+        if self._uds_since:
+            months = max(self._uds_since)
+            before = months_before(today, months)
+            older = uds_results(self.record, self.terms, history, self.config, today=today, before=before)
+            joined = joined_results(self._uds_since[months], older)
+            if joined is not None:
+                return joined
+        return uds_results(self.record, self.terms, history, self.config, today=today)
 
     @cached_property
     def unread_drug_test_reports(self) -> tuple[UnreadReport, ...]:
@@ -1185,8 +1197,11 @@ class Facts:
         """The results dated within the last `months` calendar months (the window a check reads)."""
         if months not in self._uds_since:
             since = months_before(self.today, months)
-            self._uds_since[months] = uds_results(
-                self.record, self.terms, self.prescription_history, self.config, since, self.today
+            every = self.__dict__.get("uds_results")  # every result, when already read: the window is among them
+            self._uds_since[months] = (
+                in_window(every, since)
+                if every is not None
+                else uds_results(self.record, self.terms, self.prescription_history, self.config, since, self.today)
             )
         return self._uds_since[months]
 

@@ -844,9 +844,11 @@ def uds_results(
     config: GuidelineConfig,
     since: date | None = None,
     today: date | None = None,
+    before: date | None = None,
 ) -> tuple[UdsResult, ...]:
-    """Every urine drug test result on record (or dated `since` onwards), newest first, with each substance
-    judged (6.4, 10.4). Judging is the costly part, so the checks ask only for the window they read. A result
+    """Every urine drug test result on record (or dated `since` onwards; or, with `before`, only those dated before
+    it), newest first, with each substance judged (6.4, 10.4). Judging is the costly part, so the checks ask only
+    for the window they read, and every result is the window and those before it (`joined_results`). A result
     dated to the month or the year only is dated by its first day (`since` and the year's test read it so) and
     judged on every day its date can mean up to `today` (`_substance_result`)."""
     options = config.check("unexpected-uds-result").options
@@ -883,6 +885,8 @@ def uds_results(
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
             continue  # an undated result is kept: it cannot be judged, and it is named so (never dropped unseen)
+        if before is not None and (day is None or day >= before):
+            continue  # the window's: an undated result is in every window
         partial = observation.dated_partial
         # The last day a date written to the month or the year can mean, never after today nor before its first.
         last = last_possible_day(day, partial, today) if partial is not None and day is not None else None
@@ -920,6 +924,26 @@ def uds_results(
             uds_result(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
         )
     return _newest_first(_standing(results, withdrawn))
+
+
+def in_window(results: Iterable[UdsResult], since: date) -> tuple[UdsResult, ...]:
+    """The results (of every result, `uds_results`) dated `since` onwards or undated: what `uds_results` gives for
+    `since`, since a result replaced by a more settled one (`_standing`) is of the same sample, and so of the same
+    day, as its replacement: a window never holds one whose replacement it leaves out."""
+    return tuple([r for r in results if r.day is None or r.day >= since])
+
+
+def joined_results(window: Sequence[UdsResult], older: Sequence[UdsResult]) -> tuple[UdsResult, ...] | None:
+    """Every result, from the results of a window (`uds_results` with `since`) and those dated before it (with
+    `before`), in the order `uds_results` gives with no window: newest first, the undated (all in the window) last.
+    None when the older hold a result dated 0001-01-01 and the window an undated one: such a result sorts among the
+    undated in record order (`_newest_first`), which the two lists do not tell, and every result is read again."""
+    undated = [r for r in window if r.day is None]
+    if not undated:
+        return (*window, *older)
+    if any(r.day == date.min for r in older):
+        return None
+    return (*window[: len(window) - len(undated)], *older, *undated)
 
 
 def _newest_first(results: list[UdsResult]) -> tuple[UdsResult, ...]:
