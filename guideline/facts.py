@@ -76,7 +76,6 @@ from guideline.record import (
 from guideline.record.identity import (
     IdentifiedDrug,
     Relayed,
-    relayed_fills,
     relayed_names,
     relayed_orders,
     unchanged_fills,
@@ -99,7 +98,7 @@ from guideline.renewals import (
     series_beside,
     series_links,
 )
-from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care
+from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care, relayed_fills
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
     BENZO,

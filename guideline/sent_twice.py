@@ -25,7 +25,7 @@ from guideline.dosage import classify_unit
 from guideline.fhirdata import Coding, Concept, Quantity
 from guideline.identifiers import actor_key, actor_kind, by_identifier, named_kind
 from guideline.record import Dispense
-from guideline.record.identity import prescription_named
+from guideline.record.identity import one_numbered, prescription_named
 from guideline.units import normalise_unit
 
 if TYPE_CHECKING:
@@ -98,9 +98,7 @@ def same_fill(one: FillMarks, other: FillMarks) -> bool:
         tied(one, other)
         and one.day == other.day
         and one.drug == other.drug
-        and one.quantity == other.quantity
-        and same_unit(one, other)
-        and one.days_supply == other.days_supply
+        and same_amount(one, other)
         and one.prescriber == other.prescriber
         and one.pharmacy == other.pharmacy
         and not numbered_apart(one.numbers, other.numbers)
@@ -108,6 +106,11 @@ def same_fill(one: FillMarks, other: FillMarks) -> bool:
         and (one.claim is None or one.claim != other.claim)
         and not typed_apart(one, other)
     )
+
+
+def same_amount(one: FillMarks, other: FillMarks) -> bool:
+    """The same quantity, in one unit however it is spelled (`same_unit`), for the same days' supply (in days)."""
+    return one.quantity == other.quantity and same_unit(one, other) and one.days_supply == other.days_supply
 
 
 def same_unit(one: FillMarks, other: FillMarks) -> bool:
@@ -245,6 +248,37 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
         unit=quantity_unit(dispense.quantity),
         in_billing_units=dispense.billing_units,
     )
+
+
+def relayed_fills(
+    dispenses: Sequence[Dispense], drug: Callable[[Dispense], str | None]
+) -> tuple[tuple[Dispense, Dispense], ...]:
+    """Each fill from another server that is the EHR's fill relayed under its own id, as (the copy, the EHR's fill):
+    it shares a fill number (system and value) with exactly one EHR fill (`identity.one_numbered`), names the same
+    identified drug (`drug`: its key, None when not identified), and was handed over (else prepared) the same day in
+    the same amount (`same_amount`: quantity and days' supply, each known). Its links are the other server's (its
+    order, its pharmacy), so they cannot tie it to the EHR's fill as `same_fill` ties a fill one server sent twice:
+    read twice, it stood for an order of its own (120 MME/day for 60). Anything less is two fills (an over-count,
+    never a loss)."""
+    elsewhere = [d for d in dispenses if d.source and d.numbers]
+    if not elsewhere:  # the usual chart: the EHR's own fills only
+        return ()
+    ours = [d for d in dispenses if d.source is None]
+    return tuple(
+        (copy, kept)
+        for copy, kept in one_numbered(elsewhere, ours, lambda fill: fill.numbers)
+        if (key := drug(copy)) is not None and key == drug(kept) and _same_hand_over(copy, kept, key)
+    )
+
+
+def _same_hand_over(copy: Dispense, kept: Dispense, drug: str) -> bool:
+    """Whether two fills of one drug were handed over (else prepared) the same day in the same amount, its quantity
+    and days' supply each known."""
+    day = fills.fill_date(copy)
+    if day is None or day != fills.fill_date(kept):
+        return False
+    one, other = (fill_marks(d, drug, None, None) for d in (copy, kept))
+    return one.quantity is not None and one.days_supply is not None and same_amount(one, other)
 
 
 def supply_type_keys(supply_type: Concept | None) -> frozenset[str]:

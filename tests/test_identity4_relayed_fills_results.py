@@ -131,3 +131,26 @@ def test_an_hies_copy_of_a_urine_drug_test_result_is_one_result_on_the_card(monk
         assert found is not None
         assert found.detail.count("2026-05-26: positive for cocaine") == 1
         assert found.detail.count("| cocaine |") == 1
+
+
+def test_a_copy_that_spells_its_units_another_way_is_still_the_same_fill() -> None:
+    # An HIE writes the pharmacy's 120 tablets for 30 days in its own words: "TAB" with no code, and the days' supply
+    # as "30 d". Before, the relayed fill had to repeat the EHR's quantity element exactly (unit, system and code),
+    # where *One fill sent twice* reads units as one key however spelled: the copy stayed a second fill (120 MME/day
+    # for 60).
+    ehr_fill = numbered(fill("eRx.outside", fill_id="eDisp.1", ago=4))
+    spelled = relayed(
+        ehr_fill,
+        quantity={"value": 120.0, "unit": "TAB"},
+        daysSupply={"value": 30, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"},
+    )
+    facts = evaluate([ehr_fill], [spelled]).facts
+    assert facts.mme.total == Decimal(60)
+    assert [(s.copy.located, s.kept.id) for s in facts.fills_sent_twice] == [(HIE_COPY, "eDisp.1")]
+    # Another unit is another amount: 120 mL is not 120 tablets, and stays a fill of its own (named as unread).
+    liquid = relayed(
+        ehr_fill, quantity={"value": 120, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"}
+    )
+    facts = evaluate([ehr_fill], [liquid]).facts
+    assert facts.fills_sent_twice == ()
+    assert facts.mme.state == "partial"

@@ -1,6 +1,6 @@
 """Every fill naming a `meta.source`. An EHR that stamps its own FHIR base on every resource beside the pharmacy fills
 a regional HIE relayed back under its own ids leaves no fill "the export's own": the point of care's rule
-(`identity.relayed_fills`) then found no copy, both fills were read (the copy queued as an early refill, the first
+(`sent_twice.relayed_fills`) then found no copy, both fills were read (the copy queued as an early refill, the first
 days of an episode at 120 MME a day for 60) and nothing was said anywhere, while the same pair of orders was counted
 in `orders_maybe_relayed`. Fills now follow the orders' rule: both are still read (which one is the EHR's cannot be
 told), each pair is counted by its two sources in `fills_maybe_relayed` (a problem in the summary and on the

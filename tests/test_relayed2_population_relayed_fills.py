@@ -4,7 +4,7 @@ with its own links (the HIE's order and pharmacy ids) and `meta.source` naming t
 fill of oxycodone 10 mg, 120 tablets for 30 days (60 MME a day), was two: the first days of the episode at 120 MME a
 day (IOP-HD's evidence), the copy queued as an early refill (180 days' supply for 90), 6 fills from 2 pharmacies
 (the HIE's organisation id read as a second pharmacy). The review reads such a copy once by the point of care's one
-rule (`identity.relayed_fills`), counted in `fills_relayed`. Anything less than the same fill number, drug, day,
+rule (`sent_twice.relayed_fills`), counted in `fills_relayed`. Anything less than the same fill number, drug, day,
 quantity and days' supply stays two fills (an over-count, never a loss). Both engines."""
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ class _Sent:
 def result_copies(results: Sequence[UdsResult]) -> tuple[dict[int, str], set[int]]:
     """What the page says of results another server sent too: (id() of a result → its row's `copy_note`, id() of
     each result shown once on another's row). A result carries no number to tie it by, as a fill does
-    (`identity.relayed_fills`): one from another server is the EHR's result, left off the list and named on its row,
+    (`sent_twice.relayed_fills`): one from another server is the EHR's result, left off the list and named on its row,
     when it has the same test (its codes) and sample (collected at the same instant: a day alone names none), the
     same status and the same value (and unit, and components) as exactly one of the EHR's own results. One only alike
     to a result of another source (the same test codes, day and value, not all the rest, or alike to two of the

@@ -15,7 +15,8 @@ from guideline.fhirdata import as_dict, source_system, text
 from guideline.orders import identified
 from guideline.population.quality import Quality
 from guideline.record import Dispense, MedOrder, PatientRecord
-from guideline.record.identity import relayed_fills, relayed_names, relayed_orders, without_relayed
+from guideline.record.identity import relayed_names, relayed_orders, without_relayed
+from guideline.sent_twice import relayed_fills
 from guideline.terminology import Terminology
 
 

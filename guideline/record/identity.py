@@ -385,7 +385,7 @@ def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | 
     ours = [o for o in orders if o.source is None and not o.is_draft and o.resource_type == "MedicationRequest"]
     return tuple(
         Relayed(copy, kept)
-        for copy, kept in _one_numbered(elsewhere, ours, lambda order: order.identifiers)
+        for copy, kept in one_numbered(elsewhere, ours, lambda order: order.identifiers)
         if (key := drug(copy)) is not None
         and key == drug(kept)
         and copy.authored_on is not None
@@ -397,7 +397,7 @@ def relayed_orders(orders: Sequence[MedOrder], drug: Callable[[MedOrder], str | 
 Item = TypeVar("Item", MedOrder, Dispense)
 
 
-def _one_numbered(
+def one_numbered(
     elsewhere: Sequence[Item], ours: Sequence[Item], numbers: Callable[[Item], Iterable[tuple[str, str]]]
 ) -> Iterator[tuple[Item, Item]]:
     """Each of another server's orders or fills (`elsewhere`) with the one EHR order or fill (`ours`) that shares one
@@ -414,38 +414,6 @@ def _one_numbered(
         named = {id(item): item for owners in carriers for item in owners}
         if len(named) == 1 and all(len(owners) == 1 for owners in carriers):
             yield copy, next(iter(named.values()))
-
-
-def relayed_fills(
-    dispenses: Sequence[Dispense], drug: Callable[[Dispense], str | None]
-) -> tuple[tuple[Dispense, Dispense], ...]:
-    """Each fill from another server that is the EHR's fill relayed under its own id, as (the copy, the EHR's fill):
-    it shares a fill number (system and value) with exactly one EHR fill, names the same identified drug (`drug`: its
-    key, None when not identified), and was handed over the same day in the same quantity for the same days' supply.
-    Its links are the other server's (its order, its pharmacy), so they cannot tie it to the EHR's fill as a fill sent
-    twice by one server is tied (`sent_twice`): read twice, it stood for an order of its own (120 MME/day for 60).
-    Anything less is two fills (an over-count, never a loss)."""
-    elsewhere = [d for d in dispenses if d.source and d.numbers]
-    if not elsewhere:  # the usual chart: the EHR's own fills only
-        return ()
-    ours = [d for d in dispenses if d.source is None]
-    return tuple(
-        (copy, kept)
-        for copy, kept in _one_numbered(elsewhere, ours, lambda fill: fill.numbers)
-        if (key := drug(copy)) is not None and key == drug(kept) and _same_hand_over(copy, kept)
-    )
-
-
-def _same_hand_over(copy: Dispense, kept: Dispense) -> bool:
-    """Whether two fills were handed over (else prepared) the same day, in the same quantity (value and unit) for the
-    same days' supply, each known."""
-    days = [d.when_handed_over or d.when_prepared for d in (copy, kept)]
-    if days[0] is None or days[1] is None or days[0].date() != days[1].date():
-        return False
-    quantities = [d.quantity for d in (copy, kept)]
-    if quantities[0] is None or quantities[1] is None or quantities[0] != quantities[1]:
-        return False
-    return copy.days_supply is not None and copy.days_supply == kept.days_supply
 
 
 def unchanged_orders(unchanged: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

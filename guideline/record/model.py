@@ -247,7 +247,7 @@ class Dispense:
     # never one sent twice (guideline.sent_twice). None when not sent, as for every fill read from a claim.
     supply_type: Concept | None = None
     # The base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's own: an HIE's copy of the
-    # EHR's fill under its own id is read once (`identity.relayed_fills`).
+    # EHR's fill under its own id is read once (`sent_twice.relayed_fills`).
     source: str | None = None
 
     @property
