@@ -269,13 +269,18 @@ TOKEN = "population-token-0123456789"
 
 
 def _dashboard(tmp_path, resources: list[dict], config: GuidelineConfig = NAMED) -> str:
+    source = tmp_path / "in"
+    write_export(source, resources)
+    review(ndjson_files(source), tmp_path / "runs" / "2026q1", PERIOD, TODAY, config, "duckdb", workers=1)
+    return dashboard_page(tmp_path)
+
+
+def dashboard_page(tmp_path) -> str:
+    """The dashboard over the runs under tmp_path/runs, as an analyst's browser gets it."""
     import base64
 
     from smart_app import create_app
 
-    source = tmp_path / "in"
-    write_export(source, resources)
-    review(ndjson_files(source), tmp_path / "runs" / "2026q1", PERIOD, TODAY, config, "duckdb", workers=1)
     app = create_app(
         {
             "instance_path": str(tmp_path / "instance"),

@@ -5,22 +5,19 @@ a machine reading it had to guess why from the counts."""
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from pathlib import Path
 
 from synthetic_export import OXYCODONE_10, dispense, medication_concept, patient, write_export, write_ndjson
 from test_population_claims import CONFIG, undated_hospice_export
-from test_population_enrolment import NAMED, coverage, high_dose
+from test_population_enrolment import NAMED, coverage, dashboard_page, high_dose
 from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
-from smart_app import create_app
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 
-TOKEN = "population-token-0123456789"
 NO_COVERAGE = "enrolment not checked: the export holds no Coverage (population.enrolment = name)"
 
 
@@ -73,18 +70,7 @@ def _export_with_every_reason(folder: Path) -> None:
 
 def _page(tmp_path: Path) -> str:
     """The dashboard over the runs under tmp_path/runs, as an analyst reads it (entities unescaped)."""
-    app = create_app(
-        {
-            "instance_path": str(tmp_path / "instance"),
-            "auth": "off",
-            "population_root": str(tmp_path / "runs"),
-            "population_token": TOKEN,
-        }
-    )
-    basic = base64.b64encode(f"analyst:{TOKEN}".encode()).decode()
-    page = app.test_client().get("/population/", headers={"Authorization": f"Basic {basic}"})
-    assert page.status_code == 200
-    return html.unescape(page.get_data(as_text=True))
+    return html.unescape(dashboard_page(tmp_path))
 
 
 def _run(tmp_path: Path, build) -> tuple[dict, list[str], str]:
