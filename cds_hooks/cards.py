@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from cds_hooks.ehr_release import R4, RELEASES, STU3, Release
 from cds_hooks.notices import CHECKS_NOT_RUN, DATA_INCOMPLETE
@@ -214,16 +214,35 @@ def _absolute(url: str) -> bool:
     return parts.scheme in ("https", "http") and bool(parts.netloc)
 
 
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """A resource's validation in a release: the error's name (None: valid), and where the models refused it, each
+    as (element path, pydantic error type), for the card's words (ehr_release.Release.misfits)."""
+
+    error: str | None
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+_VALID = _Verdict(None)
+
+
 @lru_cache(maxsize=512)
-def _validation_error(canonical: str, release: str = R4) -> str | None:
-    """The validation error of a resource (by its canonical JSON) in the release's models (R4B's for R4), cached:
-    suggestions repeat call after call."""
+def _validation(canonical: str, release: str = R4) -> _Verdict:
+    """The validation of a resource (by its canonical JSON) in the release's models (R4B's for R4), cached:
+    suggestions repeat call after call. The one place suggested resources are validated, for every release."""
     resource = json.loads(canonical)
     try:
         get_fhir_model_class(str(resource.get("resourceType")), release).model_validate(resource)
-    except Exception as error:  # noqa: BLE001 - pydantic, KeyError for unknown types: all mean "do not send"
-        return type(error).__name__
-    return None
+    except ValidationError as error:
+        return _Verdict(type(error).__name__, tuple((_path(e["loc"]), e["type"]) for e in error.errors()))
+    except Exception as error:  # noqa: BLE001 - KeyError for unknown types, an import error: all mean "do not send"
+        return _Verdict(type(error).__name__)
+    return _VALID
+
+
+def _path(location: tuple[Any, ...]) -> str:
+    """An error's place as the card names it: its element names, dotted, without list positions ("" for the root)."""
+    return ".".join(part for part in location if type(part) is str and part != "root")
 
 
 # A cache key, not a signature: members stay in the order the checks build them (the same order each call,
@@ -257,7 +276,7 @@ class _Shape:
 def _shape(canonical: str, release: str = R4) -> _Shape:
     resource = json.loads(canonical)
     has_empty = bool(empty_paths(resource))
-    valid = _validation_error(_canonical(prune(resource)) if has_empty else canonical, release) is None
+    valid = _validation(_canonical(prune(resource)) if has_empty else canonical, release).error is None
     return _Shape(valid, has_empty)
 
 
@@ -340,6 +359,12 @@ def _split_slots(
 def _checked_resource(resource: Mapping[str, Any], check_id: str, release: str = R4) -> Mapping[str, Any] | None:
     """The resource without empty values if it is valid in the release (R4 or STU3), else None (logged): validation
     runs once per shape."""
+    cleaned, verdict = _checked(resource, check_id, release)
+    return cleaned if verdict.error is None else None
+
+
+def _checked(resource: Mapping[str, Any], check_id: str, release: str) -> tuple[Mapping[str, Any], _Verdict]:
+    """The resource without empty values, and its verdict in the release (a refusal logged)."""
     names = _RELEASE_SLOTS[release]
     shape, slots = _split_slots(resource, names)
     try:
@@ -352,36 +377,50 @@ def _checked_resource(resource: Mapping[str, Any], check_id: str, release: str =
     kind = str(resource.get("resourceType"))
     cleaned = prune(resource) if known.has_empty else resource
     if known.valid and all(_slot_valid(kind, name, value, ref, release) for name, value, ref in slots):
-        return cleaned
+        return cleaned, _VALID
     # Placeholders or a value refused: judge the resource itself, exactly as sent.
-    error = _validation_error(_canonical(cleaned), release)
-    if error is None:
-        return cleaned
-    _dropped(check_id, kind, error)
-    return None
+    verdict = _validation(_canonical(cleaned), release)
+    if verdict.error is not None:
+        _dropped(check_id, kind, verdict.error)
+    return cleaned, verdict
 
 
 def _dropped(check_id: str, kind: str, error: str) -> None:
     log.error(json.dumps({"event": "suggestion-dropped", "check": check_id, "resourceType": kind[:40], "error": error}))
 
 
-def _action(suggestion: Suggestion, options: CardOptions, check_id: str) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class _LeftOut:
+    """A create suggestion `_action` did not send, as it built and wrote it: what the card's reason is read from."""
+
+    built: dict[str, Any]  # as the checks built it (R4), addressed to the patient
+    written: Mapping[str, Any]  # as the release writes it, without empty values once validated
+    uncoded: str | None  # the element whose code the release lacks (then never validated)
+    refused: tuple[tuple[str, str], ...] = ()  # where the release's models refused `written` (_Verdict.refused)
+
+
+def _action(
+    suggestion: Suggestion, options: CardOptions, check_id: str
+) -> tuple[dict[str, Any] | None, _LeftOut | None]:
+    """The suggestion's CDS Hooks action (None when none is sent), and, for a create suggestion left out, what was
+    built and written for it."""
     if suggestion.action == "delete":
         target = suggestion.resource_id or ""
         if "/" not in target:
-            return None
-        return _compact({"type": "delete", "description": suggestion.description, "resourceId": target})
+            return None, None
+        return _compact({"type": "delete", "description": suggestion.description, "resourceId": target}), None
     if suggestion.resource is None:
-        return None
+        return None, None
     release = RELEASES[options.release]
-    resource, uncoded = _written(_built(suggestion.resource, options), release)
+    built = _built(suggestion.resource, options)
+    resource, uncoded = _written(built, release)
     if uncoded:  # an R4 code STU3 does not have (intent original-order): the EHR could not take it
         _dropped(check_id, str(resource.get("resourceType")), f"{release.name} {uncoded}")
-        return None
-    checked = _checked_resource(resource, check_id, options.release)
-    if checked is None:
-        return None
-    return _compact({"type": "create", "description": suggestion.description, "resource": checked})
+        return None, _LeftOut(built, resource, uncoded)
+    checked, verdict = _checked(resource, check_id, options.release)
+    if verdict.error is not None:
+        return None, _LeftOut(built, checked, None, verdict.refused)
+    return _compact({"type": "create", "description": suggestion.description, "resource": checked}), None
 
 
 def _built(resource: Mapping[str, Any], options: CardOptions) -> dict[str, Any]:
@@ -398,16 +437,15 @@ def _written(built: dict[str, Any], release: Release) -> tuple[dict[str, Any], s
     return release.writer(built) if release.writer is not None else (built, None)
 
 
-def _why_left_out(suggestion: Suggestion, options: CardOptions) -> str | None:
+def _why_left_out(left: _LeftOut, release: Release) -> str | None:
     """Why a create suggestion `_action` left out cannot be written in the EHR's release, in the release's words
-    (ehr_release.Release.misfits: the R4 elements or code it has no place for); None when the release is not why (a
-    fault of ours or of a site template, logged). Asked only of a suggestion left out."""
-    release = RELEASES[options.release]
-    if release.misfits is None or suggestion.resource is None:
+    (ehr_release.Release.misfits: the R4 elements or code it has no place for), read from what `_action` wrote; None
+    when the release is not why (a fault of ours or of a site template, logged): its resource is no valid R4 either."""
+    if release.misfits is None:
         return None
-    built = _built(suggestion.resource, options)
-    written, uncoded = _written(built, release)
-    return release.misfits(built, written, uncoded)
+    if left.uncoded is None and _validation(_canonical(prune(left.built)), R4).error is not None:
+        return None
+    return release.misfits(left.written, left.uncoded, left.refused)
 
 
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
@@ -474,10 +512,10 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
         if creates and options.release not in _MODELS:
             not_offered.append(suggestion.label)  # no models for it: never a resource the EHR cannot apply
             continue
-        action = _action(suggestion, options, card.check_id)
+        action, left_out = _action(suggestion, options, card.check_id)
         if action is None:
-            if creates:  # refused by validation: said, not only logged, and why when the release is why
-                dropped.append((suggestion.label, _why_left_out(suggestion, options)))
+            if left_out is not None:  # refused by validation: said, not only logged, and why when the release is why
+                dropped.append((suggestion.label, _why_left_out(left_out, RELEASES[options.release])))
             continue
         entry = _compact({"label": suggestion.label, "uuid": options.new_uuid()})
         entry["actions"] = [action]

@@ -22,8 +22,10 @@ Shape = Callable[[Mapping[str, Any]], bool]
 # How a suggestion the checks built in R4 is written in a release: the resource, and the element whose code the
 # release lacks (None when every code is the release's).
 Writer = Callable[[Mapping[str, Any]], tuple[dict[str, Any], str | None]]
-# Why a resource written for a release failed its validation, in words for the card (None: a fault of ours).
-Misfits = Callable[[Mapping[str, Any], Mapping[str, Any], str | None], str | None]
+# Why a resource written for a release failed its validation, in words for the card (None: a fault of ours): from
+# the resource as written, the element whose code the release lacks, and where the release's models refused it
+# (element path, pydantic error type; cds_hooks.cards validates, in one place for every release).
+Misfits = Callable[[Mapping[str, Any], str | None, tuple[tuple[str, str], ...]], str | None]
 # The dose[x] and rate[x] an STU3 Dosage holds itself (R4 moved them under doseAndRate).
 _STU3_DOSE_KEYS = frozenset({"doseQuantity", "doseRange", "rateQuantity", "rateRatio", "rateRange"})
 # R5 names the medication of these in `medication`, a CodeableReference (R4, STU3, DSTU2: medication[x]).

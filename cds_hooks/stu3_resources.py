@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fhir.resources.R4B import get_fhir_model_class as r4_model
-from fhir.resources.STU3 import get_fhir_model_class as stu3_model
-from pydantic import ValidationError
-
 from guideline.fhirdata import MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3
-from guideline.json_text import compact_json
 
 # R4 renamed STU3's ProcedureRequest (an order for a test or a procedure).
 _RENAMED = {"ServiceRequest": "ProcedureRequest"}
@@ -105,27 +98,18 @@ def _definition(kind: str, resource: dict[str, Any]) -> None:
         resource["definitionReference"] = {"reference": resource.pop("instantiatesCanonical")}
 
 
-def stu3_misfits(r4: Mapping[str, Any], stu3: Mapping[str, Any], uncoded: str | None) -> str | None:
+def stu3_misfits(stu3: Mapping[str, Any], uncoded: str | None, refused: Iterable[tuple[str, str]]) -> str | None:
     """Why a suggestion valid in R4 cannot be written in STU3, in words for the card after "FHIR STU3, which": the
-    code it lacks (`uncoded`, from as_stu3), the R4 elements it has no place for, and those R4 writes in a shape it
-    cannot hold (two categories). None when the R4 resource itself is not valid: a fault of ours or the template's."""
+    code it lacks (`uncoded`, from as_stu3), else, from where the STU3 models refused it as sent (`refused`: element
+    path and pydantic error type, cds_hooks.cards validates), the R4 elements it has no place for and those R4 writes
+    in a shape it cannot hold (two categories). None when neither names an element."""
     if uncoded is not None:
         return f'has no code "{str(stu3.get(uncoded))[:40]}" for its {uncoded}'
-    return _misfit_words(compact_json(r4), compact_json(stu3))
-
-
-@lru_cache(maxsize=64)
-def _misfit_words(r4_text: str, stu3_text: str) -> str | None:
-    """stu3_misfits for a resource pair by their JSON text, cached: a site template fails the same way each call."""
-    r4, stu3 = json.loads(r4_text), json.loads(stu3_text)
-    if _errors(r4_model, r4) != []:
-        return None
     unplaced: list[str] = []
     reshaped: list[str] = []
-    for error in _errors(stu3_model, stu3) or []:
-        path = ".".join(str(part) for part in error["loc"] if type(part) is str and part != "root")
+    for path, kind in refused:
         if path:
-            (unplaced if error["type"] == "extra_forbidden" else reshaped).append(path)
+            (unplaced if kind == "extra_forbidden" else reshaped).append(path)
     parts = []
     if unplaced:
         names = sorted(set(unplaced))
@@ -134,17 +118,6 @@ def _misfit_words(r4_text: str, stu3_text: str) -> str | None:
         names = sorted(set(reshaped))
         parts.append(f"cannot hold its {_listed(names)} in the shape R4 writes")
     return " and ".join(parts) or None
-
-
-def _errors(model: Any, resource: Mapping[str, Any]) -> list[Any] | None:
-    """The release's validation errors of a resource ([] when valid); None when the release has no such type."""
-    try:
-        model(str(resource.get("resourceType"))).model_validate(resource)
-    except ValidationError as error:
-        return list(error.errors())
-    except Exception:  # noqa: BLE001 - KeyError or an import error for a type the release does not have
-        return None
-    return []
 
 
 def _listed(names: list[str]) -> str:

@@ -56,7 +56,7 @@ def card_with(resource: dict, **changes) -> Card:
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    cards._validation_error.cache_clear()
+    cards._validation.cache_clear()
     cards._shape.cache_clear()
     cards._slot_value_valid.cache_clear()
     yield
@@ -125,7 +125,7 @@ def test_one_validation_per_shape_whatever_the_patient_visit_user_and_clock():
         )
         options = options_for(CONFIG, "https://cds.test", f"patient-{n}-" + "x" * 80)
         sent.append(card_json(card_with(resource), options)["suggestions"][0]["actions"][0]["resource"])
-    assert cards._validation_error.cache_info().misses == 1  # the placeholder shape, validated once
+    assert cards._validation.cache_info().misses == 1  # the placeholder shape, validated once
     assert sent[7]["subject"] == {"reference": "Patient/patient-7-" + "x" * 80}
     assert sent[7]["authoredOn"] == "2026-06-08T08:07:00+00:00"
 
@@ -162,7 +162,9 @@ def test_the_cached_verdict_is_the_full_r4b_verdict(changes):
     resource = naloxone(**changes)
     # Run twice: the first call may take the full path, the second must agree from the caches.
     for _ in range(2):
-        action = cards._action(card_with(resource).suggestions[0], CardOptions(CONFIG, "https://x/launch"), "naloxone")
+        action, _ = cards._action(
+            card_with(resource).suggestions[0], CardOptions(CONFIG, "https://x/launch"), "naloxone"
+        )
         assert (action is not None) is full_r4b_verdict(resource), changes
 
 
@@ -177,7 +179,7 @@ def test_other_suggested_types_share_the_shape_cache_and_keep_their_own_rules(re
     for patient in ("a", "b", "c"):
         resource = {**base, "subject": {"reference": f"Patient/{patient}"}}
         assert cards._checked_resource(resource, "x") is resource
-    assert cards._validation_error.cache_info().misses == 1
+    assert cards._validation.cache_info().misses == 1
     wrong = {**base, "subject": {"reference": "Patient/a"}, "authoredOn": NOW, "performedDateTime": NOW}
     assert (cards._checked_resource(wrong, "x") is not None) is full_r4b_verdict(wrong)
 

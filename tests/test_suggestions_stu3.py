@@ -297,6 +297,32 @@ def test_r4_elements_stu3_has_no_place_for_are_each_named_on_the_card(tmp_path, 
     assert order["courseOfTherapyType"]["coding"][0]["code"] == "continuous"
 
 
+def test_the_reason_is_read_from_the_resource_as_it_would_be_sent(tmp_path):
+    """A site template with an empty note (left out of what is sent, as every empty value is) and the R4 element
+    courseOfTherapyType: the card names the element STU3 lacks, and only it. Before, the reason was worked out again
+    from the resource with its empty note, and the card also said STU3 "cannot hold its note.text in the shape R4
+    writes": a note never sent."""
+    template = suboxone_template(
+        note=[{"text": ""}],
+        courseOfTherapyType={
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy",
+                    "code": "continuous",
+                }
+            ]
+        },
+    )
+    answer = oud_view(tmp_path, template, ehr_fhir_version="STU3")
+    assert "oud-treatment" not in created(answer)
+    detail = next(c["detail"] for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
+    assert "which has no place for its R4 element courseOfTherapyType, so the EHR could not" in detail
+    assert "note" not in detail
+    # An R4 EHR is sent the order, its empty note left out.
+    [order] = created(oud_view(tmp_path, template))["oud-treatment"]
+    assert "note" not in order and order["courseOfTherapyType"]["coding"][0]["code"] == "continuous"
+
+
 def test_an_r4_protocol_reference_keeps_its_meaning_as_stu3_definition(tmp_path):
     """R4's instantiatesCanonical (the order set the order follows) is STU3's definition: written there, offered."""
     protocol = "https://fhir.hospital.example/PlanDefinition/moud-induction"
