@@ -48,7 +48,8 @@ CHECK_TITLES: dict[str, str] = {
 _SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "CommunicationRequest", "CarePlan"})
 # The releases PainPlan writes suggested resources in, and the models each is validated with (ehr_release.RELEASES).
 # Any other (DSTU2, R5: PainPlan has no models to vouch for them) is offered no resource to create, and the card says
-# so (card_json).
+# so (card_json). Imported by the package name the table gives, not by plain imports: the table stays the one place
+# saying which releases are written and which models vouch for each (R4's are R4B's).
 _MODELS = {
     release.name: importlib.import_module(f"fhir.resources.{release.models}").get_fhir_model_class
     for release in RELEASES.values()
