@@ -145,5 +145,5 @@ def test_every_marked_summary_of_a_call_follows_the_rule():
     }
     marked = [card for card in found.values() if MARK in card.summary]
 
-    assert {c.check_id for c in marked} >= {"naloxone", "pdmp-review", "urine-drug-test", "oud-treatment"}
+    assert {c.check_id for c in marked} >= {"naloxone", "pdmp-review", "urine-drug-test", "oud-treatment", "high-mme"}
     assert all(well_marked(card.summary) for card in marked)

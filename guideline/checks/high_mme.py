@@ -24,7 +24,7 @@ from guideline.fills import FillMme
 from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
-from guideline.unread_data import CURRENT_DOSE
+from guideline.unread_data import CURRENT_DOSE, Unread
 
 CHECK_ID = "high-mme"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -45,23 +45,27 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 
     mme = facts.mme
     total = mme.total
+    # The total rests on every current order and fill: one not read may hold more, so the total is a floor.
+    unread = facts.not_read(*CURRENT_DOSE)
     indicator = dose_indicator(total, settings)
     if indicator is None:
         if mme.unknown_orders and names_unconverted(facts, settings, "order-sign"):
-            return _unknown_card(facts, mme)
+            return _unknown_card(facts, mme, unread)
         return None
 
-    at_least = "at least " if mme.state == "partial" else ""
+    at_least = "at least " if mme.state == "partial" or unread else ""
     if standing:
         source = " from pharmacy fills" if mme.from_fills and not mme.ok_orders else ""
-        summary = f"Current opioid dose {at_least}{format_mme(total)} MME/day{source}"
+        head = f"Current opioid dose {at_least}{format_mme(total)} MME/day{source}"
     else:
-        summary = f"Total opioid dose {at_least}{format_mme(total)} MME/day with this order"
-    summary += (
-        " — high overdose risk; reconsider the dose"
+        head = f"Total opioid dose {at_least}{format_mme(total)} MME/day with this order"
+    risk, advice = (
+        ("high overdose risk", "reconsider the dose")
         if indicator == "critical"
-        else " — overdose risk rises with dose; use the lowest effective dose"
+        else ("overdose risk rises with dose", "use the lowest effective dose")
     )
+    # The advice gives way before the risk, and the risk before the total: the mark must fit whole.
+    summary = unread.fitted(f"{head} — {risk}; {advice}", f"{head} — {risk}", head)
     if indicator == "critical":
         why = (
             f"Doses of {settings['critical_mme']} MME/day or more carry a substantially higher risk of overdose; "
@@ -75,7 +79,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     detail = "\n\n".join(
         part
         for part in (
-            f"**Total: {mme.display()}.**",
+            _total_line(mme, unread),
+            _unread_note(unread),
             _order_table(mme),
             _fill_table(mme, early_fills(facts)),
             _excluded_list(mme),
@@ -125,8 +130,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "total_mme": str(total),
             "state": mme.state,
             "from_fills": mme.from_fills,
-            # The total rests on every current order and fill: one not read may hold more (stored with the card).
-            "not_read": list(facts.not_read(*CURRENT_DOSE).kinds),
+            "not_read": list(unread.kinds),  # stored with the card: issued on incomplete records
         },
         level=total,  # an override of this dose does not hide a higher one
     )
@@ -244,17 +248,20 @@ def _fill_table(mme: MmeSummary, early: dict[int, str]) -> str:
     return "\n\n".join(tables)
 
 
-def _unknown_card(facts: Facts, mme: MmeSummary) -> Card:
+def _unknown_card(facts: Facts, mme: MmeSummary, unread: Unread) -> Card:
     known = f"{format_mme(mme.total)} MME/day" if mme.ok_orders else "no convertible dose"
     return Card(
         check_id=CHECK_ID,
         indicator="info",
-        summary="Daily opioid dose (MME) could not be fully calculated for this order; check the dose by hand",
+        summary=unread.fitted(
+            "Daily opioid dose (MME) could not be fully calculated for this order; check the dose by hand"
+        ),
         detail="\n\n".join(
             part
             for part in (
                 f"PainPlan could not convert every current opioid order to morphine milligram equivalents; "
                 f"the known part is {known}.",
+                _unread_note(unread),
                 _unknown_list(mme),
                 _order_table(mme),
                 "Check the dose and frequency of the order, or calculate the total by hand before signing: "
@@ -267,9 +274,23 @@ def _unknown_card(facts: Facts, mme: MmeSummary) -> Card:
         override_reasons=override_reasons(facts.config, "data-incorrect", "wrong-clinician"),
         view="mme",
         orders=tuple(o.id for o in facts.trigger_orders if o.id),
-        facts={"total_mme": str(mme.total), "state": mme.state, "not_read": list(facts.not_read(*CURRENT_DOSE).kinds)},
+        facts={"total_mme": str(mme.total), "state": mme.state, "not_read": list(unread.kinds)},
         about=frozenset(o.display_name for o in mme.unknown_orders),
     )
+
+
+def _total_line(mme: MmeSummary, unread: Unread) -> str:
+    """ "**Total: 90.0 MME/day (CDC 2022 factors).**", "at least" when an order was not converted or data the total
+    rests on was not read: the number the clinician reads is then a floor."""
+    floor = "at least " if unread and mme.state == "complete" else ""
+    return f"**Total: {floor}{mme.display()}.**"
+
+
+def _unread_note(unread: Unread) -> str:
+    """ "**Could not check:** pharmacy fills could not be read (…), so opioids they hold may be missing. The total may
+    be higher."; "" when every kind the total rests on was read."""
+    said = unread.paragraph("opioids they hold")
+    return f"{said} The total may be higher." if said else ""
 
 
 def _profile_label(profile: str) -> str:
