@@ -1,6 +1,6 @@
 """A high-MME card whose total rests on data that could not be read (pharmacy fills, orders, reported medications)
 carries those kinds in its facts, so the card store and /metrics count it with the cards issued on incomplete
-records, as every other check's card."""
+records, as every other check's card; its summary and detail say so too (tests/test_high_mme_unread_card.py)."""
 
 from __future__ import annotations
 
@@ -68,3 +68,9 @@ def test_a_high_mme_card_of_a_call_whose_fill_search_failed_is_stored_as_on_inco
     assert "- pharmacy dispensing records: the FHIR server answered HTTP 500" in cards["data-incomplete"]["detail"]
     assert store.find_issued(db(app), cards["high-mme"]["uuid"]).records_incomplete == FILLS
     assert counted(app, "high-mme") == before + 1  # /metrics counts it with the cards issued on incomplete records
+    # and the clinician reads it on the card itself: the total is a floor
+    assert cards["high-mme"]["summary"] == (
+        "Total opioid dose at least 90.0 MME/day with this order — high overdose risk; reconsider the dose"
+        " (records incomplete)"
+    )
+    assert "could not be read (the FHIR server answered HTTP 500)" in cards["high-mme"]["detail"]

@@ -53,7 +53,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             return _unknown_card(facts, mme, unread)
         return None
 
-    at_least = "at least " if mme.state == "partial" or unread else ""
+    at_least = "at least " if _is_floor(mme, unread) else ""
     if standing:
         source = " from pharmacy fills" if mme.from_fills and not mme.ok_orders else ""
         head = f"Current opioid dose {at_least}{format_mme(total)} MME/day{source}"
@@ -279,10 +279,15 @@ def _unknown_card(facts: Facts, mme: MmeSummary, unread: Unread) -> Card:
     )
 
 
+def _is_floor(mme: MmeSummary, unread: Unread) -> bool:
+    """Whether the total is only a floor, read "at least": an order was not converted, or data it rests on not read."""
+    return mme.state == "partial" or unread.any
+
+
 def _total_line(mme: MmeSummary, unread: Unread) -> str:
-    """ "**Total: 90.0 MME/day (CDC 2022 factors).**", "at least" when an order was not converted or data the total
-    rests on was not read: the number the clinician reads is then a floor."""
-    floor = "at least " if unread and mme.state == "complete" else ""
+    """ "**Total: 90.0 MME/day (CDC 2022 factors).**", "at least …" when it is a floor (`display` says so of a partial
+    total itself)."""
+    floor = "at least " if _is_floor(mme, unread) and mme.state == "complete" else ""
     return f"**Total: {floor}{mme.display()}.**"
 
 
