@@ -474,7 +474,9 @@ class GuardedServer(TcpWSGIServer):
             accepted = self.accept()
         except OSError as error:
             if error.errno in ABORTED_BY_CLIENT:
-                return True  # that connection is gone (Linux also reports its pending network errors here): the next
+                # That connection is gone (Linux also reports its pending network errors here): the next.
+                self.client_left(error)
+                return True
             if error.errno in OUT_OF_RESOURCES:
                 # The connection stays in the backlog, so the listening socket stays readable: retried at once,
                 # accept failed again on every turn, at 100 % CPU. Wait for descriptors to be freed (a connection
@@ -490,13 +492,25 @@ class GuardedServer(TcpWSGIServer):
         try:
             self.set_socket_options(conn)
             self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
-        except OSError:
+        except OSError as error:
             # The client left before its connection was set up (macOS fails the options of a connection reset in
             # the queue): that one is closed, the queue goes on (waitress left the socket to the collector).
-            if self.adj.log_socket_errors:
-                self.logger.warning("server accept() threw an exception", exc_info=True)
+            self.client_left(error)
             conn.close()
         return True
+
+    def client_left(self, error: OSError) -> None:
+        """Say (or not) that a client left before its connection was accepted or set up: the one rule of both.
+
+        ECONNABORTED is said by nothing, as in waitress: a client that gave up, routine under load. Any other such
+        error is one line at INFO with the error's name when socket errors are logged: worth counting, never an
+        alarm, so no traceback (it would only show this function) and no address or message (whose client it was
+        is no operator's concern, and a message may carry what the peer sent).
+        """
+        if error.errno == errno.ECONNABORTED or not self.adj.log_socket_errors:
+            return
+        name = errno.errorcode.get(error.errno or 0, type(error).__name__)
+        self.logger.info(json.dumps({"event": "client-left-before-accept", "error": name}))
 
     def pull_trigger(self) -> None:
         # Waitress wakes the loop at the end of every request so that it watches the connection for the next one;

@@ -816,3 +816,72 @@ def test_an_accept_that_fails_otherwise_is_logged_as_waitress_logs_it(server, ca
         assert server.handle_accept() is False  # a drain taking the queue stops there
     assert "server accept() threw an exception" in caplog.text
     assert server.accept_paused_until <= time.monotonic()  # not paused: that is for running out of descriptors
+
+
+def accepting(server: Any, accepted: Any) -> None:
+    """The server's next accept() is `accepted` (a callable: raises, or returns a connection and its address)."""
+    server.accept = accepted
+
+
+def aborted(code: int) -> Any:
+    def accept() -> None:
+        raise OSError(code, os.strerror(code))
+
+    return accept
+
+
+def the_client_left(caplog: pytest.LogCaptureFixture) -> list[Any]:
+    return [record for record in caplog.records if "client-left-before-accept" in record.getMessage()]
+
+
+def test_a_connection_aborted_before_it_was_accepted_is_skipped_without_a_word(server, caplog):
+    # ECONNABORTED is a client that left while its connection waited in the queue: waitress says nothing of it.
+    accepting(server, aborted(errno.ECONNABORTED))
+    with caplog.at_level("DEBUG"):
+        assert server.handle_accept() is True  # the queue goes on
+    assert not the_client_left(caplog)
+    assert not [record for record in caplog.records if record.name == "waitress"]
+
+
+@pytest.mark.parametrize("code", [errno.ECONNRESET, errno.EPROTO, errno.ENETUNREACH])
+def test_a_connection_its_client_reset_in_the_queue_is_logged_once_as_information_never_a_traceback(
+    server, caplog, code
+):
+    # Linux hands accept() a queued connection's pending network error: its client left. The queue goes on, and the
+    # operator is told in one line at INFO (not the "threw an exception" warning, with no traceback).
+    accepting(server, aborted(code))
+    with caplog.at_level("DEBUG"):
+        assert server.handle_accept() is True
+    (record,) = the_client_left(caplog)
+    assert record.levelname == "INFO" and record.exc_info is None
+    assert json.loads(record.getMessage()) == {"event": "client-left-before-accept", "error": errno.errorcode[code]}
+    assert "threw an exception" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= 30]  # nothing at WARNING or above
+
+
+def test_a_connection_that_cannot_be_set_up_is_logged_by_the_same_rule_and_closed(server, caplog, monkeypatch):
+    # macOS fails the socket options of a connection its client reset in the queue: a client that left, as above,
+    # where it was a WARNING with a full traceback ("server accept() threw an exception").
+    ours, theirs = socket.socketpair()
+    accepting(server, lambda: (ours, ("192.0.2.7", 50123)))
+
+    def options_fail(conn: socket.socket) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(server, "set_socket_options", options_fail)
+    with caplog.at_level("DEBUG"):
+        assert server.handle_accept() is True
+    (record,) = the_client_left(caplog)
+    assert record.levelname == "INFO" and record.exc_info is None
+    assert json.loads(record.getMessage()) == {"event": "client-left-before-accept", "error": "EINVAL"}
+    assert "threw an exception" not in caplog.text and "192.0.2.7" not in caplog.text
+    assert ours.fileno() == -1  # closed
+    theirs.close()
+
+
+def test_a_client_that_left_is_not_logged_when_socket_errors_are_not(server, caplog, monkeypatch):
+    monkeypatch.setattr(server.adj, "log_socket_errors", False)
+    accepting(server, aborted(errno.ECONNRESET))
+    with caplog.at_level("DEBUG"):
+        assert server.handle_accept() is True
+    assert not the_client_left(caplog)
