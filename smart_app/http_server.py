@@ -754,8 +754,11 @@ class EventLoop:
         self.server.logger.error(
             json.dumps({"event": "connection-handler-failed", "error": type(error).__name__, "at": at})
         )
-        with contextlib.suppress(Exception):
+        try:
             channel.close_connection(linger=False)  # its handlers failed: no lingering on their reads
+        except Exception as second:  # noqa: BLE001 - a failed close must not keep the connection in the loop
+            # Suppressed, it left no trace (an OSError from the socket's own close, say): one line, by type only.
+            self.server.logger.error(json.dumps({"event": "connection-close-failed", "error": type(second).__name__}))
         # Whatever that close did before it failed too: the loop, the map and the server's count forget it, so the
         # loop does not ask it again and a drain does not wait for it.
         self.sockets.pop(fd, None)

@@ -885,3 +885,44 @@ def test_a_client_that_left_is_not_logged_when_socket_errors_are_not(server, cap
     with caplog.at_level("DEBUG"):
         assert server.handle_accept() is True
     assert not the_client_left(caplog)
+
+
+def test_a_dropped_connection_whose_close_fails_too_is_logged_once_by_type_and_still_forgotten(
+    server, monkeypatch, caplog
+):
+    # drop() closed a connection whose handlers failed inside suppress(Exception): an OSError from that close (its
+    # socket's own close failing) vanished without a trace. Now it is one line, by type, and the loop forgets it.
+    failed = threading.Event()
+    broken: list[GuardedChannel] = []
+    original_read, original_close = GuardedChannel.handle_read, GuardedChannel.close_connection
+
+    def read_fails(channel):
+        if not failed.is_set():
+            failed.set()
+            broken.append(channel)
+            raise RuntimeError("GET /secret?patient=123")
+        return original_read(channel)
+
+    def close_fails(channel, *, linger):
+        original_close(channel, linger=linger)
+        if channel in broken:
+            raise OSError(errno.EBADF, "Bad file descriptor: /secret?patient=123")
+
+    monkeypatch.setattr(GuardedChannel, "handle_read", read_fails)
+
+    def error_fails(channel):
+        raise RuntimeError("its error handling's bug too")
+
+    monkeypatch.setattr(GuardedChannel, "handle_error", error_fails)
+    monkeypatch.setattr(GuardedChannel, "close_connection", close_fails)
+    conn = socket.create_connection((LOOPBACK, server.effective_port), timeout=5)
+    with caplog.at_level("INFO"):
+        conn.sendall(b"GET /first HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert wait_for(failed.is_set, 10)
+        assert wait_for(lambda: not server.active_channels, 10)
+    conn.close()
+    assert server.loop.watched.keys() <= {server._fileno, server.trigger._fileno}  # the loop no longer watches it
+    messages = [json.loads(r.getMessage()) for r in caplog.records if "connection-close-failed" in r.getMessage()]
+    assert messages == [{"event": "connection-close-failed", "error": "OSError"}]
+    assert "secret" not in caplog.text  # types only, never a message
+    assert Client(server).get("/after").endswith(b"path=/after")
