@@ -413,10 +413,19 @@ class GuardedServer(TcpWSGIServer):
         super().add_task(channel)
 
     def answer_refusals(self) -> None:
-        """Answer, in the loop's thread, the requests refused during the drain that add_task kept from the threads."""
+        """Answer, in the loop's thread, the requests refused during the drain that add_task kept from the threads.
+
+        Safe only on a connection with nothing waiting to be sent: writing a response waits for room below the output
+        high watermark, which only this thread makes, so a 503 written behind more than that never returned (the
+        drain hung). Waitress reads a request only when nothing waits to be sent, so that is the rule, but it is
+        checked here, not assumed: a connection with output waiting has its refusal written by a thread.
+        """
         refusals, self.refusals = self.refusals, []
         for channel in refusals:
             if not channel.requests or channel.socket is None:
+                continue
+            if channel.total_outbufs_len:
+                super().add_task(channel)  # the threads' queue: one of them waits for room, this loop makes it
                 continue
             try:
                 channel.service()  # a 503 written into its buffers (sent at once if it fits), then Connection: close

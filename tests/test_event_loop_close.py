@@ -13,7 +13,7 @@ import pytest
 from serve_support import LOOPBACK, serving
 from waitress.buffers import OverflowableBuffer
 
-from smart_app.http_server import GuardedChannel
+from smart_app.http_server import GuardedChannel, TimedParser
 
 WAIT = 10.0  # the longest a test waits for something to happen: reached only when something is broken
 
@@ -115,3 +115,45 @@ def test_a_thread_waiting_to_write_is_woken_by_a_close_whose_buffer_close_fails(
     assert wait_for(lambda: channel.socket is None)
     assert conn.recv(1) == b""
     conn.close()
+
+
+REFUSED_CALL = b"POST /cds-services/painplan-order-sign HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n"
+
+
+def test_a_refusal_behind_output_the_client_has_not_read_goes_to_a_thread_and_the_loop_runs_on():
+    # The loop answers a request refused during the drain itself (answer_refusals), which is safe only while nothing
+    # waits to be sent on that connection: past the output high watermark, writing the 503 waits for the loop to flush,
+    # and the loop is the thread waiting (the drain hung). Waitress reads a request only when nothing waits to be sent,
+    # so this state is forged here; the loop checks it, and hands such a refusal to a thread instead.
+    with serving(hello, read_timeout=30, patience=5.0, outbuf_high_watermark=64 * 1024) as server:
+        conn = socket.create_connection((LOOPBACK, server.effective_port), timeout=WAIT)
+        channel = the_channel(server)
+        unread = b"x" * 8_000_000  # more than loopback's socket buffers hold: most of it stays in ours
+        answered = threading.Event()
+
+        def in_the_loop() -> None:
+            parser = TimedParser(server.adj)
+            parser.refused = True
+            parser.received(REFUSED_CALL)
+            with channel.outbuf_lock:
+                channel.outbufs[-1].append(unread)
+                channel.current_outbuf_count += len(unread)
+                channel.total_outbufs_len += len(unread)
+            channel.requests = [parser]
+            server.refusals.append(channel)
+            server.answer_refusals()
+            answered.set()
+
+        server.trigger.pull_trigger(in_the_loop)
+        try:
+            assert answered.wait(WAIT)  # before: the loop waited on its own flush, for ever
+        finally:
+            with channel.outbuf_lock:  # a loop stuck there is released (the test has failed already)
+                if not answered.is_set():
+                    channel.connected = False
+                    channel.outbuf_lock.notify_all()
+        received = read_to_eof(conn)
+        conn.close()
+    assert received[: len(unread)] == unread  # what was waiting, then the refusal, in order
+    head = received[len(unread) :].split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 503") and b"retry-after: 1" in head and b"connection: close" in head
