@@ -189,7 +189,7 @@ class GuardedChannel(HTTPChannel):
     # has closed its side too, or at `linger_until`, reading and dropping what it sends meanwhile. Closed at once, a
     # socket with bytes unread, or receiving bytes already on their way, sends a reset instead: the client sees
     # ECONNRESET and can lose an answer it has not read yet (the last one of a `Connection: close`, a 408). One that
-    # was never answered has no answer to lose and is closed at once, as is a client hung up on (see hang_up).
+    # was never answered has no answer to lose and is closed at once, as is a client hung up on (see close).
     linger_until: float | None = None  # set when our FIN is sent: the time the socket is closed at the latest
     answered = False  # set once a byte of a response has been sent on this connection
     output_released = False  # set once its output buffers are closed and a thread writing to it told
@@ -197,13 +197,10 @@ class GuardedChannel(HTTPChannel):
     def handle_close(self) -> None:
         self.close_connection(linger=self.answered)
 
-    def hang_up(self) -> None:
-        """Close at once, without waiting for the client: one that reads nothing, or that no HTTP client would be."""
-        self.close_connection(linger=False)
-
     def close(self) -> None:
-        # wasyncore's close, which run() calls on every socket it still has: the same path, so a thread writing to
-        # this connection is told even then.
+        """Close at once, without waiting for the client: one that reads nothing, or that no HTTP client would be."""
+        # Also wasyncore's close, which run() calls on every socket it still has: the same path, so a thread writing
+        # to this connection is told even then.
         self.close_connection(linger=False)
 
     def close_connection(self, *, linger: bool) -> None:
@@ -286,7 +283,7 @@ class GuardedChannel(HTTPChannel):
     def handle_expt(self) -> None:
         # TCP urgent data: no HTTP client sends it, and while unread it raises POLLPRI on every poll, which spun the
         # loop (waitress only logs a warning, each turn). Such a client is not one to serve: hang up.
-        self.hang_up()
+        self.close()
 
     def service(self) -> None:
         request = self.requests[0] if self.requests else None
@@ -599,7 +596,7 @@ def push_or_hang_up(channel: HTTPChannel, cutoff: float) -> None:
     finally:
         channel.outbuf_lock.release()
     if stalled:
-        channel.hang_up()  # also wakes a thread waiting for room to write (it then stops: client disconnected)
+        channel.close()  # also wakes a thread waiting for room to write (it then stops: client disconnected)
 
 
 # epoll where there is one (Linux): the kernel's cost of a poll grows with the sockets that have events, where

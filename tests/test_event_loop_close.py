@@ -110,7 +110,7 @@ def test_a_thread_waiting_to_write_is_woken_by_a_close_whose_buffer_close_fails(
 
     writer = threading.Thread(target=waiting_writer, daemon=True)
     writer.start()
-    server.trigger.pull_trigger(channel.hang_up)  # in the loop's thread, as the loop closes connections
+    server.trigger.pull_trigger(channel.close)  # in the loop's thread, as the loop closes connections
     assert woken.wait(WAIT)
     assert wait_for(lambda: channel.socket is None)
     assert conn.recv(1) == b""
