@@ -509,9 +509,8 @@ class GuardedServer(TcpWSGIServer):
         """Say (or not) that a client left before its connection was accepted or set up: the one rule of both.
 
         ECONNABORTED is said by nothing, as in waitress: a client that gave up, routine under load. Any other such
-        error is one line at INFO with the error's name when socket errors are logged: worth counting, never an
-        alarm, so no traceback (it would only show this function) and no address or message (whose client it was
-        is no operator's concern, and a message may carry what the peer sent).
+        error is one line at INFO with the error's name, when socket errors are logged (waitress's switch): worth
+        counting, never an alarm, so no traceback (a client leaving is no bug to trace) and no address or message.
         """
         if error.errno == errno.ECONNABORTED or not self.adj.log_socket_errors:
             return
@@ -763,7 +762,7 @@ class EventLoop:
         try:
             channel.close_connection(linger=False)  # its handlers failed: no lingering on their reads
         except Exception as second:  # noqa: BLE001 - a failed close must not keep the connection in the loop
-            # Suppressed, it left no trace (an OSError from the socket's own close, say): one line, by type only.
+            # A second failure (the socket's own close raising OSError, say) is said too, once, by type only.
             self.server.logger.error(json.dumps({"event": "connection-close-failed", "error": type(second).__name__}))
         # Whatever that close did before it failed too: the loop, the map and the server's count forget it, so the
         # loop does not ask it again and a drain does not wait for it.

@@ -807,7 +807,7 @@ def test_out_of_file_descriptors_the_worker_waits_instead_of_spinning_and_accept
 
 def test_an_accept_that_fails_otherwise_is_logged_as_waitress_logs_it(server, caplog):
     # PainPlan's accept replaced waitress's and returned without a word on any failure but running out of resources.
-    # (A connection aborted by its client is not such a failure: it is skipped, as waitress skips it, unlogged.)
+    # (A connection aborted by its client is not such a failure: it is skipped, see client-left-before-accept below.)
     def failing_accept() -> None:
         raise OSError(errno.EINVAL, "Invalid argument")  # the listening socket no longer listens
 
