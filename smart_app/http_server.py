@@ -40,6 +40,7 @@ QUEUED_AT = "painplan.queued_at"  # environ key: time.monotonic() when the compl
 SHED = "painplan.shed"  # environ key: True when admission already knows the call cannot start in time
 HOOK_PREFIX = "/cds-services/"
 DRAIN_SECONDS = 5.0  # on SIGTERM, the time given to the requests already received (patience + a FHIR budget, and more)
+ACCEPT_FAILURE_SAID_EVERY = 60.0  # seconds: a worker that cannot accept says so at most this often, counting
 ACCEPT_PAUSE_SECONDS = 0.5  # out of file descriptors, how long the worker leaves new connections in the backlog
 OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 # accept() failing for the connection it was about to return, not for the worker: that connection is skipped. Linux
@@ -310,6 +311,9 @@ class GuardedServer(TcpWSGIServer):
     loop: EventLoop | None = None
     drain_seconds = DRAIN_SECONDS
     accept_paused_until = 0.0  # time.monotonic() before which no connection is accepted (out of file descriptors)
+    accept_failures = 0  # accepts that failed for the worker itself (accept_failed)
+    unsaid_accept_failures = 0  # of those, the ones since the last line said
+    accept_failure_said_at = -math.inf  # time.monotonic() of that line
     draining = False  # set on SIGTERM: every response closes its connection, a request begun after it is refused
 
     output_close_failures = 0  # connections whose output buffers failed to close (each logged once)
@@ -489,8 +493,8 @@ class GuardedServer(TcpWSGIServer):
                 # closing, a thread's outbound request ending) and try again.
                 self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
                 self.logger.warning("cannot accept a connection (%s); trying again shortly", error.strerror)
-            elif self.adj.log_socket_errors:  # as waitress logs it: a failed accept is never silent
-                self.logger.warning("server accept() threw an exception", exc_info=True)
+            else:
+                self.accept_failed(error)
             return False
         if accepted is None:
             return False
@@ -504,6 +508,21 @@ class GuardedServer(TcpWSGIServer):
             self.client_left(error)
             conn.close()
         return True
+
+    def accept_failed(self, error: OSError) -> None:
+        """Accepting failed for the worker itself (the listening socket no longer listens): pause accepting, as when
+        descriptors run out (the socket stays readable: retried at once, it failed on every turn at 100 % CPU), and
+        say so whatever waitress's log_socket_errors (`painplan serve` turns it off: the worker stopped taking
+        connections without a word), by errno name, at most once a minute with the failures since."""
+        self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
+        self.accept_failures += 1
+        self.unsaid_accept_failures += 1
+        now = time.monotonic()
+        if now - self.accept_failure_said_at >= ACCEPT_FAILURE_SAID_EVERY:
+            name = errno.errorcode.get(error.errno or 0, type(error).__name__)
+            said = {"event": "accept-failed", "error": name, "failures": self.unsaid_accept_failures}
+            self.logger.warning(json.dumps(said))
+            self.accept_failure_said_at, self.unsaid_accept_failures = now, 0
 
     def client_left(self, error: OSError) -> None:
         """Say (or not) that a client left before its connection was accepted or set up: the one rule of both.
