@@ -207,3 +207,16 @@ def test_the_service_card_of_a_call_whose_fill_search_failed_says_the_total_may_
         "hold may be missing. The total may be higher."
     ) in dose["detail"]
     assert "data-incomplete" in cards  # the separate card still lists the searches not read
+
+
+def test_a_total_already_partial_on_an_incomplete_record_reads_at_least_once():
+    """An order not converted makes the total a floor by itself; fills not read as well say "at least" once, not
+    twice, in the summary and in the detail's total."""
+    found = high_mme("order-sign", [epic_order()], drafts=[unconvertible_draft()], unread={FILLS: DOWN})
+
+    assert found.facts["state"] == "partial"
+    assert found.summary == (
+        "Total opioid dose at least 90.0 MME/day with this order — high overdose risk; reconsider the dose" + MARK
+    )
+    assert found.detail.startswith("**Total: at least 90.0 MME/day (CDC 2022 factors).**\n\n" + COULD_NOT_CHECK)
+    assert found.detail.count("at least at least") == 0
