@@ -35,7 +35,8 @@ TITLE = "High daily opioid dose"
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires when a new opioid order brings the total daily MME to 50 (warning) or 90 (critical), or (patient-view)
     when the patient's current opioids already reach it; on order-sign an info card says when the dose could not
-    be fully calculated."""
+    be fully calculated. A total that misses an order not converted, or data not read, is a floor that still fires:
+    it reads "at least", and data not read marks the summary and is named in the detail."""
     standing = facts.context.hook == "patient-view"
     triggers = facts.trigger_orders
     if not settings["include_acute"]:
