@@ -519,8 +519,7 @@ class GuardedServer(TcpWSGIServer):
         self.unsaid_accept_failures += 1
         now = time.monotonic()
         if now - self.accept_failure_said_at >= ACCEPT_FAILURE_SAID_EVERY:
-            name = errno.errorcode.get(error.errno or 0, type(error).__name__)
-            said = {"event": "accept-failed", "error": name, "failures": self.unsaid_accept_failures}
+            said = {"event": "accept-failed", "error": _errno_name(error), "failures": self.unsaid_accept_failures}
             self.logger.warning(json.dumps(said))
             self.accept_failure_said_at, self.unsaid_accept_failures = now, 0
 
@@ -533,8 +532,7 @@ class GuardedServer(TcpWSGIServer):
         """
         if error.errno == errno.ECONNABORTED or not self.adj.log_socket_errors:
             return
-        name = errno.errorcode.get(error.errno or 0, type(error).__name__)
-        self.logger.info(json.dumps({"event": "client-left-before-accept", "error": name}))
+        self.logger.info(json.dumps({"event": "client-left-before-accept", "error": _errno_name(error)}))
 
     def pull_trigger(self) -> None:
         # Waitress wakes the loop at the end of every request so that it watches the connection for the next one;
@@ -592,6 +590,11 @@ def discard_input(channel: HTTPChannel) -> None:
     with contextlib.suppress(OSError):  # nothing more to read now (non-blocking), or the connection is broken
         while discarded < DISCARD_BYTES and (chunk := channel.socket.recv(64 * 1024)):
             discarded += len(chunk)
+
+
+def _errno_name(error: OSError) -> str:
+    """An OSError as a log line names it: its errno's name (EINVAL), else its type's; never the message."""
+    return errno.errorcode.get(error.errno or 0, type(error).__name__)
 
 
 def push_or_hang_up(channel: HTTPChannel, cutoff: float) -> None:
