@@ -357,15 +357,9 @@ def _split_slots(
     return shape, values
 
 
-def _checked_resource(resource: Mapping[str, Any], check_id: str, release: str = R4) -> Mapping[str, Any] | None:
-    """The resource without empty values if it is valid in the release (R4 or STU3), else None (logged): validation
-    runs once per shape."""
-    cleaned, verdict = _checked(resource, check_id, release)
-    return cleaned if verdict.error is None else None
-
-
 def _checked(resource: Mapping[str, Any], check_id: str, release: str) -> tuple[Mapping[str, Any], _Verdict]:
-    """The resource without empty values, and its verdict in the release (a refusal logged)."""
+    """The resource without empty values, and its verdict in the release (R4 or STU3; a refusal logged): validation
+    runs once per shape."""
     names = _RELEASE_SLOTS[release]
     shape, slots = _split_slots(resource, names)
     try:

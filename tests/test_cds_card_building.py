@@ -6,8 +6,10 @@ import json
 import logging
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 from builders import PATIENT_ID
@@ -15,6 +17,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from cds_hooks import cards
 from cds_hooks.cards import CardOptions, card_json, empty_paths, options_for, prune, safe_markdown
+from cds_hooks.ehr_release import R4
 from guideline.cards import Card, Link, OverrideReason, Suggestion
 from guideline.config import GuidelineConfig
 
@@ -168,6 +171,12 @@ def test_the_cached_verdict_is_the_full_r4b_verdict(changes):
         assert (action is not None) is full_r4b_verdict(resource), changes
 
 
+def checked_resource(resource: Mapping[str, Any], check_id: str) -> Mapping[str, Any] | None:
+    """The resource as `_action` sends it in R4 (without empty values), or None when validation refuses it."""
+    cleaned, verdict = cards._checked(resource, check_id, R4)
+    return cleaned if verdict.error is None else None
+
+
 @pytest.mark.parametrize("resource_type", ["ServiceRequest", "Procedure"])
 def test_other_suggested_types_share_the_shape_cache_and_keep_their_own_rules(resource_type):
     base = {"resourceType": resource_type, "status": "draft" if resource_type == "ServiceRequest" else "completed"}
@@ -178,10 +187,10 @@ def test_other_suggested_types_share_the_shape_cache_and_keep_their_own_rules(re
         base.update(performedDateTime=NOW)
     for patient in ("a", "b", "c"):
         resource = {**base, "subject": {"reference": f"Patient/{patient}"}}
-        assert cards._checked_resource(resource, "x") is resource
+        assert checked_resource(resource, "x") is resource
     assert cards._validation.cache_info().misses == 1
     wrong = {**base, "subject": {"reference": "Patient/a"}, "authoredOn": NOW, "performedDateTime": NOW}
-    assert (cards._checked_resource(wrong, "x") is not None) is full_r4b_verdict(wrong)
+    assert (checked_resource(wrong, "x") is not None) is full_r4b_verdict(wrong)
 
 
 def test_a_resource_holding_read_only_mappings_is_sent_as_plain_json():
