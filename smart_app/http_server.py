@@ -514,10 +514,10 @@ class GuardedServer(TcpWSGIServer):
         descriptors run out (the socket stays readable: retried at once, it failed on every turn at 100 % CPU), and
         say so whatever waitress's log_socket_errors (`painplan serve` turns it off: the worker stopped taking
         connections without a word), by errno name, at most once a minute with the failures since."""
-        self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
+        now = time.monotonic()
+        self.accept_paused_until = now + ACCEPT_PAUSE_SECONDS
         self.accept_failures += 1
         self.unsaid_accept_failures += 1
-        now = time.monotonic()
         if now - self.accept_failure_said_at >= ACCEPT_FAILURE_SAID_EVERY:
             said = {"event": "accept-failed", "error": _errno_name(error), "failures": self.unsaid_accept_failures}
             self.logger.warning(json.dumps(said))
