@@ -41,8 +41,7 @@ SHED = "painplan.shed"  # environ key: True when admission already knows the cal
 HOOK_PREFIX = "/cds-services/"
 DRAIN_SECONDS = 5.0  # on SIGTERM, the time given to the requests already received (patience + a FHIR budget, and more)
 ACCEPT_FAILURE_SAID_EVERY = 60.0  # seconds: a worker that cannot accept says so at most this often, counting
-ACCEPT_PAUSE_SECONDS = 0.5  # out of file descriptors, how long the worker leaves new connections in the backlog
-OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+ACCEPT_PAUSE_SECONDS = 0.5  # accept failing for the worker, how long it leaves new connections in the backlog
 # accept() failing for the connection it was about to return, not for the worker: that connection is skipped. Linux
 # passes a queued connection's pending network error on as accept()'s own (accept(2), "Error handling").
 _ABORTED_NAMES = (
@@ -487,14 +486,7 @@ class GuardedServer(TcpWSGIServer):
                 # That connection is gone (Linux also reports its pending network errors here): the next.
                 self.client_left(error)
                 return True
-            if error.errno in OUT_OF_RESOURCES:
-                # The connection stays in the backlog, so the listening socket stays readable: retried at once,
-                # accept failed again on every turn, at 100 % CPU. Wait for descriptors to be freed (a connection
-                # closing, a thread's outbound request ending) and try again.
-                self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
-                self.logger.warning("cannot accept a connection (%s); trying again shortly", error.strerror)
-            else:
-                self.accept_failed(error)
+            self.accept_failed(error)  # out of descriptors, or the listening socket itself
             return False
         if accepted is None:
             return False
@@ -510,10 +502,11 @@ class GuardedServer(TcpWSGIServer):
         return True
 
     def accept_failed(self, error: OSError) -> None:
-        """Accepting failed for the worker itself (the listening socket no longer listens): pause accepting, as when
-        descriptors run out (the socket stays readable: retried at once, it failed on every turn at 100 % CPU), and
-        say so whatever waitress's log_socket_errors (`painplan serve` turns it off: the worker stopped taking
-        connections without a word), by errno name, at most once a minute with the failures since."""
+        """Accepting failed for the worker itself (out of file descriptors, or its listening socket no longer
+        listens): pause accepting, since the connection stays in the backlog and the socket readable (retried at once,
+        accept failed on every turn at 100 % CPU; descriptors are freed as connections close), and say so whatever
+        waitress's log_socket_errors (`painplan serve` turns it off: the worker stopped taking connections without a
+        word), by errno name, at most once a minute with the failures since (not twice a second while it lasts)."""
         now = time.monotonic()
         self.accept_paused_until = now + ACCEPT_PAUSE_SECONDS
         self.accept_failures += 1

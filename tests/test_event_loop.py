@@ -805,16 +805,18 @@ def test_out_of_file_descriptors_the_worker_waits_instead_of_spinning_and_accept
         conn.close()
 
 
-def test_an_accept_that_fails_for_the_worker_is_said_even_with_socket_errors_off(server, caplog, monkeypatch):
+@pytest.mark.parametrize("failure", [errno.EINVAL, errno.EMFILE])
+def test_an_accept_that_fails_for_the_worker_is_said_even_with_socket_errors_off(server, caplog, monkeypatch, failure):
     # A failed accept for the worker itself (the listening socket no longer listens) was logged only with waitress's
     # log_socket_errors on, which `painplan serve` turns off: in production the worker stopped taking connections
     # without a word. It is said whatever the switch (a WARNING, by errno name, never a traceback), at most once a
     # minute with the failures since counted, and accepting pauses as when descriptors run out, so a socket that stays
-    # readable is not retried at 100 % CPU.
+    # readable is not retried at 100 % CPU. Running out of descriptors (EMFILE) was said on every retry, twice a
+    # second while it lasted: the same rule now says both.
     monkeypatch.setattr(server.adj, "log_socket_errors", False)
 
     def failing_accept() -> None:
-        raise OSError(errno.EINVAL, "Invalid argument")
+        raise OSError(failure, os.strerror(failure))
 
     server.accept = failing_accept
     with caplog.at_level("WARNING"):
@@ -823,7 +825,7 @@ def test_an_accept_that_fails_for_the_worker_is_said_even_with_socket_errors_off
         server.accept_paused_until = 0.0
         assert server.handle_accept() is False  # again within the minute: counted, not said again
     said = [json.loads(r.getMessage()) for r in caplog.records if "accept-failed" in r.getMessage()]
-    assert said == [{"event": "accept-failed", "error": "EINVAL", "failures": 1}]
+    assert said == [{"event": "accept-failed", "error": errno.errorcode[failure], "failures": 1}]
     assert all(record.exc_info is None for record in caplog.records)
     assert server.accept_failures == 2
 
