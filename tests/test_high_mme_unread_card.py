@@ -4,14 +4,12 @@ its detail names the kinds not read and why and says the total may be higher. A 
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import responses
 from builders import NOW, PATIENT_ID, RXNORM, TZ, patient
-from cds_support import FHIR, bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+from test_high_mme_unread_kinds import FILL_KEYS, fills_search_fails
 
 from guideline.cards import SUMMARY_LIMIT, Card
 from guideline.config import GuidelineConfig
@@ -25,7 +23,6 @@ OXYCODONE_10 = "1049683"  # oxycodone hydrochloride 10 MG Oral Tablet
 EPIC_ORDER_ID = "urn:oid:1.2.840.114350.1.13.0.1.7.2.798268"  # an Epic instance's order number
 EPIC_RX_NUMBER = "urn:oid:1.2.840.114350.1.13.0.1.7.2.798269"  # its prescription-fill number
 UCUM = "http://unitsofmeasure.org"
-FILL_KEYS = ("dispenses", "dispensesPrepared")  # the prefetch keys holding pharmacy fills
 
 
 def epic_order() -> dict[str, Any]:
@@ -173,18 +170,6 @@ def test_the_info_card_of_a_dose_not_converted_names_the_data_not_read():
         "**Could not check:** pharmacy fills could not be read (the FHIR server answered HTTP 500), so opioids they "
         "hold may be missing. The total may be higher."
     ) in unread.detail
-
-
-def fills_search_fails() -> None:
-    """An Epic-like FHIR server that answers HTTP 500 to MedicationDispense searches and an empty Bundle to the rest."""
-
-    def answer_(request):
-        if urlsplit(request.url).path.startswith("/fhir/MedicationDispense"):
-            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}
-            return 500, {}, json.dumps(outcome)
-        return 200, {}, json.dumps(bundle())
-
-    responses.add_callback(responses.GET, re.compile(FHIR + "/.*"), callback=answer_)
 
 
 @responses.activate
