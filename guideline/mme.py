@@ -1246,11 +1246,17 @@ class MmeSummary:
     def label(self) -> str:
         return mf.PROFILE_LABELS.get(self.profile, self.profile)
 
-    def display(self) -> str:
+    def is_floor(self, unread: bool = False) -> bool:
+        """Whether the total is only a floor, read "at least": an order was not converted (a partial total), or
+        `unread` (the caller knows data the total rests on was not read)."""
+        return self.state == "partial" or unread
+
+    def display(self, unread: bool = False) -> str:
+        """ "90.0 MME/day (CDC 2022 factors)"; "at least …" when the total is a floor (`is_floor`)."""
         if self.state == "none":
             return "not available"
         shown = f"{format_mme(self.total)} MME/day ({self.label})"
-        return shown if self.state == "complete" else f"at least {shown}"
+        return f"at least {shown}" if self.is_floor(unread) else shown
 
 
 def _unit_for(ingredient: str, drug: Drug) -> str:

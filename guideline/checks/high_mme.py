@@ -54,7 +54,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             return _unknown_card(facts, mme, unread)
         return None
 
-    at_least = "at least " if _is_floor(mme, unread) else ""
+    at_least = "at least " if mme.is_floor(unread.any) else ""
     if standing:
         source = " from pharmacy fills" if mme.from_fills and not mme.ok_orders else ""
         head = f"Current opioid dose {at_least}{format_mme(total)} MME/day{source}"
@@ -280,16 +280,9 @@ def _unknown_card(facts: Facts, mme: MmeSummary, unread: Unread) -> Card:
     )
 
 
-def _is_floor(mme: MmeSummary, unread: Unread) -> bool:
-    """Whether the total is only a floor, read "at least": an order was not converted, or data it rests on not read."""
-    return mme.state == "partial" or unread.any
-
-
 def _total_line(mme: MmeSummary, unread: Unread) -> str:
-    """ "**Total: 90.0 MME/day (CDC 2022 factors).**", "at least …" when it is a floor (`display` says so of a partial
-    total itself)."""
-    floor = "at least " if _is_floor(mme, unread) and mme.state == "complete" else ""
-    return f"**Total: {floor}{mme.display()}.**"
+    """ "**Total: 90.0 MME/day (CDC 2022 factors).**", "at least …" when it is a floor."""
+    return f"**Total: {mme.display(unread.any)}.**"
 
 
 def _unread_note(unread: Unread) -> str:
