@@ -243,13 +243,6 @@ def first_fitting(*summaries: str, unread: bool = False) -> str:
     return fitted(summaries, unread)
 
 
-def first_fitting_of(candidates: Iterable[str], fallback: str) -> str:
-    """The first candidate that fits an EHR card, made only as far as needed (a generator is read lazily); else
-    the fallback, cut to fit (`unread_data.fitted`). Never marked: its one caller (unexpected-uds-result) names
-    results that were read, and asked for no mark."""
-    return fitted(candidates, False, fallback)
-
-
 def and_more(names: list[str]) -> str:
     """ "oxycodone 5 mg" or "oxycodone 5 mg and 2 more": the first name and how many others."""
     return names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")

@@ -10,7 +10,6 @@ from guideline.cards import Card, Suggestion
 from guideline.checks.common import (
     based_on,
     bullet_list,
-    first_fitting_of,
     guideline_link,
     override_reasons,
     plan_link,
@@ -30,6 +29,7 @@ from guideline.uds import (
     results_of_unknown_status,
     unnamed_substance_results,
 )
+from guideline.unread_data import fitted
 
 CHECK_ID = "unexpected-uds-result"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -219,11 +219,13 @@ def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
         for result, item in findings
     ]
     lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "
-    return first_fitting_of(
+    # The first wording that fits, made only as far as needed; never marked: it names results that were read.
+    return fitted(
         (
             lead + "; ".join(parts[:shown]) + (f"; {len(parts) - shown} more" if shown < len(parts) else "")
             for shown in range(len(parts), 0, -1)
         ),
+        False,
         f"Discuss {len(parts)} unexpected urine drug test results of the last 12 months with the patient",
     )
 
