@@ -253,8 +253,13 @@ def stated_start(order: MedOrder) -> date | None:
 def starts_after(order: MedOrder, today: date) -> date | None:
     """The day the order begins (`stated_start`) when that is after `today`, else None: a staggered Schedule II
     prescription, or a renewal written to be filled later, is not today's dose."""
-    start = stated_start(order)
-    return start if start is not None and start > today else None
+    return _later_than(stated_start(order), today)
+
+
+def _later_than(begins: date | None, today: date) -> date | None:
+    """`begins` when it is after `today` (the order is not today's dose), else None: `starts_after` of a stated start
+    already read."""
+    return begins if begins is not None and begins > today else None
 
 
 def supply_end(order: MedOrder, supply: Supply, start: date | None = None) -> date | None:
@@ -301,7 +306,7 @@ def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineCo
     if order.is_draft:
         return True
     begins = stated_start(order)  # read once: whether it starts later and the first day of its supply both read it
-    if begins is not None and begins > today:
+    if _later_than(begins, today) is not None:
         return False
     start = _first_day(order, today, begins)
     end = supply_end(order, supply, start)
