@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
+import responses
 from builders import PATIENT_ID, TODAY, med_request, patient
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
@@ -132,6 +135,19 @@ def hook_request(
 
 def bundle(*resources: Mapping[str, Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": dict(r)} for r in resources]}
+
+
+def search_fails(resource_type: str) -> None:
+    """An Epic-like FHIR server (under `responses`) that answers HTTP 500 to searches of `resource_type` and an
+    empty Bundle to the rest."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        if urlsplit(request.url).path.startswith(f"/fhir/{resource_type}"):
+            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}
+            return 500, {}, json.dumps(outcome)
+        return 200, {}, json.dumps(bundle())
+
+    responses.add_callback(responses.GET, re.compile(FHIR + "/.*"), callback=answer)
 
 
 def full_prefetch(hook: str, **values: Any) -> dict[str, Any]:

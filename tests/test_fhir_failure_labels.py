@@ -9,8 +9,8 @@ import re
 from urllib.parse import urlsplit
 
 import responses
-from cds_support import make_app
-from test_incomplete_analytics import FHIR, bundle, sign_without_labs
+from cds_support import FHIR, bundle, make_app
+from test_incomplete_analytics import sign_without_labs
 
 from cds_hooks.fhir_client import _METRIC_REASONS, INCOMPLETE_ANSWER
 

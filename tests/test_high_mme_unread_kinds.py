@@ -4,13 +4,9 @@ records, as every other check's card; its summary and detail say so too (tests/t
 
 from __future__ import annotations
 
-import json
-import re
-from urllib.parse import urlsplit
-
 import responses
 from builders import NOW, PATIENT_ID, TZ, patient
-from cds_support import FHIR, bundle, db, full_prefetch, hook_request, make_app, oxycodone_draft
+from cds_support import db, full_prefetch, hook_request, make_app, oxycodone_draft, search_fails
 from test_incomplete_analytics_metrics import counted
 
 from cds_hooks import store
@@ -26,14 +22,7 @@ FILL_KEYS = ("dispenses", "dispensesPrepared")  # the prefetch keys holding phar
 
 def fills_search_fails() -> None:
     """An Epic-like FHIR server that answers HTTP 500 to MedicationDispense searches and an empty Bundle to the rest."""
-
-    def answer_(request):
-        if urlsplit(request.url).path.startswith("/fhir/MedicationDispense"):
-            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}
-            return 500, {}, json.dumps(outcome)
-        return 200, {}, json.dumps(bundle())
-
-    responses.add_callback(responses.GET, re.compile(FHIR + "/.*"), callback=answer_)
+    search_fails("MedicationDispense")
 
 
 def high_mme(unread=None):

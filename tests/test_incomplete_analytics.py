@@ -4,16 +4,13 @@ its finding rests on that could not be read (`records_incomplete`, migration 000
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import responses
 from alembic import command
 from builders import med_request
-from cds_support import FHIR, bundle, db, full_prefetch, hook_request, make_app
+from cds_support import db, full_prefetch, hook_request, make_app, search_fails
 from sqlalchemy import create_engine, select, text
 
 from cds_hooks import store
@@ -34,14 +31,7 @@ def morphine_er_draft() -> dict:
 def lab_search_fails() -> None:
     """An Epic-like FHIR server that answers HTTP 500 to Observation searches (the lab results) and an empty Bundle
     to the rest."""
-
-    def answer(request):
-        if urlsplit(request.url).path.startswith("/fhir/Observation"):
-            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "exception"}]}
-            return 500, {}, json.dumps(outcome)
-        return 200, {}, json.dumps(bundle())
-
-    responses.add_callback(responses.GET, re.compile(FHIR + "/.*"), callback=answer)
+    search_fails("Observation")
 
 
 def sign_without_labs(app) -> dict[str, dict]:
