@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cds_hooks.ehr_release import R4, STU3
 from guideline.config import GuidelineConfig
 
 WARM_UP_DAY = date(2026, 1, 1)
@@ -39,16 +40,18 @@ STU3_SUGGESTION_MODELS = (
     "CarePlan",
     "Task",
 )
+# By each release PainPlan writes suggestions in (ehr_release.RELEASES: those with `models`), the types to load from
+# its models package; cds_hooks.cards loads them from the package the table names (R4: R4B).
+MODELS_BY_RELEASE = {R4: FHIR_MODELS, STU3: STU3_SUGGESTION_MODELS}
 
 
 def load_fhir_models() -> None:
-    from fhir.resources.R4B import get_fhir_model_class
-    from fhir.resources.STU3 import get_fhir_model_class as stu3_model_class
+    from cds_hooks.cards import get_fhir_model_class
 
-    for name in FHIR_MODELS:
-        get_fhir_model_class(name)
-    for name in STU3_SUGGESTION_MODELS:  # about 5 MB and 0.06 s, once, rather than in each worker's first STU3 call
-        stu3_model_class(name)
+    # STU3's: about 5 MB and 0.06 s, once, rather than in each worker's first STU3 call.
+    for release, names in MODELS_BY_RELEASE.items():
+        for name in names:
+            get_fhir_model_class(name, release)
 
 
 def warm_up_requests(config: GuidelineConfig) -> list[dict[str, Any]]:

@@ -6,13 +6,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from cds_hooks.ehr_release import RELEASES
 from cds_hooks.stu3_resources import _CONTEXT_TYPES, _RENAMED
-from smart_app.warmup import STU3_SUGGESTION_MODELS
+from smart_app.warmup import MODELS_BY_RELEASE, STU3_SUGGESTION_MODELS
 
 
 def test_every_stu3_type_a_suggestion_is_written_as_is_preloaded() -> None:
     written = set(_RENAMED.values()) | _CONTEXT_TYPES
     assert written <= set(STU3_SUGGESTION_MODELS)
+
+
+def test_the_warm_up_loads_models_for_every_release_the_table_writes_in() -> None:
+    assert set(MODELS_BY_RELEASE) == {release.name for release in RELEASES.values() if release.writes}
 
 
 def test_load_fhir_models_imports_the_stu3_suggestion_models() -> None:
