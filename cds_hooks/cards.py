@@ -260,6 +260,7 @@ def _canonical(value: Any) -> str:
 # or required element is present spans elements, and a placeholder keeps the element present).
 _SLOTS = ("subject", "encounter", "requester", "authoredOn", "performedDateTime", "occurrenceDateTime")
 # STU3 names the visit `context`; its requester is a backbone around the reference, so it stays in the shape.
+# The same renames as cds_hooks.stu3_resources._CONTEXT_TYPES and _AGENT_REQUESTERS, which as_stu3 writes: keep in step.
 _RELEASE_SLOTS = {R4: _SLOTS, STU3: ("subject", "context", "authoredOn", "performedDateTime", "occurrenceDateTime")}
 _REFERENCE_SLOT = {"reference": "Placeholder/slot"}
 _DATETIME_SLOT = "2000-01-01T00:00:00Z"
