@@ -30,35 +30,27 @@ def parsed(**context: object):
 
 
 @pytest.mark.parametrize(
-    ("sent", "read"),
+    ("field", "sent", "read"),
     [
-        (EPIC_PATIENT, EPIC_PATIENT),
-        (ORACLE_PATIENT, ORACLE_PATIENT),
-        (f"Patient/{EPIC_PATIENT}", EPIC_PATIENT),
-        (f"Patient/{ORACLE_PATIENT}/_history/3", ORACLE_PATIENT),
-        (f"{EPIC_R4}/Patient/{EPIC_PATIENT}", EPIC_PATIENT),
-        (f"{EPIC_R4}/Patient/{EPIC_PATIENT}?_format=json", EPIC_PATIENT),
-        (f"{ORACLE_R4}/Patient/{ORACLE_PATIENT}/_history/2?x=1#summary", ORACLE_PATIENT),
-        (f"Patient/{ORACLE_PATIENT}?x=1", ORACLE_PATIENT),
-        (f"Patient/{ORACLE_PATIENT}#summary", ORACLE_PATIENT),
-        (f"{ORACLE_PATIENT}?x=1", ORACLE_PATIENT),
+        ("patientId", EPIC_PATIENT, EPIC_PATIENT),
+        ("patientId", ORACLE_PATIENT, ORACLE_PATIENT),
+        ("patientId", f"Patient/{EPIC_PATIENT}", EPIC_PATIENT),
+        ("patientId", f"Patient/{ORACLE_PATIENT}/_history/3", ORACLE_PATIENT),
+        ("patientId", f"{EPIC_R4}/Patient/{EPIC_PATIENT}", EPIC_PATIENT),
+        ("patientId", f"{EPIC_R4}/Patient/{EPIC_PATIENT}?_format=json", EPIC_PATIENT),
+        ("patientId", f"{ORACLE_R4}/Patient/{ORACLE_PATIENT}/_history/2?x=1#summary", ORACLE_PATIENT),
+        ("patientId", f"Patient/{ORACLE_PATIENT}?x=1", ORACLE_PATIENT),
+        ("patientId", f"Patient/{ORACLE_PATIENT}#summary", ORACLE_PATIENT),
+        ("patientId", f"{ORACLE_PATIENT}?x=1", ORACLE_PATIENT),
+        ("encounterId", f"Encounter/{EPIC_ENCOUNTER}", EPIC_ENCOUNTER),
+        ("encounterId", f"{ORACLE_R4}/Encounter/{ORACLE_ENCOUNTER}", ORACLE_ENCOUNTER),
+        ("encounterId", f"{ORACLE_R4}/Encounter/{ORACLE_ENCOUNTER}?_elements=id", ORACLE_ENCOUNTER),
+        ("encounterId", f"Encounter/{EPIC_ENCOUNTER}/_history/1#x", EPIC_ENCOUNTER),
     ],
 )
-def test_a_patient_id_in_every_form_is_read_as_the_bare_id(sent: str, read: str) -> None:
-    assert parsed(patientId=sent).patient_id == read
-
-
-@pytest.mark.parametrize(
-    ("sent", "read"),
-    [
-        (f"Encounter/{EPIC_ENCOUNTER}", EPIC_ENCOUNTER),
-        (f"{ORACLE_R4}/Encounter/{ORACLE_ENCOUNTER}", ORACLE_ENCOUNTER),
-        (f"{ORACLE_R4}/Encounter/{ORACLE_ENCOUNTER}?_elements=id", ORACLE_ENCOUNTER),
-        (f"Encounter/{EPIC_ENCOUNTER}/_history/1#x", EPIC_ENCOUNTER),
-    ],
-)
-def test_an_encounter_id_in_every_form_is_read_as_the_bare_id(sent: str, read: str) -> None:
-    assert parsed(encounterId=sent).encounter_id == read
+def test_a_context_id_in_every_form_is_read_as_the_bare_id(field: str, sent: str, read: str) -> None:
+    request = parsed(**{field: sent})
+    assert (request.patient_id if field == "patientId" else request.encounter_id) == read
 
 
 @pytest.mark.parametrize(
