@@ -60,8 +60,9 @@ _METRIC_REASONS = {
 INCOMPLETE_ANSWER = "incomplete answer"
 # An answer with an HTTP error status, in words. Words only: what a status decides is read from FetchResult.status.
 ANSWERED_HTTP = "the FHIR server answered HTTP {status}"
-# A search the server refused as asked (a parameter it does not know, or a combination it does not allow); 401, 403,
-# 404 and 5xx are other answers (FetchResult.refused).
+# The words of a search the server refused as asked (a parameter it does not know, or a combination it does not
+# allow), as ANSWERED_HTTP writes them; what decides is its status, 400 (FetchResult.refused); 401, 403, 404 and 5xx
+# are other answers.
 REFUSED = ANSWERED_HTTP.format(status=400)
 
 
@@ -341,9 +342,7 @@ class FhirClient:
         except requests.RequestException:
             return None, NO_CONNECTION, None
         with response:
-            if response.status_code == 400:  # a search asked differently may be answered (FetchResult.refused)
-                return None, REFUSED, 400
-            if response.status_code != 200:
+            if response.status_code != 200:  # 400 among them: `_fetch_one` reads a refusal from the status
                 return None, ANSWERED_HTTP.format(status=response.status_code), response.status_code
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
