@@ -93,6 +93,22 @@ def make_app(tmp_path: Path, **settings: Any):
     return app
 
 
+def plan_page(tmp_path: Path, *resources: Mapping[str, Any]) -> str:
+    """The plan page of patient p1 with these resources of the record beside the patient (no fills, no drafts), as
+    the real app renders it."""
+    from werkzeug.datastructures import MultiDict
+
+    from smart_app.plan_view import PageInput, assemble, render_page
+
+    app = make_app(tmp_path)
+    settings = app.config["PAINPLAN"]
+    with app.test_request_context("/plan"):
+        view = assemble(
+            PageInput((patient(), *resources), (), ()), settings.guideline, "p1", settings.evaluation_now(), MultiDict()
+        )
+        return render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
+
+
 def db(app):
     return app.extensions["painplan.db"]
 

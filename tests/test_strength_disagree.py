@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import builders
-from builders import days_ago, patient, pbm_fill_mme
+from builders import days_ago, pbm_fill_mme
+from cds_support import plan_page
 from fixtures.mme.helpers import RXNORM, dosage, every, mme, qty
 from fixtures.mme.helpers import med_request as mme_request
 from markupsafe import escape
-from werkzeug.datastructures import MultiDict
-
-from smart_app.plan_view import PageInput, assemble, render_page
 
 EPIC_MEDICATION = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication records (ERX)
 OXYCODONE = "7804"
@@ -123,20 +121,7 @@ def test_the_high_dose_card_counts_it_and_names_the_disagreement() -> None:
 def test_the_plan_page_names_it(tmp_path: Path) -> None:
     current = _ordered(oxy_5_listing_10())
     current.update(id="mr-erx", subject={"reference": "Patient/p1"}, authoredOn=days_ago(10))
-    app = builders_app(tmp_path)
-    settings = app.config["PAINPLAN"]
-    with app.test_request_context("/plan"):
-        view = assemble(
-            PageInput((patient(), current), (), ()), settings.guideline, "p1", settings.evaluation_now(), MultiDict()
-        )
-        page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
-    assert str(escape(LIST_SAYS_10)) in page
-
-
-def builders_app(tmp_path: Path) -> Any:
-    from cds_support import make_app
-
-    return make_app(tmp_path)
+    assert str(escape(LIST_SAYS_10)) in plan_page(tmp_path, current)
 
 
 def test_a_pharmacy_fill_of_it_says_it_too() -> None:

@@ -11,15 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from builders import days_ago, patient, pbm_fill_mme
+from builders import days_ago, pbm_fill_mme
 from builders import med_request as hook_order
-from cds_support import bundle, full_prefetch, hook_request, make_app
+from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
 from fixtures.mme.helpers import RXNORM, dosage, every, mme, qty
 from fixtures.mme.helpers import med_request as mme_request
 from markupsafe import escape
-from werkzeug.datastructures import MultiDict
-
-from smart_app.plan_view import PageInput, assemble, render_page
 
 EPIC_MEDICATION = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication records (ERX)
 EPIC_FORM = "urn:oid:1.2.840.114350.1.13.0.1.7.4.698288.310"
@@ -138,18 +135,7 @@ def test_the_card_names_it_and_still_counts_the_rest(tmp_path: Path) -> None:
 def test_the_plan_page_names_it(tmp_path: Path) -> None:
     current = _ordered(_oxy_5000())
     current.update(id="mr-erx", subject={"reference": "Patient/p1"}, authoredOn=days_ago(10))
-    app = make_app(tmp_path)
-    settings = app.config["PAINPLAN"]
-    with app.test_request_context("/plan"):
-        view = assemble(
-            PageInput((patient(), current), (), ()),
-            settings.guideline,
-            "p1",
-            settings.evaluation_now(),
-            MultiDict(),
-        )
-        page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
-    assert str(escape(f"PAIN MED ORAL: {OXY_WORDS}")) in page
+    assert str(escape(f"PAIN MED ORAL: {OXY_WORDS}")) in plan_page(tmp_path, current)
 
 
 def test_a_fill_of_it_says_it_too() -> None:
