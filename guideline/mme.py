@@ -555,28 +555,29 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
         return drug
     names = (medication.concept.text if medication.concept else None, coding.display)
     known = known_ingredients()
-    drug = _with_stated_strengths(
-        drug,
-        lambda rxcui, _name, per: _named_strengths(rxcui, per, names, known),
-        # Against every form, not the name's: the code fixes the product, so the name's form words are no surer than
-        # its strength, and the wider bound refuses fewer real strengths (a name strength refused is only named).
-        lambda name, mg, per: implausible(terms, name, mg, per, None) is not None,
-        "name",
-    )
-    if config is None:
-        return drug
-    aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
-    listed = _listed_strengths(medication, aliases)
-    if not listed:
-        return drug
-    form = listed_form(medication)
-    return _with_stated_strengths(
-        drug,
-        # By the opioid's name: the list may code it by another concept (a salt, a site's alias) than the table.
-        lambda _rxcui, name, per: listed.get(f"{name}|{per}", []),
-        lambda name, mg, per: implausible(terms, name, mg, per, form) is not None,
-        "ingredient list",
-    )
+    statements = [
+        _Statement(
+            "name",
+            lambda rxcui, _name, per: _named_strengths(rxcui, per, names, known),
+            # Against every form, not the name's: the code fixes the product, so the name's form words are no surer
+            # than its strength, and the wider bound refuses fewer real strengths (one refused is only named).
+            lambda name, mg, per: implausible(terms, name, mg, per, None) is not None,
+        )
+    ]
+    if config is not None:
+        aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
+        listed = _listed_strengths(medication, aliases)
+        if listed:
+            form = listed_form(medication)
+            statements.append(
+                _Statement(
+                    "ingredient list",
+                    # By the opioid's name: the list may code it by another concept than the table (a salt, an alias).
+                    lambda _rxcui, name, per: listed.get(f"{name}|{per}", []),
+                    lambda name, mg, per: implausible(terms, name, mg, per, form) is not None,
+                )
+            )
+    return _with_stated_strengths(drug, statements)
 
 
 def _listed_strengths(medication: ResolvedMedication, aliases: Mapping[str, str]) -> dict[str, list[Decimal]]:
@@ -596,45 +597,49 @@ def _listed_strengths(medication: ResolvedMedication, aliases: Mapping[str, str]
 _SAME_STRENGTH = Decimal("0.02")
 
 
-def _with_stated_strengths(
-    drug: Drug,
-    stated: Callable[[str, str, Strength], list[Decimal]],
-    unreal: Callable[[str, Decimal, Strength], bool],
-    said_by: str,
-) -> Drug:
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    """Where the record states an opioid's strength besides its code (`said_by`: its name, its ingredient list): the
+    strengths it states of one opioid (by rxcui, name and basis), and whether a strength is one no product holds."""
+
+    said_by: str
+    stated: Callable[[str, str, Strength], list[Decimal]]
+    unreal: Callable[[str, Decimal, Strength], bool]
+
+
+def _with_stated_strengths(drug: Drug, statements: Sequence[_Statement]) -> Drug:
     """The coded drug counted at the highest strength of each of its opioids that its code or the record's own
-    statement of it gives in the same unit (its name: code 5 mg, text "oxycodone 10 mg tablet"; its Medication's
-    ingredient list: code 5 mg, list 10 mg a tablet), each disagreement kept to be named (`conflict_text`). The one
-    rule for names and lists: the record contradicts itself, and the higher dose is the one not to understate. A
-    stated strength no product of that opioid holds (`unreal`) is named and never counted. A statement without a
-    strength, or a strength of a combination's other ingredient, is no disagreement."""
-    conflicts = list(drug.conflicts)
+    statements of it give in the same unit (its name: code 5 mg, text "oxycodone 10 mg tablet"; its Medication's
+    ingredient list: code 5 mg, list 10 mg a tablet), each disagreement with the code kept to be named
+    (`conflict_text`), a statement's in its order. The one rule for names and lists: the record contradicts itself,
+    and the higher dose is the one not to understate. A stated strength no product of that opioid holds (`unreal`) is
+    named and never counted. A statement without a strength, or a strength of a combination's other ingredient, is no
+    disagreement."""
+    conflicts: list[StrengthConflict] = []
     strengths = list(drug.strengths)
-    for rxcui in drug.ingredients:
-        own = [s for s in strengths if s.ingredient == rxcui]
-        per = own[0].per
-        if any(s.per != per for s in own):
-            continue
-        current = sum((s.mg for s in own), Decimal(0))
-        # The code's own strength, though a name's disagreement counted another already.
-        earlier = [c for c in drug.conflicts if c.name == own[0].name and c.per == per]
-        coded = earlier[0].coded if earlier else current
-        named = stated(rxcui, own[0].name, per)
-        differing = tuple(dict.fromkeys(n for n in named if abs(n - coded) > coded * _SAME_STRENGTH))
-        if not differing:
-            continue
-        conflict = StrengthConflict(
-            own[0].name, coded, differing, per, tuple(n for n in differing if unreal(own[0].name, n, per)), said_by
-        )
-        conflicts.append(conflict)
-        counted = max(conflict.counted, current)
-        if counted != current:
-            first = strengths.index(own[0])
-            strengths = [s for s in strengths if s.ingredient != rxcui]
-            strengths.insert(first, IngredientStrength(rxcui, own[0].name, counted, per))
-    if len(conflicts) == len(drug.conflicts):
+    for statement in statements:
+        for rxcui in drug.ingredients:
+            coded_as = [s for s in drug.strengths if s.ingredient == rxcui]  # the code's own, before any is counted
+            name, per = coded_as[0].name, coded_as[0].per
+            if any(s.per != per for s in coded_as):
+                continue
+            coded = sum((s.mg for s in coded_as), Decimal(0))
+            named = statement.stated(rxcui, name, per)
+            differing = tuple(dict.fromkeys(n for n in named if abs(n - coded) > coded * _SAME_STRENGTH))
+            if not differing:
+                continue
+            unreal = tuple(n for n in differing if statement.unreal(name, n, per))
+            conflict = StrengthConflict(name, coded, differing, per, unreal, statement.said_by)
+            conflicts.append(conflict)
+            own = [s for s in strengths if s.ingredient == rxcui]
+            current = sum((s.mg for s in own), Decimal(0))  # the code's, or an earlier statement's counted
+            if conflict.counted > current:
+                first = strengths.index(own[0])
+                strengths = [s for s in strengths if s.ingredient != rxcui]
+                strengths.insert(first, IngredientStrength(rxcui, name, conflict.counted, per))
+    if not conflicts:
         return drug
-    return replace(drug, strengths=tuple(strengths), conflicts=tuple(conflicts))
+    return replace(drug, strengths=tuple(strengths), conflicts=(*drug.conflicts, *conflicts))
 
 
 def _named_strengths(rxcui: str, per: Strength, names: Sequence[str | None], known: Mapping[str, Any]) -> list[Decimal]:
