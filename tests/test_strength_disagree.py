@@ -100,6 +100,16 @@ def test_a_name_and_a_list_each_disagreeing_are_both_named_and_the_highest_count
     assert "the code says 5 mg oxycodone, the ingredient list says 15 mg: counted at 15 mg" in order.explanation
 
 
+def test_a_name_above_the_list_is_counted_though_the_list_is_read_after_it() -> None:
+    """Each statement is weighed against the code's own strength: the list's 10 mg neither undoes the name's 15 mg
+    nor is compared with it."""
+    medication = epic_medication(OXY_5, "oxycodone 15 mg tablet", _ingredient(OXYCODONE, "oxycodone", 10))
+    order = mme(_ordered(medication)).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(90))  # 15 mg × 4 × 1.5
+    assert "the code says 5 mg oxycodone, the name says 15 mg: counted at 15 mg" in order.explanation
+    assert "the code says 5 mg oxycodone, the ingredient list says 10 mg" in order.explanation
+
+
 def test_a_list_agreeing_with_the_code_says_nothing() -> None:
     medication = epic_medication(OXY_5, "oxyCODONE IR tablet", _ingredient(OXYCODONE, "oxycodone", 5))
     order = mme(_ordered(medication)).orders[0]
