@@ -670,7 +670,10 @@ def conflict_text(drug: Drug | None, counted: bool = True) -> str:
         return ""
     parts = []
     for c in drug.conflicts:
-        used = f": counted at {_strength_text(c.counted, c.per)}" if counted else ""
+        # The strength the dose was counted at: the highest of every statement of this opioid's (the code's, the
+        # name's, the ingredient list's), never this one statement's alone.
+        used_at = max(o.counted for o in drug.conflicts if (o.name, o.per) == (c.name, c.per))
+        used = f": counted at {_strength_text(used_at, c.per)}" if counted else ""
         named = " and ".join(
             _strength_text(n, c.per) + (_UNREAL.format(c.name) if n in c.unreal else "") for n in c.named
         )

@@ -107,7 +107,9 @@ def test_a_name_above_the_list_is_counted_though_the_list_is_read_after_it() -> 
     order = mme(_ordered(medication)).orders[0]
     assert (order.state, order.mme) == ("ok", Decimal(90))  # 15 mg × 4 × 1.5
     assert "the code says 5 mg oxycodone, the name says 15 mg: counted at 15 mg" in order.explanation
-    assert "the code says 5 mg oxycodone, the ingredient list says 10 mg" in order.explanation
+    # Each line says the strength the dose was counted at: the list's line said "counted at 10 mg" of a dose
+    # counted at 15.
+    assert "the code says 5 mg oxycodone, the ingredient list says 10 mg: counted at 15 mg" in order.explanation
 
 
 def test_a_list_agreeing_with_the_code_says_nothing() -> None:
