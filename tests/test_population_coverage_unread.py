@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from synthetic_export import write_export, write_ndjson
 from test_population_enrolment import CONTINUOUS, coverage, high_dose
-from test_population_measures import PERIOD, TODAY
+from test_population_fills_without_patient import spark_names_as_duckdb_does
 
 from smart_app.cli import main
-from smart_app.population.command import LINES_NOT_READ, review
+from smart_app.population.command import LINES_NOT_READ
 from smart_app.population.inputs import ndjson_files
 from smart_app.population.spark_engine import java_missing_reason
 
@@ -74,10 +74,4 @@ def test_malformed_lines_ok_lets_a_scheduler_accept_it_and_the_line_still_names_
 @pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
 def test_spark_names_unjoined_coverage_as_duckdb_does(tmp_path):
     files = ndjson_files(export_with_unjoined_coverage(tmp_path))
-    duck = review(files, tmp_path / "duck", PERIOD, TODAY, CONTINUOUS, "duckdb", workers=1)
-    spark = review(files, tmp_path / "spark", PERIOD, TODAY, CONTINUOUS, "spark", master="local[2]")
-    assert duck.lines_not_read == spark.lines_not_read == 2
-    assert duck.lines_named == spark.lines_named == NAMED
-    for side in ("duck", "spark"):
-        quality = json.loads((tmp_path / side / "data-quality.json").read_text())
-        assert quality["coverage_without_patient_named"] == dict.fromkeys(NAMED, 1)
+    spark_names_as_duckdb_does(files, tmp_path, CONTINUOUS, NAMED, "coverage_without_patient", NAMED)

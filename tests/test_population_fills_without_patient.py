@@ -56,11 +56,28 @@ def test_fills_with_no_patient_reference_are_named_by_line_and_exit_4(tmp_path, 
     assert lines[-1] == f"not read (exit status 4): 2 lines ({', '.join(NAMED)})"
 
 
+def spark_names_as_duckdb_does(
+    files: list[Path],
+    tmp_path: Path,
+    config: GuidelineConfig,
+    named: list[str],
+    group: str | None = None,
+    group_named: list[str] | None = None,
+) -> None:
+    """Both engines review `files`: each finds the lines `named` not read, and (with `group`) names `group_named` in
+    data-quality.json's `<group>_named`, once each. The one check of the resources-without-patient tests."""
+    duck = review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=1)
+    spark = review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
+    assert duck.lines_not_read == spark.lines_not_read == len(named)
+    assert duck.lines_named == spark.lines_named == named
+    if group is None:
+        return
+    for side in ("duck", "spark"):
+        quality = json.loads((tmp_path / side / "data-quality.json").read_text())
+        assert quality[f"{group}_named"] == dict.fromkeys(group_named or [], 1)
+
+
 @pytest.mark.skipif(java_missing_reason() is not None, reason=java_missing_reason() or "")
 def test_spark_names_them_as_duckdb_does(tmp_path):
     files = ndjson_files(export_with_unkeyed_fills(tmp_path))
-    config = GuidelineConfig.from_mapping()
-    duck = review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=1)
-    spark = review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
-    assert duck.lines_not_read == spark.lines_not_read == 2
-    assert duck.lines_named == spark.lines_named == NAMED
+    spark_names_as_duckdb_does(files, tmp_path, GuidelineConfig.from_mapping(), NAMED)

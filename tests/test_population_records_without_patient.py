@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from synthetic_export import ICD10, condition, organization, patient, practitioner, urine_test, write_export
 from test_population_exit_status import quarter_of_methadone
-from test_population_measures import PERIOD, TODAY
+from test_population_fills_without_patient import spark_names_as_duckdb_does
 
 from guideline.config import GuidelineConfig
 from smart_app.cli import main
-from smart_app.population.command import LINES_NOT_READ, review
+from smart_app.population.command import LINES_NOT_READ
 from smart_app.population.inputs import ndjson_files
 from smart_app.population.spark_engine import java_missing_reason
 
@@ -92,10 +92,4 @@ def test_a_resource_no_measure_reads_is_named_and_leaves_the_status_0(tmp_path, 
 def test_spark_names_them_as_duckdb_does(tmp_path):
     files = ndjson_files(export_with_unkeyed_records(tmp_path))
     config = GuidelineConfig.from_mapping()
-    duck = review(files, tmp_path / "duck", PERIOD, TODAY, config, "duckdb", workers=1)
-    spark = review(files, tmp_path / "spark", PERIOD, TODAY, config, "spark", master="local[2]")
-    assert duck.lines_not_read == spark.lines_not_read == 2
-    assert duck.lines_named == spark.lines_named == NAMED
-    for side in ("duck", "spark"):
-        quality = json.loads((tmp_path / side / "data-quality.json").read_text())
-        assert quality["other_resources_without_patient_named"] == dict.fromkeys(OTHER, 1)
+    spark_names_as_duckdb_does(files, tmp_path, config, NAMED, "other_resources_without_patient", OTHER)
