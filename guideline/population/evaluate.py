@@ -264,11 +264,11 @@ def _not_enrolled(
         return None
     if not known.gaps:
         return None
-    if not known.gap_counts(allowed):  # continuous: the one gap it allows
-        quality.members_enrolment_gap_allowed += 1
+    if allowed is None:  # name: in the spec's denominators, the dashboard marks every rate
+        quality.members_enrolled_part_of_period += 1
         return None
-    if allowed is None:
-        quality.members_enrolled_part_of_period += 1  # in the spec's denominators: the dashboard marks every rate
+    if known.continuous(allowed):  # continuous: the one gap it allows
+        quality.members_enrolment_gap_allowed += 1
         return None
     quality.members_not_continuously_enrolled += 1
     return known
