@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cds_hooks.errors import RequestError
-from guideline.fhirdata import as_list
+from guideline.fhirdata import as_list, unversioned
 
 ORDER_HOOKS = frozenset({"order-sign", "order-select"})
 
@@ -46,10 +46,11 @@ _TYPE_NAME = re.compile(r"[A-Z][A-Za-z]+")
 
 def read_reference(value: str, field: str, types: Collection[str]) -> tuple[str | None, str]:
     """A context value read by FHIR's rule for a literal reference, as (type, id): a bare id (type None), `Type/id`,
-    or an absolute URL `[base]/Type/id`; a version (`/_history/n`), a query string and a fragment name the same
-    resource and are dropped. A value no such rule reads, or a reference to a type not in `types`, raises a 400
-    naming `field` (never the value: it may be the patient's id). The id's characters are not checked against FHIR's
-    id pattern: an EHR's id is handed back to it as sent, and a bare id was read as sent before."""
+    or an absolute URL `[base]/Type/id`; a version (`/_history/n`), a trailing slash, a query string and a fragment
+    name the same resource and are dropped, as in a resource's own reference (`fhirdata.unversioned`). A value no
+    such rule reads, or a reference to a type not in `types`, raises a 400 naming `field` (never the value: it may be
+    the patient's id). The id's characters are not checked against FHIR's id pattern: an EHR's id is handed back to it
+    as sent, and a bare id was read as sent before."""
     unreadable = RequestError(
         400, f"{field} must be an id, a {' or '.join(types)} reference (Type/id) or the absolute URL of one"
     )
@@ -62,17 +63,14 @@ def read_reference(value: str, field: str, types: Collection[str]) -> tuple[str 
             raise unreadable
         path, absolute = parts.path, True
     else:  # relative: Type/id, or a bare id; a query string or fragment ends it as in a URL
-        path, absolute = value.split("#", 1)[0].split("?", 1)[0], False
-    # A relative reference's trailing slash leaves its id empty ("Patient/"); a URL's path keeps its leading one.
-    segments = (path.strip("/") if absolute else path.lstrip("/")).split("/")
-    if len(segments) > 2 and segments[-2] == "_history":
-        segments = segments[:-2]
-    if not absolute and len(segments) == 1:
-        bare = segments[0].strip()
-        if not bare:
-            raise unreadable
-        return None, bare
-    # Absolute: the last two segments after the server's base; relative: exactly Type/id.
+        path, absolute = value.split("#", 1)[0].split("?", 1)[0].lstrip("/"), False
+        if "/" not in path:  # a bare id: FHIR's ids hold no slash, nor has a bare id a version
+            bare = path.strip()
+            if not bare:
+                raise unreadable
+            return None, bare
+    segments = unversioned(path.rstrip("/").split("/"))
+    # Absolute: the last two segments after the server's base; relative: exactly Type/id ("Patient/" has no id).
     if len(segments) < 2 or (not absolute and len(segments) != 2):
         raise unreadable
     kind, ident = segments[-2], segments[-1].strip()

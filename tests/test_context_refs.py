@@ -1,6 +1,7 @@
 """The context ids (patientId, encounterId, userId) are read by one rule, FHIR's for a literal reference: a bare id,
-`Type/id` or an absolute URL ending in it, with a version (`/_history/n`), a query string and a fragment dropped; a
-reference to another type, or a value no such rule reads, is a 400 naming the field."""
+`Type/id` or an absolute URL ending in it, with a version (`/_history/n`), a trailing slash, a query string and a
+fragment dropped, the version and slash as in a resource's own reference; a reference to another type, or a value no
+such rule reads, is a 400 naming the field."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from cds_support import hook_request, make_app, oxycodone_draft
 
 from cds_hooks.errors import RequestError
 from cds_hooks.request import parse_hook_request
+from guideline.fhirdata import local_reference
 from smart_app.cli import main
 
 EPIC_R4 = "https://fhir.epic.com/interconnect-fhir-oauth/api/FHIR/R4"
@@ -46,6 +48,12 @@ def parsed(**context: object):
         ("encounterId", f"{ORACLE_R4}/Encounter/{ORACLE_ENCOUNTER}", ORACLE_ENCOUNTER),
         ("encounterId", f"{ORACLE_R4}/Encounter/{ORACLE_ENCOUNTER}?_elements=id", ORACLE_ENCOUNTER),
         ("encounterId", f"Encounter/{EPIC_ENCOUNTER}/_history/1#x", EPIC_ENCOUNTER),
+        # A trailing slash names the same resource, as in a resource's own reference (fhirdata.local_reference).
+        ("patientId", f"Patient/{ORACLE_PATIENT}/", ORACLE_PATIENT),
+        ("patientId", f"Patient/{ORACLE_PATIENT}/_history/3/", ORACLE_PATIENT),
+        ("patientId", f"{ORACLE_R4}/Patient/{ORACLE_PATIENT}/_history/2/", ORACLE_PATIENT),
+        ("encounterId", f"{EPIC_R4}/Encounter/{EPIC_ENCOUNTER}/_history/4", EPIC_ENCOUNTER),
+        ("encounterId", f"{EPIC_R4}/Encounter/{EPIC_ENCOUNTER}/", EPIC_ENCOUNTER),
     ],
 )
 def test_a_context_id_in_every_form_is_read_as_the_bare_id(field: str, sent: str, read: str) -> None:
@@ -63,6 +71,8 @@ def test_a_context_id_in_every_form_is_read_as_the_bare_id(field: str, sent: str
         (f"{ORACLE_R4}/Practitioner/4122622#me", "Practitioner/4122622"),
         ("Practitioner/4122622?x=1", "Practitioner/4122622"),
         (f"{ORACLE_R4}/Patient/{ORACLE_PATIENT}/_history/1", f"Patient/{ORACLE_PATIENT}"),  # patient-facing app user
+        ("Practitioner/4122622/", "Practitioner/4122622"),
+        (f"{EPIC_R4}/Practitioner/eM5CWtq15N0WJeuCet5bJlQ3/_history/5/", "Practitioner/eM5CWtq15N0WJeuCet5bJlQ3"),
     ],
 )
 def test_a_user_in_every_form_is_read_as_its_relative_reference(sent: str, read: str) -> None:
@@ -97,6 +107,10 @@ def test_a_reference_to_another_type_is_refused_naming_the_field(field: str, sen
         ("encounterId", "https:///Encounter/1"),  # no host
         ("userId", "Practitioner/"),
         ("userId", "#me"),
+        # `_history` where no Type/id stands before it: no version of any resource (it was read as the id "Patient").
+        ("patientId", "Patient/_history/2"),
+        ("patientId", f"{ORACLE_PATIENT}/_history/2"),  # a bare id has no version; it was read as the id
+        ("userId", "Practitioner/_history/2/"),
     ],
 )
 def test_a_value_no_reference_rule_reads_is_refused_naming_the_field(field: str, sent: str) -> None:
@@ -104,6 +118,25 @@ def test_a_value_no_reference_rule_reads_is_refused_naming_the_field(field: str,
         parsed(**{field: sent})
     assert refused.value.status == 400
     assert f"context.{field}" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        f"Patient/{ORACLE_PATIENT}",
+        f"Patient/{ORACLE_PATIENT}/",
+        f"Patient/{ORACLE_PATIENT}/_history/3",
+        f"Patient/{ORACLE_PATIENT}/_history/3/",
+        f"{EPIC_R4}/Patient/{EPIC_PATIENT}",
+        f"{EPIC_R4}/Patient/{EPIC_PATIENT}/",
+        f"{EPIC_R4}/Patient/{EPIC_PATIENT}/_history/12",
+        f"{EPIC_R4}/Patient/{EPIC_PATIENT}/_history/12/",
+        f"{EPIC_R4}/Patient/{EPIC_PATIENT}/_history/12?_format=json",
+    ],
+)
+def test_a_context_reference_names_the_resource_a_resource_reference_would(sent: str) -> None:
+    # The same words in a resource's `subject` and in context.patientId name the same patient (fhirdata.unversioned).
+    assert f"Patient/{parsed(patientId=sent).patient_id}" == local_reference(sent)
 
 
 def test_the_service_answers_a_wrong_type_with_a_400_operation_outcome(tmp_path: Path) -> None:
