@@ -14,6 +14,7 @@ from guideline.fhirdata import (
     MEDSTATEMENT_CATEGORY_SYSTEMS,
     Concept,
     last_possible_day,
+    unversioned,
 )
 from guideline.identifiers import actor_key, comparable
 from guideline.memo import IdentityTables
@@ -158,10 +159,7 @@ def selection_key(selection: str) -> str:
     fullUrl it wraps; any other selection as written."""
     selection = selection.strip()
     if selection.startswith(("http://", "https://")):
-        parts = [part for part in selection.split("/") if part]
-        if len(parts) >= 4 and parts[-2] == "_history":
-            parts = parts[:-2]
-        return "/".join(parts[-2:])
+        return "/".join(unversioned([part for part in selection.split("/") if part])[-2:])
     kind, _, rest = selection.partition("/")
     if rest.startswith(("urn:uuid:", "urn:oid:")) and kind[:1].isupper():
         return rest

@@ -99,3 +99,20 @@ def test_a_selection_naming_a_draft_of_another_kind_is_matched(tmp_path: Path) -
     cards = _call(tmp_path, drafts, ["ServiceRequest/sr1"])
     assert "high-mme" not in _topics(cards)
     assert "selected order" not in _incomplete(cards)
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "https://ehr.example.org/fhir/MedicationRequest/d2",
+        "https://ehr.example.org/fhir/MedicationRequest/d2/_history/3",
+    ],
+)
+def test_a_selection_naming_the_draft_by_its_url_versioned_or_not_selects_only_it(
+    tmp_path: Path, selection: str
+) -> None:
+    other = med_request("310965", id="d2", draft=True)
+    drafts = {"resourceType": "Bundle", "entry": [{"resource": _oxycodone_draft()}, {"resource": other}]}
+    cards = _call(tmp_path, drafts, [selection])
+    assert not {"high-mme", "opioid-benzodiazepine"} & _topics(cards)
+    assert "selected order" not in _incomplete(cards)
