@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from operator import attrgetter
@@ -1007,18 +1007,34 @@ def _keyed(observation: Observation) -> _Keyed:
     return sample_test(observation), _SETTLED.get(observation.status or "", 2)
 
 
-def sample_test(observation: Observation) -> tuple[object, ...] | None:
-    """The test (its codes, else its name) and the moment its sample was collected; None when either is unknown (a
-    result dated only by when it was issued may be another sample, and one dated by its day alone may be another
-    sample of that day: an emergency department's screen and the clinic's that afternoon)."""
+def named_test(code: Concept | None) -> Hashable | None:
+    """Which test a record's code names, the one rule of "the same test" the cards and the plan page share: its codes
+    (system and code, in any order, each once), else, when it carries no code, its name (its text, else a coding's
+    display, case and surrounding spaces aside: a lab's report or result known by name only); None with neither."""
+    if code is None:
+        return None
+    codes = frozenset([(c.system or "", c.code) for c in code.codings if c.code])
+    if codes:
+        return codes
+    return (code.display() or "").strip().casefold() or None
+
+
+def one_sample(code: Concept | None, taken: datetime | None) -> tuple[Hashable, datetime] | None:
+    """One test of one sample, as each record of it gives it (a result, a lab report, a test done as a procedure): the
+    test (`named_test`) and the instant its sample was taken; None when either is unknown, or the instant is a day
+    alone (`day_only`), which may be another sample of that day (an emergency department's screen and the clinic's
+    that afternoon)."""
+    if taken is None or day_only(taken):
+        return None
+    test = named_test(code)
+    return None if test is None else (test, taken)
+
+
+def sample_test(observation: Observation) -> tuple[Hashable, datetime] | None:
+    """A result's test and sample (`one_sample`), collected at its effective time: one dated only by when it was
+    issued may be another sample."""
     collected = observation.effective or observation.effective_period_start or observation.effective_instant
-    code = observation.code
-    if collected is None or code is None or day_only(collected):
-        return None
-    codes = tuple(sorted((c.system or "", c.code) for c in code.codings if c.code))
-    if not codes and not code.text:
-        return None
-    return (codes or code.text.strip().lower(), collected)  # type: ignore[union-attr]
+    return one_sample(observation.code, collected)
 
 
 def day_only(collected: datetime) -> bool:

@@ -81,6 +81,30 @@ def test_a_correction_replaces_only_the_same_test_of_the_same_sample(other: dict
     assert ("final", "positive") in fentanyl_values(evaluation)
 
 
+def test_a_correction_naming_its_test_twice_is_of_the_same_test() -> None:
+    """The correction relayed through the lab's HL7 v2 interface, whose OBX-3 gives the LOINC as its alternate
+    identifier too, converted to FHIR as two identical codings: the same test (`uds.named_test`), so it replaces the
+    positive, as the plan page tells a copy of it."""
+    corrected = fentanyl("Negative", "corrected", issued=9)
+    corrected["code"]["coding"] *= 2
+    evaluation = sign(fentanyl("Positive", "final"), corrected)
+    assert card(evaluation, CHECK_ID) is None
+    assert fentanyl_values(evaluation) == [("corrected", "negative")]
+
+
+def test_a_correction_of_a_test_known_by_its_coding_display_only_replaces_it() -> None:
+    """A screen whose coding carries the lab's name and no code (an interface that maps no code): the test is its
+    name, as for one sent with a text only, and its preliminary positive is replaced by the final negative."""
+    screen = []
+    for value, status, issued in (("Positive", "preliminary", 12), ("Negative", "final", 11)):
+        result = fentanyl(value, status, issued=issued)
+        result["code"] = {"coding": [{"display": "FENTANYL SCREEN, URINE"}]}
+        screen.append(result)
+    evaluation = sign(*screen)
+    assert card(evaluation, CHECK_ID) is None
+    assert fentanyl_values(evaluation) == [("final", "negative")]
+
+
 def test_two_final_results_of_one_sample_are_both_judged() -> None:
     """Nothing says which stands: both are kept, as before (the table shows both values that day)."""
     evaluation = sign(fentanyl("Positive", "final"), fentanyl("Negative", "final", issued=9))

@@ -15,7 +15,7 @@ from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
 from guideline.timeutil import local_date
-from guideline.uds import day_only, sample_test
+from guideline.uds import named_test, one_sample, sample_test
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -202,16 +202,18 @@ def _report_sent(unread: UnreadReport) -> _Sent:
 
 
 def _done_same(code: Concept | None, when: datetime | None, status: str | None, reading: str | None) -> Hashable | None:
-    """What two copies of one test done with no result read share: the test's codes, the instant (none for a day
-    alone, as for a result's sample, `uds.sample_test`), the status and what it says; None with no code or instant."""
-    tests = _codes(code)
-    return None if not tests or when is None or day_only(when) else (tests, when, status, reading)
+    """What two copies of one test done with no result read share: the test and its sample (`uds.one_sample`, the
+    rule a result's correction is told by: its codes, else its name, at an instant, never a day alone), the status and
+    what it says; None when the test or the instant is not known."""
+    sample = one_sample(code, when)
+    return None if sample is None else (sample, status, reading)
 
 
 def _done_alike(code: Concept | None, day: date | None) -> Hashable | None:
-    """What a possible copy of a test done shares with it: the test's codes and the day; None with no code or day."""
-    tests = _codes(code)
-    return (tests, day) if tests and day is not None else None
+    """What a possible copy of a test done shares with it: the test (`uds.named_test`) and the day; None with no test
+    or day."""
+    test = named_test(code)
+    return (test, day) if test is not None and day is not None else None
 
 
 def _copies(sent: Sequence[_Sent], noun: str) -> tuple[dict[int, str], set[int]]:
@@ -273,8 +275,8 @@ def _same_result(observation: Observation) -> Hashable | None:
 
 
 def _alike(result: UdsResult) -> Hashable | None:
-    """What a possible copy shares with a result: what it shares with a test done (`_done_alike`: the test's codes and
-    the day) and the value; None with no code or day."""
+    """What a possible copy shares with a result: what it shares with a test done (`_done_alike`: the test and the
+    day) and the value; None with no test or day."""
     alike = _done_alike(result.observation.code, result.day)
     return None if alike is None else (*alike, _value(result.observation))
 
