@@ -9,8 +9,10 @@ from guideline.fhirdata import MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3
 
 # R4 renamed STU3's ProcedureRequest (an order for a test or a procedure).
 _RENAMED = {"ServiceRequest": "ProcedureRequest"}
-# STU3 requests whose requester is a backbone naming the requester as its `agent` (R4: a plain Reference).
-_AGENT_REQUESTERS = frozenset({"MedicationRequest", "ProcedureRequest", "ReferralRequest", "CommunicationRequest"})
+# The STU3 types a suggestion is written as whose requester is a backbone naming it as its `agent` (R4: a plain
+# Reference), from the STU3 spec (tests/test_stu3_shapes.py checks them against the STU3 models). STU3's
+# ReferralRequest has one too, but no suggestion is written as one: R4 has none, and ServiceRequest is ProcedureRequest.
+_AGENT_REQUESTERS = frozenset({"MedicationRequest", "ProcedureRequest", "CommunicationRequest", "Task"})
 # Resources whose visit STU3 names `context` (R4: `encounter`).
 _CONTEXT_TYPES = frozenset(
     {"MedicationRequest", "ProcedureRequest", "Procedure", "CommunicationRequest", "CarePlan", "Task"}
