@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
-from cds_hooks.ehr_release import R4, RELEASES, STU3, Release
+from cds_hooks.ehr_release import R4, RELEASES, Release
 from cds_hooks.notices import CHECKS_NOT_RUN, DATA_INCOMPLETE
 from guideline.cards import Card, Link, Suggestion
 from guideline.config import GuidelineConfig
@@ -259,9 +259,6 @@ def _canonical(value: Any) -> str:
 # own against the element's R4B type: R4B's model checks look at one element at a time (only whether a choice
 # or required element is present spans elements, and a placeholder keeps the element present).
 _SLOTS = ("subject", "encounter", "requester", "authoredOn", "performedDateTime", "occurrenceDateTime")
-# STU3 names the visit `context`; its requester is a backbone around the reference, so it stays in the shape.
-# The same renames as cds_hooks.stu3_resources._CONTEXT_TYPES and _AGENT_REQUESTERS, which as_stu3 writes: keep in step.
-_RELEASE_SLOTS = {R4: _SLOTS, STU3: ("subject", "context", "authoredOn", "performedDateTime", "occurrenceDateTime")}
 _REFERENCE_SLOT = {"reference": "Placeholder/slot"}
 _DATETIME_SLOT = "2000-01-01T00:00:00Z"
 
@@ -341,6 +338,19 @@ def _holds_reference(resource_type: str, name: str, release: str = R4) -> bool:
     return type(value) is get_fhir_model_class("Reference", release)
 
 
+@lru_cache(maxsize=64)
+def _release_slots(release: str, kind: str) -> tuple[str, ...]:
+    """The slots of a resource of this type as the release writes it, read from the release's writer (so they cannot
+    drift from it): the R4 slots it leaves plain values, by the name it writes each under (STU3's `context` for the
+    visit; a requester STU3 writes as a backbone around its `agent` is no slot, and stays in the shape)."""
+    writer = RELEASES[release].writer
+    if writer is None:
+        return _SLOTS
+    marked = {name: {"reference": f"Placeholder/{name}"} for name in _SLOTS}
+    written, _ = writer({"resourceType": kind, **marked})
+    return tuple(name for name, value in written.items() if name != "resourceType" and value in marked.values())
+
+
 def _split_slots(
     resource: Mapping[str, Any], slots: tuple[str, ...] = _SLOTS
 ) -> tuple[dict[str, Any], list[tuple[str, str, bool]]]:
@@ -361,7 +371,8 @@ def _split_slots(
 def _checked(resource: Mapping[str, Any], check_id: str, release: str) -> tuple[Mapping[str, Any], _Verdict]:
     """The resource without empty values, and its verdict in the release (R4 or STU3; a refusal logged): validation
     runs once per shape."""
-    names = _RELEASE_SLOTS[release]
+    kind = str(resource.get("resourceType"))
+    names = _release_slots(release, kind)
     shape, slots = _split_slots(resource, names)
     try:
         key = _canonical(shape)
@@ -370,7 +381,6 @@ def _checked(resource: Mapping[str, Any], check_id: str, release: str) -> tuple[
         shape, slots = _split_slots(resource, names)
         key = _canonical(shape)
     known = _shape(key, release)
-    kind = str(resource.get("resourceType"))
     cleaned = prune(resource) if known.has_empty else resource
     if known.valid and all(_slot_valid(kind, name, value, ref, release) for name, value, ref in slots):
         return cleaned, _VALID

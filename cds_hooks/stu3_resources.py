@@ -17,7 +17,6 @@ _AGENT_REQUESTERS = frozenset({"MedicationRequest", "ProcedureRequest", "Communi
 _CONTEXT_TYPES = frozenset(
     {"MedicationRequest", "ProcedureRequest", "Procedure", "CommunicationRequest", "CarePlan", "Task"}
 )
-# These two renames are also cds_hooks.cards._RELEASE_SLOTS[STU3] (context a slot, requester not): keep in step.
 # R4 statuses STU3 writes under another code (its requests say suspended and cancelled); the rest are the same words.
 _REQUEST_STATUS_RENAMED = {"on-hold": "suspended", "revoked": "cancelled"}
 _STATUS_RENAMED = dict.fromkeys(("ProcedureRequest", "CarePlan", "CommunicationRequest"), _REQUEST_STATUS_RENAMED)

@@ -67,3 +67,17 @@ def test_an_r4_task_is_written_with_its_requester_as_stu3_agent():
     assert written["requester"] == {"agent": PRACTITIONER}
     assert written["context"] == {"reference": "Encounter/enc1"}
     stu3_model("Task").model_validate(written)
+
+
+def test_the_card_validates_the_visit_and_the_requester_as_as_stu3_writes_them():
+    """cds_hooks.cards validates a suggestion's shape once, with placeholders in its plain per-call values (its
+    slots): STU3's visit is `context`, and a requester written as `requester.agent` stays in the shape. The slots are
+    read from as_stu3 itself; before, cards kept a copy of its renames to be kept in step by hand."""
+    from cds_hooks import cards
+
+    for kind in STU3_SUGGESTION_MODELS:
+        slots = cards._release_slots("STU3", kind)
+        assert "encounter" not in slots and "subject" in slots and "authoredOn" in slots
+        assert ("context" in slots) is (kind in _CONTEXT_TYPES)
+        assert ("requester" in slots) is (kind not in _AGENT_REQUESTERS)
+    assert cards._release_slots("R4", "ServiceRequest") == cards._SLOTS
