@@ -72,6 +72,39 @@ def test_a_server_whose_capability_statement_is_not_r4_is_sent_nothing(tmp_path,
     )
 
 
+def test_a_server_on_an_r5_ballot_is_sent_nothing(tmp_path, rsps) -> None:
+    """fhirVersion 4.5.0 is an R5 ballot (R5's third preview), not R4: R4 is 4.0.x and R4B 4.3.x. Before, any 4.x
+    was taken for R4, and R4 records were sent to a server that may refuse them or drop what it does not know."""
+    client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", "4.0.1")
+    forget_versions(client)
+    chart.ehr.fhir_version = "4.5.0"
+    answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
+    text = html.unescape(answer.get_data(as_text=True))
+    assert chart.received == []
+    assert answer.status_code == 502
+    assert (
+        "Not saved: the PEG score — the EHR's FHIR server is FHIR 4.5.0, and PainPlan writes FHIR R4 records only, "
+        "so nothing was sent." in text
+    )
+
+
+@pytest.mark.parametrize(
+    ("stated", "refusal"),
+    [
+        ("4.0.0", ""),  # R4
+        ("4.0.1", ""),  # R4's technical correction
+        ("4.3.0", ""),  # R4B: takes R4's Observation, Goal, CarePlan, Consent and DocumentReference as written
+        ("4.1.0", "FHIR 4.1.0"),  # R4B's first ballot
+        ("4.2.0", "FHIR 4.2.0"),  # R5's previews and draft ballot
+        ("4.4.0", "FHIR 4.4.0"),
+        ("4.6.0", "FHIR 4.6.0"),
+        ("3.0.2", "FHIR STU3 (3.0.2)"),
+    ],
+)
+def test_a_stated_version_is_read_by_the_release_table_s_numbers(stated, refusal) -> None:
+    assert fhir_version.check_of("https://hapi.example.org/fhir", stated) == fhir_version.SaveCheck(refusal)
+
+
 @pytest.mark.parametrize("stated", ["4.0.1", "4.3.0"])
 def test_an_r4_or_r4b_server_is_written_to(tmp_path, rsps, stated) -> None:
     client, chart, handle, page = _launch(tmp_path, rsps, "https://hapi.example.org/fhir", stated)

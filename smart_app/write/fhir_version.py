@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from cds_hooks.ehr_release import R4
 from cds_hooks.ehr_release import RELEASES as EHR_RELEASES
 from launch.scopes import r4_named_in_base, release_named_in_base
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # fhirVersion's first two numbers -> release name, from the one table of FHIR releases (cds_hooks.ehr_release: the app
 # imports the CDS face, never the other way). R4 (4.0) and R4B (4.3) take R4 records (_takes_r4), so no refusal names
-# either.
+# either; the ballots numbered between them (4.1, R4B's; 4.2 and 4.4 to 4.6, R5's) are no R4, and refused by number.
 RELEASES = {number: release.name for release in EHR_RELEASES.values() for number in release.numbers}
 KEPT_SECONDS = 3600.0  # a server's version changes with an upgrade, not between saves
 UNREAD_KEPT_SECONDS = 60.0  # a CapabilityStatement that could not be read is asked for again soon
@@ -56,7 +57,14 @@ def release_of(stated: str) -> str:
 
 
 def _takes_r4(stated: str) -> bool:
-    return stated.startswith("4.")
+    """Whether the fhirVersion is one the release table gives R4 (4.0.x, R4B's 4.3.x), not any 4.x: 4.5.0 is R5's."""
+    return release_of(stated) == R4
+
+
+def _refusal(stated: str) -> str:
+    """The server's version in words for a refusal: "FHIR STU3 (3.0.2)", or the number alone when no release has it."""
+    named = release_of(stated)
+    return f"FHIR {stated}" if named == stated else f"FHIR {named} ({stated})"
 
 
 def read_stated(session: Any, base_url: str, timeout: float) -> str | None:
@@ -186,4 +194,4 @@ def check_of(base_url: str, stated: str | None) -> SaveCheck:
         return SaveCheck()
     if stated is None:
         return SaveCheck(unconfirmed=True)
-    return SaveCheck() if _takes_r4(stated) else SaveCheck(f"FHIR {release_of(stated)} ({stated})")
+    return SaveCheck() if _takes_r4(stated) else SaveCheck(_refusal(stated))
