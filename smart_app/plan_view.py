@@ -42,6 +42,7 @@ from guideline.record import (
     readable_medication_references,
 )
 from guideline.record.pool import UNREADABLE_REASON, located_id, named_in
+from guideline.record.release_names import ORDER_NAMES, SERVICE_REQUEST_NAMES, STATEMENT_NAMES
 from guideline.report_results import (
     ResultReads,
     each_result,
@@ -658,11 +659,11 @@ def fetch_page_input(
 # The resource types a search's answer may hold besides the type it asks for: the same resource under an older
 # release's name, and the Medications an order search may include.
 ANSWER_ALSO: dict[str, frozenset[str]] = {
-    "MedicationRequest": frozenset({"MedicationOrder", "Medication"}),
-    "MedicationStatement": frozenset({"MedicationUsage", "Medication"}),
+    "MedicationRequest": frozenset({*ORDER_NAMES, "Medication"}),
+    "MedicationStatement": frozenset({*STATEMENT_NAMES, "Medication"}),
     "MedicationDispense": frozenset({"Medication"}),
     "MedicationAdministration": frozenset({"Medication"}),
-    "ServiceRequest": frozenset({"ProcedureRequest", "ReferralRequest"}),
+    "ServiceRequest": frozenset(SERVICE_REQUEST_NAMES),
 }
 
 

@@ -55,6 +55,7 @@ from guideline.record.readers import (
     read_service_request,
     statement_not_taken,
 )
+from guideline.record.release_names import DIAGNOSTIC_ORDER, SERVICE_REQUEST_NAMES, STATEMENT_NAMES
 from guideline.versions import version_rank
 
 Reader = Callable[[Mapping[str, Any], ZoneInfo], Any]
@@ -78,8 +79,8 @@ def _with_server(server: str) -> dict[str, tuple[str, Reader]]:
     return {**_READERS, "Observation": ("observations", partial(read_observation, server=server))}
 
 
-_SERVICE_REQUEST_TYPES = ("ServiceRequest", "ProcedureRequest", "ReferralRequest")  # STU3/DSTU2 names
-_STATEMENT_TYPES = ("MedicationStatement", "MedicationUsage")  # MedicationUsage: R5's ballot name for it
+_SERVICE_REQUEST_TYPES = ("ServiceRequest", *SERVICE_REQUEST_NAMES)  # with the STU3/DSTU2 names
+_STATEMENT_TYPES = ("MedicationStatement", *STATEMENT_NAMES)  # with R5's ballot name for it
 # The resources that carry one medicine and its dose, in any FHIR version: what `painplan mme` takes on its own.
 MEDICATION_TYPES = (*ORDER_TYPES, *_STATEMENT_TYPES, "MedicationDispense")
 # Every resource type build_record reads, in any FHIR version (Medication through the pool; READ_RESOURCE_TYPES
@@ -88,7 +89,7 @@ MEDICATION_TYPES = (*ORDER_TYPES, *_STATEMENT_TYPES, "MedicationDispense")
 READABLE_TYPES = frozenset(
     {
         *_READERS, *ORDER_TYPES, *_SERVICE_REQUEST_TYPES, *_STATEMENT_TYPES, "MedicationDispense",
-        "MedicationAdministration", "Patient", "DiagnosticOrder", "DiagnosticReport", "Medication",
+        "MedicationAdministration", "Patient", DIAGNOSTIC_ORDER, "DiagnosticReport", "Medication",
     }
 )  # fmt: skip
 
@@ -523,7 +524,7 @@ def _read_all(
                 administrations.append(read_administration(resource, tz, medications))
             elif kind == "Patient":
                 patient = patient or read_patient(resource, tz)
-            elif kind == "DiagnosticOrder":  # DSTU2's lab order: one ServiceRequest per test it orders
+            elif kind == DIAGNOSTIC_ORDER:  # DSTU2's lab order: one ServiceRequest per test it orders
                 service_requests.extend(read_diagnostic_order(resource, index < draft_count, tz))
             elif kind == "DiagnosticReport":  # a lab report: the results it contains are read as any result
                 container = _unnamed_container(resource, index, urls, draft_count)

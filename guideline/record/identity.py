@@ -12,6 +12,7 @@ from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_referenc
 from guideline.identifiers import MARK, actor_reference, by_identifier, identifier_key
 from guideline.record.model import Dispense, MedOrder
 from guideline.record.pool import SOURCE, collect_resources, located_id, located_reference, order_keys
+from guideline.record.release_names import ORDER_NAMES
 from guideline.versions import same_content
 
 
@@ -316,7 +317,7 @@ def _by_number(kind: str, resource: Mapping[str, Any]) -> str | None:
 # record is pooled, `build._copy_of`) or under an id of its own (`relayed_orders`, once the drugs are identified).
 # Either way the copy is read once, its fills and renewals name the EHR's order, and it is named (`relayed_names`).
 
-ORDER_TYPES = ("MedicationRequest", "MedicationOrder")  # MedicationOrder: DSTU2's name (STU3 renamed it)
+ORDER_TYPES = ("MedicationRequest", *ORDER_NAMES)  # with DSTU2's name (STU3 renamed it)
 
 
 def same_apart_from_source(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:

@@ -25,24 +25,24 @@ import requests
 from guideline.outcome_issues import says_not_all_sent
 from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
+from guideline.record.release_names import NOT_R4
 from launch.clients import load_clients, normalize_iss
 from smart_app.population.inputs import GZIP_DAMAGE, as_read, damage, outcomes_in
 from smart_app.population.progress import Progress
 from smart_app.population.worker import EXPECTED_TYPES
 
 DEFAULT_SCOPE = "system/*.read"
-# DSTU2's and STU3's names for types R4 renamed, and R5's ballot name for MedicationStatement: the review reads them
-# in an export another client made, but Bulk Data is an R4 protocol, and an R4 server may refuse a kick-off naming a
-# type R4 does not have.
-_NOT_R4 = frozenset({"MedicationOrder", "DiagnosticOrder", "ProcedureRequest", "ReferralRequest", "MedicationUsage"})
 # Read by one finding only and not asked for: an EHR's administrations hold every dose given on a ward, far more
 # lines than the review needs (docs/population.md says to add it to one's own `_type`).
 _NOT_ASKED = frozenset({"MedicationAdministration"})
 # What the kick-off asks for: every other R4 type the review reads (worker.EXPECTED_TYPES, the one list, so a type the
 # engine reads is never left out of the export it makes itself: Coverage was, and a run under population.enrolment =
 # continuous checked no enrolment). Patient first, the rest by name. An EHR's server has no ExplanationOfBenefit or
-# Coverage to send, a payer's no CarePlan: `handling=lenient` (Bulk Data 2.0) lets it go on without them.
-EXPORT_TYPES = ",".join(["Patient", *sorted(EXPECTED_TYPES - _NOT_R4 - _NOT_ASKED - {"Patient"})])
+# Coverage to send, a payer's no CarePlan: `handling=lenient` (Bulk Data 2.0) lets it go on without them. Not the
+# names other releases give the types read (release_names.NOT_R4: DSTU2's and STU3's for types R4 renamed, R5's ballot
+# name for MedicationStatement): the review reads them in an export another client made, but Bulk Data is an R4
+# protocol, and an R4 server may refuse a kick-off naming a type R4 does not have.
+EXPORT_TYPES = ",".join(["Patient", *sorted(EXPECTED_TYPES - NOT_R4 - _NOT_ASKED - {"Patient"})])
 KICK_OFF_PREFER = "respond-async, handling=lenient"
 STATE_FILE = ".export-state.json"
 # The manifest's error files are kept here: hidden, so never read as input (inputs.ndjson_files skips dot-names).
