@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from cds_hooks.ehr_release import R4, RELEASES, Release
 from cds_hooks.notices import CHECKS_NOT_RUN, DATA_INCOMPLETE
-from guideline.cards import Card, Link, Suggestion
+from guideline.cards import Card, Link, Suggestion, patient_element
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
 from guideline.plan.what_if import carried_as_draft, compact_drafts_json
@@ -44,7 +44,8 @@ CHECK_TITLES: dict[str, str] = {
     CHECKS_NOT_RUN: "Some checks did not run",
 }
 
-# Resource types whose `subject` must name the context patient when we suggest creating one.
+# Resource types whose patient (`subject`; a Task's `for`, guideline.cards.patient_element) must be the context
+# patient when we suggest creating one.
 _SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "CommunicationRequest", "CarePlan"})
 # The releases PainPlan writes suggested resources in, and the models each is validated with (ehr_release.RELEASES).
 # Any other (DSTU2, R5: PainPlan has no models to vouch for them) is offered no resource to create, and the card says
@@ -433,8 +434,9 @@ def _built(resource: Mapping[str, Any], options: CardOptions) -> dict[str, Any]:
     """The suggested resource as the checks built it (R4), addressed to the context patient."""
     # A new top-level object: the nested values are only read and serialised, so they need no copy.
     built = dict(resource)
-    if options.patient_id and built.get("resourceType") in _SUBJECT_TYPES:
-        built["subject"] = {"reference": f"Patient/{options.patient_id}"}
+    kind = built.get("resourceType")
+    if options.patient_id and kind in _SUBJECT_TYPES:
+        built[patient_element(kind)] = {"reference": f"Patient/{options.patient_id}"}
     return built
 
 

@@ -16,6 +16,13 @@ Indicator = Literal["info", "warning", "critical"]
 INDICATOR_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 
 SUMMARY_LIMIT = 139
+# The element a suggested resource names its patient in, where it is not `subject`: a Task's is `for` (R4 and STU3).
+_PATIENT_ELEMENTS = {"Task": "for"}
+
+
+def patient_element(resource_type: object) -> str:
+    """The element a suggested resource of this type names its patient in."""
+    return _PATIENT_ELEMENTS.get(resource_type, "subject") if type(resource_type) is str else "subject"
 
 
 @dataclass(frozen=True, slots=True)

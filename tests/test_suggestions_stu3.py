@@ -223,6 +223,30 @@ def test_an_stu3_prefetch_makes_a_site_template_stu3(tmp_path):
     assert order["context"] == {"reference": "Encounter/enc1"}
 
 
+def task_template() -> dict[str, Any]:
+    """A site's R4 Task template: a referral to the opioid treatment program, asked of the care team by the doctor."""
+    return {
+        "resourceType": "Task",
+        "status": "requested",
+        "intent": "order",
+        "code": {"text": "Refer to the opioid treatment program"},
+        "requester": {"reference": "Practitioner/dr1"},
+    }
+
+
+def test_a_site_task_template_names_the_patient_as_its_for_in_r4_and_stu3(tmp_path):
+    """A Task names its patient in `for` (R4 and STU3 alike), not `subject`. Before, every Task template was given a
+    `subject`, which neither release has, and was left out as "an internal fault" whatever the EHR spoke."""
+    [r4_task] = created(oud_view(tmp_path, task_template()))["oud-treatment"]
+    assert r4_task["for"] == {"reference": "Patient/p1"} and "subject" not in r4_task
+    assert r4_task["encounter"] == {"reference": "Encounter/enc1"}
+    [stu3_task] = created(oud_view(tmp_path, task_template(), ehr_fhir_version="STU3"))["oud-treatment"]
+    assert_stu3(stu3_task)
+    assert stu3_task["for"] == {"reference": "Patient/p1"} and "subject" not in stu3_task
+    assert stu3_task["requester"] == {"agent": {"reference": "Practitioner/dr1"}}
+    assert stu3_task["context"] == {"reference": "Encounter/enc1"}
+
+
 def test_a_template_stu3_cannot_say_is_dropped_and_logged(tmp_path, caplog):
     """R4's intent original-order has no STU3 code: the suggestion is left out and logged, never sent as written."""
     with caplog.at_level(logging.ERROR, logger="cds_hooks.cards"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion
+from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion, patient_element
 from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons, plan_link
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, given_within, performed_within
 from guideline.config import CheckSettings
@@ -201,7 +201,7 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
     """A site's complete order template, addressed to this patient and visit."""
     resource = copy.deepcopy(dict(template))
     if facts.context.patient_id:
-        resource["subject"] = {"reference": f"Patient/{facts.context.patient_id}"}
+        resource[patient_element(resource.get("resourceType"))] = {"reference": f"Patient/{facts.context.patient_id}"}
     if facts.context.encounter_id and "encounter" not in resource:
         resource["encounter"] = {"reference": f"Encounter/{facts.context.encounter_id}"}
     resource.setdefault("authoredOn", facts.now.isoformat())
