@@ -205,3 +205,42 @@ def test_a_total_already_partial_on_an_incomplete_record_reads_at_least_once():
     )
     assert found.detail.startswith("**Total: at least 90.0 MME/day (CDC 2022 factors).**\n\n" + COULD_NOT_CHECK)
     assert found.detail.count("at least at least") == 0
+
+
+@responses.activate
+def test_the_order_sign_card_of_a_call_whose_fill_search_failed_is_not_based_on_fills(tmp_path):
+    """The basis line names what the total rests on: with every MedicationDispense search failed, the orders alone."""
+    fills_search_fails()
+    prefetch = full_prefetch("order-sign", medsActive=bundle(epic_order()))
+    for key in FILL_KEYS:
+        prefetch.pop(key, None)
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200, response.json
+    dose = next(card for card in response.json["cards"] if card["source"]["topic"]["code"] == "high-mme")
+
+    assert "current pharmacy fills" not in dose["detail"]
+    assert dose["detail"].endswith(
+        "*Based on: current outpatient opioid orders and today's draft orders, with the CDC 2022 conversion factors; "
+        "pharmacy fills could not be read.*"
+    )
+
+
+def test_a_card_whose_fills_were_read_in_part_is_based_on_the_fills_read():
+    """One of the fill searches cut off: the fills it did read are counted, and the basis says not all were read."""
+    found = high_mme("patient-view", [epic_order(), epic_fill()], unread={FILLS: "cut off at the page limit"})
+
+    assert found.detail.endswith(
+        "*Based on: current outpatient opioid orders, and the current pharmacy fills read that no counted order "
+        "stands for (MME per day = quantity × strength × factor ÷ days' supply), with the CDC 2022 conversion "
+        "factors; not all pharmacy fills could be read.*"
+    )
+
+
+def test_a_complete_records_card_is_based_on_orders_and_fills():
+    found = high_mme("patient-view", [epic_order(), epic_fill()])
+
+    assert found.detail.endswith(
+        "*Based on: current outpatient opioid orders, and current pharmacy fills that no counted order stands for "
+        "(MME per day = quantity × strength × factor ÷ days' supply), with the CDC 2022 conversion factors.*"
+    )

@@ -24,7 +24,7 @@ from guideline.fills import FillMme
 from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
-from guideline.unread_data import CURRENT_DOSE, Unread
+from guideline.unread_data import CURRENT_DOSE, FILLS, LABELS, Unread
 
 CHECK_ID = "high-mme"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -95,12 +95,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             else "Naloxone is recommended at this dose (PainPlan offers it in its own card).",
             _sent_twice_note(facts, mme),
             _relayed_note(facts, mme),
-            based_on(
-                "current outpatient opioid orders"
-                + ("" if standing else " and today's draft orders")
-                + ", and current pharmacy fills that no counted order stands for (MME per day = quantity × "
-                f"strength × factor ÷ days' supply), with the {_profile_label(mme.profile)} conversion factors."
-            ),
+            _basis(facts, standing, unread),
         )
         if part
     )
@@ -290,6 +285,22 @@ def _unread_note(unread: Unread) -> str:
     be higher."; "" when every kind the total rests on was read."""
     said = unread.paragraph("opioids they hold")
     return f"{said} The total may be higher." if said else ""
+
+
+def _basis(facts: Facts, standing: bool, unread: Unread) -> str:
+    """The card's "Based on" line: the orders, and the fills only as far as they were read (never silent: a total
+    that missed the fills must not claim to rest on them)."""
+    orders = "current outpatient opioid orders" + ("" if standing else " and today's draft orders")
+    factors = f"with the {_profile_label(facts.mme.profile)} conversion factors"
+    fills = "that no counted order stands for (MME per day = quantity × strength × factor ÷ days' supply)"
+    if FILLS not in unread.kinds:
+        return based_on(f"{orders}, and current pharmacy fills {fills}, {factors}.")
+    if not facts.record.dispenses:
+        return based_on(f"{orders}, {factors}; {LABELS[FILLS]} could not be read.")
+    # One fill search failed or was cut off while another read some: those read count, the rest are missing.
+    return based_on(
+        f"{orders}, and the current pharmacy fills read {fills}, {factors}; not all {LABELS[FILLS]} could be read."
+    )
 
 
 def _profile_label(profile: str) -> str:
