@@ -15,6 +15,7 @@ from test_population_enrolment import NAMED, coverage, dashboard_page, high_dose
 from test_population_measures import PERIOD, TODAY
 
 from guideline.config import GuidelineConfig
+from smart_app.cli import main
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 
@@ -122,9 +123,28 @@ def test_an_export_with_no_coverage_says_why_enrolment_was_not_checked_in_one_se
     run = quality["run"]
     assert run["enrolment_checked"] is False
     assert run["not_checked"]["enrolment"] == ["enrolment_not_checked"]
-    assert run["not_checked"]["reasons"]["enrolment_not_checked"] == {"count": None, "text": NO_COVERAGE}
+    # The count is of the members whose enrolment was not read: b1 and b2, each in the measures (it was null).
+    assert run["not_checked"]["reasons"]["enrolment_not_checked"] == {"count": 2, "text": NO_COVERAGE}
+    assert "members_enrolment_not_stated" not in run["not_checked"]["reasons"]  # one reason, not two
     assert NO_COVERAGE in summary
     assert f'<p id="enrolment">{NO_COVERAGE[0].upper()}{NO_COVERAGE[1:]}' in page
+
+
+def test_painplan_population_counts_the_members_whose_enrolment_an_export_with_no_coverage_leaves_unread(
+    tmp_path, capsys
+) -> None:
+    """Three adults in the measures and a child in none (the measures count adults only, so no enrolment of theirs
+    is read): the reason counts the three, as `members_enrolment_not_stated` would had the export held Coverage."""
+    child = [patient("k1", birth="2015-06-01"), *high_dose("k1")[1:]]
+    write_export(tmp_path / "in", [*high_dose("b1"), *high_dose("b2"), *high_dose("b3"), *child])
+    out = tmp_path / "out"
+    code = main(["population", str(tmp_path / "in"), "--out", str(out), "--today", TODAY.isoformat(),
+                 "--workers", "1", "--quiet"])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    reasons = json.loads((out / "data-quality.json").read_text())["run"]["not_checked"]["reasons"]
+    assert reasons["enrolment_not_checked"] == {"count": 3, "text": NO_COVERAGE}
+    assert NO_COVERAGE in printed
 
 
 def test_a_whole_run_has_nothing_not_checked(tmp_path) -> None:

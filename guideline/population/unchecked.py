@@ -12,17 +12,18 @@ from guideline.population.quality import ENROLMENT, PATIENTS, QualityLine, quali
 ENROLMENT_NOT_CHECKED = "enrolment_not_checked"
 
 
-def not_checked(report: Mapping[str, Any], enrolment_line: str | None) -> dict[str, Any]:
+def not_checked(report: Mapping[str, Any], enrolment_line: str | None, members: int) -> dict[str, Any]:
     """Whose enrolment (`enrolment`) and which patients (`patients`) the run could not check, and which measures'
     denominators and numerators may be missing patients for it, or may hold patients their definition leaves out
     (`measures`: `denominator`, `numerator`, `includes`), each as the keys of its reasons; and
     each reason (`reasons`, by key) with its count and its words. The words are the command's summary's and the
-    dashboard's (`quality_lines`, and `enrolment_line`, the summary's line for an export with no Coverage): one
-    source, so a machine reading the run never reads it otherwise than an analyst does."""
+    dashboard's (`quality_lines`, and `enrolment_line`, the summary's line for an export with no Coverage, counted
+    as `members`, those in the measures whose enrolment it leaves unread): one source, so a machine reading the run
+    never reads it otherwise than an analyst does."""
     reasons: dict[str, dict[str, Any]] = {}
     groups: dict[str, list[str]] = {ENROLMENT: [], PATIENTS: []}
-    if enrolment_line is not None:  # every member's: no count of its own
-        reasons[ENROLMENT_NOT_CHECKED] = {"count": None, "text": enrolment_line}
+    if enrolment_line is not None:  # every member's in the measures: none could be stated
+        reasons[ENROLMENT_NOT_CHECKED] = {"count": members, "text": enrolment_line}
         groups[ENROLMENT].append(ENROLMENT_NOT_CHECKED)
     problems = [line for line in quality_lines(report) if line.count and line.kind == "problem"]
     for line in problems:

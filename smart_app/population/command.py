@@ -261,6 +261,8 @@ def _review_into(
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
     unchecked = enrolment_not_checked(quality, config["population"]["enrolment"])
+    # With no Coverage in the export every member in the measures is not stated: that count is the one line's.
+    members_unchecked = quality.members_enrolment_not_stated if unchecked is not None else 0
     if unchecked is not None:  # no Coverage in the export: the one summary line says so, not a count of every member
         quality.members_enrolment_not_stated = 0
     progress.begin("write", str(out))
@@ -275,7 +277,7 @@ def _review_into(
         "enrolment": config["population"]["enrolment"],
         "enrolment_checked": unchecked is None,
         # What could not be checked, and why, in the summary's words (guideline.population.unchecked).
-        "not_checked": not_checked(quality.to_json(), unchecked),
+        "not_checked": not_checked(quality.to_json(), unchecked, members_unchecked),
     }
     measures = write_outputs(con, source, folder, quality, run, counts)
     patients = con.execute("SELECT count(*) FROM patients").fetchone()[0]
