@@ -141,3 +141,15 @@ def test_an_unreadable_coverage_whose_id_holds_a_colon_is_named_whole_in_the_evi
         "Coverage read enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; kept in the "
         "measures"
     ]
+
+
+def test_each_coverage_not_read_is_named_apart_when_its_reason_holds_a_comma() -> None:
+    """Two Coverages whose start a payer wrote in words ("Jan 21, 2026"): each reason holds a comma, so the
+    Coverages are joined by "; " as the rest of the evidence is (joined by ", " they ran into one another)."""
+    coverages = [coverage("u9-a", "u9", "Jan 1, 2025", "2026-01-20"), coverage("u9-b", "u9", "Jan 21, 2026", None)]
+    outcome = evaluate("u9", coverages, CONTINUOUS)
+    assert json.loads(outcome.row["evidence"])["enrolment"] == [
+        "enrolment unknown: Coverage/u9-a could not be read (period.start 'Jan 1, 2025' is not a date); Coverage/u9-b "
+        "could not be read (period.start 'Jan 21, 2026' is not a date); no other Coverage of the member's was read; "
+        "kept in the measures"
+    ]

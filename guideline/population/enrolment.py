@@ -82,7 +82,8 @@ class CoverageRead:
 
     def unknown_evidence(self, period: Period) -> str:
         """What the row's evidence says of a member whose enrolment is unknown (`unknown`)."""
-        unread = ", ".join(f"{item.resource} could not be read ({item.why})" for item in self.not_read)
+        # "; " as the rest of the evidence: a reason may hold a comma of its own ("period.start 'Jan 21, 2026' ...").
+        unread = "; ".join(f"{item.resource} could not be read ({item.why})" for item in self.not_read)
         read = (
             self.enrolment.evidence(period, "the Coverage read")
             if self.enrolment
