@@ -401,7 +401,9 @@ def places_to_read(encounter: Encounter, days: int, today: date) -> tuple[str, .
     )
 
 
-# The places of recent visits whose Locations the faces read, as the card and the page name them when not read.
+# The places of recent visits whose Locations the faces read, as the card and the page name them when not read: one
+# wording for both, "places of recent visits (…): 1 not read; Location/…: why" (`places_not_read_words`), the page's
+# with a capital, as its searches are labelled.
 HOSPICE_PLACES = "places of recent visits (whether a stay was at a hospice)"
 # Locations read per call or page: 90 days of visits name a handful of departments; a Location is a read of 1-2 kB, so
 # 20 are two batches of the parallel reads (12 at a time), far inside the deadline and memory budget.

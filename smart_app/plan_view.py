@@ -18,7 +18,7 @@ from guideline import unread_data as kinds
 from guideline.checks.urine_drug_test import report_months
 from guideline.config import GuidelineConfig
 from guideline.engine import HookContext, evaluate
-from guideline.exclusions import hospice_place_days, unread_places_matter
+from guideline.exclusions import HOSPICE_PLACES, hospice_place_days, unread_places_matter
 from guideline.plan import (
     OrderFocus,
     PlanView,
@@ -29,6 +29,7 @@ from guideline.plan import (
     named_orders,
     order_focus,
 )
+from guideline.plan.model import PLACES
 from guideline.plan.reads import CHART_WINDOW
 from guideline.plan.scores import PEG_ITEMS, PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
@@ -103,7 +104,7 @@ SEARCH_NAMES: dict[str, str] = {
     "reports": "Laboratory reports (the urine drug test window)",
     "medications": "Medication details",
     "report_results": "Results of urine drug test reports",
-    "places": "Places of recent visits (whether a stay was at a hospice)",
+    PLACES: HOSPICE_PLACES[0].upper() + HOSPICE_PLACES[1:],  # the card's words (guideline.exclusions), as a label
 }
 
 # The hooks' prefetch key each page search stands for (guideline.unread_data.KEY_KINDS gives the kind of data it
@@ -457,9 +458,9 @@ def assemble(
     evaluation = evaluate(record, context, config, now, snoozes, unread=unread_kinds(page_input.statuses))
     checked = args.getlist("oud") if hasattr(args, "getlist") else ()
     statuses = page_input.statuses
-    places = any(status.key == "places" for status in statuses)
+    places = any(status.key == PLACES for status in statuses)
     if places and not unread_places_matter(evaluation.facts):  # the card's rule: excluded as hospice, a place is moot
-        statuses = tuple(status for status in statuses if status.key != "places")
+        statuses = tuple(status for status in statuses if status.key != PLACES)
     return build_plan(evaluation, statuses, config, now, taper_request(args), checked)
 
 
@@ -780,7 +781,7 @@ def _name_places(places: Any, statuses: list[QueryStatus]) -> None:
     """The places of recent visits not read, on the data-completeness panel (as the card names them)."""
     named = places.named() if places is not None else None
     if named:
-        statuses.append(QueryStatus("places", QUERY_LABELS["places"], "Location/<id>", places.asked, False, named))
+        statuses.append(QueryStatus(PLACES, QUERY_LABELS[PLACES], "Location/<id>", places.asked, False, named))
 
 
 def _results_status(sought: int, not_received: Sequence[tuple[str, str]], capped: int) -> QueryStatus:

@@ -114,7 +114,7 @@ def test_a_location_read_that_hangs_or_fails_is_named_and_the_page_answers_in_ti
     # incomplete for it, while the Medication read in the same round still counts (4 tablets a day: 30 MME/day).
     assert NOT_APPLICABLE not in html
     alerts = _section(html, "alerts")
-    assert INCOMPLETE_SUMMARY in alerts and f"{PLACES} could not be read" in alerts
+    assert INCOMPLETE_SUMMARY in alerts and f"{PLACES}: 1 not read; Location/{EPIC_LOCATION}: {why}" in alerts
     assert '<strong id="total-mme">30.0 MME/day</strong>' in html
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import responses
-from builders import med_request, patient
-from test_hospice_place_reads import EPIC_LOCATION, epic_location, epic_place
+from builders import PATIENT_ID, med_request, patient
+from cds_support import FHIR
+from test_hospice_place_reads import EPIC_LOCATION, epic_location, epic_place, incomplete, sign
 from test_hospice_point_of_care import epic_hospice_stay, epic_stay_at
 from test_plan_page_caveats import _section
 from test_plan_view import FakeFhir, _app, _open_plan
 
+from guideline.exclusions import HOSPICE_PLACES
 from guideline.plan.alerts import INCOMPLETE_SUMMARY
 
 OXYCODONE = "1049621"  # oxycodone 5 mg oral tablet
@@ -73,5 +75,21 @@ def test_a_place_not_read_marks_the_alerts_section_possibly_incomplete(tmp_path:
     html, _ = page(tmp_path, epic_stay_at("p1", epic_place()))  # no such Location: the server answers 404
     alerts = _section(html, "alerts")
     assert INCOMPLETE_SUMMARY in alerts
-    assert "Places of recent visits (whether a stay was at a hospice) could not be read" in alerts
+    assert "Places of recent visits (whether a stay was at a hospice): 1 not read; Location/" in alerts
     assert "No guideline alerts for this patient today" not in alerts
+
+
+def test_a_place_not_read_is_worded_on_the_page_in_the_cards_words(tmp_path: Any) -> None:
+    # Before: the card said "places of recent visits (…): 1 not read; Location/…: …" and the page's alerts, which
+    # list what the card would name, "Places of recent visits (…): could not be read (1 not read; Location/…: …)".
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
+    with responses.RequestsMock() as mock:
+        mock.get(f"{FHIR}/Location/{EPIC_LOCATION}", json=outcome, status=404)
+        card = incomplete(sign(tmp_path / "hook", epic_stay_at(PATIENT_ID, epic_place())))
+    (line,) = [line.removeprefix("- ") for line in card.splitlines() if line.startswith(f"- {HOSPICE_PLACES}")]
+    assert line == f"{HOSPICE_PLACES}: 1 not read; Location/{EPIC_LOCATION}: the FHIR server answered HTTP 404"
+
+    html, _ = page(tmp_path, epic_stay_at("p1", epic_place()))  # no such Location: the server answers 404
+    alerts = _section(html, "alerts")
+    assert line[0].upper() + line[1:] in alerts
+    assert "could not be read (1 not read" not in alerts

@@ -45,6 +45,8 @@ def _snooze_note(evaluation: Evaluation, card: Card) -> str:
 
 def _search_line(status: QueryStatus) -> tuple[str, str]:
     """A search not read in full as the card's line names it: what, and why."""
+    if status.card_words:
+        return status.label, status.card_words
     if not status.ok:
         return status.label, f"could not be read ({status.error or 'error'})"
     return status.label, "could not be read in full (cut off at the page limit)"

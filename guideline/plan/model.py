@@ -11,6 +11,10 @@ from typing import Any
 from guideline.named_gaps import NamedGap
 from guideline.search_windows import Window
 
+# The page's Location reads of the places of recent visits (the hospice exclusion): its status's error is the card's
+# own words for them (guideline.exclusions.places_not_read_words), "1 not read; Location/…: why".
+PLACES = "places"
+
 
 @dataclass(frozen=True)
 class QueryStatus:
@@ -31,6 +35,12 @@ class QueryStatus:
     def read_in_full(self) -> bool:
         """Whether the search answered and was not cut off at the page limit: what it did not find is not there."""
         return self.ok and not self.truncated
+
+    @property
+    def card_words(self) -> str | None:
+        """The card's own words for the reads not made, when `error` holds them (the places of recent visits), shown
+        after the label as the card shows them; None for a search, whose error is only why."""
+        return self.error if self.key == PLACES and self.error else None
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,9 @@ class Section:
     def notices(self) -> tuple[str, ...]:
         notes = []
         for status in self.queried:
-            if not status.ok:
+            if status.card_words:
+                notes.append(f"{status.label}: {status.card_words}; this section may be incomplete.")
+            elif not status.ok:
                 notes.append(
                     f"{status.label} could not be read ({status.error or 'error'}); this section may be incomplete."
                 )

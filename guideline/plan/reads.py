@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from guideline.plan.model import QueryStatus
+from guideline.plan.model import PLACES, QueryStatus
 from guideline.search_windows import Window
 from guideline.words import and_list
 
@@ -56,7 +56,7 @@ CHECKS_READ = (
     "coded_scores",
     "care_plans",
     "documents",
-    "places",
+    PLACES,
 )
 
 # Keyed by the status tile (Task.key) or the step evidence it names. Searches a site does not turn on are listed too:
