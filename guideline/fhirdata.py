@@ -400,6 +400,26 @@ def medication_element(resource: Mapping[str, Any]) -> tuple[Any, Any]:
     return None, named
 
 
+def medication_ingredients(medication: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A Medication's ingredient list as the record reads it: R4's, R5's and STU3's `ingredient`, else DSTU2's
+    `product.ingredient`."""
+    listed = medication.get("ingredient") or as_dict(medication.get("product")).get("ingredient")
+    return [as_dict(item) for item in as_list(listed)]
+
+
+def ingredient_item(ingredient: Mapping[str, Any]) -> tuple[Any, Mapping[str, Any]]:
+    """What an ingredient is, as written: (its concept, the Reference naming it). The concept is R4's and STU3's
+    itemCodeableConcept, else R5's `item.concept` (a CodeableReference); the Reference is R4's itemReference, DSTU2's
+    `item`, or R5's `item.reference`, {} when none is given."""
+    named = ingredient.get("itemCodeableConcept")
+    if named is not None:
+        return named, {}
+    item = as_dict(ingredient.get("itemReference") or ingredient.get("item"))
+    if "concept" in item or type(item.get("reference")) is dict:  # R5: a Reference's `reference` is text
+        return item.get("concept") or None, as_dict(item.get("reference"))
+    return None, item
+
+
 def reference(value: Any) -> str | None:
     """The `reference` string of a Reference, or None."""
     if type(value) is dict:

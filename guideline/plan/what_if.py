@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guideline.fhirdata import medication_element, reference
+from guideline.fhirdata import ingredient_item, medication_element, medication_ingredients, reference
 from guideline.json_text import compact_json
 from guideline.plan.medications import Medications
 from guideline.record import resources_in
@@ -82,30 +82,54 @@ MAX_DRAFTS_JSON = 4000  # characters of appContext spent on drafts at most; beyo
 # What the record reads of a Medication (its code, form and ingredients, in R4, R5, STU3 and DSTU2 names): a draft
 # naming a contained Medication ("#med1", as Epic and Oracle send liquid and compounded products) carries that one.
 MEDICATION_FIELDS = ("resourceType", "id", "code", "form", "doseForm", "ingredient", "product")
+# What the record reads of a contained Medication or Substance that Medication's ingredient names by "#id": its code.
+INGREDIENT_FIELDS = ("resourceType", "id", "code")
+_INGREDIENT_TYPES = ("Medication", "Substance")
 
 
 def _carried(resource: Mapping[str, Any]) -> dict[str, Any]:
     """What of a draft travels to the page: DRAFT_FIELDS, and the contained Medication it names, if any (without it
-    the page read "#med1" as nothing, and the draft the card counted was unidentified there)."""
+    the page read "#med1" as nothing, and the draft the card counted was unidentified there), with the contained
+    resources its ingredients name."""
     draft = {key: resource[key] for key in DRAFT_FIELDS if key in resource}
     named = _contained_medication(resource)
     if named is not None:
-        draft["contained"] = [named]
+        draft["contained"] = [named, *_contained_ingredients(resource, named)]
     return draft
 
 
 def _contained_medication(resource: Mapping[str, Any]) -> dict[str, Any] | None:
     """The contained Medication a draft names by "#id" (R4's medicationReference, R5's medication.reference), with
-    only MEDICATION_FIELDS; None when it names none. Another contained resource is never carried."""
+    only MEDICATION_FIELDS; None when it names none."""
     _, named = medication_element(resource)
     ref = reference(named)
+    found = _contained(resource, ("Medication",), (ref[1:],) if ref and ref.startswith("#") else ())
+    return {key: found[0][key] for key in MEDICATION_FIELDS if key in found[0]} if found else None
+
+
+def _contained_ingredients(resource: Mapping[str, Any], medication: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The contained Medications and Substances the draft's Medication names as ingredients by "#id", with only
+    INGREDIENT_FIELDS (without them the page read an ingredient the card counted as naming nothing). Any other
+    contained resource is never carried."""
+    refs = (reference(ingredient_item(item)[1]) or "" for item in medication_ingredients(medication))
+    wanted = tuple(ref[1:] for ref in refs if ref.startswith("#") and ref[1:] != medication.get("id"))
+    return [
+        {key: item[key] for key in INGREDIENT_FIELDS if key in item}
+        for item in _contained(resource, _INGREDIENT_TYPES, wanted)
+    ]
+
+
+def _contained(resource: Mapping[str, Any], types: Sequence[str], ids: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The draft's contained resources of these types with these ids, in the draft's order (an id compared, never
+    hashed: an untrusted link may send a list or an object as an id)."""
     contained = resource.get("contained")
-    if not ref or not ref.startswith("#") or not isinstance(contained, list):
-        return None
-    for item in contained:
-        if isinstance(item, Mapping) and item.get("resourceType") == "Medication" and item.get("id") == ref[1:]:
-            return {key: item[key] for key in MEDICATION_FIELDS if key in item}
-    return None
+    if not ids or not isinstance(contained, list):
+        return []
+    return [
+        item
+        for item in contained
+        if isinstance(item, Mapping) and item.get("resourceType") in types and item.get("id") in ids
+    ]
 
 
 def _entries(draft_orders: Any) -> list[Mapping[str, Any]]:

@@ -65,11 +65,14 @@ def opioid_named(item: Concept) -> str | None:
 
 
 def listed_opioid(item: MedicationIngredient, aliases: Mapping[str, str]) -> tuple[str | None, bool]:
-    """The RxNorm opioid ingredient an item of the list is, by its RxNorm code (a site's alias read through) or,
-    with no RxNorm code, by its name; and whether it was by name."""
+    """The RxNorm opioid ingredient an item of the list is, by its RxNorm ingredient code (a site's alias read
+    through) or, with none, by its name; and whether it was by name. An RxNorm code that is no opioid ingredient's
+    (a precise ingredient such as oxycodone hydrochloride, 82063, which the packaged data does not map) leaves the
+    name to say it, as no code does: read as another ingredient, Epic's list of oxycodone hydrochloride 5 mg a tablet
+    gave no strength."""
     codes = item.item.codes(RXNORM) if item.item else ()
     ingredient = next((aliases.get(c, c) for c in codes if aliases.get(c, c) in mf.OPIOID_INGREDIENTS), None)
-    if ingredient is None and item.item is not None and not codes:
+    if ingredient is None and item.item is not None:
         return opioid_named(item.item), True
     return ingredient, False
 

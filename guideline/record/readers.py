@@ -24,9 +24,11 @@ from guideline.fhirdata import (
     concepts,
     decimal,
     extension_value,
+    ingredient_item,
     integer,
     is_absolute_url,
     medication_element,
+    medication_ingredients,
     no_day_written,
     parse_date,
     parse_datetime,
@@ -84,21 +86,21 @@ from guideline.record.pool import (
 from guideline.record.slot_init import UNREAD
 
 
-def _medication(data: Mapping[str, Any]) -> Medication:
+def _medication(data: Mapping[str, Any], siblings: Any = None) -> Medication:
     """A Medication in R4's shape, R5's (`doseForm`; an ingredient's `item` a CodeableReference, its strength
     `strengthRatio`), STU3's (an ingredient's strength is `amount`) or DSTU2's (form and ingredients under
-    `product`). An ingredient given by reference (R4's itemReference, DSTU2's item) is known by its display."""
+    `product`). An ingredient given by reference (R4's itemReference, DSTU2's item) is the contained Medication or
+    Substance it points at, known by its code; any other by its display. `siblings`: the contained resources of the
+    order that contains this Medication, among which its "#id" references resolve too."""
     product = as_dict(data.get("product"))  # DSTU2
+    local = _contained_by_id(data, siblings)
     ingredients = []
-    for item in as_list(data.get("ingredient") or product.get("ingredient")):
-        ingredient = as_dict(item)
+    for ingredient in medication_ingredients(data):
         strength = as_dict(ingredient.get("strength") or ingredient.get("amount") or ingredient.get("strengthRatio"))
-        named = ingredient.get("itemCodeableConcept")
-        if named is None:
-            named = _ingredient_named(as_dict(ingredient.get("itemReference") or ingredient.get("item")))
+        named, by_reference = ingredient_item(ingredient)
         ingredients.append(
             MedicationIngredient.make(
-                item=concept(named),
+                item=concept(named if named is not None else _referenced(by_reference, local)),
                 strength_numerator=quantity(strength.get("numerator")),
                 strength_denominator=quantity(strength.get("denominator")),
             )
@@ -111,13 +113,33 @@ def _medication(data: Mapping[str, Any]) -> Medication:
     )
 
 
-def _ingredient_named(item: Mapping[str, Any]) -> Any:
-    """An ingredient not given as R4's itemCodeableConcept: R5's item, a CodeableReference (its concept, else the
-    display of its reference), or R4's itemReference or DSTU2's item, a Substance or Medication known by its
-    display."""
-    if "concept" in item or type(item.get("reference")) is dict:  # R5: a Reference's `reference` is text
-        return item.get("concept") or {"text": as_dict(item.get("reference")).get("display")}
-    return {"text": item.get("display")}
+_INGREDIENT_TYPES = frozenset({"Medication", "Substance"})
+
+
+def _contained_by_id(data: Mapping[str, Any], siblings: Any) -> dict[str, Mapping[str, Any]]:
+    """The contained Medications and Substances an ingredient's "#id" may name, by id: the Medication's own first,
+    then its container's (a contained resource's "#id" resolves among its container's, as Epic sends an order)."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for item in (*as_list(data.get("contained")), *as_list(siblings)):
+        resource = as_dict(item)
+        key = text(resource.get("id"))
+        if key and resource.get("resourceType") in _INGREDIENT_TYPES:
+            found.setdefault(key, resource)
+    return found
+
+
+def _referenced(reference: Mapping[str, Any], local: Mapping[str, Mapping[str, Any]]) -> Any:
+    """The ingredient a Reference names: a contained Medication's or Substance's code (R5's Substance.code is a
+    CodeableReference: its concept), with the reference's display as its text when the code has none; otherwise
+    the display alone (a Substance on the server is not fetched: its display is all PainPlan reads of it)."""
+    display = reference.get("display")
+    target = text(reference.get("reference")) or ""
+    code = as_dict(as_dict(local.get(target[1:])).get("code")) if target.startswith("#") else {}
+    if "concept" in code:
+        code = as_dict(code.get("concept"))
+    if not code:
+        return {"text": display}
+    return code if code.get("text") or not display else {**code, "text": display}
 
 
 def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> ResolvedMedication:
@@ -146,7 +168,7 @@ def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> Resolv
             ),
             None,
         )
-        return _resolved(contained, ref, display)
+        return _resolved(contained, ref, display, siblings=data.get("contained"))
     if not ref:
         return _resolved(None, ref, display)
     if SOURCE in data:  # another server's order: its `Medication/m1` is that server's, never the EHR's m1
@@ -161,11 +183,15 @@ def _resolve_medication(data: Mapping[str, Any], pool: MedicationPool) -> Resolv
 
 
 def _resolved(
-    target: Mapping[str, Any] | None, ref: str | None, display: str | None, elsewhere: bool = False
+    target: Mapping[str, Any] | None,
+    ref: str | None,
+    display: str | None,
+    elsewhere: bool = False,
+    siblings: Any = None,
 ) -> ResolvedMedication:
     if target is None:
         return ResolvedMedication.make(concept=None, reference=ref, reference_display=display, elsewhere=elsewhere)
-    medication = _medication(target)
+    medication = _medication(target, siblings)
     return ResolvedMedication.make(
         concept=medication.code or Concept(), resource=medication, reference=ref, reference_display=display
     )

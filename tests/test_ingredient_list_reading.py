@@ -1,0 +1,135 @@
+"""A Medication's ingredient list is read one way for the MME, for recognition and for the words that say why a dose
+was not counted: an ingredient coded by an RxNorm code that is no opioid ingredient code (a precise ingredient, a
+salt: oxycodone hydrochloride) is read by its name, as one with no code is; an ingredient given by reference to a
+contained Medication or Substance is read by that resource's code; STU3's `amount` is its strength."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fixtures.mme.helpers import DRUG_FORM, RXNORM, UCUM, dosage, every, med_request, mme, orders, terms
+
+from guideline.plan import compact_drafts, drafts_from_app_context
+from guideline.recognition import recognise
+
+EPIC_ERX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication records (ERX)
+OXYCODONE_IN = "7804"
+OXYCODONE_HCL_PIN = "82063"  # RxNorm precise ingredient: oxycodone hydrochloride
+
+
+def _five_mg_a_tablet() -> dict[str, Any]:
+    """Epic's strength: a Ratio of mg over one TAB of the HL7 orderable drug form."""
+    return {
+        "numerator": {"value": 5, "unit": "mg", "system": UCUM, "code": "mg"},
+        "denominator": {"value": 1, "unit": "TAB", "system": DRUG_FORM, "code": "TAB"},
+    }
+
+
+def _pin_item() -> dict[str, Any]:
+    coding = {"system": RXNORM, "code": OXYCODONE_HCL_PIN, "display": "oxycodone hydrochloride"}
+    return {"itemCodeableConcept": {"coding": [coding], "text": "oxycodone HCl"}}
+
+
+def _erx(ingredient: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An Epic drug record whose name gives no strength: only its ingredient list says how much oxycodone it holds."""
+    name = "PAIN MED ORAL"
+    return {
+        "resourceType": "Medication",
+        "id": "erx-1",
+        "code": {"coding": [{"system": EPIC_ERX, "code": "240512", "display": name}], "text": name},
+        "form": {"text": "tablet"},
+        "ingredient": [ingredient],
+        **extra,
+    }
+
+
+def _ordered(medication: dict[str, Any], *siblings: dict[str, Any]) -> dict[str, Any]:
+    """One tablet every 6 hours (20 mg of oxycodone a day at 5 mg: 30 MME/day), the Medication contained."""
+    request = med_request(None, [dosage(1, every(6))])
+    request["contained"] = [medication, *siblings]
+    request["medicationReference"] = {"reference": f"#{medication['id']}"}
+    return request
+
+
+def _counted(request: dict[str, Any]) -> tuple[str, Decimal | None, str]:
+    order = mme(request).orders[0]
+    return order.state, order.mme, recognise(orders(request)[0].medication, terms()).kind
+
+
+def _counted_with(request: dict[str, Any], medication: dict[str, Any]) -> tuple[str, Decimal | None, str]:
+    order = mme(request, medication).orders[0]
+    return order.state, order.mme, recognise(orders(request, medication)[0].medication, terms()).kind
+
+
+def test_an_epic_ingredient_coded_by_its_precise_ingredient_gives_the_strength() -> None:
+    # Before: the RxNorm code 82063 is no opioid ingredient code, so the item was "another ingredient" and its name
+    # unread: an opioid without a computable MME, though the list says 5 mg a tablet.
+    request = _ordered(_erx({**_pin_item(), "strength": _five_mg_a_tablet()}))
+    assert _counted(request) == ("ok", Decimal(30), "opioid-by-name")
+
+
+def test_an_stu3_ingredient_amount_with_a_precise_ingredient_code_gives_the_strength() -> None:
+    request = _ordered(_erx({**_pin_item(), "amount": _five_mg_a_tablet()}))
+    assert _counted(request) == ("ok", Decimal(30), "opioid-by-name")
+
+
+def test_a_non_opioid_ingredient_code_and_name_stay_another_ingredient() -> None:
+    acetaminophen = {"system": RXNORM, "code": "161", "display": "acetaminophen"}
+    medication = _erx({**_pin_item(), "strength": _five_mg_a_tablet()})
+    medication["ingredient"].append(
+        {
+            "itemCodeableConcept": {"coding": [acetaminophen]},
+            "strength": {**_five_mg_a_tablet(), "numerator": {"value": 325, "unit": "mg", "system": UCUM}},
+        }
+    )
+    assert _counted(_ordered(medication)) == ("ok", Decimal(30), "opioid-by-name")
+
+
+OXYCODONE_RESOURCE = {"coding": [{"system": RXNORM, "code": OXYCODONE_IN, "display": "oxycodone"}]}
+
+
+@pytest.mark.parametrize("kind", ["Medication", "Substance"])
+def test_an_ingredient_by_reference_to_a_contained_resource_is_read_by_its_code(kind: str) -> None:
+    # Before: only the reference's display was read, and with none the ingredient named nothing: unidentified.
+    ingredient = {"resourceType": kind, "id": "oxy", "code": OXYCODONE_RESOURCE}
+    medication = _erx({"itemReference": {"reference": "#oxy"}, "strength": _five_mg_a_tablet()})
+    assert _counted(_ordered(medication, ingredient)) == ("ok", Decimal(30), "known-opioid")
+
+
+def test_an_ingredient_contained_in_the_medication_itself_is_read_by_its_code() -> None:
+    """A Medication read from the server holds its ingredient Substance as its own contained resource."""
+    medication = _erx(
+        {"itemReference": {"reference": "#oxy"}, "strength": _five_mg_a_tablet()},
+        contained=[{"resourceType": "Substance", "id": "oxy", "code": OXYCODONE_RESOURCE}],
+    )
+    request = med_request(None, [dosage(1, every(6))])
+    request["medicationReference"] = {"reference": "Medication/erx-1"}
+    state, counted, kind = _counted_with(request, medication)
+    assert (state, counted, kind) == ("ok", Decimal(30), "known-opioid")
+
+
+def test_a_reference_display_still_names_an_ingredient_not_contained() -> None:
+    medication = _erx({"itemReference": {"reference": "Substance/s1", "display": "Oxycodone HCl"}})
+    medication["ingredient"][0]["strength"] = _five_mg_a_tablet()
+    assert _counted(_ordered(medication)) == ("ok", Decimal(30), "opioid-by-name")
+
+
+def test_a_cards_link_carries_the_contained_ingredient_its_draft_names_and_only_its_code() -> None:
+    # The plan page reads a draft from the card's link: without the Substance its ingredient names, the page read the
+    # draft the card counted at 30 MME/day as unidentified.
+    substance = {
+        "resourceType": "Substance",
+        "id": "oxy",
+        "code": OXYCODONE_RESOURCE,
+        "text": {"status": "generated", "div": "<div>oxycodone</div>"},
+    }
+    medication = _erx({"itemReference": {"reference": "#oxy"}, "strength": _five_mg_a_tablet()})
+    unnamed = {"resourceType": "Substance", "id": "other", "code": {"text": "not named by the Medication"}}
+    draft = {**_ordered(medication, substance, unnamed), "status": "draft"}
+    [carried] = compact_drafts([draft], ["rx1"])
+    assert [c["id"] for c in carried["contained"]] == ["erx-1", "oxy"]
+    assert carried["contained"][1] == {"resourceType": "Substance", "id": "oxy", "code": OXYCODONE_RESOURCE}
+    [read] = drafts_from_app_context({"drafts": [carried]})
+    assert _counted(read) == _counted(draft) == ("ok", Decimal(30), "known-opioid")
