@@ -134,7 +134,7 @@ def days_supply_or_derived(
     days = days_supply(dispense)
     if days is not None or order is None:
         return days
-    identified = identify_drug(dispense.medication, terms, config) if dispense.billing_units else None
+    identified = identify_drug(dispense.medication, terms) if dispense.billing_units else None
     quantity = fill_quantity(dispense, identified if isinstance(identified, Drug) else None)
     if quantity is None:
         return None
@@ -228,7 +228,7 @@ def fill_mme(
     mg/day); buprenorphine and methadone for opioid use disorder are listed and never converted, as for orders.
     Never raises on bad data.
     """
-    identified = identify_drug(dispense.medication, terms, config)
+    identified = identify_drug(dispense.medication, terms)
     drug = identified if isinstance(identified, Drug) else None
     name = medication_display_name(dispense.medication, drug, terms)
     when = fill_date(dispense)
@@ -352,13 +352,13 @@ def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: Gui
     medication = dispense.medication
     key = _DRUG_KEYS.get("drug key", medication, terms, config)
     if key is MISSING:
-        key = _same_drug_key(medication, terms, config)
+        key = _same_drug_key(medication, terms)
         _DRUG_KEYS.put("drug key", medication, terms, config, answer=key)
     return key  # type: ignore[return-value]
 
 
-def _same_drug_key(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> IdentifiedDrug | str:
-    identified = identify_drug(medication, terms, config)
+def _same_drug_key(medication: ResolvedMedication, terms: Terminology) -> IdentifiedDrug | str:
+    identified = identify_drug(medication, terms)
     if isinstance(identified, Drug):
         if identified.rxcui and not identified.from_ingredients:
             # A brand and its generic are one drug (a pharmacy may dispense either): the clinical drug's code.

@@ -37,9 +37,10 @@ from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible, row_
 from guideline.recognition.strengths import (
     Strength,
     form_words,
+    ingredient_codes,
     listed_form,
-    listed_items,
     mass_strength,
+    medication_listed,
     unreal_listed,
 )
 from guideline.record import Dosage, MedicationIngredient, MedOrder, ResolvedMedication
@@ -280,19 +281,18 @@ def _form_from_medication(medication: ResolvedMedication) -> str | None:
     return None
 
 
-def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConfig, terms: Terminology) -> Drug | str:
+def _drug_from_ingredients(medication: ResolvedMedication, terms: Terminology) -> Drug | str:
     """Guideline 8.2 step 3: Medication.ingredient with RxNorm ingredient codes and Ratio strengths; an opioid
     strength no product has is not counted (`implausible-strength`), as a name's is not."""
     resource = medication.resource
     if resource is None or not resource.ingredients:
         return "not-in-drug-table"
-    aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
     strengths: list[IngredientStrength] = []
     partners: list[IngredientStrength | None] = []
-    for listed in listed_items(resource.ingredients, aliases):
+    for listed in medication_listed(medication, terms):
         item, ingredient, strength = listed.item, listed.ingredient, listed.strength
         if ingredient is None:
-            if not _antagonist(item):
+            if not _antagonist(item, terms):
                 partners.append(_partner(item))  # a non-opioid ingredient such as acetaminophen
             continue
         if strength is None:
@@ -303,7 +303,7 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
         strengths.append(IngredientStrength(ingredient, mf.INGREDIENT_NAMES[ingredient], mg, per))
     if not strengths:
         return "not-in-drug-table"
-    if unreal_listed(medication, terms, aliases) is not None:
+    if unreal_listed(medication, terms) is not None:
         return "implausible-strength"  # a drug-file error or mg keyed for mcg: counting it gave a false critical total
     dose_form = _form_from_medication(medication)
     transdermal = dose_form == mf.TRANSDERMAL_SYSTEM or any(s.per == "hour" for s in strengths)
@@ -324,11 +324,12 @@ def _drug_from_ingredients(medication: ResolvedMedication, config: GuidelineConf
     )
 
 
-def _antagonist(item: MedicationIngredient) -> bool:
-    """Whether a Medication.ingredient is naloxone or naltrexone, by its RxNorm code or its name."""
+def _antagonist(item: MedicationIngredient, terms: Terminology) -> bool:
+    """Whether a Medication.ingredient is naloxone or naltrexone, by its RxNorm code (a site's alias read through)
+    or its name."""
     if item.item is None:
         return False
-    if {NALOXONE_INGREDIENT, NALTREXONE_INGREDIENT} & set(item.item.codes(RXNORM)):
+    if {NALOXONE_INGREDIENT, NALTREXONE_INGREDIENT} & set(ingredient_codes(item, terms.ingredient_code_aliases)):
         return True
     names = (item.item.text, *(c.display for c in item.item.codings))
     return any(i.kind in _ANTAGONISTS for n in names if n for i in read_name(n).ingredients)
@@ -362,7 +363,7 @@ def _injection_form(medication: ResolvedMedication) -> bool:
     return listed_form(medication) == "injection"
 
 
-def identify_drug(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig) -> Drug | str:
+def identify_drug(medication: ResolvedMedication, terms: Terminology) -> Drug | str:
     """The drug and its opioid strengths, or an 8.9 reason code (all codings, userSelected breaks conflicts).
     When no code is in the drug table and no Medication.ingredient says it, the name recognition read decides."""
     if medication.unresolved:
@@ -371,7 +372,7 @@ def identify_drug(medication: ResolvedMedication, terms: Terminology, config: Gu
         # Without a Medication resource only the codings decide, and charts repeat a few drugs many times.
         found = _identify_by_codes(medication.concept, terms)
     else:
-        found = _identify(medication, terms, config)
+        found = _identify(medication, terms, read_list=True)
     if found in ("medication-unresolved", "not-in-drug-table"):
         return _drug_from_name(medication, terms) or _ndc_not_mapped(medication, terms, found)
     return found
@@ -533,16 +534,17 @@ def _named_drug(recognition: Recognition, medication: ResolvedMedication, terms:
 
 @lru_cache(maxsize=4096)
 def _identify_by_codes(concept: Concept, terms: Terminology) -> Drug | str:
-    return _identify(ResolvedMedication(concept=concept), terms, None)
+    return _identify(ResolvedMedication(concept=concept), terms, read_list=False)
 
 
-def _identify(medication: ResolvedMedication, terms: Terminology, config: GuidelineConfig | None) -> Drug | str:
+def _identify(medication: ResolvedMedication, terms: Terminology, *, read_list: bool) -> Drug | str:
+    """The drug its codes name in the drug table, else (`read_list`) the one its Medication's ingredient list gives."""
     matches = [(c, terms.drug_rows(c.code or "")) for c in terms.rxnorm_codings(medication.concept)]
     matches = [(c, rows) for c, rows in matches if rows]
     if not matches:
-        if config is None:
+        if not read_list:
             return "not-in-drug-table"  # no Medication resource, so no ingredients to read (8.2 step 3)
-        return _drug_from_ingredients(medication, config, terms)
+        return _drug_from_ingredients(medication, terms)
     contents = {_row_content(rows) for _, rows in matches}
     if len(contents) > 1 and not _same_dose(matches):
         selected = [(c, rows) for c, rows in matches if c.user_selected]
@@ -564,9 +566,8 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
             lambda name, mg, per: implausible(terms, name, mg, per, None) is not None,
         )
     ]
-    if config is not None:
-        aliases: Mapping[str, str] = config["mme"].get("ingredient_code_aliases") or {}
-        listed = _listed_strengths(medication, aliases)
+    if read_list:
+        listed = _listed_strengths(medication, terms)
         if listed:
             form = listed_form(medication)
             statements.append(
@@ -580,11 +581,10 @@ def _identify(medication: ResolvedMedication, terms: Terminology, config: Guidel
     return _with_stated_strengths(drug, statements)
 
 
-def _listed_strengths(medication: ResolvedMedication, aliases: Mapping[str, str]) -> dict[str, list[Decimal]]:
+def _listed_strengths(medication: ResolvedMedication, terms: Terminology) -> dict[str, list[Decimal]]:
     """The opioid strengths the Medication's ingredient list states, by opioid name and basis ("oxycodone|unit")."""
-    resource = medication.resource
     found: dict[str, list[Decimal]] = {}
-    for listed in listed_items(resource.ingredients if resource else (), aliases):
+    for listed in medication_listed(medication, terms):
         if listed.ingredient is None or listed.strength is None:
             continue
         mg, per = listed.strength
@@ -1396,7 +1396,7 @@ def not_counted_reason(medication: ResolvedMedication, drug: Drug | None, terms:
 
 
 def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> _Work:
-    identified = identify_drug(order.medication, terms, config)
+    identified = identify_drug(order.medication, terms)
     drug = identified if isinstance(identified, Drug) else None
     name = medication_display_name(order.medication, drug, terms)
     not_counted = not_counted_reason(order.medication, drug, terms)

@@ -72,7 +72,7 @@ def daily_units(
 
     Concurrent instructions add up; of sequential steps the largest daily use counts, as in guideline 8.3.
     """
-    identified = identify_drug(order.medication, terms, config)
+    identified = identify_drug(order.medication, terms)
     drug = identified if isinstance(identified, Drug) else None
     parse_text = bool(config["mme"].get("parse_timing_text", True))
     groups: dict[int | None, list[tuple[Decimal, DispenseUnit]]] = {}

@@ -20,6 +20,7 @@ from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, LOINC, NDC, RXNOR
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import ndc11
 from guideline.recognition import in_set, recognise
+from guideline.recognition.strengths import ingredient_codes
 from guideline.record import ResolvedMedication
 from guideline.searches import PDMP_CODES
 from guideline.set_names import (
@@ -479,6 +480,9 @@ class _Options:
     ndc_rxnorm: tuple[tuple[str, str], ...] = ()
     # The site's own codes for a documented PDMP review (a flowsheet row, say).
     pdmp_review_extra: frozenset[Code] = frozenset()
+    # The site's ingredient code aliases (code → RxNorm ingredient): no set changes, but recognition, the MME and the
+    # words for a strength no product holds all read a Medication's ingredient list through them, from here.
+    ingredient_aliases: tuple[tuple[str, str], ...] = ()
 
 
 # The general exclusions whose condition codes a site may add to or remove from, and the set each one reads.
@@ -545,6 +549,7 @@ def _options(config: GuidelineConfig) -> _Options:
         exclusion_codes=_exclusion_codes(config),
         ndc_rxnorm=_ndc_crosswalk(config["ndc"]["rxnorm"], NALMEFENE_RESCUE_NDCS),
         pdmp_review_extra=_matched(config.site_codes.listed("pdmp.review_codes")),
+        ingredient_aliases=tuple(sorted((config["mme"].get("ingredient_code_aliases") or {}).items())),
     )
 
 
@@ -778,14 +783,20 @@ class Terminology:
         "_sets",
         "_substances_by_test",
         "_ndc_rxnorm",
+        "_ingredient_aliases",
         "uds_substances",
     )
 
     def __init__(
-        self, data: _Data, sets: Mapping[str, frozenset[Code]], ndc_rxnorm: Mapping[str, str] | None = None
+        self,
+        data: _Data,
+        sets: Mapping[str, frozenset[Code]],
+        ndc_rxnorm: Mapping[str, str] | None = None,
+        ingredient_aliases: Mapping[str, str] | None = None,
     ) -> None:
         self._data = data
         self._ndc_rxnorm: Mapping[str, str] = ndc_rxnorm or {}
+        self._ingredient_aliases: Mapping[str, str] = ingredient_aliases or {}
         self._sets = dict(sets)
         self.uds_substances: tuple[UdsSubstance, ...] = UDS_SUBSTANCES
         by_test: dict[Code, list[UdsSubstance]] = {}
@@ -929,10 +940,16 @@ class Terminology:
         if resource is None or (medication.concept and self._naltrexone_combination(medication.concept)):
             return False
         rxnorm_ingredients = {
-            code for ingredient in resource.ingredients if ingredient.item for code in ingredient.item.codes(RXNORM)
+            code for item in resource.ingredients for code in ingredient_codes(item, self._ingredient_aliases)
         }
         # Only a naltrexone-only product: a second coded ingredient means a combination (A.5 exclusions).
         return rxnorm_ingredients == {NALTREXONE_INGREDIENT}
+
+    @property
+    def ingredient_code_aliases(self) -> Mapping[str, str]:
+        """The site's ingredient code aliases (`mme.ingredient_code_aliases`: a local or precise-ingredient code →
+        its RxNorm ingredient), the one place every reader of a Medication's ingredient list takes them from."""
+        return self._ingredient_aliases
 
     def codes(self, set_name: str) -> frozenset[Code]:
         """The enumerable members. OPIOID_POISONING also matches the ICD-10-CM rule, which is not listed here."""
@@ -1080,6 +1097,6 @@ def _load_terminology(config: GuidelineConfig) -> Terminology:
             data = _data()
             sets = _derive(data, options)
             _with_ndc_members(sets, options.ndc_rxnorm)
-            terminology = Terminology(data, sets, dict(options.ndc_rxnorm))
+            terminology = Terminology(data, sets, dict(options.ndc_rxnorm), dict(options.ingredient_aliases))
             _CACHE[options] = terminology
         return terminology

@@ -9,10 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from fixtures.mme.helpers import DRUG_FORM, RXNORM, UCUM, dosage, every, med_request, mme, orders, terms
+from fixtures.mme.helpers import DRUG_FORM, RXNORM, UCUM, config, dosage, every, med_request, mme, orders, terms
 
 from guideline.plan import compact_drafts, drafts_from_app_context
 from guideline.recognition import recognise
+from guideline.set_names import OPIOID
+from guideline.terminology import load_terminology
 
 EPIC_ERX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication records (ERX)
 OXYCODONE_IN = "7804"
@@ -133,3 +135,40 @@ def test_a_cards_link_carries_the_contained_ingredient_its_draft_names_and_only_
     assert carried["contained"][1] == {"resourceType": "Substance", "id": "oxy", "code": OXYCODONE_RESOURCE}
     [read] = drafts_from_app_context({"drafts": [carried]})
     assert _counted(read) == _counted(draft) == ("ok", Decimal(30), "known-opioid")
+
+
+# ---- a site's ingredient code aliases, read by every reader of the list ----
+
+OXY_5000_WORDS = (
+    "its ingredient list gives 5000 mg oxycodone, which is more than any oxycodone product holds (largest 80 mg): "
+    "check the order"
+)
+
+
+def _aliased(mg: int) -> dict[str, Any]:
+    """An ingredient coded only by a code the site aliases to oxycodone (`mme.ingredient_code_aliases`), no name."""
+    strength = {**_five_mg_a_tablet(), "numerator": {"value": mg, "unit": "mg", "system": UCUM, "code": "mg"}}
+    coded = {"coding": [{"system": RXNORM, "code": OXYCODONE_HCL_PIN}]}
+    return _ordered(_erx({"itemCodeableConcept": coded, "strength": strength}))
+
+
+ALIASES = {OXYCODONE_HCL_PIN: OXYCODONE_IN}
+
+
+def test_the_words_for_an_impossible_listed_strength_read_the_sites_aliases() -> None:
+    # Before: the MME read the alias and refused 5000 mg of oxycodone a tablet, but its words did not, and said only
+    # "the product strength is implausible".
+    order = mme(_aliased(5000), ingredient_code_aliases=ALIASES).orders[0]
+    assert (order.state, order.reason, order.reason_text) == ("unknown", "implausible-strength", OXY_5000_WORDS)
+
+
+def test_recognition_reads_the_sites_aliases_as_the_mme_does() -> None:
+    # Before: counted at 30 MME/day by the MME, yet unidentified to recognition (and so to the cards' sets).
+    site = load_terminology(config(ingredient_code_aliases=ALIASES))
+    request = _aliased(5)
+    medication = orders(request)[0].medication
+    assert mme(request, ingredient_code_aliases=ALIASES).orders[0].mme == Decimal(30)
+    assert recognise(medication, site).kind == "known-opioid"
+    assert site.medication_in(OPIOID, medication)
+    # Without the alias the code says nothing and there is no name: named unidentified, never counted.
+    assert (mme(request).orders[0].mme, recognise(medication, terms()).kind) == (None, "unidentified")

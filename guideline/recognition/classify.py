@@ -15,7 +15,7 @@ from guideline.recognition.cut_names import NotedName
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, supplements
 from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
-from guideline.recognition.strengths import listed_strengths_known
+from guideline.recognition.strengths import listed_strengths_known, medication_listed
 from guideline.recognition.table_brands import table_brand
 from guideline.record import ResolvedMedication, may_read_medication
 from guideline.set_names import (
@@ -176,7 +176,7 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
             # A sedative the site's CNS depressant set leaves out (barbiturates, when cns.include_barbiturates is
             # off) is not relevant, as its code would be; named a sedative, no check would have counted it.
             kind = "not-relevant"
-        if kind == "opioid-no-mme" and _strength_listed(reading, medication):
+        if kind == "opioid-no-mme" and _strength_listed(reading, medication, terms):
             # The name gives no strength, but the Medication's ingredient list does (an EHR's own product, "PAIN
             # MED", listing oxycodone 5 mg per tablet): its MME can be worked out, as for a name that gave it. Classed
             # here, so `painplan mme`, the cards, the plan page and the review all read the one class.
@@ -192,7 +192,7 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
                 extended_release=reading.extended_release,
                 unread_ingredient=reading.unread_ingredient,
             )
-    branded = _by_table_brand(medication)
+    branded = _by_table_brand(medication, terms)
     if branded is not None:
         return branded
     concept = medication.concept
@@ -203,7 +203,7 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
     return Recognition("unidentified", "none", unidentified_name(medication))
 
 
-def _by_table_brand(medication: ResolvedMedication) -> Recognition | None:
+def _by_table_brand(medication: ResolvedMedication, terms: CodeSets) -> Recognition | None:
     """An opioid named by a brand the packaged drug table sells only as opioid products, in a name that reads no
     ingredient: RxNorm's brand-level names ("Zodryl AC Oral Product", "Talwin Injectable Product"), sent with a code
     the packaged data does not hold, were read as not relevant (no card, no word), and the brand alone in text was
@@ -213,7 +213,8 @@ def _by_table_brand(medication: ResolvedMedication) -> Recognition | None:
         if brand is None:
             continue
         injection = any("Inject" in form for form in brand.dose_forms)
-        kind: Kind = "opioid-by-name" if _strength_listed_for(brand.ingredients, medication) else "opioid-no-mme"
+        listed = _strength_listed_for(brand.ingredients, medication, terms)
+        kind: Kind = "opioid-by-name" if listed else "opioid-no-mme"
         return Recognition(
             kind,
             "name",
@@ -250,7 +251,7 @@ def _by_code(medication: ResolvedMedication, terms: CodeSets) -> Recognition | N
     if medication.unresolved:
         return None
     in_set = terms.medication_in_by_code
-    ingredient_codes = _opioid_ingredient_codes(medication)
+    ingredient_codes = _opioid_ingredient_codes(medication, terms)
     # NALTREXONE also reads a Medication's ingredient codes, so a naltrexone-only Medication with no known code of
     # its own is placed by them (as its membership already was), never left unidentified.
     if not terms.knows_medication(medication) and not ingredient_codes and not in_set(NALTREXONE, medication):
@@ -304,22 +305,16 @@ def _route_form(rows: Iterable[DrugRow]) -> str | None:
     return "injection" if any(row.route == "injection" for row in rows) else None
 
 
-def _opioid_ingredient_codes(medication: ResolvedMedication) -> tuple[str, ...]:
-    """The RxNorm opioid ingredient codes of the Medication's ingredient list (buprenorphine is left to the names,
-    which tell treatment for opioid use disorder from pain)."""
-    resource = medication.resource
-    if resource is None:
-        return ()
+def _opioid_ingredient_codes(medication: ResolvedMedication, terms: CodeSets) -> tuple[str, ...]:
+    """The RxNorm opioid ingredient codes of the Medication's ingredient list, read as the MME reads it (a site's
+    alias read through, morphine beside opium the opium's content); one known by its name is left to the names, and
+    buprenorphine too, which tell treatment for opioid use disorder from pain."""
     found = (
-        code
-        for item in resource.ingredients
-        if item.item
-        for code in item.item.codes(RXNORM)
-        if code in mf.OPIOID_INGREDIENTS and code != mf.BUPRENORPHINE
+        listed.ingredient
+        for listed in medication_listed(medication, terms)
+        if listed.ingredient and not listed.named and listed.ingredient != mf.BUPRENORPHINE
     )
-    codes = tuple(dict.fromkeys(found))
-    # Morphine listed beside opium is its morphine content, one ingredient (as the MME reads the list).
-    return tuple(c for c in codes if c != mf.MORPHINE) if mf.morphine_is_opium_content(codes) else codes
+    return tuple(dict.fromkeys(found))
 
 
 def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
@@ -401,18 +396,18 @@ def _partner_beside_unread(reading: NameReading) -> bool:
     return any(i.name in partners for i in reading.ingredients)
 
 
-def _strength_listed(reading: NameReading, medication: ResolvedMedication) -> bool:
+def _strength_listed(reading: NameReading, medication: ResolvedMedication, terms: CodeSets) -> bool:
     """Whether an opioid the name gives no strength for has it in its Medication's ingredient list, as the MME reads
     it."""
-    return _strength_listed_for(tuple(i.name for i in reading.ingredients), medication)
+    return _strength_listed_for(tuple(i.name for i in reading.ingredients), medication, terms)
 
 
-def _strength_listed_for(names: tuple[str, ...], medication: ResolvedMedication) -> bool:
+def _strength_listed_for(names: tuple[str, ...], medication: ResolvedMedication, terms: CodeSets) -> bool:
     """`_strength_listed` by the ingredient names read. Buprenorphine for pain is never converted (guideline 8.7),
     whatever its strength."""
     known = known_ingredients()
     opioids = {name for name in names if known[name].kind == "opioid"}
-    return opioids != {"buprenorphine"} and listed_strengths_known(medication)
+    return opioids != {"buprenorphine"} and listed_strengths_known(medication, terms)
 
 
 def _sedative_counted(reading: NameReading, terms: CodeSets) -> bool:

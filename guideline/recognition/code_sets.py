@@ -3,7 +3,7 @@ recognition never imports the terminology that asks it where a medication belong
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from guideline.fhirdata import Coding, Concept
@@ -44,3 +44,6 @@ class CodeSets(Protocol):
     def rxnorm_codings(self, concept: Concept | None) -> tuple[Coding, ...]: ...
 
     def medication_name(self, medication: ResolvedMedication) -> str: ...
+
+    @property
+    def ingredient_code_aliases(self) -> Mapping[str, str]: ...

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from guideline import mme_factors as mf
 from guideline.dosage import classify_unit, to_amount
@@ -64,14 +64,31 @@ def opioid_named(item: Concept) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+class IngredientAliases(Protocol):
+    """Where the site's ingredient code aliases are read: guideline.terminology.Terminology, built for one
+    configuration, so the MME, recognition and the words for a strength no product holds read them alike."""
+
+    @property
+    def ingredient_code_aliases(self) -> Mapping[str, str]: ...
+
+
+class AliasedDrugTable(IngredientAliases, DrugTable, Protocol):
+    """The aliases and the drug table whose largest strengths bound a listed one."""
+
+
+def ingredient_codes(item: MedicationIngredient, aliases: Mapping[str, str]) -> tuple[str, ...]:
+    """An item's RxNorm codes, each a site's alias names read as the RxNorm ingredient it stands for."""
+    codes = item.item.codes(RXNORM) if item.item else ()
+    return tuple(aliases.get(code, code) for code in codes)
+
+
 def listed_opioid(item: MedicationIngredient, aliases: Mapping[str, str]) -> tuple[str | None, bool]:
     """The RxNorm opioid ingredient an item of the list is, by its RxNorm ingredient code (a site's alias read
     through) or, with none, by its name; and whether it was by name. An RxNorm code that is no opioid ingredient's
     (a precise ingredient such as oxycodone hydrochloride, 82063, which the packaged data does not map) leaves the
     name to say it, as no code does: read as another ingredient, Epic's list of oxycodone hydrochloride 5 mg a tablet
     gave no strength."""
-    codes = item.item.codes(RXNORM) if item.item else ()
-    ingredient = next((aliases.get(c, c) for c in codes if aliases.get(c, c) in mf.OPIOID_INGREDIENTS), None)
+    ingredient = next((c for c in ingredient_codes(item, aliases) if c in mf.OPIOID_INGREDIENTS), None)
     if ingredient is None and item.item is not None:
         return opioid_named(item.item), True
     return ingredient, False
@@ -115,12 +132,18 @@ def listed_items(items: Sequence[MedicationIngredient], aliases: Mapping[str, st
     )
 
 
-def listed_strengths_known(medication: ResolvedMedication, aliases: Mapping[str, str] | None = None) -> bool:
+def medication_listed(medication: ResolvedMedication, terms: IngredientAliases) -> tuple[ListedItem, ...]:
+    """The Medication's ingredient list as the MME reads it (`listed_items`), the site's aliases read through: the
+    one reading the MME, recognition and the words for a strength no product holds all take. Empty without one."""
+    resource = medication.resource
+    return listed_items(resource.ingredients, terms.ingredient_code_aliases) if resource else ()
+
+
+def listed_strengths_known(medication: ResolvedMedication, terms: IngredientAliases) -> bool:
     """Whether the Medication's ingredient list gives the MME its opioid strengths: one opioid at least with a mass
     strength, and no opioid named by code without one (a named one without is left to the names, as the MME does)."""
-    resource = medication.resource
     found = False
-    for listed in listed_items(resource.ingredients if resource else (), aliases or {}):
+    for listed in medication_listed(medication, terms):
         if listed.ingredient is None:
             continue
         if listed.strength is not None:
@@ -155,16 +178,13 @@ def listed_form(medication: ResolvedMedication) -> str | None:
     return form_of(words) if words is not None else None
 
 
-def unreal_listed(
-    medication: ResolvedMedication, terms: DrugTable, aliases: Mapping[str, str] | None = None
-) -> UnrealStrength | None:
+def unreal_listed(medication: ResolvedMedication, terms: AliasedDrugTable) -> UnrealStrength | None:
     """The first opioid of the Medication's ingredient list whose strength is more than any product of that opioid
     holds (the bound a name's strength meets, `strength_bounds.implausible`), by the Medication's form family; None
     when every listed strength is plausible. 5000 mg of oxycodone a tablet is a drug-file error or mg keyed for mcg:
     counted, it made a false critical total of 30000 MME a day."""
-    resource = medication.resource
     form = listed_form(medication)
-    for listed in listed_items(resource.ingredients if resource else (), aliases or {}):
+    for listed in medication_listed(medication, terms):
         if listed.ingredient is None or listed.strength is None:
             continue
         mg, per = listed.strength
