@@ -1,7 +1,8 @@
 """A Medication's ingredient list is read one way for the MME, for recognition and for the words that say why a dose
 was not counted: an ingredient coded by an RxNorm code that is no opioid ingredient code (a precise ingredient, a
 salt: oxycodone hydrochloride) is read by its name, as one with no code is; an ingredient given by reference to a
-contained Medication or Substance is read by that resource's code; STU3's `amount` is its strength."""
+contained Medication or Substance is read by that resource's code; STU3's `amount` is its strength; a site's
+ingredient code aliases are read by every reader alike; an inactive (`isActive` false) filler is no ingredient."""
 
 from __future__ import annotations
 
@@ -172,3 +173,31 @@ def test_recognition_reads_the_sites_aliases_as_the_mme_does() -> None:
     assert site.medication_in(OPIOID, medication)
     # Without the alias the code says nothing and there is no name: named unidentified, never counted.
     assert (mme(request).orders[0].mme, recognise(medication, terms()).kind) == (None, "unidentified")
+
+
+# ---- isActive: an excipient is no ingredient the dose is measured against ----
+
+
+def _with_excipient(opioid_active: bool = True) -> dict[str, Any]:
+    """Oxycodone 5 mg a tablet with an inactive filler listed (`isActive` false, no strength), as a drug file may."""
+    oxycodone = {"itemCodeableConcept": OXYCODONE_RESOURCE, "isActive": opioid_active, "strength": _five_mg_a_tablet()}
+    filler = {"itemCodeableConcept": {"text": "microcrystalline cellulose"}, "isActive": False}
+    return {**_erx(oxycodone), "ingredient": [oxycodone, filler]}
+
+
+def _dosed_in_mg(medication: dict[str, Any]) -> dict[str, Any]:
+    request = _ordered(medication)
+    request["dosageInstruction"] = [dosage({"value": 5, "unit": "mg", "system": UCUM, "code": "mg"}, every(6))]
+    return request
+
+
+def test_an_inactive_ingredient_is_no_partner_of_a_dose_in_mg() -> None:
+    # Before: the filler was "another ingredient" with no strength, so "5 mg every 6 hours" of the product was
+    # ambiguous (which ingredient does 5 mg measure?) and not counted.
+    order = mme(_dosed_in_mg(_with_excipient())).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(30))
+
+
+def test_an_opioid_marked_inactive_is_still_counted() -> None:
+    """No opioid is an excipient: a record marking one inactive is counted, never hidden."""
+    assert _counted(_dosed_in_mg(_with_excipient(opioid_active=False))) == ("ok", Decimal(30), "known-opioid")

@@ -110,10 +110,14 @@ def listed_items(items: Sequence[MedicationIngredient], aliases: Mapping[str, st
     """The ingredient list's items, morphine listed beside opium folded into the opium as its morphine content
     (`mf.morphine_is_opium_content`): it is left out when the opium has a strength, and gives the opium its strength
     (ten times its morphine) when the opium has none. Each counted, a paregoric listing both counted its morphine
-    twice; the opium listed without a strength left the product with none."""
+    twice; the opium listed without a strength left the product with none. An item its Medication marks inactive
+    (`isActive` false) is left out unless it is an opioid: a filler is no ingredient a dose in mg may measure (as
+    another ingredient it made "oxycodone 5 mg" ambiguous), and no opioid is a filler, so one marked so is counted."""
     listed = []
     for item in items:
         ingredient, named = listed_opioid(item, aliases)
+        if ingredient is None and not item.active:
+            continue
         strength = mass_strength(item) if ingredient else None
         if strength is not None and ingredient == mf.OPIUM:
             strength = mf.opium_mass(*strength), strength[1]

@@ -73,6 +73,7 @@ class MedicationIngredient:
     item: Concept | None
     strength_numerator: Quantity | None
     strength_denominator: Quantity | None
+    active: bool = True  # False only where the Medication says so (`isActive` false): an excipient, a filler
 
 
 @slot_init

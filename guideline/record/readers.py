@@ -103,6 +103,7 @@ def _medication(data: Mapping[str, Any], siblings: Any = None) -> Medication:
                 item=concept(named if named is not None else _referenced(by_reference, local)),
                 strength_numerator=quantity(strength.get("numerator")),
                 strength_denominator=quantity(strength.get("denominator")),
+                active=ingredient.get("isActive") is not False,  # R4, R5 and STU3; absent is active
             )
         )
     return Medication.make(
