@@ -97,3 +97,27 @@ def test_a_save_s_answer_is_read_as_json_once(rsps, monkeypatch, answer, locatio
     result = send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 5)
     assert result.ok is ok and (message is None or result.message == message)
     assert reads == [201]
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        f"{ISS}/Observation/obs-9/_history/1",  # HAPI's and Epic's Location of a created resource
+        f"{ISS}/Observation/obs-9",
+        f"{ISS}/Observation/obs-9/_history/1?_format=json",
+        "Observation/obs-9/_history/1",  # relative to the base, as some servers write it
+    ],
+)
+def test_a_location_names_the_saved_record_by_the_rule_every_reference_is_read_by(rsps, location) -> None:
+    """The id of a created record is read from its Location as any reference is (`fhirdata.local_reference`): a
+    version and a query name the same record."""
+    rsps.add(responses.POST, f"{ISS}/Observation", body="", status=201, headers={"Location": location})
+    result = send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 5)
+    assert result.ok and result.reference == "Observation/obs-9"
+
+
+@pytest.mark.parametrize("location", [f"{ISS}/Patient/p1/_history/1", f"{ISS}/Observation", f"{ISS}/Observation/"])
+def test_a_location_that_names_no_record_of_the_kind_sent_gives_no_id(rsps, location) -> None:
+    rsps.add(responses.POST, f"{ISS}/Observation", body="", status=201, headers={"Location": location})
+    result = send(requests.Session(), ISS, "AT-1", "POST", "Observation", peg(PEG, CONTEXT).resource, 5)
+    assert result.ok and result.reference is None

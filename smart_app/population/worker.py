@@ -200,6 +200,9 @@ def _local_names(bundle: Mapping[str, Any]) -> dict[str, str]:
 # FHIR's id: 1 to 64 of these. A urn's tail that is one (a uuid, an oid) is the id as it is.
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 # A RESTful fullUrl (`https://ehr.example.org/fhir/Patient/123`, `…/Patient/123/_history/4`): its type and id.
+# Not fhirdata.local_reference, which reads which resource a reference names: this gives a resource that states no id
+# one of PainPlan's, so only a URL of FHIR's RESTful form does (a query, `…/Patient/123?_format=json`, a search's
+# URL, or a segment FHIR's id cannot hold names no id; docs/population.md, Bundles on a line).
 _RESTFUL = re.compile(r"https?://[^?#]*/([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?")
 # Where `line_keys` of an entry given an id so says it (a seventh item): the engines count them by file and type.
 ID_FROM_FULL_URL = "id from fullUrl"

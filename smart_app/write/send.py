@@ -15,6 +15,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from urllib3.exceptions import ConnectTimeoutError
 
+from guideline.fhirdata import local_reference
+
 log = logging.getLogger(__name__)
 
 # Not fhirclient's FHIRServer.post_json/put_json: they send without a timeout (a slow EHR would hold a worker
@@ -112,13 +114,12 @@ def _outcome_failed(body: Any) -> bool:
 
 
 def _location_reference(location: str, kind: str) -> str | None:
-    """`kind/id` from a location (…/Observation/123/_history/1); None when it names no record of `kind`."""
-    parts = [p for p in location.split("?")[0].split("/") if p]
-    if "_history" in parts:
-        parts = parts[: parts.index("_history")]
-    if len(parts) >= 2 and parts[-2] == kind:
-        return f"{kind}/{parts[-1]}"
-    return None
+    """`kind/id` from a location (…/Observation/123/_history/1), read as any reference is (`local_reference`: a
+    version and a query name the same record); None when it names no record of `kind`."""
+    found = local_reference(location) or ""
+    named, _, ident = found.partition("/")
+    # local_reference gives back what names no `Type/id` as written ("Observation/?x"): no id of `kind` then.
+    return found if named == kind and ident and "/" not in ident and "?" not in ident else None
 
 
 def _reference(response: requests.Response, body: Any, kind: str) -> str | None:
