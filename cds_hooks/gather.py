@@ -557,6 +557,15 @@ def _not_a_resource(value: Any) -> str:
     return f"the EHR sent {sent}, not a FHIR resource"
 
 
+def prefetch_problem(value: Any, template: str | None) -> str | None:
+    """Why the hook names a prefetch value (not null) as no answer to its key, in the card's words: `_no_answer` under
+    a key PainPlan asked for (`template`); under one it did not (None), each item of a list is a value of its own, as
+    `_pool_unasked` reads it, so an empty list, which holds nothing, is no gap there. `painplan mme` names by it too."""
+    if template is None and type(value) is list:
+        return "; ".join(dict.fromkeys(filter(None, (prefetch_problem(item, None) for item in value)))) or None
+    return _no_answer(value, template)
+
+
 def _pool_unasked(value: Any, pooled: list[Any], server: str | None, where: str) -> tuple[str | None, str | None]:
     """Pools a prefetch value under a key PainPlan did not ask for (a site's own key, or another hook's) as it
     pools a search's, and returns its next link and why it is not all there: why it is no answer by the asked keys'

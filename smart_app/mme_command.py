@@ -13,8 +13,11 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cds_hooks.errors import RequestError
+from cds_hooks.fhir_client import resources_of
+from cds_hooks.gather import prefetch_problem
 from cds_hooks.json_input import JsonInputError, read_json_input
 from cds_hooks.request import context_id, hook_draft_orders
+from cds_hooks.services import templates
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
@@ -38,7 +41,7 @@ class InputError(ValueError):
     """The input cannot be read as a MedicationRequest, a Bundle or a CDS Hooks request."""
 
 
-def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
+def _record(data: Any, tz: ZoneInfo, config: GuidelineConfig) -> tuple[PatientRecord, HookContext]:
     """The record and the hook call it stands for. Drafts first, so a draft beats its prefetch copy with the same id
     (guideline 3.3); a resource or Bundle is judged as the chart stands (patient-view: no new order)."""
     if not isinstance(data, Mapping):
@@ -51,8 +54,9 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
         context = data.get("context")
         if not isinstance(context, Mapping):
             raise InputError("the CDS Hooks request has no context object")
+        hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
         prefetch = data.get("prefetch")
-        prefetched = _prefetched(prefetch) if isinstance(prefetch, Mapping) else []
+        prefetched = _prefetched(prefetch, templates(hook, config)) if isinstance(prefetch, Mapping) else []
         if prefetch is not None and not isinstance(prefetch, Mapping):  # read as none, the total was the drafts'
             shown = _JSON_KINDS.get(type(prefetch), "value")
             prefetched = [_unread(f"the request's prefetch is not an object (a {shown}), so none of it was read")]
@@ -62,7 +66,6 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
         except RequestError as error:  # the hook's 400: input that cannot be read
             raise InputError(error.message) from None
         server = data.get("fhirServer")  # whose absolute Medication references may be matched by their id
-        hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
         record = build_record(
             prefetched,
             tz,
@@ -85,23 +88,31 @@ def _record(data: Any, tz: ZoneInfo) -> tuple[PatientRecord, HookContext]:
 _JSON_KINDS = {list: "list", str: "text", int: "number", float: "number", bool: "true/false value"}
 
 
-def _prefetched(prefetch: Mapping[str, Any]) -> list[Any]:
+def _prefetched(prefetch: Mapping[str, Any], asked: Mapping[str, str]) -> list[Any]:
     """The prefetch's resources, as the hook reads them (a list's resources too; null: nothing was asked), and a
-    stand-in naming each value, or part of a list, that is no FHIR resource, so it is not skipped without a word."""
+    stand-in naming each value the hook names as no answer to its key (`asked`: the hook's queries by key), in the
+    card's words (`gather.prefetch_problem`), so the command and the card never disagree about what was read."""
     resources: list[Any] = []
     for key, value in prefetch.items():
-        items = value if isinstance(value, list) else [value]
-        resources += [item for item in items if isinstance(item, Mapping)]
-        strays = [item for item in items if item is not None and not isinstance(item, Mapping)]
-        if strays:
-            shown = _JSON_KINDS.get(type(strays[0]), "value")
-            what = (
-                f"is a list with {_items(len(strays))} that {'is' if len(strays) == 1 else 'are'} no FHIR resource"
-                if isinstance(value, list)
-                else "is no FHIR resource"
-            )
-            resources.append(_unread(f"the prefetch's {str(key)[:60]!r} {what} (a {shown}), so it was not read"))
+        if value is None:
+            continue
+        template = asked.get(key)
+        why = prefetch_problem(value, template)
+        # Under a key the hook did not ask for, each item of a list is a value of its own (`gather._pool_unasked`).
+        for one in value if template is None and isinstance(value, list) else [value]:
+            resources += _held(one, template)
+        if why is not None:
+            resources.append(_unread(f"the prefetch's {str(key)[:60]!r}: {why}"))
     return resources
+
+
+def _held(value: Any, template: str | None) -> list[Any]:
+    """The resources of one prefetch value as the record reads them: none from one the hook names and reads nothing
+    from (an OperationOutcome, an object with no resourceType), which its key's stand-in names alone; read as a
+    resource too, the record named the one value a second time."""
+    if value is not None and prefetch_problem(value, template) is not None and not resources_of(value)[0]:
+        return []
+    return [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, Mapping)]
 
 
 def _unread(why: str) -> dict[str, Any]:
@@ -211,7 +222,7 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
         tz = ZoneInfo(str(config["timezone"]))
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigError(f"timezone: unknown time zone {config['timezone']!r}") from error
-    record, context = _record(data, tz)
+    record, context = _record(data, tz, config)
     now = datetime.combine(today, time(12, 0), tzinfo=tz) if today else datetime.now(tz)
     facts = Facts(record, context, config, now, terms=terms)
     # Orders that begin after today, and drafts of a series being signed another of the series stands for, as the
