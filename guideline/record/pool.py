@@ -34,6 +34,9 @@ def _relative(ref: str) -> str:
     medicine does not change between versions, and read as nothing the order was "unidentified (not found)".
     Anything else that does not end in a plain `Type/id` (dot segments) is returned unchanged and never resolves.
     It reads the last steps only: whether an absolute reference is the EHR's own is `_local`'s to tell."""
+    # Not fhirdata.local_reference, which drops a query string and empty steps to match references leniently: this is
+    # the gate for what is resolved and read with the user's token, so only a plain `Type/id` passes, and
+    # `Medication/m1?_format=xml` is named "not a Medication id" (tests/test_medication_reads.py BAD_REFERENCES).
     parts = unversioned(ref.rstrip("/").split("/"))
     tail = "/".join(parts[-2:]) if len(parts) >= 2 else ref
     if not _TYPE_AND_ID.match(tail) or parts[-1] in (".", ".."):

@@ -1154,6 +1154,9 @@ def result_key(ref: str, report: Mapping[str, Any], server: str | None) -> str:
 def result_id(ref: str) -> str:
     """A report's result reference as the record's Observation id: "Observation/12" (or an absolute URL ending so,
     or a version of it, "Observation/12/_history/3") as "12"; any other reference (a urn) as written."""
+    # Not fhirdata.local_reference, which drops a query string: a result is keyed as its read is judged
+    # (`report_results._server_read`), so `Observation/12?_format=xml`, named "not an Observation id" and never read,
+    # is never taken for the Observation 12 a payload holds either.
     parts = unversioned(ref.rstrip("/").split("/"))
     return parts[-1] if len(parts) >= 2 and parts[-2].endswith("Observation") and parts[-1] else ref
 
