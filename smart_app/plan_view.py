@@ -43,7 +43,7 @@ from guideline.record import (
     readable_medication_references,
 )
 from guideline.record.pool import UNREADABLE_REASON, located_id, named_in
-from guideline.record.release_names import ORDER_NAMES, SERVICE_REQUEST_NAMES, STATEMENT_NAMES
+from guideline.record.release_names import names_read_as
 from guideline.report_results import (
     ResultReads,
     each_result,
@@ -657,14 +657,15 @@ def fetch_page_input(
     )
 
 
-# The resource types a search's answer may hold besides the type it asks for: the same resource under an older
-# release's name, and the Medications an order search may include.
+# The resource types a search's answer may hold besides the type it asks for: the types the record reads as it under
+# another release's name (release_names: DSTU2's DiagnosticOrder, read as ServiceRequests, too), and the Medications
+# an order search may include.
 ANSWER_ALSO: dict[str, frozenset[str]] = {
-    "MedicationRequest": frozenset({*ORDER_NAMES, "Medication"}),
-    "MedicationStatement": frozenset({*STATEMENT_NAMES, "Medication"}),
+    "MedicationRequest": names_read_as("MedicationRequest") | {"Medication"},
+    "MedicationStatement": names_read_as("MedicationStatement") | {"Medication"},
     "MedicationDispense": frozenset({"Medication"}),
     "MedicationAdministration": frozenset({"Medication"}),
-    "ServiceRequest": frozenset(SERVICE_REQUEST_NAMES),
+    "ServiceRequest": names_read_as("ServiceRequest"),
 }
 
 

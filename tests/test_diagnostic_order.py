@@ -117,3 +117,40 @@ def test_an_undated_order_with_no_item_is_read_without_failing() -> None:
     record = build_record([bare, med_request(OXYCODONE, authored=days_ago(2))], TZ)
     assert record.problems == ()
     assert [s.code for s in record.service_requests] in ([], [None])
+
+
+def test_the_plan_page_reads_a_diagnostic_order_its_service_request_search_is_answered_with() -> None:
+    """An Oracle Health DSTU2 tenant answers the page's ServiceRequest search with its DiagnosticOrders, as it
+    answers with a ProcedureRequest: the screen ordered last week is read as one, not replaced by a note that the
+    search asks for ServiceRequest only (which left the urine drug test tile overdue beside a quiet card)."""
+    import json
+    import re
+    from datetime import date
+    from types import SimpleNamespace
+    from urllib.parse import urlsplit
+
+    import responses
+
+    from smart_app.config import load_settings
+    from smart_app.plan_view import fetch_page_input
+
+    base = "https://fhir-myrecord.cerner.example/dstu2/ec2458f2-1e24-41c8-b71b-0e701af7583d"
+    order = diagnostic_order(UDS)
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        path = urlsplit(request.url).path.rsplit("/", 1)[-1]
+        found = [order] if path == "ServiceRequest" else []
+        entries = [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r} for r in found]
+        return 200, {}, json.dumps({"resourceType": "Bundle", "type": "searchset", "entry": entries})
+
+    today = date.fromisoformat(NOW.date().isoformat())
+    settings = load_settings(env={}, today=today.isoformat())
+    launch = SimpleNamespace(iss=base, access_token="tok", patient_id=PATIENT_ID)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(responses.GET, re.compile(re.escape(base) + r"/.*"), callback=answer)
+        page = fetch_page_input(launch, settings, today)
+    record = build_record(page.resources, TZ, patient_id=PATIENT_ID, fhir_server=page.fhir_server)
+    assert record.problems == ()
+    (screen,) = record.service_requests
+    assert screen.code is not None and screen.code.has(LOINC, UDS_PANEL)
+    assert screen.authored_on is not None and screen.authored_on.date().isoformat() == days_ago(5)

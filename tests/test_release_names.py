@@ -20,3 +20,13 @@ def test_the_types_the_release_table_gives_other_releases_and_the_reader_reads_a
     assert RELEASES[DSTU2].types <= NOT_R4
     assert set(RELEASES[STU3].shapes) - {"MedicationRequest"} <= NOT_R4
     assert (RELEASES[R5].types - RELEASES[R4].types) & READABLE_TYPES <= NOT_R4
+
+
+def test_the_plan_page_accepts_each_name_in_the_answer_to_a_search_for_the_type_it_is_read_as():
+    """Before, DSTU2's DiagnosticOrder, read as ServiceRequests, was named in the ServiceRequest search's answer as a
+    type the search did not ask for, and its urine drug screen went uncounted on the page."""
+    from guideline.record.release_names import READ_AS
+    from smart_app.plan_view import ANSWER_ALSO
+
+    for name, r4_type in READ_AS.items():
+        assert name in ANSWER_ALSO[r4_type]

@@ -11,5 +11,16 @@ SERVICE_REQUEST_NAMES = ("ProcedureRequest", "ReferralRequest")
 DIAGNOSTIC_ORDER = "DiagnosticOrder"
 # R5's ballots' name for MedicationStatement.
 STATEMENT_NAMES = ("MedicationUsage",)
+# Each of them by the R4 type the record reads it as: a server of that release answers a search for the R4 type with it.
+READ_AS: dict[str, str] = {
+    **dict.fromkeys(ORDER_NAMES, "MedicationRequest"),
+    **dict.fromkeys((*SERVICE_REQUEST_NAMES, DIAGNOSTIC_ORDER), "ServiceRequest"),
+    **dict.fromkeys(STATEMENT_NAMES, "MedicationStatement"),
+}
 # Every one of them: types an R4 server does not have (a Bulk Data kick-off naming one may be refused).
-NOT_R4 = frozenset({*ORDER_NAMES, *SERVICE_REQUEST_NAMES, DIAGNOSTIC_ORDER, *STATEMENT_NAMES})
+NOT_R4 = frozenset(READ_AS)
+
+
+def names_read_as(r4_type: str) -> frozenset[str]:
+    """The other releases' names of the types the record reads as this R4 type."""
+    return frozenset(name for name, read_as in READ_AS.items() if read_as == r4_type)
