@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from cds_hooks.ehr_release import R4, RELEASES, Release
 from cds_hooks.notices import CHECKS_NOT_RUN, DATA_INCOMPLETE
-from guideline.cards import Card, Link, Suggestion, patient_element
+from guideline.cards import PATIENT_ELEMENTS, Card, Link, Suggestion, patient_element
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
 from guideline.plan.what_if import carried_as_draft, compact_drafts_json
@@ -258,8 +258,9 @@ def _canonical(value: Any) -> str:
 # Top-level elements that differ call after call (patient, visit, user, clock) while the rest of a suggested
 # resource stays the same. The shape is validated once with placeholders in these places, and each value on its
 # own against the element's R4B type: R4B's model checks look at one element at a time (only whether a choice
-# or required element is present spans elements, and a placeholder keeps the element present).
-_SLOTS = ("subject", "encounter", "requester", "authoredOn", "performedDateTime", "occurrenceDateTime")
+# or required element is present spans elements, and a placeholder keeps the element present). The patient's are
+# every element a suggestion names it in (a Task's `for`: without it, each patient's Task was a shape of its own).
+_SLOTS = (*PATIENT_ELEMENTS, "encounter", "requester", "authoredOn", "performedDateTime", "occurrenceDateTime")
 _REFERENCE_SLOT = {"reference": "Placeholder/slot"}
 _DATETIME_SLOT = "2000-01-01T00:00:00Z"
 
@@ -283,9 +284,11 @@ def _shape(canonical: str, release: str = R4) -> _Shape:
 @lru_cache(maxsize=64)
 def _slot_adapter(resource_type: str, name: str, release: str = R4) -> TypeAdapter | None:
     try:
-        field = get_fhir_model_class(resource_type, release).model_fields.get(name)
+        fields = get_fhir_model_class(resource_type, release).model_fields
     except Exception:  # noqa: BLE001 - an unknown type: KeyError, or an import error for an odd name
         return None
+    # By the element's JSON name: the models hold a Python keyword under another (a Task's `for` is `for_fhir`).
+    field = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
     return TypeAdapter(field.annotation) if field is not None else None
 
 

@@ -18,6 +18,8 @@ INDICATOR_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 SUMMARY_LIMIT = 139
 # The element a suggested resource names its patient in, where it is not `subject`: a Task's is `for` (R4 and STU3).
 _PATIENT_ELEMENTS = {"Task": "for"}
+# Every element a suggested resource may name its patient in (the CDS face validates each apart, per patient).
+PATIENT_ELEMENTS = ("subject", *dict.fromkeys(_PATIENT_ELEMENTS.values()))
 
 
 def patient_element(resource_type: object) -> str:

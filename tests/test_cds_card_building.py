@@ -193,6 +193,46 @@ def test_other_suggested_types_share_the_shape_cache_and_keep_their_own_rules(re
     assert (checked_resource(wrong, "x") is not None) is full_r4b_verdict(wrong)
 
 
+def task(**changes: Any) -> dict:
+    """A site's oud-treatment Task template as the check addresses it: a referral to the opioid treatment program."""
+    resource = {
+        "resourceType": "Task",
+        "status": "requested",
+        "intent": "order",
+        "code": {"text": "Refer to the opioid treatment program"},
+        "encounter": {"reference": "Encounter/e1"},
+        "requester": {"reference": "Practitioner/p1"},
+        "authoredOn": NOW,
+    }
+    resource.update(changes)
+    return resource
+
+
+@pytest.mark.parametrize("release", ["R4", "STU3"])
+def test_a_task_is_validated_once_whatever_the_patient_named_in_its_for(release):
+    """A Task names its patient in `for`, a per-call value like a subject: before, each new patient's Task was a new
+    shape, validated whole (the dearest step of a card) on every call."""
+    sent = []
+    for patient in ("p-a", "p-b", "p-c"):
+        options = options_for(CONFIG, "https://cds.test", patient, release=release)
+        result = card_json(card_with(task(), check_id="oud-treatment"), options)
+        sent.append(result["suggestions"][0]["actions"][0]["resource"])
+    assert cards._validation.cache_info().misses == 1
+    assert [r["for"] for r in sent] == [{"reference": f"Patient/{p}"} for p in ("p-a", "p-b", "p-c")]
+
+
+@pytest.mark.parametrize(
+    "patient", [{"reference": " "}, {"reference": "Patient/a b"}, {"reference": ""}, "Patient/1", {"reference": 5}]
+)
+def test_the_cached_verdict_on_a_tasks_for_is_the_full_r4b_verdict(patient):
+    resource = task(**{"for": patient})
+    for _ in range(2):
+        action, _ = cards._action(
+            card_with(resource).suggestions[0], CardOptions(CONFIG, "https://x/launch"), "oud-treatment"
+        )
+        assert (action is not None) is full_r4b_verdict(resource), patient
+
+
 def test_a_resource_holding_read_only_mappings_is_sent_as_plain_json():
     resource = naloxone(medicationCodeableConcept=MappingProxyType({"text": "naloxone 4 mg nasal spray"}))
     result = card_json(card_with(resource), options_for(CONFIG, "https://cds.test", PATIENT_ID))
