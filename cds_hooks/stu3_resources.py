@@ -2,24 +2,73 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from guideline.fhirdata import MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3
 
 # R4 renamed STU3's ProcedureRequest (an order for a test or a procedure).
 _RENAMED = {"ServiceRequest": "ProcedureRequest"}
-# The STU3 types a suggestion is written as whose requester is a backbone naming it as its `agent` (R4: a plain
-# Reference), from the STU3 spec (tests/test_stu3_shapes.py checks them against the STU3 models). STU3's
-# ReferralRequest has one too, but no suggestion is written as one: R4 has none, and ServiceRequest is ProcedureRequest.
-_AGENT_REQUESTERS = frozenset({"MedicationRequest", "ProcedureRequest", "CommunicationRequest", "Task"})
-# Resources whose visit STU3 names `context` (R4: `encounter`).
-_CONTEXT_TYPES = frozenset(
-    {"MedicationRequest", "ProcedureRequest", "Procedure", "CommunicationRequest", "CarePlan", "Task"}
-)
+# STU3's code system of a request's intent, where STU3 writes it as a CodeableConcept (R4: a code).
+REQUEST_INTENT = "http://hl7.org/fhir/request-intent"
+
+
+@dataclass(frozen=True, slots=True)
+class _Placement:
+    """Where and how an STU3 type holds what R4 holds in `encounter`, a plain `requester` Reference and an `intent`
+    code."""
+
+    visit_as_context: bool  # the visit is its `context` (R4: `encounter`)
+    requester_as_agent: bool  # the requester is a backbone naming it as its `agent` (R4: a plain Reference)
+    intent_as_concept: bool  # the intent is a CodeableConcept (STU3's DeviceRequest; R4: a code)
+
+
+_NO_PLACEMENT = _Placement(False, False, False)
+
+
+@lru_cache(maxsize=128)
+def _placement(kind: str) -> _Placement:
+    """Where the STU3 model of this type holds the visit, the requester and the intent: read from the model rather
+    than a list of types, so any type a site's template names (a DeviceRequest, a Communication) is written as STU3
+    has it."""
+    # Imported here: the models cost a quarter of a second to import, and most importers of the release table
+    # (settings checks, the write-back) never write STU3.
+    from fhir.resources.STU3 import get_fhir_model_class
+
+    try:
+        fields = get_fhir_model_class(kind).model_fields
+    except Exception:  # noqa: BLE001 - a type STU3 lacks (ValueError): left as it is, for validation to refuse
+        return _NO_PLACEMENT
+    context = fields.get("context")
+    extra = context.json_schema_extra if context is not None else None
+    # STU3's `context` names the visit where its model has no `encounter` and lets it reference an Encounter (a
+    # DocumentReference's `context` is a backbone of its own, and no R4 encounter goes there).
+    visit = "encounter" not in fields and type(extra) is dict and "Encounter" in extra.get("enum_reference_types", ())
+    requester = fields.get("requester")
+    agent = requester is not None and "agent" in _elements_of(requester.annotation)
+    intent = fields.get("intent")
+    concept = intent is not None and "coding" in _elements_of(intent.annotation)
+    return _Placement(visit, agent, concept)
+
+
+def _elements_of(annotation: Any) -> frozenset[str]:
+    """The elements of the model an element holds (a backbone's, a CodeableConcept's, a Reference's), none for a
+    primitive."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        model = getattr(candidate, "get_model_klass", None)
+        if model is not None:
+            return frozenset(model().model_fields)
+    return frozenset()
+
+
 # R4 statuses STU3 writes under another code (its requests say suspended and cancelled); the rest are the same words.
 _REQUEST_STATUS_RENAMED = {"on-hold": "suspended", "revoked": "cancelled"}
-_STATUS_RENAMED = dict.fromkeys(("ProcedureRequest", "CarePlan", "CommunicationRequest"), _REQUEST_STATUS_RENAMED)
+_STATUS_RENAMED = dict.fromkeys(
+    ("ProcedureRequest", "CarePlan", "CommunicationRequest", "DeviceRequest"), _REQUEST_STATUS_RENAMED
+)
 # R4's Procedure says on hold and stopped where STU3 says suspended and aborted (the same meanings).
 _STATUS_RENAMED["Procedure"] = {"on-hold": "suspended", "stopped": "aborted"}
 # R4 elements whose meaning STU3 holds under another name: R4 name -> STU3 name, by STU3 type. R4's
@@ -59,6 +108,13 @@ STU3_CODES: dict[tuple[str, str], frozenset[str]] = {
     ("Task", "intent"): frozenset(
         {"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
     ),
+    # STU3's DeviceRequest: the request statuses, and its intent a CodeableConcept of the request intents.
+    ("DeviceRequest", "status"): frozenset(
+        {"draft", "active", "suspended", "completed", "entered-in-error", "cancelled", "unknown"}
+    ),
+    ("DeviceRequest", "intent"): frozenset(
+        {"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
+    ),
 }
 
 
@@ -70,10 +126,11 @@ def as_stu3(resource: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
         return dict(resource), None
     kind = _RENAMED.get(written, written)
     stu3: dict[str, Any] = {**resource, "resourceType": kind}
-    if kind in _CONTEXT_TYPES and "encounter" in stu3 and "context" not in stu3:
+    placement = _placement(kind)
+    if placement.visit_as_context and "encounter" in stu3 and "context" not in stu3:
         stu3["context"] = stu3.pop("encounter")
     requester = stu3.get("requester")
-    if kind in _AGENT_REQUESTERS and type(requester) is dict and "reference" in requester:
+    if placement.requester_as_agent and type(requester) is dict and "reference" in requester:
         stu3["requester"] = {"agent": requester}
     if kind in _STATUS_RENAMED and stu3.get("status") in _STATUS_RENAMED[kind]:
         stu3["status"] = _STATUS_RENAMED[kind][stu3["status"]]
@@ -86,6 +143,8 @@ def as_stu3(resource: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     for (code_kind, element), codes in STU3_CODES.items():
         if code_kind == kind and element in stu3 and stu3[element] not in codes:
             return stu3, element
+    if placement.intent_as_concept and type(stu3.get("intent")) is str:  # its code checked above, as a code
+        stu3["intent"] = {"coding": [{"system": REQUEST_INTENT, "code": stu3["intent"]}]}
     return stu3, None
 
 

@@ -247,6 +247,33 @@ def test_a_site_task_template_names_the_patient_as_its_for_in_r4_and_stu3(tmp_pa
     assert stu3_task["context"] == {"reference": "Encounter/enc1"}
 
 
+def device_template() -> dict[str, Any]:
+    """A site's R4 DeviceRequest template: an auricular neurostimulation device for opioid withdrawal, asked for by
+    the doctor, as a site that bridges patients to buprenorphine induction may offer one."""
+    return {
+        "resourceType": "DeviceRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "codeCodeableConcept": {"text": "Auricular neurostimulation device for opioid withdrawal"},
+        "requester": {"reference": "Practitioner/dr1"},
+    }
+
+
+def test_a_site_template_of_a_type_no_check_writes_is_written_as_stu3_has_it(tmp_path):
+    """STU3's DeviceRequest names the visit `context` and its requester as `requester.agent`, as its MedicationRequest
+    does, and writes its intent as a CodeableConcept: read from the STU3 model of the type the site names. Before,
+    only the six types a suggestion is written as by default were renamed, and a DeviceRequest template was left out
+    on an STU3 EHR ("has no place for its R4 elements encounter and requester.reference")."""
+    [r4_device] = created(oud_view(tmp_path, device_template()))["oud-treatment"]
+    assert r4_device["encounter"] == {"reference": "Encounter/enc1"}
+    [device] = created(oud_view(tmp_path, device_template(), ehr_fhir_version="STU3"))["oud-treatment"]
+    assert_stu3(device)
+    assert device["subject"] == {"reference": "Patient/p1"}
+    assert device["context"] == {"reference": "Encounter/enc1"}
+    assert device["requester"] == {"agent": {"reference": "Practitioner/dr1"}}
+    assert device["intent"] == {"coding": [{"system": "http://hl7.org/fhir/request-intent", "code": "proposal"}]}
+
+
 def test_a_template_stu3_cannot_say_is_dropped_and_logged(tmp_path, caplog):
     """R4's intent original-order has no STU3 code: the suggestion is left out and logged, never sent as written."""
     with caplog.at_level(logging.ERROR, logger="cds_hooks.cards"):
