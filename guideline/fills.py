@@ -346,14 +346,14 @@ class FillSupply:
 _DRUG_KEYS = IdentityMemo()
 
 
-def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology, config: GuidelineConfig) -> IdentifiedDrug | str:
+def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology) -> IdentifiedDrug | str:
     """What "the same drug" means for refills: the identified product (RxNorm code, or its opioid ingredient
     strengths and form), else the medication's codes, else its name, else what it is made of."""
     medication = dispense.medication
-    key = _DRUG_KEYS.get("drug key", medication, terms, config)
+    key = _DRUG_KEYS.get("drug key", medication, terms)
     if key is MISSING:
         key = _same_drug_key(medication, terms)
-        _DRUG_KEYS.put("drug key", medication, terms, config, answer=key)
+        _DRUG_KEYS.put("drug key", medication, terms, answer=key)
     return key  # type: ignore[return-value]
 
 

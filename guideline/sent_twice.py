@@ -29,7 +29,6 @@ from guideline.record.identity import one_numbered, prescription_named
 from guideline.units import normalise_unit
 
 if TYPE_CHECKING:
-    from guideline.config import GuidelineConfig
     from guideline.terminology import Terminology
 
 PRESCRIBER_TYPES = ("Practitioner", "PractitionerRole")
@@ -338,7 +337,7 @@ def _prescription(ref: str, dispense: Dispense) -> str:
 
 
 def read_once_at_the_point_of_care(
-    dispenses: Sequence[Dispense], terms: Terminology, config: GuidelineConfig
+    dispenses: Sequence[Dispense], terms: Terminology
 ) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
     """The record's fills with each fill sent twice read once (`read_once`), among the fills the cards count
     (`fills.counts_as_fill`). With no export's directory to look numbers up in, a prescriber or pharmacy is the
@@ -347,7 +346,7 @@ def read_once_at_the_point_of_care(
     return read_once(
         dispenses,
         fills.counts_as_fill,
-        lambda d: fill_marks(d, fills.same_drug_key(d, terms, config), named_prescriber(d), named_pharmacy(d)),
+        lambda d: fill_marks(d, fills.same_drug_key(d, terms), named_prescriber(d), named_pharmacy(d)),
     )
 
 

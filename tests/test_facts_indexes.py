@@ -140,8 +140,8 @@ def test_a_fill_finds_its_order_as_matching_it_against_every_order_does() -> Non
 def test_the_same_drug_key_is_remembered_per_medication_and_a_day_span_per_length() -> None:
     facts = facts_of(med_request(OXYCODONE, status="active"), dispense(OXYCODONE, days_ago(3)))
     order, fill = facts.record.orders[0], facts.record.dispenses[0]
-    key = same_drug_key(order, facts.terms, facts.config)
-    assert key == same_drug_key(fill, facts.terms, facts.config) == facts.drug_key(fill) == f"rxnorm:{OXYCODONE}"
+    key = same_drug_key(order, facts.terms)
+    assert key == same_drug_key(fill, facts.terms) == facts.drug_key(fill) == f"rxnorm:{OXYCODONE}"
     assert day_span(29) == timedelta(days=29) and day_span(29) is day_span(29)
 
 

@@ -180,7 +180,7 @@ def test_unknown_drug_is_named_unknown():
 
 
 def drug_of(item):
-    return same_drug_key(item, TERMS, CONFIG)
+    return same_drug_key(item, TERMS)
 
 
 def test_early_refill_of_the_same_drug_starts_after_the_earlier_supply_ends():

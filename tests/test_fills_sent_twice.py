@@ -349,7 +349,7 @@ def test_marks_are_worked_out_only_for_fills_that_share_a_day_and_a_quantity() -
     def marks_of(dispense: Dispense) -> FillMarks:
         marked.append(dispense.id)
         return fill_marks(
-            dispense, same_drug_key(dispense, load_terminology(config), config), "npi-1467586115", "ncpdp-3349217"
+            dispense, same_drug_key(dispense, load_terminology(config)), "npi-1467586115", "ncpdp-3349217"
         )
 
     kept, copies = read_once(dispenses, counts, marks_of)

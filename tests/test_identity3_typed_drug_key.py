@@ -27,7 +27,7 @@ def test_an_rxnorm_product_is_an_identified_drug_key() -> None:
     [order] = facts.record.orders
     key = facts.drug_key(order)
     assert isinstance(key, IdentifiedDrug)
-    assert key == same_drug_key(order, facts.terms, facts.config)  # still the one string every rule compares
+    assert key == same_drug_key(order, facts.terms)  # still the one string every rule compares
     assert facts._identified_drug(order) == key
 
 

@@ -83,8 +83,8 @@ def test_every_key_producer_the_series_rules_read_types_a_recognised_product(sha
     facts = Facts(record, HookContext("patient-view", "p1"), config, NOW, terms=terms)
     (order,) = record.orders
     keys = [
-        same_drug_key(order, terms, config),  # the population review's, and the first call of the memo
-        same_drug_key(order, terms, config),  # remembered per medication: the memo hands back the same type
+        same_drug_key(order, terms),  # the population review's, and the first call of the memo
+        same_drug_key(order, terms),  # remembered per medication: the memo hands back the same type
         facts.drug_key(order),  # the point of care's: every renewal, reorder and series rule is given this one
         facts.drug_key(order),
     ]

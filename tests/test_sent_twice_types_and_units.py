@@ -182,7 +182,7 @@ def unit_marks(quantity: dict[str, Any], ident: str = "f1", claim: bool = False)
         }
     read = build_record([fill], TZ).dispenses[0]
     config = GuidelineConfig.from_mapping()
-    return fill_marks(read, same_drug_key(read, load_terminology(config), config), "Practitioner/drA", None)
+    return fill_marks(read, same_drug_key(read, load_terminology(config)), "Practitioner/drA", None)
 
 
 def test_sixty_tablets_and_sixty_ml_are_two_fills() -> None:

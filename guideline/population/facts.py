@@ -152,7 +152,7 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
     fills kept apart only by their claim numbers are named (`_told_apart_by_claim_number`)."""
 
     def marks(dispense: Dispense) -> sent_twice.FillMarks:
-        drug = fills.same_drug_key(dispense, reader.terms, reader.config)
+        drug = fills.same_drug_key(dispense, reader.terms)
         return sent_twice.fill_marks(dispense, drug, reader.prescriber(dispense, None), reader.pharmacy(dispense))
 
     kept, copies = sent_twice.read_once(dispenses, fill_counts, marks)
@@ -196,7 +196,7 @@ def _claim_numbered(dispense: Dispense) -> bool:
 
 def _drug_key(reader: _Reader) -> Callable[[Dispense | MedOrder], str]:
     """The refill "same drug" key under the reader's terminology (fills.same_drug_key remembers it per medication)."""
-    return lambda item: fills.same_drug_key(item, reader.terms, reader.config)
+    return lambda item: fills.same_drug_key(item, reader.terms)
 
 
 def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Reader) -> Dispense:

@@ -54,7 +54,7 @@ def relayed_read_once(
 
     # The point of care's test too (`Facts._identified_drug`): a code or a name alone is no evidence two are one.
     def drug(item: MedOrder | Dispense) -> str | None:
-        return identified(fills.same_drug_key(item, terms, config))
+        return identified(fills.same_drug_key(item, terms))
 
     record, unsure = _read_once(record, raw, own, quality, _orders(drug))
     record, unsure_fills = _read_once(record, raw, own, quality, _fills(drug))
