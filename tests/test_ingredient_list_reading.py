@@ -9,10 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import builders
 import pytest
 from fixtures.mme.helpers import DRUG_FORM, RXNORM, UCUM, config, dosage, every, med_request, mme, orders, terms
 
-from guideline.plan import compact_drafts, drafts_from_app_context
+from guideline.plan import build_plan, compact_drafts, drafts_from_app_context
 from guideline.recognition import recognise
 from guideline.set_names import OPIOID
 from guideline.terminology import load_terminology
@@ -201,3 +202,50 @@ def test_an_inactive_ingredient_is_no_partner_of_a_dose_in_mg() -> None:
 def test_an_opioid_marked_inactive_is_still_counted() -> None:
     """No opioid is an excipient: a record marking one inactive is counted, never hidden."""
     assert _counted(_dosed_in_mg(_with_excipient(opioid_active=False))) == ("ok", Decimal(30), "known-opioid")
+
+
+# ---- the non-opioid therapies tried read the list as the MME does ----
+
+SITE_DULOXETINE = "90000123"  # a code the site's drug file keeps in the RxNorm system; the site aliases it
+DULOXETINE_IN = "72625"
+
+
+def _cymbalta_ordered(ingredient_code: str) -> dict[str, Any]:
+    """An Epic order of its drug record CYMBALTA 60 MG CAPSULE DR: the brand name, and duloxetine only in its list."""
+    name = "CYMBALTA 60 MG CAPSULE DR"
+    duloxetine = {
+        "itemCodeableConcept": {"coding": [{"system": RXNORM, "code": ingredient_code}]},
+        "strength": {
+            "numerator": {"value": 60, "unit": "mg", "system": UCUM, "code": "mg"},
+            "denominator": {"value": 1, "unit": "CAP", "system": DRUG_FORM, "code": "CAP"},
+        },
+    }
+    medication = {
+        "resourceType": "Medication",
+        "id": "erx-cymbalta",
+        "code": {"coding": [{"system": EPIC_ERX, "code": "31542", "display": name}], "text": name},
+        "form": {"text": "capsule, delayed release"},
+        "ingredient": [duloxetine],
+    }
+    request = builders.med_request("0", id="rx-cymbalta", authored=builders.days_ago(90), frequency=1, period=1)
+    del request["medicationCodeableConcept"]
+    request["contained"] = [medication]
+    request["medicationReference"] = {"reference": "#erx-cymbalta"}
+    return request
+
+
+def _tried(request: dict[str, Any], settings: dict[str, Any]) -> tuple[str, ...]:
+    evaluation = builders.run("patient-view", resources=[request], config=settings)
+    content = build_plan(evaluation, (), evaluation.facts.config, builders.NOW).section("nonopioid").content
+    return next(t for t in content.medicines if t.key == "antidepressant").evidence
+
+
+def test_a_non_opioid_named_by_an_aliased_ingredient_code_is_a_therapy_tried() -> None:
+    # Before: the non-opioid list read the ingredient codes on its own, without the site's aliases, so duloxetine
+    # ordered as Epic's CYMBALTA record (its ingredient coded by the site's own code) was no SNRI tried.
+    aliased = {"mme": {"ingredient_code_aliases": {SITE_DULOXETINE: DULOXETINE_IN}}}
+    assert _tried(_cymbalta_ordered(SITE_DULOXETINE), aliased) == (
+        f"CYMBALTA 60 MG CAPSULE DR (active, {builders.days_ago(90)})",
+    )
+    assert _tried(_cymbalta_ordered(SITE_DULOXETINE), {}) == ()  # the code alone says nothing without the alias
+    assert _tried(_cymbalta_ordered(DULOXETINE_IN), {}) != ()

@@ -19,6 +19,7 @@ from guideline.plan.reads import (
     SERVICE_READS,
     none_within,
 )
+from guideline.recognition.strengths import IngredientAliases, medication_listed_codes
 from guideline.terminology import OPIOID
 from guideline.timeutil import local_date, months_before
 
@@ -162,16 +163,15 @@ def _medicine_candidates(facts: Facts) -> list[Candidate]:
         if (day is not None and day < since) or facts.is_in(OPIOID, order):
             continue
         words = f" {words_of(order.medication.concept)} {facts.name(order).lower()}"
-        found.append((_rxnorm_codes(order), words, _shown(facts, order, day)))
+        found.append((_rxnorm_codes(order, facts.terms), words, _shown(facts, order, day)))
     return found
 
 
-def _rxnorm_codes(order: MedOrder) -> frozenset[str]:
+def _rxnorm_codes(order: MedOrder, terms: IngredientAliases) -> frozenset[str]:
+    """The order's RxNorm codes and its Medication's ingredient codes, the list read as the MME reads it."""
     medication = order.medication
-    codes = set(medication.concept.codes(RXNORM)) if medication.concept else set()
-    if medication.resource:
-        codes.update(code for i in medication.resource.ingredients if i.item for code in i.item.codes(RXNORM))
-    return frozenset(codes)
+    codes = medication.concept.codes(RXNORM) if medication.concept else ()
+    return frozenset((*codes, *medication_listed_codes(medication, terms)))
 
 
 def _shown(facts: Facts, order: MedOrder, day: date | None) -> str:

@@ -143,6 +143,15 @@ def medication_listed(medication: ResolvedMedication, terms: IngredientAliases) 
     return listed_items(resource.ingredients, terms.ingredient_code_aliases) if resource else ()
 
 
+def medication_listed_codes(medication: ResolvedMedication, terms: IngredientAliases) -> tuple[str, ...]:
+    """The RxNorm codes of the Medication's ingredient list in that one reading (`medication_listed`): each a site's
+    alias names read as its ingredient, an inactive filler's left out. For readers of any ingredient, not only the
+    opioids: a non-opioid's own reading of the list missed the aliases a site set for it."""
+    aliases = terms.ingredient_code_aliases
+    found = (code for listed in medication_listed(medication, terms) for code in ingredient_codes(listed.item, aliases))
+    return tuple(dict.fromkeys(found))
+
+
 def listed_strengths_known(medication: ResolvedMedication, terms: IngredientAliases) -> bool:
     """Whether the Medication's ingredient list gives the MME its opioid strengths: one opioid at least with a mass
     strength, and no opioid named by code without one (a named one without is left to the names, as the MME does)."""
