@@ -15,7 +15,8 @@ from fixtures.mme.helpers import DRUG_FORM, RXNORM, UCUM, config, dosage, every,
 
 from guideline.plan import build_plan, compact_drafts, drafts_from_app_context
 from guideline.recognition import recognise
-from guideline.set_names import OPIOID
+from guideline.recognition.classify import medication_names
+from guideline.set_names import NALOXONE_RESCUE, OPIOID
 from guideline.terminology import load_terminology
 
 EPIC_ERX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication records (ERX)
@@ -249,3 +250,52 @@ def test_a_non_opioid_named_by_an_aliased_ingredient_code_is_a_therapy_tried() -
     )
     assert _tried(_cymbalta_ordered(SITE_DULOXETINE), {}) == ()  # the code alone says nothing without the alias
     assert _tried(_cymbalta_ordered(DULOXETINE_IN), {}) != ()
+
+
+# ---- recognition reads no inactive ingredient's name, as the MME counts none ----
+
+EPIC_LOCAL_INGREDIENT = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698297"  # an Epic site's own ingredient codes
+NALOXONE_IN = "7242"
+
+
+def _deterrent_naloxone(active: bool) -> dict[str, Any]:
+    """An Epic drug record of an abuse-deterrent opioid tablet: its opioid coded only by the site's own ingredient
+    code, and naloxone listed as a deterrent the record marks inactive (`isActive` false) or active."""
+    opioid = {
+        "itemCodeableConcept": {"coding": [{"system": EPIC_LOCAL_INGREDIENT, "code": "40311"}]},
+        "strength": {**_five_mg_a_tablet(), "numerator": {"value": 10, "unit": "mg", "system": UCUM, "code": "mg"}},
+    }
+    naloxone = {
+        "itemCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": NALOXONE_IN, "display": "naloxone hydrochloride"}]
+        },
+        "isActive": active,
+    }
+    name = "PAIN MED ER TABLET"
+    return {
+        **_erx(opioid),
+        "code": {"coding": [{"system": EPIC_ERX, "code": "240610", "display": name}], "text": name},
+        "ingredient": [opioid, naloxone],
+    }
+
+
+def test_an_inactive_naloxone_does_not_make_the_product_naloxone() -> None:
+    # Before: its name was read, and with the opioid's code unknown the product was read as naloxone, so a patient
+    # given this opioid looked supplied with naloxone. Now it names nothing PainPlan knows: unidentified, and named.
+    medication = orders(_ordered(_deterrent_naloxone(active=False)))[0].medication
+    assert medication_names(medication) == ("PAIN MED ER TABLET tablet",)  # the form words join each name
+    assert recognise(medication, terms()).kind == "unidentified"
+    assert not terms().medication_in(NALOXONE_RESCUE, medication)
+
+
+def test_an_active_naloxone_is_still_read_by_its_name() -> None:
+    medication = orders(_ordered(_deterrent_naloxone(active=True)))[0].medication
+    assert "naloxone hydrochloride tablet" in medication_names(medication)
+
+
+def test_an_opioid_marked_inactive_is_still_read_by_its_name() -> None:
+    """No opioid is a filler (the MME's rule): its name still says what the product is."""
+    oxycodone = {"itemCodeableConcept": {"text": "oxycodone hydrochloride"}, "isActive": False}
+    medication = orders(_ordered(_erx(oxycodone)))[0].medication
+    assert "oxycodone hydrochloride tablet" in medication_names(medication)
+    assert recognise(medication, terms()).kind == "opioid-no-mme"

@@ -15,9 +15,9 @@ from guideline.recognition.cut_names import NotedName
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, supplements
 from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
-from guideline.recognition.strengths import listed_strengths_known, medication_listed
+from guideline.recognition.strengths import filler, listed_opioid, listed_strengths_known, medication_listed
 from guideline.recognition.table_brands import table_brand
-from guideline.record import ResolvedMedication, may_read_medication
+from guideline.record import MedicationIngredient, ResolvedMedication, may_read_medication
 from guideline.set_names import (
     BENZO,
     BUPRENORPHINE,
@@ -319,7 +319,7 @@ def _opioid_ingredient_codes(medication: ResolvedMedication, terms: CodeSets) ->
 
 def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
     """Every name the medication carries, most telling first: text, coding displays, the Medication's ingredient
-    names, the reference's display, and the name of any RxNorm opioid ingredient code."""
+    names (a `filler`'s left out), the reference's display, and the name of any RxNorm opioid ingredient code."""
     names: list[str] = []
     concept = medication.concept
     if concept is not None:
@@ -332,10 +332,11 @@ def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
     resource = medication.resource
     if resource is not None:
         for item in resource.ingredients:
-            if item.item is not None:
-                shown = item.item.display()
-                if shown:
-                    names.append(shown)
+            if item.item is None or _filler(item):
+                continue
+            shown = item.item.display()
+            if shown:
+                names.append(shown)
         if resource.form is not None and names:
             form = resource.form.display()
             if form:
@@ -343,6 +344,13 @@ def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
     if medication.reference_display:
         names.append(medication.reference_display)
     return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
+def _filler(item: MedicationIngredient) -> bool:
+    """Whether the list leaves the item out (`strengths.filler`), so its name is not read: an inactive naloxone (an
+    abuse deterrent) read as the product's name made an opioid naloxone on hand. No site aliases are read here: an
+    inactive item only an alias makes an opioid has no opioid name to read."""
+    return not item.active and filler(item, listed_opioid(item, {})[0])
 
 
 def _score(reading: NameReading) -> tuple[int, int, int, int]:

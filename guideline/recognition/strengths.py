@@ -94,6 +94,13 @@ def listed_opioid(item: MedicationIngredient, aliases: Mapping[str, str]) -> tup
     return ingredient, False
 
 
+def filler(item: MedicationIngredient, ingredient: str | None) -> bool:
+    """Whether the list leaves an item out: one its Medication marks inactive (`isActive` false) that is no opioid
+    (`ingredient`, as `listed_opioid` reads it). A filler is no ingredient a dose in mg may measure, nor a name that
+    says what the product is; no opioid is a filler, so one marked inactive is read."""
+    return ingredient is None and not item.active
+
+
 @dataclass(frozen=True, slots=True)
 class ListedItem:
     """One item of a Medication's ingredient list as the MME reads it: the RxNorm opioid ingredient it is (None for
@@ -110,13 +117,12 @@ def listed_items(items: Sequence[MedicationIngredient], aliases: Mapping[str, st
     """The ingredient list's items, morphine listed beside opium folded into the opium as its morphine content
     (`mf.morphine_is_opium_content`): it is left out when the opium has a strength, and gives the opium its strength
     (ten times its morphine) when the opium has none. Each counted, a paregoric listing both counted its morphine
-    twice; the opium listed without a strength left the product with none. An item its Medication marks inactive
-    (`isActive` false) is left out unless it is an opioid: a filler is no ingredient a dose in mg may measure (as
-    another ingredient it made "oxycodone 5 mg" ambiguous), and no opioid is a filler, so one marked so is counted."""
+    twice; the opium listed without a strength left the product with none. A `filler` is left out: as another
+    ingredient it made "oxycodone 5 mg" ambiguous."""
     listed = []
     for item in items:
         ingredient, named = listed_opioid(item, aliases)
-        if ingredient is None and not item.active:
+        if filler(item, ingredient):
             continue
         strength = mass_strength(item) if ingredient else None
         if strength is not None and ingredient == mf.OPIUM:
