@@ -160,6 +160,7 @@ class StrengthConflict:
     # Named strengths more than any product of the opioid holds ("5,325 mg"): named, never counted over the code's.
     unreal: tuple[Decimal, ...] = ()
     said_by: str = "name"  # or "ingredient list": where the other strength is written
+    stated_by: str = "code"  # where `coded` is written: the code, or an ingredient list's first entry of the opioid
 
     @property
     def counted(self) -> Decimal:
@@ -311,17 +312,44 @@ def _drug_from_ingredients(medication: ResolvedMedication, terms: Terminology) -
     rxcui = codes[0].code if codes else None
     injected = _injection_form(medication)
     known = tuple(p for p in partners if p is not None)
-    return Drug(
+    first, others = _first_of_each(strengths)
+    drug = Drug(
         rxcui,
         None,
         dose_form,
-        tuple(strengths),
+        first,
         transdermal,
         from_ingredients=True,
         injected=injected,
         partners=known,
         partner_unknown=len(known) < len(partners),
     )
+    if not others:
+        return drug
+    # The list states one opioid twice (oxycodone 7804 and oxycodone hydrochloride 82063, or one code repeated):
+    # one ingredient, never two to sum. Its other entries are weighed against its first as a name against a code.
+    again = _Statement(
+        "ingredient list's other entry",
+        lambda rxcui, _name, per: others.get((rxcui, per), []),
+        lambda _name, _mg, _per: False,  # every listed strength is one a product holds (`unreal_listed` above)
+        against="ingredient list",
+    )
+    return _with_stated_strengths(drug, [again])
+
+
+def _first_of_each(
+    strengths: Sequence[IngredientStrength],
+) -> tuple[tuple[IngredientStrength, ...], dict[tuple[str, Strength], list[Decimal]]]:
+    """The first strength the list gives of each opioid per basis, and the strengths its other entries give of it."""
+    first: dict[tuple[str, Strength], IngredientStrength] = {}
+    others: dict[tuple[str, Strength], list[Decimal]] = {}
+    for strength in strengths:
+        key = (strength.ingredient, strength.per)
+        if key in first:
+            others.setdefault(key, []).append(strength.mg)
+        else:
+            first[key] = strength
+    return tuple(first.values()), others
 
 
 def _antagonist(item: MedicationIngredient, terms: Terminology) -> bool:
@@ -605,6 +633,7 @@ class _Statement:
     said_by: str
     stated: Callable[[str, str, Strength], list[Decimal]]
     unreal: Callable[[str, Decimal, Strength], bool]
+    against: str = "code"  # what its strengths are weighed against: the code, or the list's first entry of one opioid
 
 
 def _with_stated_strengths(drug: Drug, statements: Sequence[_Statement]) -> Drug:
@@ -629,7 +658,7 @@ def _with_stated_strengths(drug: Drug, statements: Sequence[_Statement]) -> Drug
             if not differing:
                 continue
             unreal = tuple(n for n in differing if statement.unreal(name, n, per))
-            conflict = StrengthConflict(name, coded, differing, per, unreal, statement.said_by)
+            conflict = StrengthConflict(name, coded, differing, per, unreal, statement.said_by, statement.against)
             conflicts.append(conflict)
             own = [s for s in strengths if s.ingredient == rxcui]
             current = sum((s.mg for s in own), Decimal(0))  # the code's, or an earlier statement's counted
@@ -677,7 +706,8 @@ def conflict_text(drug: Drug | None, counted: bool = True) -> str:
         named = " and ".join(
             _strength_text(n, c.per) + (_UNREAL.format(c.name) if n in c.unreal else "") for n in c.named
         )
-        parts.append(f"the code says {_strength_text(c.coded, c.per)} {c.name}, the {c.said_by} says {named}{used}")
+        coded = f"{_strength_text(c.coded, c.per)} {c.name}"
+        parts.append(f"the {c.stated_by} says {coded}, the {c.said_by} says {named}{used}")
     return f"; {'; '.join(parts)}, check which strength is meant"
 
 

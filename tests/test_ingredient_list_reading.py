@@ -299,3 +299,41 @@ def test_an_opioid_marked_inactive_is_still_read_by_its_name() -> None:
     medication = orders(_ordered(_erx(oxycodone)))[0].medication
     assert "oxycodone hydrochloride tablet" in medication_names(medication)
     assert recognise(medication, terms()).kind == "opioid-no-mme"
+
+
+# ---- one substance listed twice is one ingredient ----
+
+
+def _oxycodone(mg: int, coded: dict[str, Any] | None = None) -> dict[str, Any]:
+    strength = {**_five_mg_a_tablet(), "numerator": {"value": mg, "unit": "mg", "system": UCUM, "code": "mg"}}
+    return {"itemCodeableConcept": coded or OXYCODONE_RESOURCE, "strength": strength}
+
+
+def _listed_twice(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    return _ordered({**_erx(first), "ingredient": [first, second]})
+
+
+@pytest.mark.parametrize(
+    "second",
+    [_oxycodone(5), {**_pin_item(), "strength": _five_mg_a_tablet()}],
+    ids=["the same code twice", "its ingredient and its precise ingredient"],
+)
+def test_one_opioid_listed_twice_at_one_strength_is_counted_once(second: dict[str, Any]) -> None:
+    # Before: each entry was another strength of oxycodone, summed into 10 mg a tablet: 60 MME/day, not 30.
+    order = mme(_listed_twice(_oxycodone(5), second)).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(30))
+    assert order.dose_explanation == (
+        "PAIN MED ORAL: 1 tablet every 6 hours (4 a day) = 20 mg/day oxycodone × 1.5 = 30.0 MME/day"
+    )
+
+
+def test_one_opioid_listed_twice_at_two_strengths_is_counted_at_the_higher_and_named() -> None:
+    """The list contradicts itself, as a code and a name may: the higher counted, the disagreement named."""
+    pin = {**_pin_item(), "strength": _oxycodone(10)["strength"]}
+    order = mme(_listed_twice(_oxycodone(5), pin)).orders[0]
+    assert (order.state, order.mme) == ("ok", Decimal(60))
+    assert order.dose_explanation == (
+        "PAIN MED ORAL: 1 tablet every 6 hours (4 a day) = 40 mg/day oxycodone × 1.5 = 60.0 MME/day; the ingredient "
+        "list says 5 mg oxycodone, the ingredient list's other entry says 10 mg: counted at 10 mg, check which "
+        "strength is meant"
+    )
