@@ -20,7 +20,7 @@ from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, LOINC, NDC, RXNOR
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import ndc11
 from guideline.recognition import in_set, recognise
-from guideline.recognition.strengths import ingredient_codes
+from guideline.recognition.strengths import medication_listed_codes
 from guideline.record import ResolvedMedication
 from guideline.searches import PDMP_CODES
 from guideline.set_names import (
@@ -939,11 +939,9 @@ class Terminology:
         resource = medication.resource
         if resource is None or (medication.concept and self._naltrexone_combination(medication.concept)):
             return False
-        rxnorm_ingredients = {
-            code for item in resource.ingredients for code in ingredient_codes(item, self._ingredient_aliases)
-        }
-        # Only a naltrexone-only product: a second coded ingredient means a combination (A.5 exclusions).
-        return rxnorm_ingredients == {NALTREXONE_INGREDIENT}
+        # Only a naltrexone-only product: a second coded ingredient means a combination (A.5 exclusions). The list is
+        # read as every reader reads it: an inactive diluent (a kit's sodium chloride) is no second ingredient.
+        return set(medication_listed_codes(medication, self)) == {NALTREXONE_INGREDIENT}
 
     @property
     def ingredient_code_aliases(self) -> Mapping[str, str]:

@@ -185,6 +185,20 @@ def test_naltrexone_codes_and_ingredient(term: t.Terminology) -> None:
     assert not term.contains(t.NALTREXONE, local_code)  # the ingredient rule needs the Medication
 
 
+@pytest.mark.parametrize(("diluent_active", "naltrexone"), [(False, True), (True, False)])
+def test_an_inactive_diluent_is_no_second_ingredient_of_naltrexone(
+    term: t.Terminology, diluent_active: bool, naltrexone: bool
+) -> None:
+    # A Vivitrol kit's record listing its diluent's sodium chloride (RxNorm 9863) as inactive: before, it was a second
+    # coded ingredient, so the naltrexone-only product read as a combination, no MOUD. One listed active still is.
+    local_code = Concept((), "INJECTION KIT 4471")  # a local name that says nothing: the list decides
+    diluent = MedicationIngredient(rx("9863"), None, None, active=diluent_active)
+    kit = Medication(
+        id="m1", code=local_code, form=None, ingredients=(MedicationIngredient(rx("7243"), None, None), diluent)
+    )
+    assert term.medication_in(t.NALTREXONE, med(local_code, resource=kit, reference="Medication/m1")) is naltrexone
+
+
 def test_naltrexone_combinations_are_excluded(term: t.Terminology) -> None:
     contrave = naltrexone_medication(rx("1551468"), "7243", "42347")
     assert not term.medication_in(t.NALTREXONE, med(contrave.code, resource=contrave))
