@@ -187,3 +187,33 @@ def test_a_hospice_claim_that_dates_no_exclusion_is_named_as_what_may_widen_ever
         assert "hospice_claims_undated" in parts["includes"], measure
         assert "hospice_claims_undated" not in parts["denominator"] + parts["numerator"], measure
     assert words in _page(tmp_path)
+
+
+def _rate_row(page: str, measure: str) -> str:
+    """The dashboard's row of one measure's rate, with what it says beside the rate."""
+    return page.split(f'<tr id="rate-{measure}">', 1)[1].split("</tr>", 1)[0]
+
+
+def test_a_quarter_only_export_is_named_as_widening_the_new_start_measures_not_as_leaving_patients_out(
+    tmp_path,
+) -> None:
+    # A quarterly claims extract (fills from 5 January only): a long-term patient's earlier fills are not in it, so
+    # they read as a new start. IOP's rates gain such patients; none can be missing from IOP's denominators. Before,
+    # the dashboard said beside each IOP rate "Patients may be missing from this denominator", the wrong way round,
+    # and never that the rate may count patients PQA's measure leaves out.
+    def quarter_only(folder: Path) -> None:
+        write_export(folder, high_dose("q1"))
+        write_ndjson(folder, "Coverage", [coverage("q1-a", "q1", "2025-01-01", None)])
+
+    quality, _, page = _run(tmp_path, quarter_only)
+    measures = quality["run"]["not_checked"]["measures"]
+    for measure in ("IOP-HD", "IOP-LD", "IOP-LA"):
+        assert "lookback_not_reached" in measures[measure]["includes"], measure
+        assert "lookback_not_reached" not in measures[measure]["denominator"], measure
+        row = _rate_row(page, measure)
+        assert "This rate may count patients PQA's measure leaves out:</strong> 2 look-backs reaching" in row
+        assert "missing from this denominator" not in row
+    # AMO's 12 months are cut short: fewer days' supply, so its denominator may be missing patients.
+    assert "lookback_not_reached" in measures["AMO"]["denominator"]
+    assert "lookback_not_reached" not in measures["AMO"]["includes"]
+    assert "Patients may be missing from this denominator:</strong> 2 look-backs reaching" in _rate_row(page, "AMO")

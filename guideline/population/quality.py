@@ -430,13 +430,15 @@ COUNTS: tuple[Count, ...] = (
         denominators=EVERY,
     ),
     Count("medication_data_from", "the earliest fill, order or claim in the export", kind="census"),
-    # A long-term patient whose earlier fills the export lacks is read as a new start: IOP's denominators and
-    # numerators gain patients, AMO's denominator loses them.
+    # A long-term patient whose earlier fills the export lacks is read as a new start: IOP's rates gain patients
+    # (none can be missing from its denominators: a true new start is one with less history too), and its first
+    # fills may be taken for the start, so a numerator may miss one; AMO's denominator loses them.
     Count(
         "lookback_not_reached",
         "look-backs reaching before the export's first fill, order or claim",
-        denominators=("IOP-HD", "IOP-LD", "IOP-LA", "AMO"),
+        denominators=("AMO",),
         numerators=("IOP-HD", "IOP-LD", "IOP-LA"),
+        includes=("IOP-HD", "IOP-LD", "IOP-LA"),
         names_only=True,
     ),
     Count("resources_by_type", "resources read", kind="census"),
