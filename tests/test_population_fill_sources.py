@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from synthetic_export import NDC, dispense, patient, practitioner, write_export
+from synthetic_export import NDC, dispense, order, patient, practitioner, write_export
 from test_population_fill_integrity import pharmacy_claim
 from test_population_measures import PERIOD, TODAY
 
@@ -85,6 +85,38 @@ def test_a_fill_sent_as_a_dispense_and_as_a_pharmacy_claim_counts_once() -> None
     row = _row(outcome)
     assert (row["opioid_fills"], row["days_supply"], row["avg_mme"]) == (2, 60.0, 60.0)
     assert outcome.quality.duplicate_fills == 2
+
+
+def test_an_ehr_dispense_naming_its_prescriber_through_its_prescription_and_the_claim_for_it_count_once() -> None:
+    # An EHR's dispense names its pharmacy as performer and its prescriber only through the prescription it filled
+    # (authorizingPrescription, whose requester is drA), as EHRs send it; the payer's claim names drA in its care
+    # team. The measures read the dispense's prescriber through its prescription; before, the rule for a fill sent
+    # twice did not, saw "no prescriber" against drA, and read each fill twice: 120 days' supply, AMO's denominator.
+    prescription = order("rx1", "e", OXYCODONE_10, "2026-01-04", requester="drA", per_day=4, days=30)
+    fills = [
+        dispense("d1", "e", OXYCODONE_10, "2026-01-05", 120, 30, pharmacy="ph1", order="rx1"),
+        dispense("d2", "e", OXYCODONE_10, "2026-02-04", 120, 30, pharmacy="ph1", order="rx1"),
+    ]
+    claims = [
+        pharmacy_claim("c1", "e", "2026-01-05", quantity=120, drug=OXYCODONE_10),
+        pharmacy_claim("c2", "e", "2026-02-04", quantity=120, drug=OXYCODONE_10),
+    ]
+    outcome = _evaluate("e", [patient("e"), prescription, *fills, *claims])
+    row = _row(outcome)
+    assert (row["opioid_fills"], row["days_supply"], row["amo_den"]) == (2, 60.0, False)
+    assert outcome.quality.duplicate_fills == 2
+
+
+def test_a_fill_naming_its_prescriber_only_through_its_prescription_is_not_one_with_a_fill_naming_another() -> None:
+    # The prescriber read through the prescription ties a fill to its claim only when it is the claim's prescriber:
+    # drB's claim of the same day, drug and quantity is another fill.
+    prescription = order("rx1", "f", OXYCODONE_10, "2026-01-04", requester="drA", per_day=4, days=30)
+    fill = dispense("d1", "f", OXYCODONE_10, "2026-01-05", 120, 30, pharmacy="ph1", order="rx1")
+    claim = pharmacy_claim("c1", "f", "2026-01-05", quantity=120, drug=OXYCODONE_10)
+    claim["careTeam"][0]["provider"] = {"reference": "Practitioner/drB"}
+    outcome = _evaluate("f", [patient("f"), prescription, fill, claim])
+    assert _row(outcome)["opioid_fills"] == 2
+    assert outcome.quality.duplicate_fills == 0
 
 
 def test_two_fills_on_one_day_that_differ_are_both_counted() -> None:

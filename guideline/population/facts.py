@@ -150,10 +150,14 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
     pharmacy as the export's directory names them. Each copy is counted once: in `duplicate_claim_fills` when both
     it and the fill read are claim lines (one fill billed under two claim numbers), else in `duplicate_fills`. The
     fills kept apart only by their claim numbers are named (`_told_apart_by_claim_number`)."""
+    # The prescriber as the measures read it, through the prescription a fill names: an EHR's dispense names its
+    # prescriber only so, and read as naming none, it was never one with the payer's claim for it.
+    orders = _prescriptions(reader)
 
     def marks(dispense: Dispense) -> sent_twice.FillMarks:
         drug = fills.same_drug_key(dispense, reader.terms)
-        return sent_twice.fill_marks(dispense, drug, reader.prescriber(dispense, None), reader.pharmacy(dispense))
+        named = fills.authorized_order(dispense, orders) if dispense.authorizing_prescriptions else None
+        return sent_twice.fill_marks(dispense, drug, reader.prescriber(dispense, named), reader.pharmacy(dispense))
 
     kept, copies = sent_twice.read_once(dispenses, fill_counts, marks)
     for copy in copies:
@@ -207,11 +211,15 @@ def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Read
     return replace(dispense, days_supply=derived, days_supply_written=None) if derived is not None else dispense
 
 
+def _prescriptions(reader: _Reader) -> list[MedOrder]:
+    """The orders a fill may be filled from: a medication reported as taken, or a proposal, prescribed nothing."""
+    return [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
+
+
 def _filled_from(reader: _Reader, dispenses: list[Dispense]) -> list[tuple[Dispense, MedOrder | None]]:
     """Each fill with the prescription it was filled from (`fills.source_order`), its days' supply taken from that
     prescription's dosage when it gives none (`_with_derived_days`): the opioid and the benzodiazepine fills alike."""
-    # The prescriptions a fill may come from: a medication reported as taken, or a proposal, prescribed nothing here.
-    orders = [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
+    orders = _prescriptions(reader)
     drug_of = _drug_key(reader)
     intervals: dict[int, tuple[date, date] | None] = {}  # each order's supply worked out once, not once per fill
 
