@@ -4,6 +4,7 @@ with no PCP on record; the index says the same."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
 
 PCP_HEADING = "Patients who name you as their primary care clinician"
-PRESCRIBER_HEADING = "Patients with no primary care clinician on record whose opioid prescriptions mostly came from you"
+PRESCRIBER_HEADING = (
+    "Patients with no primary care clinician on record whose opioid fills were on your prescriptions at least as "
+    "often as on any other clinician's"
+)
 
 
 def high_dose(pid: str, prescriber: str) -> list[dict]:
@@ -33,7 +37,8 @@ def run_letters(folder: Path, resources: list[dict]) -> Path:
 
 
 def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    """What a reader sees: the tags taken out, entities read ("clinician&#39;s" is "clinician's")."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip())
 
 
 def intro_of(html: str) -> str:
@@ -78,8 +83,8 @@ def test_a_letter_groups_its_patients_by_why_they_are_listed(letters):
     assert intro_of(html).startswith("This letter is strictly informational.")
     assert (
         "found 2 patients whose fills met one or more of the criteria below: 1 who names you as their primary care "
-        "clinician, and 1 who has no primary care clinician on record and whose opioid prescriptions mostly came "
-        "from you."
+        "clinician, and 1 who has no primary care clinician on record and whose opioid fills were on your "
+        "prescriptions at least as often as on any other clinician's."
     ) in intro_of(html)
     groups = groups_of(html)
     assert list(groups) == [PCP_HEADING, PRESCRIBER_HEADING]
@@ -208,3 +213,24 @@ def test_every_attribution_kind_a_letter_lists_has_its_words():
     assert tuple(lettered) == letters.REASON_ORDER
     assert tuple(kind.name for kind in ATTRIBUTION_KINDS if kind.letter == "practice") == letters.PRACTICE_KINDS
     assert all(REASONS[kind].heading and REASONS[kind].index for kind in lettered)
+
+
+def test_a_main_prescriber_by_a_tie_is_not_told_the_prescriptions_mostly_came_from_them(tmp_path):
+    # Four prescribers at four pharmacies, one fill each (OMP's numerator): the tie goes to the latest fill's
+    # prescriber, Dr Dunn, who wrote 1 of the 4. Before, her letter said the patient's opioid prescriptions "mostly
+    # came from" her.
+    days = ("2026-01-03", "2026-01-20", "2026-02-10", "2026-03-01")
+    fills = [
+        dispense(f"pe-{n}", "pe", OXYCODONE_10, day, 60, 15, f"dr{n}", f"ph{n}") for n, day in enumerate(days, start=1)
+    ]
+    letters = run_letters(
+        tmp_path,
+        [practitioner("dr4", "Dr. Dee Dunn"), patient("pe", "1970-01-01", None, "Evans"), *fills],
+    )
+    html = (letters / "dr4.html").read_text()
+    assert "mostly" not in html
+    heading = (
+        "Patients with no primary care clinician on record whose opioid fills were on your prescriptions at least as "
+        "often as on any other clinician's"
+    )
+    assert list(groups_of(html)) == [heading] and "Evans" in groups_of(html)[heading]

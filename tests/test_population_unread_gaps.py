@@ -96,12 +96,12 @@ def missing_pcp_letters(tmp_path_factory) -> Path:
 
 
 def test_the_prescribers_letter_does_not_say_the_patient_has_no_pcp(missing_pcp_letters):
-    # Before: "who has no primary care clinician on record and whose opioid prescriptions mostly came from you".
+    # Before: "who has no primary care clinician on record and whose opioid prescriptions …".
     html = (missing_pcp_letters / "drB.html").read_text()
     assert "no primary care clinician on record" not in html
     heading = (
-        "Patients whose named primary care clinician is not in our directory, whose opioid prescriptions mostly came "
-        "from you"
+        "Patients whose named primary care clinician is not in our directory, whose opioid fills were on your "
+        "prescriptions at least as often as on any other clinician's"
     )
     assert list(groups_of(html)) == [heading] and "Moreno" in html and "Quinn" not in html
     assert "found 1 patient whose named primary care clinician is not in our directory and whose opioid" in (

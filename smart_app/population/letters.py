@@ -42,7 +42,7 @@ class LetterPatient:
 
 @dataclass
 class Letter:
-    """One letter: to a clinician (their PCP patients, and those with no PCP they mostly prescribed for), or to a
+    """One letter: to a clinician (their PCP patients, and those with no PCP they are the main prescriber of), or to a
     practice (its patients assigned to it with no clinician named)."""
 
     recipient_id: str  # the clinician's Practitioner id, or the practice's Organization id

@@ -16,6 +16,11 @@ class Reason:
     index: str  # in the letters' index
 
 
+# Why a patient is in their main prescriber's letter: the prescriber of most of their opioid fills in the period, or,
+# where prescribers tie, of the latest (guideline.population.attribution). A patient of four prescribers, one fill
+# each, goes to one of them, whom "mostly came from you" told something untrue.
+MAIN_PRESCRIBER = "whose opioid fills were on your prescriptions at least as often as on any other clinician's"
+
 # The words for each attribution kind a letter lists (guideline.population.attribution.ATTRIBUTION_KINDS, whose
 # order the letters follow): a kind added there without its words here fails a test.
 REASONS = {
@@ -32,9 +37,9 @@ REASONS = {
         "practice of record, no clinician named",
     ),
     "prescriber": Reason(
-        "Patients with no primary care clinician on record whose opioid prescriptions mostly came from you",
-        "who has no primary care clinician on record and whose opioid prescriptions mostly came from you",
-        "who have no primary care clinician on record and whose opioid prescriptions mostly came from you",
+        f"Patients with no primary care clinician on record {MAIN_PRESCRIBER}",
+        f"who has no primary care clinician on record and {MAIN_PRESCRIBER}",
+        f"who have no primary care clinician on record and {MAIN_PRESCRIBER}",
         "main prescriber, no PCP on record",
     ),
     # The patient names a PCP the export's directory does not hold: they have one, so no letter may say they have
@@ -46,21 +51,17 @@ REASONS = {
         "practice of record, named clinician not in directory",
     ),
     "prescriber-pcp-not-in-directory": Reason(
-        "Patients whose named primary care clinician is not in our directory, whose opioid prescriptions mostly came "
-        "from you",
-        "whose named primary care clinician is not in our directory and whose opioid prescriptions mostly came from "
-        "you",
-        "whose named primary care clinician is not in our directory and whose opioid prescriptions mostly came from "
-        "you",
+        f"Patients whose named primary care clinician is not in our directory, {MAIN_PRESCRIBER}",
+        f"whose named primary care clinician is not in our directory and {MAIN_PRESCRIBER}",
+        f"whose named primary care clinician is not in our directory and {MAIN_PRESCRIBER}",
         "main prescriber, named PCP not in directory",
     ),
     # Fills in the export, no Patient resource: whether they have a PCP cannot be known. Such a patient is in no
     # measure (their age is not known either), so no letter lists them; the words are here should one ever do.
     "prescriber-no-patient-resource": Reason(
-        "Patients whose record in the export is incomplete (no demographics), whose opioid prescriptions mostly came "
-        "from you",
-        "whose record in the export has no demographics and whose opioid prescriptions mostly came from you",
-        "whose records in the export have no demographics and whose opioid prescriptions mostly came from you",
+        f"Patients whose record in the export is incomplete (no demographics), {MAIN_PRESCRIBER}",
+        f"whose record in the export has no demographics and {MAIN_PRESCRIBER}",
+        f"whose records in the export have no demographics and {MAIN_PRESCRIBER}",
         "main prescriber, patient's demographics not in export",
     ),
 }
