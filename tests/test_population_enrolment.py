@@ -120,6 +120,38 @@ def test_a_cancelled_coverage_is_no_enrolment() -> None:
     assert outcome.row is not None and outcome.row["ohd_den"] is False
 
 
+def _typed(resource: dict, code: str) -> dict:
+    """A Coverage whose type is an HL7 ActCode insurance policy or program (CARIN's dental example: DENTAL)."""
+    system = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+    return {**resource, "type": {"coding": [{"system": system, "code": code}]}}
+
+
+def test_a_dental_or_vision_plan_is_no_enrolment_in_the_drug_benefit() -> None:
+    # The member's health plan ends on 20 January; their dental and vision plans go on. The measures count members
+    # enrolled with a drug benefit: before, the dental plan filled the gap and the member was "continuously enrolled".
+    coverages = [
+        coverage("e9-med", "e9", "2025-01-01", "2026-01-20"),
+        _typed(coverage("e9-dental", "e9", "2025-01-01", None), "DENTAL"),
+        _typed(coverage("e9-dentprg", "e9", "2025-01-01", None), "DENTPRG"),
+        _typed(coverage("e9-vision", "e9", "2025-01-01", None), "VISPOL"),
+        # Whatever its dates say, a dental plan adds no day: its US date does not make the enrolment unknown.
+        _typed(coverage("e9-dental-renewal", "e9", "01/21/2026", None), "DENTAL"),
+    ]
+    outcome = evaluate("e9", coverages, CONTINUOUS)
+    assert enrolment(outcome) == (20, 1, 70)
+    assert not outcome.quality.members_enrolment_unknown and not outcome.quality.coverage_not_read
+    assert outcome.row is not None and outcome.row["ohd_den"] is False
+    assert outcome.row["excluded"] == "not continuously enrolled (1 gap, the longest 70 days)"
+
+
+def test_a_health_or_drug_plan_of_any_stated_type_enrols() -> None:
+    coverages = [
+        _typed(coverage("e10-med", "e10", "2025-01-01", "2026-01-20"), "HIP"),
+        _typed(coverage("e10-drug", "e10", "2026-01-21", None), "DRUGPOL"),
+    ]
+    assert enrolment(evaluate("e10", coverages, CONTINUOUS)) == (90, 0, None)
+
+
 def test_a_coverage_with_no_status_counts() -> None:
     # DSTU2's Coverage states no status
     outcome = evaluate("e5", [coverage("e5-cov", "e5", "2025-01-01", "2026-12-31", status=None)], CONTINUOUS)

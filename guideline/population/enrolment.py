@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from guideline.fhirdata import LATEST_YEAR, as_dict, text, written_days
+from guideline.fhirdata import LATEST_YEAR, as_dict, as_list, text, written_days
 from guideline.population.model import Period
 from guideline.population.quality import Quality
 
@@ -17,6 +17,12 @@ from guideline.population.quality import Quality
 _COUNTED = frozenset({"active"})
 _NOT_COUNTED = frozenset({"cancelled", "draft", "entered-in-error"})
 _FULL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
+# Coverage types (HL7 ActCode: the insurance policy and program codes CARIN's Coverage carries, its dental example
+# DENTAL) of a plan that pays for no prescriptions: dental and vision. The measures count members enrolled with a drug
+# benefit, so such a plan is read and enrols no day, as a cancelled one; a plan of any other type, or none stated,
+# enrols as before.
+_ACT_CODE_SYSTEMS = frozenset({"http://terminology.hl7.org/CodeSystem/v3-ActCode", "http://hl7.org/fhir/v3/ActCode"})
+_NO_DRUG_BENEFIT = frozenset({"DENTAL", "DENTPRG", "VISPOL"})
 
 
 @dataclass(frozen=True)
@@ -114,10 +120,12 @@ def read_enrolment(resources: Iterable[Mapping[str, Any]], period: Period) -> Co
 
 def _span(coverage: Mapping[str, Any], period: Period) -> tuple[tuple[date, date] | None, str | None]:
     """The days the Coverage enrols the member on, clipped to the period's (None when it enrols them on none of
-    them, or is cancelled, a draft or entered in error), or why it cannot be read."""
+    them, is cancelled, a draft or entered in error, or is a dental or vision plan), or why it cannot be read."""
     status = coverage.get("status")
     if status is not None and not (isinstance(status, str) and status in _COUNTED | _NOT_COUNTED):
         return None, f"status {status!r} is not one FHIR defines"
+    if _no_drug_benefit(coverage):
+        return None, None  # whatever its dates say, it enrols no day in a drug benefit
     raw = coverage.get("period")
     if raw is None and status is None:
         return None, "no period and no status"
@@ -137,6 +145,15 @@ def _span(coverage: Mapping[str, Any], period: Period) -> tuple[tuple[date, date
         return None, None
     first, last = max(first, period.start), min(last, period.end)
     return ((first, last) if first <= last else None), None
+
+
+def _no_drug_benefit(coverage: Mapping[str, Any]) -> bool:
+    """Whether the Coverage's type says it is a dental or vision plan (`_NO_DRUG_BENEFIT`)."""
+    codings = [as_dict(c) for c in as_list(as_dict(coverage.get("type")).get("coding"))]
+    return any(
+        text(c.get("system")) in _ACT_CODE_SYSTEMS and (text(c.get("code")) or "").strip().upper() in _NO_DRUG_BENEFIT
+        for c in codings
+    )
 
 
 def _bound(bounds: Mapping[str, Any], key: str) -> tuple[tuple[date, date] | None, str | None]:
