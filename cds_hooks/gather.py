@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,10 +16,10 @@ from cds_hooks.fhir_client import (
     ByteBudget,
     FetchResult,
     FhirClient,
+    PageFacts,
     bundle_links,
     empty_search_problem,
     failure_reason,
-    match_count,
     page_facts,
     plain_page,
     reported_total,
@@ -148,57 +148,37 @@ def gather(
     for key, value in request.prefetch.items():
         if key not in templates and value is not None:
             # Read (a site may add keys of its own), and checked as a search is: its warnings and total are named.
-            more, why = _pool_unasked(value, pooled, server, f"in the prefetch: {_label(key)}")
-            if why:
-                _not_read(gaps, unread, key, f"in the prefetch, {why}")
-            if more:
-                queries[key] = more
-                continued[key] = (reported_total(value), match_count(value))
+            found, gap = read_prefetch(value, None, server, key)
+            pooled.extend(found)
+            if gap is not None:
+                if gap.unusable or gap.short:
+                    _not_read(gaps, unread, key, f"in the prefetch, {gap.unusable or gap.short}")
+                if gap.more:
+                    queries[key] = gap.more
+                if gap.first is not None:
+                    continued[key] = gap.first
     for key, template in templates.items():
         if key in request.prefetch:
             value = request.prefetch[key]
             if value is None:  # the client says: no data
                 obtained = True
                 continue
-            search = "?" in template  # else a read (the patient)
-            error = _no_answer(value, template)  # a search's value past this is a Bundle
-            plain = None
-            if error is not None:
-                # Read for what it holds (one resource, a list's), named where unreadable; but it is no answer to
-                # the key's query, which is asked of the FHIR server (or named) as for a key not sent.
-                found = named_where(resources_of(value, server)[0], f"in the prefetch: {_label(key)}")
-                if found:
-                    pooled.extend(found)
-                    obtained = True
-            else:
-                plain = plain_page(value, server) if search else None  # a clean searchset: one pass
-                if plain is not None:  # every resource typed: no item the pool names, so no named_where over it
-                    found = plain.resources
-                else:
-                    found, error = resources_of(value, server)
-                    # A failed batch answer in it says its search.
-                    found = named_where(found, f"in the prefetch: {_label(key)}")
-                if error is None and search and not found:
-                    # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an
-                    # empty search with a warning is no "nothing on record" here either.
-                    error = empty_search_problem(value, found)
-            if error is None:
-                pooled.extend(found)
+            found, gap = read_prefetch(value, template, server, key)
+            pooled.extend(found)
+            if gap is None:  # the whole answer: the usual call
                 obtained = True
-                more = _next_url(value)
-                if more:
-                    queries[key] = more  # the client sent page one only: read the rest ourselves
-                if search:  # a search answered with a Bundle (`_no_answer` let no other value through)
-                    facts = plain if plain is not None else page_facts(value)  # one scan of a page that is not plain
-                    if more:
-                        continued[key] = (reported_total(value), facts.matched)
-                    # What it holds counts; a warning that data was withheld names it (read again, the same user
-                    # would be shown the same), and so does a total above the matches of a search sent whole.
-                    short = facts.problem(value, bool(more))
-                    if short:
-                        _not_read(gaps, unread, key, f"in the prefetch, {short}")
                 continue
-            unusable[key] = error
+            obtained = obtained or gap.unusable is None or bool(found)
+            if gap.unusable is None:
+                if gap.more:
+                    queries[key] = gap.more  # the client sent page one only: read the rest ourselves
+                if gap.first is not None:  # a search's page one: its total is judged over every page read
+                    continued[key] = gap.first
+                if gap.short:
+                    _not_read(gaps, unread, key, f"in the prefetch, {gap.short}")
+                continue
+            # No answer to the key's query, which is asked of the FHIR server (or named) as for a key not sent.
+            unusable[key] = gap.unusable
         query = render(template, context, today)
         if query is None:
             _not_read(gaps, unread, key, "the request lacks the context needed to look it up")
@@ -272,8 +252,7 @@ def gather(
             if key.startswith("med:"):
                 gaps[MEDICATIONS] = why
             elif key in continued:  # page one was read: say so, after anything already named of it (a warning)
-                why_not = _no_second_read(network, again=False)
-                rest = f"only its first page was in the prefetch, and the rest was not read: {why_not}"
+                rest = _rest_not_read(network)
                 _not_read(gaps, unread, key, "; ".join(filter(None, (gaps.get(_label(key)), rest))))
             else:
                 _not_read(
@@ -557,38 +536,100 @@ def _not_a_resource(value: Any) -> str:
     return f"the EHR sent {sent}, not a FHIR resource"
 
 
-def prefetch_problem(value: Any, template: str | None) -> str | None:
-    """Why the hook names a prefetch value (not null) as no answer to its key, in the card's words: `_no_answer` under
-    a key PainPlan asked for (`template`); under one it did not (None), each item of a list is a value of its own, as
-    `_pool_unasked` reads it, so an empty list, which holds nothing, is no gap there. `painplan mme` names by it too."""
-    if template is None and type(value) is list:
-        return "; ".join(dict.fromkeys(filter(None, (prefetch_problem(item, None) for item in value)))) or None
-    return _no_answer(value, template)
+@dataclass(frozen=True)
+class PrefetchGap:
+    """Why a prefetch value (not null) is not the whole answer to its key's query, as the hook reads it."""
+
+    # Why it is no answer to the query (asked of the FHIR server instead, else named); under a key PainPlan did not
+    # ask for, whose query it does not know, why it is not all there (`_read_unasked`).
+    unusable: str | None = None
+    short: str | None = None  # why the answer holds less than the search found (a withheld warning, a total)
+    more: str | None = None  # its next link: page one only was sent, and the rest is read on from there
+    first: tuple[int | None, int] | None = None  # with `more`, a search page's (Bundle.total, matches)
+
+    def named(self, network: bool) -> str | None:
+        """Why, in the card's words, when nothing more is read for the key: offline (`network` False, as `painplan
+        check` and `painplan mme` read a request) or with no FHIR server named."""
+        rest = _rest_not_read(network) if self.more else None
+        return "; ".join(filter(None, (self.unusable, self.short, rest))) or None
 
 
-def _pool_unasked(value: Any, pooled: list[Any], server: str | None, where: str) -> tuple[str | None, str | None]:
-    """Pools a prefetch value under a key PainPlan did not ask for (a site's own key, or another hook's) as it
-    pools a search's, and returns its next link and why it is not all there: why it is no answer by the asked keys'
-    rule (`_no_answer`, with no query known), a failed search in it, a warning with no results, a withheld warning,
-    or a total above its matches. Either may be None. A list's items are each a value of their own."""
-    if isinstance(value, list):  # each item read and checked as a value of its own: a search in it has a total too
+def read_prefetch(
+    value: Any, template: str | None, server: str | None, key: str
+) -> tuple[Sequence[Any], PrefetchGap | None]:
+    """The hook's reading of a prefetch value (not null) under `key`, which it asked for with `template` or (None)
+    did not: the resources taken from it (an item the pool names says it came from the key's data), and why it is not
+    the whole answer, None when it is. Not an answer: `_no_answer`, a failed search in it, an empty search with a
+    warning. Not all there: a withheld warning, a search nested in it not all there, a total above its matches, a
+    next link. `server` is the EHR's FHIR base (a resource another server's fullUrl names is marked so). Run on every
+    key of every call: a clean searchset is read in the one pass of `plain_page`, and no PrefetchGap is made for it."""
+    if template is None:
+        return _read_unasked(value, server, key)
+    error = _no_answer(value, template)  # a search's value past this is a Bundle
+    if error is not None:
+        # Read for what it holds (one resource, a list's), named where unreadable; but it is no answer.
+        return named_where(resources_of(value, server)[0], _where(key)), PrefetchGap(error)
+    search = "?" in template  # else a read (the patient)
+    plain = plain_page(value, server) if search else None  # a clean searchset: one pass
+    if plain is not None:  # every resource typed: no item the pool names, so no named_where over it
+        found = plain.resources
+    else:
+        found, error = resources_of(value, server)
+        found = named_where(found, _where(key))  # a failed batch answer in it says its search
+    if error is None and search and not found:
+        # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an empty search
+        # with a warning is no "nothing on record" here either.
+        error = empty_search_problem(value, found)
+    if error is not None:
+        return [], PrefetchGap(error)
+    more = _next_url(value)
+    if not search:
+        return found, PrefetchGap(more=more) if more else None
+    # What it holds counts, whatever is said of it.
+    return found, _answer_gap(value, plain if plain is not None else page_facts(value), more)  # one scan at most
+
+
+def _read_unasked(value: Any, server: str | None, key: str) -> tuple[Sequence[Any], PrefetchGap | None]:
+    """`read_prefetch` under a key PainPlan did not ask for (a site's own key, or another hook's), read as a search's
+    answer is: no answer by the asked keys' rule (`_no_answer`, with no query known), a failed search in it, or a
+    warning with no results is named, and so is a search whose answer is short; what it holds is taken either way.
+    A list's items are each a value of their own, so an empty list, which holds nothing, is no gap."""
+    if type(value) is list:
+        pooled: list[Any] = []
         problems: list[str] = []
         for item in value:
-            more, why = _pool_unasked(item, pooled, server, where)
-            if more and not why:
-                why = "it holds a search page whose next pages are not read from inside a list"
-            if why:
-                problems.append(why)
-        return None, "; ".join(dict.fromkeys(problems)) or None
+            found, gap = _read_unasked(item, server, key)
+            pooled.extend(found)
+            if gap is not None:
+                problems.append(
+                    gap.unusable
+                    or gap.short
+                    or "it holds a search page whose next pages are not read from inside a list"
+                )
+        return pooled, PrefetchGap("; ".join(dict.fromkeys(problems))) if problems else None
     error = _no_answer(value, None)
     found, failed = resources_of(value, server)  # what it holds is read either way, as an asked key's is
-    pooled.extend(named_where(found, where))
+    found = named_where(found, _where(key))
     if error is None:
         error = failed or (empty_search_problem(value, found) if not found else None)
     if error is not None:
-        return None, error
-    more = _next_url(value)
-    return more, page_facts(value).problem(value, bool(more))
+        return found, PrefetchGap(error)
+    return found, _answer_gap(value, page_facts(value), _next_url(value))
+
+
+def _answer_gap(value: Any, facts: PageFacts, more: str | None) -> PrefetchGap | None:
+    """Why a search's answer, a Bundle whose page says `facts` and whose next link is `more`, is not all there: a
+    warning that data was withheld (read again, the same user would be shown the same), a search nested in it or a
+    total above its matches when sent whole, pages not sent. None, with no object made, for the usual whole answer."""
+    short = facts.problem(value, bool(more))
+    if short is None and more is None:
+        return None
+    return PrefetchGap(short=short, more=more, first=(reported_total(value), facts.matched) if more else None)
+
+
+def _where(key: str) -> str:
+    """Where an item the pool names came from, said on it: the prefetch key's data, in the card's words."""
+    return f"in the prefetch: {_label(key)}"
 
 
 def _continued_shortfall(first: tuple[int | None, int], result: FetchResult) -> str | None:
@@ -627,6 +668,13 @@ def _results_not_read(network: bool) -> str:
     if not network:
         return "not sent in the request (the offline check reads nothing from the network)"
     return "not sent in the prefetch, and the request names no FHIR server to read them from"
+
+
+def _rest_not_read(network: bool) -> str:
+    """Why the pages of a prefetched search after its first, which the EHR sent alone, were not read."""
+    return (
+        f"only its first page was in the prefetch, and the rest was not read: {_no_second_read(network, again=False)}"
+    )
 
 
 def _no_second_read(network: bool, again: bool = True) -> str:

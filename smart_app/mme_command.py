@@ -13,8 +13,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cds_hooks.errors import RequestError
-from cds_hooks.fhir_client import resources_of
-from cds_hooks.gather import prefetch_problem
+from cds_hooks.gather import read_prefetch
 from cds_hooks.json_input import JsonInputError, read_json_input
 from cds_hooks.request import context_id, hook_draft_orders
 from cds_hooks.services import templates
@@ -90,27 +89,32 @@ _JSON_KINDS = {list: "list", str: "text", int: "number", float: "number", bool: 
 
 def _prefetched(prefetch: Mapping[str, Any], asked: Mapping[str, str]) -> list[Any]:
     """The prefetch's resources, as the hook reads them (a list's resources too; null: nothing was asked), and a
-    stand-in naming each value the hook names as no answer to its key (`asked`: the hook's queries by key), in the
-    card's words (`gather.prefetch_problem`), so the command and the card never disagree about what was read."""
+    stand-in naming each value the hook, reading nothing more, names as not all there (`asked`: the hook's queries by
+    key): no answer to its key, a search with pages not sent, a total above its matches, a warning with no results
+    or one that data was withheld. Judged by the hook's own reading (`gather.read_prefetch`) and in the card's words,
+    so the command and the card never disagree about what was read."""
     resources: list[Any] = []
     for key, value in prefetch.items():
         if value is None:
             continue
         template = asked.get(key)
-        why = prefetch_problem(value, template)
-        # Under a key the hook did not ask for, each item of a list is a value of its own (`gather._pool_unasked`).
-        for one in value if template is None and isinstance(value, list) else [value]:
-            resources += _held(one, template)
+        resources += _held(value, template)
+        gap = read_prefetch(value, template, None, str(key))[1]
+        why = gap.named(network=False) if gap is not None else None  # offline: no next page is read either
         if why is not None:
             resources.append(_unread(f"the prefetch's {str(key)[:60]!r}: {why}"))
     return resources
 
 
 def _held(value: Any, template: str | None) -> list[Any]:
-    """The resources of one prefetch value as the record reads them: none from one the hook names and reads nothing
-    from (an OperationOutcome, an object with no resourceType), which its key's stand-in names alone; read as a
-    resource too, the record named the one value a second time."""
-    if value is not None and prefetch_problem(value, template) is not None and not resources_of(value)[0]:
+    """The items of one prefetch value the record reads, as sent (their fullUrls with them): none when the hook takes
+    no resource from it (an OperationOutcome, an empty search with a warning, Epic's "no results" answer, a search
+    with an error in it), so its key's stand-in names it alone; the record read them as items of their own and named
+    an OperationOutcome a second time, as an error. Under a key the hook did not ask for each item of a list is a value
+    of its own (`gather._read_unasked`)."""
+    if template is None and type(value) is list:
+        return [item for one in value for item in _held(one, None)]
+    if not read_prefetch(value, template, None, "")[0]:
         return []
     return [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, Mapping)]
 

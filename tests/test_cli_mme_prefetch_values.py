@@ -1,7 +1,7 @@
 """`painplan mme` on a CDS Hooks request: a prefetch value that is no FHIR resource (a reference written as text, a
 list of ids, a number) is listed under "unread" with its key, and the exit status says the report is incomplete.
 Before, such a value was skipped without a word: `complete: true`, exit 0, as if the EHR had sent nothing there.
-Each value is judged by the hook's rule (`gather.prefetch_problem`), with its words: the command and the card name
+Each value is judged by the hook's reading (`gather.read_prefetch`), with its words: the command and the card name
 the same keys. Before, `[]` under an asked key and a Bundle with no type and no entries were read as "nothing"."""
 
 from __future__ import annotations
