@@ -125,6 +125,19 @@ def could_not_check(unread: Mapping[str, str], kinds: Iterable[str], missing: st
 
 
 @dataclass(frozen=True)
+class Source:
+    """Data a card's "Based on" line names, worded as read in full (`words`), read in part (`partly`: "the current
+    pharmacy fills read …") and none read (`alone`: what it still names then, such as today's drafts, which come with
+    the call; "" names nothing). `some_read`: whether any of it was read, which tells in part from none."""
+
+    words: str
+    kinds: tuple[str, ...]
+    some_read: bool
+    partly: str
+    alone: str = ""
+
+
+@dataclass(frozen=True)
 class Unread:
     """The kinds of data one check rests on that the face could not read, in the check's order, and why: all a check
     needs to say so on its card (made by `Facts.not_read`)."""
@@ -164,3 +177,22 @@ class Unread:
     def paragraph(self, missing: str) -> str:
         """The card's "**Could not check:** …" paragraph (`could_not_check`); "" when every kind was read."""
         return could_not_check(dict(self.why), self.kinds, missing)
+
+    def basis(self, sources: Iterable[Source]) -> tuple[tuple[str, ...], str]:
+        """The sources as a "Based on" line names them, and what it adds of those not read ("; pharmacy fills could
+        not be read", "; not all current medication orders could be read"; "" when all were read): the one rule every
+        basis follows, so that none claims data PainPlan could not read (never silent)."""
+        named: list[str] = []
+        none: dict[str, None] = {}
+        part: dict[str, None] = {}
+        for source in sources:
+            missed = [LABELS[kind] for kind in source.kinds if kind in dict(self.why)]
+            if not missed:
+                named.append(source.words)
+                continue
+            named.append(source.partly if source.some_read else source.alone)
+            (part if source.some_read else none).update(dict.fromkeys(missed))
+        partly = [label for label in part if label not in none]  # a kind none of was read is said so once
+        gaps = [f"{and_list(list(none))} could not be read"] if none else []
+        gaps += [f"not all {and_list(partly)} could be read"] if partly else []
+        return tuple(filter(None, named)), "".join(f"; {gap}" for gap in gaps)

@@ -8,7 +8,7 @@ from typing import Any
 
 import responses
 from builders import NOW, PATIENT_ID, RXNORM, TZ, patient
-from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, search_fails
 from test_high_mme_unread_kinds import FILL_KEYS, fills_search_fails
 
 from guideline.cards import SUMMARY_LIMIT, Card
@@ -244,3 +244,48 @@ def test_a_complete_records_card_is_based_on_orders_and_fills():
         "*Based on: current outpatient opioid orders, and current pharmacy fills that no counted order stands for "
         "(MME per day = quantity × strength × factor ÷ days' supply), with the CDC 2022 conversion factors.*"
     )
+
+
+ORDER_KEYS = ("medsActive", "medsRecent")  # the prefetch keys holding current and past medication orders
+
+
+@responses.activate
+def test_the_order_sign_card_of_a_call_whose_order_search_failed_is_not_based_on_current_orders(tmp_path):
+    """The MedicationRequest search failed (HTTP 500) while the drafts came with the call and the fills were read: the
+    basis names the drafts and the fills, and says the current orders could not be read."""
+    search_fails("MedicationRequest")
+    prefetch = full_prefetch("order-sign", dispenses=bundle(epic_fill()))
+    for key in ORDER_KEYS:
+        prefetch.pop(key, None)
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch, fhir=True)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200, response.json
+    dose = next(card for card in response.json["cards"] if card["source"]["topic"]["code"] == "high-mme")
+
+    assert "current outpatient opioid orders" not in dose["detail"]
+    assert dose["detail"].endswith(
+        "*Based on: today's draft orders, and current pharmacy fills that no counted order stands for (MME per day = "
+        "quantity × strength × factor ÷ days' supply), with the CDC 2022 conversion factors; current medication "
+        "orders could not be read.*"
+    )
+
+
+def test_a_card_whose_current_orders_were_read_in_part_is_based_on_the_orders_read():
+    """The active-orders search cut off at the page limit: the orders it read count, and the basis says not all were
+    read."""
+    found = high_mme("patient-view", [epic_order(), epic_fill()], unread={ORDERS: "cut off at the page limit"})
+
+    assert found.detail.endswith(
+        "*Based on: the current outpatient opioid orders read, and current pharmacy fills that no counted order "
+        "stands for (MME per day = quantity × strength × factor ÷ days' supply), with the CDC 2022 conversion "
+        "factors; not all current medication orders could be read.*"
+    )
+
+
+def test_the_info_card_of_an_order_search_failed_is_based_on_the_drafts_alone():
+    """Below the thresholds with a draft not converted: the info card's basis names the drafts, and the orders not
+    read."""
+    found = high_mme("order-sign", drafts=[unconvertible_draft()], unread={ORDERS: DOWN})
+
+    assert found.indicator == "info"
+    assert found.detail.endswith("*Based on: today's draft orders; current medication orders could not be read.*")

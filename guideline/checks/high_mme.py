@@ -24,7 +24,8 @@ from guideline.fills import FillMme
 from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
-from guideline.unread_data import CURRENT_DOSE, FILLS, LABELS, Unread
+from guideline.unread_data import CURRENT_DOSE, FILLS, ORDERS, Source, Unread
+from guideline.words import and_list
 
 CHECK_ID = "high-mme"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -262,7 +263,7 @@ def _unknown_card(facts: Facts, mme: MmeSummary, unread: Unread) -> Card:
                 _order_table(mme),
                 "Check the dose and frequency of the order, or calculate the total by hand before signing: "
                 "the risk of overdose rises with the total daily dose.",
-                based_on("current outpatient opioid orders and today's draft orders."),
+                _drafts_basis(facts, unread),
             )
             if part
         ),
@@ -273,6 +274,12 @@ def _unknown_card(facts: Facts, mme: MmeSummary, unread: Unread) -> Card:
         facts={"total_mme": str(mme.total), "state": mme.state, "not_read": list(unread.kinds)},
         about=frozenset(o.display_name for o in mme.unknown_orders),
     )
+
+
+def _drafts_basis(facts: Facts, unread: Unread) -> str:
+    """The info card's "Based on" line: the orders, the current ones as far as they were read (`Unread.basis`)."""
+    named, gaps = unread.basis((_orders(facts, standing=False),))
+    return based_on(f"{and_list(named)}{gaps}.")
 
 
 def _total_line(mme: MmeSummary, unread: Unread) -> str:
@@ -288,18 +295,37 @@ def _unread_note(unread: Unread) -> str:
 
 
 def _basis(facts: Facts, standing: bool, unread: Unread) -> str:
-    """The card's "Based on" line: the orders, and the fills only as far as they were read (never silent: a total
-    that missed the fills must not claim to rest on them)."""
-    orders = "current outpatient opioid orders" + ("" if standing else " and today's draft orders")
-    factors = f"with the {_profile_label(facts.mme.profile)} conversion factors"
+    """The card's "Based on" line: the orders and the fills only as far as they were read (`Unread.basis`: a total
+    that missed some must not claim to rest on them)."""
+    profile = _profile_label(facts.mme.profile)
     fills = "that no counted order stands for (MME per day = quantity × strength × factor ÷ days' supply)"
-    if FILLS not in unread.kinds:
-        return based_on(f"{orders}, and current pharmacy fills {fills}, {factors}.")
-    if not facts.record.dispenses:
-        return based_on(f"{orders}, {factors}; {LABELS[FILLS]} could not be read.")
-    # One fill search failed or was cut off while another read some: those read count, the rest are missing.
-    return based_on(
-        f"{orders}, and the current pharmacy fills read {fills}, {factors}; not all {LABELS[FILLS]} could be read."
+    named, gaps = unread.basis(
+        (
+            _orders(facts, standing),
+            Source(
+                f"current pharmacy fills {fills}",
+                (FILLS,),
+                bool(facts.record.dispenses),
+                f"the current pharmacy fills read {fills}",
+            ),
+        )
+    )
+    said = ", and ".join(named)
+    rests_on = f"{said}, with the {profile} conversion factors" if said else f"the {profile} conversion factors"
+    return based_on(f"{rests_on}{gaps}.")
+
+
+def _orders(facts: Facts, standing: bool) -> Source:
+    """The orders a total rests on: the current ones as far as they were read, and (on a new order) today's drafts,
+    which come with the call."""
+    drafts = "" if standing else "today's draft orders"
+    current = "current outpatient opioid orders"
+    return Source(
+        and_list([part for part in (current, drafts) if part]),
+        (ORDERS,),
+        any(not order.is_draft for order in facts.record.orders),
+        and_list([part for part in (f"the {current} read", drafts) if part]),
+        drafts,
     )
 
 
