@@ -46,12 +46,18 @@ from guideline.record import (
     resources_in,
 )
 from guideline.record.pool import collect_resources, named_where
-from guideline.report_results import each_result, none_read, plan_result_reads, read_outcome, reasons
+from guideline.report_results import (  # noqa: F401 - REPORT_RESULTS re-exported, as the service reads it
+    REPORT_RESULTS,
+    each_result,
+    none_read,
+    not_read_words,
+    plan_result_reads,
+    read_outcome,
+)
 from guideline.searches import AskedAgain, SecondDate, ask_again, render
 from guideline.terminology import Terminology
 
 MEDICATIONS = "medication details for orders that name a Medication resource"
-REPORT_RESULTS = "results of urine drug test reports"
 UNREAD_RECORDS = "medicines or results in records PainPlan does not read"
 # The second-date searches by prefetch key: one the server refuses is asked once more without its date bound.
 SECOND_DATES: dict[str, SecondDate] = {second.key: second.date for second in SECOND_SEARCHES}
@@ -214,7 +220,7 @@ def gather(
         unread_results = none_read(plan_result_reads(pooled, terms, server or ""), _results_not_read(network))
         if unread_results:
             unread_results = each_result(unread_results)
-            gaps[REPORT_RESULTS] = unread[REPORT_RESULTS] = f"{len(unread_results)} not read; {reasons(unread_results)}"
+            gaps[REPORT_RESULTS] = unread[REPORT_RESULTS] = not_read_words(unread_results)
     # The places of recent visits are read only from the EHR's own server; offline or with no server, a Location
     # not sent is passed over as before (the stay is still named when its place's name says hospice).
     places = (
@@ -357,7 +363,7 @@ def gather(
             break
     missed = each_result(not_received)
     if missed:
-        gaps[REPORT_RESULTS] = unread[REPORT_RESULTS] = f"{len(missed)} not read; {reasons(not_received)}"
+        gaps[REPORT_RESULTS] = unread[REPORT_RESULTS] = not_read_words(not_received)
     gaps = _name_elsewhere(gaps, elsewhere)
     pooled_look.name_unread(gaps)
     if places is not None and places.named():

@@ -34,6 +34,10 @@ RESULT_READ_CAP = 40
 # "Observation/../x" would otherwise send the bearer token somewhere other than an Observation.
 OBSERVATION_READ = re.compile(r"Observation/[A-Za-z0-9.\-]{1,256}")
 
+# The results not read, as the data-incomplete card and the plan page name them (the page's label with a capital):
+# "results of urine drug test reports: 2 not read; why" (`not_read_words`), one wording for both faces.
+REPORT_RESULTS = "results of urine drug test reports"
+
 OTHER_SERVER = "they are on another FHIR server, which PainPlan does not read"
 NOT_AN_ID = "they are named by references that are no Observation ids PainPlan can read"
 NO_OBSERVATION = "the FHIR server answered with no Observation"
@@ -159,3 +163,9 @@ def each_result(not_received: Iterable[tuple[str, str]]) -> tuple[tuple[str, str
 def reasons(not_received: Iterable[tuple[str, str]]) -> str:
     """The distinct whys of the results not received, in the order first given."""
     return "; ".join(dict.fromkeys(why for _, why in not_received))
+
+
+def not_read_words(not_received: Sequence[tuple[str, str]]) -> str:
+    """What the faces say after REPORT_RESULTS of the results not received: "2 not read; why; why" (each result
+    counted once, each why said once)."""
+    return f"{len(each_result(not_received))} not read; {reasons(not_received)}"

@@ -29,7 +29,7 @@ from guideline.plan import (
     named_orders,
     order_focus,
 )
-from guideline.plan.model import PLACES
+from guideline.plan.model import PLACES, RESULT_READS
 from guideline.plan.reads import CHART_WINDOW
 from guideline.plan.scores import PEG_ITEMS, PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
@@ -45,11 +45,12 @@ from guideline.record import (
 from guideline.record.pool import UNREADABLE_REASON, located_id, named_in
 from guideline.record.release_names import names_read_as
 from guideline.report_results import (
+    REPORT_RESULTS,
     ResultReads,
     each_result,
+    not_read_words,
     plan_result_reads,
     read_outcome,
-    reasons,
 )
 from guideline.search_windows import Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, ask_again, render, site_uds_query
@@ -103,7 +104,7 @@ SEARCH_NAMES: dict[str, str] = {
     "administrations": "Medicines given in clinic",
     "reports": "Laboratory reports (the urine drug test window)",
     "medications": "Medication details",
-    "report_results": "Results of urine drug test reports",
+    RESULT_READS: REPORT_RESULTS[0].upper() + REPORT_RESULTS[1:],  # the card's words, as a label
     PLACES: HOSPICE_PLACES[0].upper() + HOSPICE_PLACES[1:],  # the card's words (guideline.exclusions), as a label
 }
 
@@ -790,12 +791,12 @@ def _results_status(sought: int, not_received: Sequence[tuple[str, str]], capped
     is named with its report in the urine drug test list and the completeness panel)."""
     missed = len(each_result(not_received))
     return QueryStatus(
-        "report_results",
-        QUERY_LABELS["report_results"],
+        RESULT_READS,
+        QUERY_LABELS[RESULT_READS],
         "Observation/<id>",
         sought - missed,
         not missed,
-        f"{missed} of {sought} not read; {reasons(not_received)}" if missed else None,
+        not_read_words(not_received) if missed else None,  # the card's words: the Items column counts those read
         capped > 0,
     )
 

@@ -14,6 +14,13 @@ from guideline.search_windows import Window
 # The page's Location reads of the places of recent visits (the hospice exclusion): its status's error is the card's
 # own words for them (guideline.exclusions.places_not_read_words), "1 not read; Location/…: why".
 PLACES = "places"
+# The reads of the results urine drug test reports name: likewise the card's words (report_results.not_read_words).
+RESULT_READS = "report_results"
+# The Medication reads: the status's error counts the reads not made itself ("1 of 2 could not be read; 3 not read: …").
+MEDICATION_READS = "medications"
+# The reads whose status's error says what was not read, not only why: shown after the label, never inside a second
+# "could not be read (…)".
+SELF_WORDED = frozenset({PLACES, RESULT_READS, MEDICATION_READS})
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,10 @@ class QueryStatus:
 
     @property
     def card_words(self) -> str | None:
-        """The card's own words for the reads not made, when `error` holds them (the places of recent visits), shown
-        after the label as the card shows them; None for a search, whose error is only why."""
-        return self.error if self.key == PLACES and self.error else None
+        """The words for the reads not made, when `error` holds them whole (SELF_WORDED: the card's own for the places
+        of recent visits and the results of reports), shown after the label as the card shows them; None for a
+        search, whose error is only why."""
+        return self.error if self.key in SELF_WORDED and self.error else None
 
 
 @dataclass(frozen=True)
