@@ -77,6 +77,8 @@ DRUG_TESTS = (LAB_RESULTS, LAB_REPORTS, PROCEDURES, SERVICE_REQUESTS)
 
 # Added to the summary of a card whose absence may be wrong: the clinician reads the summary first.
 MARK = " (records incomplete)"
+# What a "Based on" line names when none of its data was read (`Unread.basis`).
+NOTHING_NAMED = "what could be read"
 COULD_NOT_CHECK = "**Could not check:**"
 
 
@@ -128,12 +130,13 @@ def could_not_check(unread: Mapping[str, str], kinds: Iterable[str], missing: st
 class Source:
     """Data a card's "Based on" line names, worded as read in full (`words`), read in part (`partly`: "the current
     pharmacy fills read …") and none read (`alone`: what it still names then, such as today's drafts, which come with
-    the call; "" names nothing). `some_read`: whether any of it was read, which tells in part from none."""
+    the call; "" names nothing). `kinds`: what it is read from (none: it is always there, such as the MME total);
+    `some_read`: whether any of it was read, which tells in part from none."""
 
     words: str
-    kinds: tuple[str, ...]
-    some_read: bool
-    partly: str
+    kinds: tuple[str, ...] = ()
+    some_read: bool = False
+    partly: str = ""
     alone: str = ""
 
 
@@ -179,9 +182,10 @@ class Unread:
         return could_not_check(dict(self.why), self.kinds, missing)
 
     def basis(self, sources: Iterable[Source]) -> tuple[tuple[str, ...], str]:
-        """The sources as a "Based on" line names them, and what it adds of those not read ("; pharmacy fills could
-        not be read", "; not all current medication orders could be read"; "" when all were read): the one rule every
-        basis follows, so that none claims data PainPlan could not read (never silent)."""
+        """The sources as a "Based on" line names them (NOTHING_NAMED when none was read), and what it adds of those
+        not read ("; pharmacy fills could not be read", "; not all current medication orders could be read"; "" when
+        all were read): the one rule every basis follows, so that none claims data PainPlan could not read (never
+        silent)."""
         named: list[str] = []
         none: dict[str, None] = {}
         part: dict[str, None] = {}
@@ -195,4 +199,4 @@ class Unread:
         partly = [label for label in part if label not in none]  # a kind none of was read is said so once
         gaps = [f"{and_list(list(none))} could not be read"] if none else []
         gaps += [f"not all {and_list(partly)} could be read"] if partly else []
-        return tuple(filter(None, named)), "".join(f"; {gap}" for gap in gaps)
+        return tuple(filter(None, named)) or (NOTHING_NAMED,), "".join(f"; {gap}" for gap in gaps)

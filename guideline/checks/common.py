@@ -135,6 +135,12 @@ def based_on(text: str) -> str:
     return f"*Based on: {text}*"
 
 
+def some_orders_read(facts: Facts) -> bool:
+    """Whether any order besides today's drafts (which come with the call) was read: a basis then names the orders
+    read rather than none (`unread_data.Source.some_read`)."""
+    return any(not order.is_draft for order in facts.record.orders)
+
+
 def _context_references(facts: Facts) -> dict[str, Any]:
     """Subject, encounter and (only for a practitioner user) requester of a suggested order (10.3)."""
     context = facts.context

@@ -14,13 +14,14 @@ from guideline.checks.common import (
     plan_link,
     present,
     remove_draft,
+    some_orders_read,
     unidentified_in_window,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.history import HISTORY_DAYS, naive_window
 from guideline.terminology import ER_LA, TIRF
-from guideline.unread_data import MEDICINES
+from guideline.unread_data import FILLS, MEDICINES, ORDER_HISTORY, ORDERS, Source
 from guideline.words import and_list
 
 CHECK_ID = "er-la-opioid-naive"
@@ -60,11 +61,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             _tirf_why() if tirf_names else "",
             _er_la_why() if er_la_names else "",
             _options(bool(tirf_names)),
-            based_on(
-                f"opioid and opioid use disorder medication prescriptions and dispenses in this record from "
-                f"{window_start} to {window_end} ({HISTORY_DAYS} days), including earlier supply that "
-                "lasts into that window."
-            ),
+            _basis(facts, f"in this record from {window_start} to {window_end} ({HISTORY_DAYS} days)"),
         )
         if part
     )
@@ -97,6 +94,22 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "not_read": list(unread.kinds),
         },
     )
+
+
+def _basis(facts: Facts, window: str) -> str:
+    """The card's "Based on" line: the prescriptions and dispenses of the window only as far as they were read
+    (`Unread.basis`)."""
+    sources = (
+        Source(
+            "opioid and opioid use disorder medication prescriptions",
+            (ORDERS, ORDER_HISTORY),
+            some_orders_read(facts),
+            "the opioid and opioid use disorder medication prescriptions read",
+        ),
+        Source("dispenses", (FILLS,), bool(facts.record.dispenses), "the dispenses read"),
+    )
+    named, gaps = facts.not_read(ORDERS, ORDER_HISTORY, FILLS).basis(sources)
+    return based_on(f"{and_list(named)} {window}, including earlier supply that lasts into that window{gaps}.")
 
 
 def _list(heading: str, names: list[str]) -> str:

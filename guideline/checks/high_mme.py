@@ -17,6 +17,7 @@ from guideline.checks.common import (
     plan_link,
     present,
     remove_draft,
+    some_orders_read,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item, order_named
@@ -310,9 +311,7 @@ def _basis(facts: Facts, standing: bool, unread: Unread) -> str:
             ),
         )
     )
-    said = ", and ".join(named)
-    rests_on = f"{said}, with the {profile} conversion factors" if said else f"the {profile} conversion factors"
-    return based_on(f"{rests_on}{gaps}.")
+    return based_on(f"{', and '.join(named)}, with the {profile} conversion factors{gaps}.")
 
 
 def _orders(facts: Facts, standing: bool) -> Source:
@@ -323,7 +322,7 @@ def _orders(facts: Facts, standing: bool) -> Source:
     return Source(
         and_list([part for part in (current, drafts) if part]),
         (ORDERS,),
-        any(not order.is_draft for order in facts.record.orders),
+        some_orders_read(facts),
         and_list([part for part in (f"the {current} read", drafts) if part]),
         drafts,
     )

@@ -18,6 +18,7 @@ from guideline.checks.common import (
     order_kind,
     override_reasons,
     plan_link,
+    some_orders_read,
 )
 from guideline.clinical import condition_date
 from guideline.config import CheckSettings
@@ -36,7 +37,17 @@ from guideline.terminology import (
     SUD_HISTORY,
 )
 from guideline.uds import SubstanceResult, UdsResult
-from guideline.unread_data import FILLS, ORDER_HISTORY, ORDERS, STATEMENTS
+from guideline.unread_data import (
+    CONDITIONS,
+    FILLS,
+    LAB_REPORTS,
+    LAB_RESULTS,
+    ORDER_HISTORY,
+    ORDERS,
+    STATEMENTS,
+    Source,
+    Unread,
+)
 
 CHECK_ID = "naloxone"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -232,6 +243,39 @@ def _planned_line(facts: Facts, order: MedOrder) -> str:
     return f"{facts.name(order)} ({order_kind(order)}{written}{when})"
 
 
+def _basis(facts: Facts, planned: bool, naloxone: str, unread: Unread) -> str:
+    """The card's "Based on" line: the risk factors' data only as far as it was read (`Unread.basis`), and the
+    naloxone found in none of it ("none found in what could be read" when some was not read)."""
+    drafts = "" if facts.context.hook == "patient-view" else "today's draft orders"
+    later = f"signed opioid prescriptions that start within the next {window_days(facts.config)} days"
+    sources = (
+        Source(
+            "current opioid and sedative orders including today's drafts",
+            (ORDERS,),
+            some_orders_read(facts),
+            "the current opioid and sedative orders read, including today's drafts",
+            drafts,
+        ),
+        Source(
+            "current opioid pharmacy fills",
+            (FILLS,),
+            bool(facts.record.dispenses),
+            "the current opioid pharmacy fills read",
+        ),
+        *([Source(later)] if planned else []),
+        Source("the total daily dose (MME)"),
+        Source("diagnoses on record", (CONDITIONS,), bool(facts.record.conditions), "the diagnoses on record read"),
+        Source(
+            "urine drug tests of the last 12 months",
+            (LAB_RESULTS, LAB_REPORTS),
+            bool(facts.record.observations or facts.record.diagnostic_reports),
+            "the urine drug tests read of the last 12 months",
+        ),
+    )
+    named, gaps = facts.not_read(*(kind for source in sources for kind in source.kinds)).basis(sources)
+    return based_on(f"{', '.join(named)}, and {naloxone} (none found{unread.where}){gaps}.")
+
+
 def _card(
     facts: Facts, settings: CheckSettings, risks: tuple[RiskFactor, ...], planned: tuple[MedOrder, ...] = ()
 ) -> Card:
@@ -243,9 +287,6 @@ def _card(
         "later:**\n" + bullet_list(_planned_line(facts, o) for o in planned)
         if planned
         else None
-    )
-    ahead = (
-        f", signed opioid prescriptions that start within the next {window_days(facts.config)} days" if planned else ""
     )
     # Naloxone on hand is read from orders, fills and what the patient reports; "none found" may be wrong without them.
     unread = facts.not_read(FILLS, ORDERS, ORDER_HISTORY, STATEMENTS)
@@ -259,12 +300,7 @@ def _card(
             "**Options:** prescribe naloxone and show the patient and the people they live with when and how to "
             "use it. Buprenorphine/naloxone tablets or films (for example Suboxone or Zubsolv) are not a rescue "
             "kit and do not count as having naloxone.",
-            based_on(
-                "current opioid and sedative orders including today's drafts, current opioid pharmacy fills"
-                f"{ahead}, the total daily dose (MME), diagnoses on record, urine drug tests of the last 12 months, "
-                f"and naloxone orders or dispenses in the last {months} months (none found"
-                f"{unread.where})."
-            ),
+            _basis(facts, bool(planned), f"naloxone orders or dispenses in the last {months} months", unread),
         )
         if part
     )

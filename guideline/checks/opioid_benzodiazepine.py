@@ -19,6 +19,7 @@ from guideline.checks.common import (
     plan_link,
     present,
     remove_draft,
+    some_orders_read,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -28,7 +29,8 @@ from guideline.orders import possible_start, starts_after, supply_end
 from guideline.recognition import partly_read, recognise
 from guideline.record import Dispense, MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID, OUD_TREATMENT_OPIOID
-from guideline.words import clip
+from guideline.unread_data import FILLS, ORDERS, Source
+from guideline.words import and_list, clip
 
 CHECK_ID = "opioid-benzodiazepine"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -315,11 +317,6 @@ def _detail(facts: Facts, settings: CheckSettings, overlap: Overlap, variant: Va
             f"prescriptions from other clinicians. If the {_sedative_word(facts, overlap)} is to be stopped, taper "
             "it gradually — never abruptly. " + _naloxone_advice(facts, " if both continue")
         )
-    hook_note = (
-        "active outpatient orders and current pharmacy fills"
-        if facts.context.hook == "patient-view"
-        else "active outpatient orders, current pharmacy fills and today's draft orders"
-    )
     ahead = any(_starts(facts, o) is not None for o in (*overlap.opioids, *overlap.sedatives))
     supply = (
         f"current supply, and signed prescriptions that start within the next {settings[WINDOW_KEY]} days"
@@ -331,9 +328,21 @@ def _detail(facts: Facts, settings: CheckSettings, overlap: Overlap, variant: Va
             finding,
             why,
             options,
-            based_on(f"{hook_note} for opioids, benzodiazepines and other CNS depressants ({supply})."),
+            _basis(facts, supply),
         )
     )
+
+
+def _basis(facts: Facts, supply: str) -> str:
+    """The card's "Based on" line: the orders and fills only as far as they were read (`Unread.basis`), and today's
+    drafts, which come with the call."""
+    sources = (
+        Source("active outpatient orders", (ORDERS,), some_orders_read(facts), "the active outpatient orders read"),
+        Source("current pharmacy fills", (FILLS,), bool(facts.record.dispenses), "the current pharmacy fills read"),
+        *([] if facts.context.hook == "patient-view" else [Source("today's draft orders")]),
+    )
+    named, gaps = facts.not_read(ORDERS, FILLS).basis(sources)
+    return based_on(f"{and_list(named)} for opioids, benzodiazepines and other CNS depressants ({supply}){gaps}.")
 
 
 def _indicator(settings: CheckSettings, variant: Variant, overlap: Overlap, facts: Facts) -> Indicator:

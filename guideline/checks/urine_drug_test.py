@@ -14,6 +14,7 @@ from guideline.checks.common import (
     guideline_link,
     override_reasons,
     plan_link,
+    some_orders_read,
     urine_screen,
 )
 from guideline.checks.unexpected_uds_result import RESULT_MONTHS
@@ -24,7 +25,18 @@ from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
 from guideline.uds import drug_test_name, is_uds_order
-from guideline.unread_data import DRUG_TESTS
+from guideline.unread_data import (
+    DRUG_TESTS,
+    FILLS,
+    LAB_REPORTS,
+    LAB_RESULTS,
+    ORDER_HISTORY,
+    ORDERS,
+    PROCEDURES,
+    SERVICE_REQUESTS,
+    Source,
+)
+from guideline.words import and_list
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -206,6 +218,35 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
     return summary, f"{finding} {after}" if after else finding
 
 
+def _basis(facts: Facts, months: int, pending_days: int) -> str:
+    """The card's "Based on" line: the tests, screens ordered and opioids only as far as they were read
+    (`Unread.basis`)."""
+    record = facts.record
+    sources = (
+        Source(
+            f"urine drug test results in the last {months} months",
+            (LAB_RESULTS, LAB_REPORTS, PROCEDURES),
+            bool(record.observations or record.diagnostic_reports or record.procedures),
+            f"the urine drug test results read in the last {months} months",
+        ),
+        Source(
+            f"urine drug screen orders from the last {pending_days} days",
+            (SERVICE_REQUESTS,),
+            any(not request.is_draft for request in record.service_requests),
+            f"the urine drug screen orders read from the last {pending_days} days",
+        ),
+        Source("current opioid orders", (ORDERS,), some_orders_read(facts), "the current opioid orders read"),
+        Source(
+            "the last 90 days of opioid prescriptions and dispenses",
+            (ORDER_HISTORY, FILLS),
+            some_orders_read(facts) or bool(record.dispenses),
+            "the opioid prescriptions and dispenses read of the last 90 days",
+        ),
+    )
+    named, gaps = facts.not_read(*DRUG_TESTS, ORDERS, ORDER_HISTORY, FILLS).basis(sources)
+    return based_on(f"{and_list(named)}{gaps}.")
+
+
 def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:
     last = _last_test(facts)
     unread = facts.not_read(*DRUG_TESTS)
@@ -222,11 +263,7 @@ def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], month
             "**Options:** discuss a urine drug test with the patient and explain it as a routine safety check, "
             "not a punishment; agree on what will happen with the results. A result should lead to a "
             "conversation, never to dismissing the patient from care.",
-            based_on(
-                f"urine drug test results in the last {months} months, urine drug screen orders from the last "
-                f"{settings['pending_order_days']} days, current opioid orders and the last 90 days of opioid "
-                "prescriptions and dispenses."
-            ),
+            _basis(facts, months, settings["pending_order_days"]),
         )
         if part
     )
