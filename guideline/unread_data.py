@@ -3,7 +3,7 @@ found" of data PainPlan could not read is false confidence (never silent)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from guideline.cards import SUMMARY_LIMIT
@@ -200,3 +200,9 @@ class Unread:
         gaps = [f"{and_list(list(none))} could not be read"] if none else []
         gaps += [f"not all {and_list(partly)} could be read"] if partly else []
         return tuple(filter(None, named)) or (NOTHING_NAMED,), "".join(f"; {gap}" for gap in gaps)
+
+    def grouped(self, *groups: Sequence[Source]) -> tuple[tuple[tuple[str, ...], ...], str]:
+        """`basis` of a line that names its data in groups ("…; … and …"): each group's names, and one clause for
+        what was not read of any."""
+        _, gaps = self.basis(source for group in groups for source in group)
+        return tuple(self.basis(group)[0] for group in groups), gaps

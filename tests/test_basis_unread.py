@@ -5,19 +5,31 @@ are still named. A complete record's lines are unchanged."""
 
 from __future__ import annotations
 
-from builders import NOW, PATIENT_ID, TZ, days_ago, dispense, med_request, patient
+import pytest
+from builders import ICD10, NOW, PATIENT_ID, TZ, condition, days_ago, dispense, med_request, observation, patient
 from cds_support import OXYCODONE_5, oxycodone_draft
 
 from guideline.cards import Card
+from guideline.checks import CHECKS, oud_treatment, unexpected_uds_result
 from guideline.config import GuidelineConfig
 from guideline.context import HookContext
 from guideline.engine import evaluate
 from guideline.record import build_record
-from guideline.unread_data import CONDITIONS, FILLS, LAB_RESULTS, ORDERS
+from guideline.unread_data import (
+    CARE_PLANS,
+    CONDITIONS,
+    FILLS,
+    LAB_RESULTS,
+    ORDERS,
+    PDMP_REVIEWS,
+    PROCEDURES,
+    SERVICE_REQUESTS,
+)
 
 DOWN = "the FHIR server answered HTTP 500"
 LORAZEPAM = "197901"  # lorazepam 1 MG Oral Tablet
 MORPHINE_ER = "891888"  # morphine sulfate 30 MG Extended Release Oral Tablet
+COCAINE_SCREEN = "14314-9"  # Benzoylecgonine [Presence] in Urine by Screen method
 
 
 def basis(check: str, hook: str, drafts=(), resources=(), unread: dict[str, str] | None = None) -> str:
@@ -101,3 +113,75 @@ def test_er_la_opioid_naive_names_no_dispenses_it_could_not_read():
 
     assert plain.startswith("Based on: opioid and opioid use disorder medication prescriptions and dispenses in this")
     assert found == plain.replace(" and dispenses", "", 1).removesuffix(".") + "; pharmacy fills could not be read."
+
+
+@pytest.fixture
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks a site turns on (not in the default set)."""
+    monkeypatch.setitem(CHECKS, oud_treatment.CHECK_ID, oud_treatment)
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+
+
+def acute_oxycodone() -> dict:
+    """Oxycodone 5 mg, 1 tablet every 6 h for 5 days: acute, for an opioid-naive patient."""
+    return med_request(OXYCODONE_5, draft=True, id="draft-acute", supply_days=5, quantity=20)
+
+
+def test_nonopioid_first_and_acute_duration_name_no_dispenses_they_could_not_read():
+    for check in ("nonopioid-first", "acute-duration"):
+        plain = basis(check, "order-sign", [acute_oxycodone()])
+        found = basis(check, "order-sign", [acute_oxycodone()], unread={FILLS: DOWN})
+
+        assert "opioid prescriptions and dispenses" in plain
+        assert found == plain.replace("opioid prescriptions and dispenses", "opioid prescriptions").removesuffix(
+            "."
+        ) + ("; pharmacy fills could not be read.")
+
+
+def test_reassessment_due_names_no_evaluations_ordered_it_could_not_read():
+    plain = basis("reassessment-due", "order-sign", [oxycodone_draft()], long_term_fills())
+    found = basis("reassessment-due", "order-sign", [oxycodone_draft()], long_term_fills(), {SERVICE_REQUESTS: DOWN})
+
+    assert plain.endswith(" days and evaluations ordered in the last 30 days.")
+    assert found == plain.replace(" and evaluations ordered in the last 30 days.", "") + (
+        "; pending orders for tests and referrals could not be read."
+    )
+
+
+def test_pdmp_review_names_only_its_own_reviews_when_the_records_were_not_read():
+    plain = basis("pdmp-review", "order-sign", [oxycodone_draft()])
+    found = basis("pdmp-review", "order-sign", [oxycodone_draft()], unread={PROCEDURES: DOWN, PDMP_REVIEWS: DOWN})
+
+    assert plain.startswith("Based on: PDMP review procedures and findings in this record and PDMP reviews recorded")
+    assert found == plain.replace("PDMP review procedures and findings in this record and ", "").removesuffix(".") + (
+        "; procedures and PDMP reviews could not be read."
+    )
+
+
+def test_treatment_plan_names_no_care_plans_it_could_not_read():
+    drafts = [med_request(MORPHINE_ER, draft=True, id="er1", frequency=2, period=1, period_unit="d")]
+    plain = basis("treatment-plan", "order-sign", drafts)
+    found = basis("treatment-plan", "order-sign", drafts, unread={CARE_PLANS: DOWN})
+
+    assert plain.startswith("Based on: care plans, pain management procedures and pain plan notes in this record")
+    assert found == plain.replace("care plans, ", "").removesuffix(".") + "; care plans could not be read."
+
+
+def test_oud_treatment_names_no_fills_it_could_not_read(registered: None):
+    oud = condition(ICD10, "F11.20", display="Opioid dependence, uncomplicated")
+    plain = basis("oud-treatment", "patient-view", resources=[oud])
+    found = basis("oud-treatment", "patient-view", resources=[oud], unread={FILLS: DOWN})
+
+    assert "naltrexone orders, pharmacy fills, today's drafts" in plain
+    assert found == plain.replace(" pharmacy fills,", "").removesuffix(".") + "; pharmacy fills could not be read."
+
+
+def test_unexpected_uds_result_is_judged_only_against_the_dispenses_read(registered: None):
+    cocaine = observation(COCAINE_SCREEN, when=days_ago(20), value_string="Positive")
+    plain = basis("unexpected-uds-result", "order-sign", [acute_oxycodone()], [cocaine])
+    found = basis("unexpected-uds-result", "order-sign", [acute_oxycodone()], [cocaine], {FILLS: DOWN})
+
+    assert "judged against opioid and other prescriptions and dispenses in effect" in plain
+    assert found == plain.replace("prescriptions and dispenses", "prescriptions").removesuffix(".") + (
+        "; pharmacy fills could not be read."
+    )

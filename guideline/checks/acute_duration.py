@@ -5,11 +5,20 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from guideline.cards import Card
-from guideline.checks.common import based_on, bullet_list, first_fitting, guideline_link, override_reasons
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    first_fitting,
+    guideline_link,
+    override_reasons,
+    prescriptions_and_dispenses,
+    unread_of,
+)
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.mme import quantize6
 from guideline.supply import Supply
+from guideline.words import and_list
 
 CHECK_ID = "acute-duration"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -57,10 +66,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             f"{_days(warning_days)} days; unused opioids left at home add risk for the patient and household.",
             "**Options:** prescribe no more than the expected duration of pain severe enough to need an opioid, "
             "and re-evaluate the patient if pain continues longer than expected.",
-            based_on(
-                "today's draft outpatient opioid orders (days' supply including refills); opioid prescriptions and "
-                "dispenses from the last 90 days to tell a new course from long-term therapy."
-            ),
+            _basis(facts),
         )
     )
     return Card(
@@ -83,6 +89,17 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "orders": {facts.name(o): str(s.total_days) for o, s in qualifying},
         },
         level=longest_days,  # an override of this supply does not hide a longer one
+    )
+
+
+def _basis(facts: Facts) -> str:
+    """The card's "Based on" line: the drafts, and the prescriptions and dispenses that tell a new course, as far as
+    they were read (`Unread.basis`)."""
+    sources = prescriptions_and_dispenses(facts)
+    named, gaps = unread_of(facts, sources).basis(sources)
+    return based_on(
+        "today's draft outpatient opioid orders (days' supply including refills); "
+        f"{and_list(named)} from the last 90 days to tell a new course from long-term therapy{gaps}."
     )
 
 

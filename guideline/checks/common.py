@@ -13,7 +13,7 @@ from guideline.fhirdata import CDC_OVERRIDE_REASONS
 from guideline.fills import fill_date
 from guideline.record import Dispense, MedOrder, Observation, Procedure
 from guideline.timeutil import iso_day
-from guideline.unread_data import fitted
+from guideline.unread_data import FILLS, ORDER_HISTORY, ORDERS, Source, Unread, fitted
 
 # Our wording for PainPlan's override reasons (guideline 11.1).
 OVERRIDE_DISPLAYS: dict[str, str] = {
@@ -139,6 +139,20 @@ def some_orders_read(facts: Facts) -> bool:
     """Whether any order besides today's drafts (which come with the call) was read: a basis then names the orders
     read rather than none (`unread_data.Source.some_read`)."""
     return any(not order.is_draft for order in facts.record.orders)
+
+
+def unread_of(facts: Facts, sources: Iterable[Source]) -> Unread:
+    """Which of the kinds the sources of a "Based on" line are read from were not read, for `Unread.basis`."""
+    return facts.not_read(*(kind for source in sources for kind in source.kinds))
+
+
+def prescriptions_and_dispenses(facts: Facts, prescriptions: str = "opioid prescriptions") -> tuple[Source, Source]:
+    """The "opioid prescriptions and dispenses" a basis names: the orders and the pharmacy fills, each as far as it
+    was read."""
+    return (
+        Source(prescriptions, (ORDERS, ORDER_HISTORY), some_orders_read(facts), f"the {prescriptions} read"),
+        Source("dispenses", (FILLS,), bool(facts.record.dispenses), "the dispenses read"),
+    )
 
 
 def _context_references(facts: Facts) -> dict[str, Any]:

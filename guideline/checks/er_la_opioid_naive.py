@@ -12,16 +12,17 @@ from guideline.checks.common import (
     guideline_link,
     override_reasons,
     plan_link,
+    prescriptions_and_dispenses,
     present,
     remove_draft,
-    some_orders_read,
     unidentified_in_window,
+    unread_of,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.history import HISTORY_DAYS, naive_window
 from guideline.terminology import ER_LA, TIRF
-from guideline.unread_data import FILLS, MEDICINES, ORDER_HISTORY, ORDERS, Source
+from guideline.unread_data import MEDICINES
 from guideline.words import and_list
 
 CHECK_ID = "er-la-opioid-naive"
@@ -99,16 +100,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
 def _basis(facts: Facts, window: str) -> str:
     """The card's "Based on" line: the prescriptions and dispenses of the window only as far as they were read
     (`Unread.basis`)."""
-    sources = (
-        Source(
-            "opioid and opioid use disorder medication prescriptions",
-            (ORDERS, ORDER_HISTORY),
-            some_orders_read(facts),
-            "the opioid and opioid use disorder medication prescriptions read",
-        ),
-        Source("dispenses", (FILLS,), bool(facts.record.dispenses), "the dispenses read"),
-    )
-    named, gaps = facts.not_read(ORDERS, ORDER_HISTORY, FILLS).basis(sources)
+    sources = prescriptions_and_dispenses(facts, "opioid and opioid use disorder medication prescriptions")
+    named, gaps = unread_of(facts, sources).basis(sources)
     return based_on(f"{and_list(named)} {window}, including earlier supply that lasts into that window{gaps}.")
 
 

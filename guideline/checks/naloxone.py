@@ -19,6 +19,7 @@ from guideline.checks.common import (
     override_reasons,
     plan_link,
     some_orders_read,
+    unread_of,
 )
 from guideline.clinical import condition_date
 from guideline.config import CheckSettings
@@ -272,7 +273,7 @@ def _basis(facts: Facts, planned: bool, naloxone: str, unread: Unread) -> str:
             "the urine drug tests read of the last 12 months",
         ),
     )
-    named, gaps = facts.not_read(*(kind for source in sources for kind in source.kinds)).basis(sources)
+    named, gaps = unread_of(facts, sources).basis(sources)
     return based_on(f"{', '.join(named)}, and {naloxone} (none found{unread.where}){gaps}.")
 
 

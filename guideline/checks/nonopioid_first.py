@@ -11,15 +11,18 @@ from guideline.checks.common import (
     first_fitting,
     guideline_link,
     override_reasons,
+    prescriptions_and_dispenses,
     present,
     remove_draft,
     unidentified_in_window,
+    unread_of,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.history import naive_window
 from guideline.terminology import TIRF
 from guideline.unread_data import MEDICINES
+from guideline.words import and_list
 
 CHECK_ID = "nonopioid-first"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -51,10 +54,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "opioids and avoid the risks that come with opioids.",
             "**Options to consider first:**\n" + bullet_list(options) if options else "",
             _if_still_needed(any(facts.is_in(TIRF, o) for o in acute)),
-            based_on(
-                "today's draft outpatient opioid orders (acute: under 28 days' supply, or marked acute); opioid "
-                f"prescriptions and dispenses in this record from {window_start} to {window_end}."
-            ),
+            _basis(facts, f"in this record from {window_start} to {window_end}"),
         )
         if part
     )
@@ -96,6 +96,17 @@ def _if_still_needed(tolerant_only: bool) -> str:
             f"{advice}: transmucosal fentanyl is for opioid-tolerant patients only, and no recent opioid use was found."
         )
     return advice + "."
+
+
+def _basis(facts: Facts, window: str) -> str:
+    """The card's "Based on" line: the drafts, and the prescriptions and dispenses of the window as far as they were
+    read (`Unread.basis`)."""
+    sources = prescriptions_and_dispenses(facts)
+    named, gaps = unread_of(facts, sources).basis(sources)
+    return based_on(
+        "today's draft outpatient opioid orders (acute: under 28 days' supply, or marked acute); "
+        f"{and_list(named)} {window}{gaps}."
+    )
 
 
 def _summary(names: list[str], unread: bool = False) -> str:

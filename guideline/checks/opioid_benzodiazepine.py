@@ -20,6 +20,7 @@ from guideline.checks.common import (
     present,
     remove_draft,
     some_orders_read,
+    unread_of,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -341,7 +342,7 @@ def _basis(facts: Facts, supply: str) -> str:
         Source("current pharmacy fills", (FILLS,), bool(facts.record.dispenses), "the current pharmacy fills read"),
         *([] if facts.context.hook == "patient-view" else [Source("today's draft orders")]),
     )
-    named, gaps = facts.not_read(ORDERS, FILLS).basis(sources)
+    named, gaps = unread_of(facts, sources).basis(sources)
     return based_on(f"{and_list(named)} for opioids, benzodiazepines and other CNS depressants ({supply}){gaps}.")
 
 

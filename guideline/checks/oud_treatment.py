@@ -10,7 +10,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion, patient_element
-from guideline.checks.common import based_on, bullet_list, guideline_link, override_reasons, plan_link
+from guideline.checks.common import (
+    based_on,
+    bullet_list,
+    guideline_link,
+    override_reasons,
+    plan_link,
+    some_orders_read,
+    unread_of,
+)
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, given_within, performed_within
 from guideline.config import CheckSettings
 from guideline.facts import Facts
@@ -20,8 +28,18 @@ from guideline.history import dispense_interval
 from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
 from guideline.terminology import MOUD, OUD
-from guideline.unread_data import MEDICINES, PROCEDURES, marked
-from guideline.words import clip
+from guideline.unread_data import (
+    ADMINISTRATIONS,
+    CONDITIONS,
+    FILLS,
+    MEDICINES,
+    ORDER_HISTORY,
+    ORDERS,
+    PROCEDURES,
+    Source,
+    marked,
+)
+from guideline.words import and_list, clip
 
 CHECK_ID = "oud-treatment"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -189,6 +207,39 @@ def _diagnosis_line(facts: Facts, condition: Condition) -> str:
     return f"{_diagnosis_name(facts, condition)}" + (f" (recorded {day.isoformat()})" if day else "")
 
 
+def _basis(facts: Facts, days: int) -> str:
+    """The card's "Based on" line: the diagnoses and the OUD medication as far as they were read (`Unread.basis`),
+    and today's drafts."""
+    record = facts.record
+    diagnoses = (
+        Source(
+            "active diagnoses on record (any date)",
+            (CONDITIONS,),
+            bool(record.conditions),
+            "the active diagnoses read on record (any date)",
+        ),
+    )
+    given = "doses given in clinic or by a treatment program"
+    medicines = (
+        Source(
+            "buprenorphine, methadone and naltrexone orders",
+            (ORDERS, ORDER_HISTORY),
+            some_orders_read(facts),
+            "the buprenorphine, methadone and naltrexone orders read",
+        ),
+        Source("pharmacy fills", (FILLS,), bool(record.dispenses), "the pharmacy fills read"),
+        Source("today's drafts"),
+        Source(
+            f"{given} (by billing code, or recorded as given)",
+            (ADMINISTRATIONS, PROCEDURES),
+            bool(record.administrations or record.procedures),
+            f"the {given} read (by billing code, or recorded as given)",
+        ),
+    )
+    (found, taken), gaps = unread_of(facts, (*diagnoses, *medicines)).grouped(diagnoses, medicines)
+    return based_on(f"{and_list(found)}, and {and_list(taken)} in the last {days} days{gaps}.")
+
+
 def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int, unread: bool = False) -> str:
     """The diagnosis, cut to leave room for the finding, marked when data it rests on was not read (`marked`, which
     leaves the mark its own room)."""
@@ -253,11 +304,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
             ),
             "Keep the patient in care: opioid use disorder is never a reason to dismiss a patient. If the "
             "diagnosis names remission, judge whether treatment is still needed.",
-            based_on(
-                "active diagnoses on record (any date), and buprenorphine, methadone and naltrexone orders, "
-                "pharmacy fills, today's drafts and doses given in clinic or by a treatment program (by billing "
-                f"code, or recorded as given) in the last {days} days."
-            ),
+            _basis(facts, days),
         )
         if part
     )

@@ -14,6 +14,7 @@ from guideline.checks.common import (
     guideline_link,
     named_not_counted,
     override_reasons,
+    unread_of,
 )
 from guideline.clinical import (
     UNSTATED_STATUSES,
@@ -28,7 +29,8 @@ from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
 from guideline.timeutil import local_date
-from guideline.unread_data import PDMP_REVIEWS, PROCEDURES
+from guideline.unread_data import PDMP_REVIEWS, PROCEDURES, Source
+from guideline.words import and_list
 
 CHECK_ID = "pdmp-review"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -94,10 +96,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             f"**Options:** review {pdmp['label']} before signing, discuss anything unexpected with the patient, "
             "and document the review.",
             pdmp.get("rule") or "",
-            based_on(
-                f"PDMP review procedures and findings in this record and PDMP reviews recorded in PainPlan "
-                f"in the last {lookback} days."
-            ),
+            _basis(facts, lookback),
         )
         if part
     )
@@ -119,6 +118,23 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "not_read": list(unread.kinds),
         },
     )
+
+
+def _basis(facts: Facts, lookback: int) -> str:
+    """The card's "Based on" line: the reviews in this record as far as they were read (`Unread.basis`), and those
+    recorded in PainPlan, which it always reads."""
+    record = facts.record
+    sources = (
+        Source(
+            "PDMP review procedures and findings in this record",
+            (PROCEDURES, PDMP_REVIEWS),
+            bool(record.procedures or record.observations),
+            "the PDMP review procedures and findings read in this record",
+        ),
+        Source("PDMP reviews recorded in PainPlan"),
+    )
+    named, gaps = unread_of(facts, sources).basis(sources)
+    return based_on(f"{and_list(named)} in the last {lookback} days{gaps}.")
 
 
 def _summary(last: date | None, lookback: int, label: str, unread: bool = False) -> str:

@@ -15,7 +15,9 @@ from guideline.checks.common import (
     order_suggestion,
     override_reasons,
     plan_link,
+    prescriptions_and_dispenses,
     service_request,
+    unread_of,
 )
 from guideline.clinical import dated_after, is_pending_request, last_performed, unstated_in_window
 from guideline.config import CheckSettings
@@ -23,7 +25,8 @@ from guideline.facts import Facts
 from guideline.record import Procedure, ServiceRequest
 from guideline.terminology import OPIOID_TREATMENT_ASSESSMENT
 from guideline.timeutil import iso_day
-from guideline.unread_data import PROCEDURES, SERVICE_REQUESTS
+from guideline.unread_data import PROCEDURES, SERVICE_REQUESTS, Source
+from guideline.words import and_list
 
 CHECK_ID = "reassessment-due"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -97,11 +100,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "3 months after that keeps the plan safe and effective.",
             "**Options:** review benefits and harms with the patient now or order the evaluation below, then "
             "decide together whether to continue, adjust or gradually taper.",
-            based_on(
-                "opioid prescriptions and dispenses in this record over the last 90 days (today's drafts are not "
-                f"counted); benefit/harm evaluation procedures in the last {lookback} days and evaluations "
-                f"ordered in the last {settings['pending_order_days']} days."
-            ),
+            _basis(facts, lookback, settings["pending_order_days"]),
         )
         if part
     )
@@ -139,6 +138,31 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "last_assessment": last.isoformat() if last else None,
             "not_read": list(unread.kinds),
         },
+    )
+
+
+def _basis(facts: Facts, lookback: int, pending_days: int) -> str:
+    """The card's "Based on" line: the opioids and the evaluations done or ordered, as far as they were read
+    (`Unread.basis`)."""
+    opioids = prescriptions_and_dispenses(facts)
+    evaluations = (
+        Source(
+            f"benefit/harm evaluation procedures in the last {lookback} days",
+            (PROCEDURES,),
+            bool(facts.record.procedures),
+            f"the benefit/harm evaluation procedures read in the last {lookback} days",
+        ),
+        Source(
+            f"evaluations ordered in the last {pending_days} days",
+            (SERVICE_REQUESTS,),
+            any(not request.is_draft for request in facts.record.service_requests),
+            f"the evaluations ordered in the last {pending_days} days that could be read",
+        ),
+    )
+    (taken, done), gaps = unread_of(facts, (*opioids, *evaluations)).grouped(opioids, evaluations)
+    return based_on(
+        f"{and_list(taken)} in this record over the last 90 days (today's drafts are not counted); "
+        f"{and_list(done)}{gaps}."
     )
 
 

@@ -16,13 +16,16 @@ from guideline.checks.common import (
     guideline_link,
     override_reasons,
     plan_link,
+    prescriptions_and_dispenses,
+    unread_of,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.record import DocumentReference, MedOrder
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 from guideline.timeutil import iso_day
-from guideline.unread_data import CARE_PLANS, MEDICINES, PLAN_DOCUMENTS, PROCEDURES
+from guideline.unread_data import CARE_PLANS, MEDICINES, PLAN_DOCUMENTS, PROCEDURES, Source
+from guideline.words import and_list
 
 CHECK_ID = "treatment-plan"
 # The hooks this check can judge: it is about a new order, so patient-view has nothing for it to judge.
@@ -50,9 +53,6 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     # Plan notes are read only where the site counts them.
     plans_read = PLANS_READ if settings["accept_document_reference"] else PLANS_READ[:-1]
     unread = facts.not_read(*plans_read, *MEDICINES)
-    sources = "care plans, pain management procedures" + (
-        " and pain plan notes" if settings["accept_document_reference"] else ""
-    )
     detail = "\n\n".join(
         part
         for part in (
@@ -73,11 +73,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "**With the patient, agree on:** realistic goals for pain and function; how benefit will be judged "
             "and when; the non-opioid therapies to continue; and how opioids will be tapered and stopped if "
             "benefits do not outweigh risks.",
-            based_on(
-                f"{sources} in this record from the last {lookback} days; opioid prescriptions and dispenses "
-                "from the last 90 days; today's draft outpatient opioid orders (28 days' supply or more, or "
-                "marked continuous)."
-            ),
+            _basis(facts, lookback, bool(settings["accept_document_reference"])),
         )
         if part
     )
@@ -100,6 +96,32 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         view="plan",
         orders=tuple(o.id for o in longer_term if o.id),
         facts={"naive": True, "orders": names, "lookback_days": lookback, "not_read": list(unread.kinds)},
+    )
+
+
+def _basis(facts: Facts, lookback: int, notes: bool) -> str:
+    """The card's "Based on" line: the plans and the opioids as far as they were read (`Unread.basis`), and today's
+    drafts; plan notes only where the site counts them."""
+    record = facts.record
+    plans = (
+        Source("care plans", (CARE_PLANS,), bool(record.care_plans), "the care plans read"),
+        Source(
+            "pain management procedures",
+            (PROCEDURES,),
+            bool(record.procedures),
+            "the pain management procedures read",
+        ),
+        *(
+            [Source("pain plan notes", (PLAN_DOCUMENTS,), bool(record.documents), "the pain plan notes read")]
+            if notes
+            else []
+        ),
+    )
+    opioids = prescriptions_and_dispenses(facts)
+    (written, taken), gaps = unread_of(facts, (*plans, *opioids)).grouped(plans, opioids)
+    return based_on(
+        f"{and_list(written)} in this record from the last {lookback} days; {and_list(taken)} from the last 90 days; "
+        f"today's draft outpatient opioid orders (28 days' supply or more, or marked continuous){gaps}."
     )
 
 

@@ -13,6 +13,8 @@ from guideline.checks.common import (
     guideline_link,
     override_reasons,
     plan_link,
+    prescriptions_and_dispenses,
+    unread_of,
     urine_screen,
 )
 from guideline.config import CheckSettings
@@ -29,7 +31,8 @@ from guideline.uds import (
     results_of_unknown_status,
     unnamed_substance_results,
 )
-from guideline.unread_data import fitted
+from guideline.unread_data import ADMINISTRATIONS, LAB_REPORTS, LAB_RESULTS, Source, fitted
+from guideline.words import and_list
 
 CHECK_ID = "unexpected-uds-result"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -248,11 +251,7 @@ def _card(
             "An unexpected result is a reason for closer follow-up and a conversation, not for dismissing the "
             "patient or stopping opioids abruptly. Repeated unexpected results may warrant an assessment for "
             "substance use disorder.",
-            based_on(
-                "urine drug test results of the last 12 months, judged against opioid and other prescriptions and "
-                "dispenses in effect in the 30 days before each test, and medicines given or ordered in hospital in "
-                "the 7 days before it."
-            ),
+            _basis(facts),
         )
     )
     suggestions: tuple[Suggestion, ...] = ()
@@ -280,6 +279,35 @@ def _card(
         facts={"unexpected": [{"substance": s.substance, "value": s.value, "date": r.when} for r, s in findings]},
         # "Results discussed" covers these results; an unexpected result on another day is a new finding.
         about=frozenset(f"{r.when}|{s.substance}|{s.value}" for r, s in findings),
+    )
+
+
+def _basis(facts: Facts) -> str:
+    """The card's "Based on" line: the results, and what they were judged against only as far as it was read
+    (`Unread.basis`): a prescription or dispense not read may explain a result."""
+    results = (
+        Source(
+            "urine drug test results of the last 12 months",
+            (LAB_RESULTS, LAB_REPORTS),
+            True,  # the card names the results it found
+            "the urine drug test results read of the last 12 months",
+        ),
+    )
+    prescribed = prescriptions_and_dispenses(facts, "opioid and other prescriptions")
+    hospital = (
+        Source(
+            "medicines given or ordered in hospital",
+            (ADMINISTRATIONS,),
+            bool(facts.record.administrations),
+            "the medicines given or ordered in hospital read",
+        ),
+    )
+    (found, against, given), gaps = unread_of(facts, (*results, *prescribed, *hospital)).grouped(
+        results, prescribed, hospital
+    )
+    return based_on(
+        f"{and_list(found)}, judged against {and_list(against)} in effect in the 30 days before each test, and "
+        f"{and_list(given)} in the 7 days before it{gaps}."
     )
 
 

@@ -15,6 +15,7 @@ from guideline.checks.common import (
     override_reasons,
     plan_link,
     some_orders_read,
+    unread_of,
     urine_screen,
 )
 from guideline.checks.unexpected_uds_result import RESULT_MONTHS
@@ -243,7 +244,7 @@ def _basis(facts: Facts, months: int, pending_days: int) -> str:
             "the opioid prescriptions and dispenses read of the last 90 days",
         ),
     )
-    named, gaps = facts.not_read(*DRUG_TESTS, ORDERS, ORDER_HISTORY, FILLS).basis(sources)
+    named, gaps = unread_of(facts, sources).basis(sources)
     return based_on(f"{and_list(named)}{gaps}.")
 
 
