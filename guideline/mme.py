@@ -794,12 +794,26 @@ def _unit_noun(drug: Drug) -> str:
     return "capsule" if "capsule" in name else "tablet" if "tablet" in name else "unit"
 
 
-def _cap_value(cap: Amount, daily: Amount, drug: Drug) -> Decimal | None:
+def cap_limit(dosage: Dosage, daily: Amount, drug: Drug | None) -> tuple[Decimal, Amount] | str:
+    """The instruction's maxDosePerPeriod in the unit of `daily` with the cap as written, or the note saying why it is
+    ignored: the one reading of a cap for the MME and for the days a dispense quantity lasts (`guideline.supply`)."""
+    cap = daily_cap(dosage)
+    if cap is None:
+        return "maxDosePerPeriod ignored: its period unit is not recognised"
+    if cap.unit_class == "unknown":
+        return "maxDosePerPeriod ignored: its unit is not recognised"
+    limit = _cap_value(cap, daily, drug)
+    if limit is None:
+        return "maxDosePerPeriod ignored: its unit is a different kind from the dose"
+    return limit, cap
+
+
+def _cap_value(cap: Amount, daily: Amount, drug: Drug | None) -> Decimal | None:
     """maxDosePerPeriod in the dose's unit: as it is, or converted by the one opioid strength (30 mg a day of a
     5 mg tablet is 6 tablets); None when it cannot be (a mass cap on a combination may be the acetaminophen's)."""
     if cap.unit_class == daily.unit_class:
         return cap.value
-    if drug.combination or len(drug.strengths) != 1 or drug.transdermal:
+    if drug is None or drug.combination or len(drug.strengths) != 1 or drug.transdermal:
         return None
     strength = drug.strengths[0]
     per_unit = _dose_mg_per_unit(strength, drug)
@@ -879,17 +893,12 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
         return read
     daily, text = read
     if dosage.max_dose_numerator is not None and apply_cap:
-        cap = daily_cap(dosage)
-        limit = _cap_value(cap, daily, drug) if cap is not None else None
-        if cap is None:
-            notes.append("maxDosePerPeriod ignored: its period unit is not recognised")
-        elif cap.unit_class == "unknown":
-            notes.append("maxDosePerPeriod ignored: its unit is not recognised")
-        elif limit is None:
-            notes.append("maxDosePerPeriod ignored: its unit is a different kind from the dose")
-        elif limit < daily.value:
-            daily = Amount(limit, daily.unit_class, "")
-            text += f", capped at {cap.shown}"
+        capped = cap_limit(dosage, daily, drug)
+        if isinstance(capped, str):
+            notes.append(capped)
+        elif capped[0] < daily.value:
+            daily = Amount(capped[0], daily.unit_class, "")
+            text += f", capped at {capped[1].shown}"
             notes.append("cap from maxDosePerPeriod")
     amounts = _per_ingredient(drug, daily)
     if isinstance(amounts, str):

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
-from guideline.dosage import UNPAIRED, TimedDoses, doses_by_time, doses_per_day, plausible, to_amount
+from guideline.dosage import UNPAIRED, Amount, TimedDoses, doses_by_time, doses_per_day, plausible, to_amount
 from guideline.durations import quantity_days
 from guideline.memo import IdentityMemo
 from guideline.mme import (
     DECIMAL_CONTEXT,
     DispenseUnit,
     Drug,
+    cap_limit,
     coded_dose_units,
     identify_drug,
     quantize6,
@@ -44,9 +45,23 @@ MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can 
 MAX_REFILLS = 99  # the most refills a prescription can carry
 
 
-def _instruction_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tuple[Decimal, DispenseUnit] | None:
+def _instruction_units(
+    dosage: Dosage, drug: Drug | None, parse_text: bool, apply_cap: bool
+) -> tuple[Decimal, DispenseUnit] | None:
     """Units a day of one instruction, by the rule the MME reads its daily amount with: the sig's doses by time of
-    day, or its coded dose and frequency when they give the larger day (`sig_against_code`)."""
+    day, or its coded dose and frequency when they give the larger day (`sig_against_code`), lowered to its cap."""
+    units = _uncapped_units(dosage, drug, parse_text)
+    if units is None or not apply_cap or dosage.max_dose_numerator is None or (drug and drug.transdermal):
+        return units  # a patch's MME is the patches worn, never capped; so neither is how long they last
+    value, unit = units
+    capped = cap_limit(dosage, Amount(value, unit, ""), drug)
+    # The cap the MME counts ("max 6 tablets a day": 180 tablets last 30 days, not 15 at 2 every 4 hours), and one
+    # it ignores (mL on a tablet) changes neither.
+    return units if isinstance(capped, str) or capped[0] >= value else (capped[0], unit)
+
+
+def _uncapped_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tuple[Decimal, DispenseUnit] | None:
+    """Units a day of one instruction before any maxDosePerPeriod."""
     timed = doses_by_time(dosage) if parse_text and not (drug and drug.transdermal) else None
     if timed == UNPAIRED:
         return None  # the day's dose is not read, so neither is how long a quantity lasts
@@ -75,10 +90,11 @@ def daily_units(
     identified = identify_drug(order.medication, terms)
     drug = identified if isinstance(identified, Drug) else None
     parse_text = bool(config["mme"].get("parse_timing_text", True))
+    apply_cap = bool(config["mme"].get("apply_max_dose_per_period", True))
     groups: dict[int | None, list[tuple[Decimal, DispenseUnit]]] = {}
     with localcontext(DECIMAL_CONTEXT):
         for dosage in order.dosages:
-            units = _instruction_units(dosage, drug, parse_text)
+            units = _instruction_units(dosage, drug, parse_text, apply_cap)
             if units is None:
                 return None, None
             groups.setdefault(dosage.sequence, []).append(units)

@@ -169,3 +169,31 @@ def test_a_supply_no_prescription_can_hold_is_unknown_never_centuries() -> None:
     assert refills.per_fill_days == Decimal(10) and refills.total_days is None
     assert supply(oxy({"expectedSupplyDuration": qty(999, "d"), "numberOfRepeatsAllowed": 99})).total_days == 99_900
     assert supply(oxy({"expectedSupplyDuration": qty(1000, "d")}, dosages=[])).per_fill_days is None
+
+
+def _capped_prn(cap: dict) -> dict:
+    """Epic's "1-2 tablets every 4 hours as needed" (its admin amount in tablets) with a daily cap, 180 dispensed."""
+    doses = [{"doseRange": {"low": qty(1), "high": qty(2)}}]
+    instruction = dosage(doses, every(4), asNeededBoolean=True, maxDosePerPeriod=cap)
+    return oxy({"quantity": qty(180)}, dosages=[instruction])
+
+
+def test_a_daily_cap_lengthens_the_supply_a_quantity_gives_as_it_lowers_the_mme() -> None:
+    """180 tablets at most 6 a day last 30 days: the cap the MME counts (6 tablets, 45 MME/day) is the day the
+    quantity is divided by. Read uncapped (12 a day) they lasted 15, so the order left the current total on day 16."""
+    per_day = {"numerator": qty(6), "denominator": qty(1, "d")}
+    assert supply(_capped_prn(per_day)).per_fill_days == Decimal(30)
+    in_mg = {"numerator": qty(30, "mg"), "denominator": qty(24, "h")}  # 30 mg of a 5 mg tablet is 6 tablets
+    assert supply(_capped_prn(in_mg)).per_fill_days == Decimal(30)
+    assert klass(_capped_prn(per_day)) == "subacute-chronic"
+
+
+def test_a_cap_the_mme_ignores_leaves_the_supply_uncapped_too() -> None:
+    """A cap above the dose, one in mL on a tablet, or caps switched off by the site change nothing, as for the MME."""
+    above = {"numerator": qty(20), "denominator": qty(1, "d")}
+    assert supply(_capped_prn(above)).per_fill_days == Decimal(15)
+    in_ml = {"numerator": qty(30, "mL"), "denominator": qty(1, "d")}
+    assert supply(_capped_prn(in_ml)).per_fill_days == Decimal(15)
+    per_day = {"numerator": qty(6), "denominator": qty(1, "d")}
+    uncapped = config(apply_max_dose_per_period=False)
+    assert supply(_capped_prn(per_day), uncapped).per_fill_days == Decimal(15)
