@@ -975,9 +975,12 @@ DispenseUnit = Literal["count", "volume"]
 
 
 def dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:
-    """A dose in the units a pharmacy counts (tablets or mL); a mass dose is turned into units by the strength."""
+    """A dose in the units a pharmacy counts (tablets or mL); a mass dose is turned into units by the strength, and
+    a patch's rate into patches by the patch's own rate."""
     if dose.unit_class in ("count", "volume"):
         return dose.value, dose.unit_class  # type: ignore[return-value]
+    if dose.unit_class == "patch-rate" and drug is not None and drug.transdermal:
+        return _patches_worn(dose, drug)
     if dose.unit_class != "mass" or drug is None or drug.transdermal:
         return None
     if drug.combination:
@@ -989,6 +992,23 @@ def dispensed_units(dose: Amount, drug: Drug | None) -> tuple[Decimal, DispenseU
         return None
     strength = drug.strengths[0]
     return dose.value / _dose_mg_per_unit(strength, drug), ("volume" if strength.per == "ml" else "count")
+
+
+# A patch's rate is its labelled one: the 12 mcg/h fentanyl patch delivers 12.5, so a dose of 12.5 mcg/h is one.
+_PATCH_RATE_TOLERANCE = Decimal("0.05")
+
+
+def _patches_worn(dose: Amount, drug: Drug) -> tuple[Decimal, DispenseUnit] | None:
+    """A dose written as a rate (Oracle Health's "25 mcg/hr, Transdermal, q72hr") as the patches worn at once: 50
+    mcg/h of a 25 mcg/h patch is 2. A rate no whole number of the product's patches gives (37.5 of a 25) is no count
+    of them, so how long the patches last is not guessed."""
+    if len(drug.strengths) != 1 or drug.strengths[0].per != "hour" or drug.strengths[0].mg <= 0:
+        return None
+    patches = dose.value / (drug.strengths[0].mg * 1000)  # the dose's rate is in mcg/h, the strength in mg/h
+    whole = patches.to_integral_value()
+    if whole < 1 or abs(patches - whole) > whole * _PATCH_RATE_TOLERANCE:
+        return None
+    return whole, "count"
 
 
 def timed_units(timed: TimedDoses, drug: Drug | None) -> tuple[Decimal, DispenseUnit] | None:

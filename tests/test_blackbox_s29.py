@@ -72,3 +72,54 @@ def test_a_capped_as_needed_order_stays_current_as_long_as_its_quantity_lasts_at
     assert "high-mme" in topics(response.json)
     card = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "high-mme")
     assert "90.0 MME/day" in card["summary"]
+
+
+def _oracle_patch_draft() -> dict[str, Any]:
+    """Oracle Health's fentanyl patch order: the order sentence "25 mcg/hr, Transdermal, q72hr" with its dose as the
+    patch's rate and no count of patches, 10 patches to dispense and no days' supply."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "cer-fent-1",
+        "status": "draft",
+        "intent": "order",
+        "category": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "community"}
+                ],
+                "text": "Community",
+            }
+        ],
+        "medicationCodeableConcept": {
+            "coding": [
+                {
+                    "system": RXNORM,
+                    "code": "245134",
+                    "display": "72 HR fentanyl 0.025 MG/HR Transdermal System",
+                    "userSelected": True,
+                }
+            ],
+            "text": "fentaNYL 25 mcg/hr transdermal film, extended release",
+        },
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": "2026-06-15T09:12:00.000-05:00",
+        "dosageInstruction": [
+            {
+                "text": "25 mcg/hr, Transdermal, q72hr, # 10 patch(es), 0 Refill(s)",
+                "timing": {"repeat": {"frequency": 1, "period": 72, "periodUnit": "h"}},
+                "doseAndRate": [{"doseQuantity": {"value": 25, "unit": "mcg/hr", "system": UCUM, "code": "ug/h"}}],
+            }
+        ],
+        "dispenseRequest": {"quantity": {"value": 10, "unit": "patch(es)"}, "numberOfRepeatsAllowed": 0},
+    }
+
+
+def test_a_patch_ordered_by_its_rate_is_judged_as_the_30_days_its_patches_last(tmp_path):
+    """10 patches of 25 mcg/h changed every 72 hours last 30 days: a longer-term start with no pain treatment plan
+    and no urine drug test. Before, a dose given as the patch's rate was no count of patches, so the supply was
+    unknown; both cards were missing and the draft was named as having no quantity PainPlan could read."""
+    body = hook_request(drafts=[_oracle_patch_draft()])
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+
+    assert {"treatment-plan", "urine-drug-test"} <= set(topics(response.json))
+    assert "data-incomplete" not in topics(response.json)

@@ -197,3 +197,27 @@ def test_a_cap_the_mme_ignores_leaves_the_supply_uncapped_too() -> None:
     per_day = {"numerator": qty(6), "denominator": qty(1, "d")}
     uncapped = config(apply_max_dose_per_period=False)
     assert supply(_capped_prn(per_day), uncapped).per_fill_days == Decimal(15)
+
+
+def _patch_by_rate(rate: float, patches: int, rxcui: str = "245134") -> dict:
+    """Oracle Health's fentanyl patch order sentence "25 mcg/hr, Transdermal, q72hr": the dose as the patch's rate
+    (no count of patches), on the 25 mcg/h patch (RxNorm 245134) unless told, `patches` to dispense."""
+    instruction = dosage(qty(rate, "mcg/h"), every(72))
+    return med_request(rxcui, [instruction], dispense={"quantity": qty(patches, "{patch}")})
+
+
+def test_a_patch_dosed_by_its_rate_lasts_as_many_days_as_its_patches_do() -> None:
+    """A dose of 25 mcg/h on a 25 mcg/h patch is one patch worn: 10 patches changed every 72 hours last 30 days. A
+    rate of two patches (50 mcg/h) lasts half as long. Before, a dose given as a rate was no count of patches, so
+    the supply was unknown and the order was named as having no quantity PainPlan could read."""
+    assert supply(_patch_by_rate(25, 10)).per_fill_days == Decimal(30)
+    assert supply(_patch_by_rate(50, 10)).per_fill_days == Decimal(15)
+    assert klass(_patch_by_rate(25, 10)) == "subacute-chronic"
+    # The "12 mcg/h" patch (RxNorm 577057, 0.012 mg/h) delivers 12.5 and is ordered so: one patch.
+    assert supply(_patch_by_rate(12.5, 10, rxcui="577057")).per_fill_days == Decimal(30)
+
+
+def test_a_rate_no_whole_number_of_the_patch_gives_leaves_the_supply_unknown() -> None:
+    """37.5 mcg/h of a 25 mcg/h patch is one and a half patches, which no one wears: the patches a day are not
+    guessed, and the supply stays unknown (named), as before."""
+    assert supply(_patch_by_rate(37.5, 10)).per_fill_days is None
