@@ -603,16 +603,18 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         key="unclassified-new-orders",
         items=attrgetter("unclassified_triggers"),
         card=CardLine(
-            "has no days' supply PainPlan can work out (no quantity or supply duration it can read), so the checks "
-            "that depend on whether it is acute or longer-term could not judge it",
+            "has no days' supply PainPlan can work out (no supply duration, and no quantity with a daily dose it can "
+            "read), so the checks that depend on whether it is acute or longer-term could not judge it",
             "other new orders of unknown duration",
         ),
         # A page opened from a card's link evaluates the same drafts, so it names them as the card does.
         page=PageSentence(
-            "1 order being signed had no days' supply PainPlan can work out (no quantity or supply duration it can "
-            "read), so the checks that depend on whether it is acute or longer-term could not judge it:",
-            "{count} orders being signed had no days' supply PainPlan can work out (no quantity or supply duration "
-            "it can read), so the checks that depend on whether they are acute or longer-term could not judge them:",
+            "1 order being signed had no days' supply PainPlan can work out (no supply duration, and no quantity "
+            "with a daily dose it can read), so the checks that depend on whether it is acute or longer-term could "
+            "not judge it:",
+            "{count} orders being signed had no days' supply PainPlan can work out (no supply duration, and no "
+            "quantity with a daily dose it can read), so the checks that depend on whether they are acute or "
+            "longer-term could not judge them:",
         ),
         note="Orders being signed with no days' supply PainPlan can work out (not judged as acute or longer-term)",
     ),

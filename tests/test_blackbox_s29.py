@@ -123,3 +123,25 @@ def test_a_patch_ordered_by_its_rate_is_judged_as_the_30_days_its_patches_last(t
 
     assert {"treatment-plan", "urine-drug-test"} <= set(topics(response.json))
     assert "data-incomplete" not in topics(response.json)
+
+
+def test_a_draft_whose_quantity_has_no_daily_dose_to_divide_it_by_is_not_said_to_have_no_quantity(tmp_path):
+    """Oracle Health's order with its sig in words only ("10 mg orally every 4 hours as needed"; the text is read
+    only for doses at times of day) and 30 tablets to dispense: the supply is unknown because no daily dose divides
+    the 30, and the data-incomplete card says so. It said "no quantity or supply duration it can read" of an order
+    whose quantity the clinician can see, which sends the reader to look for the wrong thing."""
+    draft = _oracle_patch_draft() | {
+        "id": "cer-oxy-1",
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "1049621", "display": "oxycodone hydrochloride 5 MG Oral Tablet"}],
+            "text": "oxyCODONE 5 mg oral tablet",
+        },
+        "dosageInstruction": [{"text": "10 mg orally every 4 hours as needed for pain"}],
+        "dispenseRequest": {"quantity": {"value": 30, "unit": "tab(s)"}},
+    }
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=hook_request(drafts=[draft]))
+
+    detail = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
+    line = next(line for line in detail.splitlines() if "draft order cer-oxy-1" in line)
+    assert "no quantity or supply duration" not in line
+    assert "no supply duration, and no quantity with a daily dose it can read" in line
