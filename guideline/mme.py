@@ -1194,13 +1194,20 @@ def _steps(dosages: Sequence[Dosage]) -> list[list[Dosage]]:
     return [sorted(step, key=dosages.index) for step in steps]
 
 
+def dosing_steps(dosages: Sequence[Dosage]) -> list[list[Dosage]]:
+    """The order's dosing steps (8.3), each the instructions taken together: by sequence, in the order the order
+    lists them, and within one by boundsPeriods that follow each other (`_steps`). The one reading of steps for the
+    MME and for the days a dispense quantity lasts (`guideline.supply`)."""
+    by_sequence: dict[int | None, list[Dosage]] = {}
+    for dosage in dosages:
+        by_sequence.setdefault(dosage.sequence, []).append(dosage)
+    return [step for grouped in by_sequence.values() for step in _steps(grouped)]
+
+
 def daily_groups(order: MedOrder, drug: Drug, config: GuidelineConfig) -> _Groups | str:
     """Dosing steps (8.3): by sequence, and within one by boundsPeriods that do not overlap; concurrent instructions
     add up; fall back to quantity ÷ days when allowed."""
-    by_sequence: dict[int | None, list[Dosage]] = {}
-    for dosage in order.dosages:
-        by_sequence.setdefault(dosage.sequence, []).append(dosage)
-    steps = [step for dosages in by_sequence.values() for step in _steps(dosages)]
+    steps = dosing_steps(order.dosages)
     read: list[list[_Daily]] = []
     failure: str | None = None if order.dosages else "no-frequency"
     for step in steps:

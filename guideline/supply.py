@@ -15,6 +15,7 @@ from guideline.mme import (
     Drug,
     cap_limit,
     coded_dose_units,
+    dosing_steps,
     identify_drug,
     quantize6,
     sig_against_code,
@@ -38,7 +39,8 @@ class Supply:
     per_fill_days: Decimal | None
     total_days: Decimal | None  # per-fill × (1 + refills) when config count_refills_in_supply
     refills: int
-    source: str | None  # "expected supply duration", "quantity ÷ daily dose", "timing bounds"
+    # "expected supply duration", "quantity ÷ daily dose", "quantity along the dosing steps", "timing bounds"
+    source: str | None
 
 
 MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry (three digits)
@@ -87,45 +89,82 @@ def daily_units(
 
     Concurrent instructions add up; of sequential steps the largest daily use counts, as in guideline 8.3.
     """
+    steps = _step_units(order, terms, config)
+    if steps is None:
+        return None, None
+    best = max(units for units, _, _ in steps)
+    return (best, steps[0][1]) if best > 0 else (None, None)
+
+
+def _step_units(
+    order: MedOrder, terms: Terminology, config: GuidelineConfig
+) -> list[tuple[Decimal, DispenseUnit, list[Dosage]]] | None:
+    """Units a day of each dosing step (`mme.dosing_steps`, the steps the MME reads), with the step's instructions;
+    None when an instruction's units are unknown or the steps count in different units."""
     identified = identify_drug(order.medication, terms)
     drug = identified if isinstance(identified, Drug) else None
     parse_text = bool(config["mme"].get("parse_timing_text", True))
     apply_cap = bool(config["mme"].get("apply_max_dose_per_period", True))
-    groups: dict[int | None, list[tuple[Decimal, DispenseUnit]]] = {}
+    read: list[tuple[Decimal, DispenseUnit, list[Dosage]]] = []
     with localcontext(DECIMAL_CONTEXT):
-        for dosage in order.dosages:
-            units = _instruction_units(dosage, drug, parse_text, apply_cap)
-            if units is None:
-                return None, None
-            groups.setdefault(dosage.sequence, []).append(units)
-        if not groups:
-            return None, None
-        kinds = {unit for items in groups.values() for _, unit in items}
-        if len(kinds) != 1:
-            return None, None
-        best = max(sum((value for value, _ in items), Decimal(0)) for items in groups.values())
-    return (best, kinds.pop()) if best > 0 else (None, None)
+        for step in dosing_steps(order.dosages):
+            units = [u for u in (_instruction_units(d, drug, parse_text, apply_cap) for d in step) if u is not None]
+            kinds = {unit for _, unit in units}
+            if len(units) != len(step) or len(kinds) != 1:
+                return None
+            read.append((sum((value for value, _ in units), Decimal(0)), kinds.pop(), step))
+    if not read or len({kind for _, kind, _ in read}) != 1:
+        return None
+    return read
+
+
+def _dosage_days(dosage: Dosage) -> Decimal | None:
+    """timing.repeat.boundsDuration, or the length of a closed boundsPeriod."""
+    repeat = dosage.repeat
+    if repeat is None:
+        return None
+    days = quantity_days(repeat.bounds_duration)
+    if days is None and repeat.bounds_start and repeat.bounds_end and repeat.bounds_end > repeat.bounds_start:
+        seconds = Decimal(int((repeat.bounds_end - repeat.bounds_start).total_seconds()))
+        days = seconds / Decimal(86400)
+    return days
+
+
+def _step_days(step: list[Dosage]) -> Decimal | None:
+    """How long one step lasts: its longest bounded instruction (those taken together run side by side)."""
+    days = [d for d in (_dosage_days(dosage) for dosage in step) if d is not None]
+    return max(days) if days else None
 
 
 def _bounds_days(order: MedOrder) -> Decimal | None:
-    """timing.repeat.boundsDuration, or the length of a closed boundsPeriod; sequential steps add up."""
-    by_sequence: dict[int | None, list[Decimal]] = {}
-    for dosage in order.dosages:
-        repeat = dosage.repeat
-        if repeat is None:
-            continue
-        days = quantity_days(repeat.bounds_duration)
-        if days is None and repeat.bounds_start and repeat.bounds_end and repeat.bounds_end > repeat.bounds_start:
-            seconds = Decimal(int((repeat.bounds_end - repeat.bounds_start).total_seconds()))
-            days = seconds / Decimal(86400)
-        if days is not None:
-            by_sequence.setdefault(dosage.sequence, []).append(days)
-    if not by_sequence:
+    """The dosage time bounds: one step's, or sequential steps' added up (unknown when one step has none)."""
+    steps = dosing_steps(order.dosages)
+    lengths = [_step_days(step) for step in steps]
+    if all(length is None for length in lengths):
         return None
-    sequences = {d.sequence for d in order.dosages}
-    if len(sequences) > 1 and set(by_sequence) != sequences:
+    if len(steps) > 1 and any(length is None for length in lengths):
         return None  # a taper with a step of unknown length: its total length is unknown
-    return sum((max(values) for values in by_sequence.values()), Decimal(0))
+    return sum((length for length in lengths if length is not None), Decimal(0))
+
+
+def _walked_days(
+    quantity: Decimal, steps: list[tuple[Decimal, DispenseUnit, list[Dosage]]], sequences: set[int | None]
+) -> Decimal | None:
+    """The days a quantity lasts taken step by step through a taper (3 a day for 14 days, then 2, then 1: 84
+    tablets last 42 days), or the steps' length when they end first; None for one step, steps whose order is not
+    known (numbered and unnumbered ones side by side), or a step of unknown length before the last."""
+    if len(steps) < 2 or (len(sequences) > 1 and None in sequences):
+        return None
+    ordered = sorted(steps, key=lambda step: step[2][0].sequence or 0)  # by sequence; dated steps come in order
+    days, left = Decimal(0), quantity
+    for index, (units, _, step) in enumerate(ordered):
+        length = _step_days(step)
+        if length is None and index < len(ordered) - 1:
+            return None
+        if length is None or units * length >= left:
+            return days + left / units if units > 0 else None
+        days, left = days + length, left - units * length
+    return days
 
 
 # Supply per (dispense request, dosages, medication, terms, config) objects: the record reader shares these between
@@ -153,10 +192,7 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
         if per_fill is None:
             quantity = to_amount(order.dispense.quantity)
             if quantity is not None and quantity.unit_class in ("count", "volume"):
-                units, kind = daily_units(order, terms, config)
-                if units is not None and kind == quantity.unit_class:
-                    per_fill = _plausible(quantity.value / units)
-                    source = "quantity ÷ daily dose" if per_fill is not None else None
+                per_fill, source = _quantity_days(order, quantity.value, quantity.unit_class, terms, config)
         if per_fill is None:
             per_fill = _plausible(_bounds_days(order))
             source = "timing bounds" if per_fill is not None else None
@@ -165,6 +201,24 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
             # More refills than a prescription can carry is corrupt data: the total is unknown, never centuries.
             total = per_fill * (1 + refills) if refills <= MAX_REFILLS else None
     return Supply.make(per_fill, total, refills, source)
+
+
+def _quantity_days(
+    order: MedOrder, quantity: Decimal, kind: str, terms: Terminology, config: GuidelineConfig
+) -> tuple[Decimal | None, str | None]:
+    """The days a dispense quantity lasts: ÷ the highest step's daily units, or, for a taper, taken along its steps
+    when that lasts longer (the highest step alone ended a taper's supply while its lower steps were still taken)."""
+    steps = _step_units(order, terms, config)
+    if steps is None or steps[0][1] != kind:
+        return None, None
+    highest = max(units for units, _, _ in steps)
+    if highest <= 0:
+        return None, None
+    days = quantity / highest
+    walked = _walked_days(quantity, steps, {dosage.sequence for dosage in order.dosages})
+    if walked is not None and walked > days:
+        return _plausible(walked), "quantity along the dosing steps"
+    return (_plausible(days), "quantity ÷ daily dose") if _plausible(days) is not None else (None, None)
 
 
 def _plausible(days: Decimal | None) -> Decimal | None:

@@ -145,3 +145,54 @@ def test_a_draft_whose_quantity_has_no_daily_dose_to_divide_it_by_is_not_said_to
     line = next(line for line in detail.splitlines() if "draft order cer-oxy-1" in line)
     assert "no quantity or supply duration" not in line
     assert "no supply duration, and no quantity with a daily dose it can read" in line
+
+
+def _taper_step(tablets: int, days: int, sequence: int) -> dict[str, Any]:
+    """One step of an Epic taper: `tablets` once a day for `days` days."""
+    return {
+        "sequence": sequence,
+        "text": f"Take {tablets} tablet(s) by mouth daily for {days} days",
+        "timing": {
+            "repeat": {
+                "frequency": 1,
+                "period": 1,
+                "periodUnit": "d",
+                "boundsDuration": {"value": days, "unit": "days", "system": UCUM, "code": "d"},
+            }
+        },
+        "doseAndRate": [{"doseQuantity": _tablets(tablets)}],
+    }
+
+
+def _taper(order_id: str, steps: list[dict[str, Any]], tablets: int, **extra: Any) -> dict[str, Any]:
+    """An oxycodone 10 mg taper with the tablets it needs to dispense and no days' supply."""
+    return _epic_prn_order(tablets, authored=days_ago(0)) | {
+        "id": order_id,
+        "dosageInstruction": steps,
+        "dispenseRequest": {"quantity": _tablets(tablets), "numberOfRepeatsAllowed": 0},
+        **extra,
+    }
+
+
+def test_a_taper_stays_current_while_its_last_step_is_taken(tmp_path):
+    """3 tablets a day for 14 days, then 2, then 1: 84 tablets last the taper's 42 days. On day 35 the patient takes
+    the last step, so the chart's order is current and its longer-term checks speak. Before, the 84 tablets were
+    divided by the highest step's 3 a day, the order ended on day 28, and patient-view gave no card at all."""
+    steps = [_taper_step(3, 14, 1), _taper_step(2, 14, 2), _taper_step(1, 14, 3)]
+    order = _taper("eOxy.taper", steps, 84, authoredOn=days_ago(35))
+    prefetch = full_prefetch("patient-view", medsActive=bundle(order), medsRecent=bundle(order))
+    client = make_app(tmp_path).test_client()
+    response = client.post("/cds-services/patient-view", json=hook_request("patient-view", prefetch=prefetch))
+
+    assert {"urine-drug-test", "reassessment-due"} <= set(topics(response.json))
+
+
+def test_an_acute_tapers_supply_says_it_was_taken_along_its_steps(tmp_path):
+    """2 tablets a day for 3 days, then 1 a day for 4: 10 tablets last 7 days, not 5 (10 ÷ 2), and the acute-duration
+    card says how the days were found."""
+    draft = _taper("eOxy.acute", [_taper_step(2, 3, 1), _taper_step(1, 4, 2)], 10, status="draft")
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=hook_request(drafts=[draft]))
+
+    card = next(c for c in response.json["cards"] if c["source"]["topic"]["code"] == "acute-duration")
+    assert card["summary"].startswith("7-day opioid supply for acute pain")
+    assert "7 days' supply (estimated from the quantity taken along the dosing steps)" in card["detail"]

@@ -221,3 +221,42 @@ def test_a_rate_no_whole_number_of_the_patch_gives_leaves_the_supply_unknown() -
     """37.5 mcg/h of a 25 mcg/h patch is one and a half patches, which no one wears: the patches a day are not
     guessed, and the supply stays unknown (named), as before."""
     assert supply(_patch_by_rate(37.5, 10)).per_fill_days is None
+
+
+def _step(tablets: int, days: int, sequence: int | None = 1, **bounds: object) -> dict:
+    """One step of a taper: `tablets` once a day for `days` days (boundsDuration), or over `bounds`' boundsPeriod."""
+    repeat: dict = {"frequency": 1, "period": 1, "periodUnit": "d"}
+    repeat |= {"boundsPeriod": bounds} if bounds else {"boundsDuration": qty(days, "d")}
+    return dosage(tablets, {"repeat": repeat}, **({"sequence": sequence} if sequence is not None else {}))
+
+
+def test_a_tapers_quantity_lasts_along_its_steps_not_at_its_highest_step() -> None:
+    """Epic's taper of oxycodone 10 mg, 3 tablets a day for 14 days, then 2, then 1, with the 84 tablets it needs and
+    no days' supply: they last the taper's 42 days. Divided by the highest step's 3 a day they lasted 28, so the
+    order left the current ones on day 29 while the patient was still on it."""
+    steps = [_step(3, 14, 1), _step(2, 14, 2), _step(1, 14, 3)]
+    result = supply(oxy({"quantity": qty(84)}, dosages=steps))
+    assert (result.per_fill_days, result.source) == (Decimal(42), "quantity along the dosing steps")
+    # Fewer tablets than the taper needs run out within a step: 42 in the first 14 days, 18 more at 2 a day.
+    assert supply(oxy({"quantity": qty(60)}, dosages=steps)).per_fill_days == Decimal(23)
+
+
+def test_dated_steps_without_sequence_numbers_are_walked_in_their_order() -> None:
+    """Steps dated by boundsPeriods that follow each other, as the MME reads them: 2 tablets a day for days 1-3,
+    then 1 a day for days 4-10; 13 tablets last 10 days (they were added as if taken together, 3 a day: 4.3 days)."""
+    steps = [
+        _step(1, 0, None, start="2026-06-04", end="2026-06-11"),
+        _step(2, 0, None, start="2026-06-01", end="2026-06-04"),
+    ]
+    assert supply(oxy({"quantity": qty(13)}, dosages=steps)).per_fill_days == Decimal(10)
+
+
+def test_a_walk_never_shortens_the_supply_the_highest_step_gives() -> None:
+    """More tablets than the steps use (60 for a 6-day taper of 9), or a step of unknown length before the last:
+    the quantity ÷ the highest step stands, as before."""
+    short_taper = [_step(2, 3, 1), _step(1, 3, 2)]
+    assert supply(oxy({"quantity": qty(60)}, dosages=short_taper)).per_fill_days == Decimal(30)
+    unbounded_first = [dosage(2, {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}, sequence=1)]
+    open_middle = [*unbounded_first, _step(1, 14, 2)]
+    result = supply(oxy({"quantity": qty(28)}, dosages=open_middle))
+    assert (result.per_fill_days, result.source) == (Decimal(14), "quantity ÷ daily dose")

@@ -29,6 +29,7 @@ TITLE = "Acute opioid prescription longer than needed"
 SOURCE_WORDS = {
     "expected supply duration": "from the order's days' supply",
     "quantity ÷ daily dose": "estimated as quantity ÷ daily dose",
+    "quantity along the dosing steps": "estimated from the quantity taken along the dosing steps",
     "timing bounds": "from the dosage duration",
 }
 
