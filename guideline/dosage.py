@@ -301,12 +301,14 @@ def _from_repeat(repeat: TimingRepeat) -> tuple[Decimal, str] | None:
     unit = (repeat.period_unit or "").strip().lower()
     if unit not in _PERIOD:
         return None
-    frequency = repeat.frequency_max if repeat.frequency_max is not None else repeat.frequency
-    if frequency is None:
-        frequency = Decimal(1)  # FHIR's implicit frequency
+    # The larger count of the range, even sent the wrong way round (frequency 4, frequencyMax 2), as for periodMax;
+    # one sent but unreadable (read as 0) leaves the frequency unknown, never the other count alone.
+    counts = [f for f in (repeat.frequency, repeat.frequency_max) if f is not None]
+    frequency = (min(counts) if min(counts) <= 0 else max(counts)) if counts else Decimal(1)  # else FHIR's implicit 1
     if frequency != frequency.to_integral_value():
         return None  # a count of times is whole (positiveInt): 2.5 times ("2,5" sent as text) is taken by no one
-    period = repeat.period if repeat.period is not None else Decimal(1)
+    # A periodMax with no period (FHIR requires one) is the only period the timing states, never the implicit 1.
+    period = next((p for p in (repeat.period, repeat.period_max) if p is not None), Decimal(1))
     if repeat.period_max is not None and 0 < repeat.period_max < period:
         period = repeat.period_max
     if frequency <= 0 or period <= 0:
@@ -493,13 +495,16 @@ def _doses_per_day(dosage: Dosage, parse_timing_text: bool) -> tuple[Frequency, 
     return None
 
 
-def _entry_amount(entry: DoseAndRate) -> Amount | None:
-    """The dose of one entry: doseQuantity, else the range's high (or low when high is absent)."""
-    for q in (entry.dose, entry.dose_high, entry.dose_low):
-        amount = to_amount(q)
-        if amount is not None:
-            return amount
-    return None
+def entry_amount(entry: DoseAndRate) -> Amount | None:
+    """The dose of one entry: doseQuantity, else the range's high (or low when high is absent); a range sent the wrong
+    way round ("2 to 1 tablets") is read at its larger end, as any range is."""
+    dose = to_amount(entry.dose)
+    if dose is not None:
+        return dose
+    high, low = to_amount(entry.dose_high), to_amount(entry.dose_low)
+    if high is not None and low is not None and high.unit_class == low.unit_class and low.value > high.value:
+        return low
+    return high or low
 
 
 def _rate_amount(entry: DoseAndRate) -> Amount | None:
@@ -515,7 +520,7 @@ def pick_dose(dosage: Dosage, transdermal: bool = False) -> Amount | None:
     """
     candidates: list[tuple[str | None, Amount]] = []
     for entry in dosage.dose_and_rate:
-        amount = _entry_amount(entry)
+        amount = entry_amount(entry)
         if transdermal:
             amount = _rate_amount(entry) or amount
         if amount is not None:

@@ -21,6 +21,7 @@ from guideline.dosage import (
     doses_by_time,
     doses_per_day,
     doses_per_dosing_day,
+    entry_amount,
     number_text,
     pick_dose,
     plausible,
@@ -1021,7 +1022,7 @@ def coded_dose_units(dosage: Dosage, drug: Drug | None) -> tuple[Decimal, Dispen
     """The instruction's coded dose in the units a pharmacy counts: a count or volume entry first (Epic's admin
     amount is in tablets, what a dispense quantity counts), else the dose the MME reads, turned into units."""
     for entry in dosage.dose_and_rate:
-        amount = to_amount(entry.dose or entry.dose_high or entry.dose_low)
+        amount = entry_amount(entry)
         if amount is not None and amount.unit_class in ("count", "volume"):
             return amount.value, amount.unit_class  # type: ignore[return-value]
     dose = pick_dose(dosage, drug.transdermal if drug else False)

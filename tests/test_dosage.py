@@ -65,6 +65,17 @@ def test_prn_reading_uses_frequency_max_and_shorter_period() -> None:
     assert per_day({"repeat": {"frequency": 1, "period": 4, "periodMax": 6, "periodUnit": "h"}}) == Decimal(6)
 
 
+def test_a_range_sent_reversed_or_half_filled_is_read_at_its_larger_count() -> None:
+    """A frequency range sent the wrong way round (frequency 4, frequencyMax 2) is read at 4 a day, the
+    maximum-frequency reading a periodMax already gets; read at frequencyMax it was 2, half the dose. A periodMax
+    with no period (FHIR requires one) is the only period the timing states: every 6 hours, not the implicit
+    period of 1, which read it as every hour (24 a day, 180 MME/day of oxycodone 5 mg)."""
+    assert per_day({"repeat": {"frequency": 4, "frequencyMax": 2, "period": 1, "periodUnit": "d"}}) == Decimal(4)
+    assert per_day({"repeat": {"frequency": 1, "periodMax": 6, "periodUnit": "h"}}) == Decimal(4)
+    # A frequencyMax sent but unreadable leaves the frequency unknown, whatever the frequency beside it says.
+    assert per_day({"repeat": {"frequency": 3, "frequencyMax": "six", "period": 1, "periodUnit": "d"}}) is None
+
+
 def test_implicit_frequency_and_implicit_period() -> None:
     assert per_day(every(8, frequency=None)) == Decimal(3)
     assert per_day({"repeat": {"frequency": 3, "periodUnit": "d"}}) == Decimal(3)
@@ -252,6 +263,15 @@ def test_dose_range_uses_high_or_low() -> None:
     assert pick_dose(read(both)).value == Decimal(2)
     low_only = dosage([{"doseRange": {"low": qty(1)}}], every(6))
     assert pick_dose(read(low_only)).value == Decimal(1)
+
+
+def test_a_dose_range_sent_reversed_is_read_at_its_larger_end() -> None:
+    """A range of 2 to 1 tablets is "1-2 tablets" written the wrong way round: its higher number is 2, as for any
+    dose range (its high end, 1, halved the dose)."""
+    reversed_range = dosage([{"doseRange": {"low": qty(2), "high": qty(1)}}], every(6))
+    assert pick_dose(read(reversed_range)).value == Decimal(2)
+    mixed_units = dosage([{"doseRange": {"low": qty(5, "mg"), "high": qty(1)}}], every(6))
+    assert pick_dose(read(mixed_units)).value == Decimal(1)  # two units: the high end as sent, nothing compared
 
 
 def test_stu3_dose_shape_is_accepted() -> None:
