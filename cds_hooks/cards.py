@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from cds_hooks.ehr_release import R4, RELEASES, Release
 from cds_hooks.notices import CHECKS_NOT_RUN, DATA_INCOMPLETE
-from guideline.cards import PATIENT_ELEMENTS, Card, Link, Suggestion, patient_element
+from guideline.cards import ADDRESSING, PATIENT_ELEMENTS, WRITTEN_ELEMENTS, Card, Link, Suggestion, patient_element
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
 from guideline.plan.what_if import carried_as_draft, compact_drafts_json
@@ -44,9 +44,6 @@ CHECK_TITLES: dict[str, str] = {
     CHECKS_NOT_RUN: "Some checks did not run",
 }
 
-# Resource types whose patient (`subject`; a Task's `for`, guideline.cards.patient_element) must be the context
-# patient when we suggest creating one.
-_SUBJECT_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Task", "CommunicationRequest", "CarePlan"})
 # The releases PainPlan writes suggested resources in, and the models each is validated with (ehr_release.RELEASES).
 # Any other (DSTU2, R5: PainPlan has no models to vouch for them) is offered no resource to create, and the card says
 # so (card_json). Imported by the package name the table gives, not by plain imports: the table stays the one place
@@ -259,8 +256,9 @@ def _canonical(value: Any) -> str:
 # resource stays the same. The shape is validated once with placeholders in these places, and each value on its
 # own against the element's R4B type: R4B's model checks look at one element at a time (only whether a choice
 # or required element is present spans elements, and a placeholder keeps the element present). The patient's are
-# every element a suggestion names it in (a Task's `for`: without it, each patient's Task was a shape of its own).
-_SLOTS = (*PATIENT_ELEMENTS, "encounter", "requester", "authoredOn", "performedDateTime", "occurrenceDateTime")
+# every element a suggestion names it in (a Task's `for`: without it, each patient's Task was a shape of its own), and
+# every element a suggestion is dated by as written (a Communication's `sent`, an Observation's `issued`).
+_SLOTS = (*PATIENT_ELEMENTS, "encounter", "requester", *WRITTEN_ELEMENTS, "performedDateTime", "occurrenceDateTime")
 _REFERENCE_SLOT = {"reference": "Placeholder/slot"}
 _DATETIME_SLOT = "2000-01-01T00:00:00Z"
 
@@ -438,7 +436,8 @@ def _built(resource: Mapping[str, Any], options: CardOptions) -> dict[str, Any]:
     # A new top-level object: the nested values are only read and serialised, so they need no copy.
     built = dict(resource)
     kind = built.get("resourceType")
-    if options.patient_id and kind in _SUBJECT_TYPES:
+    # Each type PainPlan writes names the context patient in its own element (guideline.cards.ADDRESSING).
+    if options.patient_id and kind in ADDRESSING:
         built[patient_element(kind)] = {"reference": f"Patient/{options.patient_id}"}
     return built
 

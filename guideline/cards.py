@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Literal
 
 from guideline.context import HookContext
@@ -16,15 +18,68 @@ Indicator = Literal["info", "warning", "critical"]
 INDICATOR_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 
 SUMMARY_LIMIT = 139
-# The element a suggested resource names its patient in, where it is not `subject`: a Task's is `for` (R4 and STU3).
-_PATIENT_ELEMENTS = {"Task": "for"}
+
+
+@dataclass(frozen=True, slots=True)
+class Addressing:
+    """The R4 elements a suggested resource of one type names its patient, its visit and when it was written in."""
+
+    patient: str = "subject"
+    visit: str = "encounter"
+    # Its own record time (authoredOn, a Communication's sent, an Observation's issued); None for a type with none in
+    # both releases PainPlan writes (a stamp STU3 has no place for would keep the suggestion from an STU3 EHR).
+    written: str | None = "authoredOn"
+
+
+# The types PainPlan writes suggested resources as: its checks' own and a site's templates (checks.oud-treatment.
+# suggestions, refused at load when of another type). One table for the three, checked against the R4 and STU3 models
+# in tests/test_site_templates.py (guideline imports no models). Before, every template was given an authoredOn and
+# an encounter whatever its type: a Communication or an Observation, which have no authoredOn, was never offered.
+ADDRESSING: Mapping[str, Addressing] = MappingProxyType(
+    {
+        "MedicationRequest": Addressing(),
+        "ServiceRequest": Addressing(),
+        "CommunicationRequest": Addressing(),
+        "DeviceRequest": Addressing(),
+        "Task": Addressing(patient="for"),  # R4 and STU3 name a Task's patient in `for`
+        "CarePlan": Addressing(written=None),  # R4's `created`: STU3's CarePlan has none
+        "Communication": Addressing(written="sent"),
+        "Observation": Addressing(written="issued"),
+        "Procedure": Addressing(written=None),  # only when it was performed, which is no stamp of ours to give
+    }
+)
+_ANY_TYPE = Addressing()
 # Every element a suggested resource may name its patient in (the CDS face validates each apart, per patient).
-PATIENT_ELEMENTS = ("subject", *dict.fromkeys(_PATIENT_ELEMENTS.values()))
+PATIENT_ELEMENTS = ("subject", *dict.fromkeys(a.patient for a in ADDRESSING.values() if a.patient != "subject"))
+# Every element a suggested resource may be dated by as written (the CDS face validates each apart, per call).
+WRITTEN_ELEMENTS = tuple(dict.fromkeys(a.written for a in ADDRESSING.values() if a.written is not None))
+
+
+def addressing(resource_type: object) -> Addressing:
+    """Where a suggested resource of this type names its patient, visit and time (a type not in the table: R4's
+    request names)."""
+    return ADDRESSING.get(resource_type, _ANY_TYPE) if type(resource_type) is str else _ANY_TYPE
 
 
 def patient_element(resource_type: object) -> str:
     """The element a suggested resource of this type names its patient in."""
-    return _PATIENT_ELEMENTS.get(resource_type, "subject") if type(resource_type) is str else "subject"
+    return addressing(resource_type).patient
+
+
+def addressed(
+    template: Mapping[str, Any], patient_id: str | None, encounter_id: str | None, now: datetime
+) -> dict[str, Any]:
+    """A copy of a site's template addressed to this patient (always: a template's own patient is a placeholder),
+    and to this visit and time unless it names its own, each in the element its type has."""
+    resource = copy.deepcopy(dict(template))  # the faces' writers may reshape nested values; the setting stays as read
+    place = addressing(resource.get("resourceType"))
+    if patient_id:
+        resource[place.patient] = {"reference": f"Patient/{patient_id}"}
+    if encounter_id and place.visit not in resource:
+        resource[place.visit] = {"reference": f"Encounter/{encounter_id}"}
+    if place.written is not None:
+        resource.setdefault(place.written, now.isoformat())
+    return resource
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from guideline.cards import ADDRESSING
 from guideline.config_codes import SiteCodes, read_site_codes
 from guideline.config_rules import consistency_errors, type_and_range_errors
 from guideline.fhirdata import source_system
@@ -501,11 +502,27 @@ def _validate(merged: Mapping[str, Any]) -> None:
         raise ConfigError(errors[0] if len(errors) == 1 else f"{errors[0]} (and {len(errors) - 1} more problems)")
     for check_id, table in merged["checks"].items():
         _refuse_unable_hooks(check_id, table)
+    _check_templates("checks.oud-treatment.suggestions", merged["checks"]["oud-treatment"]["suggestions"])
     for key in ("programme", "sender", "moud_line", "pdmp_name"):
         if not str(merged["population"][key]).strip():
             raise ConfigError(f"population.{key} must not be empty")
     _check_own_sources(merged["population"]["own_sources"])
     _check_enrolment(merged["population"])
+
+
+def _check_templates(key: str, templates: list[Any]) -> None:
+    """Each of a site's suggestion templates is a table of a type PainPlan writes (guideline.cards.ADDRESSING): of
+    another, no EHR is ever offered it, and the card would call it an internal fault on every call."""
+    writes = f"PainPlan writes suggestions as {', '.join(ADDRESSING)} only"
+    for number, template in enumerate(templates, start=1):
+        if not isinstance(template, Mapping):
+            raise ConfigError(
+                f"{key} entry {number} must be a table, a FHIR R4 resource, not a {type(template).__name__} ({writes})"
+            )
+        kind = template.get("resourceType")
+        if kind not in ADDRESSING:
+            named = f"resourceType {kind!r}" if isinstance(kind, str) else "no resourceType"
+            raise ConfigError(f"{key} entry {number} has {named}: {writes}")
 
 
 def _check_own_sources(sources: list[Any]) -> None:

@@ -27,11 +27,14 @@ FHIR_MODELS = (
     "Consent",
     "Task",
     "CommunicationRequest",
+    "DeviceRequest",
+    "Communication",
     "OperationOutcome",
     "Bundle",
 )
 
-# The STU3 models an STU3 EHR's suggestions are validated with (cds_hooks.stu3_resources writes them).
+# The STU3 models an STU3 EHR's suggestions are validated with (cds_hooks.stu3_resources writes them): every type
+# PainPlan writes (guideline.cards.ADDRESSING), a site's template's too, as STU3 names it.
 STU3_SUGGESTION_MODELS = (
     "MedicationRequest",
     "ProcedureRequest",
@@ -39,6 +42,9 @@ STU3_SUGGESTION_MODELS = (
     "CommunicationRequest",
     "CarePlan",
     "Task",
+    "DeviceRequest",
+    "Communication",
+    "Observation",
 )
 # By each release PainPlan writes suggestions in (ehr_release.RELEASES: those with `models`), the types to load from
 # its models package; cds_hooks.cards loads them from the package the table names (R4: R4B).

@@ -6,17 +6,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from cds_hooks.cards import _SUBJECT_TYPES
 from cds_hooks.ehr_release import RELEASES
 from cds_hooks.stu3_resources import _RENAMED
-from smart_app.warmup import MODELS_BY_RELEASE, STU3_SUGGESTION_MODELS
+from guideline.cards import ADDRESSING
+from smart_app.warmup import FHIR_MODELS, MODELS_BY_RELEASE, STU3_SUGGESTION_MODELS
 
 
-def test_every_stu3_type_a_suggestion_is_written_as_is_preloaded() -> None:
-    # The types the cards address to the patient, and pdmp-review's Procedure, as STU3 names them. A type only a
-    # site's template names (a DeviceRequest) is loaded by its first call: the warm-up reads no site's templates.
-    written = {_RENAMED.get(kind, kind) for kind in (*_SUBJECT_TYPES, "Procedure")}
-    assert written <= set(STU3_SUGGESTION_MODELS)
+def test_every_type_a_suggestion_is_written_as_is_preloaded() -> None:
+    # Every type PainPlan writes, a site's template's too (the warm-up reads no site's templates), in R4 and as STU3
+    # names it.
+    assert set(ADDRESSING) <= set(FHIR_MODELS)
+    assert {_RENAMED.get(kind, kind) for kind in ADDRESSING} <= set(STU3_SUGGESTION_MODELS)
 
 
 def test_the_warm_up_loads_models_for_every_release_the_table_writes_in() -> None:

@@ -3,13 +3,12 @@ treatment."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion, patient_element
+from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion, addressed
 from guideline.checks.common import (
     based_on,
     bullet_list,
@@ -250,12 +249,7 @@ def _summary(facts: Facts, diagnoses: tuple[Condition, ...], days: int, unread: 
 
 def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestion:
     """A site's complete order template, addressed to this patient and visit."""
-    resource = copy.deepcopy(dict(template))
-    if facts.context.patient_id:
-        resource[patient_element(resource.get("resourceType"))] = {"reference": f"Patient/{facts.context.patient_id}"}
-    if facts.context.encounter_id and "encounter" not in resource:
-        resource["encounter"] = {"reference": f"Encounter/{facts.context.encounter_id}"}
-    resource.setdefault("authoredOn", facts.now.isoformat())
+    resource = addressed(template, facts.context.patient_id, facts.context.encounter_id, facts.now)
     # R4's medicationCodeableConcept, else R5's medication.concept: the template's drug names the suggestion.
     medication = as_dict(
         resource.get("medicationCodeableConcept") or as_dict(resource.get("medication")).get("concept")
