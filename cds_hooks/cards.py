@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +18,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from cds_hooks.ehr_release import R4, RELEASES, Release
 from cds_hooks.notices import CHECKS_NOT_RUN, DATA_INCOMPLETE
-from guideline.cards import ADDRESSING, PATIENT_ELEMENTS, WRITTEN_ELEMENTS, Card, Link, Suggestion, patient_element
+from guideline.cards import (
+    ADDRESSING,
+    PATIENT_ELEMENTS,
+    WRITTEN_ELEMENTS,
+    Card,
+    Link,
+    Suggestion,
+    addressed,
+    patient_element,
+)
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
 from guideline.plan.what_if import carried_as_draft, compact_drafts_json
@@ -391,6 +401,34 @@ def _checked(resource: Mapping[str, Any], check_id: str, release: str) -> tuple[
     if verdict.error is not None:
         _dropped(check_id, kind, verdict.error)
     return cleaned, verdict
+
+
+# The patient, visit and clock a site's template is addressed to when it is judged at load: any call's would do.
+_ANY_CALL = ("placeholder", "placeholder", datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def template_refusal(template: Mapping[str, Any]) -> str | None:
+    """Where R4's model refuses a site's template addressed as every call addresses it ("intent (missing)"), None
+    when it takes it: a template refused so is never offered, whatever the patient, visit or release."""
+    try:
+        canonical = _canonical(prune(addressed(template, *_ANY_CALL)))
+    except (TypeError, ValueError):  # a TOML date or time, unquoted: no JSON value
+        return "a value that is not JSON text, number or true/false (quote a date)"
+    verdict = _validation(canonical, R4)
+    if verdict.error is None:
+        return None
+    return ", ".join(dict.fromkeys(_refused_words(path, kind) for path, kind in verdict.refused)) or verdict.error
+
+
+def _refused_words(path: str, kind: str) -> str:
+    """One refusal of R4's model (element path, pydantic error type) in a site's words."""
+    if not path:  # the models' rules that span elements are checked on the resource as a whole
+        return "a rule across its elements (two values of one choice element, or none of a required one)"
+    if kind == "extra_forbidden":
+        return f"{path} (no such element)"
+    if kind.endswith("missing"):
+        return f"{path} (required, missing)"
+    return f"{path} (a value of the wrong type or form)"
 
 
 def _dropped(check_id: str, kind: str, error: str) -> None:

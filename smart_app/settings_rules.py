@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from cds_hooks.ehr_release import SETTING_VALUES, setting_value
@@ -98,6 +100,23 @@ def validate(settings: SettingsFields) -> None:
     _existing_file("smart_clients", settings.smart_clients)
     _existing_file("population_export_clients", settings.population_export_clients)
     _client_files(settings)
+    _site_templates(settings.guideline["checks"]["oud-treatment"]["suggestions"])
+
+
+def _site_templates(templates: list[Mapping[str, Any]]) -> None:
+    """A site's suggestion template R4's model refuses is never offered: stop naming it, not on every card."""
+    if not templates:
+        return
+    from cds_hooks.cards import template_refusal  # the models come with it: not loaded for a site with no templates
+
+    for number, template in enumerate(templates, start=1):
+        refused = template_refusal(template)
+        if refused is not None:
+            kind = template.get("resourceType")
+            raise ConfigError(
+                f"checks.oud-treatment.suggestions entry {number} is no {kind} FHIR R4 takes, as PainPlan addresses "
+                f"it to the patient, visit and time: R4 refuses {refused}"
+            )
 
 
 def _database_url(value: str) -> None:

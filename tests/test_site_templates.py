@@ -151,3 +151,31 @@ def test_each_type_as_stu3_writes_it_keeps_the_patient_visit_and_time_in_element
         if name != "resourceType":
             assert _element(model, name) is not None, name
     assert len(written) == len(r4)
+
+
+@pytest.mark.parametrize(
+    ("template", "named"),
+    [
+        pytest.param(
+            {**communication_template(), "authoredOn": "2026-06-01"},
+            "authoredOn (no such element)",
+            id="an element its type lacks",
+        ),
+        pytest.param(
+            {
+                "resourceType": "MedicationRequest",
+                "status": "draft",
+                "medicationCodeableConcept": {"text": "buprenorphine 8 mg / naloxone 2 mg sublingual film"},
+            },
+            "intent (required, missing)",
+            id="a required element missing",
+        ),
+    ],
+)
+def test_a_template_no_r4_model_takes_stops_the_program_naming_the_key_and_element(tmp_path, template, named):
+    """A template R4's model refuses, addressed as every call addresses it, is never offered: refused when the settings
+    load, not named an internal fault on every card."""
+    guideline = {"checks": {"oud-treatment": {"suggestions": [observation_template(), template]}}}
+    with pytest.raises(ConfigError, match=r"checks\.oud-treatment\.suggestions entry 2") as raised:
+        make_app(tmp_path, guideline=guideline)
+    assert named in str(raised.value)
