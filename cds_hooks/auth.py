@@ -55,10 +55,45 @@ def load_trusted_clients(path: str) -> dict[str, TrustedClient]:
             raise ValueError(f"{path}: every trusted client needs an iss")
         if not entry.get("jwks_url") and not isinstance(entry.get("jwks"), Mapping):
             raise ValueError(f"{path}: trusted client {entry['iss']} needs jwks_url or jwks")
+        if isinstance(entry.get("jwks"), Mapping):
+            _check_pinned(path, entry["iss"], entry["jwks"])
         tenant = entry.get("tenant") or entry.get("tenants") or []
         tenants = frozenset([tenant] if isinstance(tenant, str) else [str(t) for t in tenant])
         clients[entry["iss"]] = TrustedClient(entry["iss"], entry.get("jwks_url") or None, entry.get("jwks"), tenants)
     return clients
+
+
+def read_key_set(document: Any) -> tuple[KeySet, list[str]]:
+    """The keys of a JWK Set that can be read, and a description of each left out ("key 2 (kid k1)").
+
+    RFC 7517 §5: a key with a member missing or an unknown type or curve is ignored, not the whole set, so one
+    half-published key never refuses every token a client signs with its other keys. ValueError when none is left.
+    """
+    entries = document.get("keys") if isinstance(document, Mapping) else None
+    if not isinstance(entries, list):
+        raise ValueError("not a JWK Set (no keys list)")
+    keys: list[Any] = []
+    left_out: list[str] = []
+    for position, entry in enumerate(entries, start=1):
+        try:
+            keys.extend(KeySet.import_key_set({"keys": [entry]}).keys)
+        except Exception:  # noqa: BLE001 - whatever the library cannot read is left out, as RFC 7517 asks
+            kid = entry.get("kid") if isinstance(entry, Mapping) else None
+            left_out.append(f"key {position}" + (f" (kid {str(kid)[:64]})" if isinstance(kid, str) else ""))
+    if not keys:
+        raise ValueError("no key in the JWK Set can be read")
+    return KeySet(keys), left_out
+
+
+def _check_pinned(path: str, iss: str, jwks: Mapping[str, Any]) -> None:
+    """Pinned keys are the operator's own file: one that cannot be read stops start-up rather than refusing
+    that client's tokens at its first call."""
+    try:
+        _, left_out = read_key_set(jwks)
+    except ValueError as error:
+        raise ValueError(f"{path}: trusted client {iss}: jwks: {error}") from error
+    if left_out:
+        raise ValueError(f"{path}: trusted client {iss}: jwks: cannot read {', '.join(left_out)}")
 
 
 @dataclass
@@ -89,7 +124,7 @@ class JwksCache:
             with self._lock:
                 pinned = self._pinned.get(client.iss)
                 if pinned is None:
-                    pinned = self._pinned[client.iss] = KeySet.import_key_set(dict(client.jwks))
+                    pinned = self._pinned[client.iss] = read_key_set(client.jwks)[0]
             return pinned
         with self._lock:
             entry = self._entries.setdefault(client.iss, _CachedKeys())
@@ -122,7 +157,10 @@ class JwksCache:
         try:
             response = self._session.get(str(client.jwks_url), timeout=3, headers={"Accept": "application/json"})
             response.raise_for_status()
-            entry.keys = KeySet.import_key_set(response.json())
+            entry.keys, left_out = read_key_set(response.json())
+            if left_out:
+                event = {"event": "jwks-keys-unreadable", "iss": client.iss, "left_out": left_out}
+                log.warning(json.dumps(event))
             entry.expires = now + _max_age(response.headers.get("Cache-Control"))
         except Exception as error:  # noqa: BLE001 - keep the old keys; the token fails if its kid is unknown
             log.warning(json.dumps({"event": "jwks-fetch-failed", "iss": client.iss, "error": type(error).__name__}))

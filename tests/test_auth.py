@@ -234,3 +234,25 @@ def test_expired_jwks_cache_with_a_known_kid_answers_at_once_and_refreshes_behin
         time.sleep(0.01)
     assert len(fetches) == 2  # the refresh did happen, behind the request
     release.set()
+
+
+def test_a_fetched_jwks_with_one_unreadable_key_still_verifies_with_the_others(app, harness):
+    # Found in the standards audit: one malformed key in a client's JWK Set (an RSA key without its modulus, as
+    # a half-finished rotation publishes) made the whole set unreadable, so every call of that EHR got 401.
+    # RFC 7517 §5: a key that cannot be read is ignored, not the set.
+    broken = {"kty": "RSA", "kid": "rotating", "use": "sig", "e": "AQAB"}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(HARNESS_JWKS, json={"keys": [broken, *harness.jwks()["keys"]]})
+        assert call(app, harness.token(PUBLIC + SIGN)).status_code == 200
+        assert refused(call(app, harness.token(PUBLIC + SIGN, header={"kid": "rotating"})))
+
+
+def test_a_pinned_jwks_that_cannot_be_read_stops_start_up(tmp_path, harness):
+    from guideline.config import ConfigError
+    from smart_app.config import load_settings
+
+    path = tmp_path / "trusted.json"
+    pinned = {"keys": [harness.jwks()["keys"][0], {"kty": "EC", "kid": "half", "crv": "P-384", "x": "abc"}]}
+    path.write_text(json.dumps([{"iss": PINNED_ISS, "jwks": pinned}]))
+    with pytest.raises(ConfigError, match=r"PAINPLAN_TRUSTED_CLIENTS: .*https://pinned.test.*key 2 \(kid half\)"):
+        load_settings(env={"PAINPLAN_TRUSTED_CLIENTS": str(path)})
