@@ -45,12 +45,16 @@ class FeedbackItem:
     comment: str | None = None
 
 
+# RFC 3339 allows a 60th second (a leap second); datetime cannot hold it, so it is read as the second before.
+_LEAP_SECOND = re.compile(r"^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d):60(?=[.,Zz+-]|$)")
+
+
 def _timestamp(value: Any, now: datetime | None = None) -> datetime:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise RequestError(400, "outcomeTimestamp is required", "required")
     if not isinstance(value, str):
         raise RequestError(400, "outcomeTimestamp must be an RFC 3339 date-time (a string)")
-    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    text = _LEAP_SECOND.sub(r"\1:59", value.strip()).replace("Z", "+00:00").replace("z", "+00:00")
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as error:

@@ -276,3 +276,14 @@ def test_a_later_override_keeps_the_pdmp_review_record(tmp_path):
     assert reasons == ["data-incorrect", "pdmp-reviewed"]
     save_snooze(engine, Snooze("pdmp-review", "p1", now + timedelta(days=95), "warning", reason="pdmp-reviewed"))
     assert len(load_snoozes(engine, "p1", None, now)) == 2  # refreshing a reason updates its own row
+
+
+def test_a_leap_second_outcome_timestamp_is_read_as_the_second_before(app):
+    # Found in the standards audit: RFC 3339 allows a 60th second (a leap second, "23:59:60Z"), which Python's
+    # datetime cannot hold, so such an override was refused with 400 and the clinician's reason was lost.
+    card = issue_card(app)
+    item = {**overridden(card, "benefits-outweigh-risks"), "outcomeTimestamp": "2026-06-14T23:59:60Z"}
+    assert send(app, item).status_code == 200
+    (row,) = store.all_rows(db(app), store.feedback)
+    assert str(row["outcome_timestamp"]).startswith("2026-06-14 23:59:59")
+    assert len(store.all_rows(db(app), store.snoozes)) == 1
