@@ -15,6 +15,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
+from cds_hooks.auth import read_key_set
 from launch.discovery import SmartConfiguration
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,14 @@ def _fetch(url: str, timeout: float) -> KeySet | None:
     try:
         response = requests.get(url, timeout=timeout, allow_redirects=False)
         response.raise_for_status()
-        return KeySet.import_key_set(response.json())
+        # The keys CDS Hooks tokens are checked with are read by the same rule: one unreadable key is left out.
+        keys, left_out = read_key_set(response.json())
     except (requests.RequestException, ValueError, JoseError, TypeError) as error:
         log.warning("could not read the EHR's JWKS (%s)", type(error).__name__)
         return None
+    if left_out:
+        log.warning("left out of the EHR's JWKS, unreadable: %s", ", ".join(left_out))
+    return keys
 
 
 def _kid(compact: str) -> str | None:

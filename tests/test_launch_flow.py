@@ -15,6 +15,7 @@ from launch_support import (
     ASSERTION_TYPE,
     AUTHORIZE_URL,
     ISS,
+    JWKS_URL,
     PUBLIC_URL,
     REDIRECT_URI,
     TOKEN_URL,
@@ -494,6 +495,19 @@ def test_jwks_is_fetched_once_for_many_launches(tmp_path, rsps):
         handle = handle_of(run_launch(client, ehr)[2])
         assert get(client, "/_probe", query_string={"s": handle}).get_json()["user"] == "Practitioner/prac-9"
     assert [call.request.url for call in rsps.calls].count("https://auth.example.org/oauth2/jwks") == 1
+
+
+def test_an_ehr_jwks_with_one_unreadable_key_still_verifies_the_id_token(tmp_path, rsps):
+    # Found in the standards audit: one malformed key in the EHR's JWK Set (an RSA key without its modulus) made the
+    # whole set unreadable, so every launch lost the user's identity (RFC 7517 §5: ignore that key, not the set).
+    ehr = FakeEhr(rsps)
+    broken = {"kty": "RSA", "kid": "rotating", "use": "sig", "e": "AQAB"}
+    rsps.replace(responses.GET, JWKS_URL, json={"keys": [broken, ehr.id_token_key.as_dict(private=False)]})
+    app = make_app(tmp_path, [ehr.client_entry()])
+    add_probe(app)
+    client = app.test_client()
+    handle = handle_of(run_launch(client, ehr)[2])
+    assert get(client, "/_probe", query_string={"s": handle}).get_json()["user"] == "Practitioner/prac-9"
 
 
 @pytest.mark.parametrize("patient", ["", "../Observation?code=x", "pat 1", "a/b"])
