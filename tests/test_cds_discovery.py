@@ -45,6 +45,27 @@ def test_prefetch_tokens_are_only_valid_context_or_user_tokens(tmp_path):
     assert "udsLabs" not in select and "medsActive" in select
 
 
+# CDS Hooks 2.0.1 recommends prefetch queries keep to features every FHIR server supports (standards CH-P2, check #2):
+# instance reads, type searches by a reference (patient), token equality (status, category, code, type; and :in),
+# dates with eq/lt/gt/ge/le, _count and _sort; no _include, chaining or _has.
+RECOMMENDED_PARAMETERS = {"patient", "status", "category", "code", "code:in", "type", "_count", "_sort"}
+DATE_PARAMETERS = {"date", "authoredon", "whenprepared", "_lastUpdated"}
+
+
+def test_default_prefetch_queries_keep_to_the_recommended_search_features(tmp_path):
+    services = make_app(tmp_path).test_client().get("/cds-services").json["services"]
+    for service in services:
+        for template in service["prefetch"].values():
+            path, _, query = template.partition("?")
+            assert re.fullmatch(r"[A-Z][A-Za-z]+(/\{\{context\.patientId\}\})?", path), template
+            for name, _, value in (part.partition("=") for part in query.split("&") if query):
+                if name in DATE_PARAMETERS:
+                    assert re.match(r"(eq|lt|gt|ge|le)", value), template
+                else:
+                    assert name in RECOMMENDED_PARAMETERS, template  # no _include, chaining or _has
+                assert "{{" not in value or value == "{{context.patientId}}", template
+
+
 def test_dated_variants_and_site_uds_query_are_configuration(tmp_path):
     app = make_app(
         tmp_path,
