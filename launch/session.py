@@ -6,11 +6,11 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import flask
@@ -68,6 +68,13 @@ class LaunchError(Exception):
 
 def frame_ancestors_header(settings: LaunchSettings) -> str:
     return _frame_ancestors_header(settings)
+
+
+class TokenRefused(Exception):
+    """The EHR answered 401 to every read a page made with the launch's token: it no longer accepts that token."""
+
+
+Read = TypeVar("Read")
 
 
 def _handle_from_request() -> str:
@@ -175,6 +182,36 @@ def current_launch() -> LaunchSession:
     if _needs_refresh(row):
         row = _refresh(service, row)
     return _as_session(service, row)
+
+
+def renew_refused_token(session: LaunchSession) -> LaunchSession:
+    """The launch with a new access token after the EHR refused its token before the expiry it stated (revoked
+    early, or an expires_in it never sent): refreshed as an expired one is, or LaunchError to open it again."""
+    service = current_service()
+    row = store.load_session(service.engine, session.handle)
+    if row is None:
+        raise LaunchError("This launch has ended. " + RELAUNCH)
+    if service.cipher.open(row["access_token"]) == session.access_token:
+        store.expire_token(service.engine, session.handle, row["access_token"])
+        row = {**row, "token_expires_at": 0}
+    if _needs_refresh(row):  # else another request of this launch has renewed it meanwhile
+        row = _refresh(service, row)
+    return _as_session(service, row)
+
+
+def read_renewing(session: LaunchSession, read: Callable[[LaunchSession], Read]) -> tuple[LaunchSession, Read]:
+    """`read(session)`, read once more with a renewed token when the EHR refused the launch's (TokenRefused), and the
+    launch it was read with; LaunchError when the token cannot be renewed or the EHR refuses the new one too."""
+    try:
+        return session, read(session)
+    except TokenRefused:
+        log.info("the EHR refused a launch's access token before its stated expiry; renewing it")
+        session = renew_refused_token(session)
+    try:
+        return session, read(session)
+    except TokenRefused as error:
+        store.end_session(current_service().engine, session.handle)
+        raise LaunchError("The EHR did not accept PainPlan's access to this chart. " + RELAUNCH) from error
 
 
 def plan_url(session: LaunchSession, **params: Any) -> str:

@@ -146,6 +146,18 @@ def store_refreshed(engine: Engine, handle: str, values: Mapping[str, Any]) -> N
         )
 
 
+def expire_token(engine: Engine, handle: str, sealed_token: str | None) -> None:
+    """Mark the launch's access token expired, so it is refreshed as an expired one is; a token another request
+    has stored meanwhile (`sealed_token` no longer stored) is left alone."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(sessions)
+            .where(sessions.c.handle == handle)
+            .where(sessions.c.access_token == sealed_token)
+            .values(token_expires_at=0)
+        )
+
+
 def release_refresh(engine: Engine, handle: str) -> None:
     with engine.begin() as connection:
         connection.execute(update(sessions).where(sessions.c.handle == handle).values(refresh_lock_until=None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -601,6 +601,10 @@ def fetch_page_input(
     queries = plan_queries(session.patient_id, today, config)
     answers = client.fetch_all(queries | second_queries(queries), budget)
     results = merged_results(asked_again(client, answers, budget - (time.monotonic() - started)))
+    if session.access_token and token_refused(results.values()):
+        from launch.session import TokenRefused
+
+        raise TokenRefused  # the caller renews the token and reads again (launch.session.read_renewing)
     labels = query_labels(config)
     windows = query_windows(config)
     statuses = [_to_status(key, result, labels, windows) for key, result in results.items()]
@@ -656,6 +660,13 @@ def fetch_page_input(
     return PageInput(
         tuple(resources), tuple(medications), tuple(statuses), each_result(not_received), fhir_server=session.iss
     )
+
+
+def token_refused(results: Iterable[Any]) -> bool:
+    """No search answered and the FHIR server refused at least one with 401: it no longer accepts the token (a
+    403 is a scope the EHR did not grant, and one search answered is a token still accepted)."""
+    answers = list(results)
+    return bool(answers) and not any(a.ok for a in answers) and any(a.status == 401 for a in answers)
 
 
 # The resource types a search's answer may hold besides the type it asks for: the types the record reads as it under
@@ -893,16 +904,19 @@ def create_plan_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.get("/plan")
     def plan_page() -> Response:
-        from launch.session import LaunchError, current_launch, plan_url
+        from launch.session import LaunchError, current_launch, plan_url, read_renewing
 
         try:
             session = current_launch()
         except LaunchError as error:
             return launch_error_page(error, settings)
         now = settings.evaluation_now()
-        hints = session.app_context or {}
         version = ask_version(session, settings)  # in the background, while the page reads the chart
-        shown = launched_page(session, settings, now, request.args)
+        try:
+            session, shown = read_renewing(session, lambda launch: launched_page(launch, settings, now, request.args))
+        except LaunchError as error:
+            return launch_error_page(error, settings)
+        hints = session.app_context or {}
 
         def link(**params: Any) -> str:
             return plan_url(session, **params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -455,6 +456,49 @@ def test_refused_refresh_asks_for_a_relaunch(tmp_path, rsps):
     for token in ehr.refresh_tokens:
         ehr.refresh_tokens[token] = True  # the server revoked it
     assert get(client, "/_probe", query_string={"s": handle}).status_code == 401
+
+
+def _page_text(response: Any) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+
+
+def test_a_token_the_ehr_refuses_before_its_stated_expiry_is_refreshed_and_the_page_read_again(tmp_path, rsps):
+    # Found in the standards audit (check #47): when the EHR stopped accepting the launch's token before the
+    # expiry it had stated (revoked early, or an expires_in it never sent), every read of the plan page answered
+    # 401 and the page showed nothing but "could not be read (HTTP 401)", with no refresh and no way out named.
+    ehr = FakeEhr(rsps, expires_in=3600)
+    ehr.serve_fhir()
+    app = make_app(tmp_path, [ehr.client_entry()])
+    client = app.test_client()
+    handle = handle_of(run_launch(client, ehr)[2])
+    ehr.token_patients.clear()  # the EHR no longer accepts the token it issued
+
+    page = get(client, "/plan", query_string={"s": handle})
+
+    assert page.status_code == 200 and "HTTP 401" not in _page_text(page)
+    refreshes = [r for r in ehr.token_requests if r["form"]["grant_type"] == "refresh_token"]
+    assert len(refreshes) == 1
+    assert ehr.token_patients == {ehr.access_tokens[-1]: "pat-0001"} and ehr.fhir_reads  # read with the new token
+
+    ehr.token_patients.clear()  # the handout reads the chart by the same rule
+    handout = get(client, "/plan/handout", query_string={"s": handle})
+    assert handout.status_code == 200 and "HTTP 401" not in _page_text(handout)
+    assert [r["form"]["grant_type"] for r in ehr.token_requests].count("refresh_token") == 2
+
+
+def test_a_refused_token_with_no_refresh_token_asks_for_a_relaunch(tmp_path, rsps):
+    ehr = FakeEhr(rsps, expires_in=3600, issue_refresh_token=False)
+    ehr.serve_fhir()
+    app = make_app(tmp_path, [ehr.client_entry()])
+    client = app.test_client()
+    handle = handle_of(run_launch(client, ehr)[2])
+    ehr.token_patients.clear()
+
+    page = get(client, "/plan", query_string={"s": handle})
+
+    assert page.status_code == 401 and "again from the patient's chart" in _page_text(page)
+    assert get(client, "/plan", query_string={"s": handle}).status_code == 401  # the launch has ended
+    assert [r["form"]["grant_type"] for r in ehr.token_requests] == ["authorization_code"]
 
 
 def test_id_token_with_a_bad_signature_yields_no_user(tmp_path, rsps):

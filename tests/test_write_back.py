@@ -233,6 +233,16 @@ def test_a_failed_write_says_what_was_not_saved_and_keeps_what_was_typed(tmp_pat
         assert token not in text
 
 
+def test_a_write_whose_token_the_ehr_stopped_accepting_is_sent_with_a_renewed_one(tmp_path, rsps) -> None:
+    # Found in the standards audit: a token the EHR refused before its stated expiry failed every read the save
+    # makes first, and then the save itself; the token is now refreshed once and the form sent with the new one.
+    client, chart, handle, page, ehr = _launch(tmp_path, rsps, WRITE_SCOPE)
+    ehr.access_tokens.clear()  # the EHR no longer accepts the token it issued
+    answer = client.post(f"/plan/write/peg?s={handle}", data={**PEG, "csrf_token": _token(page)}, base_url=PUBLIC_URL)
+    assert answer.status_code == 303 and len(chart.written("Observation")) == 1
+    assert [r["form"]["grant_type"] for r in ehr.token_requests].count("refresh_token") == 1
+
+
 def test_invalid_input_is_not_sent_and_is_shown_back(tmp_path, rsps) -> None:
     client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE)
     data = {"csrf_token": _token(page), "pain": "12", "enjoyment": "7", "activity": "5"}

@@ -249,7 +249,7 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
 
     @blueprint.post("/plan/write/<form_key>")
     def write(form_key: str) -> Response:
-        from launch.session import LaunchError, current_launch, plan_url
+        from launch.session import LaunchError, current_launch, plan_url, read_renewing
 
         def page(body: str, status: int) -> Response:
             return secured(Response(body, status=status, mimetype="text/html"), settings)
@@ -280,7 +280,10 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
         values = {k: v for k, v in request.form.items() if k != csrf.FIELD}
         now = settings.evaluation_now()
         version = ask_version(session, settings)
-        shown = launched_page(session, settings, now, request.form)
+        try:
+            session, shown = read_renewing(session, lambda launch: launched_page(launch, settings, now, request.form))
+        except LaunchError as error:
+            return not_saved(error.message, error.status)
         page_input, view = shown.page_input, shown.view
         context = _context(session, view, now, settings)
         built = builder(values, context)
@@ -299,9 +302,16 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
             # The EHR may have stored it, or changed it after this request read it: the records on file are read
             # again, so the list under the answer shows the record as it is now (and a conflict's form carries its
             # new version), which the list read before the save never could.
-            shown = launched_page(session, settings, settings.evaluation_now(), request.form)
-            view = shown.view
-            panel = panel_for(session, settings, view, shown.page_input, request.form, version, keep_forms=True)
+            again = settings.evaluation_now()
+            try:
+                session, shown = read_renewing(
+                    session, lambda launch: launched_page(launch, settings, again, request.form)
+                )
+            except LaunchError:
+                pass  # the answer still says what became of the save; the list under it stays the one read before
+            else:
+                view = shown.view
+                panel = panel_for(session, settings, view, shown.page_input, request.form, version, keep_forms=True)
         panel = replace(panel, failed=built, failure=answer.failure)
 
         def link(**params: Any) -> str:
@@ -314,14 +324,17 @@ def create_write_blueprint(settings: Settings) -> Blueprint:
     def handout() -> Response:
         """The patient's handout (print-friendly): ?lang=en|es, the taper schedule when ?schedule=1."""
         from guideline.plan.handout import build_handout, language
-        from launch.session import LaunchError, current_launch, plan_url
+        from launch.session import LaunchError, current_launch, plan_url, read_renewing
 
         try:
             session = current_launch()
         except LaunchError as error:
             return launch_error_page(error, settings)
         now = settings.evaluation_now()
-        page_input = fetch_page_input(session, settings, now.date())
+        try:
+            session, page_input = read_renewing(session, lambda launch: fetch_page_input(launch, settings, now.date()))
+        except LaunchError as error:
+            return launch_error_page(error, settings)
         view = assemble(page_input, settings.guideline, session.patient_id, now, request.args, session.user)
         medications = view.by_key["medications"].content
         medicines = (
