@@ -217,6 +217,11 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         if problem is not None:
             raise RequestError(400, problem)
 
+    # CDS Hooks requires patientId on every hook PainPlan serves. Without it the prefetch and the FHIR reads cannot be
+    # tied to the patient being seen: another patient's data would be counted, or an empty answer read as all clear.
+    patient_id = context_id(context.get("patientId"), "Patient")
+    if patient_id is None:
+        raise RequestError(400, f"context.patientId is required for {expected_hook}", "required")
     prefetch = body.get("prefetch")
     selections = context.get("selections")
     return HookRequest(
@@ -226,7 +231,7 @@ def parse_hook_request(body: Any, expected_hook: str, *, allow_http: bool = Fals
         fhir_server=server,
         access_token=token,
         prefetch=prefetch if isinstance(prefetch, Mapping) else {},
-        patient_id=context_id(context.get("patientId"), "Patient"),
+        patient_id=patient_id,
         user_id=user_reference(context.get("userId")),
         encounter_id=context_id(context.get("encounterId"), "Encounter"),
         token_expired_in=expired_in,

@@ -64,6 +64,8 @@ def _record(data: Any, tz: ZoneInfo, config: GuidelineConfig) -> tuple[PatientRe
             own = context_id(patient, "Patient")  # as the hook reads it
         except RequestError as error:  # the hook's 400: input that cannot be read
             raise InputError(error.message) from None
+        if own is None:  # as the hook refuses it: without the patient, the prefetch may be anyone's
+            raise InputError(f"context.patientId is required for {hook}")
         server = data.get("fhirServer")  # whose absolute Medication references may be matched by their id
         record = build_record(
             prefetched,

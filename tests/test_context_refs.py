@@ -160,3 +160,22 @@ def test_painplan_mme_reads_the_patient_id_by_the_same_rule(tmp_path: Path, caps
     path.write_text(json.dumps(body), encoding="utf-8")
     assert main(["mme", str(path), "--today", "2026-03-02"]) == 2  # unreadable input, as the hook's 400
     assert "context.patientId" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("hook", ["order-sign", "order-select", "patient-view"])
+@pytest.mark.parametrize("sent", [None, "", "   ", True, {"reference": "Patient/p1"}, ["p1"]])
+def test_a_call_without_a_readable_patient_id_is_refused_not_answered(tmp_path: Path, hook: str, sent: object) -> None:
+    """CDS Hooks requires context.patientId on these hooks. Answered, the prefetch and the FHIR reads were tied to no
+    patient: another patient's orders were counted (270 MME/day for a patient taking 90), and a patient-view call
+    answered `{"cards": []}`, which reads as all clear."""
+    body = hook_request(hook, drafts=[oxycodone_draft()])
+    if sent is None:
+        del body["context"]["patientId"]
+    else:
+        body["context"]["patientId"] = sent
+    response = (
+        make_app(tmp_path).test_client().post(f"/cds-services/{hook}", json=body)
+    )  # the service id is the hook's name
+    assert response.status_code == 400
+    assert response.json["resourceType"] == "OperationOutcome"
+    assert "context.patientId is required" in response.json["issue"][0]["diagnostics"]
