@@ -62,6 +62,8 @@ def note_text(view: PlanView) -> str:
                 lines.append(f"- {task.label}: not known, {task.unread}{found}")
                 continue
             last = f"last {task.last_text}" if task.last_done else task.none_found
+            if task.carried_by:  # the date is another record's (the agreement's): say whose
+                last += f" (recorded with {task.carried_by})"
             due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
             # "never" reads "none on record" (or "none in the last 2 years") already; said twice, the line looked like a
             # template error.

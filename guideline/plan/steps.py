@@ -369,24 +369,6 @@ def _none_summary(label: str, task: Task) -> str:
     return f"No {label.lower()} {where}."
 
 
-def _consent_task(tasks: Mapping[str, Task]) -> Task | None:
-    """No separate consent, but a current treatment agreement: the HUSKY agreement carries the consent discussion,
-    so the step is up to date and says where the consent is recorded."""
-    consent, agreement = tasks.get("consent"), tasks.get("agreement")
-    if consent is None or agreement is None or consent.last_done is not None or agreement.last_done is None:
-        return consent
-    if agreement.state not in ("done", "due-soon"):
-        return consent
-    return replace(
-        consent,
-        state=agreement.state,
-        last_done=agreement.last_done,
-        next_due=agreement.next_due,
-        detail="Recorded with the treatment agreement (no separate consent form on record).",
-        unread="",
-    )
-
-
 # -- 4. Initiate treatment -------------------------------------------------------------------------------------
 
 
@@ -682,7 +664,7 @@ def build_steps(
     agreements, consents = signed_documents(facts)
     steps = [
         _assess(facts, sections, screens, therapy, statuses),
-        _document_step("consent", _consent_task(tasks), therapy, consents),
+        _document_step("consent", tasks.get("consent"), therapy, consents),
         _document_step("agreement", tasks.get("agreement"), therapy, agreements),
         _initiate(sections, goals, therapy, statuses),
         _reassess(sections, goals, therapy, statuses),

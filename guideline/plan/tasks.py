@@ -54,6 +54,8 @@ class Task:
     unread: str = ""  # state not-read: "Documents (2 years) could not be read"
     # What none found means, naming how far back its searches looked: "none in the last 2 years" (reads.none_found)
     none_found: str = "none on record"
+    # The record that stands for it when it has none of its own: "the treatment agreement" (consent_by_agreement)
+    carried_by: str = ""
 
     @property
     def last_text(self) -> str | None:
@@ -387,6 +389,39 @@ def document_tasks(facts: Facts) -> tuple[Task, Task]:
     return yearly("agreement", "Treatment agreement", agreement), yearly("consent", "Informed consent", consent)
 
 
+AGREEMENT_CARRIES = "the treatment agreement"
+
+
+def consent_by_agreement(tasks: tuple[Task, ...]) -> tuple[Task, ...]:
+    """No separate consent, but a current treatment agreement: the HUSKY agreement carries the consent discussion, so
+    the consent tile is the agreement's, and says so. One rule for the step, its tile and the copied note (the note
+    read the consent's own tile and said "none on record, next due today" beside a step up to date). A consent search
+    not read leaves it so (a consent form there could only be newer), naming that search instead of "no separate
+    consent form on record"."""
+    by_key = {t.key: t for t in tasks}
+    consent, agreement = by_key.get("consent"), by_key.get("agreement")
+    if consent is None or agreement is None or consent.last_done is not None or agreement.last_done is None:
+        return tasks
+    if agreement.state not in ("done", "due-soon"):
+        return tasks
+    where = (
+        f"; {consent.unread}, so a separate consent form may be on record."
+        if consent.unread
+        else " (no separate consent form on record)."
+    )
+    carried = replace(
+        consent,
+        state=agreement.state,
+        last_done=agreement.last_done,
+        last_written=agreement.last_written,
+        next_due=agreement.next_due,
+        detail=f"Recorded with {AGREEMENT_CARRIES}{where}",
+        unread="",
+        carried_by=AGREEMENT_CARRIES,
+    )
+    return tuple(carried if t is consent else t for t in tasks)
+
+
 # -- a tile resting on a search not read ------------------------------------------------------------------------
 
 
@@ -471,4 +506,4 @@ def build_tasks(
     windowed = (replace(t, none_found=none_found(t.key, searched)) for t in tasks)
     signed = _signed_start_or_increase(facts, now) is not None
     read = (unread_task(t, searched, facts.today, signed) for t in windowed)
-    return tuple(without_history(t, history, facts.today, signed) for t in read)
+    return consent_by_agreement(tuple(without_history(t, history, facts.today, signed) for t in read))
