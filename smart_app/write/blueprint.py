@@ -49,6 +49,7 @@ def _context(session: Any, view: Any, now: Any, settings: Settings) -> WriteCont
         care_plan_category(settings.guideline),
         decision_system(settings.guideline),
         date_limits(settings),
+        session.encounter_id,
     )
 
 

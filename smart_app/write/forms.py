@@ -67,6 +67,8 @@ class WriteContext:
     decision_category: Mapping[str, str] | None = None
     decision_system: str = ""
     limits: DateLimits = DateLimits()
+    # The visit the page was launched in (the token response's `encounter`), checked as a FHIR id by the launch
+    encounter_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,12 @@ class Built:
 
 def _subject(context: WriteContext) -> dict[str, str]:
     return {"reference": f"Patient/{context.patient_id}"}
+
+
+def _visit(context: WriteContext) -> dict[str, str] | None:
+    """The launch's encounter as a reference, None for a launch outside a visit (standalone): Epic files a note and a
+    flowsheet row in an encounter, and a record naming none is refused or lands outside the visit."""
+    return {"reference": f"Encounter/{context.encounter_id}"} if context.encounter_id else None
 
 
 def _author(context: WriteContext) -> list[dict[str, str]]:
@@ -236,6 +244,7 @@ def peg(values: Mapping[str, str], context: WriteContext) -> Built:
         ],
         "code": {"coding": [{"system": LOINC, "code": PEG_PANEL[0], "display": PEG_PANEL[1]}], "text": "PEG"},
         "subject": _subject(context),
+        "encounter": _visit(context),
         "effectiveDateTime": day.isoformat(),
         "issued": context.now.isoformat(timespec="seconds"),
         "performer": _author(context) or None,
@@ -464,6 +473,8 @@ def decision(values: Mapping[str, str], context: WriteContext) -> Built:
     }
     if author := _author(context):
         resource["author"] = author[0]
+    if visit := _visit(context):  # a plan updated keeps the visit it was made in (update.merged_plan)
+        resource["encounter"] = visit
     return _create_or_update("decision", values, resource, ident)
 
 
@@ -484,6 +495,8 @@ def note(values: Mapping[str, str], context: WriteContext) -> Built:
     }
     if author := _author(context):
         resource["author"] = author
+    if visit := _visit(context):
+        resource["context"] = {"encounter": [visit]}
     return Built("note", values, {}, resource)
 
 
