@@ -34,6 +34,9 @@ INSTRUMENTS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
     PHQ9_TOTAL: ("PHQ-9 (depression)", PHQ9_BANDS),
     GAD7_TOTAL: ("GAD-7 (anxiety)", GAD7_BANDS),
 }
+# Each questionnaire's panel code and the total it stands for when the panel carries the total as its own value, as
+# flowsheets map a PHQ-9 row: the PEG panel's own value is read as the PEG alike (guideline.plan.scores).
+PANELS = {"44249-1": PHQ9_TOTAL, "69737-5": GAD7_TOTAL}
 # The highest total each instrument can give (9 items of 0-3, 7 items of 0-3): a larger number is another scale or an
 # error, and shown as "severe" it asked for follow-up on a number the screen cannot produce.
 HIGHEST_TOTAL = {PHQ9_TOTAL: 27, GAD7_TOTAL: 21}
@@ -74,14 +77,22 @@ def _band(score: Decimal, bands: tuple[tuple[int, str], ...]) -> str:
 
 def _totals(observation: Observation) -> Iterator[tuple[str, Decimal | None]]:
     """The PHQ-9 and GAD-7 totals a result carries: its own value, or a component of a questionnaire panel (PHQ-9
-    44249-1, GAD-7 69737-5) that holds the total; sent so, the screen was "none in 2 years" and shown as due."""
-    for code in observation.code.codes(LOINC) if observation.code is not None else ():
+    44249-1, GAD-7 69737-5) that holds the total, or else the panel's own number; sent so, the screen was "none in 2
+    years" and shown as due."""
+    codes = tuple(observation.code.codes(LOINC)) if observation.code is not None else ()
+    for code in codes:
         if code in INSTRUMENTS:
             yield code, observation_number(observation)
+    in_components = set()
     for component in observation.components:
         for code in component.code.codes(LOINC) if component.code is not None else ():
             if code in INSTRUMENTS:
+                in_components.add(code)
                 yield code, observation_number(component)
+    for code in codes:
+        total = PANELS.get(code)
+        if total is not None and total not in in_components:  # a total component is the panel's total
+            yield total, observation_number(observation)
 
 
 def build_screens(facts: Facts) -> Screens:
