@@ -54,6 +54,16 @@ REASONS = {
     412: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
     422: "the EHR did not accept the content",
 }
+# The reasons that speak of a record read before: only an update (PUT) has one. Said of a record being created, "someone
+# changed this record" was untrue (a server's conditional-create rule or a gateway answers 409 or 412 too).
+UPDATE_ONLY = frozenset({404, 409, 412})
+
+
+def _reason(status: int, method: str) -> str:
+    """Why the EHR did not save it, in the clinician's words; the bare status where no words fit the request."""
+    if status in REASONS and (method == "PUT" or status not in UPDATE_ONLY):
+        return REASONS[status]
+    return f"the EHR answered with an error (HTTP {status})"
 
 
 @dataclass(frozen=True)
@@ -243,7 +253,7 @@ def _warnings(body: Any) -> tuple[str, ...]:
 def _refused(response: requests.Response, body: Any, method: str, kind: str) -> WriteResult:
     """A write the EHR answered with an error or a redirect: not saved, with its reason and OperationOutcome text."""
     detail = _outcome_text_of(body)
-    reason = REASONS.get(response.status_code, f"the EHR answered with an error (HTTP {response.status_code})")
+    reason = _reason(response.status_code, method)
     if 300 <= response.status_code < 400:
         reason = (
             f"the EHR redirected the request to another page (HTTP {response.status_code}; often a sign-in page "
@@ -354,5 +364,5 @@ def _decided(answer: requests.Response, body: Any, method: str, target: str, kin
     if status == 202 or status < 400:
         return None
     detail = _outcome_text_of(outcome.get("outcome"))
-    reason = REASONS.get(status, f"the EHR answered with an error (HTTP {status})")
+    reason = _reason(status, method)
     return WriteResult(False, None, f"{reason}{': ' + detail if detail else ''}", status)
