@@ -12,7 +12,7 @@ from guideline.fhirdata import LOINC
 from guideline.plan.model import Point, QueryStatus
 from guideline.plan.reading import TENTH, observation_number
 from guideline.plan.reads import CHART_MONTHS, CHART_WINDOW, NONE_IN_CHART_WINDOW, none_found
-from guideline.record import Observation
+from guideline.record import Component, Observation
 from guideline.timeutil import local_date, months_before
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ PEG_PANEL = "91148-7"
 PEG_WHOLE = frozenset({PEG_MEAN, PEG_PANEL})
 PEG_ITEMS = ("75893-8", "91145-3", "91146-1")  # average pain, enjoyment of life, general activity
 PEG_ITEM_CODES = frozenset(PEG_ITEMS)
+PEG_ITEM_NAMES = {"75893-8": "average pain", "91145-3": "enjoyment of life", "91146-1": "general activity"}
 PAIN_SEVERITY = "72514-3"
 # Pain severity as many EHRs file their 0-10 score (often a vital sign): the same score under another LOINC code.
 PAIN_SEVERITY_REPORTED = "38208-5"
@@ -102,6 +103,8 @@ def build_scores(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None
         if number is None or number > SCALE_TOP:
             # PEG and pain intensity are 0-10: a larger number is another scale or an error
             sent = _sent_value(observation)
+            if sent is None and loinc & PEG_WHOLE:  # a panel has no value of its own: its items say why
+                sent = _items_not_read(observation)
             if sent is not None:
                 unread.append(f"{'pain intensity' if PAIN_CODES & loinc else 'PEG'} on {day.isoformat()}: {sent}")
             continue
@@ -128,7 +131,28 @@ def build_scores(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None
     )
 
 
-def _sent_value(observation: Observation) -> str | None:
+def _items_not_read(observation: Observation) -> str | None:
+    """A PEG panel's items that give no 0-10 number, each with what was sent ("enjoyment of life 'see note'",
+    "general activity not sent"): a panel read from its items was dropped unseen when one was not a score. None for a
+    panel that carries no item at all."""
+    sent: dict[str, Component] = {}
+    for component in observation.components:
+        codes = component.code.codes(LOINC) if component.code is not None else ()
+        sent.update((code, component) for code in PEG_ITEMS if code in codes)
+    if not sent:
+        return None
+    problems = []
+    for code in PEG_ITEMS:
+        component = sent.get(code)
+        number = observation_number(component) if component is not None else None
+        if component is None:
+            problems.append(f"{PEG_ITEM_NAMES[code]} not sent")
+        elif number is None or number > SCALE_TOP:
+            problems.append(f"{PEG_ITEM_NAMES[code]} {_sent_value(component) or 'with no value'}")
+    return ", ".join(problems) or None
+
+
+def _sent_value(observation: Observation | Component) -> str | None:
     """The value a score was sent with, as written, when there is one (a panel with no value of its own has none)."""
     if observation.value_string:
         return repr(observation.value_string[:40])
