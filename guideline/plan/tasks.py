@@ -14,6 +14,7 @@ from guideline.checks.pdmp_review import last_review
 from guideline.checks.reassessment_due import CHECK_ID as REASSESS_CHECK
 from guideline.checks.reassessment_due import last_assessment, pending_assessments
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
+from guideline.checks.urine_drug_test import applies as uds_applies
 from guideline.checks.urine_drug_test import pending_orders
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date, known_in_hand
@@ -160,6 +161,10 @@ def uds_task(facts: Facts) -> Task:
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
+    if task.state in _WANTING and not uds_applies(facts):
+        # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
+        # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
+        return replace(task, state="not-applicable", next_due=None)
     return _while_pending(task, pending_orders(facts, int(settings["pending_order_days"])))
 
 
