@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 from operator import attrgetter
 from typing import Literal, TypeVar
 
@@ -56,9 +57,21 @@ FLAG_WORDS: dict[str, Value] = {"abnormal": "positive", "normal": "negative"}
 # "non-reactive" before "reactive", "not present" before "present".
 NEGATIVE_PREFIXES = (
     "neg", "not detected", "none detected", "undetected", "nd", "non-detect", "non detect", "nondetect",
-    "non-reactive", "non reactive", "nonreactive", "absent", "not present", "below cut",
+    "non-reactive", "non reactive", "nonreactive", "absent", "not present",
 )  # fmt: skip
 POSITIVE_PREFIXES = ("pos", "detected", "reactive", "present")
+# Below what the lab reports or calls positive, said in words rather than a number: "Below cutoff", "<LOQ", "< LOQ",
+# "Below threshold", "Less than cutoff", "Below the limit of quantitation". Only "Below cutoff" was read: the others
+# were named as unread, and a test that found no oxycodone in a patient on it could not be judged.
+_BELOW_LIMIT = re.compile(
+    r"^(?:<|below|less\s+than|under)\s*(?:the\s+)?"
+    r"(?:lo[qd]\b|cut|threshold|(?:lower\s+|reporting\s+)?limit|reporting\s+level|detection)"
+)
+# A specimen the lab says cannot show what the patient takes. Dilution lowers what is found, so a dilute negative
+# is no negative (read so, it was an "all clear" on a sample that could not show the drug) while a dilute positive
+# stands; an invalid, adulterated or substituted specimen is read neither way, as it may not be the patient's urine.
+# "Dilute" is the specimen's; "diluted" is mostly the lab's own step ("diluted 1:10" to measure a high amount).
+_UNFIT = re.compile(r"\b(?:(dilute)|invalid|adulterat(?:ed|ion|ants?)|substituted)\b", re.IGNORECASE)
 # Words before the result that say how it was reached, not what it is ("Presumptive Negative", "Screen positive",
 # "Confirmed positive"): a value written so read as none, and an unexpected confirmed fentanyl gave no card.
 _LABEL_LONGEST = 40  # "Oxycodone/oxymorphone:" is a label; a sentence with a colon in it is not read as one
@@ -133,7 +146,7 @@ def value_from_text(raw: str | None) -> Value | None:
     for written in (lowered, rest) if colon and len(label) <= _LABEL_LONGEST else (lowered,):
         # the second reading is the result after the substance's name: "Opiates: NEGATIVE"
         written = _QUALIFIER.sub("", written.strip())
-        if written.startswith(NEGATIVE_PREFIXES):
+        if written.startswith(NEGATIVE_PREFIXES) or _BELOW_LIMIT.match(written):
             return "negative"
         if written.startswith(POSITIVE_PREFIXES):
             return "positive"
@@ -175,7 +188,7 @@ def result_value(observation: Observation) -> Value:
         coded = _value_from_codes(observation.value_concept) or _value_from_words(observation.value_concept)
         if coded:
             answers.append(coded)
-    from_string = value_from_text(observation.value_string) or _written_limit(observation.value_string)
+    from_string = value_from_text(observation.value_string) or _written_limit(observation)
     if from_string:
         answers.append(from_string)
     if observation.value_boolean is not None:  # a presence test answered true or false
@@ -185,8 +198,20 @@ def result_value(observation: Observation) -> Value:
         if flagged:
             answers.append(flagged)
     if not answers:
-        return _against_cutoff(observation) or "none"
-    return answers[0] if len(set(answers)) == 1 else "indeterminate"
+        return _fit_for(observation, _against_cutoff(observation) or "none")
+    return _fit_for(observation, answers[0] if len(set(answers)) == 1 else "indeterminate")
+
+
+def _fit_for(observation: Observation, value: Value) -> Value:
+    """`value`, unless the result's words say its specimen cannot show it (`_UNFIT`): then no reading,
+    so that the result is named as unread, never judged."""
+    if value not in ("negative", "positive"):
+        return value
+    for words in _value_words(observation):
+        unfit = _UNFIT.search(words)
+        if unfit and (value == "negative" or not unfit.group(1)):  # a dilute positive stands
+            return "none"
+    return value
 
 
 # How labs report a test they did not do, with status final: Quest's "TNP" (test not performed), "QNS" (quantity
@@ -195,6 +220,7 @@ def result_value(observation: Observation) -> Value:
 _NOT_PERFORMED = re.compile(
     r"^\s*(?:tnp|qns)\b|^\s*(?:test\s+)?not\s+(?:performed|done|tested)\b|quantity\s+not\s+sufficient"
     r"|insufficient\s+(?:specimen|sample|quantity|volume)|specimen\s+(?:rejected|unsatisfactory|not\s+received)"
+    r"|^\s*rejected\b"
     r"|^\s*(?:test\s+)?cancel",
     re.IGNORECASE,
 )
@@ -224,23 +250,34 @@ def _lab_did_not_test(observation: Observation, value: Value) -> bool:
 
 def _not_performed(observation: Observation) -> bool:
     """Whether a result's value says the test was not done (its text, or its coded answer's words)."""
+    return any(_NOT_PERFORMED.search(words) for words in _value_words(observation))
+
+
+def _value_words(observation: Observation) -> list[str]:
+    """What a result's value says in words: its text, and its coded answer's text and names."""
     written = [observation.value_string]
     if observation.value_concept is not None:
         written += [observation.value_concept.text, *(c.display for c in observation.value_concept.codings)]
-    return any(_NOT_PERFORMED.search(words) for words in written if words)
+    return [words for words in written if words]
 
 
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
-_WRITTEN_LIMIT = re.compile(r"^\s*(<=?|>=?)\s*\d")
+_WRITTEN_LIMIT = re.compile(r"^\s*(<=?|>=?)\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
 
 
-def _written_limit(raw: str | None) -> Value | None:
+def written_limit(raw: str | None) -> bool:
+    """Whether a valueString is an amount with its comparator ("<50 ng/mL"): read against the result's own range."""
+    return bool(raw) and _WRITTEN_LIMIT.match(raw) is not None  # type: ignore[arg-type]
+
+
+def _written_limit(observation: Observation) -> Value | None:
     """A valueString "<50 ng/mL" or ">1000 ng/mL", read as the same amount with its comparator is: a lab that sends
     its quantitative result as text had it read as no value."""
+    raw = observation.value_string
     written = _WRITTEN_LIMIT.match(raw) if raw else None
     if written is None:
         return None
-    return "negative" if written.group(1).startswith("<") else "positive"
+    return _bound_value(written.group(1), Decimal(written.group(2)), written.group(3), observation)
 
 
 def _value_from_words(concept: Concept) -> Value | None:
@@ -271,23 +308,44 @@ def _value_from_flags(concept: Concept) -> Value | None:
 
 
 def _against_cutoff(observation: Observation) -> Value | None:
-    """A measured amount with no word or flag, read against what the lab says: "<1 ng/mL" (below what it can
-    measure) is not detected; an amount above the reference range's upper end (or at a "<300 ng/mL" cutoff) is
+    """A measured amount with no word or flag, read against what the lab says: one given only by a bound ("<1 ng/mL")
+    as `_bound_value` reads it; an amount above the reference range's upper end (or at a "<300 ng/mL" cutoff) is
     detected, one within it is not. Units that differ, or no range, leave it unread (and named)."""
     measured = observation.value_quantity
     if measured is None or measured.value is None:
         return None
-    if observation.value_comparator in ("<", "<="):
-        return "negative"
-    if observation.value_comparator in (">", ">="):
-        return "positive"
+    if observation.value_comparator in ("<", "<=", ">", ">="):
+        return _bound_value(observation.value_comparator, measured.value, measured.unit, observation)
     high = observation.reference_high
-    if high is None or high.value is None:
-        return None
-    if measured.unit and high.unit and measured.unit.strip().lower() != high.unit.strip().lower():
+    if high is None or high.value is None or _other_units(measured.unit, high.unit):
         return None
     above = measured.value >= high.value if observation.reference_below else measured.value > high.value
     return "positive" if above else "negative"
+
+
+def _bound_value(comparator: str, amount: Decimal, unit: str | None, observation: Observation) -> Value | None:
+    """An amount the lab gives only a bound for ("<50 ng/mL", ">1000"): with no range, beyond what it measures (below
+    it negative, above it positive); with a cutoff (the range's upper end), negative only when every amount below the
+    bound is within the cutoff, positive only when every amount above it is beyond it. "<500 ng/mL" against a
+    300 ng/mL cutoff may be 400, and was read as negative; it, and a bound in other units, is left unread (named)."""
+    below = comparator.startswith("<")
+    high = observation.reference_high
+    if high is None or high.value is None:
+        return "negative" if below else "positive"
+    if _other_units(unit, high.unit):
+        return None
+    # Whether the cutoff itself is a positive amount: a range written "<300 ng/mL" puts 300 above normal.
+    at_cutoff_positive = observation.reference_below
+    if below:
+        within = amount < high.value or (amount == high.value and (comparator == "<" or not at_cutoff_positive))
+        return "negative" if within else None
+    beyond = amount > high.value or (amount == high.value and (comparator == ">" or at_cutoff_positive))
+    return "positive" if beyond else None
+
+
+def _other_units(unit: str | None, cutoff_unit: str | None) -> bool:
+    """Whether an amount and its cutoff are both in stated units that differ (no conversion is attempted)."""
+    return bool(unit and cutoff_unit and unit.strip().lower() != cutoff_unit.strip().lower())
 
 
 @slot_init
@@ -890,7 +948,7 @@ def uds_results(
         partial = observation.dated_partial
         # The last day a date written to the month or the year can mean, never after today nor before its first.
         last = last_possible_day(day, partial, today) if partial is not None and day is not None else None
-        if observation.value_quantity is not None:
+        if observation.value_quantity is not None or written_limit(observation.value_string):
             value = result_value(observation)  # an amount is read against its own range: no shared reading
         else:
             reading = (
