@@ -26,6 +26,7 @@ from guideline.mme import (
     OrderMme,
     conflict_text,
     convert_amounts,
+    counted_reading,
     counted_total,
     daily_dose_text,
     factor_text,
@@ -33,6 +34,7 @@ from guideline.mme import (
     identify_drug,
     ingredient_amounts,
     medication_display_name,
+    named_medication,
     no_factor,
     not_counted_reason,
     own_words,
@@ -187,6 +189,9 @@ class FillMme:
     # The medication's own words for why it has no MME (`mme.own_words`: an opioid read from its name with no
     # strength says what was read), for this unknown fill's reason.
     said: str | None = None
+    # Its code and a name of it state different opioids: each conflict in words, with the reading counted
+    # (`mme.counted_reading`), named on its line and as a named gap ("drug-named-otherwise").
+    drug_conflicts: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str | None:
@@ -229,6 +234,32 @@ def fill_mme(
     Never raises on bad data.
     """
     identified = identify_drug(dispense.medication, terms)
+    result = _fill_read(dispense, dispense.medication, identified, terms, config, methadone_basis)
+    if not isinstance(identified, Drug) or not identified.drug_conflicts:
+        return result
+    # Its names state other drugs than its code: counted by the reading whose MME is the higher, as an order is.
+    readings = (
+        result,
+        *(
+            _fill_read(dispense, named_medication(c.name), c.reading, terms, config, methadone_basis)
+            for c in identified.drug_conflicts
+        ),
+    )
+    index, words = counted_reading(identified.drug_conflicts, readings)
+    counted = readings[index]
+    line = counted.explanation + "".join(f"; {w}" for w in words)
+    return replace(counted, rxnorm_code=result.rxnorm_code, explanation=line, drug_conflicts=words)
+
+
+def _fill_read(
+    dispense: Dispense,
+    medication: ResolvedMedication,
+    identified: Drug | str,
+    terms: Terminology,
+    config: GuidelineConfig,
+    methadone_basis: Decimal | None,
+) -> FillMme:
+    """`fill_mme` of the fill read as `identified`, the drug `medication` (its own, or one of its names alone) is."""
     drug = identified if isinstance(identified, Drug) else None
     name = medication_display_name(dispense.medication, drug, terms)
     when = fill_date(dispense)
@@ -242,12 +273,12 @@ def fill_mme(
             dispense, name, rxnorm, state, reason, tuple(ingredients), mme, explanation, daily_dose_text(ingredients)
         )
 
-    not_counted = not_counted_reason(dispense.medication, drug, terms)
+    not_counted = not_counted_reason(medication, drug, terms)
     if not_counted:
         return result("excluded", not_counted, f"{label}: {NOT_COUNTED_TEXT[not_counted]}")
     if drug is None:
         reason = str(identified)
-        said = own_words(reason, dispense.medication, terms)
+        said = own_words(reason, medication, terms)
         text = said or FILL_REASON_TEXT.get(reason, reason)
         return replace(result("unknown", reason, f"{label}: {text}"), said=said)
     problem = days_supply_problem(dispense)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from guideline import mme_factors as mf
 from guideline.dosage import (
@@ -169,6 +169,17 @@ class StrengthConflict:
 
 
 @dataclass(frozen=True)
+class DrugConflict:
+    """A name of a coded product that states other opioids than its code (an EHR drug record mapped to the wrong
+    RxNorm code, a name edited after coding): the drug that name reads as, or why it has no strength."""
+
+    coded: tuple[str, ...]  # the code's opioids ("oxycodone")
+    named: tuple[str, ...]  # the name's ("hydromorphone")
+    name: str  # the name that states them
+    reading: Drug | str  # the drug the name alone is read as, or a reason code
+
+
+@dataclass(frozen=True)
 class Drug:
     """The identified product: matched code, dose form (packs resolved to their inner form) and strengths."""
 
@@ -187,6 +198,9 @@ class Drug:
     partner_unknown: bool = False
     # The code's strength of an opioid and the other strength its name states: the higher one is counted.
     conflicts: tuple[StrengthConflict, ...] = ()
+    # Names of the order that state another opioid than its code: each read as the drug it names, and the reading
+    # whose MME is the higher counted (`counted_reading`).
+    drug_conflicts: tuple[DrugConflict, ...] = ()
 
     @property
     def combination(self) -> bool:
@@ -584,6 +598,8 @@ def _identify(medication: ResolvedMedication, terms: Terminology, *, read_list: 
     drug = _drug_from_rows(coding, rows)
     if isinstance(drug, str):
         return drug
+    # Of names, the order's own (the concept's text) and the display of the code used: the strength rule and the
+    # drug rule read the same two.
     names = (medication.concept.text if medication.concept else None, coding.display)
     known = known_ingredients()
     statements = [
@@ -607,7 +623,34 @@ def _identify(medication: ResolvedMedication, terms: Terminology, *, read_list: 
                     lambda name, mg, per: implausible(terms, name, mg, per, form) is not None,
                 )
             )
-    return _with_stated_strengths(drug, statements)
+    return _with_named_drugs(_with_stated_strengths(drug, statements), names, terms)
+
+
+def _with_named_drugs(drug: Drug, names: Sequence[str | None], terms: Terminology) -> Drug:
+    """The coded drug with each of its names that states other opioids than its code (`DrugConflict`). A name is
+    read by the one name reading recognition uses, so brands (Percocet), salts, combinations, cut names and tall-man
+    lettering read as the product they name; a name that reads no opioid (its partner only, "acetaminophen 325 mg")
+    states nothing against the code."""
+    coded = tuple(dict.fromkeys(s.name for s in drug.strengths))
+    found: list[DrugConflict] = []
+    for text in dict.fromkeys(n for n in names if n):
+        named = tuple(dict.fromkeys(i.name for i in read_name(text).ingredients if i.kind == "opioid"))
+        if not named or set(named) == set(coded) or any(c.named == named for c in found):
+            continue
+        found.append(DrugConflict(coded, named, text, _name_reading(text, terms)))
+    return replace(drug, drug_conflicts=tuple(found)) if found else drug
+
+
+@lru_cache(maxsize=1024)
+def _name_reading(text: str, terms: Terminology) -> Drug | str:
+    """The drug a name alone is read as (an opioid identified by name), or why it has no MME."""
+    found = _drug_from_name(named_medication(text), terms)
+    return found if found is not None else "no-strength"
+
+
+def named_medication(text: str) -> ResolvedMedication:
+    """A medication known by this name alone: how a name that states another drug than its code is read."""
+    return ResolvedMedication(concept=Concept(text=text))
 
 
 def _listed_strengths(medication: ResolvedMedication, terms: Terminology) -> dict[str, list[Decimal]]:
@@ -710,6 +753,48 @@ def conflict_text(drug: Drug | None, counted: bool = True) -> str:
         coded = f"{_strength_text(c.coded, c.per)} {c.name}"
         parts.append(f"the {c.stated_by} says {coded}, the {c.said_by} says {named}{used}")
     return f"; {'; '.join(parts)}, check which strength is meant"
+
+
+class _Reading(Protocol):
+    """An order's or a fill's MME line, as `counted_reading` weighs it."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def mme(self) -> Decimal | None: ...
+
+
+def counted_reading(conflicts: Sequence[DrugConflict], readings: Sequence[_Reading]) -> tuple[int, tuple[str, ...]]:
+    """Which reading of an order or fill whose names state other drugs than its code is counted, and each conflict
+    in words. `readings` are the code's, then each conflicting name's (`Drug.drug_conflicts`): the one whose MME is
+    the higher is counted (the code's on a tie or when none has one), as the strength rule counts the higher
+    strength, so a dose that may reach a threshold is never passed over in silence."""
+    index = max(range(len(readings)), key=lambda i: (readings[i].state == "ok", readings[i].mme or Decimal(0)))
+    labels = [and_list(list(conflicts[0].coded)), *(and_list(list(c.named)) for c in conflicts)]
+    return index, tuple(
+        _conflict_words(labels[0], labels[n], (labels[index], readings[index]), readings[0], readings[n], n == index)
+        for n in range(1, len(readings))
+    )
+
+
+def _conflict_words(
+    coded: str, named: str, counted: tuple[str, _Reading], code: _Reading, name: _Reading, name_counted: bool
+) -> str:
+    """ "its code says oxycodone, its name says hydromorphone: counted as hydromorphone, 40.0 MME/day against 30.0 as
+    oxycodone; check which drug is meant"."""
+    head = f"its code says {coded}, its name says {named}"
+    label, reading = counted
+    if reading.state != "ok" or reading.mme is None:
+        return f"{head}: check which drug is meant"
+    other, other_label = (code, coded) if name_counted else (name, named)
+    if other.state == "ok" and other.mme is not None:
+        weighed = f", {format_mme(reading.mme)} MME/day against {format_mme(other.mme)} as {other_label}"
+    elif other.state == "excluded":
+        weighed = f"; as {other_label} it is not counted in the MME total"
+    else:
+        weighed = f"; as {other_label} its MME could not be worked out"
+    return f"{head}: counted as {label}{weighed}; check which drug is meant"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1265,6 +1350,9 @@ class OrderMme:
     # Fills read as its supply whose daily dose could not be worked out: whether they imply more than the order could
     # not be told, so each is named (guideline.named_gaps, "order-fills-of-unread-dose").
     unread_fills: tuple[UnreadFill, ...] = ()
+    # Its code and a name of it state different opioids: each conflict in words, with the reading counted (the one
+    # whose MME is the higher), named on its line and as a named gap (guideline.named_gaps, "drug-named-otherwise").
+    drug_conflicts: tuple[str, ...] = ()
     # What the rules read after the dose add to the line, in the order added (a fill that raises the order or was
     # not weighed, a renewal or a series, a start after today): one typed field the card's line, the plan page's row
     # and `painplan mme` read, never derived back from the text.
@@ -1435,6 +1523,8 @@ class _Work:
     reason: str | None
     not_counted: str | None  # a NOT_COUNTED_TEXT key: listed, never added to the total
     said: str | None = None  # the reason in the medication's own words (`own_words`), when they say more
+    # The order read as each drug its names state against its code (`Drug.drug_conflicts`), in their order.
+    otherwise: tuple[_Work, ...] = ()
 
 
 def medication_display_name(medication: ResolvedMedication, drug: Drug | None, terms: Terminology) -> str:
@@ -1464,12 +1554,25 @@ def not_counted_reason(medication: ResolvedMedication, drug: Drug | None, terms:
 
 def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> _Work:
     identified = identify_drug(order.medication, terms)
+    work = _work_of(order, order.medication, identified, terms, config)
+    if not isinstance(identified, Drug) or not identified.drug_conflicts:
+        return work
+    otherwise = tuple(
+        _work_of(order, named_medication(c.name), c.reading, terms, config) for c in identified.drug_conflicts
+    )
+    return replace(work, otherwise=otherwise)
+
+
+def _work_of(
+    order: MedOrder, medication: ResolvedMedication, identified: Drug | str, terms: Terminology, config: GuidelineConfig
+) -> _Work:
+    """The order read as `identified`, the drug `medication` (its own, or one of its names alone) is."""
     drug = identified if isinstance(identified, Drug) else None
     name = medication_display_name(order.medication, drug, terms)
-    not_counted = not_counted_reason(order.medication, drug, terms)
+    not_counted = not_counted_reason(medication, drug, terms)
     if drug is None:
         reason = not_counted or str(identified)
-        return _Work(order, name, None, None, reason, not_counted, own_words(reason, order.medication, terms))
+        return _Work(order, name, None, None, reason, not_counted, own_words(reason, medication, terms))
     groups = daily_groups(order, drug, config)
     if isinstance(groups, str):
         return _Work(order, name, drug, None, not_counted or groups, not_counted)
@@ -1481,6 +1584,13 @@ def _methadone_mg(work: _Work) -> Decimal | None:
     if work.groups is None or work.drug is None or mf.METHADONE not in work.drug.ingredients or work.not_counted:
         return None  # methadone for OUD is not counted, so it does not raise the cdc2016 tier of pain methadone
     return max(g.get(mf.METHADONE, Decimal(0)) for g in work.groups.groups)
+
+
+def _methadone_read(work: _Work) -> Decimal | None:
+    """`_methadone_mg` of the order, the most any of its readings (its code's, its names') gives: the tier is then
+    never lowered by a reading not counted."""
+    found = [m for m in (_methadone_mg(w) for w in (work, *work.otherwise)) if m is not None]
+    return max(found) if found else None
 
 
 def _rxnorm_code(work: _Work) -> str | None:
@@ -1521,6 +1631,19 @@ def _result(
 
 
 def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal) -> OrderMme:
+    """The order's MME line; an order whose names state another drug than its code is counted by the reading whose
+    MME is the higher, and the conflict is named on its line (`counted_reading`)."""
+    result = _converted(work, config, methadone_total)
+    if work.drug is None or not work.otherwise:
+        return result
+    readings = (result, *(_converted(w, config, methadone_total) for w in work.otherwise))
+    index, words = counted_reading(work.drug.drug_conflicts, readings)
+    counted = readings[index]
+    line = counted.dose_explanation + "".join(f"; {w}" for w in words)
+    return replace(counted, dose_explanation=line, drug_conflicts=words)
+
+
+def _converted(work: _Work, config: GuidelineConfig, methadone_total: Decimal) -> OrderMme:
     profile = config.profile
     settings = config["mme"]
     use_datafile = bool(settings.get(f"{profile}_use_datafile_factors", profile == "cdc2022"))
@@ -1587,7 +1710,7 @@ def compute_mme(orders: Sequence[MedOrder], terms: Terminology, config: Guidelin
     """MME of each order and the total (8.8). Unknown orders are listed and never count as 0."""
     with localcontext(DECIMAL_CONTEXT):
         works = [_first_pass(order, terms, config) for order in orders]
-        methadone_total = sum((m for m in (_methadone_mg(w) for w in works) if m is not None), Decimal(0))
+        methadone_total = sum((m for m in (_methadone_read(w) for w in works) if m is not None), Decimal(0))
         results = tuple(_second_pass(w, config, methadone_total) for w in works)
     ok = any(r.state == "ok" for r in results)
     unknown = any(r.state == "unknown" for r in results)

@@ -198,6 +198,19 @@ def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
     )
 
 
+def drug_named_otherwise(facts: Facts) -> tuple[str, ...]:
+    """Current opioid orders, drafts and current fills whose code says one opioid and whose name another, each named
+    with both and the reading counted (`guideline.mme.counted_reading`). A fill read as an order's supply is named
+    too: the fill may be of another drug record than its order."""
+    orders = (order_named(r.display_name, r.order, text) for r in facts.mme.orders for text in r.drug_conflicts)
+    fills = (
+        named_item(facts.name(f.dispense), "current fill", f.dispense.id, text)
+        for f in (*facts.fill_mme, *(fill for _, fill in facts.order_fills))
+        for text in f.drug_conflicts
+    )
+    return tuple(dict.fromkeys((*orders, *fills)))
+
+
 def order_fills_of_unread_dose(facts: Facts) -> tuple[str, ...]:
     """Current opioid orders and drafts with a fill read as their supply whose daily dose could not be worked out,
     each named with the fill and why (`fills.fill_unread`): it may imply more than the order counted."""
@@ -464,6 +477,26 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "than their coded dose and frequency; the larger was counted in the MME total and the days' supply:",
         ),
         note="Opioid orders whose instructions and coded frequency give different daily doses (the larger counted)",
+    ),
+    NamedGap(
+        key="drug-named-otherwise",
+        items=drug_named_otherwise,
+        # An EHR drug record mapped to the wrong RxNorm code, or a name edited after coding: which drug the patient
+        # takes only the prescriber knows. The reading with the higher MME was counted (the high-dose direction), so
+        # nothing went uncounted; named on the card only where the MME total is judged.
+        card=CardLine(
+            "its code and its name state different drugs; the MME total counted it as the one whose MME is the "
+            "higher (where either could be worked out), so check which drug is meant",
+            "other opioids whose code and name state different drugs",
+        ),
+        card_items=where_opioid_checks_run(drug_named_otherwise),
+        page=PageSentence(
+            "1 opioid order or pharmacy fill has a code that states one drug and a name that states another; it was "
+            "counted in the MME total as the one whose MME is the higher:",
+            "{count} opioid orders or pharmacy fills have a code that states one drug and a name that states another; "
+            "each was counted in the MME total as the one whose MME is the higher:",
+        ),
+        note="Opioids whose code and name state different drugs (counted as the one of higher MME)",
     ),
     NamedGap(
         key="order-fills-of-unread-dose",

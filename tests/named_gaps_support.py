@@ -52,8 +52,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge,
     undated procedure, review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in
     words only, opioid fill of an implausible days' supply, opioid order whose sig and coded frequency disagree,
-    opioid order whose fill has no quantity, hospice care of unknown status, and benzodiazepine whose name was only
-    partly read."""
+    opioid order whose fill has no quantity, opioid order whose code and name state different drugs, hospice care of
+    unknown status, and benzodiazepine whose name was only partly read."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -123,6 +123,18 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         unread_fill = {**dispense(OXYCODONE, days_ago(7)), "id": f"md-unread-dose-{n}"}
         unread_fill["authorizingPrescription"] = [{"reference": f"MedicationRequest/mr-unread-fill-{n}"}]
         found.append({**unread_fill, "identifier": [{"system": PHARMACY_RX, "value": f"RX-unread-{n}"}]})
+        # An Epic drug record mapped to oxycodone's RxNorm code but named hydromorphone: counted as the drug of the
+        # higher MME, named.
+        mapped = med_request(OXYCODONE, id=f"mr-drug-named-{n}", authored=days_ago(4))
+        found.append(
+            {
+                **mapped,
+                "medicationCodeableConcept": {
+                    **mapped["medicationCodeableConcept"],
+                    "text": f"HYDROmorphone {n + 2} MG tablet",
+                },
+            }
+        )
         # Hospice care of last week whose status is unknown: not read as hospice care (no exclusion), named.
         found.append(
             {
