@@ -34,6 +34,8 @@ MEDREQ_CATEGORY_SYSTEMS = frozenset({MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3})
 # sender gives them (an OID, https, CMS Blue Button's own HCPCS system) is read as these (see _SYSTEM_ALIASES).
 CPT = "http://www.ama-assn.org/go/cpt"
 HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+# UB-04 revenue codes (form locator 42), as CARIN Blue Button names them on an institutional claim's line.
+REVENUE_CODES = "https://www.nubc.org/CodeSystem/RevenueCodes"
 # The name a clinician knows a code's system by, for a code shown with no display.
 _SYSTEM_NAMES: Mapping[str, str] = MappingProxyType({HCPCS: "HCPCS", CPT: "CPT", NDC: "NDC", RXNORM: "RxNorm"})
 # MedicationStatement's categories (R4, STU3): inpatient, outpatient and community as for orders, and
@@ -220,6 +222,8 @@ _SYSTEM_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "http://terminology.hl7.org/CodeSystem/HCPCS-all-codes",
             "urn:oid:2.16.840.1.113883.6.14",
         ),
+        # CMS Blue Button names a line's revenue code by its own variable (the revenue center code), and C-CDA by OID.
+        REVENUE_CODES: ("urn:oid:2.16.840.1.113883.6.301.3", "https://bluebutton.cms.gov/resources/variables/rev_cntr"),
         # The HL7 code systems under their STU3 and DSTU2 names (R4 moved them to terminology.hl7.org), or as HL7 v2
         # tables with the same codes: a result flagged "POS" under STU3's name read as no value, and a condition on
         # the problem list under STU3's category system was hidden from the exclusions.

@@ -16,7 +16,17 @@ from typing import Any
 from guideline import mme_factors as mf
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.config_codes import SiteCode, rxnorm_code
-from guideline.fhirdata import DISCHARGE_DISPOSITION, ICD10CM, LOINC, NDC, RXNORM, SNOMED, Coding, Concept
+from guideline.fhirdata import (
+    DISCHARGE_DISPOSITION,
+    ICD10CM,
+    LOINC,
+    NDC,
+    RXNORM,
+    SNOMED,
+    Coding,
+    Concept,
+    coding_system,
+)
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import ndc11
 from guideline.recognition import in_set, recognise
@@ -435,11 +445,12 @@ def _corrected(data: _Data, corrections: Mapping[str, Mapping[str, Any]]) -> _Da
     for key, change in corrections.items():
         if key not in valuesets:
             raise TerminologyError(f"{CORRECTIONS_FILE} corrects {key}, which is not a packaged value set")
-        added = {(system, code) for system, code, *_ in change.get("add", ())}
-        removed = {(system, code) for system, code, *_ in change.get("remove", ())}
+        # Each system under its FHIR name, as the EHR's codings are read ("https://www.cms.gov/…HCPCS…" is HCPCS).
+        added = {(coding_system(system, code) or system, code) for system, code, *_ in change.get("add", ())}
+        removed = {(coding_system(system, code) or system, code) for system, code, *_ in change.get("remove", ())}
         for system, code, *display in change.get("add", ()):
             if display:
-                displays.setdefault((system, code), display[0])
+                displays.setdefault((coding_system(system, code) or system, code), display[0])
         corrected[key] = (frozenset(added - valuesets[key]), frozenset(removed & valuesets[key]))
         valuesets[key] = (valuesets[key] | added) - removed
     return _Data(valuesets, displays, data.drugs, data.legacy_opioids, data.uds_analytes, corrected)
@@ -689,7 +700,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         UDS_TEST: v22(ALL_UDS_TESTS) | v22(XYLAZINE_TESTS),
         # G5a also accepts the HL7 discharge-disposition code for hospice.
         HOSPICE_DISPOSITION: v22("hospice-disposition") | {(DISCHARGE_DISPOSITION, "hosp")},
-        HOSPICE_PROCEDURE: v22("hospice-procedure") | v22("therapies-indicating-end-of-life-care"),
+        HOSPICE_PROCEDURE: _hospice_care_codes(data),
         HOSPICE_FINDING: v22("hospice-finding"),
         OPIOID_TREATMENT_ASSESSMENT: v22("opioid-treatment-assessment-procedure"),
         # Real data and the CDC test data mix the procedure and finding codes, so either counts (10.9).
@@ -708,6 +719,19 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         if year == "2022":
             derived[set_id] = members  # a bare id means the 2022 expansion (guideline 1.3)
     return derived
+
+
+def _hospice_care_codes(data: _Data) -> frozenset[Code]:
+    """Hospice or end-of-life care (HOSPICE_PROCEDURE): the CDC hospice procedures and end-of-life therapies, with the
+    HCPCS and revenue codes payers bill hospice by (the project's correction of `hospice-procedure`)."""
+    return data.valuesets["2022/hospice-procedure"] | data.valuesets["2022/therapies-indicating-end-of-life-care"]
+
+
+@cache
+def hospice_care_codes() -> frozenset[Code]:
+    """HOSPICE_PROCEDURE's codes, which no site setting changes: the claims reader, which reads a payer's claims
+    before any Terminology is at hand, knows a hospice claim's lines by them, as the exclusions know a procedure."""
+    return _hospice_care_codes(_data())
 
 
 _WORD = re.compile(r"[a-z]+")

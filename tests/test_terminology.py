@@ -264,7 +264,8 @@ def test_condition_and_procedure_sets(term: t.Terminology) -> None:
     assert len(term.codes(t.MALIGNANT_CANCER)) == 1668
     assert len(term.codes(t.TERMINAL)) == 991 + 6
     assert len(term.codes(t.UDS_TEST)) == 1669 + 3
-    assert len(term.codes(t.HOSPICE_PROCEDURE)) == 6 + 9
+    # The CDC's 6 and 9, and the 20 HCPCS and 10 revenue codes payers bill hospice by (valueset-corrections.json).
+    assert len(term.codes(t.HOSPICE_PROCEDURE)) == 6 + 9 + 20 + 10
     assert len(term.codes(t.OPIOID_TREATMENT_ASSESSMENT)) == 7
     assert term.codes(t.PDMP_REVIEW) == {(SNOMED, "461621000124108"), (SNOMED, "461651000124104")}
     assert term.codes(t.PAIN_MANAGEMENT_PROCEDURE) == {(SNOMED, "408957008")}

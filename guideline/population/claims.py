@@ -11,9 +11,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from guideline.exclusions import HOSPICE_PLACE_OF_SERVICE, PLACE_OF_SERVICE_SYSTEMS, is_hospice_bill_type
-from guideline.fhirdata import as_dict, as_list, local_reference, text
+from guideline.fhirdata import as_dict, as_list, coding_system, local_reference, text
 from guideline.population.quality import Quality
 from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION
+from guideline.terminology import hospice_care_codes
 
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
 # Button's eob-type "PDE" (a Part D prescription drug event).
@@ -447,11 +448,14 @@ def undated_hospice_claim(claim: Mapping[str, Any]) -> bool:
 
 
 def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:
-    """A hospice claim: its type (Blue Button's HOSPICE), a UB-04 hospice type of bill, or a line given at the
-    hospice place of service (34): a physician's visit there is care given in hospice."""
+    """A hospice claim: its type (Blue Button's HOSPICE), a UB-04 hospice type of bill, a line given at the
+    hospice place of service (34): a physician's visit there is care given in hospice, or a line billed as hospice
+    care (`_hospice_line`)."""
     if _claim_type_codes(claim) & HOSPICE_CLAIM_TYPES:
         return True
     for item in map(as_dict, as_list(claim.get("item"))):
+        if _hospice_line(item):
+            return True
         for coding in _codings(item.get("locationCodeableConcept")):
             system, code = text(coding.get("system")), (text(coding.get("code")) or "").strip()
             if system in PLACE_OF_SERVICE_SYSTEMS and code == HOSPICE_PLACE_OF_SERVICE:
@@ -462,6 +466,21 @@ def _is_hospice_claim(claim: Mapping[str, Any]) -> bool:
             bill = next((text(c.get("code")) or "" for c in _codings(info.get("code"))), "")
             if is_hospice_bill_type(bill):
                 return True
+    return False
+
+
+def _hospice_line(item: Mapping[str, Any]) -> bool:
+    """A line billed as hospice care: its revenue code or its service (HCPCS) is one of the exclusions' hospice care
+    codes (`hospice_care_codes`: a CARIN claim may say hospice by nothing else), so the claim is hospice care over
+    every day it bills, not on its first day alone."""
+    codings = (*_codings(item.get("revenue")), *_codings(item.get("productOrService") or item.get("service")))
+    if not codings:
+        return False
+    hospice = hospice_care_codes()
+    for coding in codings:
+        code = (text(coding.get("code")) or "").strip()
+        if (coding_system(text(coding.get("system")), code), code) in hospice:
+            return True
     return False
 
 

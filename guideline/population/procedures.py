@@ -13,8 +13,9 @@ from guideline.population.model import Period
 from guideline.record import PatientRecord, Procedure
 from guideline.timeutil import local_date
 
-# The systems PainPlan's procedure codes are in (drug tests: CPT, HCPCS, SNOMED CT; hospice, PDMP review and the
-# standing review's other procedures: SNOMED CT; a pain treatment plan: LOINC), each under any of its known names.
+# The systems PainPlan's procedure codes are in (drug tests: CPT, HCPCS, SNOMED CT; hospice: SNOMED CT, HCPCS; PDMP
+# review and the standing review's other procedures: SNOMED CT; a pain treatment plan: LOINC), each under any of its
+# known names.
 READ_SYSTEMS = frozenset({SNOMED, CPT, HCPCS, LOINC})
 # A coding that says there is no code (CARIN and Blue Button fill a line's productOrService so): no unread system.
 NO_CODE_SYSTEMS = frozenset({"http://terminology.hl7.org/CodeSystem/data-absent-reason"})
