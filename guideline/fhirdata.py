@@ -213,7 +213,7 @@ _SYSTEM_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         CPT: ("urn:oid:2.16.840.1.113883.6.12", "cpt", "cpt-4", "cpt4"),
         # Blue Button bills every line under a HCPCS system of its own, level I (CPT) and level II alike; HL7's
         # retired "all HCPCS codes" system holds both levels too. A level I code under any of them is read as CPT
-        # (_level_one_as_cpt). Read by its name alone, a naltrexone injection (J2315) or a drug test (G0481) a payer
+        # (_by_hcpcs_level). Read by its name alone, a naltrexone injection (J2315) or a drug test (G0481) a payer
         # sent so was not counted: "no OUD medication in 90 days", "no urine drug test on record".
         HCPCS: (
             "urn:oid:2.16.840.1.113883.6.285",
@@ -256,6 +256,8 @@ _CANONICAL_SYSTEMS = frozenset(_SYSTEM_ALIASES)
 # A HCPCS level I code is a CPT code: five digits, or four and F (category II), T (category III) or U (proprietary
 # laboratory analyses). Level II codes are a letter and four digits, and modifiers two characters, so none is taken.
 _LEVEL_ONE = re.compile(r"[0-9]{4}[0-9FTU]")
+# A HCPCS level II code: a letter and four digits. CPT has none, so one under CPT's name is HCPCS sent mislabelled.
+_LEVEL_TWO = re.compile(r"[A-Z][0-9]{4}")
 
 
 def system_name(system: str | None) -> str | None:
@@ -271,15 +273,20 @@ def canonical_system(system: str | None) -> str | None:
 
 
 def coding_system(system: str | None, code: str | None) -> str | None:
-    """The system a coding is read under: its FHIR name, and CPT for a HCPCS level I code. The EHR's codings and the
-    codes a site writes in its settings are both read so, and so compare whatever spelling either side uses."""
-    return _level_one_as_cpt(canonical_system(system), code)
+    """The system a coding is read under: its FHIR name, CPT for a HCPCS level I code, and HCPCS for a level II code
+    under CPT's name. The EHR's codings and the codes a site writes in its settings are both read so, and so compare
+    whatever spelling either side uses."""
+    return _by_hcpcs_level(canonical_system(system), code)
 
 
-def _level_one_as_cpt(system: str | None, code: str | None) -> str | None:
-    """CPT for a HCPCS level I code (Blue Button bills CPT codes under its HCPCS system); the system otherwise."""
+def _by_hcpcs_level(system: str | None, code: str | None) -> str | None:
+    """CPT for a HCPCS level I code (Blue Button bills CPT codes under its HCPCS system), HCPCS for a level II code
+    under CPT's name (a payer's one procedure-code field, labelled CPT: T2042 read as CPT was no hospice care); the
+    system otherwise."""
     if system == HCPCS and code is not None and _LEVEL_ONE.fullmatch(code.upper()):
         return CPT
+    if system == CPT and code is not None and _LEVEL_TWO.fullmatch(code.upper()):
+        return HCPCS
     return system
 
 

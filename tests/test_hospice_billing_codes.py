@@ -164,3 +164,16 @@ def test_a_visit_typed_by_a_hospice_revenue_code_suppresses_the_opioid_cards(tmp
         "period": {"start": days_ago(14), "end": days_ago(14)},
     }
     assert order_sign(tmp_path, encounters=bundle(visit)) == []
+
+
+CPT = "http://www.ama-assn.org/go/cpt"
+
+
+def test_a_hcpcs_code_sent_under_the_cpt_system_is_read_as_hcpcs(tmp_path: Path) -> None:
+    # Payers fill productOrService from one procedure-code field and may name CPT's system for a HCPCS level II code
+    # (a letter and four digits, which CPT never uses): read under CPT, T2042 was no hospice care on either face.
+    rows = _review(tmp_path, [carin_professional("h-cpt", "p-cpt", "2026-02-10", CPT, "T2042")])
+    assert (rows["p-cpt"]["excluded"], rows["p-cpt"]["ohd_den"]) == (EXCLUDED, "false")
+    procedure = charged_procedure("T2042")
+    procedure["code"]["coding"][0]["system"] = CPT
+    assert order_sign(tmp_path / "hook", procedures=bundle(procedure)) == []
