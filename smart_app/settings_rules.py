@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,7 +53,12 @@ def validate(settings: SettingsFields) -> None:
     if problem:
         raise ConfigError(f"{_key('public_url')} {problem}")
     if settings.public_url.startswith("http://") and not settings.allow_http and not _is_local(settings.public_url):
-        logging.getLogger(__name__).warning("%s is plain http on a non-local host", _key("public_url"))
+        # EHRs send their signed JWTs and fhirAuthorization bearer tokens to this URL: in clear text on a network
+        # they could be read and replayed. A proxy terminating TLS in front has an https public_url.
+        raise ConfigError(
+            f"{_key('public_url')} is plain http on a non-local host: EHRs would send their tokens in clear text; "
+            f"use the https URL clients reach PainPlan at, or set {_key('allow_http')} for a test network"
+        )
     if settings.smart_default_iss:
         problem = _url_problem(settings.smart_default_iss)
         if problem:

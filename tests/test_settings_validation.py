@@ -82,11 +82,26 @@ def test_every_problem_is_counted_in_the_message():
         ({"PAINPLAN_METRICS_TOKEN": "short"}, "PAINPLAN_METRICS_TOKEN must be at least 16"),
         ({"PAINPLAN_POPULATION_TOKEN": "short"}, "PAINPLAN_POPULATION_TOKEN must be at least 16"),
         ({"PAINPLAN_TODAY": "2026-02-30"}, "PAINPLAN_TODAY: cannot read '2026-02-30'"),
+        # EHRs send their JWTs and FHIR bearer tokens to public_url: plain http off this machine sends them in clear.
+        ({"PAINPLAN_PUBLIC_URL": "http://cds.example.org"}, "PAINPLAN_PUBLIC_URL is plain http on a non-local host"),
     ],
 )
 def test_a_bad_service_setting_names_its_key(env, named):
     with pytest.raises(ConfigError, match=named.replace("(", r"\(").replace(")", r"\)")):
         load_settings(env=env)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PAINPLAN_PUBLIC_URL": "https://cds.example.org"},
+        {"PAINPLAN_PUBLIC_URL": "http://127.0.0.1:8765"},
+        {"PAINPLAN_PUBLIC_URL": "http://localhost:8765"},
+        {"PAINPLAN_PUBLIC_URL": "http://cds.test.internal", "PAINPLAN_ALLOW_HTTP": "true"},  # a test network, said so
+    ],
+)
+def test_an_https_local_or_allowed_http_public_url_loads(env):
+    assert load_settings(env=env).public_url == env["PAINPLAN_PUBLIC_URL"]
 
 
 def test_a_client_file_that_is_not_json_stops_loading(tmp_path):
