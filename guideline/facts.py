@@ -225,7 +225,7 @@ class Facts:
         if relayed:
             copies = {id(r.copy) for r in relayed}
             record = replace(record, dispenses=tuple(d for d in record.dispenses if id(d) not in copies))
-        kept, sent_twice = read_once_at_the_point_of_care(record.dispenses, self.terms)
+        kept, sent_twice = read_once_at_the_point_of_care(record.dispenses, record.orders, self.terms)
         self.fills_sent_twice: tuple[SentTwice, ...] = (*relayed, *sent_twice)
         self.record = replace(record, dispenses=kept) if sent_twice else record
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}

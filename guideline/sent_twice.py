@@ -14,7 +14,7 @@ tablets now and 30 later the same day) are two fills, and so are 60 tablets and 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -24,7 +24,8 @@ from guideline import fills
 from guideline.dosage import classify_unit
 from guideline.fhirdata import Coding, Concept, Quantity
 from guideline.identifiers import actor_key, actor_kind, by_identifier, named_kind
-from guideline.record import Dispense
+from guideline.orders import is_prescription
+from guideline.record import Dispense, MedOrder
 from guideline.record.identity import one_numbered, prescription_named
 from guideline.units import normalise_unit
 
@@ -337,27 +338,61 @@ def _prescription(ref: str, dispense: Dispense) -> str:
 
 
 def read_once_at_the_point_of_care(
-    dispenses: Sequence[Dispense], terms: Terminology
+    dispenses: Sequence[Dispense], orders: Sequence[MedOrder], terms: Terminology
 ) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
     """The record's fills with each fill sent twice read once (`read_once`), among the fills the cards count
-    (`fills.counts_as_fill`). With no export's directory to look numbers up in, a prescriber or pharmacy is the
-    actor as the fill names it: one named by reference and one by NPI or NCPDP number are not known to be one, so
-    such fills are both read."""
+    (`fills.counts_as_fill`), the prescriber read through the order a fill names among the record's `orders`
+    (`prescriber_named`), as the population review reads it. With no export's directory to look numbers up in, a
+    prescriber or pharmacy is the actor as the fill names it: one named by reference and one by NPI or NCPDP number
+    are not known to be one, so such fills are both read."""
+    filled_from = prescriptions(orders)
     return read_once(
         dispenses,
         fills.counts_as_fill,
-        lambda d: fill_marks(d, fills.same_drug_key(d, terms), named_prescriber(d), named_pharmacy(d)),
+        lambda d: fill_marks(
+            d, fills.same_drug_key(d, terms), prescriber_named(d, filled_from, named_practitioner), named_pharmacy(d)
+        ),
     )
 
 
-def named_prescriber(dispense: Dispense) -> str | None:
-    """The prescriber a fill names: a claim's prescribing performer, else a practitioner performer (as the population
-    review reads it)."""
+def prescriptions(orders: Iterable[MedOrder]) -> list[MedOrder]:
+    """The orders a fill may be filled from: a draft, a medication reported as taken, or a proposal, prescribed
+    nothing."""
+    return [o for o in orders if not o.is_draft and is_prescription(o)]
+
+
+def prescriber_named(
+    dispense: Dispense, filled_from: Sequence[MedOrder], practitioner: Callable[[str], str | None]
+) -> str | None:
+    """The prescriber a fill names (`fill_prescriber`), through the order its authorizingPrescription names among
+    `filled_from` (`fills.authorized_order`)."""
+    order = fills.authorized_order(dispense, filled_from) if dispense.authorizing_prescriptions else None
+    return fill_prescriber(dispense, order, practitioner)
+
+
+def fill_prescriber(
+    dispense: Dispense, order: MedOrder | None, practitioner: Callable[[str], str | None]
+) -> str | None:
+    """The prescriber of a fill, the one rule of the cards and the population review: the requester of the order it
+    was filled from, else a claim's prescribing performer, else a practitioner performer, each as `practitioner`
+    names it (None: not a prescriber). An EHR's dispense names its prescriber only through its order: read as naming
+    none, it was never one with the HIE's or the payer's copy that names the prescriber directly."""
+    if order is not None and order.requester:
+        found = practitioner(order.requester)
+        if found:
+            return found
     for performers in (dispense.prescribers, dispense.performers):
-        found = next((key for kind, key in map(_actor, performers) if kind in PRESCRIBER_TYPES), None)
+        found = next((p for p in map(practitioner, performers) if p), None)
         if found:
             return found
     return None
+
+
+def named_practitioner(ref: str) -> str | None:
+    """A prescriber as a reference names it (`Practitioner` or `PractitionerRole`, one spelling of who), None for
+    any other actor: at the point of care there is no directory to read a role through to its practitioner."""
+    kind, key = _actor(ref)
+    return key if kind in PRESCRIBER_TYPES else None
 
 
 def named_pharmacy(dispense: Dispense) -> str | None:

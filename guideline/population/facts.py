@@ -119,17 +119,9 @@ class _Reader:
         return local if kind == "Practitioner" else None
 
     def prescriber(self, dispense: Dispense, order: MedOrder | None) -> str | None:
-        """The order's requester, else the fill's prescribing performer (a claim's), else a practitioner performer
-        (spec: EHR exports often name the prescriber there)."""
-        if order is not None and order.requester:
-            found = self.practitioner(order.requester)
-            if found:
-                return found
-        for performers in (dispense.prescribers, dispense.performers):
-            found = next((p for p in map(self.practitioner, performers) if p), None)
-            if found:
-                return found
-        return None
+        """The fill's prescriber by the cards' rule (`sent_twice.fill_prescriber`: the order's requester, else a
+        claim's prescribing performer, else a practitioner performer), read through the directory."""
+        return sent_twice.fill_prescriber(dispense, order, self.practitioner)
 
     def pharmacy(self, dispense: Dispense) -> str | None:
         """The fill's pharmacy: a performer the directory says is an Organization (a claim names it by NPI alone),
@@ -156,8 +148,8 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
 
     def marks(dispense: Dispense) -> sent_twice.FillMarks:
         drug = fills.same_drug_key(dispense, reader.terms)
-        named = fills.authorized_order(dispense, orders) if dispense.authorizing_prescriptions else None
-        return sent_twice.fill_marks(dispense, drug, reader.prescriber(dispense, named), reader.pharmacy(dispense))
+        prescriber = sent_twice.prescriber_named(dispense, orders, reader.practitioner)
+        return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense))
 
     kept, copies = sent_twice.read_once(dispenses, fill_counts, marks)
     for copy in copies:
@@ -212,8 +204,8 @@ def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Read
 
 
 def _prescriptions(reader: _Reader) -> list[MedOrder]:
-    """The orders a fill may be filled from: a medication reported as taken, or a proposal, prescribed nothing."""
-    return [o for o in reader.record.orders if not o.is_draft and is_prescription(o)]
+    """The orders a fill may be filled from (`sent_twice.prescriptions`), as the cards read them."""
+    return sent_twice.prescriptions(reader.record.orders)
 
 
 def _filled_from(reader: _Reader, dispenses: list[Dispense]) -> list[tuple[Dispense, MedOrder | None]]:
