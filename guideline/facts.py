@@ -98,7 +98,13 @@ from guideline.renewals import (
     series_beside,
     series_links,
 )
-from guideline.sent_twice import SentTwice, read_once_at_the_point_of_care, relayed_fills
+from guideline.sent_twice import (
+    PossibleCopy,
+    SentTwice,
+    possible_copies_at_the_point_of_care,
+    read_once_at_the_point_of_care,
+    relayed_fills,
+)
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
     BENZO,
@@ -579,6 +585,12 @@ class Facts:
         same id, unchanged, or under their own ids), each named by its reference ("a copy without an id" when it has
         none): read once, named since the EHR may list both."""
         return [copy or "a copy without an id" for copy, of in self._relayed if of in kept]
+
+    @cached_property
+    def fills_possibly_sent_twice(self) -> tuple[PossibleCopy, ...]:
+        """The fills counted that may each be a copy of another counted (`sent_twice.possibly_same_fill`: only one of
+        the two names its prescriber): both are read, and named so a dose they may double is never silent."""
+        return possible_copies_at_the_point_of_care(self.record.dispenses, self.record.orders, self.terms)
 
     @cached_property
     def fills_read_once(self) -> dict[int, tuple[Dispense, tuple[str, ...]]]:

@@ -186,6 +186,37 @@ def _implausible_named(facts: Facts, since: date) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
+def fills_possibly_sent_twice(facts: Facts) -> tuple[str, ...]:
+    """Opioid fills that may each be another fill sent twice (`Facts.fills_possibly_sent_twice`), both counted, whose
+    supply reaches into the 12-month MME history, each named with the fill it may repeat."""
+    return _possible_copies_named(facts, months_before(facts.today, MME_HISTORY_MONTHS))
+
+
+def fills_possibly_sent_twice_on_card(facts: Facts) -> tuple[str, ...]:
+    """The possible copies where the checks read them: where the opioid checks run, those whose supply reaches into
+    the opioid history's 90 days (the MME total, opioid-naive, long-term therapy)."""
+    if not opioid_checks_run(facts) or not facts.fills_possibly_sent_twice:
+        return ()
+    return _possible_copies_named(facts, naive_window(facts.now)[0].date())
+
+
+def _possible_copies_named(facts: Facts, since: date) -> tuple[str, ...]:
+    """Each possible copy of an opioid fill, named, when its supply or that of the fill it may repeat (queued as
+    counted) lasts to `since` or later: counted twice, the dose or the days of supply may be doubled."""
+    possible = facts.fills_possibly_sent_twice
+    if not possible:
+        return ()
+    supplies = {id(supply.dispense): supply for supply in facts.opioid_fill_supplies}
+    named = []
+    for maybe in possible:
+        pair = [supplies.get(id(maybe.copy)), supplies.get(id(maybe.of))]
+        if any(s is not None and (s.end or s.filled) >= since for s in pair):
+            detail = f"possibly the same fill as {maybe.of.id or 'a fill without an id'}"
+            display = recognise(maybe.copy.medication, facts.terms).shown
+            named.append(named_item(display, "pharmacy fill", maybe.copy.id, detail))
+    return tuple(dict.fromkeys(named))
+
+
 def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
     """Current opioid orders and drafts whose sig gives doses by time of day adding up to another day's amount than
     their coded dose and frequency, each named with both and the one counted (guideline.mme.sig_against_code)."""
@@ -573,6 +604,29 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         note="Opioid fills with an implausible days' supply (daily dose may be higher, and supply shorter, than "
         "counted)",
         card_items=implausible_supply_on_card,
+    ),
+    NamedGap(
+        key="fills-possibly-sent-twice",
+        items=fills_possibly_sent_twice,
+        # One fill sent twice is read once (guideline.sent_twice); a pair the rule cannot settle, since only one of
+        # the two names its prescriber, is counted twice (a supply lost cannot be seen, one doubled can be checked),
+        # and named, so the doubled dose or supply is never silent.
+        card=CardLine(
+            "it matches that fill in day, drug, quantity, days' supply and pharmacy, but only one of the two names "
+            "its prescriber, so it may be the same fill sent twice; both were counted in the MME total and the opioid "
+            "history, so check with the pharmacy whether it was filled once",
+            "other opioid fills possibly sent twice",
+        ),
+        card_items=fills_possibly_sent_twice_on_card,
+        page=PageSentence(
+            "1 opioid fill matches another fill in day, drug, quantity, days' supply and pharmacy, but only one of "
+            "the two names its prescriber, so it may be the same fill sent twice; both were counted in the MME total "
+            "and the opioid history:",
+            "{count} opioid fills each match another fill in day, drug, quantity, days' supply and pharmacy, but "
+            "only one of each two names its prescriber, so each may be the same fill sent twice; both of each were "
+            "counted in the MME total and the opioid history:",
+        ),
+        note="Opioid fills possibly sent twice (both counted)",
     ),
     NamedGap(
         key="future-dated-fills",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -158,12 +158,29 @@ def numbered_apart(mine: frozenset[tuple[str, str]], theirs: frozenset[tuple[str
     return any({v for s, v in mine if s == system} != {v for s, v in theirs if s == system} for system in systems)
 
 
+def possibly_same_fill(one: FillMarks, other: FillMarks) -> bool:
+    """Alike as one fill sent twice (`same_fill`) in all but the prescriber, which one names (directly or through its
+    order) and the other does not name at all: perhaps one fill sent twice, perhaps two fills. Unsure, both are
+    counted, and named (`possible_copies`)."""
+    if (one.prescriber is None) == (other.prescriber is None):
+        return False
+    return same_fill(replace(one, prescriber=None), replace(other, prescriber=None))
+
+
 @dataclass(frozen=True, slots=True)
 class SentTwice:
     """A fill left out as a copy, and the fill it repeats (the one read)."""
 
     copy: Dispense
     kept: Dispense
+
+
+@dataclass(frozen=True, slots=True)
+class PossibleCopy:
+    """A fill counted that may be a copy of another fill counted (`possibly_same_fill`): both are read."""
+
+    copy: Dispense
+    of: Dispense  # the fill it may repeat, the one `read_once` would have read
 
 
 def read_once(
@@ -175,24 +192,47 @@ def read_once(
     dated fills that `counts` are compared; `marks_of` is asked only of fills sharing a day and a quantity with
     another. The copy read is the one that says most (`_read_first`), else the first by id: the same one whatever
     order the fills came in, so the cards and both engines of the population review read the same fill."""
+    copies: list[SentTwice] = []
+    for same_day in _same_day_fills(dispenses, counts):
+        copies += _copies(same_day, marks_of)
+    if not copies:
+        return tuple(dispenses), ()
+    left_out = {id(c.copy) for c in copies}
+    return tuple(d for d in dispenses if id(d) not in left_out), tuple(copies)
+
+
+def possible_copies(
+    dispenses: Sequence[Dispense],
+    counts: Callable[[Dispense], bool],
+    marks_of: Callable[[Dispense], FillMarks],
+) -> tuple[PossibleCopy, ...]:
+    """Among fills already read once (`read_once`), each that `counts` and may be a copy of another
+    (`possibly_same_fill`), with the fill it may repeat (the one read first, `_read_first`): both are counted, and
+    named so the dose they may double is never silent."""
+    found: list[PossibleCopy] = []
+    for same_day in _same_day_fills(dispenses, counts):
+        alike = _alike(same_day)
+        marks = [marks_of(d) for d in alike]
+        for later in range(1, len(alike)):
+            of = next((alike[i] for i in range(later) if possibly_same_fill(marks[i], marks[later])), None)
+            if of is not None:
+                found.append(PossibleCopy(alike[later], of))
+    return tuple(found)
+
+
+def _same_day_fills(dispenses: Sequence[Dispense], counts: Callable[[Dispense], bool]) -> list[list[Dispense]]:
+    """The dated fills that `counts`, by day, each day of two or more in the order they are read (`_read_first`)."""
     # Run on every call: the days are counted first (Counter counts in C), and only fills of a day that holds
     # another fill are asked `counts`, so a chart where no two fills share a day costs one pass.
     days = list(map(fills.fill_date, dispenses))
     shared = {day for day, fills_that_day in Counter(days).items() if fills_that_day > 1 and day is not None}
     if not shared:
-        return tuple(dispenses), ()
+        return []
     by_day: dict[date, list[Dispense]] = {}  # in the order of each day's first counted fill, as before
     for dispense, day in zip(dispenses, days, strict=True):
         if day in shared and counts(dispense):
             by_day.setdefault(day, []).append(dispense)
-    copies: list[SentTwice] = []
-    for same_day in by_day.values():
-        if len(same_day) > 1:
-            copies += _copies(sorted(same_day, key=_read_first), marks_of)
-    if not copies:
-        return tuple(dispenses), ()
-    left_out = {id(c.copy) for c in copies}
-    return tuple(d for d in dispenses if id(d) not in left_out), tuple(copies)
+    return [sorted(same_day, key=_read_first) for same_day in by_day.values() if len(same_day) > 1]
 
 
 def _read_first(dispense: Dispense) -> tuple[bool, bool, bool, str]:
@@ -212,13 +252,9 @@ def _copies(ordered: list[Dispense], marks_of: Callable[[Dispense], FillMarks]) 
     """The copies among one day's fills. A fill is a copy of a fill read only when it is `same_fill` with it and
     with every copy of it already found: a copy that carries no fill number matches two fills numbered apart, and
     must not make them one."""
-    # A fill is a copy only of one in the same quantity: fills whose quantity no other fill of the day has are
-    # neither, and are passed over before their marks (the drug's key, the actors) are worked out.
-    quantities = [_quantity(d) for d in ordered]
-    alike = [d for d, mine in zip(ordered, quantities, strict=True) if sum(q == mine for q in quantities) > 1]
     kept: list[tuple[list[FillMarks], Dispense]] = []
     copies: list[SentTwice] = []
-    for dispense in alike:
+    for dispense in _alike(ordered):
         marks = marks_of(dispense)
         one = next(((seen, read) for seen, read in kept if all(same_fill(marks, m) for m in seen)), None)
         if one is None:
@@ -227,6 +263,13 @@ def _copies(ordered: list[Dispense], marks_of: Callable[[Dispense], FillMarks]) 
             one[0].append(marks)
             copies.append(SentTwice(dispense, one[1]))
     return copies
+
+
+def _alike(ordered: list[Dispense]) -> list[Dispense]:
+    """The fills of one day in the quantity of another: a fill is a copy only of one in the same quantity, so the
+    others are passed over before their marks (the drug's key, the actors) are worked out."""
+    quantities = [_quantity(d) for d in ordered]
+    return [d for d, mine in zip(ordered, quantities, strict=True) if sum(q == mine for q in quantities) > 1]
 
 
 def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: str | None) -> FillMarks:
@@ -345,13 +388,23 @@ def read_once_at_the_point_of_care(
     (`prescriber_named`), as the population review reads it. With no export's directory to look numbers up in, a
     prescriber or pharmacy is the actor as the fill names it: one named by reference and one by NPI or NCPDP number
     are not known to be one, so such fills are both read."""
+    return read_once(dispenses, fills.counts_as_fill, _marks_at_the_point_of_care(orders, terms))
+
+
+def possible_copies_at_the_point_of_care(
+    dispenses: Sequence[Dispense], orders: Sequence[MedOrder], terms: Terminology
+) -> tuple[PossibleCopy, ...]:
+    """The fills the cards count (already read once) that may be copies of another (`possible_copies`), marked as
+    `read_once_at_the_point_of_care` marks them."""
+    return possible_copies(dispenses, fills.counts_as_fill, _marks_at_the_point_of_care(orders, terms))
+
+
+def _marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) -> Callable[[Dispense], FillMarks]:
+    """A fill's marks as the cards read them: the prescriber through the order it names among `orders`, each actor
+    as the fill names it."""
     filled_from = prescriptions(orders)
-    return read_once(
-        dispenses,
-        fills.counts_as_fill,
-        lambda d: fill_marks(
-            d, fills.same_drug_key(d, terms), prescriber_named(d, filled_from, named_practitioner), named_pharmacy(d)
-        ),
+    return lambda d: fill_marks(
+        d, fills.same_drug_key(d, terms), prescriber_named(d, filled_from, named_practitioner), named_pharmacy(d)
     )
 
 

@@ -51,9 +51,9 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     month only, order of unknown status, home opioid on the list with no recent order, unread category, unread drug
     test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge,
     undated procedure, review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in
-    words only, opioid fill of an implausible days' supply, opioid order whose sig and coded frequency disagree,
-    opioid order whose fill has no quantity, opioid order whose code and name state different drugs, hospice care of
-    unknown status, and benzodiazepine whose name was only partly read."""
+    words only, opioid fill of an implausible days' supply, opioid fill possibly sent twice, opioid order whose sig
+    and coded frequency disagree, opioid order whose fill has no quantity, opioid order whose code and name state
+    different drugs, hospice care of unknown status, and benzodiazepine whose name was only partly read."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -96,6 +96,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         long_fill["identifier"] = [{"system": PHARMACY_RX, "value": f"RX-long-{n}"}]
         found.append({**long_fill, "authorizingPrescription": [{"reference": f"MedicationRequest/outside-{n}"}]})
         found.append(med_request(LORAZEPAM, id=f"mr-status-{n}", authored=days_ago(10), status="unknown", period=8))
+        found.extend(_possibly_sent_twice(n))
         # A home opioid on the active list, written down 200 days ago with no end: not counted in MME, named.
         home = med_request(OXYCODONE, id=f"mr-home-{n}", authored=days_ago(200), supply_days=None, intent="plan")
         found.append({**home, "reportedBoolean": True})
@@ -153,6 +154,23 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
     return found
+
+
+def _possibly_sent_twice(n: int) -> list[dict[str, Any]]:
+    """A pharmacy's fill of an outside prescription naming its prescriber (a practitioner performer), and a copy of
+    it naming none: the same day, drug, quantity, days' supply, pharmacy and order. Both counted (the copy queued as
+    an early refill, ended before today), the copy named. Each pair on a day and a prescription of its own."""
+    fill = {
+        **dispense(OXYCODONE, days_ago(100 + n)),
+        "id": f"md-twice-{n}",
+        "quantity": {"value": 60, "unit": "tablet"},
+        "authorizingPrescription": [{"reference": f"MedicationRequest/outside-twice-{n}"}],
+        "performer": [
+            {"actor": {"reference": "Practitioner/dr-twice"}},
+            {"actor": {"reference": f"Organization/ph{n}"}},
+        ],
+    }
+    return [fill, {**fill, "id": f"md-twice-copy-{n}", "performer": fill["performer"][1:]}]
 
 
 def _procedure(ident: str, **performed: Any) -> dict[str, Any]:

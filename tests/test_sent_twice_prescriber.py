@@ -5,11 +5,16 @@ an HIE's copy of it names the prescriber directly; read as naming none, the Epic
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from builders import PATIENT_ID
 from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+
+from guideline.sent_twice import FillMarks, possibly_same_fill
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 OXYCODONE_10 = "1049683"  # oxycodone hydrochloride 10 MG Oral Tablet
@@ -117,3 +122,63 @@ def test_a_copy_marked_as_the_hies_and_naming_the_order_is_one_with_the_epic_fil
         authorizingPrescription=[{"reference": "MedicationRequest/eRx7Lq2Wm"}],
     )
     assert total(high_mme_card(tmp_path, [epic_order()], [fill, copy])) == "90"
+
+
+def data_incomplete(tmp_path: Path, orders: list[dict[str, Any]], fills: list[dict[str, Any]]) -> str:
+    """The data-incomplete card's detail of the order-sign `high_mme_card` makes."""
+    prefetch = full_prefetch("order-sign", medsRecent=bundle(*orders), dispenses=bundle(*fills))
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)
+    cards = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json["cards"]
+    return next(c for c in cards if c["source"]["topic"]["code"] == "data-incomplete")["detail"]
+
+
+def test_a_copy_that_names_no_prescriber_is_counted_and_named(tmp_path: Path) -> None:
+    # The HIE's copy names no prescriber at all, the Epic fill names Practitioner/p1 through its order: perhaps one
+    # fill sent twice, perhaps a second fill. Unsure, both are counted (the copy queued as an early refill keeps the
+    # ended supply current, 180 MME/day for 90) and the card names the copy, so the dose is never doubled silently.
+    fill = epic_dispense("2026-05-06T15:32:00Z")
+    copy = hie_copy(fill, prescriber=None)
+    assert total(high_mme_card(tmp_path, [epic_order()], [fill, copy])) == "180"
+    detail = data_incomplete(tmp_path, [epic_order()], [fill, copy])
+    assert (
+        "- oxyCODONE (pharmacy fill hie-MedicationDispense-20260610-7781, possibly the same fill as eDsp4Nq8Tz): "
+        "it matches that fill in day, drug, quantity, days' supply and pharmacy, but only one of the two names its "
+        "prescriber, so it may be the same fill sent twice; both were counted in the MME total and the opioid "
+        "history, so check with the pharmacy whether it was filled once\n"
+    ) in detail
+
+
+def test_two_fills_that_name_the_same_prescriber_or_none_are_not_named_as_possible_copies(tmp_path: Path) -> None:
+    # Read once, the copy is no gap: the same prescriber on both, or none on either (then the pharmacy ties them).
+    fill = epic_dispense("2026-05-06T15:32:00Z")
+    unordered = {**fill, "authorizingPrescription": []}
+    for chart in ([fill, hie_copy(fill)], [unordered, hie_copy(fill, prescriber=None)]):
+        prefetch = full_prefetch("order-sign", medsRecent=bundle(epic_order()), dispenses=bundle(*chart))
+        body = hook_request(drafts=[oxycodone_draft()], prefetch=prefetch)
+        cards = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body).json["cards"]
+        assert "possibly the same fill" not in str(cards)
+
+
+def test_a_possible_copy_is_alike_in_all_but_a_prescriber_one_of_the_two_names() -> None:
+    fill = FillMarks(
+        day=date(2026, 5, 6),
+        drug=f"rxnorm:{OXYCODONE_10}",
+        quantity=Decimal(180),
+        days_supply=Decimal(30),
+        prescriber="Practitioner/p1",
+        pharmacy="Organization/ph1",
+        numbers=frozenset({(EPIC_RX_NUMBER, "4471920-00")}),
+        prescriptions=frozenset({"MedicationRequest/eRx7Lq2Wm"}),
+        claim=None,
+    )
+    unnamed = replace(fill, prescriber=None, numbers=frozenset({(HIE_NUMBER, "7781")}), prescriptions=frozenset())
+    assert possibly_same_fill(fill, unnamed) and possibly_same_fill(unnamed, fill)
+    assert not possibly_same_fill(fill, replace(fill, prescriber="Practitioner/p2"))  # two prescribers: two fills
+    assert not possibly_same_fill(unnamed, unnamed)  # neither names one: `same_fill` settles it
+    for other in (
+        replace(unnamed, quantity=Decimal(90)),
+        replace(unnamed, day=date(2026, 5, 7)),
+        replace(unnamed, pharmacy="Organization/ph2"),
+        replace(unnamed, pharmacy=None),  # then nothing but the prescriber could tie them
+    ):
+        assert not possibly_same_fill(fill, other), other
