@@ -608,22 +608,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="fills-possibly-sent-twice",
         items=fills_possibly_sent_twice,
-        # One fill sent twice is read once (guideline.sent_twice); a pair the rule cannot settle, since only one of
-        # the two names its prescriber, is counted twice (a supply lost cannot be seen, one doubled can be checked),
+        # One fill sent twice is read once (guideline.sent_twice); a pair the rule cannot settle, its prescriber not
+        # known to be the same on both, is counted twice (a supply lost cannot be seen, one doubled can be checked),
         # and named, so the doubled dose or supply is never silent.
         card=CardLine(
-            "it matches that fill in day, drug, quantity, days' supply and pharmacy, but only one of the two names "
-            "its prescriber, so it may be the same fill sent twice; both were counted in the MME total and the opioid "
-            "history, so check with the pharmacy whether it was filled once",
+            "it matches that fill in day, drug, quantity, days' supply and pharmacy, but its prescriber is not known "
+            "to be the same (one of the two names none, or names only a practitioner who may be the pharmacist), so "
+            "it may be the same fill sent twice; both were counted in the MME total and the opioid history, so check "
+            "with the pharmacy whether it was filled once",
             "other opioid fills possibly sent twice",
         ),
         card_items=fills_possibly_sent_twice_on_card,
         page=PageSentence(
-            "1 opioid fill matches another fill in day, drug, quantity, days' supply and pharmacy, but only one of "
-            "the two names its prescriber, so it may be the same fill sent twice; both were counted in the MME total "
-            "and the opioid history:",
+            "1 opioid fill matches another fill in day, drug, quantity, days' supply and pharmacy, but its prescriber "
+            "is not known to be the same (one of the two names none, or names only a practitioner who may be the "
+            "pharmacist), so it may be the same fill sent twice; both were counted in the MME total and the opioid "
+            "history:",
             "{count} opioid fills each match another fill in day, drug, quantity, days' supply and pharmacy, but "
-            "only one of each two names its prescriber, so each may be the same fill sent twice; both of each were "
+            "their prescribers are not known to be the same (one of each two names none, or names only a "
+            "practitioner who may be the pharmacist), so each may be the same fill sent twice; both of each were "
             "counted in the MME total and the opioid history:",
         ),
         note="Opioid fills possibly sent twice (both counted)",

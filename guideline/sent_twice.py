@@ -81,6 +81,9 @@ class FillMarks:
     handed_over_at: datetime | None = None  # when it was handed over, when written to the time of day
     unit: str | None = None  # its quantity's unit (`quantity_unit`); None for a bare number
     in_billing_units: bool = False  # a claim's bare quantity: in NCPDP billing units
+    # Whether `prescriber` is named as the prescriber (its order's requester, a claim's prescribing performer), not
+    # only as a practitioner performer, who may be the pharmacist who dispensed it (`possibly_same_fill`).
+    prescriber_sure: bool = False
 
     @property
     def part_fill(self) -> bool:
@@ -159,10 +162,11 @@ def numbered_apart(mine: frozenset[tuple[str, str]], theirs: frozenset[tuple[str
 
 
 def possibly_same_fill(one: FillMarks, other: FillMarks) -> bool:
-    """Alike as one fill sent twice (`same_fill`) in all but the prescriber, which one names (directly or through its
-    order) and the other does not name at all: perhaps one fill sent twice, perhaps two fills. Unsure, both are
-    counted, and named (`possible_copies`)."""
-    if (one.prescriber is None) == (other.prescriber is None):
+    """Alike as one fill sent twice (`same_fill`) in all but the prescriber, not known to be the same: one of the two
+    names none, or only a practitioner performer (who may be the pharmacist). Perhaps one fill sent twice, perhaps
+    two fills: unsure, both are counted, and named (`possible_copies`). Two prescribers each named as such are two
+    fills."""
+    if one.prescriber == other.prescriber or (one.prescriber_sure and other.prescriber_sure):
         return False
     return same_fill(replace(one, prescriber=None), replace(other, prescriber=None))
 
@@ -272,8 +276,11 @@ def _alike(ordered: list[Dispense]) -> list[Dispense]:
     return [d for d, mine in zip(ordered, quantities, strict=True) if sum(q == mine for q in quantities) > 1]
 
 
-def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: str | None) -> FillMarks:
-    """A dated fill's marks, with its drug key and its prescriber and pharmacy as the caller names them."""
+def fill_marks(
+    dispense: Dispense, drug: str, prescriber: str | None, pharmacy: str | None, *, prescriber_sure: bool = False
+) -> FillMarks:
+    """A dated fill's marks, with its drug key and its prescriber (named as such, or `prescriber_sure`) and pharmacy
+    as the caller names them."""
     day = fills.fill_date(dispense)
     assert day is not None  # read_once compares dated fills only
     return FillMarks(
@@ -290,6 +297,7 @@ def fill_marks(dispense: Dispense, drug: str, prescriber: str | None, pharmacy: 
         handed_over_at=_time_written(dispense.when_handed_over),
         unit=quantity_unit(dispense.quantity),
         in_billing_units=dispense.billing_units,
+        prescriber_sure=prescriber_sure and prescriber is not None,
     )
 
 
@@ -403,9 +411,13 @@ def _marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) 
     """A fill's marks as the cards read them: the prescriber through the order it names among `orders`, each actor
     as the fill names it."""
     filled_from = prescriptions(orders)
-    return lambda d: fill_marks(
-        d, fills.same_drug_key(d, terms), prescriber_named(d, filled_from, named_practitioner), named_pharmacy(d)
-    )
+
+    def marks(dispense: Dispense) -> FillMarks:
+        prescriber, sure = prescriber_named(dispense, filled_from, named_practitioner)
+        drug = fills.same_drug_key(dispense, terms)
+        return fill_marks(dispense, drug, prescriber, named_pharmacy(dispense), prescriber_sure=sure)
+
+    return marks
 
 
 def prescriptions(orders: Iterable[MedOrder]) -> list[MedOrder]:
@@ -416,29 +428,36 @@ def prescriptions(orders: Iterable[MedOrder]) -> list[MedOrder]:
 
 def prescriber_named(
     dispense: Dispense, filled_from: Sequence[MedOrder], practitioner: Callable[[str], str | None]
-) -> str | None:
-    """The prescriber a fill names (`fill_prescriber`), through the order its authorizingPrescription names among
-    `filled_from` (`fills.authorized_order`)."""
+) -> tuple[str | None, bool]:
+    """The prescriber a fill names and whether it is named as such (`prescriber_read`), through the order its
+    authorizingPrescription names among `filled_from` (`fills.authorized_order`)."""
     order = fills.authorized_order(dispense, filled_from) if dispense.authorizing_prescriptions else None
-    return fill_prescriber(dispense, order, practitioner)
+    return prescriber_read(dispense, order, practitioner)
 
 
 def fill_prescriber(
     dispense: Dispense, order: MedOrder | None, practitioner: Callable[[str], str | None]
 ) -> str | None:
+    """The prescriber of a fill filled from `order` (`prescriber_read`)."""
+    return prescriber_read(dispense, order, practitioner)[0]
+
+
+def prescriber_read(
+    dispense: Dispense, order: MedOrder | None, practitioner: Callable[[str], str | None]
+) -> tuple[str | None, bool]:
     """The prescriber of a fill, the one rule of the cards and the population review: the requester of the order it
     was filled from, else a claim's prescribing performer, else a practitioner performer, each as `practitioner`
-    names it (None: not a prescriber). An EHR's dispense names its prescriber only through its order: read as naming
-    none, it was never one with the HIE's or the payer's copy that names the prescriber directly."""
+    names it (None: not a prescriber); and whether it is named as the prescriber (not the last, who may be the
+    pharmacist). An EHR's dispense names its prescriber only through its order: read as naming none, it was never
+    one with the HIE's or the payer's copy that names the prescriber directly."""
     if order is not None and order.requester:
         found = practitioner(order.requester)
         if found:
-            return found
-    for performers in (dispense.prescribers, dispense.performers):
-        found = next((p for p in map(practitioner, performers) if p), None)
-        if found:
-            return found
-    return None
+            return found, True
+    found = next((p for p in map(practitioner, dispense.prescribers) if p), None)
+    if found:
+        return found, True
+    return next((p for p in map(practitioner, dispense.performers) if p), None), False
 
 
 def named_practitioner(ref: str) -> str | None:

@@ -1,6 +1,7 @@
 """One fill sent twice is told by its prescriber the one way the population review tells it: an Epic dispense names
 its prescriber only through the prescription it fills (authorizingPrescription -> MedicationRequest.requester), and
-an HIE's copy of it names the prescriber directly; read as naming none, the Epic fill was never one with its copy."""
+an HIE's copy of it names the prescriber directly; read as naming none, the Epic fill was never one with its copy.
+A pair whose prescriber is not known to be the same on both is counted twice, and the card names the copy."""
 
 from __future__ import annotations
 
@@ -142,9 +143,10 @@ def test_a_copy_that_names_no_prescriber_is_counted_and_named(tmp_path: Path) ->
     detail = data_incomplete(tmp_path, [epic_order()], [fill, copy])
     assert (
         "- oxyCODONE (pharmacy fill hie-MedicationDispense-20260610-7781, possibly the same fill as eDsp4Nq8Tz): "
-        "it matches that fill in day, drug, quantity, days' supply and pharmacy, but only one of the two names its "
-        "prescriber, so it may be the same fill sent twice; both were counted in the MME total and the opioid "
-        "history, so check with the pharmacy whether it was filled once\n"
+        "it matches that fill in day, drug, quantity, days' supply and pharmacy, but its prescriber is not known to "
+        "be the same (one of the two names none, or names only a practitioner who may be the pharmacist), so it may "
+        "be the same fill sent twice; both were counted in the MME total and the opioid history, so check with the "
+        "pharmacy whether it was filled once\n"
     ) in detail
 
 
@@ -170,9 +172,19 @@ def test_a_possible_copy_is_alike_in_all_but_a_prescriber_one_of_the_two_names()
         numbers=frozenset({(EPIC_RX_NUMBER, "4471920-00")}),
         prescriptions=frozenset({"MedicationRequest/eRx7Lq2Wm"}),
         claim=None,
+        prescriber_sure=True,  # its order's requester
     )
-    unnamed = replace(fill, prescriber=None, numbers=frozenset({(HIE_NUMBER, "7781")}), prescriptions=frozenset())
+    unnamed = replace(
+        fill,
+        prescriber=None,
+        prescriber_sure=False,
+        numbers=frozenset({(HIE_NUMBER, "7781")}),
+        prescriptions=frozenset(),
+    )
     assert possibly_same_fill(fill, unnamed) and possibly_same_fill(unnamed, fill)
+    # a practitioner performer alone may be the pharmacist: not known to be another prescriber
+    pharmacist = replace(unnamed, prescriber="Practitioner/rph9")
+    assert possibly_same_fill(fill, pharmacist)
     assert not possibly_same_fill(fill, replace(fill, prescriber="Practitioner/p2"))  # two prescribers: two fills
     assert not possibly_same_fill(unnamed, unnamed)  # neither names one: `same_fill` settles it
     for other in (
@@ -182,3 +194,18 @@ def test_a_possible_copy_is_alike_in_all_but_a_prescriber_one_of_the_two_names()
         replace(unnamed, pharmacy=None),  # then nothing but the prescriber could tie them
     ):
         assert not possibly_same_fill(fill, other), other
+
+
+def test_a_copy_naming_only_the_pharmacist_is_counted_and_named(tmp_path: Path) -> None:
+    # The Epic fill names its prescriber through its order (Practitioner/p1) and its pharmacist as a performer; the
+    # HIE's copy dropped the order and names the pharmacist alone. A practitioner performer may be who prescribed or
+    # who dispensed: the two are not known to be one fill, so both are counted, and the copy is named.
+    pharmacist = {"actor": {"reference": "Practitioner/rph9", "display": "Lee, Dana, RPh"}}
+    fill = {**epic_dispense("2026-05-06T15:32:00Z")}
+    fill["performer"] = [pharmacist, *fill["performer"]]
+    copy = hie_copy(fill, prescriber=None, performer=fill["performer"])
+    assert total(high_mme_card(tmp_path, [epic_order()], [fill, copy])) == "180"
+    detail = data_incomplete(tmp_path, [epic_order()], [fill, copy])
+    assert "- oxyCODONE (pharmacy fill hie-MedicationDispense-20260610-7781, possibly the same fill as eDsp4Nq8Tz)" in (
+        detail
+    )

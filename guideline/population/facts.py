@@ -148,8 +148,8 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
 
     def marks(dispense: Dispense) -> sent_twice.FillMarks:
         drug = fills.same_drug_key(dispense, reader.terms)
-        prescriber = sent_twice.prescriber_named(dispense, orders, reader.practitioner)
-        return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense))
+        prescriber, sure = sent_twice.prescriber_named(dispense, orders, reader.practitioner)
+        return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense), prescriber_sure=sure)
 
     kept, copies = sent_twice.read_once(dispenses, fill_counts, marks)
     for copy in copies:
