@@ -32,9 +32,10 @@ class Addressing:
 
 
 # The types PainPlan writes suggested resources as: its checks' own and a site's templates (checks.oud-treatment.
-# suggestions, refused at load when of another type). One table for the three, checked against the R4 and STU3 models
-# in tests/test_site_templates.py (guideline imports no models). Before, every template was given an authoredOn and
-# an encounter whatever its type: a Communication or an Observation, which have no authoredOn, was never offered.
+# suggestions, refused at load when of another type), both addressed through `address`. One table for the three,
+# checked against the R4 and STU3 models in tests/test_site_templates.py (guideline imports no models). Before, every
+# template was given an authoredOn and an encounter whatever its type: a Communication or an Observation, which have
+# no authoredOn, was never offered.
 ADDRESSING: Mapping[str, Addressing] = MappingProxyType(
     {
         "MedicationRequest": Addressing(),
@@ -66,19 +67,30 @@ def patient_element(resource_type: object) -> str:
     return addressing(resource_type).patient
 
 
+def address(resource_type: object, patient_id: str | None, encounter_id: str | None, now: datetime) -> dict[str, Any]:
+    """The elements that address a suggested resource of this type to this patient, visit and time, each in the
+    element its type has (the checks' own suggestions and a site's templates alike)."""
+    place = addressing(resource_type)
+    elements: dict[str, Any] = {}
+    if patient_id:
+        elements[place.patient] = {"reference": f"Patient/{patient_id}"}
+    if encounter_id:
+        elements[place.visit] = {"reference": f"Encounter/{encounter_id}"}
+    if place.written is not None:
+        elements[place.written] = now.isoformat()
+    return elements
+
+
 def addressed(
     template: Mapping[str, Any], patient_id: str | None, encounter_id: str | None, now: datetime
 ) -> dict[str, Any]:
     """A copy of a site's template addressed to this patient (always: a template's own patient is a placeholder),
     and to this visit and time unless it names its own, each in the element its type has."""
     resource = copy.deepcopy(dict(template))  # the faces' writers may reshape nested values; the setting stays as read
-    place = addressing(resource.get("resourceType"))
-    if patient_id:
-        resource[place.patient] = {"reference": f"Patient/{patient_id}"}
-    if encounter_id and place.visit not in resource:
-        resource[place.visit] = {"reference": f"Encounter/{encounter_id}"}
-    if place.written is not None:
-        resource.setdefault(place.written, now.isoformat())
+    patient = patient_element(resource.get("resourceType"))
+    for element, value in address(resource.get("resourceType"), patient_id, encounter_id, now).items():
+        if element == patient or element not in resource:
+            resource[element] = value
     return resource
 
 

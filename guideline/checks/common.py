@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from guideline.cards import Link, OverrideReason, Suggestion
+from guideline.cards import Link, OverrideReason, Suggestion, address
 from guideline.config import GuidelineConfig
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
@@ -155,16 +155,18 @@ def prescriptions_and_dispenses(facts: Facts, prescriptions: str = "opioid presc
     )
 
 
-def _context_references(facts: Facts) -> dict[str, Any]:
-    """Subject, encounter and (only for a practitioner user) requester of a suggested order (10.3)."""
-    context = facts.context
-    references: dict[str, Any] = {}
-    if context.patient_id:
-        references["subject"] = {"reference": f"Patient/{context.patient_id}"}
-    if context.encounter_id:
-        references["encounter"] = {"reference": f"Encounter/{context.encounter_id}"}
-    if context.user_id and context.user_id.startswith(PRACTITIONER_PREFIXES):
-        references["requester"] = {"reference": context.user_id}
+def addressed_to_context(facts: Facts, resource_type: str) -> dict[str, Any]:
+    """The elements that address a suggested resource of this type to the call's patient, its visit and now, where
+    its type has them (guideline.cards.ADDRESSING)."""
+    return address(resource_type, facts.context.patient_id, facts.context.encounter_id, facts.now)
+
+
+def _order_context(facts: Facts, resource_type: str) -> dict[str, Any]:
+    """A suggested order's patient, visit and time, and (only for a practitioner user) its requester (10.3)."""
+    references = addressed_to_context(facts, resource_type)
+    user = facts.context.user_id
+    if user and user.startswith(PRACTITIONER_PREFIXES):
+        references["requester"] = {"reference": user}
     return references
 
 
@@ -175,8 +177,7 @@ def service_request(facts: Facts, coding: Mapping[str, str], text: str) -> dict[
         "status": "draft",
         "intent": facts.config["suggestions"]["order_intent"],
         "code": {"coding": [dict(coding)], "text": text},
-        **_context_references(facts),
-        "authoredOn": facts.now.isoformat(),
+        **_order_context(facts, "ServiceRequest"),
     }
 
 
@@ -211,8 +212,7 @@ def naloxone_request(facts: Facts) -> dict[str, Any]:
             "coding": [facts.config.site_codes.sent_coding("suggestions.naloxone_medication")],
             "text": "naloxone 4 mg/0.1 mL nasal spray",
         },
-        **_context_references(facts),
-        "authoredOn": facts.now.isoformat(),
+        **_order_context(facts, "MedicationRequest"),
         "dosageInstruction": [
             {
                 "text": "For a suspected opioid overdose: spray the whole device (4 mg) into one nostril and "

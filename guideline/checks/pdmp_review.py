@@ -7,6 +7,7 @@ from typing import Any
 
 from guideline.cards import Card, Link, Suggestion
 from guideline.checks.common import (
+    addressed_to_context,
     based_on,
     bullet_list,
     dated_after_today,
@@ -303,11 +304,8 @@ def _documentation(facts: Facts) -> tuple[Suggestion, ...]:
         "status": "completed",
         "code": {"coding": [dict(REVIEW_CODING)], "text": "PDMP review"},
         "performedDateTime": facts.now.isoformat(),
+        **addressed_to_context(facts, "Procedure"),
     }
-    if facts.context.patient_id:
-        resource["subject"] = {"reference": f"Patient/{facts.context.patient_id}"}
-    if facts.context.encounter_id:
-        resource["encounter"] = {"reference": f"Encounter/{facts.context.encounter_id}"}
     return (
         Suggestion(
             label="Document PDMP review",
