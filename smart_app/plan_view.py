@@ -32,7 +32,7 @@ from guideline.plan import (
 from guideline.plan.model import PLACES, RESULT_READS
 from guideline.plan.reads import CHART_WINDOW
 from guideline.plan.scores import PEG_ITEMS, PEG_MEAN, PEG_PANEL
-from guideline.plan.screens import GAD7_TOTAL, PHQ9_TOTAL
+from guideline.plan.screens import GAD7_TOTAL, PANELS, PHQ9_TOTAL
 from guideline.plan.uds_history import lab_months
 from guideline.record import (
     NOT_A_MEDICATION_ID,
@@ -243,7 +243,10 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
             f"Observation?patient={p}&code=http://loinc.org|72514-3,http://loinc.org|38208-5,"
             f"{pdmp_search_codes(config)},"
             f"http://loinc.org|{PHQ9_TOTAL},http://loinc.org|{GAD7_TOTAL},"
-            f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL},"
+            # A PHQ-9 or GAD-7 panel whose own value is its total is read as the screen (guideline.plan.screens):
+            # asked for here too, so it is found when the questionnaire search is not read.
+            + "".join(f"http://loinc.org|{code}," for code in PANELS)
+            + f"http://loinc.org|{PEG_MEAN},http://loinc.org|{PEG_PANEL},"
             # A PEG recorded as its three items is read from them (guideline.plan.scores): asked for here too, so it
             # is known when the questionnaire search is not read.
             + ",".join(f"http://loinc.org|{code}" for code in PEG_ITEMS)

@@ -79,7 +79,8 @@ def test_plan_page_queries_are_encoded() -> None:
     assert urlsplit(responses.calls[0].request.url).query == (
         "patient=p1&code=http%3A%2F%2Floinc.org%7C72514-3,http%3A%2F%2Floinc.org%7C38208-5,"
         "http%3A%2F%2Fsnomed.info%2Fsct%7C461651000124104,http%3A%2F%2Fsnomed.info%2Fsct%7C461621000124108,"
-        "http%3A%2F%2Floinc.org%7C44261-6,http%3A%2F%2Floinc.org%7C70274-6,http%3A%2F%2Floinc.org%7C91147-9,"
+        "http%3A%2F%2Floinc.org%7C44261-6,http%3A%2F%2Floinc.org%7C70274-6,"
+        "http%3A%2F%2Floinc.org%7C44249-1,http%3A%2F%2Floinc.org%7C69737-5,http%3A%2F%2Floinc.org%7C91147-9,"
         "http%3A%2F%2Floinc.org%7C91148-7,http%3A%2F%2Floinc.org%7C75893-8,http%3A%2F%2Floinc.org%7C91145-3,"
         "http%3A%2F%2Floinc.org%7C91146-1&date=ge2024-06-15&_count=100"
     )

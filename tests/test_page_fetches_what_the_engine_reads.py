@@ -277,3 +277,36 @@ def test_pegs_recorded_as_items_are_known_when_the_questionnaire_search_fails(tm
     assert "PEG (pain, enjoyment, general activity)" not in text
     assert "PEG 4.7 of 10" in text and "Latest PEG: 4.7" in text
     assert "A PEG score: none on record" not in text
+
+
+def _screen_panel(code: str, display: str, ago: int, total: int) -> dict[str, Any]:
+    """A PHQ-9 or GAD-7 panel as a flowsheet maps the row: the total is the panel's own value, no total component."""
+    panel = observation(code, when=f"{days_ago(ago)}T09:40:00-05:00", value_quantity=total, category="survey")
+    panel["code"]["coding"][0]["display"] = display
+    panel["code"]["text"] = display.split(" ")[0]
+    panel["valueQuantity"] |= {"unit": "{score}", "system": "http://unitsofmeasure.org", "code": "{score}"}
+    return panel
+
+
+def test_the_coded_scores_search_asks_for_the_screen_panels_the_screens_read() -> None:
+    from guideline.plan.screens import PANELS
+    from smart_app.plan_view import plan_queries
+
+    query = plan_queries("p1", TODAY)["coded_scores"]
+    assert all(f"http://loinc.org|{code}" in query for code in PANELS)
+
+
+def test_screen_panels_carrying_their_total_are_known_when_the_questionnaire_search_fails(tmp_path: Any) -> None:
+    base = [r for r in rich_patient() if not (r["resourceType"] == "Observation" and "survey" in json.dumps(r))]
+    panels = [
+        _screen_panel("44249-1", "PHQ-9 quick depression assessment panel", 40, 12),
+        _screen_panel("69737-5", "Generalized anxiety disorder 7 item (GAD-7)", 40, 6),
+    ]
+    html, server = _page(base + panels, tmp_path, refuse={"category=survey"})
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Questionnaire scores (2 years) could not be read" in text
+    # Before: the coded search did not ask for the panels, so both screens were "could not be read" with the survey
+    # search, though the EHR answered the coded search.
+    assert "PHQ-9 12" in text and "GAD-7 6" in text, text[text.find("PHQ-9") - 200 : text.find("PHQ-9") + 400]
+    coded = [url for url, _ in server.requests if "code=" in url and "/Observation?" in url]
+    assert any("44249-1" in url and "69737-5" in url for url in coded)
