@@ -9,20 +9,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from guideline.plan import scores
 from guideline.plan.goals import HOW_WE_WILL_KNOW
 from guideline.taper_doses import DoseSchedule
 from smart_app.date_limits import DateLimits
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
-PEG_PANEL = ("91148-7", "PEG pain, enjoyment of life and general activity panel")
-PEG_SCORE = "91147-9"
+# The PEG codes written are the ones the plan page reads back (guideline.plan.scores): one list of codes.
+PEG_PANEL = (scores.PEG_PANEL, "PEG pain, enjoyment of life and general activity panel")
+PEG_SCORE = scores.PEG_MEAN
 PEG_SCORE_DISPLAY = "Mean score [PEG]"
 SCORE_UNIT = {"unit": "{score}", "system": UCUM, "code": "{score}"}
+_PAIN, _ENJOYMENT, _ACTIVITY = scores.PEG_ITEMS
 PEG_ITEMS = (  # (form field, LOINC, what the patient was asked)
-    ("pain", "75893-8", "Average pain in the past week (0-10)"),
-    ("enjoyment", "91145-3", "Pain interfered with enjoyment of life in the past week (0-10)"),
-    ("activity", "91146-1", "Pain interfered with general activity in the past week (0-10)"),
+    ("pain", _PAIN, "Average pain in the past week (0-10)"),
+    ("enjoyment", _ENJOYMENT, "Pain interfered with enjoyment of life in the past week (0-10)"),
+    ("activity", _ACTIVITY, "Pain interfered with general activity in the past week (0-10)"),
 )
 PAIN_PLAN = "80764-4"  # Pain medicine Plan of care note: the code the treatment-plan check looks for
 AGREEMENT = "94136-9"
