@@ -24,6 +24,7 @@ from guideline.mme import (
     IngredientMme,
     MmeSummary,
     OrderMme,
+    code_named_words,
     conflict_text,
     convert_amounts,
     counted_reading,
@@ -235,6 +236,10 @@ def fill_mme(
     """
     identified = identify_drug(dispense.medication, terms)
     result = _fill_read(dispense, dispense.medication, identified, terms, config, methadone_basis)
+    named = code_named_words(dispense.medication, terms, result)
+    if named is not None:
+        # Its code states no opioid and its name one: read as the name's opioid, as an order is; named on its line.
+        return replace(result, explanation=f"{result.explanation}; {named}", drug_conflicts=(named,))
     if not isinstance(identified, Drug) or not identified.drug_conflicts:
         return result
     # Its names state other drugs than its code: counted by the reading whose MME is the higher, as an order is.

@@ -797,6 +797,23 @@ def _conflict_words(
     return f"{head}: counted as {label}{weighed}; check which drug is meant"
 
 
+def code_named_words(medication: ResolvedMedication, terms: Terminology, reading: _Reading) -> str | None:
+    """ "its code says acetaminophen, its name says oxycodone and acetaminophen: counted as oxycodone, 30.0 MME/day;
+    as acetaminophen it is no opioid; check which drug is meant", for an order or fill whose codes state a drug that
+    is no opioid and whose name an opioid (recognition reads it as the opioid); else None."""
+    recognition = recognise(medication, terms)
+    if recognition.code_says is None:
+        return None
+    known = known_ingredients()
+    opioids = [name for name in recognition.ingredients if known[name].kind == "opioid"]
+    head = f"its code says {recognition.code_says}, its name says {and_list(list(recognition.ingredients))}"
+    if reading.state == "ok" and reading.mme is not None:
+        counted = f"counted as {and_list(opioids)}, {format_mme(reading.mme)} MME/day"
+    else:
+        counted = f"read as {and_list(opioids)}"
+    return f"{head}: {counted}; as {recognition.code_says} it is no opioid; check which drug is meant"
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Steps 2–5: instructions, doses per day, dose, daily amount per ingredient (8.3–8.6)
 
@@ -1525,6 +1542,8 @@ class _Work:
     said: str | None = None  # the reason in the medication's own words (`own_words`), when they say more
     # The order read as each drug its names state against its code (`Drug.drug_conflicts`), in their order.
     otherwise: tuple[_Work, ...] = ()
+    # Its codes state no opioid and its name one (`code_named_words`): the conflict's words for the reading counted.
+    code_named: Callable[[_Reading], str] | None = None
 
 
 def medication_display_name(medication: ResolvedMedication, drug: Drug | None, terms: Terminology) -> str:
@@ -1555,6 +1574,8 @@ def not_counted_reason(medication: ResolvedMedication, drug: Drug | None, terms:
 def _first_pass(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> _Work:
     identified = identify_drug(order.medication, terms)
     work = _work_of(order, order.medication, identified, terms, config)
+    if recognise(order.medication, terms).code_says is not None:
+        return replace(work, code_named=lambda reading: code_named_words(order.medication, terms, reading) or "")
     if not isinstance(identified, Drug) or not identified.drug_conflicts:
         return work
     otherwise = tuple(
@@ -1634,6 +1655,10 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     """The order's MME line; an order whose names state another drug than its code is counted by the reading whose
     MME is the higher, and the conflict is named on its line (`counted_reading`)."""
     result = _converted(work, config, methadone_total)
+    if work.code_named is not None:
+        # Its code states no opioid and its name one: read as the name's opioid, the conflict named on its line.
+        words = work.code_named(result)
+        return replace(result, dose_explanation=f"{result.dose_explanation}; {words}", drug_conflicts=(words,))
     if work.drug is None or not work.otherwise:
         return result
     readings = (result, *(_converted(w, config, methadone_total) for w in work.otherwise))

@@ -899,7 +899,12 @@ class Terminology:
             entry = table.get(id(medication))
             if entry is not None:
                 return entry[1]  # type: ignore[return-value]
-        answer = self._medication_in(set_name, medication) or self._in_by_recognition(set_name, medication)
+        by_code = self._medication_in(set_name, medication)
+        if by_code and recognise(medication, self).code_says is not None:
+            # Its codes state a drug that is no opioid and its name an opioid: read as the opioid for every check
+            # (clinical-logic, "A code that is no opioid and a name that is one"), so never in the code's sets too.
+            by_code = False
+        answer = by_code or self._in_by_recognition(set_name, medication)
         self._medications_in.put(set_name, medication, answer)
         return answer
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal, get_args
 
@@ -32,6 +33,7 @@ from guideline.set_names import (
     TIRF,
     UNNAMED_MEDICATION,
 )
+from guideline.words import and_list
 
 Kind = Literal[
     "known-opioid",
@@ -102,6 +104,9 @@ class Recognition:
     cut_note: str | None = None  # "the name looks cut and may include codeine"
     # The name as the medication gives it, when recognition noted it (`cut_note`); `display` is the two joined.
     noted_name: str | None = None
+    # Its codes state a drug that is no opioid ("acetaminophen", "diazepam") and a name states an opioid: it is read
+    # as the name's opioid (`_named_over_code`), and this says what the codes state, so the conflict is named.
+    code_says: str | None = None
 
     @property
     def shown(self) -> str | NotedName:
@@ -150,6 +155,17 @@ def recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
 
 
 def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
+    found = _recognised(medication, terms)
+    if (found.how == "code" and found.is_opioid) or found.unidentified:
+        return found
+    over = _named_over_code(medication, terms)
+    if over is None:
+        return found
+    # Read as an opioid by its name already (the code in no set): the same reading, the conflict now said.
+    return replace(found, code_says=over.code_says) if found.is_opioid else over
+
+
+def _recognised(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
     by_code = _by_code(medication, terms)
     if by_code is not None:
         return by_code
@@ -201,6 +217,82 @@ def _recognise(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
         # with no name at all is no such evidence: it may be an opioid newer than the packaged data.
         return Recognition("not-relevant", "code", _shown_name(medication, terms))
     return Recognition("unidentified", "none", unidentified_name(medication))
+
+
+# Words after which a drug a name mentions is none the order is of: "acetaminophen 325 mg (not oxycodone)", "(was
+# oxyCODONE)", "instead of HYDROcodone", "hx oxycodone allergy". "No" before a number is a product's ("Tylenol No. 3").
+_NOT_THIS_DRUG = re.compile(
+    r"\b(?:not|no(?!\.?\s*\d)|instead\s+of|in\s+place\s+of|was|formerly|previously|prior|replace[sd]?|replacing"
+    r"|switched\s+from|changed\s+from|history|hx|h/o|allerg\w*|intoleran\w*|stopped|discontinued|d/c)\b",
+    re.IGNORECASE,
+)
+
+
+def _stated_part(name: str) -> str:
+    """The part of a name that states what the order is: what comes before a word that makes a drug named after it
+    a past, refused or replaced one."""
+    found = _NOT_THIS_DRUG.search(name)
+    return name[: found.start()] if found else name
+
+
+def _code_words(medication: ResolvedMedication, terms: CodeSets) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """What the medication's codes state when it is no opioid: the ingredients read from each code's name (the value
+    sets' name for it, else an RxNorm coding's own display) and the displays so read. None when a code states an
+    opioid (buprenorphine and methadone for opioid use disorder are opioids), or a code's name reads no ingredient:
+    what that code is cannot be told, and it may be an opioid newer than the packaged data."""
+    concept = medication.concept
+    if concept is None:
+        return None
+    ingredients: list[str] = []
+    own: set[str] = set()
+    for coding in concept.codings:
+        if not coding.system or not coding.code:
+            continue
+        name = terms.display(coding.system, coding.code)
+        if name is None and coding.system == RXNORM:
+            name = coding.display
+            if name:
+                own.add(name)
+        if not name:
+            continue
+        reading = read_name(name)
+        if not reading.ingredients or any(i.kind == "opioid" for i in reading.ingredients):
+            return None
+        ingredients.extend(i.name for i in reading.ingredients)
+    return (tuple(dict.fromkeys(ingredients)), frozenset(own)) if ingredients else None
+
+
+def _named_over_code(medication: ResolvedMedication, terms: CodeSets) -> Recognition | None:
+    """The opioid a name states where the codes state a drug that is no opioid (clinical-logic, "A code that is no
+    opioid and a name that is one"): an EHR's drug record of oxycodone with acetaminophen mapped to acetaminophen's
+    RxNorm code, a benzodiazepine's code on an order named oxycodone. A missed opioid is the worse error (no MME, no
+    opioid + benzodiazepine card, no naloxone), so the order is read as the name's opioid and the conflict named.
+    Names read are the order's text, each coding's display other than the code's own words, and the reference's
+    display, each up to a word that makes a drug named after it a past one ("not oxycodone"); a name for opioid use
+    disorder (Suboxone) or the code's own drug named by its parts is no opioid against the code."""
+    said = _code_words(medication, terms)
+    concept = medication.concept
+    if said is None or concept is None:
+        return None
+    coded, own = said
+    names = (concept.text, *(c.display for c in concept.codings), medication.reference_display)
+    for name in dict.fromkeys(n.strip() for n in names if n and n.strip() and n not in own):
+        reading = read_name(_stated_part(name))
+        kind = _kind_of(reading) if reading.ingredients and not reading.cut_opioids else None
+        if kind not in OPIOID_KINDS:
+            continue
+        return Recognition(
+            kind,
+            "name",
+            name,
+            ingredients=tuple(i.name for i in reading.ingredients),
+            strengths=reading.strengths,
+            form=reading.form,
+            extended_release=reading.extended_release,
+            unread_ingredient=reading.unread_ingredient,
+            code_says=and_list(list(coded)),
+        )
+    return None
 
 
 def _by_table_brand(medication: ResolvedMedication, terms: CodeSets) -> Recognition | None:
