@@ -177,6 +177,7 @@ class DrugConflict:
     named: tuple[str, ...]  # the name's ("hydromorphone")
     name: str  # the name that states them
     reading: Drug | str  # the drug the name alone is read as, or a reason code
+    opioid: bool = True  # False: the name states no opioid at all, and the code's opioid is kept
 
 
 @dataclass(frozen=True)
@@ -634,11 +635,27 @@ def _with_named_drugs(drug: Drug, names: Sequence[str | None], terms: Terminolog
     coded = tuple(dict.fromkeys(s.name for s in drug.strengths))
     found: list[DrugConflict] = []
     for text in dict.fromkeys(n for n in names if n):
-        named = tuple(dict.fromkeys(i.name for i in read_name(text).ingredients if i.kind == "opioid"))
+        read = read_name(text).ingredients
+        named = tuple(dict.fromkeys(i.name for i in read if i.kind == "opioid"))
+        if not named and read and not {i.name for i in read} & _product_ingredients(drug, terms):
+            # A name of no opioid at all, and no part of the coded product ("diazepam 5 mg tablet" on oxycodone's
+            # code): the opioid is kept, the safe side, and the conflict named (clinical-logic, "A code that is no
+            # opioid and a name that is one").
+            named = tuple(dict.fromkeys(i.name for i in read))
+            if all(c.named != named for c in found):
+                found.append(DrugConflict(coded, named, text, "not-in-drug-table", opioid=False))
+            continue
         if not named or set(named) == set(coded) or any(c.named == named for c in found):
             continue
         found.append(DrugConflict(coded, named, text, _name_reading(text, terms)))
     return replace(drug, drug_conflicts=tuple(found)) if found else drug
+
+
+def _product_ingredients(drug: Drug, terms: Terminology) -> frozenset[str]:
+    """Every ingredient of the coded product, its partners too ("acetaminophen" of Percocet), as its RxNorm name
+    reads."""
+    rows = terms.drug_rows(drug.rxcui) if drug.rxcui else ()
+    return frozenset(i.name for row in rows for i in read_name(row.drug_name).ingredients)
 
 
 @lru_cache(maxsize=1024)
@@ -774,6 +791,8 @@ def counted_reading(conflicts: Sequence[DrugConflict], readings: Sequence[_Readi
     labels = [and_list(list(conflicts[0].coded)), *(and_list(list(c.named)) for c in conflicts)]
     return index, tuple(
         _conflict_words(labels[0], labels[n], (labels[index], readings[index]), readings[0], readings[n], n == index)
+        if conflicts[n - 1].opioid
+        else _no_opioid_words(labels[0], labels[n], readings[index] if index == 0 else None)
         for n in range(1, len(readings))
     )
 
@@ -795,6 +814,16 @@ def _conflict_words(
     else:
         weighed = f"; as {other_label} its MME could not be worked out"
     return f"{head}: counted as {label}{weighed}; check which drug is meant"
+
+
+def _no_opioid_words(coded: str, named: str, counted: _Reading | None) -> str:
+    """ "its code says oxycodone, its name says diazepam: counted as oxycodone, 30.0 MME/day; as diazepam it is no
+    opioid; check which drug is meant": a name of no opioid beside an opioid's code, which is kept."""
+    head = f"its code says {coded}, its name says {named}"
+    if counted is None or counted.state != "ok" or counted.mme is None:
+        return f"{head}: kept as {coded}; check which drug is meant"
+    counted_as = f"counted as {coded}, {format_mme(counted.mme)} MME/day"
+    return f"{head}: {counted_as}; as {named} it is no opioid; check which drug is meant"
 
 
 def code_named_words(medication: ResolvedMedication, terms: Terminology, reading: _Reading) -> str | None:

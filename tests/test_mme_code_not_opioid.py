@@ -14,6 +14,7 @@ from cds_support import bundle, full_prefetch, hook_request, make_app, topics
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import Coding, Concept
+from guideline.mme import Drug, identify_drug
 from guideline.recognition import recognise
 from guideline.record import ResolvedMedication
 from guideline.set_names import BENZO, NALOXONE_RESCUE, OPIOID
@@ -155,3 +156,22 @@ def test_a_pharmacy_fill_coded_as_a_benzodiazepine_and_named_oxycodone_is_counte
         "; its code says lorazepam, its name says oxycodone: counted as oxycodone, 30.0 MME/day; as lorazepam it is "
         "no opioid; check which drug is meant"
     )
+
+
+def test_an_oxycodone_code_named_a_benzodiazepine_keeps_the_opioid_and_is_named(tmp_path: Path) -> None:
+    """The reverse: Oracle, oxycodone 5 mg's code on an order named diazepam. The opioid is the safe side: kept."""
+    draft = _oracle(
+        "1049621", "oxycodone hydrochloride 5 MG Oral Tablet", "diazePAM 5 MG tablet", draft=True, id="draft-dzp"
+    )
+    answer = _sign(tmp_path, draft)
+    assert (
+        "its code says oxycodone, its name says diazepam: counted as oxycodone, 30.0 MME/day; as diazepam it is no "
+        "opioid; check which drug is meant" in _detail(answer, "data-incomplete")
+    )
+
+
+def test_a_combination_code_named_by_its_partner_alone_is_no_conflict_either_way() -> None:
+    terms = load_terminology(GuidelineConfig.from_mapping())
+    medication = ResolvedMedication(concept=Concept((Coding(RXNORM, PERCOCET_5),), "acetaminophen 325 mg tablet"))
+    drug = identify_drug(medication, terms)
+    assert isinstance(drug, Drug) and drug.drug_conflicts == ()
