@@ -513,21 +513,22 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         key="drug-named-otherwise",
         items=drug_named_otherwise,
         # An EHR drug record mapped to the wrong RxNorm code, or a name edited after coding: which drug the patient
-        # takes only the prescriber knows. The reading with the higher MME was counted (the high-dose direction), so
-        # nothing went uncounted; named on the card only where the MME total is judged.
+        # takes only the prescriber knows. The opioid reading was counted (a code of no opioid named as one, or the
+        # reverse), or of two opioids the one with the higher MME (the high-dose direction), so nothing went
+        # uncounted; named on the card only where the MME total is judged.
         card=CardLine(
-            "its code and its name state different drugs; the MME total counted it as the one whose MME is the "
-            "higher (where either could be worked out), so check which drug is meant",
+            "its code and its name state different drugs; the MME total counted it as the opioid, or of two opioids "
+            "as the one whose MME is the higher (where either could be worked out), so check which drug is meant",
             "other opioids whose code and name state different drugs",
         ),
         card_items=where_opioid_checks_run(drug_named_otherwise),
         page=PageSentence(
             "1 opioid order or pharmacy fill has a code that states one drug and a name that states another; it was "
-            "counted in the MME total as the one whose MME is the higher:",
+            "counted in the MME total as the opioid, or of two opioids as the one whose MME is the higher:",
             "{count} opioid orders or pharmacy fills have a code that states one drug and a name that states another; "
-            "each was counted in the MME total as the one whose MME is the higher:",
+            "each was counted in the MME total as the opioid, or of two opioids as the one whose MME is the higher:",
         ),
-        note="Opioids whose code and name state different drugs (counted as the one of higher MME)",
+        note="Opioids whose code and name state different drugs (counted as the opioid, or of two as the higher MME)",
     ),
     NamedGap(
         key="order-fills-of-unread-dose",
