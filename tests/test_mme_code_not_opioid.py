@@ -175,3 +175,12 @@ def test_a_combination_code_named_by_its_partner_alone_is_no_conflict_either_way
     medication = ResolvedMedication(concept=Concept((Coding(RXNORM, PERCOCET_5),), "acetaminophen 325 mg tablet"))
     drug = identify_drug(medication, terms)
     assert isinstance(drug, Drug) and drug.drug_conflicts == ()
+
+
+def test_an_rxnorm_code_with_no_name_may_be_the_opioid_so_nothing_is_said_against_it() -> None:
+    # Beside acetaminophen's coding, an RxNorm code the packaged data does not hold, sent with no display: it may be
+    # an opioid product newer than the data, so the codes are not said to state no opioid.
+    terms = load_terminology(GuidelineConfig.from_mapping())
+    codings = (Coding(RXNORM, ACETAMINOPHEN_325, "acetaminophen 325 MG Oral Tablet"), Coding(RXNORM, "2670001"))
+    recognition = recognise(ResolvedMedication(concept=Concept(codings, "oxyCODONE 5 MG tablet")), terms)
+    assert (recognition.kind, recognition.code_says) == ("opioid-by-name", None)

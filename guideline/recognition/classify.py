@@ -238,8 +238,9 @@ def _stated_part(name: str) -> str:
 def _code_words(medication: ResolvedMedication, terms: CodeSets) -> tuple[tuple[str, ...], frozenset[str]] | None:
     """What the medication's codes state when it is no opioid: the ingredients read from each code's name (the value
     sets' name for it, else an RxNorm coding's own display) and the displays so read. None when a code states an
-    opioid (buprenorphine and methadone for opioid use disorder are opioids), or a code's name reads no ingredient:
-    what that code is cannot be told, and it may be an opioid newer than the packaged data."""
+    opioid (buprenorphine and methadone for opioid use disorder are opioids), or an RxNorm code has no name or one
+    that reads no ingredient: what that code is cannot be told, and it may be an opioid newer than the packaged data.
+    Other systems' codes with no value-set name (an EHR's own, an NDC) are the EHR's names, read as names."""
     concept = medication.concept
     if concept is None:
         return None
@@ -251,8 +252,9 @@ def _code_words(medication: ResolvedMedication, terms: CodeSets) -> tuple[tuple[
         name = terms.display(coding.system, coding.code)
         if name is None and coding.system == RXNORM:
             name = coding.display
-            if name:
-                own.add(name)
+            if not name:
+                return None  # an RxNorm code nothing names may be an opioid newer than the packaged data
+            own.add(name)
         if not name:
             continue
         reading = read_name(name)
