@@ -834,6 +834,36 @@ class Facts:
         return tuple(dict.fromkeys(named))
 
     @cached_property
+    def unreadable_dates(self) -> tuple[str, ...]:
+        """Orders in force (`orders.is_standing`) of a medicine that matters here with a date sent that could not be
+        read ("2026-13-45", "06/15/2026"), each named with it as written. Read as none, the order is placed in time by
+        its other dates, and with none it counts as current while active (the safe side for the MME total): named
+        "current order" when counted, and "not counted as current" when its other dates ended it, since the one not
+        read may have said otherwise. One started before `current_order_default_days` could not be current anyway,
+        as for an order of unknown status, and one a renewal took over is named by the renewal, so neither is here."""
+        named = []
+        active = {id(order) for order in self.active_orders}
+        recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
+        for order in self.real_orders:
+            if not order_rules.is_standing(order, self.config):
+                continue
+            unread = order.unread_dates
+            if not unread or recognise(order.medication, self.terms).kind == "not-relevant":
+                continue  # the usual order: every date read
+            detail = "; ".join(f"{written} could not be read as a date" for written in unread)
+            if id(order) in active:
+                named.append(order_named(self.name(order), order, detail))
+                continue
+            start = local_date(order_rules.order_start(order))
+            if (start is None or start >= recent) and not order_rules.is_current(
+                order, self.supply(order), self.today, self.config
+            ):
+                named.append(
+                    named_item(self.name(order), "active order", order.id, f"{detail}; not counted as current")
+                )
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
     def unknown_status_fills(self) -> tuple[str, ...]:
         """Recent fills (within `current_order_default_days`) of a medicine that matters here counted on trust
         (`fills.counted_on_trust`: status unknown, or none and no handed-over date), each named with its day: they

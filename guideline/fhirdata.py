@@ -579,6 +579,23 @@ def _bare_date(raw: str, tz: ZoneInfo) -> datetime | None | object:
     return datetime.combine(day_value, time(0), tzinfo=tz)
 
 
+def unread_date(value: Any, parsed: datetime | None) -> str | None:
+    """A date that was sent but that `parse_datetime` read as none (`parsed`), as written ("2026-13-45"), for naming it;
+    None when it was read or not sent. A year outside the clinical years is a sentinel ("9999-12-31": no end date), as
+    `parse_datetime` reads it, and is not named."""
+    if parsed is not None or value is None or (type(value) is str and not value.strip()):
+        return None
+    written = value.strip() if type(value) is str else str(value)
+    shape = _DATE_PARTS.match(written[:10])
+    if shape is not None and not _clinical_year(int(shape.group(1))):
+        return None
+    return written if len(written) <= _WRITTEN_LIMIT else written[: _WRITTEN_LIMIT - 1] + "…"
+
+
+# An unread date is named as written up to this length: a date is short, and a long text is no date.
+_WRITTEN_LIMIT = 40
+
+
 def parse_date(value: Any, tz: ZoneInfo) -> date | None:
     parsed = parse_datetime(value, tz)
     return parsed.date() if parsed else None

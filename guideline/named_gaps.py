@@ -676,6 +676,24 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         note="Orders and fills dated to the month or the year only (counted as current)",
     ),
     NamedGap(
+        key="unreadable-dates",
+        # A date that cannot be read is read as none, so the order is placed by its other dates and, with none,
+        # counted as current while active: the safe side for the MME total, but counted with nothing said before.
+        items=attrgetter("unreadable_dates"),
+        card=CardLine(
+            "that date was read as none, so the order was placed in time by its other dates (with none, counted as "
+            "current while active); check its dates",
+            "other orders with a date that could not be read",
+        ),
+        page=PageSentence(
+            "1 medication order had a date PainPlan could not read; it was placed in time by its other dates, and "
+            "with none counted as current while active:",
+            "{count} medication orders had dates PainPlan could not read; each was placed in time by its other "
+            "dates, and with none counted as current while active:",
+        ),
+        note="Orders with a date that could not be read (placed by their other dates; with none, counted as current)",
+    ),
+    NamedGap(
         key="unread-categories",
         items=attrgetter("unread_category_orders"),
         card=CardLine(

@@ -47,13 +47,14 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current
-    opioid whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the
-    month only, order of unknown status, home opioid on the list with no recent order, unread category, unread drug
-    test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site does not judge,
-    undated procedure, review dated ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in
-    words only, opioid fill of an implausible days' supply, opioid fill possibly sent twice, opioid order whose sig
-    and coded frequency disagree, opioid order whose fill has no quantity, opioid order whose code and name state
-    different drugs, hospice care of unknown status, and benzodiazepine whose name was only partly read."""
+    opioid whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to
+    the month only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent
+    order, unread category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid
+    positive the site does not judge, undated procedure, review dated ahead, evaluation of unreadable status, OUD
+    dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply, opioid fill
+    possibly sent twice, opioid order whose sig and coded frequency disagree, opioid order whose fill has no
+    quantity, opioid order whose code and name state different drugs, hospice care of unknown status, and
+    benzodiazepine whose name was only partly read."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -80,6 +81,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         del undated_fill["whenHandedOver"]
         found.append(undated_fill)
         found.append(med_request(OXYCODONE, id=f"mr-month-{n}", authored="2026-05"))  # may last until 29 June
+        # A current lorazepam order whose authoredOn cannot be read as a date: counted as current, named.
+        found.append(med_request(LORAZEPAM, id=f"mr-bad-date-{n}", authored=f"2026-13-{45 + n}", period=8))
         # Each fill its own prescription-fill number: otherwise the copies of one fill sent twice, read once.
         status_fill = {**dispense(LORAZEPAM, days_ago(4), status="unknown"), "id": f"md-status-{n}"}
         found.append({**status_fill, "identifier": [{"system": PHARMACY_RX, "value": f"RX-status-{n}"}]})

@@ -9,6 +9,7 @@ from decimal import Decimal
 from guideline.fhirdata import (
     Concept,
     Quantity,
+    unread_date,
 )
 from guideline.record.slot_init import slot_init
 
@@ -99,6 +100,8 @@ class TimingRepeat:
     bounds_start: datetime | None = None
     bounds_end: datetime | None = None
     day_of_week: tuple[str, ...] = ()  # "mon" … "sun": taken only on these days
+    # boundsPeriod's dates sent but not read, each with its name as written ("boundsPeriod.start '2026-02-30'").
+    unread_dates: tuple[str, ...] = ()
 
 
 @slot_init
@@ -136,6 +139,8 @@ class DispenseRequest:
     repeats_allowed: int | None = None
     quantity: Quantity | None = None
     expected_supply: Quantity | None = None
+    # validityPeriod's dates sent but not read, each with its name as written.
+    unread_dates: tuple[str, ...] = ()
 
 
 @slot_init
@@ -192,6 +197,19 @@ class MedOrder:
     # The type the EHR sent it as when that is not `resource_type`: DSTU2's MedicationOrder, read as a
     # MedicationRequest (its `ref`, for every join), but held by the EHR under its own type. None otherwise.
     sent_type: str | None = None
+    # authoredOn (DSTU2's dateWritten) as sent, kept so that one `authored_on` could not read is named as written.
+    authored_sent: object = None
+
+    @property
+    def unread_dates(self) -> tuple[str, ...]:
+        """Its dates sent but not read, each with its name as written ("authoredOn '2026-13-45'"): read as none, they
+        leave its supply to be placed by its other dates."""
+        authored = unread_date(self.authored_sent, self.authored_on) if self.authored_sent is not None else None
+        repeats = [ds.repeat.unread_dates for ds in self.dosages if ds.repeat and ds.repeat.unread_dates]
+        if authored is None and not self.dispense.unread_dates and not repeats:
+            return ()  # the usual order, every date read
+        named = (f"authoredOn '{authored}'",) if authored is not None else ()
+        return (*named, *self.dispense.unread_dates, *(date for dates in repeats for date in dates))
 
     @property
     def ref(self) -> str | None:

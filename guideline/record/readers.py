@@ -37,6 +37,7 @@ from guideline.fhirdata import (
     readings_by_text,
     reference,
     text,
+    unread_date,
     unversioned,
     zoned_readings_by_text,
 )
@@ -217,11 +218,21 @@ def _period(value: Any, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]
     return parse_datetime(period.get("start"), tz), parse_datetime(period.get("end"), tz)
 
 
+def _unread_period_dates(value: Any, name: str, start: datetime | None, end: datetime | None) -> tuple[str, ...]:
+    """A Period's dates sent but not read (`fhirdata.unread_date`), each named with its element and as written."""
+    period = as_dict(value)
+    if not period or (start is not None and end is not None):
+        return ()
+    unread = ((part, unread_date(period.get(part), read)) for part, read in (("start", start), ("end", end)))
+    return tuple(f"{name}.{part} '{written}'" for part, written in unread if written is not None)
+
+
 def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
     if not data:
         return None
     get = data.get
-    bounds_start, bounds_end = _period(get("boundsPeriod"), tz)
+    bounds = get("boundsPeriod")
+    bounds_start, bounds_end = _period(bounds, tz)
     return TimingRepeat.make(
         frequency=_sent_number(get("frequency")),
         frequency_max=_sent_number(get("frequencyMax")),
@@ -234,6 +245,7 @@ def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
         bounds_start=bounds_start,
         bounds_end=bounds_end,
         day_of_week=_strings(get("dayOfWeek")),
+        unread_dates=() if bounds is None else _unread_period_dates(bounds, "boundsPeriod", bounds_start, bounds_end),
     )
 
 
@@ -392,13 +404,17 @@ def _read_dispense_request(data: Any, tz: ZoneInfo) -> DispenseRequest:
     dispense = as_dict(data)
     if not dispense:
         return _NO_DISPENSE_REQUEST
-    validity_start, validity_end = _period(dispense.get("validityPeriod"), tz)
+    validity = dispense.get("validityPeriod")
+    validity_start, validity_end = _period(validity, tz)
     return DispenseRequest.make(
         validity_start=validity_start,
         validity_end=validity_end,
         repeats_allowed=integer(dispense.get("numberOfRepeatsAllowed")),
         quantity=quantity(dispense.get("quantity")),
         expected_supply=quantity(dispense.get("expectedSupplyDuration")),
+        unread_dates=()
+        if validity is None
+        else _unread_period_dates(validity, "dispenseRequest.validityPeriod", validity_start, validity_end),
     )
 
 
@@ -415,9 +431,9 @@ def read_med_order(
     authored = get("authoredOn") or get("dateWritten")  # DSTU2's MedicationOrder: dateWritten
     prior = get("priorPrescription")
     order_id, source = text(get("id")), _source_of(data) if SOURCE in data else None  # the usual: the EHR's own
-    # The id, the draft flag, status, intent, categories and medication by position: CPython 3.11 compiles a call
-    # whose positional arguments plus twice its keywords pass 30 into one that packs the keywords into a dict (about
-    # 4 times the cost of the call; tests/test_reader_calls_fast.py).
+    # The fields up to where it lives by position: CPython 3.11 compiles a call whose positional arguments plus twice
+    # its keywords pass 30 into one that packs the keywords into a dict (about 4 times the cost of the call;
+    # tests/test_reader_calls_fast.py).
     identifiers, course = get("identifier"), get("courseOfTherapyType")
     return MedOrder.make(
         order_id,
@@ -426,19 +442,20 @@ def read_med_order(
         code_text(get("intent")),
         concepts(get("category")),  # categories
         _resolve_medication(data, pool),  # medication
-        authored_on=_unread_date(authored, tz),  # parsed when read (model.MedOrder)
+        _unread_date(authored, tz),  # authored_on, parsed when read (model.MedOrder)
+        located_reference(reference(prior), data, pool.server) if prior else None,  # prior_prescription
+        None if course is None else (UNREAD, _course, course),  # course_of_therapy, read when used (model.MedOrder)
+        _dosages(get("dosageInstruction"), tz),  # dosages
+        _dispense_request(get("dispenseRequest"), tz),  # dispense
+        order_located("MedicationRequest", order_id, source),  # located
         authored_partial=no_day_written(authored),
-        prior_prescription=located_reference(reference(prior), data, pool.server) if prior else None,
-        course_of_therapy=None if course is None else (UNREAD, _course, course),  # read when used (model.MedOrder)
-        dosages=_dosages(get("dosageInstruction"), tz),
-        dispense=_dispense_request(get("dispenseRequest"), tz),
         # Who prescribed it ties a fill naming no order to it (a few orders of a call): read when used.
         requester=None if "requester" not in data and "prescriber" not in data else (UNREAD, _requester, data, pool),
         # R4's reported[x]; R5 says `reported: true` (who reported it is its informationSource).
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
         source=source,
-        located=order_located("MedicationRequest", order_id, source),
         identifiers=(UNREAD, _numbers, identifiers) if identifiers else (),  # read when used (model.MedOrder)
+        authored_sent=authored,
         sent_type=_SENT_TYPES.get(get("resourceType")),
     )
 

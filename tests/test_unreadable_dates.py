@@ -1,0 +1,98 @@
+"""Orders whose date was sent but cannot be read ("2026-13-45", "06/15/2026", "2026-06-15T25:00:00Z"). Such a date
+reads as none: an active order with no other date counts as current, the safe side for the MME total. It was counted
+with nothing said; now each is named with the date as written, on the card, the plan page and the note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from builders import days_ago, med_request, run
+from cds_support import bundle, full_prefetch, hook_request, make_app
+
+from guideline.plan import build_plan
+
+OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet: 1 tablet every 6 hours = 30 MME/day
+NAME = "oxycodone hydrochloride 5 MG Oral Tablet"
+
+
+def _order(authored: str | None = None, **validity: str) -> dict:
+    """An Epic outpatient oxycodone order, 30 days' supply, written on `authored`, with a validity period."""
+    order = med_request(OXYCODONE, id="ox1", authored=authored, supply_days=30, display=NAME)
+    if validity:
+        order["dispenseRequest"]["validityPeriod"] = validity
+    return order
+
+
+@pytest.mark.parametrize("written", ["2026-13-45", "2026-06-15T25:00:00Z", "06/15/2026", "last Tuesday"])
+def test_an_active_order_whose_written_date_cannot_be_read_is_counted_and_named(written: str) -> None:
+    evaluation = run("patient-view", resources=[_order(written)])
+    assert [o.id for o in evaluation.facts.active_orders] == ["ox1"]
+    assert evaluation.facts.mme.total == 30
+    assert evaluation.facts.unreadable_dates == (
+        f"{NAME} (current order ox1, authoredOn '{written}' could not be read as a date)",
+    )
+
+
+def test_an_unreadable_earliest_fill_date_is_named_and_the_day_written_dates_the_supply() -> None:
+    evaluation = run("patient-view", resources=[_order(days_ago(3), start="06/20/2026")])
+    assert [o.id for o in evaluation.facts.active_orders] == ["ox1"]
+    assert evaluation.facts.unreadable_dates == (
+        f"{NAME} (current order ox1, dispenseRequest.validityPeriod.start '06/20/2026' could not be read as a date)",
+    )
+
+
+def test_an_order_left_out_by_its_readable_dates_is_named_as_not_counted() -> None:
+    # Written 60 days ago, 30 days' supply: ended by what was read, though its unread validity end may say otherwise.
+    evaluation = run("patient-view", resources=[_order(days_ago(60), end="2026-13-01")])
+    assert evaluation.facts.active_orders == ()
+    assert evaluation.facts.unreadable_dates == (
+        f"{NAME} (active order ox1, dispenseRequest.validityPeriod.end '2026-13-01' could not be read as a date; "
+        "not counted as current)",
+    )
+
+
+def test_an_unreadable_instruction_start_is_named() -> None:
+    order = _order(days_ago(3))
+    order["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"] = {"start": "2026-02-30"}
+    evaluation = run("patient-view", resources=[order])
+    assert evaluation.facts.unreadable_dates == (
+        f"{NAME} (current order ox1, boundsPeriod.start '2026-02-30' could not be read as a date)",
+    )
+
+
+def test_orders_with_readable_or_missing_dates_are_not_named() -> None:
+    dated, undated = _order(days_ago(3), start=days_ago(3)), _order(None)
+    no_end = _order(days_ago(3), end="9999-12-31")  # the sentinel several EHRs send for "no end date"
+    for order in (dated, undated, no_end):
+        assert run("patient-view", resources=[order]).facts.unreadable_dates == ()
+
+
+def test_an_order_of_unreadable_date_is_named_on_the_card_the_plan_page_and_the_note(tmp_path: Path) -> None:
+    named = f"{NAME} (current order ox1, authoredOn '2026-13-45' could not be read as a date)"
+    draft = med_request(OXYCODONE, draft=True, id="draft", supply_days=5)
+    prefetch = full_prefetch("order-sign", medsActive=bundle(_order("2026-13-45")))
+    response = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/order-sign", json=hook_request(drafts=[draft], prefetch=prefetch))
+    )
+    incomplete = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
+    assert len(incomplete) == 1 and named in incomplete[0]["detail"]
+    evaluation = run("order-sign", drafts=[draft], resources=[_order("2026-13-45")])
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.named["unreadable-dates"] == (named,)
+    assert named in view.note
+
+
+def test_the_rendered_plan_page_lists_it_in_its_data_completeness_panel(tmp_path: Path) -> None:
+    import responses
+    from builders import patient
+    from test_plan_view import FakeFhir, _app, _open_plan
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeFhir(rsps, [patient(patient_id="p1"), _order("06/15/2026")])
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+    assert 'id="unreadable-dates"' in html
+    assert "(current order ox1, authoredOn &#39;06/15/2026&#39; could not be read as a date)" in html
+    assert "had a date PainPlan could not read" in html
