@@ -170,6 +170,11 @@ def order_named(display: str | NotedName, order: MedOrder, detail: str | None = 
     return named_item(display, _order_kind(order), order.id, detail)
 
 
+def _unread_words(unread: tuple[str, ...]) -> str | None:
+    """ "authoredOn '2026-13-45' could not be read as a date": how an item's dates sent but not read are named."""
+    return "; ".join(f"{written} could not be read as a date" for written in unread) or None
+
+
 def _named_dated_only(display: str | NotedName, kind: str, ident: str | None, written: str) -> str:
     """ "… (current fill d-1, dispensed 2026-05 only)": `named_item` with the date it is dated by, as written."""
     return named_item(display, kind, ident, f"{written} only")
@@ -803,8 +808,9 @@ class Facts:
     @cached_property
     def undated_fills(self) -> tuple[str, ...]:
         """Fills with no handed-over or prepared date whose medication matters here (any class but not-relevant),
-        each named: without a date no supply can be placed in time, so the MME total and the checks cannot count
-        them. The hook's data-incomplete card and the plan page both name them."""
+        each named, with a date sent that could not be read as written: without a date no supply can be placed in
+        time, so the MME total and the checks cannot count them. The hook's data-incomplete card and the plan page
+        both name them."""
         named = []
         for dispense in self.fills:
             if fill_date(dispense) is not None:
@@ -812,7 +818,7 @@ class Facts:
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            named.append(named_item(recognition.shown, "fill", dispense.id))
+            named.append(named_item(recognition.shown, "fill", dispense.id, _unread_words(dispense.unread_dates)))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -840,7 +846,9 @@ class Facts:
         its other dates, and with none it counts as current while active (the safe side for the MME total): named
         "current order" when counted, and "not counted as current" when its other dates ended it, since the one not
         read may have said otherwise. One started before `current_order_default_days` could not be current anyway,
-        as for an order of unknown status, and one a renewal took over is named by the renewal, so neither is here."""
+        as for an order of unknown status, and one a renewal took over is named by the renewal, so neither is here.
+        Then the current fills whose hand-over date could not be read, dated by when they were prepared (one with no
+        date read at all is an undated fill)."""
         named = []
         active = {id(order) for order in self.active_orders}
         recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
@@ -850,7 +858,7 @@ class Facts:
             unread = order.unread_dates
             if not unread or recognise(order.medication, self.terms).kind == "not-relevant":
                 continue  # the usual order: every date read
-            detail = "; ".join(f"{written} could not be read as a date" for written in unread)
+            detail = _unread_words(unread)
             if id(order) in active:
                 named.append(order_named(self.name(order), order, detail))
                 continue
@@ -861,6 +869,11 @@ class Facts:
                 named.append(
                     named_item(self.name(order), "active order", order.id, f"{detail}; not counted as current")
                 )
+        for supply in (*self.current_fills, *self.current_fills_in(BENZO), *self.current_fills_in(CNS_DEPRESSANT)):
+            fill = supply.dispense
+            if fill.unread_dates:  # its hand-over date not read, so dated by when it was prepared
+                detail = f"{_unread_words(fill.unread_dates)}; dated by whenPrepared"
+                named.append(named_item(self.name(fill), "current fill", fill.id, detail))
         return tuple(dict.fromkeys(named))
 
     @cached_property

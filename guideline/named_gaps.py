@@ -557,10 +557,10 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "other fills with no dispense date",
         ),
         page=PageSentence(
-            "1 pharmacy fill had no dispense date (whenHandedOver or whenPrepared), so it could not be placed in "
-            "time; the MME total and the checks could not count it:",
-            "{count} pharmacy fills had no dispense date (whenHandedOver or whenPrepared), so they could not be "
-            "placed in time; the MME total and the checks could not count them:",
+            "1 pharmacy fill had no dispense date PainPlan can read (whenHandedOver or whenPrepared), so it could not "
+            "be placed in time; the MME total and the checks could not count it:",
+            "{count} pharmacy fills had no dispense date PainPlan can read (whenHandedOver or whenPrepared), so they "
+            "could not be placed in time; the MME total and the checks could not count them:",
         ),
         note="Pharmacy fills with no date (not counted in MME or the checks)",
     ),
@@ -681,17 +681,17 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # counted as current while active: the safe side for the MME total, but counted with nothing said before.
         items=attrgetter("unreadable_dates"),
         card=CardLine(
-            "that date was read as none, so the order was placed in time by its other dates (with none, counted as "
-            "current while active); check its dates",
-            "other orders with a date that could not be read",
+            "that date was read as none, so it was placed in time by its other dates (an order with none is counted "
+            "as current while active); check its dates",
+            "other orders and fills with a date that could not be read",
         ),
         page=PageSentence(
-            "1 medication order had a date PainPlan could not read; it was placed in time by its other dates, and "
-            "with none counted as current while active:",
-            "{count} medication orders had dates PainPlan could not read; each was placed in time by its other "
-            "dates, and with none counted as current while active:",
+            "1 medication order or pharmacy fill had a date PainPlan could not read; it was placed in time by its "
+            "other dates (an order with none is counted as current while active):",
+            "{count} medication orders or pharmacy fills had dates PainPlan could not read; each was placed in time "
+            "by its other dates (an order with none is counted as current while active):",
         ),
-        note="Orders with a date that could not be read (placed by their other dates; with none, counted as current)",
+        note="Orders and fills with a date that could not be read (placed by their other dates)",
     ),
     NamedGap(
         key="unread-categories",

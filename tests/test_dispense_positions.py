@@ -1,4 +1,4 @@
-"""`readers.read_dispense` passes a fill's first seven fields to `Dispense.make` by position: by keyword the call
+"""`readers.read_dispense` passes a fill's first eight fields to `Dispense.make` by position: by keyword the call
 passes CPython's fast call (tests/test_reader_calls_fast). A field moved in the class would then take another's value
 without a word; these tests fail first."""
 
@@ -28,6 +28,7 @@ POSITIONAL = (
     ("when_prepared", "_unread_date(prepared"),
     ("days_supply", "supplied.value"),
     ("quantity", "(UNREAD, quantity, written)"),
+    ("authorizing_prescriptions", "_located_references(authorizing"),
 )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import days_ago, med_request, run
+from builders import days_ago, dispense, med_request, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
 
 from guideline.plan import build_plan
@@ -96,3 +96,53 @@ def test_the_rendered_plan_page_lists_it_in_its_data_completeness_panel(tmp_path
     assert 'id="unreadable-dates"' in html
     assert "(current order ox1, authoredOn &#39;06/15/2026&#39; could not be read as a date)" in html
     assert "had a date PainPlan could not read" in html
+
+
+def _fill(handed_over: str | None, prepared: str | None = None) -> dict:
+    """A pharmacy fill of oxycodone, 30 days' supply, with no order in the chart, dated as the pharmacy wrote it."""
+    fill = {**dispense(OXYCODONE, handed_over or "", days_supply=30), "id": "d1", "quantity": {"value": 120}}
+    fill["medicationCodeableConcept"]["coding"][0]["display"] = NAME
+    if handed_over is None:
+        del fill["whenHandedOver"]
+    if prepared is not None:
+        fill["whenPrepared"] = prepared
+    return fill
+
+
+@pytest.mark.parametrize("written", ["06/10/2026", "2026-06-10T25:00:00Z"])
+def test_a_fill_whose_only_date_cannot_be_read_is_named_undated_with_the_date_as_written(written: str) -> None:
+    evaluation = run("patient-view", resources=[_fill(written)])
+    assert evaluation.facts.current_fills == ()
+    assert evaluation.facts.undated_fills == (
+        f"{NAME} (fill d1, whenHandedOver '{written}' could not be read as a date)",
+    )
+
+
+def test_a_fill_with_no_date_sent_is_named_as_before() -> None:
+    assert run("patient-view", resources=[_fill(None)]).facts.undated_fills == (f"{NAME} (fill d1)",)
+
+
+def test_a_fill_dated_by_when_prepared_because_when_handed_over_cannot_be_read_is_counted_and_named() -> None:
+    evaluation = run("patient-view", resources=[_fill("2026-13-10", prepared=days_ago(5))])
+    assert [s.dispense.id for s in evaluation.facts.current_fills] == ["d1"]
+    assert evaluation.facts.undated_fills == ()
+    assert evaluation.facts.unreadable_dates == (
+        f"{NAME} (current fill d1, whenHandedOver '2026-13-10' could not be read as a date; dated by whenPrepared)",
+    )
+
+
+def test_a_fill_of_unreadable_date_is_named_on_the_card_and_the_plan_page(tmp_path: Path) -> None:
+    named = f"{NAME} (fill d1, whenHandedOver '06/10/2026' could not be read as a date)"
+    draft = med_request(OXYCODONE, draft=True, id="draft", supply_days=5)
+    prefetch = full_prefetch("order-sign", dispenses=bundle(_fill("06/10/2026")))
+    response = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/order-sign", json=hook_request(drafts=[draft], prefetch=prefetch))
+    )
+    incomplete = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
+    assert len(incomplete) == 1 and named in incomplete[0]["detail"]
+    evaluation = run("order-sign", drafts=[draft], resources=[_fill("06/10/2026")])
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.named["undated-fills"] == (named,)
+    assert named in view.note

@@ -268,6 +268,9 @@ class Dispense:
     # The base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's own: an HIE's copy of the
     # EHR's fill under its own id is read once (`sent_twice.relayed_fills`).
     source: str | None = None
+    # Its whenHandedOver and whenPrepared sent but not read, each named as written ("whenHandedOver '06/15/2026'"),
+    # when no hand-over date was read: read as none, the fill is dated by the other, or not at all.
+    unread_dates: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str | None:

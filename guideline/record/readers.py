@@ -586,7 +586,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         performers, prescribers, pharmacy = (), (), None
     # The id, status, medicine and hand-over time by position, as MedOrder.make's: within CPython's fast call
     # (tests/test_reader_calls_fast). A field moved in model.Dispense would take another's value here: the places
-    # of all seven are pinned (tests/test_dispense_positions).
+    # of all eight are pinned (tests/test_dispense_positions).
     return Dispense.make(
         text(get("id")),
         code_text(get("status")),
@@ -598,7 +598,8 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         handed_over if type(prepared) is str and prepared == handed else _unread_date(prepared, tz),
         supplied.value if supplied is not None else None,
         None if written is None else (UNREAD, quantity, written),  # quantity, read when used (model.Dispense)
-        authorizing_prescriptions=() if authorizing is None else _located_references(authorizing, data, pool.server),
+        # authorizing_prescriptions by position too, so that the call stays fast with the fields after it.
+        () if authorizing is None else _located_references(authorizing, data, pool.server),
         performers=performers,  # read when used (model.Dispense), as are prescribers, pharmacy and numbers
         prescribers=prescribers,
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
@@ -611,7 +612,18 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         claim=None if extensions is None else _claim_read_from(extensions),
         supply_type=(UNREAD, _supply_type, data["type"]) if "type" in data else None,
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
+        # The usual fill's hand-over date is read, and nothing is looked at here.
+        unread_dates=() if handed_over is not None else _unread_fill_dates(handed, prepared, tz),
     )
+
+
+def _unread_fill_dates(handed: Any, prepared: Any, tz: ZoneInfo) -> tuple[str, ...]:
+    """A fill's whenHandedOver and whenPrepared sent but not read (`fhirdata.unread_date`), each named as written."""
+    unread = (
+        ("whenHandedOver", unread_date(handed, None)),
+        ("whenPrepared", unread_date(prepared, parse_datetime(prepared, tz)) if prepared is not None else None),
+    )
+    return tuple(f"{name} '{written}'" for name, written in unread if written is not None)
 
 
 FillActors = tuple[tuple[str, ...], tuple[str, ...], str | None]
