@@ -170,7 +170,7 @@ def order_named(display: str | NotedName, order: MedOrder, detail: str | None = 
     return named_item(display, _order_kind(order), order.id, detail)
 
 
-def _unread_words(unread: tuple[str, ...]) -> str | None:
+def unread_words(unread: tuple[str, ...]) -> str | None:
     """ "authoredOn '2026-13-45' could not be read as a date": how an item's dates sent but not read are named."""
     return "; ".join(f"{written} could not be read as a date" for written in unread) or None
 
@@ -818,7 +818,7 @@ class Facts:
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            named.append(named_item(recognition.shown, "fill", dispense.id, _unread_words(dispense.unread_dates)))
+            named.append(named_item(recognition.shown, "fill", dispense.id, unread_words(dispense.unread_dates)))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -858,7 +858,7 @@ class Facts:
             unread = order.unread_dates
             if not unread or recognise(order.medication, self.terms).kind == "not-relevant":
                 continue  # the usual order: every date read
-            detail = _unread_words(unread)
+            detail = unread_words(unread)
             if id(order) in active:
                 named.append(order_named(self.name(order), order, detail))
                 continue
@@ -872,7 +872,7 @@ class Facts:
         for supply in (*self.current_fills, *self.current_fills_in(BENZO), *self.current_fills_in(CNS_DEPRESSANT)):
             fill = supply.dispense
             if fill.unread_dates:  # its hand-over date not read, so dated by when it was prepared
-                detail = f"{_unread_words(fill.unread_dates)}; dated by whenPrepared"
+                detail = f"{unread_words(fill.unread_dates)}; dated by whenPrepared"
                 named.append(named_item(self.name(fill), "current fill", fill.id, detail))
         return tuple(dict.fromkeys(named))
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import days_ago, dispense, med_request, run
+from builders import days_ago, dispense, med_request, observation, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
 
+from guideline.checks.unexpected_uds_result import unread_results
 from guideline.plan import build_plan
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet: 1 tablet every 6 hours = 30 MME/day
@@ -146,3 +147,52 @@ def test_a_fill_of_unreadable_date_is_named_on_the_card_and_the_plan_page(tmp_pa
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
     assert view.named["undated-fills"] == (named,)
     assert named in view.note
+
+
+COCAINE_SCREEN = "14314-9"  # Benzoylecgonine [Presence] in Urine by Screen method
+
+
+def _drug_test(**dated: str) -> dict:
+    """A lab's final cocaine screen, negative, dated as the lab wrote it (no other date)."""
+    result = {**observation(COCAINE_SCREEN, value_string="Negative"), "id": "uds1"}
+    del result["effectiveDateTime"]
+    return {**result, **dated}
+
+
+@pytest.mark.parametrize(
+    ("dated", "written"),
+    [
+        ({"effectiveDateTime": "2026-13-45"}, "effectiveDateTime '2026-13-45'"),
+        ({"effectiveDateTime": "06/01/2026"}, "effectiveDateTime '06/01/2026'"),
+        ({"effectivePeriod": {"start": "2026-06-01T25:00:00Z"}}, "effectivePeriod.start '2026-06-01T25:00:00Z'"),
+        ({"issued": "yesterday"}, "issued 'yesterday'"),
+    ],
+)
+def test_a_drug_test_whose_date_cannot_be_read_is_named_with_it_as_written(dated: dict, written: str) -> None:
+    evaluation = run("patient-view", resources=[_order(days_ago(3)), _drug_test(**dated)])
+    (named,) = unread_results(evaluation.facts)
+    assert named.endswith(f"({written} could not be read as a date)")
+
+
+def test_a_drug_test_with_no_date_sent_is_named_undated_as_before() -> None:
+    evaluation = run("patient-view", resources=[_order(days_ago(3)), _drug_test()])
+    (named,) = unread_results(evaluation.facts)
+    assert named.endswith("(undated)")
+
+
+def test_a_drug_test_of_unreadable_date_is_named_on_the_card_and_the_plan_page(tmp_path: Path) -> None:
+    written = "(effectiveDateTime '2026-13-45' could not be read as a date)"
+    draft = med_request(OXYCODONE, draft=True, id="draft", supply_days=5)
+    test = _drug_test(effectiveDateTime="2026-13-45")
+    prefetch = full_prefetch("order-sign", udsLabs=bundle(test))
+    response = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/order-sign", json=hook_request(drafts=[draft], prefetch=prefetch))
+    )
+    incomplete = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
+    assert len(incomplete) == 1 and written in incomplete[0]["detail"]
+    evaluation = run("order-sign", drafts=[draft], resources=[test])
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    (named,) = view.named["unread-uds"]
+    assert named.endswith(written) and named in view.note

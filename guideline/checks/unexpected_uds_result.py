@@ -18,7 +18,7 @@ from guideline.checks.common import (
     urine_screen,
 )
 from guideline.config import CheckSettings
-from guideline.facts import Facts
+from guideline.facts import Facts, unread_words
 from guideline.terminology import OPIOID
 from guideline.timeutil import months_before
 from guideline.uds import (
@@ -65,8 +65,11 @@ def applies(facts: Facts) -> bool:
 
 def _written(result: UdsResult) -> str:
     """A result's date as the card and the data-completeness lists write it: "2026-06-05", "2026-05" for one dated
-    to the month only (never the 1st it is read as), or "undated"."""
-    return result.when or "undated"
+    to the month only (never the 1st it is read as), each date sent that could not be read as written
+    ("effectiveDateTime '2026-13-45' could not be read as a date"), or "undated"."""
+    if result.when:
+        return result.when
+    return unread_words(result.observation.unread_dates) or "undated"
 
 
 def unjudged_results(facts: Facts) -> tuple[str, ...]:

@@ -362,6 +362,9 @@ class Observation:
     dated_partial: str | None = None
     # The base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's own.
     source: str | None = None
+    # Its dates (effective[x], issued) sent but not read, each named as written, when none was read: undated, it is
+    # named with them, so that a date sent and mistyped is told from none at all.
+    unread_dates: tuple[str, ...] = ()
 
     @property
     def located(self) -> str | None:

@@ -896,6 +896,8 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     moment = effective or effective_period_start or effective_instant or issued
     if moment is not None and moment.day == 1 and _may_name_no_day(moment):
         observation = _partially_dated(observation, data, tz)
+    elif moment is None:
+        observation = _undated_result(observation, data)
     # The rarer elements are set on the few results that carry them: one argument more in the call above costs every
     # result of a chart more than all of them together (it would pass CPython's fast call: test_reader_calls_fast).
     # Five lookups: a set's isdisjoint(data) walked every key of the result, ~500 instructions more.
@@ -908,6 +910,20 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     ):
         return _with_rare_elements(observation, data, tz, server)
     return observation
+
+
+def _undated_result(observation: Observation, data: Mapping[str, Any]) -> Observation:
+    """A result no date of which was read, with those sent as written ("effectiveDateTime '2026-13-45'"): each was
+    read as none, so naming them says a date was sent and could not be read, not that none was."""
+    unread = [f"{name} '{written}'" for name in _RESULT_DATES if (written := unread_date(data.get(name), None))]
+    period = data.get("effectivePeriod")
+    if period is not None:
+        unread += _unread_period_dates(period, "effectivePeriod", None, None)
+    return replace(observation, unread_dates=tuple(unread)) if unread else observation
+
+
+# The single dates a result may be dated by (`Observation.result_time`); its effectivePeriod is read apart.
+_RESULT_DATES = ("effectiveDateTime", "effectiveInstant", "issued")
 
 
 def _may_name_no_day(moment: datetime | None) -> bool:
