@@ -841,15 +841,20 @@ class Facts:
 
     @cached_property
     def unreadable_dates(self) -> tuple[str, ...]:
-        """Orders in force (`orders.is_standing`) of a medicine that matters here with a date sent that could not be
-        read ("2026-13-45", "06/15/2026"), each named with it as written. Read as none, the order is placed in time by
-        its other dates, and with none it counts as current while active (the safe side for the MME total): named
-        "current order" when counted, and "not counted as current" when its other dates ended it, since the one not
-        read may have said otherwise. One started before `current_order_default_days` could not be current anyway,
-        as for an order of unknown status, and one a renewal took over is named by the renewal, so neither is here.
-        Then the current fills whose hand-over date could not be read, dated by when they were prepared (one with no
-        date read at all is an undated fill)."""
-        named = []
+        """Drafts, then orders in force (`orders.is_standing`), of a medicine that matters here with a date sent
+        that could not be read ("2026-13-45", "06/15/2026"), each named with it as written. A draft is evaluated as
+        the regimen being signed, from today when the day it may be filled from cannot be read. Read as none, the
+        order is placed in time by its other dates, and with none it counts as current while active (the safe side
+        for the MME total): named "current order" when counted, and "not counted as current" when its other dates
+        ended it, since the one not read may have said otherwise. One started before `current_order_default_days`
+        could not be current anyway, as for an order of unknown status, and one a renewal took over is named by the
+        renewal, so neither is here. Then the current fills whose hand-over date could not be read, dated by when
+        they were prepared (one with no date read at all is an undated fill)."""
+        named = [
+            order_named(self.name(order), order, unread_words(order.unread_dates))
+            for order in self.drafts
+            if order.unread_dates and recognise(order.medication, self.terms).kind != "not-relevant"
+        ]
         active = {id(order) for order in self.active_orders}
         recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
         for order in self.real_orders:

@@ -196,3 +196,13 @@ def test_a_drug_test_of_unreadable_date_is_named_on_the_card_and_the_plan_page(t
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
     (named,) = view.named["unread-uds"]
     assert named.endswith(written) and named in view.note
+
+
+def test_a_draft_whose_earliest_fill_date_cannot_be_read_is_named_as_signed_today() -> None:
+    # The second prescription of a staggered series, its "do not fill before" date keyed as the EHR displays it.
+    draft = med_request(OXYCODONE, draft=True, id="draft2", supply_days=30, display=NAME)
+    draft["dispenseRequest"]["validityPeriod"] = {"start": "07/15/2026"}
+    evaluation = run("order-sign", drafts=[draft])
+    assert evaluation.facts.unreadable_dates == (
+        f"{NAME} (draft order draft2, dispenseRequest.validityPeriod.start '07/15/2026' could not be read as a date)",
+    )
