@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import days_ago, dispense, med_request, observation, run
+from builders import PATIENT_ID, RXNORM, days_ago, dispense, med_request, observation, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
 
 from guideline.checks.unexpected_uds_result import unread_results
@@ -206,3 +206,42 @@ def test_a_draft_whose_earliest_fill_date_cannot_be_read_is_named_as_signed_toda
     assert evaluation.facts.unreadable_dates == (
         f"{NAME} (draft order draft2, dispenseRequest.validityPeriod.start '07/15/2026' could not be read as a date)",
     )
+
+
+def _reported(**dated: str) -> dict:
+    """An Epic MedicationStatement: oxycodone the patient reports taking, 1 tablet every 6 hours (30 MME/day)."""
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "ms1",
+        "status": "active",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": OXYCODONE, "display": NAME}]},
+        "dosage": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
+                "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}],
+            }
+        ],
+        **dated,
+    }
+
+
+@pytest.mark.parametrize(
+    ("dated", "written"),
+    [
+        ({"effectiveDateTime": "2026-13-45"}, "effectiveDateTime '2026-13-45'"),
+        ({"effectivePeriod": {"start": "06/01/2026"}}, "effectivePeriod.start '06/01/2026'"),
+        ({"dateAsserted": "2026-06-31"}, "dateAsserted '2026-06-31'"),
+    ],
+)
+def test_a_reported_medication_whose_date_cannot_be_read_is_counted_and_named(dated: dict, written: str) -> None:
+    evaluation = run("patient-view", resources=[_reported(**dated)])
+    assert evaluation.facts.mme.total == 30
+    assert evaluation.facts.unreadable_dates == (
+        f"{NAME} (reported medication ms1, {written} could not be read as a date)",
+    )
+
+
+def test_a_reported_medication_with_its_dates_read_is_not_named() -> None:
+    evaluation = run("patient-view", resources=[_reported(effectiveDateTime=days_ago(10), dateAsserted=days_ago(2))])
+    assert evaluation.facts.unreadable_dates == ()

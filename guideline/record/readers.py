@@ -223,8 +223,13 @@ def _unread_period_dates(value: Any, name: str, start: datetime | None, end: dat
     period = as_dict(value)
     if not period or (start is not None and end is not None):
         return ()
-    unread = ((part, unread_date(period.get(part), read)) for part, read in (("start", start), ("end", end)))
-    return tuple(f"{name}.{part} '{written}'" for part, written in unread if written is not None)
+    return _unread_dates_named(((f"{name}.start", period.get("start"), start), (f"{name}.end", period.get("end"), end)))
+
+
+def _unread_dates_named(dates: tuple[tuple[str, Any, datetime | None], ...]) -> tuple[str, ...]:
+    """Each (element, as sent, as read) sent but not read (`fhirdata.unread_date`), named with its element."""
+    unread = ((name, unread_date(sent, read)) for name, sent, read in dates)
+    return tuple(f"{name} '{written}'" for name, written in unread if written is not None)
 
 
 def _repeat(data: Mapping[str, Any], tz: ZoneInfo) -> TimingRepeat | None:
@@ -519,10 +524,14 @@ def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPo
     order with no end does: a medication confirmed at last month's reconciliation is taken now, one confirmed
     two years ago may not be."""
     get = data.get
-    start, end = _period(get("effectivePeriod"), tz)
+    period, single, written_asserted = get("effectivePeriod"), None, get("dateAsserted")
+    start, end = _period(period, tz)
+    unread = () if period is None else _unread_period_dates(period, "effectivePeriod", start, end)
     if start is None and end is None:
-        start = parse_datetime(get("effectiveDateTime"), tz)
-    asserted = parse_datetime(get("dateAsserted"), tz)
+        single = get("effectiveDateTime")
+        start = parse_datetime(single, tz)
+    asserted = parse_datetime(written_asserted, tz)
+    unread += _unread_dates_named((("effectiveDateTime", single, start), ("dateAsserted", written_asserted, asserted)))
     noted = start if end is not None or asserted is None else max(asserted, start) if start else asserted
     statement_id = text(get("id"))
     kind = "MedicationUsage" if get("resourceType") == "MedicationUsage" else "MedicationStatement"
@@ -537,7 +546,10 @@ def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPo
         prior_prescription=None,
         course_of_therapy=None,
         dosages=_dosages(get("dosage"), tz),
-        dispense=_NO_DISPENSE_REQUEST if end is None else DispenseRequest.make(validity_end=end),
+        # Its effective period is read as an order's validity period, and its dates not read are named with it.
+        dispense=_NO_DISPENSE_REQUEST
+        if end is None and not unread
+        else DispenseRequest.make(validity_end=end, unread_dates=unread),
         requester=None,  # informationSource is who told, not who prescribed
         reported=True,
         resource_type=kind,
@@ -619,11 +631,8 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
 
 def _unread_fill_dates(handed: Any, prepared: Any, tz: ZoneInfo) -> tuple[str, ...]:
     """A fill's whenHandedOver and whenPrepared sent but not read (`fhirdata.unread_date`), each named as written."""
-    unread = (
-        ("whenHandedOver", unread_date(handed, None)),
-        ("whenPrepared", unread_date(prepared, parse_datetime(prepared, tz)) if prepared is not None else None),
-    )
-    return tuple(f"{name} '{written}'" for name, written in unread if written is not None)
+    prepared_read = None if prepared is None else parse_datetime(prepared, tz)
+    return _unread_dates_named((("whenHandedOver", handed, None), ("whenPrepared", prepared, prepared_read)))
 
 
 FillActors = tuple[tuple[str, ...], tuple[str, ...], str | None]
@@ -915,11 +924,11 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
 def _undated_result(observation: Observation, data: Mapping[str, Any]) -> Observation:
     """A result no date of which was read, with those sent as written ("effectiveDateTime '2026-13-45'"): each was
     read as none, so naming them says a date was sent and could not be read, not that none was."""
-    unread = [f"{name} '{written}'" for name in _RESULT_DATES if (written := unread_date(data.get(name), None))]
+    unread = _unread_dates_named(tuple((name, data.get(name), None) for name in _RESULT_DATES))
     period = data.get("effectivePeriod")
     if period is not None:
         unread += _unread_period_dates(period, "effectivePeriod", None, None)
-    return replace(observation, unread_dates=tuple(unread)) if unread else observation
+    return replace(observation, unread_dates=unread) if unread else observation
 
 
 # The single dates a result may be dated by (`Observation.result_time`); its effectivePeriod is read apart.
