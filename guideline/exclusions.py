@@ -43,6 +43,7 @@ from guideline.terminology import (
     icd10cm_dotted,
 )
 from guideline.timeutil import in_last_days, in_last_months, local_date, months_before, period_in_last_days
+from guideline.words import first_listed
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -412,8 +413,6 @@ MAX_PLACE_READS = 20
 # the bearer token elsewhere than a Location.
 _LOCATION_READ = re.compile(r"Location/[A-Za-z0-9.\-]{1,64}")
 _UTC = ZoneInfo("UTC")
-# Places not read listed by reference; the rest are counted.
-_PLACES_LISTED = 5
 
 
 def visit_place_reads(
@@ -448,9 +447,7 @@ def places_not_read_words(not_read: Mapping[str, str], over_cap: bool) -> str:
     (the first few by reference, the rest counted)."""
     why = [f"only the first {MAX_PLACE_READS} are read per call"] if over_cap else []
     failed = [f"{ref}: {reason}" for ref, reason in not_read.items() if reason]
-    why.extend(failed[:_PLACES_LISTED])
-    if len(failed) > _PLACES_LISTED:
-        why.append(f"and {len(failed) - _PLACES_LISTED} more")
+    why.extend(first_listed(failed))
     return f"{len(not_read)} not read; " + "; ".join(why)
 
 

@@ -15,3 +15,13 @@ def and_list(words: Sequence[str]) -> str:
 def clip(text: str, limit: int) -> str:
     """The text cut to `limit` characters with an ellipsis when it is longer."""
     return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
+
+
+# Items not read are listed by name up to this many on a face (a card, the page's data-completeness panel), which is
+# read in a narrow EHR panel; the rest are counted.
+FIRST_LISTED = 5
+
+
+def first_listed(items: Sequence[str], listed: int = FIRST_LISTED) -> list[str]:
+    """The first `listed` items, then "and N more" for the rest: ["a", "b", "and 3 more"]."""
+    return [*items[:listed], f"and {len(items) - listed} more"] if len(items) > listed else list(items)

@@ -55,6 +55,7 @@ from guideline.report_results import (
 from guideline.search_windows import Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, ask_again, render, site_uds_query
 from guideline.terminology import load_terminology, pdmp_search_codes
+from guideline.words import first_listed
 from smart_app import svg_charts
 from smart_app.config import Settings, read_budget
 from smart_app.markdown_text import markdown_html
@@ -644,7 +645,8 @@ def fetch_page_input(
     answers = client.fetch_all(reads, remaining)
     medications: list[dict] = []
     if wanted:
-        medications, status = _medications_read(answers, left, len(wanted) - len(readable) - elsewhere, elsewhere)
+        unreadable = len(wanted) - len(readable) - elsewhere
+        medications, status = _medications_read(answers, reads, left, unreadable, elsewhere)
         statuses.append(status)
     not_received = list(plan.not_read)
     for key, answer in answers.items():
@@ -718,16 +720,18 @@ def _stand_in(resource: Mapping[str, Any], asked: str, label: str) -> dict[str, 
 
 
 def _medications_read(
-    answers: Mapping[str, Any], left: int, unreadable: int, elsewhere: int = 0
+    answers: Mapping[str, Any], reads: Mapping[str, str], left: int, unreadable: int, elsewhere: int = 0
 ) -> tuple[list[dict], QueryStatus]:
-    """The Medications read (keys "med…") and their line on the data-completeness panel, which also says how many
-    references were not read at all because they are no Medication id or on another server, and whether `left` ones
-    were not read for the cap (the orders of all of these are named as unidentified)."""
-    mine = [answer for key, answer in answers.items() if key.startswith("med")]
+    """The Medications read (keys "med…", each reading the reference `reads` gives) and their line on the
+    data-completeness panel, which names each read that failed (the first few by reference, as the places of recent
+    visits are named), says how many references were not read at all because they are no Medication id or on another
+    server, and whether `left` ones were not read for the cap (the orders of all of these are named as unidentified)."""
+    mine = {key: answer for key, answer in answers.items() if key.startswith("med")}
     # Only Medications, as the hook keeps them: a read answered with another resource gave the page no Medication.
-    medications = [r for answer in mine for r in answer.resources if r.get("resourceType") == "Medication"]
-    failed = [answer for answer in mine if not answer.ok]
-    problems = [f"{len(failed)} of {len(mine)} could not be read"] if failed else []
+    medications = [r for answer in mine.values() for r in answer.resources if r.get("resourceType") == "Medication"]
+    # The reference only, never what the answer held: it may be another patient's resource (tests: a Patient).
+    failed = [f"{reads[key]}: {answer.error or 'could not be read'}" for key, answer in mine.items() if not answer.ok]
+    problems = ["; ".join([f"{len(failed)} of {len(mine)} could not be read", *first_listed(failed)])] if failed else []
     if unreadable:
         problems.append(f"{unreadable} not read: {NOT_A_MEDICATION_ID}")
     if elsewhere:

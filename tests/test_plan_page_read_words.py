@@ -50,8 +50,9 @@ def test_a_medication_not_read_is_named_once_on_the_page(tmp_path: Any) -> None:
         FakeFhir(rsps, [patient(patient_id=PATIENT_ID), epic_order_naming_a_medication()])  # the Medication: 404
         html = _open_plan(_app(tmp_path)).get_data(as_text=True)
 
-    assert "Medication details: 1 of 1 could not be read" in _section(html, "alerts")
-    assert "Medication details: 1 of 1 could not be read; this section may be incomplete." in html
+    named = "1 of 1 could not be read; Medication/eMd.oxy5-gone: the FHIR server answered HTTP 404"
+    assert f"Medication details: {named}" in _section(html, "alerts")
+    assert f"Medication details: {named}; this section may be incomplete." in html
     assert "could not be read (1 of 1" not in html
-    assert "Medication details: 0 items, 1 of 1 could not be read</li>" in html  # what the section queried
+    assert f"Medication details: 0 items, {named}</li>" in html  # what the section queried
     assert "failed (1 of 1 could not be read)" not in html
