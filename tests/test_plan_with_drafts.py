@@ -219,13 +219,19 @@ def _tasks_signing(patient_id: str) -> dict[str, Any]:
 
 
 def test_a_start_being_signed_asks_for_the_review_1_to_4_weeks_later_not_today():
-    # Kevin's first oxycodone for an ankle fracture, Priya's first morphine ER: step 5 said "Due now", next due today,
-    # "at least every 91 days during longer-term therapy", for opioids not yet started (the reassessment card quiet).
-    for patient_id in ("kevin-obrien", "priya-natarajan"):
-        tile = _tasks_signing(patient_id)["reassessment"]
-        assert tile.state == "due-soon", patient_id
-        assert tile.next_due == DAY + timedelta(weeks=4)
-        assert "with the order being signed" in tile.detail and "1–4 weeks" in tile.detail
+    # Priya's first morphine ER: step 5 said "Due now", next due today, "at least every 91 days during longer-term
+    # therapy", for opioids not yet started (the reassessment card quiet).
+    tile = _tasks_signing("priya-natarajan")["reassessment"]
+    assert tile.state == "due-soon"
+    assert tile.next_due == DAY + timedelta(weeks=4)
+    assert "with the order being signed" in tile.detail and "1–4 weeks" in tile.detail
+
+
+def test_an_acute_start_being_signed_asks_for_no_review():
+    # Kevin's ten days of oxycodone for an ankle fracture: Rec 7's review 1–4 weeks after a start is for subacute and
+    # chronic pain, and the reassessment card never follows an acute course; the tile said "Due soon".
+    tile = _tasks_signing("kevin-obrien")["reassessment"]
+    assert tile.state == "not-applicable" and tile.next_due is None
 
 
 def test_a_dose_increase_being_signed_brings_the_review_forward():

@@ -47,16 +47,10 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     evaluation is documented or ordered."""
     standing = facts.context.hook == "patient-view"
     triggers = facts.pain_triggers(CHECK_ID)
-    if not opioids_to_judge(facts, triggers):
+    branch = longer_term_branch(facts)
+    if branch is None:
         return None
-    longer_term = tuple(o for o in facts.current_opioids if not o.is_draft) if standing else triggers
     exposure = facts.exposure
-    if exposure.ltot:
-        branch = "A"
-    elif exposure.recent_start and any(facts.duration(o) == "subacute-chronic" for o in longer_term):
-        branch = "B"
-    else:
-        return None
 
     lookback = int(settings["lookback_days"])
     if facts.procedures_in(OPIOID_TREATMENT_ASSESSMENT, days=lookback):
@@ -139,6 +133,37 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "not_read": list(unread.kinds),
         },
     )
+
+
+def longer_term_branch(facts: Facts) -> str | None:
+    """The patient this check follows: "A" on long-term therapy, "B" started recently with an order for subacute or
+    chronic use (on patient-view a current one, on an order hook a new one); None for neither (an acute course, or a
+    pharmacy fill with no such order), or no opioid to judge."""
+    if not opioids_to_judge(facts, facts.pain_triggers(CHECK_ID)):
+        return None
+    if facts.exposure.ltot:
+        return "A"
+    if facts.exposure.recent_start and _longer_term_orders(facts):
+        return "B"
+    return None
+
+
+def _longer_term_orders(facts: Facts) -> bool:
+    """An order for subacute or chronic use among those judged: the current ones on patient-view (drafts aside), the
+    new ones on an order hook."""
+    standing = facts.context.hook == "patient-view"
+    judged = tuple(o for o in facts.current_opioids if not o.is_draft) if standing else facts.pain_triggers(CHECK_ID)
+    return any(facts.duration(o) == "subacute-chronic" for o in judged)
+
+
+def follows(facts: Facts, starting: bool = False) -> bool:
+    """Whether a review is asked of this patient: the card's own rule (`longer_term_branch`), which the plan page's
+    reassessment tile and step 5 read too. `starting`: an order being signed starts opioids or raises the dose, whose
+    review comes 1–4 weeks after; one for subacute or chronic use is followed before its supply starts, which the
+    card waits for (Rec 7 is for subacute and chronic pain)."""
+    if longer_term_branch(facts) is not None:
+        return True
+    return starting and opioids_to_judge(facts, facts.pain_triggers(CHECK_ID)) and _longer_term_orders(facts)
 
 
 def _basis(facts: Facts, lookback: int, pending_days: int) -> str:

@@ -31,6 +31,11 @@ RECORD_DECISION = "Record the decision (continue, adjust, taper or stop), its re
 OUD_TREATMENT_DUE = "Opioid use disorder criteria are met: offer medication treatment or a referral (below)."
 OUD_WITHOUT_THERAPY = "opioid use disorder criteria are met without medication treatment."
 OFFER_OUD_TREATMENT = "Offer or arrange medication treatment for opioid use disorder (Rec 12)."
+# A step for longer-term therapy beside opioids that are none (the tile's rule says which): not "no opioid therapy".
+NOT_LONGER_TERM = (
+    "Not needed now — short course: the opioids on record are no longer-term therapy (not taken on most days for 90 "
+    "days, and no order for subacute or chronic use)."
+)
 
 STEP_KEYS = ("assess", "consent", "agreement", "initiate", "reassess", "decide")
 STEP_TITLES: dict[str, str] = {
@@ -467,7 +472,7 @@ def _reassess(
             "reassess",
             STEP_TITLES["reassess"],
             "not-applicable",
-            "Not needed now: no opioid therapy now or planned.",
+            NOT_LONGER_TERM if therapy else "Not needed now: no opioid therapy now or planned.",
             tuple(evidence),
             (),
             action,

@@ -12,6 +12,7 @@ from guideline.checks.naloxone import planned_opioids
 from guideline.checks.pdmp_review import CHECK_ID as PDMP_CHECK
 from guideline.checks.pdmp_review import last_review
 from guideline.checks.reassessment_due import CHECK_ID as REASSESS_CHECK
+from guideline.checks.reassessment_due import follows as reassessment_follows
 from guideline.checks.reassessment_due import last_assessment, pending_assessments
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import applies as uds_applies
@@ -243,6 +244,10 @@ def reassessment_task(facts: Facts, history: MmeHistory | None, now: MmeSummary)
     else:
         due = _due_now_if_on_opioids(facts)
     task = _recurring(facts, "reassessment", "Benefit/harm reassessment", last, due, detail)
+    if task.state in _WANTING and not reassessment_follows(facts, starting=bool(signed)):
+        # The card's own rule: Rec 7's reviews are for longer-term therapy, and the tile said "Due now", every 91
+        # days, beside a quiet card for a patient whose only opioid was a 30-day fill from an outside prescriber.
+        return replace(task, state="not-applicable", next_due=None)
     if signed and task.state == "never":
         # Nothing to review yet: the first review comes 1–4 weeks after the first dose, not before it.
         task = replace(task, state="due-soon")
