@@ -342,11 +342,12 @@ def _document_step(
         return Step(key, STEP_TITLES[key], "unknown", f"{label} could not be checked.", evidence, (), action)
     status = _task_status(task)
     if status == "not-applicable" or not therapy and task.last_done is None:
+        why = NOT_LONGER_TERM if therapy else "Not needed now: no opioid therapy now or planned."
         return Step(
             key,
             STEP_TITLES[key],
             "not-applicable",
-            f"Not needed now: no opioid therapy now or planned. {label} comes before longer-term opioids.",
+            f"{why} {label} comes before longer-term opioids.",
             evidence,
             (),
             action,

@@ -394,7 +394,13 @@ def document_tasks(facts: Facts) -> tuple[Task, Task]:
         if last is None and _starting_longer_term(facts):
             return Task(key, label, None, facts.today, "due-before-start", detail)
         due = months_after(last, 12) if last else _due_now_if_on_opioids(facts)
-        return _recurring(facts, key, label, last, due, detail)
+        task = _recurring(facts, key, label, last, due, detail)
+        if task.state in _WANTING and not uds_applies(facts):
+            # Rec 2 and the HUSKY guide tie both to longer-term therapy (90 days or more, or expected to be): read by
+            # the one rule for starting or on longer-term therapy the urine drug test tile follows too. Both said
+            # "Due now" for 5 days of oxycodone after surgery.
+            return replace(task, state="not-applicable", next_due=None)
+        return task
 
     return yearly("agreement", "Treatment agreement", agreement), yearly("consent", "Informed consent", consent)
 
