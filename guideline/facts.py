@@ -121,6 +121,7 @@ from guideline.timeutil import in_last_days, in_last_months, local_date, months_
 from guideline.uds import (
     PrescriptionHistory,
     UdsResult,
+    UnreadableTest,
     UnreadReport,
     as_written,
     doses_given,
@@ -130,6 +131,7 @@ from guideline.uds import (
     joined_results,
     uds_results,
     unread_drug_test_reports,
+    unreadable_tests,
 )
 from guideline.unread_data import Unread
 
@@ -1231,11 +1233,20 @@ class Facts:
         reports whose results PainPlan does not read (a conclusion only). Each still counts as the test done."""
         return drug_tests_done_days(self.record, self.terms, self.unread_drug_test_reports, self.drug_test_procedures)
 
+    @cached_property
+    def unreadable_drug_tests(self) -> tuple[UnreadableTest, ...]:
+        """The tests on record whose specimen could not show what the patient takes, and that read nothing
+        (`uds.unreadable_tests`): no test done for the year's test, nor the last test."""
+        return unreadable_tests(self.uds_results)
+
     def last_drug_test_day(self) -> date | None:
         """The newest day, not after today, of any urine drug test on record: a result, or a drug test procedure. A
         result dated in the future is in no window the card reads: taken as the last test, the card said it was
-        "over 12 months ago" and the plan's tile showed the test as done beside a card asking for one."""
-        days = [r.day for r in self.uds_results if r.day is not None] + list(self.drug_tests_done_days)
+        "over 12 months ago" and the plan's tile showed the test as done beside a card asking for one. A test that
+        could not be read (a dilute negative: `unreadable_drug_tests`) is not the last test: it informed nothing."""
+        unreadable = {test.day for test in self.unreadable_drug_tests}
+        days = [r.day for r in self.uds_results if r.day is not None and r.day not in unreadable]
+        days += self.drug_tests_done_days
         return max((day for day in days if day <= self.today), default=None)
 
     def last_drug_test_written(self) -> str | None:

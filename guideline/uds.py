@@ -214,6 +214,57 @@ def _fit_for(observation: Observation, value: Value) -> Value:
     return value
 
 
+# `_UNFIT`'s words as the cards write why a specimen gave no result, by how each word begins.
+_UNFIT_WHY = (
+    ("dilute", "dilute specimen"),
+    ("invalid", "invalid specimen"),
+    ("adulterat", "adulterated specimen"),
+    ("substituted", "substituted specimen"),
+)
+
+
+def _unfit_why(observation: Observation) -> str | None:
+    """Why the lab's words say a result's specimen could not show what the patient takes ("dilute specimen")."""
+    for words in _value_words(observation):
+        unfit = _UNFIT.search(words)
+        if unfit:
+            found = unfit.group(0).lower()
+            return next(why for start, why in _UNFIT_WHY if found.startswith(start))
+    return None
+
+
+@dataclass(frozen=True)
+class UnreadableTest:
+    """A day's urine drug test that gave no result to read, its specimen unfit: its day, its date as the cards
+    write it, and why ("dilute specimen")."""
+
+    day: date
+    when: str
+    why: str
+
+
+def unreadable_tests(results: Iterable[UdsResult]) -> tuple[UnreadableTest, ...]:
+    """The dated tests (of `results`), newest first, whose specimen the lab says could not show what the patient takes
+    (a dilute negative; an invalid, adulterated or substituted specimen: `_fit_for`) and that read no substance
+    positive or negative that day. Such a test informed nothing (Rec 10), so it is no year's test; one readable result
+    of the day (a dilute positive) makes the day's test one."""
+    read: set[date] = set()
+    unfit: dict[date, list[str]] = {}
+    written: dict[date, str] = {}
+    for result in results:
+        if result.day is None:
+            continue
+        if result.value in ("positive", "negative"):
+            read.add(result.day)
+            continue
+        why = _unfit_why(result.observation) if result.value == "none" else None
+        if why is not None:
+            unfit.setdefault(result.day, []).append(why)
+            written.setdefault(result.day, result.when or iso_day(result.day))
+    days = sorted((day for day in unfit if day not in read), reverse=True)
+    return tuple(UnreadableTest(day, written[day], ", ".join(dict.fromkeys(unfit[day]))) for day in days)
+
+
 # How labs report a test they did not do, with status final: Quest's "TNP" (test not performed), "QNS" (quantity
 # not sufficient), a rejected or cancelled specimen. Read as a result of no value, it counted as the year's test done,
 # and "Order a urine drug test" never showed for a patient whose only sample was never tested.

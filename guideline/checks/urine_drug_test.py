@@ -25,7 +25,7 @@ from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
-from guideline.uds import drug_test_name, is_uds_order
+from guideline.uds import UnreadableTest, drug_test_name, is_uds_order, unreadable_tests
 from guideline.unread_data import (
     DRUG_TESTS,
     FILLS,
@@ -46,13 +46,13 @@ TITLE = "Urine drug test due"
 
 
 def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
-    """Fires when the patient starts or continues longer-term opioids and no urine drug test result is on
-    record for the lookback window, unless a urine drug screen is already ordered."""
+    """Fires when the patient starts or continues longer-term opioids and no urine drug test that could be read is
+    on record for the lookback window, unless a urine drug screen is already ordered."""
     reasons = _longer_term_reasons(facts)
     if not reasons:
         return None
     months = int(settings["lookback_months"])
-    if facts.uds_results_within(months) or _tested_without_result(facts, months):
+    if _tested_with_result(facts, months) or _tested_without_result(facts, months):
         return None
     if pending_orders(facts, int(settings["pending_order_days"])):
         return None
@@ -123,6 +123,28 @@ def pending_orders(facts: Facts, days: int) -> tuple[ServiceRequest, ...]:
 
 
 # -- the card --------------------------------------------------------------------------------------------------
+
+
+def _tested_with_result(facts: Facts, months: int) -> bool:
+    """A urine drug test result in the window, of a test that could be read: a test whose specimen could not show
+    what the patient takes (a dilute negative, an invalid specimen: `uds.unreadable_tests`) informed nothing, and
+    counted as the year's test it kept the card quiet for a patient whose only test could not be interpreted."""
+    recent = facts.uds_results_within(months)
+    unreadable = {test.day for test in unreadable_tests(recent)}
+    return any(result.day not in unreadable for result in recent)
+
+
+def unreadable_since_last(facts: Facts, months: int) -> tuple[UnreadableTest, ...]:
+    """The tests of the last `months` months that could not be read, newer than the last test counted, newest first:
+    the card and the plan page's tile say why each is no test done."""
+    last = facts.last_drug_test_day()
+    return tuple(t for t in unreadable_tests(facts.uds_results_within(months)) if last is None or t.day > last)
+
+
+def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
+    """ "The test of 2026-03-02 could not be read as a result: dilute specimen; a new test is due." """
+    said = "; ".join(f"the test of {t.when} could not be read as a result: {t.why}" for t in tests)
+    return f"{said[:1].upper()}{said[1:]}; a new test is due."
 
 
 def _tested_without_result(facts: Facts, months: int) -> bool:
@@ -196,10 +218,13 @@ def _latest_ahead(ahead: tuple[DrugTestAhead, ...]) -> str | None:
 
 
 def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True) -> tuple[str, str]:
-    """The summary and the first line of the card: the last test (and whether it is preliminary), or none, and any
-    test dated after today, which cannot count but must not read as "none on record"; with data not read
-    (`read_all` False), "none found in what could be read"."""
+    """The summary and the first line of the card: the last test (and whether it is preliminary), or none, any test
+    since that could not be read and why, and any test dated after today, which cannot count but must not read as
+    "none on record"; with data not read (`read_all` False), "none found in what could be read"."""
     on_record = "on record" if read_all else "found in what could be read"
+    unreadable = unreadable_since_last(facts, months)
+    # Beside a test that could not be read, "no result on record" is untrue of the result the chart shows.
+    result = f"{'readable ' if unreadable else ''}urine drug test result {on_record}"
     ahead = tests_after_today(facts)
     latest = _latest_ahead(ahead)
     after = dated_after_today_as("A urine drug test", latest, "a test")
@@ -209,13 +234,16 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
             f"Order a urine drug test: none in {months} months (last {shown}) for a patient on longer-term opioids"
         )
         status = " (preliminary)" if _preliminary_on(facts, last) else ""
-        finding = f"The last urine drug test result {on_record} is from **{shown}**{status}, over {months} months ago."
+        finding = f"The last {result} is from **{shown}**{status}, over {months} months ago."
     elif ahead:
         summary = f"Order a urine drug test: none on record up to today (one is dated {latest}, after today)"
-        finding = f"There is **no urine drug test result {on_record}** up to today."
+        finding = f"There is **no {result}** up to today."
     else:
         summary = "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
-        finding = f"There is **no urine drug test result {on_record}** for this patient."
+        finding = f"There is **no {result}** for this patient."
+    if unreadable:
+        summary = f"Order a urine drug test: the test of {unreadable[0].when} could not be read ({unreadable[0].why})"
+        finding = f"{finding} {unreadable_words(unreadable)}"
     return summary, f"{finding} {after}" if after else finding
 
 

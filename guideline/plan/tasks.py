@@ -16,7 +16,7 @@ from guideline.checks.reassessment_due import follows as reassessment_follows
 from guideline.checks.reassessment_due import last_assessment, pending_assessments
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import applies as uds_applies
-from guideline.checks.urine_drug_test import pending_orders
+from guideline.checks.urine_drug_test import pending_orders, unreadable_since_last, unreadable_words
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date, known_in_hand
 from guideline.mme import MmeSummary
@@ -160,6 +160,9 @@ def uds_task(facts: Facts) -> Task:
     due = months_after(last, months) if last else _due_now_if_on_opioids(facts)
     every = "yearly" if months == 12 else f"every {months} months"
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
+    unreadable = unreadable_since_last(facts, months)
+    if unreadable:  # the card's words: a test the chart shows, not counted, is never left unexplained
+        detail = f"{unreadable_words(unreadable)} {detail}"
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
     if task.state in _WANTING and not uds_applies(facts):
