@@ -10,6 +10,7 @@ import pytest
 from builders import LOINC, UCUM, days_ago, dispense, observation, patient
 from cds_support import bundle, full_prefetch, hook_request, make_app, topics
 from test_plan import plan_for
+from test_plan_steps import by_key
 
 OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 TEST_DAY = "2026-03-02"  # 105 days before the tests' today, 2026-06-15
@@ -160,3 +161,20 @@ def test_the_tile_shows_the_older_readable_test_as_the_last() -> None:
     tile, _ = _uds_tile([*_screen("Invalid specimen", "Invalid specimen"), older])
     assert tile.state == "overdue" and tile.last_done.isoformat() == "2025-04-01"
     assert f"The test of {TEST_DAY} could not be read as a result: invalid specimen; a new test is due." in tile.detail
+
+
+def test_the_tile_and_step_one_say_none_readable_rather_than_none_on_record() -> None:
+    """Beside a test the chart shows, "None on record" was untrue of it: the tile, step 1 and the note say none
+    readable."""
+    plan = plan_for([patient(), *_long_term_fills(), *_screen("NEGATIVE-DILUTE", "NEGATIVE-DILUTE")])
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    assert tile.state_label == "None readable on record"
+    assess = by_key(plan.section("steps").content)["assess"]
+    evidence = next(e for e in assess.evidence if e.label == "Urine drug test")
+    assert evidence.detail == "none readable on record"
+
+
+def test_the_tile_says_none_on_record_with_no_test_at_all() -> None:
+    plan = plan_for([patient(), *_long_term_fills()])
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    assert tile.state_label == "None on record" and "could not be read" not in tile.detail

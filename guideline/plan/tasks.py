@@ -58,6 +58,9 @@ class Task:
     none_found: str = "none on record"
     # The record that stands for it when it has none of its own: "the treatment agreement" (consent_by_agreement)
     carried_by: str = ""
+    # Tests on record it does not count, and why ("The test of 2026-03-02 could not be read as a result: ..."): none
+    # found then reads "none readable on record", never "none on record" of a test the chart shows.
+    not_counted: str = ""
 
     @property
     def last_text(self) -> str | None:
@@ -161,9 +164,10 @@ def uds_task(facts: Facts) -> Task:
     every = "yearly" if months == 12 else f"every {months} months"
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
     unreadable = unreadable_since_last(facts, months)
-    if unreadable:  # the card's words: a test the chart shows, not counted, is never left unexplained
-        detail = f"{unreadable_words(unreadable)} {detail}"
-    task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
+    # The card's words: a test the chart shows, not counted, is never left unexplained.
+    not_counted = unreadable_words(unreadable) if unreadable else ""
+    detail = f"{not_counted} {detail}" if not_counted else detail
+    task = replace(_recurring(facts, "uds", "Urine drug test", last, due, detail), not_counted=not_counted)
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
     if task.state in _WANTING and not uds_applies(facts):
         # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
@@ -508,6 +512,12 @@ def without_history(task: Task, history: MmeHistory | None, today: date, signed:
     return replace(task, state="not-read", next_due=None, detail=f"Not known: {words}. {task.detail}", unread=words)
 
 
+def _none_found(task: Task, statuses: Mapping[str, QueryStatus]) -> str:
+    """What none found means for the tile (`reads.none_found`): "none readable …" beside a test it does not count."""
+    words = none_found(task.key, statuses)
+    return words.replace("none", "none readable", 1) if task.not_counted else words
+
+
 def build_tasks(
     facts: Facts, history: MmeHistory | None, now: MmeSummary, statuses: Mapping[str, QueryStatus] | None = None
 ) -> tuple[Task, ...]:
@@ -522,7 +532,7 @@ def build_tasks(
         *document_tasks(facts),
     )
     searched = statuses or {}
-    windowed = (replace(t, none_found=none_found(t.key, searched)) for t in tasks)
+    windowed = (replace(t, none_found=_none_found(t, searched)) for t in tasks)
     signed = _signed_start_or_increase(facts, now) is not None
     read = (unread_task(t, searched, facts.today, signed) for t in windowed)
     return consent_by_agreement(tuple(without_history(t, history, facts.today, signed) for t in read))
