@@ -182,7 +182,8 @@ def _flag_value(code: str | None) -> Value | None:
 
 def result_value(observation: Observation) -> Value:
     """Combine valueCodeableConcept, valueString, valueBoolean and interpretation: agreement wins, disagreement is
-    indeterminate, silence is "none" (a test was still done)."""
+    indeterminate, silence is "none" (a test was still done). A value that says the test was not performed, with no
+    reading of its own, is "none" whatever the flag says (`_lab_did_not_test`)."""
     answers: list[Value] = []
     if observation.value_concept is not None:
         coded = _value_from_codes(observation.value_concept) or _value_from_words(observation.value_concept)
@@ -193,6 +194,10 @@ def result_value(observation: Observation) -> Value:
         answers.append(from_string)
     if observation.value_boolean is not None:  # a presence test answered true or false
         answers.append("positive" if observation.value_boolean else "negative")
+    if not answers and _not_performed(observation):
+        # The value says what happened to the specimen; a flag beside it ("Specimen rejected" flagged N, as Epic
+        # Beaker sends it) is the lab system's default, and read, an untested sample was a negative and a test done.
+        return "none"
     for concept in observation.interpretation:
         flagged = _value_from_flags(concept)
         if flagged:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import LOINC, UCUM, days_ago, dispense, observation, patient
+from builders import LOINC, UCUM, days_ago, dispense, med_request, observation, patient
 from cds_support import bundle, full_prefetch, hook_request, make_app, topics
 from test_plan import plan_for
 from test_plan_steps import by_key
@@ -178,3 +178,39 @@ def test_the_tile_says_none_on_record_with_no_test_at_all() -> None:
     plan = plan_for([patient(), *_long_term_fills()])
     tile = next(t for t in plan.section("tasks").content if t.key == "uds")
     assert tile.state_label == "None on record" and "could not be read" not in tile.detail
+
+
+# -- not performed, beside a flag ------------------------------------------------------------------------------
+
+
+def _order_sign(tmp_path, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """An oxycodone order being signed for the patient on long-term oxycodone, with these results on record."""
+    prefetch = full_prefetch("order-sign", dispenses=bundle(*_long_term_fills()), udsLabs=bundle(*results))
+    draft = med_request(OXYCODONE_5, draft=True, id="d1")
+    request = hook_request("order-sign", drafts=[draft], prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=request)
+    assert response.status_code == 200
+    return response.json
+
+
+@pytest.mark.parametrize("value", ["Specimen rejected", "Test not performed", "TNP", "Quantity not sufficient"])
+def test_a_specimen_not_tested_beside_the_flag_n_is_no_test_and_no_negative(tmp_path, value: str) -> None:
+    """Epic Beaker sends the flag N beside "Specimen rejected": read by the flag, the untested sample was the year's
+    test and a negative for oxycodone (an "all clear", or a negative for a prescribed opioid) on no test at all."""
+    answer = _order_sign(tmp_path, _screen(value, value))
+    found = _uds_card(answer)
+    assert found is not None
+    assert found["summary"].startswith("Order a urine drug test: none on record")
+    assert "unexpected-uds-result" not in topics(answer)
+
+
+def test_a_specimen_not_tested_beside_a_flag_a_is_no_positive_either(tmp_path) -> None:
+    answer = _order_sign(tmp_path, _screen("Specimen rejected", "Specimen rejected", flag="A", oxycodone_flag="A"))
+    assert _uds_card(answer) is not None
+    assert "unexpected-uds-result" not in topics(answer)
+
+
+def test_a_reading_beside_a_note_that_it_was_not_confirmed_is_still_a_test(tmp_path) -> None:
+    """The value's own reading stands: "Negative; quantity not sufficient for confirmation" is a test done."""
+    value = "Negative; quantity not sufficient for confirmation"
+    assert "urine-drug-test" not in topics(_order_sign(tmp_path, _screen(value, value)))
