@@ -253,19 +253,29 @@ def unreadable_tests(results: Iterable[UdsResult]) -> tuple[UnreadableTest, ...]
     (a dilute negative; an invalid, adulterated or substituted specimen: `_fit_for`) and that read no substance
     positive or negative that day. Such a test informed nothing (Rec 10), so it is no year's test; one readable result
     of the day (a dilute positive) makes the day's test one."""
+    return _unreadable([(r.day, r.when, r.value, r.observation) for r in results])
+
+
+# A result as `_unreadable` reads it: its day, its date as written (None: its day), its value, the result itself.
+_Reading = tuple[date | None, str | None, Value, Observation]
+
+
+def _unreadable(readings: Iterable[_Reading]) -> tuple[UnreadableTest, ...]:
+    """`unreadable_tests` of results however they were read: the one rule the card, the plan page and the population
+    review's annual-monitoring measure (`tests_done`) count the year's test by."""
     read: set[date] = set()
     unfit: dict[date, list[str]] = {}
     written: dict[date, str] = {}
-    for result in results:
-        if result.day is None:
+    for day, when, value, observation in readings:
+        if day is None:
             continue
-        if result.value in ("positive", "negative"):
-            read.add(result.day)
+        if value in ("positive", "negative"):
+            read.add(day)
             continue
-        why = _unfit_why(result.observation) if result.value == "none" else None
+        why = _unfit_why(observation) if value == "none" else None
         if why is not None:
-            unfit.setdefault(result.day, []).append(why)
-            written.setdefault(result.day, result.when or iso_day(result.day))
+            unfit.setdefault(day, []).append(why)
+            written.setdefault(day, when or iso_day(day))
     days = sorted((day for day in unfit if day not in read), reverse=True)
     return tuple(UnreadableTest(day, written[day], ", ".join(dict.fromkeys(unfit[day]))) for day in days)
 
@@ -283,19 +293,28 @@ _NOT_PERFORMED = re.compile(
 
 
 def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple[Observation, ...]:
-    """The urine drug test results of tests the lab did: a result's status (not registered, unknown or void), no value
-    that says it was not performed ("TNP", "QNS") without a reading beside it, and no more settled result of the same
-    test and sample that says so (a result corrected to "Specimen rejected"). The population review counts the year's
-    test by these, as the point of care counts the results it judges (`uds_results`)."""
-    done, withdrawn = [], []
+    """The urine drug test results of tests the lab did and that could be read: a result's status (not registered,
+    unknown or void), no value that says it was not performed ("TNP", "QNS") without a reading beside it, no more
+    settled result of the same test and sample that says so (a result corrected to "Specimen rejected"), and no day's
+    test whose specimen could not show what the patient takes (`unreadable_tests`). The population review counts the
+    year's test by these, as the point of care counts the results it judges (`uds_results`) and the card the year's
+    test."""
+    done, withdrawn, values = [], [], {}
     for observation in observations:
         if observation.status in RESULT_STATUSES and is_urine_drug_test(observation.code, terms):
-            not_done = _lab_did_not_test(observation, result_value(observation))
-            (withdrawn if not_done else done).append(observation)
-    if not withdrawn:
-        return tuple(done)
+            value = result_value(observation)
+            if _lab_did_not_test(observation, value):
+                withdrawn.append(observation)
+            else:
+                done.append(observation)
+                values[id(observation)] = value
     # Only a withdrawal takes a test back here: a preliminary and its final are one test done either way.
-    return tuple(_not_replaced(done, [_keyed(o) for o in done], map(_keyed, withdrawn)))
+    standing = _not_replaced(done, [_keyed(o) for o in done], map(_keyed, withdrawn)) if withdrawn else done
+    readings = [(local_date(o.result_time), None, values[id(o)], o) for o in standing]
+    unreadable = {test.day for test in _unreadable(readings)}
+    if not unreadable:
+        return tuple(standing)
+    return tuple(o for (day, *_), o in zip(readings, standing, strict=True) if day not in unreadable)
 
 
 def _lab_did_not_test(observation: Observation, value: Value) -> bool:

@@ -628,6 +628,39 @@ def test_a_drug_test_the_lab_withdrew_by_a_correction_is_no_annual_test(tmp_path
     assert _flags(_patients(tmp_path)["p-mon"])["amo"] == (True, False)
 
 
+@pytest.mark.parametrize(
+    ("values", "monitored"),
+    [
+        (("Negative, dilute", "Negative, dilute"), False),
+        (("Invalid specimen", "Specimen invalid"), False),
+        (("Specimen rejected", "Specimen rejected"), False),  # flagged N, as Epic Beaker sends it
+        (("Negative, dilute", "Positive, dilute"), True),  # a dilute positive is read: the day's test informed care
+    ],
+    ids=["dilute-negative", "invalid", "rejected-flagged-n", "one-result-read"],
+)
+def test_a_drug_test_that_could_not_be_read_is_no_annual_test_as_on_the_card(
+    tmp_path: Path, values: tuple[str, str], monitored: bool
+) -> None:
+    # The card asks for a test when the year's only one could not be read (a dilute negative, an invalid specimen):
+    # the review counted it as AMO's test, and the two disagreed about the same patient.
+    fills = [
+        dispense(f"m{n}", "p-mon", OXYCODONE_5, day, 60, 30)
+        for n, day in enumerate(("2026-01-05", "2026-02-04", "2026-03-06"))
+    ]
+    results = []
+    for n, (code, value) in enumerate(zip(("19295-5", "58430-0"), values, strict=True)):
+        result = {**urine_test(f"u{n}", "p-mon", "2026-02-10T09:40:00-05:00", code=code), "valueString": value}
+        del result["valueCodeableConcept"]
+        flag = "A" if value.startswith("Positive") else "N"
+        result["interpretation"] = [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": flag}]}
+        ]
+        results.append(result)
+    write_export(tmp_path, [patient("p-mon"), *fills, *results])
+    review(ndjson_files(tmp_path), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    assert _flags(_patients(tmp_path)["p-mon"])["amo"] == (True, monitored)
+
+
 def test_oud_medication_given_in_clinic_is_read_by_the_standing_review_and_is_no_unexpected_type(
     tmp_path: Path,
 ) -> None:
