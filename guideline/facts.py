@@ -1257,7 +1257,7 @@ class Facts:
             return None
         day = last.isoformat()
         written = [as_written(r.day, r.observation.dated_partial) for r in self.uds_results if r.day == last]
-        written += [u.when for u in self.unread_drug_test_reports if u.done and not u.partly and u.day == last]
+        written += [u.when for u in self.unread_drug_test_reports if u.counted and u.day == last]
         written += [as_written(done, p.dated_partial) for done, p in self.drug_test_procedures if done == last]
         partial = [w for w in written if w and w != day]
         return partial[0] if partial and len(partial) == len(written) else day

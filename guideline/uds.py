@@ -208,11 +208,16 @@ def result_value(observation: Observation) -> Value:
 
 
 def _fit_for(observation: Observation, value: Value) -> Value:
-    """`value`, unless the result's words say its specimen cannot show it (`_UNFIT`): then no reading,
-    so that the result is named as unread, never judged."""
+    """`value`, unless the result's words say its specimen cannot show it (`_fit`)."""
+    return _fit(value, _value_words(observation)) if value in ("negative", "positive") else value
+
+
+def _fit(value: Value, written: Sequence[str]) -> Value:
+    """`value`, unless the words (a result's value, a report's conclusion) say its specimen cannot show it (`_UNFIT`):
+    then no reading, so that the test is named as unread, never judged."""
     if value not in ("negative", "positive"):
         return value
-    for words in _value_words(observation):
+    for words in written:
         unfit = _UNFIT.search(words)
         if unfit and (value == "negative" or not unfit.group(1)):  # a dilute positive stands
             return "none"
@@ -228,9 +233,19 @@ _UNFIT_WHY = (
 )
 
 
-def _unfit_why(observation: Observation) -> str | None:
-    """Why the lab's words say a result's specimen could not show what the patient takes ("dilute specimen")."""
-    for words in _value_words(observation):
+NOT_PERFORMED = "test not performed"
+
+
+def no_reading_why(value: Value, written: Sequence[str]) -> str | None:
+    """Why a test that reads `value` gave no result, by the words of its value (a result's) or its conclusion (a lab
+    report's; `report_words`): NOT_PERFORMED when they say the lab did not test the sample ("TNP", "Specimen
+    rejected"), else why its specimen could not show what the patient takes ("dilute specimen"); None when it read
+    positive or negative, or its words say neither. The one rule for results and reports with only a conclusion."""
+    if value != "none":
+        return None
+    if _says_not_performed(written):
+        return NOT_PERFORMED
+    for words in written:
         unfit = _UNFIT.search(words)
         if unfit:
             found = unfit.group(0).lower()
@@ -248,16 +263,19 @@ class UnreadableTest:
     why: str
 
 
-def unreadable_tests(results: Iterable[UdsResult]) -> tuple[UnreadableTest, ...]:
-    """The dated tests (of `results`), newest first, whose specimen the lab says could not show what the patient takes
-    (a dilute negative; an invalid, adulterated or substituted specimen: `_fit_for`) and that read no substance
-    positive or negative that day. Such a test informed nothing (Rec 10), so it is no year's test; one readable result
-    of the day (a dilute positive) makes the day's test one."""
-    return _unreadable([(r.day, r.when, r.value, r.observation) for r in results])
+def unreadable_tests(results: Iterable[UdsResult], reports: Iterable[UnreadReport] = ()) -> tuple[UnreadableTest, ...]:
+    """The dated tests (of `results`, and of `reports` with only a conclusion), newest first, whose specimen the lab
+    says could not show what the patient takes (a dilute negative; an invalid, adulterated or substituted specimen:
+    `_fit`) and that read no substance positive or negative that day. Such a test informed nothing (Rec 10), so it is
+    no year's test; one readable result of the day (a dilute positive) makes the day's test one."""
+    readings: list[_Reading] = [(r.day, r.when, r.value, r.observation) for r in results]
+    readings += [(u.day, u.when, u.value, u.report) for u in reports if u.done and not u.partly]
+    return _unreadable(readings)
 
 
-# A result as `_unreadable` reads it: its day, its date as written (None: its day), its value, the result itself.
-_Reading = tuple[date | None, str | None, Value, Observation]
+# A test as `_unreadable` reads it: its day, its date as written (None: its day), its value, the result itself (or
+# the lab report with only a conclusion).
+_Reading = tuple[date | None, str | None, Value, Observation | DiagnosticReport]
 
 
 def _unreadable(readings: Iterable[_Reading]) -> tuple[UnreadableTest, ...]:
@@ -266,14 +284,14 @@ def _unreadable(readings: Iterable[_Reading]) -> tuple[UnreadableTest, ...]:
     read: set[date] = set()
     unfit: dict[date, list[str]] = {}
     written: dict[date, str] = {}
-    for day, when, value, observation in readings:
+    for day, when, value, source in readings:
         if day is None:
             continue
         if value in ("positive", "negative"):
             read.add(day)
             continue
-        why = _unfit_why(observation) if value == "none" else None
-        if why is not None:
+        why = no_reading_why(value, _words_of(source)) if value == "none" else None
+        if why is not None and why != NOT_PERFORMED:
             unfit.setdefault(day, []).append(why)
             written.setdefault(day, when or iso_day(day))
     days = sorted((day for day in unfit if day not in read), reverse=True)
@@ -319,13 +337,44 @@ def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple
 
 def _lab_did_not_test(observation: Observation, value: Value) -> bool:
     """No reading, and a value that says the test was not performed ("TNP", "QNS"): a reading beside such a note
-    ("Negative; quantity not sufficient for confirmation") is still a test done."""
-    return value == "none" and _not_performed(observation)
+    ("Negative; quantity not sufficient for confirmation") is still a test done (`no_reading_why`)."""
+    return value == "none" and no_reading_why(value, _value_words(observation)) == NOT_PERFORMED
 
 
 def _not_performed(observation: Observation) -> bool:
     """Whether a result's value says the test was not done (its text, or its coded answer's words)."""
-    return any(_NOT_PERFORMED.search(words) for words in _value_words(observation))
+    return _says_not_performed(_value_words(observation))
+
+
+def _says_not_performed(written: Iterable[str]) -> bool:
+    """Whether the words say the test was not done ("TNP", "QNS", "Specimen rejected", "Cancelled")."""
+    return any(_NOT_PERFORMED.search(words) for words in written)
+
+
+def _words_of(source: Observation | DiagnosticReport) -> list[str]:
+    """What a test says in words: a result's value (`_value_words`), a report's conclusion (`report_words`)."""
+    return _value_words(source) if isinstance(source, Observation) else report_words(source)
+
+
+def report_words(report: DiagnosticReport) -> list[str]:
+    """What a report with only a conclusion says in words: its conclusion, and its coded conclusions' text and names."""
+    written = [report.conclusion]
+    for concept in report.conclusion_codes:
+        written += [concept.text, *(c.display for c in concept.codings)]
+    return [words for words in written if words]
+
+
+def report_value(report: DiagnosticReport) -> Value:
+    """What a report's conclusion reads as, as a result's value is read (`_fit`), only to tell whether the test could
+    be read: never a result per substance (clinical-logic.md, *Lab reports*)."""
+    answers = [found for found in [value_from_text(report.conclusion)] if found]
+    for concept in report.conclusion_codes:
+        found = _value_from_codes(concept) or _value_from_words(concept)
+        if found:
+            answers.append(found)
+    if not answers:
+        return "none"
+    return _fit(answers[0] if len(set(answers)) == 1 else "indeterminate", report_words(report))
 
 
 def _value_words(observation: Observation) -> list[str]:
@@ -568,6 +617,16 @@ class UnreadReport:
     done: bool
     reading: str
     partly: bool = False
+    # What its conclusion reads as (`report_value`), only to tell whether the test could be read, and why not
+    # (`no_reading_why`: "test not performed", "dilute specimen"): never a result per substance.
+    value: Value = "none"
+    no_reading: str | None = None
+
+    @property
+    def counted(self) -> bool:
+        """Whether it is a test done for the year's test: done, none of its results read (a report partly read is a
+        test by its read results), and its conclusion not saying the test was not performed or could not be read."""
+        return self.done and not self.partly and self.no_reading is None
 
     @property
     def name(self) -> str:
@@ -597,15 +656,19 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
         if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):
             continue
         why = "; ".join(dict.fromkeys(missing[r] for r in report.results if r in missing)) if missing else ""
+        value, no_reading = "none", None
         if read.isdisjoint(report.results):
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
+            value = report_value(report)
+            no_reading = no_reading_why(value, report_words(report))
         elif why:
             reading = f"{sum(r in missing for r in report.results)} of its {len(report.results)} results not received"
             reading += f": {why}"
         else:
             continue  # its results are read: the test is on record as they are
         day, done = local_date(report.result_time), report.status in REPORT_DONE_STATUSES
-        found.append(UnreadReport.make(report, day, done, reading, not read.isdisjoint(report.results)))
+        partly = not read.isdisjoint(report.results)
+        found.append(UnreadReport.make(report, day, done, reading, partly, value, no_reading))
     return tuple(found)
 
 
@@ -638,15 +701,16 @@ def drug_tests_done_days(
 ) -> tuple[date, ...]:
     """The days of drug tests done with no result to read, newest first (undated ones left out): procedures (a
     point-of-care cup, a billed test) and reports whose results PainPlan does not read (a conclusion only), of
-    `unread` (the record's `unread_drug_test_reports`, found again when not given) those whose status says the test
-    was done and none of whose results were read (a report partly read is a test already, by its read results);
+    `unread` (the record's `unread_drug_test_reports`, found again when not given) those counted as a test done
+    (`UnreadReport.counted`: a report partly read is a test already, by its read results, and one whose conclusion
+    says the test was not performed or could not be read is none);
     `procedures` likewise the record's `drug_test_procedures`."""
     if unread is None:
         unread = unread_drug_test_reports(record, terms)
     if procedures is None:
         procedures = drug_test_procedures(record)
     days = {day for day, _ in procedures}
-    days.update(report.day for report in unread if report.done and not report.partly)
+    days.update(report.day for report in unread if report.counted)
     return tuple(sorted((day for day in days if day is not None), reverse=True))
 
 

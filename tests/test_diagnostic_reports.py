@@ -186,6 +186,57 @@ def test_a_report_that_says_there_is_no_result_is_no_test(status: str) -> None:
     assert card(sign(conclusion_only("Negative", when=days_ago(30), status=status)), urine_drug_test.CHECK_ID)
 
 
+@pytest.mark.parametrize(
+    ("words", "why"),
+    [
+        ("Negative, dilute specimen", "dilute specimen"),
+        ("Invalid specimen", "invalid specimen"),
+        ("Specimen substituted", "substituted specimen"),
+        ("Specimen rejected: mislabeled", None),
+        ("Test not performed", None),
+    ],
+)
+def test_a_conclusion_that_says_the_specimen_could_not_be_read_is_no_years_test(words: str, why: str | None) -> None:
+    # Read by a result's rule: a dilute negative or an invalid specimen informed nothing, and a rejected or untested
+    # specimen is no test at all. Counted as the test done, the report kept "Order a urine drug test" quiet.
+    evaluation = sign(conclusion_only(words, when=days_ago(30)))
+    found = card(evaluation, urine_drug_test.CHECK_ID)
+    assert found is not None
+    if why is None:
+        assert found.summary.startswith("Order a urine drug test: none on record")
+    else:
+        said = f"The test of {days_ago(30)} could not be read as a result: {why}; a new test is due."
+        assert said in found.detail
+    # never silent: named with its words on the data-incomplete card and the plan page's panel
+    named = f'Drugs of abuse 5 panel - Urine ({days_ago(30)}, report conclusion "{words}")'
+    assert unexpected_uds_result.unread_results(evaluation.facts) == (named,)
+
+
+def test_a_coded_conclusion_of_a_dilute_specimen_is_no_years_test() -> None:
+    coded = conclusion_only(None, when=days_ago(30))
+    coded["conclusionCode"] = [
+        {"coding": [{"system": "urn:oid:1.2.3.4.5.6", "code": "DIL", "display": "NEGATIVE-DILUTE"}]}
+    ]
+    assert card(sign(coded), urine_drug_test.CHECK_ID) is not None
+
+
+def test_a_dilute_positive_conclusion_still_counts() -> None:
+    # Dilution never makes a drug appear: the report found something, and is the year's test.
+    assert (
+        card(sign(conclusion_only("Positive for fentanyl, dilute", when=days_ago(30))), urine_drug_test.CHECK_ID)
+        is None
+    )
+
+
+def test_the_population_review_does_not_count_a_dilute_conclusion_for_annual_monitoring(tmp_path) -> None:
+    from test_drug_test_procedures import annual_monitoring
+
+    assert annual_monitoring(tmp_path, "p9", conclusion_only("Negative, dilute", when="2026-01-05")) == (
+        "true",
+        "false",
+    )
+
+
 def test_a_report_of_another_test_is_no_drug_test() -> None:
     blood_count = conclusion_only("Normal", code=loinc("58410-2", "CBC panel - Blood"), when=days_ago(30))
     assert card(sign(blood_count), urine_drug_test.CHECK_ID) is not None
@@ -300,6 +351,21 @@ def test_the_plan_page_lists_a_conclusion_only_report_with_its_conclusion() -> N
         'done, report conclusion "Negative" (not judged per substance)',
     )
     assert plan.named["unread-uds"] == unexpected_uds_result.unread_results(evaluation.facts)
+
+
+@pytest.mark.parametrize(
+    ("words", "shown"),
+    [
+        ("Specimen rejected: mislabeled", 'not performed, report conclusion "Specimen rejected: mislabeled"'),
+        ("Negative, dilute", 'could not be read (dilute specimen), report conclusion "Negative, dilute"'),
+    ],
+)
+def test_the_plan_page_lists_a_conclusion_the_card_does_not_count_as_not_done(words: str, shown: str) -> None:
+    # "done, report conclusion "Specimen rejected"" beside a card asking for a test: the row says why it is no test.
+    evaluation = run("patient-view", resources=[long_term(), conclusion_only(words, when=days_ago(30))])
+    plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    [row] = plan.section("uds").content.rows
+    assert row.value == shown
 
 
 def test_a_report_naming_its_results_by_their_bundle_full_urls_adds_no_second_test() -> None:

@@ -138,7 +138,10 @@ def unreadable_since_last(facts: Facts, months: int) -> tuple[UnreadableTest, ..
     """The tests of the last `months` months that could not be read, newer than the last test counted, newest first:
     the card and the plan page's tile say why each is no test done."""
     last = facts.last_drug_test_day()
-    return tuple(t for t in unreadable_tests(facts.uds_results_within(months)) if last is None or t.day > last)
+    since, today = months_before(facts.today, months), facts.today
+    reports = [u for u in facts.unread_drug_test_reports if u.day is not None and since <= u.day <= today]
+    found = unreadable_tests(facts.uds_results_within(months), reports)
+    return tuple(t for t in found if last is None or t.day > last)
 
 
 def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
@@ -206,7 +209,7 @@ def _preliminary_on(facts: Facts, day: date) -> bool:
     if any(done == day for done, _ in facts.drug_test_procedures):
         return False
     statuses = [r.observation.status for r in facts.uds_results if r.day == day]
-    statuses += [u.report.status for u in facts.unread_drug_test_reports if u.done and not u.partly and u.day == day]
+    statuses += [u.report.status for u in facts.unread_drug_test_reports if u.counted and u.day == day]
     return bool(statuses) and all(status == "preliminary" for status in statuses)
 
 

@@ -15,7 +15,7 @@ from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
 from guideline.timeutil import local_date
-from guideline.uds import named_test, one_sample, sample_test
+from guideline.uds import NOT_PERFORMED, named_test, one_sample, sample_test
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -122,7 +122,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
             continue
         # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it. A
         # report partly read has its read results on rows of their own, judged; this row names the rest.
-        done = f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
+        done = _report_value(unread)
         after, written, note = _after(unread.day, today), unread.report.dated_partial, notes.get(id(unread.report))
         rows.append(UdsRow(unread.day, unread.name, done, (), (), after_today=after, written=written, copy_note=note))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
@@ -192,6 +192,16 @@ def _procedure_sent(day: date | None, procedure: Procedure) -> _Sent:
     same = _done_same(procedure.code, when, procedure.status, None)
     alike = _done_alike(procedure.code, day)
     return _Sent(procedure, procedure.source, procedure.located, same, alike)
+
+
+def _report_value(unread: UnreadReport) -> str:
+    """What a report's row says in place of a value: done, and what it says; or, when its conclusion says the test
+    was not performed or could not be read (`UnreadReport.no_reading`), so, as the card does not count it."""
+    if unread.no_reading == NOT_PERFORMED:
+        return f"not performed, {unread.reading}"
+    if unread.no_reading:
+        return f"could not be read ({unread.no_reading}), {unread.reading}"
+    return f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
 
 
 def _report_sent(unread: UnreadReport) -> _Sent:

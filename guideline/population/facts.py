@@ -487,7 +487,7 @@ def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
             _matching_span(day, (as_dict(raw).get("performedDateTime"), performed.get("start"), performed.get("end")))
         )
     for report in unread_drug_test_reports(record, terms):
-        if report.done and not report.partly:
+        if report.counted:
             raw = as_dict(reader.raw.get(f"DiagnosticReport/{report.report.id}") if report.report.id else None)
             effective = as_dict(raw.get("effectivePeriod"))
             written = (raw.get("effectiveDateTime"), effective.get("start"), effective.get("end"), raw.get("issued"))
