@@ -214,3 +214,13 @@ def test_a_reading_beside_a_note_that_it_was_not_confirmed_is_still_a_test(tmp_p
     """The value's own reading stands: "Negative; quantity not sufficient for confirmation" is a test done."""
     value = "Negative; quantity not sufficient for confirmation"
     assert "urine-drug-test" not in topics(_order_sign(tmp_path, _screen(value, value)))
+
+
+def test_the_copied_note_says_none_readable_once() -> None:
+    """The note read "Urine drug test: none readable on record, next due … (none readable on record)"."""
+    from guideline.plan.note import note_text
+
+    plan = plan_for([patient(), *_long_term_fills(), *_screen("NEGATIVE-DILUTE", "NEGATIVE-DILUTE")])
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    line = next(line for line in note_text(plan).splitlines() if line.startswith("- Urine drug test:"))
+    assert line == f"- Urine drug test: none readable on record, next due {tile.next_due.isoformat()}"

@@ -65,9 +65,9 @@ def note_text(view: PlanView) -> str:
             if task.carried_by:  # the date is another record's (the agreement's): say whose
                 last += f" (recorded with {task.carried_by})"
             due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
-            # "never" reads "none on record" (or "none in the last 2 years") already; said twice, the line looked like a
-            # template error.
-            state = "" if task.state == "never" and not due else f" ({task.state_label.lower()})"
+            # "never" reads "none on record" (or "none in the last 2 years", "none readable on record") already, due
+            # date or not; said twice, the line looked like a template error.
+            state = "" if task.state == "never" else f" ({task.state_label.lower()})"
             lines.append(f"- {task.label}: {last}{due}{state}")
     steps = view.by_key.get("steps")
     if steps is not None and steps.content is not None:
