@@ -142,15 +142,7 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
     pharmacy as the export's directory names them. Each copy is counted once: in `duplicate_claim_fills` when both
     it and the fill read are claim lines (one fill billed under two claim numbers), else in `duplicate_fills`. The
     fills kept apart only by their claim numbers are named (`_told_apart_by_claim_number`)."""
-    # The prescriber as the measures read it, through the prescription a fill names: an EHR's dispense names its
-    # prescriber only so, and read as naming none, it was never one with the payer's claim for it.
-    orders = _prescriptions(reader)
-
-    def marks(dispense: Dispense) -> sent_twice.FillMarks:
-        drug = fills.same_drug_key(dispense, reader.terms)
-        prescriber, sure = sent_twice.prescriber_named(dispense, orders, reader.practitioner)
-        return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense), prescriber_sure=sure)
-
+    marks = _marks(reader)
     kept, copies = sent_twice.read_once(dispenses, fill_counts, marks)
     for copy in copies:
         if copy.copy.claim is not None and copy.kept.claim is not None:
@@ -165,6 +157,32 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
 
 # The kinds whose fills a measure adds up (MME, days' supply, overlap): one counted twice makes a finding.
 _SUPPLY_KINDS = frozenset({"opioid", "benzodiazepine"})
+
+
+def _marks(reader: _Reader) -> Callable[[Dispense], sent_twice.FillMarks]:
+    """A fill's marks as the review compares them, the prescriber and pharmacy as the export's directory names them."""
+    # The prescriber as the measures read it, through the prescription a fill names: an EHR's dispense names its
+    # prescriber only so, and read as naming none, it was never one with the payer's claim for it.
+    orders = _prescriptions(reader)
+
+    def marks(dispense: Dispense) -> sent_twice.FillMarks:
+        drug = fills.same_drug_key(dispense, reader.terms)
+        prescriber, sure = sent_twice.prescriber_named(dispense, orders, reader.practitioner)
+        return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense), prescriber_sure=sure)
+
+    return marks
+
+
+def _count_possible_copies(reader: _Reader, by_kind: Mapping[str, Sequence[Dispense]]) -> None:
+    """Counts, by kind, the opioid and benzodiazepine fills read that may each be a copy of another read
+    (`sent_twice.possible_copies`, the cards' one function: alike in all but a prescriber only one of the two names
+    as such). Both are counted, as the cards count them, so a dose or days' supply the measures add up may be
+    doubled: never silently."""
+    marks = _marks(reader)
+    for kind in sorted(_SUPPLY_KINDS):
+        found = sent_twice.possible_copies(by_kind.get(kind, ()), fill_counts, marks)
+        if found:
+            reader.quality.fills_possibly_sent_twice[kind] += len(found)
 
 
 def _told_apart_by_claim_number(
@@ -418,6 +436,7 @@ def patient_facts(
     orders_in_year = [o for o in opioid_orders if period.year_start <= (local_date(order_start(o))) <= period.end]
     if not in_year and not orders_in_year:
         return None
+    _count_possible_copies(reader, by_kind)
     filled: frozenset[int] = frozenset()
     if opioid_dispenses:
         source = "fills"
