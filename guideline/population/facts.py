@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -56,6 +56,9 @@ class PatientFacts:
     # every day of which is in the year.
     urine_tests: tuple[str, ...]
     oud_diagnosis: str | None
+    # Who is who, so that the evidence names each fill's prescriber and pharmacy as a reader knows them
+    # (guideline.population.actors.clinician_name), not by the export's ids.
+    directory: Directory = field(default_factory=Directory, compare=False, repr=False)
 
     def opioids_in(self, low: date, high: date) -> tuple[OpioidFill, ...]:
         return tuple(f for f in self.opioids if low <= f.filled <= high)
@@ -470,6 +473,7 @@ def patient_facts(
         naloxone=tuple(sorted(d for d in naloxone if d is not None and period.year_start <= d <= period.end)),
         urine_tests=tests,
         oud_diagnosis=_oud_diagnosis(record, reader, period),
+        directory=directory,
     )
 
 
