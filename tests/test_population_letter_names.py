@@ -121,3 +121,20 @@ def test_a_role_is_named_by_its_clinician_or_its_organisation():
         "a pharmacy with NCPDP number 0123456 not in our directory"
     )
     assert pharmacy_name("Location/shop", directory) == "a pharmacy not in our directory"
+
+
+def test_the_dashboard_lists_each_letter_by_whom_it_is_to(letters, tmp_path):
+    # Before: the list of letters was the files' ids ("drJ", "npi-1902000038", "drC2").
+    import base64
+
+    from smart_app import create_app
+
+    token = "population-token-0123456789"
+    app = create_app({"instance_path": str(tmp_path), "auth": "off", "population_root": str(letters.parent.parent),
+                      "population_token": token})  # fmt: skip
+    basic = {"Authorization": "Basic " + base64.b64encode(f"analyst:{token}".encode()).decode()}
+    html = app.test_client().get("/population/", headers=basic).get_data(as_text=True)
+    listed = html.split('<ul id="letters">')[1].split("</ul>")[0]
+    assert f'letters/drJ.html">{SMITH}</a>' in listed
+    assert 'letters/npi-1902000038.html">A clinician with NPI 1902000038 not in our directory</a>' in listed
+    assert 'letters/drC2.html">A clinician not in our directory</a>' in listed

@@ -19,6 +19,7 @@ from guideline.population.attribution import ATTRIBUTION_KINDS
 from guideline.population.measures import MEASURE_BY_ID
 from smart_app.population.outputs import replaced, write_whole
 from smart_app.population.progress import Progress
+from smart_app.population.runs import RECIPIENTS
 from smart_app.population.wording import consider_items, disclaimer, group_heading, index_reasons, intro_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "population"
@@ -216,7 +217,8 @@ def write_letters(
     progress: Progress,
     workers: int = 1,
 ) -> int:
-    """letters/<clinician-id>.html, a PDF beside each, and letters/index.html. Returns how many letters."""
+    """letters/<clinician-id>.html, a PDF beside each, letters/index.html and letters/recipients.json. Returns how
+    many letters."""
     folder = out / "letters"
     folder.mkdir(parents=True, exist_ok=True)
     letters = collect_letters(con, measures, directory)
@@ -239,4 +241,7 @@ def write_letters(
         .render(letters=letters, period=period, programme=programme, reasons=index_reasons)
     )
     write_whole(folder / "index.html", index)
+    # Whom each letter is to, for the dashboard's list of letters: their file names are the export's ids.
+    recipients = {letter.file_stem: letter.recipient_name for letter in letters}
+    write_whole(folder / RECIPIENTS, json.dumps(recipients, ensure_ascii=False, sort_keys=True, indent=1))
     return len(letters)
