@@ -138,3 +138,25 @@ def test_the_dashboard_lists_each_letter_by_whom_it_is_to(letters, tmp_path):
     assert f'letters/drJ.html">{SMITH}</a>' in listed
     assert 'letters/npi-1902000038.html">A clinician with NPI 1902000038 not in our directory</a>' in listed
     assert 'letters/drC2.html">A clinician not in our directory</a>' in listed
+
+
+def test_a_claim_names_its_prescriber_and_pharmacy_by_their_displays(tmp_path):
+    # A Part D claim names both by NPI alone, neither in the export's directory, with a display each: before,
+    # "(prescriber npi-1111111112, pharmacy npi-9999999991)".
+    from synthetic_export import write_export
+    from test_population_claims import CONFIG, part_d_event
+    from test_population_measures import PERIOD, TODAY
+
+    from guideline.config import GuidelineConfig
+    from smart_app.population.command import review
+    from smart_app.population.inputs import ndjson_files
+
+    claims = [part_d_event("c1", "pe", "2026-01-05"), part_d_event("c2", "pe", "2026-02-04")]
+    for claim in claims:
+        claim["careTeam"][0]["provider"]["display"] = "Jane Roe, NP"
+        claim["provider"]["display"] = "Corner Drug #12"
+    write_export(tmp_path / "in", [smith(), patient("pe", "1970-01-01", "Practitioner/drJ", "Evans"), *claims])
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping(CONFIG),
+           workers=1)  # fmt: skip
+    evans = patient_text((tmp_path / "out" / "letters" / "drJ.html").read_text(), "Evans")
+    assert "(prescriber Jane Roe, NP; pharmacy Corner Drug #12)" in evans and "npi-" not in evans

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from guideline.fhirdata import local_reference
 from guideline.identifiers import by_identifier, named_kind
@@ -33,13 +34,16 @@ def resolve_actor(reference: str | None, directory: Directory) -> str | None:
 _NUMBER_NAMES = {"npi": "NPI", "ncpdp": "NCPDP number"}
 
 
-def clinician_name(reference: str | None, directory: Directory) -> str:
-    """How a reader is told who a clinician is: their name in the directory ("Dr. Jane Q. Smith, MD"), a role's
-    clinician or organisation, else plainly what is known ("a clinician with NPI 1902000012 not in our
-    directory"); "unknown" when no clinician is named. Never the export's own id."""
+def clinician_name(reference: str | None, directory: Directory, displays: Mapping[str, str] | None = None) -> str:
+    """How a reader is told who a clinician is: their name in the directory ("Dr. Jane Q. Smith, MD"), else the
+    name a fill or claim shows for them (`displays`: "Jane Roe, NP" on a claim's care team), a role's clinician or
+    organisation, else plainly what is known ("a clinician with NPI 1902000012 not in our directory"); "unknown"
+    when no clinician is named. Never the export's own id."""
     if not reference:
         return "unknown"
     kind, _, ident = reference.partition("/")
+    if reference not in directory.names and displays and reference in displays:
+        return displays[reference]
     if kind == "PractitionerRole":
         practitioner, organisation = directory.roles.get(ident, (None, None))
         if practitioner and f"Practitioner/{practitioner}" in directory.names:
@@ -49,13 +53,14 @@ def clinician_name(reference: str | None, directory: Directory) -> str:
     return directory.names.get(reference) or _not_in_directory("a clinician", ident)
 
 
-def pharmacy_name(reference: str | None, directory: Directory) -> str:
+def pharmacy_name(reference: str | None, directory: Directory, displays: Mapping[str, str] | None = None) -> str:
     """How a reader is told which pharmacy filled a prescription: its name in the directory ("Main Street
-    Pharmacy"), else plainly what is known ("a pharmacy with NPI 1902000012 not in our directory"); "unknown"
-    when the fill names none. Never the export's own id."""
+    Pharmacy"), else the name a fill or claim shows for it (`displays`), else plainly what is known ("a pharmacy
+    with NPI 1902000012 not in our directory"); "unknown" when the fill names none. Never the export's own id."""
     if not reference:
         return "unknown"
-    return directory.names.get(reference) or _not_in_directory("a pharmacy", reference.partition("/")[2])
+    shown = (displays or {}).get(reference)
+    return directory.names.get(reference) or shown or _not_in_directory("a pharmacy", reference.partition("/")[2])
 
 
 def _not_in_directory(who: str, ident: str) -> str:

@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 from guideline import fills, sent_twice
 from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import as_dict, written_days
+from guideline.fhirdata import as_dict, as_list, text, written_days
 from guideline.history import order_interval
+from guideline.identifiers import actor_reference
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
 from guideline.population.actors import resolve_actor
@@ -59,6 +60,9 @@ class PatientFacts:
     # Who is who, so that the evidence names each fill's prescriber and pharmacy as a reader knows them
     # (guideline.population.actors.clinician_name), not by the export's ids.
     directory: Directory = field(default_factory=Directory, compare=False, repr=False)
+    # The names the patient's fills, orders and claims show for a prescriber or pharmacy (a reference's `display`)
+    # by the `Type/id` it resolves to: a claim names them by NPI, with a display, when the directory holds neither.
+    displays: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def opioids_in(self, low: date, high: date) -> tuple[OpioidFill, ...]:
         return tuple(f for f in self.opioids if low <= f.filled <= high)
@@ -474,7 +478,27 @@ def patient_facts(
         urine_tests=tests,
         oud_diagnosis=_oud_diagnosis(record, reader, period),
         directory=directory,
+        displays=_displays(reader),
     )
+
+
+def _displays(reader: _Reader) -> dict[str, str]:
+    """The `display` of each actor the patient's fills and orders (a claim's lines among them) name, by the
+    `Type/id` it resolves to (a role's by its practitioner's too); the first by resource id where two differ, so
+    either engine, whatever order it read the lines in, shows the same name."""
+    found: dict[str, str] = {}
+    for key in sorted(reader.raw):
+        if not key.startswith(("MedicationDispense/", "MedicationRequest/")):
+            continue
+        resource = reader.raw[key]
+        actors = [as_dict(p).get("actor") for p in as_list(resource.get("performer"))] + [resource.get("requester")]
+        for actor in map(as_dict, actors):
+            display = (text(actor.get("display")) or "").strip()
+            local = resolve_actor(actor_reference(actor), reader.directory) if display else None
+            for named in {local, reader.practitioner(actor_reference(actor))} if local else ():
+                if named:
+                    found.setdefault(named, display)
+    return found
 
 
 Span = tuple[date, date]
