@@ -71,7 +71,9 @@ _BELOW_LIMIT = re.compile(
 # is no negative (read so, it was an "all clear" on a sample that could not show the drug) while a dilute positive
 # stands; an invalid, adulterated or substituted specimen is read neither way, as it may not be the patient's urine.
 # "Dilute" is the specimen's; "diluted" is mostly the lab's own step ("diluted 1:10" to measure a high amount).
-_UNFIT = re.compile(r"\b(?:(dilute)|invalid|adulterat(?:ed|ion|ants?)|substituted)\b", re.IGNORECASE)
+_UNFIT = re.compile(r"\b(?:dilute|invalid|adulterat(?:ed|ion)|adulterants?|substituted)\b", re.IGNORECASE)
+# A word of `_UNFIT` the lab denies ("not dilute", "non-dilute", "No adulterants detected") says the specimen is fit.
+_DENIED = re.compile(r"\b(?:not|no|non)[\s-]*$", re.IGNORECASE)
 # Words before the result that say how it was reached, not what it is ("Presumptive Negative", "Screen positive",
 # "Confirmed positive"): a value written so read as none, and an unexpected confirmed fentanyl gave no card.
 _LABEL_LONGEST = 40  # "Oxycodone/oxymorphone:" is a label; a sentence with a colon in it is not read as one
@@ -203,34 +205,41 @@ def result_value(observation: Observation) -> Value:
 
 
 def _fit_for(observation: Observation, value: Value) -> Value:
-    """`value`, unless the result's words say its specimen cannot show it (`_UNFIT`): then no reading,
-    so that the result is named as unread, never judged."""
+    """`value`, unless the result's words say its specimen cannot show it (`_unfit_words`): then no reading,
+    so that the result is named as unread, never judged. A positive stands when dilution is all the words say."""
     if value not in ("negative", "positive"):
         return value
-    for words in _value_words(observation):
-        unfit = _UNFIT.search(words)
-        if unfit and (value == "negative" or not unfit.group(1)):  # a dilute positive stands
-            return "none"
+    unfit = _unfit_words(observation)
+    if unfit and (value == "negative" or any(word != "dilute" for word in unfit)):
+        return "none"
     return value
+
+
+def _unfit_words(observation: Observation) -> list[str]:
+    """Each word of a result's value saying its specimen is unfit (`_UNFIT`), lowercased, in order; one the lab
+    denies (`_DENIED`) is none. Every word is read: "Positive, dilute, invalid specimen" is invalid, not only dilute."""
+    return [
+        found.group(0).lower()
+        for words in _value_words(observation)
+        for found in _UNFIT.finditer(words)
+        if not _DENIED.search(words[: found.start()])
+    ]
 
 
 # `_UNFIT`'s words as the cards write why a specimen gave no result, by how each word begins.
 _UNFIT_WHY = (
     ("dilute", "dilute specimen"),
     ("invalid", "invalid specimen"),
-    ("adulterat", "adulterated specimen"),
+    ("adulter", "adulterated specimen"),
     ("substituted", "substituted specimen"),
 )
 
 
-def _unfit_why(observation: Observation) -> str | None:
-    """Why the lab's words say a result's specimen could not show what the patient takes ("dilute specimen")."""
-    for words in _value_words(observation):
-        unfit = _UNFIT.search(words)
-        if unfit:
-            found = unfit.group(0).lower()
-            return next(why for start, why in _UNFIT_WHY if found.startswith(start))
-    return None
+def _unfit_why(observation: Observation) -> tuple[str, ...]:
+    """Why the lab's words say a result's specimen could not show what the patient takes ("dilute specimen"), each
+    once."""
+    whys = (next(why for start, why in _UNFIT_WHY if word.startswith(start)) for word in _unfit_words(observation))
+    return tuple(dict.fromkeys(whys))
 
 
 @dataclass(frozen=True)
@@ -257,9 +266,9 @@ def unreadable_tests(results: Iterable[UdsResult]) -> tuple[UnreadableTest, ...]
         if result.value in ("positive", "negative"):
             read.add(result.day)
             continue
-        why = _unfit_why(result.observation) if result.value == "none" else None
-        if why is not None:
-            unfit.setdefault(result.day, []).append(why)
+        whys = _unfit_why(result.observation) if result.value == "none" else ()
+        if whys:
+            unfit.setdefault(result.day, []).extend(whys)
             written.setdefault(result.day, result.when or iso_day(result.day))
     days = sorted((day for day in unfit if day not in read), reverse=True)
     return tuple(UnreadableTest(day, written[day], ", ".join(dict.fromkeys(unfit[day]))) for day in days)
