@@ -228,9 +228,10 @@ _NOT_THIS_DRUG = re.compile(
 )
 
 
-def _stated_part(name: str) -> str:
+def stated_part(name: str) -> str:
     """The part of a name that states what the order is: what comes before a word that makes a drug named after it
-    a past, refused or replaced one."""
+    a past, refused or replaced one. The one rule for a name read against a code, here and by the MME's
+    (`guideline.mme`, a name that states another opioid than its code)."""
     found = _NOT_THIS_DRUG.search(name)
     return name[: found.start()] if found else name
 
@@ -279,7 +280,7 @@ def _named_over_code(medication: ResolvedMedication, terms: CodeSets) -> Recogni
     coded, own = said
     names = (concept.text, *(c.display for c in concept.codings), medication.reference_display)
     for name in dict.fromkeys(n.strip() for n in names if n and n.strip() and n not in own):
-        reading = read_name(_stated_part(name))
+        reading = read_name(stated_part(name))
         kind = _kind_of(reading) if reading.ingredients and not reading.cut_opioids else None
         if kind not in OPIOID_KINDS or _opioid_beside(reading, coded):
             continue
