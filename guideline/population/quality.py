@@ -129,7 +129,8 @@ class Quality:
     claim_fills_told_apart_by_number: Counter[str] = field(default_factory=Counter)
     # Opioid and benzodiazepine fills read that may each be a copy of another read (guideline.sent_twice's
     # `possible_copies`, the cards' rule: alike in all but the prescriber, which only one of the two names as such),
-    # both counted: kind of fill ("opioid", "benzodiazepine") → fills. Patients in the cohort only.
+    # both counted: kind of fill ("opioid", "benzodiazepine") → fills. Named only for patients in the measures whom
+    # nothing else leaves out: another's pair is in no rate, so it can raise none.
     fills_possibly_sent_twice: Counter[str] = field(default_factory=Counter)
     # Fills of opioid cough and cold medicines (codeine, hydrocodone or dihydrocodeine with an antihistamine,
     # decongestant, expectorant or homatropine): no pain-opioid fill, as the PQA measures define them.
