@@ -188,7 +188,7 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
         refused = authenticate()
         if refused is not None:
             return refused
-        return _json(discovery(settings.guideline))
+        return _json(discovery(settings.guideline, settings.auth_required))
 
     @bp.route(PREFIX + "/<service_id>", methods=ALL_METHODS)
     def call(service_id: str) -> Response:

@@ -333,18 +333,23 @@ def with_second_searches(result: dict[str, str]) -> dict[str, str]:
     return ordered
 
 
-def usage_requirements(service: ServiceDefinition, config: GuidelineConfig) -> str:
+def usage_requirements(service: ServiceDefinition, config: GuidelineConfig, auth_required: bool = True) -> str:
     extra = tuple(key.resource_type for key in optional_keys(service.hook, config))
     reads = ", ".join((*service.resources, *extra))
     return (
         "Send the prefetch below, or fhirServer with fhirAuthorization granting read access (patient/ or user/ "
         f"scopes) to: {reads}. Medication resources an order names by reference (R4 medicationReference, R5 "
         "medication.reference) are read from fhirServer. "
-        "Requests must carry a signed JWT from a trusted CDS client."
+        # What this instance enforces: a sandbox run with auth off must not tell integrators it checks a JWT.
+        + (
+            "Requests must carry a signed JWT from a trusted CDS client."
+            if auth_required
+            else "This instance runs without authentication (auth off): it checks no JWT, for testing only."
+        )
     )
 
 
-def discovery(config: GuidelineConfig) -> dict[str, Any]:
+def discovery(config: GuidelineConfig, auth_required: bool = True) -> dict[str, Any]:
     return {
         "services": [
             {
@@ -353,7 +358,7 @@ def discovery(config: GuidelineConfig) -> dict[str, Any]:
                 "title": service.title,
                 "description": service.description,
                 "prefetch": dict(templates(service.hook, config)),  # a JSON object
-                "usageRequirements": usage_requirements(service, config),
+                "usageRequirements": usage_requirements(service, config, auth_required),
             }
             for service in SERVICES.values()
         ]

@@ -595,8 +595,9 @@ class Facts:
 
     @cached_property
     def fills_possibly_sent_twice(self) -> tuple[PossibleCopy, ...]:
-        """The fills counted that may each be a copy of another counted (`sent_twice.possibly_same_fill`: only one of
-        the two names its prescriber): both are read, and named so a dose they may double is never silent."""
+        """The fills counted that may each be a copy of another counted (`sent_twice.possibly_same_fill`: their
+        prescriber not known to be the same, one of the two naming none, or only a practitioner performer, who may be
+        the pharmacist): both are read, and named so a dose they may double is never silent."""
         return possible_copies_at_the_point_of_care(self.record.dispenses, self.record.orders, self.terms)
 
     @cached_property

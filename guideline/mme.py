@@ -31,7 +31,7 @@ from guideline.durations import quantity_days
 from guideline.fhirdata import NDC, RXNORM, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
-from guideline.recognition.classify import FORM_CODES
+from guideline.recognition.classify import FORM_CODES, stated_part
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import read_name
 from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible, row_ingredient
@@ -635,7 +635,10 @@ def _with_named_drugs(drug: Drug, names: Sequence[str | None], terms: Terminolog
     coded = tuple(dict.fromkeys(s.name for s in drug.strengths))
     found: list[DrugConflict] = []
     for text in dict.fromkeys(n for n in names if n):
-        read = read_name(text).ingredients
+        # Up to a word that makes a drug named after it one not meant ("not HYDROmorphone", "was …"), as
+        # recognition reads a name against a code.
+        stated = stated_part(text)
+        read = read_name(stated).ingredients
         named = tuple(dict.fromkeys(i.name for i in read if i.kind == "opioid"))
         if not named and read and not {i.name for i in read} & _product_ingredients(drug, terms):
             # A name of no opioid at all, and no part of the coded product ("diazepam 5 mg tablet" on oxycodone's
@@ -647,7 +650,7 @@ def _with_named_drugs(drug: Drug, names: Sequence[str | None], terms: Terminolog
             continue
         if not named or set(named) == set(coded) or any(c.named == named for c in found):
             continue
-        found.append(DrugConflict(coded, named, text, _name_reading(text, terms)))
+        found.append(DrugConflict(coded, named, text, _name_reading(stated, terms)))
     return replace(drug, drug_conflicts=tuple(found)) if found else drug
 
 

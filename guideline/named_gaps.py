@@ -230,9 +230,10 @@ def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
 
 
 def drug_named_otherwise(facts: Facts) -> tuple[str, ...]:
-    """Current opioid orders, drafts and current fills whose code says one opioid and whose name another, each named
-    with both and the reading counted (`guideline.mme.counted_reading`). A fill read as an order's supply is named
-    too: the fill may be of another drug record than its order."""
+    """Current opioid orders, drafts and current fills whose code and name state different drugs (one opioid and
+    another, `guideline.mme.counted_reading`; a drug that is no opioid and an opioid, `guideline.mme.code_named_words`),
+    each named with both and the reading counted. A fill read as an order's supply is named too: the fill may be of
+    another drug record than its order."""
     orders = (order_named(r.display_name, r.order, text) for r in facts.mme.orders for text in r.drug_conflicts)
     fills = (
         named_item(facts.name(f.dispense), "current fill", f.dispense.id, text)

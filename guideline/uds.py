@@ -71,7 +71,9 @@ _BELOW_LIMIT = re.compile(
 # is no negative (read so, it was an "all clear" on a sample that could not show the drug) while a dilute positive
 # stands; an invalid, adulterated or substituted specimen is read neither way, as it may not be the patient's urine.
 # "Dilute" is the specimen's; "diluted" is mostly the lab's own step ("diluted 1:10" to measure a high amount).
-_UNFIT = re.compile(r"\b(?:(dilute)|invalid|adulterat(?:ed|ion|ants?)|substituted)\b", re.IGNORECASE)
+_UNFIT = re.compile(r"\b(?:dilute|invalid|adulterat(?:ed|ion)|adulterants?|substituted)\b", re.IGNORECASE)
+# A word of `_UNFIT` the lab denies ("not dilute", "non-dilute", "No adulterants detected") says the specimen is fit.
+_DENIED = re.compile(r"\b(?:not|no|non)[\s-]*$", re.IGNORECASE)
 # Words before the result that say how it was reached, not what it is ("Presumptive Negative", "Screen positive",
 # "Confirmed positive"): a value written so read as none, and an unexpected confirmed fentanyl gave no card.
 _LABEL_LONGEST = 40  # "Oxycodone/oxymorphone:" is a label; a sentence with a colon in it is not read as one
@@ -213,22 +215,34 @@ def _fit_for(observation: Observation, value: Value) -> Value:
 
 
 def _fit(value: Value, written: Sequence[str]) -> Value:
-    """`value`, unless the words (a result's value, a report's conclusion) say its specimen cannot show it (`_UNFIT`):
-    then no reading, so that the test is named as unread, never judged."""
+    """`value`, unless the words (a result's value, a report's conclusion) say its specimen cannot show it
+    (`_unfit_words`): then no reading, so that the test is named as unread, never judged. A positive stands when
+    dilution is all the words say."""
     if value not in ("negative", "positive"):
         return value
-    for words in written:
-        unfit = _UNFIT.search(words)
-        if unfit and (value == "negative" or not unfit.group(1)):  # a dilute positive stands
-            return "none"
+    unfit = _unfit_words(written)
+    if unfit and (value == "negative" or any(word != "dilute" for word in unfit)):
+        return "none"
     return value
+
+
+def _unfit_words(written: Sequence[str]) -> list[str]:
+    """Each word (of a result's value, a report's conclusion) saying its specimen is unfit (`_UNFIT`), lowercased, in
+    order; one the lab denies (`_DENIED`) is none. Every word is read: "Positive, dilute, invalid specimen" is
+    invalid, not only dilute."""
+    return [
+        found.group(0).lower()
+        for words in written
+        for found in _UNFIT.finditer(words)
+        if not _DENIED.search(words[: found.start()])
+    ]
 
 
 # `_UNFIT`'s words as the cards write why a specimen gave no result, by how each word begins.
 _UNFIT_WHY = (
     ("dilute", "dilute specimen"),
     ("invalid", "invalid specimen"),
-    ("adulterat", "adulterated specimen"),
+    ("adulter", "adulterated specimen"),
     ("substituted", "substituted specimen"),
 )
 
@@ -236,21 +250,18 @@ _UNFIT_WHY = (
 NOT_PERFORMED = "test not performed"
 
 
-def no_reading_why(value: Value, written: Sequence[str]) -> str | None:
+def no_reading_why(value: Value, written: Sequence[str]) -> tuple[str, ...]:
     """Why a test that reads `value` gave no result, by the words of its value (a result's) or its conclusion (a lab
-    report's; `report_words`): NOT_PERFORMED when they say the lab did not test the sample ("TNP", "Specimen
-    rejected"), else why its specimen could not show what the patient takes ("dilute specimen"); None when it read
-    positive or negative, or its words say neither. The one rule for results and reports with only a conclusion."""
+    report's; `report_words`): (NOT_PERFORMED,) when they say the lab did not test the sample ("TNP", "Specimen
+    rejected"), else each reason its specimen could not show what the patient takes ("dilute specimen"), once; empty
+    when it read positive or negative, or its words say neither. The one rule for results and reports with only a
+    conclusion."""
     if value != "none":
-        return None
+        return ()
     if _says_not_performed(written):
-        return NOT_PERFORMED
-    for words in written:
-        unfit = _UNFIT.search(words)
-        if unfit:
-            found = unfit.group(0).lower()
-            return next(why for start, why in _UNFIT_WHY if found.startswith(start))
-    return None
+        return (NOT_PERFORMED,)
+    whys = (next(why for start, why in _UNFIT_WHY if word.startswith(start)) for word in _unfit_words(written))
+    return tuple(dict.fromkeys(whys))
 
 
 @dataclass(frozen=True)
@@ -290,9 +301,9 @@ def _unreadable(readings: Iterable[_Reading]) -> tuple[UnreadableTest, ...]:
         if value in ("positive", "negative"):
             read.add(day)
             continue
-        why = no_reading_why(value, _words_of(source)) if value == "none" else None
-        if why is not None and why != NOT_PERFORMED:
-            unfit.setdefault(day, []).append(why)
+        whys = no_reading_why(value, _words_of(source)) if value == "none" else ()
+        if whys and whys != (NOT_PERFORMED,):
+            unfit.setdefault(day, []).extend(whys)
             written.setdefault(day, when or iso_day(day))
     days = sorted((day for day in unfit if day not in read), reverse=True)
     return tuple(UnreadableTest(day, written[day], ", ".join(dict.fromkeys(unfit[day]))) for day in days)
@@ -338,7 +349,7 @@ def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple
 def _lab_did_not_test(observation: Observation, value: Value) -> bool:
     """No reading, and a value that says the test was not performed ("TNP", "QNS"): a reading beside such a note
     ("Negative; quantity not sufficient for confirmation") is still a test done (`no_reading_why`)."""
-    return value == "none" and no_reading_why(value, _value_words(observation)) == NOT_PERFORMED
+    return value == "none" and no_reading_why(value, _value_words(observation)) == (NOT_PERFORMED,)
 
 
 def _not_performed(observation: Observation) -> bool:
@@ -660,7 +671,7 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
         if read.isdisjoint(report.results):
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
             value = report_value(report)
-            no_reading = no_reading_why(value, report_words(report))
+            no_reading = ", ".join(no_reading_why(value, report_words(report))) or None
         elif why:
             reading = f"{sum(r in missing for r in report.results)} of its {len(report.results)} results not received"
             reading += f": {why}"

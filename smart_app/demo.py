@@ -162,7 +162,9 @@ def create_demo_blueprint(settings: Settings) -> Blueprint:
 def demo_settings(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
     """Settings for `painplan demo`: authentication off, demo on, plain HTTP to itself on the chosen port."""
     env = os.environ if env is None else env
-    base = load_settings(env)
+    # Read as the demo runs, plain http allowed: a public_url on the machine's LAN address would otherwise stop it
+    # before the override below (settings_rules refuses plain http on another host without allow_http).
+    base = load_settings({**env, "PAINPLAN_ALLOW_HTTP": "true"})
     port = args.port or base.port
     host = args.host or base.host
     today = parse_today(args.today) or base.today

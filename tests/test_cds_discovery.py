@@ -31,6 +31,17 @@ def test_discovery_lists_three_services_with_required_fields(tmp_path):
     assert empty_paths(response.json) == []
 
 
+@responses.activate
+@pytest.mark.parametrize(("auth", "said"), [("off", "checks no JWT"), ("required", "must carry a signed JWT")])
+def test_usage_requirements_say_what_this_instance_checks(tmp_path, auth, said):
+    """With auth off (the sandbox, the demo) discovery told integrators a JWT was required, which nothing checked."""
+    harness = Harness()
+    responses.get(HARNESS_JWKS, json=harness.jwks())
+    app = make_app(tmp_path, auth=auth, trusted_clients=trusted_clients_file(tmp_path, harness))
+    services = app.test_client().get("/cds-services", headers=harness.auth("/cds-services")).json["services"]
+    assert all(said in service["usageRequirements"] for service in services)
+
+
 def test_prefetch_tokens_are_only_valid_context_or_user_tokens(tmp_path):
     services = make_app(tmp_path).test_client().get("/cds-services").json["services"]
     for service in services:

@@ -41,3 +41,11 @@ def test_demo_cards_land_in_the_demo_database_only_and_reset_removes_them(tmp_pa
     assert reset_demo_database(settings) >= 1
     assert not (tmp_path / "demo.db").exists()
     assert (tmp_path / "painplan.db").read_text() == "the service's data"
+
+
+def test_the_demo_serves_a_plain_http_public_url_on_another_host(tmp_path):
+    # `painplan demo --host 0.0.0.0` shown on a laptop's LAN address: the demo allows plain http itself, so the
+    # address is no reason to stop it (the service, which EHRs send tokens to, still refuses it without allow_http).
+    env = {"PAINPLAN_INSTANCE_PATH": str(tmp_path), "PAINPLAN_PUBLIC_URL": "http://192.168.1.20:8799"}
+    settings = demo_settings(demo_args(host="0.0.0.0"), env)
+    assert (settings.public_url, settings.allow_http) == ("http://192.168.1.20:8799", True)

@@ -133,12 +133,24 @@ def test_a_benzodiazepine_code_named_an_opioid_is_in_the_opioid_sets_not_the_ben
         (ALPRAZOLAM, "ALPRAZolam 0.25 MG tablet", "benzodiazepine"),
         (NALTREXONE_50, "naltrexone 50 mg (opioid blocker, no oxycodone)", "moud"),
         (PERCOCET_5, "acetaminophen 325 mg tablet", "known-opioid"),  # a combination named by its partner
+        # The code's own drug named, and an opioid no product holds with it: the opioid is what the order is for.
+        (NALOXONE_SYRINGE, "naloxone 1 mg/mL syringe - for fentanyl overdose", "naloxone"),
+        (LORAZEPAM_1, "LORazepam 1 MG tablet, anxiety while tapering oxyCODONE", "benzodiazepine"),
     ],
 )
 def test_no_false_conflict(code: str, text: str, kind: str) -> None:
     terms = load_terminology(GuidelineConfig.from_mapping())
     recognition = recognise(ResolvedMedication(concept=Concept((Coding(RXNORM, code),), text)), terms)
     assert (recognition.kind, recognition.code_says) == (kind, None)
+
+
+def test_a_partner_code_named_with_its_opioid_is_still_the_opioid() -> None:
+    # Naloxone is sold with pentazocine (Talwin NX): named so on naloxone's code, the order may be the combination.
+    terms = load_terminology(GuidelineConfig.from_mapping())
+    medication = ResolvedMedication(
+        concept=Concept((Coding(RXNORM, NALOXONE_SYRINGE),), "pentazocine-naloxone 50-0.5 MG tablet")
+    )
+    assert recognise(medication, terms).code_says == "naloxone"
 
 
 def test_a_pharmacy_fill_coded_as_a_benzodiazepine_and_named_oxycodone_is_counted() -> None:

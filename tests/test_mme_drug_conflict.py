@@ -88,6 +88,16 @@ def test_a_conflicting_name_without_a_strength_is_named_and_the_code_counted() -
     )
 
 
+@pytest.mark.parametrize(
+    "text", ["oxyCODONE 5 MG tablet (not HYDROmorphone)", "oxyCODONE 5 mg tab - was HYDROmorphone 2 mg, stopped"]
+)
+def test_a_drug_the_name_says_is_not_meant_is_no_conflict(text: str) -> None:
+    # The words recognition reads a name up to ("not", "was", ...): the hydromorphone is the one replaced, and the
+    # order was named as stating "oxycodone and hydromorphone", "check which drug is meant", of a name that says.
+    order = _order({"code": OXY_5}, text)
+    assert (order.mme, order.drug_conflicts) == (Decimal(30), ())
+
+
 def test_the_codings_own_display_naming_another_drug_is_a_conflict_too() -> None:
     """Oracle Health: no text, the RxNorm coding's display edited locally."""
     order = _order({"code": OXY_5, "display": "HYDROmorphone 2 mg oral tablet"}, None)

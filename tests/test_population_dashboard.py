@@ -76,7 +76,7 @@ def test_dashboard_and_letter_open_in_a_browser(tmp_path, root):
         assert page.locator("#rates tr").count() == 10
         assert page.locator("svg#deciles-pcp rect.bar").count() >= 1
         save_screenshot(page, "population-dashboard")
-        page.click("#letters a >> text=drA")
+        page.click("#letters a >> text=Dr. Ana Alvarez")  # listed by name, no longer by id
         page.wait_for_load_state()
         assert "Dr. Ana Alvarez" in page.inner_text("body")
         page.emulate_media(media="print")

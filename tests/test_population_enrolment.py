@@ -144,6 +144,16 @@ def test_a_dental_or_vision_plan_is_no_enrolment_in_the_drug_benefit() -> None:
     assert outcome.row["excluded"] == "not continuously enrolled (1 gap, the longest 70 days)"
 
 
+def test_a_dental_plan_typed_by_actcode_oid_is_no_enrolment_either() -> None:
+    # ActCode by its OID, as a C-CDA-derived Coverage spells it (and as a fill's type is read, sent_twice): the same
+    # dental plan. Before, only the two URLs were read, and this one filled the gap.
+    dental = coverage("e11-dental", "e11", "2025-01-01", None)
+    dental["type"] = {"coding": [{"system": "urn:oid:2.16.840.1.113883.5.4", "code": "DENTAL"}]}
+    outcome = evaluate("e11", [coverage("e11-med", "e11", "2025-01-01", "2026-01-20"), dental], CONTINUOUS)
+    assert enrolment(outcome) == (20, 1, 70)
+    assert outcome.row is not None and outcome.row["ohd_den"] is False
+
+
 def test_a_health_or_drug_plan_of_any_stated_type_enrols() -> None:
     coverages = [
         _typed(coverage("e10-med", "e10", "2025-01-01", "2026-01-20"), "HIP"),

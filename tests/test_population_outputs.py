@@ -33,7 +33,8 @@ def _text(html: str) -> str:
 def test_letters_go_to_clinicians_with_a_patient_meeting_a_criterion(out):
     names = sorted(p.name for p in (out / "letters").iterdir())
     # drA: high dosage; drB: multiple providers (as PCP); drC: opioid with benzodiazepine (as main prescriber).
-    assert names == ["drA.html", "drA.pdf", "drB.html", "drB.pdf", "drC.html", "drC.pdf", "index.html"]
+    assert names == ["drA.html", "drA.pdf", "drB.html", "drB.pdf", "drC.html", "drC.pdf", "index.html",
+                     "recipients.json"]  # fmt: skip
     index = (out / "letters" / "index.html").read_text()
     assert 'href="drA.html"' in index and "main prescriber" in index
 

@@ -117,7 +117,7 @@ def test_a_rerun_replaces_the_whole_run_and_keeps_what_is_not_an_output(tmp_path
     out.chmod(mode)
     assert run(high_dose_export(tmp_path / "second", "B", "pcp2"), out) == 0
     listed = sorted(p.name for p in (out / "letters").iterdir())
-    assert listed == ["index.html", "pcp2.html", "pcp2.pdf"]
+    assert listed == ["index.html", "pcp2.html", "pcp2.pdf", "recipients.json"]
     assert (out / "export" / ".export-state.json").read_text() == "{}" and (out / "notes.txt").read_text() == "notes"
     assert os.stat(out).st_mode & 0o777 == mode  # the folder's permissions are the earlier folder's
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026q1", "first", "second"]

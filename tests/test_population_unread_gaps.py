@@ -57,7 +57,8 @@ def test_a_missing_pcp_beside_a_listed_practice_goes_to_the_practice_and_says_wh
 def test_a_pcp_found_among_several_references_needs_no_fallback():
     found = attribute(assigned("PractitionerRole/gone", "PractitionerRole/roleA"), ED_FILLS, DIRECTORY)
     assert (found.kind, found.clinician_id) == ("pcp", "drA")
-    # And a plain Practitioner reference stays the patient's PCP by its id, as before (named "Clinician drZ").
+    # And a plain Practitioner reference stays the patient's PCP by its id, as before (their letter addressed "A
+    # clinician not in our directory").
     assert attribute(assigned("Practitioner/drZ"), ED_FILLS, DIRECTORY).kind == "pcp"
 
 

@@ -90,6 +90,7 @@ NOT_A_NEGATIVE = [
     "Adulterated",
     "Substituted",
     "Negative; specimen substituted",
+    "Negative - adulterant detected",  # "adulterant" was spelled out of the words read: a false all clear
     "Pending",
     "Confirmed",  # confirmed what: a bare qualifier, not a result
 ]
@@ -108,6 +109,26 @@ def test_a_dilute_positive_is_still_a_positive() -> None:
     # Dilution lowers what is found: it never makes a drug appear, so a positive on a dilute sample stands.
     evaluation = _sign(observation(COCAINE, when=days_ago(10), value_string="Positive, dilute specimen"))
     assert "positive for cocaine" in _summary(evaluation)
+
+
+@pytest.mark.parametrize("value", ["Positive, dilute, invalid specimen", "Positive (dilute; adulterated)"])
+def test_a_dilute_positive_also_said_invalid_or_adulterated_is_not_read(value: str) -> None:
+    # Only the dilution leaves a positive standing: the lab's other word says the urine may not be the patient's.
+    # Read by its first word alone, "dilute", it stood as a positive.
+    evaluation = _sign(observation(COCAINE, when=days_ago(10), value_string=value))
+    assert "positive for cocaine" not in _summary(evaluation)
+    assert _unread(evaluation) == (UNREAD,)
+
+
+@pytest.mark.parametrize(
+    "value", ["Negative - specimen not dilute", "Negative, non-dilute", "NEG. No adulterants detected"]
+)
+def test_a_negative_whose_lab_says_the_specimen_is_fit_is_a_negative(value: str) -> None:
+    # The lab denying the unfit word ("not dilute", "no adulterants") says the specimen is fit: read as unfit, a
+    # negative for the prescribed oxycodone went unjudged, named as unread.
+    evaluation = _sign(observation(OXYCODONE_SCREEN, when=days_ago(10), value_string=value))
+    assert "negative for oxycodone" in _summary(evaluation)
+    assert _unread(evaluation) == ()
 
 
 @pytest.mark.parametrize("value", ["Specimen rejected", "Test not performed", "Rejected"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from guideline.fhirdata import local_reference
 from guideline.identifiers import by_identifier, named_kind
@@ -25,3 +26,46 @@ def resolve_actor(reference: str | None, directory: Directory) -> str | None:
         return found
     kind = named_kind(kind, key)
     return f"{kind}/{_UNSAFE_IN_ID.sub('-', key)}" if kind else None
+
+
+# How a clinician or a pharmacy the export's directory does not hold is named to a reader: the export's ids are its
+# own (a payer's "drC2", the `npi-…` made up above), which no reader can look up. An id of the form `resolve_actor`
+# makes (`npi-1902000012`) is read back as its number.
+_NUMBER_NAMES = {"npi": "NPI", "ncpdp": "NCPDP number"}
+
+
+def clinician_name(reference: str | None, directory: Directory, displays: Mapping[str, str] | None = None) -> str:
+    """How a reader is told who a clinician is: their name in the directory ("Dr. Jane Q. Smith, MD"), else the
+    name a fill or claim shows for them (`displays`: "Jane Roe, NP" on a claim's care team), a role's clinician or
+    organisation, else plainly what is known ("a clinician with NPI 1902000012 not in our directory"); "unknown"
+    when no clinician is named. Never the export's own id."""
+    if not reference:
+        return "unknown"
+    kind, _, ident = reference.partition("/")
+    if reference not in directory.names and displays and reference in displays:
+        return displays[reference]
+    if kind == "PractitionerRole":
+        practitioner, organisation = directory.roles.get(ident, (None, None))
+        if practitioner and f"Practitioner/{practitioner}" in directory.names:
+            return directory.names[f"Practitioner/{practitioner}"]
+        place = directory.names.get(f"Organization/{organisation}") if organisation else None
+        return f"a clinician of {place} not in our directory" if place else "a clinician not in our directory"
+    return directory.names.get(reference) or _not_in_directory("a clinician", ident)
+
+
+def pharmacy_name(reference: str | None, directory: Directory, displays: Mapping[str, str] | None = None) -> str:
+    """How a reader is told which pharmacy filled a prescription: its name in the directory ("Main Street
+    Pharmacy"), else the name a fill or claim shows for it (`displays`), else plainly what is known ("a pharmacy
+    with NPI 1902000012 not in our directory"); "unknown" when the fill names none. Never the export's own id."""
+    if not reference:
+        return "unknown"
+    shown = (displays or {}).get(reference)
+    return directory.names.get(reference) or shown or _not_in_directory("a pharmacy", reference.partition("/")[2])
+
+
+def _not_in_directory(who: str, ident: str) -> str:
+    """`who` with the number `resolve_actor` made its id from (`npi-1902000012`), if it made it."""
+    system, _, number = ident.partition("-")
+    if system in _NUMBER_NAMES and number.isdigit():
+        return f"{who} with {_NUMBER_NAMES[system]} {number} not in our directory"
+    return f"{who} not in our directory"

@@ -11,17 +11,17 @@ from typing import Any
 from guideline.fhirdata import LATEST_YEAR, as_dict, as_list, text, written_days
 from guideline.population.model import Period
 from guideline.population.quality import Quality
+from guideline.sent_twice import ACT_CODE_SYSTEMS
 
 # FHIR's Coverage statuses (FinancialResourceStatusCodes): an active Coverage (or one stating no status, as DSTU2's
 # never does) enrols the member; a cancelled, draft or entered-in-error one is read and enrols no one.
 _COUNTED = frozenset({"active"})
 _NOT_COUNTED = frozenset({"cancelled", "draft", "entered-in-error"})
 _FULL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
-# Coverage types (HL7 ActCode: the insurance policy and program codes CARIN's Coverage carries, its dental example
-# DENTAL) of a plan that pays for no prescriptions: dental and vision. The measures count members enrolled with a drug
-# benefit, so such a plan is read and enrols no day, as a cancelled one; a plan of any other type, or none stated,
-# enrols as before.
-_ACT_CODE_SYSTEMS = frozenset({"http://terminology.hl7.org/CodeSystem/v3-ActCode", "http://hl7.org/fhir/v3/ActCode"})
+# Coverage types (HL7 ActCode, under any of its spellings, sent_twice.ACT_CODE_SYSTEMS, its OID too: the insurance
+# policy and program codes CARIN's Coverage carries, its dental example DENTAL) of a plan that pays for no
+# prescriptions: dental and vision. The measures count members enrolled with a drug benefit, so such a plan is read
+# and enrols no day, as a cancelled one; a plan of any other type, or none stated, enrols as before.
 _NO_DRUG_BENEFIT = frozenset({"DENTAL", "DENTPRG", "VISPOL"})
 
 
@@ -151,7 +151,7 @@ def _no_drug_benefit(coverage: Mapping[str, Any]) -> bool:
     """Whether the Coverage's type says it is a dental or vision plan (`_NO_DRUG_BENEFIT`)."""
     codings = [as_dict(c) for c in as_list(as_dict(coverage.get("type")).get("coding"))]
     return any(
-        text(c.get("system")) in _ACT_CODE_SYSTEMS and (text(c.get("code")) or "").strip().upper() in _NO_DRUG_BENEFIT
+        text(c.get("system")) in ACT_CODE_SYSTEMS and (text(c.get("code")) or "").strip().upper() in _NO_DRUG_BENEFIT
         for c in codings
     )
 

@@ -347,6 +347,7 @@ def evaluate_patient(
     if excluded or age != "adult":
         quality.hospice_claims_undated.clear()  # left out of the measures all the same
         quality.claim_fills_told_apart_by_number.clear()
+        quality.fills_possibly_sent_twice.clear()  # in no rate, so they can raise none
     else:
         unsure = hospice_not_counted(record, terms, period.history_days, period.end)
         if unsure:

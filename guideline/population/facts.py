@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 from guideline import fills, sent_twice
 from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import as_dict, written_days
+from guideline.fhirdata import as_dict, as_list, text, written_days
 from guideline.history import order_interval
+from guideline.identifiers import actor_reference
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
 from guideline.population.actors import resolve_actor
@@ -56,6 +57,12 @@ class PatientFacts:
     # every day of which is in the year.
     urine_tests: tuple[str, ...]
     oud_diagnosis: str | None
+    # Who is who, so that the evidence names each fill's prescriber and pharmacy as a reader knows them
+    # (guideline.population.actors.clinician_name), not by the export's ids.
+    directory: Directory = field(default_factory=Directory, compare=False, repr=False)
+    # The names the patient's fills, orders and claims show for a prescriber or pharmacy (a reference's `display`)
+    # by the `Type/id` it resolves to: a claim names them by NPI, with a display, when the directory holds neither.
+    displays: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def opioids_in(self, low: date, high: date) -> tuple[OpioidFill, ...]:
         return tuple(f for f in self.opioids if low <= f.filled <= high)
@@ -142,15 +149,7 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
     pharmacy as the export's directory names them. Each copy is counted once: in `duplicate_claim_fills` when both
     it and the fill read are claim lines (one fill billed under two claim numbers), else in `duplicate_fills`. The
     fills kept apart only by their claim numbers are named (`_told_apart_by_claim_number`)."""
-    # The prescriber as the measures read it, through the prescription a fill names: an EHR's dispense names its
-    # prescriber only so, and read as naming none, it was never one with the payer's claim for it.
-    orders = _prescriptions(reader)
-
-    def marks(dispense: Dispense) -> sent_twice.FillMarks:
-        drug = fills.same_drug_key(dispense, reader.terms)
-        prescriber, sure = sent_twice.prescriber_named(dispense, orders, reader.practitioner)
-        return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense), prescriber_sure=sure)
-
+    marks = _marks(reader)
     kept, copies = sent_twice.read_once(dispenses, fill_counts, marks)
     for copy in copies:
         if copy.copy.claim is not None and copy.kept.claim is not None:
@@ -165,6 +164,32 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
 
 # The kinds whose fills a measure adds up (MME, days' supply, overlap): one counted twice makes a finding.
 _SUPPLY_KINDS = frozenset({"opioid", "benzodiazepine"})
+
+
+def _marks(reader: _Reader) -> Callable[[Dispense], sent_twice.FillMarks]:
+    """A fill's marks as the review compares them, the prescriber and pharmacy as the export's directory names them."""
+    # The prescriber as the measures read it, through the prescription a fill names: an EHR's dispense names its
+    # prescriber only so, and read as naming none, it was never one with the payer's claim for it.
+    orders = _prescriptions(reader)
+
+    def marks(dispense: Dispense) -> sent_twice.FillMarks:
+        drug = fills.same_drug_key(dispense, reader.terms)
+        prescriber, sure = sent_twice.prescriber_named(dispense, orders, reader.practitioner)
+        return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense), prescriber_sure=sure)
+
+    return marks
+
+
+def _count_possible_copies(reader: _Reader, by_kind: Mapping[str, Sequence[Dispense]]) -> None:
+    """Counts, by kind, the opioid and benzodiazepine fills read that may each be a copy of another read
+    (`sent_twice.possible_copies`, the cards' one function: alike in all but a prescriber only one of the two names
+    as such). Both are counted, as the cards count them, so a dose or days' supply the measures add up may be
+    doubled: never silently."""
+    marks = _marks(reader)
+    for kind in sorted(_SUPPLY_KINDS):
+        found = sent_twice.possible_copies(by_kind.get(kind, ()), fill_counts, marks)
+        if found:
+            reader.quality.fills_possibly_sent_twice[kind] += len(found)
 
 
 def _told_apart_by_claim_number(
@@ -418,6 +443,7 @@ def patient_facts(
     orders_in_year = [o for o in opioid_orders if period.year_start <= (local_date(order_start(o))) <= period.end]
     if not in_year and not orders_in_year:
         return None
+    _count_possible_copies(reader, by_kind)
     filled: frozenset[int] = frozenset()
     if opioid_dispenses:
         source = "fills"
@@ -451,7 +477,28 @@ def patient_facts(
         naloxone=tuple(sorted(d for d in naloxone if d is not None and period.year_start <= d <= period.end)),
         urine_tests=tests,
         oud_diagnosis=_oud_diagnosis(record, reader, period),
+        directory=directory,
+        displays=_displays(reader),
     )
+
+
+def _displays(reader: _Reader) -> dict[str, str]:
+    """The `display` of each actor the patient's fills and orders (a claim's lines among them) name, by the
+    `Type/id` it resolves to (a role's by its practitioner's too); the first by resource id where two differ, so
+    either engine, whatever order it read the lines in, shows the same name."""
+    found: dict[str, str] = {}
+    for key in sorted(reader.raw):
+        if not key.startswith(("MedicationDispense/", "MedicationRequest/")):
+            continue
+        resource = reader.raw[key]
+        actors = [as_dict(p).get("actor") for p in as_list(resource.get("performer"))] + [resource.get("requester")]
+        for actor in map(as_dict, actors):
+            display = (text(actor.get("display")) or "").strip()
+            local = resolve_actor(actor_reference(actor), reader.directory) if display else None
+            for named in {local, reader.practitioner(actor_reference(actor))} if local else ():
+                if named:
+                    found.setdefault(named, display)
+    return found
 
 
 Span = tuple[date, date]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from guideline.mme import format_mme
+from guideline.population.actors import clinician_name, pharmacy_name
+from guideline.population.facts import PatientFacts
 from guideline.population.model import OpioidFill
 from guideline.population.summary import PeriodSummary, mme_text
 
@@ -40,16 +42,16 @@ def column_id(measure_id: str) -> str:
 
 
 def _fill_lines(summary: PeriodSummary) -> list[str]:
-    return [_fill_line(f) for f in summary.fills]
+    return [_fill_line(f, summary.facts) for f in summary.fills]
 
 
-def _fill_line(fill) -> str:  # noqa: ANN001 - an OpioidFill
-    who = [f"prescriber {fill.prescriber.partition('/')[2]}" if fill.prescriber else "prescriber unknown"]
-    who.append(f"pharmacy {fill.pharmacy.partition('/')[2]}" if fill.pharmacy else "pharmacy unknown")
-    shifted = (
-        f"; supply starts {fill.start} after the earlier fill of the same drug" if fill.start != fill.filled else ""
-    )
-    return f"{fill.mme_text} ({', '.join(who)}{shifted})"
+def _fill_line(fill: OpioidFill, facts: PatientFacts) -> str:
+    # Semicolons between the parts: a clinician's name has commas of its own ("Dr. Jane Q. Smith, MD").
+    who = [f"prescriber {clinician_name(fill.prescriber, facts.directory, facts.displays)}"]
+    who.append(f"pharmacy {pharmacy_name(fill.pharmacy, facts.directory, facts.displays)}")
+    if fill.start != fill.filled:
+        who.append(f"supply starts {fill.start} after the earlier fill of the same drug")
+    return f"{fill.mme_text} ({'; '.join(who)})"
 
 
 def _base_ohd(s: PeriodSummary) -> bool:
@@ -104,14 +106,14 @@ def _average_evidence(s: PeriodSummary) -> list[str]:
     ]
 
 
-def _ids(references: tuple[str, ...]) -> str:
-    return ", ".join(r.partition("/")[2] for r in references) or "none known"
+def _names(references: tuple[str, ...], name: Callable[..., str], facts: PatientFacts) -> str:
+    return "; ".join(name(r, facts.directory, facts.displays) for r in references) or "none known"
 
 
 def _provider_evidence(s: PeriodSummary) -> list[str]:
     return [
-        f"{len(s.prescribers)} prescribers ({_ids(s.prescribers)}) and "
-        f"{len(s.pharmacies)} pharmacies ({_ids(s.pharmacies)}) "
+        f"{len(s.prescribers)} prescribers ({_names(s.prescribers, clinician_name, s.facts)}) and "
+        f"{len(s.pharmacies)} pharmacies ({_names(s.pharmacies, pharmacy_name, s.facts)}) "
         f"across {len(s.fills)} opioid fills in the period",
         *_fill_lines(s),
     ]
@@ -132,7 +134,7 @@ def _initiation_evidence(s: PeriodSummary) -> list[str]:
         f"new opioid start on {s.initiation.filled} (no opioid supply in the 90 days before); first 3 days: "
         f"{mme_text(s.initiation_mme)} in total, {format_mme(s.initiation_days)} days' supply"
         + (", includes an extended-release/long-acting opioid" if any(f.er_la for f in s.initiation_fills) else ""),
-        *(_fill_line(f) for f in s.initiation_fills),
+        *(_fill_line(f, s.facts) for f in s.initiation_fills),
     ]
 
 

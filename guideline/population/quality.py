@@ -127,6 +127,11 @@ class Quality:
     # part fills of one day, or one fill rebilled under a new number and never reversed (counted twice): ask the
     # payer. Named only for patients in the measures whom nothing else leaves out.
     claim_fills_told_apart_by_number: Counter[str] = field(default_factory=Counter)
+    # Opioid and benzodiazepine fills read that may each be a copy of another read (guideline.sent_twice's
+    # `possible_copies`, the cards' rule: alike in all but the prescriber, which only one of the two names as such),
+    # both counted: kind of fill ("opioid", "benzodiazepine") → fills. Named only for patients in the measures whom
+    # nothing else leaves out: another's pair is in no rate, so it can raise none.
+    fills_possibly_sent_twice: Counter[str] = field(default_factory=Counter)
     # Fills of opioid cough and cold medicines (codeine, hydrocodone or dihydrocodeine with an antihistamine,
     # decongestant, expectorant or homatropine): no pain-opioid fill, as the PQA measures define them.
     cough_cold_opioid_fills: int = 0
@@ -393,7 +398,34 @@ class Count:
     # enrolment was not read from Coverage) or "patients" (patients no measure evaluated). data-quality.json's `run`
     # lists each under it (guideline.population.unchecked).
     unchecked: str | None = None
+    # For a {name: count} whose names each change other measures (a kind of fill): name → the measures it may
+    # change, so a line names only those of the names counted. A name not listed (a newer version's) changes the
+    # measures the count itself names above.
+    by_name: tuple[tuple[str, Measures], ...] = ()
 
+
+@dataclass(frozen=True)
+class Measures:
+    """The measures one name of a count may change, as a Count names them: missing from their `denominators` or
+    `numerators`, or counting patients their PQA definition leaves out (`includes`)."""
+
+    denominators: tuple[str, ...] = ()
+    numerators: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
+
+
+# What a fill possibly sent twice (`fills_possibly_sent_twice`), both counted, may change. An opioid copy may put a
+# patient in OHD's, OMP's and COB's denominators (15 days' supply), AMO's (90 days), OHD's numerator, OMP's (a
+# pharmacist read as a prescriber), COB's (more overlap), IOP-HD's and IOP-LD's (the first days' MME and supply
+# doubled) and NAL's denominator through OHD and COB; queued into the 90 days before a later fill, it leaves that fill
+# no new start (IOP's denominators), and its days may lower an average (OHD's numerator, NAL's denominator).
+_OPIOID_COPY = Measures(
+    denominators=("IOP-HD", "IOP-LD", "IOP-LA", "NAL"),
+    numerators=("OHD", "OHDMP"),
+    includes=("OHD", "OMP", "OHDMP", "COB", "IOP-HD", "IOP-LD", "AMO", "NAL"),
+)
+# A benzodiazepine copy may only add days of overlap: COB, and NAL through it.
+_BENZODIAZEPINE_COPY = Measures(includes=("COB", "NAL"))
 
 # Every count a run writes, in the order the summary gives them. A count added to Quality without its words here is
 # still shown, under its key (quality_lines); a test asks for the words.
@@ -578,6 +610,17 @@ COUNTS: tuple[Count, ...] = (
         "same-day pharmacy claims alike but for their claim numbers, counted as separate fills (ask the payer "
         "whether one rebills the other)",
         by_patient=True,
+    ),
+    # Both counted, as the cards count them: a copy adds its dose, or queues as an early refill and adds its days.
+    Count(
+        "fills_possibly_sent_twice",
+        "fills possibly sent twice, both counted: alike in day, drug, quantity, days' supply and pharmacy, but only "
+        "one of the two names its prescriber (ask the pharmacy whether each was filled once)",
+        # A kind a later version counts too: read as an opioid's, the widest.
+        denominators=_OPIOID_COPY.denominators,
+        numerators=_OPIOID_COPY.numerators,
+        includes=_OPIOID_COPY.includes,
+        by_name=(("opioid", _OPIOID_COPY), ("benzodiazepine", _BENZODIAZEPINE_COPY)),
     ),
     # Left out by the measures' definition (PQA counts no opioid cough and cold product), so no rate is lowered.
     Count("cough_cold_opioid_fills", "fills of opioid cough and cold medicines (no pain-opioid fill)", kind="note"),
@@ -797,9 +840,37 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
         text += f" ({BY_PATIENT})"
     if key not in _BY_KEY:
         text += f" — {UNKNOWN_WORDS}"
+    measures = _measures_counted(known, value)
     return QualityLine(
-        key, keys, count, text, known.kind, known.denominators, known.numerators, known.includes, known.unchecked
+        key,
+        keys,
+        count,
+        text,
+        known.kind,
+        measures.denominators,
+        measures.numerators,
+        measures.includes,
+        known.unchecked,
     )
+
+
+def _measures_counted(known: Count, value: Any) -> Measures:
+    """The measures a count may change: those its names counted change (`Count.by_name`), else its own."""
+    own = Measures(known.denominators, known.numerators, known.includes)
+    if not known.by_name or not isinstance(value, dict):
+        return own
+    by_name = dict(known.by_name)
+    counted = [by_name.get(str(name), own) for name, number in value.items() if number]
+    return Measures(
+        *(_joined([getattr(m, part) for m in counted]) for part in ("denominators", "numerators", "includes"))
+    )
+
+
+def _joined(parts: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """Measures named by any of the parts, in their first order (EVERY if any part names every measure)."""
+    if EVERY in parts:
+        return EVERY
+    return tuple(dict.fromkeys(measure for part in parts for measure in part))
 
 
 def _total(value: Any) -> tuple[int, str]:

@@ -14,7 +14,7 @@ from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.code_sets import CodeSets, DrugRow
 from guideline.recognition.cut_names import NotedName
 from guideline.recognition.lexicon import ingredients as known_ingredients
-from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, supplements
+from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, sold_with, supplements
 from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
 from guideline.recognition.strengths import filler, listed_opioid, listed_strengths_known, medication_listed
 from guideline.recognition.table_brands import table_brand
@@ -228,9 +228,10 @@ _NOT_THIS_DRUG = re.compile(
 )
 
 
-def _stated_part(name: str) -> str:
+def stated_part(name: str) -> str:
     """The part of a name that states what the order is: what comes before a word that makes a drug named after it
-    a past, refused or replaced one."""
+    a past, refused or replaced one. The one rule for a name read against a code, here and by the MME's
+    (`guideline.mme`, a name that states another opioid than its code)."""
     found = _NOT_THIS_DRUG.search(name)
     return name[: found.start()] if found else name
 
@@ -279,9 +280,9 @@ def _named_over_code(medication: ResolvedMedication, terms: CodeSets) -> Recogni
     coded, own = said
     names = (concept.text, *(c.display for c in concept.codings), medication.reference_display)
     for name in dict.fromkeys(n.strip() for n in names if n and n.strip() and n not in own):
-        reading = read_name(_stated_part(name))
+        reading = read_name(stated_part(name))
         kind = _kind_of(reading) if reading.ingredients and not reading.cut_opioids else None
-        if kind not in OPIOID_KINDS:
+        if kind not in OPIOID_KINDS or _opioid_beside(reading, coded):
             continue
         return Recognition(
             kind,
@@ -295,6 +296,20 @@ def _named_over_code(medication: ResolvedMedication, terms: CodeSets) -> Recogni
             code_says=and_list(list(coded)),
         )
     return None
+
+
+def _opioid_beside(reading: NameReading, coded: tuple[str, ...]) -> bool:
+    """Whether a name states the code's own drug and an opioid no product holds with it ("naloxone 1 mg/mL syringe -
+    for fentanyl overdose", "LORazepam 1 MG tablet, anxiety while tapering oxyCODONE"): the order is the code's drug,
+    the opioid only why it is given. A drug sold with the opioid (acetaminophen with oxycodone) may be the
+    combination, mapped to its partner's code, and is read as the opioid."""
+    named = {i.name for i in reading.ingredients}
+    own = named & set(coded)
+    if not own:
+        return False
+    partners = sold_with()
+    opioids = (i.name for i in reading.ingredients if i.kind == "opioid")
+    return not any(own & partners.get(opioid, frozenset()) for opioid in opioids)
 
 
 def _by_table_brand(medication: ResolvedMedication, terms: CodeSets) -> Recognition | None:

@@ -14,10 +14,12 @@ import pyarrow as pa
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from guideline.population import MEASURES, Directory, Period
+from guideline.population.actors import clinician_name
 from guideline.population.attribution import ATTRIBUTION_KINDS
 from guideline.population.measures import MEASURE_BY_ID
 from smart_app.population.outputs import replaced, write_whole
 from smart_app.population.progress import Progress
+from smart_app.population.runs import RECIPIENTS
 from smart_app.population.wording import consider_items, disclaimer, group_heading, index_reasons, intro_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "population"
@@ -117,7 +119,7 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
     flags = " OR ".join(f"{column}_num" for column in ("ohd", "omp", "cob"))
     practice_kinds = ", ".join(f"'{kind}'" for kind in PRACTICE_KINDS)
     rows = con.execute(
-        f"""SELECT patient_id, patient_name, CAST(birth_date AS VARCHAR), pcp_id, pcp_name, practice_id,
+        f"""SELECT patient_id, patient_name, CAST(birth_date AS VARCHAR), pcp_id, practice_id,
                    practice_name, attribution, ohd_num, omp_num, cob_num, nal_den, nal_num, findings, evidence
             FROM patients
             WHERE (pcp_id IS NOT NULL OR (attribution IN ({practice_kinds}) AND practice_id IS NOT NULL))
@@ -125,12 +127,12 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
             ORDER BY pcp_id IS NULL, coalesce(pcp_id, practice_id), patient_name, patient_id"""
     ).fetchall()
     letters: dict[tuple[str, str], Letter] = {}
-    for (pid, name, birth, pcp, pcp_name, practice_id, practice, attribution, ohd, omp, cob, nal_den, nal_num,
+    for (pid, name, birth, pcp, practice_id, practice, attribution, ohd, omp, cob, nal_den, nal_num,
          findings, evidence) in rows:  # fmt: skip
         key = ("clinician", pcp) if pcp is not None else ("practice", practice_id)
         letter = letters.get(key)
         if letter is None:
-            letter = letters[key] = _new_letter(key, pcp_name, practice, directory)
+            letter = letters[key] = _new_letter(key, practice, directory)
         proof = json.loads(evidence or "{}")
         # Two orders that may be one (an HIE's copy no setting tells from the EHR's) raise the MME: said where it is.
         for m in _MME_READ_BY:
@@ -160,12 +162,13 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
     return list(letters.values())
 
 
-def _new_letter(key: tuple[str, str], pcp_name: str | None, practice: str | None, directory: Directory) -> Letter:
+def _new_letter(key: tuple[str, str], practice: str | None, directory: Directory) -> Letter:
     """An empty letter to a clinician (beside their practice's name) or to a practice."""
     kind, ident = key
     if kind == "clinician":
-        name = pcp_name or directory.names.get(f"Practitioner/{ident}") or f"Clinician {ident}"
-        return Letter(ident, name, practice)
+        # Addressed as the evidence names a prescriber: "Clinician npi-1902000012" told the reader nothing.
+        name = clinician_name(f"Practitioner/{ident}", directory)
+        return Letter(ident, name[:1].upper() + name[1:], practice)
     name = practice or directory.names.get(f"Organization/{ident}") or f"Practice {ident}"
     return Letter(ident, name, None, recipient_kind="practice")
 
@@ -214,7 +217,8 @@ def write_letters(
     progress: Progress,
     workers: int = 1,
 ) -> int:
-    """letters/<clinician-id>.html, a PDF beside each, and letters/index.html. Returns how many letters."""
+    """letters/<clinician-id>.html, a PDF beside each, letters/index.html and letters/recipients.json. Returns how
+    many letters."""
     folder = out / "letters"
     folder.mkdir(parents=True, exist_ok=True)
     letters = collect_letters(con, measures, directory)
@@ -237,4 +241,7 @@ def write_letters(
         .render(letters=letters, period=period, programme=programme, reasons=index_reasons)
     )
     write_whole(folder / "index.html", index)
+    # Whom each letter is to, for the dashboard's list of letters: their file names are the export's ids.
+    recipients = {letter.file_stem: letter.recipient_name for letter in letters}
+    write_whole(folder / RECIPIENTS, json.dumps(recipients, ensure_ascii=False, sort_keys=True, indent=1))
     return len(letters)

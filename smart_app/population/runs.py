@@ -9,6 +9,8 @@ from typing import Any
 
 from guideline.population import Period, PopulationError
 
+RECIPIENTS = "recipients.json"  # in letters/: each letter's file name (no extension) → whom it is addressed to
+
 
 @dataclass(frozen=True)
 class Run:
@@ -26,9 +28,26 @@ class Run:
     def overall(self) -> dict[str, dict[str, Any]]:
         return {r["measure"]: r for r in self.measures if r["level"] == "overall"}
 
-    def letters(self) -> list[str]:
+    def letters(self) -> list[tuple[str, str]]:
+        """(file name without extension, whom it is to) of each letter, by file name: the names the letters were
+        addressed with (letters/recipients.json), else, for a run written before it, the file name."""
         folder = self.folder / "letters"
-        return sorted(p.stem for p in folder.glob("*.html") if p.name != "index.html") if folder.is_dir() else []
+        if not folder.is_dir():
+            return []
+        stems = sorted(p.stem for p in folder.glob("*.html") if p.name != "index.html")
+        names = _recipients(folder / RECIPIENTS)
+        return [(stem, names.get(stem) or stem) for stem in stems]
+
+
+def _recipients(path: Path) -> dict[str, str]:
+    """letters/recipients.json, or nothing when it is missing or unreadable (the list then shows file names)."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {key: value for key, value in found.items() if isinstance(value, str)}
 
 
 @dataclass(frozen=True)

@@ -271,12 +271,24 @@ class RunContext:
 
 
 def _name(resource: Mapping[str, Any]) -> str | None:
+    """An Organization's name, or a Practitioner's first name as written (`text`), else from its parts with its
+    prefix and suffix ("Dr. Jane Q. Smith, MD"): Epic and Oracle send the parts alone, and a letter that said
+    "Jane Q. Smith" left the reader to guess the title and credentials the sender stated."""
     name = resource.get("name")
     if isinstance(name, str):
         return name
     first = as_dict(next(iter(as_list(name)), None))
-    given = " ".join(g for g in as_list(first.get("given")) if isinstance(g, str))
-    return text(first.get("text")) or " ".join(p for p in (given, text(first.get("family")) or "") if p) or None
+    written = text(first.get("text"))
+    if written and written.strip():
+        return written.strip()
+    words = [*_parts(first.get("prefix")), *_parts(first.get("given")), *_parts(first.get("family"))]
+    suffixes = _parts(first.get("suffix"))
+    return ", ".join(p for p in (" ".join(words), *suffixes) if p) or None
+
+
+def _parts(value: Any) -> list[str]:
+    """A HumanName part's words: a list of strings (`given`, `prefix`, `suffix`) or one string (`family`)."""
+    return [p.strip() for p in as_list(value) if isinstance(p, str) and p.strip()]
 
 
 # What the directory keeps of one resource: a role's (practitioner, organisation), anything else's display name.
