@@ -228,6 +228,16 @@ def test_a_dilute_positive_conclusion_still_counts() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("words", "counted"),
+    [("Negative, not dilute", True), ("No adulterants detected. Negative", True), ("Positive, dilute, invalid", False)],
+)
+def test_a_conclusion_is_read_for_its_specimen_word_by_word_as_a_result_is(words: str, counted: bool) -> None:
+    # The words a lab denies say the specimen is fit; every word is weighed, not only the first.
+    found = card(sign(conclusion_only(words, when=days_ago(30))), urine_drug_test.CHECK_ID)
+    assert (found is None) is counted
+
+
 def test_the_population_review_does_not_count_a_dilute_conclusion_for_annual_monitoring(tmp_path) -> None:
     from test_drug_test_procedures import annual_monitoring
 
