@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -601,18 +601,8 @@ def _read_unasked(value: Any, server: str | None, key: str) -> tuple[Sequence[An
     warning with no results is named, and so is a search whose answer is short; what it holds is taken either way.
     A list's items are each a value of their own, so an empty list, which holds nothing, is no gap."""
     if type(value) is list:
-        pooled: list[Any] = []
-        problems: list[str] = []
-        for item in value:
-            found, gap = _read_unasked(item, server, key)
-            pooled.extend(found)
-            if gap is not None:
-                problems.append(
-                    gap.unusable
-                    or gap.short
-                    or "it holds a search page whose next pages are not read from inside a list"
-                )
-        return pooled, PrefetchGap("; ".join(dict.fromkeys(problems))) if problems else None
+        readings = [_read_unasked(item, server, key) for item in value]
+        return [resource for found, _ in readings for resource in found], pooled_gap(gap for _, gap in readings)
     error = _no_answer(value, None)
     found, failed = resources_of(value, server)  # what it holds is read either way, as an asked key's is
     found = named_where(found, _where(key))
@@ -621,6 +611,17 @@ def _read_unasked(value: Any, server: str | None, key: str) -> tuple[Sequence[An
     if error is not None:
         return found, PrefetchGap(error)
     return found, _answer_gap(value, page_facts(value), _next_url(value))
+
+
+def pooled_gap(gaps: Iterable[PrefetchGap | None]) -> PrefetchGap | None:
+    """Why a list under a key PainPlan did not ask for is not all there, from its items' gaps (`_read_unasked`): a
+    next page is not read from inside a list."""
+    problems = [
+        gap.unusable or gap.short or "it holds a search page whose next pages are not read from inside a list"
+        for gap in gaps
+        if gap is not None
+    ]
+    return PrefetchGap("; ".join(dict.fromkeys(problems))) if problems else None
 
 
 def _answer_gap(value: Any, facts: PageFacts, more: str | None) -> PrefetchGap | None:

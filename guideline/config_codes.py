@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from guideline.fhirdata import coding_system
+from guideline.fhirdata import coding_code, coding_system
 
 # Settings that are one coding (a table with system and code), and the key of each list of "system|code" strings
 # outside the exclusions (whose add_codes and remove_codes are found in their tables).
@@ -91,7 +91,8 @@ def written_system(system: str) -> str | None:
 def _read(written: str, code: str) -> SiteCode:
     """A code under a system already made a URI by `written_system`: matched as the EHR's codings are read."""
     trimmed = code.strip()
-    return SiteCode(coding_system(written, trimmed) or written, trimmed, written)
+    system = coding_system(written, trimmed) or written
+    return SiteCode(system, coding_code(system, trimmed) or trimmed, written)
 
 
 def _read_entry(key: str, value: Any) -> SiteCode | str:

@@ -290,12 +290,21 @@ def _by_hcpcs_level(system: str | None, code: str | None) -> str | None:
     return system
 
 
+def coding_code(system: str | None, code: str | None) -> str | None:
+    """The code as compared under its system (read by `coding_system`): a UB-04 revenue code sent without its leading
+    zero ("651", as payers and Blue Button send it as often as "0651") as its four digits; any other code as it is."""
+    if system == REVENUE_CODES and code is not None and len(code) == 3 and code.isdigit():
+        return "0" + code
+    return code
+
+
 def _read_coding(system: Any, code: Any, display: Any, selected: bool) -> Coding:
     """The lenient reader: a numeric code (some EHRs send one) becomes its string form."""
     read = text(code) if not isinstance(code, (int, float)) else str(code)
+    read_system = coding_system(text(system), read)
     return Coding(
-        system=coding_system(text(system), read),
-        code=read,
+        system=read_system,
+        code=coding_code(read_system, read),
         display=text(display),
         user_selected=selected,
     )

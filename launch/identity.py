@@ -15,8 +15,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
-from cds_hooks.auth import read_key_set
 from launch.discovery import SmartConfiguration
+from launch.key_sets import read_key_set
 
 log = logging.getLogger(__name__)
 

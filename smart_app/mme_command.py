@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cds_hooks.errors import RequestError
-from cds_hooks.gather import read_prefetch
+from cds_hooks.gather import PrefetchGap, pooled_gap, read_prefetch
 from cds_hooks.json_input import JsonInputError, read_json_input
 from cds_hooks.request import context_id, hook_draft_orders
 from cds_hooks.services import templates
@@ -99,26 +99,28 @@ def _prefetched(prefetch: Mapping[str, Any], asked: Mapping[str, str]) -> list[A
     for key, value in prefetch.items():
         if value is None:
             continue
-        template = asked.get(key)
-        resources += _held(value, template)
-        gap = read_prefetch(value, template, None, str(key))[1]
+        held, gap = _held(value, asked.get(key), str(key))
+        resources += held
         why = gap.named(network=False) if gap is not None else None  # offline: no next page is read either
         if why is not None:
             resources.append(_unread(f"the prefetch's {str(key)[:60]!r}: {why}"))
     return resources
 
 
-def _held(value: Any, template: str | None) -> list[Any]:
-    """The items of one prefetch value the record reads, as sent (their fullUrls with them): none when the hook takes
-    no resource from it (an OperationOutcome, an empty search with a warning, Epic's "no results" answer, a search
-    with an error in it), so its key's stand-in names it alone; the record read them as items of their own and named
-    an OperationOutcome a second time, as an error. Under a key the hook did not ask for each item of a list is a value
-    of its own (`gather._read_unasked`)."""
+def _held(value: Any, template: str | None, key: str) -> tuple[list[Any], PrefetchGap | None]:
+    """The items of one prefetch value the record reads, as sent (their fullUrls with them), and the hook's gap for it,
+    from one reading (`gather.read_prefetch`). None is held when the hook takes no resource from it (an
+    OperationOutcome, an empty search with a warning, Epic's "no results" answer, a search with an error in it), so its
+    key's stand-in names it alone; the record read them as items of their own and named an OperationOutcome a second
+    time, as an error. Under a key the hook did not ask for each item of a list is a value of its own, its gaps pooled
+    as the hook pools them (`gather.pooled_gap`)."""
     if template is None and type(value) is list:
-        return [item for one in value for item in _held(one, None)]
-    if not read_prefetch(value, template, None, "")[0]:
-        return []
-    return [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, Mapping)]
+        readings = [_held(one, None, key) for one in value]
+        return [item for held, _ in readings for item in held], pooled_gap(gap for _, gap in readings)
+    found, gap = read_prefetch(value, template, None, key)
+    if not found:
+        return [], gap
+    return [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, Mapping)], gap
 
 
 def _unread(why: str) -> dict[str, Any]:

@@ -177,3 +177,12 @@ def test_a_hcpcs_code_sent_under_the_cpt_system_is_read_as_hcpcs(tmp_path: Path)
     procedure = charged_procedure("T2042")
     procedure["code"]["coding"][0]["system"] = CPT
     assert order_sign(tmp_path / "hook", procedures=bundle(procedure)) == []
+
+
+def test_a_hospice_revenue_code_sent_without_its_leading_zero_is_hospice_care_on_both_faces(tmp_path: Path) -> None:
+    # Payers and Blue Button send a revenue code as "651" as often as "0651": before, "651" was no hospice care on
+    # either face, and nothing named it.
+    rows = _review(tmp_path, [carin_institutional("h-651", "p-651", "2025-09-20", "2025-10-19", "651")])
+    assert (rows["p-651"]["excluded"], rows["p-651"]["ohd_den"]) == (EXCLUDED, "false")
+    claim = carin_institutional("h-651", PATIENT_ID, days_ago(40), days_ago(10), "651")
+    assert order_sign(tmp_path / "hook", procedures=bundle(claim)) == []

@@ -41,6 +41,12 @@ def test_faces_do_not_import_the_app_package(face):
     assert offenders(face, ("smart_app",)) == []
 
 
+def test_the_launch_face_imports_no_cds_hooks_module():
+    # The two faces point one way (cds_hooks → launch): the EHR JWT check reads a JWK Set with the launch's own
+    # reader (launch.key_sets), and the launch imports nothing from the hooks.
+    assert offenders("launch", ("cds_hooks",)) == []
+
+
 def test_the_domain_imports_no_face_and_no_web_library():
     assert offenders("guideline", ("cds_hooks", "launch", "smart_app", "flask", "werkzeug", "requests")) == []
 

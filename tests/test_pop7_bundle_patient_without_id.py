@@ -39,7 +39,7 @@ def test_a_patient_entry_with_no_id_is_given_its_fullurls_uuid_and_its_fills_are
     con = duckdb.connect()
     rows = con.execute(f"SELECT patient_id, pcp_id, opioid_fills, ohd_den FROM '{out}/patients.parquet'").fetchall()
     assert rows == [(MEMBER, "pcp1", 2, True)]
-    assert "1 resources with no id given the id their Bundle entry's fullUrl names" in printed
+    assert "1 resource with no id given the id its Bundle entry's fullUrl names" in printed
     assert code == 0 and printed.splitlines()[-1] == "read: every line of every input file"
 
 

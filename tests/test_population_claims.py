@@ -296,7 +296,7 @@ def test_a_hospice_claim_without_a_billable_period_is_dated_by_its_lines_or_stay
     assert (rows["p-undated"]["excluded"], rows["p-undated"]["ohd_den"]) == ("", "true")
     assert quality["hospice_claims_undated"] == {"p-undated": 1}
     summary = next(line for line in lines if line.startswith("data quality: "))
-    assert "1 hospice claims with no day of care to date them by" in summary
+    assert "1 hospice claim with no day of care to date it by" in summary
     assert "(p-undated 1)" in summary
 
 

@@ -109,7 +109,7 @@ def test_the_run_names_members_whose_enrolment_is_unknown_and_marks_every_rate(t
     assert quality["members_not_continuously_enrolled"] == 1  # u8: every Coverage of theirs read
     assert quality["members_enrolment_not_stated"] == 1  # u9
     text = "\n".join(summary)
-    assert "1 members whose enrolment is unknown: a Coverage of theirs could not be read" in text
+    assert "1 member whose enrolment is unknown: a Coverage of theirs could not be read" in text
     assert "u7" not in text  # a member id: named in data-quality.json only
     assert "  OHD: 2/2 = 100.0%" in list(summary)  # u7 and u9 in; u8 left out
 

@@ -38,9 +38,9 @@ def test_members_whose_enrolment_could_not_be_told_are_shown_apart_from_members_
     )
     cell = _rate_cell(page, "OHD")
     gap, _, not_told = cell.partition("<strong>Enrolment could not be told from Coverage:</strong>")
-    assert "1 members whose Coverage leaves a gap in the period" in gap
+    assert "1 member whose Coverage leaves a gap in the period" in gap
     assert "members whose enrolment is unknown" not in gap  # not counted among the members with a gap read
-    assert "1 members whose enrolment is unknown: a Coverage of theirs could not be read" in not_told
+    assert "1 member whose enrolment is unknown: a Coverage of theirs could not be read" in not_told
     assert "members whose Coverage leaves a gap" not in not_told
 
 

@@ -117,4 +117,4 @@ def test_a_run_puts_the_newest_name_on_the_letter_and_counts_the_conflict(tmp_pa
     assert row["pcp_id"] == "dr3" and row["pcp_name"] == "Dana Newman"
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert quality["directory_conflicts"] == 1
-    assert any("1 practitioners, roles or organisations sent in differing versions" in line for line in lines)
+    assert any("1 practitioner, role or organisation sent in differing versions" in line for line in lines)

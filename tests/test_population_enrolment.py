@@ -282,8 +282,8 @@ def test_the_run_counts_members_without_coverage_when_others_have_some(tmp_path)
     quality, summary = _run(tmp_path, resources)
     assert (quality["members_enrolled_part_of_period"], quality["members_enrolment_not_stated"]) == (1, 1)
     text = "\n".join(summary)
-    assert "1 members whose Coverage leaves a gap in the period" in text
-    assert "1 members with no Coverage in the export" in text
+    assert "1 member whose Coverage leaves a gap in the period" in text
+    assert "1 member with no Coverage in the export" in text
     assert "enrolment not checked" not in text
 
 
@@ -345,7 +345,7 @@ def test_the_dashboard_marks_every_rate_while_members_enrolled_for_part_of_the_p
     html = _dashboard(tmp_path, [*high_dose("d1"), coverage("d1-cov", "d1", "2025-01-01", "2026-01-20")])
     for measure in ("OHD", "AMO"):
         assert (
-            "This rate may count patients PQA's measure leaves out:</strong> 1 members whose Coverage leaves a gap"
+            "This rate may count patients PQA's measure leaves out:</strong> 1 member whose Coverage leaves a gap"
             in _rate_row(html, measure)
         )
     assert "Patients may be missing" not in _rate_row(html, "OHD")

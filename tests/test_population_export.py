@@ -148,7 +148,7 @@ def test_export_then_review(tmp_path, key, clients_file, monkeypatch, capsys):
     assert code == 0, capsys.readouterr().err
     assert calls == {"token": 1, "kickoff": 1, "status": 2, "download": 3, "errors": 0}
     assert waits == [3.0]
-    assert "1 cohort patients" in capsys.readouterr().out
+    assert "1 cohort patient, " in capsys.readouterr().out
     assert (tmp_path / "out" / "letters" / "drA.html").exists()  # 90 MME/day average: a letter
     assert "secret-token" not in (tmp_path / "out" / "export" / ".export-state.json").read_text()
 

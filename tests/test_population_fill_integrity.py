@@ -415,7 +415,7 @@ def test_summary_names_the_new_counts() -> None:
     quality.patients_age_unsettled = 6
     quality.fills_without_mme["no-quantity"] = 7
     lines = quality.summary_lines()
-    assert any(line.startswith("1 resources sent in differing versions") for line in lines)
+    assert any(line.startswith("1 resource sent in differing versions") for line in lines)
     assert any(line.startswith("2 claims replaced by a later claim") for line in lines)
     assert any(line.startswith("3 fills cancelled by a reversal") for line in lines)
     assert any(line.startswith("4 reversals with no fill to cancel") for line in lines)
@@ -499,4 +499,4 @@ def test_an_export_holding_every_case(tmp_path: Path) -> None:
     assert (quality["duplicate_claim_fills"], quality["resource_conflicts"]) == (1, 1)
     assert (quality["fills_without_date"], quality["patients_age_unsettled"]) == (1, 1)
     assert "2 fills cancelled by a reversal (neither counted)" in summary[-1]
-    assert "1 opioid fills whose MME could not be calculated, left out of the average (no-quantity 1)" in summary[-1]
+    assert "1 opioid fill whose MME could not be calculated, left out of the average (no-quantity 1)" in summary[-1]

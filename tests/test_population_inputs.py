@@ -60,7 +60,7 @@ def test_a_windows_1252_name_is_one_malformed_line_of_its_file_and_the_rest_is_e
     assert code == 4  # every file read, not every line: a partial review
     assert list(rows) == ["A"] and rows["A"]["ohd_num"] == "true"
     assert quality["malformed_lines"] == 1 and quality["malformed_lines_by_file"] == {"Patient.ndjson": 1}
-    assert "1 malformed lines skipped (Patient.ndjson 1)" in out
+    assert "1 malformed line skipped (Patient.ndjson 1)" in out
 
 
 def test_each_damaged_line_is_named_once_with_its_file_and_line_and_the_rest_of_the_file_is_read(tmp_path, capsys):
@@ -136,7 +136,7 @@ def test_a_cut_off_gzip_download_is_read_up_to_the_cut_and_named_with_exit_statu
     assert rows["A"]["ohd_num"] == "true" and "B" not in rows  # B's lines were past the cut
     (named,) = quality["input_files_not_read"]
     assert named.startswith("MedicationDispense_002.ndjson.gz: read in part") and "cut off" in named
-    assert "input files not read, or read only in part" in out and "MedicationDispense_002.ndjson.gz" in out
+    assert "1 input file not read, or read only in part" in out and "MedicationDispense_002.ndjson.gz" in out
 
 
 def test_a_gz_file_that_is_plain_ndjson_is_read_and_one_that_is_neither_is_named(tmp_path, capsys):
@@ -318,7 +318,7 @@ def test_fills_with_no_patient_resource_are_counted_and_in_no_denominator(tmp_pa
     assert kid["excluded"] == "no Patient resource in the export (age not known)"
     assert kid["attribution"] == "prescriber-no-patient-resource"
     assert quality["patients_without_patient_resource"] == 1 and quality["attributed_to_prescriber"] == 0
-    assert "1 patients with fills or orders but no Patient resource in the export" in out
+    assert "1 patient with fills or orders but no Patient resource in the export" in out
     letters = sorted((tmp_path / "out" / "letters").glob("*.html"))
     assert [p.name for p in letters if p.name != "index.html"] == ["pcp1.html"]  # ADULT's; no one's for KID
     assert not any("KID" in p.read_text() for p in letters)
@@ -333,7 +333,7 @@ def test_a_birth_date_that_cannot_be_read_is_an_unknown_age_not_an_adult(tmp_pat
     assert rows["P"]["excluded"] == "birth date not readable (age not known)"
     assert rows["ISO"]["excluded"] == "under 18"
     assert quality["patients_birth_date_unreadable"] == 1
-    assert "1 patients whose birth date cannot be read" in out
+    assert "1 patient whose birth date cannot be read" in out
 
 
 def test_a_compact_birth_date_is_still_read(tmp_path, capsys):
@@ -388,7 +388,7 @@ def test_a_broken_link_in_the_input_folder_is_named_with_exit_status_3(tmp_path,
         f"MedicationRequest.ndjson: could not be opened: a link to {tmp_path / 'archive' / 'MedicationRequest.ndjson'}"
         ", which does not exist"
     ]
-    assert "input files not read, or read only in part" in out and "MedicationRequest.ndjson" in out
+    assert "1 input file not read, or read only in part" in out and "MedicationRequest.ndjson" in out
 
 
 def _refused(monkeypatch, refused: Path) -> None:

@@ -309,8 +309,8 @@ def test_data_quality(run):
     assert quality["orders_without_date"] == 1
     assert quality["resources_by_type"]["MedicationDispense"] == 39
     summary = (run / "summary.txt").read_text()
-    assert "1 malformed lines skipped" in summary and "1 patients attributed to no clinician" in summary
-    assert "1 orders without a start date (left out)" in summary
+    assert "1 malformed line skipped" in summary and "1 patient attributed to no clinician" in summary
+    assert "1 order without a start date (left out)" in summary
 
 
 def test_measures_table(run):
@@ -422,7 +422,7 @@ def test_opioid_fills_naming_no_prescriber_or_pharmacy_are_counted(tmp_path: Pat
     lines = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
     quality = json.loads((tmp_path / "out" / "data-quality.json").read_text())
     assert (quality["fills_without_prescriber"], quality["fills_without_pharmacy"]) == (1, 1)
-    assert any("1 opioid fills naming no prescriber (OMP may be undercounted)" in line for line in lines)
+    assert any("1 opioid fill naming no prescriber (OMP may be undercounted)" in line for line in lines)
 
 
 def test_proposals_plans_and_reported_medications_are_not_prescriptions_and_are_counted(tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ def test_each_thing_not_checked_names_its_reasons_in_the_summary_and_dashboard_w
     reasons = unchecked["reasons"]
     assert reasons["members_enrolment_unknown"] == {
         "count": 1,
-        "text": "1 members whose enrolment is unknown: a Coverage of theirs could not be read (kept in the measures) "
+        "text": "1 member whose enrolment is unknown: a Coverage of theirs could not be read (kept in the measures) "
         "(by patient in data-quality.json)",
     }
     assert reasons["patients_birth_date_unreadable"]["count"] == 1
@@ -100,7 +100,7 @@ def test_each_thing_not_checked_names_its_reasons_in_the_summary_and_dashboard_w
     assert cut.startswith("Condition.ndjson.gz: ")
     assert reasons["input_files_not_read"] == {
         "count": 1,
-        "text": f"1 input files not read, or read only in part: {cut}",
+        "text": f"1 input file not read, or read only in part: {cut}",
     }
     # Which measures may be missing patients, and why: the counts the dashboard names beside each rate.
     ohd = unchecked["measures"]["OHD"]
@@ -180,7 +180,7 @@ def test_a_hospice_claim_that_dates_no_exclusion_is_named_as_what_may_widen_ever
     config = GuidelineConfig.from_mapping(CONFIG)
     review(ndjson_files(tmp_path / "in"), out, PERIOD, TODAY, config)
     unchecked = json.loads((out / "data-quality.json").read_text())["run"]["not_checked"]
-    words = "hospice claims with no day of care to date them by, so no exclusion (patients still in the measures)"
+    words = "hospice claim with no day of care to date it by, so no exclusion (patient still in the measures)"
     assert unchecked["reasons"]["hospice_claims_undated"] == {"count": 1, "text": f"1 {words} (p-undated 1)"}
     assert unchecked["measures"]
     for measure, parts in unchecked["measures"].items():

@@ -79,7 +79,7 @@ def test_command_runs_and_reports(tmp_path, capsys):
                  "--workers", "1"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0
-    assert "1 cohort patients" in captured.out and "2026 Q1" in (tmp_path / "out" / "data-quality.json").read_text()
+    assert "1 cohort patient, " in captured.out and "2026 Q1" in (tmp_path / "out" / "data-quality.json").read_text()
     assert "evaluate:" in captured.err and "patients" in captured.err
 
 

@@ -96,3 +96,11 @@ def test_a_possible_copy_of_a_patient_in_no_measure_is_not_named_under_the_measu
     quality, _ = _population(tmp_path, child, capsys)
     assert quality[KEY] == {}
     assert KEY not in quality["run"]["not_checked"]["reasons"]
+
+
+def test_one_possible_copy_is_worded_in_the_singular(tmp_path, capsys) -> None:
+    # Before, the summary and the dashboard said "1 fills possibly sent twice".
+    pair = [*high_dose("c1")[:1], *_ehr_fill_and_hie_copy("c1", OXYCODONE_10, "2026-01-05", 180, 30)]
+    _, printed = _population(tmp_path, pair, capsys)
+    assert f"1 fill {WORDS.removeprefix('fills ')} (opioid 1)" in printed
+    assert "1 fills" not in printed

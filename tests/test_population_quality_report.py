@@ -165,7 +165,7 @@ def test_the_summary_names_a_count_this_version_does_not_know():
     assert f"3 fills by a newer reason (odd-unit 3) — {unknown}" in lines
     assert f"4 products not in a newer table (1 distinct) — {unknown}" in lines
     # A count it knows has its own words and is not called unknown.
-    assert "1 opioid fills naming no prescriber (OMP may be undercounted)" in lines
+    assert "1 opioid fill naming no prescriber (OMP may be undercounted)" in lines
 
 
 def test_a_value_that_is_no_count_is_not_read_as_one():
@@ -213,3 +213,21 @@ def test_lines_named_by_number_are_listed_in_file_order():
     assert list(quality.to_json()["malformed_lines_named"]) == order
     (line,) = [line for line in quality_lines(quality.to_json()) if line.key == "malformed_lines_named"]
     assert line.text.endswith(": " + "; ".join(order))
+
+
+@pytest.mark.parametrize(
+    ("key", "line"),
+    [
+        ("fills_not_counted_by_status", "1 fill not counted for its status"),
+        ("duplicate_fills", "1 fill sent twice, as two dispenses or as a dispense and a pharmacy claim (counted once)"),
+        ("claim_fills_told_apart_by_number", "1 same-day pharmacy claim alike"),
+        ("patients_not_evaluated", "1 patient the engine could not evaluate, left out of every measure"),
+        ("fills_without_patient_by_file", "1 fill, order or pharmacy claim no Patient reference names"),
+        ("unreadable_resources", "1 resource that could not be read"),
+        ("hospice_not_counted", "1 possible hospice care not counted"),
+    ],
+)
+def test_a_count_of_one_is_worded_in_the_singular(key, line):
+    # Every line is "{count} {words}": "1 fill not counted for their status" read as a typo on the dashboard.
+    (shown,) = [shown for shown in quality_lines({key: 1}) if shown.key == key]
+    assert shown.text.startswith(line)

@@ -75,7 +75,7 @@ def test_the_patient_row_and_the_count_name_the_missing_pcp():
     assert outcome.quality.attributed_to_prescriber == 0
     lines = {line.key: line for line in quality_lines(outcome.quality.to_json())}
     assert lines["pcp_not_in_directory"].text == (
-        "1 patients whose named PCP is not in the export's directory, attributed elsewhere (prescriber 1)"
+        "1 patient whose named PCP is not in the export's directory, attributed elsewhere (prescriber 1)"
     )
     assert lines["pcp_not_in_directory"].kind == "problem"
 
@@ -231,8 +231,8 @@ def test_the_summary_names_each_gap(tmp_path):
     lines = review(ndjson_files(tmp_path / "in"), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping(),
                    workers=1)  # fmt: skip
     summary = lines[-1]
-    assert "1 patients whose named PCP is not in the export's directory, attributed elsewhere (prescriber 1)" in summary
-    assert "1 opioid orders without days' supply (patients with no fills; left out of MME)" in summary
+    assert "1 patient whose named PCP is not in the export's directory, attributed elsewhere (prescriber 1)" in summary
+    assert "1 opioid order without days' supply (patients with no fills; left out of MME)" in summary
     assert f"procedures or claim lines coded only under systems the review does not read ({PAYER_PROCEDURES} 2" in (
         summary
     )

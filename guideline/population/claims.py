@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from guideline.exclusions import HOSPICE_PLACE_OF_SERVICE, PLACE_OF_SERVICE_SYSTEMS, is_hospice_bill_type
-from guideline.fhirdata import as_dict, as_list, coding_system, local_reference, text
+from guideline.fhirdata import as_dict, as_list, coding_code, coding_system, local_reference, text
 from guideline.population.quality import Quality
 from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION
 from guideline.terminology import hospice_care_codes
@@ -479,7 +479,8 @@ def _hospice_line(item: Mapping[str, Any]) -> bool:
     hospice = hospice_care_codes()
     for coding in codings:
         code = (text(coding.get("code")) or "").strip()
-        if (coding_system(text(coding.get("system")), code), code) in hospice:
+        system = coding_system(text(coding.get("system")), code)
+        if (system, coding_code(system, code)) in hospice:
             return True
     return False
 

@@ -402,6 +402,62 @@ class Count:
     # change, so a line names only those of the names counted. A name not listed (a newer version's) changes the
     # measures the count itself names above.
     by_name: tuple[tuple[str, Measures], ...] = ()
+    # The words after a count of 1, where more than the leading nouns change ("fill not counted for its status");
+    # otherwise `one_of(words)`.
+    one: str = ""
+
+    def words_for(self, count: int) -> str:
+        """The words after the count: singular for 1, so no line says "1 fills"."""
+        return (self.one or one_of(self.words)) if count == 1 else self.words
+
+
+# The plural nouns the counts' words begin with, in the singular; the words that may stand before them or between
+# them ("opioid fills", "fills, orders and pharmacy claims") pass. The first other word ends the nouns a count of 1
+# makes singular ("fills possibly sent twice": "fill possibly sent twice").
+_SINGULAR = {
+    "files": "file",
+    "warnings": "warning",
+    "OperationOutcomes": "OperationOutcome",
+    "lines": "line",
+    "patients": "patient",
+    "look-backs": "look-back",
+    "resources": "resource",
+    "fills": "fill",
+    "orders": "order",
+    "claims": "claim",
+    "diagnoses": "diagnosis",
+    "results": "result",
+    "procedures": "procedure",
+    "visits": "visit",
+    "reports": "report",
+    "medications": "medication",
+    "tests": "test",
+    "reversals": "reversal",
+    "records": "record",
+    "links": "link",
+    "members": "member",
+    "practitioners": "practitioner",
+    "roles": "role",
+    "organisations": "organisation",
+}
+_BEFORE_NOUNS = frozenset(
+    {"input", "export", "malformed", "patient", "opioid", "benzodiazepine", "pharmacy", "hospice", "claim", "urine"}
+    | {"drug", "same-day", "other", "replacement", "Coverage", "and", "or"}
+)
+
+
+def one_of(words: str) -> str:
+    """A count's words for one item: its leading plural nouns in the singular, a list of them joined by "or"."""
+    said = words.split(" ")
+    for place, word in enumerate(said):
+        bare, comma = word.rstrip(","), "," if word.endswith(",") else ""
+        if bare in _SINGULAR:
+            said[place] = _SINGULAR[bare] + comma
+        elif bare == "and":
+            said[place] = "or"
+        elif bare not in _BEFORE_NOUNS:
+            break
+    return " ".join(said)
 
 
 @dataclass(frozen=True)
@@ -474,12 +530,18 @@ COUNTS: tuple[Count, ...] = (
         names_only=True,
     ),
     Count("resources_by_type", "resources read", kind="census"),
-    Count("unexpected_resource_types", "resources of types the review does not read, ignored"),
+    Count(
+        "unexpected_resource_types",
+        "resources of types the review does not read, ignored",
+        one="resource of a type the review does not read, ignored",
+    ),
     Count(
         "ids_from_full_url",
         "resources with no id given the id their Bundle entry's fullUrl names (a urn:uuid, or a RESTful URL's "
         "Type/id), by file and type",
         kind="note",
+        one="resource with no id given the id its Bundle entry's fullUrl names (a urn:uuid, or a "
+        "RESTful URL's Type/id), by file and type",
     ),
     Count("resources_without_patient", "patient resources without a patient reference", denominators=EVERY),
     Count(
@@ -522,6 +584,7 @@ COUNTS: tuple[Count, ...] = (
         "other_resources_without_patient_by_file",
         "other patient resources no Patient reference names (no measure reads them), by file",
         kind="note",
+        one="other patient resource no Patient reference names (no measure reads it), by file",
     ),
     Count(
         "other_resources_without_patient_named",
@@ -561,7 +624,12 @@ COUNTS: tuple[Count, ...] = (
         denominators=("NAL",),
         numerators=("OHD", "OHDMP", "IOP-HD"),
     ),
-    Count("fills_not_counted_by_status", "fills not counted for their status", denominators=EVERY),
+    Count(
+        "fills_not_counted_by_status",
+        "fills not counted for their status",
+        denominators=EVERY,
+        one="fill not counted for its status",
+    ),
     Count(
         "orders_without_days_supply",
         "opioid orders without days' supply (patients with no fills; left out of MME)",
@@ -569,10 +637,25 @@ COUNTS: tuple[Count, ...] = (
         numerators=("OHD", "OHDMP", "IOP-HD", "IOP-LD"),
     ),
     Count("orders_without_date", "orders without a start date (left out)", denominators=EVERY),
-    Count("orders_not_counted_by_status", "orders not counted for their status", denominators=EVERY),
+    Count(
+        "orders_not_counted_by_status",
+        "orders not counted for their status",
+        denominators=EVERY,
+        one="order not counted for its status",
+    ),
     # Left out by the measures' definition (they count prescriptions), so no rate is lowered by them.
-    Count("orders_not_counted_by_intent", "orders not counted for their intent", kind="note"),
-    Count("claims_read", "claims read as the fills, diagnoses and procedures they stand for", kind="note"),
+    Count(
+        "orders_not_counted_by_intent",
+        "orders not counted for their intent",
+        kind="note",
+        one="order not counted for its intent",
+    ),
+    Count(
+        "claims_read",
+        "claims read as the fills, diagnoses and procedures they stand for",
+        kind="note",
+        one="claim read as the fills, diagnoses and procedures it stands for",
+    ),
     Count(
         "claims_not_read",
         "claims with no drug line, diagnosis or procedure to read, or cancelled (left out)",
@@ -583,6 +666,7 @@ COUNTS: tuple[Count, ...] = (
         "hospice_claims_undated",
         "hospice claims with no day of care to date them by, so no exclusion (patients still in the measures)",
         includes=EVERY,
+        one="hospice claim with no day of care to date it by, so no exclusion (patient still in the measures)",
     ),
     Count(
         "hospice_not_counted",
@@ -610,6 +694,8 @@ COUNTS: tuple[Count, ...] = (
         "same-day pharmacy claims alike but for their claim numbers, counted as separate fills (ask the payer "
         "whether one rebills the other)",
         by_patient=True,
+        one="same-day pharmacy claim alike to another but for its claim number, counted as a separate fill "
+        "(ask the payer whether one rebills the other)",
     ),
     # Both counted, as the cards count them: a copy adds its dose, or queues as an early refill and adds its days.
     Count(
@@ -623,7 +709,12 @@ COUNTS: tuple[Count, ...] = (
         by_name=(("opioid", _OPIOID_COPY), ("benzodiazepine", _BENZODIAZEPINE_COPY)),
     ),
     # Left out by the measures' definition (PQA counts no opioid cough and cold product), so no rate is lowered.
-    Count("cough_cold_opioid_fills", "fills of opioid cough and cold medicines (no pain-opioid fill)", kind="note"),
+    Count(
+        "cough_cold_opioid_fills",
+        "fills of opioid cough and cold medicines (no pain-opioid fill)",
+        kind="note",
+        one="fill of an opioid cough and cold medicine (no pain-opioid fill)",
+    ),
     Count("unidentified_medications", "medications not identified", denominators=EVERY),
     # A drug test coded so is not seen (AMO's numerator); a hospice procedure so excludes no one (more patients in
     # the denominators, never fewer).
@@ -713,6 +804,7 @@ COUNTS: tuple[Count, ...] = (
         "Coverage resources that could not be read (no enrolment read from them)",
         names_only=True,
         by_patient=True,
+        one="Coverage resource that could not be read (no enrolment read from it)",
     ),
     Count(
         "patients_without_patient_resource",
@@ -739,12 +831,15 @@ COUNTS: tuple[Count, ...] = (
         "orders_relayed",
         "orders another source relayed under its own id (meta.source), read once as the order they copy",
         kind="note",
+        one="order another source relayed under its own id (meta.source), read once as the order it copies",
     ),
     Count(
         "fills_relayed",
         "fills another source relayed under its own id (meta.source; same fill number, drug, day, quantity and days' "
         "supply), read once as the fill they copy",
         kind="note",
+        one="fill another source relayed under its own id (meta.source; same fill number, drug, day, quantity "
+        "and days' supply), read once as the fill it copies",
     ),
     # Both orders read: a patient may gain a high dose (OHD, NAL's denominator), never lose one, so no rate is
     # named as missing patients; the pair is a problem to settle (set population.own_sources).
@@ -829,11 +924,11 @@ def _line(key: str, report: Mapping[str, Any]) -> QualityLine:
         detail = "; ".join(sorted((str(name) for name in value), key=in_order))
     if known.by_patient:
         detail = ""
-    words = known.words
+    words = known.words_for(count)
     if key == "lookback_not_reached" and "medication_data_from" in report:
         keys = (key, "medication_data_from")  # a day, no count: shown with the count it dates
         if isinstance(report["medication_data_from"], str):
-            words = f"{known.words} (dated {report['medication_data_from']})"
+            words = f"{words} (dated {report['medication_data_from']})"
     text = f"{count} {words}" + (f": {detail}" if count and detail and known.names_only else "")
     text += f" ({detail})" if count and detail and not known.names_only else ""
     if known.by_patient and count:

@@ -194,8 +194,13 @@ def _listed(count: int, noun: str, named: Sequence[str]) -> str:
     more = count - len(shown)
     if more > 0 and shown:
         shown.append(f"and {more:,} more")
-    words = f"{count:,} {noun}{'' if count == 1 else 's'}"
+    words = _counted(count, noun)
     return f"{words} ({', '.join(shown)})" if shown else words
+
+
+def _counted(count: int, noun: str) -> str:
+    """ "1 letter", "2,004 letters": the count and its noun, singular for 1."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def review(
@@ -286,7 +291,8 @@ def _review_into(
     shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
     overall = {r["measure"]: r for r in measures.to_pylist() if r["level"] == "overall"}
-    lines = RunSummary([f"{patients:,} cohort patients, {letters} letters, {elapsed:.1f}s ({engine}) → {out}"])
+    said = f"{_counted(patients, 'cohort patient')}, {_counted(letters, 'letter')}"
+    lines = RunSummary([f"{said}, {elapsed:.1f}s ({engine}) → {out}"])
     lines += [
         f"  {m}: {r['numerator']}/{r['denominator']}" + (f" = {r['rate']:.1%}" if r["rate"] is not None else "")
         for m, r in overall.items()
