@@ -407,21 +407,30 @@ def _checked(resource: Mapping[str, Any], check_id: str, release: str) -> tuple[
 _ANY_CALL = ("placeholder", "placeholder", datetime(2000, 1, 1, tzinfo=UTC))
 
 
-def template_refusal(template: Mapping[str, Any]) -> str | None:
-    """Where R4's model refuses a site's template addressed as every call addresses it ("intent (missing)"), None
-    when it takes it: a template refused so is never offered, whatever the patient, visit or release."""
+def template_refusal(template: Mapping[str, Any], release: str = R4) -> str | None:
+    """Where the release's model refuses a site's template addressed as every call addresses it and written as the
+    release writes it ("intent (required, missing)"), None when it takes it (as it does any template for a release
+    PainPlan does not write): a template R4 refuses is never offered, one STU3 refuses never to an STU3 EHR."""
+    writing = RELEASES[release]
+    if not writing.writes:
+        return None
+    built = addressed(template, *_ANY_CALL)
+    # Written, then pruned and validated, as _action writes and _checked prunes a suggestion on each call.
+    written, uncoded = _written(built, writing)
+    if uncoded is not None:
+        return f'{uncoded} (no code "{str(written.get(uncoded))[:40]}")'
     try:
-        canonical = _canonical(prune(addressed(template, *_ANY_CALL)))
+        canonical = _canonical(prune(written))
     except (TypeError, ValueError):  # a TOML date or time, unquoted: no JSON value
         return "a value that is not JSON text, number or true/false (quote a date)"
-    verdict = _validation(canonical, R4)
+    verdict = _validation(canonical, release)
     if verdict.error is None:
         return None
     return ", ".join(dict.fromkeys(_refused_words(path, kind) for path, kind in verdict.refused)) or verdict.error
 
 
 def _refused_words(path: str, kind: str) -> str:
-    """One refusal of R4's model (element path, pydantic error type) in a site's words."""
+    """One refusal of a release's model (element path, pydantic error type) in a site's words."""
     if not path:  # the models' rules that span elements are checked on the resource as a whole
         return "a rule across its elements (two values of one choice element, or none of a required one)"
     if kind == "extra_forbidden":

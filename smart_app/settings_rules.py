@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cds_hooks.ehr_release import SETTING_VALUES, setting_value
+from cds_hooks.ehr_release import AUTO, R4, SETTING_VALUES, STU3, setting_value
 from guideline.config import ConfigError
 from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR
 from smart_app.settings_fields import ENV_PREFIX, SettingsFields
+
+log = logging.getLogger(__name__)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FRAME_KEYWORDS = ("'self'", "'none'")
@@ -104,23 +107,38 @@ def validate(settings: SettingsFields) -> None:
     _existing_file("smart_clients", settings.smart_clients)
     _existing_file("population_export_clients", settings.population_export_clients)
     _client_files(settings)
-    _site_templates(settings.guideline["checks"]["oud-treatment"]["suggestions"])
+    _site_templates(
+        settings.guideline["checks"]["oud-treatment"]["suggestions"], setting_value(settings.ehr_fhir_version) or AUTO
+    )
 
 
-def _site_templates(templates: list[Mapping[str, Any]]) -> None:
-    """A site's suggestion template R4's model refuses is never offered: stop naming it, not on every card."""
+def _site_templates(templates: list[Mapping[str, Any]], setting: str) -> None:
+    """A site's suggestion template R4's model refuses is never offered, nor one the model of the release the site
+    names refuses to its EHR: stop naming it, not on every card. With the release read per call (auto), one STU3
+    refuses is still offered to an R4 EHR: warn naming it, before the first STU3 call leaves it out."""
     if not templates:
         return
     from cds_hooks.cards import template_refusal  # the models come with it: not loaded for a site with no templates
 
+    # Auto checks STU3 as well, the one release besides R4 PainPlan writes (template_refusal passes one it does not).
+    release = STU3 if setting == AUTO else setting
     for number, template in enumerate(templates, start=1):
+        where = f"checks.oud-treatment.suggestions entry {number} is no {template.get('resourceType')}"
         refused = template_refusal(template)
         if refused is not None:
-            kind = template.get("resourceType")
             raise ConfigError(
-                f"checks.oud-treatment.suggestions entry {number} is no {kind} FHIR R4 takes, as PainPlan addresses "
-                f"it to the patient, visit and time: R4 refuses {refused}"
+                f"{where} FHIR R4 takes, as PainPlan addresses it to the patient, visit and time: R4 refuses {refused}"
             )
+        refused = template_refusal(template, release) if release != R4 else None
+        if refused is None:
+            continue
+        said = f"{where} FHIR {release} takes, as PainPlan writes it for an {release} EHR: {release} refuses {refused}"
+        if setting != AUTO:
+            raise ConfigError(f"{said}; {_key('ehr_fhir_version')} is {release}")
+        # Logged, not raised: an R4 EHR is offered it, and each STU3 call's card names it as not offered.
+        log.warning(
+            "%s; %s is auto, so the calls read as %s are not offered it", said, _key("ehr_fhir_version"), release
+        )
 
 
 def _database_url(value: str) -> None:

@@ -5,6 +5,7 @@ PainPlan cannot write refused when the settings load."""
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 import pytest
@@ -179,3 +180,79 @@ def test_a_template_no_r4_model_takes_stops_the_program_naming_the_key_and_eleme
     with pytest.raises(ConfigError, match=r"checks\.oud-treatment\.suggestions entry 2") as raised:
         make_app(tmp_path, guideline=guideline)
     assert named in str(raised.value)
+
+
+def course_of_therapy_template() -> dict[str, Any]:
+    """A site's R4 buprenorphine order saying its course of therapy (continuous): STU3's MedicationRequest has no
+    courseOfTherapyType, so an STU3 EHR is never offered it."""
+    return {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "medicationCodeableConcept": {"text": "buprenorphine 8 mg / naloxone 2 mg sublingual film"},
+        "courseOfTherapyType": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy",
+                    "code": "continuous",
+                }
+            ]
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("template", "named"),
+    [
+        pytest.param(course_of_therapy_template(), "STU3 refuses courseOfTherapyType (no such element)", id="element"),
+        pytest.param(
+            {
+                "resourceType": "MedicationRequest",
+                "status": "draft",
+                "intent": "original-order",
+                "medicationCodeableConcept": {"text": "buprenorphine 8 mg / naloxone 2 mg sublingual film"},
+            },
+            'STU3 refuses intent (no code "original-order")',
+            id="code",
+        ),
+    ],
+)
+def test_on_an_stu3_ehr_by_setting_a_template_stu3_refuses_stops_the_program(tmp_path, template, named):
+    """The site says its EHR speaks STU3: a template STU3's model refuses, as PainPlan writes it for STU3, would be left
+    out of every card, so it stops the program naming the key and element, as R4's refusal does. Before, the program
+    started and every card said the suggestion was not offered."""
+    guideline = {"checks": {"oud-treatment": {"suggestions": [observation_template(), template]}}}
+    with pytest.raises(
+        ConfigError, match=r"checks\.oud-treatment\.suggestions entry 2 is no MedicationRequest"
+    ) as raised:
+        make_app(tmp_path, guideline=guideline, ehr_fhir_version="stu3")
+    assert named in str(raised.value)
+    assert "PAINPLAN_EHR_FHIR_VERSION" in str(raised.value)
+
+
+def test_with_the_release_read_per_call_a_template_stu3_refuses_starts_with_a_warning(tmp_path, caplog):
+    """The release is read call by call: an R4 EHR is offered the template, so the program starts, and a warning names
+    the entry and what STU3 refuses, for the integrator to see before the first STU3 call."""
+    guideline = {"checks": {"oud-treatment": {"suggestions": [observation_template(), course_of_therapy_template()]}}}
+    with caplog.at_level(logging.WARNING):
+        make_app(tmp_path, guideline=guideline)
+    [warning] = [r for r in caplog.records if "checks.oud-treatment.suggestions" in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+    message = warning.getMessage()
+    assert "entry 2" in message and "entry 1" not in message
+    assert "STU3 refuses courseOfTherapyType (no such element)" in message
+
+
+def test_a_site_that_says_r4_is_not_warned_of_stu3(tmp_path, caplog):
+    guideline = {"checks": {"oud-treatment": {"suggestions": [course_of_therapy_template()]}}}
+    with caplog.at_level(logging.WARNING):
+        make_app(tmp_path, guideline=guideline, ehr_fhir_version="R4")
+    assert not [r for r in caplog.records if "checks.oud-treatment.suggestions" in r.getMessage()]
+
+
+def test_templates_stu3_takes_start_with_no_warning(tmp_path, caplog):
+    guideline = {"checks": {"oud-treatment": {"suggestions": [communication_template(), observation_template()]}}}
+    with caplog.at_level(logging.WARNING):
+        make_app(tmp_path, guideline=guideline)
+        make_app(tmp_path, guideline=guideline, ehr_fhir_version="STU3")
+    assert not [r for r in caplog.records if "checks.oud-treatment.suggestions" in r.getMessage()]

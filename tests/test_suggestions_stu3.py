@@ -24,6 +24,9 @@ SNOMED = "http://snomed.info/sct"
 STU3_CATEGORY = "http://hl7.org/fhir/medication-request-category"
 OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 SUBOXONE_FILM = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film
+# An Epic STU3 base: the release read from it on each call, where the site leaves PAINPLAN_EHR_FHIR_VERSION at auto.
+# A template STU3 refuses is then left out call by call (with the setting STU3 it stops the program).
+STU3_BASE = "https://fhir.epic.example/interconnect-fhir-oauth/api/FHIR/STU3"
 # Elements R4 added or reshaped that an STU3 server rejects or drops.
 R4_ONLY = ("doseAndRate", "encounter", "reportedBoolean", "performerType", "doNotPerform", "instantiatesCanonical")
 
@@ -164,8 +167,15 @@ def test_an_stu3_repeat_urine_screen_is_a_procedure_request(tmp_path):
     assert repeat["code"]["coding"][0]["code"] == "310627008"
 
 
-def oud_view(tmp_path, template: dict[str, Any], service_requests: tuple[dict[str, Any], ...] = (), **settings):
-    """patient-view of a patient with opioid use disorder and no treatment, with the site's order template."""
+def oud_view(
+    tmp_path,
+    template: dict[str, Any],
+    service_requests: tuple[dict[str, Any], ...] = (),
+    fhir_server: str | None = None,
+    **settings: Any,
+):
+    """patient-view of a patient with opioid use disorder and no treatment, with the site's order template, from the
+    EHR at `fhir_server` (its base names its release) when one is given."""
     oud = {
         "resourceType": "Condition",
         "id": "c-oud",
@@ -177,7 +187,7 @@ def oud_view(tmp_path, template: dict[str, Any], service_requests: tuple[dict[st
     }
     prefetch = full_prefetch("patient-view", conditions=bundle(oud), serviceRequests=bundle(*service_requests))
     guideline = {"checks": {"oud-treatment": {"suggestions": [template]}}}
-    body = hook_request("patient-view", prefetch=prefetch)
+    body = hook_request("patient-view", prefetch=prefetch, **({"fhirServer": fhir_server} if fhir_server else {}))
     client = make_app(tmp_path, guideline=guideline, **settings).test_client()
     response = client.post("/cds-services/patient-view", json=body)
     assert response.status_code == 200
@@ -277,7 +287,7 @@ def test_a_site_template_of_a_type_no_check_writes_is_written_as_stu3_has_it(tmp
 def test_a_template_stu3_cannot_say_is_dropped_and_logged(tmp_path, caplog):
     """R4's intent original-order has no STU3 code: the suggestion is left out and logged, never sent as written."""
     with caplog.at_level(logging.ERROR, logger="cds_hooks.cards"):
-        answer = oud_view(tmp_path, suboxone_template(intent="original-order"), ehr_fhir_version="STU3")
+        answer = oud_view(tmp_path, suboxone_template(intent="original-order"), fhir_server=STU3_BASE)
     assert "oud-treatment" in topics(answer)
     assert "oud-treatment" not in created(answer)
     card = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
@@ -306,7 +316,7 @@ def test_a_dose_with_a_type_has_no_stu3_place_and_is_dropped(tmp_path, caplog):
     }
     template = suboxone_template(dosageInstruction=[{"text": "8 mg once a day", "doseAndRate": [typed]}])
     with caplog.at_level(logging.ERROR, logger="cds_hooks.cards"):
-        answer = oud_view(tmp_path, template, ehr_fhir_version="STU3")
+        answer = oud_view(tmp_path, template, fhir_server=STU3_BASE)
     assert "oud-treatment" not in created(answer)
     assert any('"error": "ValidationError"' in r.getMessage() for r in caplog.records)
     detail = next(c["detail"] for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
@@ -334,7 +344,7 @@ def test_r4_elements_stu3_has_no_place_for_are_each_named_on_the_card(tmp_path, 
         },
     )
     with caplog.at_level(logging.ERROR, logger="cds_hooks.cards"):
-        answer = oud_view(tmp_path, template, ehr_fhir_version="STU3")
+        answer = oud_view(tmp_path, template, fhir_server=STU3_BASE)
     assert "oud-treatment" not in created(answer)
     detail = next(c["detail"] for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
     assert (
@@ -364,7 +374,7 @@ def test_the_reason_is_read_from_the_resource_as_it_would_be_sent(tmp_path):
             ]
         },
     )
-    answer = oud_view(tmp_path, template, ehr_fhir_version="STU3")
+    answer = oud_view(tmp_path, template, fhir_server=STU3_BASE)
     assert "oud-treatment" not in created(answer)
     detail = next(c["detail"] for c in answer["cards"] if c["source"]["topic"]["code"] == "oud-treatment")
     assert "which has no place for its R4 element courseOfTherapyType, so the EHR could not" in detail
