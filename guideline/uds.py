@@ -327,16 +327,17 @@ def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple
     settled result of the same test and sample that says so (a result corrected to "Specimen rejected"), and no day's
     test whose specimen could not show what the patient takes (`unreadable_tests`). The population review counts the
     year's test by these, as the point of care counts the results it judges (`uds_results`) and the card the year's
-    test."""
+    test. A panel's items (its components) are read as results of their own by the cards' rule (`_results_and_items`):
+    read as a whole, a heading with no value whose items were all dilute negatives was a test here and none on the
+    card."""
     done, withdrawn, values = [], [], {}
-    for observation in observations:
-        if observation.status in RESULT_STATUSES and is_urine_drug_test(observation.code, terms):
-            value = result_value(observation)
-            if _lab_did_not_test(observation, value):
-                withdrawn.append(observation)
-            else:
-                done.append(observation)
-                values[id(observation)] = value
+    for observation, _ in _results_and_items(observations, terms, True):
+        value = result_value(observation)
+        if _lab_did_not_test(observation, value):
+            withdrawn.append(observation)
+        else:
+            done.append(observation)
+            values[id(observation)] = value
     # Only a withdrawal takes a test back here: a preliminary and its final are one test done either way.
     standing = _not_replaced(done, [_keyed(o) for o in done], map(_keyed, withdrawn)) if withdrawn else done
     readings = [(local_date(o.result_time), None, values[id(o)], o) for o in standing]
@@ -1062,33 +1063,14 @@ def uds_results(
     options = config.check("unexpected-uds-result").options
     negative_substances = frozenset(options["unexpected_negative_substances"])
     include_cannabinoid = bool(options["cannabinoid"])
-    # Results of one test share one code object, so what a code tests for is read once per code; a screen and its
-    # confirmation on one day judge a substance the same way, so each (substance, value, day) is judged once.
-    tests: dict[int, _Test | None] = {}
+    # A screen and its confirmation on one day judge a substance the same way, so each (substance, value, day) is
+    # judged once.
     judged: dict[tuple[str, Value, date | None, date | None], SubstanceResult] = {}
     # Results also share their value objects ("Negative", an interpretation code): each reading is combined once.
     readings: dict[tuple[int, str | None, int, bool | None], Value] = {}
-
-    def test_of(code: Concept | None) -> _Test | None:
-        found = tests.get(id(code), MISSING)
-        if found is MISSING:
-            found = tests[id(code)] = _read_test(code, terms, include_cannabinoid)
-        return found  # type: ignore[return-value]
-
-    items: dict[int, _Test | None] = {}
-
-    def item_test_of(code: Concept | None) -> _Test | None:
-        """A panel item: its code read as any result's, else its substance's name."""
-        found = test_of(code)
-        if found is None:
-            found = items.get(id(code), MISSING)  # type: ignore[assignment]
-            if found is MISSING:
-                found = items[id(code)] = _panel_item_test(code, terms, include_cannabinoid)
-        return found
-
     results = []
     withdrawn: list[Observation] = []  # results the lab says were not performed
-    for observation, test in _with_panel_components(record.observations, test_of, item_test_of, tests):
+    for observation, test in _results_and_items(record.observations, terms, include_cannabinoid):
         moment = observation.result_time
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
@@ -1277,6 +1259,35 @@ def _reports_an_unnamed_finding(observation: Observation) -> bool:
     if observation.components or observation.has_members:
         return False
     return result_value(observation) in _UNNAMED_VALUES
+
+
+def _results_and_items(
+    observations: Iterable[Observation], terms: Terminology, include_cannabinoid: bool
+) -> Iterator[tuple[Observation, _Test]]:
+    """Every urine drug test result of a result's status, and each item of a panel as a result of its own
+    (`_with_panel_components`), with what its code tests for: the one reading of a panel's items the cards and the
+    population review's tests done (`tests_done`) share. Results of one test share one code object, so what a code
+    tests for is read once per code."""
+    tests: dict[int, _Test | None] = {}
+
+    def test_of(code: Concept | None) -> _Test | None:
+        found = tests.get(id(code), MISSING)
+        if found is MISSING:
+            found = tests[id(code)] = _read_test(code, terms, include_cannabinoid)
+        return found  # type: ignore[return-value]
+
+    items: dict[int, _Test | None] = {}
+
+    def item_test_of(code: Concept | None) -> _Test | None:
+        """A panel item: its code read as any result's, else its substance's name."""
+        found = test_of(code)
+        if found is None:
+            found = items.get(id(code), MISSING)  # type: ignore[assignment]
+            if found is MISSING:
+                found = items[id(code)] = _panel_item_test(code, terms, include_cannabinoid)
+        return found
+
+    return _with_panel_components(observations, test_of, item_test_of, tests)
 
 
 def _with_panel_components(

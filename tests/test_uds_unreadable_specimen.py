@@ -224,3 +224,64 @@ def test_the_copied_note_says_none_readable_once() -> None:
     tile = next(t for t in plan.section("tasks").content if t.key == "uds")
     line = next(line for line in note_text(plan).splitlines() if line.startswith("- Urine drug test:"))
     assert line == f"- Urine drug test: none readable on record, next due {tile.next_due.isoformat()}"
+
+
+# -- a panel whose items carry the results ---------------------------------------------------------------------
+
+EPIC_COMPONENT = "urn:oid:1.2.840.114350.1.13.0.1.7.2.768282"  # an Epic site's lab component identifiers
+
+
+def _panel_heading(when: str, **items: Any) -> dict[str, Any]:
+    """An Epic urine drug screen panel heading (the lab's own code, no LOINC) with no value of its own: its items
+    carry the results."""
+    heading = _epic_result("", "DRUG SCREEN, URINE", "", ident="ePanel.1", flag=None)
+    del heading["valueString"]
+    heading["code"]["coding"] = [{"system": EPIC_COMPONENT, "code": "1554", "display": "DRUG SCREEN, URINE"}]
+    heading["effectiveDateTime"], heading["issued"] = when, when
+    return heading | items
+
+
+def _dilute_components(when: str) -> dict[str, Any]:
+    """The heading with a component per substance, each a dilute negative flagged N (Epic's own component codes)."""
+    flag = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "N"}]}]
+    return _panel_heading(
+        when,
+        component=[
+            {
+                "code": {"coding": [{"system": EPIC_COMPONENT, "code": code, "display": name}], "text": name},
+                "valueString": "NEGATIVE-DILUTE",
+                "interpretation": flag,
+            }
+            for code, name in (("1560", "FENTANYL"), ("1562", "OXYCODONE"))
+        ],
+    )
+
+
+def _dilute_members(when: str) -> dict[str, Any]:
+    """The heading with its results per substance contained in it (`hasMember: "#m1"`), each a dilute negative."""
+    members = []
+    for n, (code, name) in enumerate((("19295-5", "Opiates Ur Ql Scn"), ("58430-0", "oxyCODONE Ur Ql Scn")), 1):
+        member = _epic_result(code, name, "NEGATIVE-DILUTE", ident=f"m{n}")
+        del member["subject"]
+        member["effectiveDateTime"], member["issued"] = when, when
+        members.append(member)
+    return _panel_heading(when, hasMember=[{"reference": "#m1"}, {"reference": "#m2"}], contained=members)
+
+
+PANELS = pytest.mark.parametrize("panel", [_dilute_components, _dilute_members], ids=["components", "has-member"])
+
+
+@PANELS
+def test_a_panel_whose_items_are_all_dilute_negatives_is_no_years_test_on_the_card(tmp_path, panel) -> None:
+    found = _uds_card(_patient_view(tmp_path, [panel(f"{TEST_DAY}T09:14:00-05:00")]))
+    assert found is not None
+    assert WHY_DILUTE in found["detail"]
+
+
+@PANELS
+def test_a_panel_whose_items_are_all_dilute_negatives_is_no_annual_monitoring_test(tmp_path, panel) -> None:
+    """The review read only whole results: the heading, with no value, was a test done there, and AMO was met for a
+    patient the card asked a test of."""
+    from test_drug_test_procedures import annual_monitoring
+
+    assert annual_monitoring(tmp_path, "p1", panel("2026-01-05T09:14:00-05:00")) == ("true", "false")
