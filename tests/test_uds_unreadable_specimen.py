@@ -217,13 +217,28 @@ def test_a_reading_beside_a_note_that_it_was_not_confirmed_is_still_a_test(tmp_p
 
 
 def test_the_copied_note_says_none_readable_once() -> None:
-    """The note read "Urine drug test: none readable on record, next due … (none readable on record)"."""
+    """The note read "Urine drug test: none readable on record, next due … (none readable on record)", and named no
+    test it could not read."""
     from guideline.plan.note import note_text
 
     plan = plan_for([patient(), *_long_term_fills(), *_screen("NEGATIVE-DILUTE", "NEGATIVE-DILUTE")])
     tile = next(t for t in plan.section("tasks").content if t.key == "uds")
     line = next(line for line in note_text(plan).splitlines() if line.startswith("- Urine drug test:"))
-    assert line == f"- Urine drug test: none readable on record, next due {tile.next_due.isoformat()}"
+    assert line == f"- Urine drug test: none readable on record, next due {tile.next_due.isoformat()}. {WHY_DILUTE}"
+
+
+def test_the_copied_note_names_the_test_it_could_not_read_in_the_tiles_words() -> None:
+    """The note said "none readable on record" without naming the test the chart shows; the tile names it."""
+    from guideline.plan.note import note_text
+
+    older = observation("19295-5", when="2025-04-01", value_string="Negative")
+    plan = plan_for([patient(), *_long_term_fills(), *_screen("Invalid specimen", "Invalid specimen"), older])
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    line = next(line for line in note_text(plan).splitlines() if line.startswith("- Urine drug test:"))
+    assert line == (
+        f"- Urine drug test: last 2025-04-01, next due {tile.next_due.isoformat()} (overdue). "
+        f"The test of {TEST_DAY} could not be read as a result: invalid specimen; a new test is due."
+    )
 
 
 # -- a panel whose items carry the results ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from guideline.plan.banner import Banner
 from guideline.plan.medications import Medications
 from guideline.plan.model import PlanView
 from guideline.plan.risks import Risk, Risks
+from guideline.plan.tasks import Task
 
 
 def _alert_lines(view: PlanView) -> list[str]:
@@ -41,6 +42,12 @@ def _risk_text(risk: Risk) -> str:
     return f"{risk.label} ({risk.evidence}{counted})"
 
 
+def _not_counted(task: Task) -> str:
+    """The tests on record a tile does not count, in the tile's own words (`Task.not_counted`): "none readable on
+    record" alone named no test, beside one the chart shows."""
+    return f". {task.not_counted}" if task.not_counted else ""
+
+
 def note_text(view: PlanView) -> str:
     """Patient, alerts, total dose and orders, task status, risk factors, exclusions, and what data was missing."""
     lines = [f"Pain treatment plan summary ({view.now.date().isoformat()}, PainPlan, CDC 2022 guideline)"]
@@ -68,7 +75,7 @@ def note_text(view: PlanView) -> str:
             # "never" reads "none on record" (or "none in the last 2 years", "none readable on record") already, due
             # date or not; said twice, the line looked like a template error.
             state = "" if task.state == "never" else f" ({task.state_label.lower()})"
-            lines.append(f"- {task.label}: {last}{due}{state}")
+            lines.append(f"- {task.label}: {last}{due}{state}{_not_counted(task)}")
     steps = view.by_key.get("steps")
     if steps is not None and steps.content is not None:
         if steps.content.not_applicable:
