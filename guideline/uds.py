@@ -641,6 +641,12 @@ class UnreadReport:
         return self.done and not self.partly and self.no_reading is None
 
     @property
+    def not_performed(self) -> bool:
+        """Whether its conclusion says the lab did not test the sample ("Test not performed", "Specimen rejected"): no
+        test, wherever dated, so never one dated after today either."""
+        return self.no_reading == NOT_PERFORMED
+
+    @property
     def name(self) -> str:
         """The report's name as the cards and the plan page show it: its code's, else "urine drug test"."""
         return drug_test_name(self.report.code)

@@ -212,6 +212,24 @@ def test_a_conclusion_that_says_the_specimen_could_not_be_read_is_no_years_test(
     assert unexpected_uds_result.unread_results(evaluation.facts) == (named,)
 
 
+def test_a_report_of_a_test_not_performed_dated_after_today_is_named_as_not_performed() -> None:
+    # A test not performed is no test, wherever dated: the card said "none on record up to today (one is dated …,
+    # after today)" and the page's list named it among the tests dated after today, as if one were coming.
+    ahead = days_ago(-10)
+    evaluation = run("patient-view", resources=[long_term(), conclusion_only("Test not performed", when=ahead)])
+    found = card(evaluation, urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert found.summary == "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
+    assert urine_drug_test.tests_after_today(evaluation.facts) == ()
+    named = f'Drugs of abuse 5 panel - Urine ({ahead}, report conclusion "Test not performed")'
+    assert unexpected_uds_result.unread_results(evaluation.facts) == (named,)
+    plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    assert plan.named["future-dated-drug-tests"] == ()
+    assert plan.named["unread-uds"] == (named,)
+    [row] = plan.section("uds").content.rows
+    assert (row.value, row.after_today) == ('not performed, report conclusion "Test not performed"', False)
+
+
 def test_a_coded_conclusion_of_a_dilute_specimen_is_no_years_test() -> None:
     coded = conclusion_only(None, when=days_ago(30))
     coded["conclusionCode"] = [

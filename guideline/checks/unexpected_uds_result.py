@@ -127,10 +127,11 @@ def _panels_without_members(facts: Facts) -> list[str]:
 def _unread_reports(facts: Facts, since: date) -> list[str]:
     """Urine drug test reports of the window (or undated) with no result PainPlan reads, each with what it says or
     its status: a conclusion ("Positive for fentanyl") is the lab's words, not a result per substance, so it is
-    named for the clinician to read rather than judged, and never dropped."""
+    named for the clinician to read rather than judged, and never dropped. One of a test not performed is named here
+    however far after today it is dated: it is no test dated ahead (`urine_drug_test.tests_after_today`)."""
     named = []
     for unread in facts.unread_drug_test_reports:
-        if unread.day is not None and not since <= unread.day <= facts.today:
+        if unread.day is not None and not since <= unread.day <= (date.max if unread.not_performed else facts.today):
             continue
         named.append(f"{unread.name} ({unread.when or 'undated'}, {unread.reading})")
     return named

@@ -192,8 +192,15 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
             written = procedure.dated_partial or iso_day(day)  # its month or year as written, as a result's
             found.setdefault(id(procedure), DrugTestAhead(name, "procedure", procedure.located, day, written))
     for unread in facts.unread_drug_test_reports:
-        # a report partly read is a test by its read results, named above when they are dated ahead
-        if unread.done and not unread.partly and unread.day is not None and unread.day > today:
+        # a report partly read is a test by its read results, named above when they are dated ahead; one of a test
+        # not performed is no test, named as not performed (`unexpected_uds_result.unread_results`)
+        if (
+            unread.done
+            and not unread.partly
+            and not unread.not_performed
+            and unread.day is not None
+            and unread.day > today
+        ):
             found.setdefault(
                 id(unread.report),
                 DrugTestAhead(

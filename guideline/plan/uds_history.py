@@ -123,7 +123,9 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
         # A lab report with no result PainPlan reads: on the list with what it says, named unjudged beside it. A
         # report partly read has its read results on rows of their own, judged; this row names the rest.
         done = _report_value(unread)
-        after, written, note = _after(unread.day, today), unread.report.dated_partial, notes.get(id(unread.report))
+        # A test not performed is no test dated ahead, wherever dated: its row says not performed, nothing more.
+        after = _after(unread.day, today) and not unread.not_performed
+        written, note = unread.report.dated_partial, notes.get(id(unread.report))
         rows.append(UdsRow(unread.day, unread.name, done, (), (), after_today=after, written=written, copy_note=note))
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
