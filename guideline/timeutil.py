@@ -74,3 +74,10 @@ def dated_in_last_days(
     """An event dated by a moment (a dateTime) or a Period, as procedures and administrations are, within
     [today − days, today]: the moment in it, or the Period starting, ending in or spanning it."""
     return in_last_days(moment, days, today) or period_in_last_days(start, end, days, today)
+
+
+def day_only(collected: datetime) -> bool:
+    """A collection time at local midnight: what a date with no time reads as. A sample truly taken at midnight is
+    taken for one dated by its day, so it replaces nothing and both results are judged, as before corrections were
+    read: never a positive dropped for a correction of another sample."""
+    return collected.hour == 0 and collected.minute == 0 and collected.second == 0 and collected.microsecond == 0

@@ -27,8 +27,9 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.record.slot_init import slot_init
+from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, specimen_verdicts
 from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
-from guideline.timeutil import day_span, iso_day, local_date
+from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
 from guideline.uds_names import substances_named, substances_of_panel_item
 
@@ -210,8 +211,35 @@ def result_value(observation: Observation) -> Value:
 
 
 def _fit_for(observation: Observation, value: Value) -> Value:
-    """`value`, unless the result's words say its specimen cannot show it (`_fit`)."""
-    return _fit(value, _value_words(observation)) if value in ("negative", "positive") else value
+    """`value`, unless the result's words (its value's, its notes' `_NOTE_UNFIT`) say its specimen cannot show it
+    (`_fit`), or it is a negative whose specimen's validity results say so (`specimen_unfit`): a drug found in the
+    cup was in it, whatever its creatinine, so a positive stands."""
+    if value not in ("negative", "positive"):
+        return value
+    value = _fit(value, [*_value_words(observation), *_noted_unfit(observation)])
+    return "none" if value == "negative" and observation.specimen_unfit else value
+
+
+# A note beside a drug result ("Specimen dilute. Recollection recommended.") is read for these words only: its other
+# words of `_UNFIT` are as often about another test ("Adulterant testing not performed").
+_NOTE_UNFIT = frozenset({"dilute", "substituted"})
+
+
+def _noted_unfit(observation: Observation) -> list[str]:
+    """The words of `_NOTE_UNFIT` its notes say of its specimen (one the lab denies, "not dilute", is none)."""
+    return [word for word in _unfit_words(observation.notes) if word in _NOTE_UNFIT] if observation.notes else []
+
+
+def _said_unfit(observation: Observation) -> list[str]:
+    """What a specimen validity result says of its specimen in words ("Dilute"), its value's or its notes'."""
+    return [*_unfit_words(_value_words(observation)), *_noted_unfit(observation)]
+
+
+def _with_specimen_verdicts(observation: Observation, verdicts: SpecimenVerdicts) -> Observation:
+    """The drug result with what its specimen's validity results say of it (`specimen_unfit`), when they find it
+    unfit."""
+    unfit = verdicts.of(observation)
+    return replace(observation, specimen_unfit=unfit) if unfit else observation
 
 
 def _fit(value: Value, written: Sequence[str]) -> Value:
@@ -331,7 +359,11 @@ def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple
     read as a whole, a heading with no value whose items were all dilute negatives was a test here and none on the
     card."""
     done, withdrawn, values = [], [], {}
+    observations = tuple(observations)
+    verdicts = specimen_verdicts(observations, _said_unfit)
     for observation, _ in _results_and_items(observations, terms, True):
+        if verdicts is not NO_VERDICTS:
+            observation = _with_specimen_verdicts(observation, verdicts)
         value = result_value(observation)
         if _lab_did_not_test(observation, value):
             withdrawn.append(observation)
@@ -364,8 +396,11 @@ def _says_not_performed(written: Iterable[str]) -> bool:
 
 
 def _words_of(source: Observation | DiagnosticReport) -> list[str]:
-    """What a test says in words: a result's value (`_value_words`), a report's conclusion (`report_words`)."""
-    return _value_words(source) if isinstance(source, Observation) else report_words(source)
+    """What a test says in words: a result's value (`_value_words`), its notes' `_NOTE_UNFIT` and its specimen's
+    validity verdict (`specimen_unfit`), or a report's conclusion (`report_words`)."""
+    if isinstance(source, Observation):
+        return [*_value_words(source), *_noted_unfit(source), *source.specimen_unfit]
+    return report_words(source)
 
 
 def report_words(report: DiagnosticReport) -> list[str]:
@@ -1076,7 +1111,11 @@ def uds_results(
     readings: dict[tuple[int, str | None, int, bool | None], Value] = {}
     results = []
     withdrawn: list[Observation] = []  # results the lab says were not performed
+    # Specimen validity results judge the drug results of their specimen (`_fit_for`).
+    verdicts = specimen_verdicts(record.observations, _said_unfit)
     for observation, test in _results_and_items(record.observations, terms, include_cannabinoid):
+        if verdicts is not NO_VERDICTS:  # most charts send no validity result: no call per result
+            observation = _with_specimen_verdicts(observation, verdicts)
         moment = observation.result_time
         day = moment.date() if moment else None
         if since is not None and day is not None and day < since:
@@ -1086,8 +1125,13 @@ def uds_results(
         partial = observation.dated_partial
         # The last day a date written to the month or the year can mean, never after today nor before its first.
         last = last_possible_day(day, partial, today) if partial is not None and day is not None else None
-        if observation.value_quantity is not None or written_limit(observation.value_string):
-            value = result_value(observation)  # an amount is read against its own range: no shared reading
+        if (
+            observation.value_quantity is not None
+            or written_limit(observation.value_string)
+            or observation.notes
+            or observation.specimen_unfit
+        ):
+            value = result_value(observation)  # an amount is read against its own range, a note is its own
         else:
             reading = (
                 id(observation.value_concept),
@@ -1231,13 +1275,6 @@ def sample_test(observation: Observation) -> tuple[Hashable, datetime] | None:
     issued may be another sample."""
     collected = observation.effective or observation.effective_period_start or observation.effective_instant
     return one_sample(observation.code, collected)
-
-
-def day_only(collected: datetime) -> bool:
-    """A collection time at local midnight: what a date with no time reads as. A sample truly taken at midnight is
-    taken for one dated by its day, so it replaces nothing and both results are judged, as before corrections were
-    read: never a positive dropped for a correction of another sample."""
-    return collected.hour == 0 and collected.minute == 0 and collected.second == 0 and collected.microsecond == 0
 
 
 def results_of_unknown_status(

@@ -661,6 +661,29 @@ def test_a_drug_test_that_could_not_be_read_is_no_annual_test_as_on_the_card(
     assert _flags(_patients(tmp_path)["p-mon"])["amo"] == (True, monitored)
 
 
+@pytest.mark.parametrize(("creatinine", "monitored"), [(12, False), (85, True)], ids=["dilute", "normal"])
+def test_a_negative_beside_a_low_creatinine_of_its_specimen_is_no_annual_test_as_on_the_card(
+    tmp_path: Path, creatinine: int, monitored: bool
+) -> None:
+    # The lab sends the specimen's creatinine as a result of its own: below 20 mg/dL the negatives could not show
+    # the drug, and the card asks for a test (docs/clinical-logic.md, *Specimen validity results*).
+    fills = [
+        dispense(f"m{n}", "p-mon", OXYCODONE_5, day, 60, 30)
+        for n, day in enumerate(("2026-01-05", "2026-02-04", "2026-03-06"))
+    ]
+    collected = "2026-02-10T09:40:00-05:00"
+    negative = {**urine_test("u0", "p-mon", collected, code="58430-0"), "valueString": "Negative"}
+    del negative["valueCodeableConcept"]
+    validity = {
+        **urine_test("u1", "p-mon", collected, code="2161-8"),
+        "valueQuantity": {"value": creatinine, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"},
+    }
+    del validity["valueCodeableConcept"]
+    write_export(tmp_path, [patient("p-mon"), *fills, negative, validity])
+    review(ndjson_files(tmp_path), tmp_path / "out", PERIOD, TODAY, GuidelineConfig.from_mapping())
+    assert _flags(_patients(tmp_path)["p-mon"])["amo"] == (True, monitored)
+
+
 def test_oud_medication_given_in_clinic_is_read_by_the_standing_review_and_is_no_unexpected_type(
     tmp_path: Path,
 ) -> None:

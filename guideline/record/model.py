@@ -365,6 +365,12 @@ class Observation:
     # Its dates (effective[x], issued) sent but not read, each named as written, when none was read: undated, it is
     # named with them, so that a date sent and mistyped is told from none at all.
     unread_dates: tuple[str, ...] = ()
+    # Its specimen as referenced (`specimen`): results of one specimen are judged together (guideline.uds).
+    specimen: str | None = None
+    notes: tuple[str, ...] = ()  # its notes' text: some labs say there that the specimen is dilute
+    # What the validity results of its specimen say of it ("dilute"): set on urine drug test results by
+    # guideline.uds, from the specimen's own creatinine, specific gravity or pH results.
+    specimen_unfit: tuple[str, ...] = ()
 
     @property
     def located(self) -> str | None:

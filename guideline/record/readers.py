@@ -916,6 +916,8 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
         or "dataAbsentReason" in data
         or "hasMember" in data
         or "related" in data
+        or "specimen" in data
+        or "note" in data
     ):
         return _with_rare_elements(observation, data, tz, server)
     return observation
@@ -961,7 +963,8 @@ def _partially_dated(observation: Observation, data: Mapping[str, Any], tz: Zone
 def _with_rare_elements(
     observation: Observation, data: Mapping[str, Any], tz: ZoneInfo, server: str | None
 ) -> Observation:
-    """A yes/no or date answer, a reason the value is absent, and whether the result is a panel of members."""
+    """A yes/no or date answer, a reason the value is absent, whether the result is a panel of members, its specimen
+    and its notes."""
     answer, answered_on = data.get("valueBoolean"), data.get("valueDateTime")
     has_member, related = data.get("hasMember"), _related_members(data.get("related")) if "related" in data else []
     return replace(
@@ -971,6 +974,8 @@ def _with_rare_elements(
         value_datetime=None if answered_on is None else parse_datetime(answered_on, tz),
         has_members=bool(has_member or related),
         member_ids=_member_ids(_member_references(has_member, related), data, server, {}),
+        specimen=reference(data.get("specimen")),
+        notes=tuple(n for n in (text(as_dict(x).get("text")) for x in as_list(data.get("note"))) if n),
     )
 
 

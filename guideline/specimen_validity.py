@@ -1,0 +1,199 @@
+"""Specimen validity results (urine creatinine, specific gravity, pH) and what they say of their specimen.
+
+Labs send them as results of their own beside the drug results of the same specimen. The criteria are data,
+`guideline/data/specimen-validity.json`, with their source; this module only applies them."""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from guideline.fhirdata import LOINC, OBS_INTERPRETATION
+from guideline.record import Observation
+from guideline.timeutil import day_only
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "specimen-validity.json"
+_COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@dataclass(frozen=True)
+class ValidityTest:
+    """A validity test by its LOINC: the units its thresholds are stated in, and its flags' verdicts ("L": dilute)."""
+
+    loinc: str
+    units: frozenset[str]
+    flags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A verdict ("dilute") that holds when every (LOINC, comparator, limit) holds for a value of the specimen."""
+
+    verdict: str
+    conditions: tuple[tuple[str, str, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """The validity tests and the verdict rules, most serious first: the first rule that holds is the verdict."""
+
+    tests: Mapping[str, ValidityTest]
+    rules: tuple[Rule, ...]
+
+
+def load_criteria(path: Path = DATA_FILE) -> Criteria:
+    """The criteria as the data file states them."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    tests = {
+        t["loinc"]: ValidityTest(t["loinc"], frozenset(u.lower() for u in t["units"]), dict(t["flags"]))
+        for t in data["tests"]
+    }
+    rules = tuple(
+        Rule(r["verdict"], tuple((loinc, cmp, Decimal(limit)) for loinc, cmp, limit in r["when"]))
+        for r in data["verdicts"]
+    )
+    return Criteria(tests, rules)
+
+
+CRITERIA = load_criteria()
+
+# A specimen as its results name it: by the server it is from and its reference, else by the minute it was taken.
+_Key = tuple[str | None, str | datetime]
+
+
+def validity_test(observation: Observation, criteria: Criteria = CRITERIA) -> ValidityTest | None:
+    """The validity test a result's LOINC names, else None."""
+    if observation.code is None:
+        return None
+    for coding in observation.code.codings:
+        if coding.system == LOINC and coding.code in criteria.tests:
+            return criteria.tests[coding.code]
+    return None
+
+
+def _minute(observation: Observation) -> datetime | None:
+    """When its specimen was taken, to the minute; None when unknown or a day alone (it may be another sample)."""
+    taken = observation.effective or observation.effective_period_start or observation.effective_instant
+    if taken is None or day_only(taken):
+        return None
+    return taken.replace(second=0, microsecond=0)
+
+
+def _keys(observation: Observation) -> tuple[_Key | None, _Key | None]:
+    """Its specimen's key by reference, and by the minute it was taken."""
+    minute = _minute(observation)
+    by_ref = (observation.source, observation.specimen) if observation.specimen else None
+    return by_ref, None if minute is None else (observation.source, minute)
+
+
+@dataclass(frozen=True)
+class SpecimenVerdicts:
+    """The verdicts ("dilute", "substituted", "invalid") of specimens whose validity results say they are unfit."""
+
+    by_ref: Mapping[_Key, tuple[str, ...]]
+    unreferenced_by_minute: Mapping[_Key, tuple[str, ...]]
+    every_by_minute: Mapping[_Key, tuple[str, ...]]
+
+    def of(self, observation: Observation) -> tuple[str, ...]:
+        """What the validity results of its specimen say: those of its specimen reference, or when either names no
+        specimen, those taken the same minute."""
+        by_ref, minute = _keys(observation)
+        found: list[str] = []
+        if by_ref is not None:
+            found += self.by_ref.get(by_ref, ())
+            if minute is not None:
+                found += self.unreferenced_by_minute.get(minute, ())
+        elif minute is not None:
+            found += self.every_by_minute.get(minute, ())
+        return tuple(dict.fromkeys(found))
+
+
+NO_VERDICTS = SpecimenVerdicts({}, {}, {})
+
+
+def specimen_verdicts(
+    observations: Iterable[Observation],
+    said: Callable[[Observation], Sequence[str]],
+    criteria: Criteria = CRITERIA,
+) -> SpecimenVerdicts:
+    """The verdicts of the specimens the validity results among `observations` find unfit: by their words (`said`:
+    "Dilute"), their flags, or their values against the criteria in the stated units."""
+    groups: dict[_Key, list[tuple[Observation, ValidityTest]]] = {}
+    for observation in observations:
+        test = validity_test(observation, criteria)
+        if test is None:
+            continue
+        by_ref, minute = _keys(observation)
+        key = by_ref or minute
+        if key is not None:
+            groups.setdefault(key, []).append((observation, test))
+    if not groups:
+        return NO_VERDICTS
+    by_ref: dict[_Key, tuple[str, ...]] = {}
+    unreferenced: dict[_Key, tuple[str, ...]] = {}
+    every: dict[_Key, list[str]] = {}
+    for key, results in groups.items():
+        verdict = _verdict(results, said, criteria)
+        if not verdict:
+            continue
+        referenced = isinstance(key[1], str)
+        (by_ref if referenced else unreferenced)[key] = verdict
+        for minute in {m for m in (_keys(o)[1] for o, _ in results) if m is not None}:
+            every.setdefault(minute, []).extend(verdict)
+    return SpecimenVerdicts(by_ref, unreferenced, {k: tuple(dict.fromkeys(v)) for k, v in every.items()})
+
+
+def _verdict(
+    results: Sequence[tuple[Observation, ValidityTest]],
+    said: Callable[[Observation], Sequence[str]],
+    criteria: Criteria,
+) -> tuple[str, ...]:
+    """One specimen's verdicts: its results' words and flags, and the first rule its values meet."""
+    found: list[str] = []
+    values: dict[str, list[Decimal]] = {}
+    for observation, test in results:
+        found += said(observation)
+        found += _flag_verdicts(observation, test)
+        amount = _amount(observation, test)
+        if amount is not None:
+            values.setdefault(test.loinc, []).append(amount)
+    rule = next((r for r in criteria.rules if _holds(r, values)), None)
+    if rule is not None:
+        found.append(rule.verdict)
+    return tuple(dict.fromkeys(found))
+
+
+def _flag_verdicts(observation: Observation, test: ValidityTest) -> list[str]:
+    """The verdicts of its HL7 flags (a coding with no system is one) that the test's criteria name."""
+    return [
+        test.flags[(coding.code or "").upper()]
+        for concept in observation.interpretation
+        for coding in concept.codings
+        if coding.system in (OBS_INTERPRETATION, None) and (coding.code or "").upper() in test.flags
+    ]
+
+
+def _amount(observation: Observation, test: ValidityTest) -> Decimal | None:
+    """Its measured value when stated in a unit of the criteria (no conversion), and not given only by a bound."""
+    measured = observation.value_quantity
+    if measured is None or measured.value is None or observation.value_comparator:
+        return None
+    unit = (measured.code or measured.unit or "").strip().lower()
+    return measured.value if unit in test.units else None
+
+
+def _holds(rule: Rule, values: Mapping[str, Sequence[Decimal]]) -> bool:
+    """Whether each of the rule's conditions holds for a value of its test."""
+    return all(
+        any(_COMPARATORS[cmp](value, limit) for value in values.get(loinc, ())) for loinc, cmp, limit in rule.conditions
+    )
