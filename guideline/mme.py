@@ -31,7 +31,7 @@ from guideline.durations import quantity_days
 from guideline.fhirdata import NDC, RXNORM, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
-from guideline.recognition.classify import FORM_CODES, stated_part
+from guideline.recognition.classify import FORM_CODES, names_against_code, stated_part
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.names import read_name
 from guideline.recognition.strength_bounds import PER_BY_UNIT, implausible, row_ingredient
@@ -599,9 +599,8 @@ def _identify(medication: ResolvedMedication, terms: Terminology, *, read_list: 
     drug = _drug_from_rows(coding, rows)
     if isinstance(drug, str):
         return drug
-    # Of names, the order's own (the concept's text) and the display of the code used: the strength rule and the
-    # drug rule read the same two.
-    names = (medication.concept.text if medication.concept else None, coding.display)
+    # The names recognition reads against the codes: the strength rule and the drug rule read the same ones.
+    names = names_against_code(medication)
     known = known_ingredients()
     statements = [
         _Statement(
@@ -795,7 +794,7 @@ def counted_reading(conflicts: Sequence[DrugConflict], readings: Sequence[_Readi
     return index, tuple(
         _conflict_words(labels[0], labels[n], (labels[index], readings[index]), readings[0], readings[n], n == index)
         if conflicts[n - 1].opioid
-        else _no_opioid_words(labels[0], labels[n], readings[index] if index == 0 else None)
+        else _no_opioid_words(labels[0], labels[n], (labels[index], readings[index]))
         for n in range(1, len(readings))
     )
 
@@ -819,13 +818,16 @@ def _conflict_words(
     return f"{head}: counted as {label}{weighed}; check which drug is meant"
 
 
-def _no_opioid_words(coded: str, named: str, counted: _Reading | None) -> str:
+def _no_opioid_words(coded: str, named: str, counted: tuple[str, _Reading]) -> str:
     """ "its code says oxycodone, its name says diazepam: counted as oxycodone, 30.0 MME/day; as diazepam it is no
-    opioid; check which drug is meant": a name of no opioid beside an opioid's code, which is kept."""
+    opioid; check which drug is meant": a name of no opioid beside an opioid's code, which is kept. The reading
+    counted is said as it is: another name's opioid when that one's MME was the higher ("counted as hydromorphone")."""
     head = f"its code says {coded}, its name says {named}"
-    if counted is None or counted.state != "ok" or counted.mme is None:
+    label, reading = counted
+    if reading.state != "ok" or reading.mme is None:
+        # No reading has an MME, so the code's is the one kept (`counted_reading` falls back to it).
         return f"{head}: kept as {coded}; check which drug is meant"
-    counted_as = f"counted as {coded}, {format_mme(counted.mme)} MME/day"
+    counted_as = f"counted as {label}, {format_mme(reading.mme)} MME/day"
     return f"{head}: {counted_as}; as {named} it is no opioid; check which drug is meant"
 
 

@@ -228,12 +228,47 @@ _NOT_THIS_DRUG = re.compile(
 )
 
 
+# Words after which an opioid a name mentions is why or beside what the order is given, not its product: "Senna 8.6 mg
+# while on oxyCODONE", "Acetaminophen 500 mg (use before oxycodone)", "docusate 100 mg, oxycodone-induced
+# constipation". "With" is also a combination's own word ("Tylenol with Codeine"): see `_context_cut`.
+_CONTEXT = re.compile(
+    r"\b(?:for|while(?:\s+(?:on|taking|using|tapering))?|with|from|before|after|during)\b|\b[a-z]+-induced\b",
+    re.IGNORECASE,
+)
+
+
 def stated_part(name: str) -> str:
     """The part of a name that states what the order is: what comes before a word that makes a drug named after it
-    a past, refused or replaced one. The one rule for a name read against a code, here and by the MME's
+    a past, refused or replaced one, or before a context word after which an opioid is only why or beside what it is
+    given (`_context_cut`). The one rule for every name read as or against a code: recognition's, and the MME's
     (`guideline.mme`, a name that states another opioid than its code)."""
     found = _NOT_THIS_DRUG.search(name)
-    return name[: found.start()] if found else name
+    head = name[: found.start()] if found else name
+    for context in _CONTEXT.finditer(head):
+        if _context_cut(head[: context.start()], head[context.start() :], context.group()):
+            return head[: context.start()]
+    return head
+
+
+def _context_cut(before: str, after: str, word: str) -> bool:
+    """Whether a name is cut at a context word: only when the part before it already names a drug (so the name has
+    said what it is) and the part after names an opioid it does not. "With" names a combination when the drug before
+    is an opioid, is sold with the opioid after it in one product ("Tylenol with Codeine", "Phenergan with Codeine",
+    "acetaminophen with oxycodone"), or the part after gives a strength ("MULTIVITAMIN WITH CODEINE 10 MG/5ML"): the
+    safer reading is then the opioid; otherwise ("Senna with oxyCODONE") it is context like the rest."""
+    named = read_name(before).ingredients
+    rest = read_name(after)
+    # An opioid the part before names already is the name saying its own drug again ("methadone 40 MG Tablet for
+    # Oral Suspension [Methadose]"), no other drug: no cut, so its form words stay read.
+    opioids = {i.name for i in rest.ingredients if i.kind == "opioid"} - {i.name for i in named}
+    if not named or not opioids:
+        return False
+    if word.lower() != "with":
+        return True
+    if any(i.kind == "opioid" for i in named) or rest.strengths:
+        return False  # with an opioid, or with an opioid's strength ("MULTIVITAMIN WITH CODEINE 10 MG/5ML"): a product
+    partners = sold_with()
+    return not any({i.name for i in named} & partners.get(opioid, frozenset()) for opioid in opioids)
 
 
 def _code_words(medication: ResolvedMedication, terms: CodeSets) -> tuple[tuple[str, ...], frozenset[str]] | None:
@@ -255,7 +290,7 @@ def _code_words(medication: ResolvedMedication, terms: CodeSets) -> tuple[tuple[
             name = coding.display
             if not name:
                 return None  # an RxNorm code nothing names may be an opioid newer than the packaged data
-            own.add(name)
+            own.add(name.strip())
         if not name:
             continue
         reading = read_name(name)
@@ -278,8 +313,7 @@ def _named_over_code(medication: ResolvedMedication, terms: CodeSets) -> Recogni
     if said is None or concept is None:
         return None
     coded, own = said
-    names = (concept.text, *(c.display for c in concept.codings), medication.reference_display)
-    for name in dict.fromkeys(n.strip() for n in names if n and n.strip() and n not in own):
+    for name in (n for n in names_against_code(medication) if n not in own):
         reading = read_name(stated_part(name))
         kind = _kind_of(reading) if reading.ingredients and not reading.cut_opioids else None
         if kind not in OPIOID_KINDS or _opioid_beside(reading, coded):
@@ -296,6 +330,18 @@ def _named_over_code(medication: ResolvedMedication, terms: CodeSets) -> Recogni
             code_says=and_list(list(coded)),
         )
     return None
+
+
+def names_against_code(medication: ResolvedMedication) -> tuple[str, ...]:
+    """The names read against a medication's codes, each once: the order's text, each coding's display and the
+    reference's display. The one list for recognition's `_named_over_code` and the MME's strength and drug rules
+    (`guideline.mme`), so a name one of them weighs is never passed over by the other."""
+    concept = medication.concept
+    names = (
+        *((concept.text, *(c.display for c in concept.codings)) if concept is not None else ()),
+        medication.reference_display,
+    )
+    return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
 
 
 def _opioid_beside(reading: NameReading, coded: tuple[str, ...]) -> bool:
@@ -471,12 +517,28 @@ def _score(reading: NameReading) -> tuple[int, int, int, int]:
 def _best_reading(names: Iterable[str]) -> NameReading | None:
     best: NameReading | None = None
     for name in names:
-        reading = read_name(name)
+        reading = _stated_reading(name)
         if not reading.ingredients:
             continue
         if best is None or _score(reading) > _score(best):
             best = reading
     return best
+
+
+def _stated_reading(name: str) -> NameReading:
+    """A name read as what it states (`stated_part`): "Senna 8.6 mg while on oxyCODONE" is senna, "acetaminophen 325
+    mg (not oxycodone)" acetaminophen, each shown by its whole name. A stated part that reads no drug ("hx: oxycodone
+    5 mg") leaves the whole name read: what the order is could not be told otherwise, and a missed opioid is the
+    worse error. A stated part that reads the same drugs as the whole name leaves the whole read too, so form and
+    release words after the cut ("oxycodone 5 mg, do not crush, ER") still count."""
+    whole = read_name(name)
+    stated = stated_part(name)
+    if stated == name:
+        return whole
+    reading = read_name(stated)
+    if not reading.ingredients or {i.name for i in reading.ingredients} == {i.name for i in whole.ingredients}:
+        return whole
+    return replace(reading, text=whole.text)
 
 
 def _kind_of(reading: NameReading) -> Kind | None:
