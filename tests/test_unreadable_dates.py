@@ -17,6 +17,25 @@ OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet: 1 tablet ever
 NAME = "oxycodone hydrochloride 5 MG Oral Tablet"
 
 
+def _named_by_every_face(tmp_path: Path, key: str, resource: dict, kind: str, words: str) -> str:
+    """The item of `kind` an order-sign names for `resource` sent under prefetch `key`: on the data-incomplete card
+    (holding `words`), and the same on the plan page's list and in its note. Returns the item as the page names it."""
+    draft = med_request(OXYCODONE, draft=True, id="draft", supply_days=5)
+    prefetch = full_prefetch("order-sign", **{key: bundle(resource)})
+    response = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/order-sign", json=hook_request(drafts=[draft], prefetch=prefetch))
+    )
+    incomplete = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
+    assert len(incomplete) == 1 and words in incomplete[0]["detail"]
+    evaluation = run("order-sign", drafts=[draft], resources=[resource])
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    (named,) = view.named[kind]
+    assert words in named and named in view.note
+    return named
+
+
 def _order(authored: str | None = None, **validity: str) -> dict:
     """An Epic outpatient oxycodone order, 30 days' supply, written on `authored`, with a validity period."""
     order = med_request(OXYCODONE, id="ox1", authored=authored, supply_days=30, display=NAME)
@@ -71,19 +90,7 @@ def test_orders_with_readable_or_missing_dates_are_not_named() -> None:
 
 def test_an_order_of_unreadable_date_is_named_on_the_card_the_plan_page_and_the_note(tmp_path: Path) -> None:
     named = f"{NAME} (current order ox1, authoredOn '2026-13-45' could not be read as a date)"
-    draft = med_request(OXYCODONE, draft=True, id="draft", supply_days=5)
-    prefetch = full_prefetch("order-sign", medsActive=bundle(_order("2026-13-45")))
-    response = (
-        make_app(tmp_path)
-        .test_client()
-        .post("/cds-services/order-sign", json=hook_request(drafts=[draft], prefetch=prefetch))
-    )
-    incomplete = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
-    assert len(incomplete) == 1 and named in incomplete[0]["detail"]
-    evaluation = run("order-sign", drafts=[draft], resources=[_order("2026-13-45")])
-    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.named["unreadable-dates"] == (named,)
-    assert named in view.note
+    assert _named_by_every_face(tmp_path, "medsActive", _order("2026-13-45"), "unreadable-dates", named) == named
 
 
 def test_the_rendered_plan_page_lists_it_in_its_data_completeness_panel(tmp_path: Path) -> None:
@@ -134,19 +141,7 @@ def test_a_fill_dated_by_when_prepared_because_when_handed_over_cannot_be_read_i
 
 def test_a_fill_of_unreadable_date_is_named_on_the_card_and_the_plan_page(tmp_path: Path) -> None:
     named = f"{NAME} (fill d1, whenHandedOver '06/10/2026' could not be read as a date)"
-    draft = med_request(OXYCODONE, draft=True, id="draft", supply_days=5)
-    prefetch = full_prefetch("order-sign", dispenses=bundle(_fill("06/10/2026")))
-    response = (
-        make_app(tmp_path)
-        .test_client()
-        .post("/cds-services/order-sign", json=hook_request(drafts=[draft], prefetch=prefetch))
-    )
-    incomplete = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
-    assert len(incomplete) == 1 and named in incomplete[0]["detail"]
-    evaluation = run("order-sign", drafts=[draft], resources=[_fill("06/10/2026")])
-    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.named["undated-fills"] == (named,)
-    assert named in view.note
+    assert _named_by_every_face(tmp_path, "dispenses", _fill("06/10/2026"), "undated-fills", named) == named
 
 
 COCAINE_SCREEN = "14314-9"  # Benzoylecgonine [Presence] in Urine by Screen method
@@ -182,20 +177,8 @@ def test_a_drug_test_with_no_date_sent_is_named_undated_as_before() -> None:
 
 def test_a_drug_test_of_unreadable_date_is_named_on_the_card_and_the_plan_page(tmp_path: Path) -> None:
     written = "(effectiveDateTime '2026-13-45' could not be read as a date)"
-    draft = med_request(OXYCODONE, draft=True, id="draft", supply_days=5)
     test = _drug_test(effectiveDateTime="2026-13-45")
-    prefetch = full_prefetch("order-sign", udsLabs=bundle(test))
-    response = (
-        make_app(tmp_path)
-        .test_client()
-        .post("/cds-services/order-sign", json=hook_request(drafts=[draft], prefetch=prefetch))
-    )
-    incomplete = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
-    assert len(incomplete) == 1 and written in incomplete[0]["detail"]
-    evaluation = run("order-sign", drafts=[draft], resources=[test])
-    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    (named,) = view.named["unread-uds"]
-    assert named.endswith(written) and named in view.note
+    assert _named_by_every_face(tmp_path, "udsLabs", test, "unread-uds", written).endswith(written)
 
 
 def test_a_draft_whose_earliest_fill_date_cannot_be_read_is_named_as_signed_today() -> None:
