@@ -410,10 +410,15 @@ def possible_copies_at_the_point_of_care(
 def _marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) -> Callable[[Dispense], FillMarks]:
     """A fill's marks as the cards read them: the prescriber through the order it names among `orders`, each actor
     as the fill names it."""
-    filled_from = prescriptions(orders)
+    # Read when a marked fill first names its order (one naming none is read through no order): most calls mark no
+    # fill at all, so the record's orders are not gone through on every call for nothing.
+    filled_from: list[MedOrder] | None = None
 
     def marks(dispense: Dispense) -> FillMarks:
-        prescriber, sure = prescriber_named(dispense, filled_from, named_practitioner)
+        nonlocal filled_from
+        if filled_from is None and dispense.authorizing_prescriptions:
+            filled_from = prescriptions(orders)
+        prescriber, sure = prescriber_named(dispense, filled_from or (), named_practitioner)
         drug = fills.same_drug_key(dispense, terms)
         return fill_marks(dispense, drug, prescriber, named_pharmacy(dispense), prescriber_sure=sure)
 
