@@ -186,11 +186,14 @@ class Unread:
         not read ("; pharmacy fills could not be read", "; not all current medication orders could be read"; "" when
         all were read): the one rule every basis follows, so that none claims data PainPlan could not read (never
         silent)."""
+        if not self.why:  # the usual call: every source read, each named in its own words
+            return tuple(filter(None, [source.words for source in sources])) or (NOTHING_NAMED,), ""
+        unread = dict(self.why)
         named: list[str] = []
         none: dict[str, None] = {}
         part: dict[str, None] = {}
         for source in sources:
-            missed = [LABELS[kind] for kind in source.kinds if kind in dict(self.why)]
+            missed = [LABELS[kind] for kind in source.kinds if kind in unread]
             if not missed:
                 named.append(source.words)
                 continue
@@ -204,5 +207,5 @@ class Unread:
     def grouped(self, *groups: Sequence[Source]) -> tuple[tuple[tuple[str, ...], ...], str]:
         """`basis` of a line that names its data in groups ("…; … and …"): each group's names, and one clause for
         what was not read of any."""
-        _, gaps = self.basis(source for group in groups for source in group)
-        return tuple(self.basis(group)[0] for group in groups), gaps
+        _, gaps = self.basis([source for group in groups for source in group])
+        return tuple([self.basis(group)[0] for group in groups]), gaps

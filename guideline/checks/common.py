@@ -143,7 +143,7 @@ def some_orders_read(facts: Facts) -> bool:
 
 def unread_of(facts: Facts, sources: Iterable[Source]) -> Unread:
     """Which of the kinds the sources of a "Based on" line are read from were not read, for `Unread.basis`."""
-    return facts.not_read(*(kind for source in sources for kind in source.kinds))
+    return facts.not_read(*[kind for source in sources for kind in source.kinds])
 
 
 def prescriptions_and_dispenses(facts: Facts, prescriptions: str = "opioid prescriptions") -> tuple[Source, Source]:
