@@ -317,22 +317,21 @@ def unreadable_tests(results: Iterable[UdsResult], reports: Iterable[UnreadRepor
 _Reading = tuple[date | None, str | None, Value, Observation | DiagnosticReport]
 
 
-def _unreadable(readings: Iterable[_Reading]) -> tuple[UnreadableTest, ...]:
+def _unreadable(readings: Sequence[_Reading]) -> tuple[UnreadableTest, ...]:
     """`unreadable_tests` of results however they were read: the one rule the card, the plan page and the population
     review's annual-monitoring measure (`tests_done`) count the year's test by."""
-    read: set[date] = set()
     unfit: dict[date, list[str]] = {}
     written: dict[date, str] = {}
     for day, when, value, source in readings:
-        if day is None:
-            continue
-        if value in ("positive", "negative"):
-            read.add(day)
-            continue
-        whys = no_reading_why(value, _words_of(source)) if value == "none" else ()
+        if day is None or value != "none":
+            continue  # only a dated test of no reading may be one whose specimen was unfit
+        whys = no_reading_why(value, _words_of(source))
         if whys and whys != (NOT_PERFORMED,):
             unfit.setdefault(day, []).extend(whys)
             written.setdefault(day, when or iso_day(day))
+    if not unfit:
+        return ()  # the usual chart: the days read are only looked at when some day's specimen was unfit
+    read = {day for day, _, value, _ in readings if value in ("positive", "negative")}
     days = sorted((day for day in unfit if day not in read), reverse=True)
     return tuple(UnreadableTest(day, written[day], ", ".join(dict.fromkeys(unfit[day]))) for day in days)
 
