@@ -204,7 +204,9 @@ class MedOrder:
     def unread_dates(self) -> tuple[str, ...]:
         """Its dates sent but not read, each with its name as written ("authoredOn '2026-13-45'"): read as none, they
         leave its supply to be placed by its other dates."""
-        authored = unread_date(self.authored_sent, self.authored_on) if self.authored_sent is not None else None
+        # Only a date sent and not read is named: the usual order's read authoredOn is not looked at again.
+        sent_unread = self.authored_sent is not None and self.authored_on is None
+        authored = unread_date(self.authored_sent, self.authored_on) if sent_unread else None
         repeats = [ds.repeat.unread_dates for ds in self.dosages if ds.repeat and ds.repeat.unread_dates]
         if authored is None and not self.dispense.unread_dates and not repeats:
             return ()  # the usual order, every date read
