@@ -78,7 +78,7 @@ def test_the_population_dashboard_and_a_letter(tmp_path, root) -> None:  # noqa:
     with live_server(app) as base_url, browser_page() as page:
         page.goto(base_url + "/population/")
         assert violations(page) == []
-        page.click("#letters a >> text=drA")
+        page.click("#letters a >> text=Dr. Ana Alvarez")  # letters are listed by whom they are addressed to
         page.wait_for_load_state()
         assert violations(page) == []
 
