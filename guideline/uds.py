@@ -380,8 +380,8 @@ def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple
 
 def _lab_did_not_test(observation: Observation, value: Value) -> bool:
     """No reading, and a value that says the test was not performed ("TNP", "QNS"): a reading beside such a note
-    ("Negative; quantity not sufficient for confirmation") is still a test done (`no_reading_why`)."""
-    return value == "none" and no_reading_why(value, _value_words(observation)) == (NOT_PERFORMED,)
+    ("Negative; quantity not sufficient for confirmation") is still a test done (`no_reading_why`'s first rule)."""
+    return value == "none" and _not_performed(observation)
 
 
 def _not_performed(observation: Observation) -> bool:
