@@ -15,7 +15,7 @@ from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
 from guideline.timeutil import local_date
-from guideline.uds import NOT_PERFORMED, named_test, one_sample, sample_test
+from guideline.uds import named_test, one_sample, sample_test
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -199,7 +199,7 @@ def _procedure_sent(day: date | None, procedure: Procedure) -> _Sent:
 def _report_value(unread: UnreadReport) -> str:
     """What a report's row says in place of a value: done, and what it says; or, when its conclusion says the test
     was not performed or could not be read (`UnreadReport.no_reading`), so, as the card does not count it."""
-    if unread.no_reading == NOT_PERFORMED:
+    if unread.not_performed:
         return f"not performed, {unread.reading}"
     if unread.no_reading:
         return f"could not be read ({unread.no_reading}), {unread.reading}"
