@@ -232,8 +232,8 @@ def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
             lead + "; ".join(parts[:shown]) + (f"; {len(parts) - shown} more" if shown < len(parts) else "")
             for shown in range(len(parts), 0, -1)
         ),
-        False,
-        f"Discuss {len(parts)} unexpected urine drug test results of the last 12 months with the patient",
+        unread=False,
+        fallback=f"Discuss {len(parts)} unexpected urine drug test results of the last 12 months with the patient",
     )
 
 
