@@ -17,7 +17,7 @@ from cds_hooks.gather import PrefetchGap, pooled_gap, read_prefetch
 from cds_hooks.json_input import JsonInputError, read_json_input
 from cds_hooks.request import context_id, hook_draft_orders
 from cds_hooks.services import templates
-from guideline.config import ConfigError, GuidelineConfig
+from guideline.config import HOOKS, ConfigError, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
 from guideline.fills import FillMme, fill_date, fill_mme
@@ -53,7 +53,7 @@ def _record(data: Any, tz: ZoneInfo, config: GuidelineConfig) -> tuple[PatientRe
         context = data.get("context")
         if not isinstance(context, Mapping):
             raise InputError("the CDS Hooks request has no context object")
-        hook = data.get("hook") if data.get("hook") in ("order-select", "order-sign", "patient-view") else "order-sign"
+        hook = data.get("hook") if data.get("hook") in HOOKS else "order-sign"
         prefetch = data.get("prefetch")
         prefetched = _prefetched(prefetch, templates(hook, config)) if isinstance(prefetch, Mapping) else []
         if prefetch is not None and not isinstance(prefetch, Mapping):  # read as none, the total was the drafts'
