@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from guideline.fhirdata import MEDREQ_CATEGORY, MEDREQ_CATEGORY_STU3
+from guideline.words import and_list
 
 # R4 renamed STU3's ProcedureRequest (an order for a test or a procedure).
 _RENAMED = {"ServiceRequest": "ProcedureRequest"}
@@ -174,16 +175,11 @@ def stu3_misfits(stu3: Mapping[str, Any], uncoded: str | None, refused: Iterable
     parts = []
     if unplaced:
         names = sorted(set(unplaced))
-        parts.append(f"has no place for its R4 element{'s' if len(names) > 1 else ''} {_listed(names)}")
+        parts.append(f"has no place for its R4 element{'s' if len(names) > 1 else ''} {and_list(names)}")
     if reshaped:
         names = sorted(set(reshaped))
-        parts.append(f"cannot hold its {_listed(names)} in the shape R4 writes")
+        parts.append(f"cannot hold its {and_list(names)} in the shape R4 writes")
     return " and ".join(parts) or None
-
-
-def _listed(names: list[str]) -> str:
-    """Names in words: "a", "a and b", "a, b and c"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _medication_request(request: dict[str, Any]) -> None:
