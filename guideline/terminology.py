@@ -445,15 +445,20 @@ def _corrected(data: _Data, corrections: Mapping[str, Mapping[str, Any]]) -> _Da
     for key, change in corrections.items():
         if key not in valuesets:
             raise TerminologyError(f"{CORRECTIONS_FILE} corrects {key}, which is not a packaged value set")
-        # Each system under its FHIR name, as the EHR's codings are read ("https://www.cms.gov/…HCPCS…" is HCPCS).
-        added = {(coding_system(system, code) or system, code) for system, code, *_ in change.get("add", ())}
-        removed = {(coding_system(system, code) or system, code) for system, code, *_ in change.get("remove", ())}
+        added = {_corrected_code(system, code) for system, code, *_ in change.get("add", ())}
+        removed = {_corrected_code(system, code) for system, code, *_ in change.get("remove", ())}
         for system, code, *display in change.get("add", ()):
             if display:
-                displays.setdefault((coding_system(system, code) or system, code), display[0])
+                displays.setdefault(_corrected_code(system, code), display[0])
         corrected[key] = (frozenset(added - valuesets[key]), frozenset(removed & valuesets[key]))
         valuesets[key] = (valuesets[key] | added) - removed
     return _Data(valuesets, displays, data.drugs, data.legacy_opioids, data.uds_analytes, corrected)
+
+
+def _corrected_code(system: str, code: str) -> Code:
+    """A correction's code with its system under its FHIR name, as the EHR's codings are read
+    ("https://www.cms.gov/…HCPCS…" is HCPCS)."""
+    return coding_system(system, code) or system, code
 
 
 def _check_counts(data: _Data) -> None:
