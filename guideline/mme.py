@@ -629,8 +629,9 @@ def _identify(medication: ResolvedMedication, terms: Terminology, *, read_list: 
 def _with_named_drugs(drug: Drug, names: Sequence[str | None], terms: Terminology) -> Drug:
     """The coded drug with each of its names that states other opioids than its code (`DrugConflict`). A name is
     read by the one name reading recognition uses, so brands (Percocet), salts, combinations, cut names and tall-man
-    lettering read as the product they name; a name that reads no opioid (its partner only, "acetaminophen 325 mg")
-    states nothing against the code."""
+    lettering read as the product they name. A name that reads no opioid states nothing against the code when it
+    names a part of the product (its partner, "acetaminophen 325 mg"); one naming another drug ("diazepam 5 mg
+    tablet") is a conflict with the code's opioid kept (`DrugConflict.opioid` False)."""
     coded = tuple(dict.fromkeys(s.name for s in drug.strengths))
     found: list[DrugConflict] = []
     for text in dict.fromkeys(n for n in names if n):
