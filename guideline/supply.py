@@ -90,10 +90,16 @@ def daily_units(
     Concurrent instructions add up; of sequential steps the largest daily use counts, as in guideline 8.3.
     """
     steps = _step_units(order, terms, config)
-    if steps is None:
+    best = _highest(steps) if steps is not None else None
+    if steps is None or best is None:
         return None, None
+    return best, steps[0][1]
+
+
+def _highest(steps: list[tuple[Decimal, DispenseUnit, list[Dosage]]]) -> Decimal | None:
+    """The largest daily use of the steps (8.3), or None when it is none at all."""
     best = max(units for units, _, _ in steps)
-    return (best, steps[0][1]) if best > 0 else (None, None)
+    return best if best > 0 else None
 
 
 def _step_units(
@@ -209,16 +215,15 @@ def _quantity_days(
     """The days a dispense quantity lasts: ÷ the highest step's daily units, or, for a taper, taken along its steps
     when that lasts longer (the highest step alone ended a taper's supply while its lower steps were still taken)."""
     steps = _step_units(order, terms, config)
-    if steps is None or steps[0][1] != kind:
-        return None, None
-    highest = max(units for units, _, _ in steps)
-    if highest <= 0:
+    highest = _highest(steps) if steps is not None and steps[0][1] == kind else None
+    if steps is None or highest is None:
         return None, None
     days = quantity / highest
     walked = _walked_days(quantity, steps, {dosage.sequence for dosage in order.dosages})
     if walked is not None and walked > days:
         return _plausible(walked), "quantity along the dosing steps"
-    return (_plausible(days), "quantity ÷ daily dose") if _plausible(days) is not None else (None, None)
+    plausible = _plausible(days)
+    return (plausible, "quantity ÷ daily dose") if plausible is not None else (None, None)
 
 
 def _plausible(days: Decimal | None) -> Decimal | None:
