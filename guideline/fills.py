@@ -41,6 +41,7 @@ from guideline.mme import (
     own_words,
     per_day_unit,
     quantize6,
+    with_conflicts,
 )
 from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.identity import IdentifiedDrug, prescription_named
@@ -239,7 +240,7 @@ def fill_mme(
     named = code_named_words(dispense.medication, terms, result)
     if named is not None:
         # Its code states no opioid and its name one: read as the name's opioid, as an order is; named on its line.
-        return replace(result, explanation=f"{result.explanation}; {named}", drug_conflicts=(named,))
+        return replace(result, explanation=with_conflicts(result.explanation, (named,)), drug_conflicts=(named,))
     if not isinstance(identified, Drug) or not identified.drug_conflicts:
         return result
     # Its names state other drugs than its code: counted by the reading whose MME is the higher, as an order is.
@@ -252,7 +253,7 @@ def fill_mme(
     )
     index, words = counted_reading(identified.drug_conflicts, readings)
     counted = readings[index]
-    line = counted.explanation + "".join(f"; {w}" for w in words)
+    line = with_conflicts(counted.explanation, words)
     return replace(counted, rxnorm_code=result.rxnorm_code, explanation=line, drug_conflicts=words)
 
 

@@ -800,6 +800,11 @@ def counted_reading(conflicts: Sequence[DrugConflict], readings: Sequence[_Readi
     )
 
 
+def with_conflicts(line: str, words: Sequence[str]) -> str:
+    """An order's or a fill's MME line with each drug conflict's words after it: the one way both lines name them."""
+    return line + "".join(f"; {w}" for w in words)
+
+
 def _conflict_words(
     coded: str, named: str, counted: tuple[str, _Reading], code: _Reading, name: _Reading, name_counted: bool
 ) -> str:
@@ -1693,13 +1698,14 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     if work.code_named is not None:
         # Its code states no opioid and its name one: read as the name's opioid, the conflict named on its line.
         words = work.code_named(result)
-        return replace(result, dose_explanation=f"{result.dose_explanation}; {words}", drug_conflicts=(words,))
+        line = with_conflicts(result.dose_explanation, (words,))
+        return replace(result, dose_explanation=line, drug_conflicts=(words,))
     if work.drug is None or not work.otherwise:
         return result
     readings = (result, *(_converted(w, config, methadone_total) for w in work.otherwise))
     index, words = counted_reading(work.drug.drug_conflicts, readings)
     counted = readings[index]
-    line = counted.dose_explanation + "".join(f"; {w}" for w in words)
+    line = with_conflicts(counted.dose_explanation, words)
     return replace(counted, dose_explanation=line, drug_conflicts=words)
 
 
