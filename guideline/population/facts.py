@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, TypeVar
 
 from guideline import fills, sent_twice
@@ -107,6 +108,12 @@ class _Reader:
         self.config, self.terms, self.quality = config, terms, quality
         self.kinds: dict[int, Kind] = {}
 
+    @cached_property
+    def prescriptions(self) -> tuple[MedOrder, ...]:
+        """The orders a fill may be filled from (`sent_twice.prescriptions`), as the cards read them: read once per
+        record, for the fills' prescribers, their copies and the prescription each was filled from."""
+        return tuple(sent_twice.prescriptions(self.record.orders))
+
     def kind(self, item: Dispense | MedOrder) -> Kind:
         key = id(item.medication)
         if key not in self.kinds:
@@ -170,7 +177,7 @@ def _marks(reader: _Reader) -> Callable[[Dispense], sent_twice.FillMarks]:
     """A fill's marks as the review compares them, the prescriber and pharmacy as the export's directory names them."""
     # The prescriber as the measures read it, through the prescription a fill names: an EHR's dispense names its
     # prescriber only so, and read as naming none, it was never one with the payer's claim for it.
-    orders = _prescriptions(reader)
+    orders = reader.prescriptions
 
     def marks(dispense: Dispense) -> sent_twice.FillMarks:
         drug = fills.same_drug_key(dispense, reader.terms)
@@ -228,15 +235,10 @@ def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Read
     return replace(dispense, days_supply=derived, days_supply_written=None) if derived is not None else dispense
 
 
-def _prescriptions(reader: _Reader) -> list[MedOrder]:
-    """The orders a fill may be filled from (`sent_twice.prescriptions`), as the cards read them."""
-    return sent_twice.prescriptions(reader.record.orders)
-
-
 def _filled_from(reader: _Reader, dispenses: list[Dispense]) -> list[tuple[Dispense, MedOrder | None]]:
     """Each fill with the prescription it was filled from (`fills.source_order`), its days' supply taken from that
     prescription's dosage when it gives none (`_with_derived_days`): the opioid and the benzodiazepine fills alike."""
-    orders = _prescriptions(reader)
+    orders = reader.prescriptions
     drug_of = _drug_key(reader)
     intervals: dict[int, tuple[date, date] | None] = {}  # each order's supply worked out once, not once per fill
 
