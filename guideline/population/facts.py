@@ -496,10 +496,14 @@ def _displays(reader: _Reader) -> dict[str, str]:
         actors = [as_dict(p).get("actor") for p in as_list(resource.get("performer"))] + [resource.get("requester")]
         for actor in map(as_dict, actors):
             display = (text(actor.get("display")) or "").strip()
-            local = resolve_actor(actor_reference(actor), reader.directory) if display else None
-            for named in {local, reader.practitioner(actor_reference(actor))} if local else ():
-                if named:
-                    found.setdefault(named, display)
+            reference = actor_reference(actor) if display else None
+            local = resolve_actor(reference, reader.directory) if reference else None
+            if not local:
+                continue
+            found.setdefault(local, display)
+            practitioner = reader.practitioner(reference)  # a role's display names its practitioner too
+            if practitioner:
+                found.setdefault(practitioner, display)
     return found
 
 
