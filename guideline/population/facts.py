@@ -114,6 +114,21 @@ class _Reader:
         record, for the fills' prescribers, their copies and the prescription each was filled from."""
         return tuple(sent_twice.prescriptions(self.record.orders))
 
+    @cached_property
+    def marks(self) -> Callable[[Dispense], sent_twice.FillMarks]:
+        """`_marks`, each fill's worked out once per record: reading fills sent twice once and counting possible
+        copies compare the same fills (the fill is kept beside its marks, so a reused `id()` is never taken for it)."""
+        built = _marks(self)
+        seen: dict[int, tuple[Dispense, sent_twice.FillMarks]] = {}
+
+        def marks(dispense: Dispense) -> sent_twice.FillMarks:
+            found = seen.get(id(dispense))
+            if found is None or found[0] is not dispense:
+                found = seen[id(dispense)] = (dispense, built(dispense))
+            return found[1]
+
+        return marks
+
     def kind(self, item: Dispense | MedOrder) -> Kind:
         key = id(item.medication)
         if key not in self.kinds:
@@ -156,7 +171,7 @@ def _distinct_fills(reader: _Reader, dispenses: Sequence[Dispense], patient_id: 
     pharmacy as the export's directory names them. Each copy is counted once: in `duplicate_claim_fills` when both
     it and the fill read are claim lines (one fill billed under two claim numbers), else in `duplicate_fills`. The
     fills kept apart only by their claim numbers are named (`_told_apart_by_claim_number`)."""
-    marks = _marks(reader)
+    marks = reader.marks
     kept, copies = sent_twice.read_once(dispenses, fill_counts, marks)
     for copy in copies:
         if copy.copy.claim is not None and copy.kept.claim is not None:
@@ -192,7 +207,7 @@ def _count_possible_copies(reader: _Reader, by_kind: Mapping[str, Sequence[Dispe
     (`sent_twice.possible_copies`, the cards' one function: alike in all but a prescriber only one of the two names
     as such). Both are counted, as the cards count them, so a dose or days' supply the measures add up may be
     doubled: never silently."""
-    marks = _marks(reader)
+    marks = reader.marks
     for kind in sorted(_SUPPLY_KINDS):
         found = sent_twice.possible_copies(by_kind.get(kind, ()), fill_counts, marks)
         if found:
