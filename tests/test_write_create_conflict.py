@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import responses
-from launch_support import PUBLIC_URL
+from launch_support import ISS, PUBLIC_URL
 from test_write_back import PEG, WRITE_SCOPE, _launch, _token
 
 
@@ -40,3 +40,18 @@ def test_a_new_goal_refused_with_409_is_not_called_changed_by_someone_else(tmp_p
     assert "Not saved: the goal" in text and "HTTP 409" in text
     assert "someone changed this goal" not in text
     assert 'value="Walk to the park"' in text
+
+
+@pytest.mark.parametrize("status", [409, 412])
+def test_a_new_goal_refused_with_a_conflict_status_is_not_read_again(tmp_path, rsps, status) -> None:
+    """Only an update refused as changed is read again (to show the record as it is now, with its new version). A
+    create refused with 409 or 412 changed nothing anyone read: the chart read for this save is the one shown, and
+    reading it all again only kept the clinician waiting."""
+    client, chart, handle, page, _ = _launch(tmp_path, rsps, WRITE_SCOPE, fail=status)
+    data = {"csrf_token": _token(page), "goal_kind": "function", "description": "Walk to the park"}
+    answer = client.post(f"/plan/write/goal?s={handle}", data=data, base_url=PUBLIC_URL)
+    chart_reads = [(c.request.method, c.request.url.startswith(ISS)) for c in rsps.calls]
+    written = chart_reads.index(("POST", True))
+    assert answer.status_code == 502 and f"HTTP {status}" in answer.get_data(as_text=True)
+    assert ("GET", True) in chart_reads[:written]  # the chart was read for the save
+    assert ("GET", True) not in chart_reads[written:]  # and not again after the EHR's answer

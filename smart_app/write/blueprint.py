@@ -85,17 +85,15 @@ def _sent_before(label: str, reached: bool) -> str:
     )
 
 
-def _not_saved_answer(
-    result: WriteResult | None, label: str, kind: str, reached: bool = True, update: bool = True
-) -> tuple[str, int]:
+def _not_saved_answer(result: WriteResult | None, label: str, kind: str, reached: bool = True) -> tuple[str, int]:
     """The failure line and HTTP status for a write that was not saved, or not sent because it was sent before
-    (`result` None; `reached` False when that earlier send never reached the EHR). A conflict is "someone changed it"
-    only for an `update`: a record being created was changed by nobody (and a PEG score has no such words)."""
+    (`result` None; `reached` False when that earlier send never reached the EHR). Only an update is ever a conflict
+    (`WriteResult.conflict`): a record being created was changed by nobody (and a PEG score has no such words)."""
     if result is None:
         return _sent_before(label, reached), 409
     if result.unconfirmed:
         return _unconfirmed(label, result.message), 202 if result.status == 202 else 502
-    if result.conflict and update:
+    if result.conflict:
         return _kept(label, CHANGED.format(one=NAMES[kind][0])), 409
     return _kept(label, result.message), 502
 
@@ -237,7 +235,7 @@ def _save(
         )
         return f"{url}#write-{form_key}"
     reached = result is not None or _earlier_reached(session, form_key)
-    failure, status = _not_saved_answer(result, label, kind, reached, update=built.method == "PUT")
+    failure, status = _not_saved_answer(result, label, kind, reached)
     if result is not None and result.unconfirmed and built.removed:
         # The EHR may hold the record without them, while the form below still shows them as typed.
         failure = f"{failure} {removed_line(form_key, built.removed)}"

@@ -6,7 +6,7 @@ import json
 import logging
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -54,9 +54,11 @@ REASONS = {
     412: "someone changed this record in the EHR after it was read, and saving would overwrite their change",
     422: "the EHR did not accept the content",
 }
+# An update refused with these was refused because the record changed since it was read (If-Match did not match).
+CONFLICT = frozenset({409, 412})
 # The reasons that speak of a record read before: only an update (PUT) has one. Said of a record being created, "someone
 # changed this record" was untrue (a server's conditional-create rule or a gateway answers 409 or 412 too).
-UPDATE_ONLY = frozenset({404, 409, 412})
+UPDATE_ONLY = CONFLICT | {404}
 
 
 def _reason(status: int, method: str) -> str:
@@ -79,11 +81,13 @@ class WriteResult:
     warnings: tuple[str, ...] = ()
     # False when nothing of the request reached the EHR (no connection was made): certainly not saved.
     reached: bool = True
+    update: bool = False  # sent as an update (PUT) of a record read before; send() says so of every result
 
     @property
     def conflict(self) -> bool:
-        """The EHR refused an update because the record changed since it was read (If-Match did not match)."""
-        return self.status in (409, 412)
+        """The EHR refused an update because the record changed since it was read (If-Match did not match); a
+        create refused with 409 or 412 is no conflict, as nobody changed a record it read."""
+        return self.update and self.status in CONFLICT
 
 
 def _outcome_issues(body: Any) -> list[dict[str, Any]]:
@@ -188,6 +192,21 @@ def send(
 ) -> WriteResult:
     """POST (create) or PUT (update) `resource` at `base_url/target`; any failure is a result, never an exception.
     An update carries If-Match (W/"<versionId>" the page showed) when given, so a changed record is refused."""
+    result = _write(session, base_url, token, method, target, resource, timeout, if_match)
+    return replace(result, update=method == "PUT")
+
+
+def _write(
+    session: Any,
+    base_url: str,
+    token: str | None,
+    method: str,
+    target: str,
+    resource: dict[str, Any],
+    timeout: float,
+    if_match: str | None,
+) -> WriteResult:
+    """What became of the write, as send() gives it but for whether it was an update."""
     kind = resource["resourceType"]
     headers = {"Accept": FHIR_JSON, "Content-Type": FHIR_JSON, "Prefer": "return=representation"}
     if token:
