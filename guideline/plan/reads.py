@@ -96,17 +96,28 @@ def none_found(name: str, statuses: Mapping[str, QueryStatus], listed: Window | 
     """What finding none of the named evidence means: "none in the last 2 years" when a search it rests on looks
     back only so far (the shortest such window: beyond it, any of them may hold one unseen), else "none on record".
     An agreement signed 33 months ago, with documents searched 2 years back, read as never signed."""
-    return none_within(EVIDENCE_READS[name].keys, statuses, listed)
+    return f"none {where_found(name, statuses, listed)}"
+
+
+def where_found(name: str, statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
+    """Where the named evidence was looked for, as none_found says it: "in the last 2 years", else "on record"."""
+    return where_within(EVIDENCE_READS[name].keys, statuses, listed)
 
 
 def none_within(keys: Iterable[str], statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
     """none_found for the searches `keys`; `listed` is the window a section itself lists (scores, therapies: 24
     months), so a search a site widened never has the page say "none in the last 1000 days" of one it left out."""
+    return f"none {where_within(keys, statuses, listed)}"
+
+
+def where_within(keys: Iterable[str], statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
+    """Where the searches `keys` looked, as none_within says it: the shortest window of those made, else "on
+    record"."""
     windows = [s.window for k in keys if (s := statuses.get(k)) is not None and s.window]
     windows += [listed] if listed is not None else []
     if not windows:
-        return "none on record"
-    return f"none in the last {min(windows, key=lambda w: w.shortest_days()).words}"
+        return "on record"
+    return f"in the last {min(windows, key=lambda w: w.shortest_days()).words}"
 
 
 def not_read(name: str, statuses: Mapping[str, QueryStatus]) -> tuple[QueryStatus, ...]:

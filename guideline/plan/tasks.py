@@ -24,7 +24,7 @@ from guideline.orders import is_taken, order_start, starts_after
 from guideline.plan.mme_history import MmeHistory
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import latest, one_decimal, words_of
-from guideline.plan.reads import none_found, unread
+from guideline.plan.reads import unread, where_found
 from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after
@@ -514,8 +514,8 @@ def without_history(task: Task, history: MmeHistory | None, today: date, signed:
 
 def _none_found(task: Task, statuses: Mapping[str, QueryStatus]) -> str:
     """What none found means for the tile (`reads.none_found`): "none readable …" beside a test it does not count."""
-    words = none_found(task.key, statuses)
-    return words.replace("none", "none readable", 1) if task.not_counted else words
+    none = "none readable" if task.not_counted else "none"
+    return f"{none} {where_found(task.key, statuses)}"
 
 
 def build_tasks(
