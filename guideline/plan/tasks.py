@@ -137,6 +137,14 @@ def _due_now_if_on_opioids(facts: Facts) -> date | None:
 _WANTING = frozenset({"overdue", "never", "due-soon"})
 
 
+def _asked_of(task: Task, followed: bool) -> Task:
+    """The tile as its card asks it of this patient: "Not needed now", with no due date, where it would want doing
+    for a patient the card does not follow (`followed`: the card's own rule); a tile done stands."""
+    if task.state in _WANTING and not followed:
+        return replace(task, state="not-applicable", next_due=None)
+    return task
+
+
 def _while_pending(task: Task, orders: Sequence[ServiceRequest]) -> Task:
     """While an order the card counts as pending is on record (its own rule and window), the tile says it is ordered
     and when, with no due date: it said "Overdue" beside a card the order kept quiet, asking for a test already
@@ -169,10 +177,9 @@ def uds_task(facts: Facts) -> Task:
     detail = f"{not_counted} {detail}" if not_counted else detail
     task = replace(_recurring(facts, "uds", "Urine drug test", last, due, detail), not_counted=not_counted)
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
-    if task.state in _WANTING and not uds_applies(facts):
-        # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
-        # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
-        return replace(task, state="not-applicable", next_due=None)
+    # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
+    # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
+    task = _asked_of(task, uds_applies(facts))
     return _while_pending(task, pending_orders(facts, int(settings["pending_order_days"])))
 
 
@@ -251,10 +258,9 @@ def reassessment_task(facts: Facts, history: MmeHistory | None, now: MmeSummary)
     else:
         due = _due_now_if_on_opioids(facts)
     task = _recurring(facts, "reassessment", "Benefit/harm reassessment", last, due, detail)
-    if task.state in _WANTING and not reassessment_follows(facts, starting=bool(signed)):
-        # The card's own rule: Rec 7's reviews are for longer-term therapy, and the tile said "Due now", every 91
-        # days, beside a quiet card for a patient whose only opioid was a 30-day fill from an outside prescriber.
-        return replace(task, state="not-applicable", next_due=None)
+    # The card's own rule: Rec 7's reviews are for longer-term therapy, and the tile said "Due now", every 91 days,
+    # beside a quiet card for a patient whose only opioid was a 30-day fill from an outside prescriber.
+    task = _asked_of(task, reassessment_follows(facts, starting=bool(signed)))
     if signed and task.state == "never":
         # Nothing to review yet: the first review comes 1–4 weeks after the first dose, not before it.
         task = replace(task, state="due-soon")
@@ -401,13 +407,10 @@ def document_tasks(facts: Facts) -> tuple[Task, Task]:
         if last is None and _starting_longer_term(facts):
             return Task(key, label, None, facts.today, "due-before-start", detail)
         due = months_after(last, 12) if last else _due_now_if_on_opioids(facts)
-        task = _recurring(facts, key, label, last, due, detail)
-        if task.state in _WANTING and not uds_applies(facts):
-            # Rec 2 and the HUSKY guide tie both to longer-term therapy (90 days or more, or expected to be): read by
-            # the one rule for starting or on longer-term therapy the urine drug test tile follows too. Both said
-            # "Due now" for 5 days of oxycodone after surgery.
-            return replace(task, state="not-applicable", next_due=None)
-        return task
+        # Rec 2 and the HUSKY guide tie both to longer-term therapy (90 days or more, or expected to be): read by the
+        # one rule for starting or on longer-term therapy the urine drug test tile follows too. Both said "Due now"
+        # for 5 days of oxycodone after surgery.
+        return _asked_of(_recurring(facts, key, label, last, due, detail), uds_applies(facts))
 
     return yearly("agreement", "Treatment agreement", agreement), yearly("consent", "Informed consent", consent)
 
