@@ -10,6 +10,7 @@ from typing import Any
 
 from guideline.plan.on_record import OnRecord, on_record
 from guideline.plan.reads import unread_words
+from guideline.words import and_list
 from launch.scopes import granted_writes
 from smart_app.write.forms import DECISIONS, FORMS, GOAL_KINDS, TEXT_FIELDS, Built
 
@@ -53,7 +54,7 @@ def removed_line(form_key: str, removed: Mapping[str, int]) -> str:
     if len(counts) == 1:
         return f"{many} from {counts[0][0]} ({REMOVED_WHAT})."
     each = [f"{count} from {field}" for field, count in counts]
-    return f"{many}: {', '.join(each[:-1])} and {each[-1]} ({REMOVED_WHAT})."
+    return f"{many}: {and_list(each)} ({REMOVED_WHAT})."
 
 
 def removed_arg(removed: Mapping[str, int]) -> str:
