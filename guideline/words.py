@@ -1,4 +1,4 @@
-"""Words joined for a sentence ("a", "a and b", "a, b and c"), and text cut to fit a place."""
+"""Words joined for a sentence ("a", "a and b", "a, b and c"), its first letter a capital, and text cut to fit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ def and_list(words: Sequence[str]) -> str:
     if len(words) < 2:
         return words[0] if words else ""
     return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def capitalised(text: str) -> str:
+    """The text with its first letter a capital and the rest as written (`str.capitalize` lowers "PDMP", "Epic")."""
+    return text[:1].upper() + text[1:]
 
 
 def clip(text: str, limit: int) -> str:

@@ -55,7 +55,7 @@ from guideline.report_results import (
 from guideline.search_windows import Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, ask_again, render, site_uds_query
 from guideline.terminology import load_terminology, pdmp_search_codes
-from guideline.words import first_listed
+from guideline.words import capitalised, first_listed
 from smart_app import svg_charts
 from smart_app.config import Settings, read_budget
 from smart_app.markdown_text import markdown_html
@@ -105,8 +105,8 @@ SEARCH_NAMES: dict[str, str] = {
     "administrations": "Medicines given in clinic",
     "reports": "Laboratory reports (the urine drug test window)",
     "medications": "Medication details",
-    RESULT_READS: REPORT_RESULTS[0].upper() + REPORT_RESULTS[1:],  # the card's words, as a label
-    PLACES: HOSPICE_PLACES[0].upper() + HOSPICE_PLACES[1:],  # the card's words (guideline.exclusions), as a label
+    RESULT_READS: capitalised(REPORT_RESULTS),  # the card's words, as a label
+    PLACES: capitalised(HOSPICE_PLACES),  # the card's words (guideline.exclusions), as a label
 }
 
 # The hooks' prefetch key each page search stands for (guideline.unread_data.KEY_KINDS gives the kind of data it

@@ -26,7 +26,7 @@ from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, 
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.renewals import RENEWAL_REASONS
 from guideline.unread_data import CURRENT_DOSE, FILLS, ORDERS, Source, Unread
-from guideline.words import and_list
+from guideline.words import and_list, capitalised
 
 CHECK_ID = "high-mme"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -355,7 +355,7 @@ def _excluded_list(mme: MmeSummary) -> str:
         ]
         lines += [_fill_line(f) for f in mme.excluded_fills if f.reason == reason]
         if lines:
-            parts.append(f"**{REASON_TEXT[reason][0].upper()}{REASON_TEXT[reason][1:]}:**\n" + bullet_list(lines))
+            parts.append(f"**{capitalised(REASON_TEXT[reason])}:**\n" + bullet_list(lines))
     return "\n\n".join(parts)
 
 

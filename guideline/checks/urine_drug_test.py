@@ -37,7 +37,7 @@ from guideline.unread_data import (
     SERVICE_REQUESTS,
     Source,
 )
-from guideline.words import and_list
+from guideline.words import and_list, capitalised
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -147,7 +147,7 @@ def unreadable_since_last(facts: Facts, months: int) -> tuple[UnreadableTest, ..
 def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
     """ "The test of 2026-03-02 could not be read as a result: dilute specimen; a new test is due." """
     said = "; ".join(f"the test of {t.when} could not be read as a result: {t.why}" for t in tests)
-    return f"{said[:1].upper()}{said[1:]}; a new test is due."
+    return f"{capitalised(said)}; a new test is due."
 
 
 def _tested_without_result(facts: Facts, months: int) -> bool:

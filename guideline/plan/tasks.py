@@ -28,6 +28,7 @@ from guideline.plan.reads import unread, where_found
 from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after
+from guideline.words import capitalised
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -72,7 +73,7 @@ class Task:
         """The state in the words the status strip and the note show ("Overdue", "Not needed now"); none found is
         "None in the last 2 years" where the searches look back only so far."""
         if self.state == "never":
-            return self.none_found[:1].upper() + self.none_found[1:]
+            return capitalised(self.none_found)
         return STATE_LABELS.get(self.state, self.state)
 
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, render_template, request, send_fro
 from guideline.population import MEASURES, Measure
 from guideline.population.quality import BY_PATIENT, ENROLMENT, QualityLine, quality_lines
 from guideline.population.unchecked import ENROLMENT_NOT_CHECKED
+from guideline.words import capitalised
 from smart_app.config import Settings
 from smart_app.population.charts import (
     CLASSES,
@@ -78,7 +79,7 @@ def enrolment_note(run: Run) -> str | None:
     if not about.get("enrolment_checked", True):
         said = _reason_text(about, ENROLMENT_NOT_CHECKED)  # the command's summary's words, as the run wrote them
         if said:
-            return said[:1].upper() + said[1:]
+            return capitalised(said)
         return "Enrolment not checked: no Coverage was read, so no member's enrolment over the period is known."
     if mode == "continuous":
         return (

@@ -17,6 +17,7 @@ from guideline.population import MEASURES, Directory, Period
 from guideline.population.actors import clinician_name
 from guideline.population.attribution import ATTRIBUTION_KINDS
 from guideline.population.measures import MEASURE_BY_ID
+from guideline.words import capitalised
 from smart_app.population.outputs import replaced, write_whole
 from smart_app.population.progress import Progress
 from smart_app.population.runs import RECIPIENTS
@@ -168,7 +169,7 @@ def _new_letter(key: tuple[str, str], practice: str | None, directory: Directory
     if kind == "clinician":
         # Addressed as the evidence names a prescriber: "Clinician npi-1902000012" told the reader nothing.
         name = clinician_name(f"Practitioner/{ident}", directory)
-        return Letter(ident, name[:1].upper() + name[1:], practice)
+        return Letter(ident, capitalised(name), practice)
     name = practice or directory.names.get(f"Organization/{ident}") or f"Practice {ident}"
     return Letter(ident, name, None, recipient_kind="practice")
 
